@@ -1,0 +1,288 @@
+"""Analyse once, render many: the analysis bundle.
+
+:func:`analyze` fits every portfolio-wide model once and writes a folder::
+
+    BUNDLE_DIR/manifest.json      as_of, fingerprint, version, tables, skipped (with reasons), timings
+    BUNDLE_DIR/<table>.parquet    one file per result table, sorted by account_id
+
+Every analysis module exposes ``bundle_tables(portfolio, context) -> {name: DataFrame |
+NotAvailable}``; stages run in :data:`STAGES` order and later stages read earlier
+results from ``context``. A module may also declare ``SUMMARY_COLUMNS = {table:
+[columns]}``: those per-account columns are joined into ``accounts.parquet``, the one
+summary row per account that the report index and the scenario planner read.
+
+The write is atomic: tables go to a temporary sibling folder, the manifest is written
+last, and the folder is renamed into place, so an interrupted run never leaves a
+bundle that looks complete. :meth:`Bundle.account` reads only one account's rows
+(Parquet row-group filtering on the sorted ``account_id`` column).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from kamtools import __version__
+from kamtools.data.portfolio import NotAvailable, Portfolio
+
+MANIFEST = "manifest.json"
+BUNDLE_FORMAT = 1
+
+# (stage name, module). Order matters: later stages may read earlier tables.
+STAGES: list[tuple[str, str]] = [
+    ("value", "kamtools.value"),
+    ("segment", "kamtools.segment"),
+    ("forecast", "kamtools.forecast"),
+    ("churn", "kamtools.churn"),
+    ("competitors", "kamtools.competitors"),
+    ("whitespace", "kamtools.whitespace"),
+    ("kpis", "kamtools.kpis"),
+    ("plan", "kamtools.plan"),
+]
+
+
+class BundleError(RuntimeError):
+    """A bundle folder is missing, incomplete or from an incompatible version."""
+
+
+def _base_summary(portfolio: Portfolio) -> pd.DataFrame:
+    """The accounts table plus last-twelve-months revenue and margin and order dates."""
+    lines = portfolio.order_lines
+    start = portfolio.as_of - pd.DateOffset(months=12)
+    ltm = lines[lines["order_date"] > start]
+    agg = ltm.groupby("account_id", observed=True).agg(revenue_ltm=("net_revenue", "sum"), margin_ltm=("margin", "sum"))
+    dates = lines.groupby("account_id", observed=True)["order_date"].agg(first_order_date="min", last_order_date="max")
+    out = portfolio.accounts.merge(agg, on="account_id", how="left").merge(dates, on="account_id", how="left")
+    out[["revenue_ltm", "margin_ltm"]] = out[["revenue_ltm", "margin_ltm"]].fillna(0.0)
+    out["margin_pct_ltm"] = (out["margin_ltm"] / out["revenue_ltm"]).where(out["revenue_ltm"] > 0)
+    return out
+
+
+def _write_table(df: pd.DataFrame, path: Path) -> None:
+    if "account_id" in df.columns:
+        df = df.sort_values("account_id", kind="stable")
+    df.reset_index(drop=True).to_parquet(path, index=False, row_group_size=20_000)
+
+
+def analyze(
+    source: str | os.PathLike | Portfolio,
+    out: str | os.PathLike,
+    mapping: str | dict | None = None,
+    as_of: str | pd.Timestamp | None = None,
+    stages: list[str] | None = None,
+    progress: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> Bundle:
+    """Load (unless given a Portfolio), fit every analysis once and write the bundle.
+
+    Parameters
+    ----------
+    source : folder, database URL or an already loaded :class:`Portfolio`.
+    out : the bundle folder; replaced atomically when it exists.
+    mapping, as_of : passed to :func:`kamtools.load_portfolio`.
+    stages : run only these stage names (default: all of :data:`STAGES`).
+    progress : show a progress bar over the stages.
+
+    Returns the opened :class:`Bundle`.
+    """
+    from tqdm.auto import tqdm
+
+    say = log or (lambda msg: None)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    if isinstance(source, Portfolio):
+        portfolio = source if as_of is None else source.truncate(as_of)
+        source_label = "in-memory portfolio"
+    else:
+        from kamtools.data.loader import load_portfolio
+
+        portfolio = load_portfolio(source, mapping=mapping, as_of=as_of)
+        source_label = str(source)
+    timings["load"] = round(time.perf_counter() - t0, 3)
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        context: dict[str, pd.DataFrame] = {}
+        tables_meta: dict[str, dict] = {}
+        skipped: dict[str, str] = {}
+        summary_cols: list[tuple[str, list[str]]] = []
+        selected = [s for s in STAGES if stages is None or s[0] in stages]
+        for stage, module_name in tqdm(selected, desc="analyse", disable=not progress, unit="stage"):
+            t = time.perf_counter()
+            try:
+                module = importlib.import_module(module_name)
+            except ModuleNotFoundError as exc:
+                if exc.name != module_name:
+                    raise
+                skipped[stage] = f"The {stage} analysis is not part of this kamtools version."
+                continue
+            say(f"{stage}: fitting")
+            produced = module.bundle_tables(portfolio, context)
+            for name, result in produced.items():
+                if isinstance(result, NotAvailable):
+                    skipped[name] = result.reason
+                    continue
+                _write_table(result, tmp / f"{name}.parquet")
+                context[name] = result
+                tables_meta[name] = {
+                    "stage": stage,
+                    "rows": int(len(result)),
+                    "columns": [str(c) for c in result.columns],
+                    "per_account": "account_id" in result.columns,
+                }
+            summary_cols += [(t_, cols) for t_, cols in getattr(module, "SUMMARY_COLUMNS", {}).items()]
+            timings[stage] = round(time.perf_counter() - t, 3)
+
+        t = time.perf_counter()
+        summary = _base_summary(portfolio)
+        for table_name, cols in summary_cols:
+            if table_name in context:
+                part = context[table_name]
+                keep = [c for c in cols if c in part.columns and c not in summary.columns]
+                part = part.drop_duplicates("account_id")[["account_id", *keep]]
+                summary = summary.merge(part, on="account_id", how="left")
+        _write_table(summary, tmp / "accounts.parquet")
+        tables_meta["accounts"] = {
+            "stage": "summary",
+            "rows": int(len(summary)),
+            "columns": [str(c) for c in summary.columns],
+            "per_account": True,
+        }
+        timings["write"] = round(time.perf_counter() - t, 3)
+        timings["total"] = round(time.perf_counter() - t0, 3)
+
+        manifest = {
+            "format": BUNDLE_FORMAT,
+            "kamtools_version": __version__,
+            "as_of": str(portfolio.as_of.date()),
+            "fingerprint": portfolio.fingerprint(),
+            "source": source_label,
+            "n_accounts": int(len(portfolio.accounts)),
+            "input_tables": {k: int(len(v)) for k, v in portfolio.tables.items()},
+            "tables": tables_meta,
+            "skipped": skipped,
+            "warnings": list(portfolio.warnings),
+            "timings_seconds": timings,
+        }
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        backup = None
+        if out.exists():
+            backup = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
+            out.rename(backup)
+        tmp.rename(out)
+        if backup is not None:
+            shutil.rmtree(backup, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return Bundle.open(out)
+
+
+@dataclass
+class Bundle:
+    """An analysis bundle on disk. Open with :meth:`Bundle.open`."""
+
+    path: Path
+    manifest: dict
+    _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> Bundle:
+        """Open a bundle folder written by :func:`analyze`."""
+        path = Path(path)
+        mf = path / MANIFEST
+        if not mf.is_file():
+            raise BundleError(
+                f"{path} is not a complete kamtools bundle (no {MANIFEST}). "
+                "Run `kamtools analyze SOURCE --out BUNDLE_DIR` first."
+            )
+        manifest = json.loads(mf.read_text())
+        if manifest.get("format") != BUNDLE_FORMAT:
+            raise BundleError(f"{path} was written by an incompatible kamtools version; re-run `kamtools analyze`.")
+        return cls(path, manifest)
+
+    @property
+    def as_of(self) -> pd.Timestamp:
+        return pd.Timestamp(self.manifest["as_of"])
+
+    @property
+    def fingerprint(self) -> str:
+        return self.manifest["fingerprint"]
+
+    def has(self, name: str) -> bool:
+        return name in self.manifest["tables"]
+
+    def reason(self, name: str) -> NotAvailable:
+        """Why table ``name`` is not in the bundle."""
+        skipped = self.manifest["skipped"]
+        if name in skipped:
+            return NotAvailable(skipped[name])
+        for stage, _ in STAGES:
+            if name.startswith(stage) and stage in skipped:
+                return NotAvailable(skipped[stage])
+        return NotAvailable(f"The analysis behind '{name}' was not run for this bundle.")
+
+    def table(self, name: str) -> pd.DataFrame | NotAvailable:
+        """A whole result table (cached), or NotAvailable with the reason."""
+        if not self.has(name):
+            return self.reason(name)
+        if name not in self._cache:
+            self._cache[name] = pd.read_parquet(self.path / f"{name}.parquet")
+        return self._cache[name]
+
+    @property
+    def accounts(self) -> pd.DataFrame:
+        """The summary row per account."""
+        return self.table("accounts")
+
+    def account_ids(self) -> list[str]:
+        return self.accounts["account_id"].tolist()
+
+    def account(self, account_id: str) -> AccountView:
+        """One account's slice of the bundle; raises KeyError for an unknown id."""
+        rows = pd.read_parquet(self.path / "accounts.parquet", filters=[("account_id", "==", str(account_id))])
+        if rows.empty:
+            raise KeyError(f"account_id {account_id!r} is not in the bundle at {self.path}")
+        return AccountView(self, str(account_id), rows.iloc[0].to_dict())
+
+
+@dataclass
+class AccountView:
+    """The rows of one account in every per-account table of a bundle."""
+
+    bundle: Bundle
+    account_id: str
+    info: dict
+    _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    @property
+    def as_of(self) -> pd.Timestamp:
+        return self.bundle.as_of
+
+    def table(self, name: str) -> pd.DataFrame | NotAvailable:
+        """This account's rows of table ``name`` (possibly empty), or NotAvailable."""
+        if not self.bundle.has(name):
+            return self.bundle.reason(name)
+        if not self.bundle.manifest["tables"][name]["per_account"]:
+            raise ValueError(f"table {name!r} is portfolio-level; use portfolio_table()")
+        if name not in self._cache:
+            self._cache[name] = pd.read_parquet(
+                self.bundle.path / f"{name}.parquet", filters=[("account_id", "==", self.account_id)]
+            ).reset_index(drop=True)
+        return self._cache[name]
+
+    def portfolio_table(self, name: str) -> pd.DataFrame | NotAvailable:
+        """A portfolio-level table (no account_id column), e.g. benchmarks for context."""
+        return self.bundle.table(name)

@@ -1,0 +1,5 @@
+import sys
+
+from kamtools.cli import main
+
+sys.exit(main())

@@ -1,0 +1,211 @@
+"""`Portfolio`: the validated tables of one sales organisation, as of a date.
+
+A Portfolio is what every analysis takes as input. It is built by
+:func:`kamtools.load_portfolio` (which validates) or by
+:func:`kamtools.datasets.make_portfolio`; after that, code may trust its tables:
+canonical column names, ids as ``str``, dates as ``datetime64[ns]``, numbers as floats,
+foreign keys resolved, nothing dated after ``as_of``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from kamtools.data.model import OPTIONAL_TABLES, REQUIRED_TABLES, TABLES
+
+
+@dataclass(frozen=True)
+class NotAvailable:
+    """An analysis result that could not be computed, with the reason in plain words.
+
+    It is falsy, so ``if result:`` reads naturally. Reports show ``reason`` as a sentence.
+    """
+
+    reason: str
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+def month_start(dates: pd.Series) -> pd.Series:
+    """Dates -> first day of their month (datetime64[ns])."""
+    return dates.dt.to_period("M").dt.to_timestamp()
+
+
+@dataclass(eq=False)
+class Portfolio:
+    """Validated tables plus the analysis date.
+
+    Attributes
+    ----------
+    tables : dict[str, DataFrame]
+        Canonical tables by name; optional tables that were not supplied are absent.
+    as_of : Timestamp
+        The analysis date. No table holds anything dated after it.
+    warnings : list[str]
+        Non-fatal data-quality findings from loading (shown by ``kamtools validate``).
+    """
+
+    tables: dict[str, pd.DataFrame]
+    as_of: pd.Timestamp
+    warnings: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        missing = [t for t in REQUIRED_TABLES if t not in self.tables]
+        if missing:
+            raise ValueError(f"Portfolio needs the tables {missing}")
+        self.as_of = pd.Timestamp(self.as_of).normalize()
+
+    # ---- tables -------------------------------------------------------------------
+    @property
+    def accounts(self) -> pd.DataFrame:
+        return self.tables["accounts"]
+
+    @property
+    def products(self) -> pd.DataFrame:
+        return self.tables["products"]
+
+    @property
+    def orders(self) -> pd.DataFrame:
+        return self.tables["orders"]
+
+    def has(self, table: str) -> bool:
+        """True when the optional ``table`` was supplied and has at least one row."""
+        return table in self.tables and len(self.tables[table]) > 0
+
+    def get(self, table: str) -> pd.DataFrame | None:
+        """The table, or None when it was not supplied."""
+        return self.tables.get(table)
+
+    def missing_reason(self, *tables: str) -> NotAvailable | None:
+        """NotAvailable naming the first missing table among ``tables``, else None."""
+        for t in tables:
+            if not self.has(t):
+                return NotAvailable(f"No {t} table was supplied, so this section is skipped.")
+        return None
+
+    @property
+    def available_tables(self) -> list[str]:
+        return [t for t in REQUIRED_TABLES + OPTIONAL_TABLES if t in self.tables]
+
+    # ---- shared views -----------------------------------------------------------------
+    @cached_property
+    def order_lines(self) -> pd.DataFrame:
+        """Order lines with ``category`` and ``margin`` (net_revenue - cost) added."""
+        lines = self.orders.merge(
+            self.products[["product_id", "category"]], on="product_id", how="left", validate="many_to_one"
+        )
+        lines["margin"] = lines["net_revenue"] - lines["cost"]
+        return lines
+
+    @property
+    def last_complete_month(self) -> pd.Timestamp:
+        """Start of the last calendar month that ends on or before ``as_of``."""
+        next_day = self.as_of + pd.Timedelta(days=1)
+        if next_day.day == 1:
+            return (self.as_of.to_period("M")).to_timestamp()
+        return (self.as_of.to_period("M") - 1).to_timestamp()
+
+    def monthly(self, by: str = "account", value: str = "net_revenue") -> pd.DataFrame:
+        """Monthly totals in long format ``unique_id, ds, y`` (plus ``account_id``).
+
+        ``by="account"`` gives one series per account (``unique_id`` = account_id);
+        ``by="account_category"`` one per account and product category
+        (``unique_id`` = ``"<account_id>|<category>"``, with ``category`` column).
+        ``value`` is ``net_revenue``, ``cost``, ``margin`` or ``quantity``.
+
+        Each series runs from its first month with an order to the last complete month
+        before ``as_of`` (a partial month would look like a drop), zero-filled in between.
+        """
+        if by not in ("account", "account_category"):
+            raise ValueError("by must be 'account' or 'account_category'")
+        keys = ["account_id"] if by == "account" else ["account_id", "category"]
+        lines = self.order_lines
+        end = self.last_complete_month
+        ds = month_start(lines["order_date"])
+        keep = ds <= end
+        grouped = (
+            lines.loc[keep, keys + [value]]
+            .assign(ds=ds[keep])
+            .groupby(keys + ["ds"], observed=True, sort=True)[value]
+            .sum()
+            .reset_index()
+        )
+        if grouped.empty:
+            return pd.DataFrame({"unique_id": [], "ds": pd.to_datetime([]), "y": [], **{k: [] for k in keys}})
+        # zero-fill each series from its first month to `end` with one vectorised build
+        first = grouped.groupby(keys, observed=True, sort=True)["ds"].min().reset_index()
+        n_months = (end.year - first["ds"].dt.year) * 12 + (end.month - first["ds"].dt.month) + 1
+        rep = first.loc[first.index.repeat(n_months)].reset_index(drop=True)
+        offsets = np.concatenate([np.arange(n) for n in n_months])
+        start_period = rep["ds"].dt.to_period("M")
+        rep["ds"] = (start_period + offsets).dt.to_timestamp()
+        full = rep.merge(grouped, on=keys + ["ds"], how="left")
+        full[value] = full[value].fillna(0.0)
+        if by == "account":
+            full["unique_id"] = full["account_id"]
+        else:
+            full["unique_id"] = full["account_id"] + "|" + full["category"].astype(str)
+        cols = ["unique_id", "ds", "y"] + keys
+        return full.rename(columns={value: "y"})[cols].reset_index(drop=True)
+
+    # ---- time travel -------------------------------------------------------------------
+    def truncate(self, as_of: str | pd.Timestamp) -> Portfolio:
+        """The portfolio as it was known on ``as_of`` (an earlier date).
+
+        Rows dated after ``as_of`` are dropped; facts that became known only later are
+        reset: opportunities decided after ``as_of`` are open again, complaints resolved
+        later are open, invoices paid later are unpaid, accounts that became customers
+        later are dropped (with their rows in every table).
+        """
+        as_of = pd.Timestamp(as_of).normalize()
+        if as_of > self.as_of:
+            raise ValueError(f"truncate: {as_of.date()} is after the portfolio's as_of {self.as_of.date()}")
+        out: dict[str, pd.DataFrame] = {}
+        accounts = self.accounts[self.accounts["customer_since"] <= as_of]
+        keep_ids = set(accounts["account_id"])
+        out["accounts"] = accounts.reset_index(drop=True)
+        out["products"] = self.products
+        for name, df in self.tables.items():
+            if name in ("accounts", "products"):
+                continue
+            spec = TABLES[name]
+            df = df
+            for col in spec.date_columns_bounded:
+                df = df[df[col] <= as_of]
+            if "account_id" in df.columns:
+                df = df[df["account_id"].isin(keep_ids) | df["account_id"].isna()]
+            df = df.copy()
+            if name == "opportunities":
+                later = df["close_date"] > as_of
+                df.loc[later & (df["status"] != "open"), "loss_reason"] = None
+                df.loc[later, "status"] = "open"
+            elif name == "complaints":
+                df.loc[df["resolved_date"] > as_of, "resolved_date"] = pd.NaT
+            elif name == "invoices":
+                df.loc[df["paid_date"] > as_of, "paid_date"] = pd.NaT
+            out[name] = df.reset_index(drop=True)
+        return Portfolio(out, as_of, warnings=[])
+
+    # ---- identity ---------------------------------------------------------------------
+    def fingerprint(self) -> str:
+        """Stable SHA-256 of the table contents and as_of (first 16 hex digits)."""
+        h = hashlib.sha256(str(self.as_of.date()).encode())
+        for name in sorted(self.tables):
+            df = self.tables[name]
+            h.update(name.encode())
+            h.update(",".join(map(str, df.columns)).encode())
+            h.update(pd.util.hash_pandas_object(df, index=False).values.tobytes())
+        return h.hexdigest()[:16]
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{k}={len(v):,}" for k, v in self.tables.items())
+        return f"Portfolio(as_of={self.as_of.date()}, {sizes})"
