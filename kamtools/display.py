@@ -19,6 +19,8 @@ from kamtools.data.portfolio import NotAvailable
 
 CSS = """
 <style>
+.kam-h1 {font-size: 1.8em; margin: .2em 0 .1em;}
+.kam-sub {color: #555; margin: 0 0 1em;}
 .kam-h2 {font-size: 1.35em; margin: 1.2em 0 .3em; border-bottom: 2px solid #0072B2; padding-bottom: .15em;}
 .kam-h3 {font-size: 1.1em; margin: 1em 0 .3em;}
 .kam-p {max-width: 60em; line-height: 1.45;}
@@ -58,6 +60,12 @@ def esc(value: object) -> str:
 def style() -> str:
     """Display the report stylesheet (call once at the top of a report)."""
     return _show(CSS)
+
+
+def title(text: str, subtitle: str | None = None) -> str:
+    """The report title (level-1 heading) with an optional context line under it."""
+    sub = f'<p class="kam-sub">{esc(subtitle)}</p>' if subtitle else ""
+    return _show(f'<h1 class="kam-h1">{esc(text)}</h1>{sub}')
 
 
 def heading(text: str, level: int = 2) -> str:
@@ -101,11 +109,12 @@ def _fmt(value: object, col: str) -> tuple[str, bool]:
     return str(value), False
 
 
-def table(df: pd.DataFrame, columns: Mapping[str, str] | None = None, max_rows: int = 30) -> str:
+def table(df: pd.DataFrame, columns: Mapping[str, str] | None = None, max_rows: int = 30, header: bool = True) -> str:
     """An HTML table of ``df`` (every cell escaped).
 
     ``columns`` maps column names to display labels and selects/ordering them.
     Numbers are formatted (percentages for share/rate/probability columns).
+    ``header=False`` leaves out the heading row (e.g. for a label/value list).
     """
     if columns:
         df = df[[c for c in columns if c in df.columns]].rename(columns=dict(columns))
@@ -119,7 +128,8 @@ def table(df: pd.DataFrame, columns: Mapping[str, str] | None = None, max_rows: 
             cells.append(f'<td class="num">{esc(text)}</td>' if numeric else f"<td>{esc(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     more = f'<p class="kam-na">{len(df) - max_rows} more rows not shown.</p>' if len(df) > max_rows else ""
-    return _show(f'<table class="kam-table"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>{more}')
+    thead = f"<thead><tr>{head}</tr></thead>" if header else ""
+    return _show(f'<table class="kam-table">{thead}<tbody>{"".join(rows)}</tbody></table>{more}')
 
 
 def kpi_cards(cards: Iterable[tuple[str, object] | tuple[str, object, str]]) -> str:

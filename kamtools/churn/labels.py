@@ -1,0 +1,216 @@
+"""What churn means, and the labelled training data built from history.
+
+Churn definition (:class:`ChurnDefinition`)
+-------------------------------------------
+An account that was *active* on a snapshot date ``t`` (it ordered in the
+``active_months`` before ``t``; default = ``horizon_months``) is labelled
+
+* ``kind="full"`` (default): **churned** when it places **no order** in the
+  ``horizon_months`` (default 6) after ``t``;
+* ``kind="partial"``: churned when its revenue in the ``partial_window_months``
+  (default 12) after ``t`` is more than ``partial_drop`` (default 50%) below its revenue
+  in the same length of time before ``t``;
+* ``kind="any"``: either of the two.
+
+Accounts not active on ``t`` had already lapsed: they are excluded from that snapshot
+(predicting that a gone account stays gone teaches nothing).
+
+Training data (:func:`training_set`)
+------------------------------------
+Snapshots step back through history every ``step_months`` (default 3) from the latest
+date whose label window is complete before the portfolio's ``as_of``; each snapshot's
+features come from :func:`kamtools.churn.features` at that date (the portfolio cut back
+to it) and its label only from what happened after it. Snapshots need
+``min_history_months`` (default 12) of order history before them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from kamtools.churn.features import _codes, _count, _day, _days, _sum, features
+from kamtools.data.portfolio import Portfolio
+
+__all__ = ["ChurnDefinition", "label_accounts", "snapshot_dates", "training_set"]
+
+_KINDS = ("full", "partial", "any")
+
+
+@dataclass(frozen=True)
+class ChurnDefinition:
+    """When an account counts as churned (see the module docstring).
+
+    Parameters
+    ----------
+    kind : ``"full"`` (no orders in the next ``horizon_months``), ``"partial"`` (revenue
+        in the next ``partial_window_months`` down more than ``partial_drop`` vs the same
+        period before) or ``"any"``.
+    horizon_months : months without orders that make a full churn (default 6).
+    partial_window_months : comparison window for partial churn (default 12).
+    partial_drop : revenue drop that makes a partial churn (0.5 = down more than 50%).
+    active_months : an account is active (and labelled) on a snapshot when it ordered in
+        this many months before it; default ``horizon_months``.
+    """
+
+    kind: str = "full"
+    horizon_months: int = 6
+    partial_window_months: int = 12
+    partial_drop: float = 0.5
+    active_months: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in _KINDS:
+            raise ValueError(f"ChurnDefinition.kind must be one of {_KINDS}, got {self.kind!r}")
+        if self.horizon_months < 1 or self.partial_window_months < 1:
+            raise ValueError("ChurnDefinition: horizon_months and partial_window_months must be at least 1")
+        if not 0 < self.partial_drop < 1:
+            raise ValueError("ChurnDefinition.partial_drop must be between 0 and 1 (0.5 = down more than 50%)")
+
+    @property
+    def label_window_months(self) -> int:
+        """Months after a snapshot needed to know its label."""
+        if self.kind == "full":
+            return self.horizon_months
+        if self.kind == "partial":
+            return self.partial_window_months
+        return max(self.horizon_months, self.partial_window_months)
+
+    @property
+    def lookback_months(self) -> int:
+        """Months before a snapshot in which an order makes the account active."""
+        return self.active_months if self.active_months is not None else self.horizon_months
+
+    def describe(self) -> str:
+        """The definition in one sentence for reports."""
+        full = f"no orders in the next {self.horizon_months} months"
+        partial = (
+            f"revenue in the next {self.partial_window_months} months down more than "
+            f"{self.partial_drop:.0%} on the {self.partial_window_months} months before"
+        )
+        what = {"full": full, "partial": partial, "any": f"{full}, or {partial}"}[self.kind]
+        return f"An active account (ordered in the last {self.lookback_months} months) churns when it has {what}."
+
+
+def _order_arrays(portfolio: Portfolio, index: pd.Index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    orders = portfolio.orders
+    return (
+        _codes(orders["account_id"], index),
+        _days(orders["order_date"]),
+        orders["net_revenue"].to_numpy(dtype=float),
+    )
+
+
+def label_accounts(
+    portfolio: Portfolio, as_of: str | pd.Timestamp, definition: ChurnDefinition | None = None
+) -> pd.DataFrame:
+    """Churn labels of the accounts active on ``as_of``, from what happened after it.
+
+    Returns ``account_id, churned`` (bool) for every account that was a customer on
+    ``as_of`` and ordered in the ``definition.lookback_months`` before it. Raises
+    ValueError when the label window runs past the portfolio's ``as_of``.
+    """
+    d = definition or ChurnDefinition()
+    t = pd.Timestamp(as_of).normalize()
+    end = t + pd.DateOffset(months=d.label_window_months)
+    if end > portfolio.as_of:
+        raise ValueError(
+            f"label_accounts: the label window of {t.date()} ends on {end.date()}, after the data's "
+            f"as_of {portfolio.as_of.date()}; pick an earlier date."
+        )
+    accounts = portfolio.accounts[portfolio.accounts["customer_since"] <= t]
+    index = pd.Index(accounts["account_id"].astype(object))
+    n = len(index)
+    code, day, rev = _order_arrays(portfolio, index)
+    td = _day(t)
+
+    def months(k: int) -> float:
+        return _day(t + pd.DateOffset(months=k))
+
+    active = _count(code, (day > months(-d.lookback_months)) & (day <= td), n) > 0
+    churned = np.zeros(n, dtype=bool)
+    if d.kind in ("full", "any"):
+        future = _count(code, (day > td) & (day <= months(d.horizon_months)), n)
+        churned |= future == 0
+    if d.kind in ("partial", "any"):
+        w = d.partial_window_months
+        after = _sum(code, rev, (day > td) & (day <= months(w)), n)
+        before = _sum(code, rev, (day > months(-w)) & (day <= td), n)
+        churned |= (before > 0) & (after < (1 - d.partial_drop) * before)
+    return pd.DataFrame({"account_id": index.astype(str)[active], "churned": churned[active]})
+
+
+def snapshot_dates(
+    portfolio: Portfolio,
+    definition: ChurnDefinition | None = None,
+    step_months: int = 3,
+    max_snapshots: int | None = None,
+    min_history_months: int = 12,
+) -> list[pd.Timestamp]:
+    """Snapshot dates, oldest first, whose label window ends on or before ``portfolio.as_of``.
+
+    The latest is ``as_of - label window``; earlier ones step back ``step_months`` while at
+    least ``min_history_months`` of orders precede them. Empty when history is too short.
+    """
+    d = definition or ChurnDefinition()
+    if step_months < 1:
+        raise ValueError("step_months must be at least 1")
+    if portfolio.orders.empty:
+        return []
+    first = portfolio.orders["order_date"].min()
+    earliest = first + pd.DateOffset(months=min_history_months)
+    out: list[pd.Timestamp] = []
+    k = 0
+    while max_snapshots is None or len(out) < max_snapshots:
+        t = (portfolio.as_of - pd.DateOffset(months=d.label_window_months + k * step_months)).normalize()
+        if t < earliest:
+            break
+        out.append(t)
+        k += 1
+    return sorted(out)
+
+
+def training_set(
+    portfolio: Portfolio,
+    definition: ChurnDefinition | None = None,
+    as_of: str | pd.Timestamp | None = None,
+    step_months: int = 3,
+    max_snapshots: int | None = None,
+    min_history_months: int = 12,
+    use_value: bool = True,
+    snapshots: list[pd.Timestamp] | None = None,
+) -> pd.DataFrame:
+    """Labelled snapshots of history: features at each date, label from what followed.
+
+    ``as_of`` (default the portfolio's) cuts the portfolio first, so labels too use only
+    data up to it. Returns one row per (snapshot, active account): ``account_id``,
+    ``as_of`` (the snapshot date), the feature columns of :func:`features`, and
+    ``churned`` (bool). Empty (no rows) when no snapshot has a complete label window;
+    ``df.attrs["snapshots"]`` lists the dates used.
+    """
+    d = definition or ChurnDefinition()
+    p = portfolio if as_of is None or pd.Timestamp(as_of) == portfolio.as_of else portfolio.truncate(as_of)
+    dates = snapshots if snapshots is not None else snapshot_dates(p, d, step_months, max_snapshots, min_history_months)
+    parts = []
+    unavailable: dict[str, str] = {}
+    for t in dates:
+        labels = label_accounts(p, t, d)
+        if labels.empty:
+            continue
+        X = features(p, t, use_value=use_value)
+        unavailable.update(X.attrs.get("unavailable", {}))
+        part = labels.merge(X, on="account_id", how="left", validate="one_to_one")
+        part.insert(1, "as_of", pd.Timestamp(t))
+        parts.append(part)
+    if not parts:
+        out = pd.DataFrame({"account_id": pd.Series([], dtype="str"), "as_of": pd.to_datetime([]), "churned": []})
+    else:
+        out = pd.concat(parts, ignore_index=True)
+        cols = [c for c in out.columns if c != "churned"] + ["churned"]
+        out = out[cols]
+    out.attrs["snapshots"] = [str(pd.Timestamp(t).date()) for t in dates]
+    out.attrs["unavailable"] = {k: v for k, v in unavailable.items() if k not in out.columns}
+    out.attrs["definition"] = d.describe()
+    return out

@@ -1,0 +1,101 @@
+"""``kamtools demo``: the whole job on the bundled demo portfolio, in one command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+NAME = "demo"
+HELP = "Analyse the bundled demo portfolio and render every account report, the overview and the index page."
+EXAMPLE = "kamtools demo --out reports/demo --workers 2"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", default="reports/demo", metavar="OUT_DIR", help="output folder (default reports/demo)")
+    p.add_argument("--accounts", type=int, metavar="N", help="use only the first N demo accounts (default: all)")
+    p.add_argument("--workers", type=int, default=2, metavar="N", help="parallel report workers (default 2)")
+    p.add_argument("--format", default="html", metavar="FORMATS", help="html, or html,pdf (needs Chromium)")
+    p.add_argument("--force", action="store_true", help="re-analyse and re-render even when up to date")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def subset(portfolio, n: int):
+    """The portfolio restricted to its first ``n`` accounts (every table filtered)."""
+    from kamtools.data.portfolio import Portfolio
+
+    keep = set(portfolio.accounts["account_id"].head(n))
+    tables = {}
+    for name, df in portfolio.tables.items():
+        if "account_id" in df.columns:
+            df = df[df["account_id"].isin(keep) | df["account_id"].isna()].reset_index(drop=True)
+        tables[name] = df
+    return Portfolio(tables, portfolio.as_of, warnings=list(portfolio.warnings))
+
+
+def ensure_bundle(portfolio, bundle_dir, force: bool = False, progress: bool = True):
+    """Analyse ``portfolio`` into ``bundle_dir`` unless an up-to-date bundle is there.
+
+    Up to date = same data fingerprint and same kamtools source (recorded in
+    ``<bundle_dir>.kamtools-demo.json`` beside the bundle). Returns (bundle, reused).
+    """
+    import json
+    from pathlib import Path
+
+    from kamtools.bundle import Bundle, BundleError, analyze
+    from kamtools.reports.render import atomic_write
+    from kamtools.reports.state import code_hash
+
+    bundle_dir = Path(bundle_dir)
+    stamp = bundle_dir.with_name(bundle_dir.name + ".kamtools-demo.json")
+    want = {"fingerprint": portfolio.fingerprint(), "code_sha256": code_hash()}
+    if not force and stamp.is_file():
+        try:
+            if json.loads(stamp.read_text()) == want:
+                return Bundle.open(bundle_dir), True
+        except (ValueError, BundleError):
+            pass
+    bundle = analyze(portfolio, bundle_dir, progress=progress)
+    atomic_write(stamp, json.dumps(want))
+    return bundle, False
+
+
+def run(args: argparse.Namespace) -> int:
+    import time
+    from pathlib import Path
+
+    from kamtools.cli.reports import print_summary
+    from kamtools.datasets import load_demo
+    from kamtools.reports import ReportError, render_reports
+
+    t0 = time.perf_counter()
+    out = Path(args.out)
+    portfolio = load_demo()
+    if args.accounts:
+        if args.accounts < 1:
+            print("error: --accounts must be at least 1", file=sys.stderr)
+            return 2
+        portfolio = subset(portfolio, args.accounts)
+    print(f"demo portfolio: {len(portfolio.accounts)} accounts, data as of {portfolio.as_of.date()}")
+    bundle, reused = ensure_bundle(portfolio, out / "bundle", force=args.force, progress=not args.quiet)
+    m = bundle.manifest
+    if reused:
+        print(f"bundle {bundle.path} is up to date (analysis skipped)")
+    else:
+        print(f"bundle written to {bundle.path} in {m['timings_seconds']['total']:.1f} s")
+    for name, reason in sorted(m["skipped"].items()):
+        print(f"  skipped {name}: {reason}")
+    try:
+        summary = render_reports(
+            bundle,
+            out,
+            workers=args.workers,
+            formats=args.format.split(","),
+            force=args.force,
+            progress=not args.quiet,
+        )
+    except (ReportError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print_summary(summary)
+    print(f"demo finished in {time.perf_counter() - t0:.1f} s. Open {summary.index.resolve()} in a browser.")
+    return summary.exit_code

@@ -1,0 +1,76 @@
+"""``kamtools reports``: render every account's strategy report and the portfolio overview."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+NAME = "reports"
+HELP = "Render every account's strategy report (HTML, optionally PDF), the portfolio overview and an index page."
+EXAMPLE = "kamtools reports reports/demo/bundle --out reports/demo --workers 2 --format html,pdf"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("bundle", metavar="BUNDLE_DIR", help="analysis bundle written by `kamtools analyze`")
+    p.add_argument("--out", required=True, metavar="OUT_DIR", help="output folder (index.html, accounts/, run.log)")
+    p.add_argument("--accounts", nargs="+", metavar="ID", help="render only these account ids (default: all)")
+    p.add_argument("--workers", type=int, default=2, metavar="N", help="parallel workers (default 2; 1 = no pool)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask distributed scheduler, e.g. tcp://host:8786")
+    p.add_argument(
+        "--format",
+        default="html",
+        metavar="FORMATS",
+        help="comma-separated output formats: html (always) and pdf (needs the system Chromium)",
+    )
+    p.add_argument("--force", action="store_true", help="re-render reports that are already up to date")
+    p.add_argument(
+        "--mode",
+        choices=("warm", "cold"),
+        default="warm",
+        help="warm: reuse a preloaded kernel per worker (default, same output); cold: a new kernel per report",
+    )
+    p.add_argument("--timeout", type=float, default=600, metavar="S", help="seconds one notebook cell may run")
+    p.add_argument("--no-overview", action="store_true", help="skip the portfolio overview report")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def print_summary(summary, stream=sys.stdout) -> None:
+    """The run's counts, its problems and where the index is."""
+    c = summary.count
+    rendered = c("ok") + c("partial")
+    print(
+        f"reports: {rendered} rendered, {c('skipped')} up to date (skipped), {c('failed')} failed"
+        + (f", {c('partial')} with failed sections" if c("partial") else "")
+        + f" in {summary.seconds:.1f} s",
+        file=stream,
+    )
+    for r in summary.problems[:20]:
+        print(f"  {r['status']}: {r['account']}: {r['error']}", file=stream)
+    if len(summary.problems) > 20:
+        print(f"  ... and {len(summary.problems) - 20} more (see {summary.out_dir / 'run.log'})", file=stream)
+    print(f"index: {summary.index}", file=stream)
+
+
+def run(args: argparse.Namespace) -> int:
+    from kamtools.bundle import BundleError
+    from kamtools.reports import ReportError, render_reports
+
+    try:
+        summary = render_reports(
+            args.bundle,
+            args.out,
+            accounts=args.accounts,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            formats=args.format.split(","),
+            force=args.force,
+            mode=args.mode,
+            progress=not args.quiet,
+            overview=not args.no_overview,
+            timeout=args.timeout,
+        )
+    except (BundleError, ReportError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print_summary(summary)
+    return summary.exit_code

@@ -1,0 +1,765 @@
+"""Load real exports into a validated :class:`~kamtools.data.portfolio.Portfolio`.
+
+``load_portfolio(source, mapping=None, as_of=None)`` reads a folder of CSV / Parquet /
+Excel files (one per table, named after it), one .xlsx workbook with a sheet per table,
+or a SQLAlchemy database URL; renames columns and values with the mapping; converts every
+column to its canonical dtype; checks every rule of the data model; and either returns the
+Portfolio or raises one :class:`~kamtools.data.validation.DataValidationError` listing every
+problem in every table.
+
+``as_of``: when given, rows dated after it are dropped (a backtest: the portfolio as it
+was known then) and the drops are reported as warnings. When not given it is the last
+order date, and rows of other tables dated after it are errors (future dates).
+
+All checks are vectorised; 5 million order lines from Parquet load in seconds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from kamtools.data.mapping import Mapping, TableMapping, closest, load_mapping, resolve_columns
+from kamtools.data.model import TABLES, Table
+from kamtools.data.parsing import Where, convert, empty_column, slash_order_evidence
+from kamtools.data.portfolio import Portfolio
+from kamtools.data.readers import RawTable, Source, SourceNotFoundError, open_source
+from kamtools.data.schemas import DATE_ORDER_RULES, min_date
+from kamtools.data.validation import (
+    DataValidationError,
+    Problem,
+    TableSummary,
+    ValidationReport,
+    count,
+    examples,
+    fmt_value,
+    verb,
+)
+
+__all__ = ["load_portfolio", "validate_source", "DataValidationError", "SourceNotFoundError"]
+
+# hints for specific columns; everything else gets a generic hint built from the model
+COLUMN_HINTS = {
+    ("orders", "quantity"): "Every order line needs a positive quantity: remove cancelled lines, and remove returns "
+    "and credit notes from the export (or net them against the original line).",
+    ("orders", "net_revenue"): "Net revenue must not be negative: remove credit notes and returns from the export, "
+    "or net them against the original order line.",
+    ("orders", "cost"): "Cost must not be negative: check the cost field of the export (returns and credit notes "
+    "belong out of it).",
+}
+
+SECTION_NEEDS = {
+    "opportunities": "pipeline, win/loss and competitor bid analyses",
+    "complaints": "complaint analysis",
+    "invoices": "receivables and payment analysis",
+    "contacts": "stakeholder coverage",
+    "interactions": "relationship (last contact) analysis",
+    "targets": "target attainment",
+    "competitor_prices": "competitor price monitoring",
+}
+
+
+def load_portfolio(
+    source: str | Path,
+    mapping: str | Path | dict | None = None,
+    as_of: str | pd.Timestamp | None = None,
+) -> Portfolio:
+    """Read, map, convert and validate every table of ``source`` into a Portfolio.
+
+    Parameters
+    ----------
+    source : folder with one file per table (``orders.csv``, ``orders.csv.gz``,
+        ``orders.parquet`` or ``orders.xlsx``), an ``.xlsx`` workbook with one sheet per
+        table, or a SQLAlchemy URL (``sqlite:///path/to/file.db``).
+    mapping : YAML file path or dict renaming export columns/values to canonical ones
+        (format: ``data/README.md``).
+    as_of : analysis date. Default: the last order date.
+
+    Returns
+    -------
+    Portfolio with canonical tables and ``warnings`` (list of str).
+
+    Raises
+    ------
+    DataValidationError (a ValueError) listing every problem; SourceNotFoundError (a
+    FileNotFoundError) when the source or mapping file does not exist; ValueError for an
+    ``as_of`` that is not a date.
+    """
+    report = validate_source(source, mapping=mapping, as_of=as_of)
+    if report.problems:
+        raise DataValidationError(report.problems, report.warnings, report.source)
+    assert isinstance(report.portfolio, Portfolio)
+    return report.portfolio
+
+
+def parse_as_of(as_of: object) -> pd.Timestamp | None:
+    """``as_of`` -> midnight Timestamp; ValueError with a readable message for junk."""
+    if as_of is None:
+        return None
+    try:
+        ts = pd.Timestamp(as_of)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"as_of {as_of!r} is not a date; write it as YYYY-MM-DD") from exc
+    if pd.isna(ts):
+        raise ValueError(f"as_of {as_of!r} is not a date; write it as YYYY-MM-DD")
+    if ts.tzinfo is not None:
+        ts = ts.tz_localize(None)
+    if ts < pd.Timestamp("1990-01-01"):
+        raise ValueError(f"as_of {ts.date()} is before 1990; give the analysis date as YYYY-MM-DD")
+    return ts.normalize()
+
+
+def validate_source(
+    source: str | Path,
+    mapping: str | Path | dict | None = None,
+    as_of: str | pd.Timestamp | None = None,
+) -> ValidationReport:
+    """Everything :func:`load_portfolio` does, returned as a report instead of raising.
+
+    ``report.portfolio`` is the Portfolio when ``report.problems`` is empty, else None.
+    Raises only for a missing source/mapping file (SourceNotFoundError /
+    FileNotFoundError) or an unreadable ``as_of`` (ValueError).
+    """
+    as_of_given = parse_as_of(as_of)
+    m = load_mapping(mapping)
+    src = open_source(source)
+    run = _Run(src, m)
+    run.read_all()
+    run.convert_all()
+    run.check_tables()
+    run.check_as_of(as_of_given)
+    run.check_references()
+    run.snapshot_summaries()
+    portfolio = None
+    if not run.problems:
+        portfolio = run.build(as_of_given)
+    return ValidationReport(
+        source=src.description,
+        as_of=run.as_of,
+        as_of_given=as_of_given is not None,
+        tables=run.summaries(),
+        problems=run.problems,
+        warnings=run.warnings,
+        portfolio=portfolio,
+    )
+
+
+class _Run:
+    """State of one load: raw tables, converted tables, problems, warnings."""
+
+    def __init__(self, src: Source, mapping: Mapping) -> None:
+        self.src = src
+        self.mapping = mapping
+        self.problems: list[Problem] = list(mapping.problems)
+        self.warnings: list[Problem] = []
+        self.raw: dict[str, RawTable] = {}
+        self.renames: dict[str, dict[str, list[str]]] = {}
+        self.tables: dict[str, pd.DataFrame] = {}
+        self.bad: dict[str, dict[str, pd.Series]] = {}  # rows already reported, per column
+        self.meta: dict[str, tuple[str, str]] = {}  # table -> (origin, row_label)
+        self.as_of: pd.Timestamp | None = None
+        self.read_failed: set[str] = set()
+
+    # ---- reading -------------------------------------------------------------------------
+    def read_all(self) -> None:
+        used = set()
+        missing_required = []
+        for name, spec in TABLES.items():
+            tmap = self.mapping.for_table(name)
+            located, probs = self.src.locate(name, tmap)
+            self.problems.extend(probs)
+            if located is None:
+                if probs:
+                    self.read_failed.add(name)
+                elif spec.required:
+                    missing_required.append(name)
+                else:
+                    self.warnings.append(
+                        Problem(
+                            name,
+                            None,
+                            f"optional table not supplied: the {SECTION_NEEDS.get(name, 'related analyses')} "
+                            "will be skipped.",
+                            kind="table_absent",
+                            level="warning",
+                        )
+                    )
+                continue
+            used.add(located)
+
+            def select(names: list[str], name: str = name, tmap: TableMapping = tmap) -> list[str]:
+                rename, _, _ = resolve_columns(name, names, tmap)
+                return [n for n in names if n in rename]
+
+            raw = self.src.read(name, located, tmap, select)
+            self.problems.extend(raw.problems)
+            self.warnings.extend(raw.warnings)
+            self.meta[name] = (raw.origin, raw.row_label)
+            if raw.frame.shape[1] == 0 and raw.problems:
+                self.read_failed.add(name)
+                continue
+            self.raw[name] = raw
+        unused = self.src.unused(used)
+        for name in missing_required:
+            hint = f"Put a file named {name}.csv (or .parquet / .xlsx) in the source"
+            if unused:
+                guess = closest(name, unused, cutoff=0.3) or unused[0]
+                hint += (
+                    f", or tell the mapping which file holds it, e.g. {name}: {{file: {guess}}}. "
+                    f"Files not used: {', '.join(unused[:8])}"
+                )
+            self.problems.append(
+                Problem(
+                    name,
+                    None,
+                    f"required table {name} is missing (expected: {TABLES[name].meaning.rstrip('.')}).",
+                    hint=hint + ".",
+                    kind="missing_table",
+                )
+            )
+        if unused and not missing_required:
+            self.warnings.append(
+                Problem(
+                    "source",
+                    None,
+                    f"not used (no table of that name): {', '.join(unused[:10])}"
+                    + (f" and {len(unused) - 10} more" if len(unused) > 10 else "")
+                    + ".",
+                    hint="If one of them holds a kamtools table, name it in the mapping (e.g. orders: {file: ...}).",
+                    kind="unused_file",
+                    level="warning",
+                )
+            )
+
+    # ---- renaming and conversion --------------------------------------------------------------
+    def convert_all(self) -> None:
+        resolved = {name: self._resolve(name, raw) for name, raw in self.raw.items()}
+        dayfirst = self._dayfirst(resolved)
+        for name, raw in self.raw.items():
+            spec = TABLES[name]
+            tmap = self.mapping.for_table(name)
+            rename = resolved[name]
+            out: dict[str, pd.Series] = {}
+            bad: dict[str, pd.Series] = {}
+            for col in spec.columns:
+                sources = [r for r, ts in rename.items() if col.name in ts]
+                if not sources:
+                    if not col.required:
+                        out[col.name] = empty_column(col, raw.frame.index)
+                    continue
+                where = Where(name, col, raw.origin, raw.row_label)
+                conv, probs, badmask = convert(
+                    raw.frame[sources[0]],
+                    where,
+                    vmap=tmap.values.get(col.name),
+                    decimal=tmap.decimal,
+                    date_format=tmap.date_format,
+                    dayfirst=dayfirst,
+                )
+                out[col.name] = conv
+                bad[col.name] = badmask
+                self.problems.extend(probs)
+            raw.frame = pd.DataFrame()  # free the raw text early
+            self.tables[name] = pd.DataFrame(out, copy=False)
+            self.bad[name] = bad
+        self.raw = {}
+
+    def _resolve(self, name: str, raw: RawTable) -> dict[str, list[str]]:
+        spec = TABLES[name]
+        tmap = self.mapping.for_table(name)
+        all_cols = raw.all_columns if raw.all_columns is not None else list(raw.frame.columns)
+        rename, extra, clashes = resolve_columns(name, all_cols, tmap)
+        for col, raws in clashes.items():
+            self.problems.append(
+                Problem(
+                    name,
+                    col,
+                    f"several columns could be {col}: {', '.join(repr(r) for r in raws)}.",
+                    hint=f"Keep one of them in the export, or say in the mapping which one is {col}: "
+                    f"{name}: {{columns: {{'{raws[0]}': {col}}}}}.",
+                    origin=raw.origin,
+                    kind="duplicate_column",
+                )
+            )
+            for r in raws[1:]:
+                rename[r] = [t for t in rename[r] if t != col]
+        present = {t for ts in rename.values() for t in ts}
+        for col in spec.columns:
+            if col.name in present or not col.required:
+                continue
+            mapped_from = [k for k, ts in tmap.columns.items() if col.name in ts]
+            guess = closest(col.name, extra, cutoff=0.4)
+            if mapped_from:
+                msg = (
+                    f"required column {col.name} is missing: the mapping takes it from "
+                    f"'{mapped_from[0]}', but the file has no such column."
+                )
+            else:
+                msg = f"required column {col.name} is missing ({col.meaning.rstrip('.').lower()})."
+            if guess:
+                hint = (
+                    f"The file has a column '{guess}': if that is {col.name}, add it to the mapping: "
+                    f"{name}: {{columns: {{'{guess}': {col.name}}}}}."
+                )
+            else:
+                hint = (
+                    f"Add a {col.name} column (e.g. {col.example}), or map your column to it in the mapping: "
+                    f"{name}: {{columns: {{'Your column': {col.name}}}}}."
+                )
+            if extra and not guess:
+                hint += f" Columns in the file that are not used: {', '.join(repr(e) for e in extra[:8])}."
+            self.problems.append(Problem(name, col.name, msg, hint=hint, origin=raw.origin, kind="missing_column"))
+        shown_extra = [e for e in extra if not e.startswith("Unnamed: ")]
+        if shown_extra:
+            self.warnings.append(
+                Problem(
+                    name,
+                    None,
+                    f"{len(shown_extra)} column{'s' if len(shown_extra) != 1 else ''} not used: "
+                    + ", ".join(repr(e) for e in shown_extra[:10])
+                    + (" ..." if len(shown_extra) > 10 else "")
+                    + ".",
+                    hint="Map them in the mapping file if they hold a kamtools column.",
+                    origin=raw.origin,
+                    kind="extra_columns",
+                    level="warning",
+                )
+            )
+        absent_optional = [c.name for c in spec.columns if not c.required and c.name not in present]
+        if absent_optional:
+            self.warnings.append(
+                Problem(
+                    name,
+                    None,
+                    f"optional column{'s' if len(absent_optional) != 1 else ''} not supplied (left empty): "
+                    + ", ".join(absent_optional)
+                    + ".",
+                    origin=raw.origin,
+                    kind="optional_column_absent",
+                    level="warning",
+                )
+            )
+        return rename
+
+    def _dayfirst(self, resolved: dict[str, dict[str, list[str]]]) -> bool | None:
+        """Day/month order of dd/mm/yyyy dates, decided across all tables of the source."""
+        evidence = set()
+        for name, raw in self.raw.items():
+            if self.mapping.for_table(name).date_format:
+                continue
+            for rawcol, targets in resolved[name].items():
+                if any(TABLES[name].column(t).dtype == "date" for t in targets):
+                    e = slash_order_evidence(raw.frame[rawcol])
+                    if e in ("dmy", "mdy"):
+                        evidence.add(e)
+        if evidence == {"dmy"}:
+            return True
+        if evidence == {"mdy"}:
+            return False
+        return None
+
+    # ---- rules ----------------------------------------------------------------------------------
+    def _problem(self, name: str, column: str | None, kind: str, message: str, hint: str, values, mask) -> Problem:
+        origin, label = self.meta.get(name, (name, "row"))
+        rows, vals, n = examples(values, mask)
+        return Problem(name, column, message, hint, rows, vals, n, origin, label, kind)
+
+    def _fresh(self, name: str, col: str, mask: pd.Series) -> pd.Series:
+        """``mask`` without the rows already reported for this column; marks them reported."""
+        bad = self.bad[name].get(col)
+        if bad is not None:
+            mask = mask & ~bad
+            self.bad[name][col] = bad | mask
+        return mask
+
+    def check_tables(self) -> None:
+        for name, df in self.tables.items():
+            spec = TABLES[name]
+            if len(df) == 0:
+                if spec.required:
+                    self.problems.append(
+                        self._problem(
+                            name,
+                            None,
+                            "empty_table",
+                            f"required table {name} has no rows.",
+                            f"Export {name} again with its data; kamtools needs at least one row.",
+                            df.index.to_series(),
+                            None,
+                        )
+                    )
+                else:
+                    self.warnings.append(
+                        Problem(name, None, "the table has no rows.", origin=self.meta[name][0], kind="empty_table", level="warning")
+                    )
+                continue
+            self._check_columns(name, spec, df)
+            self._check_primary_key(name, spec, df)
+            self._check_date_order(name, df)
+
+    def _check_columns(self, name: str, spec: Table, df: pd.DataFrame) -> None:
+        for col in spec.columns:
+            if col.name not in df.columns or col.name not in self.bad[name]:
+                continue
+            v = df[col.name]
+            if not col.nullable:
+                empty = self._fresh(name, col.name, v.isna())
+                if empty.any():
+                    self.problems.append(
+                        self._problem(
+                            name,
+                            col.name,
+                            "missing_value",
+                            f"{count(int(empty.sum()), 'row')} {verb(int(empty.sum()), 'has', 'have')} no {col.name}.",
+                            f"Every row needs a {col.name} ({col.meaning.rstrip('.').lower()}); fill it in or remove the rows.",
+                            v,
+                            empty,
+                        )
+                    )
+            if col.dtype in ("float", "int"):
+                self._check_bounds(name, col, v)
+            if col.dtype == "date":
+                lo = min_date(name, col.name)
+                early = self._fresh(name, col.name, v < lo)
+                if early.any():
+                    self.problems.append(
+                        self._problem(
+                            name,
+                            col.name,
+                            "date_too_early",
+                            f"{count(int(early.sum()), 'date')} in {col.name} {verb(int(early.sum()), 'is', 'are')} before {lo.date()}.",
+                            "Dates this old are typos or placeholders (such as 1900-01-01); correct them"
+                            + (" or leave the cell empty." if col.nullable else "."),
+                            v,
+                            early,
+                        )
+                    )
+
+    def _check_bounds(self, name: str, col, v: pd.Series) -> None:
+        hint = COLUMN_HINTS.get((name, col.name))
+        if col.min_value == 0 and col.max_value == 1:
+            over = v > 1
+            vals = v.dropna()
+            fractions = ((vals > 0) & (vals < 1)).any()
+            if over.any() and not fractions and bool(vals.between(0, 100).all()):
+                mask = self._fresh(name, col.name, over)
+                self.problems.append(
+                    self._problem(
+                        name,
+                        col.name,
+                        "percent_not_fraction",
+                        f"{col.name} looks like a percentage (values up to {fmt_value(float(v.max()))}); "
+                        "it must be a fraction between 0 and 1.",
+                        f"Divide {col.name} by 100 in the export (40 -> 0.4).",
+                        v,
+                        mask,
+                    )
+                )
+                return
+        rules = []
+        if col.positive:
+            rules.append((v <= 0, "zero or negative", "greater than 0"))
+        if col.min_value is not None:
+            below = "negative" if col.min_value == 0 else f"below {col.min_value:g}"
+            rules.append((v < col.min_value, below, f"at least {col.min_value:g}"))
+        if col.max_value is not None:
+            rules.append((v > col.max_value, f"above {col.max_value:g}", f"at most {col.max_value:g}"))
+        for mask, what, rule in rules:
+            mask = self._fresh(name, col.name, mask)
+            if mask.any():
+                self.problems.append(
+                    self._problem(
+                        name,
+                        col.name,
+                        "out_of_range",
+                        f"{count(int(mask.sum()), 'value')} of {col.name} {verb(int(mask.sum()), 'is', 'are')} {what}; {col.name} must be {rule}.",
+                        hint or f"Correct these values of {col.name} ({col.meaning.rstrip('.').lower()}) or remove the rows.",
+                        v,
+                        mask,
+                    )
+                )
+
+    def _check_primary_key(self, name: str, spec: Table, df: pd.DataFrame) -> None:
+        pk = list(spec.primary_key)
+        if not pk or any(c not in df.columns for c in pk):
+            return
+        keys = df[pk]
+        complete = keys.notna().all(axis=1)
+        dup = keys.duplicated(keep=False) & complete
+        if not dup.any():
+            return
+        label = pk[0] if len(pk) == 1 else " + ".join(pk)
+        dups = keys[dup].sort_values(pk, kind="stable")
+        if len(pk) == 1:
+            shown = dups[pk[0]]
+        else:
+            shown = pd.Series(
+                ["/".join(str(x) for x in row) for row in dups.head(5).itertuples(index=False)],
+                index=dups.index[:5],
+            )
+        n_keys = int(dups.drop_duplicates().shape[0])
+        rows, vals, n = examples(shown, None)
+        self.problems.append(
+            Problem(
+                name,
+                pk[0] if len(pk) == 1 else label,
+                f"{count(n_keys, label + ' value')} {verb(n_keys, 'occurs', 'occur')} more than once ({count(int(dup.sum()), 'row')}); each must be unique.",
+                f"Remove duplicated rows (e.g. an export that was appended twice), or give distinct records distinct {label}.",
+                rows,
+                vals,
+                int(dup.sum()),
+                *self.meta[name],
+                kind="duplicate_key",
+            )
+        )
+
+    def _check_date_order(self, name: str, df: pd.DataFrame) -> None:
+        for table, earlier, later in DATE_ORDER_RULES:
+            if table != name or earlier not in df.columns or later not in df.columns:
+                continue
+            wrong = self._fresh(name, later, df[later] < df[earlier])
+            if not wrong.any():
+                continue
+            idx = df.index[wrong][:5]
+            shown = pd.Series(
+                [f"{earlier} {a.date()}, {later} {b.date()}" for a, b in zip(df.loc[idx, earlier], df.loc[idx, later])],
+                index=idx,
+            )
+            origin, label = self.meta[name]
+            self.problems.append(
+                Problem(
+                    name,
+                    later,
+                    f"{count(int(wrong.sum()), 'row')} {verb(int(wrong.sum()), 'has', 'have')} {later} before {earlier}.",
+                    f"A {later.replace('_', ' ')} cannot precede the {earlier.replace('_', ' ')}: correct one of the two dates.",
+                    [int(i) for i in idx],
+                    [str(x) for x in shown],
+                    int(wrong.sum()),
+                    origin,
+                    label,
+                    "date_order",
+                )
+            )
+
+    # ---- as_of and references ------------------------------------------------------------------
+    def check_as_of(self, as_of_given: pd.Timestamp | None) -> None:
+        if as_of_given is not None:
+            self.as_of = as_of_given
+            return
+        orders = self.tables.get("orders")
+        if orders is None or "order_date" not in orders.columns or orders["order_date"].notna().sum() == 0:
+            return
+        self.as_of = pd.Timestamp(orders["order_date"].max()).normalize()
+        for name, df in self.tables.items():
+            for col in TABLES[name].date_columns_bounded:
+                if col not in df.columns or col not in self.bad[name]:
+                    continue
+                late = self._fresh(name, col, df[col] > self.as_of)
+                if late.any():
+                    self.problems.append(
+                        self._problem(
+                            name,
+                            col,
+                            "after_as_of",
+                            f"{count(int(late.sum()), 'row')} {verb(int(late.sum()), 'is', 'are')} dated after the last order date ({self.as_of.date()}), "
+                            "which is the analysis date (as_of) by default.",
+                            "Future dates are data errors: correct them. If this table was exported later than the "
+                            "orders, pass the export date as as_of (kamtools validate --as-of YYYY-MM-DD); rows "
+                            "after it are then left out.",
+                            df[col],
+                            late,
+                        )
+                    )
+
+    def check_references(self) -> None:
+        for name, df in self.tables.items():
+            for col in TABLES[name].columns:
+                if not col.references or col.name not in df.columns or len(df) == 0:
+                    continue
+                ref_table, ref_col = col.references.split(".")
+                target = self.tables.get(ref_table)
+                if target is None or ref_col not in target.columns or target[ref_col].notna().sum() == 0:
+                    continue  # a missing or empty target table is reported on its own
+                v = df[col.name]
+                known = pd.Index(target[ref_col].dropna().unique())
+                unknown = v.notna() & ~v.isin(known)
+                unknown = self._fresh(name, col.name, unknown)
+                if not unknown.any():
+                    continue
+                counts = v[unknown].value_counts()
+                listed = ", ".join(f"'{k}' ({count(int(c), 'row')})" for k, c in counts.head(5).items())
+                more = f" and {len(counts) - 5:,} more" if len(counts) > 5 else ""
+                self.problems.append(
+                    self._problem(
+                        name,
+                        col.name,
+                        "unknown_reference",
+                        f"{count(int(unknown.sum()), 'row')} {verb(int(unknown.sum()), 'refers', 'refer')} to {count(len(counts), col.name + ' value')} not in "
+                        f"{ref_table}: {listed}{more}.",
+                        f"Add the missing {ref_table} to the {ref_table} table or remove these rows. Ids must match "
+                        f"exactly: check prefixes and leading zeros (e.g. {fmt_value(target[ref_col].dropna().iloc[0])} in "
+                        f"{ref_table}).",
+                        v,
+                        unknown,
+                    )
+                )
+
+    # ---- the portfolio ----------------------------------------------------------------------------
+    def build(self, as_of_given: pd.Timestamp | None) -> Portfolio | None:
+        tables = {name: df.reset_index(drop=True) for name, df in self.tables.items()}
+        self.tables = {}
+        as_of = self.as_of
+        assert as_of is not None
+        if as_of_given is not None:
+            tables = self._truncate(tables, as_of)
+            if tables is None:
+                return None
+        elif "customer_since" in tables["accounts"].columns:
+            later = tables["accounts"]["customer_since"] > as_of
+            if later.any():
+                self.warnings.append(
+                    Problem(
+                        "accounts",
+                        "customer_since",
+                        f"{count(int(later.sum()), 'account')} became {verb(int(later.sum()), 'a customer', 'customers')} after the last order date ({as_of.date()}).",
+                        hint="Check their customer_since dates.",
+                        rows=[],
+                        n_rows=int(later.sum()),
+                        kind="customer_since_after_as_of",
+                        level="warning",
+                    )
+                )
+        self._usage_warnings(tables)
+        self._schema_contract(tables, as_of)
+        if self.problems:
+            return None
+        return Portfolio(tables, as_of, warnings=[w.one_line() for w in self.warnings])
+
+    def _truncate(self, tables: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> dict[str, pd.DataFrame] | None:
+        """Drop rows after a given as_of (Portfolio.truncate semantics) and report the drops."""
+        dropped: list[str] = []
+        reset: list[str] = []
+        acc = tables["accounts"]
+        n_acc = int((acc["customer_since"] > as_of).sum())
+        if n_acc:
+            dropped.append(f"accounts: {n_acc:,} (customer only after as_of, with their rows in other tables)")
+        for name, df in tables.items():
+            for col in TABLES[name].date_columns_bounded:
+                n = int((df[col] > as_of).sum())
+                if n:
+                    dropped.append(f"{name}: {n:,}")
+        for name, col, what in [
+            ("opportunities", "close_date", "opportunities decided after as_of set back to open"),
+            ("complaints", "resolved_date", "complaints resolved after as_of set back to open"),
+            ("invoices", "paid_date", "invoices paid after as_of set back to unpaid"),
+        ]:
+            df = tables.get(name)
+            if df is None:
+                continue
+            later = df[col] > as_of
+            if name == "opportunities":
+                later &= df["status"] != "open"
+            n = int(later.sum())
+            if n:
+                reset.append(f"{n:,} {what}")
+        if not dropped and not reset:
+            return tables
+        portfolio = Portfolio(tables, as_of).truncate(as_of)
+        if dropped:
+            self.warnings.append(
+                Problem(
+                    "source",
+                    None,
+                    f"rows dated after as_of {as_of.date()} were left out (backtest): " + "; ".join(dropped) + ".",
+                    kind="dropped_after_as_of",
+                    level="warning",
+                )
+            )
+        if reset:
+            self.warnings.append(
+                Problem(
+                    "source",
+                    None,
+                    f"as known on {as_of.date()}: " + "; ".join(reset) + ".",
+                    kind="reset_after_as_of",
+                    level="warning",
+                )
+            )
+        out = portfolio.tables
+        if len(out["orders"]) == 0:
+            self.problems.append(
+                Problem(
+                    "orders",
+                    "order_date",
+                    f"no order lines on or before as_of {as_of.date()}.",
+                    hint="Choose a later as_of.",
+                    kind="empty_after_as_of",
+                )
+            )
+            return None
+        return out
+
+    def _usage_warnings(self, tables: dict[str, pd.DataFrame]) -> None:
+        def unused(table: str, key: str, used: pd.Series, what: str) -> None:
+            df = tables[table]
+            idle = ~df[key].isin(pd.Index(used.dropna().unique()))
+            n = int(idle.sum())
+            if n:
+                ids = df.loc[idle, key].head(5).tolist()
+                self.warnings.append(
+                    Problem(
+                        table,
+                        None,
+                        f"{n:,} of {len(df):,} {what}: {', '.join(map(str, ids))}{' ...' if n > 5 else ''}.",
+                        origin=self.meta.get(table, (table, ""))[0],
+                        n_rows=n,
+                        kind=f"unused_{table}",
+                        level="warning",
+                    )
+                )
+
+        orders = tables["orders"]
+        unused("accounts", "account_id", orders["account_id"], "accounts have no orders")
+        unused("products", "product_id", orders["product_id"], "products were never ordered")
+        if "contacts" in tables and "interactions" in tables:
+            unused("contacts", "contact_id", tables["interactions"]["contact_id"], "contacts have no interactions")
+
+    def _schema_contract(self, tables: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> None:
+        """Validate the finished tables against the pandera schemas (structure and rules).
+
+        The checks above should have explained every violation already; anything the
+        schemas still find is reported rather than passed on silently.
+        """
+        import pandera.pandas as pa
+
+        from kamtools.data.schemas import problems_from_failures, schema
+
+        for name, df in tables.items():
+            try:
+                schema(name, as_of=as_of, unique=False).validate(df, lazy=True)
+            except pa.errors.SchemaErrors as exc:
+                for p in problems_from_failures(name, exc.failure_cases):
+                    p.origin = self.meta.get(name, (name, ""))[0]
+                    p.hint = "The loader should have explained this; please report it with the file."
+                    self.problems.append(p)
+
+    # ---- summary ------------------------------------------------------------------------------------
+    def summaries(self) -> list[TableSummary]:
+        return self._summaries
+
+    def snapshot_summaries(self) -> None:
+        out = []
+        for name, spec in TABLES.items():
+            df = self.tables.get(name)
+            origin = self.meta.get(name, ("", ""))[0]
+            if df is None:
+                out.append(TableSummary(name, origin, -1, required=spec.required))
+                continue
+            ranges = {}
+            for c in spec.columns:
+                if c.dtype == "date" and c.name in df.columns and df[c.name].notna().any():
+                    ranges[c.name] = (df[c.name].min(), df[c.name].max())
+            out.append(TableSummary(name, origin, len(df), ranges, spec.required))
+        self._summaries = out
+

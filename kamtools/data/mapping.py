@@ -1,0 +1,314 @@
+"""Column mapping: how a company's export names map onto the canonical tables.
+
+A mapping is a YAML file (or the same structure as a dict). Top-level keys are canonical
+table names, plus an optional ``defaults`` section::
+
+    defaults:
+      decimal: ","              # numbers use a decimal comma ("12,5"); default "."
+      date_format: "%d.%m.%Y"   # strptime format for every date column; default: detect
+    orders:
+      file: sales_lines.csv     # file name in the source folder (default: orders.csv/.parquet/.xlsx)
+      columns:                  # export column name -> canonical column name
+        Order No: order_id
+        Customer: account_id
+    opportunities:
+      table: CRM_OPPS           # table name when the source is a database
+      columns:
+        Stage: [stage, status]  # one export column feeding two canonical columns
+      values:                   # value maps: export value -> canonical value
+        status:
+          Closed Won: won
+          Closed Lost: lost
+          "*": open             # every other value
+
+Per table: ``file``, ``sheet`` (Excel worksheet; default the first), ``table`` (SQL),
+``columns``, ``values``, ``decimal``, ``date_format``. Column and value keys are matched
+exactly first, then ignoring case and surrounding spaces.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kamtools.data.model import TABLES
+from kamtools.data.validation import Problem
+
+TABLE_KEYS = ("file", "sheet", "table", "columns", "values", "decimal", "date_format")
+DEFAULT_KEYS = ("decimal", "date_format")
+CATCH_ALL = "*"
+
+
+def normalize_name(name: object) -> str:
+    """'Order Date ' -> 'order_date': lower case, runs of non-alphanumerics -> '_'."""
+    text = str(name).replace("\ufeff", "").strip().lower()
+    return re.sub(r"[^0-9a-z]+", "_", text).strip("_")
+
+
+def closest(word: str, candidates: list[str], cutoff: float = 0.5) -> str | None:
+    """The candidate most similar to ``word`` (difflib ratio >= cutoff), compared normalised."""
+    if not candidates:
+        return None
+    norm = {normalize_name(c): c for c in candidates}
+    hit = difflib.get_close_matches(normalize_name(word), list(norm), n=1, cutoff=cutoff)
+    return norm[hit[0]] if hit else None
+
+
+@dataclass
+class TableMapping:
+    """How one canonical table is found and renamed."""
+
+    file: str | None = None
+    sheet: str | int | None = None
+    table: str | None = None
+    columns: dict[str, list[str]] = field(default_factory=dict)  # export name -> canonical names
+    values: dict[str, dict[str, str]] = field(default_factory=dict)  # canonical column -> {export: canonical}
+    decimal: str = "."
+    date_format: str | None = None
+
+
+@dataclass
+class Mapping:
+    """A parsed, checked mapping. ``problems`` holds what was wrong with it."""
+
+    tables: dict[str, TableMapping]
+    problems: list[Problem] = field(default_factory=list)
+
+    def for_table(self, name: str) -> TableMapping:
+        return self.tables[name]
+
+
+def _problem(message: str, hint: str, column: str | None = None, kind: str = "mapping") -> Problem:
+    return Problem(table="mapping", column=column, message=message, hint=hint, kind=kind)
+
+
+def load_mapping(mapping: str | Path | dict | None) -> Mapping:
+    """Read and check a mapping (YAML path, dict or None).
+
+    Raises FileNotFoundError when a path does not exist. Mistakes inside the mapping
+    (unknown tables or columns, bad options) come back as ``Mapping.problems``, so they
+    are reported together with the data problems.
+    """
+    raw: Any
+    problems: list[Problem] = []
+    if mapping is None:
+        raw = {}
+    elif isinstance(mapping, dict):
+        raw = mapping
+    else:
+        path = Path(mapping)
+        if not path.is_file():
+            raise FileNotFoundError(f"mapping file not found: {path}")
+        import yaml
+
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            problems.append(
+                _problem(
+                    f"the mapping file {path.name} is not valid YAML: {exc}".replace("\n", " "),
+                    "Check indentation and quoting; see data/mapping.example.yml for the format.",
+                    kind="mapping_yaml",
+                )
+            )
+            raw = {}
+    if not isinstance(raw, dict):
+        problems.append(
+            _problem(
+                "the mapping must be a dictionary with table names as keys.",
+                "See data/mapping.example.yml for the format.",
+            )
+        )
+        raw = {}
+
+    defaults = raw.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        problems.append(_problem("'defaults' must be a dictionary.", "Use e.g. defaults: {decimal: ','}."))
+        defaults = {}
+    for key in defaults:
+        if key not in DEFAULT_KEYS:
+            problems.append(_problem(f"unknown option defaults.{key}.", f"Allowed options: {', '.join(DEFAULT_KEYS)}."))
+    base_decimal = _check_decimal(defaults.get("decimal", "."), "defaults", problems)
+    base_fmt = _check_date_format(defaults.get("date_format"), "defaults", problems)
+
+    tables = {name: TableMapping(decimal=base_decimal, date_format=base_fmt) for name in TABLES}
+    for key, spec in raw.items():
+        if key == "defaults":
+            continue
+        if key not in TABLES:
+            guess = closest(str(key), list(TABLES))
+            problems.append(
+                _problem(
+                    f"'{key}' is not a kamtools table.",
+                    (f"Did you mean '{guess}'? " if guess else "") + f"Tables are: {', '.join(TABLES)}.",
+                    kind="mapping_table",
+                )
+            )
+            continue
+        if spec is None:
+            continue
+        if not isinstance(spec, dict):
+            problems.append(_problem(f"the entry for table '{key}' must be a dictionary.", "See data/mapping.example.yml."))
+            continue
+        tables[key] = _table_mapping(key, spec, tables[key], problems)
+    return Mapping(tables=tables, problems=problems)
+
+
+def _check_decimal(value: object, where: str, problems: list[Problem]) -> str:
+    if value in (".", ","):
+        return str(value)
+    problems.append(_problem(f"{where}.decimal must be '.' or ',', not {value!r}.", "Use decimal: ',' for '12,5'."))
+    return "."
+
+
+def _check_date_format(value: object, where: str, problems: list[Problem]) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or "%" not in value:
+        problems.append(
+            _problem(
+                f"{where}.date_format must be a strptime format such as '%d/%m/%Y', not {value!r}.",
+                "Use %Y for the year, %m for the month, %d for the day.",
+            )
+        )
+        return None
+    return value
+
+
+def _table_mapping(name: str, spec: dict, base: TableMapping, problems: list[Problem]) -> TableMapping:
+    table = TABLES[name]
+    canon = table.column_names
+    for key in spec:
+        if key not in TABLE_KEYS:
+            guess = closest(str(key), list(TABLE_KEYS))
+            problems.append(
+                _problem(
+                    f"unknown option '{key}' for table '{name}'.",
+                    (f"Did you mean '{guess}'? " if guess else "") + f"Options are: {', '.join(TABLE_KEYS)}.",
+                )
+            )
+    out = TableMapping(decimal=base.decimal, date_format=base.date_format)
+    for key in ("file", "table"):
+        if spec.get(key) is not None:
+            setattr(out, key, str(spec[key]))
+    if spec.get("sheet") is not None:
+        out.sheet = spec["sheet"] if isinstance(spec["sheet"], int) else str(spec["sheet"])
+    if "decimal" in spec:
+        out.decimal = _check_decimal(spec["decimal"], name, problems)
+    if "date_format" in spec:
+        out.date_format = _check_date_format(spec["date_format"], name, problems)
+
+    cols = spec.get("columns") or {}
+    if not isinstance(cols, dict):
+        problems.append(
+            _problem(f"{name}.columns must map export names to canonical names.", "E.g. columns: {'Order No': order_id}.")
+        )
+        cols = {}
+    for export, targets in cols.items():
+        targets_list = targets if isinstance(targets, list) else [targets]
+        good = []
+        for target in targets_list:
+            if target in canon:
+                good.append(target)
+                continue
+            guess = closest(str(target), canon)
+            problems.append(
+                _problem(
+                    f"table '{name}' has no column '{target}' (mapped from '{export}').",
+                    (f"Did you mean '{guess}'? " if guess else "") + f"Columns of {name}: {', '.join(canon)}.",
+                    column=str(target),
+                    kind="mapping_column",
+                )
+            )
+        if good:
+            out.columns[str(export)] = good
+
+    values = spec.get("values") or {}
+    if not isinstance(values, dict):
+        problems.append(
+            _problem(f"{name}.values must map column names to value maps.", "E.g. values: {status: {'Closed Won': won}}.")
+        )
+        values = {}
+    for col, vmap in values.items():
+        if col not in canon:
+            guess = closest(str(col), canon)
+            problems.append(
+                _problem(
+                    f"value map for unknown column '{col}' of table '{name}'.",
+                    (f"Did you mean '{guess}'? " if guess else "") + "Value maps are keyed by the canonical column name.",
+                    column=str(col),
+                    kind="mapping_column",
+                )
+            )
+            continue
+        dtype = table.column(col).dtype
+        if dtype not in ("id", "text", "category"):
+            problems.append(
+                _problem(
+                    f"value map for column '{name}.{col}', which holds {dtype} values.",
+                    "Value maps apply to id, text and category columns only.",
+                    column=str(col),
+                )
+            )
+            continue
+        if not isinstance(vmap, dict):
+            problems.append(
+                _problem(f"the value map for '{name}.{col}' must be a dictionary.", "E.g. {'Closed Won': won}.", column=col)
+            )
+            continue
+        out.values[col] = {str(k).strip(): str(v).strip() for k, v in vmap.items()}
+    return out
+
+
+def resolve_columns(
+    table_name: str, raw_columns: list[str], tmap: TableMapping
+) -> tuple[dict[str, list[str]], list[str], dict[str, list[str]]]:
+    """Match the export's column names to canonical ones.
+
+    Returns ``(rename, extra, clashes)``: ``rename`` maps each used raw column to the
+    canonical column(s) it feeds, ``extra`` lists raw columns that match nothing (they are
+    left out), ``clashes`` maps a canonical column to the raw columns that all claim it.
+    Matching order: the mapping (exactly, then ignoring case/spaces), then the canonical
+    name itself ignoring case, spaces and punctuation ("Order Date" -> order_date).
+    """
+    canon = TABLES[table_name].column_names
+    canon_norm = {normalize_name(c): c for c in canon}
+    map_exact = tmap.columns
+    map_norm = {normalize_name(k): v for k, v in tmap.columns.items()}
+    rename: dict[str, list[str]] = {}
+    extra: list[str] = []
+    claimed: dict[str, list[str]] = {}
+    for raw in raw_columns:
+        key = str(raw)
+        if key in map_exact:
+            targets = map_exact[key]
+        elif key.strip() in map_exact:
+            targets = map_exact[key.strip()]
+        elif normalize_name(key) in map_norm:
+            targets = map_norm[normalize_name(key)]
+        elif normalize_name(key) in canon_norm:
+            targets = [canon_norm[normalize_name(key)]]
+        else:
+            extra.append(key)
+            continue
+        rename[key] = list(targets)
+        for t in targets:
+            claimed.setdefault(t, []).append(key)
+    clashes = {}
+    for col, raws in claimed.items():
+        if len(raws) > 1:
+            # an exact canonical name wins over looser matches silently only if it is the only exact one
+            exact = [r for r in raws if r == col]
+            if len(exact) == 1 and all(r not in map_exact for r in raws):
+                for r in raws:
+                    if r != col:
+                        rename[r] = [t for t in rename[r] if t != col]
+                        if not rename[r]:
+                            del rename[r]
+                            extra.append(r)
+                continue
+            clashes[col] = raws
+    return rename, extra, clashes

@@ -1,0 +1,213 @@
+"""pandera schemas of the canonical tables, derived from :data:`kamtools.data.model.TABLES`.
+
+Nothing here is typed by hand per table: dtypes, nullability, allowed values, bounds and
+primary keys come from the model. Rules that span columns (date order, earliest date)
+are declared once below and used by the schemas, the loader and the data dictionary.
+
+Use :func:`schema` for one table, :data:`SCHEMAS` for all of them, and
+:func:`validate_tables` to check a dict of canonical tables (e.g. a generated
+portfolio) and get a :class:`~kamtools.data.validation.DataValidationError` listing every
+failure.
+
+The loader runs its own vectorised checks (with row numbers from the file and hints) and
+then validates the result against these schemas as the contract.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+
+from kamtools.data.model import TABLES, Column
+from kamtools.data.validation import DataValidationError, Problem, count, fmt_value
+
+PANDAS_DTYPES = {
+    "id": "str",
+    "text": "str",
+    "category": "str",
+    "date": "datetime64[ns]",
+    "float": "float64",
+    "int": "int64",
+}
+"""Canonical dtype of each model type (``str`` is pandas' string dtype, missing = NaN)."""
+
+MIN_DATE = pd.Timestamp("1990-01-01")
+"""No date may be earlier (older dates are typos or placeholders like 1900-01-01)."""
+
+MIN_DATE_OVERRIDES: dict[tuple[str, str], pd.Timestamp] = {
+    # long-standing customers exist: a relationship may well predate 1990
+    ("accounts", "customer_since"): pd.Timestamp("1900-01-01"),
+}
+
+DATE_ORDER_RULES: list[tuple[str, str, str]] = [
+    # (table, earlier column, later column): later must not be before earlier
+    ("opportunities", "created_date", "close_date"),
+    ("complaints", "opened_date", "resolved_date"),
+    ("invoices", "issue_date", "due_date"),
+    ("invoices", "issue_date", "paid_date"),
+]
+
+
+def min_date(table: str, column: str) -> pd.Timestamp:
+    """Earliest allowed date in ``table.column``."""
+    return MIN_DATE_OVERRIDES.get((table, column), MIN_DATE)
+
+
+def column_rules(table: str, col: Column) -> list[str]:
+    """Plain-language rules of one column (used by the data dictionary)."""
+    rules = ["may be empty" if col.nullable else "not empty"]
+    if col.allowed:
+        rules.append("one of " + ", ".join(col.allowed))
+    if col.positive:
+        rules.append("> 0")
+    if col.min_value is not None and col.max_value is not None:
+        rules.append(f"{col.min_value:g} to {col.max_value:g}")
+    elif col.min_value is not None:
+        rules.append(f">= {col.min_value:g}")
+    elif col.max_value is not None:
+        rules.append(f"<= {col.max_value:g}")
+    if col.dtype == "date":
+        rules.append(f"not before {min_date(table, col.name).date()}")
+        if col.name in TABLES[table].date_columns_bounded:
+            rules.append("not after as_of")
+        for t, earlier, later in DATE_ORDER_RULES:
+            if t == table and later == col.name:
+                rules.append(f"not before {earlier}")
+    if col.references:
+        rules.append(f"must exist in {col.references}")
+    if TABLES[table].primary_key == (col.name,):
+        rules.append("unique")
+    return rules
+
+
+def _checks(table: str, col: Column, as_of: pd.Timestamp | None) -> list[pa.Check]:
+    checks: list[pa.Check] = []
+    if col.allowed:
+        checks.append(pa.Check.isin(list(col.allowed)))
+    if col.positive:
+        checks.append(pa.Check.gt(0))
+    if col.min_value is not None:
+        checks.append(pa.Check.ge(col.min_value))
+    if col.max_value is not None:
+        checks.append(pa.Check.le(col.max_value))
+    if col.dtype == "date":
+        checks.append(pa.Check.ge(min_date(table, col.name)))
+        if as_of is not None and col.name in TABLES[table].date_columns_bounded:
+            checks.append(pa.Check.le(pd.Timestamp(as_of)))
+    return checks
+
+
+def schema(
+    table: str, *, as_of: str | pd.Timestamp | None = None, checks: bool = True, unique: bool = True
+) -> pa.DataFrameSchema:
+    """The pandera schema of one canonical table.
+
+    ``as_of`` adds "not after as_of" to the bounded date columns; ``checks=False`` keeps
+    only structure (columns, dtypes, nullability); ``unique=False`` skips the primary-key
+    check (the loader checks keys itself, with row numbers).
+    """
+    spec = TABLES[table]
+    as_of_ts = pd.Timestamp(as_of).normalize() if as_of is not None else None
+    columns = {
+        c.name: pa.Column(
+            PANDAS_DTYPES[c.dtype],
+            nullable=c.nullable,
+            required=c.required,
+            checks=_checks(table, c, as_of_ts) if checks else None,
+            title=c.name,
+            description=c.meaning,
+        )
+        for c in spec.columns
+    }
+    frame_checks = []
+    if checks:
+        for t, earlier, later in DATE_ORDER_RULES:
+            if t == table:
+                frame_checks.append(
+                    pa.Check(
+                        lambda df, a=earlier, b=later: ~(df[b] < df[a]),
+                        name=f"{later}_not_before_{earlier}",
+                        error=f"{later}_not_before_{earlier}",
+                    )
+                )
+    pk = list(spec.primary_key)
+    return pa.DataFrameSchema(
+        columns,
+        checks=frame_checks or None,
+        unique=pk if (unique and pk) else None,
+        strict=True,
+        name=table,
+        description=spec.meaning,
+    )
+
+
+SCHEMAS: dict[str, pa.DataFrameSchema] = {name: schema(name) for name in TABLES}
+"""Schema of every canonical table (no as_of bound)."""
+
+
+def validate_tables(tables: dict[str, pd.DataFrame], as_of: str | pd.Timestamp | None = None) -> None:
+    """Check canonical tables against their schemas and the foreign keys.
+
+    Raises :class:`DataValidationError` listing every failure (row numbers are 1-based
+    positions in each table). Returns None when everything conforms.
+    """
+    problems: list[Problem] = []
+    for name, df in tables.items():
+        if name not in TABLES:
+            problems.append(Problem(name, None, f"'{name}' is not a canonical table.", kind="unknown_table"))
+            continue
+        frame = df.reset_index(drop=True)
+        frame.index = frame.index + 1
+        try:
+            schema(name, as_of=as_of).validate(frame, lazy=True)
+        except pa.errors.SchemaErrors as exc:
+            problems.extend(problems_from_failures(name, exc.failure_cases))
+    for name, df in tables.items():
+        if name not in TABLES:
+            continue
+        for col in TABLES[name].columns:
+            if not col.references or col.name not in df.columns:
+                continue
+            ref_table, ref_col = col.references.split(".")
+            if ref_table not in tables:
+                continue
+            vals = df[col.name].reset_index(drop=True)
+            unknown = vals.notna() & ~vals.isin(tables[ref_table][ref_col])
+            if unknown.any():
+                idx = vals.index[unknown][:5]
+                problems.append(
+                    Problem(
+                        name,
+                        col.name,
+                        f"{int(unknown.sum()):,} values are not in {col.references}.",
+                        rows=[int(i) + 1 for i in idx],
+                        values=[fmt_value(v) for v in vals[idx]],
+                        n_rows=int(unknown.sum()),
+                        kind="unknown_reference",
+                    )
+                )
+    if problems:
+        raise DataValidationError(problems)
+
+
+def problems_from_failures(table: str, fc: pd.DataFrame) -> list[Problem]:
+    """One Problem per failed check (frame-wide checks list every column; keep them together)."""
+    out = []
+    for check, grp in fc.groupby(fc["check"].astype(str), sort=False):
+        columns = [c for c in grp["column"].dropna().astype(str).unique()]
+        rows = grp.drop_duplicates("index") if "index" in grp else grp
+        idx = rows["index"].dropna() if "index" in rows else pd.Series([], dtype="float64")
+        out.append(
+            Problem(
+                table,
+                columns[0] if len(columns) == 1 else None,
+                f"failed the schema check {check} ({count(len(rows), 'case')}"
+                + (f", columns {', '.join(columns)}" if len(columns) > 1 else "")
+                + ").",
+                rows=[int(i) for i in idx[:5]],
+                values=[fmt_value(v) for v in rows["failure_case"][:5]] if len(columns) <= 1 else [],
+                n_rows=len(rows),
+                kind="schema",
+            )
+        )
+    return out

@@ -1,0 +1,70 @@
+"""Code that runs *inside* a warm report kernel (see :mod:`kamtools.reports.kernels`).
+
+:func:`preload` does the heavy imports once and snapshots the global state a report
+may touch; :func:`reset` brings the kernel back to that state between two reports:
+a fresh user namespace (IPython's ``reset``, which is ``%reset -f`` plus a new history
+session), no open figures, and the matplotlib rcParams, warning filters, working
+directory, ``sys.path``, numpy error/print settings and pandas options of the snapshot.
+Imported modules stay imported: that is the point of a warm kernel.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+import warnings
+
+_SNAPSHOT: dict = {}
+
+
+def preload() -> None:
+    """Import what every report imports, then take the snapshot that :func:`reset` restores."""
+    import matplotlib
+    import numpy as np
+    import pandas as pd
+    import pyarrow.parquet  # noqa: F401  (the bundle reader)
+
+    import kamtools.bundle  # noqa: F401
+    import kamtools.display  # noqa: F401
+    import kamtools.sections
+
+    kamtools.sections.preload()
+    import matplotlib.pyplot  # noqa: F401
+
+    _SNAPSHOT.update(
+        rc=matplotlib.rcParams.copy(),
+        filters=list(warnings.filters),
+        cwd=os.getcwd(),
+        path=list(sys.path),
+        np_err=np.geterr(),
+        np_print=np.get_printoptions(),
+    )
+    del pd
+
+
+def reset() -> None:
+    """Forget the previous report: user namespace, figures and global settings."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import pandas as pd
+    from IPython import get_ipython
+
+    if not _SNAPSHOT:
+        raise RuntimeError("kamtools warm kernel: reset() before preload()")
+    ip = get_ipython()
+    if ip is not None:
+        ip.reset(new_session=True)
+    plt.close("all")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        matplotlib.rcParams.update(_SNAPSHOT["rc"])
+        pd.reset_option("all")
+    warnings.filters[:] = _SNAPSHOT["filters"]
+    warnings._filters_mutated()  # invalidate the per-module "already warned" caches
+    os.chdir(_SNAPSHOT["cwd"])
+    sys.path[:] = _SNAPSHOT["path"]
+    np.seterr(**_SNAPSHOT["np_err"])
+    np.set_printoptions(**_SNAPSHOT["np_print"])
+    gc.collect()

@@ -1,0 +1,332 @@
+"""Render every account report plus the portfolio overview, in parallel, resumably.
+
+Local runs use a pool of worker processes (``workers``), each with its own warm kernel
+(or papermill's fresh kernel per notebook in ``mode="cold"``); ``workers=1`` renders in
+the calling process. With ``scheduler`` the same jobs run as Dask tasks on a
+``distributed`` cluster (one task per report; the workers must see the bundle and the
+output folder at the same paths, i.e. share a file system).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kamtools.reports.render import MODES, ReportError, ReportJob, find_chromium, render_job
+from kamtools.reports.state import (
+    ACCOUNTS_DIR,
+    RUN_LOG,
+    STATE_DIR,
+    account_paths,
+    freshness,
+    is_up_to_date,
+    overview_paths,
+)
+
+FORMATS = ("html", "pdf")
+NOTEBOOK_DIR_ENV = "KAMTOOLS_NOTEBOOKS"
+
+
+def notebook_dir() -> Path:
+    """Folder of the report notebooks (``$KAMTOOLS_NOTEBOOKS`` or the checkout's ``notebooks/``)."""
+    env = os.environ.get(NOTEBOOK_DIR_ENV)
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parent.parent.parent / "notebooks"
+
+
+def default_notebook(kind: str) -> Path:
+    """The account report or portfolio overview notebook."""
+    name = "account_report.ipynb" if kind == "account" else "portfolio_overview.ipynb"
+    path = notebook_dir() / name
+    if not path.is_file():
+        raise ReportError(
+            f"report notebook {path} not found; set {NOTEBOOK_DIR_ENV} to the folder holding {name}"
+        )
+    return path
+
+
+@dataclass
+class RunSummary:
+    """What a :func:`render_reports` run did.
+
+    ``results`` has one dict per report considered: ``account`` (id, or
+    ``(portfolio overview)``), ``kind``, ``status`` (``ok``, ``partial``, ``failed``,
+    ``skipped``), ``seconds``, ``error``.
+    """
+
+    out_dir: Path
+    index: Path
+    results: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r["status"] == status)
+
+    @property
+    def problems(self) -> list[dict]:
+        return [r for r in self.results if r["status"] in ("failed", "partial")]
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every report rendered (or was up to date), 1 when some failed."""
+        return 1 if self.problems else 0
+
+
+def _clean_temp_files(out: Path) -> None:
+    """Remove temporary files an interrupted earlier run may have left."""
+    for folder in (out, out / ACCOUNTS_DIR, out / STATE_DIR):
+        if folder.is_dir():
+            for p in folder.glob(".*.tmp-*"):
+                try:
+                    p.unlink()
+                except OSError:
+                    pass
+
+
+def _worker_init(mode: str, kernel_name: str) -> None:
+    """Start the worker's warm kernel while the batch is being set up."""
+    if mode == "warm":
+        from kamtools.reports.kernels import thread_kernel
+
+        try:
+            thread_kernel(kernel_name)
+        except Exception:  # noqa: BLE001 - the first job retries and reports the error
+            pass
+
+
+def _run_local(jobs: list[ReportJob], mode: str, workers: int, on_result: Callable[[ReportJob, dict], None]) -> None:
+    if workers <= 1:
+        from kamtools.reports.kernels import shutdown_all
+
+        try:
+            for job in jobs:
+                on_result(job, render_job(job, mode))
+        finally:
+            shutdown_all()
+        return
+    ctx = multiprocessing.get_context("spawn")
+    kernel_name = jobs[0].kernel_name
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(mode, kernel_name))
+    try:
+        futures = {pool.submit(render_job, job, mode): job for job in jobs}
+        for fut in as_completed(futures):
+            job = futures[fut]
+            try:
+                result = fut.result()
+            except Exception as exc:  # noqa: BLE001 - a dead worker fails its report, not the run
+                result = _crashed(job, exc)
+            on_result(job, result)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _run_dask(jobs: list[ReportJob], mode: str, scheduler, on_result: Callable[[ReportJob, dict], None]) -> None:
+    from distributed import Client
+    from distributed import as_completed as dask_completed
+
+    client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
+    try:
+        futures = {
+            client.submit(render_job, job, mode, pure=False, key=f"kamtools-report-{uuid.uuid4().hex}"): job
+            for job in jobs
+        }
+        for fut in dask_completed(list(futures)):
+            job = futures[fut]
+            try:
+                result = fut.result()
+            except Exception as exc:  # noqa: BLE001
+                result = _crashed(job, exc)
+            on_result(job, result)
+    finally:
+        if client is not scheduler:
+            client.close()
+
+
+def _crashed(job: ReportJob, exc: BaseException) -> dict:
+    return {
+        "account": job.label,
+        "kind": job.kind,
+        "status": "failed",
+        "seconds": None,
+        "error": f"worker crashed: {type(exc).__name__}: {exc}"[:1000],
+    }
+
+
+def render_reports(
+    bundle,
+    out_dir: str | os.PathLike,
+    accounts: Iterable[str] | None = None,
+    workers: int = 2,
+    scheduler=None,
+    formats: Iterable[str] = ("html",),
+    force: bool = False,
+    mode: str = "warm",
+    progress: bool = True,
+    overview: bool = True,
+    notebook: str | os.PathLike | None = None,
+    overview_notebook: str | os.PathLike | None = None,
+    timeout: float | None = 600.0,
+    kernel_name: str = "python3",
+) -> RunSummary:
+    """Render account reports and the portfolio overview from an analysis bundle.
+
+    Parameters
+    ----------
+    bundle : a :class:`kamtools.bundle.Bundle` or the path of a bundle folder.
+    out_dir : output folder: ``index.html``, ``portfolio_overview.html``,
+        ``accounts/<stem>.html`` (see :func:`kamtools.reports.state.report_stem`),
+        ``run.log`` (JSON lines) and ``.kamtools-state/`` (one sidecar per report).
+    accounts : account ids to render (default: every account of the bundle).
+    workers : parallel worker processes for local runs (1 = in this process).
+    scheduler : a Dask scheduler address (or ``distributed.Client``) to run on instead.
+    formats : ``html`` always; add ``pdf`` for a PDF beside each report (system Chromium).
+    force : re-render reports that are up to date.
+    mode : ``"warm"`` (kernels kept alive between reports) or ``"cold"`` (papermill's
+        new kernel per notebook); both give identical pages.
+    notebook, overview_notebook : override the report notebooks (same parameters).
+    timeout : seconds one notebook cell may run.
+
+    Returns a :class:`RunSummary`; ``summary.exit_code`` is 1 when any report failed.
+    """
+    from tqdm.auto import tqdm
+
+    from kamtools.bundle import Bundle
+    from kamtools.reports.index import write_index
+
+    t0 = time.perf_counter()
+    if not isinstance(bundle, Bundle):
+        bundle = Bundle.open(bundle)
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+    formats = [f.strip().lower() for f in formats if f.strip()]
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise ValueError(f"unknown report format(s) {bad}; choose from {list(FORMATS)}")
+    want_pdf = "pdf" in formats
+    if want_pdf and find_chromium() is None:
+        raise ReportError("--format pdf needs the system Chromium (Debian: apt-get install chromium); none was found")
+    out = Path(out_dir).resolve()
+    (out / ACCOUNTS_DIR).mkdir(parents=True, exist_ok=True)
+    (out / STATE_DIR).mkdir(parents=True, exist_ok=True)
+    _clean_temp_files(out)
+
+    nb_account = Path(notebook).resolve() if notebook else default_notebook("account").resolve()
+    nb_overview = Path(overview_notebook).resolve() if overview_notebook else default_notebook("portfolio").resolve()
+    fresh_account = freshness(bundle, nb_account)
+    fresh_overview = freshness(bundle, nb_overview)
+    bundle_path = str(Path(bundle.path).resolve())
+
+    summary_rows = bundle.accounts.set_index("account_id", drop=False)
+    known = set(summary_rows.index.astype(str))
+    wanted = list(dict.fromkeys(str(a) for a in accounts)) if accounts is not None else list(summary_rows.index)
+    results: list[dict] = []
+    unknown = [a for a in wanted if a not in known]
+    for a in unknown:
+        results.append(
+            {"account": a, "kind": "account", "status": "failed", "seconds": 0.0, "error": "account id not in the bundle"}
+        )
+
+    jobs: list[ReportJob] = []
+    skipped: list[dict] = []
+    if overview:
+        paths = overview_paths(out)
+        if not force and is_up_to_date(paths, fresh_overview, want_pdf):
+            skipped.append({"account": "(portfolio overview)", "kind": "portfolio", "status": "skipped", "seconds": 0.0, "error": None})
+        else:
+            jobs.append(
+                ReportJob(
+                    kind="portfolio",
+                    key="",
+                    title="Portfolio overview",
+                    notebook=str(nb_overview),
+                    parameters={"bundle": bundle_path},
+                    html_path=str(paths.html),
+                    pdf_path=str(paths.pdf) if want_pdf else None,
+                    state_path=str(paths.state),
+                    freshness=fresh_overview,
+                    kernel_name=kernel_name,
+                    timeout=timeout,
+                    subtitle=f"Portfolio overview, data as of {bundle.manifest['as_of']}",
+                )
+            )
+    for account_id in wanted:
+        if account_id not in known:
+            continue
+        paths = account_paths(out, account_id)
+        if not force and is_up_to_date(paths, fresh_account, want_pdf):
+            skipped.append({"account": account_id, "kind": "account", "status": "skipped", "seconds": 0.0, "error": None})
+            continue
+        name = summary_rows.loc[account_id, "name"]
+        title = str(name) if isinstance(name, str) and name.strip() else account_id
+        jobs.append(
+            ReportJob(
+                kind="account",
+                key=account_id,
+                title=title,
+                notebook=str(nb_account),
+                parameters={"account_id": account_id, "bundle": bundle_path},
+                html_path=str(paths.html),
+                pdf_path=str(paths.pdf) if want_pdf else None,
+                state_path=str(paths.state),
+                freshness=fresh_account,
+                kernel_name=kernel_name,
+                timeout=timeout,
+                subtitle=f"Account strategy report for account {account_id}, data as of {bundle.manifest['as_of']}",
+            )
+        )
+
+    run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    log_path = out / RUN_LOG
+
+    def log(result: dict) -> None:
+        entry = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "run": run_id,
+            "account": result["account"],
+            "kind": result.get("kind", "account"),
+            "status": result["status"],
+            "seconds": result.get("seconds"),
+            "error": result.get("error"),
+        }
+        for extra in ("warnings", "sections_failed", "traceback"):
+            if result.get(extra):
+                entry[extra] = result[extra]
+        with open(log_path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+    for r in results + skipped:
+        log(r)
+    results += skipped
+
+    bar = tqdm(total=len(jobs), desc="reports", unit="report", disable=not progress)
+
+    def on_result(job: ReportJob, result: dict) -> None:
+        results.append(result)
+        log(result)
+        bar.update(1)
+        if result["status"] == "failed":
+            bar.set_postfix_str(f"last failure: {job.label}", refresh=False)
+
+    try:
+        if jobs:
+            if scheduler is not None:
+                _run_dask(jobs, mode, scheduler, on_result)
+            else:
+                _run_local(jobs, mode, max(1, min(int(workers), len(jobs))), on_result)
+    finally:
+        bar.close()
+        problems = [f"{r['account']}: {r['error']}" for r in results if r["account"] in unknown]
+        index = write_index(bundle, out, problems=problems)
+    for r in results:
+        r.pop("traceback", None)
+    return RunSummary(out_dir=out, index=index, results=results, seconds=round(time.perf_counter() - t0, 3))

@@ -1,0 +1,310 @@
+"""Render one report: execute the parameterized notebook, export HTML (and PDF), write atomically.
+
+This is the unit of work of :func:`kamtools.reports.render_reports`; it runs in a worker
+process (local batches) or on a Dask worker, and returns a plain dict so that results
+travel between processes cheaply.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import html
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import traceback
+import uuid
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from string import Template
+
+from kamtools.sections import SECTION_ERROR_KEY
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+MODES = ("warm", "cold")
+
+# Content-Security-Policy of every report page: no script may run, only inline styles
+# and inline (data:) images load. Escaping keeps data out of markup; the policy is the
+# second wall should anything slip through.
+REPORT_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'none'; base-uri 'none'"
+
+
+@dataclass(frozen=True)
+class ReportJob:
+    """Everything a worker needs to render one report (picklable, paths absolute).
+
+    kind : ``"account"`` or ``"portfolio"``.
+    key : the account id (``""`` for the portfolio overview).
+    title : page title (the account name); escaped when written.
+    parameters : notebook parameters, injected by papermill as Python literals.
+    html_path, pdf_path : outputs (``pdf_path`` None when PDF is not wanted).
+    state_path : the sidecar JSON recording what the report was rendered from.
+    freshness : the values that make a report up to date (see :mod:`kamtools.reports.state`).
+    """
+
+    kind: str
+    key: str
+    title: str
+    notebook: str
+    parameters: dict
+    html_path: str
+    pdf_path: str | None
+    state_path: str
+    freshness: dict
+    kernel_name: str = "python3"
+    timeout: float | None = 600.0
+    subtitle: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return self.key if self.kind == "account" else "(portfolio overview)"
+
+
+class ReportError(RuntimeError):
+    """A report could not be rendered; the message says why in one line."""
+
+
+# ---- files ----------------------------------------------------------------------------------
+
+
+def atomic_write(path: str | os.PathLike, data: str | bytes) -> None:
+    """Write ``data`` to a temporary sibling and rename it over ``path`` (never half-written)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
+    try:
+        if isinstance(data, str):
+            tmp.write_text(data, encoding="utf-8")
+        else:
+            tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+@lru_cache(maxsize=8)
+def _load_notebook(path: str, mtime_ns: int):
+    import nbformat
+
+    return nbformat.read(path, as_version=4)
+
+
+def load_notebook(path: str):
+    """The notebook at ``path`` (cached per worker while the file is unchanged)."""
+    return _load_notebook(path, os.stat(path).st_mtime_ns)
+
+
+@lru_cache(maxsize=4)
+def _template(name: str) -> str:
+    return (TEMPLATES / name).read_text(encoding="utf-8")
+
+
+# ---- execute ---------------------------------------------------------------------------------
+
+
+def execute(job: ReportJob, mode: str = "warm"):
+    """Execute the job's notebook with its parameters; returns the executed NotebookNode.
+
+    Raises ``papermill.PapermillExecutionError`` when a cell fails.
+    """
+    import papermill
+
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+    nb = copy.deepcopy(load_notebook(job.notebook))
+    common = dict(
+        parameters=dict(job.parameters),
+        kernel_name=job.kernel_name,
+        progress_bar=False,
+        execution_timeout=job.timeout,
+        start_timeout=120,
+        log_output=False,
+    )
+    if mode == "cold":
+        return papermill.execute_notebook(nb, None, **common)
+
+    from kamtools.reports.kernels import ENGINE_NAME, thread_kernel
+
+    kernel = thread_kernel(job.kernel_name)
+    kernel.reset()
+    try:
+        return papermill.execute_notebook(nb, None, engine_name=ENGINE_NAME, kernel=kernel, **common)
+    except BaseException:
+        kernel.restart()  # never reuse a kernel that just failed
+        raise
+
+
+def collect_problems(nb) -> tuple[list[dict], list[str]]:
+    """(section errors, stderr texts) found in the executed notebook's outputs."""
+    section_errors, stderr = [], []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            meta = out.get("metadata") or {}
+            if SECTION_ERROR_KEY in meta:
+                section_errors.append(dict(meta[SECTION_ERROR_KEY]))
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                stderr.append(str(out.get("text", "")))
+    return section_errors, stderr
+
+
+@lru_cache(maxsize=1)
+def _exporter():
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(
+        template_name="basic",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        exclude_markdown=True,
+        exclude_raw=True,
+        exclude_unknown=True,
+    )
+
+
+def to_html(nb, title: str, subtitle: str = "") -> str:
+    """The executed notebook as a standalone report page: outputs only, no code, no prompts.
+
+    Warnings written to stderr are dropped from the page (they are logged instead); cell
+    ids are made deterministic so that the same inputs give byte-identical pages.
+    """
+    nb = copy.deepcopy(nb)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"c{i}"
+        if "outputs" in cell:
+            cell["outputs"] = [
+                o for o in cell["outputs"] if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
+    body, _ = _exporter().from_notebook_node(nb)
+    return Template(_template("report.html")).substitute(
+        title=html.escape(title, quote=True),
+        description=html.escape(subtitle, quote=True),
+        csp=REPORT_CSP,
+        css=_template("report.css"),
+        body=body,
+    )
+
+
+# ---- PDF ---------------------------------------------------------------------------------------
+
+
+def find_chromium() -> str | None:
+    """The system Chromium/Chrome executable, or None."""
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        exe = shutil.which(name)
+        if exe:
+            return exe
+    return None
+
+
+def print_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike, timeout: float = 180) -> None:
+    """Print ``html_path`` to ``pdf_path`` with the system's headless Chromium (atomic)."""
+    exe = find_chromium()
+    if exe is None:
+        raise ReportError("PDF export needs the system Chromium (Debian: apt-get install chromium); none was found")
+    html_path, pdf_path = Path(html_path).resolve(), Path(pdf_path)
+    tmp = pdf_path.with_name(f".{pdf_path.name}.tmp-{uuid.uuid4().hex[:8]}.pdf")
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}  # a stray DISPLAY can hang headless printing
+    try:
+        with tempfile.TemporaryDirectory(prefix="kamtools-chromium-") as profile:
+            cmd = [
+                exe,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-extensions",
+                "--no-first-run",
+                "--no-default-browser-check",
+                "--no-pdf-header-footer",
+                f"--user-data-dir={profile}",
+                f"--print-to-pdf={tmp}",
+                html_path.as_uri(),
+            ]
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+        if not tmp.exists() or tmp.stat().st_size == 0 or tmp.read_bytes()[:5] != b"%PDF-":
+            tail = (proc.stderr or "").strip().splitlines()[-1:] or ["no output"]
+            raise ReportError(f"Chromium did not write a PDF (exit {proc.returncode}): {tail[0][:200]}")
+        os.replace(tmp, pdf_path)
+    except subprocess.TimeoutExpired as exc:
+        raise ReportError(f"Chromium took more than {timeout:.0f} s to print the PDF") from exc
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+# ---- the unit of work -------------------------------------------------------------------------
+
+
+def _error_text(exc: BaseException) -> str:
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        return f"{exc.ename}: {exc.evalue} (notebook cell {exc.exec_count})"[:1000]
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"[:1000]
+
+
+def render_job(job: ReportJob, mode: str = "warm") -> dict:
+    """Render one report and record it; never raises for a report problem.
+
+    Returns ``{account, kind, status, seconds, error, warnings, sections_failed}`` with
+    ``status`` ``ok``, ``partial`` (some sections could not be drawn) or ``failed``.
+    On success the HTML (and PDF) are replaced atomically and the sidecar records the
+    job's freshness values; on failure any previous output of the report is removed
+    (it no longer matches the bundle) and the sidecar records the error.
+    """
+    t0 = time.perf_counter()
+    result = {"account": job.label, "kind": job.kind, "status": "failed", "error": None, "warnings": 0}
+    try:
+        nb = execute(job, mode)
+        section_errors, stderr = collect_problems(nb)
+        page = to_html(nb, job.title, job.subtitle)
+        atomic_write(job.html_path, page)
+        if job.pdf_path:
+            print_pdf(job.html_path, job.pdf_path)
+        result["warnings"] = len(stderr)
+        if section_errors:
+            result["status"] = "partial"
+            result["sections_failed"] = [e["section"] for e in section_errors]
+            result["error"] = "; ".join(f"{e['section']}: {e['error']}" for e in section_errors)[:1000]
+        else:
+            result["status"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - one failing report must not stop the batch
+        result["error"] = _error_text(exc)
+        result["traceback"] = traceback.format_exc()[-3000:]
+        for path in (job.html_path, job.pdf_path):
+            if path and os.path.exists(path):
+                os.unlink(path)
+    result["seconds"] = round(time.perf_counter() - t0, 3)
+    state = {
+        "account_id": job.key,
+        "kind": job.kind,
+        "notebook": job.notebook,
+        "status": result["status"],
+        "error": result["error"],
+        "seconds": result["seconds"],
+        "formats": ["html"] + (["pdf"] if job.pdf_path else []),
+        "freshness": job.freshness if result["status"] != "failed" else None,
+        "rendered_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    atomic_write(job.state_path, json.dumps(state, indent=1, sort_keys=True))
+    return result
+
+
+def job_dict(job: ReportJob) -> dict:
+    """The job as plain data (for logs and debugging)."""
+    return asdict(job)

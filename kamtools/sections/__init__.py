@@ -1,0 +1,210 @@
+"""Report sections: the registry and the order in which reports show them.
+
+Each analysis topic has a module ``kamtools/sections/<key>.py`` with::
+
+    def account_section(acct: AccountView) -> None   # one account's section
+    def portfolio_section(bundle: Bundle) -> None    # the management overview's section
+
+A section function renders its own level-2 heading and draws only with the
+:mod:`kamtools.display` helpers (which escape every string) and the chart functions of
+:mod:`kamtools.plotting`; it reads bundle tables and never refits a model.
+
+The report notebooks stay thin: each cell calls :func:`account` or :func:`portfolio`
+with a section key. Those wrappers guarantee that the report always shows every
+section of :data:`ACCOUNT_SECTIONS` / :data:`PORTFOLIO_SECTIONS`:
+
+* a section whose module is not part of this kamtools version, or whose analysis was
+  skipped when the bundle was written, shows its heading and a sentence saying why
+  (the bundle's recorded reason);
+* a section that raises shows its heading and a short error sentence instead of
+  breaking the whole report; the error is also attached to the output's metadata
+  (``kamtools.section_error``) so that ``kamtools reports`` can list the account as
+  ``partial`` in its index and run log. Set ``KAMTOOLS_STRICT_SECTIONS=1`` to let the
+  exception propagate instead (useful while developing a section).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import traceback
+from dataclasses import dataclass
+
+from kamtools import display
+
+__all__ = [
+    "Section",
+    "ACCOUNT_SECTIONS",
+    "PORTFOLIO_SECTIONS",
+    "SECTION_ERROR_KEY",
+    "account",
+    "portfolio",
+    "open_account",
+    "open_bundle",
+    "account_header",
+    "portfolio_header",
+    "preload",
+]
+
+SECTION_ERROR_KEY = "kamtools.section_error"
+
+
+@dataclass(frozen=True)
+class Section:
+    """One report section.
+
+    key : module name under ``kamtools.sections``.
+    title : heading shown when the section cannot draw itself.
+    stage : the bundle stage (see :data:`kamtools.bundle.STAGES`) whose tables it reads,
+        or None for sections that need only ``accounts.parquet``.
+    """
+
+    key: str
+    title: str
+    stage: str | None
+
+
+# The account strategy report, in reading order (profile -> performance -> position ->
+# risks -> growth -> operations -> plan).
+ACCOUNT_SECTIONS: tuple[Section, ...] = (
+    Section("summary", "Summary", None),
+    Section("forecast", "Revenue history and forecast", "forecast"),
+    Section("segment", "Segment and portfolio position", "segment"),
+    Section("value", "Expected future value", "value"),
+    Section("churn", "Churn risk and its drivers", "churn"),
+    Section("competitors", "Competitor position", "competitors"),
+    Section("whitespace", "Whitespace, recommendations and trade lanes", "whitespace"),
+    Section("kpis", "Pipeline, receivables, complaints and relationships", "kpis"),
+    Section("plan", "Account plan: objectives, risks and actions", "plan"),
+)
+
+# The management overview, in reading order.
+PORTFOLIO_SECTIONS: tuple[Section, ...] = (
+    Section("summary", "Portfolio at a glance", None),
+    Section("segment", "Portfolio matrix and tiers", "segment"),
+    Section("value", "Expected future value", "value"),
+    Section("churn", "Risks ranked by revenue at risk", "churn"),
+    Section("forecast", "Forecast against target", "forecast"),
+    Section("competitors", "Competitors", "competitors"),
+    Section("whitespace", "Top whitespace", "whitespace"),
+    Section("kpis", "Pipeline, receivables, complaints and relationships", "kpis"),
+    Section("plan", "Account plans", "plan"),
+)
+
+_ACCOUNT_BY_KEY = {s.key: s for s in ACCOUNT_SECTIONS}
+_PORTFOLIO_BY_KEY = {s.key: s for s in PORTFOLIO_SECTIONS}
+
+
+def _module(key: str):
+    """The section module, or None when it is not part of this kamtools version."""
+    name = f"kamtools.sections.{key}"
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        return None
+
+
+def _missing_reason(section: Section, bundle) -> str:
+    """Why a section whose module is missing cannot be shown."""
+    if section.stage is not None and section.stage in bundle.manifest.get("skipped", {}):
+        return str(bundle.reason(section.stage))
+    return f"The {section.title.lower()} section is not part of this kamtools version."
+
+
+def _section_failed(section: Section, exc: BaseException) -> str:
+    """Show a short error sentence and attach the details to the output's metadata."""
+    message = f"{type(exc).__name__}: {exc}"
+    markup = (
+        f'<h2 class="kam-h2">{display.esc(section.title)}</h2>'
+        f'<p class="kam-na kam-error">This section could not be drawn: {display.esc(message[:300])}</p>'
+    )
+    details = {"section": section.key, "error": message[:2000], "traceback": traceback.format_exc()[-4000:]}
+    try:
+        from IPython import get_ipython
+        from IPython.display import HTML
+        from IPython.display import display as ipy_display
+
+        if get_ipython() is not None:
+            ipy_display(HTML(markup), metadata={SECTION_ERROR_KEY: details})
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        pass
+    return markup
+
+
+def _render(section_key: str, fn_name: str, target, bundle) -> None:
+    registry = _ACCOUNT_BY_KEY if fn_name == "account_section" else _PORTFOLIO_BY_KEY
+    section = registry.get(section_key)
+    if section is None:
+        raise KeyError(f"unknown report section {section_key!r}; known: {sorted(registry)}")
+    module = _module(section.key)
+    fn = getattr(module, fn_name, None) if module is not None else None
+    if fn is None:
+        display.heading(section.title)
+        display.not_available(_missing_reason(section, bundle))
+        return
+    try:
+        fn(target)
+    except Exception as exc:
+        if os.environ.get("KAMTOOLS_STRICT_SECTIONS"):
+            raise
+        _section_failed(section, exc)
+
+
+def account(section_key: str, acct) -> None:
+    """Render one section of an account report (see the module docstring)."""
+    _render(section_key, "account_section", acct, acct.bundle)
+
+
+def portfolio(section_key: str, bundle) -> None:
+    """Render one section of the portfolio overview (see the module docstring)."""
+    _render(section_key, "portfolio_section", bundle, bundle)
+
+
+def open_bundle(path: str):
+    """Open the bundle at ``path`` (a report's ``bundle`` parameter)."""
+    from kamtools.bundle import Bundle
+
+    return Bundle.open(path)
+
+
+def open_account(path: str, account_id: str):
+    """One account's view of the bundle at ``path``; KeyError for an unknown account."""
+    return open_bundle(path).account(account_id)
+
+
+def _setup_page() -> None:
+    from kamtools.plotting.style import apply_style
+
+    apply_style()
+    display.style()
+
+
+def account_header(acct) -> None:
+    """Stylesheet, the account name as the report title, and the report's context line."""
+    _setup_page()
+    info = acct.info
+    bits = [f"Account {acct.account_id}"]
+    for key, label in (("owner", "KAM"), ("industry", None), ("region", None)):
+        value = info.get(key)
+        if value is not None and str(value) not in ("", "nan", "None"):
+            bits.append(f"{label}: {value}" if label else str(value))
+    bits.append(f"data as of {acct.as_of.date()}")
+    display.title(str(info.get("name") or acct.account_id), " · ".join(bits))
+
+
+def portfolio_header(bundle) -> None:
+    """Stylesheet, the overview title and its context line."""
+    _setup_page()
+    m = bundle.manifest
+    display.title(
+        "Portfolio overview",
+        f"{m.get('n_accounts', len(bundle.accounts))} accounts · data as of {m['as_of']} · kamtools {m.get('kamtools_version', '')}",
+    )
+
+
+def preload() -> None:
+    """Import every section module that exists (warm report kernels call this once)."""
+    for section in ACCOUNT_SECTIONS + PORTFOLIO_SECTIONS:
+        _module(section.key)

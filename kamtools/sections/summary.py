@@ -1,0 +1,281 @@
+"""The summary card of an account report and the "portfolio at a glance" overview section.
+
+Both read only ``accounts.parquet`` (the one summary row per account that
+:func:`kamtools.bundle.analyze` writes, with the headline columns that analysis modules
+declare in ``SUMMARY_COLUMNS``), so they work whatever stages the bundle holds. A
+headline whose analysis is missing is listed with the bundle's reason.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from kamtools import display
+from kamtools.plotting.style import money
+
+# Headline columns of accounts.parquet, with the analysis stage that provides them.
+# The first column found of each tuple is used.
+SEGMENT_COLUMNS = ("cluster_name", "segment", "quadrant")
+TIER_COLUMNS = ("tier",)
+VALUE_COLUMNS = ("expected_value_12m", "clv_12m")
+HEALTH_SCORE_COLUMNS = ("health_score",)
+HEALTH_BAND_COLUMNS = ("health_band",)
+CHURN_COLUMNS = ("churn_probability",)
+RISK_BAND_COLUMNS = ("risk_band", "churn_band")
+AT_RISK_COLUMNS = ("revenue_at_risk",)
+TARGET_PROB_COLUMNS = ("target_probability", "p_target", "prob_hit_target", "p_hit_target", "prob_target")
+TARGET_STATUS_COLUMNS = ("target_status",)
+TARGET_COLUMNS = ("revenue_target", "target")
+FORECAST_COLUMNS = ("forecast_12m", "forecast_next_12m", "forecast_year")
+
+_GOOD = ("good", "healthy", "green", "low", "on track", "on_track", "likely")
+_WARN = ("watch", "amber", "medium", "fair", "moderate", "at risk", "at_risk", "possible")
+_BAD = ("poor", "critical", "red", "bad", "high", "off track", "off_track", "unlikely", "very high")
+
+
+def _first(info: dict, names: tuple[str, ...]) -> object | None:
+    for name in names:
+        value = info.get(name)
+        if _present(value):
+            return value
+    return None
+
+
+def _present(value: object) -> bool:
+    if value is None or value is pd.NaT:
+        return False
+    if isinstance(value, float) and math.isnan(value):
+        return False
+    return str(value) not in ("", "nan", "None", "<NA>")
+
+
+def band_status(text: object) -> str:
+    """Map a band label (e.g. 'high', 'watch', 'healthy') to a card status good/warn/bad ('' if unknown)."""
+    if not _present(text):
+        return ""
+    t = str(text).strip().lower()
+    for words, status in ((_BAD, "bad"), (_WARN, "warn"), (_GOOD, "good")):
+        if t in words:
+            return status
+    for words, status in ((_BAD, "bad"), (_WARN, "warn"), (_GOOD, "good")):
+        if any(w in t for w in words):
+            return status
+    return ""
+
+
+def churn_status(probability: float | None, band: object = None) -> str:
+    """Card status of a churn risk: the band when known, else thresholds 20% / 50%."""
+    status = band_status(band)
+    if status or probability is None:
+        return status
+    return "bad" if probability >= 0.5 else "warn" if probability >= 0.2 else "good"
+
+
+def _pct(x: float) -> str:
+    return f"{x:.0%}"
+
+
+def summary_cards(info: dict) -> list[tuple[str, str, str]]:
+    """The summary card of one account as (label, text, status) triples.
+
+    ``info`` is the account's row of ``accounts.parquet``. Only headlines whose column
+    exists are returned; see :func:`missing_headlines` for the others.
+    """
+    cards: list[tuple[str, str, str]] = []
+    segment = _first(info, SEGMENT_COLUMNS)
+    if segment is not None:
+        cards.append(("Segment", str(segment), ""))
+    tier = _first(info, TIER_COLUMNS)
+    if tier is not None:
+        cards.append(("Tier", str(tier), ""))
+    revenue = _first(info, ("revenue_ltm",))
+    if revenue is not None:
+        cards.append(("Revenue, last 12 months", money(float(revenue)), ""))
+    margin_pct = _first(info, ("margin_pct_ltm",))
+    if margin_pct is not None:
+        m = float(margin_pct)
+        cards.append(("Margin, last 12 months", _pct(m), "bad" if m < 0 else ""))
+    value = _first(info, VALUE_COLUMNS)
+    if value is not None:
+        cards.append(("Expected value, next 12 months", money(float(value)), ""))
+    score = _first(info, HEALTH_SCORE_COLUMNS)
+    band = _first(info, HEALTH_BAND_COLUMNS)
+    if score is not None or band is not None:
+        text = f"{float(score):.0f}" if score is not None else ""
+        if band is not None:
+            text = f"{text} ({band})" if text else str(band)
+        cards.append(("Health", text, band_status(band)))
+    prob = _first(info, CHURN_COLUMNS)
+    risk_band = _first(info, RISK_BAND_COLUMNS)
+    if prob is not None or risk_band is not None:
+        text = _pct(float(prob)) if prob is not None else ""
+        if risk_band is not None:
+            text = f"{text} ({risk_band})" if text else str(risk_band)
+        cards.append(("Churn risk", text, churn_status(None if prob is None else float(prob), risk_band)))
+    at_risk = _first(info, AT_RISK_COLUMNS)
+    if at_risk is not None:
+        cards.append(("Revenue at risk", money(float(at_risk)), ""))
+    target_status = target_card(info)
+    if target_status is not None:
+        cards.append(target_status)
+    return cards
+
+
+def target_card(info: dict) -> tuple[str, str, str] | None:
+    """The 'target status' card: probability of reaching target and/or the status label."""
+    p = _first(info, TARGET_PROB_COLUMNS)
+    label = _first(info, TARGET_STATUS_COLUMNS)
+    if p is None and label is None:
+        return None
+    text = _pct(float(p)) + " likely" if p is not None else ""
+    if label is not None:
+        text = f"{label} ({text})" if text else str(label)
+    status = band_status(label)
+    if not status and p is not None:
+        status = "good" if float(p) >= 0.6 else "warn" if float(p) >= 0.3 else "bad"
+    return ("Target status", text, status)
+
+
+def missing_headlines(info: dict, bundle) -> list[str]:
+    """Sentences naming each headline that is not in the summary row, with the reason."""
+    wanted = [
+        ("segment", SEGMENT_COLUMNS, "segment"),
+        ("tier", TIER_COLUMNS, "segment"),
+        ("expected value", VALUE_COLUMNS, "value"),
+        ("health", HEALTH_SCORE_COLUMNS + HEALTH_BAND_COLUMNS, "kpis"),
+        ("churn risk", CHURN_COLUMNS + RISK_BAND_COLUMNS, "churn"),
+        ("target status", TARGET_PROB_COLUMNS + TARGET_STATUS_COLUMNS, "forecast"),
+    ]
+    out = []
+    for label, cols, stage in wanted:
+        if any(c in info for c in cols):
+            if _first(info, cols) is None:
+                out.append(f"No {label} for this account: the analysis gave it no value.")
+            continue
+        skipped = bundle.manifest.get("skipped", {})
+        reason = skipped.get(stage) or f"the {stage} analysis did not provide it for this bundle."
+        out.append(f"No {label}: {reason}")
+    return out
+
+
+PROFILE_FIELDS = [
+    ("account_id", "Account id"),
+    ("industry", "Industry"),
+    ("region", "Region"),
+    ("country", "Country"),
+    ("channel", "Channel"),
+    ("owner", "Key account manager"),
+    ("customer_since", "Customer since"),
+    ("first_order_date", "First order"),
+    ("last_order_date", "Last order"),
+    ("potential_revenue", "Estimated wallet (yearly)"),
+    ("revenue_ltm", "Revenue, last 12 months"),
+    ("margin_ltm", "Margin, last 12 months"),
+]
+
+
+def profile_table(info: dict) -> pd.DataFrame:
+    """Two columns (``field``, ``value``) describing the account; values are display text."""
+    rows = []
+    for key, label in PROFILE_FIELDS:
+        value = info.get(key)
+        if not _present(value):
+            continue
+        if isinstance(value, pd.Timestamp):
+            text = value.strftime("%Y-%m-%d")
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            text = money(float(value))
+        else:
+            text = str(value)
+        rows.append((label, text))
+    return pd.DataFrame(rows, columns=["field", "value"])
+
+
+def account_section(acct) -> None:
+    """Summary card: segment, tier, revenue, value, health, churn risk, target status; profile."""
+    info = acct.info
+    display.heading("Summary")
+    cards = summary_cards(info)
+    if cards:
+        display.kpi_cards(cards)
+    missing = missing_headlines(info, acct.bundle)
+    if missing:
+        display.bullets(missing)
+    display.heading("Profile", level=3)
+    display.table(profile_table(info), header=False)
+
+
+# ---- portfolio overview -------------------------------------------------------------------
+
+
+def concentration(accounts: pd.DataFrame, value: str = "revenue_ltm") -> pd.DataFrame:
+    """Pareto view of revenue concentration.
+
+    Returns one row per account, sorted by ``value`` descending, with columns
+    ``account_id, name, value, share, cum_share, cum_account_share`` (shares 0-1).
+    """
+    df = accounts[["account_id", "name", value]].rename(columns={value: "value"}).copy()
+    df["value"] = df["value"].fillna(0.0).clip(lower=0.0)
+    df = df.sort_values(["value", "account_id"], ascending=[False, True]).reset_index(drop=True)
+    total = float(df["value"].sum())
+    df["share"] = df["value"] / total if total > 0 else 0.0
+    df["cum_share"] = df["share"].cumsum()
+    df["cum_account_share"] = (pd.Series(range(1, len(df) + 1)) / max(len(df), 1)).to_numpy()
+    return df
+
+
+def top_share(conc: pd.DataFrame, account_fraction: float) -> float:
+    """Share of total revenue held by the top ``account_fraction`` of accounts (0-1)."""
+    if conc.empty:
+        return float("nan")
+    n = max(1, math.ceil(account_fraction * len(conc)))
+    return float(conc["share"].head(n).sum())
+
+
+def portfolio_section(bundle) -> None:
+    """Portfolio at a glance: size, revenue, margin, concentration curve, top accounts."""
+    from kamtools.plotting.summary import concentration_chart
+
+    accounts = bundle.accounts
+    display.heading("Portfolio at a glance")
+    revenue = float(accounts["revenue_ltm"].sum())
+    margin = float(accounts["margin_ltm"].sum())
+    active = int((accounts["revenue_ltm"] > 0).sum())
+    conc = concentration(accounts)
+    cards = [
+        ("Accounts", f"{len(accounts):,}", ""),
+        ("Ordering in the last 12 months", f"{active:,}", "warn" if active < len(accounts) else ""),
+        ("Revenue, last 12 months", money(revenue), ""),
+        ("Margin, last 12 months", _pct(margin / revenue) if revenue > 0 else "", ""),
+        ("Revenue share of top 20% accounts", _pct(top_share(conc, 0.2)) if revenue > 0 else "", ""),
+    ]
+    display.kpi_cards(cards)
+    if revenue <= 0:
+        display.not_available("No account ordered in the last 12 months, so there is no revenue concentration to show.")
+        return
+    display.heading("Revenue concentration", level=3)
+    display.paragraph(
+        f"The top 10% of accounts bring {_pct(top_share(conc, 0.1))} and the top 20% bring "
+        f"{_pct(top_share(conc, 0.2))} of the last twelve months' revenue."
+    )
+    display.figure(concentration_chart(conc), alt="Cumulative share of revenue against share of accounts")
+    display.heading("Largest accounts", level=3)
+    top = conc.head(15)
+    display.table(
+        top,
+        columns={"account_id": "Account id", "name": "Account", "value": "Revenue, last 12 months", "share": "Share"},
+    )
+    by_region = (
+        accounts.groupby("region", observed=True)
+        .agg(accounts=("account_id", "size"), revenue=("revenue_ltm", "sum"))
+        .reset_index()
+        .sort_values("revenue", ascending=False)
+    )
+    by_region["revenue_share"] = by_region["revenue"] / revenue
+    display.heading("Revenue by region", level=3)
+    display.table(
+        by_region,
+        columns={"region": "Region", "accounts": "Accounts", "revenue": "Revenue, last 12 months", "revenue_share": "Share"},
+    )
