@@ -33,7 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     portfolio, truth = ds.make_portfolio(n_accounts=args.accounts, years=args.years, seed=args.seed)
     elapsed = time.perf_counter() - start
     print(f"make_portfolio(n_accounts={args.accounts}, years={args.years}, seed={args.seed})")
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     print(f"  wall time        {elapsed:8.1f} s")
+    print(f"  cpu time         {usage.ru_utime + usage.ru_stime:8.1f} s (whole process, incl. imports)")
     print(f"  peak memory      {peak_rss_mb():8.0f} MB (after imports: {base_mb:.0f} MB)")
     for name, df in portfolio.tables.items():
         print(f"  {name:18s} {len(df):>12,} rows  {df.memory_usage(deep=True).sum() / 1e6:9.1f} MB")

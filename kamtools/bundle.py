@@ -128,6 +128,9 @@ def analyze(
                     raise
                 skipped[stage] = f"The {stage} analysis is not part of this kamtools version."
                 continue
+            if not hasattr(module, "bundle_tables"):  # a module that is not wired into bundles (yet)
+                skipped[stage] = f"The {stage} analysis is not part of this kamtools version."
+                continue
             say(f"{stage}: fitting")
             produced = module.bundle_tables(portfolio, context)
             for name, result in produced.items():

@@ -77,10 +77,6 @@ def _at(portfolio: Portfolio, as_of: str | pd.Timestamp | None) -> Portfolio:
     return portfolio.truncate(as_of)
 
 
-def _has_values(df: pd.DataFrame, column: str) -> bool:
-    return column in df.columns and bool(df[column].notna().any())
-
-
 def wilson_interval(
     wins: np.ndarray | Sequence[float] | float, n: np.ndarray | Sequence[float] | float, confidence: float = 0.95
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -148,7 +144,9 @@ def decided_bids(portfolio: Portfolio, as_of: str | pd.Timestamp | None = None) 
     """
     portfolio = _at(portfolio, as_of)
     if not portfolio.has("opportunities"):
-        return NotAvailable("No opportunities table was supplied, so bids won and lost against competitors are unknown.")
+        return NotAvailable(
+            "No opportunities table was supplied, so bids won and lost against competitors are unknown."
+        )
     opp = portfolio.tables["opportunities"]
     decided = opp[opp["status"].isin(["won", "lost"]) & (opp["close_date"] <= portfolio.as_of)].copy()
     decided["won"] = decided["status"] == "won"
@@ -300,9 +298,7 @@ def loss_reasons(
     lost = bids[~bids["won"]].assign(loss_reason=lambda d: d["loss_reason"].astype("str").fillna("(not recorded)"))
     keys = ([by] if by else []) + ["loss_reason"]
     out = (
-        lost.groupby(keys, observed=True)
-        .agg(n=("opportunity_id", "size"), lost_amount=("amount", "sum"))
-        .reset_index()
+        lost.groupby(keys, observed=True).agg(n=("opportunity_id", "size"), lost_amount=("amount", "sum")).reset_index()
     )
     total = out.groupby(by)["n"].transform("sum") if by else out["n"].sum()
     out["share"] = out["n"] / total
@@ -403,7 +399,9 @@ class PriceResponseModel(BaseEstimator):
                 "at least 30 are needed to estimate the price effect"
             )
         if yv.min() == yv.max():
-            raise ValueError("PriceResponseModel: every priced bid has the same outcome; the price effect is unidentified")
+            raise ValueError(
+                "PriceResponseModel: every priced bid has the same outcome; the price effect is unidentified"
+            )
         self.levels_ = {}
         for col in ("competitor", "category"):
             if col not in self.controls:
@@ -553,7 +551,12 @@ def price_response_table(model: PriceResponseModel, premium: float = 0.05) -> pd
         {
             "kind": "summary",
             "term": ["n_bids", "win_rate", "win_probability_at_parity", "win_probability_at_premium"],
-            "value": [float(model.n_obs_), model.win_rate_, at["win_probability"].iloc[0], at["win_probability"].iloc[1]],
+            "value": [
+                float(model.n_obs_),
+                model.win_rate_,
+                at["win_probability"].iloc[0],
+                at["win_probability"].iloc[1],
+            ],
             "std_err": np.nan,
             "ci_low": [np.nan, np.nan, at["ci_low"].iloc[0], at["ci_low"].iloc[1]],
             "ci_high": [np.nan, np.nan, at["ci_high"].iloc[0], at["ci_high"].iloc[1]],
@@ -727,9 +730,9 @@ def account_bids(
         .reset_index()
     )
     created = opp[opp["created_date"] > start].assign(
-        competitor=lambda d: d["competitor"].astype("str").fillna(UNKNOWN_COMPETITOR)
-        if "competitor" in d
-        else UNKNOWN_COMPETITOR
+        competitor=lambda d: (
+            d["competitor"].astype("str").fillna(UNKNOWN_COMPETITOR) if "competitor" in d else UNKNOWN_COMPETITOR
+        )
     )
     last = created.groupby(["account_id", "competitor"], observed=True)["created_date"].max().rename("last_bid_date")
     out = table.merge(open_agg, on=["account_id", "competitor"], how="outer").merge(
@@ -809,7 +812,9 @@ def threat_score(
     # main competitor from bids: most lost value, then most bids (named competitors first)
     named = per_comp[per_comp["competitor"] != UNKNOWN_COMPETITOR]
     main_bids = (
-        named.sort_values(["account_id", "lost_amount", "lost", "n"], ascending=[True, False, False, False], kind="stable")
+        named.sort_values(
+            ["account_id", "lost_amount", "lost", "n"], ascending=[True, False, False, False], kind="stable"
+        )
         .drop_duplicates("account_id")
         .rename(columns={"competitor": "main_from_bids", "lost": "lost_to_main", "gap": "gap_bids"})[
             ["account_id", "main_from_bids", "lost_to_main", "gap_bids"]
@@ -868,7 +873,7 @@ def threat_score(
     out["threat_wallet"] = (-out["revenue_change_pct"].fillna(0.0) / 0.5).clip(0, 1)
     w = np.asarray(weights, dtype=float) / np.sum(weights)
     score = 100 * (w[0] * out["threat_losses"] + w[1] * out["threat_price"] + w[2] * out["threat_wallet"])
-    out["threat_score"] = score.round(1)
+    out["threat_score"] = score.round(0)
     out["threat_band"] = np.select([score >= 60, score >= 30], ["high", "medium"], "low")
 
     # --- reasons in plain words (vectorised string building) ----------------------------

@@ -10,7 +10,7 @@ planted is returned separately as a :class:`PlantedTruth`, for tests and benchma
 
 Everything is vectorised numpy driven by one ``numpy.random.default_rng(seed)``, so a
 seed gives identical tables, and 10,000 accounts with ~5 million order lines generate in
-about a minute.
+seconds (``benchmarks/bench_generate.py``).
 
 Example
 -------
@@ -324,7 +324,21 @@ def _ids(prefix: str, n: int, width: int) -> np.ndarray:
 
 
 def _str(values) -> pd.Series:
+    """Values (None = missing) -> pandas string Series."""
     return pd.Series(values, dtype="str")
+
+
+def _take_str(labels, codes: np.ndarray) -> pd.Series:
+    """``labels[codes]`` as a pandas string Series, fast for millions of rows; code -1 = missing."""
+    lab = pd.Series([*list(labels), None], dtype="str")
+    codes = np.asarray(codes, dtype=np.int64)
+    return lab.take(np.where(codes < 0, len(lab) - 1, codes)).reset_index(drop=True)
+
+
+def _seq_ids(prefix: str, n: int, width: int) -> pd.Series:
+    """'SO-0000001', 'SO-0000002', ... as a pandas string Series (vectorised)."""
+    width = max(width, len(str(n)))
+    return (prefix + pd.Series(np.arange(1, n + 1)).astype("str").str.zfill(width)).astype("str")
 
 
 def _dates(days: np.ndarray) -> pd.Series:
@@ -351,7 +365,7 @@ def _sample_rows(rng: np.random.Generator, weights: np.ndarray, rows: np.ndarray
     return np.minimum(idx - rows * k, k - 1)
 
 
-def _month_grid(end: pd.Timestamp, years: int) -> tuple[np.ndarray, np.ndarray]:
+def _month_grid(end: pd.Timestamp, years: int) -> tuple[np.ndarray, int]:
     """(month starts as days since epoch for M+13 months incl. 12 future ones, n history months)."""
     m_hist = years * 12
     last = np.datetime64(end.to_period("M").to_timestamp().date(), "M")
@@ -385,7 +399,12 @@ def make_portfolio(
         raise ValueError("make_portfolio: n_accounts must be at least 10")
     if years < 2:
         raise ValueError("make_portfolio: years must be at least 2 (churn is planted in the last 2 years)")
-    as_of_ts = DEFAULT_END if as_of is None else pd.Timestamp(as_of).normalize()
+    try:
+        as_of_ts = DEFAULT_END if as_of is None else pd.Timestamp(as_of).normalize()
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"make_portfolio: as_of {as_of!r} is not a date; write it as YYYY-MM-DD") from exc
+    if pd.isna(as_of_ts) or not pd.Timestamp("1995-01-01") <= as_of_ts <= pd.Timestamp("2090-12-31"):
+        raise ValueError(f"make_portfolio: as_of {as_of!r} must be a date between 1995 and 2090 (YYYY-MM-DD)")
     rng = np.random.default_rng(seed)
     g = _Gen(rng, n_accounts, years, as_of_ts)
     return g.build()
@@ -666,7 +685,6 @@ class _Gen:
         base_tot = (self.share[:, None, :] * np.ones((1, M, C))).sum(axis=2)
         self.acc_season = np.where(base_tot > 0, tot / np.maximum(base_tot, 1e-12), 1.0)
         self.acc_season = np.clip(self.acc_season, 0.2, None)
-        # total adopted share raises revenue; keep the revenue scale in `level`
         self.cat_w = w.reshape(n * M, C)
 
     # ------------------------------------------------------------------------------------
@@ -713,8 +731,8 @@ class _Gen:
         prod = np.where(use_pref, self.pref_prod[la, cat], pop)
         # revenue per order follows the account's level (sqrt split between count and size)
         order_value = self.base / 12 / lam
-        adopted_total = 1 + self.adopt_share  # adoption adds revenue on top
-        lv = order_value[la] * np.sqrt(self.level[la, lm]) * self.size_mult[la, lm] * adopted_total[la]
+        # (an adopted category adds revenue through more orders: it raises acc_season)
+        lv = order_value[la] * np.sqrt(self.level[la, lm]) * self.size_mult[la, lm]
         line_rev = lv / (1 + mu_lines[la]) * rng.lognormal(-0.32, 0.8, len(la))
         units = line_rev / (self.list_price[prod] * (1 - self.discount[la, cat]))
         del la, lm, cat, use_pref, pop, line_rev
@@ -738,15 +756,13 @@ class _Gen:
         line_no = np.arange(len(order_idx)) - np.repeat(first_line, np.diff(np.r_[first_line, len(order_idx)])) + 1
         self.line_a, self.line_m, self.line_cat, self.line_net, self.line_day = la, lm, cat, net, day[order_idx]
 
-        order_ids = (
-            np.array([f"SO-{i:07d}" for i in range(1, int(order_no[-1]) + 1)]) if len(order_no) else np.array([""])
-        )
+        n_kept = int(order_no[-1]) if len(order_no) else 0
         return pd.DataFrame(
             {
-                "order_id": _str(order_ids[order_no - 1]),
+                "order_id": _seq_ids("SO-", n_kept, 7).take(order_no - 1).reset_index(drop=True),
                 "line": line_no.astype(np.int64),
-                "account_id": _str(self.acc_ids[la]),
-                "product_id": _str(self.prod_ids[prod]),
+                "account_id": _take_str(self.acc_ids, la),
+                "product_id": _take_str(self.prod_ids, prod),
                 "order_date": _dates(day[order_idx]),
                 "quantity": qty.astype(float),
                 "net_revenue": net.astype(float),
@@ -776,12 +792,11 @@ class _Gen:
         delay = np.maximum(delay, -terms[a] + 1).round().astype(np.int64)
         paid = due + delay
         paid = np.where(paid > self.as_of_day, np.iinfo(np.int64).min, paid)
-        ids = np.array([f"INV-{i:07d}" for i in range(1, len(a) + 1)]) if len(a) else np.array([], dtype=str)
         order = np.lexsort((a, issue))
         df = pd.DataFrame(
             {
-                "invoice_id": _str(ids),
-                "account_id": _str(self.acc_ids[a[order]]),
+                "invoice_id": _seq_ids("INV-", len(a), 7),
+                "account_id": _take_str(self.acc_ids, a[order]),
                 "issue_date": _dates(issue[order]),
                 "due_date": _dates(due[order]),
                 "paid_date": _nat_dates(paid[order]),
@@ -857,20 +872,19 @@ class _Gen:
         types = np.array(["meeting", "call", "email", "visit"])
         ti = rng.choice(4, size=len(a), p=[0.2, 0.3, 0.35, 0.15])
         notes_k = rng.integers(0, 4, len(a))
-        notes = np.array(
-            [_INTERACTION_NOTES[types[t]][k % len(_INTERACTION_NOTES[types[t]])] for t, k in zip(ti, notes_k)],
-            dtype=object,
-        )
-        notes[rng.random(len(a)) < 0.25] = None
+        # notes: index into the flat list of every type's templates; -1 = no notes
+        flat_notes = [note for t in types for note in _INTERACTION_NOTES[t]]
+        n_notes = np.array([len(_INTERACTION_NOTES[t]) for t in types])
+        note_code = (np.cumsum(n_notes) - n_notes)[ti] + notes_k % n_notes[ti]
+        note_code[rng.random(len(a)) < 0.25] = -1
         order = np.lexsort((a, day))
-        cid = np.where(missing, None, contact_ids[cidx].astype(object))
         interactions = pd.DataFrame(
             {
-                "account_id": _str(self.acc_ids[a[order]]),
-                "contact_id": _str(cid[order]),
+                "account_id": _take_str(self.acc_ids, a[order]),
+                "contact_id": _take_str(contact_ids, np.where(missing, -1, cidx)[order]),
                 "date": _dates(day[order]),
-                "type": _str(types[ti[order]]),
-                "notes": _str(notes[order]),
+                "type": _take_str(types, ti[order]),
+                "notes": _take_str(flat_notes, note_code[order]),
             }
         )
         return contacts, interactions
@@ -881,6 +895,7 @@ class _Gen:
         size_z = np.log(self.base / np.median(self.base))
         base_rate = np.clip(0.03 + 0.02 * size_z, 0.01, 0.12)[:, None] * np.ones((1, M))
         rate = np.where(self.signal, base_rate + 0.35, base_rate)
+        rate = np.where(self.dip, rate + 0.12, rate)  # non-churners have bad spells too
         rate = np.where(self.after_churn & self.churn_full[:, None], 0.0, rate)
         rate = rate * (np.arange(M)[None, :] >= self.start_month[:, None])
         counts = rng.poisson(rate)
@@ -898,7 +913,9 @@ class _Gen:
         ).clip(0, 3)
         days = rng.lognormal(np.log(6) + 0.35 * sev + np.where(sig, 1.1, 0.0), 0.7)
         resolved = day + np.ceil(days).astype(np.int64)
-        resolved = np.where((resolved > self.as_of_day) | (rng.random(len(a)) < 0.01), np.iinfo(np.int64).min, resolved)
+        # still open: not resolved by as_of, or stuck (more likely for recent cases)
+        stuck = rng.random(len(a)) < np.where(m >= M - 6, 0.15, 0.005)
+        resolved = np.where((resolved > self.as_of_day) | stuck, np.iinfo(np.int64).min, resolved)
         cats = list(_COMPLAINT_TEXT)
         cat_i = rng.choice(len(cats), size=len(a), p=[0.32, 0.28, 0.15, 0.1, 0.15])
         main_cat_name = np.array(CATEGORY_NAMES)[self.main_cat[a]]

@@ -20,7 +20,9 @@ from kamtools.data.portfolio import NotAvailable
 CSS = """
 <style>
 .kam-h1 {font-size: 1.8em; margin: .2em 0 .1em;}
-.kam-sub {color: #555; margin: 0 0 1em;}
+.kam-sub {color: #555; margin: 0 0 .4em;}
+.kam-toc {font-size: .85em; margin: 0 0 1em; line-height: 1.7;}
+.kam-toc a {color: #0072B2; text-decoration: none; white-space: nowrap;}
 .kam-h2 {font-size: 1.35em; margin: 1.2em 0 .3em; border-bottom: 2px solid #0072B2; padding-bottom: .15em;}
 .kam-h3 {font-size: 1.1em; margin: 1em 0 .3em;}
 .kam-p {max-width: 60em; line-height: 1.45;}
@@ -35,7 +37,7 @@ table.kam-table {border-collapse: collapse; font-size: .9em; margin: .4em 0; bre
 table.kam-table th, table.kam-table td {border-bottom: 1px solid #e3e3e3; padding: .25em .6em; text-align: left;}
 table.kam-table td.num {text-align: right; font-variant-numeric: tabular-nums;}
 img.kam-fig {max-width: 100%; break-inside: avoid;}
-@media print {.kam-h2 {break-after: avoid;} .kam-card, table.kam-table, img.kam-fig {break-inside: avoid;}}
+@media print {.kam-toc {display: none;} .kam-h2 {break-after: avoid;} .kam-card, table.kam-table, img.kam-fig {break-inside: avoid;}}
 </style>
 """
 
@@ -66,6 +68,17 @@ def title(text: str, subtitle: str | None = None) -> str:
     """The report title (level-1 heading) with an optional context line under it."""
     sub = f'<p class="kam-sub">{esc(subtitle)}</p>' if subtitle else ""
     return _show(f'<h1 class="kam-h1">{esc(text)}</h1>{sub}')
+
+
+def anchor(name: str) -> str:
+    """An invisible link target ``id="sec-<name>"`` (reports mark each section's start with it)."""
+    return _show(f'<span class="kam-anchor" id="sec-{esc(name)}" data-section="{esc(name)}"></span>')
+
+
+def contents(entries: Iterable[tuple[str, str]]) -> str:
+    """A one-line table of contents: (anchor name, label) pairs linking to :func:`anchor` targets."""
+    links = " · ".join(f'<a href="#sec-{esc(name)}">{esc(label)}</a>' for name, label in entries)
+    return _show(f'<nav class="kam-toc">{links}</nav>')
 
 
 def heading(text: str, level: int = 2) -> str:

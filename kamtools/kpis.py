@@ -705,22 +705,31 @@ def account_kpis(
 ) -> tuple[pd.DataFrame, dict[str, NotAvailable]]:
     """Every KPI block merged into one row per account, plus the blocks not available.
 
-    Returns ``(kpis, missing)``: ``kpis`` has account_id, name, owner and the columns of
-    :func:`revenue_kpis` and of every available block (``revenue_ytd`` is not repeated);
-    ``missing`` maps block name -> NotAvailable for the blocks whose table is absent.
+    Returns ``(kpis, missing)``: ``kpis`` has account_id, name, owner, industry, region and
+    the columns of :func:`revenue_kpis` and of every available block (``revenue_ytd`` is
+    not repeated); ``missing`` maps block name -> NotAvailable for the blocks whose table
+    is absent.
     """
+    kpis, blocks = _kpis_and_blocks(portfolio, as_of)
+    return kpis, {k: v for k, v in blocks.items() if isinstance(v, NotAvailable)}
+
+
+def _kpis_and_blocks(
+    portfolio: Portfolio, as_of: str | pd.Timestamp | None = None
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame | NotAvailable]]:
     p, as_of = _at(portfolio, as_of)
-    out = p.accounts[["account_id", "name", "owner"]].astype(str).reset_index(drop=True)
+    base_cols = [c for c in ("account_id", "name", "owner", "industry", "region") if c in p.accounts.columns]
+    out = p.accounts[base_cols].astype(str).reset_index(drop=True)
     out = pd.concat([out, revenue_kpis(p).drop(columns="account_id")], axis=1)
-    missing: dict[str, NotAvailable] = {}
+    blocks: dict[str, pd.DataFrame | NotAvailable] = {}
     for name, fn in BLOCKS.items():
         res = fn(p)
+        blocks[name] = res
         if isinstance(res, NotAvailable):
-            missing[name] = res
             continue
         extra = res.drop(columns=[c for c in res.columns if c in out.columns])
         out = pd.concat([out, extra], axis=1)
-    return out, missing
+    return out, blocks
 
 
 def portfolio_kpis(kpis: pd.DataFrame, health: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -994,31 +1003,44 @@ def _churn_evidence(context: Mapping[str, object]) -> tuple[dict[str, float], pd
     if fcol is None:
         return None
     signed = None
-    for c in ("signed_importance", "coefficient", "coef", "effect"):
-        if c in imp.columns:
-            signed = pd.to_numeric(imp[c], errors="coerce")
-            break
-    if signed is None and "importance" in imp.columns:
-        mag = pd.to_numeric(imp["importance"], errors="coerce")
-        sign = None
-        for c in ("sign", "direction"):
+    if "importance" in imp.columns:
+        mag = pd.to_numeric(imp["importance"], errors="coerce").abs()
+        for c in ("direction", "sign"):
             if c in imp.columns:
                 raw = imp[c]
                 if pd.api.types.is_numeric_dtype(raw):
-                    sign = np.sign(raw.astype(float))
+                    sign = np.sign(raw.astype(float).to_numpy())
                 else:
                     txt = raw.astype(str).str.lower()
-                    sign = np.where(txt.str.contains(r"^\+|up|increase|raise|higher|risk|pos"), 1.0, -1.0)
+                    up = txt.str.contains(r"^\+|raise|increase|higher values raise|up", regex=True).to_numpy()
+                    down = txt.str.contains(r"^-|lower|decrease|down", regex=True).to_numpy()
+                    sign = np.where(up & ~down, 1.0, np.where(down & ~up, -1.0, 0.0))
+                signed = mag * sign
                 break
-        if sign is None:
-            signed = mag if (mag < 0).any() else None
-        else:
-            signed = mag.abs() * sign
+    if signed is None:
+        for c in ("signed_importance", "coefficient", "coef"):
+            if c in imp.columns and pd.api.types.is_numeric_dtype(imp[c]):
+                signed = pd.to_numeric(imp[c], errors="coerce")
+                break
     if signed is None:
         return None
     names = imp[fcol].astype(str)
     numeric = [c for c in feats.columns if c != "account_id" and pd.api.types.is_numeric_dtype(feats[c])]
+    signed = np.asarray(signed, dtype=float)
     importance = {n: float(v) for n, v in zip(names, signed) if n in numeric and np.isfinite(v) and v != 0}
+    # leave out features whose model effect contradicts their plain association with the
+    # predicted churn probability (a suppressor effect of correlated features): a health
+    # component must read the same way on its own ("more complaints, less healthy")
+    churn = context.get("churn")
+    if isinstance(churn, pd.DataFrame) and "churn_probability" in churn.columns and importance:
+        both = feats[["account_id", *importance]].merge(
+            churn[["account_id", "churn_probability"]].drop_duplicates("account_id"), on="account_id", how="inner"
+        )
+        if len(both) >= 10:
+            rho = both[list(importance)].corrwith(both["churn_probability"], method="spearman").fillna(0.0)
+            importance = {
+                n: v for n, v in importance.items() if not (abs(rho[n]) >= 0.05 and np.sign(rho[n]) != np.sign(v))
+            }
     if len(importance) < 2:
         return None
     labels = {}
@@ -1085,9 +1107,10 @@ def _learn_health(
     comps = [c for c in HEALTH_COMPONENTS if c in Xp.columns and Xp[c].notna().mean() > 0.2]
     scorer = HealthScorer().fit(Xp[comps], Xp["churned"].to_numpy())
     dates = ", ".join(str(c.date()) for c in cutoffs)
+    when = "that date" if len(cutoffs) == 1 else "those dates"
     basis = (
         f"weights from a logistic regression of churn ({n_churn} of {len(Xp)} account snapshots) in the "
-        f"{window} months after {dates} on these components measured on those dates"
+        f"{window} months after {dates} on these components measured on {when}"
     )
     return scorer, basis
 
@@ -1098,7 +1121,7 @@ def health_scores(
     context: Mapping[str, object] | None = None,
     top_components: int = 8,
     churn_kind: str = "any",
-    snapshots: int = 2,
+    snapshots: int | None = None,
     step_months: int = 3,
 ) -> tuple[pd.DataFrame, pd.DataFrame] | NotAvailable:
     """Health score (0-100), band and component contributions per account.
@@ -1110,7 +1133,8 @@ def health_scores(
        ``top_components`` strongest features become the components;
     2. otherwise a logistic regression fitted here on history (:func:`_learn_health`): the
        components of :data:`HEALTH_COMPONENTS` measured on ``snapshots`` past dates
-       ``step_months`` apart, against the churn label that followed each date
+       ``step_months`` apart (default: one date for 3,000 accounts or more, else two),
+       against the churn label that followed each date
        (``kamtools.churn.labels.label_accounts`` with ``ChurnDefinition(kind=churn_kind)``;
        ``"any"`` = stopped ordering or revenue more than halved);
     3. otherwise NotAvailable.
@@ -1134,6 +1158,8 @@ def health_scores(
         basis = "weights from the churn model's global feature importance"
         label_of = {c: labels.get(c, HEALTH_COMPONENTS.get(c, c.replace("_", " ").capitalize())) for c in top}
     else:
+        if snapshots is None:
+            snapshots = 1 if len(portfolio.accounts) >= 3000 else 2
         learnt = _learn_health(portfolio, churn_kind, snapshots, step_months)
         if isinstance(learnt, NotAvailable):
             return learnt
@@ -1188,7 +1214,7 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
     ``relationships``, ``health`` and ``health_components``; NotAvailable for those whose
     input table is missing.
     """
-    kpis, missing = account_kpis(portfolio)
+    kpis, blocks = _kpis_and_blocks(portfolio)
     out: dict[str, pd.DataFrame | NotAvailable] = {}
     hs = health_scores(portfolio, kpis, context)
     if isinstance(hs, NotAvailable):
@@ -1203,10 +1229,6 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
     out["pipeline"] = open_bids(portfolio)
     out["pipeline_losses"] = bid_losses(portfolio)
     out["receivables"] = receivables_ageing(portfolio)
-    for name, block in (("complaints_summary", "complaints"), ("relationships", "relationships")):
-        if block in missing:
-            out[name] = missing[block]
-        else:
-            fn = BLOCKS[block]
-            out[name] = fn(portfolio)
+    out["complaints_summary"] = blocks["complaints"]
+    out["relationships"] = blocks["relationships"]
     return out

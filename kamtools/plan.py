@@ -76,6 +76,7 @@ SUMMARY_COLUMNS = {
 WHITESPACE_TOP_N = 3  # recommendations counted in the revenue objective
 RETENTION_CHURN_P = 0.5  # churn probability from which a retention objective is set
 RETENTION_TARGET_P = 0.3  # ... and the probability it aims to get below
+RETENTION_HEALTH_TARGET = 40.0  # without a churn model: raise a red health score to amber
 PRIORITIES = {"high": 1, "medium": 2, "low": 3}
 
 # ------------------------------------------------------------------------------------------
@@ -180,7 +181,10 @@ _FACT_SPEC: dict[str, tuple[str, str]] = {
     "forecast_vs_next_target": ("share", "forecast_12m / next_target minus 1"),
     "p_target": ("prob", "Probability of reaching the target (forecast)"),
     # whitespace
-    "whitespace_capture": ("money", "Realistic whitespace capture: sum of p_adopt x expected value, top 3"),
+    "whitespace_capture": (
+        "money",
+        "Realistic whitespace capture: sum of p_adopt x yearly spend if adopted, top 3 recommendations",
+    ),
     "top_whitespace_category": ("text", "Top whitespace recommendation"),
     "top_whitespace_p": ("prob", "Adoption probability of the top recommendation"),
     "top_whitespace_value": ("money", "Expected yearly value of the top recommendation"),
@@ -230,6 +234,8 @@ class Condition:
             tree = ast.parse(self.text, mode="eval")
         except SyntaxError as exc:
             raise PlaybookError(f"condition {self.text!r} is not valid: {exc.msg}") from None
+        except (ValueError, RecursionError, MemoryError) as exc:  # null bytes, absurd nesting
+            raise PlaybookError(f"condition {self.text!r} is not valid: {type(exc).__name__}") from None
         self.names: set[str] = set()
         kind = self._check(tree.body)
         if kind not in ("bool", "num"):
@@ -406,7 +412,7 @@ def _format(value, spec: str, unit: str) -> str:
     if _missing(value):
         return "n/a"
     if isinstance(value, str):
-        return value if spec in ("", "text") or spec.endswith("s") else value
+        return value
     if isinstance(value, pd.Timestamp | np.datetime64):
         return str(pd.Timestamp(value).date())
     kind = spec or {
@@ -435,7 +441,13 @@ def _format(value, spec: str, unit: str) -> str:
     if kind in ("text", "date"):
         return f"{v:g}"
     if kind:
-        return format(v, kind)
+        try:
+            return format(v, kind)
+        except ValueError:  # an integer spec such as "d" on a float value
+            try:
+                return format(int(round(v)), kind)
+            except ValueError:
+                return f"{v:g}"
     return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.2f}"
 
 
@@ -679,7 +691,9 @@ def _reason(tables: Mapping[str, object], name: str, what: str) -> str:
     t = tables.get(name)
     if isinstance(t, NotAvailable):
         return t.reason
-    return f"No {what} results are available (that analysis was skipped or not run), so its part of the plan is missing."
+    return (
+        f"No {what} results are available (that analysis was skipped or not run), so its part of the plan is missing."
+    )
 
 
 def account_facts(
@@ -705,16 +719,19 @@ def account_facts(
     f = f[[c for c in f.columns if c in FACTS or c == "account_id"]].copy()
     unavailable: dict[str, str] = {}
     block_cols = {
-        "targets": "target",
-        "pipeline": "open_value",
-        "receivables": "open_ar",
-        "complaints": "complaints_open",
-        "relationships": "contacts",
-        "health": "health_score",
+        "targets": ("target", "No targets table was supplied, so there is no target attainment."),
+        "pipeline": ("open_value", "No opportunities table was supplied, so there are no pipeline and bid facts."),
+        "receivables": ("open_ar", "No invoices table was supplied, so there are no receivables facts."),
+        "complaints": ("complaints_open", "No complaints table was supplied, so there are no complaint facts."),
+        "relationships": (
+            "contacts",
+            "No contacts or interactions table was supplied, so there are no relationship facts.",
+        ),
+        "health": ("health_score", "No health score is available (no churn evidence to weight it)."),
     }
-    for block, col in block_cols.items():
+    for block, (col, why) in block_cols.items():
         if col not in f.columns:
-            unavailable[block] = f"The {block} KPIs are not available (their input table was not supplied)."
+            unavailable[block] = why
     if "health" in unavailable:
         h = tables.get("health")
         if isinstance(h, NotAvailable):
@@ -810,6 +827,8 @@ def _churn_driver_facts(tables: Mapping[str, object], f: pd.DataFrame, unavailab
     if text is None:
         return
     d = d.assign(account_id=d["account_id"].astype(str))
+    if text == "label" and "value_text" in d.columns:  # churn model's explain(): label + the value in words
+        d = d.assign(label=d["label"].astype(str) + " (" + d["value_text"].astype(str) + ")")
     rank = _first_col(d, ("rank", "order", "driver_rank"))
     if rank is not None:
         d = d.sort_values(["account_id", rank], kind="stable")
@@ -878,8 +897,9 @@ def _whitespace_facts(tables: Mapping[str, object], f: pd.DataFrame, unavailable
         f["whitespace_recommendations"] = 0.0
         f["whitespace_capture"] = 0.0
         return f
-    p = _first_col(ws, ("p_adopt", "probability", "adoption_probability", "score"))
-    ev = _first_col(ws, ("expected_value", "expected_value_12m", "value", "potential"))
+    p = _first_col(ws, ("p_adopt", "probability", "adoption_probability"))
+    # the value if the account adopts (whitespace's expected_value is already p_adopt x it)
+    ev = _first_col(ws, ("spend_if_adopted", "value_if_adopted", "expected_value", "potential"))
     cat = _first_col(ws, ("category", "item", "product_category", "recommendation"))
     if p is None or ev is None:
         unavailable["whitespace"] = "The whitespace recommendations have no adoption probability and expected value."
@@ -910,13 +930,13 @@ def objectives(facts: pd.DataFrame) -> pd.DataFrame:
     """Objectives for the next 12 months per account, in order: revenue, margin, retention.
 
     * revenue = forecast for the next 12 months (else last 12 months' revenue as run rate)
-      + realistic whitespace capture (sum of p_adopt x expected value of the top
+      + realistic whitespace capture (sum of p_adopt x yearly spend if adopted of the top
       :data:`WHITESPACE_TOP_N` recommendations); not set when both are zero;
     * margin % = current margin when at or above the portfolio median, else current + half
       of the gap to the median; in money = revenue objective x that %;
-    * retention, for accounts at risk: churn probability >= :data:`RETENTION_CHURN_P` ->
-      get it below :data:`RETENTION_TARGET_P`; without a churn model, health band red ->
-      raise the score to amber.
+    * retention, for accounts still buying and at risk: churn probability >=
+      :data:`RETENTION_CHURN_P` -> get it below :data:`RETENTION_TARGET_P`; without a churn
+      model, health band red -> raise the score to :data:`RETENTION_HEALTH_TARGET` (amber).
 
     Returns columns: account_id, order, objective (revenue / margin / retention), metric,
     baseline, target_value, unit (money / share / prob / score), text, basis (the numbers
@@ -926,7 +946,9 @@ def objectives(facts: pd.DataFrame) -> pd.DataFrame:
     ids = facts["account_id"].astype(str).to_numpy()
 
     def col(name: str) -> np.ndarray:
-        return pd.to_numeric(facts[name], errors="coerce").to_numpy(dtype=float) if name in facts else np.full(n, np.nan)
+        return (
+            pd.to_numeric(facts[name], errors="coerce").to_numpy(dtype=float) if name in facts else np.full(n, np.nan)
+        )
 
     rev_ltm, fc, cap = col("revenue_ltm"), col("forecast_12m"), np.nan_to_num(col("whitespace_capture"))
     has_fc = ~np.isnan(fc)
@@ -992,7 +1014,7 @@ def objectives(facts: pd.DataFrame) -> pd.DataFrame:
     p, rar, hs = col("churn_probability"), col("revenue_at_risk"), col("health_score")
     band = facts["health_band"].astype(str).to_numpy() if "health_band" in facts else np.full(n, "")
     for i in range(n):
-        if p[i] >= RETENTION_CHURN_P:
+        if p[i] >= RETENTION_CHURN_P and rev_ltm[i] > 0:
             rar_txt = f", protecting {_money(rar[i])} of revenue at risk" if rar[i] > 0 else ""
             rows.append(
                 (
@@ -1014,9 +1036,9 @@ def objectives(facts: pd.DataFrame) -> pd.DataFrame:
                     "retention",
                     "health score",
                     hs[i],
-                    40.0,
+                    RETENTION_HEALTH_TARGET,
                     "score",
-                    f"Keep the account: raise health from {hs[i]:.0f} to at least 40 (amber)",
+                    f"Keep the account: raise health from {hs[i]:.0f} to at least {RETENTION_HEALTH_TARGET:.0f} (amber)",
                     f"health {hs[i]:.0f}/100 (red) with {_money(rev_ltm[i])} revenue in the last 12 months",
                 )
             )
@@ -1181,7 +1203,12 @@ def talking_points(
     for aid, text, d in zip(sel["account_id"].tolist(), sel["action"].tolist(), due):
         top_a.setdefault(aid, []).append(f"{text} (by {d})")
     rows: list[tuple[str, str, str]] = []
-    for rec in facts.to_dict("records"):
+    used = [
+        "account_id", "revenue_ytd", "revenue_ytd_prior", "growth_ytd_pct", "margin_pct", "target", "target_pace",
+        "target_attainment", "p_target", "open_bids", "open_value", "weighted_value", "bids_closing_90d",
+        "health_score", "health_band", "top_weakness",
+    ]  # fmt: skip
+    for rec in facts.reindex(columns=used).to_dict("records"):
         aid = rec["account_id"]
         ytd, prior = _num(rec.get("revenue_ytd")), _num(rec.get("revenue_ytd_prior"))
         g = _num(rec.get("growth_ytd_pct"))
@@ -1404,7 +1431,11 @@ def _upstream_context(portfolio: Portfolio) -> dict[str, pd.DataFrame | NotAvail
                 raise
             reasons[stage] = NotAvailable(f"The {stage} analysis is not part of this kamtools version.")
             continue
-        for name, result in module.bundle_tables(portfolio, context).items():
+        fn = getattr(module, "bundle_tables", None)
+        if fn is None:
+            reasons[stage] = NotAvailable(f"The {stage} analysis has no bundle_tables in this kamtools version.")
+            continue
+        for name, result in fn(portfolio, context).items():
             if isinstance(result, NotAvailable):
                 reasons[name] = result
             else:

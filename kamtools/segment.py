@@ -36,6 +36,7 @@ from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from kamtools.data.portfolio import NotAvailable, Portfolio
 from kamtools.plotting.style import money
@@ -79,6 +80,7 @@ ACTIVITY_COLUMNS = {
     "first_order_date": "Date of the first order.",
     "last_order_date": "Date of the last order.",
     "tenure_years": "Years from customer_since to as_of.",
+    "account_age_years": "Years from the first order to as_of (NaN when never ordered).",
     "potential_revenue": "Estimated yearly wallet (from the accounts table, NaN when unknown).",
     "share_of_wallet": "revenue_ltm / potential_revenue, clipped to [0, 1.5] (NaN when unknown).",
 }
@@ -199,6 +201,7 @@ def account_activity(portfolio: Portfolio, as_of: str | pd.Timestamp | None = No
             "first_order_date": to_dates(first),
             "last_order_date": to_dates(last),
             "tenure_years": np.maximum(tenure.astype(np.float64), 0.0),
+            "account_age_years": np.where(has_orders, (as_of_day - first) / 365.25, np.nan),
             "potential_revenue": potential,
             "share_of_wallet": sow,
         }
@@ -471,12 +474,13 @@ def abc_classes(
 # behavioural clusters
 # ---------------------------------------------------------------------------------------
 CLUSTER_FEATURES = {
-    "revenue_level": "log(1 + revenue of the last 12 months)",
+    "revenue_level": "log(1 + mean yearly revenue of the last 24 months)",
     "revenue_trend": "relative slope of monthly revenue over 24 months, per year",
     "order_frequency": "log(1 + orders per month), last 12 months",
     "category_breadth": "distinct product categories, last 12 months",
     "margin_pct": "margin share of revenue, last 12 months",
-    "growth": "revenue growth last 12 months vs the 12 before",
+    "growth": "log of (revenue last 12 months + c) / (revenue of the 12 before + c), c = 5% of a typical account's; [-3, 3]",
+    "account_age": "years since the first order (new accounts behave differently)",
     "expected_value": "log(1 + expected revenue of the next 12 months) (value model)",
     "p_alive": "probability that the account is still buying (value model)",
 }
@@ -488,15 +492,22 @@ def cluster_features(activity: pd.DataFrame, value: pd.DataFrame | None = None) 
     ``value`` (the value bundle table, ``account_id, expected_value_12m, p_alive``) adds the
     two value-model features; without it they are NaN (and dropped by the clusterer).
     """
+    rev_ltm = activity["revenue_ltm"].clip(lower=0).to_numpy(dtype=np.float64)
+    rev_prior = activity["revenue_prior"].clip(lower=0).to_numpy(dtype=np.float64)
+    yearly = (rev_ltm + rev_prior) / 2
+    # smoothing for the growth ratio: 5% of a typical account's yearly revenue (scale-free)
+    typical = np.median(yearly[yearly > 0]) if np.any(yearly > 0) else 1.0
+    c = 0.05 * typical
     out = pd.DataFrame(
         {
             "account_id": activity["account_id"],
-            "revenue_level": np.log1p(activity["revenue_ltm"].clip(lower=0)),
+            "revenue_level": np.log1p(yearly),
             "revenue_trend": activity["revenue_trend"],
             "order_frequency": np.log1p(activity["orders_per_month"]),
             "category_breadth": activity["categories_ltm"].astype(np.float64),
             "margin_pct": activity["margin_pct"],
-            "growth": activity["growth"],
+            "growth": np.clip(np.log((rev_ltm + c) / (rev_prior + c)), -3.0, 3.0),
+            "account_age": activity["account_age_years"],
         }
     )
     if value is not None and not isinstance(value, NotAvailable) and len(value):
@@ -522,8 +533,13 @@ def _describe(z: Mapping[str, float], raw: Mapping[str, float]) -> list[tuple[fl
     if not np.isnan(pa) and pa < 0.5:
         phrases.append((np.inf, "lapsing"))
     elif not np.isnan(change):
-        trend = "growing" if change > 0.08 else "shrinking" if change < -0.08 else "stable"
+        if change > 0.08:
+            trend = "fast-growing" if change > 0.3 else "growing"
+        else:
+            trend = "shrinking" if change < -0.08 else "stable"
         phrases.append((np.inf, trend))
+    if raw.get("account_age", np.nan) < 2:
+        phrases.insert(1, (np.inf, "new"))
     zb = z.get("category_breadth", 0.0)
     if raw.get("category_breadth", np.nan) <= 1.5:
         phrases.append((abs(zb) + 0.5, "single category"))
@@ -541,9 +557,6 @@ def _describe(z: Mapping[str, float], raw: Mapping[str, float]) -> list[tuple[fl
         phrases.append((abs(zm), "high margin"))
     elif zm < -0.5:
         phrases.append((abs(zm), "low margin"))
-    zg = z.get("growth", 0.0)
-    if zg > 1.0:
-        phrases.append((abs(zg) * 0.9, "fast-growing"))
     return phrases
 
 
@@ -648,13 +661,15 @@ class BehaviouralClusters(ClusterMixin, BaseEstimator):
         sample = rng.choice(n, size=self.silhouette_sample, replace=False) if n > self.silhouette_sample else None
         Zs = Z if sample is None else Z[sample]
         scores, models = {}, {}
-        for k in range(lo, min(hi, n - 1) + 1):
-            km = KMeans(n_clusters=k, n_init=self.n_init, random_state=self.random_state).fit(Z)
-            labels = km.labels_ if sample is None else km.labels_[sample]
-            if len(np.unique(labels)) < 2:
-                continue
-            scores[k] = float(silhouette_score(Zs, labels))
-            models[k] = km
+        # single-threaded: on a small shared machine OpenMP/BLAS threads contend and slow k-means 100x
+        with threadpool_limits(1):
+            for k in range(lo, min(hi, n - 1) + 1):
+                km = KMeans(n_clusters=k, n_init=self.n_init, random_state=self.random_state).fit(Z)
+                labels = km.labels_ if sample is None else km.labels_[sample]
+                if len(np.unique(labels)) < 2:
+                    continue
+                scores[k] = float(silhouette_score(Zs, labels))
+                models[k] = km
         if not scores:
             raise ValueError("BehaviouralClusters: the accounts do not separate into clusters (all identical?)")
         best = max(scores, key=lambda k: (round(scores[k], 6), -k))
@@ -697,7 +712,8 @@ class BehaviouralClusters(ClusterMixin, BaseEstimator):
         if not hasattr(self, "kmeans_"):
             raise RuntimeError("BehaviouralClusters is not fitted yet; call fit(X) first")
         Z = self.scaler_.transform(self._matrix(X, fitting=False))
-        return self.order_[self.kmeans_.predict(Z)]
+        with threadpool_limits(1):
+            return self.order_[self.kmeans_.predict(Z)]
 
     def transform(self, X: pd.DataFrame) -> np.ndarray:
         """Distance of each row to each cluster centre (columns in label order), shape (n, k)."""

@@ -304,6 +304,30 @@ def _minimise(objective, starts: list[np.ndarray], bounds: tuple[float, float], 
     return best
 
 
+def _log_hyp2f1_series(a: np.ndarray, b: np.ndarray, c: np.ndarray, z: np.ndarray, max_terms: int = 200_000) -> np.ndarray:
+    """log 2F1(a, b; c; z) by summing Gauss' series in log space, for 0 <= z < 1 and a, b, c > 0.
+
+    The fallback for the few arguments where scipy's hyp2f1 over- or underflows (very
+    large ``b`` and ``c`` together with ``z`` near 1): every term is positive, so the sum
+    is accumulated as a running log-sum-exp and stops when the terms no longer matter.
+    """
+    a, b, c, z = (np.asarray(v, dtype=np.float64).copy() for v in (a, b, c, z))
+    log_z = np.log(np.where(z > 0, z, 1.0))
+    log_term = np.zeros_like(z)
+    log_total = np.zeros_like(z)
+    active = z > 0
+    for k in range(max_terms):
+        if not active.any():
+            break
+        idx = np.nonzero(active)[0]
+        log_term[idx] += np.log((a[idx] + k) * (b[idx] + k) / ((c[idx] + k) * (k + 1))) + log_z[idx]
+        log_total[idx] = np.logaddexp(log_total[idx], log_term[idx])
+        # done once terms shrink (ratio < 1) and are negligible against the sum
+        ratio = (a[idx] + k + 1) * (b[idx] + k + 1) / ((c[idx] + k + 1) * (k + 2)) * z[idx]
+        active[idx] = ~((ratio < 1) & (log_term[idx] - log_total[idx] < -40))
+    return log_total
+
+
 # ---------------------------------------------------------------------------------------
 # BG/NBD
 # ---------------------------------------------------------------------------------------
@@ -328,6 +352,11 @@ class BetaGeo(BaseEstimator):
     log_likelihood_ : total log-likelihood at the estimate.
     n_obs_ : accounts used.
     converged_ : whether the optimiser reported success.
+    at_bound_ : parameters that ended at the search bound (e^+-17.5). ``a`` at the lower
+        bound (nobody drops out) or ``b`` (with ``a``) at the upper bound (every account has
+        the same drop-out probability ``a / (a + b)``) are legitimate limits, common in B2B
+        data with few drop-outs, and are not warned about; their standard errors are NaN.
+        ``r`` or ``alpha`` at a bound raises a RuntimeWarning.
 
     Example
     -------
@@ -400,10 +429,15 @@ class BetaGeo(BaseEstimator):
         starts = [np.log([1.0, 1.0 / rate, 1.0, 1.0]), np.log([0.3, 0.3 / rate, 0.8, 2.5])]
         res = _minimise(objective, starts, (-18.0, 18.0), int(self.max_iter))
         theta = np.exp(res.x)
-        if np.any(np.abs(res.x) > 17.5):
+        at_bound = [name for name, phi in zip(self.param_names, res.x) if abs(phi) > 17.5]
+        self.at_bound_ = at_bound
+        # a -> 0, or b (and a) -> infinity, are legitimate limits of the Beta drop-out distribution:
+        # (almost) nobody drops out, or everyone has the same drop-out probability a / (a + b). The
+        # predictions are exact in those limits; only r and alpha at a bound signal a real problem.
+        if {"r", "alpha"} & set(at_bound):
             warnings.warn(
-                "BetaGeo: a parameter reached its bound (the data barely identify it, e.g. almost no drop-outs "
-                "or very few accounts); predictions are still usable but the parameters are not",
+                f"BetaGeo: parameter(s) {at_bound} reached the bound of the search (the data barely identify "
+                "them, e.g. very few accounts); predictions are usable, the parameter values are not",
                 RuntimeWarning,
                 stacklevel=2,
             )
@@ -455,7 +489,14 @@ class BetaGeo(BaseEstimator):
                 pfaff = special.hyp2f1(r + x, a_ - 1, c_, w)
                 euler = np.exp((a_ - 1) * np.log1p(-z)) * special.hyp2f1(a_ + b - 1 - r, a_ - 1, c_, z)
             use_pfaff = np.isfinite(pfaff) & ((np.abs(w) <= 1) | ~np.isfinite(euler))
-            return 1.0 - np.where(use_pfaff, pfaff, euler)
+            product = np.where(use_pfaff, pfaff, euler)
+            bad = ~np.isfinite(product)
+            if np.any(bad):  # both overflow (huge a, b and a long horizon): sum the series in log space
+                xb, zb = np.broadcast_to(x, bad.shape)[bad], np.broadcast_to(z, bad.shape)[bad]
+                log_sum = _log_hyp2f1_series(r + xb, b + xb, np.broadcast_to(c_, bad.shape)[bad], zb)
+                product = product.copy()
+                product[bad] = np.exp((r + xb) * np.log1p(-zb) + log_sum)
+            return 1.0 - product
 
         if abs(a - 1) > 1e-4:
             lead = c / (a - 1) * g(a)
@@ -752,6 +793,12 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
         warnings.simplefilter("always")
         bg.fit(summary["frequency"], summary["recency"], summary["T"])
     bg_note = "; ".join(str(w.message) for w in caught)
+    if bg.at_bound_ and not bg_note:
+        p_drop = bg.params_["a"] / (bg.params_["a"] + bg.params_["b"])
+        bg_note = (
+            f"{', '.join(bg.at_bound_)} at the search bound: the drop-out probability hardly varies between "
+            f"accounts; each drops out after a purchase week with probability about {p_drop:.3%}."
+        )
     gg: GammaGamma | None = GammaGamma()
     gg_note = ""
     with warnings.catch_warnings(record=True) as caught:

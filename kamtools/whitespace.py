@@ -71,7 +71,7 @@ SUMMARY_COLUMNS = {
 }
 SIZE_BANDS = ("small", "mid-size", "large")
 LANE_STATUSES = ("new", "up-trading", "stable", "down-trading", "lost")
-SEGMENT_COLUMNS = ("segment", "cluster_name", "tier", "quadrant")
+SEGMENT_COLUMNS = ("tier", "segment", "cluster_name", "quadrant")
 
 
 def _at(portfolio: Portfolio, as_of: str | pd.Timestamp | None) -> Portfolio:
@@ -173,6 +173,8 @@ def _segment_labels(segments: pd.DataFrame | None, account_ids: np.ndarray, colu
     elif column not in segments.columns:
         raise ValueError(f"segments: no column {column!r}; it has {list(segments.columns)}")
     mapping = segments.drop_duplicates("account_id").set_index("account_id")[column].astype("str")
+    if column in ("tier", "quadrant"):  # short codes read better with their name: "tier 2"
+        mapping = column + " " + mapping
     return pd.Series(account_ids).map(mapping).to_numpy(dtype=object)
 
 
@@ -188,7 +190,7 @@ def snapshot(
     Peer groups are industry x size band (terciles of revenue in the window among active
     accounts; ``months=None``: the whole history); when ``segments`` (a table with ``account_id`` and a label column, e.g.
     the bundle's segments) is given, industry x segment label (``peer_column``, default
-    the first of segment / cluster_name / tier / quadrant it has).
+    the first of tier / segment / cluster_name / quadrant it has).
     """
     portfolio = _at(portfolio, as_of)
     as_of_ts = portfolio.as_of
@@ -218,12 +220,12 @@ def snapshot(
     seg = _segment_labels(segments, account_ids, peer_column)
     second = _size_bands(spend_ltm.sum(axis=1), active) if seg is None else np.where(pd.isna(seg), "other", seg)
     peer = (pd.Series(industry) + ", " + pd.Series(second).astype(str)).to_numpy(dtype=object)
-    return Snapshot(as_of_ts, months, account_ids, categories, spend_ltm, spend_before, last.reshape(n, C), industry, peer)
+    return Snapshot(
+        as_of_ts, months, account_ids, categories, spend_ltm, spend_before, last.reshape(n, C), industry, peer
+    )
 
 
-def whitespace_grid(
-    portfolio: Portfolio, as_of: str | pd.Timestamp | None = None, months: int = 12
-) -> pd.DataFrame:
+def whitespace_grid(portfolio: Portfolio, as_of: str | pd.Timestamp | None = None, months: int = 12) -> pd.DataFrame:
     """The whitespace grid: one row per account x product category.
 
     Returns ``account_id, category, status`` (bought / lapsed / never), ``revenue_ltm``
@@ -374,7 +376,10 @@ class PeerScorer(BaseEstimator):
         size = np.where(known, self.group_sizes_[np.maximum(idx, 0)], 0.0)[:, None]
         buyers = np.where(known[:, None], self.group_buyers_[np.maximum(idx, 0)], 0.0)
         m = self.prior_strength
-        return (buyers + m * self.adoption_rate_[None, :]) / (size + m)
+        denom = size + m
+        with np.errstate(invalid="ignore", divide="ignore"):
+            score = (buyers + m * self.adoption_rate_[None, :]) / denom
+        return np.where(denom > 0, score, self.adoption_rate_[None, :])  # no peers -> overall share
 
 
 class ItemCFScorer(BaseEstimator):
@@ -571,6 +576,7 @@ class _SpendModel:
         """(spend if adopted (n, C), peer-group median spend (n, C), NaN without enough peer buyers)."""
         if method not in SPEND_METHODS:
             raise ValueError(f"spend method must be one of {SPEND_METHODS}, not {method!r}")
+
         def level_estimate(column: str) -> np.ndarray:
             est = self._lookup("peer", snap.peer_group, column)
             est = np.where(np.isnan(est), self._lookup("industry", snap.industry, column), est)
@@ -636,10 +642,13 @@ def _metrics(rank_key: np.ndarray, score: np.ndarray, win: _Window, n: int) -> d
     evaluated = cand.any(axis=1)
     adopters = y.any(axis=1) & evaluated
     n_recs = int(valid[evaluated].sum())
+    # the best any ranking could do: every recommendation slot filled with an adoption where there is one
+    ceiling = np.minimum(y.sum(axis=1), valid.sum(axis=1))[evaluated].sum()
     yc = y[cand]
     auc = float(roc_auc_score(yc, score[cand])) if 0 < yc.sum() < len(yc) else np.nan
     return {
         "precision_at_n": hits.sum() / n_recs if n_recs else np.nan,
+        "precision_ceiling": ceiling / n_recs if n_recs else np.nan,
         "hit_rate": (hits.any(axis=1) & adopters).sum() / adopters.sum() if adopters.any() else np.nan,
         "account_hit_rate": hits.any(axis=1)[evaluated].mean() if evaluated.any() else np.nan,
         "recall_at_n": hits.sum() / y.sum() if y.sum() else np.nan,
@@ -779,7 +788,9 @@ def backtest(
     ``popularity`` (the most-bought categories the account lacks) is the baseline.
 
     Returns one row per scorer x ranking: ``scorer, ranking, n, cutoff, horizon_months,
-    calibration, precision_at_n`` (share of recommendations adopted), ``hit_rate``
+    calibration, precision_at_n`` (share of recommendations adopted),
+    ``precision_ceiling`` (the best precision any ranking could reach, as few accounts
+    adopt anything in a year), ``hit_rate``
     (share of adopting accounts with an adoption among their n recommendations),
     ``account_hit_rate`` (same over all evaluated accounts), ``recall_at_n``, ``auc``
     (over all candidate cells), ``n_accounts, n_adopting_accounts, n_adoptions,
@@ -793,6 +804,32 @@ def backtest(
 # ---------------------------------------------------------------------------------------
 # the cross-sell model
 # ---------------------------------------------------------------------------------------
+def _peer_evidence(snap: Snapshot, min_peers: int = 5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Share of *other* active accounts of the same peer group buying each category, for rationales.
+
+    Uses the peer group when it has at least ``min_peers`` other active accounts, else the
+    industry, else all active accounts. Returns ``(share (n, C), n_peers (n,), group label (n,))``.
+    """
+    X, own = snap.spend_ltm, snap.active.astype(float)
+    n = len(X)
+    share = np.full(X.shape, np.nan)
+    size = np.zeros(n)
+    label = np.full(n, "all active accounts", dtype=object)
+    done = np.zeros(n, dtype=bool)
+    levels = [(snap.peer_group, snap.peer_group), (snap.industry, snap.industry), (np.zeros(n, dtype=object), label)]
+    for groups, labels in levels:
+        raw, total = PeerScorer(prior_strength=0.0).fit(X, groups=groups).peer_share(X, groups)
+        others = total - own
+        use = ~done & ((others >= min_peers) | (groups is levels[-1][0]))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            loo = np.where(others[:, None] > 0, (raw * total[:, None] - snap.bought) / others[:, None], np.nan)
+        share[use] = loo[use]
+        size[use] = others[use]
+        label[use] = labels[use]
+        done |= use
+    return share, size, label
+
+
 class CrossSellModel(BaseEstimator):
     """Cross-sell opportunities per account: scorer picked and probabilities calibrated by backtest.
 
@@ -862,7 +899,9 @@ class CrossSellModel(BaseEstimator):
             self.spend_method_ = result.spend_method if self.spend_method == "auto" else self.spend_method
             w = result.latest
             cand = w.snap.candidates
-            self.calibrator_ = AdoptionCalibrator().fit(w.scores[self.scorer_][cand], w.adopted[cand], w.snap.lapsed[cand])
+            self.calibrator_ = AdoptionCalibrator().fit(
+                w.scores[self.scorer_][cand], w.adopted[cand], w.snap.lapsed[cand]
+            )
             self.calibration_ = self.calibrator_.table_.assign(scorer=self.scorer_)
             self.calibrated_ = True
             v = result.value_metrics.set_index("method")["median_actual_to_predicted"]
@@ -887,8 +926,7 @@ class CrossSellModel(BaseEstimator):
         spend_model = _SpendModel(snap)
         spend, median_spend = spend_model.predict(snap, self.spend_method_)
         spend = spend * self.spend_scale_
-        peers = PeerScorer().fit(X, groups=groups)
-        share, size = peers.peer_share(X, groups)
+        share, size, evidence = _peer_evidence(snap)
         cf = ItemCFScorer().fit(X)
         link, link_conf = cf.strongest_link(X)
         cand = snap.candidates
@@ -900,6 +938,7 @@ class CrossSellModel(BaseEstimator):
             "median_spend": median_spend,
             "peer_share": share,
             "peer_size": size,
+            "peer_evidence_group": evidence,
             "link": link,
             "link_conf": link_conf,
         }
@@ -967,6 +1006,7 @@ class CrossSellModel(BaseEstimator):
                 "spend_if_adopted": spend[sub],
                 "expected_value": ev[sub],
                 "peer_group": pd.Series(snap.peer_group[acc_rows], dtype="str"),
+                "peer_evidence_group": pd.Series(s["peer_evidence_group"][acc_rows], dtype="str"),
                 "peer_share": s["peer_share"][full],
                 "n_peers": s["peer_size"][acc_rows].astype(np.int64),
                 "peer_median_spend": s["median_spend"][full],
@@ -1001,7 +1041,7 @@ def _rationale(recs: pd.DataFrame, months: int) -> pd.Series:
         + "% of "
         + recs["n_peers"].astype(str)
         + " similar accounts ("
-        + recs["peer_group"]
+        + recs["peer_evidence_group"]
         + ") buy "
         + recs["category"]
         + pd.Series(np.where(has_median, " (median spend " + median.map(_money) + " a year).", "."), index=recs.index)
@@ -1017,7 +1057,17 @@ def _rationale(recs: pd.DataFrame, months: int) -> pd.Series:
     use_link = recs["related_category"].notna() & (
         recs["peer_share"].isna() | (recs["related_share"] > recs["peer_share"])
     )
-    text = peer.where(~use_link, link)
+    few_peers = use_link & recs["peer_share"].notna() & (recs["peer_share"] < 0.10)
+    group = " similar accounts (" + recs["peer_evidence_group"] + ")"
+    caveat = pd.Series(
+        np.where(
+            recs["peer_share"] > 0,
+            " Only " + pct(recs["peer_share"]) + "% of " + recs["n_peers"].astype(str) + group + " buy it.",
+            " None of the " + recs["n_peers"].astype(str) + group + " buys it yet.",
+        ),
+        index=recs.index,
+    )
+    text = peer.where(~use_link, link) + caveat.where(few_peers, "")
     text = text + " Expected first-year spend if it starts: " + recs["spend_if_adopted"].map(_money) + "."
     lapsed = (
         " Bought until "
@@ -1034,21 +1084,26 @@ def recommend(
     n: int = 5,
     segments: pd.DataFrame | None = None,
     model: CrossSellModel | None = None,
+    as_of: str | pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """Top ``n`` cross-sell opportunities per account, with expected value and a rationale.
 
     Fits a :class:`CrossSellModel` (backtest-selected scorer, calibrated probabilities)
-    unless a fitted ``model`` is given. Only active accounts (revenue in the last 12
+    unless a fitted ``model`` is given; ``as_of`` makes them as of an earlier date
+    (``portfolio.truncate(as_of)``). Only active accounts (revenue in the last 12
     months) get recommendations; ``account_id`` (one id or a list) restricts the output.
 
     Returns one row per recommendation: ``account_id, rank`` (1 = best), ``category,
     status`` (never / lapsed), ``score`` (raw scorer output), ``p_adopt`` (calibrated
-    probability to start buying within 12 months), ``spend_if_adopted`` (yearly),
-    ``expected_value`` (= p_adopt x spend_if_adopted), ``peer_group, peer_share,
-    n_peers, peer_median_spend, related_category, related_share, last_order_date,
+    probability to start buying within 12 months), ``spend_if_adopted`` (first-year
+    revenue), ``expected_value`` (= p_adopt x spend_if_adopted), ``peer_group`` (the
+    scorer's peer group), ``peer_evidence_group, peer_share, n_peers`` (share of the
+    other active accounts of that group buying the category; the industry or all
+    accounts when the peer group has fewer than 5 others), ``peer_median_spend, related_category, related_share, last_order_date,
     scorer, rationale`` (e.g. "72% of 25 similar accounts (Feed milling, large) buy
     Feed additives; median spend 41.0k a year.").
     """
+    portfolio = _at(portfolio, as_of)
     if model is None:
         model = CrossSellModel(n=n).fit(portfolio, segments=segments)
     return model.recommend(portfolio, account_id=account_id, n=n, segments=segments)
@@ -1149,7 +1204,9 @@ def tradelane_summary(lanes: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------
 # bundle
 # ---------------------------------------------------------------------------------------
-def _account_summary(snap_grid: pd.DataFrame, recs: pd.DataFrame, lanes: pd.DataFrame, accounts: pd.Series) -> pd.DataFrame:
+def _account_summary(
+    snap_grid: pd.DataFrame, recs: pd.DataFrame, lanes: pd.DataFrame, accounts: pd.Series
+) -> pd.DataFrame:
     base = pd.DataFrame({"account_id": accounts.astype("str")})
     g = snap_grid.assign(
         _bought=snap_grid["status"] == "bought",
@@ -1206,6 +1263,11 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
     out["whitespace_value_backtest"] = model.value_backtest_
     out["whitespace_calibration"] = model.calibration_
     out["whitespace_affinity"] = model.affinity_
-    out["tradelanes"] = lanes if len(lanes) else NotAvailable("No orders in the last two years, so no trade lanes.")
-    out["tradelanes_summary"] = tradelane_summary(lanes)
+    if len(lanes):
+        out["tradelanes"] = lanes
+        out["tradelanes_summary"] = tradelane_summary(lanes)
+    else:
+        out["tradelanes"] = out["tradelanes_summary"] = NotAvailable(
+            "No orders in the last two years, so there is no trade-lane review."
+        )
     return out

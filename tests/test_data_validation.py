@@ -235,7 +235,11 @@ CASES = [
     ),
     Case(
         "status_not_allowed",
-        ["'Closed Won' (1x, closest allowed: 'won')", "Allowed: open, won, lost", "values: {status: {'Closed Won': won}}"],
+        [
+            "'Closed Won' (1x, closest allowed: 'won')",
+            "Allowed: open, won, lost",
+            "values: {status: {'Closed Won': won}}",
+        ],
         "not_allowed",
         "opportunities",
         "status",
@@ -271,12 +275,18 @@ CASES = [
     ),
     Case(
         "duplicate_account_id",
-        ["1 account_id value occurs more than once (2 rows)", "line 3: 'A002'; line 6: 'A002'", "Remove duplicated rows"],
+        [
+            "1 account_id value occurs more than once (2 rows)",
+            "line 3: 'A002'; line 6: 'A002'",
+            "Remove duplicated rows",
+        ],
         "duplicate_key",
         "accounts",
         "account_id",
         [3, 6],
-        edit=lambda t: t.__setitem__("accounts", pd.concat([t["accounts"], t["accounts"].iloc[[1]]], ignore_index=True)),
+        edit=lambda t: t.__setitem__(
+            "accounts", pd.concat([t["accounts"], t["accounts"].iloc[[1]]], ignore_index=True)
+        ),
     ),
     Case(
         "duplicate_order_line",

@@ -105,6 +105,8 @@ def test_rejects_bad_sizes():
         make_portfolio(n_accounts=3)
     with pytest.raises(ValueError, match="years"):
         make_portfolio(n_accounts=30, years=1)
+    with pytest.raises(ValueError, match="YYYY-MM-DD"):
+        make_portfolio(n_accounts=30, as_of="last tuesday")
 
 
 def test_consistency_between_tables(gen):
@@ -398,3 +400,5 @@ def test_cli_writes_files(tmp_path, capsys):
     )
     assert (tmp_path / "pq" / "orders.parquet").exists()
     assert main(["make-demo-data", str(tmp_path / "bad"), "--accounts", "2"]) == 2
+    assert main(["make-demo-data", str(tmp_path / "bad"), "--as-of", "soon"]) == 2
+    assert "YYYY-MM-DD" in capsys.readouterr().err

@@ -1,0 +1,153 @@
+"""Churn risk: which accounts are we about to lose, and why?
+
+Most account "health scores" are weighted by intuition and do not predict churn. This
+module learns churn from the portfolio's own history, proves it out of time against a
+simple rule, and explains every account's risk in plain language.
+
+* :func:`features` — one row per account from data known on ``as_of`` only (the
+  portfolio is truncated first; leakage is impossible by construction): recency and
+  cadence vs the account's usual gap, revenue/order trends, dropped categories, margin
+  trend, complaints, payment behaviour, stakeholder coverage, lost bids and to whom,
+  competitor price gaps, P(alive) and expected value from :mod:`kamtools.value`.
+  Labels in :data:`FEATURE_LABELS`.
+* :class:`ChurnDefinition` and :func:`training_set` — what churn means (default: no
+  orders in the next 6 months) and labelled snapshots stepping back through history.
+* :class:`ChurnModel` — a calibrated scikit-learn classifier for any tabular data set,
+  choosing between a regularised logistic model, gradient boosting and their blend on
+  held-out evidence, with per-row :meth:`~ChurnModel.explain`.
+* :func:`score` — probability, risk band (chosen from revenue at risk), revenue at risk
+  and top drivers per account, falling back to ``1 - P(alive)`` when history is short.
+* :func:`evaluate` — out-of-time backtest beside the recency baseline.
+* :func:`bundle_tables` — the tables written by ``kamtools analyze``.
+
+Example
+-------
+>>> from kamtools.churn import score, evaluate
+>>> risk = score(portfolio)                       # doctest: +SKIP
+>>> evaluate(portfolio).metrics                   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from kamtools.churn.features import (
+    CATEGORICAL_FEATURES,
+    FEATURE_LABELS,
+    FEATURE_SOURCES,
+    FEATURE_UNITS,
+    feature_availability,
+    features,
+    format_value,
+)
+from kamtools.churn.labels import ChurnDefinition, label_accounts, snapshot_dates, training_set
+from kamtools.churn.model import ChurnModel
+from kamtools.churn.scoring import (
+    ChurnEvaluation,
+    ChurnScores,
+    calibration_table,
+    evaluate,
+    planted_churn_check,
+    recency_baseline,
+    risk_bands,
+    score,
+    score_details,
+)
+from kamtools.data.portfolio import NotAvailable, Portfolio
+
+__all__ = [
+    "CATEGORICAL_FEATURES",
+    "FEATURE_LABELS",
+    "FEATURE_SOURCES",
+    "FEATURE_UNITS",
+    "SUMMARY_COLUMNS",
+    "ChurnDefinition",
+    "ChurnEvaluation",
+    "ChurnModel",
+    "ChurnScores",
+    "bundle_tables",
+    "calibration_table",
+    "evaluate",
+    "feature_availability",
+    "features",
+    "format_value",
+    "label_accounts",
+    "planted_churn_check",
+    "recency_baseline",
+    "risk_bands",
+    "score",
+    "score_details",
+    "snapshot_dates",
+    "training_set",
+]
+
+SUMMARY_COLUMNS = {"churn": ["churn_probability", "risk_band", "revenue_at_risk"]}
+
+CHURN_COLUMNS = [
+    "account_id",
+    "risk_rank",
+    "churn_probability",
+    "risk_band",
+    "revenue_at_risk",
+    "expected_value_12m",
+    "p_alive",
+    "method",
+]
+DRIVER_COLUMNS = ["account_id", "rank", "feature", "label", "contribution", "direction", "value", "value_text"]
+
+
+def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame | NotAvailable]:
+    """Fit the churn model once for ``kamtools analyze`` and return its tables.
+
+    ``churn`` (per account: ``risk_rank, churn_probability, risk_band, revenue_at_risk,
+    expected_value_12m, p_alive, method``, ``driver_1..3``), ``churn_drivers`` (per
+    account and rank: ``feature, label, contribution, direction, value, value_text``),
+    ``churn_features`` (per account feature values), and portfolio-level
+    ``churn_evaluation`` (``metric, label, model, baseline`` plus the test snapshot, the
+    chosen model, the definition and the band thresholds), ``churn_calibration``
+    (``model, bin, mean_predicted, observed_rate, n``), ``churn_importance``
+    (``feature, label, importance, share, direction, effect``) and
+    ``churn_model_selection``. ``context["value"]`` is used for today's P(alive) and
+    expected value when present.
+    """
+    d = ChurnDefinition()
+    value = context.get("value")
+    training = training_set(portfolio, d)
+    res = score_details(portfolio, definition=d, value=value, training=training)
+    if isinstance(res, NotAvailable):
+        names = ["churn", "churn_drivers", "churn_features", "churn_evaluation", "churn_calibration"]
+        return {n: res for n in names + ["churn_importance", "churn_model_selection"]}
+    out: dict[str, pd.DataFrame | NotAvailable] = {}
+    driver_cols = [c for c in res.table.columns if c.startswith("driver_")]
+    out["churn"] = res.table[CHURN_COLUMNS + driver_cols].copy()
+    feats = res.features.copy()
+    out["churn_features"] = feats
+    if res.model is None:
+        why = NotAvailable(f"No churn model was trained: {res.method}")
+        for n in ("churn_drivers", "churn_evaluation", "churn_calibration", "churn_importance", "churn_model_selection"):
+            out[n] = why
+        return out
+    out["churn_drivers"] = res.drivers[DRIVER_COLUMNS].copy() if res.drivers is not None else NotAvailable(
+        "No account was active, so there are no drivers to show."
+    )
+    if res.contributions is not None and len(res.contributions):
+        out["churn_importance"] = res.model.importance_from_contributions(res.active_features, res.contributions)
+    else:
+        out["churn_importance"] = NotAvailable("No account was active, so feature importance cannot be measured.")
+    sel = res.model.selection_scores_.copy()
+    sel["chosen"] = sel["model"] == res.model.chosen_model_
+    out["churn_model_selection"] = sel if len(sel) else NotAvailable("The model family was fixed, not selected.")
+    ev = evaluate(portfolio, d, training=training)
+    if isinstance(ev, NotAvailable):
+        out["churn_evaluation"] = out["churn_calibration"] = ev
+        return out
+    metrics = ev.metrics.copy()
+    metrics["test_as_of"] = ev.test_as_of
+    metrics["train_snapshots"] = len(ev.train_snapshots)
+    metrics["chosen_model"] = ev.chosen_model
+    metrics["definition"] = ev.definition
+    metrics["high_band_from"] = res.thresholds["high"]
+    metrics["medium_band_from"] = res.thresholds["medium"]
+    out["churn_evaluation"] = metrics
+    out["churn_calibration"] = ev.calibration
+    return out

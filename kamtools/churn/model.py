@@ -45,6 +45,8 @@ Example
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -57,6 +59,7 @@ from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 from sklearn.model_selection import GroupKFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+from threadpoolctl import threadpool_limits
 
 from kamtools.churn.features import FEATURE_LABELS, format_value
 
@@ -65,6 +68,18 @@ __all__ = ["ChurnModel", "MODEL_FAMILIES"]
 MODEL_FAMILIES = ("logistic", "boosting", "blend")
 _SKEW_LIMIT = 2.0
 _MAX_LEVELS = 30  # one-hot: rarer levels are grouped as "infrequent"
+
+
+def _single_threaded(method):
+    """Run with one OpenMP thread: on small CPUs gradient boosting's OpenMP threads spin
+    and contend (measured 10-20x slower with 2 threads on a 2-core machine)."""
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        with threadpool_limits(limits=1, user_api="openmp"):
+            return method(*args, **kwargs)
+
+    return wrapper
 
 
 def _signed_log(x: np.ndarray) -> np.ndarray:
@@ -323,6 +338,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         return pd.DataFrame(rows)
 
     # ---- estimator API -----------------------------------------------------------------------
+    @_single_threaded
     def fit(self, X, y) -> ChurnModel:
         """Fit on a table ``X`` (n_rows x columns) and binary labels ``y`` (n_rows,)."""
         if self.model not in ("auto", *MODEL_FAMILIES):
@@ -383,6 +399,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
 
             raise NotFittedError("This ChurnModel is not fitted yet; call fit(X, y) first.")
 
+    @_single_threaded
     def predict_proba(self, X) -> np.ndarray:
         """Calibrated probabilities, shape (n_rows, 2); column 1 is ``classes_[1]`` (churn)."""
         self._check_fitted()
@@ -424,17 +441,28 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
 
     def _occlusion_contributions(self, Xp: pd.DataFrame) -> np.ndarray:
         base = self._base(self.estimators_["boosting"])
+        n, p = Xp.shape
         f = base.decision_function(Xp)
-        out = np.zeros((len(Xp), Xp.shape[1]))
-        for j, col in enumerate(Xp.columns):
-            acc = np.zeros(len(Xp))
-            for r in range(len(self.reference_)):
-                Xj = Xp.copy()
-                Xj[col] = self.reference_[col].iloc[r]
-                acc += base.decision_function(Xj)
-            out[:, j] = f - acc / len(self.reference_)
+        out = np.zeros((n, p))
+        refs = len(self.reference_)
+        # occluded copies of X are stacked and scored in a few large calls (per-call
+        # overhead of the pipeline dominates otherwise); chunks keep memory bounded
+        per_chunk = max(1, 400_000 // max(n * refs, 1))
+        cols = list(Xp.columns)
+        for start in range(0, p, per_chunk):
+            block = cols[start : start + per_chunk]
+            copies = []
+            for col in block:
+                for r in range(refs):
+                    Xj = Xp.copy()
+                    Xj[col] = self.reference_[col].iloc[r]
+                    copies.append(Xj)
+            g = base.decision_function(pd.concat(copies, ignore_index=True)).reshape(len(block), refs, n)
+            for i, col in enumerate(block):
+                out[:, cols.index(col)] = f - g[i].mean(axis=0)
         return out
 
+    @_single_threaded
     def contributions(self, X) -> pd.DataFrame:
         """Per-row, per-feature contributions to the churn log-odds (n_rows x features)."""
         self._check_fitted()
@@ -458,7 +486,11 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         and ``value_text`` (the value in words).
         """
         Xf = self._frame(X)
-        contrib = self.contributions(Xf)
+        return self.explain_contributions(Xf, self.contributions(Xf), top)
+
+    def explain_contributions(self, X: pd.DataFrame, contrib: pd.DataFrame, top: int | None = 3) -> pd.DataFrame:
+        """:meth:`explain` from contributions already computed with :meth:`contributions`."""
+        Xf = self._frame(X)
         n, p = contrib.shape
         values = contrib.to_numpy()
         order = np.argsort(-np.abs(values), axis=1, kind="stable")
@@ -496,7 +528,11 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         feature; from the rank correlation of value and contribution) and ``effect`` (words).
         """
         Xf = self._frame(X)
-        contrib = self.contributions(Xf)
+        return self.importance_from_contributions(Xf, self.contributions(Xf))
+
+    def importance_from_contributions(self, X: pd.DataFrame, contrib: pd.DataFrame) -> pd.DataFrame:
+        """:meth:`global_importance` from contributions already computed."""
+        Xf = self._frame(X)
         rows = []
         total = float(np.abs(contrib.to_numpy()).mean(axis=0).sum()) or 1.0
         for col in contrib.columns:

@@ -37,7 +37,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"make-demo-data: --years must be at least 2 (got {args.years})", file=sys.stderr)
         return 2
     start = time.perf_counter()
-    portfolio, _truth = make_portfolio(n_accounts=args.accounts, years=args.years, seed=args.seed, as_of=args.as_of)
+    try:
+        portfolio, _truth = make_portfolio(n_accounts=args.accounts, years=args.years, seed=args.seed, as_of=args.as_of)
+    except ValueError as exc:
+        print(f"make-demo-data: {exc}", file=sys.stderr)
+        return 2
     paths = write_tables(portfolio, args.out_dir, fmt=args.fmt)
     for path in paths:
         rows = len(portfolio.tables[path.stem])

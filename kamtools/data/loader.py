@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from kamtools.data.mapping import Mapping, TableMapping, closest, load_mapping, resolve_columns
@@ -34,6 +35,7 @@ from kamtools.data.validation import (
     count,
     examples,
     fmt_value,
+    sort_problems,
     verb,
 )
 
@@ -139,8 +141,8 @@ def validate_source(
         as_of=run.as_of,
         as_of_given=as_of_given is not None,
         tables=run.summaries(),
-        problems=run.problems,
-        warnings=run.warnings,
+        problems=sort_problems(run.problems),
+        warnings=sort_problems(run.warnings),
         portfolio=portfolio,
     )
 
@@ -367,6 +369,8 @@ class _Run:
 
     def _fresh(self, name: str, col: str, mask: pd.Series) -> pd.Series:
         """``mask`` without the rows already reported for this column; marks them reported."""
+        if not mask.any():
+            return mask
         bad = self.bad[name].get(col)
         if bad is not None:
             mask = mask & ~bad
@@ -391,7 +395,14 @@ class _Run:
                     )
                 else:
                     self.warnings.append(
-                        Problem(name, None, "the table has no rows.", origin=self.meta[name][0], kind="empty_table", level="warning")
+                        Problem(
+                            name,
+                            None,
+                            "the table has no rows.",
+                            origin=self.meta[name][0],
+                            kind="empty_table",
+                            level="warning",
+                        )
                     )
                 continue
             self._check_columns(name, spec, df)
@@ -474,7 +485,8 @@ class _Run:
                         col.name,
                         "out_of_range",
                         f"{count(int(mask.sum()), 'value')} of {col.name} {verb(int(mask.sum()), 'is', 'are')} {what}; {col.name} must be {rule}.",
-                        hint or f"Correct these values of {col.name} ({col.meaning.rstrip('.').lower()}) or remove the rows.",
+                        hint
+                        or f"Correct these values of {col.name} ({col.meaning.rstrip('.').lower()}) or remove the rows.",
                         v,
                         mask,
                     )
@@ -485,6 +497,8 @@ class _Run:
         if not pk or any(c not in df.columns for c in pk):
             return
         keys = df[pk]
+        if _keys_unique(keys):
+            return
         complete = keys.notna().all(axis=1)
         dup = keys.duplicated(keep=False) & complete
         if not dup.any():
@@ -634,7 +648,7 @@ class _Run:
         self._schema_contract(tables, as_of)
         if self.problems:
             return None
-        return Portfolio(tables, as_of, warnings=[w.one_line() for w in self.warnings])
+        return Portfolio(tables, as_of, warnings=[w.one_line() for w in sort_problems(self.warnings)])
 
     def _truncate(self, tables: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> dict[str, pd.DataFrame] | None:
         """Drop rows after a given as_of (Portfolio.truncate semantics) and report the drops."""
@@ -711,7 +725,7 @@ class _Run:
                     Problem(
                         table,
                         None,
-                        f"{n:,} of {len(df):,} {what}: {', '.join(map(str, ids))}{' ...' if n > 5 else ''}.",
+                        f"{n:,} of {len(df):,} {what}: {', '.join(map(str, ids))}{', ...' if n > 5 else '.'}",
                         origin=self.meta.get(table, (table, ""))[0],
                         n_rows=n,
                         kind=f"unused_{table}",
@@ -754,7 +768,7 @@ class _Run:
             df = self.tables.get(name)
             origin = self.meta.get(name, ("", ""))[0]
             if df is None:
-                out.append(TableSummary(name, origin, -1, required=spec.required))
+                out.append(TableSummary(name, origin, -1, required=spec.required, unreadable=name in self.read_failed))
                 continue
             ranges = {}
             for c in spec.columns:
@@ -763,3 +777,23 @@ class _Run:
             out.append(TableSummary(name, origin, len(df), ranges, spec.required))
         self._summaries = out
 
+
+def _keys_unique(keys: pd.DataFrame) -> bool:
+    """Fast test that the rows of ``keys`` are unique (missing values count as unique).
+
+    Each column is factorised to integer codes, combined into one int64 key per row and
+    sorted: about twice as fast as ``DataFrame.duplicated`` on millions of string keys.
+    """
+    combined = np.zeros(len(keys), dtype="int64")
+    span = 1
+    for col in keys.columns:
+        codes, uniques = pd.factorize(keys[col], use_na_sentinel=True)
+        if (codes < 0).any():
+            return False  # rows with missing key parts: let the exact check decide
+        n = len(uniques) + 1
+        if span > np.iinfo("int64").max // n:
+            return False  # would overflow: use the exact check
+        combined += codes.astype("int64") * span
+        span *= n
+    combined.sort()
+    return not bool((combined[1:] == combined[:-1]).any())

@@ -151,7 +151,9 @@ def load_mapping(mapping: str | Path | dict | None) -> Mapping:
         if spec is None:
             continue
         if not isinstance(spec, dict):
-            problems.append(_problem(f"the entry for table '{key}' must be a dictionary.", "See data/mapping.example.yml."))
+            problems.append(
+                _problem(f"the entry for table '{key}' must be a dictionary.", "See data/mapping.example.yml.")
+            )
             continue
         tables[key] = _table_mapping(key, spec, tables[key], problems)
     return Mapping(tables=tables, problems=problems)
@@ -204,7 +206,9 @@ def _table_mapping(name: str, spec: dict, base: TableMapping, problems: list[Pro
     cols = spec.get("columns") or {}
     if not isinstance(cols, dict):
         problems.append(
-            _problem(f"{name}.columns must map export names to canonical names.", "E.g. columns: {'Order No': order_id}.")
+            _problem(
+                f"{name}.columns must map export names to canonical names.", "E.g. columns: {'Order No': order_id}."
+            )
         )
         cols = {}
     for export, targets in cols.items():
@@ -229,7 +233,9 @@ def _table_mapping(name: str, spec: dict, base: TableMapping, problems: list[Pro
     values = spec.get("values") or {}
     if not isinstance(values, dict):
         problems.append(
-            _problem(f"{name}.values must map column names to value maps.", "E.g. values: {status: {'Closed Won': won}}.")
+            _problem(
+                f"{name}.values must map column names to value maps.", "E.g. values: {status: {'Closed Won': won}}."
+            )
         )
         values = {}
     for col, vmap in values.items():
@@ -238,7 +244,8 @@ def _table_mapping(name: str, spec: dict, base: TableMapping, problems: list[Pro
             problems.append(
                 _problem(
                     f"value map for unknown column '{col}' of table '{name}'.",
-                    (f"Did you mean '{guess}'? " if guess else "") + "Value maps are keyed by the canonical column name.",
+                    (f"Did you mean '{guess}'? " if guess else "")
+                    + "Value maps are keyed by the canonical column name.",
                     column=str(col),
                     kind="mapping_column",
                 )
@@ -256,7 +263,9 @@ def _table_mapping(name: str, spec: dict, base: TableMapping, problems: list[Pro
             continue
         if not isinstance(vmap, dict):
             problems.append(
-                _problem(f"the value map for '{name}.{col}' must be a dictionary.", "E.g. {'Closed Won': won}.", column=col)
+                _problem(
+                    f"the value map for '{name}.{col}' must be a dictionary.", "E.g. {'Closed Won': won}.", column=col
+                )
             )
             continue
         out.values[col] = {str(k).strip(): str(v).strip() for k, v in vmap.items()}
@@ -276,6 +285,8 @@ def resolve_columns(
     """
     canon = TABLES[table_name].column_names
     canon_norm = {normalize_name(c): c for c in canon}
+    # also without separators: "OrderDate" / "order-date" -> order_date
+    canon_norm.update({normalize_name(c).replace("_", ""): c for c in canon})
     map_exact = tmap.columns
     map_norm = {normalize_name(k): v for k, v in tmap.columns.items()}
     rename: dict[str, list[str]] = {}
@@ -291,6 +302,8 @@ def resolve_columns(
             targets = map_norm[normalize_name(key)]
         elif normalize_name(key) in canon_norm:
             targets = [canon_norm[normalize_name(key)]]
+        elif normalize_name(key).replace("_", "") in canon_norm:
+            targets = [canon_norm[normalize_name(key).replace("_", "")]]
         else:
             extra.append(key)
             continue

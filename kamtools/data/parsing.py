@@ -153,7 +153,9 @@ def to_category(
         for value in counts.index[:5]:
             guess = closest(str(value), allowed, cutoff=0.4)
             shown.append(f"'{value}' ({counts[value]:,}x" + (f", closest allowed: '{guess}')" if guess else ")"))
-        example_map = ", ".join(f"'{v}': {closest(str(v), allowed, cutoff=0.0) or allowed[0]}" for v in counts.index[:2])
+        example_map = ", ".join(
+            f"'{v}': {closest(str(v), allowed, cutoff=0.0) or allowed[0]}" for v in counts.index[:2]
+        )
         problems.append(
             where.problem(
                 "not_allowed",
@@ -210,6 +212,7 @@ def to_number(
 def _parse_number_text(t: pd.Series, where: Where, decimal: str) -> tuple[pd.Series, list[Problem], pd.Series]:
     col = where.column
     problems: list[Problem] = []
+    mask = pd.Series(False, index=t.index)  # rows reported for a decimal comma
     sep_class = f"[{_SPACES}' ]"
     if decimal == ".":
         v = pd.to_numeric(t, errors="coerce")
@@ -217,10 +220,12 @@ def _parse_number_text(t: pd.Series, where: Where, decimal: str) -> tuple[pd.Ser
         if failed.any():
             sub = t[failed]
             thousands = sub.str.fullmatch(rf"[+-]?\d{{1,3}}(?:(?:,|{sep_class})\d{{3}})+(?:\.\d+)?").astype(bool)
-            comma = sub.str.fullmatch(r"[+-]?\d*,\d+").astype(bool) & ~thousands
+            comma = (
+                sub.str.fullmatch(r"[+-]?\d*,\d+").astype(bool)
+                | sub.str.fullmatch(r"[+-]?\d{1,3}(?:\.\d{3})+,\d+").astype(bool)  # 1.234,5
+            ) & ~thousands
             if comma.any():
-                mask = pd.Series(False, index=t.index)
-                mask[sub.index[comma | (thousands & sub.str.contains(",", regex=False))]] = True
+                mask[sub.index[comma | (thousands & sub.str.contains(",", regex=False)).to_numpy()]] = True
                 problems.append(
                     where.problem(
                         "decimal_comma",
@@ -235,9 +240,8 @@ def _parse_number_text(t: pd.Series, where: Where, decimal: str) -> tuple[pd.Ser
                 thousands = thousands & ~sub.str.contains(",", regex=False)
             cleaned = sub[thousands].str.replace(rf"(?:,|{sep_class})", "", regex=True)
             v.loc[cleaned.index] = pd.to_numeric(cleaned, errors="coerce")
-            if problems:
-                v = v.mask(mask)
-                failed = failed & ~mask
+            v = v.mask(mask)
+            failed = failed & ~mask
     else:
         thousands = t.str.fullmatch(rf"[+-]?\d{{1,3}}(?:(?:\.|{sep_class})\d{{3}})+(?:,\d+)?").fillna(False)
         plain = t.str.fullmatch(r"[+-]?\d+(?:,\d+)?(?:[eE][+-]?\d+)?").fillna(False)
@@ -246,15 +250,12 @@ def _parse_number_text(t: pd.Series, where: Where, decimal: str) -> tuple[pd.Ser
         v = pd.to_numeric(conv.where(thousands | plain), errors="coerce")
         failed = v.isna() & t.notna()
     failed = failed & v.isna()
-    bad = pd.Series(False, index=t.index)
-    if problems:
-        bad = bad | mask
+    bad = mask.copy()
     if failed.any():
         bad = bad | failed
         na_like = is_na_token(t) & failed
-        hint = (
-            f"Write plain numbers such as {col.example} (no units, currency symbols or text)"
-            + (", and leave the cell empty when unknown." if col.nullable else f"; every row needs a {col.name}.")
+        hint = f"Write plain numbers such as {col.example} (no units, currency symbols or text)" + (
+            ", and leave the cell empty when unknown." if col.nullable else f"; every row needs a {col.name}."
         )
         if decimal == "," and t[failed].str.contains(".", regex=False).any():
             hint += " The mapping declares a decimal comma, so '12.5' is not read; write 12,5."
@@ -281,13 +282,11 @@ def slash_order_evidence(s: pd.Series) -> str | None:
     second part > 12, 'both' if both happen, None if nothing decides (or no such dates)."""
     if ptypes.is_datetime64_any_dtype(s) or ptypes.is_numeric_dtype(s):
         return None
-    t = as_text(s)
-    t = t[t.notna()]
-    if t.empty:
+    t = s if (ptypes.is_string_dtype(s) and s.dtype != object) else s.astype("str")
+    hit = t.str.contains(r"^\s*\d{1,2}[/-]\d{1,2}[/-]\d{4}", regex=True).fillna(False).astype(bool)
+    if not hit.any():
         return None
-    cand = t[t.str.fullmatch(r"\d{1,2}[/-]\d{1,2}[/-]\d{4}" + _TIME).astype(bool)]
-    if cand.empty:
-        return None
+    cand = t[hit].str.strip()
     parts = cand.str.extract(r"^(\d{1,2})[/-](\d{1,2})[/-]").astype("int64")
     day_first = bool((parts[0] > 12).any())
     month_first = bool((parts[1] > 12).any())
@@ -414,7 +413,9 @@ def to_date(
                 continue
             hit = shape == label
             r, _, n = examples(t, hit, 3)
-            parts.append(f"{labels_used[label]} in {count(n, 'row')} ({where.row_label}{'s' if len(r) > 1 else ''} {', '.join(map(str, r))})")
+            parts.append(
+                f"{labels_used[label]} in {count(n, 'row')} ({where.row_label}{'s' if len(r) > 1 else ''} {', '.join(map(str, r))})"
+            )
             if label != main:
                 minority_mask |= hit
         problems.append(

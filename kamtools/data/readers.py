@@ -156,7 +156,9 @@ class FolderSource(Source):
             ]
         if found:
             return found[0], []
-        other = [p for name, p in self.files.items() if name.split(".")[0] == table]
+        other = [
+            p for name, p in self.files.items() if name.split(".")[0] == table and not name.endswith(SUPPORTED_EXTS)
+        ]
         if other:
             p = other[0]
             hint = "Save it as .csv, .parquet or .xlsx."
@@ -281,7 +283,11 @@ class SqlSource(Source):
                 origin,
                 pd.DataFrame(),
                 "row",
-                problems=[_problem(table, origin, f"could not be read: {exc}", "Check the table in the database.", "unreadable")],
+                problems=[
+                    _problem(
+                        table, origin, f"could not be read: {exc}", "Check the table in the database.", "unreadable"
+                    )
+                ],
             )
         frame.index = pd.RangeIndex(1, len(frame) + 1)
         return RawTable(table, origin, frame, "row", all_columns=names)
@@ -366,7 +372,13 @@ def _head_bytes(path: Path, n: int = 65536) -> tuple[bytes, str | None, Problem 
         with open(path, "rb") as fh:
             head = fh.read(n)
     except OSError as exc:
-        return b"", None, _problem("", path.name, f"{path.name} cannot be opened ({exc}).", "Check the file's permissions.", "unreadable")
+        return (
+            b"",
+            None,
+            _problem(
+                "", path.name, f"{path.name} cannot be opened ({exc}).", "Check the file's permissions.", "unreadable"
+            ),
+        )
     compression = None
     if head[:2] == b"\x1f\x8b":
         compression = "gzip"
@@ -374,16 +386,28 @@ def _head_bytes(path: Path, n: int = 65536) -> tuple[bytes, str | None, Problem 
             with gzip.open(path, "rb") as fh:
                 head = fh.read(n)
         except (OSError, EOFError) as exc:
-            return b"", None, _problem(
-                "", path.name, f"{path.name} is a damaged gzip file ({exc}).", "Compress the CSV again.", "unreadable"
+            return (
+                b"",
+                None,
+                _problem(
+                    "",
+                    path.name,
+                    f"{path.name} is a damaged gzip file ({exc}).",
+                    "Compress the CSV again.",
+                    "unreadable",
+                ),
             )
     elif path.name.lower().endswith(".gz"):
-        return b"", None, _problem(
-            "",
-            path.name,
-            f"{path.name} is named .gz but is not gzip-compressed.",
-            "Rename it to .csv or compress it with gzip.",
-            "unreadable",
+        return (
+            b"",
+            None,
+            _problem(
+                "",
+                path.name,
+                f"{path.name} is named .gz but is not gzip-compressed.",
+                "Rename it to .csv or compress it with gzip.",
+                "unreadable",
+            ),
         )
     return head, compression, None
 

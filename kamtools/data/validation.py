@@ -97,10 +97,18 @@ class Problem:
         return text
 
 
+def sort_problems(problems: Sequence[Problem]) -> list[Problem]:
+    """Mapping and source findings first, then tables in model order; stable within a table."""
+    from kamtools.data.model import TABLES
+
+    order = {"mapping": -2, "source": -1, **{name: i for i, name in enumerate(TABLES)}}
+    return sorted(problems, key=lambda p: order.get(p.table, len(order)))
+
+
 def format_problems(problems: Sequence[Problem], indent: str = "  ") -> str:
-    """Problems grouped by table (in first-seen order), numbered, as readable text."""
+    """Problems grouped by table (mapping, source, then model order), numbered, as text."""
     groups: dict[str, list[Problem]] = {}
-    for p in problems:
+    for p in sort_problems(problems):
         key = p.table + (f" ({p.origin})" if p.origin and p.origin != p.table else "")
         groups.setdefault(key, []).append(p)
     out: list[str] = []
@@ -133,8 +141,8 @@ class DataValidationError(ValueError):
     """
 
     def __init__(self, problems: Sequence[Problem], warnings: Sequence[Problem] = (), source: str = "") -> None:
-        self.problems = list(problems)
-        self.warnings = list(warnings)
+        self.problems = sort_problems(problems)
+        self.warnings = sort_problems(warnings)
         self.source = str(source)
         n = len(self.problems)
         head = f"{n} data problem{'s' if n != 1 else ''} found"
@@ -170,7 +178,9 @@ def fmt_value(v: object) -> str:
     return str(v)
 
 
-def examples(series: pd.Series, mask: pd.Series | None = None, k: int = MAX_EXAMPLES) -> tuple[list[int], list[str], int]:
+def examples(
+    series: pd.Series, mask: pd.Series | None = None, k: int = MAX_EXAMPLES
+) -> tuple[list[int], list[str], int]:
     """(row numbers, formatted values, total count) of the rows where ``mask`` is True.
 
     ``series.index`` holds the row numbers (the loader sets it that way).
@@ -196,6 +206,7 @@ class TableSummary:
     rows: int
     date_ranges: dict[str, tuple[pd.Timestamp, pd.Timestamp]] = field(default_factory=dict)
     required: bool = True
+    unreadable: bool = False  # supplied, but the file/table could not be read
 
 
 @dataclass
@@ -229,8 +240,11 @@ class ValidationReport:
         owidth = max([len(t.origin) for t in self.tables] + [4])
         for t in self.tables:
             if t.rows < 0:
-                status = "not supplied" + (" (REQUIRED)" if t.required else " (optional)")
-                lines.append(f"  {t.name:<{width}}  {'-':<{owidth}}  {status}")
+                if t.unreadable:
+                    status = "could not be read (see problems)"
+                else:
+                    status = "not supplied" + (" (REQUIRED)" if t.required else " (optional)")
+                lines.append(f"  {t.name:<{width}}  {(t.origin or '-'):<{owidth}}  {status}")
                 continue
             ranges = ", ".join(
                 f"{col} {lo.date() if pd.notna(lo) else '?'} to {hi.date() if pd.notna(hi) else '?'}"

@@ -4,7 +4,7 @@
 may touch; :func:`reset` brings the kernel back to that state between two reports:
 a fresh user namespace (IPython's ``reset``, which is ``%reset -f`` plus a new history
 session), no open figures, and the matplotlib rcParams, warning filters, working
-directory, ``sys.path``, numpy error/print settings and pandas options of the snapshot.
+directory, ``sys.path``, the preloaded entries of ``sys.modules``, numpy error/print settings and pandas options of the snapshot.
 Imported modules stay imported: that is the point of a warm kernel.
 """
 
@@ -39,6 +39,7 @@ def preload() -> None:
         path=list(sys.path),
         np_err=np.geterr(),
         np_print=np.get_printoptions(),
+        modules=dict(sys.modules),
     )
     del pd
 
@@ -65,6 +66,14 @@ def reset() -> None:
     warnings._filters_mutated()  # invalidate the per-module "already warned" caches
     os.chdir(_SNAPSHOT["cwd"])
     sys.path[:] = _SNAPSHOT["path"]
+    # A report that replaced a preloaded module (sys.modules[name] = fake) gets it back,
+    # and kamtools modules that appeared since the snapshot are forgotten. Other modules
+    # imported later stay (dropping third-party modules could duplicate their objects).
+    for name, module in _SNAPSHOT["modules"].items():
+        if sys.modules.get(name) is not module:
+            sys.modules[name] = module
+    for name in [n for n in sys.modules if n.startswith("kamtools") and n not in _SNAPSHOT["modules"]]:
+        del sys.modules[name]
     np.seterr(**_SNAPSHOT["np_err"])
     np.set_printoptions(**_SNAPSHOT["np_print"])
     gc.collect()

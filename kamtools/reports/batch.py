@@ -47,9 +47,7 @@ def default_notebook(kind: str) -> Path:
     name = "account_report.ipynb" if kind == "account" else "portfolio_overview.ipynb"
     path = notebook_dir() / name
     if not path.is_file():
-        raise ReportError(
-            f"report notebook {path} not found; set {NOTEBOOK_DIR_ENV} to the folder holding {name}"
-        )
+        raise ReportError(f"report notebook {path} not found; set {NOTEBOOK_DIR_ENV} to the folder holding {name}")
     return path
 
 
@@ -102,7 +100,9 @@ def _worker_init(mode: str, kernel_name: str) -> None:
             pass
 
 
-def _run_local(jobs: list[ReportJob], mode: str, workers: int, on_result: Callable[[ReportJob, dict], None]) -> None:
+def _run_local(
+    jobs: list[ReportJob], mode: str, workers: int, on_result: Callable[[ReportJob, dict], None], keep_kernel: bool
+) -> None:
     if workers <= 1:
         from kamtools.reports.kernels import shutdown_all
 
@@ -110,11 +110,14 @@ def _run_local(jobs: list[ReportJob], mode: str, workers: int, on_result: Callab
             for job in jobs:
                 on_result(job, render_job(job, mode))
         finally:
-            shutdown_all()
+            if not keep_kernel:
+                shutdown_all()
         return
     ctx = multiprocessing.get_context("spawn")
     kernel_name = jobs[0].kernel_name
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(mode, kernel_name))
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(mode, kernel_name)
+    )
     try:
         futures = {pool.submit(render_job, job, mode): job for job in jobs}
         for fut in as_completed(futures):
@@ -148,6 +151,13 @@ def _run_dask(jobs: list[ReportJob], mode: str, scheduler, on_result: Callable[[
                 result = _crashed(job, exc)
             on_result(job, result)
     finally:
+        if mode == "warm":
+            try:  # do not leave idle report kernels on a shared cluster
+                from kamtools.reports.kernels import shutdown_all
+
+                client.run(shutdown_all)
+            except Exception:  # noqa: BLE001 - kernels also exit with their worker
+                pass
         if client is not scheduler:
             client.close()
 
@@ -177,6 +187,7 @@ def render_reports(
     overview_notebook: str | os.PathLike | None = None,
     timeout: float | None = 600.0,
     kernel_name: str = "python3",
+    keep_kernel: bool = False,
 ) -> RunSummary:
     """Render account reports and the portfolio overview from an analysis bundle.
 
@@ -195,6 +206,9 @@ def render_reports(
         new kernel per notebook); both give identical pages.
     notebook, overview_notebook : override the report notebooks (same parameters).
     timeout : seconds one notebook cell may run.
+    keep_kernel : with ``workers=1`` and ``mode="warm"``, keep this process's warm kernel
+        for the next call (it is shut down at exit or by
+        :func:`kamtools.reports.kernels.shutdown_all`).
 
     Returns a :class:`RunSummary`; ``summary.exit_code`` is 1 when any report failed.
     """
@@ -233,7 +247,13 @@ def render_reports(
     unknown = [a for a in wanted if a not in known]
     for a in unknown:
         results.append(
-            {"account": a, "kind": "account", "status": "failed", "seconds": 0.0, "error": "account id not in the bundle"}
+            {
+                "account": a,
+                "kind": "account",
+                "status": "failed",
+                "seconds": 0.0,
+                "error": "account id not in the bundle",
+            }
         )
 
     jobs: list[ReportJob] = []
@@ -241,7 +261,15 @@ def render_reports(
     if overview:
         paths = overview_paths(out)
         if not force and is_up_to_date(paths, fresh_overview, want_pdf):
-            skipped.append({"account": "(portfolio overview)", "kind": "portfolio", "status": "skipped", "seconds": 0.0, "error": None})
+            skipped.append(
+                {
+                    "account": "(portfolio overview)",
+                    "kind": "portfolio",
+                    "status": "skipped",
+                    "seconds": 0.0,
+                    "error": None,
+                }
+            )
         else:
             jobs.append(
                 ReportJob(
@@ -264,7 +292,9 @@ def render_reports(
             continue
         paths = account_paths(out, account_id)
         if not force and is_up_to_date(paths, fresh_account, want_pdf):
-            skipped.append({"account": account_id, "kind": "account", "status": "skipped", "seconds": 0.0, "error": None})
+            skipped.append(
+                {"account": account_id, "kind": "account", "status": "skipped", "seconds": 0.0, "error": None}
+            )
             continue
         name = summary_rows.loc[account_id, "name"]
         title = str(name) if isinstance(name, str) and name.strip() else account_id
@@ -322,7 +352,7 @@ def render_reports(
             if scheduler is not None:
                 _run_dask(jobs, mode, scheduler, on_result)
             else:
-                _run_local(jobs, mode, max(1, min(int(workers), len(jobs))), on_result)
+                _run_local(jobs, mode, max(1, min(int(workers), len(jobs))), on_result, keep_kernel)
     finally:
         bar.close()
         problems = [f"{r['account']}: {r['error']}" for r in results if r["account"] in unknown]

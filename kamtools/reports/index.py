@@ -22,7 +22,19 @@ from kamtools.plotting.style import money
 from kamtools.reports.render import _template, atomic_write
 from kamtools.reports.state import account_paths, overview_paths, read_state
 
-INDEX_COLUMNS = ["account_id", "name", "tier", "health", "health_band", "churn", "risk_band", "revenue", "status", "error", "href"]
+INDEX_COLUMNS = [
+    "account_id",
+    "name",
+    "tier",
+    "health",
+    "health_band",
+    "churn",
+    "risk_band",
+    "revenue",
+    "status",
+    "error",
+    "href",
+]
 
 
 def _col(df: pd.DataFrame, *names: str) -> pd.Series:
@@ -95,7 +107,9 @@ def _td(text: str, sort: object = None, cls: str = "") -> str:
 def _row(r: pd.Series) -> str:
     e = html.escape
     if not _is_missing(r["href"]) and r["href"]:
-        name = f'<td data-sort="{e(r["name"], quote=True)}"><a href="{e(r["href"], quote=True)}">{e(r["name"])}</a></td>'
+        name = (
+            f'<td data-sort="{e(r["name"], quote=True)}"><a href="{e(r["href"], quote=True)}">{e(r["name"])}</a></td>'
+        )
     else:
         name = _td(r["name"])
     tier = "" if _is_missing(r["tier"]) else str(r["tier"])

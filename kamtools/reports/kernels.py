@@ -25,6 +25,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import signal
 import tempfile
 import threading
 
@@ -103,10 +104,15 @@ class WarmKernel:
             except Exception:  # noqa: BLE001 - best effort while tearing down
                 pass
         if km is not None:
+            pid = getattr(getattr(km, "provisioner", None), "pid", None)
             try:
                 run_sync(km.shutdown_kernel)(now=True)
-            except Exception:  # noqa: BLE001
-                pass
+            except Exception:  # noqa: BLE001 - e.g. called from another thread's event loop
+                if pid:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except OSError:
+                        pass
         if self._sockets:
             shutil.rmtree(self._sockets, ignore_errors=True)
             self._sockets = None

@@ -77,13 +77,21 @@ def overview_paths(out_dir: str | os.PathLike) -> ReportPaths:
     )
 
 
+# The kamtools code that draws reports from a bundle. Analysis modules are not listed:
+# a change there reaches reports through a new bundle (new manifest).
+REPORT_CODE = ("sections", "plotting", "reports", "templates", "display.py", "bundle.py")
+
+
 @lru_cache(maxsize=1)
 def code_hash() -> str:
     """SHA-256 (16 hex) of the kamtools source files and templates that draw reports."""
     root = Path(__file__).resolve().parent.parent
     h = hashlib.sha256()
     files = sorted(
-        p for p in root.rglob("*") if p.suffix in (".py", ".html", ".css", ".yml", ".j2") and "__pycache__" not in p.parts
+        p
+        for part in REPORT_CODE
+        for p in ([root / part] if (root / part).is_file() else (root / part).rglob("*"))
+        if p.suffix in (".py", ".html", ".css", ".js", ".yml") and "__pycache__" not in p.parts
     )
     for p in files:
         h.update(str(p.relative_to(root)).encode())

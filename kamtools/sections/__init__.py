@@ -16,6 +16,8 @@ section of :data:`ACCOUNT_SECTIONS` / :data:`PORTFOLIO_SECTIONS`:
 * a section whose module is not part of this kamtools version, or whose analysis was
   skipped when the bundle was written, shows its heading and a sentence saying why
   (the bundle's recorded reason);
+* every section starts with an invisible anchor ``id="sec-<key>"`` (the report's table
+  of contents links to it, and tests find sections by it);
 * a section that raises shows its heading and a short error sentence instead of
   breaking the whole report; the error is also attached to the output's metadata
   (``kamtools.section_error``) so that ``kamtools reports`` can list the account as
@@ -138,6 +140,7 @@ def _render(section_key: str, fn_name: str, target, bundle) -> None:
     section = registry.get(section_key)
     if section is None:
         raise KeyError(f"unknown report section {section_key!r}; known: {sorted(registry)}")
+    display.anchor(section.key)
     module = _module(section.key)
     fn = getattr(module, fn_name, None) if module is not None else None
     if fn is None:
@@ -192,6 +195,7 @@ def account_header(acct) -> None:
             bits.append(f"{label}: {value}" if label else str(value))
     bits.append(f"data as of {acct.as_of.date()}")
     display.title(str(info.get("name") or acct.account_id), " · ".join(bits))
+    display.contents((s.key, s.title) for s in ACCOUNT_SECTIONS)
 
 
 def portfolio_header(bundle) -> None:
@@ -202,6 +206,7 @@ def portfolio_header(bundle) -> None:
         "Portfolio overview",
         f"{m.get('n_accounts', len(bundle.accounts))} accounts · data as of {m['as_of']} · kamtools {m.get('kamtools_version', '')}",
     )
+    display.contents((s.key, s.title) for s in PORTFOLIO_SECTIONS)
 
 
 def preload() -> None:

@@ -120,22 +120,39 @@ def summary_cards(info: dict) -> list[tuple[str, str, str]]:
     target_status = target_card(info)
     if target_status is not None:
         cards.append(target_status)
+    competitor = _first(info, ("main_competitor",))
+    if competitor is not None:
+        threat = _first(info, ("threat_band",))
+        text = f"{competitor} ({threat} threat)" if threat is not None else str(competitor)
+        cards.append(("Main competitor", text, band_status(threat)))
+    objective = _first(info, ("revenue_objective",))
+    if objective is not None:
+        cards.append(("Revenue objective, next 12 months", money(float(objective)), ""))
     return cards
 
 
 def target_card(info: dict) -> tuple[str, str, str] | None:
-    """The 'target status' card: probability of reaching target and/or the status label."""
+    """The 'target status' card from the forecast's probability of reaching this year's
+    target and/or the KPIs' attainment and pace (year-to-date revenue against target)."""
     p = _first(info, TARGET_PROB_COLUMNS)
     label = _first(info, TARGET_STATUS_COLUMNS)
-    if p is None and label is None:
+    attainment = _first(info, ("target_attainment",))
+    pace = _first(info, ("target_pace",))
+    if p is None and label is None and attainment is None:
         return None
-    text = _pct(float(p)) + " likely" if p is not None else ""
+    parts = []
     if label is not None:
-        text = f"{label} ({text})" if text else str(label)
+        parts.append(str(label))
+    if attainment is not None:
+        parts.append(f"{float(attainment):.0%} reached")
+    if p is not None:
+        parts.append(f"{float(p):.0%} chance to make it")
     status = band_status(label)
     if not status and p is not None:
         status = "good" if float(p) >= 0.6 else "warn" if float(p) >= 0.3 else "bad"
-    return ("Target status", text, status)
+    if not status and pace is not None:
+        status = "good" if float(pace) >= 1.0 else "warn" if float(pace) >= 0.9 else "bad"
+    return ("Target status", ", ".join(parts), status)
 
 
 def missing_headlines(info: dict, bundle) -> list[str]:
@@ -146,7 +163,7 @@ def missing_headlines(info: dict, bundle) -> list[str]:
         ("expected value", VALUE_COLUMNS, "value"),
         ("health", HEALTH_SCORE_COLUMNS + HEALTH_BAND_COLUMNS, "kpis"),
         ("churn risk", CHURN_COLUMNS + RISK_BAND_COLUMNS, "churn"),
-        ("target status", TARGET_PROB_COLUMNS + TARGET_STATUS_COLUMNS, "forecast"),
+        ("target status", TARGET_PROB_COLUMNS + TARGET_STATUS_COLUMNS + ("target_attainment",), "forecast"),
     ]
     out = []
     for label, cols, stage in wanted:
@@ -200,6 +217,9 @@ def account_section(acct) -> None:
     cards = summary_cards(info)
     if cards:
         display.kpi_cards(cards)
+    top_action = _first(info, ("top_action",))
+    if top_action is not None:
+        display.paragraph(f"First action: {top_action}")
     missing = missing_headlines(info, acct.bundle)
     if missing:
         display.bullets(missing)
@@ -277,5 +297,10 @@ def portfolio_section(bundle) -> None:
     display.heading("Revenue by region", level=3)
     display.table(
         by_region,
-        columns={"region": "Region", "accounts": "Accounts", "revenue": "Revenue, last 12 months", "revenue_share": "Share"},
+        columns={
+            "region": "Region",
+            "accounts": "Accounts",
+            "revenue": "Revenue, last 12 months",
+            "revenue_share": "Share",
+        },
     )

@@ -1,0 +1,534 @@
+"""Scoring the portfolio, risk bands, revenue at risk and the out-of-time backtest.
+
+Risk bands
+----------
+Bands are chosen from the money at stake, not from a fixed 0.5 cut. Accounts are ranked
+by churn probability (most at risk first) and their revenue at risk (probability x
+expected 12-month value) is accumulated: the **high** band is the smallest top-ranked
+set holding ``high_share`` (default 50%) of the portfolio's total revenue at risk, the
+**medium** band extends it to ``medium_share`` (default 80%), the rest is **low**. The
+probability cut-offs that result are reported (``thresholds``). So the high band is
+where a KAM's retention time protects the most revenue per account contacted, and it
+shrinks when risk is concentrated. A floor keeps accounts whose probability is below the
+portfolio's average out of the high band. Accounts with no order in the lookback window
+of the churn definition are **lapsed** (already gone; not scored by the model).
+
+Fallback
+--------
+When history holds too few labelled snapshots or churn events to learn from
+(:data:`MIN_TRAIN_ROWS`, :data:`MIN_CHURN_EVENTS`), the probability is ``1 - P(alive)``
+from the value model (:mod:`kamtools.value`) and the ``method`` column says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score, roc_curve
+
+from kamtools.churn._value import from_context, value_table
+from kamtools.churn.features import features
+from kamtools.churn.labels import ChurnDefinition, label_accounts, training_set
+from kamtools.churn.model import ChurnModel
+from kamtools.data.portfolio import NotAvailable, Portfolio
+
+__all__ = [
+    "MIN_TRAIN_ROWS",
+    "MIN_CHURN_EVENTS",
+    "ChurnScores",
+    "ChurnEvaluation",
+    "risk_bands",
+    "score",
+    "score_details",
+    "evaluate",
+    "recency_baseline",
+    "METRIC_LABELS",
+]
+
+MIN_TRAIN_ROWS = 100
+MIN_CHURN_EVENTS = 15
+BANDS = ("high", "medium", "low")
+
+METRIC_LABELS = {
+    "roc_auc": "ROC AUC (ranking; 0.5 = random, 1 = perfect)",
+    "pr_auc": "PR AUC (average precision; base rate = random)",
+    "brier": "Brier score (mean squared error of the probability; lower is better)",
+    "log_loss": "Log loss (lower is better)",
+    "lift_top_decile": "Lift in the top 10% (churn rate there / overall churn rate)",
+    "captured_top_decile": "Share of churners found in the top 10%",
+    "base_rate": "Churn rate in the test snapshot",
+    "n_accounts": "Accounts in the test snapshot",
+    "n_churned": "Of which churned",
+}
+
+
+# ---------------------------------------------------------------------------------------
+# risk bands
+# ---------------------------------------------------------------------------------------
+def risk_bands(
+    probability: np.ndarray, revenue_at_risk: np.ndarray, high_share: float = 0.5, medium_share: float = 0.8
+) -> tuple[np.ndarray, dict[str, float]]:
+    """Risk band per account from probabilities and revenue at risk (module docstring).
+
+    Returns (bands array of ``"high"``/``"medium"``/``"low"``, thresholds dict with the
+    probability cut-offs ``high`` and ``medium`` and the shares used).
+    """
+    if not 0 < high_share < medium_share <= 1:
+        raise ValueError("risk_bands: need 0 < high_share < medium_share <= 1")
+    p = np.asarray(probability, dtype=float)
+    rar = np.clip(np.nan_to_num(np.asarray(revenue_at_risk, dtype=float)), 0, None)
+    bands = np.full(len(p), "low", dtype=object)
+    if len(p) == 0:
+        return bands, {"high": np.nan, "medium": np.nan, "high_share": high_share, "medium_share": medium_share}
+    order = np.lexsort((-rar, -p))  # by probability, ties by money
+    total = rar.sum()
+    if total <= 0:
+        cum = np.arange(1, len(p) + 1) / len(p)
+    else:
+        cum = np.cumsum(rar[order]) / total
+    k_high = int(np.searchsorted(cum, high_share - 1e-12) + 1)
+    k_med = int(np.searchsorted(cum, medium_share - 1e-12) + 1)
+    t_high = max(float(p[order][min(k_high, len(p)) - 1]), float(np.mean(p)))
+    t_med = min(float(p[order][min(k_med, len(p)) - 1]), t_high)
+    bands[p >= t_med] = "medium"
+    bands[p >= t_high] = "high"
+    return bands, {"high": t_high, "medium": t_med, "high_share": high_share, "medium_share": medium_share}
+
+
+# ---------------------------------------------------------------------------------------
+# scoring
+# ---------------------------------------------------------------------------------------
+@dataclass
+class ChurnScores:
+    """Everything :func:`score_details` computed (the bundle writes these tables)."""
+
+    table: pd.DataFrame
+    drivers: pd.DataFrame | None
+    features: pd.DataFrame
+    method: str
+    thresholds: dict[str, float]
+    model: ChurnModel | None = None
+    training: pd.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+    active_features: pd.DataFrame | None = None
+    contributions: pd.DataFrame | None = None
+
+
+def _value_for(p: Portfolio, value: pd.DataFrame | None) -> pd.DataFrame | str:
+    if value is not None:
+        return from_context(value)
+    return value_table(p)
+
+
+def _features_with_value(p: Portfolio, value_tab: pd.DataFrame | str) -> pd.DataFrame:
+    """Features at p.as_of, using an already fitted value table when there is one."""
+    X = features(p, use_value=False)
+    unavailable = dict(X.attrs.get("unavailable", {}))
+    unavailable.pop("p_alive", None)
+    unavailable.pop("expected_value_12m", None)
+    if isinstance(value_tab, str):
+        unavailable["p_alive"] = unavailable["expected_value_12m"] = value_tab
+    else:
+        X = X.merge(value_tab, on="account_id", how="left")
+    X.attrs["unavailable"] = unavailable
+    return X
+
+
+def _active_mask(p: Portfolio, definition: ChurnDefinition) -> tuple[np.ndarray, np.ndarray]:
+    """(active on as_of, ever ordered) per account of p.accounts."""
+    start = p.as_of - pd.DateOffset(months=definition.lookback_months)
+    orders = p.orders
+    recent = set(orders.loc[orders["order_date"] > start, "account_id"].astype(str))
+    ever = set(orders["account_id"].astype(str))
+    ids = p.accounts["account_id"].astype(str)
+    return ids.isin(recent).to_numpy(), ids.isin(ever).to_numpy()
+
+
+def _model_params(model: ChurnModel | dict | None, definition: ChurnDefinition, random_state: int) -> ChurnModel:
+    if isinstance(model, ChurnModel):
+        from sklearn.base import clone
+
+        return clone(model)
+    params = {"time_gap_months": definition.label_window_months, "random_state": random_state}
+    params.update(model or {})
+    return ChurnModel(**params)
+
+
+def score_details(
+    portfolio: Portfolio,
+    as_of: str | pd.Timestamp | None = None,
+    definition: ChurnDefinition | None = None,
+    model: ChurnModel | dict | None = None,
+    value: pd.DataFrame | None = None,
+    training: pd.DataFrame | None = None,
+    high_share: float = 0.5,
+    medium_share: float = 0.8,
+    top: int = 3,
+    step_months: int = 3,
+    max_snapshots: int | None = None,
+    random_state: int = 0,
+) -> ChurnScores | NotAvailable:
+    """Fit on history before ``as_of`` and score every account on ``as_of``.
+
+    ``model`` is a dict of :class:`ChurnModel` parameters, an unfitted ChurnModel (cloned
+    and trained here) or a *fitted* ChurnModel (used as is, no training). ``value`` is a
+    value table (``account_id, p_alive, expected_value_12m``) to use instead of refitting
+    the value model at ``as_of``; ``training`` a precomputed :func:`training_set` (same
+    portfolio, definition and ``as_of``). Returns
+    :class:`ChurnScores`, or NotAvailable when neither a churn model nor the value
+    model can be fitted.
+    """
+    d = definition or ChurnDefinition()
+    as_of = portfolio.as_of if as_of is None else pd.Timestamp(as_of).normalize()
+    p = portfolio if as_of == portfolio.as_of else portfolio.truncate(as_of)
+    value_tab = _value_for(p, value)
+    X = _features_with_value(p, value_tab)
+    if training is None and not (isinstance(model, ChurnModel) and hasattr(model, "estimators_")):
+        training = training_set(p, d, step_months=step_months, max_snapshots=max_snapshots)
+    elif training is None:
+        training = pd.DataFrame({"as_of": pd.to_datetime([]), "churned": pd.Series([], dtype=bool)})
+    active, ever = _active_mask(p, d)
+    n_events = int(training["churned"].sum()) if len(training) else 0
+    n_snap = training["as_of"].nunique() if len(training) else 0
+    notes: list[str] = []
+    fitted: ChurnModel | None = None
+    drivers: pd.DataFrame | None = None
+    contributions: pd.DataFrame | None = None
+    prefitted = isinstance(model, ChurnModel) and hasattr(model, "estimators_")
+    if prefitted or (len(training) >= MIN_TRAIN_ROWS and n_events >= MIN_CHURN_EVENTS and n_snap >= 2):
+        if prefitted:
+            fitted = model
+        else:
+            fitted = _model_params(model, d, random_state)
+            fitted.fit(training.drop(columns="churned"), training["churned"].astype(bool).to_numpy())
+        # features missing now but present in training (e.g. value model failed today): NaN
+        for col in fitted.numeric_columns_ + fitted.categorical_columns_:
+            if col not in X.columns:
+                X[col] = np.nan
+        prob = np.full(len(X), np.nan)
+        Xa = X[active].reset_index(drop=True)
+        if len(Xa):
+            prob[active] = fitted.predict_proba(Xa)[:, 1]
+            contributions = fitted.contributions(Xa)
+            drivers = fitted.explain_contributions(Xa, contributions, top=top)
+        method_active = f"churn model ({fitted.chosen_model_}, calibrated {fitted.calibration_method_ or 'no'}"
+        if prefitted:
+            method_active += "; a model fitted beforehand)"
+        else:
+            method_active += f"; trained on {n_snap} snapshots, {len(training):,} account-snapshots, {n_events} churn events)"
+    else:
+        why = (
+            f"history too short to train a churn model ({n_snap} labelled snapshots, {len(training):,} "
+            f"account-snapshots, {n_events} churn events; need {MIN_TRAIN_ROWS} rows and {MIN_CHURN_EVENTS} events)"
+        )
+        if isinstance(value_tab, str):
+            return NotAvailable(f"Churn risk cannot be estimated: {why}, and {value_tab[0].lower()}{value_tab[1:]}")
+        prob = 1.0 - X["p_alive"].to_numpy(dtype=float)
+        method_active = f"1 - P(alive) from the value model: {why}"
+        notes.append(method_active)
+    if isinstance(value_tab, str):
+        ev = X["revenue_12m"].to_numpy(dtype=float)
+        notes.append(f"Expected 12-month value is last-12-month revenue ({value_tab})")
+    else:
+        ev = X["expected_value_12m"].to_numpy(dtype=float)
+    ev = np.nan_to_num(ev, nan=0.0)
+    lapsed = ~active
+    prob = np.where(lapsed & ever, 1.0, prob)
+    rar = np.nan_to_num(prob * ev, nan=0.0)
+    bands, thresholds = risk_bands(np.where(active, prob, 0.0)[active], rar[active], high_share, medium_share)
+    band = np.full(len(X), "lapsed", dtype=object)
+    band[active] = bands
+    band[~ever] = "no orders yet"
+    method = np.full(len(X), method_active, dtype=object)
+    method[lapsed & ever] = f"lapsed: no orders in the last {d.lookback_months} months"
+    method[~ever] = "no orders yet"
+    table = pd.DataFrame(
+        {
+            "account_id": X["account_id"].astype(str).to_numpy(),
+            "churn_probability": prob,
+            "risk_band": pd.array(band, dtype="str"),
+            "revenue_at_risk": rar,
+            "expected_value_12m": ev,
+            "p_alive": X["p_alive"].to_numpy(dtype=float) if "p_alive" in X.columns else np.nan,
+            "method": pd.array(method, dtype="str"),
+        }
+    )
+    if drivers is not None and len(drivers):
+        ids = X.loc[active, "account_id"].astype(str).to_numpy()
+        drivers["account_id"] = ids[drivers["row"].to_numpy()]
+        drivers = drivers.drop(columns="row")
+        sentences = drivers.assign(s=drivers["label"] + ": " + drivers["value_text"] + " (" + drivers["direction"] + ")")
+        wide = sentences.pivot(index="account_id", columns="rank", values="s")
+        for r in range(1, top + 1):
+            col = wide[r] if r in wide.columns else pd.Series(dtype="str")
+            table[f"driver_{r}"] = table["account_id"].map(col).astype("str")
+    table = table.sort_values(["revenue_at_risk", "account_id"], ascending=[False, True], kind="stable")
+    table.insert(1, "risk_rank", np.arange(1, len(table) + 1))
+    table = table.reset_index(drop=True)
+    active_X = X[active].reset_index(drop=True)
+    return ChurnScores(table, drivers, X, method_active, thresholds, fitted, training, notes, active_X, contributions)
+
+
+def score(portfolio: Portfolio, as_of: str | pd.Timestamp | None = None, **kwargs) -> pd.DataFrame | NotAvailable:
+    """Churn risk of every account on ``as_of`` (default the portfolio's).
+
+    A :class:`ChurnModel` is trained on labelled history before ``as_of`` (see
+    :func:`kamtools.churn.training_set`) and applied to today's features.
+
+    Returns one row per account, highest revenue at risk first: ``account_id``,
+    ``risk_rank``, ``churn_probability`` (calibrated, 0-1), ``risk_band`` (high / medium
+    / low from revenue at risk, ``lapsed``, ``no orders yet``), ``revenue_at_risk``
+    (probability x expected 12-month value, currency), ``expected_value_12m``,
+    ``p_alive``, ``method`` (how the probability was obtained, including the fallback)
+    and ``driver_1..driver_3`` (top drivers as phrases). Keyword arguments go to
+    :func:`score_details`. NotAvailable when nothing can be estimated.
+    """
+    result = score_details(portfolio, as_of, **kwargs)
+    if isinstance(result, NotAvailable):
+        return result
+    out = result.table
+    out.attrs["thresholds"] = result.thresholds
+    out.attrs["method"] = result.method
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# evaluation
+# ---------------------------------------------------------------------------------------
+def recency_baseline(train: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
+    """The simple rule a KAM would use: days since the last order / the usual gap.
+
+    Mapped to a probability by a one-variable logistic fit on ``train`` (so its Brier score
+    and calibration are comparable); its ranking (AUC) is the rule's own.
+    """
+
+    def x(df: pd.DataFrame) -> np.ndarray:
+        return np.log1p(df["recency_ratio"].fillna(df["recency_ratio"].median()).to_numpy(dtype=float))[:, None]
+
+    lr = LogisticRegression().fit(x(train), train["churned"].astype(int).to_numpy())
+    return lr.predict_proba(x(test))[:, 1]
+
+
+def _metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    order = np.argsort(-p, kind="stable")
+    k = max(1, int(np.ceil(0.1 * len(y))))
+    top_rate = y[order[:k]].mean()
+    base = y.mean()
+    two = len(np.unique(y)) == 2
+    return {
+        "roc_auc": roc_auc_score(y, p) if two else np.nan,
+        "pr_auc": average_precision_score(y, p) if two else np.nan,
+        "brier": brier_score_loss(y, p),
+        "log_loss": log_loss(y, p, labels=[0, 1]),
+        "lift_top_decile": top_rate / base if base > 0 else np.nan,
+        "captured_top_decile": y[order[:k]].sum() / y.sum() if y.sum() > 0 else np.nan,
+        "base_rate": base,
+        "n_accounts": float(len(y)),
+        "n_churned": float(y.sum()),
+    }
+
+
+def calibration_table(y: np.ndarray, p: np.ndarray, n_bins: int = 10) -> pd.DataFrame:
+    """Equal-count bins of predicted probability: ``bin, mean_predicted, observed_rate, n``."""
+    order = np.argsort(p, kind="stable")
+    chunks = [c for c in np.array_split(order, min(n_bins, max(1, len(p)))) if len(c)]
+    return pd.DataFrame(
+        {
+            "bin": np.arange(1, len(chunks) + 1),
+            "mean_predicted": [float(p[c].mean()) for c in chunks],
+            "observed_rate": [float(y[c].mean()) for c in chunks],
+            "n": [int(len(c)) for c in chunks],
+        }
+    )
+
+
+def _gains(y: np.ndarray, p: np.ndarray) -> pd.DataFrame:
+    order = np.argsort(-p, kind="stable")
+    n = len(y)
+    hits = np.cumsum(y[order])
+    share_accounts = np.arange(1, n + 1) / n
+    captured = hits / max(y.sum(), 1)
+    grid = np.linspace(0.0, 1.0, 51)
+    return pd.DataFrame({"share_accounts": grid, "share_churners": np.interp(grid, np.r_[0, share_accounts], np.r_[0, captured])})
+
+
+@dataclass
+class ChurnEvaluation:
+    """Out-of-time backtest of the churn model beside the recency baseline.
+
+    Attributes: ``metrics`` (``metric, label, model, baseline``), ``calibration``
+    (``model, bin, mean_predicted, observed_rate, n``), ``roc`` (``model, fpr, tpr``),
+    ``gains`` (``model, share_accounts, share_churners``), ``predictions`` (``account_id,
+    as_of, churned, p_model, p_baseline``), ``selection`` (the model's
+    ``selection_scores_``), ``importance`` (global importance on the test snapshot),
+    ``chosen_model``, ``test_as_of``, ``train_snapshots``, ``definition``.
+    """
+
+    metrics: pd.DataFrame
+    calibration: pd.DataFrame
+    roc: pd.DataFrame
+    gains: pd.DataFrame
+    predictions: pd.DataFrame
+    selection: pd.DataFrame
+    importance: pd.DataFrame
+    chosen_model: str
+    test_as_of: pd.Timestamp
+    train_snapshots: list[pd.Timestamp]
+    definition: str
+    model: ChurnModel | None = None
+
+
+def evaluate(
+    portfolio: Portfolio,
+    definition: ChurnDefinition | None = None,
+    test_as_of: str | pd.Timestamp | None = None,
+    model: ChurnModel | dict | None = None,
+    training: pd.DataFrame | None = None,
+    step_months: int = 3,
+    max_snapshots: int | None = None,
+    random_state: int = 0,
+) -> ChurnEvaluation | NotAvailable:
+    """Out-of-time backtest: train on snapshots before a cutoff, test on a later one.
+
+    The test snapshot is ``test_as_of`` (default: the latest snapshot with a complete
+    label window). The model is trained only on snapshots whose label window ends on or
+    before it, so no training label has seen the test period. Metrics (ROC AUC, PR AUC,
+    Brier, log loss, top-decile lift) are reported beside the recency baseline
+    (:func:`recency_baseline`). NotAvailable when history is too short.
+    """
+    d = definition or ChurnDefinition()
+    if training is None:
+        training = training_set(portfolio, d, step_months=step_months, max_snapshots=max_snapshots)
+    if training.empty:
+        return NotAvailable("No snapshot of history has a complete label window, so the churn model cannot be backtested.")
+    snaps = sorted(training["as_of"].unique())
+    t_test = pd.Timestamp(test_as_of) if test_as_of is not None else pd.Timestamp(snaps[-1])
+    test = training[training["as_of"] == t_test]
+    if test.empty:
+        return NotAvailable(f"No labelled snapshot on {t_test.date()}; choose one of {[str(pd.Timestamp(s).date()) for s in snaps]}.")
+    cutoff = t_test - pd.DateOffset(months=d.label_window_months)
+    train = training[training["as_of"] <= cutoff]
+    n_events = int(train["churned"].sum())
+    if len(train) < MIN_TRAIN_ROWS or n_events < MIN_CHURN_EVENTS or train["as_of"].nunique() < 2:
+        return NotAvailable(
+            f"Too little history before {t_test.date()} to backtest the churn model "
+            f"({train['as_of'].nunique()} snapshots, {n_events} churn events)."
+        )
+    fitted = _model_params(model, d, random_state)
+    fitted.fit(train.drop(columns="churned"), train["churned"].astype(bool).to_numpy())
+    y = test["churned"].astype(int).to_numpy()
+    Xte = test.drop(columns="churned")
+    p_model = fitted.predict_proba(Xte)[:, 1]
+    p_base = recency_baseline(train, test)
+    m_model, m_base = _metrics(y, p_model), _metrics(y, p_base)
+    metrics = pd.DataFrame(
+        {
+            "metric": list(m_model),
+            "label": [METRIC_LABELS[k] for k in m_model],
+            "model": [m_model[k] for k in m_model],
+            "baseline": [m_base[k] for k in m_model],
+        }
+    )
+    names = {"model": "churn model", "baseline": "recency baseline"}
+    calib, roc, gains = [], [], []
+    for key, pr in (("model", p_model), ("baseline", p_base)):
+        calib.append(calibration_table(y, pr).assign(model=names[key]))
+        if len(np.unique(y)) == 2:
+            fpr, tpr, _ = roc_curve(y, pr)
+            roc.append(pd.DataFrame({"model": names[key], "fpr": fpr, "tpr": tpr}))
+        gains.append(_gains(y, pr).assign(model=names[key]))
+    calibration = pd.concat(calib, ignore_index=True)[["model", "bin", "mean_predicted", "observed_rate", "n"]]
+    roc_df = pd.concat(roc, ignore_index=True) if roc else pd.DataFrame(columns=["model", "fpr", "tpr"])
+    gains_df = pd.concat(gains, ignore_index=True)[["model", "share_accounts", "share_churners"]]
+    predictions = pd.DataFrame(
+        {
+            "account_id": test["account_id"].astype(str).to_numpy(),
+            "as_of": test["as_of"].to_numpy(),
+            "churned": y.astype(bool),
+            "p_model": p_model,
+            "p_baseline": p_base,
+        }
+    )
+    return ChurnEvaluation(
+        metrics=metrics,
+        calibration=calibration,
+        roc=roc_df,
+        gains=gains_df,
+        predictions=predictions,
+        selection=fitted.selection_scores_,
+        importance=fitted.global_importance(Xte),
+        chosen_model=fitted.chosen_model_,
+        test_as_of=t_test,
+        train_snapshots=[pd.Timestamp(s) for s in sorted(train["as_of"].unique())],
+        definition=d.describe(),
+        model=fitted,
+    )
+
+
+def planted_churn_check(
+    portfolio: Portfolio,
+    truth_churn: pd.DataFrame,
+    months_before: int = 3,
+    definition: ChurnDefinition | None = None,
+    step_months: int = 3,
+    **kwargs,
+) -> pd.DataFrame:
+    """Were planted churners flagged at least ``months_before`` months before they churned?
+
+    For demo data (``truth_churn`` is ``PlantedTruth.churn``: ``account_id, churned,
+    churn_kind, churn_date``). Scoring dates lie on a grid every ``step_months`` ending at
+    the portfolio's ``as_of``; each planted churner is looked up at the latest grid date at
+    least ``months_before`` months before its churn date, where a model trained only on
+    history before that date scored it (:func:`score_details`). The labelled snapshots are
+    computed once from the whole portfolio and each fit uses only those whose label window
+    had closed by its scoring date, which equals building them from the truncated portfolio.
+
+    Returns ``account_id, churn_kind, churn_date, scored_on, months_ahead,
+    churn_probability, risk_band, risk_rank_pct`` (rank among active accounts as a share;
+    small = riskiest).
+    """
+    d = definition or ChurnDefinition()
+    churners = truth_churn[truth_churn["churned"].astype(bool)].copy()
+    grid = [
+        (portfolio.as_of - pd.DateOffset(months=k * step_months)).normalize()
+        for k in range(0, 400 // step_months)
+    ]
+    history = training_set(portfolio, d, step_months=step_months)
+    latest = []
+    for date in churners["churn_date"]:
+        limit = pd.Timestamp(date) - pd.DateOffset(months=months_before) - pd.Timedelta(days=1)
+        ok = [g for g in grid if g <= limit]
+        latest.append(max(ok) if ok else pd.NaT)
+    churners["scored_on"] = pd.to_datetime(latest)
+    rows = []
+    for when, group in churners.dropna(subset=["scored_on"]).groupby("scored_on"):
+        train = history[history["as_of"] <= when - pd.DateOffset(months=d.label_window_months)]
+        res = score_details(portfolio, as_of=when, definition=d, training=train, step_months=step_months, **kwargs)
+        if isinstance(res, NotAvailable):
+            continue
+        t = res.table
+        active = t[t["risk_band"].isin(BANDS)].copy()
+        active["risk_rank_pct"] = active["churn_probability"].rank(ascending=False, pct=True)
+        scored = t[["account_id", "churn_probability", "risk_band"]].merge(
+            active[["account_id", "risk_rank_pct"]], on="account_id", how="left"
+        )
+        rows.append(group.merge(scored, on="account_id", how="left"))
+    cols = [
+        "account_id",
+        "churn_kind",
+        "churn_date",
+        "scored_on",
+        "months_ahead",
+        "churn_probability",
+        "risk_band",
+        "risk_rank_pct",
+    ]
+    if not rows:
+        return pd.DataFrame(columns=cols)
+    out = pd.concat(rows, ignore_index=True)
+    out["months_ahead"] = (out["churn_date"] - out["scored_on"]).dt.days / (365.25 / 12)
+    return out[cols].sort_values(["churn_date", "account_id"]).reset_index(drop=True)

@@ -1,0 +1,227 @@
+"""Rolling-origin evaluation of the forecaster, always beside a seasonal-naive baseline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from kamtools.forecast._validate import validate_history
+from kamtools.forecast.core import Forecaster, _check_level
+
+
+@dataclass
+class BacktestResult:
+    """What :func:`backtest` returns.
+
+    per_series : DataFrame
+        One row per series: ``unique_id, n_windows, mase, smape, bias_pct, coverage_<lvl>...``
+        for the forecaster and the same metrics with suffix ``_naive`` for the seasonal-naive
+        baseline, plus ``mase_ratio`` (forecaster MASE / naive MASE; < 1 is better).
+    overall : DataFrame
+        One row per method (``forecast``, ``seasonal_naive``): mean MASE and sMAPE over
+        series, volume-weighted ``bias_pct``, mean interval coverage, ``n_series``.
+    forecasts : DataFrame
+        Every backtest forecast: ``unique_id, cutoff, ds, y, forecast, lo_*, hi_*, model,
+        naive, naive_lo_*, naive_hi_*``.
+    """
+
+    per_series: pd.DataFrame
+    overall: pd.DataFrame
+    forecasts: pd.DataFrame
+
+
+def seasonal_naive(y: np.ndarray, horizon: int, season_length: int, level) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Seasonal-naive forecast with its textbook normal intervals.
+
+    ``y_{n+h} = y_{n+h-m*k}`` with ``k = ceil(h/m)``; the error sd grows with the number of
+    seasons ahead, ``sigma * sqrt(k)`` (sigma from in-sample seasonal differences). With
+    less than one season of history it is the naive (last value) forecast.
+    Returns ``(mean (h,), lo (L, h), hi (L, h))``.
+    """
+    y = np.asarray(y, dtype=float)
+    n = len(y)
+    m = season_length if n > season_length else 1
+    h = np.arange(horizon)
+    if n >= m:
+        mean = y[n - m + (h % m)]
+    else:  # pragma: no cover - n >= 1 always gives m <= n here
+        mean = np.full(horizon, y[-1])
+    diffs = y[m:] - y[:-m] if n > m else np.array([])
+    sigma = float(np.sqrt(np.mean(diffs**2))) if len(diffs) else (0.5 * abs(y[-1]))
+    k = h // m + 1
+    q = stats.norm.ppf(0.5 + np.asarray(level) / 200.0)[:, None]
+    sd = sigma * np.sqrt(k)[None, :]
+    return mean, mean[None, :] - q * sd, mean[None, :] + q * sd
+
+
+def _scale(train: np.ndarray, m: int) -> float:
+    """MASE denominator: in-sample mean absolute seasonal difference (lag 1 if too short)."""
+    if len(train) > m:
+        return float(np.mean(np.abs(train[m:] - train[:-m])))
+    if len(train) > 1:
+        return float(np.mean(np.abs(np.diff(train))))
+    return np.nan
+
+
+def _smape(a: np.ndarray, f: np.ndarray) -> np.ndarray:
+    den = np.abs(a) + np.abs(f)
+    return np.where(den > 0, 200.0 * np.abs(a - f) / np.where(den > 0, den, 1.0), 0.0)
+
+
+def backtest(
+    history: pd.DataFrame,
+    horizon: int = 12,
+    n_windows: int = 3,
+    step: int | None = None,
+    season_length: int = 12,
+    level: tuple[float, ...] = (80, 95),
+    freq: str | None = None,
+    n_jobs: int | None = -1,
+    min_train: int = 1,
+    **kwargs,
+) -> BacktestResult:
+    """Rolling-origin evaluation of :class:`Forecaster` beside seasonal naive.
+
+    For window ``w = 0 .. n_windows-1`` each series is cut at its own last date minus
+    ``horizon + w * step`` periods, forecast from that cutoff, and compared with the
+    actuals of the next ``horizon`` periods (all inside the history). ``step`` defaults to
+    ``max(1, horizon // 4)``. A series with fewer than ``min_train`` observations before a
+    cutoff sits that window out.
+
+    Metrics per series and window (then averaged over windows):
+    MASE = mean |error| / in-sample mean |seasonal difference| of the training part
+    (lag 1 when shorter than a season; undefined, NaN, for a constant training series);
+    sMAPE in percent (0 when actual and forecast are both 0); ``bias_pct`` = sum(forecast -
+    actual) / sum |actual| * 100 (positive: over-forecast); coverage = share of actuals
+    inside each interval. Further keyword arguments go to :class:`Forecaster`.
+    """
+    horizon = int(horizon)
+    level = _check_level(level)
+    if n_windows < 1:
+        raise ValueError("n_windows must be >= 1")
+    step = max(1, horizon // 4) if step is None else int(step)
+    clean, freq = validate_history(history, freq, kwargs.get("fill_value", 0.0))
+    ids, starts = np.unique(clean["unique_id"].to_numpy(), return_index=True)
+    bounds = np.r_[starts, len(clean)]
+    lens = np.diff(bounds)
+
+    frames = []
+    for w in range(n_windows):
+        cut = lens - horizon - w * step  # training length per series
+        keep = cut >= max(1, min_train)
+        if not keep.any():
+            continue
+        rows = np.concatenate([np.arange(bounds[i], bounds[i] + cut[i]) for i in np.flatnonzero(keep)])
+        train = clean.iloc[rows][["unique_id", "ds", "y"]]
+        fc = Forecaster(horizon, season_length, level, freq, n_jobs=n_jobs, **kwargs).fit(train).predict()
+        test_rows = np.concatenate([np.arange(bounds[i] + cut[i], bounds[i] + cut[i] + horizon) for i in np.flatnonzero(keep)])
+        actual = clean.iloc[test_rows][["unique_id", "ds", "y"]]
+        fc = fc.merge(actual, on=["unique_id", "ds"], how="left", validate="one_to_one")
+        yv = clean["y"].to_numpy()
+        naive, nlo, nhi, scales, cutoffs = [], [], [], [], []
+        for i in np.flatnonzero(keep):
+            tr = yv[bounds[i] : bounds[i] + cut[i]]
+            mean, lo, hi = seasonal_naive(tr, horizon, season_length, level)
+            nonneg = bool(np.all(tr >= 0)) if kwargs.get("nonnegative") is None else bool(kwargs["nonnegative"])
+            if nonneg:
+                mean, lo, hi = np.maximum(mean, 0), np.maximum(lo, 0), np.maximum(hi, 0)
+            naive.append(mean)
+            nlo.append(lo)
+            nhi.append(hi)
+            scales.append(np.full(horizon, _scale(tr, season_length)))
+            cutoffs.append(np.repeat(clean["ds"].iloc[bounds[i] + cut[i] - 1], horizon))
+        fc["cutoff"] = np.concatenate(cutoffs)
+        fc["naive"] = np.concatenate(naive)
+        for j, lev in enumerate(level):
+            fc[f"naive_lo_{lev:g}"] = np.concatenate([x[j] for x in nlo])
+            fc[f"naive_hi_{lev:g}"] = np.concatenate([x[j] for x in nhi])
+        fc["_scale"] = np.concatenate(scales)
+        fc["window"] = w
+        frames.append(fc)
+    if not frames:
+        raise ValueError(
+            f"no series is long enough to backtest {n_windows} window(s) of horizon {horizon} "
+            f"(step {step}); shorten the horizon or n_windows."
+        )
+    allfc = pd.concat(frames, ignore_index=True)
+    per_series = _per_series(allfc, level)
+    overall = _overall(allfc, per_series, level)
+    cols = ["unique_id", "cutoff", "ds", "y", "forecast"]
+    cols += [f"{s}_{lev:g}" for lev in level for s in ("lo", "hi")] + ["model", "naive"]
+    cols += [f"naive_{s}_{lev:g}" for lev in level for s in ("lo", "hi")]
+    forecasts = allfc[cols].sort_values(["unique_id", "cutoff", "ds"]).reset_index(drop=True)
+    return BacktestResult(per_series, overall, forecasts)
+
+
+def _window_metrics(df: pd.DataFrame, fcol: str, lo_fmt: str, hi_fmt: str, level) -> pd.DataFrame:
+    a = df["y"].to_numpy()
+    f = df[fcol].to_numpy()
+    work = pd.DataFrame(
+        {
+            "unique_id": df["unique_id"].to_numpy(),
+            "window": df["window"].to_numpy(),
+            "abs_scaled": np.abs(a - f) / np.where(df["_scale"].to_numpy() > 0, df["_scale"].to_numpy(), np.nan),
+            "smape": _smape(a, f),
+            "err": f - a,
+            "abs_actual": np.abs(a),
+        }
+    )
+    for lev in level:
+        lo = df[lo_fmt.format(lev)].to_numpy()
+        hi = df[hi_fmt.format(lev)].to_numpy()
+        work[f"coverage_{lev:g}"] = ((a >= lo) & (a <= hi)).astype(float)
+    agg = {"abs_scaled": "mean", "smape": "mean", "err": "sum", "abs_actual": "sum"}
+    agg.update({f"coverage_{lev:g}": "mean" for lev in level})
+    per_window = work.groupby(["unique_id", "window"], sort=True).agg(agg)
+    per_window["abs_scaled"] = work.groupby(["unique_id", "window"], sort=True)["abs_scaled"].mean()
+    return per_window
+
+
+def _per_series(allfc: pd.DataFrame, level) -> pd.DataFrame:
+    out = {}
+    for tag, fcol, lo_fmt, hi_fmt in (
+        ("", "forecast", "lo_{:g}", "hi_{:g}"),
+        ("_naive", "naive", "naive_lo_{:g}", "naive_hi_{:g}"),
+    ):
+        pw = _window_metrics(allfc, fcol, lo_fmt, hi_fmt, level)
+        g = pw.groupby(level="unique_id", sort=True)
+        res = pd.DataFrame(
+            {
+                "mase": g["abs_scaled"].mean(),
+                "smape": g["smape"].mean(),
+                "bias_pct": 100.0 * g["err"].sum() / g["abs_actual"].sum().replace(0, np.nan),
+                **{f"coverage_{lev:g}": g[f"coverage_{lev:g}"].mean() for lev in level},
+            }
+        )
+        if not tag:
+            res.insert(0, "n_windows", g.size())
+        out[tag] = res.add_suffix(tag) if tag else res
+    per = out[""].join(out["_naive"])
+    per["mase_ratio"] = per["mase"] / per["mase_naive"].replace(0, np.nan)
+    per = per.reset_index()
+    per["n_windows"] = per["n_windows"].astype("int64")
+    return per
+
+
+def _overall(allfc: pd.DataFrame, per: pd.DataFrame, level) -> pd.DataFrame:
+    rows = []
+    for method, tag, fcol in (("forecast", "", "forecast"), ("seasonal_naive", "_naive", "naive")):
+        err = (allfc[fcol] - allfc["y"]).sum()
+        vol = allfc["y"].abs().sum()
+        row = {
+            "method": method,
+            "mase": float(per[f"mase{tag}"].mean()),
+            "smape": float(per[f"smape{tag}"].mean()),
+            "bias_pct": float(100.0 * err / vol) if vol > 0 else np.nan,
+        }
+        for lev in level:
+            row[f"coverage_{lev:g}"] = float(per[f"coverage_{lev:g}{tag}"].mean())
+        row["n_series"] = int(per[f"mase{tag}"].notna().sum())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+__all__ = ["BacktestResult", "backtest", "seasonal_naive"]

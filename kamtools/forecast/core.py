@@ -1,0 +1,311 @@
+"""`Forecaster` and `forecast`: many series in, one long frame of forecasts out."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from kamtools.forecast._engine import SeriesForecast, fit_series
+from kamtools.forecast._validate import ForecastInputError, grid_dates, validate_history
+
+# Below this many series the work runs in the calling process: starting worker
+# processes costs more than it saves.
+MIN_SERIES_FOR_PARALLEL = 32
+CHUNKS_PER_WORKER = 4
+
+
+def level_columns(level: tuple[float, ...]) -> list[str]:
+    """Interval column names for ``level``, lower and upper per level: lo_80, hi_80, ..."""
+    cols = []
+    for lev in level:
+        cols += [f"lo_{lev:g}", f"hi_{lev:g}"]
+    return cols
+
+
+def _check_level(level) -> tuple[float, ...]:
+    if np.isscalar(level):
+        level = (level,)
+    out = tuple(sorted(float(v) for v in level))
+    if not out or any(not 0 < v < 100 for v in out):
+        raise ValueError(f"level must be interval coverages in percent strictly between 0 and 100, got {level!r}")
+    return out
+
+
+def _resolve_jobs(n_jobs: int | None) -> int:
+    cpus = os.cpu_count() or 1
+    if n_jobs is None or n_jobs == 0:
+        return 1
+    if n_jobs < 0:
+        return max(1, cpus + 1 + n_jobs)
+    return int(n_jobs)
+
+
+def _fit_chunk(chunk: list[np.ndarray], horizon: int, season_length: int, level, combine: str) -> list[SeriesForecast]:
+    """Worker task: fit a list of series (one BLAS thread; the matrices are tiny)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        return [fit_series(y, horizon, season_length, level, combine) for y in chunk]
+
+
+def fit_many(
+    arrays: list[np.ndarray], horizon: int, season_length: int, level, combine: str, n_jobs: int | None
+) -> list[SeriesForecast]:
+    """Fit every array, in worker processes when it pays off; result order = input order.
+
+    Each series is fitted on its own, so the result does not depend on how the series are
+    chunked or on the number of workers (n_jobs=1 and n_jobs=2 give identical numbers).
+    """
+    jobs = _resolve_jobs(n_jobs)
+    if jobs == 1 or len(arrays) < MIN_SERIES_FOR_PARALLEL:
+        return _fit_chunk(arrays, horizon, season_length, level, combine)
+    from joblib import Parallel, delayed
+
+    n_chunks = min(len(arrays), jobs * CHUNKS_PER_WORKER)
+    # deal longest series first, round robin, so chunks carry similar work
+    order = np.argsort([-len(a) for a in arrays], kind="stable")
+    chunks = [order[i::n_chunks] for i in range(n_chunks)]
+    parts = Parallel(n_jobs=jobs, backend="loky")(
+        delayed(_fit_chunk)([arrays[i] for i in idx], horizon, season_length, level, combine) for idx in chunks
+    )
+    out: list[SeriesForecast | None] = [None] * len(arrays)
+    for idx, part in zip(chunks, parts):
+        for i, res in zip(idx, part):
+            out[i] = res
+    return out  # type: ignore[return-value]
+
+
+@dataclass
+class _Fitted:
+    unique_ids: np.ndarray
+    last_pos: np.ndarray
+    results: list[SeriesForecast]
+    nonnegative: np.ndarray
+
+
+class Forecaster:
+    """Automatic forecaster for many series in long format (``unique_id, ds, y``).
+
+    Per series it picks the method (see :mod:`kamtools.forecast._engine`): a median
+    combination of ETS (chosen by AICc), Theta and ARIMA on the seasonally adjusted
+    series; SBA for intermittent demand; the mean for very short series; zeros for
+    all-zero series. Prediction intervals come from the forecast-error structure of the
+    selected ETS model with the combination's own residual spread.
+
+    Parameters
+    ----------
+    horizon : int
+        Periods to forecast after each series' last date.
+    season_length : int
+        Periods per seasonal cycle (12 for monthly data).
+    level : tuple of float
+        Interval coverages in percent; columns ``lo_<level>``/``hi_<level>``.
+    freq : str, optional
+        Pandas frequency of ``ds`` ('MS' month starts, 'ME', 'QS', 'W-SUN', 'D', ...).
+        Inferred when None (monthly when all dates are month starts).
+    nonnegative : bool, optional
+        Clip forecasts and intervals at zero. None (default): per series, when its
+        history has no negative value (sales never go negative).
+    fill_value : float or None
+        Value for periods missing inside a series (0.0: no sales that month);
+        None rejects such gaps.
+    combine : {'median', 'mean'}
+        How the ETS, Theta and ARIMA forecasts are combined.
+    n_jobs : int
+        Worker processes (-1: all cores). Results do not depend on it.
+
+    Attributes (after ``fit``)
+    --------------------------
+    freq_ : str
+    unique_ids_ : ndarray of str
+    models_ : DataFrame ``unique_id, model, n_obs``
+
+    Example
+    -------
+    >>> fc = Forecaster(horizon=12).fit(history).predict()  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        horizon: int = 12,
+        season_length: int = 12,
+        level: tuple[float, ...] = (80, 95),
+        freq: str | None = None,
+        nonnegative: bool | None = None,
+        fill_value: float | None = 0.0,
+        combine: str = "median",
+        n_jobs: int | None = -1,
+    ):
+        self.horizon = horizon
+        self.season_length = season_length
+        self.level = level
+        self.freq = freq
+        self.nonnegative = nonnegative
+        self.fill_value = fill_value
+        self.combine = combine
+        self.n_jobs = n_jobs
+
+    # sklearn-style parameter access (so clone/get_params work without importing sklearn here)
+    def get_params(self, deep: bool = True) -> dict:
+        return {k: getattr(self, k) for k in self.__init__.__code__.co_varnames[1 : self.__init__.__code__.co_argcount]}
+
+    def set_params(self, **params) -> Forecaster:
+        for k, v in params.items():
+            if k not in self.get_params():
+                raise ValueError(f"Forecaster has no parameter {k!r}")
+            setattr(self, k, v)
+        return self
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"Forecaster({args})"
+
+    # ------------------------------------------------------------------------------
+    def fit(self, history: pd.DataFrame, y=None) -> Forecaster:
+        """Validate ``history`` and fit every series. Returns self."""
+        if int(self.horizon) < 1:
+            raise ValueError(f"horizon must be a positive number of periods, got {self.horizon!r}")
+        if int(self.season_length) < 1:
+            raise ValueError(f"season_length must be >= 1, got {self.season_length!r}")
+        if self.combine not in ("median", "mean"):
+            raise ValueError(f"combine must be 'median' or 'mean', got {self.combine!r}")
+        level = _check_level(self.level)
+        clean, freq = validate_history(history, self.freq, self.fill_value)
+        ids, starts = np.unique(clean["unique_id"].to_numpy(), return_index=True)
+        bounds = np.r_[starts, len(clean)]
+        yv = clean["y"].to_numpy()
+        arrays = [yv[bounds[i] : bounds[i + 1]] for i in range(len(ids))]
+        last_pos = clean["pos"].to_numpy()[bounds[1:] - 1]
+        results = fit_many(arrays, int(self.horizon), int(self.season_length), level, self.combine, self.n_jobs)
+        if self.nonnegative is None:
+            nonneg = np.array([bool(np.all(a >= 0)) for a in arrays])
+        else:
+            nonneg = np.full(len(ids), bool(self.nonnegative))
+        self.freq_ = freq
+        self.level_ = level
+        self.unique_ids_ = ids
+        self.n_obs_ = np.array([len(a) for a in arrays])
+        self._fitted = _Fitted(ids, last_pos, results, nonneg)
+        self.models_ = pd.DataFrame({"unique_id": ids, "model": [r.model for r in results], "n_obs": self.n_obs_})
+        return self
+
+    def _check_fitted(self) -> _Fitted:
+        if not hasattr(self, "_fitted"):
+            raise RuntimeError("this Forecaster is not fitted yet; call fit(history) first")
+        return self._fitted
+
+    def _future_dates(self) -> np.ndarray:
+        f = self._check_fitted()
+        h = int(self.horizon)
+        pos = (f.last_pos[:, None] + np.arange(1, h + 1)[None, :]).ravel()
+        return grid_dates(pos, "", self.freq_).to_numpy()
+
+    def predict(self) -> pd.DataFrame:
+        """The forecasts: one row per series and future period.
+
+        Columns ``unique_id, ds, forecast, lo_80, hi_80, lo_95, hi_95, model`` (interval
+        columns follow ``level``), with ``lo_95 <= lo_80 <= forecast <= hi_80 <= hi_95``.
+        """
+        f = self._check_fitted()
+        h = int(self.horizon)
+        k = len(f.results)
+        mean = np.vstack([r.mean for r in f.results]) if k else np.empty((0, h))
+        lo = np.stack([r.lo for r in f.results]) if k else np.empty((0, len(self.level_), h))  # (k, L, h)
+        hi = np.stack([r.hi for r in f.results]) if k else np.empty((0, len(self.level_), h))
+        clip = f.nonnegative[:, None]
+        mean = np.where(clip, np.maximum(mean, 0.0), mean)
+        lo = np.where(clip[:, :, None], np.maximum(lo, 0.0), lo)
+        hi = np.where(clip[:, :, None], np.maximum(hi, 0.0), hi)
+        # enforce nesting: wider levels contain narrower ones, all contain the point forecast
+        lo = np.minimum(lo, mean[:, None, :])
+        hi = np.maximum(hi, mean[:, None, :])
+        lo = _nest_lower(lo)
+        hi = _nest_upper(hi)
+        out = {
+            "unique_id": np.repeat(f.unique_ids, h),
+            "ds": self._future_dates(),
+            "forecast": mean.ravel(),
+        }
+        for i, lev in enumerate(self.level_):
+            out[f"lo_{lev:g}"] = lo[:, i, :].ravel()
+            out[f"hi_{lev:g}"] = hi[:, i, :].ravel()
+        out["model"] = np.repeat(np.array([r.model for r in f.results], dtype=object), h)
+        df = pd.DataFrame(out)
+        df["unique_id"] = df["unique_id"].astype(str)
+        df["model"] = df["model"].astype(str)
+        return df
+
+    def covariance(self, unique_id: str) -> np.ndarray:
+        """(horizon, horizon) covariance of the forecast errors of one series."""
+        f = self._check_fitted()
+        i = np.searchsorted(f.unique_ids, unique_id)
+        if i >= len(f.unique_ids) or f.unique_ids[i] != unique_id:
+            raise KeyError(f"unique_id {unique_id!r} was not in the fitted history")
+        return f.results[i].covariance()
+
+    def series_result(self, unique_id: str) -> SeriesForecast:
+        """The fitted :class:`SeriesForecast` of one series."""
+        f = self._check_fitted()
+        i = np.searchsorted(f.unique_ids, unique_id)
+        if i >= len(f.unique_ids) or f.unique_ids[i] != unique_id:
+            raise KeyError(f"unique_id {unique_id!r} was not in the fitted history")
+        return f.results[i]
+
+    def sum_distribution(self, unique_id: str, weights: np.ndarray) -> tuple[float, float, float]:
+        """Mean, standard deviation and Student-t dof of ``sum_h weights[h] * Y_{n+h}``.
+
+        Uses the full error covariance across periods (errors of neighbouring months are
+        correlated through the shared level/trend), not an independence assumption.
+        The mean uses the clipped (non-negative) point forecasts.
+        """
+        f = self._check_fitted()
+        res = self.series_result(unique_id)
+        i = int(np.searchsorted(f.unique_ids, unique_id))
+        w = np.asarray(weights, dtype=float)
+        mean = res.mean if not f.nonnegative[i] else np.maximum(res.mean, 0.0)
+        m = float(w @ mean)
+        v = float(w @ res.covariance() @ w)
+        return m, float(np.sqrt(max(v, 0.0))), res.dof
+
+    def period_sd(self) -> pd.DataFrame:
+        """Per series and period: ``unique_id, ds, sd`` (standard deviation of the forecast error)."""
+        f = self._check_fitted()
+        h = int(self.horizon)
+        sd = np.vstack([np.sqrt(np.clip(np.diag(r.covariance()), 0, None)) for r in f.results])
+        return pd.DataFrame({"unique_id": np.repeat(f.unique_ids, h).astype(str), "ds": self._future_dates(), "sd": sd.ravel()})
+
+
+def _nest_lower(lo: np.ndarray) -> np.ndarray:
+    """Lower bounds sorted by level ascending: each wider level is <= the narrower one."""
+    return np.minimum.accumulate(lo, axis=1)
+
+
+def _nest_upper(hi: np.ndarray) -> np.ndarray:
+    return np.maximum.accumulate(hi, axis=1)
+
+
+def forecast(
+    history: pd.DataFrame,
+    horizon: int,
+    season_length: int = 12,
+    level: tuple[float, ...] = (80, 95),
+    freq: str | None = None,
+    n_jobs: int | None = -1,
+    **kwargs,
+) -> pd.DataFrame:
+    """Forecast every series of a long frame ``unique_id, ds, y`` ``horizon`` periods ahead.
+
+    Returns a long frame ``unique_id, ds, forecast, lo_80, hi_80, lo_95, hi_95, model``:
+    one row per series and future period. Works for any collection of series (account
+    revenue or not). Further keyword arguments go to :class:`Forecaster`
+    (``nonnegative``, ``fill_value``, ``combine``).
+
+    >>> forecast(portfolio.monthly(), horizon=12)  # doctest: +SKIP
+    """
+    return Forecaster(horizon, season_length, level, freq, n_jobs=n_jobs, **kwargs).fit(history).predict()
+
+
+__all__ = ["Forecaster", "ForecastInputError", "forecast", "fit_many", "level_columns"]

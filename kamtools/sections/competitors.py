@@ -1,0 +1,221 @@
+"""Report sections of the competitor analysis (reads bundle tables; never refits).
+
+Account: threat score and its reasons, share of wallet, bids won and lost against whom
+and at what price gap. Portfolio: win rate by competitor with intervals, the price
+response of win probability, competitor price index, accounts most under threat.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from kamtools import display
+from kamtools.data.portfolio import NotAvailable
+
+BID_COLUMNS = {
+    "competitor": "Competitor",
+    "n_bids": "Decided bids",
+    "wins": "Won",
+    "losses": "Lost",
+    "win_rate": "Win rate",
+    "gap_lost": "Our price gap when lost",
+    "gap_won": "Our price gap when won",
+    "lost_amount": "Lost value",
+    "open_bids": "Open bids",
+}
+
+
+def _signed_pct(x: float) -> str:
+    return "" if pd.isna(x) else f"{x:+.0%}"
+
+
+def _band_status(band: object) -> str:
+    return {"high": "bad", "medium": "warn", "low": "good"}.get(str(band), "")
+
+
+def account_section(acct) -> None:
+    """Competitor position of one account: threat and reasons, share of wallet, bids by competitor."""
+    display.heading("Competitor position")
+    threat = acct.table("competitor_threat")
+    sow = acct.table("share_of_wallet")
+    bids = acct.table("competitor_account_bids")
+
+    cards: list[tuple] = []
+    t_row = threat.iloc[0] if isinstance(threat, pd.DataFrame) and len(threat) else None
+    s_row = sow.iloc[0] if isinstance(sow, pd.DataFrame) and len(sow) else None
+    if t_row is not None:
+        cards.append(("Competitor threat (0-100)", float(t_row["threat_score"]), _band_status(t_row["threat_band"])))
+        cards.append(("Main competitor", t_row["main_competitor"] or "none known"))
+    if s_row is not None and bool(s_row["wallet_known"]):
+        change = s_row["share_of_wallet_change"]
+        status = "bad" if pd.notna(change) and change < -0.05 else "good" if pd.notna(change) and change > 0.02 else ""
+        cards.append(("Share of wallet", float(s_row["share_of_wallet"]), status))
+        if pd.notna(change):
+            cards.append(("Share-of-wallet change (points)", f"{change * 100:+.0f}"))
+    if isinstance(bids, pd.DataFrame) and len(bids):
+        cards.append(("Bids won / lost, 24 months", f"{int(bids['wins'].sum())} / {int(bids['losses'].sum())}"))
+    if cards:
+        display.kpi_cards(cards)
+
+    if isinstance(threat, NotAvailable):
+        display.not_available(threat)
+    elif t_row is not None:
+        display.paragraph(str(t_row["reasons"]))
+
+    display.heading("Bids by competitor, last 24 months", 3)
+    if isinstance(bids, NotAvailable):
+        display.not_available(bids)
+    elif bids.empty:
+        display.paragraph("No bids for this account were decided or opened in the last 24 months.")
+    else:
+        shown = bids.assign(
+            gap_lost=bids["avg_price_gap_lost"].map(_signed_pct), gap_won=bids["avg_price_gap_won"].map(_signed_pct)
+        )
+        display.table(shown, columns=BID_COLUMNS)
+        display.paragraph(
+            "Price gap = our quoted price over the competitor's (+5% means we were 5% dearer). "
+            "Win rates of fewer than 10 bids are indicative only."
+        )
+        decided = bids[(bids["wins"] + bids["losses"]) > 0]
+        if len(decided):
+            from kamtools.plotting.competitors import account_bids_chart
+
+            display.figure(account_bids_chart(decided), alt="bids won and lost by competitor")
+
+    if isinstance(sow, NotAvailable):
+        display.not_available(sow)
+    elif s_row is not None and not bool(s_row["wallet_known"]):
+        display.paragraph(
+            "No wallet estimate (potential revenue) is recorded for this account, so share of wallet is unknown."
+        )
+
+
+def portfolio_section(bundle) -> None:
+    """Competitors in the management overview: win/loss with intervals, price response, price index, threats."""
+    display.heading("Competitors")
+    wl = bundle.table("competitor_winloss")
+    if isinstance(wl, NotAvailable):
+        display.not_available(wl)
+    else:
+        from kamtools.plotting.competitors import winloss_chart
+
+        overall = wl[wl["competitor"] == "All competitors"]
+        named = wl[~wl["competitor"].isin(["All competitors", "(not recorded)"])]
+        if len(overall) and len(named):
+            o = overall.iloc[0]
+            worst = named.sort_values("win_rate").iloc[0]
+            gap = worst["avg_price_gap_lost"]
+            gap_text = (
+                f", quoting on average {abs(gap):.0%} {'above' if gap >= 0 else 'below'} them in the bids we lost"
+                if pd.notna(gap)
+                else ""
+            )
+            display.paragraph(
+                f"We won {o['win_rate']:.0%} of {int(o['n']):,} decided bids "
+                f"(95% interval {o['ci_low']:.0%}-{o['ci_high']:.0%}). Hardest competitor: {worst['competitor']}, "
+                f"against whom we won {worst['win_rate']:.0%} of {int(worst['n']):,} bids{gap_text}."
+            )
+        display.figure(winloss_chart(wl), alt="win rate by competitor with 95% intervals")
+        shown = wl.assign(
+            gap_won=wl["avg_price_gap_won"].map(_signed_pct), gap_lost=wl["avg_price_gap_lost"].map(_signed_pct)
+        )
+        display.table(
+            shown,
+            columns={
+                "competitor": "Competitor",
+                "n": "Decided bids",
+                "win_rate": "Win rate",
+                "ci_low": "CI low (rate)",
+                "ci_high": "CI high (rate)",
+                "small_sample": "Small sample",
+                "gap_won": "Price gap when won",
+                "gap_lost": "Price gap when lost",
+                "lost_amount": "Lost value",
+            },
+        )
+
+    display.heading("Price and win probability", 3)
+    pr = bundle.table("competitor_price_response")
+    if isinstance(pr, NotAvailable):
+        display.not_available(pr)
+    else:
+        from kamtools.competitors import price_response_sentence
+        from kamtools.plotting.competitors import price_response_chart
+
+        display.paragraph(price_response_sentence(pr))
+        display.figure(price_response_chart(pr), alt="win probability by price premium")
+        coef = pr[pr["kind"] == "coefficient"]
+        display.table(
+            coef,
+            columns={
+                "term": "Term",
+                "value": "Coefficient (log-odds)",
+                "ci_low": "95% CI low",
+                "ci_high": "95% CI high",
+                "p_value": "p-value",
+            },
+        )
+
+    display.heading("Price position", 3)
+    idx = bundle.table("competitor_price_index")
+    if isinstance(idx, NotAvailable):
+        display.not_available(idx)
+    else:
+        from kamtools.plotting.competitors import price_index_chart
+
+        display.figure(price_index_chart(idx), alt="competitor price index over time")
+        allc = idx[idx["category"] == "All categories"]
+        latest = allc.sort_values("period_start").groupby("competitor").tail(1)
+        display.table(
+            latest.assign(gap=latest["price_gap"].map(_signed_pct)),
+            columns={
+                "competitor": "Competitor",
+                "period": "Latest period",
+                "price_index": "Their price, % of ours",
+                "gap": "Our premium",
+                "n_obs": "Observations",
+            },
+        )
+
+    display.heading("Accounts most under threat", 3)
+    threat = bundle.table("competitor_threat")
+    if isinstance(threat, NotAvailable):
+        display.not_available(threat)
+    else:
+        counts = threat["threat_band"].value_counts()
+        display.kpi_cards(
+            [
+                ("High threat accounts", int(counts.get("high", 0)), "bad"),
+                ("Medium threat accounts", int(counts.get("medium", 0)), "warn"),
+                ("Low threat accounts", int(counts.get("low", 0)), "good"),
+            ]
+        )
+        top = threat.nlargest(15, "threat_score")
+        accounts = bundle.accounts
+        if isinstance(accounts, pd.DataFrame) and "name" in accounts.columns:
+            top = top.merge(accounts[["account_id", "name"]], on="account_id", how="left")
+        display.table(
+            top,
+            columns={
+                "account_id": "Account",
+                "name": "Name",
+                "threat_score": "Threat score",
+                "main_competitor": "Main competitor",
+                "reasons": "Why",
+            },
+            max_rows=15,
+        )
+    sow = bundle.table("share_of_wallet")
+    if isinstance(sow, NotAvailable):
+        display.not_available(sow)
+    else:
+        known = sow[sow["wallet_known"]]
+        falling = int((known["share_of_wallet_change"] < -0.05).sum())
+        if known.empty:
+            display.paragraph("No account has a wallet estimate, so share of wallet is unknown.")
+            return
+        display.paragraph(
+            f"Share of wallet is known for {len(known):,} of {len(sow):,} accounts; median "
+            f"{known['share_of_wallet'].median():.0%}. {falling:,} accounts lost more than 5 points of share "
+            "of wallet on the prior 12 months."
+        )

@@ -1,0 +1,362 @@
+"""Report section: KPIs, health, pipeline, receivables, complaints and relationships.
+
+Reads the tables written by :func:`kamtools.kpis.bundle_tables` (``kpis``, ``health``,
+``health_components``, ``pipeline``, ``pipeline_losses``, ``receivables``,
+``complaints_summary``, ``relationships``, ``kpis_portfolio``) and draws them; nothing
+is recomputed. A part whose table is missing shows the bundle's reason instead.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from kamtools import display
+from kamtools.data.portfolio import NotAvailable
+from kamtools.plotting.style import money
+
+TITLE = "Pipeline, receivables, complaints and relationships"
+
+
+def _num(row: dict, key: str) -> float:
+    v = row.get(key)
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return math.nan
+    return v
+
+
+def _pct(v: float, signed: bool = False) -> str:
+    if math.isnan(v):
+        return "n/a"
+    return f"{v:+.0%}" if signed else f"{v:.0%}"
+
+
+def _m(v: float) -> str:
+    return "n/a" if math.isnan(v) else money(v)
+
+
+def _days(v: float) -> str:
+    return "n/a" if math.isnan(v) else f"{v:,.0f} days"
+
+
+def kpi_cards(row: dict) -> list[tuple[str, str, str]]:
+    """The headline KPI cards of one account's ``kpis`` row as (label, text, status)."""
+    cards: list[tuple[str, str, str]] = []
+    g = _num(row, "growth_ytd_pct")
+    cards.append(
+        (
+            "Revenue YTD" + ("" if math.isnan(g) else f" ({_pct(g, True)} vs last year)"),
+            _m(_num(row, "revenue_ytd")),
+            "" if math.isnan(g) else ("good" if g >= 0 else "warn" if g > -0.15 else "bad"),
+        )
+    )
+    gl = _num(row, "growth_pct")
+    cards.append(("Revenue, last 12 months", _m(_num(row, "revenue_ltm")) + f" ({_pct(gl, True)})", ""))
+    m = _num(row, "margin_pct")
+    cards.append(("Gross margin %, last 12 months", _pct(m), "bad" if m < 0 else ""))
+    if "target_attainment" in row:
+        pace = _num(row, "target_pace")
+        status = "" if math.isnan(pace) else ("good" if pace >= 1 else "warn" if pace >= 0.8 else "bad")
+        cards.append(("Target attainment (pace)", f"{_pct(_num(row, 'target_attainment'))} ({_pct(pace)})", status))
+    cards.append(
+        ("Orders / avg order, 12 months", f"{_num(row, 'orders_ltm'):,.0f} / {_m(_num(row, 'avg_order_value'))}", "")
+    )
+    if "weighted_value" in row:
+        cards.append(("Pipeline (weighted)", f"{_m(_num(row, 'open_value'))} ({_m(_num(row, 'weighted_value'))})", ""))
+        cards.append(("Win rate, 12 months", _pct(_num(row, "win_rate")), ""))
+    if "open_ar" in row:
+        od = _num(row, "overdue_60_plus")
+        cards.append(
+            (
+                "Open AR (overdue)",
+                f"{_m(_num(row, 'open_ar'))} ({_m(_num(row, 'overdue_ar'))})",
+                "bad" if od > 0 else "",
+            )
+        )
+        cards.append(("DSO", _days(_num(row, "dso_days")), ""))
+    if "complaints_open" in row:
+        sev = _num(row, "open_severe")
+        cards.append(
+            ("Open complaints (severe)", f"{_num(row, 'complaints_open'):.0f} ({sev:.0f})", "bad" if sev > 0 else "")
+        )
+    if "days_since_dm_contact" in row:
+        d = _num(row, "days_since_dm_contact")
+        cards.append(
+            ("Days since decision-maker contact", _days(d), "bad" if d > 120 else "warn" if d > 60 else "good")
+        )
+    if "health_score" in row:
+        band = str(row.get("health_band"))
+        status = {"red": "bad", "amber": "warn", "green": "good"}.get(band, "")
+        cards.append(("Health", f"{_num(row, 'health_score'):.0f}/100 ({band})", status))
+    return cards
+
+
+def account_section(acct) -> None:
+    """KPI cards, health with its components, pipeline, receivables ageing, complaints, relationships."""
+    from kamtools.plotting.kpis import ageing_chart, health_components_chart
+
+    display.heading(TITLE)
+    kpis = acct.table("kpis")
+    if isinstance(kpis, NotAvailable):
+        display.not_available(kpis)
+        return
+    if kpis.empty:
+        display.not_available("No KPIs were computed for this account.")
+        return
+    row = kpis.iloc[0].to_dict()
+    display.kpi_cards(kpi_cards(row))
+
+    # ---- health ------------------------------------------------------------------------
+    display.heading("Account health", level=3)
+    health = acct.table("health")
+    comps = acct.table("health_components")
+    if isinstance(health, NotAvailable) or health.empty:
+        display.not_available(health if isinstance(health, NotAvailable) else "No health score for this account.")
+    else:
+        h = health.iloc[0]
+        display.paragraph(
+            f"Health {h['health_score']:.0f}/100 ({h['health_band']}). Weakest point: {h['top_weakness']}. "
+            f"The components and their weights are those that predicted churn on this portfolio's history "
+            f"({h['health_basis']})."
+        )
+        if isinstance(comps, pd.DataFrame) and not comps.empty:
+            display.figure(health_components_chart(comps), alt="Health score points per component")
+            display.table(
+                comps,
+                columns={
+                    "label": "Component",
+                    "value": "Value",
+                    "percentile": "Percentile (1 = healthiest)",
+                    "contribution": "Points",
+                    "max_points": "Out of",
+                },
+            )
+
+    # ---- pipeline ----------------------------------------------------------------------
+    display.heading("Pipeline and bids", level=3)
+    bids = acct.table("pipeline")
+    if isinstance(bids, NotAvailable):
+        display.not_available(bids)
+    else:
+        wr = _num(row, "win_rate")
+        display.paragraph(
+            f"{_num(row, 'open_bids'):.0f} open bids worth {_m(_num(row, 'open_value'))} "
+            f"(weighted by win probability {_m(_num(row, 'weighted_value'))}); "
+            f"{_num(row, 'bids_closing_90d'):.0f} expected to close in the next 90 days. "
+            f"Last 12 months: {_num(row, 'bids_won_12m'):.0f} won of {_num(row, 'bids_decided_12m'):.0f} decided "
+            f"(win rate {_pct(wr)}), average cycle {_days(_num(row, 'avg_cycle_days'))}."
+        )
+        if not bids.empty:
+            display.table(
+                bids,
+                columns={
+                    "opportunity_id": "Bid",
+                    "stage": "Stage",
+                    "category": "Category",
+                    "competitor": "Competitor",
+                    "amount": "Amount",
+                    "probability": "Probability",
+                    "weighted_value": "Weighted",
+                    "close_date": "Expected close",
+                },
+            )
+        losses = acct.table("pipeline_losses")
+        if isinstance(losses, pd.DataFrame) and not losses.empty:
+            display.paragraph("Bids lost in the last 12 months, by competitor (price gap: + = we were dearer):")
+            display.table(
+                losses,
+                columns={
+                    "competitor": "Lost to",
+                    "bids_lost": "Lost",
+                    "bids_decided": "Decided",
+                    "lost_value": "Lost value",
+                    "price_gap_pct": "Price gap",
+                    "top_reason": "Main reason",
+                    "top_category": "Category",
+                },
+            )
+
+    # ---- receivables -------------------------------------------------------------------
+    display.heading("Receivables", level=3)
+    ageing = acct.table("receivables")
+    if isinstance(ageing, NotAvailable):
+        display.not_available(ageing)
+    elif ageing.empty or float(ageing["amount"].sum()) == 0:
+        display.paragraph("No open invoices.")
+    else:
+        trend = _num(row, "late_share_trend")
+        trend_txt = "" if math.isnan(trend) else f" ({trend * 100:+.0f} percentage points on the year before)"
+        display.paragraph(
+            f"Open receivables {_m(_num(row, 'open_ar'))}, of which {_m(_num(row, 'overdue_ar'))} overdue and "
+            f"{_m(_num(row, 'overdue_60_plus'))} more than 60 days past due. DSO {_days(_num(row, 'dso_days'))} "
+            f"(open AR / last 90 days' invoicing x 90). {_pct(_num(row, 'late_share_12m'))} of the invoices due in "
+            f"the last 12 months were paid late{trend_txt}."
+        )
+        display.figure(ageing_chart(ageing), alt="Open receivables by days past due")
+
+    # ---- complaints --------------------------------------------------------------------
+    display.heading("Complaints", level=3)
+    comp = acct.table("complaints_summary")
+    if isinstance(comp, NotAvailable):
+        display.not_available(comp)
+    elif not comp.empty:
+        c = comp.iloc[0].to_dict()
+        sev = _num(c, "open_severe")
+        oldest = _num(c, "oldest_open_severe_days")
+        display.paragraph(
+            f"{_num(c, 'complaints_open'):.0f} open complaints (low {_num(c, 'open_low'):.0f}, medium "
+            f"{_num(c, 'open_medium'):.0f}, high {_num(c, 'open_high'):.0f}, critical {_num(c, 'open_critical'):.0f})"
+            + (f"; the oldest severe one has been open {_days(oldest)}" if sev > 0 else "")
+            + f". {_num(c, 'complaints_12m'):.0f} complaints in the last 12 months vs "
+            f"{_num(c, 'complaints_prior_12m'):.0f} the year before; mean time to resolve "
+            f"{_days(_num(c, 'mean_days_to_resolve'))}."
+        )
+
+    # ---- relationships -----------------------------------------------------------------
+    display.heading("Relationships", level=3)
+    rel = acct.table("relationships")
+    if isinstance(rel, NotAvailable):
+        display.not_available(rel)
+    elif not rel.empty:
+        r = rel.iloc[0].to_dict()
+        roles = pd.DataFrame(
+            {
+                "role": ["Decision makers", "Influencers", "Users", "Gatekeepers", "Executive/senior"],
+                "contacts": [
+                    _num(r, "decision_makers"),
+                    _num(r, "influencers"),
+                    _num(r, "users"),
+                    _num(r, "gatekeepers"),
+                    _num(r, "senior_contacts"),
+                ],
+            }
+        )
+        never = bool(r.get("dm_contact_never"))
+        dm_txt = (
+            f"no decision-maker contact is recorded (at least {_days(_num(r, 'days_since_dm_contact'))})"
+            if never
+            else f"last decision-maker contact {_days(_num(r, 'days_since_dm_contact'))} ago"
+        )
+        single = bool(r.get("single_threaded"))
+        display.paragraph(
+            f"{_num(r, 'engaged_contacts_90d'):.0f} of {_num(r, 'contacts'):.0f} contacts engaged in the last 90 days, "
+            f"{_num(r, 'dm_engaged_90d'):.0f} of them decision makers; {dm_txt}; last executive/senior contact "
+            f"{_days(_num(r, 'days_since_senior_contact'))} ago."
+            + (" Single-threaded: only one contact engaged in the last 180 days." if single else "")
+        )
+        display.table(roles, columns={"role": "Role", "contacts": "Contacts"})
+
+
+# ---- portfolio overview -------------------------------------------------------------------
+def portfolio_cards(tot: dict) -> list[tuple[str, str, str]]:
+    """Headline cards of the ``kpis_portfolio`` row."""
+    cards = [
+        ("Revenue YTD", f"{_m(_num(tot, 'revenue_ytd'))} ({_pct(_num(tot, 'growth_ytd_pct'), True)})", ""),
+        ("Gross margin %, 12 months", _pct(_num(tot, "margin_pct")), ""),
+    ]
+    if "target_attainment" in tot:
+        cards.append(("Target attainment", _pct(_num(tot, "target_attainment")), ""))
+    if "weighted_value" in tot:
+        cards.append(("Pipeline (weighted)", f"{_m(_num(tot, 'open_value'))} ({_m(_num(tot, 'weighted_value'))})", ""))
+        cards.append(("Win rate, 12 months", _pct(_num(tot, "win_rate")), ""))
+    if "open_ar" in tot:
+        cards.append(
+            ("Open AR (60+ days overdue)", f"{_m(_num(tot, 'open_ar'))} ({_m(_num(tot, 'overdue_60_plus'))})", "")
+        )
+        cards.append(("DSO", _days(_num(tot, "dso_days")), ""))
+    if "complaints_open" in tot:
+        cards.append(
+            ("Open complaints (severe)", f"{_num(tot, 'complaints_open'):.0f} ({_num(tot, 'open_severe'):.0f})", "")
+        )
+    if "accounts_single_threaded" in tot:
+        cards.append(("Single-threaded accounts", f"{_num(tot, 'accounts_single_threaded'):.0f}", ""))
+    return cards
+
+
+def ranked_risks(kpis: pd.DataFrame, n: int = 15) -> pd.DataFrame:
+    """Accounts in the red health band, largest revenue first (the revenue most exposed)."""
+    if "health_band" not in kpis.columns:
+        return kpis.iloc[0:0]
+    red = kpis[(kpis["health_band"] == "red") & (kpis["revenue_ltm"] > 0)]
+    return red.sort_values("revenue_ltm", ascending=False).head(n)
+
+
+def portfolio_section(bundle) -> None:
+    """Portfolio totals, the health distribution and the accounts most at risk."""
+    from kamtools.plotting.kpis import health_distribution_chart
+
+    display.heading(TITLE)
+    tot = bundle.table("kpis_portfolio")
+    if isinstance(tot, NotAvailable):
+        display.not_available(tot)
+        return
+    display.kpi_cards(portfolio_cards(tot.iloc[0].to_dict()))
+    kpis = bundle.table("kpis")
+    health = bundle.table("health")
+    display.heading("Account health", level=3)
+    if isinstance(health, NotAvailable):
+        display.not_available(health)
+    else:
+        counts = health["health_band"].value_counts()
+        display.paragraph(
+            f"{counts.get('red', 0):,} accounts red, {counts.get('amber', 0):,} amber, {counts.get('green', 0):,} green. "
+            f"Health weights: {health['health_basis'].iloc[0]}."
+        )
+        display.figure(health_distribution_chart(health), alt="Histogram of account health scores by band")
+    if isinstance(kpis, NotAvailable):
+        display.not_available(kpis)
+        return
+    display.heading("Accounts most at risk (red health, largest revenue first)", level=3)
+    risky = ranked_risks(kpis)
+    if risky.empty:
+        display.paragraph("No ordering account is in the red health band.")
+    else:
+        display.table(
+            risky,
+            columns={
+                "account_id": "Account id",
+                "name": "Account",
+                "owner": "KAM",
+                "revenue_ltm": "Revenue, 12 months",
+                "health_score": "Health",
+                "top_weakness": "Weakest point",
+            },
+        )
+    if "overdue_60_plus" in kpis.columns:
+        od = kpis[kpis["overdue_60_plus"] > 0].sort_values("overdue_60_plus", ascending=False)
+        display.heading("Receivables more than 60 days overdue", level=3)
+        if od.empty:
+            display.paragraph("No account has invoices more than 60 days overdue.")
+        else:
+            display.table(
+                od,
+                columns={
+                    "account_id": "Account id",
+                    "name": "Account",
+                    "owner": "KAM",
+                    "overdue_60_plus": "60+ days overdue",
+                    "oldest_overdue_days": "Oldest (days)",
+                    "dso_days": "DSO (days)",
+                },
+                max_rows=15,
+            )
+    if "open_severe" in kpis.columns:
+        sev = kpis[kpis["open_severe"] > 0].sort_values(["open_severe", "revenue_ltm"], ascending=False)
+        display.heading("Open severe complaints", level=3)
+        if sev.empty:
+            display.paragraph("No open high or critical complaint.")
+        else:
+            display.table(
+                sev,
+                columns={
+                    "account_id": "Account id",
+                    "name": "Account",
+                    "owner": "KAM",
+                    "open_severe": "Open severe",
+                    "oldest_open_severe_days": "Oldest (days)",
+                },
+                max_rows=15,
+            )

@@ -1,0 +1,140 @@
+"""Report section: the account plan (objectives, risks with evidence, actions, talking points).
+
+Reads the tables written by :func:`kamtools.plan.bundle_tables` (``plan_objectives``,
+``plan_risks``, ``plan_actions``, ``plan_talking_points``, ``plan_unavailable``) and
+draws them; the plan is not recomputed here.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from kamtools import display
+from kamtools.data.portfolio import NotAvailable
+
+TITLE = "Account plan: objectives, risks and actions"
+
+
+def _missing_parts(bundle) -> list[str]:
+    una = bundle.table("plan_unavailable")
+    if isinstance(una, NotAvailable) or una.empty:
+        return []
+    return [f"{p.capitalize()}: {r}" for p, r in zip(una["part"].astype(str), una["reason"].astype(str))]
+
+
+def account_section(acct) -> None:
+    """Objectives, risks with their evidence, the actions table and QBR talking points."""
+    display.heading(TITLE)
+    objectives = acct.table("plan_objectives")
+    if isinstance(objectives, NotAvailable):
+        display.not_available(objectives)
+        return
+    display.heading("Objectives for the next 12 months", level=3)
+    if objectives.empty:
+        display.paragraph("No objective could be set: the account has no revenue, forecast or whitespace.")
+    else:
+        display.table(objectives, columns={"text": "Objective", "basis": "Derived from"})
+
+    display.heading("Risks and their evidence", level=3)
+    risks = acct.table("plan_risks")
+    if isinstance(risks, NotAvailable):
+        display.not_available(risks)
+    elif risks.empty:
+        display.paragraph("No rule of the playbook flags a risk for this account.")
+    else:
+        display.table(risks, columns={"severity": "Severity", "risk": "Risk", "evidence": "Evidence (facts)"})
+
+    display.heading("Actions", level=3)
+    actions = acct.table("plan_actions")
+    if isinstance(actions, NotAvailable):
+        display.not_available(actions)
+    elif actions.empty:
+        display.paragraph("No action is due from the playbook for this account.")
+    else:
+        display.table(
+            actions,
+            columns={
+                "priority": "Priority",
+                "action": "Action",
+                "owner": "Owner",
+                "due_date": "Due",
+                "evidence": "Because",
+            },
+        )
+
+    display.heading("Talking points for the business review", level=3)
+    points = acct.table("plan_talking_points")
+    if isinstance(points, NotAvailable):
+        display.not_available(points)
+    elif not points.empty:
+        display.bullets(points.sort_values("order")["text"].tolist())
+
+    missing = _missing_parts(acct.bundle)
+    if missing:
+        display.paragraph("Parts of the plan left out because their analysis is missing:")
+        display.bullets(missing)
+
+
+def action_counts(actions: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Actions per ``by`` (type or owner) and priority, with a total; most actions first."""
+    counts = actions.groupby([by, "priority"], observed=True).size().unstack(fill_value=0)
+    for p in ("high", "medium", "low"):
+        if p not in counts.columns:
+            counts[p] = 0
+    counts = counts[["high", "medium", "low"]]
+    counts["total"] = counts.sum(axis=1)
+    return counts.sort_values(["total", "high"], ascending=False).reset_index()
+
+
+def portfolio_section(bundle) -> None:
+    """Plan actions across the portfolio: counts by type and by owner, and the most urgent ones."""
+    from kamtools.plotting.kpis import action_counts_chart
+
+    display.heading("Account plans")
+    actions = bundle.table("plan_actions")
+    if isinstance(actions, NotAvailable):
+        display.not_available(actions)
+        return
+    summary = bundle.table("plan_summary")
+    n_acc = len(summary) if isinstance(summary, pd.DataFrame) else actions["account_id"].nunique()
+    with_high = int((summary["n_high_priority"] > 0).sum()) if isinstance(summary, pd.DataFrame) else 0
+    display.paragraph(
+        f"{len(actions):,} actions across {n_acc:,} account plans; {with_high:,} accounts have at least one "
+        f"high-priority action."
+    )
+    if actions.empty:
+        return
+    display.figure(action_counts_chart(actions, by="type"), alt="Plan actions by type and priority")
+    display.heading("Actions by type", level=3)
+    display.table(
+        action_counts(actions, "type"),
+        columns={"type": "Type", "high": "High", "medium": "Medium", "low": "Low", "total": "Total"},
+    )
+    display.heading("Actions by owner", level=3)
+    owner = actions.assign(owner=actions["owner"].str.replace(r" \+ .*$", "", regex=True))
+    display.table(
+        action_counts(owner, "owner"),
+        columns={"owner": "Owner", "high": "High", "medium": "Medium", "low": "Low", "total": "Total"},
+        max_rows=40,
+    )
+    display.heading("Most urgent high-priority actions", level=3)
+    urgent = actions[actions["priority"] == "high"].sort_values(["due_date", "account_id", "order"])
+    accounts = bundle.accounts
+    if "name" in accounts.columns:
+        urgent = urgent.merge(accounts[["account_id", "name"]], on="account_id", how="left")
+    display.table(
+        urgent,
+        columns={
+            "account_id": "Account id",
+            "name": "Account",
+            "owner": "Owner",
+            "due_date": "Due",
+            "action": "Action",
+            "evidence": "Because",
+        },
+        max_rows=20,
+    )
+    missing = _missing_parts(bundle)
+    if missing:
+        display.paragraph("Parts of the plans left out because their analysis is missing:")
+        display.bullets(missing)

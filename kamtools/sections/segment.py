@@ -1,0 +1,164 @@
+"""Report sections of the segmentation (reads ``segments``, ``segment_profiles``, ``segment_concentration``).
+
+Account: tier and why, quadrant, RFM segment, ABC class and behavioural cluster, and its
+position in the portfolio matrix among all accounts. Portfolio: tiers, the matrix, the
+concentration curve and the cluster profiles.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from kamtools import display
+from kamtools.data.portfolio import NotAvailable
+from kamtools.plotting.segment import cluster_profile_chart, concentration_chart, portfolio_matrix_chart, tier_chart
+from kamtools.plotting.style import money
+from kamtools.segment import CRITERIA_LABELS, QUADRANTS, RFM_SEGMENT_MEANING
+
+_TIER_STATUS = {1: "good", 2: "", 3: "warn"}
+
+
+def account_section(acct) -> None:
+    """Segment, tier (with the reason) and portfolio-matrix position of one account."""
+    display.heading("Segment and portfolio position")
+    seg = acct.table("segments")
+    if isinstance(seg, NotAvailable):
+        display.not_available(seg)
+        return
+    if seg.empty:
+        display.paragraph("This account is not in the segmentation (it has no orders).")
+        return
+    row = seg.iloc[0]
+    tier = int(row["tier"])
+    display.kpi_cards(
+        [
+            ("Tier", f"Tier {tier}", _TIER_STATUS.get(tier, "")),
+            ("Portfolio quadrant", str(row["quadrant"])),
+            ("RFM segment", str(row["rfm_segment"])),
+            ("ABC class (revenue / margin)", f"{row['abc_revenue']} / {row['abc_margin']}"),
+            ("Behavioural cluster", str(row["cluster_name"])),
+        ]
+    )
+    display.paragraph(str(row["tier_reason"]))
+    display.bullets(
+        [
+            f"Quadrant {row['quadrant']}: {QUADRANTS.get(str(row['quadrant']), '')}.",
+            f"RFM {row['rfm_score']} ({row['rfm_segment']}): "
+            f"{RFM_SEGMENT_MEANING.get(str(row['rfm_segment']), '')}; last order {row['recency_days']:.0f} days ago, "
+            f"{int(row['frequency'])} orders and {money(float(row['monetary']))} revenue in the last 12 months.",
+            f"ABC class {row['abc_revenue']} by revenue and {row['abc_margin']} by margin "
+            "(A: the accounts making the first 80% of the total, B the next 15%, C the rest).",
+            f"Behavioural cluster: {row['cluster_name']}.",
+        ]
+    )
+    scores = [
+        (CRITERIA_LABELS.get(c.removeprefix("score_"), c.removeprefix("score_")), row[c])
+        for c in seg.columns
+        if c.startswith("score_")
+    ]
+    known = [(label, float(s)) for label, s in scores if pd.notna(s)]
+    if known:
+        display.heading("What places it in the matrix (percentile among all accounts, 0-100)", 3)
+        display.table(
+            pd.DataFrame(known, columns=["criterion", "score"]), columns={"criterion": "Criterion", "score": "Score"}
+        )
+    everyone = acct.portfolio_table("segments")
+    if isinstance(everyone, pd.DataFrame) and len(everyone) > 1:
+        label = str(acct.info.get("name") or acct.account_id)
+        display.figure(
+            portfolio_matrix_chart(everyone, highlight=acct.account_id, label=label),
+            alt="Portfolio matrix of all accounts with this account highlighted",
+        )
+
+
+def portfolio_section(bundle) -> None:
+    """Tiers, portfolio matrix, concentration and behavioural clusters of the whole portfolio."""
+    display.heading("Portfolio matrix and tiers")
+    seg = bundle.table("segments")
+    if isinstance(seg, NotAvailable):
+        display.not_available(seg)
+        return
+    value = bundle.table("value")
+    tiers = seg.groupby("tier").agg(accounts=("account_id", "size"), revenue_ltm=("revenue_ltm", "sum"))
+    tiers["revenue_share"] = tiers["revenue_ltm"] / max(tiers["revenue_ltm"].sum(), 1e-9)
+    if isinstance(value, pd.DataFrame):
+        ev = seg[["account_id", "tier"]].merge(value[["account_id", "expected_value_12m"]], on="account_id", how="left")
+        tiers["expected_value_12m"] = ev.groupby("tier")["expected_value_12m"].sum()
+    tiers = tiers.reset_index()
+    tiers["tier"] = "Tier " + tiers["tier"].astype(str)
+    display.table(
+        tiers,
+        columns={
+            "tier": "Tier",
+            "accounts": "Accounts",
+            "revenue_ltm": "Revenue, last 12 months",
+            "revenue_share": "Share of revenue",
+            "expected_value_12m": "Expected revenue, next 12 months",
+        },
+    )
+    display.figure(tier_chart(seg), alt="Accounts and revenue per tier")
+    display.heading("Portfolio matrix", 3)
+    display.paragraph(
+        "Attractiveness (size, growth, margin, expected value, wallet) against our strength with the customer "
+        "(share of wallet, relationship coverage, win rate, tenure), each 0-100 as a percentile among all accounts. "
+        "Dot size: revenue of the last 12 months."
+    )
+    display.figure(portfolio_matrix_chart(seg), alt="Portfolio matrix: attractiveness against strength")
+    quads = (
+        seg.groupby("quadrant").agg(accounts=("account_id", "size"), revenue_ltm=("revenue_ltm", "sum")).reset_index()
+    )
+    quads["meaning"] = quads["quadrant"].map(QUADRANTS)
+    display.table(
+        quads,
+        columns={
+            "quadrant": "Quadrant",
+            "accounts": "Accounts",
+            "revenue_ltm": "Revenue, 12 months",
+            "meaning": "What to do",
+        },
+    )
+
+    curve = bundle.table("segment_concentration")
+    if isinstance(curve, pd.DataFrame) and len(curve):
+        display.heading("Concentration", 3)
+        rev = curve[curve["measure"] == "revenue"]
+        if len(rev):
+            n_a = int((rev["abc_class"] == "A").sum())
+            display.paragraph(
+                f"{n_a} of {len(rev)} accounts ({n_a / len(rev):.0%}) make about 80% of the revenue of the last "
+                "12 months (class A)."
+            )
+        display.figure(concentration_chart(curve), alt="Concentration curve of revenue and margin")
+
+    profiles = bundle.table("segment_profiles")
+    display.heading("Behavioural clusters", 3)
+    if isinstance(profiles, NotAvailable):
+        display.not_available(profiles)
+    elif len(profiles):
+        display.table(
+            profiles,
+            columns={
+                "cluster_name": "Cluster",
+                "n_accounts": "Accounts",
+                "revenue_share": "Share of revenue",
+                "median_revenue_ltm": "Median revenue 12m",
+                "median_orders_per_month": "Median orders / month",
+                "median_categories": "Median categories",
+                "median_margin_pct": "Median margin pct",
+                "median_growth": "Median growth rate",
+            },
+        )
+        display.figure(cluster_profile_chart(profiles), alt="Mean features of each behavioural cluster")
+    rfm = seg.groupby("rfm_segment").agg(accounts=("account_id", "size"), revenue_ltm=("revenue_ltm", "sum"))
+    rfm = rfm.sort_values("revenue_ltm", ascending=False).reset_index()
+    rfm["meaning"] = rfm["rfm_segment"].map(RFM_SEGMENT_MEANING)
+    display.heading("RFM segments", 3)
+    display.table(
+        rfm,
+        columns={
+            "rfm_segment": "RFM segment",
+            "accounts": "Accounts",
+            "revenue_ltm": "Revenue, 12 months",
+            "meaning": "Meaning",
+        },
+    )

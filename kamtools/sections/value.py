@@ -1,0 +1,152 @@
+"""Report sections of the value model (reads the ``value`` and ``value_model`` tables; never refits).
+
+Account: P(alive), expected purchases, revenue and margin of the next 12 months, in
+words, and where the account sits among all accounts. Portfolio: the value
+distribution, the largest expected values, accounts that have probably stopped buying,
+and the fitted model.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from kamtools import display
+from kamtools.data.portfolio import NotAvailable
+from kamtools.plotting.style import money
+from kamtools.plotting.value import value_distribution_chart, value_position_chart
+
+LAPSED = 0.5  # P(alive) below this: probably stopped buying
+
+
+def _alive_status(p: float) -> str:
+    return "good" if p >= 0.8 else "warn" if p >= LAPSED else "bad"
+
+
+def _names(table) -> dict:
+    if isinstance(table, pd.DataFrame) and {"account_id", "name"} <= set(table.columns):
+        return dict(zip(table["account_id"], table["name"]))
+    return {}
+
+
+def account_section(acct) -> None:
+    """Expected future value of one account."""
+    display.heading("Expected future value")
+    value = acct.table("value")
+    if isinstance(value, NotAvailable):
+        display.not_available(value)
+        return
+    if value.empty:
+        display.paragraph(
+            "This account has no orders yet, so its future value cannot be estimated from its buying history."
+        )
+        return
+    row = value.iloc[0]
+    p_alive = float(row["p_alive"])
+    margin = row["expected_margin_12m"]
+    display.kpi_cards(
+        [
+            ("P(alive): still buying", f"{p_alive:.0%}", _alive_status(p_alive)),
+            ("Expected purchase weeks, next 12 months", f"{row['expected_purchases_12m']:.1f}"),
+            ("Expected revenue, next 12 months", money(float(row["expected_value_12m"]))),
+            ("Expected margin, next 12 months", money(float(margin)) if pd.notna(margin) else "unknown"),
+            ("Share of portfolio value", float(row["value_share"])),
+        ]
+    )
+    weeks_since = float(row["T"] - row["recency"])
+    history = (
+        f"The account bought in {int(row['frequency']) + 1} different weeks over the {row['T']:.0f} weeks since its "
+        f"first order; its last order was {weeks_since:.0f} week(s) before the analysis date."
+    )
+    if p_alive < LAPSED:
+        verdict = (
+            f"Given how regularly it used to buy, so long a silence makes it likely that it has stopped buying: "
+            f"the probability that it is still an active buyer is {p_alive:.0%}. Treat it as a win-back case."
+        )
+    elif p_alive < 0.8:
+        verdict = (
+            f"The gap since its last order is longer than usual for it: P(alive) is {p_alive:.0%}, worth a check-in."
+        )
+    else:
+        verdict = f"Its buying rhythm is intact (P(alive) {p_alive:.0%})."
+    outlook = (
+        f"Over the next 12 months the value model expects about {row['expected_purchases_12m']:.1f} purchase weeks "
+        f"of about {money(float(row['expected_avg_value']))} each: {money(float(row['expected_value_12m']))} revenue "
+        "(discounted at 10% a year)"
+        + (f" and {money(float(margin))} margin at its margin of {row['margin_pct']:.0%}." if pd.notna(margin) else ".")
+    )
+    display.paragraph(f"{history} {verdict} {outlook}")
+    everyone = acct.portfolio_table("value")
+    if isinstance(everyone, pd.DataFrame) and len(everyone) > 1:
+        names = _names(acct.portfolio_table("accounts"))
+        display.figure(
+            value_position_chart(everyone, highlight=acct.account_id, names=names),
+            alt="Expected 12-month value against P(alive), this account highlighted",
+        )
+
+
+def portfolio_section(bundle) -> None:
+    """Expected future value of the portfolio."""
+    display.heading("Expected future value")
+    value = bundle.table("value")
+    if isinstance(value, NotAvailable):
+        display.not_available(value)
+        return
+    lapsed = value[value["p_alive"] < LAPSED]
+    display.kpi_cards(
+        [
+            ("Expected revenue, next 12 months", money(float(value["expected_value_12m"].sum()))),
+            ("Expected margin, next 12 months", money(float(value["expected_margin_12m"].sum(skipna=True)))),
+            ("Accounts probably no longer buying", f"{len(lapsed)}", "bad" if len(lapsed) else "good"),
+            ("Accounts scored", f"{len(value)}"),
+        ]
+    )
+    display.figure(value_distribution_chart(value), alt="Distribution of expected 12-month value and of P(alive)")
+    names = _names(bundle.table("accounts"))
+    top = (
+        value.sort_values("expected_value_12m", ascending=False)
+        .head(10)
+        .assign(name=lambda d: d["account_id"].map(names))
+    )
+    display.heading("Largest expected values", 3)
+    display.table(
+        top,
+        columns={
+            "account_id": "Account",
+            "name": "Name",
+            "expected_value_12m": "Expected revenue 12m",
+            "expected_margin_12m": "Expected margin 12m",
+            "p_alive": "Alive probability",
+            "value_share": "Share of value",
+        },
+    )
+    if len(lapsed):
+        display.heading("Probably stopped buying (P(alive) below 50%)", 3)
+        lost = lapsed.assign(
+            name=lambda d: d["account_id"].map(names),
+            past_yearly=lambda d: d["monetary"] * (d["frequency"] + 1) / d["T"].clip(lower=1) * 52,
+        ).sort_values("past_yearly", ascending=False)
+        display.table(
+            lost,
+            columns={
+                "account_id": "Account",
+                "name": "Name",
+                "last_purchase": "Last order",
+                "past_yearly": "Yearly revenue while active",
+                "p_alive": "Alive probability",
+            },
+            max_rows=15,
+        )
+    model = bundle.table("value_model")
+    if isinstance(model, pd.DataFrame) and len(model):
+        display.heading("Model", 3)
+        display.paragraph(
+            "BG/NBD (how often accounts buy and how likely they are to have stopped; time in weeks) and Gamma-Gamma "
+            "(value per purchase week), fitted by maximum likelihood on all accounts."
+        )
+        display.table(
+            model,
+            columns={"model": "Model", "parameter": "Parameter", "estimate": "Estimate", "std_error": "Std. error"},
+        )
+        notes = [n for n in model["note"].dropna().unique() if str(n).strip()]
+        if notes:
+            display.bullets(notes)

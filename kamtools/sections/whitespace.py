@@ -1,0 +1,211 @@
+"""Report sections of whitespace, cross-sell and the trade-lane review (reads bundle tables; never refits).
+
+Account: the whitespace grid as a heat-map, the recommended next categories with their
+probability, expected value and rationale, and the product lines year over year.
+Portfolio: the largest cross-sell potential, how good the recommendations were in the
+backtest, category adoption by industry, and the trade-lane summary.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from kamtools import display
+from kamtools.data.portfolio import NotAvailable
+
+REC_COLUMNS = {
+    "rank": "#",
+    "category": "Category",
+    "status": "Status",
+    "p_adopt": "Adoption probability",
+    "expected_value": "Expected value (12 months)",
+    "rationale": "Why",
+}
+LANE_COLUMNS = {
+    "category": "Product line",
+    "status": "Status",
+    "revenue_prior": "Revenue, prior 12 months",
+    "revenue_ltm": "Revenue, last 12 months",
+    "change": "Change",
+    "margin_ltm": "Margin, last 12 months",
+    "margin_pct": "Margin %",
+    "loss_making": "Loss-making",
+}
+
+
+def _signed_pct(x: float) -> str:
+    return "" if pd.isna(x) else f"{x:+.0%}"
+
+
+def _plain_pct(x: float) -> str:
+    return "" if pd.isna(x) else f"{x:.0%}"
+
+
+def _names(table_like) -> dict[str, str]:
+    if isinstance(table_like, pd.DataFrame) and "name" in table_like.columns:
+        return dict(zip(table_like["account_id"], table_like["name"].astype(str)))
+    return {}
+
+
+def account_section(acct) -> None:
+    """Whitespace grid heat-map, recommendations and product-line review of one account."""
+    display.heading("Whitespace and cross-sell")
+    summary = acct.table("whitespace_accounts")
+    if isinstance(summary, pd.DataFrame) and len(summary):
+        row = summary.iloc[0]
+        cards = [
+            ("Whitespace value (top recommendations, 12 months)", float(row["whitespace_value"])),
+            ("Categories bought", int(row["n_categories_bought"])),
+            ("Lapsed categories", int(row["n_lapsed"]), "warn" if row["n_lapsed"] else ""),
+            ("Never bought", int(row["n_never"])),
+            ("Loss-making lines", int(row["loss_making_lines"]), "bad" if row["loss_making_lines"] else "good"),
+        ]
+        display.kpi_cards(cards)
+
+    grid = acct.table("whitespace_grid")
+    if isinstance(grid, NotAvailable):
+        display.not_available(grid)
+    elif grid.empty:
+        display.paragraph("This account has no whitespace grid (no products or categories known).")
+    else:
+        from kamtools.plotting.whitespace import whitespace_heatmap
+
+        name = acct.info.get("name") or acct.account_id
+        fig = whitespace_heatmap(grid, labels={acct.account_id: str(name)}, title="What this account buys from us")
+        display.figure(fig, alt="whitespace grid: categories bought, lapsed and never bought")
+
+    display.heading("Recommended next categories", 3)
+    recs = acct.table("whitespace_recommendations")
+    if isinstance(recs, NotAvailable):
+        display.not_available(recs)
+    elif recs.empty:
+        display.paragraph(
+            "No recommendations: the account bought nothing in the last 12 months or already buys every category."
+        )
+    else:
+        display.table(recs.sort_values("rank"), columns=REC_COLUMNS)
+        display.paragraph(
+            "Adoption probability: chance that the account starts buying the category within 12 months, "
+            "calibrated on what similar recommendations achieved in the past. Expected value = probability "
+            "x expected first-year spend."
+        )
+
+    display.heading("Product lines year over year", 3)
+    lanes = acct.table("tradelanes")
+    if isinstance(lanes, NotAvailable):
+        display.not_available(lanes)
+    elif lanes.empty:
+        display.paragraph("No revenue in the last 24 months, so there is no product-line review.")
+    else:
+        from kamtools.plotting.whitespace import account_tradelane_chart
+
+        shown = lanes.sort_values("revenue_ltm", ascending=False).assign(
+            change=lanes["revenue_change_pct"].map(_signed_pct), margin_pct=lanes["margin_pct_ltm"].map(_plain_pct)
+        )
+        display.table(shown, columns=LANE_COLUMNS)
+        display.figure(account_tradelane_chart(lanes), alt="revenue by product line, prior vs last 12 months")
+        loss = lanes[lanes["loss_making"]]
+        if len(loss):
+            display.bullets(
+                f"{r.category}: margin {r.margin_ltm:,.0f} on revenue {r.revenue_ltm:,.0f} in the last 12 months "
+                "(selling below cost: review price and discount)."
+                for r in loss.itertuples()
+            )
+
+
+def portfolio_section(bundle) -> None:
+    """Top whitespace, the backtest of recommendations, adoption by industry and the trade-lane summary."""
+    display.heading("Top whitespace")
+    recs = bundle.table("whitespace_recommendations")
+    if isinstance(recs, NotAvailable):
+        display.not_available(recs)
+    else:
+        from kamtools.plotting.whitespace import top_whitespace_chart
+
+        display.paragraph(
+            f"{recs['account_id'].nunique():,} accounts have {len(recs):,} recommended categories with a total "
+            f"expected first-year value of {recs['expected_value'].sum():,.0f}."
+        )
+        if len(recs):
+            display.figure(top_whitespace_chart(recs), alt="expected value of recommendations by category")
+        top = recs.nlargest(15, "expected_value")
+        names = _names(bundle.accounts)
+        top = top.assign(name=top["account_id"].map(names))
+        display.table(
+            top,
+            columns={
+                "account_id": "Account",
+                "name": "Name",
+                "category": "Category",
+                "status": "Status",
+                "p_adopt": "Adoption probability",
+                "expected_value": "Expected value",
+                "rationale": "Why",
+            },
+            max_rows=15,
+        )
+
+    display.heading("How good are the recommendations?", 3)
+    bt = bundle.table("whitespace_backtest")
+    if isinstance(bt, NotAvailable):
+        display.not_available(bt)
+    else:
+        from kamtools.plotting.whitespace import backtest_chart
+
+        sel = bt[bt["selected"]]
+        pop = bt[bt["scorer"] == "popularity"]
+        if len(sel) and len(pop):
+            s, p = sel.iloc[0], pop.iloc[0]
+            display.paragraph(
+                f"Recommendations made on {pd.Timestamp(s['cutoff']).date()} with the data of that day: "
+                f"{s['precision_at_n']:.1%} of the top-{int(s['n'])} recommendations were bought within "
+                f"{int(s['horizon_months'])} months (popularity baseline {p['precision_at_n']:.1%}; base rate of any "
+                f"open category {s['base_rate']:.1%}), and {s['hit_rate']:.0%} of the {int(s['n_adopting_accounts']):,} "
+                f"accounts that started a new category had it among their recommendations (baseline "
+                f"{p['hit_rate']:.0%}). Selected scorer: {s['scorer']}."
+            )
+        display.figure(backtest_chart(bt), alt="backtest precision and hit rate by scorer")
+
+    grid = bundle.table("whitespace_grid")
+    if isinstance(grid, pd.DataFrame) and len(grid) and "peer_group" in grid.columns:
+        from kamtools.plotting.whitespace import adoption_heatmap
+
+        display.figure(adoption_heatmap(grid, by="industry"), alt="category adoption by industry")
+
+    display.heading("Trade-lane review", 3)
+    summary = bundle.table("tradelanes_summary")
+    if isinstance(summary, NotAvailable):
+        display.not_available(summary)
+    else:
+        from kamtools.plotting.whitespace import tradelane_bridge_chart
+
+        display.table(
+            summary,
+            columns={
+                "status": "Lines",
+                "n_lanes": "Account x line pairs",
+                "n_accounts": "Accounts",
+                "revenue_prior": "Revenue, prior 12 months",
+                "revenue_ltm": "Revenue, last 12 months",
+                "revenue_change": "Revenue change",
+                "margin_change": "Margin change",
+                "n_loss_making": "Loss-making",
+            },
+        )
+        display.figure(tradelane_bridge_chart(summary), alt="revenue bridge by trade-lane status")
+    lanes = bundle.table("tradelanes")
+    if isinstance(lanes, pd.DataFrame):
+        loss = lanes[lanes["loss_making"]].nsmallest(10, "margin_ltm")
+        if len(loss):
+            display.paragraph("Largest loss-making product lines (negative margin in the last 12 months):")
+            names = _names(bundle.accounts)
+            display.table(
+                loss.assign(name=loss["account_id"].map(names)),
+                columns={
+                    "account_id": "Account",
+                    "name": "Name",
+                    "category": "Product line",
+                    "revenue_ltm": "Revenue",
+                    "margin_ltm": "Margin",
+                },
+            )
