@@ -31,7 +31,9 @@ def main() -> int:
     t = time.perf_counter()
     portfolio, _ = make_portfolio(n_accounts=args.accounts, years=args.years, seed=args.seed)
     gen = time.perf_counter() - t
-    print(f"generated {len(portfolio.accounts):,} accounts, {len(portfolio.orders):,} order lines in {gen:.1f} s (not timed)")
+    print(
+        f"generated {len(portfolio.accounts):,} accounts, {len(portfolio.orders):,} order lines in {gen:.1f} s (not timed)"
+    )
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -74,7 +76,9 @@ def main() -> int:
     n_clusters = int(s["segment_profiles"]["cluster"].nunique())
     print(f"value stage   (bundle_tables): {t_value:7.2f} s  -> {len(v['value']):,} accounts scored")
     print(f"segment stage (bundle_tables): {t_segment:7.2f} s  -> {n_clusters} clusters")
-    print(f"value + segment: {total:.2f} s (budget {args.budget:.0f} s) -> {'OK' if total < args.budget else 'TOO SLOW'}")
+    print(
+        f"value + segment: {total:.2f} s (budget {args.budget:.0f} s) -> {'OK' if total < args.budget else 'TOO SLOW'}"
+    )
     return 0 if total < args.budget else 1
 
 

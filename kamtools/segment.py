@@ -39,7 +39,6 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from kamtools.data.portfolio import NotAvailable, Portfolio
-from kamtools.plotting.style import money
 
 __all__ = [
     "SUMMARY_COLUMNS",
@@ -84,6 +83,15 @@ ACTIVITY_COLUMNS = {
     "potential_revenue": "Estimated yearly wallet (from the accounts table, NaN when unknown).",
     "share_of_wallet": "revenue_ltm / potential_revenue, clipped to [0, 1.5] (NaN when unknown).",
 }
+
+
+def _money(x: float) -> str:
+    """Compact money text for reasons: 1234567 -> '1.23M' (no plotting import in an analysis module)."""
+    a = abs(x)
+    for size, suffix, digits in ((1e9, "B", 2), (1e6, "M", 2), (1e3, "k", 1)):
+        if a >= size:
+            return f"{x / size:.{digits}f}{suffix}"
+    return f"{x:.0f}"
 
 
 def _day_numbers(dates: pd.Series) -> np.ndarray:
@@ -133,7 +141,9 @@ def account_activity(portfolio: Portfolio, as_of: str | pd.Timestamp | None = No
     with np.errstate(invalid="ignore", divide="ignore"):
         margin_pct = np.where(revenue_ltm > 0, margin_ltm / revenue_ltm, np.nan)
         growth = np.where(
-            revenue_prior > 0, revenue_ltm / np.where(revenue_prior > 0, revenue_prior, 1) - 1, np.where(revenue_ltm > 0, 3, 0)
+            revenue_prior > 0,
+            revenue_ltm / np.where(revenue_prior > 0, revenue_prior, 1) - 1,
+            np.where(revenue_ltm > 0, 3, 0),
         )
     growth = np.clip(growth, -1.0, 3.0)
 
@@ -350,7 +360,9 @@ class RFMScorer(TransformerMixin, BaseEstimator):
         return self.transform(X)["rfm_segment"].to_numpy()
 
 
-def rfm_scores(portfolio: Portfolio, bins: int | Sequence[float] = 5, activity: pd.DataFrame | None = None) -> pd.DataFrame:
+def rfm_scores(
+    portfolio: Portfolio, bins: int | Sequence[float] = 5, activity: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """RFM scores and segments of every account (frequency and spend over the last 12 months).
 
     Returns ``account_id, recency_days, frequency, monetary, r_score, f_score, m_score,
@@ -511,7 +523,9 @@ def cluster_features(activity: pd.DataFrame, value: pd.DataFrame | None = None) 
         }
     )
     if value is not None and not isinstance(value, NotAvailable) and len(value):
-        v = out[["account_id"]].merge(value[["account_id", "expected_value_12m", "p_alive"]], on="account_id", how="left")
+        v = out[["account_id"]].merge(
+            value[["account_id", "expected_value_12m", "p_alive"]], on="account_id", how="left"
+        )
         out["expected_value"] = np.log1p(v["expected_value_12m"].clip(lower=0)).to_numpy()
         out["p_alive"] = v["p_alive"].to_numpy()
     else:
@@ -630,9 +644,11 @@ class BehaviouralClusters(ClusterMixin, BaseEstimator):
         if not isinstance(X, pd.DataFrame):
             raise TypeError("BehaviouralClusters expects a DataFrame of features (see cluster_features)")
         if fitting:
-            cols = list(self.features) if self.features is not None else [
-                c for c in X.columns if c != "account_id" and pd.api.types.is_numeric_dtype(X[c])
-            ]
+            cols = (
+                list(self.features)
+                if self.features is not None
+                else [c for c in X.columns if c != "account_id" and pd.api.types.is_numeric_dtype(X[c])]
+            )
             missing = [c for c in cols if c not in X.columns]
             if missing:
                 raise ValueError(f"BehaviouralClusters: the input has no feature column(s) {missing}")
@@ -754,7 +770,9 @@ def behavioural_clusters(
     a = act[active.to_numpy()].assign(cluster=model.labels_)
     total = a["revenue_ltm"].clip(lower=0).sum()
     g = a.groupby("cluster")
-    prof["revenue_share"] = (g["revenue_ltm"].sum().clip(lower=0) / total if total > 0 else 0.0).reindex(prof["cluster"]).to_numpy()
+    prof["revenue_share"] = (
+        (g["revenue_ltm"].sum().clip(lower=0) / total if total > 0 else 0.0).reindex(prof["cluster"]).to_numpy()
+    )
     for col, out_col in (
         ("revenue_ltm", "median_revenue_ltm"),
         ("orders_per_month", "median_orders_per_month"),
@@ -817,7 +835,9 @@ def matrix_criteria(
     """
     act = account_activity(portfolio) if activity is None else activity
     as_of = portfolio.as_of
-    out = act[["account_id", "revenue_ltm", "growth", "margin_pct", "potential_revenue", "share_of_wallet", "tenure_years"]].copy()
+    out = act[
+        ["account_id", "revenue_ltm", "growth", "margin_pct", "potential_revenue", "share_of_wallet", "tenure_years"]
+    ].copy()
     if value is not None and not isinstance(value, NotAvailable) and "expected_value_12m" in value.columns:
         out = out.merge(value[["account_id", "expected_value_12m"]], on="account_id", how="left")
     else:
@@ -945,7 +965,9 @@ class PortfolioMatrix(TransformerMixin, BaseEstimator):
                 dims[dim] = np.where(den > 0, num / den, np.nan)
         high_a = np.nan_to_num(dims["attractiveness"], nan=0.0) >= self.split
         high_s = np.nan_to_num(dims["strength"], nan=0.0) >= self.split
-        quadrant = np.where(high_a, np.where(high_s, "strategic", "develop"), np.where(high_s, "maintain", "streamline"))
+        quadrant = np.where(
+            high_a, np.where(high_s, "strategic", "develop"), np.where(high_s, "maintain", "streamline")
+        )
         out = pd.DataFrame(
             {"attractiveness": dims["attractiveness"], "strength": dims["strength"], "quadrant": quadrant, **scores}
         )
@@ -1018,7 +1040,7 @@ def assign_tiers(
             tiers.append(1)
             reasons.append(
                 f"Among the top {top_value_share:.0%} of accounts by expected 12-month value "
-                f"({money(row.expected_value_12m)}), although in the {row.quadrant} quadrant ({pos})."
+                f"({_money(row.expected_value_12m)}), although in the {row.quadrant} quadrant ({pos})."
             )
         elif row.quadrant == "develop":
             tiers.append(2)
@@ -1032,7 +1054,11 @@ def assign_tiers(
         if np.isfinite(row.p_alive) and row.p_alive < 0.3:
             reasons[-1] += f" Note: it has probably stopped buying (P(alive) {row.p_alive:.0%})."
     return pd.DataFrame(
-        {"account_id": m["account_id"], "tier": np.array(tiers, dtype=np.int64), "tier_reason": pd.Series(reasons, dtype="str")}
+        {
+            "account_id": m["account_id"],
+            "tier": np.array(tiers, dtype=np.int64),
+            "tier_reason": pd.Series(reasons, dtype="str"),
+        }
     )
 
 
@@ -1089,9 +1115,19 @@ def segment_accounts(
         clusters, profiles = behavioural_clusters(portfolio, value, activity=act, random_state=random_state)
     except ValueError as exc:
         clusters = pd.DataFrame(
-            {"account_id": act["account_id"], "cluster": np.int64(-1), "cluster_name": pd.Series(["not clustered"] * len(act), dtype="str")}
+            {
+                "account_id": act["account_id"],
+                "cluster": np.int64(-1),
+                "cluster_name": pd.Series(["not clustered"] * len(act), dtype="str"),
+            }
         )
-        profiles = pd.DataFrame({"cluster": pd.Series(dtype="int64"), "cluster_name": pd.Series(dtype="str"), "note": pd.Series(dtype="str")})
+        profiles = pd.DataFrame(
+            {
+                "cluster": pd.Series(dtype="int64"),
+                "cluster_name": pd.Series(dtype="str"),
+                "note": pd.Series(dtype="str"),
+            }
+        )
         warnings.warn(f"segment: accounts not clustered: {exc}", RuntimeWarning, stacklevel=2)
     matrix = portfolio_matrix(portfolio, value, attractiveness_weights, strength_weights, activity=act)
     tiers = assign_tiers(matrix, value, top_value_share)
@@ -1110,7 +1146,11 @@ def segment_accounts(
         curves.append(c)
     concentration = pd.concat(curves, ignore_index=True)
     concentration["measure"] = concentration["measure"].astype("str")
-    return {"segments": seg.reset_index(drop=True), "segment_profiles": profiles, "segment_concentration": concentration}
+    return {
+        "segments": seg.reset_index(drop=True),
+        "segment_profiles": profiles,
+        "segment_concentration": concentration,
+    }
 
 
 def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame | NotAvailable]:
@@ -1127,7 +1167,5 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
         out = segment_accounts(portfolio, value)
     tables: dict[str, pd.DataFrame | NotAvailable] = dict(out)
     if out["segment_profiles"].empty:
-        tables["segment_profiles"] = NotAvailable(
-            "Too few accounts with recent orders to form behavioural clusters."
-        )
+        tables["segment_profiles"] = NotAvailable("Too few accounts with recent orders to form behavioural clusters.")
     return tables

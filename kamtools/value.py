@@ -248,7 +248,7 @@ def _check_btyd_inputs(frequency, recency, T) -> tuple[np.ndarray, np.ndarray, n
     return x, t_x, t_cal
 
 
-def _unpack(values, frequency, recency=None, T=None):
+def _unpack(caller: str, frequency, recency=None, T=None):
     """Accept fit(frequency, recency, T) or fit(DataFrame with those columns)."""
     if recency is None and T is None and isinstance(frequency, pd.DataFrame):
         missing = [c for c in ("frequency", "recency", "T") if c not in frequency.columns]
@@ -256,7 +256,7 @@ def _unpack(values, frequency, recency=None, T=None):
             raise ValueError(f"the summary table has no column(s) {missing}; use rfm_summary() to build it")
         return frequency["frequency"], frequency["recency"], frequency["T"]
     if recency is None or T is None:
-        raise TypeError(f"{values} needs frequency, recency and T (or one DataFrame holding them)")
+        raise TypeError(f"{caller} needs frequency, recency and T (or one DataFrame holding them)")
     return frequency, recency, T
 
 
@@ -304,7 +304,9 @@ def _minimise(objective, starts: list[np.ndarray], bounds: tuple[float, float], 
     return best
 
 
-def _log_hyp2f1_series(a: np.ndarray, b: np.ndarray, c: np.ndarray, z: np.ndarray, max_terms: int = 200_000) -> np.ndarray:
+def _log_hyp2f1_series(
+    a: np.ndarray, b: np.ndarray, c: np.ndarray, z: np.ndarray, max_terms: int = 200_000
+) -> np.ndarray:
     """log 2F1(a, b; c; z) by summing Gauss' series in log space, for 0 <= z < 1 and a, b, c > 0.
 
     The fallback for the few arguments where scipy's hyp2f1 over- or underflows (very
@@ -634,7 +636,10 @@ class GammaGamma(BaseEstimator):
         p, q, v = self._params()
         x = _as_float_array("frequency", frequency)
         m = _as_float_array("monetary", monetary, allow_negative=True)
-        return np.where(x > 0, p * (v + x * m) / (p * x + q - 1), self.population_mean())
+        denom = p * x + q - 1
+        with np.errstate(invalid="ignore", divide="ignore"):
+            own = np.where(denom > 0, p * (v + x * m) / np.where(denom > 0, denom, 1.0), m)  # q <= 1: no shrinkage
+        return np.where(x > 0, own, self.population_mean())
 
 
 # ---------------------------------------------------------------------------------------
@@ -654,7 +659,9 @@ def expected_value(
     Expected purchases in each future month (differences of the cumulative
     :meth:`BetaGeo.expected_purchases`) are discounted monthly at the yearly
     ``discount_rate`` and valued at the expected purchase value (``gg``; without it, the
-    account's own ``monetary``, or the mean over accounts with repeat purchases).
+    account's own ``monetary``; accounts without repeat purchases, or when the
+    Gamma-Gamma population mean does not exist, get the mean over accounts with repeat
+    purchases).
 
     Parameters
     ----------
@@ -686,11 +693,9 @@ def expected_value(
     monthly = np.diff(np.column_stack([np.zeros(len(x)), cum]), axis=1)
     monthly_rate = (1 + discount_rate) ** (1 / 12) - 1
     discount = (1 + monthly_rate) ** -np.arange(1, months + 1)
-    if gg is not None:
-        avg = gg.expected_average_value(x, m)
-    else:
-        fallback = float(m[x > 0].mean()) if np.any(x > 0) else 0.0
-        avg = np.where(x > 0, m, fallback)
+    fallback = float(m[x > 0].mean()) if np.any(x > 0) else 0.0
+    avg = gg.expected_average_value(x, m) if gg is not None else np.where(x > 0, m, fallback)
+    avg = np.where(np.isfinite(avg), avg, fallback)  # e.g. Gamma-Gamma q <= 1 has no population mean
     revenue = (monthly @ discount) * avg
     out = pd.DataFrame(
         {
@@ -766,7 +771,13 @@ def _model_rows(model: str, est, note: str = "") -> list[dict]:
         for k, v in est.params_.items()
     ]
     rows.append(
-        {"model": model, "parameter": "log_likelihood", "estimate": est.log_likelihood_, "std_error": np.nan, "note": ""}
+        {
+            "model": model,
+            "parameter": "log_likelihood",
+            "estimate": est.log_likelihood_,
+            "std_error": np.nan,
+            "note": "",
+        }
     )
     rows.append(
         {"model": model, "parameter": "n_accounts", "estimate": float(est.n_obs_), "std_error": np.nan, "note": ""}
@@ -827,7 +838,13 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
         )
     elif gg_note:
         rows.append(
-            {"model": "gamma_gamma", "parameter": "not_fitted", "estimate": np.nan, "std_error": np.nan, "note": gg_note}
+            {
+                "model": "gamma_gamma",
+                "parameter": "not_fitted",
+                "estimate": np.nan,
+                "std_error": np.nan,
+                "note": gg_note,
+            }
         )
     model = pd.DataFrame(rows)
     model["note"] = model["note"].astype("str")

@@ -228,7 +228,9 @@ def test_portfolio_matrix_scores_and_renormalised_weights():
 
 
 def test_matrix_criteria_without_optional_tables(small_portfolio):
-    bare = _subset(small_portfolio, small_portfolio.accounts["account_id"], drop=("contacts", "interactions", "opportunities"))
+    bare = _subset(
+        small_portfolio, small_portfolio.accounts["account_id"], drop=("contacts", "interactions", "opportunities")
+    )
     crit = matrix_criteria(bare)
     assert crit["relationship_coverage"].isna().all() and crit["win_rate"].isna().all()
     assert crit["expected_value_12m"].isna().all()  # no value table given
@@ -251,7 +253,11 @@ def test_tiers_follow_the_rules_and_give_reasons():
         }
     )
     value = pd.DataFrame(
-        {"account_id": ["s", "d", "m", "x", "big"], "expected_value_12m": [10.0, 20.0, 30.0, 5.0, 1e6], "p_alive": [1, 1, 1, 0.1, 1]}
+        {
+            "account_id": ["s", "d", "m", "x", "big"],
+            "expected_value_12m": [10.0, 20.0, 30.0, 5.0, 1e6],
+            "p_alive": [1, 1, 1, 0.1, 1],
+        }
     )
     t = assign_tiers(matrix, value, top_value_share=0.2).set_index("account_id")
     assert t["tier"].to_dict() == {"s": 1, "d": 2, "m": 2, "x": 3, "big": 1}
@@ -288,7 +294,9 @@ def test_bundle_round_trip_and_summary_columns(small_portfolio, tmp_path):
     from kamtools.bundle import analyze
 
     bundle = analyze(small_portfolio, tmp_path / "b", stages=["value", "segment"], progress=False)
-    assert {"value", "value_model", "segments", "segment_profiles", "segment_concentration"} <= set(bundle.manifest["tables"])
+    assert {"value", "value_model", "segments", "segment_profiles", "segment_concentration"} <= set(
+        bundle.manifest["tables"]
+    )
     accounts = bundle.accounts
     assert {"tier", "quadrant", "cluster_name", "p_alive", "expected_value_12m"} <= set(accounts.columns)
     acct = bundle.account(accounts["account_id"].iloc[0])
@@ -366,7 +374,13 @@ def test_sections_render_from_a_bundle(small_portfolio, tmp_path, captured):
     seg_section.portfolio_section(bundle)
     value_section.portfolio_section(bundle)
     html = "".join(captured)
-    for text in ("Portfolio matrix", "Concentration", "Behavioural clusters", "RFM segments", "Largest expected values"):
+    for text in (
+        "Portfolio matrix",
+        "Concentration",
+        "Behavioural clusters",
+        "RFM segments",
+        "Largest expected values",
+    ):
         assert text in html
     assert html.count("<img") >= 5
 
@@ -405,5 +419,7 @@ def test_notebook_runs_top_to_bottom(tmp_path):
         cwd=str(ROOT),
     )
     executed = nbformat.read(out, as_version=4)
-    images = sum("<img" in "".join(o.get("data", {}).get("text/html", "")) for c in executed.cells for o in c.get("outputs", []))
+    images = sum(
+        "<img" in "".join(o.get("data", {}).get("text/html", "")) for c in executed.cells for o in c.get("outputs", [])
+    )
     assert images >= 6

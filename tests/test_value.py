@@ -121,8 +121,12 @@ def test_predictions_match_the_lifetimes_implementation(cdnow_summary, cdnow_bg)
         ours = cdnow_bg.expected_purchases(t, x, tx, T)
         ref = np.asarray(theirs.conditional_expected_number_of_purchases_up_to_time(t, x, tx, T))
         np.testing.assert_allclose(ours, ref, rtol=1e-8)
-    np.testing.assert_allclose(cdnow_bg.p_alive(x, tx, T), np.asarray(theirs.conditional_probability_alive(x, tx, T)), rtol=1e-10)
-    assert cdnow_bg.expected_purchases_new(39) == pytest.approx(float(theirs.expected_number_of_purchases_up_to_time(39)), rel=1e-8)
+    np.testing.assert_allclose(
+        cdnow_bg.p_alive(x, tx, T), np.asarray(theirs.conditional_probability_alive(x, tx, T)), rtol=1e-10
+    )
+    assert cdnow_bg.expected_purchases_new(39) == pytest.approx(
+        float(theirs.expected_number_of_purchases_up_to_time(39)), rel=1e-8
+    )
 
 
 def test_cdnow_holdout_forecast_is_close_to_actual(cdnow_summary, cdnow_bg):
@@ -386,18 +390,55 @@ def demo_value(demo):
 def test_expected_value_discounts_monthly_and_applies_margin():
     bg = BetaGeo()
     bg.params_ = {"r": 1.0, "alpha": 2.0, "a": 1.2, "b": 50.0}
-    s = pd.DataFrame({"account_id": ["A", "B"], "frequency": [20, 0], "recency": [50.0, 0.0], "T": [52.0, 52.0], "monetary": [100.0, 0.0]})
+    s = pd.DataFrame(
+        {
+            "account_id": ["A", "B"],
+            "frequency": [20, 0],
+            "recency": [50.0, 0.0],
+            "T": [52.0, 52.0],
+            "monetary": [100.0, 0.0],
+        }
+    )
     flat = expected_value(s, bg, None, months=12, discount_rate=0.0, margin_pct=0.25)
     assert flat["expected_value_12m"].iloc[0] == pytest.approx(flat["expected_purchases_12m"].iloc[0] * 100.0)
     assert flat["expected_margin_12m"].iloc[0] == pytest.approx(0.25 * flat["expected_value_12m"].iloc[0])
     assert flat["expected_avg_value"].iloc[1] == 100.0  # no repeat history: the mean of the repeaters
     disc = expected_value(s, bg, None, months=12, discount_rate=0.2)
-    assert 0.85 * flat["expected_value_12m"].iloc[0] < disc["expected_value_12m"].iloc[0] < flat["expected_value_12m"].iloc[0]
+    assert (
+        0.85 * flat["expected_value_12m"].iloc[0]
+        < disc["expected_value_12m"].iloc[0]
+        < flat["expected_value_12m"].iloc[0]
+    )
     assert disc["expected_margin_12m"].isna().all()
-    per_acct = expected_value(s, bg, None, margin_pct=pd.DataFrame({"account_id": ["B", "A"], "margin_pct": [0.1, 0.4]}))
+    per_acct = expected_value(
+        s, bg, None, margin_pct=pd.DataFrame({"account_id": ["B", "A"], "margin_pct": [0.1, 0.4]})
+    )
     assert per_acct["expected_margin_12m"].iloc[0] == pytest.approx(0.4 * per_acct["expected_value_12m"].iloc[0])
     six = expected_value(s, bg, None, months=6)
-    assert "expected_value_6m" in six.columns and six["expected_value_6m"].iloc[0] < disc["expected_value_12m"].iloc[0] * 1.2
+    assert (
+        "expected_value_6m" in six.columns
+        and six["expected_value_6m"].iloc[0] < disc["expected_value_12m"].iloc[0] * 1.2
+    )
+
+
+def test_expected_value_without_a_gamma_gamma_population_mean():
+    bg = BetaGeo()
+    bg.params_ = {"r": 1.0, "alpha": 2.0, "a": 1.2, "b": 50.0}
+    gg = GammaGamma()
+    gg.params_ = {"p": 0.4, "q": 0.8, "v": 100.0}  # q <= 1: the population mean does not exist
+    s = pd.DataFrame(
+        {
+            "account_id": ["A", "B"],
+            "frequency": [1, 0],
+            "recency": [5.0, 0.0],
+            "T": [52.0, 52.0],
+            "monetary": [80.0, 0.0],
+        }
+    )
+    out = expected_value(s, bg, gg)
+    assert np.isnan(gg.population_mean())
+    assert out["expected_avg_value"].tolist() == [80.0, 80.0]
+    assert np.isfinite(out["expected_value_12m"]).all()
 
 
 def test_full_churners_have_lower_p_alive_than_active_accounts(demo, demo_value):
@@ -421,7 +462,9 @@ def test_value_bundle_tables(demo, demo_value):
     assert v["p_alive"].between(0, 1).all()
     assert (v["expected_value_12m"] >= 0).all() and v["value_share"].sum() == pytest.approx(1.0)
     ok = v["margin_pct"].notna()
-    np.testing.assert_allclose(v.loc[ok, "expected_margin_12m"], v.loc[ok, "expected_value_12m"] * v.loc[ok, "margin_pct"])
+    np.testing.assert_allclose(
+        v.loc[ok, "expected_margin_12m"], v.loc[ok, "expected_value_12m"] * v.loc[ok, "margin_pct"]
+    )
     assert set(SUMMARY_COLUMNS["value"]) <= set(v.columns)
     assert {"bg_nbd", "gamma_gamma"} <= set(model["model"])
     assert {"r", "alpha", "a", "b", "p", "q", "v", "log_likelihood"} <= set(model["parameter"])

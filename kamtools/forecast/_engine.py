@@ -216,11 +216,15 @@ def _fit_theta(x: np.ndarray, h: int) -> _Member | None:
 
 
 def _fit_arima(x: np.ndarray, h: int) -> _Member | None:
-    """ARIMA(0,1,1) or ARIMA(1,1,0), both with drift, chosen by AICc."""
+    """ARIMA(1,1,0) or ARIMA(2,1,0), both with drift, chosen by AICc.
+
+    Autoregressive orders only: they fit in a fraction of the time of MA terms, and the
+    moving-average (0,1,1) model is already represented by ETS(A,N,N) in the combination.
+    """
     from statsmodels.tsa.arima.model import ARIMA
 
     best = None
-    for order in ((0, 1, 1), (1, 1, 0)):
+    for order in ((1, 1, 0), (2, 1, 0)):
         try:
             res = ARIMA(x, order=order, trend="t").fit()
         except Exception:  # noqa: BLE001
@@ -237,7 +241,7 @@ def _fit_arima(x: np.ndarray, h: int) -> _Member | None:
         return None
     fitted = np.asarray(res.fittedvalues, dtype=float)
     fitted[0] = x[0]  # the first "fitted" value of a differenced model is uninformative
-    return _Member(f"ARIMA({order[0]},1,{order[2]})+drift", fc, fitted)
+    return _Member(f"ARIMA({order[0]},1,0)+drift", fc, fitted)
 
 
 def _psi_ets(alpha: float, beta: float, phi: float, h: int) -> np.ndarray:
@@ -353,6 +357,9 @@ def _combination(y, h, m, levels, combine) -> SeriesForecast:
         x = y / s_in if multiplicative else y - s_in
     else:
         x = y
+    # fit on a unit scale: the optimisers converge faster and the models are scale-equivariant
+    unit = float(np.mean(np.abs(x))) or 1.0
+    x = x / unit
     ets = _fit_ets(x, h)
     members: list[_Member] = []
     alpha, beta, phi = 0.5, 0.0, 1.0
@@ -377,6 +384,7 @@ def _combination(y, h, m, levels, combine) -> SeriesForecast:
     else:
         raise ValueError(f"combine must be 'median' or 'mean', got {combine!r}")
 
+    point, fitted, x = point * unit, fitted * unit, x * unit
     resid = (x - fitted)[1:]
     k = 2 if beta == 0 else 4
     sigma = float(np.sqrt(np.sum(resid**2) / max(len(resid) - k, 1)))

@@ -38,7 +38,13 @@ def concentration_chart(curve: pd.DataFrame, thresholds: tuple[float, float] = (
                 if len(reach):
                     xs = x[reach[0]]
                     ax.plot([0, xs, xs], [t, t, 0], color=PALETTE["baseline"], lw=0.8, ls=":")
-                    ax.annotate(f"{xs:.0%} of accounts -> {t:.0%}", (xs, t), xytext=(6, -12), textcoords="offset points", fontsize=8)
+                    ax.annotate(
+                        f"{xs:.0%} of accounts -> {t:.0%}",
+                        (xs, t),
+                        xytext=(6, -12),
+                        textcoords="offset points",
+                        fontsize=8,
+                    )
     ax.plot([0, 1], [0, 1], color=PALETTE["baseline"], lw=0.8, ls="--", label="equal shares")
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))

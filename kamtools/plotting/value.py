@@ -73,7 +73,15 @@ def value_position_chart(value: pd.DataFrame, highlight: str | None = None, name
         row = value[value["account_id"] == highlight]
         if len(row):
             label = (names or {}).get(highlight, highlight)
-            ax.scatter(row[col].clip(lower=1.0), row["p_alive"], s=120, color=PALETTE["accent"], edgecolor="black", zorder=3, label=str(label))
+            ax.scatter(
+                row[col].clip(lower=1.0),
+                row["p_alive"],
+                s=120,
+                color=PALETTE["accent"],
+                edgecolor="black",
+                zorder=3,
+                label=str(label),
+            )
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(_MONEY_FMT)
     ax.set_ylim(-0.03, 1.05)
