@@ -74,7 +74,7 @@ def floor_warm(nb_path: Path, repeats: int) -> list[float]:
     return times
 
 
-def recompute_notebook(data_dir: Path, path: Path) -> Path:
+def recompute_notebook(data_dir: Path, path: Path, stages: list[str] | None = None) -> Path:
     """The account report notebook, but analysing the raw tables itself instead of reading a bundle."""
     nb = nbformat.read(ROOT / "notebooks" / "account_report.ipynb", as_version=4)
     for i, cell in enumerate(nb.cells):
@@ -83,7 +83,7 @@ def recompute_notebook(data_dir: Path, path: Path) -> Path:
                 "import tempfile\n"
                 "from kamtools import sections\n"
                 "from kamtools.bundle import analyze\n\n"
-                f"private = analyze({str(data_dir)!r}, tempfile.mkdtemp() + '/b', progress=False)\n"
+                f"private = analyze({str(data_dir)!r}, tempfile.mkdtemp() + '/b', progress=False, stages={stages!r})\n"
                 "acct = sections.open_account(str(private.path), account_id)\n"
                 "sections.account_header(acct)"
             )
@@ -98,6 +98,7 @@ def main() -> int:
     ap.add_argument("--recompute", type=int, default=4, help="accounts for (c)")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--skip-cold-batch", action="store_true")
+    ap.add_argument("--stages", nargs="+", help="analyse only these stages (default: all)")
     args = ap.parse_args()
 
     from kamtools.bundle import analyze
@@ -110,15 +111,19 @@ def main() -> int:
 
     nb_empty = empty_notebook(work / "empty.ipynb")
     a = floor_cold(nb_empty, args.repeats)
-    print(f"(a)  floor, papermill empty notebook, new kernel: median {statistics.median(a):.2f} s  (runs {[round(x, 2) for x in a]})")
+    print(
+        f"(a)  floor, papermill empty notebook, new kernel: median {statistics.median(a):.2f} s  (runs {[round(x, 2) for x in a]})"
+    )
     aw = floor_warm(nb_empty, args.repeats)
     print(f"(a') empty notebook on a warm kernel:            median {statistics.median(aw):.3f} s")
 
     portfolio = subset(load_demo(), args.accounts)
     t = time.perf_counter()
-    bundle = analyze(portfolio, work / "bundle", progress=False)
+    bundle = analyze(portfolio, work / "bundle", progress=False, stages=args.stages)
     t_analyze = time.perf_counter() - t
-    print(f"analyze {len(portfolio.accounts)} demo accounts once: {t_analyze:.1f} s; skipped: {sorted(bundle.manifest['skipped'])}")
+    print(
+        f"analyze {len(portfolio.accounts)} demo accounts once: {t_analyze:.1f} s; skipped: {sorted(bundle.manifest['skipped'])}"
+    )
 
     n_reports = len(portfolio.accounts)
     summary = render_reports(bundle, work / "warm", workers=args.workers, mode="warm", progress=False, overview=False)
@@ -133,19 +138,30 @@ def main() -> int:
         print(f"(b') batch, cold kernels: {cold.seconds:.1f} s total, {b_cold:.3f} s per report")
 
     write_tables(portfolio, work / "raw")
-    variant = recompute_notebook(work / "raw", work / "recompute.ipynb")
+    variant = recompute_notebook(work / "raw", work / "recompute.ipynb", args.stages)
     ids = bundle.account_ids()[: args.recompute]
     rc = render_reports(
-        bundle, work / "recompute", accounts=ids, workers=args.workers, mode="warm", notebook=variant, progress=False, overview=False
+        bundle,
+        work / "recompute",
+        accounts=ids,
+        workers=args.workers,
+        mode="warm",
+        notebook=variant,
+        progress=False,
+        overview=False,
     )
     c = rc.seconds / len(ids)
-    print(f"(c)  recompute from raw data per report ({len(ids)} reports, {args.workers} workers, warm): {c:.2f} s per report ({rc.count('failed')} failed)")
+    print(
+        f"(c)  recompute from raw data per report ({len(ids)} reports, {args.workers} workers, warm): {c:.2f} s per report ({rc.count('failed')} failed)"
+    )
 
     fa = statistics.median(a)
     print()
     print(f"(b)/(a) = {b_warm / fa:.2f}  (aim <= 1.5)")
     print(f"(c)/(b) = {c / b_warm:.1f}  (aim >= 5)")
-    print(f"warm mode: per-report batch time is {fa / b_warm:.1f}x below the papermill floor; warm empty notebook {fa / statistics.median(aw):.0f}x faster than cold")
+    print(
+        f"warm mode: per-report batch time is {fa / b_warm:.1f}x below the papermill floor; warm empty notebook {fa / statistics.median(aw):.0f}x faster than cold"
+    )
     return 0
 
 

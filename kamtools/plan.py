@@ -866,7 +866,10 @@ def _forecast_facts(
                     x = x[x["unique_id"].astype(str) == x["account_id"]]
                 if "kind" in x.columns:
                     x = x[x["kind"].astype(str).isin(["forecast", "future"])]
-                x = x[(x["_ds"] > as_of) & (x["_ds"] <= as_of + pd.DateOffset(months=12))]
+                # the 12 months after the last complete month of history (what the forecast covers)
+                last_complete = (as_of + pd.Timedelta(days=1)).to_period("M") - 1
+                first = (last_complete + 1).to_timestamp()
+                x = x[(x["_ds"] >= first) & (x["_ds"] < first + pd.DateOffset(months=12))]
                 s = x.groupby("account_id")[val].sum(min_count=1)
                 f["forecast_12m"] = f["account_id"].map(s).astype(float)
                 got = True
@@ -874,7 +877,10 @@ def _forecast_facts(
         unavailable["forecast"] = _reason(tables, "forecast", "forecast")
     ft = tables.get("forecast_targets")
     if _present(ft) and not ft.empty:
-        pcol = _first_col(ft, ("p_target", "target_probability", "prob_hit_target", "p_hit_target", "probability"))
+        pcol = _first_col(
+            ft,
+            ("p_target", "target_probability", "prob_hit_target", "p_hit_target", "prob_target", "probability"),
+        )
         if pcol is not None:
             x = ft.assign(account_id=ft["account_id"].astype(str))
             per = _first_col(x, ("period", "year"))

@@ -146,6 +146,7 @@ def test_pdf_export_with_system_chromium(chromium):
     assert summary.exit_code == 0, summary.problems
     pdf = account_paths(out, "A0003").pdf
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 5_000
+    assert f'href="{account_paths(out, "A0003").href[:-5]}.pdf"' in (out / "index.html").read_text()
     # PDFs count for freshness: asking for them again is a no-op, html-only is a no-op too
     again = render_reports(
         evil_bundle(), out, accounts=["A0003"], formats=["html", "pdf"], workers=1, progress=False, overview=False

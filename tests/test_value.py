@@ -437,7 +437,7 @@ def test_expected_value_without_a_gamma_gamma_population_mean():
     )
     out = expected_value(s, bg, gg)
     assert np.isnan(gg.population_mean())
-    assert out["expected_avg_value"].tolist() == [80.0, 80.0]
+    assert out["expected_avg_value"].tolist() == pytest.approx([0.4 * (100 + 80) / (0.4 + 0.8 - 1), 80.0])
     assert np.isfinite(out["expected_value_12m"]).all()
 
 

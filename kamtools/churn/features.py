@@ -607,7 +607,10 @@ def format_value(feature: str, value: object) -> str:
     unit = FEATURE_UNITS.get(feature, "")
     if unit == "category":
         return str(value)
-    v = float(value)
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return str(value)
     if unit == "days":
         return f"{v:,.0f} days"
     if unit == "count":

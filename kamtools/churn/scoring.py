@@ -489,7 +489,7 @@ def planted_churn_check(
 
     Returns ``account_id, churn_kind, churn_date, scored_on, months_ahead,
     churn_probability, risk_band, risk_rank_pct`` (rank among active accounts as a share;
-    small = riskiest).
+    small = riskiest) and ``method`` (model or P(alive) fallback on that date).
     """
     d = definition or ChurnDefinition()
     churners = truth_churn[truth_churn["churned"].astype(bool)].copy()
@@ -513,7 +513,7 @@ def planted_churn_check(
         t = res.table
         active = t[t["risk_band"].isin(BANDS)].copy()
         active["risk_rank_pct"] = active["churn_probability"].rank(ascending=False, pct=True)
-        scored = t[["account_id", "churn_probability", "risk_band"]].merge(
+        scored = t[["account_id", "churn_probability", "risk_band", "method"]].merge(
             active[["account_id", "risk_rank_pct"]], on="account_id", how="left"
         )
         rows.append(group.merge(scored, on="account_id", how="left"))
@@ -526,6 +526,7 @@ def planted_churn_check(
         "churn_probability",
         "risk_band",
         "risk_rank_pct",
+        "method",
     ]
     if not rows:
         return pd.DataFrame(columns=cols)

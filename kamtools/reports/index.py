@@ -34,6 +34,7 @@ INDEX_COLUMNS = [
     "status",
     "error",
     "href",
+    "pdf_href",
 ]
 
 
@@ -49,7 +50,8 @@ def index_rows(bundle, out_dir: str | os.PathLike) -> pd.DataFrame:
 
     Columns: ``account_id, name, tier, health (0-100 score), health_band, churn
     (probability 0-1), risk_band, revenue (last 12 months), status (ok, partial,
-    failed, outdated, not rendered), error, href`` (None when no current report).
+    failed, outdated, not rendered), error, href, pdf_href`` (links relative to
+    ``out_dir``; None when there is no such file).
     """
     acc = bundle.accounts
     df = pd.DataFrame(
@@ -66,7 +68,7 @@ def index_rows(bundle, out_dir: str | os.PathLike) -> pd.DataFrame:
     )
     from kamtools.reports.state import freshness  # local: avoids a cycle at import time
 
-    statuses, errors, hrefs = [], [], []
+    statuses, errors, hrefs, pdfs = [], [], [], []
     fresh_cache: dict[str, dict] = {}
     for account_id in df["account_id"]:
         paths = account_paths(out_dir, account_id)
@@ -87,9 +89,11 @@ def index_rows(bundle, out_dir: str | os.PathLike) -> pd.DataFrame:
         statuses.append(status)
         errors.append(error)
         hrefs.append(href)
+        pdfs.append(href[:-5] + ".pdf" if href and paths.pdf.is_file() else None)
     df["status"] = pd.Series(statuses, index=df.index, dtype=object)
     df["error"] = pd.Series(errors, index=df.index, dtype=object)
     df["href"] = pd.Series(hrefs, index=df.index, dtype=object)
+    df["pdf_href"] = pd.Series(pdfs, index=df.index, dtype=object)
     return df[INDEX_COLUMNS]
 
 
@@ -131,7 +135,10 @@ def _row(r: pd.Series) -> str:
     text = {"ok": "report", "partial": "report (some sections failed)"}.get(status, status)
     if not _is_missing(r["error"]) and r["error"] and status in ("failed", "partial"):
         text = f"{text}: {r['error']}"
-    report = f'<td data-sort="{e(status, quote=True)}"><span class="kam-status {e(status, quote=True)}">{e(text)}</span></td>'
+    pdf = ""
+    if not _is_missing(r["pdf_href"]) and r["pdf_href"]:
+        pdf = f' <a class="kam-pdf" href="{e(r["pdf_href"], quote=True)}">PDF</a>'
+    report = f'<td data-sort="{e(status, quote=True)}"><span class="kam-status {e(status, quote=True)}">{e(text)}</span>{pdf}</td>'
     return "<tr>" + name + _td(str(r["account_id"])) + _td(tier) + health + churn + revenue + report + "</tr>"
 
 

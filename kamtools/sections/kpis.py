@@ -207,7 +207,7 @@ def account_section(acct) -> None:
         sev = _num(c, "open_severe")
         oldest = _num(c, "oldest_open_severe_days")
         display.paragraph(
-            f"{_num(c, 'complaints_open'):.0f} open complaints (low {_num(c, 'open_low'):.0f}, medium "
+            f"Open complaints: {_num(c, 'complaints_open'):.0f} (low {_num(c, 'open_low'):.0f}, medium "
             f"{_num(c, 'open_medium'):.0f}, high {_num(c, 'open_high'):.0f}, critical {_num(c, 'open_critical'):.0f})"
             + (f"; the oldest severe one has been open {_days(oldest)}" if sev > 0 else "")
             + f". {_num(c, 'complaints_12m'):.0f} complaints in the last 12 months vs "

@@ -74,7 +74,8 @@ def churn_status(probability: float | None, band: object = None) -> str:
 
 
 def _pct(x: float) -> str:
-    return f"{x:.0%}"
+    """Percent text; small non-zero shares keep one decimal (0.2%, not 0%)."""
+    return f"{x:.1%}" if 0 < abs(x) < 0.01 else f"{x:.0%}"
 
 
 def summary_cards(info: dict) -> list[tuple[str, str, str]]:

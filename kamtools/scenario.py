@@ -1,0 +1,1391 @@
+"""What-if engine for joint business planning: levers -> revenue, margin, working capital vs target.
+
+A :class:`Scenario` is plain data: a name, a scope (one account, a group of accounts
+such as a tier, or the whole portfolio) and levers. :func:`evaluate` applies the levers
+to the baseline (the bundle's forecast) and returns baseline and scenario side by side,
+per month, per calendar year and per category. Nothing here refits a model at lever
+time: :func:`baseline` gathers everything a scope needs once (per-category monthly
+baseline arrays, margins, elasticities, revenue at risk, whitespace, payment days,
+targets and the forecast's uncertainty), and evaluating a lever change is a handful of
+numpy operations on a (categories x months) array.
+
+The arithmetic, per category ``c`` and forecast month ``t`` (all levers in percent)::
+
+    core[c,t]   = baseline[c,t] * (1 + churn_reduction * revenue_at_risk / baseline_12m)
+                  + whitespace_capture * recommended_spend[c] / 12 * ramp[t]
+    volume[c]   = (1 + price[c]) ** elasticity[c] * (1 + volume_change[c])
+    revenue     = core * (1 + price[c]) * volume[c] + promotion_spend / 12 * uplift * share[c,t]
+    cost        = core * cost_ratio[c] * volume[c]  + promo revenue * cost_ratio[c] / (1 + price[c])
+    trade investment = promotion spend + price discounts (max(0, -price[c]) * core * volume[c])
+    receivables = revenue[t] * 12 / 365 * (DSO + new payment terms - current terms)
+
+With every lever at zero the scenario reproduces the baseline exactly. The baseline is
+taken as the account's current trajectory, so keeping part of the churn model's revenue
+at risk and winning part of the recommended whitespace add to it.
+
+Price elasticity is estimated from the scope's own history (:func:`estimate_elasticity`:
+log-log regression of monthly volume at constant prices on the realised price index,
+with month-of-year and trend controls, statsmodels, robust standard errors) and falls
+back to the tier's pooled estimate, the portfolio's, and finally
+:data:`DEFAULT_ELASTICITY` when the history shows too little price variation to tell.
+The user can always override it.
+
+Bundle tables written by :func:`bundle_tables` (stage ``scenario``):
+``scenario_price_volume`` (account x category x month: quantity, net_revenue, cost,
+volume at reference prices, price_index), ``scenario_elasticity`` (account x category:
+estimate, CI, the value used and where it comes from), ``scenario_elasticity_pooled``
+(tier and portfolio estimates) and ``scenario_terms`` (payment terms and DSO per
+account).
+
+Example
+-------
+>>> from kamtools.bundle import Bundle
+>>> b = Bundle.open("reports/demo/bundle")                                   # doctest: +SKIP
+>>> s = Scenario("price +3%", scope="account:A0001", price_change=3.0)       # doctest: +SKIP
+>>> evaluate(b, s).yearly[["year", "revenue_baseline", "revenue_scenario"]]   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import warnings
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from kamtools.data.portfolio import NotAvailable, Portfolio, month_start
+
+__all__ = [
+    "DEFAULT_ELASTICITY",
+    "DEFAULT_PAYMENT_DAYS",
+    "Baseline",
+    "Scenario",
+    "ScenarioError",
+    "ScenarioResult",
+    "baseline",
+    "bundle_tables",
+    "compare",
+    "estimate_elasticity",
+    "evaluate",
+    "load",
+    "price_volume_table",
+    "save",
+    "scope_label",
+    "scopes",
+]
+
+DEFAULT_ELASTICITY = -1.0  # unit elasticity: a price rise leaves revenue unchanged, volume falls
+ELASTICITY_RANGE = (-6.0, 0.0)  # estimates outside are implausible for B2B supply and are not used
+MIN_ELASTICITY_OBS = 24  # months with purchases needed for an account-level estimate
+MIN_PRICE_VARIATION = 0.01  # sd of the log price index (after controls) below which price never moved
+MAX_CI_WIDTH = 2.0  # a 95% interval wider than this says nothing useful
+DEFAULT_PAYMENT_DAYS = 30.0
+DEFAULT_COST_OF_CAPITAL = 8.0  # percent per year, to price the receivables
+DEFAULT_PROMOTION_UPLIFT = 2.0  # incremental revenue per unit of promotion spend
+DAYS_PER_YEAR = 365.0
+SCOPE_COLUMNS = ("tier", "quadrant", "cluster_name", "rfm_segment", "industry", "region", "owner", "channel")
+_Z80 = stats.norm.ppf(0.9)
+_Z95 = stats.norm.ppf(0.975)
+
+
+class ScenarioError(ValueError):
+    """A scenario, scope or lever value that cannot be evaluated, with what to do."""
+
+
+# ---------------------------------------------------------------------------------------
+# the scenario: plain data
+# ---------------------------------------------------------------------------------------
+@dataclass
+class Scenario:
+    """A what-if scenario: scope and levers. All percentages are in percent (3.0 = +3%).
+
+    Parameters
+    ----------
+    name : label shown in tables and charts.
+    scope : ``"portfolio"``, ``"account:<account_id>"`` or ``"<column>:<value>"`` for a
+        column of the bundle's account summary (``tier:1``, ``region:North``, ...).
+    price_change : price change for every category, percent of today's net price.
+    price_change_by_category : per-category price change, replacing ``price_change`` there.
+    volume_change : volume change for every category (listings, distribution), percent.
+    volume_change_by_category : per-category volume change, replacing ``volume_change``.
+    elasticity : price elasticity of volume for every category; None uses the estimate.
+    elasticity_by_category : per-category elasticity overrides.
+    churn_reduction : share of the churn model's revenue at risk that is kept, percent.
+    whitespace_capture : share of the recommended whitespace (first-year spend) won, percent.
+    whitespace_ramp_months : months until won whitespace reaches its full monthly run rate.
+    promotion_spend : promotion spend per year (revenue currency), spread evenly over months.
+    promotion_uplift : incremental revenue per unit of promotion spend (2.0 = 2 per 1 spent).
+    payment_terms_days : new contractual payment terms in days; None keeps today's terms.
+    cost_of_capital : yearly cost of financing receivables, percent.
+    notes : free text.
+    """
+
+    name: str = "scenario"
+    scope: str = "portfolio"
+    price_change: float = 0.0
+    price_change_by_category: dict[str, float] = field(default_factory=dict)
+    volume_change: float = 0.0
+    volume_change_by_category: dict[str, float] = field(default_factory=dict)
+    elasticity: float | None = None
+    elasticity_by_category: dict[str, float] = field(default_factory=dict)
+    churn_reduction: float = 0.0
+    whitespace_capture: float = 0.0
+    whitespace_ramp_months: int = 3
+    promotion_spend: float = 0.0
+    promotion_uplift: float = DEFAULT_PROMOTION_UPLIFT
+    payment_terms_days: float | None = None
+    cost_of_capital: float = DEFAULT_COST_OF_CAPITAL
+    notes: str = ""
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    # ---- checks ---------------------------------------------------------------------
+    def validate(self) -> Scenario:
+        """Raise :class:`ScenarioError` naming the lever and the allowed range; returns self."""
+        parse_scope(self.scope)
+
+        def num(name: str, value, lo: float, hi: float) -> None:
+            if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+                raise ScenarioError(f"scenario {self.name!r}: {name} must be a number, got {value!r}")
+            if not lo <= value <= hi:
+                raise ScenarioError(f"scenario {self.name!r}: {name} must be between {lo:g} and {hi:g}, got {value:g}")
+
+        num("price_change", self.price_change, -90.0, 200.0)
+        num("volume_change", self.volume_change, -100.0, 500.0)
+        for name, mapping, lo, hi in (
+            ("price_change_by_category", self.price_change_by_category, -90.0, 200.0),
+            ("volume_change_by_category", self.volume_change_by_category, -100.0, 500.0),
+            ("elasticity_by_category", self.elasticity_by_category, *ELASTICITY_RANGE),
+        ):
+            if not isinstance(mapping, dict):
+                raise ScenarioError(f"scenario {self.name!r}: {name} must be a mapping category -> number")
+            for cat, value in mapping.items():
+                num(f"{name}[{cat!r}]", value, lo, hi)
+        if self.elasticity is not None:
+            num("elasticity", self.elasticity, *ELASTICITY_RANGE)
+        num("churn_reduction", self.churn_reduction, 0.0, 100.0)
+        num("whitespace_capture", self.whitespace_capture, 0.0, 100.0)
+        num("whitespace_ramp_months", self.whitespace_ramp_months, 0, 36)
+        num("promotion_spend", self.promotion_spend, 0.0, 1e13)
+        num("promotion_uplift", self.promotion_uplift, 0.0, 50.0)
+        if self.payment_terms_days is not None:
+            num("payment_terms_days", self.payment_terms_days, 0.0, 365.0)
+        num("cost_of_capital", self.cost_of_capital, 0.0, 100.0)
+        return self
+
+    @property
+    def is_neutral(self) -> bool:
+        """True when no lever moves anything (the scenario equals the baseline)."""
+        return (
+            self.price_change == 0
+            and not any(self.price_change_by_category.values())
+            and self.volume_change == 0
+            and not any(self.volume_change_by_category.values())
+            and self.churn_reduction == 0
+            and self.whitespace_capture == 0
+            and self.promotion_spend == 0
+            and self.payment_terms_days is None
+        )
+
+    # ---- persistence -----------------------------------------------------------------
+    def to_dict(self) -> dict:
+        """JSON-ready dict (with a ``format`` key)."""
+        return {"format": "kamtools-scenario/1", **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Scenario:
+        """Inverse of :meth:`to_dict`; unknown keys raise :class:`ScenarioError`."""
+        if not isinstance(data, dict):
+            raise ScenarioError(f"a scenario must be a JSON object, got {type(data).__name__}")
+        data = dict(data)
+        fmt = data.pop("format", "kamtools-scenario/1")
+        if fmt != "kamtools-scenario/1":
+            raise ScenarioError(f"unknown scenario format {fmt!r} (expected 'kamtools-scenario/1')")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ScenarioError(f"unknown scenario field(s) {unknown}; known fields are {sorted(known)}")
+        for key in ("price_change_by_category", "volume_change_by_category", "elasticity_by_category"):
+            if key in data and isinstance(data[key], dict):
+                data[key] = {str(k): float(v) for k, v in data[key].items()}
+        return cls(**data)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, sort_keys=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Scenario:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ScenarioError(f"not a valid scenario JSON: {exc}") from exc
+        return cls.from_dict(data)
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the scenario as JSON to ``path`` (a file, or a folder: ``<folder>/<name>.json``)."""
+        path = Path(path)
+        if path.is_dir():
+            path = path / f"{_slug(self.name)}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.to_json() + "\n")
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Scenario:
+        return cls.from_json(Path(path).read_text())
+
+
+def save(scenarios: list[Scenario], path: str | os.PathLike) -> Path:
+    """Write several scenarios to one JSON file (a list)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps([s.to_dict() for s in scenarios], indent=2) + "\n")
+    return path
+
+
+def load(path: str | os.PathLike) -> list[Scenario]:
+    """Read scenarios from a JSON file holding one scenario or a list of them."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(f"{path} is not valid JSON: {exc}") from exc
+    items = data if isinstance(data, list) else [data]
+    return [Scenario.from_dict(d) for d in items]
+
+
+def _slug(text: str) -> str:
+    s = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in str(text).strip().lower())
+    return "-".join(p for p in s.split("-") if p) or "scenario"
+
+
+# ---------------------------------------------------------------------------------------
+# scopes
+# ---------------------------------------------------------------------------------------
+def parse_scope(scope: str) -> tuple[str, str | None]:
+    """``"portfolio"`` -> ("portfolio", None); ``"account:A1"`` -> ("account", "A1"); ``"tier:1"`` -> ("tier", "1")."""
+    if not isinstance(scope, str) or not scope.strip():
+        raise ScenarioError(f"scope must be 'portfolio', 'account:<id>' or '<column>:<value>', got {scope!r}")
+    scope = scope.strip()
+    if scope == "portfolio":
+        return "portfolio", None
+    kind, sep, value = scope.partition(":")
+    if not sep or not kind or value == "":
+        raise ScenarioError(f"scope must be 'portfolio', 'account:<id>' or '<column>:<value>', got {scope!r}")
+    return kind, value
+
+
+def scope_accounts(accounts: pd.DataFrame, scope: str) -> np.ndarray:
+    """Account ids in ``scope`` (from the bundle's account summary)."""
+    kind, value = parse_scope(scope)
+    ids = accounts["account_id"].astype(str)
+    if kind == "portfolio":
+        return ids.to_numpy()
+    if kind == "account":
+        if value not in set(ids):
+            raise ScenarioError(f"scope {scope!r}: account_id {value!r} is not in the bundle's accounts table")
+        return np.array([value], dtype=object)
+    if kind not in accounts.columns:
+        raise ScenarioError(
+            f"scope {scope!r}: the accounts summary has no column {kind!r}; "
+            f"use 'portfolio', 'account:<id>' or one of {[c for c in SCOPE_COLUMNS if c in accounts.columns]}"
+        )
+    keep = accounts[kind].astype(str) == value
+    if not keep.any():
+        seen = sorted(accounts[kind].dropna().astype(str).unique())[:12]
+        raise ScenarioError(f"scope {scope!r}: no account has {kind} = {value!r}; values are {seen}")
+    return ids[keep].to_numpy()
+
+
+def scope_label(scope: str, accounts: pd.DataFrame | None = None) -> str:
+    """Human label of a scope: 'Whole portfolio', 'A0001 Rhine Poultry Ltd', 'Tier 1'."""
+    kind, value = parse_scope(scope)
+    if kind == "portfolio":
+        return "Whole portfolio"
+    if kind == "account":
+        if accounts is not None and "name" in accounts.columns:
+            hit = accounts.loc[accounts["account_id"].astype(str) == value, "name"]
+            if len(hit):
+                return f"{value} {hit.iloc[0]}"
+        return str(value)
+    return f"{kind.replace('_', ' ').capitalize()} {value}"
+
+
+def scopes(accounts: pd.DataFrame, columns: tuple[str, ...] = ("tier",)) -> list[tuple[str, str]]:
+    """Pickable scopes as ``(label, scope)``: the portfolio, each value of ``columns``, each account.
+
+    Accounts are ordered by last-twelve-months revenue (largest first) when known.
+    """
+    out = [(scope_label("portfolio"), "portfolio")]
+    for col in columns:
+        if col in accounts.columns:
+            for v in sorted(accounts[col].dropna().astype(str).unique()):
+                out.append((scope_label(f"{col}:{v}"), f"{col}:{v}"))
+    acc = accounts
+    if "revenue_ltm" in acc.columns:
+        acc = acc.sort_values(["revenue_ltm", "account_id"], ascending=[False, True], kind="stable")
+    for aid, name in zip(acc["account_id"].astype(str), acc.get("name", acc["account_id"]).astype(str), strict=True):
+        out.append((f"{aid} {name}", f"account:{aid}"))
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# price / volume history and elasticity
+# ---------------------------------------------------------------------------------------
+PRICE_VOLUME_COLUMNS = ["account_id", "category", "ds", "quantity", "net_revenue", "cost", "volume", "price_index"]
+
+
+def price_volume_table(portfolio: Portfolio) -> pd.DataFrame:
+    """Monthly quantity, revenue and cost per account and category, with a price index.
+
+    Columns ``account_id, category, ds`` (month start), ``quantity`` (units),
+    ``net_revenue``, ``cost``, ``volume`` (units valued at each product's reference price:
+    its median net unit price over the portfolio's history, so product mix does not look
+    like a price change) and ``price_index`` (``net_revenue / volume``: 1.0 = the
+    reference price). Months up to the last complete month before ``as_of`` only; a
+    month without purchases has no row.
+    """
+    lines = portfolio.order_lines
+    end = portfolio.last_complete_month
+    ds = month_start(lines["order_date"])
+    keep = (ds <= end) & (lines["quantity"] > 0)
+    lines = lines.loc[keep, ["account_id", "product_id", "category", "quantity", "net_revenue", "cost"]].assign(
+        ds=ds[keep]
+    )
+    if lines.empty:
+        return pd.DataFrame({c: pd.Series([], dtype=_PV_DTYPES[c]) for c in PRICE_VOLUME_COLUMNS})
+    unit = lines["net_revenue"] / lines["quantity"]
+    ref = unit.groupby(lines["product_id"], observed=True).median()
+    ref_price = lines["product_id"].map(ref).to_numpy(dtype=float)
+    lines = lines.assign(volume=lines["quantity"].to_numpy(dtype=float) * ref_price)
+    out = (
+        lines.groupby(["account_id", "category", "ds"], observed=True, sort=True)[
+            ["quantity", "net_revenue", "cost", "volume"]
+        ]
+        .sum()
+        .reset_index()
+    )
+    out["price_index"] = (out["net_revenue"] / out["volume"]).where(out["volume"] > 0)
+    out["account_id"] = out["account_id"].astype(str)
+    out["category"] = out["category"].astype(str)
+    return out[PRICE_VOLUME_COLUMNS]
+
+
+_PV_DTYPES = {
+    "account_id": "str",
+    "category": "str",
+    "ds": "datetime64[ns]",
+    "quantity": "float64",
+    "net_revenue": "float64",
+    "cost": "float64",
+    "volume": "float64",
+    "price_index": "float64",
+}
+
+ELASTICITY_COLUMNS = [
+    "category",
+    "estimate",
+    "std_err",
+    "ci_low",
+    "ci_high",
+    "n_obs",
+    "n_accounts",
+    "price_variation",
+    "usable",
+    "reason",
+]
+
+
+def _design(frame: pd.DataFrame, within: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """(y, X, groups, names) for log volume ~ log price + month-of-year + trend (+ account effects).
+
+    ``within``: absorb account fixed effects by demeaning every column within account
+    (the exact fixed-effects estimator); else an intercept is included.
+    """
+    y = np.log(frame["volume"].to_numpy(dtype=float))
+    logp = np.log(frame["price_index"].to_numpy(dtype=float))
+    ds = pd.DatetimeIndex(frame["ds"])
+    month = ds.month.to_numpy()
+    trend = ((ds.year - ds.year.min()) * 12 + ds.month).to_numpy(dtype=float) / 12.0
+    present = np.unique(month)
+    dummies = [(month == m).astype(float) for m in present[1:]]
+    cols = [logp, trend, *dummies]
+    names = ["log_price", "trend", *[f"month_{m}" for m in present[1:]]]
+    X = np.column_stack(cols)
+    groups = frame["account_id"].astype(str).to_numpy()
+    if within:
+        codes, _ = pd.factorize(groups)
+        counts = np.bincount(codes).astype(float)
+
+        def demean(a: np.ndarray) -> np.ndarray:
+            if a.ndim == 1:
+                return a - (np.bincount(codes, weights=a) / counts)[codes]
+            return np.column_stack([demean(a[:, j]) for j in range(a.shape[1])])
+
+        y, X = demean(y), demean(X)
+        # drop columns that are constant within every account (nothing left to estimate)
+        keep = np.r_[True, np.abs(X[:, 1:]).max(axis=0) > 1e-12] if X.shape[1] > 1 else np.array([True])
+        X = X[:, keep]
+        names = [n for n, k in zip(names, keep, strict=True) if k]
+    else:
+        X = np.column_stack([np.ones(len(y)), X])
+        names = ["const", *names]
+    return y, X, groups, names
+
+
+def _fit_elasticity(frame: pd.DataFrame, pooled: bool) -> dict:
+    """One log-log fit; a dict of :data:`ELASTICITY_COLUMNS` (without category)."""
+    import statsmodels.api as sm
+
+    frame = frame[(frame["volume"] > 0) & (frame["price_index"] > 0)]
+    n = len(frame)
+    n_acc = int(frame["account_id"].nunique()) if n else 0
+    res = {"estimate": np.nan, "std_err": np.nan, "ci_low": np.nan, "ci_high": np.nan, "n_obs": n, "n_accounts": n_acc}
+    res["price_variation"] = np.nan
+    min_obs = MIN_ELASTICITY_OBS if not pooled else max(MIN_ELASTICITY_OBS, 2 * n_acc)
+    if n < min_obs:
+        return {**res, "usable": False, "reason": f"only {n} months with purchases (needs {min_obs})"}
+    y, X, groups, names = _design(frame, within=pooled)
+    j = names.index("log_price") if "log_price" in names else -1
+    if j < 0:
+        return {**res, "price_variation": 0.0, "usable": False, "reason": "the price never changed"}
+    # price variation left after the controls (what the slope is identified from)
+    others = np.delete(X, j, axis=1)
+    xp = X[:, j]
+    if others.shape[1]:
+        coef, *_ = np.linalg.lstsq(others, xp, rcond=None)
+        xp = xp - others @ coef
+    variation = float(np.std(xp))
+    res["price_variation"] = variation
+    if variation < MIN_PRICE_VARIATION:
+        return {
+            **res,
+            "usable": False,
+            "reason": f"the price hardly moved (sd {variation:.1%} after seasonal and trend controls)",
+        }
+    model = sm.OLS(y, X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if pooled and n_acc > 1:
+            fit = model.fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(groups)[0]})
+        else:
+            fit = model.fit(cov_type="HAC", cov_kwds={"maxlags": 3})
+    est, se = float(fit.params[j]), float(fit.bse[j])
+    lo, hi = (float(v) for v in np.asarray(fit.conf_int(alpha=0.05))[j])
+    res.update(estimate=est, std_err=se, ci_low=lo, ci_high=hi)
+    if not np.isfinite(se) or hi - lo > MAX_CI_WIDTH:
+        return {**res, "usable": False, "reason": f"too uncertain (95% CI {lo:.2f} to {hi:.2f})"}
+    if not ELASTICITY_RANGE[0] <= est <= ELASTICITY_RANGE[1]:
+        return {**res, "usable": False, "reason": f"implausible estimate {est:.2f} (expected between -6 and 0)"}
+    return {**res, "usable": True, "reason": "estimated from own history"}
+
+
+def _price_volume(source, scope: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(price-volume rows of the scope, accounts summary) from a Portfolio or a Bundle."""
+    if isinstance(source, Portfolio):
+        pv = price_volume_table(source)
+        accounts = source.accounts.copy()
+        kind, _ = parse_scope(scope)
+        if kind not in ("portfolio", "account") and kind not in accounts.columns:
+            raise ScenarioError(
+                f"scope {scope!r}: a Portfolio has no {kind!r} column; pass the bundle to use segment scopes"
+            )
+    else:
+        pv = source.table("scenario_price_volume")
+        if isinstance(pv, NotAvailable):
+            raise ScenarioError(
+                "the bundle has no scenario_price_volume table: re-run `kamtools analyze` with the scenario stage"
+            )
+        accounts = source.accounts
+    ids = scope_accounts(accounts, scope)
+    return pv[pv["account_id"].isin(ids)], accounts
+
+
+def estimate_elasticity(source, scope: str = "portfolio", categories: list[str] | None = None) -> pd.DataFrame:
+    """Price elasticity of volume per product category for a scope, with its 95% CI.
+
+    ``source`` is a :class:`~kamtools.data.Portfolio` or a :class:`~kamtools.bundle.Bundle`
+    (its ``scenario_price_volume`` table). For each category: OLS of log monthly volume
+    (units at reference prices) on the log price index, with month-of-year dummies and a
+    linear trend; for a multi-account scope with account fixed effects (within
+    transformation) and standard errors clustered by account, for one account with
+    HAC (Newey-West, 3 lags) standard errors. Months without purchases are left out (the
+    estimate is about how much is bought, not whether).
+
+    Returns one row per category: ``category, estimate, std_err, ci_low, ci_high,
+    n_obs, n_accounts, price_variation, usable, reason`` plus ``scope``. ``usable`` is
+    False (with the reason) when there are too few months, the price hardly moved, the
+    interval is wider than :data:`MAX_CI_WIDTH` or the estimate lies outside
+    :data:`ELASTICITY_RANGE`; callers then fall back (see :func:`baseline`).
+    """
+    pv, _ = _price_volume(source, scope)
+    pooled = parse_scope(scope)[0] != "account"
+    cats = sorted(pv["category"].astype(str).unique()) if categories is None else list(categories)
+    rows = []
+    grouped = dict(tuple(pv.groupby("category", observed=True, sort=False)))
+    for cat in cats:
+        frame = grouped.get(cat, pv.iloc[0:0])
+        rows.append({"category": cat, **_fit_elasticity(frame, pooled)})
+    out = pd.DataFrame(rows, columns=ELASTICITY_COLUMNS)
+    out.insert(0, "scope", scope)
+    out["category"] = out["category"].astype(str)
+    return out
+
+
+def _pooled_elasticities(pv: pd.DataFrame, accounts: pd.DataFrame, scope_column: str = "tier") -> pd.DataFrame:
+    """Pooled estimates for the whole portfolio and for each value of ``scope_column``."""
+    frames = [_estimate_rows(pv, "portfolio", pooled=True)]
+    if scope_column in accounts.columns:
+        for value, ids in accounts.groupby(accounts[scope_column].astype(str), sort=True)["account_id"]:
+            part = pv[pv["account_id"].isin(ids.astype(str))]
+            frames.append(_estimate_rows(part, f"{scope_column}:{value}", pooled=True))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _estimate_rows(pv: pd.DataFrame, scope: str, pooled: bool) -> pd.DataFrame:
+    rows = [{"category": str(cat), **_fit_elasticity(g, pooled)} for cat, g in pv.groupby("category", observed=True)]
+    out = pd.DataFrame(rows, columns=ELASTICITY_COLUMNS)
+    out.insert(0, "scope", scope)
+    return out
+
+
+def _account_elasticities(pv: pd.DataFrame, pooled: pd.DataFrame, tiers: pd.Series | None) -> pd.DataFrame:
+    """Per account and category: own estimate when usable, else tier, else portfolio, else default."""
+    rows = []
+    screen = pv[(pv["volume"] > 0) & (pv["price_index"] > 0)]
+    logp = np.log(screen["price_index"].to_numpy(dtype=float))
+    stats_ = (
+        screen.assign(_lp=logp)
+        .groupby(["account_id", "category"], observed=True)
+        .agg(n=("_lp", "size"), sd=("_lp", "std"))
+        .reset_index()
+    )
+    groups = screen.groupby(["account_id", "category"], observed=True, sort=True)
+    for rec in stats_.itertuples(index=False):
+        key = (rec.account_id, rec.category)
+        if rec.n < MIN_ELASTICITY_OBS:
+            r = {"n_obs": int(rec.n), "usable": False, "reason": f"only {rec.n} months with purchases"}
+        elif not (rec.sd >= MIN_PRICE_VARIATION):
+            r = {"n_obs": int(rec.n), "usable": False, "reason": "the price hardly moved"}
+            r["price_variation"] = float(np.nan_to_num(rec.sd))
+        else:
+            r = _fit_elasticity(groups.get_group(key), pooled=False)
+        rows.append({"account_id": rec.account_id, "category": rec.category, **r})
+    own = pd.DataFrame(
+        rows,
+        columns=["account_id", "category", "estimate", "std_err", "ci_low", "ci_high", "n_obs", "price_variation"]
+        + ["usable", "reason"],
+    )
+    own["usable"] = own["usable"].fillna(False).astype(bool)
+    lookup = {(r.scope, r.category): r for r in pooled.itertuples(index=False) if r.usable}
+    used, source = [], []
+    for r in own.itertuples(index=False):
+        tier = None if tiers is None else tiers.get(r.account_id)
+        if r.usable:
+            used.append(r.estimate)
+            source.append("account")
+        elif tier is not None and (f"tier:{tier}", r.category) in lookup:
+            used.append(lookup[(f"tier:{tier}", r.category)].estimate)
+            source.append(f"tier {tier} pooled")
+        elif ("portfolio", r.category) in lookup:
+            used.append(lookup[("portfolio", r.category)].estimate)
+            source.append("portfolio pooled")
+        else:
+            used.append(DEFAULT_ELASTICITY)
+            source.append("default")
+    own["elasticity"] = np.asarray(used, dtype=float)
+    own["elasticity_source"] = pd.Series(source, dtype="str")
+    own["n_obs"] = own["n_obs"].fillna(0).astype(np.int64)
+    return own
+
+
+def _payment_terms(portfolio: Portfolio) -> pd.DataFrame:
+    """Per account: median contractual payment terms and mean days late of the last 12 months' invoices."""
+    inv = portfolio.get("invoices")
+    ids = portfolio.accounts["account_id"].astype(str)
+    out = pd.DataFrame({"account_id": ids})
+    if inv is None or inv.empty:
+        out["payment_terms_days"] = np.nan
+        out["days_late_avg"] = np.nan
+        return out
+    recent = inv[inv["issue_date"] > portfolio.as_of - pd.DateOffset(months=12)]
+    if recent.empty:
+        recent = inv
+    terms = (recent["due_date"] - recent["issue_date"]).dt.days.astype(float)
+    late = ((recent["paid_date"] - recent["due_date"]).dt.days.astype(float)).clip(lower=0)
+    agg = (
+        pd.DataFrame({"account_id": recent["account_id"].astype(str), "terms": terms, "late": late})
+        .groupby("account_id")
+        .agg(payment_terms_days=("terms", "median"), days_late_avg=("late", "mean"))
+    )
+    return out.merge(agg.reset_index(), on="account_id", how="left")
+
+
+def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame | NotAvailable]:
+    """The scenario stage of ``kamtools analyze``.
+
+    ``scenario_price_volume`` (per account x category x month, see
+    :func:`price_volume_table`), ``scenario_elasticity`` (per account x category:
+    ``estimate, std_err, ci_low, ci_high, n_obs, price_variation, usable, reason``, the
+    ``elasticity`` used and its ``elasticity_source``: account, tier pooled, portfolio
+    pooled or default), portfolio-level ``scenario_elasticity_pooled`` (``scope,
+    category`` and the estimate columns, for ``portfolio`` and each ``tier:<value>``)
+    and ``scenario_terms`` (per account: ``payment_terms_days``, ``days_late_avg``).
+    Uses ``context["segments"]`` for the tiers when present.
+    """
+    pv = price_volume_table(portfolio)
+    if pv.empty:
+        na = NotAvailable("No orders before the analysis date, so there is nothing to plan from.")
+        return {n: na for n in ("scenario_price_volume", "scenario_elasticity", "scenario_elasticity_pooled")} | {
+            "scenario_terms": _payment_terms(portfolio)
+        }
+    accounts = portfolio.accounts[["account_id"]].astype({"account_id": "str"})
+    segments = context.get("segments")
+    tiers = None
+    if isinstance(segments, pd.DataFrame) and "tier" in segments.columns:
+        seg = segments[["account_id", "tier"]].astype({"account_id": "str"})
+        accounts = accounts.merge(seg, on="account_id", how="left")
+        tiers = seg.dropna().assign(tier=lambda d: d["tier"].astype(str)).set_index("account_id")["tier"]
+    pooled = _pooled_elasticities(pv, accounts)
+    own = _account_elasticities(pv, pooled, tiers)
+    return {
+        "scenario_price_volume": pv,
+        "scenario_elasticity": own,
+        "scenario_elasticity_pooled": pooled,
+        "scenario_terms": _payment_terms(portfolio),
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# the baseline of a scope: everything evaluate() needs, gathered once
+# ---------------------------------------------------------------------------------------
+@dataclass
+class Baseline:
+    """Precomputed baseline of one scope. Arrays are (categories, months) unless noted.
+
+    Build with :func:`baseline`; tests may construct one directly.
+
+    Attributes
+    ----------
+    scope, label : the scope string and its human label.
+    as_of : analysis date of the bundle.
+    categories : (C,) category names.
+    months : (T,) month starts of the forecast horizon.
+    revenue : (C, T) baseline (forecast) revenue.
+    cost_ratio : (C,) cost / revenue at today's prices (1 - margin %).
+    elasticity : (C,) price elasticity used by default; ``elasticity_info`` says where each comes from.
+    whitespace : (C,) recommended first-year whitespace spend (before capture).
+    revenue_at_risk : the churn model's revenue at risk, per year.
+    dso_days, payment_terms_days : today's days sales outstanding and contractual terms.
+    booked : {year: revenue already booked in that year up to the forecast start}.
+    targets : {year: revenue target}; years without a target are absent.
+    sd : {year: standard deviation of the baseline forecast of that year's remaining months}.
+    history : DataFrame ``ds, revenue`` of actual monthly revenue (for charts).
+    baseline_method, notes : how the baseline was obtained, and caveats in plain words.
+    """
+
+    scope: str
+    label: str
+    as_of: pd.Timestamp
+    categories: np.ndarray
+    months: pd.DatetimeIndex
+    revenue: np.ndarray
+    cost_ratio: np.ndarray
+    elasticity: np.ndarray
+    whitespace: np.ndarray
+    revenue_at_risk: float = 0.0
+    dso_days: float = DEFAULT_PAYMENT_DAYS
+    payment_terms_days: float = DEFAULT_PAYMENT_DAYS
+    booked: dict[int, float] = field(default_factory=dict)
+    targets: dict[int, float] = field(default_factory=dict)
+    sd: dict[int, float] = field(default_factory=dict)
+    history: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"ds": pd.to_datetime([]), "revenue": []}))
+    elasticity_info: pd.DataFrame | None = None
+    n_accounts: int = 1
+    baseline_method: str = "forecast"
+    notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.categories = np.asarray(self.categories, dtype=object)
+        self.months = pd.DatetimeIndex(self.months)
+        self.revenue = np.asarray(self.revenue, dtype=float).reshape(len(self.categories), len(self.months))
+        C = len(self.categories)
+        self.cost_ratio = np.broadcast_to(np.asarray(self.cost_ratio, dtype=float), (C,)).copy()
+        self.elasticity = np.broadcast_to(np.asarray(self.elasticity, dtype=float), (C,)).copy()
+        self.whitespace = np.broadcast_to(np.asarray(self.whitespace, dtype=float), (C,)).copy()
+        self._years = self.months.year.to_numpy()
+        self._month_share = self._shares()
+        s12 = self.revenue[:, :12].sum()
+        self._first12 = float(s12)
+
+    def _shares(self) -> np.ndarray:
+        tot = self.revenue.sum(axis=0, keepdims=True)
+        C = max(len(self.categories), 1)
+        return np.where(tot > 0, self.revenue / np.where(tot > 0, tot, 1.0), 1.0 / C)
+
+    @property
+    def years(self) -> list[int]:
+        return sorted(set(self._years.tolist()))
+
+
+def _first_col(df: pd.DataFrame, names: tuple[str, ...]) -> str | None:
+    for n in names:
+        if n in df.columns:
+            return n
+    return None
+
+
+def _forecast_start(as_of: pd.Timestamp) -> pd.Timestamp:
+    """First month the forecast covers: the month after the last complete month."""
+    next_day = as_of + pd.Timedelta(days=1)
+    last_complete = as_of.to_period("M") if next_day.day == 1 else as_of.to_period("M") - 1
+    return (last_complete + 1).to_timestamp()
+
+
+def _bundle_forecast(bundle, ids: np.ndarray, start: pd.Timestamp) -> tuple[pd.DataFrame | None, str]:
+    """Account-level monthly forecast rows ``account_id, ds, forecast, sd`` from the bundle, or None."""
+    fc = bundle.table("forecast")
+    if isinstance(fc, NotAvailable) or fc is None or fc.empty:
+        why = fc.reason if isinstance(fc, NotAvailable) else "the forecast table is empty"
+        return None, why
+    val = _first_col(fc, ("forecast", "yhat", "mean", "point"))
+    ds = _first_col(fc, ("ds", "month", "date"))
+    if val is None or ds is None or "account_id" not in fc.columns:
+        return None, "the forecast table has no account_id/ds/forecast columns"
+    x = fc[fc["account_id"].astype(str).isin(ids)]
+    if "unique_id" in x.columns:
+        x = x[x["unique_id"].astype(str) == x["account_id"].astype(str)]
+    if "kind" in x.columns:
+        x = x[x["kind"].astype(str).isin(["forecast", "future"])]
+    x = x.assign(_ds=pd.to_datetime(x[ds]).dt.to_period("M").dt.to_timestamp())
+    x = x[x["_ds"] >= start]
+    sd = _first_col(x, ("sd", "forecast_sd", "std"))
+    if sd is not None:
+        sdv = x[sd].to_numpy(dtype=float)
+    elif {"lo_80", "hi_80"} <= set(x.columns):
+        sdv = (x["hi_80"].to_numpy(dtype=float) - x["lo_80"].to_numpy(dtype=float)) / (2 * _Z80)
+    elif {"lo_95", "hi_95"} <= set(x.columns):
+        sdv = (x["hi_95"].to_numpy(dtype=float) - x["lo_95"].to_numpy(dtype=float)) / (2 * _Z95)
+    else:
+        sdv = np.full(len(x), np.nan)
+    out = pd.DataFrame(
+        {
+            "account_id": x["account_id"].astype(str).to_numpy(),
+            "ds": x["_ds"].to_numpy(),
+            "forecast": x[val].to_numpy(dtype=float),
+            "sd": sdv,
+        }
+    )
+    return out, "forecast"
+
+
+# correlation of neighbouring months' forecast errors when only per-month intervals are known
+FORECAST_ERROR_CORRELATION = 0.5
+
+
+def _sum_sd(sd: np.ndarray, rho: float = FORECAST_ERROR_CORRELATION) -> float:
+    """sd of a sum of monthly forecasts whose errors correlate as rho**|i-j| (AR(1)-like)."""
+    sd = np.nan_to_num(np.asarray(sd, dtype=float))
+    if sd.size == 0:
+        return 0.0
+    idx = np.arange(sd.size)
+    corr = rho ** np.abs(idx[:, None] - idx[None, :])
+    return float(np.sqrt(max(sd @ corr @ sd, 0.0)))
+
+
+def _targets(bundle, ids: np.ndarray, as_of: pd.Timestamp) -> tuple[dict[int, float], list[str]]:
+    """Revenue target per calendar year summed over the scope's accounts that have one."""
+    notes: list[str] = []
+    ft = bundle.table("forecast_targets")
+    if isinstance(ft, pd.DataFrame) and not ft.empty and "account_id" in ft.columns:
+        per = _first_col(ft, ("period", "year"))
+        tgt = _first_col(ft, ("revenue_target", "target"))
+        if per is not None and tgt is not None:
+            x = ft[ft["account_id"].astype(str).isin(ids)].dropna(subset=[tgt])
+            x = x.drop_duplicates(["account_id", per])
+            s = x.groupby(pd.to_numeric(x[per]).astype(int))[tgt].sum()
+            if len(s):
+                return {int(k): float(v) for k, v in s.items()}, notes
+    k = bundle.table("kpis")
+    if isinstance(k, pd.DataFrame) and "target" in k.columns:
+        x = k[k["account_id"].astype(str).isin(ids)]
+        out = {}
+        if x["target"].notna().any():
+            out[as_of.year] = float(x["target"].sum(min_count=1))
+        if "next_target" in x.columns and x["next_target"].notna().any():
+            out[as_of.year + 1] = float(x["next_target"].sum(min_count=1))
+        n_with = int(x["target"].notna().sum())
+        if 0 < n_with < len(ids):
+            notes.append(f"Only {n_with} of {len(ids)} accounts have a target for {as_of.year}.")
+        return out, notes
+    return {}, ["No revenue targets in the bundle."]
+
+
+def baseline(bundle, scope: str, horizon: int | None = None) -> Baseline:
+    """Gather the baseline of ``scope`` from a bundle (call once per scope; evaluate is then cheap).
+
+    The monthly baseline is the bundle's account forecast (``forecast`` table), split
+    into categories by each category's share of the last twelve months' revenue (or by
+    ``forecast_category`` when the bundle has it). Without a forecast the baseline is the
+    same month of last year (seasonal naive), and the notes say so. ``horizon`` limits
+    the number of months (default: all forecast months, or 12).
+    """
+    accounts = bundle.accounts
+    ids = scope_accounts(accounts, scope)
+    label = scope_label(scope, accounts)
+    as_of = bundle.as_of
+    start = _forecast_start(as_of)
+    notes: list[str] = []
+    pv = bundle.table("scenario_price_volume")
+    if isinstance(pv, NotAvailable):
+        raise ScenarioError(
+            f"the bundle at {bundle.path} has no scenario tables ({pv.reason}); "
+            "re-run `kamtools analyze` with the scenario stage"
+        )
+    pv = pv[pv["account_id"].isin(ids)]
+    hist_ds = pd.to_datetime(pv["ds"])
+    # category mix and margin from the last twelve months (else all history)
+    ltm = pv[hist_ds >= start - pd.DateOffset(months=12)]
+    if ltm["net_revenue"].sum() <= 0:
+        ltm = pv
+    by_cat = ltm.groupby("category", observed=True)[["net_revenue", "cost"]].sum()
+    all_cat = pv.groupby("category", observed=True)[["net_revenue", "cost"]].sum()
+
+    # whitespace recommendations of the scope
+    ws = bundle.table("whitespace_recommendations")
+    ws_cat = pd.Series(dtype=float)
+    if isinstance(ws, pd.DataFrame) and not ws.empty:
+        spend_col = _first_col(ws, ("spend_if_adopted", "expected_spend"))
+        if spend_col is not None:
+            w = ws[ws["account_id"].astype(str).isin(ids)]
+            ws_cat = w.groupby(w["category"].astype(str))[spend_col].sum()
+    else:
+        notes.append("No whitespace recommendations in the bundle: the whitespace lever has no effect.")
+
+    cats = sorted(set(by_cat.index.astype(str)) | set(ws_cat.index.astype(str)))
+    if not cats:
+        cats = ["all"]
+    C = len(cats)
+    cat_idx = {c: i for i, c in enumerate(cats)}
+
+    # ---- monthly baseline per account, then split into categories
+    fc, method = _bundle_forecast(bundle, ids, start)
+    if fc is not None and len(fc):
+        T = int(horizon) if horizon else int(fc.groupby("account_id")["ds"].nunique().max())
+        months = pd.date_range(start, periods=T, freq="MS")
+        fc = fc[fc["ds"].isin(months)]
+        tot = fc.groupby("ds")["forecast"].sum().reindex(months, fill_value=0.0).to_numpy()
+        baseline_method = "forecast"
+        sd_by_month = fc.pivot_table(index="account_id", columns="ds", values="sd", aggfunc="sum").reindex(
+            columns=months
+        )
+    else:
+        T = int(horizon) if horizon else 12
+        months = pd.date_range(start, periods=T, freq="MS")
+        notes.append(f"No forecast in the bundle ({method}); the baseline repeats the same month of last year.")
+        last_year = pv.groupby(hist_ds.dt.to_period("M").dt.to_timestamp())["net_revenue"].sum()
+        tot = np.array([float(last_year.get(m - pd.DateOffset(years=1), 0.0)) for m in months])
+        baseline_method = "same month last year"
+        sd_by_month = None
+    shares = np.zeros(C)
+    if len(by_cat) and by_cat["net_revenue"].sum() > 0:
+        for cat, rev in by_cat["net_revenue"].items():
+            shares[cat_idx[str(cat)]] = max(float(rev), 0.0)
+        shares = shares / shares.sum()
+    else:
+        shares[:] = 1.0 / C
+    revenue = shares[:, None] * tot[None, :]
+    fcat = bundle.table("forecast_category")
+    if baseline_method == "forecast" and isinstance(fcat, pd.DataFrame) and {"category", "account_id"} <= set(
+        fcat.columns
+    ):
+        val = _first_col(fcat, ("forecast", "yhat", "mean"))
+        dcol = _first_col(fcat, ("ds", "month", "date"))
+        if val is not None and dcol is not None:
+            x = fcat[fcat["account_id"].astype(str).isin(ids)]
+            x = x.assign(_ds=pd.to_datetime(x[dcol]).dt.to_period("M").dt.to_timestamp())
+            x = x[x["_ds"].isin(months) & x["category"].astype(str).isin(cat_idx)]
+            if len(x):
+                grid = np.zeros((C, T))
+                piv = x.groupby(["category", "_ds"])[val].sum()
+                m_idx = {m: j for j, m in enumerate(months)}
+                for (cat, m), v in piv.items():
+                    grid[cat_idx[str(cat)], m_idx[m]] = max(float(v), 0.0)
+                col = grid.sum(axis=0)
+                # reconcile: categories scaled to sum to the account forecast
+                ok = col > 0
+                revenue = np.where(ok[None, :], grid / np.where(ok, col, 1.0)[None, :] * tot[None, :], revenue)
+
+    # ---- margins: cost ratio per category (category history, else the scope's overall ratio)
+    overall_ratio = float(all_cat["cost"].sum() / all_cat["net_revenue"].sum()) if all_cat["net_revenue"].sum() else 0.0
+    cost_ratio = np.full(C, overall_ratio)
+    for cat in cats:
+        src = by_cat if cat in by_cat.index and by_cat.loc[cat, "net_revenue"] > 0 else all_cat
+        if cat in src.index and src.loc[cat, "net_revenue"] > 0:
+            cost_ratio[cat_idx[cat]] = float(src.loc[cat, "cost"] / src.loc[cat, "net_revenue"])
+        elif cat not in all_cat.index:
+            # a new category for this scope: the portfolio's margin in it
+            everyone = bundle.table("scenario_price_volume")
+            g = everyone[everyone["category"] == cat]
+            if len(g) and g["net_revenue"].sum() > 0:
+                cost_ratio[cat_idx[cat]] = float(g["cost"].sum() / g["net_revenue"].sum())
+
+    whitespace = np.zeros(C)
+    for cat, v in ws_cat.items():
+        whitespace[cat_idx[str(cat)]] = max(float(v), 0.0)
+
+    # ---- elasticity
+    elasticity, info = _scope_elasticity(bundle, scope, ids, cats, revenue.sum(axis=1))
+
+    # ---- churn, payment, booked, targets
+    rar = 0.0
+    churn = bundle.table("churn")
+    if isinstance(churn, pd.DataFrame) and "revenue_at_risk" in churn.columns:
+        rar = float(np.nansum(churn.loc[churn["account_id"].astype(str).isin(ids), "revenue_at_risk"]))
+    else:
+        notes.append("No churn scores in the bundle: the churn lever has no effect.")
+    dso, terms = _scope_payment_days(bundle, ids, notes)
+
+    hist = pv.groupby(hist_ds.dt.to_period("M").dt.to_timestamp())["net_revenue"].sum()
+    booked = {}
+    for y in sorted(set(months.year)):
+        booked[int(y)] = float(hist[(hist.index.year == y) & (hist.index < start)].sum())
+    targets, tnotes = _targets(bundle, ids, as_of)
+    notes += tnotes
+    sd: dict[int, float] = {}
+    if sd_by_month is not None:
+        for y in sorted(set(months.year)):
+            cols = [m for m in months if m.year == y]
+            per_acc = sd_by_month[cols].to_numpy(dtype=float)
+            # accounts independent of each other; months correlated within an account
+            sd[int(y)] = float(np.sqrt(sum(_sum_sd(row) ** 2 for row in per_acc)))
+    history = pd.DataFrame({"ds": hist.index, "revenue": hist.to_numpy(dtype=float)})
+    return Baseline(
+        scope=scope,
+        label=label,
+        as_of=as_of,
+        categories=np.array(cats, dtype=object),
+        months=months,
+        revenue=revenue,
+        cost_ratio=cost_ratio,
+        elasticity=elasticity,
+        whitespace=whitespace,
+        revenue_at_risk=rar,
+        dso_days=dso,
+        payment_terms_days=terms,
+        booked=booked,
+        targets=targets,
+        sd=sd,
+        history=history,
+        elasticity_info=info,
+        n_accounts=len(ids),
+        baseline_method=baseline_method,
+        notes=notes,
+    )
+
+
+def _scope_elasticity(
+    bundle, scope: str, ids: np.ndarray, cats: list[str], weight: np.ndarray
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Default elasticity per category for the scope, and a table saying where each comes from."""
+    kind, _ = parse_scope(scope)
+    pooled = bundle.table("scenario_elasticity_pooled")
+    pooled = pooled if isinstance(pooled, pd.DataFrame) else pd.DataFrame(columns=["scope", "category", "usable"])
+    usable = pooled[pooled["usable"].astype(bool)] if len(pooled) else pooled
+    lookup = {(str(r.scope), str(r.category)): r for r in usable.itertuples(index=False)}
+    rows = []
+    if kind == "account":
+        own = bundle.table("scenario_elasticity")
+        own = own[own["account_id"].astype(str) == ids[0]] if isinstance(own, pd.DataFrame) else None
+        own_by_cat = {} if own is None else {str(r.category): r for r in own.itertuples(index=False)}
+    else:
+        # a group: its pooled estimate when analyze computed it, else estimate now
+        have = {c for (s, c) in lookup if s == scope}
+        fresh = None
+        if not any(s == scope for s in pooled.get("scope", pd.Series(dtype=str)).astype(str)):
+            try:
+                fresh = estimate_elasticity(bundle, scope, cats)
+            except ScenarioError:
+                fresh = None
+            if fresh is not None:
+                for r in fresh[fresh["usable"]].itertuples(index=False):
+                    lookup[(scope, str(r.category))] = r
+                have = {c for (s, c) in lookup if s == scope}
+        own_by_cat = {}
+    out = np.full(len(cats), DEFAULT_ELASTICITY)
+    for i, cat in enumerate(cats):
+        r = own_by_cat.get(cat)
+        if r is not None and hasattr(r, "elasticity"):
+            out[i] = float(r.elasticity)
+            src = str(r.elasticity_source)
+            est, lo, hi = r.estimate, r.ci_low, r.ci_high
+        elif kind != "account" and cat in have:
+            p = lookup[(scope, cat)]
+            out[i], src, est, lo, hi = float(p.estimate), "pooled over the scope", p.estimate, p.ci_low, p.ci_high
+        elif ("portfolio", cat) in lookup:
+            p = lookup[("portfolio", cat)]
+            out[i], src, est, lo, hi = float(p.estimate), "portfolio pooled", p.estimate, p.ci_low, p.ci_high
+        else:
+            src, est, lo, hi = "default", np.nan, np.nan, np.nan
+        rows.append(
+            {
+                "category": cat,
+                "elasticity": out[i],
+                "source": src,
+                "estimate": float(est) if est is not None else np.nan,
+                "ci_low": float(lo) if lo is not None else np.nan,
+                "ci_high": float(hi) if hi is not None else np.nan,
+            }
+        )
+    info = pd.DataFrame(rows)
+    info["baseline_revenue"] = weight
+    return out, info
+
+
+def _scope_payment_days(bundle, ids: np.ndarray, notes: list[str]) -> tuple[float, float]:
+    """(DSO, contractual terms) of the scope, revenue-weighted over its accounts."""
+    k = bundle.table("kpis")
+    terms_t = bundle.table("scenario_terms")
+    acc = bundle.accounts
+    w = acc.loc[acc["account_id"].astype(str).isin(ids), ["account_id", "revenue_ltm"]].copy()
+    w["account_id"] = w["account_id"].astype(str)
+    if isinstance(k, pd.DataFrame) and "dso_days" in k.columns:
+        w = w.merge(k[["account_id", "dso_days"]].astype({"account_id": "str"}), on="account_id", how="left")
+    else:
+        w["dso_days"] = np.nan
+    if isinstance(terms_t, pd.DataFrame):
+        w = w.merge(terms_t.astype({"account_id": "str"}), on="account_id", how="left")
+    else:
+        w["payment_terms_days"] = w["days_late_avg"] = np.nan
+    weights = w["revenue_ltm"].fillna(0.0).clip(lower=0).to_numpy(dtype=float)
+
+    def wavg(col: str) -> float:
+        v = w[col].to_numpy(dtype=float)
+        ok = np.isfinite(v)
+        if not ok.any():
+            return np.nan
+        ww = weights[ok]
+        return float(np.average(v[ok], weights=ww)) if ww.sum() > 0 else float(np.mean(v[ok]))
+
+    terms = wavg("payment_terms_days")
+    dso = wavg("dso_days")
+    if not np.isfinite(dso):
+        late = wavg("days_late_avg")
+        dso = terms + (late if np.isfinite(late) else 0.0) if np.isfinite(terms) else np.nan
+    if not np.isfinite(terms):
+        terms = dso if np.isfinite(dso) else DEFAULT_PAYMENT_DAYS
+    if not np.isfinite(dso):
+        notes.append(f"No receivables data: payment days assumed to be {DEFAULT_PAYMENT_DAYS:g}.")
+        dso = DEFAULT_PAYMENT_DAYS
+    return float(dso), float(terms)
+
+
+# ---------------------------------------------------------------------------------------
+# evaluation (vectorised; called on every lever change)
+# ---------------------------------------------------------------------------------------
+@dataclass
+class ScenarioResult:
+    """Baseline and scenario side by side.
+
+    ``monthly``: one row per forecast month ``ds, year`` with ``<measure>_baseline``,
+    ``<measure>_scenario`` for revenue, cost, gross_margin, trade_investment,
+    promotion_spend, receivables, financing_cost. ``yearly``: one row per calendar year:
+    ``months`` (forecast months in it), ``booked`` (revenue already booked), the measures
+    summed over the forecast months, ``revenue_year_*`` (booked + forecast months),
+    ``gross_margin_pct_*``, ``receivables_*`` (at year end), ``target``,
+    ``attainment_*`` and ``p_target_*``. ``by_category``: per category over the horizon:
+    revenue and gross margin, ``price_change``, ``elasticity``, ``volume_change_pct``.
+    ``kpis``: the headline comparison over the next twelve months (``metric, label,
+    unit, baseline, scenario, delta``). Every frame has ``scope`` and ``scenario``.
+    """
+
+    scenario: Scenario
+    baseline: Baseline
+    monthly: pd.DataFrame
+    yearly: pd.DataFrame
+    by_category: pd.DataFrame
+    kpis: pd.DataFrame
+
+    def kpi(self, metric: str, which: str = "scenario") -> float:
+        """One headline number, e.g. ``kpi('revenue_12m')``."""
+        row = self.kpis.loc[self.kpis["metric"] == metric]
+        if row.empty:
+            raise KeyError(f"no KPI {metric!r}; known: {self.kpis['metric'].tolist()}")
+        return float(row[which].iloc[0])
+
+
+KPI_LABELS = {
+    "revenue_12m": ("Revenue, next 12 months", "money"),
+    "gross_margin_12m": ("Gross margin, next 12 months", "money"),
+    "gross_margin_pct_12m": ("Gross margin %", "pct"),
+    "trade_investment_12m": ("Trade investment (promotions + price discounts)", "money"),
+    "margin_after_trade_12m": ("Margin after promotions", "money"),
+    "receivables_avg": ("Receivables (average)", "money"),
+    "working_capital_cost_12m": ("Cost of financing receivables", "money"),
+    "volume_change_pct": ("Volume change", "pct"),
+}
+
+
+def _lever_vectors(b: Baseline, s: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(price change, volume change, elasticity) per category as fractions."""
+    cats = list(b.categories)
+    unknown = [c for c in {**s.price_change_by_category, **s.volume_change_by_category} if c not in cats]
+    unknown += [c for c in s.elasticity_by_category if c not in cats]
+    if unknown:
+        raise ScenarioError(
+            f"scenario {s.name!r}: unknown categor{'y' if len(unknown) == 1 else 'ies'} {sorted(set(unknown))} "
+            f"for scope {b.scope!r}; categories are {cats}"
+        )
+    p = np.array([s.price_change_by_category.get(c, s.price_change) for c in cats], dtype=float) / 100.0
+    v = np.array([s.volume_change_by_category.get(c, s.volume_change) for c in cats], dtype=float) / 100.0
+    e = b.elasticity.copy() if s.elasticity is None else np.full(len(cats), float(s.elasticity))
+    for c, val in s.elasticity_by_category.items():
+        e[cats.index(c)] = float(val)
+    return p, v, e
+
+
+def _project(b: Baseline, s: Scenario) -> dict[str, np.ndarray]:
+    """The (C, T) arrays of the scenario, and (T,) totals."""
+    C, T = b.revenue.shape
+    p, v, e = _lever_vectors(b, s)
+    base = b.revenue
+    core = base
+    if s.churn_reduction and b._first12 > 0 and b.revenue_at_risk > 0:
+        core = core * (1.0 + s.churn_reduction / 100.0 * b.revenue_at_risk / b._first12)
+    if s.whitespace_capture and b.whitespace.any():
+        if s.whitespace_ramp_months > 0:
+            ramp = np.minimum(1.0, np.arange(1, T + 1) / float(s.whitespace_ramp_months))
+        else:
+            ramp = np.ones(T)
+        core = core + (s.whitespace_capture / 100.0) * (b.whitespace / 12.0)[:, None] * ramp[None, :]
+    # constant-elasticity price response; exactly 1.0 when the price does not change
+    price_factor = 1.0 + p
+    vol_mult = np.where(p == 0, 1.0, np.power(price_factor, e)) * (1.0 + v)
+    units_value = core * vol_mult[:, None]  # scenario volume valued at today's prices
+    revenue = units_value * price_factor[:, None]
+    cost = units_value * b.cost_ratio[:, None]
+    promo_spend = np.full(T, s.promotion_spend / 12.0)
+    if s.promotion_spend:
+        promo_rev = promo_spend[None, :] * s.promotion_uplift * b._month_share
+        revenue = revenue + promo_rev
+        cost = cost + promo_rev * (b.cost_ratio / price_factor)[:, None]
+    discount = units_value * np.maximum(0.0, -p)[:, None]
+    rev_t = revenue.sum(axis=0)
+    terms = b.payment_terms_days if s.payment_terms_days is None else float(s.payment_terms_days)
+    days = max(b.dso_days + (terms - b.payment_terms_days), 0.0)
+    receivables = rev_t * 12.0 / DAYS_PER_YEAR * days
+    return {
+        "revenue": revenue,
+        "cost": cost,
+        "units_value": units_value,
+        "core": core,
+        "promotion_spend": promo_spend,
+        "discount": discount.sum(axis=0),
+        "receivables": receivables,
+        "financing_cost": receivables * s.cost_of_capital / 100.0 / 12.0,
+        "price": p,
+        "volume": v,
+        "elasticity": e,
+        "days": np.array(days),
+    }
+
+
+def evaluate(source, scenario: Scenario) -> ScenarioResult:
+    """Baseline and scenario side by side, per month, per year, per category and as KPIs.
+
+    ``source`` is a :class:`~kamtools.bundle.Bundle` (the baseline of
+    ``scenario.scope`` is gathered first) or a precomputed :class:`Baseline` of that
+    scope (fast: a few milliseconds). Returns a :class:`ScenarioResult`.
+    """
+    scenario.validate()
+    b = source if isinstance(source, Baseline) else baseline(source, scenario.scope)
+    if b.scope != scenario.scope:
+        raise ScenarioError(
+            f"scenario {scenario.name!r} is for scope {scenario.scope!r} but the baseline is for {b.scope!r}"
+        )
+    neutral = Scenario(name="baseline", scope=b.scope, cost_of_capital=scenario.cost_of_capital)
+    base = _project(b, neutral)
+    scen = _project(b, scenario)
+    T = len(b.months)
+    years = b._years
+    monthly = pd.DataFrame({"scope": b.scope, "scenario": scenario.name, "ds": b.months, "year": years})
+    for name, arrs in (("baseline", base), ("scenario", scen)):
+        rev = arrs["revenue"].sum(axis=0)
+        cost = arrs["cost"].sum(axis=0)
+        monthly[f"revenue_{name}"] = rev
+        monthly[f"cost_{name}"] = cost
+        monthly[f"gross_margin_{name}"] = rev - cost
+        monthly[f"promotion_spend_{name}"] = arrs["promotion_spend"]
+        monthly[f"trade_investment_{name}"] = arrs["promotion_spend"] + arrs["discount"]
+        monthly[f"receivables_{name}"] = arrs["receivables"]
+        monthly[f"financing_cost_{name}"] = arrs["financing_cost"]
+    monthly["revenue_delta"] = monthly["revenue_scenario"] - monthly["revenue_baseline"]
+
+    yearly = _yearly(b, monthly, scenario)
+    by_cat = _by_category(b, base, scen, scenario)
+    kpis = _kpis(b, monthly, yearly, base, scen, scenario, T)
+    return ScenarioResult(scenario, b, monthly, yearly, by_cat, kpis)
+
+
+def _p_reach(target: float, booked: float, mean: float, sd: float) -> float:
+    if not np.isfinite(target) or target <= 0:
+        return np.nan
+    if not np.isfinite(sd):
+        return np.nan
+    if sd <= 0:
+        return float(booked + mean >= target)
+    return float(stats.norm.sf(target, loc=booked + mean, scale=sd))
+
+
+def _yearly(b: Baseline, monthly: pd.DataFrame, s: Scenario) -> pd.DataFrame:
+    measures = ["revenue", "cost", "gross_margin", "promotion_spend", "trade_investment", "financing_cost"]
+    cols = [f"{m}_{w}" for m in measures for w in ("baseline", "scenario")]
+    g = monthly.groupby("year", sort=True)
+    y = g[cols].sum()
+    y["months"] = g.size()
+    y["receivables_baseline"] = g["receivables_baseline"].last()
+    y["receivables_scenario"] = g["receivables_scenario"].last()
+    y = y.reset_index()
+    y["booked"] = y["year"].map(lambda yr: b.booked.get(int(yr), 0.0)).astype(float)
+    y["target"] = y["year"].map(lambda yr: b.targets.get(int(yr), np.nan)).astype(float)
+    # a year is complete when booked months + forecast months cover all twelve
+    start = b.months[0]
+    booked_months = np.where(y["year"] == start.year, start.month - 1, np.where(y["year"] < start.year, 12, 0))
+    y["complete"] = (y["months"].to_numpy() + booked_months) >= 12
+    for w in ("baseline", "scenario"):
+        y[f"revenue_year_{w}"] = y["booked"] + y[f"revenue_{w}"]
+        y[f"gross_margin_pct_{w}"] = (y[f"gross_margin_{w}"] / y[f"revenue_{w}"]).where(y[f"revenue_{w}"] > 0)
+        y[f"attainment_{w}"] = (y[f"revenue_year_{w}"] / y["target"]).where((y["target"] > 0) & y["complete"])
+    # probability of reaching target: the forecast's uncertainty of the remaining months,
+    # scaled with the scenario's revenue level (the levers themselves are taken as given)
+    pb, ps = [], []
+    for r in y.itertuples(index=False):
+        sd = b.sd.get(int(r.year), np.nan)
+        if not r.complete:
+            pb.append(np.nan)
+            ps.append(np.nan)
+            continue
+        ratio = r.revenue_scenario / r.revenue_baseline if r.revenue_baseline > 0 else 1.0
+        pb.append(_p_reach(r.target, r.booked, r.revenue_baseline, sd))
+        ps.append(_p_reach(r.target, r.booked, r.revenue_scenario, sd * ratio))
+    y["p_target_baseline"] = pb
+    y["p_target_scenario"] = ps
+    y.insert(0, "scenario", s.name)
+    y.insert(0, "scope", b.scope)
+    order = ["scope", "scenario", "year", "months", "complete", "booked", "target"]
+    rest = [c for c in y.columns if c not in order]
+    return y[order + rest]
+
+
+def _by_category(b: Baseline, base: dict, scen: dict, s: Scenario) -> pd.DataFrame:
+    rb, rs = base["revenue"].sum(axis=1), scen["revenue"].sum(axis=1)
+    gb, gs = rb - base["cost"].sum(axis=1), rs - scen["cost"].sum(axis=1)
+    vb, vs = base["units_value"].sum(axis=1), scen["units_value"].sum(axis=1)
+    return pd.DataFrame(
+        {
+            "scope": b.scope,
+            "scenario": s.name,
+            "category": pd.Series(b.categories, dtype="str"),
+            "revenue_baseline": rb,
+            "revenue_scenario": rs,
+            "gross_margin_baseline": gb,
+            "gross_margin_scenario": gs,
+            "price_change_pct": scen["price"] * 100.0,
+            "elasticity": scen["elasticity"],
+            "volume_change_pct": np.where(vb > 0, (vs / np.where(vb > 0, vb, 1.0) - 1.0) * 100.0, np.nan),
+            "whitespace_spend": b.whitespace,
+        }
+    )
+
+
+def _kpis(b: Baseline, monthly, yearly, base, scen, s: Scenario, T: int) -> pd.DataFrame:
+    first = monthly.iloc[: min(12, T)]
+    rows = []
+
+    def add(metric: str, vb: float, vs: float) -> None:
+        label, unit = KPI_LABELS.get(metric, (metric, "number"))
+        rows.append({"metric": metric, "label": label, "unit": unit, "baseline": vb, "scenario": vs})
+
+    def tot(col: str) -> tuple[float, float]:
+        return float(first[f"{col}_baseline"].sum()), float(first[f"{col}_scenario"].sum())
+
+    add("revenue_12m", *tot("revenue"))
+    gm = tot("gross_margin")
+    add("gross_margin_12m", *gm)
+    rv = tot("revenue")
+    add("gross_margin_pct_12m", *(g / r if r > 0 else np.nan for g, r in zip(gm, rv, strict=True)))
+    ti = tot("trade_investment")
+    add("trade_investment_12m", *ti)
+    pr = tot("promotion_spend")
+    add("margin_after_trade_12m", gm[0] - pr[0], gm[1] - pr[1])
+    add("receivables_avg", float(first["receivables_baseline"].mean()), float(first["receivables_scenario"].mean()))
+    add("working_capital_cost_12m", *tot("financing_cost"))
+    vb = float(base["units_value"][:, :12].sum())
+    vs = float(scen["units_value"][:, :12].sum())
+    add("volume_change_pct", 0.0, (vs / vb - 1.0) * 100.0 if vb > 0 else np.nan)
+    for r in yearly.itertuples(index=False):
+        if np.isfinite(r.target) and r.complete:
+            rows.append(
+                {
+                    "metric": f"attainment_{r.year}",
+                    "label": f"Target attainment {r.year}",
+                    "unit": "pct",
+                    "baseline": r.attainment_baseline,
+                    "scenario": r.attainment_scenario,
+                }
+            )
+            rows.append(
+                {
+                    "metric": f"p_target_{r.year}",
+                    "label": f"Probability of reaching the {r.year} target",
+                    "unit": "pct",
+                    "baseline": r.p_target_baseline,
+                    "scenario": r.p_target_scenario,
+                }
+            )
+    out = pd.DataFrame(rows)
+    out["delta"] = out["scenario"] - out["baseline"]
+    out.insert(0, "scenario", s.name)
+    out.insert(0, "scope", b.scope)
+    return out
+
+
+def compare(source, scenarios: list[Scenario]) -> pd.DataFrame:
+    """Several scenarios in one table: one row per scenario plus one baseline row per scope.
+
+    Columns ``scope, scenario`` and the headline KPIs over the next twelve months
+    (``revenue_12m``, ``gross_margin_12m``, ``gross_margin_pct_12m``,
+    ``trade_investment_12m``, ``margin_after_trade_12m``, ``receivables_avg``,
+    ``working_capital_cost_12m``, ``volume_change_pct``) plus ``attainment_<year>`` and
+    ``p_target_<year>`` where targets exist, and ``revenue_vs_baseline`` (scenario minus
+    baseline revenue). ``source`` is a Bundle, a Baseline, or a dict ``scope -> Baseline``.
+    """
+    if not scenarios:
+        raise ScenarioError("compare needs at least one scenario")
+    cache: dict[str, Baseline] = {}
+    if isinstance(source, Baseline):
+        cache[source.scope] = source
+    elif isinstance(source, dict):
+        cache.update(source)
+    rows = []
+    done_baseline: set[str] = set()
+    for s in scenarios:
+        if s.scope not in cache:
+            if isinstance(source, Baseline | dict):
+                raise ScenarioError(f"no baseline for scope {s.scope!r} (scenario {s.name!r}); pass the bundle")
+            cache[s.scope] = baseline(source, s.scope)
+        res = evaluate(cache[s.scope], s)
+        k = res.kpis.set_index("metric")
+        if s.scope not in done_baseline:
+            rows.append({"scope": s.scope, "scenario": "baseline", **k["baseline"].to_dict()})
+            done_baseline.add(s.scope)
+        rows.append({"scope": s.scope, "scenario": s.name, **k["scenario"].to_dict()})
+    out = pd.DataFrame(rows)
+    base_rev = out[out["scenario"] == "baseline"].set_index("scope")["revenue_12m"]
+    out["revenue_vs_baseline"] = out["revenue_12m"] - out["scope"].map(base_rev)
+    return out

@@ -1,0 +1,183 @@
+"""Report sections of the churn model (reads the ``churn*`` bundle tables; never refits).
+
+Account: churn probability, risk band, revenue at risk and the top drivers, as sentences
+and a bar chart. Portfolio: the backtest against the recency baseline, the calibration
+chart, what predicts churn, and the accounts ranked by revenue at risk.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from kamtools import display
+from kamtools.data.portfolio import NotAvailable
+from kamtools.plotting.churn import calibration_plot, drivers_plot, importance_plot
+from kamtools.plotting.style import money
+
+ACTIVE_BANDS = ("high", "medium", "low")
+_STATUS = {"high": "bad", "medium": "warn", "low": "good", "lapsed": "bad"}
+_SHOWN_METRICS = ["roc_auc", "pr_auc", "brier", "lift_top_decile", "captured_top_decile", "base_rate", "n_accounts"]
+
+
+def _definition(table) -> str:
+    if isinstance(table, pd.DataFrame) and "definition" in table.columns and len(table):
+        return str(table["definition"].iloc[0])
+    return "An active account churns when it places no order in the next 6 months."
+
+
+def _names(table) -> dict:
+    if isinstance(table, pd.DataFrame) and {"account_id", "name"} <= set(table.columns):
+        return dict(zip(table["account_id"], table["name"]))
+    return {}
+
+
+def driver_sentence(row: pd.Series) -> str:
+    """One driver in words: 'Days since the last order is 143 days: raises the risk.'"""
+    verb = "raises" if row["contribution"] > 0 else "lowers"
+    return f"{row['label']} is {row['value_text']}: this {verb} the risk."
+
+
+def account_section(acct) -> None:
+    """Churn risk of one account and what drives it."""
+    display.heading("Churn risk and its drivers")
+    churn = acct.table("churn")
+    if isinstance(churn, NotAvailable):
+        display.not_available(churn)
+        return
+    if churn.empty:
+        display.paragraph("This account was not a customer on the analysis date, so it has no churn estimate.")
+        return
+    row = churn.iloc[0]
+    band = str(row["risk_band"])
+    prob = row["churn_probability"]
+    evaluation = acct.portfolio_table("churn_evaluation")
+    if band == "no orders yet":
+        display.paragraph("This account has not ordered yet, so there is no buying pattern to judge churn from.")
+        return
+    display.kpi_cards(
+        [
+            ("Churn probability", float(prob) if pd.notna(prob) else "unknown", _STATUS.get(band, "")),
+            ("Risk band", band, _STATUS.get(band, "")),
+            ("Revenue at risk", money(float(row["revenue_at_risk"]))),
+            ("Expected revenue, next 12 months", money(float(row["expected_value_12m"]))),
+        ]
+    )
+    if band == "lapsed":
+        display.paragraph(
+            f"{row['method'][0].upper()}{row['method'][1:]}. By the churn definition the account has already lapsed; "
+            f"treat it as a win-back case: {money(float(row['expected_value_12m']))} of expected revenue is at stake."
+        )
+        return
+    everyone = acct.portfolio_table("churn")
+    position = ""
+    if isinstance(everyone, pd.DataFrame):
+        active = everyone[everyone["risk_band"].isin(ACTIVE_BANDS)]
+        if len(active) > 1:
+            share = float((active["churn_probability"] < prob).mean())
+            position = f" That is higher than for {share:.0%} of the active accounts."
+    band_text = {
+        "high": "It is in the high band: the riskiest accounts that together hold half of the portfolio's revenue at risk.",
+        "medium": "It is in the medium band: the next accounts down, up to 80% of the revenue at risk.",
+        "low": "It is in the low band.",
+    }[band]
+    display.paragraph(
+        f"{_definition(evaluation)} The estimated probability for this account is {prob:.0%}.{position} "
+        f"{band_text} Revenue at risk = probability x expected 12-month revenue = "
+        f"{money(float(row['revenue_at_risk']))}."
+    )
+    if not str(row["method"]).startswith("churn model"):
+        display.paragraph(f"How this was estimated: {row['method']}.")
+    drivers = acct.table("churn_drivers")
+    if isinstance(drivers, NotAvailable):
+        display.not_available(drivers)
+        return
+    if drivers.empty:
+        return
+    drivers = drivers.sort_values("rank")
+    display.heading("Why", level=3)
+    display.bullets([driver_sentence(r) for _, r in drivers.iterrows()])
+    display.figure(drivers_plot(drivers), alt="Bar chart of the factors that raise or lower this account's churn risk")
+    display.paragraph(
+        "Each factor is compared with a typical account: a factor raises the risk when this account's value makes "
+        "churn more likely than the typical value would."
+    )
+
+
+def portfolio_section(bundle) -> None:
+    """Backtest, calibration, what predicts churn and the accounts ranked by revenue at risk."""
+    display.heading("Risks ranked by revenue at risk")
+    churn = bundle.table("churn")
+    if isinstance(churn, NotAvailable):
+        display.not_available(churn)
+        return
+    active = churn[churn["risk_band"].isin(ACTIVE_BANDS)]
+    high = active[active["risk_band"] == "high"]
+    lapsed = churn[churn["risk_band"] == "lapsed"]
+    display.kpi_cards(
+        [
+            ("Revenue at risk (active accounts)", money(float(active["revenue_at_risk"].sum()))),
+            ("Accounts in the high band", f"{len(high)}", "bad" if len(high) else "good"),
+            ("Revenue at risk in the high band", money(float(high["revenue_at_risk"].sum()))),
+            ("Lapsed accounts (no recent orders)", f"{len(lapsed)}", "warn" if len(lapsed) else "good"),
+        ]
+    )
+    evaluation = bundle.table("churn_evaluation")
+    methods = active["method"].drop_duplicates().tolist()
+    if methods:
+        display.paragraph(f"How the probabilities were estimated: {methods[0]}. {_definition(evaluation)}")
+    if isinstance(evaluation, pd.DataFrame) and len(evaluation):
+        ev = evaluation.iloc[0]
+        display.paragraph(
+            f"Risk bands come from the money at stake: the high band is the smallest set of the riskiest accounts "
+            f"holding half of the revenue at risk (probability {ev['high_band_from']:.0%} or more), the medium band "
+            f"extends it to 80% (from {ev['medium_band_from']:.0%})."
+        )
+        display.heading("Does the model predict churn? Out-of-time backtest", level=3)
+        display.paragraph(
+            f"Trained on {int(ev['train_snapshots'])} earlier snapshots of history and tested on the accounts as they "
+            f"were on {pd.Timestamp(ev['test_as_of']).date()}, judged by what happened afterwards; model family: "
+            f"{ev['chosen_model']}. The baseline is the rule of thumb 'days since the last order compared with the "
+            "account's usual gap'."
+        )
+        shown = evaluation.set_index("metric").reindex([m for m in _SHOWN_METRICS if m in set(evaluation["metric"])])
+        display.table(
+            shown.reset_index()[["label", "model", "baseline"]],
+            columns={"label": "Measure", "model": "Churn model", "baseline": "Recency baseline"},
+        )
+    else:
+        display.not_available(evaluation if isinstance(evaluation, NotAvailable) else "No backtest was run.")
+    calibration = bundle.table("churn_calibration")
+    if isinstance(calibration, pd.DataFrame) and len(calibration):
+        display.figure(
+            calibration_plot(calibration),
+            alt="Calibration chart: predicted churn probability against the churn rate observed afterwards",
+        )
+    importance = bundle.table("churn_importance")
+    if isinstance(importance, pd.DataFrame) and len(importance):
+        display.figure(importance_plot(importance), alt="Bar chart of the factors that predict churn in this portfolio")
+    names = _names(bundle.accounts)
+    display.heading("Accounts ranked by revenue at risk", level=3)
+    at_risk = active[active["risk_band"].isin(["high", "medium"])].sort_values("revenue_at_risk", ascending=False)
+    if at_risk.empty:
+        display.paragraph("No active account is in the high or medium band.")
+    else:
+        top = at_risk.head(20).assign(name=lambda d: d["account_id"].map(names).fillna(""))
+        cols = {
+            "account_id": "Account",
+            "name": "Name",
+            "risk_band": "Band",
+            "churn_probability": "Churn probability",
+            "revenue_at_risk": "Revenue at risk",
+        }
+        if "driver_1" in top.columns:
+            cols["driver_1"] = "Main driver"
+        display.table(top, columns=cols, max_rows=20)
+    if len(lapsed):
+        display.heading("Lapsed accounts: win-back candidates", level=3)
+        worth = lapsed.sort_values("expected_value_12m", ascending=False).head(10)
+        worth = worth.assign(name=worth["account_id"].map(names).fillna(""))
+        display.table(
+            worth,
+            columns={"account_id": "Account", "name": "Name", "expected_value_12m": "Expected revenue, 12 months"},
+            max_rows=10,
+        )
