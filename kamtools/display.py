@@ -112,7 +112,7 @@ def _fmt(value: object, col: str) -> tuple[str, bool]:
         lowered = col.lower()
         if any(k in lowered for k in ("pct", "share", "rate", "prob", "p_", "coverage")) and abs(value) <= 1.5:
             return f"{value:.0%}" if abs(value) >= 0.01 or value == 0 else f"{value:.1%}", True
-        if float(value).is_integer() and abs(value) >= 1:
+        if float(value).is_integer():
             return f"{value:,.0f}", True
         if abs(value) >= 100:
             return f"{value:,.0f}", True

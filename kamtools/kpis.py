@@ -1130,7 +1130,9 @@ def health_scores(
 
     1. the churn stage's ``churn_importance`` (signed global importance: positive = raises
        churn risk) with ``churn_features`` (feature values per account as of now): the
-       ``top_components`` strongest features become the components;
+       ``top_components`` strongest numeric features become the components (a feature
+       whose model effect has the opposite sign of its rank correlation with the
+       predicted ``churn_probability`` is left out, so each component reads one way);
     2. otherwise a logistic regression fitted here on history (:func:`_learn_health`): the
        components of :data:`HEALTH_COMPONENTS` measured on ``snapshots`` past dates
        ``step_months`` apart (default: one date for 3,000 accounts or more, else two),

@@ -1099,9 +1099,10 @@ class ScenarioResult:
     summed over the forecast months, ``revenue_year_*`` (booked + forecast months),
     ``gross_margin_pct_*``, ``receivables_*`` (at year end), ``target``,
     ``attainment_*`` and ``p_target_*``. ``by_category``: per category over the horizon:
-    revenue and gross margin, ``price_change``, ``elasticity``, ``volume_change_pct``.
+    revenue and gross margin, ``price_change_pct``, ``elasticity``, ``volume_change_pct``.
     ``kpis``: the headline comparison over the next twelve months (``metric, label,
-    unit, baseline, scenario, delta``). Every frame has ``scope`` and ``scenario``.
+    unit, baseline_value, scenario_value, delta``). Every frame has ``scope`` and
+    ``scenario`` (the scenario's name).
     """
 
     scenario: Scenario
@@ -1112,22 +1113,23 @@ class ScenarioResult:
     kpis: pd.DataFrame
 
     def kpi(self, metric: str, which: str = "scenario") -> float:
-        """One headline number, e.g. ``kpi('revenue_12m')``."""
+        """One headline number, e.g. ``kpi('revenue_12m')``; ``which`` is scenario, baseline or delta."""
         row = self.kpis.loc[self.kpis["metric"] == metric]
         if row.empty:
             raise KeyError(f"no KPI {metric!r}; known: {self.kpis['metric'].tolist()}")
-        return float(row[which].iloc[0])
+        col = {"scenario": "scenario_value", "baseline": "baseline_value", "delta": "delta"}[which]
+        return float(row[col].iloc[0])
 
 
 KPI_LABELS = {
     "revenue_12m": ("Revenue, next 12 months", "money"),
     "gross_margin_12m": ("Gross margin, next 12 months", "money"),
-    "gross_margin_pct_12m": ("Gross margin %", "pct"),
+    "gross_margin_pct_12m": ("Gross margin %", "share"),
     "trade_investment_12m": ("Trade investment (promotions + price discounts)", "money"),
     "margin_after_trade_12m": ("Margin after promotions", "money"),
     "receivables_avg": ("Receivables (average)", "money"),
     "working_capital_cost_12m": ("Cost of financing receivables", "money"),
-    "volume_change_pct": ("Volume change", "pct"),
+    "volume_change_12m": ("Volume change (all levers)", "share"),
 }
 
 
@@ -1212,23 +1214,30 @@ def evaluate(source, scenario: Scenario) -> ScenarioResult:
     base = _project(b, neutral)
     scen = _project(b, scenario)
     T = len(b.months)
-    years = b._years
-    monthly = pd.DataFrame({"scope": b.scope, "scenario": scenario.name, "ds": b.months, "year": years})
+    cols: dict[str, np.ndarray] = {}
     for name, arrs in (("baseline", base), ("scenario", scen)):
         rev = arrs["revenue"].sum(axis=0)
         cost = arrs["cost"].sum(axis=0)
-        monthly[f"revenue_{name}"] = rev
-        monthly[f"cost_{name}"] = cost
-        monthly[f"gross_margin_{name}"] = rev - cost
-        monthly[f"promotion_spend_{name}"] = arrs["promotion_spend"]
-        monthly[f"trade_investment_{name}"] = arrs["promotion_spend"] + arrs["discount"]
-        monthly[f"receivables_{name}"] = arrs["receivables"]
-        monthly[f"financing_cost_{name}"] = arrs["financing_cost"]
-    monthly["revenue_delta"] = monthly["revenue_scenario"] - monthly["revenue_baseline"]
-
-    yearly = _yearly(b, monthly, scenario)
+        cols[f"revenue_{name}"] = rev
+        cols[f"cost_{name}"] = cost
+        cols[f"gross_margin_{name}"] = rev - cost
+        cols[f"promotion_spend_{name}"] = arrs["promotion_spend"]
+        cols[f"trade_investment_{name}"] = arrs["promotion_spend"] + arrs["discount"]
+        cols[f"receivables_{name}"] = arrs["receivables"]
+        cols[f"financing_cost_{name}"] = arrs["financing_cost"]
+    monthly = pd.DataFrame(
+        {
+            "scope": np.full(T, b.scope, dtype=object),
+            "scenario": np.full(T, scenario.name, dtype=object),
+            "ds": b.months,
+            "year": b._years,
+            **cols,
+            "revenue_delta": cols["revenue_scenario"] - cols["revenue_baseline"],
+        }
+    )
+    yearly = _yearly(b, cols, scenario)
     by_cat = _by_category(b, base, scen, scenario)
-    kpis = _kpis(b, monthly, yearly, base, scen, scenario, T)
+    kpis = _kpis(b, cols, yearly, base, scen, scenario, T)
     return ScenarioResult(scenario, b, monthly, yearly, by_cat, kpis)
 
 
@@ -1242,117 +1251,128 @@ def _p_reach(target: float, booked: float, mean: float, sd: float) -> float:
     return float(stats.norm.sf(target, loc=booked + mean, scale=sd))
 
 
-def _yearly(b: Baseline, monthly: pd.DataFrame, s: Scenario) -> pd.DataFrame:
-    measures = ["revenue", "cost", "gross_margin", "promotion_spend", "trade_investment", "financing_cost"]
-    cols = [f"{m}_{w}" for m in measures for w in ("baseline", "scenario")]
-    g = monthly.groupby("year", sort=True)
-    y = g[cols].sum()
-    y["months"] = g.size()
-    y["receivables_baseline"] = g["receivables_baseline"].last()
-    y["receivables_scenario"] = g["receivables_scenario"].last()
-    y = y.reset_index()
-    y["booked"] = y["year"].map(lambda yr: b.booked.get(int(yr), 0.0)).astype(float)
-    y["target"] = y["year"].map(lambda yr: b.targets.get(int(yr), np.nan)).astype(float)
+_YEAR_SUMS = ("revenue", "cost", "gross_margin", "promotion_spend", "trade_investment", "financing_cost")
+
+
+def _yearly(b: Baseline, cols: dict[str, np.ndarray], s: Scenario) -> pd.DataFrame:
+    years, inv = np.unique(b._years, return_inverse=True)
+    Y = len(years)
+    out: dict[str, object] = {
+        "scope": np.full(Y, b.scope, dtype=object),
+        "scenario": np.full(Y, s.name, dtype=object),
+        "year": years.astype(np.int64),
+        "months": np.bincount(inv, minlength=Y).astype(np.int64),
+    }
     # a year is complete when booked months + forecast months cover all twelve
     start = b.months[0]
-    booked_months = np.where(y["year"] == start.year, start.month - 1, np.where(y["year"] < start.year, 12, 0))
-    y["complete"] = (y["months"].to_numpy() + booked_months) >= 12
+    booked_months = np.where(years == start.year, start.month - 1, np.where(years < start.year, 12, 0))
+    complete = (out["months"] + booked_months) >= 12
+    booked = np.array([b.booked.get(int(y), 0.0) for y in years], dtype=float)
+    target = np.array([b.targets.get(int(y), np.nan) for y in years], dtype=float)
+    out["complete"] = complete
+    out["booked"] = booked
+    out["target"] = target
+    last = np.array([np.nonzero(inv == i)[0][-1] for i in range(Y)], dtype=np.int64)
     for w in ("baseline", "scenario"):
-        y[f"revenue_year_{w}"] = y["booked"] + y[f"revenue_{w}"]
-        y[f"gross_margin_pct_{w}"] = (y[f"gross_margin_{w}"] / y[f"revenue_{w}"]).where(y[f"revenue_{w}"] > 0)
-        y[f"attainment_{w}"] = (y[f"revenue_year_{w}"] / y["target"]).where((y["target"] > 0) & y["complete"])
+        for m in _YEAR_SUMS:
+            out[f"{m}_{w}"] = np.bincount(inv, weights=cols[f"{m}_{w}"], minlength=Y)
+        out[f"receivables_{w}"] = cols[f"receivables_{w}"][last]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for w in ("baseline", "scenario"):
+            rev = out[f"revenue_{w}"]
+            out[f"revenue_year_{w}"] = booked + rev
+            out[f"gross_margin_pct_{w}"] = np.where(rev > 0, out[f"gross_margin_{w}"] / rev, np.nan)
+            ok = (target > 0) & complete
+            out[f"attainment_{w}"] = np.where(ok, out[f"revenue_year_{w}"] / np.where(ok, target, 1.0), np.nan)
     # probability of reaching target: the forecast's uncertainty of the remaining months,
     # scaled with the scenario's revenue level (the levers themselves are taken as given)
-    pb, ps = [], []
-    for r in y.itertuples(index=False):
-        sd = b.sd.get(int(r.year), np.nan)
-        if not r.complete:
-            pb.append(np.nan)
-            ps.append(np.nan)
+    pb, ps = np.full(Y, np.nan), np.full(Y, np.nan)
+    for i, y in enumerate(years):
+        if not complete[i]:
             continue
-        ratio = r.revenue_scenario / r.revenue_baseline if r.revenue_baseline > 0 else 1.0
-        pb.append(_p_reach(r.target, r.booked, r.revenue_baseline, sd))
-        ps.append(_p_reach(r.target, r.booked, r.revenue_scenario, sd * ratio))
-    y["p_target_baseline"] = pb
-    y["p_target_scenario"] = ps
-    y.insert(0, "scenario", s.name)
-    y.insert(0, "scope", b.scope)
-    order = ["scope", "scenario", "year", "months", "complete", "booked", "target"]
-    rest = [c for c in y.columns if c not in order]
-    return y[order + rest]
+        sd = b.sd.get(int(y), np.nan)
+        rb, rs = out["revenue_baseline"][i], out["revenue_scenario"][i]
+        ratio = rs / rb if rb > 0 else 1.0
+        pb[i] = _p_reach(target[i], booked[i], rb, sd)
+        ps[i] = _p_reach(target[i], booked[i], rs, sd * ratio)
+    out["p_target_baseline"] = pb
+    out["p_target_scenario"] = ps
+    return pd.DataFrame(out)
 
 
 def _by_category(b: Baseline, base: dict, scen: dict, s: Scenario) -> pd.DataFrame:
     rb, rs = base["revenue"].sum(axis=1), scen["revenue"].sum(axis=1)
     gb, gs = rb - base["cost"].sum(axis=1), rs - scen["cost"].sum(axis=1)
     vb, vs = base["units_value"].sum(axis=1), scen["units_value"].sum(axis=1)
+    C = len(b.categories)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vol = np.where(vb > 0, (vs / np.where(vb > 0, vb, 1.0) - 1.0) * 100.0, np.nan)
     return pd.DataFrame(
         {
-            "scope": b.scope,
-            "scenario": s.name,
-            "category": pd.Series(b.categories, dtype="str"),
+            "scope": np.full(C, b.scope, dtype=object),
+            "scenario": np.full(C, s.name, dtype=object),
+            "category": b.categories,
             "revenue_baseline": rb,
             "revenue_scenario": rs,
             "gross_margin_baseline": gb,
             "gross_margin_scenario": gs,
             "price_change_pct": scen["price"] * 100.0,
             "elasticity": scen["elasticity"],
-            "volume_change_pct": np.where(vb > 0, (vs / np.where(vb > 0, vb, 1.0) - 1.0) * 100.0, np.nan),
+            "volume_change_pct": vol,
             "whitespace_spend": b.whitespace,
         }
     )
 
 
-def _kpis(b: Baseline, monthly, yearly, base, scen, s: Scenario, T: int) -> pd.DataFrame:
-    first = monthly.iloc[: min(12, T)]
-    rows = []
+def _kpis(b: Baseline, cols, yearly, base, scen, s: Scenario, T: int) -> pd.DataFrame:
+    n = min(12, T)
+    metrics, vb, vs = [], [], []
 
-    def add(metric: str, vb: float, vs: float) -> None:
-        label, unit = KPI_LABELS.get(metric, (metric, "number"))
-        rows.append({"metric": metric, "label": label, "unit": unit, "baseline": vb, "scenario": vs})
+    def add(metric: str, base_value: float, scen_value: float) -> None:
+        metrics.append(metric)
+        vb.append(float(base_value))
+        vs.append(float(scen_value))
 
     def tot(col: str) -> tuple[float, float]:
-        return float(first[f"{col}_baseline"].sum()), float(first[f"{col}_scenario"].sum())
+        return float(cols[f"{col}_baseline"][:n].sum()), float(cols[f"{col}_scenario"][:n].sum())
 
-    add("revenue_12m", *tot("revenue"))
-    gm = tot("gross_margin")
-    add("gross_margin_12m", *gm)
     rv = tot("revenue")
-    add("gross_margin_pct_12m", *(g / r if r > 0 else np.nan for g, r in zip(gm, rv, strict=True)))
-    ti = tot("trade_investment")
-    add("trade_investment_12m", *ti)
+    gm = tot("gross_margin")
     pr = tot("promotion_spend")
+    add("revenue_12m", *rv)
+    add("gross_margin_12m", *gm)
+    add("gross_margin_pct_12m", *(g / r if r > 0 else np.nan for g, r in zip(gm, rv, strict=True)))
+    add("trade_investment_12m", *tot("trade_investment"))
     add("margin_after_trade_12m", gm[0] - pr[0], gm[1] - pr[1])
-    add("receivables_avg", float(first["receivables_baseline"].mean()), float(first["receivables_scenario"].mean()))
+    add("receivables_avg", cols["receivables_baseline"][:n].mean(), cols["receivables_scenario"][:n].mean())
     add("working_capital_cost_12m", *tot("financing_cost"))
-    vb = float(base["units_value"][:, :12].sum())
-    vs = float(scen["units_value"][:, :12].sum())
-    add("volume_change_pct", 0.0, (vs / vb - 1.0) * 100.0 if vb > 0 else np.nan)
-    for r in yearly.itertuples(index=False):
-        if np.isfinite(r.target) and r.complete:
-            rows.append(
-                {
-                    "metric": f"attainment_{r.year}",
-                    "label": f"Target attainment {r.year}",
-                    "unit": "pct",
-                    "baseline": r.attainment_baseline,
-                    "scenario": r.attainment_scenario,
-                }
-            )
-            rows.append(
-                {
-                    "metric": f"p_target_{r.year}",
-                    "label": f"Probability of reaching the {r.year} target",
-                    "unit": "pct",
-                    "baseline": r.p_target_baseline,
-                    "scenario": r.p_target_scenario,
-                }
-            )
-    out = pd.DataFrame(rows)
-    out["delta"] = out["scenario"] - out["baseline"]
-    out.insert(0, "scenario", s.name)
-    out.insert(0, "scope", b.scope)
-    return out
+    ub = float(base["units_value"][:, :n].sum())
+    us = float(scen["units_value"][:, :n].sum())
+    add("volume_change_12m", 0.0, us / ub - 1.0 if ub > 0 else np.nan)
+    labels = [KPI_LABELS[m][0] for m in metrics]
+    units = [KPI_LABELS[m][1] for m in metrics]
+    for i, y in enumerate(yearly["year"].to_numpy()):
+        if np.isfinite(yearly["target"].iat[i]) and yearly["complete"].iat[i]:
+            for key, label in (("attainment", "Target attainment {y}"), ("p_target", "Probability of reaching the {y} target")):
+                metrics.append(f"{key}_{y}")
+                labels.append(label.format(y=y))
+                units.append("share")
+                vb.append(float(yearly[f"{key}_baseline"].iat[i]))
+                vs.append(float(yearly[f"{key}_scenario"].iat[i]))
+    k = len(metrics)
+    vb_a, vs_a = np.array(vb), np.array(vs)
+    return pd.DataFrame(
+        {
+            "scope": np.full(k, b.scope, dtype=object),
+            "scenario": np.full(k, s.name, dtype=object),
+            "metric": np.array(metrics, dtype=object),
+            "label": np.array(labels, dtype=object),
+            "unit": np.array(units, dtype=object),
+            "baseline_value": vb_a,
+            "scenario_value": vs_a,
+            "delta": vs_a - vb_a,
+        }
+    )
 
 
 def compare(source, scenarios: list[Scenario]) -> pd.DataFrame:
@@ -1361,7 +1381,7 @@ def compare(source, scenarios: list[Scenario]) -> pd.DataFrame:
     Columns ``scope, scenario`` and the headline KPIs over the next twelve months
     (``revenue_12m``, ``gross_margin_12m``, ``gross_margin_pct_12m``,
     ``trade_investment_12m``, ``margin_after_trade_12m``, ``receivables_avg``,
-    ``working_capital_cost_12m``, ``volume_change_pct``) plus ``attainment_<year>`` and
+    ``working_capital_cost_12m``, ``volume_change_12m``) plus ``attainment_<year>`` and
     ``p_target_<year>`` where targets exist, and ``revenue_vs_baseline`` (scenario minus
     baseline revenue). ``source`` is a Bundle, a Baseline, or a dict ``scope -> Baseline``.
     """
@@ -1382,9 +1402,9 @@ def compare(source, scenarios: list[Scenario]) -> pd.DataFrame:
         res = evaluate(cache[s.scope], s)
         k = res.kpis.set_index("metric")
         if s.scope not in done_baseline:
-            rows.append({"scope": s.scope, "scenario": "baseline", **k["baseline"].to_dict()})
+            rows.append({"scope": s.scope, "scenario": "baseline", **k["baseline_value"].to_dict()})
             done_baseline.add(s.scope)
-        rows.append({"scope": s.scope, "scenario": s.name, **k["scenario"].to_dict()})
+        rows.append({"scope": s.scope, "scenario": s.name, **k["scenario_value"].to_dict()})
     out = pd.DataFrame(rows)
     base_rev = out[out["scenario"] == "baseline"].set_index("scope")["revenue_12m"]
     out["revenue_vs_baseline"] = out["revenue_12m"] - out["scope"].map(base_rev)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import signal
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -89,8 +91,24 @@ def _clean_temp_files(out: Path) -> None:
                     pass
 
 
-def _worker_init(mode: str, kernel_name: str) -> None:
-    """Start the worker's warm kernel while the batch is being set up."""
+def _exit_with_parent(parent_pid: int, interval: float = 1.0) -> None:
+    """Daemon thread body: end this worker when the process that started it is gone."""
+    while True:
+        time.sleep(interval)
+        if os.getppid() != parent_pid:
+            from kamtools.reports.kernels import shutdown_all
+
+            try:
+                shutdown_all()
+            finally:
+                os._exit(1)
+
+
+def _worker_init(mode: str, kernel_name: str, parent_pid: int) -> None:
+    """Watch the parent (a killed batch must not leave workers behind) and start the warm kernel."""
+    import threading
+
+    threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True, name="kamtools-parent-watch").start()
     if mode == "warm":
         from kamtools.reports.kernels import thread_kernel
 
@@ -116,7 +134,7 @@ def _run_local(
     ctx = multiprocessing.get_context("spawn")
     kernel_name = jobs[0].kernel_name
     pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(mode, kernel_name)
+        max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(mode, kernel_name, os.getpid())
     )
     try:
         futures = {pool.submit(render_job, job, mode): job for job in jobs}
@@ -128,7 +146,12 @@ def _run_local(
                 result = _crashed(job, exc)
             on_result(job, result)
     except BaseException:
+        # interrupted: drop queued reports and stop the running ones now (their outputs
+        # are written atomically, so nothing half-written is left)
+        procs = list((getattr(pool, "_processes", None) or {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
+        for proc in procs:
+            proc.terminate()
         raise
     pool.shutdown(wait=True)
 
@@ -347,6 +370,12 @@ def render_reports(
         if result["status"] == "failed":
             bar.set_postfix_str(f"last failure: {job.label}", refresh=False)
 
+    def _terminate(signum, frame):  # SIGTERM ends the batch like Ctrl-C: workers stopped, index written
+        raise KeyboardInterrupt
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         if jobs:
             if scheduler is not None:
@@ -354,6 +383,8 @@ def render_reports(
             else:
                 _run_local(jobs, mode, max(1, min(int(workers), len(jobs))), on_result, keep_kernel)
     finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
         bar.close()
         problems = [f"{r['account']}: {r['error']}" for r in results if r["account"] in unknown]
         index = write_index(bundle, out, problems=problems)

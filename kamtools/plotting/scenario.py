@@ -1,0 +1,130 @@
+"""Charts of the scenario planner: baseline vs scenario vs target.
+
+:func:`scenario_chart_data` turns a :class:`~kamtools.scenario.ScenarioResult` into one
+long frame (``ds, series, value``) that both the static chart and the live widget draw,
+and that tests can read. :func:`scenario_chart` returns a new Figure;
+:class:`LiveScenarioChart` keeps one Figure and only moves its lines, so a lever change
+re-renders in tens of milliseconds (the planner widget uses it).
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from kamtools.plotting.style import PALETTE, money, new_figure
+
+SERIES = ("actual", "baseline", "scenario", "target")
+LABELS = {
+    "actual": "Actual",
+    "baseline": "Baseline (forecast)",
+    "scenario": "Scenario",
+    "target": "Target (monthly run rate)",
+}
+HISTORY_MONTHS = 24
+
+
+def scenario_chart_data(result, history_months: int = HISTORY_MONTHS) -> pd.DataFrame:
+    """Long frame ``ds, series, value`` of monthly revenue: actual history (last
+    ``history_months``), baseline and scenario over the forecast horizon, and the target
+    as a monthly run rate (yearly target / 12) for each year that has one."""
+    b = result.baseline
+    m = result.monthly
+    hist = b.history.sort_values("ds").tail(history_months)
+    parts = [
+        pd.DataFrame({"ds": pd.to_datetime(hist["ds"]), "series": "actual", "value": hist["revenue"].to_numpy(float)}),
+        pd.DataFrame({"ds": m["ds"], "series": "baseline", "value": m["revenue_baseline"].to_numpy(float)}),
+        pd.DataFrame({"ds": m["ds"], "series": "scenario", "value": m["revenue_scenario"].to_numpy(float)}),
+    ]
+    if b.targets:
+        first = hist["ds"].min() if len(hist) else m["ds"].min()
+        months = pd.date_range(pd.Timestamp(first), m["ds"].max(), freq="MS")
+        run = np.array([b.targets.get(int(d.year), np.nan) / 12.0 for d in months])
+        parts.append(pd.DataFrame({"ds": months, "series": "target", "value": run}))
+    out = pd.concat(parts, ignore_index=True)
+    out["series"] = out["series"].astype("str")
+    return out
+
+
+def _style_axes(ax, title: str) -> None:
+    ax.set_title(title, loc="left")
+    ax.set_ylabel("revenue per month")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: money(v)))
+    ax.set_ylim(bottom=0)
+
+
+def _xy(data: pd.DataFrame, series: str) -> tuple[np.ndarray, np.ndarray]:
+    d = data[data["series"] == series]
+    return d["ds"].to_numpy(), d["value"].to_numpy(float)
+
+
+def scenario_chart(data: pd.DataFrame, title: str = "Revenue: baseline vs scenario vs target") -> Figure:
+    """Monthly revenue chart from :func:`scenario_chart_data`; returns a new Figure."""
+    fig, ax = new_figure(8.0, 3.4)
+    _draw(ax, data)
+    _style_axes(ax, title)
+    ax.legend(loc="upper left", fontsize=8, ncols=4)
+    return fig
+
+
+def _draw(ax, data: pd.DataFrame) -> dict:
+    lines = {}
+    styles = {
+        "actual": {"color": PALETTE["actual"], "lw": 1.6},
+        "baseline": {"color": PALETTE["baseline"], "lw": 1.6, "ls": "--"},
+        "scenario": {"color": PALETTE["scenario"], "lw": 2.2},
+        "target": {"color": PALETTE["target"], "lw": 1.2, "ls": ":", "drawstyle": "steps-mid"},
+    }
+    for s in SERIES:
+        x, y = _xy(data, s)
+        (lines[s],) = ax.plot(x, y, label=LABELS[s], **styles[s])
+    return lines
+
+
+class LiveScenarioChart:
+    """One Figure whose lines are updated in place; ``render()`` returns PNG bytes.
+
+    >>> chart = LiveScenarioChart()                       # doctest: +SKIP
+    >>> png = chart.update(scenario_chart_data(result))   # doctest: +SKIP
+    """
+
+    def __init__(self, width: float = 8.0, height: float = 3.2, dpi: int = 80):
+        self.dpi = dpi
+        self.fig, self.ax = new_figure(width, height)
+        self.lines = _draw(self.ax, pd.DataFrame({"ds": pd.to_datetime([]), "series": [], "value": []}))
+        _style_axes(self.ax, "Revenue: baseline vs scenario vs target")
+        self.ax.legend(loc="upper left", fontsize=8, ncols=4)
+        self.data: pd.DataFrame | None = None
+        self._laid_out = False
+
+    def update(self, data: pd.DataFrame, title: str | None = None) -> bytes:
+        """Move the lines to ``data`` (from :func:`scenario_chart_data`) and render PNG bytes."""
+        self.data = data
+        for s, line in self.lines.items():
+            x, y = _xy(data, s)
+            line.set_data(x, y)
+        if title is not None:
+            self.ax.set_title(title, loc="left")
+        vals = data["value"].to_numpy(float)
+        top = float(np.nanmax(vals)) if len(vals) and np.isfinite(vals).any() else 1.0
+        self.ax.set_ylim(0, max(top * 1.12, 1.0))
+        if len(data):
+            self.ax.set_xlim(data["ds"].min() - pd.Timedelta(days=10), data["ds"].max() + pd.Timedelta(days=10))
+        png = self.render()
+        if not self._laid_out:
+            # the constrained layout is solved once; later renders keep it (much faster)
+            self.fig.set_layout_engine("none")
+            self._laid_out = True
+        return png
+
+    def render(self) -> bytes:
+        buf = io.BytesIO()
+        self.fig.savefig(buf, format="png", dpi=self.dpi)
+        return buf.getvalue()
+
+
+__all__ = ["LiveScenarioChart", "scenario_chart", "scenario_chart_data"]

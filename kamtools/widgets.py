@@ -1,0 +1,631 @@
+"""Interactive scenario planner (ipywidgets): pick an account, move levers, see the plan.
+
+:class:`ScenarioPlanner` puts :mod:`kamtools.scenario` behind sliders. Picking a scope
+(an account, a tier or the whole portfolio) gathers its baseline once
+(:func:`kamtools.scenario.baseline`); every lever change then runs only the vectorised
+:func:`kamtools.scenario.evaluate` (milliseconds), updates the KPI table first and the
+chart after it. Lever changes are debounced: the first change after a quiet period is
+applied at once, changes arriving while the planner is busy or within ``debounce``
+seconds are coalesced into one trailing update. ``debounce=0`` updates synchronously
+(tests).
+
+Stable CSS classes (for browser tests and custom styling): ``kam-planner`` (root),
+``kam-scope``, ``kam-lever-<name>`` on each lever, ``kam-headline`` with the element
+``.kam-projected-revenue`` (its ``data-value`` attribute holds the raw number),
+``kam-kpi-table``, ``kam-year-table``, ``kam-chart``, ``kam-notes``, ``kam-status``,
+``kam-save``, ``kam-load``, ``kam-compare``, ``kam-reset``, ``kam-compare-table``.
+
+Example (in a notebook)
+-----------------------
+>>> from kamtools.widgets import ScenarioPlanner
+>>> planner = ScenarioPlanner("reports/demo/bundle")    # doctest: +SKIP
+>>> planner                                              # doctest: +SKIP
+>>> planner.levers["price_change"].value = 3.0          # same as moving the slider  # doctest: +SKIP
+>>> planner.result.kpi("revenue_12m")                   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from pathlib import Path
+
+import ipywidgets as W
+import numpy as np
+import pandas as pd
+
+from kamtools import scenario as sc
+from kamtools.display import CSS, esc
+from kamtools.plotting.scenario import LiveScenarioChart, scenario_chart_data
+from kamtools.plotting.style import money
+
+__all__ = ["ScenarioPlanner"]
+
+PLANNER_CSS = """
+<style>
+.kam-planner {font-size: 13px;}
+.kam-planner .kam-headline-box {font-size: 1.15em; margin: .2em 0 .5em;}
+.kam-planner .kam-projected-revenue {font-size: 1.5em; font-weight: bold; color: #009E73;}
+.kam-planner .kam-delta-pos {color: #009E73;} .kam-planner .kam-delta-neg {color: #D55E00;}
+.kam-planner table.kam-table td.num {text-align: right;}
+.kam-planner .kam-muted {color: #666; font-size: .9em;}
+</style>
+"""
+
+LEVERS = (
+    "price_change",
+    "elasticity",
+    "volume_change",
+    "churn_reduction",
+    "whitespace_capture",
+    "promotion_spend",
+    "promotion_uplift",
+    "payment_terms_days",
+    "cost_of_capital",
+)
+
+
+def _fmt(value: float, unit: str) -> str:
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    if unit == "money":
+        return money(float(value))
+    if unit in ("pct", "share"):
+        return f"{value:.1%}"
+    return f"{value:,.2f}"
+
+
+def _fmt_delta(value: float, unit: str) -> str:
+    if value is None or not np.isfinite(value):
+        return ""
+    if unit in ("pct", "share"):
+        return f"{value * 100:+.1f} pp"
+    if unit == "money":
+        return ("+" if value >= 0 else "-") + money(abs(float(value)))
+    return f"{value:+,.2f}"
+
+
+class ScenarioPlanner:
+    """The scenario planner app: scope picker, levers, live chart, KPI table, save/load/compare.
+
+    Parameters
+    ----------
+    bundle : a :class:`~kamtools.bundle.Bundle` or the path of a bundle folder.
+    scope : scope to open first (default: the largest account).
+    debounce : seconds to coalesce rapid lever changes; 0 updates synchronously.
+    scenarios_dir : folder where saved scenarios are written as JSON (and read at start);
+        None keeps them in memory only.
+    scope_columns : account-summary columns offered as group scopes (default: tier).
+    chart : draw the live chart (turn off for headless benchmarks).
+
+    Attributes
+    ----------
+    widget : the root ipywidgets box (displayed when the planner is displayed).
+    levers : dict lever name -> widget; ``category_levers``: {category: (price, volume)}.
+    baseline : the :class:`~kamtools.scenario.Baseline` of the current scope.
+    result : the latest :class:`~kamtools.scenario.ScenarioResult`.
+    chart_data : the frame the chart shows (``ds, series, value``).
+    saved : {name: Scenario} saved in this session (and found in ``scenarios_dir``).
+    timings : list of dicts ``evaluate_ms, kpis_ms, chart_ms, total_ms`` per update.
+    """
+
+    def __init__(
+        self,
+        bundle,
+        scope: str | None = None,
+        debounce: float = 0.15,
+        scenarios_dir: str | os.PathLike | None = None,
+        scope_columns: tuple[str, ...] = ("tier",),
+        chart: bool = True,
+    ):
+        from kamtools.bundle import Bundle
+
+        self.bundle = bundle if isinstance(bundle, Bundle) else Bundle.open(bundle)
+        self.debounce = float(debounce)
+        self.scenarios_dir = Path(scenarios_dir) if scenarios_dir else None
+        self.draw_chart = bool(chart)
+        self.saved: dict[str, sc.Scenario] = {}
+        self.timings: list[dict] = []
+        self.result: sc.ScenarioResult | None = None
+        self.chart_data: pd.DataFrame | None = None
+        self.updates = 0
+        self.baseline: sc.Baseline | None = None
+        self.comparison: pd.DataFrame | None = None
+        self.scope_seconds = 0.0
+        self._baselines: dict[str, sc.Baseline] = {}
+        self._suspend = 0
+        self._pending = None
+        self._lock = threading.RLock()
+        self._last_done = -1e9
+        self._defaults: dict[str, float] = {}
+        self._chart = LiveScenarioChart() if self.draw_chart else None
+        self._options = sc.scopes(self.bundle.accounts, scope_columns)
+        self._build()
+        self._load_dir()
+        first = scope or self._default_scope()
+        self.set_scope(first)
+
+    # ---- construction ---------------------------------------------------------------
+    def _default_scope(self) -> str:
+        accounts = [v for _, v in self._options if v.startswith("account:")]
+        return accounts[0] if accounts else "portfolio"
+
+    def _build(self) -> None:
+        lay = W.Layout(width="340px")
+        style = {"description_width": "150px"}
+
+        def slider(name, desc, lo, hi, step, value=0.0, fmt=".1f", cls=None):
+            w = W.FloatSlider(
+                value=value,
+                min=lo,
+                max=hi,
+                step=step,
+                description=desc,
+                readout_format=fmt,
+                continuous_update=True,
+                layout=lay,
+                style=style,
+            )
+            w.add_class(f"kam-lever-{cls or name.replace('_', '-')}")
+            return w
+
+        self.scope_picker = W.Dropdown(
+            options=self._options, description="Plan for", layout=W.Layout(width="420px"), style={"description_width": "70px"}
+        )
+        self.scope_picker.add_class("kam-scope")
+        self.levers: dict[str, W.Widget] = {
+            "price_change": slider("price_change", "Price change %", -20, 20, 0.5),
+            "elasticity": slider("elasticity", "Price elasticity", sc.ELASTICITY_RANGE[0], 0.0, 0.05, -1.0, ".2f"),
+            "volume_change": slider("volume_change", "Volume change %", -30, 30, 0.5),
+            "churn_reduction": slider("churn_reduction", "Churn risk kept %", 0, 100, 5, fmt=".0f"),
+            "whitespace_capture": slider("whitespace_capture", "Whitespace won %", 0, 100, 5, fmt=".0f"),
+            "promotion_spend": W.BoundedFloatText(
+                value=0.0, min=0.0, max=1e12, step=1000, description="Promotion spend / yr", layout=lay, style=style
+            ),
+            "promotion_uplift": slider("promotion_uplift", "Revenue per 1 promo", 0, 6, 0.1, sc.DEFAULT_PROMOTION_UPLIFT),
+            "payment_terms_days": slider("payment_terms_days", "Payment terms (days)", 0, 180, 1, 30, ".0f"),
+            "cost_of_capital": slider("cost_of_capital", "Cost of capital %", 0, 20, 0.5, sc.DEFAULT_COST_OF_CAPITAL),
+        }
+        self.levers["promotion_spend"].add_class("kam-lever-promotion-spend")
+        self.category_levers: dict[str, tuple[W.BoundedFloatText, W.BoundedFloatText]] = {}
+        self.category_box = W.VBox([])
+        self.category_accordion = W.Accordion(children=[self.category_box], layout=W.Layout(width="360px"))
+        self.category_accordion.set_title(0, "Per category: price % / volume %")
+        self.elasticity_info = W.HTML()
+        self.elasticity_info.add_class("kam-elasticity-info")
+        self.use_estimates = W.Button(description="Use estimated elasticity", layout=W.Layout(width="200px"))
+        self.use_estimates.add_class("kam-use-estimates")
+
+        self.headline = W.HTML()
+        self.headline.add_class("kam-headline")
+        self.kpi_table = W.HTML()
+        self.kpi_table.add_class("kam-kpi-table")
+        self.year_table = W.HTML()
+        self.year_table.add_class("kam-year-table")
+        self.chart = W.Image(format="png", layout=W.Layout(width="640px"))
+        self.chart.add_class("kam-chart")
+        self.notes = W.HTML()
+        self.notes.add_class("kam-notes")
+        self.status = W.HTML()
+        self.status.add_class("kam-status")
+
+        self.name = W.Text(value="Scenario 1", description="Name", layout=W.Layout(width="260px"))
+        self.name.add_class("kam-name")
+        self.save_button = W.Button(description="Save", icon="save", layout=W.Layout(width="80px"))
+        self.save_button.add_class("kam-save")
+        self.saved_picker = W.Dropdown(options=[], description="Saved", layout=W.Layout(width="260px"))
+        self.saved_picker.add_class("kam-saved")
+        self.load_button = W.Button(description="Load", layout=W.Layout(width="80px"))
+        self.load_button.add_class("kam-load")
+        self.compare_button = W.Button(description="Compare saved", layout=W.Layout(width="130px"))
+        self.compare_button.add_class("kam-compare")
+        self.reset_button = W.Button(description="Reset", icon="undo", layout=W.Layout(width="90px"))
+        self.reset_button.add_class("kam-reset")
+        self.compare_table = W.HTML()
+        self.compare_table.add_class("kam-compare-table")
+
+        controls = W.VBox(
+            [
+                W.HTML("<b>Pricing</b>"),
+                self.levers["price_change"],
+                self.levers["elasticity"],
+                self.use_estimates,
+                self.elasticity_info,
+                W.HTML("<b>Volume</b>"),
+                self.levers["volume_change"],
+                self.category_accordion,
+                W.HTML("<b>Retention and growth</b>"),
+                self.levers["churn_reduction"],
+                self.levers["whitespace_capture"],
+                W.HTML("<b>Promotions</b>"),
+                self.levers["promotion_spend"],
+                self.levers["promotion_uplift"],
+                W.HTML("<b>Payment terms</b>"),
+                self.levers["payment_terms_days"],
+                self.levers["cost_of_capital"],
+            ],
+            layout=W.Layout(width="380px"),
+        )
+        controls.add_class("kam-controls")
+        outputs = W.VBox([self.headline, self.chart, self.kpi_table, self.year_table, self.notes, self.status])
+        outputs.add_class("kam-outputs")
+        manage = W.VBox(
+            [
+                W.HBox([self.name, self.save_button, self.reset_button]),
+                W.HBox([self.saved_picker, self.load_button, self.compare_button]),
+                self.compare_table,
+            ]
+        )
+        self.widget = W.VBox([W.HTML(CSS + PLANNER_CSS), self.scope_picker, W.HBox([controls, outputs]), manage])
+        self.widget.add_class("kam-planner")
+
+        self.scope_picker.observe(self._on_scope, names="value")
+        for w in self.levers.values():
+            w.observe(self._on_lever, names="value")
+        self.use_estimates.on_click(lambda _b: self.use_estimated_elasticity())
+        self.save_button.on_click(lambda _b: self.save_scenario())
+        self.load_button.on_click(lambda _b: self.saved_picker.value and self.load_scenario(self.saved_picker.value))
+        self.compare_button.on_click(lambda _b: self.compare_saved())
+        self.reset_button.on_click(lambda _b: self.reset())
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    # ---- scope -------------------------------------------------------------------------
+    @property
+    def scope(self) -> str:
+        return self.scope_picker.value
+
+    def set_scope(self, scope: str) -> None:
+        """Switch to ``scope`` (``account:<id>``, ``tier:<v>`` or ``portfolio``) and update."""
+        values = [v for _, v in self._options]
+        if scope not in values:
+            sc.scope_accounts(self.bundle.accounts, scope)  # raises a clear error for unknown ones
+            self._options = [*self._options, (sc.scope_label(scope, self.bundle.accounts), scope)]
+            self.scope_picker.options = self._options
+        if self.scope_picker.value == scope and scope in self._baselines:
+            return
+        self.scope_picker.value = scope  # -> _on_scope
+        if self.baseline is None or self.baseline.scope != scope:
+            self._enter_scope(scope)
+
+    def _on_scope(self, change) -> None:
+        if change["new"] and change["new"] != change["old"]:
+            self._enter_scope(change["new"])
+
+    def _enter_scope(self, scope: str) -> None:
+        t0 = time.perf_counter()
+        if scope not in self._baselines:
+            self._baselines[scope] = sc.baseline(self.bundle, scope)
+        b = self.baseline = self._baselines[scope]
+        self._build_category_levers(b)
+        weights = b.revenue.sum(axis=1)
+        est = float(np.average(b.elasticity, weights=weights)) if weights.sum() > 0 else float(np.mean(b.elasticity))
+        self._defaults = {
+            "price_change": 0.0,
+            "elasticity": round(est, 2),
+            "volume_change": 0.0,
+            "churn_reduction": 0.0,
+            "whitespace_capture": 0.0,
+            "promotion_spend": 0.0,
+            "promotion_uplift": sc.DEFAULT_PROMOTION_UPLIFT,
+            "payment_terms_days": float(round(b.payment_terms_days)),
+            "cost_of_capital": sc.DEFAULT_COST_OF_CAPITAL,
+        }
+        self._set_levers(self._defaults)
+        self.elasticity_info.value = self._elasticity_html(b)
+        self.levers["churn_reduction"].tooltip = f"revenue at risk: {money(b.revenue_at_risk)} a year"
+        self.levers["whitespace_capture"].tooltip = f"recommended whitespace: {money(float(b.whitespace.sum()))} a year"
+        self.scope_seconds = time.perf_counter() - t0
+        self.update()
+
+    def _build_category_levers(self, b: sc.Baseline) -> None:
+        for p, v in self.category_levers.values():
+            p.unobserve(self._on_lever, names="value")
+            v.unobserve(self._on_lever, names="value")
+        self.category_levers = {}
+        rows = []
+        small = W.Layout(width="80px")
+        for i, cat in enumerate(b.categories):
+            if b.revenue[i].sum() <= 0 and b.whitespace[i] <= 0:
+                continue
+            p = W.BoundedFloatText(value=0.0, min=-90, max=200, step=0.5, layout=small)
+            v = W.BoundedFloatText(value=0.0, min=-100, max=500, step=1, layout=small)
+            p.add_class("kam-cat-price")
+            v.add_class("kam-cat-volume")
+            p.observe(self._on_lever, names="value")
+            v.observe(self._on_lever, names="value")
+            self.category_levers[str(cat)] = (p, v)
+            rows.append(W.HBox([W.Label(str(cat), layout=W.Layout(width="170px")), p, v]))
+        self.category_box.children = rows or [W.HTML("<i>No categories.</i>")]
+
+    def _elasticity_html(self, b: sc.Baseline) -> str:
+        info = b.elasticity_info
+        if info is None or info.empty:
+            return ""
+        info = info[info["baseline_revenue"] > 0]
+        parts = []
+        for r in info.itertuples(index=False):
+            ci = f" (95% CI {r.ci_low:.2f} to {r.ci_high:.2f})" if np.isfinite(r.ci_low) else ""
+            parts.append(f"{esc(r.category)}: {r.elasticity:.2f}, {esc(r.source)}{ci}")
+        return "<div class='kam-muted'>Elasticity used: " + "; ".join(parts) + "</div>"
+
+    # ---- levers ------------------------------------------------------------------------
+    def _set_levers(self, values: dict, categories: dict | None = None) -> None:
+        self._suspend += 1
+        try:
+            for k, v in values.items():
+                if k in self.levers:
+                    self.levers[k].value = v
+            for cat, (p, v) in self.category_levers.items():
+                pc, vc = (categories or {}).get(cat, (0.0, 0.0))
+                p.value, v.value = pc, vc
+        finally:
+            self._suspend -= 1
+
+    def scenario(self, name: str | None = None) -> sc.Scenario:
+        """The Scenario the controls describe now."""
+        lv = {k: float(w.value) for k, w in self.levers.items()}
+        d = self._defaults
+        by_p = {c: float(p.value) for c, (p, _v) in self.category_levers.items() if p.value != 0}
+        by_v = {c: float(v.value) for c, (_p, v) in self.category_levers.items() if v.value != 0}
+        return sc.Scenario(
+            name=name or self.name.value or "scenario",
+            scope=self.scope,
+            price_change=lv["price_change"],
+            price_change_by_category=by_p,
+            volume_change=lv["volume_change"],
+            volume_change_by_category=by_v,
+            elasticity=None if lv["elasticity"] == d.get("elasticity") else lv["elasticity"],
+            churn_reduction=lv["churn_reduction"],
+            whitespace_capture=lv["whitespace_capture"],
+            promotion_spend=lv["promotion_spend"],
+            promotion_uplift=lv["promotion_uplift"],
+            payment_terms_days=None if lv["payment_terms_days"] == d.get("payment_terms_days") else lv["payment_terms_days"],
+            cost_of_capital=lv["cost_of_capital"],
+        )
+
+    def _on_lever(self, change) -> None:
+        if self._suspend:
+            return
+        if self.debounce <= 0:
+            self.update()
+            return
+        with self._lock:
+            if self._pending is not None:  # a trailing update is already scheduled: it will see this change
+                return
+            wait = self._last_done + self.debounce - time.perf_counter()
+            if wait <= 0:
+                immediate = True
+            else:
+                immediate = False
+                self._pending = self._schedule(wait, self._flush)
+        if immediate:
+            self.update()
+
+    def _schedule(self, delay: float, fn):
+        """Run ``fn`` after ``delay`` seconds on the kernel's event loop (else a timer thread)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is not None:
+            return loop.call_later(delay, fn)
+        t = threading.Timer(delay, fn)
+        t.daemon = True
+        t.start()
+        return t
+
+    def _flush(self) -> None:
+        with self._lock:
+            self._pending = None
+        self.update()
+
+    def flush(self) -> None:
+        """Apply a pending (debounced) update now."""
+        with self._lock:
+            pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.cancel()
+            self.update()
+
+    # ---- update ------------------------------------------------------------------------
+    def update(self) -> sc.ScenarioResult | None:
+        """Evaluate the current levers and redraw the KPI tables, then the chart."""
+        with self._lock:
+            t0 = time.perf_counter()
+            try:
+                s = self.scenario()
+                res = sc.evaluate(self.baseline, s)
+            except sc.ScenarioError as exc:
+                self.status.value = f"<span class='kam-delta-neg'>{esc(exc)}</span>"
+                self._last_done = time.perf_counter()
+                return None
+            t1 = time.perf_counter()
+            self.result = res
+            self.headline.value = self._headline_html(res)
+            self.kpi_table.value = self._kpi_html(res)
+            self.year_table.value = self._year_html(res)
+            t2 = time.perf_counter()
+            self.chart_data = scenario_chart_data(res)
+            if self._chart is not None:
+                self.chart.value = self._chart.update(self.chart_data, f"{self.baseline.label}: revenue per month")
+            t3 = time.perf_counter()
+            self.notes.value = self._notes_html(res)
+            self.updates += 1
+            timing = {
+                "evaluate_ms": (t1 - t0) * 1e3,
+                "kpis_ms": (t2 - t1) * 1e3,
+                "chart_ms": (t3 - t2) * 1e3,
+                "total_ms": (t3 - t0) * 1e3,
+            }
+            self.timings.append(timing)
+            self.status.value = (
+                f"<span class='kam-muted'>updated in {timing['total_ms']:.0f} ms "
+                f"(tables after {timing['evaluate_ms'] + timing['kpis_ms']:.0f} ms)</span>"
+            )
+            self._last_done = time.perf_counter()
+            return res
+
+    def _headline_html(self, res: sc.ScenarioResult) -> str:
+        rev = res.kpi("revenue_12m")
+        base = res.kpi("revenue_12m", "baseline")
+        delta = rev - base
+        pct = f" ({delta / base:+.1%})" if base > 0 else ""
+        cls = "kam-delta-pos" if delta >= 0 else "kam-delta-neg"
+        return (
+            "<div class='kam-headline-box'>Projected revenue, next 12 months: "
+            f"<span class='kam-projected-revenue' data-value='{rev:.2f}'>{esc(money(rev))}</span> "
+            f"<span class='{cls}'>{esc(_fmt_delta(delta, 'money'))}{esc(pct)} vs baseline</span>"
+            f"<div class='kam-muted'>{esc(res.baseline.label)} · scenario “{esc(res.scenario.name)}”</div></div>"
+        )
+
+    def _kpi_html(self, res: sc.ScenarioResult) -> str:
+        rows = []
+        for r in res.kpis.itertuples(index=False):
+            unit = "share" if r.unit in ("pct", "share") else r.unit
+            rows.append(
+                f"<tr data-metric='{esc(r.metric)}'><td>{esc(r.label)}</td>"
+                f"<td class='num'>{esc(_fmt(r.baseline_value, unit))}</td>"
+                f"<td class='num kam-value' data-value='{r.scenario_value:.6g}'>{esc(_fmt(r.scenario_value, unit))}</td>"
+                f"<td class='num'>{esc(_fmt_delta(r.delta, unit))}</td></tr>"
+            )
+        return (
+            "<table class='kam-table'><thead><tr><th></th><th>Baseline</th><th>Scenario</th><th>Change</th></tr>"
+            "</thead><tbody>" + "".join(rows) + "</tbody></table>"
+        )
+
+    def _year_html(self, res: sc.ScenarioResult) -> str:
+        rows = []
+        for r in res.yearly.itertuples(index=False):
+            note = "" if r.complete else " (part of the year)"
+            rows.append(
+                f"<tr><td>{int(r.year)}{esc(note)}</td><td class='num'>{esc(money(r.booked))}</td>"
+                f"<td class='num'>{esc(money(r.revenue_year_baseline))}</td>"
+                f"<td class='num'>{esc(money(r.revenue_year_scenario))}</td>"
+                f"<td class='num'>{esc(_fmt(r.target, 'money'))}</td>"
+                f"<td class='num'>{esc(_fmt(r.attainment_scenario, 'share'))}</td>"
+                f"<td class='num'>{esc(_fmt(r.p_target_baseline, 'share'))} → "
+                f"{esc(_fmt(r.p_target_scenario, 'share'))}</td></tr>"
+            )
+        return (
+            "<table class='kam-table'><thead><tr><th>Year</th><th>Booked</th><th>Baseline</th><th>Scenario</th>"
+            "<th>Target</th><th>Attainment</th><th>P(reach target)</th></tr></thead><tbody>"
+            + "".join(rows)
+            + "</tbody></table>"
+        )
+
+    def _notes_html(self, res: sc.ScenarioResult) -> str:
+        b = res.baseline
+        items = [
+            f"Baseline: {b.baseline_method}; {b.n_accounts} account(s); as of {b.as_of.date()}.",
+            f"Revenue at risk (churn model): {money(b.revenue_at_risk)} a year; "
+            f"recommended whitespace: {money(float(b.whitespace.sum()))} a year.",
+            f"Days sales outstanding today: {b.dso_days:.0f} (payment terms {b.payment_terms_days:.0f} days).",
+            *b.notes,
+        ]
+        return "<ul class='kam-muted'>" + "".join(f"<li>{esc(t)}</li>" for t in items) + "</ul>"
+
+    # ---- actions -----------------------------------------------------------------------
+    def use_estimated_elasticity(self) -> None:
+        """Drop the elasticity override (back to the estimates)."""
+        self.levers["elasticity"].value = self._defaults.get("elasticity", sc.DEFAULT_ELASTICITY)
+
+    def reset(self) -> None:
+        """All levers back to the baseline, then update."""
+        self._set_levers(self._defaults)
+        self.compare_table.value = ""
+        self.update()
+
+    def save_scenario(self, name: str | None = None) -> sc.Scenario:
+        """Save the current levers under ``name`` (default: the name box); also to ``scenarios_dir``."""
+        s = self.scenario(name)
+        self.saved[s.name] = s
+        if self.scenarios_dir is not None:
+            s.save(self.scenarios_dir / f"{sc._slug(s.name)}.json")
+        self._refresh_saved(select=s.name)
+        self.status.value = f"<span class='kam-muted'>saved “{esc(s.name)}”</span>"
+        return s
+
+    def load_scenario(self, scenario: str | sc.Scenario) -> None:
+        """Set the controls from a saved scenario (by name) or a Scenario, switching scope if needed."""
+        s = self.saved[scenario] if isinstance(scenario, str) else scenario
+        if s.scope != self.scope:
+            self._suspend += 1
+            try:
+                self.set_scope(s.scope)
+            finally:
+                self._suspend -= 1
+        missing = [c for c in {**s.price_change_by_category, **s.volume_change_by_category} if c not in self.category_levers]
+        if missing:
+            self.status.value = f"<span class='kam-delta-neg'>categories {esc(missing)} are not in this scope</span>"
+        cats = {
+            c: (s.price_change_by_category.get(c, 0.0), s.volume_change_by_category.get(c, 0.0))
+            for c in self.category_levers
+        }
+        values = {
+            "price_change": s.price_change,
+            "elasticity": self._defaults["elasticity"] if s.elasticity is None else s.elasticity,
+            "volume_change": s.volume_change,
+            "churn_reduction": s.churn_reduction,
+            "whitespace_capture": s.whitespace_capture,
+            "promotion_spend": s.promotion_spend,
+            "promotion_uplift": s.promotion_uplift,
+            "payment_terms_days": (
+                self._defaults["payment_terms_days"] if s.payment_terms_days is None else s.payment_terms_days
+            ),
+            "cost_of_capital": s.cost_of_capital,
+        }
+        self._set_levers(values, cats)
+        self.name.value = s.name
+        self.update()
+
+    def compare_saved(self, names: list[str] | None = None) -> pd.DataFrame:
+        """Compare saved scenarios (all by default) with their baselines; shows and returns the table."""
+        chosen = [self.saved[n] for n in (names or list(self.saved))]
+        if not chosen:
+            chosen = [self.scenario()]
+        for s in chosen:
+            if s.scope not in self._baselines:
+                self._baselines[s.scope] = sc.baseline(self.bundle, s.scope)
+        table = sc.compare(self._baselines, chosen)
+        self.comparison = table
+        self.compare_table.value = self._compare_html(table)
+        return table
+
+    def _compare_html(self, table: pd.DataFrame) -> str:
+        metrics = [c for c in table.columns if c not in ("scope", "scenario")]
+        units = {m: sc.KPI_LABELS.get(m, (m, "money"))[1] for m in metrics}
+        for m in metrics:
+            if m.startswith(("attainment_", "p_target_")):
+                units[m] = "share"
+        labels = {m: sc.KPI_LABELS.get(m, (m.replace("_", " "), ""))[0] for m in metrics}
+        head = "".join(f"<th>{esc(labels[m])}</th>" for m in metrics)
+        body = []
+        for r in table.itertuples(index=False):
+            d = r._asdict()
+            cells = "".join(f"<td class='num'>{esc(_fmt(d[m], units[m]))}</td>" for m in metrics)
+            body.append(f"<tr><td>{esc(sc.scope_label(d['scope'], self.bundle.accounts))}</td><td>{esc(d['scenario'])}</td>{cells}</tr>")
+        return (
+            "<table class='kam-table'><thead><tr><th>Scope</th><th>Scenario</th>" + head + "</tr></thead><tbody>"
+            + "".join(body)
+            + "</tbody></table>"
+        )
+
+    def _refresh_saved(self, select: str | None = None) -> None:
+        self.saved_picker.options = list(self.saved)
+        if select is not None:
+            self.saved_picker.value = select
+
+    def _load_dir(self) -> None:
+        if self.scenarios_dir is None or not self.scenarios_dir.is_dir():
+            return
+        for path in sorted(self.scenarios_dir.glob("*.json")):
+            try:
+                for s in sc.load(path):
+                    self.saved[s.name] = s
+            except (sc.ScenarioError, OSError) as exc:
+                self.status.value = f"<span class='kam-delta-neg'>skipped {esc(path.name)}: {esc(exc)}</span>"
+        self._refresh_saved()
