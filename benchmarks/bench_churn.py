@@ -56,7 +56,9 @@ def main() -> int:
     model = ChurnModel(time_gap_months=d.label_window_months, random_state=0)
     model.fit(training.drop(columns="churned"), training["churned"].to_numpy(dtype=bool))
     t_fit = time.perf_counter() - t
-    print(f"training ChurnModel(auto): {t_fit:.1f} s -> chosen {model.chosen_model_}, calibration {model.calibration_method_}")
+    print(
+        f"training ChurnModel(auto): {t_fit:.1f} s -> chosen {model.chosen_model_}, calibration {model.calibration_method_}"
+    )
     with pd.option_context("display.width", 160):
         print(model.selection_scores_.round(4).to_string(index=False))
     total = t_feat + t_fit
@@ -66,8 +68,12 @@ def main() -> int:
     res = score_details(portfolio, definition=d, model=model)
     t_score = time.perf_counter() - t
     bands = res.table["risk_band"].value_counts().to_dict()
-    print(f"scoring {len(res.table):,} accounts (features, value model, probabilities, drivers, bands): {t_score:.1f} s")
-    print(f"  bands: {bands}; thresholds: high >= {res.thresholds['high']:.3f}, medium >= {res.thresholds['medium']:.3f}")
+    print(
+        f"scoring {len(res.table):,} accounts (features, value model, probabilities, drivers, bands): {t_score:.1f} s"
+    )
+    print(
+        f"  bands: {bands}; thresholds: high >= {res.thresholds['high']:.3f}, medium >= {res.thresholds['medium']:.3f}"
+    )
     print(f"scoring: {t_score:.1f} s (target < 10 s) -> {'OK' if t_score < 10 else 'TOO SLOW'}")
     return 0 if total < 120 and t_score < 10 else 1
 

@@ -13,6 +13,7 @@ import html
 import io
 from collections.abc import Iterable, Mapping
 
+import numpy as np
 import pandas as pd
 
 from kamtools.data.portfolio import NotAvailable
@@ -106,9 +107,10 @@ def not_available(reason: NotAvailable | str) -> str:
 def _fmt(value: object, col: str) -> tuple[str, bool]:
     if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
         return "", False
-    if isinstance(value, bool):
+    if isinstance(value, bool | np.bool_):
         return ("yes" if value else "no"), False
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if isinstance(value, int | float | np.integer | np.floating):
+        value = float(value)
         lowered = col.lower()
         if any(k in lowered for k in ("pct", "share", "rate", "prob", "p_", "coverage")) and abs(value) <= 1.5:
             return f"{value:.0%}" if abs(value) >= 0.01 or value == 0 else f"{value:.1%}", True

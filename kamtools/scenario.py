@@ -68,6 +68,7 @@ __all__ = [
     "ScenarioError",
     "ScenarioResult",
     "baseline",
+    "batch_account_elasticities",
     "bundle_tables",
     "compare",
     "estimate_elasticity",
@@ -554,53 +555,132 @@ def _estimate_rows(pv: pd.DataFrame, scope: str, pooled: bool) -> pd.DataFrame:
     return out
 
 
+HAC_LAGS = 3
+
+
+def batch_account_elasticities(pv: pd.DataFrame) -> pd.DataFrame:
+    """Account-level elasticity estimates for every account x category at once (vectorised).
+
+    The same regression as :func:`estimate_elasticity` for one account (log volume on
+    log price index, month-of-year dummies, trend, intercept; Newey-West standard
+    errors with :data:`HAC_LAGS` lags, normal 95% interval), computed for all series
+    together: by Frisch-Waugh-Lovell the slope is the regression of residualised log
+    volume on residualised log price, where residualising means demeaning within
+    (series, calendar month) and then partialling out the (demeaned) trend. Matches
+    statsmodels ``OLS(...).fit(cov_type="HAC")`` to rounding (tested), but takes seconds
+    for tens of thousands of series instead of minutes.
+
+    Returns ``account_id, category, estimate, std_err, ci_low, ci_high, n_obs,
+    price_variation, usable, reason``.
+    """
+    cols = ["account_id", "category", *ELASTICITY_COLUMNS[1:4], "n_obs", "price_variation", "usable", "reason"]
+    d = pv[(pv["volume"] > 0) & (pv["price_index"] > 0)].sort_values(["account_id", "category", "ds"], kind="stable")
+    if d.empty:
+        return pd.DataFrame({c: [] for c in cols})
+    keys = d[["account_id", "category"]].astype(str)
+    g, uniques = pd.factorize(pd.MultiIndex.from_frame(keys))
+    G = len(uniques)
+    ds = pd.DatetimeIndex(d["ds"])
+    moy = ds.month.to_numpy() - 1
+    y = np.log(d["volume"].to_numpy(dtype=float))
+    x = np.log(d["price_index"].to_numpy(dtype=float))
+    t = (ds.year.to_numpy() * 12 + moy).astype(float) / 12.0
+    n = np.bincount(g, minlength=G).astype(float)
+    cell = g * 12 + moy
+    cell_n = np.bincount(cell, minlength=G * 12).astype(float)
+    n_moy = np.bincount(np.arange(G * 12) // 12, weights=(cell_n > 0).astype(float), minlength=G)
+
+    def demean_cells(v: np.ndarray) -> np.ndarray:
+        sums = np.bincount(cell, weights=v, minlength=G * 12)
+        return v - (sums / np.where(cell_n > 0, cell_n, 1.0))[cell]
+
+    def per_group(v: np.ndarray) -> np.ndarray:
+        return np.bincount(g, weights=v, minlength=G)
+
+    ry, rx, rt = demean_cells(y), demean_cells(x), demean_cells(t)
+    stt = per_group(rt * rt)
+    safe = np.where(stt > 1e-12, stt, 1.0)
+    by = np.where(stt > 1e-12, per_group(ry * rt) / safe, 0.0)
+    bx = np.where(stt > 1e-12, per_group(rx * rt) / safe, 0.0)
+    ry = ry - by[g] * rt
+    rx = rx - bx[g] * rt
+    sxx = per_group(rx * rx)
+    ok = sxx > 1e-18
+    b = np.where(ok, per_group(rx * ry) / np.where(ok, sxx, 1.0), np.nan)
+    e = ry - np.nan_to_num(b)[g] * rx
+    u = rx * e
+    S = per_group(u * u)
+    for lag in range(1, HAC_LAGS + 1):
+        same = g[lag:] == g[:-lag]
+        S += (1.0 - lag / (HAC_LAGS + 1.0)) * 2.0 * np.bincount(g[lag:], weights=u[lag:] * u[:-lag] * same, minlength=G)
+    se = np.where(ok, np.sqrt(np.maximum(S, 0.0)) / np.where(ok, sxx, 1.0), np.nan)
+    variation = np.sqrt(sxx / n)
+    lo, hi = b - _Z95 * se, b + _Z95 * se
+    k = n_moy + 2.0  # intercept, month dummies, trend, log price
+    reason = np.full(G, "estimated from own history", dtype=object)
+    usable = np.ones(G, dtype=bool)
+
+    def flag(mask: np.ndarray, texts) -> None:
+        new = mask & usable
+        reason[new] = texts[new] if isinstance(texts, np.ndarray) else texts
+        usable[new] = False
+
+    flag(
+        n < np.maximum(MIN_ELASTICITY_OBS, k + 1),
+        np.array([f"only {int(v)} months with purchases" for v in n], dtype=object),
+    )
+    flat = ~(variation >= MIN_PRICE_VARIATION)
+    flag(
+        flat,
+        np.array(
+            [f"the price hardly moved (sd {v:.1%} after seasonal and trend controls)" for v in variation], dtype=object
+        ),
+    )
+    flag(
+        ~np.isfinite(se) | (hi - lo > MAX_CI_WIDTH),
+        np.array([f"too uncertain (95% CI {a:.2f} to {c:.2f})" for a, c in zip(lo, hi, strict=True)], dtype=object),
+    )
+    flag(
+        (b < ELASTICITY_RANGE[0]) | (b > ELASTICITY_RANGE[1]),
+        np.array([f"implausible estimate {v:.2f} (expected between -6 and 0)" for v in b], dtype=object),
+    )
+    # no estimate is reported from too few months or a price that never moved (nothing to read into it)
+    few = (n < np.maximum(MIN_ELASTICITY_OBS, k + 1)) | flat
+    out = pd.DataFrame(
+        {
+            "account_id": pd.Series(uniques.get_level_values(0), dtype="str"),
+            "category": pd.Series(uniques.get_level_values(1), dtype="str"),
+            "estimate": np.where(few, np.nan, b),
+            "std_err": np.where(few, np.nan, se),
+            "ci_low": np.where(few, np.nan, lo),
+            "ci_high": np.where(few, np.nan, hi),
+            "n_obs": n.astype(np.int64),
+            "price_variation": np.where(n < np.maximum(MIN_ELASTICITY_OBS, k + 1), np.nan, variation),
+            "usable": usable,
+            "reason": pd.Series(reason, dtype="str"),
+        }
+    )
+    return out[cols]
+
+
 def _account_elasticities(pv: pd.DataFrame, pooled: pd.DataFrame, tiers: pd.Series | None) -> pd.DataFrame:
     """Per account and category: own estimate when usable, else tier, else portfolio, else default."""
-    rows = []
-    screen = pv[(pv["volume"] > 0) & (pv["price_index"] > 0)]
-    logp = np.log(screen["price_index"].to_numpy(dtype=float))
-    stats_ = (
-        screen.assign(_lp=logp)
-        .groupby(["account_id", "category"], observed=True)
-        .agg(n=("_lp", "size"), sd=("_lp", "std"))
-        .reset_index()
-    )
-    groups = screen.groupby(["account_id", "category"], observed=True, sort=True)
-    for rec in stats_.itertuples(index=False):
-        key = (rec.account_id, rec.category)
-        if rec.n < MIN_ELASTICITY_OBS:
-            r = {"n_obs": int(rec.n), "usable": False, "reason": f"only {rec.n} months with purchases"}
-        elif not (rec.sd >= MIN_PRICE_VARIATION):
-            r = {"n_obs": int(rec.n), "usable": False, "reason": "the price hardly moved"}
-            r["price_variation"] = float(np.nan_to_num(rec.sd))
-        else:
-            r = _fit_elasticity(groups.get_group(key), pooled=False)
-        rows.append({"account_id": rec.account_id, "category": rec.category, **r})
-    own = pd.DataFrame(
-        rows,
-        columns=["account_id", "category", "estimate", "std_err", "ci_low", "ci_high", "n_obs", "price_variation"]
-        + ["usable", "reason"],
-    )
-    own["usable"] = own["usable"].fillna(False).astype(bool)
-    lookup = {(r.scope, r.category): r for r in pooled.itertuples(index=False) if r.usable}
-    used, source = [], []
-    for r in own.itertuples(index=False):
-        tier = None if tiers is None else tiers.get(r.account_id)
-        if r.usable:
-            used.append(r.estimate)
-            source.append("account")
-        elif tier is not None and (f"tier:{tier}", r.category) in lookup:
-            used.append(lookup[(f"tier:{tier}", r.category)].estimate)
-            source.append(f"tier {tier} pooled")
-        elif ("portfolio", r.category) in lookup:
-            used.append(lookup[("portfolio", r.category)].estimate)
-            source.append("portfolio pooled")
-        else:
-            used.append(DEFAULT_ELASTICITY)
-            source.append("default")
-    own["elasticity"] = np.asarray(used, dtype=float)
+    own = batch_account_elasticities(pv)
+    lookup = {(r.scope, r.category): r.estimate for r in pooled.itertuples(index=False) if r.usable}
+    tier = own["account_id"].map(tiers) if tiers is not None else pd.Series(np.nan, index=own.index)
+    used = np.full(len(own), DEFAULT_ELASTICITY)
+    source = np.full(len(own), "default", dtype=object)
+    for i, (usable, est, cat, t) in enumerate(
+        zip(own["usable"].to_numpy(), own["estimate"].to_numpy(), own["category"], tier, strict=True)
+    ):
+        if usable:
+            used[i], source[i] = est, "account"
+        elif isinstance(t, str) and (f"tier:{t}", cat) in lookup:
+            used[i], source[i] = lookup[(f"tier:{t}", cat)], f"tier {t} pooled"
+        elif ("portfolio", cat) in lookup:
+            used[i], source[i] = lookup[("portfolio", cat)], "portfolio pooled"
+    own["elasticity"] = used
     own["elasticity_source"] = pd.Series(source, dtype="str")
-    own["n_obs"] = own["n_obs"].fillna(0).astype(np.int64)
     return own
 
 
@@ -901,8 +981,10 @@ def baseline(bundle, scope: str, horizon: int | None = None) -> Baseline:
         shares[:] = 1.0 / C
     revenue = shares[:, None] * tot[None, :]
     fcat = bundle.table("forecast_category")
-    if baseline_method == "forecast" and isinstance(fcat, pd.DataFrame) and {"category", "account_id"} <= set(
-        fcat.columns
+    if (
+        baseline_method == "forecast"
+        and isinstance(fcat, pd.DataFrame)
+        and {"category", "account_id"} <= set(fcat.columns)
     ):
         val = _first_col(fcat, ("forecast", "yhat", "mean"))
         dcol = _first_col(fcat, ("ds", "month", "date"))
@@ -992,58 +1074,86 @@ def baseline(bundle, scope: str, horizon: int | None = None) -> Baseline:
 def _scope_elasticity(
     bundle, scope: str, ids: np.ndarray, cats: list[str], weight: np.ndarray
 ) -> tuple[np.ndarray, pd.DataFrame]:
-    """Default elasticity per category for the scope, and a table saying where each comes from."""
+    """Default elasticity per category for the scope, and a table saying where each comes from.
+
+    Columns of the table: ``category, elasticity`` (used), ``source`` (account, pooled
+    over the scope, tier/portfolio pooled, default), ``estimate, ci_low, ci_high`` of the
+    estimate that is used (NaN for the default), ``note`` (why the scope's own estimate
+    was not used) and ``baseline_revenue``.
+    """
     kind, _ = parse_scope(scope)
     pooled = bundle.table("scenario_elasticity_pooled")
-    pooled = pooled if isinstance(pooled, pd.DataFrame) else pd.DataFrame(columns=["scope", "category", "usable"])
-    usable = pooled[pooled["usable"].astype(bool)] if len(pooled) else pooled
-    lookup = {(str(r.scope), str(r.category)): r for r in usable.itertuples(index=False)}
-    rows = []
+    if not isinstance(pooled, pd.DataFrame):
+        pooled = pd.DataFrame(columns=["scope", *ELASTICITY_COLUMNS])
+    if kind != "account" and not (pooled["scope"].astype(str) == scope).any():
+        # a group analyze did not pool (e.g. a region): estimate it now
+        try:
+            pooled = pd.concat([pooled, estimate_elasticity(bundle, scope, cats)], ignore_index=True)
+        except ScenarioError:
+            pass
+    rows_by_key = {(str(r.scope), str(r.category)): r for r in pooled.itertuples(index=False)}
+
+    def usable(key):
+        r = rows_by_key.get(key)
+        return r if r is not None and bool(r.usable) else None
+
+    own_by_cat: dict = {}
     if kind == "account":
         own = bundle.table("scenario_elasticity")
-        own = own[own["account_id"].astype(str) == ids[0]] if isinstance(own, pd.DataFrame) else None
-        own_by_cat = {} if own is None else {str(r.category): r for r in own.itertuples(index=False)}
-    else:
-        # a group: its pooled estimate when analyze computed it, else estimate now
-        have = {c for (s, c) in lookup if s == scope}
-        fresh = None
-        if not any(s == scope for s in pooled.get("scope", pd.Series(dtype=str)).astype(str)):
-            try:
-                fresh = estimate_elasticity(bundle, scope, cats)
-            except ScenarioError:
-                fresh = None
-            if fresh is not None:
-                for r in fresh[fresh["usable"]].itertuples(index=False):
-                    lookup[(scope, str(r.category))] = r
-                have = {c for (s, c) in lookup if s == scope}
-        own_by_cat = {}
+        if isinstance(own, pd.DataFrame):
+            own = own[own["account_id"].astype(str) == ids[0]]
+            own_by_cat = {str(r.category): r for r in own.itertuples(index=False)}
     out = np.full(len(cats), DEFAULT_ELASTICITY)
+    rows = []
     for i, cat in enumerate(cats):
-        r = own_by_cat.get(cat)
-        if r is not None and hasattr(r, "elasticity"):
-            out[i] = float(r.elasticity)
-            src = str(r.elasticity_source)
-            est, lo, hi = r.estimate, r.ci_low, r.ci_high
-        elif kind != "account" and cat in have:
-            p = lookup[(scope, cat)]
-            out[i], src, est, lo, hi = float(p.estimate), "pooled over the scope", p.estimate, p.ci_low, p.ci_high
-        elif ("portfolio", cat) in lookup:
-            p = lookup[("portfolio", cat)]
-            out[i], src, est, lo, hi = float(p.estimate), "portfolio pooled", p.estimate, p.ci_low, p.ci_high
+        est = lo = hi = np.nan
+        note = ""
+        if kind == "account":
+            r = own_by_cat.get(cat)
+            if r is None:
+                src, note = "default", "no purchases of this category yet"
+                p = usable(("portfolio", cat))
+                if p is not None:
+                    src, out[i], est, lo, hi = "portfolio pooled", p.estimate, p.estimate, p.ci_low, p.ci_high
+            else:
+                src = str(r.elasticity_source)
+                out[i] = float(r.elasticity)
+                if src == "account":
+                    est, lo, hi = r.estimate, r.ci_low, r.ci_high
+                else:
+                    note = str(r.reason)
+                    p = None
+                    if src == "portfolio pooled":
+                        p = usable(("portfolio", cat))
+                    elif src.startswith("tier "):
+                        p = usable((f"tier:{src.split()[1]}", cat))
+                    if p is not None:
+                        est, lo, hi = p.estimate, p.ci_low, p.ci_high
         else:
-            src, est, lo, hi = "default", np.nan, np.nan, np.nan
+            own_row = rows_by_key.get((scope, cat))
+            p = usable((scope, cat))
+            if p is not None:
+                src, out[i], est, lo, hi = "pooled over the scope", p.estimate, p.estimate, p.ci_low, p.ci_high
+            else:
+                note = str(own_row.reason) if own_row is not None else "not estimated"
+                p = usable(("portfolio", cat))
+                if p is not None:
+                    src, out[i], est, lo, hi = "portfolio pooled", p.estimate, p.estimate, p.ci_low, p.ci_high
+                else:
+                    src = "default"
         rows.append(
             {
                 "category": cat,
-                "elasticity": out[i],
+                "elasticity": float(out[i]),
                 "source": src,
-                "estimate": float(est) if est is not None else np.nan,
-                "ci_low": float(lo) if lo is not None else np.nan,
-                "ci_high": float(hi) if hi is not None else np.nan,
+                "estimate": float(est),
+                "ci_low": float(lo),
+                "ci_high": float(hi),
+                "note": note,
             }
         )
-    info = pd.DataFrame(rows)
-    info["baseline_revenue"] = weight
+    info = pd.DataFrame(rows, columns=["category", "elasticity", "source", "estimate", "ci_low", "ci_high", "note"])
+    info["baseline_revenue"] = np.asarray(weight, dtype=float)
     return out, info
 
 
@@ -1353,7 +1463,10 @@ def _kpis(b: Baseline, cols, yearly, base, scen, s: Scenario, T: int) -> pd.Data
     units = [KPI_LABELS[m][1] for m in metrics]
     for i, y in enumerate(yearly["year"].to_numpy()):
         if np.isfinite(yearly["target"].iat[i]) and yearly["complete"].iat[i]:
-            for key, label in (("attainment", "Target attainment {y}"), ("p_target", "Probability of reaching the {y} target")):
+            for key, label in (
+                ("attainment", "Target attainment {y}"),
+                ("p_target", "Probability of reaching the {y} target"),
+            ):
                 metrics.append(f"{key}_{y}")
                 labels.append(label.format(y=y))
                 units.append("share")

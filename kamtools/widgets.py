@@ -41,7 +41,7 @@ from kamtools.display import CSS, esc
 from kamtools.plotting.scenario import LiveScenarioChart, scenario_chart_data
 from kamtools.plotting.style import money
 
-__all__ = ["ScenarioPlanner"]
+__all__ = ["ScenarioPlanner", "demo_bundle"]
 
 PLANNER_CSS = """
 <style>
@@ -65,6 +65,37 @@ LEVERS = (
     "payment_terms_days",
     "cost_of_capital",
 )
+
+
+def demo_bundle(n_accounts: int = 60, progress: bool = False):
+    """The demo bundle to plan on when none is given.
+
+    ``reports/demo/bundle`` when ``kamtools demo`` has written it (with the scenario
+    tables); otherwise the first ``n_accounts`` accounts of the committed demo data are
+    analysed into ``<temp>/kamtools-planner-demo/bundle`` (reused while the data and the
+    code are unchanged).
+    """
+    import tempfile
+
+    from kamtools.bundle import Bundle, BundleError
+    from kamtools.cli.demo import ensure_bundle, subset
+    from kamtools.datasets import load_demo
+
+    checkout = Path(__file__).resolve().parent.parent / "reports" / "demo" / "bundle"
+    try:
+        b = Bundle.open(checkout)
+        if b.has("scenario_price_volume"):
+            return b
+    except BundleError:
+        pass
+    target = Path(tempfile.gettempdir()) / "kamtools-planner-demo" / "bundle"
+    bundle, _ = ensure_bundle(subset(load_demo(), n_accounts), target, progress=progress)
+    if not bundle.has("scenario_price_volume"):
+        raise sc.ScenarioError(
+            f"the demo bundle at {bundle.path} has no scenario tables: the scenario stage is not in "
+            "kamtools.bundle.STAGES of this version"
+        )
+    return bundle
 
 
 def _fmt(value: float, unit: str) -> str:
@@ -172,7 +203,10 @@ class ScenarioPlanner:
             return w
 
         self.scope_picker = W.Dropdown(
-            options=self._options, description="Plan for", layout=W.Layout(width="420px"), style={"description_width": "70px"}
+            options=self._options,
+            description="Plan for",
+            layout=W.Layout(width="420px"),
+            style={"description_width": "70px"},
         )
         self.scope_picker.add_class("kam-scope")
         self.levers: dict[str, W.Widget] = {
@@ -184,7 +218,9 @@ class ScenarioPlanner:
             "promotion_spend": W.BoundedFloatText(
                 value=0.0, min=0.0, max=1e12, step=1000, description="Promotion spend / yr", layout=lay, style=style
             ),
-            "promotion_uplift": slider("promotion_uplift", "Revenue per 1 promo", 0, 6, 0.1, sc.DEFAULT_PROMOTION_UPLIFT),
+            "promotion_uplift": slider(
+                "promotion_uplift", "Revenue per 1 promo", 0, 6, 0.1, sc.DEFAULT_PROMOTION_UPLIFT
+            ),
             "payment_terms_days": slider("payment_terms_days", "Payment terms (days)", 0, 180, 1, 30, ".0f"),
             "cost_of_capital": slider("cost_of_capital", "Cost of capital %", 0, 20, 0.5, sc.DEFAULT_COST_OF_CAPITAL),
         }
@@ -213,7 +249,7 @@ class ScenarioPlanner:
 
         self.name = W.Text(value="Scenario 1", description="Name", layout=W.Layout(width="260px"))
         self.name.add_class("kam-name")
-        self.save_button = W.Button(description="Save", icon="save", layout=W.Layout(width="80px"))
+        self.save_button = W.Button(description="Save", layout=W.Layout(width="80px"))
         self.save_button.add_class("kam-save")
         self.saved_picker = W.Dropdown(options=[], description="Saved", layout=W.Layout(width="260px"))
         self.saved_picker.add_class("kam-saved")
@@ -221,7 +257,7 @@ class ScenarioPlanner:
         self.load_button.add_class("kam-load")
         self.compare_button = W.Button(description="Compare saved", layout=W.Layout(width="130px"))
         self.compare_button.add_class("kam-compare")
-        self.reset_button = W.Button(description="Reset", icon="undo", layout=W.Layout(width="90px"))
+        self.reset_button = W.Button(description="Reset", layout=W.Layout(width="90px"))
         self.reset_button.add_class("kam-reset")
         self.compare_table = W.HTML()
         self.compare_table.add_class("kam-compare-table")
@@ -348,9 +384,10 @@ class ScenarioPlanner:
         info = info[info["baseline_revenue"] > 0]
         parts = []
         for r in info.itertuples(index=False):
-            ci = f" (95% CI {r.ci_low:.2f} to {r.ci_high:.2f})" if np.isfinite(r.ci_low) else ""
-            parts.append(f"{esc(r.category)}: {r.elasticity:.2f}, {esc(r.source)}{ci}")
-        return "<div class='kam-muted'>Elasticity used: " + "; ".join(parts) + "</div>"
+            ci = f", 95% CI {r.ci_low:.2f} to {r.ci_high:.2f}" if np.isfinite(r.ci_low) else ""
+            why = f"; own estimate not used: {r.note}" if r.note else ""
+            parts.append(f"<li>{esc(r.category)}: {r.elasticity:.2f} ({esc(r.source)}{ci}{esc(why)})</li>")
+        return "<div class='kam-muted'>Price elasticity by category:<ul>" + "".join(parts) + "</ul></div>"
 
     # ---- levers ------------------------------------------------------------------------
     def _set_levers(self, values: dict, categories: dict | None = None) -> None:
@@ -383,7 +420,9 @@ class ScenarioPlanner:
             whitespace_capture=lv["whitespace_capture"],
             promotion_spend=lv["promotion_spend"],
             promotion_uplift=lv["promotion_uplift"],
-            payment_terms_days=None if lv["payment_terms_days"] == d.get("payment_terms_days") else lv["payment_terms_days"],
+            payment_terms_days=None
+            if lv["payment_terms_days"] == d.get("payment_terms_days")
+            else lv["payment_terms_days"],
             cost_of_capital=lv["cost_of_capital"],
         )
 
@@ -558,7 +597,9 @@ class ScenarioPlanner:
                 self.set_scope(s.scope)
             finally:
                 self._suspend -= 1
-        missing = [c for c in {**s.price_change_by_category, **s.volume_change_by_category} if c not in self.category_levers]
+        missing = [
+            c for c in {**s.price_change_by_category, **s.volume_change_by_category} if c not in self.category_levers
+        ]
         if missing:
             self.status.value = f"<span class='kam-delta-neg'>categories {esc(missing)} are not in this scope</span>"
         cats = {
@@ -607,9 +648,13 @@ class ScenarioPlanner:
         for r in table.itertuples(index=False):
             d = r._asdict()
             cells = "".join(f"<td class='num'>{esc(_fmt(d[m], units[m]))}</td>" for m in metrics)
-            body.append(f"<tr><td>{esc(sc.scope_label(d['scope'], self.bundle.accounts))}</td><td>{esc(d['scenario'])}</td>{cells}</tr>")
+            body.append(
+                f"<tr><td>{esc(sc.scope_label(d['scope'], self.bundle.accounts))}</td><td>{esc(d['scenario'])}</td>{cells}</tr>"
+            )
         return (
-            "<table class='kam-table'><thead><tr><th>Scope</th><th>Scenario</th>" + head + "</tr></thead><tbody>"
+            "<table class='kam-table'><thead><tr><th>Scope</th><th>Scenario</th>"
+            + head
+            + "</tr></thead><tbody>"
             + "".join(body)
             + "</tbody></table>"
         )

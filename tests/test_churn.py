@@ -206,7 +206,9 @@ def test_value_features_are_leak_free_too(small_portfolio):
     if "p_alive" not in before.columns:
         pytest.skip(f"value model unavailable: {before.attrs['unavailable'].get('p_alive')}")
     after = features(_future_rows(small_portfolio, t), t)
-    pd.testing.assert_frame_equal(before[["account_id", "p_alive", "expected_value_12m"]], after[["account_id", "p_alive", "expected_value_12m"]])
+    pd.testing.assert_frame_equal(
+        before[["account_id", "p_alive", "expected_value_12m"]], after[["account_id", "p_alive", "expected_value_12m"]]
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -254,7 +256,9 @@ def _mixed(n: int = 400, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
     plan = rng.choice(["basic", "plus", "pro"], size=n)
     logit = -1.5 + 1.4 * x1 + np.where(plan == "basic", 1.0, -0.5)
     y = rng.random(n) < 1 / (1 + np.exp(-logit))
-    X = pd.DataFrame({"x1": x1, "x2": x2, "plan": pd.Series(plan, dtype="str"), "region": rng.choice(["n", "s"], size=n)})
+    X = pd.DataFrame(
+        {"x1": x1, "x2": x2, "plan": pd.Series(plan, dtype="str"), "region": rng.choice(["n", "s"], size=n)}
+    )
     X.loc[rng.random(n) < 0.1, "x1"] = np.nan
     X.loc[rng.random(n) < 0.1, "plan"] = None
     return X, np.where(y, "yes", "no")
@@ -382,16 +386,28 @@ def demo_bundle(demo):
 def test_bundle_tables_and_scores(demo, demo_bundle, tmp_path):
     portfolio, truth = demo
     t = demo_bundle
-    assert {"churn", "churn_drivers", "churn_features", "churn_evaluation", "churn_calibration", "churn_importance"} <= set(t)
+    assert {
+        "churn",
+        "churn_drivers",
+        "churn_features",
+        "churn_evaluation",
+        "churn_calibration",
+        "churn_importance",
+    } <= set(t)
     churn = t["churn"]
     assert churn["account_id"].is_unique and set(churn["account_id"]) == set(portfolio.accounts["account_id"])
     assert set(churn["risk_band"]) <= {"high", "medium", "low", "lapsed", "no orders yet"}
     active = churn[churn["risk_band"].isin(["high", "medium", "low"])]
     assert active["method"].str.startswith("churn model").all()
-    np.testing.assert_allclose(churn["revenue_at_risk"], churn["churn_probability"].fillna(0) * churn["expected_value_12m"])
+    np.testing.assert_allclose(
+        churn["revenue_at_risk"], churn["churn_probability"].fillna(0) * churn["expected_value_12m"]
+    )
     assert active["churn_probability"].between(0, 1).all()
     # the high band really is riskier than the low band
-    assert active.groupby("risk_band")["churn_probability"].min()["high"] >= active.groupby("risk_band")["churn_probability"].max()["low"]
+    assert (
+        active.groupby("risk_band")["churn_probability"].min()["high"]
+        >= active.groupby("risk_band")["churn_probability"].max()["low"]
+    )
     drivers = t["churn_drivers"]
     assert set(drivers["account_id"]) == set(active["account_id"])
     assert drivers.groupby("account_id")["rank"].max().max() == 3
@@ -440,7 +456,9 @@ def test_prefitted_model_scores_without_training(demo, demo_bundle):
     portfolio, _ = demo
     ts = training_set(portfolio, max_snapshots=4, use_value=False)
     model = ChurnModel(model="logistic", time_gap_months=6).fit(ts.drop(columns="churned"), ts["churned"])
-    res = score_details(portfolio, model=model, value=demo_bundle["churn"][["account_id", "p_alive", "expected_value_12m"]])
+    res = score_details(
+        portfolio, model=model, value=demo_bundle["churn"][["account_id", "p_alive", "expected_value_12m"]]
+    )
     assert res.model is model and "fitted beforehand" in res.method
     assert res.training.empty
 
@@ -485,7 +503,12 @@ def test_sections_render_from_a_bundle(demo, demo_bundle, tmp_path, captured, mo
     captured.clear()
     section.portfolio_section(bundle)
     html = "".join(captured)
-    for text in ("Risks ranked by revenue at risk", "Out-of-time backtest", "Recency baseline", "Accounts ranked by revenue at risk"):
+    for text in (
+        "Risks ranked by revenue at risk",
+        "Out-of-time backtest",
+        "Recency baseline",
+        "Accounts ranked by revenue at risk",
+    ):
         assert text in html
     assert html.count("<img") >= 2
 

@@ -124,11 +124,19 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
     out["churn_features"] = feats
     if res.model is None:
         why = NotAvailable(f"No churn model was trained: {res.method}")
-        for n in ("churn_drivers", "churn_evaluation", "churn_calibration", "churn_importance", "churn_model_selection"):
+        for n in (
+            "churn_drivers",
+            "churn_evaluation",
+            "churn_calibration",
+            "churn_importance",
+            "churn_model_selection",
+        ):
             out[n] = why
         return out
-    out["churn_drivers"] = res.drivers[DRIVER_COLUMNS].copy() if res.drivers is not None else NotAvailable(
-        "No account was active, so there are no drivers to show."
+    out["churn_drivers"] = (
+        res.drivers[DRIVER_COLUMNS].copy()
+        if res.drivers is not None
+        else NotAvailable("No account was active, so there are no drivers to show.")
     )
     if res.contributions is not None and len(res.contributions):
         out["churn_importance"] = res.model.importance_from_contributions(res.active_features, res.contributions)

@@ -179,7 +179,9 @@ class _OrderArrays:
         orders = p.orders
         prod_codes, prod_uniques = pd.factorize(orders["product_id"])
         prods = p.products.drop_duplicates("product_id")
-        cat_map = pd.Series(prods["category"].astype(object).to_numpy(), index=prods["product_id"].astype(object).to_numpy())
+        cat_map = pd.Series(
+            prods["category"].astype(object).to_numpy(), index=prods["product_id"].astype(object).to_numpy()
+        )
         cat_of_product = cat_map.reindex(np.asarray(prod_uniques, dtype=object))
         cat_codes_u, categories = pd.factorize(cat_of_product, use_na_sentinel=True)
         cat_code = np.where(prod_codes >= 0, cat_codes_u[np.maximum(prod_codes, 0)] if len(cat_codes_u) else -1, -1)
@@ -306,7 +308,11 @@ def _order_features(p: Portfolio, index: pd.Index, t: float, o: _OrderArrays, ou
     before = _unique(key[valid & window(6, 18)])
     recent_k = _unique(key[valid & window(0, 6)])
     pos = np.searchsorted(recent_k, before)
-    found = (pos < len(recent_k)) & (recent_k[np.minimum(pos, max(len(recent_k) - 1, 0))] == before) if len(recent_k) else np.zeros(len(before), bool)
+    found = (
+        (pos < len(recent_k)) & (recent_k[np.minimum(pos, max(len(recent_k) - 1, 0))] == before)
+        if len(recent_k)
+        else np.zeros(len(before), bool)
+    )
     dropped = before[~found]
     n_before = np.bincount(before // n_cat, minlength=n).astype(float)
     out["categories_dropped"] = np.bincount(dropped // n_cat, minlength=n).astype(float)
@@ -436,7 +442,12 @@ def _opportunity_features(p: Portfolio, index: pd.Index, t: float, out: dict[str
     named["k"] = named["k"].where(pd.notna(named["k"]), "unknown")
     to_whom = np.full(n, "none", dtype=object)
     if len(named):
-        counts = named.groupby(["c", "k"]).size().reset_index(name="n").sort_values(["c", "n", "k"], ascending=[True, False, True])
+        counts = (
+            named.groupby(["c", "k"])
+            .size()
+            .reset_index(name="n")
+            .sort_values(["c", "n", "k"], ascending=[True, False, True])
+        )
         top = counts.drop_duplicates("c")
         to_whom[top["c"].to_numpy()] = top["k"].to_numpy()
     out["lost_to_competitor"] = to_whom

@@ -26,7 +26,9 @@ Explanations (:meth:`ChurnModel.explain`) are additive contributions to the log-
 the (uncalibrated) base model, per original column:
 
 * logistic: ``coef x standardised value`` summed over the columns a feature expands to
-  (its one-hot levels, its missing indicator); 0 means "like the average training row";
+  (its one-hot levels, its missing indicator); 0 means "like the average training row"
+  (standardised values are clipped to +-8, so no single feature can swing a prediction
+  without bound when it lies far outside its training range);
 * boosting: occlusion against a reference: the change in log-odds when this one feature
   is replaced by its typical training value (median, or most frequent level), averaged
   over ``n_reference`` reference rows (1 = the typical row; more = random training rows,
@@ -58,7 +60,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 from sklearn.model_selection import GroupKFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from kamtools.churn.features import FEATURE_LABELS, format_value
@@ -68,6 +70,8 @@ __all__ = ["ChurnModel", "MODEL_FAMILIES"]
 MODEL_FAMILIES = ("logistic", "boosting", "blend")
 _SKEW_LIMIT = 2.0
 _MAX_LEVELS = 30  # one-hot: rarer levels are grouped as "infrequent"
+_Z_LIMIT = 8.0  # standardised values are clipped here: a feature far outside its training
+# range (or almost constant in training) cannot swing a linear prediction without bound
 
 
 def _single_threaded(method):
@@ -183,7 +187,12 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
             if pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_timedelta64_dtype(s):
                 dropped.append(str(col))
             elif pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
-                numeric.append(col)
+                v = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+                v = v[np.isfinite(v)]
+                if len(v) == 0 or np.ptp(v) <= 1e-9 * max(1.0, float(np.max(np.abs(v)))):
+                    dropped.append(str(col))  # constant (or empty) in training: carries no information
+                else:
+                    numeric.append(col)
             elif s.notna().sum() == 0:
                 dropped.append(str(col))
             else:
@@ -235,7 +244,8 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
                 parts.append((f"cat{i}", enc, [col]))
             prep = ColumnTransformer(parts, remainder="drop", sparse_threshold=0.0)
             clf = LogisticRegression(C=self.C, max_iter=5000)
-            return Pipeline([("prep", prep), ("scale", StandardScaler()), ("clf", clf)])
+            clip = FunctionTransformer(np.clip, kw_args={"a_min": -_Z_LIMIT, "a_max": _Z_LIMIT})
+            return Pipeline([("prep", prep), ("scale", StandardScaler()), ("clip", clip), ("clf", clf)])
         if kind == "boosting":
             parts = [("num", "passthrough", num)] if num else []
             if cat:
@@ -304,7 +314,9 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         if time is not None and time.nunique() >= 2:
             last = time.max()
             cutoff = last - pd.DateOffset(months=self.time_gap_months) if self.time_gap_months else last
-            train = np.flatnonzero((time < cutoff).to_numpy() if self.time_gap_months == 0 else (time <= cutoff).to_numpy())
+            train = np.flatnonzero(
+                (time < cutoff).to_numpy() if self.time_gap_months == 0 else (time <= cutoff).to_numpy()
+            )
             valid = np.flatnonzero((time == last).to_numpy())
             if len(np.unique(y[train])) == 2 and len(np.unique(y[valid])) == 2 and y[train].sum() >= 5:
                 splits, scheme = [(train, valid)], f"out of time (validated on {last.date()})"
@@ -346,7 +358,9 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         X = self._frame(X)
         y_arr = np.asarray(y)
         if y_arr.ndim != 1 or len(y_arr) != len(X):
-            raise ValueError(f"ChurnModel: y must be 1-d with one label per row of X ({len(X)}), got shape {y_arr.shape}")
+            raise ValueError(
+                f"ChurnModel: y must be 1-d with one label per row of X ({len(X)}), got shape {y_arr.shape}"
+            )
         if pd.isna(y_arr).any():
             raise ValueError("ChurnModel: y has missing labels; drop those rows first")
         self.classes_ = np.unique(y_arr)
@@ -358,7 +372,9 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         self.n_features_in_ = len(self.numeric_columns_) + len(self.categorical_columns_)
         self.log_columns_ = []
         self.log_columns_ = [
-            c for c in self.numeric_columns_ if abs(_skew(pd.to_numeric(X[c], errors="coerce").to_numpy(float))) > _SKEW_LIMIT
+            c
+            for c in self.numeric_columns_
+            if abs(_skew(pd.to_numeric(X[c], errors="coerce").to_numpy(float))) > _SKEW_LIMIT
         ]
         Xp = self._prepare(X)
         g = None if groups is None else groups.astype(str).to_numpy()
@@ -421,7 +437,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
     def _linear_contributions(self, Xp: pd.DataFrame) -> np.ndarray:
         pipe = self._base(self.estimators_["logistic"])
         prep = pipe.named_steps["prep"]
-        Z = pipe.named_steps["scale"].transform(prep.transform(Xp))
+        Z = pipe[:-1].transform(Xp)
         coef = pipe.named_steps["clf"].coef_.ravel()
         owner: list[int] = []
         cols = list(Xp.columns)
@@ -503,7 +519,10 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         raw = {col: Xf[col].to_numpy() for col in contrib.columns}
         val = [raw[f][r] for r, f in zip(rows, feats, strict=True)]
         num = np.array(
-            [float(v) if f in self.numeric_columns_ and not pd.isna(v) else np.nan for v, f in zip(val, feats, strict=True)]
+            [
+                float(v) if f in self.numeric_columns_ and not pd.isna(v) else np.nan
+                for v, f in zip(val, feats, strict=True)
+            ]
         )
         out = pd.DataFrame({"row": rows})
         if self.id_column and self.id_column in Xf.columns:
@@ -545,9 +564,11 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
                 if ok.sum() > 2 and np.std(c[ok]) > 0 and v[ok].nunique() > 1:
                     rho = pd.Series(v[ok].to_numpy()).rank().corr(pd.Series(c[ok]).rank())
                     direction = int(np.sign(rho)) if abs(rho) >= 0.1 else 0
-            effect = {1: "higher values raise the risk", -1: "higher values lower the risk", 0: "mixed or depends on level"}[
-                direction
-            ]
+            effect = {
+                1: "higher values raise the risk",
+                -1: "higher values lower the risk",
+                0: "mixed or depends on level",
+            }[direction]
             rows.append(
                 {
                     "feature": col,

@@ -31,7 +31,7 @@ from sklearn.metrics import average_precision_score, brier_score_loss, log_loss,
 
 from kamtools.churn._value import from_context, value_table
 from kamtools.churn.features import features
-from kamtools.churn.labels import ChurnDefinition, label_accounts, training_set
+from kamtools.churn.labels import ChurnDefinition, training_set
 from kamtools.churn.model import ChurnModel
 from kamtools.data.portfolio import NotAvailable, Portfolio
 
@@ -218,7 +218,9 @@ def score_details(
         if prefitted:
             method_active += "; a model fitted beforehand)"
         else:
-            method_active += f"; trained on {n_snap} snapshots, {len(training):,} account-snapshots, {n_events} churn events)"
+            method_active += (
+                f"; trained on {n_snap} snapshots, {len(training):,} account-snapshots, {n_events} churn events)"
+            )
     else:
         why = (
             f"history too short to train a churn model ({n_snap} labelled snapshots, {len(training):,} "
@@ -260,7 +262,9 @@ def score_details(
         ids = X.loc[active, "account_id"].astype(str).to_numpy()
         drivers["account_id"] = ids[drivers["row"].to_numpy()]
         drivers = drivers.drop(columns="row")
-        sentences = drivers.assign(s=drivers["label"] + ": " + drivers["value_text"] + " (" + drivers["direction"] + ")")
+        sentences = drivers.assign(
+            s=drivers["label"] + ": " + drivers["value_text"] + " (" + drivers["direction"] + ")"
+        )
         wide = sentences.pivot(index="account_id", columns="rank", values="s")
         for r in range(1, top + 1):
             col = wide[r] if r in wide.columns else pd.Series(dtype="str")
@@ -353,7 +357,9 @@ def _gains(y: np.ndarray, p: np.ndarray) -> pd.DataFrame:
     share_accounts = np.arange(1, n + 1) / n
     captured = hits / max(y.sum(), 1)
     grid = np.linspace(0.0, 1.0, 51)
-    return pd.DataFrame({"share_accounts": grid, "share_churners": np.interp(grid, np.r_[0, share_accounts], np.r_[0, captured])})
+    return pd.DataFrame(
+        {"share_accounts": grid, "share_churners": np.interp(grid, np.r_[0, share_accounts], np.r_[0, captured])}
+    )
 
 
 @dataclass
@@ -404,12 +410,16 @@ def evaluate(
     if training is None:
         training = training_set(portfolio, d, step_months=step_months, max_snapshots=max_snapshots)
     if training.empty:
-        return NotAvailable("No snapshot of history has a complete label window, so the churn model cannot be backtested.")
+        return NotAvailable(
+            "No snapshot of history has a complete label window, so the churn model cannot be backtested."
+        )
     snaps = sorted(training["as_of"].unique())
     t_test = pd.Timestamp(test_as_of) if test_as_of is not None else pd.Timestamp(snaps[-1])
     test = training[training["as_of"] == t_test]
     if test.empty:
-        return NotAvailable(f"No labelled snapshot on {t_test.date()}; choose one of {[str(pd.Timestamp(s).date()) for s in snaps]}.")
+        return NotAvailable(
+            f"No labelled snapshot on {t_test.date()}; choose one of {[str(pd.Timestamp(s).date()) for s in snaps]}."
+        )
     cutoff = t_test - pd.DateOffset(months=d.label_window_months)
     train = training[training["as_of"] <= cutoff]
     n_events = int(train["churned"].sum())
@@ -493,10 +503,7 @@ def planted_churn_check(
     """
     d = definition or ChurnDefinition()
     churners = truth_churn[truth_churn["churned"].astype(bool)].copy()
-    grid = [
-        (portfolio.as_of - pd.DateOffset(months=k * step_months)).normalize()
-        for k in range(0, 400 // step_months)
-    ]
+    grid = [(portfolio.as_of - pd.DateOffset(months=k * step_months)).normalize() for k in range(0, 400 // step_months)]
     history = training_set(portfolio, d, step_months=step_months)
     latest = []
     for date in churners["churn_date"]:

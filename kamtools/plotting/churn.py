@@ -98,13 +98,13 @@ def drivers_plot(drivers: pd.DataFrame, title: str = "What drives this account's
     return fig
 
 
-def importance_plot(importance: pd.DataFrame, top: int = 12, title: str = "What predicts churn in this portfolio") -> Figure:
+def importance_plot(
+    importance: pd.DataFrame, top: int = 12, title: str = "What predicts churn in this portfolio"
+) -> Figure:
     """Global importance (``label, importance, direction``), largest first; colour by sign."""
     d = importance.sort_values("importance", ascending=False).head(top).iloc[::-1]
     fig, ax = new_figure(7.5, 0.4 * len(d) + 1.2)
-    colours = [
-        PALETTE["bad"] if s > 0 else PALETTE["good"] if s < 0 else PALETTE["neutral"] for s in d["direction"]
-    ]
+    colours = [PALETTE["bad"] if s > 0 else PALETTE["good"] if s < 0 else PALETTE["neutral"] for s in d["direction"]]
     ax.barh(range(len(d)), d["importance"], color=colours)
     ax.set_yticks(range(len(d)), [lab if len(lab) <= 70 else lab[:67] + "..." for lab in d["label"]])
     ax.set_xlabel("mean effect size (log-odds); red: higher value = more risk, green: less, blue: mixed")

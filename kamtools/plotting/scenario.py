@@ -14,7 +14,7 @@ import io
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FixedFormatter, FixedLocator, FuncFormatter
 
 from kamtools.plotting.style import PALETTE, money, new_figure
 
@@ -57,15 +57,36 @@ def _style_axes(ax, title: str) -> None:
     ax.set_ylim(bottom=0)
 
 
+def _month_number(ds: pd.Series | pd.DatetimeIndex) -> np.ndarray:
+    """Months since year 0 (x positions: cheap to draw, unlike a date axis)."""
+    d = pd.DatetimeIndex(ds)
+    return (d.year * 12 + d.month - 1).to_numpy(dtype=float)
+
+
 def _xy(data: pd.DataFrame, series: str) -> tuple[np.ndarray, np.ndarray]:
     d = data[data["series"] == series]
-    return d["ds"].to_numpy(), d["value"].to_numpy(float)
+    return _month_number(d["ds"]), d["value"].to_numpy(float)
+
+
+def _month_ticks(ax, data: pd.DataFrame) -> None:
+    """Ticks every quarter, labelled 'Jan 2026' at year starts and 'Apr' etc. otherwise."""
+    if data.empty:
+        return
+    x = _month_number(data["ds"])
+    lo, hi = int(x.min()), int(x.max())
+    ticks = [m for m in range(lo, hi + 1) if m % 3 == 0]
+    names = ("Jan", "Apr", "Jul", "Oct")
+    labels = [f"{names[(m % 12) // 3]}\n{m // 12}" if m % 12 == 0 else names[(m % 12) // 3] for m in ticks]
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(FixedFormatter(labels))
+    ax.set_xlim(lo - 0.5, hi + 0.5)
 
 
 def scenario_chart(data: pd.DataFrame, title: str = "Revenue: baseline vs scenario vs target") -> Figure:
     """Monthly revenue chart from :func:`scenario_chart_data`; returns a new Figure."""
     fig, ax = new_figure(8.0, 3.4)
     _draw(ax, data)
+    _month_ticks(ax, data)
     _style_axes(ax, title)
     ax.legend(loc="upper left", fontsize=8, ncols=4)
     return fig
@@ -111,9 +132,8 @@ class LiveScenarioChart:
             self.ax.set_title(title, loc="left")
         vals = data["value"].to_numpy(float)
         top = float(np.nanmax(vals)) if len(vals) and np.isfinite(vals).any() else 1.0
-        self.ax.set_ylim(0, max(top * 1.12, 1.0))
-        if len(data):
-            self.ax.set_xlim(data["ds"].min() - pd.Timedelta(days=10), data["ds"].max() + pd.Timedelta(days=10))
+        self.ax.set_ylim(0, max(top * 1.15, 1.0))
+        _month_ticks(self.ax, data)
         png = self.render()
         if not self._laid_out:
             # the constrained layout is solved once; later renders keep it (much faster)

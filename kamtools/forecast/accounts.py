@@ -1,0 +1,392 @@
+"""Account level: revenue forecasts per account and category, targets, and the bundle tables.
+
+Reconciliation (how the numbers add up)
+---------------------------------------
+* **Accounts are the anchor.** Each account's monthly revenue is forecast directly.
+* **Categories are scaled to their account** (proportional top-down from the account,
+  with proportions taken from the category forecasts): per account and month, every
+  category forecast - and its interval bounds - is multiplied by
+  ``account forecast / sum of the account's category forecasts``. When the category
+  forecasts sum to zero but the account's does not, the account forecast is split by the
+  categories' shares of the last 12 months' revenue. Category intervals remain marginal
+  intervals of each category (they are not meant to add up).
+* **The portfolio is the sum of the accounts.** Its interval assumes the accounts' errors
+  are independent of each other (variances add); correlated shocks across accounts would
+  make the true interval wider, so read it as a lower bound on portfolio uncertainty.
+
+Target probability
+------------------
+For an account and calendar year: ``total = booked + sum_m w_m * Y_m`` where ``booked`` is
+revenue already booked in the year up to ``as_of`` (complete months plus the part of the
+current month up to ``as_of``), ``Y_m`` the forecast of each remaining month and ``w_m``
+1, except the current, partly booked month whose weight is the fraction of its days still
+to come. ``total`` is taken as normal (Student-t for the short-series fallback) with mean
+``booked + w . forecast`` and variance ``w' S w``, where ``S`` is the full covariance of
+the monthly forecast errors implied by the selected model's error structure (months are
+positively correlated: one level shift moves them all, so independence would understate
+the spread). ``p_reach_target = P(total >= target)``; 1 when ``booked`` already reaches
+the target. Years whose remaining months reach beyond the forecast are skipped.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from kamtools.data.portfolio import NotAvailable, Portfolio
+from kamtools.forecast.backtest import backtest
+from kamtools.forecast.core import Forecaster
+
+HORIZON = 12
+BACKTEST_WINDOWS = 3
+LEVEL = (80, 95)
+
+# per-account columns joined into the bundle's accounts summary row
+SUMMARY_COLUMNS = {
+    "forecast_summary": [
+        "revenue_last_12m",
+        "forecast_next_12m",
+        "forecast_next_12m_lo_80",
+        "forecast_next_12m_hi_80",
+        "forecast_growth_pct",
+        "forecast_model",
+        "forecast_mase",
+        "forecast_mase_naive",
+    ],
+}
+
+
+# ---------------------------------------------------------------------------------------
+# reconciliation
+# ---------------------------------------------------------------------------------------
+def reconcile(
+    account_fc: pd.DataFrame,
+    category_fc: pd.DataFrame,
+    category_history: pd.DataFrame | None = None,
+    level: tuple[float, ...] = LEVEL,
+) -> pd.DataFrame:
+    """Scale category forecasts so that, per account and period, they sum to the account forecast.
+
+    ``account_fc``: ``account_id, ds, forecast`` (+ intervals); ``category_fc``: ``account_id,
+    category, ds, forecast, lo_*, hi_*``. ``category_history`` (``account_id, category, ds, y``)
+    gives the fallback split (last 12 periods' shares) where the category forecasts of an
+    account sum to zero. Returns ``category_fc`` with scaled values and a ``scale`` column.
+    """
+    bounds = [f"{s}_{lev:g}" for lev in level for s in ("lo", "hi")]
+    cat = category_fc.copy().reset_index(drop=True)
+    acc = account_fc[["account_id", "ds", "forecast"]].rename(columns={"forecast": "_account"})
+    cat = cat.merge(acc, on=["account_id", "ds"], how="left", validate="many_to_one")
+    total = cat.groupby(["account_id", "ds"], observed=True)["forecast"].transform("sum").to_numpy()
+    account = cat["_account"].fillna(pd.Series(total)).to_numpy()
+    scaled = total > 0
+    factor = np.where(scaled, account / np.where(scaled, total, 1.0), np.nan)
+    for col in ["forecast", *bounds]:
+        vals = cat[col].to_numpy(dtype=float)
+        cat[col] = np.where(scaled, vals * np.nan_to_num(factor), vals)
+    split = ~scaled & (account > 0)
+    if split.any():
+        share = np.full(len(cat), np.nan)
+        if category_history is not None and len(category_history):
+            last = category_history.groupby("account_id")["ds"].transform("max")
+            recent = category_history[category_history["ds"] > last - pd.DateOffset(months=12)]
+            tot = recent.groupby(["account_id", "category"], observed=True)["y"].sum()
+            tot = (tot / tot.groupby(level="account_id").transform("sum")).rename("_share").reset_index()
+            share = cat[["account_id", "category"]].merge(tot, on=["account_id", "category"], how="left")["_share"].to_numpy()
+        n_cat = cat.groupby(["account_id", "ds"], observed=True)["category"].transform("size").to_numpy()
+        share = np.where(np.isfinite(share), share, 1.0 / n_cat)
+        point = share * account
+        cat["forecast"] = np.where(split, point, cat["forecast"].to_numpy())
+        for col in bounds:
+            vals = cat[col].to_numpy(dtype=float)
+            bound = np.maximum(vals, point) if col.startswith("hi") else np.minimum(vals, point)
+            cat[col] = np.where(split, bound, vals)
+    cat["scale"] = factor
+    return cat.drop(columns=["_account"])
+
+
+# ---------------------------------------------------------------------------------------
+# targets
+# ---------------------------------------------------------------------------------------
+def _prob_at_least(target: float, booked: float, mean: float, sd: float, dof: float) -> float:
+    if target <= booked + 1e-9:
+        return 1.0
+    if sd <= 0:
+        return float(mean >= target)
+    z = (target - mean) / sd
+    return float(stats.norm.sf(z) if np.isinf(dof) else stats.t.sf(z, dof))
+
+
+def target_attainment(
+    forecaster: Forecaster,
+    history: pd.DataFrame,
+    targets: pd.DataFrame,
+    as_of: str | pd.Timestamp | None = None,
+    booked_partial: pd.DataFrame | None = None,
+    level: float = 80,
+) -> pd.DataFrame:
+    """Expected attainment and probability of reaching each yearly target.
+
+    Parameters
+    ----------
+    forecaster : a :class:`Forecaster` fitted on monthly ``history`` (``unique_id`` = account_id).
+    history : the monthly ``unique_id, ds, y`` frame it was fitted on (complete months only).
+    targets : ``account_id`` (or ``unique_id``), ``period`` (calendar year), ``revenue_target``.
+    as_of : analysis date; when it falls inside the first forecast month, that month counts
+        as partly booked (weight = share of its days after ``as_of``).
+    booked_partial : ``unique_id, booked`` - revenue booked in that partial month so far.
+    level : coverage in percent of the ``total_lo``/``total_hi`` interval of the annual total.
+
+    Returns one row per target that can be evaluated: ``account_id, period, revenue_target,
+    booked_ytd, expected_total, expected_attainment, p_reach_target, total_lo_<level>,
+    total_hi_<level>, months_remaining``. See the module docstring for the method.
+    """
+    id_col = "account_id" if "account_id" in targets.columns else "unique_id"
+    missing = [c for c in (id_col, "period", "revenue_target") if c not in targets.columns]
+    if missing:
+        raise ValueError(f"targets is missing the column(s) {missing}; it needs account_id, period, revenue_target")
+    fc = forecaster.predict()[["unique_id", "ds", "forecast"]]
+    hist = history[["unique_id", "ds", "y"]].copy()
+    hist["year"] = hist["ds"].dt.year
+    booked_by = hist.groupby(["unique_id", "year"])["y"].sum()
+    last_hist = hist.groupby("unique_id")["ds"].max()
+    partial = {} if booked_partial is None else dict(zip(booked_partial["unique_id"].astype(str), booked_partial["booked"]))
+    as_of_ts = None if as_of is None else pd.Timestamp(as_of).normalize()
+    z = stats.norm.ppf(0.5 + level / 200.0)
+    fc_by_id = {k: g for k, g in fc.groupby("unique_id", sort=False)}
+    fitted_ids = set(forecaster.unique_ids_.tolist())
+
+    rows = []
+    for rec in targets[[id_col, "period", "revenue_target"]].itertuples(index=False, name=None):
+        uid, year, target = str(rec[0]), int(rec[1]), float(rec[2])
+        booked = float(booked_by.get((uid, year), 0.0))
+        row = {"account_id": uid, "period": year, "revenue_target": target}
+        if uid not in fitted_ids:
+            # no order history at all: nothing booked, nothing expected
+            row.update(booked_ytd=booked, expected_total=booked, p_reach_target=float(target <= booked),
+                       total_lo=booked, total_hi=booked, months_remaining=0)
+            rows.append(row)
+            continue
+        g = fc_by_id[uid]
+        ds = pd.DatetimeIndex(g["ds"])
+        in_year = np.asarray(ds.year == year)
+        last_fc = ds.max()
+        dec = pd.Timestamp(year=year, month=12, day=1)
+        if dec > last_fc and dec > last_hist[uid]:
+            continue  # the year reaches beyond the forecast horizon
+        w = in_year.astype(float)
+        if as_of_ts is not None and len(ds) and ds[0].to_period("M") == as_of_ts.to_period("M"):
+            days = ds[0].days_in_month
+            frac = (days - as_of_ts.day) / days
+            if in_year[0]:
+                w[0] = frac
+                booked += float(partial.get(uid, 0.0))
+        if not w.any():  # the whole year lies in the past
+            mean, sd, dof = booked, 0.0, np.inf
+        else:
+            m, sd, dof = forecaster.sum_distribution(uid, w)
+            mean = booked + m
+        p = _prob_at_least(target, booked, mean, sd, dof)
+        q = z if np.isinf(dof) else stats.t.ppf(0.5 + level / 200.0, dof)
+        row.update(
+            booked_ytd=booked,
+            expected_total=mean,
+            p_reach_target=p,
+            total_lo=max(booked, mean - q * sd),
+            total_hi=max(booked, mean + q * sd),
+            months_remaining=int(np.count_nonzero(w)),
+        )
+        rows.append(row)
+    out = pd.DataFrame(
+        rows,
+        columns=["account_id", "period", "revenue_target", "booked_ytd", "expected_total", "p_reach_target",
+                 "total_lo", "total_hi", "months_remaining"],
+    )
+    out["expected_attainment"] = out["expected_total"] / out["revenue_target"].where(out["revenue_target"] > 0)
+    out = out.rename(columns={"total_lo": f"total_lo_{level:g}", "total_hi": f"total_hi_{level:g}"})
+    cols = ["account_id", "period", "revenue_target", "booked_ytd", "expected_total", "expected_attainment",
+            "p_reach_target", f"total_lo_{level:g}", f"total_hi_{level:g}", "months_remaining"]
+    out = out[cols]
+    out["period"] = out["period"].astype("int64")
+    out["months_remaining"] = out["months_remaining"].astype("int64")
+    return out.sort_values(["account_id", "period"]).reset_index(drop=True)
+
+
+def portfolio_target(account_targets: pd.DataFrame, forecaster: Forecaster | None = None, level: float = 80) -> pd.DataFrame:
+    """Portfolio totals per period from :func:`target_attainment` rows.
+
+    Expected totals and booked revenue add up; the spread assumes independent accounts
+    (variances add, each account's variance recovered from its interval).
+    """
+    if account_targets.empty:
+        return pd.DataFrame(columns=["period", "revenue_target", "booked_ytd", "expected_total",
+                                     "expected_attainment", "p_reach_target", "n_accounts"])
+    z = stats.norm.ppf(0.5 + level / 200.0)
+    t = account_targets.copy()
+    t["_var"] = ((t[f"total_hi_{level:g}"] - t["expected_total"]).clip(lower=0) / z) ** 2
+    g = t.groupby("period")
+    out = pd.DataFrame(
+        {
+            "revenue_target": g["revenue_target"].sum(),
+            "booked_ytd": g["booked_ytd"].sum(),
+            "expected_total": g["expected_total"].sum(),
+            "_sd": np.sqrt(g["_var"].sum()),
+            "n_accounts": g.size(),
+        }
+    ).reset_index()
+    out["expected_attainment"] = out["expected_total"] / out["revenue_target"].where(out["revenue_target"] > 0)
+    out["p_reach_target"] = [
+        _prob_at_least(r.revenue_target, r.booked_ytd, r.expected_total, r._sd, np.inf) for r in out.itertuples()
+    ]
+    out[f"total_lo_{level:g}"] = np.maximum(out["booked_ytd"], out["expected_total"] - z * out["_sd"])
+    out[f"total_hi_{level:g}"] = out["expected_total"] + z * out["_sd"]
+    out["period"] = out["period"].astype("int64")
+    out["n_accounts"] = out["n_accounts"].astype("int64")
+    return out[["period", "revenue_target", "booked_ytd", "expected_total", "expected_attainment", "p_reach_target",
+                f"total_lo_{level:g}", f"total_hi_{level:g}", "n_accounts"]]
+
+
+# ---------------------------------------------------------------------------------------
+# bundle
+# ---------------------------------------------------------------------------------------
+def _fit_horizon(portfolio: Portfolio, horizon: int) -> int:
+    """Months to forecast: the report horizon, extended to cover next year's December
+    so that next year's target can be assessed."""
+    first = portfolio.last_complete_month + pd.DateOffset(months=1)
+    dec_next = pd.Timestamp(year=portfolio.as_of.year + 1, month=12, day=1)
+    months = (dec_next.year - first.year) * 12 + dec_next.month - first.month + 1
+    return int(max(horizon, months)) if portfolio.has("targets") else horizon
+
+
+def _portfolio_series(acc_fc: pd.DataFrame, sd: pd.DataFrame, hist: pd.DataFrame, level) -> pd.DataFrame:
+    fc = acc_fc.merge(sd, on=["unique_id", "ds"], how="left")
+    fc["_var"] = fc["sd"] ** 2
+    g = fc.groupby("ds")
+    tot = pd.DataFrame({"forecast": g["forecast"].sum(), "_sd": np.sqrt(g["_var"].sum())}).reset_index()
+    for lev in level:
+        z = stats.norm.ppf(0.5 + lev / 200.0)
+        tot[f"lo_{lev:g}"] = np.maximum(tot["forecast"] - z * tot["_sd"], 0.0)
+        tot[f"hi_{lev:g}"] = tot["forecast"] + z * tot["_sd"]
+    tot["y"] = np.nan
+    actual = hist.groupby("ds")["y"].sum().reset_index()
+    actual["kind"] = "actual"
+    tot["kind"] = "forecast"
+    out = pd.concat([actual, tot.drop(columns="_sd")], ignore_index=True)
+    cols = ["ds", "kind", "y", "forecast"] + [f"{s}_{lev:g}" for lev in level for s in ("lo", "hi")]
+    return out[cols].sort_values("ds").reset_index(drop=True)
+
+
+def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame | NotAvailable]:
+    """The forecast stage of ``kamtools analyze``.
+
+    Tables (money in the revenue currency, ``ds`` = month start):
+
+    * ``forecast`` - account_id, unique_id, ds, forecast, lo_80, hi_80, lo_95, hi_95, model:
+      the next 12 months of revenue per account.
+    * ``forecast_history`` - account_id, ds, y: monthly revenue actuals (complete months).
+    * ``forecast_category`` - account_id, category, unique_id, ds, forecast, lo/hi, model,
+      scale: per account and product category, reconciled to the account forecast.
+    * ``forecast_backtest`` - account_id, n_windows, mase, smape, bias_pct, coverage_80,
+      coverage_95, the same with suffix ``_naive`` (seasonal naive), mase_ratio, beats_naive.
+    * ``forecast_accuracy`` - portfolio-level backtest summary: method, mase, smape,
+      bias_pct, coverage_80, coverage_95, n_series, horizon, n_windows.
+    * ``forecast_targets`` - account_id, period, revenue_target, booked_ytd, expected_total,
+      expected_attainment, p_reach_target, total_lo_80, total_hi_80, months_remaining
+      (NotAvailable without a targets table).
+    * ``forecast_portfolio`` - ds, kind (actual/forecast), y, forecast, lo/hi: the portfolio
+      total (sum of accounts).
+    * ``forecast_portfolio_target`` - period, revenue_target, booked_ytd, expected_total,
+      expected_attainment, p_reach_target, total_lo_80, total_hi_80, n_accounts.
+    * ``forecast_summary`` - one row per account: revenue_last_12m, forecast_next_12m (+80%
+      interval), forecast_growth_pct, forecast_model, forecast_mase, forecast_mase_naive.
+    """
+    monthly = portfolio.monthly(by="account")
+    if monthly.empty:
+        reason = NotAvailable("There are no complete months of order history before the analysis date to forecast from.")
+        return {name: reason for name in ("forecast", "forecast_history", "forecast_category", "forecast_backtest",
+                                           "forecast_accuracy", "forecast_targets", "forecast_portfolio",
+                                           "forecast_portfolio_target", "forecast_summary")}
+    hist = monthly[["unique_id", "ds", "y"]]
+    fit_h = _fit_horizon(portfolio, HORIZON)
+    model = Forecaster(horizon=fit_h, level=LEVEL, freq="MS").fit(hist)
+    acc_full = model.predict()
+    first = portfolio.last_complete_month + pd.DateOffset(months=1)
+    last = first + pd.DateOffset(months=HORIZON - 1)
+    acc_fc = acc_full[acc_full["ds"] <= last].reset_index(drop=True)
+    acc_fc.insert(0, "account_id", acc_fc["unique_id"])
+    sd = model.period_sd()
+
+    # ---- categories, reconciled to the account forecast
+    cat_hist = portfolio.monthly(by="account_category")
+    cat_model = Forecaster(horizon=HORIZON, level=LEVEL, freq="MS").fit(cat_hist[["unique_id", "ds", "y"]])
+    cat_fc = cat_model.predict()
+    keys = cat_hist.drop_duplicates("unique_id")[["unique_id", "account_id", "category"]]
+    cat_fc = cat_fc.merge(keys, on="unique_id", how="left", validate="many_to_one")
+    cat_fc = reconcile(acc_fc, cat_fc, cat_hist, LEVEL)
+    cat_cols = ["account_id", "category", "unique_id", "ds", "forecast", "lo_80", "hi_80", "lo_95", "hi_95", "model", "scale"]
+    cat_fc = cat_fc[cat_cols].sort_values(["account_id", "category", "ds"]).reset_index(drop=True)
+    cat_fc["category"] = cat_fc["category"].astype(str)
+
+    # ---- backtest (accounts)
+    bt = backtest(hist, horizon=HORIZON, n_windows=BACKTEST_WINDOWS, level=LEVEL, freq="MS")
+    per = bt.per_series.rename(columns={"unique_id": "account_id"})
+    per["beats_naive"] = per["mase_ratio"] < 1
+    accuracy = bt.overall.copy()
+    accuracy["horizon"] = HORIZON
+    accuracy["n_windows"] = BACKTEST_WINDOWS
+
+    # ---- per-account summary
+    last12 = hist[hist["ds"] > portfolio.last_complete_month - pd.DateOffset(months=12)]
+    rev12 = last12.groupby("unique_id")["y"].sum()
+    z80 = stats.norm.ppf(0.9)
+    rows = []
+    w = np.r_[np.ones(HORIZON), np.zeros(fit_h - HORIZON)]
+    for uid in model.unique_ids_:
+        m, s, dof = model.sum_distribution(uid, w)
+        q = z80 if np.isinf(dof) else stats.t.ppf(0.9, dof)
+        rows.append((uid, float(rev12.get(uid, 0.0)), m, max(m - q * s, 0.0), m + q * s, model.series_result(uid).model))
+    summary = pd.DataFrame(
+        rows,
+        columns=["account_id", "revenue_last_12m", "forecast_next_12m", "forecast_next_12m_lo_80",
+                 "forecast_next_12m_hi_80", "forecast_model"],
+    )
+    summary["forecast_growth_pct"] = 100 * (summary["forecast_next_12m"] / summary["revenue_last_12m"].where(
+        summary["revenue_last_12m"] > 0) - 1)
+    summary = summary.merge(
+        per[["account_id", "mase", "mase_naive"]].rename(columns={"mase": "forecast_mase", "mase_naive": "forecast_mase_naive"}),
+        on="account_id",
+        how="left",
+    )
+
+    tables: dict[str, pd.DataFrame | NotAvailable] = {
+        "forecast": acc_fc[["account_id", "unique_id", "ds", "forecast", "lo_80", "hi_80", "lo_95", "hi_95", "model"]],
+        "forecast_history": monthly[["account_id", "ds", "y"]].reset_index(drop=True),
+        "forecast_category": cat_fc,
+        "forecast_backtest": per,
+        "forecast_accuracy": accuracy,
+        "forecast_portfolio": _portfolio_series(acc_fc, sd, hist, LEVEL),
+        "forecast_summary": summary,
+    }
+
+    # ---- targets
+    if portfolio.has("targets"):
+        as_of = portfolio.as_of
+        partial = None
+        if as_of.month == (as_of + pd.Timedelta(days=1)).month:  # as_of inside a month: partly booked
+            lines = portfolio.order_lines
+            start = as_of.to_period("M").to_timestamp()
+            cur = lines[(lines["order_date"] >= start) & (lines["order_date"] <= as_of)]
+            partial = cur.groupby("account_id")["net_revenue"].sum().rename("booked").reset_index()
+            partial = partial.rename(columns={"account_id": "unique_id"})
+        targets = portfolio.tables["targets"]
+        tt = target_attainment(model, hist, targets, as_of=as_of, booked_partial=partial)
+        tables["forecast_targets"] = tt
+        tables["forecast_portfolio_target"] = portfolio_target(tt)
+    else:
+        reason = NotAvailable("No targets table was supplied, so target attainment and its probability are not computed.")
+        tables["forecast_targets"] = reason
+        tables["forecast_portfolio_target"] = reason
+    return tables
+
+
+__all__ = ["SUMMARY_COLUMNS", "bundle_tables", "portfolio_target", "reconcile", "target_attainment"]
