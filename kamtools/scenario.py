@@ -459,7 +459,8 @@ def _fit_elasticity(frame: pd.DataFrame, pooled: bool) -> dict:
     others = np.delete(X, j, axis=1)
     xp = X[:, j]
     if others.shape[1]:
-        coef, *_ = np.linalg.lstsq(others, xp, rcond=None)
+        # normal equations on the small Gram matrix (an SVD of the tall design is far slower)
+        coef, *_ = np.linalg.lstsq(others.T @ others, others.T @ xp, rcond=None)
         xp = xp - others @ coef
     variation = float(np.std(xp))
     res["price_variation"] = variation
@@ -573,7 +574,7 @@ def batch_account_elasticities(pv: pd.DataFrame) -> pd.DataFrame:
     Returns ``account_id, category, estimate, std_err, ci_low, ci_high, n_obs,
     price_variation, usable, reason``.
     """
-    cols = ["account_id", "category", *ELASTICITY_COLUMNS[1:4], "n_obs", "price_variation", "usable", "reason"]
+    cols = ["account_id", "category", *ELASTICITY_COLUMNS[1:5], "n_obs", "price_variation", "usable", "reason"]
     d = pv[(pv["volume"] > 0) & (pv["price_index"] > 0)].sort_values(["account_id", "category", "ds"], kind="stable")
     if d.empty:
         return pd.DataFrame({c: [] for c in cols})
@@ -1046,6 +1047,8 @@ def baseline(bundle, scope: str, horizon: int | None = None) -> Baseline:
             per_acc = sd_by_month[cols].to_numpy(dtype=float)
             # accounts independent of each other; months correlated within an account
             sd[int(y)] = float(np.sqrt(sum(_sum_sd(row) ** 2 for row in per_acc)))
+    if not any(np.isfinite(v) and v > 0 for v in sd.values()) and targets:
+        notes.append("The forecast has no intervals here, so the probability of reaching target is not shown.")
     history = pd.DataFrame({"ds": hist.index, "revenue": hist.to_numpy(dtype=float)})
     return Baseline(
         scope=scope,
@@ -1356,7 +1359,7 @@ def _p_reach(target: float, booked: float, mean: float, sd: float) -> float:
         return np.nan
     if not np.isfinite(sd):
         return np.nan
-    if sd <= 0:
+    if sd <= 1e-9 * max(1.0, abs(booked + mean), abs(target)):  # no uncertainty left
         return float(booked + mean >= target)
     return float(stats.norm.sf(target, loc=booked + mean, scale=sd))
 

@@ -231,6 +231,8 @@ class ScenarioPlanner:
         self.category_accordion.set_title(0, "Per category: price % / volume %")
         self.elasticity_info = W.HTML()
         self.elasticity_info.add_class("kam-elasticity-info")
+        self.elasticity_accordion = W.Accordion(children=[self.elasticity_info], layout=W.Layout(width="360px"))
+        self.elasticity_accordion.set_title(0, "Where the elasticities come from")
         self.use_estimates = W.Button(description="Use estimated elasticity", layout=W.Layout(width="200px"))
         self.use_estimates.add_class("kam-use-estimates")
 
@@ -268,7 +270,7 @@ class ScenarioPlanner:
                 self.levers["price_change"],
                 self.levers["elasticity"],
                 self.use_estimates,
-                self.elasticity_info,
+                self.elasticity_accordion,
                 W.HTML("<b>Volume</b>"),
                 self.levers["volume_change"],
                 self.category_accordion,
@@ -524,6 +526,8 @@ class ScenarioPlanner:
     def _kpi_html(self, res: sc.ScenarioResult) -> str:
         rows = []
         for r in res.kpis.itertuples(index=False):
+            if not (np.isfinite(r.baseline_value) or np.isfinite(r.scenario_value)):
+                continue  # e.g. no forecast uncertainty to compute P(target) from; the notes say why
             unit = "share" if r.unit in ("pct", "share") else r.unit
             rows.append(
                 f"<tr data-metric='{esc(r.metric)}'><td>{esc(r.label)}</td>"
@@ -597,11 +601,9 @@ class ScenarioPlanner:
                 self.set_scope(s.scope)
             finally:
                 self._suspend -= 1
-        missing = [
+        missing = sorted(
             c for c in {**s.price_change_by_category, **s.volume_change_by_category} if c not in self.category_levers
-        ]
-        if missing:
-            self.status.value = f"<span class='kam-delta-neg'>categories {esc(missing)} are not in this scope</span>"
+        )
         cats = {
             c: (s.price_change_by_category.get(c, 0.0), s.volume_change_by_category.get(c, 0.0))
             for c in self.category_levers
@@ -622,6 +624,11 @@ class ScenarioPlanner:
         self._set_levers(values, cats)
         self.name.value = s.name
         self.update()
+        if missing:
+            self.status.value += (
+                f"<div class='kam-delta-neg'>not applied: categories {esc(', '.join(missing))} "
+                f"are not planned in {esc(self.baseline.label)}</div>"
+            )
 
     def compare_saved(self, names: list[str] | None = None) -> pd.DataFrame:
         """Compare saved scenarios (all by default) with their baselines; shows and returns the table."""

@@ -168,7 +168,7 @@ def test_dask_cluster_gives_the_same_reports():
     assert summary.exit_code == 0, summary.problems
     assert sorted(r["account"] for r in summary.results) == sorted(accounts)
     for account_id in accounts:
-        assert report_html(out, account_id) == report_html(local_out, account_id)
+        assert report_html(out, account_id) == report_html(local_out, account_id), account_id
 
 
 @pytest.mark.slow

@@ -457,25 +457,26 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
 
     def _occlusion_contributions(self, Xp: pd.DataFrame) -> np.ndarray:
         base = self._base(self.estimators_["boosting"])
-        n, p = Xp.shape
-        f = base.decision_function(Xp)
+        prep, clf = base.named_steps["prep"], base.named_steps["clf"]
+        # the boosting pipeline's encoder keeps the column order (numbers, then text), so
+        # occlusion can work on the encoded matrix and skip re-encoding every copy
+        Z = np.asarray(prep.transform(Xp), dtype=float)
+        Zref = np.asarray(prep.transform(self.reference_), dtype=float)
+        n, p = Z.shape
+        refs = len(Zref)
+        f = clf.decision_function(Z)
         out = np.zeros((n, p))
-        refs = len(self.reference_)
-        # occluded copies of X are stacked and scored in a few large calls (per-call
-        # overhead of the pipeline dominates otherwise); chunks keep memory bounded
-        per_chunk = max(1, 400_000 // max(n * refs, 1))
-        cols = list(Xp.columns)
+        per_chunk = max(1, 250_000 // max(n * refs, 1))
         for start in range(0, p, per_chunk):
-            block = cols[start : start + per_chunk]
-            copies = []
-            for col in block:
+            block = range(start, min(start + per_chunk, p))
+            stacked = np.tile(Z, (len(block) * refs, 1))
+            for i, j in enumerate(block):
                 for r in range(refs):
-                    Xj = Xp.copy()
-                    Xj[col] = self.reference_[col].iloc[r]
-                    copies.append(Xj)
-            g = base.decision_function(pd.concat(copies, ignore_index=True)).reshape(len(block), refs, n)
-            for i, col in enumerate(block):
-                out[:, cols.index(col)] = f - g[i].mean(axis=0)
+                    k = i * refs + r
+                    stacked[k * n : (k + 1) * n, j] = Zref[r, j]
+            g = clf.decision_function(stacked).reshape(len(block), refs, n)
+            for i, j in enumerate(block):
+                out[:, j] = f - g[i].mean(axis=0)
         return out
 
     @_single_threaded

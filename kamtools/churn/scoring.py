@@ -13,6 +13,13 @@ shrinks when risk is concentrated. A floor keeps accounts whose probability is b
 portfolio's average out of the high band. Accounts with no order in the lookback window
 of the churn definition are **lapsed** (already gone; not scored by the model).
 
+Revenue at risk
+---------------
+``revenue_at_risk = churn_probability x expected_value_12m``, where the expected 12-month
+value is the value model's discounted expected revenue (``kamtools.value``; note that it
+already weighs in the value model's own P(alive), so this is a conservative figure) or,
+without the value model, the last 12 months' revenue as a run rate.
+
 Fallback
 --------
 When history holds too few labelled snapshots or churn events to learn from
@@ -30,7 +37,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score, roc_curve
 
 from kamtools.churn._value import from_context, value_table
-from kamtools.churn.features import features
+from kamtools.churn.features import _codes, _day, _days, _max, features
 from kamtools.churn.labels import ChurnDefinition, training_set
 from kamtools.churn.model import ChurnModel
 from kamtools.data.portfolio import NotAvailable, Portfolio
@@ -138,13 +145,14 @@ def _features_with_value(p: Portfolio, value_tab: pd.DataFrame | str) -> pd.Data
 
 
 def _active_mask(p: Portfolio, definition: ChurnDefinition) -> tuple[np.ndarray, np.ndarray]:
-    """(active on as_of, ever ordered) per account of p.accounts."""
-    start = p.as_of - pd.DateOffset(months=definition.lookback_months)
-    orders = p.orders
-    recent = set(orders.loc[orders["order_date"] > start, "account_id"].astype(str))
-    ever = set(orders["account_id"].astype(str))
-    ids = p.accounts["account_id"].astype(str)
-    return ids.isin(recent).to_numpy(), ids.isin(ever).to_numpy()
+    """(active on as_of, ever ordered) per account of p.accounts (vectorised)."""
+    index = pd.Index(p.accounts["account_id"].astype(object))
+    code = _codes(p.orders["account_id"], index)
+    day = _days(p.orders["order_date"])
+    last = _max(code, day, np.ones(len(day), dtype=bool), len(index))
+    start = _day(p.as_of - pd.DateOffset(months=definition.lookback_months))
+    ever = ~np.isnan(last)
+    return ever & (np.nan_to_num(last, nan=-np.inf) > start), ever
 
 
 def _model_params(model: ChurnModel | dict | None, definition: ChurnDefinition, random_state: int) -> ChurnModel:

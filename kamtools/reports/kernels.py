@@ -37,6 +37,9 @@ from papermill.engines import NBClientEngine, papermill_engines
 from papermill.log import logger
 
 ENGINE_NAME = "kamtools-warm"
+# Report kernels hash strings the same way every time, so that anything that iterates a
+# set of strings draws the same page in every kernel (byte-identical reruns, warm == cold).
+KERNEL_ENV = {"PYTHONHASHSEED": "0"}
 PRELOAD_CODE = "import kamtools.reports._kernel_side as _kam_ks\n_kam_ks.preload()"
 RESET_CODE = "import kamtools.reports._kernel_side as _kam_ks\n_kam_ks.reset()"
 
@@ -76,7 +79,9 @@ class WarmKernel:
         # only this user can reach the kernel.
         self._sockets = tempfile.mkdtemp(prefix="kamtools-kernel-")
         km = AsyncKernelManager(kernel_name=self.kernel_name, transport="ipc", ip=os.path.join(self._sockets, "k"))
-        run_sync(km.start_kernel)(extra_arguments=["--HistoryManager.hist_file=:memory:"])
+        run_sync(km.start_kernel)(
+            extra_arguments=["--HistoryManager.hist_file=:memory:"], env={**os.environ, **KERNEL_ENV}
+        )
         kc = km.client()
         kc.start_channels()
         try:

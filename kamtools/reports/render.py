@@ -132,7 +132,19 @@ def execute(job: ReportJob, mode: str = "warm"):
         log_output=False,
     )
     if mode == "cold":
-        return papermill.execute_notebook(nb, None, **common)
+        from kamtools.reports.kernels import KERNEL_ENV
+
+        # papermill starts the kernel with this process's environment
+        saved = {k: os.environ.get(k) for k in KERNEL_ENV}
+        os.environ.update(KERNEL_ENV)
+        try:
+            return papermill.execute_notebook(nb, None, **common)
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
 
     from kamtools.reports.kernels import ENGINE_NAME, thread_kernel
 
