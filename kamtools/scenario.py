@@ -53,12 +53,16 @@ import os
 import warnings
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from kamtools.data.portfolio import NotAvailable, Portfolio, month_start
+
+if TYPE_CHECKING:
+    from kamtools.bundle import Bundle
 
 __all__ = [
     "DEFAULT_ELASTICITY",
@@ -487,7 +491,7 @@ def _fit_elasticity(frame: pd.DataFrame, pooled: bool) -> dict:
     return {**res, "usable": True, "reason": "estimated from own history"}
 
 
-def _price_volume(source, scope: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _price_volume(source: Portfolio | Bundle, scope: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(price-volume rows of the scope, accounts summary) from a Portfolio or a Bundle."""
     if isinstance(source, Portfolio):
         pv = price_volume_table(source)
@@ -508,7 +512,9 @@ def _price_volume(source, scope: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pv[pv["account_id"].isin(ids)], accounts
 
 
-def estimate_elasticity(source, scope: str = "portfolio", categories: list[str] | None = None) -> pd.DataFrame:
+def estimate_elasticity(
+    source: Portfolio | Bundle, scope: str = "portfolio", categories: list[str] | None = None
+) -> pd.DataFrame:
     """Price elasticity of volume per product category for a scope, with its 95% CI.
 
     ``source`` is a :class:`~kamtools.data.Portfolio` or a :class:`~kamtools.bundle.Bundle`
@@ -828,7 +834,7 @@ def _forecast_start(as_of: pd.Timestamp) -> pd.Timestamp:
     return (last_complete + 1).to_timestamp()
 
 
-def _bundle_forecast(bundle, ids: np.ndarray, start: pd.Timestamp) -> tuple[pd.DataFrame | None, str]:
+def _bundle_forecast(bundle: Bundle, ids: np.ndarray, start: pd.Timestamp) -> tuple[pd.DataFrame | None, str]:
     """Account-level monthly forecast rows ``account_id, ds, forecast, sd`` from the bundle, or None."""
     fc = bundle.table("forecast")
     if isinstance(fc, NotAvailable) or fc is None or fc.empty:
@@ -879,7 +885,75 @@ def _sum_sd(sd: np.ndarray, rho: float = FORECAST_ERROR_CORRELATION) -> float:
     return float(np.sqrt(max(sd @ corr @ sd, 0.0)))
 
 
-def _targets(bundle, ids: np.ndarray, as_of: pd.Timestamp) -> tuple[dict[int, float], list[str]]:
+def _forecast_year_dist(bundle: Bundle, ids: np.ndarray) -> dict[tuple[str, int], dict[str, float]]:
+    """{(account_id, year): sd, p, target, expected} of the forecast's year total (``forecast_targets``).
+
+    The forecast stage computes the year total's distribution with the full covariance of
+    the monthly errors and reports an 80% interval and P(reach target); the interval's
+    upper bound gives the sd (the lower bound may be clipped at revenue already booked).
+    """
+    ft = bundle.table("forecast_targets")
+    need = {"account_id", "period", "expected_total", "total_hi_80"}
+    if not isinstance(ft, pd.DataFrame) or not need <= set(ft.columns):
+        return {}
+    x = ft[ft["account_id"].astype(str).isin(ids)]
+    sd = (x["total_hi_80"].to_numpy(dtype=float) - x["expected_total"].to_numpy(dtype=float)) / _Z80
+    p = x["p_reach_target"].to_numpy(dtype=float) if "p_reach_target" in x.columns else np.full(len(x), np.nan)
+    tgt = x["revenue_target"].to_numpy(dtype=float) if "revenue_target" in x.columns else np.full(len(x), np.nan)
+    out = {}
+    for a, y, v, pp, t, e in zip(x["account_id"], x["period"], sd, p, tgt, x["expected_total"], strict=True):
+        if np.isfinite(v):
+            out[(str(a), int(y))] = {"sd": float(max(v, 0.0)), "p": float(pp), "target": float(t), "expected": float(e)}
+    return out
+
+
+def _extend_to_year_end(
+    bundle: Bundle, F: pd.DataFrame, SD: pd.DataFrame, monthly_hist: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DatetimeIndex, str]:
+    """Extend per-account monthly forecasts (accounts x months) to December of their last year.
+
+    The missing months take what the forecast stage expects for the whole year
+    (``forecast_targets.expected_total`` minus booked and forecast months), spread like the
+    same months last year; accounts without that row repeat the same months of last year.
+    Their sd is the last forecast month's.
+    """
+    months = pd.DatetimeIndex(F.columns)
+    year = int(months[-1].year)
+    tail = pd.date_range(months[-1] + pd.DateOffset(months=1), pd.Timestamp(year, 12, 1), freq="MS")
+    ft = bundle.table("forecast_targets")
+    expected = {}
+    if isinstance(ft, pd.DataFrame) and {"account_id", "period", "expected_total", "booked_ytd"} <= set(ft.columns):
+        x = ft[pd.to_numeric(ft["period"]) == year]
+        expected = dict(zip(x["account_id"].astype(str), x["expected_total"] - x["booked_ytd"], strict=True))
+    last_year = monthly_hist.reindex(index=F.index, columns=tail - pd.DateOffset(years=1), fill_value=0.0)
+    naive = last_year.fillna(0.0).to_numpy(dtype=float)
+    in_year = np.asarray(months.year == year)
+    ext = naive.copy()
+    from_targets = 0
+    for i, aid in enumerate(F.index.astype(str)):
+        if aid in expected and np.isfinite(expected[aid]):
+            rest = max(float(expected[aid]) - float(F.iloc[i, in_year].sum()), 0.0)
+            w = naive[i] / naive[i].sum() if naive[i].sum() > 0 else np.full(len(tail), 1.0 / len(tail))
+            ext[i] = rest * w
+            from_targets += 1
+    F2 = pd.concat([F, pd.DataFrame(ext, index=F.index, columns=tail)], axis=1)
+    SD2 = pd.concat(
+        [SD, pd.DataFrame(np.repeat(SD.iloc[:, [-1]].to_numpy(), len(tail), axis=1), index=SD.index, columns=tail)],
+        axis=1,
+    )
+    span = f"{tail[0]:%b}-{tail[-1]:%b %Y}" if len(tail) > 1 else f"{tail[0]:%b %Y}"
+    how = (
+        "the forecast's expected year total"
+        if from_targets == len(F.index)
+        else "the same months last year"
+        if from_targets == 0
+        else f"the forecast's expected year total ({from_targets} accounts) or the same months last year"
+    )
+    note = f"The forecast covers {len(months)} months; {span} (to complete {year}) come from {how}."
+    return F2, SD2, pd.DatetimeIndex(F2.columns), note
+
+
+def _targets(bundle: Bundle, ids: np.ndarray, as_of: pd.Timestamp) -> tuple[dict[int, float], list[str]]:
     """Revenue target per calendar year summed over the scope's accounts that have one."""
     notes: list[str] = []
     ft = bundle.table("forecast_targets")
@@ -907,14 +981,19 @@ def _targets(bundle, ids: np.ndarray, as_of: pd.Timestamp) -> tuple[dict[int, fl
     return {}, ["No revenue targets in the bundle."]
 
 
-def baseline(bundle, scope: str, horizon: int | None = None) -> Baseline:
+def baseline(bundle: Bundle, scope: str, horizon: int | None = None) -> Baseline:
     """Gather the baseline of ``scope`` from a bundle (call once per scope; evaluate is then cheap).
 
-    The monthly baseline is the bundle's account forecast (``forecast`` table), split
-    into categories by each category's share of the last twelve months' revenue (or by
-    ``forecast_category`` when the bundle has it). Without a forecast the baseline is the
-    same month of last year (seasonal naive), and the notes say so. ``horizon`` limits
-    the number of months (default: all forecast months, or 12).
+    The monthly baseline is the bundle's account forecast (``forecast`` table), extended
+    to the end of its last calendar year from the forecast's expected year total
+    (``forecast_targets``; else the same months last year) so that next year's target
+    can be judged, and split into categories by ``forecast_category`` (else by each
+    category's share of the last twelve months' revenue). Without a forecast the
+    baseline is the same month of last year (seasonal naive), and the notes say so.
+    The year's uncertainty is the forecast's own (``forecast_targets``: for one account,
+    matched so that zero levers give the forecast's P(reach target) exactly), else the
+    monthly intervals combined with correlated months; accounts are independent.
+    ``horizon`` cuts the baseline to that many months (no extension).
     """
     accounts = bundle.accounts
     ids = scope_accounts(accounts, scope)
@@ -954,25 +1033,38 @@ def baseline(bundle, scope: str, horizon: int | None = None) -> Baseline:
     C = len(cats)
     cat_idx = {c: i for i, c in enumerate(cats)}
 
-    # ---- monthly baseline per account, then split into categories
+    # ---- monthly baseline per account (to the end of the last forecast year), then categories
     fc, method = _bundle_forecast(bundle, ids, start)
+    monthly_hist = pv.assign(_m=hist_ds.dt.to_period("M").dt.to_timestamp()).pivot_table(
+        index="account_id", columns="_m", values="net_revenue", aggfunc="sum", fill_value=0.0
+    )
     if fc is not None and len(fc):
-        T = int(horizon) if horizon else int(fc.groupby("account_id")["ds"].nunique().max())
-        months = pd.date_range(start, periods=T, freq="MS")
+        n_fc = int(fc.groupby("account_id")["ds"].nunique().max())
+        months = pd.date_range(start, periods=n_fc, freq="MS")
         fc = fc[fc["ds"].isin(months)]
-        tot = fc.groupby("ds")["forecast"].sum().reindex(months, fill_value=0.0).to_numpy()
-        baseline_method = "forecast"
-        sd_by_month = fc.pivot_table(index="account_id", columns="ds", values="sd", aggfunc="sum").reindex(
-            columns=months
+        F = fc.pivot_table(index="account_id", columns="ds", values="forecast", aggfunc="sum").reindex(
+            columns=months, fill_value=0.0
         )
+        SD = fc.pivot_table(index="account_id", columns="ds", values="sd", aggfunc="sum").reindex(columns=months)
+        F = F.fillna(0.0)
+        baseline_method = "forecast"
+        if horizon is None and months[-1].month != 12:
+            F, SD, months, tail_note = _extend_to_year_end(bundle, F, SD, monthly_hist)
+            notes.append(tail_note)
+        elif horizon is not None:
+            months = months[: int(horizon)]
+            F, SD = F[months], SD[months]
+        tot = F.sum(axis=0).to_numpy(dtype=float)
+        sd_by_month = SD
     else:
-        T = int(horizon) if horizon else 12
-        months = pd.date_range(start, periods=T, freq="MS")
+        end = (start + pd.DateOffset(months=11)).replace(month=12)
+        months = pd.date_range(start, end, freq="MS")[: int(horizon) if horizon else None]
         notes.append(f"No forecast in the bundle ({method}); the baseline repeats the same month of last year.")
-        last_year = pv.groupby(hist_ds.dt.to_period("M").dt.to_timestamp())["net_revenue"].sum()
+        last_year = monthly_hist.sum(axis=0)
         tot = np.array([float(last_year.get(m - pd.DateOffset(years=1), 0.0)) for m in months])
         baseline_method = "same month last year"
         sd_by_month = None
+    T = len(months)
     shares = np.zeros(C)
     if len(by_cat) and by_cat["net_revenue"].sum() > 0:
         for cat, rev in by_cat["net_revenue"].items():
@@ -1042,11 +1134,23 @@ def baseline(bundle, scope: str, horizon: int | None = None) -> Baseline:
     notes += tnotes
     sd: dict[int, float] = {}
     if sd_by_month is not None:
+        dist = _forecast_year_dist(bundle, ids)
         for y in sorted(set(months.year)):
             cols = [m for m in months if m.year == y]
-            per_acc = sd_by_month[cols].to_numpy(dtype=float)
-            # accounts independent of each other; months correlated within an account
-            sd[int(y)] = float(np.sqrt(sum(_sum_sd(row) ** 2 for row in per_acc)))
+            variance = 0.0
+            # accounts independent of each other (as the forecast's portfolio total assumes);
+            # within an account the forecast's own year-total interval, else correlated months
+            for aid, row in zip(sd_by_month.index.astype(str), sd_by_month[cols].to_numpy(dtype=float), strict=True):
+                known = dist.get((aid, int(y)))
+                variance += (known["sd"] if known is not None else _sum_sd(row)) ** 2
+            sd[int(y)] = float(np.sqrt(variance))
+            if len(ids) == 1 and (str(ids[0]), int(y)) in dist:
+                # one account: match the forecast's own P(reach target) exactly at zero levers
+                d = dist[(str(ids[0]), int(y))]
+                mean = booked.get(int(y), 0.0) + float(tot[np.asarray(months.year == y)].sum())
+                z = stats.norm.isf(d["p"]) if 0.0 < d["p"] < 1.0 else np.nan
+                if np.isfinite(z) and z != 0 and (d["target"] - mean) / z > 0:
+                    sd[int(y)] = float((d["target"] - mean) / z)
     if not any(np.isfinite(v) and v > 0 for v in sd.values()) and targets:
         notes.append("The forecast has no intervals here, so the probability of reaching target is not shown.")
     history = pd.DataFrame({"ds": hist.index, "revenue": hist.to_numpy(dtype=float)})
@@ -1075,7 +1179,7 @@ def baseline(bundle, scope: str, horizon: int | None = None) -> Baseline:
 
 
 def _scope_elasticity(
-    bundle, scope: str, ids: np.ndarray, cats: list[str], weight: np.ndarray
+    bundle: Bundle, scope: str, ids: np.ndarray, cats: list[str], weight: np.ndarray
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """Default elasticity per category for the scope, and a table saying where each comes from.
 
@@ -1160,7 +1264,7 @@ def _scope_elasticity(
     return out, info
 
 
-def _scope_payment_days(bundle, ids: np.ndarray, notes: list[str]) -> tuple[float, float]:
+def _scope_payment_days(bundle: Bundle, ids: np.ndarray, notes: list[str]) -> tuple[float, float]:
     """(DSO, contractual terms) of the scope, revenue-weighted over its accounts."""
     k = bundle.table("kpis")
     terms_t = bundle.table("scenario_terms")
@@ -1310,7 +1414,7 @@ def _project(b: Baseline, s: Scenario) -> dict[str, np.ndarray]:
     }
 
 
-def evaluate(source, scenario: Scenario) -> ScenarioResult:
+def evaluate(source: Bundle | Baseline, scenario: Scenario) -> ScenarioResult:
     """Baseline and scenario side by side, per month, per year, per category and as KPIs.
 
     ``source`` is a :class:`~kamtools.bundle.Bundle` (the baseline of
@@ -1491,7 +1595,7 @@ def _kpis(b: Baseline, cols, yearly, base, scen, s: Scenario, T: int) -> pd.Data
     )
 
 
-def compare(source, scenarios: list[Scenario]) -> pd.DataFrame:
+def compare(source: Bundle | Baseline | dict[str, Baseline], scenarios: list[Scenario]) -> pd.DataFrame:
     """Several scenarios in one table: one row per scenario plus one baseline row per scope.
 
     Columns ``scope, scenario`` and the headline KPIs over the next twelve months

@@ -31,6 +31,7 @@ import os
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import ipywidgets as W
 import numpy as np
@@ -40,6 +41,9 @@ from kamtools import scenario as sc
 from kamtools.display import CSS, esc
 from kamtools.plotting.scenario import LiveScenarioChart, scenario_chart_data
 from kamtools.plotting.style import money
+
+if TYPE_CHECKING:
+    from kamtools.bundle import Bundle
 
 __all__ = ["ScenarioPlanner", "demo_bundle"]
 
@@ -67,7 +71,7 @@ LEVERS = (
 )
 
 
-def demo_bundle(n_accounts: int = 60, progress: bool = False):
+def demo_bundle(n_accounts: int = 60, progress: bool = False) -> Bundle:
     """The demo bundle to plan on when none is given.
 
     ``reports/demo/bundle`` when ``kamtools demo`` has written it (with the scenario
@@ -144,7 +148,7 @@ class ScenarioPlanner:
 
     def __init__(
         self,
-        bundle,
+        bundle: Bundle | str | os.PathLike,
         scope: str | None = None,
         debounce: float = 0.15,
         scenarios_dir: str | os.PathLike | None = None,

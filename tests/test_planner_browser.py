@@ -180,9 +180,9 @@ PRICE = ".kam-lever-price-change .noUi-handle"
 
 
 def _value(drv, css: str) -> float:
-    from selenium.webdriver.common.by import By
-
-    return float(drv.find_element(By.CSS_SELECTOR, css).get_attribute("data-value"))
+    """``data-value`` of the element, read in one script call (the widget may replace it at any moment)."""
+    v = drv.execute_script("const e = document.querySelector(arguments[0]); return e ? e.dataset.value : null;", css)
+    return float("nan") if v is None else float(v)
 
 
 @pytest.mark.browser
@@ -201,7 +201,9 @@ def test_planner_in_the_browser_follows_the_sliders(planner_app, browser):
     choice = accounts[1]
     account_id = choice.split(" ", 1)[0]
     picker.select_by_visible_text(choice)
-    WebDriverWait(browser, 60).until(lambda d: account_id in d.find_element(By.CSS_SELECTOR, ".kam-headline").text)
+    WebDriverWait(browser, 60).until(
+        lambda d: account_id in d.execute_script("return document.querySelector('.kam-headline').innerText")
+    )
     scope = f"account:{account_id}"
     base = sc.baseline(bundle, scope)
 

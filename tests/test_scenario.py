@@ -526,11 +526,14 @@ def test_baseline_of_an_account_without_forecast_repeats_last_year(bundle):
     b = sc.baseline(bundle, f"account:{aid}")
     assert b.baseline_method == "same month last year"
     assert any("No forecast" in n for n in b.notes)
-    assert len(b.months) == 12 and b.months[0] == pd.Timestamp("2026-11-01")
-    assert b.revenue.sum() == pytest.approx(bundle.accounts.set_index("account_id").loc[aid, "revenue_ltm"], rel=0.02)
+    # twelve months and on to the end of next year, so that next year's target can be judged
+    assert len(b.months) == 14 and b.months[0] == pd.Timestamp("2026-11-01") and b.months[-1].month == 12
+    ltm = bundle.accounts.set_index("account_id").loc[aid, "revenue_ltm"]
+    assert b.revenue[:, :12].sum() == pytest.approx(ltm, rel=0.02)
     assert 0 < b.dso_days < 200 and b.targets
     res = evaluate(bundle, Scenario(scope=f"account:{aid}", price_change=3))
-    assert res.kpi("revenue_12m", "baseline") == pytest.approx(b.revenue.sum())
+    assert res.kpi("revenue_12m", "baseline") == pytest.approx(b.revenue[:, :12].sum())
+    assert res.yearly["complete"].all()
 
 
 def test_group_baselines_add_up(bundle):
@@ -564,19 +567,90 @@ def test_forecast_and_churn_tables_are_used_when_present(bundle, tmp_path):
     )
     add_table(path, "forecast", fc)
     add_table(path, "churn", pd.DataFrame({"account_id": accounts, "revenue_at_risk": 1200.0}))
+    # the forecast's own year-total distribution for the first account only (sd 500)
+    z80 = stats.norm.ppf(0.9)
+    targets = pd.DataFrame(
+        {
+            "account_id": [accounts[0]],
+            "period": [2027],
+            "revenue_target": [12_500.0],
+            "expected_total": [12_000.0],
+            "total_lo_80": [12_000.0 - 500 * z80],
+            "total_hi_80": [12_000.0 + 500 * z80],
+        }
+    )
+    add_table(path, "forecast_targets", targets)
     from kamtools.bundle import Bundle
 
     b2 = Bundle.open(path)
-    aid = accounts[0]
+    aid, other = accounts[0], accounts[1]
     base = sc.baseline(b2, f"account:{aid}")
     assert base.baseline_method == "forecast" and len(base.months) == 14
     assert base.revenue.sum() == pytest.approx(14_000.0)
-    assert base.sd[2027] == pytest.approx(sc._sum_sd(np.full(12, 100.0)))
+    assert base.sd[2027] == pytest.approx(500.0)
+    assert base.targets == {2027: 12_500.0}
     assert base.revenue_at_risk == 1200.0
     res = evaluate(base, Scenario(scope=f"account:{aid}", churn_reduction=100.0))
     assert res.kpi("revenue_12m") - res.kpi("revenue_12m", "baseline") == pytest.approx(1200.0)
-    y = res.yearly.set_index("year")
-    assert np.isfinite(y.loc[2027, "p_target_baseline"]) or np.isnan(y.loc[2027, "target"])
+    y = res.yearly.set_index("year").loc[2027]
+    assert y["p_target_baseline"] == pytest.approx(stats.norm.sf(12_500, loc=12_000, scale=500))
+    assert y["p_target_scenario"] > y["p_target_baseline"]
+    # without the forecast's year interval: monthly sds combined with correlated months
+    assert sc.baseline(b2, f"account:{other}").sd[2027] == pytest.approx(sc._sum_sd(np.full(12, 100.0)))
+    pair = sc.baseline(b2, "portfolio")
+    n = len(accounts)
+    assert pair.sd[2027] == pytest.approx(np.sqrt(500.0**2 + (n - 1) * sc._sum_sd(np.full(12, 100.0)) ** 2))
+
+
+def test_a_twelve_month_forecast_is_completed_to_the_year_end(bundle, tmp_path):
+    path = tmp_path / "twelve"
+    shutil.copytree(bundle.path, path)
+    accounts = bundle.accounts["account_id"].tolist()
+    months = pd.date_range("2026-11-01", periods=12, freq="MS")  # to Oct 2027
+    z80 = stats.norm.ppf(0.9)
+    fc = pd.DataFrame(
+        {
+            "account_id": np.repeat(accounts, 12),
+            "ds": np.tile(months, len(accounts)),
+            "forecast": 1000.0,
+            "lo_80": 1000.0 - 100 * z80,
+            "hi_80": 1000.0 + 100 * z80,
+        }
+    )
+    add_table(path, "forecast", fc)
+    a, other = accounts[0], accounts[1]
+    targets = pd.DataFrame(
+        {
+            "account_id": [a],
+            "period": [2027],
+            "revenue_target": [13_000.0],
+            "booked_ytd": [0.0],
+            "expected_total": [12_400.0],  # 10 forecast months of 1,000 + 2,400 for Nov-Dec
+            "total_hi_80": [12_400.0 + 800 * z80],
+            "p_reach_target": [0.2],  # the forecast's own (e.g. Student-t) probability
+        }
+    )
+    add_table(path, "forecast_targets", targets)
+    from kamtools.bundle import Bundle
+
+    b2 = Bundle.open(path)
+    base = sc.baseline(b2, f"account:{a}")
+    assert base.months[-1] == pd.Timestamp("2027-12-01") and len(base.months) == 14
+    assert base.revenue[:, -2:].sum() == pytest.approx(2_400.0)
+    assert any("Nov-Dec 2027" in n and "expected year total" in n for n in base.notes)
+    res = evaluate(base, Scenario(scope=f"account:{a}"))
+    y = res.yearly.set_index("year").loc[2027]
+    assert y["revenue_year_baseline"] == pytest.approx(12_400.0)
+    assert y["p_target_baseline"] == pytest.approx(0.2)  # matches the forecast at zero levers
+    assert evaluate(base, Scenario(scope=f"account:{a}", volume_change=5)).yearly["p_target_scenario"].iloc[-1] > 0.2
+    # an account without the forecast's year total repeats last year's November and December
+    ob = sc.baseline(b2, f"account:{other}")
+    hist = b2.table("scenario_price_volume")
+    hist = hist[hist["account_id"] == other].groupby("ds")["net_revenue"].sum()
+    last = [float(hist.get(pd.Timestamp(f"2026-{m}-01"), 0.0)) for m in (11, 12)]
+    assert ob.revenue[:, -2:].sum(axis=0) == pytest.approx(last)
+    # horizon cuts without extending
+    assert len(sc.baseline(b2, f"account:{a}", horizon=6).months) == 6
 
 
 def test_compare_several_scenarios(bundle):

@@ -187,3 +187,23 @@ def test_deep_price_cut_is_counted_as_trade_investment(planner):
     res = planner.result
     assert res.kpi("revenue_12m") == pytest.approx(0.8 * res.kpi("revenue_12m", "baseline"))
     assert res.kpi("trade_investment_12m") == pytest.approx(0.2 * res.kpi("revenue_12m", "baseline"))
+
+
+def test_static_chart_from_a_result(planner):
+    from matplotlib.figure import Figure
+
+    from kamtools.plotting.scenario import scenario_chart, scenario_chart_data
+
+    planner.levers["volume_change"].value = 8.0
+    data = scenario_chart_data(planner.result, history_months=12)
+    assert (data.loc[data["series"] == "actual", "ds"].nunique()) <= 12
+    target = data[data["series"] == "target"]
+    if planner.baseline.targets:
+        year = int(target["ds"].dt.year.iloc[-1])
+        assert target["value"].iloc[-1] == pytest.approx(planner.baseline.targets.get(year, np.nan) / 12, nan_ok=True)
+    fig = scenario_chart(data)
+    assert isinstance(fig, Figure)
+    labels = [line.get_label() for line in fig.axes[0].get_lines()]
+    assert labels == ["Actual", "Baseline (forecast)", "Scenario", "Target (monthly run rate)"]
+    scen = fig.axes[0].get_lines()[2].get_ydata()
+    np.testing.assert_allclose(scen, planner.result.monthly["revenue_scenario"].to_numpy())

@@ -31,9 +31,9 @@ __all__ = [
     "format_value",
 ]
 
-# feature -> (plain-language label, unit). Units: days, count, money, share (0-1 shown as
-# %), change (relative change, -0.4 = down 40%), pp (percentage points), pct (percent,
-# already x100), ratio, prob, category.
+# feature -> (plain-language label, unit). Units: days, days_change (difference in days),
+# count, money, share (0-1 shown as %), change (relative change, -0.4 = down 40%), pp
+# (percentage points), pct (percent, already x100), ratio, prob, category.
 _SPEC: dict[str, tuple[str, str]] = {
     # orders
     "days_since_last_order": ("Days since the last order", "days"),
@@ -65,7 +65,7 @@ _SPEC: dict[str, tuple[str, str]] = {
     "complaint_resolution_days": ("Average days to resolve a complaint (last 12 months, open ones to date)", "days"),
     # invoices
     "days_late_avg_12m": ("Average days invoices were paid late (last 12 months)", "days"),
-    "days_late_change_6m": ("Payment delay trend: last 6 months vs the 6 months before", "days"),
+    "days_late_change_6m": ("Payment delay trend: last 6 months vs the 6 months before", "days_change"),
     "overdue_share": ("Share of the open receivable that is overdue", "share"),
     # contacts / interactions
     "decision_makers": ("Decision makers known at the account", "count"),
@@ -624,6 +624,8 @@ def format_value(feature: str, value: object) -> str:
         return str(value)
     if unit == "days":
         return f"{v:,.0f} days"
+    if unit == "days_change":
+        return f"{v:+,.0f} days"
     if unit == "count":
         return f"{v:,.0f}"
     if unit == "money":

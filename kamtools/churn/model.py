@@ -69,6 +69,7 @@ __all__ = ["ChurnModel", "MODEL_FAMILIES"]
 
 MODEL_FAMILIES = ("logistic", "boosting", "blend")
 _SKEW_LIMIT = 2.0
+_P_FLOOR = 0.001  # probabilities are kept within [0.1%, 99.9%]
 _MAX_LEVELS = 30  # one-hot: rarer levels are grouped as "infrequent"
 _Z_LIMIT = 8.0  # standardised values are clipped here: a feature far outside its training
 # range (or almost constant in training) cannot swing a linear prediction without bound
@@ -370,7 +371,6 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         groups, time = self._special(X)
         self._infer_columns(X)
         self.n_features_in_ = len(self.numeric_columns_) + len(self.categorical_columns_)
-        self.log_columns_ = []
         self.log_columns_ = [
             c
             for c in self.numeric_columns_
@@ -420,6 +420,9 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         """Calibrated probabilities, shape (n_rows, 2); column 1 is ``classes_[1]`` (churn)."""
         self._check_fitted()
         p = self._proba(self.estimators_, self.chosen_model_, self._prepare(self._frame(X)))
+        # isotonic calibration returns exact 0 or 1 for bins without (or with only) churners;
+        # no account is certain to stay or to go
+        p = np.clip(p, _P_FLOOR, 1.0 - _P_FLOOR)
         return np.column_stack([1.0 - p, p])
 
     def predict(self, X) -> np.ndarray:

@@ -85,7 +85,7 @@ def risk_bands(
     """
     if not 0 < high_share < medium_share <= 1:
         raise ValueError("risk_bands: need 0 < high_share < medium_share <= 1")
-    p = np.asarray(probability, dtype=float)
+    p = np.nan_to_num(np.asarray(probability, dtype=float), nan=0.0)
     rar = np.clip(np.nan_to_num(np.asarray(revenue_at_risk, dtype=float)), 0, None)
     bands = np.full(len(p), "low", dtype=object)
     if len(p) == 0:

@@ -170,19 +170,19 @@ class Portfolio:
         if as_of > self.as_of:
             raise ValueError(f"truncate: {as_of.date()} is after the portfolio's as_of {self.as_of.date()}")
         out: dict[str, pd.DataFrame] = {}
-        accounts = self.accounts[self.accounts["customer_since"] <= as_of]
-        keep_ids = set(accounts["account_id"])
+        later = self.accounts["customer_since"] > as_of
+        accounts = self.accounts[~later]
+        dropped_ids = self.accounts.loc[later, "account_id"]  # usually few or none: filter by them
         out["accounts"] = accounts.reset_index(drop=True)
         out["products"] = self.products
         for name, df in self.tables.items():
             if name in ("accounts", "products"):
                 continue
             spec = TABLES[name]
-            df = df
             for col in spec.date_columns_bounded:
                 df = df[df[col] <= as_of]
-            if "account_id" in df.columns:
-                df = df[df["account_id"].isin(keep_ids) | df["account_id"].isna()]
+            if len(dropped_ids) and "account_id" in df.columns:
+                df = df[~df["account_id"].isin(dropped_ids)]
             df = df.copy()
             if name == "opportunities":
                 later = df["close_date"] > as_of

@@ -91,7 +91,9 @@ def validate_history(
     ``pos`` (int grid position), sorted by ``unique_id, ds``, gaps filled.
     """
     if not isinstance(history, pd.DataFrame):
-        raise ForecastInputError(f"history must be a pandas DataFrame with columns {list(REQUIRED)}, got {type(history).__name__}")
+        raise ForecastInputError(
+            f"history must be a pandas DataFrame with columns {list(REQUIRED)}, got {type(history).__name__}"
+        )
     missing = [c for c in REQUIRED if c not in history.columns]
     if missing:
         raise ForecastInputError(
@@ -101,7 +103,11 @@ def validate_history(
     if history.empty:
         raise ForecastInputError("history has no rows; there is nothing to forecast.")
     df = pd.DataFrame(
-        {"unique_id": history["unique_id"].astype(str).to_numpy(), "ds": history["ds"].to_numpy(), "y": history["y"].to_numpy()}
+        {
+            "unique_id": history["unique_id"].astype(str).to_numpy(),
+            "ds": history["ds"].to_numpy(),
+            "y": history["y"].to_numpy(),
+        }
     )
     if history["unique_id"].isna().any():
         raise ForecastInputError("column 'unique_id' has missing values; every row needs a series id.")

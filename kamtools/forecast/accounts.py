@@ -92,7 +92,11 @@ def reconcile(
             recent = category_history[category_history["ds"] > last - pd.DateOffset(months=12)]
             tot = recent.groupby(["account_id", "category"], observed=True)["y"].sum()
             tot = (tot / tot.groupby(level="account_id").transform("sum")).rename("_share").reset_index()
-            share = cat[["account_id", "category"]].merge(tot, on=["account_id", "category"], how="left")["_share"].to_numpy()
+            share = (
+                cat[["account_id", "category"]]
+                .merge(tot, on=["account_id", "category"], how="left")["_share"]
+                .to_numpy()
+            )
         n_cat = cat.groupby(["account_id", "ds"], observed=True)["category"].transform("size").to_numpy()
         share = np.where(np.isfinite(share), share, 1.0 / n_cat)
         point = share * account
@@ -150,7 +154,9 @@ def target_attainment(
     hist["year"] = hist["ds"].dt.year
     booked_by = hist.groupby(["unique_id", "year"])["y"].sum()
     last_hist = hist.groupby("unique_id")["ds"].max()
-    partial = {} if booked_partial is None else dict(zip(booked_partial["unique_id"].astype(str), booked_partial["booked"]))
+    partial = (
+        {} if booked_partial is None else dict(zip(booked_partial["unique_id"].astype(str), booked_partial["booked"]))
+    )
     as_of_ts = None if as_of is None else pd.Timestamp(as_of).normalize()
     z = stats.norm.ppf(0.5 + level / 200.0)
     fc_by_id = {k: g for k, g in fc.groupby("unique_id", sort=False)}
@@ -163,8 +169,14 @@ def target_attainment(
         row = {"account_id": uid, "period": year, "revenue_target": target}
         if uid not in fitted_ids:
             # no order history at all: nothing booked, nothing expected
-            row.update(booked_ytd=booked, expected_total=booked, p_reach_target=float(target <= booked),
-                       total_lo=booked, total_hi=booked, months_remaining=0)
+            row.update(
+                booked_ytd=booked,
+                expected_total=booked,
+                p_reach_target=float(target <= booked),
+                total_lo=booked,
+                total_hi=booked,
+                months_remaining=0,
+            )
             rows.append(row)
             continue
         g = fc_by_id[uid]
@@ -199,28 +211,58 @@ def target_attainment(
         rows.append(row)
     out = pd.DataFrame(
         rows,
-        columns=["account_id", "period", "revenue_target", "booked_ytd", "expected_total", "p_reach_target",
-                 "total_lo", "total_hi", "months_remaining"],
+        columns=[
+            "account_id",
+            "period",
+            "revenue_target",
+            "booked_ytd",
+            "expected_total",
+            "p_reach_target",
+            "total_lo",
+            "total_hi",
+            "months_remaining",
+        ],
     )
     out["expected_attainment"] = out["expected_total"] / out["revenue_target"].where(out["revenue_target"] > 0)
     out = out.rename(columns={"total_lo": f"total_lo_{level:g}", "total_hi": f"total_hi_{level:g}"})
-    cols = ["account_id", "period", "revenue_target", "booked_ytd", "expected_total", "expected_attainment",
-            "p_reach_target", f"total_lo_{level:g}", f"total_hi_{level:g}", "months_remaining"]
+    cols = [
+        "account_id",
+        "period",
+        "revenue_target",
+        "booked_ytd",
+        "expected_total",
+        "expected_attainment",
+        "p_reach_target",
+        f"total_lo_{level:g}",
+        f"total_hi_{level:g}",
+        "months_remaining",
+    ]
     out = out[cols]
     out["period"] = out["period"].astype("int64")
     out["months_remaining"] = out["months_remaining"].astype("int64")
     return out.sort_values(["account_id", "period"]).reset_index(drop=True)
 
 
-def portfolio_target(account_targets: pd.DataFrame, forecaster: Forecaster | None = None, level: float = 80) -> pd.DataFrame:
+def portfolio_target(
+    account_targets: pd.DataFrame, forecaster: Forecaster | None = None, level: float = 80
+) -> pd.DataFrame:
     """Portfolio totals per period from :func:`target_attainment` rows.
 
     Expected totals and booked revenue add up; the spread assumes independent accounts
     (variances add, each account's variance recovered from its interval).
     """
     if account_targets.empty:
-        return pd.DataFrame(columns=["period", "revenue_target", "booked_ytd", "expected_total",
-                                     "expected_attainment", "p_reach_target", "n_accounts"])
+        return pd.DataFrame(
+            columns=[
+                "period",
+                "revenue_target",
+                "booked_ytd",
+                "expected_total",
+                "expected_attainment",
+                "p_reach_target",
+                "n_accounts",
+            ]
+        )
     z = stats.norm.ppf(0.5 + level / 200.0)
     t = account_targets.copy()
     t["_var"] = ((t[f"total_hi_{level:g}"] - t["expected_total"]).clip(lower=0) / z) ** 2
@@ -242,8 +284,19 @@ def portfolio_target(account_targets: pd.DataFrame, forecaster: Forecaster | Non
     out[f"total_hi_{level:g}"] = out["expected_total"] + z * out["_sd"]
     out["period"] = out["period"].astype("int64")
     out["n_accounts"] = out["n_accounts"].astype("int64")
-    return out[["period", "revenue_target", "booked_ytd", "expected_total", "expected_attainment", "p_reach_target",
-                f"total_lo_{level:g}", f"total_hi_{level:g}", "n_accounts"]]
+    return out[
+        [
+            "period",
+            "revenue_target",
+            "booked_ytd",
+            "expected_total",
+            "expected_attainment",
+            "p_reach_target",
+            f"total_lo_{level:g}",
+            f"total_hi_{level:g}",
+            "n_accounts",
+        ]
+    ]
 
 
 # ---------------------------------------------------------------------------------------
@@ -302,10 +355,23 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
     """
     monthly = portfolio.monthly(by="account")
     if monthly.empty:
-        reason = NotAvailable("There are no complete months of order history before the analysis date to forecast from.")
-        return {name: reason for name in ("forecast", "forecast_history", "forecast_category", "forecast_backtest",
-                                           "forecast_accuracy", "forecast_targets", "forecast_portfolio",
-                                           "forecast_portfolio_target", "forecast_summary")}
+        reason = NotAvailable(
+            "There are no complete months of order history before the analysis date to forecast from."
+        )
+        return {
+            name: reason
+            for name in (
+                "forecast",
+                "forecast_history",
+                "forecast_category",
+                "forecast_backtest",
+                "forecast_accuracy",
+                "forecast_targets",
+                "forecast_portfolio",
+                "forecast_portfolio_target",
+                "forecast_summary",
+            )
+        }
     hist = monthly[["unique_id", "ds", "y"]]
     fit_h = _fit_horizon(portfolio, HORIZON)
     model = Forecaster(horizon=fit_h, level=LEVEL, freq="MS").fit(hist)
@@ -323,7 +389,19 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
     keys = cat_hist.drop_duplicates("unique_id")[["unique_id", "account_id", "category"]]
     cat_fc = cat_fc.merge(keys, on="unique_id", how="left", validate="many_to_one")
     cat_fc = reconcile(acc_fc, cat_fc, cat_hist, LEVEL)
-    cat_cols = ["account_id", "category", "unique_id", "ds", "forecast", "lo_80", "hi_80", "lo_95", "hi_95", "model", "scale"]
+    cat_cols = [
+        "account_id",
+        "category",
+        "unique_id",
+        "ds",
+        "forecast",
+        "lo_80",
+        "hi_80",
+        "lo_95",
+        "hi_95",
+        "model",
+        "scale",
+    ]
     cat_fc = cat_fc[cat_cols].sort_values(["account_id", "category", "ds"]).reset_index(drop=True)
     cat_fc["category"] = cat_fc["category"].astype(str)
 
@@ -344,16 +422,27 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
     for uid in model.unique_ids_:
         m, s, dof = model.sum_distribution(uid, w)
         q = z80 if np.isinf(dof) else stats.t.ppf(0.9, dof)
-        rows.append((uid, float(rev12.get(uid, 0.0)), m, max(m - q * s, 0.0), m + q * s, model.series_result(uid).model))
+        rows.append(
+            (uid, float(rev12.get(uid, 0.0)), m, max(m - q * s, 0.0), m + q * s, model.series_result(uid).model)
+        )
     summary = pd.DataFrame(
         rows,
-        columns=["account_id", "revenue_last_12m", "forecast_next_12m", "forecast_next_12m_lo_80",
-                 "forecast_next_12m_hi_80", "forecast_model"],
+        columns=[
+            "account_id",
+            "revenue_last_12m",
+            "forecast_next_12m",
+            "forecast_next_12m_lo_80",
+            "forecast_next_12m_hi_80",
+            "forecast_model",
+        ],
     )
-    summary["forecast_growth_pct"] = 100 * (summary["forecast_next_12m"] / summary["revenue_last_12m"].where(
-        summary["revenue_last_12m"] > 0) - 1)
+    summary["forecast_growth_pct"] = 100 * (
+        summary["forecast_next_12m"] / summary["revenue_last_12m"].where(summary["revenue_last_12m"] > 0) - 1
+    )
     summary = summary.merge(
-        per[["account_id", "mase", "mase_naive"]].rename(columns={"mase": "forecast_mase", "mase_naive": "forecast_mase_naive"}),
+        per[["account_id", "mase", "mase_naive"]].rename(
+            columns={"mase": "forecast_mase", "mase_naive": "forecast_mase_naive"}
+        ),
         on="account_id",
         how="left",
     )
@@ -383,7 +472,9 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
         tables["forecast_targets"] = tt
         tables["forecast_portfolio_target"] = portfolio_target(tt)
     else:
-        reason = NotAvailable("No targets table was supplied, so target attainment and its probability are not computed.")
+        reason = NotAvailable(
+            "No targets table was supplied, so target attainment and its probability are not computed."
+        )
         tables["forecast_targets"] = reason
         tables["forecast_portfolio_target"] = reason
     return tables

@@ -117,7 +117,9 @@ def backtest(
         rows = np.concatenate([np.arange(bounds[i], bounds[i] + cut[i]) for i in np.flatnonzero(keep)])
         train = clean.iloc[rows][["unique_id", "ds", "y"]]
         fc = Forecaster(horizon, season_length, level, freq, n_jobs=n_jobs, **kwargs).fit(train).predict()
-        test_rows = np.concatenate([np.arange(bounds[i] + cut[i], bounds[i] + cut[i] + horizon) for i in np.flatnonzero(keep)])
+        test_rows = np.concatenate(
+            [np.arange(bounds[i] + cut[i], bounds[i] + cut[i] + horizon) for i in np.flatnonzero(keep)]
+        )
         actual = clean.iloc[test_rows][["unique_id", "ds", "y"]]
         fc = fc.merge(actual, on=["unique_id", "ds"], how="left", validate="one_to_one")
         yv = clean["y"].to_numpy()

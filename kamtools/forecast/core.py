@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kamtools.forecast._engine import SeriesForecast, fit_series
+from kamtools.forecast._engine import METHODS, SeriesForecast, fit_series
 from kamtools.forecast._validate import ForecastInputError, grid_dates, validate_history
 
 # Below this many series the work runs in the calling process: starting worker
@@ -43,16 +43,24 @@ def _resolve_jobs(n_jobs: int | None) -> int:
     return int(n_jobs)
 
 
-def _fit_chunk(chunk: list[np.ndarray], horizon: int, season_length: int, level, combine: str) -> list[SeriesForecast]:
+def _fit_chunk(
+    chunk: list[np.ndarray], horizon: int, season_length: int, level, combine: str, method: str
+) -> list[SeriesForecast]:
     """Worker task: fit a list of series (one BLAS thread; the matrices are tiny)."""
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1):
-        return [fit_series(y, horizon, season_length, level, combine) for y in chunk]
+        return [fit_series(y, horizon, season_length, level, combine, method) for y in chunk]
 
 
 def fit_many(
-    arrays: list[np.ndarray], horizon: int, season_length: int, level, combine: str, n_jobs: int | None
+    arrays: list[np.ndarray],
+    horizon: int,
+    season_length: int,
+    level,
+    combine: str = "median",
+    n_jobs: int | None = -1,
+    method: str = "auto",
 ) -> list[SeriesForecast]:
     """Fit every array, in worker processes when it pays off; result order = input order.
 
@@ -61,7 +69,7 @@ def fit_many(
     """
     jobs = _resolve_jobs(n_jobs)
     if jobs == 1 or len(arrays) < MIN_SERIES_FOR_PARALLEL:
-        return _fit_chunk(arrays, horizon, season_length, level, combine)
+        return _fit_chunk(arrays, horizon, season_length, level, combine, method)
     from joblib import Parallel, delayed
 
     n_chunks = min(len(arrays), jobs * CHUNKS_PER_WORKER)
@@ -69,7 +77,7 @@ def fit_many(
     order = np.argsort([-len(a) for a in arrays], kind="stable")
     chunks = [order[i::n_chunks] for i in range(n_chunks)]
     parts = Parallel(n_jobs=jobs, backend="loky")(
-        delayed(_fit_chunk)([arrays[i] for i in idx], horizon, season_length, level, combine) for idx in chunks
+        delayed(_fit_chunk)([arrays[i] for i in idx], horizon, season_length, level, combine, method) for idx in chunks
     )
     out: list[SeriesForecast | None] = [None] * len(arrays)
     for idx, part in zip(chunks, parts):
@@ -114,6 +122,9 @@ class Forecaster:
         None rejects such gaps.
     combine : {'median', 'mean'}
         How the ETS, Theta and ARIMA forecasts are combined.
+    method : {'auto', 'ets', 'theta', 'arima'}
+        'auto' (default) combines the three families; the others use one family alone
+        (same seasonal adjustment and special cases), e.g. to compare against.
     n_jobs : int
         Worker processes (-1: all cores). Results do not depend on it.
 
@@ -137,6 +148,7 @@ class Forecaster:
         nonnegative: bool | None = None,
         fill_value: float | None = 0.0,
         combine: str = "median",
+        method: str = "auto",
         n_jobs: int | None = -1,
     ):
         self.horizon = horizon
@@ -146,6 +158,7 @@ class Forecaster:
         self.nonnegative = nonnegative
         self.fill_value = fill_value
         self.combine = combine
+        self.method = method
         self.n_jobs = n_jobs
 
     # sklearn-style parameter access (so clone/get_params work without importing sklearn here)
@@ -172,6 +185,8 @@ class Forecaster:
             raise ValueError(f"season_length must be >= 1, got {self.season_length!r}")
         if self.combine not in ("median", "mean"):
             raise ValueError(f"combine must be 'median' or 'mean', got {self.combine!r}")
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
         level = _check_level(self.level)
         clean, freq = validate_history(history, self.freq, self.fill_value)
         ids, starts = np.unique(clean["unique_id"].to_numpy(), return_index=True)
@@ -179,7 +194,9 @@ class Forecaster:
         yv = clean["y"].to_numpy()
         arrays = [yv[bounds[i] : bounds[i + 1]] for i in range(len(ids))]
         last_pos = clean["pos"].to_numpy()[bounds[1:] - 1]
-        results = fit_many(arrays, int(self.horizon), int(self.season_length), level, self.combine, self.n_jobs)
+        results = fit_many(
+            arrays, int(self.horizon), int(self.season_length), level, self.combine, self.n_jobs, self.method
+        )
         if self.nonnegative is None:
             nonneg = np.array([bool(np.all(a >= 0)) for a in arrays])
         else:
@@ -275,7 +292,9 @@ class Forecaster:
         f = self._check_fitted()
         h = int(self.horizon)
         sd = np.vstack([np.sqrt(np.clip(np.diag(r.covariance()), 0, None)) for r in f.results])
-        return pd.DataFrame({"unique_id": np.repeat(f.unique_ids, h).astype(str), "ds": self._future_dates(), "sd": sd.ravel()})
+        return pd.DataFrame(
+            {"unique_id": np.repeat(f.unique_ids, h).astype(str), "ds": self._future_dates(), "sd": sd.ravel()}
+        )
 
 
 def _nest_lower(lo: np.ndarray) -> np.ndarray:

@@ -6,6 +6,8 @@ bundle) and returns a matplotlib Figure; nothing here fits a model.
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -84,17 +86,18 @@ def drivers_plot(drivers: pd.DataFrame, title: str = "What drives this account's
     change in log-odds of churn.
     """
     d = drivers.sort_values("contribution", key=np.abs, ascending=True)
-    fig, ax = new_figure(7.5, 0.45 * len(d) + 1.2)
     labels = [
         f"{lab} ({val})" if "value_text" in d.columns and str(val) not in ("", "nan") else str(lab)
         for lab, val in zip(d["label"], d.get("value_text", d["label"]), strict=True)
     ]
+    labels = [textwrap.fill(lab, 42) for lab in labels]
+    fig, ax = new_figure(8.5, 0.6 * len(d) + 1.3)
     colours = [PALETTE["bad"] if c > 0 else PALETTE["good"] for c in d["contribution"]]
     ax.barh(range(len(d)), d["contribution"], color=colours)
-    ax.set_yticks(range(len(d)), [lab if len(lab) <= 70 else lab[:67] + "..." for lab in labels])
+    ax.set_yticks(range(len(d)), labels)
     ax.axvline(0, color="#333333", linewidth=0.8)
-    ax.set_xlabel("effect on churn risk (log-odds; right = raises risk)")
-    ax.set_title(title)
+    ax.set_xlabel("effect on churn risk (log-odds)\nright: raises the risk, left: lowers it")
+    ax.set_title(title, loc="left")
     return fig
 
 
@@ -103,12 +106,14 @@ def importance_plot(
 ) -> Figure:
     """Global importance (``label, importance, direction``), largest first; colour by sign."""
     d = importance.sort_values("importance", ascending=False).head(top).iloc[::-1]
-    fig, ax = new_figure(7.5, 0.4 * len(d) + 1.2)
+    fig, ax = new_figure(8.5, 0.5 * len(d) + 1.4)
     colours = [PALETTE["bad"] if s > 0 else PALETTE["good"] if s < 0 else PALETTE["neutral"] for s in d["direction"]]
     ax.barh(range(len(d)), d["importance"], color=colours)
-    ax.set_yticks(range(len(d)), [lab if len(lab) <= 70 else lab[:67] + "..." for lab in d["label"]])
-    ax.set_xlabel("mean effect size (log-odds); red: higher value = more risk, green: less, blue: mixed")
-    ax.set_title(title)
+    ax.set_yticks(range(len(d)), [textwrap.fill(str(lab), 45) for lab in d["label"]])
+    ax.set_xlabel(
+        "mean effect on churn risk (log-odds)\nred: higher values raise the risk, green: lower it, blue: mixed"
+    )
+    ax.set_title(title, loc="left")
     return fig
 
 

@@ -30,7 +30,7 @@ import tempfile
 import threading
 
 import nbformat
-from jupyter_core.utils import run_sync
+from jupyter_core.utils import ensure_async, run_sync
 from nbclient import NotebookClient
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
@@ -42,6 +42,17 @@ ENGINE_NAME = "kamtools-warm"
 KERNEL_ENV = {"PYTHONHASHSEED": "0"}
 PRELOAD_CODE = "import kamtools.reports._kernel_side as _kam_ks\n_kam_ks.preload()"
 RESET_CODE = "import kamtools.reports._kernel_side as _kam_ks\n_kam_ks.reset()"
+
+
+async def _quiet_shutdown(km) -> None:
+    """Ask the kernel to exit, wait briefly, kill it if needed, remove its files.
+
+    ``KernelManager.shutdown_kernel`` first interrupts the kernel, which then prints a
+    KeyboardInterrupt error on the terminal; an idle warm kernel needs no interrupt.
+    """
+    await ensure_async(km.request_shutdown())
+    await ensure_async(km.finish_shutdown(waittime=5))
+    await ensure_async(km.cleanup_resources())
 
 
 class WarmKernel:
@@ -111,7 +122,7 @@ class WarmKernel:
         if km is not None:
             pid = getattr(getattr(km, "provisioner", None), "pid", None)
             try:
-                run_sync(km.shutdown_kernel)(now=True)
+                run_sync(_quiet_shutdown)(km)
             except Exception:  # noqa: BLE001 - e.g. called from another thread's event loop
                 if pid:
                     try:

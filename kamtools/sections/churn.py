@@ -31,6 +31,18 @@ def _names(table) -> dict:
     return {}
 
 
+def _metric_text(metric: str, value: float) -> str:
+    if pd.isna(value):
+        return ""
+    if metric in ("captured_top_decile", "base_rate"):
+        return f"{value:.0%}"
+    if metric.startswith("n_"):
+        return f"{value:,.0f}"
+    if metric == "lift_top_decile":
+        return f"{value:.1f}x"
+    return f"{value:.3f}"
+
+
 def driver_sentence(row: pd.Series) -> str:
     """One driver in words: 'Days since the last order is 143 days: raises the risk.'"""
     verb = "raises" if row["contribution"] > 0 else "lowers"
@@ -63,9 +75,13 @@ def account_section(acct) -> None:
         ]
     )
     if band == "lapsed":
+        feats = acct.table("churn_features")
+        bought = ""
+        if isinstance(feats, pd.DataFrame) and len(feats) and "revenue_12m" in feats.columns:
+            bought = f" It bought {money(float(feats['revenue_12m'].iloc[0]))} in the last 12 months."
         display.paragraph(
-            f"{row['method'][0].upper()}{row['method'][1:]}. By the churn definition the account has already lapsed; "
-            f"treat it as a win-back case: {money(float(row['expected_value_12m']))} of expected revenue is at stake."
+            f"{row['method'][0].upper()}{row['method'][1:]}. By the churn definition the account has already "
+            f"lapsed: treat it as a win-back case.{bought}"
         )
         return
     everyone = acct.portfolio_table("churn")
@@ -73,8 +89,12 @@ def account_section(acct) -> None:
     if isinstance(everyone, pd.DataFrame):
         active = everyone[everyone["risk_band"].isin(ACTIVE_BANDS)]
         if len(active) > 1:
-            share = float((active["churn_probability"] < prob).mean())
-            position = f" That is higher than for {share:.0%} of the active accounts."
+            below = float((active["churn_probability"] < prob).mean())
+            above = float((active["churn_probability"] > prob).mean())
+            if below >= 0.5:
+                position = f" That is higher than for {below:.0%} of the active accounts."
+            else:
+                position = f" That is lower than for {above:.0%} of the active accounts."
     band_text = {
         "high": "It is in the high band: the riskiest accounts that together hold half of the portfolio's revenue at risk.",
         "medium": "It is in the medium band: the next accounts down, up to 80% of the revenue at risk.",
@@ -140,8 +160,11 @@ def portfolio_section(bundle) -> None:
             "account's usual gap'."
         )
         shown = evaluation.set_index("metric").reindex([m for m in _SHOWN_METRICS if m in set(evaluation["metric"])])
+        shown = shown.reset_index()
+        for col in ("model", "baseline"):
+            shown[col] = [_metric_text(m, v) for m, v in zip(shown["metric"], shown[col], strict=True)]
         display.table(
-            shown.reset_index()[["label", "model", "baseline"]],
+            shown[["label", "model", "baseline"]],
             columns={"label": "Measure", "model": "Churn model", "baseline": "Recency baseline"},
         )
     else:
