@@ -216,12 +216,14 @@ def test_value_features_are_leak_free_too(small_portfolio):
 # ---------------------------------------------------------------------------------------
 def test_labels_follow_the_definition():
     p = _tiny(as_of="2025-12-31", extra_orders=[("O8", "A2", "P2", "2025-03-01", 50.0, 20.0)])
-    lab = label_accounts(p, "2024-12-31").set_index("account_id")["churned"]
+    lab = label_accounts(p, "2024-12-31", ChurnDefinition(kind="full")).set_index("account_id")["churned"]
     # A1 ordered last in Sep 2024 (within 6 months) and never again: churned; A2 ordered
     # in Dec 2024 and again in Mar 2025: kept; A3 never ordered: not active, excluded
     assert lab.to_dict() == {"A1": True, "A2": False}
     partial = label_accounts(p, "2024-12-31", ChurnDefinition(kind="partial")).set_index("account_id")["churned"]
     assert partial["A2"]  # 50 in the next 12 months vs 600 before: down more than 50%
+    either = label_accounts(p, "2024-12-31").set_index("account_id")["churned"]
+    assert either.to_dict() == {"A1": True, "A2": True}  # default kind="any": full or partial
     with pytest.raises(ValueError, match="after the data's as_of"):
         label_accounts(p, "2025-10-31")
     with pytest.raises(ValueError, match="kind"):
@@ -233,8 +235,9 @@ def test_training_snapshots_have_complete_label_windows(small_portfolio):
     d = ChurnDefinition()
     dates = snapshot_dates(small_portfolio, d)
     assert len(dates) >= 6 and dates == sorted(dates)
-    assert all(t + pd.DateOffset(months=6) <= small_portfolio.as_of for t in dates)
-    assert dates[-1] == (small_portfolio.as_of - pd.DateOffset(months=6)).normalize()
+    window = d.label_window_months  # 12 for the default "any" (partial churn needs a year)
+    assert all(t + pd.DateOffset(months=window) <= small_portfolio.as_of for t in dates)
+    assert dates[-1] == (small_portfolio.as_of - pd.DateOffset(months=window)).normalize()
     assert all((b - a).days in range(89, 93) for a, b in zip(dates, dates[1:]))
     ts = training_set(small_portfolio, d, max_snapshots=3, use_value=False)
     assert sorted(ts["as_of"].unique()) == dates[-3:]

@@ -5,12 +5,15 @@ Churn definition (:class:`ChurnDefinition`)
 An account that was *active* on a snapshot date ``t`` (it ordered in the
 ``active_months`` before ``t``; default = ``horizon_months``) is labelled
 
-* ``kind="full"`` (default): **churned** when it places **no order** in the
+* ``kind="full"``: **churned** when it places **no order** in the
   ``horizon_months`` (default 6) after ``t``;
 * ``kind="partial"``: churned when its revenue in the ``partial_window_months``
   (default 12) after ``t`` is more than ``partial_drop`` (default 50%) below its revenue
   in the same length of time before ``t``;
-* ``kind="any"``: either of the two.
+* ``kind="any"`` (default): either of the two. It is the default because a key
+  account that halves its spend is lost business as surely as one that stops, and on
+  the demo it flags planted churners earlier (59% in the high band 3-5 months ahead,
+  against 39% for ``"full"``).
 
 Accounts not active on ``t`` had already lapsed: they are excluded from that snapshot
 (predicting that a gone account stays gone teaches nothing).
@@ -55,7 +58,7 @@ class ChurnDefinition:
         this many months before it; default ``horizon_months``.
     """
 
-    kind: str = "full"
+    kind: str = "any"
     horizon_months: int = 6
     partial_window_months: int = 12
     partial_drop: float = 0.5

@@ -402,9 +402,19 @@ def seasonal_components(y: np.ndarray, m: int, h: int, multiplicative: bool) -> 
     seasonality is estimated on the log scale and returned as factors.
     """
     n = len(y)
-    if SEASONAL_ADJUSTMENT == "classical":
-        idx = seasonal_indices(y, m, multiplicative)
+    if SEASONAL_ADJUSTMENT.startswith("classical"):
+        cycles = SEASONAL_ADJUSTMENT.split(":")
+        w = min(n, int(cycles[1]) * m) if len(cycles) > 1 else n
+        idx = seasonal_indices(y[n - w :], m, multiplicative)  # idx[k] for positions (k + n - w) % m
+        idx = np.roll(idx, (n - w) % m)
         return idx[np.arange(n) % m], idx[(n + np.arange(h)) % m]
+    if SEASONAL_ADJUSTMENT == "stl0":
+        from statsmodels.tsa.seasonal import STL
+
+        z = np.log(y) if multiplicative else y
+        comp = np.asarray(STL(z, period=m, seasonal=13, seasonal_deg=0).fit().seasonal, dtype=float)
+        s_out = comp[n - m + (np.arange(h) % m)]
+        return (np.exp(comp), np.exp(s_out)) if multiplicative else (comp, s_out)
     from statsmodels.tsa.seasonal import STL
 
     z = np.log(y) if multiplicative else y
