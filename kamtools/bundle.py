@@ -47,6 +47,7 @@ STAGES: list[tuple[str, str]] = [
     ("whitespace", "kamtools.whitespace"),
     ("kpis", "kamtools.kpis"),
     ("plan", "kamtools.plan"),
+    ("scenario", "kamtools.scenario"),
 ]
 
 
