@@ -19,6 +19,7 @@ bundle that looks complete. :meth:`Bundle.account` reads only one account's rows
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -68,10 +69,81 @@ def _base_summary(portfolio: Portfolio) -> pd.DataFrame:
     return out
 
 
+def _cpu_seconds() -> float:
+    """CPU seconds used so far by this process and its worker processes (live or ended).
+
+    Worker pools (loky, a local Dask cluster) outlive a stage, so the live child processes
+    are read as well as the ended ones that the OS has already accounted to this process.
+    Work on a remote Dask cluster is not included.
+    """
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows: this process only
+        return time.process_time()
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    ended = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = own.ru_utime + own.ru_stime + ended.ru_utime + ended.ru_stime
+    try:
+        import psutil
+    except ImportError:  # pragma: no cover - psutil comes with dask.distributed
+        return total
+    for child in psutil.Process().children(recursive=True):
+        try:
+            t = child.cpu_times()
+        except psutil.Error:
+            continue
+        total += t.user + t.system
+    return total
+
+
 def _write_table(df: pd.DataFrame, path: Path) -> None:
     if "account_id" in df.columns:
         df = df.sort_values("account_id", kind="stable")
     df.reset_index(drop=True).to_parquet(path, index=False, row_group_size=20_000)
+
+
+@dataclass
+class _Run:
+    """Bookkeeping of one :func:`analyze` run: tables so far, skipped, timings."""
+
+    tmp: Path
+    context: dict[str, pd.DataFrame] = field(default_factory=dict)
+    tables_meta: dict[str, dict] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    summary_cols: list[tuple[str, list[str]]] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
+
+    def stage(self, stage: str, module_name: str, portfolio: Portfolio, say: Callable[[str], None]) -> None:
+        """Run one stage's ``bundle_tables`` and write its tables."""
+        t, c = time.perf_counter(), _cpu_seconds()
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            self.skipped[stage] = f"The {stage} analysis is not part of this kamtools version."
+            return
+        if not hasattr(module, "bundle_tables"):  # a module that is not wired into bundles (yet)
+            self.skipped[stage] = f"The {stage} analysis is not part of this kamtools version."
+            return
+        say(f"{stage}: fitting")
+        produced = module.bundle_tables(portfolio, self.context)
+        for name, result in produced.items():
+            if isinstance(result, NotAvailable):
+                self.skipped[name] = result.reason
+                continue
+            _write_table(result, self.tmp / f"{name}.parquet")
+            self.context[name] = result
+            self.tables_meta[name] = {
+                "stage": stage,
+                "rows": int(len(result)),
+                "columns": [str(col) for col in result.columns],
+                "per_account": "account_id" in result.columns,
+            }
+        self.summary_cols += [(t_, cols) for t_, cols in getattr(module, "SUMMARY_COLUMNS", {}).items()]
+        self.timings[stage] = round(time.perf_counter() - t, 3)
+        self.cpu[stage] = round(_cpu_seconds() - c, 3)
 
 
 def analyze(
@@ -82,6 +154,7 @@ def analyze(
     stages: list[str] | None = None,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
+    scheduler: str | object | None = None,
 ) -> Bundle:
     """Load (unless given a Portfolio), fit every analysis once and write the bundle.
 
@@ -92,14 +165,19 @@ def analyze(
     mapping, as_of : passed to :func:`kamtools.load_portfolio`.
     stages : run only these stage names (default: all of :data:`STAGES`).
     progress : show a progress bar over the stages.
+    scheduler : address of a Dask distributed scheduler (``tcp://host:8786``), or a
+        ``distributed.Client`` / ``LocalCluster``: the parallel parts of the stages
+        (per-series forecasting, ...) then run on that cluster instead of in local worker
+        processes (see :mod:`kamtools.parallel`). The tables are identical either way.
 
-    Returns the opened :class:`Bundle`.
+    The manifest records wall seconds per stage (``timings_seconds``) and the CPU seconds
+    of this process and its local worker processes (``cpu_seconds``; work done on a remote
+    cluster is not counted). Returns the opened :class:`Bundle`.
     """
     from tqdm.auto import tqdm
 
     say = log or (lambda msg: None)
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu_seconds()
     if isinstance(source, Portfolio):
         portfolio = source if as_of is None else source.truncate(as_of)
         source_label = "in-memory portfolio"
@@ -108,64 +186,45 @@ def analyze(
 
         portfolio = load_portfolio(source, mapping=mapping, as_of=as_of)
         source_label = str(source)
-    timings["load"] = round(time.perf_counter() - t0, 3)
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
+    run = _Run(tmp)
+    run.timings["load"] = round(time.perf_counter() - t0, 3)
+    run.cpu["load"] = round(_cpu_seconds() - c0, 3)
     try:
-        context: dict[str, pd.DataFrame] = {}
-        tables_meta: dict[str, dict] = {}
-        skipped: dict[str, str] = {}
-        summary_cols: list[tuple[str, list[str]]] = []
         selected = [s for s in STAGES if stages is None or s[0] in stages]
-        for stage, module_name in tqdm(selected, desc="analyse", disable=not progress, unit="stage"):
-            t = time.perf_counter()
-            try:
-                module = importlib.import_module(module_name)
-            except ModuleNotFoundError as exc:
-                if exc.name != module_name:
-                    raise
-                skipped[stage] = f"The {stage} analysis is not part of this kamtools version."
-                continue
-            if not hasattr(module, "bundle_tables"):  # a module that is not wired into bundles (yet)
-                skipped[stage] = f"The {stage} analysis is not part of this kamtools version."
-                continue
-            say(f"{stage}: fitting")
-            produced = module.bundle_tables(portfolio, context)
-            for name, result in produced.items():
-                if isinstance(result, NotAvailable):
-                    skipped[name] = result.reason
-                    continue
-                _write_table(result, tmp / f"{name}.parquet")
-                context[name] = result
-                tables_meta[name] = {
-                    "stage": stage,
-                    "rows": int(len(result)),
-                    "columns": [str(c) for c in result.columns],
-                    "per_account": "account_id" in result.columns,
-                }
-            summary_cols += [(t_, cols) for t_, cols in getattr(module, "SUMMARY_COLUMNS", {}).items()]
-            timings[stage] = round(time.perf_counter() - t, 3)
+        cluster: contextlib.AbstractContextManager = contextlib.nullcontext()
+        if scheduler is not None:
+            from kamtools.parallel import dask_scheduler
 
-        t = time.perf_counter()
+            cluster = dask_scheduler(scheduler)
+            say(f"parallel parts run on the Dask cluster at {getattr(scheduler, 'scheduler_address', scheduler)}")
+        with cluster:
+            for stage, module_name in tqdm(selected, desc="analyse", disable=not progress, unit="stage"):
+                run.stage(stage, module_name, portfolio, say)
+
+        t, c = time.perf_counter(), _cpu_seconds()
         summary = _base_summary(portfolio)
-        for table_name, cols in summary_cols:
-            if table_name in context:
-                part = context[table_name]
-                keep = [c for c in cols if c in part.columns and c not in summary.columns]
+        for table_name, cols in run.summary_cols:
+            if table_name in run.context:
+                part = run.context[table_name]
+                keep = [col for col in cols if col in part.columns and col not in summary.columns]
                 part = part.drop_duplicates("account_id")[["account_id", *keep]]
                 summary = summary.merge(part, on="account_id", how="left")
         _write_table(summary, tmp / "accounts.parquet")
-        tables_meta["accounts"] = {
+        run.tables_meta["accounts"] = {
             "stage": "summary",
             "rows": int(len(summary)),
-            "columns": [str(c) for c in summary.columns],
+            "columns": [str(col) for col in summary.columns],
             "per_account": True,
         }
-        timings["write"] = round(time.perf_counter() - t, 3)
-        timings["total"] = round(time.perf_counter() - t0, 3)
+        run.timings["write"] = round(time.perf_counter() - t, 3)
+        run.timings["total"] = round(time.perf_counter() - t0, 3)
+        run.cpu["write"] = round(_cpu_seconds() - c, 3)
+        run.cpu["total"] = round(_cpu_seconds() - c0, 3)
 
         manifest = {
             "format": BUNDLE_FORMAT,
@@ -175,10 +234,12 @@ def analyze(
             "source": source_label,
             "n_accounts": int(len(portfolio.accounts)),
             "input_tables": {k: int(len(v)) for k, v in portfolio.tables.items()},
-            "tables": tables_meta,
-            "skipped": skipped,
+            "tables": run.tables_meta,
+            "skipped": run.skipped,
             "warnings": list(portfolio.warnings),
-            "timings_seconds": timings,
+            "timings_seconds": run.timings,
+            "cpu_seconds": run.cpu,
+            "scheduler": None if scheduler is None else str(getattr(scheduler, "scheduler_address", scheduler)),
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
         backup = None

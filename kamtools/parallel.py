@@ -64,6 +64,18 @@ def active_client() -> Any:
     return _CLIENT.get()
 
 
+def n_workers(n_jobs: int | None = -1) -> int:
+    """How many items can run at once: the cluster's worker threads when a Dask client is
+    active (see :func:`dask_scheduler`), else ``resolve_jobs(n_jobs)`` local processes.
+
+    Callers use it to decide how many chunks to cut work into; results must not depend on it.
+    """
+    client = active_client()
+    if client is not None:
+        return max(1, sum(client.nthreads().values()))
+    return resolve_jobs(n_jobs)
+
+
 def parallel_map(func: Callable[[Any], Any], items: Sequence[Any], n_jobs: int | None = -1) -> list[Any]:
     """``[func(item) for item in items]``, in parallel; order preserved.
 

@@ -65,9 +65,7 @@ def evil_bundle() -> Path:
     from kamtools.bundle import analyze
 
     out = tmp_dir("evil") / "bundle"
-    from kamtools.bundle import STAGES
-
-    analyze(evil_portfolio(), out, progress=False, stages=[s for s, _ in STAGES if s != "forecast"])
+    analyze(evil_portfolio(), out, progress=False)
     return out
 
 

@@ -344,7 +344,7 @@ def test_missing_headlines_name_the_reason():
 
     info = {"tier": None, "cluster_name": "x", "health_score": 50.0}
     lines = missing_headlines(info, _FakeBundle())
-    assert "No tier for this account: the analysis gave it no value." in lines
+    assert "No tier: the analysis gave this account no value." in lines
     assert "No churn risk: No churn model: too few churned accounts." in lines
     assert not any(line.startswith("No segment") or line.startswith("No health") for line in lines)
 

@@ -15,7 +15,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="bundle folder to write (replaced atomically)")
     p.add_argument("--mapping", help="YAML file mapping your column names and values to kamtools' names")
     p.add_argument("--as-of", dest="as_of", help="analysis date YYYY-MM-DD (default: last order date)")
-    p.add_argument("--scheduler", help="address of a Dask distributed scheduler for the parallel parts")
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="address of a Dask distributed scheduler (tcp://host:8786): run the parallel parts "
+        "(per-series forecasting, ...) on that cluster instead of local processes",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -30,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
             mapping=args.mapping,
             as_of=args.as_of,
             progress=not args.quiet,
+            scheduler=args.scheduler,
         )
     except DataValidationError as exc:
         print(str(exc), file=sys.stderr)
@@ -40,6 +46,12 @@ def run(args: argparse.Namespace) -> int:
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        if args.scheduler and "connect" in str(exc).lower():
+            print(f"error: cannot reach the Dask scheduler at {args.scheduler}: {exc}", file=sys.stderr)
+            print("Start one with `dask scheduler` (and `dask worker ADDRESS`), or drop --scheduler.", file=sys.stderr)
+            return 2
+        raise
     m = bundle.manifest
     print(f"bundle written to {bundle.path} (as of {m['as_of']}, {m['n_accounts']} accounts)")
     print(f"tables: {', '.join(sorted(m['tables']))}")

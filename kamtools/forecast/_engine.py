@@ -16,9 +16,9 @@ How one series is forecast (``fit_series``)
    (``model="mean"``). One observation gets a 50% coefficient-of-variation prior.
 4. otherwise the **combination**: seasonality is tested (90% autocorrelation test at the
    seasonal lag, as in the M4 benchmarks) when at least three full seasons are available;
-   a seasonal series is adjusted by classical decomposition (multiplicative when all
-   values are positive, additive otherwise). On the adjusted series three model families
-   are fitted with statsmodels -
+   a seasonal series is adjusted with STL (:func:`seasonal_components`; multiplicative when
+   all values are positive, additive otherwise). On the adjusted series three model
+   families are fitted with statsmodels -
 
    * ETS: ``ETSModel`` with additive errors, no trend or a damped trend, chosen by AICc;
    * Theta: ``ThetaModel`` (the standard theta=2 method, SES plus half the linear drift);
@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy import stats
@@ -101,11 +102,15 @@ class SeriesForecast:
 # ---------------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------------
-def _quantile_factor(levels: tuple[float, ...], dof: float) -> np.ndarray:
+@lru_cache(maxsize=256)
+def _quantile_factor_cached(levels: tuple[float, ...], dof: float) -> tuple[float, ...]:
     probs = 0.5 + np.asarray(levels, dtype=float) / 200.0
-    if np.isinf(dof):
-        return stats.norm.ppf(probs)
-    return stats.t.ppf(probs, dof)
+    return tuple(stats.norm.ppf(probs) if np.isinf(dof) else stats.t.ppf(probs, dof))
+
+
+def _quantile_factor(levels: tuple[float, ...], dof: float) -> np.ndarray:
+    """Upper quantile of the error distribution for each central-interval level (percent)."""
+    return np.asarray(_quantile_factor_cached(tuple(float(v) for v in levels), float(dof)))
 
 
 def _gaussian_bounds(mean, sd, levels, dof):
@@ -129,30 +134,6 @@ def is_seasonal(y: np.ndarray, m: int) -> bool:
     r = _acf(y, m)
     limit = 1.645 * np.sqrt((1 + 2 * np.sum(r[1:m] ** 2)) / n)
     return bool(abs(r[m]) > limit)
-
-
-def seasonal_indices(y: np.ndarray, m: int, multiplicative: bool) -> np.ndarray:
-    """Classical decomposition: one index per position in the season (len ``m``).
-
-    Index ``k`` belongs to observations ``y[i]`` with ``i % m == k``. Multiplicative
-    indices average to 1, additive ones to 0.
-    """
-    n = len(y)
-    if m % 2 == 0:
-        w = np.r_[0.5, np.ones(m - 1), 0.5] / m
-    else:
-        w = np.ones(m) / m
-    trend = np.convolve(y, w, mode="valid")  # centred moving average
-    off = (len(w) - 1) // 2
-    ratio = y[off : off + len(trend)] / trend if multiplicative else y[off : off + len(trend)] - trend
-    pos = (np.arange(len(trend)) + off) % m
-    idx = np.array([ratio[pos == k].mean() for k in range(m)])
-    if multiplicative:
-        idx = idx / idx.mean()
-    else:
-        idx = idx - idx.mean()
-    assert len(idx) == m and n >= m
-    return idx
 
 
 # ---------------------------------------------------------------------------------------
@@ -390,35 +371,24 @@ def fit_series(
         return _combination(y, horizon, season_length, levels, combine, method)
 
 
-SEASONAL_ADJUSTMENT = "stl"  # "stl" (evolving seasonality) or "classical" (fixed indices)
-
-
 def seasonal_components(y: np.ndarray, m: int, h: int, multiplicative: bool) -> tuple[np.ndarray, np.ndarray]:
     """Seasonal component in-sample (len n) and for the next ``h`` periods.
 
-    STL (statsmodels, seasonal window 13) lets the seasonal pattern evolve, so decades-long
-    series are adjusted with their recent pattern, not a decades-old average; the future
-    seasonal component repeats the last estimated year (as R's ``stlf``). Multiplicative
-    seasonality is estimated on the log scale and returned as factors.
-    """
-    n = len(y)
-    if SEASONAL_ADJUSTMENT.startswith("classical"):
-        cycles = SEASONAL_ADJUSTMENT.split(":")
-        w = min(n, int(cycles[1]) * m) if len(cycles) > 1 else n
-        idx = seasonal_indices(y[n - w :], m, multiplicative)  # idx[k] for positions (k + n - w) % m
-        idx = np.roll(idx, (n - w) % m)
-        return idx[np.arange(n) % m], idx[(n + np.arange(h)) % m]
-    if SEASONAL_ADJUSTMENT == "stl0":
-        from statsmodels.tsa.seasonal import STL
+    STL (statsmodels) with a locally constant seasonal smoother over 13 cycles: for a
+    few years of history this is close to a fixed seasonal pattern (classical
+    decomposition); for decades-long series the pattern follows the recent years instead
+    of a decades-old average. The future seasonal component repeats the last estimated
+    cycle (as R's ``stlf``). Multiplicative seasonality is estimated on the log scale and
+    returned as factors; the models then work on ``y / factor`` in the original units.
 
-        z = np.log(y) if multiplicative else y
-        comp = np.asarray(STL(z, period=m, seasonal=13, seasonal_deg=0).fit().seasonal, dtype=float)
-        s_out = comp[n - m + (np.arange(h) % m)]
-        return (np.exp(comp), np.exp(s_out)) if multiplicative else (comp, s_out)
+    Chosen on M3 monthly (validation), sMAPE / MASE: this 13.81 / 0.856; fixed classical
+    indices 13.88 / 0.863; STL with a locally linear seasonal smoother 14.18 / 0.882.
+    """
     from statsmodels.tsa.seasonal import STL
 
+    n = len(y)
     z = np.log(y) if multiplicative else y
-    comp = np.asarray(STL(z, period=m, seasonal=13).fit().seasonal, dtype=float)
+    comp = np.asarray(STL(z, period=m, seasonal=13, seasonal_deg=0).fit().seasonal, dtype=float)
     s_out = comp[n - m + (np.arange(h) % m)]
     if multiplicative:
         return np.exp(comp), np.exp(s_out)
@@ -426,7 +396,6 @@ def seasonal_components(y: np.ndarray, m: int, h: int, multiplicative: bool) -> 
 
 
 def _combination(y, h, m, levels, combine, method="auto") -> SeriesForecast:
-    n = len(y)
     seasonal = is_seasonal(y, m)
     multiplicative = bool(seasonal and np.all(y > 0))
     if seasonal:

@@ -53,6 +53,10 @@ SUMMARY_COLUMNS = {
         "forecast_model",
         "forecast_mase",
         "forecast_mase_naive",
+        "target_period",
+        "revenue_target",
+        "target_probability",
+        "target_expected_attainment",
     ],
 }
 
@@ -272,16 +276,16 @@ def portfolio_target(
             "revenue_target": g["revenue_target"].sum(),
             "booked_ytd": g["booked_ytd"].sum(),
             "expected_total": g["expected_total"].sum(),
-            "_sd": np.sqrt(g["_var"].sum()),
+            "sd_total": np.sqrt(g["_var"].sum()),
             "n_accounts": g.size(),
         }
     ).reset_index()
     out["expected_attainment"] = out["expected_total"] / out["revenue_target"].where(out["revenue_target"] > 0)
     out["p_reach_target"] = [
-        _prob_at_least(r.revenue_target, r.booked_ytd, r.expected_total, r._sd, np.inf) for r in out.itertuples()
+        _prob_at_least(r.revenue_target, r.booked_ytd, r.expected_total, r.sd_total, np.inf) for r in out.itertuples()
     ]
-    out[f"total_lo_{level:g}"] = np.maximum(out["booked_ytd"], out["expected_total"] - z * out["_sd"])
-    out[f"total_hi_{level:g}"] = out["expected_total"] + z * out["_sd"]
+    out[f"total_lo_{level:g}"] = np.maximum(out["booked_ytd"], out["expected_total"] - z * out["sd_total"])
+    out[f"total_hi_{level:g}"] = out["expected_total"] + z * out["sd_total"]
     out["period"] = out["period"].astype("int64")
     out["n_accounts"] = out["n_accounts"].astype("int64")
     return out[
@@ -311,8 +315,10 @@ def _fit_horizon(portfolio: Portfolio, horizon: int) -> int:
     return int(max(horizon, months)) if portfolio.has("targets") else horizon
 
 
-def _portfolio_series(acc_fc: pd.DataFrame, sd: pd.DataFrame, hist: pd.DataFrame, level) -> pd.DataFrame:
-    fc = acc_fc.merge(sd, on=["unique_id", "ds"], how="left")
+def _portfolio_series(acc_fc: pd.DataFrame, hist: pd.DataFrame, level) -> pd.DataFrame:
+    """Portfolio total per month: actuals, then the sum of the account forecasts with an
+    interval from independent account errors (variances add)."""
+    fc = acc_fc.copy()
     fc["_var"] = fc["sd"] ** 2
     g = fc.groupby("ds")
     tot = pd.DataFrame({"forecast": g["forecast"].sum(), "_sd": np.sqrt(g["_var"].sum())}).reset_index()
@@ -381,6 +387,7 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
     acc_fc = acc_full[acc_full["ds"] <= last].reset_index(drop=True)
     acc_fc.insert(0, "account_id", acc_fc["unique_id"])
     sd = model.period_sd()
+    acc_fc = acc_fc.merge(sd, on=["unique_id", "ds"], how="left", validate="one_to_one")
 
     # ---- categories, reconciled to the account forecast
     cat_hist = portfolio.monthly(by="account_category")
@@ -448,12 +455,14 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
     )
 
     tables: dict[str, pd.DataFrame | NotAvailable] = {
-        "forecast": acc_fc[["account_id", "unique_id", "ds", "forecast", "lo_80", "hi_80", "lo_95", "hi_95", "model"]],
+        "forecast": acc_fc[
+            ["account_id", "unique_id", "ds", "forecast", "lo_80", "hi_80", "lo_95", "hi_95", "sd", "model"]
+        ],
         "forecast_history": monthly[["account_id", "ds", "y"]].reset_index(drop=True),
         "forecast_category": cat_fc,
         "forecast_backtest": per,
         "forecast_accuracy": accuracy,
-        "forecast_portfolio": _portfolio_series(acc_fc, sd, hist, LEVEL),
+        "forecast_portfolio": _portfolio_series(acc_fc, hist, LEVEL),
         "forecast_summary": summary,
     }
 
@@ -471,6 +480,18 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
         tt = target_attainment(model, hist, targets, as_of=as_of, booked_partial=partial)
         tables["forecast_targets"] = tt
         tables["forecast_portfolio_target"] = portfolio_target(tt)
+        this_year = tt[tt["period"] == as_of.year][
+            ["account_id", "period", "revenue_target", "p_reach_target", "expected_attainment"]
+        ]
+        this_year = this_year.rename(
+            columns={
+                "period": "target_period",
+                "p_reach_target": "target_probability",
+                "expected_attainment": "target_expected_attainment",
+            }
+        )
+        summary = summary.merge(this_year, on="account_id", how="left")
+        tables["forecast_summary"] = summary
     else:
         reason = NotAvailable(
             "No targets table was supplied, so target attainment and its probability are not computed."

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from kamtools.forecast._engine import METHODS, SeriesForecast, fit_series
 from kamtools.forecast._validate import ForecastInputError, grid_dates, validate_history
@@ -62,23 +64,27 @@ def fit_many(
     n_jobs: int | None = -1,
     method: str = "auto",
 ) -> list[SeriesForecast]:
-    """Fit every array, in worker processes when it pays off; result order = input order.
+    """Fit every array, in parallel when it pays off; result order = input order.
 
-    Each series is fitted on its own, so the result does not depend on how the series are
-    chunked or on the number of workers (n_jobs=1 and n_jobs=2 give identical numbers).
+    The chunks run through :func:`kamtools.parallel.parallel_map`: on the Dask cluster of
+    an active :func:`kamtools.parallel.dask_scheduler` block, else in ``n_jobs`` local
+    worker processes. Each series is fitted on its own, so the result does not depend on
+    how the series are chunked or where they ran (n_jobs=1, n_jobs=2 and a Dask cluster
+    give identical numbers).
     """
-    jobs = _resolve_jobs(n_jobs)
+    from kamtools.parallel import n_workers, parallel_map
+
+    jobs = n_workers(n_jobs)
     if jobs == 1 or len(arrays) < MIN_SERIES_FOR_PARALLEL:
         return _fit_chunk(arrays, horizon, season_length, level, combine, method)
-    from joblib import Parallel, delayed
-
     n_chunks = min(len(arrays), jobs * CHUNKS_PER_WORKER)
     # deal longest series first, round robin, so chunks carry similar work
     order = np.argsort([-len(a) for a in arrays], kind="stable")
     chunks = [order[i::n_chunks] for i in range(n_chunks)]
-    parts = Parallel(n_jobs=jobs, backend="loky")(
-        delayed(_fit_chunk)([arrays[i] for i in idx], horizon, season_length, level, combine, method) for idx in chunks
+    task = functools.partial(
+        _fit_chunk, horizon=horizon, season_length=season_length, level=level, combine=combine, method=method
     )
+    parts = parallel_map(task, [[arrays[i] for i in idx] for idx in chunks], n_jobs=jobs)
     out: list[SeriesForecast | None] = [None] * len(arrays)
     for idx, part in zip(chunks, parts):
         for i, res in zip(idx, part):
@@ -288,10 +294,23 @@ class Forecaster:
         return m, float(np.sqrt(max(v, 0.0))), res.dof
 
     def period_sd(self) -> pd.DataFrame:
-        """Per series and period: ``unique_id, ds, sd`` (standard deviation of the forecast error)."""
+        """Per series and period: ``unique_id, ds, sd``, the forecast error's spread.
+
+        ``sd`` is normal-equivalent: the standard deviation of a normal distribution with
+        the same central 80% interval as the (Student-t) forecast distribution, so that
+        ``forecast +- 1.28 sd`` is the 80% interval and sums over many series can be
+        treated as normal.
+        """
         f = self._check_fitted()
         h = int(self.horizon)
-        sd = np.vstack([np.sqrt(np.clip(np.diag(r.covariance()), 0, None)) for r in f.results])
+        z80 = stats.norm.ppf(0.9)
+        sd = np.vstack(
+            [
+                np.sqrt(np.clip(np.diag(r.covariance()), 0, None))
+                * (1.0 if np.isinf(r.dof) else stats.t.ppf(0.9, r.dof) / z80)
+                for r in f.results
+            ]
+        )
         return pd.DataFrame(
             {"unique_id": np.repeat(f.unique_ids, h).astype(str), "ds": self._future_dates(), "sd": sd.ravel()}
         )

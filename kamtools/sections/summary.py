@@ -158,22 +158,29 @@ def target_card(info: dict) -> tuple[str, str, str] | None:
 
 def missing_headlines(info: dict, bundle) -> list[str]:
     """Sentences naming each headline that is not in the summary row, with the reason."""
-    wanted = [
-        ("segment", SEGMENT_COLUMNS, "segment"),
-        ("tier", TIER_COLUMNS, "segment"),
-        ("expected value", VALUE_COLUMNS, "value"),
-        ("health", HEALTH_SCORE_COLUMNS + HEALTH_BAND_COLUMNS, "kpis"),
-        ("churn risk", CHURN_COLUMNS + RISK_BAND_COLUMNS, "churn"),
-        ("target status", TARGET_PROB_COLUMNS + TARGET_STATUS_COLUMNS + ("target_attainment",), "forecast"),
+    wanted = [  # label, columns, tables/stages whose skip reason explains it
+        ("segment", SEGMENT_COLUMNS, ("segments", "segment")),
+        ("tier", TIER_COLUMNS, ("segments", "segment")),
+        ("expected value", VALUE_COLUMNS, ("value",)),
+        ("health", HEALTH_SCORE_COLUMNS + HEALTH_BAND_COLUMNS, ("health", "kpis")),
+        ("churn risk", CHURN_COLUMNS + RISK_BAND_COLUMNS, ("churn",)),
+        (
+            "target status",
+            TARGET_PROB_COLUMNS + TARGET_STATUS_COLUMNS + ("target_attainment",),
+            ("forecast_targets", "forecast", "kpis"),
+        ),
     ]
+    skipped = bundle.manifest.get("skipped", {})
     out = []
-    for label, cols, stage in wanted:
-        if any(c in info for c in cols):
-            if _first(info, cols) is None:
-                out.append(f"No {label} for this account: the analysis gave it no value.")
+    for label, cols, sources in wanted:
+        if _first(info, cols) is not None:
             continue
-        skipped = bundle.manifest.get("skipped", {})
-        reason = skipped.get(stage) or f"the {stage} analysis did not provide it for this bundle."
+        reason = next((skipped[t] for t in sources if t in skipped), None)
+        if reason is None:
+            if any(c in info for c in cols):
+                reason = "the analysis gave this account no value."
+            else:
+                reason = f"the {sources[-1]} analysis did not provide it for this bundle."
         out.append(f"No {label}: {reason}")
     return out
 
@@ -256,9 +263,8 @@ def top_share(conc: pd.DataFrame, account_fraction: float) -> float:
 
 
 def portfolio_section(bundle) -> None:
-    """Portfolio at a glance: size, revenue, margin, concentration curve, top accounts."""
-    from kamtools.plotting.summary import concentration_chart
-
+    """Portfolio at a glance: size, revenue, margin, concentration in one number, largest
+    accounts and revenue by region (the concentration curve is the segment section's)."""
     accounts = bundle.accounts
     display.heading("Portfolio at a glance")
     revenue = float(accounts["revenue_ltm"].sum())
@@ -274,18 +280,15 @@ def portfolio_section(bundle) -> None:
     ]
     display.kpi_cards(cards)
     if revenue <= 0:
-        display.not_available("No account ordered in the last 12 months, so there is no revenue concentration to show.")
+        display.not_available("No account ordered in the last 12 months, so there is no revenue to break down.")
         return
-    display.heading("Revenue concentration", level=3)
     display.paragraph(
         f"The top 10% of accounts bring {_pct(top_share(conc, 0.1))} and the top 20% bring "
         f"{_pct(top_share(conc, 0.2))} of the last twelve months' revenue."
     )
-    display.figure(concentration_chart(conc), alt="Cumulative share of revenue against share of accounts")
     display.heading("Largest accounts", level=3)
-    top = conc.head(15)
     display.table(
-        top,
+        conc.head(15),
         columns={"account_id": "Account id", "name": "Account", "value": "Revenue, last 12 months", "share": "Share"},
     )
     by_region = (

@@ -1,0 +1,298 @@
+"""Report sections of the revenue forecast (reads the ``forecast*`` bundle tables; never refits).
+
+Account: monthly revenue history and forecast with 80/95% intervals against the target
+run rate, how accurate the forecast was in backtests compared with seasonal naive, the
+category split, and the chance of reaching this year's (and next year's) target.
+Portfolio: the portfolio total (sum of accounts) against target, the backtest accuracy
+table, and the accounts least likely to reach their target.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from kamtools import display
+from kamtools.data.portfolio import NotAvailable
+from kamtools.plotting.forecast import backtest_chart, forecast_chart, target_gap_chart
+from kamtools.plotting.style import money
+
+LIKELY = 0.6  # P(reach target) at or above: on track
+UNLIKELY = 0.3  # below: off track
+
+
+def _status(p: float) -> str:
+    return "good" if p >= LIKELY else "warn" if p >= UNLIKELY else "bad"
+
+
+def _frame(table) -> pd.DataFrame | None:
+    return table if isinstance(table, pd.DataFrame) else None
+
+
+def _model_words(model: str) -> str:
+    """The forecasting method in plain words."""
+    m = str(model)
+    if m.startswith("median[") or m.startswith("mean["):
+        words = "a combination (median) of exponential smoothing, Theta and ARIMA forecasts"
+        if "seasonal" in m:
+            words += " with a seasonal pattern"
+        return words
+    if m.startswith("SBA"):
+        return "a method for irregular ordering (SBA, many months without orders)"
+    if m == "mean":
+        return "the average month, because the history is too short for a model"
+    if m == "zero":
+        return "zero, because the account has not bought anything in its history"
+    return m
+
+
+def accuracy_sentence(row: pd.Series) -> str:
+    """One sentence on backtest accuracy beside seasonal naive (row of ``forecast_backtest``)."""
+    mase, naive = float(row["mase"]), float(row["mase_naive"])
+    n = int(row.get("n_windows", 0))
+    cov = row.get("coverage_80")
+    head = f"In {n} backtests (forecasting 12 months from earlier dates and comparing with what happened)"
+    if pd.isna(mase) or pd.isna(naive) or naive <= 0:
+        return head + ", the error could not be scaled (the history is constant), so no accuracy figure is shown."
+    ratio = mase / naive
+    if ratio < 1:
+        verdict = f"the forecast's error was {1 - ratio:.0%} lower than simply repeating last year's months"
+    else:
+        verdict = f"the forecast's error was {ratio - 1:.0%} higher than simply repeating last year's months"
+    text = f"{head}, {verdict} (MASE {mase:.2f} vs {naive:.2f} for seasonal naive)"
+    if cov is not None and pd.notna(cov):
+        text += f"; {float(cov):.0%} of the actual months fell inside the 80% interval"
+    return text + "."
+
+
+def target_sentence(row: pd.Series) -> str:
+    """One sentence on a year's target (row of ``forecast_targets`` or ``forecast_portfolio_target``)."""
+    year = int(row["period"])
+    target = float(row["revenue_target"])
+    booked = float(row["booked_ytd"])
+    expected = float(row["expected_total"])
+    p = float(row["p_reach_target"])
+    lo, hi = row.get("total_lo_80"), row.get("total_hi_80")
+    if int(row.get("months_remaining", 1)) == 0 and expected == booked:
+        return (
+            f"{year}: {money(booked)} booked against a target of {money(target)} "
+            f"({booked / target:.0%} attained{'; reached' if booked >= target else '; missed'})."
+            if target > 0
+            else f"{year}: {money(booked)} booked; no target amount."
+        )
+    rng = f" (80% range {money(float(lo))}-{money(float(hi))})" if lo is not None and pd.notna(lo) else ""
+    att = f"expected attainment {expected / target:.0%}, " if target > 0 else ""
+    return (
+        f"{year}: {money(booked)} booked so far; expected year total {money(expected)}{rng} against a target of "
+        f"{money(target)}: {att}probability of reaching the target {p:.0%}."
+    )
+
+
+def account_section(acct) -> None:
+    """Revenue history and forecast of one account, accuracy and target probability."""
+    display.heading("Revenue history and forecast")
+    fc = acct.table("forecast")
+    if isinstance(fc, NotAvailable):
+        display.not_available(fc)
+        return
+    hist = _frame(acct.table("forecast_history"))
+    if fc.empty:
+        display.paragraph("This account has no complete month of orders yet, so there is nothing to forecast from.")
+        return
+    summary = _frame(acct.table("forecast_summary"))
+    targets = _frame(acct.table("forecast_targets"))
+    srow = summary.iloc[0] if summary is not None and len(summary) else None
+
+    cards = []
+    if srow is not None:
+        nxt = float(srow["forecast_next_12m"])
+        cards.append(("Forecast revenue, next 12 months", money(nxt)))
+        cards.append(
+            (
+                "80% range, next 12 months",
+                f"{money(float(srow['forecast_next_12m_lo_80']))}-{money(float(srow['forecast_next_12m_hi_80']))}",
+            )
+        )
+        growth = srow.get("forecast_growth_pct")
+        if growth is not None and pd.notna(growth):
+            cards.append(("Change vs last 12 months", f"{float(growth):+.0f}%", "good" if growth >= 0 else "warn"))
+    this_year = None
+    if targets is not None and len(targets):
+        cur = targets[targets["period"] == acct.as_of.year]
+        this_year = cur.iloc[0] if len(cur) else None
+    if this_year is not None:
+        p = float(this_year["p_reach_target"])
+        cards.append((f"Chance to reach the {int(this_year['period'])} target", f"{p:.0%}", _status(p)))
+    if cards:
+        display.kpi_cards(cards)
+
+    monthly_target = None
+    if targets is not None and len(targets):
+        monthly_target = targets[["period", "revenue_target"]]
+    fig = forecast_chart(
+        hist if hist is not None else pd.DataFrame({"ds": [], "y": []}),
+        fc,
+        title=f"Monthly revenue of {acct.info.get('name') or acct.account_id}: actuals and 12-month forecast",
+        monthly_target=monthly_target,
+    )
+    display.figure(fig, alt="monthly revenue history and forecast with 80% and 95% intervals")
+
+    model = str(fc["model"].iloc[0])
+    words = [f"The forecast uses {_model_words(model)}."]
+    bt = _frame(acct.table("forecast_backtest"))
+    if bt is not None and len(bt):
+        words.append(accuracy_sentence(bt.iloc[0]))
+    else:
+        words.append("The history is too short to backtest the forecast.")
+    display.paragraph(" ".join(words))
+
+    if targets is not None and len(targets):
+        display.heading("Target outlook", level=3)
+        display.bullets([target_sentence(r) for _, r in targets.sort_values("period").iterrows()])
+        display.figure(
+            target_gap_chart(targets, title="Booked, expected and target per year"),
+            alt="year totals against target",
+        )
+    else:
+        reason = acct.table("forecast_targets")
+        if isinstance(reason, NotAvailable):
+            display.not_available(reason)
+        else:
+            display.paragraph("No revenue target is recorded for this account.")
+
+    cats = _frame(acct.table("forecast_category"))
+    if cats is not None and len(cats):
+        by = cats.groupby("category", observed=True)["forecast"].sum().sort_values(ascending=False)
+        total = by.sum()
+        tab = pd.DataFrame(
+            {
+                "category": by.index.astype(str),
+                "forecast_12m": by.to_numpy(),
+                "share": (by / total).to_numpy() if total > 0 else 0.0,
+            }
+        )
+        display.heading("Forecast by product category, next 12 months", level=3)
+        display.table(tab, {"category": "Category", "forecast_12m": "Forecast revenue", "share": "Share"})
+        display.paragraph("Category forecasts are scaled so that they add up to the account forecast in every month.")
+
+
+def portfolio_section(bundle) -> None:
+    """Portfolio forecast against target, backtest accuracy, accounts least likely to make target."""
+    display.heading("Forecast against target")
+    port = bundle.table("forecast_portfolio")
+    if isinstance(port, NotAvailable):
+        display.not_available(port)
+        return
+    actual = port[port["kind"] == "actual"][["ds", "y"]]
+    fc = port[port["kind"] == "forecast"]
+    ptarget = _frame(bundle.table("forecast_portfolio_target"))
+    as_of = bundle.as_of
+
+    cards = [("Portfolio forecast, next 12 months", money(float(fc["forecast"].sum())))]
+    last12 = actual[actual["ds"] > actual["ds"].max() - pd.DateOffset(months=12)]["y"].sum() if len(actual) else 0
+    if last12 > 0:
+        change = fc["forecast"].sum() / last12 - 1
+        cards.append(("Change vs last 12 months", f"{change:+.0%}", "good" if change >= 0 else "warn"))
+    cur = None
+    if ptarget is not None and len(ptarget):
+        rows = ptarget[ptarget["period"] == as_of.year]
+        cur = rows.iloc[0] if len(rows) else None
+    if cur is not None:
+        cards.append((f"Expected attainment {int(cur['period'])}", f"{float(cur['expected_attainment']):.0%}"))
+        cards.append(
+            (
+                f"Chance to reach the {int(cur['period'])} portfolio target",
+                f"{float(cur['p_reach_target']):.0%}",
+                _status(float(cur["p_reach_target"])),
+            )
+        )
+    targets = _frame(bundle.table("forecast_targets"))
+    if targets is not None and len(targets):
+        this = targets[targets["period"] == as_of.year]
+        if len(this):
+            off = int((this["p_reach_target"] < UNLIKELY).sum())
+            cards.append(
+                (
+                    f"Accounts unlikely to reach the {as_of.year} target",
+                    f"{off} of {len(this)}",
+                    "bad" if off else "good",
+                )
+            )
+    display.kpi_cards(cards)
+
+    fig = forecast_chart(
+        actual,
+        fc,
+        title="Portfolio revenue per month (sum of accounts): actuals and forecast",
+        monthly_target=ptarget[["period", "revenue_target"]] if ptarget is not None else None,
+    )
+    display.figure(fig, alt="portfolio revenue history and forecast")
+    display.paragraph(
+        "The portfolio forecast is the sum of the account forecasts. Its interval treats the accounts' surprises as "
+        "independent of each other; shocks that hit many accounts at once would widen it."
+    )
+
+    if ptarget is not None and len(ptarget):
+        display.bullets([target_sentence(r) for _, r in ptarget.sort_values("period").iterrows()])
+        display.figure(
+            target_gap_chart(ptarget, title="Portfolio: booked, expected and target per year"),
+            alt="portfolio year totals against target",
+        )
+    else:
+        reason = bundle.table("forecast_portfolio_target")
+        display.not_available(reason if isinstance(reason, NotAvailable) else "No targets were supplied.")
+
+    acc = _frame(bundle.table("forecast_accuracy"))
+    if acc is not None and len(acc):
+        display.heading("How accurate is the forecast?", level=3)
+        tab = acc.assign(
+            method=acc["method"].map({"forecast": "kamtools forecast", "seasonal_naive": "seasonal naive"})
+        )
+        display.table(
+            tab,
+            {
+                "method": "Method",
+                "mase": "MASE",
+                "smape": "sMAPE %",
+                "bias_pct": "Bias %",
+                "coverage_80": "Coverage of 80% interval",
+                "coverage_95": "Coverage of 95% interval",
+                "n_series": "Accounts",
+            },
+        )
+        f = acc[acc["method"] == "forecast"]
+        n = acc[acc["method"] == "seasonal_naive"]
+        if len(f) and len(n):
+            h = int(f["horizon"].iloc[0]) if "horizon" in f.columns else 12
+            w = int(f["n_windows"].iloc[0]) if "n_windows" in f.columns else 1
+            display.paragraph(
+                f"Backtest over {w} forecast origins, {h} months ahead each. MASE is the average error relative to "
+                "the typical year-on-year change of each account (lower is better; seasonal naive repeats last "
+                f"year's month). The forecast's MASE is {float(f['mase'].iloc[0]):.2f} against "
+                f"{float(n['mase'].iloc[0]):.2f} for seasonal naive. sMAPE punishes months without orders heavily, "
+                "so it is less telling for irregular buyers."
+            )
+        bt = _frame(bundle.table("forecast_backtest"))
+        if bt is not None and len(bt):
+            display.figure(backtest_chart(bt), alt="backtest MASE per account, forecast vs seasonal naive")
+
+    if targets is not None and len(targets):
+        this = targets[targets["period"] == as_of.year].copy()
+        if len(this):
+            this["gap"] = this["revenue_target"] - this["expected_total"]
+            worst = this[this["p_reach_target"] < LIKELY].sort_values("gap", ascending=False).head(10)
+            if len(worst):
+                accounts = _frame(bundle.table("accounts"))
+                if accounts is not None and "name" in accounts.columns:
+                    worst = worst.merge(accounts[["account_id", "name"]], on="account_id", how="left")
+                display.heading(f"Largest expected shortfalls against the {as_of.year} target", level=3)
+                display.table(
+                    worst,
+                    {
+                        "account_id": "Account",
+                        "name": "Name",
+                        "revenue_target": "Target",
+                        "expected_total": "Expected",
+                        "gap": "Expected shortfall",
+                        "p_reach_target": "P(reach target)",
+                    },
+                )
