@@ -1,11 +1,13 @@
 """End-to-end scale benchmark: `kamtools analyze` on a whole organisation's portfolio.
 
 For each size it generates a portfolio with every optional table, writes it as Parquet,
-runs `kamtools analyze` in a fresh process and prints wall time per stage (from the
-bundle manifest) and the peak resident memory of that process.
+runs `kamtools analyze` in a fresh process and prints wall and CPU time per stage (from
+the bundle manifest), the peak resident memory of that process and the machine's load
+average (the machine may be shared: compare CPU seconds, and repeat when the load is high).
 
     python benchmarks/bench_scale.py                   # 1,000, 3,000 and 10,000 accounts
     python benchmarks/bench_scale.py --sizes 10000     # only the big one
+    python benchmarks/bench_scale.py --workdir /tmp/scale   # keep (and reuse) the generated data
     python benchmarks/bench_scale.py --scheduler tcp://127.0.0.1:8786
 
 Aim (issue 10): 10,000 accounts / ~5M order lines under 5 minutes and 8 GB.
@@ -36,15 +38,21 @@ STAGE_GROUPS = {
 
 
 def generate(n_accounts: int, out: Path) -> int:
+    """Write the demo portfolio as Parquet (reused when ``out`` already holds it); return its order lines."""
+    import pyarrow.parquet as pq
+
     from kamtools.datasets import make_portfolio, write_tables
 
-    portfolio, _ = make_portfolio(n_accounts=n_accounts, years=4, seed=1)
-    write_tables(portfolio, out, fmt="parquet")
-    return len(portfolio.orders)
+    done = out / ".complete"
+    if not done.exists():
+        portfolio, _ = make_portfolio(n_accounts=n_accounts, years=4, seed=1)
+        write_tables(portfolio, out, fmt="parquet")
+        done.write_text(f"make_portfolio(n_accounts={n_accounts}, years=4, seed=1)\n")
+    return pq.ParquetFile(out / "orders.parquet").metadata.num_rows
 
 
-def run_analyze(source: Path, bundle: Path, scheduler: str | None) -> tuple[float, float]:
-    """Run `kamtools analyze` in a child process; return (wall seconds, peak RSS GB)."""
+def run_analyze(source: Path, bundle: Path, scheduler: str | None) -> tuple[float, float, float]:
+    """Run `kamtools analyze` in a child process; return (wall s, CPU s incl. workers, peak RSS GB)."""
     cmd = [sys.executable, "-m", "kamtools", "analyze", str(source), "--out", str(bundle), "--quiet"]
     if scheduler:
         cmd += ["--scheduler", scheduler]
@@ -53,15 +61,16 @@ def run_analyze(source: Path, bundle: Path, scheduler: str | None) -> tuple[floa
         "import resource, subprocess, sys, time;"
         "t = time.perf_counter(); r = subprocess.run(sys.argv[1:]);"
         "w = time.perf_counter() - t;"
-        "print(w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss);"
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN);"
+        "print(w, u.ru_maxrss, u.ru_utime + u.ru_stime);"
         "sys.exit(r.returncode)"
     )
     out = subprocess.run([sys.executable, "-c", wrapper, *cmd], capture_output=True, text=True)
     if out.returncode != 0:
         sys.stderr.write(out.stderr)
         raise SystemExit(f"kamtools analyze failed for {source}")
-    wall, maxrss_kb = out.stdout.strip().splitlines()[-1].split()
-    return float(wall), int(maxrss_kb) / 1024 / 1024
+    wall, maxrss_kb, cpu = out.stdout.strip().splitlines()[-1].split()
+    return float(wall), float(cpu), int(maxrss_kb) / 1024 / 1024
 
 
 def main() -> None:
@@ -79,20 +88,27 @@ def main() -> None:
             t = time.perf_counter()
             n_lines = generate(n, src)
             gen_s = time.perf_counter() - t
-            wall, peak_gb = run_analyze(src, base / f"bundle_{n}", args.scheduler)
+            load_before = os.getloadavg()[0]
+            wall, cpu, peak_gb = run_analyze(src, base / f"bundle_{n}", args.scheduler)
             manifest = json.loads((base / f"bundle_{n}" / "manifest.json").read_text())
-            timings = manifest["timings_seconds"]
+            timings, cpus = manifest["timings_seconds"], manifest.get("cpu_seconds", {})
             groups = {g: sum(timings.get(s, 0.0) for s in stages) for g, stages in STAGE_GROUPS.items()}
-            rows.append((n, n_lines, wall, peak_gb, groups))
-            print(f"\n{n:,} accounts, {n_lines:,} order lines (generated in {gen_s:.0f} s)")
+            cpu_groups = {g: sum(cpus.get(s, 0.0) for s in stages) for g, stages in STAGE_GROUPS.items()}
+            rows.append((n, n_lines, wall, cpu, peak_gb))
+            print(f"\n{n:,} accounts, {n_lines:,} order lines (data ready in {gen_s:.0f} s)")
+            print(f"  {'stage':<24s}{'wall s':>8s}{'CPU s':>8s}")
             for g, s in groups.items():
-                print(f"  {g:<24s}{s:8.1f} s")
-            print(f"  {'total (wall, process)':<24s}{wall:8.1f} s   peak memory {peak_gb:.2f} GB")
+                print(f"  {g:<24s}{s:8.1f}{cpu_groups[g]:8.1f}")
+            print(f"  {'total (process)':<24s}{wall:8.1f}{cpu:8.1f}   peak memory {peak_gb:.2f} GB")
+            print(
+                f"  load average before/after: {load_before:.1f} / {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+            )
 
-    print("\naccounts  order lines   wall s   peak GB   s per 1k accounts   GB per 1M lines")
-    for n, n_lines, wall, peak_gb, _ in rows:
+    print("\naccounts  order lines   wall s    CPU s   peak GB   wall s per 1k accounts   GB per 1M lines")
+    for n, n_lines, wall, cpu, peak_gb in rows:
         print(
-            f"{n:>8,} {n_lines:>12,} {wall:8.1f} {peak_gb:9.2f} {wall / n * 1000:19.1f} {peak_gb / n_lines * 1e6:17.2f}"
+            f"{n:>8,} {n_lines:>12,} {wall:8.1f} {cpu:8.1f} {peak_gb:9.2f} {wall / n * 1000:24.1f}"
+            f" {peak_gb / n_lines * 1e6:17.2f}"
         )
     print(
         f"\ncores: {os.cpu_count()}, max RSS of this driver: "

@@ -16,10 +16,14 @@ is deterministic per item gives identical results locally and on a cluster.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 _CLIENT: ContextVar[Any] = ContextVar("kamtools_dask_client", default=None)
 
@@ -94,3 +98,110 @@ def parallel_map(func: Callable[[Any], Any], items: Sequence[Any], n_jobs: int |
     from joblib import Parallel, delayed
 
     return Parallel(n_jobs=jobs, backend="loky")(delayed(func)(item) for item in items)
+
+
+def _table_path(source: Path, table: str) -> Path | None:
+    """``source/<table>.parquet`` or a folder ``source/<table>/`` of Parquet parts, or None."""
+    for candidate in (source / f"{table}.parquet", source / table):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def monthly_revenue_from_parquet(
+    source: str | os.PathLike,
+    by: str = "account",
+    value: str = "net_revenue",
+    as_of: str | pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """Monthly totals per account (or account and category) straight from Parquet files.
+
+    For order-line tables too large for one process: Dask (``dask.dataframe.read_parquet``)
+    reads the orders in partitions and reduces them to one row per series and month, so
+    only that small result (accounts x months) is ever held in memory here. Inside a
+    :func:`dask_scheduler` block (or with any default Dask client) the reading and summing
+    run on the cluster's workers; otherwise on local threads.
+
+    Parameters
+    ----------
+    source : a folder holding ``orders.parquet`` (or ``orders/``, a folder of Parquet
+        parts) with kamtools' canonical column names, plus ``products.parquet`` for
+        ``by="account_category"`` and, when ``as_of`` is given, ``accounts.parquet``. The
+        files are not validated here: run ``kamtools validate`` on them first.
+    by : ``"account"`` or ``"account_category"``, as in :meth:`Portfolio.monthly`.
+    value : ``net_revenue``, ``cost``, ``margin`` or ``quantity``.
+    as_of : analysis date; default the last order date. Orders after it are dropped, and
+        so are accounts that became customers after it (as :meth:`Portfolio.truncate`).
+
+    Returns
+    -------
+    The same frame as ``load_portfolio(source, as_of=as_of).monthly(by, value)``: long
+    format ``unique_id, ds, y`` plus ``account_id`` (and ``category``), each series
+    zero-filled from its first month with an order to the last complete month before
+    ``as_of``. Sums are added up partition by partition, so they can differ from the
+    in-memory result in the last floating-point digits.
+
+    Example
+    -------
+    >>> monthly = monthly_revenue_from_parquet("data/erp", by="account")  # doctest: +SKIP
+    >>> Forecaster(horizon=12).fit(monthly[["unique_id", "ds", "y"]])  # doctest: +SKIP
+    """
+    with warnings.catch_warnings():  # dask's Parquet reader uses a pandas keyword that pandas 3.1 deprecates
+        warnings.filterwarnings("ignore", message="The inplace keyword", category=Warning)
+        return _monthly_from_parquet(Path(source), by, value, as_of)
+
+
+def _monthly_from_parquet(folder: Path, by: str, value: str, as_of: str | pd.Timestamp | None) -> pd.DataFrame:
+    import dask.dataframe as dd
+
+    from kamtools.data.portfolio import last_complete_month, month_start, monthly_from_totals
+
+    if by not in ("account", "account_category"):
+        raise ValueError("by must be 'account' or 'account_category'")
+    if value not in ("net_revenue", "cost", "margin", "quantity"):
+        raise ValueError("value must be 'net_revenue', 'cost', 'margin' or 'quantity'")
+    orders_path = _table_path(folder, "orders")
+    if orders_path is None:
+        raise FileNotFoundError(f"{folder} has no orders.parquet (or orders/ folder of Parquet files)")
+    measures = ["net_revenue", "cost"] if value == "margin" else [value]
+    columns = ["account_id", "order_date", *measures] + (["product_id"] if by == "account_category" else [])
+    lines = dd.read_parquet(str(orders_path))  # lazy: only the schema is read here
+    missing = [c for c in columns if c not in lines.columns]
+    if missing:
+        raise ValueError(
+            f"{orders_path} lacks the column(s) {missing}; write the orders with kamtools' canonical column names"
+        )
+    lines = lines[columns]
+
+    if as_of is None:
+        as_of = pd.Timestamp(lines["order_date"].max().compute()).normalize()
+        dropped_ids: list[str] = []
+    else:
+        as_of = pd.Timestamp(as_of).normalize()
+        accounts_path = _table_path(folder, "accounts")
+        dropped_ids = []
+        if accounts_path is not None:
+            accounts = pd.read_parquet(accounts_path, columns=["account_id", "customer_since"])
+            later = pd.to_datetime(accounts["customer_since"]) > as_of
+            dropped_ids = accounts.loc[later, "account_id"].astype(str).tolist()
+    end = last_complete_month(as_of)
+    keys = ["account_id"] if by == "account" else ["account_id", "category"]
+
+    lines = lines[(lines["order_date"] <= as_of) & (lines["order_date"] < end + pd.DateOffset(months=1))]
+    if dropped_ids:
+        lines = lines[~lines["account_id"].isin(dropped_ids)]
+    if value == "margin":
+        lines = lines.assign(margin=lines["net_revenue"] - lines["cost"])
+    if by == "account_category":
+        products_path = _table_path(folder, "products")
+        if products_path is None:
+            raise FileNotFoundError(f"{folder} has no products.parquet, needed for by='account_category'")
+        products = pd.read_parquet(products_path, columns=["product_id", "category"]).drop_duplicates("product_id")
+        lines = lines.merge(products, on="product_id", how="left")
+    lines = lines.assign(ds=lines["order_date"].map_partitions(month_start, meta=("ds", "datetime64[us]")))
+    grouped = lines.groupby(keys + ["ds"], observed=True)[value].sum().compute()
+    grouped = grouped.reset_index()
+    for key in keys:  # Dask reads text as pyarrow strings with pd.NA; the Portfolio uses pandas' "str"
+        grouped[key] = grouped[key].astype("str")
+    grouped = grouped.sort_values(keys + ["ds"], kind="stable").reset_index(drop=True)
+    return monthly_from_totals(grouped, by, end, value)

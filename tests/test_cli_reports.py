@@ -47,7 +47,7 @@ def test_analyze_then_reports_end_to_end_with_missing_tables():
     out = work / "out"
     done = kamtools("reports", str(work / "bundle"), "--out", str(out), "--workers", "2", "--quiet")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "10 rendered" in done.stdout and f"index: {out / 'index.html'}" in done.stdout
+    assert "11 rendered" in done.stdout and f"index: {out / 'index.html'}" in done.stdout
     ids = [f"A{i:04d}" for i in range(1, 11)]
     index = (out / "index.html").read_text()
     for account_id in ids:

@@ -35,7 +35,7 @@ def subset(portfolio, n: int):
 def ensure_bundle(portfolio, bundle_dir, force: bool = False, progress: bool = True):
     """Analyse ``portfolio`` into ``bundle_dir`` unless an up-to-date bundle is there.
 
-    Up to date = same data fingerprint and same kamtools source (recorded in
+    Up to date = same data fingerprint and same kamtools source, analyses included (recorded in
     ``<bundle_dir>.kamtools-demo.json`` beside the bundle). Returns (bundle, reused).
     """
     import json
@@ -43,11 +43,11 @@ def ensure_bundle(portfolio, bundle_dir, force: bool = False, progress: bool = T
 
     from kamtools.bundle import Bundle, BundleError, analyze
     from kamtools.reports.render import atomic_write
-    from kamtools.reports.state import code_hash
+    from kamtools.reports.state import package_hash
 
     bundle_dir = Path(bundle_dir)
     stamp = bundle_dir.with_name(bundle_dir.name + ".kamtools-demo.json")
-    want = {"fingerprint": portfolio.fingerprint(), "code_sha256": code_hash()}
+    want = {"fingerprint": portfolio.fingerprint(), "code_sha256": package_hash()}
     if not force and stamp.is_file():
         try:
             if json.loads(stamp.read_text()) == want:
@@ -82,8 +82,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"bundle {bundle.path} is up to date (analysis skipped)")
     else:
         print(f"bundle written to {bundle.path} in {m['timings_seconds']['total']:.1f} s")
+    by_reason: dict[str, list[str]] = {}
     for name, reason in sorted(m["skipped"].items()):
-        print(f"  skipped {name}: {reason}")
+        by_reason.setdefault(reason, []).append(name)
+    for reason, names in by_reason.items():
+        print(f"  skipped {', '.join(names)}: {reason}")
     try:
         summary = render_reports(
             bundle,

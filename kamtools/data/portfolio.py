@@ -40,6 +40,43 @@ def month_start(dates: pd.Series) -> pd.Series:
     return dates.dt.to_period("M").dt.to_timestamp()
 
 
+def last_complete_month(as_of: pd.Timestamp) -> pd.Timestamp:
+    """Start of the last calendar month that ends on or before ``as_of``."""
+    as_of = pd.Timestamp(as_of).normalize()
+    if (as_of + pd.Timedelta(days=1)).day == 1:
+        return as_of.to_period("M").to_timestamp()
+    return (as_of.to_period("M") - 1).to_timestamp()
+
+
+def monthly_from_totals(grouped: pd.DataFrame, by: str, end: pd.Timestamp, value: str) -> pd.DataFrame:
+    """Monthly totals -> the zero-filled long format of :meth:`Portfolio.monthly`.
+
+    ``grouped`` has one row per series and month with an order: the key columns
+    (``account_id``, plus ``category`` for ``by="account_category"``), ``ds`` (month
+    start, at most ``end``) and ``value``, sorted by keys and ``ds``. Shared by
+    :meth:`Portfolio.monthly` and :func:`kamtools.parallel.monthly_revenue_from_parquet`.
+    """
+    keys = ["account_id"] if by == "account" else ["account_id", "category"]
+    if grouped.empty:
+        return pd.DataFrame({"unique_id": [], "ds": pd.to_datetime([]), "y": [], **{k: [] for k in keys}})
+    # zero-fill each series from its first month to `end` with one vectorised build
+    first = grouped.groupby(keys, observed=True, sort=True)["ds"].min().reset_index()
+    n_months = (end.year - first["ds"].dt.year) * 12 + (end.month - first["ds"].dt.month) + 1
+    rep = first.loc[first.index.repeat(n_months)].reset_index(drop=True)
+    counts = n_months.to_numpy(dtype=np.int64)
+    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    start_period = rep["ds"].dt.to_period("M")
+    rep["ds"] = (start_period + offsets).dt.to_timestamp()
+    full = rep.merge(grouped, on=keys + ["ds"], how="left")
+    full[value] = full[value].fillna(0.0)
+    if by == "account":
+        full["unique_id"] = full["account_id"]
+    else:
+        full["unique_id"] = full["account_id"] + "|" + full["category"].astype(str)
+    cols = ["unique_id", "ds", "y"] + keys
+    return full.rename(columns={value: "y"})[cols].reset_index(drop=True)
+
+
 @dataclass(eq=False)
 class Portfolio:
     """Validated tables plus the analysis date.
@@ -109,10 +146,7 @@ class Portfolio:
     @property
     def last_complete_month(self) -> pd.Timestamp:
         """Start of the last calendar month that ends on or before ``as_of``."""
-        next_day = self.as_of + pd.Timedelta(days=1)
-        if next_day.day == 1:
-            return (self.as_of.to_period("M")).to_timestamp()
-        return (self.as_of.to_period("M") - 1).to_timestamp()
+        return last_complete_month(self.as_of)
 
     def monthly(self, by: str = "account", value: str = "net_revenue") -> pd.DataFrame:
         """Monthly totals in long format ``unique_id, ds, y`` (plus ``account_id``).
@@ -139,23 +173,7 @@ class Portfolio:
             .sum()
             .reset_index()
         )
-        if grouped.empty:
-            return pd.DataFrame({"unique_id": [], "ds": pd.to_datetime([]), "y": [], **{k: [] for k in keys}})
-        # zero-fill each series from its first month to `end` with one vectorised build
-        first = grouped.groupby(keys, observed=True, sort=True)["ds"].min().reset_index()
-        n_months = (end.year - first["ds"].dt.year) * 12 + (end.month - first["ds"].dt.month) + 1
-        rep = first.loc[first.index.repeat(n_months)].reset_index(drop=True)
-        offsets = np.concatenate([np.arange(n) for n in n_months])
-        start_period = rep["ds"].dt.to_period("M")
-        rep["ds"] = (start_period + offsets).dt.to_timestamp()
-        full = rep.merge(grouped, on=keys + ["ds"], how="left")
-        full[value] = full[value].fillna(0.0)
-        if by == "account":
-            full["unique_id"] = full["account_id"]
-        else:
-            full["unique_id"] = full["account_id"] + "|" + full["category"].astype(str)
-        cols = ["unique_id", "ds", "y"] + keys
-        return full.rename(columns={value: "y"})[cols].reset_index(drop=True)
+        return monthly_from_totals(grouped, by, end, value)
 
     # ---- time travel -------------------------------------------------------------------
     def truncate(self, as_of: str | pd.Timestamp) -> Portfolio:

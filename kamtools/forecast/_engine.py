@@ -388,11 +388,35 @@ def seasonal_components(y: np.ndarray, m: int, h: int, multiplicative: bool) -> 
 
     n = len(y)
     z = np.log(y) if multiplicative else y
-    comp = np.asarray(STL(z, period=m, seasonal=13, seasonal_deg=0).fit().seasonal, dtype=float)
+    comp = np.asarray(STL(z, period=m, seasonal=STL_SEASONAL_WINDOW, seasonal_deg=0).fit().seasonal, dtype=float)
     s_out = comp[n - m + (np.arange(h) % m)]
     if multiplicative:
         return np.exp(comp), np.exp(s_out)
     return comp, s_out
+
+
+STL_SEASONAL_WINDOW = 13
+
+
+def seasonal_inflation(n_cycles: float) -> float:
+    """Factor on the residual sd of a seasonally adjusted series for the estimated seasonal pattern.
+
+    Each seasonal index is an average of about ``c`` yearly values (``c`` = the effective
+    number of cycles the STL seasonal smoother averages at the series' end: the cycles
+    available, at most ~9 for a 13-cycle tricube window). The in-sample residuals are then
+    too small by a factor ``1 - 1/c`` in variance (the index absorbed part of the noise) and
+    the future error is larger by ``1 + 1/c`` (the index itself is uncertain), so the sd is
+    multiplied by ``sqrt((1 + 1/c) / (1 - 1/c))`` - 1.29 for four years of monthly data.
+    """
+    c = int(np.floor(n_cycles))
+    if c < 2:
+        return 1.0
+    d = np.arange(c, dtype=float)[::-1]  # distance (in cycles) from the last cycle
+    q = STL_SEASONAL_WINDOW
+    bw = np.sort(d)[q - 1] if q < c else d.max() * q / c
+    w = np.where(d < bw, (1 - (d / bw) ** 3) ** 3, 0.0)
+    c_eff = w.sum() ** 2 / (w**2).sum()
+    return float(np.sqrt((1 + 1 / c_eff) / (1 - 1 / c_eff)))
 
 
 def _combination(y, h, m, levels, combine, method="auto") -> SeriesForecast:
@@ -426,6 +450,8 @@ def _combination(y, h, m, levels, combine, method="auto") -> SeriesForecast:
     point, fitted, x = point * unit, fitted * unit, x * unit
     resid = (x - fitted)[1:]
     sigma = float(np.sqrt(np.sum(resid**2) / max(len(resid) - 2, 1)))
+    if seasonal:
+        sigma *= seasonal_inflation(len(y) / m)
 
     if seasonal:
         mean = point * s_out if multiplicative else point + s_out

@@ -18,6 +18,8 @@ instead.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -49,12 +51,16 @@ def _period_freq(freq: str) -> str:
 
 
 def infer_freq(ds: pd.Series) -> str:
-    """Guess the frequency: month starts -> 'MS', month ends -> 'ME', else pandas' guess."""
+    """Guess the frequency: mostly month starts -> 'MS', mostly month ends -> 'ME', else pandas' guess.
+
+    "Mostly" so that a few stray mid-month dates are reported as irregular dates of the
+    series holding them rather than as an unknown frequency.
+    """
     if ds.empty:
         return "MS"
-    if bool(ds.dt.is_month_start.all()):
+    if float(ds.dt.is_month_start.mean()) > 0.5:
         return "MS"
-    if bool(ds.dt.is_month_end.all()):
+    if float(ds.dt.is_month_end.mean()) > 0.5:
         return "ME"
     uniq = pd.DatetimeIndex(ds.drop_duplicates().sort_values())
     guess = pd.infer_freq(uniq) if len(uniq) >= 3 else None
@@ -115,7 +121,9 @@ def validate_history(
     # ---- ds
     ds = df["ds"]
     if not pd.api.types.is_datetime64_any_dtype(ds):
-        parsed = pd.to_datetime(ds, errors="coerce")
+        with warnings.catch_warnings():  # mixed formats are parsed one by one: fine here
+            warnings.simplefilter("ignore", UserWarning)
+            parsed = pd.to_datetime(ds, errors="coerce")
         bad = parsed.isna() & ds.notna()
         if bad.any():
             raise ForecastInputError(

@@ -13,7 +13,7 @@ from matplotlib.ticker import FuncFormatter
 
 from kamtools.plotting.style import PALETTE, money, new_figure
 
-__all__ = ["forecast_chart", "target_gap_chart", "backtest_chart"]
+__all__ = ["forecast_chart", "target_gap_chart", "backtest_chart", "target_probability_chart"]
 
 _MONEY = FuncFormatter(lambda x, _pos: money(x))
 
@@ -96,7 +96,7 @@ def target_gap_chart(targets: pd.DataFrame, title: str | None = None, level: int
     ``forecast_targets`` (one account) or ``forecast_portfolio_target`` tables.
     """
     t = targets.sort_values("period").reset_index(drop=True)
-    fig, ax = new_figure(8.0, 0.9 + 0.75 * max(len(t), 1))
+    fig, ax = new_figure(8.0, 1.4 + 0.75 * max(len(t), 1))
     if t.empty:
         ax.text(0.5, 0.5, "no targets", ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
@@ -143,7 +143,7 @@ def target_gap_chart(targets: pd.DataFrame, title: str | None = None, level: int
     ax.xaxis.set_major_formatter(_MONEY)
     ax.set_xlabel("revenue in the year")
     ax.set_title(title or "Year totals against target")
-    ax.legend(loc="lower right", fontsize=8, ncols=2)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), fontsize=8, ncols=4)
     ax.set_xlim(left=0)
     return fig
 
@@ -192,4 +192,21 @@ def backtest_chart(per_series: pd.DataFrame, title: str | None = None, highlight
     ax.set_ylabel("MASE of the forecast")
     ax.set_title(title or "Backtest error: forecast vs seasonal naive")
     ax.legend(loc="upper left", fontsize=8)
+    return fig
+
+
+def target_probability_chart(targets: pd.DataFrame, period: int, title: str | None = None) -> Figure:
+    """Accounts by probability of reaching their ``period`` target (``forecast_targets`` rows)."""
+    fig, ax = new_figure(6.5, 3.2)
+    p = targets.loc[targets["period"] == period, "p_reach_target"].to_numpy(dtype=float)
+    p = p[np.isfinite(p)]
+    bins = np.linspace(0, 1, 11)
+    counts, edges = np.histogram(p, bins=bins)
+    colours = [PALETTE["bad"] if e < 0.3 else PALETTE["warn"] if e < 0.6 else PALETTE["good"] for e in edges[:-1]]
+    ax.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color=colours, alpha=0.85, edgecolor="white")
+    ax.set_xlabel(f"probability of reaching the {period} target")
+    ax.set_ylabel("accounts")
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:.0%}"))
+    ax.set_title(title or f"How likely is each account to reach its {period} target?")
     return fig

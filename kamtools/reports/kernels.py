@@ -107,7 +107,11 @@ class WarmKernel:
         self.km, self.kc = km, kc
         self.uses = 0
         self.starts += 1
-        self._run(PRELOAD_CODE, timeout=self.startup_timeout)
+        try:
+            self._run(PRELOAD_CODE, timeout=self.startup_timeout)
+        except BaseException:
+            self.shutdown()  # never hand out a kernel whose imports failed
+            raise
         return self
 
     def shutdown(self) -> None:

@@ -82,21 +82,32 @@ def overview_paths(out_dir: str | os.PathLike) -> ReportPaths:
 REPORT_CODE = ("sections", "plotting", "reports", "templates", "display.py", "bundle.py")
 
 
-@lru_cache(maxsize=1)
-def code_hash() -> str:
-    """SHA-256 (16 hex) of the kamtools source files and templates that draw reports."""
+def _hash_files(parts: tuple[str, ...] | None) -> str:
     root = Path(__file__).resolve().parent.parent
-    h = hashlib.sha256()
+    tops = [root] if parts is None else [root / part for part in parts]
     files = sorted(
         p
-        for part in REPORT_CODE
-        for p in ([root / part] if (root / part).is_file() else (root / part).rglob("*"))
+        for top in tops
+        for p in ([top] if top.is_file() else top.rglob("*"))
         if p.suffix in (".py", ".html", ".css", ".js", ".yml") and "__pycache__" not in p.parts
     )
+    h = hashlib.sha256()
     for p in files:
         h.update(str(p.relative_to(root)).encode())
         h.update(p.read_bytes())
     return h.hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def code_hash() -> str:
+    """SHA-256 (16 hex) of the kamtools source files and templates that draw reports."""
+    return _hash_files(REPORT_CODE)
+
+
+@lru_cache(maxsize=1)
+def package_hash() -> str:
+    """SHA-256 (16 hex) of every kamtools source file (analyses included)."""
+    return _hash_files(None)
 
 
 def freshness(bundle, notebook: str | os.PathLike) -> dict:

@@ -293,6 +293,6 @@ def portfolio_section(bundle) -> None:
                         "revenue_target": "Target",
                         "expected_total": "Expected",
                         "gap": "Expected shortfall",
-                        "p_reach_target": "P(reach target)",
+                        "p_reach_target": "Probability of reaching target",
                     },
                 )

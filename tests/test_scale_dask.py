@@ -1,0 +1,112 @@
+"""`kamtools analyze` on a Dask distributed cluster gives the same bundle as on one machine.
+
+A real two-process ``distributed.LocalCluster`` on this machine stands in for a cluster.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.slow
+
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as local_cluster:
+        yield local_cluster
+
+
+@pytest.fixture(scope="module")
+def portfolio():
+    from kamtools.datasets import make_portfolio
+
+    return make_portfolio(n_accounts=40, years=3, seed=2)[0]
+
+
+def _task_prefixes(address: str) -> set[str]:
+    """Names of the task kinds the scheduler has seen (kept after the tasks are done; a
+    task named after `_fit_chunk` has the prefix `fit_chunk`)."""
+    with distributed.Client(address) as client:
+        return set(client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.task_prefixes)))
+
+
+def _assert_same_bundle(left: Path, right: Path) -> list[str]:
+    m1 = json.loads((left / "manifest.json").read_text())
+    m2 = json.loads((right / "manifest.json").read_text())
+    assert sorted(m1["tables"]) == sorted(m2["tables"])
+    assert m1["skipped"] == m2["skipped"]
+    assert m1["fingerprint"] == m2["fingerprint"]
+    for name in m1["tables"]:
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(left / f"{name}.parquet"), pd.read_parquet(right / f"{name}.parquet"), obj=name
+        )
+    return sorted(m1["tables"])
+
+
+def test_analyze_on_dask_equals_one_machine(cluster, portfolio, tmp_path):
+    from kamtools.bundle import analyze
+
+    local = analyze(portfolio, tmp_path / "local", progress=False)
+    assert local.manifest["scheduler"] is None
+    assert "fit_chunk" not in _task_prefixes(cluster.scheduler_address)
+
+    remote = analyze(portfolio, tmp_path / "dask", progress=False, scheduler=cluster.scheduler_address)
+    assert remote.manifest["scheduler"] == cluster.scheduler_address
+    # the per-series forecasts really ran as tasks on the cluster
+    assert "fit_chunk" in _task_prefixes(cluster.scheduler_address)
+
+    tables = _assert_same_bundle(tmp_path / "local", tmp_path / "dask")
+    for expected in ("value", "segments", "forecast", "forecast_category", "forecast_backtest", "churn", "accounts"):
+        assert expected in tables
+    assert set(local.manifest["cpu_seconds"]) >= {"load", "forecast", "write", "total"}
+
+
+def test_parallel_map_on_cluster_keeps_order(cluster):
+    from kamtools.parallel import active_client, dask_scheduler, n_workers, parallel_map
+
+    with dask_scheduler(cluster.scheduler_address) as client:
+        assert active_client() is client
+        assert n_workers(1) == 2  # the cluster's worker threads, not the local n_jobs
+        out = parallel_map(abs, list(range(-30, 0)), n_jobs=1)
+    assert out == list(range(30, 0, -1))
+    assert active_client() is None
+
+
+def test_monthly_from_parquet_on_cluster(cluster, portfolio, tmp_path):
+    from kamtools.data.loader import load_portfolio
+    from kamtools.datasets import write_tables
+    from kamtools.parallel import dask_scheduler, monthly_revenue_from_parquet
+
+    write_tables(portfolio, tmp_path / "src", fmt="parquet")
+    expected = load_portfolio(tmp_path / "src").monthly(by="account_category")
+    with dask_scheduler(cluster.scheduler_address):
+        got = monthly_revenue_from_parquet(tmp_path / "src", by="account_category")
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_cli_analyze_with_scheduler(cluster, portfolio, tmp_path):
+    from kamtools.datasets import write_tables
+
+    src = tmp_path / "src"
+    write_tables(portfolio, src, fmt="parquet")
+    out = tmp_path / "bundle"
+    cmd = [sys.executable, "-m", "kamtools", "analyze", str(src), "--out", str(out)]
+    cmd += ["--scheduler", cluster.scheduler_address, "--quiet"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "bundle written to" in done.stdout
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["scheduler"] == cluster.scheduler_address
+    assert manifest["n_accounts"] == len(portfolio.accounts)
+    forecast = pd.read_parquet(out / "forecast.parquet")
+    assert forecast["account_id"].nunique() > 0
