@@ -99,7 +99,12 @@ def run(name: str, n_jobs: int) -> pd.DataFrame:
     h = int(series[0].h)
     hist = long_frame(series)
     rows = []
-    for label, method in (("kamtools (auto)", "auto"), ("ETS only", "ets"), ("Theta only", "theta"), ("ARIMA only", "arima")):
+    for label, method in (
+        ("kamtools (auto)", "auto"),
+        ("ETS only", "ets"),
+        ("Theta only", "theta"),
+        ("ARIMA only", "arima"),
+    ):
         t = time.perf_counter()
         fc = Forecaster(horizon=h, season_length=12, freq="MS", method=method, n_jobs=n_jobs).fit(hist).predict()
         secs = time.perf_counter() - t
@@ -111,8 +116,17 @@ def run(name: str, n_jobs: int) -> pd.DataFrame:
     naive = np.vstack([seasonal_naive(np.asarray(s.x, float), h, 12, (80,))[0] for s in series])
     rows.append({"method": "seasonal naive", **score(series, naive), "seconds": np.nan, "source": "run here"})
     for label, sm, ms in PUBLISHED.get(name, []):
-        rows.append({"method": label, "sMAPE": sm, "MASE": ms, "cov80": np.nan, "cov95": np.nan, "seconds": np.nan,
-                     "source": "published"})
+        rows.append(
+            {
+                "method": label,
+                "sMAPE": sm,
+                "MASE": ms,
+                "cov80": np.nan,
+                "cov95": np.nan,
+                "seconds": np.nan,
+                "source": "published",
+            }
+        )
     out = pd.DataFrame(rows)
     out.insert(0, "data", f"{name} (n={len(series)}, h={h})")
     return out

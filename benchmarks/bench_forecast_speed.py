@@ -3,7 +3,7 @@
 The series mimic account revenue: a level drawn log-normally, trend, multiplicative
 seasonality of varying strength, noise, and a share of intermittent (many zero months)
 series. Every series goes through the full automatic procedure (seasonality test, STL,
-ETS selection by AICc, Theta, ARIMA selection by AICc, median combination; SBA for the
+ETS selection by AICc, Theta, ARIMA selection by AICc, median combination; TSB for the
 intermittent ones). Prints the wall time, the time per series, and the n_jobs=1 time for
 comparison (skip it with --no-serial). Target: under 60 s on a 2-core machine.
 
@@ -72,7 +72,7 @@ def main() -> None:
     model = Forecaster(horizon=args.horizon, freq="MS", n_jobs=args.n_jobs).fit(hist)
     fc = model.predict()
     wall = time.perf_counter() - t
-    kinds = model.models_["model"].str.extract(r"^(median|SBA|mean|zero|ETS|Theta|ARIMA)")[0].value_counts()
+    kinds = model.models_["model"].str.extract(r"^(median|TSB|mean|zero|ETS|Theta|ARIMA)")[0].value_counts()
     get_reusable_executor().shutdown(wait=True)  # let the workers exit so their CPU time is counted
     cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     worker_cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)

@@ -51,8 +51,15 @@ def generate(n_accounts: int, out: Path) -> int:
     return pq.ParquetFile(out / "orders.parquet").metadata.num_rows
 
 
-def run_analyze(source: Path, bundle: Path, scheduler: str | None) -> tuple[float, float, float]:
-    """Run `kamtools analyze` in a child process; return (wall s, CPU s incl. workers, peak RSS GB)."""
+def run_analyze(source: Path, bundle: Path, scheduler: str | None) -> tuple[float, float, float, float]:
+    """Run `kamtools analyze` in a child process.
+
+    Returns (wall s, CPU s of the process and its local workers, peak RSS GB of the main
+    process, peak RSS GB of the whole process tree: main process plus worker processes,
+    sampled every 0.2 s).
+    """
+    import psutil
+
     cmd = [sys.executable, "-m", "kamtools", "analyze", str(source), "--out", str(bundle), "--quiet"]
     if scheduler:
         cmd += ["--scheduler", scheduler]
@@ -65,12 +72,24 @@ def run_analyze(source: Path, bundle: Path, scheduler: str | None) -> tuple[floa
         "print(w, u.ru_maxrss, u.ru_utime + u.ru_stime);"
         "sys.exit(r.returncode)"
     )
-    out = subprocess.run([sys.executable, "-c", wrapper, *cmd], capture_output=True, text=True)
-    if out.returncode != 0:
-        sys.stderr.write(out.stderr)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", wrapper, *cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    tree_peak = 0
+    root = psutil.Process(proc.pid)
+    while proc.poll() is None:
+        try:
+            members = [root, *root.children(recursive=True)]
+            tree_peak = max(tree_peak, sum(m.memory_info().rss for m in members if m.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.2)
+    stdout, stderr = proc.communicate()
+    if proc.returncode != 0:
+        sys.stderr.write(stderr)
         raise SystemExit(f"kamtools analyze failed for {source}")
-    wall, maxrss_kb, cpu = out.stdout.strip().splitlines()[-1].split()
-    return float(wall), float(cpu), int(maxrss_kb) / 1024 / 1024
+    wall, maxrss_kb, cpu = stdout.strip().splitlines()[-1].split()
+    return float(wall), float(cpu), int(maxrss_kb) / 1024 / 1024, tree_peak / 1024**3
 
 
 def main() -> None:
@@ -89,26 +108,27 @@ def main() -> None:
             n_lines = generate(n, src)
             gen_s = time.perf_counter() - t
             load_before = os.getloadavg()[0]
-            wall, cpu, peak_gb = run_analyze(src, base / f"bundle_{n}", args.scheduler)
+            wall, cpu, peak_gb, tree_gb = run_analyze(src, base / f"bundle_{n}", args.scheduler)
             manifest = json.loads((base / f"bundle_{n}" / "manifest.json").read_text())
             timings, cpus = manifest["timings_seconds"], manifest.get("cpu_seconds", {})
             groups = {g: sum(timings.get(s, 0.0) for s in stages) for g, stages in STAGE_GROUPS.items()}
             cpu_groups = {g: sum(cpus.get(s, 0.0) for s in stages) for g, stages in STAGE_GROUPS.items()}
-            rows.append((n, n_lines, wall, cpu, peak_gb))
+            rows.append((n, n_lines, wall, cpu, peak_gb, tree_gb))
             print(f"\n{n:,} accounts, {n_lines:,} order lines (data ready in {gen_s:.0f} s)")
             print(f"  {'stage':<24s}{'wall s':>8s}{'CPU s':>8s}")
             for g, s in groups.items():
                 print(f"  {g:<24s}{s:8.1f}{cpu_groups[g]:8.1f}")
-            print(f"  {'total (process)':<24s}{wall:8.1f}{cpu:8.1f}   peak memory {peak_gb:.2f} GB")
+            print(f"  {'total (process)':<24s}{wall:8.1f}{cpu:8.1f}")
+            print(f"  peak memory: main process {peak_gb:.2f} GB, with worker processes {tree_gb:.2f} GB")
             print(
                 f"  load average before/after: {load_before:.1f} / {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
             )
 
-    print("\naccounts  order lines   wall s    CPU s   peak GB   wall s per 1k accounts   GB per 1M lines")
-    for n, n_lines, wall, cpu, peak_gb in rows:
+    print("\naccounts  order lines   wall s    CPU s   peak GB (main / all)   CPU s per 1k accounts   GB per 1M lines")
+    for n, n_lines, wall, cpu, peak_gb, tree_gb in rows:
         print(
-            f"{n:>8,} {n_lines:>12,} {wall:8.1f} {cpu:8.1f} {peak_gb:9.2f} {wall / n * 1000:24.1f}"
-            f" {peak_gb / n_lines * 1e6:17.2f}"
+            f"{n:>8,} {n_lines:>12,} {wall:8.1f} {cpu:8.1f} {peak_gb:9.2f} / {tree_gb:5.2f}      "
+            f"{cpu / n * 1000:18.1f} {tree_gb / n_lines * 1e6:17.2f}"
         )
     print(
         f"\ncores: {os.cpu_count()}, max RSS of this driver: "

@@ -67,6 +67,19 @@ def _period_index(dates: pd.Series, freq: str) -> np.ndarray:
     return months
 
 
+def _unique_inverse(key: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(key, return_inverse=True)`` for non-negative int keys below ``n_keys``.
+
+    When the key space is not much larger than the data (accounts x periods usually is
+    not), one counting pass replaces the sort: several times faster on millions of lines.
+    """
+    if len(key) == 0 or n_keys > 4 * len(key) + 1_000_000 or key.min() < 0:
+        return np.unique(key, return_inverse=True)
+    present = np.bincount(key, minlength=n_keys) > 0
+    rank = np.cumsum(present) - 1
+    return np.flatnonzero(present), rank[key]
+
+
 def _check_freq(name: str, value: str) -> str:
     if value not in _PERIOD_DAYS:
         raise ValueError(f"{name} must be one of 'D' (days), 'W' (weeks) or 'M' (months), not {value!r}")
@@ -163,7 +176,7 @@ def rfm_summary(
     n_acc = len(ids)
 
     def per_period(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        uniq, inverse = np.unique(key[mask], return_inverse=True)
+        uniq, inverse = _unique_inverse(key[mask], n_acc * span)
         value = np.bincount(inverse, weights=revenue[mask], minlength=len(uniq))
         return uniq // span, uniq % span + p0, value
 

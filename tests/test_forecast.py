@@ -10,8 +10,8 @@ import pytest
 
 from kamtools import display
 from kamtools.forecast import (
-    ForecastInputError,
     Forecaster,
+    ForecastInputError,
     backtest,
     forecast,
     reconcile,
@@ -124,15 +124,15 @@ def test_all_zero_series_forecasts_zero():
     assert (fc[["forecast", "lo_80", "hi_80", "lo_95", "hi_95"]].to_numpy() == 0).all()
 
 
-def test_intermittent_series_use_sba_with_empirical_intervals():
+def test_intermittent_series_use_tsb_with_mixture_intervals():
     rng = np.random.default_rng(11)
     y = np.where(rng.random(48) < 0.35, rng.gamma(2, 500, 48), 0.0)
     fc = forecast(frame({"lumpy": y}), horizon=6, n_jobs=1)
-    assert fc["model"].str.startswith("SBA").all()
+    assert fc["model"].str.startswith("TSB").all()
     assert (fc["forecast"] > 0).all() and np.allclose(fc["forecast"], fc["forecast"].iloc[0])
     assert (fc["lo_80"] == 0).all()  # most months have no order
     assert (fc["hi_95"] >= fc["hi_80"]).all() and (fc["hi_80"] >= fc["forecast"]).all()
-    # the SBA level is close to the mean demand per month
+    # the TSB level is close to the mean demand per month
     assert 0.4 * y.mean() < fc["forecast"].iloc[0] < 2.0 * y.mean()
 
 
@@ -365,8 +365,15 @@ def test_bundle_tables_contract(tiny_bundle):
     acc_tab = bundle.table("forecast_accuracy")
     assert set(acc_tab["method"]) == {"forecast", "seasonal_naive"}
     targets = bundle.table("forecast_targets")
-    for col in ("account_id", "period", "revenue_target", "booked_ytd", "expected_total", "expected_attainment",
-                "p_reach_target"):
+    for col in (
+        "account_id",
+        "period",
+        "revenue_target",
+        "booked_ytd",
+        "expected_total",
+        "expected_attainment",
+        "p_reach_target",
+    ):
         assert col in targets.columns
     assert targets["p_reach_target"].between(0, 1).all()
     assert {"forecast_next_12m", "target_probability"} <= set(bundle.accounts.columns)

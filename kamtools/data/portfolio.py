@@ -137,9 +137,18 @@ class Portfolio:
     @cached_property
     def order_lines(self) -> pd.DataFrame:
         """Order lines with ``category`` and ``margin`` (net_revenue - cost) added."""
-        lines = self.orders.merge(
-            self.products[["product_id", "category"]], on="product_id", how="left", validate="many_to_one"
-        )
+        products = self.products
+        product_index = pd.Index(products["product_id"])
+        if not product_index.is_unique:  # let merge raise its many-to-one error
+            lines = self.orders.merge(
+                products[["product_id", "category"]], on="product_id", how="left", validate="many_to_one"
+            )
+        else:  # a positional lookup: half the time of a merge on millions of lines
+            codes, uniques = pd.factorize(self.orders["product_id"])
+            at_unique = product_index.get_indexer(uniques)
+            pos = np.where(codes >= 0, at_unique[np.maximum(codes, 0)] if len(uniques) else -1, -1)
+            lines = self.orders.copy()
+            lines["category"] = products["category"].array.take(pos, allow_fill=True)
         lines["margin"] = lines["net_revenue"] - lines["cost"]
         return lines
 

@@ -10,7 +10,7 @@ Public API
 :func:`bundle_tables`     the forecast stage of ``kamtools analyze``
 
 Method in one paragraph: per series, an all-zero series forecasts zero, intermittent
-demand (ADI > 1.32) gets SBA (bias-corrected Croston), very short series (< 8 points)
+demand (ADI > 1.32) gets TSB (a Croston variant that also decays when orders stop), very short series (< 8 points)
 the mean, and everything else a median combination of ETS (AICc-selected), Theta and
 ARIMA fitted with statsmodels on the seasonally adjusted series. Forecasts of
 non-negative series are clipped at zero. See :mod:`kamtools.forecast._engine`.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,15 +33,6 @@ def _check_level(level) -> tuple[float, ...]:
     if not out or any(not 0 < v < 100 for v in out):
         raise ValueError(f"level must be interval coverages in percent strictly between 0 and 100, got {level!r}")
     return out
-
-
-def _resolve_jobs(n_jobs: int | None) -> int:
-    cpus = os.cpu_count() or 1
-    if n_jobs is None or n_jobs == 0:
-        return 1
-    if n_jobs < 0:
-        return max(1, cpus + 1 + n_jobs)
-    return int(n_jobs)
 
 
 def _fit_chunk(
@@ -105,7 +95,7 @@ class Forecaster:
 
     Per series it picks the method (see :mod:`kamtools.forecast._engine`): a median
     combination of ETS (chosen by AICc), Theta and ARIMA on the seasonally adjusted
-    series; SBA for intermittent demand; the mean for very short series; zeros for
+    series; TSB for intermittent demand; the mean for very short series; zeros for
     all-zero series. Prediction intervals come from the forecast-error structure of the
     selected ETS model with the combination's own residual spread.
 

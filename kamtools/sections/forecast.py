@@ -36,8 +36,8 @@ def _model_words(model: str) -> str:
         if "seasonal" in m:
             words += " with a seasonal pattern"
         return words
-    if m.startswith("SBA"):
-        return "a method for irregular ordering (SBA, many months without orders)"
+    if m.startswith("TSB"):
+        return "a method for irregular ordering (TSB: many months without orders)"
     if m == "mean":
         return "the average month, because the history is too short for a model"
     if m == "zero":
