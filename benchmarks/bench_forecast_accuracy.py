@@ -47,7 +47,7 @@ from kamtools.forecast import Forecaster, seasonal_naive
 PUBLISHED = {
     "M1 monthly": [],
     "Tourism monthly": [
-        ("best published (ForecastPro), Athanasopoulos et al. 2011", None, 1.38),
+        ("best method in Athanasopoulos et al. 2011 (Kaggle threshold)", None, 1.38),
         ("R forecast ETS (Tcomp reproduction, 2016)", None, 1.54),
         ("R forecast ARIMA (Tcomp reproduction, 2016)", None, 1.60),
         ("R forecast Theta (Tcomp reproduction, 2016)", None, 1.65),

@@ -100,6 +100,23 @@ def parallel_map(func: Callable[[Any], Any], items: Sequence[Any], n_jobs: int |
     return Parallel(n_jobs=jobs, backend="loky")(delayed(func)(item) for item in items)
 
 
+@contextmanager
+def joblib_backend(n_jobs: int | None = -1) -> Iterator[int]:
+    """Route ``joblib.Parallel`` calls inside the block (e.g. scikit-learn's ``n_jobs``)
+    to where :func:`parallel_map` runs: the active Dask cluster, else local loky processes.
+
+    Yields the number of workers to pass as ``n_jobs``.
+    """
+    from joblib import parallel_config
+
+    if active_client() is not None:
+        with parallel_config(backend="dask"):
+            yield n_workers(n_jobs)
+    else:
+        with parallel_config(backend="loky"):
+            yield resolve_jobs(n_jobs)
+
+
 def _table_path(source: Path, table: str) -> Path | None:
     """``source/<table>.parquet`` or a folder ``source/<table>/`` of Parquet parts, or None."""
     for candidate in (source / f"{table}.parquet", source / table):

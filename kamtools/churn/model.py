@@ -64,6 +64,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEnc
 from threadpoolctl import threadpool_limits
 
 from kamtools.churn.features import FEATURE_LABELS, format_value
+from kamtools.parallel import joblib_backend
 
 __all__ = ["ChurnModel", "MODEL_FAMILIES"]
 
@@ -71,6 +72,7 @@ MODEL_FAMILIES = ("logistic", "boosting", "blend")
 _SKEW_LIMIT = 2.0
 _P_FLOOR = 0.001  # probabilities are kept within [0.1%, 99.9%]
 _MAX_LEVELS = 30  # one-hot: rarer levels are grouped as "infrequent"
+_PARALLEL_FOLDS_FROM = 20_000  # rows; below this, starting worker processes costs more than it saves
 _Z_LIMIT = 8.0  # standardised values are clipped here: a feature far outside its training
 # range (or almost constant in training) cannot swing a linear prediction without bound
 
@@ -296,8 +298,13 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         splits = self._splits(y, groups, n_splits)
         if any(len(np.unique(y[tr])) < 2 for tr, _ in splits):
             splits = self._splits(y, None, n_splits)
-        cal = CalibratedClassifierCV(pipe, method=method, cv=splits, ensemble=False)
-        return cal.fit(X, y)
+        if len(y) < _PARALLEL_FOLDS_FROM:
+            return CalibratedClassifierCV(pipe, method=method, cv=splits, ensemble=False).fit(X, y)
+        # large data: the calibration folds are fitted side by side, in local worker
+        # processes or on the active Dask cluster (same folds, same seeds: same model)
+        with joblib_backend(-1) as workers:
+            jobs = min(workers, len(splits))
+            return CalibratedClassifierCV(pipe, method=method, cv=splits, ensemble=False, n_jobs=jobs).fit(X, y)
 
     def _fit_families(self, kinds, X, y, groups) -> dict:
         fams = {"logistic", "boosting"} if "blend" in kinds else set(kinds)

@@ -7,8 +7,9 @@ ten offending ``unique_id`` values):
 * ``ds`` must be dates (or parseable as dates) without missing values;
 * ``y`` must be numeric (or text that is entirely numeric) and finite;
 * each ``(unique_id, ds)`` pair appears once;
-* dates must sit on the frequency grid (e.g. month starts for ``freq="MS"``); a series
-  whose dates fall between grid points (mid-month dates, mixed spacing) is irregular.
+* dates must sit on one regular grid (e.g. month starts for ``freq="MS"``, every third
+  month start for quarterly data); a series whose dates fall between grid points
+  (mid-month dates, mixed spacing) is irregular.
 
 Rows need not be sorted (they are sorted by ``unique_id, ds``). **Gaps** - periods
 missing inside a series - are filled with ``fill_value`` (default 0.0: for sales, a month
@@ -19,12 +20,15 @@ instead.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 REQUIRED = ("unique_id", "ds", "y")
-_PERIOD_FREQ = {"MS": "M", "ME": "M", "M": "M", "QS": "Q", "QE": "Q", "Q": "Q", "YS": "Y", "YE": "Y", "Y": "Y"}
+_MONTH_FREQS = {"M": 1, "MS": 1, "ME": 1, "Q": 3, "QS": 3, "QE": 3, "Y": 12, "YS": 12, "YE": 12, "A": 12, "AS": 12}
+_DAY_FREQS = {"D": 1, "W": 7}
+_FREQ_NAMES = {("month", 1): "M", ("month", 3): "Q", ("month", 12): "Y", ("day", 1): "D", ("day", 7): "W"}
 
 
 class ForecastInputError(ValueError):
@@ -38,60 +42,102 @@ def _ids(values) -> str:
     return shown + more
 
 
-def _period_freq(freq: str) -> str:
-    base = freq.split("-")[0].upper()
-    if base in _PERIOD_FREQ:
-        return _PERIOD_FREQ[base]
-    if base in ("D", "B", "H", "h") or base.startswith("W"):
-        return freq if base.startswith("W") else base
-    raise ForecastInputError(
-        f"freq={freq!r} is not supported; use a monthly ('MS', 'ME'), quarterly ('QS', 'QE'), "
-        "yearly ('YS', 'YE'), weekly ('W-SUN', ...) or daily ('D') frequency."
-    )
+@dataclass(frozen=True)
+class Grid:
+    """The regular time grid of the series: every ``step`` months (or days) from ``phase``.
 
-
-def infer_freq(ds: pd.Series) -> str:
-    """Guess the frequency: mostly month starts -> 'MS', mostly month ends -> 'ME', else pandas' guess.
-
-    "Mostly" so that a few stray mid-month dates are reported as irregular dates of the
-    series holding them rather than as an unknown frequency.
+    Months are counted from January 1970, days from 1970-01-01; a date's grid position is
+    ``(index - phase) / step``. Monthly dates sit on month starts, or on month ends when
+    ``month_end``.
     """
-    if ds.empty:
-        return "MS"
-    if float(ds.dt.is_month_start.mean()) > 0.5:
-        return "MS"
-    if float(ds.dt.is_month_end.mean()) > 0.5:
-        return "ME"
-    uniq = pd.DatetimeIndex(ds.drop_duplicates().sort_values())
-    guess = pd.infer_freq(uniq) if len(uniq) >= 3 else None
-    if guess is None:
-        raise ForecastInputError(
-            "column 'ds': could not infer the frequency of the dates (they are neither all month "
-            "starts nor all month ends nor evenly spaced); pass freq= explicitly, e.g. freq='MS'."
-        )
-    return guess
+
+    unit: str  # "month" or "day"
+    step: int
+    phase: int = 0
+    month_end: bool = False
+
+    @property
+    def freq(self) -> str:
+        """The pandas-style name: 'MS', 'ME', 'QS', 'QE', 'YS', 'YE', 'D', 'W' or '<k>D'."""
+        base = _FREQ_NAMES.get((self.unit, self.step))
+        if base is None:
+            return f"{self.step}D" if self.unit == "day" else f"{self.step}MS"
+        if self.unit == "month":
+            return base + ("E" if self.month_end else "S")
+        return base
+
+    def index(self, ds: pd.Series) -> np.ndarray:
+        """Months (or days) since 1970 of each date."""
+        if self.unit == "month":
+            return (ds.dt.year.to_numpy(dtype=np.int64) - 1970) * 12 + ds.dt.month.to_numpy(dtype=np.int64) - 1
+        return (ds.to_numpy(dtype="datetime64[D]") - np.datetime64("1970-01-01", "D")).astype(np.int64)
+
+    def dates(self, positions: np.ndarray) -> pd.DatetimeIndex:
+        """Grid positions -> dates."""
+        idx = np.asarray(positions, dtype=np.int64) * self.step + self.phase
+        if self.unit == "month":
+            start = (np.datetime64("1970-01", "M") + idx).astype("datetime64[ns]")
+            out = pd.DatetimeIndex(start)
+            return out + pd.offsets.MonthEnd(0) if self.month_end else out
+        return pd.DatetimeIndex((np.datetime64("1970-01-01", "D") + idx).astype("datetime64[ns]"))
 
 
-def grid_positions(ds: pd.Series, freq: str) -> np.ndarray:
-    """Integer position of each date on the frequency grid (consecutive periods differ by 1)."""
-    pfreq = _period_freq(freq)
-    return np.asarray(ds.dt.to_period(pfreq).array.asi8, dtype=np.int64)
+def _step_from_data(index: np.ndarray, ids: np.ndarray) -> int:
+    """Most common positive gap between consecutive dates of the same series (1 if none)."""
+    order = np.lexsort((index, ids))
+    idx, sid = index[order], ids[order]
+    gaps = np.diff(idx)[sid[1:] == sid[:-1]]
+    gaps = gaps[gaps > 0]
+    if len(gaps) == 0:
+        return 1
+    vals, counts = np.unique(gaps, return_counts=True)
+    return int(vals[np.argmax(counts)])
 
 
-def grid_dates(positions: np.ndarray, like: str, freq: str) -> pd.DatetimeIndex:
-    """Inverse of :func:`grid_positions` (dates in the convention of ``freq``)."""
-    pfreq = _period_freq(freq)
-    periods = pd.PeriodIndex.from_ordinals(np.asarray(positions, dtype=np.int64), freq=pfreq)
-    base = freq.split("-")[0].upper()
-    how = "end" if base in ("ME", "QE", "YE", "M", "Q", "Y") else "start"
-    out = periods.to_timestamp(how=how)
-    return out.normalize() if how == "end" else out
+def make_grid(ds: pd.Series, ids: np.ndarray, freq: str | Grid | None) -> Grid:
+    """The grid of ``freq`` (or inferred from the dates when None), phase taken from the data.
+
+    Inference: mostly month starts -> monthly steps anchored at month starts ('MS', or 'QS'
+    / 'YS' when consecutive dates are 3 / 12 months apart), mostly month ends -> the same at
+    month ends, else day steps of the most common gap ('D', 'W', ...). "Mostly" so that a
+    few stray dates are reported as irregular dates of the series holding them.
+    """
+    if isinstance(freq, Grid):
+        return freq
+    if freq is None:
+        if ds.empty or float(ds.dt.is_month_start.mean()) > 0.5:
+            unit, month_end = "month", False
+        elif float(ds.dt.is_month_end.mean()) > 0.5:
+            unit, month_end = "month", True
+        else:
+            unit, month_end = "day", False
+        probe = Grid(unit, 1, 0, month_end)
+        step = _step_from_data(probe.index(ds), ids)
+    else:
+        base = str(freq).split("-")[0]
+        upper = base.upper()
+        if upper in _MONTH_FREQS:
+            unit, step, month_end = "month", _MONTH_FREQS[upper], upper.endswith("E") or upper in ("M", "Q", "Y", "A")
+            if upper in ("M", "Q", "Y", "A"):  # bare pandas aliases: decide start/end from the data
+                month_end = float(ds.dt.is_month_end.mean()) > float(ds.dt.is_month_start.mean())
+        elif upper in _DAY_FREQS or (upper.endswith("D") and upper[:-1].isdigit()):
+            unit, month_end = "day", False
+            step = _DAY_FREQS.get(upper) or int(upper[:-1])
+        else:
+            raise ForecastInputError(
+                f"freq={freq!r} is not supported; use monthly ('MS', 'ME'), quarterly ('QS', 'QE'), "
+                "yearly ('YS', 'YE'), weekly ('W', 'W-MON', ...) or daily ('D') data."
+            )
+    probe = Grid(unit, step, 0, month_end)
+    rem = probe.index(ds) % step if len(ds) else np.array([0])
+    vals, counts = np.unique(rem, return_counts=True)
+    return Grid(unit, step, int(vals[np.argmax(counts)]), month_end)
 
 
 def validate_history(
-    history: pd.DataFrame, freq: str | None = None, fill_value: float | None = 0.0
-) -> tuple[pd.DataFrame, str]:
-    """Check ``history`` and return ``(clean, freq)``.
+    history: pd.DataFrame, freq: str | Grid | None = None, fill_value: float | None = 0.0
+) -> tuple[pd.DataFrame, Grid]:
+    """Check ``history`` and return ``(clean, grid)``.
 
     ``clean`` has columns ``unique_id`` (str), ``ds`` (datetime64[ns]), ``y`` (float64),
     ``pos`` (int grid position), sorted by ``unique_id, ds``, gaps filled.
@@ -168,14 +214,15 @@ def validate_history(
         )
 
     # ---- frequency grid
-    freq = freq or infer_freq(df["ds"])
-    pos = grid_positions(df["ds"], freq)
-    on_grid = grid_dates(pos, df["ds"].iloc[0], freq).to_numpy() == df["ds"].to_numpy()
+    grid = make_grid(df["ds"], df["unique_id"].to_numpy(), freq)
+    index = grid.index(df["ds"])
+    pos = (index - grid.phase) // grid.step
+    on_grid = grid.dates(pos).to_numpy() == df["ds"].to_numpy()
     if not on_grid.all():
         raise ForecastInputError(
             f"column 'ds': dates in unique_id {_ids(df.loc[~on_grid, 'unique_id'])} are irregular - they do not fall on "
-            f"the {freq!r} grid (e.g. {df.loc[~on_grid, 'ds'].iloc[0].date()}). Aggregate to one row per period "
-            f"(e.g. df.ds.dt.to_period('M').dt.to_timestamp()) or pass the right freq=."
+            f"the {grid.freq!r} grid of the other dates (e.g. {df.loc[~on_grid, 'ds'].iloc[0].date()}). Aggregate to "
+            "one row per period (e.g. df.ds.dt.to_period('M').dt.to_timestamp()) or pass the right freq=."
         )
     df["pos"] = pos
     df = df.sort_values(["unique_id", "pos"], kind="stable").reset_index(drop=True)
@@ -197,5 +244,5 @@ def validate_history(
         full = pd.DataFrame({"unique_id": np.repeat(span.index.to_numpy(), lengths), "pos": full_pos})
         df = full.merge(df, on=["unique_id", "pos"], how="left")
         df["y"] = df["y"].fillna(float(fill_value))
-        df["ds"] = grid_dates(df["pos"].to_numpy(), "", freq)
-    return df[["unique_id", "ds", "y", "pos"]], freq
+        df["ds"] = grid.dates(df["pos"].to_numpy())
+    return df[["unique_id", "ds", "y", "pos"]], grid

@@ -103,7 +103,7 @@ def backtest(
     if n_windows < 1:
         raise ValueError("n_windows must be >= 1")
     step = max(1, horizon // 4) if step is None else int(step)
-    clean, freq = validate_history(history, freq, kwargs.get("fill_value", 0.0))
+    clean, freq = validate_history(history, freq, kwargs.get("fill_value", 0.0))  # freq: the Grid from now on
     ids, starts = np.unique(clean["unique_id"].to_numpy(), return_index=True)
     bounds = np.r_[starts, len(clean)]
     lens = np.diff(bounds)

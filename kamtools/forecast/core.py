@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from kamtools.forecast._engine import METHODS, SeriesForecast, fit_series
-from kamtools.forecast._validate import ForecastInputError, grid_dates, validate_history
+from kamtools.forecast._validate import ForecastInputError, validate_history
 
 # Below this many series the work runs in the calling process: starting worker
 # processes costs more than it saves.
@@ -184,7 +184,7 @@ class Forecaster:
         if self.method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
         level = _check_level(self.level)
-        clean, freq = validate_history(history, self.freq, self.fill_value)
+        clean, grid = validate_history(history, self.freq, self.fill_value)
         ids, starts = np.unique(clean["unique_id"].to_numpy(), return_index=True)
         bounds = np.r_[starts, len(clean)]
         yv = clean["y"].to_numpy()
@@ -197,7 +197,8 @@ class Forecaster:
             nonneg = np.array([bool(np.all(a >= 0)) for a in arrays])
         else:
             nonneg = np.full(len(ids), bool(self.nonnegative))
-        self.freq_ = freq
+        self.freq_ = grid.freq
+        self.grid_ = grid
         self.level_ = level
         self.unique_ids_ = ids
         self.n_obs_ = np.array([len(a) for a in arrays])
@@ -214,7 +215,7 @@ class Forecaster:
         f = self._check_fitted()
         h = int(self.horizon)
         pos = (f.last_pos[:, None] + np.arange(1, h + 1)[None, :]).ravel()
-        return grid_dates(pos, "", self.freq_).to_numpy()
+        return self.grid_.dates(pos).to_numpy()
 
     def predict(self) -> pd.DataFrame:
         """The forecasts: one row per series and future period.

@@ -72,7 +72,7 @@ def target_sentence(row: pd.Series) -> str:
     expected = float(row["expected_total"])
     p = float(row["p_reach_target"])
     lo, hi = row.get("total_lo_80"), row.get("total_hi_80")
-    if int(row.get("months_remaining", 1)) == 0 and expected == booked:
+    if int(row.get("months_remaining", 1)) == 0:
         return (
             f"{year}: {money(booked)} booked against a target of {money(target)} "
             f"({booked / target:.0%} attained{'; reached' if booked >= target else '; missed'})."
