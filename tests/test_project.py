@@ -30,7 +30,9 @@ def test_environment_yml_matches_pyproject_dependencies():
         if isinstance(dep, str) and not dep.startswith(("python", "pip")):
             name = _name(dep)
             conda[CONDA_TO_PYPI.get(name, name)] = dep.replace(" ", "")
-    assert set(pypi) == set(conda), f"only in pyproject: {set(pypi) - set(conda)}; only in environment.yml: {set(conda) - set(pypi)}"
+    assert set(pypi) == set(conda), (
+        f"only in pyproject: {set(pypi) - set(conda)}; only in environment.yml: {set(conda) - set(pypi)}"
+    )
     for name, spec in pypi.items():
         lower = spec[len(name) :]
         if name != "dask[distributed]":
@@ -57,7 +59,9 @@ def test_there_are_notebooks():
 
 
 def test_cli_help_lists_every_command():
-    out = subprocess.run([sys.executable, "-m", "kamtools", "--help"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "kamtools", "--help"], capture_output=True, text=True, check=True
+    ).stdout
     from kamtools.cli import COMMAND_MODULES
 
     for mod in COMMAND_MODULES:
