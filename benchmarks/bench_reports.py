@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -99,6 +100,7 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--skip-cold-batch", action="store_true")
     ap.add_argument("--stages", nargs="+", help="analyse only these stages (default: all)")
+    ap.add_argument("--keep", action="store_true", help="keep the work folder (bundle, reports) for a look")
     args = ap.parse_args()
 
     from kamtools.bundle import analyze
@@ -169,6 +171,8 @@ def main() -> int:
     print(
         f"warm kernel, empty notebook: {statistics.median(aw) * 1000:.0f} ms vs the {fa:.2f} s floor ({fa / statistics.median(aw):.0f}x)"
     )
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

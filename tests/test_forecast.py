@@ -152,6 +152,33 @@ def test_unsorted_rows_and_string_ids_are_accepted():
     assert forecast(shuffled, horizon=3, n_jobs=1).equals(forecast(hist, horizon=3, n_jobs=1))
 
 
+def test_other_frequencies_quarterly_weekly_month_end():
+    rng = np.random.default_rng(15)
+    q = pd.DataFrame(
+        {"unique_id": "q", "ds": pd.date_range("2015-02-01", periods=24, freq="QS-FEB"), "y": rng.normal(100, 5, 24)}
+    )
+    fq = forecast(q, 3, season_length=4, n_jobs=1)  # frequency inferred: every third month start
+    assert list(fq["ds"]) == list(pd.to_datetime(["2021-02-01", "2021-05-01", "2021-08-01"]))
+    w = pd.DataFrame(
+        {"unique_id": "w", "ds": pd.date_range("2024-01-01", periods=20, freq="W-MON"), "y": rng.normal(50, 2, 20)}
+    )
+    fw = forecast(w, 2, season_length=52, freq="W", n_jobs=1)
+    assert list(fw["ds"]) == list(pd.to_datetime(["2024-05-20", "2024-05-27"]))
+    me = pd.DataFrame(
+        {"unique_id": "m", "ds": pd.date_range("2023-01-31", periods=12, freq="ME"), "y": rng.normal(10, 1, 12)}
+    )
+    assert list(forecast(me, 2, n_jobs=1)["ds"]) == list(pd.to_datetime(["2024-01-31", "2024-02-29"]))
+
+
+def test_single_family_methods_for_comparison():
+    hist = frame({"a": seasonal_series(40, 16, trend=3)})
+    for method, prefix in (("ets", "ETS("), ("theta", "Theta"), ("arima", "ARIMA(")):
+        fc = forecast(hist, 4, method=method, n_jobs=1)
+        assert fc["model"].iloc[0].startswith(prefix)
+    with pytest.raises(ValueError, match="method"):
+        forecast(hist, 4, method="prophet", n_jobs=1)
+
+
 # ---------------------------------------------------------------------------------------
 # determinism and parallelism
 # ---------------------------------------------------------------------------------------
@@ -340,7 +367,7 @@ def tiny_bundle(tmp_path_factory):
     from kamtools.bundle import analyze
     from kamtools.datasets import make_portfolio
 
-    portfolio, _ = make_portfolio(n_accounts=12, years=3, seed=3)
+    portfolio, _ = make_portfolio(n_accounts=10, years=2, seed=3)
     bundle = analyze(portfolio, tmp_path_factory.mktemp("fc") / "b", stages=["forecast"], progress=False)
     return portfolio, bundle
 
@@ -381,9 +408,11 @@ def test_bundle_tables_contract(tiny_bundle):
     assert list(hist.columns) == ["account_id", "ds", "y"]
 
 
-def test_no_targets_table_gives_not_available(tiny_bundle):
+def test_no_targets_table_gives_not_available(tiny_bundle, monkeypatch):
     from kamtools.data.portfolio import NotAvailable, Portfolio
-    from kamtools.forecast import bundle_tables
+    from kamtools.forecast import accounts, bundle_tables
+
+    monkeypatch.setattr(accounts, "BACKTEST_WINDOWS", 1)
 
     portfolio, _ = tiny_bundle
     tables = {k: v for k, v in portfolio.tables.items() if k != "targets"}
