@@ -108,8 +108,9 @@ class Forecaster:
     level : tuple of float
         Interval coverages in percent; columns ``lo_<level>``/``hi_<level>``.
     freq : str, optional
-        Pandas frequency of ``ds`` ('MS' month starts, 'ME', 'QS', 'W-SUN', 'D', ...).
-        Inferred when None (monthly when all dates are month starts).
+        Frequency of ``ds``: 'MS' / 'ME' (month starts / ends), 'QS', 'QE', 'YS', 'YE', 'W',
+        'D'. Inferred when None (mostly month starts -> monthly, or quarterly / yearly when
+        consecutive dates are 3 / 12 months apart).
     nonnegative : bool, optional
         Clip forecasts and intervals at zero. None (default): per series, when its
         history has no negative value (sales never go negative).
@@ -126,9 +127,9 @@ class Forecaster:
 
     Attributes (after ``fit``)
     --------------------------
-    freq_ : str
+    freq_ : str (e.g. 'MS'); grid_ : the date grid (step and phase) future dates follow
     unique_ids_ : ndarray of str
-    models_ : DataFrame ``unique_id, model, n_obs``
+    models_ : DataFrame ``unique_id, model, n_obs`` (the method chosen per series)
 
     Example
     -------
