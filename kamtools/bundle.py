@@ -19,7 +19,6 @@ bundle that looks complete. :meth:`Bundle.account` reads only one account's rows
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import json
 import os
@@ -174,9 +173,30 @@ def analyze(
     of this process and its local worker processes (``cpu_seconds``; work done on a remote
     cluster is not counted). Returns the opened :class:`Bundle`.
     """
+    say = log or (lambda msg: None)
+    if scheduler is None:
+        return _analyze(source, out, mapping, as_of, stages, progress, say, None)
+    from kamtools.parallel import dask_scheduler
+
+    # connect first: an unreachable scheduler fails before any data is loaded
+    with dask_scheduler(scheduler):
+        say(f"parallel parts run on the Dask cluster at {getattr(scheduler, 'scheduler_address', scheduler)}")
+        return _analyze(source, out, mapping, as_of, stages, progress, say, scheduler)
+
+
+def _analyze(
+    source: str | os.PathLike | Portfolio,
+    out: str | os.PathLike,
+    mapping: str | dict | None,
+    as_of: str | pd.Timestamp | None,
+    stages: list[str] | None,
+    progress: bool,
+    say: Callable[[str], None],
+    scheduler: str | object | None,
+) -> Bundle:
+    """:func:`analyze` after the Dask client (if any) is set up."""
     from tqdm.auto import tqdm
 
-    say = log or (lambda msg: None)
     t0, c0 = time.perf_counter(), _cpu_seconds()
     if isinstance(source, Portfolio):
         portfolio = source if as_of is None else source.truncate(as_of)
@@ -196,15 +216,8 @@ def analyze(
     run.cpu["load"] = round(_cpu_seconds() - c0, 3)
     try:
         selected = [s for s in STAGES if stages is None or s[0] in stages]
-        cluster: contextlib.AbstractContextManager = contextlib.nullcontext()
-        if scheduler is not None:
-            from kamtools.parallel import dask_scheduler
-
-            cluster = dask_scheduler(scheduler)
-            say(f"parallel parts run on the Dask cluster at {getattr(scheduler, 'scheduler_address', scheduler)}")
-        with cluster:
-            for stage, module_name in tqdm(selected, desc="analyse", disable=not progress, unit="stage"):
-                run.stage(stage, module_name, portfolio, say)
+        for stage, module_name in tqdm(selected, desc="analyse", disable=not progress, unit="stage"):
+            run.stage(stage, module_name, portfolio, say)
 
         t, c = time.perf_counter(), _cpu_seconds()
         summary = _base_summary(portfolio)

@@ -11,6 +11,14 @@ items
 
 Results come back in the order of the items whichever way they ran, so a function that
 is deterministic per item gives identical results locally and on a cluster.
+
+Also here:
+
+* :func:`n_workers` - how many items can run at once (to decide how many chunks to cut);
+* :func:`joblib_backend` - sends ``joblib.Parallel`` work (scikit-learn's ``n_jobs``, e.g.
+  the churn model's calibration folds) to the same place as :func:`parallel_map`;
+* :func:`monthly_revenue_from_parquet` - monthly revenue per account (and category)
+  aggregated by Dask straight from Parquet order lines too large for one process.
 """
 
 from __future__ import annotations

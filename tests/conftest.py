@@ -40,3 +40,32 @@ def chromium():
             "browser test: Debian's chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)"
         )
     return paths
+
+
+def run_notebook(name: str, parameters: dict, tmp_path) -> tuple[int, object]:
+    """Execute ``notebooks/<name>`` top to bottom on a fresh kernel with papermill.
+
+    Checks first that the committed notebook is clean (no outputs, first cell tagged
+    ``parameters``). Returns (number of images it drew, the executed notebook).
+    """
+    from pathlib import Path
+
+    import nbformat
+    import papermill as pm
+
+    root = Path(__file__).resolve().parents[1]
+    path = root / "notebooks" / name
+    nb = nbformat.read(path, as_version=4)
+    assert "parameters" in nb.cells[0].metadata.get("tags", [])
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+    out = tmp_path / "out.ipynb"
+    pm.execute_notebook(
+        str(path), str(out), parameters=parameters, kernel_name="python3", progress_bar=False, cwd=str(root)
+    )
+    executed = nbformat.read(out, as_version=4)
+    images = sum(
+        "image/png" in o.get("data", {}) or "<img" in "".join(o.get("data", {}).get("text/html", ""))
+        for c in executed.cells
+        for o in c.get("outputs", [])
+    )
+    return images, executed

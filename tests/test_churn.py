@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import run_notebook
 from sklearn.base import clone
 from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
@@ -529,26 +530,5 @@ def test_sections_say_why_when_churn_is_missing(small_portfolio, tmp_path, captu
 
 @pytest.mark.slow
 def test_notebook_runs_top_to_bottom(tmp_path):
-    import nbformat
-    import papermill as pm
-
-    path = ROOT / "notebooks" / "churn.ipynb"
-    nb = nbformat.read(path, as_version=4)
-    assert "parameters" in nb.cells[0].metadata.get("tags", [])
-    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
-    out = tmp_path / "out.ipynb"
-    pm.execute_notebook(
-        str(path),
-        str(out),
-        parameters={"n_accounts": 80, "seed": 5, "check_planted": False},
-        kernel_name="python3",
-        progress_bar=False,
-        cwd=str(ROOT),
-    )
-    executed = nbformat.read(out, as_version=4)
-    images = sum(
-        "image/png" in o.get("data", {}) or "<img" in "".join(o.get("data", {}).get("text/html", ""))
-        for c in executed.cells
-        for o in c.get("outputs", [])
-    )
+    images, _ = run_notebook("churn.ipynb", {"n_accounts": 80, "seed": 5, "check_planted": False}, tmp_path)
     assert images >= 3

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import run_notebook
 
 from kamtools import display
 from kamtools.forecast import (
@@ -441,26 +442,5 @@ def test_sections_render(tiny_bundle, captured):
 
 @pytest.mark.slow
 def test_notebook_runs_top_to_bottom(tmp_path):
-    import nbformat
-    import papermill as pm
-
-    path = ROOT / "notebooks" / "forecasting.ipynb"
-    nb = nbformat.read(path, as_version=4)
-    assert "parameters" in nb.cells[0].metadata.get("tags", [])
-    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
-    out = tmp_path / "out.ipynb"
-    pm.execute_notebook(
-        str(path),
-        str(out),
-        parameters={"n_accounts": 15, "seed": 5},
-        kernel_name="python3",
-        progress_bar=False,
-        cwd=str(ROOT),
-    )
-    executed = nbformat.read(out, as_version=4)
-    images = sum(
-        "image/png" in o.get("data", {}) or "<img" in "".join(o.get("data", {}).get("text/html", ""))
-        for c in executed.cells
-        for o in c.get("outputs", [])
-    )
+    images, _ = run_notebook("forecasting.ipynb", {"n_accounts": 15, "seed": 5}, tmp_path)
     assert images >= 3

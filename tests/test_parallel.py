@@ -123,3 +123,27 @@ def test_monthly_revenue_from_parquet_says_what_is_missing(parquet_source, tmp_p
     )
     with pytest.raises(ValueError, match="net_revenue"):
         monthly_revenue_from_parquet(tmp_path)
+
+
+def test_joblib_backend_runs_local_processes_without_a_cluster():
+    from joblib import Parallel, delayed
+
+    from kamtools.parallel import joblib_backend
+
+    with joblib_backend(2) as n_jobs:
+        assert n_jobs == 2
+        pids = Parallel(n_jobs=n_jobs)(delayed(_pid)(i) for i in range(6))
+    assert os.getpid() not in pids
+
+
+def test_churn_model_parallel_folds_give_the_same_model(monkeypatch):
+    import kamtools.churn.model as churn_model
+
+    rng = np.random.default_rng(1)
+    n = 500
+    X = pd.DataFrame({"recency": rng.exponential(60, n), "trend": rng.normal(0, 1, n)})
+    y = (X["recency"] / 60 + rng.normal(0, 1, n) > 1.5).to_numpy()
+    serial = churn_model.ChurnModel(model="logistic", time_column=None, id_column=None).fit(X, y)
+    monkeypatch.setattr(churn_model, "_PARALLEL_FOLDS_FROM", 0)
+    spread = churn_model.ChurnModel(model="logistic", time_column=None, id_column=None).fit(X, y)
+    np.testing.assert_array_equal(serial.predict_proba(X), spread.predict_proba(X))

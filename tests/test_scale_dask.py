@@ -110,3 +110,63 @@ def test_cli_analyze_with_scheduler(cluster, portfolio, tmp_path):
     assert manifest["n_accounts"] == len(portfolio.accounts)
     forecast = pd.read_parquet(out / "forecast.parquet")
     assert forecast["account_id"].nunique() > 0
+
+
+def _pid() -> int:
+    import os
+
+    return os.getpid()
+
+
+def test_joblib_calls_follow_the_cluster(cluster):
+    import os
+
+    from joblib import Parallel, delayed
+
+    from kamtools.parallel import dask_scheduler, joblib_backend
+
+    with dask_scheduler(cluster.scheduler_address) as client:
+        worker_pids = set(client.run(_pid).values())
+        with joblib_backend(1) as n_jobs:
+            assert n_jobs == 2
+            pids = Parallel(n_jobs=n_jobs)(delayed(_pid)() for _ in range(6))
+    assert set(pids) <= worker_pids
+    assert os.getpid() not in pids
+
+
+def test_churn_model_folds_on_cluster_give_the_same_model(cluster, monkeypatch):
+    import numpy as np
+
+    import kamtools.churn.model as churn_model
+    from kamtools.parallel import dask_scheduler
+
+    rng = np.random.default_rng(0)
+    n = 600
+    X = pd.DataFrame(
+        {
+            "recency": rng.exponential(60, n),
+            "trend": rng.normal(0, 1, n),
+            "region": rng.choice(["north", "south", "east"], n),
+            "account_id": [f"A{i % 200}" for i in range(n)],
+        }
+    )
+    y = (X["recency"] / 60 + rng.normal(0, 1, n) > 1.5).to_numpy()
+    serial = churn_model.ChurnModel(model="boosting", max_iter=30, time_column=None).fit(X, y)
+    monkeypatch.setattr(churn_model, "_PARALLEL_FOLDS_FROM", 0)  # parallel folds even on small data
+    with dask_scheduler(cluster.scheduler_address):
+        spread = churn_model.ChurnModel(model="boosting", max_iter=30, time_column=None).fit(X, y)
+    np.testing.assert_array_equal(serial.predict_proba(X), spread.predict_proba(X))
+
+
+def test_cli_analyze_says_when_the_scheduler_is_unreachable(tmp_path):
+    import os
+
+    env = dict(os.environ, DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT="1s")
+    out = tmp_path / "bundle"
+    cmd = [sys.executable, "-m", "kamtools", "analyze", str(tmp_path / "no-data"), "--out", str(out)]
+    cmd += ["--scheduler", "tcp://127.0.0.1:9", "--quiet"]  # nothing listens on the discard port
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 2
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in done.stderr
+    assert "dask scheduler" in done.stderr
+    assert not out.exists()

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import run_notebook
 from sklearn.base import clone
 from sklearn.metrics import adjusted_rand_score
 
@@ -402,24 +403,5 @@ def test_sections_say_why_when_tables_are_missing(small_portfolio, tmp_path, cap
 
 @pytest.mark.slow
 def test_notebook_runs_top_to_bottom(tmp_path):
-    import nbformat
-    import papermill as pm
-
-    path = ROOT / "notebooks" / "segmentation_value.ipynb"
-    nb = nbformat.read(path, as_version=4)
-    assert "parameters" in nb.cells[0].metadata.get("tags", [])
-    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
-    out = tmp_path / "out.ipynb"
-    pm.execute_notebook(
-        str(path),
-        str(out),
-        parameters={"n_accounts": 60, "seed": 3},
-        kernel_name="python3",
-        progress_bar=False,
-        cwd=str(ROOT),
-    )
-    executed = nbformat.read(out, as_version=4)
-    images = sum(
-        "<img" in "".join(o.get("data", {}).get("text/html", "")) for c in executed.cells for o in c.get("outputs", [])
-    )
+    images, _ = run_notebook("segmentation_value.ipynb", {"n_accounts": 60, "seed": 3}, tmp_path)
     assert images >= 6

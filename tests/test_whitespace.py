@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import run_notebook
 from sklearn.base import clone
 
 from kamtools import whitespace as ws
@@ -379,18 +380,4 @@ def test_sections_render_from_a_bundle(tmp_path, captured):
 # ---------------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_notebook_runs_top_to_bottom(tmp_path):
-    import nbformat
-    import papermill as pm
-
-    path = ROOT / "notebooks" / "competitors_whitespace.ipynb"
-    nb = nbformat.read(path, as_version=4)
-    assert "parameters" in nb.cells[0].metadata.get("tags", [])
-    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
-    pm.execute_notebook(
-        str(path),
-        str(tmp_path / "out.ipynb"),
-        parameters={"N_ACCOUNTS": 150, "SEED": 3},
-        kernel_name="python3",
-        progress_bar=False,
-        cwd=str(ROOT),
-    )
+    run_notebook("competitors_whitespace.ipynb", {"N_ACCOUNTS": 150, "SEED": 3}, tmp_path)

@@ -17,14 +17,7 @@ COMMAND_MODULES = ["make_demo_data", "validate", "analyze", "reports", "demo", "
 
 
 def _commands():
-    mods = []
-    for name in COMMAND_MODULES:
-        try:
-            mods.append(importlib.import_module(f"kamtools.cli.{name}"))
-        except ModuleNotFoundError as exc:  # a command not yet built in this checkout
-            if exc.name != f"kamtools.cli.{name}":
-                raise
-    return mods
+    return [importlib.import_module(f"kamtools.cli.{name}") for name in COMMAND_MODULES]
 
 
 def build_parser() -> argparse.ArgumentParser:
