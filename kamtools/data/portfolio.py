@@ -210,7 +210,8 @@ class Portfolio:
                 df = df[df[col] <= as_of]
             if len(dropped_ids) and "account_id" in df.columns:
                 df = df[~df["account_id"].isin(dropped_ids)]
-            df = df.copy()
+            if name in ("opportunities", "complaints", "invoices"):
+                df = df.copy()  # edited below; the other tables are only filtered (copy-on-write)
             if name == "opportunities":
                 later = df["close_date"] > as_of
                 df.loc[later & (df["status"] != "open"), "loss_reason"] = None
