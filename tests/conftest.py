@@ -60,7 +60,13 @@ def run_notebook(name: str, parameters: dict, tmp_path) -> tuple[int, object]:
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
     out = tmp_path / "out.ipynb"
     pm.execute_notebook(
-        str(path), str(out), parameters=parameters, kernel_name="python3", progress_bar=False, cwd=str(root)
+        str(path),
+        str(out),
+        parameters=parameters,
+        kernel_name="python3",
+        progress_bar=False,
+        cwd=str(root),
+        execution_timeout=600,  # a hung cell fails the test instead of stalling the suite
     )
     executed = nbformat.read(out, as_version=4)
     images = sum(
