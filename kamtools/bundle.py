@@ -19,10 +19,12 @@ bundle that looks complete. :meth:`Bundle.account` reads only one account's rows
 
 from __future__ import annotations
 
+import contextvars
 import importlib
 import json
 import os
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -101,48 +103,95 @@ def _write_table(df: pd.DataFrame, path: Path) -> None:
     df.reset_index(drop=True).to_parquet(path, index=False, row_group_size=20_000)
 
 
-@dataclass
-class _Run:
-    """Bookkeeping of one :func:`analyze` run: tables so far, skipped, timings."""
+# A stage named here runs in a background thread, side by side with the stages after it up
+# to (not including) the named later stage, the first one that reads its tables. Its heavy
+# work runs in worker processes (or on the Dask cluster), so the serial work of the stages
+# in between uses the core(s) it would leave idle. The results are the same as in order:
+# the stages in between do not read its tables, and their tables do not depend on timing.
+OVERLAP: dict[str, str] = {"forecast": "plan"}
 
-    tmp: Path
-    context: dict[str, pd.DataFrame] = field(default_factory=dict)
-    tables_meta: dict[str, dict] = field(default_factory=dict)
+
+@dataclass
+class _StageResult:
+    """What one stage produced (applied to the run in stage order)."""
+
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    meta: dict[str, dict] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     summary_cols: list[tuple[str, list[str]]] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)
-    cpu: dict[str, float] = field(default_factory=dict)
+    wall: float | None = None
+    cpu: float | None = None
 
-    def stage(self, stage: str, module_name: str, portfolio: Portfolio, say: Callable[[str], None]) -> None:
-        """Run one stage's ``bundle_tables`` and write its tables."""
-        t, c = time.perf_counter(), _cpu_seconds()
+
+def _run_stage(
+    stage: str,
+    module_name: str,
+    portfolio: Portfolio,
+    context: dict[str, pd.DataFrame],
+    tmp: Path,
+    say: Callable[[str], None],
+) -> _StageResult:
+    """Run one stage's ``bundle_tables`` and write its tables into ``tmp``."""
+    res = _StageResult()
+    t, c = time.perf_counter(), _cpu_seconds()
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        res.skipped[stage] = f"The {stage} analysis is not part of this kamtools version."
+        return res
+    if not hasattr(module, "bundle_tables"):  # a module that is not wired into bundles (yet)
+        res.skipped[stage] = f"The {stage} analysis is not part of this kamtools version."
+        return res
+    say(f"{stage}: fitting")
+    produced = module.bundle_tables(portfolio, context)
+    for name, result in produced.items():
+        if isinstance(result, NotAvailable):
+            res.skipped[name] = result.reason
+            continue
+        _write_table(result, tmp / f"{name}.parquet")
+        res.tables[name] = result
+        res.meta[name] = {
+            "stage": stage,
+            "rows": int(len(result)),
+            "columns": [str(col) for col in result.columns],
+            "per_account": "account_id" in result.columns,
+        }
+    res.summary_cols = [(t_, cols) for t_, cols in getattr(module, "SUMMARY_COLUMNS", {}).items()]
+    res.wall = round(time.perf_counter() - t, 3)
+    res.cpu = round(_cpu_seconds() - c, 3)
+    return res
+
+
+class _Background:
+    """One stage running in a thread (with this context's Dask client, see kamtools.parallel)."""
+
+    def __init__(
+        self, stage: str, module_name: str, portfolio: Portfolio, context: dict, tmp: Path, say: Callable[[str], None]
+    ) -> None:
+        self.stage = stage
+        self.result: _StageResult | None = None
+        self.error: BaseException | None = None
+        ctx = contextvars.copy_context()
+        args = (stage, module_name, portfolio, dict(context), tmp, say)
+        self.thread = threading.Thread(
+            target=ctx.run, args=(self._target, *args), name=f"kamtools-{stage}", daemon=True
+        )
+        self.thread.start()
+
+    def _target(self, *args) -> None:
         try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            self.skipped[stage] = f"The {stage} analysis is not part of this kamtools version."
-            return
-        if not hasattr(module, "bundle_tables"):  # a module that is not wired into bundles (yet)
-            self.skipped[stage] = f"The {stage} analysis is not part of this kamtools version."
-            return
-        say(f"{stage}: fitting")
-        produced = module.bundle_tables(portfolio, self.context)
-        for name, result in produced.items():
-            if isinstance(result, NotAvailable):
-                self.skipped[name] = result.reason
-                continue
-            _write_table(result, self.tmp / f"{name}.parquet")
-            self.context[name] = result
-            self.tables_meta[name] = {
-                "stage": stage,
-                "rows": int(len(result)),
-                "columns": [str(col) for col in result.columns],
-                "per_account": "account_id" in result.columns,
-            }
-        self.summary_cols += [(t_, cols) for t_, cols in getattr(module, "SUMMARY_COLUMNS", {}).items()]
-        self.timings[stage] = round(time.perf_counter() - t, 3)
-        self.cpu[stage] = round(_cpu_seconds() - c, 3)
+            self.result = _run_stage(*args)
+        except BaseException as exc:  # re-raised in the main thread by join()
+            self.error = exc
+
+    def join(self) -> _StageResult:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
 
 
 def analyze(
@@ -154,6 +203,7 @@ def analyze(
     progress: bool = True,
     log: Callable[[str], None] | None = None,
     scheduler: str | object | None = None,
+    overlap: bool = True,
 ) -> Bundle:
     """Load (unless given a Portfolio), fit every analysis once and write the bundle.
 
@@ -168,20 +218,24 @@ def analyze(
         ``distributed.Client`` / ``LocalCluster``: the parallel parts of the stages
         (per-series forecasting, ...) then run on that cluster instead of in local worker
         processes (see :mod:`kamtools.parallel`). The tables are identical either way.
+    overlap : run the stages of :data:`OVERLAP` (the forecast) in a background thread while
+        the following stages run, until one needs their tables. Same tables either way;
+        False runs the stages strictly one after the other (clean per-stage timings).
 
-    The manifest records wall seconds per stage (``timings_seconds``) and the CPU seconds
-    of this process and its local worker processes (``cpu_seconds``; work done on a remote
-    cluster is not counted). Returns the opened :class:`Bundle`.
+    The manifest records wall seconds per stage (``timings_seconds``), the CPU seconds of
+    this process and its local worker processes (``cpu_seconds``; work on a remote cluster
+    is not counted; a stage that overlapped others includes their CPU) and which stages ran
+    beside a background stage (``overlapped_stages``). Returns the opened :class:`Bundle`.
     """
     say = log or (lambda msg: None)
     if scheduler is None:
-        return _analyze(source, out, mapping, as_of, stages, progress, say, None)
+        return _analyze(source, out, mapping, as_of, stages, progress, say, None, overlap)
     from kamtools.parallel import dask_scheduler
 
     # connect first: an unreachable scheduler fails before any data is loaded
     with dask_scheduler(scheduler):
         say(f"parallel parts run on the Dask cluster at {getattr(scheduler, 'scheduler_address', scheduler)}")
-        return _analyze(source, out, mapping, as_of, stages, progress, say, scheduler)
+        return _analyze(source, out, mapping, as_of, stages, progress, say, scheduler, overlap)
 
 
 def _analyze(
@@ -193,6 +247,7 @@ def _analyze(
     progress: bool,
     say: Callable[[str], None],
     scheduler: str | object | None,
+    overlap: bool,
 ) -> Bundle:
     """:func:`analyze` after the Dask client (if any) is set up."""
     from tqdm.auto import tqdm
@@ -211,33 +266,64 @@ def _analyze(
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
-    run = _Run(tmp)
-    run.timings["load"] = round(time.perf_counter() - t0, 3)
-    run.cpu["load"] = round(_cpu_seconds() - c0, 3)
+    timings = {"load": round(time.perf_counter() - t0, 3)}
+    cpu = {"load": round(_cpu_seconds() - c0, 3)}
+    context: dict[str, pd.DataFrame] = {}
+    results: dict[str, _StageResult] = {}
+    overlapped: dict[str, list[str]] = {}
+
+    def apply(stage: str, res: _StageResult) -> None:
+        results[stage] = res
+        context.update(res.tables)
+
     try:
         selected = [s for s in STAGES if stages is None or s[0] in stages]
+        background: _Background | None = None
         for stage, module_name in tqdm(selected, desc="analyse", disable=not progress, unit="stage"):
-            run.stage(stage, module_name, portfolio, say)
+            if background is not None and stage == OVERLAP[background.stage]:
+                apply(background.stage, background.join())
+                background = None
+            if overlap and background is None and stage in OVERLAP:
+                background = _Background(stage, module_name, portfolio, context, tmp, say)
+                overlapped[stage] = []
+                continue
+            if background is not None:
+                overlapped[background.stage].append(stage)
+            apply(stage, _run_stage(stage, module_name, portfolio, context, tmp, say))
+        if background is not None:
+            apply(background.stage, background.join())
+
+        # everything below in stage order, as if the stages had run one after the other
+        tables_meta: dict[str, dict] = {}
+        skipped: dict[str, str] = {}
+        summary_cols: list[tuple[str, list[str]]] = []
+        for stage, _ in selected:
+            res = results[stage]
+            tables_meta.update(res.meta)
+            skipped.update(res.skipped)
+            summary_cols += res.summary_cols
+            if res.wall is not None:
+                timings[stage], cpu[stage] = res.wall, res.cpu
 
         t, c = time.perf_counter(), _cpu_seconds()
         summary = _base_summary(portfolio)
-        for table_name, cols in run.summary_cols:
-            if table_name in run.context:
-                part = run.context[table_name]
+        for table_name, cols in summary_cols:
+            if table_name in context:
+                part = context[table_name]
                 keep = [col for col in cols if col in part.columns and col not in summary.columns]
                 part = part.drop_duplicates("account_id")[["account_id", *keep]]
                 summary = summary.merge(part, on="account_id", how="left")
         _write_table(summary, tmp / "accounts.parquet")
-        run.tables_meta["accounts"] = {
+        tables_meta["accounts"] = {
             "stage": "summary",
             "rows": int(len(summary)),
             "columns": [str(col) for col in summary.columns],
             "per_account": True,
         }
-        run.timings["write"] = round(time.perf_counter() - t, 3)
-        run.timings["total"] = round(time.perf_counter() - t0, 3)
-        run.cpu["write"] = round(_cpu_seconds() - c, 3)
-        run.cpu["total"] = round(_cpu_seconds() - c0, 3)
+        timings["write"] = round(time.perf_counter() - t, 3)
+        timings["total"] = round(time.perf_counter() - t0, 3)
+        cpu["write"] = round(_cpu_seconds() - c, 3)
+        cpu["total"] = round(_cpu_seconds() - c0, 3)
 
         manifest = {
             "format": BUNDLE_FORMAT,
@@ -247,11 +333,12 @@ def _analyze(
             "source": source_label,
             "n_accounts": int(len(portfolio.accounts)),
             "input_tables": {k: int(len(v)) for k, v in portfolio.tables.items()},
-            "tables": run.tables_meta,
-            "skipped": run.skipped,
+            "tables": tables_meta,
+            "skipped": skipped,
             "warnings": list(portfolio.warnings),
-            "timings_seconds": run.timings,
-            "cpu_seconds": run.cpu,
+            "timings_seconds": timings,
+            "cpu_seconds": cpu,
+            "overlapped_stages": overlapped,
             "scheduler": None if scheduler is None else str(getattr(scheduler, "scheduler_address", scheduler)),
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))

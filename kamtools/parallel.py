@@ -24,6 +24,7 @@ Also here:
 from __future__ import annotations
 
 import os
+import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -105,7 +106,30 @@ def parallel_map(func: Callable[[Any], Any], items: Sequence[Any], n_jobs: int |
         return [func(item) for item in items]
     from joblib import Parallel, delayed
 
-    return Parallel(n_jobs=jobs, backend="loky")(delayed(func)(item) for item in items)
+    with _using_local_pool():
+        return Parallel(n_jobs=jobs, backend="loky")(delayed(func)(item) for item in items)
+
+
+_POOL_LOCK = threading.Lock()
+_POOL_USERS = 0  # calls currently running work in the local worker processes
+
+
+@contextmanager
+def _using_local_pool() -> Iterator[None]:
+    global _POOL_USERS
+    with _POOL_LOCK:
+        _POOL_USERS += 1
+    try:
+        yield
+    finally:
+        with _POOL_LOCK:
+            _POOL_USERS -= 1
+
+
+def local_pool_busy() -> bool:
+    """True while another call (e.g. a stage running in a background thread) keeps the
+    local worker processes busy; new work then does better in its own process than queued."""
+    return _POOL_USERS > 0
 
 
 @contextmanager
@@ -113,15 +137,18 @@ def joblib_backend(n_jobs: int | None = -1) -> Iterator[int]:
     """Route ``joblib.Parallel`` calls inside the block (e.g. scikit-learn's ``n_jobs``)
     to where :func:`parallel_map` runs: the active Dask cluster, else local loky processes.
 
-    Yields the number of workers to pass as ``n_jobs``.
+    Yields the number of workers to pass as ``n_jobs``: 1 (run here) while the local
+    workers are busy with another thread's :func:`parallel_map` (see :func:`local_pool_busy`).
     """
     from joblib import parallel_config
 
     if active_client() is not None:
         with parallel_config(backend="dask"):
             yield n_workers(n_jobs)
+    elif local_pool_busy():  # the workers are busy with another stage: queued work would only wait
+        yield 1
     else:
-        with parallel_config(backend="loky"):
+        with parallel_config(backend="loky"), _using_local_pool():
             yield resolve_jobs(n_jobs)
 
 

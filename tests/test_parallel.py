@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
+import time
 
 import numpy as np
 import pandas as pd
@@ -147,3 +149,29 @@ def test_churn_model_parallel_folds_give_the_same_model(monkeypatch):
     monkeypatch.setattr(churn_model, "_PARALLEL_FOLDS_FROM", 0)
     spread = churn_model.ChurnModel(model="logistic", time_column=None, id_column=None).fit(X, y)
     np.testing.assert_array_equal(serial.predict_proba(X), spread.predict_proba(X))
+
+
+def _sleep_and_return(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+def test_joblib_work_runs_here_while_the_local_workers_are_busy():
+    from kamtools.parallel import joblib_backend, local_pool_busy
+
+    assert not local_pool_busy()
+    # a parallel_map in another thread (as the forecast stage running in the background) ...
+    other = threading.Thread(target=parallel_map, args=(_sleep_and_return, [1.0, 1.0]), kwargs={"n_jobs": 2})
+    other.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not local_pool_busy() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert local_pool_busy()
+        with joblib_backend(2) as n_jobs:  # ... so joblib work here runs in this process
+            assert n_jobs == 1
+    finally:
+        other.join()
+    assert not local_pool_busy()
+    with joblib_backend(2) as n_jobs:
+        assert n_jobs == 2

@@ -170,3 +170,32 @@ def test_cli_analyze_says_when_the_scheduler_is_unreachable(tmp_path):
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in done.stderr
     assert "dask scheduler" in done.stderr
     assert not out.exists()
+
+
+def test_overlapped_stages_give_the_same_bundle_as_one_after_the_other(portfolio, tmp_path):
+    from kamtools.bundle import OVERLAP, analyze
+
+    stages = ["value", "segment", "forecast", "churn", "kpis", "plan"]
+    serial = analyze(portfolio, tmp_path / "serial", stages=stages, progress=False, overlap=False)
+    together = analyze(portfolio, tmp_path / "overlap", stages=stages, progress=False)
+    assert serial.manifest["overlapped_stages"] == {}
+    assert together.manifest["overlapped_stages"] == {"forecast": ["churn", "kpis"]}
+    assert OVERLAP["forecast"] == "plan"  # plan reads the forecast tables: it waited for them
+    _assert_same_bundle(tmp_path / "serial", tmp_path / "overlap")
+    assert list(pd.read_parquet(tmp_path / "serial" / "accounts.parquet").columns) == list(
+        pd.read_parquet(tmp_path / "overlap" / "accounts.parquet").columns
+    )
+
+
+def test_an_error_in_the_background_stage_reaches_the_caller(portfolio, tmp_path, monkeypatch):
+    import kamtools.forecast
+    from kamtools.bundle import analyze
+
+    def broken(portfolio, context):
+        raise RuntimeError("forecast exploded")
+
+    monkeypatch.setattr(kamtools.forecast, "bundle_tables", broken)
+    with pytest.raises(RuntimeError, match="forecast exploded"):
+        analyze(portfolio, tmp_path / "b", stages=["value", "forecast", "churn"], progress=False)
+    assert not (tmp_path / "b").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".b.tmp")]
