@@ -75,3 +75,19 @@ def run_notebook(name: str, parameters: dict, tmp_path) -> tuple[int, object]:
         for o in c.get("outputs", [])
     )
     return images, executed
+
+
+@pytest.fixture
+def captured(monkeypatch):
+    """The HTML strings that `kamtools.display` helpers show during a test, in order."""
+    from kamtools import display
+
+    shown: list[str] = []
+    original = display._show
+
+    def keep(markup: str) -> str:
+        shown.append(markup)
+        return original(markup)
+
+    monkeypatch.setattr(display, "_show", keep)
+    return shown

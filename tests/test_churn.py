@@ -14,7 +14,6 @@ from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from kamtools import display
 from kamtools.churn import (
     FEATURE_LABELS,
     FEATURE_SOURCES,
@@ -470,17 +469,6 @@ def test_prefitted_model_scores_without_training(demo, demo_bundle):
 # ---------------------------------------------------------------------------------------
 # sections and the notebook
 # ---------------------------------------------------------------------------------------
-@pytest.fixture
-def captured(monkeypatch):
-    out: list[str] = []
-    original = display._show
-
-    def keep(markup: str) -> str:
-        out.append(markup)
-        return original(markup)
-
-    monkeypatch.setattr(display, "_show", keep)
-    return out
 
 
 def test_sections_render_from_a_bundle(demo, demo_bundle, tmp_path, captured, monkeypatch):

@@ -348,20 +348,6 @@ def test_bundle_tables_on_the_demo_are_parquet_friendly(demo, tmp_path):
 # ---------------------------------------------------------------------------------------
 # sections render from a bundle
 # ---------------------------------------------------------------------------------------
-@pytest.fixture
-def captured(monkeypatch):
-    """Collect the HTML that display helpers would show."""
-    from kamtools import display
-
-    shown: list[str] = []
-    original = display._show
-
-    def keep(markup: str) -> str:
-        shown.append(markup)
-        return original(markup)
-
-    monkeypatch.setattr(display, "_show", keep)
-    return shown
 
 
 def test_sections_render_from_a_bundle(tmp_path, captured):

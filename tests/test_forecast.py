@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 from conftest import run_notebook
 
-from kamtools import display
 from kamtools.forecast import (
     Forecaster,
     ForecastInputError,
@@ -38,19 +37,6 @@ def seasonal_series(n: int = 48, seed: int = 0, level: float = 1000.0, trend: fl
     rng = np.random.default_rng(seed)
     t = np.arange(n)
     return (level + trend * t) * (1 + 0.3 * np.sin(2 * np.pi * t / 12)) * np.exp(rng.normal(0, 0.05, n))
-
-
-@pytest.fixture
-def captured(monkeypatch):
-    out: list[str] = []
-    original = display._show
-
-    def keep(markup: str) -> str:
-        out.append(markup)
-        return original(markup)
-
-    monkeypatch.setattr(display, "_show", keep)
-    return out
 
 
 # ---------------------------------------------------------------------------------------

@@ -344,17 +344,6 @@ def test_account_activity_reads_nothing_after_as_of(small_portfolio):
 # ---------------------------------------------------------------------------------------
 # report sections and the notebook
 # ---------------------------------------------------------------------------------------
-@pytest.fixture
-def captured(monkeypatch):
-    out: list[str] = []
-    original = display._show
-
-    def keep(markup: str) -> str:
-        out.append(markup)
-        return original(markup)
-
-    monkeypatch.setattr(display, "_show", keep)
-    return out
 
 
 def test_sections_render_from_a_bundle(small_portfolio, tmp_path, captured):

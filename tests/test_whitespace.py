@@ -340,21 +340,6 @@ def test_bundle_tables_without_orders_explain_rather_than_fail():
     assert (out["whitespace_accounts"]["whitespace_value"] == 0).all()
 
 
-@pytest.fixture
-def captured(monkeypatch):
-    from kamtools import display
-
-    shown: list[str] = []
-    original = display._show
-
-    def keep(markup: str) -> str:
-        shown.append(markup)
-        return original(markup)
-
-    monkeypatch.setattr(display, "_show", keep)
-    return shown
-
-
 def test_sections_render_from_a_bundle(tmp_path, captured):
     from kamtools.bundle import analyze
     from kamtools.sections import whitespace as section
