@@ -278,6 +278,19 @@ def test_sum_of_months_accounts_for_correlation():
     assert sd**2 >= np.trace(cov) - 1e-9  # positively correlated months: more spread than independent ones
 
 
+def test_sum_distributions_equals_one_row_at_a_time():
+    hist = stable_accounts()
+    model = Forecaster(horizon=12, n_jobs=1).fit(hist)
+    rng = np.random.default_rng(5)
+    ids = np.array(["A2", "A1", "A1", "A2"])
+    weights = rng.uniform(0, 1, (4, 12)) * (rng.uniform(size=(4, 12)) > 0.3)
+    m, sd, dof = model.sum_distributions(ids, weights)
+    for i, uid in enumerate(ids):
+        assert (m[i], sd[i], dof[i]) == pytest.approx(model.sum_distribution(uid, weights[i]))
+    with pytest.raises(KeyError, match="NOPE"):
+        model.sum_distributions(["A1", "NOPE"], weights[:2])
+
+
 def test_target_probability_sanity():
     hist = stable_accounts()
     model = Forecaster(horizon=14, n_jobs=1).fit(hist)
@@ -368,6 +381,8 @@ def test_bundle_tables_contract(tiny_bundle):
     assert fc.groupby("account_id").size().eq(12).all()
     assert fc["ds"].min() == portfolio.last_complete_month + pd.DateOffset(months=1)
     cat = bundle.table("forecast_category")
+    # categories only set the split: Theta alone (or a special case), never the combination
+    assert not cat["model"].str.contains("median").any()
     total = cat.groupby(["account_id", "ds"])["forecast"].sum()
     acc = fc.set_index(["account_id", "ds"])["forecast"].reindex(total.index)
     assert np.allclose(total.to_numpy(), acc.to_numpy(), rtol=1e-9, atol=1e-6)

@@ -4,7 +4,13 @@ Reconciliation (how the numbers add up)
 ---------------------------------------
 * **Accounts are the anchor.** Each account's monthly revenue is forecast directly.
 * **Categories are scaled to their account** (proportional top-down from the account,
-  with proportions taken from the category forecasts): per account and month, every
+  with proportions taken from the category forecasts). The category series are forecast
+  with Theta alone (``CATEGORY_METHOD``): they only set the split of an account's
+  forecast, and on a 1,000-account demo portfolio (2,502 account x category series,
+  rolling origin, 2 windows, 12 months) Theta had MASE 0.945 against 0.940 for the
+  ETS/Theta/ARIMA combination at a third of the compute (7.3 s against 21.2 s), which
+  matters most for large portfolios, where categories outnumber accounts 2.5 to 1.
+  Per account and month, every
   category forecast - and its interval bounds - is multiplied by
   ``account forecast / sum of the account's category forecasts``. When the category
   forecasts sum to zero but the account's does not, the account forecast is split by the
@@ -42,6 +48,7 @@ HORIZON = 12
 BACKTEST_WINDOWS = 3
 LARGE_PORTFOLIO = 2000  # accounts; above this the backtest uses one window (3 passes less over every account)
 LEVEL = (80, 95)
+CATEGORY_METHOD = "theta"  # account x category series: see the module docstring
 
 # per-account columns joined into the bundle's accounts summary row
 SUMMARY_COLUMNS = {
@@ -156,80 +163,79 @@ def target_attainment(
     missing = [c for c in (id_col, "period", "revenue_target") if c not in targets.columns]
     if missing:
         raise ValueError(f"targets is missing the column(s) {missing}; it needs account_id, period, revenue_target")
-    fc = forecaster.predict()[["unique_id", "ds", "forecast"]]
-    hist = history[["unique_id", "ds", "y"]].copy()
-    hist["year"] = hist["ds"].dt.year
-    booked_by = hist.groupby(["unique_id", "year"])["y"].sum()
-    last_hist = hist.groupby("unique_id")["ds"].max()
-    partial = (
-        {} if booked_partial is None else dict(zip(booked_partial["unique_id"].astype(str), booked_partial["booked"]))
-    )
-    as_of_ts = None if as_of is None else pd.Timestamp(as_of).normalize()
-    z = stats.norm.ppf(0.5 + level / 200.0)
-    fc_by_id = {k: g for k, g in fc.groupby("unique_id", sort=False)}
-    fitted_ids = set(forecaster.unique_ids_.tolist())
+    t = targets[[id_col, "period", "revenue_target"]]
+    uid = t[id_col].astype(str).to_numpy()
+    year = t["period"].to_numpy().astype("int64")
+    target = t["revenue_target"].to_numpy(dtype=float)
 
-    rows = []
-    for rec in targets[[id_col, "period", "revenue_target"]].itertuples(index=False, name=None):
-        uid, year, target = str(rec[0]), int(rec[1]), float(rec[2])
-        booked = float(booked_by.get((uid, year), 0.0))
-        row = {"account_id": uid, "period": year, "revenue_target": target}
-        if uid not in fitted_ids:
-            # no order history at all: nothing booked, nothing expected
-            row.update(
-                booked_ytd=booked,
-                expected_total=booked,
-                p_reach_target=float(target <= booked),
-                total_lo=booked,
-                total_hi=booked,
-                months_remaining=0,
-            )
-            rows.append(row)
-            continue
-        g = fc_by_id[uid]
-        ds = pd.DatetimeIndex(g["ds"])
-        in_year = np.asarray(ds.year == year)
-        last_fc = ds.max()
-        dec = pd.Timestamp(year=year, month=12, day=1)
-        if dec > last_fc and dec > last_hist[uid]:
-            continue  # the year reaches beyond the forecast horizon
-        w = in_year.astype(float)
-        if as_of_ts is not None and len(ds) and ds[0].to_period("M") == as_of_ts.to_period("M"):
-            days = ds[0].days_in_month
-            frac = (days - as_of_ts.day) / days
-            if in_year[0]:
-                w[0] = frac
-                booked += float(partial.get(uid, 0.0))
-        if not w.any():  # the whole year lies in the past
-            mean, sd, dof = booked, 0.0, np.inf
-        else:
-            m, sd, dof = forecaster.sum_distribution(uid, w)
-            mean = booked + m
-        p = _prob_at_least(target, booked, mean, sd, dof)
-        q = z if np.isinf(dof) else stats.t.ppf(0.5 + level / 200.0, dof)
-        row.update(
-            booked_ytd=booked,
-            expected_total=mean,
-            p_reach_target=p,
-            total_lo=max(booked, mean - q * sd),
-            total_hi=max(booked, mean + q * sd),
-            months_remaining=int(np.count_nonzero(w)),
-        )
-        rows.append(row)
-    out = pd.DataFrame(
-        rows,
-        columns=[
-            "account_id",
-            "period",
-            "revenue_target",
-            "booked_ytd",
-            "expected_total",
-            "p_reach_target",
-            "total_lo",
-            "total_hi",
-            "months_remaining",
-        ],
+    hist = history[["unique_id", "ds", "y"]]
+    booked_by = hist.groupby([hist["unique_id"].astype(str), hist["ds"].dt.year.rename("year")])["y"].sum()
+    booked = (
+        booked_by.reindex(pd.MultiIndex.from_arrays([uid, year], names=["unique_id", "year"]))
+        .fillna(0.0)
+        .to_numpy(dtype=float, copy=True)
     )
+    fitted_ids = forecaster.unique_ids_.astype(str)
+    fitted = np.isin(uid, fitted_ids)
+    # row -> its series; rows without one point at an extra all-zero row added below
+    pos = np.where(fitted, np.searchsorted(fitted_ids, uid), len(fitted_ids))
+
+    # future months of every fitted series, (k + 1, h) as year and month numbers
+    h = int(forecaster.horizon)
+    future = pd.DatetimeIndex(forecaster._future_dates())
+    fut_year = np.vstack([np.asarray(future.year).reshape(-1, h), np.ones((1, h), dtype=int)])
+    fut_month = np.vstack([np.asarray(future.month).reshape(-1, h), np.ones((1, h), dtype=int)])
+    last_hist = np.r_[
+        hist.groupby(hist["unique_id"].astype(str))["ds"].max().reindex(fitted_ids).to_numpy(dtype="datetime64[ns]"),
+        np.datetime64("NaT", "ns"),
+    ]
+
+    # the year must end within the forecast or the history (else the row is skipped)
+    dec = pd.to_datetime({"year": year, "month": 12, "day": 1}).to_numpy(dtype="datetime64[ns]")
+    last_fc = pd.to_datetime({"year": fut_year[:, -1], "month": fut_month[:, -1], "day": 1}).to_numpy(
+        dtype="datetime64[ns]"
+    )
+    beyond = fitted & (dec > last_fc[pos]) & (dec > last_hist[pos])
+
+    w = (fut_year[pos] == year[:, None]).astype(float)
+    if as_of is not None:
+        as_of_ts = pd.Timestamp(as_of).normalize()
+        first_is_current = (fut_year[pos, 0] == as_of_ts.year) & (fut_month[pos, 0] == as_of_ts.month)
+        partly = fitted & first_is_current & (w[:, 0] > 0)
+        w[partly, 0] = (as_of_ts.days_in_month - as_of_ts.day) / as_of_ts.days_in_month
+        if booked_partial is not None and partly.any():
+            extra = dict(zip(booked_partial["unique_id"].astype(str), booked_partial["booked"].astype(float)))
+            booked[partly] += np.array([extra.get(u, 0.0) for u in uid[partly]])
+    w[~fitted] = 0.0
+
+    mean = booked.copy()
+    sd = np.zeros(len(t))
+    dof = np.full(len(t), np.inf)
+    ahead = fitted & w.any(axis=1)
+    if ahead.any():
+        m, s, d = forecaster.sum_distributions(uid[ahead], w[ahead])
+        mean[ahead] += m
+        sd[ahead], dof[ahead] = s, d
+
+    # P(total >= target): 1 once booked reaches it; a step when there is no spread
+    z = (target - mean) / np.where(sd > 0, sd, 1.0)
+    tail = np.where(np.isinf(dof), stats.norm.sf(z), stats.t.sf(z, np.where(np.isinf(dof), 1.0, dof)))
+    p = np.where(target <= booked + 1e-9, 1.0, np.where(sd > 0, tail, (mean >= target).astype(float)))
+    prob = 0.5 + level / 200.0
+    q = np.where(np.isinf(dof), stats.norm.ppf(prob), stats.t.ppf(prob, np.where(np.isinf(dof), 1.0, dof)))
+    out = pd.DataFrame(
+        {
+            "account_id": uid,
+            "period": year,
+            "revenue_target": target,
+            "booked_ytd": booked,
+            "expected_total": mean,
+            "p_reach_target": p,
+            "total_lo": np.maximum(booked, mean - q * sd),
+            "total_hi": np.maximum(booked, mean + q * sd),
+            "months_remaining": np.count_nonzero(w, axis=1),
+        }
+    )[~beyond]
     out["expected_attainment"] = out["expected_total"] / out["revenue_target"].where(out["revenue_target"] > 0)
     out = out.rename(columns={"total_lo": f"total_lo_{level:g}", "total_hi": f"total_hi_{level:g}"})
     cols = [
@@ -378,7 +384,9 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
 
     # ---- categories, reconciled to the account forecast
     cat_hist = portfolio.monthly(by="account_category")
-    cat_model = Forecaster(horizon=HORIZON, level=LEVEL, freq="MS").fit(cat_hist[["unique_id", "ds", "y"]])
+    cat_model = Forecaster(horizon=HORIZON, level=LEVEL, freq="MS", method=CATEGORY_METHOD).fit(
+        cat_hist[["unique_id", "ds", "y"]]
+    )
     cat_fc = cat_model.predict()
     keys = cat_hist.drop_duplicates("unique_id")[["unique_id", "account_id", "category"]]
     cat_fc = cat_fc.merge(keys, on="unique_id", how="left", validate="many_to_one")
