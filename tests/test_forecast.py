@@ -445,3 +445,58 @@ def test_sections_render(tiny_bundle, captured):
 def test_notebook_runs_top_to_bottom(tmp_path):
     images, _ = run_notebook("forecasting.ipynb", {"n_accounts": 15, "seed": 5}, tmp_path)
     assert images >= 3
+
+
+# ---------------------------------------------------------------------------------------
+# numpy members against the statsmodels estimators they reproduce
+# ---------------------------------------------------------------------------------------
+def member_test_series():
+    rng = np.random.default_rng(17)
+    out = []
+    for i in range(25):
+        n = 20 + 4 * i
+        trend = rng.normal(0, 0.5) * np.arange(n)
+        out.append(50 + trend + np.cumsum(rng.normal(0, 1 + i % 4, n)) + rng.normal(0, 3, n))
+    return out
+
+
+def test_numpy_arima_equals_statsmodels_autoreg():
+    import warnings
+
+    from statsmodels.tsa.ar_model import AutoReg
+
+    from kamtools.forecast._engine import _fit_arima
+
+    for x in member_test_series():
+        dx = np.diff(x)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fits = [(AutoReg(dx, lags=p, trend=t, hold_back=2).fit(), p, t) for p in (1, 2) for t in ("c", "n")]
+        res, p, t = min(fits, key=lambda f: f[0].aicc)
+        ours = _fit_arima(x, 12)
+        assert ours.name == f"ARIMA({p},1,0)" + ("+drift" if t == "c" else "")
+        np.testing.assert_allclose(ours.forecast, x[-1] + np.cumsum(res.forecast(12)), rtol=1e-9)
+        np.testing.assert_allclose(ours.fitted[3:], x[2:-1] + res.fittedvalues, rtol=1e-9)
+
+
+def test_numpy_theta_equals_statsmodels_or_finds_a_lower_error():
+    import warnings
+
+    from statsmodels.tsa.forecasting.theta import ThetaModel
+
+    from kamtools.forecast._engine import _fit_theta, _ses_alpha, _ses_sse
+
+    same = 0
+    for x in member_test_series():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = ThetaModel(x, period=1, deseasonalize=False).fit()
+        theirs = float(res.params["alpha"])
+        ours = _ses_alpha(x)
+        sse_ours, sse_theirs = _ses_sse(x, np.array([ours, theirs]))
+        assert sse_ours <= sse_theirs * (1 + 1e-9)  # least squares: never worse than statsmodels
+        if abs(ours - theirs) < 1e-3:
+            same += 1
+            expected = np.asarray(res.forecast(12))
+            np.testing.assert_allclose(_fit_theta(x, 12).forecast, expected, rtol=1e-3)
+    assert same >= 20

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from kamtools.plotting.style import PALETTE, new_figure
+from kamtools.plotting.style import PALETTE, log_scale, new_figure
 
 __all__ = ["calibration_plot", "roc_gains_plot", "drivers_plot", "importance_plot", "risk_map_plot"]
 
@@ -133,7 +133,7 @@ def risk_map_plot(churn: pd.DataFrame, title: str = "Churn probability vs expect
             color=colours[band],
             label=str(band),
         )
-    ax.set_yscale("log")
+    log_scale(ax, "y")
     ax.set_xlabel("churn probability")
     ax.set_ylabel("expected value next 12 months")
     ax.set_title(title)

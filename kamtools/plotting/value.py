@@ -7,7 +7,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from kamtools.plotting.style import PALETTE, money, new_figure
+from kamtools.plotting.style import PALETTE, log_scale, money, new_figure
 
 __all__ = ["value_distribution_chart", "value_position_chart", "holdout_chart"]
 
@@ -34,7 +34,7 @@ def value_distribution_chart(value: pd.DataFrame, title: str | None = None) -> F
         lo, hi = np.log10(max(pos.min(), 1.0)), np.log10(pos.max() * 1.01)
         bins = np.logspace(lo, max(hi, lo + 0.1), 25)
         ax1.hist(pos, bins=bins, color=PALETTE["actual"], alpha=0.85)
-        ax1.set_xscale("log")
+        log_scale(ax1, "x")
         ax1.xaxis.set_major_formatter(_MONEY_FMT)
         total = pos.sum()
         top = np.sort(pos)[::-1]
@@ -82,7 +82,7 @@ def value_position_chart(value: pd.DataFrame, highlight: str | None = None, name
                 zorder=3,
                 label=str(label),
             )
-    ax.set_xscale("log")
+    log_scale(ax, "x")
     ax.xaxis.set_major_formatter(_MONEY_FMT)
     ax.set_ylim(-0.03, 1.05)
     ax.axhline(0.5, color=PALETTE["bad"], lw=0.8, ls="--")
