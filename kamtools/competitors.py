@@ -38,6 +38,7 @@ from scipy.special import expit
 from sklearn.base import BaseEstimator
 
 from kamtools.data.portfolio import NotAvailable, Portfolio
+from kamtools.display import money
 
 __all__ = [
     "UNKNOWN_COMPETITOR",
@@ -893,7 +894,7 @@ def threat_score(
             "",
         )
         + " (lost value "
-        + out["lost_amount_recent"].map(_money)
+        + out["lost_amount_recent"].map(money)
         + ").",
         "",
     )
@@ -951,15 +952,6 @@ def threat_score(
     result = out[cols].copy()
     result["reasons"] = result["reasons"].astype("str")
     return result
-
-
-def _money(x: float) -> str:
-    """Compact money text (1234567 -> '1.23M', 45300 -> '45.3k'), without importing matplotlib."""
-    a = abs(x)
-    for div, unit, fmt in ((1e9, "B", ".2f"), (1e6, "M", ".2f"), (1e3, "k", ".1f")):
-        if a >= div:
-            return f"{x / div:{fmt}}{unit}"
-    return f"{x:.0f}"
 
 
 # ---------------------------------------------------------------------------------------

@@ -104,6 +104,15 @@ def not_available(reason: NotAvailable | str) -> str:
     return _show(f'<p class="kam-na">{esc(str(reason))}</p>')
 
 
+def money(x: float) -> str:
+    """Compact money text: 1234567 -> '1.23M', 45300 -> '45.3k', 812 -> '812'."""
+    a = abs(x)
+    for size, suffix, digits in ((1e9, "B", 2), (1e6, "M", 2), (1e3, "k", 1)):
+        if a >= size:
+            return f"{x / size:.{digits}f}{suffix}"
+    return f"{x:.0f}"
+
+
 def _fmt(value: object, col: str) -> tuple[str, bool]:
     if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
         return "", False

@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from kamtools.data.portfolio import NotAvailable, Portfolio
+from kamtools.display import money
 
 __all__ = [
     "DEFAULT_PLAYBOOK",
@@ -399,14 +400,6 @@ _SPEC_OK = re.compile(r"^[<>=^]?[+\- ]?#?0?\d{0,3}[,_]?(?:\.\d{1,2})?[deEfFgGn%s
 _NAMED = ("money", "pct", "pp", "days", "int", "text", "date", "score")
 
 
-def _money(x: float) -> str:
-    a = abs(x)
-    for div, unit, fmt in ((1e9, "B", ".2f"), (1e6, "M", ".2f"), (1e3, "k", ".1f")):
-        if a >= div:
-            return f"{x / div:{fmt}}{unit}"
-    return f"{x:.0f}"
-
-
 def _format(value, spec: str, unit: str) -> str:
     """One value as text: a named format, a Python format spec, or by the fact's unit."""
     if _missing(value):
@@ -427,7 +420,7 @@ def _format(value, spec: str, unit: str) -> str:
     }.get(unit, "")
     v = float(value)
     if kind == "money":
-        return _money(v)
+        return money(v)
     if kind == "pct":
         return f"{v:.0%}" if abs(v) >= 0.01 or v == 0 else f"{v:.1%}"
     if kind == "pp":
@@ -967,19 +960,17 @@ def objectives(facts: pd.DataFrame) -> pd.DataFrame:
         if objective[i] <= 0:
             continue
         base_txt = (
-            f"forecast for the next 12 months {_money(baseline[i])}"
+            f"forecast for the next 12 months {money(baseline[i])}"
             if has_fc[i]
-            else f"no forecast available: last 12 months' revenue {_money(baseline[i])} as run rate"
+            else f"no forecast available: last 12 months' revenue {money(baseline[i])} as run rate"
         )
         ws_txt = (
-            f" + whitespace {_money(cap[i])} (top recommendation: {cats.iloc[i]})"
+            f" + whitespace {money(cap[i])} (top recommendation: {cats.iloc[i]})"
             if cap[i] > 0 and isinstance(cats.iloc[i], str)
-            else (f" + whitespace {_money(cap[i])}" if cap[i] > 0 else "")
+            else (f" + whitespace {money(cap[i])}" if cap[i] > 0 else "")
         )
         tgt_txt = (
-            f"; next year's target {_money(next_t[i])} ({objective[i] / next_t[i]:.0%} covered)"
-            if next_t[i] > 0
-            else ""
+            f"; next year's target {money(next_t[i])} ({objective[i] / next_t[i]:.0%} covered)" if next_t[i] > 0 else ""
         )
         rows.append(
             (
@@ -989,7 +980,7 @@ def objectives(facts: pd.DataFrame) -> pd.DataFrame:
                 baseline[i],
                 objective[i],
                 "money",
-                f"Reach {_money(objective[i])} revenue in the next 12 months",
+                f"Reach {money(objective[i])} revenue in the next 12 months",
                 base_txt + ws_txt + tgt_txt,
             )
         )
@@ -1013,7 +1004,7 @@ def objectives(facts: pd.DataFrame) -> pd.DataFrame:
                 margin[i],
                 m_obj[i],
                 "share",
-                f"Gross margin of {m_obj[i]:.1%} ({_money(objective[i] * m_obj[i])} on the revenue objective)",
+                f"Gross margin of {m_obj[i]:.1%} ({money(objective[i] * m_obj[i])} on the revenue objective)",
                 basis,
             )
         )
@@ -1021,7 +1012,7 @@ def objectives(facts: pd.DataFrame) -> pd.DataFrame:
     band = facts["health_band"].astype(str).to_numpy() if "health_band" in facts else np.full(n, "")
     for i in range(n):
         if p[i] >= RETENTION_CHURN_P and rev_ltm[i] > 0:
-            rar_txt = f", protecting {_money(rar[i])} of revenue at risk" if rar[i] > 0 else ""
+            rar_txt = f", protecting {money(rar[i])} of revenue at risk" if rar[i] > 0 else ""
             rows.append(
                 (
                     ids[i],
@@ -1045,7 +1036,7 @@ def objectives(facts: pd.DataFrame) -> pd.DataFrame:
                     RETENTION_HEALTH_TARGET,
                     "score",
                     f"Keep the account: raise health from {hs[i]:.0f} to at least {RETENTION_HEALTH_TARGET:.0f} (amber)",
-                    f"health {hs[i]:.0f}/100 (red) with {_money(rev_ltm[i])} revenue in the last 12 months",
+                    f"health {hs[i]:.0f}/100 (red) with {money(rev_ltm[i])} revenue in the last 12 months",
                 )
             )
     cols = ["account_id", "objective", "metric", "baseline", "target_value", "unit", "text", "basis"]
@@ -1218,7 +1209,7 @@ def talking_points(
         aid = rec["account_id"]
         ytd, prior = _num(rec.get("revenue_ytd")), _num(rec.get("revenue_ytd_prior"))
         g = _num(rec.get("growth_ytd_pct"))
-        perf = f"Revenue so far in {year}: {_money(ytd)}"
+        perf = f"Revenue so far in {year}: {money(ytd)}"
         if not np.isnan(g) and prior > 0:
             perf += f", {g:+.0%} on the same period last year"
         m = _num(rec.get("margin_pct"))
@@ -1228,7 +1219,7 @@ def talking_points(
         tgt = _num(rec.get("target"))
         if tgt > 0:
             pace = _num(rec.get("target_pace"))
-            txt = f"{_num(rec.get('target_attainment')):.0%} of the {year} target of {_money(tgt)} reached"
+            txt = f"{_num(rec.get('target_attainment')):.0%} of the {year} target of {money(tgt)} reached"
             if not np.isnan(pace):
                 txt += "; on pace" if pace >= 1 else f"; {1 - pace:.0%} behind the pro-rata pace"
             p_t = _num(rec.get("p_target"))
@@ -1244,8 +1235,8 @@ def talking_points(
                 (
                     aid,
                     "pipeline",
-                    f"{ob:.0f} open bid{'s' if ob != 1 else ''} worth {_money(_num(rec.get('open_value')))} "
-                    f"(weighted {_money(_num(rec.get('weighted_value')))}), "
+                    f"{ob:.0f} open bid{'s' if ob != 1 else ''} worth {money(_num(rec.get('open_value')))} "
+                    f"(weighted {money(_num(rec.get('weighted_value')))}), "
                     f"{_num(rec.get('bids_closing_90d')):.0f} closing in the next 90 days.",
                 )
             )

@@ -39,6 +39,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from kamtools.data.portfolio import NotAvailable, Portfolio
+from kamtools.display import money
 
 __all__ = [
     "SUMMARY_COLUMNS",
@@ -83,15 +84,6 @@ ACTIVITY_COLUMNS = {
     "potential_revenue": "Estimated yearly wallet (from the accounts table, NaN when unknown).",
     "share_of_wallet": "revenue_ltm / potential_revenue, clipped to [0, 1.5] (NaN when unknown).",
 }
-
-
-def _money(x: float) -> str:
-    """Compact money text for reasons: 1234567 -> '1.23M' (no plotting import in an analysis module)."""
-    a = abs(x)
-    for size, suffix, digits in ((1e9, "B", 2), (1e6, "M", 2), (1e3, "k", 1)):
-        if a >= size:
-            return f"{x / size:.{digits}f}{suffix}"
-    return f"{x:.0f}"
 
 
 def _day_numbers(dates: pd.Series) -> np.ndarray:
@@ -1040,7 +1032,7 @@ def assign_tiers(
             tiers.append(1)
             reasons.append(
                 f"Among the top {top_value_share:.0%} of accounts by expected 12-month value "
-                f"({_money(row.expected_value_12m)}), although in the {row.quadrant} quadrant ({pos})."
+                f"({money(row.expected_value_12m)}), although in the {row.quadrant} quadrant ({pos})."
             )
         elif row.quadrant == "develop":
             tiers.append(2)

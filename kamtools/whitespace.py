@@ -46,6 +46,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.isotonic import IsotonicRegression
 
 from kamtools.data.portfolio import NotAvailable, Portfolio
+from kamtools.display import money
 
 __all__ = [
     "SUMMARY_COLUMNS",
@@ -78,15 +79,6 @@ def _at(portfolio: Portfolio, as_of: str | pd.Timestamp | None) -> Portfolio:
     if as_of is None or pd.Timestamp(as_of).normalize() == portfolio.as_of:
         return portfolio
     return portfolio.truncate(as_of)
-
-
-def _money(x: float) -> str:
-    """Compact money text (1234567 -> '1.23M', 45300 -> '45.3k'), without importing matplotlib."""
-    a = abs(x)
-    for div, unit, fmt in ((1e9, "B", ".2f"), (1e6, "M", ".2f"), (1e3, "k", ".1f")):
-        if a >= div:
-            return f"{x / div:{fmt}}{unit}"
-    return f"{x:.0f}"
 
 
 # ---------------------------------------------------------------------------------------
@@ -1044,7 +1036,7 @@ def _rationale(recs: pd.DataFrame, months: int) -> pd.Series:
         + recs["peer_evidence_group"]
         + ") buy "
         + recs["category"]
-        + pd.Series(np.where(has_median, " (median spend " + median.map(_money) + " a year).", "."), index=recs.index)
+        + pd.Series(np.where(has_median, " (median spend " + median.map(money) + " a year).", "."), index=recs.index)
     )
     link = (
         pct(recs["related_share"])
@@ -1068,7 +1060,7 @@ def _rationale(recs: pd.DataFrame, months: int) -> pd.Series:
         index=recs.index,
     )
     text = peer.where(~use_link, link) + caveat.where(few_peers, "")
-    text = text + " Expected first-year spend if it starts: " + recs["spend_if_adopted"].map(_money) + "."
+    text = text + " Expected first-year spend if it starts: " + recs["spend_if_adopted"].map(money) + "."
     lapsed = (
         " Bought until "
         + recs["last_order_date"].dt.strftime("%b %Y").fillna("")

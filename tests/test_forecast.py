@@ -285,8 +285,14 @@ def test_sum_distributions_equals_one_row_at_a_time():
     ids = np.array(["A2", "A1", "A1", "A2"])
     weights = rng.uniform(0, 1, (4, 12)) * (rng.uniform(size=(4, 12)) > 0.3)
     m, sd, dof = model.sum_distributions(ids, weights)
+    fc = model.predict()
     for i, uid in enumerate(ids):
-        assert (m[i], sd[i], dof[i]) == pytest.approx(model.sum_distribution(uid, weights[i]))
+        w = weights[i]
+        mean = w @ fc.loc[fc.unique_id == uid, "forecast"].to_numpy()
+        spread = np.sqrt(w @ model.covariance(uid) @ w)
+        expected = (mean, spread, model.series_result(uid).dof)
+        assert (m[i], sd[i], dof[i]) == pytest.approx(expected)
+        assert model.sum_distribution(uid, w) == pytest.approx(expected)
     with pytest.raises(KeyError, match="NOPE"):
         model.sum_distributions(["A1", "NOPE"], weights[:2])
 
@@ -493,7 +499,7 @@ def test_numpy_theta_equals_statsmodels_or_finds_a_lower_error():
             res = ThetaModel(x, period=1, deseasonalize=False).fit()
         theirs = float(res.params["alpha"])
         ours = _ses_alpha(x)
-        sse_ours, sse_theirs = _ses_sse(x, np.array([ours, theirs]))
+        sse_ours, sse_theirs = _ses_sse(x.tolist(), np.array([ours, theirs]))
         assert sse_ours <= sse_theirs * (1 + 1e-9)  # least squares: never worse than statsmodels
         if abs(ours - theirs) < 1e-3:
             same += 1

@@ -629,7 +629,7 @@ def format_value(feature: str, value: object) -> str:
     if unit == "count":
         return f"{v:,.0f}"
     if unit == "money":
-        from kamtools.plotting.style import money
+        from kamtools.display import money
 
         return money(v)
     if unit in ("share", "prob"):

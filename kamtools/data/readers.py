@@ -67,6 +67,13 @@ def _problem(table: str, origin: str, message: str, hint: str, kind: str, level:
     return Problem(table=table, column=None, message=message, hint=hint, origin=origin, kind=kind, level=level, **kw)
 
 
+def _unreadable(table: str, origin: str, message: str, hint: str, row_label: str = "row") -> RawTable:
+    """An empty table that carries one 'unreadable' problem (the file or table could not be read)."""
+    return RawTable(
+        table, origin, pd.DataFrame(), row_label, problems=[_problem(table, origin, message, hint, "unreadable")]
+    )
+
+
 # ---- sources ---------------------------------------------------------------------------------
 
 
@@ -278,17 +285,7 @@ class SqlSource(Source):
             with self.engine.connect() as conn:
                 frame = pd.read_sql(query, conn)
         except Exception as exc:  # noqa: BLE001 - database errors vary by backend
-            return RawTable(
-                table,
-                origin,
-                pd.DataFrame(),
-                "row",
-                problems=[
-                    _problem(
-                        table, origin, f"could not be read: {exc}", "Check the table in the database.", "unreadable"
-                    )
-                ],
-            )
+            return _unreadable(table, origin, f"could not be read: {exc}", "Check the table in the database.")
         frame.index = pd.RangeIndex(1, len(frame) + 1)
         return RawTable(table, origin, frame, "row", all_columns=names)
 
@@ -311,20 +308,11 @@ def read_parquet(table: str, path: Path, select: Select) -> RawTable:
         cols = select(names) or names[:1]
         tbl = pf.read(columns=cols)
     except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for corrupt files
-        return RawTable(
+        return _unreadable(
             table,
             origin,
-            pd.DataFrame(),
-            "row",
-            problems=[
-                _problem(
-                    table,
-                    origin,
-                    f"{origin} is not a readable Parquet file ({type(exc).__name__}: {exc}).",
-                    "Export the table again; the file is damaged or is not Parquet despite its name.",
-                    "unreadable",
-                )
-            ],
+            f"{origin} is not a readable Parquet file ({type(exc).__name__}: {exc}).",
+            "Export the table again; the file is damaged or is not Parquet despite its name.",
         )
     # date32/date64 would arrive as Python objects; cast to timestamps in Arrow (vectorised)
     for i, fld in enumerate(tbl.schema):
@@ -342,20 +330,11 @@ def read_excel(table: str, path: Path, sheet: str | int | None, origin: str | No
     try:
         frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=object, engine="openpyxl")
     except Exception as exc:  # noqa: BLE001 - openpyxl/zipfile raise many types
-        return RawTable(
+        return _unreadable(
             table,
             origin,
-            pd.DataFrame(),
-            "row",
-            problems=[
-                _problem(
-                    table,
-                    origin,
-                    f"{origin} could not be read as an Excel workbook ({type(exc).__name__}: {exc}).",
-                    "Open it in Excel and save it again as .xlsx, or export the table as CSV.",
-                    "unreadable",
-                )
-            ],
+            f"{origin} could not be read as an Excel workbook ({type(exc).__name__}: {exc}).",
+            "Open it in Excel and save it again as .xlsx, or export the table as CSV.",
         )
     frame.columns = [str(c).strip() for c in frame.columns]
     # header cells left empty: drop the column when it is empty too
@@ -513,13 +492,7 @@ def read_csv(table: str, path: Path) -> RawTable:
             if isinstance(exc, pd.errors.EmptyDataError):
                 msg = "the file is empty (no header row)"
                 hint = f"Export {table} again with a header row naming the columns."
-            return RawTable(
-                table,
-                origin,
-                pd.DataFrame(),
-                "line",
-                problems=[_problem(table, origin, f"{origin} could not be read as CSV: {msg}.", hint, "unreadable")],
-            )
+            return _unreadable(table, origin, f"{origin} could not be read as CSV: {msg}.", hint, "line")
     assert frame is not None  # latin-1 decodes any byte sequence
     raw = RawTable(table, origin, frame, "line")
     if used_encoding not in ("utf-8-sig",):

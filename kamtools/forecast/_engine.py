@@ -186,23 +186,17 @@ SES_ALPHA_BOUNDS = (1e-4, 1 - 1e-4)  # as statsmodels' exponential smoothing
 _SES_GRID = np.linspace(*SES_ALPHA_BOUNDS, 41)
 
 
-def _ses_sse(x: np.ndarray, alphas: np.ndarray) -> np.ndarray:
-    """Sum of squared one-step errors of SES started at ``x[0]``, for every alpha at once."""
-    level = np.full(len(alphas), x[0])
-    sse = np.zeros(len(alphas))
-    for value in x[1:]:
-        err = value - level
-        sse += err * err
-        level += alphas * err
-    return sse
+def _ses_sse(values: list[float], alpha):
+    """Sum of squared one-step errors of SES started at ``values[0]``.
 
-
-def _ses_sse_scalar(values: list[float], alpha: float) -> float:
-    level, sse = values[0], 0.0
+    ``alpha`` is a float (plain Python arithmetic: fastest for one value) or an array
+    (every alpha at once, same recursion by broadcasting).
+    """
+    level, sse = values[0], 0.0 * alpha
     for value in values[1:]:
         err = value - level
-        sse += err * err
-        level += alpha * err
+        sse = sse + err * err
+        level = level + alpha * err
     return sse
 
 
@@ -216,24 +210,24 @@ def _ses_alpha(x: np.ndarray) -> float:
     0.1, stops in the nearer one for about 1 series in 150), and golden-section search
     narrows the bracket to 1e-7. Twenty times faster than the state-space fit.
     """
-    sse = _ses_sse(x, _SES_GRID)
+    values = x.tolist()
+    sse = _ses_sse(values, _SES_GRID)
     i = int(np.argmin(sse))
     lo, hi = float(_SES_GRID[max(i - 1, 0)]), float(_SES_GRID[min(i + 1, len(_SES_GRID) - 1)])
-    values = x.tolist()
     ratio = (5**0.5 - 1) / 2
     a, b = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
-    fa, fb = _ses_sse_scalar(values, a), _ses_sse_scalar(values, b)
+    fa, fb = _ses_sse(values, a), _ses_sse(values, b)
     while hi - lo > 1e-7:
         if fa <= fb:
             hi, b, fb = b, a, fa
             a = hi - ratio * (hi - lo)
-            fa = _ses_sse_scalar(values, a)
+            fa = _ses_sse(values, a)
         else:
             lo, a, fa = a, b, fb
             b = lo + ratio * (hi - lo)
-            fb = _ses_sse_scalar(values, b)
+            fb = _ses_sse(values, b)
     best = (lo + hi) / 2
-    return best if _ses_sse_scalar(values, best) <= sse[i] else float(_SES_GRID[i])
+    return best if _ses_sse(values, best) <= sse[i] else float(_SES_GRID[i])
 
 
 def _fit_theta(x: np.ndarray, h: int) -> _Member | None:
@@ -309,7 +303,7 @@ def _fit_arima(x: np.ndarray, h: int) -> _Member | None:
     for p in (1, 2):
         for const in (True, False):
             fit = _ar_fit(dx, p, const)
-            if fit is not None and np.isfinite(fit[0]) and (best is None or fit[0] < best[0]):
+            if fit is not None and (best is None or fit[0] < best[0]):
                 best = (fit[0], p, const, fit[1], fit[2])
     if best is None:
         return None

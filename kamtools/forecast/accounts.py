@@ -126,13 +126,22 @@ def reconcile(
 # ---------------------------------------------------------------------------------------
 # targets
 # ---------------------------------------------------------------------------------------
-def _prob_at_least(target: float, booked: float, mean: float, sd: float, dof: float) -> float:
-    if target <= booked + 1e-9:
-        return 1.0
-    if sd <= 0:
-        return float(mean >= target)
-    z = (target - mean) / sd
-    return float(stats.norm.sf(z) if np.isinf(dof) else stats.t.sf(z, dof))
+def _prob_at_least(target, booked, mean, sd, dof) -> np.ndarray:
+    """P(total >= target) per row, total ~ mean + sd * t(dof) (normal where dof is infinite).
+
+    1 once ``booked`` reaches the target; a step at the mean when there is no spread.
+    """
+    target, booked, mean, sd, dof = np.broadcast_arrays(
+        *(np.asarray(a, dtype=float) for a in (target, booked, mean, sd, dof))
+    )
+    z = (target - mean) / np.where(sd > 0, sd, 1.0)
+    tail = np.where(np.isinf(dof), stats.norm.sf(z), stats.t.sf(z, np.where(np.isinf(dof), 1.0, dof)))
+    return np.where(target <= booked + 1e-9, 1.0, np.where(sd > 0, tail, (mean >= target).astype(float)))
+
+
+def _upper_quantile(prob: float, dof: np.ndarray) -> np.ndarray:
+    """Quantile ``prob`` of a Student-t per row (a normal where ``dof`` is infinite)."""
+    return np.where(np.isinf(dof), stats.norm.ppf(prob), stats.t.ppf(prob, np.where(np.isinf(dof), 1.0, dof)))
 
 
 def target_attainment(
@@ -185,6 +194,7 @@ def target_attainment(
     future = pd.DatetimeIndex(forecaster._future_dates())
     fut_year = np.vstack([np.asarray(future.year).reshape(-1, h), np.ones((1, h), dtype=int)])
     fut_month = np.vstack([np.asarray(future.month).reshape(-1, h), np.ones((1, h), dtype=int)])
+    last_fc = np.r_[future.to_numpy(dtype="datetime64[ns]").reshape(-1, h)[:, -1], np.datetime64("NaT", "ns")]
     last_hist = np.r_[
         hist.groupby(hist["unique_id"].astype(str))["ds"].max().reindex(fitted_ids).to_numpy(dtype="datetime64[ns]"),
         np.datetime64("NaT", "ns"),
@@ -192,9 +202,6 @@ def target_attainment(
 
     # the year must end within the forecast or the history (else the row is skipped)
     dec = pd.to_datetime({"year": year, "month": 12, "day": 1}).to_numpy(dtype="datetime64[ns]")
-    last_fc = pd.to_datetime({"year": fut_year[:, -1], "month": fut_month[:, -1], "day": 1}).to_numpy(
-        dtype="datetime64[ns]"
-    )
     beyond = fitted & (dec > last_fc[pos]) & (dec > last_hist[pos])
 
     w = (fut_year[pos] == year[:, None]).astype(float)
@@ -217,12 +224,8 @@ def target_attainment(
         mean[ahead] += m
         sd[ahead], dof[ahead] = s, d
 
-    # P(total >= target): 1 once booked reaches it; a step when there is no spread
-    z = (target - mean) / np.where(sd > 0, sd, 1.0)
-    tail = np.where(np.isinf(dof), stats.norm.sf(z), stats.t.sf(z, np.where(np.isinf(dof), 1.0, dof)))
-    p = np.where(target <= booked + 1e-9, 1.0, np.where(sd > 0, tail, (mean >= target).astype(float)))
-    prob = 0.5 + level / 200.0
-    q = np.where(np.isinf(dof), stats.norm.ppf(prob), stats.t.ppf(prob, np.where(np.isinf(dof), 1.0, dof)))
+    p = _prob_at_least(target, booked, mean, sd, dof)
+    q = _upper_quantile(0.5 + level / 200.0, dof)
     out = pd.DataFrame(
         {
             "account_id": uid,
@@ -284,9 +287,9 @@ def portfolio_target(account_targets: pd.DataFrame, level: float = 80) -> pd.Dat
         }
     ).reset_index()
     out["expected_attainment"] = out["expected_total"] / out["revenue_target"].where(out["revenue_target"] > 0)
-    out["p_reach_target"] = [
-        _prob_at_least(r.revenue_target, r.booked_ytd, r.expected_total, r.sd_total, np.inf) for r in out.itertuples()
-    ]
+    out["p_reach_target"] = _prob_at_least(
+        out["revenue_target"], out["booked_ytd"], out["expected_total"], out["sd_total"], np.inf
+    )
     out[f"total_lo_{level:g}"] = np.maximum(out["booked_ytd"], out["expected_total"] - z * out["sd_total"])
     out[f"total_hi_{level:g}"] = out["expected_total"] + z * out["sd_total"]
     out["period"] = out["period"].astype("int64")
@@ -419,25 +422,19 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
     # ---- per-account summary
     last12 = hist[hist["ds"] > portfolio.last_complete_month - pd.DateOffset(months=12)]
     rev12 = last12.groupby("unique_id")["y"].sum()
-    z80 = stats.norm.ppf(0.9)
-    rows = []
+    ids = model.unique_ids_
     w = np.r_[np.ones(HORIZON), np.zeros(fit_h - HORIZON)]
-    for uid in model.unique_ids_:
-        m, s, dof = model.sum_distribution(uid, w)
-        q = z80 if np.isinf(dof) else stats.t.ppf(0.9, dof)
-        rows.append(
-            (uid, float(rev12.get(uid, 0.0)), m, max(m - q * s, 0.0), m + q * s, model.series_result(uid).model)
-        )
+    m, s, dof = model.sum_distributions(ids, np.tile(w, (len(ids), 1)))
+    q = _upper_quantile(0.9, dof)
     summary = pd.DataFrame(
-        rows,
-        columns=[
-            "account_id",
-            "revenue_last_12m",
-            "forecast_next_12m",
-            "forecast_next_12m_lo_80",
-            "forecast_next_12m_hi_80",
-            "forecast_model",
-        ],
+        {
+            "account_id": ids.astype(str),
+            "revenue_last_12m": rev12.reindex(ids).fillna(0.0).to_numpy(dtype=float),
+            "forecast_next_12m": m,
+            "forecast_next_12m_lo_80": np.maximum(m - q * s, 0.0),
+            "forecast_next_12m_hi_80": m + q * s,
+            "forecast_model": model.models_["model"].to_numpy(),
+        }
     )
     summary["forecast_growth_pct"] = 100 * (
         summary["forecast_next_12m"] / summary["revenue_last_12m"].where(summary["revenue_last_12m"] > 0) - 1

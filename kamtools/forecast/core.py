@@ -89,6 +89,14 @@ class _Fitted:
     results: list[SeriesForecast]
     nonnegative: np.ndarray
 
+    @functools.cached_property
+    def sum_parts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per series, stacked: clipped point forecasts (k, h), error covariances (k, h, h), dof (k)."""
+        means = np.vstack([r.mean for r in self.results])
+        means = np.where(self.nonnegative[:, None], np.maximum(means, 0.0), means)
+        cov = np.stack([r.covariance() for r in self.results])
+        return means, cov, np.array([r.dof for r in self.results], dtype=float)
+
 
 class Forecaster:
     """Automatic forecaster for many series in long format (``unique_id, ds, y``).
@@ -204,8 +212,6 @@ class Forecaster:
         self.unique_ids_ = ids
         self.n_obs_ = np.array([len(a) for a in arrays])
         self._fitted = _Fitted(ids, last_pos, results, nonneg)
-        for cached in ("_cov_stack", "_mean_stack", "_dof_stack"):
-            self.__dict__.pop(cached, None)
         self.models_ = pd.DataFrame({"unique_id": ids, "model": [r.model for r in results], "n_obs": self.n_obs_})
         return self
 
@@ -278,20 +284,14 @@ class Forecaster:
         correlated through the shared level/trend), not an independence assumption.
         The mean uses the clipped (non-negative) point forecasts.
         """
-        f = self._check_fitted()
-        res = self.series_result(unique_id)
-        i = int(np.searchsorted(f.unique_ids, unique_id))
-        w = np.asarray(weights, dtype=float)
-        mean = res.mean if not f.nonnegative[i] else np.maximum(res.mean, 0.0)
-        m = float(w @ mean)
-        v = float(w @ res.covariance() @ w)
-        return m, float(np.sqrt(max(v, 0.0))), res.dof
+        m, sd, dof = self.sum_distributions([unique_id], np.asarray(weights, dtype=float)[None, :])
+        return float(m[0]), float(sd[0]), float(dof[0])
 
     def sum_distributions(self, unique_ids, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:meth:`sum_distribution` for many rows at once.
 
         ``unique_ids``: r fitted ids (repeats allowed); ``weights``: (r, horizon). Returns
-        arrays (mean, sd, dof) of length r, equal to calling :meth:`sum_distribution` per row.
+        arrays (mean, sd, dof) of length r.
         """
         f = self._check_fitted()
         ids = np.asarray(unique_ids, dtype=object).astype(str)
@@ -300,14 +300,10 @@ class Forecaster:
         bad = (pos >= len(f.unique_ids)) | (f.unique_ids[np.minimum(pos, len(f.unique_ids) - 1)] != ids)
         if bad.any():
             raise KeyError(f"unique_id {ids[bad][0]!r} was not in the fitted history")
-        if not hasattr(self, "_cov_stack"):  # (k, h, h) covariances and clipped means, built once
-            self._cov_stack = np.stack([r.covariance() for r in f.results])
-            means = np.vstack([r.mean for r in f.results])
-            self._mean_stack = np.where(f.nonnegative[:, None], np.maximum(means, 0.0), means)
-            self._dof_stack = np.array([r.dof for r in f.results], dtype=float)
-        m = np.einsum("rh,rh->r", w, self._mean_stack[pos])
-        v = np.einsum("rh,rhk,rk->r", w, self._cov_stack[pos], w)
-        return m, np.sqrt(np.maximum(v, 0.0)), self._dof_stack[pos]
+        means, cov, dof = f.sum_parts
+        m = np.einsum("rh,rh->r", w, means[pos])
+        v = np.einsum("rh,rhk,rk->r", w, cov[pos], w)
+        return m, np.sqrt(np.maximum(v, 0.0)), dof[pos]
 
     def period_sd(self) -> pd.DataFrame:
         """Per series and period: ``unique_id, ds, sd``, the forecast error's spread.

@@ -9,6 +9,8 @@ matplotlib.use("Agg", force=False)
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from kamtools.display import money  # noqa: E402  (re-exported for the chart modules)
+
 # Colour-blind safe (Okabe-Ito order); role names keep meaning consistent across charts.
 PALETTE = {
     "actual": "#0072B2",
@@ -62,18 +64,6 @@ def log_scale(ax, axis: str = "x") -> None:
     target = ax.xaxis if axis == "x" else ax.yaxis
     (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
     target.set_minor_locator(NullLocator())
-
-
-def money(x: float) -> str:
-    """Compact money label: 1234567 -> '1.23M', 45300 -> '45.3k'."""
-    a = abs(x)
-    if a >= 1e9:
-        return f"{x / 1e9:.2f}B"
-    if a >= 1e6:
-        return f"{x / 1e6:.2f}M"
-    if a >= 1e3:
-        return f"{x / 1e3:.1f}k"
-    return f"{x:.0f}"
 
 
 __all__ = ["PALETTE", "SERIES", "apply_style", "new_figure", "log_scale", "money", "Figure"]

@@ -18,7 +18,7 @@ from string import Template
 
 import pandas as pd
 
-from kamtools.plotting.style import money
+from kamtools.display import money
 from kamtools.reports.render import _template, atomic_write
 from kamtools.reports.state import account_paths, overview_paths, read_state
 
