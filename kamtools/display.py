@@ -113,6 +113,11 @@ def money(x: float) -> str:
     return f"{x:.0f}"
 
 
+def signed_pct(x: float) -> str:
+    """A change as signed percent text (0.053 -> '+5%'); '' when missing."""
+    return "" if pd.isna(x) else f"{x:+.0%}"
+
+
 def _fmt(value: object, col: str) -> tuple[str, bool]:
     if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
         return "", False

@@ -32,6 +32,8 @@ import os
 import traceback
 from dataclasses import dataclass
 
+import pandas as pd
+
 from kamtools import display
 
 __all__ = [
@@ -95,6 +97,13 @@ PORTFOLIO_SECTIONS: tuple[Section, ...] = (
 
 _ACCOUNT_BY_KEY = {s.key: s for s in ACCOUNT_SECTIONS}
 _PORTFOLIO_BY_KEY = {s.key: s for s in PORTFOLIO_SECTIONS}
+
+
+def account_names(accounts) -> dict[str, str]:
+    """``account_id -> name`` from an accounts table (empty when it is missing or has no names)."""
+    if isinstance(accounts, pd.DataFrame) and {"account_id", "name"} <= set(accounts.columns):
+        return dict(zip(accounts["account_id"], accounts["name"].astype(str)))
+    return {}
 
 
 def _module(key: str):

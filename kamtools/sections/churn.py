@@ -13,6 +13,7 @@ from kamtools import display
 from kamtools.data.portfolio import NotAvailable
 from kamtools.plotting.churn import calibration_plot, drivers_plot, importance_plot
 from kamtools.plotting.style import money
+from kamtools.sections import account_names
 
 ACTIVE_BANDS = ("high", "medium", "low")
 _STATUS = {"high": "bad", "medium": "warn", "low": "good", "lapsed": "bad"}
@@ -23,12 +24,6 @@ def _definition(table) -> str:
     if isinstance(table, pd.DataFrame) and "definition" in table.columns and len(table):
         return str(table["definition"].iloc[0])
     return "An active account churns when it places no order in the next 6 months."
-
-
-def _names(table) -> dict:
-    if isinstance(table, pd.DataFrame) and {"account_id", "name"} <= set(table.columns):
-        return dict(zip(table["account_id"], table["name"]))
-    return {}
 
 
 def _metric_text(metric: str, value: float) -> str:
@@ -178,7 +173,7 @@ def portfolio_section(bundle) -> None:
     importance = bundle.table("churn_importance")
     if isinstance(importance, pd.DataFrame) and len(importance):
         display.figure(importance_plot(importance), alt="Bar chart of the factors that predict churn in this portfolio")
-    names = _names(bundle.accounts)
+    names = account_names(bundle.accounts)
     display.heading("Accounts ranked by revenue at risk", level=3)
     at_risk = active[active["risk_band"].isin(["high", "medium"])].sort_values("revenue_at_risk", ascending=False)
     if at_risk.empty:

@@ -25,10 +25,6 @@ BID_COLUMNS = {
 }
 
 
-def _signed_pct(x: float) -> str:
-    return "" if pd.isna(x) else f"{x:+.0%}"
-
-
 def _band_status(band: object) -> str:
     return {"high": "bad", "medium": "warn", "low": "good"}.get(str(band), "")
 
@@ -69,7 +65,8 @@ def account_section(acct) -> None:
         display.paragraph("No bids for this account were decided or opened in the last 24 months.")
     else:
         shown = bids.assign(
-            gap_lost=bids["avg_price_gap_lost"].map(_signed_pct), gap_won=bids["avg_price_gap_won"].map(_signed_pct)
+            gap_lost=bids["avg_price_gap_lost"].map(display.signed_pct),
+            gap_won=bids["avg_price_gap_won"].map(display.signed_pct),
         )
         display.table(shown, columns=BID_COLUMNS)
         display.paragraph(
@@ -117,7 +114,8 @@ def portfolio_section(bundle) -> None:
             )
         display.figure(winloss_chart(wl), alt="win rate by competitor with 95% intervals")
         shown = wl.assign(
-            gap_won=wl["avg_price_gap_won"].map(_signed_pct), gap_lost=wl["avg_price_gap_lost"].map(_signed_pct)
+            gap_won=wl["avg_price_gap_won"].map(display.signed_pct),
+            gap_lost=wl["avg_price_gap_lost"].map(display.signed_pct),
         )
         display.table(
             shown,
@@ -167,7 +165,7 @@ def portfolio_section(bundle) -> None:
         allc = idx[idx["category"] == "All categories"]
         latest = allc.sort_values("period_start").groupby("competitor").tail(1)
         display.table(
-            latest.assign(gap=latest["price_gap"].map(_signed_pct)),
+            latest.assign(gap=latest["price_gap"].map(display.signed_pct)),
             columns={
                 "competitor": "Competitor",
                 "period": "Latest period",

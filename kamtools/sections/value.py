@@ -14,18 +14,13 @@ from kamtools import display
 from kamtools.data.portfolio import NotAvailable
 from kamtools.plotting.style import money
 from kamtools.plotting.value import value_distribution_chart, value_position_chart
+from kamtools.sections import account_names
 
 LAPSED = 0.5  # P(alive) below this: probably stopped buying
 
 
 def _alive_status(p: float) -> str:
     return "good" if p >= 0.8 else "warn" if p >= LAPSED else "bad"
-
-
-def _names(table) -> dict:
-    if isinstance(table, pd.DataFrame) and {"account_id", "name"} <= set(table.columns):
-        return dict(zip(table["account_id"], table["name"]))
-    return {}
 
 
 def account_section(acct) -> None:
@@ -77,7 +72,7 @@ def account_section(acct) -> None:
     display.paragraph(f"{history} {verdict} {outlook}")
     everyone = acct.portfolio_table("value")
     if isinstance(everyone, pd.DataFrame) and len(everyone) > 1:
-        names = _names(acct.portfolio_table("accounts"))
+        names = account_names(acct.portfolio_table("accounts"))
         display.figure(
             value_position_chart(everyone, highlight=acct.account_id, names=names),
             alt="Expected 12-month value against P(alive), this account highlighted",
@@ -101,7 +96,7 @@ def portfolio_section(bundle) -> None:
         ]
     )
     display.figure(value_distribution_chart(value), alt="Distribution of expected 12-month value and of P(alive)")
-    names = _names(bundle.table("accounts"))
+    names = account_names(bundle.table("accounts"))
     top = (
         value.sort_values("expected_value_12m", ascending=False)
         .head(10)

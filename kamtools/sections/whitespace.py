@@ -12,6 +12,7 @@ import pandas as pd
 
 from kamtools import display
 from kamtools.data.portfolio import NotAvailable
+from kamtools.sections import account_names
 
 REC_COLUMNS = {
     "rank": "#",
@@ -33,18 +34,8 @@ LANE_COLUMNS = {
 }
 
 
-def _signed_pct(x: float) -> str:
-    return "" if pd.isna(x) else f"{x:+.0%}"
-
-
 def _plain_pct(x: float) -> str:
     return "" if pd.isna(x) else f"{x:.0%}"
-
-
-def _names(table_like) -> dict[str, str]:
-    if isinstance(table_like, pd.DataFrame) and "name" in table_like.columns:
-        return dict(zip(table_like["account_id"], table_like["name"].astype(str)))
-    return {}
 
 
 def account_section(acct) -> None:
@@ -100,7 +91,8 @@ def account_section(acct) -> None:
         from kamtools.plotting.whitespace import account_tradelane_chart
 
         shown = lanes.sort_values("revenue_ltm", ascending=False).assign(
-            change=lanes["revenue_change_pct"].map(_signed_pct), margin_pct=lanes["margin_pct_ltm"].map(_plain_pct)
+            change=lanes["revenue_change_pct"].map(display.signed_pct),
+            margin_pct=lanes["margin_pct_ltm"].map(_plain_pct),
         )
         display.table(shown, columns=LANE_COLUMNS)
         display.figure(account_tradelane_chart(lanes), alt="revenue by product line, prior vs last 12 months")
@@ -129,7 +121,7 @@ def portfolio_section(bundle) -> None:
         if len(recs):
             display.figure(top_whitespace_chart(recs), alt="expected value of recommendations by category")
         top = recs.nlargest(15, "expected_value")
-        names = _names(bundle.accounts)
+        names = account_names(bundle.accounts)
         top = top.assign(name=top["account_id"].map(names))
         display.table(
             top,
@@ -198,7 +190,7 @@ def portfolio_section(bundle) -> None:
         loss = lanes[lanes["loss_making"]].nsmallest(10, "margin_ltm")
         if len(loss):
             display.paragraph("Largest loss-making product lines (negative margin in the last 12 months):")
-            names = _names(bundle.accounts)
+            names = account_names(bundle.accounts)
             display.table(
                 loss.assign(name=loss["account_id"].map(names)),
                 columns={
