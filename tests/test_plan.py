@@ -12,6 +12,7 @@ import pytest
 from kamtools import kpis as K
 from kamtools import plan as P
 from kamtools.data.portfolio import NotAvailable
+from kamtools.display import money
 
 # ---- the safe condition evaluator -------------------------------------------------------------
 
@@ -212,7 +213,7 @@ def test_overdue_invoices_get_finance_escalation(demo_context, demo_plans):
     assert set(esc["account_id"]) == set(overdue["account_id"])
     for _, a in esc.iterrows():
         amount = overdue.set_index("account_id").loc[a["account_id"], "overdue_60_plus"]
-        assert P._money(amount) in a["evidence"]
+        assert money(amount) in a["evidence"]
         assert "finance" in a["action"] and a["owner"].endswith("+ finance")
 
 

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from kamtools.data.portfolio import Portfolio
+from kamtools.display import money
 
 __all__ = [
     "FEATURE_LABELS",
@@ -629,8 +630,6 @@ def format_value(feature: str, value: object) -> str:
     if unit == "count":
         return f"{v:,.0f}"
     if unit == "money":
-        from kamtools.display import money
-
         return money(v)
     if unit in ("share", "prob"):
         return f"{v:.0%}"
