@@ -22,7 +22,8 @@ table names, plus an optional ``defaults`` section::
           "*": open             # every other value
 
 Per table: ``file``, ``sheet`` (Excel worksheet; default the first), ``table`` (SQL),
-``columns``, ``values``, ``decimal``, ``date_format``. Column and value keys are matched
+``columns``, ``values``, ``decimal``, ``date_format``, ``header_row`` (the CSV line or Excel
+row that holds the column names, when title rows sit above it; default: detected). Column and value keys are matched
 exactly first, then ignoring case and surrounding spaces.
 """
 
@@ -37,9 +38,11 @@ from typing import Any
 from kamtools.data.model import TABLES
 from kamtools.data.validation import Problem
 
-TABLE_KEYS = ("file", "sheet", "table", "columns", "values", "decimal", "date_format")
+TABLE_KEYS = ("file", "sheet", "table", "columns", "values", "decimal", "date_format", "header_row")
 DEFAULT_KEYS = ("decimal", "date_format")
 CATCH_ALL = "*"
+MAX_MAPPING_BYTES = 2 * 2**20
+MAX_MAPPING_NODES = 200_000
 
 
 def normalize_name(name: object) -> str:
@@ -68,6 +71,7 @@ class TableMapping:
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # canonical column -> {export: canonical}
     decimal: str = "."
     date_format: str | None = None
+    header_row: int | None = None  # 1-based line (CSV) / row (Excel) of the header; None: detect
 
 
 @dataclass
@@ -104,13 +108,37 @@ def load_mapping(mapping: str | Path | dict | None) -> Mapping:
             raise FileNotFoundError(f"mapping file not found: {path}")
         import yaml
 
+        size = path.stat().st_size
+        refused = None
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
+            if size > MAX_MAPPING_BYTES:
+                refused = f"it is {size / 2**20:.1f} MB, and a mapping is a small YAML file (at most 2 MB)"
+            else:
+                raw = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
+                if _too_big(raw):
+                    refused = (
+                        f"it stands for more than {MAX_MAPPING_NODES:,} entries or 20 levels of nesting "
+                        "(through YAML aliases or nesting)"
+                    )
+        except yaml.constructor.ConstructorError as exc:
+            refused = f"it uses a YAML tag that is not plain data ({str(exc.problem)[:120]})"
+        except RecursionError:
+            refused = "it is nested too deeply"
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             problems.append(
                 _problem(
                     f"the mapping file {path.name} is not valid YAML: {exc}".replace("\n", " "),
                     "Check indentation and quoting; see data/mapping.example.yml for the format.",
+                    kind="mapping_yaml",
+                )
+            )
+            raw = {}
+        if refused:
+            problems.append(
+                _problem(
+                    f"the mapping file {path.name} was not read: {refused}.",
+                    "A mapping holds only table, column and value names (no tags such as !!python/...); "
+                    "see data/mapping.example.yml for the format.",
                     kind="mapping_yaml",
                 )
             )
@@ -159,6 +187,27 @@ def load_mapping(mapping: str | Path | dict | None) -> Mapping:
     return Mapping(tables=tables, problems=problems)
 
 
+def _too_big(raw: object) -> bool:
+    """True when the parsed YAML has more than MAX_MAPPING_NODES entries or is nested too deeply.
+
+    YAML aliases let a file of a few hundred bytes stand for billions of entries; the walk
+    counts an aliased node each time it is reached and stops at the limit.
+    """
+    budget = MAX_MAPPING_NODES
+    stack = [(raw, 0)]
+    while stack:
+        node, depth = stack.pop()
+        budget -= 1
+        if budget < 0 or depth > 20:
+            return True
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+            budget -= len(node)
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+    return False
+
+
 def _check_decimal(value: object, where: str, problems: list[Problem]) -> str:
     if value in (".", ","):
         return str(value)
@@ -202,6 +251,18 @@ def _table_mapping(name: str, spec: dict, base: TableMapping, problems: list[Pro
         out.decimal = _check_decimal(spec["decimal"], name, problems)
     if "date_format" in spec:
         out.date_format = _check_date_format(spec["date_format"], name, problems)
+    if spec.get("header_row") is not None:
+        row = spec["header_row"]
+        if isinstance(row, int) and not isinstance(row, bool) and row >= 1:
+            out.header_row = row
+        else:
+            problems.append(
+                _problem(
+                    f"{name}.header_row must be the line (CSV) or row (Excel) number of the header, "
+                    f"such as 3, not {str(row)[:40]!r}.",
+                    "Count from 1 at the top of the file, as a text editor or Excel numbers them.",
+                )
+            )
 
     cols = spec.get("columns") or {}
     if not isinstance(cols, dict):
