@@ -57,6 +57,8 @@ class RawTable:
     problems: list[Problem] = field(default_factory=list)
     all_columns: list[str] | None = None  # every column of the export (Parquet/SQL read only some)
     warnings: list[Problem] = field(default_factory=list)
+    # the header exactly as written, in file order, when pandas renamed repeated names ("x" -> "x.1")
+    header: list[str] | None = None
 
 
 Select = Callable[[list[str]], list[str]]
@@ -314,10 +316,11 @@ def read_parquet(table: str, path: Path, select: Select) -> RawTable:
             f"{origin} is not a readable Parquet file ({type(exc).__name__}: {exc}).",
             "Export the table again; the file is damaged or is not Parquet despite its name.",
         )
-    # date32/date64 would arrive as Python objects; cast to timestamps in Arrow (vectorised)
+    # date32/date64 would arrive as Python objects; cast to timestamps in Arrow (vectorised);
+    # microseconds, so that placeholders such as 9999-12-31 reach the date checks instead of overflowing
     for i, fld in enumerate(tbl.schema):
         if pa.types.is_date(fld.type):
-            tbl = tbl.set_column(i, fld.name, tbl.column(i).cast(pa.timestamp("ns")))
+            tbl = tbl.set_column(i, fld.name, tbl.column(i).cast(pa.timestamp("us")))
     frame = tbl.to_pandas(ignore_metadata=True, split_blocks=True, self_destruct=True)
     del tbl
     frame.index = pd.RangeIndex(1, len(frame) + 1)
@@ -328,7 +331,14 @@ def read_excel(table: str, path: Path, sheet: str | int | None, origin: str | No
     """First (or named) worksheet; header on row 1; cells as Python objects."""
     origin = origin or path.name
     try:
-        frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=object, engine="openpyxl")
+        # text is text: 'NA' (North America, Namibia) and 'None' are values; only empty cells are missing
+        sheet_arg = sheet if sheet is not None else 0
+        kw = dict(sheet_name=sheet_arg, dtype=object, engine="openpyxl", keep_default_na=False, na_values=[""])
+        frame = pd.read_excel(path, **kw)
+        header = None
+        if _renamed_duplicates(frame.columns):
+            first = pd.read_excel(path, **kw, header=None, nrows=1).iloc[0]
+            header = ["" if pd.isna(c) else str(c).strip() for c in first]
     except Exception as exc:  # noqa: BLE001 - openpyxl/zipfile raise many types
         return _unreadable(
             table,
@@ -341,9 +351,15 @@ def read_excel(table: str, path: Path, sheet: str | int | None, origin: str | No
     unnamed = [c for c in frame.columns if c.startswith("Unnamed: ") and frame[c].isna().all()]
     frame = frame.drop(columns=unnamed)
     frame.index = pd.RangeIndex(2, len(frame) + 2)
-    raw = RawTable(table, origin, frame, "row")
+    raw = RawTable(table, origin, frame, "row", header=header)
     _drop_blank_rows(raw)
     return raw
+
+
+def _renamed_duplicates(columns: object) -> bool:
+    """True when pandas may have renamed a repeated header name ('net_revenue' -> 'net_revenue.1')."""
+    names = {str(c) for c in columns}  # type: ignore[union-attr]
+    return any(m is not None and m.group(1) in names for m in (re.fullmatch(r"(.*)\.\d+", n) for n in names))
 
 
 def _head_bytes(path: Path, n: int = 65536) -> tuple[bytes, str | None, Problem | None]:
@@ -506,6 +522,19 @@ def read_csv(table: str, path: Path) -> RawTable:
                 level="warning",
             )
         )
+    if _renamed_duplicates(frame.columns):  # read the header row as written (same options as above)
+        row1 = pd.read_csv(
+            path,
+            sep=sep,
+            header=None,
+            nrows=1,
+            dtype=str,
+            keep_default_na=False,
+            skiprows=lead_blank,
+            encoding=used_encoding,
+            compression=compression,
+        ).iloc[0]
+        raw.header = [str(c).replace("\ufeff", "").strip() for c in row1]
     frame.columns = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
     # row numbers: header on line 1 + leading blank lines; skipped bad lines shift the rest
     first = 2 + lead_blank
