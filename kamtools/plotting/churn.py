@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from kamtools.plotting.style import PALETTE, log_scale, new_figure
+from kamtools.plotting.style import PALETTE, fit_title, log_scale, new_figure
 
 __all__ = ["calibration_plot", "roc_gains_plot", "drivers_plot", "importance_plot", "risk_map_plot"]
 
@@ -41,7 +41,7 @@ def calibration_plot(calibration: pd.DataFrame, title: str = "Calibration: predi
     ax.set_ylim(0, lim)
     ax.set_xlabel("predicted churn probability (bin mean)")
     ax.set_ylabel("observed churn rate")
-    ax.set_title(title)
+    ax.set_title(fit_title(ax, title))
     ax.legend(loc="upper left")
     return fig
 
@@ -97,7 +97,7 @@ def drivers_plot(drivers: pd.DataFrame, title: str = "What drives this account's
     ax.set_yticks(range(len(d)), labels)
     ax.axvline(0, color="#333333", linewidth=0.8)
     ax.set_xlabel("effect on churn risk (log-odds)\nright: raises the risk, left: lowers it")
-    ax.set_title(title, loc="left")
+    ax.set_title(fit_title(ax, title), loc="left")
     return fig
 
 
@@ -113,7 +113,7 @@ def importance_plot(
     ax.set_xlabel(
         "mean effect on churn risk (log-odds)\nred: higher values raise the risk, green: lower it, blue: mixed"
     )
-    ax.set_title(title, loc="left")
+    ax.set_title(fit_title(ax, title), loc="left")
     return fig
 
 
@@ -136,6 +136,6 @@ def risk_map_plot(churn: pd.DataFrame, title: str = "Churn probability vs expect
     log_scale(ax, "y")
     ax.set_xlabel("churn probability")
     ax.set_ylabel("expected value next 12 months")
-    ax.set_title(title)
+    ax.set_title(fit_title(ax, title))
     ax.legend(loc="lower right")
     return fig

@@ -11,7 +11,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from kamtools.plotting.style import PALETTE, SERIES, new_figure
+from kamtools.plotting.style import PALETTE, SERIES, fit_title, new_figure, short_label
 
 __all__ = ["winloss_chart", "price_response_chart", "price_index_chart", "account_bids_chart", "threat_chart"]
 
@@ -43,7 +43,10 @@ def winloss_chart(winloss: pd.DataFrame, title: str = "Our win rate against each
             bar.set_alpha(0.45)
     err = np.vstack([rows["win_rate"] - rows["ci_low"], rows["ci_high"] - rows["win_rate"]])
     ax.errorbar(rows["win_rate"], y, xerr=err, fmt="none", ecolor="#333333", capsize=3, lw=1)
-    labels = [f"{c} (n={n}{', small sample' if s else ''})" for c, n, s in zip(rows["competitor"], rows["n"], small)]
+    labels = [
+        f"{short_label(c)} (n={n}{', small sample' if s else ''})"
+        for c, n, s in zip(rows["competitor"], rows["n"], small)
+    ]
     ax.set_yticks(y, labels)
     if len(overall):
         ax.axvline(float(overall["win_rate"].iloc[0]), color=PALETTE["baseline"], ls="--", lw=1.2, label="all bids")
@@ -51,7 +54,7 @@ def winloss_chart(winloss: pd.DataFrame, title: str = "Our win rate against each
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
     ax.set_xlabel("share of decided bids won (bars: 95% interval)")
-    ax.set_title(title)
+    ax.set_title(fit_title(ax, title))
     return fig
 
 
@@ -91,7 +94,7 @@ def price_response_chart(table: pd.DataFrame, title: str = "Win probability by o
     ax.set_ylabel("win probability")
     ax.set_ylim(0, 1)
     ax.legend(loc="upper right")
-    ax.set_title(title)
+    ax.set_title(fit_title(ax, title))
     return fig
 
 
@@ -106,10 +109,17 @@ def price_index_chart(index: pd.DataFrame, category: str = "All categories", tit
     fig, ax = new_figure(8, 3.4)
     for k, (comp, part) in enumerate(sub.groupby("competitor", sort=True)):
         part = part.sort_values("period_start")
-        ax.plot(part["period_start"], part["price_index"], marker="o", ms=3, color=SERIES[k % len(SERIES)], label=comp)
+        ax.plot(
+            part["period_start"],
+            part["price_index"],
+            marker="o",
+            ms=3,
+            color=SERIES[k % len(SERIES)],
+            label=short_label(comp),
+        )
     ax.axhline(100, color=PALETTE["baseline"], ls="--", lw=1, label="our price")
     ax.set_ylabel("competitor price, % of ours")
-    ax.set_title(title or f"Competitor price index ({category})")
+    ax.set_title(fit_title(ax, title or f"Competitor price index ({category})"))
     if len(sub):
         ax.legend(loc="best", ncols=2, fontsize=8)
     return fig
@@ -126,10 +136,10 @@ def account_bids_chart(bids: pd.DataFrame, title: str = "Bids won and lost by co
     y = np.arange(len(rows))
     ax.barh(y, rows["wins"], color=PALETTE["good"], label="won")
     ax.barh(y, rows["losses"], left=rows["wins"], color=PALETTE["bad"], label="lost")
-    ax.set_yticks(y, rows["competitor"].tolist())
+    ax.set_yticks(y, [short_label(c) for c in rows["competitor"]])
     ax.set_xlabel("decided bids")
     ax.legend(loc="lower right")
-    ax.set_title(title)
+    ax.set_title(fit_title(ax, title))
     return fig
 
 
@@ -146,7 +156,13 @@ def threat_chart(threat: pd.DataFrame, labels: pd.Series | None = None, top: int
     fig, ax = new_figure(8, max(2.2, 0.38 * len(rows) + 1.0))
     y = np.arange(len(rows))
     ax.barh(y, rows["threat_score"], color=[colour.get(b, PALETTE["neutral"]) for b in rows["threat_band"]])
-    ax.set_yticks(y, [f"{n} ({c})" if c else n for n, c in zip(names, rows["main_competitor"])])
+    ax.set_yticks(
+        y,
+        [
+            f"{short_label(n)} ({short_label(c)})" if c else short_label(n)
+            for n, c in zip(names, rows["main_competitor"])
+        ],
+    )
     ax.set_xlim(0, 100)
     ax.set_xlabel("threat score (0-100)")
     ax.legend(handles=[Patch(color=v, label=k) for k, v in colour.items()], loc="lower right")

@@ -11,7 +11,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from kamtools.plotting.style import PALETTE, money, new_figure
+from kamtools.plotting.style import PALETTE, fit_title, money, new_figure
 
 __all__ = ["forecast_chart", "target_gap_chart", "backtest_chart", "target_probability_chart"]
 
@@ -82,7 +82,7 @@ def forecast_chart(
     ax.set_ylim(bottom=0) if (len(hist) == 0 or hist["y"].min() >= 0) else None
     ax.yaxis.set_major_formatter(_MONEY)
     ax.set_ylabel("revenue per month")
-    ax.set_title(title or "Monthly revenue: actuals and forecast")
+    ax.set_title(fit_title(ax, title or "Monthly revenue: actuals and forecast"))
     ax.legend(loc="upper left", ncols=3, fontsize=8)
     fig.autofmt_xdate()
     return fig
@@ -142,7 +142,7 @@ def target_gap_chart(targets: pd.DataFrame, title: str | None = None, level: int
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(_MONEY)
     ax.set_xlabel("revenue in the year")
-    ax.set_title(title or "Year totals against target")
+    ax.set_title(fit_title(ax, title or "Year totals against target"))
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), fontsize=8, ncols=4)
     ax.set_xlim(left=0)
     return fig
@@ -190,7 +190,7 @@ def backtest_chart(per_series: pd.DataFrame, title: str | None = None, highlight
     ax.set_ylim(0, hi)
     ax.set_xlabel("MASE of seasonal naive")
     ax.set_ylabel("MASE of the forecast")
-    ax.set_title(title or "Backtest error: forecast vs seasonal naive")
+    ax.set_title(fit_title(ax, title or "Backtest error: forecast vs seasonal naive"))
     ax.legend(loc="upper left", fontsize=8)
     return fig
 
@@ -208,5 +208,5 @@ def target_probability_chart(targets: pd.DataFrame, period: int, title: str | No
     ax.set_ylabel("accounts")
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:.0%}"))
-    ax.set_title(title or f"How likely is each account to reach its {period} target?")
+    ax.set_title(fit_title(ax, title or f"How likely is each account to reach its {period} target?"))
     return fig

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
-from kamtools.plotting.style import PALETTE, Figure, money, new_figure
+from kamtools.plotting.style import PALETTE, Figure, fit_title, money, new_figure, short_label
 
 __all__ = ["action_counts_chart", "ageing_chart", "health_components_chart", "health_distribution_chart"]
 
@@ -50,7 +50,7 @@ def ageing_chart(ageing: pd.DataFrame, title: str = "Open receivables by days pa
             ax.annotate(money(v), (bar.get_x() + bar.get_width() / 2, v), ha="center", va="bottom", fontsize=8)
     _money_axis(ax)
     ax.set_ylabel("Open amount")
-    ax.set_title(title)
+    ax.set_title(fit_title(ax, title))
     ax.tick_params(axis="x", labelrotation=15)
     ax.grid(axis="x", visible=False)
     return fig
@@ -70,10 +70,10 @@ def health_components_chart(components: pd.DataFrame, title: str = "Health score
     good = c["contribution"] / c["max_points"].where(c["max_points"] > 0)
     colours = [PALETTE["good"] if g >= 0.6 else PALETTE["warn"] if g >= 0.3 else PALETTE["bad"] for g in good.fillna(0)]
     ax.barh(y, c["contribution"], color=colours, label="points")
-    ax.set_yticks(y, c["label"].astype(str))
+    ax.set_yticks(y, [short_label(lab) for lab in c["label"]])
     ax.legend(loc="lower right")
     ax.set_xlabel("Points (all components together: 0-100)")
-    ax.set_title(title)
+    ax.set_title(fit_title(ax, title))
     ax.grid(axis="y", visible=False)
     return fig
 
@@ -101,7 +101,7 @@ def health_distribution_chart(
     ax.set_xlim(0, 100)
     ax.set_xlabel("Health score")
     ax.set_ylabel("Accounts")
-    ax.set_title(title)
+    ax.set_title(fit_title(ax, title))
     ax.legend(loc="upper left")
     return fig
 
@@ -120,9 +120,9 @@ def action_counts_chart(actions: pd.DataFrame, by: str = "type", title: str | No
     for p in counts.columns:
         ax.barh(y, counts[p].to_numpy(), left=left, color=_PRIORITY_COLOURS[p], label=p)
         left += counts[p].to_numpy()
-    ax.set_yticks(y, [str(i) for i in counts.index])
+    ax.set_yticks(y, [short_label(i) for i in counts.index])
     ax.set_xlabel("Actions")
-    ax.set_title(title or f"Plan actions by {by} and priority")
+    ax.set_title(fit_title(ax, title or f"Plan actions by {by} and priority"))
     ax.legend(loc="lower right", title="priority")
     ax.grid(axis="y", visible=False)
     return fig

@@ -16,7 +16,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedFormatter, FixedLocator, FuncFormatter
 
-from kamtools.plotting.style import PALETTE, money, new_figure
+from kamtools.plotting.style import PALETTE, fit_title, money, new_figure
 
 SERIES = ("actual", "baseline", "scenario", "target")
 LABELS = {
@@ -51,7 +51,7 @@ def scenario_chart_data(result, history_months: int = HISTORY_MONTHS) -> pd.Data
 
 
 def _style_axes(ax, title: str) -> None:
-    ax.set_title(title, loc="left")
+    ax.set_title(fit_title(ax, title), loc="left")
     ax.set_ylabel("revenue per month")
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: money(v)))
     ax.set_ylim(bottom=0)
@@ -129,7 +129,7 @@ class LiveScenarioChart:
             x, y = _xy(data, s)
             line.set_data(x, y)
         if title is not None:
-            self.ax.set_title(title, loc="left")
+            self.ax.set_title(fit_title(self.ax, title), loc="left")
         vals = data["value"].to_numpy(float)
         top = float(np.nanmax(vals)) if len(vals) and np.isfinite(vals).any() else 1.0
         self.ax.set_ylim(0, max(top * 1.15, 1.0))

@@ -7,7 +7,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from kamtools.plotting.style import PALETTE, SERIES, money, new_figure
+from kamtools.plotting.style import PALETTE, SERIES, money, new_figure, short_label
 
 __all__ = ["cluster_profile_chart", "concentration_chart", "portfolio_matrix_chart", "tier_chart"]
 
@@ -88,8 +88,16 @@ def portfolio_matrix_chart(
         if len(row):
             sx, sy = float(row["strength"].iloc[0]), float(row["attractiveness"].iloc[0])
             ax.scatter([sx], [sy], s=260, facecolor="none", edgecolor=PALETTE["accent"], lw=2.5, zorder=4)
-            ax.annotate(label or highlight, (sx, sy), xytext=(10, 10), textcoords="offset points", fontsize=9,
-                        fontweight="bold", color="black", zorder=5)  # fmt: skip
+            ax.annotate(
+                short_label(label or highlight),
+                (sx, sy),
+                xytext=(10, 10),
+                textcoords="offset points",
+                fontsize=9,
+                fontweight="bold",
+                color="black",
+                zorder=5,
+            )
     ax.set_xlim(-2, 102)
     ax.set_ylim(-2, 102)
     ax.set_xlabel("our strength with the customer (0-100)")
@@ -121,7 +129,7 @@ def cluster_profile_chart(profiles: pd.DataFrame) -> Figure:
             text = "" if not np.isfinite(v) else f"{v:.2f}" if abs(v) < 10 else f"{v:.1f}"
             ax.text(j, i, text, ha="center", va="center", fontsize=8, color="white" if rel[i, j] > 0.6 else "black")
     ax.set_xticks(range(len(feats)), [f.removeprefix("mean_").replace("_", "\n") for f in feats], fontsize=8)
-    ylabels = [f"{n} ({c})" for n, c in zip(profiles["cluster_name"], profiles["n_accounts"])]
+    ylabels = [f"{short_label(n)} ({c})" for n, c in zip(profiles["cluster_name"], profiles["n_accounts"])]
     ax.set_yticks(range(len(profiles)), ylabels, fontsize=8)
     ax.set_title("Cluster profiles: mean features (darker = higher)")
     return fig

@@ -7,7 +7,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from kamtools.plotting.style import PALETTE, log_scale, money, new_figure
+from kamtools.plotting.style import PALETTE, fit_title, log_scale, money, new_figure, short_label
 
 __all__ = ["value_distribution_chart", "value_position_chart", "holdout_chart"]
 
@@ -49,7 +49,7 @@ def value_distribution_chart(value: pd.DataFrame, title: str | None = None) -> F
         )
     ax1.set_xlabel("expected revenue, next 12 months (log scale)")
     ax1.set_ylabel("accounts")
-    ax1.set_title(title or "Expected 12-month value")
+    ax1.set_title(fit_title(ax1, title or "Expected 12-month value"))
     pa = value["p_alive"].to_numpy(dtype=float)
     pa = pa[np.isfinite(pa)]
     bins = np.linspace(0, 1, 21)
@@ -80,7 +80,7 @@ def value_position_chart(value: pd.DataFrame, highlight: str | None = None, name
                 color=PALETTE["accent"],
                 edgecolor="black",
                 zorder=3,
-                label=str(label),
+                label=short_label(label),
             )
     log_scale(ax, "x")
     ax.xaxis.set_major_formatter(_MONEY_FMT)

@@ -12,7 +12,7 @@ from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from kamtools.plotting.style import PALETTE, money, new_figure
+from kamtools.plotting.style import PALETTE, fit_title, money, new_figure, short_label
 
 __all__ = [
     "whitespace_heatmap",
@@ -97,14 +97,15 @@ def whitespace_heatmap(
                 color="white" if dark else "#222222",
             )
     ax.imshow(img, aspect="auto", interpolation="nearest")
-    names = [labels.get(a, a) if labels else a for a in accounts]
+    names = [short_label(labels.get(a, a) if labels else a) for a in accounts]
+    category_labels = [short_label(c) for c in categories]
     ax.grid(False)
     if single:
-        ax.set_yticks(np.arange(C), categories, fontsize=8)
+        ax.set_yticks(np.arange(C), category_labels, fontsize=8)
         ax.set_xticks([0], names, fontsize=8)
         ax.set_yticks(np.arange(-0.5, C, 1), minor=True)
     else:
-        ax.set_xticks(np.arange(C), categories, rotation=35, ha="right", fontsize=8)
+        ax.set_xticks(np.arange(C), category_labels, rotation=35, ha="right", fontsize=8)
         ax.set_yticks(np.arange(n), names, fontsize=8)
         ax.set_xticks(np.arange(-0.5, C, 1), minor=True)
         ax.set_yticks(np.arange(-0.5, n, 1), minor=True)
@@ -116,7 +117,7 @@ def whitespace_heatmap(
         bbox_to_anchor=(1.01, 1.0),
         fontsize=8,
     )
-    ax.set_title(title)
+    ax.set_title(fit_title(ax, title))
     return fig
 
 
@@ -138,11 +139,13 @@ def adoption_heatmap(grid: pd.DataFrame, by: str = "industry", title: str | None
     for (i, j), v in np.ndenumerate(share.to_numpy(dtype=float)):
         if np.isfinite(v):
             ax.text(j, i, f"{v:.0%}", ha="center", va="center", fontsize=7, color="white" if v > 0.6 else "#222222")
-    ax.set_xticks(np.arange(share.shape[1]), share.columns, rotation=35, ha="right", fontsize=8)
-    ax.set_yticks(np.arange(share.shape[0]), share.index, fontsize=8)
+    ax.set_xticks(
+        np.arange(share.shape[1]), [short_label(c) for c in share.columns], rotation=35, ha="right", fontsize=8
+    )
+    ax.set_yticks(np.arange(share.shape[0]), [short_label(i) for i in share.index], fontsize=8)
     ax.grid(False)
     fig.colorbar(im, ax=ax, shrink=0.8, label="share of accounts buying")
-    ax.set_title(title or f"Category adoption by {by}")
+    ax.set_title(fit_title(ax, title or f"Category adoption by {by}"))
     return fig
 
 
@@ -152,7 +155,7 @@ def top_whitespace_chart(recommendations: pd.DataFrame, by: str = "category", to
     agg = recommendations.groupby(by)["expected_value"].sum().nlargest(top).iloc[::-1]
     fig, ax = new_figure(7.5, max(2.0, 0.38 * len(agg) + 1.0))
     ax.barh(np.arange(len(agg)), agg.to_numpy(), color=PALETTE["scenario"])
-    ax.set_yticks(np.arange(len(agg)), agg.index.astype(str).tolist())
+    ax.set_yticks(np.arange(len(agg)), [short_label(i) for i in agg.index])
     ax.xaxis.set_major_formatter(lambda v, _: money(v))
     ax.set_xlabel("expected first-year value of the recommendations")
     ax.set_title(f"Cross-sell potential by {by}")
@@ -223,7 +226,7 @@ def tradelane_bridge_chart(summary: pd.DataFrame, title: str = "Revenue bridge, 
             level += value
     ax.set_xticks(np.arange(len(steps)), [s_[0] for s_ in steps], rotation=20, ha="right")
     ax.yaxis.set_major_formatter(lambda v, _: money(v))
-    ax.set_title(title)
+    ax.set_title(fit_title(ax, title))
     return fig
 
 
@@ -237,11 +240,11 @@ def account_tradelane_chart(lanes: pd.DataFrame, title: str = "Product lines: pr
     ax.barh(y + 0.2, rows["revenue_prior"], height=0.4, color=PALETTE["baseline"], label="prior 12 months")
     ax.barh(y - 0.2, rows["revenue_ltm"], height=0.4, color=PALETTE["actual"], label="last 12 months")
     labels = [
-        f"{c} ({s}{', LOSS-MAKING' if lm else ''})"
+        f"{short_label(c)} ({s}{', LOSS-MAKING' if lm else ''})"
         for c, s, lm in zip(rows["category"], rows["status"], rows["loss_making"])
     ]
     ax.set_yticks(y, labels, fontsize=8)
     ax.xaxis.set_major_formatter(lambda v, _: money(v))
     ax.legend(loc="lower right", fontsize=8)
-    ax.set_title(title)
+    ax.set_title(fit_title(ax, title))
     return fig
