@@ -77,7 +77,7 @@ def floor_warm(nb_path: Path, repeats: int) -> list[float]:
 
 def recompute_notebook(data_dir: Path, path: Path, stages: list[str] | None = None) -> Path:
     """The account report notebook, but analysing the raw tables itself instead of reading a bundle."""
-    nb = nbformat.read(ROOT / "notebooks" / "account_report.ipynb", as_version=4)
+    nb = nbformat.read(ROOT / "kamtools" / "notebooks" / "account_report.ipynb", as_version=4)
     for i, cell in enumerate(nb.cells):
         if "open_account" in cell.source:
             nb.cells[i] = nbformat.v4.new_code_cell(

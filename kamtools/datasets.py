@@ -30,11 +30,12 @@ import pandas as pd
 
 from kamtools.data.model import TABLES
 from kamtools.data.portfolio import Portfolio
+from kamtools.resources import demo_data_dir
 
 __all__ = ["PlantedTruth", "make_portfolio", "load_demo", "write_tables", "DEMO_DIR", "DEMO_SEED", "DEMO_ACCOUNTS"]
 
 DEFAULT_END = pd.Timestamp("2026-10-31")
-DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
+DEMO_DIR = demo_data_dir()  # kamtools/demo_data/, package data found with importlib.resources
 DEMO_SEED = 7
 DEMO_ACCOUNTS = 300
 DEMO_YEARS = 4
@@ -1248,7 +1249,7 @@ def write_tables(portfolio: Portfolio, out_dir: str | Path, fmt: str = "csv") ->
 
 
 def load_demo() -> Portfolio:
-    """The committed demo portfolio (``data/demo/``, as_of 2026-10-31), loaded and validated like user data.
+    """The demo portfolio shipped with kamtools (``kamtools/demo_data/``, as_of 2026-10-31), loaded and validated like user data.
 
     The planted truth is not stored; regenerate it with
     ``make_portfolio(DEMO_ACCOUNTS, DEMO_YEARS, DEMO_SEED)`` when a test needs it.
@@ -1257,6 +1258,7 @@ def load_demo() -> Portfolio:
 
     if not (DEMO_DIR / "orders.csv").exists():
         raise FileNotFoundError(
-            f"No demo data in {DEMO_DIR}: run `kamtools make-demo-data {DEMO_DIR}` (see data/demo/README.md)"
+            f"No demo data in {DEMO_DIR}: this kamtools installation is incomplete; reinstall it, or regenerate "
+            f"the demo with `kamtools make-demo-data {DEMO_DIR}` (see {DEMO_DIR / 'README.md'})"
         )
     return load_portfolio(DEMO_DIR, as_of=DEFAULT_END)

@@ -34,6 +34,8 @@ from typing import Any
 
 import pandas as pd
 
+from kamtools.extras import import_optional
+
 _CLIENT: ContextVar[Any] = ContextVar("kamtools_dask_client", default=None)
 
 
@@ -54,7 +56,7 @@ def dask_scheduler(address: str | Any) -> Iterator[Any]:
     ``address`` is a scheduler address (``tcp://host:8786``) or an existing
     ``distributed.Client`` / ``LocalCluster``. Yields the client.
     """
-    from distributed import Client
+    Client = import_optional("distributed", "dask", "running on a Dask cluster (--scheduler)").Client
 
     own = False
     if isinstance(address, Client):
@@ -204,7 +206,7 @@ def monthly_revenue_from_parquet(
 
 
 def _monthly_from_parquet(folder: Path, by: str, value: str, as_of: str | pd.Timestamp | None) -> pd.DataFrame:
-    import dask.dataframe as dd
+    dd = import_optional("dask.dataframe", "dask", "reading order lines with dask.dataframe")
 
     from kamtools.data.portfolio import last_complete_month, month_start, monthly_from_totals
 

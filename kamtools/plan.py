@@ -46,6 +46,7 @@ import pandas as pd
 
 from kamtools.data.portfolio import NotAvailable, Portfolio
 from kamtools.display import money
+from kamtools.resources import playbook_path
 
 __all__ = [
     "DEFAULT_PLAYBOOK",
@@ -67,7 +68,7 @@ __all__ = [
     "talking_points",
 ]
 
-DEFAULT_PLAYBOOK = Path(__file__).with_name("playbook.yml")
+DEFAULT_PLAYBOOK = playbook_path()  # kamtools/playbook.yml, found with importlib.resources
 
 SUMMARY_COLUMNS = {
     "plan_summary": ["revenue_objective", "n_risks", "n_actions", "n_high_priority", "top_action"],

@@ -33,14 +33,16 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import ipywidgets as W
 import numpy as np
 import pandas as pd
 
 from kamtools import scenario as sc
 from kamtools.display import CSS, esc
+from kamtools.extras import import_optional
 from kamtools.plotting.scenario import LiveScenarioChart, scenario_chart_data
 from kamtools.plotting.style import money
+
+W = import_optional("ipywidgets", "planner", "the scenario planner widget")
 
 if TYPE_CHECKING:
     from kamtools.bundle import Bundle
@@ -74,8 +76,8 @@ LEVERS = (
 def demo_bundle(n_accounts: int = 60, progress: bool = False) -> Bundle:
     """The demo bundle to plan on when none is given.
 
-    ``reports/demo/bundle`` when ``kamtools demo`` has written it (with the scenario
-    tables); otherwise the first ``n_accounts`` accounts of the committed demo data are
+    ``reports/demo/bundle`` (in the current folder) when ``kamtools demo`` has written it
+    there (with the scenario tables); otherwise the first ``n_accounts`` accounts of the committed demo data are
     analysed into ``<temp>/kamtools-planner-demo/bundle`` (reused while the data and the
     code are unchanged).
     """
@@ -85,9 +87,9 @@ def demo_bundle(n_accounts: int = 60, progress: bool = False) -> Bundle:
     from kamtools.cli.demo import ensure_bundle, subset
     from kamtools.datasets import load_demo
 
-    checkout = Path(__file__).resolve().parent.parent / "reports" / "demo" / "bundle"
+    written = Path("reports") / "demo" / "bundle"  # where `kamtools demo` writes it, from this folder
     try:
-        b = Bundle.open(checkout)
+        b = Bundle.open(written)
         if b.has("scenario_price_volume"):
             return b
     except BundleError:

@@ -43,7 +43,7 @@ def chromium():
 
 
 def run_notebook(name: str, parameters: dict, tmp_path) -> tuple[int, object]:
-    """Execute ``notebooks/<name>`` top to bottom on a fresh kernel with papermill.
+    """Execute ``kamtools/notebooks/<name>`` top to bottom on a fresh kernel with papermill.
 
     Checks first that the committed notebook is clean (no outputs, first cell tagged
     ``parameters``). Returns (number of images it drew, the executed notebook).
@@ -54,7 +54,7 @@ def run_notebook(name: str, parameters: dict, tmp_path) -> tuple[int, object]:
     import papermill as pm
 
     root = Path(__file__).resolve().parents[1]
-    path = root / "notebooks" / name
+    path = root / "kamtools" / "notebooks" / name
     nb = nbformat.read(path, as_version=4)
     assert "parameters" in nb.cells[0].metadata.get("tags", [])
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")

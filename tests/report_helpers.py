@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = ROOT / "notebooks"
+NOTEBOOKS = ROOT / "kamtools" / "notebooks"
 EVIL_NAME = '<script>alert(1)</script> & "Sons"'
 
 _TMP = Path(tempfile.mkdtemp(prefix="kamtools-report-tests-"))

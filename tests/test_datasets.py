@@ -370,7 +370,7 @@ def demo_regenerated():
 
 
 def test_committed_demo_regenerates_identically(tmp_path, demo_regenerated):
-    assert DEMO_DIR.is_dir(), "data/demo/ missing: run `kamtools make-demo-data data/demo` (see data/demo/README.md)"
+    assert DEMO_DIR.is_dir(), "kamtools/demo_data/ missing: see kamtools/demo_data/README.md"
     write_tables(demo_regenerated, tmp_path)
     for t in TABLES:
         assert filecmp.cmp(DEMO_DIR / f"{t}.csv", tmp_path / f"{t}.csv", shallow=False), f"{t}.csv differs"

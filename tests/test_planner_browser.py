@@ -30,7 +30,7 @@ from kamtools.cli import plan as plan_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "reports" / "test-artifacts"
-NOTEBOOK = ROOT / "notebooks" / "scenario_planner.ipynb"
+NOTEBOOK = ROOT / "kamtools" / "notebooks" / "scenario_planner.ipynb"
 STARTUP_TIMEOUT = 180  # seconds for Voila + kernel + first drawing on a loaded machine
 LATENCY_BOUND_MS = 1000  # hard bound for the test; the aim (reported) is under 300 ms
 

@@ -41,7 +41,7 @@ def test_environment_yml_matches_pyproject_dependencies():
     assert "-e .[test]" in pip_section
 
 
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "kamtools" / "notebooks").glob("*.ipynb"))
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -55,7 +55,7 @@ def test_notebook_committed_without_outputs_and_with_parameters_cell(path):
 
 
 def test_there_are_notebooks():
-    assert NOTEBOOKS, "notebooks/ holds no notebook"
+    assert NOTEBOOKS, "kamtools/notebooks/ holds no notebook"
 
 
 def test_cli_help_lists_every_command():

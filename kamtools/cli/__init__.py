@@ -14,6 +14,8 @@ import sys
 from kamtools import __version__
 
 COMMAND_MODULES = ["make_demo_data", "validate", "analyze", "reports", "demo", "plan"]
+# commands that need an optional part of kamtools (see kamtools.extras), checked before they start
+COMMAND_EXTRAS = {"reports": "reports", "demo": "reports", "plan": "planner"}
 
 
 def _commands():
@@ -47,8 +49,15 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help()
         return 0
+    from kamtools.extras import MissingExtra, require
+
     try:
+        if args.command in COMMAND_EXTRAS:
+            require(COMMAND_EXTRAS[args.command], f"`kamtools {args.command}`")
         return int(args._run(args) or 0)
+    except MissingExtra as exc:  # an optional part is not installed: one sentence, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

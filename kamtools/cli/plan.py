@@ -53,11 +53,16 @@ def free_port(host: str = HOST) -> int:
 
 
 def notebook_path(explicit: str | None = None) -> Path:
-    """The planner notebook: ``explicit``, ``$KAMTOOLS_NOTEBOOKS/scenario_planner.ipynb`` or the checkout's."""
+    """The planner notebook: ``explicit``, ``$KAMTOOLS_NOTEBOOKS/scenario_planner.ipynb`` or the installed one."""
     if explicit:
         return Path(explicit).resolve()
     env = os.environ.get(NOTEBOOK_DIR_ENV)
-    folder = Path(env) if env else Path(__file__).resolve().parent.parent.parent / "notebooks"
+    if env:
+        folder = Path(env)
+    else:
+        from kamtools.resources import notebooks_dir
+
+        folder = notebooks_dir()
     return (folder / NOTEBOOK).resolve()
 
 

@@ -26,6 +26,7 @@ import pandas as pd
 
 from kamtools.data.mapping import TableMapping, closest, normalize_name
 from kamtools.data.validation import Problem, count, verb
+from kamtools.extras import import_optional, require
 
 CSV_EXTS = (".csv", ".csv.gz", ".tsv", ".txt")
 PARQUET_EXTS = (".parquet", ".pq")
@@ -194,7 +195,7 @@ class WorkbookSource(Source):
     """One .xlsx workbook with a worksheet per table (sheet names match table names)."""
 
     def __init__(self, path: Path) -> None:
-        import openpyxl
+        openpyxl = import_optional("openpyxl", "excel", "reading an Excel workbook")
 
         self.path = path
         self.description = str(path)
@@ -237,7 +238,7 @@ class SqlSource(Source):
     """A SQLAlchemy database URL; tables named after the canonical tables (any case)."""
 
     def __init__(self, url: str) -> None:
-        import sqlalchemy as sa
+        sa = import_optional("sqlalchemy", "sql", "reading from a database URL")
 
         self.url = url
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
@@ -330,6 +331,7 @@ def read_parquet(table: str, path: Path, select: Select) -> RawTable:
 def read_excel(table: str, path: Path, sheet: str | int | None, origin: str | None = None) -> RawTable:
     """First (or named) worksheet; header on row 1; cells as Python objects."""
     origin = origin or path.name
+    require("excel", f"reading the Excel file {path.name}")
     try:
         # text is text: 'NA' (North America, Namibia) and 'None' are values; only empty cells are missing
         sheet_arg = sheet if sheet is not None else 0

@@ -1,8 +1,8 @@
 """Per-account strategy reports: analyse once, render every account.
 
-``render_reports(bundle, out_dir)`` executes ``notebooks/account_report.ipynb`` once per
+``render_reports(bundle, out_dir)`` executes ``kamtools/notebooks/account_report.ipynb`` once per
 account (papermill injects ``account_id`` and ``bundle``) and
-``notebooks/portfolio_overview.ipynb`` once, exports each to a standalone HTML page
+``kamtools/notebooks/portfolio_overview.ipynb`` once, exports each to a standalone HTML page
 without code (optionally PDF through the system Chromium), writes ``index.html`` and a
 JSON-lines ``run.log``, and skips reports that are already up to date.
 

@@ -21,6 +21,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kamtools.extras import require
 from kamtools.reports.render import MODES, ReportError, ReportJob, find_chromium, render_job
 from kamtools.reports.state import (
     ACCOUNTS_DIR,
@@ -37,11 +38,13 @@ NOTEBOOK_DIR_ENV = "KAMTOOLS_NOTEBOOKS"
 
 
 def notebook_dir() -> Path:
-    """Folder of the report notebooks (``$KAMTOOLS_NOTEBOOKS`` or the checkout's ``notebooks/``)."""
+    """Folder of the report notebooks (``$KAMTOOLS_NOTEBOOKS`` or the ones installed with kamtools)."""
     env = os.environ.get(NOTEBOOK_DIR_ENV)
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent.parent / "notebooks"
+    from kamtools.resources import notebooks_dir
+
+    return notebooks_dir()
 
 
 def default_notebook(kind: str) -> Path:
@@ -241,6 +244,9 @@ def render_reports(
     from kamtools.reports.index import write_index
 
     t0 = time.perf_counter()
+    require("reports")
+    if scheduler is not None:
+        require("dask", "rendering reports on a Dask cluster")
     if not isinstance(bundle, Bundle):
         bundle = Bundle.open(bundle)
     if mode not in MODES:

@@ -40,6 +40,11 @@ ENGINE_NAME = "kamtools-warm"
 # Report kernels hash strings the same way every time, so that anything that iterates a
 # set of strings draws the same page in every kernel (byte-identical reruns, warm == cold).
 KERNEL_ENV = {"PYTHONHASHSEED": "0"}
+# Report kernels run the installed kamtools wherever the caller stands: each starts in a
+# private empty folder (its working directory) and IPython does not put that folder on
+# sys.path, so a folder named ``kamtools`` where the user runs the batch (e.g. the folder
+# above a clone) can never shadow the package.
+KERNEL_ARGS = ["--IPKernelApp.ignore_cwd=True"]
 PRELOAD_CODE = "import kamtools.reports._kernel_side as _kam_ks\n_kam_ks.preload()"
 RESET_CODE = "import kamtools.reports._kernel_side as _kam_ks\n_kam_ks.reset()"
 
@@ -91,7 +96,9 @@ class WarmKernel:
         self._sockets = tempfile.mkdtemp(prefix="kamtools-kernel-")
         km = AsyncKernelManager(kernel_name=self.kernel_name, transport="ipc", ip=os.path.join(self._sockets, "k"))
         run_sync(km.start_kernel)(
-            extra_arguments=["--HistoryManager.hist_file=:memory:"], env={**os.environ, **KERNEL_ENV}
+            extra_arguments=["--HistoryManager.hist_file=:memory:", *KERNEL_ARGS],
+            env={**os.environ, **KERNEL_ENV},
+            cwd=self._sockets,  # private and empty but for the kernel's sockets
         )
         kc = km.client()
         kc.start_channels()

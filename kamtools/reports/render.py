@@ -23,9 +23,10 @@ from functools import lru_cache
 from pathlib import Path
 from string import Template
 
+from kamtools.resources import templates_dir
 from kamtools.sections import SECTION_ERROR_KEY
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = templates_dir()
 MODES = ("warm", "cold")
 
 # Content-Security-Policy of every report page: no script may run, only inline styles
@@ -132,13 +133,17 @@ def execute(job: ReportJob, mode: str = "warm"):
         log_output=False,
     )
     if mode == "cold":
-        from kamtools.reports.kernels import KERNEL_ENV
+        from kamtools.reports.kernels import KERNEL_ARGS, KERNEL_ENV
 
         # papermill starts the kernel with this process's environment
         saved = {k: os.environ.get(k) for k in KERNEL_ENV}
         os.environ.update(KERNEL_ENV)
         try:
-            return papermill.execute_notebook(nb, None, **common)
+            # the kernel starts in a private empty folder, not the caller's (see kernels.KERNEL_ARGS)
+            with tempfile.TemporaryDirectory(prefix="kamtools-kernel-") as workdir:
+                return papermill.execute_notebook(
+                    nb, None, resources={"metadata": {"path": workdir}}, extra_arguments=list(KERNEL_ARGS), **common
+                )
         finally:
             for k, v in saved.items():
                 if v is None:
@@ -265,7 +270,9 @@ def _error_text(exc: BaseException) -> str:
     from papermill.exceptions import PapermillExecutionError
 
     if isinstance(exc, PapermillExecutionError):
-        return f"{exc.ename}: {exc.evalue} (notebook cell {exc.exec_count})"[:1000]
+        return " ".join(f"{exc.ename}: {exc.evalue} (notebook cell {exc.exec_count})".split())[:1000]
+    if getattr(exc, "ename", None):  # nbclient's CellExecutionError (e.g. a warm kernel's start-up code failed)
+        return " ".join(f"{exc.ename}: {getattr(exc, 'evalue', '')}".split())[:1000]
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}"[:1000]
 

@@ -83,7 +83,9 @@ REPORT_CODE = ("sections", "plotting", "reports", "templates", "display.py", "bu
 
 
 def _hash_files(parts: tuple[str, ...] | None) -> str:
-    root = Path(__file__).resolve().parent.parent
+    from kamtools.resources import resource_path
+
+    root = resource_path()  # the installed kamtools package
     tops = [root] if parts is None else [root / part for part in parts]
     files = sorted(
         p
