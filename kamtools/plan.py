@@ -62,6 +62,7 @@ __all__ = [
     "account_plan",
     "apply_playbook",
     "bundle_tables",
+    "checked_playbook",
     "load_playbook",
     "objectives",
     "plans",
@@ -601,7 +602,22 @@ def _read_yaml(path: Path) -> dict:
     import yaml
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise PlaybookError(
+            f"playbook {path} is not UTF-8 text (byte {exc.start + 1}); save it as UTF-8 and try again"
+        ) from None
+    except OSError as exc:
+        raise PlaybookError(f"playbook {path} cannot be read: {exc.strerror or exc}") from None
+    try:
+        # safe_load builds only plain data: a tag such as !!python/object/apply is refused
+        data = yaml.safe_load(text)
+    except yaml.constructor.ConstructorError as exc:
+        line = f" (line {exc.problem_mark.line + 1})" if exc.problem_mark is not None else ""
+        raise PlaybookError(
+            f"playbook {path} is refused{line}: {exc.problem}. A playbook holds only text, numbers, "
+            "lists and mappings; YAML tags that build Python objects are never run"
+        ) from None
     except yaml.YAMLError as exc:
         raise PlaybookError(f"playbook {path} is not valid YAML: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("rules", []), list):
@@ -629,7 +645,8 @@ def load_playbook(source: str | os.PathLike | Mapping | Playbook | None = None) 
     else:
         path = Path(source)
         if not path.is_file():
-            raise PlaybookError(f"playbook file {path} does not exist")
+            what = "is a folder, not a file" if path.is_dir() else "does not exist"
+            raise PlaybookError(f"playbook file {path} {what}")
         data, where = _read_yaml(path), str(path)
     unknown = set(data) - {"version", "extends", "disable", "rules", "description"}
     if unknown:
@@ -660,6 +677,44 @@ def load_playbook(source: str | os.PathLike | Mapping | Playbook | None = None) 
     merged = [by_id.pop(r.id, r) for r in base]
     merged += [r for r in rules if r.id in by_id]
     return Playbook(tuple(merged), f"{where} (extends the built-in playbook)")
+
+
+PLAYBOOK_CONTEXT_KEY = "_playbook"
+"""Key of the checked :class:`Playbook` in the context :func:`kamtools.bundle.analyze`
+hands to the plan stage (:func:`bundle_tables`)."""
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def checked_playbook(path: str | os.PathLike | None = None) -> tuple[Playbook, dict]:
+    """Load and check the playbook file at ``path`` (None: the built-in one) before any work.
+
+    Returns the :class:`Playbook` and what the bundle's manifest records about it:
+    ``{"path": <absolute path> or "built-in", "sha256": <hash of the file>, "rules": <count>}``
+    (plus ``built_in_sha256`` for a file that ``extends: default``). Raises
+    :class:`PlaybookError` naming the file, the rule and the problem: a missing or
+    unreadable file, bad YAML, unknown fields, a rule whose condition or texts do not
+    compile.
+    """
+    if path is None:
+        playbook = load_playbook(None)
+        return playbook, {"path": "built-in", "sha256": _sha256(DEFAULT_PLAYBOOK), "rules": len(playbook)}
+    if isinstance(path, Mapping | Playbook) or not isinstance(path, str | os.PathLike):
+        raise PlaybookError(f"the playbook must be the path of a YAML file, got {type(path).__name__}")
+    file = Path(path)
+    playbook = load_playbook(file)
+    try:
+        digest = _sha256(file)
+    except OSError as exc:  # pragma: no cover - it was readable a moment ago
+        raise PlaybookError(f"playbook {file} cannot be read: {exc.strerror or exc}") from None
+    record = {"path": str(file.resolve()), "sha256": digest, "rules": len(playbook)}
+    if playbook.source.endswith("(extends the built-in playbook)"):
+        record["built_in_sha256"] = _sha256(DEFAULT_PLAYBOOK)
+    return playbook, record
 
 
 # ------------------------------------------------------------------------------------------
@@ -1504,8 +1559,8 @@ def bundle_tables(
     ``plan_actions``, ``plan_talking_points``; ``plan_summary`` (one row per account:
     revenue_objective, margin_pct_objective, n_risks, n_actions, n_high_priority,
     top_action, top_risk); ``plan_unavailable`` (portfolio-level: part, reason).
-    The playbook is ``playbook``, else the file named by the ``KAMTOOLS_PLAYBOOK``
-    environment variable, else the built-in one.
+    The playbook is ``playbook``, else the one :func:`kamtools.bundle.analyze` checked and
+    put in ``context`` (under :data:`PLAYBOOK_CONTEXT_KEY`), else the built-in one.
     """
     ctx: dict[str, pd.DataFrame | NotAvailable] = dict(context)
     if "kpis" not in ctx:
@@ -1519,7 +1574,7 @@ def bundle_tables(
             + (f": {reason.reason}" if isinstance(reason, NotAvailable) else ".")
         )
         return {n: na for n in ("plan_objectives", "plan_risks", "plan_actions", "plan_talking_points", "plan_summary")}
-    pb = playbook if playbook is not None else os.environ.get("KAMTOOLS_PLAYBOOK") or None
+    pb = playbook if playbook is not None else context.get(PLAYBOOK_CONTEXT_KEY)
     built = plans(ctx, portfolio.as_of, pb)
     f = built.facts
     a, r = built.actions, built.risks

@@ -387,3 +387,119 @@ def test_plan_sections_render(demo, tmp_path, monkeypatch):
     section.portfolio_section(bundle)
     text = "".join(html)
     assert "Actions by type" in text and "Actions by owner" in text and "<img" in text
+
+
+# ---- --playbook FILE: checked before any work, recorded in the manifest ----------------------
+_TEAM_PLAYBOOK = """
+rules:
+  - id: team_rule
+    type: growth
+    when: revenue_ltm > 0
+    risk: "Team rule: {revenue_ltm:money} revenue in the last 12 months"
+    priority: low
+    due_in_days: 30
+"""
+
+
+@pytest.fixture(scope="module")
+def small_demo():
+    from kamtools.datasets import make_portfolio
+
+    return make_portfolio(n_accounts=12, years=3, seed=3)[0]
+
+
+def test_checked_playbook_records_path_and_hash(tmp_path):
+    import hashlib
+
+    pb, record = P.checked_playbook(None)
+    assert record == {
+        "path": "built-in",
+        "sha256": hashlib.sha256(P.DEFAULT_PLAYBOOK.read_bytes()).hexdigest(),
+        "rules": len(pb),
+    }
+    path = _write(tmp_path, _TEAM_PLAYBOOK)
+    pb, record = P.checked_playbook(path)
+    assert pb.ids == ["team_rule"]
+    assert record["path"] == str(path.resolve()) and len(record["sha256"]) == 64
+    extended = _write(tmp_path, "extends: default\ndisable: [dso_high]\nrules: []")
+    assert "built_in_sha256" in P.checked_playbook(extended)[1]
+
+
+def test_analyze_uses_the_playbook_and_records_it(small_demo, tmp_path):
+    import hashlib
+
+    from kamtools.bundle import analyze
+
+    path = _write(tmp_path, _TEAM_PLAYBOOK)
+    bundle = analyze(small_demo, tmp_path / "b", stages=["kpis", "plan"], progress=False, playbook=path)
+    record = bundle.manifest["playbook"]
+    assert record["path"] == str(path.resolve())
+    assert record["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    risks = bundle.table("plan_risks")
+    assert len(risks) and set(risks["rule_id"]) == {"team_rule"}
+    default = analyze(small_demo, tmp_path / "d", stages=["kpis", "plan"], progress=False)
+    assert default.manifest["playbook"]["path"] == "built-in"
+    assert "team_rule" not in set(default.table("plan_risks")["rule_id"])
+
+
+def test_the_environment_variable_is_not_read_any_more(small_demo, tmp_path, monkeypatch):
+    """The playbook comes from --playbook / playbook= only: what ran is what the manifest says."""
+    from kamtools.bundle import analyze
+
+    monkeypatch.setenv("KAMTOOLS_PLAYBOOK", str(_write(tmp_path, _TEAM_PLAYBOOK)))
+    bundle = analyze(small_demo, tmp_path / "b", stages=["kpis", "plan"], progress=False)
+    assert bundle.manifest["playbook"]["path"] == "built-in"
+    assert "team_rule" not in set(bundle.table("plan_risks")["rule_id"])
+
+
+_BAD_PLAYBOOKS = [
+    (None, "does not exist"),
+    ("rules: [{id: x, when: 'revenue_ltm > 0', risk: 'r'}", "is not valid YAML"),
+    ("rules: [{id: lost_bids, when: 'revenue_ltm > 0', risk: 'r', colour: red}]", "rule 'lost_bids': unknown field"),
+    ("rules: [{id: late, when: 'days_late > 3', risk: 'r'}]", "rule 'late': condition 'days_late > 3': unknown fact"),
+    ("rules: [{id: big, when: 'revenue_ltm > 0', risk: '{revenue_ltm.real}'}]", "rule 'big'"),
+    ("colour: red\nrules: []", "unknown top-level field"),
+    ("rules: !!python/object/apply:os.system ['echo hi']", "YAML tags that build Python objects are never run"),
+]
+
+
+@pytest.mark.parametrize("body, message", _BAD_PLAYBOOKS)
+def test_analyze_refuses_a_bad_playbook_before_any_work(tmp_path, capsys, body, message):
+    from kamtools.cli import main
+
+    path = tmp_path / "team.yml"
+    if body is not None:
+        path.write_text(body, encoding="utf-8")
+    # the source does not exist either: the playbook is checked first, before any data is read
+    code = main(["analyze", str(tmp_path / "no-data"), "--out", str(tmp_path / "bundle"), "--playbook", str(path)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("error: the playbook cannot be used:") and str(path) in err and message in err
+    assert "No bundle was written" in err and "Traceback" not in err
+    assert not (tmp_path / "bundle").exists() and sorted(p.name for p in tmp_path.iterdir()) == (
+        ["team.yml"] if body is not None else []
+    )
+
+
+def test_demo_refuses_a_bad_playbook_before_any_work(tmp_path, capsys):
+    from kamtools.cli import main
+
+    path = _write(tmp_path, "rules: [{id: late, when: 'days_late > 3', risk: 'r'}]")
+    code = main(["demo", "--out", str(tmp_path / "demo"), "--playbook", str(path), "--quiet"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "rule 'late'" in captured.err and str(path) in captured.err and "Traceback" not in captured.err
+    assert "demo portfolio" not in captured.out  # nothing was loaded
+    assert not (tmp_path / "demo").exists()
+
+
+@pytest.mark.slow
+def test_demo_bundle_is_redone_when_the_playbook_changes(small_demo, tmp_path):
+    from kamtools.cli.demo import ensure_bundle
+
+    team = _write(tmp_path, _TEAM_PLAYBOOK)
+    bundle, reused = ensure_bundle(small_demo, tmp_path / "bundle", progress=False, playbook=team)
+    assert not reused and bundle.manifest["playbook"]["path"] == str(team.resolve())
+    assert ensure_bundle(small_demo, tmp_path / "bundle", progress=False, playbook=team)[1]
+    bundle, reused = ensure_bundle(small_demo, tmp_path / "bundle", progress=False)
+    assert not reused and bundle.manifest["playbook"]["path"] == "built-in"

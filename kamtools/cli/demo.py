@@ -16,6 +16,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=2, metavar="N", help="parallel report workers (default 2)")
     p.add_argument("--format", default="html", metavar="FORMATS", help="html, or html,pdf (needs Chromium)")
     p.add_argument("--force", action="store_true", help="re-analyse and re-render even when up to date")
+    p.add_argument(
+        "--playbook",
+        metavar="FILE",
+        help="YAML file of the account-plan rules (default: the built-in kamtools/playbook.yml); checked first",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -32,29 +37,32 @@ def subset(portfolio, n: int):
     return Portfolio(tables, portfolio.as_of, warnings=list(portfolio.warnings))
 
 
-def ensure_bundle(portfolio, bundle_dir, force: bool = False, progress: bool = True):
+def ensure_bundle(portfolio, bundle_dir, force: bool = False, progress: bool = True, playbook=None):
     """Analyse ``portfolio`` into ``bundle_dir`` unless an up-to-date bundle is there.
 
-    Up to date = same data fingerprint and same kamtools source, analyses included (recorded in
-    ``<bundle_dir>.kamtools-demo.json`` beside the bundle). Returns (bundle, reused).
+    Up to date = same data fingerprint, same kamtools source, analyses included, and same
+    playbook (``playbook``: a YAML file, default the built-in one), recorded in
+    ``<bundle_dir>.kamtools-demo.json`` beside the bundle. Returns (bundle, reused).
     """
     import json
     from pathlib import Path
 
     from kamtools.bundle import Bundle, BundleError, analyze
+    from kamtools.plan import checked_playbook
     from kamtools.reports.render import atomic_write
     from kamtools.reports.state import package_hash
 
     bundle_dir = Path(bundle_dir)
     stamp = bundle_dir.with_name(bundle_dir.name + ".kamtools-demo.json")
-    want = {"fingerprint": portfolio.fingerprint(), "code_sha256": package_hash()}
+    _, playbook_record = checked_playbook(playbook)
+    want = {"fingerprint": portfolio.fingerprint(), "code_sha256": package_hash(), "playbook": playbook_record}
     if not force and stamp.is_file():
         try:
             if json.loads(stamp.read_text()) == want:
                 return Bundle.open(bundle_dir), True
         except (ValueError, BundleError):
             pass
-    bundle = analyze(portfolio, bundle_dir, progress=progress)
+    bundle = analyze(portfolio, bundle_dir, progress=progress, playbook=playbook)
     atomic_write(stamp, json.dumps(want))
     return bundle, False
 
@@ -63,12 +71,19 @@ def run(args: argparse.Namespace) -> int:
     import time
     from pathlib import Path
 
+    from kamtools.cli.analyze import playbook_message
     from kamtools.cli.reports import print_summary
     from kamtools.datasets import load_demo
+    from kamtools.plan import PlaybookError, checked_playbook
     from kamtools.reports import ReportError, render_reports
 
     t0 = time.perf_counter()
     out = Path(args.out)
+    try:
+        checked_playbook(args.playbook)  # a bad playbook stops the demo before any work
+    except PlaybookError as exc:
+        print(playbook_message(exc, "bundle or report"), file=sys.stderr)
+        return 1
     portfolio = load_demo()
     if args.accounts:
         if args.accounts < 1:
@@ -76,7 +91,9 @@ def run(args: argparse.Namespace) -> int:
             return 2
         portfolio = subset(portfolio, args.accounts)
     print(f"demo portfolio: {len(portfolio.accounts)} accounts, data as of {portfolio.as_of.date()}")
-    bundle, reused = ensure_bundle(portfolio, out / "bundle", force=args.force, progress=not args.quiet)
+    bundle, reused = ensure_bundle(
+        portfolio, out / "bundle", force=args.force, progress=not args.quiet, playbook=args.playbook
+    )
     m = bundle.manifest
     if reused:
         print(f"bundle {bundle.path} is up to date (analysis skipped)")
