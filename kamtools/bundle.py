@@ -204,6 +204,7 @@ def analyze(
     log: Callable[[str], None] | None = None,
     scheduler: str | object | None = None,
     overlap: bool = True,
+    playbook: str | os.PathLike | None = None,
 ) -> Bundle:
     """Load (unless given a Portfolio), fit every analysis once and write the bundle.
 
@@ -221,21 +222,28 @@ def analyze(
     overlap : run the stages of :data:`OVERLAP` (the forecast) in a background thread while
         the following stages run, until one needs their tables. Same tables either way;
         False runs the stages strictly one after the other (clean per-stage timings).
+    playbook : YAML file of the account-plan rules (default: the built-in
+        ``kamtools/playbook.yml``). It is loaded and checked before anything else, so a
+        bad file raises :class:`kamtools.plan.PlaybookError` (naming the file and the rule)
+        before any data is read; the manifest records its path and SHA-256 (``playbook``).
 
     The manifest records wall seconds per stage (``timings_seconds``), the CPU seconds of
     this process and its local worker processes (``cpu_seconds``; work on a remote cluster
     is not counted; a stage that overlapped others includes their CPU) and which stages ran
     beside a background stage (``overlapped_stages``). Returns the opened :class:`Bundle`.
     """
+    from kamtools.plan import checked_playbook
+
+    checked = checked_playbook(playbook)  # a bad playbook fails here, before any work
     say = log or (lambda msg: None)
     if scheduler is None:
-        return _analyze(source, out, mapping, as_of, stages, progress, say, None, overlap)
+        return _analyze(source, out, mapping, as_of, stages, progress, say, None, overlap, checked)
     from kamtools.parallel import dask_scheduler
 
     # connect first: an unreachable scheduler fails before any data is loaded
     with dask_scheduler(scheduler):
         say(f"parallel parts run on the Dask cluster at {getattr(scheduler, 'scheduler_address', scheduler)}")
-        return _analyze(source, out, mapping, as_of, stages, progress, say, scheduler, overlap)
+        return _analyze(source, out, mapping, as_of, stages, progress, say, scheduler, overlap, checked)
 
 
 def _analyze(
@@ -248,9 +256,15 @@ def _analyze(
     say: Callable[[str], None],
     scheduler: str | object | None,
     overlap: bool,
+    checked: tuple | None = None,
 ) -> Bundle:
-    """:func:`analyze` after the Dask client (if any) is set up."""
+    """:func:`analyze` after the Dask client (if any) is set up; ``checked`` is the
+    (Playbook, manifest record) pair of :func:`kamtools.plan.checked_playbook`."""
     from tqdm.auto import tqdm
+
+    from kamtools.plan import PLAYBOOK_CONTEXT_KEY, checked_playbook
+
+    playbook, playbook_record = checked if checked is not None else checked_playbook(None)
 
     t0, c0 = time.perf_counter(), _cpu_seconds()
     if isinstance(source, Portfolio):
@@ -268,7 +282,7 @@ def _analyze(
     tmp.mkdir()
     timings = {"load": round(time.perf_counter() - t0, 3)}
     cpu = {"load": round(_cpu_seconds() - c0, 3)}
-    context: dict[str, pd.DataFrame] = {}
+    context: dict[str, pd.DataFrame] = {PLAYBOOK_CONTEXT_KEY: playbook}  # read by the plan stage
     results: dict[str, _StageResult] = {}
     overlapped: dict[str, list[str]] = {}
 
@@ -340,6 +354,7 @@ def _analyze(
             "cpu_seconds": cpu,
             "overlapped_stages": overlapped,
             "scheduler": None if scheduler is None else str(getattr(scheduler, "scheduler_address", scheduler)),
+            "playbook": playbook_record,
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
         backup = None

@@ -7,7 +7,7 @@ import sys
 
 NAME = "analyze"
 HELP = "Load and validate the data, fit every analysis once, and write the analysis bundle."
-EXAMPLE = "kamtools analyze data/demo --out reports/demo/bundle --as-of 2026-10-31"
+EXAMPLE = "kamtools analyze data/demo --out reports/demo/bundle --as-of 2026-10-31 --playbook our_playbook.yml"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -21,12 +21,28 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="address of a Dask distributed scheduler (tcp://host:8786): run the parallel parts "
         "(per-series forecasting, ...) on that cluster instead of local processes",
     )
+    p.add_argument(
+        "--playbook",
+        metavar="FILE",
+        help="YAML file of the account-plan rules (default: the built-in kamtools/playbook.yml); "
+        "checked before any work, recorded with its SHA-256 in the bundle's manifest",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def playbook_message(exc: Exception, written: str = "bundle") -> str:
+    """What the user reads when the playbook cannot be used (nothing has been done yet)."""
+    return (
+        f"error: the playbook cannot be used: {exc}\n"
+        f"No {written} was written. Fix the playbook (the built-in kamtools/playbook.yml explains "
+        "every field) or leave out --playbook to use the built-in rules."
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from kamtools.bundle import analyze
     from kamtools.data.validation import DataValidationError
+    from kamtools.plan import PlaybookError
 
     try:
         bundle = analyze(
@@ -36,7 +52,11 @@ def run(args: argparse.Namespace) -> int:
             as_of=args.as_of,
             progress=not args.quiet,
             scheduler=args.scheduler,
+            playbook=args.playbook,
         )
+    except PlaybookError as exc:
+        print(playbook_message(exc), file=sys.stderr)
+        return 1
     except DataValidationError as exc:
         print(str(exc), file=sys.stderr)
         print(
