@@ -144,7 +144,9 @@ class ScenarioPlanner:
     baseline : the :class:`~kamtools.scenario.Baseline` of the current scope.
     result : the latest :class:`~kamtools.scenario.ScenarioResult`.
     chart_data : the frame the chart shows (``ds, series, value``).
-    saved : {name: Scenario} saved in this session (and found in ``scenarios_dir``).
+    saved : {name: Scenario} saved in this session (and found in ``scenarios_dir``, by the name
+        stored in each file; see :class:`~kamtools.scenario.ScenarioStore`).
+    load_problems : files in ``scenarios_dir`` skipped at start, one sentence each.
     timings : list of dicts ``evaluate_ms, kpis_ms, chart_ms, total_ms`` per update.
     """
 
@@ -164,6 +166,8 @@ class ScenarioPlanner:
         self.scenarios_dir = Path(scenarios_dir) if scenarios_dir else None
         self.draw_chart = bool(chart)
         self.saved: dict[str, sc.Scenario] = {}
+        self._confirm: str | None = None  # name whose replacement the Save button asked to confirm
+        self.load_problems: list[str] = []  # files in scenarios_dir that were skipped, and why
         self.timings: list[dict] = []
         self.result: sc.ScenarioResult | None = None
         self.chart_data: pd.DataFrame | None = None
@@ -309,7 +313,8 @@ class ScenarioPlanner:
         for w in self.levers.values():
             w.observe(self._on_lever, names="value")
         self.use_estimates.on_click(lambda _b: self.use_estimated_elasticity())
-        self.save_button.on_click(lambda _b: self.save_scenario())
+        self.save_button.on_click(lambda _b: self._save_clicked())
+        self.name.observe(lambda _c: setattr(self, "_confirm", None), names="value")
         self.load_button.on_click(lambda _b: self.saved_picker.value and self.load_scenario(self.saved_picker.value))
         self.compare_button.on_click(lambda _b: self.compare_saved())
         self.reset_button.on_click(lambda _b: self.reset())
@@ -588,15 +593,49 @@ class ScenarioPlanner:
         self.compare_table.value = ""
         self.update()
 
-    def save_scenario(self, name: str | None = None) -> sc.Scenario:
-        """Save the current levers under ``name`` (default: the name box); also to ``scenarios_dir``."""
-        s = self.scenario(name)
+    def save_scenario(self, name: str | None = None, overwrite: bool = False) -> sc.Scenario:
+        """Save the current levers under ``name`` (default: the name box); also to ``scenarios_dir``.
+
+        A name that is already saved (here or in ``scenarios_dir``) is replaced only with
+        ``overwrite=True``; otherwise :class:`~kamtools.scenario.ScenarioExists` is raised and
+        the status line asks to confirm (the Save button replaces on a second click). A file
+        that is not a kamtools scenario is never replaced (:class:`~kamtools.scenario.ScenarioError`).
+        Files go to :class:`~kamtools.scenario.ScenarioStore` names inside ``scenarios_dir``.
+        """
+        label = str(self.name.value if name is None else name).strip()
+        try:
+            if not label:
+                raise sc.ScenarioError("give the scenario a name before saving it")
+            s = self.scenario(label)
+            replaced = s.name in self.saved
+            if replaced and not overwrite:
+                raise sc.ScenarioExists(f"a scenario named {s.name!r} is already saved")
+            if self.scenarios_dir is not None:
+                sc.ScenarioStore(self.scenarios_dir).save(s, overwrite=overwrite)
+        except sc.ScenarioExists:
+            self._confirm = label
+            self.status.value = (
+                f"<span class='kam-delta-neg'>“{esc(label)}” is already saved: click Save again to replace it, "
+                "or change the name.</span>"
+            )
+            raise
+        except sc.ScenarioError as exc:
+            self._confirm = None
+            self.status.value = f"<span class='kam-delta-neg'>not saved: {esc(exc)}</span>"
+            raise
+        self._confirm = None
         self.saved[s.name] = s
-        if self.scenarios_dir is not None:
-            s.save(self.scenarios_dir / f"{sc._slug(s.name)}.json")
         self._refresh_saved(select=s.name)
-        self.status.value = f"<span class='kam-muted'>saved “{esc(s.name)}”</span>"
+        self.status.value = f"<span class='kam-muted'>{'replaced' if replaced else 'saved'} “{esc(s.name)}”</span>"
         return s
+
+    def _save_clicked(self) -> None:
+        """The Save button: saves; a name already saved is replaced only on a second click."""
+        label = str(self.name.value).strip()
+        try:
+            self.save_scenario(label, overwrite=bool(label) and self._confirm == label)
+        except sc.ScenarioError:
+            pass  # the status line says what happened and what to do
 
     def load_scenario(self, scenario: str | sc.Scenario) -> None:
         """Set the controls from a saved scenario (by name) or a Scenario, switching scope if needed."""
@@ -678,12 +717,14 @@ class ScenarioPlanner:
             self.saved_picker.value = select
 
     def _load_dir(self) -> None:
-        if self.scenarios_dir is None or not self.scenarios_dir.is_dir():
+        if self.scenarios_dir is None:
             return
-        for path in sorted(self.scenarios_dir.glob("*.json")):
-            try:
-                for s in sc.load(path):
-                    self.saved[s.name] = s
-            except (sc.ScenarioError, OSError) as exc:
-                self.status.value = f"<span class='kam-delta-neg'>skipped {esc(path.name)}: {esc(exc)}</span>"
+        found, self.load_problems = sc.ScenarioStore(self.scenarios_dir).load_all()
+        self.saved.update(found)  # by the name stored in each file
+        if self.load_problems:  # shown under the saved scenarios (the status line is redrawn on every update)
+            self.compare_table.value = (
+                f"<div class='kam-delta-neg'>In {esc(self.scenarios_dir)}: "
+                + "<br>".join(esc(p) for p in self.load_problems)
+                + "</div>"
+            )
         self._refresh_saved()

@@ -324,7 +324,7 @@ def test_save_and_load_files(tmp_path):
     a = Scenario(name="Price +3%", scope="account:A0001", price_change=3.0, notes="QBR")
     b = Scenario(name="Promo", scope="tier:1", promotion_spend=5e4)
     path = a.save(tmp_path)
-    assert path.name == "price-3.json" and Scenario.load(path) == a
+    assert path.name == sc.file_name("Price +3%") and path.name.startswith("price-3-") and Scenario.load(path) == a
     both = sc.save([a, b], tmp_path / "all.json")
     assert sc.load(both) == [a, b]
     assert sc.load(path) == [a]

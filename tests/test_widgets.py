@@ -128,7 +128,7 @@ def test_save_reset_load_compare(bundle, tmp_path):
     p.levers["elasticity"].value = -0.4
     saved_revenue = p.result.kpi("revenue_12m")
     p.save_scenario()
-    assert (tmp_path / "scen" / "price-up.json").is_file()
+    assert (tmp_path / "scen" / sc.file_name("Price up")).is_file()
     p.reset()
     assert p.result.scenario.is_neutral and p.levers["price_change"].value == 0.0
     p.set_scope("portfolio")
