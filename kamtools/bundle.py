@@ -11,9 +11,11 @@ results from ``context``. A module may also declare ``SUMMARY_COLUMNS = {table:
 [columns]}``: those per-account columns are joined into ``accounts.parquet``, the one
 summary row per account that the report index and the scenario planner read.
 
-The write is atomic: tables go to a temporary sibling folder, the manifest is written
-last, and the folder is renamed into place, so an interrupted run never leaves a
-bundle that looks complete. :meth:`Bundle.account` reads only one account's rows
+The write is atomic: tables go to a temporary sibling folder (``.NAME.tmp-<pid>-<hex>``),
+the manifest is written last, and the folder is renamed into place, so an interrupted
+run never leaves a bundle that looks complete; the next run removes the temporary
+folders of runs that were killed. Only a folder that kamtools made (a bundle) is ever
+replaced (see :mod:`kamtools.outputs`). :meth:`Bundle.account` reads only one account's rows
 (Parquet row-group filtering on the sorted ``account_id`` column).
 """
 
@@ -26,7 +28,6 @@ import os
 import shutil
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -194,6 +195,58 @@ class _Background:
         return self.result
 
 
+def _local_sources(source: object) -> tuple[Path, ...]:
+    """The local path of a data source given as a folder or file (not a database URL)."""
+    if isinstance(source, Portfolio) or source is None:
+        return ()
+    text = os.fspath(source) if isinstance(source, (str, os.PathLike)) else None
+    if not text or "://" in str(text):
+        return ()
+    return (Path(text),)
+
+
+def _temp_folder(out: Path) -> Path:
+    """A new hidden sibling ``.NAME.tmp-<pid>-<hex>`` of ``out`` to write the bundle into
+    (with kamtools' output marker); a run killed before the rename leaves only this
+    folder, which the next run removes (see :func:`kamtools.outputs.remove_stale`)."""
+    from kamtools.outputs import MARKER, OutputError, marker_text, temp_name, write_failure
+
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.parent / temp_name(out.name)
+        tmp.mkdir()
+        (tmp / MARKER).write_text(marker_text("bundle"), encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(write_failure(out, exc)) from exc
+    return tmp
+
+
+def _move_into_place(tmp: Path, out: Path) -> None:
+    """Rename the finished bundle ``tmp`` to ``out``, replacing the previous bundle there.
+
+    ``out`` is checked again (a folder kamtools did not make may have appeared during the
+    run). The previous bundle is moved aside first and removed only once the new one is
+    in place; if the run dies in between, the next run puts it back.
+    """
+    from kamtools.outputs import check_output_dir, temp_name
+
+    check_output_dir(out, "bundle")
+    backup = None
+    if out.is_dir() and not out.is_symlink() and not any(out.iterdir()):
+        out.rmdir()
+    elif out.exists() or out.is_symlink():
+        backup = out.parent / temp_name(out.name, "old")
+        out.rename(backup)
+    try:
+        tmp.rename(out)
+    except BaseException:
+        if backup is not None:
+            backup.rename(out)
+        raise
+    if backup is not None:
+        shutil.rmtree(backup, ignore_errors=True)
+
+
 def analyze(
     source: str | os.PathLike | Portfolio,
     out: str | os.PathLike,
@@ -211,7 +264,10 @@ def analyze(
     Parameters
     ----------
     source : folder, database URL or an already loaded :class:`Portfolio`.
-    out : the bundle folder; replaced atomically when it exists.
+    out : the bundle folder, written atomically. An existing folder is replaced only when
+        it is a kamtools bundle (or empty); anything else (a file, a folder of other files,
+        the data folder itself or one holding it) raises :class:`kamtools.outputs.OutputError`
+        before any work.
     mapping, as_of : passed to :func:`kamtools.load_portfolio`.
     stages : run only these stage names (default: all of :data:`STAGES`).
     progress : show a progress bar over the stages.
@@ -232,6 +288,11 @@ def analyze(
     is not counted; a stage that overlapped others includes their CPU) and which stages ran
     beside a background stage (``overlapped_stages``). Returns the opened :class:`Bundle`.
     """
+    from kamtools.outputs import check_output_dir, remove_stale
+
+    # a folder kamtools did not make is refused before any work (never replaced)
+    check_output_dir(out, "bundle", sources=_local_sources(source))
+    remove_stale(Path(out).parent, Path(out).name)  # temporaries of killed runs
     from kamtools.plan import checked_playbook
 
     checked = checked_playbook(playbook)  # a bad playbook fails here, before any work
@@ -277,9 +338,7 @@ def _analyze(
         source_label = str(source)
 
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
+    tmp = _temp_folder(out)
     timings = {"load": round(time.perf_counter() - t0, 3)}
     cpu = {"load": round(_cpu_seconds() - c0, 3)}
     context: dict[str, pd.DataFrame] = {PLAYBOOK_CONTEXT_KEY: playbook}  # read by the plan stage
@@ -357,15 +416,13 @@ def _analyze(
             "playbook": playbook_record,
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
-        backup = None
-        if out.exists():
-            backup = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
-            out.rename(backup)
-        tmp.rename(out)
-        if backup is not None:
-            shutil.rmtree(backup, ignore_errors=True)
-    except BaseException:
+        _move_into_place(tmp, out)
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        from kamtools.outputs import OutputError, is_disk_error, write_failure
+
+        if is_disk_error(exc):
+            raise OutputError(write_failure(out, exc) + "; the previous bundle (if any) is unchanged") from exc
         raise
     return Bundle.open(out)
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -106,10 +107,93 @@ def parallel_map(func: Callable[[Any], Any], items: Sequence[Any], n_jobs: int |
     jobs = min(resolve_jobs(n_jobs), len(items))
     if jobs <= 1:
         return [func(item) for item in items]
-    from joblib import Parallel, delayed
+    from joblib import Parallel, delayed, parallel_config
 
-    with _using_local_pool():
-        return Parallel(n_jobs=jobs, backend="loky")(delayed(func)(item) for item in items)
+    with _using_local_pool(), parallel_config(**_loky_config()):
+        return Parallel(n_jobs=jobs)(delayed(func)(item) for item in items)
+
+
+# ---- worker processes end with the process that started them ----------------------------------
+
+PR_SET_PDEATHSIG = 1  # prctl option (Linux): a signal for this process when its parent thread ends
+PARENT_WATCH_SECONDS = 0.5
+
+
+def _set_parent_death_signal(sig: int) -> bool:
+    """Ask Linux to send ``sig`` to this process when the thread that started it ends."""
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def die_with_parent(parent_pid: int, *, hard: bool = False, cleanup: Callable[[], None] | None = None) -> None:
+    """Call in a child process: end it as soon as ``parent_pid`` (its parent) is gone.
+
+    A worker must not outlive a parent killed with ``kill -9``. Two mechanisms:
+
+    * Linux's parent-death signal (``prctl(PR_SET_PDEATHSIG)``). It fires when the parent
+      *thread* that started the child ends, not only the parent process. ``hard=True``
+      asks for SIGKILL: right when the pool's whole life is inside the call of the thread
+      that started it (the report pool). Pools that outlive that thread (loky's reusable
+      workers may be started by any thread) use ``hard=False``: the signal is SIGUSR2 and
+      its handler ends the process only when the parent process is really gone.
+    * a watchdog thread that checks every :data:`PARENT_WATCH_SECONDS` whether the parent
+      changed (on every platform, and when the signal cannot be delivered to Python code).
+
+    ``cleanup`` runs before a soft exit (e.g. stop this worker's kernels); it is skipped
+    by SIGKILL, so anything it would clean must also clean itself up (kernels watch
+    their parent too).
+    """
+    import signal
+
+    def leave() -> None:
+        try:
+            if cleanup is not None:
+                cleanup()
+        finally:
+            os._exit(1)
+
+    if hard:
+        _set_parent_death_signal(signal.SIGKILL)
+    elif hasattr(signal, "SIGUSR2") and threading.current_thread() is threading.main_thread():
+
+        def on_signal(signum, frame) -> None:
+            if os.getppid() != parent_pid:
+                leave()
+
+        signal.signal(signal.SIGUSR2, on_signal)
+        _set_parent_death_signal(signal.SIGUSR2)
+    if os.getppid() != parent_pid:  # the parent died before the signal was armed
+        leave()
+
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_WATCH_SECONDS)
+            if os.getppid() != parent_pid:
+                leave()
+
+    threading.Thread(target=watch, name="kamtools-parent-watch", daemon=True).start()
+
+
+def _loky_worker_init(parent_pid: int) -> None:
+    die_with_parent(parent_pid, hard=False)
+
+
+def _loky_config() -> dict:
+    """joblib configuration of the local worker processes: loky, ending with this process.
+
+    :func:`parallel_map` and :func:`joblib_backend` pass the same arguments, so that loky
+    keeps reusing one set of workers instead of starting new ones.
+    """
+    return {"backend": "loky", "initializer": _loky_worker_init, "initargs": (os.getpid(),)}
 
 
 _POOL_LOCK = threading.Lock()
@@ -150,7 +234,7 @@ def joblib_backend(n_jobs: int | None = -1) -> Iterator[int]:
     elif local_pool_busy():  # the workers are busy with another stage: queued work would only wait
         yield 1
     else:
-        with parallel_config(backend="loky"), _using_local_pool():
+        with parallel_config(**_loky_config()), _using_local_pool():
             yield resolve_jobs(n_jobs)
 
 

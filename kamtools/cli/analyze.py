@@ -12,7 +12,11 @@ EXAMPLE = "kamtools analyze data/demo --out reports/demo/bundle --as-of 2026-10-
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("source", help="folder of CSV/Parquet/Excel tables, or a SQLAlchemy database URL")
-    p.add_argument("--out", required=True, help="bundle folder to write (replaced atomically)")
+    p.add_argument(
+        "--out",
+        required=True,
+        help="bundle folder to write (created, or replaced atomically when it is a kamtools bundle)",
+    )
     p.add_argument("--mapping", help="YAML file mapping your column names and values to kamtools' names")
     p.add_argument("--as-of", dest="as_of", help="analysis date YYYY-MM-DD (default: last order date)")
     p.add_argument(
@@ -42,6 +46,7 @@ def playbook_message(exc: Exception, written: str = "bundle") -> str:
 def run(args: argparse.Namespace) -> int:
     from kamtools.bundle import analyze
     from kamtools.data.validation import DataValidationError
+    from kamtools.outputs import OutputError
     from kamtools.plan import PlaybookError
 
     try:
@@ -56,6 +61,9 @@ def run(args: argparse.Namespace) -> int:
         )
     except PlaybookError as exc:
         print(playbook_message(exc), file=sys.stderr)
+        return 1
+    except OutputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     except DataValidationError as exc:
         print(str(exc), file=sys.stderr)

@@ -17,12 +17,12 @@ import subprocess
 import tempfile
 import time
 import traceback
-import uuid
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from string import Template
 
+from kamtools.outputs import is_disk_error, pid_alive, temp_name, write_atomic, write_failure
 from kamtools.resources import templates_dir
 from kamtools.sections import SECTION_ERROR_KEY
 
@@ -75,19 +75,40 @@ class ReportError(RuntimeError):
 
 
 def atomic_write(path: str | os.PathLike, data: str | bytes) -> None:
-    """Write ``data`` to a temporary sibling and rename it over ``path`` (never half-written)."""
+    """Write ``data`` to a temporary sibling and rename it over ``path`` (never half-written;
+    see :func:`kamtools.outputs.write_atomic`)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
+    write_atomic(path, data)
+
+
+class OutputWriteError(ReportError):
+    """A report's file could not be written (``path``, ``error``: the OSError)."""
+
+    def __init__(self, path: str | os.PathLike, error: OSError) -> None:
+        super().__init__(write_failure(path, error))
+        self.path, self.error = str(path), error
+
+    def __reduce__(self):
+        return (type(self), (self.path, self.error))
+
+
+def _write_output(path: str | os.PathLike, data: str | bytes) -> None:
     try:
-        if isinstance(data, str):
-            tmp.write_text(data, encoding="utf-8")
-        else:
-            tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+        atomic_write(path, data)
+    except OSError as exc:
+        raise OutputWriteError(path, exc) from exc
+
+
+def _remove_outdated(*paths: str | None) -> None:
+    """Remove a failed report's earlier files (they no longer match the bundle); files
+    only, and never an error of its own."""
+    for path in paths:
+        if path and os.path.isfile(path) and not os.path.islink(path):
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
 
 
 def sha256_file(path: str | os.PathLike) -> str:
@@ -231,10 +252,11 @@ def print_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike, timeout
     if exe is None:
         raise ReportError("PDF export needs the system Chromium (Debian: apt-get install chromium); none was found")
     html_path, pdf_path = Path(html_path).resolve(), Path(pdf_path)
-    tmp = pdf_path.with_name(f".{pdf_path.name}.tmp-{uuid.uuid4().hex[:8]}.pdf")
+    tmp = pdf_path.with_name(temp_name(pdf_path.name) + ".pdf")
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}  # a stray DISPLAY can hang headless printing
+    remove_stale_profiles()
     try:
-        with tempfile.TemporaryDirectory(prefix="kamtools-chromium-") as profile:
+        with tempfile.TemporaryDirectory(prefix=f"{CHROMIUM_PROFILE_PREFIX}{os.getpid()}-") as profile:
             cmd = [
                 exe,
                 "--headless",
@@ -251,16 +273,38 @@ def print_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike, timeout
                 f"--print-to-pdf={tmp}",
                 html_path.as_uri(),
             ]
+            # Chromium only prints one page: when this process is killed it ends by itself
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
         if not tmp.exists() or tmp.stat().st_size == 0 or tmp.read_bytes()[:5] != b"%PDF-":
             tail = (proc.stderr or "").strip().splitlines()[-1:] or ["no output"]
             raise ReportError(f"Chromium did not write a PDF (exit {proc.returncode}): {tail[0][:200]}")
-        os.replace(tmp, pdf_path)
+        try:
+            os.replace(tmp, pdf_path)
+        except OSError as exc:
+            raise OutputWriteError(pdf_path, exc) from exc
     except subprocess.TimeoutExpired as exc:
         raise ReportError(f"Chromium took more than {timeout:.0f} s to print the PDF") from exc
     finally:
-        if tmp.exists():
+        try:
             tmp.unlink()
+        except OSError:
+            pass
+
+
+CHROMIUM_PROFILE_PREFIX = "kamtools-chromium-"
+
+
+def remove_stale_profiles() -> None:
+    """Remove Chromium profile folders of PDF exports whose process was killed."""
+    root = Path(tempfile.gettempdir())
+    try:
+        entries = list(root.glob(CHROMIUM_PROFILE_PREFIX + "*"))
+    except OSError:
+        return
+    for entry in entries:
+        owner = entry.name[len(CHROMIUM_PROFILE_PREFIX) :].split("-", 1)[0]
+        if owner.isdigit() and entry.is_dir() and not pid_alive(int(owner)):
+            shutil.rmtree(entry, ignore_errors=True)
 
 
 # ---- the unit of work -------------------------------------------------------------------------
@@ -285,6 +329,11 @@ def render_job(job: ReportJob, mode: str = "warm") -> dict:
     On success the HTML (and PDF) are replaced atomically and the sidecar records the
     job's freshness values; on failure any previous output of the report is removed
     (it no longer matches the bundle) and the sidecar records the error.
+
+    A file that cannot be written fails the report with a message naming the path. When
+    the cause would stop every other file too (full disk, read-only folder), the result
+    also has ``abort`` (that message): the batch stops, and this report's previous files
+    are left as they were.
     """
     t0 = time.perf_counter()
     result = {"account": job.label, "kind": job.kind, "status": "failed", "error": None, "warnings": 0}
@@ -292,7 +341,7 @@ def render_job(job: ReportJob, mode: str = "warm") -> dict:
         nb = execute(job, mode)
         section_errors, stderr = collect_problems(nb)
         page = to_html(nb, job.title, job.subtitle)
-        atomic_write(job.html_path, page)
+        _write_output(job.html_path, page)
         if job.pdf_path:
             print_pdf(job.html_path, job.pdf_path)
         result["warnings"] = len(stderr)
@@ -302,13 +351,17 @@ def render_job(job: ReportJob, mode: str = "warm") -> dict:
             result["error"] = "; ".join(f"{e['section']}: {e['error']}" for e in section_errors)[:1000]
         else:
             result["status"] = "ok"
+    except OutputWriteError as exc:
+        result["error"] = str(exc)[:1000]
+        if is_disk_error(exc.error):
+            result["abort"] = result["error"]
     except Exception as exc:  # noqa: BLE001 - one failing report must not stop the batch
         result["error"] = _error_text(exc)
         result["traceback"] = traceback.format_exc()[-3000:]
-        for path in (job.html_path, job.pdf_path):
-            if path and os.path.exists(path):
-                os.unlink(path)
+        _remove_outdated(job.html_path, job.pdf_path)
     result["seconds"] = round(time.perf_counter() - t0, 3)
+    if "abort" in result:
+        return result
     state = {
         "account_id": job.key,
         "kind": job.kind,
@@ -320,7 +373,14 @@ def render_job(job: ReportJob, mode: str = "warm") -> dict:
         "freshness": job.freshness if result["status"] != "failed" else None,
         "rendered_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    atomic_write(job.state_path, json.dumps(state, indent=1, sort_keys=True))
+    try:
+        _write_output(job.state_path, json.dumps(state, indent=1, sort_keys=True))
+    except OutputWriteError as exc:  # without its record the report cannot count as rendered
+        if is_disk_error(exc.error):
+            result["abort"] = str(exc)[:1000]
+        result["status"] = "failed"
+        result["error"] = (f"{result['error']}; " if result["error"] else "") + str(exc)
+        result["error"] = result["error"][:1000]
     return result
 
 
