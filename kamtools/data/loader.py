@@ -20,13 +20,24 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from openpyxl.utils import get_column_letter
 
+from kamtools.data import schemas
 from kamtools.data.mapping import Mapping, TableMapping, closest, load_mapping, resolve_columns
 from kamtools.data.model import TABLES, Table
-from kamtools.data.parsing import Where, convert, empty_column, slash_order_evidence
+from kamtools.data.parsing import Where, as_text, convert, empty_column, separator_evidence, slash_order_evidence
 from kamtools.data.portfolio import Portfolio
+from kamtools.data.readers import EXCEL_EXTS as EXCEL_SUFFIXES
 from kamtools.data.readers import RawTable, Source, SourceNotFoundError, open_source
-from kamtools.data.schemas import DATE_ORDER_RULES, min_date
+from kamtools.data.schemas import (
+    AS_OF_GAP,
+    DATE_ORDER_RULES,
+    FUTURE_MARGIN,
+    NOT_YET,
+    PLANNED_DATES,
+    PLANNED_MARGIN,
+    min_date,
+)
 from kamtools.data.validation import (
     DataValidationError,
     Problem,
@@ -109,6 +120,12 @@ def parse_as_of(as_of: object) -> pd.Timestamp | None:
         ts = ts.tz_localize(None)
     if ts < pd.Timestamp("1990-01-01"):
         raise ValueError(f"as_of {ts.date()} is before 1990; give the analysis date as YYYY-MM-DD")
+    now = schemas.today()
+    if ts > now + FUTURE_MARGIN:
+        raise ValueError(
+            f"as_of {ts.date()} is more than a year in the future (today is {now.date()}); "
+            "give the analysis date as YYYY-MM-DD"
+        )
     return ts.normalize()
 
 
@@ -204,6 +221,10 @@ class _Run:
             self.raw[name] = raw
         unused = self.src.unused(used)
         for name in missing_required:
+            absent = self.src.missing(name)  # a database or workbook says what it holds instead
+            if absent is not None:
+                self.problems.append(Problem(name, None, absent[0], hint=absent[1], kind="missing_table"))
+                continue
             hint = f"Put a file named {name}.csv (or .parquet / .xlsx) in the source"
             if unused:
                 guess = closest(name, unused, cutoff=0.3) or unused[0]
@@ -236,16 +257,22 @@ class _Run:
 
     # ---- renaming and conversion --------------------------------------------------------------
     def convert_all(self) -> None:
+        repeated = {name: self._repeated_names(name, raw) for name, raw in self.raw.items()}
         resolved = {name: self._resolve(name, raw) for name, raw in self.raw.items()}
         dayfirst = self._dayfirst(resolved)
         for name, raw in self.raw.items():
             spec = TABLES[name]
             tmap = self.mapping.for_table(name)
             rename = resolved[name]
+            decimal = tmap.decimal if tmap.decimal_given else self._number_format(name, raw, rename)
             out: dict[str, pd.Series] = {}
             bad: dict[str, pd.Series] = {}
             for col in spec.columns:
                 sources = [r for r, ts in rename.items() if col.name in ts]
+                if col.name in repeated[name]:  # reported: two columns of that name, neither is used
+                    out[col.name] = empty_column(col, raw.frame.index)
+                    bad[col.name] = pd.Series(True, index=raw.frame.index)
+                    continue
                 if not sources:
                     if not col.required:
                         out[col.name] = empty_column(col, raw.frame.index)
@@ -255,17 +282,151 @@ class _Run:
                     raw.frame[sources[0]],
                     where,
                     vmap=tmap.values.get(col.name),
-                    decimal=tmap.decimal,
+                    decimal=decimal,
                     date_format=tmap.date_format,
                     dayfirst=dayfirst,
                 )
                 out[col.name] = conv
                 bad[col.name] = badmask
-                self.problems.extend(probs)
+                self.problems.extend(p for p in probs if p.level == "error")
+                self.warnings.extend(p for p in probs if p.level != "error")
             raw.frame = pd.DataFrame()  # free the raw text early
             self.tables[name] = pd.DataFrame(out, copy=False)
             self.bad[name] = bad
         self.raw = {}
+
+    def _repeated_names(self, name: str, raw: RawTable) -> set[str]:
+        """Report column names that occur more than once in the header; returns the canonical
+        columns they would feed (those are not loaded). The frame keeps one column per name."""
+        written = raw.header if raw.header is not None else raw.all_columns
+        if written is None:
+            written = [str(c) for c in raw.frame.columns]
+        positions: dict[str, list[int]] = {}
+        for i, col in enumerate(written, start=1):
+            text = str(col).strip()
+            if text and not text.startswith("Unnamed: "):
+                positions.setdefault(text, []).append(i)
+        repeated = {n: pos for n, pos in positions.items() if len(pos) > 1}
+        if not repeated:
+            return set()
+        # one column per name: drop the copies pandas renamed ('x.1') or kept under the same label
+        frame = raw.frame
+        if raw.header is not None:
+            as_written = set(positions)
+            frame = frame[[c for c in frame.columns if str(c) in as_written]]
+        raw.frame = frame.loc[:, ~frame.columns.duplicated()]
+        if raw.all_columns is not None:
+            raw.all_columns = list(dict.fromkeys(raw.all_columns))
+        excel = raw.origin.lower().endswith(EXCEL_SUFFIXES) or ", sheet " in raw.origin
+
+        def where(i: int) -> str:
+            return f"{i} ({get_column_letter(i)})" if excel else str(i)
+
+        tmap = self.mapping.for_table(name)
+        fed: set[str] = set()
+        for col, pos in repeated.items():
+            targets = resolve_columns(name, [col], tmap)[0].get(col, [])
+            places = ", ".join(where(i) for i in pos[:-1]) + f" and {where(pos[-1])}"
+            if not targets:
+                self.warnings.append(
+                    Problem(
+                        name,
+                        None,
+                        f"the column name '{col}' occurs {len(pos)} times in the header (columns {places}); "
+                        "kamtools does not use it.",
+                        hint="Nothing to fix for kamtools; rename the copies to keep the export tidy.",
+                        origin=raw.origin,
+                        kind="duplicate_column_name",
+                        level="warning",
+                    )
+                )
+                continue
+            fed.update(targets)
+            self.problems.append(
+                Problem(
+                    name,
+                    targets[0],
+                    f"the column name '{col}' occurs {len(pos)} times in the header (columns {places}); kamtools "
+                    f"cannot tell which one holds {' and '.join(targets)}, so it uses neither.",
+                    hint=f"Delete the extra column(s) from the export, or rename them so that one column is named "
+                    f"'{col}' (a renamed copy that holds data can be mapped: {name}: {{columns: {{'Your name': "
+                    f"{targets[0]}}}}}).",
+                    origin=raw.origin,
+                    kind="duplicate_column_name",
+                )
+            )
+        return fed
+
+    def _number_format(self, name: str, raw: RawTable, rename: dict[str, list[str]]) -> str:
+        """The decimal separator of one file's numbers ('.' or ','), when the mapping does not say.
+
+        Values such as 12,5 or 1.234,56 can only be written with a decimal comma, 12.5 or
+        1,234.56 only with a decimal point. A file that shows only the comma style is read
+        with a decimal comma (then 1.000 is one thousand); one that shows neither but has
+        columns where every separated value looks like 1.000 or 2,500 gets a warning, as
+        those read either way.
+        """
+        spec = TABLES[name]
+        point = comma = False
+        ambiguous: list[tuple[str, pd.Series, pd.Series, pd.Series]] = []
+        for rawcol, targets in rename.items():
+            if not any(spec.column(t).dtype in ("float", "int") for t in targets) or rawcol not in raw.frame.columns:
+                continue
+            s = raw.frame[rawcol]
+            if isinstance(s, pd.DataFrame) or (pd.api.types.is_numeric_dtype(s) and s.dtype != object):
+                continue
+            if s.dtype == object:  # Excel: cells holding real numbers say nothing about how text is written
+                s = s[s.map(lambda x: isinstance(x, str))]
+            t = as_text(s)
+            p, c, amb_dot, amb_comma = separator_evidence(t)
+            point, comma = point or p, comma or c
+            if amb_dot.any() or amb_comma.any():
+                ambiguous.append((targets[0], t, amb_dot, amb_comma))
+        origin, label = raw.origin, raw.row_label
+        if comma and not point:
+            self.warnings.append(
+                Problem(
+                    name,
+                    None,
+                    f"numbers in {origin} are written with a decimal comma (such as 12,5 or 1.234,56), "
+                    "so they were read that way: 1.000 is one thousand.",
+                    hint=f"Nothing to do if that is right; otherwise declare the separator in the mapping: "
+                    f"{name}: {{decimal: '.'}}.",
+                    origin=origin,
+                    kind="decimal_comma_detected",
+                    level="warning",
+                )
+            )
+            return ","
+        if point or comma:
+            return "."
+        for col, t, amb_dot, amb_comma in ambiguous:
+            for mask, sep, reading, otherwise in (
+                (amb_dot, "dot", "a decimal point (1.000 = 1)", "separates thousands (1.000 = 1000)"),
+                (amb_comma, "comma", "a thousands separator (1,000 = 1000)", "is the decimal comma (1,000 = 1)"),
+            ):
+                if not mask.any():
+                    continue
+                rows, vals, n = examples(t, mask)
+                self.warnings.append(
+                    Problem(
+                        name,
+                        col,
+                        f"every value of {col} with a {sep} has exactly three digits after it, and no other number "
+                        f"in {origin} shows which separator is the decimal one: read with {reading}.",
+                        hint=f"If the {sep} {otherwise}, declare the decimal comma in the mapping: "
+                        f"{name}: {{decimal: ','}}; if the reading is right, declare {name}: {{decimal: '.'}} "
+                        "to silence this warning.",
+                        rows=rows,
+                        values=vals,
+                        n_rows=n,
+                        origin=origin,
+                        row_label=label,
+                        kind="ambiguous_separator",
+                        level="warning",
+                    )
+                )
+        return "."
 
     def _resolve(self, name: str, raw: RawTable) -> dict[str, list[str]]:
         spec = TABLES[name]
@@ -558,13 +719,28 @@ class _Run:
 
     # ---- as_of and references ------------------------------------------------------------------
     def check_as_of(self, as_of_given: pd.Timestamp | None) -> None:
+        self._check_future_dates(schemas.today())
+        last = self._last_order_date()
         if as_of_given is not None:
             self.as_of = as_of_given
+            if last is not None and as_of_given - last > AS_OF_GAP:
+                years = (as_of_given - last).days / 365.25
+                self.warnings.append(
+                    Problem(
+                        "source",
+                        None,
+                        f"as_of {as_of_given.date()} is {years:.1f} years after the last order date ({last.date()}): "
+                        "every account will look as if it had stopped buying.",
+                        hint="Check the --as-of date (a typo in the year?); leave it out to analyse as of the last "
+                        "order date.",
+                        kind="as_of_after_data",
+                        level="warning",
+                    )
+                )
             return
-        orders = self.tables.get("orders")
-        if orders is None or "order_date" not in orders.columns or orders["order_date"].notna().sum() == 0:
+        if last is None:
             return
-        self.as_of = pd.Timestamp(orders["order_date"].max()).normalize()
+        self.as_of = last
         for name, df in self.tables.items():
             for col in TABLES[name].date_columns_bounded:
                 if col not in df.columns or col not in self.bad[name]:
@@ -585,6 +761,82 @@ class _Run:
                             late,
                         )
                     )
+        self._end_dates_after_as_of()
+
+    def _last_order_date(self) -> pd.Timestamp | None:
+        """The last order date that is not reported as a problem (a typo such as 2206 does not count)."""
+        orders = self.tables.get("orders")
+        if orders is None or "order_date" not in orders.columns:
+            return None
+        dates = orders["order_date"]
+        reported = self.bad.get("orders", {}).get("order_date")
+        if reported is not None:
+            dates = dates[~reported]
+        dates = dates.dropna()
+        return None if dates.empty else pd.Timestamp(dates.max()).normalize()
+
+    def _check_future_dates(self, now: pd.Timestamp) -> None:
+        """Dates that cannot have happened yet, in every date column (see schemas.far_future)."""
+        for name, df in self.tables.items():
+            for col in TABLES[name].columns:
+                if col.dtype != "date" or col.name not in df.columns or col.name not in self.bad[name]:
+                    continue
+                v = df[col.name]
+                planned = (name, col.name) in PLANNED_DATES
+                if planned:
+                    far = v > now + PLANNED_MARGIN
+                    if name == "opportunities" and "status" in df.columns:
+                        decided = df["status"].isin(["won", "lost"])
+                        far = (far & ~decided) | (schemas.far_future(v.where(decided), now) & decided)
+                else:
+                    far = schemas.far_future(v, now)
+                far = self._fresh(name, col.name, far)
+                if not far.any():
+                    continue
+                n = int(far.sum())
+                limit = "more than 5 years after today" if planned else "in the future"
+                message = (
+                    f"{count(n, 'date')} in {col.name} {verb(n, 'lies', 'lie')} far {limit} (today is {now.date()})"
+                )
+                if (name, col.name) == ("orders", "order_date"):
+                    message += "; the analysis date (as_of) is the last order date before them"
+                hint = "Dates that have not happened yet are typos (such as 2206 for 2026): correct the year"
+                if (name, col.name) in NOT_YET:
+                    hint += f", or leave the cell empty ({NOT_YET[name, col.name]})."
+                elif planned:
+                    hint += "."
+                else:
+                    hint += " or remove the rows."
+                self.problems.append(self._problem(name, col.name, "far_future", message + ".", hint, v, far))
+
+    def _end_dates_after_as_of(self) -> None:
+        """Resolved, paid and decision dates after the default as_of: warned about with their rows."""
+        assert self.as_of is not None
+        not_yet = {"close_date": "decided", "resolved_date": "resolved", "paid_date": "paid"}
+        for name, col in NOT_YET:
+            df = self.tables.get(name)
+            if df is None or col not in df.columns or col not in self.bad[name]:
+                continue
+            late = (df[col] > self.as_of) & ~self.bad[name][col]
+            if name == "opportunities" and "status" in df.columns:
+                late &= df["status"].isin(["won", "lost"])
+            if not late.any():
+                continue
+            n = int(late.sum())
+            self.warnings.append(
+                Problem(
+                    name,
+                    col,
+                    f"{count(n, 'row')} {verb(n, 'has', 'have')} {col} after the analysis date {self.as_of.date()} "
+                    f"(the last order date): on that date they were not yet {not_yet[col]}.",
+                    "Nothing to do if this table was exported later than the orders; pass the export date as --as-of "
+                    "to analyse as of that day, or correct the dates.",
+                    *examples(df[col], late),
+                    *self.meta[name],
+                    kind="end_after_as_of",
+                    level="warning",
+                )
+            )
 
     def check_references(self) -> None:
         for name, df in self.tables.items():

@@ -71,6 +71,7 @@ class TableMapping:
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # canonical column -> {export: canonical}
     decimal: str = "."
     date_format: str | None = None
+    decimal_given: bool = False  # the mapping declares the decimal separator (else it is detected per file)
     header_row: int | None = None  # 1-based line (CSV) / row (Excel) of the header; None: detect
 
 
@@ -162,7 +163,8 @@ def load_mapping(mapping: str | Path | dict | None) -> Mapping:
     base_decimal = _check_decimal(defaults.get("decimal", "."), "defaults", problems)
     base_fmt = _check_date_format(defaults.get("date_format"), "defaults", problems)
 
-    tables = {name: TableMapping(decimal=base_decimal, date_format=base_fmt) for name in TABLES}
+    given = "decimal" in defaults
+    tables = {name: TableMapping(decimal=base_decimal, date_format=base_fmt, decimal_given=given) for name in TABLES}
     for key, spec in raw.items():
         if key == "defaults":
             continue
@@ -241,7 +243,7 @@ def _table_mapping(name: str, spec: dict, base: TableMapping, problems: list[Pro
                     (f"Did you mean '{guess}'? " if guess else "") + f"Options are: {', '.join(TABLE_KEYS)}.",
                 )
             )
-    out = TableMapping(decimal=base.decimal, date_format=base.date_format)
+    out = TableMapping(decimal=base.decimal, date_format=base.date_format, decimal_given=base.decimal_given)
     for key in ("file", "table"):
         if spec.get(key) is not None:
             setattr(out, key, str(spec[key]))
@@ -249,6 +251,7 @@ def _table_mapping(name: str, spec: dict, base: TableMapping, problems: list[Pro
         out.sheet = spec["sheet"] if isinstance(spec["sheet"], int) else str(spec["sheet"])
     if "decimal" in spec:
         out.decimal = _check_decimal(spec["decimal"], name, problems)
+        out.decimal_given = True
     if "date_format" in spec:
         out.date_format = _check_date_format(spec["date_format"], name, problems)
     if spec.get("header_row") is not None:

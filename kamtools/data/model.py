@@ -64,6 +64,10 @@ class Table:
 
 C = Column
 
+MAX_MAGNITUDE = 1e15
+"""No number may exceed this in absolute value (a quadrillion): amounts, quantities and
+prices this large are overflows, wrong units or values pasted into the wrong column."""
+
 OPPORTUNITY_STATUS = ("open", "won", "lost")
 SEVERITIES = ("low", "medium", "high", "critical")
 CONTACT_ROLES = ("decision_maker", "influencer", "user", "gatekeeper")

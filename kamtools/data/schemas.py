@@ -18,7 +18,7 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-from kamtools.data.model import TABLES, Column
+from kamtools.data.model import MAX_MAGNITUDE, TABLES, Column
 from kamtools.data.validation import DataValidationError, Problem, count, fmt_value
 
 PANDAS_DTYPES = {
@@ -39,6 +39,45 @@ MIN_DATE_OVERRIDES: dict[tuple[str, str], pd.Timestamp] = {
     ("accounts", "customer_since"): pd.Timestamp("1900-01-01"),
 }
 
+PLACEHOLDER_DATES: tuple[str, ...] = (
+    "9999-12-31",  # SAP and most ERPs: "open", "not yet", "valid until further notice"
+    "9999-12-30",
+    "9999-01-01",
+    "2999-12-31",
+    "2099-12-31",
+    "1970-01-01",  # a zero Unix timestamp
+    "1900-01-01",  # Excel's first day, often left in empty date cells
+    "1899-12-30",  # Excel / OLE day zero
+    "1899-12-31",
+    "1753-01-01",  # the smallest SQL Server datetime
+    "0001-01-01",  # the smallest .NET / SQL date
+)
+"""Dates that systems write for "no date". In a column that may be empty (close_date,
+resolved_date, paid_date) they are read as empty ("not yet") with a warning; the zero
+dates 0000-00-00 and 00000000 of MySQL and SAP count as well."""
+
+NOT_YET: dict[tuple[str, str], str] = {
+    ("opportunities", "close_date"): "no close date",
+    ("complaints", "resolved_date"): "not resolved",
+    ("invoices", "paid_date"): "not paid",
+}
+"""What an empty end date means, per column."""
+
+FUTURE_MARGIN = pd.Timedelta(days=366)
+"""A date that has happened may still be a little after today (time zones, a late export);
+an event date more than this after today (or after today and more than this after the
+99.9th percentile of its column) is a typo such as 2206 for 2026."""
+
+PLANNED_MARGIN = pd.DateOffset(years=5)
+"""Planned dates (due_date, close_date of open opportunities) may lie in the future, but not
+more than this after today."""
+
+PLANNED_DATES: tuple[tuple[str, str], ...] = (("invoices", "due_date"), ("opportunities", "close_date"))
+"""Date columns that may lie in the future (close_date only while the opportunity is open)."""
+
+AS_OF_GAP = pd.Timedelta(days=366)
+"""A given as_of more than this after the last order date is warned about (every account would look lapsed)."""
+
 DATE_ORDER_RULES: list[tuple[str, str, str]] = [
     # (table, earlier column, later column): later must not be before earlier
     ("opportunities", "created_date", "close_date"),
@@ -51,6 +90,31 @@ DATE_ORDER_RULES: list[tuple[str, str, str]] = [
 def min_date(table: str, column: str) -> pd.Timestamp:
     """Earliest allowed date in ``table.column``."""
     return MIN_DATE_OVERRIDES.get((table, column), MIN_DATE)
+
+
+def today() -> pd.Timestamp:
+    """Today's date (midnight, local time): the reference for "in the future"."""
+    return pd.Timestamp.today().normalize()
+
+
+def far_future(dates: pd.Series, now: pd.Timestamp | None = None) -> pd.Series:
+    """True for event dates that cannot have happened yet (see :data:`FUTURE_MARGIN`).
+
+    A date is far in the future when it is more than ``FUTURE_MARGIN`` after ``now``
+    (default today), or after ``now`` and more than ``FUTURE_MARGIN`` after the 99.9th
+    percentile of the other dates of the column (the bulk of the data). Missing dates
+    are False.
+    """
+    now = today() if now is None else now
+    hard = dates > now + FUTURE_MARGIN
+    later = dates > now
+    if not later.any():
+        return hard
+    rest = dates[~hard].dropna()
+    if rest.empty:
+        return hard
+    bulk = rest.quantile(0.999, interpolation="lower")
+    return hard | (later & (dates > bulk + FUTURE_MARGIN))
 
 
 def column_rules(table: str, col: Column) -> list[str]:
@@ -66,10 +130,18 @@ def column_rules(table: str, col: Column) -> list[str]:
         rules.append(f">= {col.min_value:g}")
     elif col.max_value is not None:
         rules.append(f"<= {col.max_value:g}")
+    if col.dtype in ("float", "int") and col.max_value is None:
+        rules.append(f"finite, at most {MAX_MAGNITUDE:.0e} in absolute value".replace("+", ""))
     if col.dtype == "date":
         rules.append(f"not before {min_date(table, col.name).date()}")
         if col.name in TABLES[table].date_columns_bounded:
             rules.append("not after as_of")
+        if (table, col.name) in PLANNED_DATES:
+            rules.append("at most 5 years after today")
+        else:
+            rules.append("not far in the future")
+        if (table, col.name) in NOT_YET:
+            rules.append(f"9999-12-31 and other placeholders mean empty ({NOT_YET[table, col.name]})")
         for t, earlier, later in DATE_ORDER_RULES:
             if t == table and later == col.name:
                 rules.append(f"not before {earlier}")
@@ -90,6 +162,8 @@ def _checks(table: str, col: Column, as_of: pd.Timestamp | None) -> list[pa.Chec
         checks.append(pa.Check.ge(col.min_value))
     if col.max_value is not None:
         checks.append(pa.Check.le(col.max_value))
+    if col.dtype in ("float", "int"):
+        checks.append(pa.Check.in_range(-MAX_MAGNITUDE, MAX_MAGNITUDE))  # also rejects inf and -inf
     if col.dtype == "date":
         checks.append(pa.Check.ge(min_date(table, col.name)))
         if as_of is not None and col.name in TABLES[table].date_columns_bounded:
