@@ -98,6 +98,10 @@ def _kamtools_entry(path: Path) -> bool:
 # ---- the rule --------------------------------------------------------------------------------
 
 
+def _a(noun: str) -> str:
+    return ("an " if noun[:1] in "aeiou" else "a ") + noun
+
+
 def _same_or_inside(inner: Path, outer: Path) -> bool:
     return inner == outer or outer in inner.parents
 
@@ -154,7 +158,7 @@ def check_output_dir(
             return given
         if found is not None:
             raise OutputError(
-                f"{given} is a kamtools {KINDS[found]}, not a {KINDS[kind]}; choose another folder for {flag}"
+                f"{given} is a kamtools {KINDS[found]}, not {_a(KINDS[kind])}; choose another folder for {flag}"
             )
         try:
             entries = sorted(given.iterdir())
@@ -310,6 +314,22 @@ def remove_stale(folder: str | os.PathLike, name: str | None = None) -> list[Pat
                 pass
         if _remove(entry):
             removed.append(entry)
+    return removed
+
+
+def remove_stale_prefixed(root: str | os.PathLike, prefix: str) -> list[Path]:
+    """Remove folders ``root/<prefix><pid>-...`` (e.g. kernel sockets, browser profiles in
+    the temporary folder) whose owner process ``pid`` is gone; returns what was removed."""
+    removed: list[Path] = []
+    try:
+        entries = sorted(Path(root).glob(prefix + "*"))
+    except OSError:
+        return removed
+    for entry in entries:
+        owner = entry.name[len(prefix) :].split("-", 1)[0]
+        if owner.isdigit() and entry.is_dir() and not entry.is_symlink() and not pid_alive(int(owner)):
+            if _remove(entry):
+                removed.append(entry)
     return removed
 
 

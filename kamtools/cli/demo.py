@@ -11,7 +11,12 @@ EXAMPLE = "kamtools demo --out reports/demo --workers 2"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", default="reports/demo", metavar="OUT_DIR", help="output folder (default reports/demo)")
+    p.add_argument(
+        "--out",
+        default="reports/demo",
+        metavar="OUT_DIR",
+        help="output folder (default reports/demo): new, empty, or one kamtools wrote",
+    )
     p.add_argument("--accounts", type=int, metavar="N", help="use only the first N demo accounts (default: all)")
     p.add_argument("--workers", type=int, default=2, metavar="N", help="parallel report workers (default 2)")
     p.add_argument("--format", default="html", metavar="FORMATS", help="html, or html,pdf (needs Chromium)")
@@ -63,7 +68,12 @@ def ensure_bundle(portfolio, bundle_dir, force: bool = False, progress: bool = T
         except (ValueError, BundleError):
             pass
     bundle = analyze(portfolio, bundle_dir, progress=progress, playbook=playbook)
-    atomic_write(stamp, json.dumps(want))
+    try:
+        atomic_write(stamp, json.dumps(want))
+    except OSError as exc:
+        from kamtools.outputs import OutputError, write_failure
+
+        raise OutputError(write_failure(stamp, exc)) from exc
     return bundle, False
 
 
@@ -74,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
     from kamtools.cli.analyze import playbook_message
     from kamtools.cli.reports import print_summary
     from kamtools.datasets import load_demo
+    from kamtools.outputs import OutputError, check_output_dir
     from kamtools.plan import PlaybookError, checked_playbook
     from kamtools.reports import ReportError, render_reports
 
@@ -84,6 +95,12 @@ def run(args: argparse.Namespace) -> int:
     except PlaybookError as exc:
         print(playbook_message(exc, "bundle or report"), file=sys.stderr)
         return 1
+    try:  # the reports folder and its bundle/ must be new, empty or kamtools' own: checked before any work
+        check_output_dir(out, "reports", flag="--out")
+        check_output_dir(out / "bundle", "bundle", flag="--out (its bundle/ folder)")
+    except OutputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     portfolio = load_demo()
     if args.accounts:
         if args.accounts < 1:
@@ -91,9 +108,13 @@ def run(args: argparse.Namespace) -> int:
             return 2
         portfolio = subset(portfolio, args.accounts)
     print(f"demo portfolio: {len(portfolio.accounts)} accounts, data as of {portfolio.as_of.date()}")
-    bundle, reused = ensure_bundle(
-        portfolio, out / "bundle", force=args.force, progress=not args.quiet, playbook=args.playbook
-    )
+    try:
+        bundle, reused = ensure_bundle(
+            portfolio, out / "bundle", force=args.force, progress=not args.quiet, playbook=args.playbook
+        )
+    except OutputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     m = bundle.manifest
     if reused:
         print(f"bundle {bundle.path} is up to date (analysis skipped)")
@@ -113,6 +134,9 @@ def run(args: argparse.Namespace) -> int:
             force=args.force,
             progress=not args.quiet,
         )
+    except OutputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except (ReportError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
+from pathlib import Path
 
 NAME = "make-demo-data"
 HELP = "Generate a realistic demo portfolio (every canonical table) into a folder of CSV or Parquet files."
@@ -12,7 +15,9 @@ EXAMPLE = "kamtools make-demo-data data/demo --accounts 300 --years 4 --seed 7 -
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments: OUT_DIR, --accounts, --years, --seed, --format, --as-of."""
     parser.add_argument(
-        "out_dir", metavar="OUT_DIR", help="folder to write one file per table into (created if missing)"
+        "out_dir",
+        metavar="OUT_DIR",
+        help="folder to write one file per table into: new, empty, or a demo folder kamtools wrote",
     )
     parser.add_argument("--accounts", type=int, default=300, metavar="N", help="number of accounts (default 300)")
     parser.add_argument("--years", type=int, default=4, metavar="Y", help="years of order history (default 4)")
@@ -28,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
     import time
 
-    from kamtools.datasets import make_portfolio, write_tables
+    from kamtools.datasets import make_portfolio
 
     if args.accounts < 10:
         print(f"make-demo-data: --accounts must be at least 10 (got {args.accounts})", file=sys.stderr)
@@ -36,13 +41,26 @@ def run(args: argparse.Namespace) -> int:
     if args.years < 2:
         print(f"make-demo-data: --years must be at least 2 (got {args.years})", file=sys.stderr)
         return 2
+    from kamtools.outputs import OutputError, check_output_dir, remove_stale
+
+    out = Path(args.out_dir)
+    try:  # a folder kamtools did not write (e.g. your own exports) is never written into
+        check_output_dir(out, "demo-data", flag="OUT_DIR")
+    except OutputError as exc:
+        print(f"make-demo-data: {exc}", file=sys.stderr)
+        return 1
+    remove_stale(out.parent, out.name)  # temporaries of killed runs
     start = time.perf_counter()
     try:
         portfolio, _truth = make_portfolio(n_accounts=args.accounts, years=args.years, seed=args.seed, as_of=args.as_of)
     except ValueError as exc:
         print(f"make-demo-data: {exc}", file=sys.stderr)
         return 2
-    paths = write_tables(portfolio, args.out_dir, fmt=args.fmt)
+    try:
+        paths = write_demo_folder(portfolio, out, args.fmt)
+    except OutputError as exc:
+        print(f"make-demo-data: {exc}", file=sys.stderr)
+        return 1
     for path in paths:
         rows = len(portfolio.tables[path.stem])
         print(f"wrote {path}  ({rows:,} rows, {path.stat().st_size / 1e6:.2f} MB)")
@@ -51,3 +69,38 @@ def run(args: argparse.Namespace) -> int:
         f"as_of {portfolio.as_of.date()}, {time.perf_counter() - start:.1f} s"
     )
     return 0
+
+
+def write_demo_folder(portfolio, out: Path, fmt: str) -> list[Path]:
+    """Write the tables into ``out`` (checked beforehand with kamtools.outputs.check_output_dir).
+
+    The files are written into a temporary sibling folder first, so a full disk or a killed
+    run never leaves half a table: a new (or empty) ``out`` is that folder renamed; in a demo
+    folder kamtools wrote earlier, each table file is replaced (tables of the other format
+    are removed so the folder holds one file per table). Raises OutputError.
+    """
+    from kamtools.datasets import write_tables
+    from kamtools.outputs import MARKER, OutputError, marker_text, temp_name, write_failure
+
+    tmp = out.parent / temp_name(out.name)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        written = write_tables(portfolio, tmp, fmt=fmt)
+        (tmp / MARKER).write_text(marker_text("demo-data"), encoding="utf-8")
+        if out.is_dir() and not any(out.iterdir()):
+            out.rmdir()
+        if not out.exists():
+            tmp.rename(out)
+        else:
+            other = "parquet" if fmt == "csv" else "csv"
+            for path in written:
+                stale = out / f"{path.stem}.{other}"
+                if stale.is_file():
+                    stale.unlink()
+            for path in [*written, tmp / MARKER]:
+                os.replace(path, out / path.name)
+            tmp.rmdir()
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise OutputError(write_failure(out, exc, flag="OUT_DIR")) from exc
+    return [out / path.name for path in written]

@@ -12,7 +12,12 @@ EXAMPLE = "kamtools reports reports/demo/bundle --out reports/demo --workers 2 -
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("bundle", metavar="BUNDLE_DIR", help="analysis bundle written by `kamtools analyze`")
-    p.add_argument("--out", required=True, metavar="OUT_DIR", help="output folder (index.html, accounts/, run.log)")
+    p.add_argument(
+        "--out",
+        required=True,
+        metavar="OUT_DIR",
+        help="output folder (index.html, accounts/, run.log): new, empty, or one kamtools wrote",
+    )
     p.add_argument("--accounts", nargs="+", metavar="ID", help="render only these account ids (default: all)")
     p.add_argument("--workers", type=int, default=2, metavar="N", help="parallel workers (default 2; 1 = no pool)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask distributed scheduler, e.g. tcp://host:8786")
@@ -53,6 +58,7 @@ def print_summary(summary, stream=sys.stdout) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from kamtools.bundle import BundleError
+    from kamtools.outputs import OutputError
     from kamtools.reports import ReportError, render_reports
 
     try:
@@ -69,6 +75,9 @@ def run(args: argparse.Namespace) -> int:
             overview=not args.no_overview,
             timeout=args.timeout,
         )
+    except OutputError as exc:  # the output folder: refused, not writable, disk full
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except (BundleError, ReportError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kamtools.extras import require
+from kamtools.outputs import OutputError, append_line, claim_output_dir, remove_stale, write_failure
 from kamtools.reports.render import MODES, ReportError, ReportJob, find_chromium, render_job
 from kamtools.reports.state import (
     ACCOUNTS_DIR,
@@ -84,34 +85,21 @@ class RunSummary:
 
 
 def _clean_temp_files(out: Path) -> None:
-    """Remove temporary files an interrupted earlier run may have left."""
+    """Remove temporary files that killed earlier runs left (never those of a live run)."""
     for folder in (out, out / ACCOUNTS_DIR, out / STATE_DIR):
-        if folder.is_dir():
-            for p in folder.glob(".*.tmp-*"):
-                try:
-                    p.unlink()
-                except OSError:
-                    pass
-
-
-def _exit_with_parent(parent_pid: int, interval: float = 1.0) -> None:
-    """Daemon thread body: end this worker when the process that started it is gone."""
-    while True:
-        time.sleep(interval)
-        if os.getppid() != parent_pid:
-            from kamtools.reports.kernels import shutdown_all
-
-            try:
-                shutdown_all()
-            finally:
-                os._exit(1)
+        remove_stale(folder)
 
 
 def _worker_init(mode: str, kernel_name: str, parent_pid: int) -> None:
-    """Watch the parent (a killed batch must not leave workers behind) and start the warm kernel."""
-    import threading
+    """End with the batch (a killed batch must not leave workers behind) and start the warm kernel.
 
-    threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True, name="kamtools-parent-watch").start()
+    The pool is started and shut down inside one call of the batch's thread, so the
+    parent-death signal can be SIGKILL; the worker's kernels see their parent go and end too.
+    """
+    from kamtools.parallel import die_with_parent
+    from kamtools.reports.kernels import shutdown_all
+
+    die_with_parent(parent_pid, hard=True, cleanup=shutdown_all)
     if mode == "warm":
         from kamtools.reports.kernels import thread_kernel
 
@@ -258,9 +246,13 @@ def render_reports(
     want_pdf = "pdf" in formats
     if want_pdf and find_chromium() is None:
         raise ReportError("--format pdf needs the system Chromium (Debian: apt-get install chromium); none was found")
-    out = Path(out_dir).resolve()
-    (out / ACCOUNTS_DIR).mkdir(parents=True, exist_ok=True)
-    (out / STATE_DIR).mkdir(parents=True, exist_ok=True)
+    # only a new or empty folder, or one kamtools made, is written into; checked before any work
+    out = claim_output_dir(out_dir, "reports", flag="--out", reading=bundle.path).resolve()
+    for sub in (ACCOUNTS_DIR, STATE_DIR):
+        try:
+            (out / sub).mkdir(exist_ok=True)
+        except OSError as exc:
+            raise OutputError(write_failure(out / sub, exc)) from exc
     _clean_temp_files(out)
 
     nb_account = Path(notebook).resolve() if notebook else default_notebook("account").resolve()
@@ -360,8 +352,10 @@ def render_reports(
         for extra in ("warnings", "sections_failed", "traceback"):
             if result.get(extra):
                 entry[extra] = result[extra]
-        with open(log_path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        try:  # a whole line or none
+            append_line(log_path, json.dumps(entry, ensure_ascii=False))
+        except OSError as exc:
+            raise OutputError(write_failure(log_path, exc)) from exc
 
     for r in results + skipped:
         log(r)
@@ -371,6 +365,8 @@ def render_reports(
 
     def on_result(job: ReportJob, result: dict) -> None:
         results.append(result)
+        if result.get("abort"):  # a full disk or read-only folder: no later report could be written
+            raise OutputError(f"{result['abort']}; the run stopped there, and the reports written before are kept")
         log(result)
         bar.update(1)
         if result["status"] == "failed":
@@ -382,18 +378,26 @@ def render_reports(
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _terminate)
+    finished = False
     try:
         if jobs:
             if scheduler is not None:
                 _run_dask(jobs, mode, scheduler, on_result)
             else:
                 _run_local(jobs, mode, max(1, min(int(workers), len(jobs))), on_result, keep_kernel)
+        finished = True
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
         bar.close()
         problems = [f"{r['account']}: {r['error']}" for r in results if r["account"] in unknown]
-        index = write_index(bundle, out, problems=problems)
+        failed_now = {r["account"]: r for r in results if r["status"] == "failed" and r.get("kind") == "account"}
+        try:
+            index = write_index(bundle, out, problems=problems, failed=failed_now)
+        except OSError as exc:
+            if finished:  # the run itself went well: say why the index is missing
+                raise OutputError(write_failure(out / "index.html", exc)) from exc
+            index = out / "index.html"  # the run's own error is what is reported; the old index stays
     for r in results:
         r.pop("traceback", None)
     return RunSummary(out_dir=out, index=index, results=results, seconds=round(time.perf_counter() - t0, 3))

@@ -45,14 +45,19 @@ def _col(df: pd.DataFrame, *names: str) -> pd.Series:
     return pd.Series([None] * len(df), index=df.index, dtype=object)
 
 
-def index_rows(bundle, out_dir: str | os.PathLike) -> pd.DataFrame:
+def index_rows(bundle, out_dir: str | os.PathLike, failed: dict[str, dict] | None = None) -> pd.DataFrame:
     """One row per bundle account: the index columns plus the report status and link.
 
     Columns: ``account_id, name, tier, health (0-100 score), health_band, churn
     (probability 0-1), risk_band, revenue (last 12 months), status (ok, partial,
     failed, outdated, not rendered), error, href, pdf_href`` (links relative to
     ``out_dir``; None when there is no such file).
+
+    ``failed`` maps account ids to this run's failed results (``{"error": ...}``): they
+    are shown as failed with that error, whatever the report's record on disk says (a
+    report whose record could not be written has none).
     """
+    failed = failed or {}
     acc = bundle.accounts
     df = pd.DataFrame(
         {
@@ -86,6 +91,8 @@ def index_rows(bundle, out_dir: str | os.PathLike) -> pd.DataFrame:
                         fresh = fresh_cache.setdefault(nb, freshness(bundle, nb) if os.path.exists(nb) else {})
                         if state.get("freshness") != fresh:
                             status = "outdated"
+        if account_id in failed:
+            status, error, href = "failed", failed[account_id].get("error") or "the report failed", None
         statuses.append(status)
         errors.append(error)
         hrefs.append(href)
@@ -143,11 +150,15 @@ def _row(r: pd.Series) -> str:
 
 
 def write_index(
-    bundle, out_dir: str | os.PathLike, rows: pd.DataFrame | None = None, problems: list[str] | None = None
+    bundle,
+    out_dir: str | os.PathLike,
+    rows: pd.DataFrame | None = None,
+    problems: list[str] | None = None,
+    failed: dict[str, dict] | None = None,
 ) -> Path:
-    """Write ``OUT_DIR/index.html`` atomically and return its path."""
+    """Write ``OUT_DIR/index.html`` atomically and return its path (``failed``: see :func:`index_rows`)."""
     out = Path(out_dir)
-    rows = index_rows(bundle, out) if rows is None else rows
+    rows = index_rows(bundle, out, failed=failed) if rows is None else rows
     m = bundle.manifest
     counts = rows["status"].value_counts().to_dict()
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))

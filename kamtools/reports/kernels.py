@@ -16,8 +16,11 @@ Isolation rules:
 * the kernel is reset before every report, restarted after ``max_uses`` reports, and
   restarted after any failure (cell error, timeout, dead kernel), so a failing report
   cannot leave state behind for the next one;
-* kernels belong to the process that started them and are shut down when it exits
-  (ipykernel also exits by itself when its parent process dies).
+* kernels belong to the process that started them and are shut down when it exits;
+  ipykernel also exits by itself within a second when its parent process dies (it
+  watches the parent named in ``JPY_PARENT_PID``, set by jupyter_client), so a killed
+  batch leaves no kernel behind, and the next kernel start removes the socket folders
+  of kernels whose process is gone.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 from papermill.log import logger
 
+from kamtools.outputs import remove_stale_prefixed
+
 ENGINE_NAME = "kamtools-warm"
 # Report kernels hash strings the same way every time, so that anything that iterates a
 # set of strings draws the same page in every kernel (byte-identical reruns, warm == cold).
@@ -45,6 +50,7 @@ KERNEL_ENV = {"PYTHONHASHSEED": "0"}
 # sys.path, so a folder named ``kamtools`` where the user runs the batch (e.g. the folder
 # above a clone) can never shadow the package.
 KERNEL_ARGS = ["--IPKernelApp.ignore_cwd=True"]
+SOCKETS_PREFIX = "kamtools-kernel-"
 PRELOAD_CODE = "import kamtools.reports._kernel_side as _kam_ks\n_kam_ks.preload()"
 RESET_CODE = "import kamtools.reports._kernel_side as _kam_ks\n_kam_ks.reset()"
 
@@ -91,10 +97,17 @@ class WarmKernel:
             return self
         from jupyter_client.manager import AsyncKernelManager
 
-        # IPC sockets in a private (0700) folder: nothing listens on the network and
-        # only this user can reach the kernel.
-        self._sockets = tempfile.mkdtemp(prefix="kamtools-kernel-")
-        km = AsyncKernelManager(kernel_name=self.kernel_name, transport="ipc", ip=os.path.join(self._sockets, "k"))
+        # IPC sockets and the connection file in a private (0700) folder: nothing listens on
+        # the network and only this user can reach the kernel. The folder's name carries
+        # this process's id, so that the folders of killed runs are found and removed.
+        remove_stale_prefixed(tempfile.gettempdir(), SOCKETS_PREFIX)
+        self._sockets = tempfile.mkdtemp(prefix=f"{SOCKETS_PREFIX}{os.getpid()}-")
+        km = AsyncKernelManager(
+            kernel_name=self.kernel_name,
+            transport="ipc",
+            ip=os.path.join(self._sockets, "k"),
+            connection_file=os.path.join(self._sockets, "kernel.json"),
+        )
         run_sync(km.start_kernel)(
             extra_arguments=["--HistoryManager.hist_file=:memory:", *KERNEL_ARGS],
             env={**os.environ, **KERNEL_ENV},

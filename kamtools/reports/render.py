@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from string import Template
 
-from kamtools.outputs import is_disk_error, pid_alive, temp_name, write_atomic, write_failure
+from kamtools.outputs import is_disk_error, remove_stale_prefixed, temp_name, write_atomic, write_failure
 from kamtools.resources import templates_dir
 from kamtools.sections import SECTION_ERROR_KEY
 
@@ -296,15 +296,7 @@ CHROMIUM_PROFILE_PREFIX = "kamtools-chromium-"
 
 def remove_stale_profiles() -> None:
     """Remove Chromium profile folders of PDF exports whose process was killed."""
-    root = Path(tempfile.gettempdir())
-    try:
-        entries = list(root.glob(CHROMIUM_PROFILE_PREFIX + "*"))
-    except OSError:
-        return
-    for entry in entries:
-        owner = entry.name[len(CHROMIUM_PROFILE_PREFIX) :].split("-", 1)[0]
-        if owner.isdigit() and entry.is_dir() and not pid_alive(int(owner)):
-            shutil.rmtree(entry, ignore_errors=True)
+    remove_stale_prefixed(tempfile.gettempdir(), CHROMIUM_PROFILE_PREFIX)
 
 
 # ---- the unit of work -------------------------------------------------------------------------
