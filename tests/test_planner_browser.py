@@ -85,7 +85,7 @@ def test_notebook_runs_top_to_bottom_on_a_bundle(planner_bundle, monkeypatch):
 # ---------------------------------------------------------------------------------------
 @pytest.fixture
 def planner_app(planner_bundle, tmp_path):
-    """``kamtools plan`` on a free port; yields (url, bundle); always stopped afterwards."""
+    """``kamtools plan`` on a free port; yields (url with its token, bundle); always stopped afterwards."""
     port = plan_cli.free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "kamtools", "plan", str(planner_bundle.path), "--port", str(port)]
@@ -117,6 +117,7 @@ def planner_app(planner_bundle, tmp_path):
                 continue
             log.append(line)
             if url in line and "scenario planner" in line:
+                url = line.split(" at ", 1)[1].split()[0]  # as printed: with its access token
                 break
         yield url, planner_bundle
     finally:
