@@ -132,8 +132,9 @@ def parquet_parts(names: list[str], sub: str = "orders", extra: dict[str, str] |
         d = f / sub
         d.mkdir()
         o = tables["orders"]
-        o.iloc[:6].to_parquet(d / names[0], index=False)
-        o.iloc[6:].to_parquet(d / names[1], index=False)
+        for name, rows in zip(names, (o.iloc[:6], o.iloc[6:])):
+            (d / name).parent.mkdir(parents=True, exist_ok=True)
+            rows.to_parquet(d / name, index=False)
         for name, text in (extra or {}).items():
             (d / name).write_text(text)
         return f, None
@@ -490,6 +491,15 @@ CASES = [
         check=lambda r: _origin(r, "orders", "orders.parquet/ (2 Parquet parts"),
     ),
     Case(
+        "hive_partitioned_parquet_folder",
+        parquet_parts(["year=2023/part-0.parquet", "year=2024/part-0.parquet"]),
+        ["1 column not used: 'year'"],
+        "extra_columns",
+        "orders",
+        level="warning",
+        check=lambda r: _origin(r, "orders", "orders/ (2 Parquet parts"),
+    ),
+    Case(
         "parquet_parts_that_disagree",
         parquet_parts_mismatched,
         ["the Parquet parts in orders/ could not be read as one table", "'many'", "same columns and column types"],
@@ -576,6 +586,22 @@ CASES = [
         "nul_bytes",
         "products",
         rows=[1, 4],
+    ),
+    Case(
+        "nul_padding_after_a_crash",
+        rewrite_bytes("orders", lambda b: b + b"\x00" * 20000),
+        ["1 line holds NUL bytes", "line 14: order_id '\\x00\\x00"],
+        "nul_bytes",
+        "orders",
+        rows=[14],
+        check=lambda r: _kinds(r, ["nul_bytes"]),
+    ),
+    Case(
+        "file_of_nul_bytes_only",
+        rewrite_bytes("orders", lambda b: b"\x00" * 5000),
+        ["orders.csv is not a CSV text file (it holds binary data)"],
+        "not_csv",
+        "orders",
     ),
     Case(
         "utf8_bom_and_title_row",
@@ -774,6 +800,10 @@ def _origin(report: ValidationReport, table: str, origin: str) -> None:
     (summary,) = [s for s in report.tables if s.name == table]
     assert summary.origin.startswith(origin), summary.origin
     assert summary.rows == 12
+
+
+def _kinds(report: ValidationReport, kinds: list[str]) -> None:
+    assert [p.kind for p in report.problems] == kinds, [str(p) for p in report.problems]
 
 
 def _rows(report: ValidationReport, table: str, n: int) -> None:

@@ -1020,7 +1020,8 @@ def read_csv(
                         )
                     ],
                 )
-        if sample and sum(b < 9 or 13 < b < 32 for b in sample) > len(sample) * 0.05:
+        # binary: many control characters, or nothing but NULs (NULs inside text are named by line below)
+        if sample and (sum(0 < b < 9 or 13 < b < 32 for b in sample) > len(sample) * 0.05 or not sample.strip(b"\x00")):
             return RawTable(
                 table,
                 origin,
@@ -1167,7 +1168,9 @@ def _report_nul(raw: RawTable, nul_lines: list[int], header_line: int, header_en
         elif line in frame.index:
             row = frame.loc[line]
             hit = [(c, v) for c, v in row.items() if isinstance(v, str) and "\x00" in v]
-            values.append(f"{hit[0][0]} {fmt_value(hit[0][1])}" if hit else "(NUL between values)")
+            shown = fmt_value(hit[0][1]) if hit else ""
+            shown = shown if len(shown) <= 60 else shown[:56] + "...'"
+            values.append(f"{hit[0][0]} {shown}" if hit else "(NUL between values)")
         else:
             values.append("(line not read)")
     n = len(nul_lines)
@@ -1188,8 +1191,9 @@ def _report_nul(raw: RawTable, nul_lines: list[int], header_line: int, header_en
         )
     )
     hit = frame.index.isin(nul_lines)
-    if hit.any():
-        frame.loc[hit] = frame.loc[hit].apply(lambda s: s.str.replace("\x00", "", regex=False))
+    if hit.any():  # what is left once the NULs are gone; a cell of NULs only becomes empty
+        cleaned = frame.loc[hit].apply(lambda s: s.str.replace("\x00", "", regex=False))
+        frame.loc[hit] = cleaned.mask(cleaned == "")
 
 
 def _sep_name(sep: str) -> str:
