@@ -39,8 +39,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def print_summary(summary, stream=sys.stdout) -> None:
-    """The run's counts, its problems and where the index is."""
+def print_summary(summary, stream=None) -> None:
+    """The run's counts, its problems and where the index is (on ``stream``, default stdout)."""
+    stream = stream if stream is not None else sys.stdout  # looked up now: stdout may have been replaced
     c = summary.count
     rendered = c("ok") + c("partial")
     print(
