@@ -142,6 +142,12 @@ def parquet_parts(names: list[str], sub: str = "orders", extra: dict[str, str] |
     return build
 
 
+def _also_parts(f: Path) -> Path:
+    (f / "orders").mkdir()
+    valid_tables()["orders"].to_parquet(f / "orders" / "part-0.parquet", index=False)
+    return f
+
+
 def parquet_parts_mismatched(tmp: Path) -> Built:
     tables = valid_tables()
     f = write_folder(tmp / "export", tables)
@@ -447,6 +453,13 @@ CASES = [
         check=lambda r: _has(r.warnings, "title_rows", "skipped 3 title rows above the header on row 4"),
     ),
     Case(
+        "empty_excel_sheet",
+        excel_with_titles([], start=0, edit=lambda t: t.__setitem__("orders", t["orders"].iloc[:0, :0])),
+        ["orders (orders.xlsx): orders.xlsx is empty (no header row)", "Export orders again with a header row"],
+        "unreadable",
+        "orders",
+    ),
+    Case(
         "excel_header_row_from_mapping",
         with_mapping(excel_with_titles([["ACME"], ["Order lines"], ["Q3"]], start=4), {"orders": {"header_row": 5}}),
         ["skipped 4 title rows above the header on row 5", "as the mapping's header_row says"],
@@ -498,6 +511,19 @@ CASES = [
         "orders",
         level="warning",
         check=lambda r: _origin(r, "orders", "orders/ (2 Parquet parts"),
+    ),
+    Case(
+        "mapping_names_a_part_folder",
+        with_mapping(parquet_parts(["a.parquet", "b.parquet"], sub="erp_lines"), {"orders": {"file": "erp_lines"}}),
+        [],
+        check=lambda r: _origin(r, "orders", "erp_lines/ (2 Parquet parts"),
+    ),
+    Case(
+        "file_and_part_folder_for_one_table",
+        lambda tmp: (_also_parts(folder(tmp)), None),
+        ["several files could hold table orders: orders.csv, orders/", "orders: {file: orders.csv}"],
+        "ambiguous_file",
+        "orders",
     ),
     Case(
         "parquet_parts_that_disagree",
