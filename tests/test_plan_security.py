@@ -72,11 +72,12 @@ class Planner:
                 self.proc.wait(10)
 
 
-def start_planner(*args: str) -> Planner:
+def start_planner(*args: str, env: dict | None = None) -> Planner:
     """Run ``kamtools plan ARGS --port P`` until it prints its URL (stdout and stderr are collected)."""
     port = plan_cli.free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "kamtools", "plan", *args, "--port", str(port)],
+        env={**os.environ, **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -379,14 +380,25 @@ def test_error_pages_carry_no_traceback(server, session):
 
 @pytest.fixture(scope="module")
 def failing_no_token_server(bundle, tmp_path_factory):
-    """``kamtools plan --no-token`` on a notebook whose only cell raises (its own kernel, quick to run)."""
+    """``kamtools plan --no-token`` on a notebook whose only cell raises (its own kernel, quick to run).
+
+    The user's Jupyter configuration asks Voila for tracebacks and remote access: kamtools
+    overrides both.
+    """
     folder = tmp_path_factory.mktemp("failing-notebook")
+    config = {
+        "VoilaConfiguration": {"show_tracebacks": True},
+        "Voila": {"tornado_settings": {"allow_remote_access": True}},
+    }
+    (folder / "voila.json").write_text(json.dumps(config))
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(f'raise RuntimeError("{SECRET}: customer margin 42%")')]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     path = folder / "failing.ipynb"
     nbformat.write(nb, path)
-    planner = start_planner(str(bundle.path), "--notebook", str(path), "--no-token")
+    planner = start_planner(
+        str(bundle.path), "--notebook", str(path), "--no-token", env={"JUPYTER_CONFIG_DIR": str(folder)}
+    )
     yield planner
     planner.stop()
 

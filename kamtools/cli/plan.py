@@ -1,6 +1,6 @@
 """``kamtools plan``: the scenario planner as a local web app (Voila), on one bundle.
 
-Starts Voila on ``notebooks/scenario_planner.ipynb`` listening on 127.0.0.1 only, passes
+Starts Voila on the planner notebook (:func:`notebook_path`) listening on 127.0.0.1 only, passes
 the bundle to the notebook through the ``KAMTOOLS_BUNDLE`` environment variable, waits
 until the server answers, prints the URL and runs until Ctrl-C (or SIGTERM), then stops
 Voila and its kernels.
@@ -78,7 +78,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--scenarios", metavar="DIR", help="folder to save scenarios to as JSON (default: BUNDLE_DIR/../scenarios)"
     )
     p.add_argument(
-        "--notebook", metavar="PATH", help=f"planner notebook (default: the checkout's notebooks/{NOTEBOOK})"
+        "--notebook", metavar="PATH", help=f"planner notebook (default: the {NOTEBOOK} installed with kamtools)"
     )
     p.add_argument("--startup-timeout", type=float, default=120, metavar="S", help="seconds to wait for Voila (120)")
     p.add_argument(
@@ -178,7 +178,6 @@ def voila_main(argv: list[str] | None = None) -> None:
     from jupyter_server.base.handlers import JupyterHandler
     from tornado import web
     from traitlets import Dict
-    from traitlets.config import Config
     from voila.app import Voila
     from voila.handler import VoilaHandler
 
@@ -205,7 +204,18 @@ def voila_main(argv: list[str] | None = None) -> None:
             self.xsrf_token  # noqa: B018 (reading it sets the cookie)
             return await super().get(*args, **kwargs)
 
+    token = os.environ.pop(TOKEN_ENV, None)  # kernels started later do not inherit it
+
     class PlannerVoila(Voila):
+        def initialize(self, argv=None):
+            super().initialize(argv)
+            # forced after the command line and every configuration file (~/.jupyter/voila.json, ...)
+            self.token = token
+            self.auto_token = token is None  # never serve without a token by accident
+            self.identity_provider_class = StrictOriginIdentityProvider
+            self.voila_configuration.show_tracebacks = False
+            self.voila_configuration.file_allowlist = []  # serve no file from the notebook's folder
+
         def init_settings(self):
             settings = super().init_settings()
             # applied by Voila.start() after the settings, so they win over configuration files
@@ -222,15 +232,7 @@ def voila_main(argv: list[str] | None = None) -> None:
                 handlers.append((pattern, handler, *rest))
             return handlers
 
-    config = Config()
-    token = os.environ.pop(TOKEN_ENV, None)  # kernels started later do not inherit it
-    if token is None:
-        config.Voila.auto_token = True  # never serve without a token by accident
-    else:
-        config.Voila.token = token
-    config.Voila.identity_provider_class = StrictOriginIdentityProvider
-    config.VoilaConfiguration.file_allowlist = []  # serve no file from the notebook's folder
-    PlannerVoila.launch_instance(argv=argv, config=config)
+    PlannerVoila.launch_instance(argv=argv)
 
 
 def wait_until_up(port: int, proc: subprocess.Popen, timeout: float, host: str = HOST) -> bool:
