@@ -157,7 +157,10 @@ def browser(bundle, presses: int = 10) -> None:
         url = f"http://127.0.0.1:{port}/"
         deadline = time.monotonic() + 180
         for line in proc.stdout:
-            if url in line or time.monotonic() > deadline:
+            if url in line and "scenario planner" in line:
+                url = line.split(" at ", 1)[1].split()[0]  # as printed: with its access token
+                break
+            if time.monotonic() > deadline:
                 break
         opts = webdriver.ChromeOptions()
         opts.binary_location = chromium
