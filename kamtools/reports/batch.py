@@ -22,7 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kamtools.extras import require
-from kamtools.outputs import OutputError, append_line, claim_output_dir, remove_stale, write_failure
+from kamtools.outputs import (
+    OutputError,
+    append_line,
+    claim_output_dir,
+    remove_stale,
+    remove_stale_prefixed,
+    write_failure,
+)
 from kamtools.reports.render import MODES, ReportError, ReportJob, find_chromium, render_job
 from kamtools.reports.state import (
     ACCOUNTS_DIR,
@@ -85,9 +92,18 @@ class RunSummary:
 
 
 def _clean_temp_files(out: Path) -> None:
-    """Remove temporary files that killed earlier runs left (never those of a live run)."""
+    """Remove temporary files that killed earlier runs left (never those of a live run):
+    in the output folder, and the kernel socket and browser profile folders of their
+    processes in the system's temporary folder."""
+    import tempfile
+
+    from kamtools.reports.kernels import SOCKETS_PREFIX
+    from kamtools.reports.render import CHROMIUM_PROFILE_PREFIX
+
     for folder in (out, out / ACCOUNTS_DIR, out / STATE_DIR):
         remove_stale(folder)
+    for prefix in (SOCKETS_PREFIX, CHROMIUM_PROFILE_PREFIX):
+        remove_stale_prefixed(tempfile.gettempdir(), prefix)
 
 
 def _worker_init(mode: str, kernel_name: str, parent_pid: int) -> None:
