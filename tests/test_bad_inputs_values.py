@@ -114,6 +114,17 @@ def parquet_paid_dates(folder: Path) -> None:
     (folder / "invoices.csv").unlink()
 
 
+def parquet_order_timestamps(folder: Path) -> None:
+    """orders.parquet with order_date as timestamp[ms] (which can hold any year); row 3 says 2999-06-01."""
+    orders = valid_tables()["orders"]
+    dates = [dt.datetime.fromisoformat(d) for d in orders["order_date"]]
+    dates[2] = dt.datetime(2999, 6, 1)
+    columns = {c: pa.array(orders[c].tolist()) for c in orders.columns if c != "order_date"}
+    columns["order_date"] = pa.array(dates, pa.timestamp("ms"))
+    pq.write_table(pa.table(columns), folder / "orders.parquet")
+    (folder / "orders.csv").unlink()
+
+
 def euro(t: Tables) -> None:
     """orders as a German ERP writes them: decimal comma, dots between thousands."""
     o = t["orders"]
@@ -307,6 +318,26 @@ CASES = [
         "order_date",
         [4],
         edit=setcell("orders", 2, "order_date", "2206-11-01"),
+    ),
+    Case(
+        "order_date_2206_with_given_as_of",
+        ["as_of: 2024-01-31 (given)", "1 date in order_date lies far in the future", "line 2: 2206-01-12"],
+        "far_future",
+        "orders",
+        "order_date",
+        [2],
+        edit=setcell("orders", 0, "order_date", "2206-01-12"),
+        as_of="2024-01-31",
+        absent=["the last order date before them"],
+    ),
+    Case(
+        "parquet_timestamp_ms_year_2999",
+        ["orders (orders.parquet)", "1 value of order_date is not a plausible date (year 2999)", "row 3: 2999-06-01"],
+        "date_out_of_range",
+        "orders",
+        "order_date",
+        [3],
+        after=parquet_order_timestamps,
     ),
     Case(
         "customer_since_2105",

@@ -719,7 +719,7 @@ class _Run:
 
     # ---- as_of and references ------------------------------------------------------------------
     def check_as_of(self, as_of_given: pd.Timestamp | None) -> None:
-        self._check_future_dates(schemas.today())
+        self._check_future_dates(schemas.today(), default_as_of=as_of_given is None)
         last = self._last_order_date()
         if as_of_given is not None:
             self.as_of = as_of_given
@@ -775,7 +775,7 @@ class _Run:
         dates = dates.dropna()
         return None if dates.empty else pd.Timestamp(dates.max()).normalize()
 
-    def _check_future_dates(self, now: pd.Timestamp) -> None:
+    def _check_future_dates(self, now: pd.Timestamp, default_as_of: bool) -> None:
         """Dates that cannot have happened yet, in every date column (see schemas.far_future)."""
         for name, df in self.tables.items():
             for col in TABLES[name].columns:
@@ -798,7 +798,7 @@ class _Run:
                 message = (
                     f"{count(n, 'date')} in {col.name} {verb(n, 'lies', 'lie')} far {limit} (today is {now.date()})"
                 )
-                if (name, col.name) == ("orders", "order_date"):
+                if (name, col.name) == ("orders", "order_date") and default_as_of:
                     message += "; the analysis date (as_of) is the last order date before them"
                 hint = "Dates that have not happened yet are typos (such as 2206 for 2026): correct the year"
                 if (name, col.name) in NOT_YET:
