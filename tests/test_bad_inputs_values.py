@@ -151,6 +151,12 @@ def cp1252_accounts(folder: Path) -> None:
     (folder / "accounts.csv").write_bytes(text.encode("cp1252"))
 
 
+def one_legacy_line(folder: Path) -> None:
+    """accounts.csv in UTF-8, except line 5, pasted from a Windows-1252 system."""
+    data = (folder / "accounts.csv").read_bytes()
+    (folder / "accounts.csv").write_bytes(data.replace(b"Prairie Mills Inc", "Prairie Mühle Inc".encode("cp1252")))
+
+
 def check(table: str, column: str, expected: list) -> Callable[[Portfolio], None]:
     def run(p: Portfolio) -> None:
         got = p.tables[table][column].tolist()
@@ -729,6 +735,16 @@ CASES = [
         edit=setcell("orders", 4, "account_id", "A 001"),
     ),
     # ---- encodings ----------------------------------------------------------------------------------------
+    Case(
+        "utf8_with_one_windows_1252_line",
+        ["accounts.csv mixes encodings: 1 line is Windows-1252, the others UTF-8", "line 5"],
+        "encoding",
+        "accounts",
+        level="warning",
+        after=one_legacy_line,
+        check=check("accounts", "name", ["Nordic Feed AB", "Müller Mühle GmbH", "Café Agro SA", "Prairie Mühle Inc"]),
+        absent=["MÃ¼ller"],
+    ),
     Case(
         "windows_1252_accounts",
         ["accounts.csv is not UTF-8; it was read as cp1252"],

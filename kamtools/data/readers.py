@@ -21,6 +21,7 @@ text encodings other than UTF-8 are read correctly and reported as warnings.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
@@ -44,6 +45,60 @@ EXCEL_EXTS = (".xlsx", ".xlsm")
 SUPPORTED_EXTS = CSV_EXTS + PARQUET_EXTS + EXCEL_EXTS
 DELIMITERS = (",", ";", "\t", "|")
 ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
+MIXED_ENCODING = "kamtools-utf8-cp1252"
+"""UTF-8 where the bytes are UTF-8, Windows-1252 (else Latin-1) where they are not: for files
+that mix both (a UTF-8 export with lines pasted from an old system)."""
+
+
+def _legacy_bytes(err: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: bytes that are not UTF-8 are read as Windows-1252 (Latin-1 for its gaps)."""
+    if not isinstance(err, UnicodeDecodeError):
+        raise err
+    chunk = err.object[err.start : err.end]
+    return "".join(bytes([b]).decode("cp1252", errors="ignore") or chr(b) for b in chunk), err.end
+
+
+def _find_mixed_codec(name: str) -> codecs.CodecInfo | None:
+    if name.replace("_", "-") != MIXED_ENCODING:
+        return None
+    utf8 = codecs.lookup("utf-8")
+
+    class Decoder(codecs.BufferedIncrementalDecoder):
+        def _buffer_decode(self, data, errors, final):  # type: ignore[no-untyped-def]
+            return codecs.utf_8_decode(data, "kamtools-legacy-bytes", final)
+
+    return codecs.CodecInfo(
+        name=MIXED_ENCODING,
+        encode=utf8.encode,
+        decode=lambda data, errors="strict": codecs.utf_8_decode(data, "kamtools-legacy-bytes", True),
+        incrementalencoder=utf8.incrementalencoder,
+        incrementaldecoder=Decoder,
+        streamreader=utf8.streamreader,
+        streamwriter=utf8.streamwriter,
+    )
+
+
+codecs.register_error("kamtools-legacy-bytes", _legacy_bytes)
+codecs.register(_find_mixed_codec)
+
+
+def _legacy_lines(path: Path, compression: str | None) -> list[int]:
+    """The lines that are not UTF-8 when other lines hold UTF-8 text beyond ASCII (a mixed file); else []."""
+    opener = gzip.open if compression == "gzip" else open
+    legacy: list[int] = []
+    utf8 = False
+    with opener(path, "rb") as fh:
+        for i, line in enumerate(fh, start=1):
+            if line.isascii():
+                continue
+            try:
+                line.decode("utf-8")
+                utf8 = True
+            except UnicodeDecodeError:
+                legacy.append(i)
+    return legacy if utf8 else []
+
+
 HEADER_SCAN = 20
 """How many non-blank rows at the top of a file are searched for the header."""
 
@@ -1047,7 +1102,9 @@ def read_csv(
     frame = None
     bad_lines: list[tuple[int, int, int]] = []
     first_truncated = False
-    for enc in encodings:
+    candidates = list(encodings)
+    legacy_lines: list[int] = []
+    for enc in candidates:
         bad_lines = []
         try:
             with warnings.catch_warnings(record=True) as caught:
@@ -1074,6 +1131,8 @@ def read_csv(
             used_encoding = enc
             break
         except UnicodeDecodeError:
+            if enc == "utf-8-sig" and (legacy_lines := _legacy_lines(path, compression)):
+                candidates.insert(1, MIXED_ENCODING)  # UTF-8 and Windows-1252 lines in one file
             continue
         except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OSError, EOFError) as exc:
             msg = str(exc).strip() or type(exc).__name__
@@ -1084,7 +1143,22 @@ def read_csv(
             return _unreadable(table, origin, f"{origin} could not be read as CSV: {msg}.", hint, "line")
     assert frame is not None and used_encoding is not None  # latin-1 decodes any byte sequence
     raw = RawTable(table, origin, frame, "line")
-    if used_encoding not in ("utf-8-sig",):
+    if used_encoding == MIXED_ENCODING:
+        raw.warnings.append(
+            _problem(
+                table,
+                origin,
+                f"{origin} mixes encodings: {count(len(legacy_lines), 'line')} {verb(len(legacy_lines), 'is', 'are')} "
+                "Windows-1252, the others UTF-8; each line was read in its own encoding.",
+                "Check the text on these lines; save exports as UTF-8 to be sure.",
+                "encoding",
+                level="warning",
+                rows=legacy_lines[:5],
+                n_rows=len(legacy_lines),
+                row_label="line",
+            )
+        )
+    elif used_encoding not in ("utf-8-sig",):
         raw.warnings.append(
             _problem(
                 table,
