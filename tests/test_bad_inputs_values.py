@@ -773,6 +773,14 @@ def test_corpus_is_large_enough():
     assert len({c.id for c in CASES}) == len(CASES)
 
 
+def test_whole_bad_input_corpus_has_100_cases():
+    """This file's values, the original corpus and the readers' corpus together."""
+    import importlib
+
+    sizes = {m: len(importlib.import_module(m).CASES) for m in ("test_data_validation", "test_bad_inputs_sources")}
+    assert sum(sizes.values()) + len(CASES) >= 100, sizes
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_bad_value_is_reported(tmp_path, case):
     folder = build(tmp_path, case)
