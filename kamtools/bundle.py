@@ -2,7 +2,8 @@
 
 :func:`analyze` fits every portfolio-wide model once and writes a folder::
 
-    BUNDLE_DIR/manifest.json      as_of, fingerprint, version, tables, skipped (with reasons), timings
+    BUNDLE_DIR/manifest.json      as_of, fingerprint, version, tables, skipped (with reasons), notes,
+                                  history (the span of the order history), timings
     BUNDLE_DIR/<table>.parquet    one file per result table, sorted by account_id
 
 Every analysis module exposes ``bundle_tables(portfolio, context) -> {name: DataFrame |
@@ -10,6 +11,11 @@ NotAvailable}``; stages run in :data:`STAGES` order and later stages read earlie
 results from ``context``. A module may also declare ``SUMMARY_COLUMNS = {table:
 [columns]}``: those per-account columns are joined into ``accounts.parquet``, the one
 summary row per account that the report index and the scenario planner read.
+
+What a stage could do only in part (a shorter backtest, a growth figure left out because
+the history does not cover the year before) it says under the key ``"_notes"`` of its
+result: ``{name: one sentence}``. The manifest keeps them as ``notes`` beside ``skipped``
+(whole tables left out, with the reason); :meth:`Bundle.note` reads one.
 
 The write is atomic: tables go to a temporary sibling folder (``.NAME.tmp-<pid>-<hex>``),
 the manifest is written last, and the folder is renamed into place, so an interrupted
@@ -39,6 +45,7 @@ from kamtools.data.portfolio import NotAvailable, Portfolio
 
 MANIFEST = "manifest.json"
 BUNDLE_FORMAT = 1
+NOTES_KEY = "_notes"  # a stage's {name: sentence} on what it could do only in part
 
 # (stage name, module). Order matters: later stages may read earlier tables.
 STAGES: list[tuple[str, str]] = [
@@ -69,6 +76,20 @@ def _base_summary(portfolio: Portfolio) -> pd.DataFrame:
     out[["revenue_ltm", "margin_ltm"]] = out[["revenue_ltm", "margin_ltm"]].fillna(0.0)
     out["margin_pct_ltm"] = (out["margin_ltm"] / out["revenue_ltm"]).where(out["revenue_ltm"] > 0)
     return out
+
+
+def _history_record(portfolio: Portfolio) -> dict:
+    """The span of the order history for the manifest (see :mod:`kamtools.history`)."""
+    from kamtools.history import order_history
+
+    h = order_history(portfolio)
+    return {
+        "first_order": None if h.first_order is None else str(h.first_order.date()),
+        "last_order": None if h.last_order is None else str(h.last_order.date()),
+        "months": h.months,
+        "complete_months": h.complete_months,
+        "description": h.describe(),
+    }
 
 
 def _cpu_seconds() -> float:
@@ -119,6 +140,7 @@ class _StageResult:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     meta: dict[str, dict] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
     summary_cols: list[tuple[str, list[str]]] = field(default_factory=list)
     wall: float | None = None
     cpu: float | None = None
@@ -148,6 +170,9 @@ def _run_stage(
     say(f"{stage}: fitting")
     produced = module.bundle_tables(portfolio, context)
     for name, result in produced.items():
+        if name == NOTES_KEY:
+            res.notes.update({str(k): str(v) for k, v in dict(result).items()})
+            continue
         if isinstance(result, NotAvailable):
             res.skipped[name] = result.reason
             continue
@@ -369,11 +394,13 @@ def _analyze(
         # everything below in stage order, as if the stages had run one after the other
         tables_meta: dict[str, dict] = {}
         skipped: dict[str, str] = {}
+        notes: dict[str, str] = {}
         summary_cols: list[tuple[str, list[str]]] = []
         for stage, _ in selected:
             res = results[stage]
             tables_meta.update(res.meta)
             skipped.update(res.skipped)
+            notes.update(res.notes)
             summary_cols += res.summary_cols
             if res.wall is not None:
                 timings[stage], cpu[stage] = res.wall, res.cpu
@@ -408,6 +435,8 @@ def _analyze(
             "input_tables": {k: int(len(v)) for k, v in portfolio.tables.items()},
             "tables": tables_meta,
             "skipped": skipped,
+            "notes": notes,
+            "history": _history_record(portfolio),
             "warnings": list(portfolio.warnings),
             "timings_seconds": timings,
             "cpu_seconds": cpu,
@@ -460,6 +489,10 @@ class Bundle:
 
     def has(self, name: str) -> bool:
         return name in self.manifest["tables"]
+
+    def note(self, name: str) -> str | None:
+        """What the analysis behind ``name`` could do only in part (one sentence), if anything."""
+        return self.manifest.get("notes", {}).get(name)
 
     def reason(self, name: str) -> NotAvailable:
         """Why table ``name`` is not in the bundle."""

@@ -48,6 +48,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from kamtools.data.portfolio import NotAvailable, Portfolio
+from kamtools.history import order_history
 
 __all__ = [
     "SUMMARY_COLUMNS",
@@ -191,6 +192,8 @@ def revenue_kpis(portfolio: Portfolio, as_of: str | pd.Timestamp | None = None) 
     Windows: YTD = 1 January of ``as_of``'s year to ``as_of``; its prior = the same dates a
     year earlier; LTM = the 12 months ending on ``as_of``; prior LTM = the 12 months before.
     ``growth_pct`` is LTM over prior LTM minus 1 (NaN without prior revenue), as a fraction.
+    A prior window that lies (partly) before the first order of the portfolio is not in the
+    data: its revenue and the growth against it are NaN (see :mod:`kamtools.history`).
 
     Returns columns: account_id, revenue_ytd, revenue_ytd_prior, growth_ytd_pct, revenue_ltm,
     revenue_prior_ltm, growth_pct, margin_ytd, margin_ltm, margin_pct (LTM margin / LTM revenue),
@@ -223,6 +226,11 @@ def revenue_kpis(portfolio: Portfolio, as_of: str | pd.Timestamp | None = None) 
     out["revenue_ltm"] = _total(idx, ltm, rev, n)
     out["revenue_prior_ltm"] = _total(idx, pltm, rev, n)
     out["growth_pct"] = _ratio(out["revenue_ltm"], out["revenue_prior_ltm"]) - 1
+    history = order_history(p, as_of)
+    if not history.covers(prior_as_of.replace(month=1, day=1)):
+        out["revenue_ytd_prior"] = out["growth_ytd_pct"] = np.nan
+    if not history.covers_months_back(24):
+        out["revenue_prior_ltm"] = out["growth_pct"] = np.nan
     out["margin_ytd"] = _total(idx, ytd, mar, n)
     out["margin_ltm"] = _total(idx, ltm, mar, n)
     out["margin_pct"] = _ratio(out["margin_ltm"], out["revenue_ltm"])
@@ -744,7 +752,7 @@ def portfolio_kpis(kpis: pd.DataFrame, health: pd.DataFrame | None = None) -> pd
     active = k["revenue_ltm"] > 0
 
     def s(col: str) -> float:
-        return float(k[col].sum()) if col in k.columns else np.nan
+        return float(k[col].sum(min_count=1)) if col in k.columns else np.nan
 
     row: dict[str, float | int] = {
         "accounts": int(len(k)),
@@ -756,8 +764,10 @@ def portfolio_kpis(kpis: pd.DataFrame, health: pd.DataFrame | None = None) -> pd
         "margin_ltm": s("margin_ltm"),
         "orders_ltm": s("orders_ltm"),
     }
-    row["growth_ytd_pct"] = row["revenue_ytd"] / row["revenue_ytd_prior"] - 1 if row["revenue_ytd_prior"] else np.nan
-    row["growth_pct"] = row["revenue_ltm"] / row["revenue_prior_ltm"] - 1 if row["revenue_prior_ltm"] else np.nan
+    row["growth_ytd_pct"] = (
+        row["revenue_ytd"] / row["revenue_ytd_prior"] - 1 if row["revenue_ytd_prior"] > 0 else np.nan
+    )
+    row["growth_pct"] = row["revenue_ltm"] / row["revenue_prior_ltm"] - 1 if row["revenue_prior_ltm"] > 0 else np.nan
     row["margin_pct"] = row["margin_ltm"] / row["revenue_ltm"] if row["revenue_ltm"] else np.nan
     row["median_margin_pct"] = float(k.loc[active, "margin_pct"].median()) if active.any() else np.nan
     row["avg_order_value"] = row["revenue_ltm"] / row["orders_ltm"] if row["orders_ltm"] else np.nan
@@ -836,6 +846,8 @@ def _health_frame(portfolio: Portfolio, kpis: pd.DataFrame) -> pd.DataFrame:
     prev6 = _count(idx, first_line & (d <= m6) & (d > m12), n)
     out = kpis.reindex(columns=["account_id", *HEALTH_COMPONENTS]).copy()
     out["orders_trend"] = np.log1p(last6) - np.log1p(prev6)
+    if not order_history(p).covers_months_back(12):  # the 6 months before are not all in the data
+        out["orders_trend"] = np.nan
     if "interactions_90d" in kpis.columns:
         out["interactions_trend"] = np.log1p(kpis["interactions_90d"]) - np.log1p(kpis["interactions_prior_90d"])
     # a lost account has no meaningful growth ratio: -100%
@@ -1094,8 +1106,11 @@ def _learn_health(
         past_kpis, _ = account_kpis(past)
         parts.append(_health_frame(past, past_kpis).merge(labels, on="account_id", how="inner"))
     if not parts:
+        history = order_history(portfolio)
         return NotAvailable(
-            f"Health is not available: the history before {latest.date()} is too short to learn what predicts churn."
+            f"Health is not available: its weights are learnt from the churn in the {window} months after past "
+            f"dates that have at least 12 months of orders before them, so it needs more than {12 + window} months "
+            f"of order history, and this portfolio has {history.describe()}."
         )
     Xp = pd.concat(parts, ignore_index=True)
     n_churn = int(Xp["churned"].sum())
@@ -1233,4 +1248,25 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
     out["receivables"] = receivables_ageing(portfolio)
     out["complaints_summary"] = blocks["complaints"]
     out["relationships"] = blocks["relationships"]
+    notes = history_notes(portfolio)
+    if notes:
+        out["_notes"] = {"kpis": " ".join(notes)}
     return out
+
+
+def history_notes(portfolio: Portfolio) -> list[str]:
+    """Sentences on the KPIs left out because the order history does not cover their comparison window."""
+    history = order_history(portfolio)
+    prior_year = portfolio.as_of - pd.DateOffset(years=1)
+    left = []
+    if not history.covers_months_back(24):
+        left.append("growth against the 12 months before the last 12")
+    if not history.covers(prior_year.replace(month=1, day=1)):
+        left.append("year-to-date growth against the same period last year")
+    if not left:
+        return []
+    return [
+        f"Not shown because this portfolio has {history.describe()} and the comparison period lies before it: "
+        + " and ".join(left)
+        + "."
+    ]

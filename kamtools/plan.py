@@ -1006,6 +1006,8 @@ def objectives(facts: pd.DataFrame) -> pd.DataFrame:
         )
 
     rev_ltm, fc, cap = col("revenue_ltm"), col("forecast_12m"), np.nan_to_num(col("whitespace_capture"))
+    # the KPIs leave the prior year's revenue unknown (NaN) when the order history is under two years
+    short = np.isnan(col("revenue_prior_ltm")) if "revenue_prior_ltm" in facts else np.zeros(n, dtype=bool)
     has_fc = ~np.isnan(fc)
     baseline = np.where(has_fc, fc, np.nan_to_num(rev_ltm))
     objective = baseline + cap
@@ -1019,6 +1021,7 @@ def objectives(facts: pd.DataFrame) -> pd.DataFrame:
             f"forecast for the next 12 months {money(baseline[i])}"
             if has_fc[i]
             else f"no forecast available: last 12 months' revenue {money(baseline[i])} as run rate"
+            + (" (the order history may hold less than 12 months of it)" if short[i] else "")
         )
         ws_txt = (
             f" + whitespace {money(cap[i])} (top recommendation: {cats.iloc[i]})"
@@ -1261,6 +1264,7 @@ def talking_points(
         "target_attainment", "p_target", "open_bids", "open_value", "weighted_value", "bids_closing_90d",
         "health_score", "health_band", "top_weakness",
     ]  # fmt: skip
+    has_prior = "revenue_ytd_prior" in facts.columns
     for rec in facts.reindex(columns=used).to_dict("records"):
         aid = rec["account_id"]
         ytd, prior = _num(rec.get("revenue_ytd")), _num(rec.get("revenue_ytd_prior"))
@@ -1268,6 +1272,8 @@ def talking_points(
         perf = f"Revenue so far in {year}: {money(ytd)}"
         if not np.isnan(g) and prior > 0:
             perf += f", {g:+.0%} on the same period last year"
+        elif has_prior and np.isnan(prior):  # the KPIs leave it NaN when it lies before the order history
+            perf += " (no comparison with the same period last year: it lies before the order history)"
         m = _num(rec.get("margin_pct"))
         if not np.isnan(m):
             perf += f", at a {m:.1%} gross margin (last 12 months)"

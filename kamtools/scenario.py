@@ -928,7 +928,11 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
     """
     pv = price_volume_table(portfolio)
     if pv.empty:
-        na = NotAvailable("No orders before the analysis date, so there is nothing to plan from.")
+        na = NotAvailable(
+            "No complete month of orders before the analysis date (the planner works on whole months"
+            + ("; the orders so far all fall in the current month" if len(portfolio.orders) else "")
+            + "), so there is nothing to plan from yet."
+        )
         return {n: na for n in ("scenario_price_volume", "scenario_elasticity", "scenario_elasticity_pooled")} | {
             "scenario_terms": _payment_terms(portfolio)
         }
@@ -1115,8 +1119,10 @@ def _extend_to_year_end(
 
     The missing months take what the forecast stage expects for the whole year
     (``forecast_targets.expected_total`` minus booked and forecast months), spread like the
-    same months last year; accounts without that row repeat the same months of last year.
-    Their sd is the last forecast month's.
+    same months a year earlier; accounts without that row repeat the same months a year
+    earlier. Those months lie inside the 12 forecast months, so "a year earlier" is the
+    forecast itself (not history, which may not reach back that far). Their sd is the last
+    forecast month's.
     """
     months = pd.DatetimeIndex(F.columns)
     year = int(months[-1].year)
@@ -1126,7 +1132,10 @@ def _extend_to_year_end(
     if isinstance(ft, pd.DataFrame) and {"account_id", "period", "expected_total", "booked_ytd"} <= set(ft.columns):
         x = ft[pd.to_numeric(ft["period"]) == year]
         expected = dict(zip(x["account_id"].astype(str), x["expected_total"] - x["booked_ytd"], strict=True))
-    last_year = monthly_hist.reindex(index=F.index, columns=tail - pd.DateOffset(years=1), fill_value=0.0)
+    earlier = tail - pd.DateOffset(years=1)
+    known = pd.concat([monthly_hist.reindex(index=F.index), F], axis=1)
+    known = known.loc[:, ~known.columns.duplicated(keep="last")]  # the forecast where both have a month
+    last_year = known.reindex(columns=earlier, fill_value=0.0)
     naive = last_year.fillna(0.0).to_numpy(dtype=float)
     in_year = np.asarray(months.year == year)
     ext = naive.copy()
@@ -1146,9 +1155,9 @@ def _extend_to_year_end(
     how = (
         "the forecast's expected year total"
         if from_targets == len(F.index)
-        else "the same months last year"
+        else "the forecast's same months a year earlier"
         if from_targets == 0
-        else f"the forecast's expected year total ({from_targets} accounts) or the same months last year"
+        else f"the forecast's expected year total ({from_targets} accounts) or its same months a year earlier"
     )
     note = f"The forecast covers {len(months)} months; {span} (to complete {year}) come from {how}."
     return F2, SD2, pd.DatetimeIndex(F2.columns), note
@@ -1260,10 +1269,28 @@ def baseline(bundle: Bundle, scope: str, horizon: int | None = None) -> Baseline
     else:
         end = (start + pd.DateOffset(months=11)).replace(month=12)
         months = pd.date_range(start, end, freq="MS")[: int(horizon) if horizon else None]
-        notes.append(f"No forecast in the bundle ({method}); the baseline repeats the same month of last year.")
         last_year = monthly_hist.sum(axis=0)
-        tot = np.array([float(last_year.get(m - pd.DateOffset(years=1), 0.0)) for m in months])
-        baseline_method = "same month last year"
+        first_month = pd.Timestamp(last_year.index.min()) if len(last_year) else start
+        covered = [m - pd.DateOffset(years=1) >= first_month for m in months]
+        if all(covered):
+            notes.append(f"No forecast in the bundle ({method}); the baseline repeats the same month of last year.")
+            tot = np.array([float(last_year.get(m - pd.DateOffset(years=1), 0.0)) for m in months])
+            baseline_method = "same month last year"
+        else:  # last year is (partly) before the order history: its months are unknown, not zero
+            n_hist = max(len(pd.date_range(first_month, start - pd.DateOffset(months=1), freq="MS")), 1)
+            run_rate = float(last_year.sum()) / n_hist
+            tot = np.array(
+                [
+                    float(last_year.get(m - pd.DateOffset(years=1), 0.0)) if ok else run_rate
+                    for m, ok in zip(months, covered, strict=True)
+                ]
+            )
+            notes.append(
+                f"No forecast in the bundle ({method}); the same months last year are not all in the order history "
+                f"(it starts in {first_month:%b %Y}), so those months take the average month so far "
+                f"({n_hist} month{'s' if n_hist != 1 else ''})."
+            )
+            baseline_method = "average month of the history"
         sd_by_month = None
     T = len(months)
     shares = np.zeros(C)

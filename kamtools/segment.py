@@ -40,6 +40,7 @@ from threadpoolctl import threadpool_limits
 
 from kamtools.data.portfolio import NotAvailable, Portfolio
 from kamtools.display import money
+from kamtools.history import COVER_SLACK_DAYS, order_history
 
 __all__ = [
     "SUMMARY_COLUMNS",
@@ -68,11 +69,13 @@ SUMMARY_COLUMNS = {"segments": ["tier", "quadrant", "cluster_name", "rfm_segment
 ACTIVITY_COLUMNS = {
     "account_id": "Account.",
     "revenue_ltm": "Net revenue of the last 12 months.",
-    "revenue_prior": "Net revenue of the 12 months before that.",
+    "revenue_prior": "Net revenue of the 12 months before that (only what the order history holds).",
     "margin_ltm": "Margin (net revenue - cost) of the last 12 months.",
     "margin_pct": "margin_ltm / revenue_ltm (NaN without revenue).",
-    "growth": "revenue_ltm / revenue_prior - 1, clipped to [-1, 3] (3 when new).",
-    "revenue_trend": "Least-squares slope of the last 24 monthly revenues, relative to their mean, per year; [-2, 2].",
+    "growth": "revenue_ltm / revenue_prior - 1, clipped to [-1, 3] (3 when new); NaN when the order history "
+    "does not reach back 24 months (the prior year is not in the data).",
+    "revenue_trend": "Least-squares slope of the last 24 monthly revenues (or all complete months of the order "
+    "history, when 12 to 23), relative to their mean, per year; [-2, 2]; NaN with less than 12 months.",
     "orders_ltm": "Distinct orders in the last 12 months.",
     "orders_per_month": "orders_ltm / 12.",
     "categories_ltm": "Distinct product categories bought in the last 12 months.",
@@ -80,7 +83,8 @@ ACTIVITY_COLUMNS = {
     "first_order_date": "Date of the first order.",
     "last_order_date": "Date of the last order.",
     "tenure_years": "Years from customer_since to as_of.",
-    "account_age_years": "Years from the first order to as_of (NaN when never ordered).",
+    "account_age_years": "Years from the first order to as_of (NaN when never ordered, and when the first order "
+    "is at the start of an order history shorter than 2 years: the account may be older).",
     "potential_revenue": "Estimated yearly wallet (from the accounts table, NaN when unknown).",
     "share_of_wallet": "revenue_ltm / potential_revenue, clipped to [0, 1.5] (NaN when unknown).",
 }
@@ -105,7 +109,8 @@ def account_activity(portfolio: Portfolio, as_of: str | pd.Timestamp | None = No
 
     Reads only order lines dated up to ``as_of`` (default the portfolio's). Columns are
     described in :data:`ACTIVITY_COLUMNS`; accounts without orders have zero revenue and
-    orders and NaN dates.
+    orders and NaN dates. Figures whose window lies before the start of the order history
+    are NaN, not computed from a window the data does not cover (see :mod:`kamtools.history`).
     """
     as_of = portfolio.as_of if as_of is None else pd.Timestamp(as_of).normalize()
     accounts = portfolio.accounts
@@ -118,6 +123,7 @@ def account_activity(portfolio: Portfolio, as_of: str | pd.Timestamp | None = No
     rev = orders["net_revenue"].to_numpy(dtype=np.float64)
     mar = rev - orders["cost"].to_numpy(dtype=np.float64)
     as_of_day = int(np.datetime64(as_of.date(), "D").astype(np.int64))
+    history = order_history(portfolio, as_of)
     y1 = int(np.datetime64((as_of - pd.DateOffset(months=12)).date(), "D").astype(np.int64))
     y2 = int(np.datetime64((as_of - pd.DateOffset(months=24)).date(), "D").astype(np.int64))
     known = acc >= 0
@@ -138,6 +144,8 @@ def account_activity(portfolio: Portfolio, as_of: str | pd.Timestamp | None = No
             np.where(revenue_ltm > 0, 3, 0),
         )
     growth = np.clip(growth, -1.0, 3.0)
+    if not history.covers_months_back(24):  # the prior 12 months lie (partly) before the data starts
+        growth = np.full(n, np.nan)
 
     # distinct orders and categories in the last 12 months
     order_code = np.full(len(orders), -1, dtype=np.int64)
@@ -168,15 +176,27 @@ def account_activity(portfolio: Portfolio, as_of: str | pd.Timestamp | None = No
     last_month = portfolio.last_complete_month if as_of == portfolio.as_of else _last_complete_month(as_of)
     month = orders["order_date"].to_numpy(dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64)
     end_m = int(np.datetime64(last_month.date(), "M").astype(np.int64))
-    offset = month - (end_m - 23)
-    in_window = known & (offset >= 0) & (offset < 24)
-    grid = np.bincount(acc[in_window] * 24 + offset[in_window], weights=rev[in_window], minlength=n * 24).reshape(n, 24)
-    t = np.arange(24, dtype=np.float64) - 11.5
-    mean = grid.mean(axis=1)
-    slope = (grid - mean[:, None]) @ t / (t @ t)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        trend = np.where(mean > 0, slope * 12 / mean, 0.0)
-    trend = np.clip(trend, -2.0, 2.0)
+    # only months inside the order history: months before it would look like zero revenue
+    span = int(min(24, history.complete_months))
+    offset = month - (end_m - (span - 1))
+    in_window = known & (offset >= 0) & (offset < span)
+    if span >= 12:  # shorter, and the season would pass for a trend
+        grid = np.bincount(
+            acc[in_window] * span + offset[in_window], weights=rev[in_window], minlength=n * span
+        ).reshape(n, span)
+        t = np.arange(span, dtype=np.float64) - (span - 1) / 2
+        mean = grid.mean(axis=1)
+        slope = (grid - mean[:, None]) @ t / (t @ t)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            trend = np.where(mean > 0, slope * 12 / mean, 0.0)
+        trend = np.clip(trend, -2.0, 2.0)
+    else:
+        trend = np.full(n, np.nan)
+    age = np.where(has_orders, (as_of_day - first) / 365.25, np.nan)
+    if history.first_order is not None and not history.covers_months_back(24):
+        # a first order at the start of a short history says only that the account is at least that old
+        start = int(np.datetime64(history.first_order.date(), "D").astype(np.int64)) + COVER_SLACK_DAYS
+        age = np.where(has_orders & (first <= start), np.nan, age)
 
     since = accounts["customer_since"].to_numpy(dtype="datetime64[ns]")
     tenure = (np.datetime64(as_of.to_datetime64()) - since) / np.timedelta64(1, "D") / 365.25
@@ -203,7 +223,7 @@ def account_activity(portfolio: Portfolio, as_of: str | pd.Timestamp | None = No
             "first_order_date": to_dates(first),
             "last_order_date": to_dates(last),
             "tenure_years": np.maximum(tenure.astype(np.float64), 0.0),
-            "account_age_years": np.where(has_orders, (as_of_day - first) / 365.25, np.nan),
+            "account_age_years": age,
             "potential_revenue": potential,
             "share_of_wallet": sow,
         }
@@ -498,7 +518,8 @@ def cluster_features(activity: pd.DataFrame, value: pd.DataFrame | None = None) 
     """
     rev_ltm = activity["revenue_ltm"].clip(lower=0).to_numpy(dtype=np.float64)
     rev_prior = activity["revenue_prior"].clip(lower=0).to_numpy(dtype=np.float64)
-    yearly = (rev_ltm + rev_prior) / 2
+    prior_known = activity["growth"].notna().to_numpy()  # the prior 12 months are in the order history
+    yearly = np.where(prior_known, (rev_ltm + rev_prior) / 2, rev_ltm)
     # smoothing for the growth ratio: 5% of a typical account's yearly revenue (scale-free)
     typical = np.median(yearly[yearly > 0]) if np.any(yearly > 0) else 1.0
     c = 0.05 * typical
@@ -510,7 +531,7 @@ def cluster_features(activity: pd.DataFrame, value: pd.DataFrame | None = None) 
             "order_frequency": np.log1p(activity["orders_per_month"]),
             "category_breadth": activity["categories_ltm"].astype(np.float64),
             "margin_pct": activity["margin_pct"],
-            "growth": np.clip(np.log((rev_ltm + c) / (rev_prior + c)), -3.0, 3.0),
+            "growth": np.where(prior_known, np.clip(np.log((rev_ltm + c) / (rev_prior + c)), -3.0, 3.0), np.nan),
             "account_age": activity["account_age_years"],
         }
     )
@@ -1160,4 +1181,25 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
     tables: dict[str, pd.DataFrame | NotAvailable] = dict(out)
     if out["segment_profiles"].empty:
         tables["segment_profiles"] = NotAvailable("Too few accounts with recent orders to form behavioural clusters.")
+    notes = history_notes(portfolio)
+    if notes:
+        tables["_notes"] = {"segments": " ".join(notes)}
     return tables
+
+
+def history_notes(portfolio: Portfolio) -> list[str]:
+    """Sentences on what segmentation left out because the order history is short (empty when nothing)."""
+    history = order_history(portfolio)
+    notes = []
+    if not history.covers_months_back(24):
+        notes.append(
+            f"Growth (last 12 months against the 12 before) is not used: this portfolio has {history.describe()} "
+            "and the comparison needs 24 months, so no account is labelled growing or shrinking by it and the "
+            "portfolio matrix weighs the other attractiveness criteria."
+        )
+    if history.complete_months < 12:
+        notes.append(
+            "The revenue trend is not used either: it needs 12 complete months, otherwise the season would pass for "
+            "a trend."
+        )
+    return notes

@@ -47,6 +47,7 @@ from sklearn.isotonic import IsotonicRegression
 
 from kamtools.data.portfolio import NotAvailable, Portfolio
 from kamtools.display import money
+from kamtools.history import order_history
 
 __all__ = [
     "SUMMARY_COLUMNS",
@@ -692,7 +693,8 @@ def _run_backtest(
         raise ValueError(f"backtest: the cutoff {c2.date()} leaves less than {horizon_months} months before as_of")
     if first is None or first > c2 - pd.DateOffset(months=months) + pd.DateOffset(months=1):
         return NotAvailable(
-            f"The order history is too short for a whitespace backtest (it needs {months + horizon_months} months)."
+            f"The order history is too short for a whitespace backtest: it needs {months + horizon_months} months "
+            f"and this portfolio has {order_history(portfolio).describe()}."
         )
     all_scorers = {**scorers, "popularity": PopularityScorer()}
     w2 = _window(portfolio, c2, horizon_months, months, all_scorers)
@@ -1162,6 +1164,21 @@ def tradelanes(
     return out
 
 
+NO_PRIOR_YEAR = "no prior year"  # trade-lane status when the prior 12 months are not in the data
+
+
+def without_prior_year(lanes: pd.DataFrame) -> pd.DataFrame:
+    """:func:`tradelanes` rows when the 12 months before the last 12 are not in the order
+    history: the prior-year figures are unknown (NaN), not zero, and the status is
+    :data:`NO_PRIOR_YEAR` instead of a comparison; the last 12 months and ``loss_making`` stay."""
+    out = lanes[lanes["revenue_ltm"] != 0].copy()
+    for col in ("revenue_prior", "revenue_change", "revenue_change_pct", "margin_prior", "margin_change"):
+        out[col] = np.nan
+    out["margin_pct_prior"] = np.nan
+    out["status"] = pd.Series([NO_PRIOR_YEAR] * len(out), index=out.index, dtype="str")
+    return out.reset_index(drop=True)
+
+
 def tradelane_summary(lanes: pd.DataFrame) -> pd.DataFrame:
     """Portfolio summary of :func:`tradelanes`: one row per status plus ``all lines``.
 
@@ -1248,6 +1265,15 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
     grid = model._grid_from(scored)
     recs = model._recommend_from(scored, None, None)
     lanes = tradelanes(portfolio)
+    history = order_history(portfolio)
+    lanes_missing: NotAvailable | None = None
+    if not history.covers_months_back(24):  # the prior 12 months are not (all) in the data
+        lanes_missing = NotAvailable(
+            "The trade-lane review compares each product line's last 12 months with the 12 before; that needs 24 "
+            f"months of order history and this portfolio has {history.describe()}, so no line is called new, "
+            "up-trading, down-trading or lost (loss-making lines are still shown)."
+        )
+        lanes = without_prior_year(lanes)
     out["whitespace_grid"] = grid
     out["whitespace_recommendations"] = recs
     out["whitespace_accounts"] = _account_summary(grid, recs, lanes, portfolio.accounts["account_id"])
@@ -1255,7 +1281,11 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
     out["whitespace_value_backtest"] = model.value_backtest_
     out["whitespace_calibration"] = model.calibration_
     out["whitespace_affinity"] = model.affinity_
-    if len(lanes):
+    if lanes_missing is not None:
+        out["tradelanes_summary"] = lanes_missing
+        out["tradelanes"] = lanes if len(lanes) else lanes_missing
+        out["_notes"] = {"tradelanes": lanes_missing.reason}
+    elif len(lanes):
         out["tradelanes"] = lanes
         out["tradelanes_summary"] = tradelane_summary(lanes)
     else:

@@ -398,7 +398,12 @@ def test_bundle_tables_contract(tiny_bundle):
     assert np.allclose(pf.reindex(fsum.index).to_numpy(), fsum.to_numpy())
     assert "account_id" not in port.columns and "account_id" not in bundle.table("forecast_accuracy").columns
     acc_tab = bundle.table("forecast_accuracy")
-    assert set(acc_tab["method"]) == {"forecast", "seasonal_naive"}
+    # two years of history: every backtest window trains on less than two years, so the
+    # baseline is the mean of recent months (not a "seasonal naive" that cannot repeat a season)
+    assert set(acc_tab["method"]) == {"forecast", "recent_mean"}
+    assert acc_tab.set_index("method").loc["recent_mean", "description"] == "the mean of the last 6 months"
+    assert (bundle.table("forecast_backtest")["baseline"] == "recent_mean").all()
+    assert "backtested 12 months ahead from 3 origins" in bundle.note("forecast_backtest")
     targets = bundle.table("forecast_targets")
     for col in (
         "account_id",
@@ -438,7 +443,8 @@ def test_sections_render(tiny_bundle, captured):
     section.account_section(acct)
     html = "".join(captured)
     assert "Revenue history and forecast" in html and "<img" in html
-    assert "seasonal naive" in html or "too short to backtest" in html
+    # two years of history: the baseline is named as what it is, never "repeating last year's months"
+    assert "the mean of the last 6 months" in html and "repeating last year" not in html
     assert "probability of reaching the target" in html or "attained" in html
     captured.clear()
     section.portfolio_section(bundle)

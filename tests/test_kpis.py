@@ -43,6 +43,8 @@ def tiny_tables() -> dict[str, pd.DataFrame]:
     )
     orders = _frame(
         [
+            # before every comparison window: the order history reaches back two years
+            ("O0", 1, "A1", "P1", D("2024-06-10"), 1.0, 10.0, 6.0),
             ("O1", 1, "A1", "P1", D("2025-03-10"), 10.0, 100.0, 60.0),  # prior YTD, prior LTM
             ("O2", 1, "A1", "P1", D("2025-08-15"), 20.0, 200.0, 150.0),  # LTM
             ("O2", 2, "A1", "P2", D("2025-08-15"), 10.0, 50.0, 20.0),  # LTM (same order)

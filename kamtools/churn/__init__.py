@@ -40,7 +40,14 @@ from kamtools.churn.features import (
     features,
     format_value,
 )
-from kamtools.churn.labels import ChurnDefinition, label_accounts, snapshot_dates, training_set
+from kamtools.churn.labels import (
+    ChurnDefinition,
+    fit_definition,
+    label_accounts,
+    months_needed,
+    snapshot_dates,
+    training_set,
+)
 from kamtools.churn.model import ChurnModel
 from kamtools.churn.scoring import (
     ChurnEvaluation,
@@ -70,8 +77,10 @@ __all__ = [
     "evaluate",
     "feature_availability",
     "features",
+    "fit_definition",
     "format_value",
     "label_accounts",
+    "months_needed",
     "planted_churn_check",
     "recency_baseline",
     "risk_bands",
@@ -109,21 +118,29 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
     (``feature, label, importance, share, direction, effect``) and
     ``churn_model_selection``. ``context["value"]`` is used for today's P(alive) and
     expected value when present.
+
+    The default definition's windows are shortened when the order history is too short
+    for them (:func:`kamtools.churn.labels.fit_definition`); ``_notes`` says so, or says how
+    many months a churn model needs when none can be trained.
     """
-    d = ChurnDefinition()
+    fit = fit_definition(portfolio, ChurnDefinition())
+    d = fit.definition
     value = context.get("value")
-    training = training_set(portfolio, d)
-    res = score_details(portfolio, definition=d, value=value, training=training)
+    training = training_set(portfolio, d, min_history_months=fit.min_history_months)
+    res = score_details(
+        portfolio, definition=d, value=value, training=training, short_history=None if fit.trainable else fit.note
+    )
+    notes = {"churn": fit.note} if fit.note else {}
     if isinstance(res, NotAvailable):
         names = ["churn", "churn_drivers", "churn_features", "churn_evaluation", "churn_calibration"]
         return {n: res for n in names + ["churn_importance", "churn_model_selection"]}
-    out: dict[str, pd.DataFrame | NotAvailable] = {}
+    out: dict[str, pd.DataFrame | NotAvailable] = {"_notes": notes}
     driver_cols = [c for c in res.table.columns if c.startswith("driver_")]
     out["churn"] = res.table[CHURN_COLUMNS + driver_cols].copy()
     feats = res.features.copy()
     out["churn_features"] = feats
     if res.model is None:
-        why = NotAvailable(f"No churn model was trained: {res.method}")
+        why = NotAvailable(f"No churn model was trained; churn risk is {res.method}.")
         for n in (
             "churn_drivers",
             "churn_evaluation",
@@ -145,7 +162,7 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
     sel = res.model.selection_scores_.copy()
     sel["chosen"] = sel["model"] == res.model.chosen_model_
     out["churn_model_selection"] = sel if len(sel) else NotAvailable("The model family was fixed, not selected.")
-    ev = evaluate(portfolio, d, training=training)
+    ev = evaluate(portfolio, d, training=training, min_history_months=fit.min_history_months)
     if isinstance(ev, NotAvailable):
         out["churn_evaluation"] = out["churn_calibration"] = ev
         return out

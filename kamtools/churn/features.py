@@ -6,6 +6,10 @@ payments, bid outcomes) can reach a feature: leakage is impossible by constructi
 All computations are vectorised (``np.bincount`` over integer account codes and
 pandas ``groupby``), so 10,000 accounts with millions of order lines take seconds.
 
+A revenue or ordering trend ("last 6 months vs the 6 months before") whose earlier window
+lies before the first order of the portfolio is NaN (unknown), not a jump from zero: the
+data does not say what the account bought then (see :mod:`kamtools.history`).
+
 Each feature has a plain-language label (:data:`FEATURE_LABELS`) and a unit
 (:data:`FEATURE_UNITS`) used to write drivers as sentences. Features that need an
 optional table are *absent* (not zero) when the table is missing; the reason is kept in
@@ -21,6 +25,7 @@ import pandas as pd
 
 from kamtools.data.portfolio import Portfolio
 from kamtools.display import money
+from kamtools.history import order_history
 
 __all__ = [
     "FEATURE_LABELS",
@@ -325,6 +330,14 @@ def _order_features(p: Portfolio, index: pd.Index, t: float, o: _OrderArrays, ou
     r6, mg6 = _sum(code, rev, window(0, 6), n), _sum(code, margin, window(0, 6), n)
     r6b, mg6b = _sum(code, rev, window(6, 12), n), _sum(code, margin, window(6, 12), n)
     out["margin_change_6m"] = (_ratio(mg6, r6) - _ratio(mg6b, r6b)) * 100.0
+
+    # sums over windows that reach back before the order history are unknown, not zero (rates
+    # such as the margin % and counts of categories dropped only see fewer lines)
+    history = order_history(p)
+    for k in (3, 6, 12):
+        if not history.covers_months_back(2 * k):
+            out[f"revenue_change_{k}m"] = np.full(n, np.nan)
+            out[f"order_days_change_{k}m"] = np.full(n, np.nan)
 
 
 def _account_features(p: Portfolio, out: dict[str, np.ndarray], unavailable: dict[str, str]) -> None:

@@ -25,11 +25,20 @@ date whose label window is complete before the portfolio's ``as_of``; each snaps
 features come from :func:`kamtools.churn.features` at that date (the portfolio cut back
 to it) and its label only from what happened after it. Snapshots need
 ``min_history_months`` (default 12) of order history before them.
+
+Short histories (:func:`fit_definition`)
+----------------------------------------
+Training needs at least two snapshots, so the default definition needs about
+``12 + 12 + 3 = 27`` months of order history (history before the first snapshot, its
+label window, one step). With less, :func:`fit_definition` shortens the partial-churn
+window and the history before a snapshot together (to 9, then 6 months; the 6-month
+inactivity rule stays), which needs 21 or 15 months. Below that no churn model can be
+trained and the reason says how many months are needed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -37,7 +46,19 @@ import pandas as pd
 from kamtools.churn.features import _codes, _count, _day, _days, _sum, features
 from kamtools.data.portfolio import Portfolio
 
-__all__ = ["ChurnDefinition", "label_accounts", "snapshot_dates", "training_set"]
+__all__ = [
+    "MIN_SNAPSHOTS",
+    "ChurnDefinition",
+    "DefinitionFit",
+    "fit_definition",
+    "label_accounts",
+    "months_needed",
+    "snapshot_dates",
+    "training_set",
+]
+
+MIN_SNAPSHOTS = 2  # labelled snapshots a churn model needs (see kamtools.churn.scoring)
+SHORTER_WINDOWS = (9, 6)  # partial-churn window and history before a snapshot, tried in turn
 
 _KINDS = ("full", "partial", "any")
 
@@ -217,3 +238,75 @@ def training_set(
     out.attrs["unavailable"] = {k: v for k, v in unavailable.items() if k not in out.columns}
     out.attrs["definition"] = d.describe()
     return out
+
+
+def months_needed(
+    definition: ChurnDefinition | None = None,
+    min_history_months: int = 12,
+    step_months: int = 3,
+    snapshots: int = MIN_SNAPSHOTS,
+) -> int:
+    """Months of order history that ``snapshots`` labelled snapshots need under ``definition``:
+    the history before the first snapshot, the label window after the last, and the steps between."""
+    d = definition or ChurnDefinition()
+    return int(min_history_months + d.label_window_months + step_months * (snapshots - 1))
+
+
+@dataclass(frozen=True)
+class DefinitionFit:
+    """What :func:`fit_definition` chose.
+
+    definition : the churn definition to train with (the requested one, or one with shorter
+        windows); min_history_months : history each snapshot needs before it;
+    trainable : at least :data:`MIN_SNAPSHOTS` snapshots exist under it;
+    note : one sentence on what was shortened, or on what is missing (None when nothing changed).
+    """
+
+    definition: ChurnDefinition
+    min_history_months: int
+    trainable: bool
+    note: str | None
+
+
+def fit_definition(
+    portfolio: Portfolio,
+    definition: ChurnDefinition | None = None,
+    min_history_months: int = 12,
+    step_months: int = 3,
+) -> DefinitionFit:
+    """The churn definition whose windows fit the portfolio's order history.
+
+    Keeps ``definition`` when it yields :data:`MIN_SNAPSHOTS` labelled snapshots; else
+    shortens its partial-churn window and the history before a snapshot together to
+    :data:`SHORTER_WINDOWS` months and takes the first that
+    does. When none does, the requested definition is returned with ``trainable=False``
+    and a note saying how many months of history a churn model needs.
+    """
+    from kamtools.history import order_history
+
+    d = definition or ChurnDefinition()
+    if len(snapshot_dates(portfolio, d, step_months, MIN_SNAPSHOTS, min_history_months)) >= MIN_SNAPSHOTS:
+        return DefinitionFit(d, min_history_months, True, None)
+    history = order_history(portfolio)
+    tried: list[tuple[ChurnDefinition, int]] = []
+    for w in SHORTER_WINDOWS:
+        short = d if d.kind == "full" else replace(d, partial_window_months=min(int(w), d.partial_window_months))
+        hist = min(int(w), min_history_months)
+        if (short, hist) == (d, min_history_months) or (short, hist) in tried:
+            continue
+        tried.append((short, hist))
+        if len(snapshot_dates(portfolio, short, step_months, MIN_SNAPSHOTS, hist)) >= MIN_SNAPSHOTS:
+            note = (
+                f"With {history.describe()} the churn definition's windows were shortened to fit "
+                f"(at full length they need about {months_needed(d, min_history_months, step_months)} months): "
+                f"{short.describe()} Each snapshot it learns from has at least {hist} months of orders before it."
+            )
+            return DefinitionFit(short, hist, True, note)
+    need = months_needed(d, min_history_months, step_months)
+    shortest = min((months_needed(sd, h, step_months) for sd, h in tried), default=need)
+    extra = f" ({shortest} with its windows shortened to {min(SHORTER_WINDOWS)} months)" if shortest < need else ""
+    note = (
+        f"The churn model needs about {need} months of order history under this definition{extra}; "
+        f"this portfolio has {history.describe()}."
+    )
+    return DefinitionFit(d, min_history_months, False, note)

@@ -178,6 +178,7 @@ def score_details(
     step_months: int = 3,
     max_snapshots: int | None = None,
     random_state: int = 0,
+    short_history: str | None = None,
 ) -> ChurnScores | NotAvailable:
     """Fit on history before ``as_of`` and score every account on ``as_of``.
 
@@ -185,7 +186,9 @@ def score_details(
     and trained here) or a *fitted* ChurnModel (used as is, no training). ``value`` is a
     value table (``account_id, p_alive, expected_value_12m``) to use instead of refitting
     the value model at ``as_of``; ``training`` a precomputed :func:`training_set` (same
-    portfolio, definition and ``as_of``). Returns
+    portfolio, definition and ``as_of``). ``short_history`` is the sentence saying why the
+    history is too short to train (from :func:`kamtools.churn.labels.fit_definition`), used
+    as the reason when no model can be trained. Returns
     :class:`ChurnScores`, or NotAvailable when neither a churn model nor the value
     model can be fitted.
     """
@@ -231,13 +234,20 @@ def score_details(
             )
     else:
         why = (
-            f"history too short to train a churn model ({n_snap} labelled snapshots, {len(training):,} "
+            f"the history is too short to train a churn model ({n_snap} labelled snapshots, {len(training):,} "
             f"account-snapshots, {n_events} churn events; need {MIN_TRAIN_ROWS} rows and {MIN_CHURN_EVENTS} events)"
         )
+        if short_history and n_snap < 2:
+            why = short_history[0].lower() + short_history[1:].rstrip(".")
+        elif n_snap >= 2:
+            why = (
+                f"there are too few accounts to train a churn model ({n_snap} labelled snapshots give {len(training):,} "
+                f"account-snapshots and {n_events} churn events; it needs {MIN_TRAIN_ROWS} and {MIN_CHURN_EVENTS})"
+            )
         if isinstance(value_tab, str):
             return NotAvailable(f"Churn risk cannot be estimated: {why}, and {value_tab[0].lower()}{value_tab[1:]}")
         prob = 1.0 - X["p_alive"].to_numpy(dtype=float)
-        method_active = f"1 - P(alive) from the value model: {why}"
+        method_active = f"1 - P(alive) from the value model, because {why}"
         notes.append(method_active)
     if isinstance(value_tab, str):
         ev = X["revenue_12m"].to_numpy(dtype=float)
@@ -405,6 +415,7 @@ def evaluate(
     step_months: int = 3,
     max_snapshots: int | None = None,
     random_state: int = 0,
+    min_history_months: int = 12,
 ) -> ChurnEvaluation | NotAvailable:
     """Out-of-time backtest: train on snapshots before a cutoff, test on a later one.
 
@@ -412,11 +423,15 @@ def evaluate(
     label window). The model is trained only on snapshots whose label window ends on or
     before it, so no training label has seen the test period. Metrics (ROC AUC, PR AUC,
     Brier, log loss, top-decile lift) are reported beside the recency baseline
-    (:func:`recency_baseline`). NotAvailable when history is too short.
+    (:func:`recency_baseline`). NotAvailable when history is too short (the reason says
+    how many months the backtest needs: ``min_history_months`` before the first training
+    snapshot, two label windows and a step).
     """
     d = definition or ChurnDefinition()
     if training is None:
-        training = training_set(portfolio, d, step_months=step_months, max_snapshots=max_snapshots)
+        training = training_set(
+            portfolio, d, step_months=step_months, max_snapshots=max_snapshots, min_history_months=min_history_months
+        )
     if training.empty:
         return NotAvailable(
             "No snapshot of history has a complete label window, so the churn model cannot be backtested."
@@ -431,10 +446,20 @@ def evaluate(
     cutoff = t_test - pd.DateOffset(months=d.label_window_months)
     train = training[training["as_of"] <= cutoff]
     n_events = int(train["churned"].sum())
-    if len(train) < MIN_TRAIN_ROWS or n_events < MIN_CHURN_EVENTS or train["as_of"].nunique() < 2:
+    if train["as_of"].nunique() < 2:
+        from kamtools.churn.labels import months_needed
+        from kamtools.history import order_history
+
+        need = months_needed(d, min_history_months, step_months) + d.label_window_months
         return NotAvailable(
-            f"Too little history before {t_test.date()} to backtest the churn model "
-            f"({train['as_of'].nunique()} snapshots, {n_events} churn events)."
+            f"Too little history before {t_test.date()} to backtest the churn model out of time "
+            f"({train['as_of'].nunique()} training snapshots before it): the backtest needs about {need} months of "
+            f"order history under this definition, and this portfolio has {order_history(portfolio).describe()}."
+        )
+    if len(train) < MIN_TRAIN_ROWS or n_events < MIN_CHURN_EVENTS:
+        return NotAvailable(
+            f"Too few accounts before {t_test.date()} to backtest the churn model ({len(train):,} account-snapshots, "
+            f"{n_events} churn events; it needs {MIN_TRAIN_ROWS} and {MIN_CHURN_EVENTS})."
         )
     fitted = _model_params(model, d, random_state)
     fitted.fit(train.drop(columns="churned"), train["churned"].astype(bool).to_numpy())

@@ -41,8 +41,9 @@ import pandas as pd
 from scipy import stats
 
 from kamtools.data.portfolio import NotAvailable, Portfolio
-from kamtools.forecast.backtest import backtest
+from kamtools.forecast.backtest import backtest, plan_backtest
 from kamtools.forecast.core import Forecaster
+from kamtools.history import order_history
 
 HORIZON = 12
 BACKTEST_WINDOWS = 3
@@ -340,11 +341,17 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
     * ``forecast_history`` - account_id, ds, y: monthly revenue actuals (complete months).
     * ``forecast_category`` - account_id, category, unique_id, ds, forecast, lo/hi, model,
       scale: per account and product category, reconciled to the account forecast.
-    * ``forecast_backtest`` - account_id, n_windows, mase, smape, bias_pct, coverage_80,
-      coverage_95, the same with suffix ``_naive`` (seasonal naive), mase_ratio, beats_naive
-      (3 rolling origins 3 months apart; 1 origin above ``LARGE_PORTFOLIO`` accounts).
-    * ``forecast_accuracy`` - portfolio-level backtest summary: method, mase, smape,
-      bias_pct, coverage_80, coverage_95, n_series, horizon, n_windows.
+    * ``forecast_backtest`` - account_id, n_windows (the windows this account had: it needs
+      ``MIN_BACKTEST_TRAIN`` months before an origin), mase, smape, bias_pct, coverage_80,
+      coverage_95, the same with suffix ``_naive`` for the baseline (seasonal naive with two
+      years of training, else the mean of the last 6 months; ``baseline`` names it),
+      mase_ratio, beats_naive, horizon. Up to 3 rolling origins 3 months apart, 12 months
+      ahead (1 origin above ``LARGE_PORTFOLIO`` accounts); a shorter history gets a shorter
+      horizon and fewer origins (:func:`kamtools.forecast.backtest.plan_backtest`), and
+      below 9 months no backtest (NotAvailable with the reason).
+    * ``forecast_accuracy`` - portfolio-level backtest summary: method, description, mase,
+      smape, bias_pct, coverage_80, coverage_95, n_series, horizon, n_windows (origins
+      that ran), n_windows_planned.
     * ``forecast_targets`` - account_id, period, revenue_target, booked_ytd, expected_total,
       expected_attainment, p_reach_target, total_lo_80, total_hi_80, months_remaining
       (NotAvailable without a targets table).
@@ -354,6 +361,12 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
       expected_attainment, p_reach_target, total_lo_80, total_hi_80, n_accounts.
     * ``forecast_summary`` - one row per account: revenue_last_12m, forecast_next_12m (+80%
       interval), forecast_growth_pct, forecast_model, forecast_mase, forecast_mase_naive.
+      ``forecast_growth_pct`` is NaN when the order history is shorter than 12 months
+      (the last 12 months are not all in the data).
+
+    ``_notes`` maps table names to one sentence each on what the history allowed (the
+    backtest's horizon and origins, why growth is missing); the bundle keeps them in its
+    manifest.
     """
     monthly = portfolio.monthly(by="account")
     if monthly.empty:
@@ -410,14 +423,34 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
     cat_fc = cat_fc[cat_cols].sort_values(["account_id", "category", "ds"]).reset_index(drop=True)
     cat_fc["category"] = cat_fc["category"].astype(str)
 
-    # ---- backtest (accounts)
+    # ---- backtest (accounts), as long and as often as the history allows
+    history = order_history(portfolio)
+    notes: dict[str, str] = {}
     windows = BACKTEST_WINDOWS if model.unique_ids_.size <= LARGE_PORTFOLIO else 1
-    bt = backtest(hist, horizon=HORIZON, n_windows=windows, level=LEVEL, freq="MS")
-    per = bt.per_series.rename(columns={"unique_id": "account_id"})
-    per["beats_naive"] = per["mase_ratio"] < 1
-    accuracy = bt.overall.copy()
-    accuracy["horizon"] = HORIZON
-    accuracy["n_windows"] = windows
+    n_months = int(hist.groupby("unique_id").size().max())
+    plan = plan_backtest(n_months, HORIZON, windows)
+    per: pd.DataFrame | NotAvailable
+    accuracy: pd.DataFrame | NotAvailable
+    if plan.possible:
+        bt = backtest(
+            hist,
+            horizon=plan.horizon,
+            n_windows=plan.n_windows,
+            step=plan.step,
+            min_train=plan.min_train,
+            level=LEVEL,
+            freq="MS",
+        )
+        per = bt.per_series.rename(columns={"unique_id": "account_id"})
+        per["beats_naive"] = per["mase_ratio"] < 1
+        per["horizon"] = plan.horizon
+        accuracy = bt.overall.copy()
+        accuracy["horizon"] = plan.horizon
+        accuracy["n_windows"] = int(per["n_windows"].max())
+        accuracy["n_windows_planned"] = plan.n_windows
+        notes["forecast_backtest"] = notes["forecast_accuracy"] = plan.note
+    else:
+        per = accuracy = NotAvailable(plan.note)
 
     # ---- per-account summary
     last12 = hist[hist["ds"] > portfolio.last_complete_month - pd.DateOffset(months=12)]
@@ -439,13 +472,22 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
     summary["forecast_growth_pct"] = 100 * (
         summary["forecast_next_12m"] / summary["revenue_last_12m"].where(summary["revenue_last_12m"] > 0) - 1
     )
-    summary = summary.merge(
-        per[["account_id", "mase", "mase_naive"]].rename(
-            columns={"mase": "forecast_mase", "mase_naive": "forecast_mase_naive"}
-        ),
-        on="account_id",
-        how="left",
-    )
+    if history.complete_months < 12:  # the "last 12 months" are only part of a year
+        summary["forecast_growth_pct"] = np.nan
+        notes["forecast_growth_pct"] = (
+            f"The change against the last 12 months is not shown: this portfolio has {history.describe()}, "
+            "so its last 12 months are not all in the data."
+        )
+    if isinstance(per, pd.DataFrame):
+        summary = summary.merge(
+            per[["account_id", "mase", "mase_naive"]].rename(
+                columns={"mase": "forecast_mase", "mase_naive": "forecast_mase_naive"}
+            ),
+            on="account_id",
+            how="left",
+        )
+    else:
+        summary["forecast_mase"] = summary["forecast_mase_naive"] = np.nan
 
     tables: dict[str, pd.DataFrame | NotAvailable] = {
         "forecast": acc_fc[
@@ -491,6 +533,7 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
         )
         tables["forecast_targets"] = reason
         tables["forecast_portfolio_target"] = reason
+    tables["_notes"] = notes
     return tables
 
 

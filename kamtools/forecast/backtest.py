@@ -1,4 +1,14 @@
-"""Rolling-origin evaluation of the forecaster, always beside a seasonal-naive baseline."""
+"""Rolling-origin evaluation of the forecaster, always beside a simple baseline.
+
+The baseline is the one a careful analyst would use for the history a backtest window
+has: **seasonal naive** (each month as the same month a year earlier) when the training
+part holds at least two full seasons (:data:`SEASONAL_BASELINE_CYCLES`), otherwise the
+**mean of the recent months** (the last :data:`RECENT_MONTHS`, or all when fewer). With
+less than two seasons a "seasonal" naive would repeat a single year's noise (and below
+one season it is only the last value), so it is neither used nor named as such.
+:func:`plan_backtest` shrinks the horizon and the number of windows to what a history
+allows, or says in one sentence why no backtest is possible.
+"""
 
 from __future__ import annotations
 
@@ -11,21 +21,105 @@ from scipy import stats
 from kamtools.forecast._validate import validate_history
 from kamtools.forecast.core import Forecaster, _check_level
 
+SEASONAL_BASELINE_CYCLES = 2  # full seasons of training before the baseline is seasonal naive
+RECENT_MONTHS = 6  # periods averaged by the recent-mean baseline
+MIN_BACKTEST_TRAIN = 6  # periods a series needs before a backtest origin to take part in that window
+BACKTEST_HORIZONS = (12, 6, 3)  # horizons tried, longest first, when the history is short
+
+# baseline keys -> words for reports
+BASELINE_WORDS = {
+    "seasonal_naive": "seasonal naive (each month as the same month a year earlier)",
+    "recent_mean": f"the mean of the last {RECENT_MONTHS} months",
+}
+BASELINE_SHORT = {"seasonal_naive": "seasonal naive", "recent_mean": f"mean of last {RECENT_MONTHS} months"}
+
+
+@dataclass(frozen=True)
+class BacktestPlan:
+    """What backtest a history allows (see :func:`plan_backtest`).
+
+    ``horizon`` and ``n_windows`` are 0 when no backtest is possible; ``note`` is one
+    sentence for the report and the bundle manifest either way.
+    """
+
+    horizon: int
+    n_windows: int
+    step: int
+    min_train: int
+    note: str
+
+    @property
+    def possible(self) -> bool:
+        return self.n_windows > 0
+
+
+def _n(count: int, unit: str) -> str:
+    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
+
+
+def plan_backtest(
+    n_periods: int,
+    horizon: int = 12,
+    n_windows: int = 3,
+    min_train: int = MIN_BACKTEST_TRAIN,
+    horizons: tuple[int, ...] = BACKTEST_HORIZONS,
+    unit: str = "month",
+) -> BacktestPlan:
+    """The longest backtest horizon and the most windows (up to ``n_windows``) that a history
+    of ``n_periods`` allows, each window keeping ``min_train`` periods to fit on.
+
+    The horizon is ``horizon`` when ``n_periods >= min_train + horizon``, else the longest
+    of ``horizons`` below it that fits; windows are ``step = max(1, h // 4)`` apart. When
+    not even the shortest horizon fits, the plan has no windows and ``note`` says what is
+    needed.
+    """
+    n_periods, horizon = int(n_periods), int(horizon)
+    tried = [horizon] + [h for h in horizons if h < horizon]
+    for h in tried:
+        if n_periods - h >= min_train:
+            step = max(1, h // 4)
+            windows = min(int(n_windows), 1 + (n_periods - min_train - h) // step)
+            head = f"{_n(n_periods, unit)} of history"
+            if h < horizon:
+                what = (
+                    f"{head}: no backtest of a {horizon}-{unit} horizon is possible (it needs {min_train + horizon}), "
+                    f"so the forecast was backtested {_n(h, unit)} ahead"
+                )
+            else:
+                what = f"{head}: the forecast was backtested {_n(h, unit)} ahead"
+            what += f" from {_n(windows, 'origin')}" + (f" {_n(step, unit)} apart" if windows > 1 else "")
+            what += f", each fitted on at least {_n(min_train, unit)}."
+            return BacktestPlan(h, windows, step, int(min_train), what)
+    shortest = min(tried)
+    return BacktestPlan(
+        0,
+        0,
+        0,
+        int(min_train),
+        f"{_n(n_periods, unit)} of history: too short to backtest the forecast (a backtest needs at least "
+        f"{min_train + shortest}: {min_train} to fit on and {shortest} to compare with), so its accuracy is not shown.",
+    )
+
 
 @dataclass
 class BacktestResult:
     """What :func:`backtest` returns.
 
     per_series : DataFrame
-        One row per series: ``unique_id, n_windows, mase, smape, bias_pct, coverage_<lvl>...``
-        for the forecaster and the same metrics with suffix ``_naive`` for the seasonal-naive
-        baseline, plus ``mase_ratio`` (forecaster MASE / naive MASE; < 1 is better).
+        One row per series: ``unique_id, n_windows`` (the windows this series really took
+        part in), ``mase, smape, bias_pct, coverage_<lvl>...`` for the forecaster and the
+        same metrics with suffix ``_naive`` for the baseline, ``mase_ratio`` (forecaster
+        MASE / baseline MASE; < 1 is better), ``baseline`` (``seasonal_naive``,
+        ``recent_mean``, or both joined by ``+`` when the windows differed) and
+        ``n_windows_seasonal`` (windows whose baseline was seasonal naive).
     overall : DataFrame
-        One row per method (``forecast``, ``seasonal_naive``): mean MASE and sMAPE over
-        series, volume-weighted ``bias_pct``, mean interval coverage, ``n_series``.
+        One row per method: ``forecast`` and the baseline (``seasonal_naive`` or
+        ``recent_mean`` when every window used it, else ``baseline``): mean MASE and sMAPE
+        over series, volume-weighted ``bias_pct``, mean interval coverage, ``n_series``,
+        and ``description`` (the method in words).
     forecasts : DataFrame
         Every backtest forecast: ``unique_id, cutoff, ds, y, forecast, lo_*, hi_*, model,
-        naive, naive_lo_*, naive_hi_*``.
+        naive, naive_lo_*, naive_hi_*, baseline``.
     """
 
     per_series: pd.DataFrame
@@ -57,9 +151,37 @@ def seasonal_naive(y: np.ndarray, horizon: int, season_length: int, level) -> tu
     return mean, mean[None, :] - q * sd, mean[None, :] + q * sd
 
 
+def recent_mean(y: np.ndarray, horizon: int, level, window: int = RECENT_MONTHS):
+    """Mean of the last ``window`` values (all when fewer) with normal intervals.
+
+    The error sd is the sd of the last ``2 * window`` values (ddof 1) widened for the
+    uncertainty of the mean, ``s * sqrt(1 + 1/k)``; one value gets a 50% coefficient of
+    variation. Returns ``(mean (h,), lo (L, h), hi (L, h))``.
+    """
+    y = np.asarray(y, dtype=float)
+    k = min(len(y), int(window))
+    value = float(np.mean(y[-k:]))
+    spread = y[-2 * int(window) :]
+    s = float(np.std(spread, ddof=1)) if len(spread) > 1 else 0.5 * abs(value)
+    sd = s * np.sqrt(1.0 + 1.0 / k)
+    mean = np.full(int(horizon), value)
+    q = stats.norm.ppf(0.5 + np.asarray(level) / 200.0)[:, None]
+    return mean, mean[None, :] - q * sd, mean[None, :] + q * sd
+
+
+def baseline_forecast(y: np.ndarray, horizon: int, season_length: int, level) -> tuple[str, tuple]:
+    """The baseline for a training series: ``("seasonal_naive", ...)`` with at least
+    :data:`SEASONAL_BASELINE_CYCLES` full seasons, else ``("recent_mean", ...)``; the
+    tuple is ``(mean, lo, hi)`` as :func:`seasonal_naive` returns it."""
+    if season_length > 1 and len(y) >= SEASONAL_BASELINE_CYCLES * season_length:
+        return "seasonal_naive", seasonal_naive(y, horizon, season_length, level)
+    return "recent_mean", recent_mean(y, horizon, level)
+
+
 def _scale(train: np.ndarray, m: int) -> float:
-    """MASE denominator: in-sample mean absolute seasonal difference (lag 1 if too short)."""
-    if len(train) > m:
+    """MASE denominator: in-sample mean absolute seasonal difference when the training part
+    holds two full seasons, else the mean absolute month-to-month change."""
+    if m > 1 and len(train) >= SEASONAL_BASELINE_CYCLES * m:
         return float(np.mean(np.abs(train[m:] - train[:-m])))
     if len(train) > 1:
         return float(np.mean(np.abs(np.diff(train))))
@@ -83,17 +205,20 @@ def backtest(
     min_train: int = 1,
     **kwargs,
 ) -> BacktestResult:
-    """Rolling-origin evaluation of :class:`Forecaster` beside seasonal naive.
+    """Rolling-origin evaluation of :class:`Forecaster` beside a simple baseline.
 
     For window ``w = 0 .. n_windows-1`` each series is cut at its own last date minus
     ``horizon + w * step`` periods, forecast from that cutoff, and compared with the
     actuals of the next ``horizon`` periods (all inside the history). ``step`` defaults to
     ``max(1, horizon // 4)``. A series with fewer than ``min_train`` observations before a
-    cutoff sits that window out.
+    cutoff sits that window out (so ``n_windows`` per series counts only the windows it
+    had). The baseline of each series and window is seasonal naive with two full seasons
+    of training, else the mean of the recent months (see the module docstring).
+    Use :func:`plan_backtest` to choose a horizon and windows that a history allows.
 
     Metrics per series and window (then averaged over windows):
     MASE = mean |error| / in-sample mean |seasonal difference| of the training part
-    (lag 1 when shorter than a season; undefined, NaN, for a constant training series);
+    (lag 1 with less than two seasons; undefined, NaN, for a constant training series);
     sMAPE in percent (0 when actual and forecast are both 0); ``bias_pct`` = sum(forecast -
     actual) / sum |actual| * 100 (positive: over-forecast); coverage = share of actuals
     inside each interval. Further keyword arguments go to :class:`Forecaster`.
@@ -123,10 +248,11 @@ def backtest(
         actual = clean.iloc[test_rows][["unique_id", "ds", "y"]]
         fc = fc.merge(actual, on=["unique_id", "ds"], how="left", validate="one_to_one")
         yv = clean["y"].to_numpy()
-        naive, nlo, nhi, scales, cutoffs = [], [], [], [], []
+        naive, nlo, nhi, scales, cutoffs, kinds = [], [], [], [], [], []
         for i in np.flatnonzero(keep):
             tr = yv[bounds[i] : bounds[i] + cut[i]]
-            mean, lo, hi = seasonal_naive(tr, horizon, season_length, level)
+            kind, (mean, lo, hi) = baseline_forecast(tr, horizon, season_length, level)
+            kinds.append(np.repeat(kind, horizon))
             nonneg = bool(np.all(tr >= 0)) if kwargs.get("nonnegative") is None else bool(kwargs["nonnegative"])
             if nonneg:
                 mean, lo, hi = np.maximum(mean, 0), np.maximum(lo, 0), np.maximum(hi, 0)
@@ -141,6 +267,7 @@ def backtest(
             fc[f"naive_lo_{lev:g}"] = np.concatenate([x[j] for x in nlo])
             fc[f"naive_hi_{lev:g}"] = np.concatenate([x[j] for x in nhi])
         fc["_scale"] = np.concatenate(scales)
+        fc["baseline"] = np.concatenate(kinds)
         fc["window"] = w
         frames.append(fc)
     if not frames:
@@ -153,7 +280,7 @@ def backtest(
     overall = _overall(allfc, per_series, level)
     cols = ["unique_id", "cutoff", "ds", "y", "forecast"]
     cols += [f"{s}_{lev:g}" for lev in level for s in ("lo", "hi")] + ["model", "naive"]
-    cols += [f"naive_{s}_{lev:g}" for lev in level for s in ("lo", "hi")]
+    cols += [f"naive_{s}_{lev:g}" for lev in level for s in ("lo", "hi")] + ["baseline"]
     forecasts = allfc[cols].sort_values(["unique_id", "cutoff", "ds"]).reset_index(drop=True)
     return BacktestResult(per_series, overall, forecasts)
 
@@ -203,18 +330,34 @@ def _per_series(allfc: pd.DataFrame, level) -> pd.DataFrame:
         out[tag] = res.add_suffix(tag) if tag else res
     per = out[""].join(out["_naive"])
     per["mase_ratio"] = per["mase"] / per["mase_naive"].replace(0, np.nan)
+    kinds = allfc.groupby(["unique_id", "window"], sort=True)["baseline"].first()
+    seasonal = (kinds == "seasonal_naive").groupby(level="unique_id").sum()
+    per["baseline"] = kinds.groupby(level="unique_id").agg(lambda k: "+".join(sorted(set(k), reverse=True)))
+    per["n_windows_seasonal"] = seasonal.reindex(per.index).fillna(0).astype("int64")
     per = per.reset_index()
     per["n_windows"] = per["n_windows"].astype("int64")
     return per
 
 
+def baseline_words(kinds: str) -> str:
+    """A ``baseline`` value of :func:`backtest` (``seasonal_naive``, ``recent_mean`` or both
+    joined by ``+``) in words."""
+    parts = [k for k in str(kinds).split("+") if k in BASELINE_WORDS]
+    if len(parts) == 1:
+        return BASELINE_WORDS[parts[0]]
+    return "seasonal naive where the window had two full years to repeat, otherwise " + BASELINE_WORDS["recent_mean"]
+
+
 def _overall(allfc: pd.DataFrame, per: pd.DataFrame, level) -> pd.DataFrame:
     rows = []
-    for method, tag, fcol in (("forecast", "", "forecast"), ("seasonal_naive", "_naive", "naive")):
+    kinds = sorted(set(allfc["baseline"]), reverse=True)
+    base = kinds[0] if len(kinds) == 1 else "baseline"
+    for method, tag, fcol in (("forecast", "", "forecast"), (base, "_naive", "naive")):
         err = (allfc[fcol] - allfc["y"]).sum()
         vol = allfc["y"].abs().sum()
         row = {
             "method": method,
+            "description": "kamtools forecast" if not tag else baseline_words("+".join(kinds)),
             "mase": float(per[f"mase{tag}"].mean()),
             "smape": float(per[f"smape{tag}"].mean()),
             "bias_pct": float(100.0 * err / vol) if vol > 0 else np.nan,
@@ -226,4 +369,15 @@ def _overall(allfc: pd.DataFrame, per: pd.DataFrame, level) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-__all__ = ["BacktestResult", "backtest", "seasonal_naive"]
+__all__ = [
+    "BASELINE_SHORT",
+    "BASELINE_WORDS",
+    "BacktestPlan",
+    "BacktestResult",
+    "backtest",
+    "baseline_forecast",
+    "baseline_words",
+    "plan_backtest",
+    "recent_mean",
+    "seasonal_naive",
+]

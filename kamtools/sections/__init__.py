@@ -48,6 +48,8 @@ __all__ = [
     "account_header",
     "portfolio_header",
     "preload",
+    "history_sentence",
+    "show_notes",
 ]
 
 SECTION_ERROR_KEY = "kamtools.section_error"
@@ -104,6 +106,33 @@ def account_names(accounts) -> dict[str, str]:
     if isinstance(accounts, pd.DataFrame) and {"account_id", "name"} <= set(accounts.columns):
         return dict(zip(accounts["account_id"], accounts["name"].astype(str)))
     return {}
+
+
+def history_sentence(bundle) -> str | None:
+    """One sentence on a short order history (under two years), from the bundle's manifest;
+    None when the history is long enough for every comparison or the bundle does not record it."""
+    history = bundle.manifest.get("history") or {}
+    months = history.get("months")
+    if months is None or months >= 24 or not history.get("description"):
+        return None
+    if months < 12:
+        span = "figures for the last 12 months cover only that span, and"
+    else:
+        span = ""
+    return (
+        f"This portfolio has {history['description']}: {span} comparisons with earlier periods are left out where "
+        "the history does not reach back, and each section says which."
+    ).replace(":  ", ": ")
+
+
+def show_notes(bundle, *names: str) -> None:
+    """Show the bundle's notes (what an analysis could do only in part, and why) for ``names``."""
+    seen = set()
+    for name in names:
+        note = bundle.note(name) if hasattr(bundle, "note") else None
+        if note and note not in seen:
+            seen.add(note)
+            display.paragraph(note)
 
 
 def _module(key: str):

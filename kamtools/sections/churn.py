@@ -13,7 +13,7 @@ from kamtools import display
 from kamtools.data.portfolio import NotAvailable
 from kamtools.plotting.churn import calibration_plot, drivers_plot, importance_plot
 from kamtools.plotting.style import money
-from kamtools.sections import account_names
+from kamtools.sections import account_names, show_notes
 
 ACTIVE_BANDS = ("high", "medium", "low")
 _STATUS = {"high": "bad", "medium": "warn", "low": "good", "lapsed": "bad"}
@@ -102,6 +102,8 @@ def account_section(acct) -> None:
     )
     if not str(row["method"]).startswith("churn model"):
         display.paragraph(f"How this was estimated: {row['method']}.")
+    elif acct.bundle.note("churn"):
+        show_notes(acct.bundle, "churn")
     drivers = acct.table("churn_drivers")
     if isinstance(drivers, NotAvailable):
         display.not_available(drivers)
@@ -140,6 +142,8 @@ def portfolio_section(bundle) -> None:
     methods = active["method"].drop_duplicates().tolist()
     if methods:
         display.paragraph(f"How the probabilities were estimated: {methods[0]}. {_definition(evaluation)}")
+    if methods and str(methods[0]).startswith("churn model"):
+        show_notes(bundle, "churn")  # the windows of the churn definition were shortened
     if isinstance(evaluation, pd.DataFrame) and len(evaluation):
         ev = evaluation.iloc[0]
         display.paragraph(

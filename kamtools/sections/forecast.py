@@ -1,8 +1,11 @@
 """Report sections of the revenue forecast (reads the ``forecast*`` bundle tables; never refits).
 
 Account: monthly revenue history and forecast with 80/95% intervals against the target
-run rate, how accurate the forecast was in backtests compared with seasonal naive, the
-category split, and the chance of reaching this year's (and next year's) target.
+run rate, how accurate the forecast was in backtests compared with a simple baseline
+(seasonal naive with two years to repeat, else the mean of the last 6 months), the
+category split, and the chance of reaching this year's (and next year's) target. When the
+history is short, the sections say what the backtest could cover and what was left out
+(the bundle's notes, see :meth:`kamtools.bundle.Bundle.note`).
 Portfolio: the portfolio total (sum of accounts) against target, the backtest accuracy
 table, and the accounts least likely to reach their target.
 """
@@ -13,6 +16,7 @@ import pandas as pd
 
 from kamtools import display
 from kamtools.data.portfolio import NotAvailable
+from kamtools.forecast.backtest import BASELINE_SHORT, baseline_words
 from kamtools.plotting.forecast import backtest_chart, forecast_chart, target_gap_chart
 from kamtools.plotting.style import money
 
@@ -45,23 +49,48 @@ def _model_words(model: str) -> str:
     return m
 
 
+def _baseline_short(kinds: str) -> str:
+    parts = [k for k in str(kinds).split("+") if k in BASELINE_SHORT]
+    return BASELINE_SHORT[parts[0]] if len(parts) == 1 else "the baseline"
+
+
 def accuracy_sentence(row: pd.Series) -> str:
-    """One sentence on backtest accuracy beside seasonal naive (row of ``forecast_backtest``)."""
+    """One sentence on backtest accuracy beside the baseline (row of ``forecast_backtest``).
+
+    The baseline is named as what it was: seasonal naive only where the backtest window had
+    two full years to repeat, else the mean of the last 6 months (``baseline`` column; rows
+    written before it existed count as seasonal naive).
+    """
     mase, naive = float(row["mase"]), float(row["mase_naive"])
     n = int(row.get("n_windows", 0))
+    h = int(row["horizon"]) if "horizon" in row.index and pd.notna(row["horizon"]) else 12
+    kinds = str(row["baseline"]) if "baseline" in row.index and pd.notna(row["baseline"]) else "seasonal_naive"
     cov = row.get("coverage_80")
-    head = f"In {n} backtests (forecasting 12 months from earlier dates and comparing with what happened)"
+    runs = "1 backtest" if n == 1 else f"{n} backtests"
+    head = f"In {runs} (forecasting {h} months ahead from earlier dates and comparing with what happened)"
     if pd.isna(mase) or pd.isna(naive) or naive <= 0:
         return head + ", the error could not be scaled (the history is constant), so no accuracy figure is shown."
     ratio = mase / naive
+    words = baseline_words(kinds)
     if ratio < 1:
-        verdict = f"the forecast's error was {1 - ratio:.0%} lower than simply repeating last year's months"
+        verdict = f"the forecast's error was {1 - ratio:.0%} lower than that of {words}"
     else:
-        verdict = f"the forecast's error was {ratio - 1:.0%} higher than simply repeating last year's months"
-    text = f"{head}, {verdict} (MASE {mase:.2f} vs {naive:.2f} for seasonal naive)"
+        verdict = f"the forecast's error was {ratio - 1:.0%} higher than that of {words}"
+    text = f"{head}, {verdict} (MASE {mase:.2f} vs {naive:.2f} for {_baseline_short(kinds)})"
     if cov is not None and pd.notna(cov):
         text += f"; {float(cov):.0%} of the actual months fell inside the 80% interval"
     return text + "."
+
+
+def _name_baseline(fig, short: str) -> None:
+    """Name the baseline on a :func:`backtest_chart` (it is seasonal naive only with two years to repeat)."""
+    for ax in fig.axes:
+        ax.set_xlabel(f"MASE of {short}")
+        legend = ax.get_legend()
+        if legend is not None:
+            for text in legend.get_texts():
+                if text.get_text() == "seasonal naive better":
+                    text.set_text(f"{short} better")
 
 
 def target_sentence(row: pd.Series) -> str:
@@ -115,6 +144,8 @@ def account_section(acct) -> None:
         growth = srow.get("forecast_growth_pct")
         if growth is not None and pd.notna(growth):
             cards.append(("Change vs last 12 months", f"{float(growth):+.0f}%", "good" if growth >= 0 else "warn"))
+        else:
+            cards.append(("Change vs last 12 months", "not available"))
     this_year = None
     if targets is not None and len(targets):
         cur = targets[targets["period"] == acct.as_of.year]
@@ -138,11 +169,23 @@ def account_section(acct) -> None:
 
     model = str(fc["model"].iloc[0])
     words = [f"The forecast uses {_model_words(model)}."]
-    bt = _frame(acct.table("forecast_backtest"))
+    bt_table = acct.table("forecast_backtest")
+    bt = _frame(bt_table)
     if bt is not None and len(bt):
         words.append(accuracy_sentence(bt.iloc[0]))
+    elif isinstance(bt_table, NotAvailable):
+        words.append(bt_table.reason)
     else:
-        words.append("The history is too short to backtest the forecast.")
+        words.append(
+            "This account's own history is too short to backtest its forecast (a backtest needs at least 6 months "
+            "of its orders before each starting point)."
+        )
+    note = acct.bundle.note("forecast_backtest")
+    if bt is not None and len(bt) and note:
+        words.append(note)
+    growth_note = acct.bundle.note("forecast_growth_pct")
+    if growth_note:
+        words.append(growth_note)
     display.paragraph(" ".join(words))
 
     if targets is not None and len(targets):
@@ -189,7 +232,10 @@ def portfolio_section(bundle) -> None:
 
     cards = [("Portfolio forecast, next 12 months", money(float(fc["forecast"].sum())))]
     last12 = actual[actual["ds"] > actual["ds"].max() - pd.DateOffset(months=12)]["y"].sum() if len(actual) else 0
-    if last12 > 0:
+    growth_note = bundle.note("forecast_growth_pct")
+    if growth_note or actual["ds"].nunique() < 12:  # the last 12 months are not all in the data
+        cards.append(("Change vs last 12 months", "not available"))
+    elif last12 > 0:
         change = fc["forecast"].sum() / last12 - 1
         cards.append(("Change vs last 12 months", f"{change:+.0%}", "good" if change >= 0 else "warn"))
     cur = None
@@ -229,6 +275,7 @@ def portfolio_section(bundle) -> None:
     display.paragraph(
         "The portfolio forecast is the sum of the account forecasts. Its interval treats the accounts' surprises as "
         "independent of each other; shocks that hit many accounts at once would widen it."
+        + (f" {growth_note}" if growth_note else "")
     )
 
     if ptarget is not None and len(ptarget):
@@ -241,12 +288,19 @@ def portfolio_section(bundle) -> None:
         reason = bundle.table("forecast_portfolio_target")
         display.not_available(reason if isinstance(reason, NotAvailable) else "No targets were supplied.")
 
-    acc = _frame(bundle.table("forecast_accuracy"))
+    acc_table = bundle.table("forecast_accuracy")
+    acc = _frame(acc_table)
+    if isinstance(acc_table, NotAvailable):
+        display.heading("How accurate is the forecast?", level=3)
+        display.not_available(acc_table)
     if acc is not None and len(acc):
         display.heading("How accurate is the forecast?", level=3)
-        tab = acc.assign(
-            method=acc["method"].map({"forecast": "kamtools forecast", "seasonal_naive": "seasonal naive"})
-        )
+        if "description" in acc.columns:
+            tab = acc.assign(method=acc["description"])
+        else:  # bundles written before the baseline was named per window
+            tab = acc.assign(
+                method=acc["method"].map({"forecast": "kamtools forecast", "seasonal_naive": "seasonal naive"})
+            )
         display.table(
             tab,
             {
@@ -260,20 +314,34 @@ def portfolio_section(bundle) -> None:
             },
         )
         f = acc[acc["method"] == "forecast"]
-        n = acc[acc["method"] == "seasonal_naive"]
+        n = acc[acc["method"] != "forecast"]
+        short = "the baseline"
         if len(f) and len(n):
             h = int(f["horizon"].iloc[0]) if "horizon" in f.columns else 12
             w = int(f["n_windows"].iloc[0]) if "n_windows" in f.columns else 1
+            key = str(n["method"].iloc[0])
+            words = str(n["description"].iloc[0]) if "description" in n.columns else "seasonal naive"
+            short = _baseline_short(key if key != "baseline" else "seasonal_naive+recent_mean")
+            scale = (
+                "the typical year-on-year change of each account"
+                if key == "seasonal_naive"
+                else "the typical month-to-month change of each account (year-on-year where two years were there)"
+                if key == "baseline"
+                else "the typical month-to-month change of each account"
+            )
+            origins = "1 forecast origin" if w == 1 else f"{w} forecast origins"
             display.paragraph(
-                f"Backtest over {w} forecast origins, {h} months ahead each. MASE is the average error relative to "
-                "the typical year-on-year change of each account (lower is better; seasonal naive repeats last "
-                f"year's month). The forecast's MASE is {float(f['mase'].iloc[0]):.2f} against "
-                f"{float(n['mase'].iloc[0]):.2f} for seasonal naive. sMAPE punishes months without orders heavily, "
-                "so it is less telling for irregular buyers."
+                f"Backtest over {origins}, {h} months ahead{' each' if w > 1 else ''}, beside a simple baseline: {words}. "
+                f"MASE is the average error relative to {scale} (lower is better). The forecast's MASE is "
+                f"{float(f['mase'].iloc[0]):.2f} against {float(n['mase'].iloc[0]):.2f} for {short}. sMAPE punishes "
+                "months without orders heavily, so it is less telling for irregular buyers."
+                + (f" {bundle.note('forecast_accuracy')}" if bundle.note("forecast_accuracy") else "")
             )
         bt = _frame(bundle.table("forecast_backtest"))
         if bt is not None and len(bt):
-            display.figure(backtest_chart(bt), alt="backtest MASE per account, forecast vs seasonal naive")
+            fig = backtest_chart(bt, title="Backtest error: forecast vs baseline")
+            _name_baseline(fig, short)
+            display.figure(fig, alt=f"backtest MASE per account, forecast vs {short}")
 
     if targets is not None and len(targets):
         this = targets[targets["period"] == as_of.year].copy()

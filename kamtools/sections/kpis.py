@@ -15,6 +15,7 @@ import pandas as pd
 from kamtools import display
 from kamtools.data.portfolio import NotAvailable
 from kamtools.plotting.style import money
+from kamtools.sections import show_notes
 
 TITLE = "Pipeline, receivables, complaints and relationships"
 
@@ -108,6 +109,7 @@ def account_section(acct) -> None:
         return
     row = kpis.iloc[0].to_dict()
     display.kpi_cards(kpi_cards(row))
+    show_notes(acct.bundle, "kpis")
 
     # ---- health ------------------------------------------------------------------------
     display.heading("Account health", level=3)
@@ -294,6 +296,7 @@ def portfolio_section(bundle) -> None:
         display.not_available(tot)
         return
     display.kpi_cards(portfolio_cards(tot.iloc[0].to_dict()))
+    show_notes(bundle, "kpis")
     kpis = bundle.table("kpis")
     health = bundle.table("health")
     display.heading("Account health", level=3)

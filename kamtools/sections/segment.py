@@ -13,6 +13,7 @@ from kamtools import display
 from kamtools.data.portfolio import NotAvailable
 from kamtools.plotting.segment import cluster_profile_chart, concentration_chart, portfolio_matrix_chart, tier_chart
 from kamtools.plotting.style import money
+from kamtools.sections import show_notes
 from kamtools.segment import CRITERIA_LABELS, QUADRANTS, RFM_SEGMENT_MEANING
 
 _TIER_STATUS = {1: "good", 2: "", 3: "warn"}
@@ -40,6 +41,7 @@ def account_section(acct) -> None:
         ]
     )
     display.paragraph(str(row["tier_reason"]))
+    show_notes(acct.bundle, "segments")
     display.bullets(
         [
             f"Quadrant {row['quadrant']}: {QUADRANTS.get(str(row['quadrant']), '')}.",
@@ -78,6 +80,7 @@ def portfolio_section(bundle) -> None:
     if isinstance(seg, NotAvailable):
         display.not_available(seg)
         return
+    show_notes(bundle, "segments")
     value = bundle.table("value")
     tiers = seg.groupby("tier").agg(accounts=("account_id", "size"), revenue_ltm=("revenue_ltm", "sum"))
     tiers["revenue_share"] = tiers["revenue_ltm"] / max(tiers["revenue_ltm"].sum(), 1e-9)

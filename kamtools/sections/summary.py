@@ -14,6 +14,7 @@ import pandas as pd
 
 from kamtools import display
 from kamtools.plotting.style import money
+from kamtools.sections import history_sentence
 
 # Headline columns of accounts.parquet, with the analysis stage that provides them.
 # The first column found of each tuple is used.
@@ -225,6 +226,9 @@ def account_section(acct) -> None:
     cards = summary_cards(info)
     if cards:
         display.kpi_cards(cards)
+    short = history_sentence(acct.bundle)
+    if short:
+        display.paragraph(short)
     top_action = _first(info, ("top_action",))
     if top_action is not None:
         display.paragraph(f"First action: {top_action}")
@@ -279,6 +283,9 @@ def portfolio_section(bundle) -> None:
         ("Revenue share of top 20% accounts", _pct(top_share(conc, 0.2)) if revenue > 0 else "", ""),
     ]
     display.kpi_cards(cards)
+    short = history_sentence(bundle)
+    if short:
+        display.paragraph(short)
     if revenue <= 0:
         display.not_available("No account ordered in the last 12 months, so there is no revenue to break down.")
         return

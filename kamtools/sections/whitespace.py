@@ -14,6 +14,8 @@ from kamtools import display
 from kamtools.data.portfolio import NotAvailable
 from kamtools.sections import account_names
 
+NO_PRIOR_YEAR = "no prior year"  # kamtools.whitespace.NO_PRIOR_YEAR (not imported: sections stay light)
+
 REC_COLUMNS = {
     "rank": "#",
     "category": "Category",
@@ -87,6 +89,18 @@ def account_section(acct) -> None:
         display.not_available(lanes)
     elif lanes.empty:
         display.paragraph("No revenue in the last 24 months, so there is no product-line review.")
+    elif (lanes["status"] == NO_PRIOR_YEAR).all():  # the prior 12 months are not in the data
+        display.paragraph(
+            acct.bundle.note("tradelanes")
+            or "The 12 months before the last 12 are not in the order history, so no product line is compared."
+        )
+        shown = lanes.sort_values("revenue_ltm", ascending=False).assign(
+            margin_pct=lanes["margin_pct_ltm"].map(_plain_pct)
+        )
+        display.table(
+            shown, columns={k: v for k, v in LANE_COLUMNS.items() if k not in ("status", "revenue_prior", "change")}
+        )
+        _loss_bullets(lanes)
     else:
         from kamtools.plotting.whitespace import account_tradelane_chart
 
@@ -96,13 +110,17 @@ def account_section(acct) -> None:
         )
         display.table(shown, columns=LANE_COLUMNS)
         display.figure(account_tradelane_chart(lanes), alt="revenue by product line, prior vs last 12 months")
-        loss = lanes[lanes["loss_making"]]
-        if len(loss):
-            display.bullets(
-                f"{r.category}: margin {r.margin_ltm:,.0f} on revenue {r.revenue_ltm:,.0f} in the last 12 months "
-                "(selling below cost: review price and discount)."
-                for r in loss.itertuples()
-            )
+        _loss_bullets(lanes)
+
+
+def _loss_bullets(lanes: pd.DataFrame) -> None:
+    loss = lanes[lanes["loss_making"]]
+    if len(loss):
+        display.bullets(
+            f"{r.category}: margin {r.margin_ltm:,.0f} on revenue {r.revenue_ltm:,.0f} in the last 12 months "
+            "(selling below cost: review price and discount)."
+            for r in loss.itertuples()
+        )
 
 
 def portfolio_section(bundle) -> None:
