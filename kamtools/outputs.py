@@ -145,6 +145,11 @@ def check_output_dir(
                 f"{given} is inside the analysis bundle {reading}, which `kamtools analyze` replaces as a whole; "
                 f"choose a folder outside it for {flag}"
             )
+    if kind == "bundle" and _same_or_inside(Path.cwd().resolve(), full):
+        raise OutputError(
+            f"{given} is the folder you are working in (or holds it), and a bundle folder is replaced as a whole; "
+            f"choose a subfolder for {flag}, for example {Path(given) / 'bundle'}"
+        )
     if given.is_symlink() and not given.exists():
         raise OutputError(f"{given} is a link to something that does not exist; remove it or choose another {flag}")
     if given.exists() and not given.is_dir():

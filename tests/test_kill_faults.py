@@ -188,3 +188,21 @@ def test_kill_9_during_reports(workdir, sleepy_notebooks):
     # the kernel socket folders of the killed runs' processes are gone too
     sockets = [p.name for p in Path(tempfile.gettempdir()).glob("kamtools-kernel-*")]
     assert [name for name in sockets if int(name.split("-")[2]) in killed_pids] == []
+
+
+def test_loky_workers_started_by_a_thread_that_ended_stay_in_service():
+    """The parent-death signal fires when the *thread* that started a worker ends; the
+    analysis starts workers from its background forecast thread, so a worker must then
+    check that its parent process is really gone before it ends."""
+    import threading
+
+    from kamtools.parallel import parallel_map
+
+    first: list[int] = []
+    thread = threading.Thread(target=lambda: first.extend(parallel_map(lambda _: os.getpid(), range(4), n_jobs=2)))
+    thread.start()
+    thread.join(timeout=RUN_TIMEOUT)
+    time.sleep(1.0)  # the signal for the ended thread has arrived by now
+    again = parallel_map(lambda _: os.getpid(), range(4), n_jobs=2)
+    assert os.getpid() not in first
+    assert set(again) & set(first), (first, again)  # the same workers, still alive

@@ -75,20 +75,19 @@ def write_demo_folder(portfolio, out: Path, fmt: str) -> list[Path]:
     """Write the tables into ``out`` (checked beforehand with kamtools.outputs.check_output_dir).
 
     The files are written into a temporary sibling folder first, so a full disk or a killed
-    run never leaves half a table: a new (or empty) ``out`` is that folder renamed; in a demo
-    folder kamtools wrote earlier, each table file is replaced (tables of the other format
-    are removed so the folder holds one file per table). Raises OutputError.
+    run never leaves half a table: a new ``out`` is that folder renamed; into an empty folder
+    or a demo folder kamtools wrote earlier, each table file is moved (tables of the other
+    format are removed so the folder holds one file per table). Raises OutputError.
     """
     from kamtools.datasets import write_tables
     from kamtools.outputs import MARKER, OutputError, marker_text, temp_name, write_failure
 
-    tmp = out.parent / temp_name(out.name)
+    full = out.resolve()
+    tmp = full.parent / temp_name(full.name)
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
+        full.parent.mkdir(parents=True, exist_ok=True)
         written = write_tables(portfolio, tmp, fmt=fmt)
         (tmp / MARKER).write_text(marker_text("demo-data"), encoding="utf-8")
-        if out.is_dir() and not any(out.iterdir()):
-            out.rmdir()
         if not out.exists():
             tmp.rename(out)
         else:
