@@ -1265,8 +1265,8 @@ def history_notes(portfolio: Portfolio) -> list[str]:
         left.append("year-to-date growth against the same period last year")
     if not left:
         return []
+    what = " and ".join(left)
     return [
-        f"Not shown because this portfolio has {history.describe()} and the comparison period lies before it: "
-        + " and ".join(left)
-        + "."
+        f"{what[0].upper()}{what[1:]} {'are' if len(left) > 1 else 'is'} not shown: this portfolio has "
+        f"{history.describe()} and the comparison period lies before it."
     ]

@@ -74,8 +74,8 @@ ACTIVITY_COLUMNS = {
     "margin_pct": "margin_ltm / revenue_ltm (NaN without revenue).",
     "growth": "revenue_ltm / revenue_prior - 1, clipped to [-1, 3] (3 when new); NaN when the order history "
     "does not reach back 24 months (the prior year is not in the data).",
-    "revenue_trend": "Least-squares slope of the last 24 monthly revenues (or all complete months of the order "
-    "history, when 12 to 23), relative to their mean, per year; [-2, 2]; NaN with less than 12 months.",
+    "revenue_trend": "Least-squares slope of the last 24 monthly revenues, relative to their mean, per year; "
+    "[-2, 2]; NaN when the order history does not reach back 24 months.",
     "orders_ltm": "Distinct orders in the last 12 months.",
     "orders_per_month": "orders_ltm / 12.",
     "categories_ltm": "Distinct product categories bought in the last 12 months.",
@@ -83,8 +83,9 @@ ACTIVITY_COLUMNS = {
     "first_order_date": "Date of the first order.",
     "last_order_date": "Date of the last order.",
     "tenure_years": "Years from customer_since to as_of.",
-    "account_age_years": "Years from the first order to as_of (NaN when never ordered, and when the first order "
-    "is at the start of an order history shorter than 2 years: the account may be older).",
+    "account_age_years": "Years from the first order to as_of (NaN when never ordered); when the first order is at "
+    "the start of an order history shorter than 2 years, the account may be older: the longer of that and "
+    "tenure_years.",
     "potential_revenue": "Estimated yearly wallet (from the accounts table, NaN when unknown).",
     "share_of_wallet": "revenue_ltm / potential_revenue, clipped to [0, 1.5] (NaN when unknown).",
 }
@@ -180,7 +181,7 @@ def account_activity(portfolio: Portfolio, as_of: str | pd.Timestamp | None = No
     span = int(min(24, history.complete_months))
     offset = month - (end_m - (span - 1))
     in_window = known & (offset >= 0) & (offset < span)
-    if span >= 12:  # shorter, and the season would pass for a trend
+    if history.covers_months_back(24):  # shorter, and a season or a partial year would pass for a trend
         grid = np.bincount(
             acc[in_window] * span + offset[in_window], weights=rev[in_window], minlength=n * span
         ).reshape(n, span)
@@ -193,13 +194,14 @@ def account_activity(portfolio: Portfolio, as_of: str | pd.Timestamp | None = No
     else:
         trend = np.full(n, np.nan)
     age = np.where(has_orders, (as_of_day - first) / 365.25, np.nan)
-    if history.first_order is not None and not history.covers_months_back(24):
-        # a first order at the start of a short history says only that the account is at least that old
-        start = int(np.datetime64(history.first_order.date(), "D").astype(np.int64)) + COVER_SLACK_DAYS
-        age = np.where(has_orders & (first <= start), np.nan, age)
-
     since = accounts["customer_since"].to_numpy(dtype="datetime64[ns]")
-    tenure = (np.datetime64(as_of.to_datetime64()) - since) / np.timedelta64(1, "D") / 365.25
+    tenure = np.maximum(((np.datetime64(as_of.to_datetime64()) - since) / np.timedelta64(1, "D") / 365.25), 0.0)
+    if history.first_order is not None and not history.covers_months_back(24):
+        # a first order at the start of a short history says only that the account is at least that
+        # old: take the longer of that and its tenure as a customer (the accounts table)
+        start = int(np.datetime64(history.first_order.date(), "D").astype(np.int64)) + COVER_SLACK_DAYS
+        age = np.where(has_orders & (first <= start), np.fmax(age, tenure), age)
+
     if "potential_revenue" in accounts.columns:
         potential = accounts["potential_revenue"].to_numpy(dtype=np.float64)
     else:
@@ -222,7 +224,7 @@ def account_activity(portfolio: Portfolio, as_of: str | pd.Timestamp | None = No
             "recency_days": recency_days,
             "first_order_date": to_dates(first),
             "last_order_date": to_dates(last),
-            "tenure_years": np.maximum(tenure.astype(np.float64), 0.0),
+            "tenure_years": tenure.astype(np.float64),
             "account_age_years": age,
             "potential_revenue": potential,
             "share_of_wallet": sow,
@@ -1190,16 +1192,10 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
 def history_notes(portfolio: Portfolio) -> list[str]:
     """Sentences on what segmentation left out because the order history is short (empty when nothing)."""
     history = order_history(portfolio)
-    notes = []
-    if not history.covers_months_back(24):
-        notes.append(
-            f"Growth (last 12 months against the 12 before) is not used: this portfolio has {history.describe()} "
-            "and the comparison needs 24 months, so no account is labelled growing or shrinking by it and the "
-            "portfolio matrix weighs the other attractiveness criteria."
-        )
-    if history.complete_months < 12:
-        notes.append(
-            "The revenue trend is not used either: it needs 12 complete months, otherwise the season would pass for "
-            "a trend."
-        )
-    return notes
+    if history.covers_months_back(24):
+        return []
+    return [
+        f"Growth and the revenue trend are not used: they compare the last 12 months with the 12 before (the "
+        f"trend fits 24 months), and this portfolio has {history.describe()}; so no cluster is called growing or "
+        "shrinking and the portfolio matrix weighs the other attractiveness criteria."
+    ]

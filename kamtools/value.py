@@ -35,6 +35,7 @@ from sklearn.base import BaseEstimator
 from threadpoolctl import threadpool_limits
 
 from kamtools.data.portfolio import NotAvailable, Portfolio
+from kamtools.history import order_history
 
 __all__ = [
     "SUMMARY_COLUMNS",
@@ -51,6 +52,7 @@ SUMMARY_COLUMNS = {"value": ["p_alive", "expected_purchases_12m", "expected_valu
 # length of one period in days, for converting recency and T between units
 _PERIOD_DAYS = {"D": 1.0, "W": 7.0, "M": 365.25 / 12}
 MIN_ACCOUNTS = 10  # fewer accounts with orders than this: no portfolio-level model is fitted
+MIN_REPEAT_BUYERS = 5  # fewer accounts that bought again than this: no buying rhythm to learn
 
 
 # ---------------------------------------------------------------------------------------
@@ -804,12 +806,25 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
     Returns ``value`` (one row per account that has ordered: :data:`VALUE_COLUMNS`, with
     ``value_share`` = share of the portfolio's expected 12-month value) and
     ``value_model`` (portfolio-level: ``model, parameter, estimate, std_error, note``).
+    NotAvailable when fewer than :data:`MIN_ACCOUNTS` accounts ordered or fewer than
+    :data:`MIN_REPEAT_BUYERS` bought again in a later week (nothing to learn a buying
+    rhythm from); with less than 12 months of order history ``_notes`` says that the
+    12-month values rest on a short history.
     """
     summary = rfm_summary(portfolio, freq="W")
+    history = order_history(portfolio)
     if len(summary) < MIN_ACCOUNTS:
         reason = NotAvailable(
             f"The value model needs at least {MIN_ACCOUNTS} accounts with orders to learn from; "
             f"this portfolio has {len(summary)}."
+        )
+        return {"value": reason, "value_model": reason}
+    repeaters = int((summary["frequency"] > 0).sum())
+    if repeaters < MIN_REPEAT_BUYERS:
+        reason = NotAvailable(
+            f"The value model learns each account's buying rhythm from repeat purchases, and only {repeaters} "
+            f"account{'s' if repeaters != 1 else ''} bought again in a later week in {history.describe()}; it needs "
+            f"at least {MIN_REPEAT_BUYERS}, so P(alive) and expected values are not estimated."
         )
         return {"value": reason, "value_model": reason}
     bg = BetaGeo(penalizer=0.0)
@@ -862,4 +877,13 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
     model = pd.DataFrame(rows)
     model["note"] = model["note"].astype("str")
     model["time_unit"] = "week"
-    return {"value": value[VALUE_COLUMNS], "value_model": model}
+    out: dict[str, pd.DataFrame | NotAvailable] = {"value": value[VALUE_COLUMNS], "value_model": model}
+    if history.complete_months < 12:
+        out["_notes"] = {
+            "value": (
+                f"The value model learnt the accounts' buying rhythm from {history.describe()} and projects 12 "
+                "months ahead, so its P(alive) and expected values rest on few purchases per account: treat them "
+                "as rough."
+            )
+        }
+    return out

@@ -14,7 +14,7 @@ from kamtools import display
 from kamtools.data.portfolio import NotAvailable
 from kamtools.plotting.style import money
 from kamtools.plotting.value import value_distribution_chart, value_position_chart
-from kamtools.sections import account_names
+from kamtools.sections import account_names, show_notes
 
 LAPSED = 0.5  # P(alive) below this: probably stopped buying
 
@@ -52,7 +52,12 @@ def account_section(acct) -> None:
         f"The account bought in {int(row['frequency']) + 1} different weeks over the {row['T']:.0f} weeks since its "
         f"first order; its last order was {weeks_since:.0f} week(s) before the analysis date."
     )
-    if p_alive < LAPSED:
+    if int(row["frequency"]) == 0:
+        verdict = (
+            "It has bought in one week only, so there is no rhythm to judge yet: the model counts an account that "
+            f"has not bought again as still active (P(alive) {p_alive:.0%}), which is no evidence that it will buy."
+        )
+    elif p_alive < LAPSED:
         verdict = (
             f"Given how regularly it used to buy, so long a silence makes it likely that it has stopped buying: "
             f"the probability that it is still an active buyer is {p_alive:.0%}. Treat it as a win-back case."
@@ -70,6 +75,7 @@ def account_section(acct) -> None:
         + (f" and {money(float(margin))} margin at its margin of {row['margin_pct']:.0%}." if pd.notna(margin) else ".")
     )
     display.paragraph(f"{history} {verdict} {outlook}")
+    show_notes(acct.bundle, "value")
     everyone = acct.portfolio_table("value")
     if isinstance(everyone, pd.DataFrame) and len(everyone) > 1:
         names = account_names(acct.portfolio_table("accounts"))
@@ -95,6 +101,7 @@ def portfolio_section(bundle) -> None:
             ("Accounts scored", f"{len(value)}"),
         ]
     )
+    show_notes(bundle, "value")
     display.figure(value_distribution_chart(value), alt="Distribution of expected 12-month value and of P(alive)")
     names = account_names(bundle.table("accounts"))
     top = (

@@ -1,0 +1,253 @@
+"""`analyze` on short order histories (issue 17): 1, 3, 8, 12 and 13 months, and a single order day.
+
+A company with a new ERP has a few months of orders. Every stage must finish, adapt to
+the history it has and say what it did and did not do, and why, in the manifest and in
+the report sections. The portfolios are the 2-year demo portfolio (30 accounts) with the
+orders before a date dropped, or with every order moved to one day; the other tables
+(CRM, invoices, targets, ...) are left as they are, as a new ERP beside an older CRM.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kamtools.data.portfolio import NotAvailable, Portfolio
+
+AS_OF = pd.Timestamp("2026-10-31")  # the demo's default analysis date
+ORDER_DAY = pd.Timestamp("2026-10-20")
+
+
+@lru_cache(maxsize=1)
+def _demo() -> Portfolio:
+    from kamtools.datasets import make_portfolio
+
+    portfolio, _ = make_portfolio(n_accounts=30, years=2, seed=1)
+    assert portfolio.as_of == AS_OF
+    return portfolio
+
+
+def months_of_history(months: int) -> Portfolio:
+    """The demo portfolio with only the orders of the last ``months`` calendar months."""
+    p = _demo()
+    start = AS_OF + pd.Timedelta(days=1) - pd.DateOffset(months=months)
+    orders = p.orders[p.orders["order_date"] >= start].reset_index(drop=True)
+    return Portfolio({**p.tables, "orders": orders}, AS_OF)
+
+
+def one_order_day(as_of: pd.Timestamp = AS_OF) -> Portfolio:
+    """The last three months' orders of the demo, all placed on one day (an export's first day)."""
+    p = months_of_history(3)
+    orders = p.orders.assign(order_date=ORDER_DAY)
+    out = Portfolio({**p.tables, "orders": orders}, AS_OF)
+    return out if as_of == AS_OF else out.truncate(as_of)
+
+
+_BUNDLES: dict[str, object] = {}
+
+
+def bundle_for(key: str, portfolio_fn, tmp_path_factory):
+    """Analyse once per case (several tests read the same bundle); a fresh folder each time."""
+    if key not in _BUNDLES:
+        from kamtools.bundle import analyze
+
+        _BUNDLES[key] = analyze(portfolio_fn(), tmp_path_factory.mktemp(f"short-{key}") / "bundle", progress=False)
+    return _BUNDLES[key]
+
+
+def _no_growth_where_the_prior_year_is_missing(bundle) -> None:
+    """No "vs prior 12 months" figure when the history does not reach back two years."""
+    kpis = bundle.table("kpis")
+    assert kpis["growth_pct"].isna().all() and kpis["revenue_prior_ltm"].isna().all()
+    assert kpis["growth_ytd_pct"].isna().all()
+    assert bundle.table("kpis_portfolio")["growth_pct"].isna().all()
+    assert "Growth against the 12 months before the last 12" in bundle.note("kpis")
+    seg = bundle.table("segments")
+    assert "growing" not in " ".join(seg["cluster_name"].astype(str)) and "shrinking" not in " ".join(
+        seg["cluster_name"].astype(str)
+    )
+    # the matrix does not rank accounts on a fake growth: the criterion drops out
+    assert "score_growth" not in seg.columns or seg["score_growth"].isna().all()
+    lanes = bundle.table("tradelanes")
+    if isinstance(lanes, pd.DataFrame):
+        assert (lanes["status"] == "no prior year").all() and lanes["revenue_prior"].isna().all()
+    assert "needs 24 months of order history" in bundle.reason("tradelanes_summary").reason
+
+
+def _history(bundle) -> str:
+    return bundle.manifest["history"]["description"]
+
+
+# ---------------------------------------------------------------------------------------
+# 1, 3 and 8 months: no backtest, no growth, churn says how much history it needs
+# ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("months", [1, 8])
+def test_one_and_eight_months_finish_and_say_what_is_missing(months, tmp_path_factory):
+    bundle = bundle_for(f"{months}m", lambda: months_of_history(months), tmp_path_factory)
+    m = bundle.manifest
+    assert m["history"]["months"] == months and m["history"]["complete_months"] == months
+    # the forecast exists; its backtest is skipped with the history length and what it needs
+    fc = bundle.table("forecast")
+    assert isinstance(fc, pd.DataFrame) and fc.groupby("account_id").size().eq(12).all()
+    reason = m["skipped"]["forecast_backtest"]
+    assert reason.startswith(f"{months} month") and "too short to backtest" in reason and "at least 9" in reason
+    assert isinstance(bundle.table("forecast_accuracy"), NotAvailable)
+    assert bundle.table("forecast_summary")["forecast_growth_pct"].isna().all()
+    assert _history(bundle) in bundle.note("forecast_growth_pct")
+    # churn: no model, and the reason says how many months it needs and how many there are
+    assert "needs about 27 months" in m["notes"]["churn"] and _history(bundle) in m["notes"]["churn"]
+    churn = bundle.table("churn")
+    active = churn[churn["risk_band"].isin(["high", "medium", "low"])]
+    assert active["method"].str.contains("needs about 27 months of order history").all()
+    assert "needs more than 24 months" in m["skipped"]["health"]
+    assert _history(bundle) in m["notes"]["value"]  # expected values rest on a short history
+    _no_growth_where_the_prior_year_is_missing(bundle)
+
+
+def test_three_months_and_the_account_report_says_so(tmp_path_factory, captured):
+    from kamtools.sections import forecast as forecast_section
+    from kamtools.sections import kpis as kpis_section
+    from kamtools.sections import summary as summary_section
+
+    bundle = bundle_for("3m", lambda: months_of_history(3), tmp_path_factory)
+    assert _history(bundle) == "3 months of order history (since 2026-08-01)"
+    assert "3 months of history: too short to backtest" in bundle.manifest["skipped"]["forecast_backtest"]
+    _no_growth_where_the_prior_year_is_missing(bundle)
+
+    # the biggest account's report: what was done, what was not, and why
+    acct = bundle.account(bundle.accounts.sort_values("revenue_ltm").iloc[-1]["account_id"])
+    forecast_section.account_section(acct)
+    html = "".join(captured)
+    assert "3 months of history: too short to backtest the forecast" in html
+    assert "Change vs last 12 months" in html and "not available" in html
+    assert "repeating last year" not in html and "seasonal naive" not in html
+    captured.clear()
+    kpis_section.account_section(acct)
+    html = "".join(captured)
+    assert "vs last year" not in html  # no year-on-year growth card
+    assert "are not shown: this portfolio has 3 months of order history" in html
+    captured.clear()
+    summary_section.account_section(acct)
+    assert "This portfolio has 3 months of order history (since 2026-08-01)" in "".join(captured)
+
+
+# ---------------------------------------------------------------------------------------
+# 12 and 13 months: a shorter backtest, counted honestly
+# ---------------------------------------------------------------------------------------
+def test_twelve_months_backtest_six_months_ahead_from_one_origin(tmp_path_factory):
+    bundle = bundle_for("12m", lambda: months_of_history(12), tmp_path_factory)
+    acc = bundle.table("forecast_accuracy").set_index("method")
+    assert (acc["horizon"] == 6).all() and (acc["n_windows"] == 1).all()
+    # 6 months to fit on: the baseline is the recent mean, named as such
+    assert "recent_mean" in acc.index and acc.loc["recent_mean", "description"] == "the mean of the last 6 months"
+    per = bundle.table("forecast_backtest")
+    assert (per["n_windows"] == 1).all() and (per["horizon"] == 6).all() and (per["baseline"] == "recent_mean").all()
+    note = bundle.note("forecast_backtest")
+    assert note.startswith("12 months of history: no backtest of a 12-month horizon is possible")
+    assert "6 months ahead from 1 origin" in note
+    # twelve complete months: the forecast may be compared with them; the KPIs' prior year is missing
+    assert bundle.table("forecast_summary")["forecast_growth_pct"].notna().any()
+    assert bundle.note("forecast_growth_pct") is None
+    _no_growth_where_the_prior_year_is_missing(bundle)
+
+
+def test_thirteen_months_count_only_the_windows_an_account_had(tmp_path_factory):
+    portfolio = months_of_history(13)
+    # one account starts ordering late: it cannot take part in the earlier backtest window
+    late = portfolio.orders["account_id"].value_counts().index[0]
+    orders = portfolio.orders
+    orders = orders[(orders["account_id"] != late) | (orders["order_date"] >= "2025-11-01")].reset_index(drop=True)
+    bundle = bundle_for("13m", lambda: Portfolio({**portfolio.tables, "orders": orders}, AS_OF), tmp_path_factory)
+    acc = bundle.table("forecast_accuracy")
+    assert (acc["horizon"] == 6).all() and (acc["n_windows"] == 2).all()
+    per = bundle.table("forecast_backtest").set_index("account_id")
+    assert per["n_windows"].max() == 2
+    # 12 months of its orders: 6 to fit on before the later origin, 5 before the earlier one
+    assert per.loc[late, "n_windows"] == 1
+    assert "6 months ahead from 2 origins 1 month apart" in bundle.note("forecast_accuracy")
+    assert "13 months of order history" in bundle.manifest["notes"]["churn"]
+    _no_growth_where_the_prior_year_is_missing(bundle)
+
+
+# ---------------------------------------------------------------------------------------
+# a single order day
+# ---------------------------------------------------------------------------------------
+def test_a_single_order_day_finishes_and_skips_with_reasons(tmp_path_factory):
+    bundle = bundle_for("day", one_order_day, tmp_path_factory)
+    m = bundle.manifest
+    assert m["history"]["description"] == "12 days of order history (every order on 2026-10-20)"
+    # nobody bought twice: no buying rhythm to learn, so no P(alive) and no value
+    assert "only 0 accounts bought again" in m["skipped"]["value"]
+    assert "Churn risk cannot be estimated" in m["skipped"]["churn"]
+    assert "too short to backtest" in m["skipped"]["forecast_backtest"]
+    assert isinstance(bundle.table("forecast"), pd.DataFrame)  # one complete month (October) to forecast from
+    _no_growth_where_the_prior_year_is_missing(bundle)
+
+
+def test_a_single_order_day_on_the_analysis_date(tmp_path_factory):
+    bundle = bundle_for("day-as-of", lambda: one_order_day(as_of=ORDER_DAY), tmp_path_factory)
+    m = bundle.manifest
+    assert m["history"]["description"] == "1 day of order history (every order on 2026-10-20)"
+    assert "no complete months of order history" in m["skipped"]["forecast"]
+    assert "the orders so far all fall in the current month" in m["skipped"]["scenario_price_volume"]
+    kpis = bundle.table("kpis")
+    assert kpis["revenue_ltm"].sum() > 0 and kpis["growth_pct"].isna().all()
+
+
+# ---------------------------------------------------------------------------------------
+# the building blocks
+# ---------------------------------------------------------------------------------------
+def test_backtest_plan_shrinks_to_the_history():
+    from kamtools.forecast.backtest import plan_backtest
+
+    full = plan_backtest(24, 12, 3)
+    assert (full.horizon, full.n_windows, full.step) == (12, 3, 3)
+    assert "backtested 12 months ahead from 3 origins 3 months apart" in full.note
+    assert (plan_backtest(18, 12, 3).horizon, plan_backtest(18, 12, 3).n_windows) == (12, 1)
+    assert (plan_backtest(13, 12, 3).horizon, plan_backtest(13, 12, 3).n_windows) == (6, 2)
+    assert (plan_backtest(9, 12, 3).horizon, plan_backtest(9, 12, 3).n_windows) == (3, 1)
+    none = plan_backtest(8, 12, 3)
+    assert not none.possible and none.note.startswith("8 months of history: too short to backtest")
+
+
+def test_baseline_is_seasonal_only_with_two_seasons():
+    from kamtools.forecast.backtest import baseline_forecast
+
+    y = np.arange(1.0, 30.0)
+    kind, (mean, lo, hi) = baseline_forecast(y[:24], 3, 12, (80,))
+    assert kind == "seasonal_naive" and np.array_equal(mean, y[12:15])
+    kind, (mean, lo, hi) = baseline_forecast(y[:23], 3, 12, (80,))
+    assert kind == "recent_mean" and np.allclose(mean, y[17:23].mean())
+    assert (lo[0] < mean).all() and (hi[0] > mean).all()
+    kind, (mean, _, _) = baseline_forecast(y[:1], 3, 12, (80,))  # one month: its value
+    assert kind == "recent_mean" and np.allclose(mean, 1.0)
+
+
+def test_churn_definition_shortens_its_windows_to_fit():
+    from kamtools.churn import ChurnDefinition, fit_definition, months_needed
+
+    assert months_needed(ChurnDefinition()) == 27
+    fit = fit_definition(months_of_history(20))
+    assert fit.trainable and fit.min_history_months == 6
+    assert fit.definition.partial_window_months == 6 and fit.definition.horizon_months == 6
+    assert "windows were shortened to fit" in fit.note and "20 months of order history" in fit.note
+    short = fit_definition(months_of_history(13))
+    assert not short.trainable and short.definition == ChurnDefinition()
+    assert short.note == (
+        "The churn model needs about 27 months of order history under this definition (15 with its windows "
+        "shortened to 6 months); this portfolio has 13 months of order history (since 2025-10-01)."
+    )
+    assert fit_definition(_demo()).note is None or fit_definition(_demo()).trainable
+
+
+def test_two_years_keep_every_comparison():
+    from kamtools.history import order_history
+
+    h = order_history(_demo())
+    assert h.months == 24 and h.covers_months_back(24)
+    from kamtools.kpis import revenue_kpis
+
+    assert revenue_kpis(_demo())["growth_pct"].notna().any()
