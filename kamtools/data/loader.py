@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from openpyxl.utils import get_column_letter
 
 from kamtools.data import schemas
 from kamtools.data.mapping import Mapping, TableMapping, closest, load_mapping, resolve_columns
@@ -320,7 +319,11 @@ class _Run:
         excel = raw.origin.lower().endswith(EXCEL_SUFFIXES) or ", sheet " in raw.origin
 
         def where(i: int) -> str:
-            return f"{i} ({get_column_letter(i)})" if excel else str(i)
+            if not excel:
+                return str(i)
+            from openpyxl.utils import get_column_letter  # an Excel source: the excel extra is installed
+
+            return f"{i} ({get_column_letter(i)})"
 
         tmap = self.mapping.for_table(name)
         fed: set[str] = set()
