@@ -256,6 +256,8 @@ def target_kpis(portfolio: Portfolio, as_of: str | pd.Timestamp | None = None) -
     revenue_ytd, target_attainment (YTD / target), year_elapsed (fraction of the year up to
     ``as_of``), target_pace (YTD / (target x year_elapsed); 1 = on pace), target_gap
     (target - YTD, still to sell), next_target (next year's target, NaN without one).
+    Attainment, pace and gap are NaN when the order history starts after 1 January (the
+    revenue booked before it is not in the data).
     """
     p, as_of = _at(portfolio, as_of)
     if not p.has("targets"):
@@ -285,6 +287,8 @@ def target_kpis(portfolio: Portfolio, as_of: str | pd.Timestamp | None = None) -
     out["target_pace"] = _ratio(out["revenue_ytd"], cur * elapsed)
     out["target_gap"] = cur - out["revenue_ytd"]
     out["next_target"] = nxt
+    if not order_history(p, as_of).covers(start):  # what was booked since 1 January is not all in the data
+        out["target_attainment"] = out["target_pace"] = out["target_gap"] = np.nan
     return out
 
 
@@ -775,7 +779,8 @@ def portfolio_kpis(kpis: pd.DataFrame, health: pd.DataFrame | None = None) -> pd
         has_t = k["target"].notna()
         row["target_total"] = float(k.loc[has_t, "target"].sum())
         ytd_t = float(k.loc[has_t, "revenue_ytd"].sum())
-        row["target_attainment"] = ytd_t / row["target_total"] if row["target_total"] else np.nan
+        known = "target_attainment" not in k.columns or k.loc[has_t, "target_attainment"].notna().any()
+        row["target_attainment"] = ytd_t / row["target_total"] if row["target_total"] and known else np.nan
         row["accounts_behind_target_pace"] = int((k["target_pace"] < 0.9).sum())
     if "open_value" in k.columns:
         for c in ("open_bids", "open_value", "weighted_value", "bids_closing_90d", "value_closing_90d"):
@@ -1263,6 +1268,8 @@ def history_notes(portfolio: Portfolio) -> list[str]:
         left.append("growth against the 12 months before the last 12")
     if not history.covers(prior_year.replace(month=1, day=1)):
         left.append("year-to-date growth against the same period last year")
+    if portfolio.has("targets") and not history.covers(portfolio.as_of.replace(month=1, day=1)):
+        left.append(f"attainment of the {portfolio.as_of.year} target")
     if not left:
         return []
     what = " and ".join(left)

@@ -116,6 +116,12 @@ def test_three_months_and_the_account_report_says_so(tmp_path_factory, captured)
     assert _history(bundle) == "3 months of order history (since 2026-08-01)"
     assert "3 months of history: too short to backtest" in bundle.manifest["skipped"]["forecast_backtest"]
     _no_growth_where_the_prior_year_is_missing(bundle)
+    # this year's target: January to July are not in the data, so no attainment or gap is claimed
+    assert set(bundle.table("forecast_targets")["period"]) == {2027}
+    assert bundle.note("forecast_targets").startswith("Target attainment for 2025 and 2026 is not shown")
+    kpis = bundle.table("kpis")
+    assert kpis["target"].notna().any() and kpis["target_attainment"].isna().all() and kpis["target_pace"].isna().all()
+    assert not (bundle.table("plan_risks")["rule_id"] == "target_gap").any()
 
     # the biggest account's report: what was done, what was not, and why
     acct = bundle.account(bundle.accounts.sort_values("revenue_ltm").iloc[-1]["account_id"])

@@ -354,7 +354,8 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
       that ran), n_windows_planned.
     * ``forecast_targets`` - account_id, period, revenue_target, booked_ytd, expected_total,
       expected_attainment, p_reach_target, total_lo_80, total_hi_80, months_remaining
-      (NotAvailable without a targets table).
+      (NotAvailable without a targets table; years that began before the order history are
+      left out, with a note).
     * ``forecast_portfolio`` - ds, kind (actual/forecast), y, forecast, lo/hi: the portfolio
       total (sum of accounts).
     * ``forecast_portfolio_target`` - period, revenue_target, booked_ytd, expected_total,
@@ -512,6 +513,22 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
             partial = cur.groupby("account_id")["net_revenue"].sum().rename("booked").reset_index()
             partial = partial.rename(columns={"account_id": "unique_id"})
         targets = portfolio.tables["targets"]
+        # a year that began before the order history: what was booked in it is not all in the data
+        years = pd.to_numeric(targets["period"], errors="coerce")
+        unknown = sorted(
+            int(y)
+            for y in years.dropna().unique()
+            if y <= as_of.year and not history.covers(pd.Timestamp(year=int(y), month=1, day=1))
+        )
+        if unknown:
+            targets = targets[~years.isin(unknown)]
+            listed = " and ".join(
+                [", ".join(str(y) for y in unknown[:-1]), str(unknown[-1])] if len(unknown) > 1 else [str(unknown[0])]
+            )
+            notes["forecast_targets"] = (
+                f"Target attainment for {listed} is not shown: this portfolio has {history.describe()}, so the "
+                f"revenue booked earlier in {'that year' if len(unknown) == 1 else 'those years'} is not in the data."
+            )
         tt = target_attainment(model, hist, targets, as_of=as_of, booked_partial=partial)
         tables["forecast_targets"] = tt
         tables["forecast_portfolio_target"] = portfolio_target(tt)

@@ -95,15 +95,17 @@ def account_section(acct) -> None:
         "medium": "It is in the medium band: the next accounts down, up to 80% of the revenue at risk.",
         "low": "It is in the low band.",
     }[band]
+    model = str(row["method"]).startswith("churn model")
+    definition = f"{_definition(evaluation)} " if model else ""  # the fallback uses no churn definition
     display.paragraph(
-        f"{_definition(evaluation)} The estimated probability for this account is {prob:.0%}.{position} "
+        f"{definition}The estimated probability for this account is {prob:.0%}.{position} "
         f"{band_text} Revenue at risk = probability x expected 12-month revenue = "
         f"{money(float(row['revenue_at_risk']))}."
     )
-    if not str(row["method"]).startswith("churn model"):
+    if not model:
         display.paragraph(f"How this was estimated: {row['method']}.")
-    elif acct.bundle.note("churn"):
-        show_notes(acct.bundle, "churn")
+        return  # no model: no drivers (the sentence above says why)
+    show_notes(acct.bundle, "churn")  # windows of the churn definition shortened to the history
     drivers = acct.table("churn_drivers")
     if isinstance(drivers, NotAvailable):
         display.not_available(drivers)
@@ -140,9 +142,11 @@ def portfolio_section(bundle) -> None:
     )
     evaluation = bundle.table("churn_evaluation")
     methods = active["method"].drop_duplicates().tolist()
+    model = bool(methods) and str(methods[0]).startswith("churn model")
     if methods:
-        display.paragraph(f"How the probabilities were estimated: {methods[0]}. {_definition(evaluation)}")
-    if methods and str(methods[0]).startswith("churn model"):
+        definition = f" {_definition(evaluation)}" if model else ""
+        display.paragraph(f"How the probabilities were estimated: {methods[0]}.{definition}")
+    if model:
         show_notes(bundle, "churn")  # the windows of the churn definition were shortened
     if isinstance(evaluation, pd.DataFrame) and len(evaluation):
         ev = evaluation.iloc[0]
@@ -166,6 +170,8 @@ def portfolio_section(bundle) -> None:
             shown[["label", "model", "baseline"]],
             columns={"label": "Measure", "model": "Churn model", "baseline": "Recency baseline"},
         )
+    elif methods and not model:
+        display.not_available("No churn model was trained, so there is no out-of-time backtest.")
     else:
         display.not_available(evaluation if isinstance(evaluation, NotAvailable) else "No backtest was run.")
     calibration = bundle.table("churn_calibration")

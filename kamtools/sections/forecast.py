@@ -19,6 +19,7 @@ from kamtools.data.portfolio import NotAvailable
 from kamtools.forecast.backtest import BASELINE_SHORT, baseline_words
 from kamtools.plotting.forecast import backtest_chart, forecast_chart, target_gap_chart
 from kamtools.plotting.style import money
+from kamtools.sections import show_notes
 
 LIKELY = 0.6  # P(reach target) at or above: on track
 UNLIKELY = 0.3  # below: off track
@@ -191,6 +192,7 @@ def account_section(acct) -> None:
     if targets is not None and len(targets):
         display.heading("Target outlook", level=3)
         display.bullets([target_sentence(r) for _, r in targets.sort_values("period").iterrows()])
+        show_notes(acct.bundle, "forecast_targets")
         display.figure(
             target_gap_chart(targets, title="Booked, expected and target per year"),
             alt="year totals against target",
@@ -280,6 +282,7 @@ def portfolio_section(bundle) -> None:
 
     if ptarget is not None and len(ptarget):
         display.bullets([target_sentence(r) for _, r in ptarget.sort_values("period").iterrows()])
+        show_notes(bundle, "forecast_targets")
         display.figure(
             target_gap_chart(ptarget, title="Portfolio: booked, expected and target per year"),
             alt="portfolio year totals against target",

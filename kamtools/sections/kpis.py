@@ -55,7 +55,8 @@ def kpi_cards(row: dict) -> list[tuple[str, str, str]]:
         )
     )
     gl = _num(row, "growth_pct")
-    cards.append(("Revenue, last 12 months", _m(_num(row, "revenue_ltm")) + f" ({_pct(gl, True)})", ""))
+    change = "" if math.isnan(gl) else f" ({_pct(gl, True)})"  # NaN: no prior year in the data
+    cards.append(("Revenue, last 12 months", _m(_num(row, "revenue_ltm")) + change, ""))
     m = _num(row, "margin_pct")
     cards.append(("Gross margin %, last 12 months", _pct(m), "bad" if m < 0 else ""))
     if "target_attainment" in row:
@@ -256,7 +257,12 @@ def account_section(acct) -> None:
 def portfolio_cards(tot: dict) -> list[tuple[str, str, str]]:
     """Headline cards of the ``kpis_portfolio`` row."""
     cards = [
-        ("Revenue YTD", f"{_m(_num(tot, 'revenue_ytd'))} ({_pct(_num(tot, 'growth_ytd_pct'), True)})", ""),
+        (
+            "Revenue YTD",
+            _m(_num(tot, "revenue_ytd"))
+            + ("" if math.isnan(_num(tot, "growth_ytd_pct")) else f" ({_pct(_num(tot, 'growth_ytd_pct'), True)})"),
+            "",
+        ),
         ("Gross margin %, 12 months", _pct(_num(tot, "margin_pct")), ""),
     ]
     if "target_attainment" in tot:
