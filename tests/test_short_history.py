@@ -257,3 +257,19 @@ def test_two_years_keep_every_comparison():
     from kamtools.kpis import revenue_kpis
 
     assert revenue_kpis(_demo())["growth_pct"].notna().any()
+
+
+def test_analyze_command_prints_what_each_stage_left_out(tmp_path, capsys):
+    """`kamtools analyze` on one year of orders says, after the tables, what was done only in part."""
+    from kamtools.cli import main
+
+    src = tmp_path / "exports"
+    src.mkdir()
+    for name, table in months_of_history(12).tables.items():
+        if isinstance(table, pd.DataFrame):
+            table.to_parquet(src / f"{name}.parquet", index=False)
+    code = main(["analyze", str(src), "--out", str(tmp_path / "bundle"), "--as-of", str(AS_OF.date()), "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "skipped" in out or "note on" in out
+    assert "note on kpis: Growth against the 12 months before the last 12" in out

@@ -85,5 +85,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"tables: {', '.join(sorted(m['tables']))}")
     for name, reason in sorted(m["skipped"].items()):
         print(f"skipped {name}: {reason}")
+    for name, sentence in sorted(m.get("notes", {}).items()):
+        print(f"note on {name}: {sentence}")
     print(f"total time: {m['timings_seconds']['total']:.1f} s")
     return 0

@@ -148,10 +148,17 @@ def target_gap_chart(targets: pd.DataFrame, title: str | None = None, level: int
     return fig
 
 
-def backtest_chart(per_series: pd.DataFrame, title: str | None = None, highlight: str | None = None) -> Figure:
-    """Backtest MASE of the forecast against the seasonal-naive baseline, one dot per series.
+def backtest_chart(
+    per_series: pd.DataFrame,
+    title: str | None = None,
+    highlight: str | None = None,
+    baseline: str = "seasonal naive",
+) -> Figure:
+    """Backtest MASE of the forecast against its baseline, one dot per series.
 
     per_series : ``mase, mase_naive`` (and ``account_id`` or ``unique_id`` to highlight one).
+    baseline : what the baseline was, in words (seasonal naive needs two years of history;
+        shorter backtests compare with the mean of the last 6 months).
     Dots below the diagonal: the forecast beat the baseline.
     """
     fig, ax = new_figure(4.8, 4.2)
@@ -176,7 +183,7 @@ def backtest_chart(per_series: pd.DataFrame, title: str | None = None, highlight
         s=14,
         color=PALETTE["bad"],
         alpha=0.7,
-        label="seasonal naive better",
+        label=f"{baseline} better",
     )
     key = "account_id" if "account_id" in d.columns else "unique_id" if "unique_id" in d.columns else None
     if highlight is not None and key is not None:
@@ -188,9 +195,9 @@ def backtest_chart(per_series: pd.DataFrame, title: str | None = None, highlight
     ax.plot([0, hi], [0, hi], color=PALETTE["baseline"], lw=1, ls="--")
     ax.set_xlim(0, hi)
     ax.set_ylim(0, hi)
-    ax.set_xlabel("MASE of seasonal naive")
+    ax.set_xlabel(f"MASE of {baseline}")
     ax.set_ylabel("MASE of the forecast")
-    ax.set_title(fit_title(ax, title or "Backtest error: forecast vs seasonal naive"))
+    ax.set_title(fit_title(ax, title or f"Backtest error: forecast vs {baseline}"))
     ax.legend(loc="upper left", fontsize=8)
     return fig
 

@@ -83,17 +83,6 @@ def accuracy_sentence(row: pd.Series) -> str:
     return text + "."
 
 
-def _name_baseline(fig, short: str) -> None:
-    """Name the baseline on a :func:`backtest_chart` (it is seasonal naive only with two years to repeat)."""
-    for ax in fig.axes:
-        ax.set_xlabel(f"MASE of {short}")
-        legend = ax.get_legend()
-        if legend is not None:
-            for text in legend.get_texts():
-                if text.get_text() == "seasonal naive better":
-                    text.set_text(f"{short} better")
-
-
 def target_sentence(row: pd.Series) -> str:
     """One sentence on a year's target (row of ``forecast_targets`` or ``forecast_portfolio_target``)."""
     year = int(row["period"])
@@ -342,8 +331,7 @@ def portfolio_section(bundle) -> None:
             )
         bt = _frame(bundle.table("forecast_backtest"))
         if bt is not None and len(bt):
-            fig = backtest_chart(bt, title="Backtest error: forecast vs baseline")
-            _name_baseline(fig, short)
+            fig = backtest_chart(bt, title="Backtest error: forecast vs baseline", baseline=short)
             display.figure(fig, alt=f"backtest MASE per account, forecast vs {short}")
 
     if targets is not None and len(targets):
