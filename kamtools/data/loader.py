@@ -53,12 +53,14 @@ __all__ = ["load_portfolio", "validate_source", "DataValidationError", "SourceNo
 
 # hints for specific columns; everything else gets a generic hint built from the model
 COLUMN_HINTS = {
-    ("orders", "quantity"): "Every order line needs a positive quantity: remove cancelled lines, and remove returns "
-    "and credit notes from the export (or net them against the original line).",
-    ("orders", "net_revenue"): "Net revenue must not be negative: remove credit notes and returns from the export, "
-    "or net them against the original order line.",
-    ("orders", "cost"): "Cost must not be negative: check the cost field of the export (returns and credit notes "
-    "belong out of it).",
+    ("orders", "quantity"): "negative_lines: reject asks every order line to have a positive quantity: remove "
+    "cancelled lines, and remove returns and credit notes from the export (or net them against the original line), "
+    "or load them as returns with --negative-lines keep (the default).",
+    ("orders", "net_revenue"): "negative_lines: reject asks for net revenue that is not negative: remove credit notes "
+    "and returns from the export, or net them against the original order line, or load them with "
+    "--negative-lines keep (the default).",
+    ("orders", "cost"): "negative_lines: reject asks for cost that is not negative: check the cost field of the "
+    "export (returns and credit notes belong out of it), or load returns with --negative-lines keep (the default).",
 }
 
 SECTION_NEEDS = {
@@ -76,6 +78,7 @@ def load_portfolio(
     source: str | Path,
     mapping: str | Path | dict | None = None,
     as_of: str | pd.Timestamp | None = None,
+    negative_lines: str | None = None,
 ) -> Portfolio:
     """Read, map, convert and validate every table of ``source`` into a Portfolio.
 
@@ -87,6 +90,10 @@ def load_portfolio(
     mapping : YAML file path or dict renaming export columns/values to canonical ones
         (format: ``data/README.md``).
     as_of : analysis date. Default: the last order date.
+    negative_lines : ``keep`` (default), ``drop`` or ``reject``: what to do with order lines
+        that carry a negative quantity, net_revenue or cost (returns, credit notes, rebates);
+        see :data:`kamtools.data.schemas.NEGATIVE_LINES`. Default: the mapping's
+        ``orders: {negative_lines: ...}``, else ``keep``.
 
     Returns
     -------
@@ -98,7 +105,7 @@ def load_portfolio(
     FileNotFoundError) when the source or mapping file does not exist; ValueError for an
     ``as_of`` that is not a date.
     """
-    report = validate_source(source, mapping=mapping, as_of=as_of)
+    report = validate_source(source, mapping=mapping, as_of=as_of, negative_lines=negative_lines)
     if report.problems:
         raise DataValidationError(report.problems, report.warnings, report.source)
     assert isinstance(report.portfolio, Portfolio)
@@ -128,23 +135,38 @@ def parse_as_of(as_of: object) -> pd.Timestamp | None:
     return ts.normalize()
 
 
+def check_negative_lines(choice: object) -> str | None:
+    """``keep`` / ``drop`` / ``reject`` (or None); ValueError with a readable message otherwise."""
+    if choice is None:
+        return None
+    text = str(choice).strip().lower()
+    if text not in schemas.NEGATIVE_LINES:
+        raise ValueError(f"negative_lines must be keep, drop or reject, not {str(choice)[:40]!r}")
+    return text
+
+
 def validate_source(
     source: str | Path,
     mapping: str | Path | dict | None = None,
     as_of: str | pd.Timestamp | None = None,
+    negative_lines: str | None = None,
 ) -> ValidationReport:
     """Everything :func:`load_portfolio` does, returned as a report instead of raising.
 
     ``report.portfolio`` is the Portfolio when ``report.problems`` is empty, else None.
     Raises only for a missing source/mapping file (SourceNotFoundError /
-    FileNotFoundError) or an unreadable ``as_of`` (ValueError).
+    FileNotFoundError), an unreadable ``as_of`` or ``negative_lines`` (ValueError).
     """
     as_of_given = parse_as_of(as_of)
+    given = check_negative_lines(negative_lines)
     m = load_mapping(mapping)
     src = open_source(source)
     run = _Run(src, m)
+    run.negative_lines = given or m.for_table("orders").negative_lines or "keep"
     run.read_all()
     run.convert_all()
+    run.number_lines()
+    run.check_signs()
     run.check_tables()
     run.check_as_of(as_of_given)
     run.check_references()
@@ -178,6 +200,7 @@ class _Run:
         self.meta: dict[str, tuple[str, str]] = {}  # table -> (origin, row_label)
         self.as_of: pd.Timestamp | None = None
         self.read_failed: set[str] = set()
+        self.negative_lines = "keep"  # keep | drop | reject (schemas.NEGATIVE_LINES)
 
     # ---- reading -------------------------------------------------------------------------
     def read_all(self) -> None:
@@ -492,7 +515,7 @@ class _Run:
                     level="warning",
                 )
             )
-        absent_optional = [c.name for c in spec.columns if not c.required and c.name not in present]
+        absent_optional = [c.name for c in spec.columns if not c.required and c.name not in present and not c.derived]
         if absent_optional:
             self.warnings.append(
                 Problem(
@@ -540,6 +563,293 @@ class _Run:
             mask = mask & ~bad
             self.bad[name][col] = bad | mask
         return mask
+
+    # ---- returns, credit notes, rebates and derived columns -------------------------------------------
+    def number_lines(self) -> None:
+        """``orders.line`` absent: number the lines 1, 2, ... within each order, in export order."""
+        df = self.tables.get("orders")
+        if df is None or "line" in self.bad.get("orders", {}) or "order_id" not in df.columns or len(df) == 0:
+            return
+        df["line"] = df.groupby("order_id", sort=False, dropna=False).cumcount().astype("int64") + 1
+        self.warnings.append(
+            Problem(
+                "orders",
+                "line",
+                "the orders have no line column: the lines are numbered 1, 2, ... within each order, in the "
+                "order of the export.",
+                hint="Nothing to do; map the export's line number column (orders: {columns: {'Item': line}}) if "
+                "it has one.",
+                origin=self.meta.get("orders", ("orders", ""))[0],
+                kind="derived_line",
+                level="warning",
+            )
+        )
+
+    def check_signs(self) -> None:
+        """Negative quantity, net_revenue or cost on order lines, by ``self.negative_lines``."""
+        df = self.tables.get("orders")
+        if df is None or len(df) == 0 or "quantity" not in df.columns or "net_revenue" not in df.columns:
+            return
+        bad = self.bad["orders"]
+        none = pd.Series(False, index=df.index)
+        readable = ~bad.get("quantity", none) & ~bad.get("net_revenue", none) & df["net_revenue"].notna()
+        q, r = df["quantity"], df["net_revenue"]
+        cost_ok = ~bad["cost"] if "cost" in bad else none
+        c = df["cost"].where(cost_ok) if "cost" in df.columns else pd.Series(np.nan, index=df.index)
+        if self.negative_lines == "reject":
+            self._reject_negative(df, q, readable)
+            return
+        if self.negative_lines == "drop":
+            drop = readable & ((q < 0) | (r < 0) | (c < 0))
+            if drop.any():
+                n = int(drop.sum())
+                credited = float(-r[drop & (r < 0)].sum())
+                self.warnings.append(
+                    self._problem(
+                        "orders",
+                        None,
+                        "negative_lines_dropped",
+                        f"{count(n, 'order line')} with a negative quantity, net_revenue or cost (returns, credit "
+                        f"notes, rebates) {verb(n, 'was', 'were')} left out (negative_lines: drop): "
+                        f"{credited:,.0f} of credited revenue is not netted, so revenue and margin are shown "
+                        "gross of returns.",
+                        "Use --negative-lines keep (the default) to net them against revenue and margin.",
+                        r,
+                        drop,
+                    )
+                )
+                keep = ~drop
+                self.tables["orders"] = df = df[keep]
+                self.bad["orders"] = bad = {k: v[keep] for k, v in bad.items()}
+                readable, q, r, c = readable[keep], q[keep], r[keep], c[keep]
+        credit = readable & ((r < 0) | (q < 0))
+        disagree = self._fresh("orders", "quantity", readable & (q < 0) & (r > 0))
+        if disagree.any():
+            n = int(disagree.sum())
+            self.problems.append(
+                self._problem(
+                    "orders",
+                    "quantity",
+                    "sign_mismatch",
+                    f"{count(n, 'line')} {verb(n, 'has', 'have')} a negative quantity but a positive net_revenue: a "
+                    "return carries a negative quantity, net_revenue and cost.",
+                    "Correct the sign of the quantity or of the net revenue, or leave such lines out with "
+                    "--negative-lines drop.",
+                    q,
+                    disagree,
+                )
+            )
+        empty = self._fresh("orders", "quantity", readable & q.isna() & ~credit)
+        if empty.any():
+            n = int(empty.sum())
+            self.problems.append(
+                self._problem(
+                    "orders",
+                    "quantity",
+                    "missing_value",
+                    f"{count(n, 'row')} {verb(n, 'has', 'have')} no quantity.",
+                    "Every sales line needs a quantity (units ordered); only rebate and credit lines, with a negative "
+                    "net_revenue, may leave it empty. Fill it in or remove the rows.",
+                    q,
+                    empty,
+                )
+            )
+        zero = self._fresh("orders", "quantity", readable & (q == 0) & ~credit)
+        if zero.any():
+            n = int(zero.sum())
+            self.problems.append(
+                self._problem(
+                    "orders",
+                    "quantity",
+                    "out_of_range",
+                    f"{count(n, 'value')} of quantity {verb(n, 'is', 'are')} zero on lines whose net_revenue is not "
+                    "negative; quantity must be greater than 0 (only rebate and credit lines, with a negative "
+                    "net_revenue, may have quantity 0).",
+                    "Remove cancelled lines, or correct the quantity.",
+                    q,
+                    zero,
+                )
+            )
+        cost_neg = self._fresh("orders", "cost", readable & (c < 0) & ~credit)
+        if cost_neg.any():
+            n = int(cost_neg.sum())
+            self.problems.append(
+                self._problem(
+                    "orders",
+                    "cost",
+                    "out_of_range",
+                    f"{count(n, 'value')} of cost {verb(n, 'is', 'are')} negative on sales lines (positive quantity "
+                    "and net_revenue); only returns and credit lines may carry a negative cost.",
+                    "Check the cost field of the export for these lines.",
+                    c,
+                    cost_neg,
+                )
+            )
+        cost_pos = self._fresh("orders", "cost", readable & (c > 0) & (q < 0))
+        if cost_pos.any():
+            n = int(cost_pos.sum())
+            self.problems.append(
+                self._problem(
+                    "orders",
+                    "cost",
+                    "sign_mismatch",
+                    f"{count(n, 'return line')} (negative quantity) {verb(n, 'has', 'have')} a positive cost: the "
+                    "cost of returned goods comes back, so it must be negative or zero, or the margin is counted "
+                    "down twice.",
+                    "Give returns a negative cost (or leave the cell empty to derive it from products.unit_cost).",
+                    c,
+                    cost_pos,
+                )
+            )
+
+    def _reject_negative(self, df: pd.DataFrame, q: pd.Series, readable: pd.Series) -> None:
+        """negative_lines: reject: every order line needs quantity > 0, net_revenue >= 0, cost >= 0."""
+        import dataclasses
+
+        spec = TABLES["orders"]
+        empty = self._fresh("orders", "quantity", readable & q.isna())
+        if empty.any():
+            n = int(empty.sum())
+            self.problems.append(
+                self._problem(
+                    "orders",
+                    "quantity",
+                    "missing_value",
+                    f"{count(n, 'row')} {verb(n, 'has', 'have')} no quantity.",
+                    "Every row needs a quantity (units ordered); fill it in or remove the rows.",
+                    q,
+                    empty,
+                )
+            )
+        rules = {"quantity": {"positive": True}, "net_revenue": {"min_value": 0}, "cost": {"min_value": 0}}
+        for name, rule in rules.items():
+            if name in df.columns and name in self.bad["orders"]:
+                self._check_bounds("orders", dataclasses.replace(spec.column(name), **rule), df[name])
+
+    def _derive(self, tables: dict[str, pd.DataFrame]) -> None:
+        """Fill what the export may leave out: rebate quantities, cost, customer_since."""
+        orders, accounts = tables["orders"], tables["accounts"]
+        origin = self.meta.get("orders", ("orders", ""))[0]
+        orders["quantity"] = orders["quantity"].fillna(0.0)  # rebate and credit lines without units
+        need = orders["cost"].isna()
+        if need.any():
+            unit = tables["products"].drop_duplicates("product_id").set_index("product_id")["unit_cost"]
+            orders.loc[need, "cost"] = orders.loc[need, "quantity"] * orders.loc[need, "product_id"].map(unit)
+            n = int(need.sum())
+            absent = need.all() and "cost" not in self.bad.get("orders", {})
+            self.warnings.append(
+                Problem(
+                    "orders",
+                    "cost",
+                    f"cost derived from products.unit_cost for {count(n, 'line')} (quantity x unit_cost)"
+                    + (": the orders have no cost column." if absent else ": their cost cell is empty.")
+                    + " Margins of these lines use the standard cost, not the booked one.",
+                    hint="Export the cost of goods of each line (or map the column: orders: {columns: "
+                    "{'COGS': cost}}) for margins at booked cost.",
+                    n_rows=n,
+                    origin=origin,
+                    kind="derived_cost",
+                    level="warning",
+                )
+            )
+        since = accounts["customer_since"]
+        need = since.isna()
+        if need.any():
+            first = orders.groupby("account_id", sort=False)["order_date"].min()
+            filled = accounts.loc[need, "account_id"].map(first)
+            no_orders = filled.isna()
+            assert self.as_of is not None
+            accounts.loc[need, "customer_since"] = filled.fillna(self.as_of).astype("datetime64[ns]")
+            n = int(need.sum())
+            absent = need.all() and "customer_since" not in self.bad.get("accounts", {})
+            message = (
+                "the accounts have no customer_since column: "
+                if absent
+                else f"{count(n, 'account')} without customer_since: "
+            ) + "each account's first order date is used as the date it became a customer"
+            if no_orders.any():
+                m = int(no_orders.sum())
+                message += f" ({count(m, 'account')} without orders: the analysis date {self.as_of.date()})"
+            self.warnings.append(
+                Problem(
+                    "accounts",
+                    "customer_since",
+                    message + "; tenure counts from there, so it is at most the length of the order history.",
+                    hint="Export the date each account became a customer (or map it: accounts: {columns: "
+                    "{'Customer since': customer_since}}) for true tenures.",
+                    n_rows=n,
+                    origin=self.meta.get("accounts", ("accounts", ""))[0],
+                    kind="derived_customer_since",
+                    level="warning",
+                )
+            )
+
+    def _credit_warnings(self, orders: pd.DataFrame, accounts: pd.DataFrame) -> None:
+        """Count the returns, credit notes and rebates kept, and warn when they dominate."""
+        credit = schemas.credit_lines(orders)
+        if not credit.any():
+            return
+        r = orders["net_revenue"]
+        n = int(credit.sum())
+        returned = float(-r[r < 0].sum())
+        gross = float(r[r > 0].sum())
+        origin = self.meta.get("orders", ("orders", ""))[0]
+        self.warnings.append(
+            Problem(
+                "orders",
+                None,
+                f"{count(n, 'order line')} {verb(n, 'is a return, credit note or rebate', 'are returns, credit notes or rebates')} "
+                f"(negative quantity or net_revenue, {returned:,.0f} of revenue in total): netted against revenue "
+                "and margin, and not counted as orders or purchase occasions.",
+                hint="Nothing to do if that is right; --negative-lines drop leaves them out, --negative-lines reject "
+                "lists them as errors.",
+                n_rows=n,
+                origin=origin,
+                kind="negative_lines",
+                level="warning",
+            )
+        )
+        by = pd.DataFrame(
+            {"account_id": orders["account_id"], "gross": r.clip(lower=0), "returned": (-r).clip(lower=0)}
+        )
+        acc = by.groupby("account_id", sort=True)[["gross", "returned"]].sum()
+        share = acc["returned"] / acc["gross"].where(acc["gross"] > 0)
+        heavy = acc[(acc["returned"] > acc["gross"]) | (share > schemas.RETURNS_DOMINATE)]
+        portfolio_share = returned / gross if gross > 0 else np.inf
+        if heavy.empty and portfolio_share <= schemas.RETURNS_DOMINATE:
+            return
+        named = []
+        for acc_id, row in heavy.sort_values("returned", ascending=False).head(10).iterrows():
+            if row["returned"] > row["gross"]:
+                named.append(f"{acc_id} (net revenue {row['gross'] - row['returned']:,.0f})")
+            else:
+                named.append(f"{acc_id} ({row['returned'] / row['gross']:.0%})")
+        more = f" and {len(heavy) - 10:,} more" if len(heavy) > 10 else ""
+        limit = f"{schemas.RETURNS_DOMINATE:.0%}"
+        if portfolio_share > schemas.RETURNS_DOMINATE:
+            share_text = "all of" if not np.isfinite(portfolio_share) else f"{portfolio_share:.0%} of"
+            message = f"returns, credit notes and rebates are {share_text} gross revenue (more than {limit})"
+            if named:
+                message += "; accounts where they dominate: " + ", ".join(named) + more
+        else:
+            message = (
+                f"returns, credit notes and rebates exceed {limit} of gross revenue (or make net revenue negative) "
+                f"in {count(len(heavy), 'account')}: " + ", ".join(named) + more
+            )
+        self.warnings.append(
+            Problem(
+                "orders",
+                "net_revenue",
+                message + ".",
+                hint="Check that the export books only returns, credit notes and rebates as negative lines (not, "
+                "e.g., cancellations of lines left out of the export); their revenue, growth and forecasts are "
+                "net of them.",
+                n_rows=int(len(heavy)),
+                origin=origin,
+                kind="returns_dominate",
+                level="warning",
+            )
+        )
 
     def check_tables(self) -> None:
         for name, df in self.tables.items():
@@ -880,6 +1190,7 @@ class _Run:
         self.tables = {}
         as_of = self.as_of
         assert as_of is not None
+        self._derive(tables)
         if as_of_given is not None:
             tables = self._truncate(tables, as_of)
             if tables is None:
@@ -900,6 +1211,7 @@ class _Run:
                     )
                 )
         self._usage_warnings(tables)
+        self._credit_warnings(tables["orders"], tables["accounts"])
         self._schema_contract(tables, as_of)
         if self.problems:
             return None

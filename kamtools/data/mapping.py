@@ -25,6 +25,11 @@ Per table: ``file``, ``sheet`` (Excel worksheet; default the first), ``table`` (
 ``columns``, ``values``, ``decimal``, ``date_format``, ``header_row`` (the CSV line or Excel
 row that holds the column names, when title rows sit above it; default: detected). Column and value keys are matched
 exactly first, then ignoring case and surrounding spaces.
+
+For ``orders`` only: ``negative_lines`` (``keep``, ``drop`` or ``reject``): what to do with
+returns, credit notes and rebates (lines with negative quantity, net_revenue or cost); default
+``keep`` (netted against revenue and margin). The command-line option ``--negative-lines``
+overrides it.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from typing import Any
 from kamtools.data.model import TABLES
 from kamtools.data.validation import Problem
 
-TABLE_KEYS = ("file", "sheet", "table", "columns", "values", "decimal", "date_format", "header_row")
+TABLE_KEYS = ("file", "sheet", "table", "columns", "values", "decimal", "date_format", "header_row", "negative_lines")
 DEFAULT_KEYS = ("decimal", "date_format")
 CATCH_ALL = "*"
 MAX_MAPPING_BYTES = 2 * 2**20
@@ -73,6 +78,7 @@ class TableMapping:
     date_format: str | None = None
     decimal_given: bool = False  # the mapping declares the decimal separator (else it is detected per file)
     header_row: int | None = None  # 1-based line (CSV) / row (Excel) of the header; None: detect
+    negative_lines: str | None = None  # orders only: keep | drop | reject (None: not said; keep)
 
 
 @dataclass
@@ -266,6 +272,27 @@ def _table_mapping(name: str, spec: dict, base: TableMapping, problems: list[Pro
                     "Count from 1 at the top of the file, as a text editor or Excel numbers them.",
                 )
             )
+    if spec.get("negative_lines") is not None:
+        from kamtools.data.schemas import NEGATIVE_LINES
+
+        choice = spec["negative_lines"]
+        if name != "orders":
+            problems.append(
+                _problem(
+                    f"negative_lines is an option of the orders table, not of '{name}'.",
+                    "Move it under orders: orders: {negative_lines: drop}.",
+                )
+            )
+        elif str(choice).strip().lower() not in NEGATIVE_LINES:
+            problems.append(
+                _problem(
+                    f"orders.negative_lines must be keep, drop or reject, not {str(choice)[:40]!r}.",
+                    "keep: returns and credit notes are netted against revenue; drop: they are left out with a "
+                    "warning; reject: they are errors.",
+                )
+            )
+        else:
+            out.negative_lines = str(choice).strip().lower()
 
     cols = spec.get("columns") or {}
     if not isinstance(cols, dict):

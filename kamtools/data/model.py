@@ -34,6 +34,7 @@ class Column:
     max_value: float | None = None  # inclusive upper bound for numbers
     positive: bool = False  # strictly greater than zero
     references: str | None = None  # "table.column" foreign key
+    derived: str | None = None  # how the loader fills the column when the export lacks it (optional columns)
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,15 @@ TABLES: dict[str, Table] = {
                 C("country", "text", True, "Country name or ISO code.", "SE"),
                 C("channel", "text", True, "Route to market.", "Direct"),
                 C("owner", "text", True, "Key account manager who owns the account.", "M. Berg"),
-                C("customer_since", "date", True, "Date the account became a customer.", "2015-03-01"),
+                C(
+                    "customer_since",
+                    "date",
+                    False,
+                    "Date the account became a customer.",
+                    "2015-03-01",
+                    nullable=True,
+                    derived="the account's first order date (as_of for an account without orders)",
+                ),
                 C(
                     "potential_revenue",
                     "float",
@@ -121,13 +130,42 @@ TABLES: dict[str, Table] = {
             "One row per order line (ERP sales lines, invoiced or shipped).",
             (
                 C("order_id", "id", True, "Order number.", "SO-100231"),
-                C("line", "int", True, "Line number within the order.", "1", min_value=1),
+                C(
+                    "line",
+                    "int",
+                    False,
+                    "Line number within the order.",
+                    "1",
+                    min_value=1,
+                    derived="numbered 1, 2, ... within each order, in the order of the export",
+                ),
                 C("account_id", "id", True, "Ordering account.", "A0001", references="accounts.account_id"),
                 C("product_id", "id", True, "Product ordered.", "P001", references="products.product_id"),
                 C("order_date", "date", True, "Order date.", "2024-05-17"),
-                C("quantity", "float", True, "Units ordered (must be > 0).", "120", positive=True),
-                C("net_revenue", "float", True, "Net revenue of the line after discounts.", "4980.0", min_value=0),
-                C("cost", "float", True, "Cost of goods of the line.", "3240.0", min_value=0),
+                C(
+                    "quantity",
+                    "float",
+                    True,
+                    "Units ordered; negative on returns, zero or empty on rebate lines.",
+                    "120",
+                    nullable=True,
+                ),
+                C(
+                    "net_revenue",
+                    "float",
+                    True,
+                    "Net revenue of the line after discounts; negative on returns, credit notes and rebates.",
+                    "4980.0",
+                ),
+                C(
+                    "cost",
+                    "float",
+                    False,
+                    "Cost of goods of the line; negative on returns.",
+                    "3240.0",
+                    nullable=True,
+                    derived="quantity x products.unit_cost",
+                ),
             ),
             primary_key=("order_id", "line"),
             date_columns_bounded=("order_date",),

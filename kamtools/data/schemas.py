@@ -87,6 +87,35 @@ DATE_ORDER_RULES: list[tuple[str, str, str]] = [
 ]
 
 
+NEGATIVE_LINES = ("keep", "drop", "reject")
+"""What the loader does with order lines that carry a negative quantity, net_revenue or cost
+(returns, credit notes, rebates): ``keep`` them, netted against revenue and margin (default);
+``drop`` them with a warning counting them; ``reject`` them as errors with their rows."""
+
+SIGN_RULES: dict[tuple[str, str], str] = {
+    ("orders", "quantity"): "greater than 0 on sales lines; negative on returns (with negative net_revenue); "
+    "zero or empty only on rebate and credit lines (negative net_revenue), read as 0",
+    ("orders", "net_revenue"): "negative on returns, credit notes and rebates (netted against revenue and margin; "
+    "not counted as orders)",
+    ("orders", "cost"): "negative only on lines with negative quantity or net_revenue; not positive on returns",
+}
+"""The sign rules of order lines under ``negative_lines: keep`` (see :func:`credit_lines`)."""
+
+RETURNS_DOMINATE = 0.30
+"""Returns, credit notes and rebates above this share of gross revenue (in the portfolio or an
+account) are warned about: the export may book something else as negative lines."""
+
+
+def credit_lines(orders: pd.DataFrame) -> pd.Series:
+    """True for order lines that are returns, credit notes or rebates (negative quantity or
+    net_revenue). They net against revenue and margin but are not purchases: they do not
+    count as orders, purchase occasions or the last order date."""
+    credit = orders["net_revenue"] < 0
+    if "quantity" in orders.columns:
+        credit |= orders["quantity"] < 0
+    return credit
+
+
 def min_date(table: str, column: str) -> pd.Timestamp:
     """Earliest allowed date in ``table.column``."""
     return MIN_DATE_OVERRIDES.get((table, column), MIN_DATE)
@@ -119,7 +148,14 @@ def far_future(dates: pd.Series, now: pd.Timestamp | None = None) -> pd.Series:
 
 def column_rules(table: str, col: Column) -> list[str]:
     """Plain-language rules of one column (used by the data dictionary)."""
-    rules = ["may be empty" if col.nullable else "not empty"]
+    if col.derived:
+        rules = [f"when the column is absent{' or a cell is empty' if col.nullable else ''}: {col.derived}"]
+    elif (table, col.name) in SIGN_RULES:
+        rules = []
+    else:
+        rules = ["may be empty" if col.nullable else "not empty"]
+    if (table, col.name) in SIGN_RULES:
+        rules.append(SIGN_RULES[table, col.name])
     if col.allowed:
         rules.append("one of " + ", ".join(col.allowed))
     if col.positive:
@@ -185,8 +221,8 @@ def schema(
     columns = {
         c.name: pa.Column(
             PANDAS_DTYPES[c.dtype],
-            nullable=c.nullable,
-            required=c.required,
+            nullable=c.nullable and not c.derived,  # the loader fills derived columns
+            required=c.required or c.derived is not None,
             checks=_checks(table, c, as_of_ts) if checks else None,
             title=c.name,
             description=c.meaning,
@@ -194,6 +230,14 @@ def schema(
         for c in spec.columns
     }
     frame_checks = []
+    if checks and table == "orders":
+        frame_checks.append(
+            pa.Check(
+                lambda df: ~((df["quantity"] < 0) & (df["net_revenue"] > 0)) & df["quantity"].notna(),
+                name="return_signs_agree",
+                error="return_signs_agree",
+            )
+        )
     if checks:
         for t, earlier, later in DATE_ORDER_RULES:
             if t == table:
