@@ -283,6 +283,7 @@ def analyze(
     scheduler: str | object | None = None,
     overlap: bool = True,
     playbook: str | os.PathLike | None = None,
+    negative_lines: str | None = None,
 ) -> Bundle:
     """Load (unless given a Portfolio), fit every analysis once and write the bundle.
 
@@ -293,7 +294,8 @@ def analyze(
         it is a kamtools bundle (or empty); anything else (a file, a folder of other files,
         the data folder itself or one holding it) raises :class:`kamtools.outputs.OutputError`
         before any work.
-    mapping, as_of : passed to :func:`kamtools.load_portfolio`.
+    mapping, as_of, negative_lines : passed to :func:`kamtools.load_portfolio` (``negative_lines``:
+        keep, drop or reject returns, credit notes and rebates; default the mapping's, else keep).
     stages : run only these stage names (default: all of :data:`STAGES`).
     progress : show a progress bar over the stages.
     scheduler : address of a Dask distributed scheduler (``tcp://host:8786``), or a
@@ -323,13 +325,13 @@ def analyze(
     checked = checked_playbook(playbook)  # a bad playbook fails here, before any work
     say = log or (lambda msg: None)
     if scheduler is None:
-        return _analyze(source, out, mapping, as_of, stages, progress, say, None, overlap, checked)
+        return _analyze(source, out, mapping, as_of, stages, progress, say, None, overlap, checked, negative_lines)
     from kamtools.parallel import dask_scheduler
 
     # connect first: an unreachable scheduler fails before any data is loaded
     with dask_scheduler(scheduler):
         say(f"parallel parts run on the Dask cluster at {getattr(scheduler, 'scheduler_address', scheduler)}")
-        return _analyze(source, out, mapping, as_of, stages, progress, say, scheduler, overlap, checked)
+        return _analyze(source, out, mapping, as_of, stages, progress, say, scheduler, overlap, checked, negative_lines)
 
 
 def _analyze(
@@ -343,6 +345,7 @@ def _analyze(
     scheduler: str | object | None,
     overlap: bool,
     checked: tuple | None = None,
+    negative_lines: str | None = None,
 ) -> Bundle:
     """:func:`analyze` after the Dask client (if any) is set up; ``checked`` is the
     (Playbook, manifest record) pair of :func:`kamtools.plan.checked_playbook`."""
@@ -359,7 +362,7 @@ def _analyze(
     else:
         from kamtools.data.loader import load_portfolio
 
-        portfolio = load_portfolio(source, mapping=mapping, as_of=as_of)
+        portfolio = load_portfolio(source, mapping=mapping, as_of=as_of, negative_lines=negative_lines)
         source_label = str(source)
 
     out = Path(out)

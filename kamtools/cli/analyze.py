@@ -31,6 +31,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="YAML file of the account-plan rules (default: the built-in kamtools/playbook.yml); "
         "checked before any work, recorded with its SHA-256 in the bundle's manifest",
     )
+    from kamtools.cli.validate import add_negative_lines
+
+    add_negative_lines(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -58,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
             progress=not args.quiet,
             scheduler=args.scheduler,
             playbook=args.playbook,
+            negative_lines=args.negative_lines,
         )
     except PlaybookError as exc:
         print(playbook_message(exc), file=sys.stderr)

@@ -24,6 +24,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         dest="as_of",
         help="analysis date YYYY-MM-DD (default: the last order date); later rows are left out",
     )
+    add_negative_lines(parser)
+
+
+def add_negative_lines(parser: argparse.ArgumentParser) -> None:
+    """``--negative-lines keep|drop|reject`` (shared by validate and analyze)."""
+    parser.add_argument(
+        "--negative-lines",
+        dest="negative_lines",
+        choices=("keep", "drop", "reject"),
+        default=None,
+        help="order lines with a negative quantity, net revenue or cost (returns, credit notes, rebates): keep them "
+        "netted against revenue and margin (default), drop them with a warning, or reject them as errors; "
+        "overrides the mapping's orders: {negative_lines: ...}",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,7 +45,9 @@ def run(args: argparse.Namespace) -> int:
     from kamtools.data.loader import validate_source
 
     try:
-        report = validate_source(args.source, mapping=args.mapping, as_of=args.as_of)
+        report = validate_source(
+            args.source, mapping=args.mapping, as_of=args.as_of, negative_lines=args.negative_lines
+        )
     except OSError as exc:  # FileNotFoundError, SourceNotFoundError, PermissionError
         print(f"kamtools validate: {exc}", file=sys.stderr)
         return 2
