@@ -123,7 +123,9 @@ def rfm_summary(
     Transactions are aggregated per calendar period of ``freq`` (``"D"`` day,
     ``"W"`` Monday-Sunday week, ``"M"`` month): a period with at least one order line
     is one purchase (zero-revenue lines count, as in the CDNOW data of Fader, Hardie &
-    Lee 2005). Orders after ``as_of`` are ignored.
+    Lee 2005). Orders after ``as_of`` are ignored. Returns, credit notes and rebates (lines
+    with a negative ``net_revenue`` or ``quantity``) are not purchases: their revenue is
+    netted into the account's latest purchase period on or before them (else its first).
 
     Parameters
     ----------
@@ -167,6 +169,9 @@ def rfm_summary(
     codes, ids = pd.factorize(df["account_id"], sort=True)
     period = _period_index(df["order_date"], freq)
     revenue = df["net_revenue"].to_numpy(dtype=np.float64)
+    credit = revenue < 0  # returns, credit notes, rebates: netted, never a purchase occasion
+    if "quantity" in df.columns:
+        credit |= df["quantity"].to_numpy(dtype=np.float64) < 0
     p_cut = int(_period_index(pd.Series([cut]), freq)[0])
     p_end = int(_period_index(pd.Series([as_of]), freq)[0])
     in_cal = df["order_date"].to_numpy() <= np.datetime64(cut)
@@ -178,8 +183,17 @@ def rfm_summary(
     n_acc = len(ids)
 
     def per_period(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        uniq, inverse = _unique_inverse(key[mask], n_acc * span)
-        value = np.bincount(inverse, weights=revenue[mask], minlength=len(uniq))
+        buy = mask & ~credit
+        uniq, inverse = _unique_inverse(key[buy], n_acc * span)
+        value = np.bincount(inverse, weights=revenue[buy], minlength=len(uniq))
+        back = mask & credit
+        if back.any() and len(uniq):
+            ck, ca = key[back], codes[back].astype(np.int64)
+            pos = np.searchsorted(uniq, ck, side="right") - 1  # latest purchase period on or before
+            before = (pos >= 0) & (uniq[np.maximum(pos, 0)] // span == ca)
+            pos = np.where(before, pos, np.searchsorted(uniq, ca * span))  # else the account's first
+            ok = (pos < len(uniq)) & (uniq[np.minimum(pos, len(uniq) - 1)] // span == ca)
+            value += np.bincount(pos[ok], weights=revenue[back][ok], minlength=len(uniq))
         return uniq // span, uniq % span + p0, value
 
     acc, per, value = per_period(in_cal)
@@ -192,7 +206,7 @@ def rfm_summary(
     total = np.bincount(acc, weights=value, minlength=n_acc)
     # value of the first period (uniq is sorted by account then period: first row of each account)
     first_row = np.searchsorted(acc, np.arange(n_acc))
-    first_value = np.where(has, value[np.minimum(first_row, len(value) - 1)], 0.0)
+    first_value = np.where(has, value[np.minimum(first_row, len(value) - 1)], 0.0) if len(value) else total
     frequency = np.maximum(n_periods - 1, 0)
     repeat_value = total - first_value
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -205,8 +219,9 @@ def rfm_summary(
     dint = dates.astype(np.int64)
     fd = np.full(n_acc, np.iinfo(np.int64).max)
     ld = np.full(n_acc, np.iinfo(np.int64).min)
-    np.minimum.at(fd, codes[in_cal], dint[in_cal])
-    np.maximum.at(ld, codes[in_cal], dint[in_cal])
+    buy_cal = in_cal & ~credit
+    np.minimum.at(fd, codes[buy_cal], dint[buy_cal])
+    np.maximum.at(ld, codes[buy_cal], dint[buy_cal])
     first_date[has] = fd[has].astype("datetime64[ns]")
     last_date[has] = ld[has].astype("datetime64[ns]")
 
