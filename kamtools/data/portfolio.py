@@ -48,6 +48,42 @@ def last_complete_month(as_of: pd.Timestamp) -> pd.Timestamp:
     return (as_of.to_period("M") - 1).to_timestamp()
 
 
+def net_negative_months(grouped: pd.DataFrame, keys: list[str], value: str) -> pd.DataFrame:
+    """Months whose returns and credit notes exceed their sales: the excess is netted against
+    the following months of the series (and, when none are left, the latest earlier ones).
+
+    A credit note is often booked in a month without sales of its own; a month of negative
+    revenue is an artefact of that booking date, and it would make a revenue series that no
+    forecasting model is built for. The total of each series is kept; only a series whose
+    credits exceed all its sales keeps the rest as a negative last month. ``grouped`` is sorted
+    by ``keys`` and ``ds`` (see :func:`monthly_from_totals`).
+    """
+    negative = grouped[value] < 0
+    if not negative.any():
+        return grouped
+    grouped = grouped.reset_index(drop=True)
+    hit = grouped[keys].merge(grouped.loc[negative, keys].drop_duplicates(), on=keys, how="left", indicator=True)
+    affected = grouped.index[(hit["_merge"] == "both").to_numpy()]
+    y = grouped[value].to_numpy(dtype=float, copy=True)
+    for positions in grouped.loc[affected].groupby(keys, sort=False, observed=True).indices.values():
+        rows = affected[positions]
+        vals = y[rows]
+        carry = 0.0
+        for i in range(len(vals)):  # forward: a credit reduces the next months' sales
+            vals[i] += carry
+            carry = min(vals[i], 0.0)
+            vals[i] = max(vals[i], 0.0)
+        for i in range(len(vals) - 1, -1, -1):  # what is left: against the latest earlier months
+            if carry >= 0:
+                break
+            vals[i] += carry
+            carry = min(vals[i], 0.0)
+            vals[i] = max(vals[i], 0.0)
+        vals[-1] += carry  # credits beyond every sale of the series stay visible
+        y[rows] = vals
+    return grouped.assign(**{value: y})
+
+
 def monthly_from_totals(grouped: pd.DataFrame, by: str, end: pd.Timestamp, value: str) -> pd.DataFrame:
     """Monthly totals -> the zero-filled long format of :meth:`Portfolio.monthly`.
 
@@ -59,6 +95,8 @@ def monthly_from_totals(grouped: pd.DataFrame, by: str, end: pd.Timestamp, value
     keys = ["account_id"] if by == "account" else ["account_id", "category"]
     if grouped.empty:
         return pd.DataFrame({"unique_id": [], "ds": pd.to_datetime([]), "y": [], **{k: [] for k in keys}})
+    if value in ("net_revenue", "quantity"):
+        grouped = net_negative_months(grouped, keys, value)
     # zero-fill each series from its first month to `end` with one vectorised build
     first = grouped.groupby(keys, observed=True, sort=True)["ds"].min().reset_index()
     n_months = (end.year - first["ds"].dt.year) * 12 + (end.month - first["ds"].dt.month) + 1
@@ -167,6 +205,8 @@ class Portfolio:
 
         Each series runs from its first month with an order to the last complete month
         before ``as_of`` (a partial month would look like a drop), zero-filled in between.
+        Returns and credit notes net into revenue and quantity; a month where they exceed the
+        sales is netted against the following months (see :func:`net_negative_months`).
         """
         if by not in ("account", "account_category"):
             raise ValueError("by must be 'account' or 'account_category'")
