@@ -6,8 +6,11 @@ The workflow is the classic one of Fader, Hardie & Lee (2005):
    (repeat purchase periods), ``recency`` (time from first to last purchase), ``T``
    (time from first purchase to the analysis date) and ``monetary`` (mean value of the
    repeat purchase periods);
-2. :class:`BetaGeo` (BG/NBD) learns how often accounts buy and how likely they are to
-   have stopped buying, giving ``p_alive`` and ``expected_purchases``;
+2. :class:`BetaGeo` (BG/NBD) or :class:`ModifiedBetaGeo` (MBG/NBD, which lets an
+   account stop right after its first purchase, so a one-time buyer's P(alive) can fall
+   below 1) learns how often accounts buy and how likely they are to have stopped
+   buying, giving ``p_alive`` and ``expected_purchases``; :func:`choose_btyd` picks one
+   of the two on a holdout and flags fits whose parameters the data do not determine;
 3. :class:`GammaGamma` learns what a purchase of each account is worth
    (``expected_average_value``);
 4. :func:`expected_value` combines both into the discounted expected revenue and margin
@@ -27,6 +30,7 @@ Example
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -39,8 +43,13 @@ from kamtools.history import order_history
 
 __all__ = [
     "SUMMARY_COLUMNS",
+    "BTYDChoice",
     "BetaGeo",
     "GammaGamma",
+    "ModifiedBetaGeo",
+    "choose_btyd",
+    "fit_problems",
+    "fit_status",
     "bundle_tables",
     "expected_value",
     "margin_rates",
@@ -397,6 +406,8 @@ class BetaGeo(BaseEstimator):
     """
 
     param_names = ("r", "alpha", "a", "b")
+    model_name = "bg_nbd"
+    _b_shift = 0  # ModifiedBetaGeo: 1
 
     def __init__(self, penalizer: float = 0.0, max_iter: int = 2000) -> None:
         self.penalizer = penalizer
@@ -468,7 +479,7 @@ class BetaGeo(BaseEstimator):
         # predictions are exact in those limits; only r and alpha at a bound signal a real problem.
         if {"r", "alpha"} & set(at_bound):
             warnings.warn(
-                f"BetaGeo: parameter(s) {at_bound} reached the bound of the search (the data barely identify "
+                f"{type(self).__name__}: parameter(s) {at_bound} reached the bound of the search (the data barely identify "
                 "them, e.g. very few accounts); predictions are usable, the parameter values are not",
                 RuntimeWarning,
                 stacklevel=2,
@@ -485,7 +496,7 @@ class BetaGeo(BaseEstimator):
     # -- predictions --------------------------------------------------------------------
     def _check_fitted(self) -> tuple[float, float, float, float]:
         if not hasattr(self, "params_"):
-            raise RuntimeError("BetaGeo is not fitted yet; call fit(frequency, recency, T) first")
+            raise RuntimeError(f"{type(self).__name__} is not fitted yet; call fit(frequency, recency, T) first")
         p = self.params_
         return p["r"], p["alpha"], p["a"], p["b"]
 
@@ -507,6 +518,7 @@ class BetaGeo(BaseEstimator):
         t = np.asarray(t, dtype=np.float64)
         if np.any(t < 0):
             raise ValueError("t (the horizon) must be >= 0")
+        b = b + self._b_shift  # MBG/NBD: the same forms with b + 1 (Batislam et al. 2007, eq. 9)
         c = a + b + x - 1
         w = -t / (alpha + T)  # Pfaff argument z / (z - 1), with z = t / (alpha + T + t)
         z = t / (alpha + T + t)
@@ -549,6 +561,304 @@ class BetaGeo(BaseEstimator):
         """Expected purchases in the first ``t`` time units of a newly acquired account (after its first)."""
         out = self._expected(t, np.zeros(1), np.zeros(1), np.zeros(1))
         return float(out[0]) if np.ndim(t) == 0 else out
+
+    def p_purchase(self, t, frequency, recency, T) -> np.ndarray:
+        """Probability that each account buys at least once in the next ``t`` time units, shape (n,).
+
+        P(alive) times the chance that a live account with its posterior purchase rate
+        buys within ``t``: ``1 - ((alpha + T) / (alpha + T + t))^(r + x)``. This is what a
+        holdout can check directly (who bought again), unlike P(alive) itself.
+        """
+        x, t_x, t_cal = _check_btyd_inputs(frequency, recency, T)
+        r, alpha, _, _ = self._check_fitted()
+        t = np.asarray(t, dtype=np.float64)
+        buys = -np.expm1((r + x) * (np.log(alpha + t_cal) - np.log(alpha + t_cal + t)))
+        return self.p_alive(x, t_x, t_cal) * buys
+
+    def log_likelihood(self, frequency, recency, T) -> np.ndarray:
+        """Log-likelihood of each account's history (``frequency, recency, T``) under the fitted parameters."""
+        x, t_x, t_cal = _check_btyd_inputs(frequency, recency, T)
+        r, alpha, a, b = self._check_fitted()
+        return self._loglik_terms(np.array([r, alpha, a, b]), x, t_x, t_cal)[0]
+
+
+class ModifiedBetaGeo(BetaGeo):
+    """Modified BG/NBD (MBG/NBD, Batislam, Gemici & Kaya 2007): drop-out is possible at every purchase.
+
+    BG/NBD lets an account drop out only *after a repeat* purchase, so every account that
+    bought once is certain to be alive (P(alive) = 1 however long it has been silent). In
+    MBG/NBD an account may also drop out right after its first purchase (probability p ~
+    Beta(a, b) at time 0 and after each purchase), so a one-time buyer's P(alive) falls
+    the longer it stays silent. Same parameters, attributes and methods as
+    :class:`BetaGeo`; fitted by exact maximum likelihood. Predictions agree with
+    ``lifetimes.ModifiedBetaGeoFitter``.
+
+    Example
+    -------
+    >>> mbg = ModifiedBetaGeo().fit([2, 1, 0], [30.4, 1.7, 0.0], [38.9, 38.9, 38.9])   # doctest: +SKIP
+    >>> mbg.p_alive(0, 0.0, 38.9)                                                   # doctest: +SKIP
+    """
+
+    model_name = "mbg_nbd"
+    _b_shift = 1
+
+    @staticmethod
+    def _loglik_terms(theta: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray):
+        """Per-row log-likelihood and its gradient wrt (r, alpha, a, b): shapes (n,), (n, 4)."""
+        r, alpha, a, b = theta
+        rx = r + x
+        log_a_T = np.log(alpha + T)
+        log_a_tx = np.log(alpha + t_x)
+        a1 = special.gammaln(rx) - special.gammaln(r) + r * np.log(alpha)
+        a2 = special.gammaln(a + b) + special.gammaln(b + x + 1) - special.gammaln(b) - special.gammaln(a + b + x + 1)
+        a3 = -rx * log_a_T
+        a4 = np.log(a) - np.log(b + x) - rx * log_a_tx  # dropped out right after the last purchase (also x = 0)
+        lse = np.logaddexp(a3, a4)
+        ll = a1 + a2 + lse
+        w3 = np.exp(a3 - lse)
+        w4 = np.exp(a4 - lse)
+        dr = special.digamma(rx) - special.digamma(r) + np.log(alpha) - w3 * log_a_T - w4 * log_a_tx
+        dalpha = r / alpha - w3 * rx / (alpha + T) - w4 * rx / (alpha + t_x)
+        psi_ab = special.digamma(a + b)
+        psi_abx = special.digamma(a + b + x + 1)
+        da = psi_ab - psi_abx + w4 / a
+        db = psi_ab + special.digamma(b + x + 1) - special.digamma(b) - psi_abx - w4 / (b + x)
+        return ll, np.column_stack([dr, dalpha, da, db])
+
+    def _log_alive_odds(self, x, t_x, T):
+        """log of a/(b+x) * ((alpha+T)/(alpha+t_x))^(r+x), for every x (drop-out after the first purchase too)."""
+        r, alpha, a, b = self._check_fitted()
+        return np.log(a) - np.log(b + x) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
+
+
+# ---------------------------------------------------------------------------------------
+# BG/NBD or MBG/NBD: identification and holdout choice
+# ---------------------------------------------------------------------------------------
+MODEL_LABELS = {"bg_nbd": "BG/NBD", "mbg_nbd": "MBG/NBD"}
+# standard error above the estimate itself: the data do not even fix the parameter's order of magnitude
+# (top 500 CDNOW buyers: BG/NBD a = 70,169 with s.e. 168,190; healthy fits have s.e. well under half the estimate)
+DEGENERATE_RELATIVE_SE = 1.0
+MIN_HOLDOUT_WEEKS = 8
+MIN_CALIBRATION_WEEKS = 13
+FIT_STATUSES = ("identified", "common_dropout", "no_dropout", "unidentified")  # best first
+
+
+def _num(v: float) -> str:
+    """A parameter value for a sentence: 70,169 / 2.43 / 1.5e-08."""
+    if not np.isfinite(v):
+        return str(v)
+    if 100 <= abs(v) < 1e9:
+        return f"{v:,.0f}"
+    return f"{v:.3g}"
+
+
+def fit_problems(est: BetaGeo) -> list[str]:
+    """Why a fitted BG/NBD or MBG/NBD is not identified by its data (empty list when it is).
+
+    A parameter at the search bound, without a finite standard error, or with a standard
+    error above :data:`DEGENERATE_RELATIVE_SE` times its estimate (e.g. ``a = 70,169``
+    with s.e. 168,190) is not determined by the data: the predictions may still be
+    usable, the parameter values are not.
+    """
+    problems = []
+    for name in est.param_names:
+        value, se = est.params_[name], est.standard_errors_[name]
+        if name in est.at_bound_:
+            problems.append(f"{name} = {_num(value)} at the edge of the search")
+        elif not np.isfinite(se):
+            problems.append(f"{name} = {_num(value)} without a finite standard error")
+        elif se > DEGENERATE_RELATIVE_SE * abs(value):
+            problems.append(f"{name} = {_num(value)} with standard error {_num(se)}")
+    return problems
+
+
+def fit_status(est: BetaGeo) -> tuple[str, str]:
+    """(status, sentence) of a fitted BG/NBD or MBG/NBD, from :func:`fit_problems`.
+
+    * ``"identified"``: every parameter is determined by the data (sentence empty);
+    * ``"common_dropout"``: only ``a`` and ``b`` are undetermined, both large: the data
+      cannot tell how the drop-out probability varies between accounts, and the fit has
+      reduced to the simpler model where every account drops out after a purchase with
+      the same probability ``a / (a + b)``; its predictions are those of that model;
+    * ``"no_dropout"``: ``a`` went to zero: the data show no drop-out, so P(alive) is
+      about 100% for every account and tells nothing about who is still buying;
+    * ``"unidentified"``: the purchase-rate parameters (``r``, ``alpha``) are not
+      determined: treat P(alive) and expected values as rough.
+    """
+    problems = fit_problems(est)
+    label = MODEL_LABELS.get(getattr(est, "model_name", ""), type(est).__name__)
+    if not problems:
+        return "identified", ""
+    bad = {p.split(" = ")[0] for p in problems}
+    a, b = est.params_["a"], est.params_["b"]
+    detail = "; ".join(problems)
+    if bad <= {"a", "b"} and a < 1e-4:
+        return "no_dropout", (
+            f"The {label} fit found no drop-out in this history ({detail}): P(alive) is close to 100% for every "
+            "account, which says only that no account has been silent long enough to tell."
+        )
+    if bad <= {"a", "b"} and a >= 1 and b >= 1:
+        return "common_dropout", (
+            f"The {label} fit cannot tell how the drop-out probability varies between accounts ({detail}); it "
+            f"reduces to the simpler model in which every account stops after a purchase week with the same "
+            f"probability, {a / (a + b):.2%}, and its predictions are those of that model."
+        )
+    return "unidentified", (
+        f"The {label} fit's parameters are not determined by this data ({detail}), so its P(alive) and expected "
+        "values are rough."
+    )
+
+
+def _fit_quietly(cls, summary: pd.DataFrame) -> tuple[BetaGeo, list[str]]:
+    est = cls(penalizer=0.0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.fit(summary["frequency"], summary["recency"], summary["T"])
+    return est, [str(w.message) for w in caught]
+
+
+def _week_end_before(day: pd.Timestamp) -> pd.Timestamp:
+    """The Sunday on or before ``day`` (end of a Monday-Sunday purchase week)."""
+    day = pd.Timestamp(day).normalize()
+    return day - pd.Timedelta(days=(day.day_of_week + 1) % 7)
+
+
+@dataclass
+class BTYDChoice:
+    """What :func:`choose_btyd` found.
+
+    model : the chosen model, fitted on all of the history; fits : both models fitted on
+    all of the history, by name; problems : :func:`fit_problems` of each; selection :
+    one row per candidate (``model, holdout_log_likelihood, holdout_predicted,
+    holdout_actual, one_time_buyers, p_alive_one_time, p_buy_again_one_time,
+    bought_again_one_time, in_sample_log_likelihood, identified, status, chosen``);
+    holdout_weeks : length of the holdout (0 when the history is too short for one);
+    reason : sentences on the choice and on what the fit can tell; identified : False
+    when the chosen model's purchase-rate parameters are not determined by the data;
+    status : its :func:`fit_status`.
+    """
+
+    model: BetaGeo
+    fits: dict[str, BetaGeo]
+    problems: dict[str, list[str]]
+    selection: pd.DataFrame
+    holdout_weeks: int
+    reason: str
+    identified: bool
+    status: str = "identified"
+    warnings: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _holdout_scores(orders, as_of: pd.Timestamp, summary: pd.DataFrame, holdout_weeks: int) -> dict | None:
+    """Fit both models on the history before a holdout of ``holdout_weeks`` and score them on it."""
+    cut = _week_end_before(as_of - pd.Timedelta(weeks=holdout_weeks))
+    cal = rfm_summary(orders, as_of=cut, freq="W")
+    if len(cal) < MIN_ACCOUNTS or int((cal["frequency"] > 0).sum()) < MIN_REPEAT_BUYERS:
+        return None
+    full = summary.set_index("account_id").loc[cal["account_id"]]
+    new_purchases = full["frequency"].to_numpy() - cal["frequency"].to_numpy()
+    one_time = cal["frequency"].to_numpy() == 0
+    horizon = full["T"].to_numpy() - cal["T"].to_numpy()
+    out = {"cut": cut, "weeks": float(np.mean(horizon)), "scores": {}}
+    for cls in (BetaGeo, ModifiedBetaGeo):
+        est, _ = _fit_quietly(cls, cal)
+        # the likelihood of the whole history = that of the calibration part x that of the holdout given it
+        ll = est.log_likelihood(full["frequency"], full["recency"], full["T"]) - est.log_likelihood(
+            cal["frequency"], cal["recency"], cal["T"]
+        )
+        predicted = est.expected_purchases(horizon, cal["frequency"], cal["recency"], cal["T"])
+        p_alive = est.p_alive(cal["frequency"], cal["recency"], cal["T"])
+        p_buy = est.p_purchase(horizon, cal["frequency"], cal["recency"], cal["T"])
+        out["scores"][cls.model_name] = {
+            "holdout_log_likelihood": float(ll.sum()),
+            "holdout_predicted": float(predicted.sum()),
+            "holdout_actual": float(new_purchases.sum()),
+            "one_time_buyers": int(one_time.sum()),
+            "p_alive_one_time": float(p_alive[one_time].mean()) if one_time.any() else np.nan,
+            "p_buy_again_one_time": float(p_buy[one_time].mean()) if one_time.any() else np.nan,
+            "bought_again_one_time": float((new_purchases[one_time] > 0).mean()) if one_time.any() else np.nan,
+        }
+    return out
+
+
+def choose_btyd(
+    orders: pd.DataFrame | Portfolio, as_of: str | pd.Timestamp | None = None, holdout_weeks: int | None = None
+) -> BTYDChoice:
+    """Fit BG/NBD and MBG/NBD (weekly purchases) and choose between them on a holdout.
+
+    The last ``holdout_weeks`` (default a third of the history, at most 52 weeks) are held
+    out: both models are fitted on the weeks before and scored by the log-likelihood of
+    what each account did in the holdout given what it did before (the likelihood of the
+    whole history minus that of the calibration part). The better one is refitted on all
+    of the history. A model whose parameters the data determine less well
+    (:func:`fit_status`, in the order of :data:`FIT_STATUSES`) is passed over for the
+    other; between equals the holdout decides. With a history too short for a holdout
+    (under 8 + 13 weeks, or too few repeat buyers before it), the in-sample
+    log-likelihood decides (both models have four parameters), and ``reason`` says so.
+    """
+    frame, default_as_of = _orders_frame(orders)
+    if as_of is None:
+        as_of = default_as_of if default_as_of is not None else frame["order_date"].max()
+    as_of = pd.Timestamp(as_of)
+    summary = rfm_summary(frame, as_of=as_of, freq="W")
+    if len(summary) == 0 or int((summary["frequency"] > 0).sum()) == 0:
+        raise ValueError("choose_btyd: no account bought in more than one week, so there is no buying rhythm to learn")
+    fits, messages, problems, statuses = {}, {}, {}, {}
+    for cls in (BetaGeo, ModifiedBetaGeo):
+        est, msgs = _fit_quietly(cls, summary)
+        fits[cls.model_name], messages[cls.model_name] = est, msgs
+        problems[cls.model_name] = fit_problems(est)
+        statuses[cls.model_name] = fit_status(est)
+    first = frame.loc[frame["order_date"] <= as_of, "order_date"].min()
+    weeks = int((as_of - first).days // 7)
+    if holdout_weeks is None:
+        holdout_weeks = min(52, weeks // 3)
+    holdout = None
+    if holdout_weeks >= MIN_HOLDOUT_WEEKS and weeks - holdout_weeks >= MIN_CALIBRATION_WEEKS:
+        holdout = _holdout_scores(frame, as_of, summary, int(holdout_weeks))
+    rows = []
+    for name, est in fits.items():
+        row = {"model": name, "in_sample_log_likelihood": est.log_likelihood_}
+        if holdout is not None:
+            row.update(holdout["scores"][name])
+        row["identified"] = statuses[name][0] == "identified"
+        row["status"] = statuses[name][0]
+        rows.append(row)
+    selection = pd.DataFrame(rows)
+    by = "holdout_log_likelihood" if holdout is not None else "in_sample_log_likelihood"
+    ranked = selection.sort_values(by, ascending=False, kind="stable")["model"].tolist()
+    best = ranked[0]
+    rank = {m: FIT_STATUSES.index(statuses[m][0]) for m in ranked}
+    chosen = min(ranked, key=lambda m: rank[m])  # stable: the holdout winner among the best-determined fits
+    other = [m for m in ranked if m != chosen][0]
+    scores = selection.set_index("model")[by]
+    how = (
+        f"the log-likelihood of the last {holdout['weeks']:.0f} weeks' purchases predicted from the weeks before "
+        f"({MODEL_LABELS['bg_nbd']} {scores['bg_nbd']:,.1f}, {MODEL_LABELS['mbg_nbd']} {scores['mbg_nbd']:,.1f})"
+        if holdout is not None
+        else "the log-likelihood of the whole history (too short to hold weeks out for a test)"
+    )
+    if chosen != best:
+        reason = (
+            f"The value model is {MODEL_LABELS[chosen]}: {MODEL_LABELS[best]} scored better on {how}, but its "
+            f"parameters are less well determined by this data ({'; '.join(problems[best])})."
+        )
+    else:
+        reason = f"The value model is {MODEL_LABELS[chosen]}, chosen over {MODEL_LABELS[other]} by {how}."
+    if statuses[chosen][1]:
+        reason += " " + statuses[chosen][1]
+    selection["chosen"] = selection["model"] == chosen
+    return BTYDChoice(
+        model=fits[chosen],
+        fits=fits,
+        problems=problems,
+        selection=selection,
+        holdout_weeks=int(holdout_weeks) if holdout is not None else 0,
+        reason=reason,
+        identified=statuses[chosen][0] != "unidentified",
+        status=statuses[chosen][0],
+        warnings=messages,
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -815,12 +1125,30 @@ def _model_rows(model: str, est, note: str = "") -> list[dict]:
     return rows
 
 
+# selection figures of each BTYD candidate, as rows of the value_model table
+_SELECTION_ROWS = {
+    "holdout_log_likelihood": "holdout_log_likelihood",
+    "holdout_predicted": "holdout_purchase_weeks_predicted",
+    "holdout_actual": "holdout_purchase_weeks_actual",
+    "p_alive_one_time": "p_alive_one_time_buyers",
+    "p_buy_again_one_time": "p_buy_again_one_time_buyers",
+    "bought_again_one_time": "bought_again_one_time_buyers",
+    "identified": "identified",
+    "chosen": "chosen",
+}
+
+
 def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame | NotAvailable]:
-    """Fit BG/NBD + Gamma-Gamma on the whole portfolio (weekly periods) and score every account.
+    """Fit BG/NBD or MBG/NBD (:func:`choose_btyd`) + Gamma-Gamma on the whole portfolio (weekly
+    periods) and score every account.
 
     Returns ``value`` (one row per account that has ordered: :data:`VALUE_COLUMNS`, with
     ``value_share`` = share of the portfolio's expected 12-month value) and
-    ``value_model`` (portfolio-level: ``model, parameter, estimate, std_error, note``).
+    ``value_model`` (portfolio-level: ``model, parameter, estimate, std_error, note,
+    time_unit, chosen``: the parameters of both BTYD candidates and of Gamma-Gamma, and
+    per candidate its holdout figures, ``identified`` and ``chosen`` as 1/0 rows and
+    ``fit_status`` (index in :data:`FIT_STATUSES`, its name in ``note``));
+    ``_notes["value_model"]`` is the sentence saying which BTYD model was chosen and why.
     NotAvailable when fewer than :data:`MIN_ACCOUNTS` accounts ordered or fewer than
     :data:`MIN_REPEAT_BUYERS` bought again in a later week (nothing to learn a buying
     rhythm from); with less than 12 months of order history ``_notes`` says that the
@@ -842,17 +1170,8 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
             f"at least {MIN_REPEAT_BUYERS}, so P(alive) and expected values are not estimated."
         )
         return {"value": reason, "value_model": reason}
-    bg = BetaGeo(penalizer=0.0)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        bg.fit(summary["frequency"], summary["recency"], summary["T"])
-    bg_note = "; ".join(str(w.message) for w in caught)
-    if bg.at_bound_ and not bg_note:
-        p_drop = bg.params_["a"] / (bg.params_["a"] + bg.params_["b"])
-        bg_note = (
-            f"{', '.join(bg.at_bound_)} at the search bound: the drop-out probability hardly varies between "
-            f"accounts; each drops out after a purchase week with probability about {p_drop:.3%}."
-        )
+    choice = choose_btyd(portfolio.orders, as_of=portfolio.as_of)
+    bg = choice.model
     gg: GammaGamma | None = GammaGamma()
     gg_note = ""
     with warnings.catch_warnings(record=True) as caught:
@@ -867,7 +1186,30 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
     value = summary.merge(ev, on="account_id", how="left").merge(margins, on="account_id", how="left")
     total = value["expected_value_12m"].clip(lower=0).sum()
     value["value_share"] = value["expected_value_12m"].clip(lower=0) / total if total > 0 else 0.0
-    rows = _model_rows("bg_nbd", bg, bg_note)
+    rows = []
+    for name, est in choice.fits.items():
+        problems = choice.problems[name]
+        note = "; ".join(choice.warnings.get(name, []))
+        if problems:
+            note = f"{MODEL_LABELS[name]} parameters not determined by the data: {'; '.join(problems)}."
+        rows += _model_rows(name, est, note)
+    for rec in choice.selection.to_dict("records"):
+        for key, label in _SELECTION_ROWS.items():
+            if key in rec:
+                rows.append(
+                    {"model": rec["model"], "parameter": label, "estimate": float(rec[key]), "std_error": np.nan}
+                )
+        rows[-1]["note"] = choice.reason if rec["chosen"] else ""
+        status = str(rec["status"])
+        rows.append(
+            {
+                "model": rec["model"],
+                "parameter": "fit_status",
+                "estimate": float(FIT_STATUSES.index(status)),
+                "std_error": np.nan,
+                "note": status,
+            }
+        )
     if gg is not None:
         rows += _model_rows("gamma_gamma", gg, gg_note)
         rows.append(
@@ -890,11 +1232,13 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
             }
         )
     model = pd.DataFrame(rows)
-    model["note"] = model["note"].astype("str")
+    model["note"] = model["note"].fillna("").astype("str")
     model["time_unit"] = "week"
+    model["chosen"] = model["model"].isin([bg.model_name, "gamma_gamma"])
     out: dict[str, pd.DataFrame | NotAvailable] = {"value": value[VALUE_COLUMNS], "value_model": model}
+    out["_notes"] = {"value_model": choice.reason}
     if history.complete_months < 12:
-        out["_notes"] = {
+        out["_notes"] |= {
             "value": (
                 f"The value model learnt the accounts' buying rhythm from {history.describe()} and projects 12 "
                 "months ahead, so its P(alive) and expected values rest on few purchases per account: treat them "
