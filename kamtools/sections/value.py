@@ -17,10 +17,39 @@ from kamtools.plotting.value import value_distribution_chart, value_position_cha
 from kamtools.sections import account_names, show_notes
 
 LAPSED = 0.5  # P(alive) below this: probably stopped buying
+_SELECTION_PARAMETERS = {
+    "holdout_log_likelihood",
+    "holdout_purchase_weeks_predicted",
+    "holdout_purchase_weeks_actual",
+    "p_alive_one_time_buyers",
+    "p_buy_again_one_time_buyers",
+    "bought_again_one_time_buyers",
+    "identified",
+    "chosen",
+    "fit_status",
+}
+
+
+MODEL_LABELS = {"bg_nbd": "BG/NBD", "mbg_nbd": "MBG/NBD"}
 
 
 def _alive_status(p: float) -> str:
     return "good" if p >= 0.8 else "warn" if p >= LAPSED else "bad"
+
+
+def model_choice(model) -> tuple[str, str, str]:
+    """(chosen BTYD model name, its fit status, the sentence on the choice) from the ``value_model`` table.
+
+    Bundles written before the choice existed hold BG/NBD only: ``("bg_nbd", "identified", "")``.
+    """
+    if not isinstance(model, pd.DataFrame) or "parameter" not in model.columns:
+        return "bg_nbd", "identified", ""
+    chosen = model[(model["parameter"] == "chosen") & (model["estimate"] == 1)]
+    if chosen.empty:
+        return "bg_nbd", "identified", ""
+    name = str(chosen["model"].iloc[0])
+    status = model[(model["model"] == name) & (model["parameter"] == "fit_status")]["note"]
+    return name, str(status.iloc[0]) if len(status) else "identified", str(chosen["note"].iloc[0])
 
 
 def account_section(acct) -> None:
@@ -38,9 +67,14 @@ def account_section(acct) -> None:
     row = value.iloc[0]
     p_alive = float(row["p_alive"])
     margin = row["expected_margin_12m"]
+    name, status, _ = model_choice(acct.portfolio_table("value_model"))
+    one_time = int(row["frequency"]) == 0
+    # a P(alive) the model cannot tell apart from 100% gets no good/bad colour
+    informative = status != "no_dropout" and not (one_time and name == "bg_nbd")
+    alive_card = ("P(alive): still buying", f"{p_alive:.0%}") + ((_alive_status(p_alive),) if informative else ())
     display.kpi_cards(
         [
-            ("P(alive): still buying", f"{p_alive:.0%}", _alive_status(p_alive)),
+            alive_card,
             ("Expected purchase weeks, next 12 months", f"{row['expected_purchases_12m']:.1f}"),
             ("Expected revenue, next 12 months", money(float(row["expected_value_12m"]))),
             ("Expected margin, next 12 months", money(float(margin)) if pd.notna(margin) else "unknown"),
@@ -52,7 +86,19 @@ def account_section(acct) -> None:
         f"The account bought in {int(row['frequency']) + 1} different weeks over the {row['T']:.0f} weeks since its "
         f"first order; its last order was {weeks_since:.0f} week(s) before the analysis date."
     )
-    if int(row["frequency"]) == 0:
+    if status == "no_dropout":
+        verdict = (
+            f"The value model found no account in this portfolio's history that stopped buying, so its P(alive) of "
+            f"{p_alive:.0%} does not tell whether this account is still buying: judge that by the gap since its last "
+            "order."
+        )
+    elif one_time and name == "mbg_nbd":
+        verdict = (
+            "It has bought in one week only. The value model (MBG/NBD) allows an account to stop right after its "
+            f"first purchase, and from {weeks_since:.0f} week(s) of silence puts the chance that it is still an "
+            f"active buyer at {p_alive:.0%}" + (": treat it as a win-back case." if p_alive < LAPSED else ".")
+        )
+    elif one_time:
         verdict = (
             "It has bought in one week only, so there is no rhythm to judge yet: the model counts an account that "
             f"has not bought again as still active (P(alive) {p_alive:.0%}), which is no evidence that it will buy."
@@ -68,6 +114,11 @@ def account_section(acct) -> None:
         )
     else:
         verdict = f"Its buying rhythm is intact (P(alive) {p_alive:.0%})."
+    if status == "unidentified":
+        verdict += (
+            " The value model's parameters are not determined by this portfolio's data, so read P(alive) and the "
+            "expected values as rough."
+        )
     outlook = (
         f"Over the next 12 months the value model expects about {row['expected_purchases_12m']:.1f} purchase weeks "
         f"of about {money(float(row['expected_avg_value']))} each: {money(float(row['expected_value_12m']))} revenue "
@@ -140,15 +191,36 @@ def portfolio_section(bundle) -> None:
         )
     model = bundle.table("value_model")
     if isinstance(model, pd.DataFrame) and len(model):
+        name, _, reason = model_choice(model)
         display.heading("Model", 3)
         display.paragraph(
-            "BG/NBD (how often accounts buy and how likely they are to have stopped; time in weeks) and Gamma-Gamma "
-            "(value per purchase week), fitted by maximum likelihood on all accounts."
+            f"{MODEL_LABELS.get(name, name)} (how often accounts buy and how likely they are to have stopped; time "
+            "in weeks) and Gamma-Gamma (value per purchase week), fitted by maximum likelihood on all accounts. "
+            + reason
         )
+        params = model[~model["parameter"].isin(_SELECTION_PARAMETERS)]
+        if "chosen" in params.columns:
+            params = params[params["chosen"].astype(bool)]
         display.table(
-            model,
+            params,
             columns={"model": "Model", "parameter": "Parameter", "estimate": "Estimate", "std_error": "Std. error"},
         )
+        sel = model[model["parameter"].isin(_SELECTION_PARAMETERS)]
+        if len(sel) and sel["parameter"].eq("holdout_log_likelihood").any():
+            wide = sel.pivot_table(index="model", columns="parameter", values="estimate", aggfunc="first")
+            wide = wide.reset_index().assign(model=lambda d: d["model"].map(MODEL_LABELS).fillna(d["model"]))
+            display.heading("BG/NBD or MBG/NBD: the holdout test", 3)
+            display.table(
+                wide,
+                columns={
+                    "model": "Model",
+                    "holdout_log_likelihood": "Holdout log-likelihood (higher is better)",
+                    "holdout_purchase_weeks_predicted": "Purchase weeks predicted in the holdout",
+                    "holdout_purchase_weeks_actual": "Purchase weeks in the holdout",
+                    "p_buy_again_one_time_buyers": "One-time buyers: predicted share buying again",
+                    "bought_again_one_time_buyers": "One-time buyers: share that bought again",
+                },
+            )
         notes = [n for n in model["note"].dropna().unique() if str(n).strip()]
         if notes:
             display.bullets(notes)
