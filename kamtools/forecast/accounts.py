@@ -43,6 +43,14 @@ from scipy import stats
 from kamtools.data.portfolio import NotAvailable, Portfolio
 from kamtools.forecast.backtest import backtest, plan_backtest
 from kamtools.forecast.core import Forecaster
+from kamtools.forecast.selection import (
+    SPIKE_FACTOR,
+    Selection,
+    btyd_paths,
+    build_evidence,
+    select,
+    wide_history,
+)
 from kamtools.history import order_history
 
 HORIZON = 12
@@ -60,6 +68,8 @@ SUMMARY_COLUMNS = {
         "forecast_next_12m_hi_80",
         "forecast_growth_pct",
         "forecast_model",
+        "forecast_method",
+        "forecast_method_reason",
         "forecast_mase",
         "forecast_mase_naive",
         "target_period",
@@ -331,6 +341,115 @@ def _portfolio_series(acc_fc: pd.DataFrame, hist: pd.DataFrame, level) -> pd.Dat
     return out[cols].sort_values("ds").reset_index(drop=True)
 
 
+def _month_end(month_start: pd.Timestamp) -> pd.Timestamp:
+    return (pd.Timestamp(month_start) + pd.offsets.MonthEnd(0)).normalize()
+
+
+def _select(
+    portfolio: Portfolio,
+    hist: pd.DataFrame,
+    model: Forecaster,
+    raw_fc: pd.DataFrame,
+    model_sd: pd.DataFrame,
+    bt,
+    plan,
+    fit_h: int,
+) -> Selection:
+    """Each account's method from the out-of-time evidence (:func:`kamtools.forecast.selection.select`).
+
+    The evidence is the forecast backtest's windows (the model's forecasts beside the simple
+    methods at the same origins); when the history allows no backtest of the model but has
+    at least 4 months, one origin 1 to 3 months before the end compares the simple methods.
+    """
+    y, ids, months = wide_history(hist)
+    fitted = model.unique_ids_.astype(str)
+    if not np.array_equal(ids, fitted):  # pragma: no cover - both come from the same history
+        raise RuntimeError("forecast: account order of the history and the model differ")
+    k = len(ids)
+    mean = raw_fc["forecast"].to_numpy(dtype=float).reshape(k, fit_h)
+    lo = {lev: raw_fc[f"lo_{lev:g}"].to_numpy(dtype=float).reshape(k, fit_h) for lev in LEVEL}
+    hi = {lev: raw_fc[f"hi_{lev:g}"].to_numpy(dtype=float).reshape(k, fit_h) for lev in LEVEL}
+    sd = model_sd["sd"].to_numpy(dtype=float).reshape(k, fit_h)
+    lines = portfolio.order_lines
+    orders = lines[["account_id", "order_date", "net_revenue"]].assign(account_id=lines["account_id"].astype(str))
+    ev = None
+    if bt is not None:
+        f = bt.forecasts
+        horizon = int(plan.horizon)
+        model_paths, btyd_at, cut_cols = {}, {}, []
+        for cutoff, part in f.groupby("cutoff", sort=True):
+            c = int(months.get_loc(pd.Timestamp(cutoff)))
+            step = (
+                (part["ds"].dt.year - pd.Timestamp(cutoff).year) * 12 + part["ds"].dt.month - cutoff.month - 1
+            ).to_numpy()
+            grid = np.full((k, horizon), np.nan)
+            rows = np.searchsorted(ids, part["unique_id"].astype(str).to_numpy())
+            grid[rows, step] = part["forecast"].to_numpy(dtype=float)
+            model_paths[c] = grid
+            btyd_at[c] = btyd_paths(orders, _month_end(cutoff), ids, horizon)
+            cut_cols.append(c)
+        ev = build_evidence(y, ids, cut_cols, horizon, model_paths, btyd_at)
+    elif y.shape[1] >= 4:
+        horizon = min(3, y.shape[1] - 3)
+        c = y.shape[1] - 1 - horizon
+        ev = build_evidence(y, ids, [c], horizon, None, {c: btyd_paths(orders, _month_end(months[c]), ids, horizon)})
+    now = btyd_paths(orders, _month_end(months[-1]), ids, fit_h)
+    return select(y, ids, mean, lo, hi, sd, ev, now, LEVEL)
+
+
+class _ChosenForecaster:
+    """The chosen per-account forecasts behind the interface :func:`target_attainment` reads.
+
+    Accounts on the model keep its error covariance (scaled by their calibration factor);
+    the others sum their monthly spreads with the months' error correlation measured on the
+    evidence (``Selection.rho``).
+    """
+
+    def __init__(self, model: Forecaster, sel: Selection) -> None:
+        self._model = model
+        self._sel = sel
+        self.unique_ids_ = model.unique_ids_
+        self.horizon = model.horizon
+
+    def _future_dates(self) -> np.ndarray:
+        return self._model._future_dates()
+
+    def sum_distributions(self, unique_ids, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        sel = self._sel
+        ids = np.asarray(unique_ids, dtype=object).astype(str)
+        w = np.asarray(weights, dtype=float)
+        pos = np.searchsorted(sel.ids, ids)
+        m = np.einsum("rh,rh->r", w, sel.mean[pos])
+        sdw = w * sel.sd[pos]
+        var = (1 - sel.rho) * np.sum(sdw**2, axis=1) + sel.rho * np.sum(sdw, axis=1) ** 2
+        s = np.sqrt(np.maximum(var, 0.0))
+        dof = np.full(len(ids), np.inf)
+        use = sel.model_intervals[pos]
+        if use.any():
+            mm, ss, dd = self._model.sum_distributions(ids[use], w[use])
+            f = sel.factor[pos][use]
+            m[use], s[use], dof[use] = f * mm, f * ss, dd
+        return m, s, dof
+
+
+def _methods_note(sel: Selection) -> str:
+    """One sentence (two at most) on the out-of-time comparison and what the accounts use."""
+    t = sel.methods.set_index("method")
+    parts = [f"{t.loc[m, 'description']} {t.loc[m, 'mae']:,.2f}" for m in t.index if m != "zero"]
+    text = f"Out of time ({sel.evidence_cases} account-origins), the MAE of the horizon total was " + "; ".join(parts)
+    simple = [m for m in t.index if m not in ("model", "zero")]
+    if "model" in t.index and simple:
+        best = min(simple, key=lambda m: t.loc[m, "mae"])
+        if t.loc["model", "mae"] > t.loc[best, "mae"]:
+            text += (
+                f". The kamtools model lost to the {t.loc[best, 'description']} overall, so each account uses the "
+                "method that did best for similar accounts"
+            )
+    counts = pd.Series(sel.method_words).value_counts()
+    text += ". Accounts by method: " + ", ".join(f"{w} {n}" for w, n in counts.items()) + "."
+    return text
+
+
 def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame | NotAvailable]:
     """The forecast stage of ``kamtools analyze``.
 
@@ -389,15 +508,79 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
             )
         }
     hist = monthly[["unique_id", "ds", "y"]]
+    notes: dict[str, str] = {}
     fit_h = _fit_horizon(portfolio, HORIZON)
-    model = Forecaster(horizon=fit_h, level=LEVEL, freq="MS").fit(hist)
-    acc_full = model.predict()
+    # a one-off spike month is capped before anything is fitted (see kamtools.forecast.selection)
+    pos_y = hist["y"].where(hist["y"] > 0)
+    by_acc = pos_y.groupby(hist["unique_id"])
+    cap = (SPIKE_FACTOR * by_acc.transform("median")).where(by_acc.transform("count") >= 3)
+    spiked = (cap.notna() & (hist["y"] > cap)).to_numpy()
+    hist_fit = hist.assign(y=np.where(spiked, cap, hist["y"]))
+    if spiked.any():
+        n_acc = hist.loc[spiked, "unique_id"].nunique()
+        notes["forecast"] = (
+            f"{int(spiked.sum())} month(s) of {n_acc} account(s) above {SPIKE_FACTOR:g} times the account's median "
+            "ordering month were capped there before fitting, so one-off orders are not extrapolated."
+        )
+    model = Forecaster(horizon=fit_h, level=LEVEL, freq="MS").fit(hist_fit)
+    raw_fc = model.predict()
     first = portfolio.last_complete_month + pd.DateOffset(months=1)
     last = first + pd.DateOffset(months=HORIZON - 1)
+    model_sd = model.period_sd()
+
+    # ---- backtest (accounts), as long and as often as the history allows
+    history = order_history(portfolio)
+    windows = BACKTEST_WINDOWS if model.unique_ids_.size <= LARGE_PORTFOLIO else 1
+    n_months = int(hist.groupby("unique_id").size().max())
+    plan = plan_backtest(n_months, HORIZON, windows)
+    per: pd.DataFrame | NotAvailable
+    accuracy: pd.DataFrame | NotAvailable
+    bt = None
+    if plan.possible:
+        bt = backtest(
+            hist_fit,
+            horizon=plan.horizon,
+            n_windows=plan.n_windows,
+            step=plan.step,
+            min_train=plan.min_train,
+            level=LEVEL,
+            freq="MS",
+        )
+        per = bt.per_series.rename(columns={"unique_id": "account_id"})
+        per["beats_naive"] = per["mase_ratio"] < 1
+        per["horizon"] = plan.horizon
+        accuracy = bt.overall.copy()
+        accuracy["horizon"] = plan.horizon
+        accuracy["n_windows"] = int(per["n_windows"].max())
+        accuracy["n_windows_planned"] = plan.n_windows
+        notes["forecast_backtest"] = notes["forecast_accuracy"] = plan.note
+    else:
+        per = accuracy = NotAvailable(plan.note)
+
+    # ---- the method each account gets, from out-of-time evidence (kamtools.forecast.selection)
+    sel = _select(portfolio, hist, model, raw_fc, model_sd, bt, plan, fit_h)
+    raw_fc = raw_fc.merge(model_sd, on=["unique_id", "ds"], how="left", validate="one_to_one")
+    k = len(sel.ids)
+    acc_full = pd.DataFrame(
+        {
+            "account_id": np.repeat(sel.ids, fit_h),
+            "unique_id": np.repeat(sel.ids, fit_h),
+            "ds": raw_fc["ds"].to_numpy(),
+            "forecast": sel.mean.ravel(),
+            **{
+                f"{s_}_{lev:g}": (sel.lo if s_ == "lo" else sel.hi)[lev].ravel() for lev in LEVEL for s_ in ("lo", "hi")
+            },
+            "sd": sel.sd.ravel(),
+            "model": raw_fc["model"].to_numpy(),
+            "method": np.repeat(sel.method_words, fit_h),
+            "method_reason": np.repeat(sel.reason, fit_h),
+        }
+    )
+    assert len(acc_full) == k * fit_h
     acc_fc = acc_full[acc_full["ds"] <= last].reset_index(drop=True)
-    acc_fc.insert(0, "account_id", acc_fc["unique_id"])
-    sd = model.period_sd()
-    acc_fc = acc_fc.merge(sd, on=["unique_id", "ds"], how="left", validate="one_to_one")
+    chosen = _ChosenForecaster(model, sel)
+    if len(sel.methods):
+        notes["forecast_methods"] = _methods_note(sel)
 
     # ---- categories, reconciled to the account forecast
     cat_hist = portfolio.monthly(by="account_category")
@@ -424,41 +607,12 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
     cat_fc = cat_fc[cat_cols].sort_values(["account_id", "category", "ds"]).reset_index(drop=True)
     cat_fc["category"] = cat_fc["category"].astype(str)
 
-    # ---- backtest (accounts), as long and as often as the history allows
-    history = order_history(portfolio)
-    notes: dict[str, str] = {}
-    windows = BACKTEST_WINDOWS if model.unique_ids_.size <= LARGE_PORTFOLIO else 1
-    n_months = int(hist.groupby("unique_id").size().max())
-    plan = plan_backtest(n_months, HORIZON, windows)
-    per: pd.DataFrame | NotAvailable
-    accuracy: pd.DataFrame | NotAvailable
-    if plan.possible:
-        bt = backtest(
-            hist,
-            horizon=plan.horizon,
-            n_windows=plan.n_windows,
-            step=plan.step,
-            min_train=plan.min_train,
-            level=LEVEL,
-            freq="MS",
-        )
-        per = bt.per_series.rename(columns={"unique_id": "account_id"})
-        per["beats_naive"] = per["mase_ratio"] < 1
-        per["horizon"] = plan.horizon
-        accuracy = bt.overall.copy()
-        accuracy["horizon"] = plan.horizon
-        accuracy["n_windows"] = int(per["n_windows"].max())
-        accuracy["n_windows_planned"] = plan.n_windows
-        notes["forecast_backtest"] = notes["forecast_accuracy"] = plan.note
-    else:
-        per = accuracy = NotAvailable(plan.note)
-
     # ---- per-account summary
     last12 = hist[hist["ds"] > portfolio.last_complete_month - pd.DateOffset(months=12)]
     rev12 = last12.groupby("unique_id")["y"].sum()
     ids = model.unique_ids_
     w = np.r_[np.ones(HORIZON), np.zeros(fit_h - HORIZON)]
-    m, s, dof = model.sum_distributions(ids, np.tile(w, (len(ids), 1)))
+    m, s, dof = chosen.sum_distributions(ids, np.tile(w, (len(ids), 1)))
     q = _upper_quantile(0.9, dof)
     summary = pd.DataFrame(
         {
@@ -468,6 +622,8 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
             "forecast_next_12m_lo_80": np.maximum(m - q * s, 0.0),
             "forecast_next_12m_hi_80": m + q * s,
             "forecast_model": model.models_["model"].to_numpy(),
+            "forecast_method": sel.method_words,
+            "forecast_method_reason": sel.reason,
         }
     )
     summary["forecast_growth_pct"] = 100 * (
@@ -492,8 +648,24 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
 
     tables: dict[str, pd.DataFrame | NotAvailable] = {
         "forecast": acc_fc[
-            ["account_id", "unique_id", "ds", "forecast", "lo_80", "hi_80", "lo_95", "hi_95", "sd", "model"]
+            [
+                "account_id",
+                "unique_id",
+                "ds",
+                "forecast",
+                "lo_80",
+                "hi_80",
+                "lo_95",
+                "hi_95",
+                "sd",
+                "model",
+                "method",
+                "method_reason",
+            ]
         ],
+        "forecast_methods": sel.methods
+        if len(sel.methods)
+        else NotAvailable("The history is too short for an out-of-time comparison of the forecast methods."),
         "forecast_history": monthly[["account_id", "ds", "y"]].reset_index(drop=True),
         "forecast_category": cat_fc,
         "forecast_backtest": per,
@@ -529,7 +701,7 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
                 f"Target attainment for {listed} is not shown: this portfolio has {history.describe()}, so the "
                 f"revenue booked earlier in {'that year' if len(unknown) == 1 else 'those years'} is not in the data."
             )
-        tt = target_attainment(model, hist, targets, as_of=as_of, booked_partial=partial)
+        tt = target_attainment(chosen, hist, targets, as_of=as_of, booked_partial=partial)
         tables["forecast_targets"] = tt
         tables["forecast_portfolio_target"] = portfolio_target(tt)
         this_year = tt[tt["period"] == as_of.year][

@@ -1,0 +1,356 @@
+"""Out-of-time accuracy of the account forecast on real orders, beside the simple alternatives.
+
+Data: the CDNOW master log (23,570 real customers of an online CD shop who first bought
+in Q1 1997, every purchase to June 1998), shipped inside the ``lifetimes`` wheel as
+``lifetimes/datasets/CDNOW_master.txt`` (columns: customer id, date YYYYMMDD, number of
+CDs, dollar value). It is turned into kamtools' three required tables the way the README
+tells a user: ``accounts`` (one row per customer, ``customer_since`` = first order),
+``products`` (one product, category "CDs", no cost known) and ``orders`` (one line per
+purchase), written as CSV files and read with :func:`kamtools.load_portfolio`. The demo
+portfolio (:func:`kamtools.datasets.make_portfolio`, 300 accounts) is run the same way.
+
+For each as-of date the portfolio is cut to what was known then
+(:meth:`Portfolio.truncate`), the forecast stage of ``kamtools analyze`` runs on it
+(:func:`kamtools.forecast.accounts.bundle_tables`, with the value stage's tables in its
+context as in a bundle), and the next ``N`` months (all out of time) are compared with
+what each account really bought. Beside it, the alternatives a careful analyst would use,
+all computed from the same monthly history:
+
+* ``mean of last 6 months`` - each account's mean monthly revenue over its last 6 months;
+* ``seasonal naive`` - each month as the same month a year earlier for an account with 12+
+  months of history, else the mean of its last 6 months (only at as-of dates with 12+ months);
+* ``zero if lapsed (3 m)`` - zero for an account without an order in the last 3 months,
+  else the mean of its last 6 months;
+* ``BTYD expected value`` - BG/NBD expected purchases in each coming month times the
+  Gamma-Gamma expected purchase value (:mod:`kamtools.value`, weekly periods, undiscounted);
+* ``zero for all`` - a reference only: what MAE a forecast of nothing gets.
+
+Figures per method (``N``-month totals per account):
+
+* ``bias`` = sum of forecasts / sum of actuals - 1 (the bias of the portfolio total, too);
+* ``MAE`` = mean over accounts of |forecast total - actual total|;
+* ``MAE month total`` = mean over the ``N`` months of |portfolio forecast - portfolio actual|;
+* ``cov80`` = share of account-months whose actual lies inside the method's 80% interval
+  (the baselines' textbook intervals; BTYD: Poisson purchases times the expected value).
+
+Usage::
+
+    python benchmarks/bench_real_data.py                   # 2,000-customer sample, top 500, demo
+    python benchmarks/bench_real_data.py --sample 1000 --no-demo
+    python benchmarks/bench_real_data.py --full            # also all 23,570 customers (slow)
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from kamtools import load_portfolio  # noqa: E402
+from kamtools.data.portfolio import Portfolio  # noqa: E402
+from kamtools.forecast import accounts as fc_accounts  # noqa: E402
+from kamtools.forecast.backtest import recent_mean, seasonal_naive  # noqa: E402
+
+Z80 = stats.norm.ppf(0.9)
+
+
+# ---------------------------------------------------------------------------------------
+# data
+# ---------------------------------------------------------------------------------------
+def cdnow_path() -> Path:
+    """The CDNOW master log inside the installed ``lifetimes`` package (or $CDNOW_MASTER)."""
+    if os.environ.get("CDNOW_MASTER"):
+        return Path(os.environ["CDNOW_MASTER"])
+    here = Path(sys.prefix)
+    found = glob.glob(str(here / "lib" / "python3*" / "site-packages" / "lifetimes" / "datasets" / "CDNOW_master.txt"))
+    if not found:
+        sys.exit("CDNOW_master.txt not found: install lifetimes (a test dependency) or set CDNOW_MASTER")
+    return Path(found[0])
+
+
+def read_cdnow(path: Path) -> pd.DataFrame:
+    raw = pd.read_csv(path, sep=r"\s+", header=0, names=["customer", "date", "qty", "amount"], dtype=str)
+    return pd.DataFrame(
+        {
+            "customer": "C" + raw["customer"].str.zfill(5),
+            "date": pd.to_datetime(raw["date"], format="%Y%m%d"),
+            "qty": pd.to_numeric(raw["qty"]),
+            "amount": pd.to_numeric(raw["amount"]),
+        }
+    )
+
+
+def cdnow_portfolio(log: pd.DataFrame, folder: Path) -> Portfolio:
+    """The three required tables, as a user would write them from this log, loaded back."""
+    folder.mkdir(parents=True, exist_ok=True)
+    first = log.groupby("customer")["date"].min()
+    pd.DataFrame(
+        {
+            "account_id": first.index,
+            "name": "Customer " + first.index.str[1:],
+            "industry": "Consumer",
+            "region": "US",
+            "country": "US",
+            "channel": "Online",
+            "owner": "CDNOW",
+            "customer_since": first.dt.strftime("%Y-%m-%d").to_numpy(),
+        }
+    ).to_csv(folder / "accounts.csv", index=False)
+    pd.DataFrame(
+        {"product_id": ["CD"], "name": ["Compact disc"], "category": ["CDs"], "list_price": [0.0], "unit_cost": [0.0]}
+    ).to_csv(folder / "products.csv", index=False)
+    log = log.sort_values(["customer", "date"], kind="stable").reset_index(drop=True)
+    pd.DataFrame(
+        {
+            "order_id": [f"O{i:06d}" for i in range(len(log))],
+            "line": 1,
+            "account_id": log["customer"],
+            "product_id": "CD",
+            "order_date": log["date"].dt.strftime("%Y-%m-%d"),
+            "quantity": log["qty"],
+            "net_revenue": log["amount"],
+            "cost": 0.0,
+        }
+    ).to_csv(folder / "orders.csv", index=False)
+    return load_portfolio(folder)
+
+
+def keep_accounts(portfolio: Portfolio, ids) -> Portfolio:
+    ids = set(ids)
+    tables = {}
+    for name, df in portfolio.tables.items():
+        tables[name] = df[df["account_id"].isin(ids)].reset_index(drop=True) if "account_id" in df.columns else df
+    return Portfolio(tables, portfolio.as_of, warnings=[])
+
+
+# ---------------------------------------------------------------------------------------
+# the alternatives
+# ---------------------------------------------------------------------------------------
+def _monthly_matrix(past: Portfolio) -> tuple[np.ndarray, list[str], list[pd.Timestamp]]:
+    m = past.monthly(by="account")
+    wide = m.pivot_table(index="account_id", columns="ds", values="y", aggfunc="sum")
+    return wide.to_numpy(dtype=float), [str(i) for i in wide.index], list(wide.columns)
+
+
+def baselines(past: Portfolio, horizon: int) -> dict[str, pd.DataFrame]:
+    """Per method: ``account_id, step (0..horizon-1), forecast, lo_80, hi_80``."""
+    wide, ids, _ = _monthly_matrix(past)
+    out: dict[str, list] = {"mean of last 6 months": [], "seasonal naive": [], "zero if lapsed (3 m)": []}
+    out["zero for all"] = []
+    steps = np.arange(horizon)
+    for i, uid in enumerate(ids):
+        row = wide[i]
+        y = row[np.isfinite(row)]  # the account's months from its first one
+        if not len(y):
+            continue
+        mean, lo, hi = recent_mean(y, horizon, (80,))
+        lo, hi = np.maximum(lo[0], 0), np.maximum(hi[0], 0)
+        mean = np.maximum(mean, 0)
+        out["mean of last 6 months"].append((uid, steps, mean, lo, hi))
+        lapsed = not np.any(y[-3:] > 0)
+        zero = np.zeros(horizon)
+        out["zero if lapsed (3 m)"].append((uid, steps, *((zero, zero, zero) if lapsed else (mean, lo, hi))))
+        out["zero for all"].append((uid, steps, zero, zero, zero))
+        if wide.shape[1] < 12:  # nobody has a year to repeat
+            continue
+        if len(y) >= 12:
+            s_mean, s_lo, s_hi = seasonal_naive(y, horizon, 12, (80,))
+            out["seasonal naive"].append((uid, steps, s_mean, np.maximum(s_lo[0], 0), np.maximum(s_hi[0], 0)))
+        else:  # less than a year to repeat: the analyst's next best, the recent mean
+            out["seasonal naive"].append((uid, steps, mean, lo, hi))
+    frames = {}
+    for name, rows in out.items():
+        if not rows:
+            continue
+        frames[name] = pd.DataFrame(
+            {
+                "account_id": np.repeat([r[0] for r in rows], horizon),
+                "step": np.concatenate([r[1] for r in rows]),
+                "forecast": np.concatenate([r[2] for r in rows]),
+                "lo_80": np.concatenate([r[3] for r in rows]),
+                "hi_80": np.concatenate([r[4] for r in rows]),
+            }
+        )
+    return frames
+
+
+def btyd(past: Portfolio, horizon: int) -> pd.DataFrame | None:
+    """BG/NBD + Gamma-Gamma expected revenue per coming month (weekly periods, undiscounted)."""
+    from kamtools.value import BetaGeo, GammaGamma, rfm_summary
+
+    s = rfm_summary(past, freq="W")
+    x, t_x, T, m = (s[c].to_numpy(float) for c in ("frequency", "recency", "T", "monetary"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            bg = BetaGeo().fit(x, t_x, T)
+        except Exception as exc:  # noqa: BLE001 - a benchmark reports and goes on
+            print(f"  BTYD not fitted: {exc}")
+            return None
+        try:
+            avg = GammaGamma().fit(x, m).expected_average_value(x, m)
+        except Exception:  # noqa: BLE001
+            avg = np.where(x > 0, m, m[x > 0].mean() if np.any(x > 0) else 0.0)
+    fallback = float(m[x > 0].mean()) if np.any(x > 0) else 0.0
+    avg = np.where(np.isfinite(avg), avg, fallback)
+    weeks = (365.25 / 12) / 7.0
+    cum = np.column_stack([np.zeros(len(x))] + [bg.expected_purchases((k + 1) * weeks, x, t_x, T) for k in range(horizon)])
+    lam = np.diff(cum, axis=1)  # expected purchases per coming month
+    rev = lam * avg[:, None]
+    lo = stats.poisson.ppf(0.1, lam) * avg[:, None]
+    hi = stats.poisson.ppf(0.9, lam) * avg[:, None]
+    return pd.DataFrame(
+        {
+            "account_id": np.repeat(s["account_id"].astype(str).to_numpy(), horizon),
+            "step": np.tile(np.arange(horizon), len(s)),
+            "forecast": rev.ravel(),
+            "lo_80": lo.ravel(),
+            "hi_80": hi.ravel(),
+        }
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# evaluation
+# ---------------------------------------------------------------------------------------
+def actuals(full: Portfolio, as_of: pd.Timestamp, horizon: int, ids) -> pd.DataFrame:
+    lines = full.orders
+    start = (as_of + pd.Timedelta(days=1)).to_period("M").to_timestamp()
+    end = start + pd.DateOffset(months=horizon)
+    fut = lines[(lines["order_date"] >= start) & (lines["order_date"] < end)]
+    step = (fut["order_date"].dt.year - start.year) * 12 + fut["order_date"].dt.month - start.month
+    a = fut.groupby([fut["account_id"].astype(str), step.rename("step")])["net_revenue"].sum()
+    grid = pd.MultiIndex.from_product([sorted(ids), range(horizon)], names=["account_id", "step"])
+    return a.reindex(grid, fill_value=0.0).rename("actual").reset_index()
+
+
+def score(fc: pd.DataFrame, act: pd.DataFrame) -> dict:
+    d = act.merge(fc, on=["account_id", "step"], how="left")
+    d[["forecast", "lo_80", "hi_80"]] = d[["forecast", "lo_80", "hi_80"]].fillna(0.0)
+    per = d.groupby("account_id")[["forecast", "actual"]].sum()
+    month = d.groupby("step")[["forecast", "actual"]].sum()
+    inside = (d["actual"] >= d["lo_80"] - 1e-9) & (d["actual"] <= d["hi_80"] + 1e-9)
+    return {
+        "bias_pct": 100 * (per["forecast"].sum() / per["actual"].sum() - 1),
+        "mae": float((per["forecast"] - per["actual"]).abs().mean()),
+        "mae_month_total": float((month["forecast"] - month["actual"]).abs().mean()),
+        "cov80": 100 * float(inside.mean()),
+    }
+
+
+def run_case(label: str, full: Portfolio, ids, as_of: str, horizon: int) -> pd.DataFrame:
+    """Every method on the accounts ``ids`` of ``full``, cut at ``as_of``, the next ``horizon`` months."""
+    from kamtools import value as value_stage
+
+    t0 = time.perf_counter()
+    as_of_ts = pd.Timestamp(as_of)
+    past = keep_accounts(full, ids).truncate(as_of_ts)
+    ctx: dict = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            vt = value_stage.bundle_tables(past, {})
+            ctx.update({k: v for k, v in vt.items() if isinstance(v, pd.DataFrame)})
+        except Exception as exc:  # noqa: BLE001 - the forecast stage then runs without it
+            print(f"  value stage failed: {exc}")
+        tables = fc_accounts.bundle_tables(past, ctx)
+    fc = tables["forecast"].copy()
+    first = past.last_complete_month + pd.DateOffset(months=1)
+    fc["step"] = (fc["ds"].dt.year - first.year) * 12 + fc["ds"].dt.month - first.month
+    fc["account_id"] = fc["account_id"].astype(str)
+    fc = fc[fc["step"] < horizon]
+    evaluated = sorted(fc["account_id"].unique())
+    act = actuals(full, as_of_ts, horizon, evaluated)
+    methods = {"kamtools": fc[["account_id", "step", "forecast", "lo_80", "hi_80"]]}
+    methods.update(baselines(past, horizon))
+    b = btyd(past, horizon)
+    if b is not None:
+        methods["BTYD expected value"] = b
+    rows = []
+    for name, f in methods.items():
+        rows.append({"case": label, "as_of": as_of, "months_ahead": horizon, "method": name, **score(f, act)})
+    out = pd.DataFrame(rows)
+    out["n_accounts"] = len(evaluated)
+    if "method" in tables["forecast"].columns:
+        used = tables["forecast"].drop_duplicates("account_id")["method"].value_counts()
+        print(f"  methods chosen: {dict(used)}")
+    acc = tables.get("forecast_accuracy")
+    if isinstance(acc, pd.DataFrame):
+        print("  backtest in the bundle:\n" + acc.to_string(index=False).replace("\n", "\n  "))
+    print(f"  [{label} {as_of}: {time.perf_counter() - t0:.0f} s]")
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sample", type=int, default=2000, help="random CDNOW customers (0: skip)")
+    ap.add_argument("--heavy", type=int, default=500, help="top customers by revenue to the as-of (0: skip)")
+    ap.add_argument("--full", action="store_true", help="also all 23,570 customers (slow)")
+    ap.add_argument("--no-demo", action="store_true", help="skip the demo portfolio")
+    ap.add_argument("--as-of", nargs="*", default=["1997-06-30", "1997-12-31", "1998-01-31"])
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--out", default=None, help="write the figures as CSV here")
+    args = ap.parse_args(argv)
+
+    results = []
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        log = read_cdnow(cdnow_path())
+        full = cdnow_portfolio(log, Path(tmp) / "cdnow")
+        end = pd.Timestamp("1998-06-30")
+        all_ids = sorted(full.accounts["account_id"].astype(str))
+        rng = np.random.default_rng(args.seed)
+        for as_of in args.as_of:
+            ts = pd.Timestamp(as_of)
+            horizon = min(6, (end.year - ts.year) * 12 + end.month - ts.month)
+            cases = []
+            if args.sample:
+                cases.append((f"CDNOW sample {args.sample}", sorted(rng.choice(all_ids, args.sample, replace=False))))
+            if args.heavy:
+                o = full.orders[full.orders["order_date"] <= ts]
+                top = o.groupby("account_id")["net_revenue"].sum().nlargest(args.heavy).index.astype(str)
+                cases.append((f"CDNOW top {args.heavy}", sorted(top)))
+            if args.full:
+                cases.append(("CDNOW all", all_ids))
+            for label, ids in cases:
+                print(f"{label}, as of {as_of}, {horizon} months ahead")
+                results.append(run_case(label, full, ids, as_of, horizon))
+    if not args.no_demo:
+        from kamtools.datasets import make_portfolio
+
+        demo, _ = make_portfolio(n_accounts=300, years=4, seed=7)
+        ids = sorted(demo.accounts["account_id"].astype(str))
+        for back in (12, 6):
+            as_of = (demo.as_of.to_period("M") - back).to_timestamp(how="end").normalize()
+            print(f"demo 300, as of {as_of.date()}, 6 months ahead")
+            results.append(run_case("demo 300", demo, ids, str(as_of.date()), 6))
+    res = pd.concat(results, ignore_index=True)
+    pd.set_option("display.width", 200)
+    fmt = res.copy()
+    for c in ("bias_pct", "cov80"):
+        fmt[c] = fmt[c].map(lambda v: f"{v:+.1f}%" if c == "bias_pct" else f"{v:.1f}%")
+    for c in ("mae", "mae_month_total"):
+        fmt[c] = fmt[c].map(lambda v: f"{v:,.2f}")
+    print(fmt.to_string(index=False))
+    best = res[res["method"] != "zero for all"].loc[lambda d: d.groupby(["case", "as_of"])["mae"].idxmin()]
+    print("\nlowest MAE (excluding zero for all):")
+    print(best[["case", "as_of", "method", "mae", "bias_pct"]].to_string(index=False))
+    if args.out:
+        res.to_csv(args.out, index=False)
+    print(f"\ntotal {time.perf_counter() - t0:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,598 @@
+"""Which forecast each account gets: the method its out-of-time evidence favours.
+
+A fitted model is not automatically better than what a careful analyst would do by hand.
+For every account this module compares, on out-of-time evidence (the backtest windows of
+the forecast stage), the kamtools model with the simple alternatives:
+
+* ``model`` - the kamtools forecast (:class:`~kamtools.forecast.core.Forecaster`);
+* ``recent_mean`` - the mean of the last 6 months;
+* ``level_12m`` - the mean of the last 12 months;
+* ``seasonal_naive`` - each month as the same month a year earlier (accounts with two years);
+* ``btyd`` - the buy-till-you-die expected value: BG/NBD expected purchases in each coming
+  month (which carries P(alive)) times the Gamma-Gamma expected purchase value;
+* ``zero`` - nothing, for an account that has clearly stopped buying.
+
+**Classes of similar accounts.** At each backtest origin an account falls into a class by
+how often it ordered (share of its last 12 months with an order) and how long it has been
+silent relative to its own rhythm (months since the last order / months per ordering
+month). Per class and method the evidence gives a **calibration factor** (what the
+accounts of the class really bought / what the method forecast; this is where survival
+enters: a class of accounts silent for four times their rhythm, most of which never come
+back, gets a small factor) and the **MAE** of the calibrated horizon totals. Each class
+uses the method with the lowest MAE; an account with enough evidence of its own (at least
+:data:`MIN_OWN_MONTHS` months in the windows) switches to another method when that one's
+own MAE is at least :data:`OWN_MARGIN` lower. A class with too few rows
+(:data:`MIN_CLASS_ROWS`) uses the evidence of the whole portfolio. An account silent for
+at least :data:`LAPSED_MONTHS` months and four times its rhythm, in a class whose accounts
+bought back less than :data:`LAPSED_SHARE` of their former level, is forecast zero.
+
+**Spikes.** A month above :data:`SPIKE_FACTOR` times the account's median ordering month
+(with at least 3 ordering months) is capped there before any level is taken or the model
+is fitted (:func:`cap_spikes`), so a one-off order is not extrapolated.
+
+**Intervals** are conformal: per class and method, quantiles of the evidence's monthly
+errors (in units of each account's scale, its mean month of the last 12) give the 80% and
+95% bounds; sums over months use the errors' correlation measured on the same evidence.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+SPIKE_FACTOR = 3.0  # a month above this multiple of the account's median ordering month is capped
+MIN_CLASS_ROWS = 30  # evidence rows (account x origin) a class needs for its own factor and choice
+MIN_OWN_MONTHS = 6  # evidence months an account needs before its own backtest can override its class
+OWN_MARGIN = 0.8  # ... and the other method's MAE must be below this share of the class choice's
+LAPSED_MONTHS = 12  # silent at least this long (and 4x the account's rhythm) ...
+LAPSED_SHARE = 0.05  # ... in a class that bought back less than this share of its former level: zero
+FACTOR_BOUNDS = (0.0, 2.0)
+
+METHOD_WORDS = {
+    "model": "kamtools model",
+    "recent_mean": "mean of last 6 months",
+    "level_12m": "mean of last 12 months",
+    "seasonal_naive": "seasonal naive",
+    "btyd": "BTYD expected value",
+    "zero": "lapsed: zero",
+}
+CANDIDATES = ("model", "recent_mean", "level_12m", "seasonal_naive", "btyd")
+
+_FREQ_EDGES = (0.0, 0.25, 0.5, 0.8)  # share of the last 12 months with an order
+_FREQ_WORDS = ("no orders in the last 12 months", "rare buyers", "occasional buyers", "regular buyers", "steady buyers")
+_GAP_EDGES = (1.0, 2.0, 4.0)  # months silent / months per ordering month
+_GAP_WORDS = ("ordering on rhythm", "somewhat late", "overdue", "silent for over 4 times their rhythm")
+
+
+# ---------------------------------------------------------------------------------------
+# monthly matrix helpers
+# ---------------------------------------------------------------------------------------
+def wide_history(hist: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.DatetimeIndex]:
+    """``unique_id, ds, y`` -> (accounts x months matrix with NaN before an account's first
+    month, sorted ids, month starts)."""
+    wide = hist.pivot_table(index="unique_id", columns="ds", values="y", aggfunc="sum", sort=True)
+    return wide.to_numpy(dtype=float), wide.index.astype(str).to_numpy(), pd.DatetimeIndex(wide.columns)
+
+
+def cap_spikes(y: np.ndarray, factor: float = SPIKE_FACTOR) -> tuple[np.ndarray, np.ndarray]:
+    """Cap each row's months above ``factor`` x the median of its ordering (positive) months.
+
+    Rows with fewer than 3 ordering months are left alone (their orders are the rhythm, not
+    spikes). Returns (capped copy, boolean mask of the capped cells).
+    """
+    y = np.asarray(y, dtype=float)
+    pos = np.where(y > 0, y, np.nan)
+    n_pos = np.sum(y > 0, axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        med = np.nanmedian(pos, axis=1)
+    cap = np.where(n_pos >= 3, factor * med, np.inf)[:, None]
+    mask = np.isfinite(y) & (y > cap)
+    return np.where(mask, cap, y), mask
+
+
+def _last_mean(y: np.ndarray, k: int) -> np.ndarray:
+    """Mean of the last ``k`` observed months of each row (NaN-aware; 0 for no months)."""
+    block = y[:, -k:]
+    n = np.sum(np.isfinite(block), axis=1)
+    return np.where(n > 0, np.nansum(block, axis=1) / np.maximum(n, 1), 0.0)
+
+
+@dataclass
+class State:
+    """What is known about each account at one origin (rows = accounts)."""
+
+    recent: np.ndarray  # mean of last 6 months (spikes capped)
+    level: np.ndarray  # mean of last 12 months (spikes capped)
+    scale: np.ndarray  # positive unit for interval residuals
+    seasonal: np.ndarray  # (n, h) last year's months repeated, NaN without two years
+    gap: np.ndarray  # months since the last order
+    rhythm: np.ndarray  # months per ordering month (last 12)
+    klass: np.ndarray  # class index
+    started: np.ndarray  # has at least one month
+
+
+def account_state(y: np.ndarray, horizon: int) -> State:
+    """Features and simple forecasts from a training block ``y`` (accounts x months)."""
+    n, t = y.shape
+    capped, _ = cap_spikes(y)
+    started = np.any(np.isfinite(y), axis=1)
+    recent = _last_mean(capped, 6)
+    level = _last_mean(capped, 12)
+    overall = np.where(started, np.nansum(capped, axis=1) / np.maximum(np.sum(np.isfinite(y), axis=1), 1), 0.0)
+    scale = np.maximum.reduce([level, recent, overall])
+    pos = np.nan_to_num(y) > 0
+    last_pos = np.where(pos.any(axis=1), t - 1 - np.argmax(pos[:, ::-1], axis=1), -1)
+    first = np.argmax(np.isfinite(y), axis=1)
+    gap = np.where(last_pos >= 0, t - 1 - last_pos, t - first).astype(float)
+    last12 = y[:, -12:]
+    avail = np.sum(np.isfinite(last12), axis=1)
+    active = np.sum(np.nan_to_num(last12) > 0, axis=1)
+    freq = np.where(avail > 0, active / np.maximum(avail, 1), 0.0)
+    rhythm = np.where(active > 0, avail / np.maximum(active, 1), np.inf)
+    fbin = np.where(active == 0, 0, 1 + np.searchsorted(_FREQ_EDGES[1:], freq, side="left"))
+    ratio = np.where(np.isfinite(rhythm), gap / np.where(np.isfinite(rhythm), rhythm, 1.0), np.inf)
+    gbin = np.searchsorted(_GAP_EDGES, ratio, side="left")
+    klass = np.where(fbin == 0, 0, 1 + (fbin - 1) * 4 + gbin)
+    seasonal = np.full((n, horizon), np.nan)
+    two_years = np.sum(np.isfinite(y), axis=1) >= 24
+    if t >= 12 and two_years.any():
+        last_year = y[two_years, -12:]
+        seasonal[two_years] = np.nan_to_num(last_year[:, np.arange(horizon) % 12])
+    return State(recent, level, scale, seasonal, gap, rhythm, klass, started)
+
+
+def class_words(k: int) -> str:
+    """The class of similar accounts in words."""
+    k = int(k)
+    if k == 0:
+        return "accounts with " + _FREQ_WORDS[0]
+    fbin, gbin = 1 + (k - 1) // 4, (k - 1) % 4
+    return f"{_FREQ_WORDS[fbin]} {_GAP_WORDS[gbin]}"
+
+
+def candidate_paths(state: State, horizon: int, model: np.ndarray | None, btyd: np.ndarray | None) -> dict:
+    """Monthly paths (accounts x horizon) of every candidate; NaN rows where a method does not apply."""
+    n = len(state.recent)
+    paths = {
+        "recent_mean": np.repeat(state.recent[:, None], horizon, axis=1),
+        "level_12m": np.repeat(state.level[:, None], horizon, axis=1),
+        "seasonal_naive": state.seasonal,
+        "zero": np.zeros((n, horizon)),
+    }
+    paths["model"] = model if model is not None else np.full((n, horizon), np.nan)
+    paths["btyd"] = btyd if btyd is not None else np.full((n, horizon), np.nan)
+    return paths
+
+
+# ---------------------------------------------------------------------------------------
+# BTYD expected revenue per month
+# ---------------------------------------------------------------------------------------
+def btyd_paths(orders: pd.DataFrame, as_of: pd.Timestamp, ids: np.ndarray, horizon: int) -> np.ndarray | None:
+    """BG/NBD + Gamma-Gamma expected revenue of each account in each of the next ``horizon``
+    months (weekly purchase periods, undiscounted), from orders up to ``as_of``; None when
+    the models cannot be fitted (too few accounts or repeat buyers)."""
+    from kamtools.value import MIN_ACCOUNTS, MIN_REPEAT_BUYERS, BetaGeo, GammaGamma, rfm_summary
+
+    past = orders[orders["order_date"] <= as_of]
+    if past.empty:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            s = rfm_summary(past[["account_id", "order_date", "net_revenue"]], as_of=as_of, freq="W")
+            x, t_x, T, m = (s[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T", "monetary"))
+            if len(s) < MIN_ACCOUNTS or int(np.sum(x > 0)) < MIN_REPEAT_BUYERS:
+                return None
+            bg = BetaGeo().fit(x, t_x, T)
+            fallback = float(m[x > 0].mean())
+            try:
+                avg = GammaGamma().fit(x, m).expected_average_value(x, m)
+            except ValueError:
+                avg = np.where(x > 0, m, fallback)
+            avg = np.where(np.isfinite(avg) & (avg >= 0), avg, fallback)
+            weeks = (365.25 / 12) / 7.0
+            cum = np.column_stack(
+                [np.zeros(len(x))] + [bg.expected_purchases((k + 1) * weeks, x, t_x, T) for k in range(horizon)]
+            )
+    except (ValueError, FloatingPointError, np.linalg.LinAlgError):
+        return None
+    rev = np.diff(cum, axis=1) * avg[:, None]
+    rev = np.where(np.isfinite(rev), np.maximum(rev, 0.0), np.nan)
+    out = pd.DataFrame(rev, index=s["account_id"].astype(str).to_numpy()).reindex(ids)
+    return out.to_numpy(dtype=float)
+
+
+# ---------------------------------------------------------------------------------------
+# evidence and choice
+# ---------------------------------------------------------------------------------------
+@dataclass
+class Evidence:
+    """Out-of-time rows (account x origin): class, actual monthly path and each candidate's path."""
+
+    account: np.ndarray
+    klass: np.ndarray
+    scale: np.ndarray
+    actual: np.ndarray  # (r, h)
+    paths: dict[str, np.ndarray]  # method -> (r, h), NaN rows where it did not apply
+    lapsed_ref: np.ndarray  # (r,) the level 12m at the origin (for the "bought back" share)
+    horizon: int
+
+
+def build_evidence(
+    y: np.ndarray,
+    ids: np.ndarray,
+    cut_cols: list[int],
+    horizon: int,
+    model_paths: dict[int, np.ndarray] | None = None,
+    btyd_at: dict[int, np.ndarray | None] | None = None,
+) -> Evidence | None:
+    """Evidence rows for the origins ``cut_cols`` (index of each origin's last training month)."""
+    parts = []
+    for c in cut_cols:
+        if c < 0 or c + 1 + horizon > y.shape[1]:
+            continue
+        train = y[:, : c + 1]
+        st = account_state(train, horizon)
+        keep = st.started
+        if not keep.any():
+            continue
+        actual = np.nan_to_num(y[:, c + 1 : c + 1 + horizon])
+        model = None if model_paths is None else model_paths.get(c)
+        btyd = None if btyd_at is None else btyd_at.get(c)
+        paths = candidate_paths(st, horizon, model, btyd)
+        parts.append(
+            (
+                ids[keep],
+                st.klass[keep],
+                st.scale[keep],
+                actual[keep],
+                {k: v[keep] for k, v in paths.items()},
+                st.level[keep],
+            )
+        )
+    if not parts:
+        return None
+    return Evidence(
+        account=np.concatenate([p[0] for p in parts]),
+        klass=np.concatenate([p[1] for p in parts]),
+        scale=np.concatenate([p[2] for p in parts]),
+        actual=np.vstack([p[3] for p in parts]),
+        paths={k: np.vstack([p[4][k] for p in parts]) for k in parts[0][4]},
+        lapsed_ref=np.concatenate([p[5] for p in parts]),
+        horizon=horizon,
+    )
+
+
+@dataclass
+class ClassChoice:
+    method: str
+    factor: dict[str, float]  # calibration factor per method (this class or pooled)
+    mae: dict[str, float]  # MAE of calibrated horizon totals per method (on common rows)
+    n_rows: int
+    pooled: bool
+    bought_back: float  # actual / level_12m over the class's rows
+    q: dict[str, np.ndarray] = field(default_factory=dict)  # method -> quantiles (0.025, 0.1, 0.9, 0.975)
+
+
+QUANTILES = (0.025, 0.1, 0.9, 0.975)
+
+
+def _factor(actual_tot: np.ndarray, fc_tot: np.ndarray) -> float:
+    s = float(np.sum(fc_tot))
+    if s <= 0:
+        return 1.0
+    return float(np.clip(np.sum(actual_tot) / s, *FACTOR_BOUNDS))
+
+
+def _choose_on(ev: Evidence, rows: np.ndarray, available: tuple[str, ...]) -> tuple[str, dict, dict]:
+    """Best method by MAE of calibrated horizon totals on the rows where every compared method applies."""
+    act = ev.actual[rows].sum(axis=1)
+    ok = {m: np.all(np.isfinite(ev.paths[m][rows]), axis=1) for m in available}
+    methods = [m for m in available if ok[m].sum() >= min(MIN_CLASS_ROWS, len(rows)) and ok[m].any()]
+    if not methods:
+        return "recent_mean", {}, {}
+    while True:
+        common = np.logical_and.reduce([ok[m] for m in methods])
+        if common.sum() >= min(MIN_CLASS_ROWS, len(rows)) or len(methods) == 1:
+            break
+        methods.remove(min(methods, key=lambda m: ok[m].sum()))
+    factor, mae = {}, {}
+    for m in available:
+        if not ok[m].any():
+            continue
+        tot = ev.paths[m][rows][ok[m]].sum(axis=1)
+        factor[m] = _factor(act[ok[m]], tot)
+    for m in methods:
+        tot = ev.paths[m][rows][common].sum(axis=1) * factor[m]
+        mae[m] = float(np.mean(np.abs(tot - act[common]))) if common.any() else np.inf
+    best = min(methods, key=lambda m: (mae[m], CANDIDATES.index(m)))
+    return best, factor, mae
+
+
+def _quantiles(ev: Evidence, rows: np.ndarray, method: str, factor: float) -> np.ndarray | None:
+    p = ev.paths[method][rows]
+    ok = np.all(np.isfinite(p), axis=1) & (ev.scale[rows] > 0)
+    if ok.sum() < 5:
+        return None
+    e = (ev.actual[rows][ok] - factor * p[ok]) / ev.scale[rows][ok][:, None]
+    return np.quantile(e.ravel(), QUANTILES)
+
+
+def choose_by_class(ev: Evidence, available: tuple[str, ...]) -> tuple[dict[int, ClassChoice], ClassChoice]:
+    """Per class (and for the whole portfolio) the method with the lowest out-of-time MAE."""
+    all_rows = np.arange(len(ev.account))
+    best, factor, mae = _choose_on(ev, all_rows, available)
+    ref = float(np.sum(ev.lapsed_ref) * ev.horizon)
+    pooled = ClassChoice(best, factor, mae, len(all_rows), True, float(ev.actual.sum() / ref) if ref > 0 else 1.0)
+    for m in factor:
+        q = _quantiles(ev, all_rows, m, factor[m])
+        if q is not None:
+            pooled.q[m] = q
+    out: dict[int, ClassChoice] = {}
+    for k in np.unique(ev.klass):
+        rows = np.flatnonzero(ev.klass == k)
+        ref = float(np.sum(ev.lapsed_ref[rows]) * ev.horizon)
+        back = float(ev.actual[rows].sum() / ref) if ref > 0 else np.nan
+        if len(rows) < MIN_CLASS_ROWS:
+            out[int(k)] = ClassChoice(pooled.method, pooled.factor, pooled.mae, len(rows), True, back, pooled.q)
+            continue
+        b, f, m = _choose_on(ev, rows, available)
+        choice = ClassChoice(b, {**pooled.factor, **f}, m, len(rows), False, back)
+        for meth in choice.factor:
+            q = _quantiles(ev, rows, meth, choice.factor[meth])
+            choice.q[meth] = q if q is not None else pooled.q.get(meth)
+        out[int(k)] = choice
+    return out, pooled
+
+
+def error_correlation(ev: Evidence, choices: dict[int, ClassChoice]) -> float:
+    """Mean correlation between months of the (scaled) evidence errors of the class choices."""
+    if ev.horizon < 2:
+        return 0.0
+    errs = []
+    for k, c in choices.items():
+        rows = np.flatnonzero(ev.klass == k)
+        p = ev.paths[c.method][rows]
+        ok = np.all(np.isfinite(p), axis=1) & (ev.scale[rows] > 0)
+        if ok.any():
+            errs.append((ev.actual[rows][ok] - c.factor.get(c.method, 1.0) * p[ok]) / ev.scale[rows][ok][:, None])
+    if not errs:
+        return 0.0
+    e = np.vstack(errs)
+    e = e - e.mean(axis=0)
+    var_sum = float(np.var(e.sum(axis=1)))
+    var_each = float(np.sum(np.var(e, axis=0)))
+    sds = np.std(e, axis=0)
+    cross = float(np.sum(np.outer(sds, sds)) - np.sum(sds**2))
+    if cross <= 0:
+        return 0.0
+    return float(np.clip((var_sum - var_each) / cross, 0.0, 1.0))
+
+
+# ---------------------------------------------------------------------------------------
+# the forecast each account gets
+# ---------------------------------------------------------------------------------------
+@dataclass
+class Selection:
+    """Per account (rows in ``ids`` order): the chosen method, why, and its forecast path."""
+
+    ids: np.ndarray
+    method: np.ndarray  # keys of METHOD_WORDS
+    reason: np.ndarray  # one sentence each
+    factor: np.ndarray  # calibration factor applied to the method's path
+    mean: np.ndarray  # (n, h)
+    lo: dict[float, np.ndarray]  # level -> (n, h)
+    hi: dict[float, np.ndarray]
+    sd: np.ndarray  # (n, h) normal-equivalent spread of each month
+    model_intervals: np.ndarray  # bool (n,): intervals are the model's own (scaled), not conformal
+    rho: float  # correlation between months of the errors (for sums over months)
+    methods: pd.DataFrame  # the evidence per method, for the bundle
+    evidence_cases: int
+
+    @property
+    def method_words(self) -> np.ndarray:
+        return np.array([METHOD_WORDS[m] for m in self.method], dtype=object)
+
+
+def _money(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 10 else f"{v:,.2f}"
+
+
+def _class_reason(m: str, k: int, c: ClassChoice, factor: float) -> str:
+    who = "all accounts (too few similar accounts for a comparison of their own)" if c.pooled else class_words(k)
+    others = sorted((o for o in c.mae if o != m and np.isfinite(c.mae[o])), key=lambda o: c.mae[o])
+    rival = "model" if m != "model" and "model" in c.mae else (others[0] if others else None)
+    text = f"{METHOD_WORDS[m][0].upper()}{METHOD_WORDS[m][1:]} had the lowest out-of-time error among {who}"
+    if rival is not None and m in c.mae:
+        text += f" (MAE {_money(c.mae[m])} against {_money(c.mae[rival])} for the {METHOD_WORDS[rival]})"
+    if abs(factor - 1.0) >= 0.05:
+        text += f", scaled by {factor:.2f} to what such accounts really bought"
+    return text + "."
+
+
+def select(
+    y: np.ndarray,
+    ids: np.ndarray,
+    model_mean: np.ndarray,
+    model_lo: dict[float, np.ndarray],
+    model_hi: dict[float, np.ndarray],
+    model_sd: np.ndarray,
+    ev: Evidence | None,
+    btyd_now: np.ndarray | None = None,
+    level: tuple[float, ...] = (80, 95),
+) -> Selection:
+    """Choose each account's method (see the module docstring) and build its forecast.
+
+    ``y``: accounts x months history (NaN before an account's first month, rows in ``ids``
+    order); ``model_*``: the kamtools model's forecast (accounts x h) and intervals;
+    ``ev``: out-of-time evidence (None when the history allows none); ``btyd_now``: the
+    BTYD expected revenue per coming month (None when not fitted).
+    """
+    n, h = model_mean.shape
+    state = account_state(y, h)
+    paths = candidate_paths(state, h, model_mean, btyd_now)
+    method = np.full(n, "model", dtype=object)
+    reason = np.full(n, "", dtype=object)
+    factor = np.ones(n)
+    qs: list[np.ndarray | None] = [None] * n
+    rows_out = []
+    rho = 0.0
+    lapsed_gap = (state.gap >= LAPSED_MONTHS) & (state.gap >= 4 * state.rhythm)
+    if ev is None:
+        reason[:] = "The history is too short for an out-of-time check, so the kamtools model is used as fitted."
+        zero = lapsed_gap
+        method[zero] = "zero"
+        for i in np.flatnonzero(zero):
+            reason[i] = f"No order for {int(state.gap[i])} months, over four times its usual gap between orders."
+    else:
+        available = tuple(m for m in CANDIDATES if np.isfinite(ev.paths[m]).all(axis=1).any())
+        if btyd_now is None:
+            available = tuple(m for m in available if m != "btyd")
+        choices, pooled = choose_by_class(ev, available)
+        rho = error_correlation(ev, choices)
+        # each account's own evidence: per method, MAE of calibrated horizon totals over its rows
+        act_tot = ev.actual.sum(axis=1)
+        own = pd.DataFrame({"account": ev.account})
+        for m in available:
+            f_row = np.array([choices.get(int(k), pooled).factor.get(m, 1.0) for k in ev.klass])
+            own[m] = np.abs(ev.paths[m].sum(axis=1) * f_row - act_tot)
+        own_mae = own.groupby("account", sort=True).agg(["mean", "count"])
+        own_rows = own.groupby("account", sort=True).size()
+        id_pos = pd.Index(ids)
+        for i in range(n):
+            k = int(state.klass[i])
+            c = choices.get(k, pooled)
+            ranked = [c.method] + sorted((m for m in c.mae if m != c.method), key=lambda m: c.mae[m])
+            ranked += [m for m in ("recent_mean", "level_12m") if m not in ranked]
+            m = next(x for x in ranked if np.all(np.isfinite(paths[x][i])))
+            f = c.factor.get(m, 1.0)
+            text = _class_reason(m, k, c, f)
+            uid = ids[i]
+            if uid in own_rows.index and own_rows[uid] * ev.horizon >= MIN_OWN_MONTHS:
+                row = own_mae.loc[uid]
+                best_alt, best_val = None, np.inf
+                base = row[(m, "mean")] if (m, "mean") in row.index else np.nan
+                for alt in available:
+                    if alt == m or not np.all(np.isfinite(paths[alt][i])):
+                        continue
+                    val = row[(alt, "mean")]
+                    if np.isfinite(val) and row[(alt, "count")] == own_rows[uid] and val < best_val:
+                        best_alt, best_val = alt, val
+                if best_alt is not None and np.isfinite(base) and best_val < OWN_MARGIN * base:
+                    text = (
+                        f"{METHOD_WORDS[best_alt][0].upper()}{METHOD_WORDS[best_alt][1:]} beat the "
+                        f"{METHOD_WORDS[m]} in this account's own backtest (MAE {_money(best_val)} against "
+                        f"{_money(base)} over {int(own_rows[uid] * ev.horizon)} months)."
+                    )
+                    m = best_alt
+                    f = c.factor.get(m, 1.0)
+            if lapsed_gap[i] and np.isfinite(c.bought_back) and c.bought_back < LAPSED_SHARE:
+                m, f = "zero", 0.0
+                text = (
+                    f"No order for {int(state.gap[i])} months, over four times its usual gap, and similar accounts "
+                    f"bought back only {c.bought_back:.0%} of their former level."
+                )
+            method[i], factor[i], reason[i] = m, f, text
+            qs[i] = c.q.get(m, pooled.q.get(m)) if m != "zero" else None
+        del id_pos
+        # the evidence per method, for the bundle
+        tot = ev.actual.sum()
+        for m in (*CANDIDATES, "zero"):
+            if m not in ev.paths:
+                continue
+            p = ev.paths[m]
+            ok = np.all(np.isfinite(p), axis=1)
+            if not ok.any():
+                continue
+            fc = p[ok].sum(axis=1)
+            a = act_tot[ok]
+            rows_out.append(
+                {
+                    "method": m,
+                    "description": METHOD_WORDS[m],
+                    "cases": int(ok.sum()),
+                    "mae": float(np.mean(np.abs(fc - a))),
+                    "bias_pct": float(100 * (fc.sum() / a.sum() - 1)) if a.sum() > 0 else np.nan,
+                    "factor": float(pooled.factor.get(m, np.nan)),
+                    "mae_calibrated": float(np.mean(np.abs(fc * pooled.factor.get(m, 1.0) - a))),
+                    "accounts_using": 0,
+                }
+            )
+        del tot
+    # the forecast of each account
+    mean = np.zeros((n, h))
+    lo = {lev: np.zeros((n, h)) for lev in level}
+    hi = {lev: np.zeros((n, h)) for lev in level}
+    model_iv = np.zeros(n, dtype=bool)
+    for i in range(n):
+        m = method[i]
+        if m == "zero":
+            continue
+        mean[i] = factor[i] * paths[m][i]
+        q = qs[i]
+        if m == "model" and (ev is None or q is None):
+            model_iv[i] = True
+            for lev in level:
+                lo[lev][i] = factor[i] * model_lo[lev][i]
+                hi[lev][i] = factor[i] * model_hi[lev][i]
+            continue
+        if q is None:  # no evidence for this method's errors: the spread of the last 12 months
+            last = y[i, -12:]
+            s = float(np.nanstd(last)) if np.isfinite(last).sum() > 1 else 0.5 * float(mean[i].mean())
+            q = np.array([stats.norm.ppf(p) for p in QUANTILES]) * s
+            scale = 1.0
+        else:
+            scale = state.scale[i]
+        for lev in level:
+            a = (1 - lev / 100) / 2
+            ql = np.interp(a, QUANTILES, q)
+            qh = np.interp(1 - a, QUANTILES, q)
+            lo[lev][i] = np.minimum(np.maximum(mean[i] + ql * scale, 0.0), mean[i])
+            hi[lev][i] = np.maximum(mean[i] + qh * scale, mean[i])
+    z80 = stats.norm.ppf(0.9)
+    lev0 = 80 if 80 in lo else level[0]
+    zl = stats.norm.ppf(0.5 + lev0 / 200)
+    sd = np.where(model_iv[:, None], factor[:, None] * model_sd, (hi[lev0] - lo[lev0]) / (2 * zl))
+    del z80
+    methods = pd.DataFrame(rows_out)
+    if len(methods):
+        counts = pd.Series(method).value_counts()
+        methods["accounts_using"] = methods["method"].map(counts).fillna(0).astype("int64")
+    return Selection(
+        ids=np.asarray(ids).astype(str),
+        method=method.astype(str),
+        reason=reason.astype(str),
+        factor=factor,
+        mean=mean,
+        lo=lo,
+        hi=hi,
+        sd=sd,
+        model_intervals=model_iv,
+        rho=rho,
+        methods=methods,
+        evidence_cases=0 if ev is None else len(ev.account),
+    )
+
+
+__all__ = [
+    "CANDIDATES",
+    "Selection",
+    "select",
+    "METHOD_WORDS",
+    "ClassChoice",
+    "Evidence",
+    "State",
+    "account_state",
+    "btyd_paths",
+    "build_evidence",
+    "cap_spikes",
+    "choose_by_class",
+    "class_words",
+    "error_correlation",
+    "wide_history",
+]
