@@ -12,6 +12,7 @@ Blocks and their headline columns (money in the revenue currency, days are calen
 :func:`revenue_kpis`   revenue_ytd, revenue_ytd_prior, growth_ytd_pct, revenue_ltm,
                        revenue_prior_ltm, growth_pct (LTM vs the 12 months before),
                        margin_ltm, margin_pct, orders_ltm, avg_order_value,
+                       returns_ltm, returns_rate (returned / gross revenue, LTM),
                        days_since_last_order, tenure_years
 :func:`target_kpis`    target, target_attainment (YTD / target of the current calendar
                        year), target_pace (YTD / pro-rata target), target_gap, next_target
@@ -47,7 +48,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from kamtools.data.portfolio import NotAvailable, Portfolio
+from kamtools.data.portfolio import NotAvailable, Portfolio, credit_lines
 from kamtools.history import order_history
 
 __all__ = [
@@ -194,11 +195,16 @@ def revenue_kpis(portfolio: Portfolio, as_of: str | pd.Timestamp | None = None) 
     ``growth_pct`` is LTM over prior LTM minus 1 (NaN without prior revenue), as a fraction.
     A prior window that lies (partly) before the first order of the portfolio is not in the
     data: its revenue and the growth against it are NaN (see :mod:`kamtools.history`).
+    Revenue and margin are net of returns, credit notes and rebates (lines with a negative
+    quantity or net_revenue); those lines are not orders (``orders_ltm``, ``last_order_date``).
 
     Returns columns: account_id, revenue_ytd, revenue_ytd_prior, growth_ytd_pct, revenue_ltm,
     revenue_prior_ltm, growth_pct, margin_ytd, margin_ltm, margin_pct (LTM margin / LTM revenue),
-    orders_ltm (distinct orders), avg_order_value (LTM revenue / orders), revenue_90d,
-    last_order_date, days_since_last_order, tenure_years (since ``customer_since``).
+    orders_ltm (distinct orders), avg_order_value (LTM revenue / orders), revenue_gross_ltm
+    (LTM revenue of the sales lines), returns_ltm (LTM revenue credited by returns, credit notes
+    and rebates, as a positive amount), returns_rate (returns_ltm / revenue_gross_ltm, NaN
+    without sales), revenue_90d, last_order_date, days_since_last_order, tenure_years (since
+    ``customer_since``).
     """
     p, as_of = _at(portfolio, as_of)
     n = len(p.accounts)
@@ -207,6 +213,7 @@ def revenue_kpis(portfolio: Portfolio, as_of: str | pd.Timestamp | None = None) 
     d = o["order_date"].to_numpy()
     rev = o["net_revenue"].to_numpy(dtype=float)
     mar = rev - o["cost"].to_numpy(dtype=float)
+    buy = ~credit_lines(o).to_numpy()  # returns, credit notes and rebates are not orders
     t = np.datetime64(as_of, "ns")
     y0 = np.datetime64(as_of.replace(month=1, day=1), "ns")
     prior_as_of = as_of - pd.DateOffset(years=1)
@@ -235,13 +242,16 @@ def revenue_kpis(portfolio: Portfolio, as_of: str | pd.Timestamp | None = None) 
     out["margin_ltm"] = _total(idx, ltm, mar, n)
     out["margin_pct"] = _ratio(out["margin_ltm"], out["revenue_ltm"])
     # distinct orders in the LTM window: first line of each order id
-    sel = np.nonzero(ltm & (idx >= 0))[0]
+    sel = np.nonzero(ltm & buy & (idx >= 0))[0]
     ocodes = pd.factorize(o["order_id"].take(sel))[0]
     _, first = np.unique(ocodes, return_index=True)
     out["orders_ltm"] = np.bincount(idx[sel[first]], minlength=n).astype(np.int64)
     out["avg_order_value"] = _ratio(out["revenue_ltm"], out["orders_ltm"])
+    out["revenue_gross_ltm"] = _total(idx, ltm, np.clip(rev, 0, None), n)
+    out["returns_ltm"] = _total(idx, ltm, np.clip(-rev, 0, None), n)
+    out["returns_rate"] = _ratio(out["returns_ltm"], out["revenue_gross_ltm"])
     out["revenue_90d"] = _total(idx, upto & (d > d90), rev, n)
-    last = _last_date(idx, upto, d, n)
+    last = _last_date(idx, upto & buy, d, n)
     out["last_order_date"] = last
     out["days_since_last_order"] = _days_since(as_of, last)
     since = p.accounts["customer_since"].to_numpy()
@@ -768,6 +778,10 @@ def portfolio_kpis(kpis: pd.DataFrame, health: pd.DataFrame | None = None) -> pd
         "margin_ltm": s("margin_ltm"),
         "orders_ltm": s("orders_ltm"),
     }
+    if "returns_ltm" in k.columns:
+        row["revenue_gross_ltm"], row["returns_ltm"] = s("revenue_gross_ltm"), s("returns_ltm")
+        gross = row["revenue_gross_ltm"]
+        row["returns_rate"] = row["returns_ltm"] / gross if gross > 0 else np.nan
     row["growth_ytd_pct"] = (
         row["revenue_ytd"] / row["revenue_ytd_prior"] - 1 if row["revenue_ytd_prior"] > 0 else np.nan
     )
@@ -1253,10 +1267,25 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
     out["receivables"] = receivables_ageing(portfolio)
     out["complaints_summary"] = blocks["complaints"]
     out["relationships"] = blocks["relationships"]
-    notes = history_notes(portfolio)
+    notes = history_notes(portfolio) + returns_notes(out["kpis_portfolio"])
     if notes:
         out["_notes"] = {"kpis": " ".join(notes)}
     return out
+
+
+def returns_notes(totals: pd.DataFrame) -> list[str]:
+    """The sentence on returns, credit notes and rebates netted in the revenue KPIs (none without them)."""
+    if totals.empty or "returns_ltm" not in totals.columns:
+        return []
+    row = totals.iloc[0]
+    if not row["returns_ltm"] > 0:
+        return []
+    rate = row["returns_rate"]
+    share = f"{rate:.1%} of gross revenue" if np.isfinite(rate) else "more than the gross revenue"
+    return [
+        f"Revenue, margin and growth are net of returns, credit notes and rebates ({share} in the last 12 "
+        "months); those lines are not counted as orders."
+    ]
 
 
 def history_notes(portfolio: Portfolio) -> list[str]:

@@ -183,6 +183,12 @@ def all_of(*checks: Callable[[Portfolio], None]) -> Callable[[Portfolio], None]:
     return run
 
 
+def line_values(p: Portfolio, row: int, expected: tuple[float, float, float]) -> None:
+    """Quantity, net_revenue and cost of one loaded order line (0-based row of the export)."""
+    got = tuple(float(x) for x in p.orders.loc[row, ["quantity", "net_revenue", "cost"]])
+    assert got == expected, got
+
+
 def check_row(table: str, key: str, value: str, column: str, expected: object) -> Callable[[Portfolio], None]:
     def run(p: Portfolio) -> None:
         df = p.tables[table].set_index(key)
@@ -534,7 +540,11 @@ CASES = [
     ),
     Case(
         "customer_since_1900_01_01",
-        ["1 value of customer_since is a date that systems often write for 'no date' (1900-01-01)", "line 5"],
+        [
+            "1 value of customer_since is a placeholder for 'no date' ('1900-01-01' (1x)): read as empty, so "
+            "customer_since is the account's first order date",
+            "line 5",
+        ],
         "placeholder_date",
         "accounts",
         "customer_since",
@@ -679,22 +689,75 @@ CASES = [
     ),
     # ---- credit notes and signs -----------------------------------------------------------------------
     Case(
-        "sap_trailing_minus_credit_note",
+        "sap_trailing_minus_credit_note_rejected",
         ["1 value of net_revenue is negative", "line 13: -1400", "remove credit notes and returns"],
         "out_of_range",
         "orders",
         "net_revenue",
         [13],
         edit=setcell("orders", 11, "net_revenue", "1400-"),
+        mapping={"orders": {"negative_lines": "reject"}},
     ),
     Case(
-        "accounting_parentheses_return",
+        "accounting_parentheses_return_rejected",
         ["1 value of quantity is zero or negative", "line 9: -40", "remove returns and credit notes"],
         "out_of_range",
         "orders",
         "quantity",
         [9],
         edit=setcell("orders", 7, "quantity", "(40)"),
+        mapping={"orders": {"negative_lines": "reject"}},
+    ),
+    Case(
+        "sap_trailing_minus_credit_note_kept",
+        ["1 order line is a return, credit note or rebate", "netted against revenue and margin", "Result: VALID"],
+        "negative_lines",
+        "orders",
+        level="warning",
+        edit=setcell("orders", 11, "net_revenue", "1400-"),
+        check=check_row("orders", "order_id", "SO-1010", "net_revenue", -1400.0),
+    ),
+    Case(
+        "accounting_parentheses_return_kept",
+        ["1 order line is a return, credit note or rebate", "Result: VALID"],
+        "negative_lines",
+        "orders",
+        level="warning",
+        edit=both(
+            setcell("orders", 7, "quantity", "(40)"),
+            setcell("orders", 7, "net_revenue", "(480)"),
+            setcell("orders", 7, "cost", "(244)"),
+        ),
+        check=lambda p: line_values(p, 7, (-40.0, -480.0, -244.0)),
+    ),
+    Case(
+        "return_with_a_positive_revenue",
+        ["1 line has a negative quantity but a positive net_revenue", "line 9: -40", "--negative-lines drop"],
+        "sign_mismatch",
+        "orders",
+        "quantity",
+        [9],
+        edit=setcell("orders", 7, "quantity", "(40)"),
+    ),
+    Case(
+        "rebate_line_without_quantity",
+        ["1 order line is a return, credit note or rebate", "Result: VALID"],
+        "negative_lines",
+        "orders",
+        level="warning",
+        edit=both(
+            setcell("orders", 11, "quantity", ""),
+            setcell("orders", 11, "net_revenue", "-1400"),
+            setcell("orders", 11, "cost", "0"),
+        ),
+        check=check_row("orders", "order_id", "SO-1010", "quantity", 0.0),
+    ),
+    Case(
+        "negative_lines_option_misspelt",
+        ["orders.negative_lines must be keep, drop or reject, not 'delete'"],
+        "mapping",
+        "mapping",
+        mapping={"orders": {"negative_lines": "delete"}},
     ),
     # ---- identifiers ----------------------------------------------------------------------------------
     Case(

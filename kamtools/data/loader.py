@@ -619,7 +619,7 @@ class _Run:
                     )
                 )
                 keep = ~drop
-                self.tables["orders"] = df = df[keep]
+                self.tables["orders"] = df = df[keep].copy()
                 self.bad["orders"] = bad = {k: v[keep] for k, v in bad.items()}
                 readable, q, r, c = readable[keep], q[keep], r[keep], c[keep]
         credit = readable & ((r < 0) | (q < 0))
@@ -639,21 +639,10 @@ class _Run:
                     disagree,
                 )
             )
-        empty = self._fresh("orders", "quantity", readable & q.isna() & ~credit)
-        if empty.any():
-            n = int(empty.sum())
-            self.problems.append(
-                self._problem(
-                    "orders",
-                    "quantity",
-                    "missing_value",
-                    f"{count(n, 'row')} {verb(n, 'has', 'have')} no quantity.",
-                    "Every sales line needs a quantity (units ordered); only rebate and credit lines, with a negative "
-                    "net_revenue, may leave it empty. Fill it in or remove the rows.",
-                    q,
-                    empty,
-                )
-            )
+        rebate = readable & q.isna() & (r < 0)  # a rebate or credit line without units: quantity 0
+        if rebate.any():
+            df.loc[rebate, "quantity"] = 0.0
+            q = df["quantity"]
         zero = self._fresh("orders", "quantity", readable & (q == 0) & ~credit)
         if zero.any():
             n = int(zero.sum())
@@ -685,7 +674,7 @@ class _Run:
                     cost_neg,
                 )
             )
-        cost_pos = self._fresh("orders", "cost", readable & (c > 0) & (q < 0))
+        cost_pos = self._fresh("orders", "cost", readable & (c > 0) & (q < 0) & (r <= 0))
         if cost_pos.any():
             n = int(cost_pos.sum())
             self.problems.append(
@@ -707,20 +696,6 @@ class _Run:
         import dataclasses
 
         spec = TABLES["orders"]
-        empty = self._fresh("orders", "quantity", readable & q.isna())
-        if empty.any():
-            n = int(empty.sum())
-            self.problems.append(
-                self._problem(
-                    "orders",
-                    "quantity",
-                    "missing_value",
-                    f"{count(n, 'row')} {verb(n, 'has', 'have')} no quantity.",
-                    "Every row needs a quantity (units ordered); fill it in or remove the rows.",
-                    q,
-                    empty,
-                )
-            )
         rules = {"quantity": {"positive": True}, "net_revenue": {"min_value": 0}, "cost": {"min_value": 0}}
         for name, rule in rules.items():
             if name in df.columns and name in self.bad["orders"]:
@@ -730,7 +705,6 @@ class _Run:
         """Fill what the export may leave out: rebate quantities, cost, customer_since."""
         orders, accounts = tables["orders"], tables["accounts"]
         origin = self.meta.get("orders", ("orders", ""))[0]
-        orders["quantity"] = orders["quantity"].fillna(0.0)  # rebate and credit lines without units
         need = orders["cost"].isna()
         if need.any():
             unit = tables["products"].drop_duplicates("product_id").set_index("product_id")["unit_cost"]

@@ -148,7 +148,6 @@ TABLES: dict[str, Table] = {
                     True,
                     "Units ordered; negative on returns, zero or empty on rebate lines.",
                     "120",
-                    nullable=True,
                 ),
                 C(
                     "net_revenue",

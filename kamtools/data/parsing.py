@@ -669,12 +669,15 @@ def _finish_date(
         listed += f" and {len(counts) - 4} more" if len(counts) > 4 else ""
         n = int(placeholder.sum())
         if col.nullable:
-            meaning = NOT_YET.get((where.table, col.name), "empty")
+            if (where.table, col.name) in NOT_YET:
+                meaning = f" ({NOT_YET[where.table, col.name]})"
+            else:
+                meaning = f", so {col.name} is {col.derived}" if col.derived else ""
             problems.append(
                 where.problem(
                     "placeholder_date",
                     f"{count(n, 'value')} of {col.name} {verb(n, 'is a placeholder', 'are placeholders')} for "
-                    f"'no date' ({listed}): read as empty ({meaning}).",
+                    f"'no date' ({listed}): read as empty{meaning}.",
                     "Nothing to do if that is right; export such cells empty to avoid this warning.",
                     shown,
                     placeholder,

@@ -35,6 +35,16 @@ class NotAvailable:
         return self.reason
 
 
+def credit_lines(orders: pd.DataFrame) -> pd.Series:
+    """True for order lines that are returns, credit notes or rebates (negative quantity or
+    net_revenue). They net against revenue and margin but are not purchases: they do not
+    count as orders, purchase occasions or the last order date."""
+    credit = orders["net_revenue"] < 0
+    if "quantity" in orders.columns:
+        credit |= orders["quantity"] < 0
+    return credit
+
+
 def month_start(dates: pd.Series) -> pd.Series:
     """Dates -> first day of their month (datetime64[ns])."""
     return dates.dt.to_period("M").dt.to_timestamp()

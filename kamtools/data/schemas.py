@@ -19,6 +19,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from kamtools.data.model import MAX_MAGNITUDE, TABLES, Column
+from kamtools.data.portfolio import credit_lines  # noqa: F401 (part of the rules, used by the loader)
 from kamtools.data.validation import DataValidationError, Problem, count, fmt_value
 
 PANDAS_DTYPES = {
@@ -104,16 +105,6 @@ SIGN_RULES: dict[tuple[str, str], str] = {
 RETURNS_DOMINATE = 0.30
 """Returns, credit notes and rebates above this share of gross revenue (in the portfolio or an
 account) are warned about: the export may book something else as negative lines."""
-
-
-def credit_lines(orders: pd.DataFrame) -> pd.Series:
-    """True for order lines that are returns, credit notes or rebates (negative quantity or
-    net_revenue). They net against revenue and margin but are not purchases: they do not
-    count as orders, purchase occasions or the last order date."""
-    credit = orders["net_revenue"] < 0
-    if "quantity" in orders.columns:
-        credit |= orders["quantity"] < 0
-    return credit
 
 
 def min_date(table: str, column: str) -> pd.Timestamp:

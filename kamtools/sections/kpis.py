@@ -43,6 +43,17 @@ def _days(v: float) -> str:
     return "n/a" if math.isnan(v) else f"{v:,.0f} days"
 
 
+def returns_card(row: dict) -> tuple[str, str, str] | None:
+    """The returns-rate card (returned / gross revenue, last 12 months), or None without returns."""
+    returned = _num(row, "returns_ltm")
+    if math.isnan(returned) or returned <= 0:
+        return None
+    rate = _num(row, "returns_rate")
+    status = "" if math.isnan(rate) else ("bad" if rate > 0.3 else "warn" if rate > 0.1 else "")
+    text = f"{_pct(rate)} of gross ({_m(returned)})" if not math.isnan(rate) else f"{_m(returned)}, no sales"
+    return ("Returns and credit notes, 12 months", text, status)
+
+
 def kpi_cards(row: dict) -> list[tuple[str, str, str]]:
     """The headline KPI cards of one account's ``kpis`` row as (label, text, status)."""
     cards: list[tuple[str, str, str]] = []
@@ -66,6 +77,9 @@ def kpi_cards(row: dict) -> list[tuple[str, str, str]]:
     cards.append(
         ("Orders / avg order, 12 months", f"{_num(row, 'orders_ltm'):,.0f} / {_m(_num(row, 'avg_order_value'))}", "")
     )
+    card = returns_card(row)
+    if card:
+        cards.append(card)
     if "weighted_value" in row:
         cards.append(("Pipeline (weighted)", f"{_m(_num(row, 'open_value'))} ({_m(_num(row, 'weighted_value'))})", ""))
         cards.append(("Win rate, 12 months", _pct(_num(row, "win_rate")), ""))
@@ -265,6 +279,9 @@ def portfolio_cards(tot: dict) -> list[tuple[str, str, str]]:
         ),
         ("Gross margin %, 12 months", _pct(_num(tot, "margin_pct")), ""),
     ]
+    card = returns_card(tot)
+    if card:
+        cards.append(card)
     if "target_attainment" in tot:
         cards.append(("Target attainment", _pct(_num(tot, "target_attainment")), ""))
     if "weighted_value" in tot:
