@@ -441,7 +441,7 @@ def test_evaluate_is_out_of_time(demo):
     assert 0 < m.loc["brier", "model"] < 0.25 and m.loc["lift_top_decile", "model"] > 1
 
 
-def test_short_history_falls_back_to_p_alive_and_says_so(small_portfolio):
+def test_short_history_falls_back_to_the_value_models_no_order_probability(small_portfolio):
     short = small_portfolio.truncate(small_portfolio.as_of)
     tables = dict(short.tables)
     start = short.as_of - pd.DateOffset(months=14)
@@ -451,8 +451,11 @@ def test_short_history_falls_back_to_p_alive_and_says_so(small_portfolio):
     if isinstance(res, NotAvailable):
         pytest.skip(f"value model unavailable: {res}")
     active = res[res["risk_band"].isin(["high", "medium", "low"])]
-    assert active["method"].str.contains("P\\(alive\\)").all()
-    np.testing.assert_allclose(active["churn_probability"], 1 - active["p_alive"])
+    # the churn event's probability (no order in the next 6 months), not 1 - P(alive) (already stopped)
+    assert active["method"].str.startswith("the value model's probability of no order in the next 6 months").all()
+    assert active["method"].str.contains("a revenue drop \\(partial churn\\) is not covered").all()
+    assert (active["churn_probability"] >= 1 - active["p_alive"] - 1e-12).all()
+    assert active["churn_probability"].between(0, 1).all()
 
 
 def test_prefitted_model_scores_without_training(demo, demo_bundle):

@@ -128,7 +128,12 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
     value = context.get("value")
     training = training_set(portfolio, d, min_history_months=fit.min_history_months)
     res = score_details(
-        portfolio, definition=d, value=value, training=training, short_history=None if fit.trainable else fit.note
+        portfolio,
+        definition=d,
+        value=value,
+        training=training,
+        short_history=None if fit.trainable else fit.note,
+        value_model=context.get("value_model"),
     )
     notes = {"churn": fit.note} if fit.note else {}
     if isinstance(res, NotAvailable):

@@ -36,6 +36,34 @@ def value_table(portfolio: Portfolio) -> pd.DataFrame | str:
     return from_context(result)
 
 
+def no_order_probability(
+    portfolio: Portfolio, value: pd.DataFrame | None, value_model: pd.DataFrame | None, months: int
+) -> pd.Series | None:
+    """The value model's probability of no order in the next ``months`` months, per account_id.
+
+    Uses the ``value`` and ``value_model`` tables when given (as in ``kamtools analyze``),
+    else fits the value model on ``portfolio``. None when there is no fitted value model.
+    """
+    try:
+        from kamtools import value as value_module
+    except ImportError:
+        return None
+    if not isinstance(value, pd.DataFrame) or not isinstance(value_model, pd.DataFrame):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tables = value_module.bundle_tables(portfolio, {})
+        except (ValueError, ArithmeticError, KeyError, RuntimeError):
+            return None
+        value, value_model = tables["value"], tables["value_model"]
+    if not isinstance(value, pd.DataFrame) or not isinstance(value_model, pd.DataFrame):
+        return None
+    try:
+        return value_module.p_no_order(value, value_model, months)
+    except (ValueError, KeyError):
+        return None
+
+
 def from_context(table: pd.DataFrame) -> pd.DataFrame | str:
     """The value columns churn needs from a ``value`` bundle table (or a sentence why not)."""
     missing = [c for c in VALUE_COLUMNS if c not in table.columns]

@@ -38,6 +38,11 @@ def _metric_text(metric: str, value: float) -> str:
     return f"{value:.3f}"
 
 
+def is_score(method: object) -> bool:
+    """True when the churn column holds a score rather than a probability (the last-resort fallback)."""
+    return str(method).startswith("a churn score")
+
+
 def driver_sentence(row: pd.Series) -> str:
     """One driver in words: 'Days since the last order is 143 days: raises the risk.'"""
     verb = "raises" if row["contribution"] > 0 else "lowers"
@@ -61,9 +66,14 @@ def account_section(acct) -> None:
     if band == "no orders yet":
         display.paragraph("This account has not ordered yet, so there is no buying pattern to judge churn from.")
         return
+    score = is_score(row["method"])
     display.kpi_cards(
         [
-            ("Churn probability", float(prob) if pd.notna(prob) else "unknown", _STATUS.get(band, "")),
+            (
+                "Churn score (not a probability)" if score else "Churn probability",
+                float(prob) if pd.notna(prob) else "unknown",
+                _STATUS.get(band, ""),
+            ),
             ("Risk band", band, _STATUS.get(band, "")),
             ("Revenue at risk", money(float(row["revenue_at_risk"]))),
             ("Expected revenue, next 12 months", money(float(row["expected_value_12m"]))),
@@ -97,8 +107,9 @@ def account_section(acct) -> None:
     }[band]
     model = str(row["method"]).startswith("churn model")
     definition = f"{_definition(evaluation)} " if model else ""  # the fallback uses no churn definition
+    what = "churn score (a ranking, not a probability)" if score else "estimated probability"
     display.paragraph(
-        f"{definition}The estimated probability for this account is {prob:.0%}.{position} "
+        f"{definition}The {what} for this account is {prob:.0%}.{position} "
         f"{band_text} Revenue at risk = probability x expected 12-month revenue = "
         f"{money(float(row['revenue_at_risk']))}."
     )
@@ -145,7 +156,7 @@ def portfolio_section(bundle) -> None:
     model = bool(methods) and str(methods[0]).startswith("churn model")
     if methods:
         definition = f" {_definition(evaluation)}" if model else ""
-        display.paragraph(f"How the probabilities were estimated: {methods[0]}.{definition}")
+        display.paragraph(f"How the churn risk was estimated: {methods[0]}.{definition}")
     if model:
         show_notes(bundle, "churn")  # the windows of the churn definition were shortened
     if isinstance(evaluation, pd.DataFrame) and len(evaluation):
@@ -194,7 +205,7 @@ def portfolio_section(bundle) -> None:
             "account_id": "Account",
             "name": "Name",
             "risk_band": "Band",
-            "churn_probability": "Churn probability",
+            "churn_probability": "Churn score" if methods and is_score(methods[0]) else "Churn probability",
             "revenue_at_risk": "Revenue at risk",
         }
         if "driver_1" in top.columns:
