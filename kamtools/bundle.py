@@ -284,6 +284,7 @@ def analyze(
     overlap: bool = True,
     playbook: str | os.PathLike | None = None,
     negative_lines: str | None = None,
+    churn_definition: str | dict | object | None = None,
 ) -> Bundle:
     """Load (unless given a Portfolio), fit every analysis once and write the bundle.
 
@@ -298,6 +299,11 @@ def analyze(
         keep, drop or reject returns, credit notes and rebates; default the mapping's, else keep).
     stages : run only these stage names (default: all of :data:`STAGES`).
     progress : show a progress bar over the stages.
+    churn_definition : what churn means: a :class:`kamtools.churn.ChurnDefinition`, a dict or
+        a spec string such as ``"inactive=9,drop=40,window=6"``
+        (:func:`kamtools.churn.definition_from`); checked before any work (ValueError), and
+        recorded in the manifest (``churn_definition``). Default: no orders in the next 6
+        months, or revenue down more than 50% over the next 12 months.
     scheduler : address of a Dask distributed scheduler (``tcp://host:8786``), or a
         ``distributed.Client`` / ``LocalCluster``: the parallel parts of the stages
         (per-series forecasting, ...) then run on that cluster instead of in local worker
@@ -323,15 +329,22 @@ def analyze(
     from kamtools.plan import checked_playbook
 
     checked = checked_playbook(playbook)  # a bad playbook fails here, before any work
+    from kamtools.churn.labels import definition_from
+
+    churn = None if churn_definition is None else definition_from(churn_definition)  # a bad one fails here too
     say = log or (lambda msg: None)
     if scheduler is None:
-        return _analyze(source, out, mapping, as_of, stages, progress, say, None, overlap, checked, negative_lines)
+        return _analyze(
+            source, out, mapping, as_of, stages, progress, say, None, overlap, checked, negative_lines, churn
+        )
     from kamtools.parallel import dask_scheduler
 
     # connect first: an unreachable scheduler fails before any data is loaded
     with dask_scheduler(scheduler):
         say(f"parallel parts run on the Dask cluster at {getattr(scheduler, 'scheduler_address', scheduler)}")
-        return _analyze(source, out, mapping, as_of, stages, progress, say, scheduler, overlap, checked, negative_lines)
+        return _analyze(
+            source, out, mapping, as_of, stages, progress, say, scheduler, overlap, checked, negative_lines, churn
+        )
 
 
 def _analyze(
@@ -346,6 +359,7 @@ def _analyze(
     overlap: bool,
     checked: tuple | None = None,
     negative_lines: str | None = None,
+    churn: object | None = None,
 ) -> Bundle:
     """:func:`analyze` after the Dask client (if any) is set up; ``checked`` is the
     (Playbook, manifest record) pair of :func:`kamtools.plan.checked_playbook`."""
@@ -369,7 +383,10 @@ def _analyze(
     tmp = _temp_folder(out)
     timings = {"load": round(time.perf_counter() - t0, 3)}
     cpu = {"load": round(_cpu_seconds() - c0, 3)}
+    from kamtools.churn.labels import DEFINITION_CONTEXT_KEY, definition_record
+
     context: dict[str, pd.DataFrame] = {PLAYBOOK_CONTEXT_KEY: playbook}  # read by the plan stage
+    context[DEFINITION_CONTEXT_KEY] = churn  # read by the churn stage (None: its default)
     results: dict[str, _StageResult] = {}
     overlapped: dict[str, list[str]] = {}
 
@@ -446,6 +463,7 @@ def _analyze(
             "overlapped_stages": overlapped,
             "scheduler": None if scheduler is None else str(getattr(scheduler, "scheduler_address", scheduler)),
             "playbook": playbook_record,
+            "churn_definition": definition_record(churn),
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
         _move_into_place(tmp, out)

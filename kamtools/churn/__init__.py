@@ -41,7 +41,10 @@ from kamtools.churn.features import (
     format_value,
 )
 from kamtools.churn.labels import (
+    DEFINITION_CONTEXT_KEY,
     ChurnDefinition,
+    definition_from,
+    definition_record,
     fit_definition,
     label_accounts,
     months_needed,
@@ -73,6 +76,8 @@ __all__ = [
     "ChurnModel",
     "ChurnScores",
     "bundle_tables",
+    "definition_from",
+    "definition_record",
     "calibration_table",
     "evaluate",
     "feature_availability",
@@ -119,11 +124,12 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
     ``churn_model_selection``. ``context["value"]`` is used for today's P(alive) and
     expected value when present.
 
-    The default definition's windows are shortened when the order history is too short
+    The churn definition is ``context["_churn_definition"]`` (the one given to
+    ``kamtools analyze``) or the default. Its windows are shortened when the order history is too short
     for them (:func:`kamtools.churn.labels.fit_definition`); ``_notes`` says so, or says how
     many months a churn model needs when none can be trained.
     """
-    fit = fit_definition(portfolio, ChurnDefinition())
+    fit = fit_definition(portfolio, context.get(DEFINITION_CONTEXT_KEY) or ChurnDefinition())
     d = fit.definition
     value = context.get("value")
     training = training_set(portfolio, d, min_history_months=fit.min_history_months)

@@ -38,7 +38,7 @@ trained and the reason says how many months are needed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -47,8 +47,11 @@ from kamtools.churn.features import _codes, _count, _day, _days, _sum, features
 from kamtools.data.portfolio import Portfolio
 
 __all__ = [
+    "DEFINITION_CONTEXT_KEY",
     "MIN_SNAPSHOTS",
     "ChurnDefinition",
+    "definition_from",
+    "definition_record",
     "DefinitionFit",
     "fit_definition",
     "label_accounts",
@@ -61,6 +64,7 @@ MIN_SNAPSHOTS = 2  # labelled snapshots a churn model needs (see kamtools.churn.
 SHORTER_WINDOWS = (9, 6)  # partial-churn window and history before a snapshot, tried in turn
 
 _KINDS = ("full", "partial", "any")
+DEFINITION_CONTEXT_KEY = "_churn_definition"  # where kamtools analyze hands the user's definition to the churn stage
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,93 @@ class ChurnDefinition:
         )
         what = {"full": full, "partial": partial, "any": f"{full}, or {partial}"}[self.kind]
         return f"An active account (ordered in the last {self.lookback_months} months) churns when it has {what}."
+
+
+_SPEC_KEYS = {
+    "kind": "kind",
+    "inactive": "horizon_months",
+    "inactive_months": "horizon_months",
+    "horizon_months": "horizon_months",
+    "drop": "partial_drop",
+    "partial_drop": "partial_drop",
+    "window": "partial_window_months",
+    "window_months": "partial_window_months",
+    "partial_window_months": "partial_window_months",
+    "active": "active_months",
+    "active_months": "active_months",
+}
+SPEC_HELP = (
+    "comma-separated key=value pairs: inactive=MONTHS (no orders for this long is a full churn), "
+    "drop=PERCENT (revenue down more than this is a partial churn; 0 turns partial churn off), "
+    "window=MONTHS (the partial-churn comparison window), kind=full|partial|any, active=MONTHS; "
+    "e.g. 'inactive=9,drop=40,window=6'"
+)
+
+
+def definition_from(spec: str | dict | ChurnDefinition | None = None, **overrides) -> ChurnDefinition:
+    """A :class:`ChurnDefinition` from a spec string, a dict, a definition or None (the default).
+
+    The spec string is ``"inactive=9,drop=40,window=6"`` (see :data:`SPEC_HELP`); dict keys
+    are the same names or the field names of ChurnDefinition. ``drop`` is in percent when
+    above 1 (``40`` = ``0.4``); ``drop=0`` means full churn only. ``overrides`` (the same
+    keys, None = not given) are applied last, as the CLI's single flags are. Raises
+    ValueError with a sentence naming the bad part.
+    """
+    if isinstance(spec, ChurnDefinition):
+        items: dict = asdict(spec)
+    elif spec is None:
+        items = {}
+    elif isinstance(spec, dict):
+        items = dict(spec)
+    elif isinstance(spec, str):
+        items = {}
+        for part in (p.strip() for p in spec.split(",")):
+            if not part:
+                continue
+            key, sep, value = part.partition("=")
+            if not sep or not value.strip():
+                raise ValueError(f"churn definition: {part!r} is not key=value ({SPEC_HELP})")
+            items[key.strip().lower()] = value.strip()
+    else:
+        raise ValueError(f"churn definition: expected a spec string, a dict or a ChurnDefinition, not {type(spec)}")
+    items.update({k: v for k, v in overrides.items() if v is not None})
+    fields: dict = {}
+    for key, value in items.items():
+        field_name = _SPEC_KEYS.get(str(key).lower())
+        if field_name is None:
+            raise ValueError(f"churn definition: unknown key {key!r} ({SPEC_HELP})")
+        if field_name == "kind":
+            fields["kind"] = str(value).strip().lower()
+            continue
+        if value is None:
+            fields[field_name] = None
+            continue
+        try:
+            number = float(str(value).strip().rstrip("%"))
+        except ValueError:
+            raise ValueError(f"churn definition: {key}={value!r} is not a number") from None
+        if field_name == "partial_drop":
+            fields[field_name] = number / 100 if number > 1 or str(value).strip().endswith("%") else number
+        else:
+            if number != int(number) or number < 1:
+                raise ValueError(f"churn definition: {key}={value!r} must be a whole number of months, at least 1")
+            fields[field_name] = int(number)
+    if fields.get("partial_drop") == 0:  # drop=0: full churn only
+        fields.pop("partial_drop")
+        if fields.get("kind", "full") != "full":
+            raise ValueError("churn definition: drop=0 turns partial churn off, so kind must be full")
+        fields["kind"] = "full"
+    return ChurnDefinition(**fields)
+
+
+def definition_record(definition: ChurnDefinition | None) -> dict:
+    """The manifest's record of the churn definition asked for (``source`` user or default)."""
+    d = definition or ChurnDefinition()
+    return {
+        "source": "default" if definition is None or definition == ChurnDefinition() else "user",
+        **asdict(d),
+        "describe": d.describe(),
+    }
 
 
 def _order_arrays(portfolio: Portfolio, index: pd.Index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

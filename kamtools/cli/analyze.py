@@ -34,7 +34,49 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     from kamtools.cli.validate import add_negative_lines
 
     add_negative_lines(p)
+    add_churn_definition(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def add_churn_definition(p: argparse.ArgumentParser) -> None:
+    """The churn-definition options (``kamtools analyze`` and ``kamtools demo``)."""
+    from kamtools.churn.labels import SPEC_HELP
+
+    g = p.add_argument_group(
+        "churn definition",
+        "what counts as churn (default: no orders for 6 months, or revenue down more than 50%% over 12 months); "
+        "recorded in the bundle's manifest",
+    )
+    g.add_argument("--churn-definition", metavar="SPEC", help=SPEC_HELP.replace("%", "%%"))
+    g.add_argument(
+        "--churn-inactive-months", type=int, metavar="N", help="months without orders that make a full churn (6)"
+    )
+    g.add_argument(
+        "--churn-drop",
+        type=float,
+        metavar="PCT",
+        help="revenue drop in percent that makes a partial churn (50); 0 counts full churn only",
+    )
+    g.add_argument(
+        "--churn-window", type=int, metavar="MONTHS", help="window compared before and after for partial churn (12)"
+    )
+
+
+def churn_definition(args: argparse.Namespace):
+    """The churn definition the options ask for (None: the default); ValueError with a sentence when invalid."""
+    from kamtools.churn.labels import definition_from
+
+    spec = getattr(args, "churn_definition", None)
+    overrides = {
+        "inactive": getattr(args, "churn_inactive_months", None),
+        "drop": getattr(args, "churn_drop", None),
+        "window": getattr(args, "churn_window", None),
+    }
+    if spec is None and all(v is None for v in overrides.values()):
+        return None
+    if overrides["drop"] is not None:
+        overrides["drop"] = f"{overrides['drop']}%"  # the flag is always in percent
+    return definition_from(spec, **overrides)
 
 
 def playbook_message(exc: Exception, written: str = "bundle") -> str:
@@ -53,6 +95,11 @@ def run(args: argparse.Namespace) -> int:
     from kamtools.plan import PlaybookError
 
     try:
+        churn = churn_definition(args)
+    except ValueError as exc:
+        print(f"error: {exc}\nNo bundle was written.", file=sys.stderr)
+        return 2
+    try:
         bundle = analyze(
             args.source,
             args.out,
@@ -61,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
             progress=not args.quiet,
             scheduler=args.scheduler,
             playbook=args.playbook,
+            churn_definition=churn,
             negative_lines=args.negative_lines,
         )
     except PlaybookError as exc:
@@ -87,6 +135,9 @@ def run(args: argparse.Namespace) -> int:
     m = bundle.manifest
     print(f"bundle written to {bundle.path} (as of {m['as_of']}, {m['n_accounts']} accounts)")
     print(f"tables: {', '.join(sorted(m['tables']))}")
+    record = m.get("churn_definition") or {}
+    if record.get("source") == "user":
+        print(f"churn definition: {record['describe']}")
     for name, reason in sorted(m["skipped"].items()):
         print(f"skipped {name}: {reason}")
     for name, sentence in sorted(m.get("notes", {}).items()):
