@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from _factory import valid_tables, write_folder
@@ -278,7 +277,7 @@ def test_analyze_finishes_on_a_portfolio_with_returns_and_shows_the_returns_rate
     returns = picked.assign(
         order_id=[f"CN-{i}" for i in range(len(picked))],
         line=1,
-        order_date=np.minimum(picked["order_date"] + pd.Timedelta(days=20), demo.as_of),
+        order_date=(picked["order_date"] + pd.Timedelta(days=20)).clip(upper=demo.as_of),
         quantity=-picked["quantity"] / 2,
         net_revenue=-picked["net_revenue"] / 2,
         cost=-picked["cost"] / 2,
