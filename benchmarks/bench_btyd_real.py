@@ -1,0 +1,274 @@
+"""Buy-till-you-die and churn risk on real orders: are P(alive) and the churn risk honest?
+
+Data: the CDNOW master log (23,570 real customers who first bought in Q1 1997, every
+purchase to June 1998), read and turned into kamtools' required tables exactly as in
+``benchmarks/bench_real_data.py`` (shipped with the ``lifetimes`` test dependency).
+
+Part 1, the value model (weekly purchase periods, as ``kamtools analyze`` fits it):
+calibration to 1997-09-30 (39 weeks), holdout to 1998-06-30 (39 weeks). On the whole
+set, a random sample of 2,000 customers and the top 500 by calibration revenue (a
+key-account-like portfolio of heavy buyers), BG/NBD, MBG/NBD and the model
+:func:`kamtools.value.choose_btyd` picks (it holds out the end of the calibration period
+itself; the real holdout is never seen) are compared with what happened:
+
+* one-time buyers (a single purchase week in the calibration period): mean P(alive),
+  mean predicted probability of buying in the holdout (``p_purchase``) and the share that
+  really bought again;
+* all customers: mean predicted probability of buying in the holdout vs the share that
+  did, and predicted vs actual repeat purchase weeks in the holdout (calibration in the
+  large);
+* the log-likelihood of the real holdout given the calibration period (higher is better);
+* the fit status (identified, or which degenerate limit) of each fit.
+
+Part 2, churn risk: the churn stage of ``kamtools analyze`` (``kamtools.churn.bundle_tables``)
+runs on the portfolio as it was on the as-of date and is judged by what happened after:
+AUC, Brier score and calibration in the large (mean predicted - observed rate), beside a
+recency rule (days since the last order, turned into a probability by a one-variable
+logistic fit on the latest earlier snapshot whose outcome was known by the as-of date;
+with no such snapshot only its ranking (AUC) is given). Two set-ups:
+
+* 12 months of history (as of 1997-12-31), churn = no order in the next 6 months
+  (``--churn-definition kind=full,inactive=6``);
+* 6 months of history (as of 1997-06-30), the default definition (no order in 6 months,
+  or revenue down more than 50% over 12 months).
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_btyd_real.py            # everything (a few minutes)
+    .venv/bin/python benchmarks/bench_btyd_real.py --no-churn # the value model only (seconds)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import brier_score_loss, roc_auc_score
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_real_data import cdnow_path, cdnow_portfolio, keep_accounts, read_cdnow  # noqa: E402
+
+from kamtools import churn as churn_module  # noqa: E402
+from kamtools.churn import ChurnDefinition, definition_from, label_accounts  # noqa: E402
+from kamtools.value import (  # noqa: E402
+    MODEL_LABELS,
+    BetaGeo,
+    ModifiedBetaGeo,
+    choose_btyd,
+    fit_status,
+    rfm_summary,
+)
+
+CAL_END = pd.Timestamp("1997-09-28")  # a Sunday: 39 whole weeks after 1997-01-01 minus three days
+AS_OF = pd.Timestamp("1998-06-30")
+
+
+# ---------------------------------------------------------------------------------------
+# part 1: the value model against the holdout
+# ---------------------------------------------------------------------------------------
+def _orders(log: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({"account_id": log["customer"], "order_date": log["date"], "net_revenue": log["amount"]})
+
+
+def btyd_rows(name: str, orders: pd.DataFrame) -> list[dict]:
+    cal_orders = orders[orders["order_date"] <= CAL_END]
+    summary = rfm_summary(orders, as_of=AS_OF, freq="W", calibration_end=CAL_END)
+    x, tx, T = summary["frequency"], summary["recency"], summary["T"]
+    horizon = summary["duration_holdout"].to_numpy()
+    bought = summary["frequency_holdout"].to_numpy()
+    one = x.to_numpy() == 0
+    whole = rfm_summary(orders, as_of=AS_OF, freq="W").set_index("account_id").loc[summary["account_id"]]
+    t0 = time.perf_counter()
+    choice = choose_btyd(cal_orders, as_of=CAL_END)
+    seconds = time.perf_counter() - t0
+    rows = []
+    for label, est in (("BG/NBD", choice.fits["bg_nbd"]), ("MBG/NBD", choice.fits["mbg_nbd"])):
+        chosen = est is choice.model
+        p_alive = est.p_alive(x, tx, T)
+        p_buy = est.p_purchase(horizon, x, tx, T)
+        predicted = est.expected_purchases(horizon, x, tx, T)
+        # log-likelihood of the real holdout given the calibration period: whole history minus calibration part
+        ll = est.log_likelihood(whole["frequency"], whole["recency"], whole["T"]) - est.log_likelihood(x, tx, T)
+        rows.append(
+            {
+                "set": name,
+                "model": label + (" (chosen)" if chosen else ""),
+                "customers": len(summary),
+                "one-time": int(one.sum()),
+                "P(alive) 1x": p_alive[one].mean() if one.any() else np.nan,
+                "P(buy) 1x": p_buy[one].mean() if one.any() else np.nan,
+                "bought 1x": (bought[one] > 0).mean() if one.any() else np.nan,
+                "P(buy) all": p_buy.mean(),
+                "bought all": (bought > 0).mean(),
+                "pred weeks": predicted.sum(),
+                "actual weeks": bought.sum(),
+                "holdout LL": ll.sum(),
+                "status": fit_status(est)[0],
+                "fit s": seconds if chosen else np.nan,
+            }
+        )
+    print(f"  {name}: {choice.reason}")
+    return rows
+
+
+def part_btyd(log: pd.DataFrame, sample: int, seed: int) -> pd.DataFrame:
+    orders = _orders(log)
+    cal = orders[orders["order_date"] <= CAL_END]
+    ids = np.sort(cal["account_id"].unique())
+    rng = np.random.default_rng(seed)
+    sampled = set(rng.choice(ids, size=min(sample, len(ids)), replace=False))
+    top = set(cal.groupby("account_id")["net_revenue"].sum().nlargest(500).index)
+    rows = []
+    for name, keep in (("all", None), (f"sample {sample}", sampled), ("top 500", top)):
+        part = orders if keep is None else orders[orders["account_id"].isin(keep)]
+        rows += btyd_rows(name, part)
+    return pd.DataFrame(rows)
+
+
+def check_lifetimes_agreement(log: pd.DataFrame) -> None:
+    """MBG/NBD on the whole calibration set against lifetimes' ModifiedBetaGeoFitter (same parameters)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import lifetimes
+    except ImportError:
+        print("  (lifetimes not installed: no cross-check)")
+        return
+    s = rfm_summary(_orders(log), as_of=CAL_END, freq="W")
+    ours = ModifiedBetaGeo().fit(s)
+    theirs = lifetimes.ModifiedBetaGeoFitter()
+    theirs.params_ = pd.Series(ours.params_)
+    diff = np.max(
+        np.abs(
+            ours.p_alive(s["frequency"], s["recency"], s["T"])
+            - theirs.conditional_probability_alive(s["frequency"], s["recency"], s["T"])
+        )
+    )
+    print(f"  MBG/NBD vs lifetimes.ModifiedBetaGeoFitter, max |P(alive) difference| = {diff:.1e}")
+    bg = BetaGeo().fit(s)
+    print(f"  in-sample log-likelihood: BG/NBD {bg.log_likelihood_:,.1f}, MBG/NBD {ours.log_likelihood_:,.1f}")
+
+
+# ---------------------------------------------------------------------------------------
+# part 2: churn risk against what happened
+# ---------------------------------------------------------------------------------------
+def _days_since_last(portfolio, as_of: pd.Timestamp) -> pd.Series:
+    o = portfolio.orders[portfolio.orders["order_date"] <= as_of]
+    return (as_of - o.groupby("account_id")["order_date"].max()).dt.days
+
+
+def _recency_rule(full, as_of: pd.Timestamp, d: ChurnDefinition, ids: np.ndarray) -> np.ndarray | None:
+    """Days since the last order, as a probability fitted on the latest snapshot whose outcome was known on as_of."""
+    train_at = (as_of - pd.DateOffset(months=d.label_window_months)).normalize()
+    first = full.orders["order_date"].min()
+    if train_at <= first + pd.DateOffset(months=1):
+        return None
+    past = full.truncate(as_of)
+    labels = label_accounts(past, train_at, d)
+    if labels.empty or labels["churned"].nunique() < 2:
+        return None
+    x_train = _days_since_last(past, train_at).reindex(labels["account_id"]).to_numpy()[:, None]
+    rule = LogisticRegression().fit(x_train, labels["churned"].to_numpy())
+    x_now = _days_since_last(past, as_of).reindex(ids).to_numpy()[:, None]
+    return rule.predict_proba(x_now)[:, 1]
+
+
+def _figures(y: np.ndarray, p: np.ndarray | None) -> dict:
+    if p is None:
+        return {"AUC": np.nan, "Brier": np.nan, "mean p": np.nan, "CITL": np.nan}
+    return {
+        "AUC": roc_auc_score(y, p),
+        "Brier": brier_score_loss(y, p),
+        "mean p": float(np.mean(p)),
+        "CITL": float(np.mean(p) - np.mean(y)),
+    }
+
+
+def churn_rows(name: str, full, as_of: pd.Timestamp, d: ChurnDefinition, user: bool) -> list[dict]:
+    past = full.truncate(as_of)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tables = churn_module.bundle_tables(past, {churn_module.DEFINITION_CONTEXT_KEY: d if user else None})
+    seconds = time.perf_counter() - t0
+    table = tables["churn"]
+    if not isinstance(table, pd.DataFrame):
+        print(f"  {name}: churn not available: {table}")
+        return []
+    truth = label_accounts(full, as_of, d).set_index("account_id")["churned"]
+    active = table[table["risk_band"].isin(["high", "medium", "low"])]
+    active = active[active["account_id"].isin(truth.index)]
+    y = truth.reindex(active["account_id"]).to_numpy().astype(int)
+    p = active["churn_probability"].to_numpy(dtype=float)
+    ids = active["account_id"].to_numpy()
+    recency = _recency_rule(full, as_of, d, ids)
+    days = _days_since_last(past, as_of).reindex(ids).to_numpy()
+    method = str(active["method"].iloc[0]) if len(active) else ""
+    p_alive = 1 - active["p_alive"].to_numpy(dtype=float)
+    print(f"  {name}: {len(active):,} active accounts, churn rate {y.mean():.1%}; kamtools: {method[:150]}")
+    rows = [
+        {"set": name, "method": "kamtools churn risk", **_figures(y, p), "seconds": seconds},
+        {"set": name, "method": "1 - P(alive) (old fallback)", **_figures(y, p_alive)},
+        {
+            "set": name,
+            "method": "recency rule" + ("" if recency is not None else " (rank only)"),
+            **(_figures(y, recency) if recency is not None else {"AUC": roc_auc_score(y, days)}),
+        },
+    ]
+    return rows
+
+
+def part_churn(log: pd.DataFrame, sample: int, seed: int) -> pd.DataFrame:
+    with tempfile.TemporaryDirectory() as tmp:
+        full = cdnow_portfolio(log, Path(tmp) / "cdnow")
+    ids = np.sort(full.accounts["account_id"].unique())
+    rng = np.random.default_rng(seed)
+    sampled = rng.choice(ids, size=min(sample, len(ids)), replace=False)
+    first_year = full.orders[full.orders["order_date"] <= pd.Timestamp("1997-12-31")]
+    top = first_year.groupby("account_id")["net_revenue"].sum().nlargest(500).index
+    setups = [
+        ("12 months, no order in 6", pd.Timestamp("1997-12-31"), definition_from("kind=full,inactive=6"), True),
+        ("6 months, default definition", pd.Timestamp("1997-06-30"), ChurnDefinition(), False),
+    ]
+    rows = []
+    for subset, keep in (("all", None), (f"sample {sample}", sampled), ("top 500", top)):
+        portfolio = full if keep is None else keep_accounts(full, keep)
+        for label, as_of, d, user in setups:
+            rows += churn_rows(f"{subset}, {label}", portfolio, as_of, d, user)
+    return pd.DataFrame(rows)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sample", type=int, default=2000)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--no-churn", action="store_true", help="only the value model part")
+    args = ap.parse_args()
+    pd.set_option("display.width", 220)
+    pd.set_option("display.max_columns", 30)
+    log = read_cdnow(cdnow_path())
+    print(f"CDNOW master: {log['customer'].nunique():,} customers, {len(log):,} purchases")
+    print("\nValue model: calibration to 1997-09-28, holdout to 1998-06-30 (weekly purchases)")
+    check_lifetimes_agreement(log[log["date"] <= CAL_END])
+    btyd = part_btyd(log, args.sample, args.seed)
+    print(btyd.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+    print("  (1x = one-time buyers in the calibration period; P(buy) = predicted probability of buying in the holdout)")
+    print(f"  labels: {MODEL_LABELS}")
+    if not args.no_churn:
+        print("\nChurn risk out of time (CITL = mean predicted - observed churn rate)")
+        churn = part_churn(log, args.sample, args.seed)
+        print(churn.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
