@@ -111,6 +111,26 @@ def test_monthly_series_never_go_negative_from_a_credit_month(tmp_path):
     assert a004[pd.Timestamp("2024-04-01")] == 0
 
 
+def test_credits_beyond_every_sale_leave_a_series_of_zeros_not_a_negative_one():
+    from kamtools.data.portfolio import net_negative_months
+
+    grouped = pd.DataFrame(
+        {
+            "account_id": ["A", "A", "A", "B", "B"],
+            "ds": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01", "2024-01-01", "2024-02-01"]),
+            "net_revenue": [100.0, -150.0, 80.0, 10.0, -30.0],
+        }
+    )
+    out = net_negative_months(grouped, ["account_id"], "net_revenue")
+    assert out["net_revenue"].tolist() == [
+        30.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+    ]  # A keeps its total of 30; B bought 10, returned 30
+
+
 # ---- drop and reject ----------------------------------------------------------------------------------
 
 

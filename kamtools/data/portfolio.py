@@ -64,9 +64,11 @@ def net_negative_months(grouped: pd.DataFrame, keys: list[str], value: str) -> p
 
     A credit note is often booked in a month without sales of its own; a month of negative
     revenue is an artefact of that booking date, and it would make a revenue series that no
-    forecasting model is built for. The total of each series is kept; only a series whose
-    credits exceed all its sales keeps the rest as a negative last month. ``grouped`` is sorted
-    by ``keys`` and ``ds`` (see :func:`monthly_from_totals`).
+    forecasting model is built for. The total of each series is kept, except in a series whose
+    credits exceed all its sales (goods bought before the data starts, returned after): it is
+    zero throughout, as a revenue series cannot go below nothing (the loader names such
+    accounts, and the KPIs keep their negative net revenue). ``grouped`` is sorted by ``keys``
+    and ``ds`` (see :func:`monthly_from_totals`).
     """
     negative = grouped[value] < 0
     if not negative.any():
@@ -89,8 +91,7 @@ def net_negative_months(grouped: pd.DataFrame, keys: list[str], value: str) -> p
             vals[i] += carry
             carry = min(vals[i], 0.0)
             vals[i] = max(vals[i], 0.0)
-        vals[-1] += carry  # credits beyond every sale of the series stay visible
-        y[rows] = vals
+        y[rows] = vals  # credits beyond every sale of the series: nothing left to net them against
     return grouped.assign(**{value: y})
 
 
