@@ -16,7 +16,8 @@ simple rule, and explains every account's risk in plain language.
   choosing between a regularised logistic model, gradient boosting and their blend on
   held-out evidence, with per-row :meth:`~ChurnModel.explain`.
 * :func:`score` — probability, risk band (chosen from revenue at risk), revenue at risk
-  and top drivers per account, falling back to ``1 - P(alive)`` when history is short.
+  and top drivers per account, falling back to the value model's probability of no order in
+  the next ``horizon_months`` when history is too short to train a model.
 * :func:`evaluate` — out-of-time backtest beside the recency baseline.
 * :func:`bundle_tables` — the tables written by ``kamtools analyze``.
 

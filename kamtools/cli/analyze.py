@@ -44,7 +44,7 @@ def add_churn_definition(p: argparse.ArgumentParser) -> None:
 
     g = p.add_argument_group(
         "churn definition",
-        "what counts as churn (default: no orders for 6 months, or revenue down more than 50%% over 12 months); "
+        "what counts as churn (default: no orders for 6 months, or revenue down more than 50% over 12 months); "
         "recorded in the bundle's manifest",
     )
     g.add_argument("--churn-definition", metavar="SPEC", help=SPEC_HELP.replace("%", "%%"))

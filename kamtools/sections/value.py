@@ -144,11 +144,14 @@ def portfolio_section(bundle) -> None:
         display.not_available(value)
         return
     lapsed = value[value["p_alive"] < LAPSED]
+    _, status, _ = model_choice(bundle.table("value_model"))
+    # with no drop-out in the history, "none stopped" is not good news, only no evidence
+    lapsed_status = ("bad" if len(lapsed) else "good",) if status != "no_dropout" else ()
     display.kpi_cards(
         [
             ("Expected revenue, next 12 months", money(float(value["expected_value_12m"].sum()))),
             ("Expected margin, next 12 months", money(float(value["expected_margin_12m"].sum(skipna=True)))),
-            ("Accounts probably no longer buying", f"{len(lapsed)}", "bad" if len(lapsed) else "good"),
+            ("Accounts probably no longer buying", f"{len(lapsed)}", *lapsed_status),
             ("Accounts scored", f"{len(value)}"),
         ]
     )
