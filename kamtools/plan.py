@@ -163,7 +163,7 @@ _FACT_SPEC: dict[str, tuple[str, str]] = {
     "health_band": ("text", "Health band: red, amber or green"),
     "top_weakness": ("text", "Health component losing most points"),
     # churn
-    "churn_probability": ("prob", "Churn probability (churn model)"),
+    "churn_probability": ("prob", "Churn probability (see the churn section for how it was estimated)"),
     "churn_risk_band": ("text", "Churn risk band"),
     "revenue_at_risk": ("money", "Revenue at risk (churn model)"),
     "churn_drivers": ("text", "Top churn drivers in words"),
