@@ -205,7 +205,9 @@ def btyd(past: Portfolio, horizon: int) -> pd.DataFrame | None:
     fallback = float(m[x > 0].mean()) if np.any(x > 0) else 0.0
     avg = np.where(np.isfinite(avg), avg, fallback)
     weeks = (365.25 / 12) / 7.0
-    cum = np.column_stack([np.zeros(len(x))] + [bg.expected_purchases((k + 1) * weeks, x, t_x, T) for k in range(horizon)])
+    cum = np.column_stack(
+        [np.zeros(len(x))] + [bg.expected_purchases((k + 1) * weeks, x, t_x, T) for k in range(horizon)]
+    )
     lam = np.diff(cum, axis=1)  # expected purchases per coming month
     rev = lam * avg[:, None]
     lo = stats.poisson.ppf(0.1, lam) * avg[:, None]
@@ -338,8 +340,8 @@ def main(argv=None) -> int:
     res = pd.concat(results, ignore_index=True)
     pd.set_option("display.width", 200)
     fmt = res.copy()
-    for c in ("bias_pct", "cov80"):
-        fmt[c] = fmt[c].map(lambda v: f"{v:+.1f}%" if c == "bias_pct" else f"{v:.1f}%")
+    fmt["bias_pct"] = fmt["bias_pct"].map(lambda v: f"{v:+.1f}%")
+    fmt["cov80"] = fmt["cov80"].map(lambda v: f"{v:.1f}%")
     for c in ("mae", "mae_month_total"):
         fmt[c] = fmt[c].map(lambda v: f"{v:,.2f}")
     print(fmt.to_string(index=False))

@@ -13,26 +13,32 @@ the forecast stage), the kamtools model with the simple alternatives:
 * ``zero`` - nothing, for an account that has clearly stopped buying.
 
 **Classes of similar accounts.** At each backtest origin an account falls into a class by
-how often it ordered (share of its last 12 months with an order) and how long it has been
-silent relative to its own rhythm (months since the last order / months per ordering
-month). Per class and method the evidence gives a **calibration factor** (what the
+how often it ordered (ordering months in its last 12: 0, 1, 2-3, 4-6, 7+) and how long it
+has been silent (months since the last order: 0-2, 3-5, 6-11). Per class and method the evidence gives a **calibration factor** (what the
 accounts of the class really bought / what the method forecast; this is where survival
-enters: a class of accounts silent for four times their rhythm, most of which never come
-back, gets a small factor) and the **MAE** of the calibrated horizon totals. Each class
-uses the method with the lowest MAE; an account with enough evidence of its own (at least
-:data:`MIN_OWN_MONTHS` months in the windows) switches to another method when that one's
+enters: a class of accounts long silent, most of which never come back, gets a small
+factor) and the **MAE** of the calibrated horizon totals. Each class
+uses the method with the lowest MAE, except that a method which needed a large correction
+(factor outside :data:`WELL_CALIBRATED`) must beat the best method that did not by
+:data:`CORRECTION_MARGIN` (a correction learnt at earlier origins may not hold today: on
+the CDNOW log the buying of a young cohort slows as it ages); an account with enough evidence of its own (at least
+:data:`MIN_OWN_ORIGINS` origins, :data:`MIN_OWN_MONTHS` months, orders in half of them) switches to another method when that one's
 own MAE is at least :data:`OWN_MARGIN` lower. A class with too few rows
 (:data:`MIN_CLASS_ROWS`) uses the evidence of the whole portfolio. An account silent for
 at least :data:`LAPSED_MONTHS` months and four times its rhythm, in a class whose accounts
-bought back less than :data:`LAPSED_SHARE` of their former level, is forecast zero.
+bought back less than :data:`LAPSED_SHARE` of their former level, is forecast zero; so is
+a whole class when zero had the lower out-of-time MAE there, taking the classes that bought
+back least first, as long as the zeroed classes together bought no more than
+:data:`ZERO_BIAS_BUDGET` of the evidence's revenue (a bound on the bias this adds).
 
 **Spikes.** A month above :data:`SPIKE_FACTOR` times the account's median ordering month
 (with at least 3 ordering months) is capped there before any level is taken or the model
 is fitted (:func:`cap_spikes`), so a one-off order is not extrapolated.
 
 **Intervals** are conformal: per class and method, quantiles of the evidence's monthly
-errors (in units of each account's scale, its mean month of the last 12) give the 80% and
-95% bounds; sums over months use the errors' correlation measured on the same evidence.
+ratios actual / calibrated forecast give the 80% and 95% bounds as multiples of the
+forecast (0 where enough similar accounts bought nothing in a month); sums over months use
+the errors' correlation measured on the same evidence.
 """
 
 from __future__ import annotations
@@ -46,11 +52,15 @@ from scipy import stats
 
 SPIKE_FACTOR = 3.0  # a month above this multiple of the account's median ordering month is capped
 MIN_CLASS_ROWS = 30  # evidence rows (account x origin) a class needs for its own factor and choice
-MIN_OWN_MONTHS = 6  # evidence months an account needs before its own backtest can override its class
+MIN_OWN_ORIGINS = 2  # backtest origins an account needs before its own evidence can override its class
+MIN_OWN_MONTHS = 12  # ... evidence months (and orders in at least half of them)
 OWN_MARGIN = 0.8  # ... and the other method's MAE must be below this share of the class choice's
 LAPSED_MONTHS = 12  # silent at least this long (and 4x the account's rhythm) ...
 LAPSED_SHARE = 0.05  # ... in a class that bought back less than this share of its former level: zero
 FACTOR_BOUNDS = (0.0, 2.0)
+ZERO_BIAS_BUDGET = 0.05  # classes forecast zero may together hold at most this share of what was bought
+WELL_CALIBRATED = (2 / 3, 1.5)  # factors in this range: the method was about right without correction
+CORRECTION_MARGIN = 0.1  # a method that needed a larger correction must beat those by this share of MAE
 
 METHOD_WORDS = {
     "model": "kamtools model",
@@ -62,10 +72,16 @@ METHOD_WORDS = {
 }
 CANDIDATES = ("model", "recent_mean", "level_12m", "seasonal_naive", "btyd")
 
-_FREQ_EDGES = (0.0, 0.25, 0.5, 0.8)  # share of the last 12 months with an order
-_FREQ_WORDS = ("no orders in the last 12 months", "rare buyers", "occasional buyers", "regular buyers", "steady buyers")
-_GAP_EDGES = (1.0, 2.0, 4.0)  # months silent / months per ordering month
-_GAP_WORDS = ("ordering on rhythm", "somewhat late", "overdue", "silent for over 4 times their rhythm")
+_ACTIVE_EDGES = (1, 2, 4, 7)  # ordering months in the last 12: 0, 1, 2-3, 4-6, 7+
+_ACTIVE_WORDS = (
+    "no orders in the last 12 months",
+    "one ordering month in the last 12",
+    "2 to 3 ordering months in the last 12",
+    "4 to 6 ordering months in the last 12",
+    "7 or more ordering months in the last 12",
+)
+_GAP_EDGES = (3, 6, 12)  # months since the last order: 0-2, 3-5, 6-11, 12+
+_GAP_WORDS = ("last order 0 to 2 months ago", "last order 3 to 5 months ago", "last order 6 to 11 months ago", "")
 
 
 # ---------------------------------------------------------------------------------------
@@ -132,12 +148,10 @@ def account_state(y: np.ndarray, horizon: int) -> State:
     last12 = y[:, -12:]
     avail = np.sum(np.isfinite(last12), axis=1)
     active = np.sum(np.nan_to_num(last12) > 0, axis=1)
-    freq = np.where(avail > 0, active / np.maximum(avail, 1), 0.0)
     rhythm = np.where(active > 0, avail / np.maximum(active, 1), np.inf)
-    fbin = np.where(active == 0, 0, 1 + np.searchsorted(_FREQ_EDGES[1:], freq, side="left"))
-    ratio = np.where(np.isfinite(rhythm), gap / np.where(np.isfinite(rhythm), rhythm, 1.0), np.inf)
-    gbin = np.searchsorted(_GAP_EDGES, ratio, side="left")
-    klass = np.where(fbin == 0, 0, 1 + (fbin - 1) * 4 + gbin)
+    abin = np.searchsorted(_ACTIVE_EDGES, active, side="right")  # 0 .. 4
+    gbin = np.minimum(np.searchsorted(_GAP_EDGES, gap, side="right"), 2)  # 0 .. 2 (12+ has no order in 12)
+    klass = np.where(abin == 0, 0, 1 + (abin - 1) * 3 + gbin)
     seasonal = np.full((n, horizon), np.nan)
     two_years = np.sum(np.isfinite(y), axis=1) >= 24
     if t >= 12 and two_years.any():
@@ -150,9 +164,9 @@ def class_words(k: int) -> str:
     """The class of similar accounts in words."""
     k = int(k)
     if k == 0:
-        return "accounts with " + _FREQ_WORDS[0]
-    fbin, gbin = 1 + (k - 1) // 4, (k - 1) % 4
-    return f"{_FREQ_WORDS[fbin]} {_GAP_WORDS[gbin]}"
+        return "accounts with " + _ACTIVE_WORDS[0]
+    abin, gbin = 1 + (k - 1) // 3, (k - 1) % 3
+    return f"accounts with {_ACTIVE_WORDS[abin]}, {_GAP_WORDS[gbin]}"
 
 
 def candidate_paths(state: State, horizon: int, model: np.ndarray | None, btyd: np.ndarray | None) -> dict:
@@ -307,20 +321,29 @@ def _choose_on(ev: Evidence, rows: np.ndarray, available: tuple[str, ...]) -> tu
             continue
         tot = ev.paths[m][rows][ok[m]].sum(axis=1)
         factor[m] = _factor(act[ok[m]], tot)
+    # a method that forecast nothing for a class that bought is the zero forecast in disguise
+    # (its small MAE would buy a bias): zero is only for the lapsed, by the rule above
+    silent = [m for m in methods if np.sum(ev.paths[m][rows][ok[m]]) <= 0 < np.sum(act[ok[m]])]
+    methods = [m for m in methods if m not in silent] or methods
     for m in methods:
         tot = ev.paths[m][rows][common].sum(axis=1) * factor[m]
         mae[m] = float(np.mean(np.abs(tot - act[common]))) if common.any() else np.inf
     best = min(methods, key=lambda m: (mae[m], CANDIDATES.index(m)))
+    steady = [m for m in methods if WELL_CALIBRATED[0] <= factor[m] <= WELL_CALIBRATED[1]]
+    if best not in steady and steady:
+        alt = min(steady, key=lambda m: (mae[m], CANDIDATES.index(m)))
+        if mae[best] > (1 - CORRECTION_MARGIN) * mae[alt]:
+            best = alt
     return best, factor, mae
 
 
 def _quantiles(ev: Evidence, rows: np.ndarray, method: str, factor: float) -> np.ndarray | None:
-    p = ev.paths[method][rows]
-    ok = np.all(np.isfinite(p), axis=1) & (ev.scale[rows] > 0)
+    """Quantiles of actual / calibrated forecast over the class's evidence months (forecast > 0)."""
+    f = factor * ev.paths[method][rows]
+    ok = np.isfinite(f) & (f > 0)
     if ok.sum() < 5:
         return None
-    e = (ev.actual[rows][ok] - factor * p[ok]) / ev.scale[rows][ok][:, None]
-    return np.quantile(e.ravel(), QUANTILES)
+    return np.quantile(ev.actual[rows][ok] / f[ok], QUANTILES)
 
 
 def choose_by_class(ev: Evidence, available: tuple[str, ...]) -> tuple[dict[int, ClassChoice], ClassChoice]:
@@ -347,6 +370,22 @@ def choose_by_class(ev: Evidence, available: tuple[str, ...]) -> tuple[dict[int,
             q = _quantiles(ev, rows, meth, choice.factor[meth])
             choice.q[meth] = q if q is not None else pooled.q.get(meth)
         out[int(k)] = choice
+    # classes that mostly do not come back: zero where it has the lower error, within a bias budget
+    act_tot = ev.actual.sum(axis=1)
+    total = float(act_tot.sum())
+    spent = 0.0
+    order = sorted(
+        (k for k, c in out.items() if not c.pooled and np.isfinite(c.bought_back)), key=lambda k: out[k].bought_back
+    )
+    for k in order:
+        c = out[k]
+        rows = ev.klass == k
+        zero_mae = float(np.mean(act_tot[rows]))
+        share = float(act_tot[rows].sum() / total) if total > 0 else 0.0
+        if c.method in c.mae and zero_mae < c.mae[c.method] and spent + share <= ZERO_BIAS_BUDGET:
+            c.mae["zero"] = zero_mae
+            c.method = "zero"
+            spent += share
     return out, pooled
 
 
@@ -463,7 +502,16 @@ def select(
             own[m] = np.abs(ev.paths[m].sum(axis=1) * f_row - act_tot)
         own_mae = own.groupby("account", sort=True).agg(["mean", "count"])
         own_rows = own.groupby("account", sort=True).size()
-        id_pos = pd.Index(ids)
+        # only a regular buyer's own backtest says something about it: for an account that bought
+        # nothing in the windows, the lowest forecast always "wins" (and would bias the total)
+        ordering = pd.Series((ev.actual > 0).sum(axis=1), index=ev.account).groupby(level=0).sum()
+        own_regular = set(
+            own_rows.index[
+                (own_rows >= MIN_OWN_ORIGINS)
+                & (own_rows * ev.horizon >= MIN_OWN_MONTHS)
+                & (ordering.reindex(own_rows.index) >= 0.5 * own_rows * ev.horizon)
+            ]
+        )
         for i in range(n):
             k = int(state.klass[i])
             c = choices.get(k, pooled)
@@ -473,7 +521,7 @@ def select(
             f = c.factor.get(m, 1.0)
             text = _class_reason(m, k, c, f)
             uid = ids[i]
-            if uid in own_rows.index and own_rows[uid] * ev.horizon >= MIN_OWN_MONTHS:
+            if uid in own_regular:
                 row = own_mae.loc[uid]
                 best_alt, best_val = None, np.inf
                 base = row[(m, "mean")] if (m, "mean") in row.index else np.nan
@@ -491,6 +539,12 @@ def select(
                     )
                     m = best_alt
                     f = c.factor.get(m, 1.0)
+            if c.method == "zero" and not (uid in own_regular and m != "zero"):
+                m, f = "zero", 0.0
+                text = (
+                    f"Similar accounts ({class_words(k)}) bought back only {c.bought_back:.0%} of their former level "
+                    f"out of time, where a zero forecast erred less (MAE {_money(c.mae['zero'])}) than any other."
+                )
             if lapsed_gap[i] and np.isfinite(c.bought_back) and c.bought_back < LAPSED_SHARE:
                 m, f = "zero", 0.0
                 text = (
@@ -499,9 +553,7 @@ def select(
                 )
             method[i], factor[i], reason[i] = m, f, text
             qs[i] = c.q.get(m, pooled.q.get(m)) if m != "zero" else None
-        del id_pos
         # the evidence per method, for the bundle
-        tot = ev.actual.sum()
         for m in (*CANDIDATES, "zero"):
             if m not in ev.paths:
                 continue
@@ -523,7 +575,6 @@ def select(
                     "accounts_using": 0,
                 }
             )
-        del tot
     # the forecast of each account
     mean = np.zeros((n, h))
     lo = {lev: np.zeros((n, h)) for lev in level}
@@ -541,24 +592,20 @@ def select(
                 lo[lev][i] = factor[i] * model_lo[lev][i]
                 hi[lev][i] = factor[i] * model_hi[lev][i]
             continue
-        if q is None:  # no evidence for this method's errors: the spread of the last 12 months
-            last = y[i, -12:]
-            s = float(np.nanstd(last)) if np.isfinite(last).sum() > 1 else 0.5 * float(mean[i].mean())
-            q = np.array([stats.norm.ppf(p) for p in QUANTILES]) * s
-            scale = 1.0
-        else:
-            scale = state.scale[i]
         for lev in level:
             a = (1 - lev / 100) / 2
-            ql = np.interp(a, QUANTILES, q)
-            qh = np.interp(1 - a, QUANTILES, q)
-            lo[lev][i] = np.minimum(np.maximum(mean[i] + ql * scale, 0.0), mean[i])
-            hi[lev][i] = np.maximum(mean[i] + qh * scale, mean[i])
-    z80 = stats.norm.ppf(0.9)
+            if q is None:  # no evidence for this method's errors: the spread of the last 12 months
+                last = y[i, -12:]
+                s = float(np.nanstd(last)) if np.isfinite(last).sum() > 1 else 0.5 * float(mean[i].mean())
+                low, high = mean[i] + stats.norm.ppf(a) * s, mean[i] + stats.norm.ppf(1 - a) * s
+            else:  # what similar accounts really bought, as a multiple of the forecast
+                low = mean[i] * np.interp(a, QUANTILES, q)
+                high = mean[i] * np.interp(1 - a, QUANTILES, q)
+            lo[lev][i] = np.minimum(np.maximum(low, 0.0), mean[i])
+            hi[lev][i] = np.maximum(high, mean[i])
     lev0 = 80 if 80 in lo else level[0]
     zl = stats.norm.ppf(0.5 + lev0 / 200)
     sd = np.where(model_iv[:, None], factor[:, None] * model_sd, (hi[lev0] - lo[lev0]) / (2 * zl))
-    del z80
     methods = pd.DataFrame(rows_out)
     if len(methods):
         counts = pd.Series(method).value_counts()
