@@ -861,6 +861,7 @@ def _health_frame(portfolio: Portfolio, kpis: pd.DataFrame) -> pd.DataFrame:
     m12 = np.datetime64(p.as_of - pd.DateOffset(months=12), "ns")
     n = len(p.accounts)
     first_line = o["line"].to_numpy() == 1 if "line" in o.columns else np.ones(len(o), dtype=bool)
+    first_line &= ~credit_lines(o).to_numpy()  # a credit note is not an order
     last6 = _count(idx, first_line & (d <= t) & (d > m6), n)
     prev6 = _count(idx, first_line & (d <= m6) & (d > m12), n)
     out = kpis.reindex(columns=["account_id", *HEALTH_COMPONENTS]).copy()
