@@ -38,7 +38,7 @@ from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from kamtools.data.portfolio import NotAvailable, Portfolio
+from kamtools.data.portfolio import NotAvailable, Portfolio, credit_lines
 from kamtools.display import money
 from kamtools.history import COVER_SLACK_DAYS, order_history
 
@@ -128,6 +128,8 @@ def account_activity(portfolio: Portfolio, as_of: str | pd.Timestamp | None = No
     y1 = int(np.datetime64((as_of - pd.DateOffset(months=12)).date(), "D").astype(np.int64))
     y2 = int(np.datetime64((as_of - pd.DateOffset(months=24)).date(), "D").astype(np.int64))
     known = acc >= 0
+    # returns and credit notes net into revenue and margin but are not orders (counts, dates)
+    purchase = known & ~credit_lines(orders).to_numpy()
     ltm = known & (day > y1)
     prior = known & (day > y2) & (day <= y1)
 
@@ -150,21 +152,22 @@ def account_activity(portfolio: Portfolio, as_of: str | pd.Timestamp | None = No
 
     # distinct orders and categories in the last 12 months
     order_code = np.full(len(orders), -1, dtype=np.int64)
-    order_code[ltm] = pd.factorize(orders["order_id"].to_numpy()[ltm])[0]
-    orders_ltm = _count_distinct(np.where(ltm, acc, -1), order_code, n)
+    bought_ltm = ltm & purchase
+    order_code[bought_ltm] = pd.factorize(orders["order_id"].to_numpy()[bought_ltm])[0]
+    orders_ltm = _count_distinct(np.where(bought_ltm, acc, -1), order_code, n)
     products = portfolio.products
     cat_codes, _ = pd.factorize(products["category"])
     prod_index = pd.Index(products["product_id"].astype("str"))
     cat = np.full(len(orders), -1, dtype=np.int64)
-    pos = prod_index.get_indexer(orders["product_id"].to_numpy()[ltm])
-    cat[ltm] = np.where(pos >= 0, cat_codes[np.maximum(pos, 0)], -1)
-    categories_ltm = _count_distinct(np.where(ltm, acc, -1), cat, n)
+    pos = prod_index.get_indexer(orders["product_id"].to_numpy()[bought_ltm])
+    cat[bought_ltm] = np.where(pos >= 0, cat_codes[np.maximum(pos, 0)], -1)
+    categories_ltm = _count_distinct(np.where(bought_ltm, acc, -1), cat, n)
 
     # first and last order dates
     first = np.full(n, np.iinfo(np.int64).max)
     last = np.full(n, np.iinfo(np.int64).min)
-    np.minimum.at(first, acc[known], day[known])
-    np.maximum.at(last, acc[known], day[known])
+    np.minimum.at(first, acc[purchase], day[purchase])
+    np.maximum.at(last, acc[purchase], day[purchase])
     has_orders = last > np.iinfo(np.int64).min
     recency_days = np.where(has_orders, as_of_day - last, np.nan).astype(np.float64)
 

@@ -325,3 +325,22 @@ def test_analyze_finishes_on_a_portfolio_with_returns_and_shows_the_returns_rate
     assert cards["Returns and credit notes, 12 months"].startswith(f"{rate:.0%} of gross")
     totals = bundle.table("kpis_portfolio").iloc[0].to_dict()
     assert "Returns and credit notes, 12 months" in dict((c[0], c[1]) for c in portfolio_cards(totals))
+
+
+def test_segments_and_churn_features_do_not_count_a_credit_note_as_an_order(tmp_path):
+    """A return after the last purchase moves neither the last order date nor the order count."""
+    from kamtools.churn.features import features as churn_features
+    from kamtools.segment import account_activity
+
+    plain = load_portfolio(export(tmp_path / "a"))
+    with_return = load_portfolio(export(tmp_path / "b", RETURN))
+    before = account_activity(plain).set_index("account_id").loc["A001"]
+    after = account_activity(with_return).set_index("account_id").loc["A001"]
+    assert after["last_order_date"] == before["last_order_date"] == pd.Timestamp("2024-05-17")
+    assert after["orders_ltm"] == before["orders_ltm"]
+    assert after["recency_days"] == before["recency_days"]
+    assert after["revenue_ltm"] == pytest.approx(before["revenue_ltm"] - 415)
+    f_before = churn_features(plain, use_value=False).set_index("account_id").loc["A001"]
+    f_after = churn_features(with_return, use_value=False).set_index("account_id").loc["A001"]
+    assert f_after["days_since_last_order"] == f_before["days_since_last_order"]
+    assert f_after["order_days_12m"] == f_before["order_days_12m"]

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kamtools.data.portfolio import Portfolio
+from kamtools.data.portfolio import Portfolio, credit_lines
 from kamtools.display import money
 from kamtools.history import order_history
 
@@ -194,8 +194,9 @@ class _OrderArrays:
         code = _codes(orders["account_id"], index)
         day = _days(orders["order_date"])
         # ordering occasions: distinct (account, day) pairs (robust to how order ids and
-        # lines are numbered, and cheap: no hashing of millions of order-id strings)
-        ok = (code >= 0) & ~np.isnan(day)
+        # lines are numbered, and cheap: no hashing of millions of order-id strings); returns
+        # and credit notes net into revenue but are not ordering occasions
+        ok = (code >= 0) & ~np.isnan(day) & ~credit_lines(orders).to_numpy()
         span = 1 << 32
         keys = _unique(code[ok].astype(np.int64) * span + (day[ok].astype(np.int64) + (1 << 31)))
         rev = orders["net_revenue"].to_numpy(dtype=float)
@@ -274,7 +275,7 @@ def _order_features(p: Portfolio, index: pd.Index, t: float, o: _OrderArrays, ou
         upper = t if lo == 0 else m[lo]
         return _count(oc, (od > m[hi]) & (od <= upper), n)
 
-    last = _max(code, day, np.ones(len(day), bool), n)
+    last = _max(oc, od, np.ones(len(od), bool), n)  # the last purchase day (credit notes are not orders)
     since_start = _days(p.accounts["customer_since"])
     out["days_since_last_order"] = np.where(np.isnan(last), t - since_start, t - last)
     out["tenure_days"] = t - since_start
