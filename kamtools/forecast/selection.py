@@ -25,8 +25,9 @@ the CDNOW log the buying of a young cohort slows as it ages); an account with en
 :data:`MIN_OWN_ORIGINS` origins, :data:`MIN_OWN_MONTHS` months, orders in half of them) switches to another method when that one's
 own MAE is at least :data:`OWN_MARGIN` lower. A class with too few rows
 (:data:`MIN_CLASS_ROWS`) uses the evidence of the whole portfolio. An account silent for
-at least :data:`LAPSED_MONTHS` months and four times its rhythm, in a class whose accounts
-bought back less than :data:`LAPSED_SHARE` of their former level, is forecast zero; so is
+at least :data:`LAPSED_MONTHS` months and four times its rhythm is forecast zero unless its
+class (with at least :data:`MIN_CLASS_ROWS` cases) bought back :data:`LAPSED_SHARE` or more
+of its former level; so is
 a whole class when zero had the lower out-of-time MAE there, taking the classes that bought
 back least first, as long as the zeroed classes together bought no more than
 :data:`ZERO_BIAS_BUDGET` of the evidence's revenue (a bound on the bias this adds).
@@ -44,7 +45,7 @@ the errors' correlation measured on the same evidence.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -233,7 +234,7 @@ class Evidence:
     scale: np.ndarray
     actual: np.ndarray  # (r, h)
     paths: dict[str, np.ndarray]  # method -> (r, h), NaN rows where it did not apply
-    lapsed_ref: np.ndarray  # (r,) the level 12m at the origin (for the "bought back" share)
+    lapsed_ref: np.ndarray  # (r,) the account's usual month at the origin (for the "bought back" share)
     horizon: int
 
 
@@ -481,7 +482,7 @@ def select(
     qs: list[np.ndarray | None] = [None] * n
     rows_out = []
     rho = 0.0
-    lapsed_gap = (state.gap >= LAPSED_MONTHS) & (state.gap >= 4 * state.rhythm)
+    lapsed_gap = (state.gap >= LAPSED_MONTHS) & (~np.isfinite(state.rhythm) | (state.gap >= 4 * state.rhythm))
     if ev is None:
         reason[:] = "The history is too short for an out-of-time check, so the kamtools model is used as fitted."
         zero = lapsed_gap
@@ -493,6 +494,7 @@ def select(
         if btyd_now is None:
             available = tuple(m for m in available if m != "btyd")
         choices, pooled = choose_by_class(ev, available)
+        unseen = replace(pooled, n_rows=0, bought_back=np.nan)  # a class the evidence never saw
         rho = error_correlation(ev, choices)
         # each account's own evidence: per method, MAE of calibrated horizon totals over its rows
         act_tot = ev.actual.sum(axis=1)
@@ -514,7 +516,7 @@ def select(
         )
         for i in range(n):
             k = int(state.klass[i])
-            c = choices.get(k, pooled)
+            c = choices.get(k) or unseen
             ranked = [c.method] + sorted((m for m in c.mae if m != c.method), key=lambda m: c.mae[m])
             ranked += [m for m in ("recent_mean", "level_12m") if m not in ranked]
             m = next(x for x in ranked if np.all(np.isfinite(paths[x][i])))
@@ -545,11 +547,14 @@ def select(
                     f"Similar accounts ({class_words(k)}) bought back only {c.bought_back:.0%} of their former level "
                     f"out of time, where a zero forecast erred less (MAE {_money(c.mae['zero'])}) than any other."
                 )
-            if lapsed_gap[i] and np.isfinite(c.bought_back) and c.bought_back < LAPSED_SHARE:
+            comes_back = c.n_rows >= MIN_CLASS_ROWS and np.isfinite(c.bought_back) and c.bought_back >= LAPSED_SHARE
+            if lapsed_gap[i] and not comes_back:
                 m, f = "zero", 0.0
-                text = (
-                    f"No order for {int(state.gap[i])} months, over four times its usual gap, and similar accounts "
-                    f"bought back only {c.bought_back:.0%} of their former level."
+                text = f"No order for {int(state.gap[i])} months, over four times its usual gap between orders"
+                text += (
+                    f", and similar accounts bought back only {c.bought_back:.0%} of their former level."
+                    if c.n_rows >= MIN_CLASS_ROWS and np.isfinite(c.bought_back)
+                    else ", and the backtest shows no similar accounts coming back."
                 )
             method[i], factor[i], reason[i] = m, f, text
             qs[i] = c.q.get(m, pooled.q.get(m)) if m != "zero" else None

@@ -83,6 +83,24 @@ def accuracy_sentence(row: pd.Series) -> str:
     return text + "."
 
 
+def method_sentence(row: pd.Series, model_words: str) -> str:
+    """One sentence naming the method this account's forecast uses and why (``forecast`` row).
+
+    Bundles written before the per-account choice have no ``method`` column: then the model.
+    """
+    method = row.get("method") if hasattr(row, "get") else None
+    if method is None or pd.isna(method):
+        return f"The forecast uses {model_words}."
+    reason = str(row.get("method_reason") or "").strip()
+    if method == "kamtools model":
+        head = f"The forecast uses the kamtools model ({model_words})"
+    elif method == "lapsed: zero":
+        head = "The forecast is zero: this account is treated as lapsed"
+    else:
+        head = f"The forecast uses the {method} instead of the kamtools model"
+    return f"{head}. {reason}" if reason else f"{head}."
+
+
 def target_sentence(row: pd.Series) -> str:
     """One sentence on a year's target (row of ``forecast_targets`` or ``forecast_portfolio_target``)."""
     year = int(row["period"])
@@ -158,7 +176,7 @@ def account_section(acct) -> None:
     display.figure(fig, alt="monthly revenue history and forecast with 80% and 95% intervals")
 
     model = str(fc["model"].iloc[0])
-    words = [f"The forecast uses {_model_words(model)}."]
+    words = [method_sentence(fc.iloc[0], _model_words(model))]
     bt_table = acct.table("forecast_backtest")
     bt = _frame(bt_table)
     if bt is not None and len(bt):
@@ -333,6 +351,28 @@ def portfolio_section(bundle) -> None:
         if bt is not None and len(bt):
             fig = backtest_chart(bt, title="Backtest error: forecast vs baseline", baseline=short)
             display.figure(fig, alt=f"backtest MASE per account, forecast vs {short}")
+
+    methods = _frame(bundle.table("forecast_methods"))
+    if methods is not None and len(methods):
+        display.heading("Which method each account's forecast uses", level=3)
+        display.paragraph(
+            "Each account gets the method that erred least out of time for similar accounts (or in its own "
+            "backtest, for a regular buyer), scaled to what such accounts really bought; an account that has "
+            "stopped buying is forecast zero. MAE is the mean absolute error of each account's horizon total."
+        )
+        display.table(
+            methods,
+            {
+                "description": "Method",
+                "cases": "Backtest cases",
+                "mae": "MAE",
+                "bias_pct": "Bias %",
+                "factor": "Correction factor",
+                "mae_calibrated": "MAE after correction",
+                "accounts_using": "Accounts using it",
+            },
+        )
+        show_notes(bundle, "forecast_methods", "forecast")
 
     if targets is not None and len(targets):
         this = targets[targets["period"] == as_of.year].copy()

@@ -1,0 +1,196 @@
+"""The account forecast is no worse than the simple alternatives (issue 17).
+
+Each account gets the method its out-of-time evidence favours, with the reason written
+beside the forecast; a lapsed account is forecast zero; a one-off spike is not
+extrapolated; the portfolio total is the sum of the chosen account forecasts.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kamtools.data.portfolio import Portfolio
+from kamtools.forecast import selection
+from kamtools.forecast.accounts import bundle_tables
+
+AS_OF = pd.Timestamp("2026-06-30")
+MONTHS = 36
+
+
+def _portfolio(n_steady: int = 30, spike: bool = True, lapsed: bool = True) -> Portfolio:
+    """Steady accounts (about 1,000 a month, a few orders a month), plus one account whose
+    last month holds a ten-fold one-off order and one that stopped buying 15 months ago."""
+    rng = np.random.default_rng(11)
+    rows = []
+    months = pd.date_range(end=AS_OF, periods=MONTHS, freq="MS")
+    ids = [f"S{i:02d}" for i in range(n_steady)]
+    if spike:
+        ids.append("SPIKE")
+    if lapsed:
+        ids.append("LAPSED")
+    for acc in ids:
+        base = 1000.0 * (1 + 0.5 * rng.random())
+        for j, m in enumerate(months):
+            if acc == "LAPSED" and j >= MONTHS - 15:
+                continue
+            value = base * (1 + 0.15 * rng.standard_normal())
+            if acc == "SPIKE" and j == MONTHS - 1:
+                value = 10 * base
+            for k in range(2):
+                rows.append((acc, m + pd.Timedelta(days=3 + 10 * k), round(value / 2, 2)))
+    orders = pd.DataFrame(rows, columns=["account_id", "order_date", "net_revenue"])
+    orders.insert(0, "order_id", [f"O{i:06d}" for i in range(len(orders))])
+    orders.insert(1, "line", 1)
+    orders["product_id"] = "P1"
+    orders["quantity"] = 1.0
+    orders["cost"] = orders["net_revenue"] * 0.6
+    accounts = pd.DataFrame(
+        {"account_id": ids, "name": ids, "customer_since": pd.Timestamp("2020-01-01"), "industry": "Feed"}
+    )
+    products = pd.DataFrame(
+        {"product_id": ["P1"], "name": ["Premix"], "category": ["Premixes"], "list_price": [1.0], "unit_cost": [0.6]}
+    )
+    return Portfolio({"accounts": accounts, "products": products, "orders": orders}, AS_OF)
+
+
+@lru_cache(maxsize=1)
+def _tables() -> dict:
+    return bundle_tables(_portfolio(), {})
+
+
+def test_lapsed_account_is_forecast_zero_with_the_reason():
+    fc = _tables()["forecast"]
+    lapsed = fc[fc["account_id"] == "LAPSED"]
+    assert len(lapsed) == 12
+    assert lapsed["forecast"].sum() == 0.0 and (lapsed["hi_80"] == 0).all()
+    assert (lapsed["method"] == "lapsed: zero").all()
+    assert lapsed["method_reason"].iloc[0].startswith("No order for 15 months, over four times its usual gap")
+    summary = _tables()["forecast_summary"].set_index("account_id")
+    assert summary.loc["LAPSED", "forecast_next_12m"] == 0.0
+    assert summary.loc["LAPSED", "forecast_method"] == "lapsed: zero"
+
+
+def test_one_spike_month_does_not_drive_the_forecast():
+    hist = _tables()["forecast_history"]
+    spike = hist[hist["account_id"] == "SPIKE"]
+    usual = float(spike["y"].iloc[:-1].median())
+    assert float(spike["y"].iloc[-1]) > 8 * usual  # the spike is in the history
+    fc = _tables()["forecast"]
+    f = fc[fc["account_id"] == "SPIKE"]["forecast"]
+    assert f.mean() < 1.3 * usual  # the spike (10x) is not extrapolated
+    assert f.mean() > 0.7 * usual  # ... and the account still gets its usual level
+    assert "capped there before fitting" in _tables()["_notes"]["forecast"]
+
+
+def test_every_account_names_its_method_and_reason_in_one_sentence():
+    fc = _tables()["forecast"]
+    assert set(fc["method"]) <= set(selection.METHOD_WORDS.values())
+    per = fc.drop_duplicates("account_id")
+    assert per["method_reason"].str.len().gt(20).all()
+    assert per["method_reason"].str.endswith(".").all()
+    steady = per[per["account_id"].str.startswith("S0")]
+    assert (steady["method"] != "lapsed: zero").all()
+    methods = _tables()["forecast_methods"]
+    assert {"model", "recent_mean"} <= set(methods["method"])
+    assert int(methods["accounts_using"].sum()) == len(per) - int((per["method"] == "lapsed: zero").sum()) + int(
+        methods.loc[methods["method"] == "zero", "accounts_using"].sum()
+    )
+    assert "Accounts by method:" in _tables()["_notes"]["forecast_methods"]
+
+
+def test_totals_are_the_sum_of_the_chosen_account_forecasts():
+    t = _tables()
+    fc = t["forecast"]
+    port = t["forecast_portfolio"]
+    pf = port[port["kind"] == "forecast"].set_index("ds")["forecast"]
+    fsum = fc.groupby("ds")["forecast"].sum()
+    assert np.allclose(pf.reindex(fsum.index).to_numpy(), fsum.to_numpy())
+    summary = t["forecast_summary"].set_index("account_id")
+    per = fc.groupby("account_id")["forecast"].sum()
+    assert np.allclose(summary.loc[per.index, "forecast_next_12m"].to_numpy(), per.to_numpy())
+    # the interval of the 12-month total holds the forecast
+    assert (summary["forecast_next_12m_lo_80"] <= summary["forecast_next_12m"] + 1e-9).all()
+    assert (summary["forecast_next_12m_hi_80"] >= summary["forecast_next_12m"] - 1e-9).all()
+
+
+# ---------------------------------------------------------------------------------------
+# the choice itself, on evidence built by hand
+# ---------------------------------------------------------------------------------------
+def _evidence(slopes: np.ndarray, horizon: int, model_err) -> tuple[np.ndarray, np.ndarray, object]:
+    """Accounts growing by ``slopes[i]`` a month from 100; at three origins the model forecast
+    the true path plus ``model_err(i, origin)`` a month. Returns (history, ids, evidence)."""
+    n_acc = len(slopes)
+    ids = np.array([f"A{i:02d}" for i in range(n_acc)])
+    y = 100.0 + np.outer(slopes, np.arange(30))
+    cut_cols = [29 - horizon - 3 * w for w in range(3)]
+    model_paths = {}
+    for w, c in enumerate(cut_cols):
+        grid = y[:, c + 1 : c + 1 + horizon].copy()
+        for i in range(n_acc):
+            grid[i] += model_err(i, w)
+        model_paths[c] = grid
+    ev = selection.build_evidence(y, ids, cut_cols, horizon, model_paths, None)
+    return y, ids, ev
+
+
+def _select(y, ids, ev, horizon=6):
+    mean = y[:, -1:] + np.outer(np.ones(len(ids)), np.arange(1, horizon + 1))
+    lo = {80: mean * 0.8, 95: mean * 0.7}
+    hi = {80: mean * 1.2, 95: mean * 1.3}
+    return selection.select(y, ids, mean, lo, hi, mean * 0.15, ev, None)
+
+
+def test_an_account_whose_model_loses_its_own_backtest_gets_the_baseline_with_the_reason():
+    # growing accounts, where the model is right and a mean lags; but A03 is flat and there
+    # the model was 40 a month too high in every window
+    slopes = np.linspace(1, 10, 40)
+    slopes[3] = 0.0
+    y, ids, ev = _evidence(slopes, 6, lambda i, w: 40.0 if i == 3 else 0.0)
+    sel = _select(y, ids, ev)
+    assert (np.delete(sel.method, 3) == "model").all()
+    assert sel.method[3] in ("recent_mean", "level_12m")
+    assert "beat the kamtools model in this account's own backtest" in sel.reason[3]
+    assert re.search(r"\(MAE \d+ against 2\d\d over 18 months\)\.$", sel.reason[3])
+    assert np.allclose(sel.mean[3], sel.factor[3] * 100.0)
+
+
+def test_when_the_model_loses_overall_every_account_gets_the_baseline_and_the_note_says_so():
+    # flat accounts, where the model erred by 30 a month up or down
+    y, ids, ev = _evidence(np.zeros(40), 6, lambda i, w: 30.0 if (i + w) % 2 else -30.0)
+    sel = _select(y, ids, ev)
+    assert set(sel.method) == {"recent_mean"}
+    assert sel.reason[0] == (
+        "Mean of last 6 months had the lowest out-of-time error among accounts with 7 or more ordering months in "
+        "the last 12, last order 0 to 2 months ago (MAE 0.00 against 180 for the kamtools model)."
+    )
+    assert np.allclose(sel.mean, 100.0)
+    from kamtools.forecast.accounts import _methods_note
+
+    note = _methods_note(sel)
+    assert "The kamtools model lost to the mean of last 6 months overall" in note
+    assert "kamtools model 180.00; mean of last 6 months 0.00" in note
+    assert note.endswith("Accounts by method: mean of last 6 months 40.")
+
+
+def test_without_evidence_the_model_is_kept_and_the_reason_says_why():
+    y = np.full((3, 3), 50.0)
+    ids = np.array(["A", "B", "C"])
+    sel = _select(y, ids, None, horizon=4)
+    assert set(sel.method) == {"model"}
+    assert (
+        sel.reason[0] == "The history is too short for an out-of-time check, so the kamtools model is used as fitted."
+    )
+    assert sel.model_intervals.all() and np.allclose(sel.lo[80], 0.8 * sel.mean)
+
+
+def test_spike_capping_leaves_sparse_buyers_alone():
+    y = np.array([[100, 110, 90, 105, 1000.0], [0, 0, 500, 0, 0.0], [np.nan, 0, 40, 0, 400.0]])
+    capped, mask = selection.cap_spikes(y)
+    assert mask.tolist() == [[False] * 4 + [True], [False] * 5, [False] * 5]
+    assert capped[0, -1] == pytest.approx(3 * 105.0 * 1.0, rel=0.06)
+    assert np.array_equal(capped[1:], y[1:], equal_nan=True)
