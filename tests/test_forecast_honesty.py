@@ -194,3 +194,34 @@ def test_spike_capping_leaves_sparse_buyers_alone():
     assert mask.tolist() == [[False] * 4 + [True], [False] * 5, [False] * 5]
     assert capped[0, -1] == pytest.approx(3 * 105.0 * 1.0, rel=0.06)
     assert np.array_equal(capped[1:], y[1:], equal_nan=True)
+
+
+@pytest.fixture(scope="module")
+def honest_bundle(tmp_path_factory):
+    from kamtools.bundle import analyze
+
+    return analyze(_portfolio(), tmp_path_factory.mktemp("honest") / "b", stages=["forecast"], progress=False)
+
+
+@pytest.mark.slow
+def test_report_states_the_method_and_the_reason(honest_bundle, captured):
+    from kamtools.sections import forecast as section
+
+    section.account_section(honest_bundle.account("LAPSED"))
+    html = "".join(captured)
+    assert "The forecast is zero: this account is treated as lapsed. No order for 15 months" in html
+    captured.clear()
+    section.account_section(honest_bundle.account("S00"))
+    html = "".join(captured)
+    method = honest_bundle.table("forecast").set_index("account_id").loc["S00", "method"].iloc[0]
+    assert f"The forecast uses the {method}" in html or "The forecast uses the kamtools model (" in html
+    captured.clear()
+    section.portfolio_section(honest_bundle)
+    html = "".join(captured)
+    assert (
+        "Which method each account&#x27;s forecast uses" in html or "Which method each account's forecast uses" in html
+    )
+    assert "MAE after correction" in html and "Accounts by method:" in html
+    # the manifest keeps the comparison's sentence and the table
+    assert "Out of time (" in honest_bundle.note("forecast_methods")
+    assert "forecast_methods" in honest_bundle.manifest["tables"]

@@ -16,6 +16,10 @@ very short series (< 8 points) the mean, and everything else the median of ETS
 series. Forecasts of non-negative series are clipped at zero. Intervals come from the
 model's error structure with Student-t quantiles; nothing is random, so results are
 deterministic and identical for any ``n_jobs``. See :mod:`kamtools.forecast._engine`.
+
+In ``kamtools analyze`` each account then gets the method its out-of-time evidence favours
+among that model and the simple alternatives (recent means, seasonal naive, the BTYD
+expected value, zero for a lapsed account), with the reason: :mod:`kamtools.forecast.selection`.
 """
 
 from kamtools.forecast._validate import ForecastInputError

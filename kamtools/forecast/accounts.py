@@ -455,8 +455,17 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
 
     Tables (money in the revenue currency, ``ds`` = month start):
 
-    * ``forecast`` - account_id, unique_id, ds, forecast, lo_80, hi_80, lo_95, hi_95, model:
-      the next 12 months of revenue per account.
+    * ``forecast`` - account_id, unique_id, ds, forecast, lo_80, hi_80, lo_95, hi_95, sd, model,
+      method, method_reason: the next 12 months of revenue per account. ``method`` is the
+      method the account's out-of-time evidence favoured (``kamtools model``, ``mean of last
+      6 months``, ``mean of last 12 months``, ``seasonal naive``, ``BTYD expected value`` or
+      ``lapsed: zero``), ``method_reason`` one sentence on why, and ``model`` the kamtools
+      model fitted to the account (whether or not it is used); see
+      :mod:`kamtools.forecast.selection`. Months above 3 times an account's median ordering
+      month are capped before anything is fitted (one-off orders are not extrapolated).
+    * ``forecast_methods`` - the out-of-time comparison behind the choice, one row per method:
+      description, cases (account x backtest origin), mae and bias_pct of the horizon total
+      as forecast, factor (the portfolio's correction) and mae_calibrated, accounts_using.
     * ``forecast_history`` - account_id, ds, y: monthly revenue actuals (complete months).
     * ``forecast_category`` - account_id, category, unique_id, ds, forecast, lo/hi, model,
       scale: per account and product category, reconciled to the account forecast.
@@ -480,7 +489,9 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
     * ``forecast_portfolio_target`` - period, revenue_target, booked_ytd, expected_total,
       expected_attainment, p_reach_target, total_lo_80, total_hi_80, n_accounts.
     * ``forecast_summary`` - one row per account: revenue_last_12m, forecast_next_12m (+80%
-      interval), forecast_growth_pct, forecast_model, forecast_mase, forecast_mase_naive.
+      interval), forecast_growth_pct, forecast_model, forecast_method, forecast_method_reason,
+      forecast_mase, forecast_mase_naive. The 12-month total and the targets follow the chosen
+      method, so the portfolio total is the sum of the chosen account forecasts.
       ``forecast_growth_pct`` is NaN when the order history is shorter than 12 months
       (the last 12 months are not all in the data).
 
