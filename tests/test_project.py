@@ -1,46 +1,15 @@
-"""Project hygiene: dependencies in step, notebooks clean, CLI discoverable."""
+"""Project hygiene: notebooks clean, CLI discoverable (dependencies: tests/test_packaging.py)."""
 
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-# conda names that differ from the PyPI names
-CONDA_TO_PYPI = {"distributed": "dask[distributed]", "dask": "dask[distributed]"}
-
-
-def _name(req: str) -> str:
-    return re.split(r"[<>=!~ ]", req.strip(), maxsplit=1)[0].lower()
-
-
-def test_environment_yml_matches_pyproject_dependencies():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    pypi = {_name(d): d.replace(" ", "") for d in project["dependencies"]}
-    env = yaml.safe_load((ROOT / "environment.yml").read_text())
-    conda = {}
-    for dep in env["dependencies"]:
-        if isinstance(dep, str) and not dep.startswith(("python", "pip")):
-            name = _name(dep)
-            conda[CONDA_TO_PYPI.get(name, name)] = dep.replace(" ", "")
-    assert set(pypi) == set(conda), (
-        f"only in pyproject: {set(pypi) - set(conda)}; only in environment.yml: {set(conda) - set(pypi)}"
-    )
-    for name, spec in pypi.items():
-        lower = spec[len(name) :]
-        if name != "dask[distributed]":
-            assert conda[name][len(name) :] == lower, f"{name}: pyproject says {spec}, environment.yml {conda[name]}"
-    pip_section = next(d for d in env["dependencies"] if isinstance(d, dict))["pip"]
-    assert "-e .[test]" in pip_section
-
-
 NOTEBOOKS = sorted((ROOT / "kamtools" / "notebooks").glob("*.ipynb"))
 
 

@@ -7,7 +7,10 @@ import sys
 
 NAME = "demo"
 HELP = "Analyse the bundled demo portfolio and render every account report, the overview and the index page."
-EXAMPLE = "kamtools demo --out reports/demo --workers 2"
+EXAMPLE = "kamtools demo --quick --out reports/demo"
+
+QUICK_ACCOUNTS = 60  # the fewest first demo accounts on which every analysis has enough history
+QUICK_REPORTS = 10  # --quick renders the reports of this many accounts (the largest by revenue)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -18,6 +21,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="output folder (default reports/demo): new, empty, or one kamtools wrote",
     )
     p.add_argument("--accounts", type=int, metavar="N", help="use only the first N demo accounts (default: all)")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"a quick look (about a minute on 2 cores): the first {QUICK_ACCOUNTS} accounts analysed, "
+        f"reports for the {QUICK_REPORTS} largest",
+    )
     p.add_argument("--workers", type=int, default=2, metavar="N", help="parallel report workers (default 2)")
     p.add_argument("--format", default="html", metavar="FORMATS", help="html, or html,pdf (needs Chromium)")
     p.add_argument("--force", action="store_true", help="re-analyse and re-render even when up to date")
@@ -101,13 +110,20 @@ def run(args: argparse.Namespace) -> int:
     except OutputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    if args.accounts is not None and args.accounts < 1:
+        print("error: --accounts must be at least 1", file=sys.stderr)
+        return 2
+    t_load = time.perf_counter()
     portfolio = load_demo()
-    if args.accounts:
-        if args.accounts < 1:
-            print("error: --accounts must be at least 1", file=sys.stderr)
-            return 2
-        portfolio = subset(portfolio, args.accounts)
-    print(f"demo portfolio: {len(portfolio.accounts)} accounts, data as of {portfolio.as_of.date()}")
+    t_load = time.perf_counter() - t_load
+    if args.accounts or args.quick:
+        portfolio = subset(portfolio, args.accounts or QUICK_ACCOUNTS)
+    n_accounts = len(portfolio.accounts)
+    print(
+        f"demo portfolio: {n_accounts} accounts, data as of {portfolio.as_of.date()} "
+        f"(read and validated in {t_load:.1f} s)"
+    )
+    print(f"analysing {n_accounts} accounts, every model fitted once: {about(analysis_seconds(n_accounts, t_load))}")
     try:
         bundle, reused = ensure_bundle(
             portfolio, out / "bundle", force=args.force, progress=not args.quiet, playbook=args.playbook
@@ -125,10 +141,17 @@ def run(args: argparse.Namespace) -> int:
         by_reason.setdefault(reason, []).append(name)
     for reason, names in by_reason.items():
         print(f"  skipped {', '.join(names)}: {reason}")
+    chosen = quick_accounts(bundle) if args.quick else None
+    n_reports = (len(chosen) if chosen is not None else len(bundle.accounts)) + 1
+    print(
+        f"rendering {n_reports} reports (accounts and the portfolio overview) with {args.workers} worker(s): "
+        f"{about(report_seconds(n_reports, args.workers, t_load))}, less for reports that are up to date"
+    )
     try:
         summary = render_reports(
             bundle,
             out,
+            accounts=chosen,
             workers=args.workers,
             formats=args.format.split(","),
             force=args.force,
@@ -142,4 +165,44 @@ def run(args: argparse.Namespace) -> int:
         return 2
     print_summary(summary)
     print(f"demo finished in {time.perf_counter() - t0:.1f} s. Open {summary.index.resolve()} in a browser.")
+    if args.quick:
+        print(f"(quick demo: {len(chosen)} of {len(bundle.accounts)} account reports; `kamtools demo` renders all)")
     return summary.exit_code
+
+
+def quick_accounts(bundle) -> list[str]:
+    """The ``QUICK_REPORTS`` accounts of ``bundle`` with the highest revenue of the last 12 months."""
+    accounts = bundle.accounts
+    if "revenue_ltm" in accounts.columns:
+        accounts = accounts.sort_values(["revenue_ltm", "account_id"], ascending=[False, True], na_position="last")
+    return [str(a) for a in accounts["account_id"].head(QUICK_REPORTS)]
+
+
+# How long the steps take, in multiples of the time this machine took to read and validate the
+# demo portfolio (one process, a few seconds): the ratios stay about the same on a faster or a
+# busier machine, so the estimate follows the machine. Measured with `kamtools demo` on a
+# 2-core machine (see the README's quick start).
+ANALYSIS_FIXED = 4.0  # analysis: fixed part (imports, process pool, the portfolio-wide fits)
+ANALYSIS_PER_ACCOUNT = 0.02  # ... plus this much per account
+KERNEL_START = 1.0  # each report worker starts one kernel and imports the report code
+REPORT_CPU = 0.6  # one report, on one core
+
+
+def analysis_seconds(n_accounts: int, unit: float) -> float:
+    """About how long analysing ``n_accounts`` demo accounts takes (``unit``: the load step's seconds)."""
+    return unit * (ANALYSIS_FIXED + ANALYSIS_PER_ACCOUNT * n_accounts)
+
+
+def report_seconds(n_reports: int, workers: int, unit: float) -> float:
+    """About how long ``n_reports`` reports take with ``workers`` workers on this machine's cores."""
+    import os
+
+    parallel = max(1, min(workers, n_reports, os.cpu_count() or 1))
+    return unit * (KERNEL_START + REPORT_CPU * n_reports / parallel)
+
+
+def about(seconds: float) -> str:
+    """'about 40 s on this machine', 'about 6 min on this machine'."""
+    if seconds < 90:
+        return f"about {max(5, round(seconds / 5) * 5)} s on this machine"
+    return f"about {round(seconds / 60)} min on this machine"
