@@ -7,7 +7,7 @@ import sys
 
 NAME = "analyze"
 HELP = "Load and validate the data, fit every analysis once, and write the analysis bundle."
-EXAMPLE = "kamtools analyze data/demo --out reports/demo/bundle --as-of 2026-10-31 --playbook our_playbook.yml"
+EXAMPLE = "kamtools analyze demo_data --out reports/demo/bundle --as-of 2026-10-31 --playbook our_playbook.yml"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 NAME = "make-demo-data"
 HELP = "Generate a realistic demo portfolio (every canonical table) into a folder of CSV or Parquet files."
-EXAMPLE = "kamtools make-demo-data data/demo --accounts 300 --years 4 --seed 7 --format csv"
+EXAMPLE = "kamtools make-demo-data demo_data --accounts 300 --years 4 --seed 7 --format csv"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
