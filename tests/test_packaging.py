@@ -409,3 +409,40 @@ def test_preload_failure_is_reported_with_its_cause():
     text = _error_text(exc)
     assert text.startswith("ModuleNotFoundError: No module named 'kamtools.reports._kernel_side'"), text
     assert "\n" not in text
+
+
+# ---- quick to try, honest about time ------------------------------------------------------------
+
+
+def test_quick_demo_picks_the_largest_accounts():
+    import pandas as pd
+
+    from kamtools.cli.demo import QUICK_REPORTS, quick_accounts
+
+    class FakeBundle:
+        accounts = pd.DataFrame(
+            {"account_id": [f"A{i:02d}" for i in range(30)], "revenue_ltm": [float((i * 7) % 30) for i in range(30)]}
+        )
+
+    chosen = quick_accounts(FakeBundle())
+    revenue = FakeBundle.accounts.set_index("account_id")["revenue_ltm"]
+    assert len(chosen) == QUICK_REPORTS
+    assert sorted(revenue[chosen], reverse=True) == sorted(revenue, reverse=True)[:QUICK_REPORTS]
+
+
+def test_time_estimates_scale_with_the_machine_and_read_plainly():
+    from kamtools.cli.demo import about, analysis_seconds, report_seconds
+
+    assert analysis_seconds(300, 3.0) == pytest.approx(2 * analysis_seconds(300, 1.5))
+    assert analysis_seconds(300, 1.5) > analysis_seconds(60, 1.5)
+    assert report_seconds(301, 1, 1.5) > report_seconds(301, 2, 1.5)
+    assert about(31) == "about 30 s on this machine"
+    assert about(2) == "about 5 s on this machine"
+    assert about(365) == "about 6 min on this machine"
+
+
+def test_demo_help_offers_the_quick_demo():
+    from kamtools.cli import build_parser
+
+    text = build_parser()._subparsers._group_actions[0].choices["demo"].format_help()
+    assert "--quick" in text and "about a minute" in text

@@ -179,13 +179,14 @@ def quick_accounts(bundle) -> list[str]:
 
 
 # How long the steps take, in multiples of the time this machine took to read and validate the
-# demo portfolio (one process, a few seconds): the ratios stay about the same on a faster or a
-# busier machine, so the estimate follows the machine. Measured with `kamtools demo` on a
-# 2-core machine (see the README's quick start).
-ANALYSIS_FIXED = 4.0  # analysis: fixed part (imports, process pool, the portfolio-wide fits)
-ANALYSIS_PER_ACCOUNT = 0.02  # ... plus this much per account
-KERNEL_START = 1.0  # each report worker starts one kernel and imports the report code
-REPORT_CPU = 0.6  # one report, on one core
+# demo portfolio (one process, 1.5 s on the 2-core machine of the README): the ratios stay about
+# the same on a faster or a busier machine, so the estimate follows the machine. Fitted to
+# `kamtools demo` (300 accounts: analysis 30 s, 301 reports 369 s) and `kamtools demo --quick`
+# (60 accounts: 15 s, 11 reports 41 s) on that machine.
+ANALYSIS_FIXED = 5.5  # analysis: the part that does not grow with the accounts
+ANALYSIS_PER_ACCOUNT = 0.047  # ... plus this much per account
+REPORTS_FIXED = 14.0  # starting the report kernels with their imports, the overview, the index page
+REPORT_EACH = 1.5  # one account report on one worker
 
 
 def analysis_seconds(n_accounts: int, unit: float) -> float:
@@ -198,7 +199,7 @@ def report_seconds(n_reports: int, workers: int, unit: float) -> float:
     import os
 
     parallel = max(1, min(workers, n_reports, os.cpu_count() or 1))
-    return unit * (KERNEL_START + REPORT_CPU * n_reports / parallel)
+    return unit * (REPORTS_FIXED + REPORT_EACH * n_reports / parallel)
 
 
 def about(seconds: float) -> str:
