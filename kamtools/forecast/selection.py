@@ -53,6 +53,7 @@ from scipy import stats
 
 SPIKE_FACTOR = 3.0  # a month above this multiple of the account's median ordering month is capped
 MIN_CLASS_ROWS = 30  # evidence rows (account x origin) a class needs for its own factor and choice
+MIN_COMPARE_ROWS = 15  # rows a method needs (and methods need in common) to be compared
 MIN_OWN_ORIGINS = 2  # backtest origins an account needs before its own evidence can override its class
 MIN_OWN_MONTHS = 12  # ... evidence months (and orders in at least half of them)
 OWN_MARGIN = 0.8  # ... and the other method's MAE must be below this share of the class choice's
@@ -311,12 +312,13 @@ def _choose_on(ev: Evidence, rows: np.ndarray, available: tuple[str, ...]) -> tu
     """Best method by MAE of calibrated horizon totals on the rows where every compared method applies."""
     act = ev.actual[rows].sum(axis=1)
     ok = {m: np.all(np.isfinite(ev.paths[m][rows]), axis=1) for m in available}
-    methods = [m for m in available if ok[m].sum() >= min(MIN_CLASS_ROWS, len(rows)) and ok[m].any()]
+    enough = max(1, min(MIN_COMPARE_ROWS, len(rows)))
+    methods = [m for m in available if ok[m].sum() >= enough]
     if not methods:
         return "recent_mean", {}, {}
     while True:
         common = np.logical_and.reduce([ok[m] for m in methods])
-        if common.sum() >= min(MIN_CLASS_ROWS, len(rows)) or len(methods) == 1:
+        if common.sum() >= enough or len(methods) == 1:
             break
         methods.remove(min(methods, key=lambda m: ok[m].sum()))
     factor, mae = {}, {}
