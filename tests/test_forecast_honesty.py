@@ -155,7 +155,7 @@ def test_an_account_whose_model_loses_its_own_backtest_gets_the_baseline_with_th
     assert (np.delete(sel.method, 3) == "model").all()
     assert sel.method[3] in ("recent_mean", "level_12m")
     assert "beat the kamtools model in this account's own backtest" in sel.reason[3]
-    assert re.search(r"\(MAE \d+ against 2\d\d over 18 months\)\.$", sel.reason[3])
+    assert re.search(r"totals were off by \d+ on average against 2\d\d, over 3 backtests\.$", sel.reason[3])
     assert np.allclose(sel.mean[3], sel.factor[3] * 100.0)
 
 
@@ -166,7 +166,8 @@ def test_when_the_model_loses_overall_every_account_gets_the_baseline_and_the_no
     assert set(sel.method) == {"recent_mean"}
     assert sel.reason[0] == (
         "Mean of last 6 months had the lowest out-of-time error among accounts with 7 or more ordering months in "
-        "the last 12, last order 0 to 2 months ago (MAE 0.00 against 180 for the kamtools model)."
+        "the last 12, last order 0 to 2 months ago (horizon totals off by 0 on average, against 180 for the kamtools "
+        "model)."
     )
     assert np.allclose(sel.mean, 100.0)
     from kamtools.forecast.accounts import _methods_note

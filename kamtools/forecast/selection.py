@@ -51,6 +51,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from kamtools.display import money
+
 SPIKE_FACTOR = 3.0  # a month above this multiple of the account's median ordering month is capped
 MIN_CLASS_ROWS = 30  # evidence rows (account x origin) a class needs for its own factor and choice
 MIN_COMPARE_ROWS = 15  # rows a method needs (and methods need in common) to be compared
@@ -445,7 +447,11 @@ class Selection:
 
 
 def _money(v: float) -> str:
-    return f"{v:,.0f}" if abs(v) >= 10 else f"{v:,.2f}"
+    return money(v)
+
+
+def _backtests(n: int) -> str:
+    return "1 backtest" if int(n) == 1 else f"{int(n)} backtests"
 
 
 def _class_reason(m: str, k: int, c: ClassChoice, factor: float) -> str:
@@ -454,7 +460,10 @@ def _class_reason(m: str, k: int, c: ClassChoice, factor: float) -> str:
     rival = "model" if m != "model" and "model" in c.mae else (others[0] if others else None)
     text = f"{METHOD_WORDS[m][0].upper()}{METHOD_WORDS[m][1:]} had the lowest out-of-time error among {who}"
     if rival is not None and m in c.mae:
-        text += f" (MAE {_money(c.mae[m])} against {_money(c.mae[rival])} for the {METHOD_WORDS[rival]})"
+        text += (
+            f" (horizon totals off by {_money(c.mae[m])} on average, against {_money(c.mae[rival])} for the "
+            f"{METHOD_WORDS[rival]})"
+        )
     if abs(factor - 1.0) >= 0.05:
         text += f", scaled by {factor:.2f} to what such accounts really bought"
     return text + "."
@@ -541,8 +550,8 @@ def select(
                 if best_alt is not None and np.isfinite(base) and best_val < OWN_MARGIN * base:
                     text = (
                         f"{METHOD_WORDS[best_alt][0].upper()}{METHOD_WORDS[best_alt][1:]} beat the "
-                        f"{METHOD_WORDS[m]} in this account's own backtest (MAE {_money(best_val)} against "
-                        f"{_money(base)} over {int(own_rows[uid] * ev.horizon)} months)."
+                        f"{METHOD_WORDS[m]} in this account's own backtest: its {ev.horizon}-month totals were off by "
+                        f"{_money(best_val)} on average against {_money(base)}, over {_backtests(own_rows[uid])}."
                     )
                     m = best_alt
                     f = c.factor.get(m, 1.0)
@@ -550,7 +559,7 @@ def select(
                 m, f = "zero", 0.0
                 text = (
                     f"Similar accounts ({class_words(k)}) bought back only {c.bought_back:.0%} of their former level "
-                    f"out of time, where a zero forecast erred less (MAE {_money(c.mae['zero'])}) than any other."
+                    f"out of time, where a zero forecast erred less (its horizon totals were off by {_money(c.mae['zero'])} on average) than any other."
                 )
             comes_back = c.n_rows >= MIN_CLASS_ROWS and np.isfinite(c.bought_back) and c.bought_back >= LAPSED_SHARE
             if lapsed_gap[i] and not comes_back:

@@ -55,7 +55,7 @@ def _baseline_short(kinds: str) -> str:
     return BASELINE_SHORT[parts[0]] if len(parts) == 1 else "the baseline"
 
 
-def accuracy_sentence(row: pd.Series) -> str:
+def accuracy_sentence(row: pd.Series, subject: str = "the forecast") -> str:
     """One sentence on backtest accuracy beside the baseline (row of ``forecast_backtest``).
 
     The baseline is named as what it was: seasonal naive only where the backtest window had
@@ -74,9 +74,9 @@ def accuracy_sentence(row: pd.Series) -> str:
     ratio = mase / naive
     words = baseline_words(kinds)
     if ratio < 1:
-        verdict = f"the forecast's error was {1 - ratio:.0%} lower than that of {words}"
+        verdict = f"{subject}'s error was {1 - ratio:.0%} lower than that of {words}"
     else:
-        verdict = f"the forecast's error was {ratio - 1:.0%} higher than that of {words}"
+        verdict = f"{subject}'s error was {ratio - 1:.0%} higher than that of {words}"
     text = f"{head}, {verdict} (MASE {mase:.2f} vs {naive:.2f} for {_baseline_short(kinds)})"
     if cov is not None and pd.notna(cov):
         text += f"; {float(cov):.0%} of the actual months fell inside the 80% interval"
@@ -180,7 +180,11 @@ def account_section(acct) -> None:
     bt_table = acct.table("forecast_backtest")
     bt = _frame(bt_table)
     if bt is not None and len(bt):
-        words.append(accuracy_sentence(bt.iloc[0]))
+        method = fc["method"].iloc[0] if "method" in fc.columns else None
+        used_model = method is None or pd.isna(method) or method == "kamtools model"
+        words.append(
+            accuracy_sentence(bt.iloc[0], "the forecast" if used_model else "the kamtools model (not used here)")
+        )
     elif isinstance(bt_table, NotAvailable):
         words.append(bt_table.reason)
     else:
