@@ -205,7 +205,8 @@ def btyd_paths(orders: pd.DataFrame, as_of: pd.Timestamp, ids: np.ndarray, horiz
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            s = rfm_summary(past[["account_id", "order_date", "net_revenue"]], as_of=as_of, freq="W")
+            cols = ["account_id", "order_date", "net_revenue"] + (["quantity"] if "quantity" in past.columns else [])
+            s = rfm_summary(past[cols], as_of=as_of, freq="W")  # quantity: returns are not purchases
             x, t_x, T, m = (s[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T", "monetary"))
             if len(s) < MIN_ACCOUNTS or int(np.sum(x > 0)) < MIN_REPEAT_BUYERS:
                 return None
