@@ -2,16 +2,15 @@
 
 Risk bands
 ----------
-Bands are chosen from the money at stake, not from a fixed 0.5 cut. Accounts are ranked
-by churn probability (most at risk first) and their revenue at risk (probability x
-expected 12-month value) is accumulated: the **high** band is the smallest top-ranked
-set holding ``high_share`` (default 50%) of the portfolio's total revenue at risk, the
-**medium** band extends it to ``medium_share`` (default 80%), the rest is **low**. The
-probability cut-offs that result are reported (``thresholds``). So the high band is
-where a KAM's retention time protects the most revenue per account contacted, and it
-shrinks when risk is concentrated. A floor keeps accounts whose probability is below the
-portfolio's average out of the high band. Accounts with no order in the lookback window
-of the churn definition are **lapsed** (already gone; not scored by the model).
+The band is a function of the churn probability alone, so it reads the same on every
+account: **high** from :data:`HIGH_RISK_P` (30%: churn is likely enough to act on, about
+three times the demo's base churn rate), **medium** from :data:`MEDIUM_RISK_P` (10%,
+around the base rate), **low** below. A higher probability never gets a lower band, and
+the high band holds only the accounts where churn is likely (on the 300-account demo a
+small minority). Money is ranked separately: the churn table is ordered by revenue at
+risk (``risk_rank``), so a large account at a medium probability still comes first there.
+The cut-offs used are reported (``thresholds``). Accounts with no order in the lookback
+window of the churn definition are **lapsed** (already gone; not scored by the model).
 
 Revenue at risk
 ---------------
@@ -54,6 +53,8 @@ __all__ = [
     "ChurnScores",
     "ChurnEvaluation",
     "risk_bands",
+    "HIGH_RISK_P",
+    "MEDIUM_RISK_P",
     "score",
     "score_details",
     "evaluate",
@@ -81,34 +82,33 @@ METRIC_LABELS = {
 # ---------------------------------------------------------------------------------------
 # risk bands
 # ---------------------------------------------------------------------------------------
-def risk_bands(
-    probability: np.ndarray, revenue_at_risk: np.ndarray, high_share: float = 0.5, medium_share: float = 0.8
-) -> tuple[np.ndarray, dict[str, float]]:
-    """Risk band per account from probabilities and revenue at risk (module docstring).
+HIGH_RISK_P = 0.30
+"""Churn probability from which an account is in the **high** risk band."""
+MEDIUM_RISK_P = 0.10
+"""Churn probability from which an account is in the **medium** risk band."""
 
-    Returns (bands array of ``"high"``/``"medium"``/``"low"``, thresholds dict with the
-    probability cut-offs ``high`` and ``medium`` and the shares used).
+
+def risk_bands(
+    probability: np.ndarray,
+    revenue_at_risk: np.ndarray | None = None,
+    high: float = HIGH_RISK_P,
+    medium: float = MEDIUM_RISK_P,
+) -> tuple[np.ndarray, dict[str, float]]:
+    """Risk band per account from its churn probability only (module docstring).
+
+    ``high`` and ``medium`` are the probability cut-offs (``p >= high`` is high,
+    ``medium <= p < high`` medium, the rest low; a missing probability is low).
+    ``revenue_at_risk`` is not used for the band (money is ranked separately); it is
+    accepted so callers can pass both. Returns (bands array of ``"high"``/``"medium"``/
+    ``"low"``, thresholds dict with the cut-offs ``high`` and ``medium``).
     """
-    if not 0 < high_share < medium_share <= 1:
-        raise ValueError("risk_bands: need 0 < high_share < medium_share <= 1")
+    if not 0 < medium < high <= 1:
+        raise ValueError("risk_bands: need 0 < medium < high <= 1 (probability cut-offs)")
     p = np.nan_to_num(np.asarray(probability, dtype=float), nan=0.0)
-    rar = np.clip(np.nan_to_num(np.asarray(revenue_at_risk, dtype=float)), 0, None)
     bands = np.full(len(p), "low", dtype=object)
-    if len(p) == 0:
-        return bands, {"high": np.nan, "medium": np.nan, "high_share": high_share, "medium_share": medium_share}
-    order = np.lexsort((-rar, -p))  # by probability, ties by money
-    total = rar.sum()
-    if total <= 0:
-        cum = np.arange(1, len(p) + 1) / len(p)
-    else:
-        cum = np.cumsum(rar[order]) / total
-    k_high = int(np.searchsorted(cum, high_share - 1e-12) + 1)
-    k_med = int(np.searchsorted(cum, medium_share - 1e-12) + 1)
-    t_high = max(float(p[order][min(k_high, len(p)) - 1]), float(np.mean(p)))
-    t_med = min(float(p[order][min(k_med, len(p)) - 1]), t_high)
-    bands[p >= t_med] = "medium"
-    bands[p >= t_high] = "high"
-    return bands, {"high": t_high, "medium": t_med, "high_share": high_share, "medium_share": medium_share}
+    bands[p >= medium] = "medium"
+    bands[p >= high] = "high"
+    return bands, {"high": float(high), "medium": float(medium)}
 
 
 # ---------------------------------------------------------------------------------------
@@ -178,8 +178,8 @@ def score_details(
     model: ChurnModel | dict | None = None,
     value: pd.DataFrame | None = None,
     training: pd.DataFrame | None = None,
-    high_share: float = 0.5,
-    medium_share: float = 0.8,
+    high_band_p: float = HIGH_RISK_P,
+    medium_band_p: float = MEDIUM_RISK_P,
     top: int = 3,
     step_months: int = 3,
     max_snapshots: int | None = None,
@@ -278,7 +278,7 @@ def score_details(
     lapsed = ~active
     prob = np.where(lapsed & ever, 1.0, prob)
     rar = np.nan_to_num(prob * ev, nan=0.0)
-    bands, thresholds = risk_bands(np.where(active, prob, 0.0)[active], rar[active], high_share, medium_share)
+    bands, thresholds = risk_bands(np.where(active, prob, 0.0)[active], rar[active], high_band_p, medium_band_p)
     band = np.full(len(X), "lapsed", dtype=object)
     band[active] = bands
     band[~ever] = "no orders yet"
@@ -322,7 +322,7 @@ def score(portfolio: Portfolio, as_of: str | pd.Timestamp | None = None, **kwarg
 
     Returns one row per account, highest revenue at risk first: ``account_id``,
     ``risk_rank``, ``churn_probability`` (calibrated, 0-1), ``risk_band`` (high / medium
-    / low from revenue at risk, ``lapsed``, ``no orders yet``), ``revenue_at_risk``
+    / low from the probability, ``lapsed``, ``no orders yet``), ``revenue_at_risk``
     (probability x expected 12-month value, currency), ``expected_value_12m``,
     ``p_alive``, ``method`` (how the probability was obtained, including the fallback)
     and ``driver_1..driver_3`` (top drivers as phrases). Keyword arguments go to
