@@ -162,9 +162,9 @@ def portfolio_section(bundle) -> None:
     if isinstance(evaluation, pd.DataFrame) and len(evaluation):
         ev = evaluation.iloc[0]
         display.paragraph(
-            f"Risk bands come from the money at stake: the high band is the smallest set of the riskiest accounts "
-            f"holding half of the revenue at risk (probability {ev['high_band_from']:.0%} or more), the medium band "
-            f"extends it to 80% (from {ev['medium_band_from']:.0%})."
+            f"Risk bands follow the churn probability only: high from {ev['high_band_from']:.0%}, medium from "
+            f"{ev['medium_band_from']:.0%}, low below. The money is ranked separately: accounts are listed by "
+            "revenue at risk (probability x expected 12-month value)."
         )
         display.heading("Does the model predict churn? Out-of-time backtest", level=3)
         display.paragraph(
