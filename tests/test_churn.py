@@ -357,27 +357,19 @@ def test_explanations_add_up_and_name_features():
 # ---------------------------------------------------------------------------------------
 # bands, scoring, evaluation, bundle
 # ---------------------------------------------------------------------------------------
-def test_risk_bands_cover_the_revenue_at_risk():
-    p = np.array([0.9, 0.6, 0.4, 0.2, 0.1, 0.05, 0.02] + [0.01] * 13)
+def test_risk_bands_follow_the_probability_only():
+    p = np.array([0.9, 0.6, 0.4, 0.3, 0.2, 0.1, 0.05, 0.02, np.nan])
     ev = np.full(len(p), 100.0)
-    ev[3] = 500.0
-    rar = p * ev
-    bands, thr = risk_bands(p, rar, 0.5, 0.8)
-    high = bands == "high"
-    # ranked by probability, the high band is the smallest top set holding half the money at risk
-    assert rar[high].sum() >= 0.5 * rar.sum() and rar[high][:-1].sum() < 0.5 * rar.sum()
-    assert list(bands[:5]) == ["high", "high", "high", "medium", "low"] and set(bands[5:]) == {"low"}
-    assert thr["high"] == pytest.approx(0.4) and thr["medium"] == pytest.approx(0.2)
-    order = np.argsort(-p)
+    ev[-2] = 1e9  # a huge account at a low probability stays low: money does not set the band
+    bands, thr = risk_bands(p, p * ev)
+    assert list(bands) == ["high"] * 4 + ["medium"] * 2 + ["low"] * 3
+    assert thr == {"high": 0.3, "medium": 0.1}
+    order = np.argsort(-np.nan_to_num(p))
     rank = {"high": 2, "medium": 1, "low": 0}
     assert all(rank[a] >= rank[b] for a, b in zip(bands[order], bands[order][1:]))
-    # one huge account at a low probability does not drag below-average risks into "high"
-    ev2 = ev.copy()
-    ev2[-1] = 1e6
-    bands2, thr2 = risk_bands(p, p * ev2)
-    assert thr2["high"] >= p.mean() and bands2[-1] != "high"
+    assert list(risk_bands(p, None, high=0.5, medium=0.2)[0][:5]) == ["high", "high", "medium", "medium", "medium"]
     with pytest.raises(ValueError):
-        risk_bands(p, rar, 0.9, 0.5)
+        risk_bands(p, None, high=0.1, medium=0.5)
 
 
 @pytest.fixture(scope="module")
