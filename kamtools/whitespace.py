@@ -73,6 +73,9 @@ SUMMARY_COLUMNS = {
 }
 SIZE_BANDS = ("small", "mid-size", "large")
 LANE_STATUSES = ("new", "up-trading", "stable", "down-trading", "lost")
+MIN_USEFUL_P = 0.10
+"""Adoption probability from which a whitespace opportunity is ``recommended``: below it the
+category is still listed (ranked) but a KAM's time is better spent elsewhere."""
 SEGMENT_COLUMNS = ("tier", "segment", "cluster_name", "quadrant")
 
 
@@ -1013,6 +1016,7 @@ class CrossSellModel(BaseEstimator):
             }
         )
         out["rationale"] = _rationale(out, snap.months)
+        out["recommended"] = (out["p_adopt"] >= MIN_USEFUL_P).to_numpy(dtype=bool)
         return out.reset_index(drop=True)
 
 
@@ -1095,7 +1099,8 @@ def recommend(
     other active accounts of that group buying the category; the industry or all
     accounts when the peer group has fewer than 5 others), ``peer_median_spend, related_category, related_share, last_order_date,
     scorer, rationale`` (e.g. "72% of 25 similar accounts (Feed milling, large) buy
-    Feed additives; median spend 41.0k a year.").
+    Feed additives; median spend 41.0k a year."), ``recommended`` (True where p_adopt is
+    at least :data:`MIN_USEFUL_P`; the rest are ranked opportunities, not recommendations).
     """
     portfolio = _at(portfolio, as_of)
     if model is None:
@@ -1225,10 +1230,11 @@ def _account_summary(
     cells = g.groupby("account_id", observed=True).agg(
         n_categories_bought=("_bought", "sum"), n_lapsed=("_lapsed", "sum"), n_never=("_never", "sum")
     )
-    r = recs.groupby("account_id", observed=True).agg(
+    useful = recs[recs["recommended"]] if "recommended" in recs.columns else recs
+    r = useful.groupby("account_id", observed=True).agg(
         whitespace_value=("expected_value", "sum"), n_recommendations=("category", "size")
     )
-    top = recs[recs["rank"] == 1].set_index("account_id")[["category", "expected_value"]]
+    top = useful.drop_duplicates("account_id").set_index("account_id")[["category", "expected_value"]]
     top.columns = ["top_whitespace_category", "top_whitespace_value"]
     lane_counts = pd.crosstab(lanes["account_id"], lanes["status"]).reindex(columns=list(LANE_STATUSES), fill_value=0)
     lane_counts.columns = [f"lines_{c.replace('-', '_')}" for c in lane_counts.columns]

@@ -322,9 +322,12 @@ def test_bundle_tables_on_the_demo(demo):
     assert out["whitespace_recommendations"]["peer_group"].str.endswith("tier B").all()
     summary = out["whitespace_accounts"]
     assert summary["account_id"].is_unique and len(summary) == len(portfolio.accounts)
-    total = out["whitespace_recommendations"].groupby("account_id")["expected_value"].sum()
+    recs = out["whitespace_recommendations"]
+    assert (recs["recommended"] == (recs["p_adopt"] >= ws.MIN_USEFUL_P)).all()
+    total = recs[recs["recommended"]].groupby("account_id")["expected_value"].sum()
     s = summary.set_index("account_id")
     np.testing.assert_allclose(s.loc[total.index, "whitespace_value"], total)
+    assert (s.drop(index=total.index)["whitespace_value"] == 0).all()  # nothing recommended: no value counted
     for col in ws.SUMMARY_COLUMNS["whitespace_accounts"]:
         assert col in summary.columns
 

@@ -15,6 +15,7 @@ from kamtools.data.portfolio import NotAvailable
 from kamtools.sections import account_names
 
 NO_PRIOR_YEAR = "no prior year"  # kamtools.whitespace.NO_PRIOR_YEAR (not imported: sections stay light)
+MIN_USEFUL_P = 0.10  # kamtools.whitespace.MIN_USEFUL_P (used for bundles written before the flag)
 
 REC_COLUMNS = {
     "rank": "#",
@@ -47,7 +48,7 @@ def account_section(acct) -> None:
     if isinstance(summary, pd.DataFrame) and len(summary):
         row = summary.iloc[0]
         cards = [
-            ("Whitespace value (top recommendations, 12 months)", float(row["whitespace_value"])),
+            ("Whitespace, probability-weighted (recommended categories, 12 months)", float(row["whitespace_value"])),
             ("Categories bought", int(row["n_categories_bought"])),
             ("Lapsed categories", int(row["n_lapsed"]), "warn" if row["n_lapsed"] else ""),
             ("Never bought", int(row["n_never"])),
@@ -76,12 +77,26 @@ def account_section(acct) -> None:
             "No recommendations: the account bought nothing in the last 12 months or already buys every category."
         )
     else:
-        display.table(recs.sort_values("rank"), columns=REC_COLUMNS)
+        useful, weak = _split(recs)
+        if useful.empty:
+            display.paragraph(
+                f"No category is recommended: every opportunity has an adoption probability below "
+                f"{MIN_USEFUL_P:.0%}, too low to be worth a KAM's time."
+            )
+        else:
+            display.table(useful.sort_values("rank"), columns=REC_COLUMNS)
         display.paragraph(
             "Adoption probability: chance that the account starts buying the category within 12 months, "
             "calibrated on what similar recommendations achieved in the past. Expected value = probability "
-            "x expected first-year spend."
+            f"x expected first-year spend (probability-weighted). Only categories with a probability of at least "
+            f"{MIN_USEFUL_P:.0%} are recommended."
         )
+        if len(weak):
+            display.paragraph(
+                f"Not recommended (adoption probability below {MIN_USEFUL_P:.0%}): "
+                + ", ".join(f"{c} ({p:.1%})" for c, p in zip(weak["category"].astype(str), weak["p_adopt"]))
+                + "."
+            )
 
     display.heading("Product lines year over year", 3)
     lanes = acct.table("tradelanes")
@@ -113,6 +128,12 @@ def account_section(acct) -> None:
         _loss_bullets(lanes)
 
 
+def _split(recs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(recommended, below the useful probability) rows of a recommendations table."""
+    flag = recs["recommended"].astype(bool) if "recommended" in recs.columns else recs["p_adopt"] >= MIN_USEFUL_P
+    return recs[flag], recs[~flag]
+
+
 def _loss_bullets(lanes: pd.DataFrame) -> None:
     loss = lanes[lanes["loss_making"]]
     if len(loss):
@@ -132,9 +153,12 @@ def portfolio_section(bundle) -> None:
     else:
         from kamtools.plotting.whitespace import top_whitespace_chart
 
+        recs, weak = _split(recs)
         display.paragraph(
-            f"{recs['account_id'].nunique():,} accounts have {len(recs):,} recommended categories with a total "
-            f"expected first-year value of {recs['expected_value'].sum():,.0f}."
+            f"{recs['account_id'].nunique():,} accounts have {len(recs):,} recommended categories (adoption "
+            f"probability {MIN_USEFUL_P:.0%} or more) with a total expected first-year value of "
+            f"{display.money(recs['expected_value'].sum())} (probability-weighted); {len(weak):,} further "
+            "opportunities are below that probability and not recommended."
         )
         if len(recs):
             display.figure(top_whitespace_chart(recs), alt="expected value of recommendations by category")
