@@ -1,9 +1,15 @@
 """Safe output for notebooks and reports.
 
 Every string that may come from data (account names, ids, free text) passes through
-``html.escape`` here, so report sections never build HTML by hand. Each helper
-displays its output in a running notebook and also returns the HTML string, so the
-same calls serve tests.
+``html.escape`` here, so report sections never build HTML by hand.
+
+Each helper displays its output once in a running notebook (JupyterLab, Voila, papermill)
+and returns the same HTML as a :class:`Shown` string, so the same calls serve code and
+tests; a notebook cell that ends with a helper call shows the table or chart once and no
+``Out[n]`` echo of its HTML source. The styles of the kam-* components live in
+``kamtools/templates/components.css``: a report shows them with :func:`style` at its top,
+and in a notebook the first helper output of the kernel carries them, so KPI cards and
+tables look the same in JupyterLab and Voila as on a report page.
 """
 
 from __future__ import annotations
@@ -18,41 +24,93 @@ import pandas as pd
 
 from kamtools.data.portfolio import NotAvailable
 
-CSS = """
-<style>
-.kam-h1 {font-size: 1.8em; margin: .2em 0 .1em;}
-.kam-sub {color: #555; margin: 0 0 .4em;}
-.kam-toc {font-size: .85em; margin: 0 0 1em; line-height: 1.7;}
-.kam-toc a {color: #0072B2; text-decoration: none; white-space: nowrap;}
-.kam-h2 {font-size: 1.35em; margin: 1.2em 0 .3em; border-bottom: 2px solid #0072B2; padding-bottom: .15em;}
-.kam-h3 {font-size: 1.1em; margin: 1em 0 .3em;}
-.kam-p {max-width: 60em; line-height: 1.45;}
-.kam-na {color: #666; font-style: italic;}
-.kam-cards {display: flex; flex-wrap: wrap; gap: .6em; margin: .5em 0;}
-.kam-card {border: 1px solid #ddd; border-radius: 6px; padding: .45em .8em; min-width: 9em; break-inside: avoid;}
-.kam-card .v {font-size: 1.25em; font-weight: bold;}
-.kam-card .l {font-size: .8em; color: #555;}
-.kam-card.good {border-left: 5px solid #009E73;} .kam-card.warn {border-left: 5px solid #E69F00;}
-.kam-card.bad {border-left: 5px solid #D55E00;}
-table.kam-table {border-collapse: collapse; font-size: .9em; margin: .4em 0; break-inside: avoid;}
-table.kam-table th, table.kam-table td {border-bottom: 1px solid #e3e3e3; padding: .25em .6em; text-align: left;}
-table.kam-table td.num {text-align: right; font-variant-numeric: tabular-nums;}
-img.kam-fig {max-width: 100%; break-inside: avoid;}
-@media print {.kam-toc {display: none;} .kam-h2 {break-after: avoid;} .kam-card, table.kam-table, img.kam-fig {break-inside: avoid;}}
-</style>
-"""
+STYLESHEET = "components.css"
+"""The component stylesheet in ``kamtools/templates/`` (the one source of the kam-* styles)."""
 
 
-def _show(markup: str) -> str:
+def _stylesheet() -> str:
+    from kamtools.resources import templates_dir
+
+    return (templates_dir() / STYLESHEET).read_text(encoding="utf-8")
+
+
+CSS = f"<style>\n{_stylesheet()}</style>\n"
+"""The component stylesheet as one ``<style>`` block (what :func:`style` shows)."""
+
+
+class Shown(str):
+    """The HTML a helper has just shown.
+
+    It is an ordinary string for code and tests (``"kam-card" in kpi_cards(...)``), but a
+    notebook does not echo it as the cell's ``Out[n]``: it is already on the page once.
+    """
+
+    __slots__ = ()
+
+    def _ipython_display_(self) -> None:
+        """Nothing: the helper displayed this HTML when it was called."""
+
+
+class _StyleState:
+    """Whether this kernel's page already carries the stylesheet, and in which cell.
+
+    The stylesheet is shown once per kernel, in front of the first output of a helper, so
+    KPI cards and tables look the same in JupyterLab and Voila as in a report. When the cell
+    that carries it runs again (its old output, stylesheet included, is replaced), the next
+    helper output carries it again.
+    """
+
+    def __init__(self) -> None:
+        self.cell: object = None  # id of the cell whose output holds the stylesheet
+        self.shown = False
+        self.current: object = None  # id of the cell running now (None: unknown)
+        self.hooked: object = None  # the shell the pre_run_cell hook is registered with
+
+    def hook(self, shell) -> None:
+        if self.hooked is shell:
+            return
+        self.hooked = shell
+        try:
+            shell.events.register("pre_run_cell", self.before_cell)
+        except Exception:  # pragma: no cover - an IPython without events: once per kernel
+            pass
+
+    def before_cell(self, info=None) -> None:
+        self.current = getattr(info, "cell_id", None)
+        if self.shown and self.cell is not None and self.current == self.cell:
+            self.shown = False
+
+    def mark(self) -> None:
+        self.shown, self.cell = True, self.current
+
+
+_STYLE = _StyleState()
+
+
+def _kernel():
+    """The running IPython shell, or None outside IPython (tests, scripts)."""
     try:
         from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        return None
+    return get_ipython()
+
+
+def _show(markup: str) -> Shown:
+    """Display ``markup`` once in a running notebook (with the stylesheet if the page lacks it)."""
+    shell = _kernel()
+    if shell is not None:
         from IPython.display import HTML, display
 
-        if get_ipython() is not None:
-            display(HTML(markup))
-    except ImportError:  # pragma: no cover - IPython is a dependency
-        pass
-    return markup
+        _STYLE.hook(shell)
+        page = markup
+        if markup == CSS:
+            _STYLE.mark()
+        elif not _STYLE.shown:
+            _STYLE.mark()
+            page = CSS + markup
+        display(HTML(page))
+    return Shown(markup)
 
 
 def esc(value: object) -> str:
@@ -61,7 +119,7 @@ def esc(value: object) -> str:
 
 
 def style() -> str:
-    """Display the report stylesheet (call once at the top of a report)."""
+    """Display the component stylesheet (a report calls it once at its top; a notebook needs not)."""
     return _show(CSS)
 
 
