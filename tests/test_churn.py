@@ -404,9 +404,12 @@ def test_bundle_tables_and_scores(demo, demo_bundle, tmp_path):
         >= active.groupby("risk_band")["churn_probability"].max()["low"]
     )
     drivers = t["churn_drivers"]
-    assert set(drivers["account_id"]) == set(active["account_id"])
+    # only presentable reasons that raise the risk: most active accounts have some, none more than 3
+    assert set(drivers["account_id"]) <= set(active["account_id"])
+    assert drivers["account_id"].nunique() >= 0.5 * len(active)
     assert drivers.groupby("account_id")["rank"].max().max() == 3
-    assert drivers["label"].str.len().min() > 3
+    assert (drivers["direction"] == "raises risk").all() and (drivers["contribution"] > 0).all()
+    assert drivers["label"].str.len().min() > 3 and drivers["sentence"].str.len().min() > 10
     ev = t["churn_evaluation"].set_index("metric")
     assert ev.loc["roc_auc", "model"] > ev.loc["roc_auc", "baseline"]
     assert ev.loc["roc_auc", "model"] > 0.7
@@ -481,7 +484,7 @@ def test_sections_render_from_a_bundle(demo, demo_bundle, tmp_path, captured, mo
     section.account_section(bundle.account(high))
     html = "".join(captured)
     assert "Churn risk and its drivers" in html and "high band" in html and "<img" in html
-    assert "this raises the risk" in html or "this lowers the risk" in html
+    assert "Why" in html and "this raises the risk" not in html
     lapsed = churn[churn["risk_band"] == "lapsed"]["account_id"]
     if len(lapsed):
         captured.clear()

@@ -108,15 +108,26 @@ CHURN_COLUMNS = [
     "p_alive",
     "method",
 ]
-DRIVER_COLUMNS = ["account_id", "rank", "feature", "label", "contribution", "direction", "value", "value_text"]
+DRIVER_COLUMNS = [
+    "account_id",
+    "rank",
+    "feature",
+    "label",
+    "contribution",
+    "direction",
+    "value",
+    "value_text",
+    "sentence",
+]
 
 
 def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame | NotAvailable]:
     """Fit the churn model once for ``kamtools analyze`` and return its tables.
 
     ``churn`` (per account: ``risk_rank, churn_probability, risk_band, revenue_at_risk,
-    expected_value_12m, p_alive, method``, ``driver_1..3``), ``churn_drivers`` (per
-    account and rank: ``feature, label, contribution, direction, value, value_text``),
+    expected_value_12m, p_alive, method``, ``driver_1..3`` and ``in_our_favour``: sentences
+    a KAM can act on), ``churn_drivers`` (per account and rank, only the presentable drivers that raise
+    the risk: ``feature, label, contribution, direction, value, value_text, sentence``),
     ``churn_features`` (per account feature values), and portfolio-level
     ``churn_evaluation`` (``metric, label, model, baseline`` plus the test snapshot, the
     chosen model, the definition and the band thresholds), ``churn_calibration``
@@ -147,7 +158,7 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
         names = ["churn", "churn_drivers", "churn_features", "churn_evaluation", "churn_calibration"]
         return {n: res for n in names + ["churn_importance", "churn_model_selection"]}
     out: dict[str, pd.DataFrame | NotAvailable] = {"_notes": notes}
-    driver_cols = [c for c in res.table.columns if c.startswith("driver_")]
+    driver_cols = [c for c in res.table.columns if c.startswith("driver_") or c == "in_our_favour"]
     out["churn"] = res.table[CHURN_COLUMNS + driver_cols].copy()
     feats = res.features.copy()
     out["churn_features"] = feats

@@ -32,9 +32,14 @@ __all__ = [
     "FEATURE_UNITS",
     "FEATURE_SOURCES",
     "CATEGORICAL_FEATURES",
+    "PRESENTABLE_FEATURES",
+    "RISK_DIRECTION",
+    "driver_text",
     "features",
     "feature_availability",
     "format_value",
+    "reassuring_side",
+    "risky_side",
 ]
 
 # feature -> (plain-language label, unit). Units: days, days_change (difference in days),
@@ -656,3 +661,254 @@ def format_value(feature: str, value: object) -> str:
     if unit == "ratio":
         return f"{v:.1f}x"
     return f"{v:,.3g}"
+
+
+# ---------------------------------------------------------------------------------------
+# drivers a KAM can act on: which features may be shown as an account's reasons, and how
+# ---------------------------------------------------------------------------------------
+RISK_DIRECTION: dict[str, int] = {
+    # +1: a higher value means more risk; -1: a lower value means more risk
+    "days_since_last_order": 1,
+    "recency_ratio": 1,
+    "revenue_change_3m": -1,
+    "revenue_change_6m": -1,
+    "revenue_change_12m": -1,
+    "order_days_change_3m": -1,
+    "order_days_change_6m": -1,
+    "order_days_change_12m": -1,
+    "categories_dropped": 1,
+    "categories_dropped_share": 1,
+    "share_of_wallet": -1,
+    "complaints_12m": 1,
+    "complaints_severe_12m": 1,
+    "complaints_open": 1,
+    "complaint_resolution_days": 1,
+    "days_late_avg_12m": 1,
+    "days_late_change_6m": 1,
+    "overdue_share": 1,
+    "decision_makers": -1,
+    "decision_maker_coverage_12m": -1,
+    "days_since_decision_maker_contact": 1,
+    "interactions_90d": -1,
+    "interactions_change_6m": -1,
+    "bids_lost_12m": 1,
+    "win_rate_12m": -1,
+    "bid_price_gap_pct": 1,
+    "competitor_price_gap_pct": 1,
+    "competitor_sightings_12m": 1,
+}
+"""Presentable numeric feature -> the direction in which its value means more churn risk."""
+
+PRESENTABLE_FEATURES: frozenset[str] = frozenset(RISK_DIRECTION) | {"lost_to_competitor"}
+"""The features that may be shown to a KAM as an account's reasons (churn drivers, health
+weaknesses): what the KAM can see and change or must know about. Static attributes
+(industry, region, channel, tenure), the account's size and buying pattern (revenue,
+usual gap, categories, margin) and other models' outputs (P(alive), expected value) stay
+in the model as features but are never presented as the account's reasons."""
+
+# the natural line between a worrying and a reassuring value (None: the portfolio median)
+_THRESHOLD: dict[str, float | None] = {
+    "days_since_last_order": None,
+    "recency_ratio": 1.0,
+    "revenue_change_3m": 0.0,
+    "revenue_change_6m": 0.0,
+    "revenue_change_12m": 0.0,
+    "order_days_change_3m": 0.0,
+    "order_days_change_6m": 0.0,
+    "order_days_change_12m": 0.0,
+    "categories_dropped": 0.5,
+    "categories_dropped_share": 0.005,
+    "share_of_wallet": None,
+    "complaints_12m": 0.5,
+    "complaints_severe_12m": 0.5,
+    "complaints_open": 0.5,
+    "complaint_resolution_days": None,
+    "days_late_avg_12m": 0.5,
+    "days_late_change_6m": 0.5,
+    "overdue_share": 0.005,
+    "decision_makers": 1.5,
+    "decision_maker_coverage_12m": 0.5,
+    "days_since_decision_maker_contact": 90.0,
+    "interactions_90d": None,
+    "interactions_change_6m": 0.0,
+    "bids_lost_12m": 0.5,
+    "win_rate_12m": 0.5,
+    "bid_price_gap_pct": 0.0,
+    "competitor_price_gap_pct": 0.0,
+    "competitor_sightings_12m": 0.5,
+}
+
+
+def _num(row: object, key: str) -> float:
+    try:
+        v = float(row.get(key))  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        return float("nan")
+    return v
+
+
+def _side(feature: str, row: object, reference: object = None) -> int:
+    """+1 when the account's value is on the risky side, -1 on the reassuring side, 0 neither/unknown."""
+    if feature == "lost_to_competitor":
+        v = row.get(feature)  # type: ignore[union-attr]
+        return 1 if isinstance(v, str) and v not in ("", "none", "unknown", "nan") else 0
+    direction = RISK_DIRECTION.get(feature)
+    v = _num(row, feature)
+    if direction is None or np.isnan(v):
+        return 0
+    if feature == "days_since_last_order" and not np.isnan(_num(row, "recency_ratio")):
+        return 1 if _num(row, "recency_ratio") > 1.0 else -1
+    threshold = _THRESHOLD.get(feature)
+    if threshold is None:
+        try:
+            threshold = float(reference.get(feature))  # type: ignore[union-attr]
+        except (AttributeError, TypeError, ValueError):
+            return 0
+        if np.isnan(threshold):
+            return 0
+    d = direction * (v - threshold)
+    margin = 0.05 if FEATURE_UNITS.get(feature) == "change" else 0.0  # a 2% dip is no reason
+    return 1 if d > margin else -1 if d < -margin else 0
+
+
+def risky_side(feature: str, row: object, reference: object = None) -> bool:
+    """True when ``row[feature]`` is on the side that means more churn risk.
+
+    ``row`` maps feature names to one account's values (the other values give context,
+    e.g. the usual order gap); ``reference`` maps features to a typical value (the
+    portfolio median), used where a feature has no natural line (see :data:`_THRESHOLD`).
+    A model may weigh a value the other way (a growing account flagged as risky because
+    fast growth was followed by churn in the training data); such a value is not a
+    reason a KAM can defend, so it is not presented as one.
+    """
+    return feature in PRESENTABLE_FEATURES and _side(feature, row, reference) > 0
+
+
+def reassuring_side(feature: str, row: object, reference: object = None) -> bool:
+    """True when ``row[feature]`` is on the side that means less churn risk (see :func:`risky_side`)."""
+    return feature in PRESENTABLE_FEATURES and _side(feature, row, reference) < 0
+
+
+def _n(v: float, one: str, many: str | None = None) -> str:
+    """'1 complaint', '3 complaints', 'no complaint'."""
+    many = many or one + "s"
+    if v == 0:
+        return f"no {one}"
+    return f"{v:,.0f} {one if v == 1 else many}"
+
+
+def _period(k: str) -> str:
+    return {"3m": "3 months", "6m": "6 months", "12m": "12 months"}[k]
+
+
+def _change_sentence(what: str, v: float, k: str) -> str:
+    span = _period(k)
+    if abs(v) < 0.005:
+        return f"{what} in the last {span} the same as in the {span} before"
+    if v >= 3.0:
+        return f"{what} in the last {span} more than four times the {span} before"
+    way = "up" if v > 0 else "down"
+    return f"{what} in the last {span} {way} {abs(v):.0%} on the {span} before"
+
+
+def driver_text(feature: str, row: object) -> str | None:
+    """One driver as a sentence in the customer's terms, with the number behind it.
+
+    ``row`` maps feature names to the account's values (a dict or a Series). Examples:
+    ``"No order for 144 days, this account usually orders every 40 days"``, ``"Revenue in
+    the last 12 months down 32% on the 12 months before"``. None when the feature is not
+    presentable (:data:`PRESENTABLE_FEATURES`) or its value is unknown.
+    """
+    if feature not in PRESENTABLE_FEATURES:
+        return None
+    if feature == "lost_to_competitor":
+        v = row.get(feature)  # type: ignore[union-attr]
+        if not isinstance(v, str) or v in ("", "none", "unknown", "nan"):
+            return None
+        lost = _num(row, "bids_lost_12m")
+        extra = f" ({_n(lost, 'bid')} lost in the last 12 months)" if not np.isnan(lost) and lost > 0 else ""
+        return f"Most bids lost in the last 24 months went to {v}{extra}"
+    v = _num(row, feature)
+    if np.isnan(v):
+        return None
+    gap = _num(row, "usual_order_gap_days")
+    if feature in ("days_since_last_order", "recency_ratio"):
+        days = _num(row, "days_since_last_order")
+        if np.isnan(days):
+            return None
+        usual = f", this account usually orders every {gap:,.0f} days" if not np.isnan(gap) else ""
+        ratio = _num(row, "recency_ratio")
+        if not np.isnan(ratio) and ratio <= 1.0:
+            return f"Last order {days:,.0f} days ago{usual}"
+        return f"No order for {days:,.0f} days{usual}"
+    for what, prefix in (("Revenue", "revenue_change_"), ("Days with an order", "order_days_change_")):
+        if feature.startswith(prefix):
+            return _change_sentence(what, v, feature.removeprefix(prefix))
+    if feature == "interactions_change_6m":
+        return _change_sentence("Meetings, calls, e-mails and visits", v, "6m")
+    if feature in ("categories_dropped", "categories_dropped_share") and v == 0:
+        return "Still buys every product category it bought 6 to 18 months ago"
+    if feature == "categories_dropped":
+        return f"Stopped buying {_n(v, 'product category', 'product categories')} it bought 6 to 18 months ago"
+    if feature == "categories_dropped_share":
+        return f"Stopped buying {v:.0%} of the product categories it bought 6 to 18 months ago"
+    if feature == "share_of_wallet":
+        return f"We have {v:.0%} of this account's estimated spend"
+    if feature == "complaints_12m":
+        still = _num(row, "complaints_open")
+        tail = f", {still:,.0f} still open" if not np.isnan(still) and still > 0 and v > 0 else ""
+        return f"{_n(v, 'complaint').capitalize()} opened in the last 12 months{tail}"
+    if feature == "complaints_severe_12m":
+        return f"{_n(v, 'high or critical complaint').capitalize()} in the last 12 months"
+    if feature == "complaints_open":
+        return f"{_n(v, 'complaint').capitalize()} still open"
+    if feature == "complaint_resolution_days":
+        return f"Complaints took {v:,.0f} days on average to resolve (last 12 months)"
+    if feature == "days_late_avg_12m":
+        if v < 0.5:
+            return "Invoices paid on time in the last 12 months"
+        return f"Invoices paid {v:,.0f} days late on average in the last 12 months"
+    if feature == "days_late_change_6m":
+        if abs(v) < 0.5:
+            return "Invoices paid as promptly in the last 6 months as in the 6 before"
+        way = "later" if v > 0 else "sooner"
+        return f"Invoices paid {abs(v):,.0f} days {way} in the last 6 months than in the 6 before"
+    if feature == "overdue_share":
+        if v < 0.005:
+            return "Nothing of the open receivable is overdue"
+        return f"{v:.0%} of the open receivable is overdue"
+    if feature == "decision_makers":
+        if v == 0:
+            return "No decision maker on file for this account"
+        return f"{_n(v, 'decision maker')} known at this account"
+    if feature == "decision_maker_coverage_12m":
+        known = _num(row, "decision_makers")
+        if not np.isnan(known) and known > 0:
+            return f"Met {round(v * known):,.0f} of {known:,.0f} decision makers in the last 12 months"
+        return f"Met {v:.0%} of the decision makers in the last 12 months"
+    if feature == "days_since_decision_maker_contact":
+        if v <= 90:
+            return f"Last contact with a decision maker {v:,.0f} days ago"
+        return f"No contact with a decision maker for {v:,.0f} days"
+    if feature == "interactions_90d":
+        return f"{_n(v, 'meeting, call, e-mail or visit', 'meetings, calls, e-mails and visits').capitalize()} in the last 90 days"
+    if feature == "bids_lost_12m":
+        return f"{_n(v, 'bid').capitalize()} lost in the last 12 months"
+    if feature == "win_rate_12m":
+        return f"Won {v:.0%} of the bids decided in the last 12 months"
+    if feature == "bid_price_gap_pct":
+        if abs(v) < 0.05:
+            return "Our bids were priced level with the competitor's in the last 12 months"
+        way = "dearer" if v > 0 else "cheaper"
+        return f"Our bids were {abs(v):.1f}% {way} than the competitor's in the last 12 months"
+    if feature == "competitor_price_gap_pct":
+        if v > 0:
+            return f"The cheapest competitor is {v:.1f}% cheaper than us in this account's categories"
+        return f"No competitor is cheaper than us in this account's categories (the cheapest is {-v:.1f}% dearer)"
+    if feature == "competitor_sightings_12m":
+        return (
+            f"Competitor prices seen at this account {_n(v, 'time').removeprefix('no ')} in the last 12 months"
+            if v > 0
+            else "No competitor price seen at this account in the last 12 months"
+        )
+    return None

@@ -42,7 +42,19 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score, roc_curve
 
 from kamtools.churn._value import from_context, no_order_probability, value_table
-from kamtools.churn.features import _codes, _day, _days, _max, features
+from kamtools.churn.features import (
+    FEATURE_LABELS,
+    PRESENTABLE_FEATURES,
+    _codes,
+    _day,
+    _days,
+    _max,
+    driver_text,
+    features,
+    format_value,
+    reassuring_side,
+    risky_side,
+)
 from kamtools.churn.labels import ChurnDefinition, training_set
 from kamtools.churn.model import ChurnModel
 from kamtools.data.portfolio import NotAvailable, Portfolio
@@ -57,6 +69,7 @@ __all__ = [
     "MEDIUM_RISK_P",
     "score",
     "score_details",
+    "presentable_drivers",
     "evaluate",
     "recency_baseline",
     "METRIC_LABELS",
@@ -109,6 +122,73 @@ def risk_bands(
     bands[p >= medium] = "medium"
     bands[p >= high] = "high"
     return bands, {"high": float(high), "medium": float(medium)}
+
+
+# ---------------------------------------------------------------------------------------
+# drivers shown to a KAM
+# ---------------------------------------------------------------------------------------
+def presentable_drivers(
+    X: pd.DataFrame, contributions: pd.DataFrame, top: int = 3
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The reasons behind each account's churn risk that a KAM can act on, as sentences.
+
+    ``X`` holds the scored accounts' features (one row per account, the order of
+    ``contributions``, the model's per-feature log-odds contributions). Only features in
+    :data:`~kamtools.churn.features.PRESENTABLE_FEATURES` are considered, so static
+    attributes (region, industry, tenure) and other models' outputs (P(alive), expected
+    value) may move the probability but are never given as the account's reasons.
+
+    Returns ``(reasons, favourable)``, both with columns ``row`` (position in X), ``rank``,
+    ``feature``, ``label``, ``contribution``, ``direction``, ``value``, ``value_text``,
+    ``sentence``. ``reasons`` holds up to ``top`` drivers per account that raise the risk
+    *and* whose value is on the worrying side (more complaints, falling revenue, a long
+    order gap); a value the model weighs against intuition (fast growth raising the risk)
+    is not presented as a reason. ``favourable`` holds up to ``top`` drivers that lower
+    the risk with a reassuring value ("what works for us").
+    """
+    cols = [c for c in contributions.columns if c in PRESENTABLE_FEATURES and c in X.columns]
+    numeric = [c for c in cols if pd.api.types.is_numeric_dtype(X[c])]
+    reference = X[numeric].median(numeric_only=True).to_dict() if numeric else {}
+    C = contributions[cols].to_numpy(dtype=float) if cols else np.zeros((len(X), 0))
+    records = X.to_dict("records")
+    found: dict[str, list[tuple]] = {"reasons": [], "favourable": []}
+    for i, rec in enumerate(records):
+        if not cols:
+            break
+        c = C[i]
+        for kind, order, keep in (
+            ("reasons", np.argsort(-c, kind="stable"), risky_side),
+            ("favourable", np.argsort(c, kind="stable"), reassuring_side),
+        ):
+            rank = 0
+            for j in order:
+                if rank >= top or (kind == "reasons" and c[j] <= 0) or (kind == "favourable" and c[j] >= 0):
+                    break
+                f = cols[j]
+                if not keep(f, rec, reference):
+                    continue
+                sentence = driver_text(f, rec)
+                if not sentence:
+                    continue
+                rank += 1
+                v = rec.get(f)
+                num = float(v) if f in numeric and v is not None and not pd.isna(v) else np.nan
+                found[kind].append((i, rank, f, float(c[j]), num, format_value(f, v), sentence))
+    out = []
+    for kind, direction in (("reasons", "raises risk"), ("favourable", "lowers risk")):
+        df = pd.DataFrame(
+            found[kind], columns=["row", "rank", "feature", "contribution", "value", "value_text", "sentence"]
+        )
+        df["row"] = df["row"].astype(np.int64)
+        df["rank"] = df["rank"].astype(np.int64)
+        df.insert(3, "label", df["feature"].map(FEATURE_LABELS))
+        df.insert(5, "direction", direction)
+        df["contribution"] = df["contribution"].astype(float)
+        df["value"] = df["value"].astype(float)
+        for col in ("feature", "label", "direction", "value_text", "sentence"):
+            df[col] = df[col].astype("str")
+        out.append(df)
+    return out[0], out[1]
 
 
 # ---------------------------------------------------------------------------------------
@@ -215,6 +295,7 @@ def score_details(
     notes: list[str] = []
     fitted: ChurnModel | None = None
     drivers: pd.DataFrame | None = None
+    favourable: pd.DataFrame | None = None
     contributions: pd.DataFrame | None = None
     prefitted = isinstance(model, ChurnModel) and hasattr(model, "estimators_")
     if prefitted or (len(training) >= MIN_TRAIN_ROWS and n_events >= MIN_CHURN_EVENTS and n_snap >= 2):
@@ -232,7 +313,7 @@ def score_details(
         if len(Xa):
             prob[active] = fitted.predict_proba(Xa)[:, 1]
             contributions = fitted.contributions(Xa)
-            drivers = fitted.explain_contributions(Xa, contributions, top=top)
+            drivers, favourable = presentable_drivers(Xa, contributions, top=top)
         method_active = f"churn model ({fitted.chosen_model_}, calibrated {fitted.calibration_method_ or 'no'}"
         if prefitted:
             method_active += "; a model fitted beforehand)"
@@ -296,17 +377,18 @@ def score_details(
             "method": pd.array(method, dtype="str"),
         }
     )
-    if drivers is not None and len(drivers):
+    if drivers is not None:
         ids = X.loc[active, "account_id"].astype(str).to_numpy()
-        drivers["account_id"] = ids[drivers["row"].to_numpy()]
+        drivers.insert(0, "account_id", pd.array(ids[drivers["row"].to_numpy()], dtype="str"))
         drivers = drivers.drop(columns="row")
-        sentences = drivers.assign(
-            s=drivers["label"] + ": " + drivers["value_text"] + " (" + drivers["direction"] + ")"
-        )
-        wide = sentences.pivot(index="account_id", columns="rank", values="s")
+        wide = drivers.pivot(index="account_id", columns="rank", values="sentence") if len(drivers) else None
         for r in range(1, top + 1):
-            col = wide[r] if r in wide.columns else pd.Series(dtype="str")
-            table[f"driver_{r}"] = table["account_id"].map(col).astype("str")
+            col = wide[r] if wide is not None and r in wide.columns else pd.Series(dtype="str")
+            table[f"driver_{r}"] = table["account_id"].map(col).fillna("").astype("str")
+        if favourable is not None:
+            good = favourable.assign(account_id=ids[favourable["row"].to_numpy()])
+            joined = good.groupby("account_id", sort=False)["sentence"].agg("; ".join)
+            table["in_our_favour"] = table["account_id"].map(joined).fillna("").astype("str")
     table = table.sort_values(["revenue_at_risk", "account_id"], ascending=[False, True], kind="stable")
     table.insert(1, "risk_rank", np.arange(1, len(table) + 1))
     table = table.reset_index(drop=True)
@@ -324,8 +406,10 @@ def score(portfolio: Portfolio, as_of: str | pd.Timestamp | None = None, **kwarg
     ``risk_rank``, ``churn_probability`` (calibrated, 0-1), ``risk_band`` (high / medium
     / low from the probability, ``lapsed``, ``no orders yet``), ``revenue_at_risk``
     (probability x expected 12-month value, currency), ``expected_value_12m``,
-    ``p_alive``, ``method`` (how the probability was obtained, including the fallback)
-    and ``driver_1..driver_3`` (top drivers as phrases). Keyword arguments go to
+    ``p_alive``, ``method`` (how the probability was obtained, including the fallback),
+    ``driver_1..driver_3`` (the reasons that raise the risk, as sentences a KAM can act on;
+    empty when none is presentable, see :func:`presentable_drivers`) and ``in_our_favour``
+    (drivers that lower the risk, as sentences joined by "; "). Keyword arguments go to
     :func:`score_details`. NotAvailable when nothing can be estimated.
     """
     result = score_details(portfolio, as_of, **kwargs)

@@ -80,7 +80,9 @@ def roc_gains_plot(roc: pd.DataFrame, gains: pd.DataFrame, metrics: pd.DataFrame
 
 
 def drivers_plot(drivers: pd.DataFrame, title: str = "What drives this account's churn risk") -> Figure:
-    """Horizontal bars of one account's drivers (``label, contribution[, value_text]``).
+    """Horizontal bars of one account's drivers (``label, contribution[, value_text][, sentence]``).
+
+    With a ``sentence`` column the bars are labelled with it (the driver in words, with its number).
 
     Bars to the right raise the risk (red), to the left lower it (green); the unit is the
     change in log-odds of churn.
@@ -90,6 +92,11 @@ def drivers_plot(drivers: pd.DataFrame, title: str = "What drives this account's
         f"{lab} ({val})" if "value_text" in d.columns and str(val) not in ("", "nan") else str(lab)
         for lab, val in zip(d["label"], d.get("value_text", d["label"]), strict=True)
     ]
+    if "sentence" in d.columns:  # the sentence a KAM reads, with its number
+        labels = [
+            str(sen) if isinstance(sen, str) and sen not in ("", "nan") else lab
+            for sen, lab in zip(d["sentence"], labels, strict=True)
+        ]
     labels = [textwrap.fill(lab, 42) for lab in labels]
     fig, ax = new_figure(8.5, 0.6 * len(d) + 1.3)
     colours = [PALETTE["bad"] if c > 0 else PALETTE["good"] for c in d["contribution"]]

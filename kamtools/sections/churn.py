@@ -44,9 +44,15 @@ def is_score(method: object) -> bool:
 
 
 def driver_sentence(row: pd.Series) -> str:
-    """One driver in words: 'Days since the last order is 143 days: raises the risk.'"""
-    verb = "raises" if row["contribution"] > 0 else "lowers"
-    return f"{row['label']} is {row['value_text']}: this {verb} the risk."
+    """One driver as the sentence a KAM reads: 'No order for 144 days, this account usually orders every 40 days.'
+
+    Uses the ``sentence`` the churn stage wrote (:func:`kamtools.churn.features.driver_text`);
+    a bundle written before sentences existed gets the plain label with its value.
+    """
+    text = row.get("sentence")
+    if not isinstance(text, str) or not text or text == "nan":
+        text = f"{row['label']}: {row['value_text']}"
+    return text.rstrip(".") + "."
 
 
 def account_section(acct) -> None:
@@ -121,16 +127,30 @@ def account_section(acct) -> None:
     if isinstance(drivers, NotAvailable):
         display.not_available(drivers)
         return
-    if drivers.empty:
-        return
+    if "direction" in drivers.columns:  # reasons are only drivers that raise the risk
+        drivers = drivers[drivers["direction"].astype(str) == "raises risk"]
     drivers = drivers.sort_values("rank")
     display.heading("Why", level=3)
-    display.bullets([driver_sentence(r) for _, r in drivers.iterrows()])
-    display.figure(drivers_plot(drivers), alt="Bar chart of the factors that raise or lower this account's churn risk")
-    display.paragraph(
-        "Each factor is compared with a typical account: a factor raises the risk when this account's value makes "
-        "churn more likely than the typical value would."
-    )
+    if drivers.empty:
+        display.paragraph(
+            "Nothing the account does stands out as a reason: no order gap, falling volume, complaint, late payment, "
+            "contact gap, lost bid or price gap is behind this estimate. It comes from the account's profile "
+            "(such as its industry, size and buying pattern), which the model weighs but which is not a reason "
+            "to act on."
+        )
+    else:
+        display.bullets([driver_sentence(r) for _, r in drivers.iterrows()])
+        display.figure(drivers_plot(drivers), alt="Bar chart of the reasons that raise this account's churn risk")
+        display.paragraph(
+            "Only what a KAM can see and act on is listed, and only where it raises the risk. Each bar is how much "
+            "that fact raises the risk compared with a typical account. The account's profile (industry, region, "
+            "how long it has been a customer) and other models' estimates also inform the probability but are not "
+            "listed as reasons."
+        )
+    favour = str(row.get("in_our_favour", "") or "")
+    if favour and favour != "nan":
+        display.heading("What works for us", level=3)
+        display.bullets([f"{s.strip().rstrip('.')}." for s in favour.split("; ") if s.strip()])
 
 
 def portfolio_section(bundle) -> None:
