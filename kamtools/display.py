@@ -61,9 +61,8 @@ class _StyleState:
     """
 
     def __init__(self) -> None:
-        self.cell: object = None  # id of the cell whose output holds the stylesheet
+        self.cell: object = None  # id of the cell whose output holds the stylesheet (None: unknown)
         self.shown = False
-        self.current: object = None  # id of the cell running now (None: unknown)
         self.hooked: object = None  # the shell the pre_run_cell hook is registered with
 
     def hook(self, shell) -> None:
@@ -76,12 +75,20 @@ class _StyleState:
             pass
 
     def before_cell(self, info=None) -> None:
-        self.current = getattr(info, "cell_id", None)
-        if self.shown and self.cell is not None and self.current == self.cell:
+        if self.shown and self.cell is not None and getattr(info, "cell_id", None) == self.cell:
             self.shown = False
 
-    def mark(self) -> None:
-        self.shown, self.cell = True, self.current
+    def mark(self, shell) -> None:
+        self.shown, self.cell = True, _cell_id(shell)
+
+
+def _cell_id(shell) -> object:
+    """Id of the notebook cell being run (JupyterLab and Voila send it), or None."""
+    try:
+        parent = shell.get_parent()  # ipykernel: the execute_request message being run
+    except Exception:
+        return None
+    return ((parent or {}).get("metadata") or {}).get("cellId")
 
 
 _STYLE = _StyleState()
@@ -105,9 +112,9 @@ def _show(markup: str) -> Shown:
         _STYLE.hook(shell)
         page = markup
         if markup == CSS:
-            _STYLE.mark()
+            _STYLE.mark(shell)
         elif not _STYLE.shown:
-            _STYLE.mark()
+            _STYLE.mark(shell)
             page = CSS + markup
         display(HTML(page))
     return Shown(markup)
