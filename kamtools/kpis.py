@@ -54,6 +54,8 @@ from kamtools.history import order_history
 __all__ = [
     "SUMMARY_COLUMNS",
     "HEALTH_COMPONENTS",
+    "HEALTH_RISK_DIRECTION",
+    "health_sentence",
     "HealthScorer",
     "account_kpis",
     "bid_losses",
@@ -850,6 +852,111 @@ HEALTH_COMPONENTS: dict[str, str] = {
 }
 
 
+HEALTH_RISK_DIRECTION: dict[str, int] = {
+    # +1: a higher value is less healthy; -1: a lower value is less healthy. A component whose
+    # learnt weight points the other way is left out, so no component reads against common sense
+    "growth_pct": -1,
+    "days_since_last_order": 1,
+    "orders_trend": -1,
+    "margin_pct": -1,
+    "target_pace": -1,
+    "win_rate": -1,
+    "late_share_12m": 1,
+    "complaints_12m": 1,
+    "open_severe": 1,
+    "days_since_dm_contact": 1,
+    "engaged_contacts_90d": -1,
+    "interactions_trend": -1,
+}
+"""Direction in which each of :data:`HEALTH_COMPONENTS` means less health."""
+
+_HEALTH_LINE: dict[str, float] = {
+    # the natural line past which a component is a weakness (else: worse than the typical account)
+    "growth_pct": 0.0,
+    "orders_trend": 0.0,
+    "interactions_trend": 0.0,
+    "target_pace": 1.0,
+    "late_share_12m": 0.0,
+    "complaints_12m": 0.0,
+    "open_severe": 0.0,
+    "days_since_dm_contact": 90.0,
+}
+
+
+def _is_weak(component: str, row: Mapping[str, object], reference: Mapping[str, float]) -> bool:
+    """True when the account's value of ``component`` is on its unhealthy side."""
+    if component not in HEALTH_COMPONENTS:
+        try:
+            from kamtools.churn.features import risky_side
+        except ImportError:
+            return False
+        return risky_side(component, row, reference)
+    try:
+        v = float(row.get(component))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    line = _HEALTH_LINE.get(component, reference.get(component, np.nan))
+    if np.isnan(v) or line is None or np.isnan(line):
+        return False
+    return HEALTH_RISK_DIRECTION.get(component, 1) * (v - line) > 0
+
+
+def _plural(v: float, one: str, many: str | None = None) -> str:
+    if v == 0:
+        return f"no {one}"
+    return f"{v:,.0f} {one if v == 1 else (many or one + 's')}"
+
+
+def _up_down(v: float) -> str:
+    return "the same as" if abs(v) < 0.005 else f"{'up' if v > 0 else 'down'} {abs(v):.0%} on"
+
+
+def health_sentence(component: str, row: Mapping[str, object]) -> str | None:
+    """One health component as a sentence with its number, e.g. 'No contact with a decision maker for 188 days'.
+
+    ``row`` maps component (or churn feature) names to the account's values. Components
+    that are churn features use :func:`kamtools.churn.features.driver_text`. None when the
+    value is unknown or the component is not one a KAM can act on.
+    """
+    try:
+        v = float(row.get(component))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        v = np.nan
+    if component not in HEALTH_COMPONENTS:
+        try:
+            from kamtools.churn.features import driver_text
+        except ImportError:
+            return None
+        return driver_text(component, row)
+    if np.isnan(v):
+        return None
+    if component == "growth_pct":
+        return f"Revenue in the last 12 months {_up_down(v)} the 12 months before"
+    if component == "days_since_last_order":
+        return f"No order for {v:,.0f} days"
+    if component == "orders_trend":  # log ratio of (1 + orders): shown as a relative change
+        return f"Orders in the last 6 months {_up_down(float(np.expm1(v)))} the 6 months before"
+    if component == "interactions_trend":
+        return f"Meetings, calls, e-mails and visits in the last 90 days {_up_down(float(np.expm1(v)))} the 90 before"
+    if component == "margin_pct":
+        return f"Gross margin {v:.0%} in the last 12 months"
+    if component == "target_pace":
+        return f"Revenue this year at {v:.0%} of the pace this year's target needs"
+    if component == "win_rate":
+        return f"Won {v:.0%} of the bids decided in the last 12 months"
+    if component == "late_share_12m":
+        return f"{v:.0%} of the invoices due in the last 12 months were paid late"
+    if component == "complaints_12m":
+        return f"{_plural(v, 'complaint').capitalize()} opened in the last 12 months"
+    if component == "open_severe":
+        return f"{_plural(v, 'high or critical complaint').capitalize()} open"
+    if component == "days_since_dm_contact":
+        return f"No contact with a decision maker for {v:,.0f} days"
+    if component == "engaged_contacts_90d":
+        return f"{_plural(v, 'contact').capitalize()} at the account engaged in the last 90 days"
+    return None
+
+
 def _health_frame(portfolio: Portfolio, kpis: pd.DataFrame) -> pd.DataFrame:
     """The candidate health components (columns of HEALTH_COMPONENTS) per account."""
     p = portfolio
@@ -1060,6 +1167,18 @@ def _churn_evidence(context: Mapping[str, object]) -> tuple[dict[str, float], pd
     numeric = [c for c in feats.columns if c != "account_id" and pd.api.types.is_numeric_dtype(feats[c])]
     signed = np.asarray(signed, dtype=float)
     importance = {n: float(v) for n, v in zip(names, signed) if n in numeric and np.isfinite(v) and v != 0}
+    # a health component is something a KAM can see and act on, weighed the way common sense
+    # reads it: static attributes (tenure, region), the account's size and other models'
+    # outputs (P(alive), expected value) are left out, and so is a feature whose effect runs
+    # against its plain meaning (long tenure or fast growth must not lower health)
+    try:
+        from kamtools.churn.features import FEATURE_LABELS, PRESENTABLE_FEATURES, RISK_DIRECTION
+    except ImportError:
+        return None
+    hidden = set(FEATURE_LABELS) - PRESENTABLE_FEATURES  # a feature of another model passes as given
+    importance = {
+        n: v for n, v in importance.items() if n not in hidden and np.sign(v) == RISK_DIRECTION.get(n, np.sign(v))
+    }
     # leave out features whose model effect contradicts their plain association with the
     # predicted churn probability (a suppressor effect of correlated features): a health
     # component must read the same way on its own ("more complaints, less healthy")
@@ -1141,6 +1260,16 @@ def _learn_health(
         )
     comps = [c for c in HEALTH_COMPONENTS if c in Xp.columns and Xp[c].notna().mean() > 0.2]
     scorer = HealthScorer().fit(Xp[comps], Xp["churned"].to_numpy())
+    for _ in range(len(comps)):  # no component may read against common sense ("more orders, less healthy")
+        wrong = [
+            c
+            for c, d in zip(scorer.components_, scorer.direction_, strict=True)
+            if d != HEALTH_RISK_DIRECTION.get(c, d)
+        ]
+        comps = [c for c in comps if c not in wrong]
+        if not wrong or len(comps) < 2:
+            break
+        scorer = HealthScorer().fit(Xp[comps], Xp["churned"].to_numpy())
     dates = ", ".join(str(c.date()) for c in cutoffs)
     when = "that date" if len(cutoffs) == 1 else "those dates"
     basis = (
@@ -1148,6 +1277,29 @@ def _learn_health(
         f"{window} months after {dates} on these components measured on {when}"
     )
     return scorer, basis
+
+
+def _weaknesses(X: pd.DataFrame, comps: list[str], good: np.ndarray, lost: np.ndarray) -> np.ndarray:
+    """Per account, the sentence of the component losing most points whose value is on the
+    unhealthy side (worse than the typical account and past its natural line, e.g. revenue
+    falling, a complaint opened); '' when none is. ``X`` holds the components (and, for churn
+    features, the other features that give a sentence its context)."""
+    lost = np.where(good < 0.5, lost, -np.inf)
+    numeric = [c for c in X.columns if c != "account_id" and pd.api.types.is_numeric_dtype(X[c])]
+    reference = X[numeric].median().to_dict() if numeric else {}
+    records = X.to_dict("records")
+    out = np.full(len(X), "", dtype=object)
+    for i in range(len(X)):
+        for j in np.argsort(-lost[i], kind="stable"):
+            if not np.isfinite(lost[i, j]):
+                break
+            if not _is_weak(comps[j], records[i], reference):
+                continue
+            text = health_sentence(comps[j], records[i])
+            if text:
+                out[i] = text
+                break
+    return out
 
 
 def health_scores(
@@ -1176,8 +1328,14 @@ def health_scores(
        ``"any"`` = stopped ordering or revenue more than halved);
     3. otherwise NotAvailable.
 
+    Only what a KAM can see and act on becomes a component: static attributes (tenure,
+    region, industry) and other models' outputs (P(alive), expected value) never do, and a
+    component whose weight runs against its plain meaning is left out
+    (:data:`HEALTH_RISK_DIRECTION`, :data:`kamtools.churn.features.RISK_DIRECTION`).
+
     Returns ``(health, components)``: ``health`` has account_id, health_score, health_band
-    (red/amber/green), top_weakness (label of the component losing most points),
+    (red/amber/green), top_weakness (the component losing most points among those on the
+    unhealthy side, as a sentence with its number; empty when none is),
     health_basis (plain-words source of the weights); ``components`` (long, per account and
     component, strongest weight first) has account_id, component, label, value, percentile
     (goodness 0-1, 1 = healthiest), weight, max_points, contribution (points; they sum to
@@ -1193,6 +1351,7 @@ def health_scores(
         X = kpis[["account_id"]].merge(feats[["account_id", *top]], on="account_id", how="left")
         scorer = HealthScorer(importance={c: importance[c] for c in top}).fit(X[top])
         basis = "weights from the churn model's global feature importance"
+        context_X = kpis[["account_id"]].merge(feats, on="account_id", how="left")  # gives sentences their context
         label_of = {c: labels.get(c, HEALTH_COMPONENTS.get(c, c.replace("_", " ").capitalize())) for c in top}
     else:
         if snapshots is None:
@@ -1203,12 +1362,13 @@ def health_scores(
         scorer, basis = learnt
         X = _health_frame(portfolio, kpis)
         label_of = HEALTH_COMPONENTS
+        context_X = X
     comps = scorer.components_
     good = scorer.goodness(X)
     contrib = 100.0 * good * scorer.weights_[None, :]
     score = contrib.sum(axis=1)
     lost = 100.0 * scorer.weights_[None, :] - contrib
-    weakest = np.array([label_of.get(c, c) for c in comps], dtype=object)[lost.argmax(axis=1)]
+    weakest = _weaknesses(context_X, comps, good, lost)
     health = pd.DataFrame(
         {
             "account_id": kpis["account_id"].astype(str).to_numpy(),

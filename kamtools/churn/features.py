@@ -722,7 +722,7 @@ _THRESHOLD: dict[str, float | None] = {
     "complaints_12m": 0.5,
     "complaints_severe_12m": 0.5,
     "complaints_open": 0.5,
-    "complaint_resolution_days": None,
+    "complaint_resolution_days": 14.0,
     "days_late_avg_12m": 0.5,
     "days_late_change_6m": 0.5,
     "overdue_share": 0.005,
@@ -863,6 +863,8 @@ def driver_text(feature: str, row: object) -> str | None:
     if feature == "complaints_open":
         return f"{_n(v, 'complaint').capitalize()} still open"
     if feature == "complaint_resolution_days":
+        if v == 0:
+            return None  # no complaint in the last 12 months: nothing to resolve
         return f"Complaints took {v:,.0f} days on average to resolve (last 12 months)"
     if feature == "days_late_avg_12m":
         if v < 0.5:

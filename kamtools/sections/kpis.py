@@ -134,8 +134,14 @@ def account_section(acct) -> None:
         display.not_available(health if isinstance(health, NotAvailable) else "No health score for this account.")
     else:
         h = health.iloc[0]
+        weak = str(h.get("top_weakness", "") or "")
+        weak_text = (
+            f"Weakest point: {weak.rstrip('.')}."
+            if weak and weak != "nan"
+            else "No component is on its unhealthy side."
+        )
         display.paragraph(
-            f"Health {h['health_score']:.0f}/100 ({h['health_band']}). Weakest point: {h['top_weakness']}. "
+            f"Health {h['health_score']:.0f}/100 ({h['health_band']}). {weak_text} "
             f"The components and their weights are those that predicted churn on this portfolio's history "
             f"({h['health_basis']})."
         )
