@@ -82,6 +82,13 @@ RETENTION_TARGET_P = 0.3  # ... and the probability it aims to get below
 RETENTION_HEALTH_TARGET = 40.0  # without a churn model: raise a red health score to amber
 PRIORITIES = {"high": 1, "medium": 2, "low": 3}
 
+# prioritising (defaults; a playbook file may set them, see kamtools/playbook.yml)
+MIN_VALUE_AT_STAKE = 1000.0  # actions and risks whose money at stake is below this are dropped
+MAX_ACTIONS_BY_TIER = {"1": 5, "2": 3, "3": 2}  # at most this many actions per account, by tier
+MAX_ACTIONS_DEFAULT = 3  # ... for an account without a tier
+STAGGER_DAYS = 7  # each action is due at least this many days after the one ranked before it
+CATEGORY_DECLINE = -0.25  # a category whose last 12 months fell by this much or more is declining
+
 # ------------------------------------------------------------------------------------------
 # facts
 # ------------------------------------------------------------------------------------------
@@ -106,6 +113,8 @@ _FACT_SPEC: dict[str, tuple[str, str]] = {
     "margin_pct": ("share", "Gross margin % in the last 12 months"),
     "margin_benchmark": ("share", "Median gross margin % of the portfolio's active accounts"),
     "margin_gap_pct": ("pp", "margin_pct minus margin_benchmark"),
+    "margin_loss": ("money", "Gross margin lost in the last 12 months (0 when the margin is positive)"),
+    "margin_gap_value": ("money", "Margin gained by reaching the portfolio median on the last 12 months' revenue"),
     "orders_ltm": ("count", "Orders in the last 12 months"),
     "avg_order_value": ("money", "Average order value, last 12 months"),
     "days_since_last_order": ("days", "Days since the last order"),
@@ -130,6 +139,17 @@ _FACT_SPEC: dict[str, tuple[str, str]] = {
     "loss_price_gap_pct": ("share", "Our price vs that competitor's on those lost bids, minus 1"),
     "top_loss_category": ("text", "Category most of those lost bids were for"),
     "top_loss_reason": ("text", "Most frequent loss reason (last 12 months)"),
+    "lost_value_12m": ("money", "Value of the bids lost in the last 12 months"),
+    "value_loss_competitor": ("text", "Competitor we lost the most bid value to (last 12 months)"),
+    "lost_value_to_competitor": ("money", "Bid value lost to that competitor (last 12 months)"),
+    "lost_bids_to_competitor": ("count", "Bids lost to that competitor (last 12 months)"),
+    "lost_value_price_gap_pct": ("share", "Our price vs that competitor's on those lost bids, minus 1"),
+    "lost_value_vs_revenue": ("share", "lost_value_to_competitor / revenue_ltm"),
+    # category trends (last 12 months vs the 12 before, per product category)
+    "category_declines": ("count", "Categories whose revenue fell by 25% or more (or stopped)"),
+    "category_decline_value": ("money", "Revenue lost in those categories vs the 12 months before"),
+    "declining_categories": ("text", "The declining categories with their change, largest loss first"),
+    "top_declining_category": ("text", "The category with the largest revenue loss"),
     # receivables
     "open_ar": ("money", "Open receivables"),
     "overdue_ar": ("money", "Receivables past their due date"),
@@ -182,6 +202,7 @@ _FACT_SPEC: dict[str, tuple[str, str]] = {
     # forecast
     "forecast_12m": ("money", "Forecast revenue for the next 12 months"),
     "forecast_vs_next_target": ("share", "forecast_12m / next_target minus 1"),
+    "next_target_shortfall": ("money", "next_target minus forecast_12m (0 when the forecast reaches it)"),
     "p_target": ("prob", "Probability of reaching the target (forecast)"),
     # whitespace
     "whitespace_capture": (
@@ -190,7 +211,8 @@ _FACT_SPEC: dict[str, tuple[str, str]] = {
     ),
     "top_whitespace_category": ("text", "Top whitespace recommendation"),
     "top_whitespace_p": ("prob", "Adoption probability of the top recommendation"),
-    "top_whitespace_value": ("money", "Expected yearly value of the top recommendation"),
+    "top_whitespace_value": ("money", "Yearly spend of the top recommendation if adopted (unweighted)"),
+    "top_whitespace_ev": ("money", "Probability-weighted yearly value of the top recommendation"),
     "whitespace_recommendations": ("count", "Whitespace recommendations"),
     # objectives (computed before the playbook runs, so rules may use them)
     "revenue_objective": ("money", "Revenue objective for the next 12 months"),
@@ -533,6 +555,7 @@ class Rule:
     priority: str = "medium"
     due_in_days: int = 30
     owner: Template | None = None
+    value: str | None = None  # the money fact that measures what is at stake
 
     @property
     def names(self) -> list[str]:
@@ -546,6 +569,10 @@ class Playbook:
 
     rules: tuple[Rule, ...]
     source: str = "built-in"
+    min_value_at_stake: float = MIN_VALUE_AT_STAKE
+    max_actions: Mapping[str, int] = field(default_factory=lambda: dict(MAX_ACTIONS_BY_TIER))
+    max_actions_default: int = MAX_ACTIONS_DEFAULT
+    stagger_days: int = STAGGER_DAYS
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -561,7 +588,8 @@ class Playbook:
         raise KeyError(f"the playbook ({self.source}) has no rule {rule_id!r}")
 
 
-_RULE_KEYS = {"id", "when", "type", "risk", "action", "evidence", "priority", "due_in_days", "owner"}
+_RULE_KEYS = {"id", "when", "type", "risk", "action", "evidence", "priority", "due_in_days", "owner", "value"}
+_MONEY_FACTS = sorted(k for k, u in FACT_UNITS.items() if u == "money")
 
 
 def _parse_rule(raw: object, where: str) -> Rule:
@@ -595,7 +623,12 @@ def _parse_rule(raw: object, where: str) -> Rule:
     if isinstance(due, bool) or not isinstance(due, int) or not 0 <= due <= 3650:
         raise PlaybookError(f"{at}: due_in_days must be a whole number of days between 0 and 3650, got {due!r}")
     rtype = str(raw.get("type", "general"))
-    return Rule(rid, when, rtype, risk, action, evidence, priority, int(due), owner)
+    value = raw.get("value")
+    if value is not None and value not in _MONEY_FACTS:
+        close = difflib.get_close_matches(str(value), _MONEY_FACTS, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else f"; one of {', '.join(_MONEY_FACTS)}"
+        raise PlaybookError(f"{at}: value {value!r} must name a money fact (the value at stake){hint}")
+    return Rule(rid, when, rtype, risk, action, evidence, priority, int(due), owner, value)
 
 
 def _read_yaml(path: Path) -> dict:
@@ -625,6 +658,38 @@ def _read_yaml(path: Path) -> dict:
     return data
 
 
+_SETTINGS = ("min_value_at_stake", "max_actions_per_account", "stagger_days")
+
+
+def _parse_settings(data: Mapping, where: str) -> dict:
+    """The playbook's prioritising settings (only those the file gives)."""
+    out: dict = {}
+    if "min_value_at_stake" in data:
+        v = data["min_value_at_stake"]
+        if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v < 1e12:
+            raise PlaybookError(f"{where}: min_value_at_stake must be a number of 0 or more, got {v!r}")
+        out["min_value_at_stake"] = float(v)
+    if "stagger_days" in data:
+        v = data["stagger_days"]
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 365:
+            raise PlaybookError(f"{where}: stagger_days must be a whole number of days between 0 and 365, got {v!r}")
+        out["stagger_days"] = int(v)
+    if "max_actions_per_account" in data:
+        caps = data["max_actions_per_account"]
+        if not isinstance(caps, Mapping):
+            raise PlaybookError(f"{where}: max_actions_per_account must map a tier (or 'default') to a count")
+        clean = {}
+        for tier, n in caps.items():
+            if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 100:
+                raise PlaybookError(f"{where}: max_actions_per_account[{tier!r}] must be a whole number from 1 to 100")
+            clean[str(tier)] = int(n)
+        default = clean.pop("default", None)
+        out["max_actions"] = clean
+        if default is not None:
+            out["max_actions_default"] = default
+    return out
+
+
 def load_playbook(source: str | os.PathLike | Mapping | Playbook | None = None) -> Playbook:
     """Read and validate a playbook; None gives the built-in ``kamtools/playbook.yml``.
 
@@ -648,9 +713,10 @@ def load_playbook(source: str | os.PathLike | Mapping | Playbook | None = None) 
             what = "is a folder, not a file" if path.is_dir() else "does not exist"
             raise PlaybookError(f"playbook file {path} {what}")
         data, where = _read_yaml(path), str(path)
-    unknown = set(data) - {"version", "extends", "disable", "rules", "description"}
+    unknown = set(data) - {"version", "extends", "disable", "rules", "description", *_SETTINGS}
     if unknown:
         raise PlaybookError(f"{where}: unknown top-level field(s) {sorted(unknown)}")
+    settings = _parse_settings(data, where)
     rules = [_parse_rule(r, where) for r in data.get("rules") or []]
     ids = [r.id for r in rules]
     dup = sorted({i for i in ids if ids.count(i) > 1})
@@ -662,10 +728,18 @@ def load_playbook(source: str | os.PathLike | Mapping | Playbook | None = None) 
             raise PlaybookError(f"{where}: 'disable' needs 'extends: default'")
         if not rules:
             raise PlaybookError(f"{where}: the playbook has no rules")
-        return Playbook(tuple(rules), where)
+        return Playbook(tuple(rules), where, **settings)
     if extends != "default":
         raise PlaybookError(f"{where}: extends must be 'default' (the built-in playbook), got {extends!r}")
-    base = list(load_playbook(None).rules)
+    default = load_playbook(None)
+    base = list(default.rules)
+    settings = {
+        "min_value_at_stake": default.min_value_at_stake,
+        "max_actions": default.max_actions,
+        "max_actions_default": default.max_actions_default,
+        "stagger_days": default.stagger_days,
+        **settings,
+    }
     disable = data.get("disable") or []
     if not isinstance(disable, list):
         raise PlaybookError(f"{where}: 'disable' must be a list of rule ids")
@@ -676,7 +750,7 @@ def load_playbook(source: str | os.PathLike | Mapping | Playbook | None = None) 
     by_id = {r.id: r for r in rules}
     merged = [by_id.pop(r.id, r) for r in base]
     merged += [r for r in rules if r.id in by_id]
-    return Playbook(tuple(merged), f"{where} (extends the built-in playbook)")
+    return Playbook(tuple(merged), f"{where} (extends the built-in playbook)", **settings)
 
 
 PLAYBOOK_CONTEXT_KEY = "_playbook"
@@ -753,7 +827,8 @@ def account_facts(
     ``tables`` maps result-table names to DataFrames (whole tables or one account's slice;
     NotAvailable or absent tables leave their facts missing): ``kpis`` (required),
     ``kpis_portfolio``, ``churn``, ``churn_drivers``, ``competitor_threat``, ``value``,
-    ``segments``, ``forecast``, ``forecast_targets``, ``whitespace_recommendations``.
+    ``segments``, ``forecast``, ``forecast_targets``, ``whitespace_recommendations``,
+    ``tradelanes`` (declining categories), ``pipeline_losses`` (bid value lost per competitor).
 
     Returns ``(facts, unavailable)`` where ``unavailable`` maps a plan part (``churn``,
     ``competitors``, ``forecast``, ``whitespace``, ``segment``, ``value``, ``targets``,
@@ -853,10 +928,13 @@ def account_facts(
     _churn_driver_facts(tables, f, unavailable)
     f = _forecast_facts(tables, f, as_of, unavailable)
     f = _whitespace_facts(tables, f, unavailable)
+    f = _category_facts(tables, f)
+    f = _competitor_loss_facts(tables, f)
 
     for name, unit in FACT_UNITS.items():
         if name not in f.columns:
             f[name] = pd.Series(pd.NA, index=f.index, dtype="str") if unit == "text" else np.nan
+    _money_facts(f)
     for name in _TEXT_FACTS:
         f[name] = f[name].astype("str")
     f["single_threaded"] = pd.to_numeric(f["single_threaded"].astype(float), errors="coerce")
@@ -866,6 +944,58 @@ def account_facts(
     f["revenue_objective"] = f["account_id"].map(rev).astype(float)
     f["margin_pct_objective"] = f["account_id"].map(mar).astype(float)
     return f[["account_id", *FACTS]], unavailable
+
+
+def _money_facts(f: pd.DataFrame) -> None:
+    """Facts that put a figure of money on a situation (the value at stake of its actions)."""
+
+    def num(name: str) -> pd.Series:
+        return pd.to_numeric(f[name], errors="coerce").astype(float)
+
+    rev, margin = num("revenue_ltm"), num("margin_ltm")
+    f["margin_loss"] = (-margin).clip(lower=0.0)
+    f["margin_gap_value"] = (rev * (num("margin_benchmark") - num("margin_pct"))).clip(lower=0.0)
+    f["next_target_shortfall"] = (num("next_target") - num("forecast_12m")).clip(lower=0.0)
+    f["top_whitespace_ev"] = num("top_whitespace_p") * num("top_whitespace_value")
+    f["lost_value_vs_revenue"] = (num("lost_value_to_competitor") / rev).where(rev > 0)
+
+
+def _category_facts(tables: Mapping[str, object], f: pd.DataFrame) -> pd.DataFrame:
+    """Declining categories from the trade-lane table (each category's last 12 months vs the 12 before)."""
+    t = tables.get("tradelanes")
+    if not _present(t) or t.empty or not {"category", "revenue_ltm", "revenue_prior"} <= set(t.columns):
+        return f
+    x = t.assign(account_id=t["account_id"].astype(str))
+    ltm = pd.to_numeric(x["revenue_ltm"], errors="coerce").fillna(0.0)
+    prior = pd.to_numeric(x["revenue_prior"], errors="coerce")
+    change = ltm / prior - 1
+    x = x.assign(_loss=prior - ltm, _chg=change)[(prior > 0) & (change <= CATEGORY_DECLINE)]
+    x = x.sort_values(["account_id", "_loss"], ascending=[True, False], kind="stable")
+    f["category_declines"] = f["account_id"].map(x.groupby("account_id").size()).fillna(0).astype(float)
+    f["category_decline_value"] = f["account_id"].map(x.groupby("account_id")["_loss"].sum()).fillna(0.0)
+    words = x["category"].astype(str) + " " + (x["_chg"] * 100).map(lambda v: f"{v:+.0f}%")
+    top3 = words.groupby(x["account_id"], sort=False).agg(lambda s: ", ".join(s.head(3)))
+    f["declining_categories"] = f["account_id"].map(top3).astype("str")
+    first = x.drop_duplicates("account_id").set_index("account_id")["category"].astype(str)
+    f["top_declining_category"] = f["account_id"].map(first).astype("str")
+    return f
+
+
+def _competitor_loss_facts(tables: Mapping[str, object], f: pd.DataFrame) -> pd.DataFrame:
+    """The competitor we lost the most bid value to in the last 12 months (post-bid table)."""
+    t = tables.get("pipeline_losses")
+    if not _present(t) or t.empty or not {"competitor", "lost_value"} <= set(t.columns):
+        return f
+    x = t.assign(account_id=t["account_id"].astype(str), _v=pd.to_numeric(t["lost_value"], errors="coerce"))
+    x = x[x["competitor"].astype(str) != "unknown"].sort_values(["account_id", "_v"], ascending=[True, False])
+    top = x.drop_duplicates("account_id").set_index("account_id")
+    f["value_loss_competitor"] = f["account_id"].map(top["competitor"].astype(str)).astype("str")
+    f["lost_value_to_competitor"] = f["account_id"].map(top["_v"]).astype(float)
+    if "bids_lost" in top.columns:
+        f["lost_bids_to_competitor"] = f["account_id"].map(top["bids_lost"]).astype(float)
+    if "price_gap_pct" in top.columns:
+        f["lost_value_price_gap_pct"] = f["account_id"].map(top["price_gap_pct"]).astype(float)
+    return f
 
 
 def _churn_driver_facts(tables: Mapping[str, object], f: pd.DataFrame, unavailable: dict[str, str]) -> None:
@@ -959,8 +1089,12 @@ def _whitespace_facts(tables: Mapping[str, object], f: pd.DataFrame, unavailable
     if p is None or ev is None:
         unavailable["whitespace"] = "The whitespace recommendations have no adoption probability and expected value."
         return f
+    from kamtools.whitespace import MIN_USEFUL_P
+
     x = ws.assign(account_id=ws["account_id"].astype(str))
     x = x.assign(_p=pd.to_numeric(x[p], errors="coerce"), _v=pd.to_numeric(x[ev], errors="coerce"))
+    # only recommendations with a useful adoption probability count (whitespace's own flag)
+    x = x[x["recommended"].astype(bool)] if "recommended" in x.columns else x[x["_p"] >= MIN_USEFUL_P]
     x["_ev"] = x["_p"] * x["_v"]
     rank = _first_col(x, ("rank", "order"))
     if rank is not None:
@@ -1133,10 +1267,20 @@ def apply_playbook(
     """Evaluate every rule on every account (vectorised); return ``(risks, actions)``.
 
     ``risks``: account_id, order, rule_id, type, severity (the rule's priority), risk,
-    evidence (the facts the condition read, e.g. ``days_since_dm_contact = 140 days``).
-    ``actions``: account_id, order (by priority, then due date, then playbook order),
-    rule_id, type, priority, owner, due_date, due_in_days, action, evidence (the risk or
-    evidence text with the account's numbers), facts (as in risks).
+    value_at_stake, value_basis, evidence (the facts the condition read, e.g.
+    ``days_since_dm_contact = 140 days``).
+    ``actions``: account_id, order, rule_id, type, priority, owner, due_date, due_in_days,
+    action, value_at_stake (the money the action protects or wins, from the rule's
+    ``value`` fact: revenue at risk, overdue receivables, probability-weighted whitespace,
+    lost bid value, ...), value_basis (what that figure is), evidence (the risk or evidence
+    text with the account's numbers), facts (as in risks).
+
+    Prioritising: a risk or action whose value at stake is known and below the playbook's
+    ``min_value_at_stake`` is dropped (immaterial); the rest are ranked per account by value
+    at stake (largest first; unknown last), then priority, then playbook order; each account
+    keeps at most ``max_actions_per_account`` actions for its tier; due dates are staggered
+    so the first action is due first: each is due on its rule's ``due_in_days`` or
+    ``stagger_days`` after the action before it, whichever is later.
     """
     playbook = load_playbook(playbook)
     as_of = pd.Timestamp(as_of if as_of is not None else pd.Timestamp.today()).normalize()
@@ -1147,6 +1291,12 @@ def apply_playbook(
             continue
         sub = facts.loc[hit]
         ids = sub["account_id"].astype(str).to_numpy()
+        value = (
+            pd.to_numeric(sub[rule.value], errors="coerce").to_numpy(dtype=float)
+            if rule.value is not None and rule.value in sub.columns
+            else np.full(len(sub), np.nan)
+        )
+        basis = _VALUE_BASIS.get(rule.value, FACTS.get(rule.value, "")) if rule.value else ""
         facts_txt = _facts_text(sub, rule.names)
         risk_txt = rule.risk.render_many(sub) if rule.risk is not None else None
         if risk_txt is not None:
@@ -1158,6 +1308,8 @@ def apply_playbook(
                         "type": rule.type,
                         "severity": rule.priority,
                         "risk": risk_txt,
+                        "value_at_stake": value,
+                        "value_basis": basis,
                         "evidence": facts_txt,
                         "_rank": PRIORITIES[rule.priority],
                         "_k": k,
@@ -1178,6 +1330,8 @@ def apply_playbook(
                         "due_date": as_of + pd.Timedelta(days=rule.due_in_days),
                         "due_in_days": np.int64(rule.due_in_days),
                         "action": rule.action.render_many(sub),
+                        "value_at_stake": value,
+                        "value_basis": basis,
                         "evidence": ev,
                         "facts": facts_txt,
                         "_rank": PRIORITIES[rule.priority],
@@ -1185,7 +1339,17 @@ def apply_playbook(
                     }
                 )
             )
-    risk_cols = ["account_id", "order", "rule_id", "type", "severity", "risk", "evidence"]
+    risk_cols = [
+        "account_id",
+        "order",
+        "rule_id",
+        "type",
+        "severity",
+        "risk",
+        "value_at_stake",
+        "value_basis",
+        "evidence",
+    ]
     action_cols = [
         "account_id",
         "order",
@@ -1196,18 +1360,88 @@ def apply_playbook(
         "due_date",
         "due_in_days",
         "action",
+        "value_at_stake",
+        "value_basis",
         "evidence",
         "facts",
     ]
-    risks = _ordered(risk_parts, ["_rank", "_k"], risk_cols)
-    actions = _ordered(action_parts, ["_rank", "due_in_days", "_k"], action_cols)
+    floor = playbook.min_value_at_stake
+    risk_parts = [_material(x, floor) for x in risk_parts]
+    action_parts = [_material(x, floor) for x in action_parts]
+    risks = _ordered(risk_parts, ["_v", "_rank", "_k"], risk_cols)
+    actions = _ordered(action_parts, ["_v", "_rank", "due_in_days", "_k"], action_cols)
+    actions = _capped(actions, facts, playbook)
+    actions = _staggered(actions, as_of, playbook.stagger_days)
     return risks, actions
+
+
+_VALUE_BASIS = {
+    "revenue_at_risk": "revenue at risk",
+    "revenue_ltm": "last 12 months' revenue",
+    "revenue_prior_ltm": "revenue of the 12 months before",
+    "overdue_60_plus": "receivables over 60 days overdue",
+    "overdue_ar": "overdue receivables",
+    "open_ar": "open receivables",
+    "value_closing_90d": "open bids closing in 90 days",
+    "lost_value_12m": "bids lost in the last 12 months",
+    "lost_value_to_competitor": "bids lost to the competitor",
+    "target_gap": "revenue still to sell for the target",
+    "next_target_shortfall": "forecast shortfall against next year's target",
+    "top_whitespace_ev": "whitespace, probability-weighted",
+    "margin_loss": "margin lost",
+    "margin_gap_value": "margin to gain",
+    "category_decline_value": "revenue lost in declining categories",
+}
+
+
+def _material(part: pd.DataFrame, floor: float) -> pd.DataFrame:
+    """Drop rows whose value at stake is known and below ``floor``; add the ranking key."""
+    v = part["value_at_stake"].astype(float)
+    part = part[~(v < floor)].copy()
+    part["_v"] = -part["value_at_stake"].astype(float).fillna(-np.inf)  # largest first, unknown last
+    return part
+
+
+def _capped(actions: pd.DataFrame, facts: pd.DataFrame, playbook: Playbook) -> pd.DataFrame:
+    """Keep at most the tier's number of actions per account.
+
+    The actions arrive in rank order; a second action of the same type (two target actions,
+    say) moves behind the first action of every other type, so the few actions kept cover
+    different topics.
+    """
+    if actions.empty:
+        return actions
+    repeat = actions.groupby(["account_id", "type"], sort=False).cumcount().to_numpy() > 0
+    actions = actions.assign(_repeat=repeat).sort_values(["account_id", "_repeat", "order"], kind="stable")
+    actions = actions.drop(columns="_repeat").reset_index(drop=True)
+    actions["order"] = actions.groupby("account_id").cumcount().astype(np.int64) + 1
+    tier = facts.assign(account_id=facts["account_id"].astype(str)).drop_duplicates("account_id")
+    tier = tier.set_index("account_id")["tier"].astype(str).str.strip().str.removeprefix("Tier ").str.strip()
+    cap = actions["account_id"].map(tier).map(playbook.max_actions).fillna(playbook.max_actions_default)
+    out = actions[actions["order"] <= cap.to_numpy()].reset_index(drop=True)
+    return out
+
+
+def _staggered(actions: pd.DataFrame, as_of: pd.Timestamp, step: int) -> pd.DataFrame:
+    """Due dates in rank order: each action due at its rule's time or ``step`` days after the one before."""
+    if actions.empty:
+        return actions
+    due = actions["due_in_days"].to_numpy(dtype=np.int64).copy()
+    acc = actions["account_id"].to_numpy()
+    for i in range(1, len(due)):  # rows are sorted by account, then rank
+        if acc[i] == acc[i - 1]:
+            due[i] = max(due[i], due[i - 1] + step)
+    actions = actions.copy()
+    actions["due_in_days"] = due
+    actions["due_date"] = as_of + pd.to_timedelta(due, unit="D")
+    return actions
 
 
 def _ordered(parts: list[pd.DataFrame], keys: list[str], cols: list[str]) -> pd.DataFrame:
     if not parts:
         empty = {c: pd.Series([], dtype="str") for c in cols}
         empty["order"] = pd.Series([], dtype=np.int64)
+        empty["value_at_stake"] = pd.Series([], dtype=float)
         if "due_date" in cols:
             empty["due_date"] = pd.Series([], dtype="datetime64[ns]")
             empty["due_in_days"] = pd.Series([], dtype=np.int64)
@@ -1217,7 +1451,7 @@ def _ordered(parts: list[pd.DataFrame], keys: list[str], cols: list[str]) -> pd.
     df["order"] = df.groupby("account_id").cumcount().astype(np.int64) + 1
     df = df[cols].reset_index(drop=True)
     for c in cols:
-        if c not in ("order", "due_date", "due_in_days"):
+        if c not in ("order", "due_date", "due_in_days", "value_at_stake"):
             df[c] = df[c].astype("str")
     return df
 
@@ -1466,6 +1700,8 @@ _SOURCE_TABLES = (
     "forecast",
     "forecast_targets",
     "whitespace_recommendations",
+    "tradelanes",
+    "pipeline_losses",
 )
 _CONTEXT_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -1564,7 +1800,7 @@ def bundle_tables(
     Tables (per account, rows in order): ``plan_objectives``, ``plan_risks``,
     ``plan_actions``, ``plan_talking_points``; ``plan_summary`` (one row per account:
     revenue_objective, margin_pct_objective, n_risks, n_actions, n_high_priority,
-    top_action, top_risk); ``plan_unavailable`` (portfolio-level: part, reason).
+    value_at_stake (sum over its actions), top_action, top_risk); ``plan_unavailable`` (portfolio-level: part, reason).
     The playbook is ``playbook``, else the one :func:`kamtools.bundle.analyze` checked and
     put in ``context`` (under :data:`PLAYBOOK_CONTEXT_KEY`), else the built-in one.
     """
@@ -1591,6 +1827,7 @@ def bundle_tables(
     summary["n_actions"] = summary["account_id"].map(a.groupby("account_id").size()).fillna(0).astype(np.int64)
     high = a[a["priority"] == "high"].groupby("account_id").size()
     summary["n_high_priority"] = summary["account_id"].map(high).fillna(0).astype(np.int64)
+    summary["value_at_stake"] = summary["account_id"].map(a.groupby("account_id")["value_at_stake"].sum()).fillna(0.0)
     first_a = a[a["order"] == 1].set_index("account_id")["action"]
     first_r = r[r["order"] == 1].set_index("account_id")["risk"]
     summary["top_action"] = summary["account_id"].map(first_a).astype("str")

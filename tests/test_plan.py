@@ -192,25 +192,29 @@ def test_churner_with_fading_contacts_gets_executive_meeting(demo, demo_context,
         & (ch["decision_makers"] > 0)
     ]
     assert len(fading) >= 3
+    risks = demo_plans["plan_risks"]  # the rule fires for all; the action may be ranked out by bigger stakes
+    assert fading["account_id"].isin(risks.loc[risks["rule_id"] == "exec_meeting", "account_id"]).all()
     actions = demo_plans["plan_actions"]
-    meet = actions[actions["rule_id"] == "exec_meeting"]
-    assert fading["account_id"].isin(meet["account_id"]).all()
-    row = meet[meet["account_id"] == fading["account_id"].iloc[0]].iloc[0]
+    meet = actions[(actions["rule_id"] == "exec_meeting") & actions["account_id"].isin(fading["account_id"])]
+    assert len(meet) >= 1
+    row = meet.iloc[0]
     assert row["action"].startswith("Book an executive meeting")
     days = int(kpis.set_index("account_id").loc[row["account_id"], "days_since_dm_contact"])
     assert f"No decision-maker contact for {days:,} days" in row["evidence"]
-    assert row["priority"] == "high" and row["due_date"] == portfolio.as_of + pd.Timedelta(days=14)
+    assert row["priority"] == "high" and row["due_date"] >= portfolio.as_of + pd.Timedelta(days=14)
     owner = portfolio.accounts.set_index("account_id").loc[row["account_id"], "owner"]
     assert row["owner"] == owner
 
 
 def test_overdue_invoices_get_finance_escalation(demo_context, demo_plans):
     kpis = demo_context["kpis"]
-    overdue = kpis[kpis["overdue_60_plus"] > 0]
+    overdue = kpis[kpis["overdue_60_plus"] >= P.MIN_VALUE_AT_STAKE]  # smaller sums are immaterial
     assert len(overdue) >= 1
+    risks = demo_plans["plan_risks"]
+    assert set(risks.loc[risks["rule_id"] == "finance_escalation", "account_id"]) == set(overdue["account_id"])
     actions = demo_plans["plan_actions"]
     esc = actions[actions["rule_id"] == "finance_escalation"]
-    assert set(esc["account_id"]) == set(overdue["account_id"])
+    assert set(esc["account_id"]) <= set(overdue["account_id"])
     for _, a in esc.iterrows():
         amount = overdue.set_index("account_id").loc[a["account_id"], "overdue_60_plus"]
         assert money(amount) in a["evidence"]
@@ -234,9 +238,8 @@ def test_plan_tables_are_ordered_per_account(demo_plans):
         for _, g in df.groupby("account_id"):
             assert g["order"].tolist() == list(range(1, len(g) + 1)), name
     a = demo_plans["plan_actions"]
-    rank = a["priority"].map(P.PRIORITIES)
-    for _, g in a.assign(rank=rank).groupby("account_id"):
-        assert g["rank"].is_monotonic_increasing
+    for _, g in a.groupby("account_id"):  # the first action has the most at stake
+        assert g["value_at_stake"].iloc[0] == g["value_at_stake"].max() or g["value_at_stake"].isna().all()
     s = demo_plans["plan_summary"]
     assert s["account_id"].is_unique and (s["n_actions"] >= s["n_high_priority"]).all()
 
@@ -249,6 +252,7 @@ def test_playbook_can_be_extended_and_edited_without_code(demo, demo_context, tm
         """
         extends: default
         disable: [margin_below_peers]
+        max_actions_per_account: {default: 40}   # no cap: every rule's action is kept
         rules:
           - id: exec_meeting            # same id: replaces the built-in threshold and wording
             type: relationship
