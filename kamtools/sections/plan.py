@@ -52,14 +52,19 @@ def account_section(acct) -> None:
         display.paragraph("No action is due from the playbook for this account.")
     else:
         display.table(
-            actions,
+            _with_value(actions),
             columns={
                 "priority": "Priority",
                 "action": "Action",
+                "value": "Value at stake",
                 "owner": "Owner",
                 "due_date": "Due",
                 "evidence": "Because",
             },
+        )
+        display.paragraph(
+            "Actions are ranked by the money at stake (largest first) and capped per account by tier; each is "
+            "due after the one ranked before it."
         )
 
     display.heading("Talking points for the business review", level=3)
@@ -73,6 +78,28 @@ def account_section(acct) -> None:
     if missing:
         display.paragraph("Parts of the plan left out because their analysis is missing:")
         display.bullets(missing)
+
+
+def _with_value(actions: pd.DataFrame) -> pd.DataFrame:
+    """Add a ``value`` text column: the value at stake in money with what it is."""
+    if "value_at_stake" not in actions.columns:
+        return actions
+    v = pd.to_numeric(actions["value_at_stake"], errors="coerce")
+    basis = actions["value_basis"].astype(str) if "value_basis" in actions.columns else pd.Series("", index=v.index)
+    text = [
+        "" if pd.isna(x) else (f"{display.money(x)} ({b})" if b and b != "nan" else display.money(x))
+        for x, b in zip(v, basis)
+    ]
+    return actions.assign(value=text)
+
+
+def most_urgent(actions: pd.DataFrame, n: int = 20) -> pd.DataFrame:
+    """The portfolio's most urgent actions: ranked by value at stake (largest first), then the due date."""
+    if "value_at_stake" in actions.columns:
+        v = pd.to_numeric(actions["value_at_stake"], errors="coerce").fillna(-1.0)
+        ranked = actions.assign(_v=-v).sort_values(["_v", "due_date", "account_id"], kind="stable")
+        return ranked.drop(columns="_v").head(n).reset_index(drop=True)
+    return actions.sort_values(["due_date", "account_id", "order"]).head(n).reset_index(drop=True)
 
 
 def action_counts(actions: pd.DataFrame, by: str) -> pd.DataFrame:
@@ -117,8 +144,8 @@ def portfolio_section(bundle) -> None:
         columns={"owner": "Owner", "high": "High", "medium": "Medium", "low": "Low", "total": "Total"},
         max_rows=40,
     )
-    display.heading("Most urgent high-priority actions", level=3)
-    urgent = actions[actions["priority"] == "high"].sort_values(["due_date", "account_id", "order"])
+    display.heading("Most urgent actions, by value at stake", level=3)
+    urgent = _with_value(most_urgent(actions))
     accounts = bundle.accounts
     if "name" in accounts.columns:
         urgent = urgent.merge(accounts[["account_id", "name"]], on="account_id", how="left")
@@ -128,6 +155,7 @@ def portfolio_section(bundle) -> None:
             "account_id": "Account id",
             "name": "Account",
             "owner": "Owner",
+            "value": "Value at stake",
             "due_date": "Due",
             "action": "Action",
             "evidence": "Because",
