@@ -366,7 +366,10 @@ class ScenarioPlanner:
         self._set_levers(self._defaults)
         self.elasticity_info.value = self._elasticity_html(b)
         self.levers["churn_reduction"].tooltip = f"revenue at risk: {money(b.revenue_at_risk)} a year"
-        self.levers["whitespace_capture"].tooltip = f"recommended whitespace: {money(float(b.whitespace.sum()))} a year"
+        self.levers["whitespace_capture"].tooltip = (
+            f"recommended whitespace: {money(float(b.whitespace.sum()))} a year"
+            " (spend if every category is won, not weighted by probability)"
+        )
         self.scope_seconds = time.perf_counter() - t0
         self.update()
 
@@ -576,7 +579,8 @@ class ScenarioPlanner:
         items = [
             f"Baseline: {b.baseline_method}; {b.n_accounts} account(s); as of {b.as_of.date()}.",
             f"Revenue at risk (churn model): {money(b.revenue_at_risk)} a year; "
-            f"recommended whitespace: {money(float(b.whitespace.sum()))} a year.",
+            f"recommended whitespace: {money(float(b.whitespace.sum()))} a year if every category is won "
+            "(unweighted: the 'Whitespace won %' lever sets the share captured).",
             f"Days sales outstanding today: {b.dso_days:.0f} (payment terms {b.payment_terms_days:.0f} days).",
             *b.notes,
         ]
