@@ -877,7 +877,7 @@ def driver_text(feature: str, row: object) -> str | None:
         return f"Invoices paid {abs(v):,.0f} days {way} in the last 6 months than in the 6 before"
     if feature == "overdue_share":
         if v < 0.005:
-            return "Nothing of the open receivable is overdue"
+            return "No part of the open receivable is overdue"
         return f"{v:.0%} of the open receivable is overdue"
     if feature == "decision_makers":
         if v == 0:
