@@ -1,0 +1,240 @@
+"""A plan that prioritises: risk bands by probability, value at stake, caps, staggered dates, new rules."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kamtools import plan as P
+from kamtools.churn import risk_bands
+from kamtools.churn.scoring import HIGH_RISK_P, MEDIUM_RISK_P
+from kamtools.display import money
+from kamtools.sections import plan as plan_section
+from kamtools.whitespace import MIN_USEFUL_P
+
+AS_OF = pd.Timestamp("2026-06-30")
+
+
+def _kpis(**accounts: dict) -> pd.DataFrame:
+    base = {"name": "Acme", "owner": "Kim", "revenue_ltm": 500_000.0, "revenue_prior_ltm": 480_000.0}
+    return pd.DataFrame([{"account_id": aid, **base, **row} for aid, row in accounts.items()])
+
+
+def _plan(kpis: pd.DataFrame, **tables) -> tuple[pd.DataFrame, pd.DataFrame]:
+    facts, _ = P.account_facts({"kpis": kpis, **tables}, AS_OF)
+    return P.apply_playbook(facts, None, AS_OF)
+
+
+def _churn(rows: dict[str, tuple[float, float]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "account_id": list(rows),
+            "churn_probability": [p for p, _ in rows.values()],
+            "revenue_at_risk": [r for _, r in rows.values()],
+        }
+    )
+
+
+def _tiers(**tiers: str) -> pd.DataFrame:
+    return pd.DataFrame({"account_id": list(tiers), "tier": list(tiers.values())})
+
+
+# ---- risk bands ------------------------------------------------------------------------------
+def test_risk_band_is_a_monotone_function_of_the_probability():
+    rng = np.random.default_rng(0)
+    p = rng.uniform(0, 1, 500)
+    rar = rng.lognormal(10, 2, 500)  # money must not move an account between bands
+    bands, thr = risk_bands(p, rar)
+    assert thr == {"high": HIGH_RISK_P, "medium": MEDIUM_RISK_P}
+    assert (bands[p >= HIGH_RISK_P] == "high").all()
+    assert (bands[(p >= MEDIUM_RISK_P) & (p < HIGH_RISK_P)] == "medium").all()
+    assert (bands[p < MEDIUM_RISK_P] == "low").all()
+    rank = pd.Series(bands).map({"high": 2, "medium": 1, "low": 0}).to_numpy()
+    assert (np.diff(rank[np.argsort(p)]) >= 0).all()
+
+
+# ---- value at stake, materiality, caps, due dates ----------------------------------------
+def test_every_action_carries_its_value_at_stake_and_immaterial_ones_are_dropped():
+    kpis = _kpis(
+        A1={"overdue_60_plus": 210.0, "oldest_overdue_days": 95.0},
+        A2={"overdue_60_plus": 52_000.0, "oldest_overdue_days": 120.0},
+        A3={"revenue_ltm": 384.0, "days_since_last_order": 200.0},
+    )
+    risks, actions = _plan(kpis)
+    esc = actions[actions["rule_id"] == "finance_escalation"]
+    assert esc["account_id"].tolist() == ["A2"]  # 210 of receivables is not worth an escalation
+    assert (
+        esc["value_at_stake"].iloc[0] == 52_000.0 and esc["value_basis"].iloc[0] == "receivables over 60 days overdue"
+    )
+    assert "A3" not in set(actions["account_id"]) and "A3" not in set(risks["account_id"])  # a call about 384
+    assert pd.api.types.is_float_dtype(actions["value_at_stake"])
+
+
+def test_actions_are_ranked_by_value_capped_by_tier_and_due_one_after_another():
+    busy = {
+        "days_since_last_order": 150.0,  # order gap: revenue_ltm at stake
+        "overdue_60_plus": 40_000.0,
+        "oldest_overdue_days": 90.0,
+        "target": 900_000.0,
+        "target_pace": 0.5,
+        "target_gap": 600_000.0,
+        "revenue_ytd": 300_000.0,
+        "target_attainment": 0.33,
+        "margin_ltm": -20_000.0,
+        "margin_pct": -0.04,
+        "open_severe": 2.0,
+        "oldest_open_severe_days": 40.0,
+        "decision_makers": 0.0,
+        "contacts": 1.0,
+    }
+    kpis = _kpis(T1=busy, T2=busy, T3=busy)
+    _, actions = _plan(kpis, segments=_tiers(T1="1", T2="2", T3="3"))
+    counts = actions.groupby("account_id").size()
+    assert counts["T1"] == 5 and counts["T2"] == 3 and counts["T3"] == 2
+    for _, g in actions.groupby("account_id"):
+        assert g["order"].tolist() == list(range(1, len(g) + 1))
+        assert g["due_date"].is_monotonic_increasing and g["due_date"].is_unique  # staggered, first soonest
+        assert (g["due_date"].diff().dropna() >= pd.Timedelta(days=P.STAGGER_DAYS)).all()
+    t1 = actions[actions["account_id"] == "T1"]
+    assert t1["rule_id"].iloc[0] == "target_gap" and t1["value_at_stake"].iloc[0] == 600_000.0
+    assert t1["due_date"].iloc[0] == AS_OF + pd.Timedelta(days=21)
+
+
+def test_most_urgent_list_is_sorted_by_value_at_stake():
+    kpis = _kpis(
+        A1={"overdue_60_plus": 5_000.0},
+        A2={"overdue_60_plus": 900_000.0},
+        A3={"days_since_last_order": 200.0, "revenue_ltm": 75_000.0},
+        A4={"overdue_60_plus": 30_000.0},
+    )
+    _, actions = _plan(kpis)
+    urgent = plan_section.most_urgent(actions, n=10)
+    assert urgent["account_id"].tolist()[:4] == ["A2", "A3", "A4", "A1"]
+    assert urgent["value_at_stake"].is_monotonic_decreasing
+
+
+# ---- rules that need facts -------------------------------------------------------------------
+def test_no_decision_maker_means_find_one_not_agree_with_one():
+    kpis = _kpis(N={"decision_makers": 0.0, "contacts": 2.0}, D={"decision_makers": 2.0, "contacts": 4.0})
+    _, actions = _plan(kpis, churn=_churn({"N": (0.62, 310_000.0), "D": (0.62, 310_000.0)}))
+    n = actions[actions["account_id"] == "N"]
+    assert n["action"].iloc[0].startswith("Find and meet a decision maker")
+    assert not n["action"].str.contains("with the decision maker").any()
+    assert n["value_at_stake"].iloc[0] == 310_000.0
+    d = actions[actions["account_id"] == "D"]
+    assert d["action"].iloc[0].startswith("Agree a retention plan with the decision maker")
+
+
+def test_an_account_with_falling_categories_gets_a_risk_and_an_action():
+    kpis = _kpis(C={"revenue_ltm": 500_000.0})
+    lanes = pd.DataFrame(
+        {
+            "account_id": ["C", "C", "C"],
+            "category": ["Diagnostics", "Animal health", "Lab consumables"],
+            "revenue_ltm": [340_000.0, 92_000.0, 68_000.0],
+            "revenue_prior": [500_000.0, 200_000.0, 60_000.0],
+        }
+    )
+    risks, actions = _plan(kpis, tradelanes=lanes)
+    risk = risks[risks["rule_id"] == "category_decline"]
+    assert len(risk) == 1
+    text = risk["risk"].iloc[0]
+    assert "Diagnostics -32%" in text and "Animal health -54%" in text and "Lab consumables" not in text
+    assert money(268_000.0) in text
+    act = actions[actions["rule_id"] == "category_decline"]
+    assert "Diagnostics" in act["action"].iloc[0] and act["value_at_stake"].iloc[0] == 268_000.0
+
+
+def test_heavy_losses_to_one_competitor_get_an_action():
+    kpis = _kpis(A0140={"revenue_ltm": 10_640_000.0})
+    losses = pd.DataFrame(
+        {
+            "account_id": ["A0140", "A0140"],
+            "competitor": ["Vetro", "Other"],
+            "bids_decided": [6, 2],
+            "bids_lost": [4, 1],
+            "lost_value": [1_850_000.0, 40_000.0],
+            "price_gap_pct": [0.095, 0.01],
+        }
+    )
+    risks, actions = _plan(kpis, pipeline_losses=losses)
+    act = actions[actions["rule_id"] == "competitor_losses"]
+    assert len(act) == 1 and act["priority"].iloc[0] == "high"
+    assert "Vetro" in act["action"].iloc[0]
+    assert act["value_at_stake"].iloc[0] == 1_850_000.0 and act["order"].iloc[0] == 1
+    assert "1.85M" in act["evidence"].iloc[0] and "10%" in act["evidence"].iloc[0]  # 9.5% price gap
+
+
+def test_whitespace_below_a_useful_probability_is_not_proposed():
+    recs = pd.DataFrame(
+        {
+            "account_id": ["W", "W", "L"],
+            "rank": [1, 2, 1],
+            "category": ["Feed additives", "Diagnostics", "Animal health"],
+            "p_adopt": [0.04, 0.25, 0.02],
+            "spend_if_adopted": [900_000.0, 80_000.0, 500_000.0],
+            "recommended": [False, True, False],
+        }
+    )
+    facts, _ = P.account_facts(
+        {"kpis": _kpis(W={}, L={}), "whitespace_recommendations": recs.drop(columns="recommended")}, AS_OF
+    )
+    w = facts.set_index("account_id")
+    assert w.loc["W", "top_whitespace_category"] == "Diagnostics"
+    assert w.loc["W", "top_whitespace_ev"] == pytest.approx(20_000.0)
+    assert w.loc["L", "whitespace_recommendations"] == 0
+    _, actions = P.apply_playbook(facts, None, AS_OF)
+    ws = actions[actions["rule_id"] == "whitespace"]
+    assert ws["account_id"].tolist() == ["W"] and "Diagnostics" in ws["action"].iloc[0]
+    assert ws["value_at_stake"].iloc[0] == pytest.approx(20_000.0)
+
+
+def test_playbook_rejects_a_value_that_is_not_money(tmp_path):
+    path = tmp_path / "pb.yml"
+    path.write_text(
+        "rules:\n  - id: r\n    when: revenue_ltm > 0\n    risk: x\n    action: y\n    value: win_rate\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(P.PlaybookError, match="value 'win_rate' must name a money fact"):
+        P.load_playbook(path)
+    path.write_text("max_actions_per_account: {'1': 0}\nrules: []\n", encoding="utf-8")
+    with pytest.raises(P.PlaybookError, match="max_actions_per_account"):
+        P.load_playbook(path)
+
+
+# ---- on the demo portfolio -------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def demo_plan(demo):
+    portfolio, _ = demo
+    context = dict(P._upstream_context(portfolio))
+    return context, P.bundle_tables(portfolio, context)
+
+
+@pytest.mark.slow
+def test_demo_high_band_is_a_minority_and_follows_the_probability(demo_plan):
+    context, _ = demo_plan
+    churn = context["churn"]
+    active = churn[churn["risk_band"].isin(["high", "medium", "low"])]
+    assert len(active) >= 50
+    rank = active["risk_band"].map({"high": 2, "medium": 1, "low": 0})
+    ordered = rank.to_numpy()[np.argsort(active["churn_probability"].to_numpy(), kind="stable")]
+    assert (np.diff(ordered) >= 0).all()
+    high = (active["risk_band"] == "high").mean()
+    assert 0 < high < 0.25, f"{high:.0%} of active accounts are high risk"
+
+
+@pytest.mark.slow
+def test_demo_plans_rank_by_value_and_respect_the_caps(demo_plan):
+    context, out = demo_plan
+    actions, summary = out["plan_actions"], out["plan_summary"]
+    tiers = context["segments"].assign(account_id=lambda d: d["account_id"].astype(str)).set_index("account_id")
+    cap = actions["account_id"].map(tiers["tier"].astype(str)).map(P.MAX_ACTIONS_BY_TIER).fillna(3)
+    assert (actions["order"] <= cap).all()
+    assert (actions["value_at_stake"].dropna() >= P.MIN_VALUE_AT_STAKE).all()
+    assert len(actions) < 3 * len(summary)
+    urgent = plan_section.most_urgent(actions)
+    assert urgent["value_at_stake"].is_monotonic_decreasing
+    recs = context["whitespace_recommendations"]
+    assert (recs.loc[recs["recommended"], "p_adopt"] >= MIN_USEFUL_P).all()
+    assert not recs.loc[~recs["recommended"], "p_adopt"].ge(MIN_USEFUL_P).any()
