@@ -9,9 +9,14 @@ results of every analysis (:func:`account_facts`). Then
   + realistic whitespace capture, margin, and retention for accounts at risk;
 * the *playbook* (``kamtools/playbook.yml``, or a team's own file) is applied: each rule
   has a condition over facts (``days_since_dm_contact > 120 and decision_makers > 0``),
-  a risk text, an action text, a priority and a due time. A rule that fires yields a risk
-  and/or an action, each with the evidence (the rule's texts filled with the account's
-  numbers, plus the facts its condition read);
+  a risk text, an action text, a priority, a due time and the money fact that measures
+  what is at stake (``value``). A rule that fires yields a risk and/or an action, each with
+  the evidence (the rule's texts filled with the account's numbers, plus the facts its
+  condition read) and its value at stake;
+* the plan prioritises: risks and actions below ``min_value_at_stake`` are dropped, the
+  rest are ranked by value at stake, each account keeps at most its tier's number of
+  actions (one per topic before a second of the same type), and due dates are staggered so
+  the first action is due first;
 * talking points for the quarterly business review are written from the result.
 
 Conditions are evaluated by a small safe evaluator (:class:`Condition`): the text is
