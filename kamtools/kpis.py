@@ -1339,7 +1339,8 @@ def health_scores(
     health_basis (plain-words source of the weights); ``components`` (long, per account and
     component, strongest weight first) has account_id, component, label, value, percentile
     (goodness 0-1, 1 = healthiest), weight, max_points, contribution (points; they sum to
-    the score).
+    the score) and sentence (the account's value in words, e.g. "2 complaints opened in the
+    last 12 months"; empty when unknown).
     """
     context = context or {}
     if kpis is None:
@@ -1395,6 +1396,10 @@ def health_scores(
     )
     components["component"] = components["component"].astype("str")
     components["label"] = components["label"].astype("str")
+    ordered = [comps[j] for j in order]
+    components["sentence"] = pd.array(
+        [health_sentence(c, rec) or "" for rec in context_X.to_dict("records") for c in ordered], dtype="str"
+    )
     return health, components
 
 

@@ -88,6 +88,8 @@ def test_driver_sentences_carry_their_number_and_no_field_name(tables):
         assert re.search(r"\d", text) or low.startswith(zero) or "went to" in low, text
     for label in comps["label"].unique():
         assert not SNAKE.search(label), label
+    shown = [t for t in comps["sentence"] if t]
+    assert len(shown) > 0.5 * len(comps) and not any(SNAKE.search(t) for t in shown)
     # the sentences use the account's own numbers
     d = churn["churn_drivers"]
     for _, r in d[d["feature"] == "days_since_decision_maker_contact"].iterrows():

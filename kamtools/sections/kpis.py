@@ -151,7 +151,7 @@ def account_section(acct) -> None:
                 comps,
                 columns={
                     "label": "Component",
-                    "value": "Value",
+                    **({"sentence": "This account"} if "sentence" in comps.columns else {"value": "Value"}),
                     "percentile": "Percentile (1 = healthiest)",
                     "contribution": "Points",
                     "max_points": "Out of",
