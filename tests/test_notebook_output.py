@@ -122,3 +122,22 @@ def test_competitors_notebook_draws_every_chart_as_an_image(tmp_path):
     _, nb = run_notebook("competitors_whitespace.ipynb", {"N_ACCOUNTS": 30, "SEED": 3}, tmp_path)
     page = assert_shown_once_and_styled(nb, min_figures=10)
     assert 'alt="win rate by competitor"' in page and 'alt="trade lanes bridge"' in page
+
+
+@pytest.mark.slow
+def test_every_report_page_rendered_in_one_kept_kernel_carries_the_stylesheet_once():
+    """The report pipeline is unchanged: reports share a warm kernel, and each page still gets its styles once."""
+    from report_helpers import warm_run
+
+    from kamtools.display import CSS
+
+    _, out = warm_run()
+    pages = [p for p in sorted(out.rglob("*.html")) if p.name != "index.html"]
+    assert len(pages) >= 2
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert text.count(CSS.strip()) == 1, page.name
+        assert text.index(CSS.strip()) < text.index('class="kam-h1"'), page.name
+        assert not re.search(r"&lt;(div|table|img|p|h\d) class=(&quot;|&#34;|\")kam-", text), (
+            page.name
+        )  # no echoed source
