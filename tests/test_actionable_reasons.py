@@ -69,6 +69,11 @@ def test_churn_drivers_are_actionable_features_that_raise_the_risk(tables):
             ("_change_3m", "_change_6m", "_change_12m")
         ):
             assert d["value"] < 0 and " down " in d["sentence"], d["sentence"]
+    # one fact is told once (the order gap in days and as a ratio give one sentence)
+    assert not drivers.duplicated(["account_id", "sentence"]).any()
+    for cell in churn["churn"]["in_our_favour"]:
+        parts = [t for t in cell.split("; ") if t]
+        assert len(parts) == len(set(parts)), cell
     # the main driver of each account is one that raises the risk (the churn table's column)
     main = churn["churn"].set_index("account_id")["driver_1"]
     first = drivers[drivers["rank"] == 1].set_index("account_id")["sentence"]

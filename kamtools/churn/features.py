@@ -861,7 +861,7 @@ def driver_text(feature: str, row: object) -> str | None:
     if feature == "complaints_severe_12m":
         return f"{_n(v, 'high or critical complaint').capitalize()} in the last 12 months"
     if feature == "complaints_open":
-        return f"{_n(v, 'complaint').capitalize()} still open"
+        return "No complaint open" if v == 0 else f"{_n(v, 'complaint')} still open"
     if feature == "complaint_resolution_days":
         if v == 0:
             return None  # no complaint in the last 12 months: nothing to resolve
@@ -885,8 +885,11 @@ def driver_text(feature: str, row: object) -> str | None:
         return f"{_n(v, 'decision maker')} known at this account"
     if feature == "decision_maker_coverage_12m":
         known = _num(row, "decision_makers")
-        if not np.isnan(known) and known > 0:
-            return f"Met {round(v * known):,.0f} of {known:,.0f} decision makers in the last 12 months"
+        if not np.isnan(known) and known == 1:
+            met = "Met" if v >= 0.5 else "Did not meet"
+            return f"{met} the account's decision maker in the last 12 months"
+        if not np.isnan(known) and known > 1:
+            return f"Met {round(v * known):,.0f} of its {known:,.0f} decision makers in the last 12 months"
         return f"Met {v:.0%} of the decision makers in the last 12 months"
     if feature == "days_since_decision_maker_contact":
         if v <= 90:

@@ -161,6 +161,7 @@ def presentable_drivers(
             ("favourable", np.argsort(c, kind="stable"), reassuring_side),
         ):
             rank = 0
+            said: set[str] = set()  # two features can tell the same fact (order gap in days and as a ratio)
             for j in order:
                 if rank >= top or (kind == "reasons" and c[j] <= 0) or (kind == "favourable" and c[j] >= 0):
                     break
@@ -168,8 +169,9 @@ def presentable_drivers(
                 if not keep(f, rec, reference):
                     continue
                 sentence = driver_text(f, rec)
-                if not sentence:
+                if not sentence or sentence in said:
                     continue
+                said.add(sentence)
                 rank += 1
                 v = rec.get(f)
                 num = float(v) if f in numeric and v is not None and not pd.isna(v) else np.nan
