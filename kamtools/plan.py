@@ -145,9 +145,9 @@ _FACT_SPEC: dict[str, tuple[str, str]] = {
     "top_loss_category": ("text", "Category most of those lost bids were for"),
     "top_loss_reason": ("text", "Most frequent loss reason (last 12 months)"),
     "lost_value_12m": ("money", "Value of the bids lost in the last 12 months"),
-    "value_loss_competitor": ("text", "Competitor we lost the most bid value to (last 12 months)"),
-    "lost_value_to_competitor": ("money", "Bid value lost to that competitor (last 12 months)"),
-    "lost_bids_to_competitor": ("count", "Bids lost to that competitor (last 12 months)"),
+    "value_loss_competitor": ("text", "Competitor we lost the most bid value to (last 24 months)"),
+    "lost_value_to_competitor": ("money", "Bid value lost to that competitor (last 24 months)"),
+    "lost_bids_to_competitor": ("count", "Bids lost to that competitor (last 24 months)"),
     "lost_value_price_gap_pct": ("share", "Our price vs that competitor's on those lost bids, minus 1"),
     "lost_value_vs_revenue": ("share", "lost_value_to_competitor / revenue_ltm"),
     # category trends (last 12 months vs the 12 before, per product category)
@@ -833,7 +833,8 @@ def account_facts(
     NotAvailable or absent tables leave their facts missing): ``kpis`` (required),
     ``kpis_portfolio``, ``churn``, ``churn_drivers``, ``competitor_threat``, ``value``,
     ``segments``, ``forecast``, ``forecast_targets``, ``whitespace_recommendations``,
-    ``tradelanes`` (declining categories), ``pipeline_losses`` (bid value lost per competitor).
+    ``tradelanes`` (declining categories), ``competitor_account_bids`` or ``pipeline_losses``
+    (bid value lost per competitor).
 
     Returns ``(facts, unavailable)`` where ``unavailable`` maps a plan part (``churn``,
     ``competitors``, ``forecast``, ``whitespace``, ``segment``, ``value``, ``targets``,
@@ -986,20 +987,32 @@ def _category_facts(tables: Mapping[str, object], f: pd.DataFrame) -> pd.DataFra
     return f
 
 
+_LOSS_SOURCES = (  # table, lost value, bids lost, price gap on the lost bids
+    ("competitor_account_bids", "lost_amount", "losses", "avg_price_gap_lost"),  # last 24 months
+    ("pipeline_losses", "lost_value", "bids_lost", "price_gap_pct"),  # last 12 months (without the above)
+)
+
+
 def _competitor_loss_facts(tables: Mapping[str, object], f: pd.DataFrame) -> pd.DataFrame:
-    """The competitor we lost the most bid value to in the last 12 months (post-bid table)."""
-    t = tables.get("pipeline_losses")
-    if not _present(t) or t.empty or not {"competitor", "lost_value"} <= set(t.columns):
+    """The competitor we lost the most bid value to: the competitor analysis, else the post-bid table."""
+    found = [
+        (tables[name], value, count, gap)
+        for name, value, count, gap in _LOSS_SOURCES
+        if _present(tables.get(name)) and not tables[name].empty and {"competitor", value} <= set(tables[name].columns)
+    ]
+    if not found:
         return f
-    x = t.assign(account_id=t["account_id"].astype(str), _v=pd.to_numeric(t["lost_value"], errors="coerce"))
-    x = x[x["competitor"].astype(str) != "unknown"].sort_values(["account_id", "_v"], ascending=[True, False])
+    t, value, count, gap = found[0]
+    x = t.assign(account_id=t["account_id"].astype(str), _v=pd.to_numeric(t[value], errors="coerce"))
+    named = ~x["competitor"].astype(str).str.strip().str.lower().isin(["unknown", "(not recorded)", "", "nan"])
+    x = x[named & (x["_v"] > 0)].sort_values(["account_id", "_v"], ascending=[True, False], kind="stable")
     top = x.drop_duplicates("account_id").set_index("account_id")
     f["value_loss_competitor"] = f["account_id"].map(top["competitor"].astype(str)).astype("str")
     f["lost_value_to_competitor"] = f["account_id"].map(top["_v"]).astype(float)
-    if "bids_lost" in top.columns:
-        f["lost_bids_to_competitor"] = f["account_id"].map(top["bids_lost"]).astype(float)
-    if "price_gap_pct" in top.columns:
-        f["lost_value_price_gap_pct"] = f["account_id"].map(top["price_gap_pct"]).astype(float)
+    if count in top.columns:
+        f["lost_bids_to_competitor"] = f["account_id"].map(top[count]).astype(float)
+    if gap in top.columns:
+        f["lost_value_price_gap_pct"] = f["account_id"].map(top[gap]).astype(float)
     return f
 
 
@@ -1412,13 +1425,15 @@ def _capped(actions: pd.DataFrame, facts: pd.DataFrame, playbook: Playbook) -> p
 
     The actions arrive in rank order; a second action of the same type (two target actions,
     say) moves behind the first action of every other type, so the few actions kept cover
-    different topics.
+    different topics; actions without a money figure come after all that have one.
     """
     if actions.empty:
         return actions
     repeat = actions.groupby(["account_id", "type"], sort=False).cumcount().to_numpy() > 0
-    actions = actions.assign(_repeat=repeat).sort_values(["account_id", "_repeat", "order"], kind="stable")
-    actions = actions.drop(columns="_repeat").reset_index(drop=True)
+    unknown = actions["value_at_stake"].isna().to_numpy()  # no money figure: after every action with one
+    actions = actions.assign(_unknown=unknown, _repeat=repeat)
+    actions = actions.sort_values(["account_id", "_unknown", "_repeat", "order"], kind="stable")
+    actions = actions.drop(columns=["_unknown", "_repeat"]).reset_index(drop=True)
     actions["order"] = actions.groupby("account_id").cumcount().astype(np.int64) + 1
     tier = facts.assign(account_id=facts["account_id"].astype(str)).drop_duplicates("account_id")
     tier = tier.set_index("account_id")["tier"].astype(str).str.strip().str.removeprefix("Tier ").str.strip()
@@ -1707,6 +1722,7 @@ _SOURCE_TABLES = (
     "whitespace_recommendations",
     "tradelanes",
     "pipeline_losses",
+    "competitor_account_bids",
 )
 _CONTEXT_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 

@@ -146,24 +146,29 @@ def test_an_account_with_falling_categories_gets_a_risk_and_an_action():
     assert "Diagnostics" in act["action"].iloc[0] and act["value_at_stake"].iloc[0] == 268_000.0
 
 
-def test_heavy_losses_to_one_competitor_get_an_action():
-    kpis = _kpis(A0140={"revenue_ltm": 10_640_000.0})
+LOSSES = {  # the competitor analysis (24 months) and, without it, the post-bid table (12 months)
+    "competitor_account_bids": {"losses": [2, 1, 3], "lost_amount": [1_847_900.0, 40_000.0, 2_500_000.0],
+                                "avg_price_gap_lost": [0.0907, 0.01, 0.2]},
+    "pipeline_losses": {"bids_lost": [2, 1, 3], "lost_value": [1_847_900.0, 40_000.0, 2_500_000.0],
+                        "price_gap_pct": [0.0907, 0.01, 0.2]},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("table", list(LOSSES))
+def test_heavy_losses_to_one_competitor_get_an_action(table):
+    kpis = _kpis(A0140={"revenue_ltm": 10_640_522.0}, SMALL={"revenue_ltm": 90_000_000.0})
     losses = pd.DataFrame(
-        {
-            "account_id": ["A0140", "A0140"],
-            "competitor": ["Vetro", "Other"],
-            "bids_decided": [6, 2],
-            "bids_lost": [4, 1],
-            "lost_value": [1_850_000.0, 40_000.0],
-            "price_gap_pct": [0.095, 0.01],
-        }
+        {"account_id": ["A0140", "A0140", "A0140"], "competitor": ["Vetro", "Kestrel Agro", "(not recorded)"]}
+        | LOSSES[table]
     )
-    risks, actions = _plan(kpis, pipeline_losses=losses)
+    small = losses.iloc[[0]].assign(account_id="SMALL")  # 1.85M is 2% of 90M: not heavy
+    risks, actions = _plan(kpis, **{table: pd.concat([losses, small], ignore_index=True)})
     act = actions[actions["rule_id"] == "competitor_losses"]
-    assert len(act) == 1 and act["priority"].iloc[0] == "high"
-    assert "Vetro" in act["action"].iloc[0]
-    assert act["value_at_stake"].iloc[0] == 1_850_000.0 and act["order"].iloc[0] == 1
-    assert "1.85M" in act["evidence"].iloc[0] and "10%" in act["evidence"].iloc[0]  # 9.5% price gap
+    assert act["account_id"].tolist() == ["A0140"] and act["priority"].iloc[0] == "high"
+    assert "Vetro" in act["action"].iloc[0]  # an unrecorded competitor is not named as the attacker
+    assert act["value_at_stake"].iloc[0] == 1_847_900.0 and act["order"].iloc[0] == 1
+    evidence = act["evidence"].iloc[0]
+    assert "Lost 1.85M of bids to Vetro" in evidence and "2 bids" in evidence and "9% above" in evidence
 
 
 def test_whitespace_below_a_useful_probability_is_not_proposed():
