@@ -82,8 +82,8 @@ SUMMARY_COLUMNS = {
 
 # objectives
 WHITESPACE_TOP_N = 3  # recommendations counted in the revenue objective
-RETENTION_CHURN_P = 0.5  # churn probability from which a retention objective is set
-RETENTION_TARGET_P = 0.3  # ... and the probability it aims to get below
+RETENTION_CHURN_P = 0.3  # churn probability from which a retention objective is set (the high risk band)
+RETENTION_TARGET_P = 0.3  # ... and the probability it aims to get below (out of the high band)
 RETENTION_HEALTH_TARGET = 40.0  # without a churn model: raise a red health score to amber
 PRIORITIES = {"high": 1, "medium": 2, "low": 3}
 
@@ -1233,6 +1233,7 @@ def objectives(facts: pd.DataFrame) -> pd.DataFrame:
                     RETENTION_TARGET_P,
                     "prob",
                     f"Keep the account: bring churn probability from {p[i]:.0%} below {RETENTION_TARGET_P:.0%}"
+                    + (" (out of the high risk band)" if RETENTION_TARGET_P == RETENTION_CHURN_P else "")
                     + rar_txt,
                     f"churn probability {p[i]:.0%} (threshold {RETENTION_CHURN_P:.0%})",
                 )
