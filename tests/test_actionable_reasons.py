@@ -201,3 +201,29 @@ def test_account_section_lists_reasons_apart_from_what_works(tables, captured):
         assert "What works for us" in html
     assert not SNAKE.search(re.sub(r"<[^>]+>", " ", html.split("Why", 1)[1].split("<img", 1)[0]))
     assert np.isfinite(drivers["contribution"]).all()
+
+
+def test_account_without_actionable_reasons_says_so(tables, captured):
+    from kamtools.sections import churn as section
+
+    churn, _, _ = tables
+    table = churn["churn"]
+    active = table[table["risk_band"].isin(["high", "medium", "low"])]
+    aid = active["account_id"].iloc[0]
+
+    class Acct:
+        bundle = None
+
+        def table(self, name):
+            t = churn[name]
+            if name == "churn_drivers":
+                return t.iloc[0:0]  # the model found nothing presentable that raises the risk
+            return t[t["account_id"] == aid] if "account_id" in t.columns else t
+
+        def portfolio_table(self, name):
+            return churn[name]
+
+    section.account_section(Acct())
+    html = "".join(captured)
+    assert "Nothing the account does stands out as a reason" in html
+    assert "<img" not in html.split("Why", 1)[1]  # no empty drivers chart
