@@ -92,6 +92,7 @@ MIN_VALUE_AT_STAKE = 1000.0  # actions and risks whose money at stake is below t
 MAX_ACTIONS_BY_TIER = {"1": 5, "2": 3, "3": 2}  # at most this many actions per account, by tier
 MAX_ACTIONS_DEFAULT = 3  # ... for an account without a tier
 STAGGER_DAYS = 7  # each action is due at least this many days after the one ranked before it
+OWNER_ACTIONS_PER_WEEK = 10  # at most this many actions due per owner in any week (then later weeks)
 CATEGORY_DECLINE = -0.25  # a category whose last 12 months fell by this much or more is declining
 
 # ------------------------------------------------------------------------------------------
@@ -578,6 +579,7 @@ class Playbook:
     max_actions: Mapping[str, int] = field(default_factory=lambda: dict(MAX_ACTIONS_BY_TIER))
     max_actions_default: int = MAX_ACTIONS_DEFAULT
     stagger_days: int = STAGGER_DAYS
+    owner_actions_per_week: int = OWNER_ACTIONS_PER_WEEK
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -663,7 +665,7 @@ def _read_yaml(path: Path) -> dict:
     return data
 
 
-_SETTINGS = ("min_value_at_stake", "max_actions_per_account", "stagger_days")
+_SETTINGS = ("min_value_at_stake", "max_actions_per_account", "stagger_days", "owner_actions_per_week")
 
 
 def _parse_settings(data: Mapping, where: str) -> dict:
@@ -679,6 +681,11 @@ def _parse_settings(data: Mapping, where: str) -> dict:
         if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 365:
             raise PlaybookError(f"{where}: stagger_days must be a whole number of days between 0 and 365, got {v!r}")
         out["stagger_days"] = int(v)
+    if "owner_actions_per_week" in data:
+        v = data["owner_actions_per_week"]
+        if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 1000:
+            raise PlaybookError(f"{where}: owner_actions_per_week must be a whole number from 1 to 1000, got {v!r}")
+        out["owner_actions_per_week"] = int(v)
     if "max_actions_per_account" in data:
         caps = data["max_actions_per_account"]
         if not isinstance(caps, Mapping):
@@ -743,6 +750,7 @@ def load_playbook(source: str | os.PathLike | Mapping | Playbook | None = None) 
         "max_actions": default.max_actions,
         "max_actions_default": default.max_actions_default,
         "stagger_days": default.stagger_days,
+        "owner_actions_per_week": default.owner_actions_per_week,
         **settings,
     }
     disable = data.get("disable") or []
@@ -1299,7 +1307,8 @@ def apply_playbook(
     at stake (largest first; unknown last), then priority, then playbook order; each account
     keeps at most ``max_actions_per_account`` actions for its tier; due dates are staggered
     so the first action is due first: each is due on its rule's ``due_in_days`` or
-    ``stagger_days`` after the action before it, whichever is later.
+    ``stagger_days`` after the action before it, whichever is later, and an owner has at
+    most ``owner_actions_per_week`` actions due in a week (the rest move to later weeks).
     """
     playbook = load_playbook(playbook)
     as_of = pd.Timestamp(as_of if as_of is not None else pd.Timestamp.today()).normalize()
@@ -1390,7 +1399,7 @@ def apply_playbook(
     risks = _ordered(risk_parts, ["_v", "_rank", "_k"], risk_cols)
     actions = _ordered(action_parts, ["_v", "_rank", "due_in_days", "_k"], action_cols)
     actions = _capped(actions, facts, playbook)
-    actions = _staggered(actions, as_of, playbook.stagger_days)
+    actions = _staggered(actions, as_of, playbook.stagger_days, playbook.owner_actions_per_week)
     return risks, actions
 
 
@@ -1443,15 +1452,36 @@ def _capped(actions: pd.DataFrame, facts: pd.DataFrame, playbook: Playbook) -> p
     return out
 
 
-def _staggered(actions: pd.DataFrame, as_of: pd.Timestamp, step: int) -> pd.DataFrame:
-    """Due dates in rank order: each action due at its rule's time or ``step`` days after the one before."""
+def _staggered(actions: pd.DataFrame, as_of: pd.Timestamp, step: int, per_week: int) -> pd.DataFrame:
+    """Due dates in rank order and within each owner's capacity.
+
+    Each action is due at its rule's time or ``step`` days after the account's action ranked
+    before it, whichever is later; and no owner gets more than ``per_week`` actions due in
+    one week (weeks counted from the data date): the rest move to the next week with room.
+    The owner's capacity goes to the biggest stakes first (every account's first action,
+    largest value first, then every second action, ...).
+    """
     if actions.empty:
         return actions
-    due = actions["due_in_days"].to_numpy(dtype=np.int64).copy()
+    rule_due = actions["due_in_days"].to_numpy(dtype=np.int64)
+    due = rule_due.copy()
     acc = actions["account_id"].to_numpy()
-    for i in range(1, len(due)):  # rows are sorted by account, then rank
-        if acc[i] == acc[i - 1]:
-            due[i] = max(due[i], due[i - 1] + step)
+    owner = actions["owner"].astype(str).str.replace(r" \+ .*$", "", regex=True).to_numpy()
+    value = actions["value_at_stake"].astype(float).fillna(-np.inf).to_numpy()
+    visit = np.lexsort((-value, actions["order"].to_numpy()))  # by rank, then largest value
+    prev = np.full(len(due), -1)  # row of the action ranked before, in the same account
+    same = np.r_[False, acc[1:] == acc[:-1]]  # rows are sorted by account, then rank
+    prev[same] = np.nonzero(same)[0] - 1
+    load: dict[tuple[str, int], int] = {}
+    for i in visit:  # an account's earlier actions are always placed first (lower order)
+        d = int(rule_due[i]) if prev[i] < 0 else max(int(rule_due[i]), int(due[prev[i]]) + step)
+        week = d // 7
+        while load.get((owner[i], week), 0) >= per_week:
+            week += 1
+        if week > d // 7:
+            d = week * 7
+        load[(owner[i], week)] = load.get((owner[i], week), 0) + 1
+        due[i] = d
     actions = actions.copy()
     actions["due_in_days"] = due
     actions["due_date"] = as_of + pd.to_timedelta(due, unit="D")

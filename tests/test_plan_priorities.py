@@ -243,3 +243,15 @@ def test_demo_plans_rank_by_value_and_respect_the_caps(demo_plan):
     recs = context["whitespace_recommendations"]
     assert (recs.loc[recs["recommended"], "p_adopt"] >= MIN_USEFUL_P).all()
     assert not recs.loc[~recs["recommended"], "p_adopt"].ge(MIN_USEFUL_P).any()
+
+
+def test_an_owner_gets_at_most_the_weekly_capacity_biggest_stakes_first():
+    kpis = _kpis(**{f"A{i:02d}": {"overdue_60_plus": 10_000.0 * (i + 1)} for i in range(25)})
+    _, actions = _plan(kpis)
+    esc = actions[actions["rule_id"] == "finance_escalation"]
+    assert len(esc) == 25
+    per_week = esc.groupby(esc["due_in_days"] // 7).size()
+    assert per_week.max() <= P.OWNER_ACTIONS_PER_WEEK and len(per_week) == 3
+    first_week = esc[esc["due_in_days"] == esc["due_in_days"].min()]
+    assert first_week["value_at_stake"].min() > esc.loc[~esc.index.isin(first_week.index), "value_at_stake"].max()
+    assert esc["due_in_days"].min() == 7  # the rule's own due time for the largest sums
