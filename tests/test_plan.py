@@ -387,10 +387,15 @@ def test_plan_sections_render(demo, tmp_path, monkeypatch):
     text = "".join(html)
     for part in ("Objectives for the next 12 months", "Risks and their evidence", "Actions", "Talking points"):
         assert part in text
+    assert "Value at stake" in text
     html.clear()
     section.portfolio_section(bundle)
     text = "".join(html)
     assert "Actions by type" in text and "Actions by owner" in text and "<img" in text
+    assert "Most urgent actions, by value at stake" in text
+    top = bundle.table("plan_actions").sort_values("value_at_stake", ascending=False).iloc[0]
+    urgent = text[text.index("Most urgent actions") :]
+    assert urgent.index(money(top["value_at_stake"])) < urgent.index("</tr>", urgent.index("<tbody>"))  # first row
 
 
 # ---- --playbook FILE: checked before any work, recorded in the manifest ----------------------
