@@ -213,13 +213,14 @@ _FACT_SPEC: dict[str, tuple[str, str]] = {
     # whitespace
     "whitespace_capture": (
         "money",
-        "Realistic whitespace capture: sum of p_adopt x yearly spend if adopted, top 3 recommendations",
+        "Realistic whitespace capture: sum of p_adopt x yearly spend if adopted over the top 3 recommended "
+        "categories (adoption probability of 10% or more), i.e. probability-weighted",
     ),
     "top_whitespace_category": ("text", "Top whitespace recommendation"),
     "top_whitespace_p": ("prob", "Adoption probability of the top recommendation"),
     "top_whitespace_value": ("money", "Yearly spend of the top recommendation if adopted (unweighted)"),
     "top_whitespace_ev": ("money", "Probability-weighted yearly value of the top recommendation"),
-    "whitespace_recommendations": ("count", "Whitespace recommendations"),
+    "whitespace_recommendations": ("count", "Recommended whitespace categories (adoption probability of 10% or more)"),
     # objectives (computed before the playbook runs, so rules may use them)
     "revenue_objective": ("money", "Revenue objective for the next 12 months"),
     "margin_pct_objective": ("share", "Margin % objective for the next 12 months"),
