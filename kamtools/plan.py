@@ -988,7 +988,7 @@ def _category_facts(tables: Mapping[str, object], f: pd.DataFrame) -> pd.DataFra
     x = x.sort_values(["account_id", "_loss"], ascending=[True, False], kind="stable")
     f["category_declines"] = f["account_id"].map(x.groupby("account_id").size()).fillna(0).astype(float)
     f["category_decline_value"] = f["account_id"].map(x.groupby("account_id")["_loss"].sum()).fillna(0.0)
-    words = x["category"].astype(str) + " " + (x["_chg"] * 100).map(lambda v: f"{v:+.0f}%")
+    words = x["category"].astype(str) + " " + (x["_chg"] * 100).map(lambda v: f"{v:+.0f}%").astype(str)
     top3 = words.groupby(x["account_id"], sort=False).agg(lambda s: ", ".join(s.head(3)))
     f["declining_categories"] = f["account_id"].map(top3).astype("str")
     first = x.drop_duplicates("account_id").set_index("account_id")["category"].astype(str)

@@ -174,7 +174,7 @@ def test_when_the_model_loses_overall_every_account_gets_the_baseline_and_the_no
 
     note = _methods_note(sel)
     assert "The kamtools model lost to the mean of last 6 months overall" in note
-    assert "kamtools model 180.00; mean of last 6 months 0.00" in note
+    assert "off on average by: kamtools model 180; mean of last 6 months 0" in note
     assert note.endswith("Accounts by method: mean of last 6 months 40.")
 
 

@@ -41,6 +41,7 @@ import pandas as pd
 from scipy import stats
 
 from kamtools.data.portfolio import NotAvailable, Portfolio
+from kamtools.display import money
 from kamtools.forecast.backtest import backtest, plan_backtest
 from kamtools.forecast.core import Forecaster
 from kamtools.forecast.selection import (
@@ -435,8 +436,11 @@ class _ChosenForecaster:
 def _methods_note(sel: Selection) -> str:
     """One sentence (two at most) on the out-of-time comparison and what the accounts use."""
     t = sel.methods.set_index("method")
-    parts = [f"{t.loc[m, 'description']} {t.loc[m, 'mae']:,.2f}" for m in t.index if m != "zero"]
-    text = f"Out of time ({sel.evidence_cases} account-origins), the MAE of the horizon total was " + "; ".join(parts)
+    parts = [f"{t.loc[m, 'description']} {money(t.loc[m, 'mae'])}" for m in t.index if m != "zero"]
+    text = (
+        f"Out of time ({sel.evidence_cases} account-origins), an account's total over the horizon was off on average "
+        "by: " + "; ".join(parts)
+    )
     simple = [m for m in t.index if m not in ("model", "zero")]
     if "model" in t.index and simple:
         best = min(simple, key=lambda m: t.loc[m, "mae"])

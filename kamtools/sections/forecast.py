@@ -74,9 +74,9 @@ def accuracy_sentence(row: pd.Series, subject: str = "the forecast") -> str:
     ratio = mase / naive
     words = baseline_words(kinds)
     if ratio < 1:
-        verdict = f"{subject}'s error was {1 - ratio:.0%} lower than that of {words}"
+        verdict = f"the error of {subject} was {1 - ratio:.0%} lower than that of {words}"
     else:
-        verdict = f"{subject}'s error was {ratio - 1:.0%} higher than that of {words}"
+        verdict = f"the error of {subject} was {ratio - 1:.0%} higher than that of {words}"
     text = f"{head}, {verdict} (MASE {mase:.2f} vs {naive:.2f} for {_baseline_short(kinds)})"
     if cov is not None and pd.notna(cov):
         text += f"; {float(cov):.0%} of the actual months fell inside the 80% interval"
@@ -194,7 +194,7 @@ def account_section(acct) -> None:
         )
     note = acct.bundle.note("forecast_backtest")
     if bt is not None and len(bt) and note:
-        words.append(note)
+        words.append("Portfolio-wide, " + note.replace("of history: ", "of history; ", 1))
     growth_note = acct.bundle.note("forecast_growth_pct")
     if growth_note:
         words.append(growth_note)
