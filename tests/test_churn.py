@@ -484,6 +484,7 @@ def test_sections_render_from_a_bundle(demo, demo_bundle, tmp_path, captured, mo
     section.account_section(bundle.account(high))
     html = "".join(captured)
     assert "Churn risk and its drivers" in html and "high band" in html and "<img" in html
+    assert "high band (churn probability 30% or more)" in html  # bands follow the probability, not money
     assert "Why" in html and "this raises the risk" not in html
     lapsed = churn[churn["risk_band"] == "lapsed"]["account_id"]
     if len(lapsed):

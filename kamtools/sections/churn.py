@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from kamtools import display
+from kamtools.churn.scoring import HIGH_RISK_P, MEDIUM_RISK_P
 from kamtools.data.portfolio import NotAvailable
 from kamtools.plotting.churn import calibration_plot, drivers_plot, importance_plot
 from kamtools.plotting.style import money
@@ -107,9 +108,9 @@ def account_section(acct) -> None:
             else:
                 position = f" That is lower than for {above:.0%} of the active accounts."
     band_text = {
-        "high": "It is in the high band: the riskiest accounts that together hold half of the portfolio's revenue at risk.",
-        "medium": "It is in the medium band: the next accounts down, up to 80% of the revenue at risk.",
-        "low": "It is in the low band.",
+        "high": f"It is in the high band (churn probability {HIGH_RISK_P:.0%} or more).",
+        "medium": f"It is in the medium band (churn probability {MEDIUM_RISK_P:.0%} to {HIGH_RISK_P:.0%}).",
+        "low": f"It is in the low band (churn probability below {MEDIUM_RISK_P:.0%}).",
     }[band]
     model = str(row["method"]).startswith("churn model")
     definition = f"{_definition(evaluation)} " if model else ""  # the fallback uses no churn definition
