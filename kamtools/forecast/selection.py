@@ -213,7 +213,9 @@ def btyd_paths(orders: pd.DataFrame, as_of: pd.Timestamp, ids: np.ndarray, horiz
             bg = BetaGeo().fit(x, t_x, T)
             fallback = float(m[x > 0].mean())
             try:
-                avg = GammaGamma().fit(x, m).expected_average_value(x, m)
+                # the value stage reports a frequency/value correlation; this candidate only needs the values
+                # (and warnings filters are process-wide, not safe to change from this stage's thread)
+                avg = GammaGamma(corr_threshold=1.0).fit(x, m).expected_average_value(x, m)
             except ValueError:
                 avg = np.where(x > 0, m, fallback)
             avg = np.where(np.isfinite(avg) & (avg >= 0), avg, fallback)
