@@ -38,7 +38,7 @@ from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from kamtools.data.portfolio import NotAvailable, Portfolio, credit_lines
+from kamtools.data.portfolio import NotAvailable, Portfolio, credit_lines, last_complete_month
 from kamtools.display import money
 from kamtools.history import COVER_SLACK_DAYS, order_history
 
@@ -177,7 +177,7 @@ def account_activity(portfolio: Portfolio, as_of: str | pd.Timestamp | None = No
         return out
 
     # revenue trend over the last 24 complete months
-    last_month = portfolio.last_complete_month if as_of == portfolio.as_of else _last_complete_month(as_of)
+    last_month = portfolio.last_complete_month if as_of == portfolio.as_of else last_complete_month(as_of)
     month = orders["order_date"].to_numpy(dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64)
     end_m = int(np.datetime64(last_month.date(), "M").astype(np.int64))
     # only months inside the order history: months before it would look like zero revenue
@@ -233,12 +233,6 @@ def account_activity(portfolio: Portfolio, as_of: str | pd.Timestamp | None = No
             "share_of_wallet": sow,
         }
     )
-
-
-def _last_complete_month(as_of: pd.Timestamp) -> pd.Timestamp:
-    if (as_of + pd.Timedelta(days=1)).day == 1:
-        return as_of.to_period("M").to_timestamp()
-    return (as_of.to_period("M") - 1).to_timestamp()
 
 
 # ---------------------------------------------------------------------------------------

@@ -10,18 +10,13 @@ notebook run top to bottom (no browser needed).
 from __future__ import annotations
 
 import json
-import os
-import queue
-import signal
 import statistics
-import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
+from planner_helpers import start_planner
 from test_scenario import build_bundle
 
 from kamtools import scenario as sc
@@ -86,48 +81,11 @@ def test_notebook_runs_top_to_bottom_on_a_bundle(planner_bundle, monkeypatch):
 @pytest.fixture
 def planner_app(planner_bundle, tmp_path):
     """``kamtools plan`` on a free port; yields (url with its token, bundle); always stopped afterwards."""
-    port = plan_cli.free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kamtools", "plan", str(planner_bundle.path), "--port", str(port)]
-        + ["--scenarios", str(tmp_path / "scenarios")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,  # its own process group: Voila and its kernels can be stopped together
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    log: list[str] = []
-
-    def pump():
-        for line in proc.stdout:
-            lines.put(line)
-
-    threading.Thread(target=pump, daemon=True).start()
-    url = f"http://127.0.0.1:{port}/"
+    planner = start_planner(str(planner_bundle.path), "--scenarios", str(tmp_path / "scenarios"))
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while True:
-            if time.monotonic() > deadline:
-                pytest.fail(f"kamtools plan did not print its URL in {STARTUP_TIMEOUT} s:\n" + "".join(log[-40:]))
-            try:
-                line = lines.get(timeout=0.5)
-            except queue.Empty:
-                if proc.poll() is not None:
-                    pytest.fail(f"kamtools plan exited with {proc.returncode}:\n" + "".join(log[-40:]))
-                continue
-            log.append(line)
-            if url in line and "scenario planner" in line:
-                url = line.split(" at ", 1)[1].split()[0]  # as printed: with its access token
-                break
-        yield url, planner_bundle
+        yield planner.url, planner_bundle
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)  # kamtools plan stops Voila, which shuts its kernels down
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(10)
+        planner.stop()
 
 
 @pytest.fixture

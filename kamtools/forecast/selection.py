@@ -449,10 +449,6 @@ class Selection:
         return np.array([METHOD_WORDS[m] for m in self.method], dtype=object)
 
 
-def _money(v: float) -> str:
-    return money(v)
-
-
 def _backtests(n: int) -> str:
     return "1 backtest" if int(n) == 1 else f"{int(n)} backtests"
 
@@ -464,7 +460,7 @@ def _class_reason(m: str, k: int, c: ClassChoice, factor: float) -> str:
     text = f"{METHOD_WORDS[m][0].upper()}{METHOD_WORDS[m][1:]} had the lowest out-of-time error among {who}"
     if rival is not None and m in c.mae:
         text += (
-            f" (horizon totals off by {_money(c.mae[m])} on average, against {_money(c.mae[rival])} for the "
+            f" (horizon totals off by {money(c.mae[m])} on average, against {money(c.mae[rival])} for the "
             f"{METHOD_WORDS[rival]})"
         )
     if abs(factor - 1.0) >= 0.05:
@@ -554,7 +550,7 @@ def select(
                     text = (
                         f"{METHOD_WORDS[best_alt][0].upper()}{METHOD_WORDS[best_alt][1:]} beat the "
                         f"{METHOD_WORDS[m]} in this account's own backtest: its {ev.horizon}-month totals were off by "
-                        f"{_money(best_val)} on average against {_money(base)}, over {_backtests(own_rows[uid])}."
+                        f"{money(best_val)} on average against {money(base)}, over {_backtests(own_rows[uid])}."
                     )
                     m = best_alt
                     f = c.factor.get(m, 1.0)
@@ -562,7 +558,7 @@ def select(
                 m, f = "zero", 0.0
                 text = (
                     f"Similar accounts ({class_words(k)}) bought back only {c.bought_back:.0%} of their former level "
-                    f"out of time, where a zero forecast erred less (its horizon totals were off by {_money(c.mae['zero'])} on average) than any other."
+                    f"out of time, where a zero forecast erred less (its horizon totals were off by {money(c.mae['zero'])} on average) than any other."
                 )
             comes_back = c.n_rows >= MIN_CLASS_ROWS and np.isfinite(c.bought_back) and c.bought_back >= LAPSED_SHARE
             if lapsed_gap[i] and not comes_back:
