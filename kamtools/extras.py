@@ -13,6 +13,7 @@ extra       what it adds                                 used by
 ``sql``     SQLAlchemy                                   database URLs as a data source
 ``excel``   openpyxl                                     ``.xlsx`` workbooks and files
 ``lab``     JupyterLab                                   the interactive notebooks
+``decks``   python-pptx                                  ``kamtools reports --format pptx``
 ``all``     every extra above
 =========== ============================================ ==========================================
 
@@ -39,6 +40,7 @@ EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
     "sql": ("reading from a database", ("sqlalchemy",)),
     "excel": ("reading Excel workbooks", ("openpyxl",)),
     "lab": ("the interactive notebooks in JupyterLab", ("jupyterlab", "ipywidgets", "ipykernel")),
+    "decks": ("PowerPoint decks", ("pptx",)),
 }
 
 

@@ -242,7 +242,12 @@ def test_extras_in_pyproject_match_kamtools_extras():
             assert _canonical(dist) in declared, f"extra {extra!r}: {module} comes from no declared requirement"
 
 
-MODULE_DIST = {"distributed": "dask", "sqlalchemy": "sqlalchemy", "jupyter_server": "jupyter-server"}
+MODULE_DIST = {
+    "distributed": "dask",
+    "sqlalchemy": "sqlalchemy",
+    "jupyter_server": "jupyter-server",
+    "pptx": "python-pptx",
+}
 
 
 def _canonical(name: str) -> str:
@@ -304,7 +309,7 @@ def test_environment_yml_matches_pyproject():
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     conda = {}
     for dep in env["dependencies"]:
-        if isinstance(dep, str) and not dep.startswith(("python", "pip")):
+        if isinstance(dep, str) and Requirement(dep.replace(" ", "")).name not in ("python", "pip"):
             req = Requirement(dep.replace(" ", ""))
             name = _canonical(req.name)
             if name in CONDA_PART_OF:
