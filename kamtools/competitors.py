@@ -36,6 +36,7 @@ import pandas as pd
 from scipy import stats
 from scipy.special import expit
 from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 from kamtools.data.portfolio import NotAvailable, Portfolio
 from kamtools.display import money
@@ -461,8 +462,7 @@ class PriceResponseModel(BaseEstimator):
         return self
 
     def _check(self) -> None:
-        if not hasattr(self, "result_"):
-            raise RuntimeError("PriceResponseModel is not fitted yet; call fit(bids) first")
+        check_is_fitted(self, "result_", msg="This PriceResponseModel is not fitted yet; call fit(bids) first.")
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """(n, 2) probabilities of [lost, won] for bids with both prices (others -> NaN)."""

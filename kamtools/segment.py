@@ -36,6 +36,7 @@ from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from kamtools.data.portfolio import NotAvailable, Portfolio, credit_lines, last_complete_month
@@ -346,8 +347,7 @@ class RFMScorer(TransformerMixin, BaseEstimator):
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         """Scores and named segment per row (see the class docstring)."""
-        if not hasattr(self, "edges_"):
-            raise RuntimeError("RFMScorer is not fitted yet; call fit(X) first")
+        check_is_fitted(self, "edges_", msg="This RFMScorer is not fitted yet; call fit(X) first.")
         X = self._frame(X)
         scores = {
             key: self._score(col, X[col].to_numpy(dtype=np.float64))
@@ -445,8 +445,7 @@ class ABCClassifier(BaseEstimator):
 
     def predict(self, X) -> np.ndarray:
         """'A', 'B' or 'C' per value."""
-        if not hasattr(self, "cutoffs_"):
-            raise RuntimeError("ABCClassifier is not fitted yet; call fit(values) first")
+        check_is_fitted(self, "cutoffs_", msg="This ABCClassifier is not fitted yet; call fit(values) first.")
         v = _values(X)
         ca, cb = self.cutoffs_
         return np.where((v > 0) & (v >= ca), "A", np.where((v > 0) & (v >= cb), "B", "C")).astype(object)
@@ -737,16 +736,14 @@ class BehaviouralClusters(ClusterMixin, BaseEstimator):
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Cluster label (0 .. n_clusters_-1) per row."""
-        if not hasattr(self, "kmeans_"):
-            raise RuntimeError("BehaviouralClusters is not fitted yet; call fit(X) first")
+        check_is_fitted(self, "kmeans_", msg="This BehaviouralClusters is not fitted yet; call fit(X) first.")
         Z = self.scaler_.transform(self._matrix(X, fitting=False))
         with threadpool_limits(1):
             return self.order_[self.kmeans_.predict(Z)]
 
     def transform(self, X: pd.DataFrame) -> np.ndarray:
         """Distance of each row to each cluster centre (columns in label order), shape (n, k)."""
-        if not hasattr(self, "kmeans_"):
-            raise RuntimeError("BehaviouralClusters is not fitted yet; call fit(X) first")
+        check_is_fitted(self, "kmeans_", msg="This BehaviouralClusters is not fitted yet; call fit(X) first.")
         Z = self.scaler_.transform(self._matrix(X, fitting=False))
         d = self.kmeans_.transform(Z)
         out = np.empty_like(d)
@@ -959,8 +956,7 @@ class PortfolioMatrix(TransformerMixin, BaseEstimator):
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         """Scores and quadrant per row (see the class docstring)."""
-        if not hasattr(self, "weights_"):
-            raise RuntimeError("PortfolioMatrix is not fitted yet; call fit(X) first")
+        check_is_fitted(self, "weights_", msg="This PortfolioMatrix is not fitted yet; call fit(X) first.")
         scores: dict[str, np.ndarray] = {}
         dims: dict[str, np.ndarray] = {}
         for dim, w in self.weights_.items():

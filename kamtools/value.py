@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from kamtools.data.portfolio import NotAvailable, Portfolio
@@ -497,8 +498,7 @@ class BetaGeo(BaseEstimator):
 
     # -- predictions --------------------------------------------------------------------
     def _check_fitted(self) -> tuple[float, float, float, float]:
-        if not hasattr(self, "params_"):
-            raise RuntimeError(f"{type(self).__name__} is not fitted yet; call fit(frequency, recency, T) first")
+        check_is_fitted(self, "params_", msg="This %(name)s is not fitted yet; call fit(frequency, recency, T) first.")
         p = self.params_
         return p["r"], p["alpha"], p["a"], p["b"]
 
@@ -965,8 +965,7 @@ class GammaGamma(BaseEstimator):
         return p * v / (q - 1) if q > 1 else float("nan")
 
     def _params(self) -> tuple[float, float, float]:
-        if not hasattr(self, "params_"):
-            raise RuntimeError("GammaGamma is not fitted yet; call fit(frequency, monetary) first")
+        check_is_fitted(self, "params_", msg="This GammaGamma is not fitted yet; call fit(frequency, monetary) first.")
         return self.params_["p"], self.params_["q"], self.params_["v"]
 
     def expected_average_value(self, frequency, monetary) -> np.ndarray:

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.isotonic import IsotonicRegression
+from sklearn.utils.validation import check_is_fitted
 
 from kamtools.data.portfolio import NotAvailable, Portfolio
 from kamtools.display import money
@@ -909,8 +910,7 @@ class CrossSellModel(BaseEstimator):
 
     # -- application ------------------------------------------------------------------
     def _check(self) -> None:
-        if not hasattr(self, "scorer_"):
-            raise RuntimeError("CrossSellModel is not fitted yet; call fit(portfolio) first")
+        check_is_fitted(self, "scorer_", msg="This CrossSellModel is not fitted yet; call fit(portfolio) first.")
 
     def _score(self, portfolio: Portfolio, segments: pd.DataFrame | None) -> dict[str, np.ndarray | Snapshot]:
         self._check()

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.metrics import roc_auc_score
 
 from kamtools import competitors as comp
@@ -198,7 +199,7 @@ def test_price_response_recovers_a_known_coefficient():
 def test_price_response_is_an_estimator_and_checks_its_input():
     model = comp.PriceResponseModel(min_level_n=5)
     assert clone(model).get_params() == model.get_params()
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         model.curve()
     with pytest.raises(ValueError, match="no column"):
         model.fit(pd.DataFrame({"our_price": [1.0]}), y=[1])

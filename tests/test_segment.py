@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from conftest import run_notebook
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.metrics import adjusted_rand_score
 
 from kamtools import display
@@ -91,7 +92,7 @@ def test_every_rfm_score_combination_has_a_named_segment():
 def test_rfm_scorer_contract_and_errors():
     est = RFMScorer(bins=4)
     assert clone(est).get_params() == {"bins": 4}
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         est.transform(pd.DataFrame({"recency_days": [1], "frequency": [1], "monetary": [1]}))
     with pytest.raises(ValueError, match="monetary"):
         est.fit(pd.DataFrame({"recency_days": [1], "frequency": [1]}))
@@ -177,7 +178,7 @@ def test_cluster_estimator_contract_and_edge_cases():
         BehaviouralClusters().fit(X.head(3))
     with pytest.raises(ValueError, match="min_clusters"):
         BehaviouralClusters(min_clusters=5, max_clusters=3).fit(X)
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         BehaviouralClusters().predict(X)
 
 

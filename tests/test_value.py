@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from scipy import optimize
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 
 from kamtools.data import NotAvailable, Portfolio
 from kamtools.value import (
@@ -335,7 +336,7 @@ def test_estimators_follow_the_sklearn_contract():
         assert twin.get_params() == est.get_params()
         assert not hasattr(twin, "params_")
     bg = BetaGeo()
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         bg.p_alive([1], [1], [2])
     assert bg.set_params(penalizer=0.1) is bg and bg.penalizer == 0.1
     assert BetaGeo().fit([1, 0, 3], [2.0, 0.0, 5.0], [6.0, 6.0, 6.0]) is not None

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from conftest import run_notebook
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 
 from kamtools import whitespace as ws
 from kamtools.data.portfolio import NotAvailable, Portfolio
@@ -267,7 +268,7 @@ def test_recommend_for_one_account_and_bad_ids(demo, fitted):
         fitted.recommend(portfolio, account_id=["A0005", "NOPE"])
     with pytest.raises(ValueError, match="at least 1"):
         fitted.recommend(portfolio, n=0)
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         ws.CrossSellModel().recommend(portfolio)
     with pytest.raises(ValueError, match="scorer"):
         ws.CrossSellModel(scorer="magic").fit(portfolio)

@@ -61,6 +61,7 @@ from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 from sklearn.model_selection import GroupKFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from kamtools.churn.features import FEATURE_LABELS, format_value
@@ -417,10 +418,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
             self.reference_ = Xp.iloc[np.sort(take)].reset_index(drop=True)
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "estimators_"):
-            from sklearn.exceptions import NotFittedError
-
-            raise NotFittedError("This ChurnModel is not fitted yet; call fit(X, y) first.")
+        check_is_fitted(self, "estimators_", msg="This ChurnModel is not fitted yet; call fit(X, y) first.")
 
     @_single_threaded
     def predict_proba(self, X) -> np.ndarray:

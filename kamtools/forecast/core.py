@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import stats
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 from kamtools.forecast._engine import METHODS, SeriesForecast, fit_series
 from kamtools.forecast._validate import ForecastInputError, validate_history
@@ -98,7 +100,7 @@ class _Fitted:
         return means, cov, np.array([r.dof for r in self.results], dtype=float)
 
 
-class Forecaster:
+class Forecaster(BaseEstimator):
     """Automatic forecaster for many series in long format (``unique_id, ds, y``).
 
     Per series it picks the method (see :mod:`kamtools.forecast._engine`): a median
@@ -166,21 +168,6 @@ class Forecaster:
         self.method = method
         self.n_jobs = n_jobs
 
-    # sklearn-style parameter access (so clone/get_params work without importing sklearn here)
-    def get_params(self, deep: bool = True) -> dict:
-        return {k: getattr(self, k) for k in self.__init__.__code__.co_varnames[1 : self.__init__.__code__.co_argcount]}
-
-    def set_params(self, **params) -> Forecaster:
-        for k, v in params.items():
-            if k not in self.get_params():
-                raise ValueError(f"Forecaster has no parameter {k!r}")
-            setattr(self, k, v)
-        return self
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"Forecaster({args})"
-
     # ------------------------------------------------------------------------------
     def fit(self, history: pd.DataFrame, y=None) -> Forecaster:
         """Validate ``history`` and fit every series. Returns self."""
@@ -216,8 +203,7 @@ class Forecaster:
         return self
 
     def _check_fitted(self) -> _Fitted:
-        if not hasattr(self, "_fitted"):
-            raise RuntimeError("this Forecaster is not fitted yet; call fit(history) first")
+        check_is_fitted(self, "_fitted", msg="This Forecaster is not fitted yet; call fit(history) first.")
         return self._fitted
 
     def _future_dates(self) -> np.ndarray:
