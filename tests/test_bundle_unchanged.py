@@ -1,0 +1,126 @@
+"""The demo bundle is the same table for table as the committed reference digest.
+
+The reference (``tests/data/demo_bundle_digest.json``) records, for each table that
+``analyze`` writes for a small seeded demo, its columns, dtypes, row count and a hash of
+its values (floats rounded to 6 significant digits, rows sorted), so a change in the
+pipeline's wiring that alters any result fails here, naming the table and the columns.
+
+Tables that are not in the reference (a stage added later) are allowed and listed.
+An intended difference goes into ``INTENDED`` with its reason.
+
+To write the reference again (only after checking that every difference is intended)::
+
+    KAMTOOLS_WRITE_DIGEST=1 .venv/bin/python -m pytest tests/test_bundle_unchanged.py
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+REFERENCE = Path(__file__).parent / "data" / "demo_bundle_digest.json"
+DEMO = {"n_accounts": 40, "years": 4, "seed": 7}
+
+# table -> why its digest may differ from the reference (an intended change)
+INTENDED: dict[str, str] = {}
+
+
+def _cell_text(series: pd.Series) -> pd.Series:
+    """Each value as text, floats rounded to 6 significant digits (-0 and 0 alike)."""
+    if pd.api.types.is_float_dtype(series.dtype):
+        values = series.to_numpy(dtype=float, na_value=np.nan)
+        return pd.Series(["nan" if np.isnan(v) else f"{v + 0.0:.6g}" for v in values], index=series.index, dtype=object)
+    return series.map(lambda v: "<NA>" if v is None or (not isinstance(v, (list, dict)) and pd.isna(v)) else str(v))
+
+
+def _sha(lines: list[str]) -> str:
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()[:16]
+
+
+def table_digest(df: pd.DataFrame) -> dict:
+    """Columns, dtypes, rows and value hashes of one table (independent of row order)."""
+    text = pd.DataFrame({str(c): _cell_text(df[c]) for c in df.columns}, index=range(len(df)))
+    if len(text.columns):
+        rows = text.agg("\x1f".join, axis=1).tolist() if len(text) else []
+        order = np.argsort(np.array(rows, dtype=object), kind="stable") if rows else np.array([], dtype=int)
+    else:
+        rows, order = [], np.array([], dtype=int)
+    return {
+        "columns": [str(c) for c in df.columns],
+        "dtypes": [str(t) for t in df.dtypes],
+        "rows": int(len(df)),
+        "hash": _sha([rows[i] for i in order]),
+        "column_hashes": {c: _sha(text[c].iloc[order].tolist()) for c in text.columns},
+    }
+
+
+def bundle_digest(bundle) -> dict[str, dict]:
+    return {name: table_digest(bundle.table(name)) for name in sorted(bundle.manifest["tables"])}
+
+
+@pytest.fixture(scope="module")
+def demo_bundle(tmp_path_factory):
+    from kamtools.bundle import analyze
+    from kamtools.datasets import make_portfolio
+
+    portfolio = make_portfolio(**DEMO)[0]
+    return analyze(portfolio, tmp_path_factory.mktemp("unchanged") / "b", progress=False)
+
+
+def _differences(ref: dict, now: dict) -> list[str]:
+    out = []
+    if ref["columns"] != now["columns"]:
+        gone = [c for c in ref["columns"] if c not in now["columns"]]
+        new = [c for c in now["columns"] if c not in ref["columns"]]
+        out.append(f"columns differ (gone: {gone}, new: {new}, order: {now['columns']})")
+    elif ref["dtypes"] != now["dtypes"]:
+        out.append(
+            "dtypes differ: "
+            + ", ".join(f"{c} {a}->{b}" for c, a, b in zip(ref["columns"], ref["dtypes"], now["dtypes"]) if a != b)
+        )
+    if ref["rows"] != now["rows"]:
+        out.append(f"rows {ref['rows']} -> {now['rows']}")
+    if ref["hash"] != now["hash"]:
+        changed = [c for c, h in ref["column_hashes"].items() if now["column_hashes"].get(c) != h]
+        out.append(f"values differ (columns whose values differ: {changed or 'row order only'})")
+    return out
+
+
+@pytest.mark.slow
+def test_demo_bundle_matches_reference(demo_bundle):
+    now = bundle_digest(demo_bundle)
+    if os.environ.get("KAMTOOLS_WRITE_DIGEST"):
+        REFERENCE.parent.mkdir(exist_ok=True)
+        REFERENCE.write_text(json.dumps({"demo": DEMO, "tables": now}, indent=1, sort_keys=True) + "\n")
+    ref = json.loads(REFERENCE.read_text())
+    assert ref["demo"] == DEMO
+    ref_tables = ref["tables"]
+    missing = sorted(set(ref_tables) - set(now) - set(INTENDED))
+    assert not missing, f"tables of the reference that the bundle no longer writes: {missing}"
+    new = sorted(set(now) - set(ref_tables))
+    if new:
+        warnings.warn(f"tables not in the reference (new stages): {new}", stacklevel=1)
+    problems = {
+        name: diff
+        for name in sorted(set(ref_tables) & set(now))
+        if name not in INTENDED and (diff := _differences(ref_tables[name], now[name]))
+    }
+    assert not problems, "the bundle changed:\n" + "\n".join(f"  {n}: {'; '.join(d)}" for n, d in problems.items())
+
+
+def test_digest_is_independent_of_row_order_and_float_noise():
+    df = pd.DataFrame({"account_id": ["b", "a"], "x": [0.1 + 0.2, -0.0], "n": [1, 2]})
+    same = pd.DataFrame({"account_id": ["a", "b"], "x": [0.0, 0.3], "n": [2, 1]})
+    assert table_digest(df) == table_digest(same)
+    other = same.assign(x=[0.0, 0.31])
+    assert table_digest(other)["hash"] != table_digest(same)["hash"]
+    assert _differences(table_digest(same), table_digest(other)) == [
+        "values differ (columns whose values differ: ['x'])"
+    ]
