@@ -337,6 +337,28 @@ def test_summary_cards_show_the_headlines_with_status():
     assert cards["Churn risk"] == ("62%", "bad")
     assert cards["Target status"] == ("40% reached", "bad")  # behind pace
     assert cards["Main competitor"] == ("Vetro (high threat)", "bad")
+    assert not any("Expected value" in label for label in cards), "page one has one next-12-months figure"
+
+
+def test_summary_has_one_next_12_months_figure():
+    """The forecast is the headline; the plan's objective card appears only when it differs."""
+    from kamtools.sections.summary import summary_cards
+
+    info = {
+        "revenue_ltm": 1_000_000.0,
+        "expected_value_12m": 700_000.0,
+        "forecast_next_12m": 750_000.0,
+        "forecast_next_12m_lo_80": 600_000.0,
+        "forecast_next_12m_hi_80": 900_000.0,
+        "revenue_objective": 750_000.0,
+    }
+    cards = {label: (text, status) for label, text, status in summary_cards(info)}
+    assert cards["Forecast revenue, next 12 months"] == ("750.0k (80% range 600.0k to 900.0k)", "bad")  # -25%
+    next_12 = [label for label in cards if "next 12 months" in label]
+    assert next_12 == ["Forecast revenue, next 12 months"]
+    info["revenue_objective"] = 800_000.0
+    cards = {label: text for label, text, _ in summary_cards(info)}
+    assert cards["Revenue objective, next 12 months"] == "800.0k"
 
 
 def test_missing_headlines_name_the_reason():

@@ -16,20 +16,19 @@ from kamtools import display
 from kamtools.plotting.style import money
 from kamtools.sections import history_sentence
 
-# Headline columns of accounts.parquet, with the analysis stage that provides them.
-# The first column found of each tuple is used.
-SEGMENT_COLUMNS = ("cluster_name", "segment", "quadrant")
-TIER_COLUMNS = ("tier",)
-VALUE_COLUMNS = ("expected_value_12m", "clv_12m")
-HEALTH_SCORE_COLUMNS = ("health_score",)
-HEALTH_BAND_COLUMNS = ("health_band",)
-CHURN_COLUMNS = ("churn_probability",)
-RISK_BAND_COLUMNS = ("risk_band", "churn_band")
-AT_RISK_COLUMNS = ("revenue_at_risk",)
-TARGET_PROB_COLUMNS = ("target_probability", "p_target", "prob_hit_target", "p_hit_target", "prob_target")
-TARGET_STATUS_COLUMNS = ("target_status",)
-TARGET_COLUMNS = ("revenue_target", "target")
-FORECAST_COLUMNS = ("forecast_12m", "forecast_next_12m", "forecast_year")
+# Headline columns of accounts.parquet, with the analysis stage that writes them. A tuple
+# lists alternatives in order of preference (the segment stage writes ``cluster_name`` only
+# when the portfolio is large enough to cluster, ``quadrant`` always).
+SEGMENT_COLUMNS = ("cluster_name", "quadrant")  # segment
+TIER_COLUMNS = ("tier",)  # segment
+FORECAST_COLUMNS = ("forecast_next_12m",)  # forecast: the one headline for the next 12 months
+HEALTH_SCORE_COLUMNS = ("health_score",)  # kpis
+HEALTH_BAND_COLUMNS = ("health_band",)  # kpis
+CHURN_COLUMNS = ("churn_probability",)  # churn
+RISK_BAND_COLUMNS = ("risk_band",)  # churn
+AT_RISK_COLUMNS = ("revenue_at_risk",)  # churn
+TARGET_PROB_COLUMNS = ("target_probability",)  # forecast
+TARGET_STATUS_COLUMNS = ("target_status",)  # kpis (older bundles)
 
 _GOOD = ("good", "healthy", "green", "low", "on track", "on_track", "likely")
 _WARN = ("watch", "amber", "medium", "fair", "moderate", "at risk", "at_risk", "possible")
@@ -99,9 +98,9 @@ def summary_cards(info: dict) -> list[tuple[str, str, str]]:
     if margin_pct is not None:
         m = float(margin_pct)
         cards.append(("Margin, last 12 months", _pct(m), "bad" if m < 0 else ""))
-    value = _first(info, VALUE_COLUMNS)
-    if value is not None:
-        cards.append(("Expected value, next 12 months", money(float(value)), ""))
+    forecast = _first(info, FORECAST_COLUMNS)
+    if forecast is not None:
+        cards.append(forecast_card(info, float(forecast)))
     score = _first(info, HEALTH_SCORE_COLUMNS)
     band = _first(info, HEALTH_BAND_COLUMNS)
     if score is not None or band is not None:
@@ -128,9 +127,33 @@ def summary_cards(info: dict) -> list[tuple[str, str, str]]:
         text = f"{competitor} ({threat} threat)" if threat is not None else str(competitor)
         cards.append(("Main competitor", text, band_status(threat)))
     objective = _first(info, ("revenue_objective",))
-    if objective is not None:
+    if objective is not None and not _same_amount(objective, forecast):
         cards.append(("Revenue objective, next 12 months", money(float(objective)), ""))
     return cards
+
+
+def _same_amount(a: object, b: object) -> bool:
+    """True when two money amounts round to the same figure (within half a percent)."""
+    if b is None:
+        return False
+    a, b = float(a), float(b)
+    return abs(a - b) <= 0.005 * max(abs(a), abs(b), 1.0)
+
+
+def forecast_card(info: dict, forecast: float) -> tuple[str, str, str]:
+    """The one next-12-months revenue headline: the forecast stage's figure, its 80% range
+    and the change against the last 12 months (the value model's expectation is shown
+    only in the value section, as a cross-check, so page one has a single number)."""
+    text = money(forecast)
+    lo, hi = info.get("forecast_next_12m_lo_80"), info.get("forecast_next_12m_hi_80")
+    if _present(lo) and _present(hi):
+        text += f" (80% range {money(float(lo))} to {money(float(hi))})"
+    last = _first(info, ("revenue_ltm",))
+    status = ""
+    if last is not None and float(last) > 0:
+        change = forecast / float(last) - 1.0
+        status = "bad" if change <= -0.2 else "warn" if change <= -0.05 else ""
+    return ("Forecast revenue, next 12 months", text, status)
 
 
 def target_card(info: dict) -> tuple[str, str, str] | None:
@@ -162,7 +185,7 @@ def missing_headlines(info: dict, bundle) -> list[str]:
     wanted = [  # label, columns, tables/stages whose skip reason explains it
         ("segment", SEGMENT_COLUMNS, ("segments", "segment")),
         ("tier", TIER_COLUMNS, ("segments", "segment")),
-        ("expected value", VALUE_COLUMNS, ("value",)),
+        ("forecast", FORECAST_COLUMNS, ("forecast_summary", "forecast")),
         ("health", HEALTH_SCORE_COLUMNS + HEALTH_BAND_COLUMNS, ("health", "kpis")),
         ("churn risk", CHURN_COLUMNS + RISK_BAND_COLUMNS, ("churn",)),
         (

@@ -125,6 +125,13 @@ def account_section(acct) -> None:
         "(discounted at 10% a year)"
         + (f" and {money(float(margin))} margin at its margin of {row['margin_pct']:.0%}." if pd.notna(margin) else ".")
     )
+    forecast = acct.info.get("forecast_next_12m")
+    if forecast is not None and pd.notna(forecast):
+        outlook += (
+            f" This figure ranks accounts by value; the revenue to plan with is the forecast on the summary card, "
+            f"{money(float(forecast))}, which the forecast stage chose for this account by backtest "
+            "(the two differ because this one is discounted and follows the portfolio-wide buying model)."
+        )
     display.paragraph(f"{history} {verdict} {outlook}")
     show_notes(acct.bundle, "value")
     everyone = acct.portfolio_table("value")
