@@ -41,6 +41,7 @@ from kamtools.display import CSS, esc
 from kamtools.extras import import_optional
 from kamtools.plotting.scenario import LiveScenarioChart, scenario_chart_data
 from kamtools.plotting.style import money
+from kamtools.scenario_bids import BidLever
 
 W = import_optional("ipywidgets", "planner", "the scenario planner widget")
 
@@ -273,6 +274,7 @@ class ScenarioPlanner:
         self.reset_button.add_class("kam-reset")
         self.compare_table = W.HTML()
         self.compare_table.add_class("kam-compare-table")
+        self.bid_lever = BidLever(self.bundle)  # one open bid's price (kamtools.scenario_bids)
 
         controls = W.VBox(
             [
@@ -293,6 +295,8 @@ class ScenarioPlanner:
                 W.HTML("<b>Payment terms</b>"),
                 self.levers["payment_terms_days"],
                 self.levers["cost_of_capital"],
+                W.HTML("<b>Bid price (one open bid)</b>"),
+                self.bid_lever.widget,
             ],
             layout=W.Layout(width="380px"),
         )
@@ -350,6 +354,7 @@ class ScenarioPlanner:
             self._baselines[scope] = sc.baseline(self.bundle, scope)
         b = self.baseline = self._baselines[scope]
         self._build_category_levers(b)
+        self.bid_lever.set_account(scope.split(":", 1)[1] if scope.startswith("account:") else None)
         weights = b.revenue.sum(axis=1)
         est = float(np.average(b.elasticity, weights=weights)) if weights.sum() > 0 else float(np.mean(b.elasticity))
         self._defaults = {

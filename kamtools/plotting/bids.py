@@ -1,0 +1,186 @@
+"""Charts of the bid desk: the win/margin curve of one bid, the pipeline by margin gained,
+where we lose, and the tender calendar.
+
+Each function takes a table of the bid stage of the bundle (``bid_curves``,
+``bid_recommendations``, ``bid_loss_summary``, ``tender_calendar``) and returns a
+matplotlib Figure; nothing here fits a model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from kamtools.plotting.style import PALETTE, fit_title, money, new_figure, short_label
+
+__all__ = ["bid_curve_chart", "pipeline_gain_chart", "loss_reasons_chart", "tender_calendar_chart"]
+
+
+def _require(df: pd.DataFrame, columns: list[str], what: str) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"{what}: the table has no column(s) {missing}")
+
+
+def price_text(x: float) -> str:
+    """A price as the bid tables show it (one decimal below 1,000, none above)."""
+    return f"{x:,.1f}" if abs(x) < 1000 else f"{x:,.0f}"
+
+
+def _money_axis(ax, axis: str = "y") -> None:
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_formatter(FuncFormatter(lambda v, _pos: money(v)))
+
+
+def bid_curve_chart(
+    curve: pd.DataFrame,
+    current_price: float | None = None,
+    recommended_price: float | None = None,
+    floor_price: float | None = None,
+    title: str = "Win probability and expected margin by our price",
+) -> Figure:
+    """P(win) (with its band) and expected margin against our price for one open bid.
+
+    ``curve``: the rows of ``bid_curves`` for one opportunity (``price, p_win, p_win_low,
+    p_win_high, expected_margin``). The current and the recommended price are marked with
+    vertical lines and a dot on each curve (read off the curve by interpolation, so the
+    marks sit on the lines drawn); a floor price, when given, shades the prices below it.
+    """
+    _require(curve, ["price", "p_win", "expected_margin"], "bid_curve_chart")
+    c = curve.sort_values("price")
+    x = c["price"].to_numpy(dtype=float)
+    fig, (top, bottom) = new_figure(7.5, 5.0, nrows=2)
+    top.sharex(bottom)
+    if {"p_win_low", "p_win_high"} <= set(c.columns):
+        top.fill_between(x, c["p_win_low"], c["p_win_high"], color=PALETTE["actual"], alpha=0.18, label="95% band")
+    top.plot(x, c["p_win"], color=PALETTE["actual"], lw=2, label="P(win)")
+    bottom.plot(x, c["expected_margin"], color=PALETTE["forecast"], lw=2, label="expected margin")
+    marks = [
+        (current_price, "current", PALETTE["baseline"], "--"),
+        (recommended_price, "recommended", PALETTE["scenario"], "-"),
+    ]
+    for price, name, colour, style in marks:
+        if price is None or not np.isfinite(price) or len(x) == 0:
+            continue
+        p = float(price)
+        for ax, col, fmt in ((top, "p_win", lambda v: f"{v:.0%}"), (bottom, "expected_margin", money)):
+            y = float(np.interp(p, x, c[col].to_numpy(dtype=float)))
+            ax.axvline(p, color=colour, ls=style, lw=1.3)
+            ax.plot([p], [y], "o", color=colour, ms=6)
+            ax.annotate(fmt(y), (p, y), textcoords="offset points", xytext=(5, 6), fontsize=8, color=colour)
+        bottom.plot([], [], color=colour, ls=style, lw=1.3, label=f"{name} price {price_text(p)}")
+    if floor_price is not None and np.isfinite(floor_price) and len(x) and floor_price > x.min():
+        for ax in (top, bottom):
+            ax.axvspan(x.min(), float(floor_price), color=PALETTE["bad"], alpha=0.07, lw=0)
+        bottom.plot([], [], color=PALETTE["bad"], alpha=0.3, lw=6, label=f"below the floor {price_text(floor_price)}")
+    top.set_ylim(0, 1)
+    top.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.0%}"))
+    top.set_ylabel("P(win)")
+    top.legend(loc="upper right", fontsize=8)
+    top.tick_params(labelbottom=False)
+    _money_axis(bottom)
+    bottom.set_ylabel("expected margin")
+    bottom.set_xlabel("our price")
+    bottom.legend(loc="best", fontsize=8)
+    top.set_title(fit_title(top, title))
+    return fig
+
+
+def pipeline_gain_chart(
+    recs: pd.DataFrame,
+    labels: pd.Series | None = None,
+    top: int = 15,
+    title: str = "Open bids ranked by expected margin gained at the recommended price",
+) -> Figure:
+    """Horizontal bars of the expected margin gained per open bid, with its band.
+
+    ``recs``: rows of ``bid_recommendations`` (``opportunity_id, expected_margin_gain``
+    and, when present, ``expected_margin_gain_low/high``); ``labels`` (aligned on
+    ``recs``' index) replaces the opportunity ids on the axis.
+    """
+    _require(recs, ["opportunity_id", "expected_margin_gain"], "pipeline_gain_chart")
+    rows = recs.nlargest(top, "expected_margin_gain").iloc[::-1]
+    names = (labels.loc[rows.index] if labels is not None else rows["opportunity_id"]).astype(str)
+    fig, ax = new_figure(8, max(2.2, 0.36 * len(rows) + 1.2))
+    y = np.arange(len(rows))
+    gain = rows["expected_margin_gain"].to_numpy(dtype=float)
+    ax.barh(y, gain, color=PALETTE["scenario"], alpha=0.85, label="expected margin gained")
+    if {"expected_margin_gain_low", "expected_margin_gain_high"} <= set(rows.columns):
+        lo = rows["expected_margin_gain_low"].to_numpy(dtype=float)
+        hi = rows["expected_margin_gain_high"].to_numpy(dtype=float)
+        ok = np.isfinite(lo) & np.isfinite(hi)
+        if ok.any():
+            err = np.vstack([np.clip(gain - lo, 0, None), np.clip(hi - gain, 0, None)])[:, ok]
+            ax.errorbar(gain[ok], y[ok], xerr=err, fmt="none", ecolor="#333333", capsize=3, lw=1, label="90% band")
+    ax.set_yticks(y, [short_label(n, 48) for n in names])
+    ax.axvline(0, color=PALETTE["baseline"], lw=1)
+    _money_axis(ax, "x")
+    ax.set_xlabel("expected margin gained (P(win) x margin, recommended minus current price)")
+    if len(rows):
+        ax.legend(loc="lower right", fontsize=8)
+    ax.set_title(fit_title(ax, title))
+    return fig
+
+
+def loss_reasons_chart(summary: pd.DataFrame, title: str = "Bids lost on price and on other reasons") -> Figure:
+    """Stacked bars per competitor: bids won, lost on price, lost on other reasons.
+
+    ``summary``: ``bid_loss_summary`` rows (``competitor, won, lost_on_price,
+    lost_other``); rows of several categories are added up per competitor.
+    """
+    _require(summary, ["competitor", "won", "lost_on_price", "lost_other"], "loss_reasons_chart")
+    agg = summary.groupby("competitor", sort=True)[["won", "lost_on_price", "lost_other"]].sum()
+    agg = agg.assign(total=agg.sum(axis=1)).sort_values("total")
+    fig, ax = new_figure(8, max(2.0, 0.42 * len(agg) + 1.2))
+    y = np.arange(len(agg))
+    left = np.zeros(len(agg))
+    for col, label, colour in (
+        ("lost_on_price", "lost on price", PALETTE["bad"]),
+        ("lost_other", "lost on other reasons", PALETTE["warn"]),
+        ("won", "won", PALETTE["good"]),
+    ):
+        vals = agg[col].to_numpy(dtype=float)
+        ax.barh(y, vals, left=left, color=colour, label=label)
+        left += vals
+    ax.set_yticks(y, [short_label(c) for c in agg.index])
+    ax.set_xlabel("decided bids")
+    if len(agg):
+        ax.legend(loc="lower right", fontsize=8)
+    ax.set_title(fit_title(ax, title))
+    return fig
+
+
+def tender_calendar_chart(calendar: pd.DataFrame, title: str = "Expected tenders by month, next 12 months") -> Figure:
+    """Bars of the expected tender value per month, labelled with the number of tenders.
+
+    ``calendar``: ``tender_calendar`` rows already cut to the months to show
+    (``expected_month`` as a date or ``YYYY-MM`` text, ``expected_value``).
+    """
+    _require(calendar, ["expected_month", "expected_value"], "tender_calendar_chart")
+    months = pd.to_datetime(calendar["expected_month"].astype(str), errors="coerce").dt.to_period("M")
+    grouped = (
+        pd.DataFrame({"month": months, "value": calendar["expected_value"].astype(float)})
+        .dropna(subset=["month"])
+        .groupby("month")["value"]
+        .agg(["sum", "count"])
+        .sort_index()
+    )
+    fig, ax = new_figure(8, 3.0)
+    x = np.arange(len(grouped))
+    bars = ax.bar(x, grouped["sum"], color=PALETTE["neutral"])
+    for bar, n in zip(bars, grouped["count"]):
+        ax.annotate(
+            f"{int(n)}",
+            (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+            textcoords="offset points",
+            xytext=(0, 2),
+            ha="center",
+            fontsize=8,
+        )
+    ax.set_xticks(x, [p.strftime("%b %Y") for p in grouped.index], rotation=45, ha="right")
+    _money_axis(ax)
+    ax.set_ylabel("expected value (number of tenders on each bar)")
+    ax.set_title(fit_title(ax, title))
+    return fig

@@ -1,0 +1,636 @@
+"""Report sections of the bid desk (reads the bid tables of the bundle; never refits).
+
+Account: the open bids with the recommended price, its range and the reason, the
+win/margin curve of the largest ones, the post-bid table of decided bids and the tenders
+expected next. Portfolio: the open pipeline ranked by the expected margin the recommended
+prices would gain, where we lose on price and where on other reasons, how well the win
+model is calibrated beside the plain baselines, and the tender calendar of the next 12 months.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from kamtools import display
+from kamtools.data.portfolio import NotAvailable
+from kamtools.plotting.bids import price_text
+from kamtools.plotting.style import money
+
+TITLE = "Bids and tenders"
+CHARTS_PER_ACCOUNT = 3
+"""How many open bids of one account get a win/margin curve chart (the largest gains first)."""
+
+
+# ---- formatting helpers -----------------------------------------------------------------------
+def _num(value: object) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return math.nan
+    return v
+
+
+def _price(value: object) -> str:
+    v = _num(value)
+    return "" if math.isnan(v) else price_text(v)
+
+
+def _pct(value: object) -> str:
+    v = _num(value)
+    return "" if math.isnan(v) else f"{v:.0%}"
+
+
+def _m(value: object, signed: bool = False) -> str:
+    v = _num(value)
+    if math.isnan(v):
+        return ""
+    if signed:
+        return ("+" if v >= 0 else "-") + money(abs(v))
+    return money(v)
+
+
+def _text(value: object, missing: str = "") -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return missing
+    s = str(value)
+    return missing if s in ("", "nan", "None", "<NA>") else s
+
+
+def _month(value: object) -> str:
+    ts = pd.to_datetime(_text(value), errors="coerce") if _text(value) else pd.NaT
+    return "" if pd.isna(ts) else ts.strftime("%b %Y")
+
+
+def _months(series: pd.Series) -> pd.Series:
+    return pd.to_datetime(series.astype(str), errors="coerce")
+
+
+def _range(lo: object, hi: object, fmt) -> str:
+    a, b = fmt(lo), fmt(hi)
+    return f"{a} to {b}" if a and b else ""
+
+
+def _table(acct, name: str) -> pd.DataFrame | NotAvailable:
+    """This account's rows of ``name`` (a portfolio-level table is cut to the account)."""
+    try:
+        return acct.table(name)
+    except ValueError:
+        whole = acct.portfolio_table(name)
+        if isinstance(whole, NotAvailable) or "account_id" not in whole.columns:
+            return whole
+        return whole[whole["account_id"].astype(str) == str(acct.account_id)].reset_index(drop=True)
+
+
+def _competitor(row) -> str:
+    return _text(row.get("competitor"), "no known competitor")
+
+
+# ---- open bids ----------------------------------------------------------------------------------
+OPEN_COLUMNS = {
+    "opportunity_id": "Opportunity",
+    "category_text": "Category",
+    "competitor_text": "Competitor",
+    "amount": "Value",
+    "our_price_text": "Our price",
+    "competitor_price_text": "Competitor price",
+    "recommended_text": "Recommended price",
+    "range_text": "Good range",
+    "floor_text": "Floor",
+    "p_win_text": "P(win) now → recommended",
+    "margin_text": "Expected margin now → recommended",
+    "gain_text": "Gain (band)",
+    "reason": "Why",
+}
+
+
+def open_bids_table(recs: pd.DataFrame) -> pd.DataFrame:
+    """The open-bid rows as shown: prices, ranges and probabilities as text (largest gain first)."""
+    recs = recs.sort_values("expected_margin_gain", ascending=False, na_position="last")
+    rows = []
+    for r in recs.to_dict("records"):
+        cur_p, rec_p = _pct(r.get("p_win_current")), _pct(r.get("p_win_recommended"))
+        cur_m, rec_m = _m(r.get("expected_margin_current")), _m(r.get("expected_margin_recommended"))
+        band = _range(r.get("expected_margin_gain_low"), r.get("expected_margin_gain_high"), lambda v: _m(v, True))
+        gain = _m(r.get("expected_margin_gain"), True)
+        rows.append(
+            {
+                **r,
+                "category_text": _text(r.get("category")),
+                "competitor_text": _competitor(r),
+                "our_price_text": _price(r.get("our_price")) or "not quoted yet",
+                "competitor_price_text": _price(r.get("competitor_price")) or "unknown",
+                "recommended_text": _price(r.get("recommended_price")),
+                "range_text": _range(r.get("price_low"), r.get("price_high"), _price),
+                "floor_text": _price(r.get("floor_price")),
+                "p_win_text": f"{cur_p or 'n/a'} → {rec_p or 'n/a'}",
+                "margin_text": f"{cur_m or 'n/a'} → {rec_m or 'n/a'}",
+                "gain_text": f"{gain} ({band})" if gain and band else gain,
+                "reason": _text(r.get("reason")),
+            }
+        )
+    return pd.DataFrame(rows, columns=[*recs.columns, *[c for c in OPEN_COLUMNS if c not in recs.columns]])
+
+
+def bid_sentence(row: dict) -> str:
+    """One open bid in words: what we win and earn now and at the recommended price."""
+    oid = _text(row.get("opportunity_id"))
+    what = ", ".join(x for x in (_text(row.get("category")), f"against {_competitor(row)}") if x)
+    amount = _m(row.get("amount"))
+    head = f"{oid} ({what}{', value ' + amount if amount else ''})"
+    rec = _price(row.get("recommended_price"))
+    rng = _range(row.get("price_low"), row.get("price_high"), _price)
+    rec_part = (
+        f"at the recommended {rec}{f' (good range {rng})' if rng else ''} the estimate is "
+        f"{_pct(row.get('p_win_recommended')) or 'n/a'} and {_m(row.get('expected_margin_recommended')) or 'n/a'}"
+    )
+    if _price(row.get("our_price")):
+        now = (
+            f"at our current price {_price(row.get('our_price'))} we win with an estimated "
+            f"{_pct(row.get('p_win_current')) or 'n/a'} probability and expect "
+            f"{_m(row.get('expected_margin_current')) or 'n/a'} margin; "
+        )
+        gain = _m(row.get("expected_margin_gain"), True)
+        band = _range(row.get("expected_margin_gain_low"), row.get("expected_margin_gain_high"), lambda v: _m(v, True))
+        tail = f", {gain} expected margin{f' (band {band})' if band else ''}" if gain else ""
+    else:
+        now, tail = "no price has been quoted yet; ", ""
+    return f"{head}: {now}{rec_part}{tail}."
+
+
+def _open_bids(acct, recs) -> None:
+    display.heading("Open bids: what to bid", 3)
+    if isinstance(recs, NotAvailable):
+        display.not_available(recs)
+        return
+    if recs.empty:
+        display.paragraph("This account has no open bids, so there is no price to recommend.")
+        return
+    shown = open_bids_table(recs)
+    display.table(shown, columns=OPEN_COLUMNS, max_rows=20)
+    display.paragraph(
+        "Prices are in the units of the opportunities table (our quoted price). The recommended price is the one "
+        "with the highest expected margin (probability of winning x margin at that price), never below the floor "
+        "(the minimum margin and maximum discount of the settings); the good range holds the prices whose expected "
+        "margin is within a few percent of the best, widened by the uncertainty of the price response. The gain "
+        "band is the range of the gain over that uncertainty."
+    )
+    curves = _table(acct, "bid_curves")
+    if isinstance(curves, NotAvailable):
+        display.not_available(curves)
+        return
+    from kamtools.plotting.bids import bid_curve_chart
+
+    drawn = 0
+    for row in shown.head(CHARTS_PER_ACCOUNT).to_dict("records"):
+        curve = curves[curves["opportunity_id"].astype(str) == str(row["opportunity_id"])]
+        display.paragraph(bid_sentence(row))
+        if curve.empty:
+            display.paragraph("The bundle holds no price curve for this bid.")
+            continue
+        fig = bid_curve_chart(
+            curve,
+            current_price=_num(row.get("our_price")),
+            recommended_price=_num(row.get("recommended_price")),
+            floor_price=_num(row.get("floor_price")),
+            title=f"{_text(row.get('opportunity_id'))} against {_competitor(row)}: P(win) and expected margin",
+        )
+        display.figure(fig, alt=f"win probability and expected margin by price for {row['opportunity_id']}")
+        drawn += 1
+    if len(shown) > CHARTS_PER_ACCOUNT:
+        display.paragraph(
+            f"Curves are drawn for the {CHARTS_PER_ACCOUNT} bids with the largest expected gain; "
+            f"the scenario planner's bid lever moves the price of any of the {len(shown)} open bids."
+        )
+
+
+# ---- decided bids -------------------------------------------------------------------------------
+POST_COLUMNS = {
+    "close_date": "Closed",
+    "opportunity_id": "Opportunity",
+    "category": "Category",
+    "competitor_text": "Competitor",
+    "status": "Result",
+    "our_price_text": "Our price",
+    "competitor_price_text": "Competitor price",
+    "gap_text": "Our price gap",
+    "reason_text": "Loss reason",
+    "p_text": "P(win) the model gave then",
+    "rec_text": "Price it would have recommended",
+}
+
+
+def postmortem_table(post: pd.DataFrame) -> pd.DataFrame:
+    """The decided bids as shown (latest first), with prices and probabilities as text."""
+    post = post.assign(_closed=pd.to_datetime(post["close_date"], errors="coerce")).sort_values(
+        "_closed", ascending=False
+    )
+    lost = post["status"].astype(str) == "lost"
+    loss_type = post["loss_type"] if "loss_type" in post.columns else pd.Series("", index=post.index)
+    return post.assign(
+        close_date=post["_closed"],
+        competitor_text=[_text(c, "none known") for c in post.get("competitor", pd.Series(None, index=post.index))],
+        our_price_text=[_price(v) for v in post.get("our_price", pd.Series(np.nan, index=post.index))],
+        competitor_price_text=[_price(v) for v in post.get("competitor_price", pd.Series(np.nan, index=post.index))],
+        gap_text=post.get("price_gap_pct", pd.Series(np.nan, index=post.index)).map(display.signed_pct),
+        reason_text=[
+            (f"{_text(r, 'not recorded')}" + (f" ({_text(t)})" if _text(t) and _text(t) != _text(r) else ""))
+            if is_lost
+            else ""
+            for r, t, is_lost in zip(post.get("loss_reason", pd.Series("", index=post.index)), loss_type, lost)
+        ],
+        p_text=post.get("p_win_at_time", pd.Series(np.nan, index=post.index)).map(_pct),
+        rec_text=post.get("recommended_price_at_time", pd.Series(np.nan, index=post.index)).map(_price),
+    ).drop(columns="_closed")
+
+
+def _loss_counts(post: pd.DataFrame) -> tuple[int, int, int, int]:
+    """(decided, won, lost, lost on price) of a post-bid table."""
+    status = post["status"].astype(str)
+    lost = status == "lost"
+    if "loss_type" in post.columns:
+        on_price = lost & (post["loss_type"].astype(str).str.lower() == "price")
+    else:
+        on_price = lost & (post.get("loss_reason", pd.Series("", index=post.index)).astype(str).str.lower() == "price")
+    return len(post), int((status == "won").sum()), int(lost.sum()), int(on_price.sum())
+
+
+def postmortem_sentence(post: pd.DataFrame) -> str:
+    n, won, lost, on_price = _loss_counts(post)
+    text = f"Of the account's {n:,} decided bids we won {won:,} and lost {lost:,}"
+    if lost:
+        text += f": {on_price:,} of the losses were on price and {lost - on_price:,} on other reasons"
+    text += "."
+    p = pd.to_numeric(post.get("p_win_at_time", pd.Series(dtype=float)), errors="coerce")
+    if p.notna().sum() >= 3:
+        text += f" The win model, as it stood when each bid was opened, expected {p.sum():,.1f} wins; we won {won:,}."
+    return text
+
+
+def _postmortem(post) -> None:
+    display.heading("Post-bid analysis: decided bids", 3)
+    if isinstance(post, NotAvailable):
+        display.not_available(post)
+        return
+    if post.empty:
+        display.paragraph("No bid of this account has been decided yet.")
+        return
+    display.paragraph(postmortem_sentence(post))
+    display.table(postmortem_table(post), columns=POST_COLUMNS, max_rows=15)
+    display.paragraph(
+        "Price gap = our price over the competitor's (+5% means we were 5% dearer). The probability and the "
+        "recommended price are those the model would have given on the day the bid was opened, from the bids "
+        "decided before it only."
+    )
+
+
+# ---- tenders ------------------------------------------------------------------------------------
+TENDER_COLUMNS = {
+    "month_text": "Expected month",
+    "account_text": "Account",
+    "category": "Category",
+    "expected_value": "Expected value",
+    "last_text": "Last tender",
+    "n_past_tenders": "Past tenders",
+    "interval_text": "Every",
+    "basis": "Basis",
+    "confidence": "Confidence",
+}
+
+
+def upcoming_tenders(calendar: pd.DataFrame, as_of: pd.Timestamp, months: int = 12) -> pd.DataFrame:
+    """Tenders expected from the month of ``as_of`` to ``months`` months after it, soonest first."""
+    when = _months(calendar["expected_month"])
+    start = pd.Timestamp(as_of).to_period("M").to_timestamp()
+    end = start + pd.DateOffset(months=months)
+    keep = (when >= start) & (when <= end)
+    out = calendar.assign(_when=when)[keep].sort_values(["_when", "expected_value"], ascending=[True, False])
+    return out.drop(columns="_when").reset_index(drop=True)
+
+
+def tender_rows(calendar: pd.DataFrame, names: dict | None = None) -> pd.DataFrame:
+    names = names or {}
+    return calendar.assign(
+        month_text=calendar["expected_month"].map(_month),
+        account_text=[f"{names.get(a, '')} ({a})" if names.get(a) else str(a) for a in calendar.get("account_id", "")],
+        last_text=calendar.get("last_tender_date", pd.Series(None, index=calendar.index)).map(
+            lambda v: _month(v) if _text(v) else ""
+        ),
+        interval_text=calendar.get("interval_months", pd.Series(np.nan, index=calendar.index)).map(
+            lambda v: f"{_num(v):.0f} months" if not math.isnan(_num(v)) else ""
+        ),
+    )
+
+
+def _tenders(acct, cal) -> None:
+    display.heading("Upcoming tenders", 3)
+    if isinstance(cal, NotAvailable):
+        display.not_available(cal)
+        return
+    if cal.empty:
+        display.paragraph(
+            "No recurring tender or contract end is known for this account, so no tender is expected from it."
+        )
+        return
+    upcoming = upcoming_tenders(cal, acct.as_of)
+    if upcoming.empty:
+        display.paragraph(
+            f"None of this account's {len(cal):,} recurring tenders is expected in the next 12 months "
+            f"(the next one: {_month(_months(cal['expected_month']).min())})."
+        )
+        return
+    value = pd.to_numeric(upcoming["expected_value"], errors="coerce").sum()
+    first = upcoming.iloc[0]
+    display.paragraph(
+        f"{len(upcoming):,} tender(s) from this account are expected in the next 12 months, worth about "
+        f"{money(value)} in all; the first, for {_text(first.get('category'), 'an unknown category')}, in "
+        f"{_month(first['expected_month'])}. Start the pre-RFQ work (specification, relationships, price position) "
+        "a few months before each."
+    )
+    cols = {k: v for k, v in TENDER_COLUMNS.items() if k != "account_text"}
+    display.table(tender_rows(upcoming), columns=cols, max_rows=12)
+
+
+def _cards(acct, recs, post, cal) -> None:
+    cards: list[tuple] = []
+    info = acct.info or {}
+    if isinstance(recs, pd.DataFrame):
+        cards.append(("Open bids", f"{len(recs):,}"))
+        if len(recs):
+            gain = pd.to_numeric(recs["expected_margin_gain"], errors="coerce").sum()
+            cards.append(("Expected margin gained at recommended prices", _m(gain, True), "good" if gain > 0 else ""))
+    elif _num(info.get("n_open_bids")) >= 0:
+        cards.append(("Open bids", f"{_num(info.get('n_open_bids')):,.0f}"))
+    if isinstance(post, pd.DataFrame) and len(post):
+        n, won, lost, on_price = _loss_counts(post)
+        cards.append(("Decided bids won / lost (on price)", f"{won:,} / {lost:,} ({on_price:,})"))
+    nxt = ""
+    if isinstance(cal, pd.DataFrame) and len(cal):
+        upcoming = upcoming_tenders(cal, acct.as_of)
+        nxt = _month(upcoming.iloc[0]["expected_month"]) if len(upcoming) else ""
+    elif _text(info.get("next_tender_month")):
+        nxt = _month(info.get("next_tender_month"))
+    if nxt:
+        cards.append(("Next expected tender", nxt))
+    if cards:
+        display.kpi_cards(cards)
+
+
+def account_section(acct) -> None:
+    """The bid desk of one account: open bids and what to bid, decided bids, tenders ahead."""
+    display.heading(TITLE)
+    recs = _table(acct, "bid_recommendations")
+    post = _table(acct, "bid_postmortem")
+    cal = _table(acct, "tender_calendar")
+    _cards(acct, recs, post, cal)
+    _open_bids(acct, recs)
+    _postmortem(post)
+    _tenders(acct, cal)
+
+
+# ---- portfolio ----------------------------------------------------------------------------------
+PIPELINE_COLUMNS = {
+    "opportunity_id": "Opportunity",
+    "account_text": "Account",
+    "category_text": "Category",
+    "competitor_text": "Competitor",
+    "amount": "Value",
+    "our_price_text": "Our price",
+    "recommended_text": "Recommended price",
+    "range_text": "Good range",
+    "p_win_text": "P(win) now → recommended",
+    "gain_text": "Gain (band)",
+    "reason": "Why",
+}
+
+
+def _names(bundle) -> dict:
+    from kamtools.sections import account_names
+
+    accounts = bundle.accounts
+    return account_names(accounts)
+
+
+def _account_text(names: dict, account_id: object) -> str:
+    name = names.get(account_id)
+    return f"{name} ({account_id})" if name else str(account_id)
+
+
+def pipeline_sentence(recs: pd.DataFrame) -> str:
+    """The open pipeline in one or two sentences: how many bids, how much margin the prices would gain."""
+    gain = pd.to_numeric(recs["expected_margin_gain"], errors="coerce")
+    now = pd.to_numeric(recs.get("expected_margin_current", pd.Series(dtype=float)), errors="coerce").sum()
+    n_up = int((pd.to_numeric(recs["recommended_price"], errors="coerce") > recs["our_price"]).sum())
+    n_down = int((pd.to_numeric(recs["recommended_price"], errors="coerce") < recs["our_price"]).sum())
+    text = (
+        f"{len(recs):,} open bids from {recs['account_id'].nunique():,} accounts, worth {money(recs['amount'].sum())}. "
+        f"Bidding the recommended prices instead of the current ones would add {_m(gain.sum(), True)} of expected "
+        f"margin"
+    )
+    if now > 0:
+        text += f" to the {money(now)} expected at the current prices ({gain.sum() / now:+.0%})"
+    text += f": {n_down:,} bids would go lower and {n_up:,} higher."
+    positive = gain[gain > 0].sort_values(ascending=False)
+    if len(positive) >= 3 and positive.sum() > 0:
+        k = max(1, int(math.ceil(len(positive) * 0.2)))
+        text += f" The {k:,} bids with the largest gains hold {positive.head(k).sum() / positive.sum():.0%} of it."
+    return text
+
+
+def _pipeline(bundle, recs, names) -> None:
+    display.heading("Open pipeline by expected margin gained", 3)
+    if isinstance(recs, NotAvailable):
+        display.not_available(recs)
+        return
+    if recs.empty:
+        display.paragraph("There are no open bids in the portfolio, so there is no price to recommend.")
+        return
+    from kamtools.plotting.bids import pipeline_gain_chart
+
+    display.paragraph(pipeline_sentence(recs))
+    shown = open_bids_table(recs)
+    shown = shown.assign(account_text=[_account_text(names, a) for a in shown["account_id"]])
+    labels = pd.Series(
+        [
+            f"{o} · {names.get(a, a)} · {c}"
+            for o, a, c in zip(shown["opportunity_id"], shown["account_id"], shown["competitor_text"])
+        ],
+        index=shown.index,
+    )
+    display.figure(pipeline_gain_chart(shown, labels=labels), alt="open bids ranked by expected margin gained")
+    display.table(shown, columns=PIPELINE_COLUMNS, max_rows=25)
+    display.paragraph(
+        "Gain = expected margin (P(win) x margin) at the recommended price minus at the current one; the band "
+        "carries the uncertainty of the price response. Bands of single bids do not add up to a band of the total."
+    )
+
+
+LOSS_COLUMNS = {
+    "competitor": "Competitor",
+    "category": "Category",
+    "n": "Decided bids",
+    "won": "Won",
+    "lost_on_price": "Lost on price",
+    "lost_other": "Lost on other reasons",
+    "win_rate": "Win rate",
+    "gap_text": "Mean price gap",
+    "where_we_lose": "Where we lose",
+}
+
+
+def loss_sentence(summary: pd.DataFrame) -> str | None:
+    """Which competitor takes the most bids from us on price, and which on other reasons."""
+    agg = summary.groupby("competitor", sort=True)[["lost", "lost_on_price", "lost_other"]].sum()
+    agg = agg[agg["lost"] > 0]
+    if agg.empty:
+        return None
+    share = (agg["lost_on_price"] / agg["lost"]).sort_values(ascending=False)
+    total = agg.sum()
+    top = share.index[0]
+    text = (
+        f"Of {int(total['lost']):,} bids lost, {int(total['lost_on_price']):,} "
+        f"({total['lost_on_price'] / total['lost']:.0%}) were lost on price. "
+        f"Price decides most against {top} ({share.iloc[0]:.0%} of {int(agg.loc[top, 'lost']):,} losses)"
+    )
+    if len(share) > 1:
+        low = share.index[-1]
+        text += f"; against {low} we lose mostly on other reasons ({1 - share.iloc[-1]:.0%} of {int(agg.loc[low, 'lost']):,})"
+    return text + "."
+
+
+def _losses(bundle) -> None:
+    display.heading("Where we lose: on price or on other reasons", 3)
+    summary = bundle.table("bid_loss_summary")
+    if isinstance(summary, NotAvailable):
+        display.not_available(summary)
+        return
+    if summary.empty:
+        display.paragraph("No bid against a named competitor has been decided yet.")
+        return
+    from kamtools.plotting.bids import loss_reasons_chart
+
+    sentence = loss_sentence(summary)
+    if sentence:
+        display.paragraph(sentence)
+    display.figure(loss_reasons_chart(summary), alt="bids won, lost on price and lost on other reasons by competitor")
+    shown = summary.sort_values(["competitor", "n"], ascending=[True, False])
+    shown = shown.assign(
+        gap_text=shown.get("mean_price_gap_pct", pd.Series(np.nan, index=shown.index)).map(display.signed_pct)
+    )
+    display.table(shown, columns=LOSS_COLUMNS, max_rows=40)
+
+
+CALIBRATION_COLUMNS = {
+    "method": "Method",
+    "n": "Decided bids scored",
+    "brier": "Brier score",
+    "log_loss": "Log loss",
+    "auc": "AUC",
+    "citl_text": "Predicted minus observed win rate",
+}
+
+
+def calibration_sentence(cal: pd.DataFrame) -> str:
+    """What the calibration numbers mean, and how the first method (the model) compares with the rest."""
+    text = (
+        "Each method predicted the win probability of bids decided after the period it learned from "
+        "(out of time). Brier score and log loss measure how close the probabilities came to what happened "
+        "(lower is better; a coin flip scores 0.25 and 0.69); AUC is the chance that a bid we won was given a "
+        "higher probability than one we lost (0.5 is guessing, 1 is perfect); the last column is the average "
+        "probability minus the share actually won (0 is right on average)."
+    )
+    rows = cal.dropna(subset=["brier"])
+    if len(rows) >= 2:
+        model, others = rows.iloc[0], rows.iloc[1:]
+        best_other = others.loc[others["brier"].idxmin()]
+        better = model["brier"] < best_other["brier"]
+        auc = (
+            f" and AUC {model['auc']:.2f} against {best_other['auc']:.2f}"
+            if pd.notna(model.get("auc")) and pd.notna(best_other.get("auc"))
+            else ""
+        )
+        text += (
+            f" Here {model['method']} scores a Brier score of {model['brier']:.3f} against "
+            f"{best_other['brier']:.3f} for {best_other['method']}{auc}: "
+            + (
+                "its probabilities are the better guide to a bid's chances."
+                if better
+                else "it does not beat that baseline, so read its probabilities with care."
+            )
+        )
+    return text
+
+
+def _calibration(bundle) -> None:
+    display.heading("How well the win model predicts", 3)
+    cal = bundle.table("bid_calibration")
+    if isinstance(cal, NotAvailable):
+        display.not_available(cal)
+        return
+    if cal.empty:
+        display.paragraph("Too few bids have been decided to backtest the win model.")
+        return
+    shown = cal.assign(
+        citl_text=cal.get("calibration_in_the_large", pd.Series(np.nan, index=cal.index)).map(
+            lambda v: "" if pd.isna(v) else f"{v * 100:+.1f} points"
+        ),
+        brier=cal["brier"].map(lambda v: "" if pd.isna(v) else f"{v:.3f}"),
+        log_loss=cal["log_loss"].map(lambda v: "" if pd.isna(v) else f"{v:.3f}"),
+        auc=cal["auc"].map(lambda v: "" if pd.isna(v) else f"{v:.3f}"),
+    )
+    display.table(shown, columns=CALIBRATION_COLUMNS)
+    display.paragraph(calibration_sentence(cal))
+
+
+def _calendar(bundle, names) -> None:
+    display.heading("Tender calendar, next 12 months", 3)
+    cal = bundle.table("tender_calendar")
+    if isinstance(cal, NotAvailable):
+        display.not_available(cal)
+        return
+    upcoming = upcoming_tenders(cal, bundle.as_of)
+    if upcoming.empty:
+        display.paragraph("No recurring tender or contract end is expected in the next 12 months.")
+        return
+    from kamtools.plotting.bids import tender_calendar_chart
+
+    value = pd.to_numeric(upcoming["expected_value"], errors="coerce").sum()
+    display.paragraph(
+        f"{len(upcoming):,} tenders from {upcoming['account_id'].nunique():,} accounts are expected in the next "
+        f"12 months, worth about {money(value)}; the table lists the soonest first, so the pre-RFQ work can start "
+        "months ahead."
+    )
+    display.figure(tender_calendar_chart(upcoming), alt="expected tender value by month")
+    display.table(tender_rows(upcoming, names), columns=TENDER_COLUMNS, max_rows=30)
+
+
+def _portfolio_cards(recs, bundle) -> None:
+    if not isinstance(recs, pd.DataFrame):
+        return
+    gain = pd.to_numeric(recs["expected_margin_gain"], errors="coerce").sum() if len(recs) else 0.0
+    cards: list[tuple] = [
+        ("Open bids", f"{len(recs):,}"),
+        (
+            "Open pipeline value",
+            money(float(pd.to_numeric(recs["amount"], errors="coerce").sum())) if len(recs) else "0",
+        ),
+        ("Expected margin gained at recommended prices", _m(gain, True), "good" if gain > 0 else ""),
+    ]
+    cal = bundle.table("tender_calendar")
+    if isinstance(cal, pd.DataFrame):
+        cards.append(("Tenders expected, next 12 months", f"{len(upcoming_tenders(cal, bundle.as_of)):,}"))
+    display.kpi_cards(cards)
+
+
+def portfolio_section(bundle) -> None:
+    """The bid desk of the management overview."""
+    display.heading("Bid desk")
+    recs = bundle.table("bid_recommendations")
+    names = _names(bundle)
+    _portfolio_cards(recs, bundle)
+    _pipeline(bundle, recs, names)
+    _losses(bundle)
+    _calibration(bundle)
+    _calendar(bundle, names)

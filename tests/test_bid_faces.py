@@ -1,0 +1,435 @@
+"""The faces of the bid desk: the account section, the overview page, the charts and the planner's bid lever.
+
+They read only the bid tables of a bundle. Most tests use a small bundle written by hand here
+(the shape of the bid stage's tables), so they do not depend on the engine's numbers; the slow
+test renders the account report notebook on a real demo bundle.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import warnings
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.text import Text
+
+from kamtools import sections
+from kamtools.bundle import BUNDLE_FORMAT, MANIFEST, Bundle
+from kamtools.scenario_bids import bid_at_price
+
+AS_OF = "2026-10-31"
+SCRIPT = "<script>alert(1)</script>"
+DOLLAR = "$x$ Acme $\\frac{1}{$"
+BID_TABLES = (
+    "bid_recommendations",
+    "bid_curves",
+    "bid_postmortem",
+    "bid_loss_summary",
+    "bid_calibration",
+    "tender_calendar",
+)
+PORTFOLIO_LEVEL = {"bid_loss_summary", "bid_calibration"}
+
+
+def _curve(oid: str, account: str, amount: float, comp_price: float, cost: float) -> pd.DataFrame:
+    price = np.round(np.linspace(85, 115, 61), 2)
+    p = 1 / (1 + np.exp(16 * (price / comp_price - 1) - 0.3))
+    margin = amount * (price - cost) / price
+    return pd.DataFrame(
+        {
+            "opportunity_id": oid,
+            "account_id": account,
+            "price": price,
+            "p_win": p,
+            "p_win_low": np.clip(p - 0.08, 0, 1),
+            "p_win_high": np.clip(p + 0.08, 0, 1),
+            "expected_margin": p * margin,
+        }
+    )
+
+
+def bid_tables(competitor: str = "Vetro") -> dict[str, pd.DataFrame]:
+    """Bid tables of two accounts: A1 has two open bids, decided bids and a tender; A2 has none."""
+    specs = [
+        ("OP-1", "A1", 60000.0, 98.0, 80.0, 101.5, "Premixes", competitor),
+        ("OP-2", "A1", 20000.0, 103.0, 85.0, 99.0, "Vitamins", "Kestrel"),
+    ]
+    curves, recs = [], []
+    for oid, acct, amount, cp, cost, ours, cat, comp in specs:
+        c = _curve(oid, acct, amount, cp, cost)
+        curves.append(c)
+        best = c.loc[c["expected_margin"].idxmax()]
+        near = c[c["expected_margin"] >= 0.97 * best["expected_margin"]]
+        now = bid_at_price(c, ours)
+        recs.append(
+            {
+                "opportunity_id": oid,
+                "account_id": acct,
+                "category": cat,
+                "competitor": comp,
+                "amount": amount,
+                "our_price": ours,
+                "competitor_price": cp,
+                "price_basis": "competitor price",
+                "recommended_price": float(best["price"]),
+                "price_low": float(near["price"].min()),
+                "price_high": float(near["price"].max()),
+                "floor_price": cost * 1.05,
+                "p_win_current": now.p_win,
+                "p_win_recommended": float(best["p_win"]),
+                "expected_margin_current": now.expected_margin,
+                "expected_margin_recommended": float(best["expected_margin"]),
+                "expected_margin_gain": float(best["expected_margin"]) - now.expected_margin,
+                "expected_margin_gain_low": (float(best["expected_margin"]) - now.expected_margin) * 0.5,
+                "expected_margin_gain_high": (float(best["expected_margin"]) - now.expected_margin) * 1.5,
+                "reason": f"{comp} quotes {cp:.1f}; the margin peaks below our current price",
+            }
+        )
+    post = pd.DataFrame(
+        {
+            "opportunity_id": ["OP-9", "OP-8", "OP-7"],
+            "account_id": "A1",
+            "created_date": pd.to_datetime(["2025-01-10", "2025-04-02", "2025-09-01"]),
+            "close_date": pd.to_datetime(["2025-03-01", "2025-06-20", "2025-11-15"]),
+            "category": ["Premixes", "Vitamins", "Premixes"],
+            "competitor": [competitor, "Kestrel", competitor],
+            "status": ["won", "lost", "lost"],
+            "our_price": [99.0, 106.0, 104.0],
+            "competitor_price": [100.0, 98.0, 103.5],
+            "price_gap_pct": [-0.01, 0.082, 0.005],
+            "loss_reason": [None, "price", "relationship"],
+            "loss_type": [None, "price", "other"],
+            "p_win_at_time": [0.6, 0.2, 0.45],
+            "recommended_price_at_time": [98.5, 99.0, 101.0],
+        }
+    )
+    loss = pd.DataFrame(
+        {
+            "competitor": [competitor, competitor, "Kestrel"],
+            "category": ["Premixes", "Vitamins", "Vitamins"],
+            "n": [30, 12, 20],
+            "won": [12, 5, 9],
+            "lost": [18, 7, 11],
+            "lost_on_price": [12, 2, 3],
+            "lost_other": [6, 5, 8],
+            "win_rate": [0.4, 5 / 12, 0.45],
+            "mean_price_gap_pct": [0.04, 0.01, -0.02],
+            "where_we_lose": ["on price", "other reasons", "other reasons"],
+        }
+    )
+    calibration = pd.DataFrame(
+        {
+            "method": ["win model", "historical win rate", "per-competitor win rate"],
+            "n": [400, 400, 400],
+            "brier": [0.190, 0.249, 0.244],
+            "log_loss": [0.565, 0.692, 0.681],
+            "auc": [0.74, 0.5, 0.56],
+            "calibration_in_the_large": [0.012, 0.03, 0.02],
+        }
+    )
+    tenders = pd.DataFrame(
+        {
+            "account_id": ["A1", "A1"],
+            "category": ["Premixes", competitor],
+            "expected_month": ["2027-02", "2028-06"],
+            "expected_value": [150000.0, 40000.0],
+            "last_tender_date": pd.to_datetime(["2026-02-10", "2026-06-01"]),
+            "n_past_tenders": [3, 2],
+            "interval_months": [12.0, 24.0],
+            "basis": ["yearly tender, 3 past", "contract end"],
+            "confidence": ["high", "low"],
+        }
+    )
+    return {
+        "bid_recommendations": pd.DataFrame(recs),
+        "bid_curves": pd.concat(curves, ignore_index=True),
+        "bid_postmortem": post,
+        "bid_loss_summary": loss,
+        "bid_calibration": calibration,
+        "tender_calendar": tenders,
+    }
+
+
+def write_bundle(path, tables: dict[str, pd.DataFrame], skipped: dict[str, str] | None = None) -> Bundle:
+    """A minimal bundle folder: accounts, the given tables and a manifest (what Bundle.open needs)."""
+    path.mkdir(parents=True, exist_ok=True)
+    accounts = pd.DataFrame({"account_id": ["A1", "A2"], "name": [f"Nordic {SCRIPT}", "Quiet Mills"]})
+    meta = {}
+    for name, df in {"accounts": accounts, **tables}.items():
+        if "account_id" in df.columns:
+            df = df.sort_values("account_id", kind="stable")
+        df.to_parquet(path / f"{name}.parquet", index=False)
+        meta[name] = {
+            "stage": "bids",
+            "rows": len(df),
+            "columns": list(df.columns),
+            "per_account": name not in PORTFOLIO_LEVEL,
+        }
+    manifest = {
+        "format": BUNDLE_FORMAT,
+        "as_of": AS_OF,
+        "fingerprint": "test",
+        "n_accounts": 2,
+        "tables": meta,
+        "skipped": skipped or {},
+        "notes": {},
+    }
+    (path / MANIFEST).write_text(json.dumps(manifest))
+    return Bundle.open(path)
+
+
+@pytest.fixture
+def bundle(tmp_path):
+    return write_bundle(tmp_path / "b", bid_tables())
+
+
+def _page(captured) -> str:
+    return "".join(captured)
+
+
+def _text(markup: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", " ", markup))
+
+
+# ---- the account section ------------------------------------------------------------------------
+def test_account_with_bids_shows_prices_curves_postmortem_and_tenders(bundle, captured):
+    from kamtools.sections.bids import account_section
+
+    account_section(bundle.account("A1"))
+    page = _page(captured)
+    text = _text(page)
+    assert "Bids and tenders" in text and "Open bids: what to bid" in text
+    recs = bundle.table("bid_recommendations").set_index("opportunity_id")
+    for oid in ("OP-1", "OP-2"):
+        r = recs.loc[oid]
+        assert oid in text
+        # the table and the sentence show the same recommended price and range
+        assert f"{r['recommended_price']:.1f}" in text
+        assert f"{r['price_low']:.1f} to {r['price_high']:.1f}" in text
+        assert f"{r['p_win_current']:.0%} →" in text
+    assert page.count('<img class="kam-fig"') == 2  # one curve per open bid
+    assert "Post-bid analysis" in text and "OP-8" in text and "+8%" in text
+    assert "we won 1 and lost 2: 1 of the losses were on price and 1 on other reasons" in text
+    assert "Upcoming tenders" in text and "Feb 2027" in text
+    assert "Jun 2028" not in text  # beyond the next 12 months
+    assert "Next expected tender" in text
+
+
+def test_sentence_agrees_with_the_table(bundle, captured):
+    from kamtools.sections.bids import account_section, bid_sentence
+
+    account_section(bundle.account("A1"))
+    r = bundle.table("bid_recommendations").iloc[0].to_dict()
+    sentence = bid_sentence(r)
+    assert f"current price {r['our_price']:.1f}" in sentence
+    assert f"{r['p_win_current']:.0%} probability" in sentence
+    assert f"recommended {r['recommended_price']:.1f}" in sentence
+    assert html.escape(sentence) in _page(captured)
+
+
+def test_account_without_bids_says_so(bundle, captured):
+    from kamtools.sections.bids import account_section
+
+    account_section(bundle.account("A2"))
+    text = _text(_page(captured))
+    assert "This account has no open bids, so there is no price to recommend." in text
+    assert "No bid of this account has been decided yet." in text
+    assert "No recurring tender or contract end is known for this account" in text
+    assert "kam-fig" not in _page(captured)
+
+
+def test_tables_not_available_give_one_sentence_each(tmp_path, captured):
+    reason = "The bid analysis was skipped: the opportunities table has no our_price column."
+    b = write_bundle(tmp_path / "na", {}, skipped={name: reason for name in BID_TABLES})
+    sections.account("bids", b.account("A1"))
+    sections.portfolio("bids", b)
+    page = _page(captured)
+    assert "kam-error" not in page
+    # account: open bids, post-bid, tenders; overview: pipeline, losses, calibration, calendar
+    assert page.count(html.escape(reason)) == 7
+    assert "Bids and tenders" in page and "Bid desk" in page
+
+
+def test_tables_missing_from_an_older_bundle(tmp_path, captured):
+    b = write_bundle(tmp_path / "old", {})
+    sections.account("bids", b.account("A1"))
+    sections.portfolio("bids", b)
+    page = _page(captured)
+    assert "kam-error" not in page
+    assert "The analysis behind &#x27;bid_recommendations&#x27; was not run for this bundle." in page
+    assert "The analysis behind &#x27;tender_calendar&#x27; was not run for this bundle." in page
+
+
+def test_only_the_curves_missing(tmp_path, captured):
+    tables = bid_tables()
+    del tables["bid_curves"]
+    b = write_bundle(tmp_path / "nc", tables)
+    sections.account("bids", b.account("A1"))
+    page = _page(captured)
+    assert "kam-error" not in page and "OP-1" in page
+    assert "The analysis behind &#x27;bid_curves&#x27; was not run for this bundle." in page
+
+
+def test_hostile_names_are_escaped_in_html(tmp_path, captured):
+    b = write_bundle(tmp_path / "evil", bid_tables(competitor=SCRIPT))
+    sections.account("bids", b.account("A1"))
+    sections.portfolio("bids", b)
+    page = _page(captured)
+    assert "kam-error" not in page
+    assert "<script" not in page
+    assert html.escape(SCRIPT) in page
+    b2 = write_bundle(tmp_path / "dollar", bid_tables(competitor=DOLLAR))
+    captured.clear()
+    sections.account("bids", b2.account("A1"))
+    assert "kam-error" not in _page(captured) and html.escape(DOLLAR) in _page(captured)
+
+
+# ---- charts ---------------------------------------------------------------------------------------
+def _drawn_texts(fig) -> list[Text]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig.canvas.draw()
+    assert not [str(w.message) for w in caught]
+    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
+
+
+@pytest.mark.parametrize("name", [SCRIPT, DOLLAR, "50% {0} %s", "two\nlines"])
+def test_chart_strings_are_literal(name):
+    from kamtools.plotting import bids as pb
+
+    t = bid_tables(competitor=name)
+    recs = t["bid_recommendations"]
+    curve = t["bid_curves"][t["bid_curves"]["opportunity_id"] == "OP-1"]
+    labels = pd.Series([f"{o} · {name}" for o in recs["opportunity_id"]], index=recs.index)
+    calendar = t["tender_calendar"].assign(expected_month=["2027-02", "2027-05"])
+    with matplotlib.rc_context({"text.parse_math": True}):
+        figs = [
+            (pb.bid_curve_chart(curve, 101.5, 96.0, 84.0, title=f"OP-1 against {name}"), f"OP-1 against {name}"),
+            (pb.pipeline_gain_chart(recs, labels=labels, title=name), f"OP-1 · {name}"),
+            (pb.loss_reasons_chart(t["bid_loss_summary"], title=name), name),
+            (pb.tender_calendar_chart(calendar, title=name), name),
+        ]
+        for fig, expected in figs:
+            try:
+                texts = _drawn_texts(fig)
+                shown = [x.get_text() for x in texts]
+                assert any(expected in s or expected in s.replace("\n", " ") for s in shown), shown
+                assert all(x.get_parse_math() is False for x in texts)
+            finally:
+                plt.close(fig)
+
+
+def test_curve_chart_marks_sit_on_the_curves():
+    from kamtools.plotting.bids import bid_curve_chart
+
+    curve = bid_tables()["bid_curves"].query("opportunity_id == 'OP-1'")
+    fig = bid_curve_chart(curve, current_price=101.5, recommended_price=96.0)
+    try:
+        texts = [t.get_text() for t in _drawn_texts(fig)]
+        at = bid_at_price(curve, 101.5)
+        assert f"{at.p_win:.0%}" in texts
+        assert "current price 101.5" in texts and "recommended price 96.0" in texts
+    finally:
+        plt.close(fig)
+
+
+# ---- the overview page ----------------------------------------------------------------------------
+def test_overview_page(bundle, captured):
+    sections.portfolio("bids", bundle)
+    page = _page(captured)
+    text = _text(page)
+    assert "kam-error" not in page
+    assert "Open pipeline by expected margin gained" in text
+    recs = bundle.table("bid_recommendations")
+    total = recs["expected_margin_gain"].sum()
+    from kamtools.display import money
+
+    assert f"would add +{money(total)} of expected margin" in text
+    # ranked: the larger gain comes first in the table
+    first, second = recs.sort_values("expected_margin_gain", ascending=False)["opportunity_id"]
+    assert text.index(first) < text.index(second)
+    assert "Nordic" in text and html.escape(SCRIPT) in page  # account names, escaped
+    assert "Of 36 bids lost, 17 (47%) were lost on price." in text
+    assert "Price decides most against Vetro" in text
+    assert "a Brier score of 0.190 against 0.244 for per-competitor win rate" in text
+    assert "its probabilities are the better guide" in text
+    assert "(lower is better; a coin flip scores 0.25 and 0.69)" in text
+    assert "Tender calendar, next 12 months" in text and "Feb 2027" in text and "Jun 2028" not in text
+    assert page.count('<img class="kam-fig"') == 3
+
+
+def test_overview_with_no_open_bids(tmp_path, captured):
+    tables = bid_tables()
+    tables["bid_recommendations"] = tables["bid_recommendations"].iloc[0:0]
+    tables["bid_curves"] = tables["bid_curves"].iloc[0:0]
+    b = write_bundle(tmp_path / "none", tables)
+    sections.portfolio("bids", b)
+    text = _text(_page(captured))
+    assert "There are no open bids in the portfolio, so there is no price to recommend." in text
+
+
+# ---- the lever ------------------------------------------------------------------------------------
+def test_lever_matches_the_curve_at_grid_points_and_between():
+    curve = bid_tables()["bid_curves"].query("opportunity_id == 'OP-1'").reset_index(drop=True)
+    for i in (0, 10, 30, 60):
+        row = curve.iloc[i]
+        point = bid_at_price(curve, row["price"])
+        assert point.p_win == pytest.approx(row["p_win"])
+        assert point.expected_margin == pytest.approx(row["expected_margin"])
+        assert point.p_win_low == pytest.approx(row["p_win_low"]) and not point.clipped
+    a, b = curve.iloc[20], curve.iloc[21]
+    mid = bid_at_price(curve, (a["price"] + b["price"]) / 2)
+    assert mid.p_win == pytest.approx((a["p_win"] + b["p_win"]) / 2)
+    assert mid.expected_margin == pytest.approx((a["expected_margin"] + b["expected_margin"]) / 2)
+    # outside the grid: held at the end, and says so
+    far = bid_at_price(curve, 150.0)
+    assert far.clipped and far.price == curve["price"].max() and far.p_win == pytest.approx(curve["p_win"].iloc[-1])
+    with pytest.raises(ValueError, match="no rows"):
+        bid_at_price(curve.iloc[0:0], 100.0)
+
+
+def test_bid_lever_panel_moves_with_the_price(bundle):
+    pytest.importorskip("ipywidgets")
+    from kamtools.scenario_bids import BidLever
+
+    lever = BidLever(bundle)
+    lever.set_account("A1")
+    recs = bundle.table("bid_recommendations").sort_values("expected_margin_gain", ascending=False)
+    top = recs.iloc[0]
+    assert lever.picker.value == top["opportunity_id"]
+    assert lever.price.value == pytest.approx(top["our_price"])
+    curve = lever.curve()
+    assert lever.point.p_win == pytest.approx(bid_at_price(curve, top["our_price"]).p_win)
+    lever.price.value = 97.0
+    expected = bid_at_price(curve, 97.0)
+    assert lever.point.p_win == pytest.approx(expected.p_win)
+    assert lever.point.expected_margin == pytest.approx(expected.expected_margin)
+    assert f"data-value='{expected.p_win:.6g}'" in lever.output.value
+    lever.recommended_button.click()
+    assert lever.price.value == pytest.approx(top["recommended_price"])
+    lever.select(recs.iloc[1]["opportunity_id"])
+    assert lever.price.value == pytest.approx(recs.iloc[1]["our_price"])
+    lever.set_account("A2")
+    assert "This account has no open bids." in lever.output.value and lever.picker.disabled
+    lever.set_account(None)
+    assert "Pick one account" in lever.output.value
+
+
+def test_bid_lever_escapes_and_survives_missing_tables(tmp_path):
+    pytest.importorskip("ipywidgets")
+    from kamtools.scenario_bids import BidLever
+
+    b = write_bundle(tmp_path / "evil", bid_tables(competitor=SCRIPT))
+    lever = BidLever(b)
+    lever.set_account("A1")
+    assert "<script" not in lever.output.value and html.escape(SCRIPT) in lever.output.value
+    assert any(SCRIPT in label for label, _ in lever.picker.options)  # a Dropdown label is text, not HTML
+    lever = BidLever(write_bundle(tmp_path / "none", {}))
+    lever.set_account("A1")
+    assert "bid_recommendations" in lever.output.value and lever.point is None
