@@ -340,6 +340,18 @@ def test_summary_cards_show_the_headlines_with_status():
     assert not any("Expected value" in label for label in cards), "page one has one next-12-months figure"
 
 
+def test_segment_name_does_not_contradict_the_account():
+    """A cluster named 'growing' beside an account that fell says so on the card."""
+    from kamtools.sections.summary import segment_text
+
+    name = "large, growing, frequent orders"
+    assert segment_text(name, -0.14) == f"{name} (the group's profile; this account -14% on the year before)"
+    assert segment_text(name, 0.05) == name
+    assert segment_text("small, shrinking", 0.3).endswith("this account +30% on the year before)")
+    assert segment_text("mid-size, stable", 0.05) == "mid-size, stable"
+    assert segment_text(name, None) == name
+
+
 def test_summary_has_one_next_12_months_figure():
     """The forecast is the headline; the plan's objective card appears only when it differs."""
     from kamtools.sections.summary import summary_cards

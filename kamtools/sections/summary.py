@@ -87,7 +87,7 @@ def summary_cards(info: dict) -> list[tuple[str, str, str]]:
     cards: list[tuple[str, str, str]] = []
     segment = _first(info, SEGMENT_COLUMNS)
     if segment is not None:
-        cards.append(("Segment", str(segment), ""))
+        cards.append(("Segment", segment_text(str(segment), _first(info, ("growth_pct",))), ""))
     tier = _first(info, TIER_COLUMNS)
     if tier is not None:
         cards.append(("Tier", str(tier), ""))
@@ -130,6 +130,23 @@ def summary_cards(info: dict) -> list[tuple[str, str, str]]:
     if objective is not None and not _same_amount(objective, forecast):
         cards.append(("Revenue objective, next 12 months", money(float(objective)), ""))
     return cards
+
+
+def segment_text(segment: str, growth: object) -> str:
+    """The segment's name, with the account's own growth when the name (which describes the
+    typical account of its cluster) says the opposite: "growing" beside an account that fell."""
+    if growth is None:
+        return segment
+    g = float(growth)
+    words = set(segment.replace(",", " ").split())
+    contradicts = (
+        (words & {"growing", "fast-growing"} and g < -0.02)
+        or (words & {"shrinking", "lapsing"} and g > 0.02)
+        or ("stable" in words and abs(g) > 0.15)
+    )
+    if not contradicts:
+        return segment
+    return f"{segment} (the group's profile; this account {g:+.0%} on the year before)"
 
 
 def _same_amount(a: object, b: object) -> bool:
