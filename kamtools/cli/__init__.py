@@ -13,7 +13,16 @@ import sys
 
 from kamtools import __version__
 
-COMMAND_MODULES = ["make_demo_data", "validate", "analyze", "reports", "demo", "plan"]
+COMMAND_MODULES = [
+    "make_demo_data",
+    "validate",
+    "analyze",
+    "reports",
+    "demo",
+    "plan",
+    "export_actions",
+    "export_scores",
+]
 # commands that need an optional part of kamtools (see kamtools.extras), checked before they start
 COMMAND_EXTRAS = {"reports": "reports", "demo": "reports", "plan": "planner"}
 

@@ -1,0 +1,272 @@
+"""Plan actions into the CRM and back: stable ids, mappings, formats, formula injection, scores."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pandas as pd
+import pytest
+
+from kamtools.cli import main
+from kamtools.resources import resource_path
+from kamtools.review.actions import (
+    EXPORT_COLUMNS,
+    CrmMappingError,
+    TaskFileError,
+    action_id,
+    actions_frame,
+    load_crm_mapping,
+    read_tasks,
+)
+
+STAGES = ["segment", "churn", "kpis", "plan"]
+SALESFORCE = resource_path("templates", "crm", "salesforce_task.yml")
+
+
+@pytest.fixture(scope="module")
+def bundles(tmp_path_factory):
+    """(previous month's bundle, this month's bundle) of one small demo portfolio."""
+    from kamtools.bundle import analyze
+    from kamtools.datasets import make_portfolio
+
+    portfolio, _ = make_portfolio(n_accounts=30, years=3, seed=11)
+    root = tmp_path_factory.mktemp("crm")
+    before = portfolio.as_of - pd.DateOffset(months=1)
+    prev = analyze(portfolio, root / "2026-09", stages=STAGES, as_of=before, progress=False)
+    now = analyze(portfolio, root / "2026-10", stages=STAGES, progress=False)
+    return prev, now
+
+
+def _rows(path) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_action_id_depends_only_on_account_and_rule():
+    assert action_id("A0001", "target_gap") == action_id("A0001", "target_gap")
+    assert action_id("A0001", "target_gap") != action_id("A0002", "target_gap")
+    assert action_id("A0001", "target_gap") != action_id("A0001", "late_payment_trend")
+    assert action_id("A0001", "target_gap").startswith("KA-") and len(action_id("x", "y")) == 15
+
+
+def test_export_twice_keeps_ids_and_replaces_its_own_file(bundles, tmp_path, capsys):
+    _, now = bundles
+    out = tmp_path / "actions.csv"
+    assert main(["export-actions", str(now.path), "--out", str(out)]) == 0
+    first = _rows(out)
+    assert main(["export-actions", str(now.path), "--out", str(out)]) == 0
+    assert "replaced" in capsys.readouterr().out
+    second = _rows(out)
+    assert list(first[0]) == EXPORT_COLUMNS
+    assert [r["action_id"] for r in first] == [r["action_id"] for r in second]
+    plan = now.table("plan_actions")
+    assert len(first) == len(plan) > 0
+    assert len({r["action_id"] for r in first}) == len(first)  # one id per action
+    row = first[0]
+    assert row["status"] == "open" and row["priority"] in ("high", "medium", "low")
+    assert row["account_name"] == now.accounts.set_index("account_id").loc[row["account_id"], "name"]
+    assert f"kamtools action {row['action_id']}" in row["description"] and row["description"].startswith("Why: ")
+    assert pd.Timestamp(row["due_date"]) > now.as_of
+    assert not list(tmp_path.glob(".*tmp*"))  # no temporaries left
+
+
+def test_ids_are_stable_across_monthly_bundles(bundles):
+    prev, now = bundles
+    a, b = actions_frame(prev), actions_frame(now)
+    both = a.merge(b, on=["account_id", "rule_id"], suffixes=("_prev", "_now"))
+    assert len(both) >= 10  # most actions carry over from one month to the next
+    assert (both["action_id_prev"] == both["action_id_now"]).all()
+    # an id is never reused for another account or rule
+    assert not set(a["action_id"]).intersection(b.loc[~b["rule_id"].isin(a["rule_id"]), "action_id"])
+    assert a["as_of"].iloc[0] != b["as_of"].iloc[0]
+
+
+def test_salesforce_mapping_renames_columns_values_and_fixed(bundles, tmp_path):
+    _, now = bundles
+    out = tmp_path / "sf.csv"
+    assert main(["export-actions", str(now.path), "--out", str(out), "--mapping", str(SALESFORCE)]) == 0
+    rows = _rows(out)
+    assert list(rows[0]) == [
+        "kamtools_Action_Id__c",
+        "Subject",
+        "Description",
+        "ActivityDate",
+        "Priority",
+        "Status",
+        "WhatId",
+        "Type",
+    ]
+    ours = actions_frame(now)
+    assert [r["kamtools_Action_Id__c"] for r in rows] == ours["action_id"].tolist()
+    assert {r["Priority"] for r in rows} <= {"High", "Normal", "Low"}
+    assert {r["Status"] for r in rows} == {"Not Started"} and {r["Type"] for r in rows} == {"Other"}
+    assert [r["WhatId"] for r in rows] == ours["account_id"].tolist()
+    # an export made with another mapping is an earlier export too: it may be replaced
+    assert main(["export-actions", str(now.path), "--out", str(out)]) == 0
+    assert list(_rows(out)[0]) == EXPORT_COLUMNS
+
+
+def test_json_format(bundles, tmp_path):
+    _, now = bundles
+    out = tmp_path / "actions.json"
+    assert main(["export-actions", str(now.path), "--out", str(out), "--format", "json"]) == 0
+    records = json.loads(out.read_text(encoding="utf-8"))
+    ours = actions_frame(now)
+    assert [r["action_id"] for r in records] == ours["action_id"].tolist()
+    assert list(records[0]) == EXPORT_COLUMNS
+    assert isinstance(records[0]["value_at_stake"], float)
+    assert main(["export-actions", str(now.path), "--out", str(out), "--format", "json"]) == 0
+
+
+def test_formula_cells_are_neutralised(tmp_path):
+    from kamtools.bundle import analyze
+    from kamtools.datasets import make_portfolio
+
+    portfolio, _ = make_portfolio(n_accounts=12, years=3, seed=5)
+    hostile = ['=HYPERLINK("http://evil","x")', "+1+1", "-2+3", "@SUM(A1:A9)", "\t=1", " =cmd|' /C calc'!A0"]
+    acc = portfolio.accounts
+    acc["name"] = [hostile[i % len(hostile)] for i in range(len(acc))]
+    acc["owner"] = "=1+2"
+    bundle = analyze(portfolio, tmp_path / "b", stages=["kpis", "plan"], progress=False)
+    out = tmp_path / "actions.csv"
+    assert main(["export-actions", str(bundle.path), "--out", str(out)]) == 0
+    rows = _rows(out)
+    assert rows
+    for r in rows:
+        for col in ("account_name", "owner", "subject", "description"):
+            cell = r[col]
+            assert not cell.lstrip(" ").startswith(("=", "+", "-", "@", "\t", "\r")), (col, cell)
+        assert r["account_name"].startswith("'") and r["account_name"][1:] in hostile
+        assert r["owner"] == "'=1+2"
+        assert r["value_at_stake"] == "" or float(r["value_at_stake"]) > 0  # numbers stay numbers
+    scores = tmp_path / "scores.csv"
+    assert main(["export-scores", str(bundle.path), "--out", str(scores)]) == 0
+    srows = _rows(scores)
+    assert all(r["account_name"].startswith("'") and r["owner"] == "'=1+2" for r in srows)
+    # JSON is data, not a spreadsheet: written as it is
+    js = tmp_path / "actions.json"
+    assert main(["export-actions", str(bundle.path), "--out", str(js), "--format", "json"]) == 0
+    assert {r["owner"] for r in json.loads(js.read_text(encoding="utf-8"))} == {"=1+2"}
+
+
+def test_refuses_a_file_kamtools_did_not_write(bundles, tmp_path, capsys):
+    _, now = bundles
+    mine = tmp_path / "budget.csv"
+    mine.write_text("region,budget\nNorth,100\n", encoding="utf-8")
+    assert main(["export-actions", str(now.path), "--out", str(mine)]) == 1
+    err = capsys.readouterr().err
+    assert f"{mine} already exists and is not an earlier kamtools actions export" in err
+    assert "Traceback" not in err
+    assert mine.read_text(encoding="utf-8") == "region,budget\nNorth,100\n"  # untouched
+    # a scores export is not an actions export, and the reverse
+    scores = tmp_path / "scores.csv"
+    assert main(["export-scores", str(now.path), "--out", str(scores)]) == 0
+    assert main(["export-actions", str(now.path), "--out", str(scores)]) == 1
+    assert main(["export-actions", str(now.path), "--out", str(tmp_path)]) == 1
+    assert "is a folder" in capsys.readouterr().err
+    assert main(["export-actions", str(now.path), "--out", str(now.path / "actions.csv")]) == 1
+    assert "inside the analysis bundle" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("columns: [Subject]\n", "'columns' must list CRM column: kamtools column pairs"),
+        ("columns:\n  Subject: subjct\n", "'subjct' is not a kamtools action column (did you mean 'subject'?)"),
+        ("columns: {Subject: subject}\ncolour: red\n", "unknown section(s) 'colour'"),
+        ("columns: {Subject: subject}\nvalues: {Priority: {high: High}}\n", "values: 'Priority' is not a CRM column"),
+        ("columns: {Subject: subject}\nfixed: {Subject: x}\n", "fixed: 'Subject' is also under 'columns'"),
+        ("columns: {Subject: subject\n", "is not valid YAML at line"),
+        ("- a\n- b\n", "must be a YAML mapping with a 'columns' section"),
+    ],
+)
+def test_bad_mapping_file_is_named_with_the_entry(bundles, tmp_path, capsys, text, expected):
+    _, now = bundles
+    bad = tmp_path / "crm.yml"
+    bad.write_text(text, encoding="utf-8")
+    out = tmp_path / "actions.csv"
+    assert main(["export-actions", str(now.path), "--out", str(out), "--mapping", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"the mapping file {bad}" in err and expected in err
+    assert "Traceback" not in err
+    assert not out.exists()
+
+
+def test_missing_mapping_file_and_bundle(tmp_path, capsys, bundles):
+    _, now = bundles
+    assert main(["export-actions", str(now.path), "--out", str(tmp_path / "a.csv"), "--mapping", "nope.yml"]) == 2
+    assert "the mapping file nope.yml does not exist" in capsys.readouterr().err
+    assert main(["export-actions", str(tmp_path / "nobundle"), "--out", str(tmp_path / "a.csv")]) == 2
+    assert "is not a complete kamtools bundle" in capsys.readouterr().err
+
+
+def test_read_tasks_round_trip_with_the_salesforce_mapping(bundles, tmp_path):
+    _, now = bundles
+    out = tmp_path / "sf.csv"
+    assert main(["export-actions", str(now.path), "--out", str(out), "--mapping", str(SALESFORCE)]) == 0
+    frame = pd.read_csv(out, dtype=str, keep_default_na=False)
+    frame.loc[0, "Status"] = "Completed"
+    frame = frame.drop(columns=["kamtools_Action_Id__c"])  # the id is found in the description too
+    manual = pd.DataFrame([{"Subject": "Call the CFO", "Status": "Open", "Description": "", "Priority": "High"}])
+    crm_export = tmp_path / "tasks.csv"
+    pd.concat([frame, manual]).to_csv(crm_export, index=False)
+    tasks = read_tasks(crm_export, mapping=SALESFORCE)
+    ours = actions_frame(now)
+    assert tasks["action_id"].tolist() == ours["action_id"].tolist()
+    assert tasks["done"].tolist() == [True] + [False] * (len(ours) - 1)
+    assert set(tasks["priority"]) <= {"high", "medium", "low"}  # values read back in reverse
+    assert tasks.attrs["skipped_rows"] == 1  # the task made by hand in the CRM
+
+
+def test_read_tasks_errors_name_file_column_and_rows(tmp_path):
+    tasks = tmp_path / "tasks.csv"
+    tasks.write_text("action_id,status\nKA-0123456789ab,done\nKA-0123456789ac,\nKA-0123456789ad,\n", encoding="utf-8")
+    with pytest.raises(TaskFileError, match=r"tasks.csv, column 'status': the status is empty on lines 3, 4"):
+        read_tasks(tasks)
+    tasks.write_text("Id,Subject\n1,x\n", encoding="utf-8")
+    with pytest.raises(
+        TaskFileError, match=r"no column 'status' with the task status; the file has the columns Id, Sub"
+    ):
+        read_tasks(tasks)
+    tasks.write_text("Subject,Status\nx,Completed\n", encoding="utf-8")
+    with pytest.raises(TaskFileError, match="no column with the kamtools action id"):
+        read_tasks(tasks, mapping={"columns": {"Subject": "subject", "Status": "status"}})
+    with pytest.raises(TaskFileError, match="does not exist"):
+        read_tasks(tmp_path / "missing.csv")
+    with pytest.raises(CrmMappingError):
+        load_crm_mapping({"columns": {"Subject": "nothing"}})
+
+
+def test_export_scores_columns_from_the_summary(bundles, tmp_path, capsys):
+    _, now = bundles
+    out = tmp_path / "scores.csv"
+    assert main(["export-scores", str(now.path), "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert list(rows[0]) == [
+        "account_id",
+        "account_name",
+        "owner",
+        "tier",
+        "health_score",
+        "health_band",
+        "churn_probability",
+        "churn_band",
+        "revenue_at_risk",
+        "revenue_next_12m",
+        "as_of",
+    ]
+    acc = now.accounts.set_index("account_id")
+    assert len(rows) == len(acc)
+    r = rows[0]
+    a = acc.loc[r["account_id"]]
+    assert r["churn_band"] == a["risk_band"] and r["tier"] == str(a["tier"])
+    assert float(r["churn_probability"]) == pytest.approx(a["churn_probability"], abs=1e-4)
+    assert float(r["health_score"]) == pytest.approx(a["health_score"], abs=0.05)
+    assert r["as_of"] == str(now.as_of.date())
+    # the forecast stage did not run: that column is empty and said so
+    assert r["revenue_next_12m"] == ""
+    assert "revenue_next_12m is empty: the bundle has no column 'forecast_next_12m'" in capsys.readouterr().err
+    assert main(["export-scores", str(now.path), "--out", str(out)]) == 0  # its own file: replaced
