@@ -54,6 +54,7 @@ STAGES: list[tuple[str, str]] = [
     ("forecast", "kamtools.forecast"),
     ("churn", "kamtools.churn"),
     ("competitors", "kamtools.competitors"),
+    ("bids", "kamtools.bids"),
     ("whitespace", "kamtools.whitespace"),
     ("kpis", "kamtools.kpis"),
     ("plan", "kamtools.plan"),

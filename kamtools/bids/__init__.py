@@ -1,0 +1,173 @@
+"""The bid desk: what to bid on every open opportunity, what past bids teach, when tenders come.
+
+Modules (one concern each):
+
+* :mod:`kamtools.bids.winmodel`: P(win) as a function of our price relative to the
+  competitor's, pooled over competitors, categories and accounts (how: see there);
+* :mod:`kamtools.bids.references`: the competitor price of each bid (quoted, index, none);
+* :mod:`kamtools.bids.recommend`: margin, floor and the price that maximises expected margin;
+* :mod:`kamtools.bids.reasons`: the sentence a KAM reads;
+* :mod:`kamtools.bids.postbid`: post-bid analysis without leakage, and the out-of-time backtest;
+* :mod:`kamtools.bids.tenders`: the calendar of recurring tenders.
+
+Bundle tables (see :func:`bundle_tables`): ``bid_recommendations``, ``bid_curves``,
+``bid_pipeline``, ``bid_postmortem``, ``bid_loss_summary``, ``bid_calibration``,
+``bid_reliability``, ``tender_calendar`` and ``bid_account_summary`` (one row per account,
+joined into ``accounts.parquet``: ``n_open_bids, bid_margin_gain, next_tender_month``).
+
+Example
+-------
+>>> from kamtools.datasets import make_portfolio
+>>> portfolio, _ = make_portfolio(n_accounts=60, years=3, seed=1)
+>>> recs, curves, pipeline = recommend_bids(portfolio)
+>>> bool((recs["recommended_price"] >= recs["floor_price"] - 1e-9).all())
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kamtools.bids.reasons import reasons
+from kamtools.bids.recommend import DEFAULT_SETTINGS, BidSettings, Priced, cost_ratios, optimise
+from kamtools.bids.references import open_bids, reference_prices, training_bids
+from kamtools.bids.winmodel import WinModel, log_ratio
+from kamtools.data.portfolio import NotAvailable, Portfolio
+
+__all__ = ["BidSettings", "WinModel", "recommend_bids", "fit_win_model", "bundle_tables", "SUMMARY_COLUMNS"]
+
+SUMMARY_COLUMNS = {"bid_account_summary": ["n_open_bids", "bid_margin_gain", "next_tender_month"]}
+
+REC_COLUMNS = [
+    "opportunity_id",
+    "account_id",
+    "category",
+    "competitor",
+    "amount",
+    "our_price",
+    "competitor_price",
+    "price_basis",
+    "recommended_price",
+    "price_low",
+    "price_high",
+    "floor_price",
+    "p_win_current",
+    "p_win_recommended",
+    "expected_margin_current",
+    "expected_margin_recommended",
+    "expected_margin_gain",
+    "expected_margin_gain_low",
+    "expected_margin_gain_high",
+    "reason",
+    "competitor_price_used",
+    "price_index_used",
+    "ceiling_price",
+    "cost_ratio",
+    "close_date",
+    "stage",
+]
+
+
+def fit_win_model(portfolio: Portfolio) -> WinModel | NotAvailable:
+    """The :class:`WinModel` fitted on every bid decided by the portfolio's as-of date."""
+    bids = training_bids(portfolio)
+    if isinstance(bids, NotAvailable):
+        return bids
+    try:
+        return WinModel().fit(bids)
+    except ValueError as exc:
+        return NotAvailable(f"The win model could not be fitted: {exc}.")
+
+
+def recommend_bids(
+    portfolio: Portfolio, settings: BidSettings | None = None, model: WinModel | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | NotAvailable:
+    """(bid_recommendations, bid_curves, bid_pipeline) for the open bids; NotAvailable with the reason."""
+    settings = settings or DEFAULT_SETTINGS
+    bids = open_bids(portfolio)
+    if isinstance(bids, NotAvailable):
+        return bids
+    model = model if model is not None else fit_win_model(portfolio)
+    if isinstance(model, NotAvailable):
+        return model
+    refs = reference_prices(portfolio, bids)
+    frame = pd.concat([bids, refs], axis=1)
+    frame["competitor"], frame["category"] = frame["competitor_name"], frame["category_name"]
+    priced = frame["competitor_price_used"].notna().to_numpy()
+    our = frame["our_price"].to_numpy(float)
+    ref = np.where(priced, frame["competitor_price_used"].to_numpy(float), our)
+    inputs = Priced(frame, our, ref, priced, cost_ratios(portfolio, frame), frame["amount"].to_numpy(float))
+    rec, curves, gains = optimise(model, inputs, settings)
+    table = pd.concat([frame, rec], axis=1)
+    for col in ("recommended_price", "price_low", "price_high", "floor_price", "ceiling_price"):
+        table[col] = table[col].round(1)
+    table["reason"] = pd.Series(reasons(table), index=table.index, dtype="str")
+    table["log_ratio"] = log_ratio(table["our_price"], table["competitor_price_used"])
+    pipeline = _pipeline(table, gains)
+    return table[REC_COLUMNS].reset_index(drop=True), curves, pipeline
+
+
+def _pipeline(table: pd.DataFrame, gains: np.ndarray) -> pd.DataFrame:
+    """One row: the open pipeline's expected margin now and at the recommended prices, with a 90% band."""
+    total = gains.sum(axis=0) if len(table) else np.zeros(1)
+    return pd.DataFrame(
+        {
+            "n_open_bids": [len(table)],
+            "amount": [float(table["amount"].sum())],
+            "expected_margin_current": [float(table["expected_margin_current"].sum())],
+            "expected_margin_recommended": [float(table["expected_margin_recommended"].sum())],
+            "expected_margin_gain": [float(table["expected_margin_gain"].sum())],
+            "expected_margin_gain_low": [float(np.quantile(total, 0.05))],
+            "expected_margin_gain_high": [float(np.quantile(total, 0.95))],
+        }
+    )
+
+
+def _account_summary(portfolio: Portfolio, recs, tenders) -> pd.DataFrame:
+    out = portfolio.accounts[["account_id"]].copy()
+    out["account_id"] = out["account_id"].astype("str")
+    if isinstance(recs, pd.DataFrame):
+        agg = recs.groupby("account_id").agg(
+            n_open_bids=("opportunity_id", "size"), bid_margin_gain=("expected_margin_gain", "sum")
+        )
+        out = out.merge(agg.reset_index(), on="account_id", how="left")
+    else:
+        out["n_open_bids"], out["bid_margin_gain"] = 0, np.nan
+    out["n_open_bids"] = out["n_open_bids"].fillna(0).astype(np.int64)
+    if isinstance(tenders, pd.DataFrame) and len(tenders):
+        nxt = tenders.groupby("account_id")["expected_month"].min().rename("next_tender_month")
+        out = out.merge(nxt.reset_index(), on="account_id", how="left")
+    else:
+        out["next_tender_month"] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
+    return out
+
+
+def bundle_tables(portfolio: Portfolio, context: dict) -> dict[str, pd.DataFrame | NotAvailable]:
+    """The bid-desk tables of the analysis bundle (tables that cannot be computed: NotAvailable)."""
+    from kamtools.bids.postbid import calibration, loss_summary, postmortem
+    from kamtools.bids.tenders import tender_calendar
+
+    out: dict[str, pd.DataFrame | NotAvailable] = {}
+    notes: dict[str, str] = {}
+    result = recommend_bids(portfolio)
+    if isinstance(result, NotAvailable):
+        for name in ("bid_recommendations", "bid_curves", "bid_pipeline"):
+            out[name] = result
+    else:
+        out["bid_recommendations"], out["bid_curves"], out["bid_pipeline"] = result
+    post = postmortem(portfolio)
+    out["bid_postmortem"] = post
+    if isinstance(post, pd.DataFrame) and post["p_win_at_time"].isna().any():
+        k = int(post["p_win_at_time"].isna().sum())
+        notes["bid_postmortem"] = (
+            f"{k} of {len(post)} decided bids have no win probability at the time: too few bids had been "
+            "decided before them to fit the model."
+        )
+    out["bid_loss_summary"] = loss_summary(post)
+    out["bid_calibration"], out["bid_reliability"] = calibration(portfolio, post)
+    out["tender_calendar"] = tender_calendar(portfolio)
+    out["bid_account_summary"] = _account_summary(portfolio, out["bid_recommendations"], out["tender_calendar"])
+    if notes:
+        out["_notes"] = notes
+    return out

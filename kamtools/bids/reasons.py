@@ -1,0 +1,56 @@
+"""One plain sentence per recommended price, for the KAM to act on."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from kamtools.bids.references import HISTORY, INDEX, QUOTED
+from kamtools.competitors import UNKNOWN_COMPETITOR
+from kamtools.display import money
+
+SAME_PRICE = 0.25  # a recommendation closer than this to the current price is "keep"
+
+
+def _basis(row: pd.Series) -> str:
+    name = row["competitor"] if row["competitor"] != UNKNOWN_COMPETITOR else "the competitor"
+    if row["price_basis"] == QUOTED:
+        return f"{name} quoted {row['competitor_price']:.1f}"
+    if row["price_basis"] == INDEX:
+        where = f" in {row['category']}" if row["category"] and row["category"] != "(missing)" else ""
+        return (
+            f"{name}'s price index{where} is {row['price_index_used']:.0f} "
+            f"(about {row['competitor_price_used']:.1f} against our {row['our_price']:.1f})"
+        )
+    assert row["price_basis"] == HISTORY
+    return "no competitor price is known, so this rests on the account's win history"
+
+
+def _sign_money(x: float) -> str:
+    return ("+" if x >= 0 else "-") + money(abs(x))
+
+
+def reason(row: pd.Series) -> str:
+    """'Bid 97.5 instead of 101.0: Vetro quoted 96.0; P(win) 38% -> 55%, expected margin +4.1k.'"""
+    cur, rec = row["our_price"], row["recommended_price"]
+    basis = _basis(row)
+    if abs(rec - cur) < SAME_PRICE:
+        return (
+            f"Keep {cur:.1f}: {basis}; P(win) {row['p_win_current']:.0%}, "
+            f"expected margin {money(row['expected_margin_current'])} is already close to the best."
+        )
+    text = (
+        f"Bid {rec:.1f} instead of {cur:.1f}: {basis}; P(win) {row['p_win_current']:.0%} -> "
+        f"{row['p_win_recommended']:.0%}, expected margin {_sign_money(row['expected_margin_gain'])}"
+    )
+    if abs(rec - row["floor_price"]) < 1e-6:
+        text += " (held at the price floor)"
+    elif abs(rec - row["ceiling_price"]) < 1e-6:
+        text += " (held at the largest price rise allowed)"
+    if not row.get("price_given", True):
+        text += "; no price was quoted yet, so prices are on our standard scale of 100"
+    return text + "."
+
+
+def reasons(table: pd.DataFrame) -> list[str]:
+    """The sentence of every row of a recommendations table."""
+    return [reason(row) for _, row in table.iterrows()]

@@ -1,0 +1,199 @@
+"""Recommended prices for open bids: the price that maximises expected margin, with its range.
+
+Margin of a bid priced at ``p`` (our price, the same index units as ``our_price``)::
+
+    revenue(p) = amount * p / our_price            (amount is the value at the current price)
+    cost       = amount * cost_ratio               (what the goods cost us; does not move with p)
+    margin(p)  = amount * (p / our_price - cost_ratio)
+    expected margin(p) = P(win | p) * margin(p)
+
+``cost_ratio`` is the category's unit cost over list price (mean over its products in
+``products``); for a bid with no known category it is the account's cost over revenue in
+its order lines, else the portfolio's.
+
+The recommended price is the argmax of the expected margin over a fine grid between the
+floor and the ceiling (:class:`BidSettings`): the floor is the higher of the price that
+still earns ``min_margin_pct`` and the price ``max_discount_pct`` below the current one;
+the ceiling is ``max_increase_pct`` above it. ``price_low``/``price_high`` span the prices
+whose expected margin is within ``near_best_pct`` of the best, widened to the 10th-90th
+percentile of the best price over the posterior draws of the price response.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit
+
+from kamtools.bids.winmodel import WinModel, bid_keys
+from kamtools.data.portfolio import Portfolio
+
+FINE_POINTS = 401
+CHUNK = 400  # bids per block of the posterior computation (bounds memory)
+
+
+@dataclass(frozen=True)
+class BidSettings:
+    """Pricing rules of the bid desk (module defaults; pass another instance to override).
+
+    min_margin_pct : the floor earns at least this margin on revenue (0.10 = 10%).
+    max_discount_pct : never recommend more than this much below the current price.
+    max_increase_pct : never recommend more than this much above the current price.
+    near_best_pct : the price range holds prices whose expected margin is this close to the best.
+    grid_points : points of each bid's curve in ``bid_curves``.
+    """
+
+    min_margin_pct: float = 0.10
+    max_discount_pct: float = 0.15
+    max_increase_pct: float = 0.10
+    near_best_pct: float = 0.03
+    grid_points: int = 41
+
+
+DEFAULT_SETTINGS = BidSettings()
+
+
+def cost_ratios(portfolio: Portfolio, frame: pd.DataFrame) -> np.ndarray:
+    """Cost over revenue at the current price for each bid of ``frame`` (see module docstring)."""
+    prod = portfolio.tables["products"]
+    lp = prod["list_price"].astype(float)
+    ratio = (prod["unit_cost"].astype(float) / lp).where(lp > 0)
+    by_cat = ratio.groupby(prod["category"].astype("str")).mean()
+    lines = portfolio.order_lines
+    rev = lines.groupby("account_id", observed=True)["net_revenue"].sum()
+    mar = lines.groupby("account_id", observed=True)["margin"].sum()
+    by_acc = (1 - mar / rev).where(rev > 0)
+    total_rev = float(lines["net_revenue"].sum())
+    overall = 1 - float(lines["margin"].sum()) / total_rev if total_rev > 0 else float(ratio.mean())
+    keys = bid_keys(frame)
+    out = keys["category"].map(by_cat)
+    out = out.fillna(keys["account_id"].map(by_acc)).fillna(overall)
+    return out.to_numpy(dtype=float).clip(0.0, 0.99)
+
+
+def price_bounds(our: np.ndarray, cost: np.ndarray, settings: BidSettings) -> tuple[np.ndarray, np.ndarray]:
+    """(floor, ceiling) per bid."""
+    floor = np.maximum(our * (1 - settings.max_discount_pct), our * cost / (1 - settings.min_margin_pct))
+    ceiling = np.maximum(our * (1 + settings.max_increase_pct), floor * 1.02)
+    return floor, ceiling
+
+
+def grid(floor: np.ndarray, ceiling: np.ndarray, points: int) -> np.ndarray:
+    """(n, points) evenly spaced prices from floor to ceiling."""
+    t = np.linspace(0.0, 1.0, points)
+    return floor[:, None] + (ceiling - floor)[:, None] * t[None, :]
+
+
+def expected_margin(p_win: np.ndarray, price: np.ndarray, our: np.ndarray, cost: np.ndarray, amount: np.ndarray):
+    """P(win) x margin; the bid arrays broadcast against a price grid on the last axis."""
+    return p_win * amount * (price / our - cost)
+
+
+def best_price(
+    base: np.ndarray,
+    slope: float,
+    ref: np.ndarray,
+    our: np.ndarray,
+    cost: np.ndarray,
+    amount: np.ndarray,
+    floor: np.ndarray,
+    ceiling: np.ndarray,
+    near_best_pct: float = DEFAULT_SETTINGS.near_best_pct,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Argmax of expected margin on a fine grid: (best price, lowest and highest near-best price)."""
+    prices = grid(floor, ceiling, FINE_POINTS)
+    eta = base[:, None] + slope * np.log(prices / ref[:, None])
+    em = expected_margin(expit(eta), prices, our[:, None], cost[:, None], amount[:, None])
+    best = em.max(axis=1)
+    near = em >= best[:, None] - near_best_pct * np.abs(best[:, None])
+    low = np.where(near, prices, np.inf).min(axis=1)
+    high = np.where(near, prices, -np.inf).max(axis=1)
+    return prices[np.arange(len(prices)), em.argmax(axis=1)], low, high
+
+
+@dataclass
+class Priced:
+    """The open bids with everything the optimisation needs (arrays aligned with ``frame``)."""
+
+    frame: pd.DataFrame
+    our: np.ndarray
+    ref: np.ndarray  # the competitor's price, or our own price when none is known
+    priced: np.ndarray  # a competitor price (quoted or from the index) is known
+    cost: np.ndarray
+    amount: np.ndarray
+
+
+def optimise(model: WinModel, bids: Priced, settings: BidSettings) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """Recommendations (one row per bid), curves (grid rows) and the draws of each bid's gain ``(n, D)``."""
+    base = model.base_logit(bids.frame, bids.priced)
+    our, cost, amount, ref = bids.our, bids.cost, bids.amount, bids.ref
+    floor, ceiling = price_bounds(our, cost, settings)
+    rec, low, high = best_price(base, model.slope, ref, our, cost, amount, floor, ceiling, settings.near_best_pct)
+    p_cur = expit(base + model.slope * np.log(our / ref))
+    p_rec = expit(base + model.slope * np.log(rec / ref))
+    em_cur = expected_margin(p_cur, our, our, cost, amount)
+    em_rec = expected_margin(p_rec, rec, our, cost, amount)
+    rec_frame = pd.DataFrame(
+        {
+            "recommended_price": rec,
+            "price_low": low,
+            "price_high": high,
+            "floor_price": floor,
+            "ceiling_price": ceiling,
+            "cost_ratio": cost,
+            "p_win_current": p_cur,
+            "p_win_recommended": p_rec,
+            "expected_margin_current": em_cur,
+            "expected_margin_recommended": em_rec,
+            "expected_margin_gain": em_rec - em_cur,
+        },
+        index=bids.frame.index,
+    )
+    curves, gains, best_lo, best_hi = _posterior(model, bids, base, rec, floor, ceiling, settings)
+    rec_frame["price_low"] = np.minimum(rec_frame["price_low"], best_lo)
+    rec_frame["price_high"] = np.maximum(rec_frame["price_high"], best_hi)
+    rec_frame["expected_margin_gain_low"] = np.quantile(gains, 0.05, axis=1)
+    rec_frame["expected_margin_gain_high"] = np.quantile(gains, 0.95, axis=1)
+    return rec_frame, curves, gains
+
+
+def _posterior(model, bids: Priced, base, rec, floor, ceiling, settings: BidSettings):
+    """Curves with bands, the gain per posterior draw, and the 10-90% range of the best price."""
+    g = settings.grid_points
+    prices = grid(floor, ceiling, g)
+    n = len(prices)
+    gains = np.empty((n, model.n_draws))
+    best_lo, best_hi = np.empty(n), np.empty(n)
+    p_lo, p_hi = np.empty((n, g)), np.empty((n, g))
+    draw_base, slopes = model.draws(bids.frame, bids.priced)
+    for s in range(0, n, CHUNK):
+        sl = slice(s, min(s + CHUNK, n))
+        ref, our, cost, amount = bids.ref[sl], bids.our[sl], bids.cost[sl], bids.amount[sl]
+        lx = np.log(prices[sl] / ref[:, None])  # (b, g)
+        pw = expit(draw_base[sl][:, :, None] + slopes[None, :, None] * lx[:, None, :])  # (b, D, g)
+        p_lo[sl], p_hi[sl] = np.quantile(pw, 0.05, axis=1), np.quantile(pw, 0.95, axis=1)
+        em = expected_margin(pw, prices[sl][:, None, :], our[:, None, None], cost[:, None, None], amount[:, None, None])
+        best = prices[sl][np.arange(len(ref))[:, None], em.argmax(axis=2)]  # (b, D)
+        best_lo[sl], best_hi[sl] = np.quantile(best, 0.10, axis=1), np.quantile(best, 0.90, axis=1)
+        lc, lr_ = np.log(our / ref), np.log(rec[sl] / ref)
+        p_c = expit(draw_base[sl] + slopes[None, :] * lc[:, None])
+        p_r = expit(draw_base[sl] + slopes[None, :] * lr_[:, None])
+        gains[sl] = expected_margin(p_r, rec[sl][:, None], our[:, None], cost[:, None], amount[:, None]) - (
+            expected_margin(p_c, our[:, None], our[:, None], cost[:, None], amount[:, None])
+        )
+    p = expit(base[:, None] + model.slope * np.log(prices / bids.ref[:, None]))
+    em = expected_margin(p, prices, bids.our[:, None], bids.cost[:, None], bids.amount[:, None])
+    curves = pd.DataFrame(
+        {
+            "opportunity_id": np.repeat(bids.frame["opportunity_id"].astype("str").to_numpy(), g),
+            "account_id": np.repeat(bids.frame["account_id"].astype("str").to_numpy(), g),
+            "price": prices.ravel(),
+            "p_win": p.ravel(),
+            "p_win_low": p_lo.ravel(),
+            "p_win_high": p_hi.ravel(),
+            "expected_margin": em.ravel(),
+        }
+    )
+    return curves, gains, best_lo, best_hi
