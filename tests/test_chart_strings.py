@@ -193,6 +193,7 @@ def competitor_charts():
 
 def kpi_charts():
     from kamtools.plotting import kpis as p
+    from kamtools.plotting.style import wrapped_label
 
     ageing = pd.DataFrame(
         {
@@ -211,7 +212,8 @@ def kpi_charts():
     )
     return [
         (p.ageing_chart(ageing, title=FRAC), [FRAC, "not due"]),
-        (p.health_components_chart(components, title=POWER), [FRAC, POWER, SHORT]),
+        # kamtools' own component labels wrap over three lines instead of being cut at one
+        (p.health_components_chart(components, title=POWER), [FRAC, POWER, wrapped_label(LONG).replace("\n", " ")]),
         (p.health_distribution_chart(health, bands=(40, 70), title=BOLD), [BOLD, "red (1)"]),
         (p.action_counts_chart(actions, by="owner", title=BACKSLASH_N), [FRAC, POWER, BOLD, FORMAT, BACKSLASH_N]),
     ]
@@ -463,3 +465,19 @@ def test_report_sections_draw_dollar_names(dollar_bundle, captured, monkeypatch)
     assert "could not be drawn" not in page
     assert "Acme $\\frac{1}{$ Co" in page  # the title: HTML has nothing to escape in it
     assert "$x^2$" in page
+
+
+def test_health_component_labels_are_wrapped_not_cut():
+    """kamtools' own long labels (what a health component measures) keep every word."""
+    import pandas as pd
+
+    from kamtools.plotting.kpis import health_components_chart
+    from kamtools.plotting.style import wrapped_label
+
+    label = "Average days to resolve a complaint (last 12 months, open ones to date)"
+    comps = pd.DataFrame({"label": [label, "Bid win rate"], "contribution": [2.0, 5.0], "max_points": [4.0, 10.0]})
+    fig = health_components_chart(comps)
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert label in [t.replace("\n", " ") for t in ticks]
+    assert "\u2026" not in "".join(ticks)
+    assert wrapped_label("x" * 200).endswith("\u2026") and wrapped_label("x" * 200).count("\n") == 2

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
-from kamtools.plotting.style import PALETTE, Figure, fit_title, money, new_figure, short_label
+from kamtools.plotting.style import PALETTE, Figure, fit_title, money, new_figure, short_label, wrapped_label
 
 __all__ = ["action_counts_chart", "ageing_chart", "health_components_chart", "health_distribution_chart"]
 
@@ -64,13 +64,14 @@ def health_components_chart(components: pd.DataFrame, title: str = "Health score
     components that predict churn more.
     """
     c = components.sort_values("max_points", ascending=True)
-    fig, ax = new_figure(7.0, 0.45 * len(c) + 1.2)
+    labels = [wrapped_label(lab) for lab in c["label"]]
+    fig, ax = new_figure(7.5, 0.5 * len(c) + 1.2)
     y = np.arange(len(c))
     ax.barh(y, c["max_points"], color="none", edgecolor=PALETTE["baseline"], lw=1, label="maximum")
     good = c["contribution"] / c["max_points"].where(c["max_points"] > 0)
     colours = [PALETTE["good"] if g >= 0.6 else PALETTE["warn"] if g >= 0.3 else PALETTE["bad"] for g in good.fillna(0)]
     ax.barh(y, c["contribution"], color=colours, label="points")
-    ax.set_yticks(y, [short_label(lab) for lab in c["label"]])
+    ax.set_yticks(y, labels, fontsize=8)
     ax.legend(loc="lower right")
     ax.set_xlabel("Points (all components together: 0-100)")
     ax.set_title(fit_title(ax, title))

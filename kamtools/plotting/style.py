@@ -114,6 +114,20 @@ def short_label(text: object, width: int = LABEL_CHARS) -> str:
     return s if len(s) <= width else s[: width - 1].rstrip() + "\u2026"
 
 
+def wrapped_label(text: object, width: int = 32, lines: int = 3) -> str:
+    """``text`` as a tick label over up to ``lines`` lines of about ``width`` characters.
+
+    For labels kamtools writes itself (a health component's meaning, a KPI): cutting them
+    at :data:`LABEL_CHARS` would hide the part that says what they measure. Only text
+    longer than ``lines`` full lines ends with "…".
+    """
+    parts = textwrap.wrap(str(text), width=width, break_long_words=True)
+    if len(parts) > lines:
+        parts = parts[:lines]
+        parts[-1] = parts[-1][: width - 1].rstrip() + "\u2026"
+    return "\n".join(parts)
+
+
 TITLE_CHARS_PER_INCH = 10
 """About how many title characters fit in an inch of a chart's width."""
 
@@ -165,4 +179,5 @@ __all__ = [
     "money",
     "new_figure",
     "short_label",
+    "wrapped_label",
 ]
