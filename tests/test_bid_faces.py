@@ -34,7 +34,7 @@ BID_TABLES = (
     "bid_calibration",
     "tender_calendar",
 )
-PORTFOLIO_LEVEL = {"bid_loss_summary", "bid_calibration"}
+PORTFOLIO_LEVEL = {"bid_loss_summary", "bid_calibration", "bid_reliability", "bid_pipeline"}
 
 
 def _curve(oid: str, account: str, amount: float, comp_price: float, cost: float) -> pd.DataFrame:
@@ -146,8 +146,33 @@ def bid_tables(competitor: str = "Vetro") -> dict[str, pd.DataFrame]:
             "confidence": ["high", "low"],
         }
     )
+    reliability = pd.DataFrame(
+        {
+            "method": ["win model"] * 3 + ["historical win rate"],
+            "bin_low": [0.1, 0.4, 0.7, 0.4],
+            "bin_high": [0.2, 0.5, 0.8, 0.5],
+            "n": [100, 200, 100, 400],
+            "mean_predicted": [0.15, 0.45, 0.75, 0.47],
+            "observed_rate": [0.17, 0.44, 0.71, 0.46],
+        }
+    )
+    recs = pd.DataFrame(recs)
+    gain = recs["expected_margin_gain"].sum()
+    pipeline = pd.DataFrame(
+        {
+            "n_open_bids": [len(recs)],
+            "amount": [recs["amount"].sum()],
+            "expected_margin_current": [recs["expected_margin_current"].sum()],
+            "expected_margin_recommended": [recs["expected_margin_recommended"].sum()],
+            "expected_margin_gain": [gain],
+            "expected_margin_gain_low": [0.7 * gain],
+            "expected_margin_gain_high": [1.3 * gain],
+        }
+    )
     return {
-        "bid_recommendations": pd.DataFrame(recs),
+        "bid_pipeline": pipeline,
+        "bid_reliability": reliability,
+        "bid_recommendations": recs,
         "bid_curves": pd.concat(curves, ignore_index=True),
         "bid_postmortem": post,
         "bid_loss_summary": loss,
@@ -314,6 +339,7 @@ def test_chart_strings_are_literal(name):
             (pb.pipeline_gain_chart(recs, labels=labels, title=name), f"OP-1 · {name}"),
             (pb.loss_reasons_chart(t["bid_loss_summary"], title=name), name),
             (pb.tender_calendar_chart(calendar, title=name), name),
+            (pb.reliability_chart(t["bid_reliability"].assign(method=name), title=name), name),
         ]
         for fig, expected in figs:
             try:
@@ -355,13 +381,19 @@ def test_overview_page(bundle, captured):
     first, second = recs.sort_values("expected_margin_gain", ascending=False)["opportunity_id"]
     assert text.index(first) < text.index(second)
     assert "Nordic" in text and html.escape(SCRIPT) in page  # account names, escaped
-    assert "Of 36 bids lost, 17 (47%) were lost on price." in text
-    assert "Price decides most against Vetro" in text
+    assert (
+        "Of 36 bids lost, 17 were lost on price (47% of those with a recorded reason) and 19 on other reasons." in text
+    )
+    assert (
+        "Price decides most against Vetro (56% of 25 losses with a reason) and least against Kestrel (27% of 11)"
+        in text
+    )
+    assert f"(90% band +{money(0.7 * total)} to +{money(1.3 * total)})" in text
     assert "a Brier score of 0.190 against 0.244 for per-competitor win rate" in text
     assert "its probabilities are the better guide" in text
     assert "(lower is better; a coin flip scores 0.25 and 0.69)" in text
     assert "Tender calendar, next 12 months" in text and "Feb 2027" in text and "Jun 2028" not in text
-    assert page.count('<img class="kam-fig"') == 3
+    assert page.count('<img class="kam-fig"') == 4  # pipeline, losses, reliability, calendar
 
 
 def test_overview_with_no_open_bids(tmp_path, captured):

@@ -13,9 +13,15 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from kamtools.plotting.style import PALETTE, fit_title, money, new_figure, short_label
+from kamtools.plotting.style import PALETTE, SERIES, fit_title, money, new_figure, short_label
 
-__all__ = ["bid_curve_chart", "pipeline_gain_chart", "loss_reasons_chart", "tender_calendar_chart"]
+__all__ = [
+    "bid_curve_chart",
+    "pipeline_gain_chart",
+    "loss_reasons_chart",
+    "reliability_chart",
+    "tender_calendar_chart",
+]
 
 
 def _require(df: pd.DataFrame, columns: list[str], what: str) -> None:
@@ -125,29 +131,64 @@ def pipeline_gain_chart(
 
 
 def loss_reasons_chart(summary: pd.DataFrame, title: str = "Bids lost on price and on other reasons") -> Figure:
-    """Stacked bars per competitor: bids won, lost on price, lost on other reasons.
+    """Stacked bars per competitor: bids lost on price, on other reasons, without a reason, won.
 
-    ``summary``: ``bid_loss_summary`` rows (``competitor, won, lost_on_price,
-    lost_other``); rows of several categories are added up per competitor.
+    ``summary``: ``bid_loss_summary`` rows (``competitor, won, lost_on_price, lost_other``
+    and, when present, ``lost``); rows of several categories are added up per competitor.
     """
     _require(summary, ["competitor", "won", "lost_on_price", "lost_other"], "loss_reasons_chart")
-    agg = summary.groupby("competitor", sort=True)[["won", "lost_on_price", "lost_other"]].sum()
-    agg = agg.assign(total=agg.sum(axis=1)).sort_values("total")
+    cols = ["won", "lost_on_price", "lost_other", *(["lost"] if "lost" in summary.columns else [])]
+    agg = summary.groupby("competitor", sort=True)[cols].sum()
+    agg["lost_unknown"] = (agg["lost"] - agg["lost_on_price"] - agg["lost_other"]).clip(lower=0) if "lost" in agg else 0
+    agg = agg.assign(total=agg[["won", "lost_on_price", "lost_other", "lost_unknown"]].sum(axis=1)).sort_values("total")
     fig, ax = new_figure(8, max(2.0, 0.42 * len(agg) + 1.2))
     y = np.arange(len(agg))
     left = np.zeros(len(agg))
     for col, label, colour in (
         ("lost_on_price", "lost on price", PALETTE["bad"]),
         ("lost_other", "lost on other reasons", PALETTE["warn"]),
+        ("lost_unknown", "lost, no reason recorded", PALETTE["baseline"]),
         ("won", "won", PALETTE["good"]),
     ):
         vals = agg[col].to_numpy(dtype=float)
+        if col == "lost_unknown" and not vals.any():
+            continue
         ax.barh(y, vals, left=left, color=colour, label=label)
         left += vals
     ax.set_yticks(y, [short_label(c) for c in agg.index])
     ax.set_xlabel("decided bids")
     if len(agg):
         ax.legend(loc="lower right", fontsize=8)
+    ax.set_title(fit_title(ax, title))
+    return fig
+
+
+def reliability_chart(
+    reliability: pd.DataFrame, title: str = "Predicted win probability against the share won (out of time)"
+) -> Figure:
+    """Reliability diagram of the win model and its baselines.
+
+    ``reliability``: ``bid_reliability`` rows (``method, mean_predicted, observed_rate, n``),
+    one per method and probability bin. Points on the diagonal mean "bids given 30% were
+    won 30% of the time"; marker area shows how many bids each bin holds.
+    """
+    _require(reliability, ["method", "mean_predicted", "observed_rate", "n"], "reliability_chart")
+    fig, ax = new_figure(5.8, 4.4)
+    ax.plot([0, 1], [0, 1], color=PALETTE["baseline"], ls="--", lw=1, label="perfectly calibrated")
+    top = max(int(reliability["n"].max()), 1) if len(reliability) else 1
+    for i, (name, grp) in enumerate(reliability.groupby("method", sort=False)):
+        grp = grp.sort_values("mean_predicted")
+        colour = SERIES[i % len(SERIES)]
+        ax.plot(grp["mean_predicted"], grp["observed_rate"], color=colour, lw=1.5, label=short_label(name))
+        ax.scatter(grp["mean_predicted"], grp["observed_rate"], s=12 + 120 * grp["n"] / top, color=colour, zorder=3)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    pct = FuncFormatter(lambda v, _pos: f"{v:.0%}")
+    ax.xaxis.set_major_formatter(pct)
+    ax.yaxis.set_major_formatter(pct)
+    ax.set_xlabel("predicted P(win) (bin mean)")
+    ax.set_ylabel("share of those bids won")
+    ax.legend(loc="upper left", fontsize=8)
     ax.set_title(fit_title(ax, title))
     return fig
 

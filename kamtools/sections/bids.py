@@ -18,6 +18,7 @@ from kamtools import display
 from kamtools.data.portfolio import NotAvailable
 from kamtools.plotting.bids import price_text
 from kamtools.plotting.style import money
+from kamtools.sections import show_notes
 
 TITLE = "Bids and tenders"
 CHARTS_PER_ACCOUNT = 3
@@ -227,8 +228,6 @@ def postmortem_table(post: pd.DataFrame) -> pd.DataFrame:
     post = post.assign(_closed=pd.to_datetime(post["close_date"], errors="coerce")).sort_values(
         "_closed", ascending=False
     )
-    lost = post["status"].astype(str) == "lost"
-    loss_type = post["loss_type"] if "loss_type" in post.columns else pd.Series("", index=post.index)
     return post.assign(
         close_date=post["_closed"],
         competitor_text=[_text(c, "none known") for c in post.get("competitor", pd.Series(None, index=post.index))],
@@ -236,36 +235,63 @@ def postmortem_table(post: pd.DataFrame) -> pd.DataFrame:
         competitor_price_text=[_price(v) for v in post.get("competitor_price", pd.Series(np.nan, index=post.index))],
         gap_text=post.get("price_gap_pct", pd.Series(np.nan, index=post.index)).map(display.signed_pct),
         reason_text=[
-            (f"{_text(r, 'not recorded')}" + (f" ({_text(t)})" if _text(t) and _text(t) != _text(r) else ""))
-            if is_lost
+            _text(r, "not recorded") + (" (on price)" if k == "price" and "price" not in _text(r).lower() else "")
+            if k
             else ""
-            for r, t, is_lost in zip(post.get("loss_reason", pd.Series("", index=post.index)), loss_type, lost)
+            for r, k in zip(post.get("loss_reason", pd.Series("", index=post.index)), _loss_kinds(post))
         ],
-        p_text=post.get("p_win_at_time", pd.Series(np.nan, index=post.index)).map(_pct),
+        p_text=post.get("p_win_at_time", pd.Series(np.nan, index=post.index))
+        .map(_pct)
+        .replace("", "n/a (too few earlier bids)"),
         rec_text=post.get("recommended_price_at_time", pd.Series(np.nan, index=post.index)).map(_price),
     ).drop(columns="_closed")
 
 
-def _loss_counts(post: pd.DataFrame) -> tuple[int, int, int, int]:
-    """(decided, won, lost, lost on price) of a post-bid table."""
-    status = post["status"].astype(str)
-    lost = status == "lost"
+def _loss_kinds(post: pd.DataFrame) -> pd.Series:
+    """ "price", "other" or "unknown" per lost bid ("" for the rest), from ``loss_type`` or the reason."""
+    lost = post["status"].astype(str) == "lost"
     if "loss_type" in post.columns:
-        on_price = lost & (post["loss_type"].astype(str).str.lower() == "price")
+        kind = post["loss_type"].astype(str).str.lower()
+        kind = kind.where(kind.isin(["price", "other"]), "unknown")
     else:
-        on_price = lost & (post.get("loss_reason", pd.Series("", index=post.index)).astype(str).str.lower() == "price")
-    return len(post), int((status == "won").sum()), int(lost.sum()), int(on_price.sum())
+        reason = post.get("loss_reason", pd.Series("", index=post.index)).map(_text).str.lower()
+        kind = pd.Series(
+            np.where(reason == "", "unknown", np.where(reason.str.contains("price"), "price", "other")),
+            index=post.index,
+        )
+    return kind.where(lost, "")
+
+
+def _loss_counts(post: pd.DataFrame) -> tuple[int, int, int, int, int]:
+    """(decided, won, lost, lost on price, lost on other reasons) of a post-bid table."""
+    status = post["status"].astype(str)
+    kind = _loss_kinds(post)
+    return (
+        len(post),
+        int((status == "won").sum()),
+        int((status == "lost").sum()),
+        int((kind == "price").sum()),
+        int((kind == "other").sum()),
+    )
 
 
 def postmortem_sentence(post: pd.DataFrame) -> str:
-    n, won, lost, on_price = _loss_counts(post)
+    n, won, lost, on_price, other = _loss_counts(post)
     text = f"Of the account's {n:,} decided bids we won {won:,} and lost {lost:,}"
     if lost:
-        text += f": {on_price:,} of the losses were on price and {lost - on_price:,} on other reasons"
+        unknown = lost - on_price - other
+        text += f": {on_price:,} of the losses were on price and {other:,} on other reasons"
+        text += f", {unknown:,} without a recorded reason" if unknown else ""
     text += "."
-    p = pd.to_numeric(post.get("p_win_at_time", pd.Series(dtype=float)), errors="coerce")
-    if p.notna().sum() >= 3:
-        text += f" The win model, as it stood when each bid was opened, expected {p.sum():,.1f} wins; we won {won:,}."
+    p = pd.to_numeric(post.get("p_win_at_time", pd.Series(np.nan, index=post.index)), errors="coerce")
+    known = p.notna()
+    if known.sum() >= 3:
+        won_known = int((post["status"].astype(str)[known] == "won").sum())
+        scope = "" if known.all() else f" of the {int(known.sum()):,} bids it could score"
+        text += (
+            f" The win model, as it stood when each bid was opened, expected {p[known].sum():,.1f} wins"
+            f"{scope}; we won {won_known:,}."
+        )
     return text
 
 
@@ -364,8 +390,8 @@ def _cards(acct, recs, post, cal) -> None:
     elif _num(info.get("n_open_bids")) >= 0:
         cards.append(("Open bids", f"{_num(info.get('n_open_bids')):,.0f}"))
     if isinstance(post, pd.DataFrame) and len(post):
-        n, won, lost, on_price = _loss_counts(post)
-        cards.append(("Decided bids won / lost (on price)", f"{won:,} / {lost:,} ({on_price:,})"))
+        _n, won, lost, on_price, _other = _loss_counts(post)
+        cards.append(("Decided bids won / lost (of which on price)", f"{won:,} / {lost:,} ({on_price:,})"))
     nxt = ""
     if isinstance(cal, pd.DataFrame) and len(cal):
         upcoming = upcoming_tenders(cal, acct.as_of)
@@ -387,6 +413,8 @@ def account_section(acct) -> None:
     _cards(acct, recs, post, cal)
     _open_bids(acct, recs)
     _postmortem(post)
+    if isinstance(post, pd.DataFrame) and len(post):
+        show_notes(acct.bundle, "bid_postmortem")
     _tenders(acct, cal)
 
 
@@ -418,8 +446,21 @@ def _account_text(names: dict, account_id: object) -> str:
     return f"{name} ({account_id})" if name else str(account_id)
 
 
-def pipeline_sentence(recs: pd.DataFrame) -> str:
-    """The open pipeline in one or two sentences: how many bids, how much margin the prices would gain."""
+def _total_band(pipeline) -> str:
+    """ " (90% band +a to +b)" from the one-row ``bid_pipeline`` table, or "" without it."""
+    if not isinstance(pipeline, pd.DataFrame) or pipeline.empty:
+        return ""
+    row = pipeline.iloc[0]
+    band = _range(row.get("expected_margin_gain_low"), row.get("expected_margin_gain_high"), lambda v: _m(v, True))
+    return f" (90% band {band})" if band else ""
+
+
+def pipeline_sentence(recs: pd.DataFrame, pipeline=None) -> str:
+    """The open pipeline in one or two sentences: how many bids, how much margin the prices would gain.
+
+    ``pipeline``: the one-row ``bid_pipeline`` table, whose band of the total gain (from the
+    uncertainty of the price response, drawn jointly for all bids) is quoted when present.
+    """
     gain = pd.to_numeric(recs["expected_margin_gain"], errors="coerce")
     now = pd.to_numeric(recs.get("expected_margin_current", pd.Series(dtype=float)), errors="coerce").sum()
     n_up = int((pd.to_numeric(recs["recommended_price"], errors="coerce") > recs["our_price"]).sum())
@@ -427,7 +468,7 @@ def pipeline_sentence(recs: pd.DataFrame) -> str:
     text = (
         f"{len(recs):,} open bids from {recs['account_id'].nunique():,} accounts, worth {money(recs['amount'].sum())}. "
         f"Bidding the recommended prices instead of the current ones would add {_m(gain.sum(), True)} of expected "
-        f"margin"
+        f"margin{_total_band(pipeline)}"
     )
     if now > 0:
         text += f" to the {money(now)} expected at the current prices ({gain.sum() / now:+.0%})"
@@ -449,7 +490,7 @@ def _pipeline(bundle, recs, names) -> None:
         return
     from kamtools.plotting.bids import pipeline_gain_chart
 
-    display.paragraph(pipeline_sentence(recs))
+    display.paragraph(pipeline_sentence(recs, bundle.table("bid_pipeline")))
     shown = open_bids_table(recs)
     shown = shown.assign(account_text=[_account_text(names, a) for a in shown["account_id"]])
     labels = pd.Series(
@@ -463,7 +504,8 @@ def _pipeline(bundle, recs, names) -> None:
     display.table(shown, columns=PIPELINE_COLUMNS, max_rows=25)
     display.paragraph(
         "Gain = expected margin (P(win) x margin) at the recommended price minus at the current one; the band "
-        "carries the uncertainty of the price response. Bands of single bids do not add up to a band of the total."
+        "carries the uncertainty of the price response (90%). Bands of single bids do not add up to the band of the "
+        "total quoted above."
     )
 
 
@@ -481,23 +523,32 @@ LOSS_COLUMNS = {
 
 
 def loss_sentence(summary: pd.DataFrame) -> str | None:
-    """Which competitor takes the most bids from us on price, and which on other reasons."""
+    """How many losses were on price, and against whom price decides most and least.
+
+    Shares are of the losses with a recorded reason (price or other); losses without one
+    are counted apart.
+    """
     agg = summary.groupby("competitor", sort=True)[["lost", "lost_on_price", "lost_other"]].sum()
-    agg = agg[agg["lost"] > 0]
-    if agg.empty:
-        return None
-    share = (agg["lost_on_price"] / agg["lost"]).sort_values(ascending=False)
+    agg = agg.assign(known=agg["lost_on_price"] + agg["lost_other"])
     total = agg.sum()
-    top = share.index[0]
-    text = (
-        f"Of {int(total['lost']):,} bids lost, {int(total['lost_on_price']):,} "
-        f"({total['lost_on_price'] / total['lost']:.0%}) were lost on price. "
-        f"Price decides most against {top} ({share.iloc[0]:.0%} of {int(agg.loc[top, 'lost']):,} losses)"
-    )
-    if len(share) > 1:
-        low = share.index[-1]
-        text += f"; against {low} we lose mostly on other reasons ({1 - share.iloc[-1]:.0%} of {int(agg.loc[low, 'lost']):,})"
-    return text + "."
+    if total["lost"] <= 0:
+        return None
+    unknown = int(total["lost"] - total["known"])
+    text = f"Of {int(total['lost']):,} bids lost, {int(total['lost_on_price']):,} were lost on price"
+    if total["known"] > 0:
+        text += f" ({total['lost_on_price'] / total['known']:.0%} of those with a recorded reason)"
+    text += f" and {int(total['lost_other']):,} on other reasons"
+    text += f"; {unknown:,} have no reason recorded." if unknown else "."
+    known = agg[agg["known"] >= 5]
+    if len(known) >= 2:
+        share = (known["lost_on_price"] / known["known"]).sort_values(ascending=False)
+        top, low = share.index[0], share.index[-1]
+        text += (
+            f" Price decides most against {top} ({share.iloc[0]:.0%} of {int(known.loc[top, 'known']):,} losses "
+            f"with a reason) and least against {low} ({share.iloc[-1]:.0%} of {int(known.loc[low, 'known']):,}), "
+            "where specification, service or relationships matter more."
+        )
+    return text
 
 
 def _losses(bundle) -> None:
@@ -534,9 +585,14 @@ CALIBRATION_COLUMNS = {
 
 def calibration_sentence(cal: pd.DataFrame) -> str:
     """What the calibration numbers mean, and how the first method (the model) compares with the rest."""
+    period = ""
+    if {"scored_from", "scored_to"} <= set(cal.columns) and len(cal):
+        first, last = pd.to_datetime(cal["scored_from"].iloc[0]), pd.to_datetime(cal["scored_to"].iloc[0])
+        if pd.notna(first) and pd.notna(last):
+            period = f" (bids opened from {first:%b %Y} to {last:%b %Y})"
     text = (
-        "Each method predicted the win probability of bids decided after the period it learned from "
-        "(out of time). Brier score and log loss measure how close the probabilities came to what happened "
+        f"Each method gave every decided bid{period} the win probability it would have given on the day the bid "
+        "was opened, learning only from the bids decided before (out of time). Brier score and log loss measure how close the probabilities came to what happened "
         "(lower is better; a coin flip scores 0.25 and 0.69); AUC is the chance that a bid we won was given a "
         "higher probability than one we lost (0.5 is guessing, 1 is perfect); the last column is the average "
         "probability minus the share actually won (0 is right on average)."
@@ -582,6 +638,11 @@ def _calibration(bundle) -> None:
     )
     display.table(shown, columns=CALIBRATION_COLUMNS)
     display.paragraph(calibration_sentence(cal))
+    rel = bundle.table("bid_reliability")
+    if isinstance(rel, pd.DataFrame) and len(rel):
+        from kamtools.plotting.bids import reliability_chart
+
+        display.figure(reliability_chart(rel), alt="predicted win probability against the share of bids won")
 
 
 def _calendar(bundle, names) -> None:
@@ -618,6 +679,9 @@ def _portfolio_cards(recs, bundle) -> None:
         ),
         ("Expected margin gained at recommended prices", _m(gain, True), "good" if gain > 0 else ""),
     ]
+    band = _total_band(bundle.table("bid_pipeline"))
+    if band:
+        cards[-1] = (f"Expected margin gained at recommended prices{band}", _m(gain, True), cards[-1][2])
     cal = bundle.table("tender_calendar")
     if isinstance(cal, pd.DataFrame):
         cards.append(("Tenders expected, next 12 months", f"{len(upcoming_tenders(cal, bundle.as_of)):,}"))
@@ -631,6 +695,7 @@ def portfolio_section(bundle) -> None:
     names = _names(bundle)
     _portfolio_cards(recs, bundle)
     _pipeline(bundle, recs, names)
+    show_notes(bundle, "bid_recommendations", "bid_postmortem", "bid_calibration")
     _losses(bundle)
     _calibration(bundle)
     _calendar(bundle, names)
