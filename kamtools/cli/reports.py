@@ -36,6 +36,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--timeout", type=float, default=600, metavar="S", help="seconds one notebook cell may run")
     p.add_argument("--no-overview", action="store_true", help="skip the portfolio overview report")
+    p.add_argument(
+        "--since",
+        metavar="PREVIOUS_BUNDLE",
+        help="the bundle of the last review (only read): reports, index and since.html show what changed since then",
+    )
+    p.add_argument(
+        "--tasks",
+        metavar="TASKS_FILE",
+        help="with --since: a CRM task export (CSV or Excel) marking the last review's actions done",
+    )
+    p.add_argument(
+        "--tasks-mapping",
+        metavar="CRM_YML",
+        help="the CRM mapping of the task export's columns and values (as for export-actions --mapping)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -61,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
     from kamtools.bundle import BundleError
     from kamtools.outputs import OutputError
     from kamtools.reports import ReportError, render_reports
+    from kamtools.review.since import SinceError
 
     try:
         summary = render_reports(
@@ -75,7 +91,13 @@ def run(args: argparse.Namespace) -> int:
             progress=not args.quiet,
             overview=not args.no_overview,
             timeout=args.timeout,
+            since=args.since,
+            tasks=args.tasks,
+            tasks_mapping=args.tasks_mapping,
         )
+    except SinceError as exc:  # --since / --tasks: a bad path, bundle or task export
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except OutputError as exc:  # the output folder: refused, not writable, disk full
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -218,6 +218,9 @@ def render_reports(
     timeout: float | None = 600.0,
     kernel_name: str = "python3",
     keep_kernel: bool = False,
+    since: str | os.PathLike | None = None,
+    tasks: str | os.PathLike | None = None,
+    tasks_mapping: str | os.PathLike | None = None,
 ) -> RunSummary:
     """Render account reports and the portfolio overview from an analysis bundle.
 
@@ -239,6 +242,10 @@ def render_reports(
     keep_kernel : with ``workers=1`` and ``mode="warm"``, keep this process's warm kernel
         for the next call (it is shut down at exit or by
         :func:`kamtools.reports.kernels.shutdown_all`).
+    since : the previous analysis bundle (only read): every account report gains what changed
+        since then, the index a change column and ``OUT_DIR/since.html`` the portfolio change
+        digest (see :mod:`kamtools.review.since`). ``tasks`` (a CRM task export) and
+        ``tasks_mapping`` (its CRM mapping) mark the previous plan's actions done.
 
     Returns a :class:`RunSummary`; ``summary.exit_code`` is 1 when any report failed.
     """
@@ -276,6 +283,19 @@ def render_reports(
     fresh_account = freshness(bundle, nb_account)
     fresh_overview = freshness(bundle, nb_overview)
     bundle_path = str(Path(bundle.path).resolve())
+    since_params: dict[str, str] = {}
+    changes = None
+    if since is not None:  # checked (and the digest computed) before any report is rendered
+        from kamtools.review.since_pages import prepare_since
+
+        changes, since_params, since_fresh = prepare_since(bundle, since, tasks, tasks_mapping)
+        fresh_account = {**fresh_account, "since": since_fresh}
+    elif tasks is not None or tasks_mapping is not None:
+        from kamtools.review.since import SinceError
+
+        raise SinceError(
+            "--tasks needs --since PREVIOUS_BUNDLE: the task export follows up the previous review's actions"
+        )
 
     summary_rows = bundle.accounts.set_index("account_id", drop=False)
     known = set(summary_rows.index.astype(str))
@@ -341,7 +361,7 @@ def render_reports(
                 key=account_id,
                 title=title,
                 notebook=str(nb_account),
-                parameters={"account_id": account_id, "bundle": bundle_path},
+                parameters={"account_id": account_id, "bundle": bundle_path, **since_params},
                 html_path=str(paths.html),
                 pdf_path=str(paths.pdf) if want_pdf else None,
                 state_path=str(paths.state),
@@ -409,7 +429,11 @@ def render_reports(
         problems = [f"{r['account']}: {r['error']}" for r in results if r["account"] in unknown]
         failed_now = {r["account"]: r for r in results if r["status"] == "failed" and r.get("kind") == "account"}
         try:
-            index = write_index(bundle, out, problems=problems, failed=failed_now)
+            if changes is not None:
+                from kamtools.review.since_pages import write_digest
+
+                write_digest(changes, bundle, out)
+            index = write_index(bundle, out, problems=problems, failed=failed_now, changes=changes)
         except OSError as exc:
             if finished:  # the run itself went well: say why the index is missing
                 raise OutputError(write_failure(out / "index.html", exc)) from exc

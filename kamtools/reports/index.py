@@ -45,7 +45,9 @@ def _col(df: pd.DataFrame, *names: str) -> pd.Series:
     return pd.Series([None] * len(df), index=df.index, dtype=object)
 
 
-def index_rows(bundle, out_dir: str | os.PathLike, failed: dict[str, dict] | None = None) -> pd.DataFrame:
+def index_rows(
+    bundle, out_dir: str | os.PathLike, failed: dict[str, dict] | None = None, since_fresh: dict | None = None
+) -> pd.DataFrame:
     """One row per bundle account: the index columns plus the report status and link.
 
     Columns: ``account_id, name, tier, health (0-100 score), health_band, churn
@@ -55,7 +57,9 @@ def index_rows(bundle, out_dir: str | os.PathLike, failed: dict[str, dict] | Non
 
     ``failed`` maps account ids to this run's failed results (``{"error": ...}``): they
     are shown as failed with that error, whatever the report's record on disk says (a
-    report whose record could not be written has none).
+    report whose record could not be written has none). ``since_fresh``: the ``--since``
+    values of this run (see :func:`kamtools.review.since.since_freshness`), part of what makes
+    a report up to date.
     """
     failed = failed or {}
     acc = bundle.accounts
@@ -89,6 +93,8 @@ def index_rows(bundle, out_dir: str | os.PathLike, failed: dict[str, dict] | Non
                     nb = state.get("notebook")
                     if nb is not None:
                         fresh = fresh_cache.setdefault(nb, freshness(bundle, nb) if os.path.exists(nb) else {})
+                        if since_fresh and fresh:
+                            fresh = {**fresh, "since": since_fresh}
                         if state.get("freshness") != fresh:
                             status = "outdated"
         if account_id in failed:
@@ -115,7 +121,18 @@ def _td(text: str, sort: object = None, cls: str = "") -> str:
     return f"<td{attr}>{html.escape(text, quote=True)}</td>"
 
 
-def _row(r: pd.Series) -> str:
+def _change_cell(change: tuple[str, bool] | None) -> str:
+    """The index's "since the last review" cell: the account's change badge (escaped)."""
+    if change is None:
+        return ""
+    change, worse = change
+    if not change:
+        return _td("", "")
+    cls = "kam-change worse" if worse else "kam-change"
+    return f'<td data-sort="{html.escape(change, quote=True)}"><span class="{cls}">{html.escape(change)}</span></td>'
+
+
+def _row(r: pd.Series, change: tuple[str, bool] | None = None) -> str:
     e = html.escape
     if not _is_missing(r["href"]) and r["href"]:
         name = (
@@ -146,7 +163,21 @@ def _row(r: pd.Series) -> str:
     if not _is_missing(r["pdf_href"]) and r["pdf_href"]:
         pdf = f' <a class="kam-pdf" href="{e(r["pdf_href"], quote=True)}">PDF</a>'
     report = f'<td data-sort="{e(status, quote=True)}"><span class="kam-status {e(status, quote=True)}">{e(text)}</span>{pdf}</td>'
-    return "<tr>" + name + _td(str(r["account_id"])) + _td(tier) + health + churn + revenue + report + "</tr>"
+    cells = name + _td(str(r["account_id"])) + _td(tier) + health + churn + revenue + _change_cell(change)
+    return "<tr>" + cells + report + "</tr>"
+
+
+def _badges(changes, account_id: str) -> tuple[str, bool] | None:
+    """(change badge, is it a change for the worse) of ``account_id``; None without ``--since``."""
+    if changes is None:
+        return None
+    if not hasattr(changes, "_badge_map"):
+        acc = changes.accounts
+        changes._badge_map = {
+            str(a): (str(b), bool(w))
+            for a, b, w in zip(acc["account_id"], acc["badge"], acc["badge_worse"], strict=True)
+        }
+    return changes._badge_map.get(str(account_id), ("", False))
 
 
 def write_index(
@@ -155,10 +186,16 @@ def write_index(
     rows: pd.DataFrame | None = None,
     problems: list[str] | None = None,
     failed: dict[str, dict] | None = None,
+    changes=None,
 ) -> Path:
-    """Write ``OUT_DIR/index.html`` atomically and return its path (``failed``: see :func:`index_rows`)."""
+    """Write ``OUT_DIR/index.html`` atomically and return its path (``failed``: see :func:`index_rows`).
+
+    ``changes`` (:class:`kamtools.review.since.Changes`, from ``--since``) adds a "since the
+    last review" column and a link to the change digest page.
+    """
     out = Path(out_dir)
-    rows = index_rows(bundle, out, failed=failed) if rows is None else rows
+    since_fresh = getattr(changes, "freshness", None)
+    rows = index_rows(bundle, out, failed=failed, since_fresh=since_fresh) if rows is None else rows
     m = bundle.manifest
     counts = rows["status"].value_counts().to_dict()
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
@@ -173,6 +210,10 @@ def write_index(
         state = read_state(ov.state) or {}
         err = state.get("error") or "not rendered"
         links.append(f'<span class="kam-status failed">Portfolio overview: {html.escape(str(err))}</span>')
+    if changes is not None and (out / "since.html").is_file():
+        links.append(
+            f'<a href="since.html">Since the last review ({html.escape(str(changes.previous_as_of.date()))})</a>'
+        )
     overview = f'<p class="kam-links">{"".join(links)}</p>'
     problem_items = list(problems or [])
     failed = rows[rows["status"].isin(["failed", "partial"])]
@@ -192,7 +233,8 @@ def write_index(
         subtitle=html.escape(subtitle),
         overview=overview,
         problems=problems_html,
-        rows="\n".join(_row(r) for _, r in rows.iterrows()),
+        change_head="" if changes is None else '<th scope="col" data-type="text">Since the last review</th>',
+        rows="\n".join(_row(r, _badges(changes, r["account_id"])) for _, r in rows.iterrows()),
         script=script,
     )
     path = out / "index.html"

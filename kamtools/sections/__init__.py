@@ -74,6 +74,7 @@ class Section:
 # risks -> growth -> operations -> plan).
 ACCOUNT_SECTIONS: tuple[Section, ...] = (
     Section("summary", "Summary", None),
+    Section("since", "Since the last review", None),
     Section("forecast", "Revenue history and forecast", "forecast"),
     Section("segment", "Segment and portfolio position", "segment"),
     Section("value", "Expected future value", "value"),

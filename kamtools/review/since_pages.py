@@ -1,0 +1,146 @@
+"""The faces of :mod:`kamtools.review.since` in ``kamtools reports --since``: checking the
+inputs before any report is rendered, and the portfolio change digest page ``OUT_DIR/since.html``.
+
+The digest page is rendered with Jinja2 with autoescaping on, so every value from the data
+(account names, risk texts, owners) is inert text; the page runs no script (its
+Content-Security-Policy allows none).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from kamtools.display import money
+
+DIGEST_PAGE = "since.html"
+DIGEST_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'none'; base-uri 'none'"
+
+_TEMPLATE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="{{ csp }}">
+<meta name="generator" content="kamtools">
+<title>Since the last review</title>
+<style>
+{{ css }}
+.kam-digest td ul { margin: 0; padding-left: 1.1em; }
+.kam-digest .kind { color: var(--muted); font-size: .85em; }
+</style>
+</head>
+<body class="kam-report">
+<main class="kam-page">
+<h1 class="kam-h1">Since the last review</h1>
+<p class="kam-sub">{{ previous_as_of }} → {{ current_as_of }} · {{ n_accounts }} accounts with notable changes ·
+<a href="index.html">all reports</a></p>
+<p class="kam-p">Accounts that changed churn band or tier, new high risks, targets slipping (expected attainment of the
+year's target down {{ slip }} points or more and now below target) and the largest forecast revisions (at least
+{{ revision }} of the previous forecast), ranked by value at stake: the money the account plan's actions protect or
+win.</p>
+<p class="kam-p">{{ counts }}</p>
+{% for note in notes %}<p class="kam-na">{{ note }}</p>
+{% endfor %}
+{% if rows %}
+<table class="kam-index kam-digest">
+<thead><tr><th>#</th><th>Account</th><th>KAM</th><th class="num">Value at stake</th><th>What changed</th></tr></thead>
+<tbody>
+{% for r in rows %}<tr>
+<td class="num">{{ r.rank }}</td>
+<td>{% if r.href %}<a href="{{ r.href }}">{{ r.name }}</a>{% else %}{{ r.name }}{% endif %}<br><span class="kind">{{ r.account_id }}</span></td>
+<td>{{ r.owner }}</td>
+<td class="num">{{ r.value }}</td>
+<td><ul>{% for item in r["items"] %}<li><span class="kind">{{ item.kind }}:</span> {{ item.sentence }}</li>{% endfor %}</ul></td>
+</tr>
+{% endfor %}</tbody>
+</table>
+{% else %}
+<p class="kam-p">Nothing notable changed since the last review.</p>
+{% endif %}
+</main>
+</body>
+</html>
+"""
+
+
+def prepare_since(bundle, since: str | os.PathLike, tasks=None, tasks_mapping=None):
+    """Check ``--since`` (and ``--tasks``) before any work and compare the bundles once.
+
+    Returns ``(changes, notebook parameters, freshness values)``; raises
+    :class:`kamtools.review.since.SinceError` with one sentence for a bad path, a folder
+    that is not a bundle, a previous bundle that is not older, or a bad task export.
+    """
+    from kamtools.review.since import SinceError, compare_bundles, open_previous, read_task_export, since_freshness
+
+    previous = open_previous(since, bundle)
+    if tasks_mapping is not None and tasks is None:
+        raise SinceError("--tasks-mapping needs --tasks (the CRM task export it describes)")
+    frame = read_task_export(tasks, tasks_mapping) if tasks is not None else None
+    changes = compare_bundles(bundle, previous, tasks=frame)
+    fresh = since_freshness(previous, tasks, tasks_mapping)
+    changes.freshness = fresh
+    params = {
+        "since": str(Path(previous.path).resolve()),
+        "tasks": str(Path(tasks).resolve()) if tasks is not None else "",
+        "tasks_mapping": str(Path(tasks_mapping).resolve()) if tasks_mapping is not None else "",
+    }
+    return changes, params, fresh
+
+
+def digest_rows(changes, out_dir: str | os.PathLike | None = None) -> list[dict]:
+    """The digest grouped per account (in rank order of its first item), with its report link."""
+    from kamtools.reports.state import account_paths
+
+    rows: list[dict] = []
+    by_account: dict[str, dict] = {}
+    for _, d in changes.digest.iterrows():
+        acc = str(d["account_id"])
+        if acc not in by_account:
+            href = None
+            if out_dir is not None:
+                paths = account_paths(out_dir, acc)
+                href = paths.href if paths.html.is_file() else None
+            by_account[acc] = {
+                "rank": len(rows) + 1,
+                "account_id": acc,
+                "name": "" if pd.isna(d["name"]) else str(d["name"]),
+                "owner": "" if pd.isna(d["owner"]) else str(d["owner"]),
+                "value": money(float(d["value_at_stake"])) if pd.notna(d["value_at_stake"]) else "",
+                "href": href,
+                "items": [],
+            }
+            rows.append(by_account[acc])
+        by_account[acc]["items"].append({"kind": str(d["kind"]), "sentence": str(d["sentence"])})
+    return rows
+
+
+def write_digest(changes, bundle, out_dir: str | os.PathLike) -> Path:
+    """Write ``OUT_DIR/since.html`` (atomically) and return its path."""
+    from jinja2 import Environment
+
+    from kamtools.reports.render import _template, atomic_write
+    from kamtools.review.since import REVISION_SHARE, TARGET_SLIP
+
+    out = Path(out_dir)
+    rows = digest_rows(changes, out)
+    counts = changes.digest["kind"].value_counts() if len(changes.digest) else pd.Series(dtype=int)
+    counts_text = "; ".join(f"{kind}: {int(n)}" for kind, n in counts.items()) or "No notable changes."
+    env = Environment(autoescape=True)
+    page = env.from_string(_TEMPLATE).render(
+        csp=DIGEST_CSP,
+        css=_template("report.css") + "\n" + _template("index.css"),
+        previous_as_of=str(changes.previous_as_of.date()),
+        current_as_of=str(changes.current_as_of.date()),
+        n_accounts=len(rows),
+        slip=f"{TARGET_SLIP * 100:.0f}",
+        revision=f"{REVISION_SHARE:.0%}",
+        counts=counts_text,
+        notes=list(changes.notes),
+        rows=rows,
+    )
+    path = out / DIGEST_PAGE
+    atomic_write(path, page)
+    return path

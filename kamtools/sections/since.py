@@ -1,0 +1,131 @@
+"""Report section "Since the last review": this account compared with the previous bundle.
+
+The account report notebook passes ``since`` (the previous bundle's folder, or ``""``),
+``tasks`` (a CRM task export, or ``""``) and ``tasks_mapping``; :func:`with_previous`
+wraps the account with them and :func:`account_section` draws the changes that
+:func:`kamtools.review.since.compare_bundles` finds for this one account (it reads only
+the account's rows of both bundles).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from kamtools import display
+
+TITLE = "Since the last review"
+
+
+@dataclass
+class SinceView:
+    """An account of the current bundle plus where to find the previous review's data."""
+
+    acct: object
+    since: str = ""
+    tasks: str = ""
+    tasks_mapping: str = ""
+
+    @property
+    def bundle(self):
+        return self.acct.bundle
+
+    @property
+    def account_id(self) -> str:
+        return self.acct.account_id
+
+
+def with_previous(acct, since: str = "", tasks: str = "", tasks_mapping: str = "") -> SinceView:
+    """``acct`` with the report's ``since``, ``tasks`` and ``tasks_mapping`` parameters."""
+    return SinceView(acct, str(since or ""), str(tasks or ""), str(tasks_mapping or ""))
+
+
+def account_changes(view: SinceView):
+    """The :class:`kamtools.review.since.AccountChanges` of the view's account (None without ``since``)."""
+    from kamtools.review.since import compare_bundles, open_previous, read_task_export
+
+    if not view.since:
+        return None
+    current = view.bundle
+    previous = open_previous(view.since, current)
+    tasks = read_task_export(view.tasks, view.tasks_mapping or None) if view.tasks else None
+    changes = compare_bundles(current, previous, tasks=tasks, accounts=[view.account_id])
+    return changes.for_account(view.account_id)
+
+
+def account_section(view) -> None:
+    """What changed for this account since the previous bundle: figures, churn drivers, risks, actions."""
+    display.heading(TITLE)
+    if not isinstance(view, SinceView) or not view.since:
+        display.paragraph(
+            "No earlier analysis was given, so there is nothing to compare with. Render the reports with "
+            "kamtools reports BUNDLE --since PREVIOUS_BUNDLE to see what changed since the last review."
+        )
+        return
+    ch = account_changes(view)
+    display.paragraph(
+        f"Compared with the analysis of {ch.previous_as_of.date()} (the last review); "
+        f"this report's data is as of {ch.current_as_of.date()}."
+    )
+    sentences = ch.sentences
+    if ch.status != "both":
+        display.paragraph(sentences[0])
+        return
+    display.bullets(sentences)
+    figures = ch.figures
+    if len(figures):
+        shown = figures.drop(columns=["change", "previous", "current"]).rename(
+            columns={
+                "label": "",
+                "previous_text": f"{ch.previous_as_of.date()}",
+                "current_text": f"{ch.current_as_of.date()}",
+                "change_text": "change",
+            }
+        )
+        display.table(shown[["", f"{ch.previous_as_of.date()}", f"{ch.current_as_of.date()}", "change"]])
+
+    display.heading("Churn drivers that moved", 3)
+    if ch.drivers.empty:
+        display.paragraph("The churn drivers are the same as at the last review.")
+    else:
+        items = []
+        for _, d in ch.drivers.iterrows():
+            if d["status"] == "new":
+                items.append(f"New: {d['current']}")
+            elif d["status"] == "no longer a driver":
+                items.append(f"No longer a driver: {d['previous']}")
+            else:
+                items.append(f"Changed: {d['current']} (at the last review: {d['previous']})")
+        display.bullets(items)
+
+    display.heading("New and resolved risks", 3)
+    if ch.risks.empty:
+        display.paragraph("No risk is new and none was resolved since the last review.")
+    else:
+        risks = ch.risks.assign(value=[display.money(v) if pd.notna(v) else "" for v in ch.risks["value_at_stake"]])
+        display.table(
+            risks,
+            {"status": "", "severity": "severity", "risk": "risk", "value": "value at stake"},
+        )
+
+    display.heading("Actions of the last review, followed up", 3)
+    display.paragraph(ch.action_summary)
+    if len(ch.actions):
+        acts = ch.actions.assign(
+            due=pd.to_datetime(ch.actions["due_date"]).dt.strftime("%Y-%m-%d"),
+            value=[display.money(v) if pd.notna(v) else "" for v in ch.actions["value_at_stake"]],
+        )
+        display.table(
+            acts,
+            {
+                "action": "action",
+                "owner": "owner",
+                "due": "due",
+                "value": "value at stake",
+                "follow_up_text": "follow-up",
+                "action_id": "CRM id",
+            },
+        )
+    for note in ch.notes:
+        display.paragraph(note)
