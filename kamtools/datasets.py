@@ -22,6 +22,7 @@ True
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +33,16 @@ from kamtools.data.model import TABLES
 from kamtools.data.portfolio import Portfolio
 from kamtools.resources import demo_data_dir
 
-__all__ = ["PlantedTruth", "make_portfolio", "load_demo", "write_tables", "DEMO_DIR", "DEMO_SEED", "DEMO_ACCOUNTS"]
+__all__ = [
+    "PlantedTruth",
+    "make_portfolio",
+    "your_data_or_demo",
+    "load_demo",
+    "write_tables",
+    "DEMO_DIR",
+    "DEMO_SEED",
+    "DEMO_ACCOUNTS",
+]
 
 DEFAULT_END = pd.Timestamp("2026-10-31")
 DEMO_DIR = demo_data_dir()  # kamtools/demo_data/, package data found with importlib.resources
@@ -1262,3 +1272,25 @@ def load_demo() -> Portfolio:
             f"the demo with `kamtools make-demo-data {DEMO_DIR}` (see {DEMO_DIR / 'README.md'})"
         )
     return load_portfolio(DEMO_DIR, as_of=DEFAULT_END)
+
+
+def your_data_or_demo(
+    data: str | os.PathLike | None = None,
+    mapping: str | os.PathLike | None = None,
+    *,
+    n_accounts: int = DEMO_ACCOUNTS,
+    years: int = DEMO_YEARS,
+    seed: int = DEMO_SEED,
+) -> tuple[Portfolio, PlantedTruth | None]:
+    """The portfolio a notebook works on: the user's tables when ``data`` is given, else a generated demo.
+
+    ``data`` is anything :func:`kamtools.load_portfolio` reads (a folder of files, an
+    ``.xlsx`` workbook, a database URL) with an optional column ``mapping``; it comes with
+    no planted truth (``None``). Without ``data`` the demo of ``n_accounts`` accounts over
+    ``years`` years is generated from ``seed``, with what was planted in it.
+    """
+    if data:
+        from kamtools.data.loader import load_portfolio
+
+        return load_portfolio(data, mapping=mapping), None
+    return make_portfolio(n_accounts=n_accounts, years=years, seed=seed)
