@@ -8,7 +8,8 @@ Modules (one concern each):
 * :mod:`kamtools.bids.recommend`: margin, floor and the price that maximises expected margin;
 * :mod:`kamtools.bids.reasons`: the sentence a KAM reads;
 * :mod:`kamtools.bids.postbid`: post-bid analysis without leakage, and the out-of-time backtest;
-* :mod:`kamtools.bids.tenders`: the calendar of recurring tenders.
+* :mod:`kamtools.bids.tenders`: the calendar of recurring tenders;
+* :mod:`kamtools.bids.schema`: the columns and kinds of every table (for the stage declaration).
 
 Bundle tables (see :func:`bundle_tables`): ``bid_recommendations``, ``bid_curves``,
 ``bid_pipeline``, ``bid_postmortem``, ``bid_loss_summary``, ``bid_calibration``,
@@ -32,10 +33,20 @@ import pandas as pd
 from kamtools.bids.reasons import reasons
 from kamtools.bids.recommend import DEFAULT_SETTINGS, BidSettings, Priced, cost_ratios, optimise
 from kamtools.bids.references import open_bids, reference_prices, training_bids
+from kamtools.bids.schema import PORTFOLIO_TABLES, TABLE_SPECS, typed
 from kamtools.bids.winmodel import WinModel, log_ratio
 from kamtools.data.portfolio import NotAvailable, Portfolio
 
-__all__ = ["BidSettings", "WinModel", "recommend_bids", "fit_win_model", "bundle_tables", "SUMMARY_COLUMNS"]
+__all__ = [
+    "BidSettings",
+    "WinModel",
+    "recommend_bids",
+    "fit_win_model",
+    "bundle_tables",
+    "SUMMARY_COLUMNS",
+    "TABLE_SPECS",
+    "PORTFOLIO_TABLES",
+]
 
 SUMMARY_COLUMNS = {"bid_account_summary": ["n_open_bids", "bid_margin_gain", "next_tender_month"]}
 
@@ -168,6 +179,7 @@ def bundle_tables(portfolio: Portfolio, context: dict) -> dict[str, pd.DataFrame
     out["bid_calibration"], out["bid_reliability"] = calibration(portfolio, post)
     out["tender_calendar"] = tender_calendar(portfolio)
     out["bid_account_summary"] = _account_summary(portfolio, out["bid_recommendations"], out["tender_calendar"])
+    out = {k: typed(k, v) if isinstance(v, pd.DataFrame) else v for k, v in out.items()}
     if notes:
         out["_notes"] = notes
     return out

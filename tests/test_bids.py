@@ -1,0 +1,390 @@
+"""The bid desk engine (kamtools.bids): win model, recommended prices, post-bid analysis, tenders."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.optimize import brentq
+from scipy.special import expit
+
+from kamtools.bids import SUMMARY_COLUMNS, BidSettings, WinModel, bundle_tables, fit_win_model, recommend_bids
+from kamtools.bids.postbid import postmortem
+from kamtools.bids.recommend import Priced, optimise, price_bounds
+from kamtools.bids.references import HISTORY, INDEX, QUOTED
+from kamtools.bids.tenders import tender_calendar
+from kamtools.data.portfolio import NotAvailable, Portfolio
+
+REC_COLUMNS = [
+    "opportunity_id",
+    "account_id",
+    "category",
+    "competitor",
+    "amount",
+    "our_price",
+    "competitor_price",
+    "price_basis",
+    "recommended_price",
+    "price_low",
+    "price_high",
+    "floor_price",
+    "p_win_current",
+    "p_win_recommended",
+    "expected_margin_current",
+    "expected_margin_recommended",
+    "expected_margin_gain",
+    "expected_margin_gain_low",
+    "expected_margin_gain_high",
+    "reason",
+]
+
+
+def with_opportunities(portfolio: Portfolio, opp: pd.DataFrame | None, drop: tuple[str, ...] = ()) -> Portfolio:
+    tables = {k: v for k, v in portfolio.tables.items() if k not in drop and k != "opportunities"}
+    if opp is not None:
+        tables["opportunities"] = opp.reset_index(drop=True)
+    return Portfolio(tables=tables, as_of=portfolio.as_of)
+
+
+@pytest.fixture(scope="module")
+def stage(demo):
+    return bundle_tables(demo[0], {})
+
+
+@pytest.fixture(scope="module")
+def model(demo):
+    return fit_win_model(demo[0])
+
+
+def known_model(intercept: float, slope: float) -> WinModel:
+    """A WinModel with a fixed response and (almost) no uncertainty."""
+    m = WinModel(n_draws=50)
+    m.beta_ = np.array([intercept, slope, 0.0])
+    m.cov_ = np.eye(3) * 1e-10
+    return m
+
+
+# ------------------------------------------------------------------------------------------
+# the win curve and the optimum
+# ------------------------------------------------------------------------------------------
+def test_win_curve_decreases_in_our_price(stage, model):
+    curves = stage["bid_curves"]
+    assert model.slope < 0
+    for _, c in curves.groupby("opportunity_id"):
+        assert c["price"].is_monotonic_increasing
+        assert (np.diff(c["p_win"].to_numpy()) < 0).all()
+        assert (c["p_win_low"] <= c["p_win"] + 1e-9).all() and (c["p_win"] <= c["p_win_high"] + 1e-9).all()
+    assert curves.groupby("opportunity_id").size().eq(41).all()
+
+
+def test_price_coefficient_near_the_planted_one(model):
+    # the demo plants -16 on log(our / competitor); the model pools towards a -10 prior
+    assert -19 < model.slope < -13
+
+
+def test_recommendation_maximises_expected_margin_on_a_known_response():
+    a, b, our, comp, cost, amount = 0.3, -12.0, 100.0, 97.0, 0.7, 50_000.0
+    frame = pd.DataFrame({"opportunity_id": ["X1"], "account_id": ["A"], "competitor": ["C"], "category": ["K"]})
+    bids = Priced(frame, np.array([our]), np.array([comp]), np.array([True]), np.array([cost]), np.array([amount]))
+    wide = BidSettings(min_margin_pct=0.0, max_discount_pct=0.5, max_increase_pct=0.5)
+    rec, curves, _ = optimise(known_model(a, b), bids, wide)
+
+    def slope_of_log_em(p: float) -> float:  # d/dp log(P(win) * margin) = 0 at the optimum
+        q = expit(a + b * np.log(p / comp))
+        return b * (1 - q) / p + 1 / (p - cost * our)
+
+    analytic = brentq(slope_of_log_em, cost * our + 1e-6, 150.0)
+    assert abs(rec["recommended_price"].iloc[0] - analytic) < 0.5
+    assert rec["price_low"].iloc[0] <= analytic <= rec["price_high"].iloc[0]
+    # the curve's best grid point is next to it, and expected margin there is the largest
+    best = curves.loc[curves["expected_margin"].idxmax(), "price"]
+    assert abs(best - analytic) < (curves["price"].iloc[1] - curves["price"].iloc[0])
+
+
+def test_floors_are_respected(demo):
+    tight = BidSettings(min_margin_pct=0.25, max_discount_pct=0.03)
+    recs, curves, _ = recommend_bids(demo[0], settings=tight)
+    our = recs["our_price"]
+    assert (recs["recommended_price"] >= recs["floor_price"] - 1e-9).all()
+    assert (recs["floor_price"] >= (our * 0.97).round(1) - 0.051).all()
+    # the price floor keeps a 25% margin on revenue: cost / price <= 0.75
+    merged = recs.merge(curves.groupby("opportunity_id")["price"].min().rename("lowest"), on="opportunity_id")
+    assert (merged["lowest"] >= merged["floor_price"] - 0.051).all()
+    floor, _ = price_bounds(np.array([100.0]), np.array([0.8]), tight)
+    assert floor[0] == pytest.approx(100 * 0.8 / 0.75)
+    held = recs[np.isclose(recs["recommended_price"], recs["floor_price"])]
+    assert len(held) and held["reason"].str.contains("held at the price floor").all()
+
+
+# ------------------------------------------------------------------------------------------
+# the demo: recommended prices against the planted optimum
+# ------------------------------------------------------------------------------------------
+def test_recommended_prices_match_the_planted_optimum(demo, stage):
+    from kamtools.bids.recommend import best_price
+
+    portfolio, truth = demo
+    recs = stage["bid_recommendations"]
+    r = recs[recs["price_basis"] == QUOTED].merge(
+        portfolio.tables["opportunities"][["opportunity_id", "created_date"]], on="opportunity_id"
+    )
+    churn = truth.churn.set_index("account_id")
+    segment = truth.segments.set_index("account_id")["segment"]
+    # the generator's response: 0.35 - 16 log(our / theirs) - 1.1 (churn signal) + 0.4 (strategic)
+    signal = r["account_id"].map(churn["churned"]).astype(bool) & (
+        r["created_date"] >= r["account_id"].map(churn["signal_start"])
+    )
+    base = 0.35 - 1.1 * signal.to_numpy() + 0.4 * (r["account_id"].map(segment) == "strategic_growing").to_numpy()
+    our, cost = r["our_price"].to_numpy(), r["cost_ratio"].to_numpy()
+    floor, ceiling = price_bounds(our, cost, BidSettings())
+    planted, _, _ = best_price(
+        base, -16.0, r["competitor_price"].to_numpy(), our, cost, r["amount"].to_numpy(), floor, ceiling
+    )
+    diff = np.abs(r["recommended_price"].to_numpy() - planted)
+    # tolerance: median within 1.5 index points (of ~100), 90% of bids within 3 points
+    assert len(r) >= 40
+    assert np.median(diff) <= 1.5
+    assert np.quantile(diff, 0.9) <= 3.0
+
+
+def test_demo_pipeline_gain_has_a_band(stage):
+    pipe = stage["bid_pipeline"].iloc[0]
+    recs = stage["bid_recommendations"]
+    assert pipe["n_open_bids"] == len(recs)
+    assert pipe["expected_margin_gain"] == pytest.approx(recs["expected_margin_gain"].sum())
+    assert pipe["expected_margin_gain_low"] <= pipe["expected_margin_gain"] <= pipe["expected_margin_gain_high"]
+    assert (recs["expected_margin_gain"] >= -1e-6).all()  # the current price is on the grid's range
+    assert (recs["expected_margin_gain_low"] <= recs["expected_margin_gain_high"]).all()
+
+
+# ------------------------------------------------------------------------------------------
+# the stage's tables
+# ------------------------------------------------------------------------------------------
+def test_stage_tables_and_columns(demo, stage):
+    portfolio = demo[0]
+    opp = portfolio.tables["opportunities"]
+    recs = stage["bid_recommendations"]
+    assert list(recs.columns[: len(REC_COLUMNS)]) == REC_COLUMNS
+    assert sorted(recs["opportunity_id"]) == sorted(opp.loc[opp["status"] == "open", "opportunity_id"])
+    assert set(recs["price_basis"]) <= {QUOTED, INDEX, HISTORY}
+    assert recs["reason"].str.match(r"^(Bid \d+\.\d instead of \d+\.\d|Keep \d+\.\d): ").all()
+    assert ((recs["price_low"] <= recs["recommended_price"]) & (recs["recommended_price"] <= recs["price_high"])).all()
+    first = recs[recs["price_basis"] == QUOTED].iloc[0]
+    assert f"quoted {first['competitor_price']:.1f}" in first["reason"]
+    assert "P(win)" in first["reason"]
+
+    post = stage["bid_postmortem"]
+    for col in ("opportunity_id", "account_id", "created_date", "close_date", "category", "competitor", "status"):
+        assert col in post.columns
+    assert set(post["loss_type"]) <= {"price", "other", "unknown", ""}
+    assert (post.loc[post["status"] == "won", "loss_type"] == "").all()
+    early = post[post["p_win_at_time"].isna()]
+    assert len(early) and early["at_time_note"].str.contains("Fewer than 20 bids").all()
+    assert "no win probability at the time" in stage["_notes"]["bid_postmortem"]
+
+    loss = stage["bid_loss_summary"]
+    assert (loss["lost"] >= loss["lost_on_price"] + loss["lost_other"]).all()
+    assert set(loss["where_we_lose"]) <= {"price", "other reasons", "mixed", ""}
+    assert loss["n"].sum() == len(post)
+
+    cal = stage["bid_calibration"].set_index("method")
+    assert list(cal.index) == ["win model", "historical win rate", "per-competitor win rate"]
+    assert cal.loc["win model", "brier"] < cal.loc["historical win rate", "brier"]
+    assert cal.loc["win model", "auc"] > 0.6
+    assert cal["n_cutoffs"].iloc[0] > 12
+    rel = stage["bid_reliability"]
+    assert rel.groupby("method")["n"].sum().eq(cal["n"].iloc[0]).all()
+
+    summary = stage["bid_account_summary"]
+    assert len(summary) == len(portfolio.accounts)
+    assert set(SUMMARY_COLUMNS["bid_account_summary"]) <= set(summary.columns)
+    assert summary["n_open_bids"].sum() == len(recs)
+    assert summary["bid_margin_gain"].sum() == pytest.approx(recs["expected_margin_gain"].sum())
+
+
+def test_stage_is_deterministic(demo, stage):
+    again = bundle_tables(demo[0], {})
+    for name in ("bid_recommendations", "bid_curves", "bid_postmortem", "bid_calibration", "tender_calendar"):
+        pd.testing.assert_frame_equal(stage[name], again[name])
+
+
+def test_tender_calendar_on_the_demo(demo, stage):
+    cal = stage["tender_calendar"]
+    as_of = demo[0].as_of
+    assert (cal["expected_month"] > as_of - pd.offsets.MonthBegin(1)).all()
+    assert (cal["expected_month"] <= as_of + pd.DateOffset(months=18)).all()
+    assert (cal["expected_month"].dt.day == 1).all()
+    assert set(cal["confidence"]) <= {"low", "medium", "high"}
+    assert (cal["n_past_tenders"] >= 3).all()
+
+
+def test_bundle_writes_the_bid_tables(demo, tmp_path):
+    from kamtools.bundle import analyze
+
+    bundle = analyze(demo[0], tmp_path / "bundle", stages=["bids"], progress=False)
+    assert (tmp_path / "bundle" / "bid_recommendations.parquet").exists()
+    accounts = pd.read_parquet(tmp_path / "bundle" / "accounts.parquet")
+    assert {"n_open_bids", "bid_margin_gain", "next_tender_month"} <= set(accounts.columns)
+    assert bundle is not None
+
+
+# ------------------------------------------------------------------------------------------
+# thin and missing data
+# ------------------------------------------------------------------------------------------
+def test_no_leakage_in_postmortem(demo):
+    portfolio = demo[0]
+    opp = portfolio.tables["opportunities"].copy()
+    cut = pd.Timestamp("2025-06-01")
+    later = opp["status"].isin(["won", "lost"]) & (opp["close_date"] >= cut)
+    flipped = opp.copy()
+    flipped.loc[later, "status"] = np.where(opp.loc[later, "status"] == "won", "lost", "won")
+    before = postmortem(portfolio).set_index("opportunity_id")
+    after = postmortem(with_opportunities(portfolio, flipped)).set_index("opportunity_id")
+    early = before.index[before["created_date"] < cut]
+    pd.testing.assert_series_equal(before.loc[early, "p_win_at_time"], after.loc[early, "p_win_at_time"])
+    pd.testing.assert_series_equal(
+        before.loc[early, "recommended_price_at_time"], after.loc[early, "recommended_price_at_time"]
+    )
+    late = before.index[before["created_date"] >= cut + pd.DateOffset(months=2)]
+    assert not np.allclose(before.loc[late, "p_win_at_time"], after.loc[late, "p_win_at_time"])
+
+
+def test_account_with_no_bids(demo, model):
+    portfolio = demo[0]
+    opp = portfolio.tables["opportunities"]
+    quiet = portfolio.accounts.loc[~portfolio.accounts["account_id"].isin(opp["account_id"]), "account_id"]
+    target = quiet.iloc[0] if len(quiet) else "A-NEW"
+    row = opp[(opp["status"] == "open") & opp["competitor_price"].notna()].iloc[[0]].copy()
+    twin = row.copy()
+    row["opportunity_id"], row["account_id"] = "OP-FRESH", target
+    p2 = with_opportunities(portfolio, pd.concat([opp, row]))
+    recs = recommend_bids(p2)[0].set_index("opportunity_id")
+    fresh = recs.loc["OP-FRESH"]
+    assert np.isfinite(fresh["recommended_price"]) and fresh["floor_price"] <= fresh["recommended_price"]
+    # no history: the portfolio's response for this competitor and category (account effect 0)
+    twin = twin.assign(log_ratio=np.log(twin["our_price"] / twin["competitor_price"]), account_id=target)
+    assert fresh["p_win_current"] == pytest.approx(float(model.predict(twin)[0]))
+    summary = bundle_tables(p2, {})["bid_account_summary"].set_index("account_id")
+    assert summary.loc[target, "n_open_bids"] == 1
+    others = summary.drop(index=target)
+    no_bids = others[others["n_open_bids"] == 0]
+    assert no_bids["bid_margin_gain"].isna().all()
+
+
+def test_competitor_never_seen_before(demo):
+    portfolio = demo[0]
+    opp = portfolio.tables["opportunities"].copy()
+    open_ = opp.index[(opp["status"] == "open") & opp["competitor_price"].notna()][:2]
+    opp.loc[open_, "competitor"] = ["Zenith Newco", "Another Newco"]
+    opp.loc[open_, "competitor_price"] = 99.0
+    opp.loc[open_, "our_price"] = 100.0
+    opp.loc[open_, "category"] = opp.loc[open_[0], "category"]
+    opp.loc[open_, "account_id"] = opp.loc[open_[0], "account_id"]
+    recs = recommend_bids(with_opportunities(portfolio, opp))[0].set_index("opportunity_id")
+    ids = opp.loc[open_, "opportunity_id"]
+    new = recs.loc[ids]
+    assert new["p_win_current"].iloc[0] == pytest.approx(new["p_win_current"].iloc[1])  # both: portfolio average
+    assert new["reason"].str.contains("Zenith Newco quoted 99.0|Another Newco quoted 99.0").all()
+    assert np.isfinite(new["recommended_price"]).all()
+
+
+def test_missing_competitor_prices(demo):
+    portfolio = demo[0]
+    opp = portfolio.tables["opportunities"].copy()
+    opp.loc[opp["status"] == "open", "competitor_price"] = np.nan
+    with_index = recommend_bids(with_opportunities(portfolio, opp))[0]
+    assert (with_index["price_basis"] == INDEX).all()
+    assert with_index["reason"].str.contains("price index").all()
+    assert with_index["competitor_price_used"].notna().all()
+
+    none = recommend_bids(with_opportunities(portfolio, opp, drop=("competitor_prices",)))
+    recs, curves, _ = none
+    assert (recs["price_basis"] == HISTORY).all()
+    assert recs["reason"].str.contains("rests on the account's win history").all()
+    assert (recs["recommended_price"] >= recs["floor_price"] - 1e-9).all()
+    assert recs[["p_win_current", "expected_margin_gain"]].notna().all().all()
+    for _, c in curves.groupby("opportunity_id"):
+        assert (np.diff(c["p_win"].to_numpy()) < 0).all()
+
+
+def test_no_price_columns_at_all(demo):
+    portfolio = demo[0]
+    opp = portfolio.tables["opportunities"].drop(columns=["our_price", "competitor_price"])
+    recs = recommend_bids(with_opportunities(portfolio, opp, drop=("competitor_prices",)))[0]
+    assert (recs["our_price"] == 100.0).all()
+    assert recs["reason"].str.contains("no price was quoted yet").any() or (recs["reason"].str.startswith("Keep")).all()
+    post = postmortem(with_opportunities(portfolio, opp))
+    assert post["price_gap_pct"].isna().all()
+
+
+def test_not_available_without_opportunities_or_decided_bids(demo):
+    portfolio = demo[0]
+    out = bundle_tables(with_opportunities(portfolio, None), {})
+    for name in ("bid_recommendations", "bid_curves", "bid_postmortem", "bid_loss_summary", "bid_calibration"):
+        assert isinstance(out[name], NotAvailable)
+        assert "No opportunities table was supplied" in out[name].reason
+    assert isinstance(out["tender_calendar"], NotAvailable)
+    assert out["bid_account_summary"]["n_open_bids"].eq(0).all()
+
+    opp = portfolio.tables["opportunities"]
+    only_open = opp[opp["status"] == "open"]
+    out = bundle_tables(with_opportunities(portfolio, only_open), {})
+    assert isinstance(out["bid_recommendations"], NotAvailable)
+    assert "No bid has been decided" in out["bid_recommendations"].reason
+
+
+def test_too_few_decided_bids_says_so(demo):
+    portfolio = demo[0]
+    opp = portfolio.tables["opportunities"]
+    few = pd.concat([opp[opp["status"] != "open"].head(8), opp[opp["status"] == "open"]])
+    result = recommend_bids(with_opportunities(portfolio, few))
+    assert isinstance(result, NotAvailable)
+    assert "needs at least 20 decided bids" in result.reason
+
+
+def test_tender_calendar_finds_a_yearly_tender(demo):
+    portfolio = demo[0]
+    acc = portfolio.accounts["account_id"].iloc[0]
+    dates = pd.to_datetime(["2023-03-10", "2024-03-05", "2025-04-02"])
+    rows = pd.DataFrame(
+        {
+            "opportunity_id": ["T1", "T2", "T3"],
+            "account_id": acc,
+            "created_date": dates,
+            "close_date": dates + pd.Timedelta(days=40),
+            "stage": "Closed Won",
+            "status": "won",
+            "amount": [100_000.0, 120_000.0, 110_000.0],
+            "category": "Tender Only Category",
+        }
+    )
+    opp = pd.concat([portfolio.tables["opportunities"], rows], ignore_index=True)
+    p2 = Portfolio(tables={**portfolio.tables, "opportunities": opp}, as_of=pd.Timestamp("2025-10-31"))
+    cal = tender_calendar(p2)
+    mine = cal[(cal["account_id"] == acc) & (cal["category"] == "Tender Only Category")]
+    # the next two within the 18-month horizon
+    assert mine["expected_month"].tolist() == [pd.Timestamp("2026-04-01"), pd.Timestamp("2027-04-01")]
+    row = mine.iloc[0]
+    assert row["confidence"] == "medium"  # regular, but only three tenders
+    assert row["expected_value"] == 110_000.0
+    assert row["n_past_tenders"] == 3
+    assert row["basis"] == "tendered Tender Only Category in 2023-03, 2024-03 and 2025-04: about yearly"
+
+
+def test_tables_have_their_declared_kinds(demo, stage):
+    from kamtools.bids.schema import TABLE_SPECS, columns
+
+    kinds = {
+        "str": pd.api.types.is_string_dtype,
+        "float": pd.api.types.is_float_dtype,
+        "int": pd.api.types.is_integer_dtype,
+        "datetime": pd.api.types.is_datetime64_any_dtype,
+    }
+    portfolio = demo[0]
+    opp = portfolio.tables["opportunities"].drop(columns=["our_price", "competitor_price", "loss_reason"])
+    bare = bundle_tables(with_opportunities(portfolio, opp, drop=("competitor_prices",)), {})
+    for out in (stage, bare):
+        for name in TABLE_SPECS:
+            frame = out[name]
+            assert [c for c, _ in columns(name)] == list(frame.columns), name
+            for col, kind in columns(name):
+                assert kinds[kind](frame[col].dtype), (name, col, frame[col].dtype)
