@@ -6,11 +6,11 @@
                                   history (the span of the order history), timings
     BUNDLE_DIR/<table>.parquet    one file per result table, sorted by account_id
 
-Every analysis module exposes ``bundle_tables(portfolio, context) -> {name: DataFrame |
-NotAvailable}``; stages run in :data:`STAGES` order and later stages read earlier
-results from ``context``. A module may also declare ``SUMMARY_COLUMNS = {table:
-[columns]}``: those per-account columns are joined into ``accounts.parquet``, the one
-summary row per account that the report index and the scenario planner read.
+The stages are declared in :mod:`kamtools.stages` (what each reads from the Portfolio and
+from earlier stages, what it writes); its runner orders them, hands each only its declared
+inputs and checks what it writes. A stage module may also declare ``SUMMARY_COLUMNS =
+{table: [columns]}``: those per-account columns are joined into ``accounts.parquet``, the
+one summary row per account that the report index and the scenario planner read.
 
 What a stage could do only in part (a shorter backtest, a growth figure left out because
 the history does not cover the year before) it says under the key ``"_notes"`` of its
@@ -27,12 +27,9 @@ replaced (see :mod:`kamtools.outputs`). :meth:`Bundle.account` reads only one ac
 
 from __future__ import annotations
 
-import contextvars
-import importlib
 import json
 import os
 import shutil
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,25 +38,11 @@ from pathlib import Path
 import pandas as pd
 
 from kamtools import __version__
+from kamtools import stages as _stages
 from kamtools.data.portfolio import NotAvailable, Portfolio
 
 MANIFEST = "manifest.json"
 BUNDLE_FORMAT = 1
-NOTES_KEY = "_notes"  # a stage's {name: sentence} on what it could do only in part
-
-# (stage name, module). Order matters: later stages may read earlier tables.
-STAGES: list[tuple[str, str]] = [
-    ("value", "kamtools.value"),
-    ("segment", "kamtools.segment"),
-    ("forecast", "kamtools.forecast"),
-    ("churn", "kamtools.churn"),
-    ("competitors", "kamtools.competitors"),
-    ("bids", "kamtools.bids"),
-    ("whitespace", "kamtools.whitespace"),
-    ("kpis", "kamtools.kpis"),
-    ("plan", "kamtools.plan"),
-    ("scenario", "kamtools.scenario"),
-]
 
 
 class BundleError(RuntimeError):
@@ -124,101 +107,6 @@ def _write_table(df: pd.DataFrame, path: Path) -> None:
     if "account_id" in df.columns:
         df = df.sort_values("account_id", kind="stable")
     df.reset_index(drop=True).to_parquet(path, index=False, row_group_size=20_000)
-
-
-# A stage named here runs in a background thread, side by side with the stages after it up
-# to (not including) the named later stage, the first one that reads its tables. Its heavy
-# work runs in worker processes (or on the Dask cluster), so the serial work of the stages
-# in between uses the core(s) it would leave idle. The results are the same as in order:
-# the stages in between do not read its tables, and their tables do not depend on timing.
-OVERLAP: dict[str, str] = {"forecast": "plan"}
-
-
-@dataclass
-class _StageResult:
-    """What one stage produced (applied to the run in stage order)."""
-
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    meta: dict[str, dict] = field(default_factory=dict)
-    skipped: dict[str, str] = field(default_factory=dict)
-    notes: dict[str, str] = field(default_factory=dict)
-    summary_cols: list[tuple[str, list[str]]] = field(default_factory=list)
-    wall: float | None = None
-    cpu: float | None = None
-
-
-def _run_stage(
-    stage: str,
-    module_name: str,
-    portfolio: Portfolio,
-    context: dict[str, pd.DataFrame],
-    tmp: Path,
-    say: Callable[[str], None],
-) -> _StageResult:
-    """Run one stage's ``bundle_tables`` and write its tables into ``tmp``."""
-    res = _StageResult()
-    t, c = time.perf_counter(), _cpu_seconds()
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        res.skipped[stage] = f"The {stage} analysis is not part of this kamtools version."
-        return res
-    if not hasattr(module, "bundle_tables"):  # a module that is not wired into bundles (yet)
-        res.skipped[stage] = f"The {stage} analysis is not part of this kamtools version."
-        return res
-    say(f"{stage}: fitting")
-    produced = module.bundle_tables(portfolio, context)
-    for name, result in produced.items():
-        if name == NOTES_KEY:
-            res.notes.update({str(k): str(v) for k, v in dict(result).items()})
-            continue
-        if isinstance(result, NotAvailable):
-            res.skipped[name] = result.reason
-            continue
-        _write_table(result, tmp / f"{name}.parquet")
-        res.tables[name] = result
-        res.meta[name] = {
-            "stage": stage,
-            "rows": int(len(result)),
-            "columns": [str(col) for col in result.columns],
-            "per_account": "account_id" in result.columns,
-        }
-    res.summary_cols = [(t_, cols) for t_, cols in getattr(module, "SUMMARY_COLUMNS", {}).items()]
-    res.wall = round(time.perf_counter() - t, 3)
-    res.cpu = round(_cpu_seconds() - c, 3)
-    return res
-
-
-class _Background:
-    """One stage running in a thread (with this context's Dask client, see kamtools.parallel)."""
-
-    def __init__(
-        self, stage: str, module_name: str, portfolio: Portfolio, context: dict, tmp: Path, say: Callable[[str], None]
-    ) -> None:
-        self.stage = stage
-        self.result: _StageResult | None = None
-        self.error: BaseException | None = None
-        ctx = contextvars.copy_context()
-        args = (stage, module_name, portfolio, dict(context), tmp, say)
-        self.thread = threading.Thread(
-            target=ctx.run, args=(self._target, *args), name=f"kamtools-{stage}", daemon=True
-        )
-        self.thread.start()
-
-    def _target(self, *args) -> None:
-        try:
-            self.result = _run_stage(*args)
-        except BaseException as exc:  # re-raised in the main thread by join()
-            self.error = exc
-
-    def join(self) -> _StageResult:
-        self.thread.join()
-        if self.error is not None:
-            raise self.error
-        assert self.result is not None
-        return self.result
 
 
 def _local_sources(source: object) -> tuple[Path, ...]:
@@ -298,7 +186,8 @@ def analyze(
         before any work.
     mapping, as_of, negative_lines : passed to :func:`kamtools.load_portfolio` (``negative_lines``:
         keep, drop or reject returns, credit notes and rebates; default the mapping's, else keep).
-    stages : run only these stage names (default: all of :data:`STAGES`).
+    stages : run only these stage names (default: all of :data:`kamtools.stages.STAGES`); a stage
+        whose upstream stage is left out runs without those tables.
     progress : show a progress bar over the stages.
     churn_definition : what churn means: a :class:`kamtools.churn.ChurnDefinition`, a dict or
         a spec string such as ``"inactive=9,drop=40,window=6"``
@@ -309,8 +198,8 @@ def analyze(
         ``distributed.Client`` / ``LocalCluster``: the parallel parts of the stages
         (per-series forecasting, ...) then run on that cluster instead of in local worker
         processes (see :mod:`kamtools.parallel`). The tables are identical either way.
-    overlap : run the stages of :data:`OVERLAP` (the forecast) in a background thread while
-        the following stages run, until one needs their tables. Same tables either way;
+    overlap : run the background stages (declared ``background=True``: the forecast) in a thread
+        while the following stages run, until one that reads their tables (directly or not). Same tables either way;
         False runs the stages strictly one after the other (clean per-stage timings).
     playbook : YAML file of the account-plan rules (default: the built-in
         ``kamtools/playbook.yml``). It is loaded and checked before anything else, so a
@@ -366,7 +255,7 @@ def _analyze(
     (Playbook, manifest record) pair of :func:`kamtools.plan.checked_playbook`."""
     from tqdm.auto import tqdm
 
-    from kamtools.plan import PLAYBOOK_CONTEXT_KEY, checked_playbook
+    from kamtools.plan import checked_playbook
 
     playbook, playbook_record = checked if checked is not None else checked_playbook(None)
 
@@ -384,47 +273,47 @@ def _analyze(
     tmp = _temp_folder(out)
     timings = {"load": round(time.perf_counter() - t0, 3)}
     cpu = {"load": round(_cpu_seconds() - c0, 3)}
-    from kamtools.churn.labels import DEFINITION_CONTEXT_KEY, definition_record
+    from kamtools.churn.labels import definition_record
 
-    context: dict[str, pd.DataFrame] = {PLAYBOOK_CONTEXT_KEY: playbook}  # read by the plan stage
-    context[DEFINITION_CONTEXT_KEY] = churn  # read by the churn stage (None: its default)
-    results: dict[str, _StageResult] = {}
-    overlapped: dict[str, list[str]] = {}
-
-    def apply(stage: str, res: _StageResult) -> None:
-        results[stage] = res
-        context.update(res.tables)
+    def write(stage: _stages.Stage, name: str, table: pd.DataFrame) -> None:
+        _write_table(table, tmp / f"{name}.parquet")
 
     try:
-        selected = [s for s in STAGES if stages is None or s[0] in stages]
-        background: _Background | None = None
-        for stage, module_name in tqdm(selected, desc="analyse", disable=not progress, unit="stage"):
-            if background is not None and stage == OVERLAP[background.stage]:
-                apply(background.stage, background.join())
-                background = None
-            if overlap and background is None and stage in OVERLAP:
-                background = _Background(stage, module_name, portfolio, context, tmp, say)
-                overlapped[stage] = []
-                continue
-            if background is not None:
-                overlapped[background.stage].append(stage)
-            apply(stage, _run_stage(stage, module_name, portfolio, context, tmp, say))
-        if background is not None:
-            apply(background.stage, background.join())
-
+        run = _stages.execute(
+            portfolio,
+            stages,
+            settings={_stages.PLAYBOOK: playbook, _stages.CHURN_DEFINITION: churn},
+            overlap=overlap,
+            say=say,
+            sink=write,
+            progress=lambda order: tqdm(order, desc="analyse", disable=not progress, unit="stage"),
+            cpu_seconds=_cpu_seconds,
+        )
         # everything below in stage order, as if the stages had run one after the other
         tables_meta: dict[str, dict] = {}
         skipped: dict[str, str] = {}
         notes: dict[str, str] = {}
         summary_cols: list[tuple[str, list[str]]] = []
-        for stage, _ in selected:
-            res = results[stage]
-            tables_meta.update(res.meta)
-            skipped.update(res.skipped)
+        for stage in run.order:
+            res = run.results[stage.name]
+            tables_meta.update(
+                {
+                    name: {
+                        "stage": stage.name,
+                        "rows": int(len(df)),
+                        "columns": [str(col) for col in df.columns],
+                        "per_account": "account_id" in df.columns,
+                    }
+                    for name, df in res.tables.items()
+                }
+            )
+            skipped.update({name: na.reason for name, na in res.unavailable.items()})
             notes.update(res.notes)
             summary_cols += res.summary_cols
             if res.wall is not None:
-                timings[stage], cpu[stage] = res.wall, res.cpu
+                timings[stage.name], cpu[stage.name] = res.wall, res.cpu
+        context = run.available
+        overlapped = run.overlapped
 
         t, c = time.perf_counter(), _cpu_seconds()
         summary = _base_summary(portfolio)
@@ -521,9 +410,9 @@ class Bundle:
         skipped = self.manifest["skipped"]
         if name in skipped:
             return NotAvailable(skipped[name])
-        for stage, _ in STAGES:
-            if name.startswith(stage) and stage in skipped:
-                return NotAvailable(skipped[stage])
+        for stage in _stages.declarations.STAGES:
+            if name.startswith(stage.name) and stage.name in skipped:
+                return NotAvailable(skipped[stage.name])
         return NotAvailable(f"The analysis behind '{name}' was not run for this bundle.")
 
     def table(self, name: str) -> pd.DataFrame | NotAvailable:

@@ -1,6 +1,6 @@
 """The analysis bundle: stages, skipped reasons, summary columns, atomic write, per-account reads.
 
-Stages are replaced by small fake modules so that these tests check bundle.py itself,
+Stages are replaced by small fake declared stages and modules so that these tests check bundle.py itself,
 fast and independent of the analysis modules.
 """
 
@@ -13,9 +13,9 @@ import types
 import pandas as pd
 import pytest
 
-from kamtools import bundle as bundle_mod
 from kamtools.bundle import Bundle, BundleError, analyze
 from kamtools.data import NotAvailable
+from kamtools.stages import Stage, declarations, table
 
 
 @pytest.fixture(scope="module")
@@ -56,11 +56,19 @@ def fake_stages(monkeypatch):
         sys.modules, "kamtools_fake_alpha", _fake_module("kamtools_fake_alpha", alpha_tables, {"alpha": ["score"]})
     )
     monkeypatch.setitem(sys.modules, "kamtools_fake_beta", _fake_module("kamtools_fake_beta", beta_tables))
-    monkeypatch.setattr(
-        bundle_mod,
-        "STAGES",
-        [("alpha", "kamtools_fake_alpha"), ("beta", "kamtools_fake_beta"), ("gamma", "kamtools_no_such_module_x")],
+    alpha = Stage(
+        "alpha",
+        "kamtools_fake_alpha",
+        portfolio=("accounts",),
+        writes=(
+            table("alpha", "account_id:str score:int"),
+            table("alpha_rows", "account_id:str k:int"),
+            table("alpha_benchmark", "metric:str value:float"),
+        ),
     )
+    beta = Stage("beta", "kamtools_fake_beta", portfolio=(), reads={"alpha": ("score",)}, writes=(table("beta", ""),))
+    gamma = Stage("gamma", "kamtools_no_such_module_x", portfolio=(), writes=())
+    monkeypatch.setattr(declarations, "STAGES", (alpha, beta, gamma))
     return seen_context
 
 

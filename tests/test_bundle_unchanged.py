@@ -124,3 +124,21 @@ def test_digest_is_independent_of_row_order_and_float_noise():
     assert _differences(table_digest(same), table_digest(other)) == [
         "values differ (columns whose values differ: ['x'])"
     ]
+
+
+@pytest.mark.slow
+def test_every_table_of_the_demo_matches_its_declared_schema(demo_bundle):
+    from kamtools import stages as S
+
+    summary_cols = [c for s in S.STAGES for cols in s.summary_columns().values() for c in cols]
+    problems = []
+    for name, meta in sorted(demo_bundle.manifest["tables"].items()):
+        df = demo_bundle.table(name)
+        try:
+            if name == "accounts":
+                S.validate_table(S.Stage("summary", "", (), (S.SUMMARY_TABLE,)), name, df, extra=summary_cols)
+            else:
+                S.validate_table(S.stage(meta["stage"]), name, df)
+        except S.StageContractError as exc:
+            problems.append(str(exc))
+    assert not problems, "\n".join(problems)
