@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from kamtools import formatting
 from kamtools.data.portfolio import NotAvailable
 
 STYLESHEET = "components.css"
@@ -169,18 +170,14 @@ def not_available(reason: NotAvailable | str) -> str:
     return _show(f'<p class="kam-na">{esc(str(reason))}</p>')
 
 
-def money(x: float) -> str:
-    """Compact money text: 1234567 -> '1.23M', 45300 -> '45.3k', 812 -> '812'."""
-    a = abs(x)
-    for size, suffix, digits in ((1e9, "B", 2), (1e6, "M", 2), (1e3, "k", 1)):
-        if a >= size:
-            return f"{x / size:.{digits}f}{suffix}"
-    return f"{x:.0f}"
+def money(x: float, currency: str | None = None) -> str:
+    """Compact money text: 1234567 -> '1.23M', 45300 -> '45.3k', 812 -> '812' (see :mod:`kamtools.formatting`)."""
+    return formatting.money(x, currency)
 
 
 def signed_pct(x: float) -> str:
     """A change as signed percent text (0.053 -> '+5%'); '' when missing."""
-    return "" if pd.isna(x) else f"{x:+.0%}"
+    return formatting.pct(x, signed=True)
 
 
 def _fmt(value: object, col: str) -> tuple[str, bool]:

@@ -12,7 +12,7 @@ import math
 
 import pandas as pd
 
-from kamtools import display
+from kamtools import display, formatting
 from kamtools.plotting.style import money
 from kamtools.sections import history_sentence
 
@@ -75,7 +75,7 @@ def churn_status(probability: float | None, band: object = None) -> str:
 
 def _pct(x: float) -> str:
     """Percent text; small non-zero shares keep one decimal (0.2%, not 0%)."""
-    return f"{x:.1%}" if 0 < abs(x) < 0.01 else f"{x:.0%}"
+    return formatting.pct(x)
 
 
 def summary_cards(info: dict) -> list[tuple[str, str, str]]:

@@ -1,0 +1,137 @@
+"""How kamtools writes numbers, money, percentages and dates: one set of rules for every face.
+
+Reports, decks, the planner, the index, CRM exports and sentences built by the analyses all
+format through these functions, so the same figure reads the same everywhere:
+
+>>> money(1_234_567), money(45_300), money(812), money(-2_500)
+('1.23M', '45.3k', '812', '-2.5k')
+>>> money(1_234_567, "EUR"), money(45_300, "USD"), money(812, "SEK")
+('€1.23M', '$45.3k', 'SEK 812')
+>>> pct(0.053), pct(0.004), pct(-0.12, signed=True), points(0.031)
+('5%', '0.4%', '-12%', '+3 pts')
+>>> money(None), pct(float("nan"))
+('', '')
+
+Missing values (None, NaN, NaT, pandas' NA) are written as :data:`MISSING` (an empty
+string) unless a caller passes its own ``missing=`` text. Money is compact (k, M, B) since
+every face shows it beside other figures; exact amounts for a CRM field or a spreadsheet
+come from :func:`amount`.
+
+The currency is a setting of the analysis (``kamtools analyze --currency EUR``) recorded in
+the bundle's manifest; faces pass it to :func:`money`. Without it, amounts carry no symbol.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+__all__ = [
+    "MISSING",
+    "CURRENCY_SYMBOLS",
+    "amount",
+    "count",
+    "date",
+    "is_missing",
+    "money",
+    "month",
+    "number",
+    "pct",
+    "points",
+    "signed_money",
+]
+
+MISSING = ""
+"""Text of a missing value."""
+
+CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CNY": "¥", "INR": "₹"}
+"""Currencies written with a symbol in front; any other ISO code is written as 'CHF 1.2M'."""
+
+_UNITS = ((1.0, "", 0), (1e3, "k", 1), (1e6, "M", 2), (1e9, "B", 2))
+
+
+def is_missing(value: object) -> bool:
+    """True for None, NaN, NaT, pandas' NA and empty text."""
+    if value is None or value is pd.NaT or value is pd.NA:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    if isinstance(value, str):
+        return value.strip() == ""
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _prefix(currency: str | None) -> str:
+    if not currency:
+        return ""
+    code = str(currency).strip().upper()
+    return CURRENCY_SYMBOLS.get(code, f"{code} ")
+
+
+def money(value: object, currency: str | None = None, missing: str = MISSING) -> str:
+    """Compact money: 1234567 -> '1.23M', 45300 -> '45.3k', 812 -> '812' (with the currency's symbol or code)."""
+    if is_missing(value):
+        return missing
+    x = float(value)
+    sign = "-" if x < 0 else ""
+    a = abs(x)
+    # the smallest unit whose rounded figure stays under a thousand: 999.6 -> '1.0k', not '1000'
+    size, suffix, digits = next((u for u in _UNITS if round(a / u[0], u[2]) < 1000), _UNITS[-1])
+    return f"{sign}{_prefix(currency)}{a / size:.{digits}f}{suffix}"
+
+
+def signed_money(value: object, currency: str | None = None, missing: str = MISSING) -> str:
+    """A change of money with its sign: '+45.3k', '-1.20M', '±0'."""
+    if is_missing(value):
+        return missing
+    x = float(value)
+    if round(x) == 0:
+        return "±0"
+    return ("+" if x > 0 else "") + money(x, currency)
+
+
+def amount(value: object, missing: str = MISSING) -> str:
+    """An exact amount with thousands separators and no decimals: 1234567.8 -> '1,234,568'."""
+    return missing if is_missing(value) else f"{float(value):,.0f}"
+
+
+def pct(value: object, signed: bool = False, digits: int | None = None, missing: str = MISSING) -> str:
+    """A share (0-1) as percent: 0.053 -> '5%'; a small non-zero share keeps one decimal (0.4%)."""
+    if is_missing(value):
+        return missing
+    x = float(value)
+    if digits is None:
+        digits = 1 if 0 < abs(x) < 0.01 else 0
+    return f"{x:{'+' if signed else ''}.{digits}%}"
+
+
+def points(value: object, missing: str = MISSING) -> str:
+    """A change of a share in percentage points: 0.031 -> '+3 pts', -0.004 -> '±0 pts'."""
+    if is_missing(value):
+        return missing
+    p = round(float(value) * 100)
+    return "±0 pts" if p == 0 else f"{p:+d} pts"
+
+
+def count(value: object, missing: str = MISSING) -> str:
+    """A whole number with thousands separators: 12345 -> '12,345'."""
+    return missing if is_missing(value) else f"{float(value):,.0f}"
+
+
+def number(value: object, digits: int = 1, missing: str = MISSING) -> str:
+    """A plain number with ``digits`` decimals and thousands separators."""
+    return missing if is_missing(value) else f"{float(value):,.{digits}f}"
+
+
+def date(value: object, missing: str = MISSING) -> str:
+    """A date as ISO text: 2026-10-31."""
+    return missing if is_missing(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+
+
+def month(value: object, missing: str = MISSING) -> str:
+    """A month as 'Oct 2026'."""
+    return missing if is_missing(value) else pd.Timestamp(value).strftime("%b %Y")
