@@ -35,6 +35,7 @@ KINDS = {
     "bundle": "analysis bundle",
     "reports": "reports folder",
     "demo-data": "demo data folder",
+    "delivery": "delivery folder",
 }
 # errors that no other file of the run could escape: the run stops with one message
 DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO}

@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "plan",
     "export_actions",
     "export_scores",
+    "deliver",
 ]
 # commands that need an optional part of kamtools (see kamtools.extras), checked before they start
 COMMAND_EXTRAS = {"reports": "reports", "demo": "reports", "plan": "planner"}

@@ -1,0 +1,743 @@
+"""Deliver a reports folder to the key account managers: a pack per KAM, optionally by e-mail.
+
+:func:`plan_delivery` reads a reports folder (``kamtools reports --out OUT``), the analysis
+bundle it was rendered from and an owners file (``owner,email``: the owner name exactly as
+in ``accounts.owner``, and the KAM's e-mail address), and works out each KAM's pack: their
+accounts' report files (``accounts/<stem>.html``, ``.pdf``, ``.pptx`` decks) and a digest page
+of their accounts (tier, health, churn risk, revenue; the largest risks and actions).
+:func:`build_packs` writes ``DEST/<kam>/`` (digest.html, accounts/) and ``DEST/<kam>.zip``
+for every KAM into a new delivery folder, which replaces the previous one only when it is
+complete (:mod:`kamtools.outputs` rules). :func:`send_packs` sends one e-mail per KAM over
+SMTP (:mod:`smtplib`, :class:`email.message.EmailMessage`): the digest in the body and the
+zip attached when it is under a size limit, else the folder's link or path; each send is
+tried a bounded number of times with a growing wait, and every KAM who did not get the
+e-mail is in the result with the reason -- nothing is dropped silently.
+
+Names, account names and texts from the data are escaped in the digest (Jinja2 autoescape)
+and never form a path (folders are named with :func:`kamtools.reports.state.report_stem`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import smtplib
+import ssl
+import time
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = [
+    "DEFAULT_MAX_ATTACH_MB",
+    "PASSWORD_ENV",
+    "DeliveryError",
+    "DeliveryPlan",
+    "KamPack",
+    "SendResult",
+    "SmtpSettings",
+    "build_packs",
+    "find_bundle",
+    "plan_delivery",
+    "read_owners",
+    "send_packs",
+]
+
+DEFAULT_MAX_ATTACH_MB = 10.0
+PASSWORD_ENV = "KAMTOOLS_SMTP_PASSWORD"
+DELIVERY_DIR = "delivery"
+DIGEST = "digest.html"
+RECORD = "delivery.json"
+REPORT_EXTS = ("html", "pdf", "pptx")
+REPORT_FOLDERS = ("accounts", "decks")
+TOP_N = 10  # risks and actions listed in a digest
+_EMAIL = re.compile(r"^[^@\s<>(),;:\"\[\]\\]+@[^@\s<>(),;:\"\[\]\\]+$")
+
+
+class DeliveryError(ValueError):
+    """The reports folder, bundle, owners file or SMTP settings cannot be used (one sentence)."""
+
+
+# ---- inputs ---------------------------------------------------------------------------------
+
+
+def _clean_name(value: object) -> str:
+    """A name as one line of single-spaced text (also safe in an e-mail header)."""
+    return " ".join(str(value).split()) if value is not None and not pd.isna(value) else ""
+
+
+def read_owners(path: str | os.PathLike) -> pd.DataFrame:
+    """The owners file: columns ``owner`` and ``email`` (header names in any case).
+
+    Returns ``owner`` (single-spaced), ``email`` and ``line``. Raises :class:`DeliveryError`
+    naming the file, the column and the lines: a missing or unreadable file, a missing
+    column, empty cells, an address that is not one plain e-mail address, or an owner
+    listed twice with different addresses.
+    """
+    from kamtools.data.readers import read_csv
+
+    p = Path(path)
+    if not p.is_file():
+        raise DeliveryError(f"the owners file {p} does not exist; give a CSV with the columns owner,email")
+    raw = read_csv("owners", p, origin=str(p))
+    errors = [pr for pr in raw.problems if pr.level == "error"]
+    if errors:
+        raise DeliveryError(f"{p}: {errors[0].message} {errors[0].hint}".strip())
+    frame = raw.frame
+    label = raw.row_label
+    by_lower = {str(c).strip().lower(): c for c in frame.columns}
+    missing = [c for c in ("owner", "email") if c not in by_lower]
+    if missing:
+        raise DeliveryError(
+            f"{p}: no column {' or '.join(repr(m) for m in missing)}; the owners file needs the columns owner "
+            f"(the name as in accounts.owner) and email; it has {', '.join(map(str, frame.columns)) or 'no columns'}"
+        )
+    out = pd.DataFrame(
+        {
+            "owner": frame[by_lower["owner"]].map(_clean_name),
+            "email": frame[by_lower["email"]].map(lambda v: "" if pd.isna(v) else str(v).strip()),
+            "line": frame.index.astype("int64"),
+        }
+    )
+
+    def lines(mask: pd.Series) -> str:
+        rows = out.loc[mask, "line"].tolist()
+        shown = ", ".join(map(str, rows[:8])) + (f" and {len(rows) - 8} more" if len(rows) > 8 else "")
+        return f"{label}{'s' if len(rows) != 1 else ''} {shown}"
+
+    if (out["owner"] == "").any():
+        raise DeliveryError(f"{p}, column 'owner': empty on {lines(out['owner'] == '')}; fill in the KAM's name")
+    bad = ~out["email"].map(lambda e: bool(_EMAIL.match(e)))
+    if bad.any():
+        example = out.loc[bad, "email"].iloc[0]
+        raise DeliveryError(
+            f"{p}, column 'email': not one plain e-mail address on {lines(bad)} (e.g. {example!r}); "
+            "write one address such as kam@example.com per line"
+        )
+    firsts = out.drop_duplicates("owner")
+    clash = out["owner"].map(firsts.set_index("owner")["email"]) != out["email"]
+    if clash.any():
+        name = out.loc[clash, "owner"].iloc[0]
+        raise DeliveryError(
+            f"{p}, column 'email': {name!r} has two different addresses ({lines(out['owner'] == name)}); keep one"
+        )
+    return firsts.reset_index(drop=True)
+
+
+def find_bundle(out_dir: str | os.PathLike, bundle: str | os.PathLike | None = None):
+    """The analysis bundle behind the reports folder ``out_dir``.
+
+    ``bundle`` when given; else a bundle folder inside ``out_dir`` (``kamtools demo`` keeps it
+    at ``OUT/bundle``) whose data fingerprint matches the reports' records. Raises
+    :class:`DeliveryError` saying to pass ``--bundle`` when there is none.
+    """
+    from kamtools.bundle import Bundle, BundleError
+    from kamtools.outputs import output_kind
+
+    out = Path(out_dir)
+    if bundle is not None:
+        try:
+            return Bundle.open(bundle)
+        except BundleError as exc:
+            raise DeliveryError(str(exc)) from exc
+    prints = _report_fingerprints(out)
+    found = []
+    for sub in sorted(p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if output_kind(sub) == "bundle":
+            try:
+                b = Bundle.open(sub)
+            except BundleError:
+                continue
+            if not prints or b.fingerprint in prints:
+                found.append(b)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise DeliveryError(
+            f"{out} does not hold the analysis bundle its reports were made from; "
+            "give it with --bundle BUNDLE_DIR (the folder given to `kamtools reports`)"
+        )
+    raise DeliveryError(
+        f"{out} holds several bundles ({', '.join(b.path.name for b in found)}); choose one with --bundle BUNDLE_DIR"
+    )
+
+
+def _report_fingerprints(out: Path) -> set[str]:
+    prints: set[str] = set()
+    state = out / ".kamtools-state"
+    if state.is_dir():
+        for f in sorted(state.glob("*.json"))[:2000]:
+            try:
+                fresh = json.loads(f.read_text(encoding="utf-8")).get("freshness") or {}
+            except (OSError, ValueError, AttributeError):
+                continue
+            if isinstance(fresh, dict) and fresh.get("bundle_fingerprint"):
+                prints.add(str(fresh["bundle_fingerprint"]))
+    return prints
+
+
+# ---- the plan -------------------------------------------------------------------------------
+
+
+@dataclass
+class KamPack:
+    """One KAM's pack: who, which accounts, which files, and the digest page."""
+
+    owner: str
+    email: str
+    folder: str  # the folder name under the delivery folder (safe characters only)
+    accounts: pd.DataFrame
+    files: list[tuple[Path, str]]  # (source file, path inside the pack)
+    missing_reports: list[str]  # account ids without any report file
+    digest_html: str = ""
+    email_html: str = ""
+
+    @property
+    def size(self) -> int:
+        return sum(src.stat().st_size for src, _ in self.files if src.exists())
+
+
+@dataclass
+class DeliveryPlan:
+    """Every KAM's pack, and who or what is left out (with the reason)."""
+
+    out_dir: Path
+    bundle_path: Path
+    as_of: str
+    packs: list[KamPack]
+    owners_without_accounts: list[str] = field(default_factory=list)
+    unowned_accounts: dict[str, list[str]] = field(default_factory=dict)  # owner name -> account ids
+
+    def notes(self) -> list[str]:
+        """Sentences on owners without accounts and accounts whose owner has no e-mail."""
+        out = []
+        if self.owners_without_accounts:
+            out.append(
+                f"{len(self.owners_without_accounts)} owner(s) in the owners file have no account in the bundle "
+                f"(nothing to send): {', '.join(self.owners_without_accounts)}"
+            )
+        for owner, ids in self.unowned_accounts.items():
+            shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+            who = repr(owner) if owner else "no owner"
+            out.append(
+                f"{len(ids)} account(s) of {who} are not delivered: that owner is not in the owners file ({shown})"
+            )
+        return out
+
+
+_DIGEST_TEMPLATE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Accounts of {{ owner }}, data as of {{ as_of }}</title>
+<style>
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;color:#1f2937;margin:24px;max-width:1100px}
+h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.6em}
+table{border-collapse:collapse;width:100%;font-size:.92em}
+th,td{border-bottom:1px solid #e5e7eb;padding:4px 8px;text-align:left;vertical-align:top}
+th{background:#f3f4f6}td.num{text-align:right;white-space:nowrap}.muted{color:#6b7280}
+</style></head><body>
+<h1>Accounts of {{ owner }}</h1>
+<p class="muted">{{ accounts|length }} account(s); data as of {{ as_of }}; made by kamtools.</p>
+<h2>Accounts</h2>
+<table><thead><tr><th>Account</th><th>Tier</th><th>Health</th><th>Churn risk</th>
+<th>Revenue, last 12 months</th><th>Revenue at risk</th><th>Reports</th></tr></thead><tbody>
+{% for a in accounts %}<tr><td>{{ a.name }} <span class="muted">({{ a.account_id }})</span></td>
+<td>{{ a.tier or "–" }}</td><td>{{ a.health or "–" }}</td><td>{{ a.churn or "–" }}</td>
+<td class="num">{{ a.revenue or "–" }}</td><td class="num">{{ a.at_risk or "–" }}</td>
+<td>{% for f in a.files %}{% if links %}<a href="{{ f.href }}">{{ f.label }}</a>{% else %}{{ f.label }}{% endif %}{% if not loop.last %}, {% endif %}{% else %}<span class="muted">no report rendered</span>{% endfor %}</td></tr>
+{% endfor %}</tbody></table>
+<h2>Largest risks</h2>
+{% if risks %}<table><thead><tr><th>Account</th><th>Risk</th><th>Severity</th><th>Value at stake</th></tr></thead><tbody>
+{% for r in risks %}<tr><td>{{ r.name }}</td><td>{{ r.risk }}</td><td>{{ r.severity }}</td><td class="num">{{ r.value or "–" }}</td></tr>
+{% endfor %}</tbody></table>{% else %}<p class="muted">{{ risks_note }}</p>{% endif %}
+<h2>Most valuable actions</h2>
+{% if actions %}<table><thead><tr><th>Account</th><th>Action</th><th>Due</th><th>Priority</th><th>Value at stake</th><th>Id</th></tr></thead><tbody>
+{% for x in actions %}<tr><td>{{ x.name }}</td><td>{{ x.subject }}</td><td>{{ x.due_date }}</td><td>{{ x.priority }}</td>
+<td class="num">{{ x.value or "–" }}</td><td class="muted">{{ x.action_id }}</td></tr>
+{% endfor %}</tbody></table>{% else %}<p class="muted">{{ actions_note }}</p>{% endif %}
+{% if footer %}<p class="muted">{{ footer }}</p>{% endif %}
+</body></html>
+"""
+
+
+def _fmt_money(v: object) -> str:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return ""
+    return "" if pd.isna(x) else f"{x:,.0f}"
+
+
+def _cell(v: object) -> str:
+    return "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
+
+
+def _band(row: pd.Series, band: str, value: str, pct: bool) -> str:
+    b = _cell(row.get(band))
+    x = row.get(value)
+    num = ""
+    if x is not None and not pd.isna(x):
+        num = f"{float(x):.0%}" if pct else f"{float(x):.0f}"
+    return f"{b} ({num})" if b and num else (b or num)
+
+
+def _environment():
+    from jinja2 import Environment
+
+    return Environment(autoescape=True, trim_blocks=False, lstrip_blocks=False)
+
+
+def plan_delivery(
+    out_dir: str | os.PathLike,
+    owners: str | os.PathLike | pd.DataFrame,
+    bundle: str | os.PathLike | None = None,
+    link_base: str | None = None,
+) -> DeliveryPlan:
+    """Work out every KAM's pack (nothing is written). See the module docs.
+
+    ``link_base``: a URL under which the delivery folder will be reachable (a file share or
+    intranet); the e-mail then links each file and folder under it.
+    """
+    from kamtools.outputs import output_kind
+    from kamtools.reports.state import report_stem
+    from kamtools.review.actions import actions_frame
+
+    out = Path(out_dir)
+    if not out.is_dir():
+        raise DeliveryError(f"{out} is not a folder; give the reports folder written by `kamtools reports --out`")
+    if output_kind(out) != "reports":
+        raise DeliveryError(
+            f"{out} is not a kamtools reports folder; give the folder written by `kamtools reports --out OUT`"
+        )
+    b = find_bundle(out, bundle)
+    owner_table = read_owners(owners) if not isinstance(owners, pd.DataFrame) else owners
+    acc = b.accounts.drop_duplicates("account_id").copy()
+    acc["account_id"] = acc["account_id"].astype(str)
+    acc["_owner"] = acc["owner"].map(_clean_name)
+    known = set(owner_table["owner"])
+    owned = set(acc["_owner"])
+    plan = DeliveryPlan(out.resolve(), Path(b.path).resolve(), str(b.as_of.date()), [])
+    plan.owners_without_accounts = [o for o in owner_table["owner"] if o not in owned]
+    for owner, part in acc[~acc["_owner"].isin(known)].groupby("_owner", sort=True):
+        plan.unowned_accounts[str(owner)] = part["account_id"].tolist()
+
+    try:
+        actions = actions_frame(b)
+        actions_note = "No account plan actions are due for these accounts."
+    except Exception as exc:  # noqa: BLE001 - a bundle without plans still delivers its reports
+        actions, actions_note = None, f"No account plans in this bundle ({exc})."
+    from kamtools.data.portfolio import NotAvailable
+
+    risks = b.table("plan_risks")
+    risks_note = "No risks were found for these accounts."
+    if isinstance(risks, NotAvailable):
+        risks_note, risks = f"No account plans in this bundle ({risks.reason}).", None
+
+    env = _environment()
+    template = env.from_string(_DIGEST_TEMPLATE)
+    for _, who in owner_table.iterrows():
+        mine = acc[acc["_owner"] == who["owner"]].sort_values(
+            ["revenue_ltm", "account_id"] if "revenue_ltm" in acc.columns else ["account_id"],
+            ascending=[False, True] if "revenue_ltm" in acc.columns else [True],
+            kind="stable",
+        )
+        if mine.empty:
+            continue
+        folder = report_stem(who["owner"])
+        files: list[tuple[Path, str]] = []
+        rows, missing = [], []
+        for _, a in mine.iterrows():
+            found = _report_files(out, report_stem(a["account_id"]))
+            if not found:
+                missing.append(a["account_id"])
+            links = []
+            for src in found:
+                inner = f"accounts/{src.name}"
+                files.append((src, inner))
+                links.append({"label": src.suffix[1:].upper(), "href": inner})
+            rows.append(
+                {
+                    "account_id": a["account_id"],
+                    "name": _cell(a.get("name")) or a["account_id"],
+                    "tier": _cell(a.get("tier")),
+                    "health": _band(a, "health_band", "health_score", pct=False),
+                    "churn": _band(a, "risk_band", "churn_probability", pct=True),
+                    "revenue": _fmt_money(a.get("revenue_ltm")),
+                    "at_risk": _fmt_money(a.get("revenue_at_risk")),
+                    "files": links,
+                }
+            )
+        names = mine.set_index("account_id")["name"].map(_cell)
+        ids = set(mine["account_id"])
+        top_risks = []
+        if risks is not None:
+            r = risks[risks["account_id"].astype(str).isin(ids)].copy()
+            r = r.sort_values("value_at_stake", ascending=False, na_position="last", kind="stable").head(TOP_N)
+            top_risks = [
+                {
+                    "name": names.get(str(x["account_id"]), str(x["account_id"])),
+                    "risk": _cell(x["risk"]),
+                    "severity": _cell(x.get("severity")),
+                    "value": _fmt_money(x["value_at_stake"]),
+                }
+                for _, x in r.iterrows()
+            ]
+        top_actions = []
+        if actions is not None:
+            x = actions[actions["account_id"].isin(ids)]
+            x = x.sort_values("value_at_stake", ascending=False, na_position="last", kind="stable").head(TOP_N)
+            top_actions = [
+                {
+                    "name": _cell(y["account_name"]) or y["account_id"],
+                    "subject": y["subject"],
+                    "due_date": y["due_date"],
+                    "priority": y["priority"],
+                    "value": _fmt_money(y["value_at_stake"]),
+                    "action_id": y["action_id"],
+                }
+                for _, y in x.iterrows()
+            ]
+        pack = KamPack(who["owner"], who["email"], folder, mine, files, missing)
+        common = {
+            "owner": who["owner"],
+            "as_of": plan.as_of,
+            "accounts": rows,
+            "risks": top_risks,
+            "actions": top_actions,
+            "risks_note": risks_note,
+            "actions_note": actions_note,
+        }
+        pack.digest_html = template.render(**common, links=True, footer="")
+        if link_base:
+            base = link_base.rstrip("/") + "/" + folder + "/"
+            mail_rows = [{**r, "files": [{**f, "href": base + f["href"]} for f in r["files"]]} for r in rows]
+            pack.email_html = template.render(
+                **{**common, "accounts": mail_rows}, links=True, footer=f"The pack is at {base}"
+            )
+        else:
+            pack.email_html = template.render(**common, links=False, footer="")
+        plan.packs.append(pack)
+    return plan
+
+
+def _report_files(out: Path, stem: str) -> list[Path]:
+    """An account's report files: ``<stem>.<ext>`` or ``<stem>-<variant>.<ext>`` (letters only)
+    in the report folders, for the extensions of :data:`REPORT_EXTS`."""
+    pattern = re.compile(rf"^{re.escape(stem)}(?:[.-][A-Za-z]+)?\.(?:{'|'.join(REPORT_EXTS)})$")
+    found = []
+    for sub in REPORT_FOLDERS:
+        folder = out / sub
+        if not folder.is_dir():
+            continue
+        for f in sorted(folder.glob(f"{glob_escape(stem)}*")):
+            if f.is_file() and not f.is_symlink() and pattern.match(f.name):
+                found.append(f)
+    return found
+
+
+def glob_escape(text: str) -> str:
+    import glob
+
+    return glob.escape(text)
+
+
+# ---- writing the packs ----------------------------------------------------------------------
+
+
+def _zip_pack(folder: Path, zip_path: Path) -> None:
+    with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for f in sorted(folder.rglob("*")):
+            if f.is_file():
+                zf.write(f, f"{folder.name}/{f.relative_to(folder).as_posix()}")
+
+
+def build_packs(plan: DeliveryPlan, dest: str | os.PathLike | None = None) -> Path:
+    """Write every pack into the delivery folder ``dest`` (default ``OUT/delivery``); returns it.
+
+    The folder is new, empty or an earlier delivery folder (replaced only once the new one
+    is complete); anything else raises :class:`kamtools.outputs.OutputError`.
+    """
+    from kamtools.outputs import (
+        MARKER,
+        OutputError,
+        check_output_dir,
+        marker_text,
+        remove_stale,
+        temp_name,
+        write_failure,
+    )
+
+    target = Path(dest) if dest is not None else plan.out_dir / DELIVERY_DIR
+    check_output_dir(target, "delivery", flag="--to", reading=plan.bundle_path)
+    remove_stale(target.parent, target.name)
+    tmp = None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.parent / temp_name(target.name)
+        tmp.mkdir()
+        (tmp / MARKER).write_text(marker_text("delivery"), encoding="utf-8")
+        for pack in plan.packs:
+            folder = tmp / pack.folder
+            (folder / "accounts").mkdir(parents=True)
+            (folder / DIGEST).write_text(pack.digest_html, encoding="utf-8")
+            for src, inner in pack.files:
+                shutil.copyfile(src, folder / inner)
+            _zip_pack(folder, tmp / f"{pack.folder}.zip")
+        _swap(tmp, target)
+    except OSError as exc:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        raise OutputError(
+            write_failure(target, exc, flag="--to") + "; the previous delivery folder is unchanged"
+        ) from exc
+    except BaseException:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
+
+
+def _swap(tmp: Path, target: Path) -> None:
+    from kamtools.outputs import check_output_dir, temp_name
+
+    check_output_dir(target, "delivery", flag="--to")  # nothing else appeared meanwhile
+    backup = None
+    if target.is_dir() and not any(target.iterdir()):
+        target.rmdir()
+    elif target.exists():
+        backup = target.parent / temp_name(target.name, "old")
+        target.rename(backup)
+    try:
+        tmp.rename(target)
+    except BaseException:
+        if backup is not None:
+            backup.rename(target)
+        raise
+    if backup is not None:
+        shutil.rmtree(backup, ignore_errors=True)
+
+
+def write_record(folder: Path, plan: DeliveryPlan, results: list[SendResult] | None) -> None:
+    """``delivery.json`` in the delivery folder: what each KAM was given (and sent)."""
+    from kamtools.outputs import write_atomic
+
+    by_owner = {r.owner: r for r in results or []}
+    record = {
+        "reports": str(plan.out_dir),
+        "bundle": str(plan.bundle_path),
+        "as_of": plan.as_of,
+        "made": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "kams": [
+            {
+                "owner": p.owner,
+                "email": p.email,
+                "folder": p.folder,
+                "accounts": p.accounts["account_id"].tolist(),
+                "files": [inner for _, inner in p.files],
+                "missing_reports": p.missing_reports,
+                "sent": None if p.owner not in by_owner else by_owner[p.owner].sent,
+                "attempts": None if p.owner not in by_owner else by_owner[p.owner].attempts,
+                "error": None if p.owner not in by_owner else by_owner[p.owner].error,
+            }
+            for p in plan.packs
+        ],
+        "owners_without_accounts": plan.owners_without_accounts,
+        "unowned_accounts": plan.unowned_accounts,
+    }
+    write_atomic(folder / RECORD, json.dumps(record, indent=1, ensure_ascii=False) + "\n")
+
+
+# ---- sending --------------------------------------------------------------------------------
+
+
+@dataclass
+class SmtpSettings:
+    """Where and how to send. ``password`` comes from :data:`PASSWORD_ENV`, never a flag."""
+
+    host: str
+    port: int
+    sender: str
+    user: str | None = None
+    password: str | None = None
+    tls: str = "auto"  # auto (STARTTLS when offered), starttls, ssl, none
+    timeout: float = 30.0
+    tries: int = 3
+    wait: float = 2.0  # seconds before the first retry; doubled for each further one
+    max_attach: int = int(DEFAULT_MAX_ATTACH_MB * 1024 * 1024)
+    link_base: str | None = None
+
+    @classmethod
+    def parse(cls, address: str, sender: str, **kw) -> SmtpSettings:
+        """From ``HOST:PORT`` (port 25 when left out) and the sender address; checked."""
+        text = str(address).strip()
+        host, _, port = text.rpartition(":") if ":" in text else (text, "", "25")
+        if text.startswith("[") and "]" in text:  # [::1]:25
+            host, _, port = text[1:].partition("]")
+            port = port.lstrip(":") or "25"
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise DeliveryError(f"--smtp {address!r}: give HOST:PORT, e.g. smtp.example.com:587")
+        if not sender or not _EMAIL.match(sender.strip()):
+            raise DeliveryError(f"--from {sender!r}: give the sender's e-mail address, e.g. kam-reports@example.com")
+        settings = cls(host, int(port), sender.strip(), **kw)
+        if settings.tries < 1:
+            raise DeliveryError("--tries must be 1 or more")
+        if settings.tls not in ("auto", "starttls", "ssl", "none"):
+            raise DeliveryError(f"--tls {settings.tls!r}: choose auto, starttls, ssl or none")
+        if settings.user and settings.tls == "none":
+            raise DeliveryError("--smtp-user needs an encrypted connection; use --tls auto, starttls or ssl")
+        if settings.user and settings.password is None:
+            raise DeliveryError(
+                f"--smtp-user {settings.user!r} needs the password in the environment variable {PASSWORD_ENV} "
+                "(kamtools never takes a password on the command line)"
+            )
+        return settings
+
+
+@dataclass
+class SendResult:
+    """What happened to one KAM's e-mail."""
+
+    owner: str
+    email: str
+    sent: bool
+    attempts: int
+    attached: bool
+    error: str | None = None
+
+
+def _message(pack: KamPack, plan: DeliveryPlan, zip_path: Path, folder: Path, s: SmtpSettings) -> tuple:
+    msg = EmailMessage()
+    msg["From"] = s.sender
+    msg["To"] = pack.email
+    msg["Subject"] = f"Account pack for {pack.owner}: {len(pack.accounts)} accounts, data as of {plan.as_of}"
+    msg["Date"] = formatdate(localtime=True)
+    msg["Message-ID"] = make_msgid(domain=s.sender.rpartition("@")[2] or None)
+    size = zip_path.stat().st_size
+    attach = size <= s.max_attach
+    where = (s.link_base.rstrip("/") + "/" + pack.folder + "/") if s.link_base else str(folder)
+    if attach:
+        lead = f"Your account pack is attached ({zip_path.name}, {size / 1e6:.1f} MB)."
+    else:
+        lead = (
+            f"Your account pack ({size / 1e6:.1f} MB) is larger than the attachment limit "
+            f"({s.max_attach / 1e6:.1f} MB), so it is not attached; it is at {where}"
+        )
+    names = ", ".join(_cell(n) for n in pack.accounts["name"].head(20))
+    more = f" and {len(pack.accounts) - 20} more" if len(pack.accounts) > 20 else ""
+    msg.set_content(
+        f"Hello {pack.owner},\n\n{lead}\n\nYour accounts (data as of {plan.as_of}): {names}{more}.\n"
+        "The digest of your accounts (largest risks and actions) is in the HTML part of this e-mail "
+        f"and in {DIGEST} in the pack.\n\n-- kamtools\n"
+    )
+    html = pack.email_html.replace("<body>", f"<body><p>{_escape(lead)}</p>", 1)  # the lead sentence above the digest
+    msg.add_alternative(html, subtype="html")
+    if attach:
+        msg.add_attachment(zip_path.read_bytes(), maintype="application", subtype="zip", filename=zip_path.name)
+    return msg, attach
+
+
+def _escape(text: str) -> str:
+    from markupsafe import escape
+
+    return str(escape(text))
+
+
+class PlainTextLogin(smtplib.SMTPException):
+    """The login would go over an unencrypted connection (refused)."""
+
+
+def _permanent(exc: BaseException) -> bool:
+    """A 5xx SMTP reply (bad address, refused sender, failed login) or a refused unencrypted
+    login: trying again will not help."""
+    if isinstance(exc, PlainTextLogin):
+        return True
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [c for c, _ in exc.recipients.values()]
+        return bool(codes) and all(500 <= c < 600 for c in codes)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 500 <= exc.smtp_code < 600
+    return False
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, PlainTextLogin):
+        return str(exc)
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "; ".join(
+            f"{addr} refused: {code} {msg.decode(errors='replace') if isinstance(msg, bytes) else msg}"
+            for addr, (code, msg) in exc.recipients.items()
+        )
+    if isinstance(exc, smtplib.SMTPResponseException):
+        text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+        return f"the server answered {exc.smtp_code} {text}"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused (is the SMTP server running on that host and port?)"
+    if isinstance(exc, TimeoutError | smtplib.SMTPServerDisconnected):
+        return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _send_once(msg: EmailMessage, s: SmtpSettings) -> None:
+    context = ssl.create_default_context()
+    if s.tls == "ssl":
+        server: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
+    else:
+        server = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+    with server:
+        server.ehlo()
+        encrypted = s.tls == "ssl"
+        if s.tls == "starttls" or (s.tls == "auto" and server.has_extn("starttls")):
+            server.starttls(context=context)
+            server.ehlo()
+            encrypted = True
+        if s.user:
+            if not encrypted:
+                raise PlainTextLogin(
+                    f"{s.host}:{s.port} does not offer STARTTLS, and kamtools does not send a password unencrypted; "
+                    "use --tls ssl (or a server with STARTTLS)"
+                )
+            server.login(s.user, s.password or "")
+        refused = server.send_message(msg)
+        if refused:  # some recipients refused while others were accepted (one recipient here)
+            raise smtplib.SMTPRecipientsRefused(refused)
+
+
+def send_packs(
+    plan: DeliveryPlan,
+    folder: Path,
+    settings: SmtpSettings,
+    say: Callable[[str], None] = print,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[SendResult]:
+    """Send each KAM their e-mail; try each up to ``settings.tries`` times (waits
+    ``wait``, ``2*wait``, ...); a 5xx reply is not tried again. Returns one result per pack."""
+    results = []
+    for pack in plan.packs:
+        zip_path = folder / f"{pack.folder}.zip"
+        msg, attached = _message(pack, plan, zip_path, folder / pack.folder, settings)
+        error = None
+        attempts = 0
+        for attempt in range(1, settings.tries + 1):
+            attempts = attempt
+            try:
+                _send_once(msg, settings)
+                error = None
+                break
+            except (smtplib.SMTPException, OSError) as exc:
+                error = _describe(exc)
+                last = attempt == settings.tries or _permanent(exc)
+                say(
+                    f"  {pack.owner} <{pack.email}>: try {attempt} of {settings.tries} failed: {error}"
+                    + ("" if last else f"; trying again in {settings.wait * 2 ** (attempt - 1):g} s")
+                )
+                if last:
+                    break
+                sleep(settings.wait * 2 ** (attempt - 1))
+        results.append(SendResult(pack.owner, pack.email, error is None, attempts, attached, error))
+    return results

@@ -1,0 +1,276 @@
+"""`kamtools deliver`: a pack per KAM, e-mailed through a real SMTP server on 127.0.0.1 (aiosmtpd)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import io
+import json
+import socket
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from kamtools.cli import main
+
+HOSTILE = "<b>Acme & Co</b><script>alert(1)</script>"
+SENDER = "kam-reports@example.com"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Store:
+    """aiosmtpd handler keeping every message; refuses the addresses in ``refuse`` with 451."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], email.message.EmailMessage]] = []
+        self.refuse: set[str] = set()
+        self.rcpt_tries: dict[str, int] = {}
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.rcpt_tries[address] = self.rcpt_tries.get(address, 0) + 1
+        if address in self.refuse:
+            return "451 4.3.0 mailbox busy, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), msg))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp():
+    """(store, port) of an SMTP server on 127.0.0.1, stopped after the test."""
+    from aiosmtpd.controller import Controller
+
+    store = Store()
+    port = _free_port()
+    controller = Controller(store, hostname="127.0.0.1", port=port, ready_timeout=10)
+    controller.start()
+    try:
+        yield store, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    """A reports folder holding its bundle (as `kamtools demo` leaves it) and small fake report
+    files; returns (OUT, bundle, {owner: [account ids]}, owners.csv path)."""
+    from kamtools.bundle import analyze
+    from kamtools.datasets import make_portfolio
+    from kamtools.outputs import claim_output_dir
+    from kamtools.reports.state import account_paths
+
+    portfolio, _ = make_portfolio(n_accounts=30, years=3, seed=11)
+    portfolio.accounts.loc[portfolio.accounts.index[0], "name"] = HOSTILE
+    root = tmp_path_factory.mktemp("deliver")
+    out = claim_output_dir(root / "reports", "reports")
+    bundle = analyze(portfolio, out / "bundle", stages=["segment", "kpis", "plan"], progress=False)
+    acc = bundle.accounts
+    by_owner = {o: sorted(g["account_id"].astype(str)) for o, g in acc.groupby("owner")}
+    assert len(by_owner) >= 3
+    (out / "accounts").mkdir()
+    owners = sorted(by_owner)
+    no_report = by_owner[owners[0]][-1]
+    for i, account_id in enumerate(acc["account_id"].astype(str)):
+        if account_id == no_report:
+            continue  # an account whose report is missing
+        paths = account_paths(out, account_id)
+        paths.html.write_text(f"<html><body>report {account_id}</body></html>", encoding="utf-8")
+        if i % 2 == 0:
+            paths.pdf.write_bytes(b"%PDF-1.4 fake " + account_id.encode())
+        if account_id == by_owner[owners[0]][0]:
+            paths.html.with_suffix(".pptx").write_bytes(b"PK fake deck")
+    owners_csv = root / "owners.csv"
+    owners_csv.write_text(
+        f"owner,email\n{owners[0]},kam0@example.com\n{owners[1]},kam1@example.com\nNobody Atall,nobody@example.com\n",
+        encoding="utf-8",
+    )
+    return out, bundle, by_owner, owners_csv
+
+
+def _run(reports, dest, *extra) -> int:
+    out, _, _, owners_csv = reports
+    return main(["deliver", str(out), "--owners", str(owners_csv), "--to", str(dest), *extra])
+
+
+def test_each_kam_gets_one_email_with_digest_and_pack(reports, smtp, tmp_path, capsys):
+    store, port = smtp
+    out, bundle, by_owner, _ = reports
+    owners = sorted(by_owner)
+    dest = tmp_path / "delivery"
+    code = _run(reports, dest, "--smtp", f"127.0.0.1:{port}", "--from", SENDER)
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "2 of 2 e-mail(s) sent" in captured.out
+    # owners without accounts and accounts without a KAM in the owners file are reported
+    assert "have no account in the bundle (nothing to send): Nobody Atall" in captured.err
+    for other in owners[2:]:
+        assert f"account(s) of {other!r} are not delivered: that owner is not in the owners file" in captured.err
+    assert len(store.messages) == 2
+    names = bundle.accounts.set_index("account_id")["name"]
+    for k, (mail_from, rcpts, msg) in enumerate(sorted(store.messages, key=lambda m: m[1])):
+        owner = owners[k]
+        ids = by_owner[owner]
+        assert mail_from == SENDER and rcpts == [f"kam{k}@example.com"] and msg["To"] == f"kam{k}@example.com"
+        assert msg["Subject"] == f"Account pack for {owner}: {len(ids)} accounts, data as of {bundle.as_of.date()}"
+        html = msg.get_body(("html",)).get_content()
+        assert "Largest risks" in html and "Most valuable actions" in html
+        for account_id in ids:
+            assert f"({account_id})" in html
+        assert "<script>" not in html
+        attachments = list(msg.iter_attachments())
+        assert len(attachments) == 1 and attachments[0].get_filename().endswith(".zip")
+        with zipfile.ZipFile(io.BytesIO(attachments[0].get_content())) as zf:
+            inside = zf.namelist()
+        folder = attachments[0].get_filename()[:-4]
+        assert f"{folder}/digest.html" in inside
+        from kamtools.reports.state import report_stem
+
+        wanted = {report_stem(a) for a in ids}
+        stems = {Path(n).name.split(".")[0] for n in inside if "/accounts/" in n}
+        assert stems and stems <= wanted  # only this KAM's accounts
+        assert (dest / folder / "digest.html").is_file() and (dest / f"{folder}.zip").is_file()
+        text = msg.get_body(("plain",)).get_content()
+        assert f"Hello {owner}," in text and "attached" in text
+        if HOSTILE in set(names[ids]):
+            assert "&lt;b&gt;Acme &amp; Co&lt;/b&gt;&lt;script&gt;" in html
+    record = json.loads((dest / "delivery.json").read_text(encoding="utf-8"))
+    assert [k["sent"] for k in record["kams"]] == [True, True]
+    assert record["owners_without_accounts"] == ["Nobody Atall"]
+
+
+def test_a_refused_kam_is_retried_reported_and_others_still_get_theirs(reports, smtp, tmp_path, capsys):
+    store, port = smtp
+    store.refuse.add("kam1@example.com")
+    _, _, by_owner, _ = reports
+    owners = sorted(by_owner)
+    code = _run(
+        reports, tmp_path / "d", "--smtp", f"127.0.0.1:{port}", "--from", SENDER, "--retry-wait", "0.01", "--tries", "3"
+    )
+    captured = capsys.readouterr()
+    assert code == 1
+    assert store.rcpt_tries["kam1@example.com"] == 3  # tried three times
+    assert [m[1] for m in store.messages] == [["kam0@example.com"]]  # the other KAM got theirs
+    assert "try 1 of 3 failed: kam1@example.com refused: 451" in captured.err
+    assert "try 3 of 3 failed" in captured.err
+    assert "error: 1 KAM(s) did not get their e-mail:" in captured.err
+    assert f"{owners[1]} <kam1@example.com>: kam1@example.com refused: 451" in captured.err
+    assert "1 of 2 e-mail(s) sent" in captured.out
+    record = json.loads((tmp_path / "d" / "delivery.json").read_text(encoding="utf-8"))
+    assert [(k["email"], k["sent"], k["attempts"]) for k in record["kams"]] == [
+        ("kam0@example.com", True, 1),
+        ("kam1@example.com", False, 3),
+    ]
+
+
+def test_server_down_every_kam_reported_non_zero(reports, tmp_path, capsys):
+    port = _free_port()  # nothing listens there
+    code = _run(reports, tmp_path / "d", "--smtp", f"127.0.0.1:{port}", "--from", SENDER, "--retry-wait", "0")
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "error: 2 KAM(s) did not get their e-mail:" in err
+    assert err.count("connection refused") >= 2 and "(after 3 tries)" in err
+    assert (tmp_path / "d" / "delivery.json").is_file()  # the packs are there to hand over another way
+
+
+def test_dry_run_lists_and_sends_nothing(reports, smtp, tmp_path, capsys):
+    store, port = smtp
+    dest = tmp_path / "d"
+    code = _run(reports, dest, "--smtp", f"127.0.0.1:{port}", "--from", SENDER, "--dry-run")
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "would write 2 pack(s)" in out and "nothing is written or sent" in out
+    assert "<kam0@example.com>" in out and "<kam1@example.com>" in out and "would e-mail via 127.0.0.1" in out
+    assert store.messages == [] and store.rcpt_tries == {}
+    assert not dest.exists()
+
+
+def test_a_large_pack_is_linked_not_attached(reports, smtp, tmp_path, capsys):
+    store, port = smtp
+    base = "https://share.example.com/packs"
+    args = ["--smtp", f"127.0.0.1:{port}", "--from", SENDER, "--max-attach-mb", "0.0001", "--link-base", base]
+    assert _run(reports, tmp_path / "d", *args) == 0
+    assert len(store.messages) == 2
+    for _, _, msg in store.messages:
+        assert list(msg.iter_attachments()) == []
+        text = msg.get_body(("plain",)).get_content()
+        assert "is larger than the attachment limit" in text and f"it is at {base}/" in text
+        assert f'href="{base}/' in msg.get_body(("html",)).get_content()
+
+
+def test_folders_only_without_smtp_and_rerun_replaces_its_own(reports, tmp_path, capsys):
+    out, _, by_owner, _ = reports
+    dest = tmp_path / "d"
+    assert _run(reports, dest) == 0
+    assert _run(reports, dest) == 0  # an earlier delivery folder is replaced
+    packs = sorted(p.name for p in dest.iterdir() if p.suffix == ".zip")
+    assert len(packs) == 2
+    err = capsys.readouterr().err
+    owner = sorted(by_owner)[0]
+    missing = by_owner[owner][-1]
+    assert f"note: {owner}: no report file for 1 account(s) ({missing}); run `kamtools reports` for them" in err
+    from kamtools.reports.state import report_stem
+
+    digest = (dest / report_stem(owner) / "digest.html").read_text(encoding="utf-8")
+    assert 'href="accounts/' in digest and "no report rendered" in digest
+    assert not (dest / report_stem(owner) / "accounts" / f"{report_stem(missing)}.html").exists()
+    files = {p.name for p in (dest / report_stem(owner) / "accounts").iterdir()}
+    assert {f"{report_stem(a)}.html" for a in by_owner[owner] if a != missing} <= files
+    assert f"{report_stem(by_owner[owner][0])}.pptx" in files  # the deck travels with the reports
+    other = tmp_path / "mine"
+    other.mkdir()
+    (other / "notes.txt").write_text("keep", encoding="utf-8")
+    assert _run(reports, other) == 1
+    assert "already holds files that kamtools did not write" in capsys.readouterr().err
+    assert (other / "notes.txt").read_text(encoding="utf-8") == "keep"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("name,mail\nX,x@example.com\n", "no column 'owner' or 'email'"),
+        ("owner,email\nA,a@example.com\n,b@example.com\n", "column 'owner': empty on line 3"),
+        (
+            'owner,email\nA,"a@example.com\nBcc: all@example.com"\n',
+            "column 'email': not one plain e-mail address on line 2",
+        ),
+        ("owner,email\nA,a@example.com\nA,b@example.com\n", "'A' has two different addresses (lines 2, 3)"),
+    ],
+)
+def test_bad_owners_file_is_named(reports, tmp_path, capsys, text, expected):
+    out = reports[0]
+    owners = tmp_path / "owners.csv"
+    owners.write_text(text, encoding="utf-8")
+    assert main(["deliver", str(out), "--owners", str(owners), "--to", str(tmp_path / "d")]) == 2
+    err = capsys.readouterr().err
+    assert str(owners) in err and expected in err and "Traceback" not in err
+
+
+def test_bad_folder_bundle_and_options(reports, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("KAMTOOLS_SMTP_PASSWORD", raising=False)
+    out, bundle, _, owners = reports
+    assert main(["deliver", str(tmp_path), "--owners", str(owners)]) == 2
+    assert "is not a kamtools reports folder" in capsys.readouterr().err
+    from kamtools.outputs import claim_output_dir
+
+    bare = claim_output_dir(tmp_path / "r", "reports")
+    assert main(["deliver", str(bare), "--owners", str(owners)]) == 2
+    assert "give it with --bundle BUNDLE_DIR" in capsys.readouterr().err
+    assert main(["deliver", str(bare), "--owners", str(owners), "--bundle", str(bundle.path), "--dry-run"]) == 0
+    capsys.readouterr()
+    assert main(["deliver", str(out), "--owners", str(owners), "--smtp", "127.0.0.1:25"]) == 2
+    assert "--from '': give the sender's e-mail address" in capsys.readouterr().err
+    assert main(["deliver", str(out), "--owners", str(owners), "--smtp", "nohost:x", "--from", SENDER]) == 2
+    assert "give HOST:PORT" in capsys.readouterr().err
+    args = ["deliver", str(out), "--owners", str(owners), "--smtp", "127.0.0.1:25", "--from", SENDER]
+    assert main([*args, "--smtp-user", "me"]) == 2
+    assert "KAMTOOLS_SMTP_PASSWORD" in capsys.readouterr().err
