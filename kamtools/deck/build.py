@@ -1,0 +1,669 @@
+"""The deck of one account: the internal review deck or the deck shown to the customer.
+
+Both read only the account's rows of the analysis bundle (:mod:`kamtools.deck.source`).
+The customer deck is built by its own functions from customer-safe facts only (see
+:mod:`kamtools.deck.audience`); the internal deck adds risks and drivers, margins,
+competitors, whitespace figures and the plan.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from kamtools.deck.audience import check_audience
+from kamtools.deck.charts import add_chart, add_table
+from kamtools.deck.slides import Deck
+from kamtools.deck.source import AccountRows
+from kamtools.deck.text import count, date, day, literal, missing, money, month, number, pct
+
+MAX_ROWS = 8  # table rows per slide; the rest is counted below the table
+
+
+def account_name(account: AccountRows) -> str:
+    name = literal(account.info.get("name"), 90)
+    return name or literal(account.account_id, 90) or "account"
+
+
+def _rows(df: pd.DataFrame | None) -> pd.DataFrame:
+    return df if df is not None else pd.DataFrame()
+
+
+def _first(df: pd.DataFrame | None) -> dict:
+    return {} if df is None or df.empty else df.iloc[0].to_dict()
+
+
+def _value(*sources: dict, key: str):
+    for source in sources:
+        v = source.get(key)
+        if not missing(v):
+            return v
+    return None
+
+
+def _more(deck: Deck, slide, box, shown: int, total: int, what: str) -> None:
+    if total > shown:
+        left, top, width, height = box
+        deck.text(
+            slide,
+            (left, top + height - int(height * 0.08), width, int(height * 0.08)),
+            [f"{total - shown} more {what} not shown (see the account report)."],
+            11,
+        )
+
+
+def _monthly(account: AccountRows) -> pd.DataFrame:
+    hist = _rows(account.table("forecast_history"))
+    if hist.empty:
+        return pd.DataFrame(columns=["ds", "y"])
+    return hist.sort_values("ds")[["ds", "y"]].reset_index(drop=True)
+
+
+def _categories(account: AccountRows) -> pd.DataFrame:
+    lanes = _rows(account.table("tradelanes"))
+    if lanes.empty:
+        return lanes
+    lanes = lanes[(lanes["revenue_ltm"] > 0) | (lanes["revenue_prior"] > 0)]
+    return lanes.sort_values(["revenue_ltm", "revenue_prior"], ascending=False).reset_index(drop=True)
+
+
+def _change(now: object, before: object) -> object:
+    if missing(now) or missing(before) or float(before) <= 0:
+        return None
+    return float(now) / float(before) - 1
+
+
+# ---- shared slides -----------------------------------------------------------------------------
+
+
+def _purchases_by_month(deck: Deck, account: AccountRows, title: str, names: tuple[str, str]) -> None:
+    """This 12 months against the 12 before, month by month (a clustered column chart)."""
+    monthly = _monthly(account)
+    slide = deck.slide(title)
+    top, bottom = deck.rows(0.78)
+    if len(monthly) < 2:
+        deck.text(slide, deck.area, ["Not enough order history for a monthly comparison yet."], 16)
+        return
+    recent = monthly.tail(12).reset_index(drop=True)
+    before = monthly.iloc[max(0, len(monthly) - 24) : max(0, len(monthly) - 12)].reset_index(drop=True)
+    labels = [pd.Timestamp(d).strftime("%b") for d in recent["ds"]]
+    span_now = f"{month(recent['ds'].iloc[0])} to {month(recent['ds'].iloc[-1])}"
+    series = {f"{names[0]} ({span_now})": recent["y"].tolist()}
+    if len(before):
+        pad = [None] * (len(recent) - len(before))
+        span_before = f"{month(before['ds'].iloc[0])} to {month(before['ds'].iloc[-1])}"
+        series[f"{names[1]} ({span_before})"] = pad + before["y"].tolist()
+    add_chart(slide, "column", top, labels, series)
+    total_now = float(recent["y"].sum())
+    total_before = float(before["y"].sum()) if len(before) == 12 else None
+    line = f"Last 12 months: {money(total_now)}"
+    change = _change(total_now, total_before)
+    if change is not None:
+        line += f", {pct(change, signed=True)} on the 12 months before ({money(total_before)})"
+    deck.text(slide, bottom, [line + "."], 16)
+
+
+def _category_chart(deck: Deck, slide, box, cats: pd.DataFrame, names: tuple[str, str]) -> None:
+    shown = cats.head(MAX_ROWS)
+    add_chart(
+        slide,
+        "bar",
+        box,
+        shown["category"].tolist(),
+        {names[0]: shown["revenue_ltm"].tolist(), names[1]: shown["revenue_prior"].tolist()},
+    )
+
+
+# ---- the customer deck -------------------------------------------------------------------------
+
+_CUSTOMER_STEPS = {
+    "relationship": "Meet more of your team (operations, quality, purchasing) to plan the coming year together",
+    "complaints": "Agree a resolution date for each open service case and review how we handle them",
+    "targets": "Align on your volume plans for next year",
+    "retention": "Check your demand plans for the coming months together",
+}
+
+
+def _customer_title(deck: Deck, account: AccountRows) -> None:
+    owner = literal(account.info.get("owner"), 60)
+    lines = [f"Business review, {month(account.as_of)}"]
+    if owner:
+        lines.append(f"Your account manager: {owner}")
+    deck.title_slide(account_name(account), lines)
+
+
+def _customer_partnership(deck: Deck, account: AccountRows) -> None:
+    info = account.info
+    kpis = _first(account.table("kpis"))
+    rel = _first(account.table("relationships"))
+    cats = _categories(account)
+    since = _value(info, key="customer_since") or _value(info, key="first_order_date")
+    rows = []
+    if since is not None:
+        years = (account.as_of - pd.Timestamp(since)).days / 365.25
+        rows.append(("Customer since", f"{pd.Timestamp(since).year} ({number(years, 0)} years)"))
+    where = ", ".join(x for x in (literal(info.get("industry"), 60), literal(info.get("country"), 40)) if x)
+    if where:
+        rows.append(("Industry, country", where))
+    rows.append(("Your purchases, last 12 months", money(info.get("revenue_ltm"))))
+    if not cats.empty:
+        rows.append(("Product categories you buy", count(int((cats["revenue_ltm"] > 0).sum()))))
+    if kpis.get("orders_ltm") is not None:
+        rows.append(("Orders in the last 12 months", count(kpis.get("orders_ltm"))))
+    if rel.get("contacts") is not None:
+        rows.append(("People we work with at your company", count(rel.get("contacts"))))
+    if rel.get("interactions_90d") is not None:
+        rows.append(("Meetings, calls and visits, last 90 days", count(rel.get("interactions_90d"))))
+    slide = deck.slide("Our partnership")
+    left, right = deck.split(0.62)
+    add_table(slide, left, None, rows, widths=[3, 2], font_size=14, numeric=[False, True])
+    deck.text(
+        slide,
+        right,
+        [
+            "Thank you for your business.",
+            "This review looks back at the last 12 months and ahead at what we can do together.",
+        ],
+        16,
+        bold_first=True,
+    )
+
+
+def _customer_categories(deck: Deck, account: AccountRows) -> None:
+    cats = _categories(account)
+    slide = deck.slide("What you buy from us")
+    if cats.empty:
+        deck.text(slide, deck.area, ["No purchases by category in the last two years."], 16)
+        return
+    left, right = deck.split(0.5)
+    _category_chart(deck, slide, left, cats, ("Last 12 months", "12 months before"))
+    shown = cats.head(MAX_ROWS)
+    rows = [
+        (c.category, money(c.revenue_ltm), money(c.revenue_prior), pct(_change(c.revenue_ltm, c.revenue_prior), True))
+        for c in shown.itertuples()
+    ]
+    add_table(
+        slide,
+        right,
+        ["Category", "Last 12 months", "Before", "Change"],
+        rows,
+        [3, 2, 2, 1.5],
+        12,
+        [False, True, True, True],
+    )
+    _more(deck, slide, right, len(shown), len(cats), "categories")
+
+
+def _opportunity_sentence(rec, industry: str) -> str:
+    category = literal(rec.get("category"), 60)
+    if rec.get("status") == "lapsed" and not missing(rec.get("last_order_date")):
+        return f"You bought {category} from us until {month(rec['last_order_date'])}: does it still fit your needs?"
+    related = literal(rec.get("related_category"), 60)
+    if related and not missing(rec.get("related_share")):
+        return f"{pct(rec['related_share'])} of our customers who buy {related} (as you do) also buy {category}."
+    if not missing(rec.get("peer_share")):
+        who = f"{industry} customers" if industry else "customers like you"
+        return f"{pct(rec['peer_share'])} of comparable {who} buy {category} from us."
+    return f"{category} complements what you already buy."
+
+
+def _customer_opportunities(deck: Deck, account: AccountRows) -> list[str]:
+    recs = _rows(account.table("whitespace_recommendations"))
+    slide = deck.slide("Opportunities for you")
+    if recs.empty:
+        deck.text(slide, deck.area, ["You already buy across our range; we will keep you posted on new products."], 16)
+        return []
+    recs = recs.sort_values("rank").head(5)
+    industry = literal(account.info.get("industry"), 40)
+    rows = [(literal(r["category"], 60), _opportunity_sentence(r, industry)) for r in recs.to_dict("records")]
+    top, bottom = deck.rows(0.12)
+    deck.text(
+        slide,
+        top,
+        [
+            "Products that customers like you buy with what you already use; we would be glad to "
+            "show you samples and prices."
+        ],
+        14,
+    )
+    add_table(slide, bottom, ["Category", "Why it may fit you"], rows, [1, 3], 13)
+    return [r[0] for r in rows]
+
+
+def _customer_service(deck: Deck, account: AccountRows) -> None:
+    comp = _first(account.table("complaints_summary"))
+    kpis = _first(account.table("kpis"))
+    rows = []
+    if kpis:
+        rows.append(("Orders delivered, last 12 months", count(kpis.get("orders_ltm"))))
+        if not missing(kpis.get("avg_order_value")):
+            rows.append(("Average order value", money(kpis.get("avg_order_value"))))
+    if comp:
+        rows.append(("Complaints raised, last 12 months", count(comp.get("complaints_12m"))))
+        rows.append(("Complaints resolved, last 12 months", count(comp.get("resolved_12m"))))
+        if not missing(comp.get("mean_days_to_resolve")):
+            rows.append(("Average days to resolve", number(comp.get("mean_days_to_resolve"), 0)))
+        rows.append(("Open today", count(comp.get("complaints_open"))))
+    slide = deck.slide("Service")
+    if not rows:
+        deck.text(slide, deck.area, ["No service records are available for this period."], 16)
+        return
+    left, right = deck.split(0.6)
+    add_table(slide, left, None, rows, [3, 1.2], 14, [False, True])
+    if comp and not missing(comp.get("complaints_12m")) and float(comp["complaints_12m"]) == 0:
+        note = "No complaints in the last 12 months."
+    elif comp and float(comp.get("complaints_open") or 0) > 0:
+        note = "We are working on the open cases and will confirm a resolution date for each."
+    else:
+        note = "Every complaint of the last 12 months has been resolved."
+    deck.text(slide, right, [note], 16)
+
+
+def _customer_next_steps(deck: Deck, account: AccountRows, opportunities: list[str]) -> None:
+    objectives = []
+    if opportunities:
+        objectives.append(f"Explore {' and '.join(opportunities[:2])} together")
+    comp = _first(account.table("complaints_summary"))
+    if comp and float(comp.get("complaints_open") or 0) > 0:
+        objectives.append("Resolve every open service case")
+    elif comp and not missing(comp.get("mean_days_to_resolve")):
+        objectives.append(f"Keep resolving service cases within about {number(comp['mean_days_to_resolve'])} days")
+    next_review = (account.as_of + pd.DateOffset(months=3)).strftime("%B %Y")
+    objectives.append(f"Review progress together every quarter; next review in {next_review}")
+    steps: list[str] = []
+    actions = _rows(account.table("plan_actions"))
+    for action in actions.sort_values("order").to_dict("records") if not actions.empty else []:
+        text = None
+        if action.get("type") in _CUSTOMER_STEPS:
+            text = _CUSTOMER_STEPS[action["type"]]
+        elif action.get("rule_id") == "whitespace" and opportunities:
+            text = f"Present {opportunities[0]} to your team"
+        elif action.get("rule_id") == "closing_bids":
+            text = "Decide on the open proposals: confirm dates and what matters most to you"
+        if text and all(not s.startswith(text) for s in steps):
+            steps.append(text + (f" (by {day(action.get('due_date'))})" if not missing(action.get("due_date")) else ""))
+    steps.append("Share your plans and priorities for the coming year with us")
+    items = ["Joint objectives:", *objectives, "Next steps:", *steps[:5]]
+    slide = deck.bullet_slide("Joint objectives and next steps", items, 16)
+    body = next((s for s in slide.placeholders if s.has_text_frame and s != slide.shapes.title), None)
+    if body is not None:
+        for paragraph in body.text_frame.paragraphs:
+            if paragraph.text in ("Joint objectives:", "Next steps:"):
+                paragraph.font.bold = True
+            else:
+                paragraph.level = 1
+
+
+def customer_deck(deck: Deck, account: AccountRows) -> None:
+    _customer_title(deck, account)
+    _customer_partnership(deck, account)
+    _purchases_by_month(deck, account, "Your purchases over time", ("Last 12 months", "12 months before"))
+    _customer_categories(deck, account)
+    opportunities = _customer_opportunities(deck, account)
+    _customer_service(deck, account)
+    _customer_next_steps(deck, account, opportunities)
+
+
+# ---- the internal deck -------------------------------------------------------------------------
+
+
+def _internal_title(deck: Deck, account: AccountRows) -> None:
+    info = account.info
+    owner = literal(info.get("owner"), 60)
+    tier = info.get("tier")
+    where = ", ".join(x for x in (literal(info.get("industry"), 60), literal(info.get("country"), 40)) if x)
+    bits = [
+        b for b in (f"Owner: {owner}" if owner else "", f"Tier {int(tier)}" if not missing(tier) else "", where) if b
+    ]
+    lines = [f"Account review (internal), data as of {date(account.as_of)}", " | ".join(bits)]
+    lines.append(f"Account id: {literal(account.account_id, 60)}")
+    deck.title_slide(account_name(account), lines)
+
+
+def _internal_glance(deck: Deck, account: AccountRows) -> None:
+    info = account.info
+    plan = _first(account.table("plan_summary"))
+    rows = [
+        ("Revenue, last 12 months", f"{money(info.get('revenue_ltm'))} ({pct(info.get('growth_pct'), True)})"),
+        ("Revenue so far this year", money(info.get("revenue_ytd"))),
+        ("Target attainment / pace", f"{pct(info.get('target_attainment'))} / {pct(info.get('target_pace'))}"),
+        (
+            "Forecast, next 12 months (80% range)",
+            f"{money(info.get('forecast_next_12m'))} ({money(info.get('forecast_next_12m_lo_80'))}"
+            f" to {money(info.get('forecast_next_12m_hi_80'))})",
+        ),
+        (
+            "Gross margin, last 12 months",
+            f"{money(info.get('margin_ltm'))} ({pct(info.get('margin_pct_ltm'), digits=1)})",
+        ),
+        ("Health", f"{number(info.get('health_score'), 0)}/100 ({literal(info.get('health_band'))})"),
+        (
+            "Churn probability",
+            f"{pct(info.get('churn_probability'))} ({literal(info.get('risk_band'))}), "
+            f"{money(info.get('revenue_at_risk'))} revenue at risk",
+        ),
+        ("Share of wallet", pct(info.get("share_of_wallet"))),
+        ("Tier, portfolio quadrant", f"{count(info.get('tier'))}, {literal(info.get('quadrant'))}"),
+        ("Whitespace (expected value)", money(info.get("whitespace_value"))),
+    ]
+    slide = deck.slide("At a glance")
+    left, right = deck.split(0.58)
+    add_table(slide, left, None, rows, [1.6, 1.4], 12, [False, True])
+    lines = []
+    if plan.get("top_risk"):
+        lines += ["Top risk", literal(plan["top_risk"], 300)]
+    if plan.get("top_action"):
+        lines += ["Top action", literal(plan["top_action"], 300)]
+    if not missing(plan.get("value_at_stake")):
+        lines += ["Value at stake", money(plan["value_at_stake"])]
+    box = deck.text(slide, right, lines or ["No plan actions for this account."], 14)
+    for paragraph in box.text_frame.paragraphs:
+        if paragraph.text in ("Top risk", "Top action", "Value at stake"):
+            paragraph.font.bold = True
+    points = _rows(account.table("plan_talking_points"))
+    if not points.empty:
+        deck.notes(slide, [literal(t, 600) for t in points.sort_values("order")["text"]])
+
+
+def _internal_forecast(deck: Deck, account: AccountRows) -> None:
+    monthly = _monthly(account).tail(24)
+    fc = _rows(account.table("forecast"))
+    slide = deck.slide("Revenue and forecast")
+    top, bottom = deck.rows(0.8)
+    if monthly.empty and fc.empty:
+        deck.text(slide, deck.area, ["No order history or forecast for this account."], 16)
+        return
+    fc = fc.sort_values("ds") if not fc.empty else fc
+    months = list(monthly["ds"]) + (list(fc["ds"]) if not fc.empty else [])
+    n_hist = len(monthly)
+    actual = list(monthly["y"]) + [None] * len(fc)
+    series = {"Revenue": actual}
+    if not fc.empty:
+        bridge = [None] * max(0, n_hist - 1) + ([monthly["y"].iloc[-1]] if n_hist else [])
+        series["Forecast"] = bridge + list(fc["forecast"])
+        series["80% range, low"] = [None] * n_hist + list(fc["lo_80"].clip(lower=0))
+        series["80% range, high"] = [None] * n_hist + list(fc["hi_80"])
+    add_chart(
+        slide,
+        "line",
+        top,
+        [pd.Timestamp(d).strftime("%b %Y") for d in months],
+        series,
+        dashed=("80% range, low", "80% range, high"),
+    )
+    info = account.info
+    lines = [
+        f"Forecast for the next 12 months: {money(info.get('forecast_next_12m'))} "
+        f"({pct(info.get('forecast_growth_pct') / 100 if not missing(info.get('forecast_growth_pct')) else None, True)}"
+        f" on the last 12 months), method: {literal(info.get('forecast_method'), 60)}."
+    ]
+    deck.text(slide, bottom, lines, 13)
+    if not missing(info.get("forecast_method_reason")):
+        deck.notes(slide, [literal(info["forecast_method_reason"], 600)])
+
+
+def _internal_targets(deck: Deck, account: AccountRows) -> None:
+    targets = _rows(account.table("forecast_targets"))
+    slide = deck.slide("Targets")
+    if targets.empty:
+        deck.text(slide, deck.area, ["No revenue targets are recorded for this account."], 16)
+        return
+    targets = targets.sort_values("period")
+    top, bottom = deck.rows(0.55)
+    add_chart(
+        slide,
+        "column",
+        top,
+        [str(int(p)) for p in targets["period"]],
+        {
+            "Target": targets["revenue_target"].tolist(),
+            "Expected (booked + forecast)": targets["expected_total"].tolist(),
+        },
+    )
+    rows = [
+        (
+            str(int(t.period)),
+            money(t.revenue_target),
+            money(t.booked_ytd),
+            money(t.expected_total),
+            pct(t.expected_attainment),
+            pct(t.p_reach_target),
+        )
+        for t in targets.itertuples()
+    ]
+    add_table(
+        slide,
+        bottom,
+        ["Year", "Target", "Booked", "Expected", "Attainment", "Chance to reach"],
+        rows,
+        None,
+        12,
+        [False, True, True, True, True, True],
+    )
+
+
+def _internal_categories(deck: Deck, account: AccountRows) -> None:
+    cats = _categories(account)
+    slide = deck.slide("Category mix and margins")
+    if cats.empty:
+        deck.text(slide, deck.area, ["No revenue by category in the last two years."], 16)
+        return
+    left, right = deck.split(0.45)
+    _category_chart(deck, slide, left, cats, ("Last 12 months", "12 months before"))
+    shown = cats.head(MAX_ROWS)
+    rows = [
+        (
+            c.category,
+            money(c.revenue_ltm),
+            pct(c.revenue_change_pct, True),
+            pct(c.margin_pct_ltm, digits=1),
+            literal(c.status, 20) + (" (loss-making)" if bool(c.loss_making) else ""),
+        )
+        for c in shown.itertuples()
+    ]
+    add_table(
+        slide,
+        right,
+        ["Category", "Last 12 m", "Change", "Margin", "Trend"],
+        rows,
+        [3, 1.6, 1.3, 1.3, 2],
+        11,
+        [False, True, True, True, False],
+    )
+    _more(deck, slide, right, len(shown), len(cats), "categories")
+
+
+def _internal_risks(deck: Deck, account: AccountRows) -> None:
+    risks = _rows(account.table("plan_risks"))
+    drivers = _rows(account.table("churn_drivers"))
+    health = _rows(account.table("health_components"))
+    slide = deck.slide("Risks and their drivers")
+    top, bottom = deck.rows(0.58)
+    if risks.empty:
+        deck.text(slide, top, ["The account plan found no risks."], 14)
+    else:
+        shown = risks.sort_values("order").head(6)
+        rows = [(literal(r.severity), literal(r.risk, 220), money(r.value_at_stake)) for r in shown.itertuples()]
+        add_table(slide, top, ["Severity", "Risk", "Value at stake"], rows, [1.1, 6, 1.4], 11, [False, False, True])
+    info = account.info
+    lines = [f"Churn probability {pct(info.get('churn_probability'))} ({literal(info.get('risk_band'))} band)"]
+    if not drivers.empty:
+        lines += [literal(s, 200) for s in drivers.sort_values("rank")["sentence"].head(3) if literal(s)]
+    if not health.empty and {"max_points", "contribution"} <= set(health.columns):
+        health = health.assign(lost=health["max_points"] - health["contribution"])
+        weak = health[health["lost"] > 0].sort_values("lost", ascending=False).head(2)
+    else:
+        weak = health.iloc[0:0]
+    if not weak.empty:
+        lines.append(
+            f"Health {number(info.get('health_score'), 0)}/100; weakest: "
+            + "; ".join(literal(s, 120) for s in weak["sentence"] if literal(s))
+        )
+    deck.text(slide, bottom, lines, 12, bold_first=True)
+
+
+def _internal_competitors(deck: Deck, account: AccountRows) -> None:
+    bids = _rows(account.table("competitor_account_bids"))
+    threat = _first(account.table("competitor_threat"))
+    slide = deck.slide("Competitors")
+    top, bottom = deck.rows(0.22)
+    reason = literal(threat.get("reasons"), 400) if threat else ""
+    band = literal(threat.get("threat_band")) if threat else ""
+    deck.text(
+        slide,
+        top,
+        [f"Competitive threat: {band or 'not scored'}", reason or "No competitive losses recorded."],
+        13,
+        bold_first=True,
+    )
+    if bids.empty:
+        return
+    bids = bids.sort_values(["n_bids", "lost_amount"], ascending=False)
+    shown = bids.head(MAX_ROWS)
+    rows = [
+        (
+            literal(b.competitor, 60),
+            count(b.n_bids),
+            count(b.wins),
+            count(b.losses),
+            pct(b.win_rate),
+            pct(b.avg_price_gap_lost, True),
+            money(b.lost_amount),
+        )
+        for b in shown.itertuples()
+    ]
+    add_table(
+        slide,
+        bottom,
+        ["Competitor", "Bids", "Won", "Lost", "Win rate", "Our price gap (lost)", "Lost value"],
+        rows,
+        [2.5, 1, 1, 1, 1.2, 1.8, 1.4],
+        12,
+        [False, True, True, True, True, True, True],
+    )
+    _more(deck, slide, bottom, len(shown), len(bids), "competitors")
+
+
+_STATUS = {"never": "never bought", "lapsed": "lapsed"}
+
+
+def _internal_whitespace(deck: Deck, account: AccountRows) -> None:
+    recs = _rows(account.table("whitespace_recommendations"))
+    slide = deck.slide("Whitespace: what they could buy")
+    if recs.empty:
+        deck.text(slide, deck.area, ["No whitespace recommendations for this account."], 16)
+        return
+    shown = recs.sort_values("rank").head(6)
+    rows = [
+        (
+            literal(r.category, 60),
+            _STATUS.get(r.status, literal(r.status)),
+            pct(r.p_adopt, digits=1),
+            money(r.spend_if_adopted),
+            money(r.expected_value),
+            literal(r.rationale, 220),
+        )
+        for r in shown.itertuples()
+    ]
+    add_table(
+        slide,
+        deck.area,
+        ["Category", "Status", "Chance to start", "Spend if adopted", "Expected", "Why"],
+        rows,
+        [1.6, 0.9, 1, 1.2, 1.1, 5],
+        11,
+        [False, False, True, True, True, False],
+    )
+
+
+def _internal_service(deck: Deck, account: AccountRows) -> None:
+    kpis = _first(account.table("kpis"))
+    slide = deck.slide("Service, receivables and relationships")
+    left, right = deck.split(0.5)
+    service = [
+        ("Complaints open (severe)", f"{count(kpis.get('complaints_open'))} ({count(kpis.get('open_severe'))})"),
+        (
+            "Complaints, last 12 months / before",
+            f"{count(kpis.get('complaints_12m'))} / {count(kpis.get('complaints_prior_12m'))}",
+        ),
+        ("Average days to resolve", number(kpis.get("mean_days_to_resolve"))),
+        ("Open receivables (overdue)", f"{money(kpis.get('open_ar'))} ({money(kpis.get('overdue_ar'))})"),
+        ("DSO, days", number(kpis.get("dso_days"))),
+        ("Invoices paid late, last 12 months", pct(kpis.get("late_share_12m"))),
+    ]
+    add_table(slide, left, ["Service and payment", ""], service, [2.4, 1.4], 12, [False, True])
+    people = [
+        ("Contacts (decision makers)", f"{count(kpis.get('contacts'))} ({count(kpis.get('decision_makers'))})"),
+        (
+            "Interactions, last 90 days / before",
+            f"{count(kpis.get('interactions_90d'))} / {count(kpis.get('interactions_prior_90d'))}",
+        ),
+        (
+            "Days since decision-maker contact",
+            "never" if kpis.get("dm_contact_never") else number(kpis.get("days_since_dm_contact")),
+        ),
+        ("Single-threaded", "yes" if kpis.get("single_threaded") else "no"),
+        ("Open bids (weighted)", f"{count(kpis.get('open_bids'))} ({money(kpis.get('weighted_value'))})"),
+        ("Win rate, last 12 months", pct(kpis.get("win_rate"))),
+    ]
+    add_table(slide, right, ["Relationship and pipeline", ""], people, [2.4, 1.4], 12, [False, True])
+
+
+def _internal_plan(deck: Deck, account: AccountRows) -> None:
+    objectives = _rows(account.table("plan_objectives"))
+    actions = _rows(account.table("plan_actions"))
+    slide = deck.slide("The plan")
+    top, bottom = deck.rows(0.25)
+    lines = ["Objectives"] + (
+        [literal(t, 240) for t in objectives.sort_values("order")["text"]] if not objectives.empty else ["none set"]
+    )
+    deck.text(slide, top, lines, 12, bold_first=True)
+    if actions.empty:
+        deck.text(slide, bottom, ["No actions: nothing in the playbook applies to this account."], 14)
+        return
+    shown = actions.sort_values("order").head(6)
+    rows = [
+        (literal(a.priority), literal(a.action, 240), literal(a.owner, 40), date(a.due_date), money(a.value_at_stake))
+        for a in shown.itertuples()
+    ]
+    add_table(
+        slide,
+        bottom,
+        ["Priority", "Action", "Owner", "Due", "Value at stake"],
+        rows,
+        [1, 6, 1.4, 1.3, 1.3],
+        11,
+        [False, False, False, False, True],
+    )
+    _more(deck, slide, bottom, len(shown), len(actions), "actions")
+    deck.notes(slide, [f"{literal(a.action, 300)}: {literal(a.evidence, 400)}" for a in shown.itertuples()])
+
+
+def internal_deck(deck: Deck, account: AccountRows) -> None:
+    _internal_title(deck, account)
+    _internal_glance(deck, account)
+    _internal_forecast(deck, account)
+    _purchases_by_month(deck, account, "Revenue by month, year on year", ("Last 12 months", "12 months before"))
+    _internal_targets(deck, account)
+    _internal_categories(deck, account)
+    _internal_risks(deck, account)
+    _internal_competitors(deck, account)
+    _internal_whitespace(deck, account)
+    _internal_service(deck, account)
+    _internal_plan(deck, account)
+
+
+def account_deck(account: AccountRows, template: bytes, audience: str = "internal", extra=None) -> bytes:
+    """The .pptx bytes of one account's deck for ``audience`` (customer or internal).
+
+    ``extra(deck, account, audience)``, when given, adds slides at the end (e.g. the
+    changes since the last review).
+    """
+    audience = check_audience(audience)
+    deck = Deck(template)
+    (customer_deck if audience == "customer" else internal_deck)(deck, account)
+    if extra is not None:
+        extra(deck, account, audience)
+    return deck.save()
+
+
+__all__ = ["account_deck", "account_name", "customer_deck", "internal_deck"]

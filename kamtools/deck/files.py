@@ -1,0 +1,132 @@
+"""Writing decks into a reports folder, beside the HTML reports.
+
+``OUT_DIR/accounts/<stem>-internal.pptx`` or ``<stem>-customer.pptx`` per account (the
+stem is :func:`kamtools.reports.state.report_stem`: safe characters and a hash of the
+exact id, so no id can leave the folder) and ``OUT_DIR/portfolio_review.pptx``. The
+folder follows the rules of :mod:`kamtools.outputs` (only a new, empty or kamtools
+folder is written to) and every file is written atomically. Decks take a fraction of a
+second each, so they are rebuilt on every run.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kamtools.bundle import Bundle
+from kamtools.deck.audience import check_audience
+from kamtools.deck.template import read_template
+from kamtools.outputs import OutputError, claim_output_dir, is_disk_error, write_atomic, write_failure
+from kamtools.reports.state import ACCOUNTS_DIR, report_stem
+
+PORTFOLIO_DECK = "portfolio_review.pptx"
+
+
+def deck_path(out_dir: str | os.PathLike, account_id: str, audience: str = "internal") -> Path:
+    """Where the deck of ``account_id`` for ``audience`` goes inside ``out_dir``."""
+    return Path(out_dir) / ACCOUNTS_DIR / f"{report_stem(account_id)}-{check_audience(audience)}.pptx"
+
+
+def portfolio_deck_path(out_dir: str | os.PathLike) -> Path:
+    return Path(out_dir) / PORTFOLIO_DECK
+
+
+@dataclass
+class DeckSummary:
+    """What a :func:`write_decks` run wrote."""
+
+    out_dir: Path
+    audience: str
+    written: dict[str, Path] = field(default_factory=dict)  # account id -> deck
+    failed: dict[str, str] = field(default_factory=dict)  # account id -> error
+    portfolio: Path | None = None
+    seconds: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+
+def write_decks(
+    bundle: Bundle | str | os.PathLike,
+    out_dir: str | os.PathLike,
+    accounts: Iterable[str] | None = None,
+    audience: str = "internal",
+    template: str | os.PathLike | None = None,
+    portfolio: bool = True,
+    progress: bool = True,
+    account_extra: Callable | None = None,
+    portfolio_extra: Callable | None = None,
+) -> DeckSummary:
+    """Write a deck per account (and the portfolio deck) into ``out_dir``.
+
+    ``template``: the company's .pptx (default: kamtools'); a bad one raises
+    :class:`kamtools.deck.template.TemplateError` before anything is written. An account
+    whose deck fails is recorded in ``failed`` and the others are still written; a full
+    disk or read-only folder stops the run with :class:`kamtools.outputs.OutputError`.
+    ``account_extra(deck, account, audience)`` and ``portfolio_extra(deck, bundle)`` add
+    slides (used for the changes since the last review).
+    """
+    from tqdm.auto import tqdm
+
+    from kamtools.deck.build import account_deck
+    from kamtools.deck.portfolio import portfolio_deck
+    from kamtools.deck.source import BundleRows
+    from kamtools.extras import require
+
+    t0 = time.perf_counter()
+    require("decks")
+    audience = check_audience(audience)
+    tpl = read_template(template)
+    if not isinstance(bundle, Bundle):
+        bundle = Bundle.open(bundle)
+    out = claim_output_dir(out_dir, "reports", flag="--out", reading=bundle.path).resolve()
+    try:
+        (out / ACCOUNTS_DIR).mkdir(exist_ok=True)
+    except OSError as exc:
+        raise OutputError(write_failure(out / ACCOUNTS_DIR, exc)) from exc
+    rows = BundleRows(bundle)
+    known = bundle.account_ids()
+    wanted = list(dict.fromkeys(str(a) for a in accounts)) if accounts is not None else [str(a) for a in known]
+    summary = DeckSummary(out, audience)
+    known_set = set(map(str, known))
+
+    def save(path: Path, data: bytes) -> None:
+        try:
+            write_atomic(path, data)
+        except OSError as exc:
+            if is_disk_error(exc):
+                raise OutputError(f"{write_failure(path, exc)}; the decks written before are kept") from exc
+            raise
+
+    for account_id in tqdm(wanted, desc="decks", unit="deck", disable=not progress):
+        if account_id not in known_set:
+            summary.failed[account_id] = "account id not in the bundle"
+            continue
+        path = deck_path(out, account_id, audience)
+        try:
+            data = account_deck(rows.account(account_id), tpl, audience, extra=account_extra)
+            save(path, data)
+        except OutputError:
+            raise
+        except Exception as exc:  # one account's bad data must not stop the others
+            summary.failed[account_id] = f"{type(exc).__name__}: {exc}"[:500]
+            continue
+        summary.written[account_id] = path
+    if portfolio:
+        path = portfolio_deck_path(out)
+        try:
+            save(path, portfolio_deck(bundle, tpl, extra=portfolio_extra))
+            summary.portfolio = path
+        except OutputError:
+            raise
+        except Exception as exc:
+            summary.failed["(portfolio deck)"] = f"{type(exc).__name__}: {exc}"[:500]
+    summary.seconds = round(time.perf_counter() - t0, 3)
+    return summary
+
+
+__all__ = ["DeckSummary", "PORTFOLIO_DECK", "deck_path", "portfolio_deck_path", "write_decks"]

@@ -1,0 +1,268 @@
+"""The portfolio deck for the monthly management review (always internal).
+
+Concentration, tiers, the accounts that moved, revenue at risk, forecast against target
+and the most valuable actions, all read from the analysis bundle. ``extra`` slides (the
+changes since the last review) go right after the title when given.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from kamtools.bundle import Bundle
+from kamtools.deck.charts import MONEY_FORMAT, PCT_FORMAT, add_chart, add_table
+from kamtools.deck.slides import Deck
+from kamtools.deck.text import count, date, literal, missing, money, pct
+
+TOP = 10
+
+
+def _names(accounts: pd.DataFrame) -> pd.Series:
+    names = accounts["name"].map(lambda n: literal(n, 50))
+    return names.where(names != "", accounts["account_id"].map(lambda a: literal(a, 50)))
+
+
+def _table(bundle: Bundle, name: str) -> pd.DataFrame:
+    return bundle.table(name) if bundle.has(name) else pd.DataFrame()
+
+
+def _headline(deck: Deck, bundle: Bundle, acc: pd.DataFrame) -> None:
+    k = _table(bundle, "kpis_portfolio")
+    k = k.iloc[0].to_dict() if not k.empty else {}
+    rows = [
+        ("Accounts (active)", f"{count(len(acc))} ({count(k.get('active_accounts'))})"),
+        ("Revenue, last 12 months", f"{money(acc['revenue_ltm'].sum())} ({pct(k.get('growth_pct'), True)})"),
+        ("Revenue so far this year", f"{money(k.get('revenue_ytd'))} ({pct(k.get('growth_ytd_pct'), True)})"),
+        ("Target attainment so far", pct(k.get("target_attainment"))),
+        ("Gross margin, last 12 months", pct(k.get("margin_pct"), digits=1)),
+    ]
+    if "revenue_at_risk" in acc:
+        rows.append(("Revenue at risk (churn)", money(acc["revenue_at_risk"].sum())))
+    if "health_band" in acc:
+        bands = acc["health_band"].value_counts()
+        rows.append(
+            ("Health red / amber / green", " / ".join(count(bands.get(b, 0)) for b in ("red", "amber", "green")))
+        )
+    rows.append(("Open bids (weighted value)", f"{count(k.get('open_bids'))} ({money(k.get('weighted_value'))})"))
+    rows.append(("Overdue receivables", money(k.get("overdue_ar"))))
+    slide = deck.slide("The portfolio at a glance")
+    add_table(slide, deck.split(0.6)[0], None, rows, [1.6, 1.2], 14, [False, True])
+
+
+def _concentration(deck: Deck, bundle: Bundle, acc: pd.DataFrame) -> None:
+    conc = _table(bundle, "segment_concentration")
+    slide = deck.slide("Concentration")
+    left, right = deck.split(0.6)
+    if conc.empty:
+        deck.text(slide, deck.area, ["The concentration analysis is not in this bundle."], 16)
+        return
+    rev = conc[conc["measure"] == "revenue"].sort_values("rank")
+    add_chart(
+        slide,
+        "line_plain",
+        left,
+        [pct(x) for x in rev["cum_share_accounts"]],
+        {"Share of revenue": rev["cum_share_value"].tolist()},
+        number_format=PCT_FORMAT,
+        title="Cumulative share of revenue by share of accounts",
+    )
+    n = len(rev)
+    lines = []
+    for share in (0.1, 0.2):
+        top = rev[rev["cum_share_accounts"] <= share + 1e-9]
+        if len(top):
+            lines.append(
+                f"The largest {pct(share)} of accounts ({len(top)}) bring {pct(top['cum_share_value'].iloc[-1])} of revenue."
+            )
+    if "abc_class" in rev:
+        classes = rev["abc_class"].value_counts()
+        lines.append(
+            "ABC classes: " + ", ".join(f"{c} {count(classes.get(c, 0))}" for c in ("A", "B", "C")) + f" of {n}."
+        )
+    deck.text(slide, right, lines, 15)
+
+
+def _tiers(deck: Deck, acc: pd.DataFrame) -> None:
+    slide = deck.slide("Tiers")
+    if "tier" not in acc or acc["tier"].isna().all():
+        deck.text(slide, deck.area, ["Tiers are not in this bundle."], 16)
+        return
+    by = acc.groupby("tier").agg(
+        accounts=("account_id", "size"),
+        revenue=("revenue_ltm", "sum"),
+        at_risk=("revenue_at_risk", "sum") if "revenue_at_risk" in acc else ("revenue_ltm", "size"),
+        forecast=("forecast_next_12m", "sum") if "forecast_next_12m" in acc else ("revenue_ltm", "size"),
+    )
+    left, right = deck.split(0.5)
+    labels = [f"Tier {int(t)}" for t in by.index]
+    add_chart(
+        slide,
+        "column",
+        left,
+        labels,
+        {"Revenue, last 12 months": by["revenue"].tolist(), "Forecast, next 12 months": by["forecast"].tolist()},
+    )
+    rows = [
+        (lab, count(r.accounts), money(r.revenue), money(r.forecast), money(r.at_risk))
+        for lab, r in zip(labels, by.itertuples(), strict=True)
+    ]
+    add_table(
+        slide,
+        right,
+        ["Tier", "Accounts", "Revenue", "Forecast", "At risk"],
+        rows,
+        None,
+        13,
+        [False, True, True, True, True],
+    )
+
+
+def _movers(deck: Deck, acc: pd.DataFrame) -> None:
+    slide = deck.slide("Accounts that moved (last 12 months against the 12 before)")
+    if "growth_pct" not in acc:
+        deck.text(slide, deck.area, ["Revenue growth is not in this bundle."], 16)
+        return
+    prior = acc["revenue_ltm"] / (1 + acc["growth_pct"])
+    moved = acc.assign(change=acc["revenue_ltm"] - prior, name_=_names(acc)).dropna(subset=["change"])
+    up = moved.sort_values("change", ascending=False).head(5)
+    down = moved.sort_values("change").head(5)
+    left, right = deck.split(0.5)
+    for box, part, label in ((left, up, "Grew most"), (right, down, "Fell most")):
+        rows = [(r.name_, money(r.revenue_ltm), money(r.change), pct(r.growth_pct, True)) for r in part.itertuples()]
+        add_table(slide, box, [label, "Revenue", "Change", "%"], rows, [3, 1.4, 1.4, 1], 12, [False, True, True, True])
+
+
+def _at_risk(deck: Deck, acc: pd.DataFrame, bundle: Bundle) -> None:
+    slide = deck.slide("Revenue at risk")
+    if "revenue_at_risk" not in acc:
+        deck.text(slide, deck.area, ["The churn model is not in this bundle."], 16)
+        return
+    top = acc.assign(name_=_names(acc)).sort_values("revenue_at_risk", ascending=False).head(TOP)
+    churn = _table(bundle, "churn")
+    driver = dict(zip(churn["account_id"], churn["driver_1"], strict=False)) if "driver_1" in churn else {}
+    left, right = deck.split(0.42)
+    add_chart(slide, "bar", left, top["name_"].tolist(), {"Revenue at risk": top["revenue_at_risk"].tolist()})
+    rows = [
+        (
+            r.name_,
+            pct(r.churn_probability),
+            literal(r.risk_band),
+            money(r.revenue_at_risk),
+            literal(driver.get(r.account_id), 80),
+        )
+        for r in top.itertuples()
+    ]
+    add_table(
+        slide,
+        right,
+        ["Account", "Churn", "Band", "At risk", "Main driver"],
+        rows,
+        [2.4, 0.9, 1, 1.1, 3],
+        10,
+        [False, True, False, True, False],
+    )
+
+
+def _forecast(deck: Deck, bundle: Bundle) -> None:
+    fp = _table(bundle, "forecast_portfolio")
+    target = _table(bundle, "forecast_portfolio_target")
+    slide = deck.slide("Forecast against target")
+    top, bottom = deck.rows(0.62)
+    if fp.empty:
+        deck.text(slide, deck.area, ["The portfolio forecast is not in this bundle."], 16)
+        return
+    fp = fp.sort_values("ds").tail(36)
+    actual = fp["y"].where(fp["kind"] == "actual").tolist()
+    forecast = fp["forecast"].tolist()
+    last = max((i for i, v in enumerate(actual) if not missing(v)), default=None)
+    if last is not None and last + 1 < len(forecast):
+        forecast[last] = actual[last]
+    add_chart(
+        slide,
+        "line",
+        top,
+        [pd.Timestamp(d).strftime("%b %Y") for d in fp["ds"]],
+        {
+            "Revenue": actual,
+            "Forecast": forecast,
+            "80% range, low": fp["lo_80"].tolist(),
+            "80% range, high": fp["hi_80"].tolist(),
+        },
+        dashed=("80% range, low", "80% range, high"),
+    )
+    if target.empty:
+        deck.text(slide, bottom, ["No revenue targets are recorded."], 14)
+        return
+    rows = [
+        (
+            str(int(t.period)),
+            money(t.revenue_target),
+            money(t.booked_ytd),
+            money(t.expected_total),
+            pct(t.expected_attainment),
+            pct(t.p_reach_target),
+        )
+        for t in target.sort_values("period").itertuples()
+    ]
+    add_table(
+        slide,
+        bottom,
+        ["Year", "Target", "Booked", "Expected", "Attainment", "Chance to reach"],
+        rows,
+        None,
+        12,
+        [False, True, True, True, True, True],
+    )
+
+
+def _actions(deck: Deck, bundle: Bundle, acc: pd.DataFrame) -> None:
+    actions = _table(bundle, "plan_actions")
+    slide = deck.slide("The most valuable actions")
+    if actions.empty:
+        deck.text(slide, deck.area, ["No plan actions in this bundle."], 16)
+        return
+    names = dict(zip(acc["account_id"], _names(acc), strict=True))
+    top = actions.dropna(subset=["value_at_stake"]).sort_values("value_at_stake", ascending=False).head(TOP)
+    rows = [
+        (
+            names.get(a.account_id, literal(a.account_id)),
+            literal(a.action, 160),
+            literal(a.owner, 30),
+            date(a.due_date),
+            money(a.value_at_stake),
+        )
+        for a in top.itertuples()
+    ]
+    add_table(
+        slide,
+        deck.area,
+        ["Account", "Action", "Owner", "Due", "Value at stake"],
+        rows,
+        [2, 6, 1.3, 1.2, 1.2],
+        10,
+        [False, False, False, False, True],
+    )
+
+
+def portfolio_deck(bundle: Bundle, template: bytes, extra=None) -> bytes:
+    """The .pptx bytes of the portfolio review deck; ``extra(deck, bundle)`` adds slides after the title."""
+    acc = bundle.accounts
+    deck = Deck(template)
+    as_of = pd.Timestamp(bundle.as_of)
+    deck.title_slide(
+        "Portfolio review",
+        [f"Monthly management review, data as of {date(as_of)}", f"{count(len(acc))} accounts (internal)"],
+    )
+    if extra is not None:
+        extra(deck, bundle)
+    _headline(deck, bundle, acc)
+    _concentration(deck, bundle, acc)
+    _tiers(deck, acc)
+    _movers(deck, acc)
+    _at_risk(deck, acc, bundle)
+    _forecast(deck, bundle)
+    _actions(deck, bundle, acc)
+    return deck.save()
+
+
+__all__ = ["MONEY_FORMAT", "portfolio_deck"]

@@ -1,0 +1,154 @@
+"""Slides of a deck: a title slide, titled slides for charts and tables, bullets, notes.
+
+:class:`Deck` wraps a python-pptx Presentation opened on a template (see
+:mod:`kamtools.deck.template`) and places content in the template's content area, so
+every slide follows the company's margins, fonts and colours.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+from pptx.util import Emu, Pt
+
+from kamtools.deck.template import Layouts, open_template, pick_layouts
+from kamtools.deck.text import literal
+
+Box = tuple[int, int, int, int]
+
+
+def _drop_unused(slide, keep: Sequence) -> None:
+    """Remove the slide's placeholders that are not in ``keep`` (no empty 'Click to add' boxes)."""
+    for ph in list(slide.placeholders):
+        if ph not in keep:
+            ph._element.getparent().remove(ph._element)
+
+
+def _set_text(frame, lines: Sequence[str], size: int | None = None) -> None:
+    frame.clear()
+    for i, line in enumerate(lines):
+        paragraph = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
+        paragraph.text = literal(line, 600)
+        if size:
+            paragraph.font.size = Pt(size)
+
+
+_PICKED: dict[int, tuple[int, int, int, tuple]] = {}  # hash of a template -> picked layout positions
+
+
+def _layouts(prs, template: bytes) -> Layouts:
+    """:func:`pick_layouts`, remembered per template (the same bytes give the same layouts)."""
+    key = hash(template)
+    if key not in _PICKED:
+        picked = pick_layouts(prs)
+        order = list(prs.slide_layouts)
+        _PICKED[key] = (
+            order.index(picked.title),
+            order.index(picked.content),
+            order.index(picked.plain),
+            picked.content_area,
+        )
+    title, content, plain, area = _PICKED[key]
+    layouts = prs.slide_layouts
+    return Layouts(layouts[title], layouts[content], layouts[plain], area)
+
+
+class Deck:
+    """A presentation being built on a template."""
+
+    def __init__(self, template: bytes) -> None:
+        self.prs = open_template(template)
+        self.layouts: Layouts = _layouts(self.prs, template)
+
+    @property
+    def area(self) -> Box:
+        return self.layouts.content_area
+
+    def split(self, share: float = 0.5, gap: float = 0.03) -> tuple[Box, Box]:
+        """The content area as a left and a right box (``share`` of the width on the left)."""
+        left, top, width, height = self.area
+        space = int(width * gap)
+        w1 = int((width - space) * share)
+        return (left, top, w1, height), (left + w1 + space, top, width - w1 - space, height)
+
+    def rows(self, share: float = 0.5, gap: float = 0.03) -> tuple[Box, Box]:
+        """The content area as an upper and a lower box (``share`` of the height on top)."""
+        left, top, width, height = self.area
+        space = int(height * gap)
+        h1 = int((height - space) * share)
+        return (left, top, width, h1), (left, top + h1 + space, width, height - h1 - space)
+
+    def _title(self, slide, text: str) -> None:
+        title = slide.shapes.title
+        if title is not None:
+            title.text = literal(text, 120)
+            return
+        left, top, width, _ = self.area
+        box = slide.shapes.add_textbox(Emu(left), Emu(int(top * 0.25)), Emu(width), Emu(int(top * 0.6)))
+        _set_text(box.text_frame, [text], 28)
+
+    def title_slide(self, title: str, subtitle: Sequence[str]) -> object:
+        from pptx.enum.shapes import PP_PLACEHOLDER as PH
+
+        slide = self.prs.slides.add_slide(self.layouts.title)
+        self._title(slide, title)
+        keep = [slide.shapes.title] if slide.shapes.title is not None else []
+        sub = next((ph for ph in slide.placeholders if ph.placeholder_format.type == PH.SUBTITLE), None)
+        if sub is None:
+            sub = next((ph for ph in slide.placeholders if ph.placeholder_format.type in (PH.BODY, PH.OBJECT)), None)
+        if sub is not None:
+            _set_text(sub.text_frame, subtitle)
+            keep.append(sub)
+        else:
+            left, top, width, height = self.area
+            box = slide.shapes.add_textbox(Emu(left), Emu(top + height // 2), Emu(width), Emu(height // 3))
+            _set_text(box.text_frame, subtitle, 18)
+        _drop_unused(slide, keep)
+        return slide
+
+    def slide(self, title: str) -> object:
+        """A titled slide with an empty content area (for charts and tables)."""
+        slide = self.prs.slides.add_slide(self.layouts.plain)
+        self._title(slide, title)
+        _drop_unused(slide, [slide.shapes.title] if slide.shapes.title is not None else [])
+        return slide
+
+    def bullet_slide(self, title: str, items: Sequence[str], size: int = 18) -> object:
+        """A titled slide of bullet points in the template's body placeholder."""
+        from pptx.enum.shapes import PP_PLACEHOLDER as PH
+
+        slide = self.prs.slides.add_slide(self.layouts.content)
+        self._title(slide, title)
+        body = next((ph for ph in slide.placeholders if ph.placeholder_format.type in (PH.BODY, PH.OBJECT)), None)
+        keep = [slide.shapes.title] if slide.shapes.title is not None else []
+        if body is not None:
+            _set_text(body.text_frame, items, size)
+            keep.append(body)
+        else:
+            self.text(slide, self.area, items, size)
+        _drop_unused(slide, keep)
+        return slide
+
+    def text(self, slide, box: Box, lines: Sequence[str], size: int = 14, bold_first: bool = False) -> object:
+        """A text box of ``lines`` (one paragraph each, word-wrapped) in ``box``."""
+        left, top, width, height = box
+        shape = slide.shapes.add_textbox(Emu(left), Emu(top), Emu(width), Emu(height))
+        frame = shape.text_frame
+        frame.word_wrap = True
+        _set_text(frame, lines, size)
+        if bold_first and frame.paragraphs:
+            frame.paragraphs[0].font.bold = True
+        return shape
+
+    def notes(self, slide, lines: Sequence[str]) -> None:
+        """Speaker notes under ``slide``."""
+        _set_text(slide.notes_slide.notes_text_frame, lines)
+
+    def save(self) -> bytes:
+        buffer = io.BytesIO()
+        self.prs.save(buffer)
+        return buffer.getvalue()
+
+
+__all__ = ["Deck"]
