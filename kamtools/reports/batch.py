@@ -270,6 +270,10 @@ def render_reports(
     if want_pdf and find_chromium() is None:
         raise ReportError("--format pdf needs the system Chromium (Debian: apt-get install chromium); none was found")
     # only a new or empty folder, or one kamtools made, is written into; checked before any work
+    if since is not None:  # the previous bundle is only read: never write into it
+        from kamtools.review.since_pages import check_out_dir
+
+        check_out_dir(out_dir, since, bundle)
     out = claim_output_dir(out_dir, "reports", flag="--out", reading=bundle.path).resolve()
     for sub in (ACCOUNTS_DIR, STATE_DIR):
         try:

@@ -23,11 +23,11 @@ _TEMPLATE = """<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="{{ csp }}">
+<meta http-equiv="Content-Security-Policy" content="{{ csp | safe }}">
 <meta name="generator" content="kamtools">
 <title>Since the last review</title>
 <style>
-{{ css }}
+{{ css | safe }}
 .kam-digest td ul { margin: 0; padding-left: 1.1em; }
 .kam-digest .kind { color: var(--muted); font-size: .85em; }
 </style>
@@ -64,6 +64,19 @@ win.</p>
 </body>
 </html>
 """
+
+
+def check_out_dir(out_dir: str | os.PathLike, since: str | os.PathLike, bundle=None) -> None:
+    """:class:`kamtools.review.since.SinceError` when ``since`` is not an earlier bundle than ``bundle``
+    (see :func:`kamtools.review.since.open_previous`) or the output folder is inside it."""
+    from kamtools.review.since import SinceError, open_previous
+
+    open_previous(since, bundle)
+    out, previous = Path(out_dir).expanduser().resolve(), Path(since).expanduser().resolve()
+    if out == previous or previous in out.parents:
+        raise SinceError(
+            f"--out {out_dir} is inside the previous bundle {since}, which --since only reads; choose another folder"
+        )
 
 
 def prepare_since(bundle, since: str | os.PathLike, tasks=None, tasks_mapping=None):
@@ -131,7 +144,7 @@ def write_digest(changes, bundle, out_dir: str | os.PathLike) -> Path:
     env = Environment(autoescape=True)
     page = env.from_string(_TEMPLATE).render(
         csp=DIGEST_CSP,
-        css=_template("report.css") + "\n" + _template("index.css"),
+        css=_template("report.css") + "\n" + _template("index.css"),  # kamtools' own stylesheets (not data)
         previous_as_of=str(changes.previous_as_of.date()),
         current_as_of=str(changes.current_as_of.date()),
         n_accounts=len(rows),

@@ -1,0 +1,370 @@
+"""What changed since the last review (kamtools.review.since, `kamtools reports --since`)."""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kamtools.bundle import Bundle
+from kamtools.review.actions import action_id
+from kamtools.review.since import SinceError, compare_bundles
+
+# ---- small hand-made bundles -------------------------------------------------------------------
+
+
+def _write_bundle(path, as_of: str, tables: dict[str, pd.DataFrame], version: str = "test") -> Bundle:
+    path.mkdir(parents=True)
+    meta = {}
+    for name, df in tables.items():
+        df.to_parquet(path / f"{name}.parquet", index=False)
+        meta[name] = {"stage": "test", "rows": len(df), "columns": list(df.columns), "per_account": True}
+    manifest = {
+        "format": 1,
+        "kamtools_version": version,
+        "as_of": as_of,
+        "fingerprint": f"fp-{as_of}",
+        "n_accounts": len(tables["accounts"]),
+        "tables": meta,
+        "skipped": {},
+        "notes": {},
+    }
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    return Bundle.open(path)
+
+
+def _accounts(rows: list[dict]) -> pd.DataFrame:
+    base = {
+        "owner": "K. Novak",
+        "revenue_ltm": 100_000.0,
+        "forecast_next_12m": 110_000.0,
+        "target_period": 2026,
+        "target_attainment": 0.8,
+        "target_expected_attainment": 1.0,
+        "churn_probability": 0.05,
+        "risk_band": "low",
+        "revenue_at_risk": 5_000.0,
+        "tier": 1,
+        "quadrant": "strategic",
+    }
+    return pd.DataFrame([{**base, **r} for r in rows])
+
+
+def _actions(rows: list[tuple[str, str, str, float]]) -> pd.DataFrame:
+    """(account_id, rule_id, due_date, value_at_stake) rows of a plan_actions table."""
+    return pd.DataFrame(
+        {
+            "account_id": [r[0] for r in rows],
+            "order": list(range(1, len(rows) + 1)),
+            "rule_id": [r[1] for r in rows],
+            "type": "retention",
+            "priority": "high",
+            "owner": "K. Novak",
+            "due_date": pd.to_datetime([r[2] for r in rows]),
+            "action": [f"Do {r[1]} for {r[0]}" for r in rows],
+            "value_at_stake": [r[3] for r in rows],
+        }
+    )
+
+
+def _risks(rows: list[tuple[str, str, str, float]]) -> pd.DataFrame:
+    """(account_id, rule_id, severity, value_at_stake) rows of a plan_risks table."""
+    return pd.DataFrame(
+        {
+            "account_id": [r[0] for r in rows],
+            "order": list(range(1, len(rows) + 1)),
+            "rule_id": [r[1] for r in rows],
+            "severity": [r[2] for r in rows],
+            "risk": [f"Risk {r[1]} of {r[0]}" for r in rows],
+            "value_at_stake": [r[3] for r in rows],
+        }
+    )
+
+
+@pytest.fixture
+def pair(tmp_path):
+    """(current, previous): A1 worse, A2 in both, A3 gone, A4 new; three actions of the previous plan."""
+    prev = _write_bundle(
+        tmp_path / "2026-10",
+        "2026-10-31",
+        {
+            "accounts": _accounts(
+                [
+                    {"account_id": "A1", "name": "Alpha <b>AG</b>"},
+                    {"account_id": "A2", "name": "Beta"},
+                    {"account_id": "A3", "name": "Gamma"},
+                ]
+            ),
+            "plan_actions": _actions(
+                [
+                    ("A1", "dm_contact", "2026-11-10", 20_000.0),  # due before the current as-of, still fires
+                    ("A1", "overdue_ar", "2026-11-15", 8_000.0),  # the rule no longer fires
+                    ("A2", "whitespace", "2026-12-20", 30_000.0),  # not yet due
+                    ("A2", "target_gap", "2026-11-05", 12_000.0),  # marked done in the CRM
+                ]
+            ),
+            "plan_risks": _risks([("A1", "dm_contact", "medium", 20_000.0), ("A1", "overdue_ar", "high", 8_000.0)]),
+            "plan_summary": pd.DataFrame({"account_id": ["A1", "A2", "A3"], "value_at_stake": [28e3, 42e3, 5e3]}),
+        },
+    )
+    cur = _write_bundle(
+        tmp_path / "2026-11",
+        "2026-11-30",
+        {
+            "accounts": _accounts(
+                [
+                    {
+                        "account_id": "A1",
+                        "name": "Alpha <b>AG</b>",
+                        "revenue_ltm": 90_000.0,
+                        "forecast_next_12m": 70_000.0,
+                        "target_expected_attainment": 0.85,
+                        "churn_probability": 0.41,
+                        "risk_band": "high",
+                        "tier": 2,
+                    },
+                    {"account_id": "A2", "name": "Beta", "target_attainment": 0.9},
+                    {"account_id": "A4", "name": "Delta"},
+                ]
+            ),
+            "plan_actions": _actions(
+                [("A1", "dm_contact", "2026-12-30", 20_000.0), ("A2", "whitespace", "2027-01-20", 30_000.0)]
+            ),
+            "plan_risks": _risks([("A1", "dm_contact", "medium", 20_000.0), ("A1", "churn_high", "high", 37_000.0)]),
+            "plan_summary": pd.DataFrame({"account_id": ["A1", "A2", "A4"], "value_at_stake": [57e3, 30e3, 1e3]}),
+        },
+        version="test-2",
+    )
+    return cur, prev
+
+
+def _tasks_csv(path, rows: list[tuple[str, str]]):
+    pd.DataFrame({"action_id": [r[0] for r in rows], "status": [r[1] for r in rows]}).to_csv(path, index=False)
+    return path
+
+
+def test_figures_are_the_differences_and_new_and_gone_accounts_are_listed(pair):
+    cur, prev = pair
+    ch = compare_bundles(cur, prev)
+    acc = ch.accounts.set_index("account_id")
+    assert acc["status"].to_dict() == {"A1": "both", "A2": "both", "A3": "gone", "A4": "new"}
+    assert acc.loc["A1", "revenue_ltm_change"] == pytest.approx(-10_000.0)
+    assert acc.loc["A1", "forecast_next_12m_change"] == pytest.approx(-40_000.0)
+    assert acc.loc["A1", "churn_probability_change"] == pytest.approx(0.36)
+    assert (acc.loc["A1", "band_move"], acc.loc["A1", "tier_move"]) == ("worse", "down")
+    a1 = ch.for_account("A1")
+    assert "Revenue, last 12 months: down 10.0k (-10%), from 100.0k to 90.0k." in a1.sentences
+    assert "Churn risk rose from low to high (probability 5% then, 41% now)." in a1.sentences
+    assert "Tier moved from tier 1 to tier 2." in a1.sentences
+    assert ch.for_account("A4").sentences == [
+        "This account is new since the review of 2026-10-31: it was not in the previous analysis."
+    ]
+    assert "no longer in the one of 2026-11-30" in ch.for_account("A3").sentences[0]
+    assert any("1 account(s) are new since 2026-10-31 and 1 are no longer" in n for n in ch.notes)
+    assert any("different kamtools versions (test and test-2)" in n for n in ch.notes)
+    # risks: churn_high is new, overdue_ar resolved
+    risks = {(r.account_id, r.rule_id): r.status for r in ch.risks.itertuples()}
+    assert risks == {("A1", "churn_high"): "new", ("A1", "overdue_ar"): "resolved"}
+    # digest: ranked by value at stake, with the new high risk at its own value
+    d = ch.digest
+    assert list(d["value_at_stake"]) == sorted(d["value_at_stake"], reverse=True)
+    assert set(d.loc[d["account_id"] == "A1", "kind"]) >= {"churn band", "tier", "new high risk", "target slipping"}
+    assert set(d.loc[d["account_id"] == "A4", "kind"]) == {"new account"}
+    assert set(d.loc[d["account_id"] == "A3", "kind"]) == {"account gone"}
+    assert not (d["account_id"] == "A2").any()  # nothing notable changed for A2
+    with pytest.raises(KeyError):
+        ch.for_account("A9")
+
+
+def test_actions_followed_up_done_overdue_resolved_open(pair, tmp_path):
+    from kamtools.review.since import read_task_export
+
+    cur, prev = pair
+    tasks = read_task_export(
+        _tasks_csv(tmp_path / "tasks.csv", [(action_id("A2", "target_gap"), "Completed"), ("KA-000000000000", "Open")])
+    )
+    ch = compare_bundles(cur, prev, tasks=tasks)
+    follow = {(r.account_id, r.rule_id): r.follow_up for r in ch.actions.itertuples()}
+    assert follow == {
+        ("A1", "dm_contact"): "overdue",  # due 2026-11-10, before the current as-of, and the rule still fires
+        ("A1", "overdue_ar"): "resolved",  # neither a risk nor an action of the current plan
+        ("A2", "whitespace"): "open",
+        ("A2", "target_gap"): "done",  # its rule no longer fires either, but the CRM says done
+    }
+    a1 = ch.for_account("A1")
+    assert a1.actions.loc[a1.actions["rule_id"] == "dm_contact", "follow_up_text"].item() == "overdue since 2026-11-10"
+    assert a1.action_summary == "Of the 2 actions planned on 2026-10-31: 1 resolved, 1 overdue."
+    assert set(ch.actions["action_id"]) >= {action_id("A1", "dm_contact"), action_id("A2", "target_gap")}
+    assert any("1 task(s) of the CRM export match no action" in n for n in ch.notes)
+    # without the export the done action counts as resolved (its rule no longer fires)
+    plain = compare_bundles(cur, prev)
+    assert plain.actions.set_index("rule_id").loc["target_gap", "follow_up"] == "resolved"
+
+
+def test_one_account_compared_alone_gives_the_same_result(pair):
+    cur, prev = pair
+    whole = compare_bundles(cur, prev).for_account("A1")
+    alone = compare_bundles(cur, prev, accounts=["A1"]).for_account("A1")
+    assert alone.sentences == whole.sentences
+    pd.testing.assert_frame_equal(alone.actions, whole.actions)
+    pd.testing.assert_frame_equal(alone.risks, whole.risks)
+
+
+def test_previous_must_be_older(pair):
+    cur, prev = pair
+    with pytest.raises(SinceError, match=r"dated 2026-11-30, not before the current bundle \(2026-10-31\)"):
+        compare_bundles(prev, cur)
+    with pytest.raises(SinceError, match="is the bundle being reported on"):
+        compare_bundles(cur, cur)
+
+
+def test_a_table_missing_in_one_bundle_is_said(tmp_path):
+    prev = _write_bundle(tmp_path / "p", "2026-10-31", {"accounts": _accounts([{"account_id": "A1", "name": "A"}])})
+    acc = _accounts([{"account_id": "A1", "name": "A"}]).drop(columns=["tier", "quadrant"])
+    cur = _write_bundle(
+        tmp_path / "c",
+        "2026-11-30",
+        {"accounts": acc, "plan_risks": _risks([("A1", "r", "high", 1.0)]), "plan_actions": _actions([])},
+    )
+    ch = compare_bundles(cur, prev)
+    text = " ".join(ch.notes)
+    assert "The tier is only in one of the bundles" in text
+    assert "risks are in only one of the bundles" in text
+    assert "previous bundle has no account plan actions" in text
+    assert ch.actions.empty and ch.risks.empty
+
+
+def test_cli_refuses_bad_since_with_one_sentence(pair, tmp_path, capsys):
+    from kamtools.cli import main
+
+    cur, prev = pair
+    cases = [
+        (["--since", str(tmp_path / "nowhere")], "does not exist"),
+        (["--since", str(cur.path)], "is the bundle being reported on"),
+        (["--since", str(tmp_path)], "is not a complete kamtools bundle"),
+        (["--tasks", str(tmp_path / "t.csv")], "--tasks needs --since"),
+        (["--since", str(prev.path), "--tasks", str(tmp_path / "none.csv")], "the CRM task export does not exist"),
+    ]
+    for extra, expected in cases:
+        code = main(["reports", str(cur.path), "--out", str(tmp_path / "out"), "--quiet", *extra])
+        err = capsys.readouterr().err
+        assert code == 1, (extra, err)
+        assert expected in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    code = main(["reports", str(cur.path), "--out", str(prev.path / "reports"), "--quiet", "--since", str(prev.path)])
+    err = capsys.readouterr().err
+    assert code == 1 and "which --since only reads" in err and not (prev.path / "reports").exists()
+    # the newer bundle given as the previous one
+    code = main(["reports", str(prev.path), "--out", str(tmp_path / "out2"), "--quiet", "--since", str(cur.path)])
+    err = capsys.readouterr().err
+    assert code == 1 and "give the older bundle to --since" in err
+    assert not list((tmp_path / "out").glob("accounts/*.html"))  # nothing rendered
+
+
+def test_digest_page_and_index_column_escape_the_data(pair, tmp_path):
+    from kamtools.reports.index import write_index
+    from kamtools.review.since_pages import prepare_since, write_digest
+
+    cur, prev = pair
+    out = tmp_path / "out"
+    out.mkdir()
+    changes, params, fresh = prepare_since(cur, prev.path)
+    assert params["since"] == str(prev.path.resolve()) and params["tasks"] == ""
+    assert fresh["previous_fingerprint"] == "fp-2026-10-31"
+    page = write_digest(changes, cur, out).read_text()
+    assert "<b>AG</b>" not in page and "Alpha &lt;b&gt;AG&lt;/b&gt;" in page
+    assert "Churn risk up from low to high (5% to 41%)." in page
+    assert "<script" not in page and "script-src 'none'" in page
+    assert page.index("Alpha") < page.index("Beta") if "Beta" in page else True
+    index = write_index(cur, out, changes=changes).read_text()
+    assert '<th scope="col" data-type="text">Since the last review</th>' in index
+    assert 'href="since.html"' in index
+    assert "churn low → high; tier 1 → tier 2; forecast -36%" in index
+    plain = write_index(cur, out).read_text()
+    assert "Since the last review" not in plain
+
+
+# ---- the demo, analysed a month apart ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_pair(tmp_path_factory):
+    """The demo (120 accounts) analysed on 2026-10-31 and 2026-11-30."""
+    from kamtools.bundle import analyze
+    from kamtools.datasets import make_portfolio
+
+    portfolio, _ = make_portfolio(n_accounts=120, years=4, seed=11, as_of="2026-11-30")
+    root = tmp_path_factory.mktemp("since")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        prev = analyze(portfolio, root / "2026-10", as_of="2026-10-31", progress=False)
+        cur = analyze(portfolio, root / "2026-11", progress=False)
+    return cur, prev
+
+
+@pytest.mark.slow
+def test_demo_changes_equal_the_differences_of_the_bundles(demo_pair):
+    cur, prev = demo_pair
+    ch = compare_bundles(cur, prev)
+    a, b = cur.accounts.set_index("account_id"), prev.accounts.set_index("account_id")
+    acc = ch.accounts.set_index("account_id")
+    common = a.index.intersection(b.index)
+    assert set(acc.index[acc["status"] == "both"]) == set(common)
+    for col in ("revenue_ltm", "forecast_next_12m", "churn_probability", "target_attainment"):
+        expected = a.loc[common, col] - b.loc[common, col]
+        np.testing.assert_allclose(acc.loc[common, f"{col}_change"], expected, rtol=1e-12, equal_nan=True)
+    moved = acc.loc[common][a.loc[common, "risk_band"] != b.loc[common, "risk_band"]]
+    assert set(moved.index) == set(acc.index[acc["band_move"] != ""]) - (set(acc.index) - set(common))
+    # risks: new = in the current plan and not in the previous one (account + rule)
+    keys = {
+        name: set(zip(t["account_id"], t["rule_id"], strict=True))
+        for name, t in (("cur", cur.table("plan_risks")), ("prev", prev.table("plan_risks")))
+    }
+    new = {(r.account_id, r.rule_id) for r in ch.risks.itertuples() if r.status == "new"}
+    resolved = {(r.account_id, r.rule_id) for r in ch.risks.itertuples() if r.status == "resolved"}
+    assert new == keys["cur"] - keys["prev"] and resolved == keys["prev"] - keys["cur"]
+    # every action of the previous plan is followed up once, overdue ones were due before the current as-of
+    assert len(ch.actions) == len(prev.table("plan_actions"))
+    over = ch.actions[ch.actions["follow_up"] == "overdue"]
+    assert len(over) and (pd.to_datetime(over["due_date"]) < cur.as_of).all()
+    # the sentences a report shows carry the bundles' own numbers
+    acct = str(ch.digest["account_id"].iloc[0])
+    one = ch.for_account(acct)
+    fc = one.figures.set_index("measure").loc["forecast"]
+    assert fc["previous"] == pytest.approx(b.loc[acct, "forecast_next_12m"])
+    assert fc["current"] == pytest.approx(a.loc[acct, "forecast_next_12m"])
+    assert list(ch.digest["value_at_stake"]) == sorted(ch.digest["value_at_stake"], reverse=True)
+
+
+@pytest.mark.slow
+def test_report_rendered_since_shows_the_section(demo_pair, tmp_path):
+    from kamtools.reports import render_reports
+    from kamtools.reports.state import account_paths
+
+    cur, prev = demo_pair
+    ch = compare_bundles(cur, prev)
+    acct = str(ch.digest["account_id"].iloc[0])
+    tasks = _tasks_csv(tmp_path / "tasks.csv", [(ch.actions["action_id"].iloc[0], "done")])
+    out = tmp_path / "out"
+    summary = render_reports(
+        cur, out, accounts=[acct], workers=1, overview=False, progress=False, since=prev.path, tasks=tasks
+    )
+    assert summary.exit_code == 0, summary.problems
+    page = account_paths(out, acct).html.read_text()
+    start = page.index('id="sec-since"')
+    section = page[start : page.index('id="sec-forecast"')]
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", section))
+    one = ch.for_account(acct)
+    assert "Since the last review" in text and f"Compared with the analysis of {prev.as_of.date()}" in text
+    for sentence in one.sentences:
+        assert sentence.replace("'", "&#x27;") in text or sentence in text.replace("&#x27;", "'")
+    assert "Actions of the last review, followed up" in text
+    assert (out / "since.html").is_file() and 'href="since.html"' in (out / "index.html").read_text()
+    # rendered again with the same --since: up to date; without it: rendered again (no stale section)
+    again = render_reports(
+        cur, out, accounts=[acct], workers=1, overview=False, progress=False, since=prev.path, tasks=tasks
+    )
+    assert again.count("skipped") == 1
