@@ -288,9 +288,12 @@ def _band(row: pd.Series, band: str, value: str, pct: bool) -> str:
 
 
 def _environment():
-    from jinja2 import Environment
+    """A Jinja2 environment that escapes every value (Jinja2 comes with the ``reports`` extra,
+    which made the reports folder; without it, one sentence naming the extra)."""
+    from kamtools.extras import import_optional
 
-    return Environment(autoescape=True, trim_blocks=False, lstrip_blocks=False)
+    jinja2 = import_optional("jinja2", "reports", "writing the digest pages of `kamtools deliver`")
+    return jinja2.Environment(autoescape=True)
 
 
 def plan_delivery(
@@ -643,9 +646,9 @@ def _message(pack: KamPack, plan: DeliveryPlan, zip_path: Path, folder: Path, s:
 
 
 def _escape(text: str) -> str:
-    from markupsafe import escape
+    import html
 
-    return str(escape(text))
+    return html.escape(text)
 
 
 class PlainTextLogin(smtplib.SMTPException):
