@@ -389,11 +389,12 @@ def test_overview_page(bundle, captured):
         in text
     )
     assert f"(90% band +{money(0.7 * total)} to +{money(1.3 * total)})" in text
-    assert "a Brier score of 0.190 against 0.244 for per-competitor win rate" in text
+    assert "the win model scores a Brier score of 0.190 against 0.244 for the per-competitor win rate" in text
     assert "its probabilities are the better guide" in text
     assert "(lower is better; a coin flip scores 0.25 and 0.69)" in text
     assert "Tender calendar, next 12 months" in text and "Feb 2027" in text and "Jun 2028" not in text
     assert page.count('<img class="kam-fig"') == 4  # pipeline, losses, reliability, calendar
+    assert "Where price costs us most: competitor and category" in text
 
 
 def test_overview_with_no_open_bids(tmp_path, captured):

@@ -46,13 +46,19 @@ def bid_curve_chart(
     recommended_price: float | None = None,
     floor_price: float | None = None,
     title: str = "Win probability and expected margin by our price",
+    current_values: tuple[float, float] | None = None,
+    recommended_values: tuple[float, float] | None = None,
+    good_range: tuple[float, float] | None = None,
 ) -> Figure:
     """P(win) (with its band) and expected margin against our price for one open bid.
 
     ``curve``: the rows of ``bid_curves`` for one opportunity (``price, p_win, p_win_low,
     p_win_high, expected_margin``). The current and the recommended price are marked with
-    vertical lines and a dot on each curve (read off the curve by interpolation, so the
-    marks sit on the lines drawn); a floor price, when given, shades the prices below it.
+    vertical lines and a dot on each curve, labelled with (P(win), expected margin): the
+    ``current_values`` / ``recommended_values`` when given (the figures of the
+    recommendations table, so chart and table agree), else read off the curve by
+    interpolation. A floor price, when given, shades the prices below it; ``good_range``
+    (low, high) shades the prices whose expected margin is close to the best.
     """
     _require(curve, ["price", "p_win", "expected_margin"], "bid_curve_chart")
     c = curve.sort_values("price")
@@ -60,27 +66,44 @@ def bid_curve_chart(
     fig, (top, bottom) = new_figure(7.5, 5.0, nrows=2)
     top.sharex(bottom)
     if {"p_win_low", "p_win_high"} <= set(c.columns):
-        top.fill_between(x, c["p_win_low"], c["p_win_high"], color=PALETTE["actual"], alpha=0.18, label="95% band")
+        top.fill_between(x, c["p_win_low"], c["p_win_high"], color=PALETTE["actual"], alpha=0.18, label="90% band")
     top.plot(x, c["p_win"], color=PALETTE["actual"], lw=2, label="P(win)")
     bottom.plot(x, c["expected_margin"], color=PALETTE["forecast"], lw=2, label="expected margin")
     marks = [
-        (current_price, "current", PALETTE["baseline"], "--"),
-        (recommended_price, "recommended", PALETTE["scenario"], "-"),
+        (current_price, current_values, "current", PALETTE["baseline"], "--"),
+        (recommended_price, recommended_values, "recommended", PALETTE["scenario"], "-"),
     ]
-    for price, name, colour, style in marks:
+    for price, given, name, colour, style in marks:
         if price is None or not np.isfinite(price) or len(x) == 0:
             continue
         p = float(price)
-        for ax, col, fmt in ((top, "p_win", lambda v: f"{v:.0%}"), (bottom, "expected_margin", money)):
+        for k, (ax, col, fmt) in enumerate(((top, "p_win", lambda v: f"{v:.0%}"), (bottom, "expected_margin", money))):
             y = float(np.interp(p, x, c[col].to_numpy(dtype=float)))
+            if given is not None and np.isfinite(given[k]):
+                y = float(given[k])
             ax.axvline(p, color=colour, ls=style, lw=1.3)
             ax.plot([p], [y], "o", color=colour, ms=6)
             ax.annotate(fmt(y), (p, y), textcoords="offset points", xytext=(5, 6), fontsize=8, color=colour)
         bottom.plot([], [], color=colour, ls=style, lw=1.3, label=f"{name} price {price_text(p)}")
-    if floor_price is not None and np.isfinite(floor_price) and len(x) and floor_price > x.min():
+    if floor_price is not None and np.isfinite(floor_price) and len(x) and floor_price > x.min() + 0.02 * np.ptp(x):
         for ax in (top, bottom):
             ax.axvspan(x.min(), float(floor_price), color=PALETTE["bad"], alpha=0.07, lw=0)
         bottom.plot([], [], color=PALETTE["bad"], alpha=0.3, lw=6, label=f"below the floor {price_text(floor_price)}")
+    if (
+        good_range is not None
+        and all(v is not None and np.isfinite(v) for v in good_range)
+        and good_range[1] > good_range[0]
+    ):
+        for ax in (top, bottom):
+            ax.axvspan(float(good_range[0]), float(good_range[1]), color=PALETTE["scenario"], alpha=0.10, lw=0)
+        bottom.plot(
+            [],
+            [],
+            color=PALETTE["scenario"],
+            alpha=0.3,
+            lw=6,
+            label=f"good range {price_text(good_range[0])}-{price_text(good_range[1])}",
+        )
     top.set_ylim(0, 1)
     top.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.0%}"))
     top.set_ylabel("P(win)")
@@ -98,7 +121,7 @@ def pipeline_gain_chart(
     recs: pd.DataFrame,
     labels: pd.Series | None = None,
     top: int = 15,
-    title: str = "Open bids ranked by expected margin gained at the recommended price",
+    title: str = "Expected margin gained per open bid",
 ) -> Figure:
     """Horizontal bars of the expected margin gained per open bid, with its band.
 
@@ -109,7 +132,7 @@ def pipeline_gain_chart(
     _require(recs, ["opportunity_id", "expected_margin_gain"], "pipeline_gain_chart")
     rows = recs.nlargest(top, "expected_margin_gain").iloc[::-1]
     names = (labels.loc[rows.index] if labels is not None else rows["opportunity_id"]).astype(str)
-    fig, ax = new_figure(8, max(2.2, 0.36 * len(rows) + 1.2))
+    fig, ax = new_figure(9, max(2.2, 0.36 * len(rows) + 1.2))
     y = np.arange(len(rows))
     gain = rows["expected_margin_gain"].to_numpy(dtype=float)
     ax.barh(y, gain, color=PALETTE["scenario"], alpha=0.85, label="expected margin gained")
@@ -123,7 +146,7 @@ def pipeline_gain_chart(
     ax.set_yticks(y, [short_label(n, 48) for n in names])
     ax.axvline(0, color=PALETTE["baseline"], lw=1)
     _money_axis(ax, "x")
-    ax.set_xlabel("expected margin gained (P(win) x margin, recommended minus current price)")
+    ax.set_xlabel("at the recommended price minus at the current one")
     if len(rows):
         ax.legend(loc="lower right", fontsize=8)
     ax.set_title(fit_title(ax, title))
@@ -164,15 +187,19 @@ def loss_reasons_chart(summary: pd.DataFrame, title: str = "Bids lost on price a
 
 
 def reliability_chart(
-    reliability: pd.DataFrame, title: str = "Predicted win probability against the share won (out of time)"
+    reliability: pd.DataFrame,
+    title: str = "Predicted win probability against the share won (out of time)",
+    min_bids: int = 10,
 ) -> Figure:
     """Reliability diagram of the win model and its baselines.
 
     ``reliability``: ``bid_reliability`` rows (``method, mean_predicted, observed_rate, n``),
     one per method and probability bin. Points on the diagonal mean "bids given 30% were
-    won 30% of the time"; marker area shows how many bids each bin holds.
+    won 30% of the time"; marker area shows how many bids each bin holds. Bins of fewer than
+    ``min_bids`` bids are left out (their share won is noise).
     """
     _require(reliability, ["method", "mean_predicted", "observed_rate", "n"], "reliability_chart")
+    reliability = reliability[reliability["n"] >= min_bids]
     fig, ax = new_figure(5.8, 4.4)
     ax.plot([0, 1], [0, 1], color=PALETTE["baseline"], ls="--", lw=1, label="perfectly calibrated")
     top = max(int(reliability["n"].max()), 1) if len(reliability) else 1
@@ -186,32 +213,43 @@ def reliability_chart(
     pct = FuncFormatter(lambda v, _pos: f"{v:.0%}")
     ax.xaxis.set_major_formatter(pct)
     ax.yaxis.set_major_formatter(pct)
-    ax.set_xlabel("predicted P(win) (bin mean)")
+    ax.set_xlabel(f"predicted P(win) (bin mean; bins of at least {min_bids} bids)")
     ax.set_ylabel("share of those bids won")
     ax.legend(loc="upper left", fontsize=8)
     ax.set_title(fit_title(ax, title))
     return fig
 
 
-def tender_calendar_chart(calendar: pd.DataFrame, title: str = "Expected tenders by month, next 12 months") -> Figure:
+def tender_calendar_chart(
+    calendar: pd.DataFrame,
+    title: str = "Expected tenders by month, next 12 months (number of tenders on each bar)",
+    start: object = None,
+    months: int = 12,
+) -> Figure:
     """Bars of the expected tender value per month, labelled with the number of tenders.
 
     ``calendar``: ``tender_calendar`` rows already cut to the months to show
-    (``expected_month`` as a date or ``YYYY-MM`` text, ``expected_value``).
+    (``expected_month`` as a date or ``YYYY-MM`` text, ``expected_value``). With ``start``
+    (a date), the axis shows every one of ``months`` months from its month on, empty ones too.
     """
     _require(calendar, ["expected_month", "expected_value"], "tender_calendar_chart")
-    months = pd.to_datetime(calendar["expected_month"].astype(str), errors="coerce").dt.to_period("M")
+    when = pd.to_datetime(calendar["expected_month"].astype(str), errors="coerce").dt.to_period("M")
     grouped = (
-        pd.DataFrame({"month": months, "value": calendar["expected_value"].astype(float)})
+        pd.DataFrame({"month": when, "value": calendar["expected_value"].astype(float)})
         .dropna(subset=["month"])
         .groupby("month")["value"]
         .agg(["sum", "count"])
         .sort_index()
     )
+    if start is not None:
+        first = pd.Timestamp(start).to_period("M")
+        grouped = grouped.reindex(pd.period_range(first, periods=months + 1, freq="M"), fill_value=0)
     fig, ax = new_figure(8, 3.0)
     x = np.arange(len(grouped))
     bars = ax.bar(x, grouped["sum"], color=PALETTE["neutral"])
     for bar, n in zip(bars, grouped["count"]):
+        if not n:
+            continue
         ax.annotate(
             f"{int(n)}",
             (bar.get_x() + bar.get_width() / 2, bar.get_height()),
@@ -222,6 +260,6 @@ def tender_calendar_chart(calendar: pd.DataFrame, title: str = "Expected tenders
         )
     ax.set_xticks(x, [p.strftime("%b %Y") for p in grouped.index], rotation=45, ha="right")
     _money_axis(ax)
-    ax.set_ylabel("expected value (number of tenders on each bar)")
+    ax.set_ylabel("expected value")
     ax.set_title(fit_title(ax, title))
     return fig

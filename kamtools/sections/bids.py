@@ -94,7 +94,7 @@ OPEN_COLUMNS = {
     "opportunity_id": "Opportunity",
     "category_text": "Category",
     "competitor_text": "Competitor",
-    "amount": "Value",
+    "amount_text": "Value",
     "our_price_text": "Our price",
     "competitor_price_text": "Competitor price",
     "recommended_text": "Recommended price",
@@ -120,10 +120,16 @@ def open_bids_table(recs: pd.DataFrame) -> pd.DataFrame:
             {
                 **r,
                 "category_text": _text(r.get("category")),
+                "amount_text": _m(r.get("amount")),
                 "competitor_text": _competitor(r),
                 "our_price_text": _price(r.get("our_price")) or "not quoted yet",
                 "competitor_price_text": _price(r.get("competitor_price")) or "unknown",
-                "recommended_text": _price(r.get("recommended_price")),
+                "recommended_text": _price(r.get("recommended_price"))
+                + (
+                    f" ({_num(r.get('recommended_price')) / _num(r.get('our_price')) - 1:+.0%})"
+                    if _num(r.get("our_price")) > 0 and not math.isnan(_num(r.get("recommended_price")))
+                    else ""
+                ),
                 "range_text": _range(r.get("price_low"), r.get("price_high"), _price),
                 "floor_text": _price(r.get("floor_price")),
                 "p_win_text": f"{cur_p or 'n/a'} → {rec_p or 'n/a'}",
@@ -144,8 +150,9 @@ def bid_sentence(row: dict) -> str:
     rec = _price(row.get("recommended_price"))
     rng = _range(row.get("price_low"), row.get("price_high"), _price)
     rec_part = (
-        f"at the recommended {rec}{f' (good range {rng})' if rng else ''} the estimate is "
-        f"{_pct(row.get('p_win_recommended')) or 'n/a'} and {_m(row.get('expected_margin_recommended')) or 'n/a'}"
+        f"at the recommended {rec}{f' (good range {rng})' if rng else ''} P(win) would be "
+        f"{_pct(row.get('p_win_recommended')) or 'n/a'} and the expected margin "
+        f"{_m(row.get('expected_margin_recommended')) or 'n/a'}"
     )
     if _price(row.get("our_price")):
         now = (
@@ -155,7 +162,7 @@ def bid_sentence(row: dict) -> str:
         )
         gain = _m(row.get("expected_margin_gain"), True)
         band = _range(row.get("expected_margin_gain_low"), row.get("expected_margin_gain_high"), lambda v: _m(v, True))
-        tail = f", {gain} expected margin{f' (band {band})' if band else ''}" if gain else ""
+        tail = f", a change of {gain}{f' (90% band {band})' if band else ''}" if gain else ""
     else:
         now, tail = "no price has been quoted yet; ", ""
     return f"{head}: {now}{rec_part}{tail}."
@@ -196,6 +203,9 @@ def _open_bids(acct, recs) -> None:
             current_price=_num(row.get("our_price")),
             recommended_price=_num(row.get("recommended_price")),
             floor_price=_num(row.get("floor_price")),
+            current_values=(_num(row.get("p_win_current")), _num(row.get("expected_margin_current"))),
+            recommended_values=(_num(row.get("p_win_recommended")), _num(row.get("expected_margin_recommended"))),
+            good_range=(_num(row.get("price_low")), _num(row.get("price_high"))),
             title=f"{_text(row.get('opportunity_id'))} against {_competitor(row)}: P(win) and expected margin",
         )
         display.figure(fig, alt=f"win probability and expected margin by price for {row['opportunity_id']}")
@@ -369,11 +379,16 @@ def _tenders(acct, cal) -> None:
         return
     value = pd.to_numeric(upcoming["expected_value"], errors="coerce").sum()
     first = upcoming.iloc[0]
+    what = f"{_text(first.get('category'), 'an unknown category')}, in {_month(first['expected_month'])}"
+    if len(upcoming) == 1:
+        head = f"One tender from this account is expected in the next 12 months, worth about {money(value)}: {what}."
+    else:
+        head = (
+            f"{len(upcoming):,} tenders from this account are expected in the next 12 months, worth about "
+            f"{money(value)} in all; the first: {what}."
+        )
     display.paragraph(
-        f"{len(upcoming):,} tender(s) from this account are expected in the next 12 months, worth about "
-        f"{money(value)} in all; the first, for {_text(first.get('category'), 'an unknown category')}, in "
-        f"{_month(first['expected_month'])}. Start the pre-RFQ work (specification, relationships, price position) "
-        "a few months before each."
+        f"{head} Start the pre-RFQ work (specification, relationships, price position) a few months before each."
     )
     cols = {k: v for k, v in TENDER_COLUMNS.items() if k != "account_text"}
     display.table(tender_rows(upcoming), columns=cols, max_rows=12)
@@ -413,8 +428,6 @@ def account_section(acct) -> None:
     _cards(acct, recs, post, cal)
     _open_bids(acct, recs)
     _postmortem(post)
-    if isinstance(post, pd.DataFrame) and len(post):
-        show_notes(acct.bundle, "bid_postmortem")
     _tenders(acct, cal)
 
 
@@ -424,7 +437,7 @@ PIPELINE_COLUMNS = {
     "account_text": "Account",
     "category_text": "Category",
     "competitor_text": "Competitor",
-    "amount": "Value",
+    "amount_text": "Value",
     "our_price_text": "Our price",
     "recommended_text": "Recommended price",
     "range_text": "Good range",
@@ -472,7 +485,9 @@ def pipeline_sentence(recs: pd.DataFrame, pipeline=None) -> str:
     )
     if now > 0:
         text += f" to the {money(now)} expected at the current prices ({gain.sum() / now:+.0%})"
-    text += f": {n_down:,} bids would go lower and {n_up:,} higher."
+    change = (pd.to_numeric(recs["recommended_price"], errors="coerce") / recs["our_price"] - 1).dropna()
+    move = f" (median change {change.median():+.1%})" if len(change) else ""
+    text += f": {n_down:,} bids would go lower and {n_up:,} higher{move}."
     positive = gain[gain > 0].sort_values(ascending=False)
     if len(positive) >= 3 and positive.sum() > 0:
         k = max(1, int(math.ceil(len(positive) * 0.2)))
@@ -539,7 +554,7 @@ def loss_sentence(summary: pd.DataFrame) -> str | None:
         text += f" ({total['lost_on_price'] / total['known']:.0%} of those with a recorded reason)"
     text += f" and {int(total['lost_other']):,} on other reasons"
     text += f"; {unknown:,} have no reason recorded." if unknown else "."
-    known = agg[agg["known"] >= 5]
+    known = agg[(agg["known"] >= 5) & ~agg.index.isin(["(not recorded)", ""])]
     if len(known) >= 2:
         share = (known["lost_on_price"] / known["known"]).sort_values(ascending=False)
         top, low = share.index[0], share.index[-1]
@@ -566,11 +581,47 @@ def _losses(bundle) -> None:
     if sentence:
         display.paragraph(sentence)
     display.figure(loss_reasons_chart(summary), alt="bids won, lost on price and lost on other reasons by competitor")
-    shown = summary.sort_values(["competitor", "n"], ascending=[True, False])
-    shown = shown.assign(
-        gap_text=shown.get("mean_price_gap_pct", pd.Series(np.nan, index=shown.index)).map(display.signed_pct)
+    display.table(loss_by_competitor(summary), columns={k: v for k, v in LOSS_COLUMNS.items() if k != "category"})
+    on_price = summary[summary["lost_on_price"] > 0].sort_values(["lost_on_price", "n"], ascending=False)
+    if len(on_price):
+        display.heading("Where price costs us most: competitor and category", 3)
+        display.table(_gap_text(on_price), columns=LOSS_COLUMNS, max_rows=15)
+        display.paragraph(
+            "Mean price gap = our price over the competitor's, averaged over the decided bids (+5%: we were 5% dearer). "
+            "Where we lose: price when at least two thirds of the losses with a recorded reason were on price, other "
+            "reasons when at most a third were, mixed in between."
+        )
+
+
+def _gap_text(frame: pd.DataFrame) -> pd.DataFrame:
+    gap = frame.get("mean_price_gap_pct", pd.Series(np.nan, index=frame.index))
+    return frame.assign(gap_text=gap.map(lambda v: "" if pd.isna(v) else f"{v:+.1%}"))
+
+
+def loss_by_competitor(summary: pd.DataFrame) -> pd.DataFrame:
+    """One row per competitor (the categories added up), the most decided bids first, "(not recorded)" last."""
+    counts = ["n", "won", "lost", "lost_on_price", "lost_other"]
+    frame = (
+        summary.assign(_gap_sum=summary["mean_price_gap_pct"] * summary["n"])
+        if "mean_price_gap_pct" in summary
+        else summary
     )
-    display.table(shown, columns=LOSS_COLUMNS, max_rows=40)
+    agg = frame.groupby("competitor", sort=True).agg(
+        **{c: (c, "sum") for c in counts}, **({"_gap_sum": ("_gap_sum", "sum")} if "_gap_sum" in frame else {})
+    )
+    agg["win_rate"] = agg["won"] / agg["n"].where(agg["n"] > 0)
+    if "_gap_sum" in agg:
+        has_gap = summary.dropna(subset=["mean_price_gap_pct"]).groupby("competitor")["n"].sum()
+        agg["mean_price_gap_pct"] = agg["_gap_sum"] / has_gap.reindex(agg.index).where(lambda v: v > 0)
+    known = agg["lost_on_price"] + agg["lost_other"]
+    share = agg["lost_on_price"] / known.where(known > 0)
+    agg["where_we_lose"] = np.select(
+        [known == 0, share >= 2 / 3, share <= 1 / 3], ["", "price", "other reasons"], "mixed"
+    )
+    agg = agg.reset_index()
+    agg["_last"] = agg["competitor"].isin(["(not recorded)", ""])
+    agg = agg.sort_values(["_last", "n"], ascending=[True, False]).drop(columns=["_last"])
+    return _gap_text(agg)
 
 
 CALIBRATION_COLUMNS = {
@@ -608,8 +659,8 @@ def calibration_sentence(cal: pd.DataFrame) -> str:
             else ""
         )
         text += (
-            f" Here {model['method']} scores a Brier score of {model['brier']:.3f} against "
-            f"{best_other['brier']:.3f} for {best_other['method']}{auc}: "
+            f" Here the {model['method']} scores a Brier score of {model['brier']:.3f} against "
+            f"{best_other['brier']:.3f} for the {best_other['method']}{auc}: "
             + (
                 "its probabilities are the better guide to a bid's chances."
                 if better
@@ -663,7 +714,7 @@ def _calendar(bundle, names) -> None:
         f"12 months, worth about {money(value)}; the table lists the soonest first, so the pre-RFQ work can start "
         "months ahead."
     )
-    display.figure(tender_calendar_chart(upcoming), alt="expected tender value by month")
+    display.figure(tender_calendar_chart(upcoming, start=bundle.as_of), alt="expected tender value by month")
     display.table(tender_rows(upcoming, names), columns=TENDER_COLUMNS, max_rows=30)
 
 
@@ -695,7 +746,8 @@ def portfolio_section(bundle) -> None:
     names = _names(bundle)
     _portfolio_cards(recs, bundle)
     _pipeline(bundle, recs, names)
-    show_notes(bundle, "bid_recommendations", "bid_postmortem", "bid_calibration")
+    show_notes(bundle, "bid_recommendations")
     _losses(bundle)
     _calibration(bundle)
+    show_notes(bundle, "bid_postmortem", "bid_calibration")
     _calendar(bundle, names)
