@@ -274,3 +274,10 @@ def test_bad_folder_bundle_and_options(reports, tmp_path, capsys, monkeypatch):
     args = ["deliver", str(out), "--owners", str(owners), "--smtp", "127.0.0.1:25", "--from", SENDER]
     assert main([*args, "--smtp-user", "me"]) == 2
     assert "KAMTOOLS_SMTP_PASSWORD" in capsys.readouterr().err
+
+
+def test_cli_default_attachment_limit_matches_the_library():
+    from kamtools.cli import deliver as cli
+    from kamtools.review import deliver as lib
+
+    assert cli.DEFAULT_MAX_ATTACH_MB == lib.DEFAULT_MAX_ATTACH_MB

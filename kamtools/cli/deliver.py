@@ -42,9 +42,10 @@ Exit codes: 0 done, 1 a KAM was not sent their e-mail (listed) or the folder can
 2 a bad reports folder, bundle, owners file or option."""
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    from kamtools.review.deliver import DEFAULT_MAX_ATTACH_MB
+DEFAULT_MAX_ATTACH_MB = 10.0  # as kamtools.review.deliver.DEFAULT_MAX_ATTACH_MB (not imported: --help stays fast)
 
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.description = f"{HELP}\n\n{DESCRIPTION}"
     p.add_argument("out", metavar="OUT", help="reports folder written by `kamtools reports --out`")
     p.add_argument("--owners", required=True, metavar="CSV", help="owner,email per key account manager")
