@@ -25,8 +25,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--format",
         default="html",
         metavar="FORMATS",
-        help="comma-separated output formats: html (always) and pdf (needs the system Chromium)",
+        help="comma-separated output formats: html, pdf (needs the system Chromium) and pptx (a PowerPoint deck "
+        "per account and a portfolio review deck; pptx alone renders no HTML)",
     )
+    p.add_argument(
+        "--audience",
+        choices=("internal", "customer"),
+        default="internal",
+        help="pptx: internal (default; risks, margins, competitors, the plan) or customer (nothing internal)",
+    )
+    p.add_argument("--template", metavar="PPTX", help="pptx: the company's PowerPoint template (default: kamtools')")
     p.add_argument("--force", action="store_true", help="re-render reports that are already up to date")
     p.add_argument(
         "--mode",
@@ -75,26 +83,31 @@ def print_summary(summary, stream=None) -> None:
 def run(args: argparse.Namespace) -> int:
     from kamtools.bundle import BundleError
     from kamtools.outputs import OutputError
-    from kamtools.reports import ReportError, render_reports
+    from kamtools.reports import ReportError
     from kamtools.review.since import SinceError
 
+    formats = [f.strip().lower() for f in args.format.split(",") if f.strip()]
+    pages = [f for f in formats if f != "pptx"]
+    unknown = [f for f in formats if f not in ("html", "pdf", "pptx")]
+    if unknown:
+        print(f"error: unknown --format {', '.join(unknown)}; choose from html, pdf and pptx", file=sys.stderr)
+        return 2
+    if "pptx" in formats:  # checked before any report is rendered
+        from kamtools.deck import TemplateError, read_template
+        from kamtools.extras import require
+
+        require("decks")
+        try:
+            read_template(args.template)
+        except TemplateError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    summary = None
     try:
-        summary = render_reports(
-            args.bundle,
-            args.out,
-            accounts=args.accounts,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            formats=args.format.split(","),
-            force=args.force,
-            mode=args.mode,
-            progress=not args.quiet,
-            overview=not args.no_overview,
-            timeout=args.timeout,
-            since=args.since,
-            tasks=args.tasks,
-            tasks_mapping=args.tasks_mapping,
-        )
+        if pages or "pptx" not in formats:
+            summary = _render(args, pages or ["html"])
+        if "pptx" in formats:
+            decks = _decks(args)
     except SinceError as exc:  # --since / --tasks: a bad path, bundle or task export
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -104,5 +117,63 @@ def run(args: argparse.Namespace) -> int:
     except (BundleError, ReportError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print_summary(summary)
-    return summary.exit_code
+    code = 0
+    if summary is not None:
+        print_summary(summary)
+        code = summary.exit_code
+    if "pptx" in formats:
+        print_deck_summary(decks)
+        code = max(code, decks.exit_code)
+    return code
+
+
+def print_deck_summary(decks, stream=None) -> None:
+    """How many decks were written, for whom, their failures and where the portfolio deck is."""
+    stream = stream if stream is not None else sys.stdout
+    print(
+        f"decks: {len(decks.written)} {decks.audience} deck(s) written, {len(decks.failed)} failed "
+        f"in {decks.seconds:.1f} s (in {decks.out_dir / 'accounts'})",
+        file=stream,
+    )
+    for account, error in list(decks.failed.items())[:20]:
+        print(f"  failed: {account}: {error}", file=stream)
+    if decks.portfolio is not None:
+        print(f"portfolio deck: {decks.portfolio}", file=stream)
+
+
+def _decks(args: argparse.Namespace):
+    from kamtools.deck import write_decks
+
+    return write_decks(
+        args.bundle,
+        args.out,
+        accounts=args.accounts,
+        audience=args.audience,
+        template=args.template,
+        portfolio=not args.no_overview,
+        progress=not args.quiet,
+        since=args.since,
+        tasks=args.tasks,
+        tasks_mapping=args.tasks_mapping,
+    )
+
+
+def _render(args: argparse.Namespace, formats: list[str]):
+    from kamtools.reports import render_reports
+
+    return render_reports(
+        args.bundle,
+        args.out,
+        accounts=args.accounts,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        formats=formats,
+        force=args.force,
+        mode=args.mode,
+        progress=not args.quiet,
+        overview=not args.no_overview,
+        timeout=args.timeout,
+        since=args.since,
+        tasks=args.tasks,
+        tasks_mapping=args.tasks_mapping,
+    )

@@ -60,6 +60,9 @@ def write_decks(
     progress: bool = True,
     account_extra: Callable | None = None,
     portfolio_extra: Callable | None = None,
+    since: str | os.PathLike | None = None,
+    tasks: str | os.PathLike | None = None,
+    tasks_mapping: str | os.PathLike | None = None,
 ) -> DeckSummary:
     """Write a deck per account (and the portfolio deck) into ``out_dir``.
 
@@ -68,7 +71,10 @@ def write_decks(
     whose deck fails is recorded in ``failed`` and the others are still written; a full
     disk or read-only folder stops the run with :class:`kamtools.outputs.OutputError`.
     ``account_extra(deck, account, audience)`` and ``portfolio_extra(deck, bundle)`` add
-    slides (used for the changes since the last review).
+    slides; ``since`` (the previous bundle, only read), with ``tasks`` and ``tasks_mapping``
+    (a CRM task export) adds the "since the last review" slides of
+    :mod:`kamtools.deck.changes` (a bad one raises :class:`kamtools.review.since.SinceError`
+    before anything is written).
     """
     from tqdm.auto import tqdm
 
@@ -83,6 +89,14 @@ def write_decks(
     tpl = read_template(template)
     if not isinstance(bundle, Bundle):
         bundle = Bundle.open(bundle)
+    if since is not None:
+        from kamtools.deck.changes import account_slides, portfolio_slides
+        from kamtools.review.since_pages import check_out_dir, prepare_since
+
+        check_out_dir(out_dir, since, bundle)
+        changes = prepare_since(bundle, since, tasks, tasks_mapping)[0]
+        account_extra = account_extra or account_slides(changes)
+        portfolio_extra = portfolio_extra or portfolio_slides(changes)
     out = claim_output_dir(out_dir, "reports", flag="--out", reading=bundle.path).resolve()
     try:
         (out / ACCOUNTS_DIR).mkdir(exist_ok=True)
