@@ -85,6 +85,7 @@ def postmortem(portfolio: Portfolio) -> pd.DataFrame | NotAvailable:
     cost = cost_ratios(portfolio, bids)
     n = len(bids)
     cols = {k: np.full(n, np.nan) for k in ("p_win_at_time", "rec", "p_hist", "p_comp", "n_before")}
+    model = None
     for start in month.unique():
         rows = np.flatnonzero((month == start).to_numpy())
         train = bids[bids["close_date"] < start]
@@ -92,7 +93,7 @@ def postmortem(portfolio: Portfolio) -> pd.DataFrame | NotAvailable:
         y = train["won"].to_numpy(float)
         if len(train) < MIN_BIDS or y.min() == y.max():
             continue
-        model = WinModel().fit(train)
+        model = WinModel().fit(train, warm=model)  # starts from last month's fit: same optimum, fewer steps
         cols["p_win_at_time"][rows], cols["rec"][rows] = _score_month(model, bids.iloc[rows], cost[rows])
         rate = float(y.mean())
         cols["p_hist"][rows] = rate
