@@ -88,7 +88,7 @@ def reports(tmp_path_factory):
         if i % 2 == 0:
             paths.pdf.write_bytes(b"%PDF-1.4 fake " + account_id.encode())
         if account_id == by_owner[owners[0]][0]:
-            paths.html.with_suffix(".pptx").write_bytes(b"PK fake deck")
+            paths.html.with_name(paths.html.stem + "-internal.pptx").write_bytes(b"PK fake deck")  # as decks are named
     owners_csv = root / "owners.csv"
     owners_csv.write_text(
         f"owner,email\n{owners[0]},kam0@example.com\n{owners[1]},kam1@example.com\nNobody Atall,nobody@example.com\n",
@@ -136,7 +136,7 @@ def test_each_kam_gets_one_email_with_digest_and_pack(reports, smtp, tmp_path, c
         from kamtools.reports.state import report_stem
 
         wanted = {report_stem(a) for a in ids}
-        stems = {Path(n).name.split(".")[0] for n in inside if "/accounts/" in n}
+        stems = {Path(n).name.split(".")[0].removesuffix("-internal") for n in inside if "/accounts/" in n}
         assert stems and stems <= wanted  # only this KAM's accounts
         assert (dest / folder / "digest.html").is_file() and (dest / f"{folder}.zip").is_file()
         text = msg.get_body(("plain",)).get_content()
@@ -225,7 +225,7 @@ def test_folders_only_without_smtp_and_rerun_replaces_its_own(reports, tmp_path,
     assert not (dest / report_stem(owner) / "accounts" / f"{report_stem(missing)}.html").exists()
     files = {p.name for p in (dest / report_stem(owner) / "accounts").iterdir()}
     assert {f"{report_stem(a)}.html" for a in by_owner[owner] if a != missing} <= files
-    assert f"{report_stem(by_owner[owner][0])}.pptx" in files  # the deck travels with the reports
+    assert f"{report_stem(by_owner[owner][0])}-internal.pptx" in files  # the deck travels with the reports
     other = tmp_path / "mine"
     other.mkdir()
     (other / "notes.txt").write_text("keep", encoding="utf-8")
