@@ -242,7 +242,9 @@ class AccountChanges:
     """One account's changes since the last review, as sentences and small tables (for reports and decks).
 
     ``figures``: measure, label, previous, current, change, previous_text, current_text,
-    change_text. ``drivers``: status (new / no longer a driver / still a driver), label,
+    change_text. ``highlights``: the notable changes (the account's lines of the digest:
+    band or tier moved, new high risks, target slipping, a forecast revision of
+    :data:`REVISION_SHARE` or more), as sentences. ``drivers``: status (new / no longer a driver / still a driver), label,
     previous, current (sentences). ``risks``: status (new / resolved), severity, risk,
     value_at_stake. ``actions``: the previous plan's actions with ``follow_up``
     (:data:`ACTION_STATUSES`) and ``follow_up_text``.
@@ -259,6 +261,7 @@ class AccountChanges:
     risks: pd.DataFrame
     actions: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    highlights: list[str] = field(default_factory=list)
 
     @property
     def sentences(self) -> list[str]:
@@ -417,6 +420,15 @@ class Changes:
             risks=part(self.risks),
             actions=part(self.actions),
             notes=list(self.notes),
+            highlights=list(
+                _digest(
+                    rows,
+                    self.risks[self.risks["account_id"] == account_id],
+                    self.previous_as_of.date(),
+                    self.current_as_of.date(),
+                    top=None,
+                )["sentence"]
+            ),
         )
 
 
@@ -657,7 +669,9 @@ DIGEST_KINDS = (
 )
 
 
-def _digest(acc: pd.DataFrame, risks: pd.DataFrame, prev_date, cur_date) -> pd.DataFrame:
+def _digest(
+    acc: pd.DataFrame, risks: pd.DataFrame, prev_date, cur_date, top: int | None = DIGEST_REVISIONS
+) -> pd.DataFrame:
     rows = []
 
     def add(r, kind, sentence, value=None):
@@ -705,7 +719,7 @@ def _digest(acc: pd.DataFrame, risks: pd.DataFrame, prev_date, cur_date) -> pd.D
     if "forecast_change_pct" in acc:
         rev = acc[(acc["status"] == "both") & (acc["forecast_change_pct"].abs() >= REVISION_SHARE)]
         rev = rev.reindex(rev["forecast_next_12m_change"].abs().sort_values(ascending=False).index).head(
-            DIGEST_REVISIONS
+            top if top is not None else len(rev)
         )
         for _, r in rev.iterrows():
             ch = float(r["forecast_next_12m_change"])

@@ -68,11 +68,16 @@ def account_section(view) -> None:
         f"Compared with the analysis of {ch.previous_as_of.date()} (the last review); "
         f"this report's data is as of {ch.current_as_of.date()}."
     )
-    sentences = ch.sentences
     if ch.status != "both":
-        display.paragraph(sentences[0])
+        display.paragraph(ch.sentences[0])
         return
-    display.bullets(sentences)
+    if ch.highlights:
+        display.bullets(ch.highlights)
+    else:
+        display.paragraph(
+            "Nothing notable changed: the churn band and tier are the same, no new high risk, no target slipping "
+            "and no forecast revision of 10% or more."
+        )
     figures = ch.figures
     if len(figures):
         shown = figures.drop(columns=["change", "previous", "current"]).rename(
@@ -110,7 +115,9 @@ def account_section(view) -> None:
         )
 
     display.heading("Actions of the last review, followed up", 3)
-    display.paragraph(ch.action_summary)
+    owners = ch.actions["owner"].dropna().astype(str).unique() if len(ch.actions) else []
+    one_owner = len(owners) == 1
+    display.paragraph(ch.action_summary + (f" Owner of all of them: {owners[0]}." if one_owner else ""))
     if len(ch.actions):
         acts = ch.actions.assign(
             due=pd.to_datetime(ch.actions["due_date"]).dt.strftime("%Y-%m-%d"),
@@ -120,7 +127,7 @@ def account_section(view) -> None:
             acts,
             {
                 "action": "action",
-                "owner": "owner",
+                **({} if one_owner else {"owner": "owner"}),
                 "due": "due",
                 "value": "value at stake",
                 "follow_up_text": "follow-up",
