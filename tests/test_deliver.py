@@ -281,3 +281,22 @@ def test_cli_default_attachment_limit_matches_the_library():
     from kamtools.review import deliver as lib
 
     assert cli.DEFAULT_MAX_ATTACH_MB == lib.DEFAULT_MAX_ATTACH_MB
+
+
+def test_reports_from_other_data_are_said(reports, tmp_path, capsys):
+    out, bundle, _, owners = reports
+    import json as _json
+
+    from kamtools.outputs import claim_output_dir
+
+    other = claim_output_dir(tmp_path / "r", "reports")
+    (other / ".kamtools-state").mkdir()
+    (other / ".kamtools-state" / "x.json").write_text(
+        _json.dumps({"freshness": {"bundle_fingerprint": "not-this-one"}}), encoding="utf-8"
+    )
+    args = ["deliver", str(other), "--owners", str(owners), "--bundle", str(bundle.path), "--dry-run"]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert f"the reports in {other} were rendered from other data than the bundle {bundle.path}" in err
+    assert main(["deliver", str(other), "--owners", str(owners), "--dry-run"]) == 2  # no bundle inside
+    assert "give it with --bundle BUNDLE_DIR" in capsys.readouterr().err

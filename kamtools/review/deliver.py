@@ -214,10 +214,11 @@ class DeliveryPlan:
     packs: list[KamPack]
     owners_without_accounts: list[str] = field(default_factory=list)
     unowned_accounts: dict[str, list[str]] = field(default_factory=dict)  # owner name -> account ids
+    mismatch: str | None = None  # the reports were made from another bundle's data
 
     def notes(self) -> list[str]:
         """Sentences on owners without accounts and accounts whose owner has no e-mail."""
-        out = []
+        out = [self.mismatch] if self.mismatch else []
         if self.owners_without_accounts:
             out.append(
                 f"{len(self.owners_without_accounts)} owner(s) in the owners file have no account in the bundle "
@@ -326,6 +327,12 @@ def plan_delivery(
     known = set(owner_table["owner"])
     owned = set(acc["_owner"])
     plan = DeliveryPlan(out.resolve(), Path(b.path).resolve(), str(b.as_of.date()), [])
+    prints = _report_fingerprints(out)
+    if prints and b.fingerprint not in prints:
+        plan.mismatch = (
+            f"the reports in {out} were rendered from other data than the bundle {b.path} "
+            "(their records name another data fingerprint); the owners and digests come from that bundle"
+        )
     plan.owners_without_accounts = [o for o in owner_table["owner"] if o not in owned]
     for owner, part in acc[~acc["_owner"].isin(known)].groupby("_owner", sort=True):
         plan.unowned_accounts[str(owner)] = part["account_id"].tolist()
@@ -344,6 +351,7 @@ def plan_delivery(
 
     env = _environment()
     template = env.from_string(_DIGEST_TEMPLATE)
+    by_stem = report_files(out)
     for _, who in owner_table.iterrows():
         mine = acc[acc["_owner"] == who["owner"]].sort_values(
             ["revenue_ltm", "account_id"] if "revenue_ltm" in acc.columns else ["account_id"],
@@ -356,14 +364,14 @@ def plan_delivery(
         files: list[tuple[Path, str]] = []
         rows, missing = [], []
         for _, a in mine.iterrows():
-            found = _report_files(out, report_stem(a["account_id"]))
+            found = by_stem.get(report_stem(a["account_id"]), [])
             if not found:
                 missing.append(a["account_id"])
             links = []
             for src in found:
                 inner = f"accounts/{src.name}"
                 files.append((src, inner))
-                links.append({"label": src.suffix[1:].upper(), "href": inner})
+                links.append({"label": _label(src), "href": inner})
             rows.append(
                 {
                     "account_id": a["account_id"],
@@ -429,25 +437,32 @@ def plan_delivery(
     return plan
 
 
-def _report_files(out: Path, stem: str) -> list[Path]:
-    """An account's report files: ``<stem>.<ext>`` or ``<stem>-<variant>.<ext>`` (letters only)
-    in the report folders, for the extensions of :data:`REPORT_EXTS`."""
-    pattern = re.compile(rf"^{re.escape(stem)}(?:[.-][A-Za-z]+)?\.(?:{'|'.join(REPORT_EXTS)})$")
-    found = []
+_REPORT_FILE = re.compile(
+    rf"^(?P<stem>.+-[0-9a-f]{{10}})(?:[.-](?P<variant>[A-Za-z]+))?\.(?P<ext>{'|'.join(REPORT_EXTS)})$"
+)
+
+
+def report_files(out: str | os.PathLike) -> dict[str, list[Path]]:
+    """The report files of a reports folder by account file stem
+    (:func:`kamtools.reports.state.report_stem`): ``<stem>.<ext>`` and
+    ``<stem>-<variant>.<ext>`` (decks: ``-internal``, ``-customer``) in the report folders,
+    for the extensions of :data:`REPORT_EXTS`; each folder is listed once."""
+    found: dict[str, list[Path]] = {}
     for sub in REPORT_FOLDERS:
-        folder = out / sub
+        folder = Path(out) / sub
         if not folder.is_dir():
             continue
-        for f in sorted(folder.glob(f"{glob_escape(stem)}*")):
-            if f.is_file() and not f.is_symlink() and pattern.match(f.name):
-                found.append(f)
+        for f in sorted(folder.iterdir()):
+            m = _REPORT_FILE.match(f.name)
+            if m and f.is_file() and not f.is_symlink():
+                found.setdefault(m["stem"], []).append(f)
     return found
 
 
-def glob_escape(text: str) -> str:
-    import glob
-
-    return glob.escape(text)
+def _label(path: Path) -> str:
+    m = _REPORT_FILE.match(path.name)
+    variant = m["variant"] if m else None
+    return path.suffix[1:].upper() + (f" ({variant})" if variant else "")
 
 
 # ---- writing the packs ----------------------------------------------------------------------
