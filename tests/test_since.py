@@ -205,6 +205,28 @@ def test_actions_followed_up_done_overdue_resolved_open(pair, tmp_path):
     assert plain.actions.set_index("rule_id").loc["target_gap", "follow_up"] == "resolved"
 
 
+def test_a_mapped_crm_export_marks_the_action_done(pair, tmp_path):
+    from kamtools.review.since_pages import prepare_since
+
+    cur, prev = pair
+    mapping = tmp_path / "crm.yml"
+    mapping.write_text(
+        "columns:\n  Subject: subject\n  Description: description\n  Status: status\n"
+        "values:\n  Status: {open: Not Started, done: Completed}\n"
+    )
+    wanted = action_id("A1", "dm_contact")
+    pd.DataFrame(
+        {
+            "Subject": ["Call the buyer", "Made by hand"],
+            "Description": [f"Why: no contact.\nkamtools action {wanted} (rule dm_contact)", "no id here"],
+            "Status": ["Completed", "Completed"],
+        }
+    ).to_csv(tmp_path / "sf.csv", index=False)
+    changes, params, fresh = prepare_since(cur, prev.path, tmp_path / "sf.csv", mapping)
+    assert changes.actions.set_index("action_id").loc[wanted, "follow_up"] == "done"
+    assert params["tasks_mapping"] == str(mapping.resolve()) and fresh["tasks"] and fresh["tasks_mapping"]
+
+
 def test_one_account_compared_alone_gives_the_same_result(pair):
     cur, prev = pair
     whole = compare_bundles(cur, prev).for_account("A1")
