@@ -388,3 +388,12 @@ def test_tables_have_their_declared_kinds(demo, stage):
             assert [c for c, _ in columns(name)] == list(frame.columns), name
             for col, kind in columns(name):
                 assert kinds[kind](frame[col].dtype), (name, col, frame[col].dtype)
+
+
+def test_stage_declaration_matches_the_tables():
+    from kamtools.bids.schema import PORTFOLIO_TABLES, TABLE_SPECS, columns
+    from kamtools.stages import stage
+
+    declared = stage("bids")
+    assert tuple(declared.portfolio) == PORTFOLIO_TABLES
+    assert {t.name: t.columns for t in declared.writes} == {n: tuple(columns(n)) for n in TABLE_SPECS}

@@ -58,7 +58,7 @@ STAGES: tuple[Stage, ...] = (
                 "cluster:int cluster_name:str attractiveness:float strength:float quadrant:str tier:int "
                 "tier_reason:str score_revenue_ltm:float score_growth:float score_margin_pct:float "
                 "score_expected_value_12m:float score_potential_revenue:float score_share_of_wallet:float "
-                "score_relationship_coverage:float score_win_rate:float score_tenure_years:float",
+                "score_relationship_coverage:float? score_win_rate:float? score_tenure_years:float",
             ),
         ),
     ),
@@ -112,8 +112,8 @@ STAGES: tuple[Stage, ...] = (
                 "forecast_summary",
                 "account_id:str revenue_last_12m:float forecast_next_12m:float forecast_next_12m_lo_80:float "
                 "forecast_next_12m_hi_80:float forecast_model:str forecast_method:str forecast_method_reason:str "
-                "forecast_growth_pct:float forecast_mase:float forecast_mase_naive:float target_period:number "
-                "revenue_target:float target_probability:float target_expected_attainment:float",
+                "forecast_growth_pct:float forecast_mase:float forecast_mase_naive:float target_period:number? "
+                "revenue_target:float? target_probability:float? target_expected_attainment:float?",
             ),
             table(
                 "forecast_targets",
@@ -161,12 +161,12 @@ STAGES: tuple[Stage, ...] = (
                 "revenue_change_6m:float revenue_change_12m:float order_days_change_3m:float "
                 "order_days_change_6m:float order_days_change_12m:float categories_12m:float categories_dropped:float "
                 "categories_dropped_share:float margin_pct_12m:float margin_change_6m:float industry:str region:str "
-                "channel:str share_of_wallet:float complaints_12m:float complaints_severe_12m:float "
-                "complaints_open:float complaint_resolution_days:float days_late_avg_12m:float "
-                "days_late_change_6m:float overdue_share:float decision_makers:float "
-                "decision_maker_coverage_12m:float days_since_decision_maker_contact:float interactions_90d:float "
-                "interactions_change_6m:float bids_lost_12m:float win_rate_12m:float lost_to_competitor:str "
-                "bid_price_gap_pct:float competitor_price_gap_pct:float competitor_sightings_12m:float p_alive:float "
+                "channel:str share_of_wallet:float complaints_12m:float? complaints_severe_12m:float? "
+                "complaints_open:float? complaint_resolution_days:float? days_late_avg_12m:float? "
+                "days_late_change_6m:float? overdue_share:float? decision_makers:float? "
+                "decision_maker_coverage_12m:float? days_since_decision_maker_contact:float? interactions_90d:float? "
+                "interactions_change_6m:float? bids_lost_12m:float? win_rate_12m:float? lost_to_competitor:str? "
+                "bid_price_gap_pct:float? competitor_price_gap_pct:float? competitor_sightings_12m:float? p_alive:float "
                 "expected_value_12m:float",
             ),
             table(
@@ -230,6 +230,62 @@ STAGES: tuple[Stage, ...] = (
                 "account_id:str potential_revenue:float revenue_ltm:float revenue_prior_12m:float "
                 "share_of_wallet:float share_of_wallet_prior:float share_of_wallet_change:float headroom:float "
                 "wallet_known:bool",
+            ),
+        ),
+    ),
+    Stage(
+        "bids",
+        "kamtools.bids",
+        portfolio=("accounts", "products", "orders", "opportunities", "competitor_prices"),
+        writes=(
+            table(
+                "bid_account_summary",
+                "account_id:str n_open_bids:int bid_margin_gain:float next_tender_month:datetime",
+            ),
+            table(
+                "bid_calibration",
+                "method:str n:int brier:float log_loss:float auc:float calibration_in_the_large:float n_cutoffs:int "
+                "scored_from:datetime scored_to:datetime",
+            ),
+            table(
+                "bid_curves",
+                "opportunity_id:str account_id:str price:float p_win:float p_win_low:float p_win_high:float "
+                "expected_margin:float",
+            ),
+            table(
+                "bid_loss_summary",
+                "competitor:str category:str n:int won:int lost:int lost_on_price:int lost_other:int win_rate:float "
+                "mean_price_gap_pct:float where_we_lose:str",
+            ),
+            table(
+                "bid_pipeline",
+                "n_open_bids:int amount:float expected_margin_current:float expected_margin_recommended:float "
+                "expected_margin_gain:float expected_margin_gain_low:float expected_margin_gain_high:float",
+            ),
+            table(
+                "bid_postmortem",
+                "opportunity_id:str account_id:str created_date:datetime close_date:datetime category:str "
+                "competitor:str status:str amount:float our_price:float competitor_price:float price_gap_pct:float "
+                "loss_reason:str loss_type:str p_win_at_time:float recommended_price_at_time:float "
+                "p_history_at_time:float p_competitor_at_time:float n_bids_before:int at_time_note:str",
+            ),
+            table(
+                "bid_recommendations",
+                "opportunity_id:str account_id:str category:str competitor:str amount:float our_price:float "
+                "competitor_price:float price_basis:str recommended_price:float price_low:float price_high:float "
+                "floor_price:float p_win_current:float p_win_recommended:float expected_margin_current:float "
+                "expected_margin_recommended:float expected_margin_gain:float expected_margin_gain_low:float "
+                "expected_margin_gain_high:float reason:str competitor_price_used:float price_index_used:float "
+                "ceiling_price:float cost_ratio:float close_date:datetime stage:str",
+            ),
+            table(
+                "bid_reliability",
+                "method:str bin_low:float bin_high:float n:int mean_predicted:float observed_rate:float",
+            ),
+            table(
+                "tender_calendar",
+                "account_id:str category:str expected_month:datetime expected_value:float last_tender_date:datetime "
+                "n_past_tenders:int interval_months:float basis:str confidence:str",
             ),
         ),
     ),
@@ -333,37 +389,37 @@ STAGES: tuple[Stage, ...] = (
                 "growth_ytd_pct:float revenue_ltm:float revenue_prior_ltm:float growth_pct:float margin_ytd:float "
                 "margin_ltm:float margin_pct:float orders_ltm:int avg_order_value:float revenue_gross_ltm:float "
                 "returns_ltm:float returns_rate:float revenue_90d:float last_order_date:datetime "
-                "days_since_last_order:float tenure_years:float target:float target_attainment:float "
-                "year_elapsed:float target_pace:float target_gap:float next_target:float open_bids:int "
-                "open_value:float weighted_value:float bids_closing_90d:int value_closing_90d:float overdue_bids:int "
-                "bids_decided_12m:int bids_won_12m:int bids_lost_12m:int win_rate:float lost_value_12m:float "
-                "avg_cycle_days:float top_loss_competitor:str lost_to_top_competitor:int loss_price_gap_pct:float "
-                "top_loss_category:str top_loss_reason:str open_ar:float overdue_ar:float ar_not_due:float "
-                "ar_0_30:float ar_31_60:number ar_61_90:number ar_90_plus:float overdue_60_plus:float "
-                "overdue_invoices:int oldest_overdue_days:float invoiced_90d:float dso_days:float "
-                "invoices_due_12m:int late_invoices_12m:int late_share_12m:float late_share_prior_12m:float "
-                "late_share_trend:float avg_days_late_12m:float complaints_open:int open_low:int open_medium:int "
-                "open_high:int open_critical:int open_severe:int oldest_open_severe_days:float complaints_12m:int "
-                "severe_12m:int complaints_prior_12m:int complaints_trend:int resolved_12m:int "
-                "mean_days_to_resolve:float contacts:int decision_makers:int influencers:int users:int "
-                "gatekeepers:int senior_contacts:int interactions_90d:int interactions_prior_90d:int "
-                "engaged_contacts_90d:int dm_engaged_90d:int senior_engaged_90d:int days_since_last_contact:float "
-                "days_since_dm_contact:float dm_contact_never:bool days_since_senior_contact:float "
-                "engaged_contacts_180d:int single_threaded:bool health_score:float health_band:str top_weakness:str",
+                "days_since_last_order:float tenure_years:float target:float? target_attainment:float? "
+                "year_elapsed:float? target_pace:float? target_gap:float? next_target:float? open_bids:int? "
+                "open_value:float? weighted_value:float? bids_closing_90d:int? value_closing_90d:float? overdue_bids:int? "
+                "bids_decided_12m:int? bids_won_12m:int? bids_lost_12m:int? win_rate:float? lost_value_12m:float? "
+                "avg_cycle_days:float? top_loss_competitor:str? lost_to_top_competitor:int? loss_price_gap_pct:float? "
+                "top_loss_category:str? top_loss_reason:str? open_ar:float? overdue_ar:float? ar_not_due:float? "
+                "ar_0_30:float? ar_31_60:number? ar_61_90:number? ar_90_plus:float? overdue_60_plus:float? "
+                "overdue_invoices:int? oldest_overdue_days:float? invoiced_90d:float? dso_days:float? "
+                "invoices_due_12m:int? late_invoices_12m:int? late_share_12m:float? late_share_prior_12m:float? "
+                "late_share_trend:float? avg_days_late_12m:float? complaints_open:int? open_low:int? open_medium:int? "
+                "open_high:int? open_critical:int? open_severe:int? oldest_open_severe_days:float? complaints_12m:int? "
+                "severe_12m:int? complaints_prior_12m:int? complaints_trend:int? resolved_12m:int? "
+                "mean_days_to_resolve:float? contacts:int? decision_makers:int? influencers:int? users:int? "
+                "gatekeepers:int? senior_contacts:int? interactions_90d:int? interactions_prior_90d:int? "
+                "engaged_contacts_90d:int? dm_engaged_90d:int? senior_engaged_90d:int? days_since_last_contact:float? "
+                "days_since_dm_contact:float? dm_contact_never:bool? days_since_senior_contact:float? "
+                "engaged_contacts_180d:int? single_threaded:bool? health_score:float? health_band:str? top_weakness:str?",
             ),
             table(
                 "kpis_portfolio",
                 "accounts:int active_accounts:int revenue_ytd:float revenue_ytd_prior:float revenue_ltm:float "
                 "revenue_prior_ltm:float margin_ltm:float orders_ltm:float revenue_gross_ltm:float returns_ltm:float "
                 "returns_rate:float growth_ytd_pct:float growth_pct:float margin_pct:float median_margin_pct:float "
-                "avg_order_value:float target_total:float target_attainment:float accounts_behind_target_pace:int "
-                "open_bids:float open_value:float weighted_value:float bids_closing_90d:float value_closing_90d:float "
-                "bids_won_12m:float bids_decided_12m:float win_rate:float avg_cycle_days:float open_ar:float "
-                "overdue_ar:float ar_not_due:float ar_0_30:float ar_31_60:float ar_61_90:float ar_90_plus:float "
-                "overdue_60_plus:float dso_days:float late_share_12m:float accounts_overdue_60_plus:int "
-                "complaints_open:float open_severe:float complaints_12m:float complaints_prior_12m:float "
-                "mean_days_to_resolve:float accounts_single_threaded:int accounts_no_dm_contact_90d:int "
-                "contacts:float health_red:int health_amber:int health_green:int health_mean:float",
+                "avg_order_value:float target_total:float? target_attainment:float? accounts_behind_target_pace:int? "
+                "open_bids:float? open_value:float? weighted_value:float? bids_closing_90d:float? value_closing_90d:float? "
+                "bids_won_12m:float? bids_decided_12m:float? win_rate:float? avg_cycle_days:float? open_ar:float? "
+                "overdue_ar:float? ar_not_due:float? ar_0_30:float? ar_31_60:float? ar_61_90:float? ar_90_plus:float? "
+                "overdue_60_plus:float? dso_days:float? late_share_12m:float? accounts_overdue_60_plus:int? "
+                "complaints_open:float? open_severe:float? complaints_12m:float? complaints_prior_12m:float? "
+                "mean_days_to_resolve:float? accounts_single_threaded:int? accounts_no_dm_contact_90d:int? "
+                "contacts:float? health_red:int? health_amber:int? health_green:int? health_mean:float?",
             ),
             table(
                 "pipeline",
