@@ -466,3 +466,87 @@ def test_bid_lever_escapes_and_survives_missing_tables(tmp_path):
     lever = BidLever(write_bundle(tmp_path / "none", {}))
     lever.set_account("A1")
     assert "bid_recommendations" in lever.output.value and lever.point is None
+
+
+# ---- a real bundle: the report notebook and the planner -------------------------------------------
+@pytest.fixture(scope="module")
+def demo_bid_bundle(tmp_path_factory):
+    """A small generated portfolio analysed with the scenario stages and the bid tables."""
+    from test_scenario import add_table
+
+    from kamtools.bundle import analyze
+    from kamtools.datasets import make_portfolio
+    from kamtools.stages import STAGES
+
+    portfolio, _ = make_portfolio(n_accounts=40, years=4, seed=4)
+    path = tmp_path_factory.mktemp("bid-demo") / "bundle"
+    wanted = ["value", "segment", "whitespace", "kpis", "scenario", "bids"]
+    analyze(portfolio, path, stages=[s.name for s in STAGES if s.name in wanted], progress=False)
+    if not Bundle.open(path).has("bid_recommendations"):  # a kamtools whose stage list does not name the bids yet
+        from kamtools.bids import bundle_tables
+
+        for name, table in bundle_tables(portfolio, {}).items():
+            if isinstance(table, pd.DataFrame):
+                add_table(path, name, table)
+    bundle = Bundle.open(path)
+    assert isinstance(bundle.table("bid_recommendations"), pd.DataFrame)
+    return bundle
+
+
+def _busiest(bundle) -> str:
+    recs = bundle.table("bid_recommendations")
+    return str(recs.groupby("account_id").size().sort_values(kind="stable").index[-1])
+
+
+@pytest.mark.slow
+def test_account_report_notebook_shows_the_bid_section(demo_bid_bundle, tmp_path):
+    import nbformat
+    import papermill as pm
+
+    from kamtools.reports import default_notebook
+
+    account = _busiest(demo_bid_bundle)
+    source = nbformat.read(default_notebook("account"), as_version=4)
+    assert all(not c.get("outputs") for c in source.cells if c.cell_type == "code")  # committed without outputs
+    out = tmp_path / "report.ipynb"
+    pm.execute_notebook(
+        str(default_notebook("account")),
+        str(out),
+        parameters={"account_id": account, "bundle": str(demo_bid_bundle.path)},
+        kernel_name="python3",
+        progress_bar=False,
+        execution_timeout=600,
+    )
+    nb = nbformat.read(out, as_version=4)
+    cell = next(c for c in nb.cells if c.cell_type == "code" and 'sections.account("bids"' in c.source)
+    markup = "".join("".join(o.get("data", {}).get("text/html", "")) for o in cell.outputs)
+    assert not any(o.get("output_type") == "error" for o in cell.outputs)
+    assert not any(sections.SECTION_ERROR_KEY in o.get("metadata", {}) for o in cell.outputs)
+    assert 'id="sec-bids"' in markup and "Open bids: what to bid" in markup
+    recs = demo_bid_bundle.account(account).table("bid_recommendations")
+    for r in recs.itertuples():
+        assert r.opportunity_id in markup and f"{r.recommended_price:.1f}" in markup
+    assert markup.count('<img class="kam-fig"') == min(len(recs), 3)
+
+
+@pytest.mark.slow
+def test_planner_bid_lever_reads_the_curves(demo_bid_bundle):
+    pytest.importorskip("ipywidgets")
+    from kamtools.widgets import ScenarioPlanner
+
+    account = _busiest(demo_bid_bundle)
+    planner = ScenarioPlanner(demo_bid_bundle, scope=f"account:{account}", debounce=0, chart=False)
+    lever = planner.bid_lever
+    recs = demo_bid_bundle.account(account).table("bid_recommendations")
+    assert {v for _, v in lever.picker.options} == set(recs["opportunity_id"])
+    curve = lever.curve()
+    for price in (curve["price"].min(), curve["price"].median(), curve["price"].max() - 0.05):
+        lever.price.value = float(price)
+        expected = bid_at_price(curve, lever.price.value)
+        assert lever.point.p_win == pytest.approx(expected.p_win)
+        assert lever.point.expected_margin == pytest.approx(expected.expected_margin)
+    # the scenario levers are untouched by the bid lever
+    assert planner.result.scenario.is_neutral
+    planner.set_scope("portfolio")
+    assert "Pick one account" in lever.output.value
+    assert lever.point is None and lever.picker.disabled and lever.price.disabled
