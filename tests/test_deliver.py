@@ -30,10 +30,13 @@ class Store:
     def __init__(self) -> None:
         self.messages: list[tuple[str, list[str], email.message.EmailMessage]] = []
         self.refuse: set[str] = set()
+        self.unknown: set[str] = set()
         self.rcpt_tries: dict[str, int] = {}
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         self.rcpt_tries[address] = self.rcpt_tries.get(address, 0) + 1
+        if address in self.unknown:
+            return "550 5.1.1 no such mailbox"
         if address in self.refuse:
             return "451 4.3.0 mailbox busy, try again later"
         envelope.rcpt_tos.append(address)
@@ -179,6 +182,8 @@ def test_server_down_every_kam_reported_non_zero(reports, tmp_path, capsys):
     assert code == 1
     assert "error: 2 KAM(s) did not get their e-mail:" in err
     assert err.count("connection refused") >= 2 and "(after 3 tries)" in err
+    # the second KAM is tried once: the server did not answer any try for the first
+    assert "(the server was unreachable for the KAM before: tried once)" in err and "(after 1 try)" in err
     assert (tmp_path / "d" / "delivery.json").is_file()  # the packs are there to hand over another way
 
 
@@ -300,3 +305,14 @@ def test_reports_from_other_data_are_said(reports, tmp_path, capsys):
     assert f"the reports in {other} were rendered from other data than the bundle {bundle.path}" in err
     assert main(["deliver", str(other), "--owners", str(owners), "--dry-run"]) == 2  # no bundle inside
     assert "give it with --bundle BUNDLE_DIR" in capsys.readouterr().err
+
+
+def test_a_permanent_refusal_is_not_retried(reports, smtp, tmp_path, capsys):
+    store, port = smtp
+    store.unknown.add("kam0@example.com")
+    code = _run(reports, tmp_path / "d", "--smtp", f"127.0.0.1:{port}", "--from", SENDER, "--retry-wait", "0")
+    err = capsys.readouterr().err
+    assert code == 1
+    assert store.rcpt_tries["kam0@example.com"] == 1
+    assert "kam0@example.com refused: 550 5.1.1 no such mailbox (after 1 try)" in err
+    assert [m[1] for m in store.messages] == [["kam1@example.com"]]

@@ -30,7 +30,8 @@ a folder kamtools did not make is never replaced. delivery.json records who got 
 With --smtp, each KAM gets one e-mail: the digest in the body and the zip attached when it is
 at most --max-attach-mb, else the folder's path (or its address under --link-base). A failed
 send is tried again (--tries, waiting --retry-wait seconds, then twice as long, ...); a 5xx
-answer (unknown address, refused login) is not retried. Owners in owners.csv without accounts
+answer (unknown address, refused login) is not retried, and when the server cannot be reached
+at all the KAMs after that are tried once each. Owners in owners.csv without accounts
 and accounts whose owner is not in owners.csv are reported.
 
 SMTP login: --smtp-user USER takes the password from the environment variable
@@ -172,6 +173,9 @@ def run(args: argparse.Namespace) -> int:
     if failed:
         print(f"error: {len(failed)} KAM(s) did not get their e-mail:", file=sys.stderr)
         for r in failed:
-            print(f"  {r.owner} <{r.email}>: {r.error} (after {r.attempts} tries)", file=sys.stderr)
+            print(
+                f"  {r.owner} <{r.email}>: {r.error} (after {r.attempts} {'try' if r.attempts == 1 else 'tries'})",
+                file=sys.stderr,
+            )
         return 1
     return 0

@@ -726,6 +726,11 @@ def _send_once(msg: EmailMessage, s: SmtpSettings) -> None:
             raise smtplib.SMTPRecipientsRefused(refused)
 
 
+def _unreachable(exc: BaseException) -> bool:
+    """The server could not be reached at all (no SMTP conversation took place)."""
+    return isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
+
+
 def send_packs(
     plan: DeliveryPlan,
     folder: Path,
@@ -733,29 +738,44 @@ def send_packs(
     say: Callable[[str], None] = print,
     sleep: Callable[[float], None] = time.sleep,
 ) -> list[SendResult]:
-    """Send each KAM their e-mail; try each up to ``settings.tries`` times (waits
-    ``wait``, ``2*wait``, ...); a 5xx reply is not tried again. Returns one result per pack."""
+    """Send each KAM their e-mail; returns one result per pack, in order.
+
+    Each e-mail is tried up to ``settings.tries`` times, waiting ``wait``, ``2*wait``, ...
+    in between; a 5xx reply (unknown address, refused login) is not tried again. When the
+    server could not be reached on any try of one KAM, the KAMs after it are tried once
+    each until a send gets through again (then every KAM gets all its tries), so a server
+    that is down costs one timeout per KAM rather than several; every one of them is
+    still in the result with the reason.
+    """
     results = []
+    down = False  # the previous KAM's every try failed to reach the server
     for pack in plan.packs:
         zip_path = folder / f"{pack.folder}.zip"
         msg, attached = _message(pack, plan, zip_path, folder / pack.folder, settings)
         error = None
         attempts = 0
-        for attempt in range(1, settings.tries + 1):
+        tries = 1 if down else settings.tries
+        all_unreachable = True
+        for attempt in range(1, tries + 1):
             attempts = attempt
             try:
                 _send_once(msg, settings)
                 error = None
+                all_unreachable = False
                 break
             except (smtplib.SMTPException, OSError) as exc:
                 error = _describe(exc)
-                last = attempt == settings.tries or _permanent(exc)
-                say(
-                    f"  {pack.owner} <{pack.email}>: try {attempt} of {settings.tries} failed: {error}"
-                    + ("" if last else f"; trying again in {settings.wait * 2 ** (attempt - 1):g} s")
-                )
+                all_unreachable = all_unreachable and _unreachable(exc)
+                last = attempt == tries or _permanent(exc)
+                note = ""
+                if not last:
+                    note = f"; trying again in {settings.wait * 2 ** (attempt - 1):g} s"
+                elif down:
+                    note = " (the server was unreachable for the KAM before: tried once)"
+                say(f"  {pack.owner} <{pack.email}>: try {attempt} of {tries} failed: {error}{note}")
                 if last:
                     break
                 sleep(settings.wait * 2 ** (attempt - 1))
+        down = error is not None and all_unreachable
         results.append(SendResult(pack.owner, pack.email, error is None, attempts, attached, error))
     return results
