@@ -212,7 +212,7 @@ def write_index(
         links.append(f'<span class="kam-status failed">Portfolio overview: {html.escape(str(err))}</span>')
     if changes is not None and (out / "since.html").is_file():
         links.append(
-            f'<a href="since.html">Since the last review ({html.escape(str(changes.previous_as_of.date()))})</a>'
+            f' <a href="since.html">Since the last review ({html.escape(str(changes.previous_as_of.date()))})</a>'
         )
     overview = f'<p class="kam-links">{"".join(links)}</p>'
     problem_items = list(problems or [])

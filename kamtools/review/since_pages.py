@@ -30,6 +30,7 @@ _TEMPLATE = """<!DOCTYPE html>
 {{ css | safe }}
 .kam-digest td ul { margin: 0; padding-left: 1.1em; }
 .kam-digest .kind { color: var(--muted); font-size: .85em; }
+.kam-digest td.owner, .kam-digest td.num { white-space: nowrap; }
 </style>
 </head>
 <body class="kam-report">
@@ -51,7 +52,7 @@ win.</p>
 {% for r in rows %}<tr>
 <td class="num">{{ r.rank }}</td>
 <td>{% if r.href %}<a href="{{ r.href }}">{{ r.name }}</a>{% else %}{{ r.name }}{% endif %}<br><span class="kind">{{ r.account_id }}</span></td>
-<td>{{ r.owner }}</td>
+<td class="owner">{{ r.owner }}</td>
 <td class="num">{{ r.value }}</td>
 <td><ul>{% for item in r["items"] %}<li><span class="kind">{{ item.kind }}:</span> {{ item.sentence }}</li>{% endfor %}</ul></td>
 </tr>
@@ -126,7 +127,11 @@ def digest_rows(changes, out_dir: str | os.PathLike | None = None) -> list[dict]
                 "items": [],
             }
             rows.append(by_account[acc])
-        by_account[acc]["items"].append({"kind": str(d["kind"]), "sentence": str(d["sentence"])})
+        kind, sentence = str(d["kind"]), str(d["sentence"])
+        prefix = f"{kind[:1].upper()}{kind[1:]}: "
+        if sentence.startswith(prefix):  # the kind is shown beside it
+            sentence = sentence[len(prefix) :]
+        by_account[acc]["items"].append({"kind": kind, "sentence": sentence})
     return rows
 
 
@@ -140,7 +145,7 @@ def write_digest(changes, bundle, out_dir: str | os.PathLike) -> Path:
     out = Path(out_dir)
     rows = digest_rows(changes, out)
     counts = changes.digest["kind"].value_counts() if len(changes.digest) else pd.Series(dtype=int)
-    counts_text = "; ".join(f"{kind}: {int(n)}" for kind, n in counts.items()) or "No notable changes."
+    counts_text = "Listed: " + ", ".join(f"{kind} {int(n)}" for kind, n in counts.items()) + "." if len(counts) else ""
     env = Environment(autoescape=True)
     page = env.from_string(_TEMPLATE).render(
         csp=DIGEST_CSP,
