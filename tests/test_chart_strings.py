@@ -338,7 +338,61 @@ def scenario_charts():
     ]
 
 
+def bid_charts():
+    from kamtools.plotting import bids as b
+
+    price = np.linspace(85.0, 115.0, 31)
+    p_win = 1 / (1 + np.exp(0.3 * (price - 100)))
+    curve = pd.DataFrame(
+        {
+            "price": price,
+            "p_win": p_win,
+            "p_win_low": p_win * 0.8,
+            "p_win_high": p_win**0.8,
+            "expected_margin": p_win * (price - 80) * 100,
+        }
+    )
+    recs = pd.DataFrame(
+        {
+            "opportunity_id": ["OP-1", "OP-2", "OP-3"],
+            "expected_margin_gain": [3e3, 1e3, 200.0],
+            "expected_margin_gain_low": [1e3, -100.0, 50.0],
+            "expected_margin_gain_high": [5e3, 2e3, 400.0],
+        }
+    )
+    labels = pd.Series([FRAC, POWER, LONG], index=recs.index)
+    losses = pd.DataFrame(
+        {
+            "competitor": [FRAC, POWER, BOLD],
+            "won": [3, 4, 5],
+            "lost": [6, 5, 4],
+            "lost_on_price": [4, 1, 2],
+            "lost_other": [1, 4, 2],
+        }
+    )
+    reliability = pd.DataFrame(
+        {
+            "method": [FORMAT] * 2 + [NEWLINE] * 2,
+            "mean_predicted": [0.2, 0.6] * 2,
+            "observed_rate": [0.25, 0.55] * 2,
+            "n": [20, 30] * 2,
+        }
+    )
+    calendar = pd.DataFrame({"expected_month": ["2027-01", "2027-03"], "expected_value": [5e4, 2e4]})
+    return [
+        (
+            b.bid_curve_chart(curve, 102.0, 96.0, 88.0, title=FRAC, good_range=(94.0, 98.0)),
+            [FRAC, "current price 102.0"],
+        ),
+        (b.pipeline_gain_chart(recs, labels=labels, title=POWER), [FRAC, POWER, LONG[:47].rstrip() + "\u2026"]),
+        (b.loss_reasons_chart(losses, title=BACKSLASH_N), [FRAC, POWER, BOLD, BACKSLASH_N]),
+        (b.reliability_chart(reliability, title=BOLD), [FORMAT, NEWLINE, BOLD]),
+        (b.tender_calendar_chart(calendar, title=FRAC, start="2026-11-01"), [FRAC, "Jan 2027"]),
+    ]
+
+
 BUILDERS = {
+    "bids": bid_charts,
     "segment": segment_charts,
     "churn": churn_charts,
     "competitors": competitor_charts,
