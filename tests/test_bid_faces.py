@@ -550,3 +550,31 @@ def test_planner_bid_lever_reads_the_curves(demo_bid_bundle):
     planner.set_scope("portfolio")
     assert "Pick one account" in lever.output.value
     assert lever.point is None and lever.picker.disabled and lever.price.disabled
+
+
+def test_next_twelve_months_start_after_the_data_date():
+    from kamtools.sections.bids import upcoming_tenders
+
+    cal = pd.DataFrame(
+        {
+            "account_id": "A1",
+            "expected_month": pd.to_datetime(["2026-10-01", "2026-11-01", "2027-10-01", "2027-11-01"]),
+            "expected_value": [1.0, 2.0, 3.0, 4.0],
+        }
+    )
+    kept = upcoming_tenders(cal, pd.Timestamp("2026-10-31"))
+    assert kept["expected_value"].tolist() == [2.0, 3.0]  # November to October
+    assert upcoming_tenders(cal, pd.Timestamp("2026-10-15"))["expected_value"].tolist() == [1.0, 2.0]
+
+
+def test_postmortem_losses_without_a_reason_and_bids_the_model_could_not_score():
+    from kamtools.sections.bids import postmortem_sentence, postmortem_table
+
+    post = bid_tables()["bid_postmortem"]
+    post.loc[2, ["loss_reason", "loss_type"]] = [None, "unknown"]
+    post.loc[0, "p_win_at_time"] = np.nan
+    sentence = postmortem_sentence(post)
+    assert "lost 2: 1 of the losses were on price and 0 on other reasons, 1 without a recorded reason." in sentence
+    shown = postmortem_table(post).set_index("opportunity_id")
+    assert shown.loc["OP-7", "reason_text"] == "not recorded"
+    assert shown.loc["OP-9", "p_text"] == "n/a (too few earlier bids)" and shown.loc["OP-9", "reason_text"] == ""

@@ -243,7 +243,7 @@ def tender_calendar_chart(
     )
     if start is not None:
         first = pd.Timestamp(start).to_period("M")
-        grouped = grouped.reindex(pd.period_range(first, periods=months + 1, freq="M"), fill_value=0)
+        grouped = grouped.reindex(pd.period_range(first, periods=months, freq="M"), fill_value=0)
     fig, ax = new_figure(8, 3.0)
     x = np.arange(len(grouped))
     bars = ax.bar(x, grouped["sum"], color=PALETTE["neutral"])

@@ -327,7 +327,7 @@ TENDER_COLUMNS = {
     "month_text": "Expected month",
     "account_text": "Account",
     "category": "Category",
-    "expected_value": "Expected value",
+    "value_text": "Expected value",
     "last_text": "Last tender",
     "n_past_tenders": "Past tenders",
     "interval_text": "Every",
@@ -336,12 +336,18 @@ TENDER_COLUMNS = {
 }
 
 
+def window_start(as_of: pd.Timestamp) -> pd.Timestamp:
+    """First month of "the next 12 months": the month of the day after ``as_of`` (data as of the
+    last day of October: November on)."""
+    return (pd.Timestamp(as_of) + pd.Timedelta(days=1)).to_period("M").to_timestamp()
+
+
 def upcoming_tenders(calendar: pd.DataFrame, as_of: pd.Timestamp, months: int = 12) -> pd.DataFrame:
-    """Tenders expected from the month of ``as_of`` to ``months`` months after it, soonest first."""
-    when = _months(calendar["expected_month"])
-    start = pd.Timestamp(as_of).to_period("M").to_timestamp()
+    """Tenders expected in the ``months`` months from :func:`window_start`, soonest first."""
+    when = _months(calendar["expected_month"]).dt.to_period("M").dt.to_timestamp()
+    start = window_start(as_of)
     end = start + pd.DateOffset(months=months)
-    keep = (when >= start) & (when <= end)
+    keep = (when >= start) & (when < end)
     out = calendar.assign(_when=when)[keep].sort_values(["_when", "expected_value"], ascending=[True, False])
     return out.drop(columns="_when").reset_index(drop=True)
 
@@ -350,6 +356,7 @@ def tender_rows(calendar: pd.DataFrame, names: dict | None = None) -> pd.DataFra
     names = names or {}
     return calendar.assign(
         month_text=calendar["expected_month"].map(_month),
+        value_text=calendar["expected_value"].map(_m),
         account_text=[f"{names.get(a, '')} ({a})" if names.get(a) else str(a) for a in calendar.get("account_id", "")],
         last_text=calendar.get("last_tender_date", pd.Series(None, index=calendar.index)).map(
             lambda v: _month(v) if _text(v) else ""
@@ -714,7 +721,9 @@ def _calendar(bundle, names) -> None:
         f"12 months, worth about {money(value)}; the table lists the soonest first, so the pre-RFQ work can start "
         "months ahead."
     )
-    display.figure(tender_calendar_chart(upcoming, start=bundle.as_of), alt="expected tender value by month")
+    display.figure(
+        tender_calendar_chart(upcoming, start=window_start(bundle.as_of)), alt="expected tender value by month"
+    )
     display.table(tender_rows(upcoming, names), columns=TENDER_COLUMNS, max_rows=30)
 
 
