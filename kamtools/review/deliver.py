@@ -468,11 +468,15 @@ def _label(path: Path) -> str:
 # ---- writing the packs ----------------------------------------------------------------------
 
 
+STORED_EXTS = (".pdf", ".pptx", ".zip", ".png", ".jpg")  # already compressed: stored as they are
+
+
 def _zip_pack(folder: Path, zip_path: Path) -> None:
     with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for f in sorted(folder.rglob("*")):
             if f.is_file():
-                zf.write(f, f"{folder.name}/{f.relative_to(folder).as_posix()}")
+                how = zipfile.ZIP_STORED if f.suffix.lower() in STORED_EXTS else zipfile.ZIP_DEFLATED
+                zf.write(f, f"{folder.name}/{f.relative_to(folder).as_posix()}", compress_type=how)
 
 
 def build_packs(plan: DeliveryPlan, dest: str | os.PathLike | None = None) -> Path:
