@@ -115,13 +115,20 @@ def recommend_bids(
         table[col] = table[col].round(1)
     table["reason"] = pd.Series(reasons(table), index=table.index, dtype="str")
     table["log_ratio"] = log_ratio(table["our_price"], table["competitor_price_used"])
-    pipeline = _pipeline(table, gains)
+    pipeline = _pipeline(table, gains, settings)
     return table[REC_COLUMNS].reset_index(drop=True), curves, pipeline
 
 
-def _pipeline(table: pd.DataFrame, gains: np.ndarray) -> pd.DataFrame:
-    """One row: the open pipeline's expected margin now and at the recommended prices, with a 90% band."""
+def _pipeline(table: pd.DataFrame, gains: np.ndarray, settings: BidSettings) -> pd.DataFrame:
+    """One row: the open pipeline's expected margin now and at the recommended prices, with a 90% band,
+    and the pricing rules used."""
     total = gains.sum(axis=0) if len(table) else np.zeros(1)
+    rules = {
+        "min_margin_pct": settings.min_margin_pct,
+        "max_discount_pct": settings.max_discount_pct,
+        "max_increase_pct": settings.max_increase_pct,
+        "near_best_pct": settings.near_best_pct,
+    }
     return pd.DataFrame(
         {
             "n_open_bids": [len(table)],
@@ -131,6 +138,7 @@ def _pipeline(table: pd.DataFrame, gains: np.ndarray) -> pd.DataFrame:
             "expected_margin_gain": [float(table["expected_margin_gain"].sum())],
             "expected_margin_gain_low": [float(np.quantile(total, 0.05))],
             "expected_margin_gain_high": [float(np.quantile(total, 0.95))],
+            **{k: [float(v)] for k, v in rules.items()},
         }
     )
 

@@ -120,7 +120,12 @@ def postmortem(portfolio: Portfolio) -> pd.DataFrame | NotAvailable:
 
 
 def loss_summary(post: pd.DataFrame | NotAvailable) -> pd.DataFrame | NotAvailable:
-    """Per competitor and category: bids, wins, losses on price and on other reasons."""
+    """Per competitor and category: bids, wins, losses on price and on other reasons.
+
+    ``where_we_lose`` is "price" when at least two thirds of the losses with a known reason
+    were on price, "other reasons" when at most one third were, else "mixed"; empty when
+    no loss with a known reason was recorded.
+    """
     if isinstance(post, NotAvailable):
         return post
     frame = post.assign(

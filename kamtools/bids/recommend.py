@@ -30,6 +30,11 @@ from scipy.special import expit
 from kamtools.bids.winmodel import WinModel, bid_keys
 from kamtools.data.portfolio import Portfolio
 
+MIN_MARGIN_PCT = 0.10  # the floor earns at least this margin on revenue
+MAX_DISCOUNT_PCT = 0.15  # never more than this below the current price
+MAX_INCREASE_PCT = 0.10  # never more than this above the current price
+NEAR_BEST_PCT = 0.03  # the range: expected margin within this share of the best
+GRID_POINTS = 41  # points of each curve in bid_curves
 FINE_POINTS = 401
 CHUNK = 400  # bids per block of the posterior computation (bounds memory)
 
@@ -45,11 +50,11 @@ class BidSettings:
     grid_points : points of each bid's curve in ``bid_curves``.
     """
 
-    min_margin_pct: float = 0.10
-    max_discount_pct: float = 0.15
-    max_increase_pct: float = 0.10
-    near_best_pct: float = 0.03
-    grid_points: int = 41
+    min_margin_pct: float = MIN_MARGIN_PCT
+    max_discount_pct: float = MAX_DISCOUNT_PCT
+    max_increase_pct: float = MAX_INCREASE_PCT
+    near_best_pct: float = NEAR_BEST_PCT
+    grid_points: int = GRID_POINTS
 
 
 DEFAULT_SETTINGS = BidSettings()

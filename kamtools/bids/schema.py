@@ -23,7 +23,8 @@ TABLE_SPECS: dict[str, str] = {
     "bid_curves": "opportunity_id:str account_id:str price:float p_win:float p_win_low:float p_win_high:float "
     "expected_margin:float",
     "bid_pipeline": "n_open_bids:int amount:float expected_margin_current:float expected_margin_recommended:float "
-    "expected_margin_gain:float expected_margin_gain_low:float expected_margin_gain_high:float",
+    "expected_margin_gain:float expected_margin_gain_low:float expected_margin_gain_high:float "
+    "min_margin_pct:float max_discount_pct:float max_increase_pct:float near_best_pct:float",
     "bid_postmortem": (
         "opportunity_id:str account_id:str created_date:datetime close_date:datetime category:str competitor:str "
         "status:str amount:float our_price:float competitor_price:float price_gap_pct:float loss_reason:str "

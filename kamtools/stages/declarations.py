@@ -260,7 +260,8 @@ STAGES: tuple[Stage, ...] = (
             table(
                 "bid_pipeline",
                 "n_open_bids:int amount:float expected_margin_current:float expected_margin_recommended:float "
-                "expected_margin_gain:float expected_margin_gain_low:float expected_margin_gain_high:float",
+                "expected_margin_gain:float expected_margin_gain_low:float expected_margin_gain_high:float "
+                "min_margin_pct:float max_discount_pct:float max_increase_pct:float near_best_pct:float",
             ),
             table(
                 "bid_postmortem",
