@@ -268,5 +268,5 @@ def test_export_scores_columns_from_the_summary(bundles, tmp_path, capsys):
     assert r["as_of"] == str(now.as_of.date())
     # the forecast stage did not run: that column is empty and said so
     assert r["revenue_next_12m"] == ""
-    assert "revenue_next_12m is empty: the bundle has no column 'forecast_next_12m'" in capsys.readouterr().err
+    assert "revenue_next_12m (no column 'forecast_next_12m') is empty" in capsys.readouterr().err
     assert main(["export-scores", str(now.path), "--out", str(out)]) == 0  # its own file: replaced

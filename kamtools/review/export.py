@@ -255,17 +255,21 @@ def scores_frame(bundle) -> tuple[pd.DataFrame, list[str]]:
     acc = b.accounts.drop_duplicates("account_id").reset_index(drop=True)
     out = pd.DataFrame(index=acc.index)
     notes: list[str] = []
+    empty: list[str] = []
     skipped = b.manifest.get("skipped", {})
     for ours, theirs in SCORE_COLUMNS.items():
         if theirs in acc.columns:
             out[ours] = acc[theirs]
         else:
             out[ours] = pd.Series([None] * len(acc), dtype=object)
-            why = "; ".join(f"{k}: {v}" for k, v in list(skipped.items())[:3])
-            notes.append(
-                f"{ours} is empty: the bundle has no column {theirs!r}"
-                + (f" (skipped in this bundle: {why})" if why else "")
-            )
+            empty.append(f"{ours} (no column {theirs!r})")
+    if empty:
+        why = "; ".join(f"{k}: {v}" for k, v in list(skipped.items())[:3])
+        notes.append(
+            f"{', '.join(empty)} {'is' if len(empty) == 1 else 'are'} empty: the bundle's accounts table lacks "
+            f"{'that column' if len(empty) == 1 else 'those columns'} (its analysis was not run or was skipped"
+            + (f"; skipped in this bundle: {why})" if why else ")")
+        )
     for col in ("churn_probability",):
         out[col] = pd.to_numeric(out[col], errors="coerce").round(4)
     for col in ("health_score",):
