@@ -41,8 +41,7 @@ import ast
 import difflib
 import os
 import re
-import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,6 +51,8 @@ import pandas as pd
 from kamtools.data.portfolio import NotAvailable, Portfolio
 from kamtools.display import money
 from kamtools.resources import playbook_path
+from kamtools.stages import PLAYBOOK
+from kamtools.stages import stage as _stage
 
 __all__ = [
     "DEFAULT_PLAYBOOK",
@@ -767,7 +768,7 @@ def load_playbook(source: str | os.PathLike | Mapping | Playbook | None = None) 
     return Playbook(tuple(merged), f"{where} (extends the built-in playbook)", **settings)
 
 
-PLAYBOOK_CONTEXT_KEY = "_playbook"
+PLAYBOOK_CONTEXT_KEY = PLAYBOOK
 """Key of the checked :class:`Playbook` in the context :func:`kamtools.bundle.analyze`
 hands to the plan stage (:func:`bundle_tables`)."""
 
@@ -808,13 +809,6 @@ def checked_playbook(path: str | os.PathLike | None = None) -> tuple[Playbook, d
 # ------------------------------------------------------------------------------------------
 # facts from the analysis tables
 # ------------------------------------------------------------------------------------------
-def _first_col(df: pd.DataFrame, names: Iterable[str]) -> str | None:
-    for n in names:
-        if n in df.columns:
-            return n
-    return None
-
-
 def _present(t: object) -> bool:
     return isinstance(t, pd.DataFrame) and "account_id" in t.columns
 
@@ -831,6 +825,35 @@ def _reason(tables: Mapping[str, object], name: str, what: str) -> str:
     return (
         f"No {what} results are available (that analysis was skipped or not run), so its part of the plan is missing."
     )
+
+
+# (table, {fact: the table's column}, plan part, what the part is called): one fact per account
+_FACT_COLUMNS: tuple[tuple[str, dict[str, str], str, str], ...] = (
+    (
+        "churn",
+        {
+            "churn_probability": "churn_probability",
+            "churn_risk_band": "risk_band",
+            "revenue_at_risk": "revenue_at_risk",
+        },
+        "churn",
+        "churn",
+    ),
+    (
+        "competitor_threat",
+        {
+            "threat_score": "threat_score",
+            "threat_band": "threat_band",
+            "main_competitor": "main_competitor",
+            "threat_reasons": "reasons",
+            "share_of_wallet": "share_of_wallet",
+        },
+        "competitors",
+        "competitor",
+    ),
+    ("value", {"expected_value_12m": "expected_value_12m", "p_alive": "p_alive"}, "value", "value"),
+    ("segments", {"segment": "cluster_name", "tier": "tier", "quadrant": "quadrant"}, "segment", "segment"),
+)
 
 
 def account_facts(
@@ -888,58 +911,19 @@ def account_facts(
     f["margin_benchmark"] = bench
     f["margin_gap_pct"] = f["margin_pct"] - bench if "margin_pct" in f.columns else np.nan
 
-    def merge(name: str, cols: dict[str, tuple[str, ...]], part: str, what: str) -> None:
+    def merge(name: str, cols: dict[str, str], part: str, what: str) -> None:
+        """Facts ``cols`` (fact: the column of table ``name`` declared in kamtools.stages) of each account."""
         nonlocal f
         t = tables.get(name)
         if not _present(t):
             unavailable.setdefault(part, _reason(tables, name, what))
             return
-        t = _one_per_account(t)
-        pick = {fact: _first_col(t, cands) for fact, cands in cols.items()}
-        pick = {fact: c for fact, c in pick.items() if c is not None and fact not in f.columns}
-        if not pick:
-            return
-        sub = t[["account_id", *pick.values()]].rename(columns={v: k for k, v in pick.items()})
+        pick = {fact: col for fact, col in cols.items() if fact not in f.columns}
+        sub = _one_per_account(t)[["account_id", *pick.values()]].rename(columns={v: k for k, v in pick.items()})
         f = f.merge(sub, on="account_id", how="left")
 
-    merge(
-        "churn",
-        {
-            "churn_probability": ("churn_probability", "probability", "p_churn"),
-            "churn_risk_band": ("risk_band", "churn_band", "band"),
-            "revenue_at_risk": ("revenue_at_risk",),
-        },
-        "churn",
-        "churn",
-    )
-    merge(
-        "competitor_threat",
-        {
-            "threat_score": ("threat_score",),
-            "threat_band": ("threat_band",),
-            "main_competitor": ("main_competitor", "competitor"),
-            "threat_reasons": ("reasons", "threat_reasons"),
-            "share_of_wallet": ("share_of_wallet",),
-        },
-        "competitors",
-        "competitor",
-    )
-    merge(
-        "value",
-        {"expected_value_12m": ("expected_value_12m", "clv_12m"), "p_alive": ("p_alive",)},
-        "value",
-        "value",
-    )
-    merge(
-        "segments",
-        {
-            "segment": ("cluster_name", "segment", "cluster"),
-            "tier": ("tier",),
-            "quadrant": ("quadrant", "matrix_quadrant"),
-        },
-        "segment",
-        "segment",
-    )
+    for name, cols, part, what in _FACT_COLUMNS:
+        merge(name, cols, part, what)
     _churn_driver_facts(tables, f, unavailable)
     f = _forecast_facts(tables, f, as_of, unavailable)
     f = _whitespace_facts(tables, f, unavailable)
@@ -978,7 +962,7 @@ def _money_facts(f: pd.DataFrame) -> None:
 def _category_facts(tables: Mapping[str, object], f: pd.DataFrame) -> pd.DataFrame:
     """Declining categories from the trade-lane table (each category's last 12 months vs the 12 before)."""
     t = tables.get("tradelanes")
-    if not _present(t) or t.empty or not {"category", "revenue_ltm", "revenue_prior"} <= set(t.columns):
+    if not _present(t) or t.empty:
         return f
     x = t.assign(account_id=t["account_id"].astype(str))
     ltm = pd.to_numeric(x["revenue_ltm"], errors="coerce").fillna(0.0)
@@ -1029,26 +1013,10 @@ def _churn_driver_facts(tables: Mapping[str, object], f: pd.DataFrame, unavailab
     d = tables.get("churn_drivers")
     if not _present(d) or d.empty:
         return
-    text = _first_col(d, ("sentence", "text", "driver_text", "description", "explanation", "reason", "label"))
-    if text is None:
-        return
-    d = d.assign(account_id=d["account_id"].astype(str))
-    if text == "label" and "value_text" in d.columns:  # churn model's explain(): label + the value in words
-        d = d.assign(label=d["label"].astype(str) + " (" + d["value_text"].astype(str) + ")")
-    rank = _first_col(d, ("rank", "order", "driver_rank"))
-    if rank is not None:
-        d = d.sort_values(["account_id", rank], kind="stable")
-    else:
-        cont = _first_col(d, ("contribution", "impact", "shap", "effect"))
-        if cont is not None:
-            d = d.assign(_c=-pd.to_numeric(d[cont], errors="coerce").abs()).sort_values(["account_id", "_c"])
-    # only drivers that raise risk when the table says so
-    direction = _first_col(d, ("direction", "sign"))
-    if direction is not None and not pd.api.types.is_numeric_dtype(d[direction]):
-        up = d[direction].astype(str).str.lower().str.contains("up|increase|rais|higher|risk|\\+", regex=True)
-        d = d[up]
+    # the churn stage's drivers in rank order; only those that raise the risk
+    d = d[d["direction"] == "raises risk"].sort_values(["account_id", "rank"], kind="stable")
     top = d.groupby("account_id", sort=False).head(3)
-    joined = top.groupby("account_id", sort=False)[text].agg(lambda s: "; ".join(str(x).rstrip(".") for x in s))
+    joined = top.groupby("account_id", sort=False)["sentence"].agg(lambda s: "; ".join(str(x).rstrip(".") for x in s))
     f["churn_drivers"] = f["account_id"].map(joined).astype("str")
 
 
@@ -1058,42 +1026,23 @@ def _forecast_facts(
     fc = tables.get("forecast")
     got = False
     if _present(fc) and not fc.empty:
-        direct = _first_col(fc, ("forecast_12m", "forecast_next_12m"))
-        if direct is not None:
-            part = _one_per_account(fc)[["account_id", direct]].rename(columns={direct: "forecast_12m"})
-            f = f.merge(part, on="account_id", how="left")
-            got = True
-        else:
-            val = _first_col(fc, ("forecast", "yhat", "mean", "y_hat", "point"))
-            ds = _first_col(fc, ("ds", "date", "month"))
-            if val is not None and ds is not None:
-                x = fc.assign(account_id=fc["account_id"].astype(str), _ds=pd.to_datetime(fc[ds]))
-                if "unique_id" in x.columns:  # account-level series only
-                    x = x[x["unique_id"].astype(str) == x["account_id"]]
-                if "kind" in x.columns:
-                    x = x[x["kind"].astype(str).isin(["forecast", "future"])]
-                # the 12 months after the last complete month of history (what the forecast covers)
-                last_complete = (as_of + pd.Timedelta(days=1)).to_period("M") - 1
-                first = (last_complete + 1).to_timestamp()
-                x = x[(x["_ds"] >= first) & (x["_ds"] < first + pd.DateOffset(months=12))]
-                s = x.groupby("account_id")[val].sum(min_count=1)
-                f["forecast_12m"] = f["account_id"].map(s).astype(float)
-                got = True
+        # the account-level series (unique_id == account_id) over the 12 months after the last
+        # complete month of history (what the forecast covers)
+        x = fc[fc["unique_id"] == fc["account_id"]]
+        last_complete = (as_of + pd.Timedelta(days=1)).to_period("M") - 1
+        first = (last_complete + 1).to_timestamp()
+        x = x[(x["ds"] >= first) & (x["ds"] < first + pd.DateOffset(months=12))]
+        s = x.groupby("account_id")["forecast"].sum(min_count=1)
+        f["forecast_12m"] = f["account_id"].map(s).astype(float)
+        got = True
     if not got:
         unavailable["forecast"] = _reason(tables, "forecast", "forecast")
     ft = tables.get("forecast_targets")
     if _present(ft) and not ft.empty:
-        pcol = _first_col(
-            ft,
-            ("p_target", "target_probability", "prob_hit_target", "p_hit_target", "prob_target", "probability"),
-        )
-        if pcol is not None:
-            x = ft.assign(account_id=ft["account_id"].astype(str))
-            per = _first_col(x, ("period", "year"))
-            if per is not None:
-                x = x[pd.to_numeric(x[per], errors="coerce") == as_of.year]
-            f["p_target"] = f["account_id"].map(x.drop_duplicates("account_id").set_index("account_id")[pcol])
-            f["p_target"] = pd.to_numeric(f["p_target"], errors="coerce")
+        # this calendar year's target (the forecast's probability of reaching it)
+        x = ft[pd.to_numeric(ft["period"], errors="coerce") == as_of.year]
+        p_reach = x.drop_duplicates("account_id").set_index("account_id")["p_reach_target"]
+        f["p_target"] = pd.to_numeric(f["account_id"].map(p_reach), errors="coerce")
     if "forecast_12m" in f.columns and "next_target" in f.columns:
         nt = f["next_target"].astype(float)
         f["forecast_vs_next_target"] = (f["forecast_12m"] / nt - 1).where(nt > 0)
@@ -1109,33 +1058,21 @@ def _whitespace_facts(tables: Mapping[str, object], f: pd.DataFrame, unavailable
         f["whitespace_recommendations"] = 0.0
         f["whitespace_capture"] = 0.0
         return f
-    p = _first_col(ws, ("p_adopt", "probability", "adoption_probability"))
-    # the value if the account adopts (whitespace's expected_value is already p_adopt x it)
-    ev = _first_col(ws, ("spend_if_adopted", "value_if_adopted", "expected_value", "potential"))
-    cat = _first_col(ws, ("category", "item", "product_category", "recommendation"))
-    if p is None or ev is None:
-        unavailable["whitespace"] = "The whitespace recommendations have no adoption probability and expected value."
-        return f
-    from kamtools.whitespace import MIN_USEFUL_P
-
-    x = ws.assign(account_id=ws["account_id"].astype(str))
-    x = x.assign(_p=pd.to_numeric(x[p], errors="coerce"), _v=pd.to_numeric(x[ev], errors="coerce"))
-    # only recommendations with a useful adoption probability count (whitespace's own flag)
-    x = x[x["recommended"].astype(bool)] if "recommended" in x.columns else x[x["_p"] >= MIN_USEFUL_P]
+    # the value if the account adopts (whitespace's expected_value is already p_adopt x it); only
+    # the recommendations with a useful adoption probability count (whitespace's own flag)
+    x = ws.assign(
+        _p=pd.to_numeric(ws["p_adopt"], errors="coerce"), _v=pd.to_numeric(ws["spend_if_adopted"], errors="coerce")
+    )
+    x = x[x["recommended"].astype(bool)]
     x["_ev"] = x["_p"] * x["_v"]
-    rank = _first_col(x, ("rank", "order"))
-    if rank is not None:
-        x = x.sort_values(["account_id", rank], kind="stable")
-    else:
-        x = x.sort_values(["account_id", "_ev"], ascending=[True, False], kind="stable")
+    x = x.sort_values(["account_id", "rank"], kind="stable")
     top = x.groupby("account_id", sort=False).head(WHITESPACE_TOP_N)
     first = top.drop_duplicates("account_id").set_index("account_id")
     f["whitespace_recommendations"] = f["account_id"].map(x.groupby("account_id").size()).fillna(0).astype(float)
     f["whitespace_capture"] = f["account_id"].map(top.groupby("account_id")["_ev"].sum()).fillna(0.0)
     f["top_whitespace_p"] = f["account_id"].map(first["_p"]).astype(float)
     f["top_whitespace_value"] = f["account_id"].map(first["_v"]).astype(float)
-    if cat is not None:
-        f["top_whitespace_category"] = f["account_id"].map(first[cat].astype(str)).astype("str")
+    f["top_whitespace_category"] = f["account_id"].map(first["category"].astype(str)).astype("str")
     return f
 
 
@@ -1741,56 +1678,8 @@ def _to_plan(all_plans: _Plans, account_id: str, unavailable: dict[str, str]) ->
     )
 
 
-_SOURCE_TABLES = (
-    "kpis",
-    "health",
-    "churn",
-    "churn_drivers",
-    "competitor_threat",
-    "value",
-    "segments",
-    "forecast",
-    "forecast_targets",
-    "whitespace_recommendations",
-    "tradelanes",
-    "pipeline_losses",
-    "competitor_account_bids",
-)
-_CONTEXT_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _upstream_context(portfolio: Portfolio) -> dict[str, pd.DataFrame | NotAvailable]:
-    """Run every analysis stage before the plan on ``portfolio`` in memory (cached)."""
-    if portfolio in _CONTEXT_CACHE:
-        return _CONTEXT_CACHE[portfolio]
-    import importlib
-
-    from kamtools.bundle import STAGES
-
-    context: dict[str, pd.DataFrame] = {}
-    reasons: dict[str, NotAvailable] = {}
-    for stage, module_name in STAGES:
-        if stage == "plan":
-            break
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            reasons[stage] = NotAvailable(f"The {stage} analysis is not part of this kamtools version.")
-            continue
-        fn = getattr(module, "bundle_tables", None)
-        if fn is None:
-            reasons[stage] = NotAvailable(f"The {stage} analysis has no bundle_tables in this kamtools version.")
-            continue
-        for name, result in fn(portfolio, context).items():
-            if isinstance(result, NotAvailable):
-                reasons[name] = result
-            else:
-                context[name] = result
-    out: dict[str, pd.DataFrame | NotAvailable] = {**reasons, **context}
-    _CONTEXT_CACHE[portfolio] = out
-    return out
+# the per-account tables the plan reads (kpis_portfolio, portfolio-level, is read apart)
+_SOURCE_TABLES = ("kpis", "health", *(t for t in _stage("plan").reads if t not in ("kpis", "kpis_portfolio", "health")))
 
 
 def account_plan(
@@ -1802,18 +1691,20 @@ def account_plan(
     """The plan of one account.
 
     ``source`` is a :class:`kamtools.bundle.Bundle` (only this account's slice is read),
-    an :class:`~kamtools.bundle.AccountView`, or a :class:`Portfolio` (the analyses are run
-    in memory once per portfolio and cached; pass ``context`` with precomputed result
-    tables to skip that). ``playbook`` is a YAML path (or mapping / Playbook) replacing or
+    an :class:`~kamtools.bundle.AccountView`, or a :class:`Portfolio`: then the stages the
+    plan reads from run in memory (:func:`kamtools.stages.run_stages`), unless ``context``
+    holds their tables already (e.g. ``run_stages(portfolio, upto="kpis")``, kept for
+    several accounts). ``playbook`` is a YAML path (or mapping / Playbook) replacing or
     extending the built-in rules. Raises KeyError for an unknown account.
     """
     account_id = str(account_id)
     if isinstance(source, Portfolio):
-        ctx = dict(context) if context is not None else dict(_upstream_context(source))
-        if "kpis" not in ctx or isinstance(ctx.get("kpis"), NotAvailable):
-            from kamtools import kpis as kpis_mod
+        if context is None:
+            from kamtools.stages import dependencies, run_stages, stage, upstream
 
-            ctx.update(kpis_mod.bundle_tables(source, {k: v for k, v in ctx.items() if isinstance(v, pd.DataFrame)}))
+            needed = {name for dep in dependencies(stage("plan")) for name in upstream(dep)}
+            context = run_stages(source, stages=needed)
+        ctx = dict(context)
         if account_id not in set(source.accounts["account_id"].astype(str)):
             raise KeyError(f"account_id {account_id!r} is not in the portfolio")
         tables = {name: _slice(ctx.get(name), account_id) for name in _SOURCE_TABLES}
@@ -1858,10 +1749,6 @@ def bundle_tables(
     put in ``context`` (under :data:`PLAYBOOK_CONTEXT_KEY`), else the built-in one.
     """
     ctx: dict[str, pd.DataFrame | NotAvailable] = dict(context)
-    if "kpis" not in ctx:
-        from kamtools import kpis as kpis_mod
-
-        ctx.update(kpis_mod.bundle_tables(portfolio, context))
     if not _present(ctx.get("kpis")):
         reason = ctx.get("kpis")
         na = NotAvailable(

@@ -316,6 +316,7 @@ def test_objectives_from_forecast_and_whitespace(demo, demo_context):
             "category": ["Premixes", "Diagnostics", "Packaging", "Spare parts"],
             "p_adopt": [0.5, 0.2, 0.1, 0.9],
             "spend_if_adopted": [10000.0, 5000.0, 20000.0, 99999.0],
+            "recommended": [True, True, True, True],  # whitespace flags p_adopt of 10% or more
         }
     )
     churn = pd.DataFrame(

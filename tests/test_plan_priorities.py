@@ -31,13 +31,19 @@ def _churn(rows: dict[str, tuple[float, float]]) -> pd.DataFrame:
         {
             "account_id": list(rows),
             "churn_probability": [p for p, _ in rows.values()],
+            "risk_band": pd.Series([None] * len(rows), dtype="str"),  # the churn table's columns (no band here)
             "revenue_at_risk": [r for _, r in rows.values()],
         }
     )
 
 
 def _tiers(**tiers: str) -> pd.DataFrame:
-    return pd.DataFrame({"account_id": list(tiers), "tier": list(tiers.values())})
+    """A segments table with the columns the plan reads (only the tiers known)."""
+    n = len(tiers)
+    none = pd.Series([None] * n, dtype="str")
+    return pd.DataFrame(
+        {"account_id": list(tiers), "tier": list(tiers.values()), "cluster_name": none, "quadrant": none}
+    )
 
 
 # ---- risk bands ------------------------------------------------------------------------------
@@ -182,9 +188,7 @@ def test_whitespace_below_a_useful_probability_is_not_proposed():
             "recommended": [False, True, False],
         }
     )
-    facts, _ = P.account_facts(
-        {"kpis": _kpis(W={}, L={}), "whitespace_recommendations": recs.drop(columns="recommended")}, AS_OF
-    )
+    facts, _ = P.account_facts({"kpis": _kpis(W={}, L={}), "whitespace_recommendations": recs}, AS_OF)
     w = facts.set_index("account_id")
     assert w.loc["W", "top_whitespace_category"] == "Diagnostics"
     assert w.loc["W", "top_whitespace_ev"] == pytest.approx(20_000.0)
@@ -212,8 +216,10 @@ def test_playbook_rejects_a_value_that_is_not_money(tmp_path):
 @pytest.fixture(scope="module")
 def demo_plan(demo):
     portfolio, _ = demo
-    context = dict(P._upstream_context(portfolio))
-    return context, P.bundle_tables(portfolio, context)
+    from kamtools.stages import run_stages
+
+    tables = run_stages(portfolio, upto="plan")  # the plan and every table it reads
+    return tables, tables
 
 
 @pytest.mark.slow

@@ -42,14 +42,24 @@ class UndeclaredInputError(KeyError):
 
 @dataclass(frozen=True)
 class TableSchema:
-    """A table a stage writes: its columns in order, each with its kind (see :data:`_KINDS`)."""
+    """A table a stage writes: its columns in order, each with its kind (see :data:`_KINDS`).
+
+    ``optional`` are the columns written only when their source is there (an optional
+    Portfolio table such as targets or invoices, or the churn model for the health score);
+    whoever reads one handles its absence.
+    """
 
     name: str
     columns: tuple[tuple[str, str], ...]
+    optional: frozenset[str] = frozenset()
 
     @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c for c, _ in self.columns)
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(c for c, _ in self.columns if c not in self.optional)
 
     @property
     def per_account(self) -> bool:
@@ -68,6 +78,7 @@ class TableSchema:
                     error=f"is {_KINDS[kind][1]} ({kind})",
                 ),
                 nullable=True,
+                required=name not in self.optional,
             )
             for name, kind in self.columns
         }
@@ -76,14 +87,17 @@ class TableSchema:
 
 
 def table(name: str, spec: str) -> TableSchema:
-    """A :class:`TableSchema` from ``"column:kind column:kind ..."``."""
-    columns = []
+    """A :class:`TableSchema` from ``"column:kind column:kind? ..."`` (``?``: an optional column)."""
+    columns, optional = [], set()
     for item in spec.split():
         col, _, kind = item.partition(":")
+        if kind.endswith("?"):
+            kind = kind[:-1]
+            optional.add(col)
         if kind not in _KINDS:
             raise ValueError(f"table {name!r}: column {col!r} has the unknown kind {kind!r}")
         columns.append((col, kind))
-    return TableSchema(name, tuple(columns))
+    return TableSchema(name, tuple(columns), frozenset(optional))
 
 
 @dataclass(frozen=True)

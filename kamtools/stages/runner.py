@@ -149,7 +149,7 @@ def check_result(s: Stage, produced: Mapping[str, object]) -> None:
             )
         if not isinstance(result, pd.DataFrame) or result.empty:
             continue
-        for col in declared.column_names:
+        for col in declared.required:
             if col not in result.columns and (who := readers(name, col)):
                 raise StageContractError(
                     f"stage {s.name!r} wrote the table {name!r} without its declared column {col!r}, "
