@@ -18,7 +18,7 @@ BidPoint(price=98.0, p_win=0.61, ...)
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,7 @@ from kamtools.data.portfolio import NotAvailable
 from kamtools.display import esc
 from kamtools.plotting.style import money
 
-__all__ = ["BidPoint", "bid_at_price", "open_bids", "bid_label", "BidLever"]
+__all__ = ["BidPoint", "bid_at_price", "lever_point", "open_bids", "bid_label", "BidLever"]
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,36 @@ def bid_at_price(curve: pd.DataFrame, price: float) -> BidPoint:
         expected_margin=interp("expected_margin"),
         clipped=at != asked,
     )
+
+
+PRICE_TOLERANCE = 0.05
+"""Prices are shown to one decimal: a slider price this close to the current or the recommended
+price is that price, and shows the recommendations table's figures for it."""
+
+
+def _anchor(row: dict, price_col: str, p_col: str, m_col: str) -> BidPoint | None:
+    try:
+        price, p, m = float(row.get(price_col)), float(row.get(p_col)), float(row.get(m_col))
+    except (TypeError, ValueError):
+        return None
+    if not (np.isfinite(price) and np.isfinite(p) and np.isfinite(m)):
+        return None
+    return BidPoint(price=price, p_win=p, p_win_low=math.nan, p_win_high=math.nan, expected_margin=m)
+
+
+def lever_point(row: dict, curve: pd.DataFrame, price: float) -> BidPoint:
+    """The bid at ``price`` as the lever shows it: read off the curve (:func:`bid_at_price`),
+    except at the current or the recommended price (within :data:`PRICE_TOLERANCE`), where
+    P(win) and expected margin are the recommendations table's, so that the lever, the report
+    and the reason sentence show the same figures (the band still comes from the curve)."""
+    point = bid_at_price(curve, price)
+    for anchor in (
+        _anchor(row, "recommended_price", "p_win_recommended", "expected_margin_recommended"),
+        _anchor(row, "our_price", "p_win_current", "expected_margin_current"),
+    ):
+        if anchor is not None and abs(float(price) - anchor.price) <= PRICE_TOLERANCE:
+            return replace(point, p_win=anchor.p_win, expected_margin=anchor.expected_margin)
+    return point
 
 
 def _account_rows(bundle, account_id: str, name: str) -> pd.DataFrame | NotAvailable:
@@ -165,7 +195,9 @@ def lever_table_html(row: dict, point: BidPoint, current: BidPoint | None) -> st
         f"<th>Expected margin</th></tr></thead><tbody>{body}</tbody></table>"
     )
     notes = []
-    if current is not None and np.isfinite(current.expected_margin):
+    if current is not None and abs(point.price - current.price) <= PRICE_TOLERANCE:
+        notes.append("This is the current price; move the slider to see P(win) and expected margin change.")
+    elif current is not None and np.isfinite(current.expected_margin):
         notes.append(
             f"Moving from the current price changes the expected margin by "
             f"{_delta_m(point.expected_margin - current.expected_margin)} "
@@ -315,7 +347,7 @@ class BidLever:
         try:
             # widen first so that min <= value <= max holds at every step
             self.price.min, self.price.max = min(lo, self.price.min), max(hi, self.price.max)
-            self.price.step = max((hi - lo) / 200, 0.01)
+            self.price.step = 0.1 if hi - lo >= 5 else max((hi - lo) / 100, 0.001)
             self.price.value = min(max(start, lo), hi)
             self.price.min, self.price.max = lo, hi
         finally:
@@ -330,8 +362,8 @@ class BidLever:
         row, curve = self._row(), self.curve()
         if not row or curve.empty:
             return None
-        self.point = bid_at_price(curve, float(self.price.value))
+        self.point = lever_point(row, curve, float(self.price.value))
         our = row.get("our_price")
-        current = bid_at_price(curve, float(our)) if our is not None and np.isfinite(float(our)) else None
+        current = lever_point(row, curve, float(our)) if our is not None and np.isfinite(float(our)) else None
         self.output.value = lever_table_html(row, self.point, current)
         return self.point

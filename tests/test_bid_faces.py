@@ -446,6 +446,10 @@ def test_bid_lever_panel_moves_with_the_price(bundle):
     assert f"data-value='{expected.p_win:.6g}'" in lever.output.value
     lever.recommended_button.click()
     assert lever.price.value == pytest.approx(top["recommended_price"])
+    # at the recommended price the lever shows the recommendations table's figures (as the report does)
+    assert lever.point.p_win == pytest.approx(top["p_win_recommended"])
+    assert lever.point.expected_margin == pytest.approx(top["expected_margin_recommended"])
+    assert f"{top['p_win_recommended']:.0%}" in lever.output.value
     lever.select(recs.iloc[1]["opportunity_id"])
     assert lever.price.value == pytest.approx(recs.iloc[1]["our_price"])
     lever.set_account("A2")
@@ -540,7 +544,10 @@ def test_planner_bid_lever_reads_the_curves(demo_bid_bundle):
     recs = demo_bid_bundle.account(account).table("bid_recommendations")
     assert {v for _, v in lever.picker.options} == set(recs["opportunity_id"])
     curve = lever.curve()
-    for price in (curve["price"].min(), curve["price"].median(), curve["price"].max() - 0.05):
+    row = recs.set_index("opportunity_id").loc[lever.picker.value]
+    anchors = [row["our_price"], row["recommended_price"]]
+    prices = [p for p in curve["price"] if min(abs(p - a) for a in anchors) > 0.1]
+    for price in (prices[0], prices[len(prices) // 2], prices[-1]):
         lever.price.value = float(price)
         expected = bid_at_price(curve, lever.price.value)
         assert lever.point.p_win == pytest.approx(expected.p_win)
@@ -578,3 +585,18 @@ def test_postmortem_losses_without_a_reason_and_bids_the_model_could_not_score()
     shown = postmortem_table(post).set_index("opportunity_id")
     assert shown.loc["OP-7", "reason_text"] == "not recorded"
     assert shown.loc["OP-9", "p_text"] == "n/a (too few earlier bids)" and shown.loc["OP-9", "reason_text"] == ""
+
+
+def test_lever_point_shows_the_table_figures_at_the_current_and_recommended_price():
+    from kamtools.scenario_bids import lever_point
+
+    t = bid_tables()
+    row = t["bid_recommendations"].iloc[0].to_dict()
+    curve = t["bid_curves"].query("opportunity_id == @row['opportunity_id']")
+    # the table's figures differ a little from the curve's (a price rounded to one decimal)
+    row.update(p_win_recommended=row["p_win_recommended"] + 0.004, expected_margin_recommended=12345.0)
+    at_rec = lever_point(row, curve, row["recommended_price"] + 0.04)
+    assert at_rec.p_win == row["p_win_recommended"] and at_rec.expected_margin == 12345.0
+    assert np.isfinite(at_rec.p_win_low)  # the band still from the curve
+    away = lever_point(row, curve, row["recommended_price"] + 1.0)
+    assert away == bid_at_price(curve, row["recommended_price"] + 1.0)
