@@ -39,7 +39,7 @@ def planted_gap(portfolio, truth, recs):
         r["created_date"] >= r["account_id"].map(churn["signal_start"])
     )
     base = 0.35 - 1.1 * signal.to_numpy() + 0.4 * (r["account_id"].map(segment) == "strategic_growing").to_numpy()
-    our, cost = r["our_price"].to_numpy(), r["cost_ratio"].to_numpy()
+    our, cost = r["our_price"].to_numpy(), r["cost_price"].to_numpy()
     floor, ceiling = price_bounds(our, cost, DEFAULT_SETTINGS)
     comp, amount = r["competitor_price"].to_numpy(), r["amount"].to_numpy()
     planted = best_price(base, -16.0, comp, our, cost, amount, floor, ceiling)[0]

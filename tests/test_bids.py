@@ -83,7 +83,7 @@ def test_price_coefficient_near_the_planted_one(model):
 
 
 def test_recommendation_maximises_expected_margin_on_a_known_response():
-    a, b, our, comp, cost, amount = 0.3, -12.0, 100.0, 97.0, 0.7, 50_000.0
+    a, b, our, comp, cost, amount = 0.3, -12.0, 100.0, 97.0, 70.0, 50_000.0  # cost in price units
     frame = pd.DataFrame({"opportunity_id": ["X1"], "account_id": ["A"], "competitor": ["C"], "category": ["K"]})
     bids = Priced(frame, np.array([our]), np.array([comp]), np.array([True]), np.array([cost]), np.array([amount]))
     wide = BidSettings(min_margin_pct=0.0, max_discount_pct=0.5, max_increase_pct=0.5)
@@ -91,9 +91,9 @@ def test_recommendation_maximises_expected_margin_on_a_known_response():
 
     def slope_of_log_em(p: float) -> float:  # d/dp log(P(win) * margin) = 0 at the optimum
         q = expit(a + b * np.log(p / comp))
-        return b * (1 - q) / p + 1 / (p - cost * our)
+        return b * (1 - q) / p + 1 / (p - cost)
 
-    analytic = brentq(slope_of_log_em, cost * our + 1e-6, 150.0)
+    analytic = brentq(slope_of_log_em, cost + 1e-6, 150.0)
     assert abs(rec["recommended_price"].iloc[0] - analytic) < 0.5
     assert rec["price_low"].iloc[0] <= analytic <= rec["price_high"].iloc[0]
     # the curve's best grid point is next to it, and expected margin there is the largest
@@ -110,10 +110,21 @@ def test_floors_are_respected(demo):
     # the price floor keeps a 25% margin on revenue: cost / price <= 0.75
     merged = recs.merge(curves.groupby("opportunity_id")["price"].min().rename("lowest"), on="opportunity_id")
     assert (merged["lowest"] >= merged["floor_price"] - 0.051).all()
-    floor, _ = price_bounds(np.array([100.0]), np.array([0.8]), tight)
+    floor, _ = price_bounds(np.array([100.0]), np.array([80.0]), tight)
     assert floor[0] == pytest.approx(100 * 0.8 / 0.75)
-    held = recs[np.isclose(recs["recommended_price"], recs["floor_price"])]
+    held = recs[np.isclose(recs["recommended_price"], recs["floor_price"]) & (our >= recs["floor_price"])]
     assert len(held) and held["reason"].str.contains("held at the price floor").all()
+
+
+def test_a_price_below_the_floor_is_raised(demo):
+    portfolio = demo[0]
+    opp = portfolio.tables["opportunities"].copy()
+    first = opp.index[(opp["status"] == "open") & opp["competitor_price"].notna()][0]
+    opp.loc[first, ["our_price", "competitor_price", "category"]] = [60.0, 61.0, "Premixes"]  # cost ~72% of 100
+    recs = recommend_bids(with_opportunities(portfolio, opp))[0].set_index("opportunity_id")
+    row = recs.loc[opp.loc[first, "opportunity_id"]]
+    assert row["recommended_price"] >= row["floor_price"] > 60.0
+    assert row["reason"].startswith(f"Raise to {row['recommended_price']:.1f} from 60.0: the current price is below")
 
 
 # ------------------------------------------------------------------------------------------
@@ -134,7 +145,7 @@ def test_recommended_prices_match_the_planted_optimum(demo, stage):
         r["created_date"] >= r["account_id"].map(churn["signal_start"])
     )
     base = 0.35 - 1.1 * signal.to_numpy() + 0.4 * (r["account_id"].map(segment) == "strategic_growing").to_numpy()
-    our, cost = r["our_price"].to_numpy(), r["cost_ratio"].to_numpy()
+    our, cost = r["our_price"].to_numpy(), r["cost_price"].to_numpy()
     floor, ceiling = price_bounds(our, cost, BidSettings())
     planted, _, _ = best_price(
         base, -16.0, r["competitor_price"].to_numpy(), our, cost, r["amount"].to_numpy(), floor, ceiling

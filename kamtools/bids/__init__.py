@@ -31,7 +31,15 @@ import numpy as np
 import pandas as pd
 
 from kamtools.bids.reasons import reasons
-from kamtools.bids.recommend import DEFAULT_SETTINGS, BidSettings, Priced, cost_ratios, optimise
+from kamtools.bids.recommend import (
+    DEFAULT_SETTINGS,
+    BidSettings,
+    Priced,
+    cost_prices,
+    cost_ratios,
+    optimise,
+    price_levels,
+)
 from kamtools.bids.references import open_bids, reference_prices, training_bids
 from kamtools.bids.schema import PORTFOLIO_TABLES, TABLE_SPECS, typed
 from kamtools.bids.winmodel import WinModel, log_ratio
@@ -75,6 +83,7 @@ REC_COLUMNS = [
     "price_index_used",
     "ceiling_price",
     "cost_ratio",
+    "cost_price",
     "close_date",
     "stage",
 ]
@@ -108,7 +117,9 @@ def recommend_bids(
     priced = frame["competitor_price_used"].notna().to_numpy()
     our = frame["our_price"].to_numpy(float)
     ref = np.where(priced, frame["competitor_price_used"].to_numpy(float), our)
-    inputs = Priced(frame, our, ref, priced, cost_ratios(portfolio, frame), frame["amount"].to_numpy(float))
+    frame["cost_ratio"] = cost_ratios(portfolio, frame)
+    cost = cost_prices(frame["cost_ratio"].to_numpy(), frame, our, price_levels(portfolio.tables["opportunities"]))
+    inputs = Priced(frame, our, ref, priced, cost, frame["amount"].to_numpy(float))
     rec, curves, gains = optimise(model, inputs, settings)
     table = pd.concat([frame, rec], axis=1)
     for col in ("recommended_price", "price_low", "price_high", "floor_price", "ceiling_price"):

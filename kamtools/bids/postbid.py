@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kamtools.bids.recommend import DEFAULT_SETTINGS, best_price, cost_ratios, price_bounds
+from kamtools.bids.recommend import DEFAULT_SETTINGS, best_price, cost_prices, cost_ratios, price_bounds, price_levels
 from kamtools.bids.references import training_bids
 from kamtools.bids.winmodel import MIN_BIDS, WinModel
 from kamtools.data.portfolio import NotAvailable, Portfolio
@@ -56,13 +56,15 @@ def loss_type(status: pd.Series, reason: pd.Series) -> np.ndarray:
     return np.where(status.to_numpy() == "won", "", kind)
 
 
-def _score_month(model: WinModel, rows: pd.DataFrame, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """P(win) at the time and the price the model would have recommended, for one month's bids."""
+def _score_month(model: WinModel, rows: pd.DataFrame, ratio: np.ndarray, levels: pd.Series):
+    """P(win) at the time and the price the model would have recommended, for one month's bids
+    (``levels``: the categories' price levels over the bids decided before)."""
     p = model.predict(rows)
     lr = rows["log_ratio"].to_numpy(float)
     priced = np.isfinite(lr)
     our = rows["our_price"].to_numpy(float) if "our_price" in rows.columns else np.full(len(rows), np.nan)
     ok = our > 0
+    cost = cost_prices(ratio, rows, our, levels)
     rec = np.full(len(rows), np.nan)
     if ok.any():
         sub = rows[ok]
@@ -82,7 +84,7 @@ def postmortem(portfolio: Portfolio) -> pd.DataFrame | NotAvailable:
         return bids
     bids = bids.sort_values(["created_date", "opportunity_id"], kind="stable").reset_index(drop=True)
     month = bids["created_date"].dt.to_period("M").dt.start_time
-    cost = cost_ratios(portfolio, bids)
+    ratio = cost_ratios(portfolio, bids)
     n = len(bids)
     cols = {k: np.full(n, np.nan) for k in ("p_win_at_time", "rec", "p_hist", "p_comp", "n_before")}
     model = None
@@ -94,7 +96,9 @@ def postmortem(portfolio: Portfolio) -> pd.DataFrame | NotAvailable:
         if len(train) < MIN_BIDS or y.min() == y.max():
             continue
         model = WinModel().fit(train, warm=model)  # starts from last month's fit: same optimum, fewer steps
-        cols["p_win_at_time"][rows], cols["rec"][rows] = _score_month(model, bids.iloc[rows], cost[rows])
+        cols["p_win_at_time"][rows], cols["rec"][rows] = _score_month(
+            model, bids.iloc[rows], ratio[rows], price_levels(train)
+        )
         rate = float(y.mean())
         cols["p_hist"][rows] = rate
         per = train.groupby("competitor")["won"].mean()

@@ -33,6 +33,13 @@ def reason(row: pd.Series) -> str:
     """'Bid 97.5 instead of 101.0: Vetro quoted 96.0; P(win) 38% -> 55%, expected margin +4.1k.'"""
     cur, rec = row["our_price"], row["recommended_price"]
     basis = _basis(row)
+    if cur < row["floor_price"] - 1e-6:
+        return (
+            f"Raise to {rec:.1f} from {cur:.1f}: the current price is below the floor "
+            f"({row['floor_price']:.1f}, the minimum margin or the largest discount allowed); {basis}; "
+            f"P(win) {row['p_win_current']:.0%} -> {row['p_win_recommended']:.0%}, "
+            f"expected margin {_sign_money(row['expected_margin_gain'])}."
+        )
     if abs(rec - cur) < SAME_PRICE:
         return (
             f"Keep {cur:.1f}: {basis}; P(win) {row['p_win_current']:.0%}, "

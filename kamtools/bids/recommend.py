@@ -1,15 +1,18 @@
 """Recommended prices for open bids: the price that maximises expected margin, with its range.
 
-Margin of a bid priced at ``p`` (our price, the same index units as ``our_price``)::
+Margin of a bid priced at ``p`` (in the units of ``our_price``: per unit, or an index)::
 
     revenue(p) = amount * p / our_price            (amount is the value at the current price)
-    cost       = amount * cost_ratio               (what the goods cost us; does not move with p)
-    margin(p)  = amount * (p / our_price - cost_ratio)
+    cost       = amount * cost_price / our_price   (the volume times our cost; does not move with p)
+    margin(p)  = amount * (p - cost_price) / our_price
     expected margin(p) = P(win | p) * margin(p)
 
-``cost_ratio`` is the category's unit cost over list price (mean over its products in
-``products``); for a bid with no known category it is the account's cost over revenue in
-its order lines, else the portfolio's.
+``cost_price`` (our cost in price units) is ``cost_ratio`` times the category's usual price
+level, the median ``our_price`` of the category's bids (the bid's own price when its
+category has none). ``cost_ratio`` is the category's unit cost over list price (mean over
+its products in ``products``); for a bid with no known category it is the account's cost
+over revenue in its order lines, else the portfolio's. So a bid quoted below the usual
+level earns a thinner margin, and one quoted below cost loses money.
 
 The recommended price is the argmax of the expected margin over a fine grid between the
 floor and the ceiling (:class:`BidSettings`): the floor is the higher of the price that
@@ -78,9 +81,24 @@ def cost_ratios(portfolio: Portfolio, frame: pd.DataFrame) -> np.ndarray:
     return out.to_numpy(dtype=float).clip(0.0, 0.99)
 
 
+def price_levels(bids: pd.DataFrame) -> pd.Series:
+    """The usual price level of each category: the median ``our_price`` of ``bids``."""
+    if "our_price" not in bids.columns or bids.empty:
+        return pd.Series(dtype=float)
+    price = bids["our_price"].astype(float)
+    ok = (price > 0).to_numpy()
+    return price[ok].groupby(bid_keys(bids)["category"][ok]).median()
+
+
+def cost_prices(ratio: np.ndarray, frame: pd.DataFrame, our: np.ndarray, levels: pd.Series) -> np.ndarray:
+    """Our cost in price units: ``ratio`` times the category's price level (else the bid's own price)."""
+    level = bid_keys(frame)["category"].map(levels).to_numpy(float)
+    return ratio * np.where(np.isfinite(level), level, our)
+
+
 def price_bounds(our: np.ndarray, cost: np.ndarray, settings: BidSettings) -> tuple[np.ndarray, np.ndarray]:
-    """(floor, ceiling) per bid."""
-    floor = np.maximum(our * (1 - settings.max_discount_pct), our * cost / (1 - settings.min_margin_pct))
+    """(floor, ceiling) per bid; ``cost`` is our cost in price units."""
+    floor = np.maximum(our * (1 - settings.max_discount_pct), cost / (1 - settings.min_margin_pct))
     ceiling = np.maximum(our * (1 + settings.max_increase_pct), floor * 1.02)
     return floor, ceiling
 
@@ -92,8 +110,8 @@ def grid(floor: np.ndarray, ceiling: np.ndarray, points: int) -> np.ndarray:
 
 
 def expected_margin(p_win: np.ndarray, price: np.ndarray, our: np.ndarray, cost: np.ndarray, amount: np.ndarray):
-    """P(win) x margin; the bid arrays broadcast against a price grid on the last axis."""
-    return p_win * amount * (price / our - cost)
+    """P(win) x margin (``cost`` in price units); the bid arrays broadcast against a price grid on the last axis."""
+    return p_win * amount * (price - cost) / our
 
 
 def best_price(
@@ -126,7 +144,7 @@ class Priced:
     our: np.ndarray
     ref: np.ndarray  # the competitor's price, or our own price when none is known
     priced: np.ndarray  # a competitor price (quoted or from the index) is known
-    cost: np.ndarray
+    cost: np.ndarray  # our cost in price units (see cost_prices)
     amount: np.ndarray
 
 
@@ -147,7 +165,7 @@ def optimise(model: WinModel, bids: Priced, settings: BidSettings) -> tuple[pd.D
             "price_high": high,
             "floor_price": floor,
             "ceiling_price": ceiling,
-            "cost_ratio": cost,
+            "cost_price": cost,
             "p_win_current": p_cur,
             "p_win_recommended": p_rec,
             "expected_margin_current": em_cur,

@@ -18,7 +18,7 @@ TABLE_SPECS: dict[str, str] = {
         "floor_price:float p_win_current:float p_win_recommended:float expected_margin_current:float "
         "expected_margin_recommended:float expected_margin_gain:float expected_margin_gain_low:float "
         "expected_margin_gain_high:float reason:str competitor_price_used:float price_index_used:float "
-        "ceiling_price:float cost_ratio:float close_date:datetime stage:str"
+        "ceiling_price:float cost_ratio:float cost_price:float close_date:datetime stage:str"
     ),
     "bid_curves": "opportunity_id:str account_id:str price:float p_win:float p_win_low:float p_win_high:float "
     "expected_margin:float",
