@@ -270,3 +270,36 @@ def test_export_scores_columns_from_the_summary(bundles, tmp_path, capsys):
     assert r["revenue_next_12m"] == ""
     assert "revenue_next_12m (no column 'forecast_next_12m') is empty" in capsys.readouterr().err
     assert main(["export-scores", str(now.path), "--out", str(out)]) == 0  # its own file: replaced
+
+
+def test_read_tasks_from_an_excel_export(tmp_path):
+    pytest.importorskip("openpyxl")
+    book = tmp_path / "tasks.xlsx"
+    pd.DataFrame(
+        {
+            "Subject": ["a", "b", "made by hand"],
+            "Status": ["Completed", "In Progress", "Completed"],
+            "Description": ["x\nkamtools action KA-00000000000a (rule r)", "kamtools action KA-00000000000b", ""],
+        }
+    ).to_excel(book, index=False)
+    mapping = {"columns": {"Subject": "subject", "Status": "status", "Description": "description"}}
+    tasks = read_tasks(book, mapping=mapping)
+    assert tasks["action_id"].tolist() == ["KA-00000000000a", "KA-00000000000b"]
+    assert tasks["done"].tolist() == [True, False]
+    assert tasks["row"].tolist() == [2, 3]  # worksheet rows
+    assert tasks.attrs["skipped_rows"] == 1
+
+
+def test_a_bundle_without_actions_exports_a_header_only(bundles, tmp_path):
+    from kamtools.bundle import Bundle
+    from kamtools.review.export import export_actions
+
+    _, now = bundles
+    b = Bundle.open(now.path)
+    b._cache["plan_actions"] = now.table("plan_actions").iloc[0:0]  # a plan where no rule fired
+    frame = actions_frame(b)
+    assert frame.empty and list(frame.columns[: len(EXPORT_COLUMNS)]) == EXPORT_COLUMNS
+    out = tmp_path / "actions.csv"
+    result = export_actions(b, out)
+    assert result.rows == 0 and out.read_text(encoding="utf-8").strip() == ",".join(EXPORT_COLUMNS)
+    assert export_actions(b, out).replaced  # a header-only export is still recognised as ours
