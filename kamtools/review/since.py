@@ -515,15 +515,14 @@ def _drivers(cur: pd.DataFrame | None, prev: pd.DataFrame | None, both: set[str]
     def prep(df):
         df = df[df["account_id"].astype(str).isin(both)].copy()
         df["account_id"] = df["account_id"].astype(str)
-        df["text"] = [driver_sentence(r) for _, r in df.iterrows()] if len(df) else []
-        return df.drop_duplicates(["account_id", "feature"]).set_index(["account_id", "feature"])
+        records = df.drop_duplicates(["account_id", "feature"]).to_dict("records")
+        return {(r["account_id"], r["feature"]): {**r, "text": driver_sentence(r)} for r in records}
 
     c, p = prep(cur), prep(prev)
     rows = []
-    for key in list(dict.fromkeys([*c.index, *p.index])):
+    for key in list(dict.fromkeys([*c, *p])):
         acc, feat = key
-        now = c.loc[key] if key in c.index else None
-        then = p.loc[key] if key in p.index else None
+        now, then = c.get(key), p.get(key)
         label = str((now if now is not None else then)["label"])
         if now is not None and then is not None:
             if str(now["value_text"]) == str(then["value_text"]):
