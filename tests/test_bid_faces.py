@@ -167,6 +167,10 @@ def bid_tables(competitor: str = "Vetro") -> dict[str, pd.DataFrame]:
             "expected_margin_gain": [gain],
             "expected_margin_gain_low": [0.7 * gain],
             "expected_margin_gain_high": [1.3 * gain],
+            "min_margin_pct": [0.1],
+            "max_discount_pct": [0.15],
+            "max_increase_pct": [0.1],
+            "near_best_pct": [0.02],
         }
     )
     return {
@@ -244,6 +248,8 @@ def test_account_with_bids_shows_prices_curves_postmortem_and_tenders(bundle, ca
     assert "Upcoming tenders" in text and "Feb 2027" in text
     assert "Jun 2028" not in text  # beyond the next 12 months
     assert "Next expected tender" in text
+    assert "a margin of at least 10% and at most 15% below our current price) nor more than 10% above it" in text
+    assert "within 2% of the best" in text
 
 
 def test_sentence_agrees_with_the_table(bundle, captured):

@@ -168,6 +168,29 @@ def bid_sentence(row: dict) -> str:
     return f"{head}: {now}{rec_part}{tail}."
 
 
+def rules_text(pipeline=None) -> str:
+    """How the recommended price, its floor and its range are set, with the bundle's pricing rules
+    (``bid_pipeline``: min_margin_pct, max_discount_pct, max_increase_pct, near_best_pct) when present."""
+    row = pipeline.iloc[0].to_dict() if isinstance(pipeline, pd.DataFrame) and len(pipeline) else {}
+    margin, discount = _num(row.get("min_margin_pct")), _num(row.get("max_discount_pct"))
+    increase, near = _num(row.get("max_increase_pct")), _num(row.get("near_best_pct"))
+    if not any(math.isnan(v) for v in (margin, discount, increase, near)):
+        floor = (
+            f"never below the floor (a margin of at least {margin:.0%} and at most {discount:.0%} below our current "
+            f"price) nor more than {increase:.0%} above it"
+        )
+        near_text = f"within {near:.0%} of the best"
+    else:
+        floor = "never below the floor (the minimum margin and maximum discount of the pricing rules)"
+        near_text = "within a few percent of the best"
+    return (
+        "Prices are in the units of the opportunities table (our quoted price). The recommended price is the one "
+        f"with the highest expected margin (probability of winning x margin at that price), {floor}. The good range "
+        f"holds the prices whose expected margin is {near_text}, widened by the uncertainty of the price response; "
+        "the gain band (90%) is the range of the gain over that uncertainty."
+    )
+
+
 def _open_bids(acct, recs) -> None:
     display.heading("Open bids: what to bid", 3)
     if isinstance(recs, NotAvailable):
@@ -178,13 +201,7 @@ def _open_bids(acct, recs) -> None:
         return
     shown = open_bids_table(recs)
     display.table(shown, columns=OPEN_COLUMNS, max_rows=20)
-    display.paragraph(
-        "Prices are in the units of the opportunities table (our quoted price). The recommended price is the one "
-        "with the highest expected margin (probability of winning x margin at that price), never below the floor "
-        "(the minimum margin and maximum discount of the settings); the good range holds the prices whose expected "
-        "margin is within a few percent of the best, widened by the uncertainty of the price response. The gain "
-        "band is the range of the gain over that uncertainty."
-    )
+    display.paragraph(rules_text(acct.portfolio_table("bid_pipeline")))
     curves = _table(acct, "bid_curves")
     if isinstance(curves, NotAvailable):
         display.not_available(curves)
@@ -513,6 +530,7 @@ def _pipeline(bundle, recs, names) -> None:
     from kamtools.plotting.bids import pipeline_gain_chart
 
     display.paragraph(pipeline_sentence(recs, bundle.table("bid_pipeline")))
+    display.paragraph(rules_text(bundle.table("bid_pipeline")))
     shown = open_bids_table(recs)
     shown = shown.assign(account_text=[_account_text(names, a) for a in shown["account_id"]])
     labels = pd.Series(
