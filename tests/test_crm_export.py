@@ -303,3 +303,7 @@ def test_a_bundle_without_actions_exports_a_header_only(bundles, tmp_path):
     result = export_actions(b, out)
     assert result.rows == 0 and out.read_text(encoding="utf-8").strip() == ",".join(EXPORT_COLUMNS)
     assert export_actions(b, out).replaced  # a header-only export is still recognised as ours
+    js = tmp_path / "actions.json"
+    export_actions(b, js, fmt="json")
+    assert js.read_text(encoding="utf-8").strip() == "[]"
+    assert export_actions(b, js, fmt="json").replaced

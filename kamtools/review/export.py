@@ -184,6 +184,8 @@ def check_export_file(
     except OSError as exc:
         raise ExportError(f"cannot read {given} ({exc.strerror}); choose another path for {flag}") from exc
     found, rows = _existing_header(given, fmt)
+    if fmt == "json" and found == [] and rows == []:
+        return True  # an export with no rows: an empty JSON list
     if found is not None and ([h.strip() for h in found] == header or (kind == "actions" and _holds_action_ids(rows))):
         return True
     raise ExportError(
