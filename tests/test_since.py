@@ -244,6 +244,54 @@ def test_previous_must_be_older(pair):
         compare_bundles(cur, cur)
 
 
+def _drivers(rows: list[tuple[str, str, str, float]]) -> pd.DataFrame:
+    """(account_id, feature, value_text, contribution) rows of a churn_drivers table."""
+    return pd.DataFrame(
+        {
+            "account_id": [r[0] for r in rows],
+            "rank": list(range(1, len(rows) + 1)),
+            "feature": [r[1] for r in rows],
+            "label": [f"label of {r[1]}" for r in rows],
+            "contribution": [r[3] for r in rows],
+            "direction": "raises risk",
+            "value": 1.0,
+            "value_text": [r[2] for r in rows],
+            "sentence": [f"{r[1]} is {r[2]}." for r in rows],
+        }
+    )
+
+
+def test_churn_drivers_that_moved(tmp_path):
+    acc = _accounts([{"account_id": "A1", "name": "A"}])
+    prev = _write_bundle(
+        tmp_path / "p",
+        "2026-10-31",
+        {
+            "accounts": acc,
+            "churn_drivers": _drivers(
+                [("A1", "recency", "40 days", 0.3), ("A1", "late", "9 days", 0.2), ("A1", "same", "x", 0.1)]
+            ),
+        },
+    )
+    cur = _write_bundle(
+        tmp_path / "c",
+        "2026-11-30",
+        {
+            "accounts": acc,
+            "churn_drivers": _drivers(
+                [("A1", "recency", "70 days", 0.5), ("A1", "complaints", "2 open", 0.1), ("A1", "same", "x", 0.1)]
+            ),
+        },
+    )
+    d = compare_bundles(cur, prev).for_account("A1").drivers.set_index("feature")
+    assert "same" not in d.index  # the same fact as at the last review: nothing moved
+    assert d.loc["recency", "status"] == "still a driver"
+    assert (d.loc["recency", "previous"], d.loc["recency", "current"]) == ("recency is 40 days.", "recency is 70 days.")
+    assert d.loc["recency", "contribution_change"] == pytest.approx(0.2)
+    assert d.loc["complaints", "status"] == "new" and d.loc["late", "status"] == "no longer a driver"
+    assert list(d["status"]) == ["new", "still a driver", "no longer a driver"]
+
+
 def test_a_table_missing_in_one_bundle_is_said(tmp_path):
     prev = _write_bundle(tmp_path / "p", "2026-10-31", {"accounts": _accounts([{"account_id": "A1", "name": "A"}])})
     acc = _accounts([{"account_id": "A1", "name": "A"}]).drop(columns=["tier", "quadrant"])
