@@ -304,7 +304,12 @@ def test_missing_competitor_prices(demo):
     opp.loc[opp["status"] == "open", "competitor_price"] = np.nan
     with_index = recommend_bids(with_opportunities(portfolio, opp))[0]
     assert (with_index["price_basis"] == INDEX).all()
-    assert with_index["reason"].str.contains("price index").all()
+    assert with_index["reason"].str.contains("price index|an index of").all()
+    assert set(with_index["price_index_scope"]) <= {"account", "competitor", "market"}
+    market = with_index[with_index["price_index_scope"] == "market"]
+    assert market["reason"].str.contains("the market price index").all()
+    named = with_index[with_index["price_index_scope"] == "competitor"].iloc[0]
+    assert f"{named['competitor']}'s price index in {named['category']} is" in named["reason"]
     assert with_index["competitor_price_used"].notna().all()
 
     none = recommend_bids(with_opportunities(portfolio, opp, drop=("competitor_prices",)))

@@ -81,6 +81,7 @@ REC_COLUMNS = [
     "reason",
     "competitor_price_used",
     "price_index_used",
+    "price_index_scope",
     "ceiling_price",
     "cost_ratio",
     "cost_price",

@@ -17,8 +17,12 @@ def _basis(row: pd.Series) -> str:
         return f"{name} quoted {row['competitor_price']:.1f}"
     if row["price_basis"] == INDEX:
         where = f" in {row['category']}" if row["category"] and row["category"] != "(missing)" else ""
+        whose = {
+            "account": f"{name}'s prices seen at this account{where} average an index of",
+            "competitor": f"{name}'s price index{where} is",
+        }.get(row["price_index_scope"], f"the market price index{where} is")
         return (
-            f"{name}'s price index{where} is {row['price_index_used']:.0f} "
+            f"{whose} {row['price_index_used']:.0f} "
             f"(about {row['competitor_price_used']:.1f} against our {row['our_price']:.1f})"
         )
     assert row["price_basis"] == HISTORY

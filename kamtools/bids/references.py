@@ -93,17 +93,23 @@ def _lookup(series: pd.Series, keys: list[tuple]) -> np.ndarray:
 
 
 def reference_prices(portfolio: Portfolio, bids: pd.DataFrame) -> pd.DataFrame:
-    """Per open bid: ``competitor_price_used`` (NaN when unknown), ``price_basis``, ``price_index_used``."""
+    """Per open bid: ``competitor_price_used`` (NaN when unknown), ``price_basis``, ``price_index_used`` and
+    ``price_index_scope`` (where the index came from: "account", "competitor", "market" or "")."""
     n = len(bids)
     quoted = bids["competitor_price"].where(bids["competitor_price"] > 0)
     index = np.full(n, np.nan)
+    scope = np.full(n, "", dtype=object)
     found = _index_lookup(portfolio)
     if found is not None and n:
         by_acc, by_comp, by_cat = found
         acc, cat, comp = bids["account_id"], bids["category_name"], bids["competitor_name"]
-        index = _lookup(by_acc, list(zip(acc, cat, comp, strict=True)))
-        index = np.where(np.isnan(index), _lookup(by_comp, list(zip(cat, comp, strict=True))), index)
-        index = np.where(np.isnan(index), by_cat.reindex(cat).to_numpy(float), index)
+        at_account = _lookup(by_acc, list(zip(acc, cat, comp, strict=True)))
+        of_competitor = _lookup(by_comp, list(zip(cat, comp, strict=True)))
+        market = by_cat.reindex(cat).to_numpy(float)
+        index = np.where(np.isnan(at_account), np.where(np.isnan(of_competitor), market, of_competitor), at_account)
+        scope = np.where(
+            np.isfinite(at_account), "account", np.where(np.isfinite(of_competitor), "competitor", "market")
+        )
     from_index = bids["our_price"].to_numpy(float) * index / 100
     used = np.where(quoted.notna(), quoted.to_numpy(float), from_index)
     basis = np.where(quoted.notna(), QUOTED, np.where(np.isfinite(from_index), INDEX, HISTORY))
@@ -112,6 +118,7 @@ def reference_prices(portfolio: Portfolio, bids: pd.DataFrame) -> pd.DataFrame:
             "competitor_price_used": used,
             "price_basis": basis.astype(object),
             "price_index_used": np.where(quoted.notna(), np.nan, index),
+            "price_index_scope": np.where(quoted.notna() | np.isnan(index), "", scope).astype(object),
         },
         index=bids.index,
     )
