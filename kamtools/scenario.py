@@ -1025,13 +1025,6 @@ class Baseline:
         return sorted(set(self._years.tolist()))
 
 
-def _first_col(df: pd.DataFrame, names: tuple[str, ...]) -> str | None:
-    for n in names:
-        if n in df.columns:
-            return n
-    return None
-
-
 def _forecast_start(as_of: pd.Timestamp) -> pd.Timestamp:
     """First month the forecast covers: the month after the last complete month."""
     next_day = as_of + pd.Timedelta(days=1)
@@ -1045,32 +1038,16 @@ def _bundle_forecast(bundle: Bundle, ids: np.ndarray, start: pd.Timestamp) -> tu
     if isinstance(fc, NotAvailable) or fc is None or fc.empty:
         why = fc.reason if isinstance(fc, NotAvailable) else "the forecast table is empty"
         return None, why
-    val = _first_col(fc, ("forecast", "yhat", "mean", "point"))
-    ds = _first_col(fc, ("ds", "month", "date"))
-    if val is None or ds is None or "account_id" not in fc.columns:
-        return None, "the forecast table has no account_id/ds/forecast columns"
-    x = fc[fc["account_id"].astype(str).isin(ids)]
-    if "unique_id" in x.columns:
-        x = x[x["unique_id"].astype(str) == x["account_id"].astype(str)]
-    if "kind" in x.columns:
-        x = x[x["kind"].astype(str).isin(["forecast", "future"])]
-    x = x.assign(_ds=pd.to_datetime(x[ds]).dt.to_period("M").dt.to_timestamp())
+    # the account-level series (unique_id == account_id) of the scope, from the first month on
+    x = fc[fc["account_id"].isin(ids) & (fc["unique_id"] == fc["account_id"])]
+    x = x.assign(_ds=x["ds"].dt.to_period("M").dt.to_timestamp())
     x = x[x["_ds"] >= start]
-    sd = _first_col(x, ("sd", "forecast_sd", "std"))
-    if sd is not None:
-        sdv = x[sd].to_numpy(dtype=float)
-    elif {"lo_80", "hi_80"} <= set(x.columns):
-        sdv = (x["hi_80"].to_numpy(dtype=float) - x["lo_80"].to_numpy(dtype=float)) / (2 * _Z80)
-    elif {"lo_95", "hi_95"} <= set(x.columns):
-        sdv = (x["hi_95"].to_numpy(dtype=float) - x["lo_95"].to_numpy(dtype=float)) / (2 * _Z95)
-    else:
-        sdv = np.full(len(x), np.nan)
     out = pd.DataFrame(
         {
             "account_id": x["account_id"].astype(str).to_numpy(),
             "ds": x["_ds"].to_numpy(),
-            "forecast": x[val].to_numpy(dtype=float),
-            "sd": sdv,
+            "forecast": x["forecast"].to_numpy(dtype=float),
+            "sd": x["sd"].to_numpy(dtype=float),
         }
     )
     return out, "forecast"
@@ -1167,15 +1144,12 @@ def _targets(bundle: Bundle, ids: np.ndarray, as_of: pd.Timestamp) -> tuple[dict
     """Revenue target per calendar year summed over the scope's accounts that have one."""
     notes: list[str] = []
     ft = bundle.table("forecast_targets")
-    if isinstance(ft, pd.DataFrame) and not ft.empty and "account_id" in ft.columns:
-        per = _first_col(ft, ("period", "year"))
-        tgt = _first_col(ft, ("revenue_target", "target"))
-        if per is not None and tgt is not None:
-            x = ft[ft["account_id"].astype(str).isin(ids)].dropna(subset=[tgt])
-            x = x.drop_duplicates(["account_id", per])
-            s = x.groupby(pd.to_numeric(x[per]).astype(int))[tgt].sum()
-            if len(s):
-                return {int(k): float(v) for k, v in s.items()}, notes
+    if isinstance(ft, pd.DataFrame) and not ft.empty:
+        x = ft[ft["account_id"].isin(ids)].dropna(subset=["revenue_target"])
+        x = x.drop_duplicates(["account_id", "period"])
+        s = x.groupby(pd.to_numeric(x["period"]).astype(int))["revenue_target"].sum()
+        if len(s):
+            return {int(k): float(v) for k, v in s.items()}, notes
     k = bundle.table("kpis")
     if isinstance(k, pd.DataFrame) and "target" in k.columns:
         x = k[k["account_id"].astype(str).isin(ids)]
@@ -1230,10 +1204,8 @@ def baseline(bundle: Bundle, scope: str, horizon: int | None = None) -> Baseline
     ws = bundle.table("whitespace_recommendations")
     ws_cat = pd.Series(dtype=float)
     if isinstance(ws, pd.DataFrame) and not ws.empty:
-        spend_col = _first_col(ws, ("spend_if_adopted", "expected_spend"))
-        if spend_col is not None:
-            w = ws[ws["account_id"].astype(str).isin(ids)]
-            ws_cat = w.groupby(w["category"].astype(str))[spend_col].sum()
+        w = ws[ws["account_id"].isin(ids)]
+        ws_cat = w.groupby(w["category"].astype(str))["spend_if_adopted"].sum()
     else:
         notes.append("No whitespace recommendations in the bundle: the whitespace lever has no effect.")
 
@@ -1302,27 +1274,20 @@ def baseline(bundle: Bundle, scope: str, horizon: int | None = None) -> Baseline
         shares[:] = 1.0 / C
     revenue = shares[:, None] * tot[None, :]
     fcat = bundle.table("forecast_category")
-    if (
-        baseline_method == "forecast"
-        and isinstance(fcat, pd.DataFrame)
-        and {"category", "account_id"} <= set(fcat.columns)
-    ):
-        val = _first_col(fcat, ("forecast", "yhat", "mean"))
-        dcol = _first_col(fcat, ("ds", "month", "date"))
-        if val is not None and dcol is not None:
-            x = fcat[fcat["account_id"].astype(str).isin(ids)]
-            x = x.assign(_ds=pd.to_datetime(x[dcol]).dt.to_period("M").dt.to_timestamp())
-            x = x[x["_ds"].isin(months) & x["category"].astype(str).isin(cat_idx)]
-            if len(x):
-                grid = np.zeros((C, T))
-                piv = x.groupby(["category", "_ds"])[val].sum()
-                m_idx = {m: j for j, m in enumerate(months)}
-                for (cat, m), v in piv.items():
-                    grid[cat_idx[str(cat)], m_idx[m]] = max(float(v), 0.0)
-                col = grid.sum(axis=0)
-                # reconcile: categories scaled to sum to the account forecast
-                ok = col > 0
-                revenue = np.where(ok[None, :], grid / np.where(ok, col, 1.0)[None, :] * tot[None, :], revenue)
+    if baseline_method == "forecast" and isinstance(fcat, pd.DataFrame):
+        x = fcat[fcat["account_id"].isin(ids)]
+        x = x.assign(_ds=x["ds"].dt.to_period("M").dt.to_timestamp())
+        x = x[x["_ds"].isin(months) & x["category"].astype(str).isin(cat_idx)]
+        if len(x):
+            grid = np.zeros((C, T))
+            piv = x.groupby(["category", "_ds"])["forecast"].sum()
+            m_idx = {m: j for j, m in enumerate(months)}
+            for (cat, m), v in piv.items():
+                grid[cat_idx[str(cat)], m_idx[m]] = max(float(v), 0.0)
+            col = grid.sum(axis=0)
+            # reconcile: categories scaled to sum to the account forecast
+            ok = col > 0
+            revenue = np.where(ok[None, :], grid / np.where(ok, col, 1.0)[None, :] * tot[None, :], revenue)
 
     # ---- margins: cost ratio per category (category history, else the scope's overall ratio)
     overall_ratio = float(all_cat["cost"].sum() / all_cat["net_revenue"].sum()) if all_cat["net_revenue"].sum() else 0.0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import shutil
-from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -56,14 +55,10 @@ def monthly(res, col: str) -> np.ndarray:
 
 
 def build_bundle(portfolio, path, stages=("value", "segment", "whitespace", "kpis", "scenario")):
-    """A bundle with the scenario stage (added to STAGES here until bundle.py lists it)."""
+    """A bundle of the stages the scenario planner reads."""
     from kamtools import bundle as kb
 
-    stages_list = list(kb.STAGES)
-    if not any(name == "scenario" for name, _ in stages_list):
-        stages_list.append(("scenario", "kamtools.scenario"))
-    with mock.patch.object(kb, "STAGES", stages_list):
-        return kb.analyze(portfolio, path, stages=list(stages), progress=False)
+    return kb.analyze(portfolio, path, stages=list(stages), progress=False)
 
 
 def add_table(bundle_path, name: str, df: pd.DataFrame) -> None:
@@ -563,6 +558,7 @@ def test_forecast_and_churn_tables_are_used_when_present(bundle, tmp_path):
             "forecast": 1000.0,
             "lo_80": 1000.0 - 100 * 1.2815515655446004,
             "hi_80": 1000.0 + 100 * 1.2815515655446004,
+            "sd": 100.0,
         }
     )
     add_table(path, "forecast", fc)
@@ -611,10 +607,12 @@ def test_a_twelve_month_forecast_is_completed_to_the_year_end(bundle, tmp_path):
     fc = pd.DataFrame(
         {
             "account_id": np.repeat(accounts, 12),
+            "unique_id": np.repeat(accounts, 12),
             "ds": np.tile(months, len(accounts)),
             "forecast": 1000.0,
             "lo_80": 1000.0 - 100 * z80,
             "hi_80": 1000.0 + 100 * z80,
+            "sd": 100.0,
         }
     )
     add_table(path, "forecast", fc)

@@ -38,10 +38,10 @@ INDEX_COLUMNS = [
 ]
 
 
-def _col(df: pd.DataFrame, *names: str) -> pd.Series:
-    for n in names:
-        if n in df.columns:
-            return df[n]
+def _col(df: pd.DataFrame, name: str) -> pd.Series:
+    """The summary column ``name`` (see kamtools.stages), empty when its stage did not run."""
+    if name in df.columns:
+        return df[name]
     return pd.Series([None] * len(df), index=df.index, dtype=object)
 
 
@@ -71,7 +71,7 @@ def index_rows(
             "health": _col(acc, "health_score"),
             "health_band": _col(acc, "health_band"),
             "churn": _col(acc, "churn_probability"),
-            "risk_band": _col(acc, "risk_band", "churn_band"),
+            "risk_band": _col(acc, "risk_band"),
             "revenue": _col(acc, "revenue_ltm"),
         }
     )
