@@ -413,3 +413,16 @@ def test_stage_declaration_matches_the_tables():
     declared = stage("bids")
     assert tuple(declared.portfolio) == PORTFOLIO_TABLES
     assert {t.name: t.columns for t in declared.writes} == {n: tuple(columns(n)) for n in TABLE_SPECS}
+
+
+def test_no_open_bids_and_no_category_column(demo):
+    portfolio = demo[0]
+    opp = portfolio.tables["opportunities"]
+    out = bundle_tables(with_opportunities(portfolio, opp[opp["status"] != "open"].drop(columns="category")), {})
+    assert out["bid_recommendations"].empty and out["bid_curves"].empty
+    assert out["bid_pipeline"]["n_open_bids"].iloc[0] == 0
+    assert out["bid_pipeline"]["expected_margin_gain"].iloc[0] == 0
+    assert (out["bid_postmortem"]["category"] == "(missing)").all()
+    assert out["tender_calendar"].reason == (
+        "The opportunities table has no category column, so recurring tenders cannot be seen."
+    )
