@@ -348,17 +348,14 @@ def _internal_glance(deck: Deck, account: AccountRows) -> None:
     slide = deck.slide("At a glance")
     left, right = deck.split(0.58)
     add_table(slide, left, None, rows, [1.6, 1.4], 12, [False, True])
-    lines = []
+    parts = []
     if plan.get("top_risk"):
-        lines += ["Top risk", literal(plan["top_risk"], 300)]
+        parts.append(("Top risk", [literal(plan["top_risk"], 300)]))
     if plan.get("top_action"):
-        lines += ["Top action", literal(plan["top_action"], 300)]
+        parts.append(("Top action", [literal(plan["top_action"], 300)]))
     if not missing(plan.get("value_at_stake")):
-        lines += ["Value at stake", money(plan["value_at_stake"])]
-    box = deck.text(slide, right, lines or ["No plan actions for this account."], 14)
-    for paragraph in box.text_frame.paragraphs:
-        if paragraph.text in ("Top risk", "Top action", "Value at stake"):
-            paragraph.font.bold = True
+        parts.append(("Value at stake in the plan", [money(plan["value_at_stake"])]))
+    deck.headed(slide, right, parts or [("Plan", ["No plan actions for this account."])], 14)
     points = _rows(account.table("plan_talking_points"))
     if not points.empty:
         deck.notes(slide, [literal(t, 600) for t in points.sort_values("order")["text"]])
@@ -485,7 +482,8 @@ def _internal_risks(deck: Deck, account: AccountRows) -> None:
         rows = [(literal(r.severity), literal(r.risk, 220), money(r.value_at_stake)) for r in shown.itertuples()]
         add_table(slide, top, ["Severity", "Risk", "Value at stake"], rows, [1.1, 6, 1.4], 11, [False, False, True])
     info = account.info
-    lines = [f"Churn probability {pct(info.get('churn_probability'))} ({literal(info.get('risk_band'))} band)"]
+    churn = f"Churn probability {pct(info.get('churn_probability'))} ({literal(info.get('risk_band'))} band)"
+    lines = []
     if not drivers.empty:
         lines += [literal(s, 200) for s in drivers.sort_values("rank")["sentence"].head(3) if literal(s)]
     if not health.empty and {"max_points", "contribution"} <= set(health.columns):
@@ -493,12 +491,15 @@ def _internal_risks(deck: Deck, account: AccountRows) -> None:
         weak = health[health["lost"] > 0].sort_values("lost", ascending=False).head(2)
     else:
         weak = health.iloc[0:0]
-    if not weak.empty:
-        lines.append(
-            f"Health {number(info.get('health_score'), 0)}/100; weakest: "
-            + "; ".join(literal(s, 120) for s in weak["sentence"] if literal(s))
-        )
-    deck.text(slide, bottom, lines, 12, bold_first=True)
+    health_text = [literal(s, 160) for s in weak["sentence"] if literal(s)] if not weak.empty else []
+    half = bottom[2] // 2
+    deck.headed(slide, (bottom[0], bottom[1], half, bottom[3]), [(churn, lines or ["no drivers listed"])], 12)
+    deck.headed(
+        slide,
+        (bottom[0] + half, bottom[1], bottom[2] - half, bottom[3]),
+        [(f"Health {number(info.get('health_score'), 0)}/100, weakest points", health_text or ["none listed"])],
+        12,
+    )
 
 
 def _internal_competitors(deck: Deck, account: AccountRows) -> None:

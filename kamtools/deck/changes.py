@@ -58,11 +58,19 @@ def _internal(deck: Deck, ch, when: str) -> None:
             for f in ch.figures.itertuples()
         ]
         add_table(slide, left, ["", "Then", "Now", "Change"], rows, [2.6, 1.2, 1.2, 1.2], 11, [False, True, True, True])
-    lines = [literal(s, 240) for s in ch.sentences[:4]]
+    parts = []
+    notable = [literal(s, 240) for s in getattr(ch, "highlights", [])[:4]]
+    if notable:
+        parts.append(("Notable", notable))
     if not ch.drivers.empty:
-        lines.append("Churn drivers that moved:")
-        lines += [f"{literal(d.status)}: {literal(d.label, 120)}" for d in ch.drivers.head(4).itertuples()]
-    deck.text(slide, right, lines, 12)
+        parts.append(
+            (
+                "Churn drivers that moved",
+                [f"{literal(d.label, 120)} ({literal(d.status)})" for d in ch.drivers.head(4).itertuples()],
+            )
+        )
+    parts.append(("The last plan's actions", [literal(ch.action_summary, 300)]))
+    deck.headed(slide, right, parts, 12)
     if ch.risks.empty and ch.actions.empty:
         return
     slide = deck.slide("Risks and actions since the last review")

@@ -25,13 +25,15 @@ def _drop_unused(slide, keep: Sequence) -> None:
             ph._element.getparent().remove(ph._element)
 
 
-def _set_text(frame, lines: Sequence[str], size: int | None = None) -> None:
+def _set_text(frame, lines: Sequence[str], size: int | None = None, spacing: float = 0) -> None:
     frame.clear()
     for i, line in enumerate(lines):
         paragraph = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
         paragraph.text = literal(line, 600)
         if size:
             paragraph.font.size = Pt(size)
+        if spacing:
+            paragraph.space_after = Pt(spacing)
 
 
 _PICKED: dict[int, tuple[int, int, int, tuple]] = {}  # hash of a template -> picked layout positions
@@ -136,9 +138,20 @@ class Deck:
         shape = slide.shapes.add_textbox(Emu(left), Emu(top), Emu(width), Emu(height))
         frame = shape.text_frame
         frame.word_wrap = True
-        _set_text(frame, lines, size)
+        _set_text(frame, lines, size, spacing=size * 0.4)
         if bold_first and frame.paragraphs:
             frame.paragraphs[0].font.bold = True
+        return shape
+
+    def headed(self, slide, box: Box, parts: Sequence[tuple[str, Sequence[str]]], size: int = 13) -> object:
+        """A text box of sections: each heading in bold, then its lines."""
+        lines = [line for heading, body in parts for line in (heading, *body)]
+        shape = self.text(slide, box, lines, size)
+        headings = {heading for heading, _ in parts}
+        for paragraph in shape.text_frame.paragraphs:
+            if paragraph.text in headings:
+                paragraph.font.bold = True
+                paragraph.space_before = Pt(size * 0.6)
         return shape
 
     def notes(self, slide, lines: Sequence[str]) -> None:
