@@ -1,7 +1,7 @@
 """Where kamtools may write, and how it writes without ever losing or half-writing a file.
 
 The rule, shared by every command that writes (``analyze --out``, ``reports --out``,
-``make-demo-data OUT_DIR``, ``demo --out``):
+``make-demo-data OUT_DIR``, ``demo --out``, ``deliver --to``):
 
 * a path that does not exist yet, or an empty folder, may be used;
 * a folder that kamtools made itself may be replaced or updated: it holds the marker
