@@ -30,6 +30,7 @@ Example
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -54,6 +55,7 @@ __all__ = [
     "p_no_order",
     "fit_status",
     "bundle_tables",
+    "fit_value",
     "expected_value",
     "margin_rates",
     "rfm_summary",
@@ -1172,9 +1174,15 @@ _SELECTION_ROWS = {
 }
 
 
-def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame | NotAvailable]:
+def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[str, pd.DataFrame | NotAvailable]:
+    """The value stage of :func:`kamtools.bundle.analyze` (it reads no earlier table): :func:`fit_value`."""
+    return fit_value(portfolio)
+
+
+def fit_value(portfolio: Portfolio) -> dict[str, pd.DataFrame | NotAvailable]:
     """Fit BG/NBD or MBG/NBD (:func:`choose_btyd`) + Gamma-Gamma on the whole portfolio (weekly
-    periods) and score every account.
+    periods) and score every account (at ``portfolio.as_of``; the churn model calls it on
+    earlier snapshots of the portfolio to build its training features).
 
     Returns ``value`` (one row per account that has ordered: :data:`VALUE_COLUMNS`, with
     ``value_share`` = share of the portfolio's expected 12-month value) and

@@ -1,7 +1,10 @@
 """Bridge to :mod:`kamtools.value` (optional): P(alive) and expected 12-month value.
 
-The churn module uses the value model when it is importable and can be fitted; otherwise
-the value features are marked unavailable with the reason, never filled with zeros.
+The churn model needs them at each training snapshot (an earlier as_of), where no value
+stage has run: it fits the value model there with :func:`kamtools.value.fit_value` (the
+library function, not the value stage). Today's figures come from the value stage's tables,
+which the churn stage declares it reads. When the value model cannot be fitted, the value
+features are marked unavailable with the reason, never filled with zeros.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ def value_table(portfolio: Portfolio) -> pd.DataFrame | str:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            result = value_module.bundle_tables(portfolio, {})["value"]
+            result = value_module.fit_value(portfolio)["value"]
     except (ValueError, ArithmeticError, KeyError, RuntimeError) as exc:
         return f"The value model could not be fitted on the data of {portfolio.as_of.date()}: {exc}"
     if isinstance(result, NotAvailable):
@@ -52,7 +55,7 @@ def no_order_probability(
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                tables = value_module.bundle_tables(portfolio, {})
+                tables = value_module.fit_value(portfolio)
         except (ValueError, ArithmeticError, KeyError, RuntimeError):
             return None
         value, value_model = tables["value"], tables["value_model"]
