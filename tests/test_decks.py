@@ -133,6 +133,23 @@ def _word_hits(text: str) -> list[str]:
     return [w for w in INTERNAL_WORDS if re.search(rf"\b{re.escape(w)}", lowered)]
 
 
+def _without_data_strings(account, text: str) -> str:
+    """``text`` without the strings that come from data (names, categories), which may contain any word."""
+    data_strings = [str(account.info.get(c) or "") for c in ("name", "industry", "country", "owner")]
+    for table, column in (
+        ("tradelanes", "category"),
+        ("whitespace_recommendations", "category"),
+        ("whitespace_recommendations", "related_category"),
+    ):
+        df = account.table(table)
+        if df is not None:
+            data_strings += [str(x) for x in df[column].dropna()]
+    for s in sorted(set(data_strings), key=len, reverse=True):
+        if s:
+            text = text.replace(s, " ")
+    return text
+
+
 def test_customer_decks_contain_nothing_internal():
     out, summary = decks("customer")
     bundle = Bundle.open(hostile_bundle())
@@ -145,20 +162,7 @@ def test_customer_decks_contain_nothing_internal():
         assert len(prs.slides) == CUSTOMER_SLIDES
         texts = deck_text(prs)
         full = "\n".join(texts)
-        # strings that come from data (names, categories) may contain any word: take them out first
-        data_strings = [str(account.info.get(c) or "") for c in ("name", "industry", "country", "owner")]
-        for table, column in (
-            ("tradelanes", "category"),
-            ("whitespace_recommendations", "category"),
-            ("whitespace_recommendations", "related_category"),
-        ):
-            df = account.table(table)
-            if df is not None:
-                data_strings += [str(x) for x in df[column].dropna()]
-        own_words = full
-        for s in sorted(set(data_strings), key=len, reverse=True):
-            if s:
-                own_words = own_words.replace(s, " ")
+        own_words = _without_data_strings(account, full)
         assert _word_hits(own_words) == [], (account_id, _word_hits(own_words))
         for term in internal_terms(account):
             assert term not in full, (account_id, term)
@@ -407,7 +411,7 @@ def test_since_slides_show_the_changes(tmp_path):
     prs = Presentation(str(summary.written["A0003"]))
     titles = slide_titles(prs)
     when = manifest["as_of"]
-    assert f"Since the last review ({when})" in titles and len(prs.slides) > INTERNAL_SLIDES
+    assert titles[2] == f"Since the last review ({when})" and len(prs.slides) > INTERNAL_SLIDES  # after the overview
     text = "\n".join(deck_text(prs))
     assert "123.5k" in text
     portfolio = Presentation(str(summary.portfolio))
@@ -416,8 +420,13 @@ def test_since_slides_show_the_changes(tmp_path):
         hostile_bundle(), out, accounts=["A0003"], since=previous, audience="customer", progress=False, portfolio=False
     )
     prs = Presentation(str(customer.written["A0003"]))
-    assert slide_titles(prs)[-1] == f"Since our last review ({when})"
-    assert "123.5k" in "\n".join(deck_text(prs))
+    spoken = pd.Timestamp(when).strftime("%d %b %Y").lstrip("0")
+    assert slide_titles(prs)[2] == f"Since our last review ({spoken})" and len(prs.slides) == CUSTOMER_SLIDES + 1
+    text = "\n".join(deck_text(prs))
+    assert "123.5k" in text and f"since our review of {spoken}" in text
+    account = BundleRows(Bundle.open(hostile_bundle())).account("A0003")
+    assert _word_hits(_without_data_strings(account, text)) == []
+    assert all(term not in text for term in internal_terms(account))
 
 
 # ---- a second reader: LibreOffice ------------------------------------------------------------------

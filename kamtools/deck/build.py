@@ -17,6 +17,7 @@ from kamtools.deck.source import AccountRows
 from kamtools.deck.text import count, date, day, literal, missing, money, month, number, pct
 
 MAX_ROWS = 8  # table rows per slide; the rest is counted below the table
+EXTRA_POSITION = 2  # extra slides (since the last review) go after the title and the overview slide
 
 
 def account_name(account: AccountRows) -> str:
@@ -656,14 +657,17 @@ def internal_deck(deck: Deck, account: AccountRows) -> None:
 def account_deck(account: AccountRows, template: bytes, audience: str = "internal", extra=None) -> bytes:
     """The .pptx bytes of one account's deck for ``audience`` (customer or internal).
 
-    ``extra(deck, account, audience)``, when given, adds slides at the end (e.g. the
-    changes since the last review).
+    ``extra(deck, account, audience)``, when given, adds slides (e.g. the changes since
+    the last review); they are moved to :data:`EXTRA_POSITION` (after the title and the
+    first overview slide).
     """
     audience = check_audience(audience)
     deck = Deck(template)
     (customer_deck if audience == "customer" else internal_deck)(deck, account)
     if extra is not None:
+        before = len(deck.prs.slides)
         extra(deck, account, audience)
+        deck.move_slides(before, EXTRA_POSITION)
     return deck.save()
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from kamtools.deck.charts import add_table
 from kamtools.deck.slides import Deck
-from kamtools.deck.text import date, literal, money
+from kamtools.deck.text import date, day, literal, missing, money, pct
 
 CUSTOMER_MEASURES = {"revenue": "Your purchases, last 12 months"}
 
@@ -23,11 +23,10 @@ def account_slides(changes):
             ch = changes.for_account(account.account_id)
         except KeyError:
             return
-        when = date(ch.previous_as_of)
         if audience == "customer":
-            _customer(deck, ch, when)
+            _customer(deck, ch, day(ch.previous_as_of))
         else:
-            _internal(deck, ch, when)
+            _internal(deck, ch, date(ch.previous_as_of))
 
     return extra
 
@@ -42,8 +41,19 @@ def _customer(deck: Deck, ch, when: str) -> None:
         (CUSTOMER_MEASURES[f.measure], literal(f.previous_text), literal(f.current_text), literal(f.change_text))
         for f in figures.itertuples()
     ]
-    top, _ = deck.rows(0.4)
+    top, bottom = deck.rows(0.3)
     add_table(slide, top, ["", f"At {when}", "Now", "Change"], rows, [3, 1.3, 1.3, 1.3], 14, [False, True, True, True])
+    first = figures.iloc[0]
+    if not missing(first["previous"]) and not missing(first["current"]) and float(first["previous"]) > 0:
+        change = float(first["current"]) - float(first["previous"])
+        verb = "grew" if change > 0 else "fell" if change < 0 else "stayed"
+        size = f" by {money(abs(change))} ({pct(change / float(first['previous']), signed=True)})" if change else ""
+        deck.text(
+            slide,
+            bottom,
+            [f"Your purchases over the last 12 months {verb}{size} since our review of {when}. Thank you."],
+            16,
+        )
 
 
 def _internal(deck: Deck, ch, when: str) -> None:

@@ -158,6 +158,19 @@ class Deck:
         """Speaker notes under ``slide``."""
         _set_text(slide.notes_slide.notes_text_frame, lines)
 
+    def move_slides(self, first: int, position: int) -> None:
+        """Move the slides from index ``first`` to the end so that they start at ``position``."""
+        ids = self.prs.slides._sldIdLst
+        items = list(ids)
+        moving = items[first:]
+        if not moving or position >= first:
+            return
+        for item in moving:
+            ids.remove(item)
+        anchor = items[position]
+        for item in moving:
+            anchor.addprevious(item)
+
     def save(self) -> bytes:
         buffer = io.BytesIO()
         self.prs.save(buffer)
