@@ -1138,32 +1138,10 @@ def _churn_evidence(context: Mapping[str, object]) -> tuple[dict[str, float], pd
     feats = context.get("churn_features")
     if not isinstance(imp, pd.DataFrame) or not isinstance(feats, pd.DataFrame) or imp.empty:
         return None
-    fcol = next((c for c in ("feature", "name", "component") if c in imp.columns), None)
-    if fcol is None:
-        return None
-    signed = None
-    if "importance" in imp.columns:
-        mag = pd.to_numeric(imp["importance"], errors="coerce").abs()
-        for c in ("direction", "sign"):
-            if c in imp.columns:
-                raw = imp[c]
-                if pd.api.types.is_numeric_dtype(raw):
-                    sign = np.sign(raw.astype(float).to_numpy())
-                else:
-                    txt = raw.astype(str).str.lower()
-                    up = txt.str.contains(r"^\+|raise|increase|higher values raise|up", regex=True).to_numpy()
-                    down = txt.str.contains(r"^-|lower|decrease|down", regex=True).to_numpy()
-                    sign = np.where(up & ~down, 1.0, np.where(down & ~up, -1.0, 0.0))
-                signed = mag * sign
-                break
-    if signed is None:
-        for c in ("signed_importance", "coefficient", "coef"):
-            if c in imp.columns and pd.api.types.is_numeric_dtype(imp[c]):
-                signed = pd.to_numeric(imp[c], errors="coerce")
-                break
-    if signed is None:
-        return None
-    names = imp[fcol].astype(str)
+    # the churn stage's importance (a magnitude) signed by its direction (+1 raises the risk)
+    mag = pd.to_numeric(imp["importance"], errors="coerce").abs()
+    signed = mag * np.sign(imp["direction"].astype(float).to_numpy())
+    names = imp["feature"].astype(str)
     numeric = [c for c in feats.columns if c != "account_id" and pd.api.types.is_numeric_dtype(feats[c])]
     signed = np.asarray(signed, dtype=float)
     importance = {n: float(v) for n, v in zip(names, signed) if n in numeric and np.isfinite(v) and v != 0}
