@@ -11,7 +11,7 @@ from kamtools.display import money
 SAME_PRICE = 0.25  # a recommendation closer than this to the current price is "keep"
 
 
-def _basis(row: pd.Series) -> str:
+def _basis(row: dict) -> str:
     name = row["competitor"] if row["competitor"] != UNKNOWN_COMPETITOR else "the competitor"
     if row["price_basis"] == QUOTED:
         return f"{name} quoted {row['competitor_price']:.1f}"
@@ -33,7 +33,7 @@ def _sign_money(x: float) -> str:
     return ("+" if x >= 0 else "-") + money(abs(x))
 
 
-def reason(row: pd.Series) -> str:
+def reason(row: dict) -> str:
     """'Bid 97.5 instead of 101.0: Vetro quoted 96.0; P(win) 38% -> 55%, expected margin +4.1k.'"""
     cur, rec = row["our_price"], row["recommended_price"]
     basis = _basis(row)
@@ -64,4 +64,4 @@ def reason(row: pd.Series) -> str:
 
 def reasons(table: pd.DataFrame) -> list[str]:
     """The sentence of every row of a recommendations table."""
-    return [reason(row) for _, row in table.iterrows()]
+    return [reason(row) for row in table.to_dict("records")]

@@ -177,8 +177,9 @@ def optimise(model: WinModel, bids: Priced, settings: BidSettings) -> tuple[pd.D
     curves, gains, best_lo, best_hi = _posterior(model, bids, base, rec, floor, ceiling, settings)
     rec_frame["price_low"] = np.minimum(rec_frame["price_low"], best_lo)
     rec_frame["price_high"] = np.maximum(rec_frame["price_high"], best_hi)
-    rec_frame["expected_margin_gain_low"] = np.quantile(gains, 0.05, axis=1)
-    rec_frame["expected_margin_gain_high"] = np.quantile(gains, 0.95, axis=1)
+    rec_frame["expected_margin_gain_low"], rec_frame["expected_margin_gain_high"] = np.quantile(
+        gains, [0.05, 0.95], axis=1
+    )
     return rec_frame, curves, gains
 
 
@@ -196,10 +197,10 @@ def _posterior(model, bids: Priced, base, rec, floor, ceiling, settings: BidSett
         ref, our, cost, amount = bids.ref[sl], bids.our[sl], bids.cost[sl], bids.amount[sl]
         lx = np.log(prices[sl] / ref[:, None])  # (b, g)
         pw = expit(draw_base[sl][:, :, None] + slopes[None, :, None] * lx[:, None, :])  # (b, D, g)
-        p_lo[sl], p_hi[sl] = np.quantile(pw, 0.05, axis=1), np.quantile(pw, 0.95, axis=1)
+        p_lo[sl], p_hi[sl] = np.quantile(pw, [0.05, 0.95], axis=1)
         em = expected_margin(pw, prices[sl][:, None, :], our[:, None, None], cost[:, None, None], amount[:, None, None])
         best = prices[sl][np.arange(len(ref))[:, None], em.argmax(axis=2)]  # (b, D)
-        best_lo[sl], best_hi[sl] = np.quantile(best, 0.10, axis=1), np.quantile(best, 0.90, axis=1)
+        best_lo[sl], best_hi[sl] = np.quantile(best, [0.10, 0.90], axis=1)
         lc, lr_ = np.log(our / ref), np.log(rec[sl] / ref)
         p_c = expit(draw_base[sl] + slopes[None, :] * lc[:, None])
         p_r = expit(draw_base[sl] + slopes[None, :] * lr_[:, None])

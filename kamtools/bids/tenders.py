@@ -1,7 +1,8 @@
 """The tender calendar: accounts that tender the same category at a regular rhythm.
 
-An account's bids in one category are grouped into tenders (bids opened within
-:data:`SAME_TENDER_DAYS` days of the first bid of a tender belong to it). When the
+An account's bids in one category are grouped into tenders (a bid opened within
+:data:`SAME_TENDER_DAYS` days of the account's previous bid in the category belongs to the
+same tender). When the
 account has at least :data:`MIN_TENDERS` tenders of a category and the gaps between them
 are regular (yearly: median 10-14 months, every gap within 3 months of it; half-yearly:
 median 5-7 months, every gap within 1.5 months), the next tenders are predicted by adding
@@ -39,37 +40,49 @@ COLUMNS = [
 ]
 
 
-def _tenders(dates: np.ndarray) -> list[int]:
-    """Indices (into the sorted dates) of the first bid of each tender."""
-    starts = [0]
-    for i in range(1, len(dates)):
-        if (dates[i] - dates[starts[-1]]) / np.timedelta64(1, "D") > SAME_TENDER_DAYS:
-            starts.append(i)
-    return starts
-
-
 def _months_text(months: list[str]) -> str:
     if len(months) > 4:
         return f"{months[0]}, ..., {months[-2]} and {months[-1]} ({len(months)} times)"
     return ", ".join(months[:-1]) + f" and {months[-1]}"
 
 
-def _predict(group: pd.DataFrame, as_of: pd.Timestamp) -> list[dict]:
-    """Predicted tenders of one account and category (empty when not regular)."""
-    group = group.sort_values("created_date", kind="stable")
-    dates = group["created_date"].to_numpy()
-    starts = _tenders(dates)
-    if len(starts) < MIN_TENDERS:
-        return []
-    first = group["created_date"].iloc[starts]
-    values = np.add.reduceat(group["amount"].to_numpy(float), starts)
-    gaps = np.diff(first.to_numpy()) / np.timedelta64(1, "D") / DAYS_PER_MONTH
-    median = float(np.median(gaps))
-    spread = float(np.max(np.abs(gaps - median)))
-    rhythm = next((r for r in _RHYTHMS if r[1] <= median <= r[2] and spread <= r[3]), None)
-    if rhythm is None:
-        return []
-    level = 2 if (len(starts) >= 4 and spread <= 1) else 1 if spread <= 2 else 0
+def _tender_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per tender: account_id, category, start (first bid), value (sum of its bids)."""
+    frame = frame.sort_values(["account_id", "category", "created_date"], kind="stable")
+    key = frame["account_id"] + "\x1f" + frame["category"]
+    gap = frame["created_date"].diff() > pd.Timedelta(days=SAME_TENDER_DAYS)
+    tender = ((key != key.shift()) | gap).cumsum()
+    return (
+        frame.groupby(tender.to_numpy(), sort=True)
+        .agg(
+            account_id=("account_id", "first"),
+            category=("category", "first"),
+            start=("created_date", "min"),
+            value=("amount", "sum"),
+        )
+        .reset_index(drop=True)
+    )
+
+
+def _regular(tenders: pd.DataFrame) -> pd.DataFrame:
+    """Per account and category with a regular rhythm: n, median gap (months), spread, rhythm words."""
+    g = tenders.groupby(["account_id", "category"], sort=True)
+    gaps = g["start"].diff().dt.days / DAYS_PER_MONTH
+    stats = gaps.groupby([tenders["account_id"], tenders["category"]]).agg(["size", "median"])
+    spread = (gaps - gaps.groupby([tenders["account_id"], tenders["category"]]).transform("median")).abs()
+    stats["spread"] = spread.groupby([tenders["account_id"], tenders["category"]]).max()
+    stats = stats[stats["size"] >= MIN_TENDERS]  # size counts the first tender's missing gap too
+    stats["rhythm"] = ""
+    for words, low, high, within in _RHYTHMS:
+        hit = stats["median"].between(low, high) & (stats["spread"] <= within) & (stats["rhythm"] == "")
+        stats.loc[hit, "rhythm"] = words
+    return stats[stats["rhythm"] != ""]
+
+
+def _predict(tenders: pd.DataFrame, median: float, spread: float, rhythm: str, as_of: pd.Timestamp) -> list[dict]:
+    """Predicted tenders of one account and category with a regular rhythm."""
+    first, n = tenders["start"], len(tenders)
+    level = 2 if (n >= 4 and spread <= 1) else 1 if spread <= 2 else 0
     step = pd.DateOffset(months=int(round(median)))
     last = first.iloc[-1]
     nxt, missed = last + step, 0
@@ -78,24 +91,23 @@ def _predict(group: pd.DataFrame, as_of: pd.Timestamp) -> list[dict]:
         nxt = nxt + step
     if missed > 1:  # the rhythm has broken: more than one expected tender is not in the data
         return []
-    level = max(level - missed, 0)
     months = [d.strftime("%Y-%m") for d in first]
-    basis = f"tendered {group['category'].iloc[0]} in {_months_text(months)}: {rhythm[0]}"
+    basis = f"tendered {tenders['category'].iloc[0]} in {_months_text(months)}: {rhythm}"
     if missed:
         basis += "; the last expected tender is not in the data"
     out = []
     while nxt <= as_of + pd.DateOffset(months=HORIZON_MONTHS):
         out.append(
             {
-                "account_id": group["account_id"].iloc[0],
-                "category": group["category"].iloc[0],
+                "account_id": tenders["account_id"].iloc[0],
+                "category": tenders["category"].iloc[0],
                 "expected_month": nxt.to_period("M").start_time,
-                "expected_value": float(np.median(values)),
+                "expected_value": float(tenders["value"].median()),
                 "last_tender_date": last,
-                "n_past_tenders": len(starts),
+                "n_past_tenders": n,
                 "interval_months": round(median, 1),
                 "basis": basis,
-                "confidence": _LEVELS[level],
+                "confidence": _LEVELS[max(level - missed, 0)],
             }
         )
         nxt = nxt + step
@@ -118,11 +130,14 @@ def tender_calendar(portfolio: Portfolio) -> pd.DataFrame | NotAvailable:
             "amount": opp["amount"].astype(float),
         }
     )
-    counts = frame.groupby(["account_id", "category"])["created_date"].transform("size")
-    frame = frame[counts >= MIN_TENDERS]
+    tenders = _tender_table(frame)
+    regular = _regular(tenders)
     rows: list[dict] = []
-    for _, group in frame.groupby(["account_id", "category"], sort=True):
-        rows.extend(_predict(group, portfolio.as_of))
+    if len(regular):
+        chosen = tenders.set_index(["account_id", "category"]).loc[regular.index].reset_index()
+        for (acc, cat), group in chosen.groupby(["account_id", "category"], sort=True):
+            stats = regular.loc[(acc, cat)]
+            rows.extend(_predict(group, stats["median"], stats["spread"], stats["rhythm"], portfolio.as_of))
     out = pd.DataFrame(rows, columns=COLUMNS)
     out["expected_month"] = pd.to_datetime(out["expected_month"]).astype("datetime64[ns]")
     out["last_tender_date"] = pd.to_datetime(out["last_tender_date"]).astype("datetime64[ns]")

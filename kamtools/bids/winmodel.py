@@ -51,6 +51,10 @@ MISSING_CATEGORY = "(missing)"
 
 def bid_keys(frame: pd.DataFrame) -> pd.DataFrame:
     """``account_id, competitor, category`` of a bids frame as plain strings (missing -> labels)."""
+    cols = ["account_id", "competitor", "category"]
+    if all(c in frame.columns and pd.api.types.is_string_dtype(frame[c]) for c in cols):
+        if not frame[cols].isna().any().any():  # already plain keys (e.g. from training_bids)
+            return frame[cols]
     out = pd.DataFrame(index=frame.index)
     out["account_id"] = frame["account_id"].astype("str")
     comp = frame["competitor"] if "competitor" in frame.columns else pd.Series(np.nan, index=frame.index)
@@ -195,8 +199,15 @@ class WinModel:
         with no competitor price known): everything but the price term."""
         keys = bid_keys(frame)
         lr = np.where(np.asarray(priced, dtype=bool), 0.0, np.nan)
-        acc = keys["account_id"].map(self.account_effect_).fillna(0.0).to_numpy(dtype=float)
-        return self._design(keys, lr) @ self.beta_ + acc
+        return self._design(keys, lr) @ self.beta_ + self._account_values(keys, self.account_effect_, 0.0)
+
+    @staticmethod
+    def _account_values(keys: pd.DataFrame, values: dict[str, float], default: float) -> np.ndarray:
+        """Each bid's account value (``default`` for an account the model has not seen)."""
+        index = pd.Index(list(values.keys()))
+        pos = index.get_indexer(keys["account_id"])
+        found = np.asarray(list(values.values()), dtype=float)
+        return np.where(pos >= 0, found[np.maximum(pos, 0)] if len(found) else default, default)
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """P(win) of bids with ``account_id, competitor, category, log_ratio``."""
@@ -213,8 +224,8 @@ class WinModel:
         keys = bid_keys(frame)
         lr = np.where(np.asarray(priced, dtype=bool), 0.0, np.nan)
         fixed = self._design(keys, lr) @ beta.T
-        acc = keys["account_id"].map(self.account_effect_).fillna(0.0).to_numpy(dtype=float)
-        sd = keys["account_id"].map(self.account_sd_).fillna(self.account_prior_sd).to_numpy(dtype=float)
+        acc = self._account_values(keys, self.account_effect_, 0.0)
+        sd = self._account_values(keys, self.account_sd_, self.account_prior_sd)
         codes, uniq = pd.factorize(keys["account_id"])
         z = rng.standard_normal((len(uniq), d))
         return fixed + acc[:, None] + sd[:, None] * z[codes], beta[:, 1]
