@@ -426,3 +426,12 @@ def test_no_open_bids_and_no_category_column(demo):
     assert out["tender_calendar"].reason == (
         "The opportunities table has no category column, so recurring tenders cannot be seen."
     )
+
+
+def test_docstring_example_runs():
+    import doctest
+
+    import kamtools.bids
+
+    result = doctest.testmod(kamtools.bids)
+    assert result.attempted >= 3 and result.failed == 0
