@@ -79,7 +79,7 @@ def overview_paths(out_dir: str | os.PathLike) -> ReportPaths:
 
 # The kamtools code that draws reports from a bundle. Analysis modules are not listed:
 # a change there reaches reports through a new bundle (new manifest).
-REPORT_CODE = ("sections", "plotting", "reports", "templates", "display.py", "bundle.py")
+REPORT_CODE = ("sections", "plotting", "reports", "review", "templates", "display.py", "bundle.py")
 
 
 def _hash_files(parts: tuple[str, ...] | None) -> str:
