@@ -101,7 +101,7 @@ def account_section(view) -> None:
             elif d["status"] == "no longer a driver":
                 items.append(f"No longer a driver: {d['previous']}")
             else:
-                items.append(f"Changed: {d['current']} (at the last review: {d['previous']})")
+                items.append(f"Changed: {d['current']} At the last review: {d['previous']}")
         display.bullets(items)
 
     display.heading("New and resolved risks", 3)
