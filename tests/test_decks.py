@@ -468,3 +468,24 @@ def test_libreoffice_converts_a_deck_to_pdf_with_a_page_per_slide(tmp_path):
     assert done.returncode == 0 and pdf.is_file(), done.stdout + done.stderr
     pages = len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf.read_bytes()))
     assert pages == n_slides
+
+
+def test_a_bundle_with_only_the_summary_table_still_gives_decks_that_say_why(tmp_path):
+    sparse = tmp_path / "sparse"
+    shutil.copytree(hostile_bundle(), sparse)
+    manifest = json.loads((sparse / "manifest.json").read_text())
+    manifest["tables"] = {"accounts": manifest["tables"]["accounts"]}
+    manifest["skipped"] = {"forecast": "The forecast was left out for this test."}
+    (sparse / "manifest.json").write_text(json.dumps(manifest))
+    for audience in ("internal", "customer"):
+        summary = write_decks(sparse, tmp_path / "out", accounts=["A0003"], audience=audience, progress=False)
+        assert summary.failed == {} and summary.portfolio is not None
+        prs = Presentation(str(summary.written["A0003"]))
+        assert len(prs.slides) == (INTERNAL_SLIDES if audience == "internal" else CUSTOMER_SLIDES)
+        text = "\n".join(deck_text(prs))
+        if audience == "internal":
+            assert "The forecast was left out for this test." in text
+    portfolio = "\n".join(deck_text(Presentation(str(summary.portfolio))))
+    assert (
+        "The portfolio forecast is not in this bundle." in portfolio and "No plan actions in this bundle." in portfolio
+    )

@@ -25,6 +25,13 @@ def account_name(account: AccountRows) -> str:
     return name or literal(account.account_id, 90) or "account"
 
 
+def _why(account: AccountRows, table: str, empty: str) -> str:
+    """``empty`` when the account has no rows in ``table``; the bundle's reason when the table is missing."""
+    if account.bundle.has(table):
+        return empty
+    return literal(str(account.bundle.reason(table)), 300)
+
+
 def _rows(df: pd.DataFrame | None) -> pd.DataFrame:
     return df if df is not None else pd.DataFrame()
 
@@ -346,9 +353,22 @@ def _internal_glance(deck: Deck, account: AccountRows) -> None:
         ("Tier, portfolio quadrant", f"{count(info.get('tier'))}, {literal(info.get('quadrant'))}"),
         ("Whitespace (expected value)", money(info.get("whitespace_value"))),
     ]
+    keys = (
+        "revenue_ltm",
+        "revenue_ytd",
+        "target_attainment",
+        "forecast_next_12m",
+        "margin_ltm",
+        "health_score",
+        "churn_probability",
+        "share_of_wallet",
+        "tier",
+        "whitespace_value",
+    )
+    rows = [row for row, key in zip(rows, keys, strict=True) if not missing(info.get(key))]
     slide = deck.slide("At a glance")
     left, right = deck.split(0.58)
-    add_table(slide, left, None, rows, [1.6, 1.4], 12, [False, True])
+    add_table(slide, left, None, rows or [("Revenue, last 12 months", "-")], [1.6, 1.4], 12, [False, True])
     parts = []
     if plan.get("top_risk"):
         parts.append(("Top risk", [literal(plan["top_risk"], 300)]))
@@ -368,7 +388,7 @@ def _internal_forecast(deck: Deck, account: AccountRows) -> None:
     slide = deck.slide("Revenue and forecast")
     top, bottom = deck.rows(0.8)
     if monthly.empty and fc.empty:
-        deck.text(slide, deck.area, ["No order history or forecast for this account."], 16)
+        deck.text(slide, deck.area, [_why(account, "forecast", "No order history or forecast for this account.")], 16)
         return
     fc = fc.sort_values("ds") if not fc.empty else fc
     months = list(monthly["ds"]) + (list(fc["ds"]) if not fc.empty else [])
@@ -403,7 +423,12 @@ def _internal_targets(deck: Deck, account: AccountRows) -> None:
     targets = _rows(account.table("forecast_targets"))
     slide = deck.slide("Targets")
     if targets.empty:
-        deck.text(slide, deck.area, ["No revenue targets are recorded for this account."], 16)
+        deck.text(
+            slide,
+            deck.area,
+            [_why(account, "forecast_targets", "No revenue targets are recorded for this account.")],
+            16,
+        )
         return
     targets = targets.sort_values("period")
     top, bottom = deck.rows(0.55)
@@ -443,7 +468,7 @@ def _internal_categories(deck: Deck, account: AccountRows) -> None:
     cats = _categories(account)
     slide = deck.slide("Category mix and margins")
     if cats.empty:
-        deck.text(slide, deck.area, ["No revenue by category in the last two years."], 16)
+        deck.text(slide, deck.area, [_why(account, "tradelanes", "No revenue by category in the last two years.")], 16)
         return
     left, right = deck.split(0.45)
     _category_chart(deck, slide, left, cats, ("Last 12 months", "12 months before"))
@@ -477,7 +502,7 @@ def _internal_risks(deck: Deck, account: AccountRows) -> None:
     slide = deck.slide("Risks and their drivers")
     top, bottom = deck.rows(0.58)
     if risks.empty:
-        deck.text(slide, top, ["The account plan found no risks."], 14)
+        deck.text(slide, top, [_why(account, "plan_risks", "The account plan found no risks.")], 14)
     else:
         shown = risks.sort_values("order").head(6)
         rows = [(literal(r.severity), literal(r.risk, 220), money(r.value_at_stake)) for r in shown.itertuples()]
@@ -494,13 +519,15 @@ def _internal_risks(deck: Deck, account: AccountRows) -> None:
         weak = health.iloc[0:0]
     health_text = [literal(s, 160) for s in weak["sentence"] if literal(s)] if not weak.empty else []
     half = bottom[2] // 2
-    deck.headed(slide, (bottom[0], bottom[1], half, bottom[3]), [(churn, lines or ["no drivers listed"])], 12)
-    deck.headed(
-        slide,
-        (bottom[0] + half, bottom[1], bottom[2] - half, bottom[3]),
-        [(f"Health {number(info.get('health_score'), 0)}/100, weakest points", health_text or ["none listed"])],
-        12,
-    )
+    if not missing(info.get("churn_probability")):
+        deck.headed(slide, (bottom[0], bottom[1], half, bottom[3]), [(churn, lines or ["no drivers listed"])], 12)
+    if not missing(info.get("health_score")):
+        deck.headed(
+            slide,
+            (bottom[0] + half, bottom[1], bottom[2] - half, bottom[3]),
+            [(f"Health {number(info.get('health_score'), 0)}/100, weakest points", health_text or ["none listed"])],
+            12,
+        )
 
 
 def _internal_competitors(deck: Deck, account: AccountRows) -> None:
@@ -552,7 +579,12 @@ def _internal_whitespace(deck: Deck, account: AccountRows) -> None:
     recs = _rows(account.table("whitespace_recommendations"))
     slide = deck.slide("Whitespace: what they could buy")
     if recs.empty:
-        deck.text(slide, deck.area, ["No whitespace recommendations for this account."], 16)
+        deck.text(
+            slide,
+            deck.area,
+            [_why(account, "whitespace_recommendations", "No whitespace recommendations for this account.")],
+            16,
+        )
         return
     shown = recs.sort_values("rank").head(6)
     rows = [
@@ -620,7 +652,12 @@ def _internal_plan(deck: Deck, account: AccountRows) -> None:
     )
     deck.text(slide, top, lines, 12, bold_first=True)
     if actions.empty:
-        deck.text(slide, bottom, ["No actions: nothing in the playbook applies to this account."], 14)
+        deck.text(
+            slide,
+            bottom,
+            [_why(account, "plan_actions", "No actions: nothing in the playbook applies to this account.")],
+            14,
+        )
         return
     shown = actions.sort_values("order").head(6)
     rows = [
