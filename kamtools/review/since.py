@@ -197,16 +197,22 @@ def _fmt(value: object, kind: str) -> str:
         return "n/a"
     if kind == "money":
         return money(float(value))
-    return f"{float(value):.0%}"
+    return f"{round(float(value) * 100)}%"  # the same rounding as the points of a change
 
 
-def _fmt_change(value: object, kind: str) -> str:
+def _fmt_change(value: object, kind: str, before: object = None, after: object = None) -> str:
+    """A change as text: money signed, shares in percentage points. With ``before`` and
+    ``after`` the points are those between the two rounded percentages shown beside it
+    (73% to 81% reads +8 pts, whatever the decimals)."""
     if _missing(value):
         return ""
     v = float(value)
     if kind == "money":
         return ("+" if v > 0 else "-" if v < 0 else "±") + money(abs(v))
-    return f"{v * 100:+.0f} pts" if round(v * 100) != 0 else "±0 pts"
+    pts = round(v * 100)
+    if not _missing(before) and not _missing(after):
+        pts = round(float(after) * 100) - round(float(before) * 100)
+    return f"{pts:+d} pts" if pts != 0 else "±0 pts"
 
 
 def _band_move(before: object, after: object) -> str:
@@ -293,7 +299,9 @@ class AccountChanges:
             if round(float(a) * 100) == round(float(b) * 100):
                 out.append(f"{label}: unchanged at {_fmt(a, kind)}.")
             else:
-                out.append(f"{label}: {_fmt(a, kind)}, was {_fmt(b, kind)} ({_fmt_change(float(a) - float(b), kind)}).")
+                out.append(
+                    f"{label}: {_fmt(a, kind)}, was {_fmt(b, kind)} ({_fmt_change(float(a) - float(b), kind, b, a)})."
+                )
         b, a = r.get("risk_band_previous"), r.get("risk_band_current")
         pb, pa = r.get("churn_probability_previous"), r.get("churn_probability_current")
         if not _missing(a) and not _missing(b):
@@ -378,7 +386,7 @@ class Changes:
                     "change": ch,
                     "previous_text": _fmt(b, kind),
                     "current_text": _fmt(a, kind),
-                    "change_text": _fmt_change(ch, kind),
+                    "change_text": _fmt_change(ch, kind, b, a),
                 }
             )
         for col, label, fmt in (
@@ -712,7 +720,8 @@ def _digest(
             add(
                 r,
                 "target slipping",
-                f"Expected attainment of the year's target down {abs(float(ch)) * 100:.0f} pts, from "
+                f"Expected attainment of the year's target down "
+                f"{round(float(r['target_expected_attainment_previous']) * 100) - round(float(r['target_expected_attainment_current']) * 100)} pts, from "
                 f"{_fmt(r['target_expected_attainment_previous'], 'pct')} to {_fmt(r['target_expected_attainment_current'], 'pct')}.",
             )
     if "forecast_change_pct" in acc:
