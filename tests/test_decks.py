@@ -489,3 +489,32 @@ def test_a_bundle_with_only_the_summary_table_still_gives_decks_that_say_why(tmp
     assert (
         "The portfolio forecast is not in this bundle." in portfolio and "No plan actions in this bundle." in portfolio
     )
+
+
+@pytest.mark.slow
+def test_cli_html_and_pptx_put_the_deck_beside_the_report(tmp_path):
+    from kamtools.reports import account_paths
+
+    out = tmp_path / "out"
+    done = kamtools(
+        "reports",
+        str(hostile_bundle()),
+        "--out",
+        str(out),
+        "--format",
+        "html,pptx",
+        "--quiet",
+        "--accounts",
+        "A0003",
+        "--workers",
+        "1",
+        "--no-overview",
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "reports: 1 rendered" in done.stdout and "decks: 1 internal deck(s) written, 0 failed" in done.stdout
+    html = account_paths(out, "A0003").html
+    deck = deck_path(out, "A0003", "internal")
+    assert html.is_file() and deck.is_file() and html.parent == deck.parent
+    assert html.name.removesuffix(".html") == deck.name.removesuffix("-internal.pptx")
+    assert not (out / PORTFOLIO_DECK).exists()  # --no-overview: no portfolio deck either
