@@ -161,6 +161,13 @@ def test_figures_are_the_differences_and_new_and_gone_accounts_are_listed(pair):
     assert "Revenue, last 12 months: down 10.0k (-10%), from 100.0k to 90.0k." in a1.sentences
     assert "Churn risk rose from low to high (probability 5% then, 41% now)." in a1.sentences
     assert "Tier moved from tier 1 to tier 2." in a1.sentences
+    fig = a1.figures.set_index("measure")
+    assert list(fig.loc["expected_attainment", ["previous_text", "current_text", "change_text"]]) == [
+        "100%",
+        "85%",
+        "-15 pts",
+    ]
+    assert list(fig.loc["forecast", ["previous_text", "current_text", "change_text"]]) == ["110.0k", "70.0k", "-40.0k"]
     assert ch.for_account("A4").sentences == [
         "This account is new since the review of 2026-10-31: it was not in the previous analysis."
     ]
