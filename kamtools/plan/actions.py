@@ -1,0 +1,244 @@
+"""Applying the playbook: risks and actions with evidence, value at stake, caps and due dates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kamtools.plan.constants import PRIORITIES
+from kamtools.plan.facts import FACT_UNITS, FACTS
+from kamtools.plan.playbook import Playbook, load_playbook
+from kamtools.plan.rules import _format, _missing
+
+
+# ------------------------------------------------------------------------------------------
+# applying the playbook
+# ------------------------------------------------------------------------------------------
+def _facts_text(facts: pd.DataFrame, names: list[str]) -> list[str]:
+    """'name = value; ...' of the facts a condition read, per row."""
+    if not names:
+        return [""] * len(facts)
+    cols = [
+        [None if _missing(v) else f"{n} = {_format(v, '', FACT_UNITS.get(n, ''))}" for v in facts[n].tolist()]
+        for n in names
+    ]
+    return ["; ".join(p for p in parts if p is not None) for parts in zip(*cols)]
+
+
+def apply_playbook(
+    facts: pd.DataFrame, playbook: Playbook | None = None, as_of: pd.Timestamp | str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Evaluate every rule on every account (vectorised); return ``(risks, actions)``.
+
+    ``risks``: account_id, order, rule_id, type, severity (the rule's priority), risk,
+    value_at_stake, value_basis, evidence (the facts the condition read, e.g.
+    ``days_since_dm_contact = 140 days``).
+    ``actions``: account_id, order, rule_id, type, priority, owner, due_date, due_in_days,
+    action, value_at_stake (the money the action protects or wins, from the rule's
+    ``value`` fact: revenue at risk, overdue receivables, probability-weighted whitespace,
+    lost bid value, ...), value_basis (what that figure is), evidence (the risk or evidence
+    text with the account's numbers), facts (as in risks).
+
+    Prioritising: a risk or action whose value at stake is known and below the playbook's
+    ``min_value_at_stake`` is dropped (immaterial); the rest are ranked per account by value
+    at stake (largest first; unknown last), then priority, then playbook order; each account
+    keeps at most ``max_actions_per_account`` actions for its tier; due dates are staggered
+    so the first action is due first: each is due on its rule's ``due_in_days`` or
+    ``stagger_days`` after the action before it, whichever is later, and an owner has at
+    most ``owner_actions_per_week`` actions due in a week (the rest move to later weeks).
+    """
+    playbook = load_playbook(playbook)
+    as_of = pd.Timestamp(as_of if as_of is not None else pd.Timestamp.today()).normalize()
+    risk_parts, action_parts = [], []
+    for k, rule in enumerate(playbook.rules):
+        hit = rule.when.evaluate(facts)
+        if not hit.any():
+            continue
+        sub = facts.loc[hit]
+        ids = sub["account_id"].astype(str).to_numpy()
+        value = (
+            pd.to_numeric(sub[rule.value], errors="coerce").to_numpy(dtype=float)
+            if rule.value is not None and rule.value in sub.columns
+            else np.full(len(sub), np.nan)
+        )
+        basis = _VALUE_BASIS.get(rule.value, FACTS.get(rule.value, "")) if rule.value else ""
+        facts_txt = _facts_text(sub, rule.names)
+        risk_txt = rule.risk.render_many(sub) if rule.risk is not None else None
+        if risk_txt is not None:
+            risk_parts.append(
+                pd.DataFrame(
+                    {
+                        "account_id": ids,
+                        "rule_id": rule.id,
+                        "type": rule.type,
+                        "severity": rule.priority,
+                        "risk": risk_txt,
+                        "value_at_stake": value,
+                        "value_basis": basis,
+                        "evidence": facts_txt,
+                        "_rank": PRIORITIES[rule.priority],
+                        "_k": k,
+                    }
+                )
+            )
+        if rule.action is not None:
+            ev = rule.evidence.render_many(sub) if rule.evidence is not None else risk_txt
+            owner = rule.owner.render_many(sub) if rule.owner is not None else sub["owner"].astype(str).tolist()
+            action_parts.append(
+                pd.DataFrame(
+                    {
+                        "account_id": ids,
+                        "rule_id": rule.id,
+                        "type": rule.type,
+                        "priority": rule.priority,
+                        "owner": owner,
+                        "due_date": as_of + pd.Timedelta(days=rule.due_in_days),
+                        "due_in_days": np.int64(rule.due_in_days),
+                        "action": rule.action.render_many(sub),
+                        "value_at_stake": value,
+                        "value_basis": basis,
+                        "evidence": ev,
+                        "facts": facts_txt,
+                        "_rank": PRIORITIES[rule.priority],
+                        "_k": k,
+                    }
+                )
+            )
+    risk_cols = [
+        "account_id",
+        "order",
+        "rule_id",
+        "type",
+        "severity",
+        "risk",
+        "value_at_stake",
+        "value_basis",
+        "evidence",
+    ]
+    action_cols = [
+        "account_id",
+        "order",
+        "rule_id",
+        "type",
+        "priority",
+        "owner",
+        "due_date",
+        "due_in_days",
+        "action",
+        "value_at_stake",
+        "value_basis",
+        "evidence",
+        "facts",
+    ]
+    floor = playbook.min_value_at_stake
+    risk_parts = [_material(x, floor) for x in risk_parts]
+    action_parts = [_material(x, floor) for x in action_parts]
+    risks = _ordered(risk_parts, ["_v", "_rank", "_k"], risk_cols)
+    actions = _ordered(action_parts, ["_v", "_rank", "due_in_days", "_k"], action_cols)
+    actions = _capped(actions, facts, playbook)
+    actions = _staggered(actions, as_of, playbook.stagger_days, playbook.owner_actions_per_week)
+    return risks, actions
+
+
+_VALUE_BASIS = {
+    "revenue_at_risk": "revenue at risk",
+    "revenue_ltm": "last 12 months' revenue",
+    "revenue_prior_ltm": "revenue of the 12 months before",
+    "overdue_60_plus": "receivables over 60 days overdue",
+    "overdue_ar": "overdue receivables",
+    "open_ar": "open receivables",
+    "value_closing_90d": "open bids closing in 90 days",
+    "lost_value_12m": "bids lost in the last 12 months",
+    "lost_value_to_competitor": "bids lost to the competitor",
+    "target_gap": "revenue still to sell for the target",
+    "next_target_shortfall": "forecast shortfall against next year's target",
+    "top_whitespace_ev": "whitespace, probability-weighted",
+    "margin_loss": "margin lost",
+    "margin_gap_value": "margin to gain",
+    "category_decline_value": "revenue lost in declining categories",
+}
+
+
+def _material(part: pd.DataFrame, floor: float) -> pd.DataFrame:
+    """Drop rows whose value at stake is known and below ``floor``; add the ranking key."""
+    v = part["value_at_stake"].astype(float)
+    part = part[~(v < floor)].copy()
+    part["_v"] = -part["value_at_stake"].astype(float).fillna(-np.inf)  # largest first, unknown last
+    return part
+
+
+def _capped(actions: pd.DataFrame, facts: pd.DataFrame, playbook: Playbook) -> pd.DataFrame:
+    """Keep at most the tier's number of actions per account.
+
+    The actions arrive in rank order; a second action of the same type (two target actions,
+    say) moves behind the first action of every other type, so the few actions kept cover
+    different topics; actions without a money figure come after all that have one.
+    """
+    if actions.empty:
+        return actions
+    repeat = actions.groupby(["account_id", "type"], sort=False).cumcount().to_numpy() > 0
+    unknown = actions["value_at_stake"].isna().to_numpy()  # no money figure: after every action with one
+    actions = actions.assign(_unknown=unknown, _repeat=repeat)
+    actions = actions.sort_values(["account_id", "_unknown", "_repeat", "order"], kind="stable")
+    actions = actions.drop(columns=["_unknown", "_repeat"]).reset_index(drop=True)
+    actions["order"] = actions.groupby("account_id").cumcount().astype(np.int64) + 1
+    tier = facts.assign(account_id=facts["account_id"].astype(str)).drop_duplicates("account_id")
+    tier = tier.set_index("account_id")["tier"].astype(str).str.strip().str.removeprefix("Tier ").str.strip()
+    cap = actions["account_id"].map(tier).map(playbook.max_actions).fillna(playbook.max_actions_default)
+    out = actions[actions["order"] <= cap.to_numpy()].reset_index(drop=True)
+    return out
+
+
+def _staggered(actions: pd.DataFrame, as_of: pd.Timestamp, step: int, per_week: int) -> pd.DataFrame:
+    """Due dates in rank order and within each owner's capacity.
+
+    Each action is due at its rule's time or ``step`` days after the account's action ranked
+    before it, whichever is later; and no owner gets more than ``per_week`` actions due in
+    one week (weeks counted from the data date): the rest move to the next week with room.
+    The owner's capacity goes to the biggest stakes first (every account's first action,
+    largest value first, then every second action, ...).
+    """
+    if actions.empty:
+        return actions
+    rule_due = actions["due_in_days"].to_numpy(dtype=np.int64)
+    due = rule_due.copy()
+    acc = actions["account_id"].to_numpy()
+    owner = actions["owner"].astype(str).str.replace(r" \+ .*$", "", regex=True).to_numpy()
+    value = actions["value_at_stake"].astype(float).fillna(-np.inf).to_numpy()
+    visit = np.lexsort((-value, actions["order"].to_numpy()))  # by rank, then largest value
+    prev = np.full(len(due), -1)  # row of the action ranked before, in the same account
+    same = np.r_[False, acc[1:] == acc[:-1]]  # rows are sorted by account, then rank
+    prev[same] = np.nonzero(same)[0] - 1
+    load: dict[tuple[str, int], int] = {}
+    for i in visit:  # an account's earlier actions are always placed first (lower order)
+        d = int(rule_due[i]) if prev[i] < 0 else max(int(rule_due[i]), int(due[prev[i]]) + step)
+        week = d // 7
+        while load.get((owner[i], week), 0) >= per_week:
+            week += 1
+        if week > d // 7:
+            d = week * 7
+        load[(owner[i], week)] = load.get((owner[i], week), 0) + 1
+        due[i] = d
+    actions = actions.copy()
+    actions["due_in_days"] = due
+    actions["due_date"] = as_of + pd.to_timedelta(due, unit="D")
+    return actions
+
+
+def _ordered(parts: list[pd.DataFrame], keys: list[str], cols: list[str]) -> pd.DataFrame:
+    if not parts:
+        empty = {c: pd.Series([], dtype="str") for c in cols}
+        empty["order"] = pd.Series([], dtype=np.int64)
+        empty["value_at_stake"] = pd.Series([], dtype=float)
+        if "due_date" in cols:
+            empty["due_date"] = pd.Series([], dtype="datetime64[ns]")
+            empty["due_in_days"] = pd.Series([], dtype=np.int64)
+        return pd.DataFrame(empty)[cols]
+    df = pd.concat(parts, ignore_index=True)
+    df = df.sort_values(["account_id", *keys], kind="stable")
+    df["order"] = df.groupby("account_id").cumcount().astype(np.int64) + 1
+    df = df[cols].reset_index(drop=True)
+    for c in cols:
+        if c not in ("order", "due_date", "due_in_days", "value_at_stake"):
+            df[c] = df[c].astype("str")
+    return df

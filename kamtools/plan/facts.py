@@ -1,0 +1,420 @@
+"""Facts: one row per account of named numbers and texts, gathered from the analysis tables.
+
+Each table is read through the columns the plan stage declares in :mod:`kamtools.stages`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from kamtools.data.portfolio import NotAvailable
+from kamtools.plan.constants import CATEGORY_DECLINE, WHITESPACE_TOP_N
+from kamtools.plan.objectives import objectives
+
+# ------------------------------------------------------------------------------------------
+# facts
+# ------------------------------------------------------------------------------------------
+# name -> (unit, meaning). Units: money, share (fraction shown as %), pp (difference of
+# fractions, shown as percentage points), days, count, number, score, prob, flag (0/1),
+# text, date. Facts whose analysis is missing are NaN/empty; conditions on them are False.
+_FACT_SPEC: dict[str, tuple[str, str]] = {
+    # account
+    "name": ("text", "Account name"),
+    "owner": ("text", "Key account manager who owns the account"),
+    "industry": ("text", "Industry"),
+    "region": ("text", "Sales region"),
+    "tenure_years": ("number", "Years as a customer"),
+    # performance
+    "revenue_ytd": ("money", "Revenue this calendar year to date"),
+    "revenue_ytd_prior": ("money", "Revenue in the same period last year"),
+    "growth_ytd_pct": ("share", "YTD revenue vs the same period last year, minus 1"),
+    "revenue_ltm": ("money", "Revenue in the last 12 months"),
+    "revenue_prior_ltm": ("money", "Revenue in the 12 months before"),
+    "growth_pct": ("share", "Last 12 months' revenue vs the 12 months before, minus 1"),
+    "margin_ltm": ("money", "Gross margin in the last 12 months"),
+    "margin_pct": ("share", "Gross margin % in the last 12 months"),
+    "margin_benchmark": ("share", "Median gross margin % of the portfolio's active accounts"),
+    "margin_gap_pct": ("pp", "margin_pct minus margin_benchmark"),
+    "margin_loss": ("money", "Gross margin lost in the last 12 months (0 when the margin is positive)"),
+    "margin_gap_value": ("money", "Margin gained by reaching the portfolio median on the last 12 months' revenue"),
+    "orders_ltm": ("count", "Orders in the last 12 months"),
+    "avg_order_value": ("money", "Average order value, last 12 months"),
+    "days_since_last_order": ("days", "Days since the last order"),
+    # targets
+    "target": ("money", "Revenue target of the current calendar year"),
+    "target_attainment": ("share", "YTD revenue / this year's target"),
+    "target_pace": ("share", "YTD revenue / pro-rata target (1 = on pace)"),
+    "target_gap": ("money", "This year's target minus YTD revenue"),
+    "next_target": ("money", "Revenue target of next calendar year"),
+    # pipeline
+    "open_bids": ("count", "Open bids"),
+    "open_value": ("money", "Value of open bids"),
+    "weighted_value": ("money", "Open bids weighted by win probability"),
+    "bids_closing_90d": ("count", "Open bids expected to close in the next 90 days"),
+    "value_closing_90d": ("money", "Value of the bids closing in the next 90 days"),
+    "bids_decided_12m": ("count", "Bids decided (won or lost) in the last 12 months"),
+    "bids_lost_12m": ("count", "Bids lost in the last 12 months"),
+    "win_rate": ("share", "Bids won / decided, last 12 months"),
+    "avg_cycle_days": ("days", "Average days from bid creation to decision"),
+    "top_loss_competitor": ("text", "Competitor we lost most bids to (last 12 months)"),
+    "lost_to_top_competitor": ("count", "Bids lost to that competitor (last 12 months)"),
+    "loss_price_gap_pct": ("share", "Our price vs that competitor's on those lost bids, minus 1"),
+    "top_loss_category": ("text", "Category most of those lost bids were for"),
+    "top_loss_reason": ("text", "Most frequent loss reason (last 12 months)"),
+    "lost_value_12m": ("money", "Value of the bids lost in the last 12 months"),
+    "value_loss_competitor": ("text", "Competitor we lost the most bid value to (last 24 months)"),
+    "lost_value_to_competitor": ("money", "Bid value lost to that competitor (last 24 months)"),
+    "lost_bids_to_competitor": ("count", "Bids lost to that competitor (last 24 months)"),
+    "lost_value_price_gap_pct": ("share", "Our price vs that competitor's on those lost bids, minus 1"),
+    "lost_value_vs_revenue": ("share", "lost_value_to_competitor / revenue_ltm"),
+    # category trends (last 12 months vs the 12 before, per product category)
+    "category_declines": ("count", "Categories whose revenue fell by 25% or more (or stopped)"),
+    "category_decline_value": ("money", "Revenue lost in those categories vs the 12 months before"),
+    "declining_categories": ("text", "The declining categories with their change, largest loss first"),
+    "top_declining_category": ("text", "The category with the largest revenue loss"),
+    # receivables
+    "open_ar": ("money", "Open receivables"),
+    "overdue_ar": ("money", "Receivables past their due date"),
+    "overdue_60_plus": ("money", "Receivables more than 60 days past due"),
+    "ar_90_plus": ("money", "Receivables more than 90 days past due"),
+    "overdue_invoices": ("count", "Invoices past due"),
+    "oldest_overdue_days": ("days", "Days past due of the oldest unpaid invoice"),
+    "dso_days": ("days", "Days sales outstanding (open AR / last 90 days' invoicing x 90)"),
+    "late_share_12m": ("share", "Share of invoices due in the last 12 months paid late"),
+    "late_share_trend": ("pp", "late_share_12m minus the same share a year earlier"),
+    # complaints
+    "complaints_open": ("count", "Open complaints"),
+    "open_severe": ("count", "Open high or critical complaints"),
+    "oldest_open_severe_days": ("days", "Age of the oldest open high/critical complaint"),
+    "complaints_12m": ("count", "Complaints opened in the last 12 months"),
+    "complaints_trend": ("number", "Complaints in the last 12 months minus the 12 months before"),
+    "mean_days_to_resolve": ("days", "Mean days to resolve a complaint (last 12 months)"),
+    # relationships
+    "contacts": ("count", "Contacts known at the account"),
+    "decision_makers": ("count", "Decision makers known at the account"),
+    "dm_engaged_90d": ("count", "Decision makers met or spoken to in the last 90 days"),
+    "days_since_dm_contact": ("days", "Days since the last decision-maker contact"),
+    "days_since_senior_contact": ("days", "Days since the last executive/senior contact"),
+    "days_since_last_contact": ("days", "Days since the last logged interaction"),
+    "engaged_contacts_90d": ("count", "Contacts engaged in the last 90 days"),
+    "engaged_contacts_180d": ("count", "Contacts engaged in the last 180 days"),
+    "interactions_90d": ("count", "Interactions in the last 90 days"),
+    "single_threaded": ("flag", "Exactly one contact engaged in the last 180 days"),
+    # health
+    "health_score": ("score", "Health score 0-100"),
+    "health_band": ("text", "Health band: red, amber or green"),
+    "top_weakness": ("text", "Health component losing most points"),
+    # churn
+    "churn_probability": ("prob", "Churn probability (see the churn section for how it was estimated)"),
+    "churn_risk_band": ("text", "Churn risk band"),
+    "revenue_at_risk": ("money", "Revenue at risk (churn model)"),
+    "churn_drivers": ("text", "Top churn drivers in words"),
+    # competitors
+    "threat_score": ("score", "Competitor threat score 0-100"),
+    "threat_band": ("text", "Competitor threat band"),
+    "main_competitor": ("text", "Main competitor at the account"),
+    "threat_reasons": ("text", "Why the competitor threat is rated so"),
+    "share_of_wallet": ("share", "Our share of the account's estimated spend"),
+    # value and segment
+    "expected_value_12m": ("money", "Expected revenue in the next 12 months (value model)"),
+    "p_alive": ("prob", "Probability the account is still buying"),
+    "segment": ("text", "Behavioural segment"),
+    "tier": ("text", "Account tier"),
+    "quadrant": ("text", "Portfolio-matrix quadrant"),
+    # forecast
+    "forecast_12m": ("money", "Forecast revenue for the next 12 months"),
+    "forecast_vs_next_target": ("share", "forecast_12m / next_target minus 1"),
+    "next_target_shortfall": ("money", "next_target minus forecast_12m (0 when the forecast reaches it)"),
+    "p_target": ("prob", "Probability of reaching the target (forecast)"),
+    # whitespace
+    "whitespace_capture": (
+        "money",
+        "Realistic whitespace capture: sum of p_adopt x yearly spend if adopted over the top 3 recommended "
+        "categories (adoption probability of 10% or more), i.e. probability-weighted",
+    ),
+    "top_whitespace_category": ("text", "Top whitespace recommendation"),
+    "top_whitespace_p": ("prob", "Adoption probability of the top recommendation"),
+    "top_whitespace_value": ("money", "Yearly spend of the top recommendation if adopted (unweighted)"),
+    "top_whitespace_ev": ("money", "Probability-weighted yearly value of the top recommendation"),
+    "whitespace_recommendations": ("count", "Recommended whitespace categories (adoption probability of 10% or more)"),
+    # objectives (computed before the playbook runs, so rules may use them)
+    "revenue_objective": ("money", "Revenue objective for the next 12 months"),
+    "margin_pct_objective": ("share", "Margin % objective for the next 12 months"),
+}
+FACTS: dict[str, str] = {k: v[1] for k, v in _FACT_SPEC.items()}
+"""Fact name -> meaning: the names a playbook condition or template may use."""
+FACT_UNITS: dict[str, str] = {k: v[0] for k, v in _FACT_SPEC.items()}
+_TEXT_FACTS = {k for k, u in FACT_UNITS.items() if u == "text"}
+
+
+# ------------------------------------------------------------------------------------------
+# facts from the analysis tables
+# ------------------------------------------------------------------------------------------
+def _present(t: object) -> bool:
+    return isinstance(t, pd.DataFrame) and "account_id" in t.columns
+
+
+def _one_per_account(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.assign(account_id=df["account_id"].astype(str))
+    return df.drop_duplicates("account_id")
+
+
+def _reason(tables: Mapping[str, object], name: str, what: str) -> str:
+    t = tables.get(name)
+    if isinstance(t, NotAvailable):
+        return t.reason
+    return (
+        f"No {what} results are available (that analysis was skipped or not run), so its part of the plan is missing."
+    )
+
+
+# (table, {fact: the table's column}, plan part, what the part is called): one fact per account
+_FACT_COLUMNS: tuple[tuple[str, dict[str, str], str, str], ...] = (
+    (
+        "churn",
+        {
+            "churn_probability": "churn_probability",
+            "churn_risk_band": "risk_band",
+            "revenue_at_risk": "revenue_at_risk",
+        },
+        "churn",
+        "churn",
+    ),
+    (
+        "competitor_threat",
+        {
+            "threat_score": "threat_score",
+            "threat_band": "threat_band",
+            "main_competitor": "main_competitor",
+            "threat_reasons": "reasons",
+            "share_of_wallet": "share_of_wallet",
+        },
+        "competitors",
+        "competitor",
+    ),
+    ("value", {"expected_value_12m": "expected_value_12m", "p_alive": "p_alive"}, "value", "value"),
+    ("segments", {"segment": "cluster_name", "tier": "tier", "quadrant": "quadrant"}, "segment", "segment"),
+)
+
+
+def account_facts(
+    tables: Mapping[str, pd.DataFrame | NotAvailable], as_of: pd.Timestamp | str
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The facts table (one row per account, every column of :data:`FACTS`).
+
+    ``tables`` maps result-table names to DataFrames (whole tables or one account's slice;
+    NotAvailable or absent tables leave their facts missing): ``kpis`` (required),
+    ``kpis_portfolio``, ``churn``, ``churn_drivers``, ``competitor_threat``, ``value``,
+    ``segments``, ``forecast``, ``forecast_targets``, ``whitespace_recommendations``,
+    ``tradelanes`` (declining categories), ``competitor_account_bids`` or ``pipeline_losses``
+    (bid value lost per competitor).
+
+    Returns ``(facts, unavailable)`` where ``unavailable`` maps a plan part (``churn``,
+    ``competitors``, ``forecast``, ``whitespace``, ``segment``, ``value``, ``targets``,
+    ``pipeline``, ``receivables``, ``complaints``, ``relationships``, ``health``) to the
+    reason it is missing.
+    """
+    as_of = pd.Timestamp(as_of)
+    kpis = tables.get("kpis")
+    if not _present(kpis):
+        raise ValueError("account_facts: the 'kpis' table is required (run kamtools.kpis first)")
+    f = _one_per_account(kpis).reset_index(drop=True)
+    f = f[[c for c in f.columns if c in FACTS or c == "account_id"]].copy()
+    unavailable: dict[str, str] = {}
+    block_cols = {
+        "targets": ("target", "No targets table was supplied, so there is no target attainment."),
+        "pipeline": ("open_value", "No opportunities table was supplied, so there are no pipeline and bid facts."),
+        "receivables": ("open_ar", "No invoices table was supplied, so there are no receivables facts."),
+        "complaints": ("complaints_open", "No complaints table was supplied, so there are no complaint facts."),
+        "relationships": (
+            "contacts",
+            "No contacts or interactions table was supplied, so there are no relationship facts.",
+        ),
+        "health": ("health_score", "No health score is available (no churn evidence to weight it)."),
+    }
+    for block, (col, why) in block_cols.items():
+        if col not in f.columns:
+            unavailable[block] = why
+    if "health" in unavailable:
+        h = tables.get("health")
+        if isinstance(h, NotAvailable):
+            unavailable["health"] = h.reason
+
+    # margin benchmark: portfolio median of active accounts (from the portfolio table when
+    # only this account's slice is at hand)
+    kp = tables.get("kpis_portfolio")
+    if isinstance(kp, pd.DataFrame) and "median_margin_pct" in kp.columns and len(kp):
+        bench = float(kp["median_margin_pct"].iloc[0])
+    elif len(f) > 1 and "margin_pct" in f.columns:
+        bench = float(f.loc[f["revenue_ltm"] > 0, "margin_pct"].median())
+    else:
+        bench = np.nan
+    f["margin_benchmark"] = bench
+    f["margin_gap_pct"] = f["margin_pct"] - bench if "margin_pct" in f.columns else np.nan
+
+    def merge(name: str, cols: dict[str, str], part: str, what: str) -> None:
+        """Facts ``cols`` (fact: the column of table ``name`` declared in kamtools.stages) of each account."""
+        nonlocal f
+        t = tables.get(name)
+        if not _present(t):
+            unavailable.setdefault(part, _reason(tables, name, what))
+            return
+        pick = {fact: col for fact, col in cols.items() if fact not in f.columns}
+        sub = _one_per_account(t)[["account_id", *pick.values()]].rename(columns={v: k for k, v in pick.items()})
+        f = f.merge(sub, on="account_id", how="left")
+
+    for name, cols, part, what in _FACT_COLUMNS:
+        merge(name, cols, part, what)
+    _churn_driver_facts(tables, f, unavailable)
+    f = _forecast_facts(tables, f, as_of, unavailable)
+    f = _whitespace_facts(tables, f, unavailable)
+    f = _category_facts(tables, f)
+    f = _competitor_loss_facts(tables, f)
+
+    for name, unit in FACT_UNITS.items():
+        if name not in f.columns:
+            f[name] = pd.Series(pd.NA, index=f.index, dtype="str") if unit == "text" else np.nan
+    _money_facts(f)
+    for name in _TEXT_FACTS:
+        f[name] = f[name].astype("str")
+    f["single_threaded"] = pd.to_numeric(f["single_threaded"].astype(float), errors="coerce")
+    obj = objectives(f)
+    rev = obj[obj["objective"] == "revenue"].set_index("account_id")["target_value"]
+    mar = obj[obj["objective"] == "margin"].set_index("account_id")["target_value"]
+    f["revenue_objective"] = f["account_id"].map(rev).astype(float)
+    f["margin_pct_objective"] = f["account_id"].map(mar).astype(float)
+    return f[["account_id", *FACTS]], unavailable
+
+
+def _money_facts(f: pd.DataFrame) -> None:
+    """Facts that put a figure of money on a situation (the value at stake of its actions)."""
+
+    def num(name: str) -> pd.Series:
+        return pd.to_numeric(f[name], errors="coerce").astype(float)
+
+    rev, margin = num("revenue_ltm"), num("margin_ltm")
+    f["margin_loss"] = (-margin).clip(lower=0.0)
+    f["margin_gap_value"] = (rev * (num("margin_benchmark") - num("margin_pct"))).clip(lower=0.0)
+    f["next_target_shortfall"] = (num("next_target") - num("forecast_12m")).clip(lower=0.0)
+    f["top_whitespace_ev"] = num("top_whitespace_p") * num("top_whitespace_value")
+    f["lost_value_vs_revenue"] = (num("lost_value_to_competitor") / rev).where(rev > 0)
+
+
+def _category_facts(tables: Mapping[str, object], f: pd.DataFrame) -> pd.DataFrame:
+    """Declining categories from the trade-lane table (each category's last 12 months vs the 12 before)."""
+    t = tables.get("tradelanes")
+    if not _present(t) or t.empty:
+        return f
+    x = t.assign(account_id=t["account_id"].astype(str))
+    ltm = pd.to_numeric(x["revenue_ltm"], errors="coerce").fillna(0.0)
+    prior = pd.to_numeric(x["revenue_prior"], errors="coerce")
+    change = ltm / prior - 1
+    x = x.assign(_loss=prior - ltm, _chg=change)[(prior > 0) & (change <= CATEGORY_DECLINE)]
+    x = x.sort_values(["account_id", "_loss"], ascending=[True, False], kind="stable")
+    f["category_declines"] = f["account_id"].map(x.groupby("account_id").size()).fillna(0).astype(float)
+    f["category_decline_value"] = f["account_id"].map(x.groupby("account_id")["_loss"].sum()).fillna(0.0)
+    words = x["category"].astype(str) + " " + (x["_chg"] * 100).map(lambda v: f"{v:+.0f}%").astype(str)
+    top3 = words.groupby(x["account_id"], sort=False).agg(lambda s: ", ".join(s.head(3)))
+    f["declining_categories"] = f["account_id"].map(top3).astype("str")
+    first = x.drop_duplicates("account_id").set_index("account_id")["category"].astype(str)
+    f["top_declining_category"] = f["account_id"].map(first).astype("str")
+    return f
+
+
+_LOSS_SOURCES = (  # table, lost value, bids lost, price gap on the lost bids
+    ("competitor_account_bids", "lost_amount", "losses", "avg_price_gap_lost"),  # last 24 months
+    ("pipeline_losses", "lost_value", "bids_lost", "price_gap_pct"),  # last 12 months (without the above)
+)
+
+
+def _competitor_loss_facts(tables: Mapping[str, object], f: pd.DataFrame) -> pd.DataFrame:
+    """The competitor we lost the most bid value to: the competitor analysis, else the post-bid table."""
+    found = [
+        (tables[name], value, count, gap)
+        for name, value, count, gap in _LOSS_SOURCES
+        if _present(tables.get(name)) and not tables[name].empty and {"competitor", value} <= set(tables[name].columns)
+    ]
+    if not found:
+        return f
+    t, value, count, gap = found[0]
+    x = t.assign(account_id=t["account_id"].astype(str), _v=pd.to_numeric(t[value], errors="coerce"))
+    named = ~x["competitor"].astype(str).str.strip().str.lower().isin(["unknown", "(not recorded)", "", "nan"])
+    x = x[named & (x["_v"] > 0)].sort_values(["account_id", "_v"], ascending=[True, False], kind="stable")
+    top = x.drop_duplicates("account_id").set_index("account_id")
+    f["value_loss_competitor"] = f["account_id"].map(top["competitor"].astype(str)).astype("str")
+    f["lost_value_to_competitor"] = f["account_id"].map(top["_v"]).astype(float)
+    if count in top.columns:
+        f["lost_bids_to_competitor"] = f["account_id"].map(top[count]).astype(float)
+    if gap in top.columns:
+        f["lost_value_price_gap_pct"] = f["account_id"].map(top[gap]).astype(float)
+    return f
+
+
+def _churn_driver_facts(tables: Mapping[str, object], f: pd.DataFrame, unavailable: dict[str, str]) -> None:
+    d = tables.get("churn_drivers")
+    if not _present(d) or d.empty:
+        return
+    # the churn stage's drivers in rank order; only those that raise the risk
+    d = d[d["direction"] == "raises risk"].sort_values(["account_id", "rank"], kind="stable")
+    top = d.groupby("account_id", sort=False).head(3)
+    joined = top.groupby("account_id", sort=False)["sentence"].agg(lambda s: "; ".join(str(x).rstrip(".") for x in s))
+    f["churn_drivers"] = f["account_id"].map(joined).astype("str")
+
+
+def _forecast_facts(
+    tables: Mapping[str, object], f: pd.DataFrame, as_of: pd.Timestamp, unavailable: dict[str, str]
+) -> pd.DataFrame:
+    fc = tables.get("forecast")
+    got = False
+    if _present(fc) and not fc.empty:
+        # the account-level series (unique_id == account_id) over the 12 months after the last
+        # complete month of history (what the forecast covers)
+        x = fc[fc["unique_id"] == fc["account_id"]]
+        last_complete = (as_of + pd.Timedelta(days=1)).to_period("M") - 1
+        first = (last_complete + 1).to_timestamp()
+        x = x[(x["ds"] >= first) & (x["ds"] < first + pd.DateOffset(months=12))]
+        s = x.groupby("account_id")["forecast"].sum(min_count=1)
+        f["forecast_12m"] = f["account_id"].map(s).astype(float)
+        got = True
+    if not got:
+        unavailable["forecast"] = _reason(tables, "forecast", "forecast")
+    ft = tables.get("forecast_targets")
+    if _present(ft) and not ft.empty:
+        # this calendar year's target (the forecast's probability of reaching it)
+        x = ft[pd.to_numeric(ft["period"], errors="coerce") == as_of.year]
+        p_reach = x.drop_duplicates("account_id").set_index("account_id")["p_reach_target"]
+        f["p_target"] = pd.to_numeric(f["account_id"].map(p_reach), errors="coerce")
+    if "forecast_12m" in f.columns and "next_target" in f.columns:
+        nt = f["next_target"].astype(float)
+        f["forecast_vs_next_target"] = (f["forecast_12m"] / nt - 1).where(nt > 0)
+    return f
+
+
+def _whitespace_facts(tables: Mapping[str, object], f: pd.DataFrame, unavailable: dict[str, str]) -> pd.DataFrame:
+    ws = tables.get("whitespace_recommendations")
+    if not _present(ws):
+        unavailable["whitespace"] = _reason(tables, "whitespace_recommendations", "whitespace")
+        return f
+    if ws.empty:
+        f["whitespace_recommendations"] = 0.0
+        f["whitespace_capture"] = 0.0
+        return f
+    # the value if the account adopts (whitespace's expected_value is already p_adopt x it); only
+    # the recommendations with a useful adoption probability count (whitespace's own flag)
+    x = ws.assign(
+        _p=pd.to_numeric(ws["p_adopt"], errors="coerce"), _v=pd.to_numeric(ws["spend_if_adopted"], errors="coerce")
+    )
+    x = x[x["recommended"].astype(bool)]
+    x["_ev"] = x["_p"] * x["_v"]
+    x = x.sort_values(["account_id", "rank"], kind="stable")
+    top = x.groupby("account_id", sort=False).head(WHITESPACE_TOP_N)
+    first = top.drop_duplicates("account_id").set_index("account_id")
+    f["whitespace_recommendations"] = f["account_id"].map(x.groupby("account_id").size()).fillna(0).astype(float)
+    f["whitespace_capture"] = f["account_id"].map(top.groupby("account_id")["_ev"].sum()).fillna(0.0)
+    f["top_whitespace_p"] = f["account_id"].map(first["_p"]).astype(float)
+    f["top_whitespace_value"] = f["account_id"].map(first["_v"]).astype(float)
+    f["top_whitespace_category"] = f["account_id"].map(first["category"].astype(str)).astype("str")
+    return f

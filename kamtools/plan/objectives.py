@@ -1,0 +1,141 @@
+"""Objectives for the next 12 months: revenue, margin and retention."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kamtools.display import money
+from kamtools.plan.constants import RETENTION_CHURN_P, RETENTION_HEALTH_TARGET, RETENTION_TARGET_P
+
+
+# ------------------------------------------------------------------------------------------
+# objectives
+# ------------------------------------------------------------------------------------------
+def objectives(facts: pd.DataFrame) -> pd.DataFrame:
+    """Objectives for the next 12 months per account, in order: revenue, margin, retention.
+
+    * revenue = forecast for the next 12 months (else last 12 months' revenue as run rate)
+      + realistic whitespace capture (sum of p_adopt x yearly spend if adopted of the top
+      :data:`WHITESPACE_TOP_N` recommendations); not set when both are zero;
+    * margin % = current margin when at or above the portfolio median, else current + half
+      of the gap to the median; in money = revenue objective x that %;
+    * retention, for accounts still buying and at risk: churn probability >=
+      :data:`RETENTION_CHURN_P` -> get it below :data:`RETENTION_TARGET_P`; without a churn
+      model, health band red -> raise the score to :data:`RETENTION_HEALTH_TARGET` (amber).
+
+    Returns columns: account_id, order, objective (revenue / margin / retention), metric,
+    baseline, target_value, unit (money / share / prob / score), text, basis (the numbers
+    it is derived from).
+    """
+    n = len(facts)
+    ids = facts["account_id"].astype(str).to_numpy()
+
+    def col(name: str) -> np.ndarray:
+        return (
+            pd.to_numeric(facts[name], errors="coerce").to_numpy(dtype=float) if name in facts else np.full(n, np.nan)
+        )
+
+    rev_ltm, fc, cap = col("revenue_ltm"), col("forecast_12m"), np.nan_to_num(col("whitespace_capture"))
+    # the KPIs leave the prior year's revenue unknown (NaN) when the order history is under two years
+    short = np.isnan(col("revenue_prior_ltm")) if "revenue_prior_ltm" in facts else np.zeros(n, dtype=bool)
+    has_fc = ~np.isnan(fc)
+    baseline = np.where(has_fc, fc, np.nan_to_num(rev_ltm))
+    objective = baseline + cap
+    next_t = col("next_target")
+    cats = facts["top_whitespace_category"] if "top_whitespace_category" in facts else pd.Series([None] * n)
+    rows = []
+    for i in range(n):
+        if objective[i] <= 0:
+            continue
+        base_txt = (
+            f"forecast for the next 12 months {money(baseline[i])}"
+            if has_fc[i]
+            else f"no forecast available: last 12 months' revenue {money(baseline[i])} as run rate"
+            + (" (the order history may hold less than 12 months of it)" if short[i] else "")
+        )
+        ws_txt = (
+            f" + whitespace {money(cap[i])} (top recommendation: {cats.iloc[i]})"
+            if cap[i] > 0 and isinstance(cats.iloc[i], str)
+            else (f" + whitespace {money(cap[i])}" if cap[i] > 0 else "")
+        )
+        tgt_txt = (
+            f"; next year's target {money(next_t[i])} ({objective[i] / next_t[i]:.0%} covered)" if next_t[i] > 0 else ""
+        )
+        rows.append(
+            (
+                ids[i],
+                "revenue",
+                "revenue, next 12 months",
+                baseline[i],
+                objective[i],
+                "money",
+                f"Reach {money(objective[i])} revenue in the next 12 months",
+                base_txt + ws_txt + tgt_txt,
+            )
+        )
+    margin, bench = col("margin_pct"), col("margin_benchmark")
+    below = margin < bench
+    m_obj = np.where(below, margin + 0.5 * (bench - margin), margin)
+    for i in range(n):
+        if objective[i] <= 0 or np.isnan(margin[i]):
+            continue
+        if below[i]:
+            basis = f"margin {margin[i]:.1%} vs portfolio median {bench[i]:.1%}: close half of the gap"
+        elif not np.isnan(bench[i]):
+            basis = f"margin {margin[i]:.1%} is at or above the portfolio median {bench[i]:.1%}: hold it"
+        else:
+            basis = f"margin {margin[i]:.1%}: hold it"
+        rows.append(
+            (
+                ids[i],
+                "margin",
+                "gross margin %",
+                margin[i],
+                m_obj[i],
+                "share",
+                f"Gross margin of {m_obj[i]:.1%} ({money(objective[i] * m_obj[i])} on the revenue objective)",
+                basis,
+            )
+        )
+    p, rar, hs = col("churn_probability"), col("revenue_at_risk"), col("health_score")
+    band = facts["health_band"].astype(str).to_numpy() if "health_band" in facts else np.full(n, "")
+    for i in range(n):
+        if p[i] >= RETENTION_CHURN_P and rev_ltm[i] > 0:
+            rar_txt = f", protecting {money(rar[i])} of revenue at risk" if rar[i] > 0 else ""
+            rows.append(
+                (
+                    ids[i],
+                    "retention",
+                    "churn probability",
+                    p[i],
+                    RETENTION_TARGET_P,
+                    "prob",
+                    f"Keep the account: bring churn probability from {p[i]:.0%} below {RETENTION_TARGET_P:.0%}"
+                    + (" (out of the high risk band)" if RETENTION_TARGET_P == RETENTION_CHURN_P else "")
+                    + rar_txt,
+                    f"churn probability {p[i]:.0%} (threshold {RETENTION_CHURN_P:.0%})",
+                )
+            )
+        elif np.isnan(p[i]) and band[i] == "red" and rev_ltm[i] > 0:
+            rows.append(
+                (
+                    ids[i],
+                    "retention",
+                    "health score",
+                    hs[i],
+                    RETENTION_HEALTH_TARGET,
+                    "score",
+                    f"Keep the account: raise health from {hs[i]:.0f} to at least {RETENTION_HEALTH_TARGET:.0f} (amber)",
+                    f"health {hs[i]:.0f}/100 (red) with {money(rev_ltm[i])} revenue in the last 12 months",
+                )
+            )
+    cols = ["account_id", "objective", "metric", "baseline", "target_value", "unit", "text", "basis"]
+    out = pd.DataFrame(rows, columns=cols)
+    kind_order = {"revenue": 0, "margin": 1, "retention": 2}
+    out = out.assign(_k=out["objective"].map(kind_order)).sort_values(["account_id", "_k"], kind="stable")
+    out.insert(1, "order", out.groupby("account_id").cumcount().astype(np.int64) + 1)
+    out = out.drop(columns="_k").reset_index(drop=True)
+    for c in ("account_id", "objective", "metric", "unit", "text", "basis"):
+        out[c] = out[c].astype("str")
+    return out
