@@ -261,7 +261,8 @@ def test_portfolio_deck_has_the_management_review():
     acc = bundle.accounts
     risk_chart = next(s.chart for s in prs.slides[titles.index("Revenue at risk")].shapes if s.has_chart)
     top = acc.sort_values("revenue_at_risk", ascending=False).head(10)
-    assert list(risk_chart.plots[0].series[0].values) == pytest.approx(top["revenue_at_risk"].tolist())
+    # bars are stored bottom up, so the largest (first) is drawn at the top
+    assert list(risk_chart.plots[0].series[0].values)[::-1] == pytest.approx(top["revenue_at_risk"].tolist())
     actions = next(s.table for s in prs.slides[titles.index("The most valuable actions")].shapes if s.has_table)
     assert len(actions.rows) > 1
 

@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape
 
 from pptx.chart.data import CategoryChartData
 from pptx.chart.xlsx import CategoryWorkbookWriter
-from pptx.enum.chart import XL_AXIS_CROSSES, XL_CHART_TYPE, XL_LEGEND_POSITION, XL_MARKER_STYLE
+from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_MARKER_STYLE
 from pptx.enum.dml import MSO_LINE, MSO_THEME_COLOR
 from pptx.util import Emu, Pt
 
@@ -82,7 +82,9 @@ def add_chart(
     legend: bool | None = None,
     dashed: Sequence[str] = (),
 ):
-    """A native chart of ``kind`` (line, column, bar, stacked_bar, doughnut) in ``box``; returns the chart."""
+    """A native chart of ``kind`` (line, line_plain, column, bar, stacked_column, doughnut) in ``box``; returns it.
+
+    ``bar`` charts list the first category at the top (their data is stored bottom up)."""
     chart_type = {
         "line": XL_CHART_TYPE.LINE_MARKERS,
         "line_plain": XL_CHART_TYPE.LINE,
@@ -92,6 +94,9 @@ def add_chart(
         "doughnut": XL_CHART_TYPE.DOUGHNUT,
     }[kind]
     left, top, width, height = box
+    if kind == "bar":  # horizontal bars are drawn bottom up: reversed, the first category is at the top
+        categories = list(categories)[::-1]
+        series = {name: list(values)[::-1] for name, values in series.items()}
     frame = slide.shapes.add_chart(
         chart_type, Emu(left), Emu(top), Emu(width), Emu(height), chart_data(categories, series, number_format)
     )
@@ -115,9 +120,6 @@ def add_chart(
         value_axis.tick_labels.number_format_is_linked = False
         value_axis.tick_labels.font.size = Pt(10)
         chart.category_axis.tick_labels.font.size = Pt(10)
-        if kind == "bar":  # the first category at the top, as people read a ranking, values below
-            chart.category_axis.reverse_order = True
-            chart.category_axis.crosses = XL_AXIS_CROSSES.MAXIMUM
     if kind.startswith("line"):
         for plot in chart.plots:
             for s in plot.series:
