@@ -6,7 +6,10 @@ import argparse
 import sys
 
 NAME = "reports"
-HELP = "Render every account's strategy report (HTML, optionally PDF), the portfolio overview and an index page."
+HELP = (
+    "Render every account's strategy report (HTML, optionally PDF), the portfolio overview and an index page; "
+    "with --format pptx, a PowerPoint deck per account and a portfolio review deck."
+)
 EXAMPLE = "kamtools reports reports/demo/bundle --out reports/demo --workers 2 --format html,pdf"
 
 
