@@ -16,6 +16,7 @@ from scipy import stats
 from kamtools import scenario as sc
 from kamtools.data.portfolio import Portfolio
 from kamtools.scenario import Baseline, Scenario, ScenarioError, evaluate
+from kamtools.scenario.baseline import _sum_sd
 
 SCOPE = "account:A1"
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -469,7 +470,7 @@ def test_batch_estimates_equal_statsmodels():
     pv = pv.drop(index=pv.index[::7])  # gaps: months without purchases
     batch = sc.batch_account_elasticities(pv).set_index(["account_id", "category"])
     for (aid, cat), g in pv.groupby(["account_id", "category"]):
-        one = sc._fit_elasticity(g, pooled=False)
+        one = sc.elasticity._fit_elasticity(g, pooled=False)
         row = batch.loc[(aid, cat)]
         assert row["usable"] == one["usable"]
         if one["usable"]:
@@ -592,10 +593,10 @@ def test_forecast_and_churn_tables_are_used_when_present(bundle, tmp_path):
     assert y["p_target_baseline"] == pytest.approx(stats.norm.sf(12_500, loc=12_000, scale=500))
     assert y["p_target_scenario"] > y["p_target_baseline"]
     # without the forecast's year interval: monthly sds combined with correlated months
-    assert sc.baseline(b2, f"account:{other}").sd[2027] == pytest.approx(sc._sum_sd(np.full(12, 100.0)))
+    assert sc.baseline(b2, f"account:{other}").sd[2027] == pytest.approx(_sum_sd(np.full(12, 100.0)))
     pair = sc.baseline(b2, "portfolio")
     n = len(accounts)
-    assert pair.sd[2027] == pytest.approx(np.sqrt(500.0**2 + (n - 1) * sc._sum_sd(np.full(12, 100.0)) ** 2))
+    assert pair.sd[2027] == pytest.approx(np.sqrt(500.0**2 + (n - 1) * _sum_sd(np.full(12, 100.0)) ** 2))
 
 
 def test_a_twelve_month_forecast_is_completed_to_the_year_end(bundle, tmp_path):

@@ -1,0 +1,560 @@
+"""The baseline of a scope: everything :func:`kamtools.scenario.evaluate` needs, gathered once\nfrom the bundle (forecast, targets, margins, elasticities, revenue at risk, whitespace, terms).\n"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from kamtools.data.portfolio import NotAvailable
+
+if TYPE_CHECKING:
+    from kamtools.bundle import Bundle
+from kamtools.scenario.constants import _Z80, DEFAULT_ELASTICITY, DEFAULT_PAYMENT_DAYS, ScenarioError
+from kamtools.scenario.elasticity import ELASTICITY_COLUMNS, estimate_elasticity
+from kamtools.scenario.scopes import parse_scope, scope_accounts, scope_label
+
+
+# ---------------------------------------------------------------------------------------
+# the baseline of a scope: everything evaluate() needs, gathered once
+# ---------------------------------------------------------------------------------------
+@dataclass
+class Baseline:
+    """Precomputed baseline of one scope. Arrays are (categories, months) unless noted.
+
+    Build with :func:`baseline`; tests may construct one directly.
+
+    Attributes
+    ----------
+    scope, label : the scope string and its human label.
+    as_of : analysis date of the bundle.
+    categories : (C,) category names.
+    months : (T,) month starts of the forecast horizon.
+    revenue : (C, T) baseline (forecast) revenue.
+    cost_ratio : (C,) cost / revenue at today's prices (1 - margin %).
+    elasticity : (C,) price elasticity used by default; ``elasticity_info`` says where each comes from.
+    whitespace : (C,) recommended first-year whitespace spend (before capture).
+    revenue_at_risk : the churn model's revenue at risk, per year.
+    dso_days, payment_terms_days : today's days sales outstanding and contractual terms.
+    booked : {year: revenue already booked in that year up to the forecast start}.
+    targets : {year: revenue target}; years without a target are absent.
+    sd : {year: standard deviation of the baseline forecast of that year's remaining months}.
+    history : DataFrame ``ds, revenue`` of actual monthly revenue (for charts).
+    baseline_method, notes : how the baseline was obtained, and caveats in plain words.
+    """
+
+    scope: str
+    label: str
+    as_of: pd.Timestamp
+    categories: np.ndarray
+    months: pd.DatetimeIndex
+    revenue: np.ndarray
+    cost_ratio: np.ndarray
+    elasticity: np.ndarray
+    whitespace: np.ndarray
+    revenue_at_risk: float = 0.0
+    dso_days: float = DEFAULT_PAYMENT_DAYS
+    payment_terms_days: float = DEFAULT_PAYMENT_DAYS
+    booked: dict[int, float] = field(default_factory=dict)
+    targets: dict[int, float] = field(default_factory=dict)
+    sd: dict[int, float] = field(default_factory=dict)
+    history: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"ds": pd.to_datetime([]), "revenue": []}))
+    elasticity_info: pd.DataFrame | None = None
+    n_accounts: int = 1
+    baseline_method: str = "forecast"
+    notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.categories = np.asarray(self.categories, dtype=object)
+        self.months = pd.DatetimeIndex(self.months)
+        self.revenue = np.asarray(self.revenue, dtype=float).reshape(len(self.categories), len(self.months))
+        C = len(self.categories)
+        self.cost_ratio = np.broadcast_to(np.asarray(self.cost_ratio, dtype=float), (C,)).copy()
+        self.elasticity = np.broadcast_to(np.asarray(self.elasticity, dtype=float), (C,)).copy()
+        self.whitespace = np.broadcast_to(np.asarray(self.whitespace, dtype=float), (C,)).copy()
+        self._years = self.months.year.to_numpy()
+        self._month_share = self._shares()
+        s12 = self.revenue[:, :12].sum()
+        self._first12 = float(s12)
+
+    def _shares(self) -> np.ndarray:
+        tot = self.revenue.sum(axis=0, keepdims=True)
+        C = max(len(self.categories), 1)
+        return np.where(tot > 0, self.revenue / np.where(tot > 0, tot, 1.0), 1.0 / C)
+
+    @property
+    def years(self) -> list[int]:
+        return sorted(set(self._years.tolist()))
+
+
+def _forecast_start(as_of: pd.Timestamp) -> pd.Timestamp:
+    """First month the forecast covers: the month after the last complete month."""
+    next_day = as_of + pd.Timedelta(days=1)
+    last_complete = as_of.to_period("M") if next_day.day == 1 else as_of.to_period("M") - 1
+    return (last_complete + 1).to_timestamp()
+
+
+def _bundle_forecast(bundle: Bundle, ids: np.ndarray, start: pd.Timestamp) -> tuple[pd.DataFrame | None, str]:
+    """Account-level monthly forecast rows ``account_id, ds, forecast, sd`` from the bundle, or None."""
+    fc = bundle.table("forecast")
+    if isinstance(fc, NotAvailable) or fc is None or fc.empty:
+        why = fc.reason if isinstance(fc, NotAvailable) else "the forecast table is empty"
+        return None, why
+    # the account-level series (unique_id == account_id) of the scope, from the first month on
+    x = fc[fc["account_id"].isin(ids) & (fc["unique_id"] == fc["account_id"])]
+    x = x.assign(_ds=x["ds"].dt.to_period("M").dt.to_timestamp())
+    x = x[x["_ds"] >= start]
+    out = pd.DataFrame(
+        {
+            "account_id": x["account_id"].astype(str).to_numpy(),
+            "ds": x["_ds"].to_numpy(),
+            "forecast": x["forecast"].to_numpy(dtype=float),
+            "sd": x["sd"].to_numpy(dtype=float),
+        }
+    )
+    return out, "forecast"
+
+
+# correlation of neighbouring months' forecast errors when only per-month intervals are known
+FORECAST_ERROR_CORRELATION = 0.5
+
+
+def _sum_sd(sd: np.ndarray, rho: float = FORECAST_ERROR_CORRELATION) -> float:
+    """sd of a sum of monthly forecasts whose errors correlate as rho**|i-j| (AR(1)-like)."""
+    sd = np.nan_to_num(np.asarray(sd, dtype=float))
+    if sd.size == 0:
+        return 0.0
+    idx = np.arange(sd.size)
+    corr = rho ** np.abs(idx[:, None] - idx[None, :])
+    return float(np.sqrt(max(sd @ corr @ sd, 0.0)))
+
+
+def _forecast_year_dist(bundle: Bundle, ids: np.ndarray) -> dict[tuple[str, int], dict[str, float]]:
+    """{(account_id, year): sd, p, target, expected} of the forecast's year total (``forecast_targets``).
+
+    The forecast stage computes the year total's distribution with the full covariance of
+    the monthly errors and reports an 80% interval and P(reach target); the interval's
+    upper bound gives the sd (the lower bound may be clipped at revenue already booked).
+    """
+    ft = bundle.table("forecast_targets")
+    need = {"account_id", "period", "expected_total", "total_hi_80"}
+    if not isinstance(ft, pd.DataFrame) or not need <= set(ft.columns):
+        return {}
+    x = ft[ft["account_id"].astype(str).isin(ids)]
+    sd = (x["total_hi_80"].to_numpy(dtype=float) - x["expected_total"].to_numpy(dtype=float)) / _Z80
+    p = x["p_reach_target"].to_numpy(dtype=float) if "p_reach_target" in x.columns else np.full(len(x), np.nan)
+    tgt = x["revenue_target"].to_numpy(dtype=float) if "revenue_target" in x.columns else np.full(len(x), np.nan)
+    out = {}
+    for a, y, v, pp, t, e in zip(x["account_id"], x["period"], sd, p, tgt, x["expected_total"], strict=True):
+        if np.isfinite(v):
+            out[(str(a), int(y))] = {"sd": float(max(v, 0.0)), "p": float(pp), "target": float(t), "expected": float(e)}
+    return out
+
+
+def _extend_to_year_end(
+    bundle: Bundle, F: pd.DataFrame, SD: pd.DataFrame, monthly_hist: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DatetimeIndex, str]:
+    """Extend per-account monthly forecasts (accounts x months) to December of their last year.
+
+    The missing months take what the forecast stage expects for the whole year
+    (``forecast_targets.expected_total`` minus booked and forecast months), spread like the
+    same months a year earlier; accounts without that row repeat the same months a year
+    earlier. Those months lie inside the 12 forecast months, so "a year earlier" is the
+    forecast itself (not history, which may not reach back that far). Their sd is the last
+    forecast month's.
+    """
+    months = pd.DatetimeIndex(F.columns)
+    year = int(months[-1].year)
+    tail = pd.date_range(months[-1] + pd.DateOffset(months=1), pd.Timestamp(year, 12, 1), freq="MS")
+    ft = bundle.table("forecast_targets")
+    expected = {}
+    if isinstance(ft, pd.DataFrame) and {"account_id", "period", "expected_total", "booked_ytd"} <= set(ft.columns):
+        x = ft[pd.to_numeric(ft["period"]) == year]
+        expected = dict(zip(x["account_id"].astype(str), x["expected_total"] - x["booked_ytd"], strict=True))
+    earlier = tail - pd.DateOffset(years=1)
+    known = pd.concat([monthly_hist.reindex(index=F.index), F], axis=1)
+    known = known.loc[:, ~known.columns.duplicated(keep="last")]  # the forecast where both have a month
+    last_year = known.reindex(columns=earlier, fill_value=0.0)
+    naive = last_year.fillna(0.0).to_numpy(dtype=float)
+    in_year = np.asarray(months.year == year)
+    ext = naive.copy()
+    from_targets = 0
+    for i, aid in enumerate(F.index.astype(str)):
+        if aid in expected and np.isfinite(expected[aid]):
+            rest = max(float(expected[aid]) - float(F.iloc[i, in_year].sum()), 0.0)
+            w = naive[i] / naive[i].sum() if naive[i].sum() > 0 else np.full(len(tail), 1.0 / len(tail))
+            ext[i] = rest * w
+            from_targets += 1
+    F2 = pd.concat([F, pd.DataFrame(ext, index=F.index, columns=tail)], axis=1)
+    SD2 = pd.concat(
+        [SD, pd.DataFrame(np.repeat(SD.iloc[:, [-1]].to_numpy(), len(tail), axis=1), index=SD.index, columns=tail)],
+        axis=1,
+    )
+    span = f"{tail[0]:%b}-{tail[-1]:%b %Y}" if len(tail) > 1 else f"{tail[0]:%b %Y}"
+    how = (
+        "the forecast's expected year total"
+        if from_targets == len(F.index)
+        else "the forecast's same months a year earlier"
+        if from_targets == 0
+        else f"the forecast's expected year total ({from_targets} accounts) or its same months a year earlier"
+    )
+    note = f"The forecast covers {len(months)} months; {span} (to complete {year}) come from {how}."
+    return F2, SD2, pd.DatetimeIndex(F2.columns), note
+
+
+def _targets(bundle: Bundle, ids: np.ndarray, as_of: pd.Timestamp) -> tuple[dict[int, float], list[str]]:
+    """Revenue target per calendar year summed over the scope's accounts that have one."""
+    notes: list[str] = []
+    ft = bundle.table("forecast_targets")
+    if isinstance(ft, pd.DataFrame) and not ft.empty:
+        x = ft[ft["account_id"].isin(ids)].dropna(subset=["revenue_target"])
+        x = x.drop_duplicates(["account_id", "period"])
+        s = x.groupby(pd.to_numeric(x["period"]).astype(int))["revenue_target"].sum()
+        if len(s):
+            return {int(k): float(v) for k, v in s.items()}, notes
+    k = bundle.table("kpis")
+    if isinstance(k, pd.DataFrame) and "target" in k.columns:
+        x = k[k["account_id"].astype(str).isin(ids)]
+        out = {}
+        if x["target"].notna().any():
+            out[as_of.year] = float(x["target"].sum(min_count=1))
+        if "next_target" in x.columns and x["next_target"].notna().any():
+            out[as_of.year + 1] = float(x["next_target"].sum(min_count=1))
+        n_with = int(x["target"].notna().sum())
+        if 0 < n_with < len(ids):
+            notes.append(f"Only {n_with} of {len(ids)} accounts have a target for {as_of.year}.")
+        return out, notes
+    return {}, ["No revenue targets in the bundle."]
+
+
+def baseline(bundle: Bundle, scope: str, horizon: int | None = None) -> Baseline:
+    """Gather the baseline of ``scope`` from a bundle (call once per scope; evaluate is then cheap).
+
+    The monthly baseline is the bundle's account forecast (``forecast`` table), extended
+    to the end of its last calendar year from the forecast's expected year total
+    (``forecast_targets``; else the same months last year) so that next year's target
+    can be judged, and split into categories by ``forecast_category`` (else by each
+    category's share of the last twelve months' revenue). Without a forecast the
+    baseline is the same month of last year (seasonal naive), and the notes say so.
+    The year's uncertainty is the forecast's own (``forecast_targets``: for one account,
+    matched so that zero levers give the forecast's P(reach target) exactly), else the
+    monthly intervals combined with correlated months; accounts are independent.
+    ``horizon`` cuts the baseline to that many months (no extension).
+    """
+    accounts = bundle.accounts
+    ids = scope_accounts(accounts, scope)
+    label = scope_label(scope, accounts)
+    as_of = bundle.as_of
+    start = _forecast_start(as_of)
+    notes: list[str] = []
+    pv = bundle.table("scenario_price_volume")
+    if isinstance(pv, NotAvailable):
+        raise ScenarioError(
+            f"the bundle at {bundle.path} has no scenario tables ({pv.reason}); "
+            "re-run `kamtools analyze` with the scenario stage"
+        )
+    pv = pv[pv["account_id"].isin(ids)]
+    hist_ds = pd.to_datetime(pv["ds"])
+    # category mix and margin from the last twelve months (else all history)
+    ltm = pv[hist_ds >= start - pd.DateOffset(months=12)]
+    if ltm["net_revenue"].sum() <= 0:
+        ltm = pv
+    by_cat = ltm.groupby("category", observed=True)[["net_revenue", "cost"]].sum()
+    all_cat = pv.groupby("category", observed=True)[["net_revenue", "cost"]].sum()
+
+    # whitespace recommendations of the scope
+    ws = bundle.table("whitespace_recommendations")
+    ws_cat = pd.Series(dtype=float)
+    if isinstance(ws, pd.DataFrame) and not ws.empty:
+        w = ws[ws["account_id"].isin(ids)]
+        ws_cat = w.groupby(w["category"].astype(str))["spend_if_adopted"].sum()
+    else:
+        notes.append("No whitespace recommendations in the bundle: the whitespace lever has no effect.")
+
+    cats = sorted(set(by_cat.index.astype(str)) | set(ws_cat.index.astype(str)))
+    if not cats:
+        cats = ["all"]
+    C = len(cats)
+    cat_idx = {c: i for i, c in enumerate(cats)}
+
+    # ---- monthly baseline per account (to the end of the last forecast year), then categories
+    fc, method = _bundle_forecast(bundle, ids, start)
+    monthly_hist = pv.assign(_m=hist_ds.dt.to_period("M").dt.to_timestamp()).pivot_table(
+        index="account_id", columns="_m", values="net_revenue", aggfunc="sum", fill_value=0.0
+    )
+    if fc is not None and len(fc):
+        n_fc = int(fc.groupby("account_id")["ds"].nunique().max())
+        months = pd.date_range(start, periods=n_fc, freq="MS")
+        fc = fc[fc["ds"].isin(months)]
+        F = fc.pivot_table(index="account_id", columns="ds", values="forecast", aggfunc="sum").reindex(
+            columns=months, fill_value=0.0
+        )
+        SD = fc.pivot_table(index="account_id", columns="ds", values="sd", aggfunc="sum").reindex(columns=months)
+        F = F.fillna(0.0)
+        baseline_method = "forecast"
+        if horizon is None and months[-1].month != 12:
+            F, SD, months, tail_note = _extend_to_year_end(bundle, F, SD, monthly_hist)
+            notes.append(tail_note)
+        elif horizon is not None:
+            months = months[: int(horizon)]
+            F, SD = F[months], SD[months]
+        tot = F.sum(axis=0).to_numpy(dtype=float)
+        sd_by_month = SD
+    else:
+        end = (start + pd.DateOffset(months=11)).replace(month=12)
+        months = pd.date_range(start, end, freq="MS")[: int(horizon) if horizon else None]
+        last_year = monthly_hist.sum(axis=0)
+        first_month = pd.Timestamp(last_year.index.min()) if len(last_year) else start
+        covered = [m - pd.DateOffset(years=1) >= first_month for m in months]
+        if all(covered):
+            notes.append(f"No forecast in the bundle ({method}); the baseline repeats the same month of last year.")
+            tot = np.array([float(last_year.get(m - pd.DateOffset(years=1), 0.0)) for m in months])
+            baseline_method = "same month last year"
+        else:  # last year is (partly) before the order history: its months are unknown, not zero
+            n_hist = max(len(pd.date_range(first_month, start - pd.DateOffset(months=1), freq="MS")), 1)
+            run_rate = float(last_year.sum()) / n_hist
+            tot = np.array(
+                [
+                    float(last_year.get(m - pd.DateOffset(years=1), 0.0)) if ok else run_rate
+                    for m, ok in zip(months, covered, strict=True)
+                ]
+            )
+            notes.append(
+                f"No forecast in the bundle ({method}); the same months last year are not all in the order history "
+                f"(it starts in {first_month:%b %Y}), so those months take the average month so far "
+                f"({n_hist} month{'s' if n_hist != 1 else ''})."
+            )
+            baseline_method = "average month of the history"
+        sd_by_month = None
+    T = len(months)
+    shares = np.zeros(C)
+    if len(by_cat) and by_cat["net_revenue"].sum() > 0:
+        for cat, rev in by_cat["net_revenue"].items():
+            shares[cat_idx[str(cat)]] = max(float(rev), 0.0)
+        shares = shares / shares.sum()
+    else:
+        shares[:] = 1.0 / C
+    revenue = shares[:, None] * tot[None, :]
+    fcat = bundle.table("forecast_category")
+    if baseline_method == "forecast" and isinstance(fcat, pd.DataFrame):
+        x = fcat[fcat["account_id"].isin(ids)]
+        x = x.assign(_ds=x["ds"].dt.to_period("M").dt.to_timestamp())
+        x = x[x["_ds"].isin(months) & x["category"].astype(str).isin(cat_idx)]
+        if len(x):
+            grid = np.zeros((C, T))
+            piv = x.groupby(["category", "_ds"])["forecast"].sum()
+            m_idx = {m: j for j, m in enumerate(months)}
+            for (cat, m), v in piv.items():
+                grid[cat_idx[str(cat)], m_idx[m]] = max(float(v), 0.0)
+            col = grid.sum(axis=0)
+            # reconcile: categories scaled to sum to the account forecast
+            ok = col > 0
+            revenue = np.where(ok[None, :], grid / np.where(ok, col, 1.0)[None, :] * tot[None, :], revenue)
+
+    # ---- margins: cost ratio per category (category history, else the scope's overall ratio)
+    overall_ratio = float(all_cat["cost"].sum() / all_cat["net_revenue"].sum()) if all_cat["net_revenue"].sum() else 0.0
+    cost_ratio = np.full(C, overall_ratio)
+    for cat in cats:
+        src = by_cat if cat in by_cat.index and by_cat.loc[cat, "net_revenue"] > 0 else all_cat
+        if cat in src.index and src.loc[cat, "net_revenue"] > 0:
+            cost_ratio[cat_idx[cat]] = float(src.loc[cat, "cost"] / src.loc[cat, "net_revenue"])
+        elif cat not in all_cat.index:
+            # a new category for this scope: the portfolio's margin in it
+            everyone = bundle.table("scenario_price_volume")
+            g = everyone[everyone["category"] == cat]
+            if len(g) and g["net_revenue"].sum() > 0:
+                cost_ratio[cat_idx[cat]] = float(g["cost"].sum() / g["net_revenue"].sum())
+
+    whitespace = np.zeros(C)
+    for cat, v in ws_cat.items():
+        whitespace[cat_idx[str(cat)]] = max(float(v), 0.0)
+
+    # ---- elasticity
+    elasticity, info = _scope_elasticity(bundle, scope, ids, cats, revenue.sum(axis=1))
+
+    # ---- churn, payment, booked, targets
+    rar = 0.0
+    churn = bundle.table("churn")
+    if isinstance(churn, pd.DataFrame) and "revenue_at_risk" in churn.columns:
+        rar = float(np.nansum(churn.loc[churn["account_id"].astype(str).isin(ids), "revenue_at_risk"]))
+    else:
+        notes.append("No churn scores in the bundle: the churn lever has no effect.")
+    dso, terms = _scope_payment_days(bundle, ids, notes)
+
+    hist = pv.groupby(hist_ds.dt.to_period("M").dt.to_timestamp())["net_revenue"].sum()
+    booked = {}
+    for y in sorted(set(months.year)):
+        booked[int(y)] = float(hist[(hist.index.year == y) & (hist.index < start)].sum())
+    targets, tnotes = _targets(bundle, ids, as_of)
+    notes += tnotes
+    sd: dict[int, float] = {}
+    if sd_by_month is not None:
+        dist = _forecast_year_dist(bundle, ids)
+        for y in sorted(set(months.year)):
+            cols = [m for m in months if m.year == y]
+            variance = 0.0
+            # accounts independent of each other (as the forecast's portfolio total assumes);
+            # within an account the forecast's own year-total interval, else correlated months
+            for aid, row in zip(sd_by_month.index.astype(str), sd_by_month[cols].to_numpy(dtype=float), strict=True):
+                known = dist.get((aid, int(y)))
+                variance += (known["sd"] if known is not None else _sum_sd(row)) ** 2
+            sd[int(y)] = float(np.sqrt(variance))
+            if len(ids) == 1 and (str(ids[0]), int(y)) in dist:
+                # one account: match the forecast's own P(reach target) exactly at zero levers
+                d = dist[(str(ids[0]), int(y))]
+                mean = booked.get(int(y), 0.0) + float(tot[np.asarray(months.year == y)].sum())
+                z = stats.norm.isf(d["p"]) if 0.0 < d["p"] < 1.0 else np.nan
+                if np.isfinite(z) and z != 0 and (d["target"] - mean) / z > 0:
+                    sd[int(y)] = float((d["target"] - mean) / z)
+    if not any(np.isfinite(v) and v > 0 for v in sd.values()) and targets:
+        notes.append("The forecast has no intervals here, so the probability of reaching target is not shown.")
+    history = pd.DataFrame({"ds": hist.index, "revenue": hist.to_numpy(dtype=float)})
+    return Baseline(
+        scope=scope,
+        label=label,
+        as_of=as_of,
+        categories=np.array(cats, dtype=object),
+        months=months,
+        revenue=revenue,
+        cost_ratio=cost_ratio,
+        elasticity=elasticity,
+        whitespace=whitespace,
+        revenue_at_risk=rar,
+        dso_days=dso,
+        payment_terms_days=terms,
+        booked=booked,
+        targets=targets,
+        sd=sd,
+        history=history,
+        elasticity_info=info,
+        n_accounts=len(ids),
+        baseline_method=baseline_method,
+        notes=notes,
+    )
+
+
+def _scope_elasticity(
+    bundle: Bundle, scope: str, ids: np.ndarray, cats: list[str], weight: np.ndarray
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Default elasticity per category for the scope, and a table saying where each comes from.
+
+    Columns of the table: ``category, elasticity`` (used), ``source`` (account, pooled
+    over the scope, tier/portfolio pooled, default), ``estimate, ci_low, ci_high`` of the
+    estimate that is used (NaN for the default), ``note`` (why the scope's own estimate
+    was not used) and ``baseline_revenue``.
+    """
+    kind, _ = parse_scope(scope)
+    pooled = bundle.table("scenario_elasticity_pooled")
+    if not isinstance(pooled, pd.DataFrame):
+        pooled = pd.DataFrame(columns=["scope", *ELASTICITY_COLUMNS])
+    if kind != "account" and not (pooled["scope"].astype(str) == scope).any():
+        # a group analyze did not pool (e.g. a region): estimate it now
+        try:
+            pooled = pd.concat([pooled, estimate_elasticity(bundle, scope, cats)], ignore_index=True)
+        except ScenarioError:
+            pass
+    rows_by_key = {(str(r.scope), str(r.category)): r for r in pooled.itertuples(index=False)}
+
+    def usable(key):
+        r = rows_by_key.get(key)
+        return r if r is not None and bool(r.usable) else None
+
+    own_by_cat: dict = {}
+    if kind == "account":
+        own = bundle.table("scenario_elasticity")
+        if isinstance(own, pd.DataFrame):
+            own = own[own["account_id"].astype(str) == ids[0]]
+            own_by_cat = {str(r.category): r for r in own.itertuples(index=False)}
+    out = np.full(len(cats), DEFAULT_ELASTICITY)
+    rows = []
+    for i, cat in enumerate(cats):
+        est = lo = hi = np.nan
+        note = ""
+        if kind == "account":
+            r = own_by_cat.get(cat)
+            if r is None:
+                src, note = "default", "no purchases of this category yet"
+                p = usable(("portfolio", cat))
+                if p is not None:
+                    src, out[i], est, lo, hi = "portfolio pooled", p.estimate, p.estimate, p.ci_low, p.ci_high
+            else:
+                src = str(r.elasticity_source)
+                out[i] = float(r.elasticity)
+                if src == "account":
+                    est, lo, hi = r.estimate, r.ci_low, r.ci_high
+                else:
+                    note = str(r.reason)
+                    p = None
+                    if src == "portfolio pooled":
+                        p = usable(("portfolio", cat))
+                    elif src.startswith("tier "):
+                        p = usable((f"tier:{src.split()[1]}", cat))
+                    if p is not None:
+                        est, lo, hi = p.estimate, p.ci_low, p.ci_high
+        else:
+            own_row = rows_by_key.get((scope, cat))
+            p = usable((scope, cat))
+            if p is not None:
+                src, out[i], est, lo, hi = "pooled over the scope", p.estimate, p.estimate, p.ci_low, p.ci_high
+            else:
+                note = str(own_row.reason) if own_row is not None else "not estimated"
+                p = usable(("portfolio", cat))
+                if p is not None:
+                    src, out[i], est, lo, hi = "portfolio pooled", p.estimate, p.estimate, p.ci_low, p.ci_high
+                else:
+                    src = "default"
+        rows.append(
+            {
+                "category": cat,
+                "elasticity": float(out[i]),
+                "source": src,
+                "estimate": float(est),
+                "ci_low": float(lo),
+                "ci_high": float(hi),
+                "note": note,
+            }
+        )
+    info = pd.DataFrame(rows, columns=["category", "elasticity", "source", "estimate", "ci_low", "ci_high", "note"])
+    info["baseline_revenue"] = np.asarray(weight, dtype=float)
+    return out, info
+
+
+def _scope_payment_days(bundle: Bundle, ids: np.ndarray, notes: list[str]) -> tuple[float, float]:
+    """(DSO, contractual terms) of the scope, revenue-weighted over its accounts."""
+    k = bundle.table("kpis")
+    terms_t = bundle.table("scenario_terms")
+    acc = bundle.accounts
+    w = acc.loc[acc["account_id"].astype(str).isin(ids), ["account_id", "revenue_ltm"]].copy()
+    w["account_id"] = w["account_id"].astype(str)
+    if isinstance(k, pd.DataFrame) and "dso_days" in k.columns:
+        w = w.merge(k[["account_id", "dso_days"]].astype({"account_id": "str"}), on="account_id", how="left")
+    else:
+        w["dso_days"] = np.nan
+    if isinstance(terms_t, pd.DataFrame):
+        w = w.merge(terms_t.astype({"account_id": "str"}), on="account_id", how="left")
+    else:
+        w["payment_terms_days"] = w["days_late_avg"] = np.nan
+    weights = w["revenue_ltm"].fillna(0.0).clip(lower=0).to_numpy(dtype=float)
+
+    def wavg(col: str) -> float:
+        v = w[col].to_numpy(dtype=float)
+        ok = np.isfinite(v)
+        if not ok.any():
+            return np.nan
+        ww = weights[ok]
+        return float(np.average(v[ok], weights=ww)) if ww.sum() > 0 else float(np.mean(v[ok]))
+
+    terms = wavg("payment_terms_days")
+    dso = wavg("dso_days")
+    if not np.isfinite(dso):
+        late = wavg("days_late_avg")
+        dso = terms + (late if np.isfinite(late) else 0.0) if np.isfinite(terms) else np.nan
+    if not np.isfinite(terms):
+        terms = dso if np.isfinite(dso) else DEFAULT_PAYMENT_DAYS
+    if not np.isfinite(dso):
+        notes.append(f"No receivables data: payment days assumed to be {DEFAULT_PAYMENT_DAYS:g}.")
+        dso = DEFAULT_PAYMENT_DAYS
+    return float(dso), float(terms)

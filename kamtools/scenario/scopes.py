@@ -1,0 +1,78 @@
+"""Scopes: one account, a group of accounts (a tier, a region, ...) or the whole portfolio."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kamtools.scenario.constants import SCOPE_COLUMNS, ScenarioError
+
+
+# ---------------------------------------------------------------------------------------
+# scopes
+# ---------------------------------------------------------------------------------------
+def parse_scope(scope: str) -> tuple[str, str | None]:
+    """``"portfolio"`` -> ("portfolio", None); ``"account:A1"`` -> ("account", "A1"); ``"tier:1"`` -> ("tier", "1")."""
+    if not isinstance(scope, str) or not scope.strip():
+        raise ScenarioError(f"scope must be 'portfolio', 'account:<id>' or '<column>:<value>', got {scope!r}")
+    scope = scope.strip()
+    if scope == "portfolio":
+        return "portfolio", None
+    kind, sep, value = scope.partition(":")
+    if not sep or not kind or value == "":
+        raise ScenarioError(f"scope must be 'portfolio', 'account:<id>' or '<column>:<value>', got {scope!r}")
+    return kind, value
+
+
+def scope_accounts(accounts: pd.DataFrame, scope: str) -> np.ndarray:
+    """Account ids in ``scope`` (from the bundle's account summary)."""
+    kind, value = parse_scope(scope)
+    ids = accounts["account_id"].astype(str)
+    if kind == "portfolio":
+        return ids.to_numpy()
+    if kind == "account":
+        if value not in set(ids):
+            raise ScenarioError(f"scope {scope!r}: account_id {value!r} is not in the bundle's accounts table")
+        return np.array([value], dtype=object)
+    if kind not in accounts.columns:
+        raise ScenarioError(
+            f"scope {scope!r}: the accounts summary has no column {kind!r}; "
+            f"use 'portfolio', 'account:<id>' or one of {[c for c in SCOPE_COLUMNS if c in accounts.columns]}"
+        )
+    keep = accounts[kind].astype(str) == value
+    if not keep.any():
+        seen = sorted(accounts[kind].dropna().astype(str).unique())[:12]
+        raise ScenarioError(f"scope {scope!r}: no account has {kind} = {value!r}; values are {seen}")
+    return ids[keep].to_numpy()
+
+
+def scope_label(scope: str, accounts: pd.DataFrame | None = None) -> str:
+    """Human label of a scope: 'Whole portfolio', 'A0001 Rhine Poultry Ltd', 'Tier 1'."""
+    kind, value = parse_scope(scope)
+    if kind == "portfolio":
+        return "Whole portfolio"
+    if kind == "account":
+        if accounts is not None and "name" in accounts.columns:
+            hit = accounts.loc[accounts["account_id"].astype(str) == value, "name"]
+            if len(hit):
+                return f"{value} {hit.iloc[0]}"
+        return str(value)
+    return f"{kind.replace('_', ' ').capitalize()} {value}"
+
+
+def scopes(accounts: pd.DataFrame, columns: tuple[str, ...] = ("tier",)) -> list[tuple[str, str]]:
+    """Pickable scopes as ``(label, scope)``: the portfolio, each value of ``columns``, each account.
+
+    Accounts are ordered by last-twelve-months revenue (largest first) when known.
+    """
+    out = [(scope_label("portfolio"), "portfolio")]
+    for col in columns:
+        if col in accounts.columns:
+            for v in sorted(accounts[col].dropna().astype(str).unique()):
+                out.append((scope_label(f"{col}:{v}"), f"{col}:{v}"))
+    acc = accounts
+    if "revenue_ltm" in acc.columns:
+        acc = acc.sort_values(["revenue_ltm", "account_id"], ascending=[False, True], kind="stable")
+    for aid, name in zip(acc["account_id"].astype(str), acc.get("name", acc["account_id"]).astype(str), strict=True):
+        out.append((f"{aid} {name}", f"account:{aid}"))
+    return out
