@@ -51,7 +51,7 @@ import functools
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -100,6 +100,28 @@ def _skew(x: np.ndarray) -> float:
         return 0.0
     z = (x - x.mean()) / x.std()
     return float(np.mean(z**3))
+
+
+class EmptyColumnsAsZero(TransformerMixin, BaseEstimator):
+    """Replace the columns that are all missing in the training rows with zeros.
+
+    Gradient boosting handles missing values itself, but scikit-learn's binning fails
+    ("window shape cannot be larger than input array shape") on a column with no value at
+    all, which happens when a cross-validation fold holds no account with, say, a bid or
+    a complaint. Such a column carries no information in that fold; a constant keeps it
+    out of every split. Other columns pass through unchanged, missing values included.
+    """
+
+    def fit(self, X, y=None):
+        X = np.asarray(X, dtype=np.float64)
+        self.empty_ = np.isnan(X).all(axis=0) if len(X) else np.zeros(X.shape[1], dtype=bool)
+        return self
+
+    def transform(self, X):
+        check_is_fitted(self, "empty_")
+        X = np.array(X, dtype=np.float64, copy=True)
+        X[:, self.empty_] = 0.0
+        return X
 
 
 class ChurnModel(ClassifierMixin, BaseEstimator):
@@ -272,7 +294,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
                 categorical_features=mask if any(mask) else None,
                 random_state=self.random_state,
             )
-            return Pipeline([("prep", prep), ("clf", clf)])
+            return Pipeline([("prep", prep), ("empty", EmptyColumnsAsZero()), ("clf", clf)])
         raise ValueError(f"unknown model family {kind!r}")
 
     def _splits(self, y: np.ndarray, groups: np.ndarray | None, n_splits: int) -> list[tuple[np.ndarray, np.ndarray]]:
