@@ -36,6 +36,8 @@ the target. Years whose remaining months reach beyond the forecast are skipped.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -454,8 +456,172 @@ def _methods_note(sel: Selection) -> str:
     return text
 
 
-def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame | NotAvailable]:
-    """The forecast stage of ``kamtools analyze``.
+def _capped(hist: pd.DataFrame, notes: dict[str, str]) -> pd.DataFrame:
+    """``hist`` with a one-off spike month capped before anything is fitted (see kamtools.forecast.selection)."""
+    pos_y = hist["y"].where(hist["y"] > 0)
+    by_acc = pos_y.groupby(hist["unique_id"])
+    cap = (SPIKE_FACTOR * by_acc.transform("median")).where(by_acc.transform("count") >= 3)
+    spiked = (cap.notna() & (hist["y"] > cap)).to_numpy()
+    if spiked.any():
+        n_acc = hist.loc[spiked, "unique_id"].nunique()
+        notes["forecast"] = (
+            f"{int(spiked.sum())} month(s) of {n_acc} account(s) above {SPIKE_FACTOR:g} times the account's median "
+            "ordering month were capped there before fitting, so one-off orders are not extrapolated."
+        )
+    return hist.assign(y=np.where(spiked, cap, hist["y"]))
+
+
+def _account_backtest(hist: pd.DataFrame, hist_fit: pd.DataFrame, n_series: int, notes: dict[str, str]):
+    """(plan, backtest or None, per-account table, accuracy table): as long and as often as the history allows."""
+    windows = BACKTEST_WINDOWS if n_series <= LARGE_PORTFOLIO else 1
+    n_months = int(hist.groupby("unique_id").size().max())
+    plan = plan_backtest(n_months, HORIZON, windows)
+    if not plan.possible:
+        return plan, None, NotAvailable(plan.note), NotAvailable(plan.note)
+    bt = backtest(
+        hist_fit,
+        horizon=plan.horizon,
+        n_windows=plan.n_windows,
+        step=plan.step,
+        min_train=plan.min_train,
+        level=LEVEL,
+        freq="MS",
+    )
+    per = bt.per_series.rename(columns={"unique_id": "account_id"})
+    per["beats_naive"] = per["mase_ratio"] < 1
+    per["horizon"] = plan.horizon
+    accuracy = bt.overall.copy()
+    accuracy["horizon"] = plan.horizon
+    accuracy["n_windows"] = int(per["n_windows"].max())
+    accuracy["n_windows_planned"] = plan.n_windows
+    notes["forecast_backtest"] = notes["forecast_accuracy"] = plan.note
+    return plan, bt, per, accuracy
+
+
+def _category_forecast(portfolio: Portfolio, acc_fc: pd.DataFrame) -> pd.DataFrame:
+    """Per account and product category, reconciled to the account forecast ``acc_fc``."""
+    cat_hist = portfolio.monthly(by="account_category")
+    cat_model = Forecaster(horizon=HORIZON, level=LEVEL, freq="MS", method=CATEGORY_METHOD).fit(
+        cat_hist[["unique_id", "ds", "y"]]
+    )
+    cat_fc = cat_model.predict()
+    keys = cat_hist.drop_duplicates("unique_id")[["unique_id", "account_id", "category"]]
+    cat_fc = cat_fc.merge(keys, on="unique_id", how="left", validate="many_to_one")
+    cat_fc = reconcile(acc_fc, cat_fc, cat_hist, LEVEL)
+    cat_cols = [
+        "account_id",
+        "category",
+        "unique_id",
+        "ds",
+        "forecast",
+        "lo_80",
+        "hi_80",
+        "lo_95",
+        "hi_95",
+        "model",
+        "scale",
+    ]
+    cat_fc = cat_fc[cat_cols].sort_values(["account_id", "category", "ds"]).reset_index(drop=True)
+    cat_fc["category"] = cat_fc["category"].astype(str)
+    return cat_fc
+
+
+def _account_summary(portfolio, hist, model, chosen, sel, per, history, fit_h, notes) -> pd.DataFrame:
+    """One row per account: the last 12 months, the next 12 (chosen method, 80% interval), growth, backtest MASE."""
+    last12 = hist[hist["ds"] > portfolio.last_complete_month - pd.DateOffset(months=12)]
+    rev12 = last12.groupby("unique_id")["y"].sum()
+    ids = model.unique_ids_
+    w = np.r_[np.ones(HORIZON), np.zeros(fit_h - HORIZON)]
+    m, s, dof = chosen.sum_distributions(ids, np.tile(w, (len(ids), 1)))
+    q = _upper_quantile(0.9, dof)
+    summary = pd.DataFrame(
+        {
+            "account_id": ids.astype(str),
+            "revenue_last_12m": rev12.reindex(ids).fillna(0.0).to_numpy(dtype=float),
+            "forecast_next_12m": m,
+            "forecast_next_12m_lo_80": np.maximum(m - q * s, 0.0),
+            "forecast_next_12m_hi_80": m + q * s,
+            "forecast_model": model.models_["model"].to_numpy(),
+            "forecast_method": sel.method_words,
+            "forecast_method_reason": sel.reason,
+        }
+    )
+    summary["forecast_growth_pct"] = 100 * (
+        summary["forecast_next_12m"] / summary["revenue_last_12m"].where(summary["revenue_last_12m"] > 0) - 1
+    )
+    if history.complete_months < 12:  # the "last 12 months" are only part of a year
+        summary["forecast_growth_pct"] = np.nan
+        notes["forecast_growth_pct"] = (
+            f"The change against the last 12 months is not shown: this portfolio has {history.describe()}, "
+            "so its last 12 months are not all in the data."
+        )
+    if isinstance(per, pd.DataFrame):
+        summary = summary.merge(
+            per[["account_id", "mase", "mase_naive"]].rename(
+                columns={"mase": "forecast_mase", "mase_naive": "forecast_mase_naive"}
+            ),
+            on="account_id",
+            how="left",
+        )
+    else:
+        summary["forecast_mase"] = summary["forecast_mase_naive"] = np.nan
+    return summary
+
+
+def _target_tables(portfolio, chosen, hist, history, summary, tables, notes) -> None:
+    """``forecast_targets`` and ``forecast_portfolio_target`` into ``tables`` (and this year's target
+    columns into its ``forecast_summary``), or NotAvailable without a targets table."""
+    if portfolio.has("targets"):
+        as_of = portfolio.as_of
+        partial = None
+        if as_of.month == (as_of + pd.Timedelta(days=1)).month:  # as_of inside a month: partly booked
+            lines = portfolio.order_lines
+            start = as_of.to_period("M").to_timestamp()
+            cur = lines[(lines["order_date"] >= start) & (lines["order_date"] <= as_of)]
+            partial = cur.groupby("account_id")["net_revenue"].sum().rename("booked").reset_index()
+            partial = partial.rename(columns={"account_id": "unique_id"})
+        targets = portfolio.tables["targets"]
+        # a year that began before the order history: what was booked in it is not all in the data
+        years = pd.to_numeric(targets["period"], errors="coerce")
+        unknown = sorted(
+            int(y)
+            for y in years.dropna().unique()
+            if y <= as_of.year and not history.covers(pd.Timestamp(year=int(y), month=1, day=1))
+        )
+        if unknown:
+            targets = targets[~years.isin(unknown)]
+            listed = " and ".join(
+                [", ".join(str(y) for y in unknown[:-1]), str(unknown[-1])] if len(unknown) > 1 else [str(unknown[0])]
+            )
+            notes["forecast_targets"] = (
+                f"Target attainment for {listed} is not shown: this portfolio has {history.describe()}, so the "
+                f"revenue booked earlier in {'that year' if len(unknown) == 1 else 'those years'} is not in the data."
+            )
+        tt = target_attainment(chosen, hist, targets, as_of=as_of, booked_partial=partial)
+        tables["forecast_targets"] = tt
+        tables["forecast_portfolio_target"] = portfolio_target(tt)
+        this_year = tt[tt["period"] == as_of.year][
+            ["account_id", "period", "revenue_target", "p_reach_target", "expected_attainment"]
+        ]
+        this_year = this_year.rename(
+            columns={
+                "period": "target_period",
+                "p_reach_target": "target_probability",
+                "expected_attainment": "target_expected_attainment",
+            }
+        )
+        summary = summary.merge(this_year, on="account_id", how="left")
+        tables["forecast_summary"] = summary
+    else:
+        reason = NotAvailable(
+            "No targets table was supplied, so target attainment and its probability are not computed."
+        )
+        tables["forecast_targets"] = reason
+        tables["forecast_portfolio_target"] = reason
+
+
+def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[str, pd.DataFrame | NotAvailable]:
+    """The forecast stage of ``kamtools analyze`` (it reads no earlier table).
 
     Tables (money in the revenue currency, ``ds`` = month start):
 
@@ -525,52 +691,15 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
     hist = monthly[["unique_id", "ds", "y"]]
     notes: dict[str, str] = {}
     fit_h = _fit_horizon(portfolio, HORIZON)
-    # a one-off spike month is capped before anything is fitted (see kamtools.forecast.selection)
-    pos_y = hist["y"].where(hist["y"] > 0)
-    by_acc = pos_y.groupby(hist["unique_id"])
-    cap = (SPIKE_FACTOR * by_acc.transform("median")).where(by_acc.transform("count") >= 3)
-    spiked = (cap.notna() & (hist["y"] > cap)).to_numpy()
-    hist_fit = hist.assign(y=np.where(spiked, cap, hist["y"]))
-    if spiked.any():
-        n_acc = hist.loc[spiked, "unique_id"].nunique()
-        notes["forecast"] = (
-            f"{int(spiked.sum())} month(s) of {n_acc} account(s) above {SPIKE_FACTOR:g} times the account's median "
-            "ordering month were capped there before fitting, so one-off orders are not extrapolated."
-        )
+    hist_fit = _capped(hist, notes)
     model = Forecaster(horizon=fit_h, level=LEVEL, freq="MS").fit(hist_fit)
     raw_fc = model.predict()
     first = portfolio.last_complete_month + pd.DateOffset(months=1)
     last = first + pd.DateOffset(months=HORIZON - 1)
     model_sd = model.period_sd()
 
-    # ---- backtest (accounts), as long and as often as the history allows
     history = order_history(portfolio)
-    windows = BACKTEST_WINDOWS if model.unique_ids_.size <= LARGE_PORTFOLIO else 1
-    n_months = int(hist.groupby("unique_id").size().max())
-    plan = plan_backtest(n_months, HORIZON, windows)
-    per: pd.DataFrame | NotAvailable
-    accuracy: pd.DataFrame | NotAvailable
-    bt = None
-    if plan.possible:
-        bt = backtest(
-            hist_fit,
-            horizon=plan.horizon,
-            n_windows=plan.n_windows,
-            step=plan.step,
-            min_train=plan.min_train,
-            level=LEVEL,
-            freq="MS",
-        )
-        per = bt.per_series.rename(columns={"unique_id": "account_id"})
-        per["beats_naive"] = per["mase_ratio"] < 1
-        per["horizon"] = plan.horizon
-        accuracy = bt.overall.copy()
-        accuracy["horizon"] = plan.horizon
-        accuracy["n_windows"] = int(per["n_windows"].max())
-        accuracy["n_windows_planned"] = plan.n_windows
-        notes["forecast_backtest"] = notes["forecast_accuracy"] = plan.note
-    else:
-        per = accuracy = NotAvailable(plan.note)
+    plan, bt, per, accuracy = _account_backtest(hist, hist_fit, model.unique_ids_.size, notes)
 
     # ---- the method each account gets, from out-of-time evidence (kamtools.forecast.selection)
     sel = _select(portfolio, hist, model, raw_fc, model_sd, bt, plan, fit_h)
@@ -597,69 +726,9 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
     if len(sel.methods):
         notes["forecast_methods"] = _methods_note(sel)
 
-    # ---- categories, reconciled to the account forecast
-    cat_hist = portfolio.monthly(by="account_category")
-    cat_model = Forecaster(horizon=HORIZON, level=LEVEL, freq="MS", method=CATEGORY_METHOD).fit(
-        cat_hist[["unique_id", "ds", "y"]]
-    )
-    cat_fc = cat_model.predict()
-    keys = cat_hist.drop_duplicates("unique_id")[["unique_id", "account_id", "category"]]
-    cat_fc = cat_fc.merge(keys, on="unique_id", how="left", validate="many_to_one")
-    cat_fc = reconcile(acc_fc, cat_fc, cat_hist, LEVEL)
-    cat_cols = [
-        "account_id",
-        "category",
-        "unique_id",
-        "ds",
-        "forecast",
-        "lo_80",
-        "hi_80",
-        "lo_95",
-        "hi_95",
-        "model",
-        "scale",
-    ]
-    cat_fc = cat_fc[cat_cols].sort_values(["account_id", "category", "ds"]).reset_index(drop=True)
-    cat_fc["category"] = cat_fc["category"].astype(str)
+    cat_fc = _category_forecast(portfolio, acc_fc)
 
-    # ---- per-account summary
-    last12 = hist[hist["ds"] > portfolio.last_complete_month - pd.DateOffset(months=12)]
-    rev12 = last12.groupby("unique_id")["y"].sum()
-    ids = model.unique_ids_
-    w = np.r_[np.ones(HORIZON), np.zeros(fit_h - HORIZON)]
-    m, s, dof = chosen.sum_distributions(ids, np.tile(w, (len(ids), 1)))
-    q = _upper_quantile(0.9, dof)
-    summary = pd.DataFrame(
-        {
-            "account_id": ids.astype(str),
-            "revenue_last_12m": rev12.reindex(ids).fillna(0.0).to_numpy(dtype=float),
-            "forecast_next_12m": m,
-            "forecast_next_12m_lo_80": np.maximum(m - q * s, 0.0),
-            "forecast_next_12m_hi_80": m + q * s,
-            "forecast_model": model.models_["model"].to_numpy(),
-            "forecast_method": sel.method_words,
-            "forecast_method_reason": sel.reason,
-        }
-    )
-    summary["forecast_growth_pct"] = 100 * (
-        summary["forecast_next_12m"] / summary["revenue_last_12m"].where(summary["revenue_last_12m"] > 0) - 1
-    )
-    if history.complete_months < 12:  # the "last 12 months" are only part of a year
-        summary["forecast_growth_pct"] = np.nan
-        notes["forecast_growth_pct"] = (
-            f"The change against the last 12 months is not shown: this portfolio has {history.describe()}, "
-            "so its last 12 months are not all in the data."
-        )
-    if isinstance(per, pd.DataFrame):
-        summary = summary.merge(
-            per[["account_id", "mase", "mase_naive"]].rename(
-                columns={"mase": "forecast_mase", "mase_naive": "forecast_mase_naive"}
-            ),
-            on="account_id",
-            how="left",
-        )
-    else:
-        summary["forecast_mase"] = summary["forecast_mase_naive"] = np.nan
+    summary = _account_summary(portfolio, hist, model, chosen, sel, per, history, fit_h, notes)
 
     tables: dict[str, pd.DataFrame | NotAvailable] = {
         "forecast": acc_fc[
@@ -689,54 +758,7 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
         "forecast_summary": summary,
     }
 
-    # ---- targets
-    if portfolio.has("targets"):
-        as_of = portfolio.as_of
-        partial = None
-        if as_of.month == (as_of + pd.Timedelta(days=1)).month:  # as_of inside a month: partly booked
-            lines = portfolio.order_lines
-            start = as_of.to_period("M").to_timestamp()
-            cur = lines[(lines["order_date"] >= start) & (lines["order_date"] <= as_of)]
-            partial = cur.groupby("account_id")["net_revenue"].sum().rename("booked").reset_index()
-            partial = partial.rename(columns={"account_id": "unique_id"})
-        targets = portfolio.tables["targets"]
-        # a year that began before the order history: what was booked in it is not all in the data
-        years = pd.to_numeric(targets["period"], errors="coerce")
-        unknown = sorted(
-            int(y)
-            for y in years.dropna().unique()
-            if y <= as_of.year and not history.covers(pd.Timestamp(year=int(y), month=1, day=1))
-        )
-        if unknown:
-            targets = targets[~years.isin(unknown)]
-            listed = " and ".join(
-                [", ".join(str(y) for y in unknown[:-1]), str(unknown[-1])] if len(unknown) > 1 else [str(unknown[0])]
-            )
-            notes["forecast_targets"] = (
-                f"Target attainment for {listed} is not shown: this portfolio has {history.describe()}, so the "
-                f"revenue booked earlier in {'that year' if len(unknown) == 1 else 'those years'} is not in the data."
-            )
-        tt = target_attainment(chosen, hist, targets, as_of=as_of, booked_partial=partial)
-        tables["forecast_targets"] = tt
-        tables["forecast_portfolio_target"] = portfolio_target(tt)
-        this_year = tt[tt["period"] == as_of.year][
-            ["account_id", "period", "revenue_target", "p_reach_target", "expected_attainment"]
-        ]
-        this_year = this_year.rename(
-            columns={
-                "period": "target_period",
-                "p_reach_target": "target_probability",
-                "expected_attainment": "target_expected_attainment",
-            }
-        )
-        summary = summary.merge(this_year, on="account_id", how="left")
-        tables["forecast_summary"] = summary
-    else:
-        reason = NotAvailable(
-            "No targets table was supplied, so target attainment and its probability are not computed."
-        )
-        tables["forecast_targets"] = reason
-        tables["forecast_portfolio_target"] = reason
+    _target_tables(portfolio, chosen, hist, history, summary, tables, notes)
     tables["_notes"] = notes
     return tables
 
