@@ -519,3 +519,6 @@ def test_cli_html_and_pptx_put_the_deck_beside_the_report(tmp_path):
     assert html.is_file() and deck.is_file() and html.parent == deck.parent
     assert html.name.removesuffix(".html") == deck.name.removesuffix("-internal.pptx")
     assert not (out / PORTFOLIO_DECK).exists()  # --no-overview: no portfolio deck either
+    # the index written with the reports links the deck beside the report
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert f'href="accounts/{deck.name}">deck</a>' in index

@@ -107,10 +107,10 @@ def run(args: argparse.Namespace) -> int:
             return 1
     summary = None
     try:
+        if "pptx" in formats:  # first, so that the index written with the reports links the decks
+            decks = _decks(args)
         if pages or "pptx" not in formats:
             summary = _render(args, pages or ["html"])
-        if "pptx" in formats:
-            decks = _decks(args)
     except SinceError as exc:  # --since / --tasks: a bad path, bundle or task export
         print(f"error: {exc}", file=sys.stderr)
         return 1

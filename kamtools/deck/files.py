@@ -20,14 +20,12 @@ from kamtools.bundle import Bundle
 from kamtools.deck.audience import check_audience
 from kamtools.deck.template import read_template
 from kamtools.outputs import OutputError, claim_output_dir, is_disk_error, write_atomic, write_failure
-from kamtools.reports.state import ACCOUNTS_DIR, report_stem
-
-PORTFOLIO_DECK = "portfolio_review.pptx"
+from kamtools.reports.state import ACCOUNTS_DIR, PORTFOLIO_DECK, deck_href
 
 
 def deck_path(out_dir: str | os.PathLike, account_id: str, audience: str = "internal") -> Path:
     """Where the deck of ``account_id`` for ``audience`` goes inside ``out_dir``."""
-    return Path(out_dir) / ACCOUNTS_DIR / f"{report_stem(account_id)}-{check_audience(audience)}.pptx"
+    return Path(out_dir) / deck_href(account_id, check_audience(audience))
 
 
 def portfolio_deck_path(out_dir: str | os.PathLike) -> Path:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from kamtools.display import money
 from kamtools.reports.render import _template, atomic_write
-from kamtools.reports.state import account_paths, overview_paths, read_state
+from kamtools.reports.state import PORTFOLIO_DECK, account_paths, deck_href, overview_paths, read_state
 
 INDEX_COLUMNS = [
     "account_id",
@@ -35,6 +35,8 @@ INDEX_COLUMNS = [
     "error",
     "href",
     "pdf_href",
+    "deck_href",
+    "customer_deck_href",
 ]
 
 
@@ -78,6 +80,8 @@ def index_rows(
     from kamtools.reports.state import freshness  # local: avoids a cycle at import time
 
     statuses, errors, hrefs, pdfs = [], [], [], []
+    decks: dict[str, list] = {"internal": [], "customer": []}
+    out_dir = Path(out_dir)
     fresh_cache: dict[str, dict] = {}
     for account_id in df["account_id"]:
         paths = account_paths(out_dir, account_id)
@@ -103,10 +107,15 @@ def index_rows(
         errors.append(error)
         hrefs.append(href)
         pdfs.append(href[:-5] + ".pdf" if href and paths.pdf.is_file() else None)
+        for audience, found in decks.items():
+            deck = deck_href(account_id, audience)
+            found.append(deck if (out_dir / deck).is_file() else None)
     df["status"] = pd.Series(statuses, index=df.index, dtype=object)
     df["error"] = pd.Series(errors, index=df.index, dtype=object)
     df["href"] = pd.Series(hrefs, index=df.index, dtype=object)
     df["pdf_href"] = pd.Series(pdfs, index=df.index, dtype=object)
+    df["deck_href"] = pd.Series(decks["internal"], index=df.index, dtype=object)
+    df["customer_deck_href"] = pd.Series(decks["customer"], index=df.index, dtype=object)
     return df[INDEX_COLUMNS]
 
 
@@ -160,8 +169,9 @@ def _row(r: pd.Series, change: tuple[str, bool] | None = None) -> str:
     if not _is_missing(r["error"]) and r["error"] and status in ("failed", "partial"):
         text = f"{text}: {r['error']}"
     pdf = ""
-    if not _is_missing(r["pdf_href"]) and r["pdf_href"]:
-        pdf = f' <a class="kam-pdf" href="{e(r["pdf_href"], quote=True)}">PDF</a>'
+    for column, label in (("pdf_href", "PDF"), ("deck_href", "deck"), ("customer_deck_href", "customer deck")):
+        if not _is_missing(r.get(column)) and r.get(column):
+            pdf += f' <a class="kam-pdf" href="{e(r[column], quote=True)}">{label}</a>'
     report = f'<td data-sort="{e(status, quote=True)}"><span class="kam-status {e(status, quote=True)}">{e(text)}</span>{pdf}</td>'
     cells = name + _td(str(r["account_id"])) + _td(tier) + health + churn + revenue + _change_cell(change)
     return "<tr>" + cells + report + "</tr>"
@@ -210,6 +220,8 @@ def write_index(
         state = read_state(ov.state) or {}
         err = state.get("error") or "not rendered"
         links.append(f'<span class="kam-status failed">Portfolio overview: {html.escape(str(err))}</span>')
+    if (out / PORTFOLIO_DECK).is_file():
+        links.append(f' <a href="{PORTFOLIO_DECK}">Portfolio review deck</a>')
     if changes is not None and (out / "since.html").is_file():
         links.append(
             f' <a href="since.html">Since the last review ({html.escape(str(changes.previous_as_of.date()))})</a>'

@@ -66,6 +66,14 @@ def account_paths(out_dir: str | os.PathLike, account_id: str) -> ReportPaths:
     )
 
 
+PORTFOLIO_DECK = "portfolio_review.pptx"  # the portfolio review deck, at the top of the output folder
+
+
+def deck_href(account_id: str, audience: str) -> str:
+    """Where an account's deck for ``audience`` (internal or customer) goes, relative to the output folder."""
+    return f"{ACCOUNTS_DIR}/{report_stem(account_id)}-{audience}.pptx"
+
+
 def overview_paths(out_dir: str | os.PathLike) -> ReportPaths:
     """Paths of the portfolio overview under ``out_dir``."""
     out = Path(out_dir)
