@@ -230,6 +230,133 @@ def _targets(bundle: Bundle, ids: np.ndarray, as_of: pd.Timestamp) -> tuple[dict
     return {}, ["No revenue targets in the bundle."]
 
 
+def _monthly_totals(bundle, pv, hist_ds, ids, start, horizon, notes):
+    """(months, the scope's monthly baseline total, forecast sd per account and month or None, method):
+    the bundle's forecast (to the end of its last year), else the same month last year."""
+    fc, method = _bundle_forecast(bundle, ids, start)
+    monthly_hist = pv.assign(_m=hist_ds.dt.to_period("M").dt.to_timestamp()).pivot_table(
+        index="account_id", columns="_m", values="net_revenue", aggfunc="sum", fill_value=0.0
+    )
+    if fc is not None and len(fc):
+        n_fc = int(fc.groupby("account_id")["ds"].nunique().max())
+        months = pd.date_range(start, periods=n_fc, freq="MS")
+        fc = fc[fc["ds"].isin(months)]
+        F = fc.pivot_table(index="account_id", columns="ds", values="forecast", aggfunc="sum").reindex(
+            columns=months, fill_value=0.0
+        )
+        SD = fc.pivot_table(index="account_id", columns="ds", values="sd", aggfunc="sum").reindex(columns=months)
+        F = F.fillna(0.0)
+        baseline_method = "forecast"
+        if horizon is None and months[-1].month != 12:
+            F, SD, months, tail_note = _extend_to_year_end(bundle, F, SD, monthly_hist)
+            notes.append(tail_note)
+        elif horizon is not None:
+            months = months[: int(horizon)]
+            F, SD = F[months], SD[months]
+        tot = F.sum(axis=0).to_numpy(dtype=float)
+        sd_by_month = SD
+    else:
+        end = (start + pd.DateOffset(months=11)).replace(month=12)
+        months = pd.date_range(start, end, freq="MS")[: int(horizon) if horizon else None]
+        last_year = monthly_hist.sum(axis=0)
+        first_month = pd.Timestamp(last_year.index.min()) if len(last_year) else start
+        covered = [m - pd.DateOffset(years=1) >= first_month for m in months]
+        if all(covered):
+            notes.append(f"No forecast in the bundle ({method}); the baseline repeats the same month of last year.")
+            tot = np.array([float(last_year.get(m - pd.DateOffset(years=1), 0.0)) for m in months])
+            baseline_method = "same month last year"
+        else:  # last year is (partly) before the order history: its months are unknown, not zero
+            n_hist = max(len(pd.date_range(first_month, start - pd.DateOffset(months=1), freq="MS")), 1)
+            run_rate = float(last_year.sum()) / n_hist
+            tot = np.array(
+                [
+                    float(last_year.get(m - pd.DateOffset(years=1), 0.0)) if ok else run_rate
+                    for m, ok in zip(months, covered, strict=True)
+                ]
+            )
+            notes.append(
+                f"No forecast in the bundle ({method}); the same months last year are not all in the order history "
+                f"(it starts in {first_month:%b %Y}), so those months take the average month so far "
+                f"({n_hist} month{'s' if n_hist != 1 else ''})."
+            )
+            baseline_method = "average month of the history"
+        sd_by_month = None
+    return months, tot, sd_by_month, baseline_method
+
+
+def _category_split(bundle, ids, by_cat, cat_idx, months, tot, baseline_method) -> np.ndarray:
+    """The (categories x months) baseline: the total split by the last 12 months' category shares, or
+    by the forecast per category (reconciled to the total) when the baseline is the forecast."""
+    C, T = len(cat_idx), len(months)
+    shares = np.zeros(C)
+    if len(by_cat) and by_cat["net_revenue"].sum() > 0:
+        for cat, rev in by_cat["net_revenue"].items():
+            shares[cat_idx[str(cat)]] = max(float(rev), 0.0)
+        shares = shares / shares.sum()
+    else:
+        shares[:] = 1.0 / C
+    revenue = shares[:, None] * tot[None, :]
+    fcat = bundle.table("forecast_category")
+    if baseline_method == "forecast" and isinstance(fcat, pd.DataFrame):
+        x = fcat[fcat["account_id"].isin(ids)]
+        x = x.assign(_ds=x["ds"].dt.to_period("M").dt.to_timestamp())
+        x = x[x["_ds"].isin(months) & x["category"].astype(str).isin(cat_idx)]
+        if len(x):
+            grid = np.zeros((C, T))
+            piv = x.groupby(["category", "_ds"])["forecast"].sum()
+            m_idx = {m: j for j, m in enumerate(months)}
+            for (cat, m), v in piv.items():
+                grid[cat_idx[str(cat)], m_idx[m]] = max(float(v), 0.0)
+            col = grid.sum(axis=0)
+            # reconcile: categories scaled to sum to the account forecast
+            ok = col > 0
+            revenue = np.where(ok[None, :], grid / np.where(ok, col, 1.0)[None, :] * tot[None, :], revenue)
+    return revenue
+
+
+def _cost_ratios(bundle, cats, cat_idx, by_cat, all_cat) -> np.ndarray:
+    """Cost ratio per category: the category's history, else the scope's overall ratio (a category new to
+    the scope: the portfolio's)."""
+    C = len(cat_idx)
+    overall_ratio = float(all_cat["cost"].sum() / all_cat["net_revenue"].sum()) if all_cat["net_revenue"].sum() else 0.0
+    cost_ratio = np.full(C, overall_ratio)
+    for cat in cats:
+        src = by_cat if cat in by_cat.index and by_cat.loc[cat, "net_revenue"] > 0 else all_cat
+        if cat in src.index and src.loc[cat, "net_revenue"] > 0:
+            cost_ratio[cat_idx[cat]] = float(src.loc[cat, "cost"] / src.loc[cat, "net_revenue"])
+        elif cat not in all_cat.index:
+            # a new category for this scope: the portfolio's margin in it
+            everyone = bundle.table("scenario_price_volume")
+            g = everyone[everyone["category"] == cat]
+            if len(g) and g["net_revenue"].sum() > 0:
+                cost_ratio[cat_idx[cat]] = float(g["cost"].sum() / g["net_revenue"].sum())
+    return cost_ratio
+
+
+def _year_sd(bundle, ids, months, sd_by_month, booked, tot) -> dict[int, float]:
+    """The sd of each calendar year's total of the scope (empty without forecast intervals)."""
+    sd: dict[int, float] = {}
+    if sd_by_month is not None:
+        dist = _forecast_year_dist(bundle, ids)
+        for y in sorted(set(months.year)):
+            cols = [m for m in months if m.year == y]
+            variance = 0.0
+            # accounts independent of each other (as the forecast's portfolio total assumes);
+            # within an account the forecast's own year-total interval, else correlated months
+            for aid, row in zip(sd_by_month.index.astype(str), sd_by_month[cols].to_numpy(dtype=float), strict=True):
+                known = dist.get((aid, int(y)))
+                variance += (known["sd"] if known is not None else _sum_sd(row)) ** 2
+            sd[int(y)] = float(np.sqrt(variance))
+            if len(ids) == 1 and (str(ids[0]), int(y)) in dist:
+                # one account: match the forecast's own P(reach target) exactly at zero levers
+                d = dist[(str(ids[0]), int(y))]
+                mean = booked.get(int(y), 0.0) + float(tot[np.asarray(months.year == y)].sum())
+                z = stats.norm.isf(d["p"]) if 0.0 < d["p"] < 1.0 else np.nan
+                if np.isfinite(z) and z != 0 and (d["target"] - mean) / z > 0:
+                    sd[int(y)] = float((d["target"] - mean) / z)
+    return sd
+
+
 def baseline(bundle: Bundle, scope: str, horizon: int | None = None) -> Baseline:
     """Gather the baseline of ``scope`` from a bundle (call once per scope; evaluate is then cheap).
 
@@ -280,93 +407,11 @@ def baseline(bundle: Bundle, scope: str, horizon: int | None = None) -> Baseline
     C = len(cats)
     cat_idx = {c: i for i, c in enumerate(cats)}
 
-    # ---- monthly baseline per account (to the end of the last forecast year), then categories
-    fc, method = _bundle_forecast(bundle, ids, start)
-    monthly_hist = pv.assign(_m=hist_ds.dt.to_period("M").dt.to_timestamp()).pivot_table(
-        index="account_id", columns="_m", values="net_revenue", aggfunc="sum", fill_value=0.0
-    )
-    if fc is not None and len(fc):
-        n_fc = int(fc.groupby("account_id")["ds"].nunique().max())
-        months = pd.date_range(start, periods=n_fc, freq="MS")
-        fc = fc[fc["ds"].isin(months)]
-        F = fc.pivot_table(index="account_id", columns="ds", values="forecast", aggfunc="sum").reindex(
-            columns=months, fill_value=0.0
-        )
-        SD = fc.pivot_table(index="account_id", columns="ds", values="sd", aggfunc="sum").reindex(columns=months)
-        F = F.fillna(0.0)
-        baseline_method = "forecast"
-        if horizon is None and months[-1].month != 12:
-            F, SD, months, tail_note = _extend_to_year_end(bundle, F, SD, monthly_hist)
-            notes.append(tail_note)
-        elif horizon is not None:
-            months = months[: int(horizon)]
-            F, SD = F[months], SD[months]
-        tot = F.sum(axis=0).to_numpy(dtype=float)
-        sd_by_month = SD
-    else:
-        end = (start + pd.DateOffset(months=11)).replace(month=12)
-        months = pd.date_range(start, end, freq="MS")[: int(horizon) if horizon else None]
-        last_year = monthly_hist.sum(axis=0)
-        first_month = pd.Timestamp(last_year.index.min()) if len(last_year) else start
-        covered = [m - pd.DateOffset(years=1) >= first_month for m in months]
-        if all(covered):
-            notes.append(f"No forecast in the bundle ({method}); the baseline repeats the same month of last year.")
-            tot = np.array([float(last_year.get(m - pd.DateOffset(years=1), 0.0)) for m in months])
-            baseline_method = "same month last year"
-        else:  # last year is (partly) before the order history: its months are unknown, not zero
-            n_hist = max(len(pd.date_range(first_month, start - pd.DateOffset(months=1), freq="MS")), 1)
-            run_rate = float(last_year.sum()) / n_hist
-            tot = np.array(
-                [
-                    float(last_year.get(m - pd.DateOffset(years=1), 0.0)) if ok else run_rate
-                    for m, ok in zip(months, covered, strict=True)
-                ]
-            )
-            notes.append(
-                f"No forecast in the bundle ({method}); the same months last year are not all in the order history "
-                f"(it starts in {first_month:%b %Y}), so those months take the average month so far "
-                f"({n_hist} month{'s' if n_hist != 1 else ''})."
-            )
-            baseline_method = "average month of the history"
-        sd_by_month = None
-    T = len(months)
-    shares = np.zeros(C)
-    if len(by_cat) and by_cat["net_revenue"].sum() > 0:
-        for cat, rev in by_cat["net_revenue"].items():
-            shares[cat_idx[str(cat)]] = max(float(rev), 0.0)
-        shares = shares / shares.sum()
-    else:
-        shares[:] = 1.0 / C
-    revenue = shares[:, None] * tot[None, :]
-    fcat = bundle.table("forecast_category")
-    if baseline_method == "forecast" and isinstance(fcat, pd.DataFrame):
-        x = fcat[fcat["account_id"].isin(ids)]
-        x = x.assign(_ds=x["ds"].dt.to_period("M").dt.to_timestamp())
-        x = x[x["_ds"].isin(months) & x["category"].astype(str).isin(cat_idx)]
-        if len(x):
-            grid = np.zeros((C, T))
-            piv = x.groupby(["category", "_ds"])["forecast"].sum()
-            m_idx = {m: j for j, m in enumerate(months)}
-            for (cat, m), v in piv.items():
-                grid[cat_idx[str(cat)], m_idx[m]] = max(float(v), 0.0)
-            col = grid.sum(axis=0)
-            # reconcile: categories scaled to sum to the account forecast
-            ok = col > 0
-            revenue = np.where(ok[None, :], grid / np.where(ok, col, 1.0)[None, :] * tot[None, :], revenue)
+    months, tot, sd_by_month, baseline_method = _monthly_totals(bundle, pv, hist_ds, ids, start, horizon, notes)
+    revenue = _category_split(bundle, ids, by_cat, cat_idx, months, tot, baseline_method)
 
     # ---- margins: cost ratio per category (category history, else the scope's overall ratio)
-    overall_ratio = float(all_cat["cost"].sum() / all_cat["net_revenue"].sum()) if all_cat["net_revenue"].sum() else 0.0
-    cost_ratio = np.full(C, overall_ratio)
-    for cat in cats:
-        src = by_cat if cat in by_cat.index and by_cat.loc[cat, "net_revenue"] > 0 else all_cat
-        if cat in src.index and src.loc[cat, "net_revenue"] > 0:
-            cost_ratio[cat_idx[cat]] = float(src.loc[cat, "cost"] / src.loc[cat, "net_revenue"])
-        elif cat not in all_cat.index:
-            # a new category for this scope: the portfolio's margin in it
-            everyone = bundle.table("scenario_price_volume")
-            g = everyone[everyone["category"] == cat]
-            if len(g) and g["net_revenue"].sum() > 0:
-                cost_ratio[cat_idx[cat]] = float(g["cost"].sum() / g["net_revenue"].sum())
+    cost_ratio = _cost_ratios(bundle, cats, cat_idx, by_cat, all_cat)
 
     whitespace = np.zeros(C)
     for cat, v in ws_cat.items():
@@ -390,25 +435,7 @@ def baseline(bundle: Bundle, scope: str, horizon: int | None = None) -> Baseline
         booked[int(y)] = float(hist[(hist.index.year == y) & (hist.index < start)].sum())
     targets, tnotes = _targets(bundle, ids, as_of)
     notes += tnotes
-    sd: dict[int, float] = {}
-    if sd_by_month is not None:
-        dist = _forecast_year_dist(bundle, ids)
-        for y in sorted(set(months.year)):
-            cols = [m for m in months if m.year == y]
-            variance = 0.0
-            # accounts independent of each other (as the forecast's portfolio total assumes);
-            # within an account the forecast's own year-total interval, else correlated months
-            for aid, row in zip(sd_by_month.index.astype(str), sd_by_month[cols].to_numpy(dtype=float), strict=True):
-                known = dist.get((aid, int(y)))
-                variance += (known["sd"] if known is not None else _sum_sd(row)) ** 2
-            sd[int(y)] = float(np.sqrt(variance))
-            if len(ids) == 1 and (str(ids[0]), int(y)) in dist:
-                # one account: match the forecast's own P(reach target) exactly at zero levers
-                d = dist[(str(ids[0]), int(y))]
-                mean = booked.get(int(y), 0.0) + float(tot[np.asarray(months.year == y)].sum())
-                z = stats.norm.isf(d["p"]) if 0.0 < d["p"] < 1.0 else np.nan
-                if np.isfinite(z) and z != 0 and (d["target"] - mean) / z > 0:
-                    sd[int(y)] = float((d["target"] - mean) / z)
+    sd = _year_sd(bundle, ids, months, sd_by_month, booked, tot)
     if not any(np.isfinite(v) and v > 0 for v in sd.values()) and targets:
         notes.append("The forecast has no intervals here, so the probability of reaching target is not shown.")
     history = pd.DataFrame({"ds": hist.index, "revenue": hist.to_numpy(dtype=float)})
