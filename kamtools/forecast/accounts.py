@@ -456,6 +456,13 @@ def _methods_note(sel: Selection) -> str:
     return text
 
 
+def _declared(table: str) -> list[str]:
+    """The columns of ``table`` in the order the forecast stage declares them (kamtools.stages)."""
+    from kamtools.stages import stage
+
+    return list(stage("forecast").tables[table].column_names)
+
+
 def _capped(hist: pd.DataFrame, notes: dict[str, str]) -> pd.DataFrame:
     """``hist`` with a one-off spike month capped before anything is fitted (see kamtools.forecast.selection)."""
     pos_y = hist["y"].where(hist["y"] > 0)
@@ -508,20 +515,7 @@ def _category_forecast(portfolio: Portfolio, acc_fc: pd.DataFrame) -> pd.DataFra
     keys = cat_hist.drop_duplicates("unique_id")[["unique_id", "account_id", "category"]]
     cat_fc = cat_fc.merge(keys, on="unique_id", how="left", validate="many_to_one")
     cat_fc = reconcile(acc_fc, cat_fc, cat_hist, LEVEL)
-    cat_cols = [
-        "account_id",
-        "category",
-        "unique_id",
-        "ds",
-        "forecast",
-        "lo_80",
-        "hi_80",
-        "lo_95",
-        "hi_95",
-        "model",
-        "scale",
-    ]
-    cat_fc = cat_fc[cat_cols].sort_values(["account_id", "category", "ds"]).reset_index(drop=True)
+    cat_fc = cat_fc[_declared("forecast_category")].sort_values(["account_id", "category", "ds"]).reset_index(drop=True)
     cat_fc["category"] = cat_fc["category"].astype(str)
     return cat_fc
 
@@ -731,22 +725,7 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
     summary = _account_summary(portfolio, hist, model, chosen, sel, per, history, fit_h, notes)
 
     tables: dict[str, pd.DataFrame | NotAvailable] = {
-        "forecast": acc_fc[
-            [
-                "account_id",
-                "unique_id",
-                "ds",
-                "forecast",
-                "lo_80",
-                "hi_80",
-                "lo_95",
-                "hi_95",
-                "sd",
-                "model",
-                "method",
-                "method_reason",
-            ]
-        ],
+        "forecast": acc_fc[_declared("forecast")],
         "forecast_methods": sel.methods
         if len(sel.methods)
         else NotAvailable("The history is too short for an out-of-time comparison of the forecast methods."),
