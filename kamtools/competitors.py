@@ -29,7 +29,7 @@ True
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -957,7 +957,7 @@ def threat_score(
 # ---------------------------------------------------------------------------------------
 # bundle
 # ---------------------------------------------------------------------------------------
-def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame | NotAvailable]:
+def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[str, pd.DataFrame | NotAvailable]:
     """The competitor tables of the analysis bundle.
 
     ``competitor_winloss`` (portfolio-level, per competitor; an ``"All competitors"``

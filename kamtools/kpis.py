@@ -1384,7 +1384,7 @@ def health_scores(
 # ------------------------------------------------------------------------------------------
 # bundle
 # ------------------------------------------------------------------------------------------
-def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame | NotAvailable]:
+def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[str, pd.DataFrame | NotAvailable]:
     """The KPI stage of :func:`kamtools.bundle.analyze`.
 
     Tables: ``kpis`` (one row per account: every headline KPI plus health_score and
@@ -1396,7 +1396,7 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
     """
     kpis, blocks = _kpis_and_blocks(portfolio)
     out: dict[str, pd.DataFrame | NotAvailable] = {}
-    hs = health_scores(portfolio, kpis, context)
+    hs = health_scores(portfolio, kpis, inputs)
     if isinstance(hs, NotAvailable):
         out["health"] = out["health_components"] = hs
         health = None

@@ -1161,15 +1161,15 @@ def segment_accounts(
     }
 
 
-def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame | NotAvailable]:
+def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[str, pd.DataFrame | NotAvailable]:
     """Bundle stage: ``segments`` (per account), ``segment_profiles`` and ``segment_concentration``.
 
-    Reads the value model's results from ``context["value"]`` when present.
+    Reads the value model's results from ``inputs["value"]`` when present.
     """
     if portfolio.orders.empty:
         reason = NotAvailable("There are no orders, so accounts cannot be segmented.")
         return {"segments": reason, "segment_profiles": reason, "segment_concentration": reason}
-    value = context.get("value")
+    value = inputs.get("value")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         out = segment_accounts(portfolio, value)

@@ -36,7 +36,7 @@ Example
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -1251,7 +1251,7 @@ def _account_summary(
     return out
 
 
-def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame | NotAvailable]:
+def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[str, pd.DataFrame | NotAvailable]:
     """The whitespace and trade-lane tables of the analysis bundle.
 
     Per account: ``whitespace_grid`` (account x category with status, revenue, p_adopt,
@@ -1259,10 +1259,10 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
     (one row: whitespace_value, top category, lapsed/never counts, trade-lane counts,
     loss-making lines), ``tradelanes`` (account x category). Portfolio-level:
     ``whitespace_backtest``, ``whitespace_value_backtest``, ``whitespace_calibration``,
-    ``whitespace_affinity``, ``tradelanes_summary``. Uses ``context["segments"]`` for
+    ``whitespace_affinity``, ``tradelanes_summary``. Uses ``inputs["segments"]`` for
     the peer groups when present.
     """
-    segments = context.get("segments")
+    segments = inputs.get("segments")
     if isinstance(segments, NotAvailable):
         segments = None
     out: dict[str, pd.DataFrame | NotAvailable] = {}

@@ -30,6 +30,8 @@ Example
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
 from kamtools.churn.features import (
@@ -121,7 +123,7 @@ DRIVER_COLUMNS = [
 ]
 
 
-def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame | NotAvailable]:
+def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[str, pd.DataFrame | NotAvailable]:
     """Fit the churn model once for ``kamtools analyze`` and return its tables.
 
     ``churn`` (per account: ``risk_rank, churn_probability, risk_band, revenue_at_risk,
@@ -133,17 +135,17 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
     chosen model, the definition and the band thresholds), ``churn_calibration``
     (``model, bin, mean_predicted, observed_rate, n``), ``churn_importance``
     (``feature, label, importance, share, direction, effect``) and
-    ``churn_model_selection``. ``context["value"]`` is used for today's P(alive) and
+    ``churn_model_selection``. ``inputs["value"]`` is used for today's P(alive) and
     expected value when present.
 
-    The churn definition is ``context["_churn_definition"]`` (the one given to
+    The churn definition is ``inputs["_churn_definition"]`` (the one given to
     ``kamtools analyze``) or the default. Its windows are shortened when the order history is too short
     for them (:func:`kamtools.churn.labels.fit_definition`); ``_notes`` says so, or says how
     many months a churn model needs when none can be trained.
     """
-    fit = fit_definition(portfolio, context.get(DEFINITION_CONTEXT_KEY) or ChurnDefinition())
+    fit = fit_definition(portfolio, inputs.get(DEFINITION_CONTEXT_KEY) or ChurnDefinition())
     d = fit.definition
-    value = context.get("value")
+    value = inputs.get("value")
     training = training_set(portfolio, d, min_history_months=fit.min_history_months)
     res = score_details(
         portfolio,
@@ -151,7 +153,7 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
         value=value,
         training=training,
         short_history=None if fit.trainable else fit.note,
-        value_model=context.get("value_model"),
+        value_model=inputs.get("value_model"),
     )
     notes = {"churn": fit.note} if fit.note else {}
     if isinstance(res, NotAvailable):

@@ -19,7 +19,7 @@ from kamtools.plan.playbook import PLAYBOOK_CONTEXT_KEY, Playbook
 # ------------------------------------------------------------------------------------------
 def bundle_tables(
     portfolio: Portfolio,
-    context: dict[str, pd.DataFrame],
+    inputs: Mapping[str, object],
     playbook: str | os.PathLike | Mapping | Playbook | None = None,
 ) -> dict[str, pd.DataFrame | NotAvailable]:
     """The plan stage of :func:`kamtools.bundle.analyze`: plans for every account.
@@ -29,9 +29,9 @@ def bundle_tables(
     revenue_objective, margin_pct_objective, n_risks, n_actions, n_high_priority,
     value_at_stake (sum over its actions), top_action, top_risk); ``plan_unavailable`` (portfolio-level: part, reason).
     The playbook is ``playbook``, else the one :func:`kamtools.bundle.analyze` checked and
-    put in ``context`` (under :data:`PLAYBOOK_CONTEXT_KEY`), else the built-in one.
+    put in its ``inputs`` (under :data:`PLAYBOOK_CONTEXT_KEY`), else the built-in one.
     """
-    ctx: dict[str, pd.DataFrame | NotAvailable] = dict(context)
+    ctx: dict[str, pd.DataFrame | NotAvailable] = dict(inputs)
     if not _present(ctx.get("kpis")):
         reason = ctx.get("kpis")
         na = NotAvailable(
@@ -39,7 +39,7 @@ def bundle_tables(
             + (f": {reason.reason}" if isinstance(reason, NotAvailable) else ".")
         )
         return {n: na for n in ("plan_objectives", "plan_risks", "plan_actions", "plan_talking_points", "plan_summary")}
-    pb = playbook if playbook is not None else context.get(PLAYBOOK_CONTEXT_KEY)
+    pb = playbook if playbook is not None else inputs.get(PLAYBOOK_CONTEXT_KEY)
     built = plans(ctx, portfolio.as_of, pb)
     f = built.facts
     a, r = built.actions, built.risks

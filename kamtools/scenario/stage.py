@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -31,7 +33,7 @@ def _payment_terms(portfolio: Portfolio) -> pd.DataFrame:
     return out.merge(agg.reset_index(), on="account_id", how="left")
 
 
-def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame | NotAvailable]:
+def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[str, pd.DataFrame | NotAvailable]:
     """The scenario stage of ``kamtools analyze``.
 
     ``scenario_price_volume`` (per account x category x month, see
@@ -41,7 +43,7 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
     pooled or default), portfolio-level ``scenario_elasticity_pooled`` (``scope,
     category`` and the estimate columns, for ``portfolio`` and each ``tier:<value>``)
     and ``scenario_terms`` (per account: ``payment_terms_days``, ``days_late_avg``).
-    Uses ``context["segments"]`` for the tiers when present.
+    Uses ``inputs["segments"]`` for the tiers when present.
     """
     pv = price_volume_table(portfolio)
     if pv.empty:
@@ -54,7 +56,7 @@ def bundle_tables(portfolio: Portfolio, context: dict[str, pd.DataFrame]) -> dic
             "scenario_terms": _payment_terms(portfolio)
         }
     accounts = portfolio.accounts[["account_id"]].astype({"account_id": "str"})
-    segments = context.get("segments")
+    segments = inputs.get("segments")
     tiers = None
     if isinstance(segments, pd.DataFrame) and "tier" in segments.columns:
         seg = segments[["account_id", "tier"]].astype({"account_id": "str"})
