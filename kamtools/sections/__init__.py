@@ -61,7 +61,7 @@ class Section:
 
     key : module name under ``kamtools.sections``.
     title : heading shown when the section cannot draw itself.
-    stage : the bundle stage (see :data:`kamtools.bundle.STAGES`) whose tables it reads,
+    stage : the bundle stage (see :data:`kamtools.stages.STAGES`) whose tables it reads,
         or None for sections that need only ``accounts.parquet``.
     """
 
