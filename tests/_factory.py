@@ -147,7 +147,9 @@ def write_folder(
         elif fmt == "parquet":
             df.to_parquet(folder / f"{name}.parquet", index=False)
         elif fmt == "xlsx":
-            df.to_excel(folder / f"{name}.xlsx", index=False)
+            df.to_excel(
+                folder / f"{name}.xlsx", index=False, engine="openpyxl"
+            )  # as Excel stores "#N/A": an error cell
         else:
             raise ValueError(fmt)
     return folder

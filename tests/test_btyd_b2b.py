@@ -207,6 +207,7 @@ class _Account:
         self._value = pd.DataFrame([row])
         self._model = model
         self.bundle = _Bundle({})
+        self.info = row
 
     def table(self, name):
         return self._value
