@@ -120,3 +120,42 @@ def test_run_stages_runs_only_what_the_stage_needs(tiny):
     assert {"value", "value_model", "segments"} <= set(tables)
     assert not any(name.startswith(("forecast", "churn", "kpis", "plan")) for name in tables)
     assert isinstance(tables.get("segment_profiles"), (pd.DataFrame, NotAvailable))
+
+
+def test_no_stage_calls_another_stages_entry_point():
+    """Only the runner calls a stage's bundle_tables (one way to produce each table)."""
+    import ast
+    from pathlib import Path
+
+    import kamtools
+
+    root = Path(kamtools.__file__).parent
+    calls = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                f = node.func
+                name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", None)
+                if name == "bundle_tables":
+                    calls.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert calls == [], f"bundle_tables called outside the runner: {calls}"
+
+
+def test_account_plan_on_a_portfolio_runs_the_plans_upstream_stages(tiny, monkeypatch):
+    from kamtools import plan as P
+    from kamtools.stages import runner
+
+    ran = []
+    real = runner.run_stage
+
+    def spy(s, *args, **kwargs):
+        ran.append(s.name)
+        return real(s, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "run_stage", spy)
+    aid = tiny.accounts["account_id"].iloc[0]
+    plan = P.account_plan(tiny, aid)
+    assert plan.account_id == aid and {"revenue_ltm", "health_score"} <= set(plan.facts)
+    # every stage the plan reads from ran, in their declared order, and nothing else
+    assert ran == [s.name for s in S.ordered(S.upstream("plan")) if s.name != "plan"]
+    assert "scenario" not in ran and "bids" not in ran
