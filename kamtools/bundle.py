@@ -187,7 +187,8 @@ def analyze(
     mapping, as_of, negative_lines : passed to :func:`kamtools.load_portfolio` (``negative_lines``:
         keep, drop or reject returns, credit notes and rebates; default the mapping's, else keep).
     stages : run only these stage names (default: all of :data:`kamtools.stages.STAGES`); a stage
-        whose upstream stage is left out runs without those tables.
+        whose upstream stage is left out runs without those tables; an unknown name raises ValueError
+        (before any work).
     progress : show a progress bar over the stages.
     churn_definition : what churn means: a :class:`kamtools.churn.ChurnDefinition`, a dict or
         a spec string such as ``"inactive=9,drop=40,window=6"``
@@ -218,6 +219,7 @@ def analyze(
     remove_stale(Path(out).parent, Path(out).name)  # temporaries of killed runs
     from kamtools.plan import checked_playbook
 
+    _stages.ordered(stages)  # an unknown stage name fails here, before any work
     checked = checked_playbook(playbook)  # a bad playbook fails here, before any work
     from kamtools.churn.labels import definition_from
 

@@ -135,3 +135,9 @@ def test_open_rejects_incomplete_or_foreign_folders(tmp_path):
     (tmp_path / "manifest.json").write_text(json.dumps({"format": 999}))
     with pytest.raises(BundleError, match="incompatible"):
         Bundle.open(tmp_path)
+
+
+def test_an_unknown_stage_name_fails_before_any_work(tiny, tmp_path, fake_stages):
+    with pytest.raises(ValueError, match=r"no stage \['alpah'\]; the stages are \['alpha', 'beta', 'gamma'\]"):
+        analyze(tiny, tmp_path / "b", progress=False, stages=["alpah"])
+    assert not (tmp_path / "b").exists() and list(tmp_path.iterdir()) == []

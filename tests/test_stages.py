@@ -63,6 +63,8 @@ def test_order_follows_the_reads_and_overlap_is_derived(monkeypatch):
 def test_the_real_pipeline_overlaps_the_forecast_until_the_plan():
     assert S.overlap_until(S.ordered()) == {"forecast": "plan"}
     assert S.overlap_until(S.ordered(["forecast", "churn"])) == {"forecast": None}
+    with pytest.raises(ValueError, match=r"no stage \['forcast'\]; the stages are \['value', 'segment'"):
+        S.ordered(["value", "forcast"])
 
 
 def test_inputs_hold_only_the_declared_tables():

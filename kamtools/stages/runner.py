@@ -61,7 +61,12 @@ def ordered(names: Iterable[str] | None = None) -> list[Stage]:
     that are ready, the one declared first runs first. A stage left out of ``names`` is not
     run (whoever reads its tables gets none of them).
     """
-    wanted = [s for s in declarations.STAGES if names is None or s.name in set(names)]
+    if names is not None:
+        names = set(names)
+        unknown = sorted(names - {s.name for s in declarations.STAGES})
+        if unknown:
+            raise ValueError(f"no stage {unknown}; the stages are {[s.name for s in declarations.STAGES]}")
+    wanted = [s for s in declarations.STAGES if names is None or s.name in names]
     position = {s.name: i for i, s in enumerate(wanted)}
     sorter = graphlib.TopologicalSorter({s.name: dependencies(s) & set(position) for s in wanted})
     sorter.prepare()  # raises graphlib.CycleError naming the stages of a cycle
