@@ -428,9 +428,12 @@ def test_report_rendered_since_shows_the_section(demo_pair, tmp_path):
     tasks = _tasks_csv(tmp_path / "tasks.csv", [(ch.actions["action_id"].iloc[0], "done")])
     out = tmp_path / "out"
     summary = render_reports(
-        cur, out, accounts=[acct], workers=1, overview=False, progress=False, since=prev.path, tasks=tasks
+        cur, out, accounts=[acct], workers=1, overview=True, progress=False, since=prev.path, tasks=tasks
     )
     assert summary.exit_code == 0, summary.problems
+    overview = html.unescape((out / "portfolio_overview.html").read_text())
+    assert f"Compared with the analysis of {prev.as_of.date()}" in overview
+    assert str(ch.digest["sentence"].iloc[0]) in overview  # the largest change leads the overview's digest
     page = account_paths(out, acct).html.read_text()
     start = page.index('id="sec-since"')
     section = page[start : page.index('id="sec-forecast"')]
@@ -447,6 +450,26 @@ def test_report_rendered_since_shows_the_section(demo_pair, tmp_path):
     assert (out / "since.html").is_file() and 'href="since.html"' in (out / "index.html").read_text()
     # rendered again with the same --since: up to date; without it: rendered again (no stale section)
     again = render_reports(
-        cur, out, accounts=[acct], workers=1, overview=False, progress=False, since=prev.path, tasks=tasks
+        cur, out, accounts=[acct], workers=1, overview=True, progress=False, since=prev.path, tasks=tasks
     )
-    assert again.count("skipped") == 1
+    assert again.count("skipped") == 2  # the account report and the overview
+
+
+def test_portfolio_overview_lists_the_largest_changes(pair, captured):
+    """The overview's section: counts of accounts and changes, the digest by value at stake, escaped."""
+    from kamtools import sections
+    from kamtools.sections.since import portfolio_with_previous
+
+    cur, prev = pair
+    ch = compare_bundles(cur, prev)
+    sections.portfolio("since", portfolio_with_previous(cur, str(prev.path)))
+    page = "".join(captured)
+    text = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
+    assert f"Compared with the analysis of {prev.as_of.date()}" in text
+    assert "Accounts in both reviews" in text and "New accounts" in text and "Accounts gone" in text
+    for sentence in ch.digest["sentence"].head(15):
+        assert sentence in text
+    assert "Alpha <b>AG</b>" in text and "<b>AG</b>" not in page  # the name is shown, never as markup
+    captured.clear()
+    sections.portfolio("since", portfolio_with_previous(cur, ""))
+    assert "nothing to compare with" in "".join(captured)

@@ -294,6 +294,7 @@ def render_reports(
 
         changes, since_params, since_fresh = prepare_since(bundle, since, tasks, tasks_mapping)
         fresh_account = {**fresh_account, "since": since_fresh}
+        fresh_overview = {**fresh_overview, "since": since_fresh}
     elif tasks is not None or tasks_mapping is not None:
         from kamtools.review.since import SinceError
 
@@ -338,7 +339,7 @@ def render_reports(
                     key="",
                     title="Portfolio overview",
                     notebook=str(nb_overview),
-                    parameters={"bundle": bundle_path},
+                    parameters={"bundle": bundle_path, **since_params},
                     html_path=str(paths.html),
                     pdf_path=str(paths.pdf) if want_pdf else None,
                     state_path=str(paths.state),

@@ -89,6 +89,7 @@ ACCOUNT_SECTIONS: tuple[Section, ...] = (
 # The management overview, in reading order.
 PORTFOLIO_SECTIONS: tuple[Section, ...] = (
     Section("summary", "Portfolio at a glance", None),
+    Section("since", "Since the last review", None),
     Section("segment", "Portfolio matrix and tiers", "segment"),
     Section("value", "Expected future value", "value"),
     Section("churn", "Risks ranked by revenue at risk", "churn"),

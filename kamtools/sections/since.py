@@ -136,3 +136,84 @@ def account_section(view) -> None:
         )
     for note in ch.notes:
         display.paragraph(note)
+
+
+# ---- portfolio overview -------------------------------------------------------------------
+
+DIGEST_ROWS = 15  # changes listed in the overview; since.html beside it lists them all
+
+
+@dataclass
+class PortfolioSinceView:
+    """The current bundle plus where to find the previous review's data (portfolio overview)."""
+
+    bundle: object
+    since: str = ""
+    tasks: str = ""
+    tasks_mapping: str = ""
+
+
+def portfolio_with_previous(bundle, since: str = "", tasks: str = "", tasks_mapping: str = "") -> PortfolioSinceView:
+    """``bundle`` with the overview's ``since``, ``tasks`` and ``tasks_mapping`` parameters."""
+    return PortfolioSinceView(bundle, str(since or ""), str(tasks or ""), str(tasks_mapping or ""))
+
+
+def portfolio_changes(view: PortfolioSinceView):
+    """The :class:`kamtools.review.since.Changes` of the whole portfolio (None without ``since``)."""
+    from kamtools.review.since import compare_bundles, open_previous, read_task_export
+
+    if not view.since:
+        return None
+    previous = open_previous(view.since, view.bundle)
+    tasks = read_task_export(view.tasks, view.tasks_mapping or None) if view.tasks else None
+    return compare_bundles(view.bundle, previous, tasks=tasks)
+
+
+def portfolio_section(view) -> None:
+    """The portfolio change digest: how many accounts moved and the largest changes by value at stake."""
+    from kamtools.formatting import money
+
+    display.heading(TITLE)
+    if not isinstance(view, PortfolioSinceView) or not view.since:
+        display.paragraph(
+            "No earlier analysis was given, so there is nothing to compare with. Render the reports with "
+            "kamtools reports BUNDLE --since PREVIOUS_BUNDLE to see what changed since the last review."
+        )
+        return
+    ch = portfolio_changes(view)
+    acc = ch.accounts
+    status = acc["status"].value_counts()
+    kinds = ch.digest["kind"].value_counts() if len(ch.digest) else pd.Series(dtype=int)
+    display.paragraph(
+        f"Compared with the analysis of {ch.previous_as_of.date()} (the last review); this overview's data is as of "
+        f"{ch.current_as_of.date()}. The changes are ranked by the money at stake in each account."
+    )
+    cards = [("Accounts in both reviews", int(status.get("both", 0)))]
+    cards += [(label, int(status.get(key, 0))) for key, label in (("new", "New accounts"), ("gone", "Accounts gone"))]
+    cards += [(str(kind)[:1].upper() + str(kind)[1:], int(n)) for kind, n in kinds.items()]
+    display.kpi_cards(cards)
+    if ch.digest.empty:
+        display.paragraph(
+            "Nothing notable changed: no churn band or tier moved, no new high risk, no target slipping and no "
+            "forecast revision of 10% or more."
+        )
+    else:
+        top = ch.digest.head(DIGEST_ROWS).copy()
+        top["value_at_stake"] = [money(v) for v in top["value_at_stake"]]
+        display.table(
+            top,
+            {
+                "account_id": "Account",
+                "name": "Name",
+                "owner": "Key account manager",
+                "sentence": "What changed",
+                "value_at_stake": "Value at stake",
+            },
+        )
+        if len(ch.digest) > DIGEST_ROWS:
+            display.paragraph(
+                f"The {DIGEST_ROWS} largest of {len(ch.digest)} changes; since.html beside this page lists every "
+                "change, grouped by account, with links to the reports."
+            )
+    if ch.notes:
+        display.bullets(ch.notes)
