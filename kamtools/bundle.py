@@ -174,6 +174,7 @@ def analyze(
     playbook: str | os.PathLike | None = None,
     negative_lines: str | None = None,
     churn_definition: str | dict | object | None = None,
+    currency: str | None = None,
 ) -> Bundle:
     """Load (unless given a Portfolio), fit every analysis once and write the bundle.
 
@@ -195,6 +196,9 @@ def analyze(
         (:func:`kamtools.churn.definition_from`); checked before any work (ValueError), and
         recorded in the manifest (``churn_definition``). Default: no orders in the next 6
         months, or revenue down more than 50% over the next 12 months.
+    currency : ISO code of the revenue currency (``"EUR"``, ``"USD"``, ...): checked before any
+        work and recorded in the manifest (``settings.currency``); reports, decks and the planner
+        show money with it. Default: none (amounts without a symbol).
     scheduler : address of a Dask distributed scheduler (``tcp://host:8786``), or a
         ``distributed.Client`` / ``LocalCluster``: the parallel parts of the stages
         (per-series forecasting, ...) then run on that cluster instead of in local worker
@@ -224,10 +228,11 @@ def analyze(
     from kamtools.churn.labels import definition_from
 
     churn = None if churn_definition is None else definition_from(churn_definition)  # a bad one fails here too
+    settings = {"currency": checked_currency(currency)}  # and a bad currency code
     say = log or (lambda msg: None)
     if scheduler is None:
         return _analyze(
-            source, out, mapping, as_of, stages, progress, say, None, overlap, checked, negative_lines, churn
+            source, out, mapping, as_of, stages, progress, say, None, overlap, checked, negative_lines, churn, settings
         )
     from kamtools.parallel import dask_scheduler
 
@@ -235,8 +240,30 @@ def analyze(
     with dask_scheduler(scheduler):
         say(f"parallel parts run on the Dask cluster at {getattr(scheduler, 'scheduler_address', scheduler)}")
         return _analyze(
-            source, out, mapping, as_of, stages, progress, say, scheduler, overlap, checked, negative_lines, churn
+            source,
+            out,
+            mapping,
+            as_of,
+            stages,
+            progress,
+            say,
+            scheduler,
+            overlap,
+            checked,
+            negative_lines,
+            churn,
+            settings,
         )
+
+
+def checked_currency(code: str | None) -> str | None:
+    """``code`` as an upper-case ISO 4217 currency code (three letters), or None; ValueError otherwise."""
+    if code is None or str(code).strip() == "":
+        return None
+    text = str(code).strip().upper()
+    if len(text) != 3 or not text.isascii() or not text.isalpha():
+        raise ValueError(f"currency {code!r} is not a three-letter ISO code such as EUR, USD or GBP")
+    return text
 
 
 def _analyze(
@@ -252,6 +279,7 @@ def _analyze(
     checked: tuple | None = None,
     negative_lines: str | None = None,
     churn: object | None = None,
+    settings: dict | None = None,
 ) -> Bundle:
     """:func:`analyze` after the Dask client (if any) is set up; ``checked`` is the
     (Playbook, manifest record) pair of :func:`kamtools.plan.checked_playbook`."""
@@ -356,6 +384,7 @@ def _analyze(
             "scheduler": None if scheduler is None else str(getattr(scheduler, "scheduler_address", scheduler)),
             "playbook": playbook_record,
             "churn_definition": definition_record(churn),
+            "settings": dict(settings or {"currency": None}),
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
         _move_into_place(tmp, out)

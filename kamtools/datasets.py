@@ -49,6 +49,7 @@ DEMO_DIR = demo_data_dir()  # kamtools/demo_data/, package data found with impor
 DEMO_SEED = 7
 DEMO_ACCOUNTS = 300
 DEMO_YEARS = 4
+DEMO_CURRENCY = "EUR"  # the demo's prices and revenue are in euros
 
 # ---------------------------------------------------------------------------------------
 # Catalogue: categories with price level, margin, seasonality and product stems

@@ -141,3 +141,23 @@ def test_an_unknown_stage_name_fails_before_any_work(tiny, tmp_path, fake_stages
     with pytest.raises(ValueError, match=r"no stage \['alpah'\]; the stages are \['alpha', 'beta', 'gamma'\]"):
         analyze(tiny, tmp_path / "b", progress=False, stages=["alpah"])
     assert not (tmp_path / "b").exists() and list(tmp_path.iterdir()) == []
+
+
+def test_the_currency_is_checked_first_and_recorded(tiny, tmp_path, fake_stages):
+    analyze(tiny, tmp_path / "b", progress=False, currency="eur")
+    m = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    assert m["settings"] == {"currency": "EUR"}
+    analyze(tiny, tmp_path / "c", progress=False)
+    assert json.loads((tmp_path / "c" / "manifest.json").read_text())["settings"] == {"currency": None}
+    with pytest.raises(ValueError, match=r"currency 'euro' is not a three-letter ISO code"):
+        analyze(tiny, tmp_path / "d", progress=False, currency="euro")
+    assert not (tmp_path / "d").exists()
+
+
+def test_cli_refuses_a_bad_currency_before_reading_data(tmp_path, capsys):
+    from kamtools.cli import main
+
+    code = main(["analyze", str(tmp_path / "no-such-data"), "--out", str(tmp_path / "b"), "--currency", "€"])
+    err = capsys.readouterr().err
+    assert code == 2 and "currency '€' is not a three-letter ISO code such as EUR, USD or GBP" in err
+    assert "No bundle was written." in err and not (tmp_path / "b").exists()

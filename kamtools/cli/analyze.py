@@ -35,6 +35,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
     add_negative_lines(p)
     add_churn_definition(p)
+    p.add_argument(
+        "--currency",
+        metavar="CODE",
+        help="ISO code of the revenue currency, e.g. EUR or USD: reports, decks and the planner show money "
+        "with it (default: no symbol); recorded in the bundle's manifest",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -89,13 +95,14 @@ def playbook_message(exc: Exception, written: str = "bundle") -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kamtools.bundle import analyze
+    from kamtools.bundle import analyze, checked_currency
     from kamtools.data.validation import DataValidationError
     from kamtools.outputs import OutputError
     from kamtools.plan import PlaybookError
 
     try:
         churn = churn_definition(args)
+        currency = checked_currency(args.currency)
     except ValueError as exc:
         print(f"error: {exc}\nNo bundle was written.", file=sys.stderr)
         return 2
@@ -110,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
             playbook=args.playbook,
             churn_definition=churn,
             negative_lines=args.negative_lines,
+            currency=currency,
         )
     except PlaybookError as exc:
         print(playbook_message(exc), file=sys.stderr)

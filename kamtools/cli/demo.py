@@ -62,6 +62,7 @@ def ensure_bundle(portfolio, bundle_dir, force: bool = False, progress: bool = T
     from pathlib import Path
 
     from kamtools.bundle import Bundle, BundleError, analyze
+    from kamtools.datasets import DEMO_CURRENCY
     from kamtools.plan import checked_playbook
     from kamtools.reports.render import atomic_write
     from kamtools.reports.state import package_hash
@@ -76,7 +77,7 @@ def ensure_bundle(portfolio, bundle_dir, force: bool = False, progress: bool = T
                 return Bundle.open(bundle_dir), True
         except (ValueError, BundleError):
             pass
-    bundle = analyze(portfolio, bundle_dir, progress=progress, playbook=playbook)
+    bundle = analyze(portfolio, bundle_dir, progress=progress, playbook=playbook, currency=DEMO_CURRENCY)
     try:
         atomic_write(stamp, json.dumps(want))
     except OSError as exc:

@@ -155,8 +155,10 @@ def _to_plan(all_plans: _Plans, account_id: str, unavailable: dict[str, str]) ->
     )
 
 
-# the per-account tables the plan reads (kpis_portfolio, portfolio-level, is read apart)
-_SOURCE_TABLES = ("kpis", "health", *(t for t in _stage("plan").reads if t not in ("kpis", "kpis_portfolio", "health")))
+def _source_tables() -> tuple[str, ...]:
+    """The per-account tables the plan reads (kpis_portfolio, portfolio-level, is read apart)."""
+    reads = _stage("plan").reads
+    return ("kpis", "health", *(t for t in reads if t not in ("kpis", "kpis_portfolio", "health")))
 
 
 def account_plan(
@@ -184,12 +186,12 @@ def account_plan(
         ctx = dict(context)
         if account_id not in set(source.accounts["account_id"].astype(str)):
             raise KeyError(f"account_id {account_id!r} is not in the portfolio")
-        tables = {name: _slice(ctx.get(name), account_id) for name in _SOURCE_TABLES}
+        tables = {name: _slice(ctx.get(name), account_id) for name in _source_tables()}
         tables["kpis_portfolio"] = ctx.get("kpis_portfolio")
         as_of = source.as_of
     else:
         acct = source.account(account_id) if hasattr(source, "account") else source
-        tables = {name: acct.table(name) for name in _SOURCE_TABLES}
+        tables = {name: acct.table(name) for name in _source_tables()}
         tables["kpis_portfolio"] = acct.portfolio_table("kpis_portfolio")
         as_of = acct.as_of
     if not _present(tables.get("kpis")) or tables["kpis"].empty:
