@@ -99,8 +99,8 @@ def demo_bundle(n_accounts: int = 60, progress: bool = False) -> Bundle:
     bundle, _ = ensure_bundle(subset(load_demo(), n_accounts), target, progress=progress)
     if not bundle.has("scenario_price_volume"):
         raise sc.ScenarioError(
-            f"the demo bundle at {bundle.path} has no scenario tables: the scenario stage is not in "
-            "kamtools.bundle.STAGES of this version"
+            f"the demo bundle at {bundle.path} has no scenario tables: the scenario stage is not among "
+            "the stages of this version (kamtools.stages.STAGES)"
         )
     return bundle
 
