@@ -1,9 +1,12 @@
-"""``OUT_DIR/index.html``: every account with tier, health, churn risk, revenue and its report.
+"""``OUT_DIR/index.html``: every account with its KAM, tier, health, churn risk, revenue and its report.
 
 The page is static HTML plus one small inline script that sorts the table when a
-column heading is clicked. Every data value is HTML-escaped (text and attributes), and
-the page's Content-Security-Policy allows exactly that one script (by its SHA-256), so
-even a value that slipped past escaping could not run code.
+column heading is clicked and filters it by KAM, tier and risk band. The totals of every
+filter combination are worked out here (with :func:`kamtools.formatting.money`, the one
+money format of every face) and carried as data, so the script only shows them. Every
+data value is HTML-escaped (text and attributes), and the page's Content-Security-Policy
+allows exactly that one script (by its SHA-256), so even a value that slipped past
+escaping could not run code.
 """
 
 from __future__ import annotations
@@ -11,26 +14,32 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import json
 import math
 import os
+from dataclasses import dataclass, field
+from itertools import product
 from pathlib import Path
 from string import Template
 
 import pandas as pd
 
-from kamtools.display import money
+from kamtools.formatting import count, money, pct
 from kamtools.reports.render import _template, atomic_write
 from kamtools.reports.state import PORTFOLIO_DECK, account_paths, deck_href, overview_paths, read_state
 
 INDEX_COLUMNS = [
     "account_id",
     "name",
+    "owner",
     "tier",
     "health",
     "health_band",
     "churn",
     "risk_band",
     "revenue",
+    "forecast",
+    "revenue_at_risk",
     "status",
     "error",
     "href",
@@ -52,10 +61,11 @@ def index_rows(
 ) -> pd.DataFrame:
     """One row per bundle account: the index columns plus the report status and link.
 
-    Columns: ``account_id, name, tier, health (0-100 score), health_band, churn
-    (probability 0-1), risk_band, revenue (last 12 months), status (ok, partial,
-    failed, outdated, not rendered), error, href, pdf_href`` (links relative to
-    ``out_dir``; None when there is no such file).
+    Columns: ``account_id, name, owner (the KAM), tier, health (0-100 score), health_band,
+    churn (probability 0-1), risk_band, revenue (last 12 months), forecast (next 12
+    months), revenue_at_risk, status (ok, partial, failed, outdated, not rendered), error,
+    href, pdf_href, deck_href, customer_deck_href`` (links relative to ``out_dir``; None
+    when there is no such file).
 
     ``failed`` maps account ids to this run's failed results (``{"error": ...}``): they
     are shown as failed with that error, whatever the report's record on disk says (a
@@ -69,12 +79,15 @@ def index_rows(
         {
             "account_id": acc["account_id"].astype(str),
             "name": acc["name"].astype(str),
+            "owner": _col(acc, "owner"),
             "tier": _col(acc, "tier"),
             "health": _col(acc, "health_score"),
             "health_band": _col(acc, "health_band"),
             "churn": _col(acc, "churn_probability"),
             "risk_band": _col(acc, "risk_band"),
             "revenue": _col(acc, "revenue_ltm"),
+            "forecast": _col(acc, "forecast_next_12m"),
+            "revenue_at_risk": _col(acc, "revenue_at_risk"),
         }
     )
     from kamtools.reports.state import freshness  # local: avoids a cycle at import time
@@ -123,10 +136,142 @@ def _is_missing(v: object) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA
 
 
-def _td(text: str, sort: object = None, cls: str = "") -> str:
+RISK_ORDER = ("high", "medium", "low", "lapsed")  # the churn stage's bands, most urgent first
+NO_KAM = "no KAM on file"
+NO_TIER = "no tier"
+NOT_SCORED = "not scored"
+
+
+@dataclass
+class _Layout:
+    """What the page shows of a bundle: its optional columns, filter values and explanations."""
+
+    kam: bool
+    tier: bool
+    health: bool
+    churn: bool
+    forecast: bool
+    currency: str | None
+    notes: list[str] = field(default_factory=list)
+    filters: dict[str, list[str]] = field(default_factory=dict)  # filter -> option labels (index = value)
+    keys: dict[str, pd.Series] = field(default_factory=dict)  # filter -> each row's option index as text
+
+
+def _tier_label(tier: object) -> str:
+    if _is_missing(tier):
+        return NO_TIER
+    if isinstance(tier, float) and tier.is_integer():
+        tier = int(tier)
+    return f"Tier {tier}"
+
+
+def _absent(bundle, label: str, sources: tuple[str, ...]) -> str:
+    """The sentence shown instead of a column whose analysis is not in the bundle."""
+    skipped = bundle.manifest.get("skipped", {})
+    reason = next((str(skipped[t]) for t in sources if t in skipped), None)
+    if reason is None:
+        reason = f"the {sources[-1]} analysis was not run for this bundle."
+    return f"{label} not shown: {reason}"
+
+
+def _layout(bundle, rows: pd.DataFrame) -> _Layout:
+    have = set(bundle.accounts.columns)
+    lay = _Layout(
+        kam="owner" in have,
+        tier="tier" in have,
+        health="health_score" in have or "health_band" in have,
+        churn="churn_probability" in have or "risk_band" in have,
+        forecast="forecast_next_12m" in have,
+        currency=bundle.manifest.get("currency"),
+    )
+    if not lay.kam:
+        lay.notes.append("KAM not shown: the accounts table has no owner column.")
+    if not lay.tier:
+        lay.notes.append(_absent(bundle, "Tier", ("segments", "segment")))
+    if not lay.health:
+        lay.notes.append(_absent(bundle, "Health", ("health", "kpis")))
+    if not lay.churn:
+        lay.notes.append(_absent(bundle, "Churn risk and revenue at risk", ("churn",)))
+    if not lay.forecast:
+        lay.notes.append(_absent(bundle, "Forecast", ("forecast_summary", "forecast")))
+    for shown, score, label in ((lay.health, "health", "health score"), (lay.churn, "churn", "churn probability")):
+        missing = int(rows[score].map(_is_missing).sum()) if shown else 0
+        if missing:
+            noun = "account has" if missing == 1 else "accounts have"
+            lay.notes.append(f"{count(missing)} {noun} no {label}: the analysis gave them no value.")
+
+    if lay.kam:
+        owner = rows["owner"].map(lambda o: NO_KAM if _is_missing(o) or not str(o).strip() else str(o))
+        labels = sorted(set(owner) - {NO_KAM}, key=str.lower) + ([NO_KAM] if (owner == NO_KAM).any() else [])
+        lay.filters["kam"] = labels
+        lay.keys["kam"] = owner.map({v: str(i) for i, v in enumerate(labels)})
+    if lay.tier:
+        tier = rows["tier"].map(_tier_label)
+        tiers = [t for t in rows["tier"].dropna().unique()]
+        labels = [_tier_label(t) for t in sorted(tiers, key=lambda t: (str(type(t)), t))]
+        labels = list(dict.fromkeys(labels)) + ([NO_TIER] if (tier == NO_TIER).any() else [])
+        lay.filters["tier"] = labels
+        lay.keys["tier"] = tier.map({v: str(i) for i, v in enumerate(labels)})
+    if lay.churn:
+        band = rows["risk_band"].map(lambda b: NOT_SCORED if _is_missing(b) or not str(b).strip() else str(b))
+        found = set(band)
+        labels = [b for b in RISK_ORDER if b in found]
+        labels += sorted(found - set(RISK_ORDER) - {NOT_SCORED}) + ([NOT_SCORED] if NOT_SCORED in found else [])
+        lay.filters["band"] = labels
+        lay.keys["band"] = band.map({v: str(i) for i, v in enumerate(labels)})
+    return lay
+
+
+FILTERS = (("kam", "KAM", "All KAMs"), ("tier", "Tier", "All tiers"), ("band", "Risk band", "All risk bands"))
+TOTALS = (  # (row column, label) of the money totals, after the count of accounts
+    ("revenue", "Revenue, last 12 months"),
+    ("forecast", "Forecast, next 12 months"),
+    ("revenue_at_risk", "Revenue at risk"),
+)
+
+
+def _total_columns(lay: _Layout) -> list[tuple[str, str]]:
+    shown = {"revenue": True, "forecast": lay.forecast, "revenue_at_risk": lay.churn}
+    return [(col, label) for col, label in TOTALS if shown[col]]
+
+
+def totals(rows: pd.DataFrame, lay: _Layout) -> dict[str, list[str]]:
+    """The totals line of every filter combination, as the page shows it.
+
+    Keys are ``"kam|tier|band"`` with each part the option's index ("" for all, and always
+    "" for a filter the page does not have); values are the texts ``[accounts shown,
+    revenue last 12 months, forecast next 12 months, revenue at risk]`` (the money totals
+    the bundle has), formatted with :func:`kamtools.formatting.money`. ``"none"`` is the
+    line of a combination no account matches.
+    """
+    columns = [col for col, _ in _total_columns(lay)]
+    n_all = len(rows)
+    sums: dict[str, list[float]] = {}
+    values = rows[columns].apply(pd.to_numeric, errors="coerce").fillna(0.0).to_numpy(dtype=float)
+    parts = [lay.keys[f].tolist() if f in lay.keys else [""] * n_all for f, _, _ in FILTERS]
+    for i, own in enumerate(zip(*parts, strict=True)):
+        for key in {"|".join(k) for k in product(*[(v, "") for v in own])}:
+            acc = sums.setdefault(key, [0.0] * (len(columns) + 1))
+            acc[0] += 1
+            for j, v in enumerate(values[i]):
+                acc[j + 1] += v
+    sums.setdefault("||", [0.0] * (len(columns) + 1))
+    sums["none"] = [0.0] * (len(columns) + 1)
+
+    def text(key: str, acc: list[float]) -> list[str]:
+        n = int(acc[0])
+        shown = f"{count(n_all)} accounts" if key == "||" else f"{count(n)} of {count(n_all)} accounts"
+        return [shown] + [money(v, lay.currency) for v in acc[1:]]
+
+    return {key: text(key, acc) for key, acc in sums.items()}
+
+
+def _td(text: str, sort: object = None, cls: str = "", filt: str | None = None) -> str:
     attr = f' class="{cls}"' if cls else ""
     if sort is not None:
         attr += f' data-sort="{html.escape(str(sort), quote=True)}"'
+    if filt is not None:
+        attr += f' data-f="{html.escape(filt, quote=True)}"'
     return f"<td{attr}>{html.escape(text, quote=True)}</td>"
 
 
@@ -141,7 +286,13 @@ def _change_cell(change: tuple[str, bool] | None) -> str:
     return f'<td data-sort="{html.escape(change, quote=True)}"><span class="{cls}">{html.escape(change)}</span></td>'
 
 
-def _row(r: pd.Series, change: tuple[str, bool] | None = None) -> str:
+def _money_td(value: object, currency: str | None) -> str:
+    if _is_missing(value):
+        return _td("", "", "num")
+    return _td(money(float(value), currency), f"{float(value):.2f}", "num")
+
+
+def _row(r: pd.Series, lay: _Layout, keys: dict[str, str], change: tuple[str, bool] | None = None) -> str:
     e = html.escape
     if not _is_missing(r["href"]) and r["href"]:
         name = (
@@ -149,21 +300,32 @@ def _row(r: pd.Series, change: tuple[str, bool] | None = None) -> str:
         )
     else:
         name = _td(r["name"])
-    tier = "" if _is_missing(r["tier"]) else str(r["tier"])
-    if _is_missing(r["health"]):
-        health = _td(str(r["health_band"]) if not _is_missing(r["health_band"]) else "", "", "num")
-    else:
-        band = "" if _is_missing(r["health_band"]) else f" ({r['health_band']})"
-        health = _td(f"{float(r['health']):.0f}{band}", f"{float(r['health']):.6g}", "num")
-    if _is_missing(r["churn"]):
-        churn = _td(str(r["risk_band"]) if not _is_missing(r["risk_band"]) else "", "", "num")
-    else:
-        band = "" if _is_missing(r["risk_band"]) else f" ({r['risk_band']})"
-        churn = _td(f"{float(r['churn']):.0%}{band}", f"{float(r['churn']):.6g}", "num")
-    if _is_missing(r["revenue"]):
-        revenue = _td("", "", "num")
-    else:
-        revenue = _td(money(float(r["revenue"])), f"{float(r['revenue']):.2f}", "num")
+    cells = name + _td(str(r["account_id"]))
+    if lay.kam:
+        kam = lay.filters["kam"][int(keys["kam"])]
+        cells += _td(kam, "" if kam == NO_KAM else kam.lower(), "kam-muted" if kam == NO_KAM else "", keys["kam"])
+    if lay.tier:
+        tier = "" if _is_missing(r["tier"]) else str(_tier_label(r["tier"])).removeprefix("Tier ")
+        cells += _td(tier, None, "", keys["tier"])
+    if lay.health:
+        if _is_missing(r["health"]):
+            band = "" if _is_missing(r["health_band"]) else str(r["health_band"])
+            cells += _td(band or NOT_SCORED, "", "num" if band else "num kam-muted")
+        else:
+            band = "" if _is_missing(r["health_band"]) else f" ({r['health_band']})"
+            cells += _td(f"{float(r['health']):.0f}{band}", f"{float(r['health']):.6g}", "num")
+    if lay.churn:
+        if _is_missing(r["churn"]):
+            band = "" if _is_missing(r["risk_band"]) else str(r["risk_band"])
+            cells += _td(band or NOT_SCORED, "", "num" if band else "num kam-muted", keys["band"])
+        else:
+            band = "" if _is_missing(r["risk_band"]) else f" ({r['risk_band']})"
+            cells += _td(f"{pct(float(r['churn']))}{band}", f"{float(r['churn']):.6g}", "num", keys["band"])
+    cells += _money_td(r["revenue"], lay.currency)
+    if lay.forecast:
+        cells += _money_td(r["forecast"], lay.currency)
+    if lay.churn:
+        cells += _money_td(r["revenue_at_risk"], lay.currency)
     status = str(r["status"])
     text = {"ok": "report", "partial": "report (some sections failed)"}.get(status, status)
     if not _is_missing(r["error"]) and r["error"] and status in ("failed", "partial"):
@@ -173,8 +335,64 @@ def _row(r: pd.Series, change: tuple[str, bool] | None = None) -> str:
         if not _is_missing(r.get(column)) and r.get(column):
             pdf += f' <a class="kam-pdf" href="{e(r[column], quote=True)}">{label}</a>'
     report = f'<td data-sort="{e(status, quote=True)}"><span class="kam-status {e(status, quote=True)}">{e(text)}</span>{pdf}</td>'
-    cells = name + _td(str(r["account_id"])) + _td(tier) + health + churn + revenue + _change_cell(change)
-    return "<tr>" + cells + report + "</tr>"
+    return "<tr>" + cells + _change_cell(change) + report + "</tr>"
+
+
+def _heads(lay: _Layout, changes) -> str:
+    """The table's column headings (``data-filter`` marks the column a filter reads)."""
+    heads = [("Account", "text", ""), ("Id", "text", "")]
+    if lay.kam:
+        heads.append(("KAM", "text", "kam"))
+    if lay.tier:
+        heads.append(("Tier", "text", "tier"))
+    if lay.health:
+        heads.append(("Health", "num", ""))
+    if lay.churn:
+        heads.append(("Churn risk", "num", "band"))
+    heads += [(label, "num", "") for _, label in _total_columns(lay)]
+    out = [
+        f'<th scope="col" data-type="{kind}"'
+        + (f' data-filter="{filt}"' if filt else "")
+        + (' aria-sort="descending"' if label == TOTALS[0][1] else "")
+        + f">{html.escape(label)}</th>"
+        for label, kind, filt in heads
+    ]
+    if changes is not None:
+        out.append('<th scope="col" data-type="text">Since the last review</th>')
+    out.append('<th scope="col" data-type="text">Report</th>')
+    return "\n".join(out)
+
+
+def _filters(lay: _Layout) -> str:
+    """The filter boxes (option values are indexes; labels escaped)."""
+    boxes = []
+    for key, label, everyone in FILTERS:
+        if key not in lay.filters:
+            continue
+        opts = [f'<option value="">{html.escape(everyone)}</option>']
+        opts += [f'<option value="{i}">{html.escape(v)}</option>' for i, v in enumerate(lay.filters[key])]
+        boxes.append(
+            f'<label class="kam-filter">{html.escape(label)} <select data-filter="{key}">{"".join(opts)}</select></label>'
+        )
+    if not boxes:
+        return ""
+    return f'<div class="kam-filters" id="kam-filters">{"".join(boxes)}</div>'
+
+
+def _totals_html(rows: pd.DataFrame, lay: _Layout) -> str:
+    """The totals line of the rows shown; the page's script swaps in another combination's texts."""
+    table = totals(rows, lay)
+    data = html.escape(json.dumps(table, ensure_ascii=True, separators=(",", ":")), quote=True)
+    labels = ["Shown"] + [label for _, label in _total_columns(lay)]
+    items = "".join(
+        f'<span class="kam-total"><span class="kam-total-label">{html.escape(label)}</span> '
+        f'<strong data-total="{i}">{html.escape(text)}</strong></span>'
+        for i, (label, text) in enumerate(zip(labels, table["||"], strict=True))
+    )
+    return (
+        f'<p class="kam-totals" id="kam-totals" data-totals="{data}" aria-live="polite">{items}</p>'
+        '<p class="kam-na" id="kam-none" hidden>No account matches these filters.</p>'
+    )
 
 
 def _badges(changes, account_id: str) -> tuple[str, bool] | None:
@@ -238,6 +456,19 @@ def write_index(
     script = _template("index.js")
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
     csp = f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{digest}'; base-uri 'none'"
+    # largest revenue first (the column heading says so); accounts without revenue last, in id order
+    revenue = pd.to_numeric(rows["revenue"], errors="coerce")
+    rows = rows.iloc[
+        revenue.reset_index(drop=True).sort_values(ascending=False, kind="stable", na_position="last").index
+    ]
+    lay = _layout(bundle, rows)
+    notes = ""
+    if lay.notes:
+        notes = '<ul class="kam-index-notes">' + "".join(f"<li>{html.escape(n)}</li>" for n in lay.notes) + "</ul>"
+    body = []
+    for i, (_, r) in enumerate(rows.iterrows()):
+        keys = {f: str(lay.keys[f].iloc[i]) for f in lay.keys}
+        body.append(_row(r, lay, keys, _badges(changes, r["account_id"])))
     page = Template(_template("index.html")).substitute(
         csp=csp,
         css=_template("report.css") + "\n" + _template("index.css"),
@@ -245,8 +476,11 @@ def write_index(
         subtitle=html.escape(subtitle),
         overview=overview,
         problems=problems_html,
-        change_head="" if changes is None else '<th scope="col" data-type="text">Since the last review</th>',
-        rows="\n".join(_row(r, _badges(changes, r["account_id"])) for _, r in rows.iterrows()),
+        notes=notes,
+        filters=_filters(lay),
+        totals=_totals_html(rows, lay),
+        heads=_heads(lay, changes),
+        rows="\n".join(body),
         script=script,
     )
     path = out / "index.html"
