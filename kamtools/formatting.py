@@ -32,6 +32,7 @@ __all__ = [
     "CURRENCY_SYMBOLS",
     "amount",
     "count",
+    "currency_of",
     "date",
     "is_missing",
     "money",
@@ -70,6 +71,17 @@ def _prefix(currency: str | None) -> str:
         return ""
     code = str(currency).strip().upper()
     return CURRENCY_SYMBOLS.get(code, f"{code} ")
+
+
+def currency_of(bundle: object) -> str | None:
+    """The currency of an analysis bundle: ``settings.currency`` of its manifest (e.g. 'EUR'), or None
+    (amounts then carry no symbol). ``bundle`` is anything with a ``manifest`` dict, or the manifest itself."""
+    manifest = bundle if isinstance(bundle, dict) else getattr(bundle, "manifest", None)
+    settings = manifest.get("settings") if isinstance(manifest, dict) else None
+    code = settings.get("currency") if isinstance(settings, dict) else None
+    if code is None or is_missing(code):
+        return None
+    return str(code).strip().upper()
 
 
 def money(value: object, currency: str | None = None, missing: str = MISSING) -> str:

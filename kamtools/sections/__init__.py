@@ -46,6 +46,8 @@ __all__ = [
     "open_account",
     "open_bundle",
     "account_header",
+    "shown_account_sections",
+    "APPENDIX_TITLE",
     "portfolio_header",
     "preload",
     "history_sentence",
@@ -70,8 +72,11 @@ class Section:
     stage: str | None
 
 
-# The account strategy report, in reading order (profile -> performance -> position ->
-# risks -> growth -> operations -> plan).
+APPENDIX_TITLE = "Appendix: how sure are these numbers"
+
+# The account strategy report, in reading order: page one (who the account is, the numbers that
+# matter, the first actions, what changed), the evidence section by section (performance ->
+# position -> risks -> growth -> operations -> plan), and the model diagnostics in an appendix.
 ACCOUNT_SECTIONS: tuple[Section, ...] = (
     Section("summary", "Summary", None),
     Section("since", "Since the last review", None),
@@ -84,6 +89,7 @@ ACCOUNT_SECTIONS: tuple[Section, ...] = (
     Section("whitespace", "Whitespace, recommendations and trade lanes", "whitespace"),
     Section("kpis", "Pipeline, receivables, complaints and relationships", "kpis"),
     Section("plan", "Account plan: objectives, risks and actions", "plan"),
+    Section("appendix", APPENDIX_TITLE, None),
 )
 
 # The management overview, in reading order.
@@ -177,11 +183,32 @@ def _section_failed(section: Section, exc: BaseException) -> str:
     return markup
 
 
+def _shown(section: Section, target) -> bool:
+    """Whether a report shows ``section``: "Since the last review" only when the report was given
+    an earlier bundle (``target.since``); every other section always (a skipped analysis says why)."""
+    if section.key == "since":
+        return bool(getattr(target, "since", ""))
+    return True
+
+
+def shown_account_sections(since: str = "") -> tuple[Section, ...]:
+    """The sections an account report shows (and its contents lists), in order."""
+
+    class _Target:
+        pass
+
+    target = _Target()
+    target.since = since
+    return tuple(s for s in ACCOUNT_SECTIONS if _shown(s, target))
+
+
 def _render(section_key: str, fn_name: str, target, bundle) -> None:
     registry = _ACCOUNT_BY_KEY if fn_name == "account_section" else _PORTFOLIO_BY_KEY
     section = registry.get(section_key)
     if section is None:
         raise KeyError(f"unknown report section {section_key!r}; known: {sorted(registry)}")
+    if fn_name == "account_section" and not _shown(section, target):
+        return
     display.anchor(section.key)
     module = _module(section.key)
     fn = getattr(module, fn_name, None) if module is not None else None
@@ -226,18 +253,28 @@ def _setup_page() -> None:
     display.style()
 
 
-def account_header(acct) -> None:
-    """Stylesheet, the account name as the report title, and the report's context line."""
+def _known(value: object) -> bool:
+    return value is not None and value is not pd.NaT and str(value) not in ("", "nan", "None", "NaT", "<NA>")
+
+
+def account_header(acct, since: str = "") -> None:
+    """Stylesheet, the account name as the report title, who the account is (id, KAM, industry,
+    country or region, customer since, the data's date) and the contents: the sections the
+    report shows (``since``: the earlier bundle the report compares with, if any)."""
     _setup_page()
     info = acct.info
     bits = [f"Account {acct.account_id}"]
-    for key, label in (("owner", "KAM"), ("industry", None), ("region", None)):
-        value = info.get(key)
-        if value is not None and str(value) not in ("", "nan", "None"):
-            bits.append(f"{label}: {value}" if label else str(value))
+    for key, label in (("owner", "KAM"), ("industry", None), ("country", None)):
+        if _known(info.get(key)):
+            bits.append(f"{label}: {info[key]}" if label else str(info[key]))
+    if not _known(info.get("country")) and _known(info.get("region")):
+        bits.append(f"{info['region']} region")
+    first = info.get("customer_since") if _known(info.get("customer_since")) else info.get("first_order_date")
+    if _known(first):
+        bits.append(f"customer since {pd.Timestamp(first).year}")
     bits.append(f"data as of {acct.as_of.date()}")
     display.title(str(info.get("name") or acct.account_id), " · ".join(bits))
-    display.contents((s.key, s.title) for s in ACCOUNT_SECTIONS)
+    display.contents((s.key, s.title) for s in shown_account_sections(since))
 
 
 def portfolio_header(bundle) -> None:

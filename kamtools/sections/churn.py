@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kamtools import display
+from kamtools import display, formatting
 from kamtools.churn.scoring import HIGH_RISK_P, MEDIUM_RISK_P
 from kamtools.data.portfolio import NotAvailable
 from kamtools.plotting.churn import calibration_plot, drivers_plot, importance_plot
@@ -154,6 +154,57 @@ def account_section(acct) -> None:
         display.bullets([f"{s.strip().rstrip('.')}." for s in favour.split("; ") if s.strip()])
 
 
+def _backtest_table(evaluation: pd.DataFrame) -> None:
+    """The out-of-time backtest measures of the churn model beside the recency baseline."""
+    shown = evaluation.set_index("metric").reindex([m for m in _SHOWN_METRICS if m in set(evaluation["metric"])])
+    shown = shown.reset_index()
+    for col in ("model", "baseline"):
+        shown[col] = [_metric_text(m, v) for m, v in zip(shown["metric"], shown[col], strict=True)]
+    display.table(
+        shown[["label", "model", "baseline"]],
+        columns={"label": "Measure", "model": "Churn model", "baseline": "Recency baseline"},
+    )
+
+
+def _calibration_chart(calibration) -> None:
+    if isinstance(calibration, pd.DataFrame) and len(calibration):
+        display.figure(
+            calibration_plot(calibration),
+            alt="Calibration chart: predicted churn probability against the churn rate observed afterwards",
+        )
+
+
+def account_appendix(acct) -> None:
+    """Appendix part of the account report: how the churn probability was estimated and how well
+    the model predicted churn out of time (portfolio-wide backtest and calibration)."""
+    display.heading("Churn model: out-of-time backtest and calibration", level=3)
+    churn = acct.table("churn")
+    if isinstance(churn, NotAvailable):
+        display.not_available(churn)
+        return
+    method = str(churn["method"].iloc[0]) if len(churn) and "method" in churn.columns else ""
+    evaluation = acct.portfolio_table("churn_evaluation")
+    if not method.startswith("churn model"):
+        display.paragraph(
+            f"How the churn risk was estimated: {method or 'not at all for this account'}. No churn model was "
+            "trained, so there is no backtest."
+        )
+        return
+    if not isinstance(evaluation, pd.DataFrame) or evaluation.empty:
+        display.not_available(evaluation if isinstance(evaluation, NotAvailable) else "No backtest was run.")
+        return
+    ev = evaluation.iloc[0]
+    display.paragraph(
+        f"{_definition(evaluation)} The model ({ev['chosen_model']}) was trained on {int(ev['train_snapshots'])} "
+        f"earlier snapshots and tested on the accounts as they were on {formatting.date(ev['test_as_of'])}, judged "
+        "by what happened afterwards, beside the rule of thumb 'days since the last order against the usual gap'. "
+        f"Risk bands: high from {formatting.pct(ev['high_band_from'])}, medium from "
+        f"{formatting.pct(ev['medium_band_from'])}."
+    )
+    _backtest_table(evaluation)
+    _calibration_chart(acct.portfolio_table("churn_calibration"))
+
+
 def portfolio_section(bundle) -> None:
     """Backtest, calibration, what predicts churn and the accounts ranked by revenue at risk."""
     display.heading("Risks ranked by revenue at risk")
@@ -194,24 +245,12 @@ def portfolio_section(bundle) -> None:
             f"{ev['chosen_model']}. The baseline is the rule of thumb 'days since the last order compared with the "
             "account's usual gap'."
         )
-        shown = evaluation.set_index("metric").reindex([m for m in _SHOWN_METRICS if m in set(evaluation["metric"])])
-        shown = shown.reset_index()
-        for col in ("model", "baseline"):
-            shown[col] = [_metric_text(m, v) for m, v in zip(shown["metric"], shown[col], strict=True)]
-        display.table(
-            shown[["label", "model", "baseline"]],
-            columns={"label": "Measure", "model": "Churn model", "baseline": "Recency baseline"},
-        )
+        _backtest_table(evaluation)
     elif methods and not model:
         display.not_available("No churn model was trained, so there is no out-of-time backtest.")
     else:
         display.not_available(evaluation if isinstance(evaluation, NotAvailable) else "No backtest was run.")
-    calibration = bundle.table("churn_calibration")
-    if isinstance(calibration, pd.DataFrame) and len(calibration):
-        display.figure(
-            calibration_plot(calibration),
-            alt="Calibration chart: predicted churn probability against the churn rate observed afterwards",
-        )
+    _calibration_chart(bundle.table("churn_calibration"))
     importance = bundle.table("churn_importance")
     if isinstance(importance, pd.DataFrame) and len(importance):
         display.figure(importance_plot(importance), alt="Bar chart of the factors that predict churn in this portfolio")

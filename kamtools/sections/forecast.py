@@ -175,30 +175,12 @@ def account_section(acct) -> None:
     )
     display.figure(fig, alt="monthly revenue history and forecast with 80% and 95% intervals")
 
-    model = str(fc["model"].iloc[0])
-    words = [method_sentence(fc.iloc[0], _model_words(model))]
-    bt_table = acct.table("forecast_backtest")
-    bt = _frame(bt_table)
-    if bt is not None and len(bt):
-        method = fc["method"].iloc[0] if "method" in fc.columns else None
-        used_model = method is None or pd.isna(method) or method == "kamtools model"
-        words.append(
-            accuracy_sentence(bt.iloc[0], "the forecast" if used_model else "the kamtools model (not used here)")
-        )
-    elif isinstance(bt_table, NotAvailable):
-        words.append(bt_table.reason)
-    else:
-        words.append(
-            "This account's own history is too short to backtest its forecast (a backtest needs at least 6 months "
-            "of its orders before each starting point)."
-        )
-    note = acct.bundle.note("forecast_backtest")
-    if bt is not None and len(bt) and note:
-        words.append("Portfolio-wide, " + note.replace("of history: ", "of history; ", 1))
     growth_note = acct.bundle.note("forecast_growth_pct")
     if growth_note:
-        words.append(growth_note)
-    display.paragraph(" ".join(words))
+        display.paragraph(growth_note)
+    display.paragraph(
+        "How the forecast was made and how far its backtests were off: see the appendix at the end of the report."
+    )
 
     if targets is not None and len(targets):
         display.heading("Target outlook", level=3)
@@ -229,6 +211,40 @@ def account_section(acct) -> None:
         display.heading("Forecast by product category, next 12 months", level=3)
         display.table(tab, {"category": "Category", "forecast_12m": "Forecast revenue", "share": "Share"})
         display.paragraph("Category forecasts are scaled so that they add up to the account forecast in every month.")
+
+
+def account_appendix(acct) -> None:
+    """Appendix part of the account report: which method makes the forecast and how accurate it
+    was in this account's own backtests (the evidence section shows only the forecast)."""
+    display.heading("Forecast: method and backtest accuracy", level=3)
+    fc = acct.table("forecast")
+    if isinstance(fc, NotAvailable):
+        display.not_available(fc)
+        return
+    if fc.empty:
+        display.paragraph("No forecast was made for this account, so there is nothing to backtest.")
+        return
+    model = str(fc["model"].iloc[0])
+    words = [method_sentence(fc.iloc[0], _model_words(model))]
+    bt_table = acct.table("forecast_backtest")
+    bt = _frame(bt_table)
+    if bt is not None and len(bt):
+        method = fc["method"].iloc[0] if "method" in fc.columns else None
+        used_model = method is None or pd.isna(method) or method == "kamtools model"
+        words.append(
+            accuracy_sentence(bt.iloc[0], "the forecast" if used_model else "the kamtools model (not used here)")
+        )
+    elif isinstance(bt_table, NotAvailable):
+        words.append(bt_table.reason)
+    else:
+        words.append(
+            "This account's own history is too short to backtest its forecast (a backtest needs at least 6 months "
+            "of its orders before each starting point)."
+        )
+    note = acct.bundle.note("forecast_backtest")
+    if bt is not None and len(bt) and note:
+        words.append("Portfolio-wide, " + note.replace("of history: ", "of history; ", 1))
+    display.paragraph(" ".join(words))
 
 
 def portfolio_section(bundle) -> None:

@@ -13,7 +13,6 @@ import math
 import pandas as pd
 
 from kamtools import display, formatting
-from kamtools.plotting.style import money
 from kamtools.sections import history_sentence
 
 # Headline columns of accounts.parquet, with the analysis stage that writes them. A tuple
@@ -78,12 +77,14 @@ def _pct(x: float) -> str:
     return formatting.pct(x)
 
 
-def summary_cards(info: dict) -> list[tuple[str, str, str]]:
+def summary_cards(info: dict, currency: str | None = None) -> list[tuple[str, str, str]]:
     """The summary card of one account as (label, text, status) triples.
 
-    ``info`` is the account's row of ``accounts.parquet``. Only headlines whose column
-    exists are returned; see :func:`missing_headlines` for the others.
+    ``info`` is the account's row of ``accounts.parquet``; money is written with ``currency``
+    (see :func:`kamtools.formatting.currency_of`). Only headlines whose column exists are
+    returned; see :func:`missing_headlines` for the others.
     """
+    money = _money(currency)
     cards: list[tuple[str, str, str]] = []
     segment = _first(info, SEGMENT_COLUMNS)
     if segment is not None:
@@ -100,7 +101,7 @@ def summary_cards(info: dict) -> list[tuple[str, str, str]]:
         cards.append(("Margin, last 12 months", _pct(m), "bad" if m < 0 else ""))
     forecast = _first(info, FORECAST_COLUMNS)
     if forecast is not None:
-        cards.append(forecast_card(info, float(forecast)))
+        cards.append(forecast_card(info, float(forecast), currency))
     score = _first(info, HEALTH_SCORE_COLUMNS)
     band = _first(info, HEALTH_BAND_COLUMNS)
     if score is not None or band is not None:
@@ -157,10 +158,16 @@ def _same_amount(a: object, b: object) -> bool:
     return abs(a - b) <= 0.005 * max(abs(a), abs(b), 1.0)
 
 
-def forecast_card(info: dict, forecast: float) -> tuple[str, str, str]:
+def _money(currency: str | None):
+    """``formatting.money`` with the bundle's currency."""
+    return lambda value: formatting.money(value, currency)
+
+
+def forecast_card(info: dict, forecast: float, currency: str | None = None) -> tuple[str, str, str]:
     """The one next-12-months revenue headline: the forecast stage's figure, its 80% range
     and the change against the last 12 months (the value model's expectation is shown
     only in the value section, as a cross-check, so page one has a single number)."""
+    money = _money(currency)
     text = money(forecast)
     lo, hi = info.get("forecast_next_12m_lo_80"), info.get("forecast_next_12m_hi_80")
     if _present(lo) and _present(hi):
@@ -241,8 +248,21 @@ PROFILE_FIELDS = [
     ("margin_ltm", "Margin, last 12 months"),
 ]
 
+# The numbers that matter on page one, in reading order; the other cards of
+# :func:`summary_cards` (segment, tier, margin, competitor, objective) follow in the position table.
+PAGE_ONE_CARDS = (
+    "Revenue, last 12 months",
+    "Forecast revenue, next 12 months",
+    "Target status",
+    "Churn risk",
+    "Revenue at risk",
+    "Health",
+)
+PAGE_ONE_ACTIONS = 5
+"""At most this many plan actions on page one (the plan section lists them all)."""
 
-def profile_table(info: dict) -> pd.DataFrame:
+
+def profile_table(info: dict, currency: str | None = None) -> pd.DataFrame:
     """Two columns (``field``, ``value``) describing the account; values are display text."""
     rows = []
     for key, label in PROFILE_FIELDS:
@@ -250,33 +270,110 @@ def profile_table(info: dict) -> pd.DataFrame:
         if not _present(value):
             continue
         if isinstance(value, pd.Timestamp):
-            text = value.strftime("%Y-%m-%d")
+            text = formatting.date(value)
         elif isinstance(value, int | float) and not isinstance(value, bool):
-            text = money(float(value))
+            text = formatting.money(float(value), currency)
         else:
             text = str(value)
         rows.append((label, text))
     return pd.DataFrame(rows, columns=["field", "value"])
 
 
-def account_section(acct) -> None:
-    """Summary card: segment, tier, revenue, value, health, churn risk, target status; profile."""
+def top_actions(actions: pd.DataFrame, n: int = PAGE_ONE_ACTIONS) -> pd.DataFrame:
+    """The plan's first ``n`` actions in the plan's own order (it ranks them by value at stake)."""
+    order = [c for c in ("order", "due_date") if c in actions.columns]
+    ranked = actions.sort_values(order, kind="stable") if order else actions
+    return ranked.head(n).reset_index(drop=True)
+
+
+def actions_table(actions: pd.DataFrame, currency: str | None = None) -> pd.DataFrame:
+    """Page one's action list as display text: action, value at stake (with what it is), owner, due date."""
+    value = pd.to_numeric(actions.get("value_at_stake", pd.Series(index=actions.index, dtype=float)), errors="coerce")
+    basis = actions["value_basis"] if "value_basis" in actions.columns else pd.Series("", index=actions.index)
+    stake = []
+    for v, b in zip(value, basis, strict=True):
+        text = formatting.money(v, currency, missing="not in money")
+        stake.append(f"{text} ({b})" if _present(b) and _present(v) else text)
+    return pd.DataFrame(
+        {
+            "priority": actions.get("priority", pd.Series("", index=actions.index)).fillna("").astype(str),
+            "action": actions["action"].astype(str),
+            "stake": stake,
+            "owner": actions.get("owner", pd.Series("", index=actions.index)).fillna("").astype(str),
+            "due": [formatting.date(d) for d in actions.get("due_date", pd.Series(pd.NaT, index=actions.index))],
+        }
+    )
+
+
+def _plan_actions(acct, currency: str | None) -> None:
+    from kamtools.data.portfolio import NotAvailable
+
+    display.heading("What we do next", level=3)
+    actions = acct.table("plan_actions")
+    if isinstance(actions, NotAvailable):
+        display.not_available(actions)
+        return
+    if actions.empty:
+        display.paragraph("The playbook calls for no action on this account now.")
+        return
+    top = top_actions(actions)
+    display.table(
+        actions_table(top, currency),
+        columns={"priority": "Priority", "action": "Action", "stake": "Value at stake", "owner": "Owner", "due": "Due"},
+    )
+    more = len(actions) - len(top)
+    if more > 0:
+        display.paragraph(f"{more} more action(s), with their evidence, in the account plan section.")
+
+
+def _changes(view) -> None:
+    """One line on what changed since the last review (only when the report was given one)."""
+    if not getattr(view, "since", ""):
+        return
+    from kamtools.sections.since import account_changes
+
+    ch = account_changes(view)
+    if ch is None:
+        return
+    display.heading(f"Since the last review ({formatting.date(ch.previous_as_of)})", level=3)
+    if ch.status != "both":
+        display.paragraph(ch.sentences[0])
+    elif ch.highlights:
+        shown = list(ch.highlights[:3])
+        more = len(ch.highlights) - len(shown)
+        display.bullets(shown + ([f"{more} more change(s) in the section 'Since the last review'."] if more else []))
+    else:
+        display.paragraph("Nothing notable changed since the last review.")
+
+
+def account_section(view) -> None:
+    """Page one of the account report (under the header, which says who the account is): the numbers that matter (money in the
+    bundle's currency), the first actions of the plan with their value at stake and, when the
+    report compares with a previous bundle, what changed. ``view`` is the account, or the account
+    with the previous review (:func:`kamtools.sections.since.with_previous`)."""
+    acct = getattr(view, "acct", view)
     info = acct.info
+    currency = formatting.currency_of(acct.bundle)
     display.heading("Summary")
-    cards = summary_cards(info)
-    if cards:
-        display.kpi_cards(cards)
+    cards = summary_cards(info, currency)
+    key = {card[0]: card for card in cards if card[0] in PAGE_ONE_CARDS}
+    if key:
+        display.kpi_cards([key[label] for label in PAGE_ONE_CARDS if label in key])
+    position = [(label, text) for label, text, _ in cards if label not in PAGE_ONE_CARDS]
+    if _present(info.get("last_order_date")):
+        position.append(("Last order", formatting.date(info["last_order_date"])))
+    if _present(info.get("potential_revenue")):
+        position.append(("Estimated wallet (yearly)", formatting.money(info["potential_revenue"], currency)))
+    if position:
+        display.table(pd.DataFrame(position, columns=["field", "value"]), header=False)
     short = history_sentence(acct.bundle)
     if short:
         display.paragraph(short)
-    top_action = _first(info, ("top_action",))
-    if top_action is not None:
-        display.paragraph(f"First action: {top_action}")
     missing = missing_headlines(info, acct.bundle)
     if missing:
         display.bullets(missing)
-    display.heading("Profile", level=3)
-    display.table(profile_table(info), header=False)
+    _plan_actions(acct, currency)
+    _changes(view)
 
 
 # ---- portfolio overview -------------------------------------------------------------------
@@ -310,6 +407,7 @@ def portfolio_section(bundle) -> None:
     """Portfolio at a glance: size, revenue, margin, concentration in one number, largest
     accounts and revenue by region (the concentration curve is the segment section's)."""
     accounts = bundle.accounts
+    money = _money(formatting.currency_of(bundle))
     display.heading("Portfolio at a glance")
     revenue = float(accounts["revenue_ltm"].sum())
     margin = float(accounts["margin_ltm"].sum())

@@ -143,6 +143,33 @@ def account_section(acct) -> None:
         )
 
 
+def account_appendix(acct) -> None:
+    """Appendix part of the account report: which buying model gives P(alive) and the expected
+    value, how it was chosen and what its fit leaves uncertain."""
+    display.heading("Value model: which model and how well it fits", level=3)
+    model = acct.portfolio_table("value_model")
+    if isinstance(model, NotAvailable):
+        display.not_available(model)
+        return
+    if not isinstance(model, pd.DataFrame) or model.empty:
+        display.paragraph("No value model was fitted for this portfolio.")
+        return
+    name, status, reason = model_choice(model)
+    fit = {
+        "identified": "Its parameters are well determined by this portfolio's data.",
+        "unidentified": "Its parameters are not well determined by this portfolio's data: read P(alive) and the "
+        "expected values as rough.",
+        "no_dropout": "No account in this portfolio's history stopped buying, so P(alive) cannot tell who has.",
+    }.get(status, f"Fit: {status}.")
+    display.paragraph(
+        f"{MODEL_LABELS.get(name, name)} (how often accounts buy and how likely they are to have stopped) and "
+        f"Gamma-Gamma (value per purchase week), fitted on all accounts. {reason} {fit}".replace("  ", " ")
+    )
+    notes = [str(n) for n in model["note"].dropna().unique() if str(n).strip()] if "note" in model.columns else []
+    if notes:
+        display.bullets(notes)
+
+
 def portfolio_section(bundle) -> None:
     """Expected future value of the portfolio."""
     display.heading("Expected future value")

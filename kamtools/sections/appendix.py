@@ -1,0 +1,41 @@
+"""Report section "Appendix: how sure are these numbers" (the last section of an account report).
+
+The model diagnostics that back the evidence sections, gathered at the end so that the report
+reads as a business review first: how the forecast was made and how accurate its backtests
+were, how well the churn model predicted out of time, which value model gives P(alive), and
+how well the win model of the bid desk is calibrated. Each part is drawn by its topic's module
+(``account_appendix`` of :mod:`~kamtools.sections.forecast`, :mod:`~kamtools.sections.churn`,
+:mod:`~kamtools.sections.value`); a part whose analysis is not in the bundle is left out.
+"""
+
+from __future__ import annotations
+
+from kamtools import display
+from kamtools.sections import APPENDIX_TITLE, bids, churn, forecast, value
+
+# (stage, section module): the appendix parts, in the order of the evidence sections
+PARTS = (("forecast", forecast), ("value", value), ("churn", churn))
+
+
+def _skipped(bundle, stage: str) -> bool:
+    return stage in bundle.manifest.get("skipped", {})
+
+
+def account_section(acct) -> None:
+    """The model diagnostics of one account's report."""
+    display.heading(APPENDIX_TITLE)
+    display.paragraph(
+        "How far each estimate in this report can be trusted: the backtests and calibration of the models "
+        "behind the forecast, the churn risk, the expected value and the bid recommendations."
+    )
+    shown = 0
+    for stage, module in PARTS:
+        if _skipped(acct.bundle, stage):
+            continue
+        module.account_appendix(acct)
+        shown += 1
+    if not _skipped(acct.bundle, "bids") and acct.bundle.has("bid_calibration"):
+        bids._calibration(acct.bundle)  # the bid desk's own calibration block (portfolio-wide)
+        shown += 1
+    if not shown:
+        display.paragraph("None of the models behind this report's estimates is part of this bundle.")
