@@ -149,7 +149,7 @@ def test_totals_equal_the_sums_of_the_bundle_columns(tmp_path):
 
 
 def test_totals_use_the_bundle_currency(tmp_path):
-    table = totals_table(page_of(tmp_path, summary(), currency="EUR"))
+    table = totals_table(page_of(tmp_path, summary(), settings={"currency": "EUR"}))
     assert table["||"][1] == money(summary()["revenue_ltm"].sum(), "EUR") == "€1.72M"
 
 

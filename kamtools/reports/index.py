@@ -24,7 +24,7 @@ from string import Template
 
 import pandas as pd
 
-from kamtools.formatting import count, money, pct
+from kamtools.formatting import count, currency_of, money, pct
 from kamtools.reports.render import _template, atomic_write
 from kamtools.reports.state import PORTFOLIO_DECK, account_paths, deck_href, overview_paths, read_state
 
@@ -182,7 +182,7 @@ def _layout(bundle, rows: pd.DataFrame) -> _Layout:
         health="health_score" in have or "health_band" in have,
         churn="churn_probability" in have or "risk_band" in have,
         forecast="forecast_next_12m" in have,
-        currency=bundle.manifest.get("currency"),
+        currency=currency_of(bundle),
     )
     if not lay.kam:
         lay.notes.append("KAM not shown: the accounts table has no owner column.")
