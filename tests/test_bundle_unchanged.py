@@ -35,6 +35,11 @@ INTENDED: dict[str, str] = {
         "(p_target, target_probability, ...) that no stage writes, so the 'target' talking point never said it; "
         "it now reads the declared forecast_targets.p_reach_target and adds '; N% probability of reaching it'"
     ),
+    "plan_actions": (
+        "the facts behind an action are written in the reader's words ('Days since the last contact with a "
+        "decision maker: 140 days') instead of field names ('days_since_dm_contact = 140 days')"
+    ),
+    "plan_risks": "the evidence of a risk is written in the reader's words, as for plan_actions",
 }
 
 

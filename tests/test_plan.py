@@ -228,7 +228,10 @@ def test_every_action_and_risk_carries_numeric_evidence(demo_plans):
         assert df["evidence"].str.len().gt(0).all()
         assert df["evidence"].str.contains(r"\d").all()
     assert not actions["evidence"].str.contains("n/a").any()
-    assert actions["facts"].str.contains("=").all()
+    assert actions["facts"].str.contains(": ").all()
+    # the facts are in the reader's words, never internal field names
+    assert not actions["facts"].str.contains(r"\b[a-z]+_[a-z_0-9]+\b").any()
+    assert not risks["evidence"].str.contains(r"\b[a-z]+_[a-z_0-9]+\b").any()
 
 
 def test_plan_tables_are_ordered_per_account(demo_plans):

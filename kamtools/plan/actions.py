@@ -15,11 +15,15 @@ from kamtools.plan.rules import _format, _missing
 # applying the playbook
 # ------------------------------------------------------------------------------------------
 def _facts_text(facts: pd.DataFrame, names: list[str]) -> list[str]:
-    """'name = value; ...' of the facts a condition read, per row."""
+    """'Label: value; ...' of the facts a condition read, per row, in the reader's words
+    (e.g. 'Days since the last contact with a decision maker: 140 days'), never field names."""
     if not names:
         return [""] * len(facts)
     cols = [
-        [None if _missing(v) else f"{n} = {_format(v, '', FACT_UNITS.get(n, ''))}" for v in facts[n].tolist()]
+        [
+            None if _missing(v) else f"{FACTS.get(n, n.replace('_', ' '))}: {_format(v, '', FACT_UNITS.get(n, ''))}"
+            for v in facts[n].tolist()
+        ]
         for n in names
     ]
     return ["; ".join(p for p in parts if p is not None) for parts in zip(*cols)]
@@ -32,7 +36,7 @@ def apply_playbook(
 
     ``risks``: account_id, order, rule_id, type, severity (the rule's priority), risk,
     value_at_stake, value_basis, evidence (the facts the condition read, e.g.
-    ``days_since_dm_contact = 140 days``).
+    ``Days since the last contact with a decision maker: 140 days``).
     ``actions``: account_id, order, rule_id, type, priority, owner, due_date, due_in_days,
     action, value_at_stake (the money the action protects or wins, from the rule's
     ``value`` fact: revenue at risk, overdue receivables, probability-weighted whitespace,

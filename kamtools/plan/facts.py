@@ -37,7 +37,7 @@ _FACT_SPEC: dict[str, tuple[str, str]] = {
     "margin_ltm": ("money", "Gross margin in the last 12 months"),
     "margin_pct": ("share", "Gross margin % in the last 12 months"),
     "margin_benchmark": ("share", "Median gross margin % of the portfolio's active accounts"),
-    "margin_gap_pct": ("pp", "margin_pct minus margin_benchmark"),
+    "margin_gap_pct": ("pp", "Margin % against the portfolio's median margin %"),
     "margin_loss": ("money", "Gross margin lost in the last 12 months (0 when the margin is positive)"),
     "margin_gap_value": ("money", "Margin gained by reaching the portfolio median on the last 12 months' revenue"),
     "orders_ltm": ("count", "Orders in the last 12 months"),
@@ -69,7 +69,7 @@ _FACT_SPEC: dict[str, tuple[str, str]] = {
     "lost_value_to_competitor": ("money", "Bid value lost to that competitor (last 24 months)"),
     "lost_bids_to_competitor": ("count", "Bids lost to that competitor (last 24 months)"),
     "lost_value_price_gap_pct": ("share", "Our price vs that competitor's on those lost bids, minus 1"),
-    "lost_value_vs_revenue": ("share", "lost_value_to_competitor / revenue_ltm"),
+    "lost_value_vs_revenue": ("share", "Value lost to that competitor as a share of the last 12 months' revenue"),
     # category trends (last 12 months vs the 12 before, per product category)
     "category_declines": ("count", "Categories whose revenue fell by 25% or more (or stopped)"),
     "category_decline_value": ("money", "Revenue lost in those categories vs the 12 months before"),
@@ -84,7 +84,7 @@ _FACT_SPEC: dict[str, tuple[str, str]] = {
     "oldest_overdue_days": ("days", "Days past due of the oldest unpaid invoice"),
     "dso_days": ("days", "Days sales outstanding (open AR / last 90 days' invoicing x 90)"),
     "late_share_12m": ("share", "Share of invoices due in the last 12 months paid late"),
-    "late_share_trend": ("pp", "late_share_12m minus the same share a year earlier"),
+    "late_share_trend": ("pp", "Share of invoices paid late, change against a year earlier"),
     # complaints
     "complaints_open": ("count", "Open complaints"),
     "open_severe": ("count", "Open high or critical complaints"),
@@ -126,8 +126,8 @@ _FACT_SPEC: dict[str, tuple[str, str]] = {
     "quadrant": ("text", "Portfolio-matrix quadrant"),
     # forecast
     "forecast_12m": ("money", "Forecast revenue for the next 12 months"),
-    "forecast_vs_next_target": ("share", "forecast_12m / next_target minus 1"),
-    "next_target_shortfall": ("money", "next_target minus forecast_12m (0 when the forecast reaches it)"),
+    "forecast_vs_next_target": ("share", "Forecast for the next 12 months against the next target"),
+    "next_target_shortfall": ("money", "Next target minus the forecast (0 when the forecast reaches it)"),
     "p_target": ("prob", "Probability of reaching the target (forecast)"),
     # whitespace
     "whitespace_capture": (
