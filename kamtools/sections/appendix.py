@@ -10,7 +10,8 @@ how well the win model of the bid desk is calibrated. Each part is drawn by its 
 
 from __future__ import annotations
 
-from kamtools import display
+from kamtools import display, formatting
+from kamtools.data.portfolio import NotAvailable
 from kamtools.sections import APPENDIX_TITLE, bids, churn, forecast, value
 
 # (stage, section module): the appendix parts, in the order of the evidence sections
@@ -19,6 +20,26 @@ PARTS = (("forecast", forecast), ("value", value), ("churn", churn))
 
 def _skipped(bundle, stage: str) -> bool:
     return stage in bundle.manifest.get("skipped", {})
+
+
+def _bid_calibration(bundle) -> None:
+    """How well the bid desk's win model predicts (portfolio-wide, out of time): its table and
+    sentence from :mod:`kamtools.sections.bids`, without the reliability chart of the overview."""
+    display.heading("Bid win model: out-of-time calibration", level=3)
+    cal = bundle.table("bid_calibration")
+    if isinstance(cal, NotAvailable):
+        display.not_available(cal)
+        return
+    if cal.empty:
+        display.paragraph("Too few bids have been decided to backtest the win model.")
+        return
+    three = {col: [formatting.number(v, 3) for v in cal[col]] for col in ("brier", "log_loss", "auc") if col in cal}
+    if "calibration_in_the_large" in cal.columns:
+        three["citl_text"] = [
+            "" if formatting.is_missing(v) else f"{float(v) * 100:+.1f} points" for v in cal["calibration_in_the_large"]
+        ]
+    display.table(cal.assign(**three), columns=bids.CALIBRATION_COLUMNS)
+    display.paragraph(bids.calibration_sentence(cal))
 
 
 def account_section(acct) -> None:
@@ -35,7 +56,7 @@ def account_section(acct) -> None:
         module.account_appendix(acct)
         shown += 1
     if not _skipped(acct.bundle, "bids") and acct.bundle.has("bid_calibration"):
-        bids._calibration(acct.bundle)  # the bid desk's own calibration block (portfolio-wide)
+        _bid_calibration(acct.bundle)
         shown += 1
     if not shown:
         display.paragraph("None of the models behind this report's estimates is part of this bundle.")

@@ -74,6 +74,7 @@ def account_section(acct) -> None:
         display.paragraph("This account has not ordered yet, so there is no buying pattern to judge churn from.")
         return
     score = is_score(row["method"])
+    cur = formatting.currency_of(acct.bundle)  # the same text as page one and the index
     display.kpi_cards(
         [
             (
@@ -82,8 +83,8 @@ def account_section(acct) -> None:
                 _STATUS.get(band, ""),
             ),
             ("Risk band", band, _STATUS.get(band, "")),
-            ("Revenue at risk", money(float(row["revenue_at_risk"]))),
-            ("Expected revenue, next 12 months", money(float(row["expected_value_12m"]))),
+            ("Revenue at risk", money(float(row["revenue_at_risk"]), cur)),
+            ("Expected revenue, next 12 months", money(float(row["expected_value_12m"]), cur)),
         ]
     )
     if band == "lapsed":
@@ -202,7 +203,6 @@ def account_appendix(acct) -> None:
         f"{formatting.pct(ev['medium_band_from'])}."
     )
     _backtest_table(evaluation)
-    _calibration_chart(acct.portfolio_table("churn_calibration"))
 
 
 def portfolio_section(bundle) -> None:
@@ -215,11 +215,12 @@ def portfolio_section(bundle) -> None:
     active = churn[churn["risk_band"].isin(ACTIVE_BANDS)]
     high = active[active["risk_band"] == "high"]
     lapsed = churn[churn["risk_band"] == "lapsed"]
+    cur = formatting.currency_of(bundle)
     display.kpi_cards(
         [
-            ("Revenue at risk (active accounts)", money(float(active["revenue_at_risk"].sum()))),
+            ("Revenue at risk (active accounts)", money(float(active["revenue_at_risk"].sum()), cur)),
             ("Accounts in the high band", f"{len(high)}", "bad" if len(high) else "good"),
-            ("Revenue at risk in the high band", money(float(high["revenue_at_risk"].sum()))),
+            ("Revenue at risk in the high band", money(float(high["revenue_at_risk"].sum()), cur)),
             ("Lapsed accounts (no recent orders)", f"{len(lapsed)}", "warn" if len(lapsed) else "good"),
         ]
     )

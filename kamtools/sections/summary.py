@@ -193,9 +193,12 @@ def target_card(info: dict) -> tuple[str, str, str] | None:
     if label is not None:
         parts.append(str(label))
     if attainment is not None:
-        parts.append(f"{float(attainment):.0%} reached")
+        parts.append(f"{formatting.pct(float(attainment))} reached")
     if p is not None:
-        parts.append(f"{float(p):.0%} chance to make it")
+        parts.append(f"{formatting.pct(float(p))} chance to make it")
+    year = _first(info, ("target_period",))
+    if year is not None and parts:
+        parts[0] = f"{int(float(year))}: {parts[0]}"
     status = band_status(label)
     if not status and p is not None:
         status = "good" if float(p) >= 0.6 else "warn" if float(p) >= 0.3 else "bad"
@@ -317,10 +320,14 @@ def _plan_actions(acct, currency: str | None) -> None:
         display.paragraph("The playbook calls for no action on this account now.")
         return
     top = top_actions(actions)
-    display.table(
-        actions_table(top, currency),
-        columns={"priority": "Priority", "action": "Action", "stake": "Value at stake", "owner": "Owner", "due": "Due"},
-    )
+    shown = actions_table(top, currency)
+    columns = {"priority": "Priority", "action": "Action", "stake": "Value at stake", "owner": "Owner", "due": "Due"}
+    owners = shown["owner"].unique()
+    if len(owners) == 1:  # one owner for all: say it once instead of a column
+        del columns["owner"]
+    display.table(shown, columns=columns)
+    if len(owners) == 1 and owners[0]:
+        display.paragraph(f"Owner of these actions: {owners[0]}.")
     more = len(actions) - len(top)
     if more > 0:
         display.paragraph(f"{more} more action(s), with their evidence, in the account plan section.")

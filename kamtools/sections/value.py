@@ -155,17 +155,23 @@ def account_appendix(acct) -> None:
         display.paragraph("No value model was fitted for this portfolio.")
         return
     name, status, reason = model_choice(model)
+    reason = reason.strip()
     fit = {
         "identified": "Its parameters are well determined by this portfolio's data.",
         "unidentified": "Its parameters are not well determined by this portfolio's data: read P(alive) and the "
         "expected values as rough.",
         "no_dropout": "No account in this portfolio's history stopped buying, so P(alive) cannot tell who has.",
     }.get(status, f"Fit: {status}.")
+    if "not determined" in reason or "no account" in reason.lower():
+        fit = ""  # the sentence on the choice already says it
     display.paragraph(
         f"{MODEL_LABELS.get(name, name)} (how often accounts buy and how likely they are to have stopped) and "
-        f"Gamma-Gamma (value per purchase week), fitted on all accounts. {reason} {fit}".replace("  ", " ")
+        f"Gamma-Gamma (value per purchase week), fitted on all accounts. {reason} {fit}".strip().replace("  ", " ")
     )
-    notes = [str(n) for n in model["note"].dropna().unique() if str(n).strip()] if "note" in model.columns else []
+    # the model's other notes: what the sentence above does not say already (not the bare fit status words)
+    raw = model["note"].dropna().astype(str).str.strip().unique() if "note" in model.columns else []
+    said = "not determined" in reason
+    notes = [n for n in raw if len(n.split()) > 2 and n not in reason and not (said and "not determined" in n)]
     if notes:
         display.bullets(notes)
 
