@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kamtools import display
+from kamtools import display, formatting
 from kamtools.data.portfolio import NotAvailable
 from kamtools.forecast.backtest import BASELINE_SHORT, baseline_words
 from kamtools.plotting.forecast import backtest_chart, forecast_chart, target_gap_chart
@@ -140,15 +140,12 @@ def account_section(acct) -> None:
     srow = summary.iloc[0] if summary is not None and len(summary) else None
 
     cards = []
+    cur = formatting.currency_of(acct.bundle)  # the same text as page one and the index
     if srow is not None:
         nxt = float(srow["forecast_next_12m"])
-        cards.append(("Forecast revenue, next 12 months", money(nxt)))
-        cards.append(
-            (
-                "80% range, next 12 months",
-                f"{money(float(srow['forecast_next_12m_lo_80']))}-{money(float(srow['forecast_next_12m_hi_80']))}",
-            )
-        )
+        cards.append(("Forecast revenue, next 12 months", money(nxt, cur)))
+        lo, hi = float(srow["forecast_next_12m_lo_80"]), float(srow["forecast_next_12m_hi_80"])
+        cards.append(("80% range, next 12 months", f"{money(lo, cur)}-{money(hi, cur)}"))
         growth = srow.get("forecast_growth_pct")
         if growth is not None and pd.notna(growth):
             cards.append(("Change vs last 12 months", f"{float(growth):+.0f}%", "good" if growth >= 0 else "warn"))
@@ -259,7 +256,7 @@ def portfolio_section(bundle) -> None:
     ptarget = _frame(bundle.table("forecast_portfolio_target"))
     as_of = bundle.as_of
 
-    cards = [("Portfolio forecast, next 12 months", money(float(fc["forecast"].sum())))]
+    cards = [("Portfolio forecast, next 12 months", money(float(fc["forecast"].sum()), formatting.currency_of(bundle)))]
     last12 = actual[actual["ds"] > actual["ds"].max() - pd.DateOffset(months=12)]["y"].sum() if len(actual) else 0
     growth_note = bundle.note("forecast_growth_pct")
     if growth_note or actual["ds"].nunique() < 12:  # the last 12 months are not all in the data

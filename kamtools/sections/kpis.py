@@ -12,7 +12,7 @@ import math
 
 import pandas as pd
 
-from kamtools import display
+from kamtools import display, formatting
 from kamtools.data.portfolio import NotAvailable
 from kamtools.plotting.style import money
 from kamtools.sections import show_notes
@@ -35,39 +35,44 @@ def _pct(v: float, signed: bool = False) -> str:
     return f"{v:+.0%}" if signed else f"{v:.0%}"
 
 
-def _m(v: float) -> str:
-    return "n/a" if math.isnan(v) else money(v)
+def _m(v: float, currency: str | None = None) -> str:
+    return "n/a" if math.isnan(v) else money(v, currency)
 
 
 def _days(v: float) -> str:
     return "n/a" if math.isnan(v) else f"{v:,.0f} days"
 
 
-def returns_card(row: dict) -> tuple[str, str, str] | None:
+def returns_card(row: dict, currency: str | None = None) -> tuple[str, str, str] | None:
     """The returns-rate card (returned / gross revenue, last 12 months), or None without returns."""
     returned = _num(row, "returns_ltm")
     if math.isnan(returned) or returned <= 0:
         return None
     rate = _num(row, "returns_rate")
     status = "" if math.isnan(rate) else ("bad" if rate > 0.3 else "warn" if rate > 0.1 else "")
-    text = f"{_pct(rate)} of gross ({_m(returned)})" if not math.isnan(rate) else f"{_m(returned)}, no sales"
+    text = (
+        f"{_pct(rate)} of gross ({_m(returned, currency)})"
+        if not math.isnan(rate)
+        else f"{_m(returned, currency)}, no sales"
+    )
     return ("Returns and credit notes, 12 months", text, status)
 
 
-def kpi_cards(row: dict) -> list[tuple[str, str, str]]:
-    """The headline KPI cards of one account's ``kpis`` row as (label, text, status)."""
+def kpi_cards(row: dict, currency: str | None = None) -> list[tuple[str, str, str]]:
+    """The headline KPI cards of one account's ``kpis`` row as (label, text, status); the revenue
+    amounts in ``currency`` (the bundle's), so they read as on page one and the index."""
     cards: list[tuple[str, str, str]] = []
     g = _num(row, "growth_ytd_pct")
     cards.append(
         (
             "Revenue YTD" + ("" if math.isnan(g) else f" ({_pct(g, True)} vs last year)"),
-            _m(_num(row, "revenue_ytd")),
+            _m(_num(row, "revenue_ytd"), currency),
             "" if math.isnan(g) else ("good" if g >= 0 else "warn" if g > -0.15 else "bad"),
         )
     )
     gl = _num(row, "growth_pct")
     change = "" if math.isnan(gl) else f" ({_pct(gl, True)})"  # NaN: no prior year in the data
-    cards.append(("Revenue, last 12 months", _m(_num(row, "revenue_ltm")) + change, ""))
+    cards.append(("Revenue, last 12 months", _m(_num(row, "revenue_ltm"), currency) + change, ""))
     m = _num(row, "margin_pct")
     cards.append(("Gross margin %, last 12 months", _pct(m), "bad" if m < 0 else ""))
     if "target_attainment" in row:
@@ -75,20 +80,30 @@ def kpi_cards(row: dict) -> list[tuple[str, str, str]]:
         status = "" if math.isnan(pace) else ("good" if pace >= 1 else "warn" if pace >= 0.8 else "bad")
         cards.append(("Target attainment (pace)", f"{_pct(_num(row, 'target_attainment'))} ({_pct(pace)})", status))
     cards.append(
-        ("Orders / avg order, 12 months", f"{_num(row, 'orders_ltm'):,.0f} / {_m(_num(row, 'avg_order_value'))}", "")
+        (
+            "Orders / avg order, 12 months",
+            f"{_num(row, 'orders_ltm'):,.0f} / {_m(_num(row, 'avg_order_value'), currency)}",
+            "",
+        )
     )
-    card = returns_card(row)
+    card = returns_card(row, currency)
     if card:
         cards.append(card)
     if "weighted_value" in row:
-        cards.append(("Pipeline (weighted)", f"{_m(_num(row, 'open_value'))} ({_m(_num(row, 'weighted_value'))})", ""))
+        cards.append(
+            (
+                "Pipeline (weighted)",
+                f"{_m(_num(row, 'open_value'), currency)} ({_m(_num(row, 'weighted_value'), currency)})",
+                "",
+            )
+        )
         cards.append(("Win rate, 12 months", _pct(_num(row, "win_rate")), ""))
     if "open_ar" in row:
         od = _num(row, "overdue_60_plus")
         cards.append(
             (
                 "Open AR (overdue)",
-                f"{_m(_num(row, 'open_ar'))} ({_m(_num(row, 'overdue_ar'))})",
+                f"{_m(_num(row, 'open_ar'), currency)} ({_m(_num(row, 'overdue_ar'), currency)})",
                 "bad" if od > 0 else "",
             )
         )
@@ -123,7 +138,7 @@ def account_section(acct) -> None:
         display.not_available("No KPIs were computed for this account.")
         return
     row = kpis.iloc[0].to_dict()
-    display.kpi_cards(kpi_cards(row))
+    display.kpi_cards(kpi_cards(row, formatting.currency_of(acct.bundle)))
     show_notes(acct.bundle, "kpis")
 
     # ---- health ------------------------------------------------------------------------

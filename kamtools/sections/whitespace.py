@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kamtools import display
+from kamtools import display, formatting
 from kamtools.data.portfolio import NotAvailable
 from kamtools.sections import account_names
 
@@ -48,7 +48,10 @@ def account_section(acct) -> None:
     if isinstance(summary, pd.DataFrame) and len(summary):
         row = summary.iloc[0]
         cards = [
-            ("Whitespace, probability-weighted (recommended categories, 12 months)", float(row["whitespace_value"])),
+            (  # money text: the label says "probability", which would make the card a percentage
+                "Whitespace, probability-weighted (recommended categories, 12 months)",
+                formatting.money(float(row["whitespace_value"]), formatting.currency_of(acct.bundle)),
+            ),
             ("Categories bought", int(row["n_categories_bought"])),
             ("Lapsed categories", int(row["n_lapsed"]), "warn" if row["n_lapsed"] else ""),
             ("Never bought", int(row["n_never"])),
