@@ -262,6 +262,8 @@ def portfolio_section(bundle) -> None:
         display.paragraph("No active account is in the high or medium band.")
     else:
         top = at_risk.head(20).assign(name=lambda d: d["account_id"].map(names).fillna(""))
+        # money as on the index and the account reports ('€52.6k', not '52,564')
+        top["revenue_at_risk"] = top["revenue_at_risk"].map(lambda v: money(v, cur))
         cols = {
             "account_id": "Account",
             "name": "Name",
@@ -276,6 +278,7 @@ def portfolio_section(bundle) -> None:
         display.heading("Lapsed accounts: win-back candidates", level=3)
         worth = lapsed.sort_values("expected_value_12m", ascending=False).head(10)
         worth = worth.assign(name=worth["account_id"].map(names).fillna(""))
+        worth["expected_value_12m"] = worth["expected_value_12m"].map(lambda v: money(v, cur))
         display.table(
             worth,
             columns={"account_id": "Account", "name": "Name", "expected_value_12m": "Expected revenue, 12 months"},
