@@ -344,6 +344,16 @@ def _portfolio_series(acc_fc: pd.DataFrame, hist: pd.DataFrame, level) -> pd.Dat
     return out[cols].sort_values("ds").reset_index(drop=True)
 
 
+def btyd_family(value_model: object) -> str:
+    """The BTYD model the value stage chose (its ``value_model`` table's ``chosen`` row):
+    ``bg_nbd`` or ``mbg_nbd``; ``bg_nbd`` when the value stage did not run or chose none."""
+    if not isinstance(value_model, pd.DataFrame) or value_model.empty:
+        return "bg_nbd"
+    chosen = value_model[(value_model["parameter"] == "chosen") & (value_model["estimate"] == 1)]
+    name = str(chosen["model"].iloc[0]) if len(chosen) else "bg_nbd"
+    return name if name in ("bg_nbd", "mbg_nbd") else "bg_nbd"
+
+
 def _month_end(month_start: pd.Timestamp) -> pd.Timestamp:
     return (pd.Timestamp(month_start) + pd.offsets.MonthEnd(0)).normalize()
 
@@ -357,8 +367,12 @@ def _select(
     bt,
     plan,
     fit_h: int,
+    family: str = "bg_nbd",
 ) -> Selection:
     """Each account's method from the out-of-time evidence (:func:`kamtools.forecast.selection.select`).
+
+    ``family``: the BTYD model the value stage chose (``bg_nbd`` or ``mbg_nbd``), refitted at
+    every backtest origin for the BTYD candidate.
 
     The evidence is the forecast backtest's windows (the model's forecasts beside the simple
     methods at the same origins); when the history allows no backtest of the model but has
@@ -389,14 +403,15 @@ def _select(
             rows = np.searchsorted(ids, part["unique_id"].astype(str).to_numpy())
             grid[rows, step] = part["forecast"].to_numpy(dtype=float)
             model_paths[c] = grid
-            btyd_at[c] = btyd_paths(orders, _month_end(cutoff), ids, horizon)
+            btyd_at[c] = btyd_paths(orders, _month_end(cutoff), ids, horizon, family)
             cut_cols.append(c)
         ev = build_evidence(y, ids, cut_cols, horizon, model_paths, btyd_at)
     elif y.shape[1] >= 4:
         horizon = min(3, y.shape[1] - 3)
         c = y.shape[1] - 1 - horizon
-        ev = build_evidence(y, ids, [c], horizon, None, {c: btyd_paths(orders, _month_end(months[c]), ids, horizon)})
-    now = btyd_paths(orders, _month_end(months[-1]), ids, fit_h)
+        paths = {c: btyd_paths(orders, _month_end(months[c]), ids, horizon, family)}
+        ev = build_evidence(y, ids, [c], horizon, None, paths)
+    now = btyd_paths(orders, _month_end(months[-1]), ids, fit_h, family)
     return select(y, ids, mean, lo, hi, sd, ev, now, LEVEL)
 
 
@@ -696,7 +711,7 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
     plan, bt, per, accuracy = _account_backtest(hist, hist_fit, model.unique_ids_.size, notes)
 
     # ---- the method each account gets, from out-of-time evidence (kamtools.forecast.selection)
-    sel = _select(portfolio, hist, model, raw_fc, model_sd, bt, plan, fit_h)
+    sel = _select(portfolio, hist, model, raw_fc, model_sd, bt, plan, fit_h, btyd_family(inputs.get("value_model")))
     raw_fc = raw_fc.merge(model_sd, on=["unique_id", "ds"], how="left", validate="one_to_one")
     k = len(sel.ids)
     acc_full = pd.DataFrame(

@@ -190,14 +190,19 @@ def candidate_paths(state: State, horizon: int, model: np.ndarray | None, btyd: 
 # ---------------------------------------------------------------------------------------
 # BTYD expected revenue per month
 # ---------------------------------------------------------------------------------------
-def btyd_paths(orders: pd.DataFrame, as_of: pd.Timestamp, ids: np.ndarray, horizon: int) -> np.ndarray | None:
-    """BG/NBD + Gamma-Gamma expected revenue of each account in each of the next ``horizon``
-    months (weekly purchase periods, undiscounted), from orders up to ``as_of``; None when
-    the models cannot be fitted (too few accounts or repeat buyers)."""
+def btyd_paths(
+    orders: pd.DataFrame, as_of: pd.Timestamp, ids: np.ndarray, horizon: int, family: str = "bg_nbd"
+) -> np.ndarray | None:
+    """BG/NBD (or MBG/NBD: ``family="mbg_nbd"``) + Gamma-Gamma expected revenue of each account
+    in each of the next ``horizon`` months (weekly purchase periods, undiscounted), from
+    orders up to ``as_of``; None when the models cannot be fitted (too few accounts or
+    repeat buyers). The forecast stage passes the family the value stage chose, so the
+    buying-rhythm model behind a forecast is the one behind the account's value."""
     try:
-        from kamtools.value import MIN_ACCOUNTS, MIN_REPEAT_BUYERS, BetaGeo, GammaGamma, rfm_summary
+        from kamtools.value import MIN_ACCOUNTS, MIN_REPEAT_BUYERS, BetaGeo, GammaGamma, ModifiedBetaGeo, rfm_summary
     except ImportError:  # pragma: no cover - a value module without the BTYD estimators
         return None
+    estimator = ModifiedBetaGeo if family == "mbg_nbd" else BetaGeo
 
     past = orders[orders["order_date"] <= as_of]
     if past.empty:
@@ -210,7 +215,7 @@ def btyd_paths(orders: pd.DataFrame, as_of: pd.Timestamp, ids: np.ndarray, horiz
             x, t_x, T, m = (s[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T", "monetary"))
             if len(s) < MIN_ACCOUNTS or int(np.sum(x > 0)) < MIN_REPEAT_BUYERS:
                 return None
-            bg = BetaGeo().fit(x, t_x, T)
+            bg = estimator().fit(x, t_x, T)
             fallback = float(m[x > 0].mean())
             try:
                 # the value stage reports a frequency/value correlation; this candidate only needs the values

@@ -66,6 +66,7 @@ STAGES: tuple[Stage, ...] = (
         "forecast",
         "kamtools.forecast",
         portfolio=("orders", "products", "targets"),
+        reads={"value_model": ("model", "parameter", "estimate")},  # the BTYD family the value stage chose
         background=True,
         writes=(
             table(
