@@ -117,6 +117,13 @@ def test_account_figures_read_the_same_on_the_index_and_everywhere_in_the_report
                 assert value == head_value(row[INDEX_HEADS["churn"]]), where
             if label == "Risk band":
                 assert f"({value})" in row[INDEX_HEADS["churn"]], where
+            if label == "Change vs last 12 months" and value != "not available":
+                # reconciles with the two figures beside it (both from the same "last 12 months")
+                revenue, forecast = (
+                    float(row["raw " + INDEX_HEADS["revenue"]]),
+                    float(row["raw " + INDEX_HEADS["forecast"]]),
+                )
+                assert value == f"{100 * (forecast / revenue - 1):+.0f}%", where
         labels = [label for label, _ in shown]
         # page one and the forecast section both carry the headline figures
         assert labels.count("Forecast revenue, next 12 months") >= 2, labels
@@ -187,6 +194,9 @@ def test_overview_portfolio_totals_are_the_sums_of_the_index_rows(rendered):
     assert len(list(rows)) == len(bundle.accounts) == int(overview["Accounts"])
     assert overview["Revenue, last 12 months"] == total("revenue")
     assert overview["Portfolio forecast, next 12 months"] == total("forecast")
+    revenue = sum(float(r["raw " + INDEX_HEADS["revenue"]]) for r in rows)
+    forecast = sum(float(r["raw " + INDEX_HEADS["forecast"]]) for r in rows)
+    assert overview["Change vs last 12 months"] == f"{forecast / revenue - 1:+.0%}"
     active = total("at_risk", lambda r: not r[INDEX_HEADS["churn"]].endswith("(lapsed)"))
     assert overview["Revenue at risk (active accounts)"] == active
     # and the index's own totals line says the same

@@ -140,13 +140,18 @@ def account_section(acct) -> None:
     srow = summary.iloc[0] if summary is not None and len(summary) else None
 
     cards = []
-    cur = formatting.currency_of(acct.bundle)  # the same text as page one and the index
+    currency = formatting.currency_of(acct.bundle)  # the same text as page one and the index
     if srow is not None:
         nxt = float(srow["forecast_next_12m"])
-        cards.append(("Forecast revenue, next 12 months", money(nxt, cur)))
+        cards.append(("Forecast revenue, next 12 months", money(nxt, currency)))
         lo, hi = float(srow["forecast_next_12m_lo_80"]), float(srow["forecast_next_12m_hi_80"])
-        cards.append(("80% range, next 12 months", f"{money(lo, cur)}-{money(hi, cur)}"))
+        cards.append(("80% range, next 12 months", f"{money(lo, currency)}-{money(hi, currency)}"))
+        # against the "last 12 months" of page one and the index (the 12 months up to the as-of
+        # date), not the forecast's complete months, so the change reconciles with both cards
+        last = pd.to_numeric(acct.info.get("revenue_ltm"), errors="coerce")
         growth = srow.get("forecast_growth_pct")
+        if pd.notna(growth) and pd.notna(last) and last > 0:
+            growth = 100 * (nxt / float(last) - 1)
         if growth is not None and pd.notna(growth):
             cards.append(("Change vs last 12 months", f"{float(growth):+.0f}%", "good" if growth >= 0 else "warn"))
         else:
@@ -257,7 +262,8 @@ def portfolio_section(bundle) -> None:
     as_of = bundle.as_of
 
     cards = [("Portfolio forecast, next 12 months", money(float(fc["forecast"].sum()), formatting.currency_of(bundle)))]
-    last12 = actual[actual["ds"] > actual["ds"].max() - pd.DateOffset(months=12)]["y"].sum() if len(actual) else 0
+    # the overview's "Revenue, last 12 months" (the 12 months up to the as-of date, summed over accounts)
+    last12 = float(bundle.accounts["revenue_ltm"].sum()) if "revenue_ltm" in bundle.accounts else 0.0
     growth_note = bundle.note("forecast_growth_pct")
     if growth_note or actual["ds"].nunique() < 12:  # the last 12 months are not all in the data
         cards.append(("Change vs last 12 months", "not available"))
