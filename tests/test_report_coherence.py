@@ -157,6 +157,10 @@ def test_overview_account_tables_show_the_index_figures_for_risk(rendered):
                 assert f"({cells[heads.index('Band')]})" in rows[account_id][INDEX_HEADS["churn"]]
             checked += 1
     assert checked, "no overview table lists revenue at risk per account"
+    for heads, body in tables(overview):
+        for label in ("Target", "Expected", "Expected shortfall"):  # the forecast's shortfall table: money
+            if "Expected shortfall" in heads:
+                assert all(re.fullmatch(r"-?€[0-9.]+[kMB]?", cells[heads.index(label)]) for cells in body), body
 
 
 @pytest.mark.xfail(

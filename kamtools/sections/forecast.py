@@ -407,6 +407,9 @@ def portfolio_section(bundle) -> None:
                 if accounts is not None and "name" in accounts.columns:
                     worst = worst.merge(accounts[["account_id", "name"]], on="account_id", how="left")
                 display.heading(f"Largest expected shortfalls against the {as_of.year} target", level=3)
+                currency = formatting.currency_of(bundle)  # money as on the index and the reports
+                for col in ("revenue_target", "expected_total", "gap"):
+                    worst[col] = worst[col].map(lambda v: money(v, currency))
                 display.table(
                     worst,
                     {

@@ -289,12 +289,12 @@ def account_section(acct) -> None:
 
 
 # ---- portfolio overview -------------------------------------------------------------------
-def portfolio_cards(tot: dict) -> list[tuple[str, str, str]]:
+def portfolio_cards(tot: dict, currency: str | None = None) -> list[tuple[str, str, str]]:
     """Headline cards of the ``kpis_portfolio`` row."""
     cards = [
         (
             "Revenue YTD",
-            _m(_num(tot, "revenue_ytd"))
+            _m(_num(tot, "revenue_ytd"), currency)
             + ("" if math.isnan(_num(tot, "growth_ytd_pct")) else f" ({_pct(_num(tot, 'growth_ytd_pct'), True)})"),
             "",
         ),
@@ -306,11 +306,21 @@ def portfolio_cards(tot: dict) -> list[tuple[str, str, str]]:
     if "target_attainment" in tot:
         cards.append(("Target attainment", _pct(_num(tot, "target_attainment")), ""))
     if "weighted_value" in tot:
-        cards.append(("Pipeline (weighted)", f"{_m(_num(tot, 'open_value'))} ({_m(_num(tot, 'weighted_value'))})", ""))
+        cards.append(
+            (
+                "Pipeline (weighted)",
+                f"{_m(_num(tot, 'open_value'), currency)} ({_m(_num(tot, 'weighted_value'), currency)})",
+                "",
+            )
+        )
         cards.append(("Win rate, 12 months", _pct(_num(tot, "win_rate")), ""))
     if "open_ar" in tot:
         cards.append(
-            ("Open AR (60+ days overdue)", f"{_m(_num(tot, 'open_ar'))} ({_m(_num(tot, 'overdue_60_plus'))})", "")
+            (
+                "Open AR (60+ days overdue)",
+                f"{_m(_num(tot, 'open_ar'), currency)} ({_m(_num(tot, 'overdue_60_plus'), currency)})",
+                "",
+            )
         )
         cards.append(("DSO", _days(_num(tot, "dso_days")), ""))
     if "complaints_open" in tot:
@@ -339,7 +349,7 @@ def portfolio_section(bundle) -> None:
     if isinstance(tot, NotAvailable):
         display.not_available(tot)
         return
-    display.kpi_cards(portfolio_cards(tot.iloc[0].to_dict()))
+    display.kpi_cards(portfolio_cards(tot.iloc[0].to_dict(), formatting.currency_of(bundle)))
     show_notes(bundle, "kpis")
     kpis = bundle.table("kpis")
     health = bundle.table("health")
