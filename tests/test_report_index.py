@@ -218,3 +218,17 @@ def test_filters_hide_rows_and_update_the_totals_in_the_browser(chromium, tmp_pa
         assert [e for e in drv.get_log("browser") if e["level"] == "SEVERE"] == []
     finally:
         drv.quit()
+
+
+def test_subtitle_counts_reports_in_words_and_the_report_cell_links_the_report(tmp_path):
+    from kamtools.reports.state import account_paths
+
+    paths = account_paths(tmp_path, "A1")
+    paths.html.parent.mkdir(parents=True, exist_ok=True)
+    paths.html.write_text("<p>report</p>")
+    paths.state.parent.mkdir(parents=True, exist_ok=True)
+    paths.state.write_text(json.dumps({"status": "ok"}))
+    page = page_of(tmp_path, summary())
+    assert "6 accounts · data as of 2026-10-31 · reports: 1 ready, 5 not rendered" in page
+    row = next(r for r in body_rows(page) if "<td>A1</td>" in r)
+    assert f'<span class="kam-status ok"><a href="{paths.href}">report</a></span>' in row

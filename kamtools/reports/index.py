@@ -334,7 +334,10 @@ def _row(r: pd.Series, lay: _Layout, keys: dict[str, str], change: tuple[str, bo
     for column, label in (("pdf_href", "PDF"), ("deck_href", "deck"), ("customer_deck_href", "customer deck")):
         if not _is_missing(r.get(column)) and r.get(column):
             pdf += f' <a class="kam-pdf" href="{e(r[column], quote=True)}">{label}</a>'
-    report = f'<td data-sort="{e(status, quote=True)}"><span class="kam-status {e(status, quote=True)}">{e(text)}</span>{pdf}</td>'
+    shown = e(text)
+    if not _is_missing(r["href"]) and r["href"]:  # the report itself, beside its PDF and decks
+        shown = f'<a href="{e(r["href"], quote=True)}">{shown}</a>'
+    report = f'<td data-sort="{e(status, quote=True)}"><span class="kam-status {e(status, quote=True)}">{shown}</span>{pdf}</td>'
     return "<tr>" + cells + _change_cell(change) + report + "</tr>"
 
 
@@ -395,6 +398,15 @@ def _totals_html(rows: pd.DataFrame, lay: _Layout) -> str:
     )
 
 
+STATUS_WORDS = {  # the reports line of the page's subtitle, in this order
+    "ok": "ready",
+    "partial": "with failed sections",
+    "outdated": "outdated (run kamtools reports again)",
+    "failed": "failed",
+    "not rendered": "not rendered",
+}
+
+
 def _badges(changes, account_id: str) -> tuple[str, bool] | None:
     """(change badge, is it a change for the worse) of ``account_id``; None without ``--since``."""
     if changes is None:
@@ -426,7 +438,8 @@ def write_index(
     rows = index_rows(bundle, out, failed=failed, since_fresh=since_fresh) if rows is None else rows
     m = bundle.manifest
     counts = rows["status"].value_counts().to_dict()
-    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    order = list(STATUS_WORDS) + sorted(set(counts) - set(STATUS_WORDS))
+    summary = ", ".join(f"{counts[s]} {STATUS_WORDS.get(s, s)}" for s in order if s in counts)
     subtitle = f"{len(rows)} accounts · data as of {m['as_of']} · reports: {summary}"
     ov = overview_paths(out)
     links = []
