@@ -207,3 +207,23 @@ def test_overview_portfolio_totals_are_the_sums_of_the_index_rows(rendered):
     index = (out / "index.html").read_text(encoding="utf-8")
     line = re.findall(r'<strong data-total="\d">([^<]*)</strong>', index)
     assert line == [f"{len(list(rows))} accounts", total("revenue"), total("forecast"), total("at_risk")]
+
+
+def test_overview_tier_table_sums_the_index_rows_of_each_tier(rendered):
+    out, _, _ = rendered
+    rows = list(index_rows(out).values())
+    overview = (out / "portfolio_overview.html").read_text(encoding="utf-8")
+    tier_tables = [(h, b) for h, b in tables(overview) if h[:2] == ["Tier", "Accounts"]]
+    assert tier_tables, "the overview has no tier table"
+    heads, body = tier_tables[0]
+    # the next 12 months are the forecast's, the one headline (not the value model's expectation)
+    assert "Forecast revenue, next 12 months" in heads, heads
+    for cells in body:
+        mine = [r for r in rows if f"Tier {r['Tier']}" == cells[0]]
+        assert cells[1] == str(len(mine)), cells
+        for label, concept in (
+            ("Revenue, last 12 months", "revenue"),
+            ("Forecast revenue, next 12 months", "forecast"),
+        ):
+            raw = "raw " + INDEX_HEADS[concept]
+            assert cells[heads.index(label)] == money(sum(float(r[raw]) for r in mine), CURRENCY), (label, cells)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kamtools import display
+from kamtools import display, formatting
 from kamtools.data.portfolio import NotAvailable
 from kamtools.plotting.segment import cluster_profile_chart, concentration_chart, portfolio_matrix_chart, tier_chart
 from kamtools.plotting.style import money
@@ -84,11 +84,27 @@ def portfolio_section(bundle) -> None:
     value = bundle.table("value")
     tiers = seg.groupby("tier").agg(accounts=("account_id", "size"), revenue_ltm=("revenue_ltm", "sum"))
     tiers["revenue_share"] = tiers["revenue_ltm"] / max(tiers["revenue_ltm"].sum(), 1e-9)
-    if isinstance(value, pd.DataFrame):
-        ev = seg[["account_id", "tier"]].merge(value[["account_id", "expected_value_12m"]], on="account_id", how="left")
-        tiers["expected_value_12m"] = ev.groupby("tier")["expected_value_12m"].sum()
+    # next 12 months: the one headline (the forecast, as on the index and the reports); the value
+    # model's expectation only when there is no forecast, and then named for what it is
+    summary = bundle.accounts
+    if "forecast_next_12m" in summary.columns:
+        ahead, ahead_label = summary[["account_id", "forecast_next_12m"]], "Forecast revenue, next 12 months"
+    elif isinstance(value, pd.DataFrame):
+        ahead, ahead_label = (
+            value[["account_id", "expected_value_12m"]],
+            "Expected revenue (value model), next 12 months",
+        )
+    else:
+        ahead, ahead_label = None, ""
+    if ahead is not None:
+        ev = seg[["account_id", "tier"]].merge(ahead, on="account_id", how="left")
+        tiers["ahead"] = ev.groupby("tier")[ahead.columns[1]].sum()
     tiers = tiers.reset_index()
     tiers["tier"] = "Tier " + tiers["tier"].astype(str)
+    currency = formatting.currency_of(bundle)  # money as on the index and the reports
+    for col in ("revenue_ltm", "ahead"):
+        if col in tiers.columns:
+            tiers[col] = tiers[col].map(lambda v: formatting.money(v, currency))
     display.table(
         tiers,
         columns={
@@ -96,7 +112,7 @@ def portfolio_section(bundle) -> None:
             "accounts": "Accounts",
             "revenue_ltm": "Revenue, last 12 months",
             "revenue_share": "Share of revenue",
-            "expected_value_12m": "Expected revenue, next 12 months",
+            "ahead": ahead_label,
         },
     )
     display.figure(tier_chart(seg), alt="Accounts and revenue per tier")
