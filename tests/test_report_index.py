@@ -168,8 +168,10 @@ def test_a_bundle_without_health_and_churn_says_why_instead_of_empty_cells(tmp_p
     heads = re.findall(r"<th [^>]*>([^<]*)</th>", page)
     assert "Health" not in heads and "Churn risk" not in heads and "Revenue at risk" not in heads
     assert "Churn risk and revenue at risk not shown: The churn model needs 12 months of order history" in page
-    assert "Health not shown: the kpis analysis was not run for this bundle." in page
-    assert "Forecast not shown: the forecast analysis was not run for this bundle." in page
+    assert (
+        "Health not shown: the KPI and health analysis was not run for this bundle (kamtools analyze runs it)." in page
+    )
+    assert "Forecast not shown: the forecast analysis was not run for this bundle" in page
     assert 'data-filter="band"' not in page  # no risk band filter without risk bands
     assert totals_table(page)["||"] == ["6 accounts", money(acc["revenue_ltm"].sum())]
     assert all(r.count("<td") == 6 for r in body_rows(page))  # account, id, KAM, tier, revenue, report

@@ -165,12 +165,16 @@ def _tier_label(tier: object) -> str:
     return f"Tier {tier}"
 
 
+STAGE_WORDS = {"kpis": "KPI and health", "segment": "segmentation"}  # stage names in a reader's words
+
+
 def _absent(bundle, label: str, sources: tuple[str, ...]) -> str:
     """The sentence shown instead of a column whose analysis is not in the bundle."""
     skipped = bundle.manifest.get("skipped", {})
     reason = next((str(skipped[t]) for t in sources if t in skipped), None)
     if reason is None:
-        reason = f"the {sources[-1]} analysis was not run for this bundle."
+        words = STAGE_WORDS.get(sources[-1], sources[-1])
+        reason = f"the {words} analysis was not run for this bundle (kamtools analyze runs it)."
     return f"{label} not shown: {reason}"
 
 
