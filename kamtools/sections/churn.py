@@ -175,6 +175,28 @@ def _calibration_chart(calibration) -> None:
         )
 
 
+def backtest_sentence(evaluation: pd.DataFrame) -> str:
+    """The backtest in one sentence: how well the model ranked and scored churn beside the recency
+    baseline, and what that means for reading a probability ('' without the measures)."""
+    by = evaluation.set_index("metric")
+    if not {"roc_auc", "brier"} <= set(by.index):
+        return ""
+    auc, brier = by.loc["roc_auc"], by.loc["brier"]
+    text = (
+        f"In that test the model ranked churners with a ROC AUC of {formatting.number(auc['model'], 2)} against "
+        f"{formatting.number(auc['baseline'], 2)} for the rule of thumb (0.5 is guessing, 1 is perfect) and scored a "
+        f"Brier score of {formatting.number(brier['model'], 3)} against {formatting.number(brier['baseline'], 3)} "
+        "(lower is better): "
+    )
+    better = auc["model"] >= auc["baseline"] and brier["model"] <= brier["baseline"]
+    worse = auc["model"] < auc["baseline"] and brier["model"] > brier["baseline"]
+    if better:
+        return text + "its probabilities are the better guide."
+    if worse:
+        return text + "the rule of thumb did better, so read this account's churn probability with care."
+    return text + "neither is better on both counts, so read the churn probability beside the gap since the last order."
+
+
 def account_appendix(acct) -> None:
     """Appendix part of the account report: how the churn probability was estimated and how well
     the model predicted churn out of time (portfolio-wide backtest and calibration)."""
@@ -200,9 +222,8 @@ def account_appendix(acct) -> None:
         f"earlier snapshots and tested on the accounts as they were on {formatting.date(ev['test_as_of'])}, judged "
         "by what happened afterwards, beside the rule of thumb 'days since the last order against the usual gap'. "
         f"Risk bands: high from {formatting.pct(ev['high_band_from'])}, medium from "
-        f"{formatting.pct(ev['medium_band_from'])}."
+        f"{formatting.pct(ev['medium_band_from'])}. {backtest_sentence(evaluation)}"
     )
-    _backtest_table(evaluation)
 
 
 def portfolio_section(bundle) -> None:

@@ -180,9 +180,6 @@ def account_section(acct) -> None:
     growth_note = acct.bundle.note("forecast_growth_pct")
     if growth_note:
         display.paragraph(growth_note)
-    display.paragraph(
-        "How the forecast was made and how far its backtests were off: see the appendix at the end of the report."
-    )
 
     if targets is not None and len(targets):
         display.heading("Target outlook", level=3)
