@@ -227,3 +227,18 @@ def test_overview_tier_table_sums_the_index_rows_of_each_tier(rendered):
         ):
             raw = "raw " + INDEX_HEADS[concept]
             assert cells[heads.index(label)] == money(sum(float(r[raw]) for r in mine), CURRENCY), (label, cells)
+
+
+@pytest.mark.xfail(
+    reason="the value model's discounted expectation is labelled 'Expected revenue, next 12 months' beside the "
+    "forecast's 'Forecast revenue, next 12 months' (kamtools/sections/churn.py account_section and "
+    "kamtools/sections/value.py account_section cards): two figures for one concept unless named as the value model's",
+    strict=False,
+)
+def test_every_next_12_months_revenue_card_is_the_forecast_or_named_as_another_estimate(rendered):
+    out, _, chosen = rendered
+    rows = index_rows(out)
+    for account_id in chosen:
+        for label, value in cards(report_html(out, account_id)):
+            if re.search(r"revenue, next 12 months", label, flags=re.I) and "value model" not in label.lower():
+                assert head_value(value) == rows[account_id][INDEX_HEADS["forecast"]], (account_id, label, value)
