@@ -216,7 +216,12 @@ def table(df: pd.DataFrame, columns: Mapping[str, str] | None = None, max_rows: 
         cells = []
         for col, val in zip(shown.columns, rec, strict=True):
             text, numeric = _fmt(val, str(col))
-            cells.append(f'<td class="num">{esc(text)}</td>' if numeric else f"<td>{esc(text)}</td>")
+            if numeric:
+                cells.append(f'<td class="num">{esc(text)}</td>')
+            elif isinstance(val, pd.Timestamp) and text:  # a date never breaks at its hyphens
+                cells.append(f'<td class="date">{esc(text)}</td>')
+            else:
+                cells.append(f"<td>{esc(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     more = f'<p class="kam-na">{len(df) - max_rows} more rows not shown.</p>' if len(df) > max_rows else ""
     thead = f"<thead><tr>{head}</tr></thead>" if header else ""

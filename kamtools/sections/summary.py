@@ -295,7 +295,7 @@ def actions_table(actions: pd.DataFrame, currency: str | None = None) -> pd.Data
     basis = actions["value_basis"] if "value_basis" in actions.columns else pd.Series("", index=actions.index)
     stake = []
     for v, b in zip(value, basis, strict=True):
-        text = formatting.money(v, currency, missing="not in money")
+        text = formatting.money(v, currency)
         stake.append(f"{text} ({b})" if _present(b) and _present(v) else text)
     return pd.DataFrame(
         {
@@ -303,7 +303,7 @@ def actions_table(actions: pd.DataFrame, currency: str | None = None) -> pd.Data
             "action": actions["action"].astype(str),
             "stake": stake,
             "owner": actions.get("owner", pd.Series("", index=actions.index)).fillna("").astype(str),
-            "due": [formatting.date(d) for d in actions.get("due_date", pd.Series(pd.NaT, index=actions.index))],
+            "due": pd.to_datetime(actions.get("due_date", pd.Series(pd.NaT, index=actions.index))),
         }
     )
 
@@ -342,15 +342,19 @@ def _changes(view) -> None:
     ch = account_changes(view)
     if ch is None:
         return
-    display.heading(f"Since the last review ({formatting.date(ch.previous_as_of)})", level=3)
+    display.heading(f"What changed since the last review ({formatting.date(ch.previous_as_of)})", level=3)
     if ch.status != "both":
         display.paragraph(ch.sentences[0])
-    elif ch.highlights:
-        shown = list(ch.highlights[:3])
-        more = len(ch.highlights) - len(shown)
-        display.bullets(shown + ([f"{more} more change(s) in the section 'Since the last review'."] if more else []))
-    else:
-        display.paragraph("Nothing notable changed since the last review.")
+        return
+    lines = list(ch.highlights[:3])
+    more = len(ch.highlights) - len(lines)
+    if more > 0:
+        lines.append(f"{more} more change(s) in the section 'Since the last review'.")
+    if not lines:
+        lines.append("No band, tier, risk or forecast moved enough to note.")
+    if getattr(ch, "action_summary", ""):
+        lines.append(str(ch.action_summary))  # how the last review's actions were followed up
+    display.bullets(lines)
 
 
 def account_section(view) -> None:
