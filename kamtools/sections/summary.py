@@ -375,8 +375,8 @@ def account_section(view) -> None:
         position.append(("Last order", formatting.date(info["last_order_date"])))
     if _present(info.get("potential_revenue")):
         position.append(("Estimated wallet (yearly)", formatting.money(info["potential_revenue"], currency)))
-    if position:
-        display.table(pd.DataFrame(position, columns=["field", "value"]), header=False)
+    if position:  # one line: the account's position and profile facts beside the numbers
+        display.paragraph(" · ".join(f"{label}: {text}" for label, text in position))
     short = history_sentence(acct.bundle)
     if short:
         display.paragraph(short)
