@@ -441,6 +441,7 @@ def test_sections_render(tiny_bundle, captured):
     _, bundle = tiny_bundle
     acct = bundle.account(bundle.account_ids()[0])
     section.account_section(acct)
+    section.account_appendix(acct)  # the backtest is in the report's appendix
     html = "".join(captured)
     assert "Revenue history and forecast" in html and "<img" in html
     # two years of history: the baseline is named as what it is, never "repeating last year's months"

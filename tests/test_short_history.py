@@ -126,6 +126,7 @@ def test_three_months_and_the_account_report_says_so(tmp_path_factory, captured)
     # the biggest account's report: what was done, what was not, and why
     acct = bundle.account(bundle.accounts.sort_values("revenue_ltm").iloc[-1]["account_id"])
     forecast_section.account_section(acct)
+    forecast_section.account_appendix(acct)  # the backtest is in the report's appendix
     html = "".join(captured)
     assert "3 months of history: too short to backtest the forecast" in html
     assert "Change vs last 12 months" in html and "not available" in html

@@ -176,6 +176,9 @@ def account_section(acct) -> None:
         monthly_target=monthly_target,
     )
     display.figure(fig, alt="monthly revenue history and forecast with 80% and 95% intervals")
+    # which method makes this account's forecast and why, where the reader looks at the figure
+    # (a lapsed account's zero must not look like a gap); its backtest is in the appendix
+    display.paragraph(method_sentence(fc.iloc[0], _model_words(str(fc["model"].iloc[0]))))
 
     growth_note = acct.bundle.note("forecast_growth_pct")
     if growth_note:
@@ -213,9 +216,9 @@ def account_section(acct) -> None:
 
 
 def account_appendix(acct) -> None:
-    """Appendix part of the account report: which method makes the forecast and how accurate it
-    was in this account's own backtests (the evidence section shows only the forecast)."""
-    display.heading("Forecast: method and backtest accuracy", level=3)
+    """Appendix part of the account report: how accurate the forecast was in this account's own
+    backtests (the forecast section names the method and why)."""
+    display.heading("Forecast: backtest accuracy", level=3)
     fc = acct.table("forecast")
     if isinstance(fc, NotAvailable):
         display.not_available(fc)
@@ -223,8 +226,7 @@ def account_appendix(acct) -> None:
     if fc.empty:
         display.paragraph("No forecast was made for this account, so there is nothing to backtest.")
         return
-    model = str(fc["model"].iloc[0])
-    words = [method_sentence(fc.iloc[0], _model_words(model))]
+    words = []
     bt_table = acct.table("forecast_backtest")
     bt = _frame(bt_table)
     if bt is not None and len(bt):
