@@ -58,10 +58,12 @@ from kamtools.churn.model import ChurnModel
 from kamtools.churn.scoring import (
     ChurnEvaluation,
     ChurnScores,
+    baseline_beats_model,
     calibration_table,
     evaluate,
     planted_churn_check,
     recency_baseline,
+    rescore_with_recency,
     risk_bands,
     score,
     score_details,
@@ -198,6 +200,24 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
     metrics["definition"] = ev.definition
     metrics["high_band_from"] = res.thresholds["high"]
     metrics["medium_band_from"] = res.thresholds["medium"]
+    if baseline_beats_model(ev.metrics):  # a model that lost out of time is not shown as if it won
+        m = ev.metrics.set_index("metric")
+        reason = (
+            f"the recency rule (days since the last order against the account's usual gap), because the churn model "
+            f"lost to it in the out-of-time test on {pd.Timestamp(ev.test_as_of).date()} (log loss "
+            f"{m.loc['log_loss', 'model']:.3f} against {m.loc['log_loss', 'baseline']:.3f}, ROC AUC "
+            f"{m.loc['roc_auc', 'model']:.2f} against {m.loc['roc_auc', 'baseline']:.2f})"
+        )
+        out["churn"] = rescore_with_recency(
+            out["churn"], feats, training, reason, res.thresholds["high"], res.thresholds["medium"]
+        )
+        notes["churn"] = (
+            f"Churn probabilities are {reason}; the drivers listed are the signals the churn model saw."
+            + (f" {notes['churn']}" if notes.get("churn") else "")
+        )
+        metrics["shown"] = "baseline"
+    else:
+        metrics["shown"] = "model"
     out["churn_evaluation"] = metrics
     out["churn_calibration"] = ev.calibration
     return out

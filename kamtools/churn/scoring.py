@@ -679,3 +679,46 @@ def planted_churn_check(
     out = pd.concat(rows, ignore_index=True)
     out["months_ahead"] = (out["churn_date"] - out["scored_on"]).dt.days / (365.25 / 12)
     return out[cols].sort_values(["churn_date", "account_id"]).reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------
+# a model that loses out of time is not shown
+# ---------------------------------------------------------------------------------------
+def baseline_beats_model(metrics: pd.DataFrame) -> bool:
+    """True when the recency rule beat the churn model in the out-of-time test on both the
+    probability (log loss) and the ranking (ROC AUC): then its probabilities are shown instead."""
+    m = metrics.set_index("metric")
+    try:
+        ll_model, ll_base = float(m.loc["log_loss", "model"]), float(m.loc["log_loss", "baseline"])
+        auc_model, auc_base = float(m.loc["roc_auc", "model"]), float(m.loc["roc_auc", "baseline"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    if not all(np.isfinite([ll_model, ll_base, auc_model, auc_base])):
+        return False
+    return ll_model > ll_base and auc_model < auc_base
+
+
+def rescore_with_recency(
+    table: pd.DataFrame, features: pd.DataFrame, training: pd.DataFrame, reason: str, high: float, medium: float
+) -> pd.DataFrame:
+    """``table`` (the ``churn`` table) with the active accounts' probabilities from the recency
+    rule (:func:`recency_baseline`, fitted on the same ``training`` rows), bands, revenue at
+    risk and ranks recomputed, and ``method`` saying why (``reason``). Lapsed accounts and
+    accounts without orders keep their rows; the drivers stay (they are the account's signals)."""
+    out = table.copy()
+    active = out["risk_band"].isin(BANDS).to_numpy()
+    if not active.any():
+        return out
+    feats = features.assign(account_id=features["account_id"].astype(str)).set_index("account_id")
+    rows = feats.loc[out.loc[active, "account_id"].astype(str), ["recency_ratio"]]
+    prob = recency_baseline(training, rows.reset_index(drop=True))
+    out.loc[active, "churn_probability"] = prob
+    out.loc[active, "revenue_at_risk"] = prob * out.loc[active, "expected_value_12m"].fillna(0.0).to_numpy()
+    bands, _ = risk_bands(prob, None, high, medium)
+    out.loc[active, "risk_band"] = bands
+    out.loc[active, "method"] = reason
+    out = out.drop(columns="risk_rank").sort_values(
+        ["revenue_at_risk", "account_id"], ascending=[False, True], kind="stable"
+    )
+    out.insert(1, "risk_rank", np.arange(1, len(out) + 1))
+    return out.reset_index(drop=True)

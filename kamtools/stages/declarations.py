@@ -185,7 +185,7 @@ STAGES: tuple[Stage, ...] = (
             table(
                 "churn_evaluation",
                 "metric:str label:str model:float baseline:float test_as_of:datetime train_snapshots:int "
-                "chosen_model:str definition:str high_band_from:float medium_band_from:float",
+                "chosen_model:str definition:str high_band_from:float medium_band_from:float shown:str",
             ),
         ),
     ),
