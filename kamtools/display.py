@@ -200,14 +200,27 @@ def _fmt(value: object, col: str) -> tuple[str, bool]:
     return str(value), False
 
 
-def table(df: pd.DataFrame, columns: Mapping[str, str] | None = None, max_rows: int = 30, header: bool = True) -> str:
+def table(
+    df: pd.DataFrame,
+    columns: Mapping[str, str] | None = None,
+    max_rows: int = 30,
+    header: bool = True,
+    money: Iterable[str] = (),
+    currency: str | None = None,
+) -> str:
     """An HTML table of ``df`` (every cell escaped).
 
     ``columns`` maps column names to display labels and selects/ordering them.
-    Numbers are formatted (percentages for share/rate/probability columns).
+    Numbers are formatted (percentages for share/rate/probability columns); the columns
+    named in ``money`` are amounts, written as everywhere else (``formatting.money`` with
+    ``currency``: '€803.8k', not '803,800').
     ``header=False`` leaves out the heading row (e.g. for a label/value list).
     """
+    amounts = {str(c) for c in money if c in df.columns}
+    if amounts:
+        df = df.assign(**{c: [formatting.money(v, currency) for v in df[c]] for c in amounts})
     if columns:
+        amounts = {str(columns.get(c, c)) for c in amounts}
         df = df[[c for c in columns if c in df.columns]].rename(columns=dict(columns))
     shown = df.head(max_rows)
     head = "".join(f"<th>{esc(c)}</th>" for c in shown.columns)
@@ -216,7 +229,7 @@ def table(df: pd.DataFrame, columns: Mapping[str, str] | None = None, max_rows: 
         cells = []
         for col, val in zip(shown.columns, rec, strict=True):
             text, numeric = _fmt(val, str(col))
-            if numeric:
+            if numeric or str(col) in amounts:
                 cells.append(f'<td class="num">{esc(text)}</td>')
             elif isinstance(val, pd.Timestamp) and text:  # a date never breaks at its hyphens
                 cells.append(f'<td class="date">{esc(text)}</td>')

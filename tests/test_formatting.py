@@ -64,3 +64,10 @@ def test_exact_amounts_counts_and_dates():
 def test_report_helpers_use_the_same_rules():
     assert display.money(999_960) == money(999_960) == "1.00M"
     assert display.signed_pct(0.053) == "+5%" and display.signed_pct(float("nan")) == ""
+
+
+def test_report_tables_write_money_columns_as_money(captured):
+    df = pd.DataFrame({"name": ["Acme"], "revenue": [803_800.26], "share": [0.25]})
+    display.table(df, {"name": "Account", "revenue": "Revenue", "share": "Share"}, money=["revenue"], currency="EUR")
+    page = captured[-1]
+    assert '<td class="num">€803.8k</td>' in page and "803,800" not in page and ">25%<" in page

@@ -163,11 +163,6 @@ def test_overview_account_tables_show_the_index_figures_for_risk(rendered):
                 assert all(re.fullmatch(r"-?€[0-9.]+[kMB]?", cells[heads.index(label)]) for cells in body), body
 
 
-@pytest.mark.xfail(
-    reason="kamtools/sections/summary.py concentration table (owned by the QBR helper) writes exact amounts "
-    "('803,800') through display.table where the index and reports write money ('€803.8k')",
-    strict=False,
-)
 def test_overview_largest_accounts_table_shows_the_index_revenue(rendered):
     out, _, _ = rendered
     rows = index_rows(out)
@@ -229,12 +224,6 @@ def test_overview_tier_table_sums_the_index_rows_of_each_tier(rendered):
             assert cells[heads.index(label)] == money(sum(float(r[raw]) for r in mine), CURRENCY), (label, cells)
 
 
-@pytest.mark.xfail(
-    reason="the value model's discounted expectation is labelled 'Expected revenue, next 12 months' beside the "
-    "forecast's 'Forecast revenue, next 12 months' (kamtools/sections/churn.py account_section and "
-    "kamtools/sections/value.py account_section cards): two figures for one concept unless named as the value model's",
-    strict=False,
-)
 def test_every_next_12_months_revenue_card_is_the_forecast_or_named_as_another_estimate(rendered):
     out, _, chosen = rendered
     rows = index_rows(out)

@@ -84,7 +84,7 @@ def account_section(acct) -> None:
             ),
             ("Risk band", band, _STATUS.get(band, "")),
             ("Revenue at risk", money(float(row["revenue_at_risk"]), cur)),
-            ("Expected revenue, next 12 months", money(float(row["expected_value_12m"]), cur)),
+            ("Value model's expected revenue, next 12 months", money(float(row["expected_value_12m"]), cur)),
         ]
     )
     if band == "lapsed":

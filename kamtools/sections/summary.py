@@ -443,9 +443,12 @@ def portfolio_section(bundle) -> None:
         f"{_pct(top_share(conc, 0.2))} of the last twelve months' revenue."
     )
     display.heading("Largest accounts", level=3)
+    currency = formatting.currency_of(bundle)
     display.table(
         conc.head(15),
         columns={"account_id": "Account id", "name": "Account", "value": "Revenue, last 12 months", "share": "Share"},
+        money=["value"],
+        currency=currency,
     )
     by_region = (
         accounts.groupby("region", observed=True)
@@ -463,4 +466,6 @@ def portfolio_section(bundle) -> None:
             "revenue": "Revenue, last 12 months",
             "revenue_share": "Share",
         },
+        money=["revenue"],
+        currency=currency,
     )

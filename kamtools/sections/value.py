@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kamtools import display
+from kamtools import display, formatting
 from kamtools.data.portfolio import NotAvailable
 from kamtools.plotting.style import money
 from kamtools.plotting.value import value_distribution_chart, value_position_chart
@@ -65,6 +65,7 @@ def account_section(acct) -> None:
         )
         return
     row = value.iloc[0]
+    cur = formatting.currency_of(acct.bundle)
     p_alive = float(row["p_alive"])
     margin = row["expected_margin_12m"]
     name, status, _ = model_choice(acct.portfolio_table("value_model"))
@@ -76,8 +77,11 @@ def account_section(acct) -> None:
         [
             alive_card,
             ("Expected purchase weeks, next 12 months", f"{row['expected_purchases_12m']:.1f}"),
-            ("Expected revenue, next 12 months", money(float(row["expected_value_12m"]))),
-            ("Expected margin, next 12 months", money(float(margin)) if pd.notna(margin) else "unknown"),
+            ("Value model's expected revenue, next 12 months", money(float(row["expected_value_12m"]), cur)),
+            (
+                "Value model's expected margin, next 12 months",
+                money(float(margin), cur) if pd.notna(margin) else "unknown",
+            ),
             ("Share of portfolio value", float(row["value_share"])),
         ]
     )
@@ -183,14 +187,18 @@ def portfolio_section(bundle) -> None:
     if isinstance(value, NotAvailable):
         display.not_available(value)
         return
+    cur = formatting.currency_of(bundle)
     lapsed = value[value["p_alive"] < LAPSED]
     _, status, _ = model_choice(bundle.table("value_model"))
     # with no drop-out in the history, "none stopped" is not good news, only no evidence
     lapsed_status = ("bad" if len(lapsed) else "good",) if status != "no_dropout" else ()
     display.kpi_cards(
         [
-            ("Expected revenue, next 12 months", money(float(value["expected_value_12m"].sum()))),
-            ("Expected margin, next 12 months", money(float(value["expected_margin_12m"].sum(skipna=True)))),
+            ("Value model's expected revenue, next 12 months", money(float(value["expected_value_12m"].sum()), cur)),
+            (
+                "Value model's expected margin, next 12 months",
+                money(float(value["expected_margin_12m"].sum(skipna=True)), cur),
+            ),
             ("Accounts probably no longer buying", f"{len(lapsed)}", *lapsed_status),
             ("Accounts scored", f"{len(value)}"),
         ]
@@ -209,7 +217,7 @@ def portfolio_section(bundle) -> None:
         columns={
             "account_id": "Account",
             "name": "Name",
-            "expected_value_12m": "Expected revenue 12m",
+            "expected_value_12m": "Value model's expected revenue 12m",
             "expected_margin_12m": "Expected margin 12m",
             "p_alive": "Alive probability",
             "value_share": "Share of value",
