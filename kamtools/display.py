@@ -200,6 +200,12 @@ def _fmt(value: object, col: str) -> tuple[str, bool]:
     return str(value), False
 
 
+def _money_cell(value: object, currency: str | None) -> object:
+    if isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool | np.bool_):
+        return formatting.money(value, currency)
+    return value
+
+
 def table(
     df: pd.DataFrame,
     columns: Mapping[str, str] | None = None,
@@ -217,8 +223,8 @@ def table(
     ``header=False`` leaves out the heading row (e.g. for a label/value list).
     """
     amounts = {str(c) for c in money if c in df.columns}
-    if amounts:
-        df = df.assign(**{c: [formatting.money(v, currency) for v in df[c]] for c in amounts})
+    if amounts:  # numbers become money text; a cell that is already text (e.g. '35.6k (lost)') stays
+        df = df.assign(**{c: [_money_cell(v, currency) for v in df[c]] for c in amounts})
     if columns:
         amounts = {str(columns.get(c, c)) for c in amounts}
         df = df[[c for c in columns if c in df.columns]].rename(columns=dict(columns))

@@ -304,4 +304,6 @@ def portfolio_section(bundle) -> None:
             worth,
             columns={"account_id": "Account", "name": "Name", "expected_value_12m": "Expected revenue, 12 months"},
             max_rows=10,
+            money=["expected_value_12m"],
+            currency=formatting.currency_of(bundle),
         )

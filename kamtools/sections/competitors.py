@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kamtools import display
+from kamtools import display, formatting
 from kamtools.data.portfolio import NotAvailable
 
 BID_COLUMNS = {
@@ -68,7 +68,7 @@ def account_section(acct) -> None:
             gap_lost=bids["avg_price_gap_lost"].map(display.signed_pct),
             gap_won=bids["avg_price_gap_won"].map(display.signed_pct),
         )
-        display.table(shown, columns=BID_COLUMNS)
+        display.table(shown, columns=BID_COLUMNS, money=["lost_amount"], currency=formatting.currency_of(acct.bundle))
         display.paragraph(
             "Price gap = our quoted price over the competitor's (+5% means we were 5% dearer). "
             "Win rates of fewer than 10 bids are indicative only."
@@ -130,6 +130,8 @@ def portfolio_section(bundle) -> None:
                 "gap_lost": "Price gap when lost",
                 "lost_amount": "Lost value",
             },
+            money=["lost_amount"],
+            currency=formatting.currency_of(bundle),
         )
 
     display.heading("Price and win probability", 3)
@@ -152,6 +154,8 @@ def portfolio_section(bundle) -> None:
                 "ci_high": "95% CI high",
                 "p_value": "p-value",
             },
+            money=["value"],
+            currency=formatting.currency_of(bundle),
         )
 
     display.heading("Price position", 3)

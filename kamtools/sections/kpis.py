@@ -200,6 +200,8 @@ def account_section(acct) -> None:
                     "weighted_value": "Weighted",
                     "close_date": "Expected close",
                 },
+                money=["amount", "weighted_value"],
+                currency=formatting.currency_of(acct.bundle),
             )
         losses = acct.table("pipeline_losses")
         if isinstance(losses, pd.DataFrame) and not losses.empty:
@@ -215,6 +217,8 @@ def account_section(acct) -> None:
                     "top_reason": "Main reason",
                     "top_category": "Category",
                 },
+                money=["lost_value"],
+                currency=formatting.currency_of(acct.bundle),
             )
 
     # ---- receivables -------------------------------------------------------------------
@@ -381,6 +385,8 @@ def portfolio_section(bundle) -> None:
                 "health_score": "Health",
                 "top_weakness": "Weakest point",
             },
+            money=["revenue_ltm"],
+            currency=formatting.currency_of(bundle),
         )
     if "overdue_60_plus" in kpis.columns:
         od = kpis[kpis["overdue_60_plus"] > 0].sort_values("overdue_60_plus", ascending=False)
@@ -399,6 +405,8 @@ def portfolio_section(bundle) -> None:
                     "dso_days": "DSO (days)",
                 },
                 max_rows=15,
+                money=["overdue_60_plus"],
+                currency=formatting.currency_of(bundle),
             )
     if "open_severe" in kpis.columns:
         sev = kpis[kpis["open_severe"] > 0].sort_values(["open_severe", "revenue_ltm"], ascending=False)

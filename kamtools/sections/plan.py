@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kamtools import display
+from kamtools import display, formatting
 from kamtools.data.portfolio import NotAvailable
 
 TITLE = "Account plan: objectives, risks and actions"
@@ -61,6 +61,8 @@ def account_section(acct) -> None:
                 "due_date": "Due",
                 "evidence": "Because",
             },
+            money=["value"],
+            currency=formatting.currency_of(acct.bundle),
         )
         display.paragraph(
             "Actions are ranked by the money at stake (largest first) and capped per account by tier; each is "
@@ -161,6 +163,8 @@ def portfolio_section(bundle) -> None:
             "evidence": "Because",
         },
         max_rows=20,
+        money=["value"],
+        currency=formatting.currency_of(bundle),
     )
     missing = _missing_parts(bundle)
     if missing:

@@ -114,6 +114,8 @@ def portfolio_section(bundle) -> None:
             "revenue_share": "Share of revenue",
             "ahead": ahead_label,
         },
+        money=["revenue_ltm"],
+        currency=formatting.currency_of(bundle),
     )
     display.figure(tier_chart(seg), alt="Accounts and revenue per tier")
     display.heading("Portfolio matrix", 3)
@@ -135,6 +137,8 @@ def portfolio_section(bundle) -> None:
             "revenue_ltm": "Revenue, 12 months",
             "meaning": "What to do",
         },
+        money=["revenue_ltm"],
+        currency=formatting.currency_of(bundle),
     )
 
     curve = bundle.table("segment_concentration")
@@ -166,6 +170,8 @@ def portfolio_section(bundle) -> None:
                 "median_margin_pct": "Median margin pct",
                 "median_growth": "Median growth rate",
             },
+            money=["median_revenue_ltm"],
+            currency=formatting.currency_of(bundle),
         )
         display.figure(cluster_profile_chart(profiles), alt="Mean features of each behavioural cluster")
     rfm = seg.groupby("rfm_segment").agg(accounts=("account_id", "size"), revenue_ltm=("revenue_ltm", "sum"))
@@ -180,4 +186,6 @@ def portfolio_section(bundle) -> None:
             "revenue_ltm": "Revenue, 12 months",
             "meaning": "Meaning",
         },
+        money=["revenue_ltm"],
+        currency=formatting.currency_of(bundle),
     )

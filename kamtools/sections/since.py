@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from kamtools import display
+from kamtools import display, formatting
 
 TITLE = "Since the last review"
 
@@ -112,6 +112,8 @@ def account_section(view) -> None:
         display.table(
             risks,
             {"status": "", "severity": "severity", "risk": "risk", "value": "value at stake"},
+            money=["value"],
+            currency=formatting.currency_of(view.bundle),
         )
 
     display.heading("Actions of the last review, followed up", 3)
@@ -133,6 +135,8 @@ def account_section(view) -> None:
                 "follow_up_text": "follow-up",
                 "action_id": "CRM id",
             },
+            money=["value"],
+            currency=formatting.currency_of(view.bundle),
         )
     for note in ch.notes:
         display.paragraph(note)
@@ -209,6 +213,8 @@ def portfolio_section(view) -> None:
                 "sentence": "What changed",
                 "value_at_stake": "Value at stake",
             },
+            money=["value_at_stake"],
+            currency=formatting.currency_of(view.bundle),
         )
         if len(ch.digest) > DIGEST_ROWS:
             display.paragraph(

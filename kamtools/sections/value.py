@@ -222,6 +222,8 @@ def portfolio_section(bundle) -> None:
             "p_alive": "Alive probability",
             "value_share": "Share of value",
         },
+        money=["expected_value_12m", "expected_margin_12m"],
+        currency=formatting.currency_of(bundle),
     )
     if len(lapsed):
         display.heading("Probably stopped buying (P(alive) below 50%)", 3)
@@ -239,6 +241,8 @@ def portfolio_section(bundle) -> None:
                 "p_alive": "Alive probability",
             },
             max_rows=15,
+            money=["past_yearly"],
+            currency=formatting.currency_of(bundle),
         )
     model = bundle.table("value_model")
     if isinstance(model, pd.DataFrame) and len(model):

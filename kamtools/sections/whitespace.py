@@ -87,7 +87,12 @@ def account_section(acct) -> None:
                 f"{MIN_USEFUL_P:.0%}, too low to be worth a KAM's time."
             )
         else:
-            display.table(useful.sort_values("rank"), columns=REC_COLUMNS)
+            display.table(
+                useful.sort_values("rank"),
+                columns=REC_COLUMNS,
+                money=["expected_value"],
+                currency=formatting.currency_of(acct.bundle),
+            )
         display.paragraph(
             "Adoption probability: chance that the account starts buying the category within 12 months, "
             "calibrated on what similar recommendations achieved in the past. Expected value = probability "
@@ -126,7 +131,12 @@ def account_section(acct) -> None:
             change=lanes["revenue_change_pct"].map(display.signed_pct),
             margin_pct=lanes["margin_pct_ltm"].map(_plain_pct),
         )
-        display.table(shown, columns=LANE_COLUMNS)
+        display.table(
+            shown,
+            columns=LANE_COLUMNS,
+            money=["revenue_prior", "revenue_ltm", "margin_ltm"],
+            currency=formatting.currency_of(acct.bundle),
+        )
         display.figure(account_tradelane_chart(lanes), alt="revenue by product line, prior vs last 12 months")
         _loss_bullets(lanes)
 
@@ -180,6 +190,8 @@ def portfolio_section(bundle) -> None:
                 "rationale": "Why",
             },
             max_rows=15,
+            money=["expected_value"],
+            currency=formatting.currency_of(bundle),
         )
 
     display.heading("How good are the recommendations?", 3)
@@ -228,6 +240,8 @@ def portfolio_section(bundle) -> None:
                 "margin_change": "Margin change",
                 "n_loss_making": "Loss-making",
             },
+            money=["revenue_prior", "revenue_ltm", "revenue_change", "margin_change"],
+            currency=formatting.currency_of(bundle),
         )
         display.figure(tradelane_bridge_chart(summary), alt="revenue bridge by trade-lane status")
     lanes = bundle.table("tradelanes")
@@ -245,4 +259,6 @@ def portfolio_section(bundle) -> None:
                     "revenue_ltm": "Revenue",
                     "margin_ltm": "Margin",
                 },
+                money=["revenue_ltm", "margin_ltm"],
+                currency=formatting.currency_of(bundle),
             )
