@@ -473,3 +473,13 @@ def test_portfolio_overview_lists_the_largest_changes(pair, captured):
     captured.clear()
     sections.portfolio("since", portfolio_with_previous(cur, ""))
     assert "nothing to compare with" in "".join(captured)
+
+
+def test_money_is_written_in_the_current_bundles_currency(pair):
+    cur, prev = pair
+    manifest = json.loads((cur.path / "manifest.json").read_text())
+    manifest["settings"] = {"currency": "EUR"}
+    (cur.path / "manifest.json").write_text(json.dumps(manifest))
+    one = compare_bundles(Bundle.open(cur.path), prev).for_account("A1")
+    revenue = one.figures.set_index("measure").loc["revenue"]
+    assert revenue["current_text"] == "€90.0k" and revenue["change_text"].startswith(("+€", "-€"))

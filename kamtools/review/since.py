@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from kamtools.display import money
+from kamtools.formatting import currency_of
 
 __all__ = [
     "ACTION_STATUSES",
@@ -192,15 +193,17 @@ def _missing(v: object) -> bool:
     )
 
 
-def _fmt(value: object, kind: str) -> str:
+def _fmt(value: object, kind: str, currency: str | None = None) -> str:
     if _missing(value):
         return "n/a"
     if kind == "money":
-        return money(float(value))
+        return money(float(value), currency)
     return f"{round(float(value) * 100)}%"  # the same rounding as the points of a change
 
 
-def _fmt_change(value: object, kind: str, before: object = None, after: object = None) -> str:
+def _fmt_change(
+    value: object, kind: str, before: object = None, after: object = None, currency: str | None = None
+) -> str:
     """A change as text: money signed, shares in percentage points. With ``before`` and
     ``after`` the points are those between the two rounded percentages shown beside it
     (73% to 81% reads +8 pts, whatever the decimals)."""
@@ -208,7 +211,7 @@ def _fmt_change(value: object, kind: str, before: object = None, after: object =
         return ""
     v = float(value)
     if kind == "money":
-        return ("+" if v > 0 else "-" if v < 0 else "±") + money(abs(v))
+        return ("+" if v > 0 else "-" if v < 0 else "±") + money(abs(v), currency)
     pts = round(v * 100)
     if not _missing(before) and not _missing(after):
         pts = round(float(after) * 100) - round(float(before) * 100)
@@ -268,6 +271,7 @@ class AccountChanges:
     actions: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     highlights: list[str] = field(default_factory=list)
+    currency: str | None = None  # the current bundle's (settings.currency): money is written with it
 
     @property
     def sentences(self) -> list[str]:
@@ -287,20 +291,22 @@ class AccountChanges:
             ch = float(a) - float(b)
             pct = f" ({ch / float(b):+.0%})" if float(b) and abs(ch / float(b)) >= 0.005 else ""
             if round(ch) == 0:
-                out.append(f"{label}: unchanged at {_fmt(a, kind)}.")
+                out.append(f"{label}: unchanged at {_fmt(a, kind, self.currency)}.")
             else:
                 verb = "up" if ch > 0 else "down"
-                out.append(f"{label}: {verb} {money(abs(ch))}{pct}, from {_fmt(b, kind)} to {_fmt(a, kind)}.")
+                out.append(
+                    f"{label}: {verb} {money(abs(ch), self.currency)}{pct}, from {_fmt(b, kind, self.currency)} to {_fmt(a, kind, self.currency)}."
+                )
         for key in ("attainment", "expected_attainment"):
             col, label, kind = MEASURES[key]
             b, a = r.get(f"{col}_previous"), r.get(f"{col}_current")
             if _missing(b) or _missing(a):
                 continue
             if round(float(a) * 100) == round(float(b) * 100):
-                out.append(f"{label}: unchanged at {_fmt(a, kind)}.")
+                out.append(f"{label}: unchanged at {_fmt(a, kind, self.currency)}.")
             else:
                 out.append(
-                    f"{label}: {_fmt(a, kind)}, was {_fmt(b, kind)} ({_fmt_change(float(a) - float(b), kind, b, a)})."
+                    f"{label}: {_fmt(a, kind, self.currency)}, was {_fmt(b, kind, self.currency)} ({_fmt_change(float(a) - float(b), kind, b, a, self.currency)})."
                 )
         b, a = r.get("risk_band_previous"), r.get("risk_band_current")
         pb, pa = r.get("churn_probability_previous"), r.get("churn_probability_current")
@@ -362,6 +368,7 @@ class Changes:
     digest: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     freshness: dict | None = None  # what reports rendered from these changes depend on (set by kamtools reports)
+    currency: str | None = None  # the current bundle's (settings.currency): money is written with it
 
     def for_account(self, account_id: str) -> AccountChanges:
         """One account's changes; KeyError when the account is in neither bundle."""
@@ -384,9 +391,9 @@ class Changes:
                     "previous": b,
                     "current": a,
                     "change": ch,
-                    "previous_text": _fmt(b, kind),
-                    "current_text": _fmt(a, kind),
-                    "change_text": _fmt_change(ch, kind, b, a),
+                    "previous_text": _fmt(b, kind, self.currency),
+                    "current_text": _fmt(a, kind, self.currency),
+                    "change_text": _fmt_change(ch, kind, b, a, self.currency),
                 }
             )
         for col, label, fmt in (
@@ -435,8 +442,10 @@ class Changes:
                     self.previous_as_of.date(),
                     self.current_as_of.date(),
                     top=None,
+                    currency=self.currency,
                 )["sentence"]
             ),
+            currency=self.currency,
         )
 
 
@@ -677,7 +686,12 @@ DIGEST_KINDS = (
 
 
 def _digest(
-    acc: pd.DataFrame, risks: pd.DataFrame, prev_date, cur_date, top: int | None = DIGEST_REVISIONS
+    acc: pd.DataFrame,
+    risks: pd.DataFrame,
+    prev_date,
+    cur_date,
+    top: int | None = DIGEST_REVISIONS,
+    currency: str | None = None,
 ) -> pd.DataFrame:
     rows = []
 
@@ -734,8 +748,10 @@ def _digest(
             add(
                 r,
                 "forecast revision",
-                f"Next-12-month forecast {'raised' if ch > 0 else 'cut'} by {money(abs(ch))} ({r['forecast_change_pct']:+.0%}), "
-                f"from {money(float(r['forecast_next_12m_previous']))} to {money(float(r['forecast_next_12m_current']))}.",
+                f"Next-12-month forecast {'raised' if ch > 0 else 'cut'} by {money(abs(ch), currency)} "
+                f"({r['forecast_change_pct']:+.0%}), "
+                f"from {money(float(r['forecast_next_12m_previous']), currency)} to "
+                f"{money(float(r['forecast_next_12m_current']), currency)}.",
             )
     if len(risks):
         high = risks[(risks["status"] == "new") & (risks["severity"].astype(str) == "high")]
@@ -827,7 +843,8 @@ def compare_bundles(current, previous, tasks: pd.DataFrame | None = None, accoun
         notes,
         whole=accounts is None,
     )
-    digest = _digest(acc, risks, previous.as_of.date(), current.as_of.date())
+    currency = currency_of(current)
+    digest = _digest(acc, risks, previous.as_of.date(), current.as_of.date(), currency=currency)
     return Changes(
         current_as_of=current.as_of,
         previous_as_of=previous.as_of,
@@ -838,4 +855,5 @@ def compare_bundles(current, previous, tasks: pd.DataFrame | None = None, accoun
         actions=actions,
         digest=digest,
         notes=notes,
+        currency=currency,
     )
