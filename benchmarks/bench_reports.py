@@ -104,8 +104,8 @@ def main() -> int:
     args = ap.parse_args()
 
     from kamtools.bundle import analyze
-    from kamtools.cli.demo import subset
     from kamtools.datasets import load_demo, write_tables
+    from kamtools.demo import subset
     from kamtools.reports import render_reports
 
     work = Path(tempfile.mkdtemp(prefix="kamtools-bench-reports-"))

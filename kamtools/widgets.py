@@ -85,8 +85,8 @@ def demo_bundle(n_accounts: int = 60, progress: bool = False) -> Bundle:
     import tempfile
 
     from kamtools.bundle import Bundle, BundleError
-    from kamtools.cli.demo import ensure_bundle, subset
     from kamtools.datasets import load_demo
+    from kamtools.demo import ensure_bundle, subset
 
     written = Path("reports") / "demo" / "bundle"  # where `kamtools demo` writes it, from this folder
     try:

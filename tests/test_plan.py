@@ -508,7 +508,7 @@ def test_demo_refuses_a_bad_playbook_before_any_work(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_demo_bundle_is_redone_when_the_playbook_changes(small_demo, tmp_path):
-    from kamtools.cli.demo import ensure_bundle
+    from kamtools.demo import ensure_bundle
 
     team = _write(tmp_path, _TEAM_PLAYBOOK)
     bundle, reused = ensure_bundle(small_demo, tmp_path / "bundle", progress=False, playbook=team)

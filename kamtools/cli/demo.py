@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from kamtools.demo import ensure_bundle, subset
+
 NAME = "demo"
 HELP = "Analyse the bundled demo portfolio and render every account report, the overview and the index page."
 EXAMPLE = "kamtools demo --quick --out reports/demo"
@@ -36,55 +38,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="YAML file of the account-plan rules (default: the built-in kamtools/playbook.yml); checked first",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
-
-
-def subset(portfolio, n: int):
-    """The portfolio restricted to its first ``n`` accounts (every table filtered)."""
-    from kamtools.data.portfolio import Portfolio
-
-    keep = set(portfolio.accounts["account_id"].head(n))
-    tables = {}
-    for name, df in portfolio.tables.items():
-        if "account_id" in df.columns:
-            df = df[df["account_id"].isin(keep) | df["account_id"].isna()].reset_index(drop=True)
-        tables[name] = df
-    return Portfolio(tables, portfolio.as_of, warnings=list(portfolio.warnings))
-
-
-def ensure_bundle(portfolio, bundle_dir, force: bool = False, progress: bool = True, playbook=None):
-    """Analyse ``portfolio`` into ``bundle_dir`` unless an up-to-date bundle is there.
-
-    Up to date = same data fingerprint, same kamtools source, analyses included, and same
-    playbook (``playbook``: a YAML file, default the built-in one), recorded in
-    ``<bundle_dir>.kamtools-demo.json`` beside the bundle. Returns (bundle, reused).
-    """
-    import json
-    from pathlib import Path
-
-    from kamtools.bundle import Bundle, BundleError, analyze
-    from kamtools.datasets import DEMO_CURRENCY
-    from kamtools.plan import checked_playbook
-    from kamtools.reports.render import atomic_write
-    from kamtools.reports.state import package_hash
-
-    bundle_dir = Path(bundle_dir)
-    stamp = bundle_dir.with_name(bundle_dir.name + ".kamtools-demo.json")
-    _, playbook_record = checked_playbook(playbook)
-    want = {"fingerprint": portfolio.fingerprint(), "code_sha256": package_hash(), "playbook": playbook_record}
-    if not force and stamp.is_file():
-        try:
-            if json.loads(stamp.read_text()) == want:
-                return Bundle.open(bundle_dir), True
-        except (ValueError, BundleError):
-            pass
-    bundle = analyze(portfolio, bundle_dir, progress=progress, playbook=playbook, currency=DEMO_CURRENCY)
-    try:
-        atomic_write(stamp, json.dumps(want))
-    except OSError as exc:
-        from kamtools.outputs import OutputError, write_failure
-
-        raise OutputError(write_failure(stamp, exc)) from exc
-    return bundle, False
 
 
 def run(args: argparse.Namespace) -> int:
