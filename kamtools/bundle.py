@@ -135,32 +135,6 @@ def _temp_folder(out: Path) -> Path:
     return tmp
 
 
-def _move_into_place(tmp: Path, out: Path) -> None:
-    """Rename the finished bundle ``tmp`` to ``out``, replacing the previous bundle there.
-
-    ``out`` is checked again (a folder kamtools did not make may have appeared during the
-    run). The previous bundle is moved aside first and removed only once the new one is
-    in place; if the run dies in between, the next run puts it back.
-    """
-    from kamtools.outputs import check_output_dir, temp_name
-
-    check_output_dir(out, "bundle")
-    backup = None
-    if out.is_dir() and not out.is_symlink() and not any(out.iterdir()):
-        out.rmdir()
-    elif out.exists() or out.is_symlink():
-        backup = out.parent / temp_name(out.name, "old")
-        out.rename(backup)
-    try:
-        tmp.rename(out)
-    except BaseException:
-        if backup is not None:
-            backup.rename(out)
-        raise
-    if backup is not None:
-        shutil.rmtree(backup, ignore_errors=True)
-
-
 def analyze(
     source: str | os.PathLike | Portfolio,
     out: str | os.PathLike,
@@ -387,7 +361,9 @@ def _analyze(
             "settings": dict(settings or {"currency": None}),
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
-        _move_into_place(tmp, out)
+        from kamtools.outputs import replace_folder
+
+        replace_folder(tmp, out, "bundle")
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         from kamtools.outputs import OutputError, is_disk_error, write_failure

@@ -241,6 +241,31 @@ def write_failure(path: str | os.PathLike, exc: OSError, flag: str = "--out") ->
 # ---- temporaries ---------------------------------------------------------------------------
 
 
+def replace_folder(tmp: Path, target: Path, kind: str, flag: str = "--out") -> None:
+    """Rename the finished folder ``tmp`` to ``target``, replacing what kamtools made there.
+
+    ``target`` is checked again (a folder kamtools did not make may have appeared during
+    the run). The previous folder is moved aside first and removed only once the new one
+    is in place; if the rename fails it is put back, and if the process dies in between
+    the next run finds it under its temporary name.
+    """
+    check_output_dir(target, kind, flag=flag)
+    backup = None
+    if target.is_dir() and not target.is_symlink() and not any(target.iterdir()):
+        target.rmdir()
+    elif target.exists() or target.is_symlink():
+        backup = target.parent / temp_name(target.name, "old")
+        target.rename(backup)
+    try:
+        tmp.rename(target)
+    except BaseException:
+        if backup is not None:
+            backup.rename(target)
+        raise
+    if backup is not None:
+        shutil.rmtree(backup, ignore_errors=True)
+
+
 def temp_name(name: str, tag: str = "tmp") -> str:
     """``.NAME.<tag>-<pid>-<hex>``: a hidden temporary that names the process writing it."""
     return f".{name}.{tag}-{os.getpid()}-{uuid.uuid4().hex[:8]}"

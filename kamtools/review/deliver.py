@@ -491,6 +491,7 @@ def build_packs(plan: DeliveryPlan, dest: str | os.PathLike | None = None) -> Pa
         check_output_dir,
         marker_text,
         remove_stale,
+        replace_folder,
         temp_name,
         write_failure,
     )
@@ -511,7 +512,7 @@ def build_packs(plan: DeliveryPlan, dest: str | os.PathLike | None = None) -> Pa
             for src, inner in pack.files:
                 shutil.copyfile(src, folder / inner)
             _zip_pack(folder, tmp / f"{pack.folder}.zip")
-        _swap(tmp, target)
+        replace_folder(tmp, target, "delivery", flag="--to")  # nothing else appeared meanwhile
     except OSError as exc:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -523,26 +524,6 @@ def build_packs(plan: DeliveryPlan, dest: str | os.PathLike | None = None) -> Pa
             shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
-
-
-def _swap(tmp: Path, target: Path) -> None:
-    from kamtools.outputs import check_output_dir, temp_name
-
-    check_output_dir(target, "delivery", flag="--to")  # nothing else appeared meanwhile
-    backup = None
-    if target.is_dir() and not any(target.iterdir()):
-        target.rmdir()
-    elif target.exists():
-        backup = target.parent / temp_name(target.name, "old")
-        target.rename(backup)
-    try:
-        tmp.rename(target)
-    except BaseException:
-        if backup is not None:
-            backup.rename(target)
-        raise
-    if backup is not None:
-        shutil.rmtree(backup, ignore_errors=True)
 
 
 def write_record(folder: Path, plan: DeliveryPlan, results: list[SendResult] | None) -> None:
