@@ -74,6 +74,8 @@ SEVERITIES = ("low", "medium", "high", "critical")
 CONTACT_ROLES = ("decision_maker", "influencer", "user", "gatekeeper")
 SENIORITIES = ("executive", "senior", "manager", "staff")
 INTERACTION_TYPES = ("meeting", "call", "email", "visit")
+ATTITUDES = ("champion", "supporter", "neutral", "detractor")
+"""A contact's stance towards us: champion (sells for us inside), supporter, neutral, detractor (works against us)."""
 
 TABLES: dict[str, Table] = {
     t.name: t
@@ -107,6 +109,15 @@ TABLES: dict[str, Table] = {
                     "1250000",
                     nullable=True,
                     min_value=0,
+                ),
+                C(
+                    "parent_account_id",
+                    "id",
+                    False,
+                    "The account this one belongs to (its parent company or region of a group); empty at the top.",
+                    "G0001",
+                    nullable=True,
+                    references="accounts.account_id",
                 ),
             ),
             primary_key=("account_id",),
@@ -279,6 +290,32 @@ TABLES: dict[str, Table] = {
                     allowed=CONTACT_ROLES,
                 ),
                 C("seniority", "category", True, "executive, senior, manager or staff.", "senior", allowed=SENIORITIES),
+                C(
+                    "reports_to",
+                    "id",
+                    False,
+                    "The contact this person reports to (their manager); empty when unknown or at the top.",
+                    "K-0100",
+                    nullable=True,
+                    references="contacts.contact_id",
+                ),
+                C(
+                    "attitude",
+                    "category",
+                    False,
+                    "Stance towards us: champion, supporter, neutral or detractor.",
+                    "supporter",
+                    nullable=True,
+                    allowed=ATTITUDES,
+                ),
+                C(
+                    "left_date",
+                    "date",
+                    False,
+                    "Day the person left the customer; empty while they are there.",
+                    "2026-03-31",
+                    nullable=True,
+                ),
             ),
             primary_key=("contact_id",),
         ),
@@ -300,6 +337,14 @@ TABLES: dict[str, Table] = {
                 C("date", "date", True, "Date of the interaction.", "2025-09-12"),
                 C("type", "category", True, "meeting, call, email or visit.", "meeting", allowed=INTERACTION_TYPES),
                 C("notes", "text", False, "Free-text notes.", "QBR, discussed 2026 volumes", nullable=True),
+                C(
+                    "employee",
+                    "text",
+                    False,
+                    "Who on our side held the interaction (owner of the relationship).",
+                    "M. Berg",
+                    nullable=True,
+                ),
             ),
             date_columns_bounded=("date",),
         ),
