@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from kamtools.data.portfolio import NotAvailable, Portfolio, month_start
+from kamtools.data.portfolio import NotAvailable, Portfolio, credit_lines, month_start
 
 if TYPE_CHECKING:
     from kamtools.bundle import Bundle
@@ -38,19 +38,32 @@ def price_volume_table(portfolio: Portfolio) -> pd.DataFrame:
     like a price change) and ``price_index`` (``net_revenue / volume``: 1.0 = the
     reference price). Months up to the last complete month before ``as_of`` only; a
     month without purchases has no row.
+
+    Returns, credit notes and rebates (:func:`~kamtools.data.portfolio.credit_lines`) are
+    netted as in the revenue KPIs: a return (negative quantity) takes its units off the
+    month's quantity and volume and its amount off revenue and cost; a rebate or credit
+    note without units returned lowers revenue only, so it shows as a lower price. The
+    reference prices come from sales lines alone. A month whose credits outweigh its
+    sales has no price index (its volume or revenue is not positive).
     """
     lines = portfolio.order_lines
     end = portfolio.last_complete_month
     ds = month_start(lines["order_date"])
-    keep = (ds <= end) & (lines["quantity"] > 0)
-    lines = lines.loc[keep, ["account_id", "product_id", "category", "quantity", "net_revenue", "cost"]].assign(
-        ds=ds[keep]
+    credit = credit_lines(lines)
+    sale = ~credit & (lines["quantity"] > 0)
+    # a credit line's units count only when goods come back (negative quantity)
+    qty = np.where(credit, np.minimum(lines["quantity"].to_numpy(dtype=float), 0.0), lines["quantity"])
+    keep = (ds <= end) & (sale | credit)
+    lines = (
+        lines[["account_id", "product_id", "category", "net_revenue", "cost"]]
+        .assign(quantity=qty, ds=ds, _sale=sale)
+        .loc[keep]
     )
-    if lines.empty:
+    if not lines["_sale"].any():
         return pd.DataFrame({c: pd.Series([], dtype=_PV_DTYPES[c]) for c in PRICE_VOLUME_COLUMNS})
-    unit = lines["net_revenue"] / lines["quantity"]
-    ref = unit.groupby(lines["product_id"], observed=True).median()
-    ref_price = lines["product_id"].map(ref).to_numpy(dtype=float)
+    sales = lines[lines["_sale"]]
+    ref = (sales["net_revenue"] / sales["quantity"]).groupby(sales["product_id"], observed=True).median()
+    ref_price = lines["product_id"].map(ref).fillna(0.0).to_numpy(dtype=float)
     lines = lines.assign(volume=lines["quantity"].to_numpy(dtype=float) * ref_price)
     out = (
         lines.groupby(["account_id", "category", "ds"], observed=True, sort=True)[
@@ -59,7 +72,7 @@ def price_volume_table(portfolio: Portfolio) -> pd.DataFrame:
         .sum()
         .reset_index()
     )
-    out["price_index"] = (out["net_revenue"] / out["volume"]).where(out["volume"] > 0)
+    out["price_index"] = (out["net_revenue"] / out["volume"]).where((out["volume"] > 0) & (out["net_revenue"] > 0))
     out["account_id"] = out["account_id"].astype(str)
     out["category"] = out["category"].astype(str)
     return out[PRICE_VOLUME_COLUMNS]
