@@ -95,6 +95,8 @@ _SPEC: dict[str, tuple[str, str]] = {
     # value module
     "p_alive": ("Probability the account is still buying (purchase-pattern model)", "prob"),
     "expected_value_12m": ("Expected revenue in the next 12 months (value model)", "money"),
+    # contacts (last, so that data without leaving dates keeps every other column where it was)
+    "champion_left": ("A champion, supporter or decision maker left the customer in the last 12 months", "count"),
 }
 
 FEATURE_LABELS: dict[str, str] = {k: v[0] for k, v in _SPEC.items()}
@@ -128,7 +130,12 @@ FEATURE_SOURCES: dict[str, list[str]] = {
     "accounts": ["industry", "region", "channel", "share_of_wallet"],
     "complaints": ["complaints_12m", "complaints_severe_12m", "complaints_open", "complaint_resolution_days"],
     "invoices": ["days_late_avg_12m", "days_late_change_6m", "overdue_share"],
-    "contacts": ["decision_makers", "decision_maker_coverage_12m", "days_since_decision_maker_contact"],
+    "contacts": [
+        "decision_makers",
+        "decision_maker_coverage_12m",
+        "days_since_decision_maker_contact",
+        "champion_left",
+    ],
     "interactions": ["interactions_90d", "interactions_change_6m"],
     "opportunities": ["bids_lost_12m", "win_rate_12m", "lost_to_competitor", "bid_price_gap_pct"],
     "competitor_prices": ["competitor_price_gap_pct", "competitor_sightings_12m"],
@@ -137,6 +144,7 @@ FEATURE_SOURCES: dict[str, list[str]] = {
 """Which input (table or module) each feature needs."""
 
 _SEVERE = ("high", "critical")
+_SPONSOR_LEFT_MONTHS = 12  # kamtools.relationships.CHAMPION_LEFT_MONTHS (a test keeps them equal)
 _CHANGE_CAP = 3.0  # relative change capped at +300% (new or strongly growing activity)
 
 
@@ -425,12 +433,19 @@ def _relationship_features(
         )
     elif has_inter:
         reason = "No contacts table was supplied, so decision-maker contact cannot be measured."
-        for f in ("decision_makers", "decision_maker_coverage_12m", "days_since_decision_maker_contact"):
+        for f in (
+            "decision_makers",
+            "decision_maker_coverage_12m",
+            "days_since_decision_maker_contact",
+            "champion_left",
+        ):
             unavailable[f] = reason
     elif has_contacts:
         reason = "No interactions table was supplied, so contact with decision makers cannot be measured."
         for f in ("decision_maker_coverage_12m", "days_since_decision_maker_contact"):
             unavailable[f] = reason
+    if has_contacts:
+        _sponsor_left_feature(p, index, t, out, unavailable)
     if has_inter:
         inter = p.tables["interactions"]
         code = _codes(inter["account_id"], index)
@@ -439,6 +454,36 @@ def _relationship_features(
         recent = _count(code, day > _months_before(p.as_of, 6), n)
         before = _count(code, (day > _months_before(p.as_of, 12)) & (day <= _months_before(p.as_of, 6)), n)
         out["interactions_change_6m"] = _change(recent, before)
+
+
+def _sponsor_left_feature(
+    p: Portfolio, index: pd.Index, t: float, out: dict[str, np.ndarray], unavailable: dict[str, str]
+) -> None:
+    """``champion_left``: 1 when a champion or supporter (or a decision maker not known to be neutral or a
+    detractor) left in the last 12 months; only leaving dates on or before ``as_of`` count, so a later
+    departure cannot leak into an earlier snapshot. Absent when no contact has a leaving date."""
+    contacts = p.tables["contacts"]
+    left = contacts["left_date"] if "left_date" in contacts.columns else None
+    if left is None or not left.notna().any():
+        unavailable["champion_left"] = (
+            "No contact has a leaving date (contacts.left_date), so a sponsor leaving the customer cannot be seen."
+        )
+        return
+    from kamtools.relationships.coverage import SPONSOR_ATTITUDES
+
+    day = _days(pd.to_datetime(left, errors="coerce"))
+    recent = (day <= t) & (day > _months_before(p.as_of, _SPONSOR_LEFT_MONTHS))
+    attitude = (
+        contacts["attitude"].astype(object).str.strip().str.lower()
+        if "attitude" in contacts.columns
+        else pd.Series(None, index=contacts.index, dtype=object)
+    )
+    is_dm = (contacts["role"].astype(object) == "decision_maker").to_numpy()
+    sponsor = attitude.isin(SPONSOR_ATTITUDES).to_numpy() | (
+        is_dm & ~attitude.isin(("detractor", "neutral")).to_numpy()
+    )
+    n = len(index)
+    out["champion_left"] = (_count(_codes(contacts["account_id"], index), recent & sponsor, n) > 0).astype(float)
 
 
 def _opportunity_features(p: Portfolio, index: pd.Index, t: float, out: dict[str, np.ndarray]) -> None:
@@ -696,6 +741,7 @@ RISK_DIRECTION: dict[str, int] = {
     "bid_price_gap_pct": 1,
     "competitor_price_gap_pct": 1,
     "competitor_sightings_12m": 1,
+    "champion_left": 1,
 }
 """Presentable numeric feature -> the direction in which its value means more churn risk."""
 
@@ -736,6 +782,7 @@ _THRESHOLD: dict[str, float | None] = {
     "bid_price_gap_pct": 0.0,
     "competitor_price_gap_pct": 0.0,
     "competitor_sightings_12m": 0.5,
+    "champion_left": 0.5,
 }
 
 
@@ -897,6 +944,10 @@ def driver_text(feature: str, row: object) -> str | None:
         return f"No contact with a decision maker for {v:,.0f} days"
     if feature == "interactions_90d":
         return f"{_n(v, 'meeting, call, e-mail or visit', 'meetings, calls, e-mails and visits').capitalize()} in the last 90 days"
+    if feature == "champion_left":
+        if v < 0.5:
+            return "No champion, supporter or decision maker left the customer in the last 12 months"
+        return "A champion, supporter or decision maker left the customer in the last 12 months"
     if feature == "bids_lost_12m":
         return f"{_n(v, 'bid').capitalize()} lost in the last 12 months"
     if feature == "win_rate_12m":

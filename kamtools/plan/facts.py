@@ -103,6 +103,17 @@ _FACT_SPEC: dict[str, tuple[str, str]] = {
     "engaged_contacts_180d": ("count", "Contacts engaged in the last 180 days"),
     "interactions_90d": ("count", "Interactions in the last 90 days"),
     "single_threaded": ("flag", "Exactly one contact engaged in the last 180 days"),
+    "thread_share": (
+        "share",
+        "Share of the last 12 months' interactions with a named contact that went through the most-met person",
+    ),
+    "single_threaded_12m": (
+        "flag",
+        "70% or more of the last 12 months' interactions (at least 4) went through one person (relationship map)",
+    ),
+    "champion_left": ("flag", "A champion, supporter or decision maker left the customer in the last 12 months"),
+    "champion_left_days": ("days", "Days since that sponsor left"),
+    "successor_role": ("text", "Whom to meet after a sponsor left: the successor of that person in their role"),
     # health
     "health_score": ("score", "Health score 0-100"),
     "health_band": ("text", "Health band: red, amber or green"),
@@ -198,6 +209,14 @@ _FACT_COLUMNS: tuple[tuple[str, dict[str, str], str, str], ...] = (
     ("value", {"expected_value_12m": "expected_value_12m", "p_alive": "p_alive"}, "value", "value"),
     ("segments", {"segment": "cluster_name", "tier": "tier", "quadrant": "quadrant"}, "segment", "segment"),
 )
+# the relationship map's per-account facts (none of them is a plan part of its own: a missing table
+# leaves them unknown, so no rule reading them fires)
+_RELATIONSHIP_FACTS = {
+    "thread_share": "thread_share",
+    "single_threaded_12m": "single_threaded",
+    "champion_left": "champion_left",
+    "successor_role": "successor_role",
+}
 
 
 def account_facts(
@@ -268,6 +287,7 @@ def account_facts(
 
     for name, cols, part, what in _FACT_COLUMNS:
         merge(name, cols, part, what)
+    _relationship_facts(tables, f, as_of)
     _churn_driver_facts(tables, f, unavailable)
     f = _forecast_facts(tables, f, as_of, unavailable)
     f = _whitespace_facts(tables, f, unavailable)
@@ -280,7 +300,8 @@ def account_facts(
     _money_facts(f)
     for name in _TEXT_FACTS:
         f[name] = f[name].astype("str")
-    f["single_threaded"] = pd.to_numeric(f["single_threaded"].astype(float), errors="coerce")
+    for flag in ("single_threaded", "single_threaded_12m", "champion_left"):
+        f[flag] = pd.to_numeric(f[flag].astype(float), errors="coerce")
     obj = objectives(f)
     rev = obj[obj["objective"] == "revenue"].set_index("account_id")["target_value"]
     mar = obj[obj["objective"] == "margin"].set_index("account_id")["target_value"]
@@ -351,6 +372,20 @@ def _competitor_loss_facts(tables: Mapping[str, object], f: pd.DataFrame) -> pd.
     if gap in top.columns:
         f["lost_value_price_gap_pct"] = f["account_id"].map(top[gap]).astype(float)
     return f
+
+
+def _relationship_facts(tables: Mapping[str, object], f: pd.DataFrame, as_of: pd.Timestamp) -> None:
+    """Thread share, single-threaded (by share) and a sponsor who left, from ``relationship_accounts``."""
+    t = tables.get("relationship_accounts")
+    if not _present(t):
+        return
+    x = _one_per_account(t).set_index("account_id")
+    for fact, col in _RELATIONSHIP_FACTS.items():
+        if col in x.columns:
+            f[fact] = f["account_id"].map(x[col].astype(object))
+    if "champion_left_date" in x.columns:
+        left = pd.to_datetime(x["champion_left_date"], errors="coerce")
+        f["champion_left_days"] = f["account_id"].map((as_of - left).dt.days.astype(float))
 
 
 def _churn_driver_facts(tables: Mapping[str, object], f: pd.DataFrame, unavailable: dict[str, str]) -> None:

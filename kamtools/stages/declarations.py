@@ -168,7 +168,7 @@ STAGES: tuple[Stage, ...] = (
                 "decision_maker_coverage_12m:float? days_since_decision_maker_contact:float? interactions_90d:float? "
                 "interactions_change_6m:float? bids_lost_12m:float? win_rate_12m:float? lost_to_competitor:str? "
                 "bid_price_gap_pct:float? competitor_price_gap_pct:float? competitor_sightings_12m:float? p_alive:float "
-                "expected_value_12m:float",
+                "expected_value_12m:float champion_left:float?",
             ),
             table(
                 "churn_importance",
@@ -448,6 +448,30 @@ STAGES: tuple[Stage, ...] = (
         ),
     ),
     Stage(
+        "relationships",
+        "kamtools.relationships",
+        portfolio=("accounts", "orders", "contacts", "interactions"),
+        reads={"kpis": ("account_id", "revenue_ltm")},
+        writes=(
+            table(
+                "relationship_map",
+                "contact_id:str account_id:str group_id:str name:str title:str role:str seniority:str attitude:str "
+                "reports_to:str left_date:datetime is_decision_maker:bool has_left:bool last_contact_date:datetime "
+                "days_since_contact:float n_interactions_12m:int owner:str",
+            ),
+            table(
+                "coverage_findings",
+                "account_id:str group_id:str kind:str severity:str contact_id:str days:float evidence:str",
+            ),
+            table(
+                "relationship_accounts",
+                "account_id:str group_id:str n_contacts:int n_contacts_active:int n_decision_makers_active:int "
+                "interactions_12m:int top_contact_id:str thread_share:float single_threaded:bool champion_left:bool "
+                "champion_left_date:datetime champion_left_contact_id:str successor_role:str n_findings:int",
+            ),
+        ),
+    ),
+    Stage(
         "plan",
         "kamtools.plan",
         portfolio=(),
@@ -480,6 +504,14 @@ STAGES: tuple[Stage, ...] = (
             "tradelanes": ("account_id", "category", "revenue_ltm", "revenue_prior"),
             "competitor_account_bids": ("account_id", "competitor", "lost_amount", "losses", "avg_price_gap_lost"),
             "pipeline_losses": ("account_id", "competitor", "lost_value", "bids_lost", "price_gap_pct"),
+            "relationship_accounts": (
+                "account_id",
+                "thread_share",
+                "single_threaded",
+                "champion_left",
+                "champion_left_date",
+                "successor_role",
+            ),
         },
         settings=(PLAYBOOK,),
         writes=(
