@@ -1,0 +1,210 @@
+"""Per-account activity: one row of raw metrics per account, in one pass over the order lines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kamtools.data.portfolio import Portfolio, credit_lines, last_complete_month
+from kamtools.history import COVER_SLACK_DAYS, OrderHistory, order_history
+
+ACTIVITY_COLUMNS = {
+    "account_id": "Account.",
+    "revenue_ltm": "Net revenue of the last 12 months.",
+    "revenue_prior": "Net revenue of the 12 months before that (only what the order history holds).",
+    "margin_ltm": "Margin (net revenue - cost) of the last 12 months.",
+    "margin_pct": "margin_ltm / revenue_ltm (NaN without revenue).",
+    "growth": "revenue_ltm / revenue_prior - 1, clipped to [-1, 3] (3 when new); NaN when the order history "
+    "does not reach back 24 months (the prior year is not in the data).",
+    "revenue_trend": "Least-squares slope of the last 24 monthly revenues, relative to their mean, per year; "
+    "[-2, 2]; NaN when the order history does not reach back 24 months.",
+    "orders_ltm": "Distinct orders in the last 12 months.",
+    "orders_per_month": "orders_ltm / 12.",
+    "categories_ltm": "Distinct product categories bought in the last 12 months.",
+    "recency_days": "Days from the last order to as_of (NaN when never ordered).",
+    "first_order_date": "Date of the first order.",
+    "last_order_date": "Date of the last order.",
+    "tenure_years": "Years from customer_since to as_of.",
+    "account_age_years": "Years from the first order to as_of (NaN when never ordered); when the first order is at "
+    "the start of an order history shorter than 2 years, the account may be older: the longer of that and "
+    "tenure_years.",
+    "potential_revenue": "Estimated yearly wallet (from the accounts table, NaN when unknown).",
+    "share_of_wallet": "revenue_ltm / potential_revenue, clipped to [0, 1.5] (NaN when unknown).",
+}
+
+
+def _day_numbers(dates: pd.Series) -> np.ndarray:
+    return dates.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
+
+
+def _count_distinct(acc: np.ndarray, item: np.ndarray, n: int) -> np.ndarray:
+    """Per account (codes 0..n-1), the number of distinct non-negative ``item`` codes."""
+    keep = (acc >= 0) & (item >= 0)
+    if not keep.any():
+        return np.zeros(n, dtype=np.int64)
+    key = acc[keep].astype(np.int64) * (int(item[keep].max()) + 1) + item[keep]
+    uniq = np.unique(key)
+    return np.bincount(uniq // (int(item[keep].max()) + 1), minlength=n)
+
+
+def _categories_ltm(
+    products: pd.DataFrame, orders: pd.DataFrame, acc: np.ndarray, bought_ltm: np.ndarray, n: int
+) -> np.ndarray:
+    """Per account, the distinct product categories of the order lines ``bought_ltm``."""
+    cat_codes, _ = pd.factorize(products["category"])
+    prod_index = pd.Index(products["product_id"].astype("str"))
+    cat = np.full(len(orders), -1, dtype=np.int64)
+    pos = prod_index.get_indexer(orders["product_id"].to_numpy()[bought_ltm])
+    cat[bought_ltm] = np.where(pos >= 0, cat_codes[np.maximum(pos, 0)], -1)
+    return _count_distinct(np.where(bought_ltm, acc, -1), cat, n)
+
+
+def _revenue_trend(
+    portfolio: Portfolio,
+    orders: pd.DataFrame,
+    as_of: pd.Timestamp,
+    history: OrderHistory,
+    acc: np.ndarray,
+    rev: np.ndarray,
+    n: int,
+) -> np.ndarray:
+    """Least-squares slope of each account's last 24 complete monthly revenues, relative to their mean, per
+    year, clipped to [-2, 2] (``acc``: each order's account code, -1 when unknown); NaN when the order history
+    does not reach back 24 months: a season or a partial year would pass for a trend."""
+    if not history.covers_months_back(24):
+        return np.full(n, np.nan)
+    last_month = portfolio.last_complete_month if as_of == portfolio.as_of else last_complete_month(as_of)
+    month = orders["order_date"].to_numpy(dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64)
+    end_m = int(np.datetime64(last_month.date(), "M").astype(np.int64))
+    # only months inside the order history: months before it would look like zero revenue
+    span = int(min(24, history.complete_months))
+    offset = month - (end_m - (span - 1))
+    in_window = (acc >= 0) & (offset >= 0) & (offset < span)
+    cells = acc[in_window] * span + offset[in_window]
+    grid = np.bincount(cells, weights=rev[in_window], minlength=n * span).reshape(n, span)
+    t = np.arange(span, dtype=np.float64) - (span - 1) / 2
+    mean = grid.mean(axis=1)
+    slope = (grid - mean[:, None]) @ t / (t @ t)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        trend = np.where(mean > 0, slope * 12 / mean, 0.0)
+    return np.clip(trend, -2.0, 2.0)
+
+
+def _growth(revenue_ltm: np.ndarray, revenue_prior: np.ndarray, history: OrderHistory) -> np.ndarray:
+    """revenue_ltm / revenue_prior - 1 clipped to [-1, 3] (3 when new, 0 without either); NaN when the prior
+    12 months lie (partly) before the order history starts."""
+    if not history.covers_months_back(24):
+        return np.full(len(revenue_ltm), np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        growth = np.where(
+            revenue_prior > 0,
+            revenue_ltm / np.where(revenue_prior > 0, revenue_prior, 1) - 1,
+            np.where(revenue_ltm > 0, 3, 0),
+        )
+    return np.clip(growth, -1.0, 3.0)
+
+
+def _age_and_tenure(
+    accounts: pd.DataFrame, as_of: pd.Timestamp, history: OrderHistory, first: np.ndarray, has_orders: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(years since the first order ``first`` (day numbers), years since ``customer_since``)."""
+    as_of_day = int(np.datetime64(as_of.date(), "D").astype(np.int64))
+    age = np.where(has_orders, (as_of_day - first) / 365.25, np.nan)
+    since = accounts["customer_since"].to_numpy(dtype="datetime64[ns]")
+    tenure = np.maximum(((np.datetime64(as_of.to_datetime64()) - since) / np.timedelta64(1, "D") / 365.25), 0.0)
+    if history.first_order is not None and not history.covers_months_back(24):
+        # a first order at the start of a short history says only that the account is at least that
+        # old: take the longer of that and its tenure as a customer (the accounts table)
+        start = int(np.datetime64(history.first_order.date(), "D").astype(np.int64)) + COVER_SLACK_DAYS
+        age = np.where(has_orders & (first <= start), np.fmax(age, tenure), age)
+    return age, tenure
+
+
+def account_activity(portfolio: Portfolio, as_of: str | pd.Timestamp | None = None) -> pd.DataFrame:
+    """One row per account of the accounts table with the raw metrics segmentation uses.
+
+    Reads only order lines dated up to ``as_of`` (default the portfolio's). Columns are
+    described in :data:`ACTIVITY_COLUMNS`; accounts without orders have zero revenue and
+    orders and NaN dates. Figures whose window lies before the start of the order history
+    are NaN, not computed from a window the data does not cover (see :mod:`kamtools.history`).
+    """
+    as_of = portfolio.as_of if as_of is None else pd.Timestamp(as_of).normalize()
+    accounts = portfolio.accounts
+    ids = accounts["account_id"].astype("str").to_numpy()
+    n = len(ids)
+    orders = portfolio.orders
+    orders = orders[orders["order_date"] <= as_of]
+    acc = pd.Index(ids).get_indexer(orders["account_id"])
+    day = _day_numbers(orders["order_date"])
+    rev = orders["net_revenue"].to_numpy(dtype=np.float64)
+    mar = rev - orders["cost"].to_numpy(dtype=np.float64)
+    as_of_day = int(np.datetime64(as_of.date(), "D").astype(np.int64))
+    history = order_history(portfolio, as_of)
+    y1 = int(np.datetime64((as_of - pd.DateOffset(months=12)).date(), "D").astype(np.int64))
+    y2 = int(np.datetime64((as_of - pd.DateOffset(months=24)).date(), "D").astype(np.int64))
+    known = acc >= 0
+    # returns and credit notes net into revenue and margin but are not orders (counts, dates)
+    purchase = known & ~credit_lines(orders).to_numpy()
+    ltm = known & (day > y1)
+    prior = known & (day > y2) & (day <= y1)
+
+    def total(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return np.bincount(acc[mask], weights=values[mask], minlength=n)
+
+    revenue_ltm = total(rev, ltm)
+    revenue_prior = total(rev, prior)
+    margin_ltm = total(mar, ltm)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        margin_pct = np.where(revenue_ltm > 0, margin_ltm / revenue_ltm, np.nan)
+    growth = _growth(revenue_ltm, revenue_prior, history)
+
+    # distinct orders and categories in the last 12 months
+    order_code = np.full(len(orders), -1, dtype=np.int64)
+    bought_ltm = ltm & purchase
+    order_code[bought_ltm] = pd.factorize(orders["order_id"].to_numpy()[bought_ltm])[0]
+    orders_ltm = _count_distinct(np.where(bought_ltm, acc, -1), order_code, n)
+    categories_ltm = _categories_ltm(portfolio.products, orders, acc, bought_ltm, n)
+
+    # first and last order dates
+    first = np.full(n, np.iinfo(np.int64).max)
+    last = np.full(n, np.iinfo(np.int64).min)
+    np.minimum.at(first, acc[purchase], day[purchase])
+    np.maximum.at(last, acc[purchase], day[purchase])
+    has_orders = last > np.iinfo(np.int64).min
+    recency_days = np.where(has_orders, as_of_day - last, np.nan).astype(np.float64)
+
+    def to_dates(days: np.ndarray) -> np.ndarray:
+        out = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+        out[has_orders] = days[has_orders].astype("datetime64[D]").astype("datetime64[ns]")
+        return out
+
+    trend = _revenue_trend(portfolio, orders, as_of, history, acc, rev, n)
+    age, tenure = _age_and_tenure(accounts, as_of, history, first, has_orders)
+    if "potential_revenue" in accounts.columns:
+        potential = accounts["potential_revenue"].to_numpy(dtype=np.float64)
+    else:
+        potential = np.full(n, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sow = np.where(potential > 0, np.clip(revenue_ltm / potential, 0, 1.5), np.nan)
+
+    return pd.DataFrame(
+        {
+            "account_id": pd.Series(ids, dtype="str"),
+            "revenue_ltm": revenue_ltm,
+            "revenue_prior": revenue_prior,
+            "margin_ltm": margin_ltm,
+            "margin_pct": margin_pct,
+            "growth": growth,
+            "revenue_trend": trend,
+            "orders_ltm": orders_ltm.astype(np.int64),
+            "orders_per_month": orders_ltm / 12.0,
+            "categories_ltm": categories_ltm.astype(np.int64),
+            "recency_days": recency_days,
+            "first_order_date": to_dates(first),
+            "last_order_date": to_dates(last),
+            "tenure_years": tenure.astype(np.float64),
+            "account_age_years": age,
+            "potential_revenue": potential,
+            "share_of_wallet": sow,
+        }
+    )

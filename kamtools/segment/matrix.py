@@ -1,0 +1,222 @@
+"""The portfolio matrix: customer attractiveness against our strength with the customer, four quadrants."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from kamtools.data.portfolio import NotAvailable, Portfolio
+from kamtools.segment.activity import account_activity
+
+ATTRACTIVENESS_WEIGHTS = {
+    "revenue_ltm": 0.25,
+    "growth": 0.20,
+    "margin_pct": 0.15,
+    "expected_value_12m": 0.25,
+    "potential_revenue": 0.15,
+}
+STRENGTH_WEIGHTS = {
+    "share_of_wallet": 0.35,
+    "relationship_coverage": 0.25,
+    "win_rate": 0.20,
+    "tenure_years": 0.20,
+}
+CRITERIA_LABELS = {
+    "revenue_ltm": "size (revenue, last 12 months)",
+    "growth": "growth",
+    "margin_pct": "margin",
+    "expected_value_12m": "expected 12-month value",
+    "potential_revenue": "wallet (potential revenue)",
+    "share_of_wallet": "share of wallet",
+    "relationship_coverage": "relationship coverage",
+    "win_rate": "win rate",
+    "tenure_years": "tenure",
+}
+QUADRANTS = {
+    "strategic": "attractive account where we are strong: invest and grow together",
+    "maintain": "we are strong in a less attractive account: keep it efficiently (status quo)",
+    "develop": "attractive account where we are weak: build the relationship and share",
+    "streamline": "less attractive and we are weak: serve efficiently, at low cost",
+}
+
+
+def matrix_criteria(
+    portfolio: Portfolio, value: pd.DataFrame | None = None, activity: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The criteria of the portfolio matrix, one row per account (NaN where unknown).
+
+    Attractiveness: ``revenue_ltm, growth, margin_pct, expected_value_12m`` (needs
+    ``value``), ``potential_revenue``. Strength: ``share_of_wallet``,
+    ``relationship_coverage`` (half: share of the account's decision makers and
+    executive/senior contacts met in the last 12 months; half: interactions in the last
+    12 months, one a month = full; needs contacts and interactions), ``win_rate`` (won /
+    decided opportunities closed in the last 24 months, shrunk as (won + 1) / (decided +
+    2); NaN without decided bids), ``tenure_years``.
+    """
+    act = account_activity(portfolio) if activity is None else activity
+    as_of = portfolio.as_of
+    out = act[
+        ["account_id", "revenue_ltm", "growth", "margin_pct", "potential_revenue", "share_of_wallet", "tenure_years"]
+    ].copy()
+    if value is not None and not isinstance(value, NotAvailable) and "expected_value_12m" in value.columns:
+        out = out.merge(value[["account_id", "expected_value_12m"]], on="account_id", how="left")
+    else:
+        out["expected_value_12m"] = np.nan
+
+    out["relationship_coverage"] = np.nan
+    if portfolio.has("contacts") and portfolio.has("interactions"):
+        contacts = portfolio.get("contacts")
+        inter = portfolio.get("interactions")
+        recent = inter[(inter["date"] > as_of - pd.DateOffset(months=12)) & (inter["date"] <= as_of)]
+        key = contacts[(contacts["role"] == "decision_maker") | contacts["seniority"].isin(["executive", "senior"])]
+        met = set(recent["contact_id"].dropna().astype("str"))
+        key = key.assign(met=key["contact_id"].astype("str").isin(met))
+        share_met = key.groupby("account_id")["met"].mean()
+        touches = recent.groupby("account_id").size()
+        ids = out["account_id"]
+        part1 = ids.map(share_met).fillna(0.0).astype(np.float64)
+        part2 = (ids.map(touches).fillna(0).astype(np.float64) / 12.0).clip(upper=1.0)
+        out["relationship_coverage"] = (0.5 * part1 + 0.5 * part2).to_numpy()
+
+    out["win_rate"] = np.nan
+    if portfolio.has("opportunities"):
+        opp = portfolio.get("opportunities")
+        decided = opp[
+            opp["status"].isin(["won", "lost"])
+            & (opp["close_date"] <= as_of)
+            & (opp["close_date"] > as_of - pd.DateOffset(months=24))
+        ]
+        g = decided.assign(won=decided["status"] == "won").groupby("account_id")["won"].agg(["sum", "count"])
+        rate = (g["sum"] + 1) / (g["count"] + 2)
+        out["win_rate"] = out["account_id"].map(rate).astype(np.float64).to_numpy()
+    cols = ["account_id", *ATTRACTIVENESS_WEIGHTS, *STRENGTH_WEIGHTS]
+    return out[cols]
+
+
+class PortfolioMatrix(TransformerMixin, BaseEstimator):
+    """Attractiveness x strength matrix (0-100 scores) with four named quadrants.
+
+    Each criterion is turned into a 0-100 score by its percentile among the accounts
+    seen in ``fit`` (mid-rank for ties); a dimension's score is the weighted mean of its
+    criterion scores, with the weights renormalised per account over the criteria known
+    for that account (criteria missing for everyone drop out). Accounts at or above
+    ``split`` on a dimension are "high".
+
+    Parameters
+    ----------
+    attractiveness_weights, strength_weights : dict criterion -> weight (default
+        :data:`ATTRACTIVENESS_WEIGHTS`, :data:`STRENGTH_WEIGHTS`). Higher criterion values
+        are better.
+    split : the score separating low from high (50 = the portfolio median).
+
+    Attributes
+    ----------
+    reference_ : dict criterion -> sorted training values; weights_ : dict dimension ->
+    {criterion: normalised weight} of the criteria available in training.
+
+    ``transform`` returns ``[account_id], attractiveness, strength, quadrant`` and one
+    ``score_<criterion>`` column per criterion; ``predict`` returns the quadrant.
+    """
+
+    def __init__(
+        self,
+        attractiveness_weights: Mapping[str, float] | None = None,
+        strength_weights: Mapping[str, float] | None = None,
+        split: float = 50.0,
+    ) -> None:
+        self.attractiveness_weights = attractiveness_weights
+        self.strength_weights = strength_weights
+        self.split = split
+
+    def fit(self, X: pd.DataFrame, y=None) -> PortfolioMatrix:
+        """Learn the reference distribution of every criterion. Returns self."""
+        if not isinstance(X, pd.DataFrame):
+            raise TypeError("PortfolioMatrix expects a DataFrame of criteria (see matrix_criteria)")
+        weights = {
+            "attractiveness": dict(self.attractiveness_weights or ATTRACTIVENESS_WEIGHTS),
+            "strength": dict(self.strength_weights or STRENGTH_WEIGHTS),
+        }
+        self.reference_ = {}
+        self.weights_ = {}
+        for dim, w in weights.items():
+            if any(v < 0 for v in w.values()):
+                raise ValueError(f"PortfolioMatrix: {dim} weights must be >= 0")
+            usable = {}
+            for crit, wt in w.items():
+                if wt <= 0 or crit not in X.columns:
+                    continue
+                vals = X[crit].to_numpy(dtype=np.float64)
+                vals = np.sort(vals[np.isfinite(vals)])
+                if len(vals):
+                    self.reference_[crit] = vals
+                    usable[crit] = wt
+            if not usable:
+                raise ValueError(
+                    f"PortfolioMatrix: none of the {dim} criteria {sorted(w)} has values; supply at least one"
+                )
+            total = sum(usable.values())
+            self.weights_[dim] = {k: v / total for k, v in usable.items()}
+        return self
+
+    def _percentile(self, crit: str, values: np.ndarray) -> np.ndarray:
+        ref = self.reference_[crit]
+        lo = np.searchsorted(ref, values, side="left")
+        hi = np.searchsorted(ref, values, side="right")
+        score = 100.0 * (lo + hi) / (2 * len(ref))
+        return np.where(np.isfinite(values), score, np.nan)
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        """Scores and quadrant per row (see the class docstring)."""
+        check_is_fitted(self, "weights_", msg="This PortfolioMatrix is not fitted yet; call fit(X) first.")
+        scores: dict[str, np.ndarray] = {}
+        dims: dict[str, np.ndarray] = {}
+        for dim, w in self.weights_.items():
+            num = np.zeros(len(X))
+            den = np.zeros(len(X))
+            for crit, wt in w.items():
+                vals = X[crit].to_numpy(dtype=np.float64) if crit in X.columns else np.full(len(X), np.nan)
+                s = self._percentile(crit, vals)
+                scores[f"score_{crit}"] = s
+                known = np.isfinite(s)
+                num += np.where(known, s * wt, 0.0)
+                den += np.where(known, wt, 0.0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                dims[dim] = np.where(den > 0, num / den, np.nan)
+        high_a = np.nan_to_num(dims["attractiveness"], nan=0.0) >= self.split
+        high_s = np.nan_to_num(dims["strength"], nan=0.0) >= self.split
+        quadrant = np.where(
+            high_a, np.where(high_s, "strategic", "develop"), np.where(high_s, "maintain", "streamline")
+        )
+        out = pd.DataFrame(
+            {"attractiveness": dims["attractiveness"], "strength": dims["strength"], "quadrant": quadrant, **scores}
+        )
+        out["quadrant"] = out["quadrant"].astype("str")
+        if "account_id" in X.columns:
+            out.insert(0, "account_id", X["account_id"].astype("str").to_numpy())
+        return out
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """Quadrant name per row."""
+        return self.transform(X)["quadrant"].to_numpy()
+
+
+def portfolio_matrix(
+    portfolio: Portfolio,
+    value: pd.DataFrame | None = None,
+    attractiveness_weights: Mapping[str, float] | None = None,
+    strength_weights: Mapping[str, float] | None = None,
+    split: float = 50.0,
+    activity: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Attractiveness, strength (0-100) and quadrant of every account, with the raw criteria.
+
+    Returns :func:`matrix_criteria` columns plus ``attractiveness, strength, quadrant``
+    and ``score_<criterion>`` columns.
+    """
+    crit = matrix_criteria(portfolio, value, activity)
+    model = PortfolioMatrix(attractiveness_weights, strength_weights, split).fit(crit)
+    return crit.merge(model.transform(crit), on="account_id", how="left")

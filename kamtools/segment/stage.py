@@ -1,0 +1,141 @@
+"""The segmentation stage: every segmentation per account, as the bundle stores it."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from kamtools.data.portfolio import NotAvailable, Portfolio
+from kamtools.history import order_history
+from kamtools.segment.abc import abc_classes, concentration_curve
+from kamtools.segment.activity import account_activity
+from kamtools.segment.clusters import behavioural_clusters
+from kamtools.segment.matrix import portfolio_matrix
+from kamtools.segment.rfm import rfm_scores
+from kamtools.segment.tiers import assign_tiers
+
+SUMMARY_COLUMNS = {"segments": ["tier", "quadrant", "cluster_name", "rfm_segment", "abc_revenue"]}
+
+
+SEGMENT_COLUMNS = [
+    "account_id",
+    "recency_days",
+    "frequency",
+    "monetary",
+    "r_score",
+    "f_score",
+    "m_score",
+    "rfm_score",
+    "rfm_segment",
+    "revenue_ltm",
+    "margin_ltm",
+    "abc_revenue",
+    "abc_margin",
+    "cluster",
+    "cluster_name",
+    "attractiveness",
+    "strength",
+    "quadrant",
+    "tier",
+    "tier_reason",
+]
+
+
+def segment_accounts(
+    portfolio: Portfolio,
+    value: pd.DataFrame | None = None,
+    random_state: int = 0,
+    abc_thresholds: tuple[float, float] = (0.8, 0.95),
+    rfm_bins: int | Sequence[float] = 5,
+    attractiveness_weights: Mapping[str, float] | None = None,
+    strength_weights: Mapping[str, float] | None = None,
+    top_value_share: float = 0.10,
+) -> dict[str, pd.DataFrame]:
+    """Every segmentation of every account, as the bundle stores it.
+
+    ``value`` is the value table (:func:`kamtools.value.bundle_tables`), or None.
+    Returns ``{"segments": per account (:data:`SEGMENT_COLUMNS` + ``score_<criterion>``
+    matrix criterion scores), "segment_profiles": per cluster, "segment_concentration":
+    the concentration curves (``measure`` revenue / margin, ``rank, cum_share_accounts,
+    cum_share_value, value, abc_class``; no account_id, portfolio-level)}``. With too few
+    active accounts to cluster, ``cluster`` is -1 and the profiles table is empty.
+    """
+    act = account_activity(portfolio)
+    rfm = rfm_scores(portfolio, bins=rfm_bins, activity=act)
+    abc = abc_classes(portfolio, abc_thresholds, activity=act)
+    try:
+        clusters, profiles = behavioural_clusters(portfolio, value, activity=act, random_state=random_state)
+    except ValueError as exc:
+        clusters = pd.DataFrame(
+            {
+                "account_id": act["account_id"],
+                "cluster": np.int64(-1),
+                "cluster_name": pd.Series(["not clustered"] * len(act), dtype="str"),
+            }
+        )
+        profiles = pd.DataFrame(
+            {
+                "cluster": pd.Series(dtype="int64"),
+                "cluster_name": pd.Series(dtype="str"),
+                "note": pd.Series(dtype="str"),
+            }
+        )
+        warnings.warn(f"segment: accounts not clustered: {exc}", RuntimeWarning, stacklevel=2)
+    matrix = portfolio_matrix(portfolio, value, attractiveness_weights, strength_weights, activity=act)
+    tiers = assign_tiers(matrix, value, top_value_share)
+    score_cols = [c for c in matrix.columns if c.startswith("score_")]
+    seg = (
+        rfm.merge(abc[["account_id", "revenue_ltm", "margin_ltm", "abc_revenue", "abc_margin"]], on="account_id")
+        .merge(clusters, on="account_id")
+        .merge(matrix[["account_id", "attractiveness", "strength", "quadrant", *score_cols]], on="account_id")
+        .merge(tiers, on="account_id")
+    )
+    seg = seg[SEGMENT_COLUMNS + score_cols]
+    curves = []
+    for measure, col in (("revenue", "revenue_ltm"), ("margin", "margin_ltm")):
+        c = concentration_curve(act, col, abc_thresholds).drop(columns="account_id")
+        c.insert(0, "measure", measure)
+        curves.append(c)
+    concentration = pd.concat(curves, ignore_index=True)
+    concentration["measure"] = concentration["measure"].astype("str")
+    return {
+        "segments": seg.reset_index(drop=True),
+        "segment_profiles": profiles,
+        "segment_concentration": concentration,
+    }
+
+
+def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[str, pd.DataFrame | NotAvailable]:
+    """Bundle stage: ``segments`` (per account), ``segment_profiles`` and ``segment_concentration``.
+
+    Reads the value model's results from ``inputs["value"]`` when present.
+    """
+    if portfolio.orders.empty:
+        reason = NotAvailable("There are no orders, so accounts cannot be segmented.")
+        return {"segments": reason, "segment_profiles": reason, "segment_concentration": reason}
+    value = inputs.get("value")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        out = segment_accounts(portfolio, value)
+    tables: dict[str, pd.DataFrame | NotAvailable] = dict(out)
+    if out["segment_profiles"].empty:
+        tables["segment_profiles"] = NotAvailable("Too few accounts with recent orders to form behavioural clusters.")
+    notes = history_notes(portfolio)
+    if notes:
+        tables["_notes"] = {"segments": " ".join(notes)}
+    return tables
+
+
+def history_notes(portfolio: Portfolio) -> list[str]:
+    """Sentences on what segmentation left out because the order history is short (empty when nothing)."""
+    history = order_history(portfolio)
+    if history.covers_months_back(24):
+        return []
+    return [
+        f"Growth and the revenue trend are not used: they compare the last 12 months with the 12 before (the "
+        f"trend fits 24 months), and this portfolio has {history.describe()}; so no cluster is called growing or "
+        "shrinking and the portfolio matrix weighs the other attractiveness criteria."
+    ]

@@ -1,0 +1,69 @@
+"""Account tiers from the other segmentations, each with its reason."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kamtools.data.portfolio import NotAvailable
+from kamtools.display import money
+
+
+def assign_tiers(
+    matrix: pd.DataFrame, value: pd.DataFrame | None = None, top_value_share: float = 0.10
+) -> pd.DataFrame:
+    """Tier 1/2/3 per account with the reason in plain words.
+
+    Rules, first match wins: (1) strategic quadrant -> tier 1; (2) expected 12-month
+    value in the top ``top_value_share`` of accounts (needs ``value``) -> tier 1; (3)
+    develop quadrant -> tier 2; (4) maintain quadrant -> tier 2; (5) otherwise tier 3.
+
+    ``matrix`` needs ``account_id, attractiveness, strength, quadrant``; ``value`` (optional)
+    ``account_id, expected_value_12m`` and optionally ``p_alive``.
+    Returns ``account_id, tier`` (int) and ``tier_reason``.
+    """
+    m = matrix[["account_id", "attractiveness", "strength", "quadrant"]].copy()
+    if value is not None and not isinstance(value, NotAvailable) and "expected_value_12m" in value.columns:
+        keep = ["account_id", "expected_value_12m"] + (["p_alive"] if "p_alive" in value.columns else [])
+        m = m.merge(value[keep], on="account_id", how="left")
+    else:
+        m["expected_value_12m"] = np.nan
+    if "p_alive" not in m.columns:
+        m["p_alive"] = np.nan
+    ev = m["expected_value_12m"].to_numpy(dtype=np.float64)
+    n_top = int(np.ceil(top_value_share * np.isfinite(ev).sum())) if np.isfinite(ev).any() else 0
+    top = np.zeros(len(m), dtype=bool)
+    if n_top > 0:
+        order = np.argsort(-np.nan_to_num(ev, nan=-np.inf), kind="stable")[:n_top]
+        top[order] = True
+    tiers, reasons = [], []
+    for i, row in enumerate(m.itertuples(index=False)):
+        a, s = row.attractiveness, row.strength
+        pos = f"attractiveness {a:.0f}/100, strength {s:.0f}/100"
+        if row.quadrant == "strategic":
+            tiers.append(1)
+            reasons.append(f"Strategic account: attractive and we are strong ({pos}).")
+        elif top[i]:
+            tiers.append(1)
+            reasons.append(
+                f"Among the top {top_value_share:.0%} of accounts by expected 12-month value "
+                f"({money(row.expected_value_12m)}), although in the {row.quadrant} quadrant ({pos})."
+            )
+        elif row.quadrant == "develop":
+            tiers.append(2)
+            reasons.append(f"Attractive account where our position is weak: develop it ({pos}).")
+        elif row.quadrant == "maintain":
+            tiers.append(2)
+            reasons.append(f"Strong position in a less attractive account: maintain it efficiently ({pos}).")
+        else:
+            tiers.append(3)
+            reasons.append(f"Less attractive account with a weak position: serve it efficiently ({pos}).")
+        if np.isfinite(row.p_alive) and row.p_alive < 0.3:
+            reasons[-1] += f" Note: it has probably stopped buying (P(alive) {row.p_alive:.0%})."
+    return pd.DataFrame(
+        {
+            "account_id": m["account_id"],
+            "tier": np.array(tiers, dtype=np.int64),
+            "tier_reason": pd.Series(reasons, dtype="str"),
+        }
+    )
