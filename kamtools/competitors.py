@@ -751,47 +751,33 @@ def _pct(x: pd.Series) -> pd.Series:
     return (x * 100).round().astype("Int64").astype("str")
 
 
-def threat_score(
-    portfolio: Portfolio,
-    as_of: str | pd.Timestamp | None = None,
-    months: int = 12,
-    weights: tuple[float, float, float] = (0.45, 0.25, 0.30),
-) -> pd.DataFrame | NotAvailable:
-    """A competitor threat score per account (0-100), its main competitor and its reasons.
+THREAT_COLUMNS = [
+    "account_id",
+    "threat_score",
+    "threat_band",
+    "main_competitor",
+    "n_bids_recent",
+    "n_lost_recent",
+    "lost_amount_recent",
+    "lost_to_main",
+    "price_gap",
+    "price_gap_source",
+    "revenue_ltm",
+    "revenue_prior_12m",
+    "revenue_change_pct",
+    "share_of_wallet",
+    "share_of_wallet_prior",
+    "threat_losses",
+    "threat_price",
+    "threat_wallet",
+    "reasons",
+]
 
-    Three pieces of evidence, each scaled to 0-1 and combined with ``weights``:
 
-    * losses: bids lost in the last ``months`` months, ``(1 - 0.5 ** n_lost)`` times
-      ``(0.5 + 0.5 * loss rate)`` (one loss 0.25-0.5, three or more close to 1);
-    * price: our premium over the main competitor (recent bids, else account-level
-      price observations), ``premium / 10%`` capped at 1;
-    * wallet: fall in share of wallet (revenue, where no potential is known) over the
-      prior 12 months, ``decline / 50%`` capped at 1.
-
-    ``main_competitor`` is the competitor with the largest lost value in the window, else
-    the one met most in recent bids, else the cheapest one seen at the account.
-
-    Returns one row per account: ``account_id, threat_score, threat_band`` (low < 30 <=
-    medium < 60 <= high), ``main_competitor`` (empty string when none is known),
-    ``n_bids_recent, n_lost_recent, lost_amount_recent, lost_to_main, price_gap``
-    (our premium), ``price_gap_source`` (bids / price observations / none),
-    ``revenue_ltm, revenue_prior_12m, revenue_change_pct, share_of_wallet,
-    share_of_wallet_prior, threat_losses, threat_price, threat_wallet, reasons``
-    (plain sentences joined by " ").
-    NotAvailable when neither opportunities nor competitor_prices were supplied.
-    """
-    portfolio = _at(portfolio, as_of)
-    has_opp, has_cp = portfolio.has("opportunities"), portfolio.has("competitor_prices")
-    if not (has_opp or has_cp):
-        return NotAvailable(
-            "Neither opportunities nor competitor_prices were supplied, so competitor threats cannot be assessed."
-        )
-    as_of_ts = portfolio.as_of
-    start = as_of_ts - pd.DateOffset(months=months)
-    acc = portfolio.accounts[["account_id"]].copy()
-    out = acc.merge(_revenue_windows(portfolio), on="account_id", how="left")
-
-    # --- bids in the window --------------------------------------------------------------
+def _with_bid_evidence(out: pd.DataFrame, portfolio: Portfolio, start: pd.Timestamp, has_opp: bool) -> pd.DataFrame:
+    """``out`` with the decided bids since ``start`` per account (``n_bids_recent, n_lost_recent,
+    lost_amount_recent``) and the main competitor in them (``main_from_bids, lost_to_main, gap_bids``):
+    the one with the most lost value, then the most bids, named competitors only."""
     per_comp = pd.DataFrame(columns=["account_id", "competitor", "n", "lost", "lost_amount", "gap"])
     if has_opp:
         bids = decided_bids(portfolio)
@@ -809,8 +795,6 @@ def threat_score(
     for c in ("n_bids_recent", "n_lost_recent"):
         out[c] = out[c].fillna(0).astype(np.int64)
     out["lost_amount_recent"] = out["lost_amount_recent"].fillna(0.0)
-
-    # main competitor from bids: most lost value, then most bids (named competitors first)
     named = per_comp[per_comp["competitor"] != UNKNOWN_COMPETITOR]
     main_bids = (
         named.sort_values(
@@ -821,26 +805,32 @@ def threat_score(
             ["account_id", "main_from_bids", "lost_to_main", "gap_bids"]
         ]
     )
-    out = out.merge(main_bids, on="account_id", how="left")
+    return out.merge(main_bids, on="account_id", how="left")
 
-    # --- account-level price observations (last `months` months) -----------------------
-    if has_cp and "account_id" in portfolio.tables["competitor_prices"].columns:
-        cp = portfolio.tables["competitor_prices"]
-        cp = cp[cp["account_id"].notna() & (cp["date"] > start)]
-        obs = (
-            cp.groupby(["account_id", "competitor"], observed=True)["price_index"]
-            .mean()
-            .reset_index()
-            .sort_values(["account_id", "price_index"], kind="stable")
-            .drop_duplicates("account_id")
-            .rename(columns={"competitor": "main_from_prices"})
-        )
-        obs["gap_prices"] = 100 / obs["price_index"] - 1
-        out = out.merge(obs[["account_id", "main_from_prices", "gap_prices"]], on="account_id", how="left")
-    else:
+
+def _with_price_evidence(out: pd.DataFrame, portfolio: Portfolio, start: pd.Timestamp, has_cp: bool) -> pd.DataFrame:
+    """``out`` with the cheapest competitor seen at the account since ``start`` (``main_from_prices``) and our
+    premium over it (``gap_prices``), from account-level competitor price observations."""
+    if not (has_cp and "account_id" in portfolio.tables["competitor_prices"].columns):
         out["main_from_prices"] = pd.Series(pd.NA, index=out.index, dtype="str")
         out["gap_prices"] = np.nan
+        return out
+    cp = portfolio.tables["competitor_prices"]
+    cp = cp[cp["account_id"].notna() & (cp["date"] > start)]
+    obs = (
+        cp.groupby(["account_id", "competitor"], observed=True)["price_index"]
+        .mean()
+        .reset_index()
+        .sort_values(["account_id", "price_index"], kind="stable")
+        .drop_duplicates("account_id")
+        .rename(columns={"competitor": "main_from_prices"})
+    )
+    obs["gap_prices"] = 100 / obs["price_index"] - 1
+    return out.merge(obs[["account_id", "main_from_prices", "gap_prices"]], on="account_id", how="left")
 
+
+def _set_main_competitor(out: pd.DataFrame) -> None:
+    """``main_competitor`` (from the bids, else the price observations) and ``price_gap`` with its source."""
     out["main_competitor"] = out["main_from_bids"].fillna(out["main_from_prices"]).fillna("").astype("str")
     gap_bids_ok = out["gap_bids"].notna()
     out["price_gap"] = out["gap_bids"].where(gap_bids_ok, out["gap_prices"])
@@ -852,7 +842,9 @@ def threat_score(
     )
     out["lost_to_main"] = out["lost_to_main"].fillna(0).astype(np.int64)
 
-    # --- wallet ------------------------------------------------------------------------
+
+def _set_wallet(out: pd.DataFrame, portfolio: Portfolio) -> None:
+    """``revenue_change_pct`` on the prior 12 months and the share of wallet now and then (NaN without a potential)."""
     prior = out["revenue_prior_12m"]
     out["revenue_change_pct"] = ((out["revenue_ltm"] - prior) / prior).where(prior > 0)
     pot = portfolio.accounts.set_index("account_id").get("potential_revenue")
@@ -865,7 +857,9 @@ def threat_score(
         out["share_of_wallet"] = np.nan
         out["share_of_wallet_prior"] = np.nan
 
-    # --- components and score ------------------------------------------------------------
+
+def _set_score(out: pd.DataFrame, weights: tuple[float, float, float]) -> None:
+    """The three components (0-1), ``threat_score`` (0-100, their weighted mean) and ``threat_band``."""
     n_lost = out["n_lost_recent"].to_numpy(dtype=float)
     n_bids = out["n_bids_recent"].to_numpy(dtype=float)
     loss_rate = np.divide(n_lost, n_bids, out=np.zeros_like(n_lost), where=n_bids > 0)
@@ -877,11 +871,13 @@ def threat_score(
     out["threat_score"] = score.round(0)
     out["threat_band"] = np.select([score >= 60, score >= 30], ["high", "medium"], "low")
 
-    # --- reasons in plain words (vectorised string building) ----------------------------
+
+def _threat_reasons(out: pd.DataFrame, months: int) -> np.ndarray:
+    """The reasons in plain words, one string per account (built column-wise)."""
     comp = out["main_competitor"]
     has_comp = comp != ""
     r_loss = np.where(
-        n_lost > 0,
+        out["n_lost_recent"] > 0,
         "Lost "
         + out["n_lost_recent"].astype(str)
         + " of "
@@ -927,29 +923,53 @@ def threat_score(
     )
     joined = (pd.Series(r_loss) + " " + pd.Series(r_price) + " " + pd.Series(r_wallet)).str.strip()
     joined = joined.str.replace(r"\s+", " ", regex=True)
-    out["reasons"] = np.where(joined == "", "No recent losses, price gap or decline in share of wallet.", joined)
-    cols = [
-        "account_id",
-        "threat_score",
-        "threat_band",
-        "main_competitor",
-        "n_bids_recent",
-        "n_lost_recent",
-        "lost_amount_recent",
-        "lost_to_main",
-        "price_gap",
-        "price_gap_source",
-        "revenue_ltm",
-        "revenue_prior_12m",
-        "revenue_change_pct",
-        "share_of_wallet",
-        "share_of_wallet_prior",
-        "threat_losses",
-        "threat_price",
-        "threat_wallet",
-        "reasons",
-    ]
-    result = out[cols].copy()
+    return np.where(joined == "", "No recent losses, price gap or decline in share of wallet.", joined)
+
+
+def threat_score(
+    portfolio: Portfolio,
+    as_of: str | pd.Timestamp | None = None,
+    months: int = 12,
+    weights: tuple[float, float, float] = (0.45, 0.25, 0.30),
+) -> pd.DataFrame | NotAvailable:
+    """A competitor threat score per account (0-100), its main competitor and its reasons.
+
+    Three pieces of evidence, each scaled to 0-1 and combined with ``weights``:
+
+    * losses: bids lost in the last ``months`` months, ``(1 - 0.5 ** n_lost)`` times
+      ``(0.5 + 0.5 * loss rate)`` (one loss 0.25-0.5, three or more close to 1);
+    * price: our premium over the main competitor (recent bids, else account-level
+      price observations), ``premium / 10%`` capped at 1;
+    * wallet: fall in share of wallet (revenue, where no potential is known) over the
+      prior 12 months, ``decline / 50%`` capped at 1.
+
+    ``main_competitor`` is the competitor with the largest lost value in the window, else
+    the one met most in recent bids, else the cheapest one seen at the account.
+
+    Returns one row per account: ``account_id, threat_score, threat_band`` (low < 30 <=
+    medium < 60 <= high), ``main_competitor`` (empty string when none is known),
+    ``n_bids_recent, n_lost_recent, lost_amount_recent, lost_to_main, price_gap``
+    (our premium), ``price_gap_source`` (bids / price observations / none),
+    ``revenue_ltm, revenue_prior_12m, revenue_change_pct, share_of_wallet,
+    share_of_wallet_prior, threat_losses, threat_price, threat_wallet, reasons``
+    (plain sentences joined by " ").
+    NotAvailable when neither opportunities nor competitor_prices were supplied.
+    """
+    portfolio = _at(portfolio, as_of)
+    has_opp, has_cp = portfolio.has("opportunities"), portfolio.has("competitor_prices")
+    if not (has_opp or has_cp):
+        return NotAvailable(
+            "Neither opportunities nor competitor_prices were supplied, so competitor threats cannot be assessed."
+        )
+    start = portfolio.as_of - pd.DateOffset(months=months)
+    out = portfolio.accounts[["account_id"]].copy().merge(_revenue_windows(portfolio), on="account_id", how="left")
+    out = _with_bid_evidence(out, portfolio, start, has_opp)
+    out = _with_price_evidence(out, portfolio, start, has_cp)
+    _set_main_competitor(out)
+    _set_wallet(out, portfolio)
+    _set_score(out, weights)
+    out["reasons"] = _threat_reasons(out, months)
+    result = out[THREAT_COLUMNS].copy()
     result["reasons"] = result["reasons"].astype("str")
     return result
 
