@@ -60,8 +60,9 @@ def test_order_follows_the_reads_and_overlap_is_derived(monkeypatch):
         S.ordered()
 
 
-def test_the_real_pipeline_overlaps_the_forecast_until_the_plan():
-    assert S.overlap_until(S.ordered()) == {"forecast": "plan"}
+def test_the_real_pipeline_overlaps_the_forecast_until_the_group_rollups():
+    # the groups stage (roll-ups of the forecast) is the first reader, right before the plan
+    assert S.overlap_until(S.ordered()) == {"forecast": "groups"}
     assert S.overlap_until(S.ordered(["forecast", "churn"])) == {"forecast": None}
     with pytest.raises(ValueError, match=r"no stage \['forcast'\]; the stages are \['value', 'segment'"):
         S.ordered(["value", "forcast"])

@@ -112,6 +112,9 @@ class Stage:
     settings: tuple[str, ...] = ()
     background: bool = False
     summary: str = "SUMMARY_COLUMNS"  # the module's {table: [columns]} joined into accounts.parquet
+    # sees the group parents (children, no orders: kamtools.groups.parents); other stages get the
+    # portfolio without them, so a holding company is never read as a customer who stopped buying
+    group_parents: bool = False
 
     @property
     def tables(self) -> dict[str, TableSchema]:

@@ -451,6 +451,7 @@ STAGES: tuple[Stage, ...] = (
         "relationships",
         "kamtools.relationships",
         portfolio=("accounts", "orders", "contacts", "interactions"),
+        group_parents=True,  # contacts at a group's head office that does not trade
         reads={"kpis": ("account_id", "revenue_ltm")},
         writes=(
             table(
@@ -468,6 +469,71 @@ STAGES: tuple[Stage, ...] = (
                 "account_id:str group_id:str n_contacts:int n_contacts_active:int n_decision_makers_active:int "
                 "interactions_12m:int top_contact_id:str thread_share:float single_threaded:bool champion_left:bool "
                 "champion_left_date:datetime champion_left_contact_id:str successor_role:str n_findings:int",
+            ),
+        ),
+    ),
+    Stage(
+        "groups",
+        "kamtools.groups.stage",
+        portfolio=("accounts", "products", "orders", "opportunities", "complaints", "invoices", "contacts"),
+        reads={
+            "kpis": (
+                "account_id",
+                "revenue_ltm",
+                "revenue_prior_ltm",
+                "margin_ltm",
+                "open_value",
+                "open_ar",
+                "overdue_ar",
+                "complaints_open",
+            ),
+            "churn": ("account_id", "revenue_at_risk"),
+            "share_of_wallet": ("account_id", "potential_revenue", "revenue_ltm", "wallet_known"),
+            "forecast": ("account_id", "ds", "forecast", "lo_80", "hi_80", "lo_95", "hi_95"),
+            "forecast_summary": (
+                "account_id",
+                "forecast_next_12m",
+                "forecast_next_12m_lo_80",
+                "forecast_next_12m_hi_80",
+            ),
+            "forecast_targets": (
+                "account_id",
+                "period",
+                "revenue_target",
+                "booked_ytd",
+                "expected_total",
+                "total_lo_80",
+                "total_hi_80",
+            ),
+            "forecast_history": ("account_id", "ds", "y"),
+        },
+        group_parents=True,
+        writes=(
+            table(
+                "group_hierarchy",
+                "account_id:str parent_account_id:str group_id:str depth:int path:str n_children:int "
+                "n_descendants:int is_group:bool trades:bool",
+            ),
+            table(
+                "group_rollup",
+                "account_id:str group_id:str depth:int n_units:int n_children:int revenue_12m:float "
+                "revenue_prior_12m:float growth:float margin_12m:float margin_pct:float forecast_12m:float "
+                "forecast_low:float forecast_high:float target:float p_reach_target:float revenue_at_risk:float "
+                "pipeline_open:float receivables_open:float receivables_overdue:float complaints_open:float "
+                "share_of_wallet:float n_units_no_contact:number reconciliation:str",
+            ),
+            table(
+                "group_forecast",
+                "unique_id:str ds:datetime y_hat:float y_low:float y_high:float level:int",
+            ),
+            table(
+                "opportunity_map",
+                "group_id:str account_id:str category:str buys:bool unit_revenue_12m:float n_sisters:int "
+                "n_sisters_buying:int sister_share:float p_adopt:float expected_value:float reason:str",
+            ),
+            table(
+                "cross_unit_backtest",
+                "method:str as_of:datetime precision_at_5:float n_units:int n_adoptions:int",
             ),
         ),
     ),

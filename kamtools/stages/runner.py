@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from kamtools.data.portfolio import NotAvailable, Portfolio
+from kamtools.groups.parents import without_group_parents
 from kamtools.stages import declarations
 from kamtools.stages.contract import (
     ALL,
@@ -297,10 +298,12 @@ def execute(
     ``settings`` maps :data:`SETTINGS` keys to their values. With ``overlap``, a background
     stage runs in a thread until the first stage that depends on it (:func:`overlap_until`);
     the tables are the same either way. ``sink(stage, name, table)`` receives each table
-    (in the stage's thread), e.g. to write it.
+    (in the stage's thread), e.g. to write it. Stages not declared ``group_parents`` get the portfolio
+    without the accounts that only group others (:func:`kamtools.groups.parents.without_group_parents`).
     """
     order = ordered(names)
     join_before = overlap_until(order) if overlap else {}
+    trading = without_group_parents(portfolio)  # the same object when no account only groups others
     available: dict[str, object] = dict(settings or {})
     results: dict[str, StageResult] = {}
     overlapped: dict[str, list[str]] = {}
@@ -315,12 +318,13 @@ def execute(
             apply(background.stage, background.join())
             background = None
         if background is None and s.name in join_before:
-            background = _Background(s, portfolio, dict(available), say, sink, cpu_seconds)
+            seen = portfolio if s.group_parents else trading
+            background = _Background(s, seen, dict(available), say, sink, cpu_seconds)
             overlapped[s.name] = []
             continue
         if background is not None:
             overlapped[background.stage.name].append(s.name)
-        apply(s, run_stage(s, portfolio, available, say, sink, cpu_seconds))
+        apply(s, run_stage(s, portfolio if s.group_parents else trading, available, say, sink, cpu_seconds))
     if background is not None:
         apply(background.stage, background.join())
     return Run(order, {s.name: results[s.name] for s in order}, available, overlapped)

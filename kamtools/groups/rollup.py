@@ -1,0 +1,252 @@
+"""Every analysis at each parent level of the account hierarchy: the ``group_rollup`` table.
+
+A group's figures are read from the per-account tables of the earlier stages (nothing is
+refitted) and rolled up over the accounts it holds: itself (when it has figures of its own) and
+every account below it, at all levels.
+
+* Additive figures are sums: revenue and margin of the last 12 months and of the 12 before,
+  revenue at risk (the churn stage's probability x expected value of each unit: a group's risk
+  is the revenue at risk summed over its units, never an average of probabilities), open
+  pipeline, open and overdue receivables, open complaints, the forecast of the next 12 months,
+  the year's target, the units without an active contact.
+* Ratios are taken from the sums: growth (revenue over the prior 12 months, NaN when the order
+  history does not cover that window, as in the KPI stage), margin %, share of wallet (revenue
+  over stated potential, over the units whose potential is known).
+* The forecast interval and the chance to reach the target come from the reconciled joint
+  distribution of the units (:mod:`kamtools.groups.reconcile`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kamtools.groups import reconcile
+
+__all__ = ["ROLLUP_COLUMNS", "FORECAST_COLUMNS", "membership", "rollup", "reconciled_forecast"]
+
+ROLLUP_COLUMNS = [
+    "account_id",
+    "group_id",
+    "depth",
+    "n_units",
+    "n_children",
+    "revenue_12m",
+    "revenue_prior_12m",
+    "growth",
+    "margin_12m",
+    "margin_pct",
+    "forecast_12m",
+    "forecast_low",
+    "forecast_high",
+    "target",
+    "p_reach_target",
+    "revenue_at_risk",
+    "pipeline_open",
+    "receivables_open",
+    "receivables_overdue",
+    "complaints_open",
+    "share_of_wallet",
+    "n_units_no_contact",
+    "reconciliation",
+]
+FORECAST_COLUMNS = ["unique_id", "ds", "y_hat", "y_low", "y_high", "level"]
+
+
+def membership(hier: pd.DataFrame) -> pd.DataFrame:
+    """``parent, account_id``: every group (``is_group``) with itself and each account below it."""
+    parents = set(hier.loc[hier["is_group"], "account_id"])
+    if not parents:
+        return pd.DataFrame({"parent": pd.Series([], dtype="str"), "account_id": pd.Series([], dtype="str")})
+    paths = hier["path"].str.split(" > ")
+    long = pd.DataFrame({"account_id": hier["account_id"].repeat(paths.str.len()), "parent": np.concatenate(paths)})
+    long = long[long["parent"].isin(parents)]
+    return long[["parent", "account_id"]].sort_values(["parent", "account_id"]).reset_index(drop=True)
+
+
+def _sum(members: pd.DataFrame, values: pd.DataFrame, col: str) -> pd.Series:
+    """Per parent: the sum of ``col`` over its members (NaN when no member has a value)."""
+    if values is None or col not in values.columns:
+        return pd.Series(np.nan, index=members["parent"].unique())
+    v = values.drop_duplicates("account_id").set_index("account_id")[col].astype(float)
+    joined = members.assign(_v=members["account_id"].map(v).to_numpy())
+    return joined.groupby("parent", sort=True)["_v"].sum(min_count=1)
+
+
+def rollup(
+    hier: pd.DataFrame,
+    figures: pd.DataFrame,
+    forecast: dict[str, pd.DataFrame],
+    no_contact: pd.Series | None,
+) -> pd.DataFrame:
+    """The ``group_rollup`` table from the hierarchy and the per-account ``figures``.
+
+    ``figures``: account_id and any of revenue_12m, revenue_prior_12m, margin_12m, revenue_at_risk,
+    pipeline_open, receivables_open, receivables_overdue, complaints_open, wallet_revenue,
+    wallet_potential (the last two only for units whose potential is known); ``forecast``: the
+    output of :func:`reconciled_forecast` (``totals``: per parent forecast_12m, low, high, target,
+    p_reach_target); ``no_contact``: per account, True when it has no active contact (None without
+    a contacts table).
+    """
+    members = membership(hier)
+    groups = hier[hier["is_group"]].set_index("account_id")
+    if groups.empty:
+        return _typed(pd.DataFrame({c: [] for c in ROLLUP_COLUMNS}))
+    out = pd.DataFrame(index=pd.Index(sorted(groups.index), name="account_id"))
+    out["group_id"] = groups["group_id"]
+    out["depth"] = groups["depth"]
+    out["n_units"] = groups["n_descendants"]
+    out["n_children"] = groups["n_children"]
+    for col in (
+        "revenue_12m",
+        "revenue_prior_12m",
+        "margin_12m",
+        "revenue_at_risk",
+        "pipeline_open",
+        "receivables_open",
+        "receivables_overdue",
+        "complaints_open",
+    ):
+        out[col] = _sum(members, figures, col)
+    for col in ("revenue_12m", "margin_12m", "revenue_at_risk"):
+        out[col] = out[col].fillna(0.0)
+    prior = out["revenue_prior_12m"]
+    out["growth"] = (out["revenue_12m"] / prior - 1).where(prior > 0)
+    out["margin_pct"] = (out["margin_12m"] / out["revenue_12m"]).where(out["revenue_12m"] > 0)
+    wallet = _sum(members, figures, "wallet_potential")
+    out["share_of_wallet"] = (_sum(members, figures, "wallet_revenue") / wallet).where(wallet > 0)
+    totals = forecast.get("totals")
+    for col in ("forecast_12m", "forecast_low", "forecast_high", "target", "p_reach_target"):
+        out[col] = totals[col].reindex(out.index) if totals is not None and col in totals else np.nan
+    if no_contact is None:
+        out["n_units_no_contact"] = np.nan
+    else:
+        trades = hier.set_index("account_id")["trades"] if "trades" in hier else None
+        units = members[members["parent"] != members["account_id"]]
+        if trades is not None:  # a region level that does not trade is not a unit to cover
+            units = units[units["account_id"].map(trades).fillna(True).astype(bool).to_numpy()]
+        flag = units["account_id"].map(no_contact).fillna(True).astype(bool)
+        out["n_units_no_contact"] = flag.groupby(units["parent"]).sum().reindex(out.index).fillna(0).astype(np.int64)
+    out["reconciliation"] = reconcile.METHOD
+    return _typed(out.reset_index())
+
+
+def _typed(df: pd.DataFrame) -> pd.DataFrame:
+    kinds = {c: float for c in ROLLUP_COLUMNS}
+    kinds.update({"account_id": "str", "group_id": "str", "reconciliation": "str"})
+    kinds.update({"depth": np.int64, "n_units": np.int64, "n_children": np.int64})
+    if "n_units_no_contact" in df and df["n_units_no_contact"].notna().all():
+        kinds["n_units_no_contact"] = np.int64
+    return df.astype(kinds)[ROLLUP_COLUMNS].reset_index(drop=True)
+
+
+def _empty_forecast() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "unique_id": pd.Series([], dtype="str"),
+            "ds": pd.Series([], dtype="datetime64[ns]"),
+            "y_hat": pd.Series([], dtype=float),
+            "y_low": pd.Series([], dtype=float),
+            "y_high": pd.Series([], dtype=float),
+            "level": pd.Series([], dtype=np.int64),
+        }
+    )
+
+
+def reconciled_forecast(
+    hier: pd.DataFrame,
+    monthly: pd.DataFrame | None,
+    summary: pd.DataFrame | None,
+    targets: pd.DataFrame | None,
+    history: pd.DataFrame | None,
+    year: int,
+    n_draws: int = reconcile.N_DRAWS,
+) -> dict[str, pd.DataFrame]:
+    """The reconciled group forecast: ``monthly`` (the ``group_forecast`` table) and ``totals``.
+
+    ``monthly``: the forecast stage's ``forecast`` (account_id, ds, forecast, lo/hi 80 and 95);
+    ``summary``: its ``forecast_summary`` (forecast_next_12m and its 80% bounds); ``targets``: its
+    ``forecast_targets`` (the rows of ``year`` are used); ``history``: its ``forecast_history``.
+    ``totals`` is indexed by parent: forecast_12m, forecast_low, forecast_high (80%), target,
+    p_reach_target (the share of joint draws in which the units with a target of ``year`` together
+    reach the sum of their targets; NaN when none has one).
+    """
+    members = membership(hier)
+    if members.empty or monthly is None or monthly.empty:
+        return {"monthly": _empty_forecast(), "totals": pd.DataFrame()}
+    trading = set(monthly["account_id"].astype(str))
+    members = members[members["account_id"].isin(trading)]
+    group_of = hier.set_index("account_id")["group_id"]
+    members = members.assign(top=members["parent"].map(group_of))
+    months = np.sort(monthly["ds"].unique())
+    fc = monthly.assign(account_id=monthly["account_id"].astype(str)).set_index(["account_id", "ds"]).sort_index()
+    summ = None if summary is None or summary.empty else summary.drop_duplicates("account_id").set_index("account_id")
+    tgt = None
+    if targets is not None and not targets.empty:
+        tgt = targets[pd.to_numeric(targets["period"], errors="coerce") == year].drop_duplicates("account_id")
+        tgt = tgt.set_index("account_id") if len(tgt) else None
+    q = [0.5 - reconcile.LEVEL / 200, 0.5 + reconcile.LEVEL / 200]
+    month_rows, total_rows = [], []
+    for top, part in members.groupby("top", sort=True):
+        units = sorted(part["account_id"].unique())
+        corr = reconcile.surprise_correlation(history, units)
+        z = reconcile.copula_draws(corr, f"group:{top}", n_draws)
+        # monthly draws: (n, k, months)
+        draws = np.empty((z.shape[0], len(units), len(months)))
+        mean = np.empty((len(units), len(months)))
+        for t, ds in enumerate(months):
+            rows = fc.reindex(pd.MultiIndex.from_product([units, [ds]]))
+            lo = rows["lo_95"].to_numpy(dtype=float)
+            floor = np.where(np.nan_to_num(lo, nan=0.0) >= 0, 0.0, -np.inf)
+            mean[:, t] = rows["forecast"].fillna(0.0).to_numpy(dtype=float)
+            draws[:, :, t] = reconcile.quantile_draws(
+                z, mean[:, t], rows["lo_80"], rows["hi_80"], rows["lo_95"], rows["hi_95"], floor=floor
+            )
+        year_draws = None
+        if summ is not None:
+            s = summ.reindex(units)
+            year_draws = reconcile.quantile_draws(
+                z,
+                s["forecast_next_12m"].fillna(0.0),
+                s["forecast_next_12m_lo_80"],
+                s["forecast_next_12m_hi_80"],
+                floor=np.zeros(len(units)),
+            )
+            year_mean = s["forecast_next_12m"].fillna(0.0).to_numpy(dtype=float)
+        target_draws = has_target = target_value = None
+        if tgt is not None:
+            t_rows = tgt.reindex(units)
+            has_target = t_rows["revenue_target"].notna().to_numpy()
+            if has_target.any():
+                target_value = t_rows["revenue_target"].to_numpy(dtype=float)
+                target_draws = reconcile.quantile_draws(
+                    z,
+                    t_rows["expected_total"].fillna(0.0),
+                    t_rows["total_lo_80"],
+                    t_rows["total_hi_80"],
+                    floor=t_rows["booked_ytd"].fillna(0.0),
+                )
+        index = {u: i for i, u in enumerate(units)}
+        for parent, sub in part.groupby("parent", sort=True):
+            cols = [index[a] for a in sub["account_id"]]
+            paths = draws[:, cols, :].sum(axis=1)  # (n, months)
+            low, high = np.quantile(paths, q, axis=0)
+            for t, ds in enumerate(months):
+                month_rows.append((parent, ds, float(mean[cols, t].sum()), float(low[t]), float(high[t])))
+            row = {"account_id": parent}
+            if year_draws is not None:
+                tot = year_draws[:, cols].sum(axis=1)
+                row["forecast_12m"] = float(year_mean[cols].sum())
+                row["forecast_low"], row["forecast_high"] = (float(v) for v in np.quantile(tot, q))
+            if target_draws is not None:
+                with_t = [c for c in cols if has_target[c]]
+                if with_t:
+                    goal = float(target_value[with_t].sum())
+                    row["target"] = goal
+                    row["p_reach_target"] = float((target_draws[:, with_t].sum(axis=1) >= goal).mean())
+            total_rows.append(row)
+    out = pd.DataFrame(month_rows, columns=["unique_id", "ds", "y_hat", "y_low", "y_high"])
+    out["level"] = np.int64(reconcile.LEVEL)
+    out = out.astype({"unique_id": "str"})
+    totals = pd.DataFrame(total_rows).set_index("account_id") if total_rows else pd.DataFrame()
+    return {"monthly": out[FORECAST_COLUMNS], "totals": totals}
