@@ -34,6 +34,7 @@ __all__ = [
     "count",
     "currency_of",
     "date",
+    "day",
     "is_missing",
     "money",
     "month",
@@ -121,12 +122,13 @@ def pct(value: object, signed: bool = False, digits: int | None = None, missing:
     return f"{x:{'+' if signed else ''}.{digits}%}"
 
 
-def points(value: object, missing: str = MISSING) -> str:
-    """A change of a share in percentage points: 0.031 -> '+3 pts', -0.004 -> '±0 pts'."""
+def points(value: object, missing: str = MISSING, digits: int = 0) -> str:
+    """A change of a share in percentage points: 0.031 -> '+3 pts', -0.004 -> '±0 pts'
+    (``digits=1``: 0.004 -> '+0.4 pts', for the planner's small moves)."""
     if is_missing(value):
         return missing
-    p = round(float(value) * 100)
-    return "±0 pts" if p == 0 else f"{p:+d} pts"
+    p = round(float(value) * 100, digits)
+    return f"±{0:.{digits}f} pts" if p == 0 else f"{p:+.{digits}f} pts"
 
 
 def count(value: object, missing: str = MISSING) -> str:
@@ -142,6 +144,11 @@ def number(value: object, digits: int = 1, missing: str = MISSING) -> str:
 def date(value: object, missing: str = MISSING) -> str:
     """A date as ISO text: 2026-10-31."""
     return missing if is_missing(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+
+
+def day(value: object, missing: str = MISSING) -> str:
+    """A date as people say it: '30 Nov 2026'."""
+    return missing if is_missing(value) else pd.Timestamp(value).strftime("%d %b %Y").lstrip("0")
 
 
 def month(value: object, missing: str = MISSING) -> str:

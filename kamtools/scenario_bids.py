@@ -23,9 +23,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from kamtools import formatting
 from kamtools.data.portfolio import NotAvailable
 from kamtools.display import esc
-from kamtools.plotting.style import money
 
 __all__ = ["BidPoint", "bid_at_price", "lever_point", "open_bids", "bid_label", "BidLever"]
 
@@ -128,7 +128,9 @@ def open_bids(bundle, account_id: str) -> tuple[pd.DataFrame | NotAvailable, pd.
 
 
 def _price_text(x: float) -> str:
-    return "n/a" if x is None or not np.isfinite(x) else (f"{x:,.1f}" if abs(x) < 1000 else f"{x:,.0f}")
+    """A unit price: exact (one decimal under a thousand), unlike compact money."""
+    v = _finite(x)
+    return formatting.number(v, 1 if v is not None and abs(v) < 1000 else 0, missing="n/a")
 
 
 def _text(value: object, missing: str) -> str:
@@ -136,32 +138,30 @@ def _text(value: object, missing: str) -> str:
     return missing if s in ("", "nan", "None", "<NA>") else s
 
 
-def bid_label(row: dict) -> str:
-    """The picker label of one open bid: id, category, competitor and value."""
-    amount = row.get("amount")
-    value = f" · {money(float(amount))}" if amount is not None and np.isfinite(float(amount)) else ""
+def bid_label(row: dict, currency: str | None = None) -> str:
+    """The picker label of one open bid: id, category, competitor and value (in ``currency``)."""
+    amount = _finite(row.get("amount"))
+    value = f" · {formatting.money(amount, currency)}" if amount is not None else ""
     return (
         f"{_text(row.get('opportunity_id'), '?')} · {_text(row.get('category'), 'no category')} · "
         f"vs {_text(row.get('competitor'), 'no known competitor')}{value}"
     )
 
 
-def _pct(x: float) -> str:
-    return "n/a" if x is None or not np.isfinite(x) else f"{x:.0%}"
+def _finite(x: object) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if np.isfinite(v) else None
 
 
-def _m(x: float) -> str:
-    return "n/a" if x is None or not np.isfinite(x) else money(float(x))
+def lever_table_html(row: dict, point: BidPoint, current: BidPoint | None, currency: str | None = None) -> str:
+    """The lever's table: now, at the slider's price, at the recommended price (all escaped; money in ``currency``)."""
 
+    def _pct(x: object) -> str:
+        return formatting.pct(_finite(x), digits=0, missing="n/a")
 
-def _delta_m(x: float) -> str:
-    if x is None or not np.isfinite(x):
-        return ""
-    return ("+" if x >= 0 else "-") + money(abs(float(x)))
-
-
-def lever_table_html(row: dict, point: BidPoint, current: BidPoint | None) -> str:
-    """The lever's table: now, at the slider's price, at the recommended price (all escaped)."""
     rec_price = float(row.get("recommended_price", math.nan))
     rec_p, rec_m = (
         float(row.get("p_win_recommended", math.nan)),
@@ -187,7 +187,7 @@ def lever_table_html(row: dict, point: BidPoint, current: BidPoint | None) -> st
         f"<tr><td>{esc(name)}</td><td class='num'>{esc(_price_text(price))}</td>"
         f"<td class='num'{' data-value=' + repr(f'{p:.6g}') if name == 'At this price' else ''}>"
         f"{esc(_pct(p) + extra)}</td>"
-        f"<td class='num'{' data-value=' + repr(f'{m:.6g}') if name == 'At this price' else ''}>{esc(_m(m))}</td></tr>"
+        f"<td class='num'{' data-value=' + repr(f'{m:.6g}') if name == 'At this price' else ''}>{esc(formatting.money(_finite(m), currency, missing='n/a'))}</td></tr>"
         for name, price, p, extra, m in cols
     )
     html = (
@@ -200,7 +200,7 @@ def lever_table_html(row: dict, point: BidPoint, current: BidPoint | None) -> st
     elif current is not None and np.isfinite(current.expected_margin):
         notes.append(
             f"Moving from the current price changes the expected margin by "
-            f"{_delta_m(point.expected_margin - current.expected_margin)} "
+            f"{formatting.signed_money(_finite(point.expected_margin - current.expected_margin), currency)} "
             f"and P(win) by {(point.p_win - current.p_win) * 100:+.0f} points."
         )
     elif current is None:
@@ -232,6 +232,7 @@ class BidLever:
 
         W = import_optional("ipywidgets", "planner", "the scenario planner widget")
         self.bundle = bundle
+        self.currency = formatting.currency_of(bundle)
         self.account_id: str | None = None
         self.recs: pd.DataFrame | NotAvailable = NotAvailable("No account chosen.")
         self.curves: pd.DataFrame | NotAvailable = NotAvailable("No account chosen.")
@@ -284,7 +285,7 @@ class BidLever:
                 self.curves = self.recs
         options: list[tuple[str, str]] = []
         if isinstance(self.recs, pd.DataFrame):
-            options = [(bid_label(r), str(r["opportunity_id"])) for r in self.recs.to_dict("records")]
+            options = [(bid_label(r, self.currency), str(r["opportunity_id"])) for r in self.recs.to_dict("records")]
         self._busy = True
         try:
             self.picker.options = options
@@ -365,5 +366,5 @@ class BidLever:
         self.point = lever_point(row, curve, float(self.price.value))
         our = row.get("our_price")
         current = lever_point(row, curve, float(our)) if our is not None and np.isfinite(float(our)) else None
-        self.output.value = lever_table_html(row, self.point, current)
+        self.output.value = lever_table_html(row, self.point, current, self.currency)
         return self.point

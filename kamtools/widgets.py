@@ -36,11 +36,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from kamtools import formatting
 from kamtools import scenario as sc
 from kamtools.display import CSS, esc
 from kamtools.extras import import_optional
 from kamtools.plotting.scenario import LiveScenarioChart, scenario_chart_data
-from kamtools.plotting.style import money
 from kamtools.scenario_bids import BidLever
 
 W = import_optional("ipywidgets", "planner", "the scenario planner widget")
@@ -105,24 +105,13 @@ def demo_bundle(n_accounts: int = 60, progress: bool = False) -> Bundle:
     return bundle
 
 
-def _fmt(value: float, unit: str) -> str:
-    if value is None or not np.isfinite(value):
-        return "n/a"
-    if unit == "money":
-        return money(float(value))
-    if unit in ("pct", "share"):
-        return f"{value:.1%}"
-    return f"{value:,.2f}"
-
-
-def _fmt_delta(value: float, unit: str) -> str:
-    if value is None or not np.isfinite(value):
-        return ""
-    if unit in ("pct", "share"):
-        return f"{value * 100:+.1f} pp"
-    if unit == "money":
-        return ("+" if value >= 0 else "-") + money(abs(float(value)))
-    return f"{value:+,.2f}"
+def _finite(value: object) -> float | None:
+    """``value`` as a float, or None when it is missing or not finite (shown as 'n/a')."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return x if np.isfinite(x) else None
 
 
 class ScenarioPlanner:
@@ -163,6 +152,7 @@ class ScenarioPlanner:
         from kamtools.bundle import Bundle
 
         self.bundle = bundle if isinstance(bundle, Bundle) else Bundle.open(bundle)
+        self.currency = formatting.currency_of(self.bundle)  # money is written with it everywhere
         self.debounce = float(debounce)
         self.scenarios_dir = Path(scenarios_dir) if scenarios_dir else None
         self.draw_chart = bool(chart)
@@ -370,9 +360,9 @@ class ScenarioPlanner:
         }
         self._set_levers(self._defaults)
         self.elasticity_info.value = self._elasticity_html(b)
-        self.levers["churn_reduction"].tooltip = f"revenue at risk: {money(b.revenue_at_risk)} a year"
+        self.levers["churn_reduction"].tooltip = f"revenue at risk: {self._money(b.revenue_at_risk)} a year"
         self.levers["whitespace_capture"].tooltip = (
-            f"recommended whitespace: {money(float(b.whitespace.sum()))} a year"
+            f"recommended whitespace: {self._money(float(b.whitespace.sum()))} a year"
             " (spend if every category is won, not weighted by probability)"
         )
         self.scope_seconds = time.perf_counter() - t0
@@ -529,16 +519,37 @@ class ScenarioPlanner:
             self._last_done = time.perf_counter()
             return res
 
+    def _money(self, value: object) -> str:
+        return formatting.money(_finite(value), self.currency, missing="n/a")
+
+    def _figure(self, value: object, unit: str) -> str:
+        """A KPI in its unit, by the shared formatter: money with the bundle's currency, shares to 0.1%."""
+        x = _finite(value)
+        if unit == "money":
+            return formatting.money(x, self.currency, missing="n/a")
+        if unit in ("pct", "share"):
+            return formatting.pct(x, digits=1, missing="n/a")
+        return formatting.number(x, 2, missing="n/a")
+
+    def _change(self, value: object, unit: str) -> str:
+        """A change of a KPI: money signed, shares in points (one decimal: the planner moves them a little)."""
+        x = _finite(value)
+        if unit in ("pct", "share"):
+            return formatting.points(x, digits=1)
+        if unit == "money":
+            return formatting.signed_money(x, self.currency)
+        return "" if x is None else f"{x:+,.2f}"
+
     def _headline_html(self, res: sc.ScenarioResult) -> str:
         rev = res.kpi("revenue_12m")
         base = res.kpi("revenue_12m", "baseline")
         delta = rev - base
-        pct = f" ({delta / base:+.1%})" if base > 0 else ""
+        rel = f" ({formatting.pct(delta / base, signed=True, digits=1)})" if base > 0 else ""
         cls = "kam-delta-pos" if delta >= 0 else "kam-delta-neg"
         return (
             "<div class='kam-headline-box'>Projected revenue, next 12 months: "
-            f"<span class='kam-projected-revenue' data-value='{rev:.2f}'>{esc(money(rev))}</span> "
-            f"<span class='{cls}'>{esc(_fmt_delta(delta, 'money'))}{esc(pct)} vs baseline</span>"
+            f"<span class='kam-projected-revenue' data-value='{rev:.2f}'>{esc(self._money(rev))}</span> "
+            f"<span class='{cls}'>{esc(self._change(delta, 'money'))}{esc(rel)} vs baseline</span>"
             f"<div class='kam-muted'>{esc(res.baseline.label)} · scenario “{esc(res.scenario.name)}”</div></div>"
         )
 
@@ -550,9 +561,9 @@ class ScenarioPlanner:
             unit = "share" if r.unit in ("pct", "share") else r.unit
             rows.append(
                 f"<tr data-metric='{esc(r.metric)}'><td>{esc(r.label)}</td>"
-                f"<td class='num'>{esc(_fmt(r.baseline_value, unit))}</td>"
-                f"<td class='num kam-value' data-value='{r.scenario_value:.6g}'>{esc(_fmt(r.scenario_value, unit))}</td>"
-                f"<td class='num'>{esc(_fmt_delta(r.delta, unit))}</td></tr>"
+                f"<td class='num'>{esc(self._figure(r.baseline_value, unit))}</td>"
+                f"<td class='num kam-value' data-value='{r.scenario_value:.6g}'>{esc(self._figure(r.scenario_value, unit))}</td>"
+                f"<td class='num'>{esc(self._change(r.delta, unit))}</td></tr>"
             )
         return (
             "<table class='kam-table'><thead><tr><th></th><th>Baseline</th><th>Scenario</th><th>Change</th></tr>"
@@ -564,13 +575,13 @@ class ScenarioPlanner:
         for r in res.yearly.itertuples(index=False):
             note = "" if r.complete else " (part of the year)"
             rows.append(
-                f"<tr><td>{int(r.year)}{esc(note)}</td><td class='num'>{esc(money(r.booked))}</td>"
-                f"<td class='num'>{esc(money(r.revenue_year_baseline))}</td>"
-                f"<td class='num'>{esc(money(r.revenue_year_scenario))}</td>"
-                f"<td class='num'>{esc(_fmt(r.target, 'money'))}</td>"
-                f"<td class='num'>{esc(_fmt(r.attainment_scenario, 'share'))}</td>"
-                f"<td class='num'>{esc(_fmt(r.p_target_baseline, 'share'))} → "
-                f"{esc(_fmt(r.p_target_scenario, 'share'))}</td></tr>"
+                f"<tr><td>{int(r.year)}{esc(note)}</td><td class='num'>{esc(self._money(r.booked))}</td>"
+                f"<td class='num'>{esc(self._money(r.revenue_year_baseline))}</td>"
+                f"<td class='num'>{esc(self._money(r.revenue_year_scenario))}</td>"
+                f"<td class='num'>{esc(self._figure(r.target, 'money'))}</td>"
+                f"<td class='num'>{esc(self._figure(r.attainment_scenario, 'share'))}</td>"
+                f"<td class='num'>{esc(self._figure(r.p_target_baseline, 'share'))} → "
+                f"{esc(self._figure(r.p_target_scenario, 'share'))}</td></tr>"
             )
         return (
             "<table class='kam-table'><thead><tr><th>Year</th><th>Booked</th><th>Baseline</th><th>Scenario</th>"
@@ -583,8 +594,8 @@ class ScenarioPlanner:
         b = res.baseline
         items = [
             f"Baseline: {b.baseline_method}; {b.n_accounts} account(s); as of {b.as_of.date()}.",
-            f"Revenue at risk (churn model): {money(b.revenue_at_risk)} a year; "
-            f"recommended whitespace: {money(float(b.whitespace.sum()))} a year if every category is won "
+            f"Revenue at risk (churn model): {self._money(b.revenue_at_risk)} a year; "
+            f"recommended whitespace: {self._money(float(b.whitespace.sum()))} a year if every category is won "
             "(unweighted: the 'Whitespace won %' lever sets the share captured).",
             f"Days sales outstanding today: {b.dso_days:.0f} (payment terms {b.payment_terms_days:.0f} days).",
             *b.notes,
@@ -708,7 +719,7 @@ class ScenarioPlanner:
         body = []
         for r in table.itertuples(index=False):
             d = r._asdict()
-            cells = "".join(f"<td class='num'>{esc(_fmt(d[m], units[m]))}</td>" for m in metrics)
+            cells = "".join(f"<td class='num'>{esc(self._figure(d[m], units[m]))}</td>" for m in metrics)
             body.append(
                 f"<tr><td>{esc(sc.scope_label(d['scope'], self.bundle.accounts))}</td><td>{esc(d['scenario'])}</td>{cells}</tr>"
             )

@@ -80,7 +80,8 @@ def internal_terms(account, data_strings: list[str] | None = None) -> list[str]:
     """Figures and names of ``account`` (an :class:`kamtools.deck.source.AccountRows`)
     that only an internal deck may show: its churn probability in the usual formats,
     health score, margin percentages, revenue at risk, competitor names."""
-    from kamtools.deck.text import missing, money
+    from kamtools.deck.text import missing
+    from kamtools.formatting import currency_of, money
 
     info = account.info
     terms: list[str] = []
@@ -97,7 +98,7 @@ def internal_terms(account, data_strings: list[str] | None = None) -> list[str]:
     for col in ("revenue_at_risk",):
         v = info.get(col)
         if not missing(v) and float(v) >= 1000:
-            terms.append(money(float(v)))
+            terms.append(money(float(v), currency_of(account.bundle)))
     for col in ("risk_band", "health_band", "threat_band"):
         v = info.get(col)
         if not missing(v):

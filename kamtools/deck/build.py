@@ -14,7 +14,8 @@ from kamtools.deck.audience import check_audience
 from kamtools.deck.charts import add_chart, add_table
 from kamtools.deck.slides import Deck
 from kamtools.deck.source import AccountRows
-from kamtools.deck.text import count, date, day, literal, missing, money, month, number, pct
+from kamtools.deck.text import literal, missing
+from kamtools.formatting import count, currency_of, date, day, money, month, number, pct
 
 MAX_ROWS = 8  # table rows per slide; the rest is counted below the table
 EXTRA_POSITION = 2  # extra slides (since the last review) go after the title and the overview slide
@@ -103,10 +104,10 @@ def _purchases_by_month(deck: Deck, account: AccountRows, title: str, names: tup
     add_chart(slide, "column", top, labels, series)
     total_now = float(recent["y"].sum())
     total_before = float(before["y"].sum()) if len(before) == 12 else None
-    line = f"Last 12 months: {money(total_now)}"
+    line = f"Last 12 months: {money(total_now, deck.currency)}"
     change = _change(total_now, total_before)
     if change is not None:
-        line += f", {pct(change, signed=True)} on the 12 months before ({money(total_before)})"
+        line += f", {pct(change, signed=True)} on the 12 months before ({money(total_before, deck.currency)})"
     deck.text(slide, bottom, [line + "."], 16)
 
 
@@ -152,7 +153,7 @@ def _customer_partnership(deck: Deck, account: AccountRows) -> None:
     where = ", ".join(x for x in (literal(info.get("industry"), 60), literal(info.get("country"), 40)) if x)
     if where:
         rows.append(("Industry, country", where))
-    rows.append(("Your purchases, last 12 months", money(info.get("revenue_ltm"))))
+    rows.append(("Your purchases, last 12 months", money(info.get("revenue_ltm"), deck.currency)))
     if not cats.empty:
         rows.append(("Product categories you buy", count(int((cats["revenue_ltm"] > 0).sum()))))
     if kpis.get("orders_ltm") is not None:
@@ -186,7 +187,12 @@ def _customer_categories(deck: Deck, account: AccountRows) -> None:
     _category_chart(deck, slide, left, cats, ("Last 12 months", "12 months before"))
     shown = cats.head(MAX_ROWS)
     rows = [
-        (c.category, money(c.revenue_ltm), money(c.revenue_prior), pct(_change(c.revenue_ltm, c.revenue_prior), True))
+        (
+            c.category,
+            money(c.revenue_ltm, deck.currency),
+            money(c.revenue_prior, deck.currency),
+            pct(_change(c.revenue_ltm, c.revenue_prior), True),
+        )
         for c in shown.itertuples()
     ]
     add_table(
@@ -244,7 +250,7 @@ def _customer_service(deck: Deck, account: AccountRows) -> None:
     if kpis:
         rows.append(("Orders delivered, last 12 months", count(kpis.get("orders_ltm"))))
         if not missing(kpis.get("avg_order_value")):
-            rows.append(("Average order value", money(kpis.get("avg_order_value"))))
+            rows.append(("Average order value", money(kpis.get("avg_order_value"), deck.currency)))
     if comp:
         rows.append(("Complaints raised, last 12 months", count(comp.get("complaints_12m"))))
         rows.append(("Complaints resolved, last 12 months", count(comp.get("resolved_12m"))))
@@ -274,7 +280,7 @@ def _customer_next_steps(deck: Deck, account: AccountRows, opportunities: list[s
     if comp and float(comp.get("complaints_open") or 0) > 0:
         objectives.append("Resolve every open service case")
     elif comp and not missing(comp.get("mean_days_to_resolve")):
-        objectives.append(f"Keep resolving service cases within about {number(comp['mean_days_to_resolve'])} days")
+        objectives.append(f"Keep resolving service cases within about {number(comp['mean_days_to_resolve'], 0)} days")
     next_review = (account.as_of + pd.DateOffset(months=3)).strftime("%B %Y")
     objectives.append(f"Review progress together every quarter; next review in {next_review}")
     steps: list[str] = []
@@ -331,27 +337,30 @@ def _internal_glance(deck: Deck, account: AccountRows) -> None:
     info = account.info
     plan = _first(account.table("plan_summary"))
     rows = [
-        ("Revenue, last 12 months", f"{money(info.get('revenue_ltm'))} ({pct(info.get('growth_pct'), True)})"),
-        ("Revenue so far this year", money(info.get("revenue_ytd"))),
+        (
+            "Revenue, last 12 months",
+            f"{money(info.get('revenue_ltm'), deck.currency)} ({pct(info.get('growth_pct'), True)})",
+        ),
+        ("Revenue so far this year", money(info.get("revenue_ytd"), deck.currency)),
         ("Target attainment / pace", f"{pct(info.get('target_attainment'))} / {pct(info.get('target_pace'))}"),
         (
             "Forecast, next 12 months (80% range)",
-            f"{money(info.get('forecast_next_12m'))} ({money(info.get('forecast_next_12m_lo_80'))}"
-            f" to {money(info.get('forecast_next_12m_hi_80'))})",
+            f"{money(info.get('forecast_next_12m'), deck.currency)} ({money(info.get('forecast_next_12m_lo_80'), deck.currency)}"
+            f" to {money(info.get('forecast_next_12m_hi_80'), deck.currency)})",
         ),
         (
             "Gross margin, last 12 months",
-            f"{money(info.get('margin_ltm'))} ({pct(info.get('margin_pct_ltm'), digits=1)})",
+            f"{money(info.get('margin_ltm'), deck.currency)} ({pct(info.get('margin_pct_ltm'), digits=1)})",
         ),
         ("Health", f"{number(info.get('health_score'), 0)}/100 ({literal(info.get('health_band'))})"),
         (
             "Churn probability",
             f"{pct(info.get('churn_probability'))} ({literal(info.get('risk_band'))}), "
-            f"{money(info.get('revenue_at_risk'))} revenue at risk",
+            f"{money(info.get('revenue_at_risk'), deck.currency)} revenue at risk",
         ),
         ("Share of wallet", pct(info.get("share_of_wallet"))),
         ("Tier, portfolio quadrant", f"{count(info.get('tier'))}, {literal(info.get('quadrant'))}"),
-        ("Whitespace (expected value)", money(info.get("whitespace_value"))),
+        ("Whitespace (expected value)", money(info.get("whitespace_value"), deck.currency)),
     ]
     keys = (
         "revenue_ltm",
@@ -375,7 +384,7 @@ def _internal_glance(deck: Deck, account: AccountRows) -> None:
     if plan.get("top_action"):
         parts.append(("Top action", [literal(plan["top_action"], 300)]))
     if not missing(plan.get("value_at_stake")):
-        parts.append(("Value at stake in the plan", [money(plan["value_at_stake"])]))
+        parts.append(("Value at stake in the plan", [money(plan["value_at_stake"], deck.currency)]))
     deck.headed(slide, right, parts or [("Plan", ["No plan actions for this account."])], 14)
     points = _rows(account.table("plan_talking_points"))
     if not points.empty:
@@ -410,7 +419,7 @@ def _internal_forecast(deck: Deck, account: AccountRows) -> None:
     )
     info = account.info
     lines = [
-        f"Forecast for the next 12 months: {money(info.get('forecast_next_12m'))} "
+        f"Forecast for the next 12 months: {money(info.get('forecast_next_12m'), deck.currency)} "
         f"({pct(info.get('forecast_growth_pct') / 100 if not missing(info.get('forecast_growth_pct')) else None, True)}"
         f" on the last 12 months), method: {literal(info.get('forecast_method'), 60)}."
     ]
@@ -445,9 +454,9 @@ def _internal_targets(deck: Deck, account: AccountRows) -> None:
     rows = [
         (
             str(int(t.period)),
-            money(t.revenue_target),
-            money(t.booked_ytd),
-            money(t.expected_total),
+            money(t.revenue_target, deck.currency),
+            money(t.booked_ytd, deck.currency),
+            money(t.expected_total, deck.currency),
             pct(t.expected_attainment),
             pct(t.p_reach_target),
         )
@@ -476,7 +485,7 @@ def _internal_categories(deck: Deck, account: AccountRows) -> None:
     rows = [
         (
             c.category,
-            money(c.revenue_ltm),
+            money(c.revenue_ltm, deck.currency),
             pct(c.revenue_change_pct, True),
             pct(c.margin_pct_ltm, digits=1),
             literal(c.status, 20) + (" (loss-making)" if bool(c.loss_making) else ""),
@@ -505,7 +514,10 @@ def _internal_risks(deck: Deck, account: AccountRows) -> None:
         deck.text(slide, top, [_why(account, "plan_risks", "The account plan found no risks.")], 14)
     else:
         shown = risks.sort_values("order").head(6)
-        rows = [(literal(r.severity), literal(r.risk, 220), money(r.value_at_stake)) for r in shown.itertuples()]
+        rows = [
+            (literal(r.severity), literal(r.risk, 220), money(r.value_at_stake, deck.currency))
+            for r in shown.itertuples()
+        ]
         add_table(slide, top, ["Severity", "Risk", "Value at stake"], rows, [1.1, 6, 1.4], 11, [False, False, True])
     info = account.info
     churn = f"Churn probability {pct(info.get('churn_probability'))} ({literal(info.get('risk_band'))} band)"
@@ -556,7 +568,7 @@ def _internal_competitors(deck: Deck, account: AccountRows) -> None:
             count(b.losses),
             pct(b.win_rate),
             pct(b.avg_price_gap_lost, True),
-            money(b.lost_amount),
+            money(b.lost_amount, deck.currency),
         )
         for b in shown.itertuples()
     ]
@@ -592,8 +604,8 @@ def _internal_whitespace(deck: Deck, account: AccountRows) -> None:
             literal(r.category, 60),
             _STATUS.get(r.status, literal(r.status)),
             pct(r.p_adopt, digits=1),
-            money(r.spend_if_adopted),
-            money(r.expected_value),
+            money(r.spend_if_adopted, deck.currency),
+            money(r.expected_value, deck.currency),
             literal(r.rationale, 220),
         )
         for r in shown.itertuples()
@@ -619,9 +631,12 @@ def _internal_service(deck: Deck, account: AccountRows) -> None:
             "Complaints, last 12 months / before",
             f"{count(kpis.get('complaints_12m'))} / {count(kpis.get('complaints_prior_12m'))}",
         ),
-        ("Average days to resolve", number(kpis.get("mean_days_to_resolve"))),
-        ("Open receivables (overdue)", f"{money(kpis.get('open_ar'))} ({money(kpis.get('overdue_ar'))})"),
-        ("DSO, days", number(kpis.get("dso_days"))),
+        ("Average days to resolve", number(kpis.get("mean_days_to_resolve"), 0)),
+        (
+            "Open receivables (overdue)",
+            f"{money(kpis.get('open_ar'), deck.currency)} ({money(kpis.get('overdue_ar'), deck.currency)})",
+        ),
+        ("DSO, days", number(kpis.get("dso_days"), 0)),
         ("Invoices paid late, last 12 months", pct(kpis.get("late_share_12m"))),
     ]
     add_table(slide, left, ["Service and payment", ""], service, [2.4, 1.4], 12, [False, True])
@@ -633,10 +648,13 @@ def _internal_service(deck: Deck, account: AccountRows) -> None:
         ),
         (
             "Days since decision-maker contact",
-            "never" if kpis.get("dm_contact_never") else number(kpis.get("days_since_dm_contact")),
+            "never" if kpis.get("dm_contact_never") else number(kpis.get("days_since_dm_contact"), 0),
         ),
         ("Single-threaded", "yes" if kpis.get("single_threaded") else "no"),
-        ("Open bids (weighted)", f"{count(kpis.get('open_bids'))} ({money(kpis.get('weighted_value'))})"),
+        (
+            "Open bids (weighted)",
+            f"{count(kpis.get('open_bids'))} ({money(kpis.get('weighted_value'), deck.currency)})",
+        ),
         ("Win rate, last 12 months", pct(kpis.get("win_rate"))),
     ]
     add_table(slide, right, ["Relationship and pipeline", ""], people, [2.4, 1.4], 12, [False, True])
@@ -661,7 +679,13 @@ def _internal_plan(deck: Deck, account: AccountRows) -> None:
         return
     shown = actions.sort_values("order").head(6)
     rows = [
-        (literal(a.priority), literal(a.action, 240), literal(a.owner, 40), date(a.due_date), money(a.value_at_stake))
+        (
+            literal(a.priority),
+            literal(a.action, 240),
+            literal(a.owner, 40),
+            date(a.due_date),
+            money(a.value_at_stake, deck.currency),
+        )
         for a in shown.itertuples()
     ]
     add_table(
@@ -699,7 +723,7 @@ def account_deck(account: AccountRows, template: bytes, audience: str = "interna
     first overview slide).
     """
     audience = check_audience(audience)
-    deck = Deck(template)
+    deck = Deck(template, currency_of(account.bundle))
     (customer_deck if audience == "customer" else internal_deck)(deck, account)
     if extra is not None:
         before = len(deck.prs.slides)

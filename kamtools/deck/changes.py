@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from kamtools.deck.charts import add_table
 from kamtools.deck.slides import Deck
-from kamtools.deck.text import date, day, literal, missing, money, pct
+from kamtools.deck.text import literal, missing
+from kamtools.formatting import date, day, money, pct
 
 CUSTOMER_MEASURES = {"revenue": "Your purchases, last 12 months"}
 
@@ -47,7 +48,11 @@ def _customer(deck: Deck, ch, when: str) -> None:
     if not missing(first["previous"]) and not missing(first["current"]) and float(first["previous"]) > 0:
         change = float(first["current"]) - float(first["previous"])
         verb = "grew" if change > 0 else "fell" if change < 0 else "stayed"
-        size = f" by {money(abs(change))} ({pct(change / float(first['previous']), signed=True)})" if change else ""
+        size = (
+            f" by {money(abs(change), deck.currency)} ({pct(change / float(first['previous']), signed=True)})"
+            if change
+            else ""
+        )
         deck.text(
             slide,
             bottom,
@@ -87,7 +92,7 @@ def _internal(deck: Deck, ch, when: str) -> None:
     top, bottom = deck.rows(0.45)
     if not ch.risks.empty:
         rows = [
-            (literal(r.status), literal(r.severity), literal(r.risk, 200), money(r.value_at_stake))
+            (literal(r.status), literal(r.severity), literal(r.risk, 200), money(r.value_at_stake, deck.currency))
             for r in ch.risks.head(5).itertuples()
         ]
         add_table(
@@ -127,7 +132,7 @@ def portfolio_slides(changes):
             return
         top = digest.sort_values("rank").head(10)
         rows = [
-            (literal(d.name, 50), literal(d.kind, 30), literal(d.sentence, 220), money(d.value_at_stake))
+            (literal(d.name, 50), literal(d.kind, 30), literal(d.sentence, 220), money(d.value_at_stake, deck.currency))
             for d in top.itertuples()
         ]
         add_table(

@@ -12,7 +12,8 @@ import pandas as pd
 from kamtools.bundle import Bundle
 from kamtools.deck.charts import MONEY_FORMAT, PCT_FORMAT, add_chart, add_table
 from kamtools.deck.slides import Deck
-from kamtools.deck.text import count, date, literal, missing, money, pct
+from kamtools.deck.text import literal, missing
+from kamtools.formatting import count, currency_of, date, money, pct
 
 TOP = 10
 
@@ -31,20 +32,28 @@ def _headline(deck: Deck, bundle: Bundle, acc: pd.DataFrame) -> None:
     k = k.iloc[0].to_dict() if not k.empty else {}
     rows = [
         ("Accounts (active)", f"{count(len(acc))} ({count(k.get('active_accounts'))})"),
-        ("Revenue, last 12 months", f"{money(acc['revenue_ltm'].sum())} ({pct(k.get('growth_pct'), True)})"),
-        ("Revenue so far this year", f"{money(k.get('revenue_ytd'))} ({pct(k.get('growth_ytd_pct'), True)})"),
+        (
+            "Revenue, last 12 months",
+            f"{money(acc['revenue_ltm'].sum(), deck.currency)} ({pct(k.get('growth_pct'), True)})",
+        ),
+        (
+            "Revenue so far this year",
+            f"{money(k.get('revenue_ytd'), deck.currency)} ({pct(k.get('growth_ytd_pct'), True)})",
+        ),
         ("Target attainment so far", pct(k.get("target_attainment"))),
         ("Gross margin, last 12 months", pct(k.get("margin_pct"), digits=1)),
     ]
     if "revenue_at_risk" in acc:
-        rows.append(("Revenue at risk (churn)", money(acc["revenue_at_risk"].sum())))
+        rows.append(("Revenue at risk (churn)", money(acc["revenue_at_risk"].sum(), deck.currency)))
     if "health_band" in acc:
         bands = acc["health_band"].value_counts()
         rows.append(
             ("Health red / amber / green", " / ".join(count(bands.get(b, 0)) for b in ("red", "amber", "green")))
         )
-    rows.append(("Open bids (weighted value)", f"{count(k.get('open_bids'))} ({money(k.get('weighted_value'))})"))
-    rows.append(("Overdue receivables", money(k.get("overdue_ar"))))
+    rows.append(
+        ("Open bids (weighted value)", f"{count(k.get('open_bids'))} ({money(k.get('weighted_value'), deck.currency)})")
+    )
+    rows.append(("Overdue receivables", money(k.get("overdue_ar"), deck.currency)))
     slide = deck.slide("The portfolio at a glance")
     add_table(slide, deck.split(0.6)[0], None, rows, [1.6, 1.2], 14, [False, True])
 
@@ -103,7 +112,13 @@ def _tiers(deck: Deck, acc: pd.DataFrame) -> None:
         {"Revenue, last 12 months": by["revenue"].tolist(), "Forecast, next 12 months": by["forecast"].tolist()},
     )
     rows = [
-        (lab, count(r.accounts), money(r.revenue), money(r.forecast), money(r.at_risk))
+        (
+            lab,
+            count(r.accounts),
+            money(r.revenue, deck.currency),
+            money(r.forecast, deck.currency),
+            money(r.at_risk, deck.currency),
+        )
         for lab, r in zip(labels, by.itertuples(), strict=True)
     ]
     add_table(
@@ -128,7 +143,10 @@ def _movers(deck: Deck, acc: pd.DataFrame) -> None:
     down = moved.sort_values("change").head(5)
     left, right = deck.split(0.5)
     for box, part, label in ((left, up, "Grew most"), (right, down, "Fell most")):
-        rows = [(r.name_, money(r.revenue_ltm), money(r.change), pct(r.growth_pct, True)) for r in part.itertuples()]
+        rows = [
+            (r.name_, money(r.revenue_ltm, deck.currency), money(r.change, deck.currency), pct(r.growth_pct, True))
+            for r in part.itertuples()
+        ]
         add_table(slide, box, [label, "Revenue", "Change", "%"], rows, [3, 1.4, 1.4, 1], 12, [False, True, True, True])
 
 
@@ -147,7 +165,7 @@ def _at_risk(deck: Deck, acc: pd.DataFrame, bundle: Bundle) -> None:
             r.name_,
             pct(r.churn_probability),
             literal(r.risk_band),
-            money(r.revenue_at_risk),
+            money(r.revenue_at_risk, deck.currency),
             literal(driver.get(r.account_id), 80),
         )
         for r in top.itertuples()
@@ -196,9 +214,9 @@ def _forecast(deck: Deck, bundle: Bundle) -> None:
     rows = [
         (
             str(int(t.period)),
-            money(t.revenue_target),
-            money(t.booked_ytd),
-            money(t.expected_total),
+            money(t.revenue_target, deck.currency),
+            money(t.booked_ytd, deck.currency),
+            money(t.expected_total, deck.currency),
             pct(t.expected_attainment),
             pct(t.p_reach_target),
         )
@@ -229,7 +247,7 @@ def _actions(deck: Deck, bundle: Bundle, acc: pd.DataFrame) -> None:
             literal(a.action, 160),
             literal(a.owner, 30),
             date(a.due_date),
-            money(a.value_at_stake),
+            money(a.value_at_stake, deck.currency),
         )
         for a in top.itertuples()
     ]
@@ -247,7 +265,7 @@ def _actions(deck: Deck, bundle: Bundle, acc: pd.DataFrame) -> None:
 def portfolio_deck(bundle: Bundle, template: bytes, extra=None) -> bytes:
     """The .pptx bytes of the portfolio review deck; ``extra(deck, bundle)`` adds slides after the title."""
     acc = bundle.accounts
-    deck = Deck(template)
+    deck = Deck(template, currency_of(bundle))
     as_of = pd.Timestamp(bundle.as_of)
     deck.title_slide(
         "Portfolio review",

@@ -59,9 +59,10 @@ def _layouts(prs, template: bytes) -> Layouts:
 class Deck:
     """A presentation being built on a template."""
 
-    def __init__(self, template: bytes) -> None:
+    def __init__(self, template: bytes, currency: str | None = None) -> None:
         self.prs = open_template(template)
         self.layouts: Layouts = _layouts(self.prs, template)
+        self.currency = currency  # the bundle's settings.currency, for kamtools.formatting.money
 
     @property
     def area(self) -> Box:

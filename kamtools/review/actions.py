@@ -42,6 +42,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from kamtools import formatting
+
 __all__ = [
     "ACTION_ID_PATTERN",
     "DONE_STATUSES",
@@ -110,11 +112,7 @@ def _bundle(bundle):
     return bundle if isinstance(bundle, Bundle) else Bundle.open(bundle)
 
 
-def _money_text(value: float) -> str:
-    return f"{value:,.0f}"
-
-
-def _description(row: pd.Series) -> str:
+def _description(row: pd.Series, currency: str | None = None) -> str:
     parts = []
     evidence = str(row["evidence"] or "").strip()
     if evidence:
@@ -122,7 +120,7 @@ def _description(row: pd.Series) -> str:
     value = row["value_at_stake"]
     if pd.notna(value):
         basis = str(row["value_basis"] or "").strip()
-        parts.append(f"Value at stake: {_money_text(float(value))}" + (f" ({basis})" if basis else "") + ".")
+        parts.append(f"Value at stake: {formatting.money(value, currency)}" + (f" ({basis})" if basis else "") + ".")
     facts = str(row["facts"] or "").strip()
     if facts:
         parts.append(f"Facts: {facts}")
@@ -176,7 +174,8 @@ def actions_frame(bundle) -> pd.DataFrame:
             "as_of": as_of,
         }
     )
-    out["description"] = [_description(row) for _, row in out.iterrows()] if len(out) else []
+    currency = formatting.currency_of(b)
+    out["description"] = [_description(row, currency) for _, row in out.iterrows()] if len(out) else []
     out["description"] = out["description"].astype(str)
     return out[EXPORT_COLUMNS + MORE_COLUMNS]
 

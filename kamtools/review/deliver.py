@@ -35,6 +35,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from kamtools import formatting
+
 __all__ = [
     "DEFAULT_MAX_ATTACH_MB",
     "PASSWORD_ENV",
@@ -267,14 +269,6 @@ th{background:#f3f4f6}td.num{text-align:right;white-space:nowrap}.muted{color:#6
 """
 
 
-def _fmt_money(v: object) -> str:
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return ""
-    return "" if pd.isna(x) else f"{x:,.0f}"
-
-
 def _cell(v: object) -> str:
     return "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
 
@@ -284,7 +278,7 @@ def _band(row: pd.Series, band: str, value: str, pct: bool) -> str:
     x = row.get(value)
     num = ""
     if x is not None and not pd.isna(x):
-        num = f"{float(x):.0%}" if pct else f"{float(x):.0f}"
+        num = formatting.pct(x) if pct else formatting.number(x, 0)
     return f"{b} ({num})" if b and num else (b or num)
 
 
@@ -351,6 +345,7 @@ def plan_delivery(
 
     env = _environment()
     template = env.from_string(_DIGEST_TEMPLATE)
+    currency = formatting.currency_of(b)
     by_stem = report_files(out)
     for _, who in owner_table.iterrows():
         mine = acc[acc["_owner"] == who["owner"]].sort_values(
@@ -379,8 +374,8 @@ def plan_delivery(
                     "tier": _cell(a.get("tier")),
                     "health": _band(a, "health_band", "health_score", pct=False),
                     "churn": _band(a, "risk_band", "churn_probability", pct=True),
-                    "revenue": _fmt_money(a.get("revenue_ltm")),
-                    "at_risk": _fmt_money(a.get("revenue_at_risk")),
+                    "revenue": formatting.money(a.get("revenue_ltm"), currency),
+                    "at_risk": formatting.money(a.get("revenue_at_risk"), currency),
                     "files": links,
                 }
             )
@@ -395,7 +390,7 @@ def plan_delivery(
                     "name": names.get(str(x["account_id"]), str(x["account_id"])),
                     "risk": _cell(x["risk"]),
                     "severity": _cell(x.get("severity")),
-                    "value": _fmt_money(x["value_at_stake"]),
+                    "value": formatting.money(x["value_at_stake"], currency),
                 }
                 for _, x in r.iterrows()
             ]
@@ -409,7 +404,7 @@ def plan_delivery(
                     "subject": y["subject"],
                     "due_date": y["due_date"],
                     "priority": y["priority"],
-                    "value": _fmt_money(y["value_at_stake"]),
+                    "value": formatting.money(y["value_at_stake"], currency),
                     "action_id": y["action_id"],
                 }
                 for _, y in x.iterrows()

@@ -51,8 +51,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kamtools.display import money
-from kamtools.formatting import currency_of
+from kamtools.formatting import currency_of, money, pct, signed_money
 
 __all__ = [
     "ACTION_STATUSES",
@@ -194,11 +193,11 @@ def _missing(v: object) -> bool:
 
 
 def _fmt(value: object, kind: str, currency: str | None = None) -> str:
+    """A figure of the comparison: money with the bundle's currency, shares as whole percents
+    (the same rounding as the points of a change beside them)."""
     if _missing(value):
         return "n/a"
-    if kind == "money":
-        return money(float(value), currency)
-    return f"{round(float(value) * 100)}%"  # the same rounding as the points of a change
+    return money(value, currency) if kind == "money" else pct(value, digits=0)
 
 
 def _fmt_change(
@@ -211,7 +210,7 @@ def _fmt_change(
         return ""
     v = float(value)
     if kind == "money":
-        return ("+" if v > 0 else "-" if v < 0 else "±") + money(abs(v), currency)
+        return signed_money(v, currency)
     pts = round(v * 100)
     if not _missing(before) and not _missing(after):
         pts = round(float(after) * 100) - round(float(before) * 100)
@@ -289,13 +288,13 @@ class AccountChanges:
             if _missing(b) or _missing(a):
                 continue
             ch = float(a) - float(b)
-            pct = f" ({ch / float(b):+.0%})" if float(b) and abs(ch / float(b)) >= 0.005 else ""
+            rel = f" ({pct(ch / float(b), signed=True, digits=0)})" if float(b) and abs(ch / float(b)) >= 0.005 else ""
             if round(ch) == 0:
                 out.append(f"{label}: unchanged at {_fmt(a, kind, self.currency)}.")
             else:
                 verb = "up" if ch > 0 else "down"
                 out.append(
-                    f"{label}: {verb} {money(abs(ch), self.currency)}{pct}, from {_fmt(b, kind, self.currency)} to {_fmt(a, kind, self.currency)}."
+                    f"{label}: {verb} {money(abs(ch), self.currency)}{rel}, from {_fmt(b, kind, self.currency)} to {_fmt(a, kind, self.currency)}."
                 )
         for key in ("attainment", "expected_attainment"):
             col, label, kind = MEASURES[key]
@@ -781,9 +780,9 @@ def _badge(r: pd.Series) -> str:
         bits.append(f"churn {r['risk_band_previous']} → {r['risk_band_current']}")
     if r.get("tier_move"):
         bits.append(f"{_tier_text(r['tier_previous'])} → {_tier_text(r['tier_current'])}")
-    pct = r.get("forecast_change_pct")
-    if not _missing(pct) and abs(float(pct)) >= REVISION_SHARE:
-        bits.append(f"forecast {float(pct):+.0%}")
+    change = r.get("forecast_change_pct")
+    if not _missing(change) and abs(float(change)) >= REVISION_SHARE:
+        bits.append(f"forecast {pct(change, signed=True, digits=0)}")
     return "; ".join(bits)
 
 
