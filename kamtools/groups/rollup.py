@@ -86,7 +86,7 @@ def rollup(
     wallet_potential (the last two only for units whose potential is known); ``forecast``: the
     output of :func:`reconciled_forecast` (``totals``: per parent forecast_12m, low, high, target,
     p_reach_target); ``no_contact``: per account, True when it has no active contact (None without
-    a contacts table).
+    a contacts table), counted over the units below a group that trade.
     """
     members = membership(hier)
     groups = hier[hier["is_group"]].set_index("account_id")
