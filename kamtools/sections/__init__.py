@@ -88,6 +88,7 @@ ACCOUNT_SECTIONS: tuple[Section, ...] = (
     Section("bids", "Bids and tenders", "bids"),
     Section("whitespace", "Whitespace, recommendations and trade lanes", "whitespace"),
     Section("kpis", "Pipeline, receivables, complaints and relationships", "kpis"),
+    Section("relationships", "Relationship map and coverage", "relationships"),
     Section("plan", "Account plan: objectives, risks and actions", "plan"),
     Section("appendix", APPENDIX_TITLE, None),
 )
