@@ -23,7 +23,7 @@ True
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +31,7 @@ import pandas as pd
 
 from kamtools.data.model import TABLES
 from kamtools.data.portfolio import Portfolio
+from kamtools.datasets_groups import GroupLayer, default_groups, group_stream
 from kamtools.resources import demo_data_dir
 
 __all__ = [
@@ -315,6 +316,13 @@ class PlantedTruth:
     unreachable_targets : account_id, period (targets planted far above any forecast).
     whitespace_adoptions : account_id, category, start_date (first order of a category
         the account started buying during the history).
+    groups : dict account_id -> group_id (the top parent) of every account in a group:
+        units, region rows and the parents themselves (empty without groups).
+    champions_left : contact_id, account_id, left_date (champions planted to leave; most
+        1-4 months before the churn signals of a churner, a few at accounts that stay).
+    cross_unit_gaps : account_id, category, adopted_date (a unit that did not buy a
+        category at least half of its sister units bought; the date of its first order of
+        it when it adopted it during the history, else NaT).
     """
 
     churn: pd.DataFrame
@@ -324,6 +332,17 @@ class PlantedTruth:
     competitor_accounts: pd.DataFrame
     unreachable_targets: pd.DataFrame
     whitespace_adoptions: pd.DataFrame
+    groups: dict[str, str] = field(default_factory=dict)
+    champions_left: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            {"contact_id": pd.Series(dtype="str"), "account_id": pd.Series(dtype="str"), "left_date": _dates([])}
+        )
+    )
+    cross_unit_gaps: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            {"account_id": pd.Series(dtype="str"), "category": pd.Series(dtype="str"), "adopted_date": _dates([])}
+        )
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -389,7 +408,7 @@ def _month_grid(end: pd.Timestamp, years: int) -> tuple[np.ndarray, int]:
 # the generator
 # ---------------------------------------------------------------------------------------
 def make_portfolio(
-    n_accounts: int = 300, years: int = 4, seed: int = 7, as_of: str | None = None
+    n_accounts: int = 300, years: int = 4, seed: int = 7, as_of: str | None = None, groups: int | None = None
 ) -> tuple[Portfolio, PlantedTruth]:
     """Generate a demo portfolio and what was planted in it.
 
@@ -401,6 +420,11 @@ def make_portfolio(
     as_of : analysis date; default 2026-10-31 (the last day of the last generated month).
         Nothing in the tables is dated after it (except expected close dates of open
         opportunities, which lie in the future by nature).
+    groups : number of global-account groups (default: one per 15 accounts), each of 3 to 12
+        units in different countries under a new parent account ``G0001``, ... (see
+        :mod:`kamtools.datasets_groups`), with reporting lines, attitudes, employees on
+        interactions and champions who leave before a planted churn. ``0`` makes the demo of
+        earlier versions, table for table (the issue-20 columns present and empty).
 
     Returns
     -------
@@ -417,8 +441,14 @@ def make_portfolio(
         raise ValueError(f"make_portfolio: as_of {as_of!r} is not a date; write it as YYYY-MM-DD") from exc
     if pd.isna(as_of_ts) or not pd.Timestamp("1995-01-01") <= as_of_ts <= pd.Timestamp("2090-12-31"):
         raise ValueError(f"make_portfolio: as_of {as_of!r} must be a date between 1995 and 2090 (YYYY-MM-DD)")
+    if groups is not None and (not isinstance(groups, (int, np.integer)) or groups < 0):
+        raise ValueError(f"make_portfolio: groups must be a whole number >= 0, not {groups!r}")
+    n_groups = default_groups(n_accounts) if groups is None else int(groups)
     rng = np.random.default_rng(seed)
     g = _Gen(rng, n_accounts, years, as_of_ts)
+    if n_groups:
+        cores = {name: spec[1] for name, spec in _INDUSTRIES.items()}
+        g.groups = GroupLayer(group_stream(seed), n_groups, _NAME_PREFIXES, cores)
     return g.build()
 
 
@@ -437,11 +467,14 @@ class _Gen:
         self.n_days = (ends - self.month_days[:-1] + 1)[: self.M]
         self.cal_month = (self.month_days.astype("datetime64[D]").astype("datetime64[M]").astype(int) % 12) + 1
         self.C = len(_CATEGORIES)
+        self.groups: GroupLayer | None = None  # the global-account layer (its own random stream)
 
     # ------------------------------------------------------------------------------------
     def build(self) -> tuple[Portfolio, PlantedTruth]:
         self._products()
         self._accounts()
+        if self.groups is not None:
+            self.groups.plan(self)
         self._categories()
         self._churn()
         self._levels()
@@ -450,6 +483,10 @@ class _Gen:
         tables = {"accounts": self.accounts_df, "products": self.products_df, "orders": orders}
         tables["invoices"] = self._invoices()
         tables["contacts"], tables["interactions"] = self._relationships()
+        if self.groups is not None:
+            self.groups.finish(self, tables)
+        else:
+            tables = _with_empty_new_columns(tables)
         tables["complaints"] = self._complaints()
         tables["opportunities"] = self._opportunities()
         tables["competitor_prices"] = self._competitor_prices()
@@ -562,6 +599,8 @@ class _Gen:
         """Initial category sets (industry + affinity driven), shares, discounts, adoptions."""
         rng, n, C = self.rng, self.n, self.C
         pref = np.array([_INDUSTRIES[k][0] for k in self.industry_names], dtype=float)[self.industry] + 0.05
+        if self.groups is not None:
+            pref = self.groups.shared_preferences(pref)
         partner = np.zeros((C, C), dtype=bool)
         for a, b in _AFFINITY_PAIRS:
             i, j = CATEGORY_NAMES.index(a), CATEGORY_NAMES.index(b)
@@ -583,8 +622,10 @@ class _Gen:
         # whitespace adoptions: a new category during history, affinity-driven
         seg = self.segment
         p_adopt = np.array([0.55, 0.3, 0.08, 0.12, 0.45])[seg]
-        adopt = (rng.random(n) < p_adopt) & (owned.sum(axis=1) < C)
         w = (pref + 0.5) * np.where(owned @ partner, 1.0, 0.03) * ~owned
+        if self.groups is not None:  # sister units' categories: planted cross-unit gaps
+            p_adopt, w = self.groups.gap_adoption(owned, p_adopt, w)
+        adopt = (rng.random(n) < p_adopt) & (owned.sum(axis=1) < C)
         w[~adopt] = 1.0  # unused rows
         new_cat = _sample_rows(rng, w, rows)
         first = self.start_month + 6
@@ -1200,7 +1241,24 @@ class _Gen:
                 "start_date": _dates(first_day[ai]),
             }
         )
-        return PlantedTruth(churn, segments, affinities, competitors, competitor_accounts, unreachable, whitespace)
+        truth = PlantedTruth(churn, segments, affinities, competitors, competitor_accounts, unreachable, whitespace)
+        if self.groups is not None:
+            self.groups.truth(self, truth, whitespace)
+        return truth
+
+
+def _with_empty_new_columns(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The tables with every model column they lack added empty (as the loader does for absent
+    optional columns), so a demo without groups has the issue-20 columns, all empty."""
+    from kamtools.data.parsing import empty_column
+
+    out = {}
+    for name, df in tables.items():
+        missing = [c for c in TABLES[name].columns if c.name not in df.columns]
+        if missing:
+            df = df.assign(**{c.name: empty_column(c, df.index) for c in missing})
+        out[name] = df
+    return out
 
 
 def _nat_dates(days: np.ndarray) -> pd.Series:

@@ -29,6 +29,7 @@ def valid_tables() -> dict[str, pd.DataFrame]:
             "owner": ["M. Berg", "M. Berg", "L. Roux", "J. Smith"],
             "customer_since": ["2015-03-01", "2018-07-15", "2020-01-10", "2021-11-30"],
             "potential_revenue": ["1250000", "800000", "", "450000.5"],
+            "parent_account_id": ["", "", "", ""],
         }
     )
     t["products"] = pd.DataFrame(
@@ -105,6 +106,9 @@ def valid_tables() -> dict[str, pd.DataFrame]:
             "title": ["Head of Purchasing", "CEO", ""],
             "role": ["decision_maker", "decision_maker", "user"],
             "seniority": ["senior", "executive", "staff"],
+            "reports_to": ["", "", ""],
+            "attitude": ["champion", "supporter", ""],
+            "left_date": ["", "", ""],
         }
     )
     t["interactions"] = pd.DataFrame(
@@ -114,6 +118,7 @@ def valid_tables() -> dict[str, pd.DataFrame]:
             "date": ["2024-02-01", "2024-03-15", "2024-05-20", "2024-06-10"],
             "type": ["meeting", "call", "visit", "email"],
             "notes": ["QBR", "", "Plant visit", ""],
+            "employee": ["M. Berg", "M. Berg", "L. Roux", ""],
         }
     )
     t["targets"] = pd.DataFrame(

@@ -91,8 +91,21 @@ def test_model_declares_the_new_optional_columns():
     assert TABLES["interactions"].column("employee").dtype == "text"
 
 
+NEW_COLUMNS = {
+    "accounts": ["parent_account_id"],
+    "contacts": ["reports_to", "attitude", "left_date"],
+    "interactions": ["employee"],
+}
+
+
 def test_old_data_loads_with_the_new_columns_empty(tmp_path):
-    p = load_portfolio(write_folder(tmp_path / "src"))
+    t = valid_tables()
+    for name, cols in NEW_COLUMNS.items():
+        t[name] = t[name].drop(columns=cols)
+    p = load_portfolio(write_folder(tmp_path / "src", t))
+    said = "\n".join(p.warnings)
+    for name, cols in NEW_COLUMNS.items():
+        assert f"{name} ({name}.csv): optional column{'s' if len(cols) > 1 else ''} not supplied" in said
     assert p.accounts["parent_account_id"].isna().all()
     contacts, interactions = p.tables["contacts"], p.tables["interactions"]
     assert contacts["reports_to"].isna().all() and contacts["attitude"].isna().all()

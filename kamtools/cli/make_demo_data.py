@@ -13,7 +13,7 @@ EXAMPLE = "kamtools make-demo-data demo_data --accounts 300 --years 4 --seed 7 -
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments: OUT_DIR, --accounts, --years, --seed, --format, --as-of."""
+    """Arguments: OUT_DIR, --accounts, --years, --seed, --format, --as-of, --groups."""
     parser.add_argument(
         "out_dir",
         metavar="OUT_DIR",
@@ -26,6 +26,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--format", choices=("csv", "parquet"), default="csv", dest="fmt", help="file format (default csv)"
     )
     parser.add_argument("--as-of", default=None, metavar="DATE", help="analysis date YYYY-MM-DD (default 2026-10-31)")
+    parser.add_argument(
+        "--groups",
+        type=int,
+        default=None,
+        metavar="N",
+        help="global-account groups of 3 to 12 units each (default: one per 15 accounts; 0 = no groups, "
+        "reporting lines or attitudes: the demo of earlier versions)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,6 +49,9 @@ def run(args: argparse.Namespace) -> int:
     if args.years < 2:
         print(f"make-demo-data: --years must be at least 2 (got {args.years})", file=sys.stderr)
         return 2
+    if args.groups is not None and args.groups < 0:
+        print(f"make-demo-data: --groups must be 0 or more (got {args.groups})", file=sys.stderr)
+        return 2
     from kamtools.outputs import OutputError, check_output_dir, remove_stale
 
     out = Path(args.out_dir)
@@ -52,7 +63,9 @@ def run(args: argparse.Namespace) -> int:
     remove_stale(out.parent, out.name)  # temporaries of killed runs
     start = time.perf_counter()
     try:
-        portfolio, _truth = make_portfolio(n_accounts=args.accounts, years=args.years, seed=args.seed, as_of=args.as_of)
+        portfolio, truth = make_portfolio(
+            n_accounts=args.accounts, years=args.years, seed=args.seed, as_of=args.as_of, groups=args.groups
+        )
     except ValueError as exc:
         print(f"make-demo-data: {exc}", file=sys.stderr)
         return 2
@@ -68,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
         f"demo portfolio: {args.accounts} accounts, {args.years} years, seed {args.seed}, "
         f"as_of {portfolio.as_of.date()}, {time.perf_counter() - start:.1f} s"
     )
+    print(group_summary(portfolio, truth))
     return 0
 
 
@@ -103,3 +117,21 @@ def write_demo_folder(portfolio, out: Path, fmt: str) -> list[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
         raise OutputError(write_failure(out, exc, flag="OUT_DIR")) from exc
     return [out / path.name for path in written]
+
+
+def group_summary(portfolio, truth) -> str:
+    """One line on the groups of a demo: how many, their units, parent rows, trading parents."""
+    from kamtools.groups.tree import hierarchy
+
+    hier = hierarchy(portfolio.accounts)
+    parents = hier[hier["is_group"]]
+    if parents.empty:
+        return "groups: none (stand-alone accounts only)"
+    units = hier[(hier["depth"] > 0) & ~hier["is_group"]]
+    trading = parents["account_id"].isin(portfolio.orders["account_id"].unique())
+    n_groups = int((parents["depth"] == 0).sum())
+    return (
+        f"groups: {n_groups} with {len(units)} units ({len(parents)} parent accounts, {int(trading.sum())} of them "
+        f"with orders of their own); {len(hier) - len(units) - len(parents)} stand-alone accounts; "
+        f"{len(truth.champions_left)} champions left"
+    )

@@ -170,6 +170,7 @@ def validate_source(
     run.check_tables()
     run.check_as_of(as_of_given)
     run.check_references()
+    run.check_trees()
     run.snapshot_summaries()
     portfolio = None
     if not run.problems:
@@ -1143,6 +1144,9 @@ class _Run:
                 counts = v[unknown].value_counts()
                 listed = ", ".join(f"'{k}' ({count(int(c), 'row')})" for k, c in counts.head(5).items())
                 more = f" and {len(counts) - 5:,} more" if len(counts) > 5 else ""
+                todo = f"Add the missing {ref_table} to the {ref_table} table or remove these rows."
+                if ref_table == name:  # a parent link within the table (group units, reporting lines)
+                    todo = f"Add the missing rows to {name}, or leave {col.name} empty where there is none."
                 self.problems.append(
                     self._problem(
                         name,
@@ -1150,13 +1154,24 @@ class _Run:
                         "unknown_reference",
                         f"{count(int(unknown.sum()), 'row')} {verb(int(unknown.sum()), 'refers', 'refer')} to {count(len(counts), col.name + ' value')} not in "
                         f"{ref_table}: {listed}{more}.",
-                        f"Add the missing {ref_table} to the {ref_table} table or remove these rows. Ids must match "
+                        f"{todo} Ids must match "
                         f"exactly: check prefixes and leading zeros (e.g. {fmt_value(target[ref_col].dropna().iloc[0])} in "
                         f"{ref_table}).",
                         v,
                         unknown,
                     )
                 )
+
+    def check_trees(self) -> None:
+        """Parent links within a table (group units, reporting lines) must not form cycles."""
+        for name, parent in schemas.TREES:
+            df = self.tables.get(name)
+            if df is None or parent not in df.columns:
+                continue
+            found = schemas.tree_cycle_rule(name, parent, df)
+            if found is not None:
+                message, hint, mask = found
+                self.problems.append(self._problem(name, parent, "cycle", message, hint, df[parent], mask))
 
     # ---- the portfolio ----------------------------------------------------------------------------
     def build(self, as_of_given: pd.Timestamp | None) -> Portfolio | None:
@@ -1208,6 +1223,7 @@ class _Run:
             ("opportunities", "close_date", "opportunities decided after as_of set back to open"),
             ("complaints", "resolved_date", "complaints resolved after as_of set back to open"),
             ("invoices", "paid_date", "invoices paid after as_of set back to unpaid"),
+            ("contacts", "left_date", "contacts who left after as_of counted as still there"),
         ]:
             df = tables.get(name)
             if df is None:
@@ -1275,10 +1291,34 @@ class _Run:
                 )
 
         orders = tables["orders"]
-        unused("accounts", "account_id", orders["account_id"], "accounts have no orders")
+        parents = tables["accounts"]["parent_account_id"].dropna()  # a group parent need not buy itself
+        unused("accounts", "account_id", pd.concat([orders["account_id"], parents]), "accounts have no orders")
+        self._group_parents_note(tables["accounts"], orders, parents)
         unused("products", "product_id", orders["product_id"], "products were never ordered")
         if "contacts" in tables and "interactions" in tables:
             unused("contacts", "contact_id", tables["interactions"]["contact_id"], "contacts have no interactions")
+
+    def _group_parents_note(self, accounts: pd.DataFrame, orders: pd.DataFrame, parents: pd.Series) -> None:
+        """Say (as information, not a fault) that parents without orders of their own are groups."""
+        group_only = accounts["account_id"].isin(pd.Index(parents.unique())) & ~accounts["account_id"].isin(
+            pd.Index(orders["account_id"].unique())
+        )
+        n = int(group_only.sum())
+        if n:
+            ids = accounts.loc[group_only, "account_id"].head(5).tolist()
+            self.warnings.append(
+                Problem(
+                    "accounts",
+                    "parent_account_id",
+                    f"{count(n, 'group parent')} without orders of {verb(n, 'its', 'their')} own "
+                    f"({', '.join(map(str, ids))}{', ...' if n > 5 else ''}): read as "
+                    f"{verb(n, 'a group', 'groups')} of {verb(n, 'its', 'their')} units, not as customers.",
+                    origin=self.meta.get("accounts", ("accounts", ""))[0],
+                    n_rows=n,
+                    kind="group_parents_without_orders",
+                    level="info",
+                )
+            )
 
     def _schema_contract(self, tables: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> None:
         """Validate the finished tables against the pandera schemas (structure and rules).

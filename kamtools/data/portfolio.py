@@ -242,14 +242,20 @@ class Portfolio:
         Rows dated after ``as_of`` are dropped; facts that became known only later are
         reset: opportunities decided after ``as_of`` are open again, complaints resolved
         later are open, invoices paid later are unpaid, accounts that became customers
-        later are dropped (with their rows in every table).
+        later are dropped (with their rows in every table), except a group parent whose units
+        are kept (a parent without orders of its own has the analysis date as customer_since);
+        a contact who left later is still there.
         """
         as_of = pd.Timestamp(as_of).normalize()
         if as_of > self.as_of:
             raise ValueError(f"truncate: {as_of.date()} is after the portfolio's as_of {self.as_of.date()}")
         out: dict[str, pd.DataFrame] = {}
         later = self.accounts["customer_since"] > as_of
-        accounts = self.accounts[~later]
+        parents = self.accounts["account_id"].isin(_ancestors(self.accounts, later))
+        accounts = self.accounts[~later | parents]
+        if (later & parents).any():  # a group's parent joined later than its units: a group from as_of on
+            accounts = accounts.assign(customer_since=accounts["customer_since"].clip(upper=as_of))
+        later &= ~parents
         dropped_ids = self.accounts.loc[later, "account_id"]  # usually few or none: filter by them
         out["accounts"] = accounts.reset_index(drop=True)
         out["products"] = self.products
@@ -271,6 +277,9 @@ class Portfolio:
                 df.loc[df["resolved_date"] > as_of, "resolved_date"] = pd.NaT
             elif name == "invoices":
                 df.loc[df["paid_date"] > as_of, "paid_date"] = pd.NaT
+            elif name == "contacts" and "left_date" in df.columns:
+                df = df.copy()
+                df.loc[df["left_date"] > as_of, "left_date"] = pd.NaT
             out[name] = df.reset_index(drop=True)
         return Portfolio(out, as_of, warnings=[])
 
@@ -288,3 +297,16 @@ class Portfolio:
     def __repr__(self) -> str:
         sizes = ", ".join(f"{k}={len(v):,}" for k, v in self.tables.items())
         return f"Portfolio(as_of={self.as_of.date()}, {sizes})"
+
+
+def _ancestors(accounts: pd.DataFrame, dropped: pd.Series) -> set[str]:
+    """Ids of every parent above an account that is not ``dropped`` (kept so the hierarchy stays whole)."""
+    if "parent_account_id" not in accounts.columns or not accounts["parent_account_id"].notna().any():
+        return set()
+    parents = accounts.dropna(subset=["parent_account_id"]).set_index("account_id")["parent_account_id"].to_dict()
+    found: set[str] = set()
+    level = set(parents).intersection(accounts.loc[~dropped, "account_id"])
+    while level:
+        level = {parents[a] for a in level if a in parents} - found
+        found |= level
+    return found

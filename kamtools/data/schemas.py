@@ -20,7 +20,7 @@ import pandera.pandas as pa
 
 from kamtools.data.model import MAX_MAGNITUDE, TABLES, Column
 from kamtools.data.portfolio import credit_lines  # noqa: F401 (part of the rules, used by the loader)
-from kamtools.data.validation import DataValidationError, Problem, count, fmt_value
+from kamtools.data.validation import DataValidationError, Problem, count, examples, fmt_value
 
 PANDAS_DTYPES = {
     "id": "str",
@@ -86,6 +86,70 @@ DATE_ORDER_RULES: list[tuple[str, str, str]] = [
     ("invoices", "issue_date", "due_date"),
     ("invoices", "issue_date", "paid_date"),
 ]
+
+
+TREES: dict[tuple[str, str], str] = {
+    # (table, parent column) -> key column the parent refers to, within the same table
+    ("accounts", "parent_account_id"): "account_id",
+    ("contacts", "reports_to"): "contact_id",
+}
+"""Columns that link a row to a parent row of the same table (a group's units, reporting lines).
+Any depth is fine; a cycle (a row that is its own parent or ancestor) is an error."""
+
+TREE_WORDS: dict[str, tuple[str, str, str]] = {
+    # table -> (what a row is, the rule in words, where the chain should end)
+    "accounts": (
+        "account",
+        "an account cannot be its own parent, directly or through other accounts",
+        "leave it empty for the account at the top of the group",
+    ),
+    "contacts": (
+        "contact",
+        "a person cannot report to themselves, directly or through others",
+        "leave it empty for the most senior person",
+    ),
+}
+
+MAX_CYCLES_SHOWN = 3
+
+
+def tree_cycles(df: pd.DataFrame, key: str, parent: str) -> list[list[str]]:
+    """Every cycle of the ``parent`` links of ``df`` as chains of ids (``["G1", "G2", "G1"]``),
+    found in sorted order; a self-parent is ``["G1", "G1"]``. Parents that are not in ``key``
+    are left to the reference check."""
+    from kamtools.groups.tree import find_cycle, parent_map
+
+    if parent not in df.columns or key not in df.columns or not df[parent].notna().any():
+        return []
+    links = parent_map(df, key, parent)
+    cycles = []
+    while (cycle := find_cycle(links)) is not None:
+        cycles.append(cycle)
+        for node in cycle:
+            links.pop(node, None)
+    return cycles
+
+
+def tree_cycle_rule(table: str, parent: str, df: pd.DataFrame) -> tuple[str, str, pd.Series] | None:
+    """(message, hint, rows on a cycle) for the cycles of a :data:`TREES` column, or None.
+
+    The one place that words the rule, for the loader and :func:`validate_tables` alike.
+    """
+    key = TREES[table, parent]
+    cycles = tree_cycles(df, key, parent)
+    if not cycles:
+        return None
+    chains = "; ".join(" -> ".join(c) for c in cycles[:MAX_CYCLES_SHOWN])
+    more = len(cycles) - MAX_CYCLES_SHOWN
+    on_cycle = {node for c in cycles for node in c}
+    word, rule, top = TREE_WORDS[table]
+    message = (
+        f"{table}.{parent} forms {'a cycle' if len(cycles) == 1 else f'{len(cycles)} cycles'}: {chains}"
+        + (f" and {more} more" if more > 0 else "")
+        + f" ({rule})."
+    )
+    hint = f"Fix the {parent} of one {word} on each cycle ({top})."
+    return message, hint, df[key].astype("str").isin(on_cycle) & df[parent].notna()
 
 
 NEGATIVE_LINES = ("keep", "drop", "reject")
@@ -174,6 +238,8 @@ def column_rules(table: str, col: Column) -> list[str]:
                 rules.append(f"not before {earlier}")
     if col.references:
         rules.append(f"must exist in {col.references}")
+    if (table, col.name) in TREES:
+        rules.append("any depth; no cycles (a row cannot be its own parent or above itself)")
     if TABLES[table].primary_key == (col.name,):
         rules.append("unique")
     return rules
@@ -295,8 +361,25 @@ def validate_tables(tables: dict[str, pd.DataFrame], as_of: str | pd.Timestamp |
                         kind="unknown_reference",
                     )
                 )
+    problems.extend(_cycle_problems(tables))
     if problems:
         raise DataValidationError(problems)
+
+
+def _cycle_problems(tables: dict[str, pd.DataFrame]) -> list[Problem]:
+    out = []
+    for name, parent in TREES:
+        df = tables.get(name)
+        if df is None or parent not in df.columns:
+            continue
+        frame = df.reset_index(drop=True)
+        frame.index = frame.index + 1
+        found = tree_cycle_rule(name, parent, frame)
+        if found is not None:
+            message, hint, mask = found
+            rows, values, n = examples(frame[parent], mask)
+            out.append(Problem(name, parent, message, hint, rows, values, n, kind="cycle"))
+    return out
 
 
 def problems_from_failures(table: str, fc: pd.DataFrame) -> list[Problem]:
