@@ -405,7 +405,12 @@ def _invoice_features(p: Portfolio, index: pd.Index, t: float, out: dict[str, np
 
 
 def _relationship_features(
-    p: Portfolio, index: pd.Index, t: float, out: dict[str, np.ndarray], unavailable: dict[str, str]
+    p: Portfolio,
+    index: pd.Index,
+    t: float,
+    out: dict[str, np.ndarray],
+    unavailable: dict[str, str],
+    left_dates: bool = True,
 ) -> None:
     n = len(index)
     has_contacts, has_inter = p.has("contacts"), p.has("interactions")
@@ -445,7 +450,7 @@ def _relationship_features(
         for f in ("decision_maker_coverage_12m", "days_since_decision_maker_contact"):
             unavailable[f] = reason
     if has_contacts:
-        _sponsor_left_feature(p, index, t, out, unavailable)
+        _sponsor_left_feature(p, index, t, out, unavailable, left_dates)
     if has_inter:
         inter = p.tables["interactions"]
         code = _codes(inter["account_id"], index)
@@ -456,15 +461,28 @@ def _relationship_features(
         out["interactions_change_6m"] = _change(recent, before)
 
 
+def _has_left_dates(p: Portfolio) -> bool:
+    """Whether the contacts table records when people left (``contacts.left_date`` holds a date)."""
+    contacts = p.tables.get("contacts")
+    return contacts is not None and "left_date" in contacts.columns and bool(contacts["left_date"].notna().any())
+
+
 def _sponsor_left_feature(
-    p: Portfolio, index: pd.Index, t: float, out: dict[str, np.ndarray], unavailable: dict[str, str]
+    p: Portfolio,
+    index: pd.Index,
+    t: float,
+    out: dict[str, np.ndarray],
+    unavailable: dict[str, str],
+    left_dates: bool,
 ) -> None:
     """``champion_left``: 1 when a champion or supporter (or a decision maker not known to be neutral or a
     detractor) left in the last 12 months; only leaving dates on or before ``as_of`` count, so a later
-    departure cannot leak into an earlier snapshot. Absent when no contact has a leaving date."""
+    departure cannot leak into an earlier snapshot. Absent when the data records no leaving date at all
+    (``left_dates``, judged on the data before it is cut back to the snapshot, so that every snapshot of
+    one portfolio has the feature or none has it)."""
     contacts = p.tables["contacts"]
     left = contacts["left_date"] if "left_date" in contacts.columns else None
-    if left is None or not left.notna().any():
+    if left is None or not left_dates:
         unavailable["champion_left"] = (
             "No contact has a leaving date (contacts.left_date), so a sponsor leaving the customer cannot be seen."
         )
@@ -472,7 +490,7 @@ def _sponsor_left_feature(
     from kamtools.relationships.coverage import SPONSOR_ATTITUDES
 
     day = _days(pd.to_datetime(left, errors="coerce"))
-    recent = (day <= t) & (day > _months_before(p.as_of, _SPONSOR_LEFT_MONTHS))
+    recent = (day <= t) & (day > _months_before(p.as_of, _SPONSOR_LEFT_MONTHS))  # NaN (still there): False
     attitude = (
         contacts["attitude"].astype(object).str.strip().str.lower()
         if "attitude" in contacts.columns
@@ -636,7 +654,7 @@ def features(portfolio: Portfolio, as_of: str | pd.Timestamp | None = None, use_
             for f in FEATURE_SOURCES[table]:
                 unavailable[f] = f"No {table} table was supplied."
     if p.has("contacts") or p.has("interactions"):
-        _relationship_features(p, index, t, out, unavailable)
+        _relationship_features(p, index, t, out, unavailable, _has_left_dates(portfolio))
     else:
         for f in FEATURE_SOURCES["contacts"] + FEATURE_SOURCES["interactions"]:
             unavailable[f] = "No contacts or interactions table was supplied."
