@@ -16,6 +16,7 @@ from kamtools.deck.slides import Deck
 from kamtools.deck.source import AccountRows
 from kamtools.deck.text import literal, missing
 from kamtools.formatting import count, currency_of, date, day, money, month, number, pct
+from kamtools.plan.actions import stake_text
 
 MAX_ROWS = 8  # table rows per slide; the rest is counted below the table
 EXTRA_POSITION = 2  # extra slides (since the last review) go after the title and the overview slide
@@ -515,7 +516,11 @@ def _internal_risks(deck: Deck, account: AccountRows) -> None:
     else:
         shown = risks.sort_values("order").head(6)
         rows = [
-            (literal(r.severity), literal(r.risk, 220), money(r.value_at_stake, deck.currency))
+            (
+                literal(r.severity),
+                literal(r.risk, 220),
+                money(r.value_at_stake, deck.currency) or stake_text(None, getattr(r, "value_basis", "")),
+            )
             for r in shown.itertuples()
         ]
         add_table(slide, top, ["Severity", "Risk", "Value at stake"], rows, [1.1, 6, 1.4], 11, [False, False, True])
@@ -684,7 +689,7 @@ def _internal_plan(deck: Deck, account: AccountRows) -> None:
             literal(a.action, 240),
             literal(a.owner, 40),
             date(a.due_date),
-            money(a.value_at_stake, deck.currency),
+            money(a.value_at_stake, deck.currency) or stake_text(None, getattr(a, "value_basis", "")),
         )
         for a in shown.itertuples()
     ]

@@ -65,7 +65,7 @@ def apply_playbook(
             if rule.value is not None and rule.value in sub.columns
             else np.full(len(sub), np.nan)
         )
-        basis = _VALUE_BASIS.get(rule.value, FACTS.get(rule.value, "")) if rule.value else ""
+        basis = _basis(rule, value)
         facts_txt = _facts_text(sub, rule.names)
         risk_txt = rule.risk.render_many(sub) if rule.risk is not None else None
         if risk_txt is not None:
@@ -161,6 +161,42 @@ _VALUE_BASIS = {
     "margin_gap_value": "margin to gain",
     "category_decline_value": "revenue lost in declining categories",
 }
+
+
+_NO_MONEY = {
+    "relationship": "relationship risk",
+    "targets": "a gap to our own target, not money the customer puts at stake",
+    "complaints": "service risk",
+    "retention": "retention risk",
+}
+"""Why an action of a rule type without a money fact has no value at stake (shown in its place)."""
+
+NO_MONEY_PREFIX = "no money figure: "
+
+
+def _basis(rule, value: np.ndarray) -> np.ndarray:
+    """``value_basis`` of each row of one rule: what the value at stake is, or, where there is no
+    figure, the reason there is none (so no action shows a blank value at stake)."""
+    if rule.value:
+        what = _VALUE_BASIS.get(rule.value, FACTS.get(rule.value, rule.value))
+        missing = f"{NO_MONEY_PREFIX}{what} is not known for this account"
+    else:
+        what = ""
+        missing = NO_MONEY_PREFIX + _NO_MONEY.get(rule.type, f"{rule.type} risk")
+    return np.where(np.isnan(value), missing, what).astype(object)
+
+
+def stake_text(value: object, basis: object = "", currency: str | None = None) -> str:
+    """An action's value at stake as people read it: '€1.20M (revenue at risk)', or where the
+    action has no money figure, the reason from its ``value_basis`` ('no money figure: relationship
+    risk'); a row written before reasons were recorded reads 'no money figure'."""
+    from kamtools import formatting
+
+    why = "" if formatting.is_missing(basis) else str(basis).strip()
+    if formatting.is_missing(value):
+        return why if why.startswith(NO_MONEY_PREFIX) else NO_MONEY_PREFIX.rstrip(": ")
+    text = formatting.money(value, currency)
+    return f"{text} ({why})" if why else text
 
 
 def _material(part: pd.DataFrame, floor: float) -> pd.DataFrame:

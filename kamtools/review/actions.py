@@ -43,6 +43,7 @@ from pathlib import Path
 import pandas as pd
 
 from kamtools import formatting
+from kamtools.plan.actions import NO_MONEY_PREFIX
 
 __all__ = [
     "ACTION_ID_PATTERN",
@@ -118,6 +119,8 @@ def _description(row: pd.Series, currency: str | None = None) -> str:
     if evidence:
         parts.append(f"Why: {evidence}")
     value = row["value_at_stake"]
+    if pd.isna(value) and str(row["value_basis"] or "").startswith(NO_MONEY_PREFIX):
+        parts.append(f"Value at stake: none ({str(row['value_basis'])[len(NO_MONEY_PREFIX) :]}).")
     if pd.notna(value):
         basis = str(row["value_basis"] or "").strip()
         parts.append(f"Value at stake: {formatting.money(value, currency)}" + (f" ({basis})" if basis else "") + ".")

@@ -52,7 +52,7 @@ def account_section(acct) -> None:
         display.paragraph("No action is due from the playbook for this account.")
     else:
         display.table(
-            _with_value(actions),
+            _with_value(actions, formatting.currency_of(acct.bundle)),
             columns={
                 "priority": "Priority",
                 "action": "Action",
@@ -82,17 +82,16 @@ def account_section(acct) -> None:
         display.bullets(missing)
 
 
-def _with_value(actions: pd.DataFrame) -> pd.DataFrame:
-    """Add a ``value`` text column: the value at stake in money with what it is."""
+def _with_value(actions: pd.DataFrame, currency: str | None = None) -> pd.DataFrame:
+    """Add a ``value`` text column: the value at stake in money (in ``currency``) with what it is,
+    or the reason the action has no money figure."""
+    from kamtools.plan.actions import stake_text
+
     if "value_at_stake" not in actions.columns:
         return actions
     v = pd.to_numeric(actions["value_at_stake"], errors="coerce")
-    basis = actions["value_basis"].astype(str) if "value_basis" in actions.columns else pd.Series("", index=v.index)
-    text = [
-        "" if pd.isna(x) else (f"{display.money(x)} ({b})" if b and b != "nan" else display.money(x))
-        for x, b in zip(v, basis)
-    ]
-    return actions.assign(value=text)
+    basis = actions["value_basis"] if "value_basis" in actions.columns else pd.Series("", index=v.index)
+    return actions.assign(value=[stake_text(x, b, currency) for x, b in zip(v, basis, strict=True)])
 
 
 def most_urgent(actions: pd.DataFrame, n: int = 20) -> pd.DataFrame:
@@ -147,7 +146,7 @@ def portfolio_section(bundle) -> None:
         max_rows=40,
     )
     display.heading("Most urgent actions, by value at stake", level=3)
-    urgent = _with_value(most_urgent(actions))
+    urgent = _with_value(most_urgent(actions), formatting.currency_of(bundle))
     accounts = bundle.accounts
     if "name" in accounts.columns:
         urgent = urgent.merge(accounts[["account_id", "name"]], on="account_id", how="left")

@@ -293,10 +293,9 @@ def actions_table(actions: pd.DataFrame, currency: str | None = None) -> pd.Data
     """Page one's action list as display text: action, value at stake (with what it is), owner, due date."""
     value = pd.to_numeric(actions.get("value_at_stake", pd.Series(index=actions.index, dtype=float)), errors="coerce")
     basis = actions["value_basis"] if "value_basis" in actions.columns else pd.Series("", index=actions.index)
-    stake = []
-    for v, b in zip(value, basis, strict=True):
-        text = formatting.money(v, currency)
-        stake.append(f"{text} ({b})" if _present(b) and _present(v) else text)
+    from kamtools.plan.actions import stake_text
+
+    stake = [stake_text(v, b, currency) for v, b in zip(value, basis, strict=True)]
     return pd.DataFrame(
         {
             "priority": actions.get("priority", pd.Series("", index=actions.index)).fillna("").astype(str),
