@@ -357,7 +357,7 @@ def test_health_uses_churn_evidence_when_present(demo, demo_kpis):
 
 def test_health_not_available_without_churn_evidence(demo, demo_kpis, monkeypatch):
     portfolio, _ = demo
-    monkeypatch.setattr(K, "_label_window", lambda kind: None)
+    monkeypatch.setattr(K.health, "_label_window", lambda kind: None)  # where health_scores looks it up
     res = K.health_scores(portfolio, demo_kpis["kpis"], {})
     assert isinstance(res, NotAvailable) and "churn" in res.reason
 

@@ -1,0 +1,103 @@
+"""The KPI stage: the bundle's KPI, health and bid tables."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from kamtools.data.portfolio import NotAvailable, Portfolio
+from kamtools.history import order_history
+from kamtools.kpis.health import health_scores
+from kamtools.kpis.pipeline import bid_losses, open_bids
+from kamtools.kpis.receivables import receivables_ageing
+from kamtools.kpis.table import _kpis_and_blocks, portfolio_kpis
+
+SUMMARY_COLUMNS = {
+    "kpis": [
+        "health_score",
+        "health_band",
+        "revenue_ytd",
+        "growth_pct",
+        "target_attainment",
+        "target_pace",
+        "weighted_value",
+        "win_rate",
+        "open_ar",
+        "overdue_ar",
+        "dso_days",
+        "complaints_open",
+        "open_severe",
+        "days_since_dm_contact",
+        "single_threaded",
+    ]
+}
+
+
+def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[str, pd.DataFrame | NotAvailable]:
+    """The KPI stage of :func:`kamtools.bundle.analyze`.
+
+    Tables: ``kpis`` (one row per account: every headline KPI plus health_score and
+    health_band), ``kpis_portfolio`` (one row of portfolio totals), ``pipeline`` (open bids
+    per account), ``pipeline_losses`` (post-bid analysis per account and competitor),
+    ``receivables`` (AR ageing per account and bucket), ``complaints_summary``,
+    ``relationships``, ``health`` and ``health_components``; NotAvailable for those whose
+    input table is missing.
+    """
+    kpis, blocks = _kpis_and_blocks(portfolio)
+    out: dict[str, pd.DataFrame | NotAvailable] = {}
+    hs = health_scores(portfolio, kpis, inputs)
+    if isinstance(hs, NotAvailable):
+        out["health"] = out["health_components"] = hs
+        health = None
+    else:
+        health, comps = hs
+        out["health"], out["health_components"] = health, comps
+        kpis = kpis.merge(health[["account_id", "health_score", "health_band", "top_weakness"]], on="account_id")
+    out["kpis"] = kpis
+    out["kpis_portfolio"] = portfolio_kpis(kpis, health)
+    out["pipeline"] = open_bids(portfolio)
+    out["pipeline_losses"] = bid_losses(portfolio)
+    out["receivables"] = receivables_ageing(portfolio)
+    out["complaints_summary"] = blocks["complaints"]
+    out["relationships"] = blocks["relationships"]
+    notes = history_notes(portfolio) + returns_notes(out["kpis_portfolio"])
+    if notes:
+        out["_notes"] = {"kpis": " ".join(notes)}
+    return out
+
+
+def returns_notes(totals: pd.DataFrame) -> list[str]:
+    """The sentence on returns, credit notes and rebates netted in the revenue KPIs (none without them)."""
+    if totals.empty or "returns_ltm" not in totals.columns:
+        return []
+    row = totals.iloc[0]
+    if not row["returns_ltm"] > 0:
+        return []
+    rate = row["returns_rate"]
+    share = f"{rate:.1%} of gross revenue" if np.isfinite(rate) else "more than the gross revenue"
+    return [
+        f"Revenue, margin and growth are net of returns, credit notes and rebates ({share} in the last 12 "
+        "months); those lines are not counted as orders."
+    ]
+
+
+def history_notes(portfolio: Portfolio) -> list[str]:
+    """Sentences on the KPIs left out because the order history does not cover their comparison window."""
+    history = order_history(portfolio)
+    prior_year = portfolio.as_of - pd.DateOffset(years=1)
+    left = []
+    if not history.covers_months_back(24):
+        left.append("growth against the 12 months before the last 12")
+    if not history.covers(prior_year.replace(month=1, day=1)):
+        left.append("year-to-date growth against the same period last year")
+    if portfolio.has("targets") and not history.covers(portfolio.as_of.replace(month=1, day=1)):
+        left.append(f"attainment of the {portfolio.as_of.year} target")
+    if not left:
+        return []
+    what = " and ".join(left)
+    return [
+        f"{what[0].upper()}{what[1:]} {'are' if len(left) > 1 else 'is'} not shown: this portfolio has "
+        f"{history.describe()} and the comparison period lies before it."
+    ]
