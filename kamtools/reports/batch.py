@@ -33,10 +33,12 @@ from kamtools.outputs import (
 from kamtools.reports.render import MODES, ReportError, ReportJob, find_chromium, render_job
 from kamtools.reports.state import (
     ACCOUNTS_DIR,
+    GROUPS_DIR,
     RUN_LOG,
     STATE_DIR,
     account_paths,
     freshness,
+    group_paths,
     is_up_to_date,
     overview_paths,
 )
@@ -56,8 +58,8 @@ def notebook_dir() -> Path:
 
 
 def default_notebook(kind: str) -> Path:
-    """The account report or portfolio overview notebook."""
-    name = "account_report.ipynb" if kind == "account" else "portfolio_overview.ipynb"
+    """The account report, group report (``kind="group"``) or portfolio overview notebook."""
+    name = {"account": "account_report.ipynb", "group": "group_report.ipynb"}.get(kind, "portfolio_overview.ipynb")
     path = notebook_dir() / name
     if not path.is_file():
         raise ReportError(f"report notebook {path} not found; set {NOTEBOOK_DIR_ENV} to the folder holding {name}")
@@ -100,7 +102,7 @@ def _clean_temp_files(out: Path) -> None:
     from kamtools.reports.kernels import SOCKETS_PREFIX
     from kamtools.reports.render import CHROMIUM_PROFILE_PREFIX
 
-    for folder in (out, out / ACCOUNTS_DIR, out / STATE_DIR):
+    for folder in (out, out / ACCOUNTS_DIR, out / GROUPS_DIR, out / STATE_DIR):
         remove_stale(folder)
     for prefix in (SOCKETS_PREFIX, CHROMIUM_PROFILE_PREFIX):
         remove_stale_prefixed(tempfile.gettempdir(), prefix)
@@ -215,6 +217,8 @@ def render_reports(
     overview: bool = True,
     notebook: str | os.PathLike | None = None,
     overview_notebook: str | os.PathLike | None = None,
+    group_notebook: str | os.PathLike | None = None,
+    groups: bool = True,
     timeout: float | None = 600.0,
     kernel_name: str = "python3",
     keep_kernel: bool = False,
@@ -237,7 +241,10 @@ def render_reports(
     force : re-render reports that are up to date.
     mode : ``"warm"`` (kernels kept alive between reports) or ``"cold"`` (papermill's
         new kernel per notebook); both give identical pages.
-    notebook, overview_notebook : override the report notebooks (same parameters).
+    notebook, overview_notebook, group_notebook : override the report notebooks (same parameters).
+    groups : also render one group report (global account plan) per parent account, in
+        ``OUT_DIR/groups/`` (only when the bundle's accounts have parents; with ``accounts``,
+        only for the parents among them). Account reports of units link to it.
     timeout : seconds one notebook cell may run.
     keep_kernel : with ``workers=1`` and ``mode="warm"``, keep this process's warm kernel
         for the next call (it is shut down at exit or by
@@ -302,6 +309,16 @@ def render_reports(
             "--tasks needs --since PREVIOUS_BUNDLE: the task export follows up the previous review's actions"
         )
 
+    from kamtools.sections.group import group_ids
+
+    parents = group_ids(bundle.accounts) if groups else []
+    nb_group = None
+    if parents:
+        nb_group = Path(group_notebook).resolve() if group_notebook else default_notebook("group").resolve()
+        try:
+            (out / GROUPS_DIR).mkdir(exist_ok=True)
+        except OSError as exc:
+            raise OutputError(write_failure(out / GROUPS_DIR, exc)) from exc
     summary_rows = bundle.accounts.set_index("account_id", drop=False)
     known = set(summary_rows.index.astype(str))
     wanted = list(dict.fromkeys(str(a) for a in accounts)) if accounts is not None else list(summary_rows.index)
@@ -374,6 +391,34 @@ def render_reports(
                 kernel_name=kernel_name,
                 timeout=timeout,
                 subtitle=f"Account strategy report for account {account_id}, data as of {bundle.manifest['as_of']}",
+            )
+        )
+
+    fresh_group = freshness(bundle, nb_group) if nb_group is not None else {}
+    for group_id in parents:
+        if accounts is not None and group_id not in wanted:
+            continue
+        paths = group_paths(out, group_id)
+        label = f"{group_id} (group report)"
+        if not force and is_up_to_date(paths, fresh_group, want_pdf):
+            skipped.append({"account": label, "kind": "group", "status": "skipped", "seconds": 0.0, "error": None})
+            continue
+        name = summary_rows.loc[group_id, "name"]
+        title = str(name) if isinstance(name, str) and name.strip() else group_id
+        jobs.append(
+            ReportJob(
+                kind="group",
+                key=group_id,
+                title=f"{title}: global account plan",
+                notebook=str(nb_group),
+                parameters={"group_id": group_id, "bundle": bundle_path},
+                html_path=str(paths.html),
+                pdf_path=str(paths.pdf) if want_pdf else None,
+                state_path=str(paths.state),
+                freshness=fresh_group,
+                kernel_name=kernel_name,
+                timeout=timeout,
+                subtitle=f"Global account plan for group {group_id}, data as of {bundle.manifest['as_of']}",
             )
         )
 

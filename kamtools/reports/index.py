@@ -26,7 +26,14 @@ import pandas as pd
 
 from kamtools.formatting import count, currency_of, money, pct
 from kamtools.reports.render import _template, atomic_write
-from kamtools.reports.state import PORTFOLIO_DECK, account_paths, deck_href, overview_paths, read_state
+from kamtools.reports.state import (
+    PORTFOLIO_DECK,
+    account_paths,
+    deck_href,
+    group_paths,
+    overview_paths,
+    read_state,
+)
 
 INDEX_COLUMNS = [
     "account_id",
@@ -46,6 +53,8 @@ INDEX_COLUMNS = [
     "pdf_href",
     "deck_href",
     "customer_deck_href",
+    "group_id",
+    "group_name",
 ]
 
 
@@ -65,7 +74,9 @@ def index_rows(
     churn (probability 0-1), risk_band, revenue (last 12 months), forecast (next 12
     months), revenue_at_risk, status (ok, partial, failed, outdated, not rendered), error,
     href, pdf_href, deck_href, customer_deck_href`` (links relative to ``out_dir``; None
-    when there is no such file).
+    when there is no such file), ``group_id, group_name`` (the top-most parent of an account
+    that belongs to a group, the account itself for a parent at the top; None for a
+    stand-alone account).
 
     ``failed`` maps account ids to this run's failed results (``{"error": ...}``): they
     are shown as failed with that error, whatever the report's record on disk says (a
@@ -129,7 +140,22 @@ def index_rows(
     df["pdf_href"] = pd.Series(pdfs, index=df.index, dtype=object)
     df["deck_href"] = pd.Series(decks["internal"], index=df.index, dtype=object)
     df["customer_deck_href"] = pd.Series(decks["customer"], index=df.index, dtype=object)
+    top = _top_groups(acc)
+    names = dict(zip(df["account_id"], df["name"], strict=True))
+    df["group_id"] = pd.Series([top.get(a) for a in df["account_id"]], index=df.index, dtype=object)
+    df["group_name"] = pd.Series([names.get(g) if g else None for g in df["group_id"]], index=df.index, dtype=object)
     return df[INDEX_COLUMNS]
+
+
+def _top_groups(accounts: pd.DataFrame) -> dict[str, str]:
+    """account id -> its top-most parent, for every account in a group (a top parent maps to itself)."""
+    from kamtools.sections.group import group_ids, hierarchy_of
+
+    if not group_ids(accounts):
+        return {}
+    hier = hierarchy_of(accounts)
+    in_group = hier[(hier["depth"] > 0) | hier["is_group"]]
+    return dict(zip(in_group["account_id"].astype(str), in_group["group_id"].astype(str), strict=True))
 
 
 def _is_missing(v: object) -> bool:
@@ -140,6 +166,7 @@ RISK_ORDER = ("high", "medium", "low", "lapsed")  # the churn stage's bands, mos
 NO_KAM = "no KAM on file"
 NO_TIER = "no tier"
 NOT_SCORED = "not scored"
+STAND_ALONE = "stand-alone accounts"
 
 
 @dataclass
@@ -152,6 +179,7 @@ class _Layout:
     churn: bool
     forecast: bool
     currency: str | None
+    groups: bool = False  # the bundle has global accounts (parents with units)
     notes: list[str] = field(default_factory=list)
     filters: dict[str, list[str]] = field(default_factory=dict)  # filter -> option labels (index = value)
     keys: dict[str, pd.Series] = field(default_factory=dict)  # filter -> each row's option index as text
@@ -187,6 +215,7 @@ def _layout(bundle, rows: pd.DataFrame) -> _Layout:
         churn="churn_probability" in have or "risk_band" in have,
         forecast="forecast_next_12m" in have,
         currency=currency_of(bundle),
+        groups="group_id" in rows.columns and rows["group_id"].notna().any(),
     )
     if not lay.kam:
         lay.notes.append("KAM not shown: the accounts table has no owner column.")
@@ -223,10 +252,29 @@ def _layout(bundle, rows: pd.DataFrame) -> _Layout:
         labels += sorted(found - set(RISK_ORDER) - {NOT_SCORED}) + ([NOT_SCORED] if NOT_SCORED in found else [])
         lay.filters["band"] = labels
         lay.keys["band"] = band.map({v: str(i) for i, v in enumerate(labels)})
+    if lay.groups:
+        named = rows[rows["group_id"].notna()].drop_duplicates("group_id")
+        counts = named["group_name"].value_counts()
+        label_of = {
+            g: (f"{n} ({g})" if counts.get(n, 0) > 1 else str(n))
+            for g, n in zip(named["group_id"], named["group_name"], strict=True)
+        }
+        labels = sorted(set(label_of.values()), key=str.lower) + [STAND_ALONE]
+        index = {v: str(i) for i, v in enumerate(labels)}
+        lay.filters["group"] = labels
+        lay.keys["group"] = rows["group_id"].map(lambda g: index[label_of[g]] if g in label_of else index[STAND_ALONE])
     return lay
 
 
 FILTERS = (("kam", "KAM", "All KAMs"), ("tier", "Tier", "All tiers"), ("band", "Risk band", "All risk bands"))
+GROUP_FILTER = ("group", "Group", "All groups and stand-alone accounts")  # only when the bundle has groups
+
+
+def _filters_of(lay: _Layout) -> tuple[tuple[str, str, str], ...]:
+    """The page's filters in key order (the group filter last, and only with groups)."""
+    return FILTERS + ((GROUP_FILTER,) if lay.groups else ())
+
+
 TOTALS = (  # (row column, label) of the money totals, after the count of accounts
     ("revenue", "Revenue, last 12 months"),
     ("forecast", "Forecast, next 12 months"),
@@ -242,8 +290,10 @@ def _total_columns(lay: _Layout) -> list[tuple[str, str]]:
 def totals(rows: pd.DataFrame, lay: _Layout) -> dict[str, list[str]]:
     """The totals line of every filter combination, as the page shows it.
 
-    Keys are ``"kam|tier|band"`` with each part the option's index ("" for all, and always
-    "" for a filter the page does not have); values are the texts ``[accounts shown,
+    Keys are ``"kam|tier|band"`` (``"kam|tier|band|group"`` when the bundle has groups) with
+    each part the option's index ("" for all, and always "" for a filter the page does not
+    have); each account counts once with its own figures (a parent with its own orders
+    only, never its units' roll-up), so revenue is never counted twice; values are the texts ``[accounts shown,
     revenue last 12 months, forecast next 12 months, revenue at risk]`` (the money totals
     the bundle has), formatted with :func:`kamtools.formatting.money`. ``"none"`` is the
     line of a combination no account matches.
@@ -252,19 +302,21 @@ def totals(rows: pd.DataFrame, lay: _Layout) -> dict[str, list[str]]:
     n_all = len(rows)
     sums: dict[str, list[float]] = {}
     values = rows[columns].apply(pd.to_numeric, errors="coerce").fillna(0.0).to_numpy(dtype=float)
-    parts = [lay.keys[f].tolist() if f in lay.keys else [""] * n_all for f, _, _ in FILTERS]
+    filters = _filters_of(lay)
+    parts = [lay.keys[f].tolist() if f in lay.keys else [""] * n_all for f, _, _ in filters]
     for i, own in enumerate(zip(*parts, strict=True)):
         for key in {"|".join(k) for k in product(*[(v, "") for v in own])}:
             acc = sums.setdefault(key, [0.0] * (len(columns) + 1))
             acc[0] += 1
             for j, v in enumerate(values[i]):
                 acc[j + 1] += v
-    sums.setdefault("||", [0.0] * (len(columns) + 1))
+    everything = "|" * (len(filters) - 1)
+    sums.setdefault(everything, [0.0] * (len(columns) + 1))
     sums["none"] = [0.0] * (len(columns) + 1)
 
     def text(key: str, acc: list[float]) -> list[str]:
         n = int(acc[0])
-        shown = f"{count(n_all)} accounts" if key == "||" else f"{count(n)} of {count(n_all)} accounts"
+        shown = f"{count(n_all)} accounts" if key == everything else f"{count(n)} of {count(n_all)} accounts"
         return [shown] + [money(v, lay.currency) for v in acc[1:]]
 
     return {key: text(key, acc) for key, acc in sums.items()}
@@ -305,6 +357,10 @@ def _row(r: pd.Series, lay: _Layout, keys: dict[str, str], change: tuple[str, bo
     else:
         name = _td(r["name"])
     cells = name + _td(str(r["account_id"]))
+    if lay.groups:
+        group = lay.filters["group"][int(keys["group"])]
+        shown = "" if group == STAND_ALONE else group
+        cells += _td(shown, shown.lower(), "" if shown else "kam-muted", keys["group"])
     if lay.kam:
         kam = lay.filters["kam"][int(keys["kam"])]
         cells += _td(kam, "" if kam == NO_KAM else kam.lower(), "kam-muted" if kam == NO_KAM else "", keys["kam"])
@@ -348,6 +404,8 @@ def _row(r: pd.Series, lay: _Layout, keys: dict[str, str], change: tuple[str, bo
 def _heads(lay: _Layout, changes) -> str:
     """The table's column headings (``data-filter`` marks the column a filter reads)."""
     heads = [("Account", "text", ""), ("Id", "text", "")]
+    if lay.groups:
+        heads.append(("Group", "text", "group"))
     if lay.kam:
         heads.append(("KAM", "text", "kam"))
     if lay.tier:
@@ -373,7 +431,7 @@ def _heads(lay: _Layout, changes) -> str:
 def _filters(lay: _Layout) -> str:
     """The filter boxes (option values are indexes; labels escaped)."""
     boxes = []
-    for key, label, everyone in FILTERS:
+    for key, label, everyone in _filters_of(lay):
         if key not in lay.filters:
             continue
         opts = [f'<option value="">{html.escape(everyone)}</option>']
@@ -390,15 +448,104 @@ def _totals_html(rows: pd.DataFrame, lay: _Layout) -> str:
     """The totals line of the rows shown; the page's script swaps in another combination's texts."""
     table = totals(rows, lay)
     data = html.escape(json.dumps(table, ensure_ascii=True, separators=(",", ":")), quote=True)
+    keys = ",".join(f for f, _, _ in _filters_of(lay))
+    everything = "|" * (len(_filters_of(lay)) - 1)
     labels = ["Shown"] + [label for _, label in _total_columns(lay)]
     items = "".join(
         f'<span class="kam-total"><span class="kam-total-label">{html.escape(label)}</span> '
         f'<strong data-total="{i}">{html.escape(text)}</strong></span>'
-        for i, (label, text) in enumerate(zip(labels, table["||"], strict=True))
+        for i, (label, text) in enumerate(zip(labels, table[everything], strict=True))
     )
     return (
-        f'<p class="kam-totals" id="kam-totals" data-totals="{data}" aria-live="polite">{items}</p>'
+        f'<p class="kam-totals" id="kam-totals" data-totals="{data}" data-keys="{keys}" aria-live="polite">{items}</p>'
         '<p class="kam-na" id="kam-none" hidden>No account matches these filters.</p>'
+    )
+
+
+def _rollups(bundle) -> dict[str, dict]:
+    """group id -> its roll-up row (``group_rollup``), empty when the bundle has none."""
+    table = bundle.table("group_rollup") if hasattr(bundle, "table") else None
+    if not isinstance(table, pd.DataFrame) or table.empty:
+        return {}
+    return {str(r["account_id"]): r for r in table.to_dict("records")}
+
+
+def _group_report_link(out: Path, group_id: str, name: str) -> str:
+    """The group's name linked to its report, or the name with the report's state when there is none."""
+    paths = group_paths(out, group_id)
+    e = html.escape
+    if paths.html.is_file():
+        link = f'<a href="{e(paths.href, quote=True)}">{e(name)}</a>'
+        if paths.pdf.is_file():
+            link += f' <a class="kam-pdf" href="{e(paths.href[:-5] + ".pdf", quote=True)}">PDF</a>'
+        return link
+    state = read_state(paths.state) or {}
+    why = state.get("error") or "group report not rendered"
+    return f'{e(name)} <span class="kam-status failed">({e(str(why)[:200])})</span>'
+
+
+def _groups_html(bundle, rows: pd.DataFrame, lay: _Layout, out: Path) -> str:
+    """The global accounts: one expandable line per top group (roll-up figures, link to its plan), its units
+    inside (sub-groups expandable in turn, each unit linked to its report). Empty without groups."""
+    if not lay.groups:
+        return ""
+    from kamtools.groups.tree import descendants
+    from kamtools.sections.group import hierarchy_of
+
+    e = html.escape
+    hier = hierarchy_of(bundle.accounts)
+    leaves = set(hier.loc[~hier["is_group"], "account_id"])
+    kids = hier[hier["parent_account_id"].notna()].groupby("parent_account_id")["account_id"].agg(list).to_dict()
+    by_id = rows.set_index("account_id")
+    roll = _rollups(bundle)
+    m = lambda v: money(v, lay.currency)  # noqa: E731
+
+    def figures(group_id: str) -> str:
+        r = roll.get(group_id)
+        if r is None:  # no roll-up in the bundle: the sum of the accounts' own revenue, each once
+            members = [a for a in descendants(hier, group_id, include_self=True) if a in by_id.index]
+            rev = pd.to_numeric(by_id.loc[members, "revenue"], errors="coerce").sum()
+            return f"{m(rev)} revenue, last 12 months"
+        bits = [f"{m(r.get('revenue_12m'))} revenue, last 12 months"]
+        if not _is_missing(r.get("forecast_12m")):
+            bits.append(f"{m(r.get('forecast_12m'))} forecast")
+        if not _is_missing(r.get("revenue_at_risk")):
+            bits.append(f"{m(r.get('revenue_at_risk'))} at risk")
+        return " · ".join(bits)
+
+    def unit(account_id: str) -> str:
+        r = by_id.loc[account_id]
+        name = e(str(r["name"]))
+        if not _is_missing(r["href"]) and r["href"]:
+            name = f'<a href="{e(r["href"], quote=True)}">{name}</a>'
+        rev = "" if _is_missing(r["revenue"]) else f' <span class="kam-status">{e(m(r["revenue"]))}</span>'
+        return f"<li>{name}{rev}</li>"
+
+    def block(group_id: str, top: bool) -> str:
+        r = by_id.loc[group_id]
+        revenue = pd.to_numeric(by_id["revenue"], errors="coerce").fillna(0.0)
+        below = sorted(kids.get(group_id, []), key=lambda a: (-float(revenue.get(a, 0.0)), a))
+        n_units = sum(1 for a in descendants(hier, group_id) if a in leaves)  # units, not the levels between
+        items = []
+        if not _is_missing(r["revenue"]) and float(r["revenue"] or 0) > 0:  # a parent that orders itself
+            items.append(unit(group_id).replace("</li>", " (its own orders)</li>", 1))
+        items += [block(a, False) if a in kids else unit(a) for a in below]
+        head = (
+            f"{_group_report_link(out, group_id, str(r['name']))} "
+            f'<span class="kam-status">{e(str(group_id))} · {count(n_units)} units · {e(figures(group_id))}</span>'
+        )
+        cls = ' class="kam-group"' if top else ""
+        inner = f"<details{cls}><summary>{head}</summary><ul>{''.join(items)}</ul></details>"
+        return inner if top else f"<li>{inner}</li>"
+
+    tops = hier[(hier["depth"] == 0) & hier["is_group"]]["account_id"].tolist()
+    tops.sort(key=lambda g: (-float((roll.get(g) or {}).get("revenue_12m") or 0.0), g))
+    blocks = "".join(block(g, True) for g in tops)
+    return (
+        f'<section class="kam-groups" id="kam-groups"><h2 class="kam-h2">Global accounts ({count(len(tops))})</h2>'
+        '<p class="kam-hint">Each group shows its roll-up (all its units, each counted once); open it for its units. '
+        "The totals under the filters add up the accounts in the table, each with its own orders only, so a group "
+        f"and its units are never added together.</p>{blocks}</section>"
     )
 
 
@@ -444,7 +591,9 @@ def write_index(
     counts = rows["status"].value_counts().to_dict()
     order = list(STATUS_WORDS) + sorted(set(counts) - set(STATUS_WORDS))
     summary = ", ".join(f"{counts[s]} {STATUS_WORDS.get(s, s)}" for s in order if s in counts)
-    subtitle = f"{len(rows)} accounts · data as of {m['as_of']} · reports: {summary}"
+    n_groups = rows.loc[rows["group_id"].notna(), "group_id"].nunique() if "group_id" in rows.columns else 0
+    global_accounts = f" ({n_groups} global accounts with their units, and stand-alone accounts)" if n_groups else ""
+    subtitle = f"{len(rows)} accounts{global_accounts} · data as of {m['as_of']} · reports: {summary}"
     ov = overview_paths(out)
     links = []
     if ov.html.is_file():
@@ -494,6 +643,7 @@ def write_index(
         overview=overview,
         problems=problems_html,
         notes=notes,
+        groups=_groups_html(bundle, rows, lay, out),
         filters=_filters(lay),
         totals=_totals_html(rows, lay),
         heads=_heads(lay, changes),

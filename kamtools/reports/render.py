@@ -39,8 +39,8 @@ REPORT_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; scri
 class ReportJob:
     """Everything a worker needs to render one report (picklable, paths absolute).
 
-    kind : ``"account"`` or ``"portfolio"``.
-    key : the account id (``""`` for the portfolio overview).
+    kind : ``"account"``, ``"group"`` (a parent account's global account plan) or ``"portfolio"``.
+    key : the account id (the parent's id for a group; ``""`` for the portfolio overview).
     title : page title (the account name); escaped when written.
     parameters : notebook parameters, injected by papermill as Python literals.
     html_path, pdf_path : outputs (``pdf_path`` None when PDF is not wanted).
@@ -64,7 +64,11 @@ class ReportJob:
 
     @property
     def label(self) -> str:
-        return self.key if self.kind == "account" else "(portfolio overview)"
+        if self.kind == "account":
+            return self.key
+        if self.kind == "group":
+            return f"{self.key} (group report)"
+        return "(portfolio overview)"
 
 
 class ReportError(RuntimeError):

@@ -24,6 +24,7 @@ from pathlib import Path
 from kamtools import __version__
 
 ACCOUNTS_DIR = "accounts"
+GROUPS_DIR = "groups"  # the global account plans (one per parent account), only when the bundle has groups
 STATE_DIR = ".kamtools-state"
 OVERVIEW_STEM = "portfolio_overview"
 RUN_LOG = "run.log"
@@ -64,6 +65,29 @@ def account_paths(out_dir: str | os.PathLike, account_id: str) -> ReportPaths:
         state=out / STATE_DIR / f"{stem}.json",
         href=f"{ACCOUNTS_DIR}/{stem}.html",
     )
+
+
+def group_paths(out_dir: str | os.PathLike, group_id: str) -> ReportPaths:
+    """Paths of a parent account's group report (its global account plan), always inside
+    ``out_dir/groups``; its sidecar is ``.kamtools-state/group-<stem>.json``."""
+    out = Path(out_dir)
+    stem = report_stem(group_id)
+    return ReportPaths(
+        html=out / GROUPS_DIR / f"{stem}.html",
+        pdf=out / GROUPS_DIR / f"{stem}.pdf",
+        state=out / STATE_DIR / f"group-{stem}.json",
+        href=f"{GROUPS_DIR}/{stem}.html",
+    )
+
+
+def group_href_from_report(group_id: str) -> str:
+    """The link from an account report (``accounts/``) or a group report (``groups/``) to a group report."""
+    return f"../{GROUPS_DIR}/{report_stem(group_id)}.html"
+
+
+def account_href_from_report(account_id: str) -> str:
+    """The link from a group report (``groups/``) to an account report (``accounts/``)."""
+    return f"../{ACCOUNTS_DIR}/{report_stem(account_id)}.html"
 
 
 PORTFOLIO_DECK = "portfolio_review.pptx"  # the portfolio review deck, at the top of the output folder

@@ -365,6 +365,9 @@ def account_section(view) -> None:
     info = acct.info
     currency = formatting.currency_of(acct.bundle)
     display.heading("Summary")
+    from kamtools.sections.group import group_line  # the unit's group and its plan (nothing when stand-alone)
+
+    group_line(acct)
     cards = summary_cards(info, currency)
     key = {card[0]: card for card in cards if card[0] in PAGE_ONE_CARDS}
     if key:
@@ -466,5 +469,41 @@ def portfolio_section(bundle) -> None:
             "revenue_share": "Share",
         },
         money=["revenue"],
+        currency=currency,
+    )
+    _global_accounts(bundle, revenue, currency)
+
+
+def _global_accounts(bundle, revenue: float, currency: str | None) -> None:
+    """The largest groups by roll-up revenue, with their units and revenue at risk (only when the portfolio
+    has groups). The overview's revenue adds each account's own orders once; a group's roll-up is shown
+    beside it, never added to it."""
+    from kamtools.sections.group import group_ids, top_groups
+
+    if not group_ids(bundle.accounts):
+        return
+    display.heading("Global accounts", level=3)
+    top = top_groups(bundle)
+    if top is None:
+        display.not_available(bundle.reason("group_rollup"))
+        return
+    roll = bundle.table("group_rollup")
+    tops = roll[roll["depth"] == 0] if "depth" in roll.columns else roll
+    in_groups = float(pd.to_numeric(tops["revenue_12m"], errors="coerce").sum())
+    display.paragraph(
+        f"{formatting.count(len(tops))} global accounts (groups of units) bring {formatting.money(in_groups, currency)}"
+        f" of the {formatting.money(revenue, currency)} above ({_pct(in_groups / revenue) if revenue > 0 else ''}); "
+        "each unit's revenue is counted once, in its group and in the portfolio total alike. Each group has its "
+        "own report, the global account plan."
+    )
+    display.table(
+        top,
+        columns={
+            "name": "Group",
+            "n_units": "Units",
+            "revenue_12m": "Revenue, last 12 months",
+            "revenue_at_risk": "Revenue at risk",
+        },
+        money=["revenue_12m", "revenue_at_risk"],
         currency=currency,
     )

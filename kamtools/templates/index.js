@@ -37,7 +37,8 @@
 
   /* filters: each select names the column it reads (th[data-filter]); a row is shown when
      every chosen option equals that column's data-f. The totals of every combination come
-     with the page (data-totals, worked out and formatted by kamtools), keyed "kam|tier|band". */
+     with the page (data-totals, worked out and formatted by kamtools), keyed by the filters
+     named in data-keys ("kam|tier|band", and "|group" when the portfolio has groups). */
   var box = document.getElementById("kam-filters");
   var totalsLine = document.getElementById("kam-totals");
   if (!box || !totalsLine) { return; }
@@ -48,6 +49,7 @@
     if (f) { column[f] = i; }
   });
   var totals = JSON.parse(totalsLine.getAttribute("data-totals"));
+  var keys = (totalsLine.getAttribute("data-keys") || "kam,tier,band").split(",");
   var none = document.getElementById("kam-none");
   function apply() {
     var chosen = {};
@@ -61,7 +63,7 @@
       row.hidden = !keep;
       if (keep) { shown += 1; }
     });
-    var key = ["kam", "tier", "band"].map(function (f) { return chosen[f] || ""; }).join("|");
+    var key = keys.map(function (f) { return chosen[f] || ""; }).join("|");
     var line = totals[key] || totals.none;
     Array.prototype.forEach.call(totalsLine.querySelectorAll("[data-total]"), function (el) {
       el.textContent = line[parseInt(el.getAttribute("data-total"), 10)];

@@ -1,0 +1,229 @@
+"""Group reports (global account plans), the index's hierarchy and the overview's global accounts.
+
+The index cases use a small hand-made summary table (no analysis). The rendering cases share one
+analysed bundle of a small portfolio with a two-level group (top group -> region -> units, plus a
+unit directly under the top), whose top group has a hostile id and name; the portfolio without
+parents is a small demo portfolio made with groups=0.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from functools import lru_cache
+
+import pandas as pd
+import pytest
+from report_helpers import report_html, tmp_dir
+from test_report_index import FakeBundle, body_rows, manifest, options, summary, totals_table
+
+from kamtools.formatting import currency_of, money
+from kamtools.reports.index import write_index
+from kamtools.reports.state import account_paths, group_paths, report_stem
+
+TOP = "../G1"  # a path-traversal id for the top group
+TOP_NAME = '<script>alert("g")</script> ../x & Co'
+REGION = "R1"
+REGION_NAME = "Acme Europe"
+UNITS = {"A0001": REGION, "A0002": REGION, "A0003": TOP, REGION: TOP}
+
+
+# ---- the index from a hand-made summary ---------------------------------------------------------
+
+
+def grouped_summary() -> pd.DataFrame:
+    acc = summary()
+    extra = pd.DataFrame(
+        [
+            {"account_id": "G1", "name": TOP_NAME, "revenue_ltm": 0.0, "forecast_next_12m": 0.0},
+            {"account_id": "R1", "name": REGION_NAME, "revenue_ltm": 5_000.0, "forecast_next_12m": 4_000.0},
+        ]
+    )
+    acc = pd.concat([acc, extra], ignore_index=True)
+    acc["parent_account_id"] = acc["account_id"].map({"A1": "R1", "A2": "R1", "A3": "G1", "R1": "G1"})
+    return acc
+
+
+def test_index_totals_count_each_account_once_and_filter_by_group(tmp_path):
+    acc = grouped_summary()
+    page = write_index(FakeBundle(acc, manifest()), tmp_path).read_text(encoding="utf-8")
+    table = totals_table(page)
+    # four filters now (kam|tier|band|group); all accounts: the sum of every account's own revenue
+    assert table["|||"] == [f"{len(acc)} accounts", money(acc["revenue_ltm"].sum())] + table["|||"][2:]
+    assert money(acc["revenue_ltm"].sum()) == money(1_250_000 + 310_500 + 98_760 + 45_000 + 12_345 + 5_000)
+    groups = options(page, "group")
+    assert groups[0] == ("", "All groups and stand-alone accounts")
+    assert [label for _, label in groups[1:]] == [TOP_NAME, "stand-alone accounts"]
+    # the group's own line: its units and the region, each with its own revenue, counted once
+    in_group = acc["account_id"].isin(["G1", "R1", "A1", "A2", "A3"])
+    assert table["|||0"][:2] == ["5 of 8 accounts", money(acc.loc[in_group, "revenue_ltm"].sum())]
+    assert table["|||1"][:2] == ["3 of 8 accounts", money(acc.loc[~in_group, "revenue_ltm"].sum())]
+    # the script reads the key order from the page
+    assert 'data-keys="kam,tier,band,group"' in page
+    # the global accounts block: the group expandable to its units, the region expandable in turn
+    block = page.split('id="kam-groups"')[1].split("</section>")[0]
+    assert block.count("<details") == 2 and "Global accounts (1)" in block
+    assert "3 units" in block  # A1, A2, A3 (the region is a level in between)
+    assert html.escape(REGION_NAME) in block and "Alpha AG" in block
+    assert "(its own orders)" in block  # R1 orders itself
+    rows = body_rows(page)
+    assert len(rows) == len(acc)
+
+
+def test_index_hostile_group_name_is_inert(tmp_path):
+    page = write_index(FakeBundle(grouped_summary(), manifest()), tmp_path).read_text(encoding="utf-8")
+    assert '<script>alert("g")' not in page
+    assert html.escape(TOP_NAME) in page
+    assert page.count("<script") == 1
+
+
+def test_index_without_parents_has_no_group_column_filter_or_block(tmp_path):
+    acc = summary()
+    page = write_index(FakeBundle(acc, manifest()), tmp_path).read_text(encoding="utf-8")
+    assert 'id="kam-groups"' not in page and 'data-filter="group"' not in page and "Global accounts" not in page
+    assert 'data-keys="kam,tier,band"' in page
+    assert totals_table(page)["||"][1] == money(acc["revenue_ltm"].sum())
+
+
+# ---- rendered reports of a grouped bundle -----------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def grouped_portfolio():
+    from kamtools.data.portfolio import Portfolio
+    from kamtools.datasets import make_portfolio
+
+    portfolio, _ = make_portfolio(n_accounts=10, years=3, seed=5)
+    tables = {name: df.copy() for name, df in portfolio.tables.items()}
+    acc = tables["accounts"]
+    parents = acc.iloc[[0, 0]].copy()
+    parents["account_id"] = [TOP, REGION]
+    parents["name"] = [TOP_NAME, REGION_NAME]
+    acc = pd.concat([acc, parents], ignore_index=True)
+    acc["parent_account_id"] = acc["account_id"].map(UNITS).astype(object)
+    tables["accounts"] = acc
+    return Portfolio(tables, portfolio.as_of)
+
+
+@lru_cache(maxsize=1)
+def grouped_run():
+    from kamtools.bundle import analyze
+    from kamtools.reports import render_reports
+
+    bundle = analyze(grouped_portfolio(), tmp_dir("grouped") / "bundle", progress=False)
+    out = tmp_dir("grouped-out")
+    summary = render_reports(bundle.path, out, workers=1, mode="warm", progress=False, keep_kernel=True)
+    return bundle, summary, out
+
+
+def _hrefs(page: str) -> list[str]:
+    return [html.unescape(h) for h in re.findall(r'<a href="([^"#]+)"', page)]
+
+
+@pytest.mark.slow
+def test_grouped_bundle_renders_a_report_per_parent_with_links_both_ways():
+    bundle, summary, out = grouped_run()
+    assert summary.exit_code == 0, summary.problems
+    kinds = {r["account"]: r["kind"] for r in summary.results}
+    assert kinds[f"{TOP} (group report)"] == "group" and kinds[f"{REGION} (group report)"] == "group"
+    top = group_paths(out, TOP)
+    region = group_paths(out, REGION)
+    assert top.html.is_file() and region.html.is_file()
+    assert top.html.parent == out / "groups" and top.html.name == f"{report_stem(TOP)}.html"  # never leaves out/
+    page = top.html.read_text(encoding="utf-8")
+    # every section in order, no code
+    positions = [page.index(f'id="sec-{key}"') for key in ("summary", "units", "opportunities", "relationships")]
+    assert positions == sorted(positions)
+    # group -> every trading unit's report, and -> the region's plan; each link opens an existing file
+    links = _hrefs(page)
+    for unit in ("A0001", "A0002", "A0003"):
+        assert f"../accounts/{report_stem(unit)}.html" in links
+    assert f"../groups/{report_stem(REGION)}.html" in links
+    for href in links:
+        assert (top.html.parent / href).resolve().is_file(), href
+    # a unit's report -> its group and region, shown by name; the files exist
+    unit_page = report_html(out, "A0001")
+    unit_links = _hrefs(unit_page)
+    for gid in (TOP, REGION):
+        href = f"../groups/{report_stem(gid)}.html"
+        assert href in unit_links and (account_paths(out, "A0001").html.parent / href).resolve().is_file()
+    assert REGION_NAME in unit_page and "&lt;script&gt;alert(" in unit_page  # named, the hostile name as text
+    # a stand-alone account shows no group
+    assert "kam-group-line" not in report_html(out, "A0005")
+    # the region's plan names the group above it
+    assert f"../groups/{report_stem(TOP)}.html" in _hrefs(region.html.read_text(encoding="utf-8"))
+
+
+@pytest.mark.slow
+def test_hostile_group_name_and_id_are_inert_in_every_page():
+    _, _, out = grouped_run()
+    pages = [group_paths(out, TOP).html, group_paths(out, REGION).html, account_paths(out, "A0001").html]
+    pages += [out / "index.html", out / "portfolio_overview.html"]
+    for path in pages:
+        text = path.read_text(encoding="utf-8")
+        assert '<script>alert("g")' not in text, path
+        assert "<script" not in text or path.name == "index.html"
+    assert "&lt;script&gt;alert(" in group_paths(out, TOP).html.read_text(encoding="utf-8")  # shown as text
+    # nothing was written outside the output folder
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "accounts",
+        "groups",
+        "index.html",
+        "portfolio_overview.html",
+        "run.log",
+    ]
+    assert not (out.parent / "G1").exists() and not (out / "G1").exists()
+
+
+@pytest.mark.slow
+def test_index_totals_equal_the_sum_of_trading_accounts_and_show_the_group():
+    bundle, _, out = grouped_run()
+    page = (out / "index.html").read_text(encoding="utf-8")
+    total = bundle.accounts["revenue_ltm"].sum()
+    assert totals_table(page)["|||"][1] == money(total, currency_of(bundle))
+    block = page.split('id="kam-groups"')[1].split("</section>")[0]
+    assert f'href="groups/{report_stem(TOP)}.html"' in block and f'href="groups/{report_stem(REGION)}.html"' in block
+    assert "Global accounts (1)" in block
+
+
+@pytest.mark.slow
+def test_overview_counts_revenue_once_and_lists_global_accounts():
+    bundle, _, out = grouped_run()
+    page = (out / "portfolio_overview.html").read_text(encoding="utf-8")
+    assert money(bundle.accounts["revenue_ltm"].sum(), currency_of(bundle)) in page
+    assert "Global accounts" in page
+
+
+@lru_cache(maxsize=1)
+def flat_run():
+    """A small portfolio without parents (the generator's ``groups=0``), analysed and rendered."""
+    from kamtools.bundle import analyze
+    from kamtools.datasets import make_portfolio
+    from kamtools.reports import render_reports
+
+    portfolio, _ = make_portfolio(n_accounts=10, years=2, seed=3, groups=0)
+    bundle = analyze(portfolio, tmp_dir("flat") / "bundle", progress=False)
+    out = tmp_dir("flat-out")
+    summary = render_reports(bundle.path, out, workers=1, mode="warm", progress=False, keep_kernel=True)
+    return bundle, summary, out
+
+
+@pytest.mark.slow
+def test_portfolio_without_parents_renders_the_same_files_and_no_group_part():
+    bundle, summary, out = flat_run()
+    assert summary.exit_code == 0, summary.problems
+    ids = bundle.accounts["account_id"].tolist()
+    assert "parent_account_id" not in bundle.accounts or bundle.accounts["parent_account_id"].isna().all()
+    expected = {"index.html", "portfolio_overview.html", "run.log"}
+    expected |= {str(account_paths(out, a).html.relative_to(out)) for a in ids}
+    files = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and not p.name.startswith(".")}
+    files = {f for f in files if ".kamtools-state" not in f}
+    assert files == expected
+    assert not (out / "groups").exists()
+    assert not any(r["kind"] == "group" for r in summary.results)
+    assert "Global accounts" not in (out / "portfolio_overview.html").read_text(encoding="utf-8")
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert 'id="kam-groups"' not in index and 'data-filter="group"' not in index
+    assert totals_table(index)["||"][1] == money(bundle.accounts["revenue_ltm"].sum(), currency_of(bundle))
+    for account_id in ids:
+        assert "kam-group-line" not in report_html(out, account_id)
