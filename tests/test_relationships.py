@@ -260,3 +260,22 @@ def test_stage_tables_match_their_declaration():
         "unit_no_contact",
     }
     assert np.isin(out["coverage_findings"]["severity"], ["high", "medium", "low"]).all()
+
+
+def test_demo_with_groups_finds_the_planted_champions_who_left():
+    from kamtools.datasets import make_portfolio
+
+    p, truth = make_portfolio(n_accounts=60, years=4, seed=7)
+    out = bundle_tables(p, {})
+    planted = truth.champions_left
+    recent = planted[(planted["left_date"] <= p.as_of) & (planted["left_date"] > p.as_of - pd.DateOffset(months=12))]
+    acc = out["relationship_accounts"].set_index("account_id")
+    assert len(recent) > 0
+    assert acc.loc[recent["account_id"].unique(), "champion_left"].all()
+    found = out["coverage_findings"]
+    left = found[found["kind"] == "champion_left"]
+    assert set(recent["contact_id"]) <= set(left["contact_id"])
+    # the demo's reporting lines, attitudes and employees are read
+    rmap = out["relationship_map"]
+    assert rmap["reports_to"].notna().any() and rmap["attitude"].notna().any() and rmap["owner"].notna().all()
+    assert "_notes" not in out
