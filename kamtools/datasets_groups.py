@@ -58,7 +58,7 @@ def group_stream(seed: int) -> np.random.Generator:
 
 def default_groups(n_accounts: int) -> int:
     """About one group per :data:`ACCOUNTS_PER_GROUP` accounts."""
-    return max(1, round(n_accounts / ACCOUNTS_PER_GROUP))
+    return n_accounts // ACCOUNTS_PER_GROUP
 
 
 @dataclass

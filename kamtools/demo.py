@@ -10,16 +10,37 @@ __all__ = ["ensure_bundle", "subset"]
 
 
 def subset(portfolio, n: int):
-    """The portfolio restricted to its first ``n`` accounts (every table filtered)."""
+    """The portfolio restricted to about its first ``n`` accounts (every table filtered), whole
+    groups at a time: a group is taken with all its units and parents when its units still fit
+    into ``n``, else skipped; stand-alone accounts fill up to ``n`` units. Without groups: the
+    first ``n`` accounts."""
     from kamtools.data.portfolio import Portfolio
 
-    keep = set(portfolio.accounts["account_id"].head(n))
+    keep = _whole_groups(portfolio.accounts, n)
     tables = {}
     for name, df in portfolio.tables.items():
         if "account_id" in df.columns:
             df = df[df["account_id"].isin(keep) | df["account_id"].isna()].reset_index(drop=True)
         tables[name] = df
     return Portfolio(tables, portfolio.as_of, warnings=list(portfolio.warnings))
+
+
+def _whole_groups(accounts, n: int) -> set[str]:
+    """Ids of whole groups (and stand-alone accounts), in the accounts' order, with at most ``n`` units."""
+    from kamtools.groups.tree import hierarchy
+
+    hier = hierarchy(accounts).set_index("account_id")
+    units = (~hier["is_group"]).groupby(hier["group_id"]).sum()
+    members = hier.index.to_series().groupby(hier["group_id"]).agg(set)
+    keep: set[str] = set()
+    taken = 0
+    for group in dict.fromkeys(hier.loc[accounts["account_id"], "group_id"]):
+        if taken + units[group] <= n:
+            keep |= members[group]
+            taken += int(units[group])
+        if taken >= n:
+            break
+    return keep
 
 
 def ensure_bundle(portfolio, bundle_dir, force: bool = False, progress: bool = True, playbook=None):

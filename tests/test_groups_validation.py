@@ -122,3 +122,23 @@ def test_dictionary_states_the_tree_rule():
     assert "`parent_account_id`" in text and "`reports_to`" in text and "`employee`" in text
     assert "must exist in accounts.account_id; any depth; no cycles" in text
     assert "one of champion, supporter, neutral, detractor" in text
+
+
+def test_mapping_renames_the_new_columns_and_values(tmp_path):
+    t = _with_group(["G01", "G01", "", ""])
+    t["accounts"] = t["accounts"].rename(columns={"parent_account_id": "Parent Account"})
+    t["contacts"] = t["contacts"].rename(columns={"attitude": "Relationship", "reports_to": "Reports To"})
+    t["contacts"]["Relationship"] = ["Advocate", "Negative", ""]
+    t["interactions"] = t["interactions"].rename(columns={"employee": "Assigned To"})
+    mapping = {
+        "accounts": {"columns": {"Parent Account": "parent_account_id"}},
+        "contacts": {
+            "columns": {"Relationship": "attitude", "Reports To": "reports_to"},
+            "values": {"attitude": {"Advocate": "champion", "Negative": "detractor"}},
+        },
+        "interactions": {"columns": {"Assigned To": "employee"}},
+    }
+    p = load_portfolio(write_folder(tmp_path / "src", t), mapping=mapping)
+    assert p.accounts.set_index("account_id").loc["A002", "parent_account_id"] == "G01"
+    assert p.tables["contacts"]["attitude"].tolist()[:2] == ["champion", "detractor"]
+    assert p.tables["interactions"]["employee"].iloc[0] == "M. Berg"

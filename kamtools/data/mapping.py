@@ -26,6 +26,12 @@ Per table: ``file``, ``sheet`` (Excel worksheet; default the first), ``table`` (
 row that holds the column names, when title rows sit above it; default: detected). Column and value keys are matched
 exactly first, then ignoring case and surrounding spaces.
 
+Every canonical column maps the same way, the optional ones included: a subsidiary's group
+(``accounts: {columns: {Parent Account: parent_account_id}}``), a contact's manager and
+relationship rating (``contacts: {columns: {Reports To: reports_to, Relationship: attitude},
+values: {attitude: {Advocate: champion, Negative: detractor}}}``), or our employee on an
+interaction (``interactions: {columns: {Assigned To: employee}}``).
+
 For ``orders`` only: ``negative_lines`` (``keep``, ``drop`` or ``reject``): what to do with
 returns, credit notes and rebates (lines with negative quantity, net_revenue or cost); default
 ``keep`` (netted against revenue and margin). The command-line option ``--negative-lines``
