@@ -8,15 +8,17 @@ Method (the text of :data:`METHOD`, stated in every ``group_rollup`` row):
 * **Joint sample paths for the intervals.** Summing the units' 80% bounds would give the interval
   of a world where every unit has its worst (or best) month at once; treating units as independent
   would ignore a shock that hits the whole group. Instead, for each top-level group, the units'
-  monthly forecast distributions (their point forecast and 80%/95% bounds from the forecast stage,
-  read as quantiles) are tied together by a Gaussian copula whose correlation is that of the units'
-  monthly revenue surprises (actual minus the mean of the six months before) over the last 36
-  months of the forecast history, shrunk with Ledoit-Wolf. Every level's interval is taken from the
-  same draws (2,000 per group), summed over its units: the draws of a parent are the sums of the
-  draws of its children, so the intervals of the levels come from one joint distribution.
+  monthly forecast distributions (the forecast stage's own: normal with its point forecast and
+  standard deviation; a group's bounds are cut at zero) are tied together by a Gaussian copula whose
+  correlation is that of the units' monthly revenue surprises (actual minus the mean of the six
+  months before) over the last 36 months of the forecast history, shrunk with Ledoit-Wolf. Every
+  level's interval is taken from the same draws (2,000 per group), summed over its units: the
+  draws of a parent are the sums of the draws of its children, so the intervals of all levels
+  come from one joint distribution.
 * The 12-month total and the chance to reach the year's target use the same draws with each unit's
-  12-month total (``forecast_summary``) and year total (``forecast_targets``) as the margins, so
-  the serial correlation the forecast stage modelled within a unit is kept.
+  12-month total (``forecast_summary``) and year total (``forecast_targets``, cut at what is
+  already booked) as the margins, their spread read from the upper 80% bound, so the serial
+  correlation the forecast stage modelled within a unit is kept.
 
 Nothing is refitted: only the forecast stage's tables are read.
 """
@@ -34,7 +36,8 @@ __all__ = [
     "METHOD",
     "N_DRAWS",
     "copula_draws",
-    "quantile_draws",
+    "normal_draws",
+    "sd_from_upper",
     "surprise_correlation",
 ]
 
@@ -44,8 +47,9 @@ SURPRISE_MONTHS = 36
 SURPRISE_BASE = 6  # months whose mean is the naive expectation of the next
 METHOD = (
     "bottom-up: the sum of the units' forecasts at every level; 80% interval from 2,000 joint draws of "
-    "the units (Gaussian copula, correlation of their monthly revenue surprises over 36 months, "
-    "Ledoit-Wolf shrinkage), summed per group, not the sum of the units' bounds"
+    "the units (their forecast distributions tied by a Gaussian copula with the correlation of their "
+    "monthly revenue surprises over 36 months, Ledoit-Wolf shrinkage), summed per group, not the sum "
+    "of the units' bounds"
 )
 _Z80 = float(stats.norm.ppf(0.9))
 _Z95 = float(stats.norm.ppf(0.975))
@@ -95,33 +99,21 @@ def copula_draws(corr: np.ndarray, key: str, n: int = N_DRAWS) -> np.ndarray:
     return z @ root.T
 
 
-def quantile_draws(z: np.ndarray, mean, lo80, hi80, lo95=None, hi95=None, floor=None) -> np.ndarray:
-    """Values of each unit at the standard-normal scores ``z`` (n x k), from its quantiles.
-
-    The unit's distribution is piecewise linear in the normal score through its 95% and 80%
-    bounds and its point forecast (at scores -1.96, -1.28, 0, 1.28, 1.96; the 95% bounds
-    optional), extended linearly beyond the outer bounds and cut at ``floor`` (per unit, e.g.
-    revenue already booked; default none).
-    """
-    mean = np.asarray(mean, dtype=float)
-    cols = [np.asarray(lo80, dtype=float), mean, np.asarray(hi80, dtype=float)]
-    knots = [-_Z80, 0.0, _Z80]
-    if lo95 is not None and hi95 is not None:
-        cols = [np.asarray(lo95, dtype=float), *cols, np.asarray(hi95, dtype=float)]
-        knots = [-_Z95, *knots, _Z95]
-    vals = np.column_stack(cols)  # (k, m)
-    vals = np.where(np.isfinite(vals), vals, mean[:, None])
-    vals = np.maximum.accumulate(vals, axis=1)  # quantiles never decrease
-    knots = np.asarray(knots)
-    out = np.empty_like(z, dtype=float)
-    for j in range(vals.shape[0]):
-        v = vals[j]
-        col = np.interp(z[:, j], knots, v)
-        lo_slope = (v[1] - v[0]) / (knots[1] - knots[0])
-        hi_slope = (v[-1] - v[-2]) / (knots[-1] - knots[-2])
-        col = np.where(z[:, j] < knots[0], v[0] + lo_slope * (z[:, j] - knots[0]), col)
-        col = np.where(z[:, j] > knots[-1], v[-1] + hi_slope * (z[:, j] - knots[-1]), col)
-        out[:, j] = col
+def normal_draws(z: np.ndarray, mean, sd, floor=None) -> np.ndarray:
+    """Values of each unit at the standard-normal scores ``z`` (n x k): ``mean + sd * z``, cut at
+    ``floor`` (e.g. zero revenue, or revenue already booked). ``mean``, ``sd`` and ``floor`` are
+    arrays of shape (k,), giving (n, k), or (k, T) for T periods drawn with the same scores,
+    giving (n, k, T); a missing sd counts as none (the unit's forecast is then certain)."""
+    mean = np.nan_to_num(np.asarray(mean, dtype=float))
+    sd = np.clip(np.nan_to_num(np.asarray(sd, dtype=float)), 0.0, None)
+    zz = z if mean.ndim == 1 else z[..., None]
+    out = mean[None, ...] + sd[None, ...] * zz
     if floor is not None:
-        out = np.maximum(out, np.asarray(floor, dtype=float)[None, :])
+        out = np.maximum(out, np.asarray(floor, dtype=float)[None, ...])
     return out
+
+
+def sd_from_upper(mean, upper, z: float = _Z80) -> np.ndarray:
+    """The standard deviation implied by an upper bound at score ``z`` (the lower bound may be cut
+    at zero, the upper one never is)."""
+    return np.clip((np.asarray(upper, dtype=float) - np.asarray(mean, dtype=float)) / z, 0.0, None)

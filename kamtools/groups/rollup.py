@@ -58,8 +58,15 @@ def membership(hier: pd.DataFrame) -> pd.DataFrame:
     parents = set(hier.loc[hier["is_group"], "account_id"])
     if not parents:
         return pd.DataFrame({"parent": pd.Series([], dtype="str"), "account_id": pd.Series([], dtype="str")})
-    paths = hier["path"].str.split(" > ")
-    long = pd.DataFrame({"account_id": hier["account_id"].repeat(paths.str.len()), "parent": np.concatenate(paths)})
+    up = hier.set_index("account_id")["parent_account_id"]
+    up = up[up.notna()]
+    pairs = [pd.DataFrame({"account_id": hier["account_id"], "parent": hier["account_id"]})]
+    level = pd.DataFrame({"account_id": up.index, "parent": up.to_numpy()})
+    while len(level):  # one step up per round: depth rounds in all
+        pairs.append(level)
+        level = level.assign(parent=level["parent"].map(up))
+        level = level[level["parent"].notna()]
+    long = pd.concat(pairs, ignore_index=True).astype({"account_id": "str", "parent": "str"})
     long = long[long["parent"].isin(parents)]
     return long[["parent", "account_id"]].sort_values(["parent", "account_id"]).reset_index(drop=True)
 
@@ -164,7 +171,7 @@ def reconciled_forecast(
 ) -> dict[str, pd.DataFrame]:
     """The reconciled group forecast: ``monthly`` (the ``group_forecast`` table) and ``totals``.
 
-    ``monthly``: the forecast stage's ``forecast`` (account_id, ds, forecast, lo/hi 80 and 95);
+    ``monthly``: the forecast stage's ``forecast`` (account_id, ds, forecast, sd, or hi_80 without sd);
     ``summary``: its ``forecast_summary`` (forecast_next_12m and its 80% bounds); ``targets``: its
     ``forecast_targets`` (the rows of ``year`` are used); ``history``: its ``forecast_history``.
     ``totals`` is indexed by parent: forecast_12m, forecast_low, forecast_high (80%), target,
@@ -179,7 +186,15 @@ def reconciled_forecast(
     group_of = hier.set_index("account_id")["group_id"]
     members = members.assign(top=members["parent"].map(group_of))
     months = np.sort(monthly["ds"].unique())
-    fc = monthly.assign(account_id=monthly["account_id"].astype(str)).set_index(["account_id", "ds"]).sort_index()
+    fc = monthly.assign(account_id=monthly["account_id"].astype(str))
+    sd = fc["sd"] if "sd" in fc else reconcile.sd_from_upper(fc["forecast"], fc["hi_80"])
+    fc = fc.assign(sd=sd)
+    wide = {
+        col: fc.pivot_table(index="account_id", columns="ds", values=col, aggfunc="first", dropna=False).reindex(
+            columns=months
+        )
+        for col in ("forecast", "sd")
+    }
     summ = None if summary is None or summary.empty else summary.drop_duplicates("account_id").set_index("account_id")
     tgt = None
     if targets is not None and not targets.empty:
@@ -191,53 +206,41 @@ def reconciled_forecast(
         units = sorted(part["account_id"].unique())
         corr = reconcile.surprise_correlation(history, units)
         z = reconcile.copula_draws(corr, f"group:{top}", n_draws)
-        # monthly draws: (n, k, months)
-        draws = np.empty((z.shape[0], len(units), len(months)))
-        mean = np.empty((len(units), len(months)))
-        for t, ds in enumerate(months):
-            rows = fc.reindex(pd.MultiIndex.from_product([units, [ds]]))
-            lo = rows["lo_95"].to_numpy(dtype=float)
-            floor = np.where(np.nan_to_num(lo, nan=0.0) >= 0, 0.0, -np.inf)
-            mean[:, t] = rows["forecast"].fillna(0.0).to_numpy(dtype=float)
-            draws[:, :, t] = reconcile.quantile_draws(
-                z, mean[:, t], rows["lo_80"], rows["hi_80"], rows["lo_95"], rows["hi_95"], floor=floor
-            )
+        # monthly draws: (n, k, months), every month from the same scores
+        q_unit = {col: w.reindex(units).to_numpy(dtype=float) for col, w in wide.items()}
+        mean = np.nan_to_num(q_unit["forecast"])
+        draws = reconcile.normal_draws(z, mean, q_unit["sd"])  # the forecast stage's normal; bounds cut at 0 below
         year_draws = None
         if summ is not None:
             s = summ.reindex(units)
-            year_draws = reconcile.quantile_draws(
-                z,
-                s["forecast_next_12m"].fillna(0.0),
-                s["forecast_next_12m_lo_80"],
-                s["forecast_next_12m_hi_80"],
-                floor=np.zeros(len(units)),
-            )
             year_mean = s["forecast_next_12m"].fillna(0.0).to_numpy(dtype=float)
+            year_sd = reconcile.sd_from_upper(year_mean, s["forecast_next_12m_hi_80"])
+            year_draws = reconcile.normal_draws(z, year_mean, year_sd)
         target_draws = has_target = target_value = None
         if tgt is not None:
             t_rows = tgt.reindex(units)
             has_target = t_rows["revenue_target"].notna().to_numpy()
             if has_target.any():
                 target_value = t_rows["revenue_target"].to_numpy(dtype=float)
-                target_draws = reconcile.quantile_draws(
+                expected = t_rows["expected_total"].fillna(0.0).to_numpy(dtype=float)
+                target_draws = reconcile.normal_draws(
                     z,
-                    t_rows["expected_total"].fillna(0.0),
-                    t_rows["total_lo_80"],
-                    t_rows["total_hi_80"],
+                    expected,
+                    reconcile.sd_from_upper(expected, t_rows["total_hi_80"]),
                     floor=t_rows["booked_ytd"].fillna(0.0),
                 )
         index = {u: i for i, u in enumerate(units)}
         for parent, sub in part.groupby("parent", sort=True):
             cols = [index[a] for a in sub["account_id"]]
             paths = draws[:, cols, :].sum(axis=1)  # (n, months)
-            low, high = np.quantile(paths, q, axis=0)
+            low, high = np.clip(np.quantile(paths, q, axis=0), 0.0, None)
             for t, ds in enumerate(months):
                 month_rows.append((parent, ds, float(mean[cols, t].sum()), float(low[t]), float(high[t])))
             row = {"account_id": parent}
             if year_draws is not None:
                 tot = year_draws[:, cols].sum(axis=1)
                 row["forecast_12m"] = float(year_mean[cols].sum())
-                row["forecast_low"], row["forecast_high"] = (float(v) for v in np.quantile(tot, q))
+                row["forecast_low"], row["forecast_high"] = (float(v) for v in np.clip(np.quantile(tot, q), 0.0, None))
             if target_draws is not None:
                 with_t = [c for c in cols if has_target[c]]
                 if with_t:

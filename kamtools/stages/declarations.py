@@ -489,7 +489,7 @@ STAGES: tuple[Stage, ...] = (
             ),
             "churn": ("account_id", "revenue_at_risk"),
             "share_of_wallet": ("account_id", "potential_revenue", "revenue_ltm", "wallet_known"),
-            "forecast": ("account_id", "ds", "forecast", "lo_80", "hi_80", "lo_95", "hi_95"),
+            "forecast": ("account_id", "ds", "forecast", "hi_80", "sd"),
             "forecast_summary": (
                 "account_id",
                 "forecast_next_12m",
