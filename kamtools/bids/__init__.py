@@ -9,7 +9,7 @@ Modules (one concern each):
 * :mod:`kamtools.bids.reasons`: the sentence a KAM reads;
 * :mod:`kamtools.bids.postbid`: post-bid analysis without leakage, and the out-of-time backtest;
 * :mod:`kamtools.bids.tenders`: the calendar of recurring tenders;
-* :mod:`kamtools.bids.schema`: the columns and kinds of every table (for the stage declaration).
+* :mod:`kamtools.bids.schema`: the columns and kinds of every table, read from the stage declaration.
 
 Bundle tables (see :func:`bundle_tables`): ``bid_recommendations``, ``bid_curves``,
 ``bid_pipeline``, ``bid_postmortem``, ``bid_loss_summary``, ``bid_calibration``,
@@ -41,7 +41,7 @@ from kamtools.bids.recommend import (
     price_levels,
 )
 from kamtools.bids.references import open_bids, reference_prices, training_bids
-from kamtools.bids.schema import PORTFOLIO_TABLES, TABLE_SPECS, typed
+from kamtools.bids.schema import rec_columns, typed
 from kamtools.bids.winmodel import WinModel, log_ratio
 from kamtools.data.portfolio import NotAvailable, Portfolio
 
@@ -52,42 +52,9 @@ __all__ = [
     "fit_win_model",
     "bundle_tables",
     "SUMMARY_COLUMNS",
-    "TABLE_SPECS",
-    "PORTFOLIO_TABLES",
 ]
 
 SUMMARY_COLUMNS = {"bid_account_summary": ["n_open_bids", "bid_margin_gain", "next_tender_month"]}
-
-REC_COLUMNS = [
-    "opportunity_id",
-    "account_id",
-    "category",
-    "competitor",
-    "amount",
-    "our_price",
-    "competitor_price",
-    "price_basis",
-    "recommended_price",
-    "price_low",
-    "price_high",
-    "floor_price",
-    "p_win_current",
-    "p_win_recommended",
-    "expected_margin_current",
-    "expected_margin_recommended",
-    "expected_margin_gain",
-    "expected_margin_gain_low",
-    "expected_margin_gain_high",
-    "reason",
-    "competitor_price_used",
-    "price_index_used",
-    "price_index_scope",
-    "ceiling_price",
-    "cost_ratio",
-    "cost_price",
-    "close_date",
-    "stage",
-]
 
 
 def fit_win_model(portfolio: Portfolio) -> WinModel | NotAvailable:
@@ -128,7 +95,7 @@ def recommend_bids(
     table["reason"] = pd.Series(reasons(table), index=table.index, dtype="str")
     table["log_ratio"] = log_ratio(table["our_price"], table["competitor_price_used"])
     pipeline = _pipeline(table, gains, settings)
-    return table[REC_COLUMNS].reset_index(drop=True), curves, pipeline
+    return table[rec_columns()].reset_index(drop=True), curves, pipeline
 
 
 def _pipeline(table: pd.DataFrame, gains: np.ndarray, settings: BidSettings) -> pd.DataFrame:
