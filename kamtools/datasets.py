@@ -10,7 +10,10 @@ planted is returned separately as a :class:`PlantedTruth`, for tests and benchma
 
 Everything is vectorised numpy driven by one ``numpy.random.default_rng(seed)``, so a
 seed gives identical tables, and 10,000 accounts with ~5 million order lines generate in
-seconds (``benchmarks/bench_generate.py``).
+seconds (``benchmarks/bench_generate.py``). Global accounts (groups of units under parent
+accounts, reporting lines, attitudes, champions who leave) are planted by
+:mod:`kamtools.datasets_groups` from a second stream of the same seed, so ``groups=0`` gives
+the tables of the generator without them.
 
 Example
 -------
