@@ -352,6 +352,8 @@ def test_cross_unit_ranking_finds_the_planted_adoption_that_peers_miss():
     # 10 units x 5 recommendations; the two adoptions are the sisters' favourite, top of the cross-unit list
     assert bt.loc["cross_unit", "precision_at_5"] == pytest.approx(2 / 50)
     assert bt.loc["peer", "precision_at_5"] == 0.0
+    assert bt["precision_ceiling"].tolist() == pytest.approx([2 / 50, 2 / 50])  # cross-unit reaches the best possible
+    assert bt.loc["cross_unit", "auc"] > bt.loc["peer", "auc"]
 
 
 def test_opportunity_map_says_what_sisters_buy_in_a_kams_words():

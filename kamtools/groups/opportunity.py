@@ -19,7 +19,9 @@ companies buy and one unit does not is a gap a KAM can close with references ins
   ranked by the cross-unit score and by the peer-based whitespace scorer of
   :mod:`kamtools.whitespace` (share of similar accounts, same industry and size band, buying
   it); precision at 5 is the share of those five recommendations the unit bought in the next 12
-  months. Both methods rank the same units' same candidate categories.
+  months. Both methods rank the same units' same candidate categories; ``precision_ceiling`` is
+  the best precision any ranking could reach (few units adopt five categories a year) and ``auc``
+  the ranking quality over all candidate cells.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ MAP_COLUMNS = [
     "expected_value",
     "reason",
 ]
-BACKTEST_COLUMNS = ["method", "as_of", "precision_at_5", "n_units", "n_adoptions"]
+BACKTEST_COLUMNS = ["method", "as_of", "precision_at_5", "n_units", "n_adoptions", "precision_ceiling", "auc"]
 
 
 @dataclass
@@ -230,7 +232,8 @@ def empty_map() -> pd.DataFrame:
 def empty_backtest() -> pd.DataFrame:
     """A ``cross_unit_backtest`` without rows."""
     kinds = {"method": "str", "as_of": "datetime64[ns]", "precision_at_5": float, "n_units": np.int64}
-    return pd.DataFrame({c: [] for c in BACKTEST_COLUMNS}).astype({**kinds, "n_adoptions": np.int64})
+    kinds.update({"n_adoptions": np.int64, "precision_ceiling": float, "auc": float})
+    return pd.DataFrame({c: [] for c in BACKTEST_COLUMNS}).astype(kinds)
 
 
 def opportunity_map(portfolio: Portfolio, currency: str | None = None) -> tuple[pd.DataFrame, str | None]:
@@ -307,12 +310,23 @@ def _typed_map(df: pd.DataFrame) -> pd.DataFrame:
     return df.astype(kinds)[MAP_COLUMNS].reset_index(drop=True)
 
 
-def _precision(key: np.ndarray, cand: np.ndarray, adopted: np.ndarray, n: int = TOP_N) -> float:
+def _precision(key: np.ndarray, cand: np.ndarray, adopted: np.ndarray, n: int = TOP_N) -> tuple[float, float]:
+    """(share of the top ``n`` candidates per unit that were adopted, the best share any ranking could reach)."""
     masked = np.where(cand, key, -np.inf)
     top = np.argsort(-masked, axis=1, kind="stable")[:, :n]
     valid = np.isfinite(np.take_along_axis(masked, top, axis=1))
     hits = np.take_along_axis(adopted, top, axis=1) & valid
-    return float(hits.sum() / valid.sum()) if valid.sum() else np.nan
+    if not valid.sum():
+        return np.nan, np.nan
+    ceiling = np.minimum(adopted.sum(axis=1), valid.sum(axis=1)).sum()
+    return float(hits.sum() / valid.sum()), float(ceiling / valid.sum())
+
+
+def _auc(key: np.ndarray, cand: np.ndarray, adopted: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    y = adopted[cand]
+    return float(roc_auc_score(y, key[cand])) if 0 < y.sum() < len(y) else np.nan
 
 
 def cross_unit_backtest(portfolio: Portfolio, horizon_months: int = 12) -> pd.DataFrame:
@@ -340,14 +354,18 @@ def cross_unit_backtest(portfolio: Portfolio, horizon_months: int = 12) -> pd.Da
         "cross_unit": us.score[evaluated] + 1e-9 * popularity,
         "peer": peer[evaluated] + 1e-9 * popularity,
     }
-    rows = [
-        {
-            "method": name,
-            "as_of": cutoff,
-            "precision_at_5": _precision(key, cand, adopted),
-            "n_units": int(evaluated.sum()),
-            "n_adoptions": int(adopted.sum()),
-        }
-        for name, key in keys.items()
-    ]
+    rows = []
+    for name, key in keys.items():
+        precision, ceiling = _precision(key, cand, adopted)
+        rows.append(
+            {
+                "method": name,
+                "as_of": cutoff,
+                "precision_at_5": precision,
+                "n_units": int(evaluated.sum()),
+                "n_adoptions": int(adopted.sum()),
+                "precision_ceiling": ceiling,
+                "auc": _auc(key, cand, adopted),
+            }
+        )
     return pd.DataFrame(rows).astype(empty.dtypes.to_dict())

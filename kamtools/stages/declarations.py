@@ -533,7 +533,8 @@ STAGES: tuple[Stage, ...] = (
             ),
             table(
                 "cross_unit_backtest",
-                "method:str as_of:datetime precision_at_5:float n_units:int n_adoptions:int",
+                "method:str as_of:datetime precision_at_5:float n_units:int n_adoptions:int precision_ceiling:float "
+                "auc:float",
             ),
         ),
     ),
