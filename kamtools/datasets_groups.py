@@ -19,6 +19,7 @@ What is planted:
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -85,21 +86,19 @@ class GroupPlan:
 def plan_groups(rng: np.random.Generator, accounts: pd.DataFrame, base: np.ndarray, n_groups: int) -> GroupPlan:
     """Pick the units of ``n_groups`` groups among ``accounts`` (fewer when they run out)."""
     n = len(accounts)
-    country = accounts["country"].to_numpy(dtype=object)
-    industry = accounts["industry"].to_numpy(dtype=object)
     free = np.ones(n, dtype=bool)
     free[list(PROTECTED & set(range(n)))] = False
-    order = rng.permutation(n)
+    pool = _Pool(rng.permutation(n), free, accounts["country"].to_numpy(dtype=object), accounts["industry"])
     plan = GroupPlan(n, np.full(n, -1), [None] * n, [])
     for g in range(n_groups):
         size = int(rng.integers(MIN_UNITS, MAX_UNITS + 1))
         trades = rng.random() < 0.2
-        members = _pick_members(order, free, country, industry, size + int(trades))
+        members = pool.pick(size + int(trades))
         if len(members) < MIN_UNITS + int(trades):
             break
         gid = f"G{g + 1:04d}"
         plan.group_ids.append(gid)
-        free[members] = False
+        pool.used.update(members)
         if trades:  # the largest member is the group's head office, buying for itself
             head = members[int(np.argmax(base[members]))]
             plan.traders[int(head)] = gid
@@ -110,20 +109,45 @@ def plan_groups(rng: np.random.Generator, accounts: pd.DataFrame, base: np.ndarr
     return plan
 
 
-def _pick_members(order, free, country, industry, size: int) -> list[int]:
-    """Up to ``size`` free accounts in different countries, of the first one's industry where possible."""
-    start = next((int(i) for i in order if free[i]), None)
-    if start is None:
-        return []
-    members, seen = [start], {country[start]}
-    for same in (True, False):
-        for i in order:
-            if len(members) >= size:
-                return members
-            if free[i] and country[i] not in seen and (industry[i] == industry[start]) == same:
-                members.append(int(i))
-                seen.add(country[i])
-    return members
+class _Pool:
+    """The free accounts in a random order, in queues per (industry, country) for quick picks."""
+
+    def __init__(self, order: np.ndarray, free: np.ndarray, country: np.ndarray, industry: pd.Series) -> None:
+        self.order = [int(i) for i in order if free[i]]
+        self.rank = {a: r for r, a in enumerate(self.order)}
+        self.country = country
+        self.industry = industry.to_numpy(dtype=object)
+        self.queues: dict[tuple[str, str], deque[int]] = {}
+        for a in self.order:
+            self.queues.setdefault((self.industry[a], country[a]), deque()).append(a)
+        self.used: set[int] = set()
+        self.cursor = 0
+
+    def _head(self, key: tuple[str, str]) -> int | None:
+        queue = self.queues[key]
+        while queue and queue[0] in self.used:
+            queue.popleft()
+        return queue[0] if queue else None
+
+    def pick(self, size: int) -> list[int]:
+        """The first free account in the order, then up to ``size - 1`` more in other countries: the
+        earliest ones of its industry, then the earliest of any other industry."""
+        while self.cursor < len(self.order) and self.order[self.cursor] in self.used:
+            self.cursor += 1
+        if self.cursor == len(self.order):
+            return []
+        start = self.order[self.cursor]
+        members, seen = [start], {self.country[start]}
+        for same in (True, False):
+            keys = [k for k in self.queues if (k[0] == self.industry[start]) == same]
+            while len(members) < size:
+                heads = [h for k in keys if k[1] not in seen and (h := self._head(k)) is not None]
+                if not heads:
+                    break
+                best = min(heads, key=self.rank.__getitem__)
+                members.append(best)
+                seen.add(self.country[best])
+        return members
 
 
 def add_regions(rng: np.random.Generator, plan: GroupPlan, accounts: pd.DataFrame) -> None:
@@ -233,35 +257,51 @@ def _group_name(stem: str) -> str:
 
 
 def parent_rows(plan: GroupPlan, accounts: pd.DataFrame, stems: list[str]) -> pd.DataFrame:
-    """Account rows of the parents without orders: groups without a trading head office, and regions."""
+    """Account rows of the parents without orders: groups without a trading head office, and regions.
+
+    A parent takes its units' main industry, the region, country and owner of its first unit, and
+    the earliest customer_since of its units; no wallet (a group's wallet is the sum of its units')."""
+    pos = np.nonzero(plan.unit_group >= 0)[0]
+    units = accounts.iloc[pos].assign(_group=plan.unit_group[pos])
     trading = set(plan.traders.values())
-    rows = []
-    for g, gid in enumerate(plan.group_ids):
-        units = np.nonzero(plan.unit_group == g)[0]
-        if gid not in trading:
-            rows.append(_parent_row(gid, None, _group_name(stems[g]), accounts, units, None))
-    for p in plan.parents:
-        units = np.nonzero((plan.unit_group == p["group"]) & (accounts["region"].to_numpy() == p["region"]))[0]
-        name = f"{_group_name(stems[p['group']])} {p['region']}"
-        rows.append(_parent_row(p["account_id"], p["parent"], name, accounts, units, p["region"]))
+    by_group = _unit_summary(units, ["_group"])
+    rows = [
+        _parent_row(gid, None, _group_name(stems[g]), by_group.loc[g])
+        for g, gid in enumerate(plan.group_ids)
+        if gid not in trading
+    ]
+    if plan.parents:
+        by_region = _unit_summary(units, ["_group", "region"])
+        for p in plan.parents:
+            summary = by_region.loc[(p["group"], p["region"])]
+            name = f"{_group_name(stems[p['group']])} {p['region']}"
+            rows.append(_parent_row(p["account_id"], p["parent"], name, summary, p["region"]))
     return pd.DataFrame(rows, columns=[*accounts.columns, "parent_account_id"])
 
 
-def _parent_row(aid: str, parent: str | None, name: str, accounts: pd.DataFrame, units, region) -> dict:
-    """A parent's row: the units' main industry, the country and owner of its first unit, customer since
-    its earliest unit."""
-    unit_rows = accounts.iloc[units]
-    head = unit_rows.iloc[0]
+def _unit_summary(units: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Per group (or group and region): main industry (the first alphabetically on a tie), the first
+    unit's region, country and owner, the earliest customer_since."""
+    grouped = units.groupby(keys, sort=False)
+    out = grouped[["region", "country", "owner"]].first()
+    counts = units.groupby([*keys, "industry"]).size().rename("n").reset_index()
+    counts = counts.sort_values([*keys, "n", "industry"], ascending=[*([True] * len(keys)), False, True])
+    out["industry"] = counts.drop_duplicates(keys).set_index(keys)["industry"]
+    out["customer_since"] = grouped["customer_since"].min()
+    return out
+
+
+def _parent_row(aid: str, parent: str | None, name: str, summary: pd.Series, region: str | None = None) -> dict:
     return {
         "account_id": aid,
         "name": name,
-        "industry": unit_rows["industry"].mode().iat[0],
-        "region": region or head["region"],
-        "country": head["country"],
+        "industry": summary["industry"],
+        "region": region or summary["region"],
+        "country": summary["country"],
         "channel": "Direct",
-        "owner": head["owner"],
-        "customer_since": unit_rows["customer_since"].min(),
-        "potential_revenue": np.nan,  # a group's wallet is the sum of its units'
+        "owner": summary["owner"],
+        "customer_since": summary["customer_since"],
+        "potential_revenue": np.nan,
         "parent_account_id": parent,
     }
 
@@ -430,14 +470,13 @@ class GroupLayer:
         tables["contacts"], tables["interactions"], self.champions_left = decorate_people(
             self.rng, tables["contacts"], tables["interactions"], gen.accounts_df, churn, gen.month_days
         )
-        tables["accounts"] = with_parents(self.p, gen.accounts_df, self.stems)
+        tables["accounts"] = self.accounts = with_parents(self.p, gen.accounts_df, self.stems)
 
     def truth(self, gen, truth, whitespace: pd.DataFrame) -> None:
         """Fill the planted truth's groups, champions_left and cross_unit_gaps."""
-        accounts = with_parents(self.p, gen.accounts_df, self.stems)
         from kamtools.groups.tree import hierarchy
 
-        hier = hierarchy(accounts)
+        hier = hierarchy(self.accounts)
         grouped = hier[(hier["group_id"] != hier["account_id"]) | hier["is_group"]]
         truth.groups = dict(zip(grouped["account_id"], grouped["group_id"], strict=True))
         truth.champions_left = self.champions_left[["contact_id", "account_id", "left_date"]].copy()
