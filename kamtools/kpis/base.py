@@ -33,16 +33,16 @@ def _codes(portfolio: Portfolio, table: str, column: str = "account_id") -> np.n
     cache = _CODES.setdefault(portfolio, {})
     key = (table, column)
     if key not in cache:
-        ids = pd.Index(portfolio.accounts["account_id"].astype(str))
+        ids = pd.Index(portfolio.accounts["account_id"])
         # factorize first: looking up the few distinct ids is much faster than every row
         codes, uniques = pd.factorize(portfolio.tables[table][column], use_na_sentinel=True)
-        lookup = np.append(ids.get_indexer(uniques.astype(str)), -1)
+        lookup = np.append(ids.get_indexer(uniques), -1)
         cache[key] = lookup[codes]
     return cache[key]
 
 
 def _base(portfolio: Portfolio) -> pd.DataFrame:
-    return pd.DataFrame({"account_id": portfolio.accounts["account_id"].astype(str).to_numpy()})
+    return pd.DataFrame({"account_id": portfolio.accounts["account_id"].to_numpy()})
 
 
 def _count(idx: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:

@@ -443,7 +443,7 @@ def health_scores(
     weakest = _weaknesses(context_X, comps, good, lost)
     health = pd.DataFrame(
         {
-            "account_id": kpis["account_id"].astype(str).to_numpy(),
+            "account_id": kpis["account_id"].to_numpy(),
             "health_score": np.round(score, 1),
             "health_band": scorer.band(score),
             "top_weakness": pd.array(weakest, dtype="str"),

@@ -121,7 +121,6 @@ def open_bids(
     o = opp[(opp["status"].astype(str) == "open") & (opp["created_date"] <= as_of)]
     cols = ["account_id", "opportunity_id", "stage", "category", "competitor", "amount", "probability"]
     out = o.reindex(columns=cols).copy()
-    out["account_id"] = out["account_id"].astype(str)
     out["weighted_value"] = out["amount"] * out["probability"]
     out["created_date"] = o["created_date"]
     out["close_date"] = o["close_date"]
@@ -150,7 +149,6 @@ def bid_losses(
     status = opp["status"].astype(str)
     dec = opp[status.isin(["won", "lost"]) & (cl <= as_of) & (cl > as_of - pd.Timedelta(days=lookback_days))]
     dec = dec.assign(
-        account_id=dec["account_id"].astype(str),
         competitor=dec["competitor"].astype(str).where(dec["competitor"].notna(), "unknown")
         if "competitor" in dec.columns
         else "unknown",

@@ -102,7 +102,7 @@ def receivables_ageing(portfolio: Portfolio, as_of: str | pd.Timestamp | None = 
         return NotAvailable("No invoices table was supplied, so receivables ageing is not available.")
     _, idx, _, _, _, amount, known, unpaid, dpd = _invoice_state(p, as_of)
     n = len(p.accounts)
-    ids = p.accounts["account_id"].astype(str).to_numpy()
+    ids = p.accounts["account_id"].to_numpy()
     has = _count(idx, known, n) > 0
     frames = []
     for order, ((key, label), mask) in enumerate(zip(AGEING_BUCKETS, _bucket_masks(unpaid, dpd).values())):

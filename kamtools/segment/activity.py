@@ -130,7 +130,7 @@ def account_activity(portfolio: Portfolio, as_of: str | pd.Timestamp | None = No
     """
     as_of = portfolio.as_of if as_of is None else pd.Timestamp(as_of).normalize()
     accounts = portfolio.accounts
-    ids = accounts["account_id"].astype("str").to_numpy()
+    ids = accounts["account_id"].to_numpy()
     n = len(ids)
     orders = portfolio.orders
     orders = orders[orders["order_date"] <= as_of]

@@ -196,6 +196,7 @@ class PortfolioMatrix(TransformerMixin, BaseEstimator):
         )
         out["quadrant"] = out["quadrant"].astype("str")
         if "account_id" in X.columns:
+            # X is the caller's table (any DataFrame with the criteria): its ids are made text here
             out.insert(0, "account_id", X["account_id"].astype("str").to_numpy())
         return out
 

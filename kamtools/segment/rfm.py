@@ -128,6 +128,7 @@ class RFMScorer(TransformerMixin, BaseEstimator):
         }
         out = pd.DataFrame({k: v.astype(np.int64) for k, v in scores.items()})
         if "account_id" in X.columns:
+            # X is the caller's table (any DataFrame with the metrics): its ids are made text here
             out.insert(0, "account_id", X["account_id"].astype("str").to_numpy())
         out["rfm_score"] = (
             out["r_score"].astype("str") + out["f_score"].astype("str") + out["m_score"].astype("str")

@@ -20,7 +20,7 @@ SUMMARY_COLUMNS = {
 def _account_summary(
     snap_grid: pd.DataFrame, recs: pd.DataFrame, lanes: pd.DataFrame, accounts: pd.Series
 ) -> pd.DataFrame:
-    base = pd.DataFrame({"account_id": accounts.astype("str")})
+    base = pd.DataFrame({"account_id": accounts})
     g = snap_grid.assign(
         _bought=snap_grid["status"] == "bought",
         _lapsed=snap_grid["status"] == "lapsed",

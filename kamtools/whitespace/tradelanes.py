@@ -64,7 +64,6 @@ def tradelanes(
     )
     out.insert(2, "status", pd.Series(status, dtype="str"))
     out["loss_making"] = (out["margin_ltm"] < 0) & (out["revenue_ltm"] > 0)
-    out["account_id"] = out["account_id"].astype("str")
     out["category"] = out["category"].astype("str")
     return out
 
