@@ -148,3 +148,19 @@ def test_group_summary_line(demo):
 def test_groups_must_be_a_count(bad):
     with pytest.raises(ValueError, match="groups must be a whole number >= 0"):
         make_portfolio(n_accounts=20, years=2, groups=bad)
+
+
+def test_demo_subset_takes_whole_groups(demo):
+    from kamtools.demo import subset
+
+    portfolio, _ = demo
+    small = subset(portfolio, 40)
+    hier = hierarchy(small.accounts)
+    full = hierarchy(portfolio.accounts).set_index("account_id")
+    assert (~hier["is_group"]).sum() == 40  # 40 units and stand-alone accounts
+    assert small.accounts["parent_account_id"].dropna().isin(small.accounts["account_id"]).all()
+    for gid in hier.loc[hier["is_group"] & (hier["depth"] == 0), "account_id"]:
+        assert set(descendants(hier, gid)) == set(descendants(full.reset_index(), gid)), gid  # whole groups
+    assert set(small.orders["account_id"]) <= set(small.accounts["account_id"])
+    flat, _ = make_portfolio(n_accounts=30, years=2, seed=4, groups=0)
+    assert subset(flat, 12).accounts["account_id"].tolist() == flat.accounts["account_id"].head(12).tolist()
