@@ -253,6 +253,14 @@ def _model_params(model: ChurnModel | dict | None, definition: ChurnDefinition, 
     return ChurnModel(**params)
 
 
+def _ranked(table: pd.DataFrame) -> pd.DataFrame:
+    """The churn table ordered by revenue at risk (ties by account_id), ``risk_rank`` 1..n as its second column."""
+    out = table.drop(columns="risk_rank", errors="ignore")
+    out = out.sort_values(["revenue_at_risk", "account_id"], ascending=[False, True], kind="stable")
+    out.insert(1, "risk_rank", np.arange(1, len(out) + 1))
+    return out.reset_index(drop=True)
+
+
 def score_details(
     portfolio: Portfolio,
     as_of: str | pd.Timestamp | None = None,
@@ -391,9 +399,7 @@ def score_details(
             good = favourable.assign(account_id=ids[favourable["row"].to_numpy()])
             joined = good.groupby("account_id", sort=False)["sentence"].agg("; ".join)
             table["in_our_favour"] = table["account_id"].map(joined).fillna("").astype("str")
-    table = table.sort_values(["revenue_at_risk", "account_id"], ascending=[False, True], kind="stable")
-    table.insert(1, "risk_rank", np.arange(1, len(table) + 1))
-    table = table.reset_index(drop=True)
+    table = _ranked(table)
     active_X = X[active].reset_index(drop=True)
     return ChurnScores(table, drivers, X, method_active, thresholds, fitted, training, notes, active_X, contributions)
 
@@ -717,8 +723,4 @@ def rescore_with_recency(
     bands, _ = risk_bands(prob, None, high, medium)
     out.loc[active, "risk_band"] = bands
     out.loc[active, "method"] = reason
-    out = out.drop(columns="risk_rank").sort_values(
-        ["revenue_at_risk", "account_id"], ascending=[False, True], kind="stable"
-    )
-    out.insert(1, "risk_rank", np.arange(1, len(out) + 1))
-    return out.reset_index(drop=True)
+    return _ranked(out)
