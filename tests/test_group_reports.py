@@ -227,3 +227,21 @@ def test_portfolio_without_parents_renders_the_same_files_and_no_group_part():
     assert totals_table(index)["||"][1] == money(bundle.accounts["revenue_ltm"].sum(), currency_of(bundle))
     for account_id in ids:
         assert "kam-group-line" not in report_html(out, account_id)
+
+
+@pytest.mark.slow
+def test_group_report_prints_to_pdf_on_few_pages():
+    bundle, _, _ = grouped_run()
+    from kamtools.reports import render_reports
+
+    out = tmp_dir("grouped-pdf")
+    summary = render_reports(
+        bundle.path, out, accounts=[TOP], formats=["html", "pdf"], workers=1, progress=False, keep_kernel=True
+    )
+    assert summary.exit_code == 0, summary.problems
+    pdf = group_paths(out, TOP).pdf
+    data = pdf.read_bytes()
+    assert data[:5] == b"%PDF-"
+    assert 1 <= len(re.findall(rb"/Type\s*/Page[^s]", data)) <= 4  # a few A4 pages
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert f'href="groups/{report_stem(TOP)}.pdf"' in index

@@ -55,6 +55,7 @@ INDEX_COLUMNS = [
     "customer_deck_href",
     "group_id",
     "group_name",
+    "is_group",
 ]
 
 
@@ -144,7 +145,15 @@ def index_rows(
     names = dict(zip(df["account_id"], df["name"], strict=True))
     df["group_id"] = pd.Series([top.get(a) for a in df["account_id"]], index=df.index, dtype=object)
     df["group_name"] = pd.Series([names.get(g) if g else None for g in df["group_id"]], index=df.index, dtype=object)
+    parents = _parents(acc)
+    df["is_group"] = df["account_id"].isin(parents)
     return df[INDEX_COLUMNS]
+
+
+def _parents(accounts: pd.DataFrame) -> set[str]:
+    from kamtools.sections.group import group_ids
+
+    return set(group_ids(accounts))
 
 
 def _top_groups(accounts: pd.DataFrame) -> dict[str, str]:
@@ -206,6 +215,14 @@ def _absent(bundle, label: str, sources: tuple[str, ...]) -> str:
     return f"{label} not shown: {reason}"
 
 
+def _idle_parents(rows: pd.DataFrame) -> pd.Series:
+    """Rows of group parents that do not order themselves."""
+    if "is_group" not in rows.columns:
+        return pd.Series(False, index=rows.index)
+    revenue = pd.to_numeric(rows["revenue"], errors="coerce").fillna(0.0)
+    return rows["is_group"].fillna(False).astype(bool) & (revenue <= 0)
+
+
 def _layout(bundle, rows: pd.DataFrame) -> _Layout:
     have = set(bundle.accounts.columns)
     lay = _Layout(
@@ -228,11 +245,19 @@ def _layout(bundle, rows: pd.DataFrame) -> _Layout:
     if not lay.forecast:
         lay.notes.append(_absent(bundle, "Forecast", ("forecast_summary", "forecast")))
     for shown, score, label in ((lay.health, "health", "health score"), (lay.churn, "churn", "churn probability")):
-        missing = int(rows[score].map(_is_missing).sum()) if shown else 0
+        # a group parent without orders of its own is not scored: said once below, not counted here
+        idle = _idle_parents(rows)
+        missing = int((rows[score].map(_is_missing) & ~idle).sum()) if shown else 0
         if missing:
             noun = "account has" if missing == 1 else "accounts have"
             lay.notes.append(f"{count(missing)} {noun} no {label}: the analysis gave them no value.")
 
+    n_idle = int(_idle_parents(rows).sum())
+    if n_idle:
+        noun = "group parent has" if n_idle == 1 else "group parents have"
+        lay.notes.append(
+            f"{count(n_idle)} {noun} no orders of its own, so no scores: their figures are the global accounts' roll-ups below."
+        )
     if lay.kam:
         owner = rows["owner"].map(lambda o: NO_KAM if _is_missing(o) or not str(o).strip() else str(o))
         labels = sorted(set(owner) - {NO_KAM}, key=str.lower) + ([NO_KAM] if (owner == NO_KAM).any() else [])
@@ -592,7 +617,11 @@ def write_index(
     order = list(STATUS_WORDS) + sorted(set(counts) - set(STATUS_WORDS))
     summary = ", ".join(f"{counts[s]} {STATUS_WORDS.get(s, s)}" for s in order if s in counts)
     n_groups = rows.loc[rows["group_id"].notna(), "group_id"].nunique() if "group_id" in rows.columns else 0
-    global_accounts = f" ({n_groups} global accounts with their units, and stand-alone accounts)" if n_groups else ""
+    global_accounts = ""
+    if n_groups:
+        global_accounts = (
+            f" ({n_groups} global account{'s' if n_groups != 1 else ''} with their units, and stand-alone)"
+        )
     subtitle = f"{len(rows)} accounts{global_accounts} · data as of {m['as_of']} · reports: {summary}"
     ov = overview_paths(out)
     links = []

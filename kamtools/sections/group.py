@@ -50,6 +50,7 @@ MAX_CATEGORIES = 12
 TOP_GAPS = 5
 TOP_ACTIONS = 10
 TOP_FINDINGS = 12
+SMALL_GAP = 0.05  # gaps under this share of the group's largest gap are left blank in the map
 
 
 def _text(value: object, missing: str = "") -> str:
@@ -355,6 +356,8 @@ def units_frame(gv: GroupView) -> pd.DataFrame:
 
 
 def _cell(text: str, cls: str = "") -> str:
+    if cls == "num":  # a figure never breaks between its number and its band
+        return f'<td class="num" style="white-space: nowrap">{display.esc(text)}</td>'
     return f'<td class="{cls}">{display.esc(text)}</td>' if cls else f"<td>{display.esc(text)}</td>"
 
 
@@ -442,6 +445,7 @@ def opportunities_section(gv: GroupView) -> None:
     country = dict(zip(gv.accounts["account_id"].astype(str), gv.accounts.get("country", pd.Series(dtype=object))))
     cell = {(a, c): (b, ev) for a, c, b, ev in zip(opp["account_id"], opp["category"], buys, opp["expected_value"])}
     top = float(opp.loc[~buys, "expected_value"].max()) if (~buys).any() else 0.0
+    floor = SMALL_GAP * top  # gaps this small would only clutter the map: left blank (and said so)
     nowrap = ' style="overflow-wrap: normal; word-break: normal"'  # category names break between words only
     head = f"<th>Unit</th><th{nowrap}>Country</th>" + "".join(f"<th{nowrap}>{display.esc(c)}</th>" for c in cats)
     rows = []
@@ -451,7 +455,7 @@ def opportunities_section(gv: GroupView) -> None:
             b, ev = cell.get((a, c), (None, 0.0))
             if b:
                 cells += '<td class="num" style="background: rgba(0, 158, 115, 0.28)">buys</td>'
-            elif b is None or ev <= 0:
+            elif b is None or ev <= 0 or ev < floor:
                 cells += "<td></td>"
             else:
                 cells += f'<td class="num" style="{_heat_style(ev, top)}">{display.esc(gv.money(ev))}</td>'
@@ -459,9 +463,11 @@ def opportunities_section(gv: GroupView) -> None:
     _show(
         '<table class="kam-table kam-heat"><thead><tr>' + head + f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
+    small = int(((~buys) & (opp["expected_value"] > 0) & (opp["expected_value"] < floor)).sum())
     display.paragraph(
         "Green: the unit buys the category. Amber: a gap its sister units fill, with the expected value of closing "
         "it for a year (darker = larger)."
+        + (f" {formatting.count(small)} gaps worth less than {gv.money(floor)} a year are left blank." if small else "")
     )
     gaps = opp[~buys & (opp["expected_value"] > 0)].sort_values(
         ["expected_value", "account_id", "category"], ascending=[False, True, True]
@@ -499,7 +505,7 @@ def relationships_section(gv: GroupView) -> None:
         except ImportError:  # an older kamtools without the chart: the findings below still show
             display.not_available("The org chart is not part of this kamtools version.")
         else:
-            fig = org_chart(rel, title=f"Who we know at {gv.name}, by unit")
+            fig = org_chart(rel, title=f"Who we know at {gv.name}, by unit", account_names=names)
             display.figure(fig, alt="org chart of the group's contacts, grouped by unit")
         n_dm = int(rel.get("is_decision_maker", pd.Series(dtype=bool)).fillna(False).astype(bool).sum())
         units_known = rel["account_id"].astype(str).nunique()
@@ -519,7 +525,9 @@ def relationships_section(gv: GroupView) -> None:
     f["rank"] = f["severity"].map(SEVERITY_ORDER).fillna(3)
     f = f.sort_values(["rank", "account_id", "kind"], kind="stable")
     f["unit"] = f["account_id"].astype(str).map(lambda a: names.get(a, a))
-    display.table(f, columns={"unit": "Unit", "severity": "Severity", "evidence": "Finding"}, max_rows=TOP_FINDINGS)
+    display.table(f.head(TOP_FINDINGS), columns={"unit": "Unit", "severity": "Severity", "evidence": "Finding"})
+    if len(f) > TOP_FINDINGS:
+        display.paragraph(f"{formatting.count(len(f) - TOP_FINDINGS)} less severe findings in the units' own reports.")
 
 
 def actions_section(gv: GroupView) -> None:
@@ -548,10 +556,14 @@ def actions_section(gv: GroupView) -> None:
     a = a.sort_values(["value", "account_id"], ascending=[False, True], na_position="last", kind="stable")
     columns = {"unit": "Unit", "priority": "Priority", "action": "Action", "value": "Value at stake"}
     columns.update({"owner": "Owner", "due_date": "Due"})
-    display.table(a, columns=columns, money=["value"], currency=gv.currency, max_rows=TOP_ACTIONS)
-    total = a["value"].sum()
-    if total > 0:
-        display.paragraph(f"{formatting.count(len(a))} actions, {gv.money(total)} at stake in all.")
+    display.table(a.head(TOP_ACTIONS), columns=columns, money=["value"], currency=gv.currency)
+    more = len(a) - TOP_ACTIONS
+    if more > 0:
+        display.paragraph(
+            f"The {formatting.count(TOP_ACTIONS)} actions with the most at stake of {formatting.count(len(a))} at "
+            f"{formatting.count(a['account_id'].nunique())} units; the other {formatting.count(more)} are in the "
+            "units' own reports."
+        )
 
 
 _SECTIONS = {
