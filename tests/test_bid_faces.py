@@ -282,8 +282,9 @@ def test_tables_not_available_give_one_sentence_each(tmp_path, captured):
     sections.portfolio("bids", b)
     page = _page(captured)
     assert "kam-error" not in page
-    # account: open bids, post-bid, tenders; overview: pipeline, losses, calibration, calendar
-    assert page.count(html.escape(reason)) == 7
+    # account: open bids, post-bid, tenders; overview: pipeline, losses, calendar (the calibration is in the
+    # overview's appendix)
+    assert page.count(html.escape(reason)) == 6
     assert "Bids and tenders" in page and "Bid desk" in page
 
 
@@ -373,7 +374,10 @@ def test_curve_chart_marks_sit_on_the_curves():
 
 # ---- the overview page ----------------------------------------------------------------------------
 def test_overview_page(bundle, captured):
+    from kamtools.sections.bids import portfolio_appendix
+
     sections.portfolio("bids", bundle)
+    portfolio_appendix(bundle)  # the win model's calibration, in the overview's appendix
     page = _page(captured)
     text = _text(page)
     assert "kam-error" not in page
@@ -527,6 +531,8 @@ def test_account_report_notebook_shows_the_bid_section(demo_bid_bundle, tmp_path
         progress_bar=False,
         execution_timeout=600,
     )
+    from kamtools.sections.bids import CHARTS_PER_ACCOUNT
+
     nb = nbformat.read(out, as_version=4)
     cell = next(c for c in nb.cells if c.cell_type == "code" and 'sections.account("bids"' in c.source)
     markup = "".join("".join(o.get("data", {}).get("text/html", "")) for o in cell.outputs)
@@ -536,7 +542,7 @@ def test_account_report_notebook_shows_the_bid_section(demo_bid_bundle, tmp_path
     recs = demo_bid_bundle.account(account).table("bid_recommendations")
     for r in recs.itertuples():
         assert r.opportunity_id in markup and f"{r.recommended_price:.1f}" in markup
-    assert markup.count('<img class="kam-fig"') == min(len(recs), 3)
+    assert markup.count('<img class="kam-fig"') == min(len(recs), CHARTS_PER_ACCOUNT)
 
 
 @pytest.mark.slow

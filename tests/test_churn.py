@@ -493,10 +493,11 @@ def test_sections_render_from_a_bundle(demo, demo_bundle, tmp_path, captured, mo
         assert "win-back" in "".join(captured)
     captured.clear()
     section.portfolio_section(bundle)
+    section.portfolio_appendix(bundle)  # the backtest and calibration are in the overview's appendix
     html = "".join(captured)
     for text in (
         "Risks ranked by revenue at risk",
-        "Out-of-time backtest",
+        "out-of-time backtest",
         "Recency baseline",
         "Accounts ranked by revenue at risk",
     ):

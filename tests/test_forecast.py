@@ -450,8 +450,12 @@ def test_sections_render(tiny_bundle, captured):
     captured.clear()
     section.portfolio_section(bundle)
     html = "".join(captured)
-    assert "Forecast against target" in html and html.count("<img") >= 3
-    assert "MASE" in html
+    assert "Forecast against target" in html and html.count("<img") >= 2
+    assert "MASE" not in html and "see the appendix" in html  # the backtest is in the overview's appendix
+    captured.clear()
+    section.portfolio_appendix(bundle)
+    html = "".join(captured)
+    assert "MASE" in html and "<img" in html
 
 
 @pytest.mark.slow

@@ -218,6 +218,7 @@ def test_report_states_the_method_and_the_reason(honest_bundle, captured):
     assert f"The forecast uses the {method}" in html or "The forecast uses the kamtools model (" in html
     captured.clear()
     section.portfolio_section(honest_bundle)
+    section.portfolio_appendix(honest_bundle)  # the methods are in the overview's appendix
     html = "".join(captured)
     assert (
         "Which method each account&#x27;s forecast uses" in html or "Which method each account's forecast uses" in html

@@ -93,7 +93,7 @@ ACCOUNT_SECTIONS: tuple[Section, ...] = (
     Section("appendix", APPENDIX_TITLE, None),
 )
 
-# The management overview, in reading order.
+# The management overview, in reading order; its model diagnostics in an appendix too.
 PORTFOLIO_SECTIONS: tuple[Section, ...] = (
     Section("summary", "Portfolio at a glance", None),
     Section("since", "Since the last review", None),
@@ -106,6 +106,7 @@ PORTFOLIO_SECTIONS: tuple[Section, ...] = (
     Section("whitespace", "Top whitespace", "whitespace"),
     Section("kpis", "Pipeline, receivables, complaints and relationships", "kpis"),
     Section("plan", "Account plans", "plan"),
+    Section("appendix", APPENDIX_TITLE, None),
 )
 
 _ACCOUNT_BY_KEY = {s.key: s for s in ACCOUNT_SECTIONS}

@@ -1,11 +1,13 @@
-"""Report section "Appendix: how sure are these numbers" (the last section of an account report).
+"""Report section "Appendix: how sure are these numbers" (the last section of an account report
+and of the portfolio overview).
 
 The model diagnostics that back the evidence sections, gathered at the end so that the report
 reads as a business review first: how the forecast was made and how accurate its backtests
 were, how well the churn model predicted out of time, which value model gives P(alive), and
 how well the win model of the bid desk is calibrated. Each part is drawn by its topic's module
-(``account_appendix`` of :mod:`~kamtools.sections.forecast`, :mod:`~kamtools.sections.churn`,
-:mod:`~kamtools.sections.value`); a part whose analysis is not in the bundle is left out.
+(``account_appendix`` / ``portfolio_appendix`` of :mod:`~kamtools.sections.forecast`,
+:mod:`~kamtools.sections.churn`, :mod:`~kamtools.sections.value`, and the bid desk's calibration
+from :mod:`~kamtools.sections.bids`); a part whose analysis is not in the bundle is left out.
 """
 
 from __future__ import annotations
@@ -60,3 +62,24 @@ def account_section(acct) -> None:
         shown += 1
     if not shown:
         display.paragraph("None of the models behind this report's estimates is part of this bundle.")
+
+
+def portfolio_section(bundle) -> None:
+    """The model diagnostics of the portfolio overview: the forecast's backtests and methods, the value
+    model's fit, the churn model's backtest and calibration and the win model's calibration."""
+    display.heading(APPENDIX_TITLE)
+    display.paragraph(
+        "How far the estimates in this overview can be trusted: the backtests and calibration of the models "
+        "behind the forecast, the expected value, the churn risk and the bid recommendations."
+    )
+    shown = 0
+    for stage, module in PARTS:
+        if _skipped(bundle, stage):
+            continue
+        module.portfolio_appendix(bundle)
+        shown += 1
+    if not _skipped(bundle, "bids") and bundle.has("bid_calibration"):
+        bids.portfolio_appendix(bundle)
+        shown += 1
+    if not shown:
+        display.paragraph("None of the models behind this overview's estimates is part of this bundle.")

@@ -14,14 +14,14 @@ import math
 import numpy as np
 import pandas as pd
 
-from kamtools import display
+from kamtools import display, formatting
 from kamtools.data.portfolio import NotAvailable
 from kamtools.plotting.bids import price_text
 from kamtools.plotting.style import money
 from kamtools.sections import show_notes
 
 TITLE = "Bids and tenders"
-CHARTS_PER_ACCOUNT = 3
+CHARTS_PER_ACCOUNT = 2
 """How many open bids of one account get a win/margin curve chart (the largest gains first)."""
 
 
@@ -91,20 +91,30 @@ def _competitor(row) -> str:
 
 # ---- open bids ----------------------------------------------------------------------------------
 OPEN_COLUMNS = {
-    "opportunity_id": "Opportunity",
-    "category_text": "Category",
-    "competitor_text": "Competitor",
+    "bid_text": "Bid",
     "amount_text": "Value",
-    "our_price_text": "Our price",
-    "competitor_price_text": "Competitor price",
-    "recommended_text": "Recommended price",
-    "range_text": "Good range",
+    "prices_text": "Our price (competitor's)",
+    "recommended_text": "Recommended price (good range)",
     "floor_text": "Floor",
     "p_win_text": "P(win) now → recommended",
     "margin_text": "Expected margin now → recommended",
     "gain_text": "Gain (band)",
     "reason": "Why",
 }
+"""The open-bids table: nine columns, so it prints at a readable size on A4 (the bid's id, category and
+competitor share one cell; our price and the competitor's another; the recommendation carries its range)."""
+
+
+def _recommended(r: dict) -> str:
+    """'93.5 (-2%; good 91.0 to 96.0)': the recommended price, its change on ours and the good range."""
+    rec, our = _num(r.get("recommended_price")), _num(r.get("our_price"))
+    notes = []
+    if our > 0 and not math.isnan(rec):
+        notes.append(formatting.pct(rec / our - 1, signed=True, digits=0))
+    rng = _range(r.get("price_low"), r.get("price_high"), _price)
+    if rng:
+        notes.append(f"good {rng}")
+    return _price(rec) + (f" ({'; '.join(notes)})" if notes else "")
 
 
 def open_bids_table(recs: pd.DataFrame) -> pd.DataFrame:
@@ -124,13 +134,13 @@ def open_bids_table(recs: pd.DataFrame) -> pd.DataFrame:
                 "competitor_text": _competitor(r),
                 "our_price_text": _price(r.get("our_price")) or "not quoted yet",
                 "competitor_price_text": _price(r.get("competitor_price")) or "unknown",
-                "recommended_text": _price(r.get("recommended_price"))
-                + (
-                    f" ({_num(r.get('recommended_price')) / _num(r.get('our_price')) - 1:+.0%})"
-                    if _num(r.get("our_price")) > 0 and not math.isnan(_num(r.get("recommended_price")))
-                    else ""
-                ),
+                "recommended_text": _recommended(r),
                 "range_text": _range(r.get("price_low"), r.get("price_high"), _price),
+                "bid_text": " · ".join(
+                    x for x in (_text(r.get("opportunity_id")), _text(r.get("category")), f"vs {_competitor(r)}") if x
+                ),
+                "prices_text": f"{_price(r.get('our_price')) or 'not quoted yet'} "
+                f"({_price(r.get('competitor_price')) or 'unknown'})",
                 "floor_text": _price(r.get("floor_price")),
                 "p_win_text": f"{cur_p or 'n/a'} → {rec_p or 'n/a'}",
                 "margin_text": f"{cur_m or 'n/a'} → {rec_m or 'n/a'}",
@@ -138,7 +148,8 @@ def open_bids_table(recs: pd.DataFrame) -> pd.DataFrame:
                 "reason": _text(r.get("reason")),
             }
         )
-    return pd.DataFrame(rows, columns=[*recs.columns, *[c for c in OPEN_COLUMNS if c not in recs.columns]])
+    made = [c for c in (rows[0] if rows else OPEN_COLUMNS) if c not in recs.columns]
+    return pd.DataFrame(rows, columns=[*recs.columns, *made])
 
 
 def bid_sentence(row: dict) -> str:
@@ -241,13 +252,13 @@ POST_COLUMNS = {
     "category": "Category",
     "competitor_text": "Competitor",
     "status": "Result",
-    "our_price_text": "Our price",
-    "competitor_price_text": "Competitor price",
-    "gap_text": "Our price gap",
+    "prices_text": "Our price vs theirs (gap)",
     "reason_text": "Loss reason",
     "p_text": "P(win) the model gave then",
     "rec_text": "Price it would have recommended",
 }
+POST_ROWS = 10
+"""Decided bids shown (the latest); the count of the others is said under the table."""
 
 
 def postmortem_table(post: pd.DataFrame) -> pd.DataFrame:
@@ -255,7 +266,7 @@ def postmortem_table(post: pd.DataFrame) -> pd.DataFrame:
     post = post.assign(_closed=pd.to_datetime(post["close_date"], errors="coerce")).sort_values(
         "_closed", ascending=False
     )
-    return post.assign(
+    shown = post.assign(
         close_date=post["_closed"],
         competitor_text=[_text(c, "none known") for c in post.get("competitor", pd.Series(None, index=post.index))],
         our_price_text=[_price(v) for v in post.get("our_price", pd.Series(np.nan, index=post.index))],
@@ -272,6 +283,12 @@ def postmortem_table(post: pd.DataFrame) -> pd.DataFrame:
         .replace("", "n/a (too few earlier bids)"),
         rec_text=post.get("recommended_price_at_time", pd.Series(np.nan, index=post.index)).map(_price),
     ).drop(columns="_closed")
+    return shown.assign(
+        prices_text=[
+            f"{o or 'n/a'} vs {c or 'n/a'}" + (f" ({g})" if g else "")
+            for o, c, g in zip(shown["our_price_text"], shown["competitor_price_text"], shown["gap_text"], strict=True)
+        ]
+    )
 
 
 def _loss_kinds(post: pd.DataFrame) -> pd.Series:
@@ -331,7 +348,7 @@ def _postmortem(post) -> None:
         display.paragraph("No bid of this account has been decided yet.")
         return
     display.paragraph(postmortem_sentence(post))
-    display.table(postmortem_table(post), columns=POST_COLUMNS, max_rows=15)
+    display.table(postmortem_table(post), columns=POST_COLUMNS, max_rows=POST_ROWS)
     display.paragraph(
         "Price gap = our price over the competitor's (+5% means we were 5% dearer). The probability and the "
         "recommended price are those the model would have given on the day the bid was opened, from the bids "
@@ -463,8 +480,7 @@ PIPELINE_COLUMNS = {
     "competitor_text": "Competitor",
     "amount_text": "Value",
     "our_price_text": "Our price",
-    "recommended_text": "Recommended price",
-    "range_text": "Good range",
+    "recommended_text": "Recommended price (good range)",
     "p_win_text": "P(win) now → recommended",
     "gain_text": "Gain (band)",
     "reason": "Why",
@@ -696,7 +712,7 @@ def calibration_sentence(cal: pd.DataFrame) -> str:
 
 
 def _calibration(bundle) -> None:
-    display.heading("How well the win model predicts", 3)
+    display.heading("Bid win model: out-of-time calibration", 3)
     cal = bundle.table("bid_calibration")
     if isinstance(cal, NotAvailable):
         display.not_available(cal)
@@ -775,6 +791,13 @@ def portfolio_section(bundle) -> None:
     _pipeline(bundle, recs, names)
     show_notes(bundle, "bid_recommendations")
     _losses(bundle)
-    _calibration(bundle)
-    show_notes(bundle, "bid_postmortem", "bid_calibration")
+    show_notes(bundle, "bid_postmortem")
+    if bundle.has("bid_calibration"):
+        display.paragraph("How well the win model predicts (its out-of-time calibration): see the appendix.")
     _calendar(bundle, names)
+
+
+def portfolio_appendix(bundle) -> None:
+    """Appendix part of the portfolio overview: the win model's out-of-time calibration and its chart."""
+    _calibration(bundle)
+    show_notes(bundle, "bid_calibration")

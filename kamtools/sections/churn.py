@@ -226,8 +226,36 @@ def account_appendix(acct) -> None:
     )
 
 
+def portfolio_appendix(bundle) -> None:
+    """Appendix part of the portfolio overview: the churn model's out-of-time backtest against the
+    recency rule, and its calibration."""
+    display.heading("Churn model: out-of-time backtest and calibration", level=3)
+    churn = bundle.table("churn")
+    if isinstance(churn, NotAvailable):
+        display.not_available(churn)
+        return
+    evaluation = bundle.table("churn_evaluation")
+    methods = churn["method"].drop_duplicates().tolist() if "method" in churn.columns else []
+    model = bool(methods) and str(methods[0]).startswith("churn model")
+    if isinstance(evaluation, pd.DataFrame) and len(evaluation):
+        ev = evaluation.iloc[0]
+        display.paragraph(
+            f"Does the model predict churn? Trained on {int(ev['train_snapshots'])} earlier snapshots of history and "
+            f"tested on the accounts as they were on {formatting.date(ev['test_as_of'])}, judged by what happened "
+            f"afterwards (an out-of-time backtest); model family: {ev['chosen_model']}. The baseline is the rule of "
+            "thumb 'days since the last order compared with the account's usual gap'."
+        )
+        _backtest_table(evaluation)
+    elif methods and not model:
+        display.not_available("No churn model was trained, so there is no out-of-time backtest.")
+    else:
+        display.not_available(evaluation if isinstance(evaluation, NotAvailable) else "No backtest was run.")
+    _calibration_chart(bundle.table("churn_calibration"))
+
+
 def portfolio_section(bundle) -> None:
-    """Backtest, calibration, what predicts churn and the accounts ranked by revenue at risk."""
+    """What predicts churn and the accounts ranked by revenue at risk (the model's backtest and
+    calibration are in the appendix, :func:`portfolio_appendix`)."""
     display.heading("Risks ranked by revenue at risk")
     churn = bundle.table("churn")
     if isinstance(churn, NotAvailable):
@@ -260,19 +288,9 @@ def portfolio_section(bundle) -> None:
             f"{ev['medium_band_from']:.0%}, low below. The money is ranked separately: accounts are listed by "
             "revenue at risk (probability x expected 12-month value)."
         )
-        display.heading("Does the model predict churn? Out-of-time backtest", level=3)
-        display.paragraph(
-            f"Trained on {int(ev['train_snapshots'])} earlier snapshots of history and tested on the accounts as they "
-            f"were on {pd.Timestamp(ev['test_as_of']).date()}, judged by what happened afterwards; model family: "
-            f"{ev['chosen_model']}. The baseline is the rule of thumb 'days since the last order compared with the "
-            "account's usual gap'."
-        )
-        _backtest_table(evaluation)
+        display.paragraph("How well the model predicted churn out of time: see the appendix.")
     elif methods and not model:
-        display.not_available("No churn model was trained, so there is no out-of-time backtest.")
-    else:
-        display.not_available(evaluation if isinstance(evaluation, NotAvailable) else "No backtest was run.")
-    _calibration_chart(bundle.table("churn_calibration"))
+        display.paragraph("No churn model was trained, so there is no out-of-time backtest.")
     importance = bundle.table("churn_importance")
     if isinstance(importance, pd.DataFrame) and len(importance):
         display.figure(importance_plot(importance), alt="Bar chart of the factors that predict churn in this portfolio")

@@ -248,78 +248,9 @@ def account_appendix(acct) -> None:
     display.paragraph(" ".join(words))
 
 
-def portfolio_section(bundle) -> None:
-    """Portfolio forecast against target, backtest accuracy, accounts least likely to make target."""
-    display.heading("Forecast against target")
-    port = bundle.table("forecast_portfolio")
-    if isinstance(port, NotAvailable):
-        display.not_available(port)
-        return
-    actual = port[port["kind"] == "actual"][["ds", "y"]]
-    fc = port[port["kind"] == "forecast"]
-    ptarget = _frame(bundle.table("forecast_portfolio_target"))
-    as_of = bundle.as_of
-
-    cards = [("Portfolio forecast, next 12 months", money(float(fc["forecast"].sum()), formatting.currency_of(bundle)))]
-    # the overview's "Revenue, last 12 months" (the 12 months up to the as-of date, summed over accounts)
-    last12 = float(bundle.accounts["revenue_ltm"].sum()) if "revenue_ltm" in bundle.accounts else 0.0
-    growth_note = bundle.note("forecast_growth_pct")
-    if growth_note or actual["ds"].nunique() < 12:  # the last 12 months are not all in the data
-        cards.append(("Change vs last 12 months", "not available"))
-    elif last12 > 0:
-        change = fc["forecast"].sum() / last12 - 1
-        cards.append(("Change vs last 12 months", f"{change:+.0%}", "good" if change >= 0 else "warn"))
-    cur = None
-    if ptarget is not None and len(ptarget):
-        rows = ptarget[ptarget["period"] == as_of.year]
-        cur = rows.iloc[0] if len(rows) else None
-    if cur is not None:
-        cards.append((f"Expected attainment {int(cur['period'])}", f"{float(cur['expected_attainment']):.0%}"))
-        cards.append(
-            (
-                f"Chance to reach the {int(cur['period'])} portfolio target",
-                f"{float(cur['p_reach_target']):.0%}",
-                _status(float(cur["p_reach_target"])),
-            )
-        )
-    targets = _frame(bundle.table("forecast_targets"))
-    if targets is not None and len(targets):
-        this = targets[targets["period"] == as_of.year]
-        if len(this):
-            off = int((this["p_reach_target"] < UNLIKELY).sum())
-            cards.append(
-                (
-                    f"Accounts unlikely to reach the {as_of.year} target",
-                    f"{off} of {len(this)}",
-                    "bad" if off else "good",
-                )
-            )
-    display.kpi_cards(cards)
-
-    fig = forecast_chart(
-        actual,
-        fc,
-        title="Portfolio revenue per month (sum of accounts): actuals and forecast",
-        monthly_target=ptarget[["period", "revenue_target"]] if ptarget is not None else None,
-    )
-    display.figure(fig, alt="portfolio revenue history and forecast")
-    display.paragraph(
-        "The portfolio forecast is the sum of the account forecasts. Its interval treats the accounts' surprises as "
-        "independent of each other; shocks that hit many accounts at once would widen it."
-        + (f" {growth_note}" if growth_note else "")
-    )
-
-    if ptarget is not None and len(ptarget):
-        display.bullets([target_sentence(r) for _, r in ptarget.sort_values("period").iterrows()])
-        show_notes(bundle, "forecast_targets")
-        display.figure(
-            target_gap_chart(ptarget, title="Portfolio: booked, expected and target per year"),
-            alt="portfolio year totals against target",
-        )
-    else:
-        reason = bundle.table("forecast_portfolio_target")
-        display.not_available(reason if isinstance(reason, NotAvailable) else "No targets were supplied.")
-
+def portfolio_appendix(bundle) -> None:
+    """Appendix part of the portfolio overview: the forecast's backtest against a simple baseline
+    and the method each account's forecast uses."""
     acc_table = bundle.table("forecast_accuracy")
     acc = _frame(acc_table)
     if isinstance(acc_table, NotAvailable):
@@ -395,6 +326,84 @@ def portfolio_section(bundle) -> None:
             },
         )
         show_notes(bundle, "forecast_methods", "forecast")
+
+
+def portfolio_section(bundle) -> None:
+    """Portfolio forecast against target, backtest accuracy, accounts least likely to make target."""
+    display.heading("Forecast against target")
+    port = bundle.table("forecast_portfolio")
+    if isinstance(port, NotAvailable):
+        display.not_available(port)
+        return
+    actual = port[port["kind"] == "actual"][["ds", "y"]]
+    fc = port[port["kind"] == "forecast"]
+    ptarget = _frame(bundle.table("forecast_portfolio_target"))
+    as_of = bundle.as_of
+
+    cards = [("Portfolio forecast, next 12 months", money(float(fc["forecast"].sum()), formatting.currency_of(bundle)))]
+    # the overview's "Revenue, last 12 months" (the 12 months up to the as-of date, summed over accounts)
+    last12 = float(bundle.accounts["revenue_ltm"].sum()) if "revenue_ltm" in bundle.accounts else 0.0
+    growth_note = bundle.note("forecast_growth_pct")
+    if growth_note or actual["ds"].nunique() < 12:  # the last 12 months are not all in the data
+        cards.append(("Change vs last 12 months", "not available"))
+    elif last12 > 0:
+        change = fc["forecast"].sum() / last12 - 1
+        cards.append(("Change vs last 12 months", f"{change:+.0%}", "good" if change >= 0 else "warn"))
+    cur = None
+    if ptarget is not None and len(ptarget):
+        rows = ptarget[ptarget["period"] == as_of.year]
+        cur = rows.iloc[0] if len(rows) else None
+    if cur is not None:
+        cards.append((f"Expected attainment {int(cur['period'])}", f"{float(cur['expected_attainment']):.0%}"))
+        cards.append(
+            (
+                f"Chance to reach the {int(cur['period'])} portfolio target",
+                f"{float(cur['p_reach_target']):.0%}",
+                _status(float(cur["p_reach_target"])),
+            )
+        )
+    targets = _frame(bundle.table("forecast_targets"))
+    if targets is not None and len(targets):
+        this = targets[targets["period"] == as_of.year]
+        if len(this):
+            off = int((this["p_reach_target"] < UNLIKELY).sum())
+            cards.append(
+                (
+                    f"Accounts unlikely to reach the {as_of.year} target",
+                    f"{off} of {len(this)}",
+                    "bad" if off else "good",
+                )
+            )
+    display.kpi_cards(cards)
+
+    fig = forecast_chart(
+        actual,
+        fc,
+        title="Portfolio revenue per month (sum of accounts): actuals and forecast",
+        monthly_target=ptarget[["period", "revenue_target"]] if ptarget is not None else None,
+    )
+    display.figure(fig, alt="portfolio revenue history and forecast")
+    display.paragraph(
+        "The portfolio forecast is the sum of the account forecasts. Its interval treats the accounts' surprises as "
+        "independent of each other; shocks that hit many accounts at once would widen it."
+        + (f" {growth_note}" if growth_note else "")
+    )
+
+    if ptarget is not None and len(ptarget):
+        display.bullets([target_sentence(r) for _, r in ptarget.sort_values("period").iterrows()])
+        show_notes(bundle, "forecast_targets")
+        display.figure(
+            target_gap_chart(ptarget, title="Portfolio: booked, expected and target per year"),
+            alt="portfolio year totals against target",
+        )
+    else:
+        reason = bundle.table("forecast_portfolio_target")
+        display.not_available(reason if isinstance(reason, NotAvailable) else "No targets were supplied.")
+
+    if bundle.has("forecast_accuracy") or bundle.has("forecast_methods"):
+        display.paragraph(
+            "How accurate the forecast was in backtests, and which method each account uses: see the appendix."
+        )
 
     if targets is not None and len(targets):
         this = targets[targets["period"] == as_of.year].copy()

@@ -204,7 +204,15 @@ def account_section(acct) -> None:
                 currency=formatting.currency_of(acct.bundle),
             )
         losses = acct.table("pipeline_losses")
-        if isinstance(losses, pd.DataFrame) and not losses.empty:
+        by_competitor = acct.table("competitor_account_bids")
+        shown_there = isinstance(by_competitor, pd.DataFrame) and not by_competitor.empty
+        if isinstance(losses, pd.DataFrame) and not losses.empty and shown_there:
+            # the competitor section's table already lists the losses, lost value and price gaps by competitor
+            display.paragraph(
+                f"{formatting.count(losses['bids_lost'].sum())} bid(s) lost in the last 12 months; the losses by "
+                "competitor, with the price gaps, are in the competitor section."
+            )
+        elif isinstance(losses, pd.DataFrame) and not losses.empty:
             display.paragraph("Bids lost in the last 12 months, by competitor (price gap: + = we were dearer):")
             display.table(
                 losses,

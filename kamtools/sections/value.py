@@ -180,6 +180,48 @@ def account_appendix(acct) -> None:
         display.bullets(notes)
 
 
+def portfolio_appendix(bundle) -> None:
+    """Appendix part of the portfolio overview: the value model's parameters and its holdout test."""
+    display.heading("Value model: which model and how well it fits", 3)
+    model = bundle.table("value_model")
+    if isinstance(model, NotAvailable):
+        display.not_available(model)
+        return
+    if len(model):
+        name, _, reason = model_choice(model)
+        display.paragraph(
+            f"{MODEL_LABELS.get(name, name)} (how often accounts buy and how likely they are to have stopped; time "
+            "in weeks) and Gamma-Gamma (value per purchase week), fitted by maximum likelihood on all accounts. "
+            + reason
+        )
+        params = model[~model["parameter"].isin(_SELECTION_PARAMETERS)]
+        if "chosen" in params.columns:
+            params = params[params["chosen"].astype(bool)]
+        display.table(
+            params,
+            columns={"model": "Model", "parameter": "Parameter", "estimate": "Estimate", "std_error": "Std. error"},
+        )
+        sel = model[model["parameter"].isin(_SELECTION_PARAMETERS)]
+        if len(sel) and sel["parameter"].eq("holdout_log_likelihood").any():
+            wide = sel.pivot_table(index="model", columns="parameter", values="estimate", aggfunc="first")
+            wide = wide.reset_index().assign(model=lambda d: d["model"].map(MODEL_LABELS).fillna(d["model"]))
+            display.heading("BG/NBD or MBG/NBD: the holdout test", 3)
+            display.table(
+                wide,
+                columns={
+                    "model": "Model",
+                    "holdout_log_likelihood": "Holdout log-likelihood (higher is better)",
+                    "holdout_purchase_weeks_predicted": "Purchase weeks predicted in the holdout",
+                    "holdout_purchase_weeks_actual": "Purchase weeks in the holdout",
+                    "p_buy_again_one_time_buyers": "One-time buyers: predicted share buying again",
+                    "bought_again_one_time_buyers": "One-time buyers: share that bought again",
+                },
+            )
+        notes = [n for n in model["note"].dropna().unique() if str(n).strip()]
+        if notes:
+            display.bullets(notes)
+
+
 def portfolio_section(bundle) -> None:
     """Expected future value of the portfolio."""
     display.heading("Expected future value")
@@ -244,38 +286,5 @@ def portfolio_section(bundle) -> None:
             money=["past_yearly"],
             currency=formatting.currency_of(bundle),
         )
-    model = bundle.table("value_model")
-    if isinstance(model, pd.DataFrame) and len(model):
-        name, _, reason = model_choice(model)
-        display.heading("Model", 3)
-        display.paragraph(
-            f"{MODEL_LABELS.get(name, name)} (how often accounts buy and how likely they are to have stopped; time "
-            "in weeks) and Gamma-Gamma (value per purchase week), fitted by maximum likelihood on all accounts. "
-            + reason
-        )
-        params = model[~model["parameter"].isin(_SELECTION_PARAMETERS)]
-        if "chosen" in params.columns:
-            params = params[params["chosen"].astype(bool)]
-        display.table(
-            params,
-            columns={"model": "Model", "parameter": "Parameter", "estimate": "Estimate", "std_error": "Std. error"},
-        )
-        sel = model[model["parameter"].isin(_SELECTION_PARAMETERS)]
-        if len(sel) and sel["parameter"].eq("holdout_log_likelihood").any():
-            wide = sel.pivot_table(index="model", columns="parameter", values="estimate", aggfunc="first")
-            wide = wide.reset_index().assign(model=lambda d: d["model"].map(MODEL_LABELS).fillna(d["model"]))
-            display.heading("BG/NBD or MBG/NBD: the holdout test", 3)
-            display.table(
-                wide,
-                columns={
-                    "model": "Model",
-                    "holdout_log_likelihood": "Holdout log-likelihood (higher is better)",
-                    "holdout_purchase_weeks_predicted": "Purchase weeks predicted in the holdout",
-                    "holdout_purchase_weeks_actual": "Purchase weeks in the holdout",
-                    "p_buy_again_one_time_buyers": "One-time buyers: predicted share buying again",
-                    "bought_again_one_time_buyers": "One-time buyers: share that bought again",
-                },
-            )
-        notes = [n for n in model["note"].dropna().unique() if str(n).strip()]
-        if notes:
-            display.bullets(notes)
+    if bundle.has("value_model"):
+        display.paragraph("Which value model was chosen and how well it fits: see the appendix.")
