@@ -43,13 +43,6 @@ def test_section_shows_chart_findings_and_owners(bundle, monkeypatch):
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; $x$" in html
 
 
-def test_account_without_contacts_says_what_to_add(bundle, monkeypatch):
-    html = _render(bundle.account("G1"), monkeypatch)
-    assert "No contacts are on file for this account, so there is no relationship map. Add the people" in html
-    assert "contacts.csv" in html and "interactions.csv" in html
-    assert "<img" not in html
-
-
 def test_unit_without_contact_shows_its_finding(bundle, monkeypatch):
     html = _render(bundle.account("A3"), monkeypatch)
     assert "Feed Polska, a unit of Global Feed Group, has no current contact on file" in html
@@ -75,3 +68,22 @@ def test_section_is_registered_and_in_the_report_notebook():
     nb = json.loads((notebooks_dir() / "account_report.ipynb").read_text())
     assert 'sections.account("relationships", acct)' in ["".join(c["source"]) for c in nb["cells"]]
     assert pd is not None
+
+
+def test_head_of_a_group_shows_the_map_across_its_units(bundle, monkeypatch):
+    html = _render(bundle.account("G1"), monkeypatch)
+    assert "Global Feed Group heads a group: the map shows the people of its 3 units with contacts on file." in html
+    assert "<img" in html and "<th>Unit</th>" in html and "<td>Feed Italia Srl</td>" in html
+    assert "Feed Polska, a unit of Global Feed Group, has no current contact on file" in html
+    assert "No contacts are on file" not in html
+
+
+def test_stand_alone_account_without_contacts(tmp_path, monkeypatch):
+    from kamtools.bundle import analyze
+
+    contacts = _contacts()
+    p = portfolio(contacts=contacts[contacts["account_id"] != "B1"])
+    b = analyze(p, tmp_path / "b", stages=["relationships"], progress=False)
+    html = _render(b.account("B1"), monkeypatch)
+    assert "No contacts are on file for this account" in html
+    assert "No coverage gap found" not in html and "<img" not in html

@@ -37,8 +37,22 @@ def _owners(rmap: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _group_rows(acct, name: str) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """For the head of a group: the relationship map and the findings of every unit of the group
+    (None for an account that heads no group or when the tables are missing)."""
+    full = acct.bundle.table("relationship_map")
+    found = acct.bundle.table("coverage_findings")
+    if isinstance(full, NotAvailable) or isinstance(found, NotAvailable) or "group_id" not in full.columns:
+        return None
+    group = full[full["group_id"].astype(str) == acct.account_id]
+    if not (group["account_id"].astype(str) != acct.account_id).any():
+        return None
+    return group, found[found["group_id"].astype(str) == acct.account_id]
+
+
 def account_section(acct) -> None:
-    """The org chart, the coverage findings and our owner of each relationship."""
+    """The org chart, the coverage findings and our owner of each relationship (for the head of a
+    group: across its units, each unit's people under its name)."""
     from kamtools.plotting.relationships import org_chart
 
     display.heading(TITLE)
@@ -48,6 +62,14 @@ def account_section(acct) -> None:
         return
     findings = acct.table("coverage_findings")
     name = str(acct.info.get("name") or acct.account_id)
+    names: dict[str, str] = {}
+    group = _group_rows(acct, name)
+    if group is not None:
+        rmap, findings = group
+        accounts = acct.bundle.accounts
+        names = dict(zip(accounts["account_id"].astype(str), accounts["name"].astype(str)))
+        units = rmap["account_id"].nunique()
+        display.paragraph(f"{name} heads a group: the map shows the people of its {units} units with contacts on file.")
     if rmap.empty:
         display.paragraph(NO_CONTACTS)
     else:
@@ -59,32 +81,38 @@ def account_section(acct) -> None:
             + ". Each box shows the person's title, role and seniority, where they stand towards us, when we last "
             "met them and who on our side owns the relationship."
         )
-        display.figure(org_chart(rmap, title=f"{name}: who is who"), alt=f"Relationship map of {name}")
+        display.figure(
+            org_chart(rmap, title=f"{name}: who is who", account_names=names), alt=f"Relationship map of {name}"
+        )
     show_notes(acct.bundle, "relationships")
 
-    display.heading("Coverage findings", level=3)
     if isinstance(findings, NotAvailable):
+        display.heading("Coverage findings", level=3)
         display.not_available(findings)
-    elif findings.empty:
+    elif not findings.empty:
+        display.heading("Coverage findings", level=3)
+        display.bullets(
+            f"{_SEVERITY.get(str(s), str(s))}: {e}" for s, e in zip(findings["severity"], findings["evidence"])
+        )
+    elif not rmap.empty:
+        display.heading("Coverage findings", level=3)
         display.paragraph(
             "No coverage gap found: no sponsor left in the last 12 months, no decision maker unmet for 180 days, "
             "no detractor among the decision makers without a recent meeting, and contact is not concentrated on "
             "one person."
         )
-    else:
-        display.bullets(
-            f"{_SEVERITY.get(str(s), str(s))}: {e}" for s, e in zip(findings["severity"], findings["evidence"])
-        )
 
     if not rmap.empty:
         display.heading("Our owner of each relationship", level=3)
+        table = _owners(rmap)
+        columns = {"name": "Name", "title": "Title", "role": "Role", "attitude": "Attitude"}
+        if names:
+            table["unit"] = table["account_id"].astype(str).map(names).fillna(table["account_id"])
+            columns = {"unit": "Unit", **columns}
         display.table(
-            _owners(rmap),
+            table,
             columns={
-                "name": "Name",
-                "title": "Title",
-                "role": "Role",
-                "attitude": "Attitude",
+                **columns,
                 "last_contact_date": "Last contact",
                 "days_since_contact": "Days since",
                 "n_interactions_12m": "Interactions (12 months)",
