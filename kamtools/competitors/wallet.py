@@ -1,0 +1,68 @@
+"""Share of wallet: revenue against the account's estimated yearly potential, now and a year before."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from kamtools.competitors.winloss import _at
+from kamtools.data.portfolio import NotAvailable, Portfolio
+
+
+def _revenue_windows(portfolio: Portfolio) -> pd.DataFrame:
+    """Per account: revenue in the last 12 months and in the 12 months before."""
+    orders = portfolio.orders
+    t1 = portfolio.as_of - pd.DateOffset(months=12)
+    t0 = portfolio.as_of - pd.DateOffset(months=24)
+    od = orders["order_date"]
+    ltm = od > t1
+    prior = (od > t0) & ~ltm
+    frame = pd.DataFrame(
+        {
+            "account_id": orders["account_id"],
+            "revenue_ltm": orders["net_revenue"].where(ltm, 0.0),
+            "revenue_prior_12m": orders["net_revenue"].where(prior, 0.0),
+        }
+    )[(od > t0).to_numpy()]
+    agg = frame.groupby("account_id", observed=True)[["revenue_ltm", "revenue_prior_12m"]].sum().reset_index()
+    out = portfolio.accounts[["account_id"]].merge(agg, on="account_id", how="left")
+    out[["revenue_ltm", "revenue_prior_12m"]] = out[["revenue_ltm", "revenue_prior_12m"]].fillna(0.0)
+    return out
+
+
+def share_of_wallet(portfolio: Portfolio, as_of: str | pd.Timestamp | None = None) -> pd.DataFrame | NotAvailable:
+    """Our share of each account's wallet: revenue last 12 months / potential_revenue.
+
+    ``potential_revenue`` is the account's estimated yearly spend in our categories (one
+    current estimate, so the prior-year share uses the same wallet). Returns one row per
+    account: ``account_id, potential_revenue, revenue_ltm, revenue_prior_12m,
+    share_of_wallet, share_of_wallet_prior, share_of_wallet_change`` (points, this year
+    minus prior), ``headroom`` (potential - revenue_ltm, at least 0), ``wallet_known``.
+    Shares are NaN where the potential is unknown or zero; a share above 1 means the
+    wallet estimate is too low. NotAvailable when no account has a potential.
+    """
+    portfolio = _at(portfolio, as_of)
+    acc = portfolio.accounts
+    if "potential_revenue" not in acc.columns or not acc["potential_revenue"].gt(0).any():
+        return NotAvailable(
+            "No account has a potential_revenue (wallet estimate), so share of wallet cannot be computed."
+        )
+    out = _revenue_windows(portfolio).merge(acc[["account_id", "potential_revenue"]], on="account_id", how="left")
+    pot = out["potential_revenue"].astype(float)
+    known = pot > 0
+    out["wallet_known"] = known
+    out["share_of_wallet"] = (out["revenue_ltm"] / pot).where(known)
+    out["share_of_wallet_prior"] = (out["revenue_prior_12m"] / pot).where(known)
+    out["share_of_wallet_change"] = out["share_of_wallet"] - out["share_of_wallet_prior"]
+    out["headroom"] = (pot - out["revenue_ltm"]).clip(lower=0).where(known)
+    cols = [
+        "account_id",
+        "potential_revenue",
+        "revenue_ltm",
+        "revenue_prior_12m",
+        "share_of_wallet",
+        "share_of_wallet_prior",
+        "share_of_wallet_change",
+        "headroom",
+        "wallet_known",
+    ]
+    return out[cols]
