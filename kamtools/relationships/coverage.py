@@ -248,17 +248,17 @@ def coverage_findings(
     active = rmap[~rmap["has_left"]]
 
     # a sponsor who left
+    still_there = active[_sponsor(active["attitude"], active["is_decision_maker"])]
+    sponsors_of = {a: g.head(3).to_dict("records") for a, g in still_there.groupby("account_id", sort=False)}
     for r in left_sponsors(rmap, as_of).to_dict("records"):
         days = (as_of - r["left_date"]).days
         what = r["attitude"] if isinstance(r["attitude"], str) else "decision maker"
         if r["is_decision_maker"] and what != "decision maker":
             what = f"{what} and decision maker"
-        still = active[
-            (active["account_id"] == r["account_id"]) & _sponsor(active["attitude"], active["is_decision_maker"])
-        ]
+        still = sponsors_of.get(r["account_id"], [])
         left_text = (
-            f"sponsors still there: {', '.join(_person(s) for s in still.head(3).to_dict('records'))}"
-            if len(still)
+            f"sponsors still there: {', '.join(_person(x) for x in still)}"
+            if still
             else "no other champion, supporter or decision maker is on file"
         )
         severity = "medium" if r["attitude"] == "supporter" and not r["is_decision_maker"] else "high"
@@ -298,11 +298,12 @@ def coverage_findings(
     # single-threaded: most of the last 12 months' interactions through one person
     stats = _thread_stats(active)
     by_id = active.set_index("contact_id")
+    n_active = active.groupby("account_id").size()
     for s in stats.to_dict("records"):
         if s["interactions_12m"] < SINGLE_THREAD_MIN_INTERACTIONS or s["thread_share"] < SINGLE_THREAD_SHARE:
             continue
         top = {"contact_id": s["top_contact_id"], **by_id.loc[s["top_contact_id"]].to_dict()}
-        others = int((active["account_id"] == s["account_id"]).sum()) - 1
+        others = int(n_active.get(s["account_id"], 1)) - 1
         others_text = (
             "no other current contact is on file"
             if others == 0
@@ -362,6 +363,7 @@ def _units_without_contact(
     names: dict[str, str],
     revenue_12m: pd.Series | None,
 ) -> list[dict]:
+    from kamtools.display import money
     from kamtools.groups.tree import hierarchy
 
     hier = hierarchy(portfolio.accounts)
@@ -376,8 +378,6 @@ def _units_without_contact(
     for u in units[~units["account_id"].isin(covered)].to_dict("records"):
         aid, gid = u["account_id"], u["group_id"]
         rev = float(revenue_12m.get(aid, np.nan)) if revenue_12m is not None else np.nan
-        from kamtools.display import money
-
         spend = f" although it bought {money(rev)} in the last 12 months" if rev > 0 else ""
         n_gone = int(gone.get(aid, 0))
         past = (
