@@ -72,7 +72,8 @@ def hierarchy(accounts: pd.DataFrame) -> pd.DataFrame:
     Raises ValueError on a cycle (the loader reports those as data errors first).
     """
     ids = accounts["account_id"].astype(str).sort_values(kind="stable").tolist()
-    parents = {k: v for k, v in parent_map(accounts).items() if v in set(ids)}
+    known = set(ids)
+    parents = {k: v for k, v in parent_map(accounts).items() if v in known}
     cycle = find_cycle(parents)
     if cycle is not None:
         raise ValueError(f"accounts.parent_account_id forms a cycle: {' -> '.join(cycle)}")
