@@ -141,7 +141,8 @@ def test_features_on_the_demo_are_complete_and_labelled(small_portfolio):
     feature_cols = [c for c in X.columns if c != "account_id"]
     assert all(c in FEATURE_LABELS for c in feature_cols)
     assert len(feature_cols) >= 35  # every optional table is present in the demo
-    assert X.attrs["unavailable"].keys() == {"p_alive", "expected_value_12m"}
+    # the demo without global-account groups records no leaving dates (contacts.left_date): no champion_left
+    assert X.attrs["unavailable"].keys() == {"p_alive", "expected_value_12m", "champion_left"}
     numeric = X[feature_cols].select_dtypes("number")
     assert np.isfinite(numeric.fillna(0).to_numpy()).all()
 
