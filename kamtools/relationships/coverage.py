@@ -248,9 +248,14 @@ def coverage_findings(
     active = rmap[~rmap["has_left"]]
 
     # a sponsor who left
-    still_there = active[_sponsor(active["attitude"], active["is_decision_maker"])]
-    sponsors_of = {a: g.head(3).to_dict("records") for a, g in still_there.groupby("account_id", sort=False)}
-    for r in left_sponsors(rmap, as_of).to_dict("records"):
+    gone = left_sponsors(rmap, as_of)
+    still_there = active[
+        _sponsor(active["attitude"], active["is_decision_maker"]) & active["account_id"].isin(gone["account_id"])
+    ]
+    sponsors_of: dict[str, list[dict]] = {}
+    for x in still_there.groupby("account_id", sort=False).head(3).to_dict("records"):
+        sponsors_of.setdefault(x["account_id"], []).append(x)
+    for r in gone.to_dict("records"):
         days = (as_of - r["left_date"]).days
         what = r["attitude"] if isinstance(r["attitude"], str) else "decision maker"
         if r["is_decision_maker"] and what != "decision maker":
@@ -368,7 +373,7 @@ def _units_without_contact(
 
     hier = hierarchy(portfolio.accounts)
     size = hier.groupby("group_id")["account_id"].transform("size")
-    trades = set(portfolio.orders["account_id"].astype(str))
+    trades = pd.unique(portfolio.orders["account_id"].astype(object))
     # a unit: a member of a group that buys or is at the bottom of it (a holding or region level
     # without orders of its own is no buying unit)
     units = hier[(size > 1) & ((hier["n_children"] == 0) | hier["account_id"].isin(trades))]
