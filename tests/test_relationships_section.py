@@ -87,3 +87,10 @@ def test_stand_alone_account_without_contacts(tmp_path, monkeypatch):
     html = _render(b.account("B1"), monkeypatch)
     assert "No contacts are on file for this account" in html
     assert "No coverage gap found" not in html and "<img" not in html
+
+
+def test_accounts_summary_gains_the_relationship_columns(bundle):
+    acc = bundle.accounts.set_index("account_id")
+    assert {"champion_left", "n_contacts_active", "thread_share", "single_threaded"} <= set(acc.columns)
+    assert bool(acc.loc["A1", "champion_left"]) and acc.loc["A1", "n_contacts_active"] == 3
+    assert acc.loc["A1", "thread_share"] == pytest.approx(0.8) and bool(acc.loc["A1", "single_threaded"])

@@ -12,9 +12,10 @@ writes:
 * ``relationship_accounts``: one row per account (contacts still there, the share of interactions
   through the most-met person, ``single_threaded``, ``champion_left`` and whom to meet instead).
 
-``accounts.parquet`` gains ``champion_left``, ``single_threaded`` and ``n_contacts_active`` (an earlier
-stage's column of the same name stays: the KPI stage writes its own ``single_threaded``, one contact
-engaged in 180 days, so the share-based flag is read from ``relationship_accounts``).
+``accounts.parquet`` gains ``champion_left``, ``n_contacts_active`` and ``thread_share``; its
+``single_threaded`` stays the KPI stage's (one contact engaged in the last 180 days: an earlier stage's
+column of the same name is kept), so the share-based flag is read from ``relationship_accounts`` (or
+``thread_share`` >= :data:`~kamtools.relationships.coverage.SINGLE_THREAD_SHARE` with enough interactions).
 
 The chart is :func:`kamtools.plotting.relationships.org_chart`; the report section
 :mod:`kamtools.sections.relationships`.
@@ -59,7 +60,7 @@ __all__ = [
     "relationship_map",
 ]
 
-SUMMARY_COLUMNS = {"relationship_accounts": ["champion_left", "single_threaded", "n_contacts_active"]}
+SUMMARY_COLUMNS = {"relationship_accounts": ["champion_left", "single_threaded", "n_contacts_active", "thread_share"]}
 
 TABLES = ("relationship_map", "coverage_findings", "relationship_accounts")
 
