@@ -165,7 +165,7 @@ _VALUE_BASIS = {
 
 _NO_MONEY = {
     "relationship": "relationship risk",
-    "targets": "a gap to our own target, not money the customer puts at stake",
+    "targets": "a gap to our own target",
     "complaints": "service risk",
     "retention": "retention risk",
 }
