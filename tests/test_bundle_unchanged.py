@@ -37,9 +37,13 @@ INTENDED: dict[str, str] = {
     ),
     "plan_actions": (
         "the facts behind an action are written in the reader's words ('Days since the last contact with a "
-        "decision maker: 140 days') instead of field names ('days_since_dm_contact = 140 days')"
+        "decision maker: 140 days') instead of field names ('days_since_dm_contact = 140 days'); an action "
+        "without a money figure says why in value_basis ('no money figure: a gap to our own target') instead of a blank"
     ),
-    "plan_risks": "the evidence of a risk is written in the reader's words, as for plan_actions",
+    "plan_risks": (
+        "the evidence of a risk is written in the reader's words, as for plan_actions; a risk without a money "
+        "figure says why in value_basis"
+    ),
 }
 
 
