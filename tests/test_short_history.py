@@ -25,7 +25,7 @@ ORDER_DAY = pd.Timestamp("2026-10-20")
 def _demo() -> Portfolio:
     from kamtools.datasets import make_portfolio
 
-    portfolio, _ = make_portfolio(n_accounts=30, years=2, seed=1)
+    portfolio, _ = make_portfolio(n_accounts=30, years=2, seed=1, groups=0)  # orders on 2026-08-01 (see below)
     assert portfolio.as_of == AS_OF
     return portfolio
 
