@@ -254,9 +254,9 @@ def _layout(bundle, rows: pd.DataFrame) -> _Layout:
 
     n_idle = int(_idle_parents(rows).sum())
     if n_idle:
-        noun = "group parent has" if n_idle == 1 else "group parents have"
+        noun = "group parent has no orders of its own" if n_idle == 1 else "group parents have no orders of their own"
         lay.notes.append(
-            f"{count(n_idle)} {noun} no orders of its own, so no scores: their figures are the global accounts' roll-ups below."
+            f"{count(n_idle)} {noun}, so no scores: their figures are the global accounts' roll-ups below."
         )
     if lay.kam:
         owner = rows["owner"].map(lambda o: NO_KAM if _is_missing(o) or not str(o).strip() else str(o))
