@@ -44,13 +44,11 @@ def _pct(value: object) -> str:
     return "" if math.isnan(v) else f"{v:.0%}"
 
 
-def _m(value: object, signed: bool = False) -> str:
+def _m(value: object, signed: bool = False, currency: str | None = None) -> str:
     v = _num(value)
     if math.isnan(v):
         return ""
-    if signed:
-        return ("+" if v >= 0 else "-") + money(abs(v))
-    return money(v)
+    return formatting.signed_money(v, currency) if signed else formatting.money(v, currency)
 
 
 def _text(value: object, missing: str = "") -> str:
@@ -117,20 +115,27 @@ def _recommended(r: dict) -> str:
     return _price(rec) + (f" ({'; '.join(notes)})" if notes else "")
 
 
-def open_bids_table(recs: pd.DataFrame) -> pd.DataFrame:
+def open_bids_table(recs: pd.DataFrame, currency: str | None = None) -> pd.DataFrame:
     """The open-bid rows as shown: prices, ranges and probabilities as text (largest gain first)."""
     recs = recs.sort_values("expected_margin_gain", ascending=False, na_position="last")
     rows = []
     for r in recs.to_dict("records"):
         cur_p, rec_p = _pct(r.get("p_win_current")), _pct(r.get("p_win_recommended"))
-        cur_m, rec_m = _m(r.get("expected_margin_current")), _m(r.get("expected_margin_recommended"))
-        band = _range(r.get("expected_margin_gain_low"), r.get("expected_margin_gain_high"), lambda v: _m(v, True))
-        gain = _m(r.get("expected_margin_gain"), True)
+        cur_m, rec_m = (
+            _m(r.get("expected_margin_current"), currency=currency),
+            _m(r.get("expected_margin_recommended"), currency=currency),
+        )
+        band = _range(
+            r.get("expected_margin_gain_low"),
+            r.get("expected_margin_gain_high"),
+            lambda v: _m(v, True, currency=currency),
+        )
+        gain = _m(r.get("expected_margin_gain"), True, currency=currency)
         rows.append(
             {
                 **r,
                 "category_text": _text(r.get("category")),
-                "amount_text": _m(r.get("amount")),
+                "amount_text": _m(r.get("amount"), currency=currency),
                 "competitor_text": _competitor(r),
                 "our_price_text": _price(r.get("our_price")) or "not quoted yet",
                 "competitor_price_text": _price(r.get("competitor_price")) or "unknown",
@@ -152,27 +157,31 @@ def open_bids_table(recs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[*recs.columns, *made])
 
 
-def bid_sentence(row: dict) -> str:
+def bid_sentence(row: dict, currency: str | None = None) -> str:
     """One open bid in words: what we win and earn now and at the recommended price."""
     oid = _text(row.get("opportunity_id"))
     what = ", ".join(x for x in (_text(row.get("category")), f"against {_competitor(row)}") if x)
-    amount = _m(row.get("amount"))
+    amount = _m(row.get("amount"), currency=currency)
     head = f"{oid} ({what}{', value ' + amount if amount else ''})"
     rec = _price(row.get("recommended_price"))
     rng = _range(row.get("price_low"), row.get("price_high"), _price)
     rec_part = (
         f"at the recommended {rec}{f' (good range {rng})' if rng else ''} P(win) would be "
         f"{_pct(row.get('p_win_recommended')) or 'n/a'} and the expected margin "
-        f"{_m(row.get('expected_margin_recommended')) or 'n/a'}"
+        f"{_m(row.get('expected_margin_recommended'), currency=currency) or 'n/a'}"
     )
     if _price(row.get("our_price")):
         now = (
             f"at our current price {_price(row.get('our_price'))} we win with an estimated "
             f"{_pct(row.get('p_win_current')) or 'n/a'} probability and expect "
-            f"{_m(row.get('expected_margin_current')) or 'n/a'} margin; "
+            f"{_m(row.get('expected_margin_current'), currency=currency) or 'n/a'} margin; "
         )
-        gain = _m(row.get("expected_margin_gain"), True)
-        band = _range(row.get("expected_margin_gain_low"), row.get("expected_margin_gain_high"), lambda v: _m(v, True))
+        gain = _m(row.get("expected_margin_gain"), True, currency=currency)
+        band = _range(
+            row.get("expected_margin_gain_low"),
+            row.get("expected_margin_gain_high"),
+            lambda v: _m(v, True, currency=currency),
+        )
         tail = f", a change of {gain}{f' (90% band {band})' if band else ''}" if gain else ""
     else:
         now, tail = "no price has been quoted yet; ", ""
@@ -210,7 +219,8 @@ def _open_bids(acct, recs) -> None:
     if recs.empty:
         display.paragraph("This account has no open bids, so there is no price to recommend.")
         return
-    shown = open_bids_table(recs)
+    currency = formatting.currency_of(acct.bundle)
+    shown = open_bids_table(recs, currency)
     display.table(shown, columns=OPEN_COLUMNS, max_rows=20)
     display.paragraph(rules_text(acct.portfolio_table("bid_pipeline")))
     curves = _table(acct, "bid_curves")
@@ -222,7 +232,7 @@ def _open_bids(acct, recs) -> None:
     drawn = 0
     for row in shown.head(CHARTS_PER_ACCOUNT).to_dict("records"):
         curve = curves[curves["opportunity_id"].astype(str) == str(row["opportunity_id"])]
-        display.paragraph(bid_sentence(row))
+        display.paragraph(bid_sentence(row, currency))
         if curve.empty:
             display.paragraph("The bundle holds no price curve for this bid.")
             continue
@@ -402,6 +412,7 @@ def tender_rows(calendar: pd.DataFrame, names: dict | None = None) -> pd.DataFra
 
 
 def _tenders(acct, cal) -> None:
+    currency = formatting.currency_of(acct.bundle)
     display.heading("Upcoming tenders", 3)
     if isinstance(cal, NotAvailable):
         display.not_available(cal)
@@ -422,11 +433,11 @@ def _tenders(acct, cal) -> None:
     first = upcoming.iloc[0]
     what = f"{_text(first.get('category'), 'an unknown category')}, in {_month(first['expected_month'])}"
     if len(upcoming) == 1:
-        head = f"One tender from this account is expected in the next 12 months, worth about {money(value)}: {what}."
+        head = f"One tender from this account is expected in the next 12 months, worth about {money(value, currency)}: {what}."
     else:
         head = (
             f"{len(upcoming):,} tenders from this account are expected in the next 12 months, worth about "
-            f"{money(value)} in all; the first: {what}."
+            f"{money(value, currency)} in all; the first: {what}."
         )
     display.paragraph(
         f"{head} Start the pre-RFQ work (specification, relationships, price position) a few months before each."
@@ -436,13 +447,20 @@ def _tenders(acct, cal) -> None:
 
 
 def _cards(acct, recs, post, cal) -> None:
+    currency = formatting.currency_of(acct.bundle)
     cards: list[tuple] = []
     info = acct.info or {}
     if isinstance(recs, pd.DataFrame):
         cards.append(("Open bids", f"{len(recs):,}"))
         if len(recs):
             gain = pd.to_numeric(recs["expected_margin_gain"], errors="coerce").sum()
-            cards.append(("Expected margin gained at recommended prices", _m(gain, True), "good" if gain > 0 else ""))
+            cards.append(
+                (
+                    "Expected margin gained at recommended prices",
+                    _m(gain, True, currency=currency),
+                    "good" if gain > 0 else "",
+                )
+            )
     elif _num(info.get("n_open_bids")) >= 0:
         cards.append(("Open bids", f"{_num(info.get('n_open_bids')):,.0f}"))
     if isinstance(post, pd.DataFrame) and len(post):
@@ -499,16 +517,20 @@ def _account_text(names: dict, account_id: object) -> str:
     return f"{name} ({account_id})" if name else str(account_id)
 
 
-def _total_band(pipeline) -> str:
+def _total_band(pipeline, currency: str | None = None) -> str:
     """ " (90% band +a to +b)" from the one-row ``bid_pipeline`` table, or "" without it."""
     if not isinstance(pipeline, pd.DataFrame) or pipeline.empty:
         return ""
     row = pipeline.iloc[0]
-    band = _range(row.get("expected_margin_gain_low"), row.get("expected_margin_gain_high"), lambda v: _m(v, True))
+    band = _range(
+        row.get("expected_margin_gain_low"),
+        row.get("expected_margin_gain_high"),
+        lambda v: _m(v, True, currency=currency),
+    )
     return f" (90% band {band})" if band else ""
 
 
-def pipeline_sentence(recs: pd.DataFrame, pipeline=None) -> str:
+def pipeline_sentence(recs: pd.DataFrame, pipeline=None, currency: str | None = None) -> str:
     """The open pipeline in one or two sentences: how many bids, how much margin the prices would gain.
 
     ``pipeline``: the one-row ``bid_pipeline`` table, whose band of the total gain (from the
@@ -519,12 +541,12 @@ def pipeline_sentence(recs: pd.DataFrame, pipeline=None) -> str:
     n_up = int((pd.to_numeric(recs["recommended_price"], errors="coerce") > recs["our_price"]).sum())
     n_down = int((pd.to_numeric(recs["recommended_price"], errors="coerce") < recs["our_price"]).sum())
     text = (
-        f"{len(recs):,} open bids from {recs['account_id'].nunique():,} accounts, worth {money(recs['amount'].sum())}. "
-        f"Bidding the recommended prices instead of the current ones would add {_m(gain.sum(), True)} of expected "
-        f"margin{_total_band(pipeline)}"
+        f"{len(recs):,} open bids from {recs['account_id'].nunique():,} accounts, worth {money(recs['amount'].sum(), currency)}. "
+        f"Bidding the recommended prices instead of the current ones would add {_m(gain.sum(), True, currency=currency)} of expected "
+        f"margin{_total_band(pipeline, currency)}"
     )
     if now > 0:
-        text += f" to the {money(now)} expected at the current prices ({gain.sum() / now:+.0%})"
+        text += f" to the {money(now, currency)} expected at the current prices ({gain.sum() / now:+.0%})"
     change = (pd.to_numeric(recs["recommended_price"], errors="coerce") / recs["our_price"] - 1).dropna()
     move = f" (median change {change.median():+.1%})" if len(change) else ""
     text += f": {n_down:,} bids would go lower and {n_up:,} higher{move}."
@@ -545,9 +567,10 @@ def _pipeline(bundle, recs, names) -> None:
         return
     from kamtools.plotting.bids import pipeline_gain_chart
 
-    display.paragraph(pipeline_sentence(recs, bundle.table("bid_pipeline")))
+    currency = formatting.currency_of(bundle)
+    display.paragraph(pipeline_sentence(recs, bundle.table("bid_pipeline"), currency))
     display.paragraph(rules_text(bundle.table("bid_pipeline")))
-    shown = open_bids_table(recs)
+    shown = open_bids_table(recs, currency)
     shown = shown.assign(account_text=[_account_text(names, a) for a in shown["account_id"]])
     labels = pd.Series(
         [
@@ -738,6 +761,7 @@ def _calibration(bundle) -> None:
 
 
 def _calendar(bundle, names) -> None:
+    currency = formatting.currency_of(bundle)
     display.heading("Tender calendar, next 12 months", 3)
     cal = bundle.table("tender_calendar")
     if isinstance(cal, NotAvailable):
@@ -752,7 +776,7 @@ def _calendar(bundle, names) -> None:
     value = pd.to_numeric(upcoming["expected_value"], errors="coerce").sum()
     display.paragraph(
         f"{len(upcoming):,} tenders from {upcoming['account_id'].nunique():,} accounts are expected in the next "
-        f"12 months, worth about {money(value)}; the table lists the soonest first, so the pre-RFQ work can start "
+        f"12 months, worth about {money(value, currency)}; the table lists the soonest first, so the pre-RFQ work can start "
         "months ahead."
     )
     display.figure(
@@ -762,6 +786,7 @@ def _calendar(bundle, names) -> None:
 
 
 def _portfolio_cards(recs, bundle) -> None:
+    currency = formatting.currency_of(bundle)
     if not isinstance(recs, pd.DataFrame):
         return
     gain = pd.to_numeric(recs["expected_margin_gain"], errors="coerce").sum() if len(recs) else 0.0
@@ -769,13 +794,17 @@ def _portfolio_cards(recs, bundle) -> None:
         ("Open bids", f"{len(recs):,}"),
         (
             "Open pipeline value",
-            money(float(pd.to_numeric(recs["amount"], errors="coerce").sum())) if len(recs) else "0",
+            money(float(pd.to_numeric(recs["amount"], errors="coerce").sum()), currency) if len(recs) else "0",
         ),
-        ("Expected margin gained at recommended prices", _m(gain, True), "good" if gain > 0 else ""),
+        ("Expected margin gained at recommended prices", _m(gain, True, currency=currency), "good" if gain > 0 else ""),
     ]
-    band = _total_band(bundle.table("bid_pipeline"))
+    band = _total_band(bundle.table("bid_pipeline"), currency)
     if band:
-        cards[-1] = (f"Expected margin gained at recommended prices{band}", _m(gain, True), cards[-1][2])
+        cards[-1] = (
+            f"Expected margin gained at recommended prices{band}",
+            _m(gain, True, currency=currency),
+            cards[-1][2],
+        )
     cal = bundle.table("tender_calendar")
     if isinstance(cal, pd.DataFrame):
         cards.append(("Tenders expected, next 12 months", f"{len(upcoming_tenders(cal, bundle.as_of)):,}"))
