@@ -391,6 +391,40 @@ def bid_charts():
     ]
 
 
+def relationship_charts():
+    from kamtools.plotting import relationships as r
+
+    def person(i: int, name: str, account: str, boss: str | None) -> dict:
+        return {
+            "contact_id": f"{account}-C{i}",
+            "account_id": account,
+            "group_id": "G1",
+            "name": name,
+            "title": FORMAT if i == 1 else "Head of Purchasing",
+            "role": ["decision_maker", "influencer", "user"][i % 3],
+            "seniority": ["executive", "senior", "manager"][i % 3],
+            "attitude": ["champion", "detractor", "neutral"][i % 3],
+            "reports_to": boss,
+            "left_date": pd.NaT,
+            "is_decision_maker": i == 0,
+            "has_left": False,
+            "last_contact_date": pd.NaT,
+            "days_since_contact": 30.0,
+            "n_interactions_12m": 2,
+            "owner": BOLD if i == 2 else "M. Berg",
+        }
+
+    tree = pd.DataFrame([person(0, FRAC, "A1", None), person(1, POWER, "A1", "A1-C0"), person(2, BOLD, "A1", "A1-C0")])
+    grid = tree.assign(reports_to=None)
+    group = pd.concat([grid, grid.assign(account_id="A2", contact_id=lambda d: "A2" + d["contact_id"].str[2:])])
+    names = {"A1": BACKSLASH_N, "A2": NEWLINE.replace("\n", " ")}
+    return [
+        (r.org_chart(tree, title=FRAC), [FRAC, POWER, BOLD]),
+        (r.org_chart(grid, title=POWER), [FRAC, POWER, BOLD]),
+        (r.org_chart(group, title=BOLD, account_names=names), [BACKSLASH_N, FRAC]),
+    ]
+
+
 BUILDERS = {
     "bids": bid_charts,
     "segment": segment_charts,
@@ -401,6 +435,7 @@ BUILDERS = {
     "forecast": forecast_charts,
     "whitespace": whitespace_charts,
     "scenario": scenario_charts,
+    "relationships": relationship_charts,
 }
 
 
@@ -421,8 +456,8 @@ def test_every_chart_function_is_covered():
     for topic in BUILDERS:
         module = importlib.import_module(f"kamtools.plotting.{topic}")
         for name in module.__all__:
-            if name in ("scenario_chart_data",):
-                continue  # data, not a chart
+            if name in ("scenario_chart_data",) or not callable(getattr(module, name)):
+                continue  # data or constants, not a chart
             assert f".{name}(" in source or f"{name}()" in source, f"{topic}.{name} is not drawn by this test"
 
 
