@@ -130,12 +130,8 @@ def unit_scores(portfolio: Portfolio, as_of: str | pd.Timestamp | None = None) -
     share = np.where(revenue[:, None] > 0, spend / np.where(revenue > 0, revenue, 1.0)[:, None], np.nan)
     share = np.where(bought, share, np.nan)
     spend_buying = np.where(bought, spend, np.nan)
-    med_share = np.full((G, C), np.nan)
-    med_spend = np.full((G, C), np.nan)
-    frame_share = pd.DataFrame(share).groupby(codes).median().reindex(range(G))
-    frame_spend = pd.DataFrame(spend_buying).groupby(codes).median().reindex(range(G))
-    med_share[:] = frame_share.to_numpy()
-    med_spend[:] = frame_spend.to_numpy()
+    med_share = pd.DataFrame(share).groupby(codes).median().reindex(range(G)).to_numpy(dtype=float)
+    med_spend = pd.DataFrame(spend_buying).groupby(codes).median().reindex(range(G)).to_numpy(dtype=float)
     # the unit itself is not a sister: where it buys, its own spend is in the median (only used for
     # rows it does not buy, where it is not a buyer, so the medians are over sisters there)
     unit_rev = revenue[rows][:, None]
