@@ -13,7 +13,9 @@ every account below it, at all levels.
   history does not cover that window, as in the KPI stage), margin %, share of wallet (revenue
   over stated potential, over the units whose potential is known).
 * The forecast interval and the chance to reach the target come from the reconciled joint
-  distribution of the units (:mod:`kamtools.groups.reconcile`).
+  distribution of the units (:mod:`kamtools.groups.reconcile`). The target is the sum of this
+  year's targets of the accounts that trade in the group (a target written on a parent that does not
+  trade is not added: the forecast stage gives no year total for it to be measured against).
 """
 
 from __future__ import annotations
