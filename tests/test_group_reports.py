@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 from functools import lru_cache
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -245,3 +246,180 @@ def test_group_report_prints_to_pdf_on_few_pages():
     assert 1 <= len(re.findall(rb"/Type\s*/Page[^s]", data)) <= 4  # a few A4 pages
     index = (out / "index.html").read_text(encoding="utf-8")
     assert f'href="groups/{report_stem(TOP)}.pdf"' in index
+
+
+# ---- the group report's sections from hand-made tables (no analysis) ------------------------------
+
+HOSTILE_CATEGORY = "<img src=x onerror=alert(1)>"
+HOSTILE_UNIT = 'Unit "<b>Two</b>" & Sons'
+
+
+class HandBundle:
+    """What the group sections read of a bundle: tables by name, the accounts, the manifest."""
+
+    def __init__(self, tables: dict[str, pd.DataFrame]):
+        self.tables = tables
+        self.manifest = {"as_of": "2026-10-31", "skipped": {}, "settings": {"currency": "EUR"}}
+        self.path = Path(".")
+        self.as_of = pd.Timestamp("2026-10-31")
+
+    @property
+    def accounts(self) -> pd.DataFrame:
+        return self.tables["accounts"]
+
+    def table(self, name: str):
+        from kamtools.data.portfolio import NotAvailable
+
+        return self.tables[name] if name in self.tables else NotAvailable(f"The {name} analysis was not run.")
+
+    def has(self, name: str) -> bool:
+        return name in self.tables
+
+    def note(self, name: str):
+        return None
+
+
+def hand_bundle(**drop) -> HandBundle:
+    accounts = pd.DataFrame(
+        {
+            "account_id": ["G1", "U1", "U2", "S1"],
+            "name": ["Globex Group", "Globex France", HOSTILE_UNIT, "Solo Ltd"],
+            "parent_account_id": [None, "G1", "G1", None],
+            "country": [None, "FR", "DE", "GB"],
+            "revenue_ltm": [0.0, 800_000.0, 200_000.0, 50_000.0],
+            "growth_pct": [None, 0.05, -0.3, 0.0],
+            "forecast_next_12m": [None, 820_000.0, 150_000.0, 50_000.0],
+            "churn_probability": [None, 0.02, 0.6, 0.1],
+            "risk_band": [None, "low", "high", "low"],
+            "revenue_at_risk": [None, 16_000.0, 120_000.0, 5_000.0],
+        }
+    )
+    rollup = pd.DataFrame(
+        [
+            {
+                "account_id": "G1",
+                "group_id": "G1",
+                "depth": 0,
+                "n_units": 2,
+                "revenue_12m": 1_000_000.0,
+                "growth": -0.04,
+                "margin_pct": 0.3,
+                "forecast_12m": 970_000.0,
+                "forecast_low": 800_000.0,
+                "forecast_high": 1_150_000.0,
+                "target": 1_100_000.0,
+                "p_reach_target": 0.2,
+                "revenue_at_risk": 136_000.0,
+                "reconciliation": "bottom-up: the group is the sum of its units",
+            }
+        ]
+    )
+    opp = pd.DataFrame(
+        {
+            "group_id": ["G1"] * 4,
+            "account_id": ["U1", "U1", "U2", "U2"],
+            "category": ["Feed", HOSTILE_CATEGORY, "Feed", HOSTILE_CATEGORY],
+            "buys": [True, True, True, False],
+            "unit_revenue_12m": [800_000.0, 800_000.0, 200_000.0, 200_000.0],
+            "expected_value": [None, None, None, 42_000.0],
+            "reason": [None, None, None, "bought by 1 of 1 sister companies, not by this unit: expected 42k a year"],
+        }
+    )
+    findings = pd.DataFrame(
+        {
+            "account_id": ["U2"],
+            "group_id": ["G1"],
+            "kind": ["dm_not_met"],
+            "severity": ["high"],
+            "evidence": ["Decision maker <i>X</i> was last met 300 days ago."],
+        }
+    )
+    actions = pd.DataFrame(
+        {
+            "account_id": ["U2", "U1", "S1"],
+            "priority": ["high", "medium", "high"],
+            "action": ["Win back <script>volume</script>", "Grow feed", "Not in the group"],
+            "value_at_stake": [120_000.0, 30_000.0, 9_999.0],
+            "owner": ["A. B", "A. B", "C. D"],
+            "due_date": pd.to_datetime(["2026-11-20", "2026-12-01", "2026-11-01"]),
+        }
+    )
+    tables = {
+        "accounts": accounts,
+        "group_rollup": rollup,
+        "opportunity_map": opp,
+        "coverage_findings": findings,
+        "plan_actions": actions,
+        "relationship_map": pd.DataFrame(columns=["contact_id", "account_id"]),
+    }
+    for name in drop.get("tables", ()):
+        tables.pop(name)
+    return HandBundle(tables)
+
+
+def shown(monkeypatch, bundle: HandBundle, keys=("summary", "units", "opportunities", "relationships", "actions")):
+    """The markup the group sections display (captured; strict: a failing section raises)."""
+    from kamtools import display
+    from kamtools.sections.group import group, group_view
+
+    out: list[str] = []
+    monkeypatch.setattr(display, "_show", lambda markup: out.append(str(markup)) or markup)
+    monkeypatch.setenv("KAMTOOLS_STRICT_SECTIONS", "1")
+    gv = group_view(bundle, "G1")
+    for key in keys:
+        group(key, gv)
+    return "".join(out)
+
+
+def test_group_sections_from_hand_made_tables(monkeypatch):
+    page = shown(monkeypatch, hand_bundle())
+    text = html.unescape(re.sub(r"<[^>]+>", " ", page))
+    # summary: roll-up figures with the currency, the method, what stands out
+    assert "€1.00M (-4% on the year before)" in text and "€970.0k (80% range €800.0k to €1.15M)" in text
+    assert "How the group forecast is made: bottom-up: the group is the sum of its units." in text
+    assert "Globex France brings 80% of the group's revenue" in text
+    assert "The forecast falls €130.0k short of the group's target of €1.10M." in text
+    assert "88% of the revenue at risk is at " + HOSTILE_UNIT in text
+    # units: each unit linked to its report, the stand-alone account not in the group
+    assert f'href="../accounts/{report_stem("U1")}.html"' in page and f"../accounts/{report_stem('U2')}" in page
+    assert "Solo Ltd" not in text and "Not in the group" not in text
+    # opportunity map: the gap with its value, the sentence with the unit and its country
+    assert "€42.0k" in text
+    assert f"{HOSTILE_UNIT} (DE), {HOSTILE_CATEGORY}: bought by 1 of 1 sister companies" in text
+    # actions ranked by value at stake, in money
+    assert text.index("Win back <script>volume</script>") < text.index("Grow feed") and "€120.0k" in text
+    assert "No contact is recorded at any unit of this group." in text
+    # every data string is inert
+    for raw in ("<img src=x", "<b>Two</b>", "<script>volume", "<i>X</i>"):
+        assert raw not in page
+
+
+def test_group_sections_say_why_when_an_analysis_is_missing(monkeypatch):
+    page = shown(monkeypatch, hand_bundle(tables=["group_rollup", "opportunity_map", "coverage_findings"]))
+    text = html.unescape(re.sub(r"<[^>]+>", " ", page))
+    assert "The group_rollup analysis was not run." in text
+    assert "Revenue of the group's accounts, last 12 months (summed here): €1.00M." in text
+    assert "The opportunity_map analysis was not run." in text
+    assert "The coverage_findings analysis was not run." in text
+    assert "Globex France" in text  # the units table needs only the accounts
+
+
+def test_unit_report_line_links_to_its_group_and_a_stand_alone_account_shows_none(monkeypatch):
+    from kamtools import display
+    from kamtools.sections.group import group_line
+
+    bundle = hand_bundle()
+    out: list[str] = []
+    monkeypatch.setattr(display, "_show", lambda markup: out.append(str(markup)) or markup)
+
+    class Acct:
+        def __init__(self, account_id):
+            self.bundle, self.account_id = bundle, account_id
+
+    group_line(Acct("U2"))
+    assert f'href="../groups/{report_stem("G1")}.html"' in out[-1] and "Globex Group" in out[-1]
+    group_line(Acct("G1"))
+    assert "heads a group of 2 direct units" in out[-1]
+    n = len(out)
+    group_line(Acct("S1"))
+    assert len(out) == n

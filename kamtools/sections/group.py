@@ -30,6 +30,8 @@ __all__ = [
     "group_ids",
     "group_links",
     "open_group",
+    "group_view",
+    "key_points",
     "group_header",
     "group",
     "units_frame",
@@ -143,10 +145,15 @@ class GroupView:
 
 def open_group(path: str, group_id: str) -> GroupView:
     """The group view of parent account ``group_id`` in the bundle at ``path``; KeyError when it is no parent."""
-    from kamtools.groups.tree import descendants
     from kamtools.sections import open_bundle
 
-    bundle = open_bundle(path)
+    return group_view(open_bundle(path), group_id)
+
+
+def group_view(bundle, group_id: str) -> GroupView:
+    """The group view of parent account ``group_id`` in an open bundle; KeyError when it is no parent."""
+    from kamtools.groups.tree import descendants
+
     accounts = bundle.accounts
     gid = str(group_id)
     if gid not in group_ids(accounts):
@@ -301,7 +308,69 @@ def summary_section(gv: GroupView) -> None:
         display.paragraph(
             f"{gv.name} also orders itself ({gv.money(own)} in the last 12 months); the group figures include it once."
         )
+    points = key_points(gv, row)
+    if points:
+        display.heading("What stands out", level=3)
+        display.bullets(points)
     _forecast_chart(gv, row)
+    method = _text(row.get("reconciliation")).strip()
+    if method:  # beside the chart: how the group's forecast and its range are made from the units'
+        display.paragraph(f"How the group forecast is made: {method.rstrip('.')}.")
+
+
+def key_points(gv: GroupView, row: pd.Series) -> list[str]:
+    """A few sentences a KAM reads before the review: where the revenue sits, the gap to target, where the
+    risk sits, the largest cross-sell gap and the most severe coverage gap (each only when the bundle has it)."""
+    names = gv.names()
+    points: list[str] = []
+    units = units_frame(gv)
+    revenue = _num(row.get("revenue_12m")) or 0.0
+    if len(units) > 1 and revenue > 0:
+        first = units.iloc[0]
+        share = float(first["revenue_ltm"] or 0.0) / revenue
+        points.append(
+            f"{names.get(first['account_id'], first['account_id'])} brings {formatting.pct(share)} of the group's "
+            f"revenue; the other {formatting.count(len(units) - 1)} units bring the rest."
+        )
+    forecast, target = _num(row.get("forecast_12m")), _num(row.get("target"))
+    if forecast is not None and target and forecast < target:
+        points.append(
+            f"The forecast falls {gv.money(target - forecast)} short of the group's target of {gv.money(target)}."
+        )
+    elif forecast is not None and target:
+        points.append(f"The forecast reaches the group's target of {gv.money(target)}.")
+    at_risk = _num(row.get("revenue_at_risk")) or 0.0
+    if at_risk > 0 and "revenue_at_risk" in units.columns:
+        risky = units.assign(r=pd.to_numeric(units["revenue_at_risk"], errors="coerce")).sort_values(
+            ["r", "account_id"], ascending=[False, True]
+        )
+        top = risky.iloc[0]
+        if _num(top["r"]):
+            points.append(
+                f"{formatting.pct(float(top['r']) / at_risk)} of the revenue at risk is at "
+                f"{names.get(top['account_id'], top['account_id'])} ({gv.money(top['r'])} of {gv.money(at_risk)})."
+            )
+    opp = gv.table("opportunity_map")
+    if not isinstance(opp, NotAvailable) and len(opp):
+        ev = pd.to_numeric(opp["expected_value"], errors="coerce").fillna(0.0)
+        gaps = opp[~opp["buys"].fillna(False).astype(bool) & (ev > 0)].assign(ev=ev)
+        if len(gaps):
+            g = gaps.sort_values(["ev", "account_id"], ascending=[False, True]).iloc[0]
+            points.append(
+                f"Largest cross-sell gap: {g['category']} at {names.get(str(g['account_id']), str(g['account_id']))}, "
+                f"expected {gv.money(g['ev'])} a year ({formatting.count(len(gaps))} gaps in all, "
+                f"{gv.money(gaps['ev'].sum())} a year together)."
+            )
+    findings = gv.table("coverage_findings")
+    if not isinstance(findings, NotAvailable) and len(findings):
+        high = findings[findings["severity"].astype(str) == "high"]
+        worst = (high if len(high) else findings).iloc[0]
+        where = names.get(str(worst["account_id"]), str(worst["account_id"]))
+        points.append(
+            f"{formatting.count(len(findings))} relationship coverage findings ({formatting.count(len(high))} high); "
+            f"most severe at {where}: {_text(worst.get('evidence'))}"
+        )
+    return points
 
 
 def _forecast_chart(gv: GroupView, row: pd.Series) -> None:
@@ -325,9 +394,6 @@ def _forecast_chart(gv: GroupView, row: pd.Series) -> None:
         hist, fc[["ds", "forecast", "lo_80", "hi_80"]], title="Monthly revenue of the whole group: actuals and forecast"
     )
     display.figure(fig, alt="monthly revenue of the group with its reconciled forecast and 80% interval")
-    method = _text(row.get("reconciliation")).strip()
-    if method:
-        display.paragraph(f"How the group forecast is made: {method.rstrip('.')}.")
 
 
 def units_frame(gv: GroupView) -> pd.DataFrame:
