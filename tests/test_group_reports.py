@@ -322,6 +322,9 @@ def hand_bundle(**drop) -> HandBundle:
             "buys": [True, True, True, False],
             "unit_revenue_12m": [800_000.0, 800_000.0, 200_000.0, 200_000.0],
             "expected_value": [None, None, None, 42_000.0],
+            "n_sisters": [1, 1, 1, 1],
+            "n_sisters_buying": [1, 1, 1, 1],
+            "p_adopt": [None, None, None, 0.35],
             "reason": [None, None, None, "bought by 1 of 1 sister companies, not by this unit: expected 42k a year"],
         }
     )
@@ -385,7 +388,8 @@ def test_group_sections_from_hand_made_tables(monkeypatch):
     assert "Solo Ltd" not in text and "Not in the group" not in text
     # opportunity map: the gap with its value, the sentence with the unit and its country
     assert "€42.0k" in text
-    assert f"{HOSTILE_UNIT} (DE), {HOSTILE_CATEGORY}: bought by 1 of 1 sister companies" in text
+    assert f"{HOSTILE_UNIT} (DE), {HOSTILE_CATEGORY}: bought by 1 of 1 sister company, not by this unit: " in text
+    assert "expected €42.0k a year (35% chance in the next 12 months)" in text
     # actions ranked by value at stake, in money
     assert text.index("Win back <script>volume</script>") < text.index("Grow feed") and "€120.0k" in text
     assert "No contact is recorded at any unit of this group." in text
