@@ -590,10 +590,13 @@ def relationships_section(gv: GroupView) -> None:
             fig = org_chart(rel, title=f"Who we know at {gv.name}, by unit", account_names=names)
             display.figure(fig, alt="org chart of the group's contacts, grouped by unit")
         n_dm = int(rel.get("is_decision_maker", pd.Series(dtype=bool)).fillna(False).astype(bool).sum())
-        units_known = rel["account_id"].astype(str).nunique()
+        units = set(units_frame(gv)["account_id"])
+        known = set(rel["account_id"].astype(str))
+        at_parents = len(known - units)
         display.paragraph(
-            f"{formatting.count(len(rel))} contacts at {formatting.count(units_known)} of the group's "
-            f"{formatting.count(len(gv.members))} accounts, {formatting.count(n_dm)} of them decision makers."
+            f"{formatting.count(len(rel))} contacts, {formatting.count(n_dm)} of them decision makers; we know "
+            f"people at {formatting.count(len(known & units))} of the group's {formatting.count(len(units))} units"
+            + (f" and at {formatting.count(at_parents)} of the levels above them." if at_parents else ".")
         )
     findings = gv.table("coverage_findings")
     if isinstance(findings, NotAvailable):
@@ -643,8 +646,8 @@ def actions_section(gv: GroupView) -> None:
     if more > 0:
         display.paragraph(
             f"The {formatting.count(TOP_ACTIONS)} actions with the most at stake of {formatting.count(len(a))} at "
-            f"{formatting.count(a['account_id'].nunique())} units; the other {formatting.count(more)} are in the "
-            "units' own reports."
+            f"{formatting.count(a['account_id'].nunique())} units; the other {formatting.count(more)} "
+            f"{'is' if more == 1 else 'are'} in the units' own reports."
         )
 
 
