@@ -172,7 +172,7 @@ class ScenarioPlanner:
         self._lock = threading.RLock()
         self._last_done = -1e9
         self._defaults: dict[str, float] = {}
-        self._chart = LiveScenarioChart() if self.draw_chart else None
+        self._chart = LiveScenarioChart(currency=self.currency) if self.draw_chart else None
         self._options = sc.scopes(self.bundle.accounts, scope_columns)
         self._build()
         self._load_dir()

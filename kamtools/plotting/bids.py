@@ -35,9 +35,9 @@ def price_text(x: float) -> str:
     return f"{x:,.1f}" if abs(x) < 1000 else f"{x:,.0f}"
 
 
-def _money_axis(ax, axis: str = "y") -> None:
+def _money_axis(ax, axis: str = "y", currency: str | None = None) -> None:
     target = ax.yaxis if axis == "y" else ax.xaxis
-    target.set_major_formatter(FuncFormatter(lambda v, _pos: money(v)))
+    target.set_major_formatter(FuncFormatter(lambda v, _pos: money(v, currency)))
 
 
 def bid_curve_chart(
@@ -49,6 +49,7 @@ def bid_curve_chart(
     current_values: tuple[float, float] | None = None,
     recommended_values: tuple[float, float] | None = None,
     good_range: tuple[float, float] | None = None,
+    currency: str | None = None,
 ) -> Figure:
     """P(win) (with its band) and expected margin against our price for one open bid.
 
@@ -58,7 +59,7 @@ def bid_curve_chart(
     ``current_values`` / ``recommended_values`` when given (the figures of the
     recommendations table, so chart and table agree), else read off the curve by
     interpolation. A floor price, when given, shades the prices below it; ``good_range``
-    (low, high) shades the prices whose expected margin is close to the best.
+    (low, high) shades the prices whose expected margin is close to the best. Margins are in ``currency``.
     """
     _require(curve, ["price", "p_win", "expected_margin"], "bid_curve_chart")
     c = curve.sort_values("price")
@@ -77,7 +78,9 @@ def bid_curve_chart(
         if price is None or not np.isfinite(price) or len(x) == 0:
             continue
         p = float(price)
-        for k, (ax, col, fmt) in enumerate(((top, "p_win", lambda v: f"{v:.0%}"), (bottom, "expected_margin", money))):
+        for k, (ax, col, fmt) in enumerate(
+            ((top, "p_win", lambda v: f"{v:.0%}"), (bottom, "expected_margin", lambda v: money(v, currency)))
+        ):
             y = float(np.interp(p, x, c[col].to_numpy(dtype=float)))
             if given is not None and np.isfinite(given[k]):
                 y = float(given[k])
@@ -109,7 +112,7 @@ def bid_curve_chart(
     top.set_ylabel("P(win)")
     top.legend(loc="upper right", fontsize=8)
     top.tick_params(labelbottom=False)
-    _money_axis(bottom)
+    _money_axis(bottom, "y", currency)
     bottom.set_ylabel("expected margin")
     bottom.set_xlabel("our price")
     bottom.legend(loc="best", fontsize=8)
@@ -122,12 +125,13 @@ def pipeline_gain_chart(
     labels: pd.Series | None = None,
     top: int = 15,
     title: str = "Expected margin gained per open bid",
+    currency: str | None = None,
 ) -> Figure:
     """Horizontal bars of the expected margin gained per open bid, with its band.
 
     ``recs``: rows of ``bid_recommendations`` (``opportunity_id, expected_margin_gain``
     and, when present, ``expected_margin_gain_low/high``); ``labels`` (aligned on
-    ``recs``' index) replaces the opportunity ids on the axis.
+    ``recs``' index) replaces the opportunity ids on the axis; margins are in ``currency``.
     """
     _require(recs, ["opportunity_id", "expected_margin_gain"], "pipeline_gain_chart")
     rows = recs.nlargest(top, "expected_margin_gain").iloc[::-1]
@@ -145,7 +149,7 @@ def pipeline_gain_chart(
             ax.errorbar(gain[ok], y[ok], xerr=err, fmt="none", ecolor="#333333", capsize=3, lw=1, label="90% band")
     ax.set_yticks(y, [short_label(n, 48) for n in names])
     ax.axvline(0, color=PALETTE["baseline"], lw=1)
-    _money_axis(ax, "x")
+    _money_axis(ax, "x", currency)
     ax.set_xlabel("at the recommended price minus at the current one")
     if len(rows):
         ax.legend(loc="lower right", fontsize=8)
@@ -225,12 +229,14 @@ def tender_calendar_chart(
     title: str = "Expected tenders by month, next 12 months (number of tenders on each bar)",
     start: object = None,
     months: int = 12,
+    currency: str | None = None,
 ) -> Figure:
     """Bars of the expected tender value per month, labelled with the number of tenders.
 
     ``calendar``: ``tender_calendar`` rows already cut to the months to show
     (``expected_month`` as a date or ``YYYY-MM`` text, ``expected_value``). With ``start``
     (a date), the axis shows every one of ``months`` months from its month on, empty ones too.
+    Values are in ``currency``.
     """
     _require(calendar, ["expected_month", "expected_value"], "tender_calendar_chart")
     when = pd.to_datetime(calendar["expected_month"].astype(str), errors="coerce").dt.to_period("M")
@@ -259,7 +265,7 @@ def tender_calendar_chart(
             fontsize=8,
         )
     ax.set_xticks(x, [p.strftime("%b %Y") for p in grouped.index], rotation=45, ha="right")
-    _money_axis(ax)
+    _money_axis(ax, "y", currency)
     ax.set_ylabel("expected value")
     ax.set_title(fit_title(ax, title))
     return fig

@@ -124,8 +124,10 @@ def importance_plot(
     return fig
 
 
-def risk_map_plot(churn: pd.DataFrame, title: str = "Churn probability vs expected value") -> Figure:
-    """Accounts by churn probability (x) and expected 12-month value (y, log), coloured by
+def risk_map_plot(
+    churn: pd.DataFrame, title: str = "Churn probability vs expected value", currency: str | None = None
+) -> Figure:
+    """Accounts by churn probability (x) and expected 12-month value (y, log, in ``currency``), coloured by
     risk band, from the ``churn`` table."""
     fig, ax = new_figure(7.0, 4.4)
     colours = {"high": PALETTE["bad"], "medium": PALETTE["warn"], "low": PALETTE["good"], "lapsed": PALETTE["baseline"]}
@@ -140,7 +142,7 @@ def risk_map_plot(churn: pd.DataFrame, title: str = "Churn probability vs expect
             color=colours[band],
             label=str(band),
         )
-    log_scale(ax, "y")
+    log_scale(ax, "y", currency)
     ax.set_xlabel("churn probability")
     ax.set_ylabel("expected value next 12 months")
     ax.set_title(fit_title(ax, title))

@@ -11,11 +11,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from kamtools.plotting.style import PALETTE, fit_title, money, new_figure
+from kamtools.plotting.style import PALETTE, fit_title, money_axis, new_figure
 
 __all__ = ["forecast_chart", "target_gap_chart", "backtest_chart", "target_probability_chart"]
-
-_MONEY = FuncFormatter(lambda x, _pos: money(x))
 
 
 def forecast_chart(
@@ -24,6 +22,7 @@ def forecast_chart(
     title: str | None = None,
     months_of_history: int | None = 36,
     monthly_target: pd.DataFrame | None = None,
+    currency: str | None = None,
 ) -> Figure:
     """Monthly actuals, then the forecast with its 80% and 95% intervals.
 
@@ -32,6 +31,7 @@ def forecast_chart(
     months_of_history : show only the last N months of actuals (None: all).
     monthly_target : optional ``period, revenue_target``: drawn as the monthly run rate
         each year's target asks for (target / 12), as a dashed step line.
+    currency : the bundle's currency (``formatting.currency_of``): the revenue axis reads '€45k'.
     """
     fig, ax = new_figure(9.0, 3.6)
     hist = history.sort_values("ds")
@@ -80,7 +80,7 @@ def forecast_chart(
             )
             first = False
     ax.set_ylim(bottom=0) if (len(hist) == 0 or hist["y"].min() >= 0) else None
-    ax.yaxis.set_major_formatter(_MONEY)
+    money_axis(ax, "y", currency)
     ax.set_ylabel("revenue per month")
     ax.set_title(fit_title(ax, title or "Monthly revenue: actuals and forecast"))
     ax.legend(loc="upper left", ncols=3, fontsize=8)
@@ -88,12 +88,15 @@ def forecast_chart(
     return fig
 
 
-def target_gap_chart(targets: pd.DataFrame, title: str | None = None, level: int = 80) -> Figure:
+def target_gap_chart(
+    targets: pd.DataFrame, title: str | None = None, level: int = 80, currency: str | None = None
+) -> Figure:
     """Per year: revenue booked, expected remainder (with its interval) and the target.
 
     targets : ``period, revenue_target, booked_ytd, expected_total, total_lo_<level>,
     total_hi_<level>`` and optionally ``p_reach_target`` (one row per year), as in the
     ``forecast_targets`` (one account) or ``forecast_portfolio_target`` tables.
+    ``currency``: the currency of the revenue axis.
     """
     t = targets.sort_values("period").reset_index(drop=True)
     fig, ax = new_figure(8.0, 1.4 + 0.75 * max(len(t), 1))
@@ -140,7 +143,7 @@ def target_gap_chart(targets: pd.DataFrame, title: str | None = None, level: int
         labels.append(lab)
     ax.set_yticks(y, labels)
     ax.invert_yaxis()
-    ax.xaxis.set_major_formatter(_MONEY)
+    money_axis(ax, "x", currency)
     ax.set_xlabel("revenue in the year")
     ax.set_title(fit_title(ax, title or "Year totals against target"))
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), fontsize=8, ncols=4)

@@ -8,9 +8,17 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import FuncFormatter
 
-from kamtools.plotting.style import PALETTE, Figure, fit_title, money, new_figure, short_label, wrapped_label
+from kamtools.plotting.style import (
+    PALETTE,
+    Figure,
+    fit_title,
+    money,
+    money_axis,
+    new_figure,
+    short_label,
+    wrapped_label,
+)
 
 __all__ = ["action_counts_chart", "ageing_chart", "health_components_chart", "health_distribution_chart"]
 
@@ -25,16 +33,14 @@ _BAND_COLOURS = {"red": PALETTE["bad"], "amber": PALETTE["warn"], "green": PALET
 _PRIORITY_COLOURS = {"high": PALETTE["bad"], "medium": PALETTE["warn"], "low": PALETTE["neutral"]}
 
 
-def _money_axis(ax, axis: str = "y") -> None:
-    fmt = FuncFormatter(lambda v, _pos: money(v))
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
-
-
-def ageing_chart(ageing: pd.DataFrame, title: str = "Open receivables by days past due") -> Figure:
+def ageing_chart(
+    ageing: pd.DataFrame, title: str = "Open receivables by days past due", currency: str | None = None
+) -> Figure:
     """Bars of open AR per ageing bucket for one account (or summed over several).
 
     ``ageing``: rows of the ``receivables`` table (bucket, bucket_label, bucket_order,
     amount). Buckets past due are coloured from blue (0-30 days) to red (over 90 days).
+    Amounts are written in ``currency`` (the bundle's).
     """
     g = (
         ageing.groupby(["bucket_order", "bucket", "bucket_label"], observed=True)["amount"]
@@ -47,8 +53,10 @@ def ageing_chart(ageing: pd.DataFrame, title: str = "Open receivables by days pa
     bars = ax.bar(g["bucket_label"].astype(str), g["amount"].to_numpy(dtype=float), color=colours)
     for bar, v in zip(bars, g["amount"].to_numpy(dtype=float)):
         if v > 0:
-            ax.annotate(money(v), (bar.get_x() + bar.get_width() / 2, v), ha="center", va="bottom", fontsize=8)
-    _money_axis(ax)
+            ax.annotate(
+                money(v, currency), (bar.get_x() + bar.get_width() / 2, v), ha="center", va="bottom", fontsize=8
+            )
+    money_axis(ax, "y", currency)
     ax.set_ylabel("Open amount")
     ax.set_title(fit_title(ax, title))
     ax.tick_params(axis="x", labelrotation=15)

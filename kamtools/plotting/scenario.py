@@ -14,9 +14,9 @@ import io
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FixedFormatter, FixedLocator, FuncFormatter
+from matplotlib.ticker import FixedFormatter, FixedLocator
 
-from kamtools.plotting.style import PALETTE, fit_title, money, new_figure
+from kamtools.plotting.style import PALETTE, fit_title, money_axis, new_figure
 
 SERIES = ("actual", "baseline", "scenario", "target")
 LABELS = {
@@ -50,10 +50,10 @@ def scenario_chart_data(result, history_months: int = HISTORY_MONTHS) -> pd.Data
     return out
 
 
-def _style_axes(ax, title: str) -> None:
+def _style_axes(ax, title: str, currency: str | None = None) -> None:
     ax.set_title(fit_title(ax, title), loc="left")
     ax.set_ylabel("revenue per month")
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: money(v)))
+    money_axis(ax, "y", currency)
     ax.set_ylim(bottom=0)
 
 
@@ -82,12 +82,14 @@ def _month_ticks(ax, data: pd.DataFrame) -> None:
     ax.set_xlim(lo - 0.5, hi + 0.5)
 
 
-def scenario_chart(data: pd.DataFrame, title: str = "Revenue: baseline vs scenario vs target") -> Figure:
-    """Monthly revenue chart from :func:`scenario_chart_data`; returns a new Figure."""
+def scenario_chart(
+    data: pd.DataFrame, title: str = "Revenue: baseline vs scenario vs target", currency: str | None = None
+) -> Figure:
+    """Monthly revenue chart from :func:`scenario_chart_data` (revenue in ``currency``); returns a new Figure."""
     fig, ax = new_figure(8.0, 3.4)
     _draw(ax, data)
     _month_ticks(ax, data)
-    _style_axes(ax, title)
+    _style_axes(ax, title, currency)
     ax.legend(loc="upper left", fontsize=8, ncols=4)
     return fig
 
@@ -111,13 +113,15 @@ class LiveScenarioChart:
 
     >>> chart = LiveScenarioChart()                       # doctest: +SKIP
     >>> png = chart.update(scenario_chart_data(result))   # doctest: +SKIP
+
+    ``currency`` (the bundle's, ``formatting.currency_of``) labels the revenue axis: '€45k'.
     """
 
-    def __init__(self, width: float = 8.0, height: float = 3.2, dpi: int = 80):
+    def __init__(self, width: float = 8.0, height: float = 3.2, dpi: int = 80, currency: str | None = None):
         self.dpi = dpi
         self.fig, self.ax = new_figure(width, height)
         self.lines = _draw(self.ax, pd.DataFrame({"ds": pd.to_datetime([]), "series": [], "value": []}))
-        _style_axes(self.ax, "Revenue: baseline vs scenario vs target")
+        _style_axes(self.ax, "Revenue: baseline vs scenario vs target", currency)
         self.ax.legend(loc="upper left", fontsize=8, ncols=4)
         self.data: pd.DataFrame | None = None
         self._laid_out = False

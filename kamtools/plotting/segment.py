@@ -135,8 +135,8 @@ def cluster_profile_chart(profiles: pd.DataFrame) -> Figure:
     return fig
 
 
-def tier_chart(segments: pd.DataFrame, value_col: str = "revenue_ltm") -> Figure:
-    """Accounts and revenue per tier (two bar panels)."""
+def tier_chart(segments: pd.DataFrame, value_col: str = "revenue_ltm", currency: str | None = None) -> Figure:
+    """Accounts and revenue (in ``currency``) per tier (two bar panels)."""
     g = segments.groupby("tier").agg(accounts=("account_id", "size"), value=(value_col, "sum")).sort_index()
     fig, (ax1, ax2) = new_figure(8.0, 3.0, ncols=2)
     colours = [TIER_COLOURS.get(int(t), PALETTE["neutral"]) for t in g.index]
@@ -144,7 +144,7 @@ def tier_chart(segments: pd.DataFrame, value_col: str = "revenue_ltm") -> Figure
     ax1.bar(labels, g["accounts"], color=colours)
     ax1.set_title("Accounts per tier")
     ax2.bar(labels, g["value"], color=colours)
-    ax2.yaxis.set_major_formatter(FuncFormatter(lambda x, _p: money(x)))
+    ax2.yaxis.set_major_formatter(FuncFormatter(lambda x, _p: money(x, currency)))
     share = g["value"] / g["value"].sum() if g["value"].sum() > 0 else g["value"] * 0
     for i, s in enumerate(share):
         ax2.text(i, g["value"].iloc[i], f"{s:.0%}", ha="center", va="bottom", fontsize=9)

@@ -153,8 +153,19 @@ def fit_title(ax, title: object) -> str:
     return "\n".join(lines)
 
 
-def log_scale(ax, axis: str = "x") -> None:
-    """Log scale on ``axis`` ('x' or 'y') with decades labelled as money and no minor ticks.
+def money_formatter(currency: str | None = None) -> FuncFormatter:
+    """Tick labels of a money axis, written as every other face writes money
+    (:func:`kamtools.formatting.money` with ``currency``: '€1.2M', 'CHF 45.3k')."""
+    return FuncFormatter(lambda v, _pos: money(v, currency))
+
+
+def money_axis(ax, axis: str = "y", currency: str | None = None) -> None:
+    """Label the ticks of ``axis`` ('x' or 'y') of ``ax`` as money in ``currency``."""
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(money_formatter(currency))
+
+
+def log_scale(ax, axis: str = "x", currency: str | None = None) -> None:
+    """Log scale on ``axis`` ('x' or 'y') with decades labelled as money (in ``currency``) and no minor ticks.
 
     Minor ticks of a log axis add a dozen tick objects per decade that the chart does not
     need and that cost more to lay out and draw than the data (a third of a scatter's time).
@@ -164,7 +175,7 @@ def log_scale(ax, axis: str = "x") -> None:
     target = ax.xaxis if axis == "x" else ax.yaxis
     (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
     target.set_minor_locator(NullLocator())
-    target.set_major_formatter(FuncFormatter(lambda v, _pos: money(v)))
+    target.set_major_formatter(money_formatter(currency))
 
 
 __all__ = [
@@ -177,6 +188,8 @@ __all__ = [
     "fit_title",
     "log_scale",
     "money",
+    "money_axis",
+    "money_formatter",
     "new_figure",
     "short_label",
     "wrapped_label",

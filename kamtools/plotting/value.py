@@ -5,13 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
 
-from kamtools.plotting.style import PALETTE, fit_title, log_scale, money, new_figure, short_label
+from kamtools.plotting.style import PALETTE, fit_title, log_scale, new_figure, short_label
 
 __all__ = ["value_distribution_chart", "value_position_chart", "holdout_chart"]
-
-_MONEY_FMT = FuncFormatter(lambda x, _pos: money(x))
 
 
 def _value_col(value: pd.DataFrame) -> str:
@@ -21,10 +18,10 @@ def _value_col(value: pd.DataFrame) -> str:
     return cols[0]
 
 
-def value_distribution_chart(value: pd.DataFrame, title: str | None = None) -> Figure:
+def value_distribution_chart(value: pd.DataFrame, title: str | None = None, currency: str | None = None) -> Figure:
     """Two panels: accounts by expected 12-month value (log scale), and by P(alive).
 
-    ``value``: the value bundle table (``expected_value_12m``, ``p_alive``).
+    ``value``: the value bundle table (``expected_value_12m``, ``p_alive``); ``currency``: of the value axis.
     """
     col = _value_col(value)
     fig, (ax1, ax2) = new_figure(9.5, 3.4, ncols=2)
@@ -34,8 +31,7 @@ def value_distribution_chart(value: pd.DataFrame, title: str | None = None) -> F
         lo, hi = np.log10(max(pos.min(), 1.0)), np.log10(pos.max() * 1.01)
         bins = np.logspace(lo, max(hi, lo + 0.1), 25)
         ax1.hist(pos, bins=bins, color=PALETTE["actual"], alpha=0.85)
-        log_scale(ax1, "x")
-        ax1.xaxis.set_major_formatter(_MONEY_FMT)
+        log_scale(ax1, "x", currency)
         total = pos.sum()
         top = np.sort(pos)[::-1]
         k = max(1, int(np.ceil(0.2 * len(top))))
@@ -63,8 +59,10 @@ def value_distribution_chart(value: pd.DataFrame, title: str | None = None) -> F
     return fig
 
 
-def value_position_chart(value: pd.DataFrame, highlight: str | None = None, names: dict | None = None) -> Figure:
-    """Every account as a dot: P(alive) against expected 12-month value; ``highlight`` one account."""
+def value_position_chart(
+    value: pd.DataFrame, highlight: str | None = None, names: dict | None = None, currency: str | None = None
+) -> Figure:
+    """Every account as a dot: P(alive) against expected 12-month value (in ``currency``); ``highlight`` one account."""
     col = _value_col(value)
     fig, ax = new_figure(7.0, 3.6)
     ev = value[col].clip(lower=1.0)
@@ -82,8 +80,7 @@ def value_position_chart(value: pd.DataFrame, highlight: str | None = None, name
                 zorder=3,
                 label=short_label(label),
             )
-    log_scale(ax, "x")
-    ax.xaxis.set_major_formatter(_MONEY_FMT)
+    log_scale(ax, "x", currency)
     ax.set_ylim(-0.03, 1.05)
     ax.axhline(0.5, color=PALETTE["bad"], lw=0.8, ls="--")
     ax.set_xlabel("expected revenue, next 12 months (log scale)")

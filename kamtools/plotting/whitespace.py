@@ -12,7 +12,7 @@ from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from kamtools.plotting.style import PALETTE, fit_title, money, new_figure, short_label
+from kamtools.plotting.style import PALETTE, fit_title, money, money_axis, new_figure, short_label
 
 __all__ = [
     "whitespace_heatmap",
@@ -37,6 +37,7 @@ def whitespace_heatmap(
     labels: dict[str, str] | None = None,
     max_accounts: int = 30,
     title: str = "Whitespace grid",
+    currency: str | None = None,
 ) -> Figure:
     """Account x category grid: bought (blue, darker = more revenue), lapsed (amber), never (grey).
 
@@ -45,7 +46,7 @@ def whitespace_heatmap(
     cells with an adoption probability show it (e.g. ``"p 12%"``). ``labels`` maps
     account ids to display names. At most ``max_accounts`` accounts (the largest by
     revenue) are drawn; a single account is drawn as one column with the categories
-    down the side.
+    down the side. Revenue is written in ``currency``.
     """
     _require(grid, ["account_id", "category", "status", "revenue_ltm"], "whitespace_heatmap")
     totals = grid.groupby("account_id", sort=False)["revenue_ltm"].sum().sort_values(ascending=False)
@@ -74,7 +75,7 @@ def whitespace_heatmap(
             strength = 0.35 + 0.65 * np.log1p(max(rec.revenue_ltm, 0.0)) / top
             colour = colour * strength + np.ones(4) * (1 - strength)
             colour[3] = 1.0
-            text, dark = money(rec.revenue_ltm), strength > 0.7
+            text, dark = money(rec.revenue_ltm, currency), strength > 0.7
             if single:
                 text = f"bought: {text} last 12 months"
         elif has_p and np.isfinite(getattr(rec, "p_adopt", np.nan)):
@@ -149,14 +150,16 @@ def adoption_heatmap(grid: pd.DataFrame, by: str = "industry", title: str | None
     return fig
 
 
-def top_whitespace_chart(recommendations: pd.DataFrame, by: str = "category", top: int = 12) -> Figure:
-    """Total expected value of the recommendations per category (or another ``by`` column)."""
+def top_whitespace_chart(
+    recommendations: pd.DataFrame, by: str = "category", top: int = 12, currency: str | None = None
+) -> Figure:
+    """Total expected value of the recommendations per category (or another ``by`` column), in ``currency``."""
     _require(recommendations, [by, "expected_value"], "top_whitespace_chart")
     agg = recommendations.groupby(by)["expected_value"].sum().nlargest(top).iloc[::-1]
     fig, ax = new_figure(7.5, max(2.0, 0.38 * len(agg) + 1.0))
     ax.barh(np.arange(len(agg)), agg.to_numpy(), color=PALETTE["scenario"])
     ax.set_yticks(np.arange(len(agg)), [short_label(i) for i in agg.index])
-    ax.xaxis.set_major_formatter(lambda v, _: money(v))
+    money_axis(ax, "x", currency)
     ax.set_xlabel("expected first-year value of the recommendations")
     ax.set_title(f"Cross-sell potential by {by}")
     return fig
@@ -193,8 +196,11 @@ def backtest_chart(backtest: pd.DataFrame) -> Figure:
     return fig
 
 
-def tradelane_bridge_chart(summary: pd.DataFrame, title: str = "Revenue bridge, prior 12 months to last 12") -> Figure:
-    """Waterfall from prior-year to last-12-month revenue through new, up, stable, down and lost lines.
+def tradelane_bridge_chart(
+    summary: pd.DataFrame, title: str = "Revenue bridge, prior 12 months to last 12", currency: str | None = None
+) -> Figure:
+    """Waterfall from prior-year to last-12-month revenue through new, up, stable, down and lost lines
+    (amounts in ``currency``).
 
     ``summary``: :func:`kamtools.whitespace.tradelane_summary` (rows per status and ``all lines``).
     """
@@ -211,27 +217,29 @@ def tradelane_bridge_chart(summary: pd.DataFrame, title: str = "Revenue bridge, 
         if kind == "total":
             ax.bar(k, value, color=PALETTE["actual"])
             level = value
-            ax.text(k, value, money(value), ha="center", va="bottom", fontsize=8)
+            ax.text(k, value, money(value, currency), ha="center", va="bottom", fontsize=8)
         else:
             bottom = level if value >= 0 else level + value
             ax.bar(k, abs(value), bottom=bottom, color=PALETTE["good"] if value >= 0 else PALETTE["bad"])
             ax.text(
                 k,
                 max(level, level + value),
-                f"{'+' if value >= 0 else '-'}{money(abs(value))}",
+                f"{'+' if value >= 0 else '-'}{money(abs(value), currency)}",
                 ha="center",
                 va="bottom",
                 fontsize=8,
             )
             level += value
     ax.set_xticks(np.arange(len(steps)), [s_[0] for s_ in steps], rotation=20, ha="right")
-    ax.yaxis.set_major_formatter(lambda v, _: money(v))
+    money_axis(ax, "y", currency)
     ax.set_title(fit_title(ax, title))
     return fig
 
 
-def account_tradelane_chart(lanes: pd.DataFrame, title: str = "Product lines: prior 12 months vs last 12") -> Figure:
-    """Paired bars of prior and last-12-month revenue per product line of one account,
+def account_tradelane_chart(
+    lanes: pd.DataFrame, title: str = "Product lines: prior 12 months vs last 12", currency: str | None = None
+) -> Figure:
+    """Paired bars of prior and last-12-month revenue (in ``currency``) per product line of one account,
     with the line's status; loss-making lines are marked."""
     _require(lanes, ["category", "status", "revenue_ltm", "revenue_prior", "loss_making"], "account_tradelane_chart")
     rows = lanes.sort_values("revenue_ltm", ascending=True)
@@ -244,7 +252,7 @@ def account_tradelane_chart(lanes: pd.DataFrame, title: str = "Product lines: pr
         for c, s, lm in zip(rows["category"], rows["status"], rows["loss_making"])
     ]
     ax.set_yticks(y, labels, fontsize=8)
-    ax.xaxis.set_major_formatter(lambda v, _: money(v))
+    money_axis(ax, "x", currency)
     ax.legend(loc="lower right", fontsize=8)
     ax.set_title(fit_title(ax, title))
     return fig

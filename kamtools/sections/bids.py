@@ -245,6 +245,7 @@ def _open_bids(acct, recs) -> None:
             recommended_values=(_num(row.get("p_win_recommended")), _num(row.get("expected_margin_recommended"))),
             good_range=(_num(row.get("price_low")), _num(row.get("price_high"))),
             title=f"{_text(row.get('opportunity_id'))} against {_competitor(row)}: P(win) and expected margin",
+            currency=currency,
         )
         display.figure(fig, alt=f"win probability and expected margin by price for {row['opportunity_id']}")
         drawn += 1
@@ -579,7 +580,9 @@ def _pipeline(bundle, recs, names) -> None:
         ],
         index=shown.index,
     )
-    display.figure(pipeline_gain_chart(shown, labels=labels), alt="open bids ranked by expected margin gained")
+    display.figure(
+        pipeline_gain_chart(shown, labels=labels, currency=currency), alt="open bids ranked by expected margin gained"
+    )
     display.table(shown, columns=PIPELINE_COLUMNS, max_rows=25)
     display.paragraph(
         "Gain = expected margin (P(win) x margin) at the recommended price minus at the current one; the band "
@@ -780,7 +783,8 @@ def _calendar(bundle, names) -> None:
         "months ahead."
     )
     display.figure(
-        tender_calendar_chart(upcoming, start=window_start(bundle.as_of)), alt="expected tender value by month"
+        tender_calendar_chart(upcoming, start=window_start(bundle.as_of), currency=currency),
+        alt="expected tender value by month",
     )
     display.table(tender_rows(upcoming, names), columns=TENDER_COLUMNS, max_rows=30)
 

@@ -174,6 +174,7 @@ def account_section(acct) -> None:
         fc,
         title=f"Monthly revenue of {acct.info.get('name') or acct.account_id}: actuals and 12-month forecast",
         monthly_target=monthly_target,
+        currency=formatting.currency_of(acct.bundle),
     )
     display.figure(fig, alt="monthly revenue history and forecast with 80% and 95% intervals")
     # which method makes this account's forecast and why, where the reader looks at the figure
@@ -189,7 +190,9 @@ def account_section(acct) -> None:
         display.bullets([target_sentence(r) for _, r in targets.sort_values("period").iterrows()])
         show_notes(acct.bundle, "forecast_targets")
         display.figure(
-            target_gap_chart(targets, title="Booked, expected and target per year"),
+            target_gap_chart(
+                targets, title="Booked, expected and target per year", currency=formatting.currency_of(acct.bundle)
+            ),
             alt="year totals against target",
         )
     else:
@@ -381,6 +384,7 @@ def portfolio_section(bundle) -> None:
         fc,
         title="Portfolio revenue per month (sum of accounts): actuals and forecast",
         monthly_target=ptarget[["period", "revenue_target"]] if ptarget is not None else None,
+        currency=formatting.currency_of(bundle),
     )
     display.figure(fig, alt="portfolio revenue history and forecast")
     display.paragraph(
@@ -393,7 +397,11 @@ def portfolio_section(bundle) -> None:
         display.bullets([target_sentence(r) for _, r in ptarget.sort_values("period").iterrows()])
         show_notes(bundle, "forecast_targets")
         display.figure(
-            target_gap_chart(ptarget, title="Portfolio: booked, expected and target per year"),
+            target_gap_chart(
+                ptarget,
+                title="Portfolio: booked, expected and target per year",
+                currency=formatting.currency_of(bundle),
+            ),
             alt="portfolio year totals against target",
         )
     else:

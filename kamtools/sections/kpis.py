@@ -245,7 +245,9 @@ def account_section(acct) -> None:
             f"(open AR / last 90 days' invoicing x 90). {_pct(_num(row, 'late_share_12m'))} of the invoices due in "
             f"the last 12 months were paid late{trend_txt}."
         )
-        display.figure(ageing_chart(ageing), alt="Open receivables by days past due")
+        display.figure(
+            ageing_chart(ageing, currency=formatting.currency_of(acct.bundle)), alt="Open receivables by days past due"
+        )
 
     # ---- complaints --------------------------------------------------------------------
     display.heading("Complaints", level=3)

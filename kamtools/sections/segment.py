@@ -117,7 +117,7 @@ def portfolio_section(bundle) -> None:
         money=["revenue_ltm"],
         currency=formatting.currency_of(bundle),
     )
-    display.figure(tier_chart(seg), alt="Accounts and revenue per tier")
+    display.figure(tier_chart(seg, currency=currency), alt="Accounts and revenue per tier")
     display.heading("Portfolio matrix", 3)
     display.paragraph(
         "Attractiveness (size, growth, margin, expected value, wallet) against our strength with the customer "

@@ -142,7 +142,9 @@ def account_section(acct) -> None:
     if isinstance(everyone, pd.DataFrame) and len(everyone) > 1:
         names = account_names(acct.portfolio_table("accounts"))
         display.figure(
-            value_position_chart(everyone, highlight=acct.account_id, names=names),
+            value_position_chart(
+                everyone, highlight=acct.account_id, names=names, currency=formatting.currency_of(acct.bundle)
+            ),
             alt="Expected 12-month value against P(alive), this account highlighted",
         )
 
@@ -246,7 +248,9 @@ def portfolio_section(bundle) -> None:
         ]
     )
     show_notes(bundle, "value")
-    display.figure(value_distribution_chart(value), alt="Distribution of expected 12-month value and of P(alive)")
+    display.figure(
+        value_distribution_chart(value, currency=cur), alt="Distribution of expected 12-month value and of P(alive)"
+    )
     names = account_names(bundle.table("accounts"))
     top = (
         value.sort_values("expected_value_12m", ascending=False)

@@ -68,7 +68,12 @@ def account_section(acct) -> None:
         from kamtools.plotting.whitespace import whitespace_heatmap
 
         name = acct.info.get("name") or acct.account_id
-        fig = whitespace_heatmap(grid, labels={acct.account_id: str(name)}, title="What this account buys from us")
+        fig = whitespace_heatmap(
+            grid,
+            labels={acct.account_id: str(name)},
+            title="What this account buys from us",
+            currency=formatting.currency_of(acct.bundle),
+        )
         display.figure(fig, alt="whitespace grid: categories bought, lapsed and never bought")
 
     display.heading("Recommended next categories", 3)
@@ -137,7 +142,10 @@ def account_section(acct) -> None:
             money=["revenue_prior", "revenue_ltm", "margin_ltm"],
             currency=formatting.currency_of(acct.bundle),
         )
-        display.figure(account_tradelane_chart(lanes), alt="revenue by product line, prior vs last 12 months")
+        display.figure(
+            account_tradelane_chart(lanes, currency=formatting.currency_of(acct.bundle)),
+            alt="revenue by product line, prior vs last 12 months",
+        )
         _loss_bullets(lanes)
 
 
@@ -174,7 +182,10 @@ def portfolio_section(bundle) -> None:
             "opportunities are below that probability and not recommended."
         )
         if len(recs):
-            display.figure(top_whitespace_chart(recs), alt="expected value of recommendations by category")
+            display.figure(
+                top_whitespace_chart(recs, currency=formatting.currency_of(bundle)),
+                alt="expected value of recommendations by category",
+            )
         top = recs.nlargest(15, "expected_value")
         names = account_names(bundle.accounts)
         top = top.assign(name=top["account_id"].map(names))
@@ -243,7 +254,10 @@ def portfolio_section(bundle) -> None:
             money=["revenue_prior", "revenue_ltm", "revenue_change", "margin_change"],
             currency=formatting.currency_of(bundle),
         )
-        display.figure(tradelane_bridge_chart(summary), alt="revenue bridge by trade-lane status")
+        display.figure(
+            tradelane_bridge_chart(summary, currency=formatting.currency_of(bundle)),
+            alt="revenue bridge by trade-lane status",
+        )
     lanes = bundle.table("tradelanes")
     if isinstance(lanes, pd.DataFrame):
         loss = lanes[lanes["loss_making"]].nsmallest(10, "margin_ltm")
