@@ -427,3 +427,23 @@ def test_unit_report_line_links_to_its_group_and_a_stand_alone_account_shows_non
     n = len(out)
     group_line(Acct("S1"))
     assert len(out) == n
+
+
+def test_group_reports_of_former_parents_are_removed_and_other_files_kept(tmp_path):
+    from kamtools.reports.batch import _remove_stale_groups
+
+    (tmp_path / "groups").mkdir()
+    (tmp_path / ".kamtools-state").mkdir()
+    for gid in ("G1", "G2"):
+        stem = report_stem(gid)
+        (tmp_path / "groups" / f"{stem}.html").write_text("old")
+        (tmp_path / "groups" / f"{stem}.pdf").write_text("old")
+        (tmp_path / ".kamtools-state" / f"group-{stem}.json").write_text("{}")
+    (tmp_path / "groups" / "notes.txt").write_text("mine")  # not a report kamtools recorded: kept
+    _remove_stale_groups(tmp_path, ["G2"])
+    left = sorted(p.name for p in (tmp_path / "groups").iterdir())
+    assert left == sorted([f"{report_stem('G2')}.html", f"{report_stem('G2')}.pdf", "notes.txt"])
+    assert not (tmp_path / ".kamtools-state" / f"group-{report_stem('G1')}.json").exists()
+    (tmp_path / "groups" / "notes.txt").unlink()
+    _remove_stale_groups(tmp_path, [])  # no parents any more: nothing of the groups is left
+    assert not (tmp_path / "groups").exists()

@@ -108,6 +108,29 @@ def _clean_temp_files(out: Path) -> None:
         remove_stale_prefixed(tempfile.gettempdir(), prefix)
 
 
+def _remove_stale_groups(out: Path, parents: list[str]) -> None:
+    """Remove the group reports of accounts that are no longer parents in this bundle (only files a
+    kamtools run recorded: a group report's sidecar names them), so the folder matches the bundle."""
+    from kamtools.reports.state import report_stem
+
+    keep = {report_stem(g) for g in parents}
+    for state in sorted((out / STATE_DIR).glob("group-*.json")):
+        stem = state.name[len("group-") : -len(".json")]
+        if stem in keep:
+            continue
+        for path in (out / GROUPS_DIR / f"{stem}.html", out / GROUPS_DIR / f"{stem}.pdf", state):
+            try:
+                if path.is_file() and not path.is_symlink():
+                    path.unlink()
+            except OSError as exc:
+                raise OutputError(write_failure(path, exc)) from exc
+    try:
+        if not parents and (out / GROUPS_DIR).is_dir() and not any((out / GROUPS_DIR).iterdir()):
+            (out / GROUPS_DIR).rmdir()  # a portfolio without groups leaves no empty groups folder
+    except OSError:
+        pass
+
+
 def _worker_init(mode: str, kernel_name: str, parent_pid: int) -> None:
     """End with the batch (a killed batch must not leave workers behind) and start the warm kernel.
 
@@ -394,6 +417,8 @@ def render_reports(
             )
         )
 
+    if groups and accounts is None:
+        _remove_stale_groups(out, parents)
     fresh_group = freshness(bundle, nb_group) if nb_group is not None else {}
     for group_id in parents:
         if accounts is not None and group_id not in wanted:
