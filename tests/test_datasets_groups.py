@@ -190,3 +190,19 @@ def test_demo_subset_takes_whole_groups(demo):
     assert set(small.orders["account_id"]) <= set(small.accounts["account_id"])
     flat, _ = make_portfolio(n_accounts=30, years=2, seed=4, groups=0)
     assert subset(flat, 12).accounts["account_id"].tolist() == flat.accounts["account_id"].head(12).tolist()
+
+
+def test_make_demo_data_groups_flag(tmp_path, capsys):
+    from kamtools.cli import main
+
+    assert main(["make-demo-data", str(tmp_path / "g"), "--accounts", "40", "--years", "2", "--groups", "2"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"groups: 2 with \d+ units \(\d+ parent accounts", out)
+    accounts = pd.read_csv(tmp_path / "g" / "accounts.csv")
+    assert accounts["parent_account_id"].notna().any() and accounts["account_id"].str.startswith("G").any()
+    assert main(["make-demo-data", str(tmp_path / "f"), "--accounts", "40", "--years", "2", "--groups", "0"]) == 0
+    assert "groups: none (stand-alone accounts only)" in capsys.readouterr().out
+    assert pd.read_csv(tmp_path / "f" / "accounts.csv")["parent_account_id"].isna().all()
+    assert main(["make-demo-data", str(tmp_path / "x"), "--groups", "-1"]) == 2
+    assert "--groups must be 0 or more (got -1)" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
