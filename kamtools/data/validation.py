@@ -38,7 +38,7 @@ class Problem:
     origin : where the table came from ("orders.csv", "SQL table orders").
     row_label : "line" (CSV) or "row" (Excel, Parquet, SQL).
     kind : short machine-readable code ("missing_column", "not_a_number", ...).
-    level : "error" or "warning".
+    level : "error", "warning" or "info" (a fact worth knowing, listed with the warnings).
     """
 
     table: str
