@@ -142,3 +142,13 @@ def test_mapping_renames_the_new_columns_and_values(tmp_path):
     assert p.accounts.set_index("account_id").loc["A002", "parent_account_id"] == "G01"
     assert p.tables["contacts"]["attitude"].tolist()[:2] == ["champion", "detractor"]
     assert p.tables["interactions"]["employee"].iloc[0] == "M. Berg"
+
+
+def test_validate_command_exits_1_and_prints_the_chain(tmp_path, capsys):
+    from kamtools.cli import main
+
+    code = main(["validate", str(write_folder(tmp_path / "src", _with_group(["G01", "G01", "A004", "A003"])))])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "accounts.parent_account_id forms a cycle: A003 -> A004 -> A003" in out
+    assert "Result: NOT VALID - 1 problem to fix." in out
