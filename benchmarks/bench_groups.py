@@ -16,6 +16,15 @@ forecast's out-of-time interval coverage, and the analyze time of a large groupe
     python benchmarks/bench_groups.py                 # all three
     python benchmarks/bench_groups.py --skip-large    # 1 and 2 only
     python benchmarks/bench_groups.py --workdir /tmp/groups   # keep (and reuse) the generated 10k data
+
+Measured 2026-12-05 on the shared 2-core machine (load average 12-18, so compare CPU seconds):
+
+* demo backtest as of 2025-10-31 (142 units, 33 adoptions): precision at 5 cross-unit 0.045, peer
+  0.041 (the best any ranking could reach: 0.046); AUC 0.92 against 0.87.
+* group forecast made 2025-10-31, 30 groups x 12 months: 80% interval coverage 0.82 reconciled
+  (mean width 102k), 0.95 for the sum of the units' bounds (162k), 0.81 for independent units (99k).
+* 10,000 units in 1,000 groups (11,935 accounts with the parents): analyze 430 CPU s (1,665 s wall
+  under that load), peak memory 3.05 GB (3.63 GB with workers); the groups stage 36 CPU s.
 """
 
 from __future__ import annotations
