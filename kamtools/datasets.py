@@ -326,6 +326,8 @@ class PlantedTruth:
     cross_unit_gaps : account_id, category, adopted_date (a unit that did not buy a
         category at least half of its sister units bought; the date of its first order of
         it when it adopted it during the history, else NaT).
+    price_elasticity : dict category -> the planted price elasticity of volume (units bought
+        ~ net price ** elasticity, relative to the account's usual price of the category).
     """
 
     churn: pd.DataFrame
@@ -346,6 +348,7 @@ class PlantedTruth:
             {"account_id": pd.Series(dtype="str"), "category": pd.Series(dtype="str"), "adopted_date": _dates([])}
         )
     )
+    price_elasticity: dict[str, float] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------
@@ -410,6 +413,11 @@ def _month_grid(end: pd.Timestamp, years: int) -> tuple[np.ndarray, int]:
 # ---------------------------------------------------------------------------------------
 # the generator
 # ---------------------------------------------------------------------------------------
+_PRICE_STREAM = 181  # child stream of list-price changes, discount renegotiations, promotions, elasticities
+_TARGET_STREAM = 182  # child stream of the reachable / stretching target mix
+_PLANNED_GROWTH = 0.06  # the yearly growth a demo planner puts into every established account's target
+
+
 def make_portfolio(
     n_accounts: int = 300, years: int = 4, seed: int = 7, as_of: str | None = None, groups: int | None = None
 ) -> tuple[Portfolio, PlantedTruth]:
@@ -448,7 +456,7 @@ def make_portfolio(
         raise ValueError(f"make_portfolio: groups must be a whole number >= 0, not {groups!r}")
     n_groups = default_groups(n_accounts) if groups is None else int(groups)
     rng = np.random.default_rng(seed)
-    g = _Gen(rng, n_accounts, years, as_of_ts)
+    g = _Gen(rng, n_accounts, years, as_of_ts, seed)
     if n_groups:
         cores = {name: spec[1] for name, spec in _INDUSTRIES.items()}
         g.groups = GroupLayer(group_stream(seed), n_groups, _NAME_PREFIXES, cores)
@@ -458,8 +466,12 @@ def make_portfolio(
 class _Gen:
     """Holds the shared state of one generation run (plain arrays, indexed by account/month)."""
 
-    def __init__(self, rng: np.random.Generator, n: int, years: int, as_of: pd.Timestamp) -> None:
+    def __init__(self, rng: np.random.Generator, n: int, years: int, as_of: pd.Timestamp, seed: int = 0) -> None:
         self.rng = rng
+        # prices over time (issue 18) and the target mix draw from streams of their own, so the
+        # main stream's draws (and every table built from them) shift no more than they must
+        self.price_rng = np.random.default_rng([seed, _PRICE_STREAM])
+        self.target_rng = np.random.default_rng([seed, _TARGET_STREAM])
         self.n = n
         self.as_of = as_of
         self.as_of_day = int(np.datetime64(as_of.date(), "D").astype(np.int64))
@@ -528,6 +540,22 @@ class _Gen:
         self.prod_pop = rng.gamma(1.0, 1.0, self.P)
         self.cat_prod_start = np.searchsorted(self.prod_cat, np.arange(self.C))
         self.cat_prod_count = np.bincount(self.prod_cat, minlength=self.C)
+        self._price_moves()
+
+    def _price_moves(self) -> None:
+        """Prices that change over time (own stream): a list-price index per category, raised
+        each January by 2-6% (compounding, 1.0 in the last history month so the products table
+        shows today's list prices); promotions in about 2 months a year per category (8-15%
+        off); and a planted price elasticity of volume per category, uniform in -2.2 to -0.4."""
+        r, M, C = self.price_rng, self.M, self.C
+        jan = self.cal_month[:M] == 1
+        jan[0] = False  # the history starts at the index level of its first month
+        rise = np.where(jan[:, None], r.uniform(0.02, 0.06, (M, C)), 0.0)
+        log_index = np.cumsum(np.log1p(rise), axis=0)
+        self.lp_index = np.exp(log_index - log_index[M - 1])  # (M, C)
+        promo = r.random((M, C)) < 3 / 12
+        self.promo = np.where(promo, r.uniform(0.10, 0.20, (M, C)), 0.0)  # (M, C) share off
+        self.elasticity = r.uniform(-2.2, -0.4, C)
 
     # ------------------------------------------------------------------------------------
     def _accounts(self) -> None:
@@ -648,6 +676,18 @@ class _Gen:
         deep = (rng.random((n, C)) < 0.03) & owned
         disc[deep] = rng.uniform(0.5, 0.62, deep.sum())
         self.discount = disc
+        # renegotiated once a year on the account's contract month (own stream): previous
+        # discount + normal(0, 2 pp), kept in [0, category margin - 8 pp]; deep ones stay as they are
+        r, M = self.price_rng, self.M
+        contract = r.integers(1, 13, n)
+        step = r.normal(0.0, 0.03, (M, n, C))
+        hi = np.broadcast_to(cat_margin[None, :] - 0.08, (n, C))
+        disc_t = np.empty((n, M, C))
+        disc_t[:, 0] = disc
+        for m in range(1, M):
+            redo = (self.cal_month[m] == contract)[:, None] & ~deep
+            disc_t[:, m] = np.where(redo, np.clip(disc_t[:, m - 1] + step[m], 0.0, hi), disc_t[:, m - 1])
+        self.discount_t = disc_t  # (n, M, C)
         self.owned0 = owned
         # each account has a preferred product per category
         u = rng.random((n, C))
@@ -790,8 +830,16 @@ class _Gen:
         # (an adopted category adds revenue through more orders: it raises acc_season)
         lv = order_value[la] * np.sqrt(self.level[la, lm]) * self.size_mult[la, lm]
         line_rev = lv / (1 + mu_lines[la]) * rng.lognormal(-0.32, 0.8, len(la))
-        units = line_rev / (self.list_price[prod] * (1 - self.discount[la, cat]))
-        del la, lm, cat, use_pref, pop, line_rev
+        # the net price moves with list-price changes, renegotiated discounts and promotions; the
+        # volume bought answers with the category's planted elasticity, relative to the account's
+        # usual (geometric mean) price of the category: units ~ price ** elasticity
+        factor = self.lp_index[None, :, :] * (1 - self.discount_t) * (1 - self.promo[None, :, :])  # (n, M, C)
+        usual = np.exp(np.log(factor).mean(axis=1, keepdims=True))
+        self.price_factor = factor
+        rel = (factor / usual)[la, lm, cat]
+        line_rev = line_rev * rel ** (1 + self.elasticity[cat])
+        units = line_rev / (self.list_price[prod] * factor[la, lm, cat])
+        del la, lm, cat, use_pref, pop, line_rev, rel, usual, factor
         # one line per product and order; whole units by unbiased stochastic rounding
         # (a small account rarely buys an expensive item rather than always buying one)
         key, inv = np.unique(order_idx * self.P + prod, return_inverse=True)
@@ -802,9 +850,10 @@ class _Gen:
         key, qty = key[keep], qty[keep]
         order_idx, prod = key // self.P, key % self.P
         la, lm, cat = a[order_idx], m[order_idx], self.prod_cat[prod]
-        net_unit = self.list_price[prod] * (1 - self.discount[la, cat])
+        net_unit = self.list_price[prod] * self.price_factor[la, lm, cat]
         net = np.round(qty * net_unit, 2)
-        cost = np.round(qty * self.unit_cost[prod] * rng.normal(1.0, 0.02, len(la)), 2)
+        # unit costs move with the list-price index (margins keep their level over the years)
+        cost = np.round(qty * self.unit_cost[prod] * self.lp_index[lm, cat] * rng.normal(1.0, 0.02, len(la)), 2)
         # orders without any line left disappear; number the rest in date order
         new_order = np.r_[True, order_idx[1:] != order_idx[:-1]] if len(order_idx) else np.zeros(0, bool)
         order_no = np.cumsum(new_order)
@@ -1139,14 +1188,24 @@ class _Gen:
     def _targets(self) -> pd.DataFrame:
         """Yearly targets for the last 2 calendar years and the next one.
 
-        A planner's target: the expected (churn-free) revenue of the year times a modest
-        stretch; ~8% of account-years get a target far out of reach (planted truth).
+        A planner's target: the account's booked revenue of the 12 months before the year
+        (the last 12 months before ``as_of`` when that year is not complete yet), grown by the
+        company's plan of :data:`_PLANNED_GROWTH` a year (for an account
+        younger than that, the expected churn-free revenue of the year, an adopted category
+        counted with its ramp) times a factor: about 45% of account-years get a reachable one
+        (0.90-1.00), 40% a stretching one (1.02-1.12), 7% one at par (1.00-1.02), and ~8% a
+        target far out of reach (1.45-1.9, planted truth).
         """
         rng, n, M = self.rng, self.n, self.M
         year = self.month_days.astype("datetime64[D]").astype("datetime64[Y]").astype(int) + 1970
         last_year = self.as_of.year
         periods = [last_year - 1, last_year, last_year + 1]
-        month_rev = self.base[:, None] / 12 * self.plan_level * (1 + self.adopt_share[:, None])  # (n, M+12)
+        t = np.arange(M + 12)[None, :]
+        ramp = np.where(self.adopt_cat[:, None] >= 0, np.clip((t - self.adopt_month[:, None] + 1) / 4.0, 0, 1), 0.0)
+        month_rev = self.base[:, None] / 12 * self.plan_level * (1 + self.adopt_share[:, None] * ramp)  # (n, M+12)
+        # revenue booked per account and history month
+        booked = np.zeros((n, M))
+        np.add.at(booked, (self.line_a, self.line_m), self.line_net)
         rows_a, rows_p, rows_v, unreach = [], [], [], []
         for p in periods:
             cols = np.nonzero(year[: M + 12] == p)[0]
@@ -1154,12 +1213,33 @@ class _Gen:
                 continue
             # a full year, extrapolated from the months inside the grid
             expected = month_rev[:, cols].sum(axis=1) * 12 / len(cols)
+            # the anchor: the 12 months before the year, or the last 12 months booked before as_of
+            end = min(int(cols.min()), M)
+            start = end - 12
+            if start >= 0:
+                last12 = booked[:, start:end].sum(axis=1)
+                if end == M:  # the last history month is booked up to as_of only: scaled to the full month
+                    full = self.month_days[M] - self.month_days[M - 1]
+                    last12 += booked[:, M - 1] * (full / self.n_days[M - 1] - 1)
+                young = self.start_month > start
+                # carried forward by the company's growth plan, from the middle of the anchor
+                # window to the middle of the year (the account's own trend is what spreads the chances)
+                ahead = (cols.min() - start) / 12
+                anchor = np.where(young, expected, last12 * (1 + _PLANNED_GROWTH) ** ahead)
+            else:
+                anchor = expected
             active = self.start_month <= np.max(cols)
-            active &= ~(self.churn_full & (self.churn_month < cols.min() - 12))
-            stretch = rng.uniform(0.0, 0.08, n)
+            active &= ~(self.churn_full & (self.churn_month < cols.min() - 12)) & (anchor > 0)
+            rng.uniform(0.0, 0.08, n)  # the stretch of earlier versions: drawn so the planted draws stay
             out = rng.random(n) < 0.08
-            factor = np.where(out, rng.uniform(1.45, 1.9, n), 1 + stretch)
-            val = np.round(expected * factor * rng.normal(1, 0.03, n), -2)
+            u = self.target_rng.random(n)
+            mix = np.where(
+                u < 0.49,
+                self.target_rng.uniform(0.90, 1.00, n),
+                np.where(u < 0.92, self.target_rng.uniform(1.02, 1.12, n), self.target_rng.uniform(1.00, 1.02, n)),
+            )
+            factor = np.where(out, rng.uniform(1.45, 1.9, n), mix)
+            val = np.round(anchor * factor * rng.normal(1, 0.03, n), -2)
             idx = np.nonzero(active)[0]
             rows_a.append(idx)
             rows_p.append(np.full(len(idx), p))
@@ -1245,6 +1325,7 @@ class _Gen:
             }
         )
         truth = PlantedTruth(churn, segments, affinities, competitors, competitor_accounts, unreachable, whitespace)
+        truth.price_elasticity = {name: float(e) for name, e in zip(CATEGORY_NAMES, self.elasticity, strict=True)}
         if self.groups is not None:
             self.groups.truth(self, truth, whitespace)
         return truth
