@@ -71,13 +71,8 @@ class GroupPlan:
     parent_of: list[str | None]  # (n,) direct parent id of each account, None at the top
     group_ids: list[str]  # group index -> group parent id (G0001, ...)
     traders: dict[int, str] = field(default_factory=dict)  # account position -> its G id (trading parents)
-    parents: list[dict] = field(default_factory=list)  # account rows of parents without orders
+    parents: list[dict] = field(default_factory=list)  # region rows between a group and its units
     group_cats: np.ndarray | None = None  # (groups, C) bool: categories the group's units share
-
-    @property
-    def member(self) -> np.ndarray:
-        """(n,) True for the accounts that belong to a group (units and trading parents)."""
-        return (self.unit_group >= 0) | np.isin(np.arange(self.n), list(self.traders))
 
 
 # ---------------------------------------------------------------------------------------
