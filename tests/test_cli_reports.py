@@ -180,8 +180,13 @@ def test_demo_command_runs_the_whole_job():
     # 12 accounts, whole groups at a time, and the parents of those groups (their group reports)
     from kamtools.datasets import load_demo
     from kamtools.demo import subset
+    from kamtools.sections.group import group_ids
 
-    ids = set(subset(load_demo(), 12).accounts["account_id"])
+    accounts = subset(load_demo(), 12).accounts
+    ids = set(accounts["account_id"])
     assert {p.name.rsplit("-", 1)[0] for p in (out / "accounts").glob("*.html")} == ids
+    parents = group_ids(accounts)  # each parent also has its group report (global account plan)
+    assert {p.name.rsplit("-", 1)[0] for p in (out / "groups").glob("*.html")} == set(parents)
     again = kamtools("demo", "--out", str(out), "--accounts", "12", "--quiet")
-    assert "analysis skipped" in again.stdout and f"0 rendered, {len(ids) + 1} up to date" in again.stdout
+    up_to_date = len(ids) + len(parents) + 1  # account reports, group reports, the overview
+    assert "analysis skipped" in again.stdout and f"0 rendered, {up_to_date} up to date" in again.stdout

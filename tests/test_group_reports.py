@@ -134,7 +134,11 @@ def test_grouped_bundle_renders_a_report_per_parent_with_links_both_ways():
     page = top.html.read_text(encoding="utf-8")
     # every section in order, no code
     positions = [page.index(f'id="sec-{key}"') for key in ("summary", "units", "opportunities", "relationships")]
+    positions.append(page.index('id="sec-actions"'))
     assert positions == sorted(positions)
+    assert "What stands out" in page and "How the group forecast is made:" in page
+    assert "could not be drawn" not in page  # every section drew itself
+    assert "sections.group" not in page and "open_group" not in page  # no code
     # group -> every trading unit's report, and -> the region's plan; each link opens an existing file
     links = _hrefs(page)
     for unit in ("A0001", "A0002", "A0003"):
@@ -447,3 +451,49 @@ def test_group_reports_of_former_parents_are_removed_and_other_files_kept(tmp_pa
     (tmp_path / "groups" / "notes.txt").unlink()
     _remove_stale_groups(tmp_path, [])  # no parents any more: nothing of the groups is left
     assert not (tmp_path / "groups").exists()
+
+
+@pytest.mark.browser
+def test_group_filter_and_expandable_groups_in_the_browser(chromium, tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    acc = grouped_summary()
+    path = write_index(FakeBundle(acc, manifest()), tmp_path)
+    binary, driver_path = chromium
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = binary
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    drv = webdriver.Chrome(options=opts, service=webdriver.ChromeService(executable_path=driver_path))
+    try:
+        drv.get(path.as_uri())
+
+        def shown_ids() -> list[str]:
+            rows = drv.find_elements(By.CSS_SELECTOR, "#accounts tbody tr")
+            return sorted(r.find_elements(By.TAG_NAME, "td")[1].text for r in rows if r.is_displayed())
+
+        def totals() -> list[str]:
+            return [e.text for e in drv.find_elements(By.CSS_SELECTOR, "#kam-totals [data-total]")]
+
+        assert len(shown_ids()) == len(acc)
+        Select(drv.find_element(By.CSS_SELECTOR, 'select[data-filter="group"]')).select_by_index(1)
+        assert shown_ids() == ["A1", "A2", "A3", "G1", "R1"]
+        in_group = acc[acc["account_id"].isin(["A1", "A2", "A3", "G1", "R1"])]
+        assert totals()[:2] == ["5 of 8 accounts", money(in_group["revenue_ltm"].sum())]
+        Select(drv.find_element(By.CSS_SELECTOR, 'select[data-filter="group"]')).select_by_visible_text(
+            "stand-alone accounts"
+        )
+        assert shown_ids() == ["A4", "A5", "A6"]
+        # the group opens to its units, the region inside it opens in turn
+        group = drv.find_element(By.CSS_SELECTOR, "#kam-groups details.kam-group")
+        unit = group.find_element(By.XPATH, "./ul/li[contains(., 'Gamma SA')]")
+        assert not unit.is_displayed()
+        group.find_element(By.TAG_NAME, "summary").click()
+        assert unit.is_displayed()
+        assert TOP_NAME in group.find_element(By.TAG_NAME, "summary").text  # the hostile name, as text
+        assert [e for e in drv.get_log("browser") if e["level"] == "SEVERE"] == []
+    finally:
+        drv.quit()
