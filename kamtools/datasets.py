@@ -5,7 +5,8 @@ for a fictional supplier of feed, animal-health, hygiene and technical products 
 sells to feed mills, farms, food processors, retailers, hospitals and logistics firms.
 The data carry real signal that the analyses are expected to find (revenue
 concentration, seasonality, trends, category affinities, churn with leading signals,
-an aggressive low-price competitor, unreachable targets, whitespace adoptions). What was
+an aggressive low-price competitor, unreachable targets, whitespace adoptions, prices that
+move over time with a price elasticity of volume per category). What was
 planted is returned separately as a :class:`PlantedTruth`, for tests and benchmarks only.
 
 Everything is vectorised numpy driven by one ``numpy.random.default_rng(seed)``, so a
@@ -13,7 +14,8 @@ seed gives identical tables, and 10,000 accounts with ~5 million order lines gen
 seconds (``benchmarks/bench_generate.py``). Global accounts (groups of units under parent
 accounts, reporting lines, attitudes, champions who leave) are planted by
 :mod:`kamtools.datasets_groups` from a second stream of the same seed, so ``groups=0`` gives
-the tables of the generator without them.
+the tables of the generator without them. Price moves and the target mix draw from child
+streams of their own as well (``default_rng([seed, k])``).
 
 Example
 -------
@@ -545,8 +547,10 @@ class _Gen:
     def _price_moves(self) -> None:
         """Prices that change over time (own stream): a list-price index per category, raised
         each January by 2-6% (compounding, 1.0 in the last history month so the products table
-        shows today's list prices); promotions in about 2 months a year per category (8-15%
-        off); and a planted price elasticity of volume per category, uniform in -2.2 to -0.4."""
+        shows today's list prices; unit costs follow it); promotions in about 3 months a year
+        per category (10-20% off); and a planted price elasticity of volume per category,
+        uniform in -2.2 to -0.4. (With 2 promotion months of 8-15% and 2 pp discount steps the
+        planner could use only 5 of the 11 categories' estimates: 95% intervals wider than 2.)"""
         r, M, C = self.price_rng, self.M, self.C
         jan = self.cal_month[:M] == 1
         jan[0] = False  # the history starts at the index level of its first month
@@ -677,7 +681,7 @@ class _Gen:
         disc[deep] = rng.uniform(0.5, 0.62, deep.sum())
         self.discount = disc
         # renegotiated once a year on the account's contract month (own stream): previous
-        # discount + normal(0, 2 pp), kept in [0, category margin - 8 pp]; deep ones stay as they are
+        # discount + normal(0, 3 pp), kept in [0, category margin - 8 pp]; deep ones stay as they are
         r, M = self.price_rng, self.M
         contract = r.integers(1, 13, n)
         step = r.normal(0.0, 0.03, (M, n, C))
