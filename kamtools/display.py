@@ -180,28 +180,35 @@ def signed_pct(x: float) -> str:
     return formatting.pct(x, signed=True)
 
 
-def _fmt(value: object, col: str) -> tuple[str, bool]:
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
-        return "", False
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool | np.bool_)
+
+
+def _fmt(value: object, share: bool = False) -> tuple[str, bool]:
+    """A cell's text by :mod:`kamtools.formatting`, and whether it is a number (right-aligned).
+
+    ``share``: the caller says the column holds shares (0-1), written as percent ('5%',
+    '0.4%'); a column's name is never read for it. Other numbers: whole numbers with
+    thousands separators, others with two decimals below 100.
+    """
+    if formatting.is_missing(value) and not isinstance(value, str):
+        return formatting.MISSING, False
     if isinstance(value, bool | np.bool_):
         return ("yes" if value else "no"), False
-    if isinstance(value, int | float | np.integer | np.floating):
-        value = float(value)
-        lowered = col.lower()
-        if any(k in lowered for k in ("pct", "share", "rate", "prob", "p_", "coverage")) and abs(value) <= 1.5:
-            return f"{value:.0%}" if abs(value) >= 0.01 or value == 0 else f"{value:.1%}", True
-        if float(value).is_integer():
-            return f"{value:,.0f}", True
-        if abs(value) >= 100:
-            return f"{value:,.0f}", True
-        return f"{value:,.2f}", True
+    if _is_number(value):
+        x = float(value)
+        if share:
+            return formatting.pct(x), True
+        if x.is_integer() or abs(x) >= 100:
+            return formatting.count(x), True
+        return formatting.number(x, 2), True
     if isinstance(value, pd.Timestamp):
-        return value.strftime("%Y-%m-%d"), False
+        return formatting.date(value), False
     return str(value), False
 
 
 def _money_cell(value: object, currency: str | None) -> object:
-    if isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool | np.bool_):
+    if _is_number(value):
         return formatting.money(value, currency)
     return value
 
@@ -213,20 +220,25 @@ def table(
     header: bool = True,
     money: Iterable[str] = (),
     currency: str | None = None,
+    pct: Iterable[str] = (),
 ) -> str:
-    """An HTML table of ``df`` (every cell escaped).
+    """An HTML table of ``df`` (every cell escaped), its numbers written by :mod:`kamtools.formatting`.
 
     ``columns`` maps column names to display labels and selects/ordering them.
-    Numbers are formatted (percentages for share/rate/probability columns); the columns
-    named in ``money`` are amounts, written as everywhere else (``formatting.money`` with
-    ``currency``: '€803.8k', not '803,800').
+    The caller names the columns that need a unit (a column's name is never guessed from):
+    those in ``money`` are amounts, written as everywhere else (``formatting.money`` with
+    ``currency``: '€803.8k', not '803,800'); those in ``pct`` are shares (0-1), written as
+    percent ('5%', '0.4%'). Other numbers are plain ('1,234', '0.87'). Numbers and amounts are
+    right-aligned; text (also in a money column: a reason instead of a figure) is left-aligned.
     ``header=False`` leaves out the heading row (e.g. for a label/value list).
     """
     amounts = {str(c) for c in money if c in df.columns}
+    shares = {str(c) for c in pct if c in df.columns}
     if amounts:  # numbers become money text; a cell that is already text (e.g. '35.6k (lost)') stays
         df = df.assign(**{c: [_money_cell(v, currency) for v in df[c]] for c in amounts})
     if columns:
         amounts = {str(columns.get(c, c)) for c in amounts}
+        shares = {str(columns.get(c, c)) for c in shares}
         df = df[[c for c in columns if c in df.columns]].rename(columns=dict(columns))
     shown = df.head(max_rows)
     head = "".join(f"<th>{esc(c)}</th>" for c in shown.columns)
@@ -234,8 +246,8 @@ def table(
     for rec in shown.itertuples(index=False, name=None):
         cells = []
         for col, val in zip(shown.columns, rec, strict=True):
-            text, numeric = _fmt(val, str(col))
-            if numeric or str(col) in amounts:
+            text, numeric = _fmt(val, str(col) in shares)
+            if numeric or (str(col) in amounts and _money_text(text)):
                 cells.append(f'<td class="num">{esc(text)}</td>')
             elif isinstance(val, pd.Timestamp) and text:  # a date never breaks at its hyphens
                 cells.append(f'<td class="date">{esc(text)}</td>')
@@ -247,13 +259,33 @@ def table(
     return _show(f'<table class="kam-table">{thead}<tbody>{"".join(rows)}</tbody></table>{more}')
 
 
+def _money_text(text: str) -> bool:
+    """Text that reads as an amount ('€35.6k (lost)', '-1.20M'): it starts with a figure, so it lines up
+    with the numbers; a reason in words ('no money figure: ...') does not."""
+    head = text.lstrip("+-±")
+    head = head[len(_currency_prefix(head)) :]
+    return bool(head) and head[0].isdigit()
+
+
+def _currency_prefix(text: str) -> str:
+    for symbol in formatting.CURRENCY_SYMBOLS.values():
+        if text.startswith(symbol):
+            return symbol
+    code = text[:4]
+    return code if len(code) == 4 and code[:3].isalpha() and code[:3].isupper() and code[3] == " " else ""
+
+
 def kpi_cards(cards: Iterable[tuple[str, object] | tuple[str, object, str]]) -> str:
-    """A row of KPI cards: (label, value[, status]) with status good/warn/bad."""
+    """A row of KPI cards: (label, value[, status]) with status good/warn/bad.
+
+    A value is best given as text written by :mod:`kamtools.formatting` (money with its
+    currency, a share as percent); a bare number is written plain ('1,234', '0.87'), since a
+    card's label is never read to guess its unit."""
     parts = []
     for card in cards:
         label, value = card[0], card[1]
         status = card[2] if len(card) > 2 else ""
-        text, _ = _fmt(value, str(label))
+        text, _ = _fmt(value)
         cls = f"kam-card {esc(status)}" if status in ("good", "warn", "bad") else "kam-card"
         parts.append(f'<div class="{cls}"><div class="v">{esc(text)}</div><div class="l">{esc(label)}</div></div>')
     return _show(f'<div class="kam-cards">{"".join(parts)}</div>')

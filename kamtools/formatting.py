@@ -31,6 +31,7 @@ __all__ = [
     "MISSING",
     "CURRENCY_SYMBOLS",
     "amount",
+    "code",
     "count",
     "currency_of",
     "date",
@@ -129,6 +130,26 @@ def points(value: object, missing: str = MISSING, digits: int = 0) -> str:
         return missing
     p = round(float(value) * 100, digits)
     return f"±{0:.{digits}f} pts" if p == 0 else f"{p:+.{digits}f} pts"
+
+
+def code(value: object, missing: str = MISSING) -> str:
+    """A code from the data (a tier, a band) as text: a whole number without decimals, whatever
+    its dtype (a tier read from a column with gaps is 1.0: '1'), anything else as it is.
+
+    >>> code(1.0), code(2), code("A"), code(2.5), code(None)
+    ('1', '2', 'A', '2.5', '')
+    """
+    if is_missing(value):
+        return missing
+    if isinstance(value, bool):
+        return str(value)
+    try:
+        x = float(value)  # numbers and numpy scalars; text such as 'A' stays as it is
+    except (TypeError, ValueError):
+        return str(value)
+    if isinstance(value, str):
+        return value.strip()
+    return f"{int(x)}" if math.isfinite(x) and x.is_integer() else str(value)
 
 
 def count(value: object, missing: str = MISSING) -> str:

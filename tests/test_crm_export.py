@@ -265,7 +265,8 @@ def test_export_scores_columns_from_the_summary(bundles, tmp_path, capsys):
     assert len(rows) == len(acc)
     r = rows[0]
     a = acc.loc[r["account_id"]]
-    assert r["churn_band"] == a["risk_band"] and r["tier"] == str(a["tier"])
+    # a tier read from a column with gaps (group parents have none) is 2.0 in the table: the CRM field reads '2'
+    assert r["churn_band"] == a["risk_band"] and r["tier"] == str(int(a["tier"])) and "." not in r["tier"]
     assert float(r["churn_probability"]) == pytest.approx(a["churn_probability"], abs=1e-4)
     assert float(r["health_score"]) == pytest.approx(a["health_score"], abs=0.05)
     assert r["as_of"] == str(now.as_of.date())

@@ -22,7 +22,7 @@ def test_text_helpers_escape():
 
 def test_table_escapes_cells_and_headers_and_formats_numbers():
     df = pd.DataFrame({EVIL: [EVIL], "revenue": [1234567.0], "win_rate": [0.25]})
-    out = display.table(df)
+    out = display.table(df, pct=["win_rate"])
     assert "<script>" not in out
     assert "1,234,567" in out
     assert "25%" in out

@@ -68,6 +68,12 @@ def test_report_helpers_use_the_same_rules():
 
 def test_report_tables_write_money_columns_as_money(captured):
     df = pd.DataFrame({"name": ["Acme"], "revenue": [803_800.26], "share": [0.25]})
-    display.table(df, {"name": "Account", "revenue": "Revenue", "share": "Share"}, money=["revenue"], currency="EUR")
+    display.table(
+        df,
+        {"name": "Account", "revenue": "Revenue", "share": "Share"},
+        money=["revenue"],
+        currency="EUR",
+        pct=["share"],
+    )
     page = captured[-1]
     assert '<td class="num">€803.8k</td>' in page and "803,800" not in page and ">25%<" in page

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from kamtools import formatting
 from kamtools.review.actions import (
     ACTION_ID_PATTERN,
     CrmMapping,
@@ -278,7 +279,8 @@ def scores_frame(bundle) -> tuple[pd.DataFrame, list[str]]:
         out[col] = pd.to_numeric(out[col], errors="coerce").round(1)
     for col in ("revenue_at_risk", "revenue_next_12m"):
         out[col] = pd.to_numeric(out[col], errors="coerce").round(2)
-    out["tier"] = out["tier"].map(lambda v: None if pd.isna(v) else str(v))
+    # a tier column with gaps (group parents have no tier) is float: the CRM field reads '1', not '1.0'
+    out["tier"] = out["tier"].map(lambda v: None if pd.isna(v) else formatting.code(v))
     out["as_of"] = str(b.as_of.date())
     return out.reset_index(drop=True), notes
 

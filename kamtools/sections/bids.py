@@ -648,11 +648,15 @@ def _losses(bundle) -> None:
     if sentence:
         display.paragraph(sentence)
     display.figure(loss_reasons_chart(summary), alt="bids won, lost on price and lost on other reasons by competitor")
-    display.table(loss_by_competitor(summary), columns={k: v for k, v in LOSS_COLUMNS.items() if k != "category"})
+    display.table(
+        loss_by_competitor(summary),
+        columns={k: v for k, v in LOSS_COLUMNS.items() if k != "category"},
+        pct=["win_rate"],
+    )
     on_price = summary[summary["lost_on_price"] > 0].sort_values(["lost_on_price", "n"], ascending=False)
     if len(on_price):
         display.heading("Where price costs us most: competitor and category", 3)
-        display.table(_gap_text(on_price), columns=LOSS_COLUMNS, max_rows=15)
+        display.table(_gap_text(on_price), columns=LOSS_COLUMNS, max_rows=15, pct=["win_rate"])
         display.paragraph(
             "Mean price gap = our price over the competitor's, averaged over the decided bids (+5%: we were 5% dearer). "
             "Where we lose: price when at least two thirds of the losses with a recorded reason were on price, other "

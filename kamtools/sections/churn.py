@@ -79,7 +79,7 @@ def account_section(acct) -> None:
         [
             (
                 "Churn score (not a probability)" if score else "Churn probability",
-                float(prob) if pd.notna(prob) else "unknown",
+                formatting.number(prob, 2, missing="unknown") if score else formatting.pct(prob, missing="unknown"),
                 _STATUS.get(band, ""),
             ),
             ("Risk band", band, _STATUS.get(band, "")),
@@ -312,7 +312,13 @@ def portfolio_section(bundle) -> None:
         }
         if "driver_1" in top.columns:
             cols["driver_1"] = "Main driver"
-        display.table(top, columns=cols, max_rows=20)
+        # a probability reads as percent; a score (not a probability) as a plain number
+        display.table(
+            top,
+            columns=cols,
+            max_rows=20,
+            pct=[] if cols["churn_probability"] == "Churn score" else ["churn_probability"],
+        )
     if len(lapsed):
         display.heading("Lapsed accounts: win-back candidates", level=3)
         worth = lapsed.sort_values("expected_value_12m", ascending=False).head(10)

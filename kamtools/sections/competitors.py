@@ -45,7 +45,7 @@ def account_section(acct) -> None:
     if s_row is not None and bool(s_row["wallet_known"]):
         change = s_row["share_of_wallet_change"]
         status = "bad" if pd.notna(change) and change < -0.05 else "good" if pd.notna(change) and change > 0.02 else ""
-        cards.append(("Share of wallet", float(s_row["share_of_wallet"]), status))
+        cards.append(("Share of wallet", formatting.pct(s_row["share_of_wallet"]), status))
         if pd.notna(change):
             cards.append(("Share-of-wallet change (points)", f"{change * 100:+.0f}"))
     if isinstance(bids, pd.DataFrame) and len(bids):
@@ -68,7 +68,13 @@ def account_section(acct) -> None:
             gap_lost=bids["avg_price_gap_lost"].map(display.signed_pct),
             gap_won=bids["avg_price_gap_won"].map(display.signed_pct),
         )
-        display.table(shown, columns=BID_COLUMNS, money=["lost_amount"], currency=formatting.currency_of(acct.bundle))
+        display.table(
+            shown,
+            columns=BID_COLUMNS,
+            money=["lost_amount"],
+            currency=formatting.currency_of(acct.bundle),
+            pct=["win_rate"],
+        )
         display.paragraph(
             "Price gap = our quoted price over the competitor's (+5% means we were 5% dearer). "
             "Win rates of fewer than 10 bids are indicative only."
@@ -132,6 +138,7 @@ def portfolio_section(bundle) -> None:
             },
             money=["lost_amount"],
             currency=formatting.currency_of(bundle),
+            pct=["win_rate", "ci_low", "ci_high"],
         )
 
     display.heading("Price and win probability", 3)
@@ -154,8 +161,6 @@ def portfolio_section(bundle) -> None:
                 "ci_high": "95% CI high",
                 "p_value": "p-value",
             },
-            money=["value"],
-            currency=formatting.currency_of(bundle),
         )
 
     display.heading("Price position", 3)

@@ -214,7 +214,9 @@ def account_section(acct) -> None:
             }
         )
         display.heading("Forecast by product category, next 12 months", level=3)
-        display.table(tab, {"category": "Category", "forecast_12m": "Forecast revenue", "share": "Share"})
+        display.table(
+            tab, {"category": "Category", "forecast_12m": "Forecast revenue", "share": "Share"}, pct=["share"]
+        )
         display.paragraph("Category forecasts are scaled so that they add up to the account forecast in every month.")
 
 
@@ -278,6 +280,7 @@ def portfolio_appendix(bundle) -> None:
                 "coverage_95": "Coverage of 95% interval",
                 "n_series": "Accounts",
             },
+            pct=["coverage_80", "coverage_95"],
         )
         f = acc[acc["method"] == "forecast"]
         n = acc[acc["method"] != "forecast"]
@@ -436,4 +439,5 @@ def portfolio_section(bundle) -> None:
                         "gap": "Expected shortfall",
                         "p_reach_target": "Probability of reaching target",
                     },
+                    pct=["p_reach_target"],
                 )

@@ -202,6 +202,7 @@ def account_section(acct) -> None:
                 },
                 money=["amount", "weighted_value"],
                 currency=formatting.currency_of(acct.bundle),
+                pct=["probability"],
             )
         losses = acct.table("pipeline_losses")
         by_competitor = acct.table("competitor_account_bids")

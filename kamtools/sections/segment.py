@@ -116,6 +116,7 @@ def portfolio_section(bundle) -> None:
         },
         money=["revenue_ltm"],
         currency=formatting.currency_of(bundle),
+        pct=["revenue_share"],
     )
     display.figure(tier_chart(seg, currency=currency), alt="Accounts and revenue per tier")
     display.heading("Portfolio matrix", 3)
@@ -172,6 +173,7 @@ def portfolio_section(bundle) -> None:
             },
             money=["median_revenue_ltm"],
             currency=formatting.currency_of(bundle),
+            pct=["revenue_share", "median_margin_pct", "median_growth"],
         )
         display.figure(cluster_profile_chart(profiles), alt="Mean features of each behavioural cluster")
     rfm = seg.groupby("rfm_segment").agg(accounts=("account_id", "size"), revenue_ltm=("revenue_ltm", "sum"))

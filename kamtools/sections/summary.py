@@ -91,7 +91,7 @@ def summary_cards(info: dict, currency: str | None = None) -> list[tuple[str, st
         cards.append(("Segment", segment_text(str(segment), _first(info, ("growth_pct",))), ""))
     tier = _first(info, TIER_COLUMNS)
     if tier is not None:
-        cards.append(("Tier", str(tier), ""))
+        cards.append(("Tier", formatting.code(tier), ""))  # a tier column with gaps (group rows) is float
     revenue = _first(info, ("revenue_ltm",))
     if revenue is not None:
         cards.append(("Revenue, last 12 months", money(float(revenue)), ""))
@@ -451,6 +451,7 @@ def portfolio_section(bundle) -> None:
         columns={"account_id": "Account id", "name": "Account", "value": "Revenue, last 12 months", "share": "Share"},
         money=["value"],
         currency=currency,
+        pct=["share"],
     )
     by_region = (
         accounts.groupby("region", observed=True)
@@ -470,6 +471,7 @@ def portfolio_section(bundle) -> None:
         },
         money=["revenue"],
         currency=currency,
+        pct=["revenue_share"],
     )
     _global_accounts(bundle, revenue, currency)
 

@@ -82,7 +82,7 @@ def account_section(acct) -> None:
                 "Value model's expected margin, next 12 months",
                 money(float(margin), cur) if pd.notna(margin) else "unknown",
             ),
-            ("Share of portfolio value", float(row["value_share"])),
+            ("Share of portfolio value", formatting.pct(row["value_share"])),
         ]
     )
     weeks_since = float(row["T"] - row["recency"])
@@ -218,6 +218,7 @@ def portfolio_appendix(bundle) -> None:
                     "p_buy_again_one_time_buyers": "One-time buyers: predicted share buying again",
                     "bought_again_one_time_buyers": "One-time buyers: share that bought again",
                 },
+                pct=["p_buy_again_one_time_buyers", "bought_again_one_time_buyers"],
             )
         notes = [n for n in model["note"].dropna().unique() if str(n).strip()]
         if notes:
@@ -270,6 +271,7 @@ def portfolio_section(bundle) -> None:
         },
         money=["expected_value_12m", "expected_margin_12m"],
         currency=formatting.currency_of(bundle),
+        pct=["p_alive", "value_share"],
     )
     if len(lapsed):
         display.heading("Probably stopped buying (P(alive) below 50%)", 3)
@@ -289,6 +291,7 @@ def portfolio_section(bundle) -> None:
             max_rows=15,
             money=["past_yearly"],
             currency=formatting.currency_of(bundle),
+            pct=["p_alive"],
         )
     if bundle.has("value_model"):
         display.paragraph("Which value model was chosen and how well it fits: see the appendix.")

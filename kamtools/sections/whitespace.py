@@ -97,6 +97,7 @@ def account_section(acct) -> None:
                 columns=REC_COLUMNS,
                 money=["expected_value"],
                 currency=formatting.currency_of(acct.bundle),
+                pct=["p_adopt"],
             )
         display.paragraph(
             "Adoption probability: chance that the account starts buying the category within 12 months, "
@@ -126,7 +127,10 @@ def account_section(acct) -> None:
             margin_pct=lanes["margin_pct_ltm"].map(_plain_pct)
         )
         display.table(
-            shown, columns={k: v for k, v in LANE_COLUMNS.items() if k not in ("status", "revenue_prior", "change")}
+            shown,
+            columns={k: v for k, v in LANE_COLUMNS.items() if k not in ("status", "revenue_prior", "change")},
+            money=["revenue_ltm", "margin_ltm"],
+            currency=formatting.currency_of(acct.bundle),
         )
         _loss_bullets(lanes)
     else:
@@ -203,6 +207,7 @@ def portfolio_section(bundle) -> None:
             max_rows=15,
             money=["expected_value"],
             currency=formatting.currency_of(bundle),
+            pct=["p_adopt"],
         )
 
     display.heading("How good are the recommendations?", 3)
