@@ -79,7 +79,7 @@ def account_section(acct) -> None:
         [
             (
                 "Churn score (not a probability)" if score else "Churn probability",
-                formatting.number(prob, 2, missing="unknown") if score else formatting.pct(prob, missing="unknown"),
+                formatting.pct(prob, missing="unknown"),  # a score reads as percent too, as in the sentence below
                 _STATUS.get(band, ""),
             ),
             ("Risk band", band, _STATUS.get(band, "")),
@@ -312,12 +312,11 @@ def portfolio_section(bundle) -> None:
         }
         if "driver_1" in top.columns:
             cols["driver_1"] = "Main driver"
-        # a probability reads as percent; a score (not a probability) as a plain number
         display.table(
             top,
             columns=cols,
             max_rows=20,
-            pct=[] if cols["churn_probability"] == "Churn score" else ["churn_probability"],
+            pct=["churn_probability"],  # a score (0-1) reads as percent too, as on the account's page
         )
     if len(lapsed):
         display.heading("Lapsed accounts: win-back candidates", level=3)
