@@ -838,12 +838,11 @@ class _Gen:
         # volume bought answers with the category's planted elasticity, relative to the account's
         # usual (geometric mean) price of the category: units ~ price ** elasticity
         factor = self.lp_index[None, :, :] * (1 - self.discount_t) * (1 - self.promo[None, :, :])  # (n, M, C)
-        usual = np.exp(np.log(factor).mean(axis=1, keepdims=True))
-        self.price_factor = factor
-        rel = (factor / usual)[la, lm, cat]
-        line_rev = line_rev * rel ** (1 + self.elasticity[cat])
-        units = line_rev / (self.list_price[prod] * factor[la, lm, cat])
-        del la, lm, cat, use_pref, pop, line_rev, rel, usual, factor
+        usual = np.exp(np.log(factor).mean(axis=1))  # (n, C)
+        line_factor = self._net_factor(la, lm, cat, prod)
+        line_rev = line_rev * (line_factor / usual[la, cat]) ** (1 + self.elasticity[cat])
+        units = line_rev / (self.list_price[prod] * line_factor)
+        del la, lm, cat, use_pref, pop, line_rev, usual, factor, line_factor
         # one line per product and order; whole units by unbiased stochastic rounding
         # (a small account rarely buys an expensive item rather than always buying one)
         key, inv = np.unique(order_idx * self.P + prod, return_inverse=True)
@@ -854,7 +853,7 @@ class _Gen:
         key, qty = key[keep], qty[keep]
         order_idx, prod = key // self.P, key % self.P
         la, lm, cat = a[order_idx], m[order_idx], self.prod_cat[prod]
-        net_unit = self.list_price[prod] * self.price_factor[la, lm, cat]
+        net_unit = self.list_price[prod] * self._net_factor(la, lm, cat, prod)
         net = np.round(qty * net_unit, 2)
         # unit costs move with the list-price index (margins keep their level over the years)
         cost = np.round(qty * self.unit_cost[prod] * self.lp_index[lm, cat] * rng.normal(1.0, 0.02, len(la)), 2)
@@ -878,6 +877,15 @@ class _Gen:
                 "cost": cost.astype(float),
             }
         )
+
+    def _net_factor(self, a: np.ndarray, m: np.ndarray, cat: np.ndarray, prod: np.ndarray) -> np.ndarray:
+        """Net unit price / list price of each line: list-price index x (1 - the account's discount
+        that month) x (1 - the category's promotion), the promotion keeping 5% over the product's
+        cost (a promotion is not sold at a loss; deep-discount pairs get none)."""
+        before = 1 - self.discount_t[a, m, cat]
+        cost_share = 1.05 * self.unit_cost[prod] / self.list_price[prod]
+        promo = np.minimum(self.promo[m, cat], np.clip(1 - cost_share / before, 0.0, None))
+        return self.lp_index[m, cat] * before * (1 - promo)
 
     # ------------------------------------------------------------------------------------
     def _invoices(self) -> pd.DataFrame:
