@@ -548,7 +548,7 @@ def opportunities_section(gv: GroupView) -> None:
         where = names.get(g["account_id"], g["account_id"])
         if _text(country.get(g["account_id"])):
             where += f" ({country[g['account_id']]})"
-        lines.append(f"{where}, {g['category']}: {gap_sentence(g, gv.currency)}")
+        lines.append(f"{where}, {g['category']}: {gap_sentence(g, gv.currency).rstrip('.')}.")
     display.bullets(lines)
 
 
