@@ -10,6 +10,7 @@ from scipy.special import expit
 
 from kamtools.bids import SUMMARY_COLUMNS, BidSettings, WinModel, bundle_tables, fit_win_model, recommend_bids
 from kamtools.bids.postbid import postmortem
+from kamtools.bids.reasons import SAME_PRICE
 from kamtools.bids.recommend import Priced, optimise, price_bounds
 from kamtools.bids.references import HISTORY, INDEX, QUOTED
 from kamtools.bids.tenders import tender_calendar
@@ -112,8 +113,12 @@ def test_floors_are_respected(demo):
     assert (merged["lowest"] >= merged["floor_price"] - 0.051).all()
     floor, _ = price_bounds(np.array([100.0]), np.array([80.0]), tight)
     assert floor[0] == pytest.approx(100 * 0.8 / 0.75)
-    held = recs[np.isclose(recs["recommended_price"], recs["floor_price"]) & (our >= recs["floor_price"])]
+    at_floor = np.isclose(recs["recommended_price"], recs["floor_price"]) & (our >= recs["floor_price"])
+    # a floor within SAME_PRICE of the current price is a "keep" (the reason says so, not the floor)
+    keep = (recs["recommended_price"] - our).abs() < SAME_PRICE
+    held = recs[at_floor & ~keep]
     assert len(held) and held["reason"].str.contains("held at the price floor").all()
+    assert recs.loc[at_floor & keep, "reason"].str.startswith("Keep ").all()
 
 
 def test_a_price_below_the_floor_is_raised(demo):
