@@ -1206,7 +1206,8 @@ class _Gen:
         younger than that, the expected churn-free revenue of the year, an adopted category
         counted with its ramp) times a factor: about 45% of account-years get a reachable one
         (0.90-1.00), 40% a stretching one (1.02-1.12), 7% one at par (1.00-1.02), and ~8% a
-        target far out of reach (1.45-1.9, planted truth).
+        target far out of reach (1.45-1.9 times the larger of that anchor and the expected
+        churn-free revenue, planted truth).
         """
         rng, n, M = self.rng, self.n, self.M
         year = self.month_days.astype("datetime64[D]").astype("datetime64[Y]").astype(int) + 1970
@@ -1251,6 +1252,8 @@ class _Gen:
                 np.where(u < 0.92, self.target_rng.uniform(1.02, 1.12, n), self.target_rng.uniform(1.00, 1.02, n)),
             )
             factor = np.where(out, rng.uniform(1.45, 1.9, n), mix)
+            # a planted target out of reach stays so for a lumpy account after a weak year
+            anchor = np.where(out, np.maximum(anchor, expected), anchor)
             val = np.round(anchor * factor * rng.normal(1, 0.03, n), -2)
             idx = np.nonzero(active)[0]
             rows_a.append(idx)
