@@ -167,6 +167,7 @@ def test_no_text_overflows_its_box_on_screen_or_in_print(browser, account_id):
             "const a = document.querySelector('.kam-anchor[data-section=appendix]');"
             "return a ? getComputedStyle(a).breakBefore : '';"
         )
-        assert appendix_breaks == "page"
+        # the appendix runs on after the last section: a forced page break left a mostly empty page
+        assert appendix_breaks == "auto"
     finally:
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
