@@ -413,7 +413,9 @@ def test_bundle_tables_and_scores(demo, demo_bundle, tmp_path):
     assert drivers["label"].str.len().min() > 3 and drivers["sentence"].str.len().min() > 10
     ev = t["churn_evaluation"].set_index("metric")
     assert ev.loc["roc_auc", "model"] > ev.loc["roc_auc", "baseline"]
-    assert ev.loc["roc_auc", "model"] > 0.7
+    # on this 120-account demo the AUC is one draw: over seeds 11-20 it is 0.65-0.87 (mean 0.75) since the
+    # demo's prices move over time (issue 18; 0.65-0.85, mean 0.77, before), and seed 11 now draws 0.65
+    assert ev.loc["roc_auc", "model"] > 0.62
     imp = t["churn_importance"]
     assert {"feature", "label", "importance", "share", "direction"} <= set(imp.columns)
     assert imp["share"].sum() == pytest.approx(1)
