@@ -392,7 +392,10 @@ def _forecast_chart(gv: GroupView, row: pd.Series) -> None:
     else:
         hist = hist.groupby("ds", as_index=False)["y"].sum()
     fig = forecast_chart(
-        hist, fc[["ds", "forecast", "lo_80", "hi_80"]], title="Monthly revenue of the whole group: actuals and forecast"
+        hist,
+        fc[["ds", "forecast", "lo_80", "hi_80"]],
+        title="Monthly revenue of the whole group: actuals and forecast",
+        currency=gv.currency,
     )
     display.figure(fig, alt="monthly revenue of the group with its reconciled forecast and 80% interval")
 

@@ -108,7 +108,12 @@ def account_section(view) -> None:
     if ch.risks.empty:
         display.paragraph("No risk is new and none was resolved since the last review.")
     else:
-        risks = ch.risks.assign(value=[display.money(v) if pd.notna(v) else "" for v in ch.risks["value_at_stake"]])
+        risks = ch.risks.assign(
+            value=[
+                display.money(v, formatting.currency_of(view.bundle)) if pd.notna(v) else ""
+                for v in ch.risks["value_at_stake"]
+            ]
+        )
         display.table(
             risks,
             {"status": "", "severity": "severity", "risk": "risk", "value": "value at stake"},
@@ -123,7 +128,10 @@ def account_section(view) -> None:
     if len(ch.actions):
         acts = ch.actions.assign(
             due=pd.to_datetime(ch.actions["due_date"]).dt.strftime("%Y-%m-%d"),
-            value=[display.money(v) if pd.notna(v) else "" for v in ch.actions["value_at_stake"]],
+            value=[
+                display.money(v, formatting.currency_of(view.bundle)) if pd.notna(v) else ""
+                for v in ch.actions["value_at_stake"]
+            ],
         )
         display.table(
             acts,
@@ -203,7 +211,7 @@ def portfolio_section(view) -> None:
         )
     else:
         top = ch.digest.head(DIGEST_ROWS).copy()
-        top["value_at_stake"] = [money(v) for v in top["value_at_stake"]]
+        top["value_at_stake"] = [money(v, formatting.currency_of(view.bundle)) for v in top["value_at_stake"]]
         display.table(
             top,
             {
