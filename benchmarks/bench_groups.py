@@ -17,14 +17,16 @@ forecast's out-of-time interval coverage, and the analyze time of a large groupe
     python benchmarks/bench_groups.py --skip-large    # 1 and 2 only
     python benchmarks/bench_groups.py --workdir /tmp/groups   # keep (and reuse) the generated 10k data
 
-Measured 2026-12-05 on the shared 2-core machine (load average 12-18, so compare CPU seconds):
+Measured 2026-12-05 on the shared 2-core machine, on the demo with moving prices (issue 18); the
+large run shared the machine with a CI run, so compare CPU seconds:
 
-* demo backtest as of 2025-10-31 (142 units, 33 adoptions): precision at 5 cross-unit 0.045, peer
-  0.041 (the best any ranking could reach: 0.046); AUC 0.92 against 0.87.
-* group forecast made 2025-10-31, 30 groups x 12 months: 80% interval coverage 0.82 reconciled
-  (mean width 102k), 0.95 for the sum of the units' bounds (162k), 0.81 for independent units (99k).
-* 10,000 units in 1,000 groups (11,935 accounts with the parents): analyze 430 CPU s (1,665 s wall
-  under that load), peak memory 3.05 GB (3.63 GB with workers); the groups stage 36 CPU s.
+* demo backtest as of 2025-10-31 (142 units, 32 adoptions): precision at 5 cross-unit 0.044, peer
+  0.039 (the best any ranking could reach: 0.045); AUC 0.92 against 0.86.
+* group forecast made 2025-10-31, 30 groups x 12 months: 80% interval coverage 0.81 reconciled
+  (mean width 99k), 0.94 for the sum of the units' bounds (156k), 0.81 for independent units (96k).
+* 10,000 units in 1,000 groups (11,935 accounts with the 2,147 parents): analyze 361 CPU s (282 s
+  wall), peak memory 3.09 GB (3.58 GB with workers); the groups stage 21 CPU s. (An earlier run
+  under load average 12-18: 430 CPU s, 1,665 s wall.)
 """
 
 from __future__ import annotations
