@@ -416,29 +416,19 @@ def top_share(conc: pd.DataFrame, account_fraction: float) -> float:
     return float(conc["share"].head(n).sum())
 
 
-def _groups_without_orders(bundle) -> list[str]:
-    """Parent accounts that only group others (no orders of their own): groups, not customers."""
-    if not bundle.has("group_hierarchy"):
-        return []
-    hier = bundle.table("group_hierarchy")
-    return hier.loc[hier["is_group"].astype(bool) & ~hier["trades"].astype(bool), "account_id"].tolist()
-
-
 def portfolio_section(bundle) -> None:
     """Portfolio at a glance: size, revenue, margin, concentration in one number, largest
     accounts and revenue by region (the concentration curve is the segment section's)."""
     accounts = bundle.accounts
-    accounts = accounts[~accounts["account_id"].isin(_groups_without_orders(bundle))]  # customers only
     money = _money(formatting.currency_of(bundle))
     display.heading("Portfolio at a glance")
     revenue = float(accounts["revenue_ltm"].sum())
     margin = float(accounts["margin_ltm"].sum())
     active = int((accounts["revenue_ltm"] > 0).sum())
     conc = concentration(accounts)
-    n_customers = len(accounts)
     cards = [
-        ("Accounts", f"{n_customers:,}", ""),
-        ("Ordering in the last 12 months", f"{active:,}", "warn" if active < n_customers else ""),
+        ("Accounts", f"{len(accounts):,}", ""),
+        ("Ordering in the last 12 months", f"{active:,}", "warn" if active < len(accounts) else ""),
         ("Revenue, last 12 months", money(revenue), ""),
         ("Margin, last 12 months", _pct(margin / revenue) if revenue > 0 else "", ""),
         ("Revenue share of top 20% accounts", _pct(top_share(conc, 0.2)) if revenue > 0 else "", ""),
