@@ -271,3 +271,29 @@ def test_report_sections_pass_the_bundle_currency_to_their_charts(euro_bundle, c
     ticks = [s for fig in drawn for s in fig]
     assert sum("€" in s for s in ticks) >= 3, ticks
     assert not any(s.endswith(("k", "M")) and "€" not in s for s in ticks), ticks
+
+
+def test_target_sentences_write_money_with_the_currency_and_shares_as_the_cards_do():
+    """The target outlook reads like page one: '€1.37M', and a 0.8% chance is '0.8%' in both places."""
+    from kamtools.sections.forecast import target_sentence
+
+    open_year = pd.Series(
+        {
+            "period": 2026,
+            "revenue_target": 1.72e6,
+            "booked_ytd": 1.21e6,
+            "expected_total": 1.39e6,
+            "p_reach_target": 0.008,
+            "total_lo_80": 1.21e6,
+            "total_hi_80": 1.56e6,
+            "months_remaining": 2,
+        }
+    )
+    text = target_sentence(open_year, "EUR")
+    assert "€1.21M booked so far" in text and "target of €1.72M" in text and "(80% range €1.21M-€1.56M)" in text
+    assert f"probability of reaching the target {formatting.pct(0.008)}." in text and "0.8%" in text
+    closed_year = pd.concat(
+        [open_year, pd.Series({"months_remaining": 0, "booked_ytd": 1.37e6, "revenue_target": 1.61e6})]
+    )
+    closed = target_sentence(closed_year[~closed_year.index.duplicated(keep="last")], "EUR")
+    assert closed == "2026: €1.37M booked against a target of €1.61M (85% attained; missed)."

@@ -101,26 +101,31 @@ def method_sentence(row: pd.Series, model_words: str) -> str:
     return f"{head}. {reason}" if reason else f"{head}."
 
 
-def target_sentence(row: pd.Series) -> str:
-    """One sentence on a year's target (row of ``forecast_targets`` or ``forecast_portfolio_target``)."""
+def target_sentence(row: pd.Series, currency: str | None = None) -> str:
+    """One sentence on a year's target (row of ``forecast_targets`` or ``forecast_portfolio_target``),
+    money in ``currency`` and shares as every other face writes them (:mod:`kamtools.formatting`)."""
     year = int(row["period"])
     target = float(row["revenue_target"])
     booked = float(row["booked_ytd"])
     expected = float(row["expected_total"])
     p = float(row["p_reach_target"])
     lo, hi = row.get("total_lo_80"), row.get("total_hi_80")
+
+    def cash(x: float) -> str:
+        return formatting.money(x, currency)
+
     if int(row.get("months_remaining", 1)) == 0:
         return (
-            f"{year}: {money(booked)} booked against a target of {money(target)} "
-            f"({booked / target:.0%} attained{'; reached' if booked >= target else '; missed'})."
+            f"{year}: {cash(booked)} booked against a target of {cash(target)} "
+            f"({formatting.pct(booked / target)} attained{'; reached' if booked >= target else '; missed'})."
             if target > 0
-            else f"{year}: {money(booked)} booked; no target amount."
+            else f"{year}: {cash(booked)} booked; no target amount."
         )
-    rng = f" (80% range {money(float(lo))}-{money(float(hi))})" if lo is not None and pd.notna(lo) else ""
-    att = f"expected attainment {expected / target:.0%}, " if target > 0 else ""
+    rng = f" (80% range {cash(float(lo))}-{cash(float(hi))})" if lo is not None and pd.notna(lo) else ""
+    att = f"expected attainment {formatting.pct(expected / target)}, " if target > 0 else ""
     return (
-        f"{year}: {money(booked)} booked so far; expected year total {money(expected)}{rng} against a target of "
-        f"{money(target)}: {att}probability of reaching the target {p:.0%}."
+        f"{year}: {cash(booked)} booked so far; expected year total {cash(expected)}{rng} against a target of "
+        f"{cash(target)}: {att}probability of reaching the target {formatting.pct(p)}."
     )
 
 
@@ -162,7 +167,7 @@ def account_section(acct) -> None:
         this_year = cur.iloc[0] if len(cur) else None
     if this_year is not None:
         p = float(this_year["p_reach_target"])
-        cards.append((f"Chance to reach the {int(this_year['period'])} target", f"{p:.0%}", _status(p)))
+        cards.append((f"Chance to reach the {int(this_year['period'])} target", formatting.pct(p), _status(p)))
     if cards:
         display.kpi_cards(cards)
 
@@ -187,7 +192,8 @@ def account_section(acct) -> None:
 
     if targets is not None and len(targets):
         display.heading("Target outlook", level=3)
-        display.bullets([target_sentence(r) for _, r in targets.sort_values("period").iterrows()])
+        currency = formatting.currency_of(acct.bundle)
+        display.bullets([target_sentence(r, currency) for _, r in targets.sort_values("period").iterrows()])
         show_notes(acct.bundle, "forecast_targets")
         display.figure(
             target_gap_chart(
@@ -360,11 +366,11 @@ def portfolio_section(bundle) -> None:
         rows = ptarget[ptarget["period"] == as_of.year]
         cur = rows.iloc[0] if len(rows) else None
     if cur is not None:
-        cards.append((f"Expected attainment {int(cur['period'])}", f"{float(cur['expected_attainment']):.0%}"))
+        cards.append((f"Expected attainment {int(cur['period'])}", formatting.pct(cur["expected_attainment"])))
         cards.append(
             (
                 f"Chance to reach the {int(cur['period'])} portfolio target",
-                f"{float(cur['p_reach_target']):.0%}",
+                formatting.pct(cur["p_reach_target"]),
                 _status(float(cur["p_reach_target"])),
             )
         )
@@ -397,7 +403,8 @@ def portfolio_section(bundle) -> None:
     )
 
     if ptarget is not None and len(ptarget):
-        display.bullets([target_sentence(r) for _, r in ptarget.sort_values("period").iterrows()])
+        currency = formatting.currency_of(bundle)
+        display.bullets([target_sentence(r, currency) for _, r in ptarget.sort_values("period").iterrows()])
         show_notes(bundle, "forecast_targets")
         display.figure(
             target_gap_chart(
