@@ -585,13 +585,10 @@ def relationships_section(gv: GroupView) -> None:
     if rel.empty:
         display.paragraph("No contact is recorded at any unit of this group.")
     else:
-        try:
-            from kamtools.plotting.relationships import org_chart
-        except ImportError:  # an older kamtools without the chart: the findings below still show
-            display.not_available("The org chart is not part of this kamtools version.")
-        else:
-            fig = org_chart(rel, title=f"Who we know at {gv.name}, by unit", account_names=names)
-            display.figure(fig, alt="org chart of the group's contacts, grouped by unit")
+        from kamtools.plotting.relationships import org_chart
+
+        fig = org_chart(rel, title=f"Who we know at {gv.name}, by unit", account_names=names)
+        display.figure(fig, alt="org chart of the group's contacts, grouped by unit")
         n_dm = int(rel.get("is_decision_maker", pd.Series(dtype=bool)).fillna(False).astype(bool).sum())
         units = set(units_frame(gv)["account_id"])
         known = set(rel["account_id"].astype(str))
