@@ -302,22 +302,60 @@ def plan_delivery(
     ``link_base``: a URL under which the delivery folder will be reachable (a file share or
     intranet); the e-mail then links each file and folder under it.
     """
-    from kamtools.outputs import output_kind
     from kamtools.reports.state import report_stem
-    from kamtools.review.actions import actions_frame
 
     out = Path(out_dir)
+    _check_reports_folder(out)
+    b = find_bundle(out, bundle)
+    owner_table = read_owners(owners) if not isinstance(owners, pd.DataFrame) else owners
+    acc = b.accounts.drop_duplicates("account_id").copy()
+    acc["account_id"] = acc["account_id"].astype(str)
+    acc["_owner"] = acc["owner"].map(_clean_name)
+    plan = _empty_plan(out, b, owner_table, acc)
+    actions, actions_note, risks, risks_note = _plan_tables(b)
+
+    env = _environment()
+    template = env.from_string(_DIGEST_TEMPLATE)
+    currency = formatting.currency_of(b)
+    by_stem = report_files(out)
+    for _, who in owner_table.iterrows():
+        mine = _accounts_of(acc, who["owner"])
+        if mine.empty:
+            continue
+        folder = report_stem(who["owner"])
+        rows, files, missing = _account_rows(mine, by_stem, currency)
+        names = mine.set_index("account_id")["name"].map(_cell)
+        ids = set(mine["account_id"])
+        pack = KamPack(who["owner"], who["email"], folder, mine, files, missing)
+        common = {
+            "owner": who["owner"],
+            "as_of": plan.as_of,
+            "accounts": rows,
+            "risks": _top_risks(risks, ids, names, currency),
+            "actions": _top_actions(actions, ids, currency),
+            "risks_note": risks_note,
+            "actions_note": actions_note,
+        }
+        _render_digests(pack, template, common, link_base)
+        plan.packs.append(pack)
+    return plan
+
+
+def _check_reports_folder(out: Path) -> None:
+    """Refuse anything but a reports folder written by ``kamtools reports --out``."""
+    from kamtools.outputs import output_kind
+
     if not out.is_dir():
         raise DeliveryError(f"{out} is not a folder; give the reports folder written by `kamtools reports --out`")
     if output_kind(out) != "reports":
         raise DeliveryError(
             f"{out} is not a kamtools reports folder; give the folder written by `kamtools reports --out OUT`"
         )
-    b = find_bundle(out, bundle)
-    owner_table = read_owners(owners) if not isinstance(owners, pd.DataFrame) else owners
-    acc = b.accounts.drop_duplicates("account_id").copy()
-    acc["account_id"] = acc["account_id"].astype(str)
-    acc["_owner"] = acc["owner"].map(_clean_name)
+
+
+def _empty_plan(out: Path, b, owner_table: pd.DataFrame, acc: pd.DataFrame) -> DeliveryPlan:
+    """The plan without packs: the data fingerprint check, owners without accounts and
+    accounts whose owner is not in the owners file."""
     known = set(owner_table["owner"])
     owned = set(acc["_owner"])
     plan = DeliveryPlan(out.resolve(), Path(b.path).resolve(), str(b.as_of.date()), [])
@@ -330,106 +368,117 @@ def plan_delivery(
     plan.owners_without_accounts = [o for o in owner_table["owner"] if o not in owned]
     for owner, part in acc[~acc["_owner"].isin(known)].groupby("_owner", sort=True):
         plan.unowned_accounts[str(owner)] = part["account_id"].tolist()
+    return plan
+
+
+def _plan_tables(b) -> tuple[pd.DataFrame | None, str, pd.DataFrame | None, str]:
+    """The bundle's plan actions and risks (None when it has no plans) with the sentence a
+    digest shows when a KAM has none."""
+    from kamtools.data.portfolio import NotAvailable
+    from kamtools.review.actions import actions_frame
 
     try:
         actions = actions_frame(b)
         actions_note = "No account plan actions are due for these accounts."
     except Exception as exc:  # noqa: BLE001 - a bundle without plans still delivers its reports
         actions, actions_note = None, f"No account plans in this bundle ({exc})."
-    from kamtools.data.portfolio import NotAvailable
 
     risks = b.table("plan_risks")
     risks_note = "No risks were found for these accounts."
     if isinstance(risks, NotAvailable):
         risks_note, risks = f"No account plans in this bundle ({risks.reason}).", None
+    return actions, actions_note, risks, risks_note
 
-    env = _environment()
-    template = env.from_string(_DIGEST_TEMPLATE)
-    currency = formatting.currency_of(b)
-    by_stem = report_files(out)
-    for _, who in owner_table.iterrows():
-        mine = acc[acc["_owner"] == who["owner"]].sort_values(
-            ["revenue_ltm", "account_id"] if "revenue_ltm" in acc.columns else ["account_id"],
-            ascending=[False, True] if "revenue_ltm" in acc.columns else [True],
-            kind="stable",
+
+def _accounts_of(acc: pd.DataFrame, owner: str) -> pd.DataFrame:
+    """One owner's accounts, largest revenue first (by id when there is no revenue)."""
+    return acc[acc["_owner"] == owner].sort_values(
+        ["revenue_ltm", "account_id"] if "revenue_ltm" in acc.columns else ["account_id"],
+        ascending=[False, True] if "revenue_ltm" in acc.columns else [True],
+        kind="stable",
+    )
+
+
+def _account_rows(
+    mine: pd.DataFrame, by_stem: dict[str, list[Path]], currency: str | None
+) -> tuple[list[dict], list[tuple[Path, str]], list[str]]:
+    """The digest's account rows, the report files of the pack and the accounts without one."""
+    from kamtools.reports.state import report_stem
+
+    files: list[tuple[Path, str]] = []
+    rows, missing = [], []
+    for _, a in mine.iterrows():
+        found = by_stem.get(report_stem(a["account_id"]), [])
+        if not found:
+            missing.append(a["account_id"])
+        links = []
+        for src in found:
+            inner = f"accounts/{src.name}"
+            files.append((src, inner))
+            links.append({"label": _label(src), "href": inner})
+        rows.append(
+            {
+                "account_id": a["account_id"],
+                "name": _cell(a.get("name")) or a["account_id"],
+                "tier": _cell(a.get("tier")),
+                "health": _band(a, "health_band", "health_score", pct=False),
+                "churn": _band(a, "risk_band", "churn_probability", pct=True),
+                "revenue": formatting.money(a.get("revenue_ltm"), currency),
+                "at_risk": formatting.money(a.get("revenue_at_risk"), currency),
+                "files": links,
+            }
         )
-        if mine.empty:
-            continue
-        folder = report_stem(who["owner"])
-        files: list[tuple[Path, str]] = []
-        rows, missing = [], []
-        for _, a in mine.iterrows():
-            found = by_stem.get(report_stem(a["account_id"]), [])
-            if not found:
-                missing.append(a["account_id"])
-            links = []
-            for src in found:
-                inner = f"accounts/{src.name}"
-                files.append((src, inner))
-                links.append({"label": _label(src), "href": inner})
-            rows.append(
-                {
-                    "account_id": a["account_id"],
-                    "name": _cell(a.get("name")) or a["account_id"],
-                    "tier": _cell(a.get("tier")),
-                    "health": _band(a, "health_band", "health_score", pct=False),
-                    "churn": _band(a, "risk_band", "churn_probability", pct=True),
-                    "revenue": formatting.money(a.get("revenue_ltm"), currency),
-                    "at_risk": formatting.money(a.get("revenue_at_risk"), currency),
-                    "files": links,
-                }
-            )
-        names = mine.set_index("account_id")["name"].map(_cell)
-        ids = set(mine["account_id"])
-        top_risks = []
-        if risks is not None:
-            r = risks[risks["account_id"].astype(str).isin(ids)].copy()
-            r = r.sort_values("value_at_stake", ascending=False, na_position="last", kind="stable").head(TOP_N)
-            top_risks = [
-                {
-                    "name": names.get(str(x["account_id"]), str(x["account_id"])),
-                    "risk": _cell(x["risk"]),
-                    "severity": _cell(x.get("severity")),
-                    "value": formatting.money(x["value_at_stake"], currency),
-                }
-                for _, x in r.iterrows()
-            ]
-        top_actions = []
-        if actions is not None:
-            x = actions[actions["account_id"].isin(ids)]
-            x = x.sort_values("value_at_stake", ascending=False, na_position="last", kind="stable").head(TOP_N)
-            top_actions = [
-                {
-                    "name": _cell(y["account_name"]) or y["account_id"],
-                    "subject": y["subject"],
-                    "due_date": y["due_date"],
-                    "priority": y["priority"],
-                    "value": formatting.money(y["value_at_stake"], currency),
-                    "action_id": y["action_id"],
-                }
-                for _, y in x.iterrows()
-            ]
-        pack = KamPack(who["owner"], who["email"], folder, mine, files, missing)
-        common = {
-            "owner": who["owner"],
-            "as_of": plan.as_of,
-            "accounts": rows,
-            "risks": top_risks,
-            "actions": top_actions,
-            "risks_note": risks_note,
-            "actions_note": actions_note,
+    return rows, files, missing
+
+
+def _top_risks(risks: pd.DataFrame | None, ids: set, names: pd.Series, currency: str | None) -> list[dict]:
+    """The largest risks of these accounts by value at stake."""
+    if risks is None:
+        return []
+    r = risks[risks["account_id"].astype(str).isin(ids)].copy()
+    r = r.sort_values("value_at_stake", ascending=False, na_position="last", kind="stable").head(TOP_N)
+    return [
+        {
+            "name": names.get(str(x["account_id"]), str(x["account_id"])),
+            "risk": _cell(x["risk"]),
+            "severity": _cell(x.get("severity")),
+            "value": formatting.money(x["value_at_stake"], currency),
         }
-        pack.digest_html = template.render(**common, links=True, footer="")
-        if link_base:
-            base = link_base.rstrip("/") + "/" + folder + "/"
-            mail_rows = [{**r, "files": [{**f, "href": base + f["href"]} for f in r["files"]]} for r in rows]
-            pack.email_html = template.render(
-                **{**common, "accounts": mail_rows}, links=True, footer=f"The pack is at {base}"
-            )
-        else:
-            pack.email_html = template.render(**common, links=False, footer="")
-        plan.packs.append(pack)
-    return plan
+        for _, x in r.iterrows()
+    ]
+
+
+def _top_actions(actions: pd.DataFrame | None, ids: set, currency: str | None) -> list[dict]:
+    """The most valuable plan actions of these accounts."""
+    if actions is None:
+        return []
+    x = actions[actions["account_id"].isin(ids)]
+    x = x.sort_values("value_at_stake", ascending=False, na_position="last", kind="stable").head(TOP_N)
+    return [
+        {
+            "name": _cell(y["account_name"]) or y["account_id"],
+            "subject": y["subject"],
+            "due_date": y["due_date"],
+            "priority": y["priority"],
+            "value": formatting.money(y["value_at_stake"], currency),
+            "action_id": y["action_id"],
+        }
+        for _, y in x.iterrows()
+    ]
+
+
+def _render_digests(pack: KamPack, template, common: dict, link_base: str | None) -> None:
+    """The pack's digest page (links into the pack) and e-mail body (links under ``link_base``,
+    or plain labels without it)."""
+    pack.digest_html = template.render(**common, links=True, footer="")
+    if link_base:
+        base = link_base.rstrip("/") + "/" + pack.folder + "/"
+        mail_rows = [{**r, "files": [{**f, "href": base + f["href"]} for f in r["files"]]} for r in common["accounts"]]
+        pack.email_html = template.render(
+            **{**common, "accounts": mail_rows}, links=True, footer=f"The pack is at {base}"
+        )
+    else:
+        pack.email_html = template.render(**common, links=False, footer="")
 
 
 _REPORT_FILE = re.compile(
