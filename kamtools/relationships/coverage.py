@@ -242,12 +242,22 @@ def coverage_findings(
     """
     as_of = portfolio.as_of if as_of is None else pd.Timestamp(as_of).normalize()
     rmap = relationship_map(portfolio, as_of) if rmap is None else rmap
-    has_interactions = portfolio.has("interactions")
     names = dict(zip(portfolio.accounts["account_id"].astype(str), portfolio.accounts["name"].astype(str)))
-    rows: list[dict] = []
     active = rmap[~rmap["has_left"]]
+    rows = _champion_left_findings(rmap, active, as_of, names)
+    rows += _detractor_findings(active)
+    rows += _single_thread_findings(active)
+    if portfolio.has("interactions"):
+        rows += _dm_not_met_findings(active)
+    rows += _units_without_contact(portfolio, active, rmap, names, revenue_12m)
+    return _findings_frame(rows)
 
-    # a sponsor who left
+
+def _champion_left_findings(
+    rmap: pd.DataFrame, active: pd.DataFrame, as_of: pd.Timestamp, names: dict[str, str]
+) -> list[dict]:
+    """A sponsor who left in the last :data:`CHAMPION_LEFT_MONTHS` months, with the sponsors still there."""
+    rows: list[dict] = []
     gone = left_sponsors(rmap, as_of)
     still_there = active[
         _sponsor(active["attitude"], active["is_decision_maker"]) & active["account_id"].isin(gone["account_id"])
@@ -279,8 +289,12 @@ def coverage_findings(
                 days,
             )
         )
+    return rows
 
-    # a detractor among the decision makers, with no interaction in DETRACTOR_PLAN_DAYS days
+
+def _detractor_findings(active: pd.DataFrame) -> list[dict]:
+    """A detractor among the decision makers, with no interaction in :data:`DETRACTOR_PLAN_DAYS` days."""
+    rows: list[dict] = []
     det = active[active["is_decision_maker"] & (active["attitude"] == "detractor")]
     for r in det.to_dict("records"):
         d = r["days_since_contact"]
@@ -299,8 +313,12 @@ def coverage_findings(
                 d,
             )
         )
+    return rows
 
-    # single-threaded: most of the last 12 months' interactions through one person
+
+def _single_thread_findings(active: pd.DataFrame) -> list[dict]:
+    """Single-threaded accounts: most of the last 12 months' interactions through one person."""
+    rows: list[dict] = []
     stats = _thread_stats(active)
     by_id = active.set_index("contact_id")
     n_active = active.groupby("account_id").size()
@@ -326,31 +344,35 @@ def coverage_findings(
                 s["top_contact_id"],
             )
         )
+    return rows
 
-    # decision makers not met for DM_NOT_MET_DAYS days or never
-    if has_interactions:
-        dms = active[active["is_decision_maker"]]
-        for r in dms.to_dict("records"):
-            d = r["days_since_contact"]
-            if not np.isnan(d) and d < DM_NOT_MET_DAYS:
-                continue
-            if r["attitude"] == "detractor" and (np.isnan(d) or d >= DETRACTOR_PLAN_DAYS):
-                continue  # already a detractor finding
-            if np.isnan(d):
-                text = f"Decision maker {_person(r)} has never been met: no interaction with them is on record."
-            else:
-                by = f", by {r['owner']}" if isinstance(r["owner"], str) else ""
-                text = (
-                    f"Decision maker {_person(r)} was last met {int(d)} days ago ({_when(r['last_contact_date'])}"
-                    f"{by}); {DM_NOT_MET_DAYS} days or more without contact is a gap. Book a meeting."
-                )
-            rows.append(
-                _finding(r, "dm_not_met", "high" if np.isnan(d) or d >= 365 else "medium", text, r["contact_id"], d)
+
+def _dm_not_met_findings(active: pd.DataFrame) -> list[dict]:
+    """Decision makers not met for :data:`DM_NOT_MET_DAYS` days or never (detractors have their own finding)."""
+    rows: list[dict] = []
+    dms = active[active["is_decision_maker"]]
+    for r in dms.to_dict("records"):
+        d = r["days_since_contact"]
+        if not np.isnan(d) and d < DM_NOT_MET_DAYS:
+            continue
+        if r["attitude"] == "detractor" and (np.isnan(d) or d >= DETRACTOR_PLAN_DAYS):
+            continue  # already a detractor finding
+        if np.isnan(d):
+            text = f"Decision maker {_person(r)} has never been met: no interaction with them is on record."
+        else:
+            by = f", by {r['owner']}" if isinstance(r["owner"], str) else ""
+            text = (
+                f"Decision maker {_person(r)} was last met {int(d)} days ago ({_when(r['last_contact_date'])}"
+                f"{by}); {DM_NOT_MET_DAYS} days or more without contact is a gap. Book a meeting."
             )
+        rows.append(
+            _finding(r, "dm_not_met", "high" if np.isnan(d) or d >= 365 else "medium", text, r["contact_id"], d)
+        )
+    return rows
 
-    # units of a group with no current contact
-    rows += _units_without_contact(portfolio, active, rmap, names, revenue_12m)
 
+def _findings_frame(rows: list[dict]) -> pd.DataFrame:
+    """The findings as a typed table sorted by account, severity, kind and contact."""
     out = pd.DataFrame(rows, columns=FINDING_COLUMNS)
     out = out.astype({"account_id": "str", "group_id": "str", "kind": "str", "severity": "str", "evidence": "str"})
     out["contact_id"] = out["contact_id"].astype("str")
