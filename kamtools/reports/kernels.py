@@ -33,6 +33,7 @@ import tempfile
 import threading
 
 import nbformat
+from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import ensure_async, run_sync
 from nbclient import NotebookClient
 from papermill.clientwrap import PapermillNotebookClient
@@ -53,6 +54,20 @@ KERNEL_ARGS = ["--IPKernelApp.ignore_cwd=True"]
 SOCKETS_PREFIX = "kamtools-kernel-"
 PRELOAD_CODE = "import kamtools.reports._kernel_side as _kam_ks\n_kam_ks.preload()"
 RESET_CODE = "import kamtools.reports._kernel_side as _kam_ks\n_kam_ks.reset()"
+
+
+def kernel_env(base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment a report kernel starts with: ``base`` (default this process's) plus
+    :data:`KERNEL_ENV`. It is handed to the kernel; this process's own environment is never changed."""
+    return {**(os.environ if base is None else base), **KERNEL_ENV}
+
+
+class ColdKernelManager(AsyncKernelManager):
+    """The kernel manager of cold mode: papermill starts a new kernel per notebook with it
+    (``kernel_manager_class=``), and each starts with :func:`kernel_env`."""
+
+    async def start_kernel(self, **kw):
+        return await super().start_kernel(**{**kw, "env": kernel_env(kw.get("env"))})
 
 
 async def _quiet_shutdown(km) -> None:
@@ -95,8 +110,6 @@ class WarmKernel:
         """Start the kernel and preload the report imports (idempotent)."""
         if self.km is not None:
             return self
-        from jupyter_client.manager import AsyncKernelManager
-
         # IPC sockets and the connection file in a private (0700) folder: nothing listens on
         # the network and only this user can reach the kernel. The folder's name carries
         # this process's id, so that the folders of killed runs are found and removed.
@@ -110,7 +123,7 @@ class WarmKernel:
         )
         run_sync(km.start_kernel)(
             extra_arguments=["--HistoryManager.hist_file=:memory:", *KERNEL_ARGS],
-            env={**os.environ, **KERNEL_ENV},
+            env=kernel_env(),
             cwd=self._sockets,  # private and empty but for the kernel's sockets
         )
         kc = km.client()

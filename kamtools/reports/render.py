@@ -158,23 +158,19 @@ def execute(job: ReportJob, mode: str = "warm"):
         log_output=False,
     )
     if mode == "cold":
-        from kamtools.reports.kernels import KERNEL_ARGS, KERNEL_ENV
+        from kamtools.reports.kernels import KERNEL_ARGS, ColdKernelManager
 
-        # papermill starts the kernel with this process's environment
-        saved = {k: os.environ.get(k) for k in KERNEL_ENV}
-        os.environ.update(KERNEL_ENV)
-        try:
-            # the kernel starts in a private empty folder, not the caller's (see kernels.KERNEL_ARGS)
-            with tempfile.TemporaryDirectory(prefix="kamtools-kernel-") as workdir:
-                return papermill.execute_notebook(
-                    nb, None, resources={"metadata": {"path": workdir}}, extra_arguments=list(KERNEL_ARGS), **common
-                )
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+        # papermill's new kernel gets its environment from ColdKernelManager (this process's is left alone)
+        # and starts in a private empty folder, not the caller's (see kernels.KERNEL_ARGS)
+        with tempfile.TemporaryDirectory(prefix="kamtools-kernel-") as workdir:
+            return papermill.execute_notebook(
+                nb,
+                None,
+                resources={"metadata": {"path": workdir}},
+                extra_arguments=list(KERNEL_ARGS),
+                kernel_manager_class=ColdKernelManager,
+                **common,
+            )
 
     from kamtools.reports.kernels import ENGINE_NAME, thread_kernel
 
