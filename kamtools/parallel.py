@@ -14,6 +14,9 @@ is deterministic per item gives identical results locally and on a cluster.
 
 Also here:
 
+* :func:`parallel_as_completed` - the same places, for work whose results are handled one
+  by one as they finish (report rendering: progress, a log line per report, stopping at once
+  on Ctrl-C with the workers killed);
 * :func:`n_workers` - how many items can run at once (to decide how many chunks to cut);
 * :func:`joblib_backend` - sends ``joblib.Parallel`` work (scikit-learn's ``n_jobs``, e.g.
   the churn model's calibration folds) to the same place as :func:`parallel_map`;
@@ -26,6 +29,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import uuid
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -111,6 +115,105 @@ def parallel_map(func: Callable[[Any], Any], items: Sequence[Any], n_jobs: int |
 
     with _using_local_pool(), parallel_config(**_loky_config()):
         return Parallel(n_jobs=jobs)(delayed(func)(item) for item in items)
+
+
+def parallel_as_completed(
+    func: Callable[[Any], Any],
+    items: Sequence[Any],
+    on_done: Callable[[Any, Any, BaseException | None], None],
+    n_jobs: int | None = -1,
+    *,
+    initializer: Callable[..., None] | None = None,
+    initargs: tuple = (),
+    cleanup: Callable[[], None] | None = None,
+) -> None:
+    """Run ``func(item)`` for every item and call ``on_done(item, result, error)`` here, in
+    the calling thread, as each one finishes (in the order they finish).
+
+    The items run where :func:`parallel_map` runs them: one task each on the active Dask
+    cluster; else in ``n_jobs`` local worker processes started for this call and ended
+    with it; else (one worker is enough) here, one after the other.
+
+    ``error`` is what ended the item in a worker: the exception ``func`` raised there, or
+    the death of its process (``BrokenProcessPool``, e.g. a worker killed by the system);
+    ``result`` is then None. Run here, an exception of ``func`` propagates as from a loop.
+
+    The call stops at once when ``on_done`` raises or the caller is interrupted (Ctrl-C, or
+    a SIGTERM handler that raises): the items not started are dropped, the local worker
+    processes are killed together with the processes they started, and the exception
+    propagates. Results already handed to ``on_done`` stay handled.
+
+    initializer, initargs : ``initializer(*initargs)`` runs once in each local worker
+        process before its first item (e.g. to start a process the items reuse).
+    cleanup : what workers that outlive the call must undo: run on every Dask worker once
+        the items are done (errors ignored), and in a local worker that ends because this
+        process is gone (see :func:`die_with_parent`). Never run here.
+
+    ``func``, ``initializer`` and ``cleanup`` must be picklable top-level functions (or
+    ``functools.partial`` of them). Local workers end with this process even after
+    ``kill -9``: iterate in one thread, which is the one that started the workers.
+    """
+    items = list(items)
+    client = active_client()
+    if client is not None:
+        _as_completed_on_cluster(client, func, items, on_done, cleanup)
+        return
+    jobs = min(resolve_jobs(n_jobs), len(items))
+    if jobs <= 1:
+        for item in items:
+            on_done(item, func(item), None)
+        return
+    _as_completed_in_workers(func, items, on_done, jobs, (os.getpid(), cleanup, initializer, tuple(initargs)))
+
+
+def _as_completed_on_cluster(client, func, items, on_done, cleanup) -> None:
+    from distributed import as_completed
+
+    name = getattr(func, "__name__", None) or getattr(getattr(func, "func", None), "__name__", "task")
+    try:
+        futures = {
+            client.submit(func, item, pure=False, key=f"kamtools-{name}-{uuid.uuid4().hex}"): item for item in items
+        }
+        for future in as_completed(list(futures)):
+            try:
+                result, error = future.result(), None
+            except Exception as exc:  # noqa: BLE001 - the item failed, the run goes on
+                result, error = None, exc
+            on_done(futures[future], result, error)
+    finally:
+        if cleanup is not None:
+            try:  # do not leave work behind on a shared cluster
+                client.run(cleanup)
+            except Exception:  # noqa: BLE001 - it also ends with its worker
+                pass
+
+
+def _pool_worker_init(parent_pid: int, cleanup, initializer, initargs: tuple) -> None:
+    """First thing in a worker of :func:`parallel_as_completed`: end with the caller, then prepare.
+
+    The pool lives inside one call of the thread that started it, so the parent-death signal
+    can be SIGKILL (``hard=True``)."""
+    die_with_parent(parent_pid, hard=True, cleanup=cleanup)
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def _as_completed_in_workers(func, items, on_done, workers: int, init_args: tuple) -> None:
+    from concurrent.futures import as_completed
+
+    from joblib.externals.loky import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_pool_worker_init, initargs=init_args)
+    try:
+        futures = {pool.submit(func, item): item for item in items}
+        for future in as_completed(futures):
+            error = future.exception()
+            on_done(futures[future], None if error is not None else future.result(), error)
+    except BaseException:
+        # stopped: drop the queued items and kill the running ones now
+        pool.shutdown(wait=True, kill_workers=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 # ---- worker processes end with the process that started them ----------------------------------
