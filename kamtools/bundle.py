@@ -33,6 +33,7 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -195,39 +196,36 @@ def analyze(
     # a folder kamtools did not make is refused before any work (never replaced)
     check_output_dir(out, "bundle", sources=_local_sources(source))
     remove_stale(Path(out).parent, Path(out).name)  # temporaries of killed runs
-    from kamtools.plan import checked_playbook
-
-    _stages.ordered(stages)  # an unknown stage name fails here, before any work
-    checked = checked_playbook(playbook)  # a bad playbook fails here, before any work
-    from kamtools.churn.labels import definition_from
-
-    churn = None if churn_definition is None else definition_from(churn_definition)  # a bad one fails here too
-    settings = {"currency": checked_currency(currency)}  # and a bad currency code
+    checked, churn, settings = _checked_settings(stages, playbook, churn_definition, currency)
     say = log or (lambda msg: None)
+    options = {"checked": checked, "negative_lines": negative_lines, "churn": churn, "settings": settings}
+    run = partial(_analyze, source, out, mapping, as_of, stages, progress, say, overlap=overlap, **options)
     if scheduler is None:
-        return _analyze(
-            source, out, mapping, as_of, stages, progress, say, None, overlap, checked, negative_lines, churn, settings
-        )
+        return run(None)
     from kamtools.parallel import dask_scheduler
 
     # connect first: an unreachable scheduler fails before any data is loaded
     with dask_scheduler(scheduler):
         say(f"parallel parts run on the Dask cluster at {getattr(scheduler, 'scheduler_address', scheduler)}")
-        return _analyze(
-            source,
-            out,
-            mapping,
-            as_of,
-            stages,
-            progress,
-            say,
-            scheduler,
-            overlap,
-            checked,
-            negative_lines,
-            churn,
-            settings,
-        )
+        return run(scheduler)
+
+
+def _checked_settings(
+    stages: list[str] | None,
+    playbook: str | os.PathLike | None,
+    churn_definition: str | dict | object | None,
+    currency: str | None,
+) -> tuple[tuple, object | None, dict]:
+    """Every setting of :func:`analyze` checked before any work: the stage names, the playbook
+    ((Playbook, manifest record)), the churn definition (or None) and the recorded settings."""
+    from kamtools.churn.labels import definition_from
+    from kamtools.plan import checked_playbook
+
+    _stages.ordered(stages)  # an unknown stage name fails here, before any work
+    checked = checked_playbook(playbook)  # a bad playbook fails here, before any work
+    churn = None if churn_definition is None else definition_from(churn_definition)  # a bad one fails here too
+    settings = {"currency": checked_currency(currency)}  # and a bad currency code
+    return checked, churn, settings
 
 
 def checked_currency(code: str | None) -> str | None:
@@ -264,20 +262,11 @@ def _analyze(
     playbook, playbook_record = checked if checked is not None else checked_playbook(None)
 
     t0, c0 = time.perf_counter(), _cpu_seconds()
-    if isinstance(source, Portfolio):
-        portfolio = source if as_of is None else source.truncate(as_of)
-        source_label = "in-memory portfolio"
-    else:
-        from kamtools.data.loader import load_portfolio
-
-        portfolio = load_portfolio(source, mapping=mapping, as_of=as_of, negative_lines=negative_lines)
-        source_label = str(source)
-
+    portfolio, source_label = _portfolio(source, mapping, as_of, negative_lines)
     out = Path(out)
     tmp = _temp_folder(out)
     timings = {"load": round(time.perf_counter() - t0, 3)}
     cpu = {"load": round(_cpu_seconds() - c0, 3)}
-    from kamtools.churn.labels import definition_record
 
     def write(stage: _stages.Stage, name: str, table: pd.DataFrame) -> None:
         _write_table(table, tmp / f"{name}.parquet")
@@ -293,73 +282,16 @@ def _analyze(
             progress=lambda order: tqdm(order, desc="analyse", disable=not progress, unit="stage"),
             cpu_seconds=_cpu_seconds,
         )
-        # everything below in stage order, as if the stages had run one after the other
-        tables_meta: dict[str, dict] = {}
-        skipped: dict[str, str] = {}
-        notes: dict[str, str] = {}
-        summary_cols: list[tuple[str, list[str]]] = []
-        for stage in run.order:
-            res = run.results[stage.name]
-            tables_meta.update(
-                {
-                    name: {
-                        "stage": stage.name,
-                        "rows": int(len(df)),
-                        "columns": [str(col) for col in df.columns],
-                        "per_account": "account_id" in df.columns,
-                    }
-                    for name, df in res.tables.items()
-                }
-            )
-            skipped.update({name: na.reason for name, na in res.unavailable.items()})
-            notes.update(res.notes)
-            summary_cols += res.summary_cols
-            if res.wall is not None:
-                timings[stage.name], cpu[stage.name] = res.wall, res.cpu
-        context = run.available
-        overlapped = run.overlapped
+        record = _run_record(run, timings, cpu)
 
         t, c = time.perf_counter(), _cpu_seconds()
-        summary = _base_summary(portfolio)
-        for table_name, cols in summary_cols:
-            if table_name in context:
-                part = context[table_name]
-                keep = [col for col in cols if col in part.columns and col not in summary.columns]
-                part = part.drop_duplicates("account_id")[["account_id", *keep]]
-                summary = summary.merge(part, on="account_id", how="left")
-        _write_table(summary, tmp / "accounts.parquet")
-        tables_meta["accounts"] = {
-            "stage": "summary",
-            "rows": int(len(summary)),
-            "columns": [str(col) for col in summary.columns],
-            "per_account": True,
-        }
+        record["tables"]["accounts"] = _write_summary(portfolio, record.pop("summary_cols"), run.available, tmp)
         timings["write"] = round(time.perf_counter() - t, 3)
         timings["total"] = round(time.perf_counter() - t0, 3)
         cpu["write"] = round(_cpu_seconds() - c, 3)
         cpu["total"] = round(_cpu_seconds() - c0, 3)
 
-        manifest = {
-            "format": BUNDLE_FORMAT,
-            "kamtools_version": __version__,
-            "as_of": str(portfolio.as_of.date()),
-            "fingerprint": portfolio.fingerprint(),
-            "source": source_label,
-            "n_accounts": int(len(portfolio.accounts)),
-            "input_tables": {k: int(len(v)) for k, v in portfolio.tables.items()},
-            "tables": tables_meta,
-            "skipped": skipped,
-            "notes": notes,
-            "history": _history_record(portfolio),
-            "warnings": list(portfolio.warnings),
-            "timings_seconds": timings,
-            "cpu_seconds": cpu,
-            "overlapped_stages": overlapped,
-            "scheduler": None if scheduler is None else str(getattr(scheduler, "scheduler_address", scheduler)),
-            "playbook": playbook_record,
-            "churn_definition": definition_record(churn),
-            "settings": dict(settings or {"currency": None}),
-        }
+        manifest = _manifest(portfolio, source_label, record, scheduler, playbook_record, churn, settings)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
         from kamtools.outputs import replace_folder
 
@@ -372,6 +304,106 @@ def _analyze(
             raise OutputError(write_failure(out, exc) + "; the previous bundle (if any) is unchanged") from exc
         raise
     return Bundle.open(out)
+
+
+def _portfolio(
+    source: str | os.PathLike | Portfolio,
+    mapping: str | dict | None,
+    as_of: str | pd.Timestamp | None,
+    negative_lines: str | None,
+) -> tuple[Portfolio, str]:
+    """The portfolio to analyse (loaded unless given) and how the manifest names its source."""
+    if isinstance(source, Portfolio):
+        return (source if as_of is None else source.truncate(as_of)), "in-memory portfolio"
+    from kamtools.data.loader import load_portfolio
+
+    return load_portfolio(source, mapping=mapping, as_of=as_of, negative_lines=negative_lines), str(source)
+
+
+def _table_record(stage: str, df: pd.DataFrame) -> dict:
+    """What the manifest says about one written table."""
+    return {
+        "stage": stage,
+        "rows": int(len(df)),
+        "columns": [str(col) for col in df.columns],
+        "per_account": "account_id" in df.columns,
+    }
+
+
+def _run_record(run: _stages.Run, timings: dict, cpu: dict) -> dict:
+    """The stages' tables, skipped tables, notes and summary columns in stage order (as if the
+    stages had run one after the other); adds each stage's wall and CPU seconds to ``timings``
+    and ``cpu``."""
+    tables: dict[str, dict] = {}
+    skipped: dict[str, str] = {}
+    notes: dict[str, str] = {}
+    summary_cols: list[tuple[str, list[str]]] = []
+    for stage in run.order:
+        res = run.results[stage.name]
+        tables.update({name: _table_record(stage.name, df) for name, df in res.tables.items()})
+        skipped.update({name: na.reason for name, na in res.unavailable.items()})
+        notes.update(res.notes)
+        summary_cols += res.summary_cols
+        if res.wall is not None:
+            timings[stage.name], cpu[stage.name] = res.wall, res.cpu
+    return {
+        "tables": tables,
+        "skipped": skipped,
+        "notes": notes,
+        "summary_cols": summary_cols,
+        "timings": timings,
+        "cpu": cpu,
+        "overlapped": run.overlapped,
+    }
+
+
+def _write_summary(portfolio: Portfolio, summary_cols: list[tuple[str, list[str]]], context: dict, tmp: Path) -> dict:
+    """Write ``accounts.parquet`` (the base summary joined with the stages' summary columns);
+    returns its manifest record."""
+    summary = _base_summary(portfolio)
+    for table_name, cols in summary_cols:
+        if table_name in context:
+            part = context[table_name]
+            keep = [col for col in cols if col in part.columns and col not in summary.columns]
+            part = part.drop_duplicates("account_id")[["account_id", *keep]]
+            summary = summary.merge(part, on="account_id", how="left")
+    _write_table(summary, tmp / "accounts.parquet")
+    return _table_record("summary", summary)
+
+
+def _manifest(
+    portfolio: Portfolio,
+    source_label: str,
+    record: dict,
+    scheduler: str | object | None,
+    playbook_record: dict | None,
+    churn: object | None,
+    settings: dict | None,
+) -> dict:
+    """The bundle's manifest (see the module docs)."""
+    from kamtools.churn.labels import definition_record
+
+    return {
+        "format": BUNDLE_FORMAT,
+        "kamtools_version": __version__,
+        "as_of": str(portfolio.as_of.date()),
+        "fingerprint": portfolio.fingerprint(),
+        "source": source_label,
+        "n_accounts": int(len(portfolio.accounts)),
+        "input_tables": {k: int(len(v)) for k, v in portfolio.tables.items()},
+        "tables": record["tables"],
+        "skipped": record["skipped"],
+        "notes": record["notes"],
+        "history": _history_record(portfolio),
+        "warnings": list(portfolio.warnings),
+        "timings_seconds": record["timings"],
+        "cpu_seconds": record["cpu"],
+        "overlapped_stages": record["overlapped"],
+        "scheduler": None if scheduler is None else str(getattr(scheduler, "scheduler_address", scheduler)),
+        "playbook": playbook_record,
+        "churn_definition": definition_record(churn),
+        "settings": dict(settings or {"currency": None}),
+    }
 
 
 @dataclass
