@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .catalogue import CATEGORY_NAMES
+
 GROUP_STREAM = 20
 """Second seed word of the groups' random stream: ``default_rng([seed, GROUP_STREAM])``."""
 
@@ -478,8 +480,6 @@ class GroupLayer:
         truth.cross_unit_gaps = self._gap_frame(gen, whitespace)
 
     def _gap_frame(self, gen, whitespace: pd.DataFrame) -> pd.DataFrame:
-        from kamtools.datasets import CATEGORY_NAMES
-
         u, c = np.nonzero(self.gaps)
         frame = pd.DataFrame(
             {
