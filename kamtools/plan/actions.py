@@ -7,7 +7,7 @@ import pandas as pd
 
 from kamtools.plan.constants import PRIORITIES
 from kamtools.plan.facts import FACT_UNITS, FACTS
-from kamtools.plan.playbook import Playbook, load_playbook
+from kamtools.plan.playbook import Playbook, Rule, load_playbook
 from kamtools.plan.rules import _format, _missing
 
 
@@ -27,6 +27,34 @@ def _facts_text(facts: pd.DataFrame, names: list[str]) -> list[str]:
         for n in names
     ]
     return ["; ".join(p for p in parts if p is not None) for parts in zip(*cols)]
+
+
+_RISK_COLUMNS = [
+    "account_id",
+    "order",
+    "rule_id",
+    "type",
+    "severity",
+    "risk",
+    "value_at_stake",
+    "value_basis",
+    "evidence",
+]
+_ACTION_COLUMNS = [
+    "account_id",
+    "order",
+    "rule_id",
+    "type",
+    "priority",
+    "owner",
+    "due_date",
+    "due_in_days",
+    "action",
+    "value_at_stake",
+    "value_basis",
+    "evidence",
+    "facts",
+]
 
 
 def apply_playbook(
@@ -58,90 +86,71 @@ def apply_playbook(
         hit = rule.when.evaluate(facts)
         if not hit.any():
             continue
-        sub = facts.loc[hit]
-        ids = sub["account_id"].astype(str).to_numpy()
-        value = (
-            pd.to_numeric(sub[rule.value], errors="coerce").to_numpy(dtype=float)
-            if rule.value is not None and rule.value in sub.columns
-            else np.full(len(sub), np.nan)
-        )
-        basis = _basis(rule, value)
-        facts_txt = _facts_text(sub, rule.names)
-        risk_txt = rule.risk.render_many(sub) if rule.risk is not None else None
-        if risk_txt is not None:
-            risk_parts.append(
-                pd.DataFrame(
-                    {
-                        "account_id": ids,
-                        "rule_id": rule.id,
-                        "type": rule.type,
-                        "severity": rule.priority,
-                        "risk": risk_txt,
-                        "value_at_stake": value,
-                        "value_basis": basis,
-                        "evidence": facts_txt,
-                        "_rank": PRIORITIES[rule.priority],
-                        "_k": k,
-                    }
-                )
-            )
-        if rule.action is not None:
-            ev = rule.evidence.render_many(sub) if rule.evidence is not None else risk_txt
-            owner = rule.owner.render_many(sub) if rule.owner is not None else sub["owner"].astype(str).tolist()
-            action_parts.append(
-                pd.DataFrame(
-                    {
-                        "account_id": ids,
-                        "rule_id": rule.id,
-                        "type": rule.type,
-                        "priority": rule.priority,
-                        "owner": owner,
-                        "due_date": as_of + pd.Timedelta(days=rule.due_in_days),
-                        "due_in_days": np.int64(rule.due_in_days),
-                        "action": rule.action.render_many(sub),
-                        "value_at_stake": value,
-                        "value_basis": basis,
-                        "evidence": ev,
-                        "facts": facts_txt,
-                        "_rank": PRIORITIES[rule.priority],
-                        "_k": k,
-                    }
-                )
-            )
-    risk_cols = [
-        "account_id",
-        "order",
-        "rule_id",
-        "type",
-        "severity",
-        "risk",
-        "value_at_stake",
-        "value_basis",
-        "evidence",
-    ]
-    action_cols = [
-        "account_id",
-        "order",
-        "rule_id",
-        "type",
-        "priority",
-        "owner",
-        "due_date",
-        "due_in_days",
-        "action",
-        "value_at_stake",
-        "value_basis",
-        "evidence",
-        "facts",
-    ]
+        risk, action = _rule_rows(rule, k, facts.loc[hit], as_of)
+        risk_parts += [] if risk is None else [risk]
+        action_parts += [] if action is None else [action]
     floor = playbook.min_value_at_stake
     risk_parts = [_material(x, floor) for x in risk_parts]
     action_parts = [_material(x, floor) for x in action_parts]
-    risks = _ordered(risk_parts, ["_v", "_rank", "_k"], risk_cols)
-    actions = _ordered(action_parts, ["_v", "_rank", "due_in_days", "_k"], action_cols)
+    risks = _ordered(risk_parts, ["_v", "_rank", "_k"], _RISK_COLUMNS)
+    actions = _ordered(action_parts, ["_v", "_rank", "due_in_days", "_k"], _ACTION_COLUMNS)
     actions = _capped(actions, facts, playbook)
     actions = _staggered(actions, as_of, playbook.stagger_days, playbook.owner_actions_per_week)
     return risks, actions
+
+
+def _rule_rows(
+    rule: Rule, k: int, sub: pd.DataFrame, as_of: pd.Timestamp
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The risk and action rows (None when the rule has no risk or no action) of rule number ``k``
+    for the accounts ``sub`` on which its condition holds, with the ranking columns ``_rank``, ``_k``."""
+    ids = sub["account_id"].astype(str).to_numpy()
+    value = (
+        pd.to_numeric(sub[rule.value], errors="coerce").to_numpy(dtype=float)
+        if rule.value is not None and rule.value in sub.columns
+        else np.full(len(sub), np.nan)
+    )
+    basis = _basis(rule, value)
+    facts_txt = _facts_text(sub, rule.names)
+    risk_txt = rule.risk.render_many(sub) if rule.risk is not None else None
+    risk = action = None
+    if risk_txt is not None:
+        risk = pd.DataFrame(
+            {
+                "account_id": ids,
+                "rule_id": rule.id,
+                "type": rule.type,
+                "severity": rule.priority,
+                "risk": risk_txt,
+                "value_at_stake": value,
+                "value_basis": basis,
+                "evidence": facts_txt,
+                "_rank": PRIORITIES[rule.priority],
+                "_k": k,
+            }
+        )
+    if rule.action is not None:
+        ev = rule.evidence.render_many(sub) if rule.evidence is not None else risk_txt
+        owner = rule.owner.render_many(sub) if rule.owner is not None else sub["owner"].astype(str).tolist()
+        action = pd.DataFrame(
+            {
+                "account_id": ids,
+                "rule_id": rule.id,
+                "type": rule.type,
+                "priority": rule.priority,
+                "owner": owner,
+                "due_date": as_of + pd.Timedelta(days=rule.due_in_days),
+                "due_in_days": np.int64(rule.due_in_days),
+                "action": rule.action.render_many(sub),
+                "value_at_stake": value,
+                "value_basis": basis,
+                "evidence": ev,
+                "facts": facts_txt,
+                "_rank": PRIORITIES[rule.priority],
+                "_k": k,
+            }
+        )
+    return risk, action
 
 
 _VALUE_BASIS = {

@@ -9,9 +9,6 @@ from kamtools.display import money
 from kamtools.plan.constants import RETENTION_CHURN_P, RETENTION_HEALTH_TARGET, RETENTION_TARGET_P
 
 
-# ------------------------------------------------------------------------------------------
-# objectives
-# ------------------------------------------------------------------------------------------
 def objectives(facts: pd.DataFrame) -> pd.DataFrame:
     """Objectives for the next 12 months per account, in order: revenue, margin, retention.
 
@@ -28,21 +25,30 @@ def objectives(facts: pd.DataFrame) -> pd.DataFrame:
     baseline, target_value, unit (money / share / prob / score), text, basis (the numbers
     it is derived from).
     """
-    n = len(facts)
     ids = facts["account_id"].astype(str).to_numpy()
+    revenue_rows, objective = _revenue_objectives(facts, ids)
+    rows = revenue_rows + _margin_objectives(facts, ids, objective) + _retention_objectives(facts, ids)
+    return _objectives_frame(rows)
 
-    def col(name: str) -> np.ndarray:
-        return (
-            pd.to_numeric(facts[name], errors="coerce").to_numpy(dtype=float) if name in facts else np.full(n, np.nan)
-        )
 
-    rev_ltm, fc, cap = col("revenue_ltm"), col("forecast_12m"), np.nan_to_num(col("whitespace_capture"))
+def _column(facts: pd.DataFrame, name: str) -> np.ndarray:
+    """Fact ``name`` as floats (NaN where missing, all NaN when the column is absent)."""
+    if name not in facts:
+        return np.full(len(facts), np.nan)
+    return pd.to_numeric(facts[name], errors="coerce").to_numpy(dtype=float)
+
+
+def _revenue_objectives(facts: pd.DataFrame, ids: np.ndarray) -> tuple[list[tuple], np.ndarray]:
+    """The revenue objective rows and the objective per account (forecast or run rate + whitespace)."""
+    n = len(facts)
+    rev_ltm, fc = _column(facts, "revenue_ltm"), _column(facts, "forecast_12m")
+    cap = np.nan_to_num(_column(facts, "whitespace_capture"))
     # the KPIs leave the prior year's revenue unknown (NaN) when the order history is under two years
-    short = np.isnan(col("revenue_prior_ltm")) if "revenue_prior_ltm" in facts else np.zeros(n, dtype=bool)
+    short = np.isnan(_column(facts, "revenue_prior_ltm")) if "revenue_prior_ltm" in facts else np.zeros(n, dtype=bool)
     has_fc = ~np.isnan(fc)
     baseline = np.where(has_fc, fc, np.nan_to_num(rev_ltm))
     objective = baseline + cap
-    next_t = col("next_target")
+    next_t = _column(facts, "next_target")
     cats = facts["top_whitespace_category"] if "top_whitespace_category" in facts else pd.Series([None] * n)
     rows = []
     for i in range(n):
@@ -74,10 +80,16 @@ def objectives(facts: pd.DataFrame) -> pd.DataFrame:
                 base_txt + ws_txt + tgt_txt,
             )
         )
-    margin, bench = col("margin_pct"), col("margin_benchmark")
+    return rows, objective
+
+
+def _margin_objectives(facts: pd.DataFrame, ids: np.ndarray, objective: np.ndarray) -> list[tuple]:
+    """The margin objective rows: hold a margin at or above the portfolio median, else close half the gap."""
+    margin, bench = _column(facts, "margin_pct"), _column(facts, "margin_benchmark")
     below = margin < bench
     m_obj = np.where(below, margin + 0.5 * (bench - margin), margin)
-    for i in range(n):
+    rows = []
+    for i in range(len(facts)):
         if objective[i] <= 0 or np.isnan(margin[i]):
             continue
         if below[i]:
@@ -98,8 +110,16 @@ def objectives(facts: pd.DataFrame) -> pd.DataFrame:
                 basis,
             )
         )
-    p, rar, hs = col("churn_probability"), col("revenue_at_risk"), col("health_score")
+    return rows
+
+
+def _retention_objectives(facts: pd.DataFrame, ids: np.ndarray) -> list[tuple]:
+    """The retention objective rows of accounts still buying and at risk (churn model, else health red)."""
+    n = len(facts)
+    rev_ltm = _column(facts, "revenue_ltm")
+    p, rar, hs = _column(facts, "churn_probability"), _column(facts, "revenue_at_risk"), _column(facts, "health_score")
     band = facts["health_band"].astype(str).to_numpy() if "health_band" in facts else np.full(n, "")
+    rows = []
     for i in range(n):
         if p[i] >= RETENTION_CHURN_P and rev_ltm[i] > 0:
             rar_txt = f", protecting {money(rar[i])} of revenue at risk" if rar[i] > 0 else ""
@@ -130,6 +150,11 @@ def objectives(facts: pd.DataFrame) -> pd.DataFrame:
                     f"health {hs[i]:.0f}/100 (red) with {money(rev_ltm[i])} revenue in the last 12 months",
                 )
             )
+    return rows
+
+
+def _objectives_frame(rows: list[tuple]) -> pd.DataFrame:
+    """The objective rows as a table ordered revenue, margin, retention within each account."""
     cols = ["account_id", "objective", "metric", "baseline", "target_value", "unit", "text", "basis"]
     out = pd.DataFrame(rows, columns=cols)
     kind_order = {"revenue": 0, "margin": 1, "retention": 2}
