@@ -15,20 +15,10 @@ from .state import GenState
 def make_opportunities(s: GenState) -> pd.DataFrame:
     """Opportunities per account and month: more in a signal window, won or lost on our price against
     the competitor's (the attacker's at an attacked account), a loss reason, open ones at a stage."""
-    rng, n, M = s.rng, s.n, s.M
-    size_z = np.log(s.base / np.median(s.base))
-    per_month = np.clip(0.18 + 0.09 * size_z, 0.04, 0.6)[:, None] * np.ones((1, M))
-    attacked = np.arange(M)[None, :] >= s.attack_month[:, None]
-    per_month = np.where(s.signal, per_month * 2.0, per_month)
-    per_month = np.where(s.after_churn & s.churn_full[:, None], per_month * 0.2, per_month)
-    per_month = per_month * (np.arange(M)[None, :] >= s.start_month[:, None])
-    counts = rng.poisson(per_month)
-    cell = np.repeat(np.arange(n * M), counts.ravel())
-    a, m = cell // M, cell % M
+    rng, M = s.rng, s.M
+    a, m, created, close = _bid_dates(s)
     k = len(a)
-    created = s.month_days[m] + (rng.random(k) * s.n_days[m]).astype(np.int64)
-    cycle = np.round(rng.lognormal(np.log(60), 0.6, k)).astype(np.int64) + 5
-    close = created + cycle
+    attacked = np.arange(M)[None, :] >= s.attack_month[:, None]
     # category: mostly what they buy, sometimes a whitespace bid
     owned_w = s.owned0[a].astype(float) + 0.08
     cat = _sample_rows(rng, owned_w, np.arange(k))
@@ -85,6 +75,24 @@ def make_opportunities(s: GenState) -> pd.DataFrame:
             "loss_reason": _str(reason[o]),
         }
     )
+
+
+def _bid_dates(s: GenState) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Account, month, created and close day of each opportunity: per account and month Poisson, more
+    for larger accounts and in a signal window, few after a full churn."""
+    rng, n, M = s.rng, s.n, s.M
+    size_z = np.log(s.base / np.median(s.base))
+    per_month = np.clip(0.18 + 0.09 * size_z, 0.04, 0.6)[:, None] * np.ones((1, M))
+    per_month = np.where(s.signal, per_month * 2.0, per_month)
+    per_month = np.where(s.after_churn & s.churn_full[:, None], per_month * 0.2, per_month)
+    per_month = per_month * (np.arange(M)[None, :] >= s.start_month[:, None])
+    counts = rng.poisson(per_month)
+    cell = np.repeat(np.arange(n * M), counts.ravel())
+    a, m = cell // M, cell % M
+    k = len(a)
+    created = s.month_days[m] + (rng.random(k) * s.n_days[m]).astype(np.int64)
+    cycle = np.round(rng.lognormal(np.log(60), 0.6, k)).astype(np.int64) + 5
+    return a, m, created, created + cycle
 
 
 def make_competitor_prices(s: GenState) -> pd.DataFrame:

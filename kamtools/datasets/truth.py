@@ -65,12 +65,33 @@ class PlantedTruth:
 
 def planted_truth(s: GenState, tables: dict[str, pd.DataFrame]) -> PlantedTruth:
     """What was planted, with the lifts, strengths and adoption dates as they came out in the tables."""
-    n = s.n
+    segments = pd.DataFrame({"account_id": _str(s.acc_ids), "segment": _str(np.array(SEGMENTS)[s.segment])})
+    unreachable = s.unreachable.copy()
+    unreachable["account_id"] = _str(unreachable["account_id"].to_numpy())
+    unreachable["period"] = unreachable["period"].astype(np.int64)
+    whitespace = _whitespace(s)
+    truth = PlantedTruth(
+        _churn(s),
+        segments,
+        _affinities(s),
+        _competitors(tables["opportunities"]),
+        _attacked_accounts(s),
+        unreachable,
+        whitespace,
+    )
+    truth.price_elasticity = {name: float(e) for name, e in zip(CATEGORY_NAMES, s.elasticity, strict=True)}
+    if s.groups is not None:
+        s.groups.truth(s, truth, whitespace)
+    return truth
+
+
+def _churn(s: GenState) -> pd.DataFrame:
+    """Every account: churned or not, how, from when, and when its signals started."""
     md = s.month_days
     churn_date = np.where(s.churned, md[np.minimum(s.churn_month, s.M - 1)], np.iinfo(np.int64).min)
     signal = np.where(s.churned, md[np.clip(s.signal_month, 0, s.M - 1)], np.iinfo(np.int64).min)
     kind = np.where(s.churn_full, "full", np.where(s.churn_partial, "partial", None)).astype(object)
-    churn = pd.DataFrame(
+    return pd.DataFrame(
         {
             "account_id": _str(s.acc_ids),
             "churned": s.churned.astype(bool),
@@ -79,10 +100,11 @@ def planted_truth(s: GenState, tables: dict[str, pd.DataFrame]) -> PlantedTruth:
             "signal_start": _nat_dates(signal),
         }
     )
-    segments = pd.DataFrame({"account_id": _str(s.acc_ids), "segment": _str(np.array(SEGMENTS)[s.segment])})
 
-    # affinity lift observed at account level over the whole history
-    owned = np.zeros((n, s.C), dtype=bool)
+
+def _affinities(s: GenState) -> pd.DataFrame:
+    """The affinity lift of each planted pair, observed at account level over the whole history."""
+    owned = np.zeros((s.n, s.C), dtype=bool)
     owned[s.line_a, s.line_cat] = True
     p = owned.mean(axis=0)
     aff = []
@@ -91,12 +113,15 @@ def planted_truth(s: GenState, tables: dict[str, pd.DataFrame]) -> PlantedTruth:
         both = (owned[:, i] & owned[:, j]).mean()
         lift = both / (p[i] * p[j]) if p[i] * p[j] > 0 else np.nan
         aff.append((x, y, float(lift)))
-    affinities = pd.DataFrame(aff, columns=["category_a", "category_b", "lift"])
+    return pd.DataFrame(aff, columns=["category_a", "category_b", "lift"])
 
-    opp = tables["opportunities"]
+
+def _competitors(opp: pd.DataFrame) -> pd.DataFrame:
+    """Each competitor's planted price gap and aggressiveness, and the share of decided bids against
+    it that it won."""
     decided = opp[opp["status"].isin(["won", "lost"]) & opp["competitor"].notna()]
     strength = decided.assign(lost=decided["status"] == "lost").groupby("competitor")["lost"].mean()
-    competitors = pd.DataFrame(
+    return pd.DataFrame(
         {
             "competitor": _str([c[0] for c in _COMPETITORS]),
             "price_gap": [c[1] for c in _COMPETITORS],
@@ -104,33 +129,31 @@ def planted_truth(s: GenState, tables: dict[str, pd.DataFrame]) -> PlantedTruth:
             "strength": [float(strength.get(c[0], np.nan)) for c in _COMPETITORS],
         }
     )
+
+
+def _attacked_accounts(s: GenState) -> pd.DataFrame:
+    """The accounts an aggressive competitor attacked, by whom and from when."""
     att = np.nonzero(s.attacker >= 0)[0]
-    competitor_accounts = pd.DataFrame(
+    return pd.DataFrame(
         {
             "account_id": _str(s.acc_ids[att]),
             "competitor": _str(np.array([c[0] for c in _COMPETITORS])[s.attacker[att]]),
             "attack_start": _dates(s.month_days[np.minimum(s.attack_month[att], s.M - 1)]),
         }
     )
-    unreachable = s.unreachable.copy()
-    unreachable["account_id"] = _str(unreachable["account_id"].to_numpy())
-    unreachable["period"] = unreachable["period"].astype(np.int64)
 
-    # whitespace adoptions: first actual order of the adopted category
+
+def _whitespace(s: GenState) -> pd.DataFrame:
+    """Whitespace adoptions: the first actual order of each adopted category."""
     ai = np.nonzero(s.adopt_cat >= 0)[0]
     is_adopted = s.line_cat == s.adopt_cat[s.line_a]
-    first_day = np.full(n, np.iinfo(np.int64).max)
+    first_day = np.full(s.n, np.iinfo(np.int64).max)
     np.minimum.at(first_day, s.line_a[is_adopted], s.line_day[is_adopted])
     ai = ai[first_day[ai] < np.iinfo(np.int64).max]
-    whitespace = pd.DataFrame(
+    return pd.DataFrame(
         {
             "account_id": _str(s.acc_ids[ai]),
             "category": _str(np.array(CATEGORY_NAMES)[s.adopt_cat[ai]]),
             "start_date": _dates(first_day[ai]),
         }
     )
-    truth = PlantedTruth(churn, segments, affinities, competitors, competitor_accounts, unreachable, whitespace)
-    truth.price_elasticity = {name: float(e) for name, e in zip(CATEGORY_NAMES, s.elasticity, strict=True)}
-    if s.groups is not None:
-        s.groups.truth(s, truth, whitespace)
-    return truth
