@@ -3,29 +3,29 @@
 The page is static HTML plus one small inline script that sorts the table when a
 column heading is clicked and filters it by KAM, tier and risk band. The totals of every
 filter combination are worked out here (with :func:`kamtools.formatting.money`, the one
-money format of every face) and carried as data, so the script only shows them. Every
-data value is HTML-escaped (text and attributes), and the page's Content-Security-Policy
-allows exactly that one script (by its SHA-256), so even a value that slipped past
-escaping could not run code.
+money format of every face) and carried as data, so the script only shows them. The page is
+the template ``templates/index.html`` rendered by :mod:`kamtools.templating` (Jinja2 with
+autoescape): this module gathers what it shows, as plain values, and every data value is
+HTML-escaped (text and attributes). The page's Content-Security-Policy allows exactly its one
+script (by its SHA-256), so even a value that slipped past escaping could not run code.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import html
 import json
 import math
 import os
 from dataclasses import dataclass, field
 from itertools import product
 from pathlib import Path
-from string import Template
 
 import pandas as pd
 
+from kamtools import templating
 from kamtools.formatting import count, currency_of, money, pct
-from kamtools.reports.render import _template, atomic_write
+from kamtools.reports.render import atomic_write
 from kamtools.reports.state import (
     PORTFOLIO_DECK,
     account_paths,
@@ -57,6 +57,8 @@ INDEX_COLUMNS = [
     "group_name",
     "is_group",
 ]
+REPORT_COLUMNS = ("status", "error", "href", "pdf_href", "deck_href", "customer_deck_href")
+DECK_COLUMNS = (("deck_href", "internal"), ("customer_deck_href", "customer"))
 
 
 def _col(df: pd.DataFrame, name: str) -> pd.Series:
@@ -85,7 +87,6 @@ def index_rows(
     values of this run (see :func:`kamtools.review.since.since_freshness`), part of what makes
     a report up to date.
     """
-    failed = failed or {}
     acc = bundle.accounts
     df = pd.DataFrame(
         {
@@ -102,52 +103,56 @@ def index_rows(
             "revenue_at_risk": _col(acc, "revenue_at_risk"),
         }
     )
-    from kamtools.reports.state import freshness  # local: avoids a cycle at import time
-
-    statuses, errors, hrefs, pdfs = [], [], [], []
-    decks: dict[str, list] = {"internal": [], "customer": []}
-    out_dir = Path(out_dir)
-    fresh_cache: dict[str, dict] = {}
-    for account_id in df["account_id"]:
-        paths = account_paths(out_dir, account_id)
-        state = read_state(paths.state)
-        status, error, href = "not rendered", None, None
-        if state is not None:
-            status, error = state.get("status", "failed"), state.get("error")
-            if status in ("ok", "partial"):
-                if not paths.html.is_file():
-                    status = "not rendered"
-                else:
-                    href = paths.href
-                    nb = state.get("notebook")
-                    if nb is not None:
-                        fresh = fresh_cache.setdefault(nb, freshness(bundle, nb) if os.path.exists(nb) else {})
-                        if since_fresh and fresh:
-                            fresh = {**fresh, "since": since_fresh}
-                        if state.get("freshness") != fresh:
-                            status = "outdated"
-        if account_id in failed:
-            status, error, href = "failed", failed[account_id].get("error") or "the report failed", None
-        statuses.append(status)
-        errors.append(error)
-        hrefs.append(href)
-        pdfs.append(href[:-5] + ".pdf" if href and paths.pdf.is_file() else None)
-        for audience, found in decks.items():
-            deck = deck_href(account_id, audience)
-            found.append(deck if (out_dir / deck).is_file() else None)
-    df["status"] = pd.Series(statuses, index=df.index, dtype=object)
-    df["error"] = pd.Series(errors, index=df.index, dtype=object)
-    df["href"] = pd.Series(hrefs, index=df.index, dtype=object)
-    df["pdf_href"] = pd.Series(pdfs, index=df.index, dtype=object)
-    df["deck_href"] = pd.Series(decks["internal"], index=df.index, dtype=object)
-    df["customer_deck_href"] = pd.Series(decks["customer"], index=df.index, dtype=object)
+    links = _report_links(bundle, Path(out_dir), df["account_id"], failed or {}, since_fresh)
+    for column, values in links.items():
+        df[column] = pd.Series(values, index=df.index, dtype=object)
     top = _top_groups(acc)
     names = dict(zip(df["account_id"], df["name"], strict=True))
     df["group_id"] = pd.Series([top.get(a) for a in df["account_id"]], index=df.index, dtype=object)
     df["group_name"] = pd.Series([names.get(g) if g else None for g in df["group_id"]], index=df.index, dtype=object)
-    parents = _parents(acc)
-    df["is_group"] = df["account_id"].isin(parents)
+    df["is_group"] = df["account_id"].isin(_parents(acc))
     return df[INDEX_COLUMNS]
+
+
+def _report_links(bundle, out_dir: Path, ids: pd.Series, failed: dict, since_fresh: dict | None) -> dict[str, list]:
+    """The report columns of :func:`index_rows` (``REPORT_COLUMNS``), one value per account id."""
+    columns: dict[str, list] = {c: [] for c in REPORT_COLUMNS}
+    fresh_cache: dict[str, dict] = {}
+    for account_id in ids:
+        paths = account_paths(out_dir, account_id)
+        status, error, href = _report_state(bundle, paths, fresh_cache, since_fresh)
+        if account_id in failed:
+            status, error, href = "failed", failed[account_id].get("error") or "the report failed", None
+        columns["status"].append(status)
+        columns["error"].append(error)
+        columns["href"].append(href)
+        columns["pdf_href"].append(href[:-5] + ".pdf" if href and paths.pdf.is_file() else None)
+        for column, audience in DECK_COLUMNS:
+            deck = deck_href(account_id, audience)
+            columns[column].append(deck if (out_dir / deck).is_file() else None)
+    return columns
+
+
+def _report_state(bundle, paths, fresh_cache: dict, since_fresh: dict | None) -> tuple[str, str | None, str | None]:
+    """(status, error, link) of one account's report from its record on disk and its file."""
+    from kamtools.reports.state import freshness  # local: avoids a cycle at import time
+
+    state = read_state(paths.state)
+    if state is None:
+        return "not rendered", None, None
+    status, error = state.get("status", "failed"), state.get("error")
+    if status not in ("ok", "partial"):
+        return status, error, None
+    if not paths.html.is_file():
+        return "not rendered", error, None
+    nb = state.get("notebook")
+    if nb is not None:
+        fresh = fresh_cache.setdefault(nb, freshness(bundle, nb) if os.path.exists(nb) else {})
+        if since_fresh and fresh:
+            fresh = {**fresh, "since": since_fresh}
+        if state.get("freshness") != fresh:
+            status = "outdated"
+    return status, error, paths.href
 
 
 def _parents(accounts: pd.DataFrame) -> set[str]:
@@ -224,6 +229,7 @@ def _idle_parents(rows: pd.DataFrame) -> pd.Series:
 
 
 def _layout(bundle, rows: pd.DataFrame) -> _Layout:
+    """The page's columns, the notes that explain the missing ones, and the filters' options."""
     have = set(bundle.accounts.columns)
     lay = _Layout(
         kam="owner" in have,
@@ -234,61 +240,71 @@ def _layout(bundle, rows: pd.DataFrame) -> _Layout:
         currency=currency_of(bundle),
         groups="group_id" in rows.columns and rows["group_id"].notna().any(),
     )
-    if not lay.kam:
-        lay.notes.append("KAM not shown: the accounts table has no owner column.")
-    if not lay.tier:
-        lay.notes.append(_absent(bundle, "Tier", ("segments", "segment")))
-    if not lay.health:
-        lay.notes.append(_absent(bundle, "Health", ("health", "kpis")))
-    if not lay.churn:
-        lay.notes.append(_absent(bundle, "Churn risk and revenue at risk", ("churn",)))
-    if not lay.forecast:
-        lay.notes.append(_absent(bundle, "Forecast", ("forecast_summary", "forecast")))
-    for shown, score, label in ((lay.health, "health", "health score"), (lay.churn, "churn", "churn probability")):
-        # a group parent without orders of its own is not scored: said once below, not counted here
-        idle = _idle_parents(rows)
-        missing = int((rows[score].map(_is_missing) & ~idle).sum()) if shown else 0
-        if missing:
-            noun = "account has" if missing == 1 else "accounts have"
-            lay.notes.append(f"{count(missing)} {noun} no {label}: the analysis gave them no value.")
-
-    n_idle = int(_idle_parents(rows).sum())
-    if n_idle:
-        noun = "group parent has no orders of its own" if n_idle == 1 else "group parents have no orders of their own"
-        lay.notes.append(
-            f"{count(n_idle)} {noun}, so no scores: their figures are the global accounts' roll-ups below."
-        )
+    lay.notes = _notes(bundle, rows, lay)
     if lay.kam:
         owner = rows["owner"].map(lambda o: NO_KAM if _is_missing(o) or not str(o).strip() else str(o))
         labels = sorted(set(owner) - {NO_KAM}, key=str.lower) + ([NO_KAM] if (owner == NO_KAM).any() else [])
-        lay.filters["kam"] = labels
-        lay.keys["kam"] = owner.map({v: str(i) for i, v in enumerate(labels)})
+        _add_filter(lay, "kam", labels, owner)
     if lay.tier:
         tier = rows["tier"].map(_tier_label)
         tiers = [t for t in rows["tier"].dropna().unique()]
         labels = [_tier_label(t) for t in sorted(tiers, key=lambda t: (str(type(t)), t))]
         labels = list(dict.fromkeys(labels)) + ([NO_TIER] if (tier == NO_TIER).any() else [])
-        lay.filters["tier"] = labels
-        lay.keys["tier"] = tier.map({v: str(i) for i, v in enumerate(labels)})
+        _add_filter(lay, "tier", labels, tier)
     if lay.churn:
         band = rows["risk_band"].map(lambda b: NOT_SCORED if _is_missing(b) or not str(b).strip() else str(b))
         found = set(band)
         labels = [b for b in RISK_ORDER if b in found]
         labels += sorted(found - set(RISK_ORDER) - {NOT_SCORED}) + ([NOT_SCORED] if NOT_SCORED in found else [])
-        lay.filters["band"] = labels
-        lay.keys["band"] = band.map({v: str(i) for i, v in enumerate(labels)})
+        _add_filter(lay, "band", labels, band)
     if lay.groups:
-        named = rows[rows["group_id"].notna()].drop_duplicates("group_id")
-        counts = named["group_name"].value_counts()
-        label_of = {
-            g: (f"{n} ({g})" if counts.get(n, 0) > 1 else str(n))
-            for g, n in zip(named["group_id"], named["group_name"], strict=True)
-        }
-        labels = sorted(set(label_of.values()), key=str.lower) + [STAND_ALONE]
-        index = {v: str(i) for i, v in enumerate(labels)}
-        lay.filters["group"] = labels
-        lay.keys["group"] = rows["group_id"].map(lambda g: index[label_of[g]] if g in label_of else index[STAND_ALONE])
+        _add_group_filter(lay, rows)
     return lay
+
+
+def _add_filter(lay: _Layout, key: str, labels: list[str], shown: pd.Series) -> None:
+    """Filter ``key`` with these option labels; each row's key is the index of its label ``shown``."""
+    lay.filters[key] = labels
+    lay.keys[key] = shown.map({v: str(i) for i, v in enumerate(labels)})
+
+
+def _add_group_filter(lay: _Layout, rows: pd.DataFrame) -> None:
+    """The group filter: one option per top group (its name, with its id when two share it), then stand-alone."""
+    named = rows[rows["group_id"].notna()].drop_duplicates("group_id")
+    counts = named["group_name"].value_counts()
+    label_of = {
+        g: (f"{n} ({g})" if counts.get(n, 0) > 1 else str(n))
+        for g, n in zip(named["group_id"], named["group_name"], strict=True)
+    }
+    labels = sorted(set(label_of.values()), key=str.lower) + [STAND_ALONE]
+    _add_filter(lay, "group", labels, rows["group_id"].map(lambda g: label_of.get(g, STAND_ALONE)))
+
+
+def _notes(bundle, rows: pd.DataFrame, lay: _Layout) -> list[str]:
+    """The sentences above the table: columns not shown and why, scores missing, group parents."""
+    notes = []
+    if not lay.kam:
+        notes.append("KAM not shown: the accounts table has no owner column.")
+    if not lay.tier:
+        notes.append(_absent(bundle, "Tier", ("segments", "segment")))
+    if not lay.health:
+        notes.append(_absent(bundle, "Health", ("health", "kpis")))
+    if not lay.churn:
+        notes.append(_absent(bundle, "Churn risk and revenue at risk", ("churn",)))
+    if not lay.forecast:
+        notes.append(_absent(bundle, "Forecast", ("forecast_summary", "forecast")))
+    idle = _idle_parents(rows)
+    for shown, score, label in ((lay.health, "health", "health score"), (lay.churn, "churn", "churn probability")):
+        # a group parent without orders of its own is not scored: said once below, not counted here
+        missing = int((rows[score].map(_is_missing) & ~idle).sum()) if shown else 0
+        if missing:
+            noun = "account has" if missing == 1 else "accounts have"
+            notes.append(f"{count(missing)} {noun} no {label}: the analysis gave them no value.")
+    n_idle = int(idle.sum())
+    if n_idle:
+        noun = "group parent has no orders of its own" if n_idle == 1 else "group parents have no orders of their own"
+        notes.append(f"{count(n_idle)} {noun}, so no scores: their figures are the global accounts' roll-ups below.")
+    return notes
 
 
 FILTERS = (("kam", "KAM", "All KAMs"), ("tier", "Tier", "All tiers"), ("band", "Risk band", "All risk bands"))
@@ -347,143 +363,150 @@ def totals(rows: pd.DataFrame, lay: _Layout) -> dict[str, list[str]]:
     return {key: text(key, acc) for key, acc in sums.items()}
 
 
-def _td(text: str, sort: object = None, cls: str = "", filt: str | None = None) -> str:
-    attr = f' class="{cls}"' if cls else ""
-    if sort is not None:
-        attr += f' data-sort="{html.escape(str(sort), quote=True)}"'
-    if filt is not None:
-        attr += f' data-f="{html.escape(filt, quote=True)}"'
-    return f"<td{attr}>{html.escape(text, quote=True)}</td>"
+# ---- what the template shows: plain values, escaped by the template -------------------------------
 
 
-def _change_cell(change: tuple[str, bool] | None) -> str:
-    """The index's "since the last review" cell: the account's change badge (escaped)."""
+@dataclass(frozen=True)
+class _Cell:
+    """One table cell: its text, and what the template writes around it."""
+
+    text: str
+    sort: object = None  # data-sort (the value the script sorts by); None: no attribute
+    cls: str = ""
+    filt: str | None = None  # data-f: the row's option of the filter that reads this column
+    href: str | None = None  # the text links there
+    span: str = ""  # class of a span around the text
+    links: tuple[tuple[str, str], ...] = ()  # (href, label) links after it (the PDF and decks)
+
+
+def _money_cell(value: object, currency: str | None) -> _Cell:
+    if _is_missing(value):
+        return _Cell("", "", "num")
+    return _Cell(money(float(value), currency), f"{float(value):.2f}", "num")
+
+
+def _change_cell(change: tuple[str, bool] | None) -> list[_Cell]:
+    """The index's "since the last review" cell: the account's change badge (none without ``--since``)."""
     if change is None:
-        return ""
+        return []
     change, worse = change
     if not change:
-        return _td("", "")
-    cls = "kam-change worse" if worse else "kam-change"
-    return f'<td data-sort="{html.escape(change, quote=True)}"><span class="{cls}">{html.escape(change)}</span></td>'
+        return [_Cell("", "")]
+    return [_Cell(change, change, span="kam-change worse" if worse else "kam-change")]
 
 
-def _money_td(value: object, currency: str | None) -> str:
-    if _is_missing(value):
-        return _td("", "", "num")
-    return _td(money(float(value), currency), f"{float(value):.2f}", "num")
-
-
-def _row(r: pd.Series, lay: _Layout, keys: dict[str, str], change: tuple[str, bool] | None = None) -> str:
-    e = html.escape
-    if not _is_missing(r["href"]) and r["href"]:
-        name = (
-            f'<td data-sort="{e(r["name"], quote=True)}"><a href="{e(r["href"], quote=True)}">{e(r["name"])}</a></td>'
-        )
-    else:
-        name = _td(r["name"])
-    cells = name + _td(str(r["account_id"]))
-    if lay.groups:
-        group = lay.filters["group"][int(keys["group"])]
-        shown = "" if group == STAND_ALONE else group
-        cells += _td(shown, shown.lower(), "" if shown else "kam-muted", keys["group"])
-    if lay.kam:
-        kam = lay.filters["kam"][int(keys["kam"])]
-        cells += _td(kam, "" if kam == NO_KAM else kam.lower(), "kam-muted" if kam == NO_KAM else "", keys["kam"])
-    if lay.tier:
-        tier = "" if _is_missing(r["tier"]) else str(_tier_label(r["tier"])).removeprefix("Tier ")
-        cells += _td(tier, None, "", keys["tier"])
+def _score_cells(r: pd.Series, lay: _Layout, keys: dict[str, str]) -> list[_Cell]:
+    """The health and churn cells: the figure with its band, the band alone, or 'not scored'."""
+    cells = []
     if lay.health:
+        band = "" if _is_missing(r["health_band"]) else str(r["health_band"])
         if _is_missing(r["health"]):
-            band = "" if _is_missing(r["health_band"]) else str(r["health_band"])
-            cells += _td(band or NOT_SCORED, "", "num" if band else "num kam-muted")
+            cells.append(_Cell(band or NOT_SCORED, "", "num" if band else "num kam-muted"))
         else:
-            band = "" if _is_missing(r["health_band"]) else f" ({r['health_band']})"
-            cells += _td(f"{float(r['health']):.0f}{band}", f"{float(r['health']):.6g}", "num")
+            score = float(r["health"])
+            cells.append(_Cell(f"{score:.0f}" + (f" ({band})" if band else ""), f"{score:.6g}", "num"))
     if lay.churn:
+        band = "" if _is_missing(r["risk_band"]) else str(r["risk_band"])
         if _is_missing(r["churn"]):
-            band = "" if _is_missing(r["risk_band"]) else str(r["risk_band"])
-            cells += _td(band or NOT_SCORED, "", "num" if band else "num kam-muted", keys["band"])
+            cells.append(_Cell(band or NOT_SCORED, "", "num" if band else "num kam-muted", keys["band"]))
         else:
-            band = "" if _is_missing(r["risk_band"]) else f" ({r['risk_band']})"
-            cells += _td(f"{pct(float(r['churn']))}{band}", f"{float(r['churn']):.6g}", "num", keys["band"])
-    cells += _money_td(r["revenue"], lay.currency)
-    if lay.forecast:
-        cells += _money_td(r["forecast"], lay.currency)
-    if lay.churn:
-        cells += _money_td(r["revenue_at_risk"], lay.currency)
+            p = float(r["churn"])
+            cells.append(_Cell(pct(p) + (f" ({band})" if band else ""), f"{p:.6g}", "num", keys["band"]))
+    return cells
+
+
+def _report_cell(r: pd.Series) -> _Cell:
+    """The report's state, linked to the report when there is one, then its PDF and decks."""
     status = str(r["status"])
     text = {"ok": "report", "partial": "report (some sections failed)"}.get(status, status)
     if not _is_missing(r["error"]) and r["error"] and status in ("failed", "partial"):
         text = f"{text}: {r['error']}"
-    pdf = ""
-    for column, label in (("pdf_href", "PDF"), ("deck_href", "deck"), ("customer_deck_href", "customer deck")):
-        if not _is_missing(r.get(column)) and r.get(column):
-            pdf += f' <a class="kam-pdf" href="{e(r[column], quote=True)}">{label}</a>'
-    shown = e(text)
-    if not _is_missing(r["href"]) and r["href"]:  # the report itself, beside its PDF and decks
-        shown = f'<a href="{e(r["href"], quote=True)}">{shown}</a>'
-    report = f'<td data-sort="{e(status, quote=True)}"><span class="kam-status {e(status, quote=True)}">{shown}</span>{pdf}</td>'
-    return "<tr>" + cells + _change_cell(change) + report + "</tr>"
+    links = tuple(
+        (r[column], label)
+        for column, label in (("pdf_href", "PDF"), ("deck_href", "deck"), ("customer_deck_href", "customer deck"))
+        if not _is_missing(r.get(column)) and r.get(column)
+    )
+    href = r["href"] if not _is_missing(r["href"]) and r["href"] else None
+    return _Cell(text, status, href=href, span=f"kam-status {status}", links=links)
 
 
-def _heads(lay: _Layout, changes) -> str:
-    """The table's column headings (``data-filter`` marks the column a filter reads)."""
-    heads = [("Account", "text", ""), ("Id", "text", "")]
+def _row(r: pd.Series, lay: _Layout, keys: dict[str, str], change: tuple[str, bool] | None = None) -> list[_Cell]:
+    """The cells of one account's row, in the order of :func:`_heads`."""
+    href = r["href"] if not _is_missing(r["href"]) and r["href"] else None
+    cells = [_Cell(r["name"], r["name"], href=href) if href else _Cell(r["name"]), _Cell(str(r["account_id"]))]
     if lay.groups:
-        heads.append(("Group", "text", "group"))
+        group = lay.filters["group"][int(keys["group"])]
+        shown = "" if group == STAND_ALONE else group
+        cells.append(_Cell(shown, shown.lower(), "" if shown else "kam-muted", keys["group"]))
     if lay.kam:
-        heads.append(("KAM", "text", "kam"))
-    if lay.tier:
-        heads.append(("Tier", "text", "tier"))
-    if lay.health:
-        heads.append(("Health", "num", ""))
-    if lay.churn:
-        heads.append(("Churn risk", "num", "band"))
-    heads += [(label, "num", "") for _, label in _total_columns(lay)]
-    out = [
-        f'<th scope="col" data-type="{kind}"'
-        + (f' data-filter="{filt}"' if filt else "")
-        + (' aria-sort="descending"' if label == TOTALS[0][1] else "")
-        + f">{html.escape(label)}</th>"
-        for label, kind, filt in heads
-    ]
-    if changes is not None:
-        out.append('<th scope="col" data-type="text">Since the last review</th>')
-    out.append('<th scope="col" data-type="text">Report</th>')
-    return "\n".join(out)
-
-
-def _filters(lay: _Layout) -> str:
-    """The filter boxes (option values are indexes; labels escaped)."""
-    boxes = []
-    for key, label, everyone in _filters_of(lay):
-        if key not in lay.filters:
-            continue
-        opts = [f'<option value="">{html.escape(everyone)}</option>']
-        opts += [f'<option value="{i}">{html.escape(v)}</option>' for i, v in enumerate(lay.filters[key])]
-        boxes.append(
-            f'<label class="kam-filter">{html.escape(label)} <select data-filter="{key}">{"".join(opts)}</select></label>'
+        kam = lay.filters["kam"][int(keys["kam"])]
+        cells.append(
+            _Cell(kam, "" if kam == NO_KAM else kam.lower(), "kam-muted" if kam == NO_KAM else "", keys["kam"])
         )
-    if not boxes:
-        return ""
-    return f'<div class="kam-filters" id="kam-filters">{"".join(boxes)}</div>'
+    if lay.tier:
+        tier = "" if _is_missing(r["tier"]) else str(_tier_label(r["tier"])).removeprefix("Tier ")
+        cells.append(_Cell(tier, None, "", keys["tier"]))
+    cells += _score_cells(r, lay, keys)
+    cells += [_money_cell(r[col], lay.currency) for col, _ in _total_columns(lay)]
+    return cells + _change_cell(change) + [_report_cell(r)]
 
 
-def _totals_html(rows: pd.DataFrame, lay: _Layout) -> str:
+@dataclass(frozen=True)
+class _Head:
+    label: str
+    kind: str  # num or text: how the script sorts the column
+    filter: str = ""  # the filter that reads this column
+    sorted: bool = False  # the table comes sorted by it (largest first)
+
+
+def _heads(lay: _Layout, changes) -> list[_Head]:
+    """The table's column headings (``filter`` marks the column a filter reads)."""
+    heads = [_Head("Account", "text"), _Head("Id", "text")]
+    if lay.groups:
+        heads.append(_Head("Group", "text", "group"))
+    if lay.kam:
+        heads.append(_Head("KAM", "text", "kam"))
+    if lay.tier:
+        heads.append(_Head("Tier", "text", "tier"))
+    if lay.health:
+        heads.append(_Head("Health", "num"))
+    if lay.churn:
+        heads.append(_Head("Churn risk", "num", "band"))
+    heads += [_Head(label, "num", sorted=label == TOTALS[0][1]) for _, label in _total_columns(lay)]
+    if changes is not None:
+        heads.append(_Head("Since the last review", "text"))
+    return heads + [_Head("Report", "text")]
+
+
+@dataclass(frozen=True)
+class _Filter:
+    key: str
+    label: str
+    everyone: str  # the option that shows every row
+    options: list[str]  # option labels; an option's value is its index
+
+
+def _filters(lay: _Layout) -> list[_Filter]:
+    """The filter boxes the page has."""
+    return [_Filter(k, label, every, lay.filters[k]) for k, label, every in _filters_of(lay) if k in lay.filters]
+
+
+@dataclass(frozen=True)
+class _Totals:
+    data: str  # the JSON of every combination's line (see :func:`totals`)
+    keys: str  # the filters of a key, in order
+    items: list[tuple[str, str]]  # (label, text) of the line of every row
+
+
+def _totals_line(rows: pd.DataFrame, lay: _Layout) -> _Totals:
     """The totals line of the rows shown; the page's script swaps in another combination's texts."""
     table = totals(rows, lay)
-    data = html.escape(json.dumps(table, ensure_ascii=True, separators=(",", ":")), quote=True)
-    keys = ",".join(f for f, _, _ in _filters_of(lay))
     everything = "|" * (len(_filters_of(lay)) - 1)
     labels = ["Shown"] + [label for _, label in _total_columns(lay)]
-    items = "".join(
-        f'<span class="kam-total"><span class="kam-total-label">{html.escape(label)}</span> '
-        f'<strong data-total="{i}">{html.escape(text)}</strong></span>'
-        for i, (label, text) in enumerate(zip(labels, table[everything], strict=True))
-    )
-    return (
-        f'<p class="kam-totals" id="kam-totals" data-totals="{data}" data-keys="{keys}" aria-live="polite">{items}</p>'
-        '<p class="kam-na" id="kam-none" hidden>No account matches these filters.</p>'
+    return _Totals(
+        json.dumps(table, ensure_ascii=True, separators=(",", ":")),
+        ",".join(f for f, _, _ in _filters_of(lay)),
+        list(zip(labels, table[everything], strict=True)),
     )
 
 
@@ -495,42 +518,80 @@ def _rollups(bundle) -> dict[str, dict]:
     return {str(r["account_id"]): r for r in table.to_dict("records")}
 
 
-def _group_report_link(out: Path, group_id: str, name: str) -> str:
+@dataclass(frozen=True)
+class _GroupLink:
+    """A group's name, linked to its report (and PDF), or with why there is no report."""
+
+    name: str
+    href: str | None = None
+    pdf: str | None = None
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class _Unit:
+    name: str
+    href: str | None
+    revenue: str | None  # its revenue as money text; None when unknown
+    own: bool = False  # the line of a parent's own orders
+
+
+@dataclass(frozen=True)
+class _Group:
+    link: _GroupLink
+    account_id: str
+    units: str  # "3 units"
+    figures: str  # the roll-up's figures
+    members: list  # _Unit and _Group, largest revenue first
+
+
+@dataclass(frozen=True)
+class _Groups:
+    count: str
+    tops: list[_Group]
+
+
+def _group_link(out: Path, group_id: str, name: str) -> _GroupLink:
     """The group's name linked to its report, or the name with the report's state when there is none."""
     paths = group_paths(out, group_id)
-    e = html.escape
     if paths.html.is_file():
-        link = f'<a href="{e(paths.href, quote=True)}">{e(name)}</a>'
-        if paths.pdf.is_file():
-            link += f' <a class="kam-pdf" href="{e(paths.href[:-5] + ".pdf", quote=True)}">PDF</a>'
-        return link
+        return _GroupLink(name, paths.href, paths.href[:-5] + ".pdf" if paths.pdf.is_file() else None)
     state = read_state(paths.state) or {}
-    why = state.get("error") or "group report not rendered"
-    return f'{e(name)} <span class="kam-status failed">({e(str(why)[:200])})</span>'
+    return _GroupLink(name, why=str(state.get("error") or "group report not rendered")[:200])
 
 
-def _groups_html(bundle, rows: pd.DataFrame, lay: _Layout, out: Path) -> str:
-    """The global accounts: one expandable line per top group (roll-up figures, link to its plan), its units
-    inside (sub-groups expandable in turn, each unit linked to its report). Empty without groups."""
-    if not lay.groups:
-        return ""
-    from kamtools.groups.tree import descendants
-    from kamtools.sections.group import hierarchy_of
+class _GroupTree:
+    """The global accounts of the page: one block per top group, its units (sub-groups in turn) inside."""
 
-    e = html.escape
-    hier = hierarchy_of(bundle.accounts)
-    leaves = set(hier.loc[~hier["is_group"], "account_id"])
-    kids = hier[hier["parent_account_id"].notna()].groupby("parent_account_id")["account_id"].agg(list).to_dict()
-    by_id = rows.set_index("account_id")
-    roll = _rollups(bundle)
-    m = lambda v: money(v, lay.currency)  # noqa: E731
+    def __init__(self, bundle, rows: pd.DataFrame, lay: _Layout, out: Path):
+        from kamtools.sections.group import hierarchy_of
 
-    def figures(group_id: str) -> str:
-        r = roll.get(group_id)
-        if r is None:  # no roll-up in the bundle: the sum of the accounts' own revenue, each once
-            members = [a for a in descendants(hier, group_id, include_self=True) if a in by_id.index]
-            rev = pd.to_numeric(by_id.loc[members, "revenue"], errors="coerce").sum()
-            return f"{m(rev)} revenue, last 12 months"
+        self.hier = hierarchy_of(bundle.accounts)
+        self.leaves = set(self.hier.loc[~self.hier["is_group"], "account_id"])
+        below = self.hier[self.hier["parent_account_id"].notna()]
+        self.kids = below.groupby("parent_account_id")["account_id"].agg(list).to_dict()
+        self.by_id = rows.set_index("account_id")
+        self.revenue = pd.to_numeric(self.by_id["revenue"], errors="coerce").fillna(0.0)
+        self.roll = _rollups(bundle)
+        self.currency = lay.currency
+        self.out = out
+
+    def tops(self) -> list[str]:
+        hier = self.hier
+        tops = hier[(hier["depth"] == 0) & hier["is_group"]]["account_id"].tolist()
+        return sorted(tops, key=lambda g: (-float((self.roll.get(g) or {}).get("revenue_12m") or 0.0), g))
+
+    def figures(self, group_id: str) -> str:
+        """The group's roll-up figures (without a roll-up: the sum of its accounts' own revenue, each once)."""
+        from kamtools.groups.tree import descendants
+
+        m = lambda v: money(v, self.currency)  # noqa: E731
+        r = self.roll.get(group_id)
+        if r is None:
+            members = [a for a in descendants(self.hier, group_id, include_self=True) if a in self.by_id.index]
+            return (
+                f"{m(pd.to_numeric(self.by_id.loc[members, 'revenue'], errors='coerce').sum())} revenue, last 12 months"
+            )
         bits = [f"{m(r.get('revenue_12m'))} revenue, last 12 months"]
         if not _is_missing(r.get("forecast_12m")):
             bits.append(f"{m(r.get('forecast_12m'))} forecast")
@@ -538,40 +599,33 @@ def _groups_html(bundle, rows: pd.DataFrame, lay: _Layout, out: Path) -> str:
             bits.append(f"{m(r.get('revenue_at_risk'))} at risk")
         return " · ".join(bits)
 
-    def unit(account_id: str) -> str:
-        r = by_id.loc[account_id]
-        name = e(str(r["name"]))
-        if not _is_missing(r["href"]) and r["href"]:
-            name = f'<a href="{e(r["href"], quote=True)}">{name}</a>'
-        rev = "" if _is_missing(r["revenue"]) else f' <span class="kam-status">{e(m(r["revenue"]))}</span>'
-        return f"<li>{name}{rev}</li>"
+    def unit(self, account_id: str, own: bool = False) -> _Unit:
+        r = self.by_id.loc[account_id]
+        href = r["href"] if not _is_missing(r["href"]) and r["href"] else None
+        revenue = None if _is_missing(r["revenue"]) else money(r["revenue"], self.currency)
+        return _Unit(str(r["name"]), href, revenue, own)
 
-    def block(group_id: str, top: bool) -> str:
-        r = by_id.loc[group_id]
-        revenue = pd.to_numeric(by_id["revenue"], errors="coerce").fillna(0.0)
-        below = sorted(kids.get(group_id, []), key=lambda a: (-float(revenue.get(a, 0.0)), a))
-        n_units = sum(1 for a in descendants(hier, group_id) if a in leaves)  # units, not the levels between
-        items = []
+    def group(self, group_id: str) -> _Group:
+        from kamtools.groups.tree import descendants
+
+        r = self.by_id.loc[group_id]
+        below = sorted(self.kids.get(group_id, []), key=lambda a: (-float(self.revenue.get(a, 0.0)), a))
+        n_units = sum(1 for a in descendants(self.hier, group_id) if a in self.leaves)  # not the levels between
+        members = []
         if not _is_missing(r["revenue"]) and float(r["revenue"] or 0) > 0:  # a parent that orders itself
-            items.append(unit(group_id).replace("</li>", " (its own orders)</li>", 1))
-        items += [block(a, False) if a in kids else unit(a) for a in below]
-        head = (
-            f"{_group_report_link(out, group_id, str(r['name']))} "
-            f'<span class="kam-status">{e(str(group_id))} · {count(n_units)} units · {e(figures(group_id))}</span>'
-        )
-        cls = ' class="kam-group"' if top else ""
-        inner = f"<details{cls}><summary>{head}</summary><ul>{''.join(items)}</ul></details>"
-        return inner if top else f"<li>{inner}</li>"
+            members.append(self.unit(group_id, own=True))
+        members += [self.group(a) if a in self.kids else self.unit(a) for a in below]
+        link = _group_link(self.out, group_id, str(r["name"]))
+        return _Group(link, str(group_id), f"{count(n_units)} units", self.figures(group_id), members)
 
-    tops = hier[(hier["depth"] == 0) & hier["is_group"]]["account_id"].tolist()
-    tops.sort(key=lambda g: (-float((roll.get(g) or {}).get("revenue_12m") or 0.0), g))
-    blocks = "".join(block(g, True) for g in tops)
-    return (
-        f'<section class="kam-groups" id="kam-groups"><h2 class="kam-h2">Global accounts ({count(len(tops))})</h2>'
-        '<p class="kam-hint">Each group shows its roll-up (all its units, each counted once); open it for its units. '
-        "The totals under the filters add up the accounts in the table, each with its own orders only, so a group "
-        f"and its units are never added together.</p>{blocks}</section>"
-    )
+
+def _groups(bundle, rows: pd.DataFrame, lay: _Layout, out: Path) -> _Groups | None:
+    """The global accounts block (roll-up figures, link to each group's plan, its units); None without groups."""
+    if not lay.groups:
+        return None
+    tree = _GroupTree(bundle, rows, lay, out)
+    tops = tree.tops()
+    return _Groups(count(len(tops)), [tree.group(g) for g in tops])
 
 
 STATUS_WORDS = {  # the reports line of the page's subtitle, in this order
@@ -596,6 +650,71 @@ def _badges(changes, account_id: str) -> tuple[str, bool] | None:
     return changes._badge_map.get(str(account_id), ("", False))
 
 
+def _subtitle(rows: pd.DataFrame, as_of: object) -> str:
+    """'N accounts (global accounts ...) · data as of ... · reports: 10 ready, 2 failed'."""
+    counts = rows["status"].value_counts().to_dict()
+    order = list(STATUS_WORDS) + sorted(set(counts) - set(STATUS_WORDS))
+    summary = ", ".join(f"{counts[s]} {STATUS_WORDS.get(s, s)}" for s in order if s in counts)
+    n_groups = rows.loc[rows["group_id"].notna(), "group_id"].nunique() if "group_id" in rows.columns else 0
+    global_accounts = ""
+    if n_groups:
+        global_accounts = (
+            f" ({n_groups} global account{'s' if n_groups != 1 else ''} with their units, and stand-alone)"
+        )
+    return f"{len(rows)} accounts{global_accounts} · data as of {as_of} · reports: {summary}"
+
+
+@dataclass(frozen=True)
+class _Links:
+    """The line under the subtitle: the overview (or why it is missing), the portfolio deck, the digest."""
+
+    overview_href: str | None = None
+    overview_pdf: str | None = None
+    overview_error: str = ""
+    deck: str | None = None
+    since: str | None = None  # the previous review's date, when the digest page is there
+
+
+def _links(out: Path, changes) -> _Links:
+    ov = overview_paths(out)
+    if ov.html.is_file():
+        overview = {"overview_href": ov.href, "overview_pdf": ov.href[:-5] + ".pdf" if ov.pdf.is_file() else None}
+    else:
+        overview = {"overview_error": str((read_state(ov.state) or {}).get("error") or "not rendered")}
+    deck = PORTFOLIO_DECK if (out / PORTFOLIO_DECK).is_file() else None
+    since = None
+    if changes is not None and (out / "since.html").is_file():
+        since = str(changes.previous_as_of.date())
+    return _Links(**overview, deck=deck, since=since)
+
+
+def _problems(rows: pd.DataFrame, problems: list[str] | None) -> list[str]:
+    """This run's problems, then each failed or partial report (at most 200 lines)."""
+    items = list(problems or [])
+    failed = rows[rows["status"].isin(["failed", "partial"])]
+    for _, r in failed.iterrows():
+        items.append(f"{r['account_id']} ({r['name']}): {r['status']}: {r['error']}")
+    return [str(p) for p in items[:200]]
+
+
+def _csp(script: str):
+    """The page's Content-Security-Policy: inline styles, data images and this one script, nothing else
+    (kamtools' own text, as markup: the template writes its quotes as they are)."""
+    from markupsafe import Markup
+
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+    return Markup(
+        f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{digest}'; base-uri 'none'"
+    )
+
+
+def _largest_first(rows: pd.DataFrame) -> pd.DataFrame:
+    """Largest revenue first (the column heading says so); accounts without revenue last, in id order."""
+    revenue = pd.to_numeric(rows["revenue"], errors="coerce")
+    order = revenue.reset_index(drop=True).sort_values(ascending=False, kind="stable", na_position="last").index
+    return rows.iloc[order]
+
+
 def write_index(
     bundle,
     out_dir: str | os.PathLike,
@@ -612,72 +731,32 @@ def write_index(
     out = Path(out_dir)
     since_fresh = getattr(changes, "freshness", None)
     rows = index_rows(bundle, out, failed=failed, since_fresh=since_fresh) if rows is None else rows
-    m = bundle.manifest
-    counts = rows["status"].value_counts().to_dict()
-    order = list(STATUS_WORDS) + sorted(set(counts) - set(STATUS_WORDS))
-    summary = ", ".join(f"{counts[s]} {STATUS_WORDS.get(s, s)}" for s in order if s in counts)
-    n_groups = rows.loc[rows["group_id"].notna(), "group_id"].nunique() if "group_id" in rows.columns else 0
-    global_accounts = ""
-    if n_groups:
-        global_accounts = (
-            f" ({n_groups} global account{'s' if n_groups != 1 else ''} with their units, and stand-alone)"
-        )
-    subtitle = f"{len(rows)} accounts{global_accounts} · data as of {m['as_of']} · reports: {summary}"
-    ov = overview_paths(out)
-    links = []
-    if ov.html.is_file():
-        links.append(f'<a href="{html.escape(ov.href, quote=True)}">Portfolio overview</a>')
-        if ov.pdf.is_file():
-            links.append(f'<a href="{html.escape(ov.href[:-5] + ".pdf", quote=True)}">(PDF)</a>')
-    else:
-        state = read_state(ov.state) or {}
-        err = state.get("error") or "not rendered"
-        links.append(f'<span class="kam-status failed">Portfolio overview: {html.escape(str(err))}</span>')
-    if (out / PORTFOLIO_DECK).is_file():
-        links.append(f' <a href="{PORTFOLIO_DECK}">Portfolio review deck</a>')
-    if changes is not None and (out / "since.html").is_file():
-        links.append(
-            f' <a href="since.html">Since the last review ({html.escape(str(changes.previous_as_of.date()))})</a>'
-        )
-    overview = f'<p class="kam-links">{"".join(links)}</p>'
-    problem_items = list(problems or [])
-    failed = rows[rows["status"].isin(["failed", "partial"])]
-    for _, r in failed.iterrows():
-        problem_items.append(f"{r['account_id']} ({r['name']}): {r['status']}: {r['error']}")
-    problems_html = ""
-    if problem_items:
-        lis = "".join(f"<li>{html.escape(str(p))}</li>" for p in problem_items[:200])
-        problems_html = f'<div class="kam-problems"><p>Problems in this run:</p><ul>{lis}</ul></div>'
-    script = _template("index.js")
-    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
-    csp = f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{digest}'; base-uri 'none'"
-    # largest revenue first (the column heading says so); accounts without revenue last, in id order
-    revenue = pd.to_numeric(rows["revenue"], errors="coerce")
-    rows = rows.iloc[
-        revenue.reset_index(drop=True).sort_values(ascending=False, kind="stable", na_position="last").index
-    ]
+    subtitle = _subtitle(rows, bundle.manifest["as_of"])
+    problem_items = _problems(rows, problems)
+    rows = _largest_first(rows)
     lay = _layout(bundle, rows)
-    notes = ""
-    if lay.notes:
-        notes = '<ul class="kam-index-notes">' + "".join(f"<li>{html.escape(n)}</li>" for n in lay.notes) + "</ul>"
     body = []
     for i, (_, r) in enumerate(rows.iterrows()):
         keys = {f: str(lay.keys[f].iloc[i]) for f in lay.keys}
         body.append(_row(r, lay, keys, _badges(changes, r["account_id"])))
-    page = Template(_template("index.html")).substitute(
-        csp=csp,
-        css=_template("report.css") + "\n" + _template("index.css"),
-        title="Account strategy reports",
-        subtitle=html.escape(subtitle),
-        overview=overview,
-        problems=problems_html,
-        notes=notes,
-        groups=_groups_html(bundle, rows, lay, out),
-        filters=_filters(lay),
-        totals=_totals_html(rows, lay),
-        heads=_heads(lay, changes),
-        rows="\n".join(body),
-        script=script,
+    page = (
+        templating.environment("reports", "writing the index page")
+        .get_template("index.html")
+        .render(
+            csp=_csp(templating.source("index.js")),
+            css=templating.trusted("report.css", "index.css"),
+            title="Account strategy reports",
+            subtitle=subtitle,
+            links=_links(out, changes),
+            problems=problem_items,
+            notes=lay.notes,
+            groups=_groups(bundle, rows, lay, out),
+            filters=_filters(lay),
+            totals=_totals_line(rows, lay),
+            heads=_heads(lay, changes),
+            rows=body,
+            script=templating.trusted("index.js"),
+        )
     )
     path = out / "index.html"
     atomic_write(path, page)
