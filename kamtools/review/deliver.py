@@ -285,10 +285,9 @@ def _band(row: pd.Series, band: str, value: str, pct: bool) -> str:
 def _environment():
     """A Jinja2 environment that escapes every value (Jinja2 comes with the ``reports`` extra,
     which made the reports folder; without it, one sentence naming the extra)."""
-    from kamtools.extras import import_optional
+    from kamtools.templating import environment
 
-    jinja2 = import_optional("jinja2", "reports", "writing the digest pages of `kamtools deliver`")
-    return jinja2.Environment(autoescape=True)
+    return environment("reports", "writing the digest pages of `kamtools deliver`")
 
 
 def plan_delivery(

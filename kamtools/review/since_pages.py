@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from kamtools.display import money
+from kamtools.templating import environment
 
 DIGEST_PAGE = "since.html"
 DIGEST_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'none'; base-uri 'none'"
@@ -137,8 +138,6 @@ def digest_rows(changes, out_dir: str | os.PathLike | None = None) -> list[dict]
 
 def write_digest(changes, bundle, out_dir: str | os.PathLike) -> Path:
     """Write ``OUT_DIR/since.html`` (atomically) and return its path."""
-    from jinja2 import Environment
-
     from kamtools.reports.render import _template, atomic_write
     from kamtools.review.since import REVISION_SHARE, TARGET_SLIP
 
@@ -146,7 +145,7 @@ def write_digest(changes, bundle, out_dir: str | os.PathLike) -> Path:
     rows = digest_rows(changes, out)
     counts = changes.digest["kind"].value_counts() if len(changes.digest) else pd.Series(dtype=int)
     counts_text = "Listed: " + ", ".join(f"{kind} {int(n)}" for kind, n in counts.items()) + "." if len(counts) else ""
-    env = Environment(autoescape=True)
+    env = environment("reports", "writing the change digest page")  # kamtools' one Jinja2 setup (autoescape)
     page = env.from_string(_TEMPLATE).render(
         csp=DIGEST_CSP,
         css=_template("report.css") + "\n" + _template("index.css"),  # kamtools' own stylesheets (not data)
