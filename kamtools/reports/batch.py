@@ -1,24 +1,25 @@
 """Render every account report plus the portfolio overview, in parallel, resumably.
 
-Local runs use a pool of worker processes (``workers``), each with its own warm kernel
-(or papermill's fresh kernel per notebook in ``mode="cold"``); ``workers=1`` renders in
-the calling process. With ``scheduler`` the same jobs run as Dask tasks on a
-``distributed`` cluster (one task per report; the workers must see the bundle and the
-output folder at the same paths, i.e. share a file system).
+The reports run through :func:`kamtools.parallel.parallel_as_completed`: local runs use
+``workers`` worker processes, each with its own warm kernel (or papermill's fresh kernel per
+notebook in ``mode="cold"``); ``workers=1`` renders in the calling process. With
+``scheduler`` the same jobs run as Dask tasks on a ``distributed`` cluster (one task per
+report; the workers must see the bundle and the output folder at the same paths, i.e.
+share a file system).
 """
 
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import signal
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from kamtools.extras import require
@@ -30,7 +31,7 @@ from kamtools.outputs import (
     remove_stale_prefixed,
     write_failure,
 )
-from kamtools.reports.render import MODES, ReportError, ReportJob, find_chromium, render_job
+from kamtools.reports.render import MODES, ReportError, ReportJob, find_chromium, render_job, report_label
 from kamtools.reports.state import (
     ACCOUNTS_DIR,
     GROUPS_DIR,
@@ -44,6 +45,7 @@ from kamtools.reports.state import (
 )
 
 FORMATS = ("html", "pdf")
+UNKNOWN_ACCOUNT = "account id not in the bundle"
 NOTEBOOK_DIR_ENV = "KAMTOOLS_NOTEBOOKS"
 
 
@@ -131,90 +133,197 @@ def _remove_stale_groups(out: Path, parents: list[str]) -> None:
         pass
 
 
-def _worker_init(mode: str, kernel_name: str, parent_pid: int) -> None:
-    """End with the batch (a killed batch must not leave workers behind) and start the warm kernel.
+def _checked_arguments(bundle, scheduler, mode: str, formats: Iterable[str]):
+    """(the opened bundle, whether PDFs are wanted); fails on a bad argument before any work."""
+    from kamtools.bundle import Bundle
 
-    The pool is started and shut down inside one call of the batch's thread, so the
-    parent-death signal can be SIGKILL; the worker's kernels see their parent go and end too.
-    """
-    from kamtools.parallel import die_with_parent
-    from kamtools.reports.kernels import shutdown_all
+    require("reports")
+    if scheduler is not None:
+        require("dask", "rendering reports on a Dask cluster")
+    if not isinstance(bundle, Bundle):
+        bundle = Bundle.open(bundle)
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+    formats = [f.strip().lower() for f in formats if f.strip()]
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise ValueError(f"unknown report format(s) {bad}; choose from {list(FORMATS)}")
+    want_pdf = "pdf" in formats
+    if want_pdf and find_chromium() is None:
+        raise ReportError("--format pdf needs the system Chromium (Debian: apt-get install chromium); none was found")
+    return bundle, want_pdf
 
-    die_with_parent(parent_pid, hard=True, cleanup=shutdown_all)
-    if mode == "warm":
-        from kamtools.reports.kernels import thread_kernel
 
-        try:
-            thread_kernel(kernel_name)
-        except Exception:  # noqa: BLE001 - the first job retries and reports the error
-            pass
-
-
-def _run_local(
-    jobs: list[ReportJob], mode: str, workers: int, on_result: Callable[[ReportJob, dict], None], keep_kernel: bool
-) -> None:
-    if workers <= 1:
-        from kamtools.reports.kernels import shutdown_all
-
-        try:
-            for job in jobs:
-                on_result(job, render_job(job, mode))
-        finally:
-            if not keep_kernel:
-                shutdown_all()
-        return
-    ctx = multiprocessing.get_context("spawn")
-    kernel_name = jobs[0].kernel_name
-    pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(mode, kernel_name, os.getpid())
-    )
+def _make_folder(path: Path) -> None:
     try:
-        futures = {pool.submit(render_job, job, mode): job for job in jobs}
-        for fut in as_completed(futures):
-            job = futures[fut]
-            try:
-                result = fut.result()
-            except Exception as exc:  # noqa: BLE001 - a dead worker fails its report, not the run
-                result = _crashed(job, exc)
-            on_result(job, result)
-    except BaseException:
-        # interrupted: drop queued reports and stop the running ones now (their outputs
-        # are written atomically, so nothing half-written is left)
-        procs = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for proc in procs:
-            proc.terminate()
-        raise
-    pool.shutdown(wait=True)
+        path.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise OutputError(write_failure(path, exc)) from exc
 
 
-def _run_dask(jobs: list[ReportJob], mode: str, scheduler, on_result: Callable[[ReportJob, dict], None]) -> None:
-    from distributed import Client
-    from distributed import as_completed as dask_completed
+def _claim_out_dir(bundle, out_dir: str | os.PathLike, since) -> Path:
+    """The output folder, resolved, with its report folders made and earlier runs' temporary files removed.
 
-    client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
-    try:
-        futures = {
-            client.submit(render_job, job, mode, pure=False, key=f"kamtools-report-{uuid.uuid4().hex}"): job
-            for job in jobs
+    Only a new or empty folder, or one kamtools made, is written into; checked before any work."""
+    if since is not None:  # the previous bundle is only read: never write into it
+        from kamtools.review.since_pages import check_out_dir
+
+        check_out_dir(out_dir, since, bundle)
+    out = claim_output_dir(out_dir, "reports", flag="--out", reading=bundle.path).resolve()
+    for sub in (ACCOUNTS_DIR, STATE_DIR):
+        _make_folder(out / sub)
+    _clean_temp_files(out)
+    return out
+
+
+def _notebook(path: str | os.PathLike | None, kind: str) -> Path:
+    return Path(path).resolve() if path else default_notebook(kind).resolve()
+
+
+def _since_inputs(bundle, since, tasks, tasks_mapping) -> tuple:
+    """(changes, notebook parameters, freshness value) of ``--since``; (None, {}, None) without it.
+
+    Checked (and the digest computed) before any report is rendered."""
+    if since is not None:
+        from kamtools.review.since_pages import prepare_since
+
+        return prepare_since(bundle, since, tasks, tasks_mapping)
+    if tasks is not None or tasks_mapping is not None:
+        from kamtools.review.since import SinceError
+
+        raise SinceError(
+            "--tasks needs --since PREVIOUS_BUNDLE: the task export follows up the previous review's actions"
+        )
+    return None, {}, None
+
+
+# kind: (where its files go, its page title, its page description)
+_KINDS = {
+    "portfolio": (lambda out, key: overview_paths(out), "Portfolio overview", "Portfolio overview, data as of {as_of}"),
+    "account": (account_paths, "{name}", "Account strategy report for account {key}, data as of {as_of}"),
+    "group": (group_paths, "{name}: global account plan", "Global account plan for group {key}, data as of {as_of}"),
+}
+
+
+@dataclass
+class _Plan:
+    """The reports of one run: the jobs to render, and the rows of the reports not rendered
+    (already up to date, or asked for an account the bundle does not have)."""
+
+    out: Path
+    bundle: object
+    want_pdf: bool
+    force: bool
+    kernel_name: str
+    timeout: float | None
+    jobs: list[ReportJob] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)
+    unknown: list[dict] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.bundle_path = str(Path(self.bundle.path).resolve())
+        self.rows = self.bundle.accounts.set_index("account_id", drop=False)
+
+    def queue(self, accounts, overview: bool, groups: bool, notebooks: tuple, since, tasks, tasks_mapping):
+        """Queue the overview, the accounts' reports and the groups' reports; returns the ``--since`` changes."""
+        notebook, overview_notebook, group_notebook = notebooks
+        nb_account, nb_overview = _notebook(notebook, "account"), _notebook(overview_notebook, "portfolio")
+        fresh_account, fresh_overview = freshness(self.bundle, nb_account), freshness(self.bundle, nb_overview)
+        changes, since_params, since_fresh = _since_inputs(self.bundle, since, tasks, tasks_mapping)
+        if since_fresh is not None:
+            fresh_account = {**fresh_account, "since": since_fresh}
+            fresh_overview = {**fresh_overview, "since": since_fresh}
+        from kamtools.sections.group import group_ids
+
+        parents = group_ids(self.bundle.accounts) if groups else []
+        nb_group = _notebook(group_notebook, "group") if parents else None
+        if parents:
+            _make_folder(self.out / GROUPS_DIR)
+        known = set(self.rows.index.astype(str))
+        wanted = list(dict.fromkeys(str(a) for a in accounts)) if accounts is not None else list(self.rows.index)
+        for a in wanted:
+            if a not in known:
+                self.unknown.append(
+                    {"account": a, "kind": "account", "status": "failed", "seconds": 0.0, "error": UNKNOWN_ACCOUNT}
+                )
+        if overview:
+            self._add("portfolio", "", nb_overview, fresh_overview, {"bundle": self.bundle_path, **since_params})
+        for a in wanted:
+            if a in known:
+                params = {"account_id": a, "bundle": self.bundle_path, **since_params}
+                self._add("account", a, nb_account, fresh_account, params)
+        if groups and accounts is None:
+            _remove_stale_groups(self.out, parents)
+        fresh_group = freshness(self.bundle, nb_group) if nb_group is not None else {}
+        for g in parents:
+            if accounts is None or g in wanted:
+                self._add("group", g, nb_group, fresh_group, {"group_id": g, "bundle": self.bundle_path})
+        return changes
+
+    def _add(self, kind: str, key: str, notebook: Path, fresh: dict, parameters: dict) -> None:
+        """Queue one report, or record it as skipped when it is up to date."""
+        where, title, subtitle = _KINDS[kind]
+        paths = where(self.out, key)
+        if not self.force and is_up_to_date(paths, fresh, self.want_pdf):
+            self.skipped.append(
+                {"account": report_label(kind, key), "kind": kind, "status": "skipped", "seconds": 0.0, "error": None}
+            )
+            return
+        name = self.rows.loc[key, "name"] if kind != "portfolio" else None
+        name = str(name) if isinstance(name, str) and name.strip() else key
+        as_of = self.bundle.manifest["as_of"]
+        self.jobs.append(
+            ReportJob(
+                kind=kind,
+                key=key,
+                title=title.format(name=name),
+                notebook=str(notebook),
+                parameters=parameters,
+                html_path=str(paths.html),
+                pdf_path=str(paths.pdf) if self.want_pdf else None,
+                state_path=str(paths.state),
+                freshness=fresh,
+                kernel_name=self.kernel_name,
+                timeout=self.timeout,
+                subtitle=subtitle.format(key=key, as_of=as_of),
+            )
+        )
+
+
+class _RunLog:
+    """``run.log``: one JSON line per report of this run, written whole or not at all."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+
+    def write(self, result: dict) -> None:
+        entry = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "run": self.run_id,
+            "account": result["account"],
+            "kind": result.get("kind", "account"),
+            "status": result["status"],
+            "seconds": result.get("seconds"),
+            "error": result.get("error"),
         }
-        for fut in dask_completed(list(futures)):
-            job = futures[fut]
-            try:
-                result = fut.result()
-            except Exception as exc:  # noqa: BLE001
-                result = _crashed(job, exc)
-            on_result(job, result)
-    finally:
-        if mode == "warm":
-            try:  # do not leave idle report kernels on a shared cluster
-                from kamtools.reports.kernels import shutdown_all
+        for extra in ("warnings", "sections_failed", "traceback"):
+            if result.get(extra):
+                entry[extra] = result[extra]
+        try:
+            append_line(self.path, json.dumps(entry, ensure_ascii=False))
+        except OSError as exc:
+            raise OutputError(write_failure(self.path, exc)) from exc
 
-                client.run(shutdown_all)
-            except Exception:  # noqa: BLE001 - kernels also exit with their worker
-                pass
-        if client is not scheduler:
-            client.close()
+
+def _start_warm_kernel(kernel_name: str) -> None:
+    """Start a report worker's warm kernel before its first report (the first report retries on failure)."""
+    from kamtools.reports.kernels import thread_kernel
+
+    try:
+        thread_kernel(kernel_name)
+    except Exception:  # noqa: BLE001 - the first job retries and reports the error
+        pass
 
 
 def _crashed(job: ReportJob, exc: BaseException) -> dict:
@@ -223,8 +332,113 @@ def _crashed(job: ReportJob, exc: BaseException) -> dict:
         "kind": job.kind,
         "status": "failed",
         "seconds": None,
-        "error": f"worker crashed: {type(exc).__name__}: {exc}"[:1000],
+        "error": " ".join(f"worker crashed: {type(exc).__name__}: {exc}".split())[:1000],
     }
+
+
+def _render_all(
+    jobs: list[ReportJob],
+    mode: str,
+    workers: int,
+    scheduler,
+    keep_kernel: bool,
+    on_result: Callable[[ReportJob, dict], None],
+) -> None:
+    """Render ``jobs`` where :func:`kamtools.parallel.parallel_as_completed` runs them (the Dask
+    cluster of ``scheduler``, else ``workers`` local processes, each with its own warm kernel in
+    warm mode, or this process); ``on_result`` gets each result here as it comes.
+
+    A worker that dies fails its reports, not the run. An exception of ``on_result`` or an
+    interrupt stops the run at once: queued reports are dropped and the running ones stopped
+    (their outputs are written atomically, so nothing half-written is left).
+    """
+    from kamtools.parallel import dask_scheduler, parallel_as_completed
+    from kamtools.reports.kernels import shutdown_all
+
+    def done(job: ReportJob, result: dict | None, error: BaseException | None) -> None:
+        on_result(job, _crashed(job, error) if error is not None else result)
+
+    warm = mode == "warm"
+    try:
+        with dask_scheduler(scheduler) if scheduler is not None else nullcontext():
+            parallel_as_completed(
+                partial(render_job, mode=mode),
+                jobs,
+                done,
+                n_jobs=max(1, min(int(workers), len(jobs))),
+                initializer=_start_warm_kernel if warm else None,
+                initargs=(jobs[0].kernel_name,),
+                cleanup=shutdown_all if warm else None,  # no idle report kernels left on a cluster
+            )
+    finally:
+        if not keep_kernel:
+            shutdown_all()  # this process's warm kernel (one worker renders here)
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM ends the batch like Ctrl-C (workers stopped, index written); main thread only."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(
+    plan: _Plan, results: list[dict], progress: bool, mode: str, workers: int, scheduler, keep_kernel: bool
+) -> bool:
+    """Render the plan's jobs, adding each result to ``results``, ``run.log`` and the progress bar
+    (see :func:`_render_all`). Returns True when the run went to its end (it raises otherwise)."""
+    from tqdm.auto import tqdm
+
+    log = _RunLog(plan.out / RUN_LOG)
+    for r in results:
+        log.write(r)
+    bar = tqdm(total=len(plan.jobs), desc="reports", unit="report", disable=not progress)
+
+    def on_result(job: ReportJob, result: dict) -> None:
+        results.append(result)
+        if result.get("abort"):  # a full disk or read-only folder: no later report could be written
+            raise OutputError(f"{result['abort']}; the run stopped there, and the reports written before are kept")
+        log.write(result)
+        bar.update(1)
+        if result["status"] == "failed":
+            bar.set_postfix_str(f"last failure: {job.label}", refresh=False)
+
+    try:
+        with _sigterm_interrupts():
+            if plan.jobs:
+                _render_all(plan.jobs, mode, workers, scheduler, keep_kernel, on_result)
+    finally:
+        bar.close()
+    return True
+
+
+def _write_index(plan: _Plan, results: list[dict], changes, finished: bool) -> Path:
+    """Write the index (and the ``--since`` digest); a run that failed keeps the old index."""
+    from kamtools.reports.index import write_index
+
+    out = plan.out
+    problems = [f"{r['account']}: {r['error']}" for r in plan.unknown]
+    failed_now = {r["account"]: r for r in results if r["status"] == "failed" and r.get("kind") == "account"}
+    try:
+        if changes is not None:
+            from kamtools.review.since_pages import write_digest
+
+            write_digest(changes, plan.bundle, out)
+        return write_index(plan.bundle, out, problems=problems, failed=failed_now, changes=changes)
+    except OSError as exc:
+        if finished:  # the run itself went well: say why the index is missing
+            raise OutputError(write_failure(out / "index.html", exc)) from exc
+        return out / "index.html"  # the run's own error is what is reported; the old index stays
 
 
 def render_reports(
@@ -279,240 +493,18 @@ def render_reports(
 
     Returns a :class:`RunSummary`; ``summary.exit_code`` is 1 when any report failed.
     """
-    from tqdm.auto import tqdm
-
-    from kamtools.bundle import Bundle
-    from kamtools.reports.index import write_index
-
     t0 = time.perf_counter()
-    require("reports")
-    if scheduler is not None:
-        require("dask", "rendering reports on a Dask cluster")
-    if not isinstance(bundle, Bundle):
-        bundle = Bundle.open(bundle)
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
-    formats = [f.strip().lower() for f in formats if f.strip()]
-    bad = [f for f in formats if f not in FORMATS]
-    if bad:
-        raise ValueError(f"unknown report format(s) {bad}; choose from {list(FORMATS)}")
-    want_pdf = "pdf" in formats
-    if want_pdf and find_chromium() is None:
-        raise ReportError("--format pdf needs the system Chromium (Debian: apt-get install chromium); none was found")
-    # only a new or empty folder, or one kamtools made, is written into; checked before any work
-    if since is not None:  # the previous bundle is only read: never write into it
-        from kamtools.review.since_pages import check_out_dir
-
-        check_out_dir(out_dir, since, bundle)
-    out = claim_output_dir(out_dir, "reports", flag="--out", reading=bundle.path).resolve()
-    for sub in (ACCOUNTS_DIR, STATE_DIR):
-        try:
-            (out / sub).mkdir(exist_ok=True)
-        except OSError as exc:
-            raise OutputError(write_failure(out / sub, exc)) from exc
-    _clean_temp_files(out)
-
-    nb_account = Path(notebook).resolve() if notebook else default_notebook("account").resolve()
-    nb_overview = Path(overview_notebook).resolve() if overview_notebook else default_notebook("portfolio").resolve()
-    fresh_account = freshness(bundle, nb_account)
-    fresh_overview = freshness(bundle, nb_overview)
-    bundle_path = str(Path(bundle.path).resolve())
-    since_params: dict[str, str] = {}
-    changes = None
-    if since is not None:  # checked (and the digest computed) before any report is rendered
-        from kamtools.review.since_pages import prepare_since
-
-        changes, since_params, since_fresh = prepare_since(bundle, since, tasks, tasks_mapping)
-        fresh_account = {**fresh_account, "since": since_fresh}
-        fresh_overview = {**fresh_overview, "since": since_fresh}
-    elif tasks is not None or tasks_mapping is not None:
-        from kamtools.review.since import SinceError
-
-        raise SinceError(
-            "--tasks needs --since PREVIOUS_BUNDLE: the task export follows up the previous review's actions"
-        )
-
-    from kamtools.sections.group import group_ids
-
-    parents = group_ids(bundle.accounts) if groups else []
-    nb_group = None
-    if parents:
-        nb_group = Path(group_notebook).resolve() if group_notebook else default_notebook("group").resolve()
-        try:
-            (out / GROUPS_DIR).mkdir(exist_ok=True)
-        except OSError as exc:
-            raise OutputError(write_failure(out / GROUPS_DIR, exc)) from exc
-    summary_rows = bundle.accounts.set_index("account_id", drop=False)
-    known = set(summary_rows.index.astype(str))
-    wanted = list(dict.fromkeys(str(a) for a in accounts)) if accounts is not None else list(summary_rows.index)
-    results: list[dict] = []
-    unknown = [a for a in wanted if a not in known]
-    for a in unknown:
-        results.append(
-            {
-                "account": a,
-                "kind": "account",
-                "status": "failed",
-                "seconds": 0.0,
-                "error": "account id not in the bundle",
-            }
-        )
-
-    jobs: list[ReportJob] = []
-    skipped: list[dict] = []
-    if overview:
-        paths = overview_paths(out)
-        if not force and is_up_to_date(paths, fresh_overview, want_pdf):
-            skipped.append(
-                {
-                    "account": "(portfolio overview)",
-                    "kind": "portfolio",
-                    "status": "skipped",
-                    "seconds": 0.0,
-                    "error": None,
-                }
-            )
-        else:
-            jobs.append(
-                ReportJob(
-                    kind="portfolio",
-                    key="",
-                    title="Portfolio overview",
-                    notebook=str(nb_overview),
-                    parameters={"bundle": bundle_path, **since_params},
-                    html_path=str(paths.html),
-                    pdf_path=str(paths.pdf) if want_pdf else None,
-                    state_path=str(paths.state),
-                    freshness=fresh_overview,
-                    kernel_name=kernel_name,
-                    timeout=timeout,
-                    subtitle=f"Portfolio overview, data as of {bundle.manifest['as_of']}",
-                )
-            )
-    for account_id in wanted:
-        if account_id not in known:
-            continue
-        paths = account_paths(out, account_id)
-        if not force and is_up_to_date(paths, fresh_account, want_pdf):
-            skipped.append(
-                {"account": account_id, "kind": "account", "status": "skipped", "seconds": 0.0, "error": None}
-            )
-            continue
-        name = summary_rows.loc[account_id, "name"]
-        title = str(name) if isinstance(name, str) and name.strip() else account_id
-        jobs.append(
-            ReportJob(
-                kind="account",
-                key=account_id,
-                title=title,
-                notebook=str(nb_account),
-                parameters={"account_id": account_id, "bundle": bundle_path, **since_params},
-                html_path=str(paths.html),
-                pdf_path=str(paths.pdf) if want_pdf else None,
-                state_path=str(paths.state),
-                freshness=fresh_account,
-                kernel_name=kernel_name,
-                timeout=timeout,
-                subtitle=f"Account strategy report for account {account_id}, data as of {bundle.manifest['as_of']}",
-            )
-        )
-
-    if groups and accounts is None:
-        _remove_stale_groups(out, parents)
-    fresh_group = freshness(bundle, nb_group) if nb_group is not None else {}
-    for group_id in parents:
-        if accounts is not None and group_id not in wanted:
-            continue
-        paths = group_paths(out, group_id)
-        label = f"{group_id} (group report)"
-        if not force and is_up_to_date(paths, fresh_group, want_pdf):
-            skipped.append({"account": label, "kind": "group", "status": "skipped", "seconds": 0.0, "error": None})
-            continue
-        name = summary_rows.loc[group_id, "name"]
-        title = str(name) if isinstance(name, str) and name.strip() else group_id
-        jobs.append(
-            ReportJob(
-                kind="group",
-                key=group_id,
-                title=f"{title}: global account plan",
-                notebook=str(nb_group),
-                parameters={"group_id": group_id, "bundle": bundle_path},
-                html_path=str(paths.html),
-                pdf_path=str(paths.pdf) if want_pdf else None,
-                state_path=str(paths.state),
-                freshness=fresh_group,
-                kernel_name=kernel_name,
-                timeout=timeout,
-                subtitle=f"Global account plan for group {group_id}, data as of {bundle.manifest['as_of']}",
-            )
-        )
-
-    run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
-    log_path = out / RUN_LOG
-
-    def log(result: dict) -> None:
-        entry = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "run": run_id,
-            "account": result["account"],
-            "kind": result.get("kind", "account"),
-            "status": result["status"],
-            "seconds": result.get("seconds"),
-            "error": result.get("error"),
-        }
-        for extra in ("warnings", "sections_failed", "traceback"):
-            if result.get(extra):
-                entry[extra] = result[extra]
-        try:  # a whole line or none
-            append_line(log_path, json.dumps(entry, ensure_ascii=False))
-        except OSError as exc:
-            raise OutputError(write_failure(log_path, exc)) from exc
-
-    for r in results + skipped:
-        log(r)
-    results += skipped
-
-    bar = tqdm(total=len(jobs), desc="reports", unit="report", disable=not progress)
-
-    def on_result(job: ReportJob, result: dict) -> None:
-        results.append(result)
-        if result.get("abort"):  # a full disk or read-only folder: no later report could be written
-            raise OutputError(f"{result['abort']}; the run stopped there, and the reports written before are kept")
-        log(result)
-        bar.update(1)
-        if result["status"] == "failed":
-            bar.set_postfix_str(f"last failure: {job.label}", refresh=False)
-
-    def _terminate(signum, frame):  # SIGTERM ends the batch like Ctrl-C: workers stopped, index written
-        raise KeyboardInterrupt
-
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, _terminate)
+    bundle, want_pdf = _checked_arguments(bundle, scheduler, mode, formats)
+    out = _claim_out_dir(bundle, out_dir, since)
+    plan = _Plan(out, bundle, want_pdf, force, kernel_name, timeout)
+    notebooks = (notebook, overview_notebook, group_notebook)
+    changes = plan.queue(accounts, overview, groups, notebooks, since, tasks, tasks_mapping)
+    results = plan.unknown + plan.skipped
     finished = False
     try:
-        if jobs:
-            if scheduler is not None:
-                _run_dask(jobs, mode, scheduler, on_result)
-            else:
-                _run_local(jobs, mode, max(1, min(int(workers), len(jobs))), on_result, keep_kernel)
-        finished = True
+        finished = _run(plan, results, progress, mode, workers, scheduler, keep_kernel)
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
-        bar.close()
-        problems = [f"{r['account']}: {r['error']}" for r in results if r["account"] in unknown]
-        failed_now = {r["account"]: r for r in results if r["status"] == "failed" and r.get("kind") == "account"}
-        try:
-            if changes is not None:
-                from kamtools.review.since_pages import write_digest
-
-                write_digest(changes, bundle, out)
-            index = write_index(bundle, out, problems=problems, failed=failed_now, changes=changes)
-        except OSError as exc:
-            if finished:  # the run itself went well: say why the index is missing
-                raise OutputError(write_failure(out / "index.html", exc)) from exc
-            index = out / "index.html"  # the run's own error is what is reported; the old index stays
+        index = _write_index(plan, results, changes, finished)
     for r in results:
         r.pop("traceback", None)
     return RunSummary(out_dir=out, index=index, results=results, seconds=round(time.perf_counter() - t0, 3))

@@ -64,11 +64,17 @@ class ReportJob:
 
     @property
     def label(self) -> str:
-        if self.kind == "account":
-            return self.key
-        if self.kind == "group":
-            return f"{self.key} (group report)"
-        return "(portfolio overview)"
+        return report_label(self.kind, self.key)
+
+
+def report_label(kind: str, key: str) -> str:
+    """How a report is named in the summary, the log and the index: the account id, ``<id> (group
+    report)`` or ``(portfolio overview)``."""
+    if kind == "account":
+        return key
+    if kind == "group":
+        return f"{key} (group report)"
+    return "(portfolio overview)"
 
 
 class ReportError(RuntimeError):
