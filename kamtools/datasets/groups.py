@@ -21,11 +21,16 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .catalogue import CATEGORY_NAMES
+
+if TYPE_CHECKING:
+    from .state import GenState
+    from .truth import PlantedTruth
 
 GROUP_STREAM = 20
 """Second seed word of the groups' random stream: ``default_rng([seed, GROUP_STREAM])``."""
@@ -446,7 +451,7 @@ class GroupLayer:
         self.gaps: np.ndarray | None = None
         self.champions_left = pd.DataFrame()
 
-    def plan(self, gen) -> None:
+    def plan(self, gen: GenState) -> None:
         """Choose the units, regions and trading head offices; rename them in the generator's state."""
         self.p = plan_groups(self.rng, gen.accounts_df, gen.base, self.n_groups)
         add_regions(self.rng, self.p, gen.accounts_df)
@@ -461,7 +466,7 @@ class GroupLayer:
         self.gaps = cross_unit_gaps(self.p, owned)
         return gap_adoption(self.gaps, p_adopt, w)
 
-    def finish(self, gen, tables: dict[str, pd.DataFrame]) -> None:
+    def finish(self, gen: GenState, tables: dict[str, pd.DataFrame]) -> None:
         """Add the parent rows to accounts, and the people's new columns."""
         churn = {"churned": gen.churned, "signal_month": gen.signal_month, "M": gen.M, "as_of_day": gen.as_of_day}
         tables["contacts"], tables["interactions"], self.champions_left = decorate_people(
@@ -469,7 +474,7 @@ class GroupLayer:
         )
         tables["accounts"] = self.accounts = with_parents(self.p, gen.accounts_df, self.stems)
 
-    def truth(self, gen, truth, whitespace: pd.DataFrame) -> None:
+    def truth(self, gen: GenState, truth: PlantedTruth, whitespace: pd.DataFrame) -> None:
         """Fill the planted truth's groups, champions_left and cross_unit_gaps."""
         from kamtools.groups.tree import hierarchy
 
@@ -479,7 +484,7 @@ class GroupLayer:
         truth.champions_left = self.champions_left[["contact_id", "account_id", "left_date"]].copy()
         truth.cross_unit_gaps = self._gap_frame(gen, whitespace)
 
-    def _gap_frame(self, gen, whitespace: pd.DataFrame) -> pd.DataFrame:
+    def _gap_frame(self, gen: GenState, whitespace: pd.DataFrame) -> pd.DataFrame:
         u, c = np.nonzero(self.gaps)
         frame = pd.DataFrame(
             {
