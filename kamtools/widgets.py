@@ -36,9 +36,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from kamtools import formatting
+from kamtools import formatting, templating
 from kamtools import scenario as sc
-from kamtools.display import CSS, esc
 from kamtools.extras import import_optional
 from kamtools.plotting.scenario import LiveScenarioChart, scenario_chart_data
 from kamtools.scenario_bids import BidLever
@@ -50,16 +49,16 @@ if TYPE_CHECKING:
 
 __all__ = ["ScenarioPlanner", "demo_bundle"]
 
-PLANNER_CSS = """
-<style>
-.kam-planner {font-size: 13px;}
-.kam-planner .kam-headline-box {font-size: 1.15em; margin: .2em 0 .5em;}
-.kam-planner .kam-projected-revenue {font-size: 1.5em; font-weight: bold; color: #009E73;}
-.kam-planner .kam-delta-pos {color: #009E73;} .kam-planner .kam-delta-neg {color: #D55E00;}
-.kam-planner table.kam-table td.num {text-align: right;}
-.kam-planner .kam-muted {color: #666; font-size: .9em;}
-</style>
-"""
+PLANNER_TEMPLATE = "planner.html"
+"""The template file of the planner's HTML fragments (one macro each, in ``kamtools/templates``)."""
+STYLESHEETS = ("components.css", "planner.css")
+"""The planner's styles: the component sheet (tables, cards) and its own rules, both in ``kamtools/templates``."""
+
+
+def _html(macro: str, *args, **kwargs) -> str:
+    """The HTML of ``macro`` of the planner template with these values (every value escaped)."""
+    return str(templating.macro(PLANNER_TEMPLATE, macro, extra="planner")(*args, **kwargs))
+
 
 LEVERS = (
     "price_change",
@@ -112,6 +111,47 @@ def _finite(value: object) -> float | None:
     except (TypeError, ValueError):
         return None
     return x if np.isfinite(x) else None
+
+
+LEVER_STYLE = {"description_width": "150px"}
+
+
+def _lever_layout():
+    return W.Layout(width="340px")
+
+
+LEVER_SPECS = {  # slider levers: name -> (description, min, max, step, value, readout format)
+    "price_change": ("Price change %", -20, 20, 0.5, 0.0, ".1f"),
+    "elasticity": ("Price elasticity", sc.ELASTICITY_RANGE[0], 0.0, 0.05, -1.0, ".2f"),
+    "volume_change": ("Volume change %", -30, 30, 0.5, 0.0, ".1f"),
+    "churn_reduction": ("Churn risk kept %", 0, 100, 5, 0.0, ".0f"),
+    "whitespace_capture": ("Whitespace won %", 0, 100, 5, 0.0, ".0f"),
+    "promotion_uplift": ("Revenue per 1 promo", 0, 6, 0.1, sc.DEFAULT_PROMOTION_UPLIFT, ".1f"),
+    "payment_terms_days": ("Payment terms (days)", 0, 180, 1, 30, ".0f"),
+    "cost_of_capital": ("Cost of capital %", 0, 20, 0.5, sc.DEFAULT_COST_OF_CAPITAL, ".1f"),
+}
+
+
+def _lever(name: str, desc: str, lo: float, hi: float, step: float, value: float, fmt: str):
+    """A lever slider with the class ``kam-lever-<name>`` (hyphens for underscores)."""
+    w = W.FloatSlider(
+        value=value,
+        min=lo,
+        max=hi,
+        step=step,
+        description=desc,
+        readout_format=fmt,
+        continuous_update=True,
+        layout=_lever_layout(),
+        style=LEVER_STYLE,
+    )
+    return _classed(w, f"kam-lever-{name.replace('_', '-')}")
+
+
+def _classed(widget, cls: str):
+    """``widget`` with the CSS class ``cls`` (the stable classes named in the module docs)."""
+    widget.add_class(cls)
+    return widget
 
 
 class ScenarioPlanner:
@@ -185,24 +225,23 @@ class ScenarioPlanner:
         return accounts[0] if accounts else "portfolio"
 
     def _build(self) -> None:
-        lay = W.Layout(width="340px")
-        style = {"description_width": "150px"}
+        """Make the widgets, lay them out and connect them (the steps below, in this order)."""
+        self._build_levers()
+        self._build_outputs()
+        self._build_manage()
+        self.widget = W.VBox(
+            [
+                W.HTML(_html("style", templating.trusted(*STYLESHEETS))),
+                self.scope_picker,
+                W.HBox([self._controls(), self._outputs()]),
+                self._manage(),
+            ]
+        )
+        self.widget.add_class("kam-planner")
+        self._connect()
 
-        def slider(name, desc, lo, hi, step, value=0.0, fmt=".1f", cls=None):
-            w = W.FloatSlider(
-                value=value,
-                min=lo,
-                max=hi,
-                step=step,
-                description=desc,
-                readout_format=fmt,
-                continuous_update=True,
-                layout=lay,
-                style=style,
-            )
-            w.add_class(f"kam-lever-{cls or name.replace('_', '-')}")
-            return w
-
+    def _build_levers(self) -> None:
+        """The scope picker, the levers (sliders and boxes), the per-category levers and the elasticity notes."""
         self.scope_picker = W.Dropdown(
             options=self._options,
             description="Plan for",
@@ -210,99 +249,81 @@ class ScenarioPlanner:
             style={"description_width": "70px"},
         )
         self.scope_picker.add_class("kam-scope")
-        self.levers: dict[str, W.Widget] = {
-            "price_change": slider("price_change", "Price change %", -20, 20, 0.5),
-            "elasticity": slider("elasticity", "Price elasticity", sc.ELASTICITY_RANGE[0], 0.0, 0.05, -1.0, ".2f"),
-            "volume_change": slider("volume_change", "Volume change %", -30, 30, 0.5),
-            "churn_reduction": slider("churn_reduction", "Churn risk kept %", 0, 100, 5, fmt=".0f"),
-            "whitespace_capture": slider("whitespace_capture", "Whitespace won %", 0, 100, 5, fmt=".0f"),
-            "promotion_spend": W.BoundedFloatText(
-                value=0.0, min=0.0, max=1e12, step=1000, description="Promotion spend / yr", layout=lay, style=style
-            ),
-            "promotion_uplift": slider(
-                "promotion_uplift", "Revenue per 1 promo", 0, 6, 0.1, sc.DEFAULT_PROMOTION_UPLIFT
-            ),
-            "payment_terms_days": slider("payment_terms_days", "Payment terms (days)", 0, 180, 1, 30, ".0f"),
-            "cost_of_capital": slider("cost_of_capital", "Cost of capital %", 0, 20, 0.5, sc.DEFAULT_COST_OF_CAPITAL),
-        }
+        self.levers: dict[str, W.Widget] = {name: _lever(name, *spec) for name, spec in LEVER_SPECS.items()}
+        self.levers["promotion_spend"] = W.BoundedFloatText(
+            value=0.0,
+            min=0.0,
+            max=1e12,
+            step=1000,
+            description="Promotion spend / yr",
+            layout=_lever_layout(),
+            style=LEVER_STYLE,
+        )
         self.levers["promotion_spend"].add_class("kam-lever-promotion-spend")
+        self.levers = {name: self.levers[name] for name in LEVERS}  # in the order of the controls
         self.category_levers: dict[str, tuple[W.BoundedFloatText, W.BoundedFloatText]] = {}
         self.category_box = W.VBox([])
         self.category_accordion = W.Accordion(children=[self.category_box], layout=W.Layout(width="360px"))
         self.category_accordion.set_title(0, "Per category: price % / volume %")
-        self.elasticity_info = W.HTML()
-        self.elasticity_info.add_class("kam-elasticity-info")
+        self.elasticity_info = _classed(W.HTML(), "kam-elasticity-info")
         self.elasticity_accordion = W.Accordion(children=[self.elasticity_info], layout=W.Layout(width="360px"))
         self.elasticity_accordion.set_title(0, "Where the elasticities come from")
         self.use_estimates = W.Button(description="Use estimated elasticity", layout=W.Layout(width="200px"))
         self.use_estimates.add_class("kam-use-estimates")
-
-        self.headline = W.HTML()
-        self.headline.add_class("kam-headline")
-        self.kpi_table = W.HTML()
-        self.kpi_table.add_class("kam-kpi-table")
-        self.year_table = W.HTML()
-        self.year_table.add_class("kam-year-table")
-        self.chart = W.Image(format="png", layout=W.Layout(width="640px"))
-        self.chart.add_class("kam-chart")
-        self.notes = W.HTML()
-        self.notes.add_class("kam-notes")
-        self.status = W.HTML()
-        self.status.add_class("kam-status")
-
-        self.name = W.Text(value="Scenario 1", description="Name", layout=W.Layout(width="260px"))
-        self.name.add_class("kam-name")
-        self.save_button = W.Button(description="Save", layout=W.Layout(width="80px"))
-        self.save_button.add_class("kam-save")
-        self.saved_picker = W.Dropdown(options=[], description="Saved", layout=W.Layout(width="260px"))
-        self.saved_picker.add_class("kam-saved")
-        self.load_button = W.Button(description="Load", layout=W.Layout(width="80px"))
-        self.load_button.add_class("kam-load")
-        self.compare_button = W.Button(description="Compare saved", layout=W.Layout(width="130px"))
-        self.compare_button.add_class("kam-compare")
-        self.reset_button = W.Button(description="Reset", layout=W.Layout(width="90px"))
-        self.reset_button.add_class("kam-reset")
-        self.compare_table = W.HTML()
-        self.compare_table.add_class("kam-compare-table")
         self.bid_lever = BidLever(self.bundle)  # one open bid's price (kamtools.scenario_bids)
 
-        controls = W.VBox(
-            [
-                W.HTML("<b>Pricing</b>"),
-                self.levers["price_change"],
-                self.levers["elasticity"],
-                self.use_estimates,
-                self.elasticity_accordion,
-                W.HTML("<b>Volume</b>"),
-                self.levers["volume_change"],
-                self.category_accordion,
-                W.HTML("<b>Retention and growth</b>"),
-                self.levers["churn_reduction"],
-                self.levers["whitespace_capture"],
-                W.HTML("<b>Promotions</b>"),
-                self.levers["promotion_spend"],
-                self.levers["promotion_uplift"],
-                W.HTML("<b>Payment terms</b>"),
-                self.levers["payment_terms_days"],
-                self.levers["cost_of_capital"],
-                W.HTML("<b>Bid price (one open bid)</b>"),
-                self.bid_lever.widget,
-            ],
-            layout=W.Layout(width="380px"),
+    def _build_outputs(self) -> None:
+        """The headline, the chart, the KPI and year tables, the notes and the status line."""
+        self.headline = _classed(W.HTML(), "kam-headline")
+        self.kpi_table = _classed(W.HTML(), "kam-kpi-table")
+        self.year_table = _classed(W.HTML(), "kam-year-table")
+        self.chart = _classed(W.Image(format="png", layout=W.Layout(width="640px")), "kam-chart")
+        self.notes = _classed(W.HTML(), "kam-notes")
+        self.status = _classed(W.HTML(), "kam-status")
+
+    def _build_manage(self) -> None:
+        """The scenario name, Save, Reset, the saved scenarios, Load, Compare and the comparison table."""
+        self.name = _classed(W.Text(value="Scenario 1", description="Name", layout=W.Layout(width="260px")), "kam-name")
+        self.save_button = _classed(W.Button(description="Save", layout=W.Layout(width="80px")), "kam-save")
+        self.saved_picker = _classed(
+            W.Dropdown(options=[], description="Saved", layout=W.Layout(width="260px")), "kam-saved"
         )
-        controls.add_class("kam-controls")
-        outputs = W.VBox([self.headline, self.chart, self.kpi_table, self.year_table, self.notes, self.status])
-        outputs.add_class("kam-outputs")
-        manage = W.VBox(
+        self.load_button = _classed(W.Button(description="Load", layout=W.Layout(width="80px")), "kam-load")
+        self.compare_button = _classed(
+            W.Button(description="Compare saved", layout=W.Layout(width="130px")), "kam-compare"
+        )
+        self.reset_button = _classed(W.Button(description="Reset", layout=W.Layout(width="90px")), "kam-reset")
+        self.compare_table = _classed(W.HTML(), "kam-compare-table")
+
+    def _controls(self) -> W.VBox:
+        """The levers under their headings (pricing, volume, retention, promotions, terms, bid)."""
+        lv = self.levers
+        parts = {
+            "Pricing": [lv["price_change"], lv["elasticity"], self.use_estimates, self.elasticity_accordion],
+            "Volume": [lv["volume_change"], self.category_accordion],
+            "Retention and growth": [lv["churn_reduction"], lv["whitespace_capture"]],
+            "Promotions": [lv["promotion_spend"], lv["promotion_uplift"]],
+            "Payment terms": [lv["payment_terms_days"], lv["cost_of_capital"]],
+            "Bid price (one open bid)": [self.bid_lever.widget],
+        }
+        children = [w for heading, items in parts.items() for w in (W.HTML(_html("label", heading)), *items)]
+        return _classed(W.VBox(children, layout=W.Layout(width="380px")), "kam-controls")
+
+    def _outputs(self) -> W.VBox:
+        outputs = [self.headline, self.chart, self.kpi_table, self.year_table, self.notes, self.status]
+        return _classed(W.VBox(outputs), "kam-outputs")
+
+    def _manage(self) -> W.VBox:
+        return W.VBox(
             [
                 W.HBox([self.name, self.save_button, self.reset_button]),
                 W.HBox([self.saved_picker, self.load_button, self.compare_button]),
                 self.compare_table,
             ]
         )
-        self.widget = W.VBox([W.HTML(CSS + PLANNER_CSS), self.scope_picker, W.HBox([controls, outputs]), manage])
-        self.widget.add_class("kam-planner")
 
+    def _connect(self) -> None:
+        """What each control does when it changes or is clicked."""
         self.scope_picker.observe(self._on_scope, names="value")
         for w in self.levers.values():
             w.observe(self._on_lever, names="value")
@@ -386,19 +407,18 @@ class ScenarioPlanner:
             v.observe(self._on_lever, names="value")
             self.category_levers[str(cat)] = (p, v)
             rows.append(W.HBox([W.Label(str(cat), layout=W.Layout(width="170px")), p, v]))
-        self.category_box.children = rows or [W.HTML("<i>No categories.</i>")]
+        self.category_box.children = rows or [W.HTML(_html("no_categories"))]
 
     def _elasticity_html(self, b: sc.Baseline) -> str:
         info = b.elasticity_info
         if info is None or info.empty:
             return ""
-        info = info[info["baseline_revenue"] > 0]
-        parts = []
-        for r in info.itertuples(index=False):
+        items = []
+        for r in info[info["baseline_revenue"] > 0].itertuples(index=False):
             ci = f", 95% CI {r.ci_low:.2f} to {r.ci_high:.2f}" if np.isfinite(r.ci_low) else ""
             why = f"; own estimate not used: {r.note}" if r.note else ""
-            parts.append(f"<li>{esc(r.category)}: {r.elasticity:.2f} ({esc(r.source)}{ci}{esc(why)})</li>")
-        return "<div class='kam-muted'>Price elasticity by category:<ul>" + "".join(parts) + "</ul></div>"
+            items.append(f"{r.category}: {r.elasticity:.2f} ({r.source}{ci}{why})")
+        return _html("elasticities", items)
 
     # ---- levers ------------------------------------------------------------------------
     def _set_levers(self, values: dict, categories: dict | None = None) -> None:
@@ -490,7 +510,7 @@ class ScenarioPlanner:
                 s = self.scenario()
                 res = sc.evaluate(self.baseline, s)
             except sc.ScenarioError as exc:
-                self.status.value = f"<span class='kam-delta-neg'>{esc(exc)}</span>"
+                self.status.value = _html("bad", exc)
                 self._last_done = time.perf_counter()
                 return None
             t1 = time.perf_counter()
@@ -512,9 +532,9 @@ class ScenarioPlanner:
                 "total_ms": (t3 - t0) * 1e3,
             }
             self.timings.append(timing)
-            self.status.value = (
-                f"<span class='kam-muted'>updated in {timing['total_ms']:.0f} ms "
-                f"(tables after {timing['evaluate_ms'] + timing['kpis_ms']:.0f} ms)</span>"
+            self.status.value = _html(
+                "muted",
+                f"updated in {timing['total_ms']:.0f} ms (tables after {timing['evaluate_ms'] + timing['kpis_ms']:.0f} ms)",
             )
             self._last_done = time.perf_counter()
             return res
@@ -545,12 +565,14 @@ class ScenarioPlanner:
         base = res.kpi("revenue_12m", "baseline")
         delta = rev - base
         rel = f" ({formatting.pct(delta / base, signed=True, digits=1)})" if base > 0 else ""
-        cls = "kam-delta-pos" if delta >= 0 else "kam-delta-neg"
-        return (
-            "<div class='kam-headline-box'>Projected revenue, next 12 months: "
-            f"<span class='kam-projected-revenue' data-value='{rev:.2f}'>{esc(self._money(rev))}</span> "
-            f"<span class='{cls}'>{esc(self._change(delta, 'money'))}{esc(rel)} vs baseline</span>"
-            f"<div class='kam-muted'>{esc(res.baseline.label)} · scenario “{esc(res.scenario.name)}”</div></div>"
+        return _html(
+            "headline",
+            f"{rev:.2f}",
+            self._money(rev),
+            "kam-delta-pos" if delta >= 0 else "kam-delta-neg",
+            self._change(delta, "money") + rel,
+            res.baseline.label,
+            res.scenario.name,
         )
 
     def _kpi_html(self, res: sc.ScenarioResult) -> str:
@@ -560,35 +582,31 @@ class ScenarioPlanner:
                 continue  # e.g. no forecast uncertainty to compute P(target) from; the notes say why
             unit = "share" if r.unit in ("pct", "share") else r.unit
             rows.append(
-                f"<tr data-metric='{esc(r.metric)}'><td>{esc(r.label)}</td>"
-                f"<td class='num'>{esc(self._figure(r.baseline_value, unit))}</td>"
-                f"<td class='num kam-value' data-value='{r.scenario_value:.6g}'>{esc(self._figure(r.scenario_value, unit))}</td>"
-                f"<td class='num'>{esc(self._change(r.delta, unit))}</td></tr>"
+                {
+                    "metric": r.metric,
+                    "label": r.label,
+                    "baseline": self._figure(r.baseline_value, unit),
+                    "value": f"{r.scenario_value:.6g}",
+                    "scenario": self._figure(r.scenario_value, unit),
+                    "change": self._change(r.delta, unit),
+                }
             )
-        return (
-            "<table class='kam-table'><thead><tr><th></th><th>Baseline</th><th>Scenario</th><th>Change</th></tr>"
-            "</thead><tbody>" + "".join(rows) + "</tbody></table>"
-        )
+        return _html("kpi_table", rows)
 
     def _year_html(self, res: sc.ScenarioResult) -> str:
         rows = []
         for r in res.yearly.itertuples(index=False):
-            note = "" if r.complete else " (part of the year)"
-            rows.append(
-                f"<tr><td>{int(r.year)}{esc(note)}</td><td class='num'>{esc(self._money(r.booked))}</td>"
-                f"<td class='num'>{esc(self._money(r.revenue_year_baseline))}</td>"
-                f"<td class='num'>{esc(self._money(r.revenue_year_scenario))}</td>"
-                f"<td class='num'>{esc(self._figure(r.target, 'money'))}</td>"
-                f"<td class='num'>{esc(self._figure(r.attainment_scenario, 'share'))}</td>"
-                f"<td class='num'>{esc(self._figure(r.p_target_baseline, 'share'))} → "
-                f"{esc(self._figure(r.p_target_scenario, 'share'))}</td></tr>"
-            )
-        return (
-            "<table class='kam-table'><thead><tr><th>Year</th><th>Booked</th><th>Baseline</th><th>Scenario</th>"
-            "<th>Target</th><th>Attainment</th><th>P(reach target)</th></tr></thead><tbody>"
-            + "".join(rows)
-            + "</tbody></table>"
-        )
+            chances = f"{self._figure(r.p_target_baseline, 'share')} → {self._figure(r.p_target_scenario, 'share')}"
+            cells = [
+                self._money(r.booked),
+                self._money(r.revenue_year_baseline),
+                self._money(r.revenue_year_scenario),
+                self._figure(r.target, "money"),
+                self._figure(r.attainment_scenario, "share"),
+                chances,
+            ]
+            rows.append({"year": f"{int(r.year)}{'' if r.complete else ' (part of the year)'}", "cells": cells})
+        return _html("year_table", rows)
 
     def _notes_html(self, res: sc.ScenarioResult) -> str:
         b = res.baseline
@@ -600,7 +618,7 @@ class ScenarioPlanner:
             f"Days sales outstanding today: {b.dso_days:.0f} (payment terms {b.payment_terms_days:.0f} days).",
             *b.notes,
         ]
-        return "<ul class='kam-muted'>" + "".join(f"<li>{esc(t)}</li>" for t in items) + "</ul>"
+        return _html("notes", items)
 
     # ---- actions -----------------------------------------------------------------------
     def use_estimated_elasticity(self) -> None:
@@ -634,19 +652,18 @@ class ScenarioPlanner:
                 sc.ScenarioStore(self.scenarios_dir).save(s, overwrite=overwrite)
         except sc.ScenarioExists:
             self._confirm = label
-            self.status.value = (
-                f"<span class='kam-delta-neg'>“{esc(label)}” is already saved: click Save again to replace it, "
-                "or change the name.</span>"
+            self.status.value = _html(
+                "bad", f"“{label}” is already saved: click Save again to replace it, or change the name."
             )
             raise
         except sc.ScenarioError as exc:
             self._confirm = None
-            self.status.value = f"<span class='kam-delta-neg'>not saved: {esc(exc)}</span>"
+            self.status.value = _html("bad", f"not saved: {exc}")
             raise
         self._confirm = None
         self.saved[s.name] = s
         self._refresh_saved(select=s.name)
-        self.status.value = f"<span class='kam-muted'>{'replaced' if replaced else 'saved'} “{esc(s.name)}”</span>"
+        self.status.value = _html("muted", f"{'replaced' if replaced else 'saved'} “{s.name}”")
         return s
 
     def _save_clicked(self) -> None:
@@ -690,9 +707,8 @@ class ScenarioPlanner:
         self.name.value = s.name
         self.update()
         if missing:
-            self.status.value += (
-                f"<div class='kam-delta-neg'>not applied: categories {esc(', '.join(missing))} "
-                f"are not planned in {esc(self.baseline.label)}</div>"
+            self.status.value += _html(
+                "bad", f"not applied: categories {', '.join(missing)} are not planned in {self.baseline.label}", "div"
             )
 
     def compare_saved(self, names: list[str] | None = None) -> pd.DataFrame:
@@ -715,21 +731,17 @@ class ScenarioPlanner:
             if m.startswith(("attainment_", "p_target_")):
                 units[m] = "share"
         labels = {m: sc.KPI_LABELS.get(m, (m.replace("_", " "), ""))[0] for m in metrics}
-        head = "".join(f"<th>{esc(labels[m])}</th>" for m in metrics)
-        body = []
+        rows = []
         for r in table.itertuples(index=False):
             d = r._asdict()
-            cells = "".join(f"<td class='num'>{esc(self._figure(d[m], units[m]))}</td>" for m in metrics)
-            body.append(
-                f"<tr><td>{esc(sc.scope_label(d['scope'], self.bundle.accounts))}</td><td>{esc(d['scenario'])}</td>{cells}</tr>"
+            rows.append(
+                {
+                    "scope": sc.scope_label(d["scope"], self.bundle.accounts),
+                    "scenario": d["scenario"],
+                    "cells": [self._figure(d[m], units[m]) for m in metrics],
+                }
             )
-        return (
-            "<table class='kam-table'><thead><tr><th>Scope</th><th>Scenario</th>"
-            + head
-            + "</tr></thead><tbody>"
-            + "".join(body)
-            + "</tbody></table>"
-        )
+        return _html("compare_table", [labels[m] for m in metrics], rows)
 
     def _refresh_saved(self, select: str | None = None) -> None:
         self.saved_picker.options = list(self.saved)
@@ -742,9 +754,5 @@ class ScenarioPlanner:
         found, self.load_problems = sc.ScenarioStore(self.scenarios_dir).load_all()
         self.saved.update(found)  # by the name stored in each file
         if self.load_problems:  # shown under the saved scenarios (the status line is redrawn on every update)
-            self.compare_table.value = (
-                f"<div class='kam-delta-neg'>In {esc(self.scenarios_dir)}: "
-                + "<br>".join(esc(p) for p in self.load_problems)
-                + "</div>"
-            )
+            self.compare_table.value = _html("bad_lines", f"In {self.scenarios_dir}: ", self.load_problems)
         self._refresh_saved()
