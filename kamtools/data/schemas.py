@@ -20,7 +20,7 @@ import pandera.pandas as pa
 
 from kamtools.data.model import MAX_MAGNITUDE, TABLES, Column
 from kamtools.data.portfolio import credit_lines  # noqa: F401 (part of the rules, used by the loader)
-from kamtools.data.validation import DataValidationError, Problem, count, examples, fmt_value
+from kamtools.data.validation import DataValidationError, Problem, count, examples, fmt_value, verb
 
 PANDAS_DTYPES = {
     "id": "str",
@@ -150,6 +150,42 @@ def tree_cycle_rule(table: str, parent: str, df: pd.DataFrame) -> tuple[str, str
     )
     hint = f"Fix the {parent} of one {word} on each cycle ({top})."
     return message, hint, df[key].astype("str").isin(on_cycle) & df[parent].notna()
+
+
+def foreign_keys(table: str) -> list[tuple[str, str, str]]:
+    """(column, referenced table, referenced column) of every reference of ``table``."""
+    return [(c.name, *c.references.split(".")) for c in TABLES[table].columns if c.references]
+
+
+def reference_rule(
+    table: str, column: str, values: pd.Series, target: pd.Series, reported: pd.Series | None = None
+) -> tuple[str, str, pd.Series] | None:
+    """(message, hint, rows) for the values of ``table.column`` that ``target`` (the referenced
+    column) does not hold, or None. Rows in ``reported`` (already reported) are left out.
+
+    The one place that words the foreign-key rule, for the loader and :func:`validate_tables` alike.
+    """
+    ref_table = TABLES[table].column(column).references.split(".")[0]
+    known = target.dropna()
+    unknown = values.notna() & ~values.isin(pd.Index(known.unique()))
+    if reported is not None:
+        unknown = unknown & ~reported
+    if not unknown.any():
+        return None
+    counts = values[unknown].value_counts()
+    listed = ", ".join(f"'{k}' ({count(int(c), 'row')})" for k, c in counts.head(5).items())
+    more = f" and {len(counts) - 5:,} more" if len(counts) > 5 else ""
+    n = int(unknown.sum())
+    message = (
+        f"{count(n, 'row')} {verb(n, 'refers', 'refer')} to {count(len(counts), column + ' value')} not in "
+        f"{ref_table}: {listed}{more}."
+    )
+    todo = f"Add the missing {ref_table} to the {ref_table} table or remove these rows."
+    if ref_table == table:  # a parent link within the table (group units, reporting lines)
+        todo = f"Add the missing rows to {table}, or leave {column} empty where there is none."
+    example = f" (e.g. {fmt_value(known.iloc[0])} in {ref_table})" if len(known) else ""
+    hint = f"{todo} Ids must match exactly: check prefixes and leading zeros{example}."
+    return message, hint, unknown
 
 
 NEGATIVE_LINES = ("keep", "drop", "reject")
@@ -337,33 +373,29 @@ def validate_tables(tables: dict[str, pd.DataFrame], as_of: str | pd.Timestamp |
             schema(name, as_of=as_of).validate(frame, lazy=True)
         except pa.errors.SchemaErrors as exc:
             problems.extend(problems_from_failures(name, exc.failure_cases))
-    for name, df in tables.items():
-        if name not in TABLES:
-            continue
-        for col in TABLES[name].columns:
-            if not col.references or col.name not in df.columns:
-                continue
-            ref_table, ref_col = col.references.split(".")
-            if ref_table not in tables:
-                continue
-            vals = df[col.name].reset_index(drop=True)
-            unknown = vals.notna() & ~vals.isin(tables[ref_table][ref_col])
-            if unknown.any():
-                idx = vals.index[unknown][:5]
-                problems.append(
-                    Problem(
-                        name,
-                        col.name,
-                        f"{int(unknown.sum()):,} values are not in {col.references}.",
-                        rows=[int(i) + 1 for i in idx],
-                        values=[fmt_value(v) for v in vals[idx]],
-                        n_rows=int(unknown.sum()),
-                        kind="unknown_reference",
-                    )
-                )
+    problems.extend(_reference_problems(tables))
     problems.extend(_cycle_problems(tables))
     if problems:
         raise DataValidationError(problems)
+
+
+def _reference_problems(tables: dict[str, pd.DataFrame]) -> list[Problem]:
+    out = []
+    for name, df in tables.items():
+        if name not in TABLES:
+            continue
+        frame = df.reset_index(drop=True)
+        frame.index = frame.index + 1
+        for column, ref_table, ref_col in foreign_keys(name):
+            target = tables.get(ref_table)
+            if column not in frame.columns or target is None or ref_col not in target.columns:
+                continue
+            found = reference_rule(name, column, frame[column], target[ref_col])
+            if found is not None:
+                message, hint, mask = found
+                rows, values, n = examples(frame[column], mask)
+                out.append(Problem(name, column, message, hint, rows, values, n, kind="unknown_reference"))
+    return out
 
 
 def _cycle_problems(tables: dict[str, pd.DataFrame]) -> list[Problem]:
