@@ -22,20 +22,14 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from kamtools import formatting
+from kamtools import formatting, templating
 from kamtools.data.portfolio import NotAvailable
 
 STYLESHEET = "components.css"
 """The component stylesheet in ``kamtools/templates/`` (the one source of the kam-* styles)."""
 
 
-def _stylesheet() -> str:
-    from kamtools.resources import templates_dir
-
-    return (templates_dir() / STYLESHEET).read_text(encoding="utf-8")
-
-
-CSS = f"<style>\n{_stylesheet()}</style>\n"
+CSS = f"<style>\n{templating.source(STYLESHEET)}</style>\n"
 """The component stylesheet as one ``<style>`` block (what :func:`style` shows)."""
 
 

@@ -17,7 +17,11 @@ from __future__ import annotations
 import html
 from functools import lru_cache
 
-__all__ = ["environment", "macro", "source", "trusted"]
+__all__ = ["LIST_PAGE_CSS", "environment", "macro", "source", "trusted"]
+
+LIST_PAGE_CSS = ("report.css", "components.css", "index.css")
+"""The stylesheets of kamtools' list pages (the index, the change digest), in cascade order: the report
+page's frame, the kam-* components every face shares (also :mod:`kamtools.display`'s), the list's own rules."""
 
 
 def source(name: str) -> str:

@@ -744,7 +744,7 @@ def write_index(
         .get_template("index.html")
         .render(
             csp=_csp(templating.source("index.js")),
-            css=templating.trusted("report.css", "index.css"),
+            css=templating.trusted(*templating.LIST_PAGE_CSS),
             title="Account strategy reports",
             subtitle=subtitle,
             links=_links(out, changes),

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from kamtools.display import money
-from kamtools.templating import environment
+from kamtools.templating import LIST_PAGE_CSS, environment, trusted
 
 DIGEST_PAGE = "since.html"
 DIGEST_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'none'; base-uri 'none'"
@@ -138,7 +138,7 @@ def digest_rows(changes, out_dir: str | os.PathLike | None = None) -> list[dict]
 
 def write_digest(changes, bundle, out_dir: str | os.PathLike) -> Path:
     """Write ``OUT_DIR/since.html`` (atomically) and return its path."""
-    from kamtools.reports.render import _template, atomic_write
+    from kamtools.reports.render import atomic_write
     from kamtools.review.since import REVISION_SHARE, TARGET_SLIP
 
     out = Path(out_dir)
@@ -148,7 +148,7 @@ def write_digest(changes, bundle, out_dir: str | os.PathLike) -> Path:
     env = environment("reports", "writing the change digest page")  # kamtools' one Jinja2 setup (autoescape)
     page = env.from_string(_TEMPLATE).render(
         csp=DIGEST_CSP,
-        css=_template("report.css") + "\n" + _template("index.css"),  # kamtools' own stylesheets (not data)
+        css=trusted(*LIST_PAGE_CSS),  # kamtools' own stylesheets (not data), as on the index page
         previous_as_of=str(changes.previous_as_of.date()),
         current_as_of=str(changes.current_as_of.date()),
         n_accounts=len(rows),
