@@ -233,28 +233,7 @@ def load_crm_mapping(mapping: str | os.PathLike | Mapping | CrmMapping | None) -
         return CrmMapping.default()
     if isinstance(mapping, CrmMapping):
         return mapping
-    where = "the mapping"
-    if isinstance(mapping, Mapping):
-        raw: object = dict(mapping)
-    else:
-        import yaml
-
-        path = Path(mapping)
-        where = f"the mapping file {path}"
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError as exc:
-            raise CrmMappingError(f"{where} does not exist; check the path given to --mapping") from exc
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = getattr(exc, "strerror", None) or str(exc)
-            raise CrmMappingError(f"cannot read {where}: {reason}") from exc
-        try:
-            raw = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            at = f" at line {mark.line + 1}" if mark is not None else ""
-            problem = getattr(exc, "problem", None) or "not valid YAML"
-            raise CrmMappingError(f"{where} is not valid YAML{at}: {problem}") from exc
+    raw, where = _raw_mapping(mapping)
     if not isinstance(raw, dict) or not raw:
         raise CrmMappingError(
             f"{where} must be a YAML mapping with a 'columns' section (CRM column: kamtools column); "
@@ -266,7 +245,38 @@ def load_crm_mapping(mapping: str | os.PathLike | Mapping | CrmMapping | None) -
             f"{where}: unknown section(s) {', '.join(repr(u) for u in unknown)}; "
             f"the sections are {', '.join(_MAPPING_KEYS)}"
         )
-    columns = raw.get("columns")
+    cols = _mapped_columns(raw.get("columns"), where)
+    values = _mapped_values(raw.get("values") or {}, cols, where)
+    fixed = _fixed_values(raw.get("fixed") or {}, cols, where)
+    return CrmMapping(cols, values, fixed, source=str(mapping) if not isinstance(mapping, Mapping) else "(dict)")
+
+
+def _raw_mapping(mapping: str | os.PathLike | Mapping) -> tuple[object, str]:
+    """The mapping as parsed (a dict as given, else the YAML file read) and how messages name it."""
+    if isinstance(mapping, Mapping):
+        return dict(mapping), "the mapping"
+    import yaml
+
+    path = Path(mapping)
+    where = f"the mapping file {path}"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise CrmMappingError(f"{where} does not exist; check the path given to --mapping") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise CrmMappingError(f"cannot read {where}: {reason}") from exc
+    try:
+        return yaml.safe_load(text), where
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise CrmMappingError(f"{where} is not valid YAML{at}: {problem}") from exc
+
+
+def _mapped_columns(columns: object, where: str) -> dict[str, str]:
+    """The ``columns`` section checked: CRM column -> an existing kamtools action column."""
     if not isinstance(columns, dict) or not columns:
         raise CrmMappingError(
             f"{where}: 'columns' must list CRM column: kamtools column pairs, e.g. 'Subject: subject'; "
@@ -288,7 +298,11 @@ def load_crm_mapping(mapping: str | os.PathLike | Mapping | CrmMapping | None) -
                 f"choose one of {', '.join(_KNOWN)}"
             )
         cols[crm_name] = ours_name
-    values_raw = raw.get("values") or {}
+    return cols
+
+
+def _mapped_values(values_raw: object, cols: dict[str, str], where: str) -> dict[str, dict[str, str]]:
+    """The ``values`` section checked: per mapped CRM column, kamtools value -> CRM value."""
     if not isinstance(values_raw, dict):
         raise CrmMappingError(f"{where}: 'values' must map a CRM column to {{kamtools value: CRM value}}")
     values: dict[str, dict[str, str]] = {}
@@ -300,7 +314,11 @@ def load_crm_mapping(mapping: str | os.PathLike | Mapping | CrmMapping | None) -
         if not isinstance(table, dict) or not table:
             raise CrmMappingError(f"{where}: values: {crm}: give kamtools value: CRM value pairs, e.g. 'high: High'")
         values[str(crm)] = {str(k): _text(v) for k, v in table.items()}
-    fixed_raw = raw.get("fixed") or {}
+    return values
+
+
+def _fixed_values(fixed_raw: object, cols: dict[str, str], where: str) -> dict[str, str]:
+    """The ``fixed`` section checked: CRM columns (not also mapped) with one value for every row."""
     if not isinstance(fixed_raw, dict):
         raise CrmMappingError(f"{where}: 'fixed' must map a CRM column to the value written on every row")
     fixed: dict[str, str] = {}
@@ -310,7 +328,7 @@ def load_crm_mapping(mapping: str | os.PathLike | Mapping | CrmMapping | None) -
         if isinstance(value, (dict, list)):
             raise CrmMappingError(f"{where}: fixed: {crm}: the value must be a single text or number")
         fixed[str(crm)] = _text(value)
-    return CrmMapping(cols, values, fixed, source=str(mapping) if not isinstance(mapping, Mapping) else "(dict)")
+    return fixed
 
 
 def _text(value: object) -> str:
@@ -381,27 +399,10 @@ def read_tasks(
     """
     crm = load_crm_mapping(mapping)
     p = Path(path)
-    if not p.is_file():
-        if p.is_dir():
-            raise TaskFileError(f"{p} is a folder; give the CRM task export file (CSV or Excel)")
-        raise TaskFileError(f"{p}: the CRM task export does not exist; check the path")
-    raw = _read_raw(p)
-    errors = [pr for pr in raw.problems if pr.level == "error"]
-    if errors:
-        first = errors[0]
-        hint = f" {first.hint}" if first.hint else ""
-        raise TaskFileError(f"{p}: {first.message}{hint}")
+    raw = _task_file(p)
     frame = raw.frame
-    label = raw.row_label
     present = [str(c) for c in frame.columns]
-    # CRM column -> kamtools column; kamtools' own names are accepted when the mapping does not rename them
-    rename: dict[str, str] = {}
-    for crm_col, ours in crm.columns.items():
-        if crm_col in present and ours not in rename.values():
-            rename[crm_col] = ours
-    for ours in _KNOWN:
-        if ours in present and ours not in rename.values() and ours not in rename:
-            rename[ours] = ours
+    rename = _task_renames(crm, present)
     status_src = next((c for c, o in rename.items() if o == "status"), None)
     if status_src is None:
         expected = crm.crm_column("status") or "status"
@@ -418,6 +419,50 @@ def read_tasks(
             f"description that kamtools wrote (it holds 'kamtools action KA-...'); the file has the columns "
             f"{', '.join(present[:20]) or '(none)'}"
         )
+    out = _renamed_tasks(frame, rename, crm)
+    out["action_id"] = _found_ids(out, desc_src is not None)
+    out["row"] = out.index.astype("int64")
+    keep = out["action_id"].notna()
+    skipped = int((~keep).sum())
+    out = _with_done(out[keep], f"{p}, column {status_src!r}", raw.row_label)
+    cols = ["action_id"] + [c for c in _KNOWN if c in out.columns and c != "action_id"] + ["done", "row"]
+    result = out[cols].reset_index(drop=True)
+    result.attrs["skipped_rows"] = skipped
+    result.attrs["source"] = str(p)
+    return result
+
+
+def _task_file(p: Path):
+    """The task export read (:func:`_read_raw`); a missing file, a folder or a read error is a
+    :class:`TaskFileError` naming the path."""
+    if not p.is_file():
+        if p.is_dir():
+            raise TaskFileError(f"{p} is a folder; give the CRM task export file (CSV or Excel)")
+        raise TaskFileError(f"{p}: the CRM task export does not exist; check the path")
+    raw = _read_raw(p)
+    errors = [pr for pr in raw.problems if pr.level == "error"]
+    if errors:
+        first = errors[0]
+        hint = f" {first.hint}" if first.hint else ""
+        raise TaskFileError(f"{p}: {first.message}{hint}")
+    return raw
+
+
+def _task_renames(crm: CrmMapping, present: list[str]) -> dict[str, str]:
+    """File column -> kamtools column: the mapping's CRM columns, and kamtools' own names where
+    the mapping does not rename them."""
+    rename: dict[str, str] = {}
+    for crm_col, ours in crm.columns.items():
+        if crm_col in present and ours not in rename.values():
+            rename[crm_col] = ours
+    for ours in _KNOWN:
+        if ours in present and ours not in rename.values() and ours not in rename:
+            rename[ours] = ours
+    return rename
+
+
+def _renamed_tasks(frame: pd.DataFrame, rename: dict[str, str], crm: CrmMapping) -> pd.DataFrame:
+    """The file's mapped columns under kamtools' names, with the mapping's values read back in reverse."""
     out = pd.DataFrame({ours: frame[src] for src, ours in rename.items()}, index=frame.index)
     reverse = {
         rename[crm_col]: {crm_value: ours_value for ours_value, crm_value in table.items()}
@@ -426,6 +471,11 @@ def read_tasks(
     }
     for ours, table in reverse.items():
         out[ours] = out[ours].map(lambda v, t=table: t.get(_text(v).strip(), v) if pd.notna(v) else v)
+    return out
+
+
+def _found_ids(out: pd.DataFrame, has_description: bool) -> list[str | None]:
+    """Per task, the kamtools action id in its action_id column, else in its description, else None."""
 
     def found_id(row_id: object, desc: object) -> str | None:
         for value in (row_id, desc):
@@ -435,22 +485,23 @@ def read_tasks(
                     return m.group(0)
         return None
 
-    ids = [
+    return [
         found_id(
-            out["action_id"].get(i) if "action_id" in out else None, out["description"].get(i) if desc_src else None
+            out["action_id"].get(i) if "action_id" in out else None,
+            out["description"].get(i) if has_description else None,
         )
         for i in out.index
     ]
-    out["action_id"] = ids
-    out["row"] = out.index.astype("int64")
-    keep = out["action_id"].notna()
-    skipped = int((~keep).sum())
-    out = out[keep]
+
+
+def _with_done(out: pd.DataFrame, where: str, label: str) -> pd.DataFrame:
+    """The tasks with a trimmed ``status`` and a ``done`` flag, one row per action id (done when
+    any of its rows is); an empty status is a :class:`TaskFileError` naming ``where`` and the rows."""
     status = out["status"].map(lambda v: _text(v).strip() if pd.notna(v) else "")
     empty = out.loc[status == "", "row"].tolist()
     if empty:
         raise TaskFileError(
-            f"{p}, column {status_src!r}: the status is empty on {_rows_text(label, empty)}; "
+            f"{where}: the status is empty on {_rows_text(label, empty)}; "
             "fill it in (e.g. Completed or Not Started) or remove those tasks from the export"
         )
     out["status"] = status
@@ -460,8 +511,4 @@ def read_tasks(
         out["done"] = any_done
         out = out.sort_values(["action_id", "done", "row"], kind="stable").drop_duplicates("action_id", keep="first")
         out = out.sort_values("row", kind="stable")
-    cols = ["action_id"] + [c for c in _KNOWN if c in out.columns and c != "action_id"] + ["done", "row"]
-    result = out[cols].reset_index(drop=True)
-    result.attrs["skipped_rows"] = skipped
-    result.attrs["source"] = str(p)
-    return result
+    return out
