@@ -164,8 +164,7 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
     out: dict[str, pd.DataFrame | NotAvailable] = {"_notes": notes}
     driver_cols = [c for c in res.table.columns if c.startswith("driver_") or c == "in_our_favour"]
     out["churn"] = res.table[CHURN_COLUMNS + driver_cols].copy()
-    feats = res.features.copy()
-    out["churn_features"] = feats
+    out["churn_features"] = res.features.copy()
     if res.model is None:
         why = NotAvailable(f"No churn model was trained; churn risk is {res.method}.")
         for n in (
@@ -177,6 +176,19 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
         ):
             out[n] = why
         return out
+    out |= _model_tables(res)
+    ev = evaluate(portfolio, d, training=training, min_history_months=fit.min_history_months)
+    if isinstance(ev, NotAvailable):
+        out["churn_evaluation"] = out["churn_calibration"] = ev
+        return out
+    out["churn_evaluation"], out["churn"] = _evaluation_table(ev, res, out["churn"], training, notes)
+    out["churn_calibration"] = ev.calibration
+    return out
+
+
+def _model_tables(res: ChurnScores) -> dict[str, pd.DataFrame | NotAvailable]:
+    """``churn_drivers``, ``churn_importance`` and ``churn_model_selection`` of a trained churn model."""
+    out: dict[str, pd.DataFrame | NotAvailable] = {}
     out["churn_drivers"] = (
         res.drivers[DRIVER_COLUMNS].copy()
         if res.drivers is not None
@@ -189,10 +201,15 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
     sel = res.model.selection_scores_.copy()
     sel["chosen"] = sel["model"] == res.model.chosen_model_
     out["churn_model_selection"] = sel if len(sel) else NotAvailable("The model family was fixed, not selected.")
-    ev = evaluate(portfolio, d, training=training, min_history_months=fit.min_history_months)
-    if isinstance(ev, NotAvailable):
-        out["churn_evaluation"] = out["churn_calibration"] = ev
-        return out
+    return out
+
+
+def _evaluation_table(
+    ev: ChurnEvaluation, res: ChurnScores, churn: pd.DataFrame, training: pd.DataFrame, notes: dict[str, str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(``churn_evaluation``, ``churn``): the backtest's metrics with the test snapshot, the model, the definition
+    and the band cut-offs; when the recency rule beat the model out of time, the churn table rescored by the
+    rule and ``notes["churn"]`` saying so."""
     metrics = ev.metrics.copy()
     metrics["test_as_of"] = ev.test_as_of
     metrics["train_snapshots"] = len(ev.train_snapshots)
@@ -200,24 +217,21 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
     metrics["definition"] = ev.definition
     metrics["high_band_from"] = res.thresholds["high"]
     metrics["medium_band_from"] = res.thresholds["medium"]
-    if baseline_beats_model(ev.metrics):  # a model that lost out of time is not shown as if it won
-        m = ev.metrics.set_index("metric")
-        reason = (
-            f"the recency rule (days since the last order against the account's usual gap), because the churn model "
-            f"lost to it in the out-of-time test on {pd.Timestamp(ev.test_as_of).date()} (log loss "
-            f"{m.loc['log_loss', 'model']:.3f} against {m.loc['log_loss', 'baseline']:.3f}, ROC AUC "
-            f"{m.loc['roc_auc', 'model']:.2f} against {m.loc['roc_auc', 'baseline']:.2f})"
-        )
-        out["churn"] = rescore_with_recency(
-            out["churn"], feats, training, reason, res.thresholds["high"], res.thresholds["medium"]
-        )
-        notes["churn"] = (
-            f"Churn probabilities are {reason}; the drivers listed are the signals the churn model saw."
-            + (f" {notes['churn']}" if notes.get("churn") else "")
-        )
-        metrics["shown"] = "baseline"
-    else:
+    if not baseline_beats_model(ev.metrics):  # a model that lost out of time is not shown as if it won
         metrics["shown"] = "model"
-    out["churn_evaluation"] = metrics
-    out["churn_calibration"] = ev.calibration
-    return out
+        return metrics, churn
+    m = ev.metrics.set_index("metric")
+    reason = (
+        f"the recency rule (days since the last order against the account's usual gap), because the churn model "
+        f"lost to it in the out-of-time test on {pd.Timestamp(ev.test_as_of).date()} (log loss "
+        f"{m.loc['log_loss', 'model']:.3f} against {m.loc['log_loss', 'baseline']:.3f}, ROC AUC "
+        f"{m.loc['roc_auc', 'model']:.2f} against {m.loc['roc_auc', 'baseline']:.2f})"
+    )
+    churn = rescore_with_recency(
+        churn, res.features, training, reason, res.thresholds["high"], res.thresholds["medium"]
+    )
+    notes["churn"] = f"Churn probabilities are {reason}; the drivers listed are the signals the churn model saw." + (
+        f" {notes['churn']}" if notes.get("churn") else ""
+    )
+    metrics["shown"] = "baseline"
+    return metrics, churn

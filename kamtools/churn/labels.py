@@ -43,7 +43,8 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 import pandas as pd
 
-from kamtools.churn.features import _codes, _count, _day, _days, _sum, features
+from kamtools.churn._arrays import _codes, _count, _day, _days, _sum
+from kamtools.churn.features import features
 from kamtools.data.portfolio import Portfolio
 
 __all__ = [

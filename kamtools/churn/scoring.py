@@ -38,35 +38,32 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score, roc_curve
 
+from kamtools.churn._arrays import _codes, _day, _days, _max
+from kamtools.churn._training import MIN_CHURN_EVENTS, MIN_TRAIN_ROWS, _model_params
 from kamtools.churn._value import from_context, no_order_probability, value_table
-from kamtools.churn.features import (
-    FEATURE_LABELS,
-    PRESENTABLE_FEATURES,
-    _codes,
-    _day,
-    _days,
-    _max,
-    driver_text,
-    features,
-    format_value,
-    reassuring_side,
-    risky_side,
-)
+from kamtools.churn.bands import BANDS, HIGH_RISK_P, MEDIUM_RISK_P, _ranked, risk_bands
+from kamtools.churn.baseline import baseline_beats_model, recency_baseline, rescore_with_recency
+from kamtools.churn.drivers import presentable_drivers
+from kamtools.churn.evaluation import METRIC_LABELS, ChurnEvaluation, calibration_table, evaluate
+from kamtools.churn.features import features
 from kamtools.churn.labels import ChurnDefinition, training_set
 from kamtools.churn.model import ChurnModel
 from kamtools.data.portfolio import NotAvailable, Portfolio
 
 __all__ = [
+    "BANDS",
     "MIN_TRAIN_ROWS",
     "MIN_CHURN_EVENTS",
     "ChurnScores",
     "ChurnEvaluation",
+    "baseline_beats_model",
+    "calibration_table",
     "risk_bands",
     "HIGH_RISK_P",
     "MEDIUM_RISK_P",
+    "planted_churn_check",
+    "rescore_with_recency",
     "score",
     "score_details",
     "presentable_drivers",
@@ -75,127 +72,7 @@ __all__ = [
     "METRIC_LABELS",
 ]
 
-MIN_TRAIN_ROWS = 100
-MIN_CHURN_EVENTS = 15
-BANDS = ("high", "medium", "low")
 
-METRIC_LABELS = {
-    "roc_auc": "ROC AUC (ranking; 0.5 = random, 1 = perfect)",
-    "pr_auc": "PR AUC (average precision; base rate = random)",
-    "brier": "Brier score (mean squared error of the probability; lower is better)",
-    "log_loss": "Log loss (lower is better)",
-    "lift_top_decile": "Lift in the top 10% (churn rate there / overall churn rate)",
-    "captured_top_decile": "Share of churners found in the top 10%",
-    "base_rate": "Churn rate in the test snapshot",
-    "n_accounts": "Accounts in the test snapshot",
-    "n_churned": "Of which churned",
-}
-
-
-# ---------------------------------------------------------------------------------------
-# risk bands
-# ---------------------------------------------------------------------------------------
-HIGH_RISK_P = 0.30
-"""Churn probability from which an account is in the **high** risk band."""
-MEDIUM_RISK_P = 0.10
-"""Churn probability from which an account is in the **medium** risk band."""
-
-
-def risk_bands(
-    probability: np.ndarray,
-    revenue_at_risk: np.ndarray | None = None,
-    high: float = HIGH_RISK_P,
-    medium: float = MEDIUM_RISK_P,
-) -> tuple[np.ndarray, dict[str, float]]:
-    """Risk band per account from its churn probability only (module docstring).
-
-    ``high`` and ``medium`` are the probability cut-offs (``p >= high`` is high,
-    ``medium <= p < high`` medium, the rest low; a missing probability is low).
-    ``revenue_at_risk`` is not used for the band (money is ranked separately); it is
-    accepted so callers can pass both. Returns (bands array of ``"high"``/``"medium"``/
-    ``"low"``, thresholds dict with the cut-offs ``high`` and ``medium``).
-    """
-    if not 0 < medium < high <= 1:
-        raise ValueError("risk_bands: need 0 < medium < high <= 1 (probability cut-offs)")
-    p = np.nan_to_num(np.asarray(probability, dtype=float), nan=0.0)
-    bands = np.full(len(p), "low", dtype=object)
-    bands[p >= medium] = "medium"
-    bands[p >= high] = "high"
-    return bands, {"high": float(high), "medium": float(medium)}
-
-
-# ---------------------------------------------------------------------------------------
-# drivers shown to a KAM
-# ---------------------------------------------------------------------------------------
-def presentable_drivers(
-    X: pd.DataFrame, contributions: pd.DataFrame, top: int = 3
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The reasons behind each account's churn risk that a KAM can act on, as sentences.
-
-    ``X`` holds the scored accounts' features (one row per account, the order of
-    ``contributions``, the model's per-feature log-odds contributions). Only features in
-    :data:`~kamtools.churn.features.PRESENTABLE_FEATURES` are considered, so static
-    attributes (region, industry, tenure) and other models' outputs (P(alive), expected
-    value) may move the probability but are never given as the account's reasons.
-
-    Returns ``(reasons, favourable)``, both with columns ``row`` (position in X), ``rank``,
-    ``feature``, ``label``, ``contribution``, ``direction``, ``value``, ``value_text``,
-    ``sentence``. ``reasons`` holds up to ``top`` drivers per account that raise the risk
-    *and* whose value is on the worrying side (more complaints, falling revenue, a long
-    order gap); a value the model weighs against intuition (fast growth raising the risk)
-    is not presented as a reason. ``favourable`` holds up to ``top`` drivers that lower
-    the risk with a reassuring value ("what works for us").
-    """
-    cols = [c for c in contributions.columns if c in PRESENTABLE_FEATURES and c in X.columns]
-    numeric = [c for c in cols if pd.api.types.is_numeric_dtype(X[c])]
-    reference = X[numeric].median(numeric_only=True).to_dict() if numeric else {}
-    C = contributions[cols].to_numpy(dtype=float) if cols else np.zeros((len(X), 0))
-    records = X.to_dict("records")
-    found: dict[str, list[tuple]] = {"reasons": [], "favourable": []}
-    for i, rec in enumerate(records):
-        if not cols:
-            break
-        c = C[i]
-        for kind, order, keep in (
-            ("reasons", np.argsort(-c, kind="stable"), risky_side),
-            ("favourable", np.argsort(c, kind="stable"), reassuring_side),
-        ):
-            rank = 0
-            said: set[str] = set()  # two features can tell the same fact (order gap in days and as a ratio)
-            for j in order:
-                if rank >= top or (kind == "reasons" and c[j] <= 0) or (kind == "favourable" and c[j] >= 0):
-                    break
-                f = cols[j]
-                if not keep(f, rec, reference):
-                    continue
-                sentence = driver_text(f, rec)
-                if not sentence or sentence in said:
-                    continue
-                said.add(sentence)
-                rank += 1
-                v = rec.get(f)
-                num = float(v) if f in numeric and v is not None and not pd.isna(v) else np.nan
-                found[kind].append((i, rank, f, float(c[j]), num, format_value(f, v), sentence))
-    out = []
-    for kind, direction in (("reasons", "raises risk"), ("favourable", "lowers risk")):
-        df = pd.DataFrame(
-            found[kind], columns=["row", "rank", "feature", "contribution", "value", "value_text", "sentence"]
-        )
-        df["row"] = df["row"].astype(np.int64)
-        df["rank"] = df["rank"].astype(np.int64)
-        df.insert(3, "label", df["feature"].map(FEATURE_LABELS))
-        df.insert(5, "direction", direction)
-        df["contribution"] = df["contribution"].astype(float)
-        df["value"] = df["value"].astype(float)
-        for col in ("feature", "label", "direction", "value_text", "sentence"):
-            df[col] = df[col].astype("str")
-        out.append(df)
-    return out[0], out[1]
-
-
-# ---------------------------------------------------------------------------------------
-# scoring
-# ---------------------------------------------------------------------------------------
 @dataclass
 class ChurnScores:
     """Everything :func:`score_details` computed (the bundle writes these tables)."""
@@ -243,22 +120,16 @@ def _active_mask(p: Portfolio, definition: ChurnDefinition) -> tuple[np.ndarray,
     return ever & (np.nan_to_num(last, nan=-np.inf) > start), ever
 
 
-def _model_params(model: ChurnModel | dict | None, definition: ChurnDefinition, random_state: int) -> ChurnModel:
-    if isinstance(model, ChurnModel):
-        from sklearn.base import clone
+@dataclass
+class _Probabilities:
+    """The churn probability of every account and how it was obtained (a churn model or the value model)."""
 
-        return clone(model)
-    params = {"time_gap_months": definition.label_window_months, "random_state": random_state}
-    params.update(model or {})
-    return ChurnModel(**params)
-
-
-def _ranked(table: pd.DataFrame) -> pd.DataFrame:
-    """The churn table ordered by revenue at risk (ties by account_id), ``risk_rank`` 1..n as its second column."""
-    out = table.drop(columns="risk_rank", errors="ignore")
-    out = out.sort_values(["revenue_at_risk", "account_id"], ascending=[False, True], kind="stable")
-    out.insert(1, "risk_rank", np.arange(1, len(out) + 1))
-    return out.reset_index(drop=True)
+    prob: np.ndarray
+    method: str
+    model: ChurnModel | None = None
+    drivers: pd.DataFrame | None = None
+    favourable: pd.DataFrame | None = None
+    contributions: pd.DataFrame | None = None
 
 
 def score_details(
@@ -295,7 +166,8 @@ def score_details(
     p = portfolio if as_of == portfolio.as_of else portfolio.truncate(as_of)
     value_tab = _value_for(p, value)
     X = _features_with_value(p, value_tab)
-    if training is None and not (isinstance(model, ChurnModel) and hasattr(model, "estimators_")):
+    prefitted = isinstance(model, ChurnModel) and hasattr(model, "estimators_")
+    if training is None and not prefitted:
         training = training_set(p, d, step_months=step_months, max_snapshots=max_snapshots)
     elif training is None:
         training = pd.DataFrame({"as_of": pd.to_datetime([]), "churned": pd.Series([], dtype=bool)})
@@ -303,77 +175,127 @@ def score_details(
     n_events = int(training["churned"].sum()) if len(training) else 0
     n_snap = training["as_of"].nunique() if len(training) else 0
     notes: list[str] = []
-    fitted: ChurnModel | None = None
-    drivers: pd.DataFrame | None = None
-    favourable: pd.DataFrame | None = None
-    contributions: pd.DataFrame | None = None
-    prefitted = isinstance(model, ChurnModel) and hasattr(model, "estimators_")
     if prefitted or (len(training) >= MIN_TRAIN_ROWS and n_events >= MIN_CHURN_EVENTS and n_snap >= 2):
-        if prefitted:
-            fitted = model
-        else:
-            fitted = _model_params(model, d, random_state)
-            fitted.fit(training.drop(columns="churned"), training["churned"].astype(bool).to_numpy())
-        # features missing now but present in training (e.g. value model failed today): NaN
-        for col in fitted.numeric_columns_ + fitted.categorical_columns_:
-            if col not in X.columns:
-                X[col] = np.nan
-        prob = np.full(len(X), np.nan)
-        Xa = X[active].reset_index(drop=True)
-        if len(Xa):
-            prob[active] = fitted.predict_proba(Xa)[:, 1]
-            contributions = fitted.contributions(Xa)
-            drivers, favourable = presentable_drivers(Xa, contributions, top=top)
-        method_active = f"churn model ({fitted.chosen_model_}, calibrated {fitted.calibration_method_ or 'no'}"
-        if prefitted:
-            method_active += "; a model fitted beforehand)"
-        else:
-            method_active += (
-                f"; trained on {n_snap} snapshots, {len(training):,} account-snapshots, {n_events} churn events)"
-            )
+        scored = _model_probabilities(X, active, training, model, prefitted, d, random_state, top)
     else:
-        why = (
-            f"the history is too short to train a churn model ({n_snap} labelled snapshots, {len(training):,} "
-            f"account-snapshots, {n_events} churn events; need {MIN_TRAIN_ROWS} rows and {MIN_CHURN_EVENTS} events)"
-        )
-        if short_history and n_snap < 2:
-            why = short_history[0].lower() + short_history[1:].rstrip(".")
-        elif n_snap >= 2:
-            why = (
-                f"there are too few accounts to train a churn model ({n_snap} labelled snapshots give {len(training):,} "
-                f"account-snapshots and {n_events} churn events; it needs {MIN_TRAIN_ROWS} and {MIN_CHURN_EVENTS})"
-            )
+        why = _why_no_model(training, n_snap, n_events, short_history)
         if isinstance(value_tab, str):
             return NotAvailable(f"Churn risk cannot be estimated: {why}, and {value_tab[0].lower()}{value_tab[1:]}")
-        h = d.horizon_months
-        none = no_order_probability(p, value, value_model, h)
-        uncovered = "" if d.kind == "full" else "; a revenue drop (partial churn) is not covered"
-        if none is not None:
-            prob = X["account_id"].astype(str).map(none).to_numpy(dtype=float)
-            method_active = (
-                f"the value model's probability of no order in the next {h} months{uncovered}, because {why}"
-            )
-        else:
-            prob = 1.0 - X["p_alive"].to_numpy(dtype=float)
-            method_active = (
-                f"a churn score, not a probability: 1 - P(alive) from the value model (the chance that the account "
-                f"has already stopped buying, which runs below the churn rate), because {why}"
-            )
-        notes.append(method_active)
+        scored = _value_model_probabilities(p, X, value, value_model, d, why)
+        notes.append(scored.method)
     if isinstance(value_tab, str):
         ev = X["revenue_12m"].to_numpy(dtype=float)
         notes.append(f"Expected 12-month value is last-12-month revenue ({value_tab})")
     else:
         ev = X["expected_value_12m"].to_numpy(dtype=float)
-    ev = np.nan_to_num(ev, nan=0.0)
+    table, thresholds = _churn_table(X, scored, np.nan_to_num(ev, nan=0.0), active, ever, d, high_band_p, medium_band_p)
+    drivers = None
+    if scored.drivers is not None:
+        drivers = _add_driver_columns(table, X.loc[active, "account_id"], scored, top)
+    table = _ranked(table)
+    active_X = X[active].reset_index(drop=True)
+    return ChurnScores(
+        table, drivers, X, scored.method, thresholds, scored.model, training, notes, active_X, scored.contributions
+    )
+
+
+def _model_probabilities(
+    X: pd.DataFrame,
+    active: np.ndarray,
+    training: pd.DataFrame,
+    model: ChurnModel | dict | None,
+    prefitted: bool,
+    d: ChurnDefinition,
+    random_state: int,
+    top: int,
+) -> _Probabilities:
+    """The churn model's probabilities and drivers for the active accounts (training it first unless prefitted).
+
+    Features missing now but present in training (e.g. the value model failed today) are added to ``X`` as NaN.
+    """
+    if prefitted:
+        fitted = model
+    else:
+        fitted = _model_params(model, d, random_state)
+        fitted.fit(training.drop(columns="churned"), training["churned"].astype(bool).to_numpy())
+    for col in fitted.numeric_columns_ + fitted.categorical_columns_:
+        if col not in X.columns:
+            X[col] = np.nan
+    out = _Probabilities(np.full(len(X), np.nan), "", fitted)
+    Xa = X[active].reset_index(drop=True)
+    if len(Xa):
+        out.prob[active] = fitted.predict_proba(Xa)[:, 1]
+        out.contributions = fitted.contributions(Xa)
+        out.drivers, out.favourable = presentable_drivers(Xa, out.contributions, top=top)
+    out.method = f"churn model ({fitted.chosen_model_}, calibrated {fitted.calibration_method_ or 'no'}"
+    if prefitted:
+        out.method += "; a model fitted beforehand)"
+    else:
+        n_snap, n_events = training["as_of"].nunique(), int(training["churned"].sum())
+        out.method += f"; trained on {n_snap} snapshots, {len(training):,} account-snapshots, {n_events} churn events)"
+    return out
+
+
+def _why_no_model(training: pd.DataFrame, n_snap: int, n_events: int, short_history: str | None) -> str:
+    """Why no churn model can be trained: too short a history, or too few accounts."""
+    why = (
+        f"the history is too short to train a churn model ({n_snap} labelled snapshots, {len(training):,} "
+        f"account-snapshots, {n_events} churn events; need {MIN_TRAIN_ROWS} rows and {MIN_CHURN_EVENTS} events)"
+    )
+    if short_history and n_snap < 2:
+        why = short_history[0].lower() + short_history[1:].rstrip(".")
+    elif n_snap >= 2:
+        why = (
+            f"there are too few accounts to train a churn model ({n_snap} labelled snapshots give {len(training):,} "
+            f"account-snapshots and {n_events} churn events; it needs {MIN_TRAIN_ROWS} and {MIN_CHURN_EVENTS})"
+        )
+    return why
+
+
+def _value_model_probabilities(
+    p: Portfolio,
+    X: pd.DataFrame,
+    value: pd.DataFrame | None,
+    value_model: pd.DataFrame | None,
+    d: ChurnDefinition,
+    why: str,
+) -> _Probabilities:
+    """The fallback without a churn model: the value model's probability of no order in the horizon
+    (else 1 - P(alive), a score), with the method saying why."""
+    h = d.horizon_months
+    none = no_order_probability(p, value, value_model, h)
+    uncovered = "" if d.kind == "full" else "; a revenue drop (partial churn) is not covered"
+    if none is not None:
+        prob = X["account_id"].astype(str).map(none).to_numpy(dtype=float)
+        return _Probabilities(
+            prob, f"the value model's probability of no order in the next {h} months{uncovered}, because {why}"
+        )
+    return _Probabilities(
+        1.0 - X["p_alive"].to_numpy(dtype=float),
+        f"a churn score, not a probability: 1 - P(alive) from the value model (the chance that the account "
+        f"has already stopped buying, which runs below the churn rate), because {why}",
+    )
+
+
+def _churn_table(
+    X: pd.DataFrame,
+    scored: _Probabilities,
+    ev: np.ndarray,
+    active: np.ndarray,
+    ever: np.ndarray,
+    d: ChurnDefinition,
+    high_band_p: float,
+    medium_band_p: float,
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """The churn table before ranking (lapsed accounts at probability 1) and the band cut-offs used."""
     lapsed = ~active
-    prob = np.where(lapsed & ever, 1.0, prob)
+    prob = np.where(lapsed & ever, 1.0, scored.prob)
     rar = np.nan_to_num(prob * ev, nan=0.0)
     bands, thresholds = risk_bands(np.where(active, prob, 0.0)[active], rar[active], high_band_p, medium_band_p)
     band = np.full(len(X), "lapsed", dtype=object)
     band[active] = bands
     band[~ever] = "no orders yet"
-    method = np.full(len(X), method_active, dtype=object)
+    method = np.full(len(X), scored.method, dtype=object)
     method[lapsed & ever] = f"lapsed: no orders in the last {d.lookback_months} months"
     method[~ever] = "no orders yet"
     table = pd.DataFrame(
@@ -387,21 +309,24 @@ def score_details(
             "method": pd.array(method, dtype="str"),
         }
     )
-    if drivers is not None:
-        ids = X.loc[active, "account_id"].astype(str).to_numpy()
-        drivers.insert(0, "account_id", pd.array(ids[drivers["row"].to_numpy()], dtype="str"))
-        drivers = drivers.drop(columns="row")
-        wide = drivers.pivot(index="account_id", columns="rank", values="sentence") if len(drivers) else None
-        for r in range(1, top + 1):
-            col = wide[r] if wide is not None and r in wide.columns else pd.Series(dtype="str")
-            table[f"driver_{r}"] = table["account_id"].map(col).fillna("").astype("str")
-        if favourable is not None:
-            good = favourable.assign(account_id=ids[favourable["row"].to_numpy()])
-            joined = good.groupby("account_id", sort=False)["sentence"].agg("; ".join)
-            table["in_our_favour"] = table["account_id"].map(joined).fillna("").astype("str")
-    table = _ranked(table)
-    active_X = X[active].reset_index(drop=True)
-    return ChurnScores(table, drivers, X, method_active, thresholds, fitted, training, notes, active_X, contributions)
+    return table, thresholds
+
+
+def _add_driver_columns(table: pd.DataFrame, active_ids: pd.Series, scored: _Probabilities, top: int) -> pd.DataFrame:
+    """Adds ``driver_1..top`` and ``in_our_favour`` to ``table``; returns the drivers by account_id."""
+    ids = active_ids.astype(str).to_numpy()
+    drivers = scored.drivers
+    drivers.insert(0, "account_id", pd.array(ids[drivers["row"].to_numpy()], dtype="str"))
+    drivers = drivers.drop(columns="row")
+    wide = drivers.pivot(index="account_id", columns="rank", values="sentence") if len(drivers) else None
+    for r in range(1, top + 1):
+        col = wide[r] if wide is not None and r in wide.columns else pd.Series(dtype="str")
+        table[f"driver_{r}"] = table["account_id"].map(col).fillna("").astype("str")
+    if scored.favourable is not None:
+        good = scored.favourable.assign(account_id=ids[scored.favourable["row"].to_numpy()])
+        joined = good.groupby("account_id", sort=False)["sentence"].agg("; ".join)
+        table["in_our_favour"] = table["account_id"].map(joined).fillna("").astype("str")
+    return drivers
 
 
 def score(portfolio: Portfolio, as_of: str | pd.Timestamp | None = None, **kwargs) -> pd.DataFrame | NotAvailable:
@@ -427,201 +352,6 @@ def score(portfolio: Portfolio, as_of: str | pd.Timestamp | None = None, **kwarg
     out.attrs["thresholds"] = result.thresholds
     out.attrs["method"] = result.method
     return out
-
-
-# ---------------------------------------------------------------------------------------
-# evaluation
-# ---------------------------------------------------------------------------------------
-def recency_baseline(train: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
-    """The simple rule a KAM would use: days since the last order / the usual gap.
-
-    Mapped to a probability by a one-variable logistic fit on ``train`` (so its Brier score
-    and calibration are comparable); its ranking (AUC) is the rule's own.
-    """
-
-    def x(df: pd.DataFrame) -> np.ndarray:
-        return np.log1p(df["recency_ratio"].fillna(df["recency_ratio"].median()).to_numpy(dtype=float))[:, None]
-
-    lr = LogisticRegression().fit(x(train), train["churned"].astype(int).to_numpy())
-    return lr.predict_proba(x(test))[:, 1]
-
-
-def _metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    order = np.argsort(-p, kind="stable")
-    k = max(1, int(np.ceil(0.1 * len(y))))
-    top_rate = y[order[:k]].mean()
-    base = y.mean()
-    two = len(np.unique(y)) == 2
-    return {
-        "roc_auc": roc_auc_score(y, p) if two else np.nan,
-        "pr_auc": average_precision_score(y, p) if two else np.nan,
-        "brier": brier_score_loss(y, p),
-        "log_loss": log_loss(y, p, labels=[0, 1]),
-        "lift_top_decile": top_rate / base if base > 0 else np.nan,
-        "captured_top_decile": y[order[:k]].sum() / y.sum() if y.sum() > 0 else np.nan,
-        "base_rate": base,
-        "n_accounts": float(len(y)),
-        "n_churned": float(y.sum()),
-    }
-
-
-def calibration_table(y: np.ndarray, p: np.ndarray, n_bins: int = 10) -> pd.DataFrame:
-    """Equal-count bins of predicted probability: ``bin, mean_predicted, observed_rate, n``."""
-    order = np.argsort(p, kind="stable")
-    chunks = [c for c in np.array_split(order, min(n_bins, max(1, len(p)))) if len(c)]
-    return pd.DataFrame(
-        {
-            "bin": np.arange(1, len(chunks) + 1),
-            "mean_predicted": [float(p[c].mean()) for c in chunks],
-            "observed_rate": [float(y[c].mean()) for c in chunks],
-            "n": [int(len(c)) for c in chunks],
-        }
-    )
-
-
-def _gains(y: np.ndarray, p: np.ndarray) -> pd.DataFrame:
-    order = np.argsort(-p, kind="stable")
-    n = len(y)
-    hits = np.cumsum(y[order])
-    share_accounts = np.arange(1, n + 1) / n
-    captured = hits / max(y.sum(), 1)
-    grid = np.linspace(0.0, 1.0, 51)
-    return pd.DataFrame(
-        {"share_accounts": grid, "share_churners": np.interp(grid, np.r_[0, share_accounts], np.r_[0, captured])}
-    )
-
-
-@dataclass
-class ChurnEvaluation:
-    """Out-of-time backtest of the churn model beside the recency baseline.
-
-    Attributes: ``metrics`` (``metric, label, model, baseline``), ``calibration``
-    (``model, bin, mean_predicted, observed_rate, n``), ``roc`` (``model, fpr, tpr``),
-    ``gains`` (``model, share_accounts, share_churners``), ``predictions`` (``account_id,
-    as_of, churned, p_model, p_baseline``), ``selection`` (the model's
-    ``selection_scores_``), ``importance`` (global importance on the test snapshot),
-    ``chosen_model``, ``test_as_of``, ``train_snapshots``, ``definition``.
-    """
-
-    metrics: pd.DataFrame
-    calibration: pd.DataFrame
-    roc: pd.DataFrame
-    gains: pd.DataFrame
-    predictions: pd.DataFrame
-    selection: pd.DataFrame
-    importance: pd.DataFrame
-    chosen_model: str
-    test_as_of: pd.Timestamp
-    train_snapshots: list[pd.Timestamp]
-    definition: str
-    model: ChurnModel | None = None
-
-
-def evaluate(
-    portfolio: Portfolio,
-    definition: ChurnDefinition | None = None,
-    test_as_of: str | pd.Timestamp | None = None,
-    model: ChurnModel | dict | None = None,
-    training: pd.DataFrame | None = None,
-    step_months: int = 3,
-    max_snapshots: int | None = None,
-    random_state: int = 0,
-    min_history_months: int = 12,
-) -> ChurnEvaluation | NotAvailable:
-    """Out-of-time backtest: train on snapshots before a cutoff, test on a later one.
-
-    The test snapshot is ``test_as_of`` (default: the latest snapshot with a complete
-    label window). The model is trained only on snapshots whose label window ends on or
-    before it, so no training label has seen the test period. Metrics (ROC AUC, PR AUC,
-    Brier, log loss, top-decile lift) are reported beside the recency baseline
-    (:func:`recency_baseline`). NotAvailable when history is too short (the reason says
-    how many months the backtest needs: ``min_history_months`` before the first training
-    snapshot, two label windows and a step).
-    """
-    d = definition or ChurnDefinition()
-    if training is None:
-        training = training_set(
-            portfolio, d, step_months=step_months, max_snapshots=max_snapshots, min_history_months=min_history_months
-        )
-    if training.empty:
-        return NotAvailable(
-            "No snapshot of history has a complete label window, so the churn model cannot be backtested."
-        )
-    snaps = sorted(training["as_of"].unique())
-    t_test = pd.Timestamp(test_as_of) if test_as_of is not None else pd.Timestamp(snaps[-1])
-    test = training[training["as_of"] == t_test]
-    if test.empty:
-        return NotAvailable(
-            f"No labelled snapshot on {t_test.date()}; choose one of {[str(pd.Timestamp(s).date()) for s in snaps]}."
-        )
-    cutoff = t_test - pd.DateOffset(months=d.label_window_months)
-    train = training[training["as_of"] <= cutoff]
-    n_events = int(train["churned"].sum())
-    if train["as_of"].nunique() < 2:
-        from kamtools.churn.labels import months_needed
-        from kamtools.history import order_history
-
-        need = months_needed(d, min_history_months, step_months) + d.label_window_months
-        return NotAvailable(
-            f"Too little history before {t_test.date()} to backtest the churn model out of time "
-            f"({train['as_of'].nunique()} training snapshots before it): the backtest needs about {need} months of "
-            f"order history under this definition, and this portfolio has {order_history(portfolio).describe()}."
-        )
-    if len(train) < MIN_TRAIN_ROWS or n_events < MIN_CHURN_EVENTS:
-        return NotAvailable(
-            f"Too few accounts before {t_test.date()} to backtest the churn model ({len(train):,} account-snapshots, "
-            f"{n_events} churn events; it needs {MIN_TRAIN_ROWS} and {MIN_CHURN_EVENTS})."
-        )
-    fitted = _model_params(model, d, random_state)
-    fitted.fit(train.drop(columns="churned"), train["churned"].astype(bool).to_numpy())
-    y = test["churned"].astype(int).to_numpy()
-    Xte = test.drop(columns="churned")
-    p_model = fitted.predict_proba(Xte)[:, 1]
-    p_base = recency_baseline(train, test)
-    m_model, m_base = _metrics(y, p_model), _metrics(y, p_base)
-    metrics = pd.DataFrame(
-        {
-            "metric": list(m_model),
-            "label": [METRIC_LABELS[k] for k in m_model],
-            "model": [m_model[k] for k in m_model],
-            "baseline": [m_base[k] for k in m_model],
-        }
-    )
-    names = {"model": "churn model", "baseline": "recency baseline"}
-    calib, roc, gains = [], [], []
-    for key, pr in (("model", p_model), ("baseline", p_base)):
-        calib.append(calibration_table(y, pr).assign(model=names[key]))
-        if len(np.unique(y)) == 2:
-            fpr, tpr, _ = roc_curve(y, pr)
-            roc.append(pd.DataFrame({"model": names[key], "fpr": fpr, "tpr": tpr}))
-        gains.append(_gains(y, pr).assign(model=names[key]))
-    calibration = pd.concat(calib, ignore_index=True)[["model", "bin", "mean_predicted", "observed_rate", "n"]]
-    roc_df = pd.concat(roc, ignore_index=True) if roc else pd.DataFrame(columns=["model", "fpr", "tpr"])
-    gains_df = pd.concat(gains, ignore_index=True)[["model", "share_accounts", "share_churners"]]
-    predictions = pd.DataFrame(
-        {
-            "account_id": test["account_id"].astype(str).to_numpy(),
-            "as_of": test["as_of"].to_numpy(),
-            "churned": y.astype(bool),
-            "p_model": p_model,
-            "p_baseline": p_base,
-        }
-    )
-    return ChurnEvaluation(
-        metrics=metrics,
-        calibration=calibration,
-        roc=roc_df,
-        gains=gains_df,
-        predictions=predictions,
-        selection=fitted.selection_scores_,
-        importance=fitted.global_importance(Xte),
-        chosen_model=fitted.chosen_model_,
-        test_as_of=t_test,
-        train_snapshots=[pd.Timestamp(s) for s in sorted(train["as_of"].unique())],
-        definition=d.describe(),
-        model=fitted,
-    )
 
 
 def planted_churn_check(
@@ -685,42 +415,3 @@ def planted_churn_check(
     out = pd.concat(rows, ignore_index=True)
     out["months_ahead"] = (out["churn_date"] - out["scored_on"]).dt.days / (365.25 / 12)
     return out[cols].sort_values(["churn_date", "account_id"]).reset_index(drop=True)
-
-
-# ---------------------------------------------------------------------------------------
-# a model that loses out of time is not shown
-# ---------------------------------------------------------------------------------------
-def baseline_beats_model(metrics: pd.DataFrame) -> bool:
-    """True when the recency rule beat the churn model in the out-of-time test on both the
-    probability (log loss) and the ranking (ROC AUC): then its probabilities are shown instead."""
-    m = metrics.set_index("metric")
-    try:
-        ll_model, ll_base = float(m.loc["log_loss", "model"]), float(m.loc["log_loss", "baseline"])
-        auc_model, auc_base = float(m.loc["roc_auc", "model"]), float(m.loc["roc_auc", "baseline"])
-    except (KeyError, TypeError, ValueError):
-        return False
-    if not all(np.isfinite([ll_model, ll_base, auc_model, auc_base])):
-        return False
-    return ll_model > ll_base and auc_model < auc_base
-
-
-def rescore_with_recency(
-    table: pd.DataFrame, features: pd.DataFrame, training: pd.DataFrame, reason: str, high: float, medium: float
-) -> pd.DataFrame:
-    """``table`` (the ``churn`` table) with the active accounts' probabilities from the recency
-    rule (:func:`recency_baseline`, fitted on the same ``training`` rows), bands, revenue at
-    risk and ranks recomputed, and ``method`` saying why (``reason``). Lapsed accounts and
-    accounts without orders keep their rows; the drivers stay (they are the account's signals)."""
-    out = table.copy()
-    active = out["risk_band"].isin(BANDS).to_numpy()
-    if not active.any():
-        return out
-    feats = features.assign(account_id=features["account_id"].astype(str)).set_index("account_id")
-    rows = feats.loc[out.loc[active, "account_id"].astype(str), ["recency_ratio"]]
-    prob = recency_baseline(training, rows.reset_index(drop=True))
-    out.loc[active, "churn_probability"] = prob
-    out.loc[active, "revenue_at_risk"] = prob * out.loc[active, "expected_value_12m"].fillna(0.0).to_numpy()
-    bands, _ = risk_bands(prob, None, high, medium)
-    out.loc[active, "risk_band"] = bands
-    out.loc[active, "method"] = reason
-    return _ranked(out)

@@ -1,0 +1,205 @@
+"""The value stage of ``kamtools analyze``: the ``value`` and ``value_model`` tables (:func:`fit_value`)."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from kamtools.data.portfolio import NotAvailable, Portfolio
+from kamtools.history import OrderHistory, order_history
+from kamtools.value.choice import FIT_STATUSES, MIN_ACCOUNTS, MIN_REPEAT_BUYERS, MODEL_LABELS, BTYDChoice, choose_btyd
+from kamtools.value.expected import expected_value, margin_rates
+from kamtools.value.gamma_gamma import GammaGamma
+from kamtools.value.summary import rfm_summary
+
+SUMMARY_COLUMNS = {"value": ["p_alive", "expected_purchases_12m", "expected_value_12m", "expected_margin_12m"]}
+
+VALUE_COLUMNS = [
+    "account_id",
+    "frequency",
+    "recency",
+    "T",
+    "monetary",
+    "first_purchase",
+    "last_purchase",
+    "p_alive",
+    "expected_purchases_12m",
+    "expected_avg_value",
+    "expected_value_12m",
+    "margin_pct",
+    "expected_margin_12m",
+    "value_share",
+]
+
+
+def _model_rows(model: str, est, note: str = "") -> list[dict]:
+    rows = [
+        {"model": model, "parameter": k, "estimate": v, "std_error": est.standard_errors_[k], "note": note}
+        for k, v in est.params_.items()
+    ]
+    rows.append(
+        {
+            "model": model,
+            "parameter": "log_likelihood",
+            "estimate": est.log_likelihood_,
+            "std_error": np.nan,
+            "note": "",
+        }
+    )
+    rows.append(
+        {"model": model, "parameter": "n_accounts", "estimate": float(est.n_obs_), "std_error": np.nan, "note": ""}
+    )
+    return rows
+
+
+# selection figures of each BTYD candidate, as rows of the value_model table
+_SELECTION_ROWS = {
+    "holdout_log_likelihood": "holdout_log_likelihood",
+    "holdout_predicted": "holdout_purchase_weeks_predicted",
+    "holdout_actual": "holdout_purchase_weeks_actual",
+    "p_alive_one_time": "p_alive_one_time_buyers",
+    "p_buy_again_one_time": "p_buy_again_one_time_buyers",
+    "bought_again_one_time": "bought_again_one_time_buyers",
+    "identified": "identified",
+    "chosen": "chosen",
+}
+
+
+def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[str, pd.DataFrame | NotAvailable]:
+    """The value stage of :func:`kamtools.bundle.analyze` (it reads no earlier table): :func:`fit_value`."""
+    return fit_value(portfolio)
+
+
+def fit_value(portfolio: Portfolio) -> dict[str, pd.DataFrame | NotAvailable]:
+    """Fit BG/NBD or MBG/NBD (:func:`choose_btyd`) + Gamma-Gamma on the whole portfolio (weekly
+    periods) and score every account (at ``portfolio.as_of``; the churn model calls it on
+    earlier snapshots of the portfolio to build its training features).
+
+    Returns ``value`` (one row per account that has ordered: :data:`VALUE_COLUMNS`, with
+    ``value_share`` = share of the portfolio's expected 12-month value) and
+    ``value_model`` (portfolio-level: ``model, parameter, estimate, std_error, note,
+    time_unit, chosen``: the parameters of both BTYD candidates and of Gamma-Gamma, and
+    per candidate its holdout figures, ``identified`` and ``chosen`` as 1/0 rows and
+    ``fit_status`` (index in :data:`FIT_STATUSES`, its name in ``note``));
+    ``_notes["value_model"]`` is the sentence saying which BTYD model was chosen and why.
+    NotAvailable when fewer than :data:`MIN_ACCOUNTS` accounts ordered or fewer than
+    :data:`MIN_REPEAT_BUYERS` bought again in a later week (nothing to learn a buying
+    rhythm from); with less than 12 months of order history ``_notes`` says that the
+    12-month values rest on a short history.
+    """
+    summary = rfm_summary(portfolio, freq="W")
+    history = order_history(portfolio)
+    reason = _too_little_to_learn(summary, history)
+    if reason is not None:
+        return {"value": reason, "value_model": reason}
+    choice = choose_btyd(portfolio.orders, as_of=portfolio.as_of)
+    gg, gg_note = _fit_gamma_gamma(summary)
+    margins = margin_rates(portfolio)
+    ev = expected_value(summary, choice.model, gg, months=12, discount_rate=0.10, unit="W", margin_pct=margins)
+    value = summary.merge(ev, on="account_id", how="left").merge(margins, on="account_id", how="left")
+    total = value["expected_value_12m"].clip(lower=0).sum()
+    value["value_share"] = value["expected_value_12m"].clip(lower=0) / total if total > 0 else 0.0
+    model = pd.DataFrame(_btyd_rows(choice) + _gamma_gamma_rows(gg, gg_note))
+    model["note"] = model["note"].fillna("").astype("str")
+    model["time_unit"] = "week"
+    model["chosen"] = model["model"].isin([choice.model.model_name, "gamma_gamma"])
+    out: dict[str, pd.DataFrame | NotAvailable] = {"value": value[VALUE_COLUMNS], "value_model": model}
+    out["_notes"] = {"value_model": choice.reason}
+    if history.complete_months < 12:
+        out["_notes"] |= {
+            "value": (
+                f"The value model learnt the accounts' buying rhythm from {history.describe()} and projects 12 "
+                "months ahead, so its P(alive) and expected values rest on few purchases per account: treat them "
+                "as rough."
+            )
+        }
+    return out
+
+
+def _too_little_to_learn(summary: pd.DataFrame, history: OrderHistory) -> NotAvailable | None:
+    """Why no value model can be fitted (too few accounts with orders, or too few repeat buyers), else None."""
+    if len(summary) < MIN_ACCOUNTS:
+        return NotAvailable(
+            f"The value model needs at least {MIN_ACCOUNTS} accounts with orders to learn from; "
+            f"this portfolio has {len(summary)}."
+        )
+    repeaters = int((summary["frequency"] > 0).sum())
+    if repeaters < MIN_REPEAT_BUYERS:
+        return NotAvailable(
+            f"The value model learns each account's buying rhythm from repeat purchases, and only {repeaters} "
+            f"account{'s' if repeaters != 1 else ''} bought again in a later week in {history.describe()}; it needs "
+            f"at least {MIN_REPEAT_BUYERS}, so P(alive) and expected values are not estimated."
+        )
+    return None
+
+
+def _fit_gamma_gamma(summary: pd.DataFrame) -> tuple[GammaGamma | None, str]:
+    """Gamma-Gamma fitted on the summary (None when it cannot be) and the note on its fit and warnings."""
+    gg: GammaGamma | None = GammaGamma()
+    gg_note = ""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            gg.fit(summary["frequency"], summary["monetary"])
+        except ValueError as exc:
+            gg, gg_note = None, f"Gamma-Gamma not fitted ({exc}); accounts are valued at their own mean purchase."
+    return gg, "; ".join([gg_note] * bool(gg_note) + [str(w.message) for w in caught])
+
+
+def _btyd_rows(choice: BTYDChoice) -> list[dict]:
+    """The value_model rows of both BTYD candidates: parameters, then per candidate its holdout figures and status."""
+    rows = []
+    for name, est in choice.fits.items():
+        problems = choice.problems[name]
+        note = "; ".join(choice.warnings.get(name, []))
+        if problems:
+            note = f"{MODEL_LABELS[name]} parameters not determined by the data: {'; '.join(problems)}."
+        rows += _model_rows(name, est, note)
+    for rec in choice.selection.to_dict("records"):
+        for key, label in _SELECTION_ROWS.items():
+            if key in rec:
+                rows.append(
+                    {"model": rec["model"], "parameter": label, "estimate": float(rec[key]), "std_error": np.nan}
+                )
+        rows[-1]["note"] = choice.reason if rec["chosen"] else ""
+        status = str(rec["status"])
+        rows.append(
+            {
+                "model": rec["model"],
+                "parameter": "fit_status",
+                "estimate": float(FIT_STATUSES.index(status)),
+                "std_error": np.nan,
+                "note": status,
+            }
+        )
+    return rows
+
+
+def _gamma_gamma_rows(gg: GammaGamma | None, gg_note: str) -> list[dict]:
+    """The value_model rows of Gamma-Gamma: its parameters, or why it was not fitted."""
+    if gg is not None:
+        rows = _model_rows("gamma_gamma", gg, gg_note)
+        rows.append(
+            {
+                "model": "gamma_gamma",
+                "parameter": "frequency_monetary_corr",
+                "estimate": gg.frequency_monetary_corr_,
+                "std_error": np.nan,
+                "note": "",
+            }
+        )
+        return rows
+    if gg_note:
+        return [
+            {
+                "model": "gamma_gamma",
+                "parameter": "not_fitted",
+                "estimate": np.nan,
+                "std_error": np.nan,
+                "note": gg_note,
+            }
+        ]
+    return []
