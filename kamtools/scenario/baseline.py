@@ -377,68 +377,31 @@ def baseline(bundle: Bundle, scope: str, horizon: int | None = None) -> Baseline
     as_of = bundle.as_of
     start = _forecast_start(as_of)
     notes: list[str] = []
-    pv = bundle.table("scenario_price_volume")
-    if isinstance(pv, NotAvailable):
-        raise ScenarioError(
-            f"the bundle at {bundle.path} has no scenario tables ({pv.reason}); "
-            "re-run `kamtools analyze` with the scenario stage"
-        )
-    pv = pv[pv["account_id"].isin(ids)]
-    hist_ds = pd.to_datetime(pv["ds"])
-    # category mix and margin from the last twelve months (else all history)
-    ltm = pv[hist_ds >= start - pd.DateOffset(months=12)]
-    if ltm["net_revenue"].sum() <= 0:
-        ltm = pv
-    by_cat = ltm.groupby("category", observed=True)[["net_revenue", "cost"]].sum()
-    all_cat = pv.groupby("category", observed=True)[["net_revenue", "cost"]].sum()
-
-    # whitespace recommendations of the scope
-    ws = bundle.table("whitespace_recommendations")
-    ws_cat = pd.Series(dtype=float)
-    if isinstance(ws, pd.DataFrame) and not ws.empty:
-        w = ws[ws["account_id"].isin(ids)]
-        ws_cat = w.groupby(w["category"].astype(str))["spend_if_adopted"].sum()
-    else:
-        notes.append("No whitespace recommendations in the bundle: the whitespace lever has no effect.")
-
-    cats = sorted(set(by_cat.index.astype(str)) | set(ws_cat.index.astype(str)))
-    if not cats:
-        cats = ["all"]
-    C = len(cats)
+    pv, hist_ds, by_cat, all_cat = _scope_price_volume(bundle, ids, start)
+    ws_cat = _scope_whitespace(bundle, ids, notes)
+    cats = sorted(set(by_cat.index.astype(str)) | set(ws_cat.index.astype(str))) or ["all"]
     cat_idx = {c: i for i, c in enumerate(cats)}
 
     months, tot, sd_by_month, baseline_method = _monthly_totals(bundle, pv, hist_ds, ids, start, horizon, notes)
     revenue = _category_split(bundle, ids, by_cat, cat_idx, months, tot, baseline_method)
-
-    # ---- margins: cost ratio per category (category history, else the scope's overall ratio)
+    # margins: cost ratio per category (category history, else the scope's overall ratio)
     cost_ratio = _cost_ratios(bundle, cats, cat_idx, by_cat, all_cat)
-
-    whitespace = np.zeros(C)
+    whitespace = np.zeros(len(cats))
     for cat, v in ws_cat.items():
         whitespace[cat_idx[str(cat)]] = max(float(v), 0.0)
-
-    # ---- elasticity
     elasticity, info = _scope_elasticity(bundle, scope, ids, cats, revenue.sum(axis=1))
 
-    # ---- churn, payment, booked, targets
-    rar = 0.0
-    churn = bundle.table("churn")
-    if isinstance(churn, pd.DataFrame) and "revenue_at_risk" in churn.columns:
-        rar = float(np.nansum(churn.loc[churn["account_id"].astype(str).isin(ids), "revenue_at_risk"]))
-    else:
-        notes.append("No churn scores in the bundle: the churn lever has no effect.")
+    rar = _scope_revenue_at_risk(bundle, ids, notes)
     dso, terms = _scope_payment_days(bundle, ids, notes)
-
     hist = pv.groupby(hist_ds.dt.to_period("M").dt.to_timestamp())["net_revenue"].sum()
-    booked = {}
-    for y in sorted(set(months.year)):
-        booked[int(y)] = float(hist[(hist.index.year == y) & (hist.index < start)].sum())
+    booked = {
+        int(y): float(hist[(hist.index.year == y) & (hist.index < start)].sum()) for y in sorted(set(months.year))
+    }
     targets, tnotes = _targets(bundle, ids, as_of)
     notes += tnotes
     sd = _year_sd(bundle, ids, months, sd_by_month, booked, tot)
     if not any(np.isfinite(v) and v > 0 for v in sd.values()) and targets:
         notes.append("The forecast has no intervals here, so the probability of reaching target is not shown.")
-    history = pd.DataFrame({"ds": hist.index, "revenue": hist.to_numpy(dtype=float)})
     return Baseline(
         scope=scope,
         label=label,
@@ -455,12 +418,52 @@ def baseline(bundle: Bundle, scope: str, horizon: int | None = None) -> Baseline
         booked=booked,
         targets=targets,
         sd=sd,
-        history=history,
+        history=pd.DataFrame({"ds": hist.index, "revenue": hist.to_numpy(dtype=float)}),
         elasticity_info=info,
         n_accounts=len(ids),
         baseline_method=baseline_method,
         notes=notes,
     )
+
+
+def _scope_price_volume(
+    bundle: Bundle, ids: np.ndarray, start: pd.Timestamp
+) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame, pd.DataFrame]:
+    """The scope's monthly price-volume rows, their dates, and revenue and cost per category over the
+    last twelve months (else all history) and over all history."""
+    pv = bundle.table("scenario_price_volume")
+    if isinstance(pv, NotAvailable):
+        raise ScenarioError(
+            f"the bundle at {bundle.path} has no scenario tables ({pv.reason}); "
+            "re-run `kamtools analyze` with the scenario stage"
+        )
+    pv = pv[pv["account_id"].isin(ids)]
+    hist_ds = pd.to_datetime(pv["ds"])
+    ltm = pv[hist_ds >= start - pd.DateOffset(months=12)]
+    if ltm["net_revenue"].sum() <= 0:
+        ltm = pv
+    by_cat = ltm.groupby("category", observed=True)[["net_revenue", "cost"]].sum()
+    all_cat = pv.groupby("category", observed=True)[["net_revenue", "cost"]].sum()
+    return pv, hist_ds, by_cat, all_cat
+
+
+def _scope_whitespace(bundle: Bundle, ids: np.ndarray, notes: list[str]) -> pd.Series:
+    """Recommended whitespace spend per category of the scope (empty, with a note, without recommendations)."""
+    ws = bundle.table("whitespace_recommendations")
+    if isinstance(ws, pd.DataFrame) and not ws.empty:
+        w = ws[ws["account_id"].isin(ids)]
+        return w.groupby(w["category"].astype(str))["spend_if_adopted"].sum()
+    notes.append("No whitespace recommendations in the bundle: the whitespace lever has no effect.")
+    return pd.Series(dtype=float)
+
+
+def _scope_revenue_at_risk(bundle: Bundle, ids: np.ndarray, notes: list[str]) -> float:
+    """The churn model's revenue at risk of the scope (0, with a note, without churn scores)."""
+    churn = bundle.table("churn")
+    if isinstance(churn, pd.DataFrame) and "revenue_at_risk" in churn.columns:
+        return float(np.nansum(churn.loc[churn["account_id"].astype(str).isin(ids), "revenue_at_risk"]))
+    notes.append("No churn scores in the bundle: the churn lever has no effect.")
+    return 0.0
 
 
 def _scope_elasticity(
@@ -474,16 +477,7 @@ def _scope_elasticity(
     was not used) and ``baseline_revenue``.
     """
     kind, _ = parse_scope(scope)
-    pooled = bundle.table("scenario_elasticity_pooled")
-    if not isinstance(pooled, pd.DataFrame):
-        pooled = pd.DataFrame(columns=["scope", *ELASTICITY_COLUMNS])
-    if kind != "account" and not (pooled["scope"].astype(str) == scope).any():
-        # a group analyze did not pool (e.g. a region): estimate it now
-        try:
-            pooled = pd.concat([pooled, estimate_elasticity(bundle, scope, cats)], ignore_index=True)
-        except ScenarioError:
-            pass
-    rows_by_key = {(str(r.scope), str(r.category)): r for r in pooled.itertuples(index=False)}
+    rows_by_key = _pooled_rows(bundle, scope, kind, cats)
 
     def usable(key):
         r = rows_by_key.get(key)
@@ -495,58 +489,75 @@ def _scope_elasticity(
         if isinstance(own, pd.DataFrame):
             own = own[own["account_id"].astype(str) == ids[0]]
             own_by_cat = {str(r.category): r for r in own.itertuples(index=False)}
-    out = np.full(len(cats), DEFAULT_ELASTICITY)
-    rows = []
-    for i, cat in enumerate(cats):
-        est = lo = hi = np.nan
-        note = ""
-        if kind == "account":
-            r = own_by_cat.get(cat)
-            if r is None:
-                src, note = "default", "no purchases of this category yet"
-                p = usable(("portfolio", cat))
-                if p is not None:
-                    src, out[i], est, lo, hi = "portfolio pooled", p.estimate, p.estimate, p.ci_low, p.ci_high
-            else:
-                src = str(r.elasticity_source)
-                out[i] = float(r.elasticity)
-                if src == "account":
-                    est, lo, hi = r.estimate, r.ci_low, r.ci_high
-                else:
-                    note = str(r.reason)
-                    p = None
-                    if src == "portfolio pooled":
-                        p = usable(("portfolio", cat))
-                    elif src.startswith("tier "):
-                        p = usable((f"tier:{src.split()[1]}", cat))
-                    if p is not None:
-                        est, lo, hi = p.estimate, p.ci_low, p.ci_high
-        else:
-            own_row = rows_by_key.get((scope, cat))
-            p = usable((scope, cat))
-            if p is not None:
-                src, out[i], est, lo, hi = "pooled over the scope", p.estimate, p.estimate, p.ci_low, p.ci_high
-            else:
-                note = str(own_row.reason) if own_row is not None else "not estimated"
-                p = usable(("portfolio", cat))
-                if p is not None:
-                    src, out[i], est, lo, hi = "portfolio pooled", p.estimate, p.estimate, p.ci_low, p.ci_high
-                else:
-                    src = "default"
-        rows.append(
-            {
-                "category": cat,
-                "elasticity": float(out[i]),
-                "source": src,
-                "estimate": float(est),
-                "ci_low": float(lo),
-                "ci_high": float(hi),
-                "note": note,
-            }
-        )
+    rows = [
+        _account_elasticity(cat, own_by_cat.get(cat), usable)
+        if kind == "account"
+        else _pooled_elasticity(scope, cat, rows_by_key.get((scope, cat)), usable)
+        for cat in cats
+    ]
     info = pd.DataFrame(rows, columns=["category", "elasticity", "source", "estimate", "ci_low", "ci_high", "note"])
     info["baseline_revenue"] = np.asarray(weight, dtype=float)
-    return out, info
+    return info["elasticity"].to_numpy(dtype=float), info
+
+
+def _pooled_rows(bundle: Bundle, scope: str, kind: str, cats: list[str]) -> dict:
+    """The bundle's pooled elasticity rows by (scope, category); a group that analyze did not pool
+    (e.g. a region) is estimated now."""
+    pooled = bundle.table("scenario_elasticity_pooled")
+    if not isinstance(pooled, pd.DataFrame):
+        pooled = pd.DataFrame(columns=["scope", *ELASTICITY_COLUMNS])
+    if kind != "account" and not (pooled["scope"].astype(str) == scope).any():
+        try:
+            pooled = pd.concat([pooled, estimate_elasticity(bundle, scope, cats)], ignore_index=True)
+        except ScenarioError:
+            pass
+    return {(str(r.scope), str(r.category)): r for r in pooled.itertuples(index=False)}
+
+
+def _elasticity_row(cat: str, value: float, src: str, est=np.nan, lo=np.nan, hi=np.nan, note: str = "") -> dict:
+    return {
+        "category": cat,
+        "elasticity": float(value),
+        "source": src,
+        "estimate": float(est),
+        "ci_low": float(lo),
+        "ci_high": float(hi),
+        "note": note,
+    }
+
+
+def _account_elasticity(cat: str, r, usable) -> dict:
+    """One account's elasticity of ``cat``: its own row of ``scenario_elasticity`` (with the pooled
+    estimate it fell back to), else the portfolio's pooled estimate, else the default."""
+    if r is None:
+        note = "no purchases of this category yet"
+        p = usable(("portfolio", cat))
+        if p is not None:
+            return _elasticity_row(cat, p.estimate, "portfolio pooled", p.estimate, p.ci_low, p.ci_high, note)
+        return _elasticity_row(cat, DEFAULT_ELASTICITY, "default", note=note)
+    src = str(r.elasticity_source)
+    if src == "account":
+        return _elasticity_row(cat, r.elasticity, src, r.estimate, r.ci_low, r.ci_high)
+    p = None
+    if src == "portfolio pooled":
+        p = usable(("portfolio", cat))
+    elif src.startswith("tier "):
+        p = usable((f"tier:{src.split()[1]}", cat))
+    if p is not None:
+        return _elasticity_row(cat, r.elasticity, src, p.estimate, p.ci_low, p.ci_high, str(r.reason))
+    return _elasticity_row(cat, r.elasticity, src, note=str(r.reason))
+
+
+def _pooled_elasticity(scope: str, cat: str, own_row, usable) -> dict:
+    """A group scope's elasticity of ``cat``: pooled over the scope, else the portfolio's, else the default."""
+    p = usable((scope, cat))
+    if p is not None:
+        return _elasticity_row(cat, p.estimate, "pooled over the scope", p.estimate, p.ci_low, p.ci_high)
+    note = str(own_row.reason) if own_row is not None else "not estimated"
+    p = usable(("portfolio", cat))
+    if p is not None:
+        return _elasticity_row(cat, p.estimate, "portfolio pooled", p.estimate, p.ci_low, p.ci_high, note)
+    return _elasticity_row(cat, DEFAULT_ELASTICITY, "default", note=note)
 
 
 def _scope_payment_days(bundle: Bundle, ids: np.ndarray, notes: list[str]) -> tuple[float, float]:
