@@ -27,6 +27,7 @@ Also here:
 from __future__ import annotations
 
 import os
+import pickle
 import threading
 import time
 import uuid
@@ -163,7 +164,7 @@ def parallel_as_completed(
         for item in items:
             on_done(item, func(item), None)
         return
-    _as_completed_in_workers(func, items, on_done, jobs, (os.getpid(), cleanup, initializer, tuple(initargs)))
+    _as_completed_in_workers(func, items, on_done, jobs, cleanup, initializer, tuple(initargs))
 
 
 def _as_completed_on_cluster(client, func, items, on_done, cleanup) -> None:
@@ -188,22 +189,33 @@ def _as_completed_on_cluster(client, func, items, on_done, cleanup) -> None:
                 pass
 
 
-def _pool_worker_init(parent_pid: int, cleanup, initializer, initargs: tuple) -> None:
+def _pool_worker_init(parent_pid: int, setup: bytes) -> None:
     """First thing in a worker of :func:`parallel_as_completed`: end with the caller, then prepare.
 
     The pool lives inside one call of the thread that started it, so the parent-death signal
-    can be SIGKILL (``hard=True``)."""
+    can be SIGKILL (``hard=True``). ``setup`` (the pickled cleanup, initializer and its
+    arguments) is unpickled only once the worker is armed: unpickling imports their modules,
+    which takes seconds, and a worker must not outlive a parent killed meanwhile.
+    """
+    armed: dict[str, Callable[[], None] | None] = {"cleanup": None}
+
+    def cleanup() -> None:
+        if armed["cleanup"] is not None:
+            armed["cleanup"]()
+
     die_with_parent(parent_pid, hard=True, cleanup=cleanup)
+    armed["cleanup"], initializer, initargs = pickle.loads(setup)
     if initializer is not None:
         initializer(*initargs)
 
 
-def _as_completed_in_workers(func, items, on_done, workers: int, init_args: tuple) -> None:
+def _as_completed_in_workers(func, items, on_done, workers: int, cleanup, initializer, initargs: tuple) -> None:
     from concurrent.futures import as_completed
 
     from joblib.externals.loky import ProcessPoolExecutor
 
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_pool_worker_init, initargs=init_args)
+    setup = pickle.dumps((cleanup, initializer, initargs))
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_pool_worker_init, initargs=(os.getpid(), setup))
     try:
         futures = {pool.submit(func, item): item for item in items}
         for future in as_completed(futures):
