@@ -96,7 +96,7 @@ def test_account_sections_escape_every_name(hostile, captured, monkeypatch, key)
     from kamtools import sections
 
     bundle, roles = hostile
-    monkeypatch.setenv("KAMTOOLS_STRICT_SECTIONS", "1")  # a section that fails raises here
+    monkeypatch.setattr(sections, "STRICT", True)  # a section that fails raises here
     acct = bundle.account(roles["named"])
     sections.account_header(acct)
     sections.account(key, acct)
@@ -124,7 +124,7 @@ def test_portfolio_sections_escape_every_name(hostile, captured, monkeypatch, ke
     from kamtools import sections
 
     bundle, _ = hostile
-    monkeypatch.setenv("KAMTOOLS_STRICT_SECTIONS", "1")
+    monkeypatch.setattr(sections, "STRICT", True)
     if key == "whitespace":
         # the small hostile portfolio has no category above the 10% adoption threshold; list
         # every opportunity in the top table so that the escaping of its names is what is tested

@@ -263,7 +263,7 @@ def test_report_sections_pass_the_bundle_currency_to_their_charts(euro_bundle, c
         return original(fig, alt)
 
     monkeypatch.setattr(display, "figure", keep_ticks)
-    monkeypatch.setenv("KAMTOOLS_STRICT_SECTIONS", "1")
+    monkeypatch.setattr(sections, "STRICT", True)
     sections.portfolio("value", euro_bundle)
     sections.portfolio("segment", euro_bundle)
     acct = euro_bundle.account(str(euro_bundle.accounts["account_id"].iloc[0]))

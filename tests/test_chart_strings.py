@@ -541,7 +541,7 @@ def test_report_sections_draw_dollar_names(dollar_bundle, captured, monkeypatch)
         return markup
 
     monkeypatch.setattr(display, "figure", keep_texts)
-    monkeypatch.setenv("KAMTOOLS_STRICT_SECTIONS", "1")  # a failing section raises instead of a note
+    monkeypatch.setattr(sections, "STRICT", True)  # a failing section raises instead of a note
     acct = bundle.account(account)
     sections.account_header(acct)
     sections.account("segment", acct)

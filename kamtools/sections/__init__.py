@@ -21,14 +21,13 @@ section of :data:`ACCOUNT_SECTIONS` / :data:`PORTFOLIO_SECTIONS`:
 * a section that raises shows its heading and a short error sentence instead of
   breaking the whole report; the error is also attached to the output's metadata
   (``kamtools.section_error``) so that ``kamtools reports`` can list the account as
-  ``partial`` in its index and run log. Set ``KAMTOOLS_STRICT_SECTIONS=1`` to let the
-  exception propagate instead (useful while developing a section).
+  ``partial`` in its index and run log. Set :data:`STRICT` to True to let the exception
+  propagate instead (the tests do; useful while developing a section).
 """
 
 from __future__ import annotations
 
 import importlib
-import os
 import traceback
 from dataclasses import dataclass
 
@@ -52,9 +51,15 @@ __all__ = [
     "preload",
     "history_sentence",
     "show_notes",
+    "STRICT",
 ]
 
 SECTION_ERROR_KEY = "kamtools.section_error"
+
+STRICT = False
+"""True: a section that raises lets its exception propagate instead of showing an error line (a switch for
+tests and for developing a section, e.g. ``monkeypatch.setattr(kamtools.sections, "STRICT", True)``;
+reports always leave it False)."""
 
 
 @dataclass(frozen=True)
@@ -221,7 +226,7 @@ def _render(section_key: str, fn_name: str, target, bundle) -> None:
     try:
         fn(target)
     except Exception as exc:
-        if os.environ.get("KAMTOOLS_STRICT_SECTIONS"):
+        if STRICT:
             raise
         _section_failed(section, exc)
 

@@ -15,14 +15,14 @@ portfolio without parents has no group, so no group report is made and nothing e
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from kamtools import display, formatting
+from kamtools import display, formatting, sections
 from kamtools.data.portfolio import NotAvailable
 from kamtools.sections import Section, _section_failed, _setup_page
+from kamtools.sections.whitespace import min_useful_p
 
 __all__ = [
     "GROUP_SECTIONS",
@@ -79,8 +79,8 @@ def group_ids(accounts: pd.DataFrame) -> list[str]:
     """The parent accounts of a bundle's accounts table (every level), sorted; [] without parents."""
     if "parent_account_id" not in accounts.columns or not accounts["parent_account_id"].notna().any():
         return []
-    known = set(accounts["account_id"].astype(str))
-    parents = set(accounts["parent_account_id"].dropna().astype(str))
+    known = set(accounts["account_id"])
+    parents = set(accounts["parent_account_id"].dropna())
     return sorted(parents & known)
 
 
@@ -88,13 +88,11 @@ def group_links(accounts: pd.DataFrame, account_id: str) -> list[tuple[str, str]
     """(group id, name) of every parent above ``account_id``, top-most first; [] for a stand-alone account."""
     if "parent_account_id" not in accounts.columns:
         return []
-    parents = {
-        str(a): str(p) for a, p in zip(accounts["account_id"], accounts["parent_account_id"], strict=True) if _text(p)
-    }
-    names = {str(a): _text(n, str(a)) or str(a) for a, n in zip(accounts["account_id"], accounts["name"], strict=True)}
+    parents = {a: p for a, p in zip(accounts["account_id"], accounts["parent_account_id"], strict=True) if _text(p)}
+    names = {a: _text(n, a) or a for a, n in zip(accounts["account_id"], accounts["name"], strict=True)}
     chain: list[str] = []
-    node = str(account_id)
-    while node in parents and parents[node] not in chain and parents[node] != str(account_id):
+    node = account_id
+    while node in parents and parents[node] not in chain and parents[node] != account_id:
         node = parents[node]
         chain.append(node)
     return [(g, names.get(g, g)) for g in reversed(chain)]
@@ -128,15 +126,12 @@ class GroupView:
         if name not in self._cache:
             df = self.bundle.table(name)
             if not isinstance(df, NotAvailable) and "account_id" in df.columns:
-                df = df[df["account_id"].astype(str).isin(self.members)].reset_index(drop=True)
+                df = df[df["account_id"].isin(self.members)].reset_index(drop=True)
             self._cache[name] = df
         return self._cache[name]
 
     def names(self) -> dict[str, str]:
-        return {
-            str(a): _text(n, str(a)) or str(a)
-            for a, n in zip(self.accounts["account_id"], self.accounts["name"], strict=True)
-        }
+        return {a: _text(n, a) or a for a, n in zip(self.accounts["account_id"], self.accounts["name"], strict=True)}
 
     def sub_groups(self) -> list[str]:
         """Parents below this group (e.g. its regions), in id order."""
@@ -156,13 +151,13 @@ def group_view(bundle, group_id: str) -> GroupView:
     from kamtools.groups.tree import descendants
 
     accounts = bundle.accounts
-    gid = str(group_id)
+    gid = str(group_id)  # the caller's id (e.g. a report parameter); the bundle's ids are str
     if gid not in group_ids(accounts):
         raise KeyError(f"account {gid!r} has no units in the bundle at {bundle.path}, so it has no group report")
     hier = hierarchy_of(accounts)
     members = descendants(hier, gid, include_self=True)
-    rows = accounts[accounts["account_id"].astype(str).isin(members)].reset_index(drop=True)
-    info = accounts[accounts["account_id"].astype(str) == gid].iloc[0].to_dict()
+    rows = accounts[accounts["account_id"].isin(members)].reset_index(drop=True)
+    info = accounts[accounts["account_id"] == gid].iloc[0].to_dict()
     return GroupView(bundle, gid, info, hier, members, rows)
 
 
@@ -214,7 +209,7 @@ def group(section_key: str, gv: GroupView) -> None:
     try:
         _SECTIONS[section_key](gv)
     except Exception as exc:
-        if os.environ.get("KAMTOOLS_STRICT_SECTIONS"):
+        if sections.STRICT:
             raise
         _section_failed(section, exc)
 
@@ -223,7 +218,7 @@ def _rollup_row(gv: GroupView) -> pd.Series | NotAvailable | None:
     roll = gv.bundle.table("group_rollup")
     if isinstance(roll, NotAvailable):
         return roll
-    rows = roll[roll["account_id"].astype(str) == gv.group_id]
+    rows = roll[roll["account_id"] == gv.group_id]
     return rows.iloc[0] if len(rows) else None
 
 
@@ -351,27 +346,42 @@ def key_points(gv: GroupView, row: pd.Series) -> list[str]:
                 f"{formatting.pct(float(top['r']) / at_risk)} of the revenue at risk is at "
                 f"{names.get(top['account_id'], top['account_id'])} ({gv.money(top['r'])} of {gv.money(at_risk)})."
             )
-    opp = gv.table("opportunity_map")
-    if not isinstance(opp, NotAvailable) and len(opp):
-        ev = pd.to_numeric(opp["expected_value"], errors="coerce").fillna(0.0)
-        gaps = opp[~opp["buys"].fillna(False).astype(bool) & (ev > 0)].assign(ev=ev)
-        if len(gaps):
-            g = gaps.sort_values(["ev", "account_id"], ascending=[False, True]).iloc[0]
-            points.append(
-                f"Largest cross-sell gap: {g['category']} at {names.get(str(g['account_id']), str(g['account_id']))}, "
-                f"expected {gv.money(g['ev'])} a year ({formatting.count(len(gaps))} gaps in all, "
-                f"{gv.money(gaps['ev'].sum())} a year together)."
-            )
+    gap = _gap_point(gv)
+    if gap:
+        points.append(gap)
     findings = gv.table("coverage_findings")
     if not isinstance(findings, NotAvailable) and len(findings):
         high = findings[findings["severity"].astype(str) == "high"]
         worst = (high if len(high) else findings).iloc[0]
-        where = names.get(str(worst["account_id"]), str(worst["account_id"]))
+        where = names.get(worst["account_id"], worst["account_id"])
         points.append(
             f"{formatting.count(len(findings))} relationship coverage findings ({formatting.count(len(high))} high); "
             f"most severe at {where}: {_text(worst.get('evidence'))}"
         )
     return points
+
+
+def _gap_point(gv: GroupView) -> str | None:
+    """The largest cross-sell gap with a useful adoption probability (or that none has one); None without gaps."""
+    opp = gv.table("opportunity_map")
+    if isinstance(opp, NotAvailable) or opp.empty:
+        return None
+    gaps = open_gaps(opp)
+    if gaps.empty:
+        return None
+    threshold = formatting.pct(min_useful_p())
+    likely = gaps[gaps["likely"]]
+    if likely.empty:
+        return (
+            f"None of the {formatting.count(len(gaps))} cross-sell gaps has at least a {threshold} chance of "
+            "adoption in the next 12 months."
+        )
+    g = likely.iloc[0]
+    return (
+        f"Largest cross-sell gap: {g['category']} at {gv.names().get(g['account_id'], g['account_id'])}, "
+        f"expected {gv.money(g['ev'])} a year ({formatting.pct(g['p'])} chance; {formatting.count(len(likely))} of "
+        f"the {formatting.count(len(gaps))} gaps have at least a {threshold} chance of adoption)."
+    )
 
 
 def _forecast_chart(gv: GroupView, row: pd.Series) -> None:
@@ -381,7 +391,7 @@ def _forecast_chart(gv: GroupView, row: pd.Series) -> None:
     if isinstance(fc, NotAvailable):
         display.not_available(fc)
         return
-    fc = fc[fc["unique_id"].astype(str) == gv.group_id]
+    fc = fc[fc["unique_id"] == gv.group_id]
     if fc.empty:
         display.paragraph("No group forecast: the units have no complete month of orders to forecast from.")
         return
@@ -403,8 +413,7 @@ def _forecast_chart(gv: GroupView, row: pd.Series) -> None:
 def units_frame(gv: GroupView) -> pd.DataFrame:
     """The group's trading units (accounts with no unit below them, and any parent with orders of its own),
     largest revenue first, with ``via`` (the levels between the group and the unit)."""
-    acc = gv.accounts.copy()
-    acc["account_id"] = acc["account_id"].astype(str)
+    acc = gv.accounts
     hier = gv.hier.set_index("account_id")
     is_group = acc["account_id"].map(hier["is_group"]).fillna(False).astype(bool)
     revenue = pd.to_numeric(acc.get("revenue_ltm", pd.Series(0.0, index=acc.index)), errors="coerce").fillna(0.0)
@@ -490,7 +499,8 @@ def _heat_style(value: float, top: float) -> str:
 
 
 def opportunities_section(gv: GroupView) -> None:
-    """Units x categories: what each unit buys, the gaps its sister units fill, with expected value."""
+    """Units x categories: what each unit buys, the gaps its sister units fill, with expected value;
+    then the largest gaps worth a KAM's time."""
     display.heading("Opportunity map: what each unit buys, and the gaps")
     opp = gv.table("opportunity_map")
     if isinstance(opp, NotAvailable):
@@ -499,20 +509,34 @@ def opportunities_section(gv: GroupView) -> None:
     if opp.empty:
         display.paragraph("The opportunity map has no row for this group's units.")
         return
-    names = gv.names()
-    opp = opp.copy()
-    opp["account_id"] = opp["account_id"].astype(str)
-    opp["category"] = opp["category"].astype(str)
-    opp["expected_value"] = pd.to_numeric(opp["expected_value"], errors="coerce").fillna(0.0)
-    buys = opp["buys"].fillna(False).astype(bool)
-    # the categories that matter most: bought by most units, then the largest gaps
-    # (a category no unit buys and with no gap says nothing: left out)
+    opp = opp.assign(
+        category=opp["category"].astype(str),
+        expected_value=pd.to_numeric(opp["expected_value"], errors="coerce").fillna(0.0),
+    )
+    country = dict(zip(gv.accounts["account_id"], gv.accounts.get("country", pd.Series(dtype=object))))
+    _opportunity_map(gv, opp, country)
+    gaps = open_gaps(opp)
+    if gaps.empty:
+        display.paragraph("No gap with a positive expected value: every unit buys what its sisters buy.")
+        return
+    _largest_gaps(gv, gaps, country)
+
+
+def _map_columns(opp: pd.DataFrame, buys: pd.Series) -> list[str]:
+    """The categories that matter most: bought by most units, then the largest gaps (a category no unit
+    buys and with no gap says nothing: left out)."""
     weight = opp.assign(b=buys).groupby("category").agg(n=("b", "sum"), ev=("expected_value", "sum"))
     weight = weight[(weight["n"] > 0) | (weight["ev"] > 0)]
-    cats = weight.sort_values(["n", "ev"], ascending=[False, False]).head(MAX_CATEGORIES).index.tolist()
+    return weight.sort_values(["n", "ev"], ascending=[False, False]).head(MAX_CATEGORIES).index.tolist()
+
+
+def _opportunity_map(gv: GroupView, opp: pd.DataFrame, country: dict) -> None:
+    """The heat map (units x categories) and the sentence that reads it."""
+    names = gv.names()
+    buys = opp["buys"].fillna(False).astype(bool)
+    cats = _map_columns(opp, buys)
     unit_rev = opp.groupby("account_id")["unit_revenue_12m"].max().sort_values(ascending=False)
     unit_ids = unit_rev.index.tolist()[:MAX_UNITS_SHOWN]
-    country = dict(zip(gv.accounts["account_id"].astype(str), gv.accounts.get("country", pd.Series(dtype=object))))
     cell = {(a, c): (b, ev) for a, c, b, ev in zip(opp["account_id"], opp["category"], buys, opp["expected_value"])}
     top = float(opp.loc[~buys, "expected_value"].max()) if (~buys).any() else 0.0
     floor = SMALL_GAP * top  # gaps this small would only clutter the map: left blank (and said so)
@@ -539,20 +563,69 @@ def opportunities_section(gv: GroupView) -> None:
         "it for a year (darker = larger)."
         + (f" {formatting.count(small)} gaps worth less than {gv.money(floor)} a year are left blank." if small else "")
     )
-    gaps = opp[~buys & (opp["expected_value"] > 0)].sort_values(
-        ["expected_value", "account_id", "category"], ascending=[False, True, True]
+
+
+def open_gaps(opp: pd.DataFrame) -> pd.DataFrame:
+    """The gaps of an ``opportunity_map`` (a unit does not buy a category its sisters buy; positive expected
+    value) with ``ev`` (the expected value: adoption probability x first-year spend, so already
+    probability-weighted), ``p`` (the adoption probability) and ``likely`` (``p`` at least
+    :data:`kamtools.whitespace.MIN_USEFUL_P`, the probability from which the account reports recommend a
+    category), largest expected value first."""
+    ev = pd.to_numeric(opp["expected_value"], errors="coerce").fillna(0.0)
+    p = (
+        pd.to_numeric(opp["p_adopt"], errors="coerce")
+        if "p_adopt" in opp.columns
+        else pd.Series(float("nan"), opp.index)
     )
-    if gaps.empty:
-        display.paragraph("No gap with a positive expected value: every unit buys what its sisters buy.")
+    gaps = opp.assign(ev=ev, p=p, likely=p >= min_useful_p())[~opp["buys"].fillna(False).astype(bool) & (ev > 0)]
+    return gaps.sort_values(["ev", "account_id", "category"], ascending=[False, True, True])
+
+
+def _largest_gaps(gv: GroupView, gaps: pd.DataFrame, country: dict) -> None:
+    """The largest gaps with a useful adoption probability, and one sentence on the gaps left out."""
+    names = gv.names()
+    threshold = formatting.pct(min_useful_p())
+    shown = gaps[gaps["likely"]].head(TOP_GAPS)
+    display.heading("Largest gaps", level=3)
+    if shown.empty:
+        display.paragraph(
+            f"No gap has at least a {threshold} chance of adoption in the next 12 months (the probability from which "
+            f"the account reports recommend a category); the {_gaps_worth(gv, gaps)}."
+        )
         return
-    display.heading(f"Largest gaps ({gv.money(gaps['expected_value'].sum())} a year across all gaps)", level=3)
     lines = []
-    for _, g in gaps[gaps["expected_value"] >= floor].head(TOP_GAPS).iterrows():
+    for _, g in shown.iterrows():
         where = names.get(g["account_id"], g["account_id"])
         if _text(country.get(g["account_id"])):
             where += f" ({country[g['account_id']]})"
         lines.append(f"{where}, {g['category']}: {gap_sentence(g, gv.currency).rstrip('.')}.")
     display.bullets(lines)
+    display.paragraph(_left_out_sentence(gv, gaps, len(shown), threshold))
+
+
+def _gaps_worth(gv: GroupView, gaps: pd.DataFrame) -> str:
+    """ "16 gaps are worth €10.3k a year together, probability-weighted"."""
+    n = len(gaps)
+    return f"{formatting.count(n)} {'gap is' if n == 1 else 'gaps are'} worth {gv.money(gaps['ev'].sum())} a year " + (
+        "together, probability-weighted" if n > 1 else "(probability-weighted)"
+    )
+
+
+def _left_out_sentence(gv: GroupView, gaps: pd.DataFrame, n_shown: int, threshold: str) -> str:
+    """One sentence: how many gaps the list leaves out (unlikely ones, smaller likely ones) and what all are worth."""
+    unlikely = int((~gaps["likely"]).sum())
+    smaller = len(gaps) - unlikely - n_shown
+    parts = []
+    if unlikely:
+        gap = "gap" if unlikely == 1 else "gaps"
+        parts.append(
+            f"{formatting.count(unlikely)} {gap} with less than a {threshold} chance of adoption in the next 12 months"
+        )
+    if smaller:
+        parts.append(f"{formatting.count(smaller)} smaller {'one' if smaller == 1 else 'ones'}")
+    if not parts:
+        return f"No gap is left out: all {_gaps_worth(gv, gaps)}."
+    return f"Left out: {' and '.join(parts)}; all {_gaps_worth(gv, gaps)}."
 
 
 def gap_sentence(gap: pd.Series, currency: str | None) -> str:
@@ -591,7 +664,7 @@ def relationships_section(gv: GroupView) -> None:
         display.figure(fig, alt="org chart of the group's contacts, grouped by unit")
         n_dm = int(rel.get("is_decision_maker", pd.Series(dtype=bool)).fillna(False).astype(bool).sum())
         units = set(units_frame(gv)["account_id"])
-        known = set(rel["account_id"].astype(str))
+        known = set(rel["account_id"])
         at_parents = len(known - units)
         display.paragraph(
             f"{formatting.count(len(rel))} contacts, {formatting.count(n_dm)} of them decision makers; we know "
@@ -609,7 +682,7 @@ def relationships_section(gv: GroupView) -> None:
     f = findings.copy()
     f["rank"] = f["severity"].map(SEVERITY_ORDER).fillna(3)
     f = f.sort_values(["rank", "account_id", "kind"], kind="stable")
-    f["unit"] = f["account_id"].astype(str).map(lambda a: names.get(a, a))
+    f["unit"] = f["account_id"].map(lambda a: names.get(a, a))
     display.table(f.head(TOP_FINDINGS), columns={"unit": "Unit", "severity": "Severity", "evidence": "Finding"})
     if len(f) > TOP_FINDINGS:
         display.paragraph(f"{formatting.count(len(f) - TOP_FINDINGS)} less severe findings in the units' own reports.")
@@ -626,10 +699,10 @@ def actions_section(gv: GroupView) -> None:
     risks = gv.table("plan_risks")
     if not isinstance(risks, NotAvailable) and not risks.empty:
         high = risks[risks["severity"].astype(str) == "high"]
-        units_high = high["account_id"].astype(str).nunique()
+        units_high = high["account_id"].nunique()
         display.paragraph(
             f"The playbook flags {formatting.count(len(risks))} risks across "
-            f"{formatting.count(risks['account_id'].astype(str).nunique())} units; {formatting.count(len(high))} "
+            f"{formatting.count(risks['account_id'].nunique())} units; {formatting.count(len(high))} "
             f"are high, at {formatting.count(units_high)} units."
         )
     if actions.empty:
@@ -637,7 +710,7 @@ def actions_section(gv: GroupView) -> None:
         return
     a = actions.copy()
     a["value"] = pd.to_numeric(a.get("value_at_stake", pd.Series(float("nan"), index=a.index)), errors="coerce")
-    a["unit"] = a["account_id"].astype(str).map(lambda x: names.get(x, x))
+    a["unit"] = a["account_id"].map(lambda x: names.get(x, x))
     a = a.sort_values(["value", "account_id"], ascending=[False, True], na_position="last", kind="stable")
     columns = {"unit": "Unit", "priority": "Priority", "action": "Action", "value": "Value at stake"}
     columns.update({"owner": "Owner", "due_date": "Due"})
@@ -674,8 +747,8 @@ def top_groups(bundle, n: int = 10) -> pd.DataFrame | None:
     if isinstance(roll, NotAvailable):
         return None
     roll = roll[roll["depth"] == 0] if "depth" in roll.columns else roll
-    names = dict(zip(accounts["account_id"].astype(str), accounts["name"].astype(str)))
-    out = roll.assign(account_id=roll["account_id"].astype(str))
+    names = dict(zip(accounts["account_id"], accounts["name"].astype(str)))
+    out = roll.copy()
     out["name"] = out["account_id"].map(names)
     out = out.sort_values(["revenue_12m", "account_id"], ascending=[False, True]).head(n)
     return out[["account_id", "name", "n_units", "revenue_12m", "revenue_at_risk"]].reset_index(drop=True)
@@ -697,7 +770,7 @@ def group_line(acct) -> None:
         chain = " > ".join(_link(group_href_from_report(g), n) for g, n in above)
         parts.append(f"Part of the global account {chain} (each name opens its global account plan).")
     if heads:
-        n_below = len(acct.bundle.accounts.loc[accounts["parent_account_id"].astype(str) == acct.account_id])
+        n_below = len(acct.bundle.accounts.loc[accounts["parent_account_id"] == acct.account_id])
         parts.append(
             f"This account heads a group of {formatting.count(n_below)} direct units: "
             f"{_link(group_href_from_report(acct.account_id), 'its global account plan')} adds them up."

@@ -15,7 +15,6 @@ from kamtools.data.portfolio import NotAvailable
 from kamtools.sections import account_names
 
 NO_PRIOR_YEAR = "no prior year"  # kamtools.whitespace.NO_PRIOR_YEAR (not imported: sections stay light)
-MIN_USEFUL_P = 0.10  # kamtools.whitespace.MIN_USEFUL_P (used for bundles written before the flag)
 
 REC_COLUMNS = {
     "rank": "#",
@@ -35,6 +34,14 @@ LANE_COLUMNS = {
     "margin_pct": "Margin %",
     "loss_making": "Loss-making",
 }
+
+
+def min_useful_p() -> float:
+    """:data:`kamtools.whitespace.MIN_USEFUL_P`, the adoption probability from which a category is recommended
+    (imported on use: the model's module loads scikit-learn, which drawing a report does not need)."""
+    from kamtools.whitespace import MIN_USEFUL_P
+
+    return MIN_USEFUL_P
 
 
 def _plain_pct(x: float) -> str:
@@ -89,7 +96,7 @@ def account_section(acct) -> None:
         if useful.empty:
             display.paragraph(
                 f"No category is recommended: every opportunity has an adoption probability below "
-                f"{MIN_USEFUL_P:.0%}, too low to be worth a KAM's time."
+                f"{min_useful_p():.0%}, too low to be worth a KAM's time."
             )
         else:
             display.table(
@@ -103,11 +110,11 @@ def account_section(acct) -> None:
             "Adoption probability: chance that the account starts buying the category within 12 months, "
             "calibrated on what similar recommendations achieved in the past. Expected value = probability "
             f"x expected first-year spend (probability-weighted). Only categories with a probability of at least "
-            f"{MIN_USEFUL_P:.0%} are recommended."
+            f"{min_useful_p():.0%} are recommended."
         )
         if len(weak):
             display.paragraph(
-                f"Not recommended (adoption probability below {MIN_USEFUL_P:.0%}): "
+                f"Not recommended (adoption probability below {min_useful_p():.0%}): "
                 + ", ".join(f"{c} ({p:.1%})" for c, p in zip(weak["category"].astype(str), weak["p_adopt"]))
                 + "."
             )
@@ -155,7 +162,7 @@ def account_section(acct) -> None:
 
 def _split(recs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(recommended, below the useful probability) rows of a recommendations table."""
-    flag = recs["recommended"].astype(bool) if "recommended" in recs.columns else recs["p_adopt"] >= MIN_USEFUL_P
+    flag = recs["recommended"].astype(bool) if "recommended" in recs.columns else recs["p_adopt"] >= min_useful_p()
     return recs[flag], recs[~flag]
 
 
@@ -181,7 +188,7 @@ def portfolio_section(bundle) -> None:
         recs, weak = _split(recs)
         display.paragraph(
             f"{recs['account_id'].nunique():,} accounts have {len(recs):,} recommended categories (adoption "
-            f"probability {MIN_USEFUL_P:.0%} or more) with a total expected first-year value of "
+            f"probability {min_useful_p():.0%} or more) with a total expected first-year value of "
             f"{display.money(recs['expected_value'].sum())} (probability-weighted); {len(weak):,} further "
             "opportunities are below that probability and not recommended."
         )
