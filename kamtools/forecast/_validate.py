@@ -134,14 +134,8 @@ def make_grid(ds: pd.Series, ids: np.ndarray, freq: str | Grid | None) -> Grid:
     return Grid(unit, step, int(vals[np.argmax(counts)]), month_end)
 
 
-def validate_history(
-    history: pd.DataFrame, freq: str | Grid | None = None, fill_value: float | None = 0.0
-) -> tuple[pd.DataFrame, Grid]:
-    """Check ``history`` and return ``(clean, grid)``.
-
-    ``clean`` has columns ``unique_id`` (str), ``ds`` (datetime64[ns]), ``y`` (float64),
-    ``pos`` (int grid position), sorted by ``unique_id, ds``, gaps filled.
-    """
+def _as_frame(history: pd.DataFrame) -> pd.DataFrame:
+    """``unique_id`` (str), ``ds``, ``y`` of ``history``, after checking it is a non-empty frame with them."""
     if not isinstance(history, pd.DataFrame):
         raise ForecastInputError(
             f"history must be a pandas DataFrame with columns {list(REQUIRED)}, got {type(history).__name__}"
@@ -163,8 +157,11 @@ def validate_history(
     )
     if history["unique_id"].isna().any():
         raise ForecastInputError("column 'unique_id' has missing values; every row needs a series id.")
+    return df
 
-    # ---- ds
+
+def _checked_dates(df: pd.DataFrame) -> pd.Series:
+    """``df.ds`` as naive datetime64[ns], or an error naming the series with values that are not dates."""
     ds = df["ds"]
     if not pd.api.types.is_datetime64_any_dtype(ds):
         with warnings.catch_warnings():  # mixed formats are parsed one by one: fine here
@@ -182,9 +179,11 @@ def validate_history(
     ds = ds.astype("datetime64[ns]")
     if ds.isna().any():
         raise ForecastInputError(f"column 'ds' has missing dates in unique_id {_ids(df.loc[ds.isna(), 'unique_id'])}.")
-    df["ds"] = ds
+    return ds
 
-    # ---- y
+
+def _checked_values(df: pd.DataFrame) -> pd.Series:
+    """``df.y`` as finite float64, or an error naming the series with non-numeric or missing values."""
     y = df["y"]
     if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
         num = pd.to_numeric(y, errors="coerce")
@@ -203,9 +202,10 @@ def validate_history(
             f"column 'y' has missing or infinite values in unique_id {_ids(df.loc[bad, 'unique_id'])}; "
             "fill them (e.g. with 0 for periods without sales) or drop those rows."
         )
-    df["y"] = y
+    return y
 
-    # ---- duplicates
+
+def _check_unique_periods(df: pd.DataFrame) -> None:
     dup = df.duplicated(["unique_id", "ds"], keep=False)
     if dup.any():
         raise ForecastInputError(
@@ -213,7 +213,9 @@ def validate_history(
             f"{_ids(df.loc[dup, 'unique_id'])}; aggregate them first (e.g. groupby(['unique_id','ds']).sum())."
         )
 
-    # ---- frequency grid
+
+def _on_grid(df: pd.DataFrame, freq: str | Grid | None) -> tuple[pd.DataFrame, Grid]:
+    """``df`` with each date's grid position ``pos``, sorted by ``unique_id, pos``; an error for dates off the grid."""
     grid = make_grid(df["ds"], df["unique_id"].to_numpy(), freq)
     index = grid.index(df["ds"])
     pos = (index - grid.phase) // grid.step
@@ -225,24 +227,44 @@ def validate_history(
             "one row per period (e.g. df.ds.dt.to_period('M').dt.to_timestamp()) or pass the right freq=."
         )
     df["pos"] = pos
-    df = df.sort_values(["unique_id", "pos"], kind="stable").reset_index(drop=True)
+    return df.sort_values(["unique_id", "pos"], kind="stable").reset_index(drop=True), grid
 
-    # ---- gaps
+
+def _filled_gaps(df: pd.DataFrame, grid: Grid, fill_value: float | None) -> pd.DataFrame:
+    """Periods missing inside a series added with ``fill_value`` (an error when it is None)."""
     first = df.groupby("unique_id", sort=False)["pos"].transform("min")
     last = df.groupby("unique_id", sort=False)["pos"].transform("max")
     counts = df.groupby("unique_id", sort=False)["pos"].transform("size")
     gappy = (last - first + 1) != counts
-    if gappy.any():
-        if fill_value is None:
-            raise ForecastInputError(
-                f"column 'ds': periods are missing inside unique_id {_ids(df.loc[gappy, 'unique_id'])}; "
-                "add them (with y=0 for periods without sales) or call with fill_value=0."
-            )
-        span = df.groupby("unique_id", sort=False)["pos"].agg(["min", "max"])
-        lengths = (span["max"] - span["min"] + 1).to_numpy()
-        full_pos = np.concatenate([np.arange(a, b + 1) for a, b in zip(span["min"], span["max"])])
-        full = pd.DataFrame({"unique_id": np.repeat(span.index.to_numpy(), lengths), "pos": full_pos})
-        df = full.merge(df, on=["unique_id", "pos"], how="left")
-        df["y"] = df["y"].fillna(float(fill_value))
-        df["ds"] = grid.dates(df["pos"].to_numpy())
+    if not gappy.any():
+        return df
+    if fill_value is None:
+        raise ForecastInputError(
+            f"column 'ds': periods are missing inside unique_id {_ids(df.loc[gappy, 'unique_id'])}; "
+            "add them (with y=0 for periods without sales) or call with fill_value=0."
+        )
+    span = df.groupby("unique_id", sort=False)["pos"].agg(["min", "max"])
+    lengths = (span["max"] - span["min"] + 1).to_numpy()
+    full_pos = np.concatenate([np.arange(a, b + 1) for a, b in zip(span["min"], span["max"])])
+    full = pd.DataFrame({"unique_id": np.repeat(span.index.to_numpy(), lengths), "pos": full_pos})
+    df = full.merge(df, on=["unique_id", "pos"], how="left")
+    df["y"] = df["y"].fillna(float(fill_value))
+    df["ds"] = grid.dates(df["pos"].to_numpy())
+    return df
+
+
+def validate_history(
+    history: pd.DataFrame, freq: str | Grid | None = None, fill_value: float | None = 0.0
+) -> tuple[pd.DataFrame, Grid]:
+    """Check ``history`` and return ``(clean, grid)``.
+
+    ``clean`` has columns ``unique_id`` (str), ``ds`` (datetime64[ns]), ``y`` (float64),
+    ``pos`` (int grid position), sorted by ``unique_id, ds``, gaps filled.
+    """
+    df = _as_frame(history)
+    df["ds"] = _checked_dates(df)
+    df["y"] = _checked_values(df)
+    _check_unique_periods(df)
+    df, grid = _on_grid(df, freq)
+    df = _filled_gaps(df, grid, fill_value)
     return df[["unique_id", "ds", "y", "pos"]], grid

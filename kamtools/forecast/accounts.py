@@ -32,6 +32,54 @@ the monthly forecast errors implied by the selected model's error structure (mon
 positively correlated: one level shift moves them all, so independence would understate
 the spread). ``p_reach_target = P(total >= target)``; 1 when ``booked`` already reaches
 the target. Years whose remaining months reach beyond the forecast are skipped.
+
+Bundle tables (:func:`bundle_tables`)
+-------------------------------------
+Tables (money in the revenue currency, ``ds`` = month start):
+
+* ``forecast`` - account_id, unique_id, ds, forecast, lo_80, hi_80, lo_95, hi_95, sd, model,
+  method, method_reason: the next 12 months of revenue per account. ``method`` is the
+  method the account's out-of-time evidence favoured (``kamtools model``, ``mean of last
+  6 months``, ``mean of last 12 months``, ``seasonal naive``, ``BTYD expected value`` or
+  ``lapsed: zero``), ``method_reason`` one sentence on why, and ``model`` the kamtools
+  model fitted to the account (whether or not it is used); see
+  :mod:`kamtools.forecast.selection`. Months above 3 times an account's median ordering
+  month are capped before anything is fitted (one-off orders are not extrapolated).
+* ``forecast_methods`` - the out-of-time comparison behind the choice, one row per method:
+  description, cases (account x backtest origin), mae and bias_pct of the horizon total
+  as forecast, factor (the portfolio's correction) and mae_calibrated, accounts_using.
+* ``forecast_history`` - account_id, ds, y: monthly revenue actuals (complete months).
+* ``forecast_category`` - account_id, category, unique_id, ds, forecast, lo/hi, model,
+  scale: per account and product category, reconciled to the account forecast.
+* ``forecast_backtest`` - account_id, n_windows (the windows this account had: it needs
+  ``MIN_BACKTEST_TRAIN`` months before an origin), mase, smape, bias_pct, coverage_80,
+  coverage_95, the same with suffix ``_naive`` for the baseline (seasonal naive with two
+  years of training, else the mean of the last 6 months; ``baseline`` names it),
+  mase_ratio, beats_naive, horizon. Up to 3 rolling origins 3 months apart, 12 months
+  ahead (1 origin above ``LARGE_PORTFOLIO`` accounts); a shorter history gets a shorter
+  horizon and fewer origins (:func:`kamtools.forecast.backtest.plan_backtest`), and
+  below 9 months no backtest (NotAvailable with the reason).
+* ``forecast_accuracy`` - portfolio-level backtest summary: method, description, mase,
+  smape, bias_pct, coverage_80, coverage_95, n_series, horizon, n_windows (origins
+  that ran), n_windows_planned.
+* ``forecast_targets`` - account_id, period, revenue_target, booked_ytd, expected_total,
+  expected_attainment, p_reach_target, total_lo_80, total_hi_80, months_remaining
+  (NotAvailable without a targets table; years that began before the order history are
+  left out, with a note).
+* ``forecast_portfolio`` - ds, kind (actual/forecast), y, forecast, lo/hi: the portfolio
+  total (sum of accounts).
+* ``forecast_portfolio_target`` - period, revenue_target, booked_ytd, expected_total,
+  expected_attainment, p_reach_target, total_lo_80, total_hi_80, n_accounts.
+* ``forecast_summary`` - one row per account: revenue_last_12m, forecast_next_12m (+80%
+  interval), forecast_growth_pct, forecast_model, forecast_method, forecast_method_reason,
+  forecast_mase, forecast_mase_naive. The 12-month total and the targets follow the chosen
+  method, so the portfolio total is the sum of the chosen account forecasts.
+  ``forecast_growth_pct`` is NaN when the order history is shorter than 12 months
+  (the last 12 months are not all in the data).
+
+``_notes`` maps table names to one sentence each on what the history allowed (the
+backtest's horizon and origins, why growth is missing); the bundle keeps them in its
+manifest.
 """
 
 from __future__ import annotations
@@ -158,46 +206,37 @@ def _upper_quantile(prob: float, dof: np.ndarray) -> np.ndarray:
     return np.where(np.isinf(dof), stats.norm.ppf(prob), stats.t.ppf(prob, np.where(np.isinf(dof), 1.0, dof)))
 
 
-def target_attainment(
-    forecaster: Forecaster,
-    history: pd.DataFrame,
-    targets: pd.DataFrame,
-    as_of: str | pd.Timestamp | None = None,
-    booked_partial: pd.DataFrame | None = None,
-    level: float = 80,
-) -> pd.DataFrame:
-    """Expected attainment and probability of reaching each yearly target.
-
-    Parameters
-    ----------
-    forecaster : a :class:`Forecaster` fitted on monthly ``history`` (``unique_id`` = account_id).
-    history : the monthly ``unique_id, ds, y`` frame it was fitted on (complete months only).
-    targets : ``account_id`` (or ``unique_id``), ``period`` (calendar year), ``revenue_target``.
-    as_of : analysis date; when it falls inside the first forecast month, that month counts
-        as partly booked (weight = share of its days after ``as_of``).
-    booked_partial : ``unique_id, booked`` - revenue booked in that partial month so far.
-    level : coverage in percent of the ``total_lo``/``total_hi`` interval of the annual total.
-
-    Returns one row per target that can be evaluated: ``account_id, period, revenue_target,
-    booked_ytd, expected_total, expected_attainment, p_reach_target, total_lo_<level>,
-    total_hi_<level>, months_remaining``. See the module docstring for the method.
-    """
+def _target_rows(targets: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(account ids, years, targets) of the targets table; an error naming a missing column."""
     id_col = "account_id" if "account_id" in targets.columns else "unique_id"
     missing = [c for c in (id_col, "period", "revenue_target") if c not in targets.columns]
     if missing:
         raise ValueError(f"targets is missing the column(s) {missing}; it needs account_id, period, revenue_target")
     t = targets[[id_col, "period", "revenue_target"]]
-    uid = t[id_col].astype(str).to_numpy()
-    year = t["period"].to_numpy().astype("int64")
-    target = t["revenue_target"].to_numpy(dtype=float)
+    return (
+        t[id_col].astype(str).to_numpy(),
+        t["period"].to_numpy().astype("int64"),
+        t["revenue_target"].to_numpy(dtype=float),
+    )
 
-    hist = history[["unique_id", "ds", "y"]]
+
+def _booked_in_year(hist: pd.DataFrame, uid: np.ndarray, year: np.ndarray) -> np.ndarray:
+    """Revenue of each (account, year) in the complete months of the history."""
     booked_by = hist.groupby([hist["unique_id"].astype(str), hist["ds"].dt.year.rename("year")])["y"].sum()
-    booked = (
+    return (
         booked_by.reindex(pd.MultiIndex.from_arrays([uid, year], names=["unique_id", "year"]))
         .fillna(0.0)
         .to_numpy(dtype=float, copy=True)
     )
+
+
+def _year_weights(
+    forecaster, hist, uid, year, booked, as_of, booked_partial
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(weights of each forecast month in the row's year, rows whose year lies beyond the forecast, fitted rows).
+
+    The current, partly booked month weighs the share of its days after ``as_of``; what it
+    booked so far is added to ``booked`` (in place)."""
     fitted_ids = forecaster.unique_ids_.astype(str)
     fitted = np.isin(uid, fitted_ids)
     # row -> its series; rows without one point at an extra all-zero row added below
@@ -228,16 +267,11 @@ def target_attainment(
             extra = dict(zip(booked_partial["unique_id"].astype(str), booked_partial["booked"].astype(float)))
             booked[partly] += np.array([extra.get(u, 0.0) for u in uid[partly]])
     w[~fitted] = 0.0
+    return w, beyond, fitted
 
-    mean = booked.copy()
-    sd = np.zeros(len(t))
-    dof = np.full(len(t), np.inf)
-    ahead = fitted & w.any(axis=1)
-    if ahead.any():
-        m, s, d = forecaster.sum_distributions(uid[ahead], w[ahead])
-        mean[ahead] += m
-        sd[ahead], dof[ahead] = s, d
 
+def _attainment_frame(uid, year, target, booked, mean, sd, dof, w, beyond, level) -> pd.DataFrame:
+    """The :func:`target_attainment` table from each row's booked revenue and the distribution of its total."""
     p = _prob_at_least(target, booked, mean, sd, dof)
     q = _upper_quantile(0.5 + level / 200.0, dof)
     out = pd.DataFrame(
@@ -271,6 +305,46 @@ def target_attainment(
     out["period"] = out["period"].astype("int64")
     out["months_remaining"] = out["months_remaining"].astype("int64")
     return out.sort_values(["account_id", "period"]).reset_index(drop=True)
+
+
+def target_attainment(
+    forecaster: Forecaster,
+    history: pd.DataFrame,
+    targets: pd.DataFrame,
+    as_of: str | pd.Timestamp | None = None,
+    booked_partial: pd.DataFrame | None = None,
+    level: float = 80,
+) -> pd.DataFrame:
+    """Expected attainment and probability of reaching each yearly target.
+
+    Parameters
+    ----------
+    forecaster : a :class:`Forecaster` fitted on monthly ``history`` (``unique_id`` = account_id).
+    history : the monthly ``unique_id, ds, y`` frame it was fitted on (complete months only).
+    targets : ``account_id`` (or ``unique_id``), ``period`` (calendar year), ``revenue_target``.
+    as_of : analysis date; when it falls inside the first forecast month, that month counts
+        as partly booked (weight = share of its days after ``as_of``).
+    booked_partial : ``unique_id, booked`` - revenue booked in that partial month so far.
+    level : coverage in percent of the ``total_lo``/``total_hi`` interval of the annual total.
+
+    Returns one row per target that can be evaluated: ``account_id, period, revenue_target,
+    booked_ytd, expected_total, expected_attainment, p_reach_target, total_lo_<level>,
+    total_hi_<level>, months_remaining``. See the module docstring for the method.
+    """
+    uid, year, target = _target_rows(targets)
+    hist = history[["unique_id", "ds", "y"]]
+    booked = _booked_in_year(hist, uid, year)
+    w, beyond, fitted = _year_weights(forecaster, hist, uid, year, booked, as_of, booked_partial)
+
+    mean = booked.copy()
+    sd = np.zeros(len(uid))
+    dof = np.full(len(uid), np.inf)
+    ahead = fitted & w.any(axis=1)
+    if ahead.any():
+        m, s, d = forecaster.sum_distributions(uid[ahead], w[ahead])
+        mean[ahead] += m
+        sd[ahead], dof[ahead] = s, d
+    return _attainment_frame(uid, year, target, booked, mean, sd, dof, w, beyond, level)
 
 
 def portfolio_target(account_targets: pd.DataFrame, level: float = 80) -> pd.DataFrame:
@@ -658,91 +732,22 @@ def _target_tables(portfolio, chosen, hist, history, summary, tables, notes) -> 
         tables["forecast_portfolio_target"] = reason
 
 
-def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[str, pd.DataFrame | NotAvailable]:
-    """The forecast stage of ``kamtools analyze`` (it reads no earlier table).
+_FORECAST_TABLES = (
+    "forecast",
+    "forecast_history",
+    "forecast_category",
+    "forecast_backtest",
+    "forecast_accuracy",
+    "forecast_targets",
+    "forecast_portfolio",
+    "forecast_portfolio_target",
+    "forecast_summary",
+)
 
-    Tables (money in the revenue currency, ``ds`` = month start):
 
-    * ``forecast`` - account_id, unique_id, ds, forecast, lo_80, hi_80, lo_95, hi_95, sd, model,
-      method, method_reason: the next 12 months of revenue per account. ``method`` is the
-      method the account's out-of-time evidence favoured (``kamtools model``, ``mean of last
-      6 months``, ``mean of last 12 months``, ``seasonal naive``, ``BTYD expected value`` or
-      ``lapsed: zero``), ``method_reason`` one sentence on why, and ``model`` the kamtools
-      model fitted to the account (whether or not it is used); see
-      :mod:`kamtools.forecast.selection`. Months above 3 times an account's median ordering
-      month are capped before anything is fitted (one-off orders are not extrapolated).
-    * ``forecast_methods`` - the out-of-time comparison behind the choice, one row per method:
-      description, cases (account x backtest origin), mae and bias_pct of the horizon total
-      as forecast, factor (the portfolio's correction) and mae_calibrated, accounts_using.
-    * ``forecast_history`` - account_id, ds, y: monthly revenue actuals (complete months).
-    * ``forecast_category`` - account_id, category, unique_id, ds, forecast, lo/hi, model,
-      scale: per account and product category, reconciled to the account forecast.
-    * ``forecast_backtest`` - account_id, n_windows (the windows this account had: it needs
-      ``MIN_BACKTEST_TRAIN`` months before an origin), mase, smape, bias_pct, coverage_80,
-      coverage_95, the same with suffix ``_naive`` for the baseline (seasonal naive with two
-      years of training, else the mean of the last 6 months; ``baseline`` names it),
-      mase_ratio, beats_naive, horizon. Up to 3 rolling origins 3 months apart, 12 months
-      ahead (1 origin above ``LARGE_PORTFOLIO`` accounts); a shorter history gets a shorter
-      horizon and fewer origins (:func:`kamtools.forecast.backtest.plan_backtest`), and
-      below 9 months no backtest (NotAvailable with the reason).
-    * ``forecast_accuracy`` - portfolio-level backtest summary: method, description, mase,
-      smape, bias_pct, coverage_80, coverage_95, n_series, horizon, n_windows (origins
-      that ran), n_windows_planned.
-    * ``forecast_targets`` - account_id, period, revenue_target, booked_ytd, expected_total,
-      expected_attainment, p_reach_target, total_lo_80, total_hi_80, months_remaining
-      (NotAvailable without a targets table; years that began before the order history are
-      left out, with a note).
-    * ``forecast_portfolio`` - ds, kind (actual/forecast), y, forecast, lo/hi: the portfolio
-      total (sum of accounts).
-    * ``forecast_portfolio_target`` - period, revenue_target, booked_ytd, expected_total,
-      expected_attainment, p_reach_target, total_lo_80, total_hi_80, n_accounts.
-    * ``forecast_summary`` - one row per account: revenue_last_12m, forecast_next_12m (+80%
-      interval), forecast_growth_pct, forecast_model, forecast_method, forecast_method_reason,
-      forecast_mase, forecast_mase_naive. The 12-month total and the targets follow the chosen
-      method, so the portfolio total is the sum of the chosen account forecasts.
-      ``forecast_growth_pct`` is NaN when the order history is shorter than 12 months
-      (the last 12 months are not all in the data).
-
-    ``_notes`` maps table names to one sentence each on what the history allowed (the
-    backtest's horizon and origins, why growth is missing); the bundle keeps them in its
-    manifest.
-    """
-    monthly = portfolio.monthly(by="account")
-    if monthly.empty:
-        reason = NotAvailable(
-            "There are no complete months of order history before the analysis date to forecast from."
-        )
-        return {
-            name: reason
-            for name in (
-                "forecast",
-                "forecast_history",
-                "forecast_category",
-                "forecast_backtest",
-                "forecast_accuracy",
-                "forecast_targets",
-                "forecast_portfolio",
-                "forecast_portfolio_target",
-                "forecast_summary",
-            )
-        }
-    hist = monthly[["unique_id", "ds", "y"]]
-    notes: dict[str, str] = {}
-    fit_h = _fit_horizon(portfolio, HORIZON)
-    hist_fit = _capped(hist, notes)
-    model = Forecaster(horizon=fit_h, level=LEVEL, freq="MS").fit(hist_fit)
-    raw_fc = model.predict()
-    first = portfolio.last_complete_month + pd.DateOffset(months=1)
-    last = first + pd.DateOffset(months=HORIZON - 1)
-    model_sd = model.period_sd()
-
-    history = order_history(portfolio)
-    plan, bt, per, accuracy = _account_backtest(hist, hist_fit, model.unique_ids_.size, notes)
-
-    # ---- the method each account gets, from out-of-time evidence (kamtools.forecast.selection)
-    sel = _select(portfolio, hist, model, raw_fc, model_sd, bt, plan, fit_h, btyd_family(inputs.get("value_model")))
+def _account_forecast(sel: Selection, raw_fc: pd.DataFrame, model_sd: pd.DataFrame, fit_h: int) -> pd.DataFrame:
+    """The chosen forecast of every account over the fitted horizon, one row per account and month."""
     raw_fc = raw_fc.merge(model_sd, on=["unique_id", "ds"], how="left", validate="one_to_one")
-    k = len(sel.ids)
     acc_full = pd.DataFrame(
         {
             "account_id": np.repeat(sel.ids, fit_h),
@@ -758,17 +763,48 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
             "method_reason": np.repeat(sel.reason, fit_h),
         }
     )
-    assert len(acc_full) == k * fit_h
-    acc_fc = acc_full[acc_full["ds"] <= last].reset_index(drop=True)
-    chosen = _ChosenForecaster(model, sel)
+    assert len(acc_full) == len(sel.ids) * fit_h
+    return acc_full
+
+
+def _note_methods(hist: pd.DataFrame, sel: Selection, notes: dict[str, str]) -> None:
+    """The methods note (the out-of-time comparison, then the silent one-time buyers) into ``notes``."""
     if len(sel.methods):
         notes["forecast_methods"] = _methods_note(sel)
     silent = _silent_note(hist, sel)
     if silent:
         notes["forecast_methods"] = (notes.get("forecast_methods", "") + " " + silent).strip()
 
-    cat_fc = _category_forecast(portfolio, acc_fc)
 
+def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[str, pd.DataFrame | NotAvailable]:
+    """The forecast stage of ``kamtools analyze`` (it reads no earlier table): the tables listed in
+    the module docstring (money in the revenue currency, ``ds`` = month start), and ``_notes``."""
+    monthly = portfolio.monthly(by="account")
+    if monthly.empty:
+        reason = NotAvailable(
+            "There are no complete months of order history before the analysis date to forecast from."
+        )
+        return {name: reason for name in _FORECAST_TABLES}
+    hist = monthly[["unique_id", "ds", "y"]]
+    notes: dict[str, str] = {}
+    fit_h = _fit_horizon(portfolio, HORIZON)
+    hist_fit = _capped(hist, notes)
+    model = Forecaster(horizon=fit_h, level=LEVEL, freq="MS").fit(hist_fit)
+    raw_fc = model.predict()
+    first = portfolio.last_complete_month + pd.DateOffset(months=1)
+    last = first + pd.DateOffset(months=HORIZON - 1)
+    model_sd = model.period_sd()
+
+    history = order_history(portfolio)
+    plan, bt, per, accuracy = _account_backtest(hist, hist_fit, model.unique_ids_.size, notes)
+
+    # ---- the method each account gets, from out-of-time evidence (kamtools.forecast.selection)
+    sel = _select(portfolio, hist, model, raw_fc, model_sd, bt, plan, fit_h, btyd_family(inputs.get("value_model")))
+    acc_full = _account_forecast(sel, raw_fc, model_sd, fit_h)
+    acc_fc = acc_full[acc_full["ds"] <= last].reset_index(drop=True)
+    chosen = _ChosenForecaster(model, sel)
+    _note_methods(hist, sel, notes)
+    cat_fc = _category_forecast(portfolio, acc_fc)
     summary = _account_summary(portfolio, hist, model, chosen, sel, per, history, fit_h, notes)
 
     tables: dict[str, pd.DataFrame | NotAvailable] = {

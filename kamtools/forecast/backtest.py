@@ -193,6 +193,45 @@ def _smape(a: np.ndarray, f: np.ndarray) -> np.ndarray:
     return np.where(den > 0, 200.0 * np.abs(a - f) / np.where(den > 0, den, 1.0), 0.0)
 
 
+def _baseline_columns(fc, clean, bounds, cut, keep, horizon, season_length, level, nonnegative) -> None:
+    """The baseline of every kept series (its forecast, intervals, kind), its MASE scale and cutoff, into ``fc``."""
+    yv = clean["y"].to_numpy()
+    naive, nlo, nhi, scales, cutoffs, kinds = [], [], [], [], [], []
+    for i in np.flatnonzero(keep):
+        tr = yv[bounds[i] : bounds[i] + cut[i]]
+        kind, (mean, lo, hi) = baseline_forecast(tr, horizon, season_length, level)
+        kinds.append(np.repeat(kind, horizon))
+        nonneg = bool(np.all(tr >= 0)) if nonnegative is None else bool(nonnegative)
+        if nonneg:
+            mean, lo, hi = np.maximum(mean, 0), np.maximum(lo, 0), np.maximum(hi, 0)
+        naive.append(mean)
+        nlo.append(lo)
+        nhi.append(hi)
+        scales.append(np.full(horizon, _scale(tr, season_length)))
+        cutoffs.append(np.repeat(clean["ds"].iloc[bounds[i] + cut[i] - 1], horizon))
+    fc["cutoff"] = np.concatenate(cutoffs)
+    fc["naive"] = np.concatenate(naive)
+    for j, lev in enumerate(level):
+        fc[f"naive_lo_{lev:g}"] = np.concatenate([x[j] for x in nlo])
+        fc[f"naive_hi_{lev:g}"] = np.concatenate([x[j] for x in nhi])
+    fc["_scale"] = np.concatenate(scales)
+    fc["baseline"] = np.concatenate(kinds)
+
+
+def _window(clean, bounds, cut, keep, horizon, season_length, level, freq, n_jobs, kwargs) -> pd.DataFrame:
+    """One origin: the model fitted on each kept series' first ``cut`` periods, beside the actuals and baseline."""
+    rows = np.concatenate([np.arange(bounds[i], bounds[i] + cut[i]) for i in np.flatnonzero(keep)])
+    train = clean.iloc[rows][["unique_id", "ds", "y"]]
+    fc = Forecaster(horizon, season_length, level, freq, n_jobs=n_jobs, **kwargs).fit(train).predict()
+    test_rows = np.concatenate(
+        [np.arange(bounds[i] + cut[i], bounds[i] + cut[i] + horizon) for i in np.flatnonzero(keep)]
+    )
+    actual = clean.iloc[test_rows][["unique_id", "ds", "y"]]
+    fc = fc.merge(actual, on=["unique_id", "ds"], how="left", validate="one_to_one")
+    _baseline_columns(fc, clean, bounds, cut, keep, horizon, season_length, level, kwargs.get("nonnegative"))
+    return fc
+
+
 def backtest(
     history: pd.DataFrame,
     horizon: int = 12,
@@ -237,39 +276,10 @@ def backtest(
     for w in range(n_windows):
         cut = lens - horizon - w * step  # training length per series
         keep = cut >= max(1, min_train)
-        if not keep.any():
-            continue
-        rows = np.concatenate([np.arange(bounds[i], bounds[i] + cut[i]) for i in np.flatnonzero(keep)])
-        train = clean.iloc[rows][["unique_id", "ds", "y"]]
-        fc = Forecaster(horizon, season_length, level, freq, n_jobs=n_jobs, **kwargs).fit(train).predict()
-        test_rows = np.concatenate(
-            [np.arange(bounds[i] + cut[i], bounds[i] + cut[i] + horizon) for i in np.flatnonzero(keep)]
-        )
-        actual = clean.iloc[test_rows][["unique_id", "ds", "y"]]
-        fc = fc.merge(actual, on=["unique_id", "ds"], how="left", validate="one_to_one")
-        yv = clean["y"].to_numpy()
-        naive, nlo, nhi, scales, cutoffs, kinds = [], [], [], [], [], []
-        for i in np.flatnonzero(keep):
-            tr = yv[bounds[i] : bounds[i] + cut[i]]
-            kind, (mean, lo, hi) = baseline_forecast(tr, horizon, season_length, level)
-            kinds.append(np.repeat(kind, horizon))
-            nonneg = bool(np.all(tr >= 0)) if kwargs.get("nonnegative") is None else bool(kwargs["nonnegative"])
-            if nonneg:
-                mean, lo, hi = np.maximum(mean, 0), np.maximum(lo, 0), np.maximum(hi, 0)
-            naive.append(mean)
-            nlo.append(lo)
-            nhi.append(hi)
-            scales.append(np.full(horizon, _scale(tr, season_length)))
-            cutoffs.append(np.repeat(clean["ds"].iloc[bounds[i] + cut[i] - 1], horizon))
-        fc["cutoff"] = np.concatenate(cutoffs)
-        fc["naive"] = np.concatenate(naive)
-        for j, lev in enumerate(level):
-            fc[f"naive_lo_{lev:g}"] = np.concatenate([x[j] for x in nlo])
-            fc[f"naive_hi_{lev:g}"] = np.concatenate([x[j] for x in nhi])
-        fc["_scale"] = np.concatenate(scales)
-        fc["baseline"] = np.concatenate(kinds)
-        fc["window"] = w
-        frames.append(fc)
+        if keep.any():
+            fc = _window(clean, bounds, cut, keep, horizon, season_length, level, freq, n_jobs, kwargs)
+            fc["window"] = w
+            frames.append(fc)
     if not frames:
         raise ValueError(
             f"no series is long enough to backtest {n_windows} window(s) of horizon {horizon} "

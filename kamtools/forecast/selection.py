@@ -473,6 +473,214 @@ def _class_reason(m: str, k: int, c: ClassChoice, factor: float) -> str:
     return text + "."
 
 
+def _lapsed_by_gap(state: State) -> np.ndarray:
+    """Silent for :data:`LAPSED_MONTHS` or more and four times the account's rhythm."""
+    return (state.gap >= LAPSED_MONTHS) & (~np.isfinite(state.rhythm) | (state.gap >= 4 * state.rhythm))
+
+
+@dataclass
+class _OwnEvidence:
+    """Each account's own out-of-time errors, per method (mean and count of its horizon-total errors)."""
+
+    mae: pd.DataFrame  # account x (method, mean | count)
+    rows: pd.Series  # account -> its evidence rows
+    regular: set  # accounts whose own evidence may override their class's choice
+
+
+def _own_evidence(ev: Evidence, available: tuple[str, ...], choices: dict, pooled: ClassChoice) -> _OwnEvidence:
+    """Per account and method, the MAE of the calibrated horizon totals over the account's evidence rows."""
+    act_tot = ev.actual.sum(axis=1)
+    own = pd.DataFrame({"account": ev.account})
+    for m in available:
+        f_row = np.array([choices.get(int(k), pooled).factor.get(m, 1.0) for k in ev.klass])
+        own[m] = np.abs(ev.paths[m].sum(axis=1) * f_row - act_tot)
+    own_mae = own.groupby("account", sort=True).agg(["mean", "count"])
+    own_rows = own.groupby("account", sort=True).size()
+    # only a regular buyer's own backtest says something about it: for an account that bought
+    # nothing in the windows, the lowest forecast always "wins" (and would bias the total)
+    ordering = pd.Series((ev.actual > 0).sum(axis=1), index=ev.account).groupby(level=0).sum()
+    regular = set(
+        own_rows.index[
+            (own_rows >= MIN_OWN_ORIGINS)
+            & (own_rows * ev.horizon >= MIN_OWN_MONTHS)
+            & (ordering.reindex(own_rows.index) >= 0.5 * own_rows * ev.horizon)
+        ]
+    )
+    return _OwnEvidence(own_mae, own_rows, regular)
+
+
+def _own_override(
+    uid: str, i: int, m: str, own: _OwnEvidence, available: tuple[str, ...], paths: dict, horizon: int
+) -> tuple[str, str] | None:
+    """(method, reason) when another method beat ``m`` in the account's own backtest by :data:`OWN_MARGIN`."""
+    row = own.mae.loc[uid]
+    best_alt, best_val = None, np.inf
+    base = row[(m, "mean")] if (m, "mean") in row.index else np.nan
+    for alt in available:
+        if alt == m or not np.all(np.isfinite(paths[alt][i])):
+            continue
+        val = row[(alt, "mean")]
+        if np.isfinite(val) and row[(alt, "count")] == own.rows[uid] and val < best_val:
+            best_alt, best_val = alt, val
+    if best_alt is None or not np.isfinite(base) or not best_val < OWN_MARGIN * base:
+        return None
+    text = (
+        f"{METHOD_WORDS[best_alt][0].upper()}{METHOD_WORDS[best_alt][1:]} beat the "
+        f"{METHOD_WORDS[m]} in this account's own backtest: its {horizon}-month totals were off by "
+        f"{money(best_val)} on average against {money(base)}, over {_backtests(own.rows[uid])}."
+    )
+    return best_alt, text
+
+
+def _zero_class_reason(k: int, c: ClassChoice) -> str:
+    return (
+        f"Similar accounts ({class_words(k)}) bought back only {c.bought_back:.0%} of their former level "
+        f"out of time, where a zero forecast erred less (its horizon totals were off by {money(c.mae['zero'])} on average) than any other."
+    )
+
+
+def _lapsed_reason(gap: float, c: ClassChoice) -> str:
+    text = f"No order for {int(gap)} months, over four times its usual gap between orders"
+    return text + (
+        f", and similar accounts bought back only {c.bought_back:.0%} of their former level."
+        if c.n_rows >= MIN_CLASS_ROWS and np.isfinite(c.bought_back)
+        else ", and the backtest shows no similar accounts coming back."
+    )
+
+
+@dataclass
+class _Context:
+    """What every account's choice reads: candidate paths, class choices, own evidence."""
+
+    paths: dict
+    choices: dict[int, ClassChoice]
+    pooled: ClassChoice
+    unseen: ClassChoice  # a class the evidence never saw
+    own: _OwnEvidence
+    available: tuple[str, ...]
+    horizon: int
+
+
+def _choose_account(i: int, uid: str, k: int, gap: float, lapsed: bool, cx: _Context) -> tuple[str, float, str, object]:
+    """(method, factor, reason, interval quantiles) of one account: its class's choice, then its own
+    evidence, then the zero rules (class that does not come back; lapsed by its gap)."""
+    c = cx.choices.get(k) or cx.unseen
+    ranked = [c.method] + sorted((m for m in c.mae if m != c.method), key=lambda m: c.mae[m])
+    ranked += [m for m in ("recent_mean", "level_12m") if m not in ranked]
+    m = next(x for x in ranked if np.all(np.isfinite(cx.paths[x][i])))
+    f = c.factor.get(m, 1.0)
+    text = _class_reason(m, k, c, f)
+    if uid in cx.own.regular:
+        switch = _own_override(uid, i, m, cx.own, cx.available, cx.paths, cx.horizon)
+        if switch is not None:
+            m, text = switch
+            f = c.factor.get(m, 1.0)
+    if c.method == "zero" and not (uid in cx.own.regular and m != "zero"):
+        m, f, text = "zero", 0.0, _zero_class_reason(k, c)
+    comes_back = c.n_rows >= MIN_CLASS_ROWS and np.isfinite(c.bought_back) and c.bought_back >= LAPSED_SHARE
+    if lapsed and not comes_back:
+        m, f, text = "zero", 0.0, _lapsed_reason(gap, c)
+    q = c.q.get(m, cx.pooled.q.get(m)) if m != "zero" else None
+    return m, f, text, q
+
+
+def _methods_rows(ev: Evidence, pooled: ClassChoice) -> list[dict]:
+    """The out-of-time comparison per method, for the bundle's ``forecast_methods`` table."""
+    act_tot = ev.actual.sum(axis=1)
+    rows_out = []
+    for m in (*CANDIDATES, "zero"):
+        if m not in ev.paths:
+            continue
+        p = ev.paths[m]
+        ok = np.all(np.isfinite(p), axis=1)
+        if not ok.any():
+            continue
+        fc = p[ok].sum(axis=1)
+        a = act_tot[ok]
+        rows_out.append(
+            {
+                "method": m,
+                "description": METHOD_WORDS[m],
+                "cases": int(ok.sum()),
+                "mae": float(np.mean(np.abs(fc - a))),
+                "bias_pct": float(100 * (fc.sum() / a.sum() - 1)) if a.sum() > 0 else np.nan,
+                "factor": float(pooled.factor.get(m, np.nan)),
+                "mae_calibrated": float(np.mean(np.abs(fc * pooled.factor.get(m, 1.0) - a))),
+                "accounts_using": 0,
+            }
+        )
+    return rows_out
+
+
+def _choose_all(state: State, ids: np.ndarray, paths: dict, ev: Evidence | None, btyd_now) -> tuple:
+    """(method, factor, reason, quantiles, rho, methods rows) of every account."""
+    n = len(ids)
+    method = np.full(n, "model", dtype=object)
+    reason = np.full(n, "", dtype=object)
+    factor = np.ones(n)
+    qs: list = [None] * n
+    lapsed = _lapsed_by_gap(state)
+    if ev is None:
+        reason[:] = "The history is too short for an out-of-time check, so the kamtools model is used as fitted."
+        method[lapsed] = "zero"
+        for i in np.flatnonzero(lapsed):
+            reason[i] = f"No order for {int(state.gap[i])} months, over four times its usual gap between orders."
+        return method, factor, reason, qs, 0.0, []
+    available = tuple(m for m in CANDIDATES if np.isfinite(ev.paths[m]).all(axis=1).any())
+    if btyd_now is None:
+        available = tuple(m for m in available if m != "btyd")
+    choices, pooled = choose_by_class(ev, available)
+    cx = _Context(
+        paths=paths,
+        choices=choices,
+        pooled=pooled,
+        unseen=replace(pooled, n_rows=0, bought_back=np.nan),
+        own=_own_evidence(ev, available, choices, pooled),
+        available=available,
+        horizon=ev.horizon,
+    )
+    for i in range(n):
+        method[i], factor[i], reason[i], qs[i] = _choose_account(
+            i, ids[i], int(state.klass[i]), state.gap[i], bool(lapsed[i]), cx
+        )
+    return method, factor, reason, qs, error_correlation(ev, choices), _methods_rows(ev, pooled)
+
+
+def _interval(mean: np.ndarray, q, last: np.ndarray, lev: float) -> tuple[np.ndarray, np.ndarray]:
+    """Conformal bounds at ``lev`` from the evidence quantiles ``q`` (else the spread of the last 12 months)."""
+    a = (1 - lev / 100) / 2
+    if q is None:  # no evidence for this method's errors: the spread of the last 12 months
+        s = float(np.nanstd(last)) if np.isfinite(last).sum() > 1 else 0.5 * float(mean.mean())
+        low, high = mean + stats.norm.ppf(a) * s, mean + stats.norm.ppf(1 - a) * s
+    else:  # what similar accounts really bought, as a multiple of the forecast
+        low = mean * np.interp(a, QUANTILES, q)
+        high = mean * np.interp(1 - a, QUANTILES, q)
+    return np.minimum(np.maximum(low, 0.0), mean), np.maximum(high, mean)
+
+
+def _forecasts(y, paths, method, factor, qs, model_lo, model_hi, no_evidence: bool, level) -> tuple:
+    """(mean, lo, hi, model_intervals) of every account from its method, factor and interval quantiles."""
+    n, h = paths["model"].shape
+    mean = np.zeros((n, h))
+    lo = {lev: np.zeros((n, h)) for lev in level}
+    hi = {lev: np.zeros((n, h)) for lev in level}
+    model_iv = np.zeros(n, dtype=bool)
+    for i in range(n):
+        m = method[i]
+        if m == "zero":
+            continue
+        mean[i] = factor[i] * paths[m][i]
+        if m == "model" and (no_evidence or qs[i] is None):  # the model's own intervals, scaled
+            model_iv[i] = True
+            for lev in level:
+                lo[lev][i] = factor[i] * model_lo[lev][i]
+                hi[lev][i] = factor[i] * model_hi[lev][i]
+            continue
+        for lev in level:
+            lo[lev][i], hi[lev][i] = _interval(mean[i], qs[i], y[i, -12:], lev)
+    return mean, lo, hi, model_iv
+
+
 def select(
     y: np.ndarray,
     ids: np.ndarray,
@@ -494,138 +702,8 @@ def select(
     n, h = model_mean.shape
     state = account_state(y, h)
     paths = candidate_paths(state, h, model_mean, btyd_now)
-    method = np.full(n, "model", dtype=object)
-    reason = np.full(n, "", dtype=object)
-    factor = np.ones(n)
-    qs: list[np.ndarray | None] = [None] * n
-    rows_out = []
-    rho = 0.0
-    lapsed_gap = (state.gap >= LAPSED_MONTHS) & (~np.isfinite(state.rhythm) | (state.gap >= 4 * state.rhythm))
-    if ev is None:
-        reason[:] = "The history is too short for an out-of-time check, so the kamtools model is used as fitted."
-        zero = lapsed_gap
-        method[zero] = "zero"
-        for i in np.flatnonzero(zero):
-            reason[i] = f"No order for {int(state.gap[i])} months, over four times its usual gap between orders."
-    else:
-        available = tuple(m for m in CANDIDATES if np.isfinite(ev.paths[m]).all(axis=1).any())
-        if btyd_now is None:
-            available = tuple(m for m in available if m != "btyd")
-        choices, pooled = choose_by_class(ev, available)
-        unseen = replace(pooled, n_rows=0, bought_back=np.nan)  # a class the evidence never saw
-        rho = error_correlation(ev, choices)
-        # each account's own evidence: per method, MAE of calibrated horizon totals over its rows
-        act_tot = ev.actual.sum(axis=1)
-        own = pd.DataFrame({"account": ev.account})
-        for m in available:
-            f_row = np.array([choices.get(int(k), pooled).factor.get(m, 1.0) for k in ev.klass])
-            own[m] = np.abs(ev.paths[m].sum(axis=1) * f_row - act_tot)
-        own_mae = own.groupby("account", sort=True).agg(["mean", "count"])
-        own_rows = own.groupby("account", sort=True).size()
-        # only a regular buyer's own backtest says something about it: for an account that bought
-        # nothing in the windows, the lowest forecast always "wins" (and would bias the total)
-        ordering = pd.Series((ev.actual > 0).sum(axis=1), index=ev.account).groupby(level=0).sum()
-        own_regular = set(
-            own_rows.index[
-                (own_rows >= MIN_OWN_ORIGINS)
-                & (own_rows * ev.horizon >= MIN_OWN_MONTHS)
-                & (ordering.reindex(own_rows.index) >= 0.5 * own_rows * ev.horizon)
-            ]
-        )
-        for i in range(n):
-            k = int(state.klass[i])
-            c = choices.get(k) or unseen
-            ranked = [c.method] + sorted((m for m in c.mae if m != c.method), key=lambda m: c.mae[m])
-            ranked += [m for m in ("recent_mean", "level_12m") if m not in ranked]
-            m = next(x for x in ranked if np.all(np.isfinite(paths[x][i])))
-            f = c.factor.get(m, 1.0)
-            text = _class_reason(m, k, c, f)
-            uid = ids[i]
-            if uid in own_regular:
-                row = own_mae.loc[uid]
-                best_alt, best_val = None, np.inf
-                base = row[(m, "mean")] if (m, "mean") in row.index else np.nan
-                for alt in available:
-                    if alt == m or not np.all(np.isfinite(paths[alt][i])):
-                        continue
-                    val = row[(alt, "mean")]
-                    if np.isfinite(val) and row[(alt, "count")] == own_rows[uid] and val < best_val:
-                        best_alt, best_val = alt, val
-                if best_alt is not None and np.isfinite(base) and best_val < OWN_MARGIN * base:
-                    text = (
-                        f"{METHOD_WORDS[best_alt][0].upper()}{METHOD_WORDS[best_alt][1:]} beat the "
-                        f"{METHOD_WORDS[m]} in this account's own backtest: its {ev.horizon}-month totals were off by "
-                        f"{money(best_val)} on average against {money(base)}, over {_backtests(own_rows[uid])}."
-                    )
-                    m = best_alt
-                    f = c.factor.get(m, 1.0)
-            if c.method == "zero" and not (uid in own_regular and m != "zero"):
-                m, f = "zero", 0.0
-                text = (
-                    f"Similar accounts ({class_words(k)}) bought back only {c.bought_back:.0%} of their former level "
-                    f"out of time, where a zero forecast erred less (its horizon totals were off by {money(c.mae['zero'])} on average) than any other."
-                )
-            comes_back = c.n_rows >= MIN_CLASS_ROWS and np.isfinite(c.bought_back) and c.bought_back >= LAPSED_SHARE
-            if lapsed_gap[i] and not comes_back:
-                m, f = "zero", 0.0
-                text = f"No order for {int(state.gap[i])} months, over four times its usual gap between orders"
-                text += (
-                    f", and similar accounts bought back only {c.bought_back:.0%} of their former level."
-                    if c.n_rows >= MIN_CLASS_ROWS and np.isfinite(c.bought_back)
-                    else ", and the backtest shows no similar accounts coming back."
-                )
-            method[i], factor[i], reason[i] = m, f, text
-            qs[i] = c.q.get(m, pooled.q.get(m)) if m != "zero" else None
-        # the evidence per method, for the bundle
-        for m in (*CANDIDATES, "zero"):
-            if m not in ev.paths:
-                continue
-            p = ev.paths[m]
-            ok = np.all(np.isfinite(p), axis=1)
-            if not ok.any():
-                continue
-            fc = p[ok].sum(axis=1)
-            a = act_tot[ok]
-            rows_out.append(
-                {
-                    "method": m,
-                    "description": METHOD_WORDS[m],
-                    "cases": int(ok.sum()),
-                    "mae": float(np.mean(np.abs(fc - a))),
-                    "bias_pct": float(100 * (fc.sum() / a.sum() - 1)) if a.sum() > 0 else np.nan,
-                    "factor": float(pooled.factor.get(m, np.nan)),
-                    "mae_calibrated": float(np.mean(np.abs(fc * pooled.factor.get(m, 1.0) - a))),
-                    "accounts_using": 0,
-                }
-            )
-    # the forecast of each account
-    mean = np.zeros((n, h))
-    lo = {lev: np.zeros((n, h)) for lev in level}
-    hi = {lev: np.zeros((n, h)) for lev in level}
-    model_iv = np.zeros(n, dtype=bool)
-    for i in range(n):
-        m = method[i]
-        if m == "zero":
-            continue
-        mean[i] = factor[i] * paths[m][i]
-        q = qs[i]
-        if m == "model" and (ev is None or q is None):
-            model_iv[i] = True
-            for lev in level:
-                lo[lev][i] = factor[i] * model_lo[lev][i]
-                hi[lev][i] = factor[i] * model_hi[lev][i]
-            continue
-        for lev in level:
-            a = (1 - lev / 100) / 2
-            if q is None:  # no evidence for this method's errors: the spread of the last 12 months
-                last = y[i, -12:]
-                s = float(np.nanstd(last)) if np.isfinite(last).sum() > 1 else 0.5 * float(mean[i].mean())
-                low, high = mean[i] + stats.norm.ppf(a) * s, mean[i] + stats.norm.ppf(1 - a) * s
-            else:  # what similar accounts really bought, as a multiple of the forecast
-                low = mean[i] * np.interp(a, QUANTILES, q)
-                high = mean[i] * np.interp(1 - a, QUANTILES, q)
-            lo[lev][i] = np.minimum(np.maximum(low, 0.0), mean[i])
-            hi[lev][i] = np.maximum(high, mean[i])
+    method, factor, reason, qs, rho, rows_out = _choose_all(state, ids, paths, ev, btyd_now)
+    mean, lo, hi, model_iv = _forecasts(y, paths, method, factor, qs, model_lo, model_hi, ev is None, level)
     lev0 = 80 if 80 in lo else level[0]
     zl = stats.norm.ppf(0.5 + lev0 / 200)
     sd = np.where(model_iv[:, None], factor[:, None] * model_sd, (hi[lev0] - lo[lev0]) / (2 * zl))
