@@ -109,53 +109,14 @@ def load_mapping(mapping: str | Path | dict | None) -> Mapping:
     (unknown tables or columns, bad options) come back as ``Mapping.problems``, so they
     are reported together with the data problems.
     """
-    raw: Any
     problems: list[Problem] = []
+    raw: Any
     if mapping is None:
         raw = {}
     elif isinstance(mapping, dict):
         raw = mapping
     else:
-        path = Path(mapping)
-        if not path.is_file():
-            raise FileNotFoundError(f"mapping file not found: {path}")
-        import yaml
-
-        size = path.stat().st_size
-        refused = None
-        try:
-            if size > MAX_MAPPING_BYTES:
-                refused = f"it is {size / 2**20:.1f} MB, and a mapping is a small YAML file (at most 2 MB)"
-            else:
-                raw = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
-                if _too_big(raw):
-                    refused = (
-                        f"it stands for more than {MAX_MAPPING_NODES:,} entries or 20 levels of nesting "
-                        "(through YAML aliases or nesting)"
-                    )
-        except yaml.constructor.ConstructorError as exc:
-            refused = f"it uses a YAML tag that is not plain data ({str(exc.problem)[:120]})"
-        except RecursionError:
-            refused = "it is nested too deeply"
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            problems.append(
-                _problem(
-                    f"the mapping file {path.name} is not valid YAML: {exc}".replace("\n", " "),
-                    "Check indentation and quoting; see data/mapping.example.yml for the format.",
-                    kind="mapping_yaml",
-                )
-            )
-            raw = {}
-        if refused:
-            problems.append(
-                _problem(
-                    f"the mapping file {path.name} was not read: {refused}.",
-                    "A mapping holds only table, column and value names (no tags such as !!python/...); "
-                    "see data/mapping.example.yml for the format.",
-                    kind="mapping_yaml",
-                )
-            )
-            raw = {}
+        raw = _read_yaml(Path(mapping), problems)
     if not isinstance(raw, dict):
         problems.append(
             _problem(
@@ -164,19 +125,11 @@ def load_mapping(mapping: str | Path | dict | None) -> Mapping:
             )
         )
         raw = {}
-
-    defaults = raw.get("defaults") or {}
-    if not isinstance(defaults, dict):
-        problems.append(_problem("'defaults' must be a dictionary.", "Use e.g. defaults: {decimal: ','}."))
-        defaults = {}
-    for key in defaults:
-        if key not in DEFAULT_KEYS:
-            problems.append(_problem(f"unknown option defaults.{key}.", f"Allowed options: {', '.join(DEFAULT_KEYS)}."))
-    base_decimal = _check_decimal(defaults.get("decimal", "."), "defaults", problems)
-    base_fmt = _check_date_format(defaults.get("date_format"), "defaults", problems)
-
-    given = "decimal" in defaults
-    tables = {name: TableMapping(decimal=base_decimal, date_format=base_fmt, decimal_given=given) for name in TABLES}
+    base = _defaults(raw, problems)
+    tables = {
+        name: TableMapping(decimal=base.decimal, date_format=base.date_format, decimal_given=base.decimal_given)
+        for name in TABLES
+    }
     for key, spec in raw.items():
         if key == "defaults":
             continue
@@ -199,6 +152,65 @@ def load_mapping(mapping: str | Path | dict | None) -> Mapping:
             continue
         tables[key] = _table_mapping(key, spec, tables[key], problems)
     return Mapping(tables=tables, problems=problems)
+
+
+def _read_yaml(path: Path, problems: list[Problem]) -> Any:
+    """The parsed YAML file; {} (with a problem) when it is not valid, plain or small."""
+    if not path.is_file():
+        raise FileNotFoundError(f"mapping file not found: {path}")
+    import yaml
+
+    size = path.stat().st_size
+    refused = None
+    raw: Any = {}
+    try:
+        if size > MAX_MAPPING_BYTES:
+            refused = f"it is {size / 2**20:.1f} MB, and a mapping is a small YAML file (at most 2 MB)"
+        else:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
+            if _too_big(raw):
+                refused = (
+                    f"it stands for more than {MAX_MAPPING_NODES:,} entries or 20 levels of nesting "
+                    "(through YAML aliases or nesting)"
+                )
+    except yaml.constructor.ConstructorError as exc:
+        refused = f"it uses a YAML tag that is not plain data ({str(exc.problem)[:120]})"
+    except RecursionError:
+        refused = "it is nested too deeply"
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        problems.append(
+            _problem(
+                f"the mapping file {path.name} is not valid YAML: {exc}".replace("\n", " "),
+                "Check indentation and quoting; see data/mapping.example.yml for the format.",
+                kind="mapping_yaml",
+            )
+        )
+        return {}
+    if refused:
+        problems.append(
+            _problem(
+                f"the mapping file {path.name} was not read: {refused}.",
+                "A mapping holds only table, column and value names (no tags such as !!python/...); "
+                "see data/mapping.example.yml for the format.",
+                kind="mapping_yaml",
+            )
+        )
+        return {}
+    return raw
+
+
+def _defaults(raw: dict, problems: list[Problem]) -> TableMapping:
+    """The ``defaults`` section as the starting point of every table's mapping."""
+    defaults = raw.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        problems.append(_problem("'defaults' must be a dictionary.", "Use e.g. defaults: {decimal: ','}."))
+        defaults = {}
+    for key in defaults:
+        if key not in DEFAULT_KEYS:
+            problems.append(_problem(f"unknown option defaults.{key}.", f"Allowed options: {', '.join(DEFAULT_KEYS)}."))
+    decimal = _check_decimal(defaults.get("decimal", "."), "defaults", problems)
+    date_format = _check_date_format(defaults.get("date_format"), "defaults", problems)
+    return TableMapping(decimal=decimal, date_format=date_format, decimal_given="decimal" in defaults)
 
 
 def _too_big(raw: object) -> bool:
@@ -244,8 +256,7 @@ def _check_date_format(value: object, where: str, problems: list[Problem]) -> st
 
 
 def _table_mapping(name: str, spec: dict, base: TableMapping, problems: list[Problem]) -> TableMapping:
-    table = TABLES[name]
-    canon = table.column_names
+    """One table's entry of the mapping, checked; starts from ``base`` (the defaults)."""
     for key in spec:
         if key not in TABLE_KEYS:
             guess = closest(str(key), list(TABLE_KEYS))
@@ -256,6 +267,16 @@ def _table_mapping(name: str, spec: dict, base: TableMapping, problems: list[Pro
                 )
             )
     out = TableMapping(decimal=base.decimal, date_format=base.date_format, decimal_given=base.decimal_given)
+    _where_and_format(name, spec, out, problems)
+    if spec.get("negative_lines") is not None:
+        out.negative_lines = _negative_lines(name, spec["negative_lines"], problems)
+    out.columns = _column_map(name, spec.get("columns") or {}, problems)
+    out.values = _value_maps(name, spec.get("values") or {}, problems)
+    return out
+
+
+def _where_and_format(name: str, spec: dict, out: TableMapping, problems: list[Problem]) -> None:
+    """file, table, sheet, decimal, date_format and header_row of one table."""
     for key in ("file", "table"):
         if spec.get(key) is not None:
             setattr(out, key, str(spec[key]))
@@ -278,36 +299,43 @@ def _table_mapping(name: str, spec: dict, base: TableMapping, problems: list[Pro
                     "Count from 1 at the top of the file, as a text editor or Excel numbers them.",
                 )
             )
-    if spec.get("negative_lines") is not None:
-        from kamtools.data.schemas import NEGATIVE_LINES
 
-        choice = spec["negative_lines"]
-        if name != "orders":
-            problems.append(
-                _problem(
-                    f"negative_lines is an option of the orders table, not of '{name}'.",
-                    "Move it under orders: orders: {negative_lines: drop}.",
-                )
-            )
-        elif str(choice).strip().lower() not in NEGATIVE_LINES:
-            problems.append(
-                _problem(
-                    f"orders.negative_lines must be keep, drop or reject, not {str(choice)[:40]!r}.",
-                    "keep: returns and credit notes are netted against revenue; drop: they are left out with a "
-                    "warning; reject: they are errors.",
-                )
-            )
-        else:
-            out.negative_lines = str(choice).strip().lower()
 
-    cols = spec.get("columns") or {}
+def _negative_lines(name: str, choice: object, problems: list[Problem]) -> str | None:
+    """orders.negative_lines as keep / drop / reject; None (with a problem) otherwise."""
+    from kamtools.data.schemas import NEGATIVE_LINES
+
+    if name != "orders":
+        problems.append(
+            _problem(
+                f"negative_lines is an option of the orders table, not of '{name}'.",
+                "Move it under orders: orders: {negative_lines: drop}.",
+            )
+        )
+        return None
+    if str(choice).strip().lower() not in NEGATIVE_LINES:
+        problems.append(
+            _problem(
+                f"orders.negative_lines must be keep, drop or reject, not {str(choice)[:40]!r}.",
+                "keep: returns and credit notes are netted against revenue; drop: they are left out with a "
+                "warning; reject: they are errors.",
+            )
+        )
+        return None
+    return str(choice).strip().lower()
+
+
+def _column_map(name: str, cols: object, problems: list[Problem]) -> dict[str, list[str]]:
+    """Export column name -> the canonical columns it feeds (unknown targets reported)."""
+    canon = TABLES[name].column_names
+    out: dict[str, list[str]] = {}
     if not isinstance(cols, dict):
         problems.append(
             _problem(
                 f"{name}.columns must map export names to canonical names.", "E.g. columns: {'Order No': order_id}."
             )
         )
-        cols = {}
+        return out
     for export, targets in cols.items():
         targets_list = targets if isinstance(targets, list) else [targets]
         good = []
@@ -325,16 +353,22 @@ def _table_mapping(name: str, spec: dict, base: TableMapping, problems: list[Pro
                 )
             )
         if good:
-            out.columns[str(export)] = good
+            out[str(export)] = good
+    return out
 
-    values = spec.get("values") or {}
+
+def _value_maps(name: str, values: object, problems: list[Problem]) -> dict[str, dict[str, str]]:
+    """Canonical column -> {export value: canonical value}, for id, text and category columns."""
+    table = TABLES[name]
+    canon = table.column_names
+    out: dict[str, dict[str, str]] = {}
     if not isinstance(values, dict):
         problems.append(
             _problem(
                 f"{name}.values must map column names to value maps.", "E.g. values: {status: {'Closed Won': won}}."
             )
         )
-        values = {}
+        return out
     for col, vmap in values.items():
         if col not in canon:
             guess = closest(str(col), canon)
@@ -365,7 +399,7 @@ def _table_mapping(name: str, spec: dict, base: TableMapping, problems: list[Pro
                 )
             )
             continue
-        out.values[col] = {str(k).strip(): str(v).strip() for k, v in vmap.items()}
+        out[col] = {str(k).strip(): str(v).strip() for k, v in vmap.items()}
     return out
 
 
