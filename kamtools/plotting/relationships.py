@@ -296,7 +296,30 @@ def org_chart(
     if "reports_to" not in kept.columns:
         kept = kept.assign(reports_to=None)
 
-    # each account's block: positions relative to its own top-left corner
+    blocks = _blocks(rows, kept, accounts, tree)
+    head = 0.55 if several else 0.0
+    col_head = 0.4 if not tree else 0.0
+    placed, total_w, total_h = _place(blocks, head, col_head, 0.75 if not tree else 0.0)
+
+    fig_w = float(np.clip(total_w * INCH_PER_UNIT + 0.6, 5.0, 20.0))
+    fig_h = float(np.clip(total_h * INCH_PER_UNIT * 0.95 + 1.3, 2.8, 26.0))
+    fig, ax = new_figure(fig_w, fig_h)
+    ax.axis("off")
+    ax.set_aspect("equal", adjustable="datalim")
+    for b, bx, by in placed:
+        _draw_block(ax, b, bx, by, names if several else None, col_head)
+    ax.set_xlim(-0.2, total_w + 0.2)
+    ax.set_ylim(-(total_h + 0.25), 0.35)
+
+    _legend(fig, tree, hidden)
+    if title:
+        ax.set_title(fit_title(ax, title), pad=14)
+    return fig
+
+
+def _blocks(rows: pd.DataFrame, kept: pd.DataFrame, accounts: list[str], tree: bool) -> list[tuple]:
+    """Each account's block of people laid out (tree or grid), positions relative to its own top-left corner:
+    ``(account, rows, positions, edges, column headings, row headings, width, height, stacked managers)``."""
     blocks = []
     for acc in accounts:
         block = rows.loc[[i for i in kept.index if str(rows.at[i, "account_id"]) == acc]]
@@ -315,11 +338,13 @@ def org_chart(
         width = max(x for x, _ in pos.values()) + BOX_W
         height = max(y for _, y in pos.values()) + BOX_H
         blocks.append((acc, block, pos, edges, headings, row_heads, width, height, stacked))
+    return blocks
 
-    # place the blocks left to right, wrapping into rows of blocks
-    head = 0.55 if several else 0.0
-    col_head = 0.4 if not tree else 0.0
-    row_head_w = 0.75 if not tree else 0.0
+
+def _place(blocks: list[tuple], head: float, col_head: float, row_head_w: float) -> tuple[list, float, float]:
+    """The blocks placed left to right, wrapping into rows of blocks: ``([(block, x, y)], total width, total
+    height)``; ``head`` and ``col_head`` are the heights of an account's name and of the grid's column headings,
+    ``row_head_w`` the width of the grid's row headings."""
     placed, x0, y0, row_h, total_w = [], 0.0, 0.0, 0.0, 0.0
     for b in blocks:
         w = b[6] + row_head_w
@@ -330,56 +355,58 @@ def org_chart(
         row_h = max(row_h, b[7])
         total_w = max(total_w, x0 - BLOCK_GAP)
     total_h = y0 + row_h + head + col_head
+    return placed, total_w, total_h
 
-    fig_w = float(np.clip(total_w * INCH_PER_UNIT + 0.6, 5.0, 20.0))
-    fig_h = float(np.clip(total_h * INCH_PER_UNIT * 0.95 + 1.3, 2.8, 26.0))
-    fig, ax = new_figure(fig_w, fig_h)
-    ax.axis("off")
-    ax.set_aspect("equal", adjustable="datalim")
-    for (acc, block, pos, edges, headings, row_heads, width, _height, stacked), bx, by in placed:
-        people = {str(r["contact_id"]): r for r in block.to_dict("records")}
-        at = {c: (bx + x + BOX_W / 2, by + y + BOX_H / 2) for c, (x, y) in pos.items()}
-        for a, c in edges:
-            _draw_edge(ax, at[a], at[c], stacked=a in stacked)
-        for c, (x, y) in at.items():
-            _draw_box(ax, x, y, people[c])
-        if several:
-            label = short_label(names.get(acc) or acc, int(max(width, 2.0) * 11))
-            ax.text(
-                bx,
-                -(by - col_head - 0.25),
-                label,
-                ha="left",
-                va="center",
-                fontsize=8,
-                fontweight="bold",
-                parse_math=False,
-            )
-        for h, hx in headings:
-            ax.text(
-                bx + hx + BOX_W / 2,
-                -(by - 0.2),
-                h,
-                ha="center",
-                va="center",
-                fontsize=7,
-                color="#444444",
-                parse_math=False,
-            )
-        for s, y in row_heads:
-            ax.text(
-                bx - 0.08,
-                -(by + y + BOX_H / 2),
-                s,
-                ha="right",
-                va="center",
-                fontsize=6.5,
-                color="#444444",
-                parse_math=False,
-            )
-    ax.set_xlim(-0.2, total_w + 0.2)
-    ax.set_ylim(-(total_h + 0.25), 0.35)
 
+def _draw_block(ax, b: tuple, bx: float, by: float, names: Mapping[str, str] | None, col_head: float) -> None:
+    """One account's block at (bx, by): reporting lines, people's boxes, the account's name (``names`` given
+    when several accounts are drawn) and the grid's column and row headings."""
+    acc, block, pos, edges, headings, row_heads, width, _height, stacked = b
+    people = {str(r["contact_id"]): r for r in block.to_dict("records")}
+    at = {c: (bx + x + BOX_W / 2, by + y + BOX_H / 2) for c, (x, y) in pos.items()}
+    for a, c in edges:
+        _draw_edge(ax, at[a], at[c], stacked=a in stacked)
+    for c, (x, y) in at.items():
+        _draw_box(ax, x, y, people[c])
+    if names is not None:
+        label = short_label(names.get(acc) or acc, int(max(width, 2.0) * 11))
+        ax.text(
+            bx,
+            -(by - col_head - 0.25),
+            label,
+            ha="left",
+            va="center",
+            fontsize=8,
+            fontweight="bold",
+            parse_math=False,
+        )
+    for h, hx in headings:
+        ax.text(
+            bx + hx + BOX_W / 2,
+            -(by - 0.2),
+            h,
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="#444444",
+            parse_math=False,
+        )
+    for s, y in row_heads:
+        ax.text(
+            bx - 0.08,
+            -(by + y + BOX_H / 2),
+            s,
+            ha="right",
+            va="center",
+            fontsize=6.5,
+            color="#444444",
+            parse_math=False,
+        )
+
+
+def _legend(fig: Figure, tree: bool, hidden: int) -> None:
+    """The legend below the chart: attitudes, decision maker, left the customer, reporting lines; its title
+    says the layout and how many people are not shown."""
     legend = [
         Patch(facecolor=to_rgba(ATTITUDE_COLOURS[a], 0.45), edgecolor=_EDGE, label=a) for a in ATTITUDE_COLOURS if a
     ]
@@ -403,6 +430,3 @@ def org_chart(
         title=note,
         title_fontsize=7,
     )
-    if title:
-        ax.set_title(fit_title(ax, title), pad=14)
-    return fig

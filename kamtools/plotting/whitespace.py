@@ -69,23 +69,7 @@ def whitespace_heatmap(
     for rec in sub.itertuples(index=False):
         i, j = pos_a[rec.account_id], pos_c[rec.category]
         r, c = (j, 0) if single else (i, j)
-        colour = np.array(to_rgba(STATUS_COLOURS.get(rec.status, "#FFFFFF")))
-        text, dark = "", False
-        if rec.status == "bought":
-            strength = 0.35 + 0.65 * np.log1p(max(rec.revenue_ltm, 0.0)) / top
-            colour = colour * strength + np.ones(4) * (1 - strength)
-            colour[3] = 1.0
-            text, dark = money(rec.revenue_ltm, currency), strength > 0.7
-            if single:
-                text = f"bought: {text} last 12 months"
-        elif has_p and np.isfinite(getattr(rec, "p_adopt", np.nan)):
-            text = (
-                f"p {rec.p_adopt:.0%}"
-                if not single
-                else f"{rec.status}: {rec.p_adopt:.0%} chance to start in 12 months"
-            )
-        elif single:
-            text = rec.status
+        colour, text, dark = _heat_cell(rec, top, single, has_p, currency)
         img[r, c] = colour
         if text:
             ax.text(
@@ -98,18 +82,7 @@ def whitespace_heatmap(
                 color="white" if dark else "#222222",
             )
     ax.imshow(img, aspect="auto", interpolation="nearest")
-    names = [short_label(labels.get(a, a) if labels else a) for a in accounts]
-    category_labels = [short_label(c) for c in categories]
-    ax.grid(False)
-    if single:
-        ax.set_yticks(np.arange(C), category_labels, fontsize=8)
-        ax.set_xticks([0], names, fontsize=8)
-        ax.set_yticks(np.arange(-0.5, C, 1), minor=True)
-    else:
-        ax.set_xticks(np.arange(C), category_labels, rotation=35, ha="right", fontsize=8)
-        ax.set_yticks(np.arange(n), names, fontsize=8)
-        ax.set_xticks(np.arange(-0.5, C, 1), minor=True)
-        ax.set_yticks(np.arange(-0.5, n, 1), minor=True)
+    _heat_ticks(ax, [short_label(labels.get(a, a) if labels else a) for a in accounts], categories, single)
     ax.grid(which="minor", color="white", lw=1.5)
     ax.tick_params(which="minor", length=0)
     ax.legend(
@@ -120,6 +93,41 @@ def whitespace_heatmap(
     )
     ax.set_title(fit_title(ax, title))
     return fig
+
+
+def _heat_cell(rec, top: float, single: bool, has_p: bool, currency: str | None) -> tuple[np.ndarray, str, bool]:
+    """(colour, text, dark background) of one grid cell: bought cells shaded by revenue and showing it,
+    open cells showing their adoption probability; a single account's cells say their status in words."""
+    colour = np.array(to_rgba(STATUS_COLOURS.get(rec.status, "#FFFFFF")))
+    text, dark = "", False
+    if rec.status == "bought":
+        strength = 0.35 + 0.65 * np.log1p(max(rec.revenue_ltm, 0.0)) / top
+        colour = colour * strength + np.ones(4) * (1 - strength)
+        colour[3] = 1.0
+        text, dark = money(rec.revenue_ltm, currency), strength > 0.7
+        if single:
+            text = f"bought: {text} last 12 months"
+    elif has_p and np.isfinite(getattr(rec, "p_adopt", np.nan)):
+        text = f"p {rec.p_adopt:.0%}" if not single else f"{rec.status}: {rec.p_adopt:.0%} chance to start in 12 months"
+    elif single:
+        text = rec.status
+    return colour, text, dark
+
+
+def _heat_ticks(ax, names: list[str], categories: list, single: bool) -> None:
+    """Category and account tick labels (categories down the side for a single account) and the cell borders."""
+    category_labels = [short_label(c) for c in categories]
+    n, C = len(names), len(categories)
+    ax.grid(False)
+    if single:
+        ax.set_yticks(np.arange(C), category_labels, fontsize=8)
+        ax.set_xticks([0], names, fontsize=8)
+        ax.set_yticks(np.arange(-0.5, C, 1), minor=True)
+    else:
+        ax.set_xticks(np.arange(C), category_labels, rotation=35, ha="right", fontsize=8)
+        ax.set_yticks(np.arange(n), names, fontsize=8)
+        ax.set_xticks(np.arange(-0.5, C, 1), minor=True)
+        ax.set_yticks(np.arange(-0.5, n, 1), minor=True)
 
 
 def adoption_heatmap(grid: pd.DataFrame, by: str = "industry", title: str | None = None) -> Figure:

@@ -74,40 +74,11 @@ def account_section(acct) -> None:
         display.paragraph("This account has not ordered yet, so there is no buying pattern to judge churn from.")
         return
     score = is_score(row["method"])
-    cur = formatting.currency_of(acct.bundle)  # the same text as page one and the index
-    display.kpi_cards(
-        [
-            (
-                "Churn score (not a probability)" if score else "Churn probability",
-                formatting.pct(prob, missing="unknown"),  # a score reads as percent too, as in the sentence below
-                _STATUS.get(band, ""),
-            ),
-            ("Risk band", band, _STATUS.get(band, "")),
-            ("Revenue at risk", money(float(row["revenue_at_risk"]), cur)),
-            ("Value model's expected revenue, next 12 months", money(float(row["expected_value_12m"]), cur)),
-        ]
-    )
+    _cards(acct, row, band, prob, score)
     if band == "lapsed":
-        feats = acct.table("churn_features")
-        bought = ""
-        if isinstance(feats, pd.DataFrame) and len(feats) and "revenue_12m" in feats.columns:
-            bought = f" It bought {money(float(feats['revenue_12m'].iloc[0]))} in the last 12 months."
-        display.paragraph(
-            f"{row['method'][0].upper()}{row['method'][1:]}. By the churn definition the account has already "
-            f"lapsed: treat it as a win-back case.{bought}"
-        )
+        _lapsed(acct, row)
         return
-    everyone = acct.portfolio_table("churn")
-    position = ""
-    if isinstance(everyone, pd.DataFrame):
-        active = everyone[everyone["risk_band"].isin(ACTIVE_BANDS)]
-        if len(active) > 1:
-            below = float((active["churn_probability"] < prob).mean())
-            above = float((active["churn_probability"] > prob).mean())
-            if below >= 0.5:
-                position = f" That is higher than for {below:.0%} of the active accounts."
-            else:
-                position = f" That is lower than for {above:.0%} of the active accounts."
+    position = _position(acct, prob)
     band_text = {
         "high": f"It is in the high band (churn probability {HIGH_RISK_P:.0%} or more).",
         "medium": f"It is in the medium band (churn probability {MEDIUM_RISK_P:.0%} to {HIGH_RISK_P:.0%}).",
@@ -125,6 +96,56 @@ def account_section(acct) -> None:
         display.paragraph(f"How this was estimated: {row['method']}.")
         return  # no model: no drivers (the sentence above says why)
     show_notes(acct.bundle, "churn")  # windows of the churn definition shortened to the history
+    _why(acct, row)
+
+
+def _cards(acct, row: pd.Series, band: str, prob: float, score: bool) -> None:
+    """Probability (or score), band, revenue at risk and the value model's next 12 months."""
+    cur = formatting.currency_of(acct.bundle)  # the same text as page one and the index
+    display.kpi_cards(
+        [
+            (
+                "Churn score (not a probability)" if score else "Churn probability",
+                formatting.pct(prob, missing="unknown"),  # a score reads as percent too, as in the sentence below
+                _STATUS.get(band, ""),
+            ),
+            ("Risk band", band, _STATUS.get(band, "")),
+            ("Revenue at risk", money(float(row["revenue_at_risk"]), cur)),
+            ("Value model's expected revenue, next 12 months", money(float(row["expected_value_12m"]), cur)),
+        ]
+    )
+
+
+def _lapsed(acct, row: pd.Series) -> None:
+    """A lapsed account: the method, the win-back advice and what it bought in the last 12 months."""
+    feats = acct.table("churn_features")
+    bought = ""
+    if isinstance(feats, pd.DataFrame) and len(feats) and "revenue_12m" in feats.columns:
+        bought = f" It bought {money(float(feats['revenue_12m'].iloc[0]))} in the last 12 months."
+    display.paragraph(
+        f"{row['method'][0].upper()}{row['method'][1:]}. By the churn definition the account has already "
+        f"lapsed: treat it as a win-back case.{bought}"
+    )
+
+
+def _position(acct, prob: float) -> str:
+    """Where the account's probability stands among the active accounts, as a sentence (or "")."""
+    everyone = acct.portfolio_table("churn")
+    position = ""
+    if isinstance(everyone, pd.DataFrame):
+        active = everyone[everyone["risk_band"].isin(ACTIVE_BANDS)]
+        if len(active) > 1:
+            below = float((active["churn_probability"] < prob).mean())
+            above = float((active["churn_probability"] > prob).mean())
+            if below >= 0.5:
+                position = f" That is higher than for {below:.0%} of the active accounts."
+            else:
+                position = f" That is lower than for {above:.0%} of the active accounts."
+    return position
+
+
+def _why(acct, row: pd.Series) -> None:
+    """The drivers that raise the risk, as sentences and a chart, and what works in our favour."""
     drivers = acct.table("churn_drivers")
     if isinstance(drivers, NotAvailable):
         display.not_available(drivers)

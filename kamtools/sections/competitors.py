@@ -96,28 +96,22 @@ def account_section(acct) -> None:
 def portfolio_section(bundle) -> None:
     """Competitors in the management overview: win/loss with intervals, price response, price index, threats."""
     display.heading("Competitors")
+    _winloss(bundle)
+    _price_response(bundle)
+    _price_position(bundle)
+    _threats(bundle)
+    _share_of_wallet(bundle)
+
+
+def _winloss(bundle) -> None:
+    """Win rate overall and by competitor, with intervals and price gaps."""
     wl = bundle.table("competitor_winloss")
     if isinstance(wl, NotAvailable):
         display.not_available(wl)
     else:
         from kamtools.plotting.competitors import winloss_chart
 
-        overall = wl[wl["competitor"] == "All competitors"]
-        named = wl[~wl["competitor"].isin(["All competitors", "(not recorded)"])]
-        if len(overall) and len(named):
-            o = overall.iloc[0]
-            worst = named.sort_values("win_rate").iloc[0]
-            gap = worst["avg_price_gap_lost"]
-            gap_text = (
-                f", quoting on average {abs(gap):.0%} {'above' if gap >= 0 else 'below'} them in the bids we lost"
-                if pd.notna(gap)
-                else ""
-            )
-            display.paragraph(
-                f"We won {o['win_rate']:.0%} of {int(o['n']):,} decided bids "
-                f"(95% interval {o['ci_low']:.0%}-{o['ci_high']:.0%}). Hardest competitor: {worst['competitor']}, "
-                f"against whom we won {worst['win_rate']:.0%} of {int(worst['n']):,} bids{gap_text}."
-            )
+        _winloss_sentence(wl)
         display.figure(winloss_chart(wl), alt="win rate by competitor with 95% intervals")
         shown = wl.assign(
             gap_won=wl["avg_price_gap_won"].map(display.signed_pct),
@@ -141,6 +135,29 @@ def portfolio_section(bundle) -> None:
             pct=["win_rate", "ci_low", "ci_high"],
         )
 
+
+def _winloss_sentence(wl: pd.DataFrame) -> None:
+    """Overall win rate and the hardest competitor, in one paragraph."""
+    overall = wl[wl["competitor"] == "All competitors"]
+    named = wl[~wl["competitor"].isin(["All competitors", "(not recorded)"])]
+    if len(overall) and len(named):
+        o = overall.iloc[0]
+        worst = named.sort_values("win_rate").iloc[0]
+        gap = worst["avg_price_gap_lost"]
+        gap_text = (
+            f", quoting on average {abs(gap):.0%} {'above' if gap >= 0 else 'below'} them in the bids we lost"
+            if pd.notna(gap)
+            else ""
+        )
+        display.paragraph(
+            f"We won {o['win_rate']:.0%} of {int(o['n']):,} decided bids "
+            f"(95% interval {o['ci_low']:.0%}-{o['ci_high']:.0%}). Hardest competitor: {worst['competitor']}, "
+            f"against whom we won {worst['win_rate']:.0%} of {int(worst['n']):,} bids{gap_text}."
+        )
+
+
+def _price_response(bundle) -> None:
+    """How the win probability moves with our price premium: sentence, chart, coefficients."""
     display.heading("Price and win probability", 3)
     pr = bundle.table("competitor_price_response")
     if isinstance(pr, NotAvailable):
@@ -163,6 +180,9 @@ def portfolio_section(bundle) -> None:
             },
         )
 
+
+def _price_position(bundle) -> None:
+    """The competitors' price index over time and the latest premium per competitor."""
     display.heading("Price position", 3)
     idx = bundle.table("competitor_price_index")
     if isinstance(idx, NotAvailable):
@@ -184,6 +204,9 @@ def portfolio_section(bundle) -> None:
             },
         )
 
+
+def _threats(bundle) -> None:
+    """Threat bands as cards and the 15 accounts most under threat."""
     display.heading("Accounts most under threat", 3)
     threat = bundle.table("competitor_threat")
     if isinstance(threat, NotAvailable):
@@ -212,6 +235,10 @@ def portfolio_section(bundle) -> None:
             },
             max_rows=15,
         )
+
+
+def _share_of_wallet(bundle) -> None:
+    """How many accounts have a wallet estimate, the median share and how many lost share."""
     sow = bundle.table("share_of_wallet")
     if isinstance(sow, NotAvailable):
         display.not_available(sow)

@@ -144,6 +144,32 @@ def account_section(acct) -> None:
     targets = _frame(acct.table("forecast_targets"))
     srow = summary.iloc[0] if summary is not None and len(summary) else None
 
+    _account_cards(acct, srow, targets)
+    monthly_target = None
+    if targets is not None and len(targets):
+        monthly_target = targets[["period", "revenue_target"]]
+    fig = forecast_chart(
+        hist if hist is not None else pd.DataFrame({"ds": [], "y": []}),
+        fc,
+        title=f"Monthly revenue of {acct.info.get('name') or acct.account_id}: actuals and 12-month forecast",
+        monthly_target=monthly_target,
+        currency=formatting.currency_of(acct.bundle),
+    )
+    display.figure(fig, alt="monthly revenue history and forecast with 80% and 95% intervals")
+    # which method makes this account's forecast and why, where the reader looks at the figure
+    # (a lapsed account's zero must not look like a gap); its backtest is in the appendix
+    display.paragraph(method_sentence(fc.iloc[0], _model_words(str(fc["model"].iloc[0]))))
+
+    growth_note = acct.bundle.note("forecast_growth_pct")
+    if growth_note:
+        display.paragraph(growth_note)
+
+    _account_targets(acct, targets)
+    _account_categories(acct)
+
+
+def _account_cards(acct, srow: pd.Series | None, targets: pd.DataFrame | None) -> None:
+    """Next 12 months, its 80% range, the change on the last 12 months and the chance to reach this year's target."""
     cards = []
     currency = formatting.currency_of(acct.bundle)  # the same text as page one and the index
     if srow is not None:
@@ -171,25 +197,9 @@ def account_section(acct) -> None:
     if cards:
         display.kpi_cards(cards)
 
-    monthly_target = None
-    if targets is not None and len(targets):
-        monthly_target = targets[["period", "revenue_target"]]
-    fig = forecast_chart(
-        hist if hist is not None else pd.DataFrame({"ds": [], "y": []}),
-        fc,
-        title=f"Monthly revenue of {acct.info.get('name') or acct.account_id}: actuals and 12-month forecast",
-        monthly_target=monthly_target,
-        currency=formatting.currency_of(acct.bundle),
-    )
-    display.figure(fig, alt="monthly revenue history and forecast with 80% and 95% intervals")
-    # which method makes this account's forecast and why, where the reader looks at the figure
-    # (a lapsed account's zero must not look like a gap); its backtest is in the appendix
-    display.paragraph(method_sentence(fc.iloc[0], _model_words(str(fc["model"].iloc[0]))))
 
-    growth_note = acct.bundle.note("forecast_growth_pct")
-    if growth_note:
-        display.paragraph(growth_note)
-
+def _account_targets(acct, targets: pd.DataFrame | None) -> None:
+    """The target outlook: one sentence per year and the chart of booked, expected and target (or why none)."""
     if targets is not None and len(targets):
         display.heading("Target outlook", level=3)
         currency = formatting.currency_of(acct.bundle)
@@ -208,6 +218,9 @@ def account_section(acct) -> None:
         else:
             display.paragraph("No revenue target is recorded for this account.")
 
+
+def _account_categories(acct) -> None:
+    """The next 12 months' forecast by product category, scaled to the account forecast."""
     cats = _frame(acct.table("forecast_category"))
     if cats is not None and len(cats):
         by = cats.groupby("category", observed=True)["forecast"].sum().sort_values(ascending=False)
@@ -350,12 +363,41 @@ def portfolio_section(bundle) -> None:
     actual = port[port["kind"] == "actual"][["ds", "y"]]
     fc = port[port["kind"] == "forecast"]
     ptarget = _frame(bundle.table("forecast_portfolio_target"))
-    as_of = bundle.as_of
+    growth_note = bundle.note("forecast_growth_pct")
+    targets = _frame(bundle.table("forecast_targets"))
+    _portfolio_cards(bundle, actual, fc, ptarget, targets)
+    fig = forecast_chart(
+        actual,
+        fc,
+        title="Portfolio revenue per month (sum of accounts): actuals and forecast",
+        monthly_target=ptarget[["period", "revenue_target"]] if ptarget is not None else None,
+        currency=formatting.currency_of(bundle),
+    )
+    display.figure(fig, alt="portfolio revenue history and forecast")
+    display.paragraph(
+        "The portfolio forecast is the sum of the account forecasts. Its interval treats the accounts' surprises as "
+        "independent of each other; shocks that hit many accounts at once would widen it."
+        + (f" {growth_note}" if growth_note else "")
+    )
 
+    _portfolio_targets(bundle, ptarget)
+    if bundle.has("forecast_accuracy") or bundle.has("forecast_methods"):
+        display.paragraph(
+            "How accurate the forecast was in backtests, and which method each account uses: see the appendix."
+        )
+
+    _shortfalls(bundle, targets)
+
+
+def _portfolio_cards(
+    bundle, actual: pd.DataFrame, fc: pd.DataFrame, ptarget: pd.DataFrame | None, targets: pd.DataFrame | None
+) -> None:
+    """Next 12 months, the change on the last 12, expected attainment, the chance to reach target, accounts unlikely to."""
+    as_of = bundle.as_of
+    growth_note = bundle.note("forecast_growth_pct")
     cards = [("Portfolio forecast, next 12 months", money(float(fc["forecast"].sum()), formatting.currency_of(bundle)))]
     # the overview's "Revenue, last 12 months" (the 12 months up to the as-of date, summed over accounts)
     last12 = float(bundle.accounts["revenue_ltm"].sum()) if "revenue_ltm" in bundle.accounts else 0.0
-    growth_note = bundle.note("forecast_growth_pct")
     if growth_note or actual["ds"].nunique() < 12:  # the last 12 months are not all in the data
         cards.append(("Change vs last 12 months", "not available"))
     elif last12 > 0:
@@ -374,7 +416,6 @@ def portfolio_section(bundle) -> None:
                 _status(float(cur["p_reach_target"])),
             )
         )
-    targets = _frame(bundle.table("forecast_targets"))
     if targets is not None and len(targets):
         this = targets[targets["period"] == as_of.year]
         if len(this):
@@ -388,20 +429,9 @@ def portfolio_section(bundle) -> None:
             )
     display.kpi_cards(cards)
 
-    fig = forecast_chart(
-        actual,
-        fc,
-        title="Portfolio revenue per month (sum of accounts): actuals and forecast",
-        monthly_target=ptarget[["period", "revenue_target"]] if ptarget is not None else None,
-        currency=formatting.currency_of(bundle),
-    )
-    display.figure(fig, alt="portfolio revenue history and forecast")
-    display.paragraph(
-        "The portfolio forecast is the sum of the account forecasts. Its interval treats the accounts' surprises as "
-        "independent of each other; shocks that hit many accounts at once would widen it."
-        + (f" {growth_note}" if growth_note else "")
-    )
 
+def _portfolio_targets(bundle, ptarget: pd.DataFrame | None) -> None:
+    """The portfolio's target outlook per year and its chart (or why there is none)."""
     if ptarget is not None and len(ptarget):
         currency = formatting.currency_of(bundle)
         display.bullets([target_sentence(r, currency) for _, r in ptarget.sort_values("period").iterrows()])
@@ -418,11 +448,11 @@ def portfolio_section(bundle) -> None:
         reason = bundle.table("forecast_portfolio_target")
         display.not_available(reason if isinstance(reason, NotAvailable) else "No targets were supplied.")
 
-    if bundle.has("forecast_accuracy") or bundle.has("forecast_methods"):
-        display.paragraph(
-            "How accurate the forecast was in backtests, and which method each account uses: see the appendix."
-        )
 
+def _shortfalls(bundle, targets: pd.DataFrame | None) -> None:
+    """The accounts least likely to reach this year's target, largest expected shortfall first."""
+    as_of = bundle.as_of
+    # shortfalls
     if targets is not None and len(targets):
         this = targets[targets["period"] == as_of.year].copy()
         if len(this):

@@ -127,8 +127,6 @@ def kpi_cards(row: dict, currency: str | None = None) -> list[tuple[str, str, st
 
 def account_section(acct) -> None:
     """KPI cards, health with its components, pipeline, receivables ageing, complaints, relationships."""
-    from kamtools.plotting.kpis import ageing_chart, health_components_chart
-
     display.heading(TITLE)
     kpis = acct.table("kpis")
     if isinstance(kpis, NotAvailable):
@@ -140,6 +138,17 @@ def account_section(acct) -> None:
     row = kpis.iloc[0].to_dict()
     display.kpi_cards(kpi_cards(row, formatting.currency_of(acct.bundle)))
     show_notes(acct.bundle, "kpis")
+
+    _health(acct)
+    _pipeline(acct, row)
+    _receivables(acct, row)
+    _complaints(acct)
+    _relationships(acct)
+
+
+def _health(acct) -> None:
+    """The health score, its weakest point and its components."""
+    from kamtools.plotting.kpis import health_components_chart
 
     # ---- health ------------------------------------------------------------------------
     display.heading("Account health", level=3)
@@ -173,6 +182,9 @@ def account_section(acct) -> None:
                 },
             )
 
+
+def _pipeline(acct, row: dict) -> None:
+    """Open bids, win rate and cycle, the bid table and the losses by competitor."""
     # ---- pipeline ----------------------------------------------------------------------
     display.heading("Pipeline and bids", level=3)
     bids = acct.table("pipeline")
@@ -204,31 +216,41 @@ def account_section(acct) -> None:
                 currency=formatting.currency_of(acct.bundle),
                 pct=["probability"],
             )
-        losses = acct.table("pipeline_losses")
-        by_competitor = acct.table("competitor_account_bids")
-        shown_there = isinstance(by_competitor, pd.DataFrame) and not by_competitor.empty
-        if isinstance(losses, pd.DataFrame) and not losses.empty and shown_there:
-            # the competitor section's table already lists the losses, lost value and price gaps by competitor
-            display.paragraph(
-                f"{formatting.count(losses['bids_lost'].sum())} bid(s) lost in the last 12 months; the losses by "
-                "competitor, with the price gaps, are in the competitor section."
-            )
-        elif isinstance(losses, pd.DataFrame) and not losses.empty:
-            display.paragraph("Bids lost in the last 12 months, by competitor (price gap: + = we were dearer):")
-            display.table(
-                losses,
-                columns={
-                    "competitor": "Lost to",
-                    "bids_lost": "Lost",
-                    "bids_decided": "Decided",
-                    "lost_value": "Lost value",
-                    "price_gap_pct": "Price gap",
-                    "top_reason": "Main reason",
-                    "top_category": "Category",
-                },
-                money=["lost_value"],
-                currency=formatting.currency_of(acct.bundle),
-            )
+        _pipeline_losses(acct)
+
+
+def _pipeline_losses(acct) -> None:
+    """The bids lost in the last 12 months: a pointer to the competitor section, or the table by competitor."""
+    losses = acct.table("pipeline_losses")
+    by_competitor = acct.table("competitor_account_bids")
+    shown_there = isinstance(by_competitor, pd.DataFrame) and not by_competitor.empty
+    if isinstance(losses, pd.DataFrame) and not losses.empty and shown_there:
+        # the competitor section's table already lists the losses, lost value and price gaps by competitor
+        display.paragraph(
+            f"{formatting.count(losses['bids_lost'].sum())} bid(s) lost in the last 12 months; the losses by "
+            "competitor, with the price gaps, are in the competitor section."
+        )
+    elif isinstance(losses, pd.DataFrame) and not losses.empty:
+        display.paragraph("Bids lost in the last 12 months, by competitor (price gap: + = we were dearer):")
+        display.table(
+            losses,
+            columns={
+                "competitor": "Lost to",
+                "bids_lost": "Lost",
+                "bids_decided": "Decided",
+                "lost_value": "Lost value",
+                "price_gap_pct": "Price gap",
+                "top_reason": "Main reason",
+                "top_category": "Category",
+            },
+            money=["lost_value"],
+            currency=formatting.currency_of(acct.bundle),
+        )
+
+
+def _receivables(acct, row: dict) -> None:
+    """Open receivables, overdue, DSO, late payments and the ageing chart."""
+    from kamtools.plotting.kpis import ageing_chart
 
     # ---- receivables -------------------------------------------------------------------
     display.heading("Receivables", level=3)
@@ -250,6 +272,9 @@ def account_section(acct) -> None:
             ageing_chart(ageing, currency=formatting.currency_of(acct.bundle)), alt="Open receivables by days past due"
         )
 
+
+def _complaints(acct) -> None:
+    """Open complaints by severity, the year's count against the year before, time to resolve."""
     # ---- complaints --------------------------------------------------------------------
     display.heading("Complaints", level=3)
     comp = acct.table("complaints_summary")
@@ -268,6 +293,9 @@ def account_section(acct) -> None:
             f"{_days(_num(c, 'mean_days_to_resolve'))}."
         )
 
+
+def _relationships(acct) -> None:
+    """Who we know at the account: contacts by role, engagement and the last decision-maker contact."""
     # ---- relationships -----------------------------------------------------------------
     display.heading("Relationships", level=3)
     rel = acct.table("relationships")
@@ -381,6 +409,13 @@ def portfolio_section(bundle) -> None:
     if isinstance(kpis, NotAvailable):
         display.not_available(kpis)
         return
+    _most_at_risk(bundle, kpis)
+    _overdue(bundle, kpis)
+    _severe_complaints(kpis)
+
+
+def _most_at_risk(bundle, kpis: pd.DataFrame) -> None:
+    """Accounts in the red health band, largest revenue first."""
     display.heading("Accounts most at risk (red health, largest revenue first)", level=3)
     risky = ranked_risks(kpis)
     if risky.empty:
@@ -399,6 +434,10 @@ def portfolio_section(bundle) -> None:
             money=["revenue_ltm"],
             currency=formatting.currency_of(bundle),
         )
+
+
+def _overdue(bundle, kpis: pd.DataFrame) -> None:
+    """Accounts with invoices more than 60 days overdue, most overdue first."""
     if "overdue_60_plus" in kpis.columns:
         od = kpis[kpis["overdue_60_plus"] > 0].sort_values("overdue_60_plus", ascending=False)
         display.heading("Receivables more than 60 days overdue", level=3)
@@ -419,6 +458,10 @@ def portfolio_section(bundle) -> None:
                 money=["overdue_60_plus"],
                 currency=formatting.currency_of(bundle),
             )
+
+
+def _severe_complaints(kpis: pd.DataFrame) -> None:
+    """Accounts with open high or critical complaints, most first."""
     if "open_severe" in kpis.columns:
         sev = kpis[kpis["open_severe"] > 0].sort_values(["open_severe", "revenue_ltm"], ascending=False)
         display.heading("Open severe complaints", level=3)

@@ -81,6 +81,15 @@ def portfolio_section(bundle) -> None:
         display.not_available(seg)
         return
     show_notes(bundle, "segments")
+    _tiers(bundle, seg)
+    _matrix(bundle, seg)
+    _concentration(bundle)
+    _clusters(bundle)
+    _rfm(bundle, seg)
+
+
+def _tiers(bundle, seg: pd.DataFrame) -> None:
+    """Accounts, revenue and next 12 months per tier, and the tier chart."""
     value = bundle.table("value")
     tiers = seg.groupby("tier").agg(accounts=("account_id", "size"), revenue_ltm=("revenue_ltm", "sum"))
     tiers["revenue_share"] = tiers["revenue_ltm"] / max(tiers["revenue_ltm"].sum(), 1e-9)
@@ -119,6 +128,10 @@ def portfolio_section(bundle) -> None:
         pct=["revenue_share"],
     )
     display.figure(tier_chart(seg, currency=currency), alt="Accounts and revenue per tier")
+
+
+def _matrix(bundle, seg: pd.DataFrame) -> None:
+    """The portfolio matrix chart and the accounts and revenue per quadrant."""
     display.heading("Portfolio matrix", 3)
     display.paragraph(
         "Attractiveness (size, growth, margin, expected value, wallet) against our strength with the customer "
@@ -142,6 +155,9 @@ def portfolio_section(bundle) -> None:
         currency=formatting.currency_of(bundle),
     )
 
+
+def _concentration(bundle) -> None:
+    """How few accounts make 80% of the revenue, and the concentration curve."""
     curve = bundle.table("segment_concentration")
     if isinstance(curve, pd.DataFrame) and len(curve):
         display.heading("Concentration", 3)
@@ -154,6 +170,9 @@ def portfolio_section(bundle) -> None:
             )
         display.figure(concentration_chart(curve), alt="Concentration curve of revenue and margin")
 
+
+def _clusters(bundle) -> None:
+    """The behavioural clusters: their profiles as a table and a chart."""
     profiles = bundle.table("segment_profiles")
     display.heading("Behavioural clusters", 3)
     if isinstance(profiles, NotAvailable):
@@ -176,6 +195,10 @@ def portfolio_section(bundle) -> None:
             pct=["revenue_share", "median_margin_pct", "median_growth"],
         )
         display.figure(cluster_profile_chart(profiles), alt="Mean features of each behavioural cluster")
+
+
+def _rfm(bundle, seg: pd.DataFrame) -> None:
+    """Accounts and revenue per RFM segment with what each means."""
     rfm = seg.groupby("rfm_segment").agg(accounts=("account_id", "size"), revenue_ltm=("revenue_ltm", "sum"))
     rfm = rfm.sort_values("revenue_ltm", ascending=False).reset_index()
     rfm["meaning"] = rfm["rfm_segment"].map(RFM_SEGMENT_MEANING)

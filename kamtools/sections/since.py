@@ -90,6 +90,15 @@ def account_section(view) -> None:
         )
         display.table(shown[["", f"{ch.previous_as_of.date()}", f"{ch.current_as_of.date()}", "change"]])
 
+    _drivers(ch)
+    _risks(view, ch)
+    _actions(view, ch)
+    for note in ch.notes:
+        display.paragraph(note)
+
+
+def _drivers(ch) -> None:
+    """The churn drivers that are new, gone or changed since the last review."""
     display.heading("Churn drivers that moved", 3)
     if ch.drivers.empty:
         display.paragraph("The churn drivers are the same as at the last review.")
@@ -104,6 +113,9 @@ def account_section(view) -> None:
                 items.append(f"Changed: {d['current']} At the last review: {d['previous']}")
         display.bullets(items)
 
+
+def _risks(view, ch) -> None:
+    """The risks that are new or resolved since the last review, with their value at stake."""
     display.heading("New and resolved risks", 3)
     if ch.risks.empty:
         display.paragraph("No risk is new and none was resolved since the last review.")
@@ -121,6 +133,9 @@ def account_section(view) -> None:
             currency=formatting.currency_of(view.bundle),
         )
 
+
+def _actions(view, ch) -> None:
+    """The actions of the last review and how each was followed up."""
     display.heading("Actions of the last review, followed up", 3)
     owners = ch.actions["owner"].dropna().astype(str).unique() if len(ch.actions) else []
     one_owner = len(owners) == 1
@@ -146,8 +161,6 @@ def account_section(view) -> None:
             money=["value"],
             currency=formatting.currency_of(view.bundle),
         )
-    for note in ch.notes:
-        display.paragraph(note)
 
 
 # ---- portfolio overview -------------------------------------------------------------------

@@ -90,6 +90,23 @@ def account_section(acct) -> None:
         f"The account bought in {int(row['frequency']) + 1} different weeks over the {row['T']:.0f} weeks since its "
         f"first order; its last order was {weeks_since:.0f} week(s) before the analysis date."
     )
+    verdict = _verdict(p_alive, status, name, one_time, weeks_since)
+    outlook = _outlook(acct, row, margin)
+    display.paragraph(f"{history} {verdict} {outlook}")
+    show_notes(acct.bundle, "value")
+    everyone = acct.portfolio_table("value")
+    if isinstance(everyone, pd.DataFrame) and len(everyone) > 1:
+        names = account_names(acct.portfolio_table("accounts"))
+        display.figure(
+            value_position_chart(
+                everyone, highlight=acct.account_id, names=names, currency=formatting.currency_of(acct.bundle)
+            ),
+            alt="Expected 12-month value against P(alive), this account highlighted",
+        )
+
+
+def _verdict(p_alive: float, status: str, name: str, one_time: bool, weeks_since: float) -> str:
+    """What P(alive) says about this account, in words (how much to trust it depends on the model's status)."""
     if status == "no_dropout":
         verdict = (
             f"The value model found no account in this portfolio's history that stopped buying, so its P(alive) of "
@@ -123,6 +140,11 @@ def account_section(acct) -> None:
             " The value model's parameters are not determined by this portfolio's data, so read P(alive) and the "
             "expected values as rough."
         )
+    return verdict
+
+
+def _outlook(acct, row: pd.Series, margin: float) -> str:
+    """What the value model expects over the next 12 months, and why the forecast is the figure to plan with."""
     outlook = (
         f"Over the next 12 months the value model expects about {row['expected_purchases_12m']:.1f} purchase weeks "
         f"of about {money(float(row['expected_avg_value']))} each: {money(float(row['expected_value_12m']))} revenue "
@@ -136,17 +158,7 @@ def account_section(acct) -> None:
             f"{money(float(forecast))}, which the forecast stage chose for this account by backtest "
             "(the two differ because this one is discounted and follows the portfolio-wide buying model)."
         )
-    display.paragraph(f"{history} {verdict} {outlook}")
-    show_notes(acct.bundle, "value")
-    everyone = acct.portfolio_table("value")
-    if isinstance(everyone, pd.DataFrame) and len(everyone) > 1:
-        names = account_names(acct.portfolio_table("accounts"))
-        display.figure(
-            value_position_chart(
-                everyone, highlight=acct.account_id, names=names, currency=formatting.currency_of(acct.bundle)
-            ),
-            alt="Expected 12-month value against P(alive), this account highlighted",
-        )
+    return outlook
 
 
 def account_appendix(acct) -> None:

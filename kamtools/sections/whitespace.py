@@ -51,6 +51,14 @@ def _plain_pct(x: float) -> str:
 def account_section(acct) -> None:
     """Whitespace grid heat-map, recommendations and product-line review of one account."""
     display.heading("Whitespace and cross-sell")
+    _account_cards(acct)
+    _account_grid(acct)
+    _account_recommendations(acct)
+    _account_lanes(acct)
+
+
+def _account_cards(acct) -> None:
+    """Whitespace value and category counts as cards."""
     summary = acct.table("whitespace_accounts")
     if isinstance(summary, pd.DataFrame) and len(summary):
         row = summary.iloc[0]
@@ -66,6 +74,9 @@ def account_section(acct) -> None:
         ]
         display.kpi_cards(cards)
 
+
+def _account_grid(acct) -> None:
+    """The heat-map of what the account buys, lapsed and never bought."""
     grid = acct.table("whitespace_grid")
     if isinstance(grid, NotAvailable):
         display.not_available(grid)
@@ -83,6 +94,9 @@ def account_section(acct) -> None:
         )
         display.figure(fig, alt="whitespace grid: categories bought, lapsed and never bought")
 
+
+def _account_recommendations(acct) -> None:
+    """The recommended next categories and the opportunities below the useful probability."""
     display.heading("Recommended next categories", 3)
     recs = acct.table("whitespace_recommendations")
     if isinstance(recs, NotAvailable):
@@ -119,6 +133,9 @@ def account_section(acct) -> None:
                 + "."
             )
 
+
+def _account_lanes(acct) -> None:
+    """The account's product lines, prior against last 12 months, and its loss-making lines."""
     display.heading("Product lines year over year", 3)
     lanes = acct.table("tradelanes")
     if isinstance(lanes, NotAvailable):
@@ -179,6 +196,13 @@ def _loss_bullets(lanes: pd.DataFrame) -> None:
 def portfolio_section(bundle) -> None:
     """Top whitespace, the backtest of recommendations, adoption by industry and the trade-lane summary."""
     display.heading("Top whitespace")
+    _top_whitespace(bundle)
+    _portfolio_backtest(bundle)
+    _portfolio_lanes(bundle)
+
+
+def _top_whitespace(bundle) -> None:
+    """The recommended categories of all accounts: total, chart by category and the 15 largest."""
     recs = bundle.table("whitespace_recommendations")
     if isinstance(recs, NotAvailable):
         display.not_available(recs)
@@ -217,6 +241,9 @@ def portfolio_section(bundle) -> None:
             pct=["p_adopt"],
         )
 
+
+def _portfolio_backtest(bundle) -> None:
+    """The backtest of the recommendations against the popularity baseline, and adoption by industry."""
     display.heading("How good are the recommendations?", 3)
     bt = bundle.table("whitespace_backtest")
     if isinstance(bt, NotAvailable):
@@ -244,6 +271,9 @@ def portfolio_section(bundle) -> None:
 
         display.figure(adoption_heatmap(grid, by="industry"), alt="category adoption by industry")
 
+
+def _portfolio_lanes(bundle) -> None:
+    """The trade-lane summary with its bridge chart and the largest loss-making product lines."""
     display.heading("Trade-lane review", 3)
     summary = bundle.table("tradelanes_summary")
     if isinstance(summary, NotAvailable):

@@ -1,11 +1,6 @@
-"""Report sections of the bid desk (reads the bid tables of the bundle; never refits).
-
-Account: the open bids with the recommended price, its range and the reason, the
-win/margin curve of the largest ones, the post-bid table of decided bids and the tenders
-expected next. Portfolio: the open pipeline ranked by the expected margin the recommended
-prices would gain, where we lose on price and where on other reasons, how well the win
-model is calibrated beside the plain baselines, and the tender calendar of the next 12 months.
-"""
+"""The bid desk's tables and sentences, built from bundle tables (no drawing): open bids with their recommended
+price, the post-bid review of decided bids, the tenders ahead, the pipeline, the losses by competitor and the win
+model's calibration."""
 
 from __future__ import annotations
 
@@ -15,79 +10,9 @@ import numpy as np
 import pandas as pd
 
 from kamtools import display, formatting
-from kamtools.data.portfolio import NotAvailable
-from kamtools.plotting.bids import price_text
 from kamtools.plotting.style import money
-from kamtools.sections import show_notes
+from kamtools.sections.bids.common import _competitor, _m, _month, _months, _num, _pct, _price, _range, _text
 
-TITLE = "Bids and tenders"
-CHARTS_PER_ACCOUNT = 2
-"""How many open bids of one account get a win/margin curve chart (the largest gains first)."""
-
-
-# ---- formatting helpers -----------------------------------------------------------------------
-def _num(value: object) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return math.nan
-    return v
-
-
-def _price(value: object) -> str:
-    v = _num(value)
-    return "" if math.isnan(v) else price_text(v)
-
-
-def _pct(value: object) -> str:
-    v = _num(value)
-    return "" if math.isnan(v) else f"{v:.0%}"
-
-
-def _m(value: object, signed: bool = False, currency: str | None = None) -> str:
-    v = _num(value)
-    if math.isnan(v):
-        return ""
-    return formatting.signed_money(v, currency) if signed else formatting.money(v, currency)
-
-
-def _text(value: object, missing: str = "") -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return missing
-    s = str(value)
-    return missing if s in ("", "nan", "None", "<NA>") else s
-
-
-def _month(value: object) -> str:
-    ts = pd.to_datetime(_text(value), errors="coerce") if _text(value) else pd.NaT
-    return "" if pd.isna(ts) else ts.strftime("%b %Y")
-
-
-def _months(series: pd.Series) -> pd.Series:
-    return pd.to_datetime(series.astype(str), errors="coerce")
-
-
-def _range(lo: object, hi: object, fmt) -> str:
-    a, b = fmt(lo), fmt(hi)
-    return f"{a} to {b}" if a and b else ""
-
-
-def _table(acct, name: str) -> pd.DataFrame | NotAvailable:
-    """This account's rows of ``name`` (a portfolio-level table is cut to the account)."""
-    try:
-        return acct.table(name)
-    except ValueError:
-        whole = acct.portfolio_table(name)
-        if isinstance(whole, NotAvailable) or "account_id" not in whole.columns:
-            return whole
-        return whole[whole["account_id"].astype(str) == str(acct.account_id)].reset_index(drop=True)
-
-
-def _competitor(row) -> str:
-    return _text(row.get("competitor"), "no known competitor")
-
-
-# ---- open bids ----------------------------------------------------------------------------------
 OPEN_COLUMNS = {
     "bid_text": "Bid",
     "amount_text": "Value",
@@ -211,52 +136,6 @@ def rules_text(pipeline=None) -> str:
     )
 
 
-def _open_bids(acct, recs) -> None:
-    display.heading("Open bids: what to bid", 3)
-    if isinstance(recs, NotAvailable):
-        display.not_available(recs)
-        return
-    if recs.empty:
-        display.paragraph("This account has no open bids, so there is no price to recommend.")
-        return
-    currency = formatting.currency_of(acct.bundle)
-    shown = open_bids_table(recs, currency)
-    display.table(shown, columns=OPEN_COLUMNS, max_rows=20)
-    display.paragraph(rules_text(acct.portfolio_table("bid_pipeline")))
-    curves = _table(acct, "bid_curves")
-    if isinstance(curves, NotAvailable):
-        display.not_available(curves)
-        return
-    from kamtools.plotting.bids import bid_curve_chart
-
-    drawn = 0
-    for row in shown.head(CHARTS_PER_ACCOUNT).to_dict("records"):
-        curve = curves[curves["opportunity_id"].astype(str) == str(row["opportunity_id"])]
-        display.paragraph(bid_sentence(row, currency))
-        if curve.empty:
-            display.paragraph("The bundle holds no price curve for this bid.")
-            continue
-        fig = bid_curve_chart(
-            curve,
-            current_price=_num(row.get("our_price")),
-            recommended_price=_num(row.get("recommended_price")),
-            floor_price=_num(row.get("floor_price")),
-            current_values=(_num(row.get("p_win_current")), _num(row.get("expected_margin_current"))),
-            recommended_values=(_num(row.get("p_win_recommended")), _num(row.get("expected_margin_recommended"))),
-            good_range=(_num(row.get("price_low")), _num(row.get("price_high"))),
-            title=f"{_text(row.get('opportunity_id'))} against {_competitor(row)}: P(win) and expected margin",
-            currency=currency,
-        )
-        display.figure(fig, alt=f"win probability and expected margin by price for {row['opportunity_id']}")
-        drawn += 1
-    if len(shown) > CHARTS_PER_ACCOUNT:
-        display.paragraph(
-            f"Curves are drawn for the {CHARTS_PER_ACCOUNT} bids with the largest expected gain; "
-            f"the scenario planner's bid lever moves the price of any of the {len(shown)} open bids."
-        )
-
-
-# ---- decided bids -------------------------------------------------------------------------------
 POST_COLUMNS = {
     "close_date": "Closed",
     "opportunity_id": "Opportunity",
@@ -350,24 +229,6 @@ def postmortem_sentence(post: pd.DataFrame) -> str:
     return text
 
 
-def _postmortem(post) -> None:
-    display.heading("Post-bid analysis: decided bids", 3)
-    if isinstance(post, NotAvailable):
-        display.not_available(post)
-        return
-    if post.empty:
-        display.paragraph("No bid of this account has been decided yet.")
-        return
-    display.paragraph(postmortem_sentence(post))
-    display.table(postmortem_table(post), columns=POST_COLUMNS, max_rows=POST_ROWS)
-    display.paragraph(
-        "Price gap = our price over the competitor's (+5% means we were 5% dearer). The probability and the "
-        "recommended price are those the model would have given on the day the bid was opened, from the bids "
-        "decided before it only."
-    )
-
-
-# ---- tenders ------------------------------------------------------------------------------------
 TENDER_COLUMNS = {
     "month_text": "Expected month",
     "account_text": "Account",
@@ -412,86 +273,6 @@ def tender_rows(calendar: pd.DataFrame, names: dict | None = None) -> pd.DataFra
     )
 
 
-def _tenders(acct, cal) -> None:
-    currency = formatting.currency_of(acct.bundle)
-    display.heading("Upcoming tenders", 3)
-    if isinstance(cal, NotAvailable):
-        display.not_available(cal)
-        return
-    if cal.empty:
-        display.paragraph(
-            "No recurring tender or contract end is known for this account, so no tender is expected from it."
-        )
-        return
-    upcoming = upcoming_tenders(cal, acct.as_of)
-    if upcoming.empty:
-        display.paragraph(
-            f"None of this account's {len(cal):,} recurring tenders is expected in the next 12 months "
-            f"(the next one: {_month(_months(cal['expected_month']).min())})."
-        )
-        return
-    value = pd.to_numeric(upcoming["expected_value"], errors="coerce").sum()
-    first = upcoming.iloc[0]
-    what = f"{_text(first.get('category'), 'an unknown category')}, in {_month(first['expected_month'])}"
-    if len(upcoming) == 1:
-        head = f"One tender from this account is expected in the next 12 months, worth about {money(value, currency)}: {what}."
-    else:
-        head = (
-            f"{len(upcoming):,} tenders from this account are expected in the next 12 months, worth about "
-            f"{money(value, currency)} in all; the first: {what}."
-        )
-    display.paragraph(
-        f"{head} Start the pre-RFQ work (specification, relationships, price position) a few months before each."
-    )
-    cols = {k: v for k, v in TENDER_COLUMNS.items() if k != "account_text"}
-    display.table(tender_rows(upcoming), columns=cols, max_rows=12)
-
-
-def _cards(acct, recs, post, cal) -> None:
-    currency = formatting.currency_of(acct.bundle)
-    cards: list[tuple] = []
-    info = acct.info or {}
-    if isinstance(recs, pd.DataFrame):
-        cards.append(("Open bids", f"{len(recs):,}"))
-        if len(recs):
-            gain = pd.to_numeric(recs["expected_margin_gain"], errors="coerce").sum()
-            cards.append(
-                (
-                    "Expected margin gained at recommended prices",
-                    _m(gain, True, currency=currency),
-                    "good" if gain > 0 else "",
-                )
-            )
-    elif _num(info.get("n_open_bids")) >= 0:
-        cards.append(("Open bids", f"{_num(info.get('n_open_bids')):,.0f}"))
-    if isinstance(post, pd.DataFrame) and len(post):
-        _n, won, lost, on_price, _other = _loss_counts(post)
-        cards.append(("Decided bids won / lost (of which on price)", f"{won:,} / {lost:,} ({on_price:,})"))
-    nxt = ""
-    if isinstance(cal, pd.DataFrame) and len(cal):
-        upcoming = upcoming_tenders(cal, acct.as_of)
-        nxt = _month(upcoming.iloc[0]["expected_month"]) if len(upcoming) else ""
-    elif _text(info.get("next_tender_month")):
-        nxt = _month(info.get("next_tender_month"))
-    if nxt:
-        cards.append(("Next expected tender", nxt))
-    if cards:
-        display.kpi_cards(cards)
-
-
-def account_section(acct) -> None:
-    """The bid desk of one account: open bids and what to bid, decided bids, tenders ahead."""
-    display.heading(TITLE)
-    recs = _table(acct, "bid_recommendations")
-    post = _table(acct, "bid_postmortem")
-    cal = _table(acct, "tender_calendar")
-    _cards(acct, recs, post, cal)
-    _open_bids(acct, recs)
-    _postmortem(post)
-    _tenders(acct, cal)
-
-
-# ---- portfolio ----------------------------------------------------------------------------------
 PIPELINE_COLUMNS = {
     "opportunity_id": "Opportunity",
     "account_text": "Account",
@@ -504,18 +285,6 @@ PIPELINE_COLUMNS = {
     "gain_text": "Gain (band)",
     "reason": "Why",
 }
-
-
-def _names(bundle) -> dict:
-    from kamtools.sections import account_names
-
-    accounts = bundle.accounts
-    return account_names(accounts)
-
-
-def _account_text(names: dict, account_id: object) -> str:
-    name = names.get(account_id)
-    return f"{name} ({account_id})" if name else str(account_id)
 
 
 def _total_band(pipeline, currency: str | None = None) -> str:
@@ -558,39 +327,6 @@ def pipeline_sentence(recs: pd.DataFrame, pipeline=None, currency: str | None = 
     return text
 
 
-def _pipeline(bundle, recs, names) -> None:
-    display.heading("Open pipeline by expected margin gained", 3)
-    if isinstance(recs, NotAvailable):
-        display.not_available(recs)
-        return
-    if recs.empty:
-        display.paragraph("There are no open bids in the portfolio, so there is no price to recommend.")
-        return
-    from kamtools.plotting.bids import pipeline_gain_chart
-
-    currency = formatting.currency_of(bundle)
-    display.paragraph(pipeline_sentence(recs, bundle.table("bid_pipeline"), currency))
-    display.paragraph(rules_text(bundle.table("bid_pipeline")))
-    shown = open_bids_table(recs, currency)
-    shown = shown.assign(account_text=[_account_text(names, a) for a in shown["account_id"]])
-    labels = pd.Series(
-        [
-            f"{o} · {names.get(a, a)} · {c}"
-            for o, a, c in zip(shown["opportunity_id"], shown["account_id"], shown["competitor_text"])
-        ],
-        index=shown.index,
-    )
-    display.figure(
-        pipeline_gain_chart(shown, labels=labels, currency=currency), alt="open bids ranked by expected margin gained"
-    )
-    display.table(shown, columns=PIPELINE_COLUMNS, max_rows=25)
-    display.paragraph(
-        "Gain = expected margin (P(win) x margin) at the recommended price minus at the current one; the band "
-        "carries the uncertainty of the price response (90%). Bands of single bids do not add up to the band of the "
-        "total quoted above."
-    )
-
-
 LOSS_COLUMNS = {
     "competitor": "Competitor",
     "category": "Category",
@@ -631,37 +367,6 @@ def loss_sentence(summary: pd.DataFrame) -> str | None:
             "where specification, service or relationships matter more."
         )
     return text
-
-
-def _losses(bundle) -> None:
-    display.heading("Where we lose: on price or on other reasons", 3)
-    summary = bundle.table("bid_loss_summary")
-    if isinstance(summary, NotAvailable):
-        display.not_available(summary)
-        return
-    if summary.empty:
-        display.paragraph("No bid against a named competitor has been decided yet.")
-        return
-    from kamtools.plotting.bids import loss_reasons_chart
-
-    sentence = loss_sentence(summary)
-    if sentence:
-        display.paragraph(sentence)
-    display.figure(loss_reasons_chart(summary), alt="bids won, lost on price and lost on other reasons by competitor")
-    display.table(
-        loss_by_competitor(summary),
-        columns={k: v for k, v in LOSS_COLUMNS.items() if k != "category"},
-        pct=["win_rate"],
-    )
-    on_price = summary[summary["lost_on_price"] > 0].sort_values(["lost_on_price", "n"], ascending=False)
-    if len(on_price):
-        display.heading("Where price costs us most: competitor and category", 3)
-        display.table(_gap_text(on_price), columns=LOSS_COLUMNS, max_rows=15, pct=["win_rate"])
-        display.paragraph(
-            "Mean price gap = our price over the competitor's, averaged over the decided bids (+5%: we were 5% dearer). "
-            "Where we lose: price when at least two thirds of the losses with a recorded reason were on price, other "
-            "reasons when at most a third were, mixed in between."
-        )
 
 
 def _gap_text(frame: pd.DataFrame) -> pd.DataFrame:
@@ -739,102 +444,3 @@ def calibration_sentence(cal: pd.DataFrame) -> str:
             )
         )
     return text
-
-
-def _calibration(bundle) -> None:
-    display.heading("Bid win model: out-of-time calibration", 3)
-    cal = bundle.table("bid_calibration")
-    if isinstance(cal, NotAvailable):
-        display.not_available(cal)
-        return
-    if cal.empty:
-        display.paragraph("Too few bids have been decided to backtest the win model.")
-        return
-    shown = cal.assign(
-        citl_text=cal.get("calibration_in_the_large", pd.Series(np.nan, index=cal.index)).map(
-            lambda v: "" if pd.isna(v) else f"{v * 100:+.1f} points"
-        ),
-        brier=cal["brier"].map(lambda v: "" if pd.isna(v) else f"{v:.3f}"),
-        log_loss=cal["log_loss"].map(lambda v: "" if pd.isna(v) else f"{v:.3f}"),
-        auc=cal["auc"].map(lambda v: "" if pd.isna(v) else f"{v:.3f}"),
-    )
-    display.table(shown, columns=CALIBRATION_COLUMNS)
-    display.paragraph(calibration_sentence(cal))
-    rel = bundle.table("bid_reliability")
-    if isinstance(rel, pd.DataFrame) and len(rel):
-        from kamtools.plotting.bids import reliability_chart
-
-        display.figure(reliability_chart(rel), alt="predicted win probability against the share of bids won")
-
-
-def _calendar(bundle, names) -> None:
-    currency = formatting.currency_of(bundle)
-    display.heading("Tender calendar, next 12 months", 3)
-    cal = bundle.table("tender_calendar")
-    if isinstance(cal, NotAvailable):
-        display.not_available(cal)
-        return
-    upcoming = upcoming_tenders(cal, bundle.as_of)
-    if upcoming.empty:
-        display.paragraph("No recurring tender or contract end is expected in the next 12 months.")
-        return
-    from kamtools.plotting.bids import tender_calendar_chart
-
-    value = pd.to_numeric(upcoming["expected_value"], errors="coerce").sum()
-    display.paragraph(
-        f"{len(upcoming):,} tenders from {upcoming['account_id'].nunique():,} accounts are expected in the next "
-        f"12 months, worth about {money(value, currency)}; the table lists the soonest first, so the pre-RFQ work can start "
-        "months ahead."
-    )
-    display.figure(
-        tender_calendar_chart(upcoming, start=window_start(bundle.as_of), currency=currency),
-        alt="expected tender value by month",
-    )
-    display.table(tender_rows(upcoming, names), columns=TENDER_COLUMNS, max_rows=30)
-
-
-def _portfolio_cards(recs, bundle) -> None:
-    currency = formatting.currency_of(bundle)
-    if not isinstance(recs, pd.DataFrame):
-        return
-    gain = pd.to_numeric(recs["expected_margin_gain"], errors="coerce").sum() if len(recs) else 0.0
-    cards: list[tuple] = [
-        ("Open bids", f"{len(recs):,}"),
-        (
-            "Open pipeline value",
-            money(float(pd.to_numeric(recs["amount"], errors="coerce").sum()), currency) if len(recs) else "0",
-        ),
-        ("Expected margin gained at recommended prices", _m(gain, True, currency=currency), "good" if gain > 0 else ""),
-    ]
-    band = _total_band(bundle.table("bid_pipeline"), currency)
-    if band:
-        cards[-1] = (
-            f"Expected margin gained at recommended prices{band}",
-            _m(gain, True, currency=currency),
-            cards[-1][2],
-        )
-    cal = bundle.table("tender_calendar")
-    if isinstance(cal, pd.DataFrame):
-        cards.append(("Tenders expected, next 12 months", f"{len(upcoming_tenders(cal, bundle.as_of)):,}"))
-    display.kpi_cards(cards)
-
-
-def portfolio_section(bundle) -> None:
-    """The bid desk of the management overview."""
-    display.heading("Bid desk")
-    recs = bundle.table("bid_recommendations")
-    names = _names(bundle)
-    _portfolio_cards(recs, bundle)
-    _pipeline(bundle, recs, names)
-    show_notes(bundle, "bid_recommendations")
-    _losses(bundle)
-    show_notes(bundle, "bid_postmortem")
-    if bundle.has("bid_calibration"):
-        display.paragraph("How well the win model predicts (its out-of-time calibration): see the appendix.")
-    _calendar(bundle, names)
-
-
-def portfolio_appendix(bundle) -> None:
-    """Appendix part of the portfolio overview: the win model's out-of-time calibration and its chart."""
-    _calibration(bundle)
-    show_notes(bundle, "bid_calibration")

@@ -1,0 +1,175 @@
+"""The bid desk of one account: cards, open bids with their win/margin curves, decided bids, tenders ahead."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from kamtools import display, formatting
+from kamtools.data.portfolio import NotAvailable
+from kamtools.plotting.style import money
+from kamtools.sections.bids.common import (
+    CHARTS_PER_ACCOUNT,
+    TITLE,
+    _competitor,
+    _m,
+    _month,
+    _months,
+    _num,
+    _table,
+    _text,
+)
+from kamtools.sections.bids.tables import (
+    OPEN_COLUMNS,
+    POST_COLUMNS,
+    POST_ROWS,
+    TENDER_COLUMNS,
+    _loss_counts,
+    bid_sentence,
+    open_bids_table,
+    postmortem_sentence,
+    postmortem_table,
+    rules_text,
+    tender_rows,
+    upcoming_tenders,
+)
+
+
+def _open_bids(acct, recs) -> None:
+    display.heading("Open bids: what to bid", 3)
+    if isinstance(recs, NotAvailable):
+        display.not_available(recs)
+        return
+    if recs.empty:
+        display.paragraph("This account has no open bids, so there is no price to recommend.")
+        return
+    currency = formatting.currency_of(acct.bundle)
+    shown = open_bids_table(recs, currency)
+    display.table(shown, columns=OPEN_COLUMNS, max_rows=20)
+    display.paragraph(rules_text(acct.portfolio_table("bid_pipeline")))
+    curves = _table(acct, "bid_curves")
+    if isinstance(curves, NotAvailable):
+        display.not_available(curves)
+        return
+    from kamtools.plotting.bids import bid_curve_chart
+
+    drawn = 0
+    for row in shown.head(CHARTS_PER_ACCOUNT).to_dict("records"):
+        curve = curves[curves["opportunity_id"].astype(str) == str(row["opportunity_id"])]
+        display.paragraph(bid_sentence(row, currency))
+        if curve.empty:
+            display.paragraph("The bundle holds no price curve for this bid.")
+            continue
+        fig = bid_curve_chart(
+            curve,
+            current_price=_num(row.get("our_price")),
+            recommended_price=_num(row.get("recommended_price")),
+            floor_price=_num(row.get("floor_price")),
+            current_values=(_num(row.get("p_win_current")), _num(row.get("expected_margin_current"))),
+            recommended_values=(_num(row.get("p_win_recommended")), _num(row.get("expected_margin_recommended"))),
+            good_range=(_num(row.get("price_low")), _num(row.get("price_high"))),
+            title=f"{_text(row.get('opportunity_id'))} against {_competitor(row)}: P(win) and expected margin",
+            currency=currency,
+        )
+        display.figure(fig, alt=f"win probability and expected margin by price for {row['opportunity_id']}")
+        drawn += 1
+    if len(shown) > CHARTS_PER_ACCOUNT:
+        display.paragraph(
+            f"Curves are drawn for the {CHARTS_PER_ACCOUNT} bids with the largest expected gain; "
+            f"the scenario planner's bid lever moves the price of any of the {len(shown)} open bids."
+        )
+
+
+def _postmortem(post) -> None:
+    display.heading("Post-bid analysis: decided bids", 3)
+    if isinstance(post, NotAvailable):
+        display.not_available(post)
+        return
+    if post.empty:
+        display.paragraph("No bid of this account has been decided yet.")
+        return
+    display.paragraph(postmortem_sentence(post))
+    display.table(postmortem_table(post), columns=POST_COLUMNS, max_rows=POST_ROWS)
+    display.paragraph(
+        "Price gap = our price over the competitor's (+5% means we were 5% dearer). The probability and the "
+        "recommended price are those the model would have given on the day the bid was opened, from the bids "
+        "decided before it only."
+    )
+
+
+def _tenders(acct, cal) -> None:
+    currency = formatting.currency_of(acct.bundle)
+    display.heading("Upcoming tenders", 3)
+    if isinstance(cal, NotAvailable):
+        display.not_available(cal)
+        return
+    if cal.empty:
+        display.paragraph(
+            "No recurring tender or contract end is known for this account, so no tender is expected from it."
+        )
+        return
+    upcoming = upcoming_tenders(cal, acct.as_of)
+    if upcoming.empty:
+        display.paragraph(
+            f"None of this account's {len(cal):,} recurring tenders is expected in the next 12 months "
+            f"(the next one: {_month(_months(cal['expected_month']).min())})."
+        )
+        return
+    value = pd.to_numeric(upcoming["expected_value"], errors="coerce").sum()
+    first = upcoming.iloc[0]
+    what = f"{_text(first.get('category'), 'an unknown category')}, in {_month(first['expected_month'])}"
+    if len(upcoming) == 1:
+        head = f"One tender from this account is expected in the next 12 months, worth about {money(value, currency)}: {what}."
+    else:
+        head = (
+            f"{len(upcoming):,} tenders from this account are expected in the next 12 months, worth about "
+            f"{money(value, currency)} in all; the first: {what}."
+        )
+    display.paragraph(
+        f"{head} Start the pre-RFQ work (specification, relationships, price position) a few months before each."
+    )
+    cols = {k: v for k, v in TENDER_COLUMNS.items() if k != "account_text"}
+    display.table(tender_rows(upcoming), columns=cols, max_rows=12)
+
+
+def _cards(acct, recs, post, cal) -> None:
+    currency = formatting.currency_of(acct.bundle)
+    cards: list[tuple] = []
+    info = acct.info or {}
+    if isinstance(recs, pd.DataFrame):
+        cards.append(("Open bids", f"{len(recs):,}"))
+        if len(recs):
+            gain = pd.to_numeric(recs["expected_margin_gain"], errors="coerce").sum()
+            cards.append(
+                (
+                    "Expected margin gained at recommended prices",
+                    _m(gain, True, currency=currency),
+                    "good" if gain > 0 else "",
+                )
+            )
+    elif _num(info.get("n_open_bids")) >= 0:
+        cards.append(("Open bids", f"{_num(info.get('n_open_bids')):,.0f}"))
+    if isinstance(post, pd.DataFrame) and len(post):
+        _n, won, lost, on_price, _other = _loss_counts(post)
+        cards.append(("Decided bids won / lost (of which on price)", f"{won:,} / {lost:,} ({on_price:,})"))
+    nxt = ""
+    if isinstance(cal, pd.DataFrame) and len(cal):
+        upcoming = upcoming_tenders(cal, acct.as_of)
+        nxt = _month(upcoming.iloc[0]["expected_month"]) if len(upcoming) else ""
+    elif _text(info.get("next_tender_month")):
+        nxt = _month(info.get("next_tender_month"))
+    if nxt:
+        cards.append(("Next expected tender", nxt))
+    if cards:
+        display.kpi_cards(cards)
+
+
+def account_section(acct) -> None:
+    """The bid desk of one account: open bids and what to bid, decided bids, tenders ahead."""
+    display.heading(TITLE)
+    recs = _table(acct, "bid_recommendations")
+    post = _table(acct, "bid_postmortem")
+    cal = _table(acct, "tender_calendar")
+    _cards(acct, recs, post, cal)
+    _open_bids(acct, recs)
+    _postmortem(post)
+    _tenders(acct, cal)

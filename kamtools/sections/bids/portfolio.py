@@ -1,0 +1,205 @@
+"""The bid desk of the management overview: cards, the open pipeline by expected gain, losses by competitor, the
+tender calendar; the win model's calibration in the appendix."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kamtools import display, formatting
+from kamtools.data.portfolio import NotAvailable
+from kamtools.plotting.style import money
+from kamtools.sections import show_notes
+from kamtools.sections.bids.common import _m
+from kamtools.sections.bids.tables import (
+    CALIBRATION_COLUMNS,
+    LOSS_COLUMNS,
+    PIPELINE_COLUMNS,
+    TENDER_COLUMNS,
+    _gap_text,
+    _total_band,
+    calibration_sentence,
+    loss_by_competitor,
+    loss_sentence,
+    open_bids_table,
+    pipeline_sentence,
+    rules_text,
+    tender_rows,
+    upcoming_tenders,
+    window_start,
+)
+
+
+def _names(bundle) -> dict:
+    from kamtools.sections import account_names
+
+    accounts = bundle.accounts
+    return account_names(accounts)
+
+
+def _account_text(names: dict, account_id: object) -> str:
+    name = names.get(account_id)
+    return f"{name} ({account_id})" if name else str(account_id)
+
+
+def _pipeline(bundle, recs, names) -> None:
+    display.heading("Open pipeline by expected margin gained", 3)
+    if isinstance(recs, NotAvailable):
+        display.not_available(recs)
+        return
+    if recs.empty:
+        display.paragraph("There are no open bids in the portfolio, so there is no price to recommend.")
+        return
+    from kamtools.plotting.bids import pipeline_gain_chart
+
+    currency = formatting.currency_of(bundle)
+    display.paragraph(pipeline_sentence(recs, bundle.table("bid_pipeline"), currency))
+    display.paragraph(rules_text(bundle.table("bid_pipeline")))
+    shown = open_bids_table(recs, currency)
+    shown = shown.assign(account_text=[_account_text(names, a) for a in shown["account_id"]])
+    labels = pd.Series(
+        [
+            f"{o} · {names.get(a, a)} · {c}"
+            for o, a, c in zip(shown["opportunity_id"], shown["account_id"], shown["competitor_text"])
+        ],
+        index=shown.index,
+    )
+    display.figure(
+        pipeline_gain_chart(shown, labels=labels, currency=currency), alt="open bids ranked by expected margin gained"
+    )
+    display.table(shown, columns=PIPELINE_COLUMNS, max_rows=25)
+    display.paragraph(
+        "Gain = expected margin (P(win) x margin) at the recommended price minus at the current one; the band "
+        "carries the uncertainty of the price response (90%). Bands of single bids do not add up to the band of the "
+        "total quoted above."
+    )
+
+
+def _losses(bundle) -> None:
+    display.heading("Where we lose: on price or on other reasons", 3)
+    summary = bundle.table("bid_loss_summary")
+    if isinstance(summary, NotAvailable):
+        display.not_available(summary)
+        return
+    if summary.empty:
+        display.paragraph("No bid against a named competitor has been decided yet.")
+        return
+    from kamtools.plotting.bids import loss_reasons_chart
+
+    sentence = loss_sentence(summary)
+    if sentence:
+        display.paragraph(sentence)
+    display.figure(loss_reasons_chart(summary), alt="bids won, lost on price and lost on other reasons by competitor")
+    display.table(
+        loss_by_competitor(summary),
+        columns={k: v for k, v in LOSS_COLUMNS.items() if k != "category"},
+        pct=["win_rate"],
+    )
+    on_price = summary[summary["lost_on_price"] > 0].sort_values(["lost_on_price", "n"], ascending=False)
+    if len(on_price):
+        display.heading("Where price costs us most: competitor and category", 3)
+        display.table(_gap_text(on_price), columns=LOSS_COLUMNS, max_rows=15, pct=["win_rate"])
+        display.paragraph(
+            "Mean price gap = our price over the competitor's, averaged over the decided bids (+5%: we were 5% dearer). "
+            "Where we lose: price when at least two thirds of the losses with a recorded reason were on price, other "
+            "reasons when at most a third were, mixed in between."
+        )
+
+
+def _calibration(bundle) -> None:
+    display.heading("Bid win model: out-of-time calibration", 3)
+    cal = bundle.table("bid_calibration")
+    if isinstance(cal, NotAvailable):
+        display.not_available(cal)
+        return
+    if cal.empty:
+        display.paragraph("Too few bids have been decided to backtest the win model.")
+        return
+    shown = cal.assign(
+        citl_text=cal.get("calibration_in_the_large", pd.Series(np.nan, index=cal.index)).map(
+            lambda v: "" if pd.isna(v) else f"{v * 100:+.1f} points"
+        ),
+        brier=cal["brier"].map(lambda v: "" if pd.isna(v) else f"{v:.3f}"),
+        log_loss=cal["log_loss"].map(lambda v: "" if pd.isna(v) else f"{v:.3f}"),
+        auc=cal["auc"].map(lambda v: "" if pd.isna(v) else f"{v:.3f}"),
+    )
+    display.table(shown, columns=CALIBRATION_COLUMNS)
+    display.paragraph(calibration_sentence(cal))
+    rel = bundle.table("bid_reliability")
+    if isinstance(rel, pd.DataFrame) and len(rel):
+        from kamtools.plotting.bids import reliability_chart
+
+        display.figure(reliability_chart(rel), alt="predicted win probability against the share of bids won")
+
+
+def _calendar(bundle, names) -> None:
+    currency = formatting.currency_of(bundle)
+    display.heading("Tender calendar, next 12 months", 3)
+    cal = bundle.table("tender_calendar")
+    if isinstance(cal, NotAvailable):
+        display.not_available(cal)
+        return
+    upcoming = upcoming_tenders(cal, bundle.as_of)
+    if upcoming.empty:
+        display.paragraph("No recurring tender or contract end is expected in the next 12 months.")
+        return
+    from kamtools.plotting.bids import tender_calendar_chart
+
+    value = pd.to_numeric(upcoming["expected_value"], errors="coerce").sum()
+    display.paragraph(
+        f"{len(upcoming):,} tenders from {upcoming['account_id'].nunique():,} accounts are expected in the next "
+        f"12 months, worth about {money(value, currency)}; the table lists the soonest first, so the pre-RFQ work can start "
+        "months ahead."
+    )
+    display.figure(
+        tender_calendar_chart(upcoming, start=window_start(bundle.as_of), currency=currency),
+        alt="expected tender value by month",
+    )
+    display.table(tender_rows(upcoming, names), columns=TENDER_COLUMNS, max_rows=30)
+
+
+def _portfolio_cards(recs, bundle) -> None:
+    currency = formatting.currency_of(bundle)
+    if not isinstance(recs, pd.DataFrame):
+        return
+    gain = pd.to_numeric(recs["expected_margin_gain"], errors="coerce").sum() if len(recs) else 0.0
+    cards: list[tuple] = [
+        ("Open bids", f"{len(recs):,}"),
+        (
+            "Open pipeline value",
+            money(float(pd.to_numeric(recs["amount"], errors="coerce").sum()), currency) if len(recs) else "0",
+        ),
+        ("Expected margin gained at recommended prices", _m(gain, True, currency=currency), "good" if gain > 0 else ""),
+    ]
+    band = _total_band(bundle.table("bid_pipeline"), currency)
+    if band:
+        cards[-1] = (
+            f"Expected margin gained at recommended prices{band}",
+            _m(gain, True, currency=currency),
+            cards[-1][2],
+        )
+    cal = bundle.table("tender_calendar")
+    if isinstance(cal, pd.DataFrame):
+        cards.append(("Tenders expected, next 12 months", f"{len(upcoming_tenders(cal, bundle.as_of)):,}"))
+    display.kpi_cards(cards)
+
+
+def portfolio_section(bundle) -> None:
+    """The bid desk of the management overview."""
+    display.heading("Bid desk")
+    recs = bundle.table("bid_recommendations")
+    names = _names(bundle)
+    _portfolio_cards(recs, bundle)
+    _pipeline(bundle, recs, names)
+    show_notes(bundle, "bid_recommendations")
+    _losses(bundle)
+    show_notes(bundle, "bid_postmortem")
+    if bundle.has("bid_calibration"):
+        display.paragraph("How well the win model predicts (its out-of-time calibration): see the appendix.")
+    _calendar(bundle, names)
+
+
+def portfolio_appendix(bundle) -> None:
+    """Appendix part of the portfolio overview: the win model's out-of-time calibration and its chart."""
+    _calibration(bundle)
+    show_notes(bundle, "bid_calibration")
