@@ -532,9 +532,9 @@ class ScenarioPlanner:
                 "total_ms": (t3 - t0) * 1e3,
             }
             self.timings.append(timing)
+            tables_ms = timing["evaluate_ms"] + timing["kpis_ms"]
             self.status.value = _html(
-                "muted",
-                f"updated in {timing['total_ms']:.0f} ms (tables after {timing['evaluate_ms'] + timing['kpis_ms']:.0f} ms)",
+                "muted", f"updated in {timing['total_ms']:.0f} ms (tables after {tables_ms:.0f} ms)"
             )
             self._last_done = time.perf_counter()
             return res

@@ -143,3 +143,32 @@ __all__ = [
     "tmp_dir",
     "warm_run",
 ]
+
+
+def headless_chrome(chromium):
+    """A headless Chromium WebDriver (from the ``chromium`` fixture's paths) that keeps the browser's
+    console log; the caller quits it."""
+    from selenium import webdriver
+
+    binary, driver_path = chromium
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = binary
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(options=opts, service=webdriver.ChromeService(executable_path=driver_path))
+
+
+def index_ids_shown(drv) -> list[str]:
+    """The account ids of the index page's rows the browser shows now, in the table's order."""
+    from selenium.webdriver.common.by import By
+
+    rows = drv.find_elements(By.CSS_SELECTOR, "#accounts tbody tr")
+    return [r.find_elements(By.TAG_NAME, "td")[1].text for r in rows if r.is_displayed()]
+
+
+def index_totals_shown(drv) -> list[str]:
+    """The texts of the index page's totals line as the browser shows it now."""
+    from selenium.webdriver.common.by import By
+
+    return [e.text for e in drv.find_elements(By.CSS_SELECTOR, "#kam-totals [data-total]")]

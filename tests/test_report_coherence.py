@@ -6,7 +6,8 @@ page texts are compared as a reader sees them: last-12-months revenue and next-1
 forecast of an account read the same on its index row, on its report's page one, in its
 report's sections and in the overview's tables; the churn probability, risk band and
 revenue at risk agree between the index and the report; the portfolio totals of the
-overview are the sums of the index rows.
+overview are the sums of the index rows, and both count the same customers (the portfolio has a
+global account whose holding and regions have no orders of their own: listed, not counted).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest
 from report_helpers import report_html, tmp_dir
 
 from kamtools.formatting import money
+from kamtools.groups.customers import customers, not_counted_sentence
 
 pytestmark = pytest.mark.slow
 
@@ -77,7 +79,8 @@ def cards(page: str) -> list[tuple[str, str]]:
 
 
 def index_rows(out) -> dict[str, dict[str, str]]:
-    """Each index row as {heading: cell text}, plus the raw amounts (data-sort) as 'raw <heading>'."""
+    """Each index row as {heading: cell text}, plus the raw amounts (data-sort) as 'raw <heading>' and
+    'customer' (False on the row of a group parent without orders of its own)."""
     page = (out / "index.html").read_text(encoding="utf-8")
     heads = _cells(re.search(r"<thead>(.*?)</thead>", page, flags=re.S).group(1))
     rows = {}
@@ -87,6 +90,7 @@ def index_rows(out) -> dict[str, dict[str, str]]:
         for h, (attrs, _) in zip(heads, tds, strict=True):
             sort = re.search(r'data-sort="([^"]*)"', attrs)
             row["raw " + h] = html.unescape(sort.group(1)) if sort else ""
+        row["customer"] = 'data-customer="no"' not in tds[0][0]
         rows[row["Id"]] = row
     return rows
 
@@ -190,7 +194,8 @@ def test_overview_portfolio_totals_are_the_sums_of_the_index_rows(rendered):
         raw = "raw " + INDEX_HEADS[concept]
         return money(sum(float(r[raw]) for r in rows if r[raw] and keep(r)), CURRENCY)
 
-    assert len(list(rows)) == len(bundle.accounts) == int(overview["Accounts"])
+    n_customers = sum(1 for r in rows if r["customer"])
+    assert len(list(rows)) == len(bundle.accounts) and n_customers == int(overview["Accounts"])
     assert overview["Revenue, last 12 months"] == total("revenue")
     assert overview["Portfolio forecast, next 12 months"] == total("forecast")
     # a group parent without orders of its own has no forecast (its units carry the figures): empty, not zero
@@ -202,7 +207,25 @@ def test_overview_portfolio_totals_are_the_sums_of_the_index_rows(rendered):
     # and the index's own totals line says the same
     index = (out / "index.html").read_text(encoding="utf-8")
     line = re.findall(r'<strong data-total="\d">([^<]*)</strong>', index)
-    assert line == [f"{len(list(rows))} accounts", total("revenue"), total("forecast"), total("at_risk")]
+    assert line == [f"{n_customers} accounts", total("revenue"), total("forecast"), total("at_risk")]
+
+
+def test_index_and_overview_count_the_same_customers_on_grouped_data(rendered):
+    out, bundle, _ = rendered
+    rows = index_rows(out)
+    index = (out / "index.html").read_text(encoding="utf-8")
+    overview = (out / "portfolio_overview.html").read_text(encoding="utf-8")
+    left_out = sorted(a for a, r in rows.items() if not r["customer"])
+    expected = len(customers(bundle.accounts))
+    assert left_out and len(rows) - len(left_out) == expected  # the portfolio has parents without orders
+    assert all(r[INDEX_HEADS["revenue"]] == money(0, CURRENCY) for a, r in rows.items() if a in left_out)
+    assert dict(cards(overview))["Accounts"] == str(expected)
+    assert re.findall(r'<strong data-total="\d">([^<]*)</strong>', index)[0] == f"{expected} accounts"
+    assert _text(re.search(r'<p class="kam-sub">(.*?)</p>', index).group(1)).startswith(
+        f"{expected} accounts and {len(left_out)} group parents without orders of their own"
+    )
+    sentence = not_counted_sentence(len(left_out))
+    assert sentence in _text(index) and sentence in _text(overview)
 
 
 def test_overview_tier_table_sums_the_index_rows_of_each_tier(rendered):

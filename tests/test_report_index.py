@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from report_helpers import headless_chrome, index_ids_shown, index_totals_shown
 
 from kamtools.formatting import money
 from kamtools.reports.index import write_index
@@ -179,28 +180,20 @@ def test_a_bundle_without_health_and_churn_says_why_instead_of_empty_cells(tmp_p
 
 @pytest.mark.browser
 def test_filters_hide_rows_and_update_the_totals_in_the_browser(chromium, tmp_path):
-    from selenium import webdriver
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
     acc = summary()
     path = write_index(FakeBundle(acc, manifest()), tmp_path)
-    binary, driver_path = chromium
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = binary
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
-        opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    drv = webdriver.Chrome(options=opts, service=webdriver.ChromeService(executable_path=driver_path))
+    drv = headless_chrome(chromium)
     try:
         drv.get(path.as_uri())
 
         def shown_ids() -> list[str]:
-            rows = drv.find_elements(By.CSS_SELECTOR, "#accounts tbody tr")
-            return [r.find_elements(By.TAG_NAME, "td")[1].text for r in rows if r.is_displayed()]
+            return index_ids_shown(drv)
 
         def totals() -> list[str]:
-            return [e.text for e in drv.find_elements(By.CSS_SELECTOR, "#kam-totals [data-total]")]
+            return index_totals_shown(drv)
 
         assert shown_ids() == ["A1", "A2", "A3", "A5", "A6", "A4"]
         Select(drv.find_element(By.CSS_SELECTOR, 'select[data-filter="kam"]')).select_by_visible_text("B. Berg")

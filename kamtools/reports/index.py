@@ -25,6 +25,7 @@ import pandas as pd
 
 from kamtools import templating
 from kamtools.formatting import count, currency_of, money, pct
+from kamtools.groups.customers import not_counted_sentence, parents_without_orders
 from kamtools.reports.render import atomic_write
 from kamtools.reports.state import (
     PORTFOLIO_DECK,
@@ -56,6 +57,7 @@ INDEX_COLUMNS = [
     "group_id",
     "group_name",
     "is_group",
+    "customer",
 ]
 REPORT_COLUMNS = ("status", "error", "href", "pdf_href", "deck_href", "customer_deck_href")
 DECK_COLUMNS = (("deck_href", "internal"), ("customer_deck_href", "customer"))
@@ -79,7 +81,9 @@ def index_rows(
     href, pdf_href, deck_href, customer_deck_href`` (links relative to ``out_dir``; None
     when there is no such file), ``group_id, group_name`` (the top-most parent of an account
     that belongs to a group, the account itself for a parent at the top; None for a
-    stand-alone account).
+    stand-alone account), ``is_group`` (a parent of other accounts) and ``customer`` (False for a group
+    parent without orders of its own: :func:`kamtools.groups.customers.parents_without_orders`; the
+    page's counts and totals leave it out, as the portfolio overview does).
 
     ``failed`` maps account ids to this run's failed results (``{"error": ...}``): they
     are shown as failed with that error, whatever the report's record on disk says (a
@@ -111,6 +115,7 @@ def index_rows(
     df["group_id"] = pd.Series([top.get(a) for a in df["account_id"]], index=df.index, dtype=object)
     df["group_name"] = pd.Series([names.get(g) if g else None for g in df["group_id"]], index=df.index, dtype=object)
     df["is_group"] = df["account_id"].isin(_parents(acc))
+    df["customer"] = ~parents_without_orders(acc).to_numpy()
     return df[INDEX_COLUMNS]
 
 
@@ -220,14 +225,6 @@ def _absent(bundle, label: str, sources: tuple[str, ...]) -> str:
     return f"{label} not shown: {reason}"
 
 
-def _idle_parents(rows: pd.DataFrame) -> pd.Series:
-    """Rows of group parents that do not order themselves."""
-    if "is_group" not in rows.columns:
-        return pd.Series(False, index=rows.index)
-    revenue = pd.to_numeric(rows["revenue"], errors="coerce").fillna(0.0)
-    return rows["is_group"].fillna(False).astype(bool) & (revenue <= 0)
-
-
 def _layout(bundle, rows: pd.DataFrame) -> _Layout:
     """The page's columns, the notes that explain the missing ones, and the filters' options."""
     have = set(bundle.accounts.columns)
@@ -293,17 +290,19 @@ def _notes(bundle, rows: pd.DataFrame, lay: _Layout) -> list[str]:
         notes.append(_absent(bundle, "Churn risk and revenue at risk", ("churn",)))
     if not lay.forecast:
         notes.append(_absent(bundle, "Forecast", ("forecast_summary", "forecast")))
-    idle = _idle_parents(rows)
+    idle = ~rows["customer"].astype(bool)
     for shown, score, label in ((lay.health, "health", "health score"), (lay.churn, "churn", "churn probability")):
         # a group parent without orders of its own is not scored: said once below, not counted here
         missing = int((rows[score].map(_is_missing) & ~idle).sum()) if shown else 0
         if missing:
             noun = "account has" if missing == 1 else "accounts have"
             notes.append(f"{count(missing)} {noun} no {label}: the analysis gave them no value.")
-    n_idle = int(idle.sum())
-    if n_idle:
-        noun = "group parent has no orders of its own" if n_idle == 1 else "group parents have no orders of their own"
-        notes.append(f"{count(n_idle)} {noun}, so no scores: their figures are the global accounts' roll-ups below.")
+    if idle.any():  # the same sentence as the portfolio overview's, which counts the same customers
+        scores = "It has" if int(idle.sum()) == 1 else "They have"
+        notes.append(
+            f"{not_counted_sentence(int(idle.sum()))} {scores} no scores: "
+            "the global accounts' roll-ups below carry their figures."
+        )
     return notes
 
 
@@ -337,16 +336,21 @@ def totals(rows: pd.DataFrame, lay: _Layout) -> dict[str, list[str]]:
     only, never its units' roll-up), so revenue is never counted twice; values are the texts ``[accounts shown,
     revenue last 12 months, forecast next 12 months, revenue at risk]`` (the money totals
     the bundle has), formatted with :func:`kamtools.formatting.money`. ``"none"`` is the
-    line of a combination no account matches.
+    line of a combination no account matches. The accounts are the customers (rows with
+    ``customer``): a group parent without orders of its own is not counted, on the page as in the
+    portfolio overview (:mod:`kamtools.groups.customers`).
     """
     columns = [col for col, _ in _total_columns(lay)]
-    n_all = len(rows)
+    counted = rows["customer"].astype(bool).to_numpy()
+    n_all = int(counted.sum())
     sums: dict[str, list[float]] = {}
     values = rows[columns].apply(pd.to_numeric, errors="coerce").fillna(0.0).to_numpy(dtype=float)
     filters = _filters_of(lay)
-    parts = [lay.keys[f].tolist() if f in lay.keys else [""] * n_all for f, _, _ in filters]
+    parts = [lay.keys[f].tolist() if f in lay.keys else [""] * len(rows) for f, _, _ in filters]
     for i, own in enumerate(zip(*parts, strict=True)):
-        for key in {"|".join(k) for k in product(*[(v, "") for v in own])}:
+        if not counted[i]:
+            continue
+        for key in dict.fromkeys("|".join(k) for k in product(*[(v, "") for v in own])):
             acc = sums.setdefault(key, [0.0] * (len(columns) + 1))
             acc[0] += 1
             for j, v in enumerate(values[i]):
@@ -377,6 +381,7 @@ class _Cell:
     href: str | None = None  # the text links there
     span: str = ""  # class of a span around the text
     links: tuple[tuple[str, str], ...] = ()  # (href, label) links after it (the PDF and decks)
+    customer: bool = True  # False on the first cell of a group parent without orders of its own (not counted)
 
 
 def _money_cell(value: object, currency: str | None) -> _Cell:
@@ -433,7 +438,9 @@ def _report_cell(r: pd.Series) -> _Cell:
 def _row(r: pd.Series, lay: _Layout, keys: dict[str, str], change: tuple[str, bool] | None = None) -> list[_Cell]:
     """The cells of one account's row, in the order of :func:`_heads`."""
     href = r["href"] if not _is_missing(r["href"]) and r["href"] else None
-    cells = [_Cell(r["name"], r["name"], href=href) if href else _Cell(r["name"]), _Cell(str(r["account_id"]))]
+    customer = bool(r["customer"])
+    name = _Cell(r["name"], r["name"], href=href, customer=customer) if href else _Cell(r["name"], customer=customer)
+    cells = [name, _Cell(str(r["account_id"]))]
     if lay.groups:
         group = lay.filters["group"][int(keys["group"])]
         shown = "" if group == STAND_ALONE else group
@@ -651,7 +658,8 @@ def _badges(changes, account_id: str) -> tuple[str, bool] | None:
 
 
 def _subtitle(rows: pd.DataFrame, as_of: object) -> str:
-    """'N accounts (global accounts ...) · data as of ... · reports: 10 ready, 2 failed'."""
+    """'N accounts (global accounts ...) · data as of ... · reports: 10 ready, 2 failed' (the accounts are the
+    customers; the group parents without orders of their own are named beside them)."""
     counts = rows["status"].value_counts().to_dict()
     order = list(STATUS_WORDS) + sorted(set(counts) - set(STATUS_WORDS))
     summary = ", ".join(f"{counts[s]} {STATUS_WORDS.get(s, s)}" for s in order if s in counts)
@@ -661,7 +669,13 @@ def _subtitle(rows: pd.DataFrame, as_of: object) -> str:
         global_accounts = (
             f" ({n_groups} global account{'s' if n_groups != 1 else ''} with their units, and stand-alone)"
         )
-    return f"{len(rows)} accounts{global_accounts} · data as of {as_of} · reports: {summary}"
+    n_idle = int((~rows["customer"].astype(bool)).sum())
+    parents = ""
+    if n_idle == 1:
+        parents = " and 1 group parent without orders of its own"
+    elif n_idle:
+        parents = f" and {count(n_idle)} group parents without orders of their own"
+    return f"{count(len(rows) - n_idle)} accounts{parents}{global_accounts} · data as of {as_of} · reports: {summary}"
 
 
 @dataclass(frozen=True)

@@ -419,7 +419,9 @@ def top_share(conc: pd.DataFrame, account_fraction: float) -> float:
 def portfolio_section(bundle) -> None:
     """Portfolio at a glance: size, revenue, margin, concentration in one number, largest
     accounts and revenue by region (the concentration curve is the segment section's)."""
-    accounts = bundle.accounts
+    from kamtools.groups.customers import customers, not_counted_sentence
+
+    accounts = customers(bundle.accounts)  # the same rule as the index page's totals: parents without orders left out
     money = _money(formatting.currency_of(bundle))
     display.heading("Portfolio at a glance")
     revenue = float(accounts["revenue_ltm"].sum())
@@ -434,6 +436,8 @@ def portfolio_section(bundle) -> None:
         ("Revenue share of top 20% accounts", _pct(top_share(conc, 0.2)) if revenue > 0 else "", ""),
     ]
     display.kpi_cards(cards)
+    if len(accounts) < len(bundle.accounts):
+        display.paragraph(not_counted_sentence(len(bundle.accounts) - len(accounts)))
     short = history_sentence(bundle)
     if short:
         display.paragraph(short)

@@ -38,7 +38,10 @@
   /* filters: each select names the column it reads (th[data-filter]); a row is shown when
      every chosen option equals that column's data-f. The totals of every combination come
      with the page (data-totals, worked out and formatted by kamtools), keyed by the filters
-     named in data-keys ("kam|tier|band", and "|group" when the portfolio has groups). */
+     named in data-keys ("kam|tier|band", and "|group" when the portfolio has groups). They
+     count customers only, as the portfolio overview does: a group parent without orders of its
+     own (its first cell marked data-customer="no") is shown but not counted, so "no account
+     matches" when the rows shown are such parents only. */
   var box = document.getElementById("kam-filters");
   var totalsLine = document.getElementById("kam-totals");
   if (!box || !totalsLine) { return; }
@@ -61,7 +64,7 @@
         if (chosen[f] !== "" && column[f] !== undefined && row.cells[column[f]].getAttribute("data-f") !== chosen[f]) { keep = false; }
       });
       row.hidden = !keep;
-      if (keep) { shown += 1; }
+      if (keep && row.cells[0].getAttribute("data-customer") !== "no") { shown += 1; }
     });
     var key = keys.map(function (f) { return chosen[f] || ""; }).join("|");
     var line = totals[key] || totals.none;
