@@ -367,12 +367,12 @@ def hand_bundle(**drop) -> HandBundle:
 
 def shown(monkeypatch, bundle: HandBundle, keys=("summary", "units", "opportunities", "relationships", "actions")):
     """The markup the group sections display (captured; strict: a failing section raises)."""
-    from kamtools import display
+    from kamtools import display, sections
     from kamtools.sections.group import group, group_view
 
     out: list[str] = []
     monkeypatch.setattr(display, "_show", lambda markup: out.append(str(markup)) or markup)
-    monkeypatch.setenv("KAMTOOLS_STRICT_SECTIONS", "1")
+    monkeypatch.setattr(sections, "STRICT", True)
     gv = group_view(bundle, "G1")
     for key in keys:
         group(key, gv)
