@@ -99,7 +99,8 @@ order frequency and the nearest silence was no better (1997-12 sample +35.2% / 2
 Forecast combination and survival weighting (tried 2026-12-05, none kept). Each variant was
 computed from the very inputs of the per-account choice (history, model forecasts, backtest
 evidence, BTYD paths, captured from the forecast stage at each case) and scored out of time
-on all 17 cases, beside the same baselines; nothing was tuned to a case:
+on all 17 cases, beside the same baselines; nothing was tuned to a case
+(``bench_forecast_variants.py`` reproduces the table; ``--full`` for the whole set):
 
 * A ``common quantile``: each account's forecast times the tau-quantile of its class's
   out-of-time ratios actual / forecast (horizon totals, the method the account uses), one

@@ -1,0 +1,344 @@
+"""Forecast combination and survival weighting beside kamtools' per-account choice (research, not shipped).
+
+Reproduces the variant table in the docstring of ``bench_real_data.py`` (section "Forecast
+combination and survival weighting"). For each case of that benchmark the forecast stage
+runs once; the inputs of its per-account choice (:func:`kamtools.forecast.selection.select`:
+history, model forecasts, backtest evidence, BTYD paths) are recorded, and each variant is
+computed from them and scored out of time with the same ``score`` and baselines:
+
+* ``A common quantile`` - each account's forecast times the tau-quantile of its class's
+  out-of-time ratios actual / forecast, one tau for all accounts so that the total stays;
+* ``B combinations by class`` - means of the calibrated candidates as further candidates of
+  the class choice;
+* ``C recency/frequency chain`` - an empirical P(ordering next month | ordering months,
+  months since the last order) rolled forward, times the account's mean ordering month;
+* ``D survival median`` - like A with a predictive distribution that is zero with C's
+  probability of no order in the horizon;
+* ``E mean(kamtools, zero if lapsed)`` - a fixed equal-weight mean.
+
+Usage::
+
+    python benchmarks/bench_forecast_variants.py                    # 2,000 sample (seeds 1, 2), top 500, demo
+    python benchmarks/bench_forecast_variants.py --full --no-demo   # also all 23,570 customers (slow)
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import bench_real_data as real  # noqa: E402
+
+from kamtools.forecast import accounts as fc_accounts  # noqa: E402
+from kamtools.forecast import selection as sel_mod  # noqa: E402
+
+BASELINES = ("mean of last 6 months", "seasonal naive", "zero if lapsed (3 m)", "BTYD expected value")
+COMBINATIONS = {
+    "mean of model and BTYD": ("model", "btyd"),
+    "mean of model, BTYD, 6 months": ("model", "btyd", "recent_mean"),
+    "mean of model, BTYD, 6 and 12 months": ("model", "btyd", "recent_mean", "level_12m"),
+    "mean of model and 6 months": ("model", "recent_mean"),
+}
+TAUS = np.linspace(0.02, 0.98, 97)
+N_MAX, GAP_MAX = 6, 12  # chain states: ordering months 0..6+, months since the last order 0..12+ (13: none yet)
+
+
+# ---------------------------------------------------------------------------------------
+# the inputs of the per-account choice, as the forecast stage passes them
+# ---------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def recording_select():
+    """Record the arguments of every :func:`select` call of the forecast stage."""
+    seen: list[tuple] = []
+    original = fc_accounts.select
+
+    def spy(*args, **kwargs):
+        seen.append((args, kwargs))
+        return original(*args, **kwargs)
+
+    fc_accounts.select = spy
+    try:
+        yield seen
+    finally:
+        fc_accounts.select = original
+
+
+def frame(ids, mean, lo, hi, horizon) -> pd.DataFrame:
+    n = len(ids)
+    return pd.DataFrame(
+        {
+            "account_id": np.repeat(np.asarray(ids).astype(str), horizon),
+            "step": np.tile(np.arange(horizon), n),
+            "forecast": mean[:, :horizon].ravel(),
+            "lo_80": lo[:, :horizon].ravel(),
+            "hi_80": hi[:, :horizon].ravel(),
+        }
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# variants
+# ---------------------------------------------------------------------------------------
+def common_quantile(sel, ev, y, horizon) -> np.ndarray:
+    """A: per-account multipliers (the class's tau-quantile of actual / forecast, one tau, total kept)."""
+    if ev is None:
+        return np.ones(len(sel.ids))
+    klass = sel_mod.account_state(y, sel.mean.shape[1]).klass
+    act = ev.actual.sum(axis=1)
+    cache: dict = {}
+
+    def ratios(k, m):
+        if (k, m) not in cache:
+            ok = np.all(np.isfinite(ev.paths[m]), axis=1)
+            rows = ok & (ev.klass == k) if np.sum(ok & (ev.klass == k)) >= sel_mod.MIN_CLASS_ROWS else ok
+            f, a = ev.paths[m][rows].sum(axis=1), act[rows]
+            f, a = f[f > 0], a[f > 0]
+            if len(f) < 5:
+                cache[(k, m)] = None
+            else:  # ratios to the calibrated forecast (forecast-weighted mean 1)
+                r = a / f * (f.sum() / a.sum() if a.sum() > 0 else 1.0)
+                o = np.argsort(r)
+                w = (f / f.sum())[o]
+                cache[(k, m)] = (r[o], np.cumsum(w) - 0.5 * w)
+        return cache[(k, m)]
+
+    q = np.ones((len(sel.ids), len(TAUS)))
+    for i, m in enumerate(sel.method):
+        if m == "zero":
+            q[i] = 0.0
+        elif (rr := ratios(int(klass[i]), m)) is not None:
+            q[i] = np.interp(TAUS, rr[1], rr[0])
+    return _keep_total(q, sel.mean[:, :horizon].sum(axis=1))
+
+
+def _keep_total(q: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    """The column of multipliers ``q`` (accounts x tau) whose weighted total is nearest the expected total."""
+    j = int(np.argmin(np.abs((q * totals[:, None]).sum(axis=0) - totals.sum())))
+    return q[:, j]
+
+
+@contextlib.contextmanager
+def with_combinations():
+    """The class choice with the :data:`COMBINATIONS` as further candidates (restored on exit)."""
+    saved = (sel_mod.CANDIDATES, dict(sel_mod.METHOD_WORDS), sel_mod.candidate_paths)
+    base_paths = sel_mod.candidate_paths
+
+    def paths_with(state, horizon, model, btyd):
+        p = base_paths(state, horizon, model, btyd)
+        p.update(combined(p))
+        return p
+
+    sel_mod.CANDIDATES = saved[0] + tuple(COMBINATIONS)
+    sel_mod.METHOD_WORDS.update({k: k for k in COMBINATIONS})
+    sel_mod.candidate_paths = paths_with
+    try:
+        yield
+    finally:
+        sel_mod.CANDIDATES, sel_mod.candidate_paths = saved[0], saved[2]
+        sel_mod.METHOD_WORDS.clear()
+        sel_mod.METHOD_WORDS.update(saved[1])
+
+
+def combined(paths: dict) -> dict:
+    out = {}
+    for name, members in COMBINATIONS.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.nanmean(np.stack([paths[m] for m in members]), axis=0)
+        out[name] = np.where(np.isfinite(paths["model"]), mean, np.nan)
+    return out
+
+
+def rf_chain(y: np.ndarray, horizon: int, months: int = 6, prior: float = 20.0):
+    """C: (expected revenue per coming month, P(no order in the horizon)) from the recency/frequency chain."""
+    capped, _ = sel_mod.cap_spikes(np.asarray(y, dtype=float))
+    n, t = capped.shape
+    started = np.isfinite(capped)
+    pos = np.nan_to_num(capped) > 0
+    count = np.cumsum(pos, axis=1)
+    total = np.cumsum(np.nan_to_num(capped) * pos, axis=1)
+    last = np.maximum.accumulate(np.where(pos, np.arange(t)[None, :], -1), axis=1)
+    gap = np.where(last >= 0, np.arange(t)[None, :] - last, GAP_MAX + 1)
+    width = GAP_MAX + 2
+    state = np.minimum(count, N_MAX) * width + np.minimum(gap, GAP_MAX + 1)
+    n_states = (N_MAX + 1) * width
+    seen, bought = np.zeros(n_states), np.zeros(n_states)
+    spend, usual = 0.0, 0.0
+    for c in range(max(0, t - 1 - months), t - 1):
+        ok = started[:, c]
+        np.add.at(seen, state[ok, c], 1)
+        np.add.at(bought, state[ok, c], pos[ok, c + 1])
+        had = ok & (count[:, c] > 0) & pos[:, c + 1]
+        spend += float(np.nansum(capped[had, c + 1]))
+        usual += float(np.sum(total[had, c] / count[had, c]))
+    overall = bought.sum() / max(seen.sum(), 1)
+    by_gap = (bought.reshape(-1, width).sum(0) + prior * overall) / (seen.reshape(-1, width).sum(0) + prior)
+    p = (bought + prior * np.tile(by_gap, N_MAX + 1)) / (seen + prior)
+    n_of, gap_of = np.arange(n_states) // width, np.arange(n_states) % width
+    to_buy = np.minimum(n_of + 1, N_MAX) * width
+    to_wait = n_of * width + np.where(gap_of == GAP_MAX + 1, GAP_MAX + 1, np.minimum(gap_of + 1, GAP_MAX))
+    prob = np.zeros((n, n_states))
+    prob[np.arange(n), state[:, -1]] = started[:, -1]
+    silent = prob.copy()
+    p_order = np.zeros((n, horizon))
+    for k in range(horizon):
+        p_order[:, k] = prob @ p
+        nxt = np.zeros_like(prob)
+        np.add.at(nxt.T, to_buy, (prob * p).T)
+        np.add.at(nxt.T, to_wait, (prob * (1 - p)).T)
+        prob = nxt
+        quiet = np.zeros_like(silent)
+        np.add.at(quiet.T, to_wait, (silent * (1 - p)).T)
+        silent = quiet
+    avg = np.where(count[:, -1] > 0, total[:, -1] / np.maximum(count[:, -1], 1), np.nan)
+    avg = np.where(np.isfinite(avg), avg, np.nanmean(avg) if np.isfinite(avg).any() else 0.0)
+    return p_order * (avg * (spend / usual if usual > 0 else 1.0))[:, None], silent.sum(axis=1)
+
+
+def survival_median(sel, p_none: np.ndarray, horizon: int) -> np.ndarray:
+    """D: multipliers from a predictive distribution that is 0 with ``p_none``, else expected / P(order)."""
+    expected = sel.mean[:, :horizon].sum(axis=1)
+    given_order = expected / np.maximum(1 - p_none, 1e-3)
+    for tau in np.linspace(0.3, 1.0, 71):
+        keep = p_none < tau
+        if given_order[keep].sum() >= expected.sum():
+            point = np.where(keep, given_order, 0.0) * (expected.sum() / given_order[keep].sum())
+            break
+    else:
+        point = given_order
+    return np.where(expected > 0, point / np.where(expected > 0, expected, 1.0), 0.0)
+
+
+# ---------------------------------------------------------------------------------------
+# one case
+# ---------------------------------------------------------------------------------------
+def run_case(label: str, full, ids, as_of: str, horizon: int) -> pd.DataFrame:
+    from kamtools import value as value_stage
+
+    t0 = time.perf_counter()
+    ts = pd.Timestamp(as_of)
+    past = real.keep_accounts(full, ids).truncate(ts)
+    ctx: dict = {}
+    with warnings.catch_warnings(), recording_select() as calls:
+        warnings.simplefilter("ignore")
+        with contextlib.suppress(Exception):  # the forecast stage then runs without the value tables
+            ctx.update({k: v for k, v in value_stage.bundle_tables(past, {}).items() if isinstance(v, pd.DataFrame)})
+        fc_accounts.bundle_tables(past, ctx)
+    args, kwargs = calls[-1]
+    y, ev = args[0], args[6]
+    act = real.actuals(full, ts, horizon, sorted(np.asarray(args[1]).astype(str)))
+    rows = []
+
+    def add(name, f):
+        rows.append({"case": label, "as_of": as_of, "method": name, **real.score(f, act)})
+
+    alternatives = real.baselines(past, horizon)
+    if (b := real.btyd(past, horizon)) is not None:
+        alternatives["BTYD expected value"] = b
+    for name in BASELINES:
+        if name in alternatives:
+            add(name, alternatives[name])
+    sel = sel_mod.select(*args, **kwargs)
+    add("kamtools", frame(sel.ids, sel.mean, sel.lo[80], sel.hi[80], horizon))
+    for name, mult in (
+        ("A common quantile", common_quantile(sel, ev, y, horizon)),
+        ("D survival median", survival_median(sel, rf_chain(y, horizon)[1], horizon)),
+    ):
+        m = sel.mean * mult[:, None]
+        add(name, frame(sel.ids, m, np.minimum(sel.lo[80], m), np.maximum(sel.hi[80], m), horizon))
+    with with_combinations():
+        ev_b = None if ev is None else replace(ev, paths={**ev.paths, **combined(ev.paths)})
+        s_b = sel_mod.select(*args[:6], ev_b, *args[7:], **kwargs)
+    add("B combinations by class", frame(s_b.ids, s_b.mean, s_b.lo[80], s_b.hi[80], horizon))
+    chain = rf_chain(y, horizon)[0]
+    add("C recency/frequency chain", frame(sel.ids, chain, np.zeros_like(chain), np.zeros_like(chain), horizon))
+    key = ["account_id", "step"]
+    k = frame(sel.ids, sel.mean, sel.lo[80], sel.hi[80], horizon).set_index(key)
+    z = alternatives["zero if lapsed (3 m)"].set_index(key)[["forecast", "lo_80", "hi_80"]].reindex(k.index).fillna(0)
+    e = (k + z) / 2
+    e["lo_80"], e["hi_80"] = np.minimum(k["lo_80"], z["lo_80"]), np.maximum(k["hi_80"], z["hi_80"])
+    add("E mean(kamtools, zero if lapsed)", e.reset_index())
+    print(f"  [{label} {as_of}: {time.perf_counter() - t0:.0f} s]", flush=True)
+    return pd.DataFrame(rows)
+
+
+def summary(res: pd.DataFrame) -> pd.DataFrame:
+    """Per variant: cases with the lowest MAE of all baselines, and of those with |bias| under 15%."""
+    out = []
+    for method in res["method"].unique():
+        if method in BASELINES:
+            continue
+        wins = both = 0
+        for _, d in res.groupby(["case", "as_of"]):
+            best = d[d["method"].isin(BASELINES)]["mae"].min()
+            r = d[d["method"] == method].iloc[0]
+            wins += bool(r["mae"] < best)
+            both += bool(r["mae"] < best and abs(r["bias_pct"]) < 15)
+        out.append({"method": method, "lowest_mae": wins, "and_bias_under_15": both})
+    return pd.DataFrame(out)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sample", type=int, default=2000)
+    ap.add_argument("--seeds", type=int, nargs="*", default=[1, 2])
+    ap.add_argument("--heavy", type=int, default=500)
+    ap.add_argument("--full", action="store_true")
+    ap.add_argument("--no-demo", action="store_true")
+    ap.add_argument("--as-of", nargs="*", default=["1997-06-30", "1997-09-30", "1997-12-31", "1998-01-31"])
+    ap.add_argument("--out", default=None, help="write the figures as CSV here")
+    args = ap.parse_args(argv)
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        full = real.cdnow_portfolio(real.read_cdnow(real.cdnow_path()), Path(tmp) / "cdnow")
+        all_ids = sorted(full.accounts["account_id"].astype(str))
+        end = pd.Timestamp("1998-06-30")
+        rngs = {seed: np.random.default_rng(seed) for seed in args.seeds}
+        for as_of in args.as_of:
+            ts = pd.Timestamp(as_of)
+            horizon = min(6, (end.year - ts.year) * 12 + end.month - ts.month)
+            cases = []
+            for seed, rng in rngs.items() if args.sample else ():
+                cases.append(
+                    (f"sample {args.sample} seed {seed}", sorted(rng.choice(all_ids, args.sample, replace=False)))
+                )
+            if args.heavy:
+                o = full.orders[full.orders["order_date"] <= ts]
+                top = o.groupby("account_id")["net_revenue"].sum().nlargest(args.heavy).index.astype(str)
+                cases.append((f"top {args.heavy}", sorted(top)))
+            if args.full and ts < pd.Timestamp("1998-01-01"):  # the whole set at the three dates of the table
+                cases.append(("all", all_ids))
+            for label, ids in cases:
+                results.append(run_case(label, full, ids, as_of, horizon))
+    if not args.no_demo:
+        from kamtools.datasets import make_portfolio
+
+        demo, _ = make_portfolio(n_accounts=300, years=4, seed=7)
+        ids = sorted(demo.accounts["account_id"].astype(str))
+        for back in (12, 6):
+            as_of = (demo.as_of.to_period("M") - back).to_timestamp(how="end").normalize()
+            results.append(run_case("demo 300", demo, ids, str(as_of.date()), 6))
+    res = pd.concat(results, ignore_index=True)
+    cell = res.assign(v=res.apply(lambda r: f"{r.bias_pct:+.1f}% / {r.mae:,.2f} / {r.cov80:.0f}%", axis=1))
+    pd.set_option("display.width", 250)
+    print(cell.pivot_table(index=["case", "as_of"], columns="method", values="v", aggfunc="first").to_string())
+    print(summary(res).to_string(index=False))
+    if args.out:
+        res.to_csv(args.out, index=False)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
