@@ -323,13 +323,8 @@ def main(argv=None) -> int:
             for label, ids in cases:
                 results.append(run_case(label, full, ids, as_of, horizon))
     if not args.no_demo:
-        from kamtools.datasets import make_portfolio
-
-        demo, _ = make_portfolio(n_accounts=300, years=4, seed=7)
-        ids = sorted(demo.accounts["account_id"].astype(str))
-        for back in (12, 6):
-            as_of = (demo.as_of.to_period("M") - back).to_timestamp(how="end").normalize()
-            results.append(run_case("demo 300", demo, ids, str(as_of.date()), 6))
+        for demo, ids, as_of in real.demo_cases():
+            results.append(run_case("demo 300", demo, ids, as_of, 6))
     res = pd.concat(results, ignore_index=True)
     cell = res.assign(v=res.apply(lambda r: f"{r.bias_pct:+.1f}% / {r.mae:,.2f} / {r.cov80:.0f}%", axis=1))
     pd.set_option("display.width", 250)

@@ -460,6 +460,16 @@ def run_case(label: str, full: Portfolio, ids, as_of: str, horizon: int) -> pd.D
     return out
 
 
+def demo_cases():
+    """(portfolio, account ids, as-of date) of the demo cases: 300 accounts, 12 and 6 months before its end."""
+    from kamtools.datasets import make_portfolio
+
+    demo, _ = make_portfolio(n_accounts=300, years=4, seed=7)
+    ids = sorted(demo.accounts["account_id"].astype(str))
+    for back in (12, 6):
+        yield demo, ids, str((demo.as_of.to_period("M") - back).to_timestamp(how="end").normalize().date())
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sample", type=int, default=2000, help="random CDNOW customers (0: skip)")
@@ -495,14 +505,9 @@ def main(argv=None) -> int:
                 print(f"{label}, as of {as_of}, {horizon} months ahead")
                 results.append(run_case(label, full, ids, as_of, horizon))
     if not args.no_demo:
-        from kamtools.datasets import make_portfolio
-
-        demo, _ = make_portfolio(n_accounts=300, years=4, seed=7)
-        ids = sorted(demo.accounts["account_id"].astype(str))
-        for back in (12, 6):
-            as_of = (demo.as_of.to_period("M") - back).to_timestamp(how="end").normalize()
-            print(f"demo 300, as of {as_of.date()}, 6 months ahead")
-            results.append(run_case("demo 300", demo, ids, str(as_of.date()), 6))
+        for demo, ids, as_of in demo_cases():
+            print(f"demo 300, as of {as_of}, 6 months ahead")
+            results.append(run_case("demo 300", demo, ids, as_of, 6))
     res = pd.concat(results, ignore_index=True)
     pd.set_option("display.width", 200)
     fmt = res.copy()
