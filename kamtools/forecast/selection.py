@@ -535,7 +535,8 @@ def _own_override(
 def _zero_class_reason(k: int, c: ClassChoice) -> str:
     return (
         f"Similar accounts ({class_words(k)}) bought back only {c.bought_back:.0%} of their former level "
-        f"out of time, where a zero forecast erred less (its horizon totals were off by {money(c.mae['zero'])} on average) than any other."
+        f"out of time, where a zero forecast erred less (its horizon totals were off by {money(c.mae['zero'])} "
+        "on average) than any other."
     )
 
 
