@@ -20,6 +20,8 @@ every account below it, at all levels.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -188,70 +190,110 @@ def reconciled_forecast(
     group_of = hier.set_index("account_id")["group_id"]
     members = members.assign(top=members["parent"].map(group_of))
     months = np.sort(monthly["ds"].unique())
-    fc = monthly.assign(account_id=monthly["account_id"].astype(str))
-    sd = fc["sd"] if "sd" in fc else reconcile.sd_from_upper(fc["forecast"], fc["hi_80"])
-    fc = fc.assign(sd=sd)
-    wide = {
-        col: fc.pivot_table(index="account_id", columns="ds", values=col, aggfunc="first", dropna=False).reindex(
-            columns=months
-        )
-        for col in ("forecast", "sd")
-    }
+    wide = _wide_forecast(monthly, months)
     summ = None if summary is None or summary.empty else summary.drop_duplicates("account_id").set_index("account_id")
-    tgt = None
-    if targets is not None and not targets.empty:
-        tgt = targets[pd.to_numeric(targets["period"], errors="coerce") == year].drop_duplicates("account_id")
-        tgt = tgt.set_index("account_id") if len(tgt) else None
-    q = [0.5 - reconcile.LEVEL / 200, 0.5 + reconcile.LEVEL / 200]
+    tgt = _year_targets(targets, year)
     month_rows, total_rows = [], []
     for top, part in members.groupby("top", sort=True):
         units = sorted(part["account_id"].unique())
-        corr = reconcile.surprise_correlation(history, units)
-        z = reconcile.copula_draws(corr, f"group:{top}", n_draws)
-        # monthly draws: (n, k, months), every month from the same scores
-        q_unit = {col: w.reindex(units).to_numpy(dtype=float) for col, w in wide.items()}
-        mean = np.nan_to_num(q_unit["forecast"])
-        draws = reconcile.normal_draws(z, mean, q_unit["sd"])  # the forecast stage's normal; bounds cut at 0 below
-        year_draws = None
-        if summ is not None:
-            s = summ.reindex(units)
-            year_mean = s["forecast_next_12m"].fillna(0.0).to_numpy(dtype=float)
-            year_sd = reconcile.sd_from_upper(year_mean, s["forecast_next_12m_hi_80"])
-            year_draws = reconcile.normal_draws(z, year_mean, year_sd)
-        target_draws = has_target = target_value = None
-        if tgt is not None:
-            t_rows = tgt.reindex(units)
-            has_target = t_rows["revenue_target"].notna().to_numpy()
-            if has_target.any():
-                target_value = t_rows["revenue_target"].to_numpy(dtype=float)
-                expected = t_rows["expected_total"].fillna(0.0).to_numpy(dtype=float)
-                target_draws = reconcile.normal_draws(
-                    z,
-                    expected,
-                    reconcile.sd_from_upper(expected, t_rows["total_hi_80"]),
-                    floor=t_rows["booked_ytd"].fillna(0.0),
-                )
+        draws = _GroupDraws.of(top, units, history, wide, summ, tgt, n_draws)
         index = {u: i for i, u in enumerate(units)}
         for parent, sub in part.groupby("parent", sort=True):
             cols = [index[a] for a in sub["account_id"]]
-            paths = draws[:, cols, :].sum(axis=1)  # (n, months)
-            low, high = np.clip(np.quantile(paths, q, axis=0), 0.0, None)
-            for t, ds in enumerate(months):
-                month_rows.append((parent, ds, float(mean[cols, t].sum()), float(low[t]), float(high[t])))
-            row = {"account_id": parent}
-            if year_draws is not None:
-                tot = year_draws[:, cols].sum(axis=1)
-                row["forecast_12m"] = float(year_mean[cols].sum())
-                row["forecast_low"], row["forecast_high"] = (float(v) for v in np.clip(np.quantile(tot, q), 0.0, None))
-            if target_draws is not None:
-                with_t = [c for c in cols if has_target[c]]
-                if with_t:
-                    goal = float(target_value[with_t].sum())
-                    row["target"] = goal
-                    row["p_reach_target"] = float((target_draws[:, with_t].sum(axis=1) >= goal).mean())
-            total_rows.append(row)
+            month_rows += draws.monthly_rows(parent, cols, months)
+            total_rows.append(draws.total_row(parent, cols))
     out = pd.DataFrame(month_rows, columns=["unique_id", "ds", "y_hat", "y_low", "y_high"])
     out["level"] = np.int64(reconcile.LEVEL)
     out = out.astype({"unique_id": "str"})
     totals = pd.DataFrame(total_rows).set_index("account_id") if total_rows else pd.DataFrame()
     return {"monthly": out[FORECAST_COLUMNS], "totals": totals}
+
+
+_QUANTILES = [0.5 - reconcile.LEVEL / 200, 0.5 + reconcile.LEVEL / 200]
+
+
+def _wide_forecast(monthly: pd.DataFrame, months: np.ndarray) -> dict[str, pd.DataFrame]:
+    """The monthly forecast and its sd (from hi_80 when there is no sd column), account x month."""
+    fc = monthly.assign(account_id=monthly["account_id"].astype(str))
+    sd = fc["sd"] if "sd" in fc else reconcile.sd_from_upper(fc["forecast"], fc["hi_80"])
+    fc = fc.assign(sd=sd)
+    return {
+        col: fc.pivot_table(index="account_id", columns="ds", values=col, aggfunc="first", dropna=False).reindex(
+            columns=months
+        )
+        for col in ("forecast", "sd")
+    }
+
+
+def _year_targets(targets: pd.DataFrame | None, year: int) -> pd.DataFrame | None:
+    """The forecast stage's target rows of ``year`` by account (None when there are none)."""
+    if targets is None or targets.empty:
+        return None
+    tgt = targets[pd.to_numeric(targets["period"], errors="coerce") == year].drop_duplicates("account_id")
+    return tgt.set_index("account_id") if len(tgt) else None
+
+
+@dataclass
+class _GroupDraws:
+    """Joint draws of one top group's units (same copula scores for months, year and target)."""
+
+    mean: np.ndarray  # (units, months) monthly forecast
+    draws: np.ndarray  # (n, units, months)
+    year_mean: np.ndarray | None = None
+    year_draws: np.ndarray | None = None  # (n, units)
+    target_draws: np.ndarray | None = None  # (n, units)
+    has_target: np.ndarray | None = None
+    target_value: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, top, units, history, wide, summ, tgt, n_draws: int) -> _GroupDraws:
+        corr = reconcile.surprise_correlation(history, units)
+        z = reconcile.copula_draws(corr, f"group:{top}", n_draws)
+        # monthly draws: (n, k, months), every month from the same scores
+        q_unit = {col: w.reindex(units).to_numpy(dtype=float) for col, w in wide.items()}
+        mean = np.nan_to_num(q_unit["forecast"])
+        # the forecast stage's normal; bounds cut at 0 below
+        out = cls(mean, reconcile.normal_draws(z, mean, q_unit["sd"]))
+        if summ is not None:
+            s = summ.reindex(units)
+            out.year_mean = s["forecast_next_12m"].fillna(0.0).to_numpy(dtype=float)
+            year_sd = reconcile.sd_from_upper(out.year_mean, s["forecast_next_12m_hi_80"])
+            out.year_draws = reconcile.normal_draws(z, out.year_mean, year_sd)
+        if tgt is not None:
+            t_rows = tgt.reindex(units)
+            out.has_target = t_rows["revenue_target"].notna().to_numpy()
+            if out.has_target.any():
+                out.target_value = t_rows["revenue_target"].to_numpy(dtype=float)
+                expected = t_rows["expected_total"].fillna(0.0).to_numpy(dtype=float)
+                out.target_draws = reconcile.normal_draws(
+                    z,
+                    expected,
+                    reconcile.sd_from_upper(expected, t_rows["total_hi_80"]),
+                    floor=t_rows["booked_ytd"].fillna(0.0),
+                )
+        return out
+
+    def monthly_rows(self, parent: str, cols: list[int], months: np.ndarray) -> list[tuple]:
+        """(parent, month, forecast, low, high) of the units ``cols`` together."""
+        paths = self.draws[:, cols, :].sum(axis=1)  # (n, months)
+        low, high = np.clip(np.quantile(paths, _QUANTILES, axis=0), 0.0, None)
+        return [
+            (parent, ds, float(self.mean[cols, t].sum()), float(low[t]), float(high[t])) for t, ds in enumerate(months)
+        ]
+
+    def total_row(self, parent: str, cols: list[int]) -> dict:
+        """The next 12 months' forecast with its interval and the chance to reach the year's target."""
+        row: dict = {"account_id": parent}
+        if self.year_draws is not None:
+            tot = self.year_draws[:, cols].sum(axis=1)
+            row["forecast_12m"] = float(self.year_mean[cols].sum())
+            row["forecast_low"], row["forecast_high"] = (
+                float(v) for v in np.clip(np.quantile(tot, _QUANTILES), 0.0, None)
+            )
+        if self.target_draws is not None:
+            with_t = [c for c in cols if self.has_target[c]]
+            if with_t:
+                goal = float(self.target_value[with_t].sum())
+                row["target"] = goal
+                row["p_reach_target"] = float((self.target_draws[:, with_t].sum(axis=1) >= goal).mean())
+        return row

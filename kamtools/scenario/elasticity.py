@@ -283,13 +283,44 @@ def batch_account_elasticities(pv: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame({c: [] for c in cols})
     keys = d[["account_id", "category"]].astype(str)
     g, uniques = pd.factorize(pd.MultiIndex.from_frame(keys))
-    G = len(uniques)
     ds = pd.DatetimeIndex(d["ds"])
     moy = ds.month.to_numpy() - 1
     y = np.log(d["volume"].to_numpy(dtype=float))
     x = np.log(d["price_index"].to_numpy(dtype=float))
     t = (ds.year.to_numpy() * 12 + moy).astype(float) / 12.0
-    n = np.bincount(g, minlength=G).astype(float)
+    n = np.bincount(g, minlength=len(uniques)).astype(float)
+    b, se, sxx, n_moy = _hac_slopes(g, len(uniques), moy, y, x, t)
+    variation = np.sqrt(sxx / n)
+    lo, hi = b - _Z95 * se, b + _Z95 * se
+    k = n_moy + 2.0  # intercept, month dummies, trend, log price
+    short = n < np.maximum(MIN_ELASTICITY_OBS, k + 1)
+    flat = ~(variation >= MIN_PRICE_VARIATION)
+    usable, reason = _usability(n, short, flat, variation, b, se, lo, hi)
+    # no estimate is reported from too few months or a price that never moved (nothing to read into it)
+    few = short | flat
+    out = pd.DataFrame(
+        {
+            "account_id": pd.Series(uniques.get_level_values(0), dtype="str"),
+            "category": pd.Series(uniques.get_level_values(1), dtype="str"),
+            "estimate": np.where(few, np.nan, b),
+            "std_err": np.where(few, np.nan, se),
+            "ci_low": np.where(few, np.nan, lo),
+            "ci_high": np.where(few, np.nan, hi),
+            "n_obs": n.astype(np.int64),
+            "price_variation": np.where(short, np.nan, variation),
+            "usable": usable,
+            "reason": pd.Series(reason, dtype="str"),
+        }
+    )
+    return out[cols]
+
+
+def _hac_slopes(
+    g: np.ndarray, G: int, moy: np.ndarray, y: np.ndarray, x: np.ndarray, t: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per series ``g`` (0..G-1, rows sorted by series and date): the slope of ``y`` on ``x`` after
+    month-of-year (``moy``) dummies and trend ``t``, its Newey-West standard error, the residual
+    price variance sum and the number of calendar months seen."""
     cell = g * 12 + moy
     cell_n = np.bincount(cell, minlength=G * 12).astype(float)
     n_moy = np.bincount(np.arange(G * 12) // 12, weights=(cell_n > 0).astype(float), minlength=G)
@@ -318,22 +349,30 @@ def batch_account_elasticities(pv: pd.DataFrame) -> pd.DataFrame:
         same = g[lag:] == g[:-lag]
         S += (1.0 - lag / (HAC_LAGS + 1.0)) * 2.0 * np.bincount(g[lag:], weights=u[lag:] * u[:-lag] * same, minlength=G)
     se = np.where(ok, np.sqrt(np.maximum(S, 0.0)) / np.where(ok, sxx, 1.0), np.nan)
-    variation = np.sqrt(sxx / n)
-    lo, hi = b - _Z95 * se, b + _Z95 * se
-    k = n_moy + 2.0  # intercept, month dummies, trend, log price
-    reason = np.full(G, "estimated from own history", dtype=object)
-    usable = np.ones(G, dtype=bool)
+    return b, se, sxx, n_moy
+
+
+def _usability(
+    n: np.ndarray,
+    short: np.ndarray,
+    flat: np.ndarray,
+    variation: np.ndarray,
+    b: np.ndarray,
+    se: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each series' estimate is usable and, if not, the first reason in this order: too
+    few months, a flat price, too uncertain, implausible."""
+    reason = np.full(len(n), "estimated from own history", dtype=object)
+    usable = np.ones(len(n), dtype=bool)
 
     def flag(mask: np.ndarray, texts) -> None:
         new = mask & usable
         reason[new] = texts[new] if isinstance(texts, np.ndarray) else texts
         usable[new] = False
 
-    flag(
-        n < np.maximum(MIN_ELASTICITY_OBS, k + 1),
-        np.array([f"only {int(v)} months with purchases" for v in n], dtype=object),
-    )
-    flat = ~(variation >= MIN_PRICE_VARIATION)
+    flag(short, np.array([f"only {int(v)} months with purchases" for v in n], dtype=object))
     flag(
         flat,
         np.array(
@@ -348,23 +387,7 @@ def batch_account_elasticities(pv: pd.DataFrame) -> pd.DataFrame:
         (b < ELASTICITY_RANGE[0]) | (b > ELASTICITY_RANGE[1]),
         np.array([f"implausible estimate {v:.2f} (expected between -6 and 0)" for v in b], dtype=object),
     )
-    # no estimate is reported from too few months or a price that never moved (nothing to read into it)
-    few = (n < np.maximum(MIN_ELASTICITY_OBS, k + 1)) | flat
-    out = pd.DataFrame(
-        {
-            "account_id": pd.Series(uniques.get_level_values(0), dtype="str"),
-            "category": pd.Series(uniques.get_level_values(1), dtype="str"),
-            "estimate": np.where(few, np.nan, b),
-            "std_err": np.where(few, np.nan, se),
-            "ci_low": np.where(few, np.nan, lo),
-            "ci_high": np.where(few, np.nan, hi),
-            "n_obs": n.astype(np.int64),
-            "price_variation": np.where(n < np.maximum(MIN_ELASTICITY_OBS, k + 1), np.nan, variation),
-            "usable": usable,
-            "reason": pd.Series(reason, dtype="str"),
-        }
-    )
-    return out[cols]
+    return usable, reason
 
 
 def _account_elasticities(pv: pd.DataFrame, pooled: pd.DataFrame, tiers: pd.Series | None) -> pd.DataFrame:
