@@ -242,51 +242,10 @@ def account_facts(
         raise ValueError("account_facts: the 'kpis' table is required (run kamtools.kpis first)")
     f = _one_per_account(kpis).reset_index(drop=True)
     f = f[[c for c in f.columns if c in FACTS or c == "account_id"]].copy()
-    unavailable: dict[str, str] = {}
-    block_cols = {
-        "targets": ("target", "No targets table was supplied, so there is no target attainment."),
-        "pipeline": ("open_value", "No opportunities table was supplied, so there are no pipeline and bid facts."),
-        "receivables": ("open_ar", "No invoices table was supplied, so there are no receivables facts."),
-        "complaints": ("complaints_open", "No complaints table was supplied, so there are no complaint facts."),
-        "relationships": (
-            "contacts",
-            "No contacts or interactions table was supplied, so there are no relationship facts.",
-        ),
-        "health": ("health_score", "No health score is available (no churn evidence to weight it)."),
-    }
-    for block, (col, why) in block_cols.items():
-        if col not in f.columns:
-            unavailable[block] = why
-    if "health" in unavailable:
-        h = tables.get("health")
-        if isinstance(h, NotAvailable):
-            unavailable["health"] = h.reason
-
-    # margin benchmark: portfolio median of active accounts (from the portfolio table when
-    # only this account's slice is at hand)
-    kp = tables.get("kpis_portfolio")
-    if isinstance(kp, pd.DataFrame) and "median_margin_pct" in kp.columns and len(kp):
-        bench = float(kp["median_margin_pct"].iloc[0])
-    elif len(f) > 1 and "margin_pct" in f.columns:
-        bench = float(f.loc[f["revenue_ltm"] > 0, "margin_pct"].median())
-    else:
-        bench = np.nan
-    f["margin_benchmark"] = bench
-    f["margin_gap_pct"] = f["margin_pct"] - bench if "margin_pct" in f.columns else np.nan
-
-    def merge(name: str, cols: dict[str, str], part: str, what: str) -> None:
-        """Facts ``cols`` (fact: the column of table ``name`` declared in kamtools.stages) of each account."""
-        nonlocal f
-        t = tables.get(name)
-        if not _present(t):
-            unavailable.setdefault(part, _reason(tables, name, what))
-            return
-        pick = {fact: col for fact, col in cols.items() if fact not in f.columns}
-        sub = _one_per_account(t)[["account_id", *pick.values()]].rename(columns={v: k for k, v in pick.items()})
-        f = f.merge(sub, on="account_id", how="left")
-
+    unavailable = _missing_kpi_blocks(tables, f)
+    _margin_benchmark(tables, f)
     for name, cols, part, what in _FACT_COLUMNS:
-        merge(name, cols, part, what)
+        f = _merged_facts(tables, f, name, cols, part, what, unavailable)
     _relationship_facts(tables, f, as_of)
     _churn_driver_facts(tables, f, unavailable)
     f = _forecast_facts(tables, f, as_of, unavailable)
@@ -308,6 +267,64 @@ def account_facts(
     f["revenue_objective"] = f["account_id"].map(rev).astype(float)
     f["margin_pct_objective"] = f["account_id"].map(mar).astype(float)
     return f[["account_id", *FACTS]], unavailable
+
+
+# the KPI stage's blocks: a column that is absent when the block's input table was not supplied
+_KPI_BLOCKS = {
+    "targets": ("target", "No targets table was supplied, so there is no target attainment."),
+    "pipeline": ("open_value", "No opportunities table was supplied, so there are no pipeline and bid facts."),
+    "receivables": ("open_ar", "No invoices table was supplied, so there are no receivables facts."),
+    "complaints": ("complaints_open", "No complaints table was supplied, so there are no complaint facts."),
+    "relationships": (
+        "contacts",
+        "No contacts or interactions table was supplied, so there are no relationship facts.",
+    ),
+    "health": ("health_score", "No health score is available (no churn evidence to weight it)."),
+}
+
+
+def _missing_kpi_blocks(tables: Mapping[str, pd.DataFrame | NotAvailable], f: pd.DataFrame) -> dict[str, str]:
+    """Plan part -> why it is missing, for the KPI blocks whose column the facts lack."""
+    unavailable = {block: why for block, (col, why) in _KPI_BLOCKS.items() if col not in f.columns}
+    if "health" in unavailable:
+        h = tables.get("health")
+        if isinstance(h, NotAvailable):
+            unavailable["health"] = h.reason
+    return unavailable
+
+
+def _margin_benchmark(tables: Mapping[str, pd.DataFrame | NotAvailable], f: pd.DataFrame) -> None:
+    """``margin_benchmark`` and ``margin_gap_pct``: against the portfolio median of active accounts
+    (from the portfolio table when only this account's slice is at hand)."""
+    kp = tables.get("kpis_portfolio")
+    if isinstance(kp, pd.DataFrame) and "median_margin_pct" in kp.columns and len(kp):
+        bench = float(kp["median_margin_pct"].iloc[0])
+    elif len(f) > 1 and "margin_pct" in f.columns:
+        bench = float(f.loc[f["revenue_ltm"] > 0, "margin_pct"].median())
+    else:
+        bench = np.nan
+    f["margin_benchmark"] = bench
+    f["margin_gap_pct"] = f["margin_pct"] - bench if "margin_pct" in f.columns else np.nan
+
+
+def _merged_facts(
+    tables: Mapping[str, pd.DataFrame | NotAvailable],
+    f: pd.DataFrame,
+    name: str,
+    cols: dict[str, str],
+    part: str,
+    what: str,
+    unavailable: dict[str, str],
+) -> pd.DataFrame:
+    """``f`` with facts ``cols`` (fact: the column of table ``name`` declared in kamtools.stages) of
+    each account; a missing table leaves them out and records why under ``part``."""
+    t = tables.get(name)
+    if not _present(t):
+        unavailable.setdefault(part, _reason(tables, name, what))
+        return f
+    pick = {fact: col for fact, col in cols.items() if fact not in f.columns}
+    sub = _one_per_account(t)[["account_id", *pick.values()]].rename(columns={v: k for k, v in pick.items()})
+    return f.merge(sub, on="account_id", how="left")
 
 
 def _money_facts(f: pd.DataFrame) -> None:
