@@ -125,27 +125,9 @@ def check_output_dir(
         raise ValueError(f"unknown output kind {kind!r}")
     given = Path(path).expanduser()
     full = given.resolve()
-    for source in sources:
-        src = Path(source).expanduser().resolve()
-        if full == src:
-            raise OutputError(
-                f"{given} is the data folder being read; choose another folder for {flag} "
-                f"(kamtools never writes into its source data)"
-            )
-        if _same_or_inside(src, full):
-            raise OutputError(f"{given} contains the data being read ({source}); choose a folder outside it for {flag}")
+    _refuse_sources(given, full, sources, flag)
     if reading is not None:
-        bundle = Path(reading).expanduser().resolve()
-        if full == bundle:
-            raise OutputError(
-                f"{given} is the analysis bundle being read; choose another folder for {flag}, "
-                f"for example {bundle.parent / 'reports'}"
-            )
-        if bundle in full.parents:
-            raise OutputError(
-                f"{given} is inside the analysis bundle {reading}, which `kamtools analyze` replaces as a whole; "
-                f"choose a folder outside it for {flag}"
-            )
+        _refuse_bundle_being_read(given, full, reading, flag)
     if kind == "bundle" and _same_or_inside(Path.cwd().resolve(), full):
         raise OutputError(
             f"{given} is the folder you are working in (or holds it), and a bundle folder is replaced as a whole; "
@@ -159,28 +141,67 @@ def check_output_dir(
             f"so choose a new or empty folder for {flag}"
         )
     if given.is_dir():
-        found = output_kind(given)
-        if found == kind:
-            return given
-        if found is not None:
+        _check_existing_folder(given, kind, flag)
+    else:
+        _check_creatable(given, full, flag)
+    return given
+
+
+def _refuse_sources(given: Path, full: Path, sources: tuple, flag: str) -> None:
+    """Refuse a data folder being read, or a folder holding one, as an output."""
+    for source in sources:
+        src = Path(source).expanduser().resolve()
+        if full == src:
             raise OutputError(
-                f"{given} is a kamtools {KINDS[found]}, not {_a(KINDS[kind])}; choose another folder for {flag}"
+                f"{given} is the data folder being read; choose another folder for {flag} "
+                f"(kamtools never writes into its source data)"
             )
-        try:
-            entries = sorted(given.iterdir())
-        except OSError as exc:
-            raise OutputError(
-                f"cannot read the folder {given} ({exc.strerror}); choose another folder for {flag}"
-            ) from exc
-        if not entries:
-            return given
-        if kind == "reports" and all(_kamtools_entry(e) for e in entries):
-            return given  # e.g. a folder that so far only holds the bundle the reports are made from
-        names = ", ".join(e.name for e in entries[:3]) + (", ..." if len(entries) > 3 else "")
+        if _same_or_inside(src, full):
+            raise OutputError(f"{given} contains the data being read ({source}); choose a folder outside it for {flag}")
+
+
+def _refuse_bundle_being_read(given: Path, full: Path, reading: str | os.PathLike, flag: str) -> None:
+    """Refuse the bundle being read, or a folder inside it (``analyze`` replaces it as a whole)."""
+    bundle = Path(reading).expanduser().resolve()
+    if full == bundle:
         raise OutputError(
-            f"{given} already holds files that kamtools did not write ({names}); kamtools only replaces "
-            f"folders it made itself, so choose a new or empty folder for {flag}"
+            f"{given} is the analysis bundle being read; choose another folder for {flag}, "
+            f"for example {bundle.parent / 'reports'}"
         )
+    if bundle in full.parents:
+        raise OutputError(
+            f"{given} is inside the analysis bundle {reading}, which `kamtools analyze` replaces as a whole; "
+            f"choose a folder outside it for {flag}"
+        )
+
+
+def _check_existing_folder(given: Path, kind: str, flag: str) -> None:
+    """An existing folder may hold a ``kind`` output when kamtools made it as one, or it is empty
+    (for reports: holds only what kamtools leaves, e.g. the bundle the reports are made from)."""
+    found = output_kind(given)
+    if found == kind:
+        return
+    if found is not None:
+        raise OutputError(
+            f"{given} is a kamtools {KINDS[found]}, not {_a(KINDS[kind])}; choose another folder for {flag}"
+        )
+    try:
+        entries = sorted(given.iterdir())
+    except OSError as exc:
+        raise OutputError(f"cannot read the folder {given} ({exc.strerror}); choose another folder for {flag}") from exc
+    if not entries:
+        return
+    if kind == "reports" and all(_kamtools_entry(e) for e in entries):
+        return  # e.g. a folder that so far only holds the bundle the reports are made from
+    names = ", ".join(e.name for e in entries[:3]) + (", ..." if len(entries) > 3 else "")
+    raise OutputError(
+        f"{given} already holds files that kamtools did not write ({names}); kamtools only replaces "
+        f"folders it made itself, so choose a new or empty folder for {flag}"
+    )
+
+
+def _check_creatable(given: Path, full: Path, flag: str) -> None:
+    """A new folder can be made: its nearest existing ancestor is a writable folder."""
     ancestor = full.parent
     while not ancestor.exists() and ancestor != ancestor.parent:
         ancestor = ancestor.parent
@@ -190,7 +211,6 @@ def check_output_dir(
         raise OutputError(
             f"cannot create {given}: the folder {ancestor} is not writable; choose a folder you can write to for {flag}"
         )
-    return given
 
 
 def claim_output_dir(path: str | os.PathLike, kind: str, **check) -> Path:

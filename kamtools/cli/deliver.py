@@ -93,60 +93,20 @@ def _mb(n: int) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from kamtools.outputs import OutputError
-    from kamtools.review.deliver import (
-        PASSWORD_ENV,
-        DeliveryError,
-        SmtpSettings,
-        build_packs,
-        plan_delivery,
-        send_packs,
-        write_record,
-    )
+    from kamtools.review.deliver import DeliveryError, build_packs, plan_delivery, send_packs, write_record
 
-    settings = None
     try:
-        if args.smtp:
-            settings = SmtpSettings.parse(
-                args.smtp,
-                args.sender or "",
-                user=args.smtp_user,
-                password=os.environ.get(PASSWORD_ENV) if args.smtp_user else None,
-                tls=args.tls,
-                timeout=args.timeout,
-                tries=args.tries,
-                wait=max(0.0, args.retry_wait),
-                max_attach=int(args.max_attach_mb * 1024 * 1024),
-                link_base=args.link_base,
-            )
-        elif args.sender or args.smtp_user:
-            raise DeliveryError("--from and --smtp-user go with --smtp HOST:PORT")
+        settings = _smtp_settings(args)
         plan = plan_delivery(args.out, args.owners, bundle=args.bundle, link_base=args.link_base)
     except DeliveryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    for note in plan.notes():
-        print(f"note: {note}", file=sys.stderr)
-    for pack in plan.packs:
-        if pack.missing_reports:
-            print(
-                f"note: {pack.owner}: no report file for {len(pack.missing_reports)} account(s) "
-                f"({', '.join(pack.missing_reports[:10])}); run `kamtools reports` for them",
-                file=sys.stderr,
-            )
+    _print_notes(plan)
     if not plan.packs:
         print("error: no KAM in the owners file owns an account of the bundle; nothing to deliver", file=sys.stderr)
         return 2
-    dest = args.to or os.path.join(args.out, "delivery")
     if args.dry_run:
-        print(f"deliver (dry run): would write {len(plan.packs)} pack(s) into {dest}; nothing is written or sent")
-        for pack in plan.packs:
-            size = pack.size
-            line = f"  {pack.owner} <{pack.email}>: {len(pack.accounts)} account(s), {len(pack.files)} file(s), {_mb(size)}"
-            if settings is not None:
-                how = "zip attached" if size <= settings.max_attach else "too large to attach: a link to the folder"
-                line += f"; would e-mail via {settings.host}:{settings.port} ({how})"
-            print(line)
-        return 0
+        return _dry_run(plan, args.to or os.path.join(args.out, "delivery"), settings)
     try:
         folder = build_packs(plan, args.to)
     except (OutputError, DeliveryError) as exc:
@@ -165,8 +125,60 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"  {pack.owner} <{pack.email}>: {len(pack.accounts)} account(s), {zip_path.name} {_mb(zip_path.stat().st_size)}"
         )
-    if results is None:
-        return 0
+    return 0 if results is None else _sent_report(results, settings)
+
+
+def _smtp_settings(args: argparse.Namespace):
+    """The SMTP settings of ``--smtp`` (the password from the environment, never the command line),
+    or None without ``--smtp``; :class:`DeliveryError` for --from or --smtp-user without it."""
+    from kamtools.review.deliver import PASSWORD_ENV, DeliveryError, SmtpSettings
+
+    if args.smtp:
+        return SmtpSettings.parse(
+            args.smtp,
+            args.sender or "",
+            user=args.smtp_user,
+            password=os.environ.get(PASSWORD_ENV) if args.smtp_user else None,
+            tls=args.tls,
+            timeout=args.timeout,
+            tries=args.tries,
+            wait=max(0.0, args.retry_wait),
+            max_attach=int(args.max_attach_mb * 1024 * 1024),
+            link_base=args.link_base,
+        )
+    if args.sender or args.smtp_user:
+        raise DeliveryError("--from and --smtp-user go with --smtp HOST:PORT")
+    return None
+
+
+def _print_notes(plan) -> None:
+    """The plan's notes and every KAM's accounts without a report file, on stderr."""
+    for note in plan.notes():
+        print(f"note: {note}", file=sys.stderr)
+    for pack in plan.packs:
+        if pack.missing_reports:
+            print(
+                f"note: {pack.owner}: no report file for {len(pack.missing_reports)} account(s) "
+                f"({', '.join(pack.missing_reports[:10])}); run `kamtools reports` for them",
+                file=sys.stderr,
+            )
+
+
+def _dry_run(plan, dest: str, settings) -> int:
+    """Say what would be written into ``dest`` and sent; nothing is written or sent."""
+    print(f"deliver (dry run): would write {len(plan.packs)} pack(s) into {dest}; nothing is written or sent")
+    for pack in plan.packs:
+        size = pack.size
+        line = f"  {pack.owner} <{pack.email}>: {len(pack.accounts)} account(s), {len(pack.files)} file(s), {_mb(size)}"
+        if settings is not None:
+            how = "zip attached" if size <= settings.max_attach else "too large to attach: a link to the folder"
+            line += f"; would e-mail via {settings.host}:{settings.port} ({how})"
+        print(line)
+    return 0
+
+
+def _sent_report(results: list, settings) -> int:
+    """How many e-mails were sent; every KAM who did not get one, with the reason (exit code 1)."""
     failed = [r for r in results if not r.sent]
     sent = len(results) - len(failed)
     print(f"deliver: {sent} of {len(results)} e-mail(s) sent through {settings.host}:{settings.port}")

@@ -44,15 +44,43 @@ def run(args: argparse.Namespace) -> int:
     import time
     from pathlib import Path
 
-    from kamtools.cli.analyze import playbook_message
     from kamtools.cli.reports import print_summary
-    from kamtools.datasets import load_demo
-    from kamtools.outputs import OutputError, check_output_dir
-    from kamtools.plan import PlaybookError, checked_playbook
-    from kamtools.reports import ReportError, render_reports
+    from kamtools.outputs import OutputError
 
     t0 = time.perf_counter()
     out = Path(args.out)
+    code = _checked_before_work(args, out)
+    if code:
+        return code
+    portfolio, t_load = _demo_portfolio(args)
+    n_accounts = len(portfolio.accounts)
+    print(f"analysing {n_accounts} accounts, every model fitted once: {about(analysis_seconds(n_accounts, t_load))}")
+    try:
+        bundle, reused = ensure_bundle(
+            portfolio, out / "bundle", force=args.force, progress=not args.quiet, playbook=args.playbook
+        )
+    except OutputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    _print_bundle(bundle, reused)
+    chosen = quick_accounts(bundle) if args.quick else None
+    summary = _render(args, bundle, out, chosen, t_load)
+    if isinstance(summary, int):
+        return summary
+    print_summary(summary)
+    print(f"demo finished in {time.perf_counter() - t0:.1f} s. Open {summary.index.resolve()} in a browser.")
+    if args.quick:
+        print(f"(quick demo: {len(chosen)} of {len(bundle.accounts)} account reports; `kamtools demo` renders all)")
+    return summary.exit_code
+
+
+def _checked_before_work(args: argparse.Namespace, out) -> int:
+    """0 when the playbook, the output folders and ``--accounts`` are fine; else the message is
+    printed and the exit code returned."""
+    from kamtools.cli.analyze import playbook_message
+    from kamtools.outputs import OutputError, check_output_dir
+    from kamtools.plan import PlaybookError, checked_playbook
+
     try:
         checked_playbook(args.playbook)  # a bad playbook stops the demo before any work
     except PlaybookError as exc:
@@ -67,24 +95,30 @@ def run(args: argparse.Namespace) -> int:
     if args.accounts is not None and args.accounts < 1:
         print("error: --accounts must be at least 1", file=sys.stderr)
         return 2
+    return 0
+
+
+def _demo_portfolio(args: argparse.Namespace):
+    """The demo portfolio (its first accounts with ``--accounts`` or ``--quick``) and the seconds it
+    took to read and validate, which scale the time estimates."""
+    import time
+
+    from kamtools.datasets import load_demo
+
     t_load = time.perf_counter()
     portfolio = load_demo()
     t_load = time.perf_counter() - t_load
     if args.accounts or args.quick:
         portfolio = subset(portfolio, args.accounts or QUICK_ACCOUNTS)
-    n_accounts = len(portfolio.accounts)
     print(
-        f"demo portfolio: {n_accounts} accounts, data as of {portfolio.as_of.date()} "
+        f"demo portfolio: {len(portfolio.accounts)} accounts, data as of {portfolio.as_of.date()} "
         f"(read and validated in {t_load:.1f} s)"
     )
-    print(f"analysing {n_accounts} accounts, every model fitted once: {about(analysis_seconds(n_accounts, t_load))}")
-    try:
-        bundle, reused = ensure_bundle(
-            portfolio, out / "bundle", force=args.force, progress=not args.quiet, playbook=args.playbook
-        )
-    except OutputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    return portfolio, t_load
+
+
+def _print_bundle(bundle, reused: bool) -> None:
+    """Whether the bundle was written or reused, and the tables it skipped, grouped by reason."""
     m = bundle.manifest
     if reused:
         print(f"bundle {bundle.path} is up to date (analysis skipped)")
@@ -95,14 +129,20 @@ def run(args: argparse.Namespace) -> int:
         by_reason.setdefault(reason, []).append(name)
     for reason, names in by_reason.items():
         print(f"  skipped {', '.join(names)}: {reason}")
-    chosen = quick_accounts(bundle) if args.quick else None
+
+
+def _render(args: argparse.Namespace, bundle, out, chosen: list[str] | None, t_load: float):
+    """Render the reports (the summary), or print the error and return its exit code."""
+    from kamtools.outputs import OutputError
+    from kamtools.reports import ReportError, render_reports
+
     n_reports = (len(chosen) if chosen is not None else len(bundle.accounts)) + 1
     print(
         f"rendering {n_reports} reports (accounts and the portfolio overview) with {args.workers} worker(s): "
         f"{about(report_seconds(n_reports, args.workers, t_load))}, less for reports that are up to date"
     )
     try:
-        summary = render_reports(
+        return render_reports(
             bundle,
             out,
             accounts=chosen,
@@ -117,11 +157,6 @@ def run(args: argparse.Namespace) -> int:
     except (ReportError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print_summary(summary)
-    print(f"demo finished in {time.perf_counter() - t0:.1f} s. Open {summary.index.resolve()} in a browser.")
-    if args.quick:
-        print(f"(quick demo: {len(chosen)} of {len(bundle.accounts)} account reports; `kamtools demo` renders all)")
-    return summary.exit_code
 
 
 def quick_accounts(bundle) -> list[str]:

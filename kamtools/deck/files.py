@@ -74,11 +74,6 @@ def write_decks(
     :mod:`kamtools.deck.changes` (a bad one raises :class:`kamtools.review.since.SinceError`
     before anything is written).
     """
-    from tqdm.auto import tqdm
-
-    from kamtools.deck.build import account_deck
-    from kamtools.deck.portfolio import portfolio_deck
-    from kamtools.deck.source import BundleRows
     from kamtools.extras import require
 
     t0 = time.perf_counter()
@@ -100,45 +95,71 @@ def write_decks(
         (out / ACCOUNTS_DIR).mkdir(exist_ok=True)
     except OSError as exc:
         raise OutputError(write_failure(out / ACCOUNTS_DIR, exc)) from exc
-    rows = BundleRows(bundle)
     known = bundle.account_ids()
     wanted = list(dict.fromkeys(str(a) for a in accounts)) if accounts is not None else [str(a) for a in known]
     summary = DeckSummary(out, audience)
-    known_set = set(map(str, known))
+    _write_account_decks(summary, bundle, wanted, set(map(str, known)), tpl, account_extra, progress)
+    if portfolio:
+        _write_portfolio_deck(summary, bundle, tpl, portfolio_extra)
+    summary.seconds = round(time.perf_counter() - t0, 3)
+    return summary
 
-    def save(path: Path, data: bytes) -> None:
-        try:
-            write_atomic(path, data)
-        except OSError as exc:
-            if is_disk_error(exc):
-                raise OutputError(f"{write_failure(path, exc)}; the decks written before are kept") from exc
-            raise
 
+def _save(path: Path, data: bytes) -> None:
+    """Write one deck atomically; a full disk or read-only folder stops the run (OutputError)."""
+    try:
+        write_atomic(path, data)
+    except OSError as exc:
+        if is_disk_error(exc):
+            raise OutputError(f"{write_failure(path, exc)}; the decks written before are kept") from exc
+        raise
+
+
+def _write_account_decks(
+    summary: DeckSummary,
+    bundle: Bundle,
+    wanted: list[str],
+    known: set[str],
+    tpl,
+    account_extra: Callable | None,
+    progress: bool,
+) -> None:
+    """Write the deck of every wanted account into ``summary.out_dir``; one account's failure is
+    recorded in ``summary.failed`` and does not stop the others."""
+    from tqdm.auto import tqdm
+
+    from kamtools.deck.build import account_deck
+    from kamtools.deck.source import BundleRows
+
+    rows = BundleRows(bundle)
     for account_id in tqdm(wanted, desc="decks", unit="deck", disable=not progress):
-        if account_id not in known_set:
+        if account_id not in known:
             summary.failed[account_id] = "account id not in the bundle"
             continue
-        path = deck_path(out, account_id, audience)
+        path = deck_path(summary.out_dir, account_id, summary.audience)
         try:
-            data = account_deck(rows.account(account_id), tpl, audience, extra=account_extra)
-            save(path, data)
+            data = account_deck(rows.account(account_id), tpl, summary.audience, extra=account_extra)
+            _save(path, data)
         except OutputError:
             raise
         except Exception as exc:  # one account's bad data must not stop the others
             summary.failed[account_id] = f"{type(exc).__name__}: {exc}"[:500]
             continue
         summary.written[account_id] = path
-    if portfolio:
-        path = portfolio_deck_path(out)
-        try:
-            save(path, portfolio_deck(bundle, tpl, extra=portfolio_extra))
-            summary.portfolio = path
-        except OutputError:
-            raise
-        except Exception as exc:
-            summary.failed["(portfolio deck)"] = f"{type(exc).__name__}: {exc}"[:500]
-    summary.seconds = round(time.perf_counter() - t0, 3)
-    return summary
+
+
+def _write_portfolio_deck(summary: DeckSummary, bundle: Bundle, tpl, portfolio_extra: Callable | None) -> None:
+    """Write the portfolio deck (a failure is recorded in ``summary.failed``)."""
+    from kamtools.deck.portfolio import portfolio_deck
+
+    path = portfolio_deck_path(summary.out_dir)
+    try:
+        _save(path, portfolio_deck(bundle, tpl, extra=portfolio_extra))
+        summary.portfolio = path
+    except OutputError:
+        raise
+    except Exception as exc:
+        summary.failed["(portfolio deck)"] = f"{type(exc).__name__}: {exc}"[:500]
 
 
 __all__ = ["DeckSummary", "PORTFOLIO_DECK", "deck_path", "portfolio_deck_path", "write_decks"]
