@@ -18,16 +18,12 @@ column of the same name is kept), so the share-based flag is read from ``relatio
 ``thread_share`` >= :data:`~kamtools.relationships.coverage.SINGLE_THREAD_SHARE` with enough interactions).
 
 The chart is :func:`kamtools.plotting.relationships.org_chart`; the report section
-:mod:`kamtools.sections.relationships`.
+:mod:`kamtools.sections.relationships`. The map and the findings are in
+:mod:`kamtools.relationships.coverage`, the bundle stage in :mod:`kamtools.relationships.stage`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-import pandas as pd
-
-from kamtools.data.portfolio import NotAvailable, Portfolio
 from kamtools.relationships.coverage import (
     CHAMPION_LEFT_MONTHS,
     DETRACTOR_PLAN_DAYS,
@@ -42,6 +38,7 @@ from kamtools.relationships.coverage import (
     left_sponsors,
     relationship_map,
 )
+from kamtools.relationships.stage import SUMMARY_COLUMNS, bundle_tables
 
 __all__ = [
     "CHAMPION_LEFT_MONTHS",
@@ -59,56 +56,3 @@ __all__ = [
     "left_sponsors",
     "relationship_map",
 ]
-
-SUMMARY_COLUMNS = {"relationship_accounts": ["champion_left", "single_threaded", "n_contacts_active", "thread_share"]}
-
-TABLES = ("relationship_map", "coverage_findings", "relationship_accounts")
-
-
-def _notes(portfolio: Portfolio, rmap: pd.DataFrame) -> list[str]:
-    """Sentences on what the data could not say (no interactions, no attitudes, no reporting lines)."""
-    notes = []
-    if not portfolio.has("interactions"):
-        notes.append(
-            "No interactions table was supplied, so days since contact, our owners, single-threaded accounts "
-            "and decision makers not met cannot be judged."
-        )
-    elif rmap["owner"].isna().all():
-        notes.append(
-            "No interaction names an employee (interactions.employee), so our owner of each contact is unknown."
-        )
-    if rmap["attitude"].isna().all():
-        notes.append(
-            "No contact has an attitude (contacts.attitude: champion, supporter, neutral or detractor), so detractors "
-            "are not found and only decision makers count as sponsors."
-        )
-    return notes
-
-
-def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[str, pd.DataFrame | NotAvailable]:
-    """The relationships stage: ``relationship_map``, ``coverage_findings`` and ``relationship_accounts``.
-
-    NotAvailable for all three when there is no contacts table. ``inputs["kpis"]`` (revenue of the last
-    12 months) grades the units of a group that have no contact.
-    """
-    if not portfolio.has("contacts"):
-        na = NotAvailable(
-            "No contacts table was supplied, so there is no relationship map: add contacts.csv (contact_id, "
-            "account_id, name, title, role, seniority; optionally reports_to, attitude and left_date)."
-        )
-        return dict.fromkeys(TABLES, na)
-    rmap = relationship_map(portfolio)
-    kpis = inputs.get("kpis")
-    revenue = None
-    if isinstance(kpis, pd.DataFrame) and "revenue_ltm" in kpis.columns:
-        revenue = pd.Series(kpis["revenue_ltm"].to_numpy(dtype=float), index=kpis["account_id"].astype(str).to_numpy())
-    findings = coverage_findings(portfolio, rmap, revenue_12m=revenue)
-    out: dict[str, object] = {
-        "relationship_map": rmap,
-        "coverage_findings": findings,
-        "relationship_accounts": account_summary(portfolio, rmap, findings),
-    }
-    notes = _notes(portfolio, rmap)
-    if notes:
-        out["_notes"] = {"relationships": " ".join(notes)}
-    return out  # type: ignore[return-value]

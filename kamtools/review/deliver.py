@@ -24,7 +24,6 @@ import os
 import re
 import shutil
 import smtplib
-import ssl
 import time
 import zipfile
 from collections.abc import Callable
@@ -36,6 +35,7 @@ from pathlib import Path
 import pandas as pd
 
 from kamtools import formatting
+from kamtools.review.smtp import describe_failure, is_permanent, is_unreachable, send_once
 
 __all__ = [
     "DEFAULT_MAX_ATTACH_MB",
@@ -694,71 +694,6 @@ def _escape(text: str) -> str:
     return html.escape(text)
 
 
-class PlainTextLogin(smtplib.SMTPException):
-    """The login would go over an unencrypted connection (refused)."""
-
-
-def _permanent(exc: BaseException) -> bool:
-    """A 5xx SMTP reply (bad address, refused sender, failed login) or a refused unencrypted
-    login: trying again will not help."""
-    if isinstance(exc, PlainTextLogin):
-        return True
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        codes = [c for c, _ in exc.recipients.values()]
-        return bool(codes) and all(500 <= c < 600 for c in codes)
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return 500 <= exc.smtp_code < 600
-    return False
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, PlainTextLogin):
-        return str(exc)
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return "; ".join(
-            f"{addr} refused: {code} {msg.decode(errors='replace') if isinstance(msg, bytes) else msg}"
-            for addr, (code, msg) in exc.recipients.items()
-        )
-    if isinstance(exc, smtplib.SMTPResponseException):
-        text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
-        return f"the server answered {exc.smtp_code} {text}"
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused (is the SMTP server running on that host and port?)"
-    if isinstance(exc, TimeoutError | smtplib.SMTPServerDisconnected):
-        return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    return f"{type(exc).__name__}: {exc}"
-
-
-def _send_once(msg: EmailMessage, s: SmtpSettings) -> None:
-    context = ssl.create_default_context()
-    if s.tls == "ssl":
-        server: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
-    else:
-        server = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
-    with server:
-        server.ehlo()
-        encrypted = s.tls == "ssl"
-        if s.tls == "starttls" or (s.tls == "auto" and server.has_extn("starttls")):
-            server.starttls(context=context)
-            server.ehlo()
-            encrypted = True
-        if s.user:
-            if not encrypted:
-                raise PlainTextLogin(
-                    f"{s.host}:{s.port} does not offer STARTTLS, and kamtools does not send a password unencrypted; "
-                    "use --tls ssl (or a server with STARTTLS)"
-                )
-            server.login(s.user, s.password or "")
-        refused = server.send_message(msg)
-        if refused:  # some recipients refused while others were accepted (one recipient here)
-            raise smtplib.SMTPRecipientsRefused(refused)
-
-
-def _unreachable(exc: BaseException) -> bool:
-    """The server could not be reached at all (no SMTP conversation took place)."""
-    return isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
-
-
 def send_packs(
     plan: DeliveryPlan,
     folder: Path,
@@ -787,14 +722,14 @@ def send_packs(
         for attempt in range(1, tries + 1):
             attempts = attempt
             try:
-                _send_once(msg, settings)
+                send_once(msg, settings)
                 error = None
                 all_unreachable = False
                 break
             except (smtplib.SMTPException, OSError) as exc:
-                error = _describe(exc)
-                all_unreachable = all_unreachable and _unreachable(exc)
-                last = attempt == tries or _permanent(exc)
+                error = describe_failure(exc)
+                all_unreachable = all_unreachable and is_unreachable(exc)
+                last = attempt == tries or is_permanent(exc)
                 note = ""
                 if not last:
                     note = f"; trying again in {settings.wait * 2 ** (attempt - 1):g} s"
