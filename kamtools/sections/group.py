@@ -366,21 +366,27 @@ def _gap_point(gv: GroupView) -> str | None:
     opp = gv.table("opportunity_map")
     if isinstance(opp, NotAvailable) or opp.empty:
         return None
-    gaps = open_gaps(opp)
+    gaps = _open_gaps(opp)
     if gaps.empty:
         return None
     threshold = formatting.pct(min_useful_p())
     likely = gaps[gaps["likely"]]
+    n = len(gaps)
     if likely.empty:
-        return (
-            f"None of the {formatting.count(len(gaps))} cross-sell gaps has at least a {threshold} chance of "
-            "adoption in the next 12 months."
-        )
+        which = "The only cross-sell gap has" if n == 1 else f"None of the {formatting.count(n)} cross-sell gaps has"
+        return f"{which} at least a {threshold} chance of adoption in the next 12 months."
     g = likely.iloc[0]
+    share = (
+        "it is the only gap"
+        if n == 1
+        else (
+            f"{formatting.count(len(likely))} of the {formatting.count(n)} gaps {'has' if len(likely) == 1 else 'have'} "
+            f"at least a {threshold} chance of adoption"
+        )
+    )
     return (
         f"Largest cross-sell gap: {g['category']} at {gv.names().get(g['account_id'], g['account_id'])}, "
-        f"expected {gv.money(g['ev'])} a year ({formatting.pct(g['p'])} chance; {formatting.count(len(likely))} of "
-        f"the {formatting.count(len(gaps))} gaps have at least a {threshold} chance of adoption)."
+        f"expected {gv.money(g['ev'])} a year ({formatting.pct(g['p'])} chance; {share})."
     )
 
 
@@ -515,7 +521,7 @@ def opportunities_section(gv: GroupView) -> None:
     )
     country = dict(zip(gv.accounts["account_id"], gv.accounts.get("country", pd.Series(dtype=object))))
     _opportunity_map(gv, opp, country)
-    gaps = open_gaps(opp)
+    gaps = _open_gaps(opp)
     if gaps.empty:
         display.paragraph("No gap with a positive expected value: every unit buys what its sisters buy.")
         return
@@ -565,7 +571,7 @@ def _opportunity_map(gv: GroupView, opp: pd.DataFrame, country: dict) -> None:
     )
 
 
-def open_gaps(opp: pd.DataFrame) -> pd.DataFrame:
+def _open_gaps(opp: pd.DataFrame) -> pd.DataFrame:
     """The gaps of an ``opportunity_map`` (a unit does not buy a category its sisters buy; positive expected
     value) with ``ev`` (the expected value: adoption probability x first-year spend, so already
     probability-weighted), ``p`` (the adoption probability) and ``likely`` (``p`` at least
