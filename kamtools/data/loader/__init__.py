@@ -139,20 +139,22 @@ def validate_source(
     m = load_mapping(mapping)
     src = open_source(source)
     findings = Findings(problems=list(m.problems))
-    # the phases, in order; each names what it reads and returns what the next ones need
-    read = read_tables(src, m, findings)
-    loaded = convert_tables(read, m, findings)
-    number_lines(loaded, findings)
-    check_signs(loaded, given or m.for_table("orders").negative_lines or "keep", findings)
-    check_tables(loaded, findings)
-    run_as_of = settle_as_of(loaded, as_of_given, findings)
-    check_references(loaded, findings)
-    check_trees(loaded, findings)
-    summaries = summarize(loaded, read.failed)
+    # the phases, in order. Every phase appends to ``findings``; ``loaded.bad`` marks the rows
+    # already reported per column, so a later rule does not report them again.
+    read = read_tables(src, m, findings)  # -> raw text tables, their origins, unreadable tables
+    loaded = convert_tables(read, m, findings)  # -> canonical dtypes (frees the raw text)
+    number_lines(loaded, findings)  # writes orders.line when the export has none
+    negative = given or m.for_table("orders").negative_lines or "keep"
+    check_signs(loaded, negative, findings)  # drop: removes order lines; rebates get quantity 0
+    check_tables(loaded, findings)  # rules of each table on its own
+    run_as_of = settle_as_of(loaded, as_of_given, findings)  # -> as_of; dates after it or far ahead
+    check_references(loaded, findings)  # ids that name no row of the referenced table
+    check_trees(loaded, findings)  # cycles of parent links
+    summaries = summarize(loaded, read.failed)  # -> rows and date ranges per table (before the cut)
     portfolio = None
     if not findings.problems:
         assert run_as_of is not None  # no problems: the orders have a readable date
-        portfolio = build_portfolio(loaded, run_as_of, as_of_given, findings)
+        portfolio = build_portfolio(loaded, run_as_of, as_of_given, findings)  # takes the tables out of loaded
     return ValidationReport(
         source=src.description,
         as_of=run_as_of,

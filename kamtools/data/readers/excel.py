@@ -47,6 +47,38 @@ def read_excel(
         )
     filled = grid.notna().any(axis=1).to_numpy() if len(grid) else np.zeros(0, dtype=bool)
     top = np.flatnonzero(filled)[:HEADER_SCAN]
+    h = _header_index(table, origin, grid, filled, top, select, header_row)
+    if isinstance(h, RawTable):
+        return h
+    frame = grid.iloc[h + 1 :].copy()
+    frame.columns = header_names(grid.iloc[h].tolist())
+    header = None
+    if renamed_duplicates(frame.columns):
+        header = ["" if pd.isna(c) else str(c).strip() for c in grid.iloc[h].tolist()]
+    # header cells left empty: drop the column when it is empty too
+    unnamed = [c for c in frame.columns if c.startswith("Unnamed: ") and frame[c].isna().all()]
+    frame = frame.drop(columns=unnamed)
+    frame.index = pd.RangeIndex(h + 2, h + 2 + len(frame))
+    raw = RawTable(table, origin, frame, "row", header=header)
+    first = int(top[0]) if len(top) else h
+    if h > first:
+        titles = [" ".join(str(v) for v in grid.iloc[i].tolist() if pd.notna(v)) for i in range(h) if filled[i]]
+        raw.warnings.append(title_warning(table, origin, "row", h + 1, titles, header_row is not None))
+    drop_total_rows(raw)
+    drop_blank_rows(raw)
+    return raw
+
+
+def _header_index(
+    table: str,
+    origin: str,
+    grid: pd.DataFrame,
+    filled: np.ndarray,
+    top: np.ndarray,
+    select: Select | None,
+    header_row: int | None,
+) -> int | RawTable:
+    """Position of the header row in ``grid`` (``header_row`` or detected), or an unreadable table."""
     if header_row is not None:
         h = header_row - 1
         if h >= len(grid) or not filled[h]:
@@ -66,27 +98,10 @@ def read_excel(
                     )
                 ],
             )
-    elif len(top) == 0:
+        return h
+    if len(top) == 0:
         return unreadable(
             table, origin, f"{origin} is empty (no header row).", f"Export {table} again with a header row."
         )
-    else:
-        cells = {i: [str(v).strip() for v in grid.iloc[i].tolist() if pd.notna(v)] for i in top}
-        h = pick([(score(select, cells[i]), int(i), int(i)) for i in top])
-    frame = grid.iloc[h + 1 :].copy()
-    frame.columns = header_names(grid.iloc[h].tolist())
-    header = None
-    if renamed_duplicates(frame.columns):
-        header = ["" if pd.isna(c) else str(c).strip() for c in grid.iloc[h].tolist()]
-    # header cells left empty: drop the column when it is empty too
-    unnamed = [c for c in frame.columns if c.startswith("Unnamed: ") and frame[c].isna().all()]
-    frame = frame.drop(columns=unnamed)
-    frame.index = pd.RangeIndex(h + 2, h + 2 + len(frame))
-    raw = RawTable(table, origin, frame, "row", header=header)
-    first = int(top[0]) if len(top) else h
-    if h > first:
-        titles = [" ".join(str(v) for v in grid.iloc[i].tolist() if pd.notna(v)) for i in range(h) if filled[i]]
-        raw.warnings.append(title_warning(table, origin, "row", h + 1, titles, header_row is not None))
-    drop_total_rows(raw)
-    drop_blank_rows(raw)
-    return raw
+    cells = {i: [str(v).strip() for v in grid.iloc[i].tolist() if pd.notna(v)] for i in top}
+    return pick([(score(select, cells[i]), int(i), int(i)) for i in top])
