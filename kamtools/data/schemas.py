@@ -384,6 +384,25 @@ def bounds_rules(table: str, col: Column, values: pd.Series, fresh: Fresh = _unm
     return out
 
 
+def after_as_of_rule(
+    table: str, column: str, values: pd.Series, as_of: pd.Timestamp, fresh: Fresh = _unmarked
+) -> RuleHit | None:
+    """An event date after the default as_of (the last order date); see ``date_columns_bounded``."""
+    late = fresh(values > as_of)
+    if not late.any():
+        return None
+    n = int(late.sum())
+    return (
+        "after_as_of",
+        f"{count(n, 'row')} {verb(n, 'is', 'are')} dated after the last order date ({as_of.date()}), "
+        "which is the analysis date (as_of) by default.",
+        "Future dates are data errors: correct them. If this table was exported later than the "
+        "orders, pass the export date as as_of (kamtools validate --as-of YYYY-MM-DD); rows "
+        "after it are then left out.",
+        late,
+    )
+
+
 def date_order_rules(
     table: str, df: pd.DataFrame, fresh: Callable[[str, pd.Series], pd.Series] | None = None
 ) -> list[tuple[str, str, str, pd.Series, int]]:

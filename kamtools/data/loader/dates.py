@@ -49,24 +49,10 @@ def _check_after_as_of(loaded: Loaded, as_of: pd.Timestamp, findings: Findings) 
         for col in TABLES[name].date_columns_bounded:
             if not loaded.checked(name, col):
                 continue
-            late = loaded.fresh(name, col, df[col] > as_of)
-            if not late.any():
-                continue
-            n = int(late.sum())
-            findings.problems.append(
-                loaded.problem(
-                    name,
-                    col,
-                    "after_as_of",
-                    f"{count(n, 'row')} {verb(n, 'is', 'are')} dated after the last order date ({as_of.date()}), "
-                    "which is the analysis date (as_of) by default.",
-                    "Future dates are data errors: correct them. If this table was exported later than the "
-                    "orders, pass the export date as as_of (kamtools validate --as-of YYYY-MM-DD); rows "
-                    "after it are then left out.",
-                    df[col],
-                    late,
-                )
-            )
+            hit = schemas.after_as_of_rule(name, col, df[col], as_of, lambda m, t=name, c=col: loaded.fresh(t, c, m))
+            if hit is not None:
+                kind, message, hint, late = hit
+                findings.problems.append(loaded.problem(name, col, kind, message, hint, df[col], late))
 
 
 def _last_order_date(loaded: Loaded) -> pd.Timestamp | None:
