@@ -191,12 +191,17 @@ def analyze(
     is not counted; a stage that overlapped others includes their CPU) and which stages ran
     beside a background stage (``overlapped_stages``). Returns the opened :class:`Bundle`.
     """
+    from kamtools.data.loader import check_negative_lines
     from kamtools.outputs import check_output_dir, remove_stale
 
     # a folder kamtools did not make is refused before any work (never replaced)
     check_output_dir(out, "bundle", sources=_local_sources(source))
     remove_stale(Path(out).parent, Path(out).name)  # temporaries of killed runs
     checked, churn, settings = _checked_settings(stages, playbook, churn_definition, currency)
+    # what the loader does with negative order lines (None: the mapping's choice, else keep;
+    # an in-memory portfolio was loaded already, so nothing is applied to it)
+    given = check_negative_lines(negative_lines)
+    settings["negative_lines"] = None if isinstance(source, Portfolio) else given
     say = log or (lambda msg: None)
     options = {"checked": checked, "negative_lines": negative_lines, "churn": churn, "settings": settings}
     run = partial(_analyze, source, out, mapping, as_of, stages, progress, say, overlap=overlap, **options)

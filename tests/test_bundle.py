@@ -146,12 +146,26 @@ def test_an_unknown_stage_name_fails_before_any_work(tiny, tmp_path, fake_stages
 def test_the_currency_is_checked_first_and_recorded(tiny, tmp_path, fake_stages):
     analyze(tiny, tmp_path / "b", progress=False, currency="eur")
     m = json.loads((tmp_path / "b" / "manifest.json").read_text())
-    assert m["settings"] == {"currency": "EUR"}
+    assert m["settings"] == {"currency": "EUR", "negative_lines": None}
     analyze(tiny, tmp_path / "c", progress=False)
-    assert json.loads((tmp_path / "c" / "manifest.json").read_text())["settings"] == {"currency": None}
+    assert json.loads((tmp_path / "c" / "manifest.json").read_text())["settings"] == {
+        "currency": None,
+        "negative_lines": None,
+    }
     with pytest.raises(ValueError, match=r"currency 'euro' is not a three-letter ISO code"):
         analyze(tiny, tmp_path / "d", progress=False, currency="euro")
     assert not (tmp_path / "d").exists()
+
+
+def test_the_negative_lines_choice_is_checked_first_and_recorded(tiny, tmp_path, fake_stages):
+    from kamtools.datasets import write_tables
+
+    write_tables(tiny, tmp_path / "data")
+    with pytest.raises(ValueError, match="negative_lines must be keep, drop or reject"):
+        analyze(tmp_path / "data", tmp_path / "b", progress=False, negative_lines="burn")
+    assert not (tmp_path / "b").exists()
+    analyze(tmp_path / "data", tmp_path / "c", progress=False, negative_lines="drop", as_of=tiny.as_of)
+    assert json.loads((tmp_path / "c" / "manifest.json").read_text())["settings"]["negative_lines"] == "drop"
 
 
 def test_cli_refuses_a_bad_currency_before_reading_data(tmp_path, capsys):
