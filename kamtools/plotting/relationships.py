@@ -286,7 +286,7 @@ def org_chart(
     kept = _priority(rows).head(MAX_PEOPLE)
     hidden = n_all - len(kept)
     names = dict(account_names or {})
-    accounts = list(dict.fromkeys(rows["account_id"].astype(str)))  # in the rows' order
+    accounts = list(dict.fromkeys(rows["account_id"].astype(str)))  # in the rows' order (the caller's frame: str)
     several = len(accounts) > 1
     tree = bool(
         kept["reports_to"].map(_s).isin(set(kept["contact_id"].astype(str))).any()

@@ -44,10 +44,10 @@ def _group_rows(acct, name: str) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     found = acct.bundle.table("coverage_findings")
     if isinstance(full, NotAvailable) or isinstance(found, NotAvailable) or "group_id" not in full.columns:
         return None
-    group = full[full["group_id"].astype(str) == acct.account_id]
-    if not (group["account_id"].astype(str) != acct.account_id).any():
+    group = full[full["group_id"] == acct.account_id]
+    if not (group["account_id"] != acct.account_id).any():
         return None
-    return group, found[found["group_id"].astype(str) == acct.account_id]
+    return group, found[found["group_id"] == acct.account_id]
 
 
 def account_section(acct) -> None:
@@ -67,7 +67,7 @@ def account_section(acct) -> None:
     if group is not None:
         rmap, findings = group
         accounts = acct.bundle.accounts
-        names = dict(zip(accounts["account_id"].astype(str), accounts["name"].astype(str)))
+        names = dict(zip(accounts["account_id"], accounts["name"].astype(str)))
         units = rmap["account_id"].nunique()
         display.paragraph(f"{name} heads a group: the map shows the people of its {units} units with contacts on file.")
     if rmap.empty:
@@ -107,7 +107,7 @@ def account_section(acct) -> None:
         table = _owners(rmap)
         columns = {"name": "Name", "title": "Title", "role": "Role", "attitude": "Attitude"}
         if names:
-            table["unit"] = table["account_id"].astype(str).map(names).fillna(table["account_id"])
+            table["unit"] = table["account_id"].map(names).fillna(table["account_id"])
             columns = {"unit": "Unit", **columns}
         display.table(
             table,

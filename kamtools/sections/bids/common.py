@@ -69,7 +69,7 @@ def _table(acct, name: str) -> pd.DataFrame | NotAvailable:
         whole = acct.portfolio_table(name)
         if isinstance(whole, NotAvailable) or "account_id" not in whole.columns:
             return whole
-        return whole[whole["account_id"].astype(str) == str(acct.account_id)].reset_index(drop=True)
+        return whole[whole["account_id"] == acct.account_id].reset_index(drop=True)
 
 
 def _competitor(row) -> str:
