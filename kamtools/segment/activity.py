@@ -120,6 +120,76 @@ def _age_and_tenure(
     return age, tenure
 
 
+def _window_masks(orders: pd.DataFrame, acc: np.ndarray, day: np.ndarray, as_of: pd.Timestamp):
+    """(purchase lines, lines of the last 12 months, lines of the 12 months before) of known accounts."""
+    y1 = int(np.datetime64((as_of - pd.DateOffset(months=12)).date(), "D").astype(np.int64))
+    y2 = int(np.datetime64((as_of - pd.DateOffset(months=24)).date(), "D").astype(np.int64))
+    known = acc >= 0
+    # returns and credit notes net into revenue and margin but are not orders (counts, dates)
+    purchase = known & ~credit_lines(orders).to_numpy()
+    ltm = known & (day > y1)
+    prior = known & (day > y2) & (day <= y1)
+    return purchase, ltm, prior
+
+
+def _money_figures(
+    orders: pd.DataFrame, acc: np.ndarray, ltm: np.ndarray, prior: np.ndarray, history: OrderHistory, n: int
+) -> dict[str, np.ndarray]:
+    """revenue_ltm, revenue_prior, margin_ltm, margin_pct and growth per account."""
+    rev = orders["net_revenue"].to_numpy(dtype=np.float64)
+    mar = rev - orders["cost"].to_numpy(dtype=np.float64)
+
+    def total(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return np.bincount(acc[mask], weights=values[mask], minlength=n)
+
+    revenue_ltm = total(rev, ltm)
+    revenue_prior = total(rev, prior)
+    margin_ltm = total(mar, ltm)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        margin_pct = np.where(revenue_ltm > 0, margin_ltm / revenue_ltm, np.nan)
+    return {
+        "revenue_ltm": revenue_ltm,
+        "revenue_prior": revenue_prior,
+        "margin_ltm": margin_ltm,
+        "margin_pct": margin_pct,
+        "growth": _growth(revenue_ltm, revenue_prior, history),
+    }
+
+
+def _orders_ltm(orders: pd.DataFrame, acc: np.ndarray, bought_ltm: np.ndarray, n: int) -> np.ndarray:
+    """Per account, the distinct orders among the order lines ``bought_ltm``."""
+    order_code = np.full(len(orders), -1, dtype=np.int64)
+    order_code[bought_ltm] = pd.factorize(orders["order_id"].to_numpy()[bought_ltm])[0]
+    return _count_distinct(np.where(bought_ltm, acc, -1), order_code, n)
+
+
+def _first_last(acc: np.ndarray, day: np.ndarray, purchase: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per account, the day numbers of the first and last purchase (int64 max / min without one)."""
+    first = np.full(n, np.iinfo(np.int64).max)
+    last = np.full(n, np.iinfo(np.int64).min)
+    np.minimum.at(first, acc[purchase], day[purchase])
+    np.maximum.at(last, acc[purchase], day[purchase])
+    return first, last
+
+
+def _to_dates(days: np.ndarray, has_orders: np.ndarray) -> np.ndarray:
+    """Day numbers as datetime64[ns], NaT for accounts without orders."""
+    out = np.full(len(days), np.datetime64("NaT"), dtype="datetime64[ns]")
+    out[has_orders] = days[has_orders].astype("datetime64[D]").astype("datetime64[ns]")
+    return out
+
+
+def _wallet(accounts: pd.DataFrame, revenue_ltm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(potential_revenue, share_of_wallet) per account; NaN where the potential is unknown."""
+    if "potential_revenue" in accounts.columns:
+        potential = accounts["potential_revenue"].to_numpy(dtype=np.float64)
+    else:
+        potential = np.full(len(accounts), np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sow = np.where(potential > 0, np.clip(revenue_ltm / potential, 0, 1.5), np.nan)
+    return potential, sow
+
+
 def account_activity(portfolio: Portfolio, as_of: str | pd.Timestamp | None = None) -> pd.DataFrame:
     """One row per account of the accounts table with the raw metrics segmentation uses.
 
@@ -136,72 +206,36 @@ def account_activity(portfolio: Portfolio, as_of: str | pd.Timestamp | None = No
     orders = orders[orders["order_date"] <= as_of]
     acc = pd.Index(ids).get_indexer(orders["account_id"])
     day = _day_numbers(orders["order_date"])
-    rev = orders["net_revenue"].to_numpy(dtype=np.float64)
-    mar = rev - orders["cost"].to_numpy(dtype=np.float64)
-    as_of_day = int(np.datetime64(as_of.date(), "D").astype(np.int64))
     history = order_history(portfolio, as_of)
-    y1 = int(np.datetime64((as_of - pd.DateOffset(months=12)).date(), "D").astype(np.int64))
-    y2 = int(np.datetime64((as_of - pd.DateOffset(months=24)).date(), "D").astype(np.int64))
-    known = acc >= 0
-    # returns and credit notes net into revenue and margin but are not orders (counts, dates)
-    purchase = known & ~credit_lines(orders).to_numpy()
-    ltm = known & (day > y1)
-    prior = known & (day > y2) & (day <= y1)
-
-    def total(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        return np.bincount(acc[mask], weights=values[mask], minlength=n)
-
-    revenue_ltm = total(rev, ltm)
-    revenue_prior = total(rev, prior)
-    margin_ltm = total(mar, ltm)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        margin_pct = np.where(revenue_ltm > 0, margin_ltm / revenue_ltm, np.nan)
-    growth = _growth(revenue_ltm, revenue_prior, history)
+    purchase, ltm, prior = _window_masks(orders, acc, day, as_of)
+    money = _money_figures(orders, acc, ltm, prior, history, n)
 
     # distinct orders and categories in the last 12 months
-    order_code = np.full(len(orders), -1, dtype=np.int64)
     bought_ltm = ltm & purchase
-    order_code[bought_ltm] = pd.factorize(orders["order_id"].to_numpy()[bought_ltm])[0]
-    orders_ltm = _count_distinct(np.where(bought_ltm, acc, -1), order_code, n)
+    orders_ltm = _orders_ltm(orders, acc, bought_ltm, n)
     categories_ltm = _categories_ltm(portfolio.products, orders, acc, bought_ltm, n)
 
-    # first and last order dates
-    first = np.full(n, np.iinfo(np.int64).max)
-    last = np.full(n, np.iinfo(np.int64).min)
-    np.minimum.at(first, acc[purchase], day[purchase])
-    np.maximum.at(last, acc[purchase], day[purchase])
+    first, last = _first_last(acc, day, purchase, n)
     has_orders = last > np.iinfo(np.int64).min
+    as_of_day = int(np.datetime64(as_of.date(), "D").astype(np.int64))
     recency_days = np.where(has_orders, as_of_day - last, np.nan).astype(np.float64)
 
-    def to_dates(days: np.ndarray) -> np.ndarray:
-        out = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
-        out[has_orders] = days[has_orders].astype("datetime64[D]").astype("datetime64[ns]")
-        return out
-
+    rev = orders["net_revenue"].to_numpy(dtype=np.float64)
     trend = _revenue_trend(portfolio, orders, as_of, history, acc, rev, n)
     age, tenure = _age_and_tenure(accounts, as_of, history, first, has_orders)
-    if "potential_revenue" in accounts.columns:
-        potential = accounts["potential_revenue"].to_numpy(dtype=np.float64)
-    else:
-        potential = np.full(n, np.nan)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sow = np.where(potential > 0, np.clip(revenue_ltm / potential, 0, 1.5), np.nan)
+    potential, sow = _wallet(accounts, money["revenue_ltm"])
 
     return pd.DataFrame(
         {
             "account_id": pd.Series(ids, dtype="str"),
-            "revenue_ltm": revenue_ltm,
-            "revenue_prior": revenue_prior,
-            "margin_ltm": margin_ltm,
-            "margin_pct": margin_pct,
-            "growth": growth,
+            **money,
             "revenue_trend": trend,
             "orders_ltm": orders_ltm.astype(np.int64),
             "orders_per_month": orders_ltm / 12.0,
             "categories_ltm": categories_ltm.astype(np.int64),
             "recency_days": recency_days,
-            "first_order_date": to_dates(first),
-            "last_order_date": to_dates(last),
+            "first_order_date": _to_dates(first, has_orders),
+            "last_order_date": _to_dates(last, has_orders),
             "tenure_years": tenure.astype(np.float64),
             "account_age_years": age,
             "potential_revenue": potential,
