@@ -257,9 +257,10 @@ def die_with_parent(parent_pid: int, *, hard: bool = False, cleanup: Callable[[]
     * Linux's parent-death signal (``prctl(PR_SET_PDEATHSIG)``). It fires when the parent
       *thread* that started the child ends, not only the parent process. ``hard=True``
       asks for SIGKILL: right when the pool's whole life is inside the call of the thread
-      that started it (the report pool). Pools that outlive that thread (loky's reusable
-      workers may be started by any thread) use ``hard=False``: the signal is SIGUSR2 and
-      its handler ends the process only when the parent process is really gone.
+      that started it (the pool of :func:`parallel_as_completed`). Pools that outlive that
+      thread (loky's reusable workers may be started by any thread) use ``hard=False``: the
+      signal is SIGUSR2 and its handler ends the process only when the parent process is
+      really gone.
     * a watchdog thread that checks every :data:`PARENT_WATCH_SECONDS` whether the parent
       changed (on every platform, and when the signal cannot be delivered to Python code).
 
