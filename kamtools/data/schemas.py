@@ -21,6 +21,7 @@ mapping) stays in the loader.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -314,17 +315,22 @@ def _unmarked(mask: pd.Series) -> pd.Series:
     return mask
 
 
+def _filled_hint(col: Column) -> str:
+    return f"Every row needs a {col.name} ({col.meaning.rstrip('.').lower()}); fill it in or remove the rows."
+
+
 def filled_rule(col: Column, values: pd.Series, fresh: Fresh = _unmarked) -> RuleHit | None:
     """A column that may not be empty (``nullable=False``)."""
     empty = fresh(values.isna())
     if not empty.any():
         return None
     n = int(empty.sum())
-    return (
-        "missing_value",
-        f"{count(n, 'row')} {verb(n, 'has', 'have')} no {col.name}.",
-        f"Every row needs a {col.name} ({col.meaning.rstrip('.').lower()}); fill it in or remove the rows.",
-        empty,
+    return ("missing_value", f"{count(n, 'row')} {verb(n, 'has', 'have')} no {col.name}.", _filled_hint(col), empty)
+
+
+def _earliest_date_hint(col: Column) -> str:
+    return "Dates this old are typos or placeholders (such as 1900-01-01); correct them" + (
+        " or leave the cell empty." if col.nullable else "."
     )
 
 
@@ -338,8 +344,7 @@ def earliest_date_rule(table: str, col: Column, values: pd.Series, fresh: Fresh 
     return (
         "date_too_early",
         f"{count(n, 'date')} in {col.name} {verb(n, 'is', 'are')} before {lo.date()}.",
-        "Dates this old are typos or placeholders (such as 1900-01-01); correct them"
-        + (" or leave the cell empty." if col.nullable else "."),
+        _earliest_date_hint(col),
         early,
     )
 
@@ -358,30 +363,57 @@ def bounds_rules(table: str, col: Column, values: pd.Series, fresh: Fresh = _unm
             return [
                 ("percent_not_fraction", message, f"Divide {col.name} by 100 in the export (40 -> 0.4).", fresh(over))
             ]
-    hint = COLUMN_HINTS.get((table, col.name))
-    rules = []
-    if col.positive:
-        rules.append((v <= 0, "zero or negative", "greater than 0"))
-    if col.min_value is not None:
-        below = "negative" if col.min_value == 0 else f"below {col.min_value:g}"
-        rules.append((v < col.min_value, below, f"at least {col.min_value:g}"))
-    if col.max_value is not None:
-        rules.append((v > col.max_value, f"above {col.max_value:g}", f"at most {col.max_value:g}"))
     out = []
-    for mask, what, rule in rules:
-        mask = fresh(mask)
+    for bound in bounds(col):
+        mask = fresh(bound.breaks(v))
         if mask.any():
             n = int(mask.sum())
             out.append(
                 (
                     "out_of_range",
-                    f"{count(n, 'value')} of {col.name} {verb(n, 'is', 'are')} {what}; {col.name} must be {rule}.",
-                    hint
-                    or f"Correct these values of {col.name} ({col.meaning.rstrip('.').lower()}) or remove the rows.",
+                    f"{count(n, 'value')} of {col.name} {verb(n, 'is', 'are')} {bound.what}; {bound.rule(col)}.",
+                    _bounds_hint(table, col),
                     mask,
                 )
             )
     return out
+
+
+@dataclass(frozen=True)
+class Bound:
+    """One sign or range rule of a numeric column: the pandera check that states it and its words."""
+
+    check: str  # pandera's built-in check (gt, ge, le)
+    limit: float
+    what: str  # what the offending values are ("negative", "above 1")
+    must: str  # what they must be ("at least 0")
+
+    def breaks(self, values: pd.Series) -> pd.Series:
+        """True where a value breaks the rule (missing values do not)."""
+        ops = {"gt": values.le, "ge": values.lt, "le": values.gt}
+        return ops[self.check](self.limit)
+
+    def rule(self, col: Column) -> str:
+        return f"{col.name} must be {self.must}"
+
+
+def bounds(col: Column) -> list[Bound]:
+    """The sign and range rules of a numeric column, from the model (``positive``, ``min_value``, ``max_value``)."""
+    out = []
+    if col.positive:
+        out.append(Bound("gt", 0, "zero or negative", "greater than 0"))
+    if col.min_value is not None:
+        below = "negative" if col.min_value == 0 else f"below {col.min_value:g}"
+        out.append(Bound("ge", col.min_value, below, f"at least {col.min_value:g}"))
+    if col.max_value is not None:
+        out.append(Bound("le", col.max_value, f"above {col.max_value:g}", f"at most {col.max_value:g}"))
+    return out
+
+
+def _bounds_hint(table: str, col: Column) -> str:
+    return COLUMN_HINTS.get((table, col.name)) or (
+        f"Correct these values of {col.name} ({col.meaning.rstrip('.').lower()}) or remove the rows."
+    )
 
 
 def after_as_of_rule(
@@ -396,11 +428,16 @@ def after_as_of_rule(
         "after_as_of",
         f"{count(n, 'row')} {verb(n, 'is', 'are')} dated after the last order date ({as_of.date()}), "
         "which is the analysis date (as_of) by default.",
-        "Future dates are data errors: correct them. If this table was exported later than the "
-        "orders, pass the export date as as_of (kamtools validate --as-of YYYY-MM-DD); rows "
-        "after it are then left out.",
+        AFTER_AS_OF_HINT,
         late,
     )
+
+
+AFTER_AS_OF_HINT = (
+    "Future dates are data errors: correct them. If this table was exported later than the "
+    "orders, pass the export date as as_of (kamtools validate --as-of YYYY-MM-DD); rows "
+    "after it are then left out."
+)
 
 
 def date_order_rules(
@@ -424,11 +461,12 @@ def date_order_rules(
         )
         n = int(wrong.sum())
         message = f"{count(n, 'row')} {verb(n, 'has', 'have')} {later} before {earlier}."
-        hint = (
-            f"A {later.replace('_', ' ')} cannot precede the {earlier.replace('_', ' ')}: correct one of the two dates."
-        )
-        out.append((later, message, hint, shown, n))
+        out.append((later, message, _date_order_hint(earlier, later), shown, n))
     return out
+
+
+def _date_order_hint(earlier: str, later: str) -> str:
+    return f"A {later.replace('_', ' ')} cannot precede the {earlier.replace('_', ' ')}: correct one of the two dates."
 
 
 def duplicate_key_rule(table: str, df: pd.DataFrame) -> tuple[str, str, str, pd.Series, int] | None:
@@ -484,22 +522,76 @@ def _keys_unique(keys: pd.DataFrame) -> bool:
     return not bool((combined[1:] == combined[:-1]).any())
 
 
+def column_rule_hits(table: str, col: Column, values: pd.Series, fresh: Fresh, *, filled: bool) -> list[RuleHit]:
+    """The rules of one column in the order the loader reports them: filled (when ``filled``), then the
+    bounds of a numeric column or the earliest date of a date column; ``fresh`` as for each rule."""
+    hits: list[RuleHit | None] = [filled_rule(col, values, fresh)] if filled else []
+    if col.dtype in ("float", "int"):
+        hits.extend(bounds_rules(table, col, values, fresh))
+    if col.dtype == "date":
+        hits.append(earliest_date_rule(table, col, values, fresh))
+    return [h for h in hits if h is not None]
+
+
+# ---- the same rules as pandera checks ----------------------------------------------------------------
+# A check built from a rule keeps pandera's name (``greater_than_or_equal_to``) and identifier, and its
+# error text adds the rule and what to do: ``greater_than_or_equal_to(0): list_price must be at least 0.
+# What to do: ...``. :func:`validate_tables` reports a failure of such a check with the rule's own
+# message, hint and rows, as the loader does.
+
+WHAT_TO_DO = ". What to do: "
+
+RULED_CHECKS = {
+    # pandera check name -> the column dtypes whose rule (see column_rule_hits) it states
+    "not_nullable": ("id", "text", "category", "date", "float", "int"),
+    "greater_than": ("float", "int"),
+    "greater_than_or_equal_to": ("float", "int", "date"),
+    "less_than_or_equal_to": ("float", "int"),
+}
+"""Failures of these checks are reported by :func:`column_rule_hits` (a date's ``less_than_or_equal_to``
+is the as_of bound: its words are in the check's error text)."""
+
+
+def _worded(make: Callable[..., pa.Check], limit: object, rule: str, hint: str) -> pa.Check:
+    """The built-in check ``make(limit)`` whose error text carries the rule and what to do."""
+    identifier = make(limit).error
+    return make(limit, error=f"{identifier}: {rule}{WHAT_TO_DO}{hint}")
+
+
 def _checks(table: str, col: Column, as_of: pd.Timestamp | None) -> list[pa.Check]:
     checks: list[pa.Check] = []
     if col.allowed:
         checks.append(pa.Check.isin(list(col.allowed)))
-    if col.positive:
-        checks.append(pa.Check.gt(0))
-    if col.min_value is not None:
-        checks.append(pa.Check.ge(col.min_value))
-    if col.max_value is not None:
-        checks.append(pa.Check.le(col.max_value))
+    for bound in bounds(col):
+        make = getattr(pa.Check, bound.check)
+        checks.append(_worded(make, bound.limit, bound.rule(col), _bounds_hint(table, col)))
     if col.dtype in ("float", "int"):
         checks.append(pa.Check.in_range(-MAX_MAGNITUDE, MAX_MAGNITUDE))  # also rejects inf and -inf
     if col.dtype == "date":
-        checks.append(pa.Check.ge(min_date(table, col.name)))
+        lo = min_date(table, col.name)
+        checks.append(_worded(pa.Check.ge, lo, f"{col.name} must not be before {lo.date()}", _earliest_date_hint(col)))
         if as_of is not None and col.name in TABLES[table].date_columns_bounded:
-            checks.append(pa.Check.le(pd.Timestamp(as_of)))
+            rule = f"{col.name} must not be after as_of ({as_of.date()})"
+            checks.append(_worded(pa.Check.le, pd.Timestamp(as_of), rule, AFTER_AS_OF_HINT))
+    return checks
+
+
+def _date_order_checks(table: str) -> list[pa.Check]:
+    """The :data:`DATE_ORDER_RULES` of ``table`` as frame checks. Their error text stays the check's name
+    (``close_date_not_before_created_date``, an identifier callers match); the rule and what to do are
+    its description."""
+    checks = []
+    for t, earlier, later in DATE_ORDER_RULES:
+        if t == table:
+            name = f"{later}_not_before_{earlier}"
+            checks.append(
+                pa.Check(
+                    lambda df, a=earlier, b=later: ~(df[b] < df[a]),
+                    name=name,
+                    error=name,
+                    description=f"{later} must not be before {earlier}{WHAT_TO_DO}{_date_order_hint(earlier, later)}",
+                )
+            )
     return checks
 
 
@@ -535,15 +627,7 @@ def schema(
             )
         )
     if checks:
-        for t, earlier, later in DATE_ORDER_RULES:
-            if t == table:
-                frame_checks.append(
-                    pa.Check(
-                        lambda df, a=earlier, b=later: ~(df[b] < df[a]),
-                        name=f"{later}_not_before_{earlier}",
-                        error=f"{later}_not_before_{earlier}",
-                    )
-                )
+        frame_checks.extend(_date_order_checks(table))
     pk = list(spec.primary_key)
     return pa.DataFrameSchema(
         columns,
@@ -575,7 +659,7 @@ def validate_tables(tables: dict[str, pd.DataFrame], as_of: str | pd.Timestamp |
         try:
             schema(name, as_of=as_of, unique=False).validate(frame, lazy=True)
         except pa.errors.SchemaErrors as exc:
-            problems.extend(problems_from_failures(name, exc.failure_cases))
+            problems.extend(_schema_problems(name, frame, exc.failure_cases))
         dup = duplicate_key_rule(name, frame)  # the loader's rule and words, rather than pandera's unique
         if dup is not None:
             label, message, hint, shown, n = dup
@@ -622,20 +706,61 @@ def _cycle_problems(tables: dict[str, pd.DataFrame]) -> list[Problem]:
     return out
 
 
+def _schema_problems(table: str, frame: pd.DataFrame, fc: pd.DataFrame) -> list[Problem]:
+    """The pandera failures of ``frame`` as findings: those of a rule with the rule's message, hint and rows
+    (the loader's words), the others as :func:`problems_from_failures` words them."""
+    names = fc["check"].astype(str).str.partition("(")[0]
+    ruled = pd.Series(False, index=fc.index)
+    out = []
+    for column in fc.loc[fc["column"].isin(frame.columns), "column"].unique():
+        col = TABLES[table].column(str(column))
+        here = (fc["column"] == column) & names.isin([n for n, types in RULED_CHECKS.items() if col.dtype in types])
+        if here.any():
+            found = _rule_problems(table, col, frame, filled=bool((names[here] == "not_nullable").any()))
+            out.extend(found)
+            ruled |= here & bool(found)
+    date_order = names.isin([c.name for c in _date_order_checks(table)])
+    if date_order.any():
+        for later, message, hint, shown, n in date_order_rules(table, frame):
+            rows = [int(i) for i in shown.index]
+            out.append(Problem(table, later, message, hint, rows, [str(x) for x in shown], n, kind="schema"))
+        ruled |= date_order
+    return out + problems_from_failures(table, fc[~ruled])
+
+
+def _rule_problems(table: str, col: Column, frame: pd.DataFrame, *, filled: bool) -> list[Problem]:
+    """The column's rules as the loader reports them (each row once per column), on 1-based rows."""
+    reported = np.zeros(len(frame), dtype=bool)
+
+    def fresh(mask: pd.Series) -> pd.Series:
+        new = mask & ~reported
+        reported[:] = reported | new.to_numpy()
+        return new
+
+    out = []
+    for _, message, hint, mask in column_rule_hits(table, col, frame[col.name], fresh, filled=filled):
+        rows, values, n = examples(frame[col.name], mask)
+        out.append(Problem(table, col.name, message, hint, rows, values, n, kind="schema"))
+    return out
+
+
 def problems_from_failures(table: str, fc: pd.DataFrame) -> list[Problem]:
-    """One Problem per failed check (frame-wide checks list every column; keep them together)."""
+    """One Problem per failed check (frame-wide checks list every column; keep them together); a check
+    built from a rule names pandera's check in the message and gives the rule and what to do as hint."""
     out = []
     for check, grp in fc.groupby(fc["check"].astype(str), sort=False):
         columns = [c for c in grp["column"].dropna().astype(str).unique()]
         rows = grp.drop_duplicates("index") if "index" in grp else grp
         idx = rows["index"].dropna() if "index" in rows else pd.Series([], dtype="float64")
+        identifier, words = check.partition(": ")[::2] if WHAT_TO_DO in check else (check, "")
         out.append(
             Problem(
                 table,
                 columns[0] if len(columns) == 1 else None,
-                f"failed the schema check {check} ({count(len(rows), 'case')}"
+                f"failed the schema check {identifier} ({count(len(rows), 'case')}"
                 + (f", columns {', '.join(columns)}" if len(columns) > 1 else "")
                 + ").",
+                words.replace(WHAT_TO_DO, ": ", 1) + ("." if words and not words.endswith(".") else ""),
                 rows=[int(i) for i in idx[:5]],
                 values=[fmt_value(v) for v in rows["failure_case"][:5]] if len(columns) <= 1 else [],
                 n_rows=len(rows),

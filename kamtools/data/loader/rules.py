@@ -61,12 +61,8 @@ def _check_columns(loaded: Loaded, name: str, spec: Table, df: pd.DataFrame, fin
         def fresh(mask: pd.Series, column: str = col.name) -> pd.Series:
             return loaded.fresh(name, column, mask)
 
-        if not col.nullable:
-            _report(loaded, name, col.name, [schemas.filled_rule(col, v, fresh)], v, findings)
-        if col.dtype in ("float", "int"):
-            check_bounds(loaded, name, col, v, findings)
-        if col.dtype == "date":
-            _report(loaded, name, col.name, [schemas.earliest_date_rule(name, col, v, fresh)], v, findings)
+        hits = schemas.column_rule_hits(name, col, v, fresh, filled=not col.nullable)
+        _report(loaded, name, col.name, hits, v, findings)
 
 
 def check_bounds(loaded: Loaded, name: str, col: Column, v: pd.Series, findings: Findings) -> None:
