@@ -104,7 +104,7 @@ def _rule_rows(
 ) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     """The risk and action rows (None when the rule has no risk or no action) of rule number ``k``
     for the accounts ``sub`` on which its condition holds, with the ranking columns ``_rank``, ``_k``."""
-    ids = sub["account_id"].astype(str).to_numpy()
+    ids = sub["account_id"].to_numpy()
     value = (
         pd.to_numeric(sub[rule.value], errors="coerce").to_numpy(dtype=float)
         if rule.value is not None and rule.value in sub.columns
@@ -231,7 +231,7 @@ def _capped(actions: pd.DataFrame, facts: pd.DataFrame, playbook: Playbook) -> p
     actions = actions.sort_values(["account_id", "_unknown", "_repeat", "order"], kind="stable")
     actions = actions.drop(columns=["_unknown", "_repeat"]).reset_index(drop=True)
     actions["order"] = actions.groupby("account_id").cumcount().astype(np.int64) + 1
-    tier = facts.assign(account_id=facts["account_id"].astype(str)).drop_duplicates("account_id")
+    tier = facts.drop_duplicates("account_id")
     tier = tier.set_index("account_id")["tier"].astype(str).str.strip().str.removeprefix("Tier ").str.strip()
     cap = actions["account_id"].map(tier).map(playbook.max_actions).fillna(playbook.max_actions_default)
     out = actions[actions["order"] <= cap.to_numpy()].reset_index(drop=True)

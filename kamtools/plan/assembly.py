@@ -184,7 +184,7 @@ def account_plan(
             needed = {name for dep in dependencies(stage("plan")) for name in upstream(dep)}
             context = run_stages(source, stages=needed)
         ctx = dict(context)
-        if account_id not in set(source.accounts["account_id"].astype(str)):
+        if account_id not in set(source.accounts["account_id"]):
             raise KeyError(f"account_id {account_id!r} is not in the portfolio")
         tables = {name: _slice(ctx.get(name), account_id) for name in _source_tables()}
         tables["kpis_portfolio"] = ctx.get("kpis_portfolio")
@@ -206,5 +206,5 @@ def account_plan(
 
 def _slice(table, account_id: str):
     if isinstance(table, pd.DataFrame) and "account_id" in table.columns:
-        return table[table["account_id"].astype(str) == account_id].reset_index(drop=True)
+        return table[table["account_id"] == account_id].reset_index(drop=True)
     return table

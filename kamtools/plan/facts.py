@@ -169,7 +169,6 @@ def _present(t: object) -> bool:
 
 
 def _one_per_account(df: pd.DataFrame) -> pd.DataFrame:
-    df = df.assign(account_id=df["account_id"].astype(str))
     return df.drop_duplicates("account_id")
 
 
@@ -343,10 +342,9 @@ def _money_facts(f: pd.DataFrame) -> None:
 
 def _category_facts(tables: Mapping[str, object], f: pd.DataFrame) -> pd.DataFrame:
     """Declining categories from the trade-lane table (each category's last 12 months vs the 12 before)."""
-    t = tables.get("tradelanes")
-    if not _present(t) or t.empty:
+    x = tables.get("tradelanes")
+    if not _present(x) or x.empty:
         return f
-    x = t.assign(account_id=t["account_id"].astype(str))
     ltm = pd.to_numeric(x["revenue_ltm"], errors="coerce").fillna(0.0)
     prior = pd.to_numeric(x["revenue_prior"], errors="coerce")
     change = ltm / prior - 1
@@ -378,7 +376,7 @@ def _competitor_loss_facts(tables: Mapping[str, object], f: pd.DataFrame) -> pd.
     if not found:
         return f
     t, value, count, gap = found[0]
-    x = t.assign(account_id=t["account_id"].astype(str), _v=pd.to_numeric(t[value], errors="coerce"))
+    x = t.assign(_v=pd.to_numeric(t[value], errors="coerce"))
     named = ~x["competitor"].astype(str).str.strip().str.lower().isin(["unknown", "(not recorded)", "", "nan"])
     x = x[named & (x["_v"] > 0)].sort_values(["account_id", "_v"], ascending=[True, False], kind="stable")
     top = x.drop_duplicates("account_id").set_index("account_id")

@@ -25,7 +25,7 @@ def objectives(facts: pd.DataFrame) -> pd.DataFrame:
     baseline, target_value, unit (money / share / prob / score), text, basis (the numbers
     it is derived from).
     """
-    ids = facts["account_id"].astype(str).to_numpy()
+    ids = facts["account_id"].to_numpy()
     revenue_rows, objective = _revenue_objectives(facts, ids)
     rows = revenue_rows + _margin_objectives(facts, ids, objective) + _retention_objectives(facts, ids)
     return _objectives_frame(rows)

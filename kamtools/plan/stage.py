@@ -43,7 +43,7 @@ def bundle_tables(
     built = plans(ctx, portfolio.as_of, pb)
     f = built.facts
     a, r = built.actions, built.risks
-    summary = pd.DataFrame({"account_id": f["account_id"].astype(str)})
+    summary = pd.DataFrame({"account_id": f["account_id"]})
     summary["revenue_objective"] = f["revenue_objective"].to_numpy()
     summary["margin_pct_objective"] = f["margin_pct_objective"].to_numpy()
     summary["n_risks"] = summary["account_id"].map(r.groupby("account_id").size()).fillna(0).astype(np.int64)
