@@ -10,12 +10,17 @@ portfolio) and get a :class:`~kamtools.data.validation.DataValidationError` list
 failure.
 
 The rules are worded once, here: the ``*_rule`` functions (filled, bounds, earliest date,
-date order, unique key, references, tree cycles) return the user's message and hint with the
-rows that break the rule. The loader applies them with row numbers from the file (each row
-reported once per column) and then validates the result against these schemas as the
-contract; :func:`validate_tables` uses the pandera checks plus the same key, reference and
-cycle rules. What pandera cannot express (reading, encodings, number and date parsing, the
-mapping) stays in the loader.
+after as_of, date order, unique key, references, tree cycles) return the user's message and
+hint with the rows that break the rule. The pandera checks of the same rules are built from
+the same definitions (:func:`bounds`, the hints) and keep pandera's check names; their error
+text adds the rule and what to do (``greater_than_or_equal_to(0): list_price must be at least
+0. What to do: ...``), so a user calling ``schema(...).validate`` reads the loader's advice.
+The loader applies the rules with row numbers from the file (each row reported once per
+column) and then validates the result against these schemas as the contract;
+:func:`validate_tables` reports a failed pandera check of a rule with that rule's message,
+hint and rows, and checks keys, references and cycles with the same rule functions. What
+pandera cannot express (reading, encodings, number and date parsing, the mapping) stays in
+the loader.
 """
 
 from __future__ import annotations
