@@ -159,7 +159,7 @@ def actions_frame(bundle) -> pd.DataFrame:
     out = pd.DataFrame(
         {
             "action_id": [action_id(acc, rule) for acc, rule in zip(a["account_id"], a["rule_id"], strict=True)],
-            "account_id": a["account_id"].astype(str),
+            "account_id": a["account_id"],
             "account_name": a["account_id"].map(names).fillna("").astype(str),
             "subject": a["action"].astype(str).map(_subject),
             "description": "",

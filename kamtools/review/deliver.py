@@ -308,7 +308,6 @@ def plan_delivery(
     b = find_bundle(out, bundle)
     owner_table = read_owners(owners) if not isinstance(owners, pd.DataFrame) else owners
     acc = b.accounts.drop_duplicates("account_id").copy()
-    acc["account_id"] = acc["account_id"].astype(str)
     acc["_owner"] = acc["owner"].map(_clean_name)
     plan = _empty_plan(out, b, owner_table, acc)
     actions, actions_note, risks, risks_note = _plan_tables(b)
@@ -434,7 +433,7 @@ def _top_risks(risks: pd.DataFrame | None, ids: set, names: pd.Series, currency:
     """The largest risks of these accounts by value at stake."""
     if risks is None:
         return []
-    r = risks[risks["account_id"].astype(str).isin(ids)].copy()
+    r = risks[risks["account_id"].isin(ids)].copy()
     r = r.sort_values("value_at_stake", ascending=False, na_position="last", kind="stable").head(TOP_N)
     return [
         {

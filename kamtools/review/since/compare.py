@@ -16,8 +16,7 @@ from kamtools.review.since.wording import _badge, _band_move, _tier_move
 def _accounts_table(cur: pd.DataFrame, prev: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     cur = cur.drop_duplicates("account_id").set_index("account_id")
     prev = prev.drop_duplicates("account_id").set_index("account_id")
-    ids = list(dict.fromkeys([*cur.index.astype(str), *prev.index.astype(str)]))
-    cur.index, prev.index = cur.index.astype(str), prev.index.astype(str)
+    ids = list(dict.fromkeys([*cur.index, *prev.index]))
     out = pd.DataFrame({"account_id": ids})
     in_cur, in_prev = out["account_id"].isin(cur.index), out["account_id"].isin(prev.index)
     out["status"] = np.where(in_cur & in_prev, "both", np.where(in_cur, "new", "gone"))
@@ -72,7 +71,7 @@ def _value_at_stake(out: pd.DataFrame, cur_ps: pd.DataFrame | None, prev_ps: pd.
     def series(ps):
         if ps is None or "value_at_stake" not in ps.columns:
             return pd.Series(dtype=float)
-        ps = ps.assign(account_id=ps["account_id"].astype(str)).drop_duplicates("account_id")
+        ps = ps.drop_duplicates("account_id")
         return ps.set_index("account_id")["value_at_stake"]
 
     now = out["account_id"].map(series(cur_ps))
@@ -91,8 +90,7 @@ def _drivers(cur: pd.DataFrame | None, prev: pd.DataFrame | None, both: set[str]
     from kamtools.sections.churn import driver_sentence
 
     def prep(df):
-        df = df[df["account_id"].astype(str).isin(both)].copy()
-        df["account_id"] = df["account_id"].astype(str)
+        df = df[df["account_id"].isin(both)]
         records = df.drop_duplicates(["account_id", "feature"]).to_dict("records")
         return {(r["account_id"], r["feature"]): {**r, "text": driver_sentence(r)} for r in records}
 
@@ -139,8 +137,8 @@ def _risks(cur: pd.DataFrame | None, prev: pd.DataFrame | None, both: set[str], 
         if (cur is None) != (prev is None):
             notes.append("The plan's risks are in only one of the bundles, so new and resolved risks are left out.")
         return pd.DataFrame(columns=RISK_COLUMNS)
-    c = cur[cur["account_id"].astype(str).isin(both)].assign(account_id=lambda d: d["account_id"].astype(str))
-    p = prev[prev["account_id"].astype(str).isin(both)].assign(account_id=lambda d: d["account_id"].astype(str))
+    c = cur[cur["account_id"].isin(both)]
+    p = prev[prev["account_id"].isin(both)]
     ckeys = set(zip(c["account_id"], c["rule_id"].astype(str), strict=True))
     pkeys = set(zip(p["account_id"], p["rule_id"].astype(str), strict=True))
     new = c[[(a, str(r)) not in pkeys for a, r in zip(c["account_id"], c["rule_id"], strict=True)]].assign(status="new")
@@ -185,7 +183,6 @@ def _actions(
         notes.append("The previous bundle has no account plan actions, so there are no actions to follow up.")
         return pd.DataFrame(columns=ACTION_COLUMNS)
     p = prev_actions.copy()
-    p["account_id"] = p["account_id"].astype(str)
     p = p.sort_values(["account_id", "order"], kind="stable") if "order" in p.columns else p
     p["action_id"] = [action_id(a, r) for a, r in zip(p["account_id"], p["rule_id"], strict=True)]
     p["due_date"] = pd.to_datetime(p["due_date"])
@@ -194,7 +191,7 @@ def _actions(
         firing = set()
         for df in (cur_actions, cur_risks):
             if df is not None:
-                firing |= set(zip(df["account_id"].astype(str), df["rule_id"].astype(str), strict=True))
+                firing |= set(zip(df["account_id"], df["rule_id"].astype(str), strict=True))
     else:
         notes.append(
             "The current bundle has no account plan, so whether last review's conditions still hold is not known."
@@ -205,6 +202,7 @@ def _actions(
             raise SinceError(
                 "the CRM task export needs the columns action_id and done (see kamtools.review.actions.read_tasks)"
             )
+        # the CRM export is the user's file: its ids may have been read as numbers
         done = set(tasks.loc[tasks["done"].astype(bool), "action_id"].astype(str))
         unknown = set(tasks["action_id"].astype(str)) - set(p["action_id"])
         if unknown and whole:
