@@ -109,7 +109,7 @@ def _bundle_forecast(bundle: Bundle, ids: np.ndarray, start: pd.Timestamp) -> tu
     x = x[x["_ds"] >= start]
     out = pd.DataFrame(
         {
-            "account_id": x["account_id"].astype(str).to_numpy(),
+            "account_id": x["account_id"].to_numpy(),
             "ds": x["_ds"].to_numpy(),
             "forecast": x["forecast"].to_numpy(dtype=float),
             "sd": x["sd"].to_numpy(dtype=float),
@@ -143,7 +143,7 @@ def _forecast_year_dist(bundle: Bundle, ids: np.ndarray) -> dict[tuple[str, int]
     need = {"account_id", "period", "expected_total", "total_hi_80"}
     if not isinstance(ft, pd.DataFrame) or not need <= set(ft.columns):
         return {}
-    x = ft[ft["account_id"].astype(str).isin(ids)]
+    x = ft[ft["account_id"].isin(ids)]
     sd = (x["total_hi_80"].to_numpy(dtype=float) - x["expected_total"].to_numpy(dtype=float)) / _Z80
     p = x["p_reach_target"].to_numpy(dtype=float) if "p_reach_target" in x.columns else np.full(len(x), np.nan)
     tgt = x["revenue_target"].to_numpy(dtype=float) if "revenue_target" in x.columns else np.full(len(x), np.nan)
@@ -173,7 +173,7 @@ def _extend_to_year_end(
     expected = {}
     if isinstance(ft, pd.DataFrame) and {"account_id", "period", "expected_total", "booked_ytd"} <= set(ft.columns):
         x = ft[pd.to_numeric(ft["period"]) == year]
-        expected = dict(zip(x["account_id"].astype(str), x["expected_total"] - x["booked_ytd"], strict=True))
+        expected = dict(zip(x["account_id"], x["expected_total"] - x["booked_ytd"], strict=True))
     earlier = tail - pd.DateOffset(years=1)
     known = pd.concat([monthly_hist.reindex(index=F.index), F], axis=1)
     known = known.loc[:, ~known.columns.duplicated(keep="last")]  # the forecast where both have a month
@@ -182,7 +182,7 @@ def _extend_to_year_end(
     in_year = np.asarray(months.year == year)
     ext = naive.copy()
     from_targets = 0
-    for i, aid in enumerate(F.index.astype(str)):
+    for i, aid in enumerate(F.index):
         if aid in expected and np.isfinite(expected[aid]):
             rest = max(float(expected[aid]) - float(F.iloc[i, in_year].sum()), 0.0)
             w = naive[i] / naive[i].sum() if naive[i].sum() > 0 else np.full(len(tail), 1.0 / len(tail))
@@ -217,7 +217,7 @@ def _targets(bundle: Bundle, ids: np.ndarray, as_of: pd.Timestamp) -> tuple[dict
             return {int(k): float(v) for k, v in s.items()}, notes
     k = bundle.table("kpis")
     if isinstance(k, pd.DataFrame) and "target" in k.columns:
-        x = k[k["account_id"].astype(str).isin(ids)]
+        x = k[k["account_id"].isin(ids)]
         out = {}
         if x["target"].notna().any():
             out[as_of.year] = float(x["target"].sum(min_count=1))
@@ -343,7 +343,7 @@ def _year_sd(bundle, ids, months, sd_by_month, booked, tot) -> dict[int, float]:
             variance = 0.0
             # accounts independent of each other (as the forecast's portfolio total assumes);
             # within an account the forecast's own year-total interval, else correlated months
-            for aid, row in zip(sd_by_month.index.astype(str), sd_by_month[cols].to_numpy(dtype=float), strict=True):
+            for aid, row in zip(sd_by_month.index, sd_by_month[cols].to_numpy(dtype=float), strict=True):
                 known = dist.get((aid, int(y)))
                 variance += (known["sd"] if known is not None else _sum_sd(row)) ** 2
             sd[int(y)] = float(np.sqrt(variance))
@@ -461,7 +461,7 @@ def _scope_revenue_at_risk(bundle: Bundle, ids: np.ndarray, notes: list[str]) ->
     """The churn model's revenue at risk of the scope (0, with a note, without churn scores)."""
     churn = bundle.table("churn")
     if isinstance(churn, pd.DataFrame) and "revenue_at_risk" in churn.columns:
-        return float(np.nansum(churn.loc[churn["account_id"].astype(str).isin(ids), "revenue_at_risk"]))
+        return float(np.nansum(churn.loc[churn["account_id"].isin(ids), "revenue_at_risk"]))
     notes.append("No churn scores in the bundle: the churn lever has no effect.")
     return 0.0
 
@@ -487,7 +487,7 @@ def _scope_elasticity(
     if kind == "account":
         own = bundle.table("scenario_elasticity")
         if isinstance(own, pd.DataFrame):
-            own = own[own["account_id"].astype(str) == ids[0]]
+            own = own[own["account_id"] == ids[0]]
             own_by_cat = {str(r.category): r for r in own.itertuples(index=False)}
     rows = [
         _account_elasticity(cat, own_by_cat.get(cat), usable)
@@ -565,14 +565,13 @@ def _scope_payment_days(bundle: Bundle, ids: np.ndarray, notes: list[str]) -> tu
     k = bundle.table("kpis")
     terms_t = bundle.table("scenario_terms")
     acc = bundle.accounts
-    w = acc.loc[acc["account_id"].astype(str).isin(ids), ["account_id", "revenue_ltm"]].copy()
-    w["account_id"] = w["account_id"].astype(str)
+    w = acc.loc[acc["account_id"].isin(ids), ["account_id", "revenue_ltm"]].copy()
     if isinstance(k, pd.DataFrame) and "dso_days" in k.columns:
-        w = w.merge(k[["account_id", "dso_days"]].astype({"account_id": "str"}), on="account_id", how="left")
+        w = w.merge(k[["account_id", "dso_days"]], on="account_id", how="left")
     else:
         w["dso_days"] = np.nan
     if isinstance(terms_t, pd.DataFrame):
-        w = w.merge(terms_t.astype({"account_id": "str"}), on="account_id", how="left")
+        w = w.merge(terms_t, on="account_id", how="left")
     else:
         w["payment_terms_days"] = w["days_late_avg"] = np.nan
     weights = w["revenue_ltm"].fillna(0.0).clip(lower=0).to_numpy(dtype=float)

@@ -73,7 +73,6 @@ def price_volume_table(portfolio: Portfolio) -> pd.DataFrame:
         .reset_index()
     )
     out["price_index"] = (out["net_revenue"] / out["volume"]).where((out["volume"] > 0) & (out["net_revenue"] > 0))
-    out["account_id"] = out["account_id"].astype(str)
     out["category"] = out["category"].astype(str)
     return out[PRICE_VOLUME_COLUMNS]
 
@@ -119,7 +118,7 @@ def _design(frame: pd.DataFrame, within: bool) -> tuple[np.ndarray, np.ndarray, 
     cols = [logp, trend, *dummies]
     names = ["log_price", "trend", *[f"month_{m}" for m in present[1:]]]
     X = np.column_stack(cols)
-    groups = frame["account_id"].astype(str).to_numpy()
+    groups = frame["account_id"].to_numpy()
     if within:
         codes, _ = pd.factorize(groups)
         counts = np.bincount(codes).astype(float)
@@ -247,7 +246,7 @@ def _pooled_elasticities(pv: pd.DataFrame, accounts: pd.DataFrame, scope_column:
     frames = [_estimate_rows(pv, "portfolio", pooled=True)]
     if scope_column in accounts.columns:
         for value, ids in accounts.groupby(accounts[scope_column].astype(str), sort=True)["account_id"]:
-            part = pv[pv["account_id"].isin(ids.astype(str))]
+            part = pv[pv["account_id"].isin(ids)]
             frames.append(_estimate_rows(part, f"{scope_column}:{value}", pooled=True))
     return pd.concat(frames, ignore_index=True)
 
@@ -281,7 +280,7 @@ def batch_account_elasticities(pv: pd.DataFrame) -> pd.DataFrame:
     d = pv[(pv["volume"] > 0) & (pv["price_index"] > 0)].sort_values(["account_id", "category", "ds"], kind="stable")
     if d.empty:
         return pd.DataFrame({c: [] for c in cols})
-    keys = d[["account_id", "category"]].astype(str)
+    keys = d[["account_id", "category"]]
     g, uniques = pd.factorize(pd.MultiIndex.from_frame(keys))
     ds = pd.DatetimeIndex(d["ds"])
     moy = ds.month.to_numpy() - 1

@@ -27,7 +27,7 @@ def parse_scope(scope: str) -> tuple[str, str | None]:
 def scope_accounts(accounts: pd.DataFrame, scope: str) -> np.ndarray:
     """Account ids in ``scope`` (from the bundle's account summary)."""
     kind, value = parse_scope(scope)
-    ids = accounts["account_id"].astype(str)
+    ids = accounts["account_id"]
     if kind == "portfolio":
         return ids.to_numpy()
     if kind == "account":
@@ -39,7 +39,7 @@ def scope_accounts(accounts: pd.DataFrame, scope: str) -> np.ndarray:
             f"scope {scope!r}: the accounts summary has no column {kind!r}; "
             f"use 'portfolio', 'account:<id>' or one of {[c for c in SCOPE_COLUMNS if c in accounts.columns]}"
         )
-    keep = accounts[kind].astype(str) == value
+    keep = accounts[kind].astype(str) == value  # the scope value is the user's text; the column may hold numbers
     if not keep.any():
         seen = sorted(accounts[kind].dropna().astype(str).unique())[:12]
         raise ScenarioError(f"scope {scope!r}: no account has {kind} = {value!r}; values are {seen}")
@@ -53,7 +53,7 @@ def scope_label(scope: str, accounts: pd.DataFrame | None = None) -> str:
         return "Whole portfolio"
     if kind == "account":
         if accounts is not None and "name" in accounts.columns:
-            hit = accounts.loc[accounts["account_id"].astype(str) == value, "name"]
+            hit = accounts.loc[accounts["account_id"] == value, "name"]
             if len(hit):
                 return f"{value} {hit.iloc[0]}"
         return str(value)
@@ -73,6 +73,6 @@ def scopes(accounts: pd.DataFrame, columns: tuple[str, ...] = ("tier",)) -> list
     acc = accounts
     if "revenue_ltm" in acc.columns:
         acc = acc.sort_values(["revenue_ltm", "account_id"], ascending=[False, True], kind="stable")
-    for aid, name in zip(acc["account_id"].astype(str), acc.get("name", acc["account_id"]).astype(str), strict=True):
+    for aid, name in zip(acc["account_id"], acc.get("name", acc["account_id"]).astype(str), strict=True):
         out.append((f"{aid} {name}", f"account:{aid}"))
     return out

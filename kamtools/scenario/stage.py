@@ -14,8 +14,7 @@ from kamtools.scenario.elasticity import _account_elasticities, _pooled_elastici
 def _payment_terms(portfolio: Portfolio) -> pd.DataFrame:
     """Per account: median contractual payment terms and mean days late of the last 12 months' invoices."""
     inv = portfolio.get("invoices")
-    ids = portfolio.accounts["account_id"].astype(str)
-    out = pd.DataFrame({"account_id": ids})
+    out = pd.DataFrame({"account_id": portfolio.accounts["account_id"]})
     if inv is None or inv.empty:
         out["payment_terms_days"] = np.nan
         out["days_late_avg"] = np.nan
@@ -26,7 +25,7 @@ def _payment_terms(portfolio: Portfolio) -> pd.DataFrame:
     terms = (recent["due_date"] - recent["issue_date"]).dt.days.astype(float)
     late = ((recent["paid_date"] - recent["due_date"]).dt.days.astype(float)).clip(lower=0)
     agg = (
-        pd.DataFrame({"account_id": recent["account_id"].astype(str), "terms": terms, "late": late})
+        pd.DataFrame({"account_id": recent["account_id"], "terms": terms, "late": late})
         .groupby("account_id")
         .agg(payment_terms_days=("terms", "median"), days_late_avg=("late", "mean"))
     )
@@ -55,11 +54,11 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
         return {n: na for n in ("scenario_price_volume", "scenario_elasticity", "scenario_elasticity_pooled")} | {
             "scenario_terms": _payment_terms(portfolio)
         }
-    accounts = portfolio.accounts[["account_id"]].astype({"account_id": "str"})
+    accounts = portfolio.accounts[["account_id"]]
     segments = inputs.get("segments")
     tiers = None
     if isinstance(segments, pd.DataFrame) and "tier" in segments.columns:
-        seg = segments[["account_id", "tier"]].astype({"account_id": "str"})
+        seg = segments[["account_id", "tier"]]
         accounts = accounts.merge(seg, on="account_id", how="left")
         tiers = seg.dropna().assign(tier=lambda d: d["tier"].astype(str)).set_index("account_id")["tier"]
     pooled = _pooled_elasticities(pv, accounts)
