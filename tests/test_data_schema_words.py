@@ -117,3 +117,24 @@ def test_checks_without_a_rule_keep_pandera_words(canonical):
     (found,) = info.value.problems
     assert found.message.startswith("failed the schema check in_range(")
     assert (found.column, found.rows, found.hint) == ("net_revenue", [1], "")
+
+
+def test_reference_check_carries_the_loaders_words(tmp_path, canonical):
+    from_file = _from_file(tmp_path, "orders", "account_id", 4, "A999")
+    assert from_file.kind == "unknown_reference"
+    orders = canonical["orders"].copy()
+    orders.loc[4, "account_id"] = "A999"
+    with_references = schema("orders", references=canonical)
+    assert "account_id_in_accounts" in [c.name for c in with_references.columns["account_id"].checks]
+    assert "account_id_in_accounts" not in [c.name for c in schema("orders").columns["account_id"].checks]
+    with pytest.raises(pa.errors.SchemaError) as info:
+        with_references.validate(orders)
+    assert "account_id must exist in accounts.account_id. What to do: " + from_file.hint in str(info.value)
+
+    from_tables = _from_tables(canonical, "orders", "account_id", 4, "A999")
+    assert (from_tables.message, from_tables.hint, from_tables.kind) == (
+        from_file.message,
+        from_file.hint,
+        "unknown_reference",
+    )
+    assert (from_tables.rows, from_tables.values) == ([5], ["'A999'"])

@@ -25,7 +25,7 @@ the loader.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -194,12 +194,17 @@ def reference_rule(
         f"{count(n, 'row')} {verb(n, 'refers', 'refer')} to {count(len(counts), column + ' value')} not in "
         f"{ref_table}: {listed}{more}."
     )
+    return message, _reference_hint(table, column, known), unknown
+
+
+def _reference_hint(table: str, column: str, known: pd.Series) -> str:
+    """What to do about ids of ``table.column`` missing from ``known`` (the referenced column, without NaN)."""
+    ref_table = TABLES[table].column(column).references.split(".")[0]
     todo = f"Add the missing {ref_table} to the {ref_table} table or remove these rows."
     if ref_table == table:  # a parent link within the table (group units, reporting lines)
         todo = f"Add the missing rows to {table}, or leave {column} empty where there is none."
     example = f" (e.g. {fmt_value(known.iloc[0])} in {ref_table})" if len(known) else ""
-    hint = f"{todo} Ids must match exactly: check prefixes and leading zeros{example}."
-    return message, hint, unknown
+    return f"{todo} Ids must match exactly: check prefixes and leading zeros{example}."
 
 
 NEGATIVE_LINES = ("keep", "drop", "reject")
@@ -581,6 +586,26 @@ def _checks(table: str, col: Column, as_of: pd.Timestamp | None) -> list[pa.Chec
     return checks
 
 
+def _reference_check(table: str, col: Column, references: Mapping[str, pd.DataFrame] | None) -> list[pa.Check]:
+    """The foreign key of ``col`` as a check against the referenced table in ``references`` (none when
+    that table or its key column is not there)."""
+    if not col.references or references is None:
+        return []
+    ref_table, ref_col = col.references.split(".")
+    target = references.get(ref_table)
+    if target is None or ref_col not in target.columns:
+        return []
+    known = target[ref_col].dropna()
+    ids = pd.Index(known.unique())
+    name = _reference_check_name(col.name, ref_table)
+    words = f"{col.name} must exist in {col.references}{WHAT_TO_DO}{_reference_hint(table, col.name, known)}"
+    return [pa.Check(lambda s, ids=ids: s.isin(ids), name=name, error=f"{name}: {words}")]
+
+
+def _reference_check_name(column: str, ref_table: str) -> str:
+    return f"{column}_in_{ref_table}"
+
+
 def _date_order_checks(table: str) -> list[pa.Check]:
     """The :data:`DATE_ORDER_RULES` of ``table`` as frame checks. Their error text stays the check's name
     (``close_date_not_before_created_date``, an identifier callers match); the rule and what to do are
@@ -601,13 +626,20 @@ def _date_order_checks(table: str) -> list[pa.Check]:
 
 
 def schema(
-    table: str, *, as_of: str | pd.Timestamp | None = None, checks: bool = True, unique: bool = True
+    table: str,
+    *,
+    as_of: str | pd.Timestamp | None = None,
+    checks: bool = True,
+    unique: bool = True,
+    references: Mapping[str, pd.DataFrame] | None = None,
 ) -> pa.DataFrameSchema:
     """The pandera schema of one canonical table.
 
     ``as_of`` adds "not after as_of" to the bounded date columns; ``checks=False`` keeps
     only structure (columns, dtypes, nullability); ``unique=False`` skips the primary-key
-    check (the loader checks keys itself, with row numbers).
+    check (the loader checks keys itself, with row numbers); ``references`` (canonical tables
+    by name) adds a check per foreign key whose referenced table it holds
+    (``account_id_in_accounts``: every account_id exists in accounts).
     """
     spec = TABLES[table]
     as_of_ts = pd.Timestamp(as_of).normalize() if as_of is not None else None
@@ -616,7 +648,7 @@ def schema(
             PANDAS_DTYPES[c.dtype],
             nullable=c.nullable and not c.derived,  # the loader fills derived columns
             required=c.required or c.derived is not None,
-            checks=_checks(table, c, as_of_ts) if checks else None,
+            checks=_checks(table, c, as_of_ts) + _reference_check(table, c, references) if checks else None,
             title=c.name,
             description=c.meaning,
         )
@@ -655,6 +687,7 @@ def validate_tables(tables: dict[str, pd.DataFrame], as_of: str | pd.Timestamp |
     positions in each table). Returns None when everything conforms.
     """
     problems: list[Problem] = []
+    unknown_ids: list[Problem] = []  # listed after every table's own findings, as the loader does
     for name, df in tables.items():
         if name not in TABLES:
             problems.append(Problem(name, None, f"'{name}' is not a canonical table.", kind="unknown_table"))
@@ -662,37 +695,19 @@ def validate_tables(tables: dict[str, pd.DataFrame], as_of: str | pd.Timestamp |
         frame = df.reset_index(drop=True)
         frame.index = frame.index + 1
         try:
-            schema(name, as_of=as_of, unique=False).validate(frame, lazy=True)
+            schema(name, as_of=as_of, unique=False, references=tables).validate(frame, lazy=True)
         except pa.errors.SchemaErrors as exc:
-            problems.extend(_schema_problems(name, frame, exc.failure_cases))
+            for p in _schema_problems(name, frame, exc.failure_cases, tables):
+                (unknown_ids if p.kind == "unknown_reference" else problems).append(p)
         dup = duplicate_key_rule(name, frame)  # the loader's rule and words, rather than pandera's unique
         if dup is not None:
             label, message, hint, shown, n = dup
             rows, values, _ = examples(shown, None)
             problems.append(Problem(name, label, message, hint, rows, values, n, kind="duplicate_key"))
-    problems.extend(_reference_problems(tables))
+    problems.extend(unknown_ids)
     problems.extend(_cycle_problems(tables))
     if problems:
         raise DataValidationError(problems)
-
-
-def _reference_problems(tables: dict[str, pd.DataFrame]) -> list[Problem]:
-    out = []
-    for name, df in tables.items():
-        if name not in TABLES:
-            continue
-        frame = df.reset_index(drop=True)
-        frame.index = frame.index + 1
-        for column, ref_table, ref_col in foreign_keys(name):
-            target = tables.get(ref_table)
-            if column not in frame.columns or target is None or ref_col not in target.columns:
-                continue
-            found = reference_rule(name, column, frame[column], target[ref_col])
-            if found is not None:
-                message, hint, mask = found
-                rows, values, n = examples(frame[column], mask)
-                out.append(Problem(name, column, message, hint, rows, values, n, kind="unknown_reference"))
-    return out
 
 
 def _cycle_problems(tables: dict[str, pd.DataFrame]) -> list[Problem]:
@@ -711,10 +726,12 @@ def _cycle_problems(tables: dict[str, pd.DataFrame]) -> list[Problem]:
     return out
 
 
-def _schema_problems(table: str, frame: pd.DataFrame, fc: pd.DataFrame) -> list[Problem]:
+def _schema_problems(
+    table: str, frame: pd.DataFrame, fc: pd.DataFrame, tables: Mapping[str, pd.DataFrame]
+) -> list[Problem]:
     """The pandera failures of ``frame`` as findings: those of a rule with the rule's message, hint and rows
     (the loader's words), the others as :func:`problems_from_failures` words them."""
-    names = fc["check"].astype(str).str.partition("(")[0]
+    names = fc["check"].astype(str).str.partition(": ")[0].str.partition("(")[0]
     ruled = pd.Series(False, index=fc.index)
     out = []
     for column in fc.loc[fc["column"].isin(frame.columns), "column"].unique():
@@ -730,6 +747,14 @@ def _schema_problems(table: str, frame: pd.DataFrame, fc: pd.DataFrame) -> list[
             rows = [int(i) for i in shown.index]
             out.append(Problem(table, later, message, hint, rows, [str(x) for x in shown], n, kind="schema"))
         ruled |= date_order
+    for column, ref_table, ref_col in foreign_keys(table):
+        unknown = names == _reference_check_name(column, ref_table)
+        found = reference_rule(table, column, frame[column], tables[ref_table][ref_col]) if unknown.any() else None
+        if found is not None:
+            message, hint, mask = found
+            rows, values, n = examples(frame[column], mask)
+            out.append(Problem(table, column, message, hint, rows, values, n, kind="unknown_reference"))
+            ruled |= unknown
     return out + problems_from_failures(table, fc[~ruled])
 
 
