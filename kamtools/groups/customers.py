@@ -30,8 +30,8 @@ def parents_without_orders(accounts: pd.DataFrame) -> pd.Series:
     none = pd.Series(False, index=accounts.index)
     if "parent_account_id" not in accounts.columns:
         return none
-    ids = accounts["account_id"].astype(str)
-    parents = set(accounts["parent_account_id"].dropna().astype(str)) & set(ids)
+    ids = accounts["account_id"]
+    parents = set(accounts["parent_account_id"].dropna()) & set(ids)
     if not parents:
         return none
     no_first = accounts["first_order_date"].isna() if "first_order_date" in accounts.columns else True

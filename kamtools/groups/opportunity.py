@@ -106,7 +106,7 @@ def unit_scores(portfolio: Portfolio, as_of: str | pd.Timestamp | None = None) -
     hier = tree.hierarchy(p.accounts).set_index("account_id")
     ids = np.asarray(snap.account_ids, dtype=str)
     group = hier["group_id"].reindex(ids).fillna(pd.Series(ids, index=ids)).to_numpy(dtype=str)
-    trading = set(p.orders["account_id"].astype(str).unique())
+    trading = set(p.orders["account_id"].unique())
     size = pd.Series(group).map(pd.Series(group).value_counts()).to_numpy()
     is_unit = (size > 1) & np.isin(ids, list(trading))
     rows = np.flatnonzero(is_unit)
@@ -158,7 +158,7 @@ def _adopted(portfolio: Portfolio, us: UnitScores, end: pd.Timestamp) -> np.ndar
     od = lines["order_date"]
     w = lines[(od > us.as_of) & (od <= end) & lines["account_id"].isin(us.unit_ids)]
     after = np.zeros(us.spend.shape)
-    a = pd.Index(us.unit_ids).get_indexer(w["account_id"].astype(str))
+    a = pd.Index(us.unit_ids).get_indexer(w["account_id"])
     c = pd.Index(us.categories).get_indexer(w["category"].astype(str))
     ok = (a >= 0) & (c >= 0)
     np.add.at(after, (a[ok], c[ok]), w["net_revenue"].to_numpy(dtype=float)[ok])

@@ -24,11 +24,11 @@ def group_parents(portfolio: Portfolio) -> list[str]:
     accounts = portfolio.accounts
     if "parent_account_id" not in accounts.columns or accounts["parent_account_id"].isna().all():
         return []
-    ids = set(accounts["account_id"].astype(str))
-    parents = set(accounts["parent_account_id"].dropna().astype(str)) & ids
+    ids = set(accounts["account_id"])
+    parents = set(accounts["parent_account_id"].dropna()) & ids
     if not parents:
         return []
-    trading = set(portfolio.orders["account_id"].astype(str).unique())
+    trading = set(portfolio.orders["account_id"].unique())
     return sorted(parents - trading)
 
 

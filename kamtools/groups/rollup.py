@@ -185,7 +185,7 @@ def reconciled_forecast(
     members = membership(hier)
     if members.empty or monthly is None or monthly.empty:
         return {"monthly": _empty_forecast(), "totals": pd.DataFrame()}
-    trading = set(monthly["account_id"].astype(str))
+    trading = set(monthly["account_id"])
     members = members[members["account_id"].isin(trading)]
     group_of = hier.set_index("account_id")["group_id"]
     members = members.assign(top=members["parent"].map(group_of))
@@ -214,7 +214,7 @@ _QUANTILES = [0.5 - reconcile.LEVEL / 200, 0.5 + reconcile.LEVEL / 200]
 
 def _wide_forecast(monthly: pd.DataFrame, months: np.ndarray) -> dict[str, pd.DataFrame]:
     """The monthly forecast and its sd (from hi_80 when there is no sd column), account x month."""
-    fc = monthly.assign(account_id=monthly["account_id"].astype(str))
+    fc = monthly
     sd = fc["sd"] if "sd" in fc else reconcile.sd_from_upper(fc["forecast"], fc["hi_80"])
     fc = fc.assign(sd=sd)
     return {

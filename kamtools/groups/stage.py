@@ -59,7 +59,7 @@ def _own_figures_of_parents(portfolio: Portfolio, parents: list[str]) -> pd.Data
 
 def _figures(portfolio: Portfolio, inputs: Mapping[str, object], parents: list[str]) -> pd.DataFrame:
     """Per account: the additive figures the roll-up sums (from the earlier stages' tables)."""
-    fig = pd.DataFrame({"account_id": portfolio.accounts["account_id"].astype(str)})
+    fig = pd.DataFrame({"account_id": portfolio.accounts["account_id"]})
     kp = _table(inputs, "kpis")
     if kp is not None:
         cols = {
@@ -101,8 +101,8 @@ def _no_contact(portfolio: Portfolio) -> pd.Series | None:
     ct = portfolio.tables["contacts"]
     if "left_date" in ct.columns:
         ct = ct[ct["left_date"].isna() | (ct["left_date"] > portfolio.as_of)]
-    have = set(ct["account_id"].astype(str))
-    ids = portfolio.accounts["account_id"].astype(str)
+    have = set(ct["account_id"])
+    ids = portfolio.accounts["account_id"]
     return pd.Series(~ids.isin(have).to_numpy(), index=ids.to_numpy())
 
 
@@ -114,7 +114,7 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
     ``cross_unit_backtest`` (the last four empty for a portfolio without groups).
     """
     hier = tree.hierarchy(portfolio.accounts)
-    trading = set(portfolio.orders["account_id"].astype(str).unique())
+    trading = set(portfolio.orders["account_id"].unique())
     hier["trades"] = hier["account_id"].isin(trading)
     notes: dict[str, str] = {}
     parents = group_parents(portfolio)

@@ -35,6 +35,7 @@ def parent_map(accounts: pd.DataFrame, child: str = "account_id", parent: str = 
     if parent not in accounts.columns or len(accounts) == 0:
         return {}
     rows = accounts[accounts[parent].notna()]
+    # also called on frames not yet in a Portfolio (the loader's cycle check, the demo data generator)
     return dict(zip(rows[child].astype(str), rows[parent].astype(str), strict=True))
 
 
@@ -71,6 +72,7 @@ def hierarchy(accounts: pd.DataFrame) -> pd.DataFrame:
     by " > "), n_children (direct), n_descendants (all levels), is_group (n_children > 0).
     Raises ValueError on a cycle (the loader reports those as data errors first).
     """
+    # as parent_map: also on frames not yet in a Portfolio (the demo data generator)
     ids = accounts["account_id"].astype(str).sort_values(kind="stable").tolist()
     known = set(ids)
     parents = {k: v for k, v in parent_map(accounts).items() if v in known}
