@@ -242,7 +242,7 @@ def coverage_findings(
     """
     as_of = portfolio.as_of if as_of is None else pd.Timestamp(as_of).normalize()
     rmap = relationship_map(portfolio, as_of) if rmap is None else rmap
-    names = dict(zip(portfolio.accounts["account_id"].astype(str), portfolio.accounts["name"].astype(str)))
+    names = dict(zip(portfolio.accounts["account_id"], portfolio.accounts["name"].astype(str)))
     active = rmap[~rmap["has_left"]]
     rows = _champion_left_findings(rmap, active, as_of, names)
     rows += _detractor_findings(active)
@@ -441,8 +441,7 @@ def account_summary(
     champion_left_contact_id, successor_role (who to meet: "the successor of Anna Lind as Head of
     Purchasing"), n_findings."""
     as_of = portfolio.as_of if as_of is None else pd.Timestamp(as_of).normalize()
-    ids = portfolio.accounts["account_id"].astype(str)
-    out = pd.DataFrame({"account_id": ids.to_numpy()})
+    out = pd.DataFrame({"account_id": portfolio.accounts["account_id"].to_numpy()})
     out["group_id"] = out["account_id"].map(_groups(portfolio.accounts)).fillna(out["account_id"]).astype("str")
     active = rmap[~rmap["has_left"]]
     out["n_contacts"] = out["account_id"].map(rmap.groupby("account_id").size()).fillna(0).astype(np.int64)

@@ -53,7 +53,7 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
     kpis = inputs.get("kpis")
     revenue = None
     if isinstance(kpis, pd.DataFrame) and "revenue_ltm" in kpis.columns:
-        revenue = pd.Series(kpis["revenue_ltm"].to_numpy(dtype=float), index=kpis["account_id"].astype(str).to_numpy())
+        revenue = pd.Series(kpis["revenue_ltm"].to_numpy(dtype=float), index=kpis["account_id"].to_numpy())
     findings = coverage_findings(portfolio, rmap, revenue_12m=revenue)
     out: dict[str, object] = {
         "relationship_map": rmap,
