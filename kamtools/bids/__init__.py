@@ -124,7 +124,6 @@ def _pipeline(table: pd.DataFrame, gains: np.ndarray, settings: BidSettings) -> 
 
 def _account_summary(portfolio: Portfolio, recs, tenders) -> pd.DataFrame:
     out = portfolio.accounts[["account_id"]].copy()
-    out["account_id"] = out["account_id"].astype("str")
     if isinstance(recs, pd.DataFrame):
         agg = recs.groupby("account_id").agg(
             n_open_bids=("opportunity_id", "size"), bid_margin_gain=("expected_margin_gain", "sum")

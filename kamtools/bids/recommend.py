@@ -211,8 +211,8 @@ def _posterior(model, bids: Priced, base, rec, floor, ceiling, settings: BidSett
     em = expected_margin(p, prices, bids.our[:, None], bids.cost[:, None], bids.amount[:, None])
     curves = pd.DataFrame(
         {
-            "opportunity_id": np.repeat(bids.frame["opportunity_id"].astype("str").to_numpy(), g),
-            "account_id": np.repeat(bids.frame["account_id"].astype("str").to_numpy(), g),
+            "opportunity_id": np.repeat(bids.frame["opportunity_id"].to_numpy(), g),
+            "account_id": np.repeat(bids.frame["account_id"].to_numpy(), g),
             "price": prices.ravel(),
             "p_win": p.ravel(),
             "p_win_low": p_lo.ravel(),

@@ -78,7 +78,7 @@ def _index_lookup(portfolio: Portfolio) -> tuple[pd.Series, pd.Series, pd.Series
     if "account_id" in cp.columns:
         acc = cp["account_id"]
         has = acc.notna()
-        by_acc = idx[has].groupby([acc[has].astype("str"), cat[has], comp[has]]).mean()
+        by_acc = idx[has].groupby([acc[has], cat[has], comp[has]]).mean()
     else:
         by_acc = pd.Series(dtype=float)
     by_comp = idx.groupby([cat, comp]).mean()

@@ -124,7 +124,7 @@ def tender_calendar(portfolio: Portfolio) -> pd.DataFrame | NotAvailable:
     opp = opp[opp["category"].notna() & (opp["created_date"] <= portfolio.as_of)]
     frame = pd.DataFrame(
         {
-            "account_id": opp["account_id"].astype("str"),
+            "account_id": opp["account_id"],
             "category": opp["category"].astype("str"),
             "created_date": opp["created_date"],
             "amount": opp["amount"].astype(float),

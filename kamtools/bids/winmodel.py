@@ -56,6 +56,7 @@ def bid_keys(frame: pd.DataFrame) -> pd.DataFrame:
         if not frame[cols].isna().any().any():  # already plain keys (e.g. from training_bids)
             return frame[cols]
     out = pd.DataFrame(index=frame.index)
+    # fit() and draws() take the caller's bids frame: its ids may be numbers
     out["account_id"] = frame["account_id"].astype("str")
     comp = frame["competitor"] if "competitor" in frame.columns else pd.Series(np.nan, index=frame.index)
     out["competitor"] = comp.astype("object").where(comp.notna(), UNKNOWN_COMPETITOR).astype("str")
@@ -167,7 +168,7 @@ class WinModel:
         prec, mean = self._penalty(x.shape[1])
         acc_codes, accounts = pd.factorize(keys["account_id"])
         tau2 = self.account_prior_sd**2
-        beta, u = self._start(warm, y, mean, pd.Index(accounts.astype(str)))
+        beta, u = self._start(warm, y, mean, accounts)
         for _ in range(BACKFIT_ROUNDS):  # fixed part given the account effects, then the account effects
             beta, hess = self._newton(x, y, u[acc_codes], prec, mean, beta)
             eta = x @ beta
@@ -182,8 +183,8 @@ class WinModel:
         beta[1] = min(beta[1], MAX_SLOPE)
         self.beta_ = beta
         self.cov_ = np.linalg.inv(hess)
-        self.account_effect_ = dict(zip(accounts.astype(str), u, strict=True))
-        self.account_sd_ = dict(zip(accounts.astype(str), 1 / np.sqrt(info + 1 / tau2), strict=True))
+        self.account_effect_ = dict(zip(accounts, u, strict=True))
+        self.account_sd_ = dict(zip(accounts, 1 / np.sqrt(info + 1 / tau2), strict=True))
         self.n_obs_ = len(y)
         self.win_rate_ = float(y.mean())
         return self
