@@ -52,7 +52,7 @@ def _categories_ltm(
 ) -> np.ndarray:
     """Per account, the distinct product categories of the order lines ``bought_ltm``."""
     cat_codes, _ = pd.factorize(products["category"])
-    prod_index = pd.Index(products["product_id"].astype("str"))
+    prod_index = pd.Index(products["product_id"])
     cat = np.full(len(orders), -1, dtype=np.int64)
     pos = prod_index.get_indexer(orders["product_id"].to_numpy()[bought_ltm])
     cat[bought_ltm] = np.where(pos >= 0, cat_codes[np.maximum(pos, 0)], -1)

@@ -73,8 +73,8 @@ def matrix_criteria(
         inter = portfolio.get("interactions")
         recent = inter[(inter["date"] > as_of - pd.DateOffset(months=12)) & (inter["date"] <= as_of)]
         key = contacts[(contacts["role"] == "decision_maker") | contacts["seniority"].isin(["executive", "senior"])]
-        met = set(recent["contact_id"].dropna().astype("str"))
-        key = key.assign(met=key["contact_id"].astype("str").isin(met))
+        met = set(recent["contact_id"].dropna())
+        key = key.assign(met=key["contact_id"].isin(met))
         share_met = key.groupby("account_id")["met"].mean()
         touches = recent.groupby("account_id").size()
         ids = out["account_id"]
