@@ -55,7 +55,7 @@ def relationship_kpis(
     # the contact of each interaction: position in the contacts table (-1 when missing)
     cache = _CODES.setdefault(p, {})
     if "interaction_contact" not in cache:
-        cache["interaction_contact"] = pd.Index(ct["contact_id"].astype(str)).get_indexer(it["contact_id"])
+        cache["interaction_contact"] = pd.Index(ct["contact_id"]).get_indexer(it["contact_id"])
     cpos = cache["interaction_contact"]
     has_c = cpos >= 0
     i_dm = has_c & (role[np.maximum(cpos, 0)] == "decision_maker")

@@ -41,7 +41,7 @@ def _kpis_and_blocks(
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame | NotAvailable]]:
     p, as_of = _at(portfolio, as_of)
     base_cols = [c for c in ("account_id", "name", "owner", "industry", "region") if c in p.accounts.columns]
-    out = p.accounts[base_cols].astype(str).reset_index(drop=True)
+    out = p.accounts[base_cols].reset_index(drop=True)
     out = pd.concat([out, revenue_kpis(p).drop(columns="account_id")], axis=1)
     blocks: dict[str, pd.DataFrame | NotAvailable] = {}
     for name, fn in BLOCKS.items():
