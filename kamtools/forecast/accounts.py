@@ -253,7 +253,7 @@ def _select(
     hi = {lev: raw_fc[f"hi_{lev:g}"].to_numpy(dtype=float).reshape(k, fit_h) for lev in LEVEL}
     sd = model_sd["sd"].to_numpy(dtype=float).reshape(k, fit_h)
     lines = portfolio.order_lines
-    orders = lines[["account_id", "order_date", "net_revenue"]].assign(account_id=lines["account_id"].astype(str))
+    orders = lines[["account_id", "order_date", "net_revenue"]]
     ev = None
     if bt is not None:
         f = bt.forecasts
@@ -265,7 +265,7 @@ def _select(
                 (part["ds"].dt.year - pd.Timestamp(cutoff).year) * 12 + part["ds"].dt.month - cutoff.month - 1
             ).to_numpy()
             grid = np.full((k, horizon), np.nan)
-            rows = np.searchsorted(ids, part["unique_id"].astype(str).to_numpy())
+            rows = np.searchsorted(ids, part["unique_id"].to_numpy())
             grid[rows, step] = part["forecast"].to_numpy(dtype=float)
             model_paths[c] = grid
             btyd_at[c] = btyd_paths(orders, _month_end(cutoff), ids, horizon, family)
