@@ -115,7 +115,7 @@ def _account_rows(bundle, account_id: str, name: str) -> pd.DataFrame | NotAvail
         return bundle.account(account_id).table(name)
     except ValueError:  # a portfolio-level table: cut it to the account
         whole = bundle.table(name)
-        return whole[whole["account_id"].astype(str) == str(account_id)].reset_index(drop=True)
+        return whole[whole["account_id"] == str(account_id)].reset_index(drop=True)
 
 
 def open_bids(bundle, account_id: str) -> tuple[pd.DataFrame | NotAvailable, pd.DataFrame | NotAvailable]:
@@ -317,14 +317,14 @@ class BidLever:
     def _row(self) -> dict:
         if not isinstance(self.recs, pd.DataFrame) or self.picker.value is None:
             return {}
-        hit = self.recs[self.recs["opportunity_id"].astype(str) == str(self.picker.value)]
+        hit = self.recs[self.recs["opportunity_id"] == str(self.picker.value)]
         return hit.iloc[0].to_dict() if len(hit) else {}
 
     def curve(self) -> pd.DataFrame:
         """The ``bid_curves`` rows of the chosen bid (empty when there is none)."""
         if not isinstance(self.curves, pd.DataFrame) or self.picker.value is None:
             return pd.DataFrame(columns=["price", "p_win", "expected_margin"])
-        return self.curves[self.curves["opportunity_id"].astype(str) == str(self.picker.value)]
+        return self.curves[self.curves["opportunity_id"] == str(self.picker.value)]
 
     def _enter_bid(self) -> None:
         row, curve = self._row(), self.curve()
