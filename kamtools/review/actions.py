@@ -168,7 +168,7 @@ def actions_frame(bundle) -> pd.DataFrame:
             "owner": a["owner"].astype(str),
             "value_at_stake": pd.to_numeric(a["value_at_stake"], errors="coerce").round(2),
             "status": OPEN_STATUS,
-            "rule_id": a["rule_id"].astype(str),
+            "rule_id": a["rule_id"],
             "type": a["type"].astype(str),
             "value_basis": a["value_basis"].fillna("").astype(str),
             "evidence": a["evidence"].fillna("").astype(str),

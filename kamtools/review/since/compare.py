@@ -139,10 +139,10 @@ def _risks(cur: pd.DataFrame | None, prev: pd.DataFrame | None, both: set[str], 
         return pd.DataFrame(columns=RISK_COLUMNS)
     c = cur[cur["account_id"].isin(both)]
     p = prev[prev["account_id"].isin(both)]
-    ckeys = set(zip(c["account_id"], c["rule_id"].astype(str), strict=True))
-    pkeys = set(zip(p["account_id"], p["rule_id"].astype(str), strict=True))
-    new = c[[(a, str(r)) not in pkeys for a, r in zip(c["account_id"], c["rule_id"], strict=True)]].assign(status="new")
-    gone = p[[(a, str(r)) not in ckeys for a, r in zip(p["account_id"], p["rule_id"], strict=True)]].assign(
+    ckeys = set(zip(c["account_id"], c["rule_id"], strict=True))
+    pkeys = set(zip(p["account_id"], p["rule_id"], strict=True))
+    new = c[[(a, r) not in pkeys for a, r in zip(c["account_id"], c["rule_id"], strict=True)]].assign(status="new")
+    gone = p[[(a, r) not in ckeys for a, r in zip(p["account_id"], p["rule_id"], strict=True)]].assign(
         status="resolved"
     )
     df = pd.concat([new, gone], ignore_index=True)
@@ -191,7 +191,7 @@ def _actions(
         firing = set()
         for df in (cur_actions, cur_risks):
             if df is not None:
-                firing |= set(zip(df["account_id"], df["rule_id"].astype(str), strict=True))
+                firing |= set(zip(df["account_id"], df["rule_id"], strict=True))
     else:
         notes.append(
             "The current bundle has no account plan, so whether last review's conditions still hold is not known."
@@ -212,7 +212,7 @@ def _actions(
             )
     acc_status = dict(zip(status.index, status, strict=True))
     follow = []
-    for a, r, aid, due in zip(p["account_id"], p["rule_id"].astype(str), p["action_id"], p["due_date"], strict=True):
+    for a, r, aid, due in zip(p["account_id"], p["rule_id"], p["action_id"], p["due_date"], strict=True):
         if aid in done:
             follow.append("done")
         elif acc_status.get(a) == "gone":
