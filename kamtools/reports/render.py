@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import html
 import json
 import os
 import shutil
@@ -20,7 +19,6 @@ import traceback
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from string import Template
 
 from kamtools.outputs import is_disk_error, remove_stale_prefixed, temp_name, write_atomic, write_failure
 from kamtools.resources import templates_dir
@@ -137,11 +135,6 @@ def load_notebook(path: str):
     return _load_notebook(path, os.stat(path).st_mtime_ns)
 
 
-@lru_cache(maxsize=4)
-def _template(name: str) -> str:
-    return (TEMPLATES / name).read_text(encoding="utf-8")
-
-
 # ---- execute ---------------------------------------------------------------------------------
 
 
@@ -231,12 +224,16 @@ def to_html(nb, title: str, subtitle: str = "") -> str:
                 o for o in cell["outputs"] if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
             ]
     body, _ = _exporter().from_notebook_node(nb)
-    return Template(_template("report.html")).substitute(
-        title=html.escape(title, quote=True),
-        description=html.escape(subtitle, quote=True),
-        csp=REPORT_CSP,
-        css=_template("report.css"),
-        body=body,
+    from markupsafe import Markup
+
+    from kamtools.templating import environment, trusted
+
+    # the frame through the shared template engine: title and subtitle come from the data (escaped);
+    # the policy, the stylesheet and nbconvert's body are kamtools' own markup
+    return (
+        environment("reports", "writing report pages")
+        .get_template("report.html")
+        .render(title=title, description=subtitle, csp=Markup(REPORT_CSP), css=trusted("report.css"), body=Markup(body))
     )
 
 
