@@ -1,0 +1,205 @@
+"""Calibration of the 80% range of an account's horizon total: today's range beside class quantiles.
+
+Issues 17/18: page one shows each account's next-12-month total with an 80% range. Today it is
+``forecast +- q s`` (``s`` from the monthly spreads summed with one month-to-month
+correlation, :class:`kamtools.forecast.accounts._ChosenForecaster`), symmetric and cut at
+zero. The alternative measured here takes, per class of the point forecast's choice
+(:func:`kamtools.forecast.selection.account_state`; the whole portfolio where a class has
+under ``MIN_CLASS_ROWS`` evidence rows), the 10% and 90% quantiles of actual / forecast
+horizon totals over the backtest's out-of-time rows (the account's method and calibration
+factor, the first ``min(N, evidence horizon)`` months) and multiplies them by the account's
+forecast: a lopsided range whose lower bound is zero where more than 10% of similar
+accounts bought nothing. The point forecast is the same in both. Accounts without such
+evidence (short history, fewer than ``MIN_RATIO_ROWS`` usable rows, the zero forecast)
+keep today's range.
+
+Cases: those of ``bench_real_data.py`` (demo 300 accounts 12 and 6 months before its end,
+6 months ahead, and 12 months ahead at the first date; CDNOW random 2,000 / top 500 at four
+dates, ``--seed 1``). Figures per case: ``cov80 month`` (account-months inside the monthly
+80% interval, unchanged by either), ``total coverage`` (accounts whose actual ``N``-month
+total lies inside the range; the aim is 80%), ``ratio`` (median upper / lower bound over
+accounts with a forecast; inf when half of them or more start at zero), ``lo0`` (share
+of those starting at zero) and ``below`` / ``above`` (accounts whose total fell under / over
+the range). Results are recorded in the docstring of ``bench_real_data.py``.
+
+Usage::
+
+    python benchmarks/bench_total_ranges.py              # demo and CDNOW (about 10 minutes)
+    python benchmarks/bench_total_ranges.py --only demo
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import bench_real_data as B  # noqa: E402
+
+from kamtools.forecast import accounts as fc_accounts  # noqa: E402
+from kamtools.forecast import selection as fc_selection  # noqa: E402
+from kamtools.forecast.targets import _upper_quantile  # noqa: E402
+
+MIN_RATIO_ROWS = 20  # usable evidence rows (forecast total > 0) for a class's quantiles
+
+_CAPTURED: dict = {}
+
+
+def _capture() -> None:
+    """Keep the forecast stage's selection inputs/outputs and its chosen forecaster of the last run."""
+    g = fc_accounts._select.__globals__
+    select = g["select"]
+
+    def select_and_keep(y, ids, mean, lo, hi, sd, ev, *args, **kw):
+        out = select(y, ids, mean, lo, hi, sd, ev, *args, **kw)
+        _CAPTURED.update(y=y, ev=ev, sel=out)
+        return out
+
+    g["select"] = select_and_keep
+    init = fc_accounts._ChosenForecaster.__init__
+
+    def init_and_keep(self, model, sel):
+        init(self, model, sel)
+        _CAPTURED["chosen"] = self
+
+    fc_accounts._ChosenForecaster.__init__ = init_and_keep
+
+
+def today_range(chosen, sel, horizon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(forecast, lo, hi) of the ``horizon``-month total as the summary builds it today."""
+    w = np.zeros((len(sel.ids), sel.mean.shape[1]))
+    w[:, :horizon] = 1.0
+    m, s, dof = chosen.sum_distributions(sel.ids, w)
+    q = _upper_quantile(0.9, dof)
+    return m, np.maximum(m - q * s, 0.0), m + q * s
+
+
+def class_ratio_range(sel, ev, y, m: np.ndarray, lo: np.ndarray, hi: np.ndarray, horizon: int, one_sided=False):
+    """(lo, hi, replaced): today's range replaced by the class's 10%/90% quantiles of actual / forecast totals.
+
+    ``one_sided``: where the 10% quantile is zero (more than 10% bought nothing), the range is
+    zero to the 80% quantile instead (it then holds 80% of the class's totals, not up to 90%).
+    """
+    lo, hi = lo.copy(), hi.copy()
+    replaced = np.zeros(len(m), dtype=bool)
+    if ev is None:
+        return lo, hi, replaced
+    h = min(horizon, ev.horizon)
+    klass = fc_selection.account_state(y, ev.horizon).klass
+    cache: dict = {}
+    for i in np.flatnonzero((m > 0) & (sel.method != "zero")):
+        method = sel.method[i]
+        rows = np.flatnonzero(ev.klass == klass[i])
+        key = (int(klass[i]), method, sel.factor[i])
+        if len(rows) < fc_selection.MIN_CLASS_ROWS:
+            rows, key = np.arange(len(ev.account)), ("all", method, sel.factor[i])
+        if key not in cache:  # actual / the forecast calibrated as the account's is
+            f = sel.factor[i] * ev.paths[method][rows][:, :h]
+            ok = np.all(np.isfinite(f), axis=1) & (np.nansum(f, axis=1) > 0)
+            ratio = ev.actual[rows][ok][:, :h].sum(axis=1) / f[ok].sum(axis=1)
+            cache[key] = np.quantile(ratio, [0.1, 0.9, 0.8]) if ok.sum() >= MIN_RATIO_ROWS else None
+        q = cache[key]
+        if q is not None:
+            upper = q[2] if one_sided and q[0] <= 0 else q[1]
+            lo[i], hi[i], replaced[i] = min(m[i] * q[0], m[i]), max(m[i] * upper, m[i]), True
+    return lo, hi, replaced
+
+
+def figures(m, lo, hi, actual) -> dict:
+    inside = (actual >= lo - 1e-9) & (actual <= hi + 1e-9)
+    pos = m > 0
+    ratio = np.where(lo[pos] > 0, hi[pos] / np.where(lo[pos] > 0, lo[pos], 1.0), np.inf)
+    return {
+        "coverage": 100 * float(inside.mean()),
+        "below": 100 * float(np.mean(actual < lo - 1e-9)),
+        "above": 100 * float(np.mean(actual > hi + 1e-9)),
+        "ratio": float(np.median(ratio)) if pos.any() else np.nan,
+        "lo0": 100 * float(np.mean(lo[pos] == 0)) if pos.any() else np.nan,
+    }
+
+
+def run_case(label: str, full, ids, as_of: str, horizon: int) -> dict:
+    from kamtools import value as value_stage
+
+    t0 = time.perf_counter()
+    ts = pd.Timestamp(as_of)
+    past = B.keep_accounts(full, ids).truncate(ts)
+    ctx: dict = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            ctx.update({k: v for k, v in value_stage.bundle_tables(past, {}).items() if isinstance(v, pd.DataFrame)})
+        except Exception as exc:  # noqa: BLE001 - the forecast stage then runs without it
+            print(f"  value stage failed: {exc}")
+        tables = fc_accounts.bundle_tables(past, ctx)
+    fc = tables["forecast"].copy()
+    first = past.last_complete_month + pd.DateOffset(months=1)
+    fc["step"] = (fc["ds"].dt.year - first.year) * 12 + fc["ds"].dt.month - first.month
+    fc["account_id"] = fc["account_id"].astype(str)
+    fc = fc[fc["step"] < horizon]
+    act = B.actuals(full, ts, horizon, sorted(fc["account_id"].unique()))
+    cov_month = B.score(fc[["account_id", "step", "forecast", "lo_80", "hi_80"]], act)["cov80"]
+    sel, ev, y = _CAPTURED["sel"], _CAPTURED["ev"], _CAPTURED["y"]
+    actual = act.groupby("account_id")["actual"].sum().reindex(sel.ids).fillna(0.0).to_numpy()
+    m, lo, hi = today_range(_CAPTURED["chosen"], sel, horizon)
+    lo2, hi2, replaced = class_ratio_range(sel, ev, y, m, lo, hi, horizon)
+    lo3, hi3, _ = class_ratio_range(sel, ev, y, m, lo, hi, horizon, one_sided=True)
+    before, after, one = figures(m, lo, hi, actual), figures(m, lo2, hi2, actual), figures(m, lo3, hi3, actual)
+    print(f"  [{label} {as_of}: {time.perf_counter() - t0:.0f} s]", flush=True)
+    return {
+        "case": f"{label}, {as_of[:7]} ({horizon})",
+        "evidence_months": None if ev is None else ev.horizon,
+        "cov80_month": cov_month,
+        "replaced": 100 * float(replaced.mean()),
+        **{f"{k}_before": v for k, v in before.items()},
+        **{f"{k}_after": v for k, v in after.items()},
+        **{f"{k}_one_sided": v for k, v in one.items()},
+    }
+
+
+def cases(only: str | None, seed: int):
+    if only in (None, "demo"):
+        for n, (demo, ids, as_of) in enumerate(B.demo_cases()):
+            yield "demo 300", demo, ids, as_of, 6
+            if n == 0:
+                yield "demo 300", demo, ids, as_of, 12
+    if only in (None, "cdnow"):
+        with tempfile.TemporaryDirectory() as tmp:
+            full = B.cdnow_portfolio(B.read_cdnow(B.cdnow_path()), Path(tmp) / "cdnow")
+            end = pd.Timestamp("1998-06-30")
+            all_ids = sorted(full.accounts["account_id"].astype(str))
+            rng = np.random.default_rng(seed)
+            for as_of in ["1997-06-30", "1997-09-30", "1997-12-31", "1998-01-31"]:
+                ts = pd.Timestamp(as_of)
+                horizon = min(6, (end.year - ts.year) * 12 + end.month - ts.month)
+                sample = sorted(rng.choice(all_ids, 2000, replace=False))
+                o = full.orders[full.orders["order_date"] <= ts]
+                top = sorted(o.groupby("account_id")["net_revenue"].sum().nlargest(500).index.astype(str))
+                yield "sample 2000", full, sample, as_of, horizon
+                yield "top 500", full, top, as_of, horizon
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", choices=["demo", "cdnow"], default=None)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args(argv)
+    _capture()
+    rows = [run_case(*case) for case in cases(args.only, args.seed)]
+    res = pd.DataFrame(rows)
+    pd.set_option("display.width", 200)
+    print(res.round(1).to_string(index=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
