@@ -45,6 +45,13 @@ INTENDED: dict[str, str] = {
         "the evidence of a risk is written in the reader's words, as for plan_actions; a risk without a money "
         "figure says why in value_basis"
     ),
+    "forecast_summary": (
+        "issues 17/18: the 80% range of the 12-month total (forecast_next_12m_lo_80/hi_80) is the forecast times "
+        "the 10%/90% quantiles of actual / forecast totals of the account's class in the backtest (zero to the 80% "
+        "quantile where more than 10% bought nothing) instead of a symmetric forecast +- 1.28 s; the forecast "
+        "itself is unchanged (benchmarks/bench_total_ranges.py)"
+    ),
+    "accounts": "issues 17/18: carries forecast_summary's forecast_next_12m_lo_80/hi_80 (see forecast_summary)",
 }
 
 

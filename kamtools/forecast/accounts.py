@@ -62,7 +62,9 @@ Tables (money in the revenue currency, ``ds`` = month start):
 * ``forecast_portfolio_target`` - period, revenue_target, booked_ytd, expected_total,
   expected_attainment, p_reach_target, total_lo_80, total_hi_80, n_accounts.
 * ``forecast_summary`` - one row per account: revenue_last_12m, forecast_next_12m (+80%
-  interval), forecast_growth_pct, forecast_model, forecast_method, forecast_method_reason,
+  range: the forecast times the 10% and 90% quantiles of actual / forecast totals of the
+  account's class out of time, from zero to the 80% quantile where more than 10% of them
+  bought nothing; the model's ``forecast +- q s`` without a backtest), forecast_growth_pct, forecast_model, forecast_method, forecast_method_reason,
   forecast_mase, forecast_mase_naive. The 12-month total and the targets follow the chosen
   method, so the portfolio total is the sum of the chosen account forecasts.
   ``forecast_growth_pct`` is NaN when the order history is shorter than 12 months
@@ -336,6 +338,20 @@ def _methods_note(sel: Selection) -> str:
     return text
 
 
+def _range_note(sel: Selection) -> str:
+    """One sentence on what an account's 80% range of its 12-month total means."""
+    if sel.total_ratio is None:
+        return (
+            "The history is too short for a backtest, so the 80% range of an account's 12-month total is the "
+            "kamtools model's own spread, not checked against what similar accounts really bought."
+        )
+    months = "" if sel.total_months >= HORIZON else f" (measured on {sel.total_months}-month totals)"
+    return (
+        "The 80% range of an account's 12-month total is where 8 in 10 accounts like this one ended in back-tests"
+        f"{months}: the total they bought as a multiple of their forecast, applied to this account's forecast."
+    )
+
+
 SILENT_MONTHS = 6  # one ordering month and none in this many: most likely gone (see _silent_note)
 SILENT_SHARE = 0.05  # ... named in the methods note when they hold this share of the forecast total
 
@@ -429,6 +445,18 @@ def _category_forecast(portfolio: Portfolio, acc_fc: pd.DataFrame) -> pd.DataFra
     return cat_fc
 
 
+def _total_range(m: np.ndarray, s: np.ndarray, dof: np.ndarray, sel: Selection) -> tuple[np.ndarray, np.ndarray]:
+    """80% range of each account's 12-month total: its forecast times the multiples similar accounts' totals
+    ended at out of time (``Selection.total_ratio``); ``forecast +- q s`` where there are none (no backtest)."""
+    q = _upper_quantile(0.9, dof)
+    lo, hi = np.maximum(m - q * s, 0.0), m + q * s
+    if sel.total_ratio is not None:
+        has = np.isfinite(sel.total_ratio[:, 0]) & (m > 0)
+        lo[has] = np.minimum(m[has] * sel.total_ratio[has, 0], m[has])
+        hi[has] = np.maximum(m[has] * sel.total_ratio[has, 1], m[has])
+    return lo, hi
+
+
 def _account_summary(portfolio, hist, model, chosen, sel, per, history, fit_h, notes) -> pd.DataFrame:
     """One row per account: the last 12 months, the next 12 (chosen method, 80% interval), growth, backtest MASE."""
     last12 = hist[hist["ds"] > portfolio.last_complete_month - pd.DateOffset(months=12)]
@@ -436,14 +464,14 @@ def _account_summary(portfolio, hist, model, chosen, sel, per, history, fit_h, n
     ids = model.unique_ids_
     w = np.r_[np.ones(HORIZON), np.zeros(fit_h - HORIZON)]
     m, s, dof = chosen.sum_distributions(ids, np.tile(w, (len(ids), 1)))
-    q = _upper_quantile(0.9, dof)
+    lo, hi = _total_range(m, s, dof, sel)
     summary = pd.DataFrame(
         {
             "account_id": ids.astype(str),
             "revenue_last_12m": rev12.reindex(ids).fillna(0.0).to_numpy(dtype=float),
             "forecast_next_12m": m,
-            "forecast_next_12m_lo_80": np.maximum(m - q * s, 0.0),
-            "forecast_next_12m_hi_80": m + q * s,
+            "forecast_next_12m_lo_80": lo,
+            "forecast_next_12m_hi_80": hi,
             "forecast_model": model.models_["model"].to_numpy(),
             "forecast_method": sel.method_words,
             "forecast_method_reason": sel.reason,
@@ -561,7 +589,9 @@ def _account_forecast(sel: Selection, raw_fc: pd.DataFrame, model_sd: pd.DataFra
 def _note_methods(hist: pd.DataFrame, sel: Selection, notes: dict[str, str]) -> None:
     """The methods note (the out-of-time comparison, then the silent one-time buyers) into ``notes``."""
     if len(sel.methods):
-        notes["forecast_methods"] = _methods_note(sel)
+        notes["forecast_methods"] = _methods_note(sel) + " " + _range_note(sel)
+    else:
+        notes["forecast_methods"] = _range_note(sel)
     silent = _silent_note(hist, sel)
     if silent:
         notes["forecast_methods"] = (notes.get("forecast_methods", "") + " " + silent).strip()

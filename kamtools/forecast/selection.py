@@ -65,6 +65,9 @@ FACTOR_BOUNDS = (0.0, 2.0)
 ZERO_BIAS_BUDGET = 0.05  # classes forecast zero may together hold at most this share of what was bought
 WELL_CALIBRATED = (2 / 3, 1.5)  # factors in this range: the method was about right without correction
 CORRECTION_MARGIN = 0.1  # a method that needed a larger correction must beat those by this share of MAE
+TOTAL_QUANTILES = (0.1, 0.9)  # actual / forecast horizon totals of similar accounts: the total's 80% range
+ZERO_START_UPPER = 0.8  # ... its upper quantile where more than 10% bought nothing (the range starts at zero)
+MIN_TOTAL_ROWS = 20  # evidence rows with a forecast total a class needs for its total's range
 
 METHOD_WORDS = {
     "model": "kamtools model",
@@ -448,6 +451,8 @@ class Selection:
     rho: float  # correlation between months of the errors (for sums over months)
     methods: pd.DataFrame  # the evidence per method, for the bundle
     evidence_cases: int
+    total_ratio: np.ndarray | None = None  # (n, 2) the horizon total's 80% range as multiples of its forecast
+    total_months: int = 0  # the backtest's horizon those multiples were measured on (0: no backtest)
 
     @property
     def method_words(self) -> np.ndarray:
@@ -647,6 +652,36 @@ def _choose_all(state: State, ids: np.ndarray, paths: dict, ev: Evidence | None,
     return method, factor, reason, qs, error_correlation(ev, choices), _methods_rows(ev, pooled)
 
 
+def total_ratio_range(ev: Evidence, klass: np.ndarray, method: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    """(n, 2) bounds of each account's 80% range of its horizon total, as multiples of its forecast total.
+
+    The 10% and 90% quantiles of actual / forecast totals over the backtest rows of the
+    account's class (the whole portfolio where the class has under :data:`MIN_CLASS_ROWS`
+    rows), for its method calibrated as its own forecast is: 8 in 10 accounts like it ended
+    inside such a range out of time. Where more than 10% of them bought nothing the range
+    starts at zero and ends at the 80% quantile. NaN for the zero forecast and where fewer
+    than :data:`MIN_TOTAL_ROWS` rows had a forecast total.
+    """
+    out = np.full((len(method), 2), np.nan)
+    cache: dict = {}
+    for i in np.flatnonzero(method != "zero"):
+        rows = np.flatnonzero(ev.klass == klass[i])
+        key = (int(klass[i]), method[i], factor[i])
+        if len(rows) < MIN_CLASS_ROWS:
+            rows, key = np.arange(len(ev.account)), (-1, method[i], factor[i])
+        if key not in cache:
+            f = factor[i] * ev.paths[method[i]][rows]
+            ok = np.all(np.isfinite(f), axis=1) & (np.nansum(f, axis=1) > 0)
+            cache[key] = None
+            if ok.sum() >= MIN_TOTAL_ROWS:
+                ratio = ev.actual[rows][ok].sum(axis=1) / f[ok].sum(axis=1)
+                low, high = np.quantile(ratio, TOTAL_QUANTILES)
+                cache[key] = (0.0, np.quantile(ratio, ZERO_START_UPPER)) if low <= 0 else (low, high)
+        if cache[key] is not None:
+            out[i] = cache[key]
+    return out
+
+
 def _interval(mean: np.ndarray, q, last: np.ndarray, lev: float) -> tuple[np.ndarray, np.ndarray]:
     """Conformal bounds at ``lev`` from the evidence quantiles ``q`` (else the spread of the last 12 months)."""
     a = (1 - lev / 100) / 2
@@ -725,6 +760,8 @@ def select(
         rho=rho,
         methods=methods,
         evidence_cases=0 if ev is None else len(ev.account),
+        total_ratio=None if ev is None else total_ratio_range(ev, state.klass, method, factor),
+        total_months=0 if ev is None else ev.horizon,
     )
 
 
