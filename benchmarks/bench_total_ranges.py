@@ -9,7 +9,9 @@ under ``MIN_CLASS_ROWS`` evidence rows), the 10% and 90% quantiles of actual / f
 horizon totals over the backtest's out-of-time rows (the account's method and calibration
 factor, the first ``min(N, evidence horizon)`` months) and multiplies them by the account's
 forecast: a lopsided range whose lower bound is zero where more than 10% of similar
-accounts bought nothing. The point forecast is the same in both. Accounts without such
+accounts bought nothing (columns ``_after``). The kept variant (columns ``_one_sided``, what
+:func:`kamtools.forecast.selection.total_ratio_range` ships) runs such a range from zero to
+the 80% quantile instead. The point forecast is the same in all. Accounts without such
 evidence (short history, fewer than ``MIN_RATIO_ROWS`` usable rows, the zero forecast)
 keep today's range.
 
