@@ -379,3 +379,15 @@ def test_opportunity_map_says_what_sisters_buy_in_a_kams_words():
     assert opportunity.reason(False, 1e4, 0.0, 8, 6, 0.4, 120_000.0, currency="EUR") == (
         "Bought by 6 of 8 sister companies, not by this unit: expected €120.0k a year (40% chance in the next 12 months)."
     )
+
+
+def test_a_units_lopsided_range_still_gives_the_group_spread():
+    """A unit's 12-month range read from past outcomes may start at zero and sit below the point
+    forecast's mirror image; its width, not its upper side alone, is the spread the group draws with."""
+    from kamtools.groups import reconcile
+
+    sd = reconcile.sd_from_range([0.0, 80.0], [256.3, 120.0])
+    assert sd[0] == pytest.approx(100.0, rel=1e-3)  # from zero to the high quantile
+    assert sd[1] == pytest.approx(40.0 / 2.5631, rel=1e-3)
+    # the upper side alone would say "no spread" where the forecast sits at the range's top
+    assert reconcile.sd_from_upper(256.3, 256.3) == 0.0 and sd[0] > 0

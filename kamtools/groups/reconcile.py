@@ -117,3 +117,10 @@ def sd_from_upper(mean, upper, z: float = _Z80) -> np.ndarray:
     """The standard deviation implied by an upper bound at score ``z`` (the lower bound may be cut
     at zero, the upper one never is)."""
     return np.clip((np.asarray(upper, dtype=float) - np.asarray(mean, dtype=float)) / z, 0.0, None)
+
+
+def sd_from_range(lower, upper, z: float = _Z80) -> np.ndarray:
+    """The standard deviation of a normal whose central 80% range is as wide as [``lower``, ``upper``]:
+    for ranges read from quantiles of past outcomes (not cut from a normal), possibly lopsided, e.g.
+    from zero to a high quantile where many similar accounts bought nothing."""
+    return np.clip((np.asarray(upper, dtype=float) - np.asarray(lower, dtype=float)) / (2.0 * z), 0.0, None)

@@ -257,7 +257,9 @@ class _GroupDraws:
         if summ is not None:
             s = summ.reindex(units)
             out.year_mean = s["forecast_next_12m"].fillna(0.0).to_numpy(dtype=float)
-            year_sd = reconcile.sd_from_upper(out.year_mean, s["forecast_next_12m_hi_80"])
+            # the 12-month range comes from quantiles of past outcomes (lopsided where many similar
+            # accounts bought nothing): its width, not its upper side alone, gives the spread
+            year_sd = reconcile.sd_from_range(s["forecast_next_12m_lo_80"], s["forecast_next_12m_hi_80"])
             out.year_draws = reconcile.normal_draws(z, out.year_mean, year_sd)
         if tgt is not None:
             t_rows = tgt.reindex(units)
