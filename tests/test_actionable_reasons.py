@@ -97,8 +97,12 @@ def test_driver_sentences_carry_their_number_and_no_field_name(tables):
     assert len(shown) > 0.5 * len(comps) and not any(SNAKE.search(t) for t in shown)
     # the sentences use the account's own numbers
     d = churn["churn_drivers"]
+    tenure = churn["churn_features"].set_index("account_id")["tenure_days"]
     for _, r in d[d["feature"] == "days_since_decision_maker_contact"].iterrows():
-        assert r["sentence"] == f"No contact with a decision maker for {r['value']:,.0f} days"
+        if abs(r["value"] - tenure[r["account_id"]]) < 0.5:  # never met one
+            assert r["sentence"] == "No contact with a decision maker on record"
+        else:
+            assert r["sentence"] == f"No contact with a decision maker for {r['value']:,.0f} days"
     gaps = d[d["feature"].isin(["recency_ratio", "days_since_last_order"])]
     feats = churn["churn_features"].set_index("account_id")
     for _, r in gaps.iterrows():
@@ -227,3 +231,21 @@ def test_account_without_actionable_reasons_says_so(tables, captured):
     html = "".join(captured)
     assert "Nothing the account does stands out as a reason" in html
     assert "<img" not in html.split("Why", 1)[1]  # no empty drivers chart
+
+
+def test_a_decision_maker_never_met_reads_as_none_on_record_not_as_thousands_of_days():
+    """Never meeting a decision maker counts the days from the first order (a lower bound); the reader
+    sees 'none on record', not 'for 8,307 days'. A real gap keeps its days."""
+    import numpy as np
+
+    from kamtools.churn.features import driver_text
+    from kamtools.kpis.components import health_sentence
+
+    never = {"days_since_decision_maker_contact": 8307.0, "tenure_days": 8307.0}
+    assert driver_text("days_since_decision_maker_contact", never) == "No contact with a decision maker on record"
+    gap = {"days_since_decision_maker_contact": 188.0, "tenure_days": 8307.0}
+    assert driver_text("days_since_decision_maker_contact", gap) == "No contact with a decision maker for 188 days"
+    row = {"days_since_dm_contact": 5718.0, "dm_contact_never": np.bool_(True)}
+    assert health_sentence("days_since_dm_contact", row) == "No contact with a decision maker on record"
+    row = {"days_since_dm_contact": 140.0, "dm_contact_never": False}
+    assert health_sentence("days_since_dm_contact", row) == "No contact with a decision maker for 140 days"

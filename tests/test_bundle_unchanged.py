@@ -36,6 +36,8 @@ INTENDED: dict[str, str] = {}
 #   no money figure (value_basis);
 # - forecast_summary (and the accounts table that carries it): the 80% range of the next 12 months
 #   comes from out-of-time quantiles of actual/forecast totals of similar accounts (issues 17/18);
+# - churn, churn_drivers (and health_components): a decision maker never met reads 'No contact with a decision
+#   maker on record', not 'for 8,307 days' (the days counted the whole relationship);
 # (group_rollup reads a unit's 12-month spread from the width of that range: this demo has no groups.)
 
 

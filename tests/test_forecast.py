@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -447,6 +448,10 @@ def test_sections_render(tiny_bundle, captured):
     # two years of history: the baseline is named as what it is, never "repeating last year's months"
     assert "the mean of the last 6 months" in html and "repeating last year" not in html
     assert "probability of reaching the target" in html or "attained" in html
+    # the category table writes money as page one does ('370.4k'), not as '370,363'
+    cats = html[html.index("Forecast by product category") :]
+    cats = cats[: cats.index("</table>")]
+    assert not re.search(r"\d{1,3}(,\d{3})+", cats), cats
     captured.clear()
     section.portfolio_section(bundle)
     html = "".join(captured)

@@ -129,6 +129,8 @@ def _contact_sentence(feature: str, v: float, row: object) -> str | None:
             return f"Met {round(v * known):,.0f} of its {known:,.0f} decision makers in the last 12 months"
         return f"Met {v:.0%} of the decision makers in the last 12 months"
     if feature == "days_since_decision_maker_contact":
+        if abs(v - _num(row, "tenure_days")) < 0.5:  # never met one: the count runs from the first day
+            return "No contact with a decision maker on record"
         if v <= 90:
             return f"Last contact with a decision maker {v:,.0f} days ago"
         return f"No contact with a decision maker for {v:,.0f} days"

@@ -123,6 +123,9 @@ def health_sentence(component: str, row: Mapping[str, object]) -> str | None:
     if component == "open_severe":
         return f"{_plural(v, 'high or critical complaint').capitalize()} open"
     if component == "days_since_dm_contact":
+        never = row.get("dm_contact_never")
+        if isinstance(never, (bool, np.bool_)) and never:  # the days then count the whole relationship
+            return "No contact with a decision maker on record"
         return f"No contact with a decision maker for {v:,.0f} days"
     if component == "engaged_contacts_90d":
         return f"{_plural(v, 'contact').capitalize()} at the account engaged in the last 90 days"

@@ -234,7 +234,11 @@ def _account_categories(acct) -> None:
         )
         display.heading("Forecast by product category, next 12 months", level=3)
         display.table(
-            tab, {"category": "Category", "forecast_12m": "Forecast revenue", "share": "Share"}, pct=["share"]
+            tab,
+            {"category": "Category", "forecast_12m": "Forecast revenue", "share": "Share"},
+            money=["forecast_12m"],
+            currency=formatting.currency_of(acct.bundle),
+            pct=["share"],
         )
         display.paragraph("Category forecasts are scaled so that they add up to the account forecast in every month.")
 
