@@ -10,6 +10,7 @@ orders before a date dropped, or with every order moved to one day; the other ta
 from __future__ import annotations
 
 from functools import lru_cache
+from html import escape
 
 import numpy as np
 import pandas as pd
@@ -139,6 +140,11 @@ def test_three_months_and_the_account_report_says_so(tmp_path_factory, captured)
     captured.clear()
     summary_section.account_section(acct)
     assert "This portfolio has 3 months of order history (since 2026-08-01)" in "".join(captured)
+    # the overview's appendix says how the forecast was made without a backtest (no methods table to hang it on)
+    captured.clear()
+    forecast_section.portfolio_appendix(bundle)
+    note = bundle.note("forecast_methods")
+    assert note and escape(note) in "".join(captured)
 
 
 # ---------------------------------------------------------------------------------------

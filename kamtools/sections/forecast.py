@@ -354,7 +354,8 @@ def portfolio_appendix(bundle) -> None:
                 "accounts_using": "Accounts using it",
             },
         )
-        show_notes(bundle, "forecast_methods", "forecast")
+    # what the forecast could and could not do (e.g. no backtest on a short history): said with or without the table
+    show_notes(bundle, "forecast_methods", "forecast")
 
 
 def portfolio_section(bundle) -> None:
