@@ -453,6 +453,15 @@ class Selection:
     evidence_cases: int
     total_ratio: np.ndarray | None = None  # (n, 2) the horizon total's 80% range as multiples of its forecast
     total_months: int = 0  # the backtest's horizon those multiples were measured on (0: no backtest)
+    evidence: Evidence | None = None  # the out-of-time rows behind the choice (None: no backtest)
+    klass: np.ndarray | None = None  # (n,) each account's class (account_state)
+
+    def total_ratios(self, months: int) -> list:
+        """Per account, sorted out-of-time actual / forecast totals over ``months`` months (:func:`total_ratios`);
+        all None without a backtest."""
+        if self.evidence is None or self.klass is None:
+            return [None] * len(self.ids)
+        return total_ratios(self.evidence, self.klass, self.method, self.factor, months)
 
     @property
     def method_words(self) -> np.ndarray:
@@ -652,33 +661,57 @@ def _choose_all(state: State, ids: np.ndarray, paths: dict, ev: Evidence | None,
     return method, factor, reason, qs, error_correlation(ev, choices), _methods_rows(ev, pooled)
 
 
-def total_ratio_range(ev: Evidence, klass: np.ndarray, method: np.ndarray, factor: np.ndarray) -> np.ndarray:
-    """(n, 2) bounds of each account's 80% range of its horizon total, as multiples of its forecast total.
+def _class_rows(ev: Evidence, k: int) -> tuple[np.ndarray, int]:
+    """(evidence rows, key) of class ``k``: the whole portfolio (key -1) where it has under :data:`MIN_CLASS_ROWS`."""
+    rows = np.flatnonzero(ev.klass == k)
+    return (np.arange(len(ev.account)), -1) if len(rows) < MIN_CLASS_ROWS else (rows, int(k))
 
-    The 10% and 90% quantiles of actual / forecast totals over the backtest rows of the
-    account's class (the whole portfolio where the class has under :data:`MIN_CLASS_ROWS`
-    rows), for its method calibrated as its own forecast is: 8 in 10 accounts like it ended
-    inside such a range out of time. Where more than 10% of them bought nothing the range
-    starts at zero and ends at the 80% quantile. NaN for the zero forecast and where fewer
-    than :data:`MIN_TOTAL_ROWS` rows had a forecast total.
-    """
-    out = np.full((len(method), 2), np.nan)
+
+def total_ratios(ev: Evidence, klass: np.ndarray, method: np.ndarray, factor: np.ndarray, months: int) -> list:
+    """Per account, the actual / forecast totals of its first ``months`` months (at most the backtest's
+    horizon) over the backtest rows of its class (the whole portfolio where the class has under
+    :data:`MIN_CLASS_ROWS` rows), its method calibrated as its own forecast is; sorted. None for the zero
+    forecast and where fewer than :data:`MIN_TOTAL_ROWS` rows had a forecast total. Accounts sharing
+    class, method and factor share one array."""
+    h = max(1, min(int(months), ev.horizon))
+    out: list = [None] * len(method)
     cache: dict = {}
     for i in np.flatnonzero(method != "zero"):
-        rows = np.flatnonzero(ev.klass == klass[i])
-        key = (int(klass[i]), method[i], factor[i])
-        if len(rows) < MIN_CLASS_ROWS:
-            rows, key = np.arange(len(ev.account)), (-1, method[i], factor[i])
+        rows, k = _class_rows(ev, klass[i])
+        key = (k, method[i], factor[i])
         if key not in cache:
-            f = factor[i] * ev.paths[method[i]][rows]
+            f = factor[i] * ev.paths[method[i]][rows][:, :h]
             ok = np.all(np.isfinite(f), axis=1) & (np.nansum(f, axis=1) > 0)
             cache[key] = None
             if ok.sum() >= MIN_TOTAL_ROWS:
-                ratio = ev.actual[rows][ok].sum(axis=1) / f[ok].sum(axis=1)
-                low, high = np.quantile(ratio, TOTAL_QUANTILES)
-                cache[key] = (0.0, np.quantile(ratio, ZERO_START_UPPER)) if low <= 0 else (low, high)
-        if cache[key] is not None:
-            out[i] = cache[key]
+                cache[key] = np.sort(ev.actual[rows][ok][:, :h].sum(axis=1) / f[ok].sum(axis=1))
+        out[i] = cache[key]
+    return out
+
+
+def ratio_bounds(ratio: np.ndarray, level: float = 80) -> tuple[float, float]:
+    """Range at ``level`` percent of a total as multiples of its forecast from out-of-time ratios: their
+    (for 80) 10% and 90% quantiles; zero to the 80% quantile where more than 10% of them are zero."""
+    tail = round((1 - level / 100) / 2, 12)
+    quantiles = TOTAL_QUANTILES if level == 80 else (tail, 1 - tail)
+    upper = ZERO_START_UPPER if level == 80 else level / 100
+    low, high = np.quantile(ratio, quantiles)
+    return (0.0, float(np.quantile(ratio, upper))) if low <= 0 else (float(low), float(high))
+
+
+def total_ratio_range(ev: Evidence, klass: np.ndarray, method: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    """(n, 2) bounds of each account's 80% range of its horizon total, as multiples of its forecast total.
+
+    :func:`ratio_bounds` of the account's :func:`total_ratios` over the backtest's horizon: 8 in 10
+    accounts like it ended inside such a range out of time. NaN where there are no such ratios.
+    """
+    out = np.full((len(method), 2), np.nan)
+    bounds: dict = {}
+    for i, ratio in enumerate(total_ratios(ev, klass, method, factor, ev.horizon)):
+        if ratio is not None:
+            if id(ratio) not in bounds:
+                bounds[id(ratio)] = ratio_bounds(ratio)
+            out[i] = bounds[id(ratio)]
     return out
 
 
@@ -762,6 +795,8 @@ def select(
         evidence_cases=0 if ev is None else len(ev.account),
         total_ratio=None if ev is None else total_ratio_range(ev, state.klass, method, factor),
         total_months=0 if ev is None else ev.horizon,
+        evidence=ev,
+        klass=state.klass,
     )
 
 

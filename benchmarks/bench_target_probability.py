@@ -1,0 +1,190 @@
+"""Calibration of the probability of reaching this year's revenue target (issues 17/18).
+
+Page one says e.g. "2026: 73% reached, 24% chance to make it" from
+``forecast_targets.p_reach_target`` (:func:`kamtools.forecast.targets.target_attainment`).
+Here the demo portfolio (:func:`kamtools.datasets.make_portfolio`, 300 accounts, 4 years,
+generated up to 2026-12-31 so that 2025 and 2026 are complete; it plants reachable and
+stretching targets) is cut at several as-of dates (:meth:`Portfolio.truncate`), the
+forecast stage is run as ``bench_total_ranges.py`` runs it, and each account's probability
+for the current year is compared with whether its actual revenue of that year (from the
+full portfolio) reached the target.
+
+Two versions of the probability: ``normal`` (a normal around the expected total, the spread
+from the monthly spreads with one month-to-month correlation: the method before this
+benchmark) and ``similar`` (the share of similar accounts' out-of-time actual / forecast
+totals over the remaining months that would reach the target: what the stage ships now).
+Beside them two baselines a careful analyst would use: ``pace`` (1 when booked year to date /
+elapsed share of the year >= target, else 0; its AUC from the pace ratio) and ``history``
+(the share of accounts that reached their target in the earlier complete target years of
+the cut portfolio; n/a where there is none).
+
+Figures per as-of date: ``n`` accounts with a target, ``reached`` (share that reached it,
+%), ``mean p`` (%, calibration in the large is ``mean p - reached``), ``Brier``, ``AUC``,
+``cov80`` (accounts whose actual year total lies inside ``total_lo_80..total_hi_80``, %)
+and a reliability table (5 bins of p: mean p, share reached, count). Results are recorded
+in the docstring of :mod:`kamtools.forecast.targets`' tests' neighbour, the closing note.
+
+Usage::
+
+    python benchmarks/bench_target_probability.py              # seeds 7 and 11 (about 10 minutes)
+    python benchmarks/bench_target_probability.py --seeds 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from kamtools.forecast import accounts as fc_accounts  # noqa: E402
+from kamtools.forecast.selection import ratio_bounds  # noqa: E402
+
+AS_OF = ("2025-04-30", "2025-07-31", "2025-10-31", "2026-01-31", "2026-07-31")
+_CAPTURED: dict = {}
+
+
+def similar_accounts_version(normal: pd.DataFrame, sel, level: float = 80) -> pd.DataFrame:
+    """``forecast_targets`` with ``p_reach_target`` and the range from similar accounts' out-of-time totals.
+
+    ``R`` = expected total - booked (the forecast of the remaining months, unchanged);
+    ``r`` = the account's :meth:`Selection.total_ratios` over as many months as remain.
+    p = share of ``r`` with ``booked + r R >= target`` (1 once booked reaches the target);
+    range = ``booked + R`` times :func:`ratio_bounds` of ``r``. Rows without such ratios keep the normal.
+    """
+    out = normal.copy()
+    lo_col, hi_col = f"total_lo_{level:g}", f"total_hi_{level:g}"
+    p, lo, hi = (out[c].to_numpy(dtype=float, copy=True) for c in ("p_reach_target", lo_col, hi_col))
+    booked = out["booked_ytd"].to_numpy(dtype=float)
+    rest = out["expected_total"].to_numpy(dtype=float) - booked
+    target = out["revenue_target"].to_numpy(dtype=float)
+    pos = np.searchsorted(sel.ids, out["account_id"].to_numpy().astype(str))
+    months = out["months_remaining"].to_numpy()
+    for n in np.unique(months[months > 0]):
+        ratios = sel.total_ratios(int(n))
+        for i in np.flatnonzero((months == n) & (rest > 0)):
+            ratio = ratios[pos[i]]
+            if ratio is None:
+                continue
+            low, high = ratio_bounds(ratio, level)
+            lo[i], hi[i] = booked[i] + min(low, 1.0) * rest[i], booked[i] + max(high, 1.0) * rest[i]
+            if target[i] > booked[i] + 1e-9:
+                p[i] = float(np.mean(ratio >= (target[i] - booked[i]) / rest[i]))
+    out["p_reach_target"], out[lo_col], out[hi_col] = p, lo, hi
+    return out
+
+
+def _capture() -> None:
+    """Keep the stage's ``forecast_targets`` (the normal) and its variant from similar accounts."""
+    g = fc_accounts._target_tables.__globals__
+    shipped = g["target_attainment"]
+
+    def attain_and_keep(forecaster, hist, targets, **kw):
+        out = shipped(forecaster, hist, targets, **kw)
+        _CAPTURED["similar"] = similar_accounts_version(out, forecaster._sel)
+        return out
+
+    g["target_attainment"] = attain_and_keep
+
+
+def auc(score: np.ndarray, label: np.ndarray) -> float:
+    pos, neg = label.sum(), (~label).sum()
+    if pos == 0 or neg == 0:
+        return np.nan
+    r = stats.rankdata(score)
+    return float((r[label].sum() - pos * (pos + 1) / 2) / (pos * neg))
+
+
+def scores(p: np.ndarray, label: np.ndarray, rank=None) -> dict:
+    return {
+        "mean_p": 100 * float(np.mean(p)),
+        "brier": float(np.mean((p - label) ** 2)),
+        "auc": auc(p if rank is None else rank, label),
+    }
+
+
+def reliability(p: np.ndarray, label: np.ndarray) -> str:
+    bins = np.clip((p * 5).astype(int), 0, 4)
+    parts = []
+    for b in range(5):
+        sel = bins == b
+        if sel.any():
+            parts.append(
+                f"[{b * 20}-{b * 20 + 20}%) p {100 * p[sel].mean():.0f} / {100 * label[sel].mean():.0f} n{sel.sum()}"
+            )
+    return "; ".join(parts)
+
+
+def stage_tables(past) -> dict:
+    """The forecast stage's tables on ``past``, after the value stage it reads (P(alive), BTYD)."""
+    from kamtools import value as value_stage
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = value_stage.bundle_tables(past, {})
+        return fc_accounts.bundle_tables(past, {k: v for k, v in value.items() if isinstance(v, pd.DataFrame)})
+
+
+def run_case(full, seed: int, as_of: str) -> tuple[dict, dict]:
+    t0 = time.perf_counter()
+    ts = pd.Timestamp(as_of)
+    tables = stage_tables(full.truncate(ts))
+    year = ts.year
+    lines = full.orders
+    actual = lines[lines["order_date"].dt.year == year].groupby(lines["account_id"].astype(str))["net_revenue"].sum()
+    res, rel = {"case": f"seed {seed}, {as_of}"}, {}
+    for name, tt in (("similar", _CAPTURED["similar"]), ("normal", tables["forecast_targets"])):
+        t = tt[tt["period"] == year].copy()
+        t["actual"] = t["account_id"].astype(str).map(actual).fillna(0.0).to_numpy()
+        label = (t["actual"] >= t["revenue_target"] - 1e-9).to_numpy()
+        p = t["p_reach_target"].to_numpy(dtype=float)
+        inside = (t["actual"] >= t["total_lo_80"] - 1e-6) & (t["actual"] <= t["total_hi_80"] + 1e-6)
+        res.update(n=len(t), reached=100 * float(label.mean()))
+        res.update({f"{k}_{name}": v for k, v in scores(p, label).items()})
+        res[f"cov80_{name}"] = 100 * float(inside.mean())
+        rel[name] = reliability(p, label)
+    elapsed = ts.day_of_year / (366 if ts.is_leap_year else 365)
+    pace = (t["booked_ytd"] / elapsed / t["revenue_target"].where(t["revenue_target"] > 0)).fillna(0.0).to_numpy()
+    res.update({f"{k}_pace": v for k, v in scores((pace >= 1).astype(float), label, rank=pace).items()})
+    earlier = tables["forecast_targets"]
+    earlier = earlier[earlier["period"] < year]  # complete target years before this one, reached or not
+    if len(earlier):
+        booked = earlier["booked_ytd"].to_numpy()
+        rate = float(np.mean(booked >= earlier["revenue_target"].to_numpy() - 1e-9))
+        res.update({f"{k}_history": v for k, v in scores(np.full(len(label), rate), label).items()})
+    res["brier_base_rate"] = float(label.mean() * (1 - label.mean()))  # the share reached, known in hindsight
+    print(f"  [{res['case']}: {time.perf_counter() - t0:.0f} s]", flush=True)
+    for name, text in rel.items():
+        print(f"    reliability {name}: {text}")
+    return res, rel
+
+
+def main(argv=None) -> int:
+    from kamtools.datasets import make_portfolio
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[7, 11])
+    ap.add_argument("--as-of", nargs="+", default=list(AS_OF))
+    args = ap.parse_args(argv)
+    _capture()
+    rows = []
+    for seed in args.seeds:
+        full, _ = make_portfolio(n_accounts=300, years=4, seed=seed, as_of="2026-12-31")
+        for as_of in args.as_of:
+            rows.append(run_case(full, seed, as_of)[0])
+    res = pd.DataFrame(rows)
+    pd.set_option("display.width", 250)
+    pd.set_option("display.max_columns", 40)
+    print(res.round(3).to_string(index=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
