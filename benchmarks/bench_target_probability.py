@@ -44,7 +44,7 @@ the point forecast of that year ran 11% under what was bought (expected 72.0M, a
 which no spread around an unchanged expectation can mend. Both are too sure at the low end:
 in the 0-20% bin (100-175 accounts) the normal says 2-5% where 6-14% reached (29% in that
 January), the variant 3-8% (28%). Of the 50 bins (10 dates x 5) 11 are off by more than 10
-points for either version, mostly too low (the normal: from -24 to +21; 40-60% bins of 11-36
+points for either version, mostly too low (the normal: from -24 to +21; 40-60% bins of 11-40
 accounts reach 60-73% at p 50; 80-100% at seed 7 in January: p 86, reached 65, 20 accounts). The similar-accounts variant has the lower Brier
 at 7 of 10 dates and higher coverage (65-79% vs 59-77%), but fails the bar set for shipping
 it (within 10 points at every date, Brier no worse anywhere): it is not shipped.
