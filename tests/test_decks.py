@@ -352,7 +352,9 @@ def test_cli_pptx_alone_writes_decks_without_rendering_reports(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "decks: 2 customer deck(s) written, 0 failed" in done.stdout
-    assert f"portfolio deck: {(out / PORTFOLIO_DECK).resolve()}" in done.stdout
+    # the management review is internal: a customer run's folder never holds it
+    assert "portfolio deck: not written for a customer audience" in done.stdout
+    assert not (out / PORTFOLIO_DECK).exists()
     assert sorted(p.name for p in (out / "accounts").iterdir()) == sorted(
         deck_path(out, a, "customer").name for a in ("A0003", "A0006")
     )
@@ -478,15 +480,19 @@ def test_a_bundle_with_only_the_summary_table_still_gives_decks_that_say_why(tmp
     manifest["tables"] = {"accounts": manifest["tables"]["accounts"]}
     manifest["skipped"] = {"forecast": "The forecast was left out for this test."}
     (sparse / "manifest.json").write_text(json.dumps(manifest))
+    runs = {}
     for audience in ("internal", "customer"):
-        summary = write_decks(sparse, tmp_path / "out", accounts=["A0003"], audience=audience, progress=False)
-        assert summary.failed == {} and summary.portfolio is not None
+        runs[audience] = summary = write_decks(
+            sparse, tmp_path / audience, accounts=["A0003"], audience=audience, progress=False
+        )
+        # the portfolio deck (the management review) is written for the internal audience only
+        assert summary.failed == {} and (summary.portfolio is not None) == (audience == "internal")
         prs = Presentation(str(summary.written["A0003"]))
         assert len(prs.slides) == (INTERNAL_SLIDES if audience == "internal" else CUSTOMER_SLIDES)
         text = "\n".join(deck_text(prs))
         if audience == "internal":
             assert "The forecast was left out for this test." in text
-    portfolio = "\n".join(deck_text(Presentation(str(summary.portfolio))))
+    portfolio = "\n".join(deck_text(Presentation(str(runs["internal"].portfolio))))
     assert (
         "The portfolio forecast is not in this bundle." in portfolio and "No plan actions in this bundle." in portfolio
     )

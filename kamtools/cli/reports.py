@@ -142,6 +142,8 @@ def print_deck_summary(decks, stream=None) -> None:
         print(f"  failed: {account}: {error}", file=stream)
     if decks.portfolio is not None:
         print(f"portfolio deck: {decks.portfolio}", file=stream)
+    elif decks.audience == "customer":
+        print("portfolio deck: not written for a customer audience (it is the internal management review)", file=stream)
 
 
 def _decks(args: argparse.Namespace):

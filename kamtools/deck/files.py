@@ -2,7 +2,8 @@
 
 ``OUT_DIR/accounts/<stem>-internal.pptx`` or ``<stem>-customer.pptx`` per account (the
 stem is :func:`kamtools.reports.state.report_stem`: safe characters and a hash of the
-exact id, so no id can leave the folder) and ``OUT_DIR/portfolio_review.pptx``. The
+exact id, so no id can leave the folder) and, for the internal audience only,
+``OUT_DIR/portfolio_review.pptx`` (the management review is not written by a customer run). The
 folder follows the rules of :mod:`kamtools.outputs` (only a new, empty or kamtools
 folder is written to) and every file is written atomically. Decks take a fraction of a
 second each, so they are rebuilt on every run.
@@ -99,7 +100,8 @@ def write_decks(
     wanted = list(dict.fromkeys(str(a) for a in accounts)) if accounts is not None else [str(a) for a in known]
     summary = DeckSummary(out, audience)
     _write_account_decks(summary, bundle, wanted, set(map(str, known)), tpl, account_extra, progress)
-    if portfolio:
+    # the portfolio deck is the internal management review (risks, tiers): never in a customer run's folder
+    if portfolio and audience == "internal":
         _write_portfolio_deck(summary, bundle, tpl, portfolio_extra)
     summary.seconds = round(time.perf_counter() - t0, 3)
     return summary
