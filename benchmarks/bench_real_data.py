@@ -526,13 +526,13 @@ def score(fc: pd.DataFrame, act: pd.DataFrame) -> dict:
     }
 
 
-def run_case(label: str, full: Portfolio, ids, as_of: str, horizon: int) -> pd.DataFrame:
-    """Every method on the accounts ``ids`` of ``full``, cut at ``as_of``, the next ``horizon`` months."""
+def forecast_case(full: Portfolio, ids, as_of: str, horizon: int) -> tuple[Portfolio, dict, pd.DataFrame, pd.DataFrame]:
+    """The forecast stage (with the value stage's tables) on the accounts ``ids`` of ``full`` cut at ``as_of``:
+    (the cut portfolio, the stage's tables, its forecast of the next ``horizon`` months with a ``step``
+    column, and what each account really bought in those months)."""
     from kamtools import value as value_stage
 
-    t0 = time.perf_counter()
-    as_of_ts = pd.Timestamp(as_of)
-    past = keep_accounts(full, ids).truncate(as_of_ts)
+    past = keep_accounts(full, ids).truncate(pd.Timestamp(as_of))
     ctx: dict = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -547,8 +547,15 @@ def run_case(label: str, full: Portfolio, ids, as_of: str, horizon: int) -> pd.D
     fc["step"] = (fc["ds"].dt.year - first.year) * 12 + fc["ds"].dt.month - first.month
     fc["account_id"] = fc["account_id"].astype(str)
     fc = fc[fc["step"] < horizon]
+    act = actuals(full, pd.Timestamp(as_of), horizon, sorted(fc["account_id"].unique()))
+    return past, tables, fc, act
+
+
+def run_case(label: str, full: Portfolio, ids, as_of: str, horizon: int) -> pd.DataFrame:
+    """Every method on the accounts ``ids`` of ``full``, cut at ``as_of``, the next ``horizon`` months."""
+    t0 = time.perf_counter()
+    past, tables, fc, act = forecast_case(full, ids, as_of, horizon)
     evaluated = sorted(fc["account_id"].unique())
-    act = actuals(full, as_of_ts, horizon, evaluated)
     methods = {"kamtools": fc[["account_id", "step", "forecast", "lo_80", "hi_80"]]}
     methods[SILENT_ONE_TIMERS] = silent_one_timers_zero(past, methods["kamtools"])
     methods.update(baselines(past, horizon))

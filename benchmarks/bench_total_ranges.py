@@ -36,7 +36,6 @@ import argparse
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -130,25 +129,8 @@ def figures(m, lo, hi, actual) -> dict:
 
 
 def run_case(label: str, full, ids, as_of: str, horizon: int) -> dict:
-    from kamtools import value as value_stage
-
     t0 = time.perf_counter()
-    ts = pd.Timestamp(as_of)
-    past = B.keep_accounts(full, ids).truncate(ts)
-    ctx: dict = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            ctx.update({k: v for k, v in value_stage.bundle_tables(past, {}).items() if isinstance(v, pd.DataFrame)})
-        except Exception as exc:  # noqa: BLE001 - the forecast stage then runs without it
-            print(f"  value stage failed: {exc}")
-        tables = fc_accounts.bundle_tables(past, ctx)
-    fc = tables["forecast"].copy()
-    first = past.last_complete_month + pd.DateOffset(months=1)
-    fc["step"] = (fc["ds"].dt.year - first.year) * 12 + fc["ds"].dt.month - first.month
-    fc["account_id"] = fc["account_id"].astype(str)
-    fc = fc[fc["step"] < horizon]
-    act = B.actuals(full, ts, horizon, sorted(fc["account_id"].unique()))
+    _, _, fc, act = B.forecast_case(full, ids, as_of, horizon)
     cov_month = B.score(fc[["account_id", "step", "forecast", "lo_80", "hi_80"]], act)["cov80"]
     sel, ev, y = _CAPTURED["sel"], _CAPTURED["ev"], _CAPTURED["y"]
     actual = act.groupby("account_id")["actual"].sum().reindex(sel.ids).fillna(0.0).to_numpy()
