@@ -227,6 +227,8 @@ def test_folders_only_without_smtp_and_rerun_replaces_its_own(reports, tmp_path,
 
     digest = (dest / report_stem(owner) / "digest.html").read_text(encoding="utf-8")
     assert 'href="accounts/' in digest and "no report rendered" in digest
+    no_since = "The reports were rendered without --since, so this digest has no changes since the last review."
+    assert no_since in digest and f"note: {no_since}" in err
     assert not (dest / report_stem(owner) / "accounts" / f"{report_stem(missing)}.html").exists()
     files = {p.name for p in (dest / report_stem(owner) / "accounts").iterdir()}
     assert {f"{report_stem(a)}.html" for a in by_owner[owner] if a != missing} <= files
@@ -316,3 +318,113 @@ def test_a_permanent_refusal_is_not_retried(reports, smtp, tmp_path, capsys):
     assert store.rcpt_tries["kam0@example.com"] == 1
     assert "kam0@example.com refused: 550 5.1.1 no such mailbox (after 1 try)" in err
     assert [m[1] for m in store.messages] == [["kam1@example.com"]]
+
+
+# ---- the changes since the last review, per KAM ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def since_reports(reports, tmp_path_factory):
+    """A reports folder as `kamtools reports BUNDLE --since PREVIOUS` leaves it (the change digest and
+    its record; report files are not needed here), the same data analysed two months earlier as the
+    previous bundle; returns (OUT, bundle, changes, owners.csv of two KAMs who both have changes)."""
+    import shutil
+
+    import pandas as pd
+
+    from kamtools.bundle import Bundle, analyze
+    from kamtools.datasets import make_portfolio
+    from kamtools.outputs import claim_output_dir
+    from kamtools.review.since_pages import prepare_since, write_digest
+
+    root = tmp_path_factory.mktemp("deliver-since")
+    out = claim_output_dir(root / "reports", "reports")
+    shutil.copytree(reports[1].path, out / "bundle")
+    bundle = Bundle.open(out / "bundle")
+    portfolio, _ = make_portfolio(n_accounts=30, years=3, seed=11)
+    previous_as_of = str((bundle.as_of - pd.DateOffset(months=2)).date())
+    prev = analyze(
+        portfolio, root / "previous", stages=["segment", "kpis", "plan"], as_of=previous_as_of, progress=False
+    )
+    changes, _, _ = prepare_since(bundle, prev.path)
+    write_digest(changes, bundle, out)
+    by_owner = changes.digest.groupby("owner")["account_id"].nunique().sort_values(ascending=False)
+    kams = sorted(by_owner.index[:2])  # the two KAMs with the most accounts that changed
+    assert len(kams) == 2 and (by_owner[kams] >= 2).all()
+    owners_csv = root / "owners.csv"
+    owners_csv.write_text(f"owner,email\n{kams[0]},kam0@example.com\n{kams[1]},kam1@example.com\n", encoding="utf-8")
+    return out, bundle, changes, owners_csv
+
+
+def _since_section(page: str) -> str:
+    """The text of a digest from its "Since the last review" heading on, tags removed, unescaped."""
+    import html as _html
+    import re
+
+    part = page[page.index("<h2>Since the last review</h2>") :]
+    return _html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", part)))
+
+
+def test_each_kam_digest_shows_the_changes_of_their_own_accounts_only(since_reports, smtp, tmp_path, capsys):
+    from kamtools.reports.state import report_stem
+
+    store, port = smtp
+    out, bundle, changes, owners_csv = since_reports
+    kams = [line.split(",")[0] for line in owners_csv.read_text(encoding="utf-8").splitlines()[1:]]
+    dest = tmp_path / "d"
+    args = ["deliver", str(out), "--owners", str(owners_csv), "--to", str(dest)]
+    assert main([*args, "--smtp", f"127.0.0.1:{port}", "--from", SENDER]) == 0
+    err = capsys.readouterr().err
+    previous = str(changes.previous_as_of.date())
+    assert f"each digest lists the changes on the KAM's own accounts since the review of {previous}" in err
+    owner_of = bundle.accounts.set_index("account_id")["owner"]
+    mails = {m[1][0]: m[2] for m in store.messages}
+    for k, kam in enumerate(kams):
+        mine = changes.digest[changes.digest["account_id"].map(owner_of) == kam]
+        theirs = changes.digest[changes.digest["account_id"].map(owner_of) != kam]
+        assert len(mine) and len(theirs)
+        page = (dest / report_stem(kam) / "digest.html").read_text(encoding="utf-8")
+        mail = mails[f"kam{k}@example.com"]
+        for html in (page, mail.get_body(("html",)).get_content()):
+            text = _since_section(html)
+            assert f"{previous} → {bundle.as_of.date()}" in text
+            for d in mine.itertuples():  # every change of this KAM's accounts, with the account's name and id
+                assert f"({d.account_id})" in text and d.sentence.split(": ", 1)[-1] in text
+            for d in theirs.itertuples():  # none of another KAM's accounts
+                assert f"({d.account_id})" not in html and str(d.name) not in text
+            acts = changes.actions[changes.actions["account_id"].map(owner_of) == kam]
+            assert f"of the {len(acts)} action(s) planned then" in text
+            for x in acts.itertuples():
+                assert x.action_id in text
+            for x in changes.actions[changes.actions["account_id"].map(owner_of) != kam].itertuples():
+                assert x.action_id not in html
+        plain = mail.get_body(("plain",)).get_content()
+        assert (
+            f"Since the review of {previous}: {len(mine)} notable change(s) on {mine['account_id'].nunique()}" in plain
+        )
+    # the change digest of the whole portfolio never travels in a pack
+    assert not list(dest.rglob("since.html"))
+
+
+def test_a_folder_rendered_again_without_since_says_so(since_reports, tmp_path, capsys):
+    import os
+    import shutil
+
+    from kamtools.reports.state import report_stem
+
+    out, bundle, changes, owners_csv = since_reports
+    copy = tmp_path / "r"
+    shutil.copytree(out, copy)
+    record = copy / ".kamtools-state" / "since.json"
+    sidecar = copy / ".kamtools-state" / "x.json"  # a report rendered after the --since run, without --since
+    sidecar.write_text(json.dumps({"freshness": {"bundle_fingerprint": bundle.fingerprint}}), encoding="utf-8")
+    os.utime(sidecar, (record.stat().st_mtime + 5, record.stat().st_mtime + 5))
+    kam = owners_csv.read_text(encoding="utf-8").splitlines()[1].split(",")[0]
+    assert main(["deliver", str(copy), "--owners", str(owners_csv), "--to", str(tmp_path / "d")]) == 0
+    sentence = (
+        f"The reports were rendered again without the --since of the change digest of "
+        f"{changes.previous_as_of.date()}, so this digest has no changes since the last review."
+    )
+    assert f"note: {sentence}" in capsys.readouterr().err
+    text = _since_section((tmp_path / "d" / report_stem(kam) / "digest.html").read_text(encoding="utf-8"))
+    assert sentence in text and "Actions of the last review" not in text

@@ -363,6 +363,15 @@ def test_digest_page_and_index_column_escape_the_data(pair, tmp_path):
     assert "churn low → high; tier 1 → tier 2; forecast -36%" in index
     plain = write_index(cur, out).read_text()
     assert "Since the last review" not in plain
+    # the record `kamtools deliver` reads: the same digest rows and actions, for this bundle only
+    from kamtools.review.since_pages import read_record
+
+    record, sentence = read_record(out, cur)
+    assert sentence == "Changes since the review of 2026-10-31."
+    assert [d["sentence"] for d in record["digest"]] == list(changes.digest["sentence"])
+    assert {x["action_id"] for x in record["actions"]} == set(changes.actions["action_id"])
+    assert record["since"] == fresh
+    assert read_record(out, prev)[0] is None  # made for other data
 
 
 # ---- the demo, analysed a month apart ---------------------------------------------------------------

@@ -23,7 +23,10 @@ owners.csv has the columns owner (the name exactly as in accounts.owner) and ema
 
 For each KAM, OUT/delivery/<kam>/ (or --to DIR) gets their accounts' reports (HTML, PDF and
 PowerPoint decks, as rendered) and digest.html (their accounts with tier, health, churn risk
-and revenue, the largest risks and the most valuable actions), zipped as <kam>.zip. The
+and revenue, the largest risks and the most valuable actions; when OUT was rendered with
+`kamtools reports --since PREVIOUS_BUNDLE`, also what changed on their own accounts since that
+review: churn band and tier moves, new high risks, targets slipping, the largest forecast
+revisions and the last review's actions followed up), zipped as <kam>.zip. The
 delivery folder is written complete under a temporary name and then replaces the previous one;
 a folder kamtools did not make is never replaced. delivery.json records who got what.
 

@@ -73,7 +73,8 @@ def write_decks(
     slides; ``since`` (the previous bundle, only read), with ``tasks`` and ``tasks_mapping``
     (a CRM task export) adds the "since the last review" slides of
     :mod:`kamtools.deck.changes` (a bad one raises :class:`kamtools.review.since.SinceError`
-    before anything is written).
+    before anything is written) and keeps the changes for ``kamtools deliver``
+    (:func:`kamtools.review.since_pages.write_record`).
     """
     from kamtools.extras import require
 
@@ -83,6 +84,7 @@ def write_decks(
     tpl = read_template(template)
     if not isinstance(bundle, Bundle):
         bundle = Bundle.open(bundle)
+    changes = None
     if since is not None:
         from kamtools.deck.changes import account_slides, portfolio_slides
         from kamtools.review.since_pages import check_out_dir, prepare_since
@@ -103,6 +105,13 @@ def write_decks(
     # the portfolio deck is the internal management review (risks, tiers): never in a customer run's folder
     if portfolio and audience == "internal":
         _write_portfolio_deck(summary, bundle, tpl, portfolio_extra)
+    if changes is not None:  # what `kamtools deliver` gives each KAM of their accounts' changes
+        from kamtools.review.since_pages import write_record
+
+        try:
+            write_record(changes, bundle, out)
+        except OSError as exc:
+            raise OutputError(write_failure(out / ".kamtools-state", exc)) from exc
     summary.seconds = round(time.perf_counter() - t0, 3)
     return summary
 

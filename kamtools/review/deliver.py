@@ -4,7 +4,10 @@
 bundle it was rendered from and an owners file (``owner,email``: the owner name exactly as
 in ``accounts.owner``, and the KAM's e-mail address), and works out each KAM's pack: their
 accounts' report files (``accounts/<stem>.html``, ``.pdf``, ``.pptx`` decks) and a digest page
-of their accounts (tier, health, churn risk, revenue; the largest risks and actions).
+of their accounts (tier, health, churn risk, revenue; the largest risks and actions; and, when
+the reports were rendered with ``--since``, the changes since the last review on their own
+accounts, read from the record ``kamtools reports --since`` left in the folder: see
+:func:`kamtools.review.since_pages.read_record`).
 :func:`build_packs` writes ``DEST/<kam>/`` (digest.html, accounts/) and ``DEST/<kam>.zip``
 for every KAM into a new delivery folder, which replaces the previous one only when it is
 complete (:mod:`kamtools.outputs` rules). :func:`send_packs` sends one e-mail per KAM over
@@ -60,6 +63,8 @@ RECORD = "delivery.json"
 REPORT_EXTS = ("html", "pdf", "pptx")
 REPORT_FOLDERS = ("accounts", "decks")
 TOP_N = 10  # risks and actions listed in a digest
+SINCE_ACTIONS_N = 25  # followed-up actions of the last review listed in a digest (all are counted)
+FOLLOW_UP_ORDER = ("overdue", "open", "done", "resolved", "account gone")  # what needs the KAM first
 _EMAIL = re.compile(r"^[^@\s<>(),;:\"\[\]\\]+@[^@\s<>(),;:\"\[\]\\]+$")
 
 
@@ -200,6 +205,7 @@ class KamPack:
     missing_reports: list[str]  # account ids without any report file
     digest_html: str = ""
     email_html: str = ""
+    since_summary: str = ""  # one sentence on the changes since the last review (or why there are none)
 
     @property
     def size(self) -> int:
@@ -217,10 +223,14 @@ class DeliveryPlan:
     owners_without_accounts: list[str] = field(default_factory=list)
     unowned_accounts: dict[str, list[str]] = field(default_factory=dict)  # owner name -> account ids
     mismatch: str | None = None  # the reports were made from another bundle's data
+    since_note: str = ""  # where the digests' changes since the last review come from, or why there are none
 
     def notes(self) -> list[str]:
-        """Sentences on owners without accounts and accounts whose owner has no e-mail."""
+        """Sentences on the changes since the last review, owners without accounts and accounts
+        whose owner has no e-mail."""
         out = [self.mismatch] if self.mismatch else []
+        if self.since_note:
+            out.append(self.since_note)
         if self.owners_without_accounts:
             out.append(
                 f"{len(self.owners_without_accounts)} owner(s) in the owners file have no account in the bundle "
@@ -264,6 +274,20 @@ th{background:#f3f4f6}td.num{text-align:right;white-space:nowrap}.muted{color:#6
 {% for x in actions %}<tr><td>{{ x.name }}</td><td>{{ x.subject }}</td><td>{{ x.due_date }}</td><td>{{ x.priority }}</td>
 <td class="num">{{ x.value or "–" }}</td><td class="muted">{{ x.action_id }}</td></tr>
 {% endfor %}</tbody></table>{% else %}<p class="muted">{{ actions_note }}</p>{% endif %}
+<h2>Since the last review</h2>
+{% if since %}<p class="muted">{{ since.previous_as_of }} → {{ as_of }}. {{ since.summary }}</p>
+{% if since.changes %}<table><thead><tr><th>Account</th><th>What changed</th><th>Value at stake</th></tr></thead><tbody>
+{% for c in since.changes %}<tr><td>{{ c.name }} <span class="muted">({{ c.account_id }})</span></td>
+<td>{% for item in c["items"] %}<span class="muted">{{ item.kind }}:</span> {{ item.sentence }}{% if not loop.last %}<br>{% endif %}{% endfor %}</td>
+<td class="num">{{ c.value or "–" }}</td></tr>
+{% endfor %}</tbody></table>{% else %}<p class="muted">Nothing notable changed on these accounts since the review of {{ since.previous_as_of }}.</p>{% endif %}
+<h2>Actions of the last review, followed up</h2>
+{% if since.actions %}<table><thead><tr><th>Account</th><th>Action</th><th>Due</th><th>Follow-up</th><th>Value at stake</th><th>Id</th></tr></thead><tbody>
+{% for x in since.actions %}<tr><td>{{ x.name }}</td><td>{{ x.action }}</td><td>{{ x.due_date or "–" }}</td><td>{{ x.follow_up }}</td>
+<td class="num">{{ x.value or "–" }}</td><td class="muted">{{ x.action_id }}</td></tr>
+{% endfor %}</tbody></table>{% if since.more %}<p class="muted">{{ since.more }}</p>{% endif %}
+{% else %}<p class="muted">The plan of {{ since.previous_as_of }} had no actions for these accounts.</p>{% endif %}
+{% else %}<p class="muted">{{ since_note }}</p>{% endif %}
 {% if footer %}<p class="muted">{{ footer }}</p>{% endif %}
 </body></html>
 """
@@ -311,6 +335,7 @@ def plan_delivery(
     acc["_owner"] = acc["owner"].map(_clean_name)
     plan = _empty_plan(out, b, owner_table, acc)
     actions, actions_note, risks, risks_note = _plan_tables(b)
+    since, since_note = _since_record(out, b, plan)
 
     env = _environment()
     template = env.from_string(_DIGEST_TEMPLATE)
@@ -333,7 +358,15 @@ def plan_delivery(
             "actions": _top_actions(actions, ids, currency),
             "risks_note": risks_note,
             "actions_note": actions_note,
+            "since": _since_of(since, ids, who["owner"], names, currency),
+            "since_note": since_note,
         }
+        if common["since"]:
+            pack.since_summary = (
+                f"Since the review of {common['since']['previous_as_of']}: {common['since']['summary']}"
+            )
+        else:
+            pack.since_summary = since_note
         _render_digests(pack, template, common, link_base)
         plan.packs.append(pack)
     return plan
@@ -386,6 +419,89 @@ def _plan_tables(b) -> tuple[pd.DataFrame | None, str, pd.DataFrame | None, str]
     if isinstance(risks, NotAvailable):
         risks_note, risks = f"No account plans in this bundle ({risks.reason}).", None
     return actions, actions_note, risks, risks_note
+
+
+def _since_record(out: Path, b, plan: DeliveryPlan) -> tuple[dict | None, str]:
+    """The ``--since`` record of the reports folder for bundle ``b`` (or None) and the sentence a
+    digest shows without it; sets the plan's note on where the changes come from."""
+    from kamtools.review.since_pages import read_record
+
+    record, sentence = read_record(out, b)
+    if record is None:
+        plan.since_note = sentence
+        return None, sentence
+    plan.since_note = (
+        f"each digest lists the changes on the KAM's own accounts since the review of {record['previous_as_of']} "
+        f"(the reports were rendered with --since {record.get('previous_path')})"
+    )
+    return record, sentence
+
+
+def _since_of(record: dict | None, ids: set, owner: str, names: pd.Series, currency: str | None) -> dict | None:
+    """One KAM's part of the ``--since`` record: the digest rows of their accounts (grouped per
+    account, in rank order) and the last review's actions on them, followed up; never another
+    KAM's accounts. An account gone since the last review is theirs when it was theirs then."""
+    from kamtools.review.since.constants import ACTION_STATUS_TEXT
+
+    if record is None:
+        return None
+    ids = {str(a) for a in ids}
+    gone = {
+        str(d["account_id"])
+        for d in record["digest"]
+        if d.get("kind") == "account gone" and _clean_name(d.get("owner")) == owner and str(d["account_id"]) not in ids
+    }
+    mine = ids | gone
+    changes: list[dict] = []
+    by_account: dict[str, dict] = {}
+    for d in sorted(record["digest"], key=lambda d: d.get("rank") or 0):
+        acc = str(d["account_id"])
+        if acc not in mine:
+            continue
+        if acc not in by_account:
+            value = d.get("value_at_stake")
+            by_account[acc] = {
+                "account_id": acc,
+                "name": names.get(acc) or _cell(d.get("name")) or acc,
+                "value": formatting.money(value, currency) if value is not None else "",
+                "items": [],
+            }
+            changes.append(by_account[acc])
+        kind, sentence = str(d.get("kind") or ""), str(d.get("sentence") or "")
+        prefix = f"{kind[:1].upper()}{kind[1:]}: "
+        by_account[acc]["items"].append({"kind": kind, "sentence": sentence.removeprefix(prefix)})
+    order = {s: i for i, s in enumerate(FOLLOW_UP_ORDER)}
+    acts = [x for x in record["actions"] if str(x["account_id"]) in mine]
+    acts.sort(key=lambda x: (order.get(x.get("follow_up"), len(order)), -(x.get("value_at_stake") or 0.0)))
+    digest_names = {str(d["account_id"]): _cell(d.get("name")) for d in record["digest"]}
+    shown = [
+        {
+            "name": names.get(str(x["account_id"])) or digest_names.get(str(x["account_id"])) or str(x["account_id"]),
+            "action": _cell(x.get("action")),
+            "due_date": _cell(x.get("due_date")),
+            "follow_up": _cell(x.get("follow_up_text")) or _cell(x.get("follow_up")),
+            "value": formatting.money(x.get("value_at_stake"), currency) if x.get("value_at_stake") is not None else "",
+            "action_id": _cell(x.get("action_id")),
+        }
+        for x in acts[:SINCE_ACTIONS_N]
+    ]
+    counts = pd.Series([x.get("follow_up") for x in acts], dtype="object").value_counts()
+    n_items = sum(len(c["items"]) for c in changes)
+    parts = [f"{int(counts[s])} {ACTION_STATUS_TEXT[s].split(':')[0]}" for s in FOLLOW_UP_ORDER if s in counts]
+    summary = f"{n_items} notable change(s) on {len(changes)} of these accounts" + (
+        f"; of the {len(acts)} action(s) planned then: {', '.join(parts)}." if acts else "; no action was planned then."
+    )
+    return {
+        "previous_as_of": record.get("previous_as_of", ""),
+        "summary": summary,
+        "changes": changes,
+        "actions": shown,
+        "more": (
+            f"The {SINCE_ACTIONS_N} first of {len(acts)} actions (overdue and open first); the others are counted above."
+            if len(acts) > SINCE_ACTIONS_N
+            else ""
+        ),
+    }
 
 
 def _accounts_of(acc: pd.DataFrame, owner: str) -> pd.DataFrame:
@@ -677,8 +793,9 @@ def _message(pack: KamPack, plan: DeliveryPlan, zip_path: Path, folder: Path, s:
     more = f" and {len(pack.accounts) - 20} more" if len(pack.accounts) > 20 else ""
     msg.set_content(
         f"Hello {pack.owner},\n\n{lead}\n\nYour accounts (data as of {plan.as_of}): {names}{more}.\n"
-        "The digest of your accounts (largest risks and actions) is in the HTML part of this e-mail "
-        f"and in {DIGEST} in the pack.\n\n-- kamtools\n"
+        f"{pack.since_summary}\n"
+        "The digest of your accounts (largest risks and actions, and what changed since the last review) "
+        f"is in the HTML part of this e-mail and in {DIGEST} in the pack.\n\n-- kamtools\n"
     )
     html = pack.email_html.replace("<body>", f"<body><p>{_escape(lead)}</p>", 1)  # the lead sentence above the digest
     msg.add_alternative(html, subtype="html")

@@ -1,6 +1,11 @@
 """The faces of :mod:`kamtools.review.since` in ``kamtools reports --since``: checking the
 inputs before any report is rendered, and the portfolio change digest page ``OUT_DIR/since.html``.
 
+Beside the page, :func:`write_record` keeps the comparison's digest rows and followed-up actions as
+JSON (``OUT_DIR/.kamtools-state/since.json``, with the data fingerprints they belong to), so that
+``kamtools deliver`` gives each KAM the changes of their own accounts without comparing the
+bundles again (:func:`read_record`).
+
 The digest page is rendered with Jinja2 with autoescaping on, so every value from the data
 (account names, risk texts, owners) is inert text; the page runs no script (its
 Content-Security-Policy allows none).
@@ -8,6 +13,7 @@ Content-Security-Policy allows none).
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -17,6 +23,8 @@ from kamtools.display import money
 from kamtools.templating import LIST_PAGE_CSS, environment, trusted
 
 DIGEST_PAGE = "since.html"
+RECORD = "since.json"  # in the reports folder's state folder (kamtools.reports.state.STATE_DIR)
+RECORD_FORMAT = 1
 DIGEST_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'none'; base-uri 'none'"
 
 _TEMPLATE = """<!DOCTYPE html>
@@ -160,4 +168,89 @@ def write_digest(changes, bundle, out_dir: str | os.PathLike) -> Path:
     )
     path = out / DIGEST_PAGE
     atomic_write(path, page)
+    write_record(changes, bundle, out)
     return path
+
+
+def _plain(value):
+    """A JSON value: None for a missing number or date, ISO text for a date, str for ids and texts."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return str(value.date())
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
+
+
+def write_record(changes, bundle, out_dir: str | os.PathLike) -> Path:
+    """Write ``OUT_DIR/.kamtools-state/since.json`` (atomically): the digest rows, the previous plan's
+    actions followed up and the notes of ``changes``, with the fingerprints of both bundles and the
+    ``--since`` freshness values of the run (see :func:`read_record`)."""
+    from kamtools.outputs import write_atomic
+    from kamtools.reports.state import STATE_DIR
+
+    digest_cols = ["rank", "account_id", "name", "owner", "kind", "sentence", "value_at_stake"]
+    action_cols = ["account_id", "action_id", "action", "priority", "due_date", "value_at_stake", "follow_up"]
+    action_cols += ["follow_up_text"]
+    record = {
+        "format": RECORD_FORMAT,
+        "bundle_fingerprint": bundle.fingerprint,
+        "since": changes.freshness,
+        "previous_path": str(changes.previous_path),
+        "previous_as_of": str(changes.previous_as_of.date()),
+        "current_as_of": str(changes.current_as_of.date()),
+        "notes": list(changes.notes),
+        "digest": [{c: _plain(r.get(c)) for c in digest_cols} for r in changes.digest.to_dict("records")],
+        "actions": [{c: _plain(r.get(c)) for c in action_cols} for r in changes.actions.to_dict("records")],
+    }
+    for row in record["digest"] + record["actions"]:
+        row["account_id"] = str(row["account_id"])
+    folder = Path(out_dir) / STATE_DIR
+    folder.mkdir(exist_ok=True)
+    path = folder / RECORD
+    write_atomic(path, json.dumps(record, indent=1, ensure_ascii=False, allow_nan=False) + "\n")
+    return path
+
+
+def read_record(out_dir: str | os.PathLike, bundle) -> tuple[dict | None, str]:
+    """The ``--since`` record of the reports folder ``out_dir`` for ``bundle``, and one sentence on it.
+
+    ``(record, sentence)``: the record of :func:`write_record` when it belongs to ``bundle``'s data
+    and no report of that data was rendered after it with another ``--since`` or without one;
+    else ``(None, why)``. The sentence names no path: a KAM's digest shows it.
+    """
+    from kamtools.reports.state import STATE_DIR
+
+    out = Path(out_dir)
+    path = out / STATE_DIR / RECORD
+    none = "so this digest has no changes since the last review"
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(record, dict) or record.get("format") != RECORD_FORMAT:
+            raise ValueError("not a record of this kamtools version")
+        if not isinstance(record["digest"], list) or not isinstance(record["actions"], list):
+            raise ValueError("no digest or actions list")
+    except FileNotFoundError:
+        return None, f"The reports were rendered without --since, {none}."
+    except (OSError, ValueError, KeyError, TypeError):
+        return (
+            None,
+            f"The record of the last --since run cannot be read, {none}; render the reports again with --since.",
+        )
+    if record.get("bundle_fingerprint") != bundle.fingerprint:
+        return None, f"The change digest of the reports folder was made from other data than these accounts, {none}."
+    made = path.stat().st_mtime
+    for sidecar in sorted((out / STATE_DIR).glob("*.json"))[:5000]:
+        if sidecar.name == RECORD or sidecar.stat().st_mtime <= made:
+            continue
+        try:
+            fresh = json.loads(sidecar.read_text(encoding="utf-8")).get("freshness") or {}
+        except (OSError, ValueError, AttributeError):
+            continue
+        if fresh.get("bundle_fingerprint") == bundle.fingerprint and fresh.get("since") != record.get("since"):
+            return None, (
+                f"The reports were rendered again without the --since of the change digest of "
+                f"{record.get('previous_as_of')}, {none}."
+            )
+    return record, f"Changes since the review of {record.get('previous_as_of')}."
