@@ -230,7 +230,10 @@ def test_tender_calendar_on_the_demo(demo, stage):
     assert (cal["expected_month"] <= as_of + pd.DateOffset(months=18)).all()
     assert (cal["expected_month"].dt.day == 1).all()
     assert set(cal["confidence"]) <= {"low", "medium", "high"}
-    assert (cal["n_past_tenders"] >= 3).all()
+    assert set(cal["source"]) <= {"rhythm", "contract end", "contract end and rhythm"}
+    rhythm = cal["source"] == "rhythm"
+    assert (cal.loc[rhythm, "n_past_tenders"] >= 3).all()  # a rhythm needs three tenders, a contract end one
+    assert (cal.loc[~rhythm, "n_past_tenders"] >= 1).all()
 
 
 def test_bundle_writes_the_bid_tables(demo, tmp_path):
@@ -448,3 +451,162 @@ def test_docstring_example_runs():
 
     result = doctest.testmod(kamtools.bids)
     assert result.attempted >= 3 and result.failed == 0
+
+
+# ------------------------------------------------------------------------------------------
+# pooling, the margin fallback and the scatter of index-based competitor prices
+# ------------------------------------------------------------------------------------------
+def _pooling_bids(accounts: list[str]) -> pd.DataFrame:
+    """Decided bids: 24 accounts winning half their 12 bids; BIG winning 64 of 80 and THIN 4 of 5 (the same
+    own rate); one open bid each for BIG and THIN. Prices alternate around parity, whatever the outcome."""
+    rows = []
+
+    def add(acc: str, n: int, wins: int) -> None:
+        for i in range(n):
+            k = len(rows)
+            rows.append(
+                {
+                    "opportunity_id": f"P{k:04d}",
+                    "account_id": acc,
+                    "created_date": pd.Timestamp("2024-01-01") + pd.Timedelta(days=k % 500),
+                    "close_date": pd.Timestamp("2024-03-01") + pd.Timedelta(days=k % 500),
+                    "status": "won" if i < wins else "lost",
+                    "amount": 10_000.0,
+                    "category": "Premixes",
+                    "our_price": 100.0,
+                    "competitor": "Vetro",
+                    "competitor_price": [97.0, 100.0, 103.0][k % 3],
+                }
+            )
+
+    for acc in accounts[2:26]:
+        add(acc, 12, 6)
+    add(accounts[0], 80, 64)
+    add(accounts[1], 5, 4)
+    opp = pd.DataFrame(rows)
+    opp["stage"] = np.where(opp["status"] == "won", "Closed Won", "Closed Lost")
+    open_ = opp.iloc[[0, 0]].assign(
+        opportunity_id=["OPEN-BIG", "OPEN-THIN"], account_id=accounts[:2], status="open", stage="Proposal"
+    )
+    open_["close_date"] = pd.Timestamp("2027-01-15")
+    return pd.concat([opp, open_], ignore_index=True)
+
+
+def test_thin_accounts_are_pooled_towards_the_portfolio_more(demo):
+    portfolio = demo[0]
+    accounts = portfolio.accounts["account_id"].astype(str).tolist()
+    p2 = with_opportunities(portfolio, _pooling_bids(accounts))
+    model = fit_win_model(p2)
+    big, thin = accounts[0], accounts[1]
+    # the same own deviation (80% won against 50%), but the thin record stays nearer the portfolio (0)
+    assert model.account_effect_[big] > model.account_effect_[thin] > 0
+    assert model.account_weight_[big] > model.account_weight_[thin]
+    assert model.account_sd_[thin] > model.account_sd_[big]
+    assert model.account_n_[big] == 80 and model.account_n_[thin] == 5
+    recs = recommend_bids(p2, model=model)[0].set_index("opportunity_id")
+    assert recs.loc["OPEN-BIG", "p_win_current"] > recs.loc["OPEN-THIN", "p_win_current"]
+    w_big, w_thin = model.account_weight_[big], model.account_weight_[thin]
+    assert (
+        f"The account's own 80 decided bids carry {w_big:.0%} weight and the portfolio's record the rest "
+        "(a thin record leans on the portfolio)." in recs.loc["OPEN-BIG", "reason"]
+    )
+    assert f"The account's own 5 decided bids carry {w_thin:.0%} weight" in recs.loc["OPEN-THIN", "reason"]
+
+
+def test_margin_falls_back_to_the_account_then_the_portfolio(demo):
+    from kamtools.bids import price_open_bids
+
+    portfolio = demo[0]
+    opp = portfolio.tables["opportunities"].copy()
+    first, second = opp.index[(opp["status"] == "open") & opp["competitor_price"].notna()][:2]
+    opp.loc[[first, second], "category"] = "A category without products"
+    opp.loc[second, "account_id"] = "A-NO-ORDERS"
+    table = price_open_bids(with_opportunities(portfolio, opp))[0].set_index("opportunity_id")
+    lines = portfolio.order_lines
+    row = table.loc[opp.loc[first, "opportunity_id"]]
+    mine = lines[lines["account_id"].astype(str) == row["account_id"]]
+    account_cost = 1 - mine["margin"].sum() / mine["net_revenue"].sum()
+    assert row["cost_basis"] == "account margin"
+    assert row["cost_ratio"] == pytest.approx(account_cost)
+    # the category's price level is the median price of its (two) bids: cost = ratio x level
+    level = opp.loc[[first, second], "our_price"].median()
+    assert row["cost_price"] == pytest.approx(account_cost * level)
+    expected = row["p_win_current"] * row["amount"] * (row["our_price"] - row["cost_price"]) / row["our_price"]
+    assert row["expected_margin_current"] == pytest.approx(expected)
+    assert "the margin is the account's margin in its orders" in row["reason"]
+    # neither a product cost nor orders: the portfolio's margin, and the reason says so
+    other = table.loc[opp.loc[second, "opportunity_id"]]
+    assert other["cost_basis"] == "portfolio margin"
+    assert other["cost_ratio"] == pytest.approx(1 - lines["margin"].sum() / lines["net_revenue"].sum())
+    assert "Neither a product cost for this category nor orders of this account are known" in other["reason"]
+    assert "no decided bids of its own" in other["reason"]
+    plain = table[table["cost_basis"] == "product cost"]
+    assert len(plain) and not plain["reason"].str.contains("margin is the").any()
+
+
+def test_index_scatter_is_measured_on_bids_with_a_quote(demo):
+    from kamtools.bids.references import index_scatter
+
+    portfolio = demo[0]
+    scatter = index_scatter(portfolio).set_index("scope")
+    assert list(scatter.index) == ["account", "competitor", "market"]
+    market = scatter.loc["market"]
+    assert market["source"] == "market" and market["n_bids"] >= 100
+    # the demo: quotes sit about 5.5% (log) around a category's market index, 3.8% around a competitor's
+    assert 0.03 < market["sd"] < 0.09
+    assert scatter.loc["competitor", "sd"] < market["sd"]
+    assert abs(market["shift"]) < 0.02
+    assert scatter.attrs["anchor_n"] >= 10 and np.isfinite(scatter.attrs["anchor_gap"])
+    # without any bid with a quote the scatter is assumed, and says so
+    opp = portfolio.tables["opportunities"].assign(competitor_price=np.nan)
+    bare = index_scatter(with_opportunities(portfolio, opp)).set_index("scope")
+    assert (bare["source"] == "assumed").all() and (bare["n_bids"] == 0).all()
+
+
+def test_index_scatter_flattens_the_curve_and_widens_the_range():
+    from kamtools.bids.recommend import win_probability
+
+    base, slope = np.array([0.2]), -16.0
+    lx = np.log(np.linspace(0.9, 1.1, 21))[None, :]
+    sharp = win_probability(base, slope, lx)
+    flat = win_probability(base, slope, lx, np.array([0.06]))
+    assert (np.diff(flat[0]) < 0).all()
+    assert np.abs(np.diff(flat[0])).max() < np.abs(np.diff(sharp[0])).max()  # flatter
+    assert flat[0, 0] < sharp[0, 0] and flat[0, -1] > sharp[0, -1]  # less sure at both ends
+
+    a, our, comp, cost, amount = 0.3, 100.0, 97.0, 70.0, 50_000.0
+    frame = pd.DataFrame({"opportunity_id": ["Q", "I"], "account_id": "A", "competitor": "C", "category": "K"})
+    bids = Priced(
+        frame,
+        np.array([our, our]),
+        np.array([comp, comp]),
+        np.array([True, True]),
+        np.array([cost, cost]),
+        np.array([amount, amount]),
+        np.array([0.0, 0.06]),
+    )
+    wide = BidSettings(min_margin_pct=0.0, max_discount_pct=0.5, max_increase_pct=0.5)
+    rec, curves, gains = optimise(known_model(a, -12.0), bids, wide)
+    quoted, indexed = rec.iloc[0], rec.iloc[1]
+    # the uncertain competitor price: a more cautious cut, a wider range, a wider band of gained margin
+    assert indexed["recommended_price"] > quoted["recommended_price"]
+    assert indexed["price_high"] - indexed["price_low"] > quoted["price_high"] - quoted["price_low"]
+    spread = np.quantile(gains, 0.95, axis=1) - np.quantile(gains, 0.05, axis=1)
+    assert spread[1] > 1.1 * spread[0]
+    band = curves[curves["opportunity_id"] == "I"]
+    assert ((band["p_win_low"] <= band["p_win"]) & (band["p_win"] <= band["p_win_high"])).all()
+
+
+def test_index_priced_bids_are_anchored_and_say_how(demo):
+    portfolio = demo[0]
+    opp = portfolio.tables["opportunities"].copy()
+    opp.loc[opp["status"] == "open", "competitor_price"] = np.nan
+    from kamtools.bids import price_open_bids
+
+    table = price_open_bids(with_opportunities(portfolio, opp))[0]
+    assert (table["price_basis"] == INDEX).all()
+    assert (table["index_sd"] > 0).all() and (table["anchor_n"] >= 10).all()
+    first = table.iloc[0]
+    assert f"quotes scatter about ±{first['index_sd']:.1%} around such an index" in first["reason"]
+    assert f"measured on {first['index_scatter_n']:,} past bids with a quote" in first["reason"]
+    assert f"the curve starts from the win record of {first['anchor_n']:,} past bids without a quote" in first["reason"]

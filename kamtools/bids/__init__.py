@@ -36,7 +36,7 @@ from kamtools.bids.recommend import (
     BidSettings,
     Priced,
     cost_prices,
-    cost_ratios,
+    cost_sources,
     optimise,
     price_levels,
 )
@@ -49,6 +49,7 @@ __all__ = [
     "BidSettings",
     "WinModel",
     "recommend_bids",
+    "price_open_bids",
     "fit_win_model",
     "bundle_tables",
     "SUMMARY_COLUMNS",
@@ -73,6 +74,19 @@ def recommend_bids(
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | NotAvailable:
     """(bid_recommendations, bid_curves, bid_pipeline) for the open bids; NotAvailable with the reason."""
     settings = settings or DEFAULT_SETTINGS
+    priced = price_open_bids(portfolio, settings, model)
+    if isinstance(priced, NotAvailable):
+        return priced
+    table, curves, gains = priced
+    return table[rec_columns()].reset_index(drop=True), curves, _pipeline(table, gains, settings)
+
+
+def price_open_bids(
+    portfolio: Portfolio, settings: BidSettings | None = None, model: WinModel | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray] | NotAvailable:
+    """What :func:`recommend_bids` builds on: (every open bid with all working columns, the curves,
+    each bid's gained expected margin per posterior draw ``(n_bids, n_draws)``)."""
+    settings = settings or DEFAULT_SETTINGS
     bids = open_bids(portfolio)
     if isinstance(bids, NotAvailable):
         return bids
@@ -85,17 +99,25 @@ def recommend_bids(
     priced = frame["competitor_price_used"].notna().to_numpy()
     our = frame["our_price"].to_numpy(float)
     ref = np.where(priced, frame["competitor_price_used"].to_numpy(float), our)
-    frame["cost_ratio"] = cost_ratios(portfolio, frame)
+    # index-priced bids anchored on the record of bids without a quote (see kamtools.bids.references)
+    anchored = np.isfinite(frame["anchor_gap"].to_numpy(float))
+    ref = np.where(anchored, ref * np.exp(np.nan_to_num(frame["anchor_gap"].to_numpy(float))), ref)
+    priced = priced & ~anchored
+    frame["cost_ratio"], frame["cost_basis"] = cost_sources(portfolio, frame)
+    acc = frame["account_id"]
+    frame["account_bids"] = acc.map(model.account_n_).fillna(0).astype(np.int64)
+    frame["account_weight"] = acc.map(model.account_weight_).fillna(0.0).astype(float)
+    frame["account_effect"] = acc.map(model.account_effect_).fillna(0.0).astype(float)
     cost = cost_prices(frame["cost_ratio"].to_numpy(), frame, our, price_levels(portfolio.tables["opportunities"]))
-    inputs = Priced(frame, our, ref, priced, cost, frame["amount"].to_numpy(float))
+    sd = frame["index_sd"].to_numpy(float)
+    inputs = Priced(frame, our, ref, priced, cost, frame["amount"].to_numpy(float), sd)
     rec, curves, gains = optimise(model, inputs, settings)
     table = pd.concat([frame, rec], axis=1)
     for col in ("recommended_price", "price_low", "price_high", "floor_price", "ceiling_price"):
         table[col] = table[col].round(1)
     table["reason"] = pd.Series(reasons(table), index=table.index, dtype="str")
     table["log_ratio"] = log_ratio(table["our_price"], table["competitor_price_used"])
-    pipeline = _pipeline(table, gains, settings)
-    return table[rec_columns()].reset_index(drop=True), curves, pipeline
+    return table.reset_index(drop=True), curves, gains
 
 
 def _pipeline(table: pd.DataFrame, gains: np.ndarray, settings: BidSettings) -> pd.DataFrame:

@@ -23,10 +23,47 @@ def _basis(row: dict) -> str:
         }.get(row["price_index_scope"], f"the market price index{where} is")
         return (
             f"{whose} {row['price_index_used']:.0f} "
-            f"(about {row['competitor_price_used']:.1f} against our {row['our_price']:.1f})"
+            f"(about {row['competitor_price_used']:.1f} against our {row['our_price']:.1f})" + _index_caveat(row)
         )
     assert row["price_basis"] == HISTORY
     return "no competitor price is known, so this rests on the account's win history"
+
+
+def _index_caveat(row: dict) -> str:
+    """How the uncertainty of an index-based competitor price entered the curve."""
+    sd, n = row.get("index_sd", 0.0), int(row.get("index_scatter_n", 0) or 0)
+    if not sd or sd != sd:
+        return ""
+    measured = (
+        f"measured on {n:,} past bids with a quote" if n else "assumed: too few past bids with a quote to measure"
+    )
+    text = f"; quotes scatter about ±{sd:.1%} around such an index ({measured}), which flattens the win curve"
+    anchor_n = int(row.get("anchor_n", 0) or 0)
+    if anchor_n:
+        text += f"; the curve starts from the win record of {anchor_n:,} past bids without a quote"
+    return text
+
+
+def _context(row: dict) -> str:
+    """How the account's own record was pooled, and where the margin came from when not from product cost."""
+    n = int(row.get("account_bids", 0) or 0)
+    if n:
+        bids = "bid" if n == 1 else "bids"
+        text = (
+            f" The account's own {n:,} decided {bids} carry {row['account_weight']:.0%} weight and the "
+            "portfolio's record the rest (a thin record leans on the portfolio)."
+        )
+    else:
+        text = " The account has no decided bids of its own, so its win curve is the portfolio's."
+    basis = row.get("cost_basis", "product cost")
+    if basis == "account margin":
+        text += " No product cost is known for this category, so the margin is the account's margin in its orders."
+    elif basis == "portfolio margin":
+        text += (
+            " Neither a product cost for this category nor orders of this account are known, "
+            "so the margin is the portfolio's margin in its orders."
+        )
+    return text
 
 
 def _sign_money(x: float) -> str:
@@ -63,5 +100,6 @@ def reason(row: dict) -> str:
 
 
 def reasons(table: pd.DataFrame) -> list[str]:
-    """The sentence of every row of a recommendations table."""
-    return [reason(row) for row in table.to_dict("records")]
+    """The sentence of every row of a recommendations table, with how its account's record was pooled
+    and where its margin came from when not from product cost."""
+    return [reason(row) + _context(row) for row in table.to_dict("records")]

@@ -20,6 +20,13 @@ still earns ``min_margin_pct`` and the price ``max_discount_pct`` below the curr
 the ceiling is ``max_increase_pct`` above it. ``price_low``/``price_high`` span the prices
 whose expected margin is within ``near_best_pct`` of the best, widened to the 10th-90th
 percentile of the best price over the posterior draws of the price response.
+
+When the competitor's price comes from the price index rather than a quote, it is only known
+up to the scatter of quotes around such an index (``ref_sd``, measured by
+:func:`kamtools.bids.references.index_scatter`). P(win) is then averaged over that scatter
+(:func:`win_probability`, Gauss-Hermite quadrature): the curve is flatter, so the optimum
+cuts less; and each posterior draw also draws the competitor's price, so the range of the
+best price, the P(win) band and the band of the gained margin carry it too.
 """
 
 from __future__ import annotations
@@ -40,6 +47,9 @@ NEAR_BEST_PCT = 0.03  # the range: expected margin within this share of the best
 GRID_POINTS = 41  # points of each curve in bid_curves
 FINE_POINTS = 401
 CHUNK = 400  # bids per block of the posterior computation (bounds memory)
+QUADRATURE_POINTS = 12  # Gauss-Hermite nodes over the scatter of an index-based competitor price
+_NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(QUADRATURE_POINTS)
+_WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
 
 
 @dataclass(frozen=True)
@@ -63,8 +73,17 @@ class BidSettings:
 DEFAULT_SETTINGS = BidSettings()
 
 
+COST_BASES = ("product cost", "account margin", "portfolio margin")
+
+
 def cost_ratios(portfolio: Portfolio, frame: pd.DataFrame) -> np.ndarray:
     """Cost over revenue at the current price for each bid of ``frame`` (see module docstring)."""
+    return cost_sources(portfolio, frame)[0]
+
+
+def cost_sources(portfolio: Portfolio, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(cost over revenue, where it came from: one of :data:`COST_BASES`) for each bid of ``frame``:
+    the category's product cost, else the account's margin in its orders, else the portfolio's."""
     prod = portfolio.tables["products"]
     lp = prod["list_price"].astype(float)
     ratio = (prod["unit_cost"].astype(float) / lp).where(lp > 0)
@@ -76,9 +95,11 @@ def cost_ratios(portfolio: Portfolio, frame: pd.DataFrame) -> np.ndarray:
     total_rev = float(lines["net_revenue"].sum())
     overall = 1 - float(lines["margin"].sum()) / total_rev if total_rev > 0 else float(ratio.mean())
     keys = bid_keys(frame)
-    out = keys["category"].map(by_cat)
-    out = out.fillna(keys["account_id"].map(by_acc)).fillna(overall)
-    return out.to_numpy(dtype=float).clip(0.0, 0.99)
+    from_cat = keys["category"].map(by_cat)
+    from_acc = keys["account_id"].map(by_acc)
+    out = from_cat.fillna(from_acc).fillna(overall)
+    basis = np.where(from_cat.notna(), COST_BASES[0], np.where(from_acc.notna(), COST_BASES[1], COST_BASES[2]))
+    return out.to_numpy(dtype=float).clip(0.0, 0.99), basis.astype(object)
 
 
 def price_levels(bids: pd.DataFrame) -> pd.Series:
@@ -109,6 +130,19 @@ def grid(floor: np.ndarray, ceiling: np.ndarray, points: int) -> np.ndarray:
     return floor[:, None] + (ceiling - floor)[:, None] * t[None, :]
 
 
+def win_probability(base: np.ndarray, slope: float, lx: np.ndarray, ref_sd: np.ndarray | None = None) -> np.ndarray:
+    """P(win) of bids at log(price / competitor price) ``lx`` (``(n,)`` or ``(n, g)``), with
+    ``base`` the log-odds at parity ``(n,)``. Where ``ref_sd`` > 0 the competitor's log price
+    scatters normally by ``ref_sd`` around its estimate and P(win) is the average over it."""
+    lx2 = lx if lx.ndim == 2 else lx[:, None]
+    p = expit(base[:, None] + slope * lx2)
+    if ref_sd is not None and (ref_sd > 0).any():
+        r = ref_sd > 0
+        eta = base[r][:, None, None] + slope * (lx2[r][:, :, None] - ref_sd[r][:, None, None] * _NODES)
+        p[r] = expit(eta) @ _WEIGHTS
+    return p if lx.ndim == 2 else p[:, 0]
+
+
 def expected_margin(p_win: np.ndarray, price: np.ndarray, our: np.ndarray, cost: np.ndarray, amount: np.ndarray):
     """P(win) x margin (``cost`` in price units); the bid arrays broadcast against a price grid on the last axis."""
     return p_win * amount * (price - cost) / our
@@ -124,11 +158,13 @@ def best_price(
     floor: np.ndarray,
     ceiling: np.ndarray,
     near_best_pct: float = DEFAULT_SETTINGS.near_best_pct,
+    ref_sd: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Argmax of expected margin on a fine grid: (best price, lowest and highest near-best price)."""
+    """Argmax of expected margin on a fine grid: (best price, lowest and highest near-best price);
+    ``ref_sd``: the scatter of an index-based competitor price (see :func:`win_probability`)."""
     prices = grid(floor, ceiling, FINE_POINTS)
-    eta = base[:, None] + slope * np.log(prices / ref[:, None])
-    em = expected_margin(expit(eta), prices, our[:, None], cost[:, None], amount[:, None])
+    p = win_probability(base, slope, np.log(prices / ref[:, None]), ref_sd)
+    em = expected_margin(p, prices, our[:, None], cost[:, None], amount[:, None])
     best = em.max(axis=1)
     near = em >= best[:, None] - near_best_pct * np.abs(best[:, None])
     low = np.where(near, prices, np.inf).min(axis=1)
@@ -146,6 +182,11 @@ class Priced:
     priced: np.ndarray  # a competitor price (quoted or from the index) is known
     cost: np.ndarray  # our cost in price units (see cost_prices)
     amount: np.ndarray
+    ref_sd: np.ndarray | None = None  # log-scale scatter of ``ref`` (index-based prices; 0 or None: known)
+
+    def __post_init__(self) -> None:
+        if self.ref_sd is None:
+            self.ref_sd = np.zeros(len(self.our))
 
 
 def optimise(model: WinModel, bids: Priced, settings: BidSettings) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
@@ -153,9 +194,10 @@ def optimise(model: WinModel, bids: Priced, settings: BidSettings) -> tuple[pd.D
     base = model.base_logit(bids.frame, bids.priced)
     our, cost, amount, ref = bids.our, bids.cost, bids.amount, bids.ref
     floor, ceiling = price_bounds(our, cost, settings)
-    rec, low, high = best_price(base, model.slope, ref, our, cost, amount, floor, ceiling, settings.near_best_pct)
-    p_cur = expit(base + model.slope * np.log(our / ref))
-    p_rec = expit(base + model.slope * np.log(rec / ref))
+    sd = bids.ref_sd
+    rec, low, high = best_price(base, model.slope, ref, our, cost, amount, floor, ceiling, settings.near_best_pct, sd)
+    p_cur = win_probability(base, model.slope, np.log(our / ref), sd)
+    p_rec = win_probability(base, model.slope, np.log(rec / ref), sd)
     em_cur = expected_margin(p_cur, our, our, cost, amount)
     em_rec = expected_margin(p_rec, rec, our, cost, amount)
     rec_frame = pd.DataFrame(
@@ -184,7 +226,10 @@ def optimise(model: WinModel, bids: Priced, settings: BidSettings) -> tuple[pd.D
 
 
 def _posterior(model, bids: Priced, base, rec, floor, ceiling, settings: BidSettings):
-    """Curves with bands, the gain per posterior draw, and the 10-90% range of the best price."""
+    """Curves with bands, the gain per posterior draw, and the 10-90% range of the best price.
+
+    Each draw takes the price response from the model's posterior and, for an index-priced bid,
+    the competitor's log price from its scatter (``ref_sd``) around the estimate."""
     g = settings.grid_points
     prices = grid(floor, ceiling, g)
     n = len(prices)
@@ -192,22 +237,25 @@ def _posterior(model, bids: Priced, base, rec, floor, ceiling, settings: BidSett
     best_lo, best_hi = np.empty(n), np.empty(n)
     p_lo, p_hi = np.empty((n, g)), np.empty((n, g))
     draw_base, slopes = model.draws(bids.frame, bids.priced)
+    z = np.random.default_rng(model.seed + 1).standard_normal(draw_base.shape)
+    shift = bids.ref_sd[:, None] * z  # (n, D): log(competitor price / estimate) in each draw
     for s in range(0, n, CHUNK):
         sl = slice(s, min(s + CHUNK, n))
         ref, our, cost, amount = bids.ref[sl], bids.our[sl], bids.cost[sl], bids.amount[sl]
-        lx = np.log(prices[sl] / ref[:, None])  # (b, g)
-        pw = expit(draw_base[sl][:, :, None] + slopes[None, :, None] * lx[:, None, :])  # (b, D, g)
+        lx = np.log(prices[sl] / ref[:, None])[:, None, :] - shift[sl][:, :, None]  # (b, D, g)
+        pw = expit(draw_base[sl][:, :, None] + slopes[None, :, None] * lx)  # (b, D, g)
         p_lo[sl], p_hi[sl] = np.quantile(pw, [0.05, 0.95], axis=1)
         em = expected_margin(pw, prices[sl][:, None, :], our[:, None, None], cost[:, None, None], amount[:, None, None])
         best = prices[sl][np.arange(len(ref))[:, None], em.argmax(axis=2)]  # (b, D)
         best_lo[sl], best_hi[sl] = np.quantile(best, [0.10, 0.90], axis=1)
-        lc, lr_ = np.log(our / ref), np.log(rec[sl] / ref)
-        p_c = expit(draw_base[sl] + slopes[None, :] * lc[:, None])
-        p_r = expit(draw_base[sl] + slopes[None, :] * lr_[:, None])
+        lc, lr_ = np.log(our / ref)[:, None] - shift[sl], np.log(rec[sl] / ref)[:, None] - shift[sl]
+        p_c = expit(draw_base[sl] + slopes[None, :] * lc)
+        p_r = expit(draw_base[sl] + slopes[None, :] * lr_)
         gains[sl] = expected_margin(p_r, rec[sl][:, None], our[:, None], cost[:, None], amount[:, None]) - (
             expected_margin(p_c, our[:, None], our[:, None], cost[:, None], amount[:, None])
         )
-    p = expit(base[:, None] + model.slope * np.log(prices / bids.ref[:, None]))
+    p = win_probability(base, model.slope, np.log(prices / bids.ref[:, None]), bids.ref_sd)
+    p_lo, p_hi = np.minimum(p_lo, p), np.maximum(p_hi, p)  # the band holds the estimate (a skewed spread may not)
     em = expected_margin(p, prices, bids.our[:, None], bids.cost[:, None], bids.amount[:, None])
     curves = pd.DataFrame(
         {

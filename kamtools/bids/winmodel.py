@@ -18,7 +18,8 @@ How it is fitted and how thin data is pooled:
   the account's residuals over their binomial information plus the prior precision,
   iterated a few times with the fixed part refitted on top (penalised quasi-likelihood).
   An account with 3 bids moves a little from the portfolio, one with 30 a lot, one with
-  none not at all.
+  none not at all. ``account_weight_`` is the share of its own record the estimate keeps,
+  ``info / (info + 1 / ACCOUNT_PRIOR_SD**2)`` (``info``: the sum of p(1 - p) over its bids).
 * The uncertainty of the price response is a posterior sample: :data:`N_DRAWS` draws of
   the fixed part from the Laplace approximation (normal with the inverse penalised
   Hessian as covariance) and of each account effect from its own normal approximation,
@@ -90,6 +91,8 @@ class WinModel:
     cov_: np.ndarray | None = None
     account_effect_: dict[str, float] = field(default_factory=dict)
     account_sd_: dict[str, float] = field(default_factory=dict)
+    account_n_: dict[str, int] = field(default_factory=dict)
+    account_weight_: dict[str, float] = field(default_factory=dict)
     n_obs_: int = 0
     win_rate_: float = float("nan")
 
@@ -185,6 +188,9 @@ class WinModel:
         self.cov_ = np.linalg.inv(hess)
         self.account_effect_ = dict(zip(accounts, u, strict=True))
         self.account_sd_ = dict(zip(accounts, 1 / np.sqrt(info + 1 / tau2), strict=True))
+        # how much of the account's own record its estimate keeps (the rest is the portfolio's 0)
+        self.account_n_ = dict(zip(accounts, np.bincount(acc_codes, minlength=len(accounts)).tolist(), strict=True))
+        self.account_weight_ = dict(zip(accounts, info * tau2 / (info * tau2 + 1), strict=True))
         self.n_obs_ = len(y)
         self.win_rate_ = float(y.mean())
         return self
