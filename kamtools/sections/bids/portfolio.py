@@ -70,7 +70,8 @@ def _pipeline(bundle, recs, names) -> None:
     display.table(shown, columns=PIPELINE_COLUMNS, max_rows=25)
     display.paragraph(
         "Gain = expected margin (P(win) x margin) at the recommended price minus at the current one; the band "
-        "carries the uncertainty of the price response (90%). Bands of single bids do not add up to the band of the "
+        "carries the uncertainty of the price response and, where no competitor quote is known, of the competitor's "
+        "price around the price index (90%). Bands of single bids do not add up to the band of the "
         "total quoted above."
     )
 

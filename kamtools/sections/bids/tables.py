@@ -131,7 +131,8 @@ def rules_text(pipeline=None) -> str:
     return (
         "Prices are in the units of the opportunities table (our quoted price). The recommended price is the one "
         f"with the highest expected margin (probability of winning x margin at that price), {floor}. The good range "
-        f"holds the prices whose expected margin is {near_text}, widened by the uncertainty of the price response; "
+        f"holds the prices whose expected margin is {near_text}, widened by the uncertainty of the price response "
+        "and, for a bid priced from the price index, of the competitor's price around that index; "
         "the gain band (90%) is the range of the gain over that uncertainty."
     )
 
