@@ -205,6 +205,63 @@ def test_customer_deck_speaks_to_the_customer():
     assert [s.name for s in chart.plots[0].series][0].startswith("Last 12 months")
 
 
+def _chart_on(prs, title: str):
+    """The native chart of the slide titled ``title`` (python-pptx reads it back from the deck)."""
+    slide = prs.slides[slide_titles(prs).index(title)]
+    found = [s.chart for s in slide.shapes if s.has_chart]
+    assert len(found) == 1, (title, len(found))
+    return found[0]
+
+
+def test_customer_deck_charts_hold_the_bundles_figures():
+    """Every chart of every customer deck, read back with python-pptx, against the bundle tables it
+    is drawn from: monthly revenue (forecast_history) and revenue by category (tradelanes)."""
+    from kamtools.deck.text import literal
+
+    out, _ = decks("customer")
+    bundle = Bundle.open(hostile_bundle())
+    history = bundle.table("forecast_history")
+    lanes = bundle.table("tradelanes")
+    compared = 0
+    for account_id in bundle.account_ids():
+        prs = Presentation(str(deck_path(out, account_id, "customer")))
+        assert len(charts(prs)) == 2  # the monthly purchases and the categories: nothing else is charted
+        # monthly revenue: the last 12 months of the history against the 12 before, month by month
+        months = history[history["account_id"] == account_id].sort_values("ds")
+        recent, before = months.tail(12), months.iloc[max(0, len(months) - 24) : max(0, len(months) - 12)]
+        chart = _chart_on(prs, "Your purchases over time")
+        plot = chart.plots[0]
+        assert list(plot.categories) == [pd.Timestamp(d).strftime("%b") for d in recent["ds"]]
+        series = list(plot.series)
+        assert series[0].name.startswith("Last 12 months (")
+        assert list(series[0].values) == pytest.approx(recent["y"].tolist(), rel=1e-9, abs=0.005)
+        if len(before):
+            assert series[1].name.startswith("12 months before (")
+            then = list(series[1].values)
+            pad = len(recent) - len(before)
+            assert then[:pad] == [None] * pad
+            assert then[pad:] == pytest.approx(before["y"].tolist(), rel=1e-9, abs=0.005)
+        # revenue by category: the largest categories of the last 12 months, both periods
+        mine = lanes[(lanes["account_id"] == account_id) & ((lanes["revenue_ltm"] > 0) | (lanes["revenue_prior"] > 0))]
+        chart = _chart_on(prs, "What you buy from us")
+        plot = chart.plots[0]
+        shown = list(plot.categories)[::-1]  # bars are stored bottom up: the largest is drawn at the top
+        assert len(shown) == min(8, len(mine)) and len(set(shown)) == len(shown)
+        values = {s.name: list(s.values)[::-1] for s in plot.series}
+        assert set(values) == {"Last 12 months", "12 months before"}
+        by_name = mine.assign(shown=[literal(c, 60) for c in mine["category"]]).set_index("shown")
+        for i, name in enumerate(shown):
+            assert values["Last 12 months"][i] == pytest.approx(by_name.loc[name, "revenue_ltm"], rel=1e-9, abs=0.005)
+            assert values["12 months before"][i] == pytest.approx(
+                by_name.loc[name, "revenue_prior"], rel=1e-9, abs=0.005
+            )
+        left_out = by_name.drop(index=shown)["revenue_ltm"]
+        assert left_out.empty or min(values["Last 12 months"]) >= left_out.max()  # the largest are the ones shown
+        assert values["Last 12 months"] == sorted(values["Last 12 months"], reverse=True)
+        compared += 1
+    assert compared == len(bundle.account_ids())
+
+
 def test_unknown_account_is_failed_and_the_others_written(tmp_path):
     summary = write_decks(
         hostile_bundle(), tmp_path / "out", accounts=["A0003", "nope"], progress=False, portfolio=False
