@@ -39,6 +39,12 @@ INTENDED: dict[str, str] = {}
 # - churn, churn_drivers (and health_components): a decision maker never met reads 'No contact with a decision
 #   maker on record', not 'for 8,307 days' (the days counted the whole relationship);
 # (group_rollup reads a unit's 12-month spread from the width of that range: this demo has no groups.)
+# Written again on 2026-12-05 (fourth session, issue 21) for the planted recurring tenders: the demo's
+# opportunities gain the tenders' bids (a fifth of the accounts tender one category yearly) and the
+# contract_end column, so every table built from bids moved (bid_*, pipeline*, competitor_*, kpis*, the
+# churn and health features that count bids, segments' win-rate score and what reads them: plan_*,
+# whitespace peer groups, scenario_elasticity's groups), and tender_calendar gained its source and
+# contract_end columns and the contract-end rows.
 
 
 def _cell_text(series: pd.Series) -> pd.Series:

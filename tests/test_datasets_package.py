@@ -16,7 +16,13 @@ from kamtools.datasets import make_portfolio, write_tables
 
 DIGESTS = Path(__file__).parent / "data" / "demo_small_digests.json"
 """sha256 of each CSV file and planted-truth table of the SETTINGS below. After an intended change of
-the generator, rewrite it with ``KAMTOOLS_WRITE_DIGEST=1 .venv/bin/python -m pytest tests/test_datasets_package.py``."""
+the generator, rewrite it with ``KAMTOOLS_WRITE_DIGEST=1 .venv/bin/python -m pytest tests/test_datasets_package.py``.
+
+Rewritten for the planted recurring tenders (issue 21, kamtools.datasets.tenders): only
+``csv/opportunities.csv`` changed (the tenders' bids among the others, every row renumbered by
+date, the new ``contract_end`` column), ``truth/competitors.csv`` (its win shares count the tender
+bids too) and the new ``truth/tenders.csv``; the tenders draw from a stream of their own, so every
+other file kept its digest."""
 
 SETTINGS = {
     "s11_a90_y5_g12_asof": dict(n_accounts=90, years=5, seed=11, groups=12, as_of="2024-03-15"),
@@ -32,6 +38,7 @@ TRUTH_TABLES = (
     "whitespace_adoptions",
     "champions_left",
     "cross_unit_gaps",
+    "tenders",
 )
 
 

@@ -1,7 +1,7 @@
-"""The tender calendar: accounts that tender the same category at a regular rhythm.
+"""The tender calendar: when each account is expected to tender a category next, from two sources.
 
-An account's bids in one category are grouped into tenders (a bid opened within
-:data:`SAME_TENDER_DAYS` days of the account's previous bid in the category belongs to the
+**A recurring rhythm.** An account's bids in one category are grouped into tenders (a bid opened
+within :data:`SAME_TENDER_DAYS` days of the account's previous bid in the category belongs to the
 same tender). When the
 account has at least :data:`MIN_TENDERS` tenders of a category and the gaps between them
 are regular (yearly: median 10-14 months, every gap within 3 months of it; half-yearly:
@@ -10,8 +10,20 @@ the median gap to the last one, and kept when they fall after the as-of date and
 :data:`HORIZON_MONTHS` months. Expected value: the median value of the past tenders.
 Confidence: "high" with 4 or more tenders whose gaps are all within 1 month of the median,
 "medium" within 2 months, else "low"; one step lower when a predicted tender before the
-as-of date is missing from the data (and no prediction at all when two or more are). The opportunities table has no contract end dates,
-so recurring tenders are the only source.
+as-of date is missing from the data (and no prediction at all when two or more are).
+
+**A contract end.** A won opportunity whose ``contract_end`` (optional column) lies after the
+as-of date predicts the renewal tender of that account and category :data:`RFQ_LEAD_MONTHS`
+months before the contract ends (kept within :data:`HORIZON_MONTHS` months), worth what that
+contract was worth (the won opportunities of one account and category ending in the same month
+are one contract). Confidence "high": the end date is a fact. When that month has passed and no
+opportunity of the account and category was opened since :data:`RFQ_LEAD_MONTHS` + 2 months before
+the contract end, the tender is due now (expected the month after the as-of date); when one was
+opened, the renewal tender is under way and is not predicted again.
+
+When both sources predict a tender of the same account and category within
+:data:`SAME_TENDER_MONTHS` months, one row is kept: the contract end's (a fact), its basis naming
+both; the ``source`` column says which ("contract end", "rhythm", "contract end and rhythm").
 """
 
 from __future__ import annotations
@@ -25,6 +37,14 @@ SAME_TENDER_DAYS = 60
 MIN_TENDERS = 3
 HORIZON_MONTHS = 18
 DAYS_PER_MONTH = 365.25 / 12
+RFQ_LEAD_MONTHS = 3
+"""Months between the RFQ of a contract's renewal and the end of the contract: a buyer needs about a
+quarter to collect and compare bids, award the contract and hand over before the old one runs out."""
+VALUE_RATIO = 2.0
+"""The tenders of one rhythm are of about the same scope: each is worth within this factor of the one
+before (a much smaller or larger bid of the category in between is another business)."""
+SAME_TENDER_MONTHS = 3
+"""A rhythm's predicted tender within this many months of a contract end's is the same tender."""
 _RHYTHMS = (("about yearly", 10.0, 14.0, 3.0), ("about every six months", 5.0, 7.0, 1.5))
 _LEVELS = ("low", "medium", "high")
 COLUMNS = [
@@ -37,7 +57,10 @@ COLUMNS = [
     "interval_months",
     "basis",
     "confidence",
+    "source",
+    "contract_end",
 ]
+SOURCES = ("rhythm", "contract end", "contract end and rhythm")
 
 
 def _months_text(months: list[str]) -> str:
@@ -64,22 +87,56 @@ def _tender_table(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _regular(tenders: pd.DataFrame) -> pd.DataFrame:
-    """Per account and category with a regular rhythm: n, median gap (months), spread, rhythm words."""
-    g = tenders.groupby(["account_id", "category"], sort=True)
-    gaps = g["start"].diff().dt.days / DAYS_PER_MONTH
-    stats = gaps.groupby([tenders["account_id"], tenders["category"]]).agg(["size", "median"])
-    spread = (gaps - gaps.groupby([tenders["account_id"], tenders["category"]]).transform("median")).abs()
-    stats["spread"] = spread.groupby([tenders["account_id"], tenders["category"]]).max()
-    stats = stats[stats["size"] >= MIN_TENDERS]  # size counts the first tender's missing gap too
-    stats["rhythm"] = ""
-    for words, low, high, within in _RHYTHMS:
-        hit = stats["median"].between(low, high) & (stats["spread"] <= within) & (stats["rhythm"] == "")
-        stats.loc[hit, "rhythm"] = words
-    return stats[stats["rhythm"] != ""]
+def _chain(months: np.ndarray, values: np.ndarray, low: float, high: float) -> list[int]:
+    """Positions of the longest chain of tenders (``months``: their starts in months, ascending) whose
+    consecutive gaps lie within ``low``-``high`` months and whose values are within :data:`VALUE_RATIO`
+    of the previous one's; the one worth most in all when several are as long. Bids in between that do not fit
+    (an ordinary quote of the category) are left out of the chain."""
+    k = len(months)
+    best, prev, total = [1] * k, [-1] * k, list(values)
+    for i in range(1, k):
+        for j in range(i):
+            gap = months[i] - months[j]
+            lo, hi = sorted((values[i], values[j]))
+            if (
+                low <= gap <= high
+                and hi <= VALUE_RATIO * lo
+                and (best[j] + 1, total[j]) > (best[i] - 1, total[i] - values[i])
+            ):
+                best[i], prev[i], total[i] = best[j] + 1, j, total[j] + values[i]
+    i = max(range(k), key=lambda p: (best[p], total[p], p))
+    chain = []
+    while i >= 0:
+        chain.append(i)
+        i = prev[i]
+    return chain[::-1]
 
 
-def _predict(tenders: pd.DataFrame, median: float, spread: float, rhythm: str, as_of: pd.Timestamp) -> list[dict]:
+def _rhythms(tenders: pd.DataFrame) -> list[tuple[pd.DataFrame, float, float, str, int]]:
+    """(its tenders, median gap in months, largest distance of a gap from it, rhythm words, bids of the
+    category left out) of every account and category with a regular rhythm of :data:`MIN_TENDERS` or
+    more tenders."""
+    size = tenders.groupby(["account_id", "category"], sort=False)["start"].transform("size")
+    out = []
+    for _, group in tenders[size >= MIN_TENDERS].groupby(["account_id", "category"], sort=True):
+        months = (group["start"] - group["start"].iloc[0]).dt.days.to_numpy() / DAYS_PER_MONTH
+        values = group["value"].to_numpy()
+        for words, low, high, within in _RHYTHMS:
+            pos = _chain(months, values, low, high)
+            if len(pos) < MIN_TENDERS:
+                continue
+            gaps = np.diff(months[pos])
+            median = float(np.median(gaps))
+            spread = float(np.abs(gaps - median).max())
+            if low <= median <= high and spread <= within:
+                out.append((group.iloc[pos], median, spread, words, len(group) - len(pos)))
+                break
+    return out
+
+
+def _predict(
+    tenders: pd.DataFrame, median: float, spread: float, rhythm: str, others: int, as_of: pd.Timestamp
+) -> list[dict]:
     """Predicted tenders of one account and category with a regular rhythm."""
     first, n = tenders["start"], len(tenders)
     level = 2 if (n >= 4 and spread <= 1) else 1 if spread <= 2 else 0
@@ -93,6 +150,8 @@ def _predict(tenders: pd.DataFrame, median: float, spread: float, rhythm: str, a
         return []
     months = [d.strftime("%Y-%m") for d in first]
     basis = f"tendered {tenders['category'].iloc[0]} in {_months_text(months)}: {rhythm}"
+    if others:
+        basis += f" ({others:,} other {'bid' if others == 1 else 'bids'} of the category apart)"
     if missed:
         basis += "; the last expected tender is not in the data"
     out = []
@@ -108,20 +167,104 @@ def _predict(tenders: pd.DataFrame, median: float, spread: float, rhythm: str, a
                 "interval_months": round(median, 1),
                 "basis": basis,
                 "confidence": _LEVELS[max(level - missed, 0)],
+                "source": SOURCES[0],
+                "contract_end": pd.NaT,
             }
         )
         nxt = nxt + step
     return out
 
 
+def _contracts(opp: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The contracts we hold that end after ``as_of``: one row per account, category and end month
+    (its won opportunities' value summed), with the month its renewal tender is expected."""
+    won = opp[(opp["status"].astype("str") == "won") & opp["contract_end"].notna() & (opp["contract_end"] > as_of)]
+    if won.empty:
+        return pd.DataFrame(columns=["account_id", "category", "end_month", "contract_end", "value", "won_date"])
+    won = won.assign(end_month=won["contract_end"].dt.to_period("M").dt.start_time)
+    return (
+        won.groupby(["account_id", "category", "end_month"], sort=True)
+        .agg(contract_end=("contract_end", "max"), value=("amount", "sum"), won_date=("created_date", "max"))
+        .reset_index()
+    )
+
+
+def _contract_rows(opp: pd.DataFrame, tenders: pd.DataFrame, as_of: pd.Timestamp) -> list[dict]:
+    """Predicted renewal tenders of the contracts that end after ``as_of`` (see module docstring)."""
+    contracts = _contracts(opp, as_of)
+    if contracts.empty:
+        return []
+    next_month = (as_of + pd.Timedelta(days=1)).to_period("M").start_time
+    last_month = as_of + pd.DateOffset(months=HORIZON_MONTHS)
+    past = tenders.groupby(["account_id", "category"], sort=False)["start"].agg(["size", "max"])
+    opened = opp.groupby(["account_id", "category"], sort=False)["created_date"]
+    latest = opened.max()
+    rows = []
+    for c in contracts.itertuples(index=False):
+        expected = c.end_month - pd.DateOffset(months=RFQ_LEAD_MONTHS)
+        if expected > last_month:
+            continue
+        basis = f"contract end {c.contract_end:%Y-%m} (won {c.won_date:%Y-%m}): RFQ expected {RFQ_LEAD_MONTHS} months before"
+        if expected < next_month:  # the RFQ is due: has it come?
+            since = c.end_month - pd.DateOffset(months=RFQ_LEAD_MONTHS + 2)
+            last_opened = latest.get((c.account_id, c.category), pd.NaT)
+            if pd.notna(last_opened) and last_opened >= since and last_opened > c.won_date:
+                continue  # the renewal tender is under way: it is in the opportunities table
+            basis += f"; due since {expected:%Y-%m} and not in the data yet"
+            expected = next_month
+        n, last = past.loc[(c.account_id, c.category)] if (c.account_id, c.category) in past.index else (0, pd.NaT)
+        rows.append(
+            {
+                "account_id": c.account_id,
+                "category": c.category,
+                "expected_month": expected,
+                "expected_value": float(c.value),
+                "last_tender_date": last,
+                "n_past_tenders": int(n),
+                "interval_months": np.nan,
+                "basis": basis,
+                "confidence": _LEVELS[2],
+                "source": SOURCES[1],
+                "contract_end": c.contract_end,
+            }
+        )
+    return rows
+
+
+def _merge(rhythm: list[dict], contract: list[dict]) -> list[dict]:
+    """Both lists, a rhythm's tender within :data:`SAME_TENDER_MONTHS` months of a contract end's of
+    the same account and category folded into the contract end's row."""
+    if not contract:
+        return rhythm
+    kept = []
+    for r in rhythm:
+        same = [
+            c
+            for c in contract
+            if (c["account_id"], c["category"]) == (r["account_id"], r["category"])
+            and abs((r["expected_month"] - c["expected_month"]).days) <= SAME_TENDER_MONTHS * DAYS_PER_MONTH
+        ]
+        if not same:
+            kept.append(r)
+            continue
+        c = same[0]
+        if c["source"] == SOURCES[1]:
+            c["basis"] += f"; also {r['basis']}"
+            c["source"] = SOURCES[2]
+            c["interval_months"] = r["interval_months"]
+    return kept + contract
+
+
 def tender_calendar(portfolio: Portfolio) -> pd.DataFrame | NotAvailable:
-    """Predicted recurring tenders after the as-of date (see module docstring)."""
+    """Predicted tenders after the as-of date, from recurring rhythms and contract ends (see module docstring)."""
     if not portfolio.has("opportunities"):
         return NotAvailable("No opportunities table was supplied, so past tenders are unknown.")
     opp = portfolio.tables["opportunities"]
     if "category" not in opp.columns:
         return NotAvailable("The opportunities table has no category column, so recurring tenders cannot be seen.")
     opp = opp[opp["category"].notna() & (opp["created_date"] <= portfolio.as_of)]
+    if "contract_end" not in opp.columns:  # an optional column: absent = no contract end known
+        opp = opp.assign(contract_end=pd.Series(pd.NaT, index=opp.index, dtype="datetime64[ns]"))
     frame = pd.DataFrame(
         {
             "account_id": opp["account_id"],
@@ -131,17 +274,17 @@ def tender_calendar(portfolio: Portfolio) -> pd.DataFrame | NotAvailable:
         }
     )
     tenders = _tender_table(frame)
-    regular = _regular(tenders)
     rows: list[dict] = []
-    if len(regular):
-        chosen = tenders.set_index(["account_id", "category"]).loc[regular.index].reset_index()
-        for (acc, cat), group in chosen.groupby(["account_id", "category"], sort=True):
-            stats = regular.loc[(acc, cat)]
-            rows.extend(_predict(group, stats["median"], stats["spread"], stats["rhythm"], portfolio.as_of))
+    for chain, median, spread, words, others in _rhythms(tenders):
+        rows.extend(_predict(chain, median, spread, words, others, portfolio.as_of))
+    contract_opp = opp.assign(category=opp["category"].astype("str"))
+    rows = _merge(rows, _contract_rows(contract_opp, tenders, portfolio.as_of))
     out = pd.DataFrame(rows, columns=COLUMNS)
     out["expected_month"] = pd.to_datetime(out["expected_month"]).astype("datetime64[ns]")
     out["last_tender_date"] = pd.to_datetime(out["last_tender_date"]).astype("datetime64[ns]")
+    out["contract_end"] = pd.to_datetime(out["contract_end"]).astype("datetime64[ns]")
     out["n_past_tenders"] = out["n_past_tenders"].astype(np.int64)
-    for col in ("account_id", "category", "basis", "confidence"):
+    out["interval_months"] = out["interval_months"].astype(float)
+    for col in ("account_id", "category", "basis", "confidence", "source"):
         out[col] = out[col].astype("str")
     return out.sort_values(["expected_month", "account_id", "category"], kind="stable").reset_index(drop=True)

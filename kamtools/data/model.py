@@ -230,6 +230,15 @@ TABLES: dict[str, Table] = {
                     positive=True,
                 ),
                 C("loss_reason", "text", False, "Why it was lost (free text or code).", "price", nullable=True),
+                C(
+                    "contract_end",
+                    "date",
+                    False,
+                    "For a won opportunity: the date the contract it won ends (the account usually tenders "
+                    "again a few months before); empty when unknown.",
+                    "2027-03-31",
+                    nullable=True,
+                ),
             ),
             primary_key=("opportunity_id",),
             date_columns_bounded=("created_date",),

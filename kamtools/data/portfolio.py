@@ -273,6 +273,8 @@ class Portfolio:
                 later = df["close_date"] > as_of
                 df.loc[later & (df["status"] != "open"), "loss_reason"] = None
                 df.loc[later, "status"] = "open"
+                if "contract_end" in df.columns:  # not won yet, so no contract yet
+                    df.loc[later, "contract_end"] = pd.NaT
             elif name == "complaints":
                 df.loc[df["resolved_date"] > as_of, "resolved_date"] = pd.NaT
             elif name == "invoices":

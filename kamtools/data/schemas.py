@@ -87,8 +87,13 @@ PLANNED_MARGIN = pd.DateOffset(years=5)
 """Planned dates (due_date, close_date of open opportunities) may lie in the future, but not
 more than this after today."""
 
-PLANNED_DATES: tuple[tuple[str, str], ...] = (("invoices", "due_date"), ("opportunities", "close_date"))
-"""Date columns that may lie in the future (close_date only while the opportunity is open)."""
+PLANNED_DATES: tuple[tuple[str, str], ...] = (
+    ("invoices", "due_date"),
+    ("opportunities", "close_date"),
+    ("opportunities", "contract_end"),
+)
+"""Date columns that may lie in the future (close_date only while the opportunity is open; a contract
+end usually does)."""
 
 AS_OF_GAP = pd.Timedelta(days=366)
 """A given as_of more than this after the last order date is warned about (every account would look lapsed)."""
@@ -96,6 +101,7 @@ AS_OF_GAP = pd.Timedelta(days=366)
 DATE_ORDER_RULES: list[tuple[str, str, str]] = [
     # (table, earlier column, later column): later must not be before earlier
     ("opportunities", "created_date", "close_date"),
+    ("opportunities", "created_date", "contract_end"),
     ("complaints", "opened_date", "resolved_date"),
     ("invoices", "issue_date", "due_date"),
     ("invoices", "issue_date", "paid_date"),

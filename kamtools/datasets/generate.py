@@ -21,6 +21,7 @@ from .people import make_relationships
 from .products import make_products
 from .state import GenState, new_state
 from .targets import make_targets
+from .tenders import add_tenders
 from .truth import PlantedTruth, planted_truth
 
 DEFAULT_END = pd.Timestamp("2026-10-31")
@@ -93,11 +94,12 @@ def generate(s: GenState) -> tuple[Portfolio, PlantedTruth]:
     else:
         tables = _with_empty_new_columns(tables)
     tables["complaints"] = make_complaints(s)
-    tables["opportunities"] = make_opportunities(s)
+    tables["opportunities"], tender_schedule = add_tenders(s, make_opportunities(s))
     tables["competitor_prices"] = make_competitor_prices(s)
     tables["targets"] = make_targets(s)
     tables = {name: tables[name] for name in TABLES}
     truth = planted_truth(s, tables)
+    truth.tenders = tender_schedule
     return Portfolio(tables, s.as_of), truth
 
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 _PRICE_STREAM = 181  # child stream of list-price changes, discount renegotiations, promotions, elasticities
 _TARGET_STREAM = 182  # child stream of the reachable / stretching target mix
+_TENDER_STREAM = 183  # child stream of the planted recurring tenders (kamtools.datasets.tenders)
 
 
 @dataclass(eq=False)
@@ -41,6 +42,7 @@ class GenState:
     cal_month: np.ndarray  # calendar month (1-12) of each month of the grid
     C: int  # categories
     groups: GroupLayer | None = None  # the global-account layer (its own random stream)
+    tender_rng: np.random.Generator | None = None  # the planted recurring tenders (a stream of their own)
 
     # products (make_products, move_prices)
     P: int = field(init=False)
@@ -130,6 +132,7 @@ def new_state(rng: np.random.Generator, n: int, years: int, as_of: pd.Timestamp,
         # main stream's draws (and every table built from them) shift no more than they must
         price_rng=np.random.default_rng([seed, _PRICE_STREAM]),
         target_rng=np.random.default_rng([seed, _TARGET_STREAM]),
+        tender_rng=np.random.default_rng([seed, _TENDER_STREAM]),
         n=n,
         as_of=as_of,
         as_of_day=as_of_day,

@@ -40,6 +40,10 @@ class PlantedTruth:
         it when it adopted it during the history, else NaT).
     price_elasticity : dict category -> the planted price elasticity of volume (units bought
         ~ net price ** elasticity, relative to the account's usual price of the category).
+    tenders : account_id, category, tender_date (first day of the tender), value (its lots' amounts),
+        n_lots, status ('won' when a lot was won, 'open', 'lost', or 'after as_of' for tenders still to
+        come), contract_end (recorded on the won lots, NaT otherwise): the recurring tenders planted
+        by :mod:`kamtools.datasets.tenders`, a year past as_of included.
     """
 
     churn: pd.DataFrame
@@ -61,6 +65,19 @@ class PlantedTruth:
         )
     )
     price_elasticity: dict[str, float] = field(default_factory=dict)
+    tenders: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            {
+                "account_id": pd.Series(dtype="str"),
+                "category": pd.Series(dtype="str"),
+                "tender_date": _dates([]),
+                "value": pd.Series(dtype=float),
+                "n_lots": pd.Series(dtype=np.int64),
+                "status": pd.Series(dtype="str"),
+                "contract_end": _dates([]),
+            }
+        )
+    )
 
 
 def planted_truth(s: GenState, tables: dict[str, pd.DataFrame]) -> PlantedTruth:

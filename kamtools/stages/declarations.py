@@ -162,13 +162,13 @@ STAGES: tuple[Stage, ...] = (
                 "revenue_change_6m:float revenue_change_12m:float order_days_change_3m:float "
                 "order_days_change_6m:float order_days_change_12m:float categories_12m:float categories_dropped:float "
                 "categories_dropped_share:float margin_pct_12m:float margin_change_6m:float industry:str region:str "
-                "channel:str share_of_wallet:float complaints_12m:float? complaints_severe_12m:float? "
+                "channel:str share_of_wallet:float? complaints_12m:float? complaints_severe_12m:float? "
                 "complaints_open:float? complaint_resolution_days:float? days_late_avg_12m:float? "
                 "days_late_change_6m:float? overdue_share:float? decision_makers:float? "
                 "decision_maker_coverage_12m:float? days_since_decision_maker_contact:float? interactions_90d:float? "
                 "interactions_change_6m:float? bids_lost_12m:float? win_rate_12m:float? lost_to_competitor:str? "
-                "bid_price_gap_pct:float? competitor_price_gap_pct:float? competitor_sightings_12m:float? p_alive:float "
-                "expected_value_12m:float champion_left:float?",
+                "bid_price_gap_pct:float? competitor_price_gap_pct:float? competitor_sightings_12m:float? p_alive:float? "
+                "expected_value_12m:float? champion_left:float?",
             ),
             table(
                 "churn_importance",
@@ -287,7 +287,7 @@ STAGES: tuple[Stage, ...] = (
             table(
                 "tender_calendar",
                 "account_id:str category:str expected_month:datetime expected_value:float last_tender_date:datetime "
-                "n_past_tenders:int interval_months:float basis:str confidence:str",
+                "n_past_tenders:int interval_months:float basis:str confidence:str source:str contract_end:datetime",
             ),
         ),
     ),

@@ -100,7 +100,7 @@ def _far_dates(name: str, column: str, df: pd.DataFrame, now: pd.Timestamp, plan
     if not planned:
         return schemas.far_future(v, now)
     far = v > now + PLANNED_MARGIN
-    if name == "opportunities" and "status" in df.columns:
+    if (name, column) == ("opportunities", "close_date") and "status" in df.columns:  # a decision has happened
         decided = df["status"].isin(["won", "lost"])
         far = (far & ~decided) | (schemas.far_future(v.where(decided), now) & decided)
     return far

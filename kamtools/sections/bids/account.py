@@ -110,7 +110,7 @@ def _tenders(acct, cal) -> None:
     upcoming = upcoming_tenders(cal, acct.as_of)
     if upcoming.empty:
         display.paragraph(
-            f"None of this account's {len(cal):,} recurring tenders is expected in the next 12 months "
+            f"None of this account's {len(cal):,} predicted tenders is expected in the next 12 months "
             f"(the next one: {_month(_months(cal['expected_month']).min())})."
         )
         return
@@ -125,10 +125,25 @@ def _tenders(acct, cal) -> None:
             f"{money(value, currency)} in all; the first: {what}."
         )
     display.paragraph(
-        f"{head} Start the pre-RFQ work (specification, relationships, price position) a few months before each."
+        f"{head} {_sources(upcoming)} Start the pre-RFQ work (specification, relationships, price position) "
+        "a few months before each."
     )
     cols = {k: v for k, v in TENDER_COLUMNS.items() if k != "account_text"}
     display.table(tender_rows(upcoming), columns=cols, max_rows=12)
+
+
+def _sources(upcoming: pd.DataFrame) -> str:
+    """Where the expected tenders come from, in a sentence: contract ends in the data, a rhythm, or both."""
+    source = upcoming.get("source", pd.Series("rhythm", index=upcoming.index)).astype("str")
+    ends = int(source.str.startswith("contract end").sum())
+    if not ends:
+        return "Each is expected from the account's rhythm of past tenders."
+    if ends == len(upcoming):
+        return "Each is expected a few months before a contract of ours ends (its contract_end in the opportunities)."
+    return (
+        f"{ends:,} {'is' if ends == 1 else 'are'} expected a few months before a contract of ours ends, "
+        "the others from the account's rhythm of past tenders."
+    )
 
 
 def _cards(acct, recs, post, cal) -> None:

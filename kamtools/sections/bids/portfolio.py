@@ -133,6 +133,18 @@ def _calibration(bundle) -> None:
         display.figure(reliability_chart(rel), alt="predicted win probability against the share of bids won")
 
 
+def _by_source(upcoming: pd.DataFrame) -> str:
+    """Where the expected tenders come from, in brackets after the total (empty for a bundle without sources)."""
+    if "source" not in upcoming.columns:
+        return ""
+    ends = int(upcoming["source"].astype("str").str.startswith("contract end").sum())
+    if not ends:
+        return " (all from a rhythm of past tenders)"
+    if ends == len(upcoming):
+        return " (all a few months before a contract of ours ends)"
+    return f" ({ends:,} a few months before a contract of ours ends, the others from a rhythm of past tenders)"
+
+
 def _calendar(bundle, names) -> None:
     currency = formatting.currency_of(bundle)
     display.heading("Tender calendar, next 12 months", 3)
@@ -149,8 +161,8 @@ def _calendar(bundle, names) -> None:
     value = pd.to_numeric(upcoming["expected_value"], errors="coerce").sum()
     display.paragraph(
         f"{len(upcoming):,} tenders from {upcoming['account_id'].nunique():,} accounts are expected in the next "
-        f"12 months, worth about {money(value, currency)}; the table lists the soonest first, so the pre-RFQ work can start "
-        "months ahead."
+        f"12 months, worth about {money(value, currency)}{_by_source(upcoming)}; the table lists the soonest first, "
+        "so the pre-RFQ work can start months ahead."
     )
     display.figure(
         tender_calendar_chart(upcoming, start=window_start(bundle.as_of), currency=currency),
