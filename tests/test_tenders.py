@@ -1,0 +1,215 @@
+"""The tender calendar's contract ends (the optional opportunities.contract_end) and the demo's
+planted recurring tenders (issue 21)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from _factory import valid_tables, write_folder
+
+from kamtools.bids.tenders import RFQ_LEAD_MONTHS, tender_calendar
+from kamtools.cli import main
+from kamtools.data.loader import load_portfolio
+from kamtools.data.portfolio import Portfolio
+from kamtools.data.validation import DataValidationError
+
+AS_OF = pd.Timestamp("2026-10-31")
+
+
+def _portfolio(rows: list[dict], as_of: pd.Timestamp = AS_OF) -> Portfolio:
+    """A tiny portfolio (the factory's accounts, products and orders) with these opportunities."""
+    t = valid_tables()
+    opp = pd.DataFrame(rows)
+    for col in ("created_date", "close_date", "contract_end"):
+        if col in opp.columns:
+            opp[col] = pd.to_datetime(opp[col])
+    opp = opp.assign(opportunity_id=[f"OP-{i}" for i in range(len(opp))], stage="Closed", probability=1.0)
+    tables = {
+        "accounts": t["accounts"].assign(customer_since=pd.to_datetime(t["accounts"]["customer_since"])),
+        "products": t["products"],
+        "orders": t["orders"].assign(order_date=pd.to_datetime(t["orders"]["order_date"])),
+        "opportunities": opp,
+    }
+    return Portfolio(tables=tables, as_of=as_of)
+
+
+def _bid(created: str, amount: float, status: str = "won", contract_end: str | None = None, **kw) -> dict:
+    close = pd.Timestamp(created) + pd.Timedelta(days=45)
+    row = {
+        "account_id": "A001",
+        "created_date": created,
+        "close_date": close,
+        "status": status,
+        "amount": amount,
+        "category": "Premixes",
+    }
+    if contract_end is not None:
+        row["contract_end"] = contract_end
+    return row | kw
+
+
+def test_a_contract_end_predicts_the_renewal_tender_with_the_lead_time_and_its_value():
+    p = _portfolio(
+        [
+            _bid("2026-02-10", 80_000.0, contract_end="2027-03-31"),
+            _bid("2026-02-20", 20_000.0, contract_end="2027-03-31"),  # a second lot of the same contract
+            _bid("2025-06-01", 5_000.0, status="lost"),
+            _bid("2026-05-01", 7_000.0, contract_end=None, category="Vitamins"),  # won, end unknown: nothing
+        ]
+    )
+    cal = tender_calendar(p)
+    assert RFQ_LEAD_MONTHS == 3
+    assert len(cal) == 1
+    row = cal.iloc[0]
+    assert row["account_id"] == "A001" and row["category"] == "Premixes"
+    assert row["expected_month"] == pd.Timestamp("2026-12-01")  # 3 months before March 2027
+    assert row["expected_value"] == 100_000.0  # the contract: both won lots
+    assert row["contract_end"] == pd.Timestamp("2027-03-31")
+    assert row["source"] == "contract end" and row["confidence"] == "high"
+    assert row["basis"] == "contract end 2027-03 (won 2026-02): RFQ expected 3 months before"
+
+
+def test_contract_ends_before_as_of_or_beyond_the_horizon_predict_nothing():
+    p = _portfolio(
+        [
+            _bid("2025-01-10", 50_000.0, contract_end="2026-06-30"),  # ended: its renewal is history
+            _bid("2026-05-10", 60_000.0, contract_end="2029-12-31", category="Vitamins"),  # RFQ after 18 months
+            _bid("2026-06-10", 70_000.0, status="lost", contract_end="2027-06-30", category="Enzymes"),
+        ]
+    )
+    assert tender_calendar(p).empty
+
+
+def test_a_due_renewal_is_expected_next_month_unless_its_tender_is_in_the_data():
+    due = [_bid("2025-12-01", 50_000.0, contract_end="2026-12-31")]  # RFQ expected 2026-09, nothing since
+    cal = tender_calendar(_portfolio(due))
+    assert cal["expected_month"].tolist() == [pd.Timestamp("2026-11-01")]
+    assert cal["basis"].iloc[0].endswith("; due since 2026-09 and not in the data yet")
+    opened = [*due, _bid("2026-09-20", 52_000.0, status="open")]  # the renewal tender is under way
+    assert tender_calendar(_portfolio(opened)).empty
+
+
+def test_a_rhythm_and_a_contract_end_for_the_same_tender_give_one_row():
+    rows = [_bid(d, v, status="lost") for d, v in (("2023-02-06", 90_000.0), ("2024-02-12", 95_000.0))]
+    rows.append(_bid("2025-02-03", 100_000.0, contract_end="2026-04-30"))
+    rows.append(_bid("2026-02-09", 98_000.0, contract_end="2027-04-30"))
+    cal = tender_calendar(_portfolio(rows))
+    mine = cal[cal["category"] == "Premixes"]
+    # the rhythm expects February 2027, the contract end January 2027: one tender, the contract end's row
+    first = mine.iloc[0]
+    assert first["expected_month"] == pd.Timestamp("2027-01-01")
+    assert first["source"] == "contract end and rhythm"
+    assert first["expected_value"] == 98_000.0
+    assert first["basis"] == (
+        "contract end 2027-04 (won 2026-02): RFQ expected 3 months before; also tendered Premixes in "
+        "2023-02, 2024-02, 2025-02 and 2026-02: about yearly"
+    )
+    assert first["interval_months"] == pytest.approx(12.0, abs=0.3)
+    # the rhythm's tender a year later stays a rhythm row of its own
+    assert mine["source"].tolist() == ["contract end and rhythm", "rhythm"]
+    assert mine["expected_month"].iloc[1] == pd.Timestamp("2028-02-01")
+
+
+def test_ordinary_bids_between_tenders_do_not_hide_the_rhythm():
+    rows = [_bid(d, 100_000.0 + i, status="lost") for i, d in enumerate(["2023-03-10", "2024-03-05", "2025-04-02"])]
+    rows += [_bid("2023-09-01", 4_000.0, status="lost"), _bid("2024-10-15", 150_000.0, status="lost")]
+    cal = tender_calendar(_portfolio(rows, as_of=pd.Timestamp("2025-10-31")))
+    assert cal["expected_month"].tolist() == [pd.Timestamp("2026-04-01"), pd.Timestamp("2027-04-01")]
+    assert cal["basis"].iloc[0] == (
+        "tendered Premixes in 2023-03, 2024-03 and 2025-04: about yearly (2 other bids of the category apart)"
+    )
+
+
+def test_without_the_contract_end_column_the_calendar_uses_the_rhythm_only(tmp_path):
+    folder = write_folder(tmp_path / "data")  # the factory's export has no contract_end column
+    p = load_portfolio(folder)
+    assert p.tables["opportunities"]["contract_end"].isna().all()
+    cal = tender_calendar(p)
+    assert cal.empty and "source" in cal.columns and "contract_end" in cal.columns
+    bare = _portfolio([_bid("2026-02-10", 80_000.0)])
+    assert "contract_end" not in bare.tables["opportunities"].columns
+    assert tender_calendar(bare).empty
+
+
+def test_the_loader_reads_contract_end_as_an_optional_date(tmp_path):
+    t = valid_tables()
+    t["opportunities"]["contract_end"] = ["2025-04-30", "", "9999-12-31", ""]
+    p = load_portfolio(write_folder(tmp_path / "data", t))
+    ends = p.tables["opportunities"]["contract_end"]
+    assert ends.iloc[0] == pd.Timestamp("2025-04-30") and ends.iloc[1:].isna().all()  # 9999-12-31: unknown
+    assert any(
+        "column 'contract_end': 1 value of contract_end is a placeholder for 'no date'" in w and "line 4" in w
+        for w in p.warnings
+    )
+
+
+def test_a_contract_end_years_ahead_is_no_typo_but_beyond_5_years_is(tmp_path):
+    t = valid_tables()
+    today = pd.Timestamp.today().normalize()
+    t["opportunities"]["contract_end"] = [(today + pd.DateOffset(years=3)).strftime("%Y-%m-%d"), "", "", ""]
+    load_portfolio(write_folder(tmp_path / "ok", t))  # a won bid's contract may run 3 years
+    t["opportunities"].loc[2, "contract_end"] = (today + pd.DateOffset(years=6)).strftime("%Y-%m-%d")
+    with pytest.raises(DataValidationError) as err:
+        load_portfolio(write_folder(tmp_path / "far", t))
+    far = [p for p in err.value.problems if p.column == "contract_end"]
+    assert far and far[0].kind == "far_future" and far[0].rows == [4]
+    assert "more than 5 years after today" in far[0].message
+
+
+def test_a_contract_end_before_created_date_is_rejected_naming_table_column_and_rows(tmp_path, capsys):
+    t = valid_tables()
+    t["opportunities"]["contract_end"] = ["2024-03-31", "", "2023-12-31", ""]  # OP-3 was created 2024-01-05
+    folder = write_folder(tmp_path / "data", t)
+    with pytest.raises(DataValidationError) as err:
+        load_portfolio(folder)
+    (problem,) = [p for p in err.value.problems if p.column == "contract_end"]
+    assert problem.table == "opportunities" and problem.kind == "date_order"
+    assert problem.message == "1 row has contract_end before created_date."
+    assert problem.rows == [4]  # CSV line 4: the third data row
+    assert problem.values == ["created_date 2024-01-05, contract_end 2023-12-31"]
+    assert problem.hint == "A contract end cannot precede the created date: correct one of the two dates."
+    code = main(["validate", str(folder)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "opportunities" in out and "contract_end before created_date" in out and "line 4" in out
+    assert "Traceback" not in out
+
+
+def test_truncate_forgets_the_contract_end_of_a_bid_won_later():
+    p = _portfolio([_bid("2026-02-10", 80_000.0, contract_end="2027-03-31")])
+    past = p.truncate("2026-03-01")  # decided on 2026-03-27: open on 2026-03-01
+    opp = past.tables["opportunities"]
+    assert opp["status"].tolist() == ["open"] and opp["contract_end"].isna().all()
+    assert tender_calendar(past).empty
+
+
+def test_the_demo_plants_recurring_tenders_that_the_calendar_finds():
+    from kamtools.datasets import make_portfolio
+    from kamtools.sections.bids import upcoming_tenders
+
+    p, truth = make_portfolio(60, 4, 3)
+    planted = truth.tenders
+    assert set(planted.columns) == {
+        "account_id",
+        "category",
+        "tender_date",
+        "value",
+        "n_lots",
+        "status",
+        "contract_end",
+    }
+    per_pair = planted.groupby(["account_id", "category"])["tender_date"]
+    gaps = per_pair.diff().dropna().dt.days / 30.44
+    assert gaps.between(10, 14.2).all()  # about yearly
+    assert 0.1 <= planted["account_id"].nunique() / 60 <= 0.35
+    opp = p.tables["opportunities"]
+    assert opp["contract_end"].notna().any()
+    assert (opp.loc[opp["contract_end"].notna(), "status"] == "won").all()
+    assert opp["opportunity_id"].is_unique
+    cut = pd.Timestamp("2025-10-31")
+    cal = upcoming_tenders(tender_calendar(p.truncate(cut)), cut)
+    after = planted[(planted["tender_date"] > cut) & (planted["tender_date"] <= p.as_of)]
+    hits = cal.merge(after, on=["account_id", "category"])
+    hits = hits[(hits["expected_month"] - hits["tender_date"]).abs() <= pd.Timedelta(days=62)]
+    assert hits["source"].eq("rhythm").any() and hits["source"].str.startswith("contract end").any()
+    assert len(hits.drop_duplicates(["account_id", "category"])) >= 0.3 * len(after)
