@@ -139,6 +139,7 @@ def _bid(s: GenState, rng: np.random.Generator, a: np.ndarray, m: np.ndarray, cr
     )
     prob = np.where(status == "won", 1.0, np.where(status == "lost", 0.0, np.array([0.2, 0.4, 0.6])[stage_open]))
     other = np.array(_LOSS_REASONS_OTHER)[rng.choice(5, size=k, p=[0.35, 0.2, 0.2, 0.15, 0.1])]
+    other = np.where(sig & (rng.random(k) < 0.5), "relationship", other)
     reason = np.where((rel > 0.03) & ~unknown & (rng.random(k) < 0.8), "price", other).astype(object)
     reason[status != "lost"] = None
     comp_name = np.array([c[0] for c in _COMPETITORS], dtype=object)[comp]
