@@ -54,6 +54,9 @@ def test_analyze_and_reports_on_the_required_tables_only(tmp_path, capsys):
     out = capsys.readouterr()
     assert code == 0, out.out + out.err
     assert "Traceback" not in out.out + out.err
+    # What the loader derived or could not find is printed, not only kept in the manifest.
+    assert "data warning: orders (orders.csv), column 'cost': cost derived from products.unit_cost" in out.out
+    assert "data warning: opportunities: optional table not supplied" in out.out
 
     account = pd.read_csv(src / "accounts.csv")["account_id"].iloc[0]
     code = main(

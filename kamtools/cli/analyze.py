@@ -146,6 +146,8 @@ def run(args: argparse.Namespace) -> int:
     record = m.get("churn_definition") or {}
     if record.get("source") == "user":
         print(f"churn definition: {record['describe']}")
+    for warning in m.get("warnings", []):
+        print(f"data warning: {warning}")
     for name, reason in sorted(m["skipped"].items()):
         print(f"skipped {name}: {reason}")
     for name, sentence in sorted(m.get("notes", {}).items()):
