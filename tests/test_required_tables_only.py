@@ -70,3 +70,23 @@ def test_analyze_and_reports_on_the_required_tables_only(tmp_path, capsys):
     assert "Traceback" not in html and "Error" not in html.split("<body", 1)[-1][:2000]
     # Without any account's estimated spend, share of wallet is said to be unknown, not shown as 0%.
     assert "share of wallet cannot be computed" in html
+
+
+def test_an_internal_check_failure_is_reported_as_a_kamtools_fault(tmp_path, monkeypatch, capsys):
+    """Should a stage ever break its declared contract, the user reads whose fault it is, not a traceback."""
+    import kamtools.bundle
+    from kamtools.cli import main
+    from kamtools.stages import StageContractError
+
+    def broken(*args, **kwargs):
+        raise StageContractError("stage 'churn' wrote the table 'churn_features' without its declared column 'x'")
+
+    monkeypatch.setattr(kamtools.bundle, "analyze", broken)
+    src = tmp_path / "export"
+    _export(src)
+    code = main(["analyze", str(src), "--out", str(tmp_path / "bundle"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 3
+    assert "an internal check of kamtools failed" in err and "not in your data" in err
+    assert "No bundle was written." in err
+    assert not (tmp_path / "bundle").exists()

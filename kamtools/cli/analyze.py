@@ -99,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
     from kamtools.data.validation import DataValidationError
     from kamtools.outputs import OutputError
     from kamtools.plan import PlaybookError
+    from kamtools.stages import StageContractError, UndeclaredInputError
 
     try:
         churn = churn_definition(args)
@@ -134,6 +135,13 @@ def run(args: argparse.Namespace) -> int:
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except (StageContractError, UndeclaredInputError) as exc:
+        print(
+            f"error: an internal check of kamtools failed: {exc}\nThis is a fault in kamtools, not in your data; "
+            "please report it with the command you ran. No bundle was written.",
+            file=sys.stderr,
+        )
+        return 3
     except OSError as exc:
         if args.scheduler and "connect" in str(exc).lower():
             print(f"error: cannot reach the Dask scheduler at {args.scheduler}: {exc}", file=sys.stderr)
