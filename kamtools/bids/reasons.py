@@ -48,9 +48,9 @@ def _context(row: dict) -> str:
     """How the account's own record was pooled, and where the margin came from when not from product cost."""
     n = int(row.get("account_bids", 0) or 0)
     if n:
-        bids = "bid" if n == 1 else "bids"
+        bids = "bid carries" if n == 1 else "bids carry"
         text = (
-            f" The account's own {n:,} decided {bids} carry {row['account_weight']:.0%} weight and the "
+            f" The account's own {n:,} decided {bids} {row['account_weight']:.0%} weight and the "
             "portfolio's record the rest (a thin record leans on the portfolio)."
         )
     else:

@@ -89,8 +89,8 @@ def cost_sources(portfolio: Portfolio, frame: pd.DataFrame) -> tuple[np.ndarray,
     ratio = (prod["unit_cost"].astype(float) / lp).where(lp > 0)
     by_cat = ratio.groupby(prod["category"].astype("str")).mean()
     lines = portfolio.order_lines
-    rev = lines.groupby("account_id", observed=True)["net_revenue"].sum()
-    mar = lines.groupby("account_id", observed=True)["margin"].sum()
+    sums = lines.groupby("account_id", observed=True, sort=False)[["net_revenue", "margin"]].sum()
+    rev, mar = sums["net_revenue"], sums["margin"]
     by_acc = (1 - mar / rev).where(rev > 0)
     total_rev = float(lines["net_revenue"].sum())
     overall = 1 - float(lines["margin"].sum()) / total_rev if total_rev > 0 else float(ratio.mean())
@@ -237,20 +237,22 @@ def _posterior(model, bids: Priced, base, rec, floor, ceiling, settings: BidSett
     best_lo, best_hi = np.empty(n), np.empty(n)
     p_lo, p_hi = np.empty((n, g)), np.empty((n, g))
     draw_base, slopes = model.draws(bids.frame, bids.priced)
-    z = np.random.default_rng(model.seed + 1).standard_normal(draw_base.shape)
-    shift = bids.ref_sd[:, None] * z  # (n, D): log(competitor price / estimate) in each draw
+    if (bids.ref_sd > 0).any():
+        z = np.random.default_rng(model.seed + 1).standard_normal(draw_base.shape)
+        # log(competitor price / estimate) e in each draw: slope x (log(p / ref) - e) moves into the base
+        draw_base = draw_base - slopes[None, :] * (bids.ref_sd[:, None] * z)
     for s in range(0, n, CHUNK):
         sl = slice(s, min(s + CHUNK, n))
         ref, our, cost, amount = bids.ref[sl], bids.our[sl], bids.cost[sl], bids.amount[sl]
-        lx = np.log(prices[sl] / ref[:, None])[:, None, :] - shift[sl][:, :, None]  # (b, D, g)
-        pw = expit(draw_base[sl][:, :, None] + slopes[None, :, None] * lx)  # (b, D, g)
+        lx = np.log(prices[sl] / ref[:, None])  # (b, g)
+        pw = expit(draw_base[sl][:, :, None] + slopes[None, :, None] * lx[:, None, :])  # (b, D, g)
         p_lo[sl], p_hi[sl] = np.quantile(pw, [0.05, 0.95], axis=1)
         em = expected_margin(pw, prices[sl][:, None, :], our[:, None, None], cost[:, None, None], amount[:, None, None])
         best = prices[sl][np.arange(len(ref))[:, None], em.argmax(axis=2)]  # (b, D)
         best_lo[sl], best_hi[sl] = np.quantile(best, [0.10, 0.90], axis=1)
-        lc, lr_ = np.log(our / ref)[:, None] - shift[sl], np.log(rec[sl] / ref)[:, None] - shift[sl]
-        p_c = expit(draw_base[sl] + slopes[None, :] * lc)
-        p_r = expit(draw_base[sl] + slopes[None, :] * lr_)
+        lc, lr_ = np.log(our / ref), np.log(rec[sl] / ref)
+        p_c = expit(draw_base[sl] + slopes[None, :] * lc[:, None])
+        p_r = expit(draw_base[sl] + slopes[None, :] * lr_[:, None])
         gains[sl] = expected_margin(p_r, rec[sl][:, None], our[:, None], cost[:, None], amount[:, None]) - (
             expected_margin(p_c, our[:, None], our[:, None], cost[:, None], amount[:, None])
         )
