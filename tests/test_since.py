@@ -493,3 +493,65 @@ def test_money_is_written_in_the_current_bundles_currency(pair):
     one = compare_bundles(Bundle.open(cur.path), prev).for_account("A1")
     revenue = one.figures.set_index("measure").loc["revenue"]
     assert revenue["current_text"] == "€90.0k" and revenue["change_text"].startswith(("+€", "-€"))
+
+
+@pytest.mark.slow
+def test_cli_reports_since_with_a_crm_task_export_end_to_end(demo_pair, tmp_path, capsys):
+    """export-actions (Salesforce mapping) from last month's bundle, one task marked Completed in the CRM,
+    then `kamtools reports BUNDLE --out OUT --since PREVIOUS --tasks tasks.csv --tasks-mapping ...`: the
+    account report shows that action done and another still open or overdue; the change record and a
+    KAM's delivery digest agree."""
+    from kamtools.cli import main
+    from kamtools.reports.state import account_paths, report_stem
+    from kamtools.resources import resource_path
+
+    cur, prev = demo_pair
+    salesforce = resource_path("templates", "crm", "salesforce_task.yml")
+    exported = tmp_path / "actions.csv"
+    assert main(["export-actions", str(prev.path), "--out", str(exported), "--mapping", str(salesforce)]) == 0
+    capsys.readouterr()
+    tasks = pd.read_csv(exported, dtype=str, keep_default_na=False)
+    assert set(tasks["Status"]) == {"Not Started"}
+    # an account with an action whose rule still fires (open or overdue without the CRM) and another one
+    plain = compare_bundles(cur, prev).actions
+    waiting = plain[plain["follow_up"].isin(["open", "overdue"])]
+    acct = next(a for a, g in plain.groupby("account_id") if len(g) >= 2 and a in set(waiting["account_id"]))
+    other = waiting.loc[waiting["account_id"] == acct].iloc[0]
+    done = plain[(plain["account_id"] == acct) & (plain["action_id"] != other["action_id"])].iloc[0]
+    assert done["follow_up"] != "done"
+    tasks.loc[tasks["kamtools_Action_Id__c"] == done["action_id"], "Status"] = "Completed"  # done in the CRM
+    assert (tasks["Status"] == "Completed").sum() == 1
+    tasks_csv = tmp_path / "tasks.csv"
+    tasks.to_csv(tasks_csv, index=False)
+
+    out = tmp_path / "out"
+    args = ["reports", str(cur.path), "--out", str(out), "--accounts", acct, "--workers", "1", "--no-overview"]
+    args += ["--since", str(prev.path), "--tasks", str(tasks_csv), "--tasks-mapping", str(salesforce), "--quiet"]
+    code = main(args)
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    page = account_paths(out, acct).html.read_text(encoding="utf-8")
+    section = page[page.index('id="sec-since"') : page.index('id="sec-forecast"')]
+    assert "Actions of the last review, followed up" in section
+    rows = {}
+    for row in re.findall(r"<tr.*?</tr>", section, flags=re.S):
+        text = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)))
+        for aid in (done["action_id"], other["action_id"]):
+            if aid in text:
+                rows[aid] = text
+    assert "done (marked done in the CRM)" in rows[done["action_id"]]
+    wanted = "still open" if other["follow_up"] == "open" else f"overdue since {pd.Timestamp(other['due_date']).date()}"
+    assert wanted in rows[other["action_id"]] and "marked done" not in rows[other["action_id"]]
+    assert (out / "since.html").is_file()
+    # what `kamtools deliver` reads: the same follow-up, and the KAM's digest shows it
+    record = json.loads((out / ".kamtools-state" / "since.json").read_text(encoding="utf-8"))
+    follow = {x["action_id"]: x["follow_up"] for x in record["actions"]}
+    assert follow[done["action_id"]] == "done" and follow[other["action_id"]] == other["follow_up"]
+    owner = cur.accounts.set_index("account_id").loc[acct, "owner"]
+    owners = tmp_path / "owners.csv"
+    owners.write_text(f"owner,email\n{owner},kam@example.com\n", encoding="utf-8")
+    deliver = ["deliver", str(out), "--owners", str(owners), "--bundle", str(cur.path), "--to", str(tmp_path / "d")]
+    assert main(deliver) == 0
+    digest = html.unescape((tmp_path / "d" / report_stem(owner) / "digest.html").read_text(encoding="utf-8"))
+    row = next(r for r in re.findall(r"<tr>.*?</tr>", digest, flags=re.S) if done["action_id"] in r)
+    assert "done (marked done in the CRM)" in row

@@ -63,7 +63,7 @@ RECORD = "delivery.json"
 REPORT_EXTS = ("html", "pdf", "pptx")
 REPORT_FOLDERS = ("accounts", "decks")
 TOP_N = 10  # risks and actions listed in a digest
-SINCE_ACTIONS_N = 25  # followed-up actions of the last review listed in a digest (all are counted)
+SINCE_ACTIONS_N = 100  # followed-up actions of the last review listed in a digest (all are counted)
 FOLLOW_UP_ORDER = ("overdue", "open", "done", "resolved", "account gone")  # what needs the KAM first
 _EMAIL = re.compile(r"^[^@\s<>(),;:\"\[\]\\]+@[^@\s<>(),;:\"\[\]\\]+$")
 
