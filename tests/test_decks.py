@@ -585,3 +585,45 @@ def test_cli_html_and_pptx_put_the_deck_beside_the_report(tmp_path):
     # the index written with the reports links the deck beside the report
     index = (out / "index.html").read_text(encoding="utf-8")
     assert f'href="accounts/{deck.name}">deck</a>' in index
+
+
+@pytest.mark.slow
+def test_cli_html_pdf_and_pptx_in_one_run(tmp_path, chromium):
+    """`--format html,pdf,pptx`: each account has its report, its PDF and its deck side by side, and the
+    index links all three (the PDF needs the system Chromium: the `chromium` fixture skips without it)."""
+    from kamtools.reports import account_paths
+
+    out = tmp_path / "out"
+    accounts = ["A0003", "A0006"]
+    done = kamtools(
+        "reports",
+        str(hostile_bundle()),
+        "--out",
+        str(out),
+        "--format",
+        "html,pdf,pptx",
+        "--quiet",
+        "--accounts",
+        *accounts,
+        "--workers",
+        "1",
+        "--no-overview",
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "reports: 2 rendered" in done.stdout and "decks: 2 internal deck(s) written, 0 failed" in done.stdout
+    index = (out / "index.html").read_text(encoding="utf-8")
+    names = set()
+    for account_id in accounts:
+        paths = account_paths(out, account_id)
+        deck = deck_path(out, account_id, "internal")
+        assert paths.html.is_file() and paths.pdf.is_file() and deck.is_file()
+        assert paths.html.parent == paths.pdf.parent == deck.parent == (out / "accounts").resolve()
+        assert paths.pdf.read_bytes()[:5] == b"%PDF-" and paths.pdf.stat().st_size > 5_000
+        assert len(Presentation(str(deck)).slides) == INTERNAL_SLIDES
+        stem = paths.html.name.removesuffix(".html")
+        assert paths.pdf.name == f"{stem}.pdf" and deck.name == f"{stem}-internal.pptx"
+        for name in (paths.html.name, paths.pdf.name, deck.name):
+            assert f'href="accounts/{name}"' in index, name
+        names |= {paths.html.name, paths.pdf.name, deck.name}
+    assert sorted(p.name for p in (out / "accounts").iterdir()) == sorted(names)  # nothing else, nothing missing
