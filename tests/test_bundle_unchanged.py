@@ -38,6 +38,9 @@ INTENDED: dict[str, str] = {}
 #   comes from out-of-time quantiles of actual/forecast totals of similar accounts (issues 17/18);
 # - churn, churn_drivers (and health_components): a decision maker never met reads 'No contact with a decision
 #   maker on record', not 'for 8,307 days' (the days counted the whole relationship);
+# - bid_recommendations (fourth session, issue 21): an index-priced bid's competitor price carries its scatter around
+#   the index into P(win), the price and the bands, anchored on the bids without a quote; every reason says how the
+#   account's record was pooled and where the margin came from ('own 1 decided bid carries', written alone);
 # (group_rollup reads a unit's 12-month spread from the width of that range: this demo has no groups.)
 # Written again on 2026-12-05 (fourth session, issue 21) for the planted recurring tenders: the demo's
 # opportunities gain the tenders' bids (a fifth of the accounts tender one category yearly) and the
