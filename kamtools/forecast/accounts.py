@@ -88,8 +88,12 @@ from kamtools.display import money
 from kamtools.forecast.backtest import backtest, plan_backtest
 from kamtools.forecast.core import Forecaster
 from kamtools.forecast.selection import (
+    CANDIDATES,
+    METHOD_WORDS,
+    MIN_CLASS_ROWS,
     SPIKE_FACTOR,
     Selection,
+    _choose_on,
     btyd_paths,
     build_evidence,
     select,
@@ -279,7 +283,9 @@ def _select(
         paths = {c: btyd_paths(orders, _month_end(months[c]), ids, horizon, family)}
         ev = build_evidence(y, ids, [c], horizon, None, paths)
     now = btyd_paths(orders, _month_end(months[-1]), ids, fit_h, family)
-    return select(y, ids, mean, lo, hi, sd, ev, now, LEVEL)
+    sel = select(y, ids, mean, lo, hi, sd, ev, now, LEVEL)
+    sel.btyd_now = now is not None  # the methods note compares what the choice compared
+    return sel
 
 
 class _ChosenForecaster:
@@ -317,38 +323,155 @@ class _ChosenForecaster:
         return m, s, dof
 
 
-def _methods_note(sel: Selection) -> str:
-    """One sentence (two at most) on the out-of-time comparison and what the accounts use."""
-    t = sel.methods.set_index("method")
-    parts = [f"{t.loc[m, 'description']} {money(t.loc[m, 'mae'])}" for m in t.index if m != "zero"]
-    text = (
-        f"Out of time ({sel.evidence_cases} account-origins), an account's total over the horizon was off on average "
-        "by: " + "; ".join(parts)
+def _pooled_comparison(sel: Selection) -> tuple[str, dict, dict, int, tuple[str, ...]] | None:
+    """The comparison the choice made for the whole portfolio (:func:`kamtools.forecast.selection._choose_on`):
+    (best method, correction factors, MAE of the corrected horizon totals on the cases every compared method
+    shares, the number of those cases, the methods that could have been compared); None without evidence."""
+    ev = sel.evidence
+    if ev is None or not len(ev.account):
+        return None
+    available = tuple(
+        m
+        for m in CANDIDATES
+        if np.isfinite(ev.paths[m]).all(axis=1).any() and (m != "btyd" or getattr(sel, "btyd_now", True))
     )
-    simple = [m for m in t.index if m not in ("model", "zero")]
-    if "model" in t.index and simple:
-        best = min(simple, key=lambda m: t.loc[m, "mae"])
-        if t.loc["model", "mae"] > t.loc[best, "mae"]:
-            text += (
-                f". The kamtools model lost to the {t.loc[best, 'description']} overall, so each account uses the "
-                "method that did best for similar accounts"
-            )
+    if not available:
+        return None
+    best, factor, mae = _choose_on(ev, np.arange(len(ev.account)), available)
+    if not mae:
+        return None
+    common = np.logical_and.reduce([np.all(np.isfinite(ev.paths[m]), axis=1) for m in mae])
+    return best, factor, mae, int(common.sum()), available
+
+
+def _methods_note(sel: Selection, lead: str = "Out of time", cases_of: str = "account-origins") -> str:
+    """One sentence (a few at most) on the out-of-time comparison and what the accounts use.
+
+    The figures are the choice's own: each method corrected by its factor and compared on the cases every
+    compared method shares, so they match the "off by ... against ..." of the accounts' reasons. ``lead``
+    names the evidence ("Out of time" for a backtest, the one comparison on a short history)."""
     counts = pd.Series(sel.method_words).value_counts()
-    text += ". Accounts by method: " + ", ".join(f"{w} {n}" for w, n in counts.items()) + "."
-    return text
+    by_method = ". Accounts by method: " + ", ".join(f"{w} {n}" for w, n in counts.items()) + "."
+    pooled = _pooled_comparison(sel)
+    if pooled is None:
+        t = sel.methods.set_index("method")
+        parts = [f"{t.loc[m, 'description']} {money(t.loc[m, 'mae'])}" for m in t.index if m != "zero"]
+        return (
+            f"{lead} ({sel.evidence_cases} account-origins), an account's total over the horizon was off on "
+            "average by: " + "; ".join(parts) + by_method
+        )
+    best, factor, mae, cases, available = pooled
+    order = [m for m in CANDIDATES if m in mae]
+    parts = [f"{METHOD_WORDS[m]} {money(mae[m])}" for m in order]
+    h = sel.evidence.horizon
+    text = (
+        f"{lead} ({cases:,} {cases_of} where every method below could be checked; {h}-month totals, each "
+        "method corrected by its factor as in the choice), an account's total was off on average by: "
+        + "; ".join(parts)
+    )
+    simple = [m for m in order if m != "model"]
+    if "model" in mae and simple:
+        rival = min(simple, key=lambda m: mae[m])
+        if mae["model"] > mae[rival]:
+            text += (
+                f". The kamtools model lost to the {METHOD_WORDS[rival]} overall ({money(mae['model'])} against "
+                f"{money(mae[rival])}), so each account uses the method that did best for similar accounts"
+            )
+    lowest = min(order, key=lambda m: (mae[m], CANDIDATES.index(m)))
+    if lowest != best and best in mae:
+        text += (
+            f". The {METHOD_WORDS[lowest]} erred least only after a large correction (factor {factor[lowest]:.2f}), "
+            f"which may not hold today, so the {METHOD_WORDS[best]} is preferred where accounts are compared as a whole"
+        )
+    left = [METHOD_WORDS[m] for m in available if m not in mae]
+    if left:
+        text += f". Too few cases to compare: {', '.join(left)}"
+    return text + by_method
 
 
-def _range_note(sel: Selection) -> str:
-    """One sentence on what an account's 80% range of its 12-month total means."""
+def _range_note(sel: Selection, lead: str = "out of time") -> str:
+    """One sentence on what an account's 80% range of its 12-month total means, naming whose totals it comes
+    from: the accounts of its class, or of the whole portfolio where the class has too few cases."""
     if sel.total_ratio is None:
         return (
             "The history is too short for a backtest, so the 80% range of an account's 12-month total is the "
             "kamtools model's own spread, not checked against what similar accounts really bought."
         )
     months = "" if sel.total_months >= HORIZON else f" (measured on {sel.total_months}-month totals)"
+    has = np.isfinite(sel.total_ratio[:, 0])
+    ev = sel.evidence
+    if ev is not None and sel.klass is not None and has.any():
+        sizes = pd.Series(ev.klass).value_counts()
+        pooled = sizes.reindex(sel.klass[has]).fillna(0).to_numpy() < MIN_CLASS_ROWS
+    else:
+        pooled = np.zeros(int(has.sum()), dtype=bool)
+    if pooled.all():
+        who = "accounts of this portfolio"
+    elif not pooled.any():
+        who = "accounts like this one (by ordering months in the last 12 and months since the last order)"
+    else:
+        who = (
+            "accounts like this one (by ordering months in the last 12 and months since the last order; for the "
+            f"{int(pooled.sum()):,} accounts whose kind had too few cases, all accounts of this portfolio)"
+        )
     return (
-        "The 80% range of an account's 12-month total is where 8 in 10 accounts like this one ended in back-tests"
-        f"{months}: the total they bought as a multiple of their forecast, applied to this account's forecast."
+        f"The 80% range of an account's 12-month total is where 8 in 10 {who} ended {lead}{months}: the total they "
+        "bought as a multiple of their forecast, applied to this account's forecast."
+    )
+
+
+def _share(values: np.ndarray) -> str:
+    lo, hi = float(np.min(values)), float(np.max(values))
+    return f"{lo:.0%}" if f"{lo:.0%}" == f"{hi:.0%}" else f"between {lo:.0%} and {hi:.0%}"
+
+
+def _top_of_range_note(sel: Selection, m: np.ndarray, lead: str = "out of time") -> str | None:
+    """One sentence on the accounts whose forecast is the top of their 80% range (8 in 10 similar accounts
+    bought less than their forecast out of time, so the range is shown up to the forecast), or None."""
+    if sel.total_ratio is None or sel.evidence is None:
+        return None
+    top = np.isfinite(sel.total_ratio[:, 1]) & (sel.total_ratio[:, 1] < 1) & (m > 0)
+    if not top.any():
+        return None
+    ratios = sel.total_ratios(sel.evidence.horizon)
+    less = np.array([np.mean(ratios[i] < 1) for i in np.flatnonzero(top)])
+    none = np.array([np.mean(ratios[i] <= 0) for i in np.flatnonzero(top)])
+    sizes = pd.Series(sel.evidence.klass).value_counts()
+    pooled = (sizes.reindex(sel.klass[top]).fillna(0).to_numpy() < MIN_CLASS_ROWS).all()
+    who = "accounts of this portfolio" if pooled else "accounts like them"
+    nothing = f" ({_share(none)} nothing)" if none.max() > 0 else ""
+    return (
+        f"The forecast is the top of the 80% range for {int(top.sum()):,} of {len(m):,} accounts: {lead}, "
+        f"{_share(less)} of {who} bought less than their forecast{nothing}, while a few bought far more. The "
+        "forecast is what such accounts bought on average, so it lies above what 8 in 10 of them reached, and "
+        "their range is shown from its low end up to the forecast."
+    )
+
+
+def _evidence_note(plan, sel: Selection, n_months: int, last_month: pd.Timestamp) -> str:
+    """One sentence on what out-of-time check the forecasts had: the backtest's note, or where the history
+    is too short to backtest the kamtools model, the one comparison of the simple methods (or that there was
+    none). The manifest keeps it as the reason of ``forecast_backtest``; every report face reads it there."""
+    if plan.possible:
+        return plan.note
+    head = plan.note.split(", so its accuracy is not shown")[0].rstrip(".")
+    if sel.evidence is None:
+        return (
+            f"{head}, and too short to compare even the simple methods out of time (that needs 4 months), so each "
+            "account gets the kamtools model as fitted, unchecked, and no accuracy is shown."
+        )
+    h = int(sel.evidence.horizon)
+    origin = pd.Timestamp(last_month) - pd.DateOffset(months=h)
+    first = origin + pd.DateOffset(months=1)
+    last = pd.Timestamp(last_month)
+    span = (
+        f"{first:%B %Y}" if h == 1 else f"{first:%B}{'' if first.year == last.year else f' {first:%Y}'} to {last:%B %Y}"
+    )
+    head = head.replace("too short to backtest the forecast", "too short to backtest the kamtools model", 1)
+    return (
+        f"{head}; instead the simple methods were compared once, on the {h} month{'s' if h != 1 else ''} after "
+        f"{origin:%B %Y} ({span}, forecast from the months up to then), and each account uses the one that erred "
+        "least there; the forecast's accuracy over 12 months is not known."
     )
 
 
@@ -457,7 +580,9 @@ def _total_range(m: np.ndarray, s: np.ndarray, dof: np.ndarray, sel: Selection) 
     return lo, hi
 
 
-def _account_summary(portfolio, hist, model, chosen, sel, per, history, fit_h, notes) -> pd.DataFrame:
+def _account_summary(
+    portfolio, hist, model, chosen, sel, per, history, fit_h, notes, lead: str = "out of time"
+) -> pd.DataFrame:
     """One row per account: the last 12 months, the next 12 (chosen method, 80% interval), growth, backtest MASE."""
     last12 = hist[hist["ds"] > portfolio.last_complete_month - pd.DateOffset(months=12)]
     rev12 = last12.groupby("unique_id")["y"].sum()
@@ -465,6 +590,9 @@ def _account_summary(portfolio, hist, model, chosen, sel, per, history, fit_h, n
     w = np.r_[np.ones(HORIZON), np.zeros(fit_h - HORIZON)]
     m, s, dof = chosen.sum_distributions(ids, np.tile(w, (len(ids), 1)))
     lo, hi = _total_range(m, s, dof, sel)
+    top = _top_of_range_note(sel, m, lead)
+    if top:
+        notes["forecast_summary"] = top
     summary = pd.DataFrame(
         {
             "account_id": ids.astype(str),
@@ -586,12 +714,16 @@ def _account_forecast(sel: Selection, raw_fc: pd.DataFrame, model_sd: pd.DataFra
     return acc_full
 
 
-def _note_methods(hist: pd.DataFrame, sel: Selection, notes: dict[str, str]) -> None:
-    """The methods note (the out-of-time comparison, then the silent one-time buyers) into ``notes``."""
+def _note_methods(hist: pd.DataFrame, sel: Selection, notes: dict[str, str], backtested: bool = True) -> None:
+    """The methods note (the out-of-time comparison, then the silent one-time buyers) into ``notes``;
+    ``backtested`` False: the evidence is the one comparison of the simple methods on a short history."""
+    lead = "Out of time" if backtested else "In the one comparison of the simple methods"
+    where = "out of time" if backtested else "in that comparison"
     if len(sel.methods):
-        notes["forecast_methods"] = _methods_note(sel) + " " + _range_note(sel)
+        cases_of = "account-origins" if backtested else "accounts"
+        notes["forecast_methods"] = _methods_note(sel, lead, cases_of) + " " + _range_note(sel, where)
     else:
-        notes["forecast_methods"] = _range_note(sel)
+        notes["forecast_methods"] = _range_note(sel, where)
     silent = _silent_note(hist, sel)
     if silent:
         notes["forecast_methods"] = (notes.get("forecast_methods", "") + " " + silent).strip()
@@ -624,9 +756,13 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
     acc_full = _account_forecast(sel, raw_fc, model_sd, fit_h)
     acc_fc = acc_full[acc_full["ds"] <= last].reset_index(drop=True)
     chosen = _ChosenForecaster(model, sel)
-    _note_methods(hist, sel, notes)
+    _note_methods(hist, sel, notes, backtested=plan.possible)
+    if not plan.possible:  # what was checked instead, in one sentence every face reads
+        n_months = int(hist.groupby("unique_id").size().max())
+        per = accuracy = NotAvailable(_evidence_note(plan, sel, n_months, hist["ds"].max()))
     cat_fc = _category_forecast(portfolio, acc_fc)
-    summary = _account_summary(portfolio, hist, model, chosen, sel, per, history, fit_h, notes)
+    lead = "out of time" if plan.possible else "in the one comparison of the simple methods"
+    summary = _account_summary(portfolio, hist, model, chosen, sel, per, history, fit_h, notes, lead)
 
     tables: dict[str, pd.DataFrame | NotAvailable] = {
         "forecast": acc_fc[_declared("forecast")],

@@ -101,6 +101,42 @@ def method_sentence(row: pd.Series, model_words: str) -> str:
     return f"{head}. {reason}" if reason else f"{head}."
 
 
+def evidence_sentence(bundle) -> str | None:
+    """What the forecasts were checked on when the history was too short to backtest the kamtools model but
+    allowed one comparison of the simple methods: the reason the manifest keeps for ``forecast_backtest``
+    (one sentence written by the forecast stage, so every face says the same). None otherwise."""
+    if not hasattr(bundle, "has") or bundle.has("forecast_backtest") or not bundle.has("forecast_methods"):
+        return None
+    return bundle.reason("forecast_backtest").reason
+
+
+def how_chosen(bundle) -> str:
+    """How the forecast stage chose each account's forecast, in a few words for the other sections:
+    by backtest, by one comparison of the simple methods, or without any out-of-time check."""
+    if not hasattr(bundle, "has") or bundle.has("forecast_backtest"):
+        return "by backtest"
+    if bundle.has("forecast_methods"):
+        return (
+            "after one out-of-time comparison of the simple methods (the history is too short to backtest the "
+            "kamtools model)"
+        )
+    return "without an out-of-time check (the history is too short for one)"
+
+
+def at_top_of_range(row: pd.Series | None) -> bool:
+    """True when the 80% range of the 12-month total ends at the forecast (``forecast_summary`` row): most
+    similar accounts bought less than their forecast out of time (the forecast stage's note says so)."""
+    if row is None:
+        return False
+    try:
+        fc, lo, hi = (
+            float(row[c]) for c in ("forecast_next_12m", "forecast_next_12m_lo_80", "forecast_next_12m_hi_80")
+        )
+    except (KeyError, TypeError, ValueError):
+        return False
+    return fc > 0 and lo < fc and abs(hi - fc) <= 1e-9 * max(1.0, fc)
+
+
 def target_sentence(row: pd.Series, currency: str | None = None) -> str:
     """One sentence on a year's target (row of ``forecast_targets`` or ``forecast_portfolio_target``),
     money in ``currency`` and shares as every other face writes them (:mod:`kamtools.formatting`)."""
@@ -158,7 +194,12 @@ def account_section(acct) -> None:
     display.figure(fig, alt="monthly revenue history and forecast with 80% and 95% intervals")
     # which method makes this account's forecast and why, where the reader looks at the figure
     # (a lapsed account's zero must not look like a gap); its backtest is in the appendix
-    display.paragraph(method_sentence(fc.iloc[0], _model_words(str(fc["model"].iloc[0]))))
+    words = method_sentence(fc.iloc[0], _model_words(str(fc["model"].iloc[0])))
+    checked = evidence_sentence(acct.bundle)  # a short history: what "out-of-time error" was measured on
+    display.paragraph(f"{words} {checked}" if checked else words)
+    top = acct.bundle.note("forecast_summary")
+    if top and at_top_of_range(srow):  # the forecast is the top of its range: why
+        display.paragraph(top)
 
     growth_note = acct.bundle.note("forecast_growth_pct")
     if growth_note:
@@ -340,7 +381,10 @@ def portfolio_appendix(bundle) -> None:
         display.paragraph(
             "Each account gets the method that erred least out of time for similar accounts (or in its own "
             "backtest, for a regular buyer), scaled to what such accounts really bought; an account that has "
-            "stopped buying is forecast zero. MAE is the mean absolute error of each account's horizon total."
+            "stopped buying is forecast zero. MAE is the mean absolute error of each account's horizon total. "
+            "The table counts every case a method could be checked on; the sentence below compares the methods on "
+            "the cases they share, each corrected by its factor, as the choice did (the figures the accounts' "
+            "reasons quote)."
         )
         display.table(
             methods,
@@ -355,7 +399,7 @@ def portfolio_appendix(bundle) -> None:
             },
         )
     # what the forecast could and could not do (e.g. no backtest on a short history): said with or without the table
-    show_notes(bundle, "forecast_methods", "forecast")
+    show_notes(bundle, "forecast_methods", "forecast_summary", "forecast")
 
 
 def portfolio_section(bundle) -> None:
