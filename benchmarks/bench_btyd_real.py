@@ -100,6 +100,7 @@ from kamtools.value import (  # noqa: E402
     ModifiedBetaGeo,
     choose_btyd,
     fit_status,
+    p_alive_check,
     rfm_summary,
 )
 
@@ -191,6 +192,85 @@ def check_lifetimes_agreement(log: pd.DataFrame) -> None:
     print(f"  MBG/NBD vs lifetimes.ModifiedBetaGeoFitter, max |P(alive) difference| = {diff:.1e}")
     bg = BetaGeo().fit(s)
     print(f"  in-sample log-likelihood: BG/NBD {bg.log_likelihood_:,.1f}, MBG/NBD {ours.log_likelihood_:,.1f}")
+
+
+# ---------------------------------------------------------------------------------------
+# part 1b: P(alive) as kamtools shows it against who bought again, at several history lengths
+# ---------------------------------------------------------------------------------------
+PALIVE_AS_OF = (  # months of history (CDNOW starts 1997-01-01), as-of date
+    (6, pd.Timestamp("1997-06-30")),
+    (9, pd.Timestamp("1997-09-30")),
+    (12, pd.Timestamp("1997-12-31")),
+)
+
+
+def _bought_within(orders: pd.DataFrame, ids: np.ndarray, as_of: pd.Timestamp, months: int) -> np.ndarray | None:
+    """Whether each account ordered in the ``months`` after ``as_of`` (None when the log ends before)."""
+    end = as_of + pd.DateOffset(months=months)
+    if end > AS_OF + pd.Timedelta(days=1):
+        return None
+    later = orders[(orders["order_date"] > as_of) & (orders["order_date"] <= end)]
+    return np.isin(ids, later["account_id"].unique())
+
+
+def palive_rows(name: str, orders: pd.DataFrame, months: int, as_of: pd.Timestamp) -> list[dict]:
+    """Mean P(alive) before/after kamtools' inner-holdout check vs the share that bought again."""
+    past = orders[orders["order_date"] <= as_of]
+    summary = rfm_summary(past, as_of=as_of, freq="W")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        choice = choose_btyd(past, as_of=as_of)
+    check = p_alive_check(choice, past, as_of)
+    x, tx, T = summary["frequency"], summary["recency"], summary["T"]
+    raw = choice.model.p_alive(x, tx, T)
+    shown = check.apply(raw)
+    ids = summary["account_id"].to_numpy()
+    one = x.to_numpy() == 0
+    rows = []
+    for who, mask in (("all", np.ones(len(ids), dtype=bool)), ("one-time", one)):
+        row = {
+            "set": name,
+            "history": f"{months} m",
+            "model": MODEL_LABELS[choice.model.model_name],
+            "who": who,
+            "n": int(mask.sum()),
+            "P(alive) raw": raw[mask].mean(),
+            "P(alive) shown": shown[mask].mean(),
+        }
+        for h in (6, 12):
+            b = _bought_within(orders, ids, as_of, h)
+            row[f"bought {h}m"] = b[mask].mean() if b is not None else np.nan
+        row["fit"] = choice.status
+        row["check"] = check.status
+        rows.append(row)
+    print(
+        f"  {name}, {months} m: inner holdout {check.weeks:.0f} weeks from {check.cut:%Y-%m-%d}: bought again "
+        f"{check.bought_again:.1%}, model P(buy) {check.mean_p_buy:.1%}, P(alive) {check.mean_p_alive:.1%}"
+        + (
+            f"; recalibrated (c0 {check.coefficients[0]:+.2f}, c1 {check.coefficients[1]:.2f}): P(buy) "
+            f"{check.calibrated_p_buy:.1%}, P(alive) {check.calibrated_p_alive:.1%} -> {check.status}"
+            if check.understates
+            else f" -> {check.status}"
+        )
+        if check.cut is not None
+        else f"  {name}, {months} m: no inner holdout ({check.status})"
+    )
+    return rows
+
+
+def part_palive(log: pd.DataFrame, sample: int, seed: int) -> pd.DataFrame:
+    orders = _orders(log)
+    rows = []
+    for months, as_of in PALIVE_AS_OF:
+        past = orders[orders["order_date"] <= as_of]
+        ids = np.sort(past["account_id"].unique())
+        rng = np.random.default_rng(seed)
+        sampled = set(rng.choice(ids, size=min(sample, len(ids)), replace=False))
+        top = set(past.groupby("account_id")["net_revenue"].sum().nlargest(500).index)
+        for name, keep in (("all", None), (f"sample {sample}", sampled), ("top 500", top)):
+            part = orders if keep is None else orders[orders["account_id"].isin(keep)]
+            rows += palive_rows(name, part, months, as_of)
+    return pd.DataFrame(rows)
 
 
 # ---------------------------------------------------------------------------------------
@@ -297,17 +377,25 @@ def main() -> int:
     ap.add_argument("--sample", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-churn", action="store_true", help="only the value model part")
+    ap.add_argument("--palive-only", action="store_true", help="only P(alive) against who bought again")
     args = ap.parse_args()
     pd.set_option("display.width", 220)
     pd.set_option("display.max_columns", 30)
     log = read_cdnow(cdnow_path())
     print(f"CDNOW master: {log['customer'].nunique():,} customers, {len(log):,} purchases")
+    if args.palive_only:
+        print("\nP(alive) as the reports show it vs the share that bought again (next 6 / 12 months)")
+        print(part_palive(log, args.sample, args.seed).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        return 0
     print("\nValue model: calibration to 1997-09-28, holdout to 1998-06-30 (weekly purchases)")
     check_lifetimes_agreement(log[log["date"] <= CAL_END])
     btyd = part_btyd(log, args.sample, args.seed)
     print(btyd.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
     print("  (1x = one-time buyers in the calibration period; P(buy) = predicted probability of buying in the holdout)")
     print(f"  labels: {MODEL_LABELS}")
+    print("\nP(alive) as the reports show it vs the share that bought again (next 6 / 12 months)")
+    palive = part_palive(log, args.sample, args.seed)
+    print(palive.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     if not args.no_churn:
         print("\nChurn risk out of time (CITL = mean predicted - observed churn rate)")
         churn = part_churn(log, args.sample, args.seed)

@@ -123,7 +123,7 @@ def plans(
     pb = load_playbook(playbook)
     as_of = pd.Timestamp(as_of).normalize()
     facts, unavailable = account_facts(tables, as_of)
-    obj = objectives(facts)
+    obj = objectives(facts, min_value_at_stake=pb.min_value_at_stake)
     risks, actions = apply_playbook(facts, pb, as_of)
     tp = talking_points(facts, obj, risks, actions, as_of)
     return _Plans(facts, obj, risks, actions, tp, unavailable, pb, as_of)

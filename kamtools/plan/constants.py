@@ -14,6 +14,7 @@ SUMMARY_COLUMNS = {
 WHITESPACE_TOP_N = 3  # recommendations counted in the revenue objective
 RETENTION_CHURN_P = 0.3  # churn probability from which a retention objective is set (the high risk band)
 RETENTION_TARGET_P = 0.3  # ... and the probability it aims to get below (out of the high band)
+LIKELY_LOST_P = 0.8  # churn probability from which the account has probably stopped: a win-back objective
 RETENTION_HEALTH_TARGET = 40.0  # without a churn model: raise a red health score to amber
 PRIORITIES = {"high": 1, "medium": 2, "low": 3}
 

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 
 from kamtools.display import money
-from kamtools.plan.constants import RETENTION_CHURN_P, RETENTION_HEALTH_TARGET, RETENTION_TARGET_P
+from kamtools.plan.constants import LIKELY_LOST_P, RETENTION_CHURN_P, RETENTION_HEALTH_TARGET, RETENTION_TARGET_P
 
 
-def objectives(facts: pd.DataFrame) -> pd.DataFrame:
+def objectives(facts: pd.DataFrame, min_value_at_stake: float = 0.0) -> pd.DataFrame:
     """Objectives for the next 12 months per account, in order: revenue, margin, retention.
 
     * revenue = forecast for the next 12 months (else last 12 months' revenue as run rate)
@@ -18,8 +18,14 @@ def objectives(facts: pd.DataFrame) -> pd.DataFrame:
     * margin % = current margin when at or above the portfolio median, else current + half
       of the gap to the median; in money = revenue objective x that %;
     * retention, for accounts still buying and at risk: churn probability >=
-      :data:`RETENTION_CHURN_P` -> get it below :data:`RETENTION_TARGET_P`; without a churn
-      model, health band red -> raise the score to :data:`RETENTION_HEALTH_TARGET` (amber).
+      :data:`RETENTION_CHURN_P` -> get it below :data:`RETENTION_TARGET_P` ("Keep the
+      account"); from :data:`LIKELY_LOST_P` the account has probably stopped buying and the
+      objective is to win it back (never "keep" an account the value section calls lost);
+      without a churn model, health band red -> raise the score to
+      :data:`RETENTION_HEALTH_TARGET` (amber). No retention objective when the revenue at
+      risk is known and below ``min_value_at_stake`` (the playbook's materiality floor,
+      under which it drops the retention risk and action too: the plan then sets no
+      objective it has no action for).
 
     Returns columns: account_id, order, objective (revenue / margin / retention), metric,
     baseline, target_value, unit (money / share / prob / score), text, basis (the numbers
@@ -27,7 +33,9 @@ def objectives(facts: pd.DataFrame) -> pd.DataFrame:
     """
     ids = facts["account_id"].to_numpy()
     revenue_rows, objective = _revenue_objectives(facts, ids)
-    rows = revenue_rows + _margin_objectives(facts, ids, objective) + _retention_objectives(facts, ids)
+    rows = (
+        revenue_rows + _margin_objectives(facts, ids, objective) + _retention_objectives(facts, ids, min_value_at_stake)
+    )
     return _objectives_frame(rows)
 
 
@@ -113,15 +121,35 @@ def _margin_objectives(facts: pd.DataFrame, ids: np.ndarray, objective: np.ndarr
     return rows
 
 
-def _retention_objectives(facts: pd.DataFrame, ids: np.ndarray) -> list[tuple]:
-    """The retention objective rows of accounts still buying and at risk (churn model, else health red)."""
+def _retention_objectives(facts: pd.DataFrame, ids: np.ndarray, min_value_at_stake: float = 0.0) -> list[tuple]:
+    """The retention objective rows of accounts still buying and at risk (churn model, else health red);
+    a win-back objective for those that have probably stopped; none where the stake is immaterial."""
     n = len(facts)
     rev_ltm = _column(facts, "revenue_ltm")
     p, rar, hs = _column(facts, "churn_probability"), _column(facts, "revenue_at_risk"), _column(facts, "health_score")
+    days = _column(facts, "days_since_last_order")
     band = facts["health_band"].astype(str).to_numpy() if "health_band" in facts else np.full(n, "")
+    immaterial = rar < min_value_at_stake  # NaN (unknown) compares False: kept, as the playbook keeps it
     rows = []
     for i in range(n):
-        if p[i] >= RETENTION_CHURN_P and rev_ltm[i] > 0:
+        if immaterial[i]:
+            continue
+        if p[i] >= LIKELY_LOST_P and rev_ltm[i] > 0:
+            since = f", last order {days[i]:.0f} days ago" if not np.isnan(days[i]) else ""
+            rows.append(
+                (
+                    ids[i],
+                    "retention",
+                    "churn probability",
+                    p[i],
+                    RETENTION_TARGET_P,
+                    "prob",
+                    f"Win back the account: it has probably stopped buying (churn probability {p[i]:.0%}{since}); "
+                    f"a new order would bring back part of the {money(rev_ltm[i])} of the last 12 months",
+                    f"churn probability {p[i]:.0%} (a likely loss from {LIKELY_LOST_P:.0%})",
+                )
+            )
+        elif p[i] >= RETENTION_CHURN_P and rev_ltm[i] > 0:
             rar_txt = f", protecting {money(rar[i])} of revenue at risk" if rar[i] > 0 else ""
             rows.append(
                 (

@@ -15,6 +15,7 @@ from kamtools.data.portfolio import NotAvailable
 from kamtools.plotting.style import money
 from kamtools.plotting.value import value_distribution_chart, value_position_chart
 from kamtools.sections import account_names, show_notes
+from kamtools.value.calibration import CHECK_STATUSES
 
 LAPSED = 0.5  # P(alive) below this: probably stopped buying
 _SELECTION_PARAMETERS = {
@@ -52,6 +53,23 @@ def model_choice(model) -> tuple[str, str, str]:
     return name, str(status.iloc[0]) if len(status) else "identified", str(chosen["note"].iloc[0])
 
 
+def p_alive_shown_as(model) -> tuple[str, str]:
+    """(``"probability"`` or ``"score"``, the sentence saying why) from the ``value_model`` table's P(alive) check.
+
+    P(alive) is a probability only when the value stage's check on a holdout inside the
+    history vouched for it (:func:`kamtools.value.p_alive_check`); bundles written before
+    the check existed: ``("probability", "")``.
+    """
+    if not isinstance(model, pd.DataFrame) or "parameter" not in model.columns:
+        return "probability", ""
+    row = model[(model["model"] == "p_alive_check") & (model["parameter"] == "check_status")]
+    if row.empty:
+        return "probability", ""
+    status = CHECK_STATUSES[int(row["estimate"].iloc[0])]
+    sentence = str(row["note"].iloc[0]) if "note" in row.columns else ""
+    return ("probability" if status in ("ok", "recalibrated") else "score"), sentence
+
+
 def account_section(acct) -> None:
     """Expected future value of one account."""
     display.heading("Expected future value")
@@ -69,10 +87,13 @@ def account_section(acct) -> None:
     p_alive = float(row["p_alive"])
     margin = row["expected_margin_12m"]
     name, status, _ = model_choice(acct.portfolio_table("value_model"))
+    shown_as, why = p_alive_shown_as(acct.portfolio_table("value_model"))
     one_time = int(row["frequency"]) == 0
     # a P(alive) the model cannot tell apart from 100% gets no good/bad colour
     informative = status != "no_dropout" and not (one_time and name == "bg_nbd")
     alive_card = ("P(alive): still buying", f"{p_alive:.0%}") + ((_alive_status(p_alive),) if informative else ())
+    if shown_as == "score":  # not checked against who bought again: a ranking score, no colour
+        alive_card = ("Activity score (0-100, not a probability)", f"{p_alive * 100:.0f}")
     display.kpi_cards(
         [
             alive_card,
@@ -91,6 +112,8 @@ def account_section(acct) -> None:
         f"first order; its last order was {weeks_since:.0f} week(s) before the analysis date."
     )
     verdict = _verdict(p_alive, status, name, one_time, weeks_since)
+    if shown_as == "score":
+        verdict = _score_verdict(p_alive, one_time, why)
     outlook = _outlook(acct, row, margin)
     display.paragraph(f"{history} {verdict} {outlook}")
     show_notes(acct.bundle, "value")
@@ -141,6 +164,16 @@ def _verdict(p_alive: float, status: str, name: str, one_time: bool, weeks_since
             "expected values as rough."
         )
     return verdict
+
+
+def _score_verdict(p_alive: float, one_time: bool, why: str) -> str:
+    """What an unchecked P(alive) says about this account: a score to rank by, and why it is no probability."""
+    what = "It has bought in one week only. " if one_time else ""
+    return (
+        f"{what}The value model gives it an activity score of {p_alive * 100:.0f} out of 100 (higher: more likely "
+        "still buying), useful to rank accounts but not a probability to act on alone. "
+        + (why or "P(alive) could not be checked against who bought again on this history.")
+    )
 
 
 def _outlook(acct, row: pd.Series, margin: float) -> str:
@@ -247,19 +280,26 @@ def portfolio_section(bundle) -> None:
     cur = formatting.currency_of(bundle)
     lapsed = value[value["p_alive"] < LAPSED]
     _, status, _ = model_choice(bundle.table("value_model"))
+    shown_as, why = p_alive_shown_as(bundle.table("value_model"))
     # with no drop-out in the history, "none stopped" is not good news, only no evidence
     lapsed_status = ("bad" if len(lapsed) else "good",) if status != "no_dropout" else ()
-    display.kpi_cards(
-        [
-            ("Value model's expected revenue, next 12 months", money(float(value["expected_value_12m"].sum()), cur)),
-            (
-                "Value model's expected margin, next 12 months",
-                money(float(value["expected_margin_12m"].sum(skipna=True)), cur),
-            ),
-            ("Accounts probably no longer buying", f"{len(lapsed)}", *lapsed_status),
-            ("Accounts scored", f"{len(value)}"),
-        ]
-    )
+    cards = [
+        ("Value model's expected revenue, next 12 months", money(float(value["expected_value_12m"].sum()), cur)),
+        (
+            "Value model's expected margin, next 12 months",
+            money(float(value["expected_margin_12m"].sum(skipna=True)), cur),
+        ),
+        ("Accounts probably no longer buying", f"{len(lapsed)}", *lapsed_status),
+        ("Accounts scored", f"{len(value)}"),
+    ]
+    if shown_as == "score":  # an unchecked P(alive) cannot count who has stopped buying
+        lapsed = lapsed.iloc[0:0]
+        cards.pop(2)
+    display.kpi_cards(cards)
+    if shown_as == "score":
+        display.paragraph(
+            why + " So no count of accounts that have stopped buying is given; the 'Alive' column ranks accounts."
+        )
     show_notes(bundle, "value")
     display.figure(
         value_distribution_chart(value, currency=cur), alt="Distribution of expected 12-month value and of P(alive)"
@@ -278,7 +318,7 @@ def portfolio_section(bundle) -> None:
             "name": "Name",
             "expected_value_12m": "Value model's expected revenue 12m",
             "expected_margin_12m": "Expected margin 12m",
-            "p_alive": "Alive probability",
+            "p_alive": "Alive probability" if shown_as == "probability" else "Alive (activity score)",
             "value_share": "Share of value",
         },
         money=["expected_value_12m", "expected_margin_12m"],

@@ -33,6 +33,7 @@ Example
 """
 
 from kamtools.value.btyd import BetaGeo, ModifiedBetaGeo
+from kamtools.value.calibration import PAliveCheck, check_p_alive, p_alive_check
 from kamtools.value.choice import (
     FIT_STATUSES,
     MIN_ACCOUNTS,
@@ -60,6 +61,9 @@ __all__ = [
     "BetaGeo",
     "GammaGamma",
     "ModifiedBetaGeo",
+    "PAliveCheck",
+    "check_p_alive",
+    "p_alive_check",
     "btyd_from_table",
     "choose_btyd",
     "fit_problems",

@@ -10,6 +10,7 @@ import pandas as pd
 
 from kamtools.data.portfolio import NotAvailable, Portfolio
 from kamtools.history import OrderHistory, order_history
+from kamtools.value.calibration import CHECK_STATUSES, PAliveCheck, p_alive_check
 from kamtools.value.choice import FIT_STATUSES, MIN_ACCOUNTS, MIN_REPEAT_BUYERS, MODEL_LABELS, BTYDChoice, choose_btyd
 from kamtools.value.expected import expected_value, margin_rates
 from kamtools.value.gamma_gamma import GammaGamma
@@ -83,7 +84,11 @@ def fit_value(portfolio: Portfolio) -> dict[str, pd.DataFrame | NotAvailable]:
     ``value_model`` (portfolio-level: ``model, parameter, estimate, std_error, note,
     time_unit, chosen``: the parameters of both BTYD candidates and of Gamma-Gamma, and
     per candidate its holdout figures, ``identified`` and ``chosen`` as 1/0 rows and
-    ``fit_status`` (index in :data:`FIT_STATUSES`, its name in ``note``));
+    ``fit_status`` (index in :data:`FIT_STATUSES`, its name in ``note``), and the rows of
+    the P(alive) check on a holdout inside the history (:func:`p_alive_check`, model
+    ``p_alive_check``: ``check_status`` says whether P(alive) may be shown as a
+    probability; ``p_alive`` is recalibrated when the check found it understating and a
+    recalibration closed the gap));
     ``_notes["value_model"]`` is the sentence saying which BTYD model was chosen and why.
     NotAvailable when fewer than :data:`MIN_ACCOUNTS` accounts ordered or fewer than
     :data:`MIN_REPEAT_BUYERS` bought again in a later week (nothing to learn a buying
@@ -99,10 +104,12 @@ def fit_value(portfolio: Portfolio) -> dict[str, pd.DataFrame | NotAvailable]:
     gg, gg_note = _fit_gamma_gamma(summary)
     margins = margin_rates(portfolio)
     ev = expected_value(summary, choice.model, gg, months=12, discount_rate=0.10, unit="W", margin_pct=margins)
+    check = p_alive_check(choice, portfolio.orders, portfolio.as_of)
+    ev["p_alive"] = check.apply(ev["p_alive"].to_numpy(dtype=float))
     value = summary.merge(ev, on="account_id", how="left").merge(margins, on="account_id", how="left")
     total = value["expected_value_12m"].clip(lower=0).sum()
     value["value_share"] = value["expected_value_12m"].clip(lower=0) / total if total > 0 else 0.0
-    model = pd.DataFrame(_btyd_rows(choice) + _gamma_gamma_rows(gg, gg_note))
+    model = pd.DataFrame(_btyd_rows(choice) + _gamma_gamma_rows(gg, gg_note) + _check_rows(check))
     model["note"] = model["note"].fillna("").astype("str")
     model["time_unit"] = "week"
     model["chosen"] = model["model"].isin([choice.model.model_name, "gamma_gamma"])
@@ -175,6 +182,33 @@ def _btyd_rows(choice: BTYDChoice) -> list[dict]:
                 "note": status,
             }
         )
+    return rows
+
+
+def _check_rows(check: PAliveCheck) -> list[dict]:
+    """The value_model rows of the P(alive) check (model ``p_alive_check``): its figures, and its status
+    (index in :data:`CHECK_STATUSES`, the reader's sentence in ``note``)."""
+    figures = {
+        "check_weeks": check.weeks,
+        "check_bought_again": check.bought_again,
+        "check_mean_p_alive": check.mean_p_alive,
+        "check_mean_p_buy": check.mean_p_buy,
+        "check_recalibration_c0": check.coefficients[0],
+        "check_recalibration_c1": check.coefficients[1],
+    }
+    rows = [
+        {"model": "p_alive_check", "parameter": k, "estimate": float(v), "std_error": np.nan, "note": ""}
+        for k, v in figures.items()
+    ]
+    rows.append(
+        {
+            "model": "p_alive_check",
+            "parameter": "check_status",
+            "estimate": float(CHECK_STATUSES.index(check.status)),
+            "std_error": np.nan,
+            "note": check.sentence,
+        }
+    )
     return rows
 
 
