@@ -507,8 +507,8 @@ def test_thin_accounts_are_pooled_towards_the_portfolio_more(demo):
     assert recs.loc["OPEN-BIG", "p_win_current"] > recs.loc["OPEN-THIN", "p_win_current"]
     w_big, w_thin = model.account_weight_[big], model.account_weight_[thin]
     assert (
-        f"The account's own 80 decided bids carry {w_big:.0%} weight and the portfolio's record the rest "
-        "(a thin record leans on the portfolio)." in recs.loc["OPEN-BIG", "reason"]
+        f"The account's own 80 decided bids carry {w_big:.0%} weight (recent ones count more) and the portfolio's "
+        "record the rest (a thin or old record leans on the portfolio)." in recs.loc["OPEN-BIG", "reason"]
     )
     assert f"The account's own 5 decided bids carry {w_thin:.0%} weight" in recs.loc["OPEN-THIN", "reason"]
 
@@ -610,3 +610,28 @@ def test_index_priced_bids_are_anchored_and_say_how(demo):
     assert f"quotes scatter about ±{first['index_sd']:.1%} around such an index" in first["reason"]
     assert f"measured on {first['index_scatter_n']:,} past bids with a quote" in first["reason"]
     assert f"the curve starts from the win record of {first['anchor_n']:,} past bids without a quote" in first["reason"]
+
+
+def test_recent_bids_count_more_in_the_account_effect():
+    rows = []
+    for acc, recent_won in (("TURNED", False), ("WARMED", True)):
+        for i in range(20):  # one bid a month over 20 months; the older ten and the recent ten differ
+            recent = i >= 10
+            rows.append(
+                {
+                    "account_id": acc,
+                    "created_date": pd.Timestamp("2024-01-05") + pd.DateOffset(months=i),
+                    "won": recent == recent_won,
+                }
+            )
+    for k in range(200):  # the portfolio: half won, spread over the same months
+        rows.append(
+            {"account_id": f"P{k % 20}", "created_date": pd.Timestamp("2024-01-05") + pd.DateOffset(months=k % 20)}
+            | {"won": k % 2 == 0}
+        )
+    bids = pd.DataFrame(rows).assign(competitor="C", category="K", log_ratio=0.0)
+    model = WinModel().fit(bids)
+    # both won half their bids; the one that has lately been losing has the lower effect
+    assert model.account_effect_["WARMED"] > 0.2 > -0.2 > model.account_effect_["TURNED"]
+    flat = WinModel(half_life_days=None).fit(bids)
+    assert flat.account_effect_["WARMED"] == pytest.approx(flat.account_effect_["TURNED"], abs=1e-6)

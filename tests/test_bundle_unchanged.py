@@ -41,6 +41,8 @@ INTENDED: dict[str, str] = {}
 # - bid_recommendations (fourth session, issue 21): an index-priced bid's competitor price carries its scatter around
 #   the index into P(win), the price and the bands, anchored on the bids without a quote; every reason says how the
 #   account's record was pooled and where the margin came from ('own 1 decided bid carries', written alone);
+#   then the account effect weighs recent bids more (half-life a year): every bid_* table's probabilities and
+#   prices, and accounts.bid_margin_gain (these entries written alone; the other tables were left as they were);
 # (group_rollup reads a unit's 12-month spread from the width of that range: this demo has no groups.)
 # Written again on 2026-12-05 (fourth session, issue 21) for the planted recurring tenders: the demo's
 # opportunities gain the tenders' bids (a fifth of the accounts tender one category yearly) and the

@@ -50,8 +50,8 @@ def _context(row: dict) -> str:
     if n:
         bids = "bid carries" if n == 1 else "bids carry"
         text = (
-            f" The account's own {n:,} decided {bids} {row['account_weight']:.0%} weight and the "
-            "portfolio's record the rest (a thin record leans on the portfolio)."
+            f" The account's own {n:,} decided {bids} {row['account_weight']:.0%} weight (recent ones count more) "
+            "and the portfolio's record the rest (a thin or old record leans on the portfolio)."
         )
     else:
         text = " The account has no decided bids of its own, so its win curve is the portfolio's."

@@ -18,8 +18,12 @@ How it is fitted and how thin data is pooled:
   the account's residuals over their binomial information plus the prior precision,
   iterated a few times with the fixed part refitted on top (penalised quasi-likelihood).
   An account with 3 bids moves a little from the portfolio, one with 30 a lot, one with
-  none not at all. ``account_weight_`` is the share of its own record the estimate keeps,
-  ``info / (info + 1 / ACCOUNT_PRIOR_SD**2)`` (``info``: the sum of p(1 - p) over its bids).
+  none not at all. Recent bids count more: each bid's residual and information are weighted
+  by ``0.5 ** (age / ACCOUNT_HALF_LIFE_DAYS)`` (age: days before the latest bid's created
+  date), so an account that has turned away lately shows it, and an old record is pooled
+  more. ``account_weight_`` is the share of its own record the estimate keeps,
+  ``info / (info + 1 / ACCOUNT_PRIOR_SD**2)`` (``info``: the weighted sum of p(1 - p) over
+  its bids). The fixed part (price response, competitors, categories) weighs every bid alike.
 * The uncertainty of the price response is a posterior sample: :data:`N_DRAWS` draws of
   the fixed part from the Laplace approximation (normal with the inverse penalised
   Hessian as covariance) and of each account effect from its own normal approximation,
@@ -47,6 +51,7 @@ N_DRAWS = 200
 SEED = 2112
 MIN_BIDS = 20  # decided bids (with both outcomes) needed to fit
 BACKFIT_ROUNDS = 4
+ACCOUNT_HALF_LIFE_DAYS = 365.0  # an account's bid counts half as much in its account effect a year later
 MISSING_CATEGORY = "(missing)"
 
 
@@ -93,6 +98,7 @@ class WinModel:
     account_sd_: dict[str, float] = field(default_factory=dict)
     account_n_: dict[str, int] = field(default_factory=dict)
     account_weight_: dict[str, float] = field(default_factory=dict)
+    half_life_days: float | None = ACCOUNT_HALF_LIFE_DAYS  # None: every bid of an account counts alike
     n_obs_: int = 0
     win_rate_: float = float("nan")
 
@@ -171,6 +177,11 @@ class WinModel:
         prec, mean = self._penalty(x.shape[1])
         acc_codes, accounts = pd.factorize(keys["account_id"])
         tau2 = self.account_prior_sd**2
+        rw = np.ones(len(y))
+        if self.half_life_days and "created_date" in bids.columns:
+            created = pd.to_datetime(bids["created_date"])
+            age = (created.max() - created).dt.days.to_numpy(float)
+            rw = np.where(np.isfinite(age), 0.5 ** (age / self.half_life_days), 1.0)
         beta, u = self._start(warm, y, mean, accounts)
         for _ in range(BACKFIT_ROUNDS):  # fixed part given the account effects, then the account effects
             beta, hess = self._newton(x, y, u[acc_codes], prec, mean, beta)
@@ -178,8 +189,8 @@ class WinModel:
             before = u.copy()
             for _ in range(4):
                 p = expit(eta + u[acc_codes])
-                resid = np.bincount(acc_codes, y - p, len(accounts))
-                info = np.bincount(acc_codes, p * (1 - p), len(accounts))
+                resid = np.bincount(acc_codes, rw * (y - p), len(accounts))
+                info = np.bincount(acc_codes, rw * p * (1 - p), len(accounts))
                 u = u + (resid - u / tau2) / (info + 1 / tau2)
             if np.max(np.abs(u - before), initial=0.0) < 1e-3:
                 break
