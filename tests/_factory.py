@@ -75,6 +75,7 @@ def valid_tables() -> dict[str, pd.DataFrame]:
             "competitor": ["", "Vetro", "", "Vetro"],
             "competitor_price": ["", "96", "", "97.5"],
             "loss_reason": ["", "price", "", ""],
+            "contract_end": ["2024-04-30", "", "2025-02-28", ""],
         }
     )
     t["complaints"] = pd.DataFrame(

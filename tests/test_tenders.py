@@ -121,9 +121,11 @@ def test_ordinary_bids_between_tenders_do_not_hide_the_rhythm():
 
 
 def test_without_the_contract_end_column_the_calendar_uses_the_rhythm_only(tmp_path):
-    folder = write_folder(tmp_path / "data")  # the factory's export has no contract_end column
-    p = load_portfolio(folder)
+    t = valid_tables()
+    t["opportunities"] = t["opportunities"].drop(columns="contract_end")
+    p = load_portfolio(write_folder(tmp_path / "data", t))
     assert p.tables["opportunities"]["contract_end"].isna().all()
+    assert "opportunities (opportunities.csv): optional column not supplied (left empty): contract_end." in p.warnings
     cal = tender_calendar(p)
     assert cal.empty and "source" in cal.columns and "contract_end" in cal.columns
     bare = _portfolio([_bid("2026-02-10", 80_000.0)])
