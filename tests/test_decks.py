@@ -476,6 +476,13 @@ def test_since_slides_show_the_changes(tmp_path):
     assert "123.5k" in text
     portfolio = Presentation(str(summary.portfolio))
     assert slide_titles(portfolio)[1] == f"Since the last review ({when}): what changed"
+    # a decks-only run keeps the changes for `kamtools deliver` as a reports run does
+    from kamtools.review.since_pages import read_record
+
+    record, sentence = read_record(out, Bundle.open(hostile_bundle()))
+    assert (
+        record is not None and record["previous_as_of"] == when and sentence == f"Changes since the review of {when}."
+    )
     customer = write_decks(
         hostile_bundle(), out, accounts=["A0003"], since=previous, audience="customer", progress=False, portfolio=False
     )
