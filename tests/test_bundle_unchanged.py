@@ -50,6 +50,11 @@ INTENDED: dict[str, str] = {}
 # churn and health features that count bids, segments' win-rate score and what reads them: plan_*,
 # whitespace peer groups, scenario_elasticity's groups), and tender_calendar gained its source and
 # contract_end columns and the contract-end rows.
+# Written again for value_model, plan_objectives and plan_talking_points (issue 17, P(alive) and the lapsed
+# account's plan): value_model gains the rows of the P(alive) check on a holdout inside the history
+# (model p_alive_check; the demo's passes, so p_alive is unchanged); a likely-lost account (A0034, churn 100%)
+# gets a win-back objective instead of "Keep the account", and A0040 (1.74 of revenue at risk, under the
+# playbook's floor, no retention action) no retention objective; the talking points quote the objectives.
 
 
 def _cell_text(series: pd.Series) -> pd.Series:
