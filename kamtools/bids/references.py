@@ -185,7 +185,7 @@ def index_scatter(portfolio: Portfolio) -> pd.DataFrame:
     "assumed" for :data:`DEFAULT_INDEX_SD`). Its ``attrs`` hold the anchor of index-priced bids:
     ``anchor_n`` decided bids without a quote but with an index, and ``anchor_gap``, the mean of
     log(our price / competitor's price from the index) over them (NaN when fewer than
-    :data:`MIN_SCATTER_BIDS`; see :func:`kamtools.bids.recommend` for its use)."""
+    :data:`MIN_SCATTER_BIDS`; :func:`kamtools.bids.price_open_bids` anchors the curve on it)."""
     stats = {scope: (0, np.nan, np.nan) for scope in SCOPES}
     history = _index_history(portfolio)
     if history is not None:
