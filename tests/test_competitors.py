@@ -43,6 +43,7 @@ def tiny_portfolio(opportunities: bool = True, competitor_prices: bool = True, p
     )
     rows = [
         # account, product, date, revenue
+        ("A2", "P2", "2023-12-15", 50.0),  # before both windows: the history covers the prior 12 months
         ("A1", "P1", "2024-03-01", 400.0),  # prior 12 months
         ("A1", "P1", "2025-03-01", 200.0),  # last 12 months: share of wallet 40% -> 20%
         ("A2", "P2", "2024-06-01", 300.0),

@@ -9,7 +9,7 @@ import pandas as pd
 from kamtools.competitors.price_response import PriceResponseModel, price_response_table
 from kamtools.competitors.prices import price_index
 from kamtools.competitors.threat import account_bids, threat_score
-from kamtools.competitors.wallet import share_of_wallet
+from kamtools.competitors.wallet import prior_year_note, share_of_wallet
 from kamtools.competitors.winloss import decided_bids, loss_reasons, win_loss
 from kamtools.data.portfolio import NotAvailable, Portfolio
 
@@ -28,7 +28,8 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
     :func:`price_response_table`), ``competitor_price_index`` (portfolio-level),
     ``competitor_loss_reasons`` (portfolio-level), ``share_of_wallet``,
     ``competitor_threat`` and ``competitor_account_bids`` (per account). Tables whose
-    data are missing come back as NotAvailable with the reason.
+    data are missing come back as NotAvailable with the reason. When the order history does
+    not reach back 24 months, the prior-year figures are NaN and ``_notes`` says so.
     """
     out: dict[str, pd.DataFrame | NotAvailable] = {}
     bids = decided_bids(portfolio)
@@ -60,4 +61,18 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
     out["competitor_price_index"] = price_index(portfolio)
     out["share_of_wallet"] = share_of_wallet(portfolio)
     out["competitor_threat"] = threat_score(portfolio)
+    notes = {
+        name: note
+        for name, what, so in (
+            ("share_of_wallet", "The change in share of wallet", "it is not shown"),
+            (
+                "competitor_threat",
+                "The threat's wallet evidence (a fall in revenue or share of wallet)",
+                "the threat scores leave it out and count only lost bids and price gaps",
+            ),
+        )
+        if isinstance(out[name], pd.DataFrame) and (note := prior_year_note(portfolio, what, so)) is not None
+    }
+    if notes:
+        out["_notes"] = notes
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kamtools.competitors.wallet import _revenue_windows
+from kamtools.competitors.wallet import PRIOR_YEAR_MONTHS, _revenue_windows
 from kamtools.competitors.winloss import MIN_N, UNKNOWN_COMPETITOR, _at, _win_loss_table, decided_bids
 from kamtools.data.portfolio import NotAvailable, Portfolio
 from kamtools.display import money
@@ -180,8 +180,9 @@ def _set_score(out: pd.DataFrame, weights: tuple[float, float, float]) -> None:
     out["threat_band"] = np.select([score >= 60, score >= 30], ["high", "medium"], "low")
 
 
-def _threat_reasons(out: pd.DataFrame, months: int) -> np.ndarray:
-    """The reasons in plain words, one string per account (built column-wise)."""
+def _threat_reasons(out: pd.DataFrame, months: int, prior_known: bool = True) -> np.ndarray:
+    """The reasons in plain words, one string per account (built column-wise). Without the prior 12
+    months in the order history (``prior_known`` False) no trend is claimed either way."""
     comp = out["main_competitor"]
     has_comp = comp != ""
     r_loss = np.where(
@@ -231,6 +232,12 @@ def _threat_reasons(out: pd.DataFrame, months: int) -> np.ndarray:
     )
     joined = (pd.Series(r_loss) + " " + pd.Series(r_price) + " " + pd.Series(r_wallet)).str.strip()
     joined = joined.str.replace(r"\s+", " ", regex=True)
+    if not prior_known:
+        none = (
+            "No recent losses or price gap. Revenue and share of wallet are not compared with the prior 12 months "
+            f"(not enough history: that needs {PRIOR_YEAR_MONTHS} months of orders)."
+        )
+        return np.where(joined == "", none, joined)
     return np.where(joined == "", "No recent losses, price gap or decline in share of wallet.", joined)
 
 
@@ -249,7 +256,9 @@ def threat_score(
     * price: our premium over the main competitor (recent bids, else account-level
       price observations), ``premium / 10%`` capped at 1;
     * wallet: fall in share of wallet (revenue, where no potential is known) over the
-      prior 12 months, ``decline / 50%`` capped at 1.
+      prior 12 months, ``decline / 50%`` capped at 1; 0 (no evidence) when the order history
+      does not reach back 24 months, where ``revenue_prior_12m``, ``revenue_change_pct`` and
+      ``share_of_wallet_prior`` are NaN (a partly covered prior year would understate it).
 
     ``main_competitor`` is the competitor with the largest lost value in the window, else
     the one met most in recent bids, else the cheapest one seen at the account.
@@ -276,7 +285,7 @@ def threat_score(
     _set_main_competitor(out)
     _set_wallet(out, portfolio)
     _set_score(out, weights)
-    out["reasons"] = _threat_reasons(out, months)
+    out["reasons"] = _threat_reasons(out, months, prior_known=bool(out["revenue_prior_12m"].notna().any()))
     result = out[THREAT_COLUMNS].copy()
     result["reasons"] = result["reasons"].astype("str")
     return result

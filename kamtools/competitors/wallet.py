@@ -6,10 +6,26 @@ import pandas as pd
 
 from kamtools.competitors.winloss import _at
 from kamtools.data.portfolio import NotAvailable, Portfolio
+from kamtools.history import order_history
+
+PRIOR_YEAR_MONTHS = 24  # the last 12 months and the 12 before: what a "vs the prior 12 months" figure needs
+
+
+def prior_year_note(portfolio: Portfolio, what: str, so: str = "it is not shown") -> str | None:
+    """One sentence saying that ``what`` (compared with the prior 12 months) is left out (``so``) because
+    the order history does not reach back 24 months; None when it does."""
+    history = order_history(portfolio)
+    if history.covers_months_back(PRIOR_YEAR_MONTHS):
+        return None
+    return (
+        f"{what} compares the last 12 months with the 12 before; that needs {PRIOR_YEAR_MONTHS} months of order "
+        f"history and this portfolio has {history.describe()}, so {so} (not enough history)."
+    )
 
 
 def _revenue_windows(portfolio: Portfolio) -> pd.DataFrame:
-    """Per account: revenue in the last 12 months and in the 12 months before."""
+    """Per account: revenue in the last 12 months and in the 12 months before (NaN when the order
+    history does not reach back 24 months: a year that is not, or only partly, in the data is unknown)."""
     orders = portfolio.orders
     t1 = portfolio.as_of - pd.DateOffset(months=12)
     t0 = portfolio.as_of - pd.DateOffset(months=24)
@@ -26,6 +42,8 @@ def _revenue_windows(portfolio: Portfolio) -> pd.DataFrame:
     agg = frame.groupby("account_id", observed=True)[["revenue_ltm", "revenue_prior_12m"]].sum().reset_index()
     out = portfolio.accounts[["account_id"]].merge(agg, on="account_id", how="left")
     out[["revenue_ltm", "revenue_prior_12m"]] = out[["revenue_ltm", "revenue_prior_12m"]].fillna(0.0)
+    if not order_history(portfolio).covers_months_back(PRIOR_YEAR_MONTHS):
+        out["revenue_prior_12m"] = float("nan")
     return out
 
 
@@ -37,6 +55,8 @@ def share_of_wallet(portfolio: Portfolio, as_of: str | pd.Timestamp | None = Non
     account: ``account_id, potential_revenue, revenue_ltm, revenue_prior_12m,
     share_of_wallet, share_of_wallet_prior, share_of_wallet_change`` (points, this year
     minus prior), ``headroom`` (potential - revenue_ltm, at least 0), ``wallet_known``.
+    ``revenue_prior_12m``, ``share_of_wallet_prior`` and ``share_of_wallet_change`` are NaN
+    when the order history does not reach back 24 months (see :func:`prior_year_note`).
     Shares are NaN where the potential is unknown or zero; a share above 1 means the
     wallet estimate is too low. NotAvailable when no account has a potential.
     """

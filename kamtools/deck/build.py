@@ -604,21 +604,24 @@ def _internal_whitespace(deck: Deck, account: AccountRows) -> None:
         )
         return
     shown = recs.sort_values("rank").head(6)
+    # no adoption probability when the history was too short to calibrate the scores: the raw score, named so
+    calibrated = pd.to_numeric(shown["p_adopt"], errors="coerce").notna().any()
     rows = [
         (
             literal(r.category, 60),
             _STATUS.get(r.status, literal(r.status)),
-            pct(r.p_adopt, digits=1),
+            pct(r.p_adopt if calibrated else r.score, digits=1),
             money(r.spend_if_adopted, deck.currency),
-            money(r.expected_value, deck.currency),
+            money(r.expected_value, deck.currency) if calibrated else "not estimated",
             literal(r.rationale, 220),
         )
         for r in shown.itertuples()
     ]
+    chance = "Chance to start" if calibrated else "Score (uncalibrated, not a probability)"
     add_table(
         slide,
         deck.area,
-        ["Category", "Status", "Chance to start", "Spend if adopted", "Expected", "Why"],
+        ["Category", "Status", chance, "Spend if adopted", "Expected", "Why"],
         rows,
         [1.6, 0.9, 1, 1.2, 1.1, 5],
         11,

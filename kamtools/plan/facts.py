@@ -457,13 +457,21 @@ def _whitespace_facts(tables: Mapping[str, object], f: pd.DataFrame, unavailable
     x = ws.assign(
         _p=pd.to_numeric(ws["p_adopt"], errors="coerce"), _v=pd.to_numeric(ws["spend_if_adopted"], errors="coerce")
     )
+    uncalibrated = bool(x["_p"].isna().all())  # the history was too short to calibrate the scores
     x = x[x["recommended"].astype(bool)]
+    if uncalibrated:  # no adoption probability, so no probability-weighted value
+        unavailable["whitespace"] = (
+            "Cross-sell opportunities are ranked by an uncalibrated score (the history is too short to calibrate "
+            "it into adoption probabilities), so no whitespace value is counted in the revenue objective."
+        )
     x["_ev"] = x["_p"] * x["_v"]
     x = x.sort_values(["account_id", "rank"], kind="stable")
     top = x.groupby("account_id", sort=False).head(WHITESPACE_TOP_N)
     first = top.drop_duplicates("account_id").set_index("account_id")
     f["whitespace_recommendations"] = f["account_id"].map(x.groupby("account_id").size()).fillna(0).astype(float)
-    f["whitespace_capture"] = f["account_id"].map(top.groupby("account_id")["_ev"].sum()).fillna(0.0)
+    f["whitespace_capture"] = f["account_id"].map(top.groupby("account_id")["_ev"].sum(min_count=1))
+    if not uncalibrated:
+        f["whitespace_capture"] = f["whitespace_capture"].fillna(0.0)
     f["top_whitespace_p"] = f["account_id"].map(first["_p"]).astype(float)
     f["top_whitespace_value"] = f["account_id"].map(first["_v"]).astype(float)
     f["top_whitespace_category"] = f["account_id"].map(first["category"].astype(str)).astype("str")

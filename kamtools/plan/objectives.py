@@ -14,7 +14,8 @@ def objectives(facts: pd.DataFrame, min_value_at_stake: float = 0.0) -> pd.DataF
 
     * revenue = forecast for the next 12 months (else last 12 months' revenue as run rate)
       + realistic whitespace capture (sum of p_adopt x yearly spend if adopted of the top
-      :data:`WHITESPACE_TOP_N` recommendations); not set when both are zero;
+      :data:`WHITESPACE_TOP_N` recommendations; left out, and the basis says so, when the
+      cross-sell scores could not be calibrated into probabilities); not set when both are zero;
     * margin % = current margin when at or above the portfolio median, else current + half
       of the gap to the median; in money = revenue objective x that %;
     * retention, for accounts still buying and at risk: churn probability >=
@@ -50,7 +51,10 @@ def _revenue_objectives(facts: pd.DataFrame, ids: np.ndarray) -> tuple[list[tupl
     """The revenue objective rows and the objective per account (forecast or run rate + whitespace)."""
     n = len(facts)
     rev_ltm, fc = _column(facts, "revenue_ltm"), _column(facts, "forecast_12m")
-    cap = np.nan_to_num(_column(facts, "whitespace_capture"))
+    cap_raw = _column(facts, "whitespace_capture")
+    cap = np.nan_to_num(cap_raw)
+    # recommendations whose value is unknown (NaN): their scores could not be calibrated into probabilities
+    ws_uncounted = np.isnan(cap_raw) & (np.nan_to_num(_column(facts, "whitespace_recommendations")) > 0)
     # the KPIs leave the prior year's revenue unknown (NaN) when the order history is under two years
     short = np.isnan(_column(facts, "revenue_prior_ltm")) if "revenue_prior_ltm" in facts else np.zeros(n, dtype=bool)
     has_fc = ~np.isnan(fc)
@@ -73,6 +77,8 @@ def _revenue_objectives(facts: pd.DataFrame, ids: np.ndarray) -> tuple[list[tupl
             if cap[i] > 0 and isinstance(cats.iloc[i], str)
             else (f" + whitespace {money(cap[i])}" if cap[i] > 0 else "")
         )
+        if ws_uncounted[i]:
+            ws_txt = "; whitespace not counted: its cross-sell scores are not calibrated probabilities on this history"
         tgt_txt = (
             f"; next year's target {money(next_t[i])} ({objective[i] / next_t[i]:.0%} covered)" if next_t[i] > 0 else ""
         )

@@ -48,6 +48,8 @@ def account_section(acct) -> None:
         cards.append(("Share of wallet", formatting.pct(s_row["share_of_wallet"]), status))
         if pd.notna(change):
             cards.append(("Share-of-wallet change (points)", f"{change * 100:+.0f}"))
+        else:  # the 12 months before the last 12 are not (all) in the order history
+            cards.append(("Share-of-wallet change", "not enough history"))
     if isinstance(bids, pd.DataFrame) and len(bids):
         cards.append(("Bids won / lost, 24 months", f"{int(bids['wins'].sum())} / {int(bids['losses'].sum())}"))
     if cards:
@@ -90,6 +92,12 @@ def account_section(acct) -> None:
     elif s_row is not None and not bool(s_row["wallet_known"]):
         display.paragraph(
             "No wallet estimate (potential revenue) is recorded for this account, so share of wallet is unknown."
+        )
+    elif s_row is not None and pd.isna(s_row["share_of_wallet_change"]):
+        display.paragraph(
+            acct.bundle.note("share_of_wallet")
+            or "The 12 months before the last 12 are not in the order history, so the change in share of wallet "
+            "is not shown (not enough history)."
         )
 
 
@@ -220,6 +228,8 @@ def _threats(bundle) -> None:
                 ("Low threat accounts", int(counts.get("low", 0)), "good"),
             ]
         )
+        if note := bundle.note("competitor_threat"):  # no prior year: the wallet evidence is left out
+            display.paragraph(note)
         top = threat.nlargest(15, "threat_score")
         accounts = bundle.accounts
         if isinstance(accounts, pd.DataFrame) and "name" in accounts.columns:
@@ -248,8 +258,19 @@ def _share_of_wallet(bundle) -> None:
         if known.empty:
             display.paragraph("No account has a wallet estimate, so share of wallet is unknown.")
             return
-        display.paragraph(
+        head = (
             f"Share of wallet is known for {len(known):,} of {len(sow):,} accounts; median "
-            f"{known['share_of_wallet'].median():.0%}. {falling:,} accounts lost more than 5 points of share "
-            "of wallet on the prior 12 months."
+            f"{known['share_of_wallet'].median():.0%}. "
+        )
+        if known["share_of_wallet_change"].isna().all():  # the prior 12 months are not in the order history
+            display.paragraph(
+                head
+                + (
+                    bundle.note("share_of_wallet")
+                    or "The change on the prior 12 months is not shown: the order history does not cover them."
+                )
+            )
+            return
+        display.paragraph(
+            head + f"{falling:,} accounts lost more than 5 points of share of wallet on the prior 12 months."
         )

@@ -24,6 +24,18 @@ REC_COLUMNS = {
     "expected_value": "Expected value (12 months)",
     "rationale": "Why",
 }
+UNCALIBRATED_COLUMNS = {  # the recommendations when the history was too short to calibrate the scores
+    "rank": "#",
+    "category": "Category",
+    "status": "Status",
+    "score": "Score (uncalibrated, not a probability)",
+    "spend_if_adopted": "Spend if adopted (first year)",
+    "rationale": "Why",
+}
+UNCALIBRATED = (
+    "The order history is too short to calibrate the cross-sell scores, so no adoption probability or "
+    "probability-weighted value is given and none is counted in the plan's revenue objective."
+)
 LANE_COLUMNS = {
     "category": "Product line",
     "status": "Status",
@@ -44,6 +56,17 @@ def min_useful_p() -> float:
     return MIN_USEFUL_P
 
 
+def calibrated(recs: pd.DataFrame) -> bool:
+    """Whether the recommendations carry calibrated adoption probabilities (``p_adopt`` is NaN
+    throughout when the history was too short to calibrate the scores)."""
+    return recs.empty or bool(pd.to_numeric(recs["p_adopt"], errors="coerce").notna().any())
+
+
+def uncalibrated_reason(bundle) -> str:
+    """The bundle's sentence on why the cross-sell scores are not calibrated (a general one if absent)."""
+    return bundle.note("whitespace_recommendations") or UNCALIBRATED
+
+
 def _plain_pct(x: float) -> str:
     return "" if pd.isna(x) else f"{x:.0%}"
 
@@ -62,11 +85,14 @@ def _account_cards(acct) -> None:
     summary = acct.table("whitespace_accounts")
     if isinstance(summary, pd.DataFrame) and len(summary):
         row = summary.iloc[0]
+        value = row["whitespace_value"]
         cards = [
             (  # money text: the label says "probability", which would make the card a percentage
                 "Whitespace, probability-weighted (recommended categories, 12 months)",
-                formatting.money(float(row["whitespace_value"]), formatting.currency_of(acct.bundle)),
-            ),
+                formatting.money(float(value), formatting.currency_of(acct.bundle)),
+            )
+            if pd.notna(value)
+            else ("Whitespace value (scores not calibrated: no probability-weighted value)", "not estimated"),
             ("Categories bought", int(row["n_categories_bought"])),
             ("Lapsed categories", int(row["n_lapsed"]), "warn" if row["n_lapsed"] else ""),
             ("Never bought", int(row["n_never"])),
@@ -105,6 +131,8 @@ def _account_recommendations(acct) -> None:
         display.paragraph(
             "No recommendations: the account bought nothing in the last 12 months or already buys every category."
         )
+    elif not calibrated(recs):
+        _uncalibrated_recommendations(acct, recs)
     else:
         useful, weak = _split(recs)
         if useful.empty:
@@ -132,6 +160,26 @@ def _account_recommendations(acct) -> None:
                 + ", ".join(f"{c} ({p:.1%})" for c, p in zip(weak["category"].astype(str), weak["p_adopt"]))
                 + "."
             )
+
+
+def _uncalibrated_recommendations(acct, recs: pd.DataFrame) -> None:
+    """The categories ranked by their raw score, said to be uncalibrated, with no probability or expected value."""
+    useful, weak = _split(recs)
+    display.paragraph(uncalibrated_reason(acct.bundle))
+    if len(useful):
+        display.table(
+            useful.sort_values("rank"),
+            columns=UNCALIBRATED_COLUMNS,
+            money=["spend_if_adopted"],
+            currency=formatting.currency_of(acct.bundle),
+            pct=["score"],
+        )
+    display.paragraph(
+        "Score: how many similar accounts, and buyers of related categories, buy the category (0-100%). "
+        "It ranks the categories but is not the chance that this account starts buying them. "
+        f"Categories with a score of at least {min_useful_p():.0%} are listed"
+        + (f"; {len(weak)} more score lower: " + ", ".join(weak["category"].astype(str)) + "." if len(weak) else ".")
+    )
 
 
 def _account_lanes(acct) -> None:
@@ -209,6 +257,9 @@ def _top_whitespace(bundle) -> None:
     else:
         from kamtools.plotting.whitespace import top_whitespace_chart
 
+        if not calibrated(recs):
+            _top_uncalibrated(bundle, recs)
+            return
         recs, weak = _split(recs)
         display.paragraph(
             f"{recs['account_id'].nunique():,} accounts have {len(recs):,} recommended categories (adoption "
@@ -240,6 +291,35 @@ def _top_whitespace(bundle) -> None:
             currency=formatting.currency_of(bundle),
             pct=["p_adopt"],
         )
+
+
+def _top_uncalibrated(bundle, recs: pd.DataFrame) -> None:
+    """Without calibrated probabilities: the listed categories by first-year spend if adopted, no expected value."""
+    listed, weak = _split(recs)
+    display.paragraph(
+        uncalibrated_reason(bundle)
+        + f" {listed['account_id'].nunique():,} accounts have {len(listed):,} categories with a score of "
+        f"{min_useful_p():.0%} or more ({len(weak):,} further score lower); below, the 15 with the largest "
+        "first-year spend if adopted (not weighted by any probability)."
+    )
+    top = listed.nlargest(15, "spend_if_adopted")
+    names = account_names(bundle.accounts)
+    display.table(
+        top.assign(name=top["account_id"].map(names)),
+        columns={
+            "account_id": "Account",
+            "name": "Name",
+            "category": "Category",
+            "status": "Status",
+            "score": "Score (uncalibrated, not a probability)",
+            "spend_if_adopted": "Spend if adopted (first year)",
+            "rationale": "Why",
+        },
+        max_rows=15,
+        money=["spend_if_adopted"],
+        currency=formatting.currency_of(bundle),
+        pct=["score"],
+    )
 
 
 def _portfolio_backtest(bundle) -> None:

@@ -47,6 +47,17 @@ def _peer_evidence(snap: Snapshot, min_peers: int = 5) -> tuple[np.ndarray, np.n
     return share, size, label
 
 
+def _uncalibrated_reason(backtest_reason: str) -> str:
+    """The one sentence a user reads where the cross-sell scores are not calibrated."""
+    return (
+        backtest_reason.rstrip(".")
+        + ". Without it the cross-sell scores cannot be calibrated into adoption probabilities: categories are "
+        "ranked by an uncalibrated score (the share of similar accounts and of buyers of related categories that "
+        "buy them), no adoption probability or probability-weighted value is given, and none is counted in the "
+        "plan's revenue objective."
+    )
+
+
 class CrossSellModel(BaseEstimator):
     """Cross-sell opportunities per account: scorer picked and probabilities calibrated by backtest.
 
@@ -69,7 +80,9 @@ class CrossSellModel(BaseEstimator):
     apply it at ``portfolio.as_of``. ``spend_scale_`` is the backtest's median ratio of
     adopters' actual first-year spend to the peer estimate (new categories ramp up), so
     ``spend_if_adopted`` is first-year revenue. Without enough history for a backtest the blend
-    scorer is used and ``p_adopt`` is the raw score (``calibrated_ = False``).
+    scorer is used (``calibrated_ = False``): the raw score ranks the categories, ``p_adopt`` and
+    ``expected_value`` are NaN (a score is not a probability) and ``recommended`` compares the score
+    with :data:`MIN_USEFUL_P`; :attr:`uncalibrated_reason_` says why in one sentence.
     """
 
     def __init__(
@@ -108,6 +121,7 @@ class CrossSellModel(BaseEstimator):
             self.calibrator_ = None
             self.calibration_ = result
             self.calibrated_ = False
+            self.uncalibrated_reason_ = _uncalibrated_reason(result.reason)
             self.spend_scale_ = 1.0
         else:
             self.backtest_ = result.metrics
@@ -121,6 +135,7 @@ class CrossSellModel(BaseEstimator):
             )
             self.calibration_ = self.calibrator_.table_.assign(scorer=self.scorer_)
             self.calibrated_ = True
+            self.uncalibrated_reason_ = None
             v = result.value_metrics.set_index("method")["median_actual_to_predicted"]
             ratio = v.get(self.spend_method_, np.nan)
             self.spend_scale_ = float(np.clip(ratio, 0.1, 1.5)) if np.isfinite(ratio) else 1.0
@@ -138,7 +153,8 @@ class CrossSellModel(BaseEstimator):
         X, groups = snap.spend_ltm, snap.peer_group
         est = default_scorers()[self.scorer_].fit(X, groups=groups)
         score = est.predict(X, groups=groups)
-        p = self.calibrator_.predict(score, snap.lapsed) if self.calibrated_ else score
+        # without a calibration the raw score is not a probability: no p_adopt (nor expected value) is given
+        p = self.calibrator_.predict(score, snap.lapsed) if self.calibrated_ else np.full(score.shape, np.nan)
         spend_model = _SpendModel(snap)
         spend, median_spend = spend_model.predict(snap, self.spend_method_)
         spend = spend * self.spend_scale_
@@ -203,7 +219,12 @@ class CrossSellModel(BaseEstimator):
             rows = known.get_indexer(wanted)
         p, spend, score = s["p_adopt"][rows], s["spend"][rows], s["score"][rows]
         ev = p * spend
-        key = ev if self.rank_by == "expected_value" else _rank_key(p, np.nan_to_num(score))
+        if not self.calibrated_:
+            key = score  # no probability: rank by the raw score
+        elif self.rank_by == "expected_value":
+            key = ev
+        else:
+            key = _rank_key(p, np.nan_to_num(score))
         cand = snap.candidates[rows]
         top, valid = _topn(np.nan_to_num(key, nan=-1.0), cand, n)
         r_idx, rank_pos = np.nonzero(valid)
@@ -235,7 +256,8 @@ class CrossSellModel(BaseEstimator):
             }
         )
         out["rationale"] = _rationale(out, snap.months)
-        out["recommended"] = (out["p_adopt"] >= MIN_USEFUL_P).to_numpy(dtype=bool)
+        useful = out["p_adopt"] if self.calibrated_ else out["score"]
+        out["recommended"] = (useful >= MIN_USEFUL_P).to_numpy(dtype=bool)
         return out.reset_index(drop=True)
 
 
@@ -312,7 +334,8 @@ def recommend(
 
     Returns one row per recommendation: ``account_id, rank`` (1 = best), ``category,
     status`` (never / lapsed), ``score`` (raw scorer output), ``p_adopt`` (calibrated
-    probability to start buying within 12 months), ``spend_if_adopted`` (first-year
+    probability to start buying within 12 months; NaN when the history is too short to
+    calibrate, see :class:`CrossSellModel`), ``spend_if_adopted`` (first-year
     revenue), ``expected_value`` (= p_adopt x spend_if_adopted), ``peer_group`` (the
     scorer's peer group), ``peer_evidence_group, peer_share, n_peers`` (share of the
     other active accounts of that group buying the category; the industry or all

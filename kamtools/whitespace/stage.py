@@ -18,7 +18,7 @@ SUMMARY_COLUMNS = {
 
 
 def _account_summary(
-    snap_grid: pd.DataFrame, recs: pd.DataFrame, lanes: pd.DataFrame, accounts: pd.Series
+    snap_grid: pd.DataFrame, recs: pd.DataFrame, lanes: pd.DataFrame, accounts: pd.Series, calibrated: bool = True
 ) -> pd.DataFrame:
     base = pd.DataFrame({"account_id": accounts})
     g = snap_grid.assign(
@@ -45,7 +45,10 @@ def _account_summary(
     ints += list(lane_counts.columns)
     for c in ints:
         out[c] = out[c].fillna(0).astype(np.int64)
+    # uncalibrated scores give no probability, so no probability-weighted value either (NaN, not 0)
     out["whitespace_value"] = out["whitespace_value"].fillna(0.0)
+    if not calibrated:
+        out.loc[out["n_recommendations"] > 0, "whitespace_value"] = np.nan
     out["top_whitespace_category"] = out["top_whitespace_category"].astype("str")
     return out
 
@@ -55,7 +58,7 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
 
     Per account: ``whitespace_grid`` (account x category with status, revenue, p_adopt,
     expected_value), ``whitespace_recommendations`` (top 5), ``whitespace_accounts``
-    (one row: whitespace_value, top category, lapsed/never counts, trade-lane counts,
+    (one row: whitespace_value (NaN when the scores could not be calibrated), top category, lapsed/never counts, trade-lane counts,
     loss-making lines), ``tradelanes`` (account x category). Portfolio-level:
     ``whitespace_backtest``, ``whitespace_value_backtest``, ``whitespace_calibration``,
     ``whitespace_affinity``, ``tradelanes_summary``. Uses ``inputs["segments"]`` for
@@ -81,15 +84,20 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
         lanes = without_prior_year(lanes)
     out["whitespace_grid"] = grid
     out["whitespace_recommendations"] = recs
-    out["whitespace_accounts"] = _account_summary(grid, recs, lanes, portfolio.accounts["account_id"])
+    out["whitespace_accounts"] = _account_summary(
+        grid, recs, lanes, portfolio.accounts["account_id"], calibrated=model.calibrated_
+    )
     out["whitespace_backtest"] = model.backtest_
     out["whitespace_value_backtest"] = model.value_backtest_
     out["whitespace_calibration"] = model.calibration_
     out["whitespace_affinity"] = model.affinity_
+    notes: dict[str, str] = {}
+    if not model.calibrated_:
+        notes["whitespace_recommendations"] = model.uncalibrated_reason_
     if lanes_missing is not None:
         out["tradelanes_summary"] = lanes_missing
         out["tradelanes"] = lanes if len(lanes) else lanes_missing
-        out["_notes"] = {"tradelanes": lanes_missing.reason}
+        notes["tradelanes"] = lanes_missing.reason
     elif len(lanes):
         out["tradelanes"] = lanes
         out["tradelanes_summary"] = tradelane_summary(lanes)
@@ -97,4 +105,6 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
         out["tradelanes"] = out["tradelanes_summary"] = NotAvailable(
             "No orders in the last two years, so there is no trade-lane review."
         )
+    if notes:
+        out["_notes"] = notes
     return out
