@@ -173,9 +173,21 @@ def test_when_the_model_loses_overall_every_account_gets_the_baseline_and_the_no
     from kamtools.forecast.accounts import _methods_note
 
     note = _methods_note(sel)
-    assert "The kamtools model lost to the mean of last 6 months overall" in note
-    assert "off on average by: kamtools model 180; mean of last 6 months 0" in note
+    # the note's figures are the choice's: corrected, on the cases every compared method shares (seasonal naive
+    # has two years at the last origin only: 40 of the 120)
+    assert note.startswith(
+        "Out of time (40 account-origins where every method below could be checked; 6-month totals, each method "
+        "corrected by its factor as in the choice), an account's total was off on average by: kamtools model 180; "
+        "mean of last 6 months 0"
+    )
+    assert "The kamtools model lost to the mean of last 6 months overall (180 against 0)" in note
     assert note.endswith("Accounts by method: mean of last 6 months 40.")
+    # the range's ratios come from the accounts' own class (120 cases): named as such, not as the portfolio
+    from kamtools.forecast.accounts import _range_note
+
+    rng = _range_note(sel)
+    assert "8 in 10 accounts like this one (by ordering months in the last 12 and months since the last order)" in rng
+    assert "accounts of this portfolio" not in rng and "back-tests" not in rng
 
 
 def test_without_evidence_the_model_is_kept_and_the_reason_says_why():
@@ -227,3 +239,70 @@ def test_report_states_the_method_and_the_reason(honest_bundle, captured):
     # the manifest keeps the comparison's sentence and the table
     assert "Out of time (" in honest_bundle.note("forecast_methods")
     assert "forecast_methods" in honest_bundle.manifest["tables"]
+
+
+def _first_time_buyers(n: int = 60) -> Portfolio:
+    """Six months of orders: every account ordered once in the first three, one in ten again in the last three
+    (a young cohort of one-time buyers, as on the CDNOW log)."""
+    rng = np.random.default_rng(3)
+    ids = [f"F{i:02d}" for i in range(n)]
+    rows = []
+    for i, acc in enumerate(ids):
+        first = pd.Timestamp("2026-01-05") + pd.Timedelta(days=int(rng.integers(0, 85)))
+        rows.append((acc, first, float(rng.uniform(50, 150))))
+        if i % 10 == 0:
+            rows.append((acc, first + pd.Timedelta(days=100), float(rng.uniform(50, 150))))
+    orders = pd.DataFrame(rows, columns=["account_id", "order_date", "net_revenue"])
+    orders.insert(0, "order_id", [f"O{i:04d}" for i in range(len(orders))])
+    orders = orders.assign(line=1, product_id="P1", quantity=1.0, cost=0.0)
+    tables = {
+        "accounts": pd.DataFrame({"account_id": ids, "name": ids}),
+        "products": pd.DataFrame({"product_id": ["P1"], "name": ["CD"], "category": ["Music"], "unit_cost": [0.0]}),
+        "orders": orders,
+    }
+    return Portfolio(tables, AS_OF)
+
+
+@pytest.mark.slow
+def test_a_forecast_at_the_top_of_its_range_says_why_and_the_short_history_says_what_was_checked(
+    tmp_path_factory, captured
+):
+    from html import unescape
+
+    from kamtools.bundle import analyze
+    from kamtools.sections import forecast as section
+
+    bundle = analyze(_first_time_buyers(), tmp_path_factory.mktemp("top") / "b", stages=["forecast"], progress=False)
+    summary = bundle.table("forecast_summary")
+    top = summary[summary["forecast_next_12m"] > 0]
+    # 9 in 10 similar accounts bought nothing in the comparison: the range runs from zero up to the forecast ...
+    assert len(top) and (top["forecast_next_12m_lo_80"] == 0).all()
+    assert (top["forecast_next_12m_hi_80"] == top["forecast_next_12m"]).all()
+    # ... and that is said, with the shares, naming whose totals they are (one class: the whole portfolio)
+    note = bundle.note("forecast_summary")
+    assert note == (
+        f"The forecast is the top of the 80% range for {len(top)} of 60 accounts: in the one comparison of the "
+        "simple methods, 92% of accounts of this portfolio bought less than their forecast (92% nothing), while a "
+        "few bought far more. The forecast is what such accounts bought on average, so it lies above what 8 in 10 "
+        "of them reached, and their range is shown from its low end up to the forecast."
+    )
+    assert "where 8 in 10 accounts of this portfolio ended in that comparison (measured on 3-month totals)" in (
+        bundle.note("forecast_methods")
+    )
+    reason = bundle.reason("forecast_backtest").reason
+    assert reason.startswith("6 months of history: too short to backtest the kamtools model")
+    assert "the simple methods were compared once, on the 3 months after March 2026 (April to June 2026" in reason
+
+    acct = bundle.account(str(top["account_id"].iloc[0]))
+    section.account_section(acct)
+    text = unescape("".join(captured))
+    assert note in text and reason in text  # beside the range card and the method's reason
+    captured.clear()
+    section.account_appendix(acct)
+    text = unescape("".join(captured))
+    assert reason in text and "so its accuracy is not shown" not in text
+    captured.clear()
+    section.portfolio_appendix(bundle)
+    text = unescape("".join(captured))
+    assert note in text and reason in text and "In the one comparison of the simple methods (60 accounts" in text
+    assert "back-tests" not in text and "Out of time (" not in text

@@ -10,7 +10,7 @@ orders before a date dropped, or with every order moved to one day; the other ta
 from __future__ import annotations
 
 from functools import lru_cache
-from html import escape
+from html import escape, unescape
 
 import numpy as np
 import pandas as pd
@@ -167,13 +167,17 @@ def test_twelve_months_backtest_six_months_ahead_from_one_origin(tmp_path_factor
     _no_growth_where_the_prior_year_is_missing(bundle)
 
 
-def test_thirteen_months_count_only_the_windows_an_account_had(tmp_path_factory):
+def _thirteen_months(tmp_path_factory):
+    """(bundle, the account that starts ordering late): it cannot take part in the earlier backtest window."""
     portfolio = months_of_history(13)
-    # one account starts ordering late: it cannot take part in the earlier backtest window
     late = portfolio.orders["account_id"].value_counts().index[0]
     orders = portfolio.orders
     orders = orders[(orders["account_id"] != late) | (orders["order_date"] >= "2025-11-01")].reset_index(drop=True)
-    bundle = bundle_for("13m", lambda: Portfolio({**portfolio.tables, "orders": orders}, AS_OF), tmp_path_factory)
+    return bundle_for("13m", lambda: Portfolio({**portfolio.tables, "orders": orders}, AS_OF), tmp_path_factory), late
+
+
+def test_thirteen_months_count_only_the_windows_an_account_had(tmp_path_factory):
+    bundle, late = _thirteen_months(tmp_path_factory)
     acc = bundle.table("forecast_accuracy")
     assert (acc["horizon"] == 6).all() and (acc["n_windows"] == 2).all()
     per = bundle.table("forecast_backtest").set_index("account_id")
@@ -280,3 +284,145 @@ def test_analyze_command_prints_what_each_stage_left_out(tmp_path, capsys):
     assert code == 0, out
     assert "skipped" in out or "note on" in out
     assert "note on kpis: Growth against the 12 months before the last 12" in out
+
+
+# ---------------------------------------------------------------------------------------
+# the reports on each history: what was checked, in the same words on every face
+# ---------------------------------------------------------------------------------------
+def _biggest(bundle):
+    return bundle.account(bundle.accounts.sort_values("revenue_ltm").iloc[-1]["account_id"])
+
+
+def _account_report(acct, captured) -> tuple[str, str, str]:
+    """(forecast section, its appendix, value section) of one account's report, as text."""
+    from kamtools.sections import forecast as forecast_section
+    from kamtools.sections import value as value_section
+
+    parts = []
+    for show in (forecast_section.account_section, forecast_section.account_appendix, value_section.account_section):
+        captured.clear()
+        show(acct)
+        parts.append(unescape("".join(captured)))
+    captured.clear()
+    return parts[0], parts[1], parts[2]
+
+
+def _overview_appendix(bundle, captured) -> str:
+    from kamtools.sections import forecast as forecast_section
+
+    captured.clear()
+    forecast_section.portfolio_appendix(bundle)
+    text = unescape("".join(captured))
+    captured.clear()
+    return text
+
+
+def _no_backtest_claims(*texts: str) -> None:
+    """Nothing says the forecast was chosen or measured by a backtest, or by "back-tests"."""
+    for text in texts:
+        assert "by backtest" not in text and "back-tests" not in text and "Out of time (" not in text
+
+
+@pytest.mark.parametrize("key", ["1m", "day"])
+def test_reports_without_any_out_of_time_check_say_the_model_is_unchecked(key, tmp_path_factory, captured):
+    make = (lambda: months_of_history(1)) if key == "1m" else one_order_day
+    bundle = bundle_for(key, make, tmp_path_factory)
+    reason = bundle.reason("forecast_backtest").reason
+    head = "1 month of history: too short to backtest the forecast (a backtest needs at least 9"
+    assert reason.startswith(head)
+    assert "too short to compare even the simple methods out of time (that needs 4 months)" in reason
+    assert isinstance(bundle.table("forecast_methods"), NotAvailable)
+    section, appendix, value = _account_report(_biggest(bundle), captured)
+    assert "The history is too short for an out-of-time check, so the kamtools model is used as fitted." in section
+    assert reason in appendix  # the appendix says the same, in the stage's own sentence
+    _no_backtest_claims(section, appendix, value)
+    if "the revenue to plan with" in value:  # the value model ran: it does not claim a backtest either
+        assert "without an out-of-time check (the history is too short for one)" in value
+    overview = _overview_appendix(bundle, captured)
+    assert reason in overview and "Which method each account" not in overview
+    assert "kamtools model's own spread, not checked against what similar accounts really bought" in overview
+
+
+def test_eight_months_reports_tell_one_story_about_the_one_comparison(tmp_path_factory, captured):
+    bundle = bundle_for("8m", lambda: months_of_history(8), tmp_path_factory)
+    reason = bundle.reason("forecast_backtest").reason
+    assert reason == bundle.reason("forecast_accuracy").reason
+    assert reason.startswith(
+        "8 months of history: too short to backtest the kamtools model (a backtest needs at least 9"
+    )
+    assert (
+        "instead the simple methods were compared once, on the 3 months after July 2026 (August to October 2026, "
+        "forecast from the months up to then), and each account uses the one that erred least there" in reason
+    )
+    note = bundle.note("forecast_methods")
+    assert note.startswith("In the one comparison of the simple methods (")
+    assert "ended in that comparison (measured on 3-month totals)" in note
+
+    acct = _biggest(bundle)
+    section, appendix, value = _account_report(acct, captured)
+    method = bundle.table("forecast").set_index("account_id").loc[acct.account_id, "method"].iloc[0]
+    # the forecast section names the method and, in the same paragraph, what its error was measured on
+    assert f"The forecast uses the {method}" in section or "The forecast uses the kamtools model (" in section
+    assert reason in section and reason in appendix
+    assert "so its accuracy is not shown" not in section + appendix
+    # the value section no longer says "by backtest": it says what the forecast stage did
+    assert "after one out-of-time comparison of the simple methods (the history is too short to backtest" in value
+    _no_backtest_claims(section, appendix, value)
+
+    overview = _overview_appendix(bundle, captured)
+    assert reason in overview and note in overview
+    _no_backtest_claims(overview)
+    # the figures of the overview's note are the ones the accounts' reasons quote
+    _note_matches_the_reasons(bundle)
+
+
+def _note_matches_the_reasons(bundle) -> None:
+    """Every "off by X on average, against Y for the Z" of a reason drawn from the whole portfolio appears in
+    the methods note as "<method> X" and "Z Y" (same cases, same correction)."""
+    import re
+
+    note = bundle.note("forecast_methods")
+    fc = bundle.table("forecast").drop_duplicates("account_id")
+    pooled = fc[fc["method_reason"].str.contains("among all accounts", regex=False)]
+    for _, row in pooled.iterrows():
+        m = re.search(
+            r"off by ([\d.,]+k?M?) on average, against ([\d.,]+k?M?) for the ([a-z0-9 ]+)\)", row["method_reason"]
+        )
+        if m:
+            assert f"{row['method']} {m.group(1)}" in note, (row["method_reason"], note)
+            assert f"{m.group(3)} {m.group(2)}" in note, (row["method_reason"], note)
+    assert len(pooled), "no account's reason drew on the whole portfolio: nothing was compared"
+
+
+def test_twelve_months_reports_the_backtest_and_a_methods_note_that_matches_the_reasons(tmp_path_factory, captured):
+    bundle = bundle_for("12m", lambda: months_of_history(12), tmp_path_factory)
+    acct = _biggest(bundle)
+    section, appendix, value = _account_report(acct, captured)
+    assert "In 1 backtest (forecasting 6 months ahead from earlier dates" in appendix
+    assert (
+        "Portfolio-wide, 12 months of history; no backtest of a 12-month horizon is possible (it needs 18), so the "
+        "forecast was backtested 6 months ahead from 1 origin" in appendix
+    )
+    assert "too short to backtest" not in section + appendix
+    if "the revenue to plan with" in value:
+        assert "which the forecast stage chose for this account by backtest." in value
+    overview = _overview_appendix(bundle, captured)
+    note = bundle.note("forecast_methods")
+    assert note.startswith("Out of time (") and "6-month totals, each method corrected by its factor" in note
+    assert note in overview and "back-tests" not in overview
+    _note_matches_the_reasons(bundle)
+    # "lost overall" only when the model's corrected error on the shared cases is the higher one
+    if "The kamtools model lost to the" in note:
+        assert "so each account uses the method that did best for similar accounts" in note
+
+
+def test_thirteen_months_reports_two_origins(tmp_path_factory, captured):
+    bundle, _ = _thirteen_months(tmp_path_factory)
+    section, appendix, value = _account_report(_biggest(bundle), captured)
+    assert "(forecasting 6 months ahead from earlier dates and comparing with what happened)" in appendix
+    assert "Portfolio-wide, 13 months of history; no backtest of a 12-month horizon is possible" in appendix
+    assert "6 months ahead from 2 origins 1 month apart" in appendix
+    assert "too short to backtest" not in section + appendix
+    overview = _overview_appendix(bundle, captured)
+    assert bundle.note("forecast_methods") in overview and "back-tests" not in overview
+    _note_matches_the_reasons(bundle)

@@ -390,7 +390,7 @@ def portfolio_appendix(bundle) -> None:
             methods,
             {
                 "description": "Method",
-                "cases": "Backtest cases",
+                "cases": "Cases checked",
                 "mae": "MAE",
                 "bias_pct": "Bias %",
                 "factor": "Correction factor",
