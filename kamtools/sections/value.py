@@ -15,6 +15,7 @@ from kamtools.data.portfolio import NotAvailable
 from kamtools.plotting.style import money
 from kamtools.plotting.value import value_distribution_chart, value_position_chart
 from kamtools.sections import account_names, show_notes
+from kamtools.sections.forecast import how_chosen
 from kamtools.value.calibration import CHECK_STATUSES
 
 LAPSED = 0.5  # P(alive) below this: probably stopped buying
@@ -188,8 +189,8 @@ def _outlook(acct, row: pd.Series, margin: float) -> str:
     if forecast is not None and pd.notna(forecast):
         outlook += (
             f" This figure ranks accounts by value; the revenue to plan with is the forecast on the summary card, "
-            f"{money(float(forecast))}, which the forecast stage chose for this account by backtest "
-            "(the two differ because this one is discounted and follows the portfolio-wide buying model)."
+            f"{money(float(forecast))}, which the forecast stage chose for this account {how_chosen(acct.bundle)}. "
+            "The two differ because this one is discounted and follows the portfolio-wide buying model."
         )
     return outlook
 
