@@ -635,3 +635,18 @@ def test_recent_bids_count_more_in_the_account_effect():
     assert model.account_effect_["WARMED"] > 0.2 > -0.2 > model.account_effect_["TURNED"]
     flat = WinModel(half_life_days=None).fit(bids)
     assert flat.account_effect_["WARMED"] == pytest.approx(flat.account_effect_["TURNED"], abs=1e-6)
+
+
+def test_a_thin_index_scope_borrows_the_wider_ones_scatter(demo):
+    from kamtools.bids.references import MIN_SCATTER_BIDS, index_scatter
+
+    portfolio = demo[0]
+    cp = portfolio.tables["competitor_prices"]
+    at_accounts = cp["account_id"].notna()
+    one = cp.loc[at_accounts, "account_id"].iloc[0]
+    thin = cp[~at_accounts | (cp["account_id"] == one)]  # account-level sightings of one account only
+    p2 = Portfolio(tables={**portfolio.tables, "competitor_prices": thin}, as_of=portfolio.as_of)
+    scatter = index_scatter(p2).set_index("scope")
+    assert scatter.loc["account", "n_bids"] < MIN_SCATTER_BIDS
+    assert scatter.loc["account", "source"] == "competitor"
+    assert scatter.loc["account", "sd"] == scatter.loc["competitor", "sd"]
