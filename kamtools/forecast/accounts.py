@@ -97,6 +97,7 @@ from kamtools.forecast.selection import (
     btyd_paths,
     build_evidence,
     select,
+    silent_one_time,
     wide_history,
 )
 from kamtools.forecast.targets import _upper_quantile, portfolio_target, target_attainment
@@ -283,7 +284,10 @@ def _select(
         paths = {c: btyd_paths(orders, _month_end(months[c]), ids, horizon, family)}
         ev = build_evidence(y, ids, [c], horizon, None, paths)
     now = btyd_paths(orders, _month_end(months[-1]), ids, fit_h, family)
-    sel = select(y, ids, mean, lo, hi, sd, ev, now, LEVEL)
+    one_time = None  # the modified BG/NBD for silent one-time buyers (kamtools.forecast.selection)
+    if silent_one_time(y).any():
+        one_time = now if family == "mbg_nbd" else btyd_paths(orders, _month_end(months[-1]), ids, fit_h, "mbg_nbd")
+    sel = select(y, ids, mean, lo, hi, sd, ev, now, LEVEL, one_time_btyd=one_time)
     sel.btyd_now = now is not None  # the methods note compares what the choice compared
     return sel
 
@@ -497,9 +501,20 @@ def _silent_note(hist: pd.DataFrame, sel: Selection) -> str | None:
         return None
     n = int(silent.sum())
     who = "1 account has" if n == 1 else f"{n:,} accounts have"
+    one_time = getattr(sel, "one_time", None)
+    n_mbg = int(np.sum(silent & one_time)) if one_time is not None else 0
+    if n_mbg == 0:
+        what = "what similar accounts bought on average"
+    elif n_mbg == n:
+        what = "the modified BG/NBD expected value (the backtest had no similar accounts)"
+    else:
+        what = (
+            f"what similar accounts bought on average, or for {n_mbg:,} of them the modified BG/NBD expected value "
+            "(the backtest had no similar accounts)"
+        )
     return (
         f"{who} ordered in one month only and not in the last {SILENT_MONTHS} months; their forecasts, "
-        f"{share:.0%} of the total, are what similar accounts bought on average. Most such accounts buy "
+        f"{share:.0%} of the total, are {what}. Most such accounts buy "
         "nothing again and a few come back, so these forecasts are right in sum, not account by account."
     )
 
