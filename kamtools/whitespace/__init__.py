@@ -19,6 +19,10 @@ next 12 months and what it would spend a year:
   never/lapsed status, from the most recent backtest window) and picks the spend
   estimate (peer median spend, the account's revenue times the peers' median share, or
   their geometric mean) with the smallest backtest error, scaled to first-year spend.
+  Below 24 months of orders there is no backtest window, so nothing to calibrate on: the
+  raw score then ranks the categories, ``p_adopt`` and ``expected_value`` are NaN (a score
+  is not a probability: on the demo its mean runs 15-35 points above the share of cells
+  adopted) and the reports call it an uncalibrated score.
 
 :func:`recommend` returns the top N opportunities per account (by adoption probability)
 with ``expected_value`` (probability x first-year spend) and a rationale in plain words. :func:`tradelanes` is the
