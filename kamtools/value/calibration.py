@@ -51,9 +51,8 @@ class PAliveCheck:
     cut : the inner cut (a Sunday); weeks : held-out weeks; accounts : accounts that had
     ordered by the cut; bought_again : share of them that bought in the held-out weeks;
     mean_p_alive, mean_p_buy : the model's mean P(alive) at the cut and mean predicted
-    probability of buying in the held-out weeks; understates : the model's shortfall
-    (``bought_again - max(mean_p_buy, ...)``, see :func:`check_p_alive`) exceeded
-    :data:`TOLERANCE`; coefficients : ``(c0, c1)`` of the recalibration (``(0, 1)``: none);
+    probability of buying in the held-out weeks; understates : ``bought_again - mean_p_buy``
+    exceeded :data:`TOLERANCE`; coefficients : ``(c0, c1)`` of the recalibration (``(0, 1)``: none);
     calibrated_p_alive, calibrated_p_buy : the same means after recalibration;
     status : ``"ok"`` (no recalibration needed), ``"recalibrated"``, ``"score"`` (still
     understating after recalibration, or a holdout under :data:`MIN_VOUCH_WEEKS` weeks
@@ -132,8 +131,8 @@ def check_p_alive(model: BetaGeo, orders: pd.DataFrame, as_of: pd.Timestamp, wee
     cut is another model: on 300 CDNOW customers with 6 months it said 36% where the shown
     one says 18%). ``orders`` has ``account_id, order_date``. The model understates
     when the share that bought again in the held-out weeks exceeds the model's mean
-    predicted probability of buying in them by more than :data:`TOLERANCE`, or exceeds its
-    mean P(alive) at the cut at all (a floor P(alive) may never be under). Then
+    predicted probability of buying in them by more than :data:`TOLERANCE` (so also when it
+    exceeds the mean P(alive) at the cut by that much: a floor P(alive) may not be under). Then
     :func:`fit_recalibration` is fitted on the held-out weeks and both figures are checked
     again with the recalibrated P(alive).
     """
@@ -160,7 +159,9 @@ def check_p_alive(model: BetaGeo, orders: pd.DataFrame, as_of: pd.Timestamp, wee
     frame = orders[["account_id", "order_date"]]
     later = frame[(frame["order_date"] > cut) & (frame["order_date"] <= as_of)]
     bought = cal["account_id"].isin(set(later["account_id"])).to_numpy()
-    horizon = np.full(len(cal), (as_of - cut).days / 7.0)
+    # the held-out weeks in the summary's own weekly periods (as the choice between the models counts them)
+    whole = rfm_summary(orders, as_of=as_of, freq="W").set_index("account_id")["T"]
+    horizon = whole.reindex(cal["account_id"]).to_numpy(dtype=float) - cal["T"].to_numpy(dtype=float)
     est = model
     x, tx, T = cal["frequency"].to_numpy(float), cal["recency"].to_numpy(float), cal["T"].to_numpy(float)
     p = est.p_alive(x, tx, T)
@@ -168,7 +169,7 @@ def check_p_alive(model: BetaGeo, orders: pd.DataFrame, as_of: pd.Timestamp, wee
     share = float(bought.mean())
     understates = _shortfall(share, p, q) > TOLERANCE
     out = PAliveCheck(
-        cut, float(horizon[0]), len(cal), share, float(p.mean()), float((p * q).mean()), bool(understates)
+        cut, float(np.mean(horizon)), len(cal), share, float(p.mean()), float((p * q).mean()), bool(understates)
     )
     found = (
         f"on the last {out.weeks:.0f} weeks held out, {share:.0%} of the accounts bought again where the model "
@@ -201,14 +202,12 @@ def check_p_alive(model: BetaGeo, orders: pd.DataFrame, as_of: pd.Timestamp, wee
 
 
 def _shortfall(share: float, p_alive: np.ndarray, buys_if_alive: np.ndarray) -> float:
-    """How far the model falls short of who bought again: the larger of the two gaps, in shares.
+    """How far the model falls short of who bought again (in shares): ``share - mean P(buy)``.
 
-    ``share - mean P(buy)`` (10 points allowed) and ``share - mean P(alive)`` (none allowed,
-    so it is counted only when positive, plus the tolerance).
+    ``P(buy) = P(alive) x P(buys | alive) <= P(alive)``, so a P(alive) below the share that
+    bought again shows here first.
     """
-    gap_buy = share - float(np.mean(p_alive * buys_if_alive))
-    gap_alive = share - float(np.mean(p_alive))
-    return max(gap_buy, gap_alive + TOLERANCE if gap_alive > 0 else -np.inf)
+    return share - float(np.mean(p_alive * buys_if_alive))
 
 
 def p_alive_check(choice, orders: pd.DataFrame, as_of: pd.Timestamp) -> PAliveCheck:
