@@ -365,6 +365,7 @@ def test_eight_months_reports_tell_one_story_about_the_one_comparison(tmp_path_f
     assert f"The forecast uses the {method}" in section or "The forecast uses the kamtools model (" in section
     assert reason in section and reason in appendix
     assert "so its accuracy is not shown" not in section + appendix
+    assert "Forecast: what was checked out of time" in appendix and "backtest accuracy" not in appendix
     # the value section no longer says "by backtest": it says what the forecast stage did
     assert "after one out-of-time comparison of the simple methods (the history is too short to backtest" in value
     _no_backtest_claims(section, appendix, value)
@@ -398,6 +399,7 @@ def test_twelve_months_reports_the_backtest_and_a_methods_note_that_matches_the_
     bundle = bundle_for("12m", lambda: months_of_history(12), tmp_path_factory)
     acct = _biggest(bundle)
     section, appendix, value = _account_report(acct, captured)
+    assert "Forecast: backtest accuracy" in appendix
     assert "In 1 backtest (forecasting 6 months ahead from earlier dates" in appendix
     assert (
         "Portfolio-wide, 12 months of history; no backtest of a 12-month horizon is possible (it needs 18), so the "

@@ -287,7 +287,9 @@ def _account_categories(acct) -> None:
 def account_appendix(acct) -> None:
     """Appendix part of the account report: how accurate the forecast was in this account's own
     backtests (the forecast section names the method and why)."""
-    display.heading("Forecast: backtest accuracy", level=3)
+    # without a backtest of the model the heading does not promise one (the sentence says what was checked)
+    backtested = not hasattr(acct.bundle, "has") or acct.bundle.has("forecast_backtest")
+    display.heading("Forecast: backtest accuracy" if backtested else "Forecast: what was checked out of time", level=3)
     fc = acct.table("forecast")
     if isinstance(fc, NotAvailable):
         display.not_available(fc)
@@ -430,9 +432,14 @@ def portfolio_section(bundle) -> None:
     )
 
     _portfolio_targets(bundle, ptarget)
-    if bundle.has("forecast_accuracy") or bundle.has("forecast_methods"):
+    if bundle.has("forecast_accuracy"):
         display.paragraph(
             "How accurate the forecast was in backtests, and which method each account uses: see the appendix."
+        )
+    elif bundle.has("forecast_methods"):  # a short history: one comparison of the simple methods, no backtest
+        display.paragraph(
+            "What the forecast could be checked on (the history is too short to backtest the kamtools model) and "
+            "which method each account uses: see the appendix."
         )
 
     _shortfalls(bundle, targets)
