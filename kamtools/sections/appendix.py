@@ -48,7 +48,8 @@ def account_section(acct) -> None:
     """The model diagnostics of one account's report."""
     display.heading(APPENDIX_TITLE)
     display.paragraph(
-        "How far each estimate in this report can be trusted: the backtests and calibration of the models "
+        "How far each estimate in this report can be trusted: what was checked out of time (backtests where the history "
+        "allows them) and the calibration of the models "
         "behind the forecast, the churn risk, the expected value and the bid recommendations."
     )
     shown = 0
@@ -69,7 +70,8 @@ def portfolio_section(bundle) -> None:
     model's fit, the churn model's backtest and calibration and the win model's calibration."""
     display.heading(APPENDIX_TITLE)
     display.paragraph(
-        "How far the estimates in this overview can be trusted: the backtests and calibration of the models "
+        "How far the estimates in this overview can be trusted: what was checked out of time (backtests where the history "
+        "allows them) and the calibration of the models "
         "behind the forecast, the expected value, the churn risk and the bid recommendations."
     )
     shown = 0
