@@ -64,7 +64,8 @@ Tables (money in the revenue currency, ``ds`` = month start):
 * ``forecast_summary`` - one row per account: revenue_last_12m, forecast_next_12m (+80%
   range: the forecast times the 10% and 90% quantiles of actual / forecast totals of the
   account's class out of time, from zero to the 80% quantile where more than 10% of them
-  bought nothing; the model's ``forecast +- q s`` without a backtest), forecast_growth_pct, forecast_model, forecast_method, forecast_method_reason,
+  bought nothing, and up to the forecast where that lies above: the note ``forecast_summary`` then says
+  why; the model's ``forecast +- q s`` without a backtest), forecast_growth_pct, forecast_model, forecast_method, forecast_method_reason,
   forecast_mase, forecast_mase_naive. The 12-month total and the targets follow the chosen
   method, so the portfolio total is the sum of the chosen account forecasts.
   ``forecast_growth_pct`` is NaN when the order history is shorter than 12 months
@@ -72,7 +73,9 @@ Tables (money in the revenue currency, ``ds`` = month start):
 
 ``_notes`` maps table names to one sentence each on what the history allowed (the
 backtest's horizon and origins, why growth is missing); the bundle keeps them in its
-manifest.
+manifest. Where the history is too short to backtest the kamtools model, the reason of
+``forecast_backtest`` and ``forecast_accuracy`` says what was checked instead (one
+comparison of the simple methods, or none), and every report face quotes that sentence.
 """
 
 from __future__ import annotations
