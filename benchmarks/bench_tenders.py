@@ -20,8 +20,9 @@ against the planted tenders that opened in those months:
 * ``median value error`` - median |predicted value / planted tender value - 1| over the
   predictions matched within 2 months.
 
-Rows: the calendar as a whole, its two sources apart ("rhythm": the recurring rhythm only;
-"contract end": rows from a contract end, with or without a rhythm beside), and a naive
+Rows: the calendar as a whole, its two sources apart ("rhythm": the recurring rhythm only, also
+split by its confidence; "contract end": rows from a contract end, with or without a rhythm
+beside), and a naive
 baseline: every account and category with a tender (bids grouped as the calendar groups them)
 opened in the 15 months before the as-of date is expected again in the same month a year later,
 worth what that tender was worth. The planted tenders are the only truth, so a prediction of a
@@ -131,18 +132,24 @@ def main() -> int:
             methods = {
                 "calendar (both sources)": upcoming,
                 "  rhythm": upcoming[upcoming["source"] == "rhythm"],
+                "    rhythm, high or medium": upcoming[
+                    (upcoming["source"] == "rhythm") & (upcoming["confidence"] != "low")
+                ],
+                "    rhythm, low confidence": upcoming[
+                    (upcoming["source"] == "rhythm") & (upcoming["confidence"] == "low")
+                ],
                 "  contract end": upcoming[upcoming["source"] != "rhythm"],
                 "baseline: same month a year on": base,
             }
             for name, pred in methods.items():
                 rows.append({"method": name, "seed": seed, "cut": cut.date()} | score(pred, actual))
     res = pd.DataFrame(rows)
+    order = list(dict.fromkeys(res["method"]))
     print(
         f"Tender calendar on the demo ({args.accounts} accounts, {args.years} years, seeds {args.seeds}), "
         f"as-of dates {', '.join(f'{m}' for m in CUT_MONTHS)} months before the end, next {WINDOW_MONTHS} months; "
-        f"calendar time {seconds:.2f} s for {len(res) // 4} runs.\n"
+        f"calendar time {seconds:.2f} s for {len(res) // len(order)} runs.\n"
     )
-    order = list(dict.fromkeys(res["method"]))
     figures = ["prec1", "prec2", "recall2", "mae", "value"]
     pooled = res.groupby("method", sort=False).agg(
         predicted=("predicted", "sum"), planted=("planted", "sum"), **{f: (f, "mean") for f in figures}

@@ -20,7 +20,9 @@ from kamtools.groups.tree import descendants, hierarchy
 BEFORE = Path(__file__).parent / "data" / "demo_tables_before_groups.json"
 """Column hashes of the generator's tables before groups existed (40 and 120 accounts). A later,
 intended change of the generator's own tables rewrites it with
-``KAMTOOLS_WRITE_DIGEST=1 .venv/bin/python -m pytest tests/test_datasets_groups.py -k groups_0``."""
+``KAMTOOLS_WRITE_DIGEST=1 .venv/bin/python -m pytest tests/test_datasets_groups.py -k groups_0``.
+Rewritten for the planted recurring tenders (issue 21): only the opportunities changed (the tenders'
+bids among them, all renumbered by date, and the contract_end column); every other table kept its hashes."""
 
 
 @pytest.fixture(scope="module")
