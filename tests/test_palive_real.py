@@ -179,6 +179,11 @@ def test_short_real_history_shows_an_activity_score_not_a_probability(cdnow_300,
         "an activity score, not a probability" in page.text
     )
     assert "win-back" not in page.text and "chance that it is still an active buyer" not in page.text
+    # the account's appendix does not repeat the sentence its verdict quotes
+    appendix = _Shown()
+    monkeypatch.setattr(section, "display", appendix)
+    section.account_appendix(SimpleNamespace(portfolio_table=_Bundle({"value_model": model}).table))
+    assert appendix.paragraphs and not [p for p in appendix.paragraphs if "activity score" in p]
 
 
 def test_the_demo_keeps_its_probability_and_its_lapsed_count(monkeypatch):

@@ -113,7 +113,7 @@ def account_section(acct) -> None:
         f"first order; its last order was {weeks_since:.0f} week(s) before the analysis date."
     )
     verdict = _verdict(p_alive, status, name, one_time, weeks_since)
-    if shown_as == "score":
+    if shown_as == "score" and informative:  # (the other two verdicts say already that it tells nothing)
         verdict = _score_verdict(p_alive, one_time, why)
     outlook = _outlook(acct, row, margin)
     display.paragraph(f"{history} {verdict} {outlook}")
@@ -223,7 +223,13 @@ def account_appendix(acct) -> None:
     # the model's other notes: what the sentence above does not say already (not the bare fit status words)
     raw = model["note"].dropna().astype(str).str.strip().unique() if "note" in model.columns else []
     said = "not determined" in reason
-    notes = [n for n in raw if len(n.split()) > 2 and n not in reason and not (said and "not determined" in n)]
+    shown_as, why = p_alive_shown_as(model)
+    said_why = why if shown_as == "score" else ""  # the account's verdict quotes it already
+    notes = [
+        n
+        for n in raw
+        if len(n.split()) > 2 and n not in reason and not (said and "not determined" in n) and n != said_why
+    ]
     if notes:
         display.bullets(notes)
 
