@@ -28,6 +28,8 @@ both; the ``source`` column says which ("contract end", "rhythm", "contract end 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -112,59 +114,77 @@ def _chain(months: np.ndarray, values: np.ndarray, low: float, high: float) -> l
     return chain[::-1]
 
 
-def _rhythms(tenders: pd.DataFrame) -> list[tuple[pd.DataFrame, float, float, str, int]]:
-    """(its tenders, median gap in months, largest distance of a gap from it, rhythm words, bids of the
-    category left out) of every account and category with a regular rhythm of :data:`MIN_TENDERS` or
-    more tenders."""
-    size = tenders.groupby(["account_id", "category"], sort=False)["start"].transform("size")
+@dataclass(frozen=True)
+class _Rhythm:
+    """The regular tenders of one account and category (see :func:`_rhythms`)."""
+
+    account_id: str
+    category: str
+    starts: list[pd.Timestamp]  # the tenders of the rhythm, in order
+    values: np.ndarray
+    median: float  # median gap, months
+    spread: float  # largest distance of a gap from the median, months
+    words: str  # "about yearly", ...
+    others: int  # the account's other tenders of the category, left out of the rhythm
+
+
+def _rhythms(tenders: pd.DataFrame) -> list[_Rhythm]:
+    """Every account and category with a regular rhythm of :data:`MIN_TENDERS` or more tenders
+    (``tenders`` as :func:`_tender_table` makes it: sorted by account, category and start)."""
+    acc = tenders["account_id"].to_numpy(dtype=object)
+    cat = tenders["category"].to_numpy(dtype=object)
+    days = tenders["start"].to_numpy(dtype="datetime64[D]").astype(np.int64)
+    value = tenders["value"].to_numpy(dtype=float)
+    new = np.r_[True, (acc[1:] != acc[:-1]) | (cat[1:] != cat[:-1])] if len(acc) else np.zeros(0, bool)
+    bounds = np.r_[np.flatnonzero(new), len(acc)]
     out = []
-    for _, group in tenders[size >= MIN_TENDERS].groupby(["account_id", "category"], sort=True):
-        months = (group["start"] - group["start"].iloc[0]).dt.days.to_numpy() / DAYS_PER_MONTH
-        values = group["value"].to_numpy()
+    for b, e in zip(bounds[:-1], bounds[1:], strict=True):
+        if e - b < MIN_TENDERS:
+            continue
+        months = (days[b:e] - days[b]) / DAYS_PER_MONTH
         for words, low, high, within in _RHYTHMS:
-            pos = _chain(months, values, low, high)
+            pos = _chain(months, value[b:e], low, high)
             if len(pos) < MIN_TENDERS:
                 continue
             gaps = np.diff(months[pos])
             median = float(np.median(gaps))
             spread = float(np.abs(gaps - median).max())
             if low <= median <= high and spread <= within:
-                out.append((group.iloc[pos], median, spread, words, len(group) - len(pos)))
+                starts = [pd.Timestamp(d) for d in days[b:e][pos].astype("datetime64[D]")]
+                out.append(_Rhythm(acc[b], cat[b], starts, value[b:e][pos], median, spread, words, e - b - len(pos)))
                 break
     return out
 
 
-def _predict(
-    tenders: pd.DataFrame, median: float, spread: float, rhythm: str, others: int, as_of: pd.Timestamp
-) -> list[dict]:
+def _predict(r: _Rhythm, as_of: pd.Timestamp) -> list[dict]:
     """Predicted tenders of one account and category with a regular rhythm."""
-    first, n = tenders["start"], len(tenders)
-    level = 2 if (n >= 4 and spread <= 1) else 1 if spread <= 2 else 0
-    step = pd.DateOffset(months=int(round(median)))
-    last = first.iloc[-1]
+    n = len(r.starts)
+    level = 2 if (n >= 4 and r.spread <= 1) else 1 if r.spread <= 2 else 0
+    step = pd.DateOffset(months=int(round(r.median)))
+    last = r.starts[-1]
     nxt, missed = last + step, 0
     while nxt <= as_of:
         missed += 1
         nxt = nxt + step
     if missed > 1:  # the rhythm has broken: more than one expected tender is not in the data
         return []
-    months = [d.strftime("%Y-%m") for d in first]
-    basis = f"tendered {tenders['category'].iloc[0]} in {_months_text(months)}: {rhythm}"
-    if others:
-        basis += f" ({others:,} other {'bid' if others == 1 else 'bids'} of the category apart)"
+    months = [d.strftime("%Y-%m") for d in r.starts]
+    basis = f"tendered {r.category} in {_months_text(months)}: {r.words}"
+    if r.others:
+        basis += f" ({r.others:,} other {'bid' if r.others == 1 else 'bids'} of the category apart)"
     if missed:
         basis += "; the last expected tender is not in the data"
     out = []
     while nxt <= as_of + pd.DateOffset(months=HORIZON_MONTHS):
         out.append(
             {
-                "account_id": tenders["account_id"].iloc[0],
-                "category": tenders["category"].iloc[0],
+                "account_id": r.account_id,
+                "category": r.category,
                 "expected_month": nxt.to_period("M").start_time,
-                "expected_value": float(tenders["value"].median()),
+                "expected_value": float(np.median(r.values)),
                 "last_tender_date": last,
                 "n_past_tenders": n,
-                "interval_months": round(median, 1),
+                "interval_months": round(r.median, 1),
                 "basis": basis,
                 "confidence": _LEVELS[max(level - missed, 0)],
                 "source": SOURCES[0],
@@ -236,13 +256,15 @@ def _merge(rhythm: list[dict], contract: list[dict]) -> list[dict]:
     the same account and category folded into the contract end's row."""
     if not contract:
         return rhythm
+    by_pair: dict[tuple[str, str], list[dict]] = {}
+    for c in contract:
+        by_pair.setdefault((c["account_id"], c["category"]), []).append(c)
     kept = []
     for r in rhythm:
         same = [
             c
-            for c in contract
-            if (c["account_id"], c["category"]) == (r["account_id"], r["category"])
-            and abs((r["expected_month"] - c["expected_month"]).days) <= SAME_TENDER_MONTHS * DAYS_PER_MONTH
+            for c in by_pair.get((r["account_id"], r["category"]), [])
+            if abs((r["expected_month"] - c["expected_month"]).days) <= SAME_TENDER_MONTHS * DAYS_PER_MONTH
         ]
         if not same:
             kept.append(r)
@@ -275,8 +297,8 @@ def tender_calendar(portfolio: Portfolio) -> pd.DataFrame | NotAvailable:
     )
     tenders = _tender_table(frame)
     rows: list[dict] = []
-    for chain, median, spread, words, others in _rhythms(tenders):
-        rows.extend(_predict(chain, median, spread, words, others, portfolio.as_of))
+    for rhythm in _rhythms(tenders):
+        rows.extend(_predict(rhythm, portfolio.as_of))
     contract_opp = opp.assign(category=opp["category"].astype("str"))
     rows = _merge(rows, _contract_rows(contract_opp, tenders, portfolio.as_of))
     out = pd.DataFrame(rows, columns=COLUMNS)
