@@ -27,6 +27,23 @@ baseline: every account and category with a tender (bids grouped as the calendar
 opened in the 15 months before the as-of date is expected again in the same month a year later,
 worth what that tender was worth. The planted tenders are the only truth, so a prediction of a
 tender the generator did not plant as recurring (its ordinary bids) counts as wrong.
+
+Results (2026-12-05; 200 accounts, 4 years, seeds 1-3, 9 runs; 355 planted tenders in the windows):
+
+    method                           predicted  planted prec ±1 m prec ±2 m recall ±2 m |month err| value err
+    calendar (both sources)                249      355       61%       68%         47%         0.9       13%
+      rhythm                               152      355       32%       42%         21%         1.5       12%
+        rhythm, high or medium             132      355       43%       55%         21%         1.5       12%
+        rhythm, low confidence              20      355       12%       12%          1%         1.0       31%
+      contract end                          97      355       96%       96%         26%         0.8       16%
+    baseline: same month a year on       3,471      355        7%        8%         75%         1.0       14%
+
+A contract end is nearly always right (the planted lead is 2-4 months, the calendar assumes 3); its
+value is the contract we won, so it misses the lots we lost (value error 16%). The rhythm needs three
+tenders (none at the first as-of date for accounts that became tendering customers late) and is
+fooled by ordinary bids of similar value a year apart; its low-confidence rows (a tender expected
+before the as-of date is missing) are mostly wrong. The baseline finds three quarters of the planted
+tenders by predicting every account and category that bid in the last 15 months, 14 rows per hit.
 """
 
 from __future__ import annotations
