@@ -213,6 +213,17 @@ def lever_table_html(row: dict, point: BidPoint, current: BidPoint | None, curre
     return html + "".join(f"<div class='kam-muted'>{esc(n)}</div>" for n in notes)
 
 
+def held_note(row: dict) -> str:
+    """The lever's note for a bid without a curve: when kamtools keeps its current price (an evidence rule of
+    :mod:`kamtools.bids.evidence`: no measurable price response, or a win model no better than a plain rate),
+    why, in the recommendation's own words; else that the bundle holds no curve."""
+    rec, our = _finite(row.get("recommended_price")), _finite(row.get("our_price"))
+    reason = _text(row.get("reason"), "")
+    if rec is not None and our is not None and abs(rec - our) < 1e-9 and reason:
+        return f"No price curve is shown for this bid, because kamtools recommends no price change. {reason}"
+    return "The bundle holds no price curve for this bid."
+
+
 class BidLever:
     """The planner's bid lever: pick one open bid of the account, move our price.
 
@@ -337,7 +348,7 @@ class BidLever:
             elif not row:
                 message = "This account has no open bids."
             else:
-                message = "The bundle holds no price curve for this bid."
+                message = held_note(row)
             self.output.value = f"<div class='kam-muted'>{esc(message)}</div>"
             return
         prices = curve["price"].astype(float)

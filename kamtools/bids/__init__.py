@@ -27,9 +27,13 @@ True
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 
+from kamtools.bids.evidence import RULE_BASELINE, RULE_NO_RESPONSE, baseline_p_win, model_verdict
 from kamtools.bids.reasons import reasons
 from kamtools.bids.recommend import (
     DEFAULT_SETTINGS,
@@ -40,7 +44,7 @@ from kamtools.bids.recommend import (
     optimise,
     price_levels,
 )
-from kamtools.bids.references import open_bids, reference_prices, training_bids
+from kamtools.bids.references import QUOTED, open_bids, reference_prices, training_bids
 from kamtools.bids.schema import rec_columns, typed
 from kamtools.bids.winmodel import WinModel, log_ratio
 from kamtools.data.portfolio import NotAvailable, Portfolio
@@ -70,11 +74,19 @@ def fit_win_model(portfolio: Portfolio) -> WinModel | NotAvailable:
 
 
 def recommend_bids(
-    portfolio: Portfolio, settings: BidSettings | None = None, model: WinModel | None = None
+    portfolio: Portfolio,
+    settings: BidSettings | None = None,
+    model: WinModel | None = None,
+    calibration: pd.DataFrame | NotAvailable | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | NotAvailable:
-    """(bid_recommendations, bid_curves, bid_pipeline) for the open bids; NotAvailable with the reason."""
+    """(bid_recommendations, bid_curves, bid_pipeline) for the open bids; NotAvailable with the reason.
+
+    ``calibration``: the out-of-time ``bid_calibration`` table (:func:`kamtools.bids.postbid.calibration`);
+    when the win model's Brier score there is not better than the better baseline's, no price change is
+    recommended and P(win) is that baseline's (:mod:`kamtools.bids.evidence`). :func:`bundle_tables`
+    passes it; without it (None) the model's probabilities are used."""
     settings = settings or DEFAULT_SETTINGS
-    priced = price_open_bids(portfolio, settings, model)
+    priced = price_open_bids(portfolio, settings, model, calibration)
     if isinstance(priced, NotAvailable):
         return priced
     table, curves, gains = priced
@@ -82,10 +94,16 @@ def recommend_bids(
 
 
 def price_open_bids(
-    portfolio: Portfolio, settings: BidSettings | None = None, model: WinModel | None = None
+    portfolio: Portfolio,
+    settings: BidSettings | None = None,
+    model: WinModel | None = None,
+    calibration: pd.DataFrame | NotAvailable | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray] | NotAvailable:
     """What :func:`recommend_bids` builds on: (every open bid with all working columns, the curves,
-    each bid's gained expected margin per posterior draw ``(n_bids, n_draws)``)."""
+    each bid's gained expected margin per posterior draw ``(n_bids, n_draws)``).
+
+    Bids an evidence rule holds (:mod:`kamtools.bids.evidence`) keep their current price, gain 0 in
+    every draw and have no curve; ``price_rule`` says which rule ("" for the others)."""
     settings = settings or DEFAULT_SETTINGS
     bids = open_bids(portfolio)
     if isinstance(bids, NotAvailable):
@@ -94,6 +112,7 @@ def price_open_bids(
     if isinstance(model, NotAvailable):
         return model
     refs = reference_prices(portfolio, bids)
+    response = replace(refs.attrs["response"], alpha=settings.response_alpha)
     frame = pd.concat([bids, refs], axis=1)
     frame["competitor"], frame["category"] = frame["competitor_name"], frame["category_name"]
     priced = frame["competitor_price_used"].notna().to_numpy()
@@ -112,12 +131,56 @@ def price_open_bids(
     sd = frame["index_sd"].to_numpy(float)
     inputs = Priced(frame, our, ref, priced, cost, frame["amount"].to_numpy(float), sd)
     rec, curves, gains = optimise(model, inputs, settings)
+    rec = _hold(portfolio, model, inputs, rec, response, model_verdict(calibration))
+    held = rec["price_rule"].to_numpy() != ""
+    gains[held] = rec["expected_margin_gain"].to_numpy(float)[held, None]  # no response to draw: the same gain
+    curves = curves[~curves["opportunity_id"].isin(frame.loc[held, "opportunity_id"])].reset_index(drop=True)
     table = pd.concat([frame, rec], axis=1)
     for col in ("recommended_price", "price_low", "price_high", "floor_price", "ceiling_price"):
         table[col] = table[col].round(1)
     table["reason"] = pd.Series(reasons(table), index=table.index, dtype="str")
     table["log_ratio"] = log_ratio(table["our_price"], table["competitor_price_used"])
     return table.reset_index(drop=True), curves, gains
+
+
+def _hold(portfolio: Portfolio, model: WinModel, bids: Priced, rec: pd.DataFrame, response, verdict) -> pd.DataFrame:
+    """``rec`` with the bids the evidence rules hold at their current price (see :mod:`kamtools.bids.evidence`):
+    every bid when the win model does not beat the better baseline out of time (P(win): that baseline's), else
+    the bids without a competitor quote when past ones show no price response (P(win): the account's pooled
+    record on bids without a quote). Adds ``price_rule`` and the figures the reasons quote."""
+    frame = bids.frame
+    rec = rec.copy()
+    rule = np.full(len(frame), "", dtype=object)
+    p_hold = np.full(len(frame), np.nan)
+    unquoted = (frame["price_basis"] != QUOTED).to_numpy()
+    if verdict is not None and not verdict.beats:
+        rule[:] = RULE_BASELINE
+        training = training_bids(portfolio)
+        p_hold[:] = baseline_p_win(training, frame["competitor_name"], verdict.baseline)
+    elif unquoted.any() and not response.supported:
+        rule[unquoted] = RULE_NO_RESPONSE
+        p_hold[unquoted] = expit(model.base_logit(frame[unquoted], np.zeros(int(unquoted.sum()), dtype=bool)))
+    held = rule != ""
+    rec["price_rule"] = rule
+    if held.any():
+        # the current price, unless it is below the floor of the pricing rules (then the floor); P(win) does not
+        # move with the price (no response is measurable), so the gain is 0 unless the floor raises the price
+        our, amount, cost, p = bids.our[held], bids.amount[held], bids.cost[held], p_hold[held]
+        price = np.maximum(our, rec["floor_price"].to_numpy(float)[held])
+        em_cur = p * amount * (our - cost) / our
+        em_rec = p * amount * (price - cost) / our
+        for col in ("recommended_price", "price_low", "price_high"):
+            rec.loc[held, col] = price
+        for col in ("p_win_current", "p_win_recommended"):
+            rec.loc[held, col] = p
+        rec.loc[held, "expected_margin_current"], rec.loc[held, "expected_margin_recommended"] = em_cur, em_rec
+        for col in ("expected_margin_gain", "expected_margin_gain_low", "expected_margin_gain_high"):
+            rec.loc[held, col] = em_rec - em_cur
+    rec["response_n"], rec["response_slope"], rec["response_se"] = response.n, response.slope, response.se
+    rec["model_brier"] = verdict.model_brier if verdict is not None else np.nan
+    rec["baseline_brier"] = verdict.baseline_brier if verdict is not None else np.nan
+    rec["baseline_method"] = verdict.baseline if verdict is not None else ""
+    return rec
 
 
 def _pipeline(table: pd.DataFrame, gains: np.ndarray, settings: BidSettings) -> pd.DataFrame:
@@ -169,13 +232,16 @@ def bundle_tables(portfolio: Portfolio, context: dict) -> dict[str, pd.DataFrame
 
     out: dict[str, pd.DataFrame | NotAvailable] = {}
     notes: dict[str, str] = {}
-    result = recommend_bids(portfolio)
+    # the out-of-time backtest first: the recommendations rest on it (kamtools.bids.evidence, rule 2);
+    # it scores each decided bid by models fitted on bids decided before it was opened, so nothing leaks
+    post = postmortem(portfolio)
+    out["bid_calibration"], out["bid_reliability"] = calibration(portfolio, post)
+    result = recommend_bids(portfolio, calibration=out["bid_calibration"])
     if isinstance(result, NotAvailable):
         for name in ("bid_recommendations", "bid_curves", "bid_pipeline"):
             out[name] = result
     else:
         out["bid_recommendations"], out["bid_curves"], out["bid_pipeline"] = result
-    post = postmortem(portfolio)
     out["bid_postmortem"] = post
     if isinstance(post, pd.DataFrame) and post["p_win_at_time"].isna().any():
         k = int(post["p_win_at_time"].isna().sum())
@@ -184,7 +250,6 @@ def bundle_tables(portfolio: Portfolio, context: dict) -> dict[str, pd.DataFrame
             "decided before them to fit the model."
         )
     out["bid_loss_summary"] = loss_summary(post)
-    out["bid_calibration"], out["bid_reliability"] = calibration(portfolio, post)
     out["tender_calendar"] = tender_calendar(portfolio)
     out["bid_account_summary"] = _account_summary(portfolio, out["bid_recommendations"], out["tender_calendar"])
     out = {k: typed(k, v) if isinstance(v, pd.DataFrame) else v for k, v in out.items()}

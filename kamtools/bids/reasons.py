@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from kamtools.bids.evidence import RULE_BASELINE
 from kamtools.bids.references import HISTORY, INDEX, QUOTED
 from kamtools.competitors import UNKNOWN_COMPETITOR
 from kamtools.display import money
@@ -55,6 +56,12 @@ def _context(row: dict) -> str:
         )
     else:
         text = " The account has no decided bids of its own, so its win curve is the portfolio's."
+    return text + _cost_context(row)
+
+
+def _cost_context(row: dict) -> str:
+    """Where the margin came from when not from product cost ("" when from product cost)."""
+    text = ""
     basis = row.get("cost_basis", "product cost")
     if basis == "account margin":
         text += " No product cost is known for this category, so the margin is the account's margin in its orders."
@@ -70,8 +77,48 @@ def _sign_money(x: float) -> str:
     return ("+" if x >= 0 else "-") + money(abs(x))
 
 
+NO_RESPONSE_TEXT = "past bids without one show no measurable price response"
+"""Words of the reason of a bid held by the first evidence rule (:mod:`kamtools.bids.evidence`); faces count them."""
+
+
+def _held(row: dict) -> str:
+    """The sentence of a bid an evidence rule keeps at its current price (or raises to the floor only)."""
+    cur = row["our_price"]
+    margin = f"P(win) {row['p_win_current']:.0%}, expected margin {money(row['expected_margin_current'])}"
+    head = f"Keep {cur:.1f}"
+    if cur < row["floor_price"] - 1e-6:
+        head = (
+            f"Raise to the floor {row['recommended_price']:.1f} from {cur:.1f} (the minimum margin or the largest "
+            "discount allowed) and no further"
+        )
+        margin += f" now, {_sign_money(row['expected_margin_gain'])} at the floor if P(win) holds"
+    if row["price_rule"] == RULE_BASELINE:
+        return (
+            f"{head}: out of time the win model's Brier score ({row['model_brier']:.3f}) is not better "
+            f"than the {row['baseline_method']}'s ({row['baseline_brier']:.3f}), so kamtools shows that rate's "
+            f"P(win) and recommends no price change ({margin})."
+        )
+    n, slope, se = int(row.get("response_n", 0) or 0), row.get("response_slope"), row.get("response_se")
+    if se is not None and se == se:
+        evidence = (
+            f"over {n:,} decided bids without a quote, the slope of wins on our price gap to the index is "
+            f"{slope:.1f} with a standard error of {se:.1f}"
+        )
+    elif n:
+        evidence = f"only {n:,} decided bids without a quote had a price index, too few to measure it"
+    else:
+        evidence = "no decided bid without a quote had a price index to measure it against"
+    return (
+        f"{head}: no competitor price is known and {NO_RESPONSE_TEXT} ({evidence}), so kamtools does not "
+        f"recommend a change; get the competitor's quote or a price from the market to price this bid "
+        f"({margin} from the account's record on bids without a quote)."
+    )
+
+
 def reason(row: dict) -> str:
     """'Bid 97.5 instead of 101.0: Vetro quoted 96.0; P(win) 38% -> 55%, expected margin +4.1k.'"""
+    if row.get("price_rule"):
+        return _held(row)
     cur, rec = row["our_price"], row["recommended_price"]
     basis = _basis(row)
     if cur < row["floor_price"] - 1e-6:
@@ -102,4 +149,7 @@ def reason(row: dict) -> str:
 def reasons(table: pd.DataFrame) -> list[str]:
     """The sentence of every row of a recommendations table, with how its account's record was pooled
     and where its margin came from when not from product cost."""
-    return [reason(row) + _context(row) for row in table.to_dict("records")]
+    return [
+        reason(row) + (_cost_context(row) if row.get("price_rule") == RULE_BASELINE else _context(row))
+        for row in table.to_dict("records")
+    ]

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
+from kamtools.bids.evidence import RESPONSE_ALPHA
 from kamtools.bids.winmodel import WinModel, bid_keys
 from kamtools.data.portfolio import Portfolio
 
@@ -61,6 +62,8 @@ class BidSettings:
     max_increase_pct : never recommend more than this much above the current price.
     near_best_pct : the price range holds prices whose expected margin is this close to the best.
     grid_points : points of each bid's curve in ``bid_curves``.
+    response_alpha : one-sided level of the test that past bids without a competitor quote respond to
+        the price index (:mod:`kamtools.bids.evidence`); when they do not, such bids keep their price.
     """
 
     min_margin_pct: float = MIN_MARGIN_PCT
@@ -68,6 +71,7 @@ class BidSettings:
     max_increase_pct: float = MAX_INCREASE_PCT
     near_best_pct: float = NEAR_BEST_PCT
     grid_points: int = GRID_POINTS
+    response_alpha: float = RESPONSE_ALPHA
 
 
 DEFAULT_SETTINGS = BidSettings()

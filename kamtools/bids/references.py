@@ -36,6 +36,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kamtools.bids.evidence import RESPONSE_ALPHA, ResponseTest, no_quote_response
 from kamtools.bids.winmodel import bid_keys, log_ratio
 from kamtools.competitors import decided_bids
 from kamtools.data.portfolio import NotAvailable, Portfolio
@@ -204,7 +205,7 @@ def index_scatter(portfolio: Portfolio) -> pd.DataFrame:
         source, shift, sd = borrowed if borrowed is not None else ("assumed", 0.0, DEFAULT_INDEX_SD)
         rows.append({"scope": scope, "n_bids": int(n), "shift": shift, "sd": sd, "source": source})
     out = pd.DataFrame(rows[::-1])
-    out.attrs.update(anchor_n=0, anchor_gap=np.nan)
+    out.attrs.update(anchor_n=0, anchor_gap=np.nan, response=ResponseTest(0, np.nan, np.nan, np.nan, RESPONSE_ALPHA))
     if history is not None:
         bids, index = history
         unquoted = bids["log_ratio"].isna().to_numpy()
@@ -214,6 +215,7 @@ def index_scatter(portfolio: Portfolio) -> pd.DataFrame:
             np.where(np.isnan(index["competitor"]), index["market"], index["competitor"]),
             index["account"],
         )
+        out.attrs["response"] = no_quote_response(bids, idx)
         scope = np.where(np.isfinite(index["account"]), 0, np.where(np.isfinite(index["competitor"]), 1, 2))
         gap = np.log(100 / idx) - out["shift"].to_numpy(float)[scope]
         gap = gap[unquoted & np.isfinite(gap)]
@@ -250,8 +252,12 @@ def reference_prices(portfolio: Portfolio, bids: pd.DataFrame) -> pd.DataFrame:
     shift, sd = np.zeros(n), np.zeros(n)
     n_meas, source = np.zeros(n, dtype=np.int64), np.full(n, "", dtype=object)
     anchor_gap, anchor_n = np.full(n, np.nan), np.zeros(n, dtype=np.int64)
+    response = ResponseTest(0, np.nan, np.nan, np.nan, RESPONSE_ALPHA)
+    if quoted.isna().any():  # the test of the price response of bids without a quote (kamtools.bids.evidence)
+        whole = index_scatter(portfolio)
+        response = whole.attrs["response"]
     if on_index.any():
-        scatter = index_scatter(portfolio).set_index("scope")
+        scatter = whole.set_index("scope")
         anchor_gap[on_index] = scatter.attrs["anchor_gap"]
         anchor_n[on_index] = scatter.attrs["anchor_n"] if np.isfinite(scatter.attrs["anchor_gap"]) else 0
         at = scatter.reindex(scope[on_index])
@@ -261,7 +267,7 @@ def reference_prices(portfolio: Portfolio, bids: pd.DataFrame) -> pd.DataFrame:
     from_index = bids["our_price"].to_numpy(float) * index / 100 * np.exp(shift)
     used = np.where(quoted.notna(), quoted.to_numpy(float), from_index)
     basis = np.where(quoted.notna(), QUOTED, np.where(np.isfinite(from_index), INDEX, HISTORY))
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "competitor_price_used": used,
             "price_basis": basis.astype(object),
@@ -276,3 +282,5 @@ def reference_prices(portfolio: Portfolio, bids: pd.DataFrame) -> pd.DataFrame:
         },
         index=bids.index,
     )
+    out.attrs["response"] = response
+    return out

@@ -57,7 +57,12 @@ def _open_bids(acct, recs) -> None:
         curve = curves[curves["opportunity_id"].astype(str) == str(row["opportunity_id"])]
         display.paragraph(bid_sentence(row, currency))
         if curve.empty:
-            display.paragraph("The bundle holds no price curve for this bid.")
+            held = abs(_num(row.get("recommended_price")) - _num(row.get("our_price"))) < 1e-9
+            display.paragraph(
+                "No curve is drawn for this bid: kamtools recommends no price change (the Why column says why)."
+                if held
+                else "The bundle holds no price curve for this bid."
+            )
             continue
         fig = bid_curve_chart(
             curve,

@@ -19,6 +19,7 @@ from kamtools.sections.bids.tables import (
     _gap_text,
     _total_band,
     calibration_sentence,
+    held_sentences,
     loss_by_competitor,
     loss_sentence,
     open_bids_table,
@@ -54,6 +55,8 @@ def _pipeline(bundle, recs, names) -> None:
 
     currency = formatting.currency_of(bundle)
     display.paragraph(pipeline_sentence(recs, bundle.table("bid_pipeline"), currency))
+    for sentence in held_sentences(recs, bundle.table("bid_calibration") if bundle.has("bid_calibration") else None):
+        display.paragraph(sentence)
     display.paragraph(rules_text(bundle.table("bid_pipeline")))
     shown = open_bids_table(recs, currency)
     shown = shown.assign(account_text=[_account_text(names, a) for a in shown["account_id"]])

@@ -441,7 +441,36 @@ def calibration_sentence(cal: pd.DataFrame) -> str:
             + (
                 "its probabilities are the better guide to a bid's chances."
                 if better
-                else "it does not beat that baseline, so read its probabilities with care."
+                else "it does not beat that baseline, so the bid desk shows that baseline's win probabilities and "
+                "recommends no price change."
             )
         )
     return text
+
+
+def held_sentences(recs: pd.DataFrame, cal=None) -> list[str]:
+    """What the portfolio page says once about the bids the evidence rules keep at their current price
+    (:mod:`kamtools.bids.evidence`): every bid when the win model does not beat the better baseline out of
+    time (read from ``bid_calibration``), and the bids without a competitor price that show no response."""
+    from kamtools.bids.evidence import model_verdict
+    from kamtools.bids.reasons import NO_RESPONSE_TEXT
+
+    out = []
+    verdict = model_verdict(cal)
+    if verdict is not None and not verdict.beats:
+        out.append(
+            f"Out of time the win model's Brier score ({verdict.model_brier:.3f}) is not better than the "
+            f"{verdict.baseline}'s ({verdict.baseline_brier:.3f}), so every P(win) below is that rate's and no "
+            "price change is recommended: a price the model finds best would rest on probabilities that a "
+            "plain rate predicts as well. The scenario planner's bid lever shows no curve for the same reason."
+        )
+        return out
+    reasons = recs["reason"].astype("str") if "reason" in recs.columns else pd.Series(dtype="str")
+    k = int(reasons.str.contains(NO_RESPONSE_TEXT, regex=False).sum())
+    if k:
+        out.append(
+            f"{k:,} of the {len(recs):,} open bids have no competitor price, and past bids without one show no "
+            "measurable price response, so they keep their current price (gain 0, no curve); the competitor's "
+            "quote or a price from the market would let kamtools price them."
+        )
+    return out
