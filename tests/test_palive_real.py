@@ -166,7 +166,7 @@ def test_short_real_history_shows_an_activity_score_not_a_probability(cdnow_300,
     assert "Alive (activity score)" in overview.columns and "Alive probability" not in overview.columns
     assert overview.paragraphs[0].startswith(
         "P(alive) is shown as an activity score, not a probability: on the last 9 weeks held out, 12% of the "
-        "accounts bought again where the model expected 14% (mean P(alive) 24%), but a holdout under 26 weeks "
+        "accounts bought again where the model expected 14% (mean P(alive) at their start 24%), but a holdout under 26 weeks "
         "misses the accounts that come back after a long silence"
     )
     assert "So no count of accounts that have stopped buying is given" in overview.paragraphs[0]
@@ -238,5 +238,5 @@ def test_the_check_recalibrates_a_p_alive_that_understates_on_a_long_holdout():
     assert np.all(np.diff(shown[np.argsort(raw)]) >= -1e-12)  # the ranking is kept
     assert check.sentence == (
         "The value model understated who buys again: on the last 53 weeks held out, 73% of the accounts bought again "
-        "where the model expected 55% (mean P(alive) 56%); P(alive) is recalibrated on those weeks (now 74% expected)."
+        "where the model expected 55% (mean P(alive) at their start 56%); P(alive) is recalibrated on those weeks (now 74% expected)."
     )

@@ -173,7 +173,7 @@ def check_p_alive(model: BetaGeo, orders: pd.DataFrame, as_of: pd.Timestamp, wee
     )
     found = (
         f"on the last {out.weeks:.0f} weeks held out, {share:.0%} of the accounts bought again where the model "
-        f"expected {out.mean_p_buy:.0%} (mean P(alive) {out.mean_p_alive:.0%})"
+        f"expected {out.mean_p_buy:.0%} (mean P(alive) at their start {out.mean_p_alive:.0%})"
     )
     if understates:
         coef = fit_recalibration(p, q, bought)
