@@ -215,3 +215,36 @@ def test_the_demo_plants_recurring_tenders_that_the_calendar_finds():
     hits = hits[(hits["expected_month"] - hits["tender_date"]).abs() <= pd.Timedelta(days=62)]
     assert hits["source"].eq("rhythm").any() and hits["source"].str.startswith("contract end").any()
     assert len(hits.drop_duplicates(["account_id", "category"])) >= 0.3 * len(after)
+
+
+def test_the_benchmark_scores_predictions_against_the_planted_tenders():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "benchmarks" / "bench_tenders.py"
+    spec = importlib.util.spec_from_file_location("bench_tenders", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    actual = pd.DataFrame(
+        {
+            "account_id": ["A1", "A1", "A2", "A3"],
+            "category": ["X", "X", "Y", "Z"],
+            "tender_date": pd.to_datetime(["2026-01-15", "2027-01-10", "2026-05-02", "2026-08-20"]),
+            "value": [100.0, 110.0, 50.0, 80.0],
+        }
+    )
+    pred = pd.DataFrame(
+        {
+            "account_id": ["A1", "A2", "A4"],
+            "category": ["X", "Y", "X"],
+            "expected_month": pd.to_datetime(["2026-02-01", "2026-08-01", "2026-03-01"]),
+            "expected_value": [120.0, 50.0, 10.0],
+        }
+    )
+    got = bench.score(pred, actual)
+    assert got["predicted"] == 3 and got["planted"] == 4
+    assert got["prec1"] == pytest.approx(1 / 3)  # A1 one month off; A2 three months off; A4 never tendered
+    assert got["prec2"] == pytest.approx(1 / 3)
+    assert got["recall2"] == pytest.approx(1 / 4)  # only A1's January 2026 tender was foreseen
+    assert got["mae"] == 2.0  # median of 1 (A1) and 3 (A2)
+    assert got["value"] == pytest.approx(0.2)  # A1: 120 against 100
