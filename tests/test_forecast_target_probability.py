@@ -15,9 +15,10 @@ from kamtools.forecast import accounts, selection
 
 
 @lru_cache(maxsize=1)
-def _run() -> tuple[pd.DataFrame, object]:
-    """(forecast_targets, the stage's selection) with targets at each account's revenue booked this year
-    (already reached) for half the accounts and twice that for the others."""
+def _run() -> tuple[pd.DataFrame, object, object]:
+    """(forecast_targets, the stage's selection, target_attainment with its forecast for other targets), with
+    targets at each account's revenue booked this year (already reached) for half the accounts and twice that
+    for the others."""
     base = _occasional_buyers()
     orders = base.orders
     booked = orders[orders["order_date"].dt.year == AS_OF.year].groupby("account_id")["net_revenue"].sum()
@@ -30,6 +31,7 @@ def _run() -> tuple[pd.DataFrame, object]:
 
     def keep(forecaster, hist, t, **kw):
         kept["sel"] = forecaster._sel
+        kept["again"] = lambda other: shipped(forecaster, hist, other, **kw)
         return shipped(forecaster, hist, t, **kw)
 
     g["target_attainment"] = keep
@@ -37,11 +39,11 @@ def _run() -> tuple[pd.DataFrame, object]:
         tables = accounts.bundle_tables(Portfolio({**base.tables, "targets": targets}, AS_OF), {})
     finally:
         g["target_attainment"] = shipped
-    return tables["forecast_targets"], kept["sel"]
+    return tables["forecast_targets"], kept["sel"], kept["again"]
 
 
 def test_a_target_already_booked_is_certain_and_its_range_starts_at_what_is_booked():
-    tt, _ = _run()
+    tt, _, _ = _run()
     done = tt[tt["booked_ytd"] >= tt["revenue_target"]]
     assert len(done) >= 15
     assert (done["p_reach_target"] == 1.0).all()
@@ -51,7 +53,7 @@ def test_a_target_already_booked_is_certain_and_its_range_starts_at_what_is_book
 
 
 def test_similar_accounts_totals_over_the_months_left_include_those_that_bought_nothing():
-    tt, sel = _run()
+    tt, sel, _ = _run()
     months = int(tt["months_remaining"].max())
     assert months == 6  # July to December
     ratios = sel.total_ratios(months)
@@ -65,3 +67,25 @@ def test_similar_accounts_totals_over_the_months_left_include_those_that_bought_
     full = selection.total_ratios(sel.evidence, sel.klass, sel.method, sel.factor, sel.total_months)
     i = next(i for i, r in enumerate(full) if r is not None)
     assert np.allclose(sel.total_ratio[i], selection.ratio_bounds(full[i]))
+
+
+def test_the_chance_falls_as_the_target_rises_and_the_range_holds_what_is_booked_and_expected():
+    tt, _, again = _run()
+    open_ = tt[(tt["booked_ytd"] < tt["revenue_target"]) & (tt["expected_total"] > tt["booked_ytd"])]
+    assert len(open_) >= 10
+    lo, hi = open_["total_lo_80"], open_["total_hi_80"]
+    assert (lo >= open_["booked_ytd"] - 1e-9).all() and (lo <= open_["expected_total"] + 1e-9).all()
+    assert (hi >= open_["expected_total"] - 1e-9).all()
+    rest = open_["expected_total"] - open_["booked_ytd"]
+    chances = []
+    for k in (0.5, 1.0, 2.0, 100.0):  # targets at booked + k times the forecast of the months left
+        t = pd.DataFrame(
+            {
+                "account_id": open_["account_id"],
+                "period": open_["period"],
+                "revenue_target": open_["booked_ytd"] + k * rest,
+            }
+        )
+        chances.append(again(t).set_index("account_id")["p_reach_target"].reindex(open_["account_id"]).to_numpy())
+    assert all(np.all(a >= b - 1e-12) for a, b in zip(chances, chances[1:]))
+    assert np.all(chances[0] > 0.5) and np.all(chances[-1] < 0.01)
