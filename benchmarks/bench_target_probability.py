@@ -51,9 +51,9 @@ All three beat the baselines everywhere (Brier 0.07-0.25 vs pace 0.10-0.38, hist
 The shipped normal's 80% range is too narrow (57-77%), about as often short below as above
 (the error is the spread, not a bias); similar accounts' ratios alone are too narrow as well:
 the remaining months' actual totals fall into their outer tenths about 1.5 times as often as
-those tenths promise (29% where 20%), on both sides. The normal's
-calibration in the large is within 7 points except seed 11 in January 2026 (-12.6): that
-year the demo grew 15% on 2025 where it had grown 7-9% a year before, and the expected total
+those tenths promise (29% where 20%), on both sides. The normal's calibration in the large
+is within 7 points except seed 11 in January 2026 (-12.6): that year the demo grew 15% on
+2025 where it had grown 7-9% a year in the two years before, and the expected total
 ran 11% under what was bought (72.0M against 81.0M; the rest of the year 13.5% under), which
 no spread around an unchanged expectation mends: with the rest of the year scaled up by what
 was really bought, the blended version there would be at -4.7. All three are too sure at the
