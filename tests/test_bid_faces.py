@@ -612,3 +612,102 @@ def test_lever_point_shows_the_table_figures_at_the_current_and_recommended_pric
     assert np.isfinite(at_rec.p_win_low)  # the band still from the curve
     away = lever_point(row, curve, row["recommended_price"] + 1.0)
     assert away == bid_at_price(curve, row["recommended_price"] + 1.0)
+
+
+# ---- the evidence rules: bids kept at their current price -----------------------------------------
+HELD_REASON = (
+    "Keep {p:.1f}: out of time the win model's Brier score (0.251) is not better than the per-competitor win "
+    "rate's (0.244), so kamtools shows that rate's P(win) and recommends no price change (P(win) 40%, expected "
+    "margin 5k)."
+)
+NO_RESPONSE_REASON = (
+    "Keep {p:.1f}: no competitor price is known and past bids without one show no measurable price response "
+    "(over 288 decided bids without a quote, the slope of wins on our price gap to the index is -0.4 with a "
+    "standard error of 13.7), so kamtools does not recommend a change; get the competitor's quote or a price "
+    "from the market to price this bid (P(win) 58%, expected margin 3.9k from the account's record on bids "
+    "without a quote)."
+)
+
+
+def held_tables(which: str) -> dict[str, pd.DataFrame]:
+    """The hand-made bid tables with bids an evidence rule keeps at their price: every bid ("baseline": the
+    win model's Brier score 0.251 loses to the per-competitor rate's 0.244) or OP-2 only ("no response")."""
+    tables = bid_tables()
+    recs = tables["bid_recommendations"].copy()
+    held = recs["opportunity_id"] == "OP-2" if which == "no response" else recs["opportunity_id"].notna()
+    template = NO_RESPONSE_REASON if which == "no response" else HELD_REASON
+    for col in ("recommended_price", "price_low", "price_high"):
+        recs.loc[held, col] = recs.loc[held, "our_price"]
+    recs.loc[held, "p_win_recommended"] = recs.loc[held, "p_win_current"]
+    recs.loc[held, "expected_margin_recommended"] = recs.loc[held, "expected_margin_current"]
+    for col in ("expected_margin_gain", "expected_margin_gain_low", "expected_margin_gain_high"):
+        recs.loc[held, col] = 0.0
+    recs.loc[held, "reason"] = [template.format(p=p) for p in recs.loc[held, "our_price"]]
+    tables["bid_recommendations"] = recs
+    tables["bid_curves"] = tables["bid_curves"][
+        ~tables["bid_curves"]["opportunity_id"].isin(recs["opportunity_id"][held])
+    ]
+    gain = recs["expected_margin_gain"].sum()
+    tables["bid_pipeline"] = tables["bid_pipeline"].assign(
+        expected_margin_gain=gain, expected_margin_gain_low=0.7 * gain, expected_margin_gain_high=1.3 * gain
+    )
+    if which == "baseline":
+        tables["bid_calibration"] = tables["bid_calibration"].assign(brier=[0.251, 0.249, 0.244])
+    return tables
+
+
+def test_overview_says_once_that_a_losing_win_model_changes_no_price(tmp_path, captured):
+    from kamtools.sections.bids import portfolio_appendix
+
+    b = write_bundle(tmp_path / "lose", held_tables("baseline"))
+    sections.portfolio("bids", b)
+    portfolio_appendix(b)
+    text = _text(_page(captured))
+    said = (
+        "Out of time the win model's Brier score (0.251) is not better than the per-competitor win rate's (0.244), "
+        "so every P(win) below is that rate's and no price change is recommended"
+    )
+    assert text.count(said) == 1
+    assert "The scenario planner's bid lever shows no curve for the same reason." in text
+    assert "would add ±0 of expected margin" in text
+    assert (
+        "it does not beat that baseline, so the bid desk shows that baseline's win probabilities and recommends "
+        "no price change." in text
+    )
+    assert "read its probabilities with care" not in text and "its probabilities are the better guide" not in text
+    assert HELD_REASON.format(p=101.5) in text
+
+
+def test_overview_counts_the_bids_without_a_measurable_response(tmp_path, captured):
+    b = write_bundle(tmp_path / "flat", held_tables("no response"))
+    sections.portfolio("bids", b)
+    text = _text(_page(captured))
+    assert (
+        "1 of the 2 open bids has no competitor price, and past bids without one show no measurable price "
+        "response, so it keeps its current price (no gain claimed, no curve)"
+    ) in text
+    assert "Out of time the win model's Brier score" not in text  # the model wins here (0.190 against 0.244)
+
+
+def test_account_section_and_lever_say_why_a_held_bid_has_no_curve(tmp_path, captured):
+    b = write_bundle(tmp_path / "flat", held_tables("no response"))
+    sections.account("bids", b.account("A1"))
+    text = _text(_page(captured))
+    assert "No curve is drawn for this bid: kamtools recommends no price change (the Why column says why)." in text
+    assert NO_RESPONSE_REASON.format(p=99.0) in text
+    pytest.importorskip("ipywidgets")
+    from kamtools.scenario_bids import BidLever
+
+    lever = BidLever(b)
+    lever.set_account("A1")
+    lever.select("OP-2")
+    assert lever.point is None
+    assert (
+        "No price curve is shown for this bid, because kamtools recommends no price change. "
+        + NO_RESPONSE_REASON.format(p=99.0)
+    ) in html.unescape(lever.output.value)
+    lever.select("OP-1")  # the quoted bid keeps its curve
+    assert lever.point is not None and "data-value" in lever.output.value
+    lose = BidLever(write_bundle(tmp_path / "lose", held_tables("baseline")))
+    lose.set_account("A1")
+    assert lose.point is None and "Brier score (0.251) is not better" in html.unescape(lose.output.value)

@@ -469,8 +469,9 @@ def held_sentences(recs: pd.DataFrame, cal=None) -> list[str]:
     k = int(reasons.str.contains(NO_RESPONSE_TEXT, regex=False).sum())
     if k:
         out.append(
-            f"{k:,} of the {len(recs):,} open bids have no competitor price, and past bids without one show no "
-            "measurable price response, so they keep their current price (gain 0, no curve); the competitor's "
-            "quote or a price from the market would let kamtools price them."
+            f"{k:,} of the {len(recs):,} open bids {'has' if k == 1 else 'have'} no competitor price, and past "
+            f"bids without one show no measurable price response, so {'it keeps its' if k == 1 else 'they keep their'} "
+            "current price (no gain claimed, no curve); the competitor's quote or a price from the market would let "
+            f"kamtools price {'it' if k == 1 else 'them'}."
         )
     return out
