@@ -248,3 +248,33 @@ def test_the_benchmark_scores_predictions_against_the_planted_tenders():
     assert got["recall2"] == pytest.approx(1 / 4)  # only A1's January 2026 tender was foreseen
     assert got["mae"] == 2.0  # median of 1 (A1) and 3 (A2)
     assert got["value"] == pytest.approx(0.2)  # A1: 120 against 100
+
+
+def test_the_faces_say_which_tenders_come_from_a_contract_end(tmp_path, captured):
+    from test_bid_faces import _page, _text, bid_tables, write_bundle
+
+    from kamtools import sections
+    from kamtools.sections.bids import account_section
+
+    tables = bid_tables()
+    tables["tender_calendar"] = tables["tender_calendar"].assign(
+        expected_month=pd.to_datetime(["2027-02-01", "2027-05-01"]),
+        basis=["tendered Premixes in 2024-02, 2025-02 and 2026-02: about yearly", "contract end 2027-08 (won 2026-06)"],
+        source=["rhythm", "contract end"],
+        contract_end=pd.to_datetime([None, "2027-08-31"]),
+    )
+    bundle = write_bundle(tmp_path / "b", tables)
+    account_section(bundle.account("A1"))
+    text = _text(_page(captured))
+    assert (
+        "1 is expected a few months before a contract of ours ends, the other from the account's rhythm of past "
+        "tenders." in text
+    )
+    assert "contract end 2027-08 (won 2026-06)" in text
+    captured.clear()
+    sections.portfolio("bids", bundle)
+    text = _text(_page(captured))
+    assert (
+        "(1 a few months before a contract of ours ends, the other from a rhythm of past tenders); the table lists"
+        in text
+    )

@@ -145,9 +145,10 @@ def _sources(upcoming: pd.DataFrame) -> str:
         return "Each is expected from the account's rhythm of past tenders."
     if ends == len(upcoming):
         return "Each is expected a few months before a contract of ours ends (its contract_end in the opportunities)."
+    rest = "the other" if len(upcoming) - ends == 1 else "the others"
     return (
         f"{ends:,} {'is' if ends == 1 else 'are'} expected a few months before a contract of ours ends, "
-        "the others from the account's rhythm of past tenders."
+        f"{rest} from the account's rhythm of past tenders."
     )
 
 

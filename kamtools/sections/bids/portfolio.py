@@ -145,7 +145,8 @@ def _by_source(upcoming: pd.DataFrame) -> str:
         return " (all from a rhythm of past tenders)"
     if ends == len(upcoming):
         return " (all a few months before a contract of ours ends)"
-    return f" ({ends:,} a few months before a contract of ours ends, the others from a rhythm of past tenders)"
+    rest = "the other" if len(upcoming) - ends == 1 else "the others"
+    return f" ({ends:,} a few months before a contract of ours ends, {rest} from a rhythm of past tenders)"
 
 
 def _calendar(bundle, names) -> None:
