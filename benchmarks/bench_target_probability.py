@@ -93,6 +93,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kamtools.forecast import accounts as fc_accounts  # noqa: E402
 from kamtools.forecast.selection import ratio_bounds  # noqa: E402
+from kamtools.forecast.targets import OWN_SPREAD  # noqa: E402
 
 AS_OF = ("2025-04-30", "2025-07-31", "2025-10-31", "2026-01-31", "2026-07-31")
 _CAPTURED: dict = {}
@@ -128,85 +129,17 @@ def similar_accounts_version(normal: pd.DataFrame, sel, level: float = 80) -> pd
     return out
 
 
-def _rest_sd(sel, pos: np.ndarray, months: np.ndarray) -> np.ndarray:
-    """The normal-equivalent spread of each row's sum over its first ``months`` forecast months, as the
-    shipped version sums them (monthly spreads with the evidence's month-to-month correlation)."""
-    out = np.zeros(len(pos))
-    for i, (j, n) in enumerate(zip(pos, months)):
-        s = sel.sd[j, : int(n)]
-        out[i] = np.sqrt(max((1 - sel.rho) * np.sum(s**2) + sel.rho * np.sum(s) ** 2, 0.0))
-    return out
-
-
-def _fallback_ratios(sel, klass: int, months: int) -> np.ndarray | None:
-    """Out-of-time actual / forecast totals of the class (the portfolio under 30 rows) for the mean of the
-    last 6 months, scaled so that they sum to 1 over the class: for accounts whose own method has too few
-    such rows (the seasonal naive needs two years before an origin)."""
-    ev = sel.evidence
-    rows = np.flatnonzero(ev.klass == klass)
-    rows = rows if len(rows) >= 30 else np.arange(len(ev.account))
-    h = max(1, min(int(months), ev.horizon))
-    f = ev.paths["recent_mean"][rows][:, :h]
-    ok = np.all(np.isfinite(f), axis=1) & (np.nansum(f, axis=1) > 0)
-    if ok.sum() < 20:
-        return None
-    act, fc = ev.actual[rows][ok][:, :h].sum(axis=1), f[ok].sum(axis=1)
-    return np.sort(act * fc.sum() / (act.sum() * fc)) if act.sum() > 0 else None
-
-
-def blended_version(normal: pd.DataFrame, sel, own_spread: float = 0.75, level: float = 80) -> pd.DataFrame:
-    """``forecast_targets`` with the rest of the year = similar accounts' out-of-time ratios plus the account's own spread.
-
-    ``rest = r R + e``: ``r`` drawn from the account's :meth:`Selection.total_ratios` over the months
-    left (:func:`_fallback_ratios` where there are none), ``R`` the forecast of those months and
-    ``e`` normal with ``own_spread`` times the shipped version's spread of ``R``; p = P(booked + rest >=
-    target), the range its 10% and 90% quantiles (never below booked). Rows without ratios keep the normal.
-    """
-    out = normal.copy()
-    lo_col, hi_col = f"total_lo_{level:g}", f"total_hi_{level:g}"
-    p, lo, hi = (out[c].to_numpy(dtype=float, copy=True) for c in ("p_reach_target", lo_col, hi_col))
-    booked = out["booked_ytd"].to_numpy(dtype=float)
-    rest = out["expected_total"].to_numpy(dtype=float) - booked
-    target = out["revenue_target"].to_numpy(dtype=float)
-    pos = np.searchsorted(sel.ids, out["account_id"].to_numpy().astype(str))
-    months = out["months_remaining"].to_numpy()
-    sd = own_spread * _rest_sd(sel, pos, months)
-    tail = (1 - level / 100) / 2
-    by_months = {int(n): sel.total_ratios(int(n)) for n in np.unique(months[months > 0])}
-    for i in np.flatnonzero((months > 0) & (rest > 0)):
-        ratio = by_months[int(months[i])][pos[i]]
-        if ratio is None and sel.method[pos[i]] != "zero":
-            ratio = _fallback_ratios(sel, int(sel.klass[pos[i]]), int(months[i]))
-        if ratio is None:
-            continue
-        if len(ratio) > 101:  # the distribution by 101 of its quantiles: enough for a 10% tail
-            ratio = np.quantile(ratio, (np.arange(101) + 0.5) / 101)
-        centres = booked[i] + ratio * rest[i]
-
-        def cdf(x, c=centres, s=sd[i]):
-            x = np.atleast_1d(x)[:, None]
-            return (stats.norm.cdf((x - c) / s) if s > 0 else (x >= c).astype(float)).mean(axis=1)
-
-        if target[i] > booked[i] + 1e-9:
-            p[i] = 1.0 - float(cdf(target[i])[0])
-        grid = np.linspace(min(centres.min() - 5 * sd[i], booked[i]), centres.max() + 5 * sd[i] + 1.0, 801)
-        c = cdf(grid)
-        lo[i] = max(booked[i], float(np.interp(tail, c, grid)))
-        hi[i] = max(booked[i], float(np.interp(1 - tail, c, grid)))
-    out["p_reach_target"], out[lo_col], out[hi_col] = p, lo, hi
-    return out
-
-
-def _capture(own_spread: float = 0.75) -> None:
-    """Keep the stage's ``forecast_targets`` (the normal) and its variants from similar accounts."""
+def _capture(own_spread: float = OWN_SPREAD) -> None:
+    """Keep, beside the stage's ``forecast_targets`` (today: blended), the normal version it replaced and
+    the variant from similar accounts' ratios alone."""
     g = fc_accounts._target_tables.__globals__
     shipped = g["target_attainment"]
 
     def attain_and_keep(forecaster, hist, targets, **kw):
-        out = shipped(forecaster, hist, targets, **kw)
-        _CAPTURED["similar"] = similar_accounts_version(out, forecaster._sel)
-        _CAPTURED["blended"] = blended_version(out, forecaster._sel, own_spread)
-        return out
+        normal = shipped(forecaster, hist, targets, method="normal", **kw)
+        _CAPTURED["normal"] = normal
+        _CAPTURED["similar"] = similar_accounts_version(normal, forecaster._sel)
+        return shipped(forecaster, hist, targets, own_spread=own_spread, **kw)
 
     g["target_attainment"] = attain_and_keep
 
@@ -257,8 +190,8 @@ def run_case(full, seed: int, as_of: str) -> tuple[dict, dict]:
     lines = full.orders
     actual = lines[lines["order_date"].dt.year == year].groupby(lines["account_id"].astype(str))["net_revenue"].sum()
     res, rel = {"case": f"seed {seed}, {as_of}"}, {}
-    variants = (("similar", _CAPTURED["similar"]), ("blended", _CAPTURED["blended"]))
-    for name, tt in (*variants, ("normal", tables["forecast_targets"])):
+    variants = (("normal", _CAPTURED["normal"]), ("similar", _CAPTURED["similar"]))
+    for name, tt in (*variants, ("today", tables["forecast_targets"])):
         t = tt[tt["period"] == year].copy()
         t["actual"] = t["account_id"].astype(str).map(actual).fillna(0.0).to_numpy()
         label = (t["actual"] >= t["revenue_target"] - 1e-9).to_numpy()
@@ -290,7 +223,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, nargs="+", default=[7, 11, 3])
     ap.add_argument("--as-of", nargs="+", default=list(AS_OF))
-    ap.add_argument("--own-spread", type=float, default=0.75, help="the blended variant's share of the own spread")
+    ap.add_argument("--own-spread", type=float, default=OWN_SPREAD, help="today's share of the account's own spread")
     args = ap.parse_args(argv)
     _capture(args.own_spread)
     rows = []
