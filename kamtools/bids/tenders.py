@@ -197,7 +197,7 @@ def _predict(r: _Rhythm, as_of: pd.Timestamp) -> list[dict]:
 
 def _contracts(opp: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """The contracts we hold that end after ``as_of``: one row per account, category and end month
-    (its won opportunities' value summed), with the month its renewal tender is expected."""
+    (its won opportunities' value summed, the last of their created dates as ``won_date``)."""
     won = opp[(opp["status"].astype("str") == "won") & opp["contract_end"].notna() & (opp["contract_end"] > as_of)]
     if won.empty:
         return pd.DataFrame(columns=["account_id", "category", "end_month", "contract_end", "value", "won_date"])
@@ -217,8 +217,7 @@ def _contract_rows(opp: pd.DataFrame, tenders: pd.DataFrame, as_of: pd.Timestamp
     next_month = (as_of + pd.Timedelta(days=1)).to_period("M").start_time
     last_month = as_of + pd.DateOffset(months=HORIZON_MONTHS)
     past = tenders.groupby(["account_id", "category"], sort=False)["start"].agg(["size", "max"])
-    opened = opp.groupby(["account_id", "category"], sort=False)["created_date"]
-    latest = opened.max()
+    latest = opp.groupby(["account_id", "category"], sort=False)["created_date"].max()
     rows = []
     for c in contracts.itertuples(index=False):
         expected = c.end_month - pd.DateOffset(months=RFQ_LEAD_MONTHS)
