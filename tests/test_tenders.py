@@ -278,3 +278,13 @@ def test_the_faces_say_which_tenders_come_from_a_contract_end(tmp_path, captured
         "(1 a few months before a contract of ours ends, the other from a rhythm of past tenders); the table lists"
         in text
     )
+
+
+def test_a_demo_without_tendering_accounts_has_an_empty_schedule():
+    from kamtools.datasets import make_portfolio
+
+    p, truth = make_portfolio(10, 2, 9, groups=0)  # no account of this one tenders
+    assert truth.tenders.empty and list(truth.tenders.columns)[:3] == ["account_id", "category", "tender_date"]
+    opp = p.tables["opportunities"]
+    assert opp["contract_end"].isna().all() and str(opp["contract_end"].dtype) == "datetime64[ns]"
+    assert tender_calendar(p).empty

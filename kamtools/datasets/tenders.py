@@ -48,7 +48,8 @@ def _schedule(s: GenState, rng: np.random.Generator) -> pd.DataFrame:
             value = max(round(yearly * rng.lognormal(0, 0.1), -2), 100.0)
             rows.append((a, cat, month, nxt, value))
             month = nxt
-    return pd.DataFrame(rows, columns=["a", "cat", "m", "next_m", "value"])
+    plan = pd.DataFrame(rows, columns=["a", "cat", "m", "next_m", "value"])
+    return plan.astype({"a": np.int64, "cat": np.int64, "m": np.int64, "next_m": np.int64, "value": float})
 
 
 def _month_start(s: GenState, m: np.ndarray) -> np.ndarray:
