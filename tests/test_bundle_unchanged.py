@@ -55,6 +55,12 @@ INTENDED: dict[str, str] = {}
 # (model p_alive_check; the demo's passes, so p_alive is unchanged); a likely-lost account (A0034, churn 100%)
 # gets a win-back objective instead of "Keep the account", and A0040 (1.74 of revenue at risk, under the
 # playbook's floor, no retention action) no retention objective; the talking points quote the objectives.
+# Written again for the bid desk's evidence rules (issue 21, kamtools.bids.evidence): open bids without a
+# competitor quote keep their current price when past bids without one show no measurable price response (the
+# demo's do not), with P(win) from the account's record on such bids and no curve: bid_recommendations,
+# bid_curves (their rows dropped), bid_pipeline, bid_account_summary and accounts.bid_margin_gain. The same pass
+# took in target_probability (accounts and forecast_targets), moved by the committed forecast-targets change
+# (7584599, issue 17: P(reach target) from out-of-time ratios), which had not rewritten the reference.
 
 
 def _cell_text(series: pd.Series) -> pd.Series:
