@@ -6,6 +6,9 @@ Modules (one concern each):
   competitor's, pooled over competitors, categories and accounts (how: see there);
 * :mod:`kamtools.bids.references`: the competitor price of each bid (quoted, index, none);
 * :mod:`kamtools.bids.recommend`: margin, floor and the price that maximises expected margin;
+* :mod:`kamtools.bids.evidence`: when a price change may be recommended at all (bids without a
+  quote need past ones that respond to the index; the win model must beat the baselines out of
+  time, so :func:`bundle_tables` backtests it before it prices);
 * :mod:`kamtools.bids.reasons`: the sentence a KAM reads;
 * :mod:`kamtools.bids.postbid`: post-bid analysis without leakage, and the out-of-time backtest;
 * :mod:`kamtools.bids.tenders`: the calendar of recurring tenders;

@@ -12,6 +12,11 @@ For an open bid the competitor's price is, in order of preference:
    bids without a competitor price, moved by the portfolio's price response as our price
    moves (basis ``"account's win history only"``).
 
+For 2 and 3 the price response is borrowed from quoted bids; :mod:`kamtools.bids.evidence`
+tests it on the decided bids without a quote (:func:`index_scatter` puts the test in its
+``attrs["response"]``, :func:`reference_prices` in its own), and when they show none such
+bids keep their current price.
+
 An index is not the competitor's quote: :func:`index_scatter` measures, on the decided bids
 where both were known, how far the competitor's quoted price lay from the index the bid
 would have used (same scope, over the 12 months before the bid's month). For an index-priced
