@@ -135,9 +135,10 @@ def _sum_sd(sd: np.ndarray, rho: float = FORECAST_ERROR_CORRELATION) -> float:
 def _forecast_year_dist(bundle: Bundle, ids: np.ndarray) -> dict[tuple[str, int], dict[str, float]]:
     """{(account_id, year): sd, p, target, expected} of the forecast's year total (``forecast_targets``).
 
-    The forecast stage computes the year total's distribution with the full covariance of
-    the monthly errors and reports an 80% interval and P(reach target); the interval's
-    upper bound gives the sd (the lower bound may be clipped at revenue already booked).
+    The forecast stage reports the year total's 80% range and P(reach target)
+    (:mod:`kamtools.forecast.targets`: similar accounts' out-of-time totals plus part of the
+    account's own spread); the range's upper bound gives a normal-equivalent sd (the lower
+    bound may be clipped at revenue already booked).
     """
     ft = bundle.table("forecast_targets")
     need = {"account_id", "period", "expected_total", "total_hi_80"}
