@@ -37,6 +37,7 @@ class _Shown:
         self.paragraphs: list[str] = []
         self.headings: list[str] = []
         self.columns: list[str] = []
+        self.tables: list[tuple[pd.DataFrame, dict, list]] = []  # (frame, column labels, share columns)
 
     def kpi_cards(self, cards):
         self.cards += [(c[0], c[1]) for c in cards]
@@ -49,6 +50,7 @@ class _Shown:
 
     def table(self, df, columns=None, **kw):
         self.columns += list((columns or {}).values())
+        self.tables.append((df, dict(columns or {}), list(kw.get("pct", ()))))
 
     def figure(self, fig, alt=""):
         pass
@@ -139,11 +141,11 @@ def cdnow_300(tmp_path_factory):
         warnings.simplefilter("ignore")
         portfolio = load_portfolio(folder, as_of=AS_OF)  # the audit: --as-of 1997-06-30
         tables = fit_value(portfolio)
-    return tables, log
+    return tables, log, portfolio
 
 
 def test_short_real_history_shows_an_activity_score_not_a_probability(cdnow_300, monkeypatch):
-    tables, log = cdnow_300
+    tables, log, _ = cdnow_300
     value = tables["value"]
     # why: the model's P(alive) runs far below the share that bought again (a floor under the share alive)
     later = log[(log["date"] > AS_OF) & (log["date"] <= AS_OF + pd.DateOffset(months=12))]
@@ -163,7 +165,8 @@ def test_short_real_history_shows_an_activity_score_not_a_probability(cdnow_300,
         "Accounts scored",
     ]
     assert "Probably stopped buying (P(alive) below 50%)" not in overview.headings
-    assert "Alive (activity score)" in overview.columns and "Alive probability" not in overview.columns
+    assert "Activity score (0-100, not a probability)" in overview.columns
+    assert "Alive probability" not in overview.columns
     assert overview.paragraphs[0].startswith(
         "P(alive) is shown as an activity score, not a probability: on the last 9 weeks held out, 12% of the "
         "accounts bought again where the model expected 14% (mean P(alive) at their start 24%), but a holdout under 26 weeks "
@@ -240,3 +243,92 @@ def test_the_check_recalibrates_a_p_alive_that_understates_on_a_long_holdout():
         "The value model understated who buys again: on the last 53 weeks held out, 73% of the accounts bought again "
         "where the model expected 55% (mean P(alive) at their start 56%); P(alive) is recalibrated on those weeks (now 74% expected)."
     )
+
+
+# ---- every other place that shows P(alive) follows the check's status ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_value():
+    from kamtools.datasets import make_portfolio
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        portfolio = make_portfolio(n_accounts=40, years=4, seed=7, groups=0)[0]
+        return portfolio, fit_value(portfolio)
+
+
+def _segments(portfolio, tables) -> pd.DataFrame:
+    from kamtools import segment
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = segment.bundle_tables(portfolio, {"value": tables["value"], "value_model": tables["value_model"]})
+    return out["segments"].set_index("account_id")
+
+
+def test_the_tier_reason_calls_a_low_score_a_score_not_a_stopped_account(cdnow_300):
+    tables, _, portfolio = cdnow_300
+    reason = _segments(portfolio, tables).loc["C00014", "tier_reason"]
+    assert reason.endswith(" Note: low activity score (5 out of 100; a ranking, not a probability).")
+    assert "stopped buying" not in reason and "P(alive)" not in reason
+
+
+def test_the_demo_tier_reason_keeps_its_probability(demo_value):
+    portfolio, tables = demo_value
+    reason = _segments(portfolio, tables).loc["A0005", "tier_reason"]
+    assert reason.endswith(" Note: it has probably stopped buying (P(alive) 0%).")
+
+
+def _labels(fig) -> list[str]:
+    return [t for ax in fig.axes for t in (ax.get_xlabel(), ax.get_ylabel(), ax.get_title())]
+
+
+def test_the_value_charts_label_the_score_axis(cdnow_300, demo_value):
+    from matplotlib import pyplot as plt
+
+    from kamtools.plotting.value import value_distribution_chart, value_position_chart
+
+    value = cdnow_300[0]["value"]
+    dist = value_distribution_chart(value, shown_as="score")
+    pos = value_position_chart(value, highlight="C00014", shown_as="score")
+    assert dist.axes[1].get_xlabel() == "Activity score (0-100)"
+    assert pos.axes[0].get_ylabel() == "Activity score (0-100)"
+    assert not [t for f in (dist, pos) for t in _labels(f) if "P(alive)" in t or "probability of" in t]
+    assert not [t for t in dist.axes[1].texts if "below 50%" in t.get_text()]  # no count of stopped accounts
+    assert pos.axes[0].get_ylim()[1] == pytest.approx(105.0)
+    highlighted = pos.axes[0].collections[1].get_offsets()[0][1]
+    assert highlighted == pytest.approx(value.set_index("account_id").loc["C00014", "p_alive"] * 100)
+    # probability mode (the demo): as before
+    demo = demo_value[1]["value"]
+    dist, pos = value_distribution_chart(demo), value_position_chart(demo, highlight="A0005")
+    assert dist.axes[1].get_xlabel() == "P(alive): probability the account still buys"
+    assert pos.axes[0].get_ylabel() == "P(alive)"
+    assert [t.get_text() for t in dist.axes[1].texts] == [f"{int((demo['p_alive'] < 0.5).sum())} account(s) below 50%"]
+    plt.close("all")
+
+
+def _largest_values(overview: _Shown) -> tuple[pd.DataFrame, dict, list]:
+    return next(t for t in overview.tables if "Share of value" in t[1].values())
+
+
+def test_the_overview_table_shows_the_score_on_0_to_100(cdnow_300, demo_value, monkeypatch):
+    tables = cdnow_300[0]
+    overview, _ = _render(monkeypatch, {"value": tables["value"], "value_model": tables["value_model"]}, "C00014")
+    frame, labels, shares = _largest_values(overview)
+    assert labels["p_alive"] == "Activity score (0-100, not a probability)"
+    assert "p_alive" not in shares and "value_share" in shares
+    raw = tables["value"].set_index("account_id")["p_alive"]
+    assert [int(v) for v in frame["p_alive"]] == [round(raw[a] * 100) for a in frame["account_id"]]
+    from kamtools import display
+
+    html = display.table(frame, columns=labels, pct=shares)
+    first = frame.iloc[0]
+    score_cell = f'<td class="num">{int(first["p_alive"])}</td><td class="num">{first["value_share"]:.0%}</td>'
+    assert score_cell in html  # the score as a number out of 100 beside the share of value in percent
+    # the demo: a probability, as a percent
+    demo = demo_value[1]
+    overview, _ = _render(monkeypatch, {"value": demo["value"], "value_model": demo["value_model"]}, "A0005")
+    frame, labels, shares = _largest_values(overview)
+    assert labels["p_alive"] == "Alive probability" and "p_alive" in shares
+    assert frame["p_alive"].between(0, 1).all()

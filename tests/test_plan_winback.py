@@ -6,6 +6,7 @@ never "Keep the account", and no retention objective where the playbook drops th
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from kamtools import plan as P
 
@@ -69,3 +70,119 @@ def test_without_a_floor_the_objective_stays_as_before():
     facts = pd.DataFrame([{"account_id": "A", "revenue_ltm": 39.0, "churn_probability": 0.5, "revenue_at_risk": 4.0}])
     obj = P.objectives(facts)
     assert obj[obj["objective"] == "retention"]["text"].iloc[0].startswith("Keep the account: bring churn")
+
+
+# ---- the plan and the value section agree on a win-back case ------------------------------------------------
+
+
+def _value_model(check: str) -> pd.DataFrame:
+    """A value_model table: MBG/NBD chosen and identified; the P(alive) check's status ``check``."""
+    from kamtools.value.calibration import CHECK_STATUSES
+
+    return pd.DataFrame(
+        [
+            {"model": "mbg_nbd", "parameter": "chosen", "estimate": 1.0, "note": "MBG/NBD fits the holdout better."},
+            {"model": "mbg_nbd", "parameter": "fit_status", "estimate": float("nan"), "note": "identified"},
+            {
+                "model": "p_alive_check",
+                "parameter": "check_status",
+                "estimate": float(CHECK_STATUSES.index(check)),
+                "note": "" if check == "ok" else "P(alive) is shown as an activity score, not a probability: why.",
+            },
+        ]
+    )
+
+
+def _fading(check: str):
+    """FADING: churn 55% (between the high band's 30% and the likely loss's 80%), P(alive) 20%; STEADY: churn 45%,
+    P(alive) 90%."""
+    kpis = _kpis(
+        [
+            {"account_id": "FADING", "revenue_ltm": 50_000.0, "days_since_last_order": 150.0},
+            {"account_id": "STEADY", "revenue_ltm": 80_000.0, "days_since_last_order": 20.0},
+        ]
+    )
+    churn = _churn(
+        [
+            {"account_id": "FADING", "churn_probability": 0.55, "revenue_at_risk": 27_500.0},
+            {"account_id": "STEADY", "churn_probability": 0.45, "revenue_at_risk": 36_000.0},
+        ]
+    )
+    value = pd.DataFrame(
+        {
+            "account_id": ["FADING", "STEADY"],
+            "expected_value_12m": [9_000.0, 70_000.0],
+            "p_alive": [0.2, 0.9],
+            "frequency": [6, 20],
+        }
+    )
+    tables = {"kpis": kpis, "churn": churn, "value": value, "value_model": _value_model(check)}
+    return P.plans(tables, AS_OF), tables
+
+
+def _value_verdict(tables: dict, account: str) -> str:
+    """The value section's paragraph on ``account``, as the account report shows it."""
+    from types import SimpleNamespace
+
+    from kamtools.data.portfolio import NotAvailable
+    from kamtools.sections import value as section
+
+    shown: list[str] = []
+    recorder = SimpleNamespace(
+        heading=lambda *a, **k: None,
+        kpi_cards=lambda *a, **k: None,
+        figure=lambda *a, **k: None,
+        paragraph=shown.append,
+        not_available=lambda r: shown.append(str(r)),
+    )
+    row = tables["value"][tables["value"]["account_id"] == account].assign(
+        T=100.0,
+        recency=80.0,
+        monetary=1_000.0,
+        expected_purchases_12m=1.0,
+        expected_avg_value=1_000.0,
+        margin_pct=0.3,
+        expected_margin_12m=3_000.0,
+        value_share=0.1,
+    )
+    acct = SimpleNamespace(
+        bundle=SimpleNamespace(manifest={}, table=lambda n: NotAvailable(n), has=lambda n: False),
+        account_id=account,
+        info={},
+        table=lambda n: row,
+        portfolio_table=lambda n: tables[n] if n == "value_model" else NotAvailable(n),
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(section, "display", recorder)
+        mp.setattr(section, "show_notes", lambda *a, **k: None)
+        section.account_section(acct)
+    return " ".join(shown)
+
+
+def test_a_trusted_low_p_alive_turns_keep_into_win_back_as_the_value_section_says():
+    built, tables = _fading("ok")
+    ret = built.objectives[built.objectives["objective"] == "retention"].set_index("account_id")
+    assert ret.loc["FADING", "text"] == (
+        "Win back the account: it has probably stopped buying (P(alive) 20%, churn probability 55%, last order "
+        "150 days ago); a new order would bring back part of the 50.0k of the last 12 months"
+    )
+    assert ret.loc["FADING", "basis"] == (
+        "P(alive) 20%, the value model's win-back case (a checked P(alive) under 50%), with churn probability 55%"
+    )
+    assert "Treat it as a win-back case." in _value_verdict(tables, "FADING")
+    # a P(alive) that is high keeps "keep the account"; the value section does not call it lost either
+    assert ret.loc["STEADY", "text"].startswith("Keep the account: bring churn probability from 45% below 30%")
+    assert "win-back" not in _value_verdict(tables, "STEADY")
+    assert built.facts.set_index("account_id").loc["FADING", "value_win_back"] == 1.0
+
+
+def test_an_activity_score_draws_no_win_back_and_no_probability_in_the_plan():
+    built, tables = _fading("score")
+    ret = built.objectives[built.objectives["objective"] == "retention"].set_index("account_id")
+    assert ret.loc["FADING", "text"].startswith("Keep the account: bring churn probability from 55% below 30%")
+    assert not built.objectives["text"].str.contains("P\\(alive\\)|Win back").any()
+    page = _value_verdict(tables, "FADING")
+    assert "activity score of 20 out of 100" in page and "win-back" not in page
+    facts = built.facts.set_index("account_id")
+    assert facts.loc["FADING", "value_win_back"] == 0.0
+    assert facts["p_alive"].isna().all()  # no rule or text can show the score as a probability

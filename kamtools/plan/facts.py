@@ -131,7 +131,11 @@ _FACT_SPEC: dict[str, tuple[str, str]] = {
     "share_of_wallet": ("share", "Our share of the account's estimated spend"),
     # value and segment
     "expected_value_12m": ("money", "Expected revenue in the next 12 months (value model)"),
-    "p_alive": ("prob", "Probability the account is still buying"),
+    "p_alive": (
+        "prob",
+        "Probability the account is still buying (unknown where the value model's P(alive) is only an activity score)",
+    ),
+    "value_win_back": ("flag", "The value model calls it a win-back case (P(alive) a checked probability under 50%)"),
     "segment": ("text", "Behavioural segment"),
     "tier": ("text", "Account tier"),
     "quadrant": ("text", "Portfolio-matrix quadrant"),
@@ -247,6 +251,7 @@ def account_facts(
         f = _merged_facts(tables, f, name, cols, part, what, unavailable)
     _relationship_facts(tables, f, as_of)
     _churn_driver_facts(tables, f, unavailable)
+    _value_facts(tables, f)
     f = _forecast_facts(tables, f, as_of, unavailable)
     f = _whitespace_facts(tables, f, unavailable)
     f = _category_facts(tables, f)
@@ -258,7 +263,7 @@ def account_facts(
     _money_facts(f)
     for name in _TEXT_FACTS:
         f[name] = f[name].astype("str")
-    for flag in ("single_threaded", "single_threaded_12m", "champion_left"):
+    for flag in ("single_threaded", "single_threaded_12m", "champion_left", "value_win_back"):
         f[flag] = pd.to_numeric(f[flag].astype(float), errors="coerce")
     obj = objectives(f)
     rev = obj[obj["objective"] == "revenue"].set_index("account_id")["target_value"]
@@ -324,6 +329,22 @@ def _merged_facts(
     pick = {fact: col for fact, col in cols.items() if fact not in f.columns}
     sub = _one_per_account(t)[["account_id", *pick.values()]].rename(columns={v: k for k, v in pick.items()})
     return f.merge(sub, on="account_id", how="left")
+
+
+def _value_facts(tables: Mapping[str, pd.DataFrame | NotAvailable], f: pd.DataFrame) -> None:
+    """``value_win_back`` as the value section decides it (:func:`kamtools.value.reading.win_back`), and
+    ``p_alive`` unknown where the value model's check found it no probability (an activity score)."""
+    from kamtools.value.reading import p_alive_shown_as, win_back_cases
+
+    value, model = tables.get("value"), tables.get("value_model")
+    if not _present(value) or "p_alive" not in value.columns:
+        return
+    model = model if isinstance(model, pd.DataFrame) else None
+    value = _one_per_account(value)
+    flags = pd.Series(win_back_cases(value, model).to_numpy(dtype=float), index=value["account_id"].to_numpy())
+    f["value_win_back"] = f["account_id"].map(flags).astype(float)
+    if p_alive_shown_as(model)[0] == "score" and "p_alive" in f.columns:
+        f["p_alive"] = np.nan
 
 
 def _money_facts(f: pd.DataFrame) -> None:

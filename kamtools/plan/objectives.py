@@ -20,7 +20,9 @@ def objectives(facts: pd.DataFrame, min_value_at_stake: float = 0.0) -> pd.DataF
       of the gap to the median; in money = revenue objective x that %;
     * retention, for accounts still buying and at risk: churn probability >=
       :data:`RETENTION_CHURN_P` -> get it below :data:`RETENTION_TARGET_P` ("Keep the
-      account"); from :data:`LIKELY_LOST_P` the account has probably stopped buying and the
+      account"); from :data:`LIKELY_LOST_P`, or from :data:`RETENTION_CHURN_P` where the value
+      model calls it a win-back case (fact ``value_win_back``: the value section's own rule,
+      :func:`kamtools.value.reading.win_back`), the account has probably stopped buying and the
       objective is to win it back (never "keep" an account the value section calls lost);
       without a churn model, health band red -> raise the score to
       :data:`RETENTION_HEALTH_TARGET` (amber). No retention objective when the revenue at
@@ -134,14 +136,25 @@ def _retention_objectives(facts: pd.DataFrame, ids: np.ndarray, min_value_at_sta
     rev_ltm = _column(facts, "revenue_ltm")
     p, rar, hs = _column(facts, "churn_probability"), _column(facts, "revenue_at_risk"), _column(facts, "health_score")
     days = _column(facts, "days_since_last_order")
+    # the value section's verdict (a P(alive) checked as a probability, under 50%): a win-back case
+    value_lost = _column(facts, "value_win_back") == 1
+    p_alive = _column(facts, "p_alive")
     band = facts["health_band"].astype(str).to_numpy() if "health_band" in facts else np.full(n, "")
     immaterial = rar < min_value_at_stake  # NaN (unknown) compares False: kept, as the playbook keeps it
     rows = []
     for i in range(n):
         if immaterial[i]:
             continue
-        if p[i] >= LIKELY_LOST_P and rev_ltm[i] > 0:
+        lost_by_value = value_lost[i] and p[i] < LIKELY_LOST_P
+        if (p[i] >= LIKELY_LOST_P or (lost_by_value and p[i] >= RETENTION_CHURN_P)) and rev_ltm[i] > 0:
             since = f", last order {days[i]:.0f} days ago" if not np.isnan(days[i]) else ""
+            alive = f"P(alive) {p_alive[i]:.0%}, " if lost_by_value and not np.isnan(p_alive[i]) else ""
+            basis = (
+                f"{alive}the value model's win-back case (a checked P(alive) under 50%), with churn probability "
+                f"{p[i]:.0%}"
+                if lost_by_value
+                else f"churn probability {p[i]:.0%} (a likely loss from {LIKELY_LOST_P:.0%})"
+            )
             rows.append(
                 (
                     ids[i],
@@ -150,9 +163,9 @@ def _retention_objectives(facts: pd.DataFrame, ids: np.ndarray, min_value_at_sta
                     p[i],
                     RETENTION_TARGET_P,
                     "prob",
-                    f"Win back the account: it has probably stopped buying (churn probability {p[i]:.0%}{since}); "
-                    f"a new order would bring back part of the {money(rev_ltm[i])} of the last 12 months",
-                    f"churn probability {p[i]:.0%} (a likely loss from {LIKELY_LOST_P:.0%})",
+                    f"Win back the account: it has probably stopped buying ({alive}churn probability {p[i]:.0%}"
+                    f"{since}); a new order would bring back part of the {money(rev_ltm[i])} of the last 12 months",
+                    basis,
                 )
             )
         elif p[i] >= RETENTION_CHURN_P and rev_ltm[i] > 0:

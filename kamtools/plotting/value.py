@@ -7,6 +7,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from kamtools.plotting.style import PALETTE, fit_title, log_scale, new_figure, short_label
+from kamtools.value.reading import LAPSED, SCORE_AXIS
 
 __all__ = ["value_distribution_chart", "value_position_chart", "holdout_chart"]
 
@@ -18,10 +19,15 @@ def _value_col(value: pd.DataFrame) -> str:
     return cols[0]
 
 
-def value_distribution_chart(value: pd.DataFrame, title: str | None = None, currency: str | None = None) -> Figure:
+def value_distribution_chart(
+    value: pd.DataFrame, title: str | None = None, currency: str | None = None, shown_as: str = "probability"
+) -> Figure:
     """Two panels: accounts by expected 12-month value (log scale), and by P(alive).
 
-    ``value``: the value bundle table (``expected_value_12m``, ``p_alive``); ``currency``: of the value axis.
+    ``value``: the value bundle table (``expected_value_12m``, ``p_alive``); ``currency``: of the value axis;
+    ``shown_as``: ``"score"`` when P(alive) is no probability on this portfolio
+    (:func:`kamtools.value.reading.p_alive_shown_as`): the second panel then shows the activity
+    score on 0-100 in one colour, with no count of accounts below 50%.
     """
     col = _value_col(value)
     fig, (ax1, ax2) = new_figure(9.5, 3.4, ncols=2)
@@ -48,32 +54,48 @@ def value_distribution_chart(value: pd.DataFrame, title: str | None = None, curr
     ax1.set_title(fit_title(ax1, title or "Expected 12-month value"))
     pa = value["p_alive"].to_numpy(dtype=float)
     pa = pa[np.isfinite(pa)]
+    if shown_as == "score":  # a ranking: no threshold colours, no count of accounts that stopped
+        counts, edges = np.histogram(pa * 100, bins=np.linspace(0, 100, 21))
+        ax2.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color=PALETTE["baseline"], alpha=0.85)
+        ax2.set_xlabel(SCORE_AXIS)
+        ax2.set_ylabel("accounts")
+        ax2.set_title("Activity score (a ranking, not a probability)")
+        return fig
     bins = np.linspace(0, 1, 21)
     counts, edges = np.histogram(pa, bins=bins)
-    colours = [PALETTE["bad"] if e < 0.5 else PALETTE["warn"] if e < 0.8 else PALETTE["good"] for e in edges[:-1]]
+    colours = [PALETTE["bad"] if e < LAPSED else PALETTE["warn"] if e < 0.8 else PALETTE["good"] for e in edges[:-1]]
     ax2.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color=colours, alpha=0.85)
     ax2.set_xlabel("P(alive): probability the account still buys")
     ax2.set_ylabel("accounts")
     ax2.set_title("Still buying?")
-    ax2.text(0.02, 0.95, f"{(pa < 0.5).sum()} account(s) below 50%", transform=ax2.transAxes, va="top", fontsize=9)
+    ax2.text(0.02, 0.95, f"{(pa < LAPSED).sum()} account(s) below 50%", transform=ax2.transAxes, va="top", fontsize=9)
     return fig
 
 
 def value_position_chart(
-    value: pd.DataFrame, highlight: str | None = None, names: dict | None = None, currency: str | None = None
+    value: pd.DataFrame,
+    highlight: str | None = None,
+    names: dict | None = None,
+    currency: str | None = None,
+    shown_as: str = "probability",
 ) -> Figure:
-    """Every account as a dot: P(alive) against expected 12-month value (in ``currency``); ``highlight`` one account."""
+    """Every account as a dot: P(alive) against expected 12-month value (in ``currency``); ``highlight`` one account.
+
+    ``shown_as="score"``: P(alive) is no probability on this portfolio; the vertical axis is the
+    activity score (0-100), with no 50% line.
+    """
     col = _value_col(value)
     fig, ax = new_figure(7.0, 3.6)
     ev = value[col].clip(lower=1.0)
-    ax.scatter(ev, value["p_alive"], s=14, color=PALETTE["baseline"], alpha=0.45, label="all accounts")
+    scale = 100.0 if shown_as == "score" else 1.0
+    ax.scatter(ev, value["p_alive"] * scale, s=14, color=PALETTE["baseline"], alpha=0.45, label="all accounts")
     if highlight is not None:
         row = value[value["account_id"] == highlight]
         if len(row):
             label = (names or {}).get(highlight, highlight)
             ax.scatter(
                 row[col].clip(lower=1.0),
-                row["p_alive"],
+                row["p_alive"] * scale,
                 s=120,
                 color=PALETTE["accent"],
                 edgecolor="black",
@@ -81,11 +103,15 @@ def value_position_chart(
                 label=short_label(label),
             )
     log_scale(ax, "x", currency)
-    ax.set_ylim(-0.03, 1.05)
-    ax.axhline(0.5, color=PALETTE["bad"], lw=0.8, ls="--")
+    ax.set_ylim(-0.03 * scale, 1.05 * scale)
+    if shown_as == "score":
+        ax.set_ylabel(SCORE_AXIS)
+        ax.set_title("Expected value and activity score")
+    else:
+        ax.axhline(LAPSED, color=PALETTE["bad"], lw=0.8, ls="--")
+        ax.set_ylabel("P(alive)")
+        ax.set_title("Expected value and probability of still buying")
     ax.set_xlabel("expected revenue, next 12 months (log scale)")
-    ax.set_ylabel("P(alive)")
-    ax.set_title("Expected value and probability of still buying")
     ax.legend(loc="lower right", fontsize=8)
     return fig
 

@@ -16,9 +16,8 @@ from kamtools.plotting.style import money
 from kamtools.plotting.value import value_distribution_chart, value_position_chart
 from kamtools.sections import account_names, show_notes
 from kamtools.sections.forecast import how_chosen
-from kamtools.value.calibration import CHECK_STATUSES
+from kamtools.value.reading import LAPSED, SCORE_LABEL, model_choice, p_alive_informative, p_alive_shown_as, win_back
 
-LAPSED = 0.5  # P(alive) below this: probably stopped buying
 _SELECTION_PARAMETERS = {
     "holdout_log_likelihood",
     "holdout_purchase_weeks_predicted",
@@ -37,38 +36,6 @@ MODEL_LABELS = {"bg_nbd": "BG/NBD", "mbg_nbd": "MBG/NBD"}
 
 def _alive_status(p: float) -> str:
     return "good" if p >= 0.8 else "warn" if p >= LAPSED else "bad"
-
-
-def model_choice(model) -> tuple[str, str, str]:
-    """(chosen BTYD model name, its fit status, the sentence on the choice) from the ``value_model`` table.
-
-    Bundles written before the choice existed hold BG/NBD only: ``("bg_nbd", "identified", "")``.
-    """
-    if not isinstance(model, pd.DataFrame) or "parameter" not in model.columns:
-        return "bg_nbd", "identified", ""
-    chosen = model[(model["parameter"] == "chosen") & (model["estimate"] == 1)]
-    if chosen.empty:
-        return "bg_nbd", "identified", ""
-    name = str(chosen["model"].iloc[0])
-    status = model[(model["model"] == name) & (model["parameter"] == "fit_status")]["note"]
-    return name, str(status.iloc[0]) if len(status) else "identified", str(chosen["note"].iloc[0])
-
-
-def p_alive_shown_as(model) -> tuple[str, str]:
-    """(``"probability"`` or ``"score"``, the sentence saying why) from the ``value_model`` table's P(alive) check.
-
-    P(alive) is a probability only when the value stage's check on a holdout inside the
-    history vouched for it (:func:`kamtools.value.p_alive_check`); bundles written before
-    the check existed: ``("probability", "")``.
-    """
-    if not isinstance(model, pd.DataFrame) or "parameter" not in model.columns:
-        return "probability", ""
-    row = model[(model["model"] == "p_alive_check") & (model["parameter"] == "check_status")]
-    if row.empty:
-        return "probability", ""
-    status = CHECK_STATUSES[int(row["estimate"].iloc[0])]
-    sentence = str(row["note"].iloc[0]) if "note" in row.columns else ""
-    return ("probability" if status in ("ok", "recalibrated") else "score"), sentence
 
 
 def account_section(acct) -> None:
@@ -91,10 +58,10 @@ def account_section(acct) -> None:
     shown_as, why = p_alive_shown_as(acct.portfolio_table("value_model"))
     one_time = int(row["frequency"]) == 0
     # a P(alive) the model cannot tell apart from 100% gets no good/bad colour
-    informative = status != "no_dropout" and not (one_time and name == "bg_nbd")
+    informative = p_alive_informative(status, name, one_time)
     alive_card = ("P(alive): still buying", f"{p_alive:.0%}") + ((_alive_status(p_alive),) if informative else ())
     if shown_as == "score":  # not checked against who bought again: a ranking score, no colour
-        alive_card = ("Activity score (0-100, not a probability)", f"{p_alive * 100:.0f}")
+        alive_card = (SCORE_LABEL, f"{p_alive * 100:.0f}")
     display.kpi_cards(
         [
             alive_card,
@@ -112,7 +79,8 @@ def account_section(acct) -> None:
         f"The account bought in {int(row['frequency']) + 1} different weeks over the {row['T']:.0f} weeks since its "
         f"first order; its last order was {weeks_since:.0f} week(s) before the analysis date."
     )
-    verdict = _verdict(p_alive, status, name, one_time, weeks_since)
+    lost = win_back(p_alive, one_time, name, status, shown_as)  # the plan's retention objective asks the same
+    verdict = _verdict(p_alive, status, name, one_time, weeks_since, lost)
     if shown_as == "score" and informative:  # (the other two verdicts say already that it tells nothing)
         verdict = _score_verdict(p_alive, one_time, why)
     outlook = _outlook(acct, row, margin)
@@ -123,14 +91,21 @@ def account_section(acct) -> None:
         names = account_names(acct.portfolio_table("accounts"))
         display.figure(
             value_position_chart(
-                everyone, highlight=acct.account_id, names=names, currency=formatting.currency_of(acct.bundle)
+                everyone,
+                highlight=acct.account_id,
+                names=names,
+                currency=formatting.currency_of(acct.bundle),
+                shown_as=shown_as,
             ),
-            alt="Expected 12-month value against P(alive), this account highlighted",
+            alt="Expected 12-month value against "
+            + ("P(alive)" if shown_as == "probability" else "the activity score")
+            + ", this account highlighted",
         )
 
 
-def _verdict(p_alive: float, status: str, name: str, one_time: bool, weeks_since: float) -> str:
-    """What P(alive) says about this account, in words (how much to trust it depends on the model's status)."""
+def _verdict(p_alive: float, status: str, name: str, one_time: bool, weeks_since: float, lost: bool) -> str:
+    """What P(alive) says about this account, in words (how much to trust it depends on the model's status);
+    ``lost``: :func:`kamtools.value.reading.win_back` (a win-back case)."""
     if status == "no_dropout":
         verdict = (
             f"The value model found no account in this portfolio's history that stopped buying, so its P(alive) of "
@@ -141,14 +116,14 @@ def _verdict(p_alive: float, status: str, name: str, one_time: bool, weeks_since
         verdict = (
             "It has bought in one week only. The value model (MBG/NBD) allows an account to stop right after its "
             f"first purchase, and from {weeks_since:.0f} week(s) of silence puts the chance that it is still an "
-            f"active buyer at {p_alive:.0%}" + (": treat it as a win-back case." if p_alive < LAPSED else ".")
+            f"active buyer at {p_alive:.0%}" + (": treat it as a win-back case." if lost else ".")
         )
     elif one_time:
         verdict = (
             "It has bought in one week only, so there is no rhythm to judge yet: the model counts an account that "
             f"has not bought again as still active (P(alive) {p_alive:.0%}), which is no evidence that it will buy."
         )
-    elif p_alive < LAPSED:
+    elif lost:
         verdict = (
             f"Given how regularly it used to buy, so long a silence makes it likely that it has stopped buying: "
             f"the probability that it is still an active buyer is {p_alive:.0%}. Treat it as a win-back case."
@@ -305,11 +280,13 @@ def portfolio_section(bundle) -> None:
     display.kpi_cards(cards)
     if shown_as == "score":
         display.paragraph(
-            why + " So no count of accounts that have stopped buying is given; the 'Alive' column ranks accounts."
+            why + " So no count of accounts that have stopped buying is given; the activity score ranks accounts."
         )
     show_notes(bundle, "value")
     display.figure(
-        value_distribution_chart(value, currency=cur), alt="Distribution of expected 12-month value and of P(alive)"
+        value_distribution_chart(value, currency=cur, shown_as=shown_as),
+        alt="Distribution of expected 12-month value and of "
+        + ("P(alive)" if shown_as == "probability" else "the activity score"),
     )
     names = account_names(bundle.table("accounts"))
     top = (
@@ -317,6 +294,8 @@ def portfolio_section(bundle) -> None:
         .head(10)
         .assign(name=lambda d: d["account_id"].map(names))
     )
+    if shown_as == "score":  # a ranking on 0-100, not a share
+        top = top.assign(p_alive=(top["p_alive"] * 100).round().astype("Int64"))
     display.heading("Largest expected values", 3)
     display.table(
         top,
@@ -325,12 +304,12 @@ def portfolio_section(bundle) -> None:
             "name": "Name",
             "expected_value_12m": "Value model's expected revenue 12m",
             "expected_margin_12m": "Expected margin 12m",
-            "p_alive": "Alive probability" if shown_as == "probability" else "Alive (activity score)",
+            "p_alive": "Alive probability" if shown_as == "probability" else SCORE_LABEL,
             "value_share": "Share of value",
         },
         money=["expected_value_12m", "expected_margin_12m"],
         currency=formatting.currency_of(bundle),
-        pct=["p_alive", "value_share"],
+        pct=["p_alive", "value_share"] if shown_as == "probability" else ["value_share"],
     )
     if len(lapsed):
         display.heading("Probably stopped buying (P(alive) below 50%)", 3)

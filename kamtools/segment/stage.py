@@ -53,10 +53,12 @@ def segment_accounts(
     attractiveness_weights: Mapping[str, float] | None = None,
     strength_weights: Mapping[str, float] | None = None,
     top_value_share: float = 0.10,
+    value_model: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every segmentation of every account, as the bundle stores it.
 
-    ``value`` is the value table (:func:`kamtools.value.bundle_tables`), or None.
+    ``value`` is the value table (:func:`kamtools.value.bundle_tables`), or None; ``value_model``
+    its model table (whether P(alive) is a probability or an activity score), or None.
     Returns ``{"segments": per account (:data:`SEGMENT_COLUMNS` + ``score_<criterion>``
     matrix criterion scores), "segment_profiles": per cluster, "segment_concentration":
     the concentration curves (``measure`` revenue / margin, ``rank, cum_share_accounts,
@@ -85,7 +87,7 @@ def segment_accounts(
         )
         warnings.warn(f"segment: accounts not clustered: {exc}", RuntimeWarning, stacklevel=2)
     matrix = portfolio_matrix(portfolio, value, attractiveness_weights, strength_weights, activity=act)
-    tiers = assign_tiers(matrix, value, top_value_share)
+    tiers = assign_tiers(matrix, value, top_value_share, value_model)
     score_cols = [c for c in matrix.columns if c.startswith("score_")]
     seg = (
         rfm.merge(abc[["account_id", "revenue_ltm", "margin_ltm", "abc_revenue", "abc_margin"]], on="account_id")
@@ -111,7 +113,8 @@ def segment_accounts(
 def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[str, pd.DataFrame | NotAvailable]:
     """Bundle stage: ``segments`` (per account), ``segment_profiles`` and ``segment_concentration``.
 
-    Reads the value model's results from ``inputs["value"]`` when present.
+    Reads the value model's results from ``inputs["value"]`` (and whether its P(alive) is a
+    probability from ``inputs["value_model"]``) when present.
     """
     if portfolio.orders.empty:
         reason = NotAvailable("There are no orders, so accounts cannot be segmented.")
@@ -119,7 +122,7 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
     value = inputs.get("value")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        out = segment_accounts(portfolio, value)
+        out = segment_accounts(portfolio, value, value_model=inputs.get("value_model"))
     tables: dict[str, pd.DataFrame | NotAvailable] = dict(out)
     if out["segment_profiles"].empty:
         tables["segment_profiles"] = NotAvailable("Too few accounts with recent orders to form behavioural clusters.")

@@ -7,10 +7,16 @@ import pandas as pd
 
 from kamtools.data.portfolio import NotAvailable
 from kamtools.display import money
+from kamtools.value.reading import p_alive_shown_as
+
+STOPPED_P = 0.3  # a P(alive) (checked as a probability) below this earns the tier reason a note
 
 
 def assign_tiers(
-    matrix: pd.DataFrame, value: pd.DataFrame | None = None, top_value_share: float = 0.10
+    matrix: pd.DataFrame,
+    value: pd.DataFrame | None = None,
+    top_value_share: float = 0.10,
+    value_model: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Tier 1/2/3 per account with the reason in plain words.
 
@@ -19,7 +25,10 @@ def assign_tiers(
     develop quadrant -> tier 2; (4) maintain quadrant -> tier 2; (5) otherwise tier 3.
 
     ``matrix`` needs ``account_id, attractiveness, strength, quadrant``; ``value`` (optional)
-    ``account_id, expected_value_12m`` and optionally ``p_alive``.
+    ``account_id, expected_value_12m`` and optionally ``p_alive``. A P(alive) under
+    :data:`STOPPED_P` adds a note to the reason: "probably stopped buying" when it is a
+    probability, a low activity score when ``value_model`` (the value stage's table) says it is
+    no probability on this portfolio (:func:`kamtools.value.reading.p_alive_shown_as`).
     Returns ``account_id, tier`` (int) and ``tier_reason``.
     """
     m = matrix[["account_id", "attractiveness", "strength", "quadrant"]].copy()
@@ -36,6 +45,7 @@ def assign_tiers(
     if n_top > 0:
         order = np.argsort(-np.nan_to_num(ev, nan=-np.inf), kind="stable")[:n_top]
         top[order] = True
+    probability = p_alive_shown_as(value_model)[0] == "probability"
     tiers, reasons = [], []
     for i, row in enumerate(m.itertuples(index=False)):
         a, s = row.attractiveness, row.strength
@@ -58,8 +68,12 @@ def assign_tiers(
         else:
             tiers.append(3)
             reasons.append(f"Less attractive account with a weak position: serve it efficiently ({pos}).")
-        if np.isfinite(row.p_alive) and row.p_alive < 0.3:
-            reasons[-1] += f" Note: it has probably stopped buying (P(alive) {row.p_alive:.0%})."
+        if np.isfinite(row.p_alive) and row.p_alive < STOPPED_P:
+            reasons[-1] += (
+                f" Note: it has probably stopped buying (P(alive) {row.p_alive:.0%})."
+                if probability
+                else f" Note: low activity score ({row.p_alive * 100:.0f} out of 100; a ranking, not a probability)."
+            )
     return pd.DataFrame(
         {
             "account_id": m["account_id"],

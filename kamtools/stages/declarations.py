@@ -37,7 +37,10 @@ STAGES: tuple[Stage, ...] = (
         "segment",
         "kamtools.segment",
         portfolio=("accounts", "products", "orders", "opportunities", "contacts", "interactions"),
-        reads={"value": ("account_id", "expected_value_12m", "p_alive")},
+        reads={
+            "value": ("account_id", "expected_value_12m", "p_alive"),
+            "value_model": ("model", "parameter", "estimate", "note"),  # P(alive): a probability or a score
+        },
         writes=(
             table(
                 "segment_concentration",
@@ -556,7 +559,8 @@ STAGES: tuple[Stage, ...] = (
                 "reasons",
                 "share_of_wallet",
             ),
-            "value": ("account_id", "expected_value_12m", "p_alive"),
+            "value": ("account_id", "expected_value_12m", "p_alive", "frequency"),
+            "value_model": ("model", "parameter", "estimate", "note"),  # P(alive): a probability or a score
             "segments": ("account_id", "cluster_name", "tier", "quadrant"),
             "forecast": ("account_id", "unique_id", "ds", "forecast"),
             "forecast_targets": ("account_id", "period", "p_reach_target"),
