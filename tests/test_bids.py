@@ -802,3 +802,13 @@ def test_a_win_model_no_better_than_the_baseline_changes_no_price(demo, monkeypa
     better = recommend_bids(portfolio, calibration=_losing_calibration(0.2))[0]
     assert (better["recommended_price"] != better["our_price"]).any()
     assert not better["reason"].str.contains("Brier").any()
+
+
+def test_postmortem_follows_the_no_quote_rule_as_of_each_bid(demo):
+    post = postmortem(demo[0])
+    unquoted = post[post["competitor_price"].isna() & post["recommended_price_at_time"].notna()]
+    assert len(unquoted) >= 20  # the demo's past bids without a quote show no response: each kept its price
+    assert np.allclose(unquoted["recommended_price_at_time"], unquoted["our_price"].round(1), atol=0.051)
+    responding = postmortem(_responding_portfolio(demo[0], slope=-16.0))
+    moved = responding[responding["competitor_price"].isna() & responding["recommended_price_at_time"].notna()]
+    assert (moved["recommended_price_at_time"] - moved["our_price"]).abs().gt(0.051).any()

@@ -58,7 +58,8 @@ INTENDED: dict[str, str] = {}
 # Written again for the bid desk's evidence rules (issue 21, kamtools.bids.evidence): open bids without a
 # competitor quote keep their current price when past bids without one show no measurable price response (the
 # demo's do not), with P(win) from the account's record on such bids and no curve: bid_recommendations,
-# bid_curves (their rows dropped), bid_pipeline, bid_account_summary and accounts.bid_margin_gain. The same pass
+# bid_curves (their rows dropped), bid_pipeline, bid_account_summary and accounts.bid_margin_gain; and
+# bid_postmortem.recommended_price_at_time follows the same rule as of each bid (written alone). The first pass
 # took in target_probability (accounts and forecast_targets), moved by the committed forecast-targets change
 # (7584599, issue 17: P(reach target) from out-of-time ratios), which had not rewritten the reference.
 

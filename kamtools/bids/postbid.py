@@ -5,7 +5,10 @@ the bids are grouped by the month of their ``created_date``; for the month start
 day ``c`` the win model (and the two baselines: the plain historical win rate and the
 per-competitor win rate) is fitted on the bids whose ``close_date`` is before ``c``. So a
 bid's ``p_win_at_time`` never sees its own outcome or any outcome known after it was
-opened (a rolling-origin backtest with one cut-off per month). Months with fewer than
+opened (a rolling-origin backtest with one cut-off per month). The price it would have
+recommended follows the first evidence rule of :mod:`kamtools.bids.evidence` as of that
+cut-off: a bid without a quote keeps its price unless the bids without a quote decided
+before showed a price response. Months with fewer than
 :data:`~kamtools.bids.winmodel.MIN_BIDS` earlier decided bids (or only wins or only
 losses) get no probability.
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kamtools.bids.evidence import response_test
 from kamtools.bids.recommend import DEFAULT_SETTINGS, best_price, cost_prices, cost_ratios, price_bounds, price_levels
 from kamtools.bids.references import training_bids
 from kamtools.bids.winmodel import MIN_BIDS, WinModel
@@ -77,6 +81,45 @@ def _score_month(model: WinModel, rows: pd.DataFrame, ratio: np.ndarray, levels:
     return p, rec
 
 
+def _no_quote_gaps(portfolio: Portfolio, bids: pd.DataFrame) -> np.ndarray:
+    """log(100 / the price index each decided bid would have used) for the bids without a quote (NaN for the
+    others and where no index was seen), aligned with ``bids``: what the evidence rule tests on."""
+    from kamtools.bids.references import _index_history
+
+    out = np.full(len(bids), np.nan)
+    history = _index_history(portfolio)
+    if history is None:
+        return out
+    seen, index = history
+    idx = np.where(
+        np.isnan(index["account"]),
+        np.where(np.isnan(index["competitor"]), index["market"], index["competitor"]),
+        index["account"],
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        by_id = pd.Series(np.log(100 / idx), index=seen["opportunity_id"].to_numpy())
+    by_id = by_id[~by_id.index.duplicated()]
+    out = bids["opportunity_id"].map(by_id).to_numpy(float)
+    return np.where(bids["log_ratio"].isna().to_numpy(), out, np.nan)
+
+
+def _hold_unquoted(rec, rows, bids, gap, train_rows, ratio, levels) -> None:
+    """The first evidence rule at the time (:mod:`kamtools.bids.evidence`): when the bids without a quote
+    decided before showed no measurable price response, the month's bids without a quote would have kept
+    their price (raised to the floor only), as an open one does today."""
+    unquoted = rows[bids["log_ratio"].iloc[rows].isna().to_numpy()]
+    if not len(unquoted):
+        return
+    test = response_test(bids["won"].to_numpy(float)[train_rows], gap[train_rows], DEFAULT_SETTINGS.response_alpha)
+    if test.supported:
+        return
+    sub = bids.iloc[unquoted]
+    our = sub["our_price"].to_numpy(float) if "our_price" in sub.columns else np.full(len(sub), np.nan)
+    cost = cost_prices(ratio[unquoted], sub, our, levels)
+    floor, _ = price_bounds(our, cost, DEFAULT_SETTINGS)
+    rec[unquoted] = np.where(our > 0, np.maximum(our, floor), np.nan)
+
+
 def postmortem(portfolio: Portfolio) -> pd.DataFrame | NotAvailable:
     """One row per decided bid with its price gap, loss type and the model's view at the time."""
     bids = training_bids(portfolio)
@@ -85,6 +128,7 @@ def postmortem(portfolio: Portfolio) -> pd.DataFrame | NotAvailable:
     bids = bids.sort_values(["created_date", "opportunity_id"], kind="stable").reset_index(drop=True)
     month = bids["created_date"].dt.to_period("M").dt.start_time
     ratio = cost_ratios(portfolio, bids)
+    gap = _no_quote_gaps(portfolio, bids)
     n = len(bids)
     cols = {k: np.full(n, np.nan) for k in ("p_win_at_time", "rec", "p_hist", "p_comp", "n_before")}
     model = None
@@ -99,6 +143,7 @@ def postmortem(portfolio: Portfolio) -> pd.DataFrame | NotAvailable:
         cols["p_win_at_time"][rows], cols["rec"][rows] = _score_month(
             model, bids.iloc[rows], ratio[rows], price_levels(train)
         )
+        _hold_unquoted(cols["rec"], rows, bids, gap, train.index.to_numpy(), ratio, price_levels(train))
         rate = float(y.mean())
         cols["p_hist"][rows] = rate
         per = train.groupby("competitor")["won"].mean()
