@@ -263,7 +263,7 @@ def _segments(portfolio, tables) -> pd.DataFrame:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        out = segment.bundle_tables(portfolio, {"value": tables["value"], "value_model": tables["value_model"]})
+        out = segment.bundle_tables(portfolio, {k: tables[k] for k in ("value", "value_model") if k in tables})
     return out["segments"].set_index("account_id")
 
 
@@ -272,6 +272,10 @@ def test_the_tier_reason_calls_a_low_score_a_score_not_a_stopped_account(cdnow_3
     reason = _segments(portfolio, tables).loc["C00014", "tier_reason"]
     assert reason.endswith(" Note: low activity score (5 out of 100; a ranking, not a probability).")
     assert "stopped buying" not in reason and "P(alive)" not in reason
+    # no behavioural cluster is called lapsing from the score (a bundle without the check would call one so)
+    names = set(_segments(portfolio, tables)["cluster_name"])
+    unchecked = set(_segments(portfolio, {"value": tables["value"]})["cluster_name"])
+    assert not [n for n in names if "lapsing" in n] and [n for n in unchecked if "lapsing" in n]
 
 
 def test_the_demo_tier_reason_keeps_its_probability(demo_value):

@@ -66,8 +66,14 @@ def cluster_features(activity: pd.DataFrame, value: pd.DataFrame | None = None) 
     return out
 
 
-def _describe(z: Mapping[str, float], raw: Mapping[str, float]) -> list[tuple[float, str]]:
-    """(distinctiveness, phrase) candidates for naming a cluster, from its z-scores and raw medians."""
+def _describe(
+    z: Mapping[str, float], raw: Mapping[str, float], p_alive_is_probability: bool = True
+) -> list[tuple[float, str]]:
+    """(distinctiveness, phrase) candidates for naming a cluster, from its z-scores and raw medians.
+
+    A median P(alive) under 50% names the cluster ``lapsing`` only when P(alive) is a probability on this
+    portfolio (:func:`kamtools.value.reading.p_alive_shown_as`); an activity score says nothing of the kind.
+    """
     phrases: list[tuple[float, str]] = []
     zs = z.get("revenue_level", 0.0)
     size = "large" if zs > 0.5 else "small" if zs < -0.5 else "mid-size"
@@ -75,7 +81,7 @@ def _describe(z: Mapping[str, float], raw: Mapping[str, float]) -> list[tuple[fl
     g = raw.get("growth", np.nan)
     tr = raw.get("revenue_trend", np.nan)
     change = np.nanmean([g, tr]) if not (np.isnan(g) and np.isnan(tr)) else np.nan
-    pa = raw.get("p_alive", np.nan)
+    pa = raw.get("p_alive", np.nan) if p_alive_is_probability else np.nan
     if not np.isnan(pa) and pa < 0.5:
         phrases.append((np.inf, "lapsing"))
     elif not np.isnan(change):
@@ -106,11 +112,12 @@ def _describe(z: Mapping[str, float], raw: Mapping[str, float]) -> list[tuple[fl
     return phrases
 
 
-def _name_clusters(z: pd.DataFrame, raw: pd.DataFrame) -> list[str]:
-    """Unique human-readable names: size and trend first, then the most distinctive traits."""
+def _name_clusters(z: pd.DataFrame, raw: pd.DataFrame, p_alive_is_probability: bool = True) -> list[str]:
+    """Unique human-readable names: size and trend first, then the most distinctive traits (``lapsing`` only
+    from a P(alive) that is a probability, see :func:`_describe`)."""
     cands = []
     for k in z.index:
-        ph = _describe(z.loc[k].to_dict(), raw.loc[k].to_dict())
+        ph = _describe(z.loc[k].to_dict(), raw.loc[k].to_dict(), p_alive_is_probability)
         fixed = [p for s, p in ph if np.isinf(s)]
         rest = [p for s, p in sorted((x for x in ph if not np.isinf(x[0])), key=lambda x: -x[0])]
         cands.append((fixed, rest))
@@ -147,6 +154,8 @@ class BehaviouralClusters(ClusterMixin, BaseEstimator):
     random_state : seed of k-means and of the silhouette sample.
     silhouette_sample : at most this many accounts score each k (silhouette is O(n^2)).
     features : feature columns to use (default: every numeric column except account_id).
+    p_alive_is_probability : False when the value model's P(alive) is only an activity score
+    (it still clusters; no cluster is named ``lapsing`` from it).
 
     Attributes
     ----------
@@ -164,6 +173,7 @@ class BehaviouralClusters(ClusterMixin, BaseEstimator):
         random_state: int | None = 0,
         silhouette_sample: int = 4000,
         features: Sequence[str] | None = None,
+        p_alive_is_probability: bool = True,
     ) -> None:
         self.min_clusters = min_clusters
         self.max_clusters = max_clusters
@@ -171,6 +181,7 @@ class BehaviouralClusters(ClusterMixin, BaseEstimator):
         self.random_state = random_state
         self.silhouette_sample = silhouette_sample
         self.features = features
+        self.p_alive_is_probability = p_alive_is_probability
 
     def _matrix(self, X: pd.DataFrame, fitting: bool) -> np.ndarray:
         if not isinstance(X, pd.DataFrame):
@@ -240,7 +251,7 @@ class BehaviouralClusters(ClusterMixin, BaseEstimator):
         k = self.n_clusters_
         z = pd.DataFrame(Z, columns=self.features_in_).groupby(labels).mean().reindex(range(k))
         raw = pd.DataFrame(M, columns=self.features_in_).groupby(labels).median().reindex(range(k))
-        self.cluster_names_ = _name_clusters(z, raw)
+        self.cluster_names_ = _name_clusters(z, raw, self.p_alive_is_probability)
         counts = np.bincount(labels, minlength=k)
         prof = pd.DataFrame(
             {

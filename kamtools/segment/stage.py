@@ -16,6 +16,7 @@ from kamtools.segment.clusters import behavioural_clusters
 from kamtools.segment.matrix import portfolio_matrix
 from kamtools.segment.rfm import rfm_scores
 from kamtools.segment.tiers import assign_tiers
+from kamtools.value.reading import p_alive_shown_as
 
 SUMMARY_COLUMNS = {"segments": ["tier", "quadrant", "cluster_name", "rfm_segment", "abc_revenue"]}
 
@@ -69,7 +70,13 @@ def segment_accounts(
     rfm = rfm_scores(portfolio, bins=rfm_bins, activity=act)
     abc = abc_classes(portfolio, abc_thresholds, activity=act)
     try:
-        clusters, profiles = behavioural_clusters(portfolio, value, activity=act, random_state=random_state)
+        clusters, profiles = behavioural_clusters(
+            portfolio,
+            value,
+            activity=act,
+            random_state=random_state,
+            p_alive_is_probability=p_alive_shown_as(value_model)[0] == "probability",
+        )
     except ValueError as exc:
         clusters = pd.DataFrame(
             {
