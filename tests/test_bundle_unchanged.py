@@ -62,6 +62,10 @@ INTENDED: dict[str, str] = {}
 # bid_postmortem.recommended_price_at_time follows the same rule as of each bid (written alone). The first pass
 # took in target_probability (accounts and forecast_targets), moved by the committed forecast-targets change
 # (7584599, issue 17: P(reach target) from out-of-time ratios), which had not rewritten the reference.
+# Target probability and year-total range from out-of-time ratios (blended; issue 17, kamtools.forecast.targets):
+# forecast_targets (p_reach_target, total_lo_80, total_hi_80), forecast_portfolio_target (its spread is read from
+# the accounts' total_hi_80), forecast_summary and accounts (target_probability) and plan_talking_points (the
+# 'target' point quotes it); those entries were taken in by the pass above, checked again here (no other change).
 
 
 def _cell_text(series: pd.Series) -> pd.Series:
