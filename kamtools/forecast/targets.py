@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from kamtools.forecast.core import Forecaster
 from kamtools.forecast.selection import MIN_CLASS_ROWS, MIN_TOTAL_ROWS
@@ -61,7 +61,7 @@ OWN_SPREAD = 0.75  # share of the account's own spread of the rest of the year a
 RATIO_POINTS = 101  # longer ratio arrays are summarised by this many of their quantiles (plenty for a 10% tail)
 FALLBACK_METHOD = "recent_mean"  # whose out-of-time totals stand in where the account's method has too few
 METHODS = ("blended", "normal")
-_BISECTIONS = 60  # halvings of the bracket when inverting the mixture's distribution function
+_BISECTIONS = 48  # halvings of the bracket when inverting the mixture's distribution function
 
 
 def _prob_at_least(target, booked, mean, sd, dof) -> np.ndarray:
@@ -188,7 +188,7 @@ def _mixture_cdf(x: np.ndarray, centres: np.ndarray, spread: np.ndarray) -> np.n
     (rows,); steps at the centres where the spread is zero."""
     gap = x[:, None] - centres
     s = spread[:, None]
-    return np.where(s > 0, stats.norm.cdf(gap / np.where(s > 0, s, 1.0)), (gap >= 0).astype(float)).mean(axis=1)
+    return np.where(s > 0, special.ndtr(gap / np.where(s > 0, s, 1.0)), (gap >= 0).astype(float)).mean(axis=1)
 
 
 def blended_summary(
