@@ -34,7 +34,8 @@ year is ``rest = r * R + e``:
   remaining months' actual totals, not 20%.
 
 Without that evidence (a history too short for a backtest, a plain
-:class:`~kamtools.forecast.core.Forecaster`), for accounts forecast zero and with
+:class:`~kamtools.forecast.core.Forecaster`), for accounts forecast zero or without any such
+totals, and with
 ``method="normal"`` the total is normal (Student-t for the short-series fallback) with mean
 ``booked + R`` and variance ``w' S w``, ``S`` the covariance of the monthly forecast errors
 (months are positively correlated: one level shift moves them all).
@@ -43,7 +44,7 @@ Measured (``benchmarks/bench_target_probability.py``: the demo portfolio of 300 
 seeds 7, 11 and 3, cut at five as-of dates, each account's probability for the current year
 compared with whether its actual total of that year reached the target): the blended
 version's 80% range held the actual total for 73.0-86.0% of the accounts at every date (the
-normal one 57.3-76.6%), its mean Brier score was 0.1307 (normal 0.1327), the AUC unchanged,
+normal one 57.3-76.6%), its mean Brier score was 0.1307 (normal 0.1327), the AUC within 0.006,
 and its mean probability within 5 points of the share that reached the target except one
 date (-11.8 points, where that year's point forecast ran 11% low; normal -12.6).
 """
@@ -351,7 +352,7 @@ def portfolio_target(account_targets: pd.DataFrame, level: float = 80) -> pd.Dat
 
     Targets, booked revenue and expected totals of the accounts with a target add up; the
     spread assumes independent accounts (variances add, each account's variance recovered
-    from its ``total_hi_<level>`` bound). Columns: ``period, revenue_target, booked_ytd,
+    from its ``total_hi_<level>`` bound as a normal's would be) and the total is taken as normal. Columns: ``period, revenue_target, booked_ytd,
     expected_total, expected_attainment, p_reach_target, total_lo_<level>,
     total_hi_<level>, months_remaining, n_accounts``.
     """
