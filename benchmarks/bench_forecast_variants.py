@@ -16,10 +16,27 @@ computed from them and scored out of time with the same ``score`` and baselines:
   probability of no order in the horizon;
 * ``E mean(kamtools, zero if lapsed)`` - a fixed equal-weight mean.
 
+Added 2026-12-05 (FORECAST17; the table is in ``bench_real_data.py``, section "Shrinkage,
+agreement and stacking"):
+
+* ``F EB class factor`` - the calibration factor of each class's chosen method shrunk towards
+  the portfolio's factor of that method (empirical Bayes on the log scale: the factor's
+  sampling variance by the ratio estimator's delta method, the spread between classes by
+  the method of moments);
+* ``G two-origin agreement`` - each class's factor checked against the factor of the same
+  class and method at a later, shorter origin (the BTYD refitted there): 1 where they
+  disagree in direction, else the one nearer 1;
+* ``H stacking (cross-fitted)`` - per class, non-negative least squares weights of model,
+  BTYD, mean of 6 and of 12 months on the backtest totals, used where their 5-fold
+  out-of-fold MAE beat the class's choice (``H in-sample``: everywhere, no such check);
+* ``I one-time buyers, MBG`` - every account with one ordering month (not only the silent
+  ones kamtools now treats so) on the modified BG/NBD as fitted.
+
 Usage::
 
     python benchmarks/bench_forecast_variants.py                    # 2,000 sample (seeds 1, 2), top 500, demo
     python benchmarks/bench_forecast_variants.py --full --no-demo   # also all 23,570 customers (slow)
+    python benchmarks/bench_forecast_variants.py --seeds 3 4 --heavy 0 --no-demo   # two fresh draws
 """
 
 from __future__ import annotations
@@ -52,6 +69,7 @@ COMBINATIONS = {
     "mean of model and 6 months": ("model", "recent_mean"),
 }
 TAUS = np.linspace(0.02, 0.98, 97)
+_CHOOSE_BY_CLASS = sel_mod.choose_by_class  # the unpatched class choice
 N_MAX, GAP_MAX = 6, 12  # chain states: ordering months 0..6+, months since the last order 0..12+ (13: none yet)
 
 
@@ -121,6 +139,153 @@ def common_quantile(sel, ev, y, horizon) -> np.ndarray:
         elif (rr := ratios(int(klass[i]), m)) is not None:
             q[i] = np.interp(TAUS, rr[1], rr[0])
     return _keep_total(q, sel.mean[:, :horizon].sum(axis=1))
+
+
+def _log_ratio_var(a: np.ndarray, f: np.ndarray) -> float:
+    """Variance of log(sum a / sum f) (ratio estimator, delta method)."""
+    big_a, big_f = a.sum(), f.sum()
+    if big_a <= 0 or big_f <= 0:
+        return np.inf
+    n = len(a)
+    return float(np.sum((a - big_a / big_f * f) ** 2) * n / max(n - 1, 1) / big_a**2)
+
+
+@contextlib.contextmanager
+def patched_class_choice(adjust):
+    """:func:`choose_by_class` followed by ``adjust(ev, available, choices, pooled)`` (restored on exit)."""
+    original = sel_mod.choose_by_class
+
+    def choose(ev, available):
+        out, pooled = original(ev, available)
+        adjust(ev, available, out, pooled)
+        return out, pooled
+
+    sel_mod.choose_by_class = choose
+    try:
+        yield
+    finally:
+        sel_mod.choose_by_class = original
+
+
+def eb_factors(ev, available, out, pooled) -> None:
+    """F: the chosen method's class factor shrunk towards the pooled factor (empirical Bayes, log scale)."""
+    act = ev.actual.sum(axis=1)
+    raw = {}
+    for k, c in out.items():
+        if c.pooled:
+            continue
+        rows = np.flatnonzero(ev.klass == k)
+        for m in available:
+            f = ev.paths[m][rows].sum(axis=1)
+            ok = np.isfinite(f)
+            v = _log_ratio_var(act[rows][ok], f[ok]) if ok.sum() >= 2 else np.inf
+            if c.factor.get(m, 0) > 0 and np.isfinite(v):
+                raw[(k, m)] = (np.log(c.factor[m]), v)
+    for m in available:
+        items = [(k, lv) for (k, mm), lv in raw.items() if mm == m]
+        if len(items) < 2:
+            continue
+        lp = np.log(max(pooled.factor.get(m, 1.0), 1e-3))
+        logs, vs = np.array([x[1][0] for x in items]), np.array([x[1][1] for x in items])
+        tau2 = max(float(np.mean((logs - lp) ** 2) - np.mean(vs)), 1e-4)
+        for k, (lk, vk) in items:
+            if out[k].method == m:
+                w = tau2 / (tau2 + vk)
+                out[k].factor = {**out[k].factor, m: float(np.exp(w * lk + (1 - w) * lp))}
+
+
+def later_evidence(y, ids, horizon_ev: int, orders, family: str, as_of: pd.Timestamp):
+    """G: evidence at the newest origin after the backtest's (horizon 3, else 2 or 1), the BTYD refitted there."""
+    t = y.shape[1]
+    for h in (3, 2, 1):
+        c = t - 1 - h
+        if c > t - 1 - horizon_ev:
+            break
+    months = pd.date_range(end=as_of.to_period("M").to_timestamp(), periods=t, freq="MS")
+    cut = (months[c] + pd.offsets.MonthEnd(0)).normalize()
+    return sel_mod.build_evidence(y, ids, [c], h, None, {c: sel_mod.btyd_paths(orders, cut, ids, h, family)})
+
+
+def agreement(later):
+    """G: a class factor kept only as far as the later origin agrees with it."""
+
+    def agree(f_old: float, f_new) -> float:
+        if f_new is None or not np.isfinite(f_new) or f_new <= 0:
+            return f_old
+        lo, ln = np.log(max(f_old, 1e-6)), np.log(f_new)
+        return 1.0 if lo * ln <= 0 else (f_old if abs(lo) <= abs(ln) else f_new)
+
+    def adjust(ev, available, out, pooled) -> None:
+        avail = tuple(m for m in available if np.isfinite(later.paths[m]).all(axis=1).any())
+        r_out, r_pooled = _CHOOSE_BY_CLASS(later, avail)
+        for k, c in out.items():
+            if c.method == "zero":
+                continue
+            rc = r_out.get(k)
+            f_new = rc.factor.get(c.method) if rc is not None and not rc.pooled else r_pooled.factor.get(c.method)
+            c.factor = {**c.factor, c.method: agree(c.factor.get(c.method, 1.0), f_new)}
+        pooled.factor = {m: agree(f, r_pooled.factor.get(m)) for m, f in pooled.factor.items()}
+
+    return adjust
+
+
+def stacked(args, kwargs, sel, cross_fit: bool = True, folds: int = 5) -> np.ndarray:
+    """H: per class, NNLS weights of the candidates on the backtest totals (where cross-fitting says they help)."""
+    from scipy.optimize import nnls
+
+    y, mm, ev, btyd_now = args[0], args[2], args[6], args[7]
+    if ev is None:
+        return sel.mean
+    h = mm.shape[1]
+    st = sel_mod.account_state(y, h)
+    paths = sel_mod.candidate_paths(st, h, mm, btyd_now)
+    cands = [
+        m
+        for m in ("model", "btyd", "recent_mean", "level_12m")
+        if np.isfinite(ev.paths[m]).all(axis=1).sum() > sel_mod.MIN_CLASS_ROWS and (m != "btyd" or btyd_now is not None)
+    ]
+    act = ev.actual.sum(axis=1)
+    x = np.column_stack([ev.paths[m].sum(axis=1) for m in cands])
+    okr = np.all(np.isfinite(x), axis=1)
+    avail = tuple(m for m in sel_mod.CANDIDATES if np.isfinite(ev.paths[m]).all(axis=1).any())
+    choices, pooled = sel_mod.choose_by_class(
+        ev, avail if btyd_now is not None else tuple(a for a in avail if a != "btyd")
+    )
+    rng = np.random.default_rng(0)
+    w_pooled = nnls(x[okr], act[okr])[0]
+    mean = sel.mean.copy()
+    for k in np.unique(st.klass):
+        rows = okr & (ev.klass == k)
+        c = choices.get(int(k))
+        if cross_fit and (c is None or c.pooled or c.method == "zero" or rows.sum() < sel_mod.MIN_CLASS_ROWS):
+            continue
+        w = nnls(x[rows], act[rows])[0] if rows.sum() >= sel_mod.MIN_CLASS_ROWS else w_pooled
+        if cross_fit:
+            r = np.flatnonzero(rows)
+            fold = rng.permutation(len(r)) % folds
+            pred = np.zeros(len(r))
+            for f in range(folds):
+                pred[fold == f] = x[r[fold == f]] @ nnls(x[r[fold != f]], act[r[fold != f]])[0]
+            p = ev.paths[c.method][r].sum(axis=1) * c.factor.get(c.method, 1.0)
+            if not np.mean(np.abs(pred - act[r])) < np.mean(np.abs(p - act[r])):
+                continue
+        acc = np.flatnonzero((st.klass == k) & (sel.method != "zero"))
+        p_now = np.stack([paths[m][acc] for m in cands], axis=-1)
+        ok = np.all(np.isfinite(p_now), axis=(1, 2))
+        mean[acc[ok]] = np.einsum("nhc,c->nh", p_now[ok], w)
+    return mean
+
+
+def one_time_mbg(args, sel, orders, as_of: pd.Timestamp) -> np.ndarray:
+    """I: every account with one ordering month (not zeroed) on the modified BG/NBD as fitted."""
+    y, ids, h = args[0], np.asarray(args[1]).astype(str), args[2].shape[1]
+    cut = (as_of.to_period("M").to_timestamp() + pd.offsets.MonthEnd(0)).normalize()
+    p = sel_mod.btyd_paths(orders, cut, ids, h, "mbg_nbd")
+    mean = sel.mean.copy()
+    if p is not None:
+        one = (np.sum(np.nan_to_num(y) > 0, axis=1) == 1) & (sel.method != "zero") & np.all(np.isfinite(p), axis=1)
+        mean[one] = p[one]
+    return mean
 
 
 def _keep_total(q: np.ndarray, totals: np.ndarray) -> np.ndarray:
@@ -270,8 +435,27 @@ def run_case(label: str, full, ids, as_of: str, horizon: int) -> pd.DataFrame:
     e = (k + z) / 2
     e["lo_80"], e["hi_80"] = np.minimum(k["lo_80"], z["lo_80"]), np.maximum(k["hi_80"], z["hi_80"])
     add("E mean(kamtools, zero if lapsed)", e.reset_index())
+    zeros = np.zeros_like(sel.mean)
+    with patched_class_choice(eb_factors):
+        s_f = sel_mod.select(*args, **kwargs)
+    add("F EB class factor", frame(s_f.ids, s_f.mean, s_f.lo[80], s_f.hi[80], horizon))
+    orders = past.order_lines[
+        [c for c in ("account_id", "order_date", "net_revenue", "quantity") if c in past.order_lines]
+    ]
+    if ev is not None:
+        later = later_evidence(y, np.asarray(args[1]).astype(str), ev.horizon, orders, family_of(ctx), ts)
+        with patched_class_choice(agreement(later)):
+            s_g = sel_mod.select(*args, **kwargs)
+        add("G two-origin agreement", frame(s_g.ids, s_g.mean, s_g.lo[80], s_g.hi[80], horizon))
+    add("H stacking (cross-fitted)", frame(sel.ids, stacked(args, kwargs, sel), zeros, zeros, horizon))
+    add("H in-sample", frame(sel.ids, stacked(args, kwargs, sel, cross_fit=False), zeros, zeros, horizon))
+    add("I one-time buyers, MBG", frame(sel.ids, one_time_mbg(args, sel, orders, ts), zeros, zeros, horizon))
     print(f"  [{label} {as_of}: {time.perf_counter() - t0:.0f} s]", flush=True)
     return pd.DataFrame(rows)
+
+
+def family_of(ctx: dict) -> str:
+    return fc_accounts.btyd_family(ctx.get("value_model"))
 
 
 def summary(res: pd.DataFrame) -> pd.DataFrame:

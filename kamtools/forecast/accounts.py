@@ -489,8 +489,9 @@ SILENT_SHARE = 0.05  # ... named in the methods note when they hold this share o
 def _silent_note(hist: pd.DataFrame, sel: Selection) -> str | None:
     """One sentence on accounts that ordered in one month only and not in the last
     :data:`SILENT_MONTHS` (not yet forecast zero) when they hold :data:`SILENT_SHARE` or more
-    of the forecast total: each carries what similar accounts bought on average, right in sum
-    but not one by one. On the CDNOW log (``benchmarks/bench_real_data.py``) such customers
+    of the forecast total: each carries what similar accounts bought on average (or, where the
+    backtest saw no similar accounts, the modified BG/NBD expected value), right in sum but not
+    one by one. On the CDNOW log (``benchmarks/bench_real_data.py``) such customers
     bought 9% to 22% of the next six months' revenue, while most of them bought nothing."""
     y, ids, _ = wide_history(hist)
     if y.shape[1] <= SILENT_MONTHS or not np.array_equal(ids, sel.ids):
