@@ -139,8 +139,10 @@ def price_open_bids(
     gains[held] = rec["expected_margin_gain"].to_numpy(float)[held, None]  # no response to draw: the same gain
     curves = curves[~curves["opportunity_id"].isin(frame.loc[held, "opportunity_id"])].reset_index(drop=True)
     table = pd.concat([frame, rec], axis=1)
-    for col in ("recommended_price", "price_low", "price_high", "floor_price", "ceiling_price"):
+    kept = (table["recommended_price"] == table["our_price"]).to_numpy()
+    for col in ("recommended_price", "price_low", "price_high", "floor_price", "ceiling_price", "best_price"):
         table[col] = table[col].round(1)
+    table.loc[kept, "recommended_price"] = table.loc[kept, "our_price"]  # a kept price stays exactly ours
     table["reason"] = pd.Series(reasons(table), index=table.index, dtype="str")
     table["log_ratio"] = log_ratio(table["our_price"], table["competitor_price_used"])
     return table.reset_index(drop=True), curves, gains
@@ -166,6 +168,7 @@ def _hold(portfolio: Portfolio, model: WinModel, bids: Priced, rec: pd.DataFrame
     held = rule != ""
     rec["price_rule"] = rule
     if held.any():
+        rec.loc[held, "keep_basis"] = ""
         # the current price, unless it is below the floor of the pricing rules (then the floor); P(win) does not
         # move with the price (no response is measurable), so the gain is 0 unless the floor raises the price
         our, amount, cost, p = bids.our[held], bids.amount[held], bids.cost[held], p_hold[held]

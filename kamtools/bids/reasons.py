@@ -5,11 +5,10 @@ from __future__ import annotations
 import pandas as pd
 
 from kamtools.bids.evidence import RULE_BASELINE
+from kamtools.bids.recommend import KEEP_IN_RANGE
 from kamtools.bids.references import HISTORY, INDEX, QUOTED
 from kamtools.competitors import UNKNOWN_COMPETITOR
 from kamtools.display import money
-
-SAME_PRICE = 0.25  # a recommendation closer than this to the current price is "keep"
 
 
 def _basis(row: dict) -> str:
@@ -115,32 +114,72 @@ def _held(row: dict) -> str:
     )
 
 
+ARROW = "→"  # the one arrow of the bid desk (its tables use it too)
+
+
+def _position(row: dict, price: float) -> str:
+    """'; at 97.6 we are 11% under their price, a margin of 18%': where ``price`` stands against the competitor's
+    price (quoted or from the index; left out when none is known) and the margin it earns."""
+    parts = []
+    theirs = row.get("competitor_price_used")
+    if row["price_basis"] != HISTORY and theirs is not None and theirs == theirs and theirs > 0:
+        gap = price / theirs - 1
+        side = "under" if gap < 0 else "over"
+        parts.append(f"{abs(gap):.0%} {side} their price" if abs(gap) >= 0.005 else "level with their price")
+    cost = row.get("cost_price")
+    if cost is not None and cost == cost and price > 0:
+        parts.append(f"a margin of {(price - cost) / price:.0%}")
+    return (
+        f"; at {price:.1f} we are {' with '.join(parts)}"
+        if len(parts) == 2
+        else (f"; at {price:.1f}: {parts[0]}" if parts else "")
+    )
+
+
+def _band(lo: float, hi: float) -> str:
+    return f"{_sign_money(lo)} to {_sign_money(hi)}"
+
+
+def _keep(row: dict, basis: str) -> str:
+    """The sentence of a bid whose current price stands (see :func:`kamtools.bids.recommend.keep_current`)."""
+    cur = row["our_price"]
+    if row.get("keep_basis") == KEEP_IN_RANGE:
+        why = f"it is already within the range of near-best prices ({row['price_low']:.1f}-{row['price_high']:.1f})"
+    else:
+        why = (
+            f"the gain is not certain (band {_band(row['best_gain_low'], row['best_gain_high'])} "
+            f"for the best estimate {row['best_price']:.1f})"
+        )
+    return (
+        f"Keep {cur:.1f}: {why}; {basis}{_position(row, cur)}; P(win) {row['p_win_current']:.0%}, "
+        f"expected margin {money(row['expected_margin_current'])}."
+    )
+
+
 def reason(row: dict) -> str:
-    """'Bid 97.5 instead of 101.0: Vetro quoted 96.0; P(win) 38% -> 55%, expected margin +4.1k.'"""
+    """'Bid 97.5 instead of 101.0: Vetro quoted 96.0; at 97.5 we are 2% over their price with a margin of 18%;
+    P(win) 38% → 55%, expected margin +4.1k.'"""
     if row.get("price_rule"):
         return _held(row)
     cur, rec = row["our_price"], row["recommended_price"]
     basis = _basis(row)
+    if row.get("keep_basis"):
+        return _keep(row, basis)
+    move = f"P(win) {row['p_win_current']:.0%} {ARROW} {row['p_win_recommended']:.0%}"
     if cur < row["floor_price"] - 1e-6:
         return (
             f"Raise to {rec:.1f} from {cur:.1f}: the current price is below the floor "
-            f"({row['floor_price']:.1f}, the minimum margin or the largest discount allowed); {basis}; "
-            f"P(win) {row['p_win_current']:.0%} -> {row['p_win_recommended']:.0%}, "
-            f"expected margin {_sign_money(row['expected_margin_gain'])}."
-        )
-    if abs(rec - cur) < SAME_PRICE:
-        return (
-            f"Keep {cur:.1f}: {basis}; P(win) {row['p_win_current']:.0%}, "
-            f"expected margin {money(row['expected_margin_current'])} is already close to the best."
+            f"({row['floor_price']:.1f}: {row.get('floor_rule') or 'the minimum margin or the largest discount allowed'})"
+            f"; {basis}{_position(row, rec)}; {move}, expected margin {_sign_money(row['expected_margin_gain'])}."
         )
     text = (
-        f"Bid {rec:.1f} instead of {cur:.1f}: {basis}; P(win) {row['p_win_current']:.0%} -> "
-        f"{row['p_win_recommended']:.0%}, expected margin {_sign_money(row['expected_margin_gain'])}"
+        f"Bid {rec:.1f} instead of {cur:.1f}: {basis}{_position(row, rec)}; {move}, "
+        f"expected margin {_sign_money(row['expected_margin_gain'])}"
     )
     if abs(rec - row["floor_price"]) < 1e-6:
-        text += " (held at the price floor)"
+        text += f" (at the floor: {row.get('floor_rule') or 'the minimum margin or the largest discount allowed'})"
     elif abs(rec - row["ceiling_price"]) < 1e-6:
-        text += " (held at the largest price rise allowed)"
+        text += f" (at the ceiling: {row.get('ceiling_rule') or 'the largest price rise allowed'})"
     if not row.get("price_given", True):
         text += "; no price was quoted yet, so prices are on our standard scale of 100"
     return text + "."

@@ -204,8 +204,16 @@ def optimise(model: WinModel, bids: Priced, settings: BidSettings) -> tuple[pd.D
     p_rec = win_probability(base, model.slope, np.log(rec / ref), sd)
     em_cur = expected_margin(p_cur, our, our, cost, amount)
     em_rec = expected_margin(p_rec, rec, our, cost, amount)
+    by_discount = our * (1 - settings.max_discount_pct) >= cost / (1 - settings.min_margin_pct)
+    floor_rule = np.where(
+        by_discount,
+        f"{settings.max_discount_pct:.0%} maximum discount",
+        f"{settings.min_margin_pct:.0%} minimum margin",
+    )
     rec_frame = pd.DataFrame(
         {
+            "floor_rule": floor_rule,
+            "ceiling_rule": f"{settings.max_increase_pct:.0%} maximum rise",
             "recommended_price": rec,
             "price_low": low,
             "price_high": high,
@@ -226,7 +234,42 @@ def optimise(model: WinModel, bids: Priced, settings: BidSettings) -> tuple[pd.D
     rec_frame["expected_margin_gain_low"], rec_frame["expected_margin_gain_high"] = np.quantile(
         gains, [0.05, 0.95], axis=1
     )
-    return rec_frame, curves, gains
+    return keep_current(rec_frame, our, gains), curves, gains
+
+
+KEEP_IN_RANGE = "in range"  # keep_basis: the current price lies in the good range
+KEEP_UNCERTAIN = "gain not certain"  # keep_basis: the 90% band of the gain includes zero
+
+
+def keep_current(rec: pd.DataFrame, our: np.ndarray, gains: np.ndarray) -> pd.DataFrame:
+    """``rec`` with the bids whose current price should stand set back to it ("keep").
+
+    A bid keeps its price when that price (not below the floor) lies in the good range
+    (``price_low``-``price_high``), or when the 90% band of the gain of the best price includes
+    zero (the change may as well lose margin). Such a bid's recommended price is its current
+    price, with its P(win) and expected margin, and a gain of 0 (also in every row of ``gains``,
+    changed in place). ``keep_basis`` says which (:data:`KEEP_IN_RANGE`, :data:`KEEP_UNCERTAIN`,
+    "" for a change); ``best_price``, ``best_gain``, ``best_gain_low``/``_high`` keep what the
+    change would have been (the reasons quote them)."""
+    rec = rec.copy()
+    lo, hi = rec["price_low"].to_numpy(float), rec["price_high"].to_numpy(float)
+    g_lo, g_hi = rec["expected_margin_gain_low"].to_numpy(float), rec["expected_margin_gain_high"].to_numpy(float)
+    allowed = our >= rec["floor_price"].to_numpy(float) - 1e-9
+    in_range = allowed & (our >= lo - 1e-9) & (our <= hi + 1e-9)
+    uncertain = allowed & ~in_range & (g_lo <= 0) & (g_hi >= 0)
+    keep = in_range | uncertain
+    rec["keep_basis"] = np.where(in_range, KEEP_IN_RANGE, np.where(uncertain, KEEP_UNCERTAIN, ""))
+    rec["best_price"] = rec["recommended_price"]
+    rec["best_gain"] = rec["expected_margin_gain"]
+    rec["best_gain_low"], rec["best_gain_high"] = g_lo, g_hi
+    if keep.any():
+        rec.loc[keep, "recommended_price"] = our[keep]
+        rec.loc[keep, "p_win_recommended"] = rec.loc[keep, "p_win_current"]
+        rec.loc[keep, "expected_margin_recommended"] = rec.loc[keep, "expected_margin_current"]
+        for col in ("expected_margin_gain", "expected_margin_gain_low", "expected_margin_gain_high"):
+            rec.loc[keep, col] = 0.0
+        gains[keep] = 0.0
+    return rec
 
 
 def _posterior(model, bids: Priced, base, rec, floor, ceiling, settings: BidSettings):
