@@ -428,3 +428,49 @@ def test_a_folder_rendered_again_without_since_says_so(since_reports, tmp_path, 
     assert f"note: {sentence}" in capsys.readouterr().err
     text = _since_section((tmp_path / "d" / report_stem(kam) / "digest.html").read_text(encoding="utf-8"))
     assert sentence in text and "Actions of the last review" not in text
+
+
+@pytest.mark.slow
+def test_deliver_finds_the_bundle_reports_recorded_and_dry_run_lists_the_files(reports, tmp_path, capsys):
+    """`kamtools reports B --out r` records B; `kamtools deliver r --owners owners.csv --dry-run` then needs no
+    --bundle, lists every KAM's file names, and says clearly when B is gone or holds other data."""
+    import shutil
+
+    from kamtools.reports.state import report_stem
+
+    _, bundle, by_owner, owners_csv = reports
+    b = tmp_path / "b"
+    shutil.copytree(bundle.path, b)
+    one = by_owner[sorted(by_owner)[0]][0]
+    r = tmp_path / "r"
+    code = main(["reports", str(b), "--out", str(r), "--format", "pptx", "--accounts", one, "--no-overview", "--quiet"])
+    assert code == 0
+    record = json.loads((r / ".kamtools-state" / "source-bundle.json").read_text(encoding="utf-8"))
+    assert record["bundle"] == str(b.resolve()) and record["fingerprint"] == bundle.fingerprint
+    capsys.readouterr()
+    assert main(["deliver", str(r), "--owners", str(owners_csv), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    kam = report_stem(sorted(by_owner)[0])
+    decks = sorted((r / "accounts").glob("*.pptx"))
+    assert decks
+    assert f"    {kam}/digest.html" in out
+    for deck in decks:
+        assert f"    {kam}/accounts/{deck.name}" in out
+    assert not (r / "delivery").exists()
+
+    shutil.rmtree(b)  # the recorded bundle is gone: the clear message, exit 2
+    assert main(["deliver", str(r), "--owners", str(owners_csv), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert f"`kamtools reports` rendered them from {b.resolve()}, which is no longer a readable bundle" in err
+    assert "give it with --bundle BUNDLE_DIR" in err and "Traceback" not in err
+
+
+def test_digest_tier_reads_like_the_report(reports, tmp_path):
+    from kamtools.review.deliver import plan_delivery
+
+    out, bundle, _, owners_csv = reports
+    plan = plan_delivery(out, owners_csv)
+    page = plan.packs[0].digest_html
+    tiers = {str(int(float(t))) for t in bundle.accounts["tier"].dropna()}
+    assert any(f"<td>Tier {t}</td>" in page for t in tiers)
+    assert "<td>1.0</td>" not in page and "<td>2.0</td>" not in page and "<td>3.0</td>" not in page

@@ -177,6 +177,9 @@ def _dry_run(plan, dest: str, settings) -> int:
             how = "zip attached" if size <= settings.max_attach else "too large to attach: a link to the folder"
             line += f"; would e-mail via {settings.host}:{settings.port} ({how})"
         print(line)
+        print(f"    {pack.folder}/digest.html")
+        for _, inner in pack.files:
+            print(f"    {pack.folder}/{inner}")
     return 0
 
 

@@ -120,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
     except (BundleError, ReportError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    _record_bundle(args)
     code = 0
     if summary is not None:
         print_summary(summary)
@@ -128,6 +129,17 @@ def run(args: argparse.Namespace) -> int:
         print_deck_summary(decks)
         code = max(code, decks.exit_code)
     return code
+
+
+def _record_bundle(args: argparse.Namespace) -> None:
+    """Note the bundle in OUT's state folder, so that `kamtools deliver OUT` finds it without --bundle."""
+    from kamtools.bundle import BundleError
+    from kamtools.review.deliver import record_bundle
+
+    try:
+        record_bundle(args.out, args.bundle)
+    except (OSError, BundleError) as exc:  # the reports are written; deliver then asks for --bundle
+        print(f"note: could not record the bundle in {args.out}: {exc}", file=sys.stderr)
 
 
 def print_deck_summary(decks, stream=None) -> None:

@@ -52,6 +52,7 @@ __all__ = [
     "find_bundle",
     "plan_delivery",
     "read_owners",
+    "record_bundle",
     "send_packs",
 ]
 
@@ -60,6 +61,7 @@ PASSWORD_ENV = "KAMTOOLS_SMTP_PASSWORD"
 DELIVERY_DIR = "delivery"
 DIGEST = "digest.html"
 RECORD = "delivery.json"
+BUNDLE_RECORD = "source-bundle.json"  # in the reports folder's state folder: the bundle its reports came from
 REPORT_EXTS = ("html", "pdf", "pptx")
 REPORT_FOLDERS = ("accounts", "decks")
 TOP_N = 10  # risks and actions listed in a digest
@@ -155,6 +157,9 @@ def find_bundle(out_dir: str | os.PathLike, bundle: str | os.PathLike | None = N
         except BundleError as exc:
             raise DeliveryError(str(exc)) from exc
     prints = _report_fingerprints(out)
+    recorded, why_not = _recorded_bundle(out, prints)
+    if recorded is not None:
+        return recorded
     found = []
     for sub in sorted(p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")):
         if output_kind(sub) == "bundle":
@@ -168,12 +173,51 @@ def find_bundle(out_dir: str | os.PathLike, bundle: str | os.PathLike | None = N
         return found[0]
     if not found:
         raise DeliveryError(
-            f"{out} does not hold the analysis bundle its reports were made from; "
+            f"{out} does not hold the analysis bundle its reports were made from{why_not}; "
             "give it with --bundle BUNDLE_DIR (the folder given to `kamtools reports`)"
         )
     raise DeliveryError(
         f"{out} holds several bundles ({', '.join(b.path.name for b in found)}); choose one with --bundle BUNDLE_DIR"
     )
+
+
+def record_bundle(out_dir: str | os.PathLike, bundle) -> Path:
+    """Note in the reports folder ``out_dir`` which bundle its reports were rendered from (its
+    absolute path and data fingerprint), so that ``kamtools deliver OUT`` finds it without
+    ``--bundle``. Written by ``kamtools reports`` after a run; returns the record's path."""
+    from kamtools.bundle import Bundle
+    from kamtools.outputs import write_atomic
+    from kamtools.reports.state import STATE_DIR
+
+    b = bundle if isinstance(bundle, Bundle) else Bundle.open(bundle)
+    state = Path(out_dir) / STATE_DIR
+    state.mkdir(parents=True, exist_ok=True)
+    path = state / BUNDLE_RECORD
+    record = {"bundle": str(Path(b.path).resolve()), "fingerprint": b.fingerprint, "as_of": str(b.as_of.date())}
+    write_atomic(path, json.dumps(record, indent=1) + "\n")
+    return path
+
+
+def _recorded_bundle(out: Path, prints: set[str]):
+    """(the bundle recorded by :func:`record_bundle`, "") when it is still there with the reports'
+    data; else (None, a clause on why it was not used, or "" without a record)."""
+    from kamtools.bundle import Bundle, BundleError
+    from kamtools.reports.state import STATE_DIR
+
+    try:
+        record = json.loads((out / STATE_DIR / BUNDLE_RECORD).read_text(encoding="utf-8"))
+        where = str(record["bundle"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None, ""
+    try:
+        b = Bundle.open(where)
+        fingerprint = b.fingerprint
+    except (BundleError, OSError, KeyError, ValueError):
+        return None, f" (`kamtools reports` rendered them from {where}, which is no longer a readable bundle)"
+    wanted = prints or {str(record.get("fingerprint"))}
+    if fingerprint not in wanted:
+        return None, f" (`kamtools reports` rendered them from {where}, which now holds other data)"
+    return b, ""
 
 
 def _report_fingerprints(out: Path) -> set[str]:
@@ -295,6 +339,18 @@ th{background:#f3f4f6}td.num{text-align:right;white-space:nowrap}.muted{color:#6
 
 def _cell(v: object) -> str:
     return "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
+
+
+def _tier(v: object) -> str:
+    """A tier as the report writes it: "Tier 1" (tiers are stored as numbers, 1.0 in parquet)."""
+    text = _cell(v)
+    if not text:
+        return ""
+    try:
+        number = float(text)
+    except ValueError:
+        return text if text.lower().startswith("tier") else f"Tier {text}"
+    return f"Tier {int(number)}" if number.is_integer() else f"Tier {text}"
 
 
 def _band(row: pd.Series, band: str, value: str, pct: bool) -> str:
@@ -534,7 +590,7 @@ def _account_rows(
             {
                 "account_id": a["account_id"],
                 "name": _cell(a.get("name")) or a["account_id"],
-                "tier": _cell(a.get("tier")),
+                "tier": _tier(a.get("tier")),
                 "health": _band(a, "health_band", "health_score", pct=False),
                 "churn": _band(a, "risk_band", "churn_probability", pct=True),
                 "revenue": formatting.money(a.get("revenue_ltm"), currency),

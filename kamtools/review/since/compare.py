@@ -10,7 +10,7 @@ from kamtools.review.since.constants import ACTION_STATUS_TEXT, MEASURES, REVISI
 from kamtools.review.since.digest import _digest
 from kamtools.review.since.reading import _read, check_order
 from kamtools.review.since.result import Changes
-from kamtools.review.since.wording import _badge, _band_move, _tier_move
+from kamtools.review.since.wording import _badge, _band_move, _target_slipping, _tier_move
 
 
 def _accounts_table(cur: pd.DataFrame, prev: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
@@ -232,6 +232,26 @@ def _actions(
     return p[ACTION_COLUMNS].reset_index(drop=True)
 
 
+def _badges(acc: pd.DataFrame, risks: pd.DataFrame) -> None:
+    """The index's ``badge`` (band, tier and forecast moves, a slipping target, new high risks) and
+    ``badge_worse`` (any of them a change for the worse) of every account, set in place."""
+    high = pd.Series(dtype="int64")
+    if len(risks):
+        new_high = risks[(risks["status"] == "new") & (risks["severity"].astype(str) == "high")]
+        high = new_high["account_id"].astype(str).value_counts()
+    n_high = acc["account_id"].astype(str).map(high).fillna(0).astype(int)
+    acc["badge"] = [_badge(r, int(n)) for (_, r), n in zip(acc.iterrows(), n_high, strict=True)]
+    slipping = pd.Series([_target_slipping(r) for _, r in acc.iterrows()], index=acc.index, dtype=bool)
+    acc["badge_worse"] = (
+        (acc["status"] == "gone")
+        | (acc["band_move"] == "worse")
+        | (acc["tier_move"] == "down")
+        | (acc.get("forecast_change_pct", pd.Series(np.nan, index=acc.index)) <= -REVISION_SHARE)
+        | slipping
+        | (n_high > 0)
+    )
+
+
 def compare_bundles(current, previous, tasks: pd.DataFrame | None = None, accounts: list[str] | None = None) -> Changes:
     """Compare ``current`` with the earlier bundle ``previous`` (both :class:`kamtools.bundle.Bundle`).
 
@@ -260,13 +280,6 @@ def compare_bundles(current, previous, tasks: pd.DataFrame | None = None, accoun
     acc["value_at_stake"] = _value_at_stake(
         acc, _read(current, "plan_summary", ids), _read(previous, "plan_summary", ids)
     )
-    acc["badge"] = [_badge(r) for _, r in acc.iterrows()]
-    acc["badge_worse"] = (
-        (acc["status"] == "gone")
-        | (acc["band_move"] == "worse")
-        | (acc["tier_move"] == "down")
-        | (acc.get("forecast_change_pct", pd.Series(np.nan, index=acc.index)) <= -REVISION_SHARE)
-    )
     if accounts is None:
         n_new, n_gone = int((acc["status"] == "new").sum()), int((acc["status"] == "gone").sum())
         if n_new or n_gone:
@@ -278,6 +291,7 @@ def compare_bundles(current, previous, tasks: pd.DataFrame | None = None, accoun
     drivers = _drivers(_read(current, "churn_drivers", ids), _read(previous, "churn_drivers", ids), both, notes)
     cur_risks = _read(current, "plan_risks", ids)
     risks = _risks(cur_risks, _read(previous, "plan_risks", ids), both, notes)
+    _badges(acc, risks)
     actions = _actions(
         _read(current, "plan_actions", ids),
         cur_risks,

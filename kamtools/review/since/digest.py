@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 
 from kamtools.formatting import money
-from kamtools.review.since.constants import DIGEST_REVISIONS, REVISION_SHARE, TARGET_SLIP
-from kamtools.review.since.wording import _fmt, _missing, _tier_text
+from kamtools.review.since.constants import DIGEST_REVISIONS, REVISION_SHARE
+from kamtools.review.since.wording import _fmt, _missing, _target_slipping, _tier_text
 
 DIGEST_COLUMNS = ["rank", "account_id", "name", "owner", "kind", "sentence", "value_at_stake"]
 
@@ -83,9 +83,7 @@ def _account_lines(r: pd.Series, prev_date, cur_date) -> list[tuple[str, str]]:
                 f"Tier moved {r['tier_move']} from {_tier_text(r['tier_previous'])} to {_tier_text(r['tier_current'])}.",
             )
         )
-    ch = r.get("target_expected_attainment_change")
-    now_att = r.get("target_expected_attainment_current")
-    if not _missing(ch) and float(ch) <= -TARGET_SLIP and not _missing(now_att) and float(now_att) < 1:
+    if _target_slipping(r):
         out.append(
             (
                 "target slipping",

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 
 from kamtools.formatting import money, pct, signed_money
-from kamtools.review.since.constants import BAND_ORDER, REVISION_SHARE
+from kamtools.review.since.constants import BAND_ORDER, REVISION_SHARE, TARGET_SLIP
 
 
 def _missing(v: object) -> bool:
@@ -70,7 +70,14 @@ def _tier_move(before: object, after: object) -> str:
         return "changed"
 
 
-def _badge(r: pd.Series) -> str:
+def _target_slipping(r) -> bool:
+    """Expected attainment of the year's target down :data:`TARGET_SLIP` or more and now below 100%."""
+    ch, now = r.get("target_expected_attainment_change"), r.get("target_expected_attainment_current")
+    return not _missing(ch) and float(ch) <= -TARGET_SLIP and not _missing(now) and float(now) < 1
+
+
+def _badge(r: pd.Series, new_high_risks: int = 0) -> str:
+    """The index's short text: band, tier and forecast moves, a slipping target and new high risks."""
     if r["status"] == "new":
         return "new account"
     if r["status"] == "gone":
@@ -83,4 +90,8 @@ def _badge(r: pd.Series) -> str:
     change = r.get("forecast_change_pct")
     if not _missing(change) and abs(float(change)) >= REVISION_SHARE:
         bits.append(f"forecast {pct(change, signed=True, digits=0)}")
+    if _target_slipping(r):
+        bits.append("target slipping")
+    if new_high_risks:
+        bits.append("new high risk" if new_high_risks == 1 else f"{new_high_risks} new high risks")
     return "; ".join(bits)
