@@ -311,3 +311,62 @@ def test_a_bundle_without_actions_exports_a_header_only(bundles, tmp_path):
     export_actions(b, js, fmt="json")
     assert js.read_text(encoding="utf-8").strip() == "[]"
     assert export_actions(b, js, fmt="json").replaced
+
+
+def test_a_task_done_in_the_crm_is_never_exported_as_open_again(bundles, tmp_path, capsys):
+    """Export last month, close one task in the CRM, export this month with --tasks: the closed id is not
+    in the file (a re-import does not reopen it); its rule still fires, so it is a new open task with the
+    next occurrence's id, naming the closed one; next month the same new id comes back (no duplicate)."""
+    from kamtools.review.actions import occurrence_id
+
+    prev, now = bundles
+    first = tmp_path / "b1.csv"
+    assert main(["export-actions", str(prev.path), "--out", str(first)]) == 0
+    rows_then = _rows(first)
+    ids_now = {r["action_id"]: r for r in _rows_from(now)}
+    again = next(r for r in rows_then if r["action_id"] in ids_now)  # done in the CRM, still in this month's plan
+    tasks = tmp_path / "tasks.csv"
+    tasks_rows = [{**r, "status": "done" if r["action_id"] == again["action_id"] else "open"} for r in rows_then]
+    pd.DataFrame(tasks_rows).to_csv(tasks, index=False)
+    capsys.readouterr()
+
+    out = tmp_path / "b2.csv"
+    assert main(["export-actions", str(now.path), "--out", str(out), "--tasks", str(tasks)]) == 0
+    printed = capsys.readouterr().out
+    assert "note: 1 task(s) are done in the CRM task export; 1 of them hold again in this analysis" in printed
+    rows = {r["action_id"]: r for r in _rows(out)}
+    assert again["action_id"] not in rows  # never written back as open
+    new_id = occurrence_id(again["account_id"], ids_now[again["action_id"]]["rule_id"], 2)
+    assert rows[new_id]["status"] == "open" and rows[new_id]["account_id"] == again["account_id"]
+    assert rows[new_id]["description"].startswith(
+        f"The condition holds again: task {again['action_id']} for it was marked done in the CRM"
+    )
+    assert len(rows) == len(ids_now)  # one row per action, nothing duplicated
+    others = set(ids_now) - {again["action_id"]}
+    assert others <= set(rows)  # every other action keeps its id
+
+    # the CRM now holds the new task too (open): the next export updates it, under the same id
+    pd.DataFrame([*tasks_rows, {**rows[new_id], "status": "open"}]).to_csv(tasks, index=False)
+    again_out = tmp_path / "b3.csv"
+    assert main(["export-actions", str(now.path), "--out", str(again_out), "--tasks", str(tasks)]) == 0
+    assert {r["action_id"] for r in _rows(again_out)} == set(rows)
+    # without --tasks: the first ids, all open (as before)
+    plain = tmp_path / "plain.csv"
+    assert main(["export-actions", str(now.path), "--out", str(plain)]) == 0
+    assert {r["action_id"] for r in _rows(plain)} == set(ids_now)
+
+
+def test_tasks_mapping_needs_tasks_and_a_bad_task_file_is_named(bundles, tmp_path, capsys):
+    _, now = bundles
+    out = tmp_path / "a.csv"
+    assert main(["export-actions", str(now.path), "--out", str(out), "--tasks-mapping", str(SALESFORCE)]) == 2
+    assert "--tasks-mapping needs --tasks" in capsys.readouterr().err
+    missing = tmp_path / "nope.csv"
+    assert main(["export-actions", str(now.path), "--out", str(out), "--tasks", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert f"error: --tasks: {missing}: the CRM task export does not exist" in err and not out.exists()
+
+
+def _rows_from(bundle) -> list[dict]:
+    frame = actions_frame(bundle)
+    return frame.astype(str).to_dict("records")

@@ -55,6 +55,9 @@ __all__ = [
     "TaskFileError",
     "action_id",
     "actions_frame",
+    "latest_occurrence",
+    "occurrence_id",
+    "open_occurrence",
     "load_crm_mapping",
     "read_tasks",
 ]
@@ -104,6 +107,35 @@ def action_id(account_id: object, rule_id: object) -> str:
     return "KA-" + hashlib.sha256(text).hexdigest()[:12]
 
 
+MAX_OCCURRENCES = 1000  # a rule firing again after this many closed tasks keeps the last id
+
+
+def occurrence_id(account_id: object, rule_id: object, n: int = 1) -> str:
+    """The id of the ``n``-th task for rule ``rule_id`` on ``account_id``: :func:`action_id` for the
+    first; for a later one (the condition holds again after the CRM closed the task before it) the
+    same hash over the rule id with ``#n`` appended, so every occurrence keeps its own stable id."""
+    return action_id(account_id, rule_id) if n <= 1 else action_id(account_id, f"{rule_id}#{int(n)}")
+
+
+def open_occurrence(account_id: object, rule_id: object, done: set[str] | frozenset[str]) -> tuple[str, int]:
+    """``(id, n)`` of the task to export for this account and rule: the first occurrence whose id is
+    not marked done in the CRM (``done``: ids of closed tasks). The same id every month until the
+    CRM closes it; then the next one."""
+    n = 1
+    while n < MAX_OCCURRENCES and occurrence_id(account_id, rule_id, n) in done:
+        n += 1
+    return occurrence_id(account_id, rule_id, n), n
+
+
+def latest_occurrence(account_id: object, rule_id: object, known: set[str] | frozenset[str]) -> tuple[str, int]:
+    """``(id, n)`` of the latest occurrence of this account and rule that the CRM task export
+    holds (``known``: every id in it); the first occurrence when it holds none."""
+    n = 1
+    while n < MAX_OCCURRENCES and occurrence_id(account_id, rule_id, n + 1) in known:
+        n += 1
+    return occurrence_id(account_id, rule_id, n), n
+
+
 # ---- the export frame ------------------------------------------------------------------------
 
 
@@ -131,7 +163,7 @@ def _description(row: pd.Series, currency: str | None = None) -> str:
     return "\n".join(parts)
 
 
-def actions_frame(bundle) -> pd.DataFrame:
+def actions_frame(bundle, tasks: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every action of the bundle's account plans, one row each, ready for a CRM task import.
 
     ``bundle`` is a :class:`kamtools.bundle.Bundle` or a bundle folder. Columns:
@@ -143,6 +175,12 @@ def actions_frame(bundle) -> pd.DataFrame:
     money figure), ``status`` (``open``: the plan lists only actions still to do) -- then
     :data:`MORE_COLUMNS` (rule_id, type, value_basis, evidence, facts, rank within the
     account, as_of). Rows are in plan order (account, then rank).
+
+    ``tasks``: a CRM task export read by :func:`read_tasks`. An action whose task the CRM has
+    closed, but whose rule still fires, is not exported under that id again (a re-import would
+    reopen the closed task): it gets the id of its next occurrence (:func:`open_occurrence`),
+    status open, and its description says which task was closed. The closed task itself is
+    not in the export, so the CRM keeps it as it is.
 
     Raises :class:`kamtools.bundle.BundleError` when the bundle has no plan actions.
     """
@@ -156,9 +194,11 @@ def actions_frame(bundle) -> pd.DataFrame:
     as_of = str(b.as_of.date())
     names = b.accounts.drop_duplicates("account_id").set_index("account_id")["name"]
     a = table.sort_values(["account_id", "order"], kind="stable").reset_index(drop=True)
+    done = frozenset() if tasks is None else frozenset(tasks.loc[tasks["done"].astype(bool), "action_id"].astype(str))
+    occurrences = [open_occurrence(acc, rule, done) for acc, rule in zip(a["account_id"], a["rule_id"], strict=True)]
     out = pd.DataFrame(
         {
-            "action_id": [action_id(acc, rule) for acc, rule in zip(a["account_id"], a["rule_id"], strict=True)],
+            "action_id": [o[0] for o in occurrences],
             "account_id": a["account_id"],
             "account_name": a["account_id"].map(names).fillna("").astype(str),
             "subject": a["action"].astype(str).map(_subject),
@@ -179,6 +219,13 @@ def actions_frame(bundle) -> pd.DataFrame:
     )
     currency = formatting.currency_of(b)
     out["description"] = [_description(row, currency) for _, row in out.iterrows()] if len(out) else []
+    for i, (_, n) in enumerate(occurrences):
+        if n > 1:
+            closed = occurrence_id(out.at[i, "account_id"], out.at[i, "rule_id"], n - 1)
+            out.at[i, "description"] = (
+                f"The condition holds again: task {closed} for it was marked done in the CRM, so this is a new "
+                f"task (occurrence {n}).\n" + out.at[i, "description"]
+            )
     out["description"] = out["description"].astype(str)
     return out[EXPORT_COLUMNS + MORE_COLUMNS]
 

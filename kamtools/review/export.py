@@ -228,23 +228,45 @@ def export_actions(
     out: str | os.PathLike,
     fmt: str = "csv",
     mapping: str | os.PathLike | dict | CrmMapping | None = None,
+    tasks: str | os.PathLike | pd.DataFrame | None = None,
+    tasks_mapping: str | os.PathLike | dict | CrmMapping | None = None,
 ) -> ExportResult:
     """Write every plan action of ``bundle`` to ``out`` (CSV or JSON), renamed by ``mapping``.
 
     Without a mapping the columns are :data:`kamtools.review.actions.EXPORT_COLUMNS`. The
     mapping is checked and the output path is checked before anything is written
     (:class:`kamtools.review.actions.CrmMappingError`, :class:`ExportError`).
+
+    ``tasks``: the CRM's task export (a file read with
+    :func:`kamtools.review.actions.read_tasks` and ``tasks_mapping``, by default ``mapping``; or
+    its frame). An action whose task the CRM has closed is never written as open under that id:
+    while its rule still fires it becomes a new task with the next occurrence's id (see
+    :func:`kamtools.review.actions.actions_frame`); the result's notes count them.
     """
+    from kamtools.review.actions import read_tasks
+
     fmt = _check_format(fmt)
     crm = load_crm_mapping(mapping)
     b = _open(bundle)
     header = list(crm.columns) + list(crm.fixed)
     out = Path(out)
     replaced = check_export_file(out, header, fmt, "actions", reading=b.path)
-    frame = apply_mapping(actions_frame(b), crm)
+    task_frame = None
+    if tasks is not None:
+        task_frame = tasks if isinstance(tasks, pd.DataFrame) else read_tasks(tasks, tasks_mapping or crm)
+    frame = actions_frame(b, tasks=task_frame)
+    notes = []
+    if task_frame is not None:
+        again = frame["description"].str.startswith("The condition holds again:")
+        closed = int(task_frame["done"].astype(bool).sum())
+        notes.append(
+            f"{closed} task(s) are done in the CRM task export; {int(again.sum())} of them hold again in this "
+            "analysis and are written as new open tasks with their own id (the closed tasks are left as they are)"
+        )
+    frame = apply_mapping(frame, crm)
     text = _csv_text(frame) if fmt == "csv" else _json_text(frame)
     _write(out, text, "--out")
-    return ExportResult(out, len(frame), header, replaced, [])
+    return ExportResult(out, len(frame), header, replaced, notes)
 
 
 # ---- scores ---------------------------------------------------------------------------------

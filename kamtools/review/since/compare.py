@@ -164,6 +164,7 @@ ACTION_COLUMNS = [
     "value_at_stake",
     "follow_up",
     "follow_up_text",
+    "condition_holds",
 ]
 
 
@@ -177,7 +178,7 @@ def _actions(
     notes: list[str],
     whole: bool = True,
 ) -> pd.DataFrame:
-    from kamtools.review.actions import action_id
+    from kamtools.review.actions import action_id, latest_occurrence
 
     if prev_actions is None:
         notes.append("The previous bundle has no account plan actions, so there are no actions to follow up.")
@@ -187,11 +188,16 @@ def _actions(
     p["action_id"] = [action_id(a, r) for a, r in zip(p["account_id"], p["rule_id"], strict=True)]
     p["due_date"] = pd.to_datetime(p["due_date"])
     firing: set[tuple[str, str]] | None = None
+    evidence: dict[tuple[str, str], str] = {}  # what the current plan says about a rule that still fires
     if cur_actions is not None or cur_risks is not None:
         firing = set()
-        for df in (cur_actions, cur_risks):
+        for df, col in ((cur_risks, "risk"), (cur_actions, "evidence")):
             if df is not None:
                 firing |= set(zip(df["account_id"], df["rule_id"], strict=True))
+                if col in df.columns:
+                    for key, text in zip(zip(df["account_id"], df["rule_id"], strict=True), df[col], strict=True):
+                        if isinstance(text, str) and text.strip():
+                            evidence[key] = " ".join(text.split())
     else:
         notes.append(
             "The current bundle has no account plan, so whether last review's conditions still hold is not known."
@@ -204,7 +210,11 @@ def _actions(
             )
         # the CRM export is the user's file: its ids may have been read as numbers
         done = set(tasks.loc[tasks["done"].astype(bool), "action_id"].astype(str))
-        unknown = set(tasks["action_id"].astype(str)) - set(p["action_id"])
+        known = set(tasks["action_id"].astype(str))
+        # the task the CRM holds for each action: a later occurrence when an earlier one was closed
+        p["action_id"] = [latest_occurrence(a, r, known)[0] for a, r in zip(p["account_id"], p["rule_id"], strict=True)]
+        first = {action_id(a, r) for a, r in zip(p["account_id"], p["rule_id"], strict=True)}
+        unknown = known - set(p["action_id"]) - first
         if unknown and whole:
             notes.append(
                 f"{len(unknown)} task(s) of the CRM export match no action of the plan of the previous review "
@@ -224,9 +234,14 @@ def _actions(
         else:
             follow.append("open")
     p["follow_up"] = follow
+    p["condition_holds"] = [
+        firing is not None and (a, r) in firing for a, r in zip(p["account_id"], p["rule_id"], strict=True)
+    ]
     p["follow_up_text"] = [
-        f"overdue since {d.date()}" if f == "overdue" else ACTION_STATUS_TEXT[f]
-        for f, d in zip(follow, p["due_date"], strict=True)
+        _follow_up_text(f, d, holds, evidence.get((a, r)), current_as_of)
+        for f, d, holds, a, r in zip(
+            follow, p["due_date"], p["condition_holds"], p["account_id"], p["rule_id"], strict=True
+        )
     ]
     p["value_at_stake"] = pd.to_numeric(p["value_at_stake"], errors="coerce")
     return p[ACTION_COLUMNS].reset_index(drop=True)
@@ -250,6 +265,16 @@ def _badges(acc: pd.DataFrame, risks: pd.DataFrame) -> None:
         | slipping
         | (n_high > 0)
     )
+
+
+def _follow_up_text(follow: str, due, holds: bool, evidence: str | None, current_as_of: pd.Timestamp) -> str:
+    """The follow-up as a KAM reads it; a done action whose rule still fires says so, with the evidence."""
+    if follow == "overdue":
+        return f"overdue since {due.date()}"
+    if follow == "done" and holds:
+        why = evidence or "the rule behind it still fires"
+        return f"done in the CRM (by the review of {current_as_of.date()}), but the condition still holds: {why.rstrip('.')}."
+    return ACTION_STATUS_TEXT[follow]
 
 
 def compare_bundles(current, previous, tasks: pd.DataFrame | None = None, accounts: list[str] | None = None) -> Changes:
@@ -303,7 +328,7 @@ def compare_bundles(current, previous, tasks: pd.DataFrame | None = None, accoun
         whole=accounts is None,
     )
     currency = currency_of(current)
-    digest = _digest(acc, risks, previous.as_of.date(), current.as_of.date(), currency=currency)
+    digest = _digest(acc, risks, previous.as_of.date(), current.as_of.date(), currency=currency, actions=actions)
     return Changes(
         current_as_of=current.as_of,
         previous_as_of=previous.as_of,

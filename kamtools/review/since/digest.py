@@ -20,6 +20,7 @@ DIGEST_KINDS = (
     "forecast revision",
     "new account",
     "account gone",
+    "done, still holds",
 )
 
 
@@ -30,6 +31,7 @@ def _digest(
     cur_date,
     top: int | None = DIGEST_REVISIONS,
     currency: str | None = None,
+    actions: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     rows = []
 
@@ -59,6 +61,21 @@ def _digest(
             r = by_id.loc[k["account_id"]].copy()
             r["account_id"] = k["account_id"]
             add(r, "new high risk", f"New high risk: {k['risk']}", k["value_at_stake"])
+    if actions is not None and len(actions) and "condition_holds" in actions.columns:
+        again = actions[(actions["follow_up"] == "done") & actions["condition_holds"].astype(bool)]
+        by_id = acc.set_index("account_id")
+        for _, x in again.iterrows():
+            if x["account_id"] not in by_id.index:
+                continue
+            r = by_id.loc[x["account_id"]].copy()
+            r["account_id"] = x["account_id"]
+            text = str(x["follow_up_text"])
+            add(
+                r,
+                "done, still holds",
+                f"{x['action']} ({x['action_id']}): {text[:1].upper()}{text[1:]}",
+                x["value_at_stake"],
+            )
     return _ranked(rows)
 
 

@@ -167,6 +167,7 @@ class Changes:
                     self.current_as_of.date(),
                     top=None,
                     currency=self.currency,
+                    actions=self.actions[self.actions["account_id"] == account_id],
                 )["sentence"]
             ),
             currency=self.currency,
