@@ -360,7 +360,7 @@ def test_digest_page_and_index_column_escape_the_data(pair, tmp_path):
     index = write_index(cur, out, changes=changes).read_text()
     assert '<th scope="col" data-type="text">Since the last review</th>' in index
     assert 'href="since.html"' in index
-    assert "churn low → high; tier 1 → tier 2; forecast -36%" in index
+    assert "churn low → high; tier 1 → tier 2; forecast -36%; target slipping; new high risk" in index
     plain = write_index(cur, out).read_text()
     assert "Since the last review" not in plain
     # the record `kamtools deliver` reads: the same digest rows and actions, for this bundle only
@@ -555,3 +555,63 @@ def test_cli_reports_since_with_a_crm_task_export_end_to_end(demo_pair, tmp_path
     digest = html.unescape((tmp_path / "d" / report_stem(owner) / "digest.html").read_text(encoding="utf-8"))
     row = next(r for r in re.findall(r"<tr>.*?</tr>", digest, flags=re.S) if done["action_id"] in r)
     assert "done (marked done in the CRM)" in row
+
+
+def test_index_badge_names_new_high_risks_and_slipping_targets(pair):
+    """The index's "since" cell names every digest line of an account: a slipping target and a new high
+    risk too, not only band, tier and forecast moves."""
+    cur, prev = pair
+    acc = compare_bundles(cur, prev).accounts.set_index("account_id")
+    assert acc.loc["A1", "badge"] == "churn low → high; tier 1 → tier 2; forecast -36%; target slipping; new high risk"
+    assert acc.loc["A2", "badge"] == "" and not acc.loc["A2", "badge_worse"]
+    assert acc.loc["A1", "badge_worse"]
+    from kamtools.review.since.wording import _badge
+
+    row = acc.loc["A2"].copy()
+    row["target_expected_attainment_change"], row["target_expected_attainment_current"] = -0.08, 0.9
+    assert _badge(row, 2) == "target slipping; 2 new high risks"  # only these two moved
+
+
+def test_a_done_action_whose_condition_still_holds_says_so(pair, tmp_path):
+    """Marked done in the CRM, but its rule still fires: the follow-up, the account's highlights, the
+    digest (since.html and its record for `kamtools deliver`) say the condition still holds, with the evidence."""
+    from kamtools.review.since import read_task_export
+    from kamtools.review.since_pages import read_record, write_digest
+
+    cur, prev = pair
+    done = action_id("A1", "dm_contact")  # still a risk and an action of the current plan
+    tasks = read_task_export(_tasks_csv(tmp_path / "tasks.csv", [(done, "Completed")]))
+    ch = compare_bundles(cur, prev, tasks=tasks)
+    row = ch.actions.set_index("action_id").loc[done]
+    wording = "done in the CRM (by the review of 2026-11-30), but the condition still holds: Risk dm_contact of A1."
+    assert row["follow_up"] == "done" and bool(row["condition_holds"]) and row["follow_up_text"] == wording
+    line = (
+        f"Do dm_contact for A1 ({done}): Done in the CRM (by the review of 2026-11-30), but the condition still holds"
+    )
+    assert any(s.startswith(line) for s in ch.for_account("A1").highlights)
+    assert ch.digest.loc[ch.digest["kind"] == "done, still holds", "sentence"].str.startswith(line).all()
+    out = tmp_path / "out"
+    out.mkdir()
+    page = html.unescape(write_digest(ch, cur, out).read_text())
+    assert '<span class="kind">done, still holds:</span> Do dm_contact for A1' in page and wording[1:60] in page
+    record, _ = read_record(out, cur)
+    assert any(x["follow_up_text"] == wording for x in record["actions"])
+    # an action done whose rule no longer fires is plainly done
+    other = read_task_export(_tasks_csv(tmp_path / "t2.csv", [(action_id("A1", "overdue_ar"), "Completed")]))
+    plain = compare_bundles(cur, prev, tasks=other).actions.set_index("rule_id").loc["overdue_ar"]
+    assert plain["follow_up_text"] == "done (marked done in the CRM)" and not plain["condition_holds"]
+
+
+def test_a_later_occurrence_in_the_crm_is_the_one_followed_up(pair, tmp_path):
+    """When the first task was closed and its rule's next occurrence (exported by export-actions --tasks) is
+    in the CRM export, the follow-up reads the state of that later task."""
+    from kamtools.review.actions import occurrence_id
+    from kamtools.review.since import read_task_export
+
+    cur, prev = pair
+    first, second = occurrence_id("A1", "dm_contact", 1), occurrence_id("A1", "dm_contact", 2)
+    tasks = read_task_export(_tasks_csv(tmp_path / "tasks.csv", [(first, "Completed"), (second, "Open")]))
+    ch = compare_bundles(cur, prev, tasks=tasks)
+    row = ch.actions.set_index("rule_id").loc["dm_contact"]
+    assert row["action_id"] == second and row["follow_up"] == "overdue"
+    assert not any("match no action" in n for n in ch.notes)
