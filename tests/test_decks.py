@@ -36,8 +36,9 @@ from kamtools.deck.template import default_template  # noqa: E402
 BIN = Path(sys.executable).parent
 FORMULA_NAME = '=HYPERLINK("http://evil.example/x","click")\x07 {{name}} <b>bold</b>'
 FORMULA_ID = "A0005"
+RECOMMENDED_ID = "A0003"
 INTERNAL_SLIDES = 11
-CUSTOMER_SLIDES = 7
+CUSTOMER_SLIDES = 7  # with the opportunities slide, drawn only when a category is recommended
 PORTFOLIO_SLIDES = 8
 
 
@@ -63,7 +64,23 @@ def hostile_bundle() -> Path:
             df = pd.read_parquet(path)
             df.loc[df["account_id"] == FORMULA_ID, "name"] = FORMULA_NAME
             df.to_parquet(path, index=False)
+        # the small portfolio recommends nothing (every adoption probability is below the useful one); one
+        # account gets two recommended categories so that the opportunities slide is drawn for it
+        path = out / "whitespace_recommendations.parquet"
+        recs = pd.read_parquet(path)
+        top = recs.index[(recs["account_id"] == RECOMMENDED_ID) & (recs["rank"] <= 2)]
+        assert len(top) == 2
+        recs.loc[top, "p_adopt"] = [0.25, 0.15]
+        recs.loc[top, "expected_value"] = recs.loc[top, "p_adopt"] * recs.loc[top, "spend_if_adopted"]
+        recs.loc[top, "recommended"] = True
+        recs.to_parquet(path, index=False)
     return out
+
+
+def recommends(account) -> bool:
+    """Whether the account has a recommended whitespace category (its customer deck then has the opportunities)."""
+    recs = account.table("whitespace_recommendations")
+    return recs is not None and bool(recs["recommended"].any())
 
 
 @lru_cache(maxsize=2)
@@ -159,7 +176,7 @@ def test_customer_decks_contain_nothing_internal():
     for account_id in bundle.account_ids():
         account = rows.account(account_id)
         prs = Presentation(str(deck_path(out, account_id, "customer")))
-        assert len(prs.slides) == CUSTOMER_SLIDES
+        assert len(prs.slides) == CUSTOMER_SLIDES - (not recommends(account))
         texts = deck_text(prs)
         full = "\n".join(texts)
         own_words = _without_data_strings(account, full)
@@ -552,7 +569,8 @@ def test_a_bundle_with_only_the_summary_table_still_gives_decks_that_say_why(tmp
         # the portfolio deck (the management review) is written for the internal audience only
         assert summary.failed == {} and (summary.portfolio is not None) == (audience == "internal")
         prs = Presentation(str(summary.written["A0003"]))
-        assert len(prs.slides) == (INTERNAL_SLIDES if audience == "internal" else CUSTOMER_SLIDES)
+        # no whitespace table: no opportunities slide (nothing is put to the customer as recommended)
+        assert len(prs.slides) == (INTERNAL_SLIDES if audience == "internal" else CUSTOMER_SLIDES - 1)
         text = "\n".join(deck_text(prs))
         if audience == "internal":
             assert "The forecast was left out for this test." in text

@@ -14,9 +14,10 @@ from kamtools.deck.audience import check_audience
 from kamtools.deck.charts import add_chart, add_table
 from kamtools.deck.slides import Deck
 from kamtools.deck.source import AccountRows
-from kamtools.deck.text import literal, missing
+from kamtools.deck.text import literal, missing, wording
 from kamtools.formatting import count, currency_of, date, day, money, month, number, pct
 from kamtools.plan.actions import stake_text
+from kamtools.sections.whitespace import uncalibrated_reason
 
 MAX_ROWS = 8  # table rows per slide; the rest is counted below the table
 EXTRA_POSITION = 2  # extra slides (since the last review) go after the title and the overview slide
@@ -74,6 +75,31 @@ def _categories(account: AccountRows) -> pd.DataFrame:
         return lanes
     lanes = lanes[(lanes["revenue_ltm"] > 0) | (lanes["revenue_prior"] > 0)]
     return lanes.sort_values(["revenue_ltm", "revenue_prior"], ascending=False).reset_index(drop=True)
+
+
+def _min_useful_p() -> float:
+    """The adoption probability (or, uncalibrated, the score) from which a category is recommended."""
+    from kamtools.sections.whitespace import min_useful_p
+
+    return min_useful_p()
+
+
+def _calibrated(recs: pd.DataFrame) -> bool:
+    """Whether the recommendations carry adoption probabilities (NaN throughout when the history was too short)."""
+    return recs.empty or bool(pd.to_numeric(recs["p_adopt"], errors="coerce").notna().any())
+
+
+def _recommended(recs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(recommended, not recommended) rows of the whitespace recommendations, by the bundle's ``recommended``
+    flag (as the HTML report reads them); bundles without the flag compare the probability (or score)."""
+    if recs.empty:
+        return recs, recs
+    if "recommended" in recs.columns:
+        flag = recs["recommended"].fillna(False).astype(bool)
+    else:
+        value = recs["p_adopt"] if _calibrated(recs) else recs["score"]
+        flag = pd.to_numeric(value, errors="coerce").fillna(0) >= _min_useful_p()
+    return recs[flag].sort_values("rank"), recs[~flag].sort_values("rank")
 
 
 def _change(now: object, before: object) -> object:
@@ -141,6 +167,14 @@ def _customer_title(deck: Deck, account: AccountRows) -> None:
     deck.title_slide(account_name(account), lines)
 
 
+def _customer_since(since: pd.Timestamp, as_of: pd.Timestamp) -> str:
+    """ "2016 (10 years)": the year and the whole years completed by ``as_of`` (never rounded up)."""
+    years = as_of.year - since.year - ((as_of.month, as_of.day) < (since.month, since.day))
+    if years < 1:
+        return f"{since.year} (less than a year)"
+    return f"{since.year} ({years} year{'s' if years != 1 else ''})"
+
+
 def _customer_partnership(deck: Deck, account: AccountRows) -> None:
     info = account.info
     kpis = _first(account.table("kpis"))
@@ -149,8 +183,7 @@ def _customer_partnership(deck: Deck, account: AccountRows) -> None:
     since = _value(info, key="customer_since") or _value(info, key="first_order_date")
     rows = []
     if since is not None:
-        years = (account.as_of - pd.Timestamp(since)).days / 365.25
-        rows.append(("Customer since", f"{pd.Timestamp(since).year} ({number(years, 0)} years)"))
+        rows.append(("Customer since", _customer_since(pd.Timestamp(since), account.as_of)))
     where = ", ".join(x for x in (literal(info.get("industry"), 60), literal(info.get("country"), 40)) if x)
     if where:
         rows.append(("Industry, country", where))
@@ -222,12 +255,13 @@ def _opportunity_sentence(rec, industry: str) -> str:
 
 
 def _customer_opportunities(deck: Deck, account: AccountRows) -> list[str]:
-    recs = _rows(account.table("whitespace_recommendations"))
-    slide = deck.slide("Opportunities for you")
+    """The recommended categories framed as opportunities for the customer; no slide when none is recommended
+    (a category below the useful adoption probability is not put to the customer)."""
+    recs, _ = _recommended(_rows(account.table("whitespace_recommendations")))
     if recs.empty:
-        deck.text(slide, deck.area, ["You already buy across our range; we will keep you posted on new products."], 16)
         return []
-    recs = recs.sort_values("rank").head(5)
+    slide = deck.slide("Opportunities for you")
+    recs = recs.head(5)
     industry = literal(account.info.get("industry"), 40)
     rows = [(literal(r["category"], 60), _opportunity_sentence(r, industry)) for r in recs.to_dict("records")]
     top, bottom = deck.rows(0.12)
@@ -244,12 +278,28 @@ def _customer_opportunities(deck: Deck, account: AccountRows) -> list[str]:
     return [r[0] for r in rows]
 
 
+def _complaints_note(account: AccountRows, comp: dict) -> str:
+    """What the service slide says about complaints: only what the complaints data shows (nothing without it)."""
+    if not account.bundle.has("complaints_summary"):
+        return ""
+    if not comp or missing(comp.get("complaints_12m")) or float(comp["complaints_12m"]) == 0:
+        if comp and float(comp.get("complaints_open") or 0) > 0:
+            return "We are working on the open cases and will confirm a resolution date for each."
+        return "No complaints recorded in the last 12 months."
+    if float(comp.get("complaints_open") or 0) > 0:
+        return "We are working on the open cases and will confirm a resolution date for each."
+    resolved = comp.get("resolved_12m")
+    if not missing(resolved) and float(resolved) >= float(comp["complaints_12m"]):
+        return "Every complaint of the last 12 months has been resolved."
+    return ""
+
+
 def _customer_service(deck: Deck, account: AccountRows) -> None:
     comp = _first(account.table("complaints_summary"))
     kpis = _first(account.table("kpis"))
     rows = []
     if kpis:
-        rows.append(("Orders delivered, last 12 months", count(kpis.get("orders_ltm"))))
+        rows.append(("Orders, last 12 months", count(kpis.get("orders_ltm"))))
         if not missing(kpis.get("avg_order_value")):
             rows.append(("Average order value", money(kpis.get("avg_order_value"), deck.currency)))
     if comp:
@@ -264,13 +314,9 @@ def _customer_service(deck: Deck, account: AccountRows) -> None:
         return
     left, right = deck.split(0.6)
     add_table(slide, left, None, rows, [3, 1.2], 14, [False, True])
-    if comp and not missing(comp.get("complaints_12m")) and float(comp["complaints_12m"]) == 0:
-        note = "No complaints in the last 12 months."
-    elif comp and float(comp.get("complaints_open") or 0) > 0:
-        note = "We are working on the open cases and will confirm a resolution date for each."
-    else:
-        note = "Every complaint of the last 12 months has been resolved."
-    deck.text(slide, right, [note], 16)
+    note = _complaints_note(account, comp)
+    if note:
+        deck.text(slide, right, [note], 16)
 
 
 def _customer_next_steps(deck: Deck, account: AccountRows, opportunities: list[str]) -> None:
@@ -334,6 +380,17 @@ def _internal_title(deck: Deck, account: AccountRows) -> None:
     deck.title_slide(account_name(account), lines)
 
 
+def _whitespace_value(deck: Deck, account: AccountRows) -> str:
+    """The account's whitespace expected value, or why there is none (nothing recommended, or scores only)."""
+    recs = _rows(account.table("whitespace_recommendations"))
+    if not recs.empty:
+        if not _calibrated(recs):
+            return "not estimated (uncalibrated scores)"
+        if _recommended(recs)[0].empty:
+            return "none recommended"
+    return money(account.info.get("whitespace_value"), deck.currency)
+
+
 def _internal_glance(deck: Deck, account: AccountRows) -> None:
     info = account.info
     plan = _first(account.table("plan_summary"))
@@ -361,7 +418,7 @@ def _internal_glance(deck: Deck, account: AccountRows) -> None:
         ),
         ("Share of wallet", pct(info.get("share_of_wallet"))),
         ("Tier, portfolio quadrant", f"{count(info.get('tier'))}, {literal(info.get('quadrant'))}"),
-        ("Whitespace (expected value)", money(info.get("whitespace_value"), deck.currency)),
+        ("Whitespace (expected value)", _whitespace_value(deck, account)),
     ]
     keys = (
         "revenue_ltm",
@@ -381,15 +438,15 @@ def _internal_glance(deck: Deck, account: AccountRows) -> None:
     add_table(slide, left, None, rows or [("Revenue, last 12 months", "-")], [1.6, 1.4], 12, [False, True])
     parts = []
     if plan.get("top_risk"):
-        parts.append(("Top risk", [literal(plan["top_risk"], 300)]))
+        parts.append(("Top risk", [wording(plan["top_risk"], 300)]))
     if plan.get("top_action"):
-        parts.append(("Top action", [literal(plan["top_action"], 300)]))
+        parts.append(("Top action", [wording(plan["top_action"], 300)]))
     if not missing(plan.get("value_at_stake")):
         parts.append(("Value at stake in the plan", [money(plan["value_at_stake"], deck.currency)]))
     deck.headed(slide, right, parts or [("Plan", ["No plan actions for this account."])], 14)
     points = _rows(account.table("plan_talking_points"))
     if not points.empty:
-        deck.notes(slide, [literal(t, 600) for t in points.sort_values("order")["text"]])
+        deck.notes(slide, [wording(t, 600) for t in points.sort_values("order")["text"]])
 
 
 def _internal_forecast(deck: Deck, account: AccountRows) -> None:
@@ -518,7 +575,7 @@ def _internal_risks(deck: Deck, account: AccountRows) -> None:
         rows = [
             (
                 literal(r.severity),
-                literal(r.risk, 220),
+                wording(r.risk, 220),
                 money(r.value_at_stake, deck.currency) or stake_text(None, getattr(r, "value_basis", "")),
             )
             for r in shown.itertuples()
@@ -528,13 +585,13 @@ def _internal_risks(deck: Deck, account: AccountRows) -> None:
     churn = f"Churn probability {pct(info.get('churn_probability'))} ({literal(info.get('risk_band'))} band)"
     lines = []
     if not drivers.empty:
-        lines += [literal(s, 200) for s in drivers.sort_values("rank")["sentence"].head(3) if literal(s)]
+        lines += [wording(s, 200) for s in drivers.sort_values("rank")["sentence"].head(3) if literal(s)]
     if not health.empty and {"max_points", "contribution"} <= set(health.columns):
         health = health.assign(lost=health["max_points"] - health["contribution"])
         weak = health[health["lost"] > 0].sort_values("lost", ascending=False).head(2)
     else:
         weak = health.iloc[0:0]
-    health_text = [literal(s, 160) for s in weak["sentence"] if literal(s)] if not weak.empty else []
+    health_text = [wording(s, 160) for s in weak["sentence"] if literal(s)] if not weak.empty else []
     half = bottom[2] // 2
     if not missing(info.get("churn_probability")):
         deck.headed(slide, (bottom[0], bottom[1], half, bottom[3]), [(churn, lines or ["no drivers listed"])], 12)
@@ -547,20 +604,43 @@ def _internal_risks(deck: Deck, account: AccountRows) -> None:
         )
 
 
+def _price_gaps(account: AccountRows, threat: dict) -> str:
+    """One sentence naming what each price gap of the internal deck compares, so that the health score's,
+    the threat's and the plan's figures (different bids, competitors and periods) are not read as one."""
+    parts = []
+    health = _rows(account.table("health_components"))
+    if not health.empty and "component" in health.columns:
+        row = health[health["component"] == "bid_price_gap_pct"]
+        if len(row) and not missing(row["value"].iloc[0]):
+            parts.append(
+                f"{pct(float(row['value'].iloc[0]) / 100, True, digits=1)} on all our bids against the competitor's "
+                "price, last 12 months (health score)"
+            )
+    if threat and not missing(threat.get("price_gap")):
+        main = literal(threat.get("main_competitor"), 60) or "the main competitor"
+        parts.append(f"{pct(threat['price_gap'], True)} on our bids against {main}, last 12 months (threat)")
+    if not parts:
+        return ""
+    return (
+        "Price gaps compare different bids: "
+        + "; ".join(parts)
+        + "; the table's \"Our price gap (lost)\" and the plan's risks compare the lost bids only (the risks over "
+        "the last two years)."
+    )
+
+
 def _internal_competitors(deck: Deck, account: AccountRows) -> None:
     bids = _rows(account.table("competitor_account_bids"))
     threat = _first(account.table("competitor_threat"))
     slide = deck.slide("Competitors")
     top, bottom = deck.rows(0.22)
-    reason = literal(threat.get("reasons"), 400) if threat else ""
+    reason = wording(threat.get("reasons"), 400) if threat else ""
     band = literal(threat.get("threat_band")) if threat else ""
-    deck.text(
-        slide,
-        top,
-        [f"Competitive threat: {band or 'not scored'}", reason or "No competitive losses recorded."],
-        13,
-        bold_first=True,
-    )
+    lines = [f"Competitive threat: {band or 'not scored'}", reason or "No competitive losses recorded."]
+    gaps = _price_gaps(account, threat)
+    if gaps:
+        lines.append(gaps)
+    deck.text(slide, top, lines, 12 if gaps else 13, bold_first=True)
     if bids.empty:
         return
     bids = bids.sort_values(["n_bids", "lost_amount"], ascending=False)
@@ -603,9 +683,32 @@ def _internal_whitespace(deck: Deck, account: AccountRows) -> None:
             16,
         )
         return
-    shown = recs.sort_values("rank").head(6)
     # no adoption probability when the history was too short to calibrate the scores: the raw score, named so
-    calibrated = pd.to_numeric(shown["p_adopt"], errors="coerce").notna().any()
+    calibrated = _calibrated(recs)
+    useful, weak = _recommended(recs)
+    floor = f"{_min_useful_p():.0%}"
+    notes = [] if calibrated else [literal(uncalibrated_reason(account.bundle), 400)]
+    if weak.empty:
+        pass
+    elif calibrated:
+        listed = ", ".join(f"{literal(r.category, 60)} ({pct(r.p_adopt, digits=1)})" for r in weak.head(8).itertuples())
+        more = f" and {len(weak) - 8} more" if len(weak) > 8 else ""
+        notes.append(f"Not recommended (adoption probability below {floor}): {listed}{more}.")
+    else:
+        listed = ", ".join(literal(c, 60) for c in weak["category"].head(8))
+        more = f" and {len(weak) - 8} more" if len(weak) > 8 else ""
+        notes.append(f"Scoring below {floor}, not listed: {listed}{more}.")
+    if useful.empty:
+        if calibrated:
+            first = (
+                f"No category is recommended: every opportunity has an adoption probability below {floor}, "
+                "too low to be worth a KAM's time."
+            )
+        else:
+            first = f"No category is listed: every opportunity scores below {floor}."
+        deck.text(slide, deck.area, [first, *notes], 16, bold_first=True)
+        return
+    shown = useful.head(6)
     rows = [
         (
             literal(r.category, 60),
@@ -618,15 +721,19 @@ def _internal_whitespace(deck: Deck, account: AccountRows) -> None:
         for r in shown.itertuples()
     ]
     chance = "Chance to start" if calibrated else "Score (uncalibrated, not a probability)"
+    top, bottom = deck.rows(0.8) if notes else (deck.area, None)
     add_table(
         slide,
-        deck.area,
+        top,
         ["Category", "Status", chance, "Spend if adopted", "Expected", "Why"],
         rows,
         [1.6, 0.9, 1, 1.2, 1.1, 5],
         11,
         [False, False, True, True, True, False],
     )
+    _more(deck, slide, top, len(shown), len(useful), "recommended categories")
+    if bottom is not None:
+        deck.text(slide, bottom, notes, 11)
 
 
 def _internal_service(deck: Deck, account: AccountRows) -> None:
@@ -674,7 +781,7 @@ def _internal_plan(deck: Deck, account: AccountRows) -> None:
     slide = deck.slide("The plan")
     top, bottom = deck.rows(0.25)
     lines = ["Objectives"] + (
-        [literal(t, 240) for t in objectives.sort_values("order")["text"]] if not objectives.empty else ["none set"]
+        [wording(t, 240) for t in objectives.sort_values("order")["text"]] if not objectives.empty else ["none set"]
     )
     deck.text(slide, top, lines, 12, bold_first=True)
     if actions.empty:
@@ -689,7 +796,7 @@ def _internal_plan(deck: Deck, account: AccountRows) -> None:
     rows = [
         (
             literal(a.priority),
-            literal(a.action, 240),
+            wording(a.action, 240),
             literal(a.owner, 40),
             date(a.due_date),
             money(a.value_at_stake, deck.currency) or stake_text(None, getattr(a, "value_basis", "")),
@@ -706,7 +813,7 @@ def _internal_plan(deck: Deck, account: AccountRows) -> None:
         [False, False, False, False, True],
     )
     _more(deck, slide, bottom, len(shown), len(actions), "actions")
-    deck.notes(slide, [f"{literal(a.action, 300)}: {literal(a.evidence, 400)}" for a in shown.itertuples()])
+    deck.notes(slide, [f"{wording(a.action, 300)}: {wording(a.evidence, 400)}" for a in shown.itertuples()])
 
 
 def internal_deck(deck: Deck, account: AccountRows) -> None:

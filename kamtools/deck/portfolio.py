@@ -12,7 +12,7 @@ import pandas as pd
 from kamtools.bundle import Bundle
 from kamtools.deck.charts import MONEY_FORMAT, PCT_FORMAT, add_chart, add_table
 from kamtools.deck.slides import Deck
-from kamtools.deck.text import literal, missing
+from kamtools.deck.text import literal, missing, wording
 from kamtools.formatting import count, currency_of, date, money, pct
 
 TOP = 10
@@ -244,7 +244,7 @@ def _actions(deck: Deck, bundle: Bundle, acc: pd.DataFrame) -> None:
     rows = [
         (
             names.get(a.account_id, literal(a.account_id)),
-            literal(a.action, 160),
+            wording(a.action, 240),  # the cell wraps; a longer action is cut at a word, with an ellipsis
             literal(a.owner, 30),
             date(a.due_date),
             money(a.value_at_stake, deck.currency),

@@ -37,4 +37,52 @@ def literal(value: object, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
 
 
-__all__ = ["literal", "missing"]
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters at a word boundary, with an ellipsis (mid-word only for
+    a single word longer than most of the limit)."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    cut = head.rfind(" ")
+    if cut >= limit // 2:
+        head = head[:cut]
+    return head.rstrip(" ,;:-(") + "\u2026"
+
+
+# "1 categories" -> "1 category" in generated sentences (playbook templates, change figures): a count of
+# exactly one (not 11, 1.5 or 0.1) followed by one of these plurals
+_SINGULAR = {
+    "pts": "pt",
+    "categories": "category",
+    "bids": "bid",
+    "accounts": "account",
+    "complaints": "complaint",
+    "days": "day",
+    "months": "month",
+    "orders": "order",
+    "invoices": "invoice",
+    "contacts": "contact",
+    "actions": "action",
+    "risks": "risk",
+    "open bids": "open bid",
+    "decision makers": "decision maker",
+}
+_ONE_PLURAL = re.compile(
+    r"(?<![\d.,])([+\-\u2212\u00b1]?1) (" + "|".join(sorted(map(re.escape, _SINGULAR), key=len, reverse=True)) + r")\b"
+)
+
+
+def singular(text: str) -> str:
+    """``text`` with a count of one followed by its singular noun ("1 categories" -> "1 category", "-1 pts" ->
+    "-1 pt"); for the sentences kamtools writes from templates, never for names from data."""
+    return _ONE_PLURAL.sub(lambda m: f"{m.group(1)} {_SINGULAR[m.group(2)]}", text)
+
+
+def wording(value: object, limit: int = 160) -> str:
+    """:func:`literal` of a sentence kamtools wrote (a risk, an action, a change), with :func:`singular` applied
+    and cut at a word boundary (names from data keep :func:`literal`'s cut, which keeps more of a long name)."""
+    text = literal(value, 100_000)
+    return shorten(singular(text), limit)
+
+
+__all__ = ["literal", "missing", "shorten", "singular", "wording"]
