@@ -474,3 +474,41 @@ def test_digest_tier_reads_like_the_report(reports, tmp_path):
     tiers = {str(int(float(t))) for t in bundle.accounts["tier"].dropna()}
     assert any(f"<td>Tier {t}</td>" in page for t in tiers)
     assert "<td>1.0</td>" not in page and "<td>2.0</td>" not in page and "<td>3.0</td>" not in page
+
+
+def test_an_action_done_in_the_crm_whose_condition_holds_is_not_shown_as_reopened(since_reports, tmp_path):
+    """The digest's follow-up says "done in the CRM, but the condition still holds", and its most valuable
+    actions show that action under its new task's id with a note, never the closed task's id as open."""
+    import shutil
+
+    from kamtools.reports.state import report_stem
+    from kamtools.review.actions import actions_frame, occurrence_id
+    from kamtools.review.since_pages import prepare_since, write_digest
+
+    out, bundle, changes, _ = since_reports
+    now = actions_frame(bundle)
+    owner_of = bundle.accounts.set_index("account_id")["owner"]
+    top = now.assign(owner=now["account_id"].map(owner_of))
+    top = top.sort_values("value_at_stake", ascending=False, kind="stable").groupby("owner").head(10)
+    held = changes.actions[changes.actions["condition_holds"].astype(bool)]
+    pick = held[held["action_id"].isin(top["action_id"])].iloc[0]
+    copy = tmp_path / "r"
+    shutil.copytree(out, copy)
+    tasks = tmp_path / "tasks.csv"
+    pd_rows = f"action_id,status\n{pick['action_id']},Completed\n"
+    tasks.write_text(pd_rows, encoding="utf-8")
+    again, _, _ = prepare_since(bundle, changes.previous_path, tasks)
+    write_digest(again, bundle, copy)
+    kam = owner_of[pick["account_id"]]
+    owners = tmp_path / "owners.csv"
+    owners.write_text(f"owner,email\n{kam},kam@example.com\n", encoding="utf-8")
+    assert main(["deliver", str(copy), "--owners", str(owners), "--to", str(tmp_path / "d")]) == 0
+    page = (tmp_path / "d" / report_stem(kam) / "digest.html").read_text(encoding="utf-8")
+    text = _since_section(page)
+    assert "but the condition still holds:" in text and pick["action_id"] in text
+    valuable = page[page.index("<h2>Most valuable actions</h2>") : page.index("<h2>Since the last review</h2>")]
+    new_id = occurrence_id(pick["account_id"], pick["rule_id"], 2)
+    assert new_id in valuable and pick["action_id"] not in valuable.replace(
+        f"Task {pick['action_id']} was marked done", ""
+    )
+    assert f"Task {pick['action_id']} was marked done in the CRM, but the condition still holds" in valuable

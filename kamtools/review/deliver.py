@@ -315,7 +315,7 @@ th{background:#f3f4f6}td.num{text-align:right;white-space:nowrap}.muted{color:#6
 {% endfor %}</tbody></table>{% else %}<p class="muted">{{ risks_note }}</p>{% endif %}
 <h2>Most valuable actions</h2>
 {% if actions %}<table><thead><tr><th>Account</th><th>Action</th><th>Due</th><th>Priority</th><th>Value at stake</th><th>Id</th></tr></thead><tbody>
-{% for x in actions %}<tr><td>{{ x.name }}</td><td>{{ x.subject }}</td><td>{{ x.due_date }}</td><td>{{ x.priority }}</td>
+{% for x in actions %}<tr><td>{{ x.name }}</td><td>{{ x.subject }}{% if x.note %}<br><span class="muted">{{ x.note }}</span>{% endif %}</td><td>{{ x.due_date }}</td><td>{{ x.priority }}</td>
 <td class="num">{{ x.value or "–" }}</td><td class="muted">{{ x.action_id }}</td></tr>
 {% endfor %}</tbody></table>{% else %}<p class="muted">{{ actions_note }}</p>{% endif %}
 <h2>Since the last review</h2>
@@ -411,7 +411,7 @@ def plan_delivery(
             "as_of": plan.as_of,
             "accounts": rows,
             "risks": _top_risks(risks, ids, names, currency),
-            "actions": _top_actions(actions, ids, currency),
+            "actions": _top_actions(actions, ids, currency, since),
             "risks_note": risks_note,
             "actions_note": actions_note,
             "since": _since_of(since, ids, who["owner"], names, currency),
@@ -618,23 +618,42 @@ def _top_risks(risks: pd.DataFrame | None, ids: set, names: pd.Series, currency:
     ]
 
 
-def _top_actions(actions: pd.DataFrame | None, ids: set, currency: str | None) -> list[dict]:
-    """The most valuable plan actions of these accounts."""
+def _top_actions(actions: pd.DataFrame | None, ids: set, currency: str | None, since: dict | None = None) -> list[dict]:
+    """The most valuable plan actions of these accounts. An action the last review's follow-up found
+    done in the CRM while its condition still holds says so, under the id of its new task (the one
+    ``kamtools export-actions --tasks`` writes), so it does not read as the closed task reopened."""
+    from kamtools.review.actions import open_occurrence
+
     if actions is None:
         return []
+    again = {
+        (str(a["account_id"]), str(a.get("rule_id"))): a
+        for a in (since or {}).get("actions", [])
+        if a.get("follow_up") == "done" and a.get("condition_holds")
+    }
+    closed = {str(a["action_id"]) for a in again.values()}
     x = actions[actions["account_id"].isin(ids)]
     x = x.sort_values("value_at_stake", ascending=False, na_position="last", kind="stable").head(TOP_N)
-    return [
-        {
+    rows = []
+    for _, y in x.iterrows():
+        row = {
             "name": _cell(y["account_name"]) or y["account_id"],
             "subject": y["subject"],
+            "note": "",
             "due_date": y["due_date"],
             "priority": y["priority"],
             "value": formatting.money(y["value_at_stake"], currency),
             "action_id": y["action_id"],
         }
-        for _, y in x.iterrows()
-    ]
+        done = again.get((str(y["account_id"]), str(y["rule_id"])))
+        if done is not None:
+            row["action_id"] = open_occurrence(y["account_id"], y["rule_id"], closed)[0]
+            row["note"] = (
+                f"Task {done['action_id']} was marked done in the CRM, but the condition still holds; "
+                "this is a new task for it."
+            )
+        rows.append(row)
+    return rows
 
 
 def _render_digests(pack: KamPack, template, common: dict, link_base: str | None) -> None:

@@ -192,7 +192,7 @@ def write_record(changes, bundle, out_dir: str | os.PathLike) -> Path:
 
     digest_cols = ["rank", "account_id", "name", "owner", "kind", "sentence", "value_at_stake"]
     action_cols = ["account_id", "action_id", "action", "priority", "due_date", "value_at_stake", "follow_up"]
-    action_cols += ["follow_up_text"]
+    action_cols += ["follow_up_text", "rule_id", "condition_holds"]
     record = {
         "format": RECORD_FORMAT,
         "bundle_fingerprint": bundle.fingerprint,
