@@ -244,7 +244,7 @@ def test_account_with_bids_shows_prices_curves_postmortem_and_tenders(bundle, ca
         assert f"{r['p_win_current']:.0%} →" in text
     assert page.count('<img class="kam-fig"') == 2  # one curve per open bid
     assert "Post-bid analysis" in text and "OP-8" in text and "+8%" in text
-    assert "we won 1 and lost 2: 1 of the losses were on price and 1 on other reasons" in text
+    assert "we won 1 and lost 2: 1 of the losses was on price and 1 on other reasons" in text
     assert "Upcoming tenders" in text and "Feb 2027" in text
     assert "Jun 2028" not in text  # beyond the next 12 months
     assert "Next expected tender" in text
@@ -593,7 +593,7 @@ def test_postmortem_losses_without_a_reason_and_bids_the_model_could_not_score()
     post.loc[2, ["loss_reason", "loss_type"]] = [None, "unknown"]
     post.loc[0, "p_win_at_time"] = np.nan
     sentence = postmortem_sentence(post)
-    assert "lost 2: 1 of the losses were on price and 0 on other reasons, 1 without a recorded reason." in sentence
+    assert "lost 2: 1 of the losses was on price and 0 on other reasons, 1 without a recorded reason." in sentence
     shown = postmortem_table(post).set_index("opportunity_id")
     assert shown.loc["OP-7", "reason_text"] == "not recorded"
     assert shown.loc["OP-9", "p_text"] == "n/a (too few earlier bids)" and shown.loc["OP-9", "reason_text"] == ""

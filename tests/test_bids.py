@@ -10,7 +10,6 @@ from scipy.special import expit
 
 from kamtools.bids import SUMMARY_COLUMNS, BidSettings, WinModel, bundle_tables, fit_win_model, recommend_bids
 from kamtools.bids.postbid import postmortem
-from kamtools.bids.reasons import SAME_PRICE
 from kamtools.bids.recommend import Priced, optimise, price_bounds
 from kamtools.bids.references import HISTORY, INDEX, QUOTED
 from kamtools.bids.tenders import tender_calendar
@@ -95,7 +94,7 @@ def test_recommendation_maximises_expected_margin_on_a_known_response():
         return b * (1 - q) / p + 1 / (p - cost)
 
     analytic = brentq(slope_of_log_em, cost + 1e-6, 150.0)
-    assert abs(rec["recommended_price"].iloc[0] - analytic) < 0.5
+    assert abs(rec["best_price"].iloc[0] - analytic) < 0.5
     assert rec["price_low"].iloc[0] <= analytic <= rec["price_high"].iloc[0]
     # the curve's best grid point is next to it, and expected margin there is the largest
     best = curves.loc[curves["expected_margin"].idxmax(), "price"]
@@ -114,11 +113,13 @@ def test_floors_are_respected(demo):
     floor, _ = price_bounds(np.array([100.0]), np.array([80.0]), tight)
     assert floor[0] == pytest.approx(100 * 0.8 / 0.75)
     at_floor = np.isclose(recs["recommended_price"], recs["floor_price"]) & (our >= recs["floor_price"])
-    # a floor within SAME_PRICE of the current price is a "keep" (the reason says so, not the floor)
-    keep = (recs["recommended_price"] - our).abs() < SAME_PRICE
+    # a bid that keeps its price says so; one moved to the floor names the rule that binds
+    keep = recs["recommended_price"] == our
     held = recs[at_floor & ~keep]
-    assert len(held) and held["reason"].str.contains("held at the price floor").all()
-    assert recs.loc[at_floor & keep, "reason"].str.startswith("Keep ").all()
+    assert (
+        len(held) and held["reason"].str.contains(r"\(at the floor: (?:3% maximum discount|25% minimum margin)\)").all()
+    )
+    assert recs.loc[keep, "reason"].str.startswith("Keep ").all()
 
 
 def test_a_price_below_the_floor_is_raised(demo):
@@ -136,12 +137,22 @@ def test_a_price_below_the_floor_is_raised(demo):
 # the demo: recommended prices against the planted optimum
 # ------------------------------------------------------------------------------------------
 def test_recommended_prices_match_the_planted_optimum(demo, stage):
+    from kamtools.bids import price_open_bids
     from kamtools.bids.recommend import best_price
 
     portfolio, truth = demo
-    recs = stage["bid_recommendations"]
-    r = recs[recs["price_basis"] == QUOTED].merge(
-        portfolio.tables["opportunities"][["opportunity_id", "created_date"]], on="opportunity_id"
+    # the optimiser's best price (a bid whose current price is in the good range, or whose gain is not
+    # certain, keeps it: checked apart below)
+    recs = price_open_bids(portfolio, calibration=stage["bid_calibration"])[0]
+    shown = stage["bid_recommendations"].set_index("opportunity_id")["recommended_price"]
+    changed = (recs["keep_basis"] == "") & (recs["price_rule"] == "")
+    assert (recs.loc[changed, "best_price"].to_numpy() == shown[recs.loc[changed, "opportunity_id"]].to_numpy()).all()
+    kept = recs["keep_basis"] != ""
+    assert (shown[recs.loc[kept, "opportunity_id"]].to_numpy() == recs.loc[kept, "our_price"].to_numpy()).all()
+    r = (
+        recs[recs["price_basis"] == QUOTED]
+        .drop(columns="created_date", errors="ignore")
+        .merge(portfolio.tables["opportunities"][["opportunity_id", "created_date"]], on="opportunity_id")
     )
     churn = truth.churn.set_index("account_id")
     segment = truth.segments.set_index("account_id")["segment"]
@@ -155,7 +166,7 @@ def test_recommended_prices_match_the_planted_optimum(demo, stage):
     planted, _, _ = best_price(
         base, -16.0, r["competitor_price"].to_numpy(), our, cost, r["amount"].to_numpy(), floor, ceiling
     )
-    diff = np.abs(r["recommended_price"].to_numpy() - planted)
+    diff = np.abs(r["best_price"].to_numpy() - planted)
     # tolerance: median within 1.5 index points (of ~100), 90% of bids within 3 points
     assert len(r) >= 40
     assert np.median(diff) <= 1.5
@@ -183,7 +194,9 @@ def test_stage_tables_and_columns(demo, stage):
     assert sorted(recs["opportunity_id"]) == sorted(opp.loc[opp["status"] == "open", "opportunity_id"])
     assert set(recs["price_basis"]) <= {QUOTED, INDEX, HISTORY}
     assert recs["reason"].str.match(r"^(Bid \d+\.\d instead of \d+\.\d|Keep \d+\.\d): ").all()
-    assert ((recs["price_low"] <= recs["recommended_price"]) & (recs["recommended_price"] <= recs["price_high"])).all()
+    changed = recs["recommended_price"] != recs["our_price"]
+    inside = (recs["price_low"] <= recs["recommended_price"]) & (recs["recommended_price"] <= recs["price_high"])
+    assert inside[changed].all() and changed.any()
     first = recs[recs["price_basis"] == QUOTED].iloc[0]
     assert f"quoted {first['competitor_price']:.1f}" in first["reason"]
     assert "P(win)" in first["reason"]
@@ -599,9 +612,9 @@ def test_index_scatter_flattens_the_curve_and_widens_the_range():
     rec, curves, gains = optimise(known_model(a, -12.0), bids, wide)
     quoted, indexed = rec.iloc[0], rec.iloc[1]
     # the uncertain competitor price: a more cautious cut, a wider range, a wider band of gained margin
-    assert indexed["recommended_price"] > quoted["recommended_price"]
+    assert indexed["best_price"] > quoted["best_price"]
     assert indexed["price_high"] - indexed["price_low"] > quoted["price_high"] - quoted["price_low"]
-    spread = np.quantile(gains, 0.95, axis=1) - np.quantile(gains, 0.05, axis=1)
+    spread = (rec["best_gain_high"] - rec["best_gain_low"]).to_numpy()
     assert spread[1] > 1.1 * spread[0]
     band = curves[curves["opportunity_id"] == "I"]
     assert ((band["p_win_low"] <= band["p_win"]) & (band["p_win"] <= band["p_win_high"])).all()
@@ -750,7 +763,9 @@ def test_no_quote_bids_are_priced_when_past_ones_respond_to_the_index(demo):
     assert curves["opportunity_id"].isin(unquoted["opportunity_id"]).sum() == len(unquoted) * 41
     assert unquoted["reason"].str.contains("around such an index").all()
     assert not unquoted["reason"].str.contains("no measurable price response").any()
-    assert (unquoted["recommended_price"] != unquoted["our_price"]).any()
+    assert (unquoted["best_price"] != unquoted["our_price"]).any()
+    kept = unquoted[unquoted["recommended_price"] == unquoted["our_price"]]
+    assert kept["reason"].str.match(r"^Keep \d+\.\d: (it is already within the range|the gain is not certain)").all()
     # the same portfolio whose past bids without a quote ignore the index: held
     flat, _, _ = price_open_bids(_responding_portfolio(demo[0], slope=0.0))
     assert (flat.loc[flat["price_basis"] != QUOTED, "price_rule"] != "").all()
@@ -812,3 +827,65 @@ def test_postmortem_follows_the_no_quote_rule_as_of_each_bid(demo):
     responding = postmortem(_responding_portfolio(demo[0], slope=-16.0))
     moved = responding[responding["competitor_price"].isna() & responding["recommended_price_at_time"].notna()]
     assert (moved["recommended_price_at_time"] - moved["our_price"]).abs().gt(0.051).any()
+
+
+# ------------------------------------------------------------------------------------------
+# "keep": the current price stands when it is in the good range or the gain is not certain
+# ------------------------------------------------------------------------------------------
+def test_a_bid_keeps_its_price_when_the_gain_is_not_certain_and_moves_when_it_is():
+    from kamtools.bids.recommend import KEEP_UNCERTAIN
+
+    a, b, comp, cost, amount = 0.3, -12.0, 97.0, 70.0, 50_000.0
+    frame = pd.DataFrame({"opportunity_id": ["NEAR", "FAR"], "account_id": "A", "competitor": "C", "category": "K"})
+    our = np.array([100.0, 115.0])
+    bids = Priced(frame, our, np.full(2, comp), np.ones(2, bool), np.full(2, cost), np.full(2, amount))
+    wide = BidSettings(min_margin_pct=0.0, max_discount_pct=0.5, max_increase_pct=0.5)
+    rec, _, gains = optimise(known_model(a, b), bids, wide)
+    near, far = rec.iloc[0], rec.iloc[1]
+    # 100 is outside the good range, but the best price's gain band straddles zero: keep
+    assert near["best_gain_low"] < 0 < near["best_gain_high"] and near["keep_basis"] == KEEP_UNCERTAIN
+    assert near["recommended_price"] == 100.0 and near["expected_margin_gain"] == 0.0
+    assert near["p_win_recommended"] == near["p_win_current"]
+    assert near["expected_margin_recommended"] == near["expected_margin_current"]
+    assert (gains[0] == 0).all() and near["expected_margin_gain_low"] == near["expected_margin_gain_high"] == 0
+    # 115 is far above the best and the whole band of the gain is positive: move
+    assert far["keep_basis"] == "" and far["recommended_price"] == far["best_price"] < 100
+    assert far["expected_margin_gain_low"] > 0
+
+
+def test_kept_bids_say_why_and_no_change_is_recommended_from_inside_the_good_range(stage):
+    recs = stage["bid_recommendations"]
+    kept = recs[recs["recommended_price"] == recs["our_price"]]
+    moved = recs.drop(kept.index)
+    assert len(kept) and len(moved)
+    # no bid is told to move away from a price that is already among the near-best ones
+    assert not ((moved["our_price"] >= moved["price_low"]) & (moved["our_price"] <= moved["price_high"])).any()
+    assert (kept[["expected_margin_gain", "expected_margin_gain_low", "expected_margin_gain_high"]] == 0).all().all()
+    assert (kept["p_win_recommended"] == kept["p_win_current"]).all()
+    for r in kept.to_dict("records"):
+        if "measurable price response" in r["reason"] or "Brier" in r["reason"]:
+            continue
+        if r["price_low"] <= r["our_price"] <= r["price_high"]:
+            assert r["reason"].startswith(
+                f"Keep {r['our_price']:.1f}: it is already within the range of near-best prices "
+                f"({r['price_low']:.1f}-{r['price_high']:.1f}); "
+            )
+        else:
+            assert r["reason"].startswith(f"Keep {r['our_price']:.1f}: the gain is not certain (band -")
+
+
+def test_reasons_give_the_position_against_the_competitor_and_the_margin(stage):
+    recs = stage["bid_recommendations"]
+    assert not recs["reason"].str.contains("->", regex=False).any()
+    moved = recs[(recs["recommended_price"] != recs["our_price"]) & (recs["price_basis"] == QUOTED)]
+    assert len(moved)
+    for r in moved.to_dict("records"):
+        rec, theirs = r["recommended_price"], r["competitor_price"]
+        gap = rec / theirs - 1
+        side = "under" if gap < 0 else "over"
+        margin = (rec - r["cost_price"]) / rec
+        position = f"at {rec:.1f} we are {abs(gap):.0%} {side} their price with a margin of {margin:.0%}"
+        if abs(gap) < 0.005:
+            position = f"at {rec:.1f} we are level with their price with a margin of {margin:.0%}"
+        assert position in r["reason"]
+        assert f"P(win) {r['p_win_current']:.0%} → {r['p_win_recommended']:.0%}" in r["reason"]

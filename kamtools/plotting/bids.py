@@ -50,6 +50,7 @@ def bid_curve_chart(
     recommended_values: tuple[float, float] | None = None,
     good_range: tuple[float, float] | None = None,
     currency: str | None = None,
+    competitor: tuple[str, float] | None = None,
 ) -> Figure:
     """P(win) (with its band) and expected margin against our price for one open bid.
 
@@ -60,6 +61,8 @@ def bid_curve_chart(
     recommendations table, so chart and table agree), else read off the curve by
     interpolation. A floor price, when given, shades the prices below it; ``good_range``
     (low, high) shades the prices whose expected margin is close to the best. Margins are in ``currency``.
+    ``competitor`` (label, price): the competitor's price (quoted or from the index), marked with a dotted
+    vertical line labelled with that text, drawn literally (a name from the data is never markup).
     """
     _require(curve, ["price", "p_win", "expected_margin"], "bid_curve_chart")
     c = curve.sort_values("price")
@@ -88,6 +91,12 @@ def bid_curve_chart(
             ax.plot([p], [y], "o", color=colour, ms=6)
             ax.annotate(fmt(y), (p, y), textcoords="offset points", xytext=(5, 6), fontsize=8, color=colour)
         bottom.plot([], [], color=colour, ls=style, lw=1.3, label=f"{name} price {price_text(p)}")
+    if competitor is not None and competitor[1] is not None and np.isfinite(competitor[1]) and len(x):
+        label, theirs = short_label(competitor[0]), float(competitor[1])
+        for ax in (top, bottom):
+            ax.axvline(theirs, color=PALETTE["bad"], ls=":", lw=1.3)
+        top.text(theirs, 0.03, f" {label}", rotation=90, va="bottom", ha="right", fontsize=8, color=PALETTE["bad"])
+        bottom.plot([], [], color=PALETTE["bad"], ls=":", lw=1.3, label=f"{label} {price_text(theirs)}")
     if floor_price is not None and np.isfinite(floor_price) and len(x) and floor_price > x.min() + 0.02 * np.ptp(x):
         for ax in (top, bottom):
             ax.axvspan(x.min(), float(floor_price), color=PALETTE["bad"], alpha=0.07, lw=0)

@@ -26,6 +26,7 @@ from kamtools.sections.bids.tables import (
     _loss_counts,
     bid_sentence,
     open_bids_table,
+    pooling_note,
     postmortem_sentence,
     postmortem_table,
     rules_text,
@@ -44,6 +45,9 @@ def _open_bids(acct, recs) -> None:
         return
     currency = formatting.currency_of(acct.bundle)
     shown = open_bids_table(recs, currency)
+    pooled = pooling_note(recs)
+    if pooled:
+        display.paragraph(pooled)
     display.table(shown, columns=OPEN_COLUMNS, max_rows=20)
     display.paragraph(rules_text(acct.portfolio_table("bid_pipeline")))
     curves = _table(acct, "bid_curves")
@@ -74,6 +78,7 @@ def _open_bids(acct, recs) -> None:
             good_range=(_num(row.get("price_low")), _num(row.get("price_high"))),
             title=f"{_text(row.get('opportunity_id'))} against {_competitor(row)}: P(win) and expected margin",
             currency=currency,
+            competitor=_competitor_mark(row),
         )
         display.figure(fig, alt=f"win probability and expected margin by price for {row['opportunity_id']}")
         drawn += 1
@@ -82,6 +87,18 @@ def _open_bids(acct, recs) -> None:
             f"Curves are drawn for the {CHARTS_PER_ACCOUNT} bids with the largest expected gain; "
             f"the scenario planner's bid lever moves the price of any of the {len(shown)} open bids."
         )
+
+
+def _competitor_mark(row: dict) -> tuple[str, float] | None:
+    """(label, price) of the competitor's price on a bid's curve chart: 'Vetro quoted' or 'Vetro (index)';
+    None when no competitor price is known."""
+    quoted, used = _num(row.get("competitor_price")), _num(row.get("competitor_price_used"))
+    name = _competitor(row)
+    if quoted == quoted:
+        return f"{name} quoted", quoted
+    if used == used:
+        return f"{name} (index)", used
+    return None
 
 
 def _postmortem(post) -> None:
@@ -119,22 +136,56 @@ def _tenders(acct, cal) -> None:
             f"(the next one: {_month(_months(cal['expected_month']).min())})."
         )
         return
-    value = pd.to_numeric(upcoming["expected_value"], errors="coerce").sum()
-    first = upcoming.iloc[0]
-    what = f"{_text(first.get('category'), 'an unknown category')}, in {_month(first['expected_month'])}"
-    if len(upcoming) == 1:
-        head = f"One tender from this account is expected in the next 12 months, worth about {money(value, currency)}: {what}."
+    low = _low_confidence(upcoming)
+    sure = upcoming[~low]
+    if sure.empty:
+        display.paragraph(f"{_low_sentence(upcoming, currency, alone=True)}")
     else:
-        head = (
-            f"{len(upcoming):,} tenders from this account are expected in the next 12 months, worth about "
-            f"{money(value, currency)} in all; the first: {what}."
+        value = pd.to_numeric(sure["expected_value"], errors="coerce").sum()
+        first = sure.iloc[0]
+        what = f"{_text(first.get('category'), 'an unknown category')}, in {_month(first['expected_month'])}"
+        if len(sure) == 1:
+            head = (
+                f"One tender from this account is expected in the next 12 months, worth about "
+                f"{money(value, currency)}: {what}."
+            )
+        else:
+            head = (
+                f"{len(sure):,} tenders from this account are expected in the next 12 months, worth about "
+                f"{money(value, currency)} in all; the first: {what}."
+            )
+        more = f" {_low_sentence(upcoming[low], currency, alone=False)}" if low.any() else ""
+        display.paragraph(
+            f"{head} {_sources(sure)} Start the pre-RFQ work (specification, relationships, price position) "
+            f"a few months before each.{more}"
         )
-    display.paragraph(
-        f"{head} {_sources(upcoming)} Start the pre-RFQ work (specification, relationships, price position) "
-        "a few months before each."
-    )
     cols = {k: v for k, v in TENDER_COLUMNS.items() if k != "account_text"}
     display.table(tender_rows(upcoming), columns=cols, max_rows=12)
+
+
+def _low_confidence(upcoming: pd.DataFrame) -> pd.Series:
+    """Rows of low confidence (a rhythm of past tenders whose expected tender is missing from the data)."""
+    return upcoming.get("confidence", pd.Series("", index=upcoming.index)).astype("str").eq("low")
+
+
+def _low_sentence(low: pd.DataFrame, currency, alone: bool) -> str:
+    """The tenders of low confidence in a sentence: said apart, and left out of the expected figures."""
+    value = money(pd.to_numeric(low["expected_value"], errors="coerce").sum(), currency)
+    first = low.iloc[0]
+    what = f"{_text(first.get('category'), 'an unknown category')}, about {_month(first['expected_month'])}"
+    n = len(low)
+    which = "one tender" if n == 1 else f"{n:,} tenders"
+    why = (
+        "its rhythm of past tenders is broken (a tender it expected is missing from the data), so ask the buyer "
+        "before planning on it"
+    )
+    if alone:
+        return (
+            f"No tender from this account is expected with confidence in the next 12 months; with low confidence, "
+            f"{which} worth about {value} may come ({what}): {why}."
+        )
+    more = "one more tender" if n == 1 else f"{n:,} more tenders"
+    return f"With low confidence, {more} worth about {value} may come ({what}), left out of the figures above: {why}."
 
 
 def _sources(upcoming: pd.DataFrame) -> str:
@@ -176,6 +227,8 @@ def _cards(acct, recs, post, cal) -> None:
     if isinstance(cal, pd.DataFrame) and len(cal):
         upcoming = upcoming_tenders(cal, acct.as_of)
         nxt = _month(upcoming.iloc[0]["expected_month"]) if len(upcoming) else ""
+        if nxt and _low_confidence(upcoming.iloc[:1]).iloc[0]:
+            nxt += " (low confidence)"
     elif _text(info.get("next_tender_month")):
         nxt = _month(info.get("next_tender_month"))
     if nxt:

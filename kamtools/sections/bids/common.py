@@ -73,4 +73,14 @@ def _table(acct, name: str) -> pd.DataFrame | NotAvailable:
 
 
 def _competitor(row) -> str:
-    return _text(row.get("competitor"), "no known competitor")
+    from kamtools.competitors import UNKNOWN_COMPETITOR
+
+    name = _text(row.get("competitor"), "no known competitor")
+    return "no known competitor" if name == UNKNOWN_COMPETITOR else name
+
+
+def _kept(row) -> bool:
+    """The bid keeps its current price (the recommendation is exactly ours: in the good range, a gain that is
+    not certain, or an evidence rule; :mod:`kamtools.bids.recommend`, :mod:`kamtools.bids.evidence`)."""
+    rec, our = _num(row.get("recommended_price")), _num(row.get("our_price"))
+    return not math.isnan(rec) and not math.isnan(our) and abs(rec - our) < 1e-9

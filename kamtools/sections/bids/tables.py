@@ -11,7 +11,7 @@ import pandas as pd
 
 from kamtools import display, formatting
 from kamtools.plotting.style import money
-from kamtools.sections.bids.common import _competitor, _m, _month, _months, _num, _pct, _price, _range, _text
+from kamtools.sections.bids.common import _competitor, _kept, _m, _month, _months, _num, _pct, _price, _range, _text
 
 OPEN_COLUMNS = {
     "bid_text": "Bid",
@@ -29,8 +29,13 @@ competitor share one cell; our price and the competitor's another; the recommend
 
 
 def _recommended(r: dict) -> str:
-    """'93.5 (-2%; good 91.0 to 96.0)': the recommended price, its change on ours and the good range."""
+    """'93.5 (-2%; good 91.0 to 96.0)': the recommended price, its change on ours and the good range;
+    'keep 100.8 (good 95.0 to 103.1)' for a bid that keeps its price (no range when it has none)."""
     rec, our = _num(r.get("recommended_price")), _num(r.get("our_price"))
+    if _kept(r):
+        lo, hi = _num(r.get("price_low")), _num(r.get("price_high"))
+        rng = _range(lo, hi, _price) if hi - lo > 1e-9 else ""
+        return f"keep {_price(our)}" + (f" (good {rng})" if rng else "")
     notes = []
     if our > 0 and not math.isnan(rec):
         notes.append(formatting.pct(rec / our - 1, signed=True, digits=0))
@@ -40,11 +45,46 @@ def _recommended(r: dict) -> str:
     return _price(rec) + (f" ({'; '.join(notes)})" if notes else "")
 
 
-def open_bids_table(recs: pd.DataFrame, currency: str | None = None) -> pd.DataFrame:
-    """The open-bid rows as shown: prices, ranges and probabilities as text (largest gain first)."""
+def _their_price(r: dict) -> str:
+    """The competitor's price as the table shows it: the quote, or the price from the index marked '(index)'."""
+    quoted = _price(r.get("competitor_price"))
+    if quoted:
+        return quoted
+    used = _price(r.get("competitor_price_used"))
+    return f"{used} (index)" if used else "unknown"
+
+
+POOLING_STARTS = (" The account's own ", " The account has no decided bids of its own")
+"""How the pooling sentence of a reason (:func:`kamtools.bids.reasons.reasons`) begins."""
+
+
+def split_pooling(reason: str) -> tuple[str, str]:
+    """(the reason without its sentence on how the account's record was pooled, that sentence)."""
+    cut = min((i for i in (reason.find(s) for s in POOLING_STARTS) if i >= 0), default=-1)
+    if cut < 0:
+        return reason, ""
+    rest = reason[cut:]
+    end = rest.find(".", rest.find("portfolio")) if "portfolio" in rest else -1
+    end = len(rest) if end < 0 else end + 1
+    return (reason[:cut] + rest[end:]).strip(), rest[:end].strip()
+
+
+def pooling_note(recs: pd.DataFrame) -> str:
+    """Said once above an account's open bids: how its own record was pooled with the portfolio's
+    (the same for every open bid of the account); "" when the reasons do not say."""
+    notes = [split_pooling(_text(r))[1] for r in recs.get("reason", pd.Series(dtype="str"))]
+    notes = list(dict.fromkeys(n for n in notes if n))
+    return notes[0] if len(notes) == 1 else ""
+
+
+def open_bids_table(recs: pd.DataFrame, currency: str | None = None, pooled_once: bool = True) -> pd.DataFrame:
+    """The open-bid rows as shown: prices, ranges and probabilities as text (largest gain first); a kept
+    price reads 'keep 100.8' with no gain band. ``pooled_once``: the sentence on how the account's record was
+    pooled is left out of each Why (the page says it once, :func:`pooling_note`)."""
     recs = recs.sort_values("expected_margin_gain", ascending=False, na_position="last")
     rows = []
     for r in recs.to_dict("records"):
+        kept = _kept(r)
         cur_p, rec_p = _pct(r.get("p_win_current")), _pct(r.get("p_win_recommended"))
         cur_m, rec_m = (
             _m(r.get("expected_margin_current"), currency=currency),
@@ -69,13 +109,12 @@ def open_bids_table(recs: pd.DataFrame, currency: str | None = None) -> pd.DataF
                 "bid_text": " · ".join(
                     x for x in (_text(r.get("opportunity_id")), _text(r.get("category")), f"vs {_competitor(r)}") if x
                 ),
-                "prices_text": f"{_price(r.get('our_price')) or 'not quoted yet'} "
-                f"({_price(r.get('competitor_price')) or 'unknown'})",
+                "prices_text": f"{_price(r.get('our_price')) or 'not quoted yet'} ({_their_price(r)})",
                 "floor_text": _price(r.get("floor_price")),
-                "p_win_text": f"{cur_p or 'n/a'} → {rec_p or 'n/a'}",
-                "margin_text": f"{cur_m or 'n/a'} → {rec_m or 'n/a'}",
-                "gain_text": f"{gain} ({band})" if gain and band else gain,
-                "reason": _text(r.get("reason")),
+                "p_win_text": f"{cur_p or 'n/a'} (kept)" if kept else f"{cur_p or 'n/a'} → {rec_p or 'n/a'}",
+                "margin_text": f"{cur_m or 'n/a'} (kept)" if kept else f"{cur_m or 'n/a'} → {rec_m or 'n/a'}",
+                "gain_text": "none: keep" if kept else (f"{gain} ({band})" if gain and band else gain),
+                "reason": split_pooling(_text(r.get("reason")))[0] if pooled_once else _text(r.get("reason")),
             }
         )
     made = [c for c in (rows[0] if rows else OPEN_COLUMNS) if c not in recs.columns]
@@ -88,6 +127,12 @@ def bid_sentence(row: dict, currency: str | None = None) -> str:
     what = ", ".join(x for x in (_text(row.get("category")), f"against {_competitor(row)}") if x)
     amount = _m(row.get("amount"), currency=currency)
     head = f"{oid} ({what}{', value ' + amount if amount else ''})"
+    if _kept(row) and _price(row.get("our_price")):
+        return (
+            f"{head}: keep our current price {_price(row.get('our_price'))}, at which we win with an estimated "
+            f"{_pct(row.get('p_win_current')) or 'n/a'} probability and expect "
+            f"{_m(row.get('expected_margin_current'), currency=currency) or 'n/a'} margin (the Why column says why)."
+        )
     rec = _price(row.get("recommended_price"))
     rng = _range(row.get("price_low"), row.get("price_high"), _price)
     rec_part = (
@@ -133,7 +178,10 @@ def rules_text(pipeline=None) -> str:
         f"with the highest expected margin (probability of winning x margin at that price), {floor}. The good range "
         f"holds the prices whose expected margin is {near_text}, widened by the uncertainty of the price response "
         "and, for a bid priced from the price index, of the competitor's price around that index; "
-        "the gain band (90%) is the range of the gain over that uncertainty."
+        "the gain band (90%) is the range of the gain over that uncertainty. A bid keeps its current price "
+        "('keep') when that price already lies in the good range, or when the gain band of the best price "
+        "includes zero (the change might as well lose margin). Each account's own decided bids are pooled with "
+        "the portfolio's record: recent bids count more, and a thin or old record leans on the portfolio."
     )
 
 
@@ -215,7 +263,8 @@ def postmortem_sentence(post: pd.DataFrame) -> str:
     text = f"Of the account's {n:,} decided bids we won {won:,} and lost {lost:,}"
     if lost:
         unknown = lost - on_price - other
-        text += f": {on_price:,} of the losses were on price and {other:,} on other reasons"
+        verb = "was" if on_price == 1 else "were"
+        text += f": {on_price:,} of the losses {verb} on price and {other:,} on other reasons"
         text += f", {unknown:,} without a recorded reason" if unknown else ""
     text += "."
     p = pd.to_numeric(post.get("p_win_at_time", pd.Series(np.nan, index=post.index)), errors="coerce")
@@ -320,7 +369,9 @@ def pipeline_sentence(recs: pd.DataFrame, pipeline=None, currency: str | None = 
         text += f" to the {money(now, currency)} expected at the current prices ({gain.sum() / now:+.0%})"
     change = (pd.to_numeric(recs["recommended_price"], errors="coerce") / recs["our_price"] - 1).dropna()
     move = f" (median change {change.median():+.1%})" if len(change) else ""
-    text += f": {n_down:,} bids would go lower and {n_up:,} higher{move}."
+    n_keep = len(recs) - n_down - n_up
+    text += f": {n_down:,} bids would go lower and {n_up:,} higher{move}"
+    text += f", {n_keep:,} keep {'its' if n_keep == 1 else 'their'} price." if n_keep else "."
     positive = gain[gain > 0].sort_values(ascending=False)
     if len(positive) >= 3 and positive.sum() > 0:
         k = max(1, int(math.ceil(len(positive) * 0.2)))
