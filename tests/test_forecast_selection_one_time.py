@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from kamtools.forecast import accounts, selection
 
@@ -125,3 +126,51 @@ def test_the_methods_note_says_which_silent_buyers_carry_the_modified_bg_nbd():
     one_time[-5:] = False
     note = accounts._silent_note(hist, SimpleNamespace(ids=ids, method=method, mean=mean, one_time=one_time))
     assert "what similar accounts bought on average, or for 25 of them the modified BG/NBD expected value" in note
+
+
+def _one_time_portfolio():
+    """12 months to 2026-06-30: 40 steady buyers (orders in most weeks) and 40 customers who ordered once,
+    in August 2025, and never again."""
+    import pandas as pd
+
+    from kamtools.data.portfolio import Portfolio
+
+    as_of = pd.Timestamp("2026-06-30")
+    rng = np.random.default_rng(5)
+    rows = []
+    for i in range(40):
+        for day in pd.date_range("2025-07-01", as_of, freq="7D"):
+            if rng.random() < 0.6:
+                rows.append((f"S{i:02d}", day, round(200 * (1 + 0.3 * rng.random()), 2)))
+    for i in range(40):
+        rows.append((f"X{i:02d}", pd.Timestamp("2025-08-12") + pd.Timedelta(days=i % 10), 150.0))
+    orders = pd.DataFrame(rows, columns=["account_id", "order_date", "net_revenue"])
+    orders.insert(0, "order_id", [f"O{i:06d}" for i in range(len(orders))])
+    orders.insert(1, "line", 1)
+    orders["product_id"] = "P1"
+    orders["quantity"] = 1.0
+    orders["cost"] = orders["net_revenue"] * 0.6
+    ids = sorted(orders["account_id"].unique())
+    first = orders.groupby("account_id")["order_date"].min()
+    accounts_t = pd.DataFrame({"account_id": ids, "name": ids, "customer_since": first.loc[ids].to_numpy()})
+    accounts_t["industry"] = "Feed"
+    products = pd.DataFrame(
+        {"product_id": ["P1"], "name": ["Premix"], "category": ["Premixes"], "list_price": [1.0], "unit_cost": [0.6]}
+    )
+    return Portfolio({"accounts": accounts_t, "products": products, "orders": orders}, as_of)
+
+
+@pytest.mark.slow
+def test_the_bundle_names_the_modified_bg_nbd_for_silent_one_time_buyers():
+    tables = accounts.bundle_tables(_one_time_portfolio(), {})
+    summary = tables["forecast_summary"].set_index("account_id")
+    once = summary.loc[[f"X{i:02d}" for i in range(40)]]
+    assert (once["forecast_method"] == "BTYD expected value").all()
+    assert (
+        once["forecast_method_reason"]
+        .str.startswith("Ordered in one month only, 10 months ago: the modified BG/NBD expected value as fitted")
+        .all()
+    )
+    assert (once["forecast_next_12m"] > 0).all()  # not forecast zero: some such customers come back
+    steady = summary.loc[[f"S{i:02d}" for i in range(40)]]
+    assert not steady["forecast_method_reason"].str.contains("one month only").any()
