@@ -105,9 +105,10 @@ def test_a_rhythm_and_a_contract_end_for_the_same_tender_give_one_row():
         "2023-02, 2024-02, 2025-02 and 2026-02: about yearly"
     )
     assert first["interval_months"] == pytest.approx(12.0, abs=0.3)
-    # the rhythm's tender a year later stays a rhythm row of its own
+    # the rhythm's tender a year later is counted on from the contract end's tender (January), not from its own
     assert mine["source"].tolist() == ["contract end and rhythm", "rhythm"]
-    assert mine["expected_month"].iloc[1] == pd.Timestamp("2028-02-01")
+    assert mine["expected_month"].iloc[1] == pd.Timestamp("2028-01-01")
+    assert mine["basis"].iloc[1].endswith("; counted on from the contract end's tender of 2027-01")
 
 
 def test_ordinary_bids_between_tenders_do_not_hide_the_rhythm():
@@ -116,7 +117,8 @@ def test_ordinary_bids_between_tenders_do_not_hide_the_rhythm():
     cal = tender_calendar(_portfolio(rows, as_of=pd.Timestamp("2025-10-31")))
     assert cal["expected_month"].tolist() == [pd.Timestamp("2026-04-01"), pd.Timestamp("2027-04-01")]
     assert cal["basis"].iloc[0] == (
-        "tendered Premixes in 2023-03, 2024-03 and 2025-04: about yearly (2 other bids of the category apart)"
+        "tendered Premixes in 2023-03, 2024-03 and 2025-04: about yearly "
+        "(2 other tenders of the category apart, of other values)"
     )
 
 
@@ -261,6 +263,7 @@ def test_the_faces_say_which_tenders_come_from_a_contract_end(tmp_path, captured
         expected_month=pd.to_datetime(["2027-02-01", "2027-05-01"]),
         basis=["tendered Premixes in 2024-02, 2025-02 and 2026-02: about yearly", "contract end 2027-08 (won 2026-06)"],
         source=["rhythm", "contract end"],
+        confidence=["high", "high"],
         contract_end=pd.to_datetime([None, "2027-08-31"]),
     )
     bundle = write_bundle(tmp_path / "b", tables)
@@ -288,3 +291,119 @@ def test_a_demo_without_tendering_accounts_has_an_empty_schedule():
     opp = p.tables["opportunities"]
     assert opp["contract_end"].isna().all() and str(opp["contract_end"].dtype) == "datetime64[ns]"
     assert tender_calendar(p).empty
+
+
+# ---- issue 21 audit: lots, a stream of ordinary bids, contract value, low confidence ------------------------
+def _stream_and_lots() -> list[dict]:
+    """Yearly tenders of about 28k, then in March 2026 a tender of three lots (one won, with its contract end)
+    among ordinary bids of the category: one of 90.6k before it and one of 22.8k three weeks after its lots."""
+    rows = [_bid(d, v, status="lost") for d, v in (("2023-03-11", 28_300.0), ("2024-02-28", 31_400.0))]
+    rows.append(_bid("2025-02-03", 23_100.0, status="lost"))
+    rows.append(_bid("2026-03-02", 90_600.0, status="lost"))  # an ordinary bid
+    rows += [_bid("2026-03-18", 10_900.0, status="lost"), _bid("2026-03-22", 9_000.0, status="lost")]
+    rows.append(_bid("2026-03-22", 8_400.0, contract_end="2027-06-30"))
+    rows.append(_bid("2026-04-11", 22_800.0, status="lost"))  # an ordinary bid
+    return rows
+
+
+def test_ordinary_bids_do_not_chain_into_one_tender_and_the_contract_is_worth_the_whole_tender():
+    cal = tender_calendar(_portfolio(_stream_and_lots()))
+    first = cal.iloc[0]
+    assert first["expected_month"] == pd.Timestamp("2027-03-01")
+    assert first["source"] == "contract end and rhythm"
+    # the whole tender the contract was won in (three lots, two of them lost), not only the lot we won
+    assert first["expected_value"] == 28_300.0
+    assert first["basis"] == (
+        "contract end 2027-06 (won 2026-03): RFQ expected 3 months before; worth the whole tender it was won in "
+        "(3 lots, won and lost), 8,400 of it won by us; also tendered Premixes in 2023-03, 2024-02, 2025-02 and "
+        "2026-03: about yearly (2 other tenders of the category apart, of other values)"
+    )
+    assert "not in the data" not in " ".join(cal["basis"])
+    # the last tender of the rhythm is the three lots of March 2026, not 141.7k of five bids run together
+    assert cal["last_tender_date"].iloc[1] == pd.Timestamp("2026-03-18")
+    assert cal["expected_value"].iloc[1] == pytest.approx(28_300.0)
+
+
+def test_a_rhythm_does_not_predict_again_after_its_tender_became_a_contract_end_row():
+    rows = [_bid(d, 6_000.0 + i, status="lost") for i, d in enumerate(("2023-02-26", "2024-02-08", "2025-01-20"))]
+    rows.append(_bid("2026-01-15", 5_000.0, contract_end="2027-04-30"))
+    cal = tender_calendar(_portfolio(rows))
+    # one tender in the next 12 months (January 2027, the contract end's); the rhythm's next 11 months on
+    assert cal["expected_month"].tolist() == [pd.Timestamp("2027-01-01"), pd.Timestamp("2027-12-01")]
+    assert cal["source"].tolist() == ["contract end and rhythm", "rhythm"]
+    assert cal["basis"].iloc[1].endswith("counted on from the contract end's tender of 2027-01")
+
+
+def test_a_bid_of_the_category_near_the_expected_month_is_not_a_missing_tender():
+    rows = [_bid(d, 100_000.0, status="lost") for d in ("2022-03-10", "2023-03-05", "2024-03-12")]
+    rows.append(_bid("2025-03-20", 20_000.0, status="lost"))  # the category, near the expected month, smaller
+    cal = tender_calendar(_portfolio(rows, as_of=pd.Timestamp("2025-10-31")))
+    row = cal.iloc[0]
+    assert row["expected_month"] == pd.Timestamp("2026-03-01")
+    assert row["confidence"] == "medium"  # three tenders: not lowered for a missing tender
+    assert row["basis"] == (
+        "tendered Premixes in 2022-03, 2023-03 and 2024-03: about yearly (1 other tender of the category apart, "
+        "of other values); the tender expected about 2025-03 may be the one of the category opened 2025-03 "
+        "(of another value)"
+    )
+
+
+def _low_rhythm_bundle(tmp_path):
+    """The faces' bundle with a calendar of two rows of A1: a contract end (high) and a broken rhythm (low)."""
+    from test_bid_faces import bid_tables, write_bundle
+
+    rows = [_bid(d, 95_000.0, status="lost", category="Diagnostics") for d in ("2023-03-10", "2024-02-12")]
+    rows.append(_bid("2025-01-27", 96_000.0, status="lost", category="Diagnostics"))
+    rows.append(_bid("2026-02-10", 40_000.0, contract_end="2027-08-31"))
+    cal = tender_calendar(_portfolio(rows)).assign(account_id="A1")
+    assert cal["confidence"].tolist()[:2] == ["low", "high"]
+    tables = bid_tables()
+    tables["tender_calendar"] = cal
+    return write_bundle(tmp_path / "b", tables)
+
+
+def test_the_faces_say_low_confidence_and_leave_it_out_of_the_figures(tmp_path, captured):
+    from test_bid_faces import _page, _text
+
+    from kamtools import sections
+    from kamtools.sections.bids import account_section
+
+    bundle = _low_rhythm_bundle(tmp_path)
+    account_section(bundle.account("A1"))
+    text = " ".join(_text(_page(captured)).split())
+    assert "Nov 2026 (low confidence) Next expected tender" in text
+    assert (
+        "One tender from this account is expected in the next 12 months, worth about 40.0k: Premixes, in May 2027."
+        in text
+    )
+    assert (
+        "With low confidence, 2 more tenders worth about 190.0k may come (Diagnostics, about Nov 2026), left out "
+        "of the figures above: its rhythm of past tenders is broken (a tender it expected is missing from the "
+        "data), so ask the buyer before planning on it." in text
+    )
+    captured.clear()
+    sections.portfolio("bids", bundle)
+    text = " ".join(_text(_page(captured)).split())
+    assert "1 (+2 low confidence) Tenders expected, next 12 months" in text
+    assert "One tender from 1 account is expected in the next 12 months, worth about 40.0k" in text
+    assert (
+        "2 more tenders worth about 190.0k may come from a rhythm of past tenders with low confidence (a tender the "
+        'rhythm expected is missing from the data): listed with confidence "low", left out of these figures and '
+        "of the chart." in text
+    )
+
+
+def test_an_account_with_only_a_low_confidence_tender_says_so(tmp_path, captured):
+    from test_bid_faces import _page, _text, bid_tables, write_bundle
+
+    from kamtools.sections.bids import account_section
+
+    rows = [_bid(d, 95_000.0, status="lost") for d in ("2023-03-10", "2024-02-12", "2025-01-27")]
+    tables = bid_tables()
+    tables["tender_calendar"] = tender_calendar(_portfolio(rows)).assign(account_id="A1")
+    account_section(write_bundle(tmp_path / "b", tables).account("A1"))
+    text = " ".join(_text(_page(captured)).split())
+    assert (
+        "No tender from this account is expected with confidence in the next 12 months; with low confidence, 2 "
+        "tenders worth about 190.0k may come (Premixes, about Nov 2026)" in text
+    )

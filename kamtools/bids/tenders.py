@@ -1,29 +1,34 @@
 """The tender calendar: when each account is expected to tender a category next, from two sources.
 
-**A recurring rhythm.** An account's bids in one category are grouped into tenders (a bid opened
-within :data:`SAME_TENDER_DAYS` days of the account's previous bid in the category belongs to the
-same tender). When the
-account has at least :data:`MIN_TENDERS` tenders of a category and the gaps between them
+**A recurring rhythm.** An account's bids in one category are grouped into tenders: a bid opens a
+tender, and the bids of the account and category opened within :data:`SAME_TENDER_DAYS` days of that
+first bid (a fixed window, not chained from bid to bid) and worth within :data:`LOT_VALUE_RATIO` of it
+are its other lots. When the account has at least :data:`MIN_TENDERS` tenders of a category (five
+for a half-yearly rhythm: every rhythm spans two years or more) and the gaps between them
 are regular (yearly: median 10-14 months, every gap within 3 months of it; half-yearly:
 median 5-7 months, every gap within 1.5 months), the next tenders are predicted by adding
 the median gap to the last one, and kept when they fall after the as-of date and within
 :data:`HORIZON_MONTHS` months. Expected value: the median value of the past tenders.
 Confidence: "high" with 4 or more tenders whose gaps are all within 1 month of the median,
 "medium" within 2 months, else "low"; one step lower when a predicted tender before the
-as-of date is missing from the data (and no prediction at all when two or more are).
+as-of date is missing from the data (and no prediction at all when two or more are). A tender of
+the category of another value opened within the rhythm's tolerance of such a month is not counted
+as missing (the basis names it).
 
 **A contract end.** A won opportunity whose ``contract_end`` (optional column) lies after the
 as-of date predicts the renewal tender of that account and category :data:`RFQ_LEAD_MONTHS`
-months before the contract ends (kept within :data:`HORIZON_MONTHS` months), worth what that
-contract was worth (the won opportunities of one account and category ending in the same month
-are one contract). Confidence "high": the end date is a fact. When that month has passed and no
+months before the contract ends (kept within :data:`HORIZON_MONTHS` months), worth what the
+tender it was won in was worth: all its lots, won or lost (the won opportunities of one account and
+category ending in the same month are one contract). Confidence "high": the end date is a fact. When that month has passed and no
 opportunity of the account and category was opened since :data:`RFQ_LEAD_MONTHS` + 2 months before
 the contract end, the tender is due now (expected the month after the as-of date); when one was
 opened, the renewal tender is under way and is not predicted again.
 
 When both sources predict a tender of the same account and category within
 :data:`SAME_TENDER_MONTHS` months, one row is kept: the contract end's (a fact), its basis naming
-both; the ``source`` column says which ("contract end", "rhythm", "contract end and rhythm").
+both; the ``source`` column says which ("contract end", "rhythm", "contract end and rhythm"). The
+rhythm's later tenders are then counted on from the contract end's tender (its expected month plus the
+rhythm's interval), not from the rhythm's own last tender.
 """
 
 from __future__ import annotations
@@ -35,7 +40,12 @@ import pandas as pd
 
 from kamtools.data.portfolio import NotAvailable, Portfolio
 
-SAME_TENDER_DAYS = 60
+SAME_TENDER_DAYS = 21
+"""The lots of one tender are opened within this many days of its first lot (a fixed window from the first
+bid, not chained: a stream of ordinary bids of the category does not run together into one tender)."""
+LOT_VALUE_RATIO = 3.0
+"""The lots of one tender are worth within this factor of each other (a much larger or smaller bid of the
+category opened in the same weeks is another business)."""
 MIN_TENDERS = 3
 HORIZON_MONTHS = 18
 DAYS_PER_MONTH = 365.25 / 12
@@ -47,7 +57,10 @@ VALUE_RATIO = 2.0
 before (a much smaller or larger bid of the category in between is another business)."""
 SAME_TENDER_MONTHS = 3
 """A rhythm's predicted tender within this many months of a contract end's is the same tender."""
-_RHYTHMS = (("about yearly", 10.0, 14.0, 3.0), ("about every six months", 5.0, 7.0, 1.5))
+_RHYTHMS = (("about yearly", 10.0, 14.0, 3.0, 3), ("about every six months", 5.0, 7.0, 1.5, 5))
+"""(words, shortest and longest median gap in months, largest distance of a gap from the median, fewest
+tenders): every rhythm spans two years or more, as a handful of ordinary bids of a category an account buys
+often falls about six months apart by chance within one year."""
 _LEVELS = ("low", "medium", "high")
 COLUMNS = [
     "account_id",
@@ -71,22 +84,52 @@ def _months_text(months: list[str]) -> str:
     return ", ".join(months[:-1]) + f" and {months[-1]}"
 
 
+def _tender_ids(frame: pd.DataFrame) -> np.ndarray:
+    """The tender of each bid of ``frame`` (sorted by account, category and created date): a bid not yet in a
+    tender opens one, and the later bids of the account and category opened within :data:`SAME_TENDER_DAYS`
+    days of it and worth within :data:`LOT_VALUE_RATIO` of it are its other lots."""
+    key = (frame["account_id"].astype("str") + "\x1f" + frame["category"].astype("str")).to_numpy(dtype=object)
+    days = frame["created_date"].to_numpy(dtype="datetime64[D]").astype(np.int64)
+    value = frame["amount"].to_numpy(dtype=float)
+    n = len(frame)
+    ids = np.full(n, -1, dtype=np.int64)
+    count = 0
+    for i in range(n):
+        if ids[i] >= 0:
+            continue
+        ids[i] = count
+        j = i + 1
+        while j < n and key[j] == key[i] and days[j] - days[i] <= SAME_TENDER_DAYS:
+            lo, hi = sorted((abs(value[i]), abs(value[j])))
+            if ids[j] < 0 and hi <= LOT_VALUE_RATIO * lo:
+                ids[j] = count
+            j += 1
+        count += 1
+    return ids
+
+
 def _tender_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per tender: account_id, category, start (first bid), value (sum of its bids)."""
+    """One row per tender (see :func:`_tender_ids`): account_id, category, start (first bid), value (sum of its
+    bids, won or lost), lots (its number of bids)."""
+    return _tenders_of(frame)[0]
+
+
+def _tenders_of(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """(:func:`_tender_table`, the row number in that table of each bid of ``frame``, on its index)."""
     frame = frame.sort_values(["account_id", "category", "created_date"], kind="stable")
-    key = frame["account_id"] + "\x1f" + frame["category"]
-    gap = frame["created_date"].diff() > pd.Timedelta(days=SAME_TENDER_DAYS)
-    tender = ((key != key.shift()) | gap).cumsum()
-    return (
-        frame.groupby(tender.to_numpy(), sort=True)
+    ids = _tender_ids(frame)
+    table = (
+        frame.groupby(ids, sort=True)
         .agg(
             account_id=("account_id", "first"),
             category=("category", "first"),
             start=("created_date", "min"),
             value=("amount", "sum"),
+            lots=("amount", "size"),
         )
         .reset_index(drop=True)
     )
+    return table, pd.Series(ids, index=frame.index)
 
 
 def _chain(months: np.ndarray, values: np.ndarray, low: float, high: float) -> list[int]:
@@ -125,7 +168,8 @@ class _Rhythm:
     median: float  # median gap, months
     spread: float  # largest distance of a gap from the median, months
     words: str  # "about yearly", ...
-    others: int  # the account's other tenders of the category, left out of the rhythm
+    within: float  # largest distance of a gap from the median for this kind of rhythm, months
+    others: list[pd.Timestamp]  # starts of the account's other tenders of the category, left out of the rhythm
 
 
 def _rhythms(tenders: pd.DataFrame) -> list[_Rhythm]:
@@ -142,16 +186,18 @@ def _rhythms(tenders: pd.DataFrame) -> list[_Rhythm]:
         if e - b < MIN_TENDERS:
             continue
         months = (days[b:e] - days[b]) / DAYS_PER_MONTH
-        for words, low, high, within in _RHYTHMS:
+        for words, low, high, within, fewest in _RHYTHMS:
             pos = _chain(months, value[b:e], low, high)
-            if len(pos) < MIN_TENDERS:
+            if len(pos) < max(MIN_TENDERS, fewest):
                 continue
             gaps = np.diff(months[pos])
             median = float(np.median(gaps))
             spread = float(np.abs(gaps - median).max())
             if low <= median <= high and spread <= within:
-                starts = [pd.Timestamp(d) for d in days[b:e][pos].astype("datetime64[D]")]
-                out.append(_Rhythm(acc[b], cat[b], starts, value[b:e][pos], median, spread, words, e - b - len(pos)))
+                every = [pd.Timestamp(d) for d in days[b:e].astype("datetime64[D]")]
+                starts = [every[p] for p in pos]
+                others = [d for p, d in enumerate(every) if p not in set(pos)]
+                out.append(_Rhythm(acc[b], cat[b], starts, value[b:e][pos], median, spread, words, within, others))
                 break
     return out
 
@@ -162,16 +208,27 @@ def _predict(r: _Rhythm, as_of: pd.Timestamp) -> list[dict]:
     level = 2 if (n >= 4 and r.spread <= 1) else 1 if r.spread <= 2 else 0
     step = pd.DateOffset(months=int(round(r.median)))
     last = r.starts[-1]
-    nxt, missed = last + step, 0
+    nxt, missed, near = last + step, 0, []
     while nxt <= as_of:
-        missed += 1
+        # a tender of the category opened near the expected month (of another value) is not a missing tender
+        close = [d for d in r.others if abs((d - nxt).days) <= r.within * DAYS_PER_MONTH]
+        if close:
+            near.append((nxt, close[0]))
+        else:
+            missed += 1
         nxt = nxt + step
     if missed > 1:  # the rhythm has broken: more than one expected tender is not in the data
         return []
     months = [d.strftime("%Y-%m") for d in r.starts]
     basis = f"tendered {r.category} in {_months_text(months)}: {r.words}"
     if r.others:
-        basis += f" ({r.others:,} other {'bid' if r.others == 1 else 'bids'} of the category apart)"
+        k = len(r.others)
+        basis += f" ({k:,} other {'tender' if k == 1 else 'tenders'} of the category apart, of other values)"
+    for expected, seen in near:
+        basis += (
+            f"; the tender expected about {expected:%Y-%m} may be the one of the category opened {seen:%Y-%m}"
+            " (of another value)"
+        )
     if missed:
         basis += "; the last expected tender is not in the data"
     out = []
@@ -195,23 +252,36 @@ def _predict(r: _Rhythm, as_of: pd.Timestamp) -> list[dict]:
     return out
 
 
-def _contracts(opp: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """The contracts we hold that end after ``as_of``: one row per account, category and end month
-    (its won opportunities' value summed, the last of their created dates as ``won_date``)."""
+def _contracts(opp: pd.DataFrame, tender_of: pd.Series, tenders: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The contracts we hold that end after ``as_of``: one row per account, category and end month, worth what
+    the tenders they were won in were worth (all their lots, won or lost: ``value``, ``lots``; ``tender_of``: the
+    row of ``tenders`` of each bid), the last created date of their won opportunities as ``won_date``."""
     won = opp[(opp["status"].astype("str") == "won") & opp["contract_end"].notna() & (opp["contract_end"] > as_of)]
+    cols = ["account_id", "category", "end_month", "contract_end", "value", "lots", "won_value", "won_date"]
     if won.empty:
-        return pd.DataFrame(columns=["account_id", "category", "end_month", "contract_end", "value", "won_date"])
-    won = won.assign(end_month=won["contract_end"].dt.to_period("M").dt.start_time)
-    return (
-        won.groupby(["account_id", "category", "end_month"], sort=True)
-        .agg(contract_end=("contract_end", "max"), value=("amount", "sum"), won_date=("created_date", "max"))
-        .reset_index()
-    )
+        return pd.DataFrame(columns=cols)
+    won = won.assign(end_month=won["contract_end"].dt.to_period("M").dt.start_time, tender=tender_of.reindex(won.index))
+    rows = []
+    for (acc, cat, end_month), g in won.groupby(["account_id", "category", "end_month"], sort=True):
+        t = tenders.iloc[g["tender"].dropna().astype(np.int64).unique()]
+        rows.append(
+            {
+                "account_id": acc,
+                "category": cat,
+                "end_month": end_month,
+                "contract_end": g["contract_end"].max(),
+                "value": max(float(t["value"].sum()), float(g["amount"].sum())),
+                "lots": max(int(t["lots"].sum()), len(g)),
+                "won_value": float(g["amount"].sum()),
+                "won_date": g["created_date"].max(),
+            }
+        )
+    return pd.DataFrame(rows, columns=cols)
 
 
-def _contract_rows(opp: pd.DataFrame, tenders: pd.DataFrame, as_of: pd.Timestamp) -> list[dict]:
+def _contract_rows(opp: pd.DataFrame, tenders: pd.DataFrame, tender_of: pd.Series, as_of: pd.Timestamp) -> list[dict]:
     """Predicted renewal tenders of the contracts that end after ``as_of`` (see module docstring)."""
-    contracts = _contracts(opp, as_of)
+    contracts = _contracts(opp, tender_of, tenders, as_of)
     if contracts.empty:
         return []
     next_month = (as_of + pd.Timedelta(days=1)).to_period("M").start_time
@@ -224,6 +294,11 @@ def _contract_rows(opp: pd.DataFrame, tenders: pd.DataFrame, as_of: pd.Timestamp
         if expected > last_month:
             continue
         basis = f"contract end {c.contract_end:%Y-%m} (won {c.won_date:%Y-%m}): RFQ expected {RFQ_LEAD_MONTHS} months before"
+        if c.lots > 1 and c.value > c.won_value:
+            basis += (
+                f"; worth the whole tender it was won in ({c.lots:,} lots, won and lost), "
+                f"{c.won_value:,.0f} of it won by us"
+            )
         if expected < next_month:  # the RFQ is due: has it come?
             since = c.end_month - pd.DateOffset(months=RFQ_LEAD_MONTHS + 2)
             last_opened = latest.get((c.account_id, c.category), pd.NaT)
@@ -250,29 +325,49 @@ def _contract_rows(opp: pd.DataFrame, tenders: pd.DataFrame, as_of: pd.Timestamp
     return rows
 
 
-def _merge(rhythm: list[dict], contract: list[dict]) -> list[dict]:
+def _merge(rhythm: list[dict], contract: list[dict], as_of: pd.Timestamp) -> list[dict]:
     """Both lists, a rhythm's tender within :data:`SAME_TENDER_MONTHS` months of a contract end's of
-    the same account and category folded into the contract end's row."""
+    the same account and category folded into the contract end's row, and the rhythm's later tenders
+    counted on from the contract end's tender (its expected month plus the rhythm's interval) instead of
+    from the rhythm's last tender."""
     if not contract:
         return rhythm
     by_pair: dict[tuple[str, str], list[dict]] = {}
     for c in contract:
         by_pair.setdefault((c["account_id"], c["category"]), []).append(c)
-    kept = []
+    kept, anchored = [], {}
     for r in rhythm:
+        pair = (r["account_id"], r["category"])
+        ends = by_pair.get(pair, [])
         same = [
             c
-            for c in by_pair.get((r["account_id"], r["category"]), [])
+            for c in ends
             if abs((r["expected_month"] - c["expected_month"]).days) <= SAME_TENDER_MONTHS * DAYS_PER_MONTH
         ]
-        if not same:
+        if ends:
+            anchored.setdefault(pair, r)
+        if same:
+            c = same[0]
+            if c["source"] == SOURCES[1]:
+                c["basis"] += f"; also {r['basis']}"
+                c["source"] = SOURCES[2]
+                c["interval_months"] = r["interval_months"]
+        elif not any(r["expected_month"] > c["expected_month"] for c in ends):
             kept.append(r)
-            continue
-        c = same[0]
-        if c["source"] == SOURCES[1]:
-            c["basis"] += f"; also {r['basis']}"
-            c["source"] = SOURCES[2]
-            c["interval_months"] = r["interval_months"]
+    last_month = as_of + pd.DateOffset(months=HORIZON_MONTHS)
+    for pair, r in anchored.items():
+        c = max(by_pair[pair], key=lambda row: row["expected_month"])
+        step = pd.DateOffset(months=int(round(r["interval_months"])))
+        nxt = c["expected_month"] + step
+        while nxt <= last_month:
+            kept.append(
+                r
+                | {
+                    "expected_month": nxt,
+                    "basis": f"{r['basis']}; counted on from the contract end's tender of {c['expected_month']:%Y-%m}",
+                }
+            )
+            nxt = nxt + step
     return kept + contract
 
 
@@ -294,12 +389,12 @@ def tender_calendar(portfolio: Portfolio) -> pd.DataFrame | NotAvailable:
             "amount": opp["amount"].astype(float),
         }
     )
-    tenders = _tender_table(frame)
+    tenders, tender_of = _tenders_of(frame)
     rows: list[dict] = []
     for rhythm in _rhythms(tenders):
         rows.extend(_predict(rhythm, portfolio.as_of))
     contract_opp = opp.assign(category=opp["category"].astype("str"))
-    rows = _merge(rows, _contract_rows(contract_opp, tenders, portfolio.as_of))
+    rows = _merge(rows, _contract_rows(contract_opp, tenders, tender_of, portfolio.as_of), portfolio.as_of)
     out = pd.DataFrame(rows, columns=COLUMNS)
     out["expected_month"] = pd.to_datetime(out["expected_month"]).astype("datetime64[ns]")
     out["last_tender_date"] = pd.to_datetime(out["last_tender_date"]).astype("datetime64[ns]")

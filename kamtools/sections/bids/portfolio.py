@@ -136,6 +136,11 @@ def _calibration(bundle) -> None:
         display.figure(reliability_chart(rel), alt="predicted win probability against the share of bids won")
 
 
+def _low_confidence(upcoming: pd.DataFrame) -> pd.Series:
+    """Rows of low confidence (a rhythm of past tenders whose expected tender is missing from the data)."""
+    return upcoming.get("confidence", pd.Series("", index=upcoming.index)).astype("str").eq("low")
+
+
 def _by_source(upcoming: pd.DataFrame) -> str:
     """Where the expected tenders come from, in brackets after the total (empty for a bundle without sources)."""
     if "source" not in upcoming.columns:
@@ -162,16 +167,34 @@ def _calendar(bundle, names) -> None:
         return
     from kamtools.plotting.bids import tender_calendar_chart
 
-    value = pd.to_numeric(upcoming["expected_value"], errors="coerce").sum()
-    display.paragraph(
-        f"{len(upcoming):,} tenders from {upcoming['account_id'].nunique():,} accounts are expected in the next "
-        f"12 months, worth about {money(value, currency)}{_by_source(upcoming)}; the table lists the soonest first, "
-        "so the pre-RFQ work can start months ahead."
-    )
-    display.figure(
-        tender_calendar_chart(upcoming, start=window_start(bundle.as_of), currency=currency),
-        alt="expected tender value by month",
-    )
+    low = _low_confidence(upcoming)
+    sure = upcoming[~low]
+    value = pd.to_numeric(sure["expected_value"], errors="coerce").sum()
+    n_low = int(low.sum())
+    more = ""
+    if n_low:
+        n_rhythms = len(upcoming.loc[low, ["account_id", "category"]].drop_duplicates())
+        low_value = money(pd.to_numeric(upcoming.loc[low, "expected_value"], errors="coerce").sum(), currency)
+        more = (
+            f" {n_low:,} more {'tender' if n_low == 1 else 'tenders'} worth about {low_value} may come from "
+            f"{'a rhythm' if n_rhythms == 1 else f'{n_rhythms:,} rhythms'} of past tenders with low confidence "
+            '(a tender the rhythm expected is missing from the data): listed with confidence "low", left out of '
+            "these figures and of the chart."
+        )
+    if sure.empty:
+        display.paragraph(f"No tender is expected with confidence in the next 12 months.{more}")
+    else:
+        n_acc = sure["account_id"].nunique()
+        display.paragraph(
+            f"{'One tender' if len(sure) == 1 else f'{len(sure):,} tenders'} from {n_acc:,} "
+            f"{'account' if n_acc == 1 else 'accounts'} {'is' if len(sure) == 1 else 'are'} expected in the next "
+            f"12 months, worth about {money(value, currency)}{_by_source(sure)}; the table lists the soonest first, "
+            f"so the pre-RFQ work can start months ahead.{more}"
+        )
+        display.figure(
+            tender_calendar_chart(sure, start=window_start(bundle.as_of), currency=currency),
+            alt="expected tender value by month",
+        )
     display.table(tender_rows(upcoming, names), columns=TENDER_COLUMNS, max_rows=30)
 
 
@@ -197,7 +220,10 @@ def _portfolio_cards(recs, bundle) -> None:
         )
     cal = bundle.table("tender_calendar")
     if isinstance(cal, pd.DataFrame):
-        cards.append(("Tenders expected, next 12 months", f"{len(upcoming_tenders(cal, bundle.as_of)):,}"))
+        upcoming = upcoming_tenders(cal, bundle.as_of)
+        n_low = int(_low_confidence(upcoming).sum())
+        count = f"{len(upcoming) - n_low:,}" + (f" (+{n_low:,} low confidence)" if n_low else "")
+        cards.append(("Tenders expected, next 12 months", count))
     display.kpi_cards(cards)
 
 
