@@ -230,6 +230,9 @@ def _checked_settings(
     checked = checked_playbook(playbook)  # a bad playbook fails here, before any work
     churn = None if churn_definition is None else definition_from(churn_definition)  # a bad one fails here too
     settings = {"currency": checked_currency(currency)}  # and a bad currency code
+    from kamtools.bids.recommend import policy_record, policy_settings
+
+    settings["bids"] = policy_record(policy_settings(dict(checked[0].bids)))  # the bidding policy (checked above)
     return checked, churn, settings
 
 

@@ -889,3 +889,64 @@ def test_reasons_give_the_position_against_the_competitor_and_the_margin(stage):
             position = f"at {rec:.1f} we are level with their price with a margin of {margin:.0%}"
         assert position in r["reason"]
         assert f"P(win) {r['p_win_current']:.0%} → {r['p_win_recommended']:.0%}" in r["reason"]
+
+
+# ------------------------------------------------------------------------------------------
+# the bidding policy: the playbook's bids: section
+# ------------------------------------------------------------------------------------------
+def test_the_playbook_sets_the_bidding_policy(demo):
+    from kamtools.bids import bundle_tables as tables_of
+    from kamtools.plan import load_playbook
+    from kamtools.stages import PLAYBOOK
+
+    strict = load_playbook({"extends": "default", "bids": {"min_margin_pct": 0.3, "max_discount_pct": 0.05}})
+    assert strict.bids["max_increase_pct"] == 0.10  # the rest from the built-in playbook
+    out = tables_of(demo[0], {PLAYBOOK: strict})
+    pipe, recs = out["bid_pipeline"].iloc[0], out["bid_recommendations"]
+    assert (pipe["min_margin_pct"], pipe["max_discount_pct"]) == (0.3, 0.05)
+    assert (recs["floor_price"] >= (recs["our_price"] * 0.95).round(1) - 0.051).all()
+    assert (recs["recommended_price"] >= recs["floor_price"] - 1e-9).all()
+    assert (recs["floor_price"] >= (recs["cost_price"] / 0.7).round(1) - 0.051).all()
+
+
+@pytest.mark.parametrize(
+    "section, message",
+    [
+        (
+            "{min_margin_pct: 0.95}",
+            "bids.min_margin_pct (the minimum margin on revenue at the floor) must be a share "
+            "between 0 and 0.9 (0.10 = 10%), got 0.95",
+        ),
+        ("{max_discount: 0.1}", "bids: unknown setting(s) ['max_discount']; allowed: ['max_discount_pct', "),
+        ("[0.1]", "bids must map a pricing setting (such as min_margin_pct) to a share"),
+    ],
+)
+def test_a_bad_bidding_policy_is_refused_before_any_work(tmp_path, capsys, section, message):
+    from kamtools.cli import main
+
+    path = tmp_path / "team.yml"
+    path.write_text(f"extends: default\nbids: {section}\n", encoding="utf-8")
+    code = main(["analyze", str(tmp_path / "no-data"), "--out", str(tmp_path / "bundle"), "--playbook", str(path)])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert err.startswith(f"error: the playbook cannot be used: {path}: ") and message in err
+    assert not (tmp_path / "bundle").exists()
+
+
+def test_analyze_records_the_bidding_policy_in_the_manifest(tmp_path):
+    from kamtools.bundle import analyze
+    from kamtools.datasets import make_portfolio
+
+    path = tmp_path / "team.yml"
+    path.write_text("extends: default\nbids:\n  min_margin_pct: 0.2\n  near_best_pct: 0.05\n", encoding="utf-8")
+    portfolio = make_portfolio(n_accounts=20, years=3, seed=2)[0]
+    b = analyze(portfolio, tmp_path / "bundle", stages=["bids"], progress=False, playbook=path)
+    assert b.manifest["settings"]["bids"] == {
+        "min_margin_pct": 0.2,
+        "max_discount_pct": 0.15,
+        "max_increase_pct": 0.1,
+        "near_best_pct": 0.05,
+        "response_alpha": 0.05,
+    }
+    pipe = b.table("bid_pipeline").iloc[0]
+    assert (pipe["min_margin_pct"], pipe["near_best_pct"]) == (0.2, 0.05)

@@ -45,6 +45,7 @@ from kamtools.bids.recommend import (
     cost_prices,
     cost_sources,
     optimise,
+    policy_settings,
     price_levels,
 )
 from kamtools.bids.references import QUOTED, open_bids, reference_prices, training_bids
@@ -231,6 +232,15 @@ def _account_summary(portfolio: Portfolio, recs, tenders) -> pd.DataFrame:
     return out
 
 
+def context_settings(context) -> BidSettings:
+    """The bidding policy of the playbook that :func:`kamtools.bundle.analyze` checked (its ``bids:``
+    section, :func:`kamtools.bids.recommend.policy_settings`); the defaults without one."""
+    from kamtools.stages import PLAYBOOK
+
+    playbook = context.get(PLAYBOOK) if context is not None else None
+    return policy_settings(dict(getattr(playbook, "bids", None) or {}))
+
+
 def bundle_tables(portfolio: Portfolio, context: dict) -> dict[str, pd.DataFrame | NotAvailable]:
     """The bid-desk tables of the analysis bundle (tables that cannot be computed: NotAvailable)."""
     from kamtools.bids.postbid import calibration, loss_summary, postmortem
@@ -238,11 +248,12 @@ def bundle_tables(portfolio: Portfolio, context: dict) -> dict[str, pd.DataFrame
 
     out: dict[str, pd.DataFrame | NotAvailable] = {}
     notes: dict[str, str] = {}
+    settings = context_settings(context)
     # the out-of-time backtest first: the recommendations rest on it (kamtools.bids.evidence, rule 2);
     # it scores each decided bid by models fitted on bids decided before it was opened, so nothing leaks
     post = postmortem(portfolio)
     out["bid_calibration"], out["bid_reliability"] = calibration(portfolio, post)
-    result = recommend_bids(portfolio, calibration=out["bid_calibration"])
+    result = recommend_bids(portfolio, settings, calibration=out["bid_calibration"])
     if isinstance(result, NotAvailable):
         for name in ("bid_recommendations", "bid_curves", "bid_pipeline"):
             out[name] = result

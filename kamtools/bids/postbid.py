@@ -127,7 +127,10 @@ def postmortem(portfolio: Portfolio) -> pd.DataFrame | NotAvailable:
         return bids
     bids = bids.sort_values(["created_date", "opportunity_id"], kind="stable").reset_index(drop=True)
     month = bids["created_date"].dt.to_period("M").dt.start_time
-    ratio = cost_ratios(portfolio, bids)
+    ratio = np.full(len(bids), np.nan)
+    for start in month.unique():  # the margins known when each month's bids were opened (no later orders)
+        rows = np.flatnonzero((month == start).to_numpy())
+        ratio[rows] = cost_ratios(portfolio, bids.iloc[rows], before=start)
     gap = _no_quote_gaps(portfolio, bids)
     n = len(bids)
     cols = {k: np.full(n, np.nan) for k in ("p_win_at_time", "rec", "p_hist", "p_comp", "n_before")}

@@ -76,23 +76,64 @@ class BidSettings:
 
 DEFAULT_SETTINGS = BidSettings()
 
+POLICY_LIMITS = {
+    "min_margin_pct": (0.0, 0.9, "the minimum margin on revenue at the floor"),
+    "max_discount_pct": (0.0, 0.9, "the largest cut below the current price"),
+    "max_increase_pct": (0.0, 1.0, "the largest rise above the current price"),
+    "near_best_pct": (0.001, 0.5, "how close to the best expected margin a price of the good range must be"),
+    "response_alpha": (0.001, 0.5, "the level of the test that bids without a quote respond to the price index"),
+}
+"""The bidding policy a company may set (the ``bids:`` section of the playbook): name -> (lowest, highest,
+what it is). Shares: 0.10 = 10%."""
+
+
+def policy_settings(values: dict | None, where: str = "bids") -> BidSettings:
+    """:class:`BidSettings` from a mapping of :data:`POLICY_LIMITS` names (the defaults for the rest);
+    ValueError naming the setting, its allowed range and the value given when one is unknown or out of range."""
+    values = dict(values or {})
+    unknown = sorted(set(values) - set(POLICY_LIMITS))
+    if unknown:
+        raise ValueError(f"{where}: unknown setting(s) {unknown}; allowed: {sorted(POLICY_LIMITS)}")
+    clean = {}
+    for name, value in values.items():
+        lo, hi, what = POLICY_LIMITS[name]
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and lo <= float(value) <= hi
+        if not ok:
+            raise ValueError(
+                f"{where}.{name} ({what}) must be a share between {lo:g} and {hi:g} (0.10 = 10%), got {value!r}"
+            )
+        clean[name] = float(value)
+    return BidSettings(**clean)
+
+
+def policy_record(settings: BidSettings) -> dict[str, float]:
+    """The bidding policy as the manifest records it (``settings.bids``)."""
+    return {name: float(getattr(settings, name)) for name in POLICY_LIMITS}
+
 
 COST_BASES = ("product cost", "account margin", "portfolio margin")
 
 
-def cost_ratios(portfolio: Portfolio, frame: pd.DataFrame) -> np.ndarray:
-    """Cost over revenue at the current price for each bid of ``frame`` (see module docstring)."""
-    return cost_sources(portfolio, frame)[0]
+def cost_ratios(portfolio: Portfolio, frame: pd.DataFrame, before: pd.Timestamp | None = None) -> np.ndarray:
+    """Cost over revenue at the current price for each bid of ``frame`` (see module docstring);
+    ``before``: the account's and the portfolio's margins from the orders placed before that day only
+    (what was known when a past bid was opened)."""
+    return cost_sources(portfolio, frame, before)[0]
 
 
-def cost_sources(portfolio: Portfolio, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def cost_sources(
+    portfolio: Portfolio, frame: pd.DataFrame, before: pd.Timestamp | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(cost over revenue, where it came from: one of :data:`COST_BASES`) for each bid of ``frame``:
-    the category's product cost, else the account's margin in its orders, else the portfolio's."""
+    the category's product cost, else the account's margin in its orders (placed before ``before``
+    when given), else the portfolio's."""
     prod = portfolio.tables["products"]
     lp = prod["list_price"].astype(float)
     ratio = (prod["unit_cost"].astype(float) / lp).where(lp > 0)
     by_cat = ratio.groupby(prod["category"].astype("str")).mean()
     lines = portfolio.order_lines
+    if before is not None:
+        lines = lines[lines["order_date"] < before]
     sums = lines.groupby("account_id", observed=True, sort=False)[["net_revenue", "margin"]].sum()
     rev, mar = sums["net_revenue"], sums["margin"]
     by_acc = (1 - mar / rev).where(rev > 0)

@@ -58,6 +58,7 @@ class Playbook:
     max_actions_default: int = MAX_ACTIONS_DEFAULT
     stagger_days: int = STAGGER_DAYS
     owner_actions_per_week: int = OWNER_ACTIONS_PER_WEEK
+    bids: Mapping[str, float] = field(default_factory=dict)  # the bidding policy (kamtools.bids.recommend)
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -143,7 +144,23 @@ def _read_yaml(path: Path) -> dict:
     return data
 
 
-_SETTINGS = ("min_value_at_stake", "max_actions_per_account", "stagger_days", "owner_actions_per_week")
+_SETTINGS = ("min_value_at_stake", "max_actions_per_account", "stagger_days", "owner_actions_per_week", "bids")
+
+
+def _parse_bids(data: Mapping, where: str) -> dict:
+    """The ``bids:`` section (the bid desk's pricing policy), checked; {} when the file has none."""
+    if "bids" not in data or data["bids"] is None:
+        return {}
+    from kamtools.bids.recommend import policy_settings
+
+    section = data["bids"]
+    if not isinstance(section, Mapping):
+        raise PlaybookError(f"{where}: bids must map a pricing setting (such as min_margin_pct) to a share")
+    try:
+        policy_settings(dict(section), f"{where}: bids")
+    except ValueError as exc:
+        raise PlaybookError(str(exc)) from None
+    return {"bids": {str(k): float(v) for k, v in section.items()}}
 
 
 def _parse_settings(data: Mapping, where: str) -> dict:
@@ -206,7 +223,7 @@ def load_playbook(source: str | os.PathLike | Mapping | Playbook | None = None) 
     unknown = set(data) - {"version", "extends", "disable", "rules", "description", *_SETTINGS}
     if unknown:
         raise PlaybookError(f"{where}: unknown top-level field(s) {sorted(unknown)}")
-    settings = _parse_settings(data, where)
+    settings = {**_parse_settings(data, where), **_parse_bids(data, where)}
     rules = [_parse_rule(r, where) for r in data.get("rules") or []]
     ids = [r.id for r in rules]
     dup = sorted({i for i in ids if ids.count(i) > 1})
@@ -230,6 +247,7 @@ def load_playbook(source: str | os.PathLike | Mapping | Playbook | None = None) 
         "stagger_days": default.stagger_days,
         "owner_actions_per_week": default.owner_actions_per_week,
         **settings,
+        "bids": {**default.bids, **settings.get("bids", {})},
     }
     disable = data.get("disable") or []
     if not isinstance(disable, list):

@@ -241,6 +241,7 @@ STAGES: tuple[Stage, ...] = (
         "bids",
         "kamtools.bids",
         portfolio=("accounts", "products", "orders", "opportunities", "competitor_prices"),
+        settings=(PLAYBOOK,),
         writes=(
             table(
                 "bid_account_summary",
