@@ -146,11 +146,15 @@ def test_an_unknown_stage_name_fails_before_any_work(tiny, tmp_path, fake_stages
 def test_the_currency_is_checked_first_and_recorded(tiny, tmp_path, fake_stages):
     analyze(tiny, tmp_path / "b", progress=False, currency="eur")
     m = json.loads((tmp_path / "b" / "manifest.json").read_text())
-    assert m["settings"] == {"currency": "EUR", "negative_lines": None}
+    from kamtools.bids.recommend import DEFAULT_SETTINGS, policy_record
+
+    policy = policy_record(DEFAULT_SETTINGS)  # the built-in playbook's bidding policy, recorded too
+    assert m["settings"] == {"currency": "EUR", "negative_lines": None, "bids": policy}
     analyze(tiny, tmp_path / "c", progress=False)
     assert json.loads((tmp_path / "c" / "manifest.json").read_text())["settings"] == {
         "currency": None,
         "negative_lines": None,
+        "bids": policy,
     }
     with pytest.raises(ValueError, match=r"currency 'euro' is not a three-letter ISO code"):
         analyze(tiny, tmp_path / "d", progress=False, currency="euro")
