@@ -79,7 +79,8 @@ def deck_text(prs) -> list[str]:
 def internal_terms(account, data_strings: list[str] | None = None) -> list[str]:
     """Figures and names of ``account`` (an :class:`kamtools.deck.source.AccountRows`)
     that only an internal deck may show: its churn probability in the usual formats,
-    health score, margin percentages, revenue at risk, competitor names."""
+    health score, margin percentages, revenue at risk, share of wallet, the plan's value-at-stake amounts
+    (:func:`stake_amounts`), competitor names."""
     from kamtools.deck.text import missing
     from kamtools.formatting import currency_of, money
 
@@ -103,6 +104,10 @@ def internal_terms(account, data_strings: list[str] | None = None) -> list[str]:
         v = info.get(col)
         if not missing(v):
             terms.append(f"{v} risk")
+    sow = info.get("share_of_wallet")
+    if not missing(sow):
+        terms += [f"{float(sow):.1%}", f"{float(sow):.3f}"]
+    terms += stake_amounts(account)
     names: set[str] = set()
     for table, column in (
         ("competitor_account_bids", "competitor"),
@@ -117,4 +122,51 @@ def internal_terms(account, data_strings: list[str] | None = None) -> list[str]:
     return terms
 
 
-__all__ = ["AUDIENCES", "DEFAULT_AUDIENCE", "INTERNAL_WORDS", "check_audience", "deck_text", "internal_terms"]
+def _amounts(df, columns: tuple[str, ...]) -> list[float]:
+    if df is None:
+        return []
+    return [float(v) for c in columns if c in df.columns for v in df[c].dropna()]
+
+
+def customer_amounts(account) -> set[str]:
+    """The money figures a customer deck may show (their purchases: in total, by month, by category, per order,
+    in the last review), as the deck writes them."""
+    from kamtools.deck.text import missing
+    from kamtools.formatting import currency_of, money
+
+    cur = currency_of(account.bundle)
+    values = [float(account.info[c]) for c in ("revenue_ltm",) if not missing(account.info.get(c))]
+    values += _amounts(account.table("tradelanes"), ("revenue_ltm", "revenue_prior"))
+    values += _amounts(account.table("kpis"), ("avg_order_value",))
+    hist = account.table("forecast_history")
+    if hist is not None and len(hist):
+        y = hist.sort_values("ds")["y"]
+        values += [float(v) for v in y] + [float(y.tail(12).sum()), float(y.iloc[-24:-12].sum())]
+    return {money(v, cur) for v in values}
+
+
+def stake_amounts(account) -> list[str]:
+    """The plan's value-at-stake amounts of ``account`` (summary, risks, actions; 1,000 and more), as the
+    internal deck writes them, except those that equal a figure the customer deck may show anyway (a risk
+    whose value at stake is the last 12 months' purchases)."""
+    from kamtools.deck.text import missing
+    from kamtools.formatting import currency_of, money
+
+    cur = currency_of(account.bundle)
+    values = []
+    for table in ("plan_summary", "plan_risks", "plan_actions"):
+        values += _amounts(account.table(table), ("value_at_stake",))
+    texts = {money(v, cur) for v in values if not missing(v) and v >= 1000}
+    return sorted(texts - customer_amounts(account))
+
+
+__all__ = [
+    "AUDIENCES",
+    "DEFAULT_AUDIENCE",
+    "INTERNAL_WORDS",
+    "check_audience",
+    "customer_amounts",
+    "deck_text",
+    "internal_terms",
+    "stake_amounts",
+]
