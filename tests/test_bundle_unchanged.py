@@ -66,6 +66,12 @@ INTENDED: dict[str, str] = {}
 # forecast_targets (p_reach_target, total_lo_80, total_hi_80), forecast_portfolio_target (its spread is read from
 # the accounts' total_hi_80), forecast_summary and accounts (target_probability) and plan_talking_points (the
 # 'target' point quotes it); those entries were taken in by the pass above, checked again here (no other change).
+# Written again for the bid desk's "keep" rule (issue 21, kamtools.bids.recommend.keep_current): an open bid whose
+# current price lies in the good range, or whose best price's gain band includes zero, keeps its price (recommended
+# = current, gain 0), and every reason gives the price against the competitor's and the margin there:
+# bid_recommendations, bid_pipeline, bid_account_summary and accounts (bid_margin_gain) written alone, from a
+# checkout of the commits only; those two also took in next_tender_month of the committed tender calendar
+# (355eed6), whose own tender_calendar entry is left to its author.
 
 
 def _cell_text(series: pd.Series) -> pd.Series:
