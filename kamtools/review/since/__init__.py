@@ -15,7 +15,9 @@ beside last month's (or last quarter's) and says, per account:
   or still a driver with its value then and now;
 * new and resolved risks (``plan_risks``, by playbook rule);
 * the previous plan's actions followed up (``plan_actions``): ``done`` (marked done in a
-  CRM task export, see :func:`kamtools.review.actions.read_tasks`), ``resolved`` (the
+  CRM task export, see :func:`kamtools.review.actions.read_tasks`; when its rule still fires,
+  ``condition_holds`` is True and the text says "done in the CRM ..., but the condition still
+  holds: <evidence>", also a "done, still holds" line of the digest), ``resolved`` (the
   playbook rule behind it no longer fires for the account: neither a risk nor an action of
   the current plan), ``overdue`` (due before the current as-of date) or ``open``; each
   action carries its stable id (:func:`kamtools.review.actions.action_id`);
