@@ -343,6 +343,7 @@ def test_chart_strings_are_literal(name):
     with matplotlib.rc_context({"text.parse_math": True}):
         figs = [
             (pb.bid_curve_chart(curve, 101.5, 96.0, 84.0, title=f"OP-1 against {name}"), f"OP-1 against {name}"),
+            (pb.bid_curve_chart(curve, 101.5, 96.0, competitor=(f"{name} quoted", 98.0)), f"{name} quoted"),
             (pb.pipeline_gain_chart(recs, labels=labels, title=name), f"OP-1 · {name}"),
             (pb.loss_reasons_chart(t["bid_loss_summary"], title=name), name),
             (pb.tender_calendar_chart(calendar, title=name), name),
@@ -711,3 +712,90 @@ def test_account_section_and_lever_say_why_a_held_bid_has_no_curve(tmp_path, cap
     lose = BidLever(write_bundle(tmp_path / "lose", held_tables("baseline")))
     lose.set_account("A1")
     assert lose.point is None and "Brier score (0.251) is not better" in html.unescape(lose.output.value)
+
+
+# ---- kept bids, index prices, the pooling sentence ---------------------------------------------------
+POOLED = (
+    "The account's own 17 decided bids carry 25% weight (recent ones count more) and the portfolio's record the "
+    "rest (a thin or old record leans on the portfolio)."
+)
+
+
+def kept_tables() -> dict[str, pd.DataFrame]:
+    """The hand-made tables with OP-2 kept at 99.0 (inside its good range), priced from the index (97.0), and
+    OP-1 against a competitor not recorded; both reasons end with the account's pooling sentence."""
+    tables = bid_tables()
+    recs = tables["bid_recommendations"].copy()
+    two = recs["opportunity_id"] == "OP-2"
+    recs.loc[two, ["recommended_price", "price_low", "price_high"]] = [99.0, 95.5, 100.5]
+    recs.loc[two, "p_win_recommended"] = recs.loc[two, "p_win_current"]
+    recs.loc[two, "expected_margin_recommended"] = recs.loc[two, "expected_margin_current"]
+    recs.loc[two, ["expected_margin_gain", "expected_margin_gain_low", "expected_margin_gain_high"]] = 0.0
+    recs.loc[two, "competitor_price"] = np.nan
+    recs["competitor_price_used"] = np.where(two, 97.0, recs["competitor_price"])
+    recs.loc[two, "reason"] = (
+        "Keep 99.0: it is already within the range of near-best prices (95.5-100.5); Kestrel's price index is 102 "
+        "(about 97.0 against our 99.0); at 99.0 we are 2% over their price with a margin of 14%; P(win) 40%, "
+        "expected margin 5k."
+    )
+    recs.loc[~two, "competitor"] = "(not recorded)"
+    recs["reason"] = recs["reason"] + " " + POOLED
+    tables["bid_recommendations"] = recs
+    return tables
+
+
+def test_a_kept_bid_reads_keep_with_its_reason_and_no_zero_range(tmp_path, captured):
+    b = write_bundle(tmp_path / "kept", kept_tables())
+    sections.account("bids", b.account("A1"))
+    text = " ".join(_text(_page(captured)).split())
+    assert "keep 99.0 (good 95.5 to 100.5)" in text
+    assert "none: keep" in text and "±0" not in text and "99.0 to 99.0" not in text
+    assert "it is already within the range of near-best prices (95.5-100.5)" in text
+    assert "OP-2 (Vitamins, against Kestrel, value 20.0k): keep our current price 99.0, at which we win" in text
+    assert "a change of" not in text.split("OP-2 (Vitamins")[1].split(".")[0]
+    # the competitor's price from the index is shown and marked
+    assert "99.0 (97.0, from the index)" in text and "(unknown)" not in text
+    # a competitor not recorded reads as such, never as "(not recorded)"
+    assert "against no known competitor" in text and "against (not recorded)" not in text
+    # the pooling sentence once, above the table, not in every row's Why
+    assert text.count(POOLED) == 1
+    assert text.index(POOLED) < text.index("Why")
+
+
+def test_the_overview_table_says_keep_and_the_rules_say_what_keep_means(tmp_path, captured):
+    b = write_bundle(tmp_path / "kept", kept_tables())
+    sections.portfolio("bids", b)
+    text = " ".join(_text(_page(captured)).split())
+    assert "keep 99.0 (good 95.5 to 100.5)" in text and "none: keep" in text
+    assert "1 bid would go lower and 0 higher (median change " in text and ", 1 keeps its price." in text
+    assert (
+        "A bid keeps its current price ('keep') when that price already lies in the good range, or when the gain "
+        "band of the best price includes zero" in text
+    )
+    assert POOLED not in text  # the overview says how records are pooled in general, once
+    assert text.count("Each account's own decided bids are pooled with the portfolio's record") == 1
+
+
+def test_loss_counts_agree_in_number():
+    from kamtools.sections.bids import postmortem_sentence
+
+    post = bid_tables()["bid_postmortem"]
+    assert "lost 2: 1 of the losses was on price and 1 on other reasons." in postmortem_sentence(post)
+    post.loc[2, ["loss_reason", "loss_type"]] = ["price too high", "price"]
+    assert "lost 2: 2 of the losses were on price and 0 on other reasons." in postmortem_sentence(post)
+
+
+def test_the_curve_chart_marks_the_competitors_price():
+    from kamtools.plotting.bids import bid_curve_chart
+
+    curve = bid_tables()["bid_curves"].query("opportunity_id == 'OP-1'")
+    fig = bid_curve_chart(curve, current_price=101.5, recommended_price=96.0, competitor=("Vetro quoted", 98.0))
+    try:
+        texts = [t.get_text() for t in _drawn_texts(fig)]
+        assert " Vetro quoted" in texts and "Vetro quoted 98.0" in texts  # the line's label and the legend's
+        xs = {
+            round(float(line.get_xdata()[0]), 3) for ax in fig.axes for line in ax.get_lines() if len(line.get_xdata())
+        }
+        assert 98.0 in xs
+    finally:
+        plt.close(fig)

@@ -325,7 +325,7 @@ def test_missing_competitor_prices(demo):
     opp.loc[opp["status"] == "open", "competitor_price"] = np.nan
     # the index's price response taken as given (level 1: any falling slope passes; see the evidence tests)
     trusting = BidSettings(response_alpha=1.0)
-    with_index = recommend_bids(with_opportunities(portfolio, opp), settings=trusting)[0]
+    with_index, index_curves, _ = recommend_bids(with_opportunities(portfolio, opp), settings=trusting)
     assert (with_index["price_basis"] == INDEX).all()
     assert with_index["reason"].str.contains("price index|an index of").all()
     assert set(with_index["price_index_scope"]) <= {"account", "competitor", "market"}
@@ -349,7 +349,9 @@ def test_missing_competitor_prices(demo):
     assert np.allclose(recs["recommended_price"], recs[["our_price", "floor_price"]].max(axis=1), atol=0.051)
     assert (recs["recommended_price"] >= recs["floor_price"] - 1e-9).all()
     assert recs[["p_win_current", "expected_margin_gain"]].notna().all().all()
-    for _, c in curves.groupby("opportunity_id"):
+    # the index-priced bids have a curve each, P(win) falling as our price rises
+    assert set(index_curves["opportunity_id"]) == set(with_index["opportunity_id"])
+    for _, c in index_curves.groupby("opportunity_id"):
         assert (np.diff(c["p_win"].to_numpy()) < 0).all()
 
 
@@ -950,3 +952,20 @@ def test_analyze_records_the_bidding_policy_in_the_manifest(tmp_path):
     }
     pipe = b.table("bid_pipeline").iloc[0]
     assert (pipe["min_margin_pct"], pipe["near_best_pct"]) == (0.2, 0.05)
+
+
+def test_post_bid_margins_come_from_the_orders_before_the_bid(demo):
+    from kamtools.bids.recommend import cost_ratios
+
+    portfolio = demo[0]
+    lines = portfolio.order_lines
+    account = str(lines["account_id"].iloc[0])
+    cut = pd.Timestamp("2024-01-01")
+    # a bid of a category without a product cost: the margin is the account's, from its orders before the cut only
+    frame = pd.DataFrame({"opportunity_id": ["P"], "account_id": [account], "competitor": ["C"], "category": ["?"]})
+    before = lines[(lines["account_id"] == account) & (lines["order_date"] < cut)]
+    expected = 1 - before["margin"].sum() / before["net_revenue"].sum()
+    assert cost_ratios(portfolio, frame, before=cut)[0] == pytest.approx(expected)
+    every = lines[lines["account_id"] == account]
+    assert cost_ratios(portfolio, frame)[0] == pytest.approx(1 - every["margin"].sum() / every["net_revenue"].sum())
+    assert abs(expected - (1 - every["margin"].sum() / every["net_revenue"].sum())) > 1e-6  # the later orders differ

@@ -46,12 +46,12 @@ def _recommended(r: dict) -> str:
 
 
 def _their_price(r: dict) -> str:
-    """The competitor's price as the table shows it: the quote, or the price from the index marked '(index)'."""
+    """The competitor's price as the table shows it: the quote, or the price from the index ('97.0, from the index')."""
     quoted = _price(r.get("competitor_price"))
     if quoted:
         return quoted
     used = _price(r.get("competitor_price_used"))
-    return f"{used} (index)" if used else "unknown"
+    return f"{used}, from the index" if used else "unknown"
 
 
 POOLING_STARTS = (" The account's own ", " The account has no decided bids of its own")
@@ -370,8 +370,8 @@ def pipeline_sentence(recs: pd.DataFrame, pipeline=None, currency: str | None = 
     change = (pd.to_numeric(recs["recommended_price"], errors="coerce") / recs["our_price"] - 1).dropna()
     move = f" (median change {change.median():+.1%})" if len(change) else ""
     n_keep = len(recs) - n_down - n_up
-    text += f": {n_down:,} bids would go lower and {n_up:,} higher{move}"
-    text += f", {n_keep:,} keep {'its' if n_keep == 1 else 'their'} price." if n_keep else "."
+    text += f": {n_down:,} {'bid' if n_down == 1 else 'bids'} would go lower and {n_up:,} higher{move}"
+    text += f", {n_keep:,} {'keeps its' if n_keep == 1 else 'keep their'} price." if n_keep else "."
     positive = gain[gain > 0].sort_values(ascending=False)
     if len(positive) >= 3 and positive.sum() > 0:
         k = max(1, int(math.ceil(len(positive) * 0.2)))
