@@ -143,7 +143,7 @@ def _capture(own_spread: float = OWN_SPREAD) -> None:
     def attain_and_keep(forecaster, hist, targets, **kw):
         normal = shipped(forecaster, hist, targets, method="normal", **kw)
         _CAPTURED["normal"] = normal
-        _CAPTURED["similar"] = similar_accounts_version(normal, forecaster._sel)
+        _CAPTURED["similar"] = similar_accounts_version(normal, forecaster.selection)
         return shipped(forecaster, hist, targets, own_spread=own_spread, **kw)
 
     g["target_attainment"] = attain_and_keep

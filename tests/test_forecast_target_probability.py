@@ -32,7 +32,7 @@ def _run() -> tuple[pd.DataFrame, object, object]:
     shipped = g["target_attainment"]
 
     def keep(forecaster, hist, t, **kw):
-        kept["sel"] = forecaster._sel
+        kept["sel"] = forecaster.selection
         kept["again"] = lambda other: shipped(forecaster, hist, other, **kw)
         return shipped(forecaster, hist, t, **kw)
 
@@ -141,7 +141,7 @@ class _Forecaster:
     unique_ids_, horizon = _IDS, 6
 
     def __init__(self, sel):
-        self._sel = sel
+        self.selection = sel
 
     def _future_dates(self) -> np.ndarray:
         return np.tile(_FUTURE.to_numpy(), 2)

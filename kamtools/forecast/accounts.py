@@ -309,6 +309,11 @@ class _ChosenForecaster:
         self.unique_ids_ = model.unique_ids_
         self.horizon = model.horizon
 
+    @property
+    def selection(self) -> Selection:
+        """The per-account choice and its out-of-time evidence (read by :func:`target_attainment`)."""
+        return self._sel
+
     def _future_dates(self) -> np.ndarray:
         return self._model._future_dates()
 

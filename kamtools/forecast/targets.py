@@ -339,7 +339,7 @@ def target_attainment(
         mean[ahead] += m
         sd[ahead], dof[ahead] = s, d
     p, lo, hi = _normal_summary(target, booked, mean, sd, dof, level)
-    sel = getattr(forecaster, "_sel", None)  # the chosen forecaster's out-of-time evidence (forecast stage)
+    sel = getattr(forecaster, "selection", None)  # the chosen forecaster's out-of-time evidence (forecast stage)
     if method == "blended" and getattr(sel, "evidence", None) is not None and getattr(sel, "klass", None) is not None:
         rows = np.flatnonzero(ahead & ~beyond & (mean > booked))
         if len(rows):
