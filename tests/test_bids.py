@@ -716,7 +716,13 @@ def test_no_quote_bids_keep_their_price_without_a_measurable_response(demo):
     row = at.iloc[0]
     n, slope, se = int(row["response_n"]), row["response_slope"], row["response_se"]
     assert row["reason"].startswith(
-        f"Keep {row['our_price']:.1f}: no competitor price is known and past bids without one show no measurable "
+        f"Keep {row['our_price']:.1f}: "
+        + (
+            f"no competitor quote is known (the price index puts theirs at about {row['competitor_price_used']:.1f})"
+            if row["price_basis"] == INDEX
+            else "no competitor price is known"
+        )
+        + " and past bids without one show no measurable "
         f"price response (over {n:,} decided bids without a quote, the slope of wins on our price gap to the index "
         f"is {slope:.1f} with a standard error of {se:.1f}), so kamtools does not recommend a change; get the "
         "competitor's quote or a price from the market to price this bid "

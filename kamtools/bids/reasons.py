@@ -80,6 +80,14 @@ NO_RESPONSE_TEXT = "past bids without one show no measurable price response"
 """Words of the reason of a bid held by the first evidence rule (:mod:`kamtools.bids.evidence`); faces count them."""
 
 
+def _unquoted(row: dict) -> str:
+    """What is known of the competitor's price of a bid without a quote (the table shows the index's price)."""
+    theirs = row.get("competitor_price_used")
+    if row["price_basis"] == INDEX and theirs is not None and theirs == theirs:
+        return f"no competitor quote is known (the price index puts theirs at about {theirs:.1f})"
+    return "no competitor price is known"
+
+
 def _held(row: dict) -> str:
     """The sentence of a bid an evidence rule keeps at its current price (or raises to the floor only)."""
     cur = row["our_price"]
@@ -108,7 +116,7 @@ def _held(row: dict) -> str:
     else:
         evidence = "no decided bid without a quote had a price index to measure it against"
     return (
-        f"{head}: no competitor price is known and {NO_RESPONSE_TEXT} ({evidence}), so kamtools does not "
+        f"{head}: {_unquoted(row)} and {NO_RESPONSE_TEXT} ({evidence}), so kamtools does not "
         f"recommend a change; get the competitor's quote or a price from the market to price this bid "
         f"({margin} from the account's record on bids without a quote)."
     )

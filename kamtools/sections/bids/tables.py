@@ -39,7 +39,8 @@ def _recommended(r: dict) -> str:
     notes = []
     if our > 0 and not math.isnan(rec):
         notes.append(formatting.pct(rec / our - 1, signed=True, digits=0))
-    rng = _range(r.get("price_low"), r.get("price_high"), _price)
+    lo, hi = _num(r.get("price_low")), _num(r.get("price_high"))
+    rng = _range(lo, hi, _price) if hi - lo > 1e-9 else ""  # a bid raised to the floor only has no range
     if rng:
         notes.append(f"good {rng}")
     return _price(rec) + (f" ({'; '.join(notes)})" if notes else "")
@@ -368,6 +369,7 @@ def pipeline_sentence(recs: pd.DataFrame, pipeline=None, currency: str | None = 
     if now > 0:
         text += f" to the {money(now, currency)} expected at the current prices ({gain.sum() / now:+.0%})"
     change = (pd.to_numeric(recs["recommended_price"], errors="coerce") / recs["our_price"] - 1).dropna()
+    change = change[change != 0]  # the median of the bids that move (kept prices do not)
     move = f" (median change {change.median():+.1%})" if len(change) else ""
     n_keep = len(recs) - n_down - n_up
     text += f": {n_down:,} {'bid' if n_down == 1 else 'bids'} would go lower and {n_up:,} higher{move}"
