@@ -71,7 +71,8 @@ INTENDED: dict[str, str] = {}
 # = current, gain 0), and every reason gives the price against the competitor's and the margin there:
 # bid_recommendations, bid_pipeline, bid_account_summary and accounts (bid_margin_gain) written alone, from a
 # checkout of the commits only; those two also took in next_tender_month of the committed tender calendar
-# (355eed6), whose own tender_calendar entry is left to its author.
+# (355eed6), whose own tender_calendar entry is left to its author. Then bid_recommendations.reason alone: a bid
+# without a quote held by the evidence rule says the price index's price for the competitor, as its table does.
 
 
 def _cell_text(series: pd.Series) -> pd.Series:
