@@ -79,6 +79,12 @@ def _digest(
     return _ranked(rows)
 
 
+def _points(before: object, after: object) -> str:
+    """The fall between two shares as whole percentage points of the rounded shares shown ("1 pt", "8 pts")."""
+    pts = round(float(before) * 100) - round(float(after) * 100)
+    return f"{pts} {'pt' if abs(pts) == 1 else 'pts'}"
+
+
 def _account_lines(r: pd.Series, prev_date, cur_date) -> list[tuple[str, str]]:
     """(kind, sentence) of one account's notable changes: new or gone, else churn band, tier and target slipping."""
     if r["status"] == "new":
@@ -105,7 +111,7 @@ def _account_lines(r: pd.Series, prev_date, cur_date) -> list[tuple[str, str]]:
             (
                 "target slipping",
                 f"Expected attainment of the year's target down "
-                f"{round(float(r['target_expected_attainment_previous']) * 100) - round(float(r['target_expected_attainment_current']) * 100)} pts, from "
+                f"{_points(r['target_expected_attainment_previous'], r['target_expected_attainment_current'])}, from "
                 f"{_fmt(r['target_expected_attainment_previous'], 'pct')} to {_fmt(r['target_expected_attainment_current'], 'pct')}.",
             )
         )

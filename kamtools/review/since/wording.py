@@ -42,7 +42,9 @@ def _fmt_change(
     pts = round(v * 100)
     if not _missing(before) and not _missing(after):
         pts = round(float(after) * 100) - round(float(before) * 100)
-    return f"{pts:+d} pts" if pts != 0 else "±0 pts"
+    if pts == 0:
+        return "±0 pts"
+    return f"{pts:+d} {'pt' if abs(pts) == 1 else 'pts'}"
 
 
 def _band_move(before: object, after: object) -> str:
