@@ -915,6 +915,9 @@ def test_the_playbook_sets_the_bidding_policy(demo):
     assert (recs["floor_price"] >= (recs["our_price"] * 0.95).round(1) - 0.051).all()
     assert (recs["recommended_price"] >= recs["floor_price"] - 1e-9).all()
     assert (recs["floor_price"] >= (recs["cost_price"] / 0.7).round(1) - 0.051).all()
+    # what the post-bid review says it would have recommended follows the same policy
+    post = out["bid_postmortem"].dropna(subset=["recommended_price_at_time", "our_price"])
+    assert len(post) and (post["recommended_price_at_time"] >= (post["our_price"] * 0.95).round(1) - 0.051).all()
 
 
 @pytest.mark.parametrize(

@@ -251,7 +251,7 @@ def bundle_tables(portfolio: Portfolio, context: dict) -> dict[str, pd.DataFrame
     settings = context_settings(context)
     # the out-of-time backtest first: the recommendations rest on it (kamtools.bids.evidence, rule 2);
     # it scores each decided bid by models fitted on bids decided before it was opened, so nothing leaks
-    post = postmortem(portfolio)
+    post = postmortem(portfolio, settings)
     out["bid_calibration"], out["bid_reliability"] = calibration(portfolio, post)
     result = recommend_bids(portfolio, settings, calibration=out["bid_calibration"])
     if isinstance(result, NotAvailable):

@@ -60,7 +60,7 @@ def loss_type(status: pd.Series, reason: pd.Series) -> np.ndarray:
     return np.where(status.to_numpy() == "won", "", kind)
 
 
-def _score_month(model: WinModel, rows: pd.DataFrame, ratio: np.ndarray, levels: pd.Series):
+def _score_month(model: WinModel, rows: pd.DataFrame, ratio: np.ndarray, levels: pd.Series, settings=DEFAULT_SETTINGS):
     """P(win) at the time and the price the model would have recommended, for one month's bids
     (``levels``: the categories' price levels over the bids decided before)."""
     p = model.predict(rows)
@@ -75,7 +75,7 @@ def _score_month(model: WinModel, rows: pd.DataFrame, ratio: np.ndarray, levels:
         our_ok, lr_ok = our[ok], lr[ok]
         ref = np.where(priced[ok], our_ok / np.exp(np.where(priced[ok], lr_ok, 0.0)), our_ok)
         base = model.base_logit(sub, priced[ok])
-        floor, ceiling = price_bounds(our_ok, cost[ok], DEFAULT_SETTINGS)
+        floor, ceiling = price_bounds(our_ok, cost[ok], settings)
         amount = sub["amount"].to_numpy(float)
         rec[ok] = best_price(base, model.slope, ref, our_ok, cost[ok], amount, floor, ceiling)[0]
     return p, rec
@@ -103,25 +103,26 @@ def _no_quote_gaps(portfolio: Portfolio, bids: pd.DataFrame) -> np.ndarray:
     return np.where(bids["log_ratio"].isna().to_numpy(), out, np.nan)
 
 
-def _hold_unquoted(rec, rows, bids, gap, train_rows, ratio, levels) -> None:
+def _hold_unquoted(rec, rows, bids, gap, train_rows, ratio, levels, settings=DEFAULT_SETTINGS) -> None:
     """The first evidence rule at the time (:mod:`kamtools.bids.evidence`): when the bids without a quote
     decided before showed no measurable price response, the month's bids without a quote would have kept
     their price (raised to the floor only), as an open one does today."""
     unquoted = rows[bids["log_ratio"].iloc[rows].isna().to_numpy()]
     if not len(unquoted):
         return
-    test = response_test(bids["won"].to_numpy(float)[train_rows], gap[train_rows], DEFAULT_SETTINGS.response_alpha)
+    test = response_test(bids["won"].to_numpy(float)[train_rows], gap[train_rows], settings.response_alpha)
     if test.supported:
         return
     sub = bids.iloc[unquoted]
     our = sub["our_price"].to_numpy(float) if "our_price" in sub.columns else np.full(len(sub), np.nan)
     cost = cost_prices(ratio[unquoted], sub, our, levels)
-    floor, _ = price_bounds(our, cost, DEFAULT_SETTINGS)
+    floor, _ = price_bounds(our, cost, settings)
     rec[unquoted] = np.where(our > 0, np.maximum(our, floor), np.nan)
 
 
-def postmortem(portfolio: Portfolio) -> pd.DataFrame | NotAvailable:
-    """One row per decided bid with its price gap, loss type and the model's view at the time."""
+def postmortem(portfolio: Portfolio, settings=DEFAULT_SETTINGS) -> pd.DataFrame | NotAvailable:
+    """One row per decided bid with its price gap, loss type and the model's view at the time (the price it would
+    have recommended under the pricing policy ``settings``, :class:`~kamtools.bids.recommend.BidSettings`)."""
     bids = training_bids(portfolio)
     if isinstance(bids, NotAvailable):
         return bids
@@ -144,9 +145,9 @@ def postmortem(portfolio: Portfolio) -> pd.DataFrame | NotAvailable:
             continue
         model = WinModel().fit(train, warm=model)  # starts from last month's fit: same optimum, fewer steps
         cols["p_win_at_time"][rows], cols["rec"][rows] = _score_month(
-            model, bids.iloc[rows], ratio[rows], price_levels(train)
+            model, bids.iloc[rows], ratio[rows], price_levels(train), settings
         )
-        _hold_unquoted(cols["rec"], rows, bids, gap, train.index.to_numpy(), ratio, price_levels(train))
+        _hold_unquoted(cols["rec"], rows, bids, gap, train.index.to_numpy(), ratio, price_levels(train), settings)
         rate = float(y.mean())
         cols["p_hist"][rows] = rate
         per = train.groupby("competitor")["won"].mean()
