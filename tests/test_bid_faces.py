@@ -799,3 +799,23 @@ def test_the_curve_chart_marks_the_competitors_price():
         assert 98.0 in xs
     finally:
         plt.close(fig)
+
+
+def test_a_kept_price_is_marked_once_on_the_curve_chart():
+    from kamtools.plotting.bids import bid_curve_chart
+
+    curve = bid_tables()["bid_curves"].query("opportunity_id == 'OP-1'")
+    fig = bid_curve_chart(curve, current_price=99.0, recommended_price=99.0)
+    try:
+        texts = [t.get_text() for t in _drawn_texts(fig)]
+        assert "current price to keep 99.0" in texts
+        assert not any(t.startswith("recommended price") for t in texts)
+    finally:
+        plt.close(fig)
+
+
+def test_the_post_bid_table_names_no_competitor_when_none_was_recorded():
+    from kamtools.sections.bids import postmortem_table
+
+    post = bid_tables()["bid_postmortem"].assign(competitor="(not recorded)")
+    assert set(postmortem_table(post)["competitor_text"]) == {"none known"}

@@ -77,9 +77,11 @@ def bid_curve_chart(
         (current_price, current_values, "current", PALETTE["baseline"], "--"),
         (recommended_price, recommended_values, "recommended", PALETTE["scenario"], "-"),
     ]
+    kept = current_price is not None and recommended_price is not None and current_price == recommended_price
     for price, given, name, colour, style in marks:
-        if price is None or not np.isfinite(price) or len(x) == 0:
-            continue
+        if price is None or not np.isfinite(price) or len(x) == 0 or (kept and name == "recommended"):
+            continue  # a kept price is marked once, as the current price to keep
+        name = "current price to keep" if kept else f"{name} price"
         p = float(price)
         for k, (ax, col, fmt) in enumerate(
             ((top, "p_win", lambda v: f"{v:.0%}"), (bottom, "expected_margin", lambda v: money(v, currency)))
@@ -90,7 +92,7 @@ def bid_curve_chart(
             ax.axvline(p, color=colour, ls=style, lw=1.3)
             ax.plot([p], [y], "o", color=colour, ms=6)
             ax.annotate(fmt(y), (p, y), textcoords="offset points", xytext=(5, 6), fontsize=8, color=colour)
-        bottom.plot([], [], color=colour, ls=style, lw=1.3, label=f"{name} price {price_text(p)}")
+        bottom.plot([], [], color=colour, ls=style, lw=1.3, label=f"{name} {price_text(p)}")
     if competitor is not None and competitor[1] is not None and np.isfinite(competitor[1]) and len(x):
         label, theirs = short_label(competitor[0]), float(competitor[1])
         for ax in (top, bottom):

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from kamtools import display, formatting
+from kamtools.competitors import UNKNOWN_COMPETITOR
 from kamtools.plotting.style import money
 from kamtools.sections.bids.common import _competitor, _kept, _m, _month, _months, _num, _pct, _price, _range, _text
 
@@ -208,7 +209,10 @@ def postmortem_table(post: pd.DataFrame) -> pd.DataFrame:
     )
     shown = post.assign(
         close_date=post["_closed"],
-        competitor_text=[_text(c, "none known") for c in post.get("competitor", pd.Series(None, index=post.index))],
+        competitor_text=[
+            "none known" if _text(c) == UNKNOWN_COMPETITOR else _text(c, "none known")
+            for c in post.get("competitor", pd.Series(None, index=post.index))
+        ],
         our_price_text=[_price(v) for v in post.get("our_price", pd.Series(np.nan, index=post.index))],
         competitor_price_text=[_price(v) for v in post.get("competitor_price", pd.Series(np.nan, index=post.index))],
         gap_text=post.get("price_gap_pct", pd.Series(np.nan, index=post.index)).map(display.signed_pct),
