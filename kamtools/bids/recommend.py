@@ -21,6 +21,11 @@ the ceiling is ``max_increase_pct`` above it. ``price_low``/``price_high`` span 
 whose expected margin is within ``near_best_pct`` of the best, widened to the 10th-90th
 percentile of the best price over the posterior draws of the price response.
 
+The best price is recommended only when the change is worth making (:func:`keep_current`): a bid
+whose current price already lies in that range, or whose best price's gain has a 90% band that
+includes zero, keeps its current price ("keep", gain 0). The pricing rules are a company's
+bidding policy, set in the playbook's ``bids:`` section (:func:`policy_settings`).
+
 When the competitor's price comes from the price index rather than a quote, it is only known
 up to the scatter of quotes around such an index (``ref_sd``, measured by
 :func:`kamtools.bids.references.index_scatter`). P(win) is then averaged over that scatter
