@@ -897,6 +897,9 @@ def test_reasons_give_the_position_against_the_competitor_and_the_margin(stage):
             position = f"at {rec:.1f} we are level with their price with a margin of {margin:.0%}"
         assert position in r["reason"]
         assert f"P(win) {r['p_win_current']:.0%} → {r['p_win_recommended']:.0%}" in r["reason"]
+        above = rec - r["floor_price"]
+        if 0 < above <= 0.01 * r["floor_price"]:
+            assert f"({above:.1f} above the floor of {r['floor_price']:.1f}: " in r["reason"]
 
 
 # ------------------------------------------------------------------------------------------

@@ -184,8 +184,11 @@ def reason(row: dict) -> str:
         f"Bid {rec:.1f} instead of {cur:.1f}: {basis}{_position(row, rec)}; {move}, "
         f"expected margin {_sign_money(row['expected_margin_gain'])}"
     )
+    rule = row.get("floor_rule") or "the minimum margin or the largest discount allowed"
     if abs(rec - row["floor_price"]) < 1e-6:
-        text += f" (at the floor: {row.get('floor_rule') or 'the minimum margin or the largest discount allowed'})"
+        text += f" (at the floor: {rule})"
+    elif 0 < rec - row["floor_price"] <= 0.01 * row["floor_price"]:
+        text += f" ({rec - row['floor_price']:.1f} above the floor of {row['floor_price']:.1f}: {rule})"
     elif abs(rec - row["ceiling_price"]) < 1e-6:
         text += f" (at the ceiling: {row.get('ceiling_rule') or 'the largest price rise allowed'})"
     if not row.get("price_given", True):
