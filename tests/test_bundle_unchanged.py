@@ -77,6 +77,8 @@ INTENDED: dict[str, str] = {}
 # grouped in a fixed 21-day window from a tender's first bid (not a 60-day chain), a contract end worth its whole
 # tender, the rhythm's later tenders counted on from a contract end's tender, half-yearly rhythms need five tenders,
 # a bid of the category near an expected month is not a missing tender (11 -> 15 rows; no other table changed).
+# plan_risks, plan_actions, plan_summary and plan_talking_points: the category-decline risk names the categories
+# first ("Revenue falling in Premixes -28% (1 of its categories, ...)") instead of "in 1 categories" (wording only).
 
 
 def _cell_text(series: pd.Series) -> pd.Series:
