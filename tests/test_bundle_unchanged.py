@@ -79,6 +79,8 @@ INTENDED: dict[str, str] = {}
 # a bid of the category near an expected month is not a missing tender (11 -> 15 rows; no other table changed).
 # plan_risks, plan_actions, plan_summary and plan_talking_points: the category-decline risk names the categories
 # first ("Revenue falling in Premixes -28% (1 of its categories, ...)") instead of "in 1 categories" (wording only).
+# churn (driver_1..3) and churn_drivers (sentence): the lost-bids reason says "went to X as often as to any other
+# competitor" instead of "most ... went to X" (the feature keeps the first name of a tie; wording only).
 
 
 def _cell_text(series: pd.Series) -> pd.Series:

@@ -61,7 +61,8 @@ def _lost_to_sentence(row: object) -> str | None:
         return None
     lost = _num(row, "bids_lost_12m")
     extra = f" ({_n(lost, 'bid')} lost in the last 12 months)" if not np.isnan(lost) and lost > 0 else ""
-    return f"Most bids lost in the last 24 months went to {v}{extra}"
+    # "as often as to any other": the feature keeps the first name of a tie, so "most" would overstate it
+    return f"Bids lost in the last 24 months went to {v} as often as to any other competitor{extra}"
 
 
 def _recency_sentence(row: object) -> str | None:
