@@ -769,8 +769,8 @@ def test_the_overview_table_says_keep_and_the_rules_say_what_keep_means(tmp_path
     assert "keep 99.0 (good 95.5 to 100.5)" in text and "none: keep" in text
     assert "1 bid would go lower and 0 higher (median change " in text and ", 1 keeps its price." in text
     assert (
-        "A bid keeps its current price ('keep') when that price already lies in the good range, or when the gain "
-        "band of the best price includes zero" in text
+        "A bid keeps its current price ('keep') when that price already lies in the good range, or when the best "
+        "price gains margin in fewer than 2 of 3 draws of that uncertainty" in text
     )
     assert POOLED not in text  # the overview says how records are pooled in general, once
     assert text.count("Each account's own decided bids are pooled with the portfolio's record") == 1

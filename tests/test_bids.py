@@ -838,27 +838,50 @@ def test_postmortem_follows_the_no_quote_rule_as_of_each_bid(demo):
 
 
 # ------------------------------------------------------------------------------------------
-# "keep": the current price stands when it is in the good range or the gain is not certain
+# "keep": the current price stands when it is in the good range or the change is not clearly better
 # ------------------------------------------------------------------------------------------
 def test_a_bid_keeps_its_price_when_the_gain_is_not_certain_and_moves_when_it_is():
-    from kamtools.bids.recommend import KEEP_UNCERTAIN
+    from kamtools.bids.recommend import KEEP_CONFIDENCE, KEEP_UNCERTAIN, keep_current
 
-    a, b, comp, cost, amount = 0.3, -12.0, 97.0, 70.0, 50_000.0
-    frame = pd.DataFrame({"opportunity_id": ["NEAR", "FAR"], "account_id": "A", "competitor": "C", "category": "K"})
-    our = np.array([100.0, 115.0])
-    bids = Priced(frame, our, np.full(2, comp), np.ones(2, bool), np.full(2, cost), np.full(2, amount))
-    wide = BidSettings(min_margin_pct=0.0, max_discount_pct=0.5, max_increase_pct=0.5)
-    rec, _, gains = optimise(known_model(a, b), bids, wide)
-    near, far = rec.iloc[0], rec.iloc[1]
-    # 100 is outside the good range, but the best price's gain band straddles zero: keep
-    assert near["best_gain_low"] < 0 < near["best_gain_high"] and near["keep_basis"] == KEEP_UNCERTAIN
+    # two bids priced outside their good range: the best price gains margin in half of the draws of the
+    # first (keep: the change is not clearly better) and in 9 of 10 draws of the second (move)
+    rec = pd.DataFrame(
+        {
+            "price_low": [90.0, 90.0],
+            "price_high": [96.0, 96.0],
+            "floor_price": [80.0, 80.0],
+            "recommended_price": [93.0, 93.0],
+            "p_win_current": [0.40, 0.40],
+            "p_win_recommended": [0.60, 0.60],
+            "expected_margin_current": [10_000.0, 10_000.0],
+            "expected_margin_recommended": [11_000.0, 11_000.0],
+            "expected_margin_gain": [1_000.0, 1_000.0],
+            "expected_margin_gain_low": [-800.0, -200.0],
+            "expected_margin_gain_high": [2_500.0, 2_500.0],
+        }
+    )
+    our = np.array([100.0, 100.0])
+    gains = np.vstack([np.r_[np.full(50, -300.0), np.full(50, 900.0)], np.r_[np.full(10, -100.0), np.full(90, 900.0)]])
+    kept = keep_current(rec, our, gains)
+    near, far = kept.iloc[0], kept.iloc[1]
+    assert near["best_gain_positive"] == 0.5 < KEEP_CONFIDENCE and near["keep_basis"] == KEEP_UNCERTAIN
     assert near["recommended_price"] == 100.0 and near["expected_margin_gain"] == 0.0
     assert near["p_win_recommended"] == near["p_win_current"]
     assert near["expected_margin_recommended"] == near["expected_margin_current"]
     assert (gains[0] == 0).all() and near["expected_margin_gain_low"] == near["expected_margin_gain_high"] == 0
-    # 115 is far above the best and the whole band of the gain is positive: move
-    assert far["keep_basis"] == "" and far["recommended_price"] == far["best_price"] < 100
-    assert far["expected_margin_gain_low"] > 0
+    assert near["best_price"] == 93.0 and near["best_gain_low"] == -800.0  # what the change would have been
+    # a gain in 9 of 10 draws is recommended although its 90% band reaches below zero
+    assert far["best_gain_positive"] == 0.9 and far["keep_basis"] == "" and far["recommended_price"] == 93.0
+    assert far["expected_margin_gain"] == 1_000.0
+
+    # through the optimiser: a price far above the best moves, its whole gain band above zero
+    a, b, comp, cost, amount = 0.3, -12.0, 97.0, 70.0, 50_000.0
+    frame = pd.DataFrame({"opportunity_id": ["FAR"], "account_id": "A", "competitor": "C", "category": "K"})
+    bids = Priced(frame, np.array([115.0]), np.full(1, comp), np.ones(1, bool), np.full(1, cost), np.full(1, amount))
+    wide = BidSettings(min_margin_pct=0.0, max_discount_pct=0.5, max_increase_pct=0.5)
+    moved = optimise(known_model(a, b), bids, wide)[0].iloc[0]
+    assert moved["keep_basis"] == "" and moved["recommended_price"] == moved["best_price"] < 100
+    assert moved["expected_margin_gain_low"] > 0
 
 
 def test_kept_bids_say_why_and_no_change_is_recommended_from_inside_the_good_range(stage):
@@ -879,7 +902,7 @@ def test_kept_bids_say_why_and_no_change_is_recommended_from_inside_the_good_ran
                 f"({r['price_low']:.1f}-{r['price_high']:.1f}); "
             )
         else:
-            assert r["reason"].startswith(f"Keep {r['our_price']:.1f}: the gain is not certain (band -")
+            assert r["reason"].startswith(f"Keep {r['our_price']:.1f}: the gain is not certain (the best estimate ")
 
 
 def test_reasons_give_the_position_against_the_competitor_and_the_margin(stage):

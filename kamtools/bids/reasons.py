@@ -155,8 +155,9 @@ def _keep(row: dict, basis: str) -> str:
         why = f"it is already within the range of near-best prices ({row['price_low']:.1f}-{row['price_high']:.1f})"
     else:
         why = (
-            f"the gain is not certain (band {_band(row['best_gain_low'], row['best_gain_high'])} "
-            f"for the best estimate {row['best_price']:.1f})"
+            f"the gain is not certain (the best estimate {row['best_price']:.1f} gains margin in "
+            f"{row['best_gain_positive']:.0%} of the price response's draws; band "
+            f"{_band(row['best_gain_low'], row['best_gain_high'])})"
         )
     return (
         f"Keep {cur:.1f}: {why}; {basis}{_position(row, cur)}; P(win) {row['p_win_current']:.0%}, "

@@ -181,8 +181,9 @@ def rules_text(pipeline=None) -> str:
         f"holds the prices whose expected margin is {near_text}, widened by the uncertainty of the price response "
         "and, for a bid priced from the price index, of the competitor's price around that index; "
         "the gain band (90%) is the range of the gain over that uncertainty. A bid keeps its current price "
-        "('keep') when that price already lies in the good range, or when the gain band of the best price "
-        "includes zero (the change might as well lose margin). Each account's own decided bids are pooled with "
+        "('keep') when that price already lies in the good range, or when the best price gains margin in fewer "
+        "than 2 of 3 draws of that uncertainty (the change is not clearly better). Each account's own decided "
+        "bids are pooled with "
         "the portfolio's record: recent bids count more, and a thin or old record leans on the portfolio."
     )
 
