@@ -179,6 +179,10 @@ def test_internal_deck_names_the_score_as_uncalibrated(short_bundle, full_bundle
     text = _deck_text(short_bundle, _first_with_recommendations(short_bundle))
     assert "Score (uncalibrated, not a probability)" in text and "not estimated" in text
     assert "Chance to start" not in text and "Whitespace (expected value)" not in text
+    # with a calibration the deck speaks of adoption probabilities (this demo recommends no category: the
+    # recommended case's "Chance to start" column is tested in test_decks_truth)
     recs = full_bundle.table("whitespace_recommendations")
+    assert not recs["recommended"].astype(bool).any()
     text = _deck_text(full_bundle, str(recs["account_id"].iloc[0]))
-    assert "Chance to start" in text and "uncalibrated" not in text
+    assert "No category is recommended: every opportunity has an adoption probability below 10%" in text
+    assert "uncalibrated" not in text
