@@ -123,6 +123,24 @@ def pct(value: object, signed: bool = False, digits: int | None = None, missing:
     return f"{x:{'+' if signed else ''}.{digits}%}"
 
 
+def pct_banded(value: object, edges: tuple[float, ...], missing: str = MISSING) -> str:
+    """A share shown beside a band that starts at one of ``edges`` (``share >= edge``): like :func:`pct`,
+    but rounding never carries a share up onto an edge it is below, so the number agrees with its
+    band (0.0996 with an edge at 0.10 reads '9.9%', not '10%' beside 'low').
+
+    >>> pct_banded(0.0996, (0.10, 0.30)), pct_banded(0.1004, (0.10, 0.30)), pct_banded(0.23, (0.10, 0.30))
+    ('9.9%', '10%', '23%')
+    """
+    text = pct(value, missing=missing)
+    if is_missing(value):
+        return text
+    x = float(value)
+    for edge in edges:
+        if x < edge and round(x * 100) >= round(edge * 100):
+            return f"{math.floor(x * 1000) / 10:.1f}%"
+    return text
+
+
 def points(value: object, missing: str = MISSING, digits: int = 0) -> str:
     """A change of a share in percentage points: 0.031 -> '+3 pts', -0.004 -> '±0 pts'
     (``digits=1``: 0.004 -> '+0.4 pts', for the planner's small moves)."""

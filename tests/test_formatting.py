@@ -77,3 +77,18 @@ def test_report_tables_write_money_columns_as_money(captured):
     )
     page = captured[-1]
     assert '<td class="num">€803.8k</td>' in page and "803,800" not in page and ">25%<" in page
+
+
+def test_a_churn_probability_never_rounds_onto_the_edge_of_a_band_it_is_below():
+    """Seen on the demo index: '10% (low)' beside '10% (medium)'. A share below an edge keeps one decimal."""
+    from kamtools.churn.bands import HIGH_RISK_P, MEDIUM_RISK_P, risk_bands
+    from kamtools.formatting import pct_banded
+    from kamtools.sections.summary import summary_cards
+
+    edges = (MEDIUM_RISK_P, HIGH_RISK_P)
+    shares = [0.0996, 0.1004, 0.2996, 0.3, 0.05, 0.0004]
+    bands, _ = risk_bands(shares)
+    assert [pct_banded(p, edges) for p in shares] == ["9.9%", "10%", "29.9%", "30%", "5%", "0.0%"]
+    assert list(bands) == ["low", "medium", "medium", "high", "low", "low"]
+    cards = {label: text for label, text, _ in summary_cards({"churn_probability": 0.0996, "risk_band": "low"})}
+    assert cards["Churn risk"] == "9.9% (low)"

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import pandas as pd
 
+from kamtools.churn.bands import HIGH_RISK_P, MEDIUM_RISK_P
 from kamtools.deck.audience import check_audience
 from kamtools.deck.charts import add_chart, add_table
 from kamtools.deck.slides import Deck
 from kamtools.deck.source import AccountRows
 from kamtools.deck.text import literal, missing, wording
-from kamtools.formatting import count, currency_of, date, day, money, month, number, pct
+from kamtools.formatting import count, currency_of, date, day, money, month, number, pct, pct_banded
 from kamtools.plan.actions import stake_text
 from kamtools.sections.whitespace import uncalibrated_reason
+
+CHURN_EDGES = (MEDIUM_RISK_P, HIGH_RISK_P)  # a churn probability never rounds across a band edge
 
 MAX_ROWS = 8  # table rows per slide; the rest is counted below the table
 EXTRA_POSITION = 2  # extra slides (since the last review) go after the title and the overview slide
@@ -413,7 +416,7 @@ def _internal_glance(deck: Deck, account: AccountRows) -> None:
         ("Health", f"{number(info.get('health_score'), 0)}/100 ({literal(info.get('health_band'))})"),
         (
             "Churn probability",
-            f"{pct(info.get('churn_probability'))} ({literal(info.get('risk_band'))}), "
+            f"{pct_banded(info.get('churn_probability'), CHURN_EDGES)} ({literal(info.get('risk_band'))}), "
             f"{money(info.get('revenue_at_risk'), deck.currency)} revenue at risk",
         ),
         ("Share of wallet", pct(info.get("share_of_wallet"))),
@@ -582,7 +585,10 @@ def _internal_risks(deck: Deck, account: AccountRows) -> None:
         ]
         add_table(slide, top, ["Severity", "Risk", "Value at stake"], rows, [1.1, 6, 1.4], 11, [False, False, True])
     info = account.info
-    churn = f"Churn probability {pct(info.get('churn_probability'))} ({literal(info.get('risk_band'))} band)"
+    churn = (
+        f"Churn probability {pct_banded(info.get('churn_probability'), CHURN_EDGES)} "
+        f"({literal(info.get('risk_band'))} band)"
+    )
     lines = []
     if not drivers.empty:
         lines += [wording(s, 200) for s in drivers.sort_values("rank")["sentence"].head(3) if literal(s)]

@@ -10,10 +10,11 @@ from __future__ import annotations
 import pandas as pd
 
 from kamtools.bundle import Bundle
+from kamtools.churn.bands import HIGH_RISK_P, MEDIUM_RISK_P
 from kamtools.deck.charts import MONEY_FORMAT, PCT_FORMAT, add_chart, add_table
 from kamtools.deck.slides import Deck
 from kamtools.deck.text import literal, missing, wording
-from kamtools.formatting import count, currency_of, date, money, pct
+from kamtools.formatting import count, currency_of, date, money, pct, pct_banded
 
 TOP = 10
 
@@ -163,7 +164,7 @@ def _at_risk(deck: Deck, acc: pd.DataFrame, bundle: Bundle) -> None:
     rows = [
         (
             r.name_,
-            pct(r.churn_probability),
+            pct_banded(r.churn_probability, (MEDIUM_RISK_P, HIGH_RISK_P)),
             literal(r.risk_band),
             money(r.revenue_at_risk, deck.currency),
             literal(driver.get(r.account_id), 80),

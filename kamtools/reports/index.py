@@ -24,7 +24,8 @@ from pathlib import Path
 import pandas as pd
 
 from kamtools import templating
-from kamtools.formatting import count, currency_of, money, pct
+from kamtools.churn.bands import HIGH_RISK_P, MEDIUM_RISK_P
+from kamtools.formatting import count, currency_of, money, pct_banded
 from kamtools.groups.customers import not_counted_sentence, parents_without_orders
 from kamtools.reports.render import atomic_write
 from kamtools.reports.state import (
@@ -416,7 +417,14 @@ def _score_cells(r: pd.Series, lay: _Layout, keys: dict[str, str]) -> list[_Cell
             cells.append(_Cell(band or NOT_SCORED, "", "num" if band else "num kam-muted", keys["band"]))
         else:
             p = float(r["churn"])
-            cells.append(_Cell(pct(p) + (f" ({band})" if band else ""), f"{p:.6g}", "num", keys["band"]))
+            cells.append(
+                _Cell(
+                    pct_banded(p, (MEDIUM_RISK_P, HIGH_RISK_P)) + (f" ({band})" if band else ""),
+                    f"{p:.6g}",
+                    "num",
+                    keys["band"],
+                )
+            )
     return cells
 
 

@@ -106,7 +106,9 @@ def _cards(acct, row: pd.Series, band: str, prob: float, score: bool) -> None:
         [
             (
                 "Churn score (not a probability)" if score else "Churn probability",
-                formatting.pct(prob, missing="unknown"),  # a score reads as percent too, as in the sentence below
+                formatting.pct_banded(
+                    prob, (MEDIUM_RISK_P, HIGH_RISK_P), missing="unknown"
+                ),  # a score reads as percent too
                 _STATUS.get(band, ""),
             ),
             ("Risk band", band, _STATUS.get(band, "")),

@@ -13,7 +13,10 @@ import math
 import pandas as pd
 
 from kamtools import display, formatting
+from kamtools.churn.bands import HIGH_RISK_P, MEDIUM_RISK_P
 from kamtools.sections import history_sentence
+
+CHURN_EDGES = (MEDIUM_RISK_P, HIGH_RISK_P)  # the churn bands start here: a probability never rounds across one
 
 # Headline columns of accounts.parquet, with the analysis stage that writes them. A tuple
 # lists alternatives in order of preference (the segment stage writes ``cluster_name`` only
@@ -112,7 +115,7 @@ def summary_cards(info: dict, currency: str | None = None) -> list[tuple[str, st
     prob = _first(info, CHURN_COLUMNS)
     risk_band = _first(info, RISK_BAND_COLUMNS)
     if prob is not None or risk_band is not None:
-        text = _pct(float(prob)) if prob is not None else ""
+        text = formatting.pct_banded(float(prob), CHURN_EDGES) if prob is not None else ""
         if risk_band is not None:
             text = f"{text} ({risk_band})" if text else str(risk_band)
         cards.append(("Churn risk", text, churn_status(None if prob is None else float(prob), risk_band)))
