@@ -391,3 +391,35 @@ def test_a_units_lopsided_range_still_gives_the_group_spread():
     assert sd[1] == pytest.approx(40.0 / 2.5631, rel=1e-3)
     # the upper side alone would say "no spread" where the forecast sits at the range's top
     assert reconcile.sd_from_upper(256.3, 256.3) == 0.0 and sd[0] > 0
+
+
+def _lopsided_targets(inputs: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """U1 and U2 with a year total as the forecast stage's blended method gives it: a range lopsided
+    above the expected total and a chance a normal through that range would not give."""
+    t = inputs["forecast_targets"].set_index("account_id")
+    for u in ("U1", "U2"):
+        t.loc[u, ["booked_ytd", "expected_total", "revenue_target"]] = [100_000.0, 150_000.0, 160_000.0]
+        t.loc[u, ["total_lo_80", "total_hi_80", "p_reach_target"]] = [125_000.0, 230_000.0, 0.31]
+    return {**inputs, "forecast_targets": t.reset_index()}
+
+
+def test_one_unit_group_shows_exactly_its_accounts_chance_when_the_year_total_is_not_normal():
+    inputs = _lopsided_targets(_inputs(np.random.default_rng(3)))
+    buys = {a: [("Base", "2023-11-01", None)] for a in TRADING}
+    roll = _run(_portfolio(buys, {"U1": "G"}, extra_accounts=["G"]), inputs)["group_rollup"].set_index("account_id")
+    # a normal refitted from the upper bound would say 43%; the account page says 31%
+    assert roll.loc["G", "p_reach_target"] == pytest.approx(0.31, abs=1e-12)
+    assert roll.loc["G", "target"] == pytest.approx(160_000.0)
+
+
+def test_a_units_year_total_drawn_alone_keeps_its_range_and_its_chance():
+    from kamtools.groups import reconcile
+    from kamtools.groups.rollup import year_total_draws
+
+    t = _lopsided_targets(_inputs(np.random.default_rng(3)))["forecast_targets"].set_index("account_id")
+    rows = t.loc[["U1"]]
+    z = reconcile.copula_draws(np.eye(1), "one", 20_000)
+    draws = year_total_draws(z, rows)[:, 0]
+    assert np.quantile(draws, [0.1, 0.9]) == pytest.approx([125_000.0, 230_000.0], rel=0.01)
+    assert float((draws >= 160_000.0).mean()) == pytest.approx(0.31, abs=0.01)
+    assert draws.min() >= 100_000.0  # never below what is booked
