@@ -28,7 +28,31 @@ same cells did in the 12 months after. This session (2026-12-05), 1,000 accounts
     the raw score (what was shown as a probability below 24 months of history before this
     change): +13 to +24 points over the adopted share
 
-so ``p_adopt`` is within 10 points in the large everywhere; below 24 months it is not given.
+so ``p_adopt`` is within 10 points in the large over all candidate cells and over the listed ones, but
+NOT over the recommended cells at 36 months (nor seed 1 at 30 months, +11.7); below 24 months it is
+not given.
+
+Why, and what was tried (WS17b, same session, 1,000 accounts; nothing shipped since no variant brought
+all four recommended gaps within 10 points). The recommended cells are exactly the lapsed candidate
+cells (59/95 for seed 1, 73/129 for seed 2 at 30/36 months). Their re-adoption rate does not depend on
+how long ago the category lapsed (no trend across 0-36 months since the last order at any cut-off) nor,
+in the calibration windows, on the account's revenue trend, so neither covariate can learn the fall. The
+planted churn explains it: lapsed cells of accounts that churn (fully or partly) in the demo's last two
+years are almost never bought again (0-13% in the 12 months after 2025-04-30 and 2025-10-31), the
+others at a steady 57-76%; churners' share of the lapsed cells grows from about 20% (cut-off 2024-04-30)
+to 58% (2025-10-31), while the calibration window (cut-off 12 months before the as-of date) still has
+few of them. Variants of the lapsed level (the curve's shape kept, scaled to a more recent rate),
+recommended gap in points, seed 1 at 30 / 36 months, seed 2 at 30 / 36 (all and listed cells stayed
+within -0.8 to +1.1 points in every variant):
+
+    shipped: the 12-month rate at as-of - 12 months          +11.7 / +25.0    +1.3 / +31.2
+    the 6-month rate at as-of - 6 months, taken as 12-month   -7.4 /  -0.9   -20.8 /  +6.7
+    that 6-month rate annualised, 1 - (1 - r6)^2             +13.6 / +18.3    -1.8 / +27.4
+    the mean of the 12-month and the 6-month rates            +2.2 / +12.1    -9.8 / +19.0
+
+The next step that addresses the cause: make a lapsed cell's probability the re-purchase rate of
+accounts that stay times the account's probability of staying (the churn model's), calibrated on
+the window before; it needs the churn stage's out-of-time probabilities at the whitespace cut-off.
 """
 
 from __future__ import annotations
