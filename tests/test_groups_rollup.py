@@ -412,6 +412,16 @@ def test_one_unit_group_shows_exactly_its_accounts_chance_when_the_year_total_is
     assert roll.loc["G", "target"] == pytest.approx(160_000.0)
 
 
+def test_one_unit_group_shows_its_accounts_lopsided_12_month_range():
+    inputs = _inputs(np.random.default_rng(3))
+    s = inputs["forecast_summary"].set_index("account_id")
+    s.loc["U1", ["forecast_next_12m", "forecast_next_12m_lo_80", "forecast_next_12m_hi_80"]] = [60e3, 0.0, 180e3]
+    inputs = {**inputs, "forecast_summary": s.reset_index()}
+    buys = {a: [("Base", "2023-11-01", None)] for a in TRADING}
+    roll = _run(_portfolio(buys, {"U1": "G"}, extra_accounts=["G"]), inputs)["group_rollup"].set_index("account_id")
+    assert roll.loc["G", ["forecast_12m", "forecast_low", "forecast_high"]].tolist() == [60e3, 0.0, 180e3]
+
+
 def test_a_units_year_total_drawn_alone_keeps_its_range_and_its_chance():
     from kamtools.groups import reconcile
     from kamtools.groups.rollup import year_total_draws

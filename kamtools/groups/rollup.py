@@ -15,7 +15,8 @@ every account below it, at all levels.
 * The forecast interval and the chance to reach the target come from the reconciled joint
   distribution of the units (:mod:`kamtools.groups.reconcile`); each unit's year total is drawn
   along its own distribution from the forecast stage (its 80% range and its chance of reaching its
-  target kept, :func:`year_total_draws`), so a group of one unit shows that unit's own chance. The target is the sum of this
+  target kept, :func:`year_total_draws`), so a group of one unit shows that unit's own chance; it
+  also shows the unit's own 80% range of the next 12 months (several units combine by joint draws). The target is the sum of this
   year's targets of the accounts that trade in the group (a target written on a parent that does not
   trade is not added: the forecast stage gives no year total for it to be measured against).
 """
@@ -285,6 +286,7 @@ class _GroupDraws:
     draws: np.ndarray  # (n, units, months)
     year_mean: np.ndarray | None = None
     year_draws: np.ndarray | None = None  # (n, units)
+    year_range: np.ndarray | None = None  # (units, 2) each unit's own 80% range of the next 12 months
     target_draws: np.ndarray | None = None  # (n, units)
     has_target: np.ndarray | None = None
     target_value: np.ndarray | None = None
@@ -306,6 +308,7 @@ class _GroupDraws:
             # accounts bought nothing): its width, not its upper side alone, gives the spread
             year_sd = reconcile.sd_from_range(s["forecast_next_12m_lo_80"], s["forecast_next_12m_hi_80"])
             out.year_draws = reconcile.normal_draws(z, out.year_mean, year_sd)
+            out.year_range = s[["forecast_next_12m_lo_80", "forecast_next_12m_hi_80"]].to_numpy(dtype=float)
         if tgt is not None:
             t_rows = tgt.reindex(units)
             out.has_target = t_rows["revenue_target"].notna().to_numpy()
@@ -329,9 +332,9 @@ class _GroupDraws:
         if self.year_draws is not None:
             tot = self.year_draws[:, cols].sum(axis=1)
             row["forecast_12m"] = float(self.year_mean[cols].sum())
-            row["forecast_low"], row["forecast_high"] = (
-                float(v) for v in np.clip(np.quantile(tot, _QUANTILES), 0.0, None)
-            )
+            own = self.year_range[cols[0]] if len(cols) == 1 else np.array([np.nan])
+            bounds = own if np.all(np.isfinite(own)) else np.quantile(tot, _QUANTILES)  # one unit: its own range
+            row["forecast_low"], row["forecast_high"] = (float(v) for v in np.clip(bounds, 0.0, None))
         if self.target_draws is not None:
             with_t = [c for c in cols if self.has_target[c]]
             if with_t:
