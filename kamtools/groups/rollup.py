@@ -184,7 +184,8 @@ def reconciled_forecast(
     ``forecast_targets`` (the rows of ``year`` are used); ``history``: its ``forecast_history``.
     ``totals`` is indexed by parent: forecast_12m, forecast_low, forecast_high (80%), target,
     p_reach_target (the share of joint draws in which the units with a target of ``year`` together
-    reach the sum of their targets; NaN when none has one).
+    reach the sum of their targets, each unit drawn by :func:`year_total_draws`; a single unit's own
+    chance; NaN when none has one). A one-unit group's 80% range is its unit's own.
     """
     members = membership(hier)
     if members.empty or monthly is None or monthly.empty:
