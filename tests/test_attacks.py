@@ -130,7 +130,7 @@ def test_portfolio_sections_escape_every_name(hostile, captured, monkeypatch, ke
         # every opportunity in the top table so that the escaping of its names is what is tested
         import kamtools.sections.whitespace as ws_section
 
-        monkeypatch.setattr(ws_section, "_split", lambda recs: (recs, recs.iloc[0:0]))
+        monkeypatch.setattr(ws_section, "split_recommended", lambda recs: (recs, recs.iloc[0:0]))
     sections.portfolio_header(bundle)
     sections.portfolio(key, bundle)
     page = _page(captured)

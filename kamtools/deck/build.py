@@ -18,7 +18,7 @@ from kamtools.deck.source import AccountRows
 from kamtools.deck.text import literal, missing, wording
 from kamtools.formatting import count, currency_of, date, day, money, month, number, pct, pct_banded
 from kamtools.plan.actions import stake_text
-from kamtools.sections.whitespace import uncalibrated_reason
+from kamtools.sections.whitespace import calibrated, min_useful_p, split_recommended, uncalibrated_reason
 
 CHURN_EDGES = (MEDIUM_RISK_P, HIGH_RISK_P)  # a churn probability never rounds across a band edge
 
@@ -80,29 +80,12 @@ def _categories(account: AccountRows) -> pd.DataFrame:
     return lanes.sort_values(["revenue_ltm", "revenue_prior"], ascending=False).reset_index(drop=True)
 
 
-def _min_useful_p() -> float:
-    """The adoption probability (or, uncalibrated, the score) from which a category is recommended."""
-    from kamtools.sections.whitespace import min_useful_p
-
-    return min_useful_p()
-
-
-def _calibrated(recs: pd.DataFrame) -> bool:
-    """Whether the recommendations carry adoption probabilities (NaN throughout when the history was too short)."""
-    return recs.empty or bool(pd.to_numeric(recs["p_adopt"], errors="coerce").notna().any())
-
-
 def _recommended(recs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(recommended, not recommended) rows of the whitespace recommendations, by the bundle's ``recommended``
-    flag (as the HTML report reads them); bundles without the flag compare the probability (or score)."""
-    if recs.empty:
+    """(recommended, not recommended) rows, each by rank, as the HTML report splits them."""
+    if recs.empty:  # a bundle without the table reads as an empty frame, without columns
         return recs, recs
-    if "recommended" in recs.columns:
-        flag = recs["recommended"].fillna(False).astype(bool)
-    else:
-        value = recs["p_adopt"] if _calibrated(recs) else recs["score"]
-        flag = pd.to_numeric(value, errors="coerce").fillna(0) >= _min_useful_p()
-    return recs[flag].sort_values("rank"), recs[~flag].sort_values("rank")
+    useful, weak = split_recommended(recs)
+    return useful.sort_values("rank"), weak.sort_values("rank")
 
 
 def _change(now: object, before: object) -> object:
@@ -387,7 +370,7 @@ def _whitespace_value(deck: Deck, account: AccountRows) -> str:
     """The account's whitespace expected value, or why there is none (nothing recommended, or scores only)."""
     recs = _rows(account.table("whitespace_recommendations"))
     if not recs.empty:
-        if not _calibrated(recs):
+        if not calibrated(recs):
             return "not estimated (uncalibrated scores)"
         if _recommended(recs)[0].empty:
             return "none recommended"
@@ -690,13 +673,13 @@ def _internal_whitespace(deck: Deck, account: AccountRows) -> None:
         )
         return
     # no adoption probability when the history was too short to calibrate the scores: the raw score, named so
-    calibrated = _calibrated(recs)
+    probabilities = calibrated(recs)
     useful, weak = _recommended(recs)
-    floor = f"{_min_useful_p():.0%}"
-    notes = [] if calibrated else [literal(uncalibrated_reason(account.bundle), 400)]
+    floor = f"{min_useful_p():.0%}"
+    notes = [] if probabilities else [literal(uncalibrated_reason(account.bundle), 400)]
     if weak.empty:
         pass
-    elif calibrated:
+    elif probabilities:
         listed = ", ".join(f"{literal(r.category, 60)} ({pct(r.p_adopt, digits=1)})" for r in weak.head(8).itertuples())
         more = f" and {len(weak) - 8} more" if len(weak) > 8 else ""
         notes.append(f"Not recommended (adoption probability below {floor}): {listed}{more}.")
@@ -705,7 +688,7 @@ def _internal_whitespace(deck: Deck, account: AccountRows) -> None:
         more = f" and {len(weak) - 8} more" if len(weak) > 8 else ""
         notes.append(f"Scoring below {floor}, not listed: {listed}{more}.")
     if useful.empty:
-        if calibrated:
+        if probabilities:
             first = (
                 f"No category is recommended: every opportunity has an adoption probability below {floor}, "
                 "too low to be worth a KAM's time."
@@ -719,14 +702,14 @@ def _internal_whitespace(deck: Deck, account: AccountRows) -> None:
         (
             literal(r.category, 60),
             _STATUS.get(r.status, literal(r.status)),
-            pct(r.p_adopt if calibrated else r.score, digits=1),
+            pct(r.p_adopt if probabilities else r.score, digits=1),
             money(r.spend_if_adopted, deck.currency),
-            money(r.expected_value, deck.currency) if calibrated else "not estimated",
+            money(r.expected_value, deck.currency) if probabilities else "not estimated",
             literal(r.rationale, 220),
         )
         for r in shown.itertuples()
     ]
-    chance = "Chance to start" if calibrated else "Score (uncalibrated, not a probability)"
+    chance = "Chance to start" if probabilities else "Score (uncalibrated, not a probability)"
     top, bottom = deck.rows(0.8) if notes else (deck.area, None)
     add_table(
         slide,

@@ -134,7 +134,7 @@ def _account_recommendations(acct) -> None:
     elif not calibrated(recs):
         _uncalibrated_recommendations(acct, recs)
     else:
-        useful, weak = _split(recs)
+        useful, weak = split_recommended(recs)
         if useful.empty:
             display.paragraph(
                 f"No category is recommended: every opportunity has an adoption probability below "
@@ -164,7 +164,7 @@ def _account_recommendations(acct) -> None:
 
 def _uncalibrated_recommendations(acct, recs: pd.DataFrame) -> None:
     """The categories ranked by their raw score, said to be uncalibrated, with no probability or expected value."""
-    useful, weak = _split(recs)
+    useful, weak = split_recommended(recs)
     display.paragraph(uncalibrated_reason(acct.bundle))
     if len(useful):
         display.table(
@@ -225,9 +225,17 @@ def _account_lanes(acct) -> None:
         _loss_bullets(lanes)
 
 
-def _split(recs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(recommended, below the useful probability) rows of a recommendations table."""
-    flag = recs["recommended"].astype(bool) if "recommended" in recs.columns else recs["p_adopt"] >= min_useful_p()
+def split_recommended(recs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(recommended, not recommended) rows of a recommendations table, by the bundle's ``recommended``
+    flag; a bundle without it compares the probability (or, uncalibrated, the score) with
+    :func:`min_useful_p`. The report and the decks both read it."""
+    if recs.empty:
+        return recs, recs
+    if "recommended" in recs.columns:
+        flag = recs["recommended"].fillna(False).astype(bool)
+    else:
+        value = recs["p_adopt"] if calibrated(recs) else recs["score"]
+        flag = pd.to_numeric(value, errors="coerce").fillna(0) >= min_useful_p()
     return recs[flag], recs[~flag]
 
 
@@ -260,7 +268,7 @@ def _top_whitespace(bundle) -> None:
         if not calibrated(recs):
             _top_uncalibrated(bundle, recs)
             return
-        recs, weak = _split(recs)
+        recs, weak = split_recommended(recs)
         display.paragraph(
             f"{recs['account_id'].nunique():,} accounts have {len(recs):,} recommended categories (adoption "
             f"probability {min_useful_p():.0%} or more) with a total expected first-year value of "
@@ -295,7 +303,7 @@ def _top_whitespace(bundle) -> None:
 
 def _top_uncalibrated(bundle, recs: pd.DataFrame) -> None:
     """Without calibrated probabilities: the listed categories by first-year spend if adopted, no expected value."""
-    listed, weak = _split(recs)
+    listed, weak = split_recommended(recs)
     display.paragraph(
         uncalibrated_reason(bundle)
         + f" {listed['account_id'].nunique():,} accounts have {len(listed):,} categories with a score of "
