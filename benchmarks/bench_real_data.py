@@ -612,6 +612,8 @@ def score(fc: pd.DataFrame, act: pd.DataFrame) -> dict:
         "mae": float((per["forecast"] - per["actual"]).abs().mean()),
         "mae_month_total": float((month["forecast"] - month["actual"]).abs().mean()),
         "cov80": 100 * float(inside.mean()),
+        "forecast_total": float(per["forecast"].sum()),
+        "actual_total": float(per["actual"].sum()),
     }
 
 
@@ -640,7 +642,7 @@ def forecast_case(full: Portfolio, ids, as_of: str, horizon: int) -> tuple[Portf
     return past, tables, fc, act
 
 
-def run_case(label: str, full: Portfolio, ids, as_of: str, horizon: int) -> pd.DataFrame:
+def run_case(label: str, full: Portfolio, ids, as_of: str, horizon: int, verbose: bool = True) -> pd.DataFrame:
     """Every method on the accounts ``ids`` of ``full``, cut at ``as_of``, the next ``horizon`` months."""
     t0 = time.perf_counter()
     past, tables, fc, act = forecast_case(full, ids, as_of, horizon)
@@ -656,6 +658,8 @@ def run_case(label: str, full: Portfolio, ids, as_of: str, horizon: int) -> pd.D
         rows.append({"case": label, "as_of": as_of, "months_ahead": horizon, "method": name, **score(f, act)})
     out = pd.DataFrame(rows)
     out["n_accounts"] = len(evaluated)
+    if not verbose:
+        return out
     if "method" in tables["forecast"].columns:
         used = tables["forecast"].drop_duplicates("account_id")["method"].value_counts()
         print(f"  methods chosen: {dict(used)}")
@@ -663,6 +667,157 @@ def run_case(label: str, full: Portfolio, ids, as_of: str, horizon: int) -> pd.D
     if isinstance(acc, pd.DataFrame):
         print("  backtest in the bundle:\n" + acc.to_string(index=False).replace("\n", "\n  "))
     print(f"  [{label} {as_of}: {time.perf_counter() - t0:.0f} s]")
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# many draws of the sample, and the top accounts' selection
+# ---------------------------------------------------------------------------------------
+NOT_CANDIDATES = ("zero for all", SILENT_ONE_TIMERS)  # never "the lowest MAE": references only
+
+
+def sample_ids(all_ids, n: int, seed: int, dates: int) -> list[list[str]]:
+    """The samples of ``n`` ids that ``--seed seed`` draws, one per as-of date, in the order of the dates
+    (a new sample for each date, as the single run draws them, so draw ``s`` here is ``--seed s`` there)."""
+    rng = np.random.default_rng(seed)
+    return [sorted(rng.choice(all_ids, n, replace=False)) for _ in range(dates)]
+
+
+def top_by_revenue(full: Portfolio, as_of: pd.Timestamp, n: int) -> list[str]:
+    """The ``n`` accounts with the most revenue up to ``as_of`` (what was known then)."""
+    o = full.orders[full.orders["order_date"] <= as_of]
+    return sorted(o.groupby("account_id")["net_revenue"].sum().nlargest(n).index.astype(str))
+
+
+def summarise_draws(res: pd.DataFrame, aim_pct: float = 15.0) -> pd.DataFrame:
+    """One row per ``as_of`` and ``method`` over the draws of ``res`` (a row per as_of, draw and method,
+    with ``bias_pct``, ``mae``, ``forecast_total`` and ``actual_total``):
+
+    ``draws``; ``pooled_bias_pct``, the bias of the total over all draws together (sum of forecasts /
+    sum of actuals - 1); ``mean_bias_pct``, ``p10_bias_pct`` and ``p90_bias_pct`` of the draws' own
+    biases; ``mean_mae``; ``lowest_mae``, in how many draws the method had the lowest MAE of the
+    candidates (NaN for the references in NOT_CANDIDATES), and ``aim_met``, in how many it had the
+    lowest MAE with |bias| under ``aim_pct``."""
+    cand = res[~res["method"].isin(NOT_CANDIDATES)]
+    best = cand.loc[cand.groupby(["as_of", "draw"])["mae"].idxmin()]
+    wins = best.groupby(["as_of", "method"]).size()
+    aims = best[best["bias_pct"].abs() < aim_pct].groupby(["as_of", "method"]).size()
+    rows = []
+    for (as_of, method), g in res.groupby(["as_of", "method"], sort=False):
+        candidate = method not in NOT_CANDIDATES
+        rows.append(
+            {
+                "as_of": as_of,
+                "method": method,
+                "draws": int(g["draw"].nunique()),
+                "pooled_bias_pct": 100 * (g["forecast_total"].sum() / g["actual_total"].sum() - 1),
+                "mean_bias_pct": float(g["bias_pct"].mean()),
+                "p10_bias_pct": float(np.percentile(g["bias_pct"], 10)),
+                "p90_bias_pct": float(np.percentile(g["bias_pct"], 90)),
+                "mean_mae": float(g["mae"].mean()),
+                "lowest_mae": float(wins.get((as_of, method), 0)) if candidate else np.nan,
+                "aim_met": float(aims.get((as_of, method), 0)) if candidate else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def selection_effect(top: pd.DataFrame, whole: pd.DataFrame) -> pd.DataFrame:
+    """Per ``as_of`` and ``method`` in both (rows with ``bias_pct``): the bias on the top accounts, on the
+    whole set, and what choosing the top accounts adds to a method's own bias,
+    ``added_pct`` = (1 + top) / (1 + whole) - 1, so that 1 + top = (1 + whole) (1 + added)."""
+    d = top[["as_of", "method", "bias_pct"]].merge(
+        whole[["as_of", "method", "bias_pct"]], on=["as_of", "method"], suffixes=("_top", "_whole")
+    )
+    d["added_pct"] = 100 * ((1 + d["bias_pct_top"] / 100) / (1 + d["bias_pct_whole"] / 100) - 1)
+    return d
+
+
+def mean6_bias(full: Portfolio, ids, as_of: pd.Timestamp, horizon: int) -> float:
+    """The bias of the mean of the last 6 months on the accounts ``ids`` of ``full`` cut at ``as_of``, over the
+    next ``horizon`` months (no model: cheap enough for the whole set at any date)."""
+    past = keep_accounts(full, ids).truncate(as_of)
+    f = baselines(past, horizon)["mean of last 6 months"]
+    return score(f, actuals(full, as_of, horizon, sorted(f["account_id"].unique())))["bias_pct"]
+
+
+def month_end(ts: pd.Timestamp, months: int) -> pd.Timestamp:
+    """The end of the month ``months`` after (negative: before) the month of ``ts``."""
+    return (ts.to_period("M") + months).to_timestamp(how="end").normalize()
+
+
+def _pct(v: float) -> str:
+    return "--" if not np.isfinite(v) else f"{v:+.1f}%"
+
+
+def run_draws(args, full: Portfolio, all_ids: list[str], end: pd.Timestamp) -> list[pd.DataFrame]:
+    """The sample case over ``args.draws`` seeds at each as-of date, the whole set and the top accounts beside it,
+    and the size of the top accounts' selection effect; prints the summary tables, returns the raw rows."""
+    seeds = list(range(args.seed, args.seed + args.draws))
+    samples = {s: sample_ids(all_ids, args.sample, s, len(args.as_of)) for s in seeds}
+    raw, whole_rows, top_rows, rtm = [], [], [], []
+    for i, as_of in enumerate(args.as_of):
+        ts = pd.Timestamp(as_of)
+        horizon = min(6, (end.year - ts.year) * 12 + end.month - ts.month)
+        for s in seeds:
+            t = time.perf_counter()
+            r = run_case(f"CDNOW sample {args.sample}", full, samples[s][i], as_of, horizon, verbose=False)
+            raw.append(r.assign(draw=s))
+            k = r.set_index("method").loc["kamtools"]
+            print(
+                f"  sample seed {s}, {as_of}: kamtools {k['bias_pct']:+.1f}% / {k['mae']:.2f} [{time.perf_counter() - t:.0f} s]"
+            )
+        t = time.perf_counter()
+        whole_rows.append(run_case("CDNOW all", full, all_ids, as_of, horizon, verbose=False).assign(draw=0))
+        print(f"  whole set, {as_of} [{time.perf_counter() - t:.0f} s]")
+        if args.heavy:
+            t = time.perf_counter()
+            top = top_by_revenue(full, ts, args.heavy)
+            top_rows.append(run_case(f"CDNOW top {args.heavy}", full, top, as_of, horizon, verbose=False))
+            # regression to the mean seen from the as-of date: the same selection made 3 months earlier and
+            # scored on those 3 months (all before the as-of date), beside the selection of the date itself
+            early = month_end(ts, -3)
+            for label, origin in (("3 months before, scored up to the as-of date", early), ("the as-of date", ts)):
+                rtm.append(
+                    {
+                        "as_of": as_of,
+                        "origin": label,
+                        "top": mean6_bias(full, top_by_revenue(full, origin, args.heavy), origin, 3),
+                        "whole": mean6_bias(full, all_ids, origin, 3),
+                    }
+                )
+            print(f"  top {args.heavy}, {as_of} [{time.perf_counter() - t:.0f} s]")
+    res = pd.concat(raw, ignore_index=True)
+    summary = summarise_draws(res)
+    whole = pd.concat(whole_rows, ignore_index=True).set_index(["as_of", "method"])
+    print(f"\nsample of {args.sample} over {len(seeds)} draws (seeds {seeds[0]}-{seeds[-1]}); whole set for reference")
+    print("(bias of the pooled total; mean and 10th-90th percentile of the draws' bias; mean MAE; draws with the")
+    print(" lowest MAE / with it and |bias| under 15%; the whole set's bias / MAE)")
+    for _, r in summary.iterrows():
+        w = whole.loc[(r["as_of"], r["method"])]
+        wins = "--" if not np.isfinite(r["lowest_mae"]) else f"{r['lowest_mae']:.0f} / {r['aim_met']:.0f}"
+        print(
+            f"{r['as_of']}  {r['method'][:30]:30s}  {_pct(r['pooled_bias_pct']):>7s}  {_pct(r['mean_bias_pct']):>7s}"
+            f"  {_pct(r['p10_bias_pct']):>7s} to {_pct(r['p90_bias_pct']):>7s}  {r['mean_mae']:6.2f}  {wins:>7s}"
+            f"  {_pct(w['bias_pct']):>7s} / {w['mae']:.2f}"
+        )
+    out = [res, pd.concat(whole_rows, ignore_index=True).assign(draw=0)]
+    if top_rows:
+        tops = pd.concat(top_rows, ignore_index=True)
+        sel = selection_effect(tops, whole.reset_index())
+        print(f"\ntop {args.heavy} by revenue to the as-of date: bias there / on the whole set / added by the choice")
+        for _, r in sel.iterrows():
+            print(
+                f"{r['as_of']}  {r['method'][:30]:30s}  {_pct(r['bias_pct_top']):>7s}  {_pct(r['bias_pct_whole']):>7s}"
+                f"  {_pct(r['added_pct']):>7s}"
+            )
+        print(f"\nmean of last 6 months, next 3 months: bias on the top {args.heavy} of the origin / on the whole set")
+        for r in rtm:
+            added = 100 * ((1 + r["top"] / 100) / (1 + r["whole"] / 100) - 1)
+            print(
+                f"{r['as_of']}  origin {r['origin']:46s}  {_pct(r['top']):>7s}  {_pct(r['whole']):>7s}  {_pct(added):>7s}"
+            )
+        out.append(tops)
     return out
 
 
@@ -684,6 +839,13 @@ def main(argv=None) -> int:
     ap.add_argument("--no-demo", action="store_true", help="skip the demo portfolio")
     ap.add_argument("--as-of", nargs="*", default=["1997-06-30", "1997-09-30", "1997-12-31", "1998-01-31"])
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--draws",
+        type=int,
+        default=0,
+        help="repeat the sample case over this many seeds (from --seed) at each date, beside the whole set and "
+        "the top accounts, and print the summary over the draws (no demo)",
+    )
     ap.add_argument("--out", default=None, help="write the figures as CSV here")
     args = ap.parse_args(argv)
 
@@ -694,17 +856,21 @@ def main(argv=None) -> int:
         full = cdnow_portfolio(log, Path(tmp) / "cdnow")
         end = pd.Timestamp("1998-06-30")
         all_ids = sorted(full.accounts["account_id"].astype(str))
-        rng = np.random.default_rng(args.seed)
-        for as_of in args.as_of:
+        if args.draws:
+            res = pd.concat(run_draws(args, full, all_ids, end), ignore_index=True)
+            if args.out:
+                res.to_csv(args.out, index=False)
+            print(f"\ntotal {time.perf_counter() - t0:.0f} s")
+            return 0
+        samples = sample_ids(all_ids, args.sample, args.seed, len(args.as_of)) if args.sample else []
+        for i, as_of in enumerate(args.as_of):
             ts = pd.Timestamp(as_of)
             horizon = min(6, (end.year - ts.year) * 12 + end.month - ts.month)
             cases = []
             if args.sample:
-                cases.append((f"CDNOW sample {args.sample}", sorted(rng.choice(all_ids, args.sample, replace=False))))
+                cases.append((f"CDNOW sample {args.sample}", samples[i]))
             if args.heavy:
-                o = full.orders[full.orders["order_date"] <= ts]
-                top = o.groupby("account_id")["net_revenue"].sum().nlargest(args.heavy).index.astype(str)
-                cases.append((f"CDNOW top {args.heavy}", sorted(top)))
+                cases.append((f"CDNOW top {args.heavy}", top_by_revenue(full, ts, args.heavy)))
             if args.full:
                 cases.append(("CDNOW all", all_ids))
             for label, ids in cases:

@@ -1,0 +1,93 @@
+"""The summary over many draws of benchmarks/bench_real_data.py (``--draws``): pooled bias, spread,
+lowest-MAE counts, and what choosing the top accounts adds to a method's bias."""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+
+@pytest.fixture(scope="module")
+def bench():
+    path = Path(__file__).parents[1] / "benchmarks" / "bench_real_data.py"
+    spec = importlib.util.spec_from_file_location("bench_real_data", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _row(as_of, draw, method, fc, act, mae):
+    return {
+        "as_of": as_of,
+        "draw": draw,
+        "method": method,
+        "forecast_total": fc,
+        "actual_total": act,
+        "bias_pct": 100 * (fc / act - 1),
+        "mae": mae,
+    }
+
+
+def test_the_summary_pools_the_totals_and_counts_the_draws_each_method_won(bench):
+    res = pd.DataFrame(
+        [
+            _row("1997-09-30", 1, "kamtools", 90.0, 100.0, 10.0),  # -10%, lowest MAE: aim met
+            _row("1997-09-30", 1, "BTYD expected value", 150.0, 100.0, 12.0),
+            _row("1997-09-30", 1, "zero for all", 0.0, 100.0, 5.0),  # lower, but a reference only
+            _row("1997-09-30", 2, "kamtools", 120.0, 300.0, 20.0),  # -60%, lowest MAE: aim not met
+            _row("1997-09-30", 2, "BTYD expected value", 330.0, 300.0, 21.0),
+            _row("1997-09-30", 2, "zero for all", 0.0, 300.0, 15.0),
+            _row("1997-09-30", 3, "kamtools", 220.0, 200.0, 30.0),  # +10%, loses to the BTYD
+            _row("1997-09-30", 3, "BTYD expected value", 200.0, 200.0, 29.0),
+            _row("1997-09-30", 3, "zero for all", 0.0, 200.0, 25.0),
+        ]
+    )
+    got = bench.summarise_draws(res).set_index("method")
+    k = got.loc["kamtools"]
+    assert k["draws"] == 3
+    assert k["pooled_bias_pct"] == pytest.approx(100 * (430 / 600 - 1))  # -28.3%, not the mean of the draws
+    assert k["mean_bias_pct"] == pytest.approx((-10 - 60 + 10) / 3)
+    assert k["p10_bias_pct"] == pytest.approx(np.percentile([-10, -60, 10], 10))
+    assert k["p90_bias_pct"] == pytest.approx(np.percentile([-10, -60, 10], 90))
+    assert k["mean_mae"] == pytest.approx(20.0)
+    assert (k["lowest_mae"], k["aim_met"]) == (2, 1)
+    b = got.loc["BTYD expected value"]
+    assert (b["lowest_mae"], b["aim_met"]) == (1, 1)
+    assert b["pooled_bias_pct"] == pytest.approx(100 * (680 / 600 - 1))
+    z = got.loc["zero for all"]
+    assert np.isnan(z["lowest_mae"]) and np.isnan(z["aim_met"])  # never counted as a winner
+    assert z["pooled_bias_pct"] == pytest.approx(-100.0)
+
+
+def test_the_summary_keeps_the_dates_apart(bench):
+    res = pd.DataFrame(
+        [
+            _row("1997-06-30", 1, "kamtools", 100.0, 100.0, 1.0),
+            _row("1997-06-30", 1, "seasonal naive", 100.0, 100.0, 2.0),
+            _row("1997-12-31", 1, "kamtools", 100.0, 100.0, 3.0),
+            _row("1997-12-31", 1, "seasonal naive", 100.0, 100.0, 2.0),
+        ]
+    )
+    got = bench.summarise_draws(res).set_index(["as_of", "method"])["lowest_mae"]
+    assert got[("1997-06-30", "kamtools")] == 1 and got[("1997-12-31", "kamtools")] == 0
+    assert got[("1997-12-31", "seasonal naive")] == 1
+
+
+def test_the_selection_effect_is_what_the_top_adds_to_the_methods_own_bias(bench):
+    top = pd.DataFrame({"as_of": ["d", "d"], "method": ["kamtools", "BTYD"], "bias_pct": [32.0, 50.0]})
+    whole = pd.DataFrame({"as_of": ["d", "d"], "method": ["kamtools", "BTYD"], "bias_pct": [10.0, -25.0]})
+    got = bench.selection_effect(top, whole).set_index("method")["added_pct"]
+    assert got["kamtools"] == pytest.approx(20.0)  # 1.32 = 1.10 x 1.20
+    assert got["BTYD"] == pytest.approx(100.0)  # 1.50 = 0.75 x 2.00
+
+
+def test_draw_s_is_the_sample_seed_s_draws_date_by_date(bench):
+    ids = [f"C{i:05d}" for i in range(50)]
+    a = bench.sample_ids(ids, 10, 1, 3)
+    assert a == bench.sample_ids(ids, 10, 1, 3)  # reproducible
+    rng = np.random.default_rng(1)  # what the single run did before: one generator over the dates
+    assert a == [sorted(rng.choice(ids, 10, replace=False)) for _ in range(3)]
+    assert len({tuple(x) for x in a}) == 3  # a new sample for each date
+    assert bench.sample_ids(ids, 10, 2, 3) != a
