@@ -4,6 +4,8 @@ accounts."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 
@@ -22,42 +24,19 @@ def make_opportunities(s: GenState) -> pd.DataFrame:
     # category: mostly what they buy, sometimes a whitespace bid
     owned_w = s.owned0[a].astype(float) + 0.08
     cat = _sample_rows(rng, owned_w, np.arange(k))
-    # competitor: the attacker when attacked, else by market presence; sometimes unknown
-    comp = rng.choice(len(_COMPETITORS), size=k, p=_COMPETITOR_FREQ)
+    # competitor, prices and outcome: the price response every demo bid follows
     att = attacked[a, m]
-    comp = np.where(att & (rng.random(k) < 0.8), s.attacker[a], comp)
-    unknown = rng.random(k) < 0.12
-    gap = np.array([c[1] for c in _COMPETITORS])[comp]
-    our_price = np.round(100 * np.exp(rng.normal(0, 0.03, k)), 1)
-    deeper = np.where(att, -0.025, 0.0)
-    comp_price = np.round(our_price * np.exp(gap + deeper + rng.normal(0, 0.035, k)), 1)
-    rel = np.log(our_price / comp_price)  # > 0: we are more expensive
     sig = s.signal[a, m] | s.after_churn[a, m]
     strategic = s.segment[a] == SEGMENTS.index("strategic_growing")
-    logit = 0.35 - 16.0 * np.where(unknown, 0.0, rel) - 1.1 * sig + 0.4 * strategic
-    won = rng.random(k) < 1 / (1 + np.exp(-logit))
+    bid = priced_bids(rng, att, s.attacker[a], sig, strategic)
     decided = close <= s.as_of_day
-    status = np.where(decided, np.where(won, "won", "lost"), "open")
-    stage_open = rng.choice(3, size=k, p=[0.4, 0.35, 0.25])
-    stage = np.where(
-        status == "won",
-        "Closed Won",
-        np.where(status == "lost", "Closed Lost", np.array(["Qualification", "Proposal", "Negotiation"])[stage_open]),
-    )
-    prob = np.where(status == "won", 1.0, np.where(status == "lost", 0.0, np.array([0.2, 0.4, 0.6])[stage_open]))
+    status, stage, prob = bid_stages(rng, bid.won, decided)
     amount = np.round(s.base[a] * rng.uniform(0.04, 0.3, k) * rng.lognormal(0, 0.3, k), -2)
     amount = np.maximum(amount, 100.0)
-    price_loss = (rel > 0.03) & ~unknown
-    other = np.array(_LOSS_REASONS_OTHER)[rng.choice(5, size=k, p=[0.35, 0.2, 0.2, 0.15, 0.1])]
-    other = np.where(sig & (rng.random(k) < 0.5), "relationship", other)
-    reason = np.where(price_loss & (rng.random(k) < 0.8), "price", other).astype(object)
-    reason[status != "lost"] = None
-    comp_name = np.array([c[0] for c in _COMPETITORS], dtype=object)[comp]
-    comp_name[unknown] = None
-    comp_price_out = np.where(unknown, np.nan, comp_price)
-    order = np.lexsort((a, created))
+    reason = loss_reasons(rng, bid, sig, status)
+    comp_price = np.where(bid.unknown, np.nan, bid.comp_price)
+    o = np.lexsort((a, created))
     ids = _ids("OP-", k, 5)
-    o = order
     return pd.DataFrame(
         {
             "opportunity_id": _str(ids),
@@ -69,12 +48,81 @@ def make_opportunities(s: GenState) -> pd.DataFrame:
             "amount": amount[o].astype(float),
             "probability": prob[o].astype(float),
             "category": _str(np.array(CATEGORY_NAMES)[cat[o]]),
-            "our_price": our_price[o].astype(float),
-            "competitor": _str(comp_name[o]),
-            "competitor_price": comp_price_out[o].astype(float),
+            "our_price": bid.our_price[o].astype(float),
+            "competitor": _str(competitor_names(bid)[o]),
+            "competitor_price": comp_price[o].astype(float),
             "loss_reason": _str(reason[o]),
         }
     )
+
+
+class PricedBids(NamedTuple):
+    """The competitor and prices of each bid and whether we win it (:func:`priced_bids`)."""
+
+    comp: np.ndarray  # index into _COMPETITORS
+    unknown: np.ndarray  # the competitor is not recorded
+    our_price: np.ndarray  # price index, 100 = list
+    comp_price: np.ndarray  # the competitor's price index
+    rel: np.ndarray  # log of our price over theirs: > 0, we are more expensive
+    won: np.ndarray  # the bid is won (if decided)
+
+
+def priced_bids(
+    rng: np.random.Generator, att: np.ndarray, attacker: np.ndarray, sig: np.ndarray, strategic: np.ndarray
+) -> PricedBids:
+    """The price response every demo bid follows, from one random stream in a fixed order.
+
+    The competitor is the attacker (``attacker``, per bid) on four of five bids at an attacked
+    account (``att``), else drawn by market presence, and unrecorded on 12%; our price and the
+    competitor's are indices (the attacker undercuts deeper); the chance to win falls with our price
+    above theirs (when known), in a signal window (``sig``) and rises at strategic accounts.
+    """
+    k = len(att)
+    comp = rng.choice(len(_COMPETITORS), size=k, p=_COMPETITOR_FREQ)
+    comp = np.where(att & (rng.random(k) < 0.8), attacker, comp)
+    unknown = rng.random(k) < 0.12
+    gap = np.array([c[1] for c in _COMPETITORS])[comp]
+    our_price = np.round(100 * np.exp(rng.normal(0, 0.03, k)), 1)
+    deeper = np.where(att, -0.025, 0.0)
+    comp_price = np.round(our_price * np.exp(gap + deeper + rng.normal(0, 0.035, k)), 1)
+    rel = np.log(our_price / comp_price)
+    logit = 0.35 - 16.0 * np.where(unknown, 0.0, rel) - 1.1 * sig + 0.4 * strategic
+    won = rng.random(k) < 1 / (1 + np.exp(-logit))
+    return PricedBids(comp, unknown, our_price, comp_price, rel, won)
+
+
+def bid_stages(
+    rng: np.random.Generator, won: np.ndarray, decided: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Status (won, lost, open), CRM stage and probability of each bid; an open bid's stage is drawn."""
+    status = np.where(decided, np.where(won, "won", "lost"), "open")
+    stage_open = rng.choice(3, size=len(won), p=[0.4, 0.35, 0.25])
+    stage = np.where(
+        status == "won",
+        "Closed Won",
+        np.where(status == "lost", "Closed Lost", np.array(["Qualification", "Proposal", "Negotiation"])[stage_open]),
+    )
+    prob = np.where(status == "won", 1.0, np.where(status == "lost", 0.0, np.array([0.2, 0.4, 0.6])[stage_open]))
+    return status, stage, prob
+
+
+def loss_reasons(rng: np.random.Generator, bid: PricedBids, sig: np.ndarray, status: np.ndarray) -> np.ndarray:
+    """The loss reason of each lost bid (None on the others): mostly price where we were over 3% dearer
+    than a known competitor, often the relationship in a signal window, else one of the other reasons."""
+    k = len(status)
+    other = np.array(_LOSS_REASONS_OTHER)[rng.choice(5, size=k, p=[0.35, 0.2, 0.2, 0.15, 0.1])]
+    other = np.where(sig & (rng.random(k) < 0.5), "relationship", other)
+    price_loss = (bid.rel > 0.03) & ~bid.unknown
+    reason = np.where(price_loss & (rng.random(k) < 0.8), "price", other).astype(object)
+    reason[status != "lost"] = None
+    return reason
+
+
+def competitor_names(bid: PricedBids) -> np.ndarray:
+    """The competitor's name of each bid, None where it is not recorded."""
+    names = np.array([c[0] for c in _COMPETITORS], dtype=object)[bid.comp]
+    names[bid.unknown] = None
+    return names
 
 
 def _bid_dates(s: GenState) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from .arrays import _dates, _ids, _nat_dates, _str
-from .catalogue import _COMPETITOR_FREQ, _COMPETITORS, _LOSS_REASONS_OTHER, CATEGORY_NAMES, SEGMENTS
+from .bids import bid_stages, competitor_names, loss_reasons, priced_bids
+from .catalogue import CATEGORY_NAMES, SEGMENTS
 from .state import GenState
 
 TENDER_SHARE = 0.2  # accounts that tender one category yearly
@@ -113,38 +114,16 @@ def plant_tenders(s: GenState, rng: np.random.Generator) -> tuple[pd.DataFrame, 
 
 def _bid(s: GenState, rng: np.random.Generator, a: np.ndarray, m: np.ndarray, created: np.ndarray) -> pd.DataFrame:
     """Competitor, prices, outcome and stage of each bid, by the rules of the other opportunities
-    (:func:`kamtools.datasets.bids.make_opportunities`: the same price response)."""
+    (the same helpers as :func:`kamtools.datasets.bids.make_opportunities`: the same price response)."""
     k, M = len(a), s.M
     hist = np.minimum(m, M - 1)
     att = (hist >= s.attack_month[a]) & (s.attacker[a] >= 0)
-    comp = rng.choice(len(_COMPETITORS), size=k, p=_COMPETITOR_FREQ)
-    comp = np.where(att & (rng.random(k) < 0.8), s.attacker[a], comp)
-    unknown = rng.random(k) < 0.12
-    gap = np.array([c[1] for c in _COMPETITORS])[comp]
-    our_price = np.round(100 * np.exp(rng.normal(0, 0.03, k)), 1)
-    deeper = np.where(att, -0.025, 0.0)
-    comp_price = np.round(our_price * np.exp(gap + deeper + rng.normal(0, 0.035, k)), 1)
-    rel = np.log(our_price / comp_price)
     sig = (s.signal[a, hist] | s.after_churn[a, hist]) & (m < M)
     strategic = s.segment[a] == SEGMENTS.index("strategic_growing")
-    logit = 0.35 - 16.0 * np.where(unknown, 0.0, rel) - 1.1 * sig + 0.4 * strategic
-    won = rng.random(k) < 1 / (1 + np.exp(-logit))
+    bid = priced_bids(rng, att, s.attacker[a], sig, strategic)
     close = created + np.round(rng.lognormal(np.log(60), 0.6, k)).astype(np.int64) + 5
-    decided = close <= s.as_of_day
-    status = np.where(decided, np.where(won, "won", "lost"), "open")
-    stage_open = rng.choice(3, size=k, p=[0.4, 0.35, 0.25])
-    stage = np.where(
-        status == "won",
-        "Closed Won",
-        np.where(status == "lost", "Closed Lost", np.array(["Qualification", "Proposal", "Negotiation"])[stage_open]),
-    )
-    prob = np.where(status == "won", 1.0, np.where(status == "lost", 0.0, np.array([0.2, 0.4, 0.6])[stage_open]))
-    other = np.array(_LOSS_REASONS_OTHER)[rng.choice(5, size=k, p=[0.35, 0.2, 0.2, 0.15, 0.1])]
-    other = np.where(sig & (rng.random(k) < 0.5), "relationship", other)
-    reason = np.where((rel > 0.03) & ~unknown & (rng.random(k) < 0.8), "price", other).astype(object)
-    reason[status != "lost"] = None
-    comp_name = np.array([c[0] for c in _COMPETITORS], dtype=object)[comp]
-    comp_name[unknown] = None
+    status, stage, prob = bid_stages(rng, bid.won, close <= s.as_of_day)
+    reason = loss_reasons(rng, bid, sig, status)
     return pd.DataFrame(
         {
             "account_id": _str(s.acc_ids[a]),
@@ -153,9 +132,9 @@ def _bid(s: GenState, rng: np.random.Generator, a: np.ndarray, m: np.ndarray, cr
             "stage": _str(stage),
             "status": _str(status),
             "probability": prob.astype(float),
-            "our_price": our_price.astype(float),
-            "competitor": _str(comp_name),
-            "competitor_price": np.where(unknown, np.nan, comp_price).astype(float),
+            "our_price": bid.our_price.astype(float),
+            "competitor": _str(competitor_names(bid)),
+            "competitor_price": np.where(bid.unknown, np.nan, bid.comp_price).astype(float),
             "loss_reason": _str(reason),
         }
     )
