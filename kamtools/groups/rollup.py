@@ -15,7 +15,7 @@ every account below it, at all levels.
 * The forecast interval and the chance to reach the target come from the reconciled joint
   distribution of the units (:mod:`kamtools.groups.reconcile`); each unit's year total is drawn
   along its own distribution from the forecast stage (its 80% range and its chance of reaching its
-  target kept, :func:`year_total_draws`), so a group of one unit shows that unit's own chance; it
+  target kept, :func:`kamtools.target_draws.year_total_draws`), so a group of one unit shows that unit's own chance; it
   also shows the unit's own 80% range of the next 12 months (several units combine by joint draws). The target is the sum of this
   year's targets of the accounts that trade in the group (a target written on a parent that does not
   trade is not added: the forecast stage gives no year total for it to be measured against).
@@ -27,11 +27,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from kamtools.groups import reconcile
+from kamtools.target_draws import chance_to_reach, year_total_draws
 
-__all__ = ["ROLLUP_COLUMNS", "FORECAST_COLUMNS", "membership", "rollup", "reconciled_forecast"]
+__all__ = ["ROLLUP_COLUMNS", "FORECAST_COLUMNS", "membership", "rollup", "reconciled_forecast", "year_total_draws"]
 
 ROLLUP_COLUMNS = [
     "account_id",
@@ -243,42 +243,6 @@ def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
     return frame[name].to_numpy(dtype=float) if name in frame.columns else np.full(len(frame), np.nan)
 
 
-def year_total_draws(z: np.ndarray, t_rows: pd.DataFrame) -> np.ndarray:
-    """Each unit's year total at the standard-normal scores ``z`` (n x k), following the unit's own
-    distribution as the forecast stage describes it (``forecast_targets``), not a normal refitted to it.
-
-    The forecast stage's year total is not a normal (similar accounts' out-of-time ratios plus part of
-    the account's own spread), so three of its points are kept exactly: ``total_lo_80`` at the score of
-    10%, ``total_hi_80`` at 90% and ``revenue_target`` at the score where ``1 - p_reach_target`` of the
-    draws lie below (a unit drawn alone reaches its target as often as its own probability says and
-    falls in its own range 8 times in 10). Between them the total is linear in the score, beyond them
-    it goes on with the outermost slope; never below ``booked_ytd``. A unit without those points is
-    drawn at its expected total."""
-    n, k = z.shape
-    lo, hi = _column(t_rows, "total_lo_80"), _column(t_rows, "total_hi_80")
-    target = t_rows["revenue_target"].to_numpy(dtype=float)
-    p = _column(t_rows, "p_reach_target")
-    booked = np.nan_to_num(_column(t_rows, "booked_ytd"))
-    expected = np.nan_to_num(_column(t_rows, "expected_total"))
-    out = np.tile(np.maximum(expected, booked), (n, 1))
-    for j in range(k):
-        if not (np.isfinite(lo[j]) and np.isfinite(hi[j])) or hi[j] <= lo[j]:
-            continue
-        knots = [(-reconcile._Z80, lo[j]), (reconcile._Z80, hi[j])]
-        if np.isfinite(p[j]) and np.isfinite(target[j]) and 0 < p[j] < 1 and target[j] > booked[j]:
-            knots.append((float(stats.norm.ppf(1 - np.clip(p[j], 1e-6, 1 - 1e-6))), target[j]))
-        zs, vals = (np.array(v, dtype=float) for v in zip(*sorted(knots)))
-        vals = np.maximum.accumulate(vals)  # never decreasing, whatever rounding did to the points
-        slope_lo = max((vals[1] - vals[0]) / max(zs[1] - zs[0], 1e-9), 0.0)
-        slope_hi = max((vals[-1] - vals[-2]) / max(zs[-1] - zs[-2], 1e-9), 0.0)
-        zj = z[:, j]
-        draw = np.interp(zj, zs, vals)
-        draw = np.where(zj < zs[0], vals[0] + slope_lo * (zj - zs[0]), draw)
-        draw = np.where(zj > zs[-1], vals[-1] + slope_hi * (zj - zs[-1]), draw)
-        out[:, j] = np.maximum(draw, booked[j])
-    return out
-
-
 @dataclass
 class _GroupDraws:
     """Joint draws of one top group's units (same copula scores for months, year and target)."""
@@ -344,5 +308,5 @@ class _GroupDraws:
                 if len(with_t) == 1 and np.isfinite(self.target_p[with_t[0]]):  # one unit: its own chance
                     row["p_reach_target"] = float(self.target_p[with_t[0]])
                 else:
-                    row["p_reach_target"] = float((self.target_draws[:, with_t].sum(axis=1) >= goal).mean())
+                    row["p_reach_target"] = chance_to_reach(self.target_draws[:, with_t].sum(axis=1), goal)
         return row
