@@ -16,11 +16,49 @@ if TYPE_CHECKING:
 from kamtools.scenario.constants import _Z80, DEFAULT_ELASTICITY, DEFAULT_PAYMENT_DAYS, ScenarioError
 from kamtools.scenario.elasticity import ELASTICITY_COLUMNS, estimate_elasticity
 from kamtools.scenario.scopes import parse_scope, scope_accounts, scope_label
+from kamtools.target_draws import N_DRAWS, chance_to_reach, year_totals_of
 
 
 # ---------------------------------------------------------------------------------------
 # the baseline of a scope: everything evaluate() needs, gathered once
 # ---------------------------------------------------------------------------------------
+@dataclass
+class TargetChance:
+    """The year total of a scope's accounts with a target, to judge the chance of reaching their summed target.
+
+    ``booked``: revenue those accounts booked this year; ``totals``: draws of their year total (booked
+    included), each account along its own distribution, independently
+    (:func:`kamtools.target_draws.year_totals_of`), or None; without draws a normal of ``mean`` and
+    ``sd``. ``p``: the chance the bundle already shows for exactly this set at zero levers (the whole
+    portfolio's row, or the one account with a target), NaN when none. A scenario scales the rest of
+    the year (total minus booked) by its revenue over the baseline's.
+    """
+
+    target: float
+    booked: float
+    totals: np.ndarray | None = None
+    mean: float = np.nan
+    sd: float = np.nan
+    p: float = np.nan
+    n_accounts: int = 0
+
+    def at(self, ratio: float = 1.0) -> float:
+        """The chance of reaching ``target`` when the rest of the year is ``ratio`` times the baseline's."""
+        if not np.isfinite(self.target) or self.target <= 0:
+            return np.nan
+        if ratio == 1.0 and np.isfinite(self.p):
+            return float(self.p)
+        if self.totals is not None:
+            return chance_to_reach(self.booked + ratio * (self.totals - self.booked), self.target)
+        mean = self.booked + ratio * (self.mean - self.booked)
+        sd = ratio * self.sd
+        if not (np.isfinite(mean) and np.isfinite(sd)):
+            return np.nan
+        if sd <= 1e-9 * max(1.0, abs(mean), abs(self.target)):
+            return float(mean >= self.target)
+        return float(stats.norm.sf(self.target, loc=mean, scale=sd))
+
+
 @dataclass
 class Baseline:
     """Precomputed baseline of one scope. Arrays are (categories, months) unless noted.
@@ -42,6 +80,9 @@ class Baseline:
     booked : {year: revenue already booked in that year up to the forecast start}.
     targets : {year: revenue target}; years without a target are absent.
     sd : {year: standard deviation of the baseline forecast of that year's remaining months}.
+    chance : {year: :class:`TargetChance`} for a scope of several accounts: the year total of its
+        accounts with a target, drawn along each account's own distribution (the whole portfolio: the
+        forecast stage's portfolio row); years absent here use the normal of ``sd``.
     history : DataFrame ``ds, revenue`` of actual monthly revenue (for charts).
     baseline_method, notes : how the baseline was obtained, and caveats in plain words.
     """
@@ -61,6 +102,7 @@ class Baseline:
     booked: dict[int, float] = field(default_factory=dict)
     targets: dict[int, float] = field(default_factory=dict)
     sd: dict[int, float] = field(default_factory=dict)
+    chance: dict[int, TargetChance] = field(default_factory=dict)
     history: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"ds": pd.to_datetime([]), "revenue": []}))
     elasticity_info: pd.DataFrame | None = None
     n_accounts: int = 1
@@ -358,6 +400,52 @@ def _year_sd(bundle, ids, months, sd_by_month, booked, tot) -> dict[int, float]:
     return sd
 
 
+def _scope_chances(bundle: Bundle, scope: str, ids: np.ndarray, years) -> dict[int, TargetChance]:
+    """{year: :class:`TargetChance`} of a scope of several accounts (empty for one account, which keeps
+    the normal matched to its own chance, and without ``forecast_targets`` rows to draw from).
+
+    The accounts with a target that year are drawn independently, each along its own year-total
+    distribution (:func:`kamtools.target_draws.year_totals_of`, seeded by scope and year). The whole
+    portfolio takes the forecast stage's ``forecast_portfolio_target`` row instead, so that the planner
+    shows the chance page one shows; one account with a target in a larger scope shows that
+    account's own chance at zero levers.
+    """
+    ft = bundle.table("forecast_targets")
+    need = {"account_id", "period", "revenue_target", "booked_ytd", "expected_total", "total_lo_80", "total_hi_80"}
+    if len(ids) < 2 or not isinstance(ft, pd.DataFrame) or not need <= set(ft.columns):
+        return {}
+    kind, _ = parse_scope(scope)
+    rows = ft[ft["account_id"].isin(ids) & ft["revenue_target"].notna()].drop_duplicates(["account_id", "period"])
+    period = pd.to_numeric(rows["period"], errors="coerce")
+    published = bundle.table("forecast_portfolio_target") if kind == "portfolio" else None
+    if isinstance(published, pd.DataFrame) and "p_reach_target" in published.columns:
+        published = published.set_index(pd.to_numeric(published["period"], errors="coerce"))
+    else:
+        published = None
+    out: dict[int, TargetChance] = {}
+    for y in years:
+        t = rows[period == y].sort_values("account_id", kind="stable")
+        if t.empty:
+            continue
+        target, booked = float(t["revenue_target"].sum()), float(t["booked_ytd"].sum())
+        if published is not None and y in published.index:
+            r = published.loc[y]
+            mean, hi = float(r["expected_total"]), float(r["total_hi_80"])
+            out[int(y)] = TargetChance(
+                target=float(r["revenue_target"]),
+                booked=float(r["booked_ytd"]),
+                mean=mean,
+                sd=max(hi - mean, 0.0) / _Z80,
+                p=float(r["p_reach_target"]),
+                n_accounts=int(r["n_accounts"]) if "n_accounts" in r.index else len(t),
+            )
+            continue
+        own = float(t["p_reach_target"].iloc[0]) if len(t) == 1 and "p_reach_target" in t.columns else np.nan
+        totals = year_totals_of(t, f"planner:{scope}:{int(y)}")
+        out[int(y)] = TargetChance(target=target, booked=booked, totals=totals, p=own, n_accounts=len(t))
+    return out
+
+
 def baseline(bundle: Bundle, scope: str, horizon: int | None = None) -> Baseline:
     """Gather the baseline of ``scope`` from a bundle (call once per scope; evaluate is then cheap).
 
@@ -369,7 +457,9 @@ def baseline(bundle: Bundle, scope: str, horizon: int | None = None) -> Baseline
     baseline is the same month of last year (seasonal naive), and the notes say so.
     The year's uncertainty is the forecast's own (``forecast_targets``: for one account,
     matched so that zero levers give the forecast's P(reach target) exactly), else the
-    monthly intervals combined with correlated months; accounts are independent.
+    monthly intervals combined with correlated months; accounts are independent. For several
+    accounts the chance of reaching their summed target comes from draws of each account's own
+    year total (:func:`_scope_chances`; the whole portfolio: the forecast stage's portfolio row).
     ``horizon`` cuts the baseline to that many months (no extension).
     """
     accounts = bundle.accounts
@@ -401,6 +491,15 @@ def baseline(bundle: Bundle, scope: str, horizon: int | None = None) -> Baseline
     targets, tnotes = _targets(bundle, ids, as_of)
     notes += tnotes
     sd = _year_sd(bundle, ids, months, sd_by_month, booked, tot)
+    chance = _scope_chances(bundle, scope, ids, sorted(set(months.year)))
+    drawn = {y: c.n_accounts for y, c in chance.items() if c.totals is not None}
+    if drawn:
+        counts = sorted(set(drawn.values()))
+        n = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+        notes.append(
+            f"The chance of reaching target adds the {n} accounts with a target, each drawn along its own "
+            f"forecast of the year ({N_DRAWS:,} draws, accounts independent), not a normal around the sum."
+        )
     if not any(np.isfinite(v) and v > 0 for v in sd.values()) and targets:
         notes.append("The forecast has no intervals here, so the probability of reaching target is not shown.")
     return Baseline(
@@ -419,6 +518,7 @@ def baseline(bundle: Bundle, scope: str, horizon: int | None = None) -> Baseline
         booked=booked,
         targets=targets,
         sd=sd,
+        chance=chance,
         history=pd.DataFrame({"ds": hist.index, "revenue": hist.to_numpy(dtype=float)}),
         elasticity_info=info,
         n_accounts=len(ids),

@@ -216,7 +216,8 @@ def _yearly(b: Baseline, cols: dict[str, np.ndarray], s: Scenario) -> pd.DataFra
             ok = (target > 0) & complete
             out[f"attainment_{w}"] = np.where(ok, out[f"revenue_year_{w}"] / np.where(ok, target, 1.0), np.nan)
     # probability of reaching target: the forecast's uncertainty of the remaining months,
-    # scaled with the scenario's revenue level (the levers themselves are taken as given)
+    # scaled with the scenario's revenue level (the levers themselves are taken as given);
+    # several accounts: draws of each account's own year total (Baseline.chance), else a normal
     pb, ps = np.full(Y, np.nan), np.full(Y, np.nan)
     for i, y in enumerate(years):
         if not complete[i]:
@@ -224,6 +225,10 @@ def _yearly(b: Baseline, cols: dict[str, np.ndarray], s: Scenario) -> pd.DataFra
         sd = b.sd.get(int(y), np.nan)
         rb, rs = out["revenue_baseline"][i], out["revenue_scenario"][i]
         ratio = rs / rb if rb > 0 else 1.0
+        chance = b.chance.get(int(y))
+        if chance is not None:
+            pb[i], ps[i] = chance.at(1.0), chance.at(ratio)
+            continue
         pb[i] = _p_reach(target[i], booked[i], rb, sd)
         ps[i] = _p_reach(target[i], booked[i], rs, sd * ratio)
     out["p_target_baseline"] = pb
