@@ -71,6 +71,7 @@ def calibration(accounts: int, years: int, seeds: list[int], months_back: list[i
     the scores were named uncalibrated). Exit code 1 when a gap is over 10 points."""
     import numpy as np
     import pandas as pd
+    from sklearn.metrics import roc_auc_score
 
     from kamtools.datasets import make_portfolio
     from kamtools.history import order_history
@@ -91,6 +92,7 @@ def calibration(accounts: int, years: int, seeds: list[int], months_back: list[i
             y = win.adopted[cand]
             p, score = scored["p_adopt"][cand], scored["score"][cand]
             rec = (p if model.calibrated_ else score) >= MIN_USEFUL_P
+            lap = win.snap.lapsed[cand]
             # the cells a report lists: each account's top n (recommended or not)
             recs = model._recommend_from(scored, None, None)
             ai = pd.Index(win.snap.account_ids).get_indexer(recs["account_id"])
@@ -112,12 +114,17 @@ def calibration(accounts: int, years: int, seeds: list[int], months_back: list[i
                     "recommended_cells": int(rec.sum()),
                     "recommended_adopted": y[rec].mean() if rec.any() else np.nan,
                     "recommended_mean_p": np.nanmean(p[rec]) if rec.any() and model.calibrated_ else np.nan,
+                    "lapsed_cells": int(lap.sum()),
+                    "lapsed_adopted": y[lap].mean() if lap.any() else np.nan,
+                    "lapsed_mean_p": np.nanmean(p[lap]) if lap.any() and model.calibrated_ else np.nan,
+                    "auc_p_adopt": roc_auc_score(y, p) if model.calibrated_ and 0 < y.sum() < len(y) else np.nan,
                 }
             )
     table = pd.DataFrame(rows)
     table["gap_points"] = 100 * (table["mean_p_adopt"] - table["adopted_share"])
     table["listed_gap_points"] = 100 * (table["listed_mean_p"] - table["listed_adopted"])
     table["recommended_gap_points"] = 100 * (table["recommended_mean_p"] - table["recommended_adopted"])
+    table["lapsed_gap_points"] = 100 * (table["lapsed_mean_p"] - table["lapsed_adopted"])
     table["raw_score_gap_points"] = 100 * (table["mean_raw_score"] - table["adopted_share"])
     pd.set_option("display.width", 200)
     print(table.round(4).to_string(index=False))

@@ -47,6 +47,87 @@ def _window(portfolio: Portfolio, cutoff: pd.Timestamp, horizon_months: int, mon
     return _Window(snap, adopted, after, scores)
 
 
+RECENT_MONTHS = 6
+"""Length of the most recent window whose lapsed cells measure how accounts whose revenue fell re-adopt."""
+FELL_TO = 0.5
+"""An account's revenue "fell" when its last 12 months are below this share of the 12 months before."""
+
+
+def revenue_fell(portfolio: Portfolio, as_of: pd.Timestamp, account_ids: np.ndarray) -> np.ndarray:
+    """(n,) True where an account's revenue in the 12 months to ``as_of`` is below :data:`FELL_TO` times its
+    revenue in the 12 months before (and that earlier revenue is positive); reads nothing after ``as_of``."""
+    lines = portfolio.order_lines
+    od = lines["order_date"]
+    a = _codes(lines["account_id"], account_ids)
+    rev = lines["net_revenue"].to_numpy(dtype=float)
+    year_ago = as_of - pd.DateOffset(months=12)
+    last = ((od > year_ago) & (od <= as_of)).to_numpy() & (a >= 0)
+    before = ((od > year_ago - pd.DateOffset(months=12)) & (od <= year_ago)).to_numpy() & (a >= 0)
+    n = len(account_ids)
+    r_last = np.bincount(a[last], weights=rev[last], minlength=n)
+    r_before = np.bincount(a[before], weights=rev[before], minlength=n)
+    return (r_before > 0) & (r_last < FELL_TO * r_before)
+
+
+@dataclass
+class LapsedAdjustment:
+    """How the lapsed categories of the most recent :data:`RECENT_MONTHS` months came back, as of ``cutoff``.
+
+    ``fell_factor`` multiplies the probability of a lapsed cell whose account's revenue fell (see
+    :func:`revenue_fell`): the recent re-adoption rate of such cells over that of the other lapsed cells,
+    each shrunk towards the pooled rate with ``prior`` pseudo-cells, at most 1. A lapsed category is
+    bought again less often once the account itself is leaving, and the 12-month calibration window,
+    a year older, sees too few such accounts to learn it. ``rate_12m`` is the pooled recent rate as a
+    12-month probability (1 - (1 - r)^(12 / RECENT_MONTHS)), the lapsed level used when the calibration
+    window has no lapsed cell. NaN where the recent window has no lapsed cell.
+    """
+
+    cutoff: pd.Timestamp
+    n_fell: int
+    adopted_fell: int
+    n_other: int
+    adopted_other: int
+    fell_factor: float
+    rate_12m: float
+
+    @classmethod
+    def fit(cls, portfolio: Portfolio, as_of: pd.Timestamp, months: int = 12, prior: float = 2.0) -> LapsedAdjustment:
+        """Measured on ``portfolio`` up to ``as_of`` only (the window ends there)."""
+        cutoff = as_of - pd.DateOffset(months=RECENT_MONTHS)
+        first = _history_start(portfolio)
+        if first is None or first > cutoff - pd.DateOffset(months=months):  # no lapsed cell is possible yet
+            return cls(cutoff, 0, 0, 0, 0, 1.0, np.nan)
+        w = _window(portfolio, cutoff, RECENT_MONTHS, months, {})
+        lapsed = w.snap.lapsed & w.snap.candidates
+        fell = revenue_fell(portfolio, cutoff, w.snap.account_ids)[:, None] & lapsed
+        other = lapsed & ~fell
+        n_f, y_f = int(fell.sum()), int((w.adopted & fell).sum())
+        n_o, y_o = int(other.sum()), int((w.adopted & other).sum())
+        if n_f + n_o == 0:
+            return cls(cutoff, 0, 0, 0, 0, 1.0, np.nan)
+        pooled = (y_f + y_o) / (n_f + n_o)
+        rate_f = (y_f + prior * pooled) / (n_f + prior)
+        rate_o = (y_o + prior * pooled) / (n_o + prior)
+        factor = float(min(rate_f / rate_o, 1.0)) if rate_o > 0 else 1.0
+        rate_12m = 1 - (1 - pooled) ** (12 / RECENT_MONTHS)
+        return cls(cutoff, n_f, y_f, n_o, y_o, factor, float(rate_12m))
+
+    def apply(self, p: np.ndarray, lapsed: np.ndarray, fell: np.ndarray) -> np.ndarray:
+        """``p`` with the lapsed cells of accounts whose revenue fell multiplied by :attr:`fell_factor`."""
+        return np.where(lapsed & fell[:, None], p * self.fell_factor, p)
+
+
+def _calibrate_lapsed(
+    cal: AdoptionCalibrator, adj: LapsedAdjustment, score: np.ndarray, snap: Snapshot, fell: np.ndarray
+) -> np.ndarray:
+    """Calibrated probabilities at ``snap``: the lapsed level from the recent window when the calibration
+    window had no lapsed cell, then the adjustment of accounts whose revenue fell."""
+    p = cal.predict(score, snap.lapsed)
+    if not cal.has_lapsed_ and np.isfinite(adj.rate_12m):
+        p = np.where(snap.lapsed, adj.rate_12m, p)
+    return adj.apply(p, snap.lapsed, fell)
+
+
 def _topn(rank_key: np.ndarray, candidates: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """(column indices (accounts, n) of the n best candidate cells per account, validity mask)."""
     key = np.where(candidates, rank_key, -np.inf)
@@ -160,6 +241,9 @@ def _run_backtest(
     if first <= c1 - pd.DateOffset(months=months) + pd.DateOffset(months=1):
         w1 = _window(portfolio, c1, horizon_months, months, scorers)
     mode = "previous window" if w1 is not None else "in-sample"
+    # lapsed categories of accounts whose revenue fell, as the months just before c2 saw them
+    adj2 = LapsedAdjustment.fit(portfolio, c2, months)
+    fell2 = revenue_fell(portfolio, c2, w2.snap.account_ids)
     rows = []
     calibrated: dict[str, np.ndarray] = {}
     for name in all_scorers:
@@ -171,7 +255,7 @@ def _run_backtest(
         fit_w = w1 if w1 is not None else w2
         cand = fit_w.snap.candidates
         cal = clone(calibrator).fit(fit_w.scores[name][cand], fit_w.adopted[cand], fit_w.snap.lapsed[cand])
-        p = cal.predict(s2, w2.snap.lapsed)
+        p = _calibrate_lapsed(cal, adj2, s2, w2.snap, fell2)
         calibrated[name] = p
         rows.append({"scorer": name, "ranking": "calibrated", **_metrics(_rank_key(p, s2), s2, w2, n)})
     metrics = pd.DataFrame(rows)

@@ -11,7 +11,14 @@ from sklearn.utils.validation import check_is_fitted
 
 from kamtools.data.portfolio import NotAvailable, Portfolio
 from kamtools.display import money
-from kamtools.whitespace.backtest import _rank_key, _run_backtest, _topn
+from kamtools.whitespace.backtest import (
+    LapsedAdjustment,
+    _calibrate_lapsed,
+    _rank_key,
+    _run_backtest,
+    _topn,
+    revenue_fell,
+)
 from kamtools.whitespace.grid import Snapshot, _at, _grid_frame, category_affinity, snapshot
 from kamtools.whitespace.scorers import AdoptionCalibrator, ItemCFScorer, PeerScorer, default_scorers
 from kamtools.whitespace.spend import SPEND_METHODS, _SpendModel
@@ -76,7 +83,9 @@ class CrossSellModel(BaseEstimator):
     ``fit(portfolio, segments=None)`` runs the backtest and learns ``scorer_`` (name),
     ``spend_method_``, ``backtest_`` (see :func:`backtest`), ``value_backtest_``,
     ``calibrator_`` (fitted on the most recent window) and ``calibration_`` (its table),
-    ``affinity_`` (category pairs). ``recommend(portfolio)`` and ``score_grid(portfolio)``
+    ``affinity_`` (category pairs), ``lapsed_adjustment_`` (a :class:`~kamtools.whitespace.backtest.LapsedAdjustment`:
+    lapsed categories of accounts whose revenue fell by half are re-adopted less, as measured on the last
+    6 months; it also gives the lapsed level when the calibration window had no lapsed cell). ``recommend(portfolio)`` and ``score_grid(portfolio)``
     apply it at ``portfolio.as_of``. ``spend_scale_`` is the backtest's median ratio of
     adopters' actual first-year spend to the peer estimate (new categories ramp up), so
     ``spend_if_adopted`` is first-year revenue. Without enough history for a backtest the blend
@@ -139,6 +148,7 @@ class CrossSellModel(BaseEstimator):
             v = result.value_metrics.set_index("method")["median_actual_to_predicted"]
             ratio = v.get(self.spend_method_, np.nan)
             self.spend_scale_ = float(np.clip(ratio, 0.1, 1.5)) if np.isfinite(ratio) else 1.0
+        self.lapsed_adjustment_ = LapsedAdjustment.fit(portfolio, portfolio.as_of, self.months)
         self.affinity_ = category_affinity(portfolio, months=self.months)
         return self
 
@@ -154,7 +164,11 @@ class CrossSellModel(BaseEstimator):
         est = default_scorers()[self.scorer_].fit(X, groups=groups)
         score = est.predict(X, groups=groups)
         # without a calibration the raw score is not a probability: no p_adopt (nor expected value) is given
-        p = self.calibrator_.predict(score, snap.lapsed) if self.calibrated_ else np.full(score.shape, np.nan)
+        if self.calibrated_:
+            fell = revenue_fell(portfolio, snap.as_of, snap.account_ids)
+            p = _calibrate_lapsed(self.calibrator_, self.lapsed_adjustment_, score, snap, fell)
+        else:
+            p = np.full(score.shape, np.nan)
         spend_model = _SpendModel(snap)
         spend, median_spend = spend_model.predict(snap, self.spend_method_)
         spend = spend * self.spend_scale_

@@ -188,7 +188,8 @@ class AdoptionCalibrator(BaseEstimator):
     towards its status's overall rate with ``prior_strength`` pseudo-cells and made
     non-decreasing in the score (isotonic); ``predict`` interpolates linearly between
     bin mean scores. Learned: ``table_`` (status, bin, score_low, score_high,
-    score_mean, n_cells, n_adopted, adoption_rate).
+    score_mean, n_cells, n_adopted, adoption_rate) and ``has_lapsed_`` (False when no lapsed
+    cell was given: their curve is then the overall rate, not a measured one).
     """
 
     def __init__(self, n_bins: int = 10, min_positives: int = 5, prior_strength: float = 10.0) -> None:
@@ -203,6 +204,7 @@ class AdoptionCalibrator(BaseEstimator):
         if len(score) == 0:
             raise ValueError("AdoptionCalibrator.fit: no candidate cells to calibrate on")
         overall = (y.sum() + 1) / (len(y) + 2)
+        self.has_lapsed_ = bool(lapsed.any())  # without lapsed cells their curve is the overall rate, not measured
         rows = []
         self.curves_ = {}
         for status, mask in (("never", ~lapsed), ("lapsed", lapsed)):
