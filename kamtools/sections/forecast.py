@@ -246,6 +246,12 @@ def _account_targets(acct, targets: pd.DataFrame | None) -> None:
         currency = formatting.currency_of(acct.bundle)
         display.bullets([target_sentence(r, currency) for _, r in targets.sort_values("period").iterrows()])
         show_notes(acct.bundle, "forecast_targets")
+        from kamtools.forecast.targets import year_range_note  # why a year's range is wider than the 12 months'
+
+        summary = _frame(acct.table("forecast_summary"))
+        why = year_range_note(targets, summary.iloc[0] if summary is not None and len(summary) else None)
+        if why:
+            display.paragraph(why)
         display.figure(
             target_gap_chart(
                 targets, title="Booked, expected and target per year", currency=formatting.currency_of(acct.bundle)
