@@ -84,6 +84,12 @@ INTENDED: dict[str, str] = {}
 # bid_recommendations, bid_pipeline, bid_account_summary and accounts (bid_margin_gain): "keep" on an uncertain
 # gain now means the best price gains margin in fewer than 2 of 3 posterior draws, not a 90% band reaching below
 # zero (which kept bids that gained in 9 of 10 draws: the demo's planted truth gain 188k -> 163k; now 187k).
+# plan_actions, plan_risks, plan_summary, plan_talking_points and accounts (n_high_priority, top_action): a plan
+# ranks an account's actions and risks by priority (high, medium, low), then value at stake, then playbook order
+# (was: value first), so a KAM's first action is a high-priority one; the tier cap keeps the first of that order
+# (10 high actions in place of 10 medium ones, mostly target_gap; 77 actions, 45 high instead of 35; 15 of 40 top
+# actions and 16 top risks changed), and an owner's full week goes to high-priority first actions first. Written
+# alone: the other tables' entries kept as they were.
 
 
 def _cell_text(series: pd.Series) -> pd.Series:

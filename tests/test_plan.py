@@ -240,9 +240,14 @@ def test_plan_tables_are_ordered_per_account(demo_plans):
         assert "account_id" in df.columns, name
         for _, g in df.groupby("account_id"):
             assert g["order"].tolist() == list(range(1, len(g) + 1)), name
-    a = demo_plans["plan_actions"]
-    for _, g in a.groupby("account_id"):  # the first action has the most at stake
-        assert g["value_at_stake"].iloc[0] == g["value_at_stake"].max() or g["value_at_stake"].isna().all()
+    rank = {"high": 1, "medium": 2, "low": 3}
+    for name, level in (("plan_actions", "priority"), ("plan_risks", "severity")):
+        for _, g in demo_plans[name].groupby("account_id"):  # priority first, then the most at stake
+            assert g[level].map(rank).is_monotonic_increasing, name
+            for _, same in g.groupby(level):
+                v = same["value_at_stake"]
+                known = v.dropna()
+                assert known.is_monotonic_decreasing and not v.iloc[: len(known)].isna().any(), name
     s = demo_plans["plan_summary"]
     assert s["account_id"].is_unique and (s["n_actions"] >= s["n_high_priority"]).all()
 
@@ -396,8 +401,9 @@ def test_plan_sections_render(demo, tmp_path, monkeypatch):
     section.portfolio_section(bundle)
     text = "".join(html)
     assert "Actions by type" in text and "Actions by owner" in text and "<img" in text
-    assert "Most urgent actions, by value at stake" in text
-    top = bundle.table("plan_actions").sort_values("value_at_stake", ascending=False).iloc[0]
+    assert "Most urgent actions: high priority first, then by value at stake" in text
+    high = bundle.table("plan_actions").query("priority == 'high'")
+    top = high.sort_values("value_at_stake", ascending=False).iloc[0]
     urgent = text[text.index("Most urgent actions") :]
     assert urgent.index(money(top["value_at_stake"])) < urgent.index("</tr>", urgent.index("<tbody>"))  # first row
 

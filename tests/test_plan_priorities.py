@@ -77,7 +77,7 @@ def test_every_action_carries_its_value_at_stake_and_immaterial_ones_are_dropped
     assert pd.api.types.is_float_dtype(actions["value_at_stake"])
 
 
-def test_actions_are_ranked_by_value_capped_by_tier_and_due_one_after_another():
+def test_actions_are_ranked_by_priority_then_value_capped_by_tier_and_due_one_after_another():
     busy = {
         "days_since_last_order": 150.0,  # order gap: revenue_ltm at stake
         "overdue_60_plus": 40_000.0,
@@ -103,8 +103,11 @@ def test_actions_are_ranked_by_value_capped_by_tier_and_due_one_after_another():
         assert g["due_date"].is_monotonic_increasing and g["due_date"].is_unique  # staggered, first soonest
         assert (g["due_date"].diff().dropna() >= pd.Timedelta(days=P.STAGGER_DAYS)).all()
     t1 = actions[actions["account_id"] == "T1"]
-    assert t1["rule_id"].iloc[0] == "target_gap" and t1["value_at_stake"].iloc[0] == 600_000.0
-    assert t1["due_date"].iloc[0] == AS_OF + pd.Timedelta(days=21)
+    rank = t1["priority"].map(P.PRIORITIES)
+    assert rank.is_monotonic_increasing  # every high action before any medium, every medium before any low
+    assert t1["priority"].iloc[0] == "high"
+    for _, same in t1.groupby("priority"):
+        assert same["value_at_stake"].dropna().is_monotonic_decreasing
 
 
 def test_most_urgent_list_is_sorted_by_value_at_stake():

@@ -14,8 +14,10 @@ results of every analysis (:func:`account_facts`). Then
   the evidence (the rule's texts filled with the account's numbers, plus the facts its
   condition read) and its value at stake;
 * the plan prioritises: risks and actions below ``min_value_at_stake`` are dropped, the
-  rest are ranked by value at stake, each account keeps at most its tier's number of
-  actions (one per topic before a second of the same type), and due dates are staggered so
+  rest are ranked by priority (high, medium, low), then value at stake (largest first,
+  unknown last), then playbook order, so an account's first action (its top action) is
+  the one to do first; each account keeps at most its tier's number of actions (within a
+  priority, one per topic before a second of the same type), and due dates are staggered so
   the first action is due first;
 * talking points for the quarterly business review are written from the result.
 

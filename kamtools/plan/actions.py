@@ -72,12 +72,15 @@ def apply_playbook(
     text with the account's numbers), facts (as in risks).
 
     Prioritising: a risk or action whose value at stake is known and below the playbook's
-    ``min_value_at_stake`` is dropped (immaterial); the rest are ranked per account by value
-    at stake (largest first; unknown last), then priority, then playbook order; each account
-    keeps at most ``max_actions_per_account`` actions for its tier; due dates are staggered
-    so the first action is due first: each is due on its rule's ``due_in_days`` or
-    ``stagger_days`` after the action before it, whichever is later, and an owner has at
-    most ``owner_actions_per_week`` actions due in a week (the rest move to later weeks).
+    ``min_value_at_stake`` is dropped (immaterial); the rest are ranked per account by priority
+    (high, medium, low: what a KAM does first is the high-priority action), then value at stake
+    (largest first; unknown last), then playbook order, and ``order`` numbers them in that rank
+    (so the first row of an account, its top action or risk, is its most important); each
+    account keeps at most ``max_actions_per_account`` actions for its tier (see :func:`_capped`
+    for which); due dates are staggered so the first action is due first: each is due on its
+    rule's ``due_in_days`` or ``stagger_days`` after the action before it, whichever is later,
+    and an owner has at most ``owner_actions_per_week`` actions due in a week (the rest move to
+    later weeks).
     """
     playbook = load_playbook(playbook)
     as_of = pd.Timestamp(as_of if as_of is not None else pd.Timestamp.today()).normalize()
@@ -92,8 +95,8 @@ def apply_playbook(
     floor = playbook.min_value_at_stake
     risk_parts = [_material(x, floor) for x in risk_parts]
     action_parts = [_material(x, floor) for x in action_parts]
-    risks = _ordered(risk_parts, ["_v", "_rank", "_k"], _RISK_COLUMNS)
-    actions = _ordered(action_parts, ["_v", "_rank", "due_in_days", "_k"], _ACTION_COLUMNS)
+    risks = _ordered(risk_parts, RANK_KEYS, _RISK_COLUMNS)
+    actions = _ordered(action_parts, RANK_KEYS, _ACTION_COLUMNS)
     actions = _capped(actions, facts, playbook)
     actions = _staggered(actions, as_of, playbook.stagger_days, playbook.owner_actions_per_week)
     return risks, actions
@@ -208,6 +211,11 @@ def stake_text(value: object, basis: object = "", currency: str | None = None) -
     return f"{text} ({why})" if why else text
 
 
+RANK_KEYS = ["_rank", "_v", "_k"]
+"""How a plan ranks each account's risks and actions: priority (``_rank``: high 1, medium 2, low 3),
+then value at stake (``_v``: largest first, unknown last), then playbook order (``_k``)."""
+
+
 def _material(part: pd.DataFrame, floor: float) -> pd.DataFrame:
     """Drop rows whose value at stake is known and below ``floor``; add the ranking key."""
     v = part["value_at_stake"].astype(float)
@@ -217,25 +225,28 @@ def _material(part: pd.DataFrame, floor: float) -> pd.DataFrame:
 
 
 def _capped(actions: pd.DataFrame, facts: pd.DataFrame, playbook: Playbook) -> pd.DataFrame:
-    """Keep at most the tier's number of actions per account.
+    """Keep at most the tier's number of actions per account, still in rank order.
 
-    The actions arrive in rank order; a second action of the same type (two target actions,
-    say) moves behind the first action of every other type, so the few actions kept cover
-    different topics; actions without a money figure come after all that have one.
+    The actions arrive in rank order (priority, value at stake, playbook order). Which are kept:
+    every high-priority action before any medium one, and any medium before any low; within one
+    priority, a second action of the same type (two target actions, say) yields to the first
+    action of every other type, so the few actions kept cover different topics. The kept actions
+    stay in rank order and are numbered 1, 2, ... again.
     """
     if actions.empty:
         return actions
-    repeat = actions.groupby(["account_id", "type"], sort=False).cumcount().to_numpy() > 0
-    unknown = actions["value_at_stake"].isna().to_numpy()  # no money figure: after every action with one
-    actions = actions.assign(_unknown=unknown, _repeat=repeat)
-    actions = actions.sort_values(["account_id", "_unknown", "_repeat", "order"], kind="stable")
-    actions = actions.drop(columns=["_unknown", "_repeat"]).reset_index(drop=True)
-    actions["order"] = actions.groupby("account_id").cumcount().astype(np.int64) + 1
+    rank = actions["priority"].map(PRIORITIES).to_numpy()
+    repeat = actions.groupby(["account_id", "priority", "type"], sort=False).cumcount().to_numpy() > 0
+    pick = actions.assign(_rank=rank, _repeat=repeat)
+    pick = pick.sort_values(["account_id", "_rank", "_repeat", "order"], kind="stable")
+    taken = pick.groupby("account_id").cumcount().to_numpy() + 1
     tier = facts.drop_duplicates("account_id")
     tier = tier.set_index("account_id")["tier"].astype(str).str.strip().str.removeprefix("Tier ").str.strip()
-    cap = actions["account_id"].map(tier).map(playbook.max_actions).fillna(playbook.max_actions_default)
-    out = actions[actions["order"] <= cap.to_numpy()].reset_index(drop=True)
-    return out
+    cap = pick["account_id"].map(tier).map(playbook.max_actions).fillna(playbook.max_actions_default)
+    kept = actions.loc[pick.index[taken <= cap.to_numpy()]].sort_values(["account_id", "order"], kind="stable")
+    kept = kept.reset_index(drop=True)
+    kept["order"] = kept.groupby("account_id").cumcount().astype(np.int64) + 1
+    return kept
 
 
 def _staggered(actions: pd.DataFrame, as_of: pd.Timestamp, step: int, per_week: int) -> pd.DataFrame:
@@ -244,8 +255,9 @@ def _staggered(actions: pd.DataFrame, as_of: pd.Timestamp, step: int, per_week: 
     Each action is due at its rule's time or ``step`` days after the account's action ranked
     before it, whichever is later; and no owner gets more than ``per_week`` actions due in
     one week (weeks counted from the data date): the rest move to the next week with room.
-    The owner's capacity goes to the biggest stakes first (every account's first action,
-    largest value first, then every second action, ...).
+    The owner's capacity goes to the most important actions first: every account's first
+    action (high priority before medium before low, then the largest value first), then every
+    second action, and so on.
     """
     if actions.empty:
         return actions
@@ -254,7 +266,8 @@ def _staggered(actions: pd.DataFrame, as_of: pd.Timestamp, step: int, per_week: 
     acc = actions["account_id"].to_numpy()
     owner = actions["owner"].astype(str).str.replace(r" \+ .*$", "", regex=True).to_numpy()
     value = actions["value_at_stake"].astype(float).fillna(-np.inf).to_numpy()
-    visit = np.lexsort((-value, actions["order"].to_numpy()))  # by rank, then largest value
+    rank = actions["priority"].map(PRIORITIES).to_numpy()
+    visit = np.lexsort((-value, rank, actions["order"].to_numpy()))  # by order, then priority, then largest value
     prev = np.full(len(due), -1)  # row of the action ranked before, in the same account
     same = np.r_[False, acc[1:] == acc[:-1]]  # rows are sorted by account, then rank
     prev[same] = np.nonzero(same)[0] - 1

@@ -51,8 +51,9 @@ def account_section(acct) -> None:
     elif actions.empty:
         display.paragraph("No action is due from the playbook for this account.")
     else:
+        ranked = actions.sort_values("order", kind="stable") if "order" in actions.columns else actions
         display.table(
-            _with_value(actions, formatting.currency_of(acct.bundle)),
+            _with_value(ranked, formatting.currency_of(acct.bundle)),
             columns={
                 "priority": "Priority",
                 "action": "Action",
@@ -65,8 +66,8 @@ def account_section(acct) -> None:
             currency=formatting.currency_of(acct.bundle),
         )
         display.paragraph(
-            "Actions are ranked by the money at stake (largest first) and capped per account by tier; each is "
-            "due after the one ranked before it."
+            "Actions are ranked by priority (high, medium, low), then by the money at stake (largest first), "
+            "and capped per account by tier; each is due after the one ranked before it."
         )
 
     display.heading("Talking points for the business review", level=3)
@@ -95,12 +96,18 @@ def _with_value(actions: pd.DataFrame, currency: str | None = None) -> pd.DataFr
 
 
 def most_urgent(actions: pd.DataFrame, n: int = 20) -> pd.DataFrame:
-    """The portfolio's most urgent actions: ranked by value at stake (largest first), then the due date."""
+    """The portfolio's most urgent actions, ranked as each plan ranks its own: priority (high, medium,
+    low), then value at stake (largest first, unknown last), then the due date."""
+    from kamtools.plan.constants import PRIORITIES
+
+    keys = ["_p"] if "priority" in actions.columns else []
+    rank = actions.assign(_p=actions["priority"].map(PRIORITIES).fillna(len(PRIORITIES) + 1)) if keys else actions
     if "value_at_stake" in actions.columns:
         v = pd.to_numeric(actions["value_at_stake"], errors="coerce").fillna(-1.0)
-        ranked = actions.assign(_v=-v).sort_values(["_v", "due_date", "account_id"], kind="stable")
-        return ranked.drop(columns="_v").head(n).reset_index(drop=True)
-    return actions.sort_values(["due_date", "account_id", "order"]).head(n).reset_index(drop=True)
+        ranked = rank.assign(_v=-v).sort_values([*keys, "_v", "due_date", "account_id"], kind="stable")
+        return ranked.drop(columns=["_v", *keys]).head(n).reset_index(drop=True)
+    ranked = rank.sort_values([*keys, "due_date", "account_id", "order"], kind="stable")
+    return ranked.drop(columns=keys).head(n).reset_index(drop=True)
 
 
 def action_counts(actions: pd.DataFrame, by: str) -> pd.DataFrame:
@@ -145,7 +152,7 @@ def portfolio_section(bundle) -> None:
         columns={"owner": "Owner", "high": "High", "medium": "Medium", "low": "Low", "total": "Total"},
         max_rows=40,
     )
-    display.heading("Most urgent actions, by value at stake", level=3)
+    display.heading("Most urgent actions: high priority first, then by value at stake", level=3)
     urgent = _with_value(most_urgent(actions), formatting.currency_of(bundle))
     accounts = bundle.accounts
     if "name" in accounts.columns:

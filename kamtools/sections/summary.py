@@ -286,7 +286,8 @@ def profile_table(info: dict, currency: str | None = None) -> pd.DataFrame:
 
 
 def top_actions(actions: pd.DataFrame, n: int = PAGE_ONE_ACTIONS) -> pd.DataFrame:
-    """The plan's first ``n`` actions in the plan's own order (it ranks them by value at stake)."""
+    """The plan's first ``n`` actions in the plan's own order (priority, then value at stake, then
+    playbook order: the first is the account's top action)."""
     order = [c for c in ("order", "due_date") if c in actions.columns]
     ranked = actions.sort_values(order, kind="stable") if order else actions
     return ranked.head(n).reset_index(drop=True)
