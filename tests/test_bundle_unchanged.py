@@ -90,6 +90,10 @@ INTENDED: dict[str, str] = {}
 # (10 high actions in place of 10 medium ones, mostly target_gap; 77 actions, 45 high instead of 35; 15 of 40 top
 # actions and 16 top risks changed), and an owner's full week goes to high-priority first actions first. Written
 # alone: the other tables' entries kept as they were.
+# forecast_targets and forecast_portfolio_target (issue 17, kamtools.forecast.targets): a year wholly ahead (the
+# next year) carries the whole of the account's own spread (was 0.75 of it; its range held 61-74% of the actual
+# totals, 66-76% now), so next year's chances and ranges moved; an account silent for half a year but not lapsed
+# gets the chance similar silent accounts had instead of 0% (none in this demo's current year). Written alone.
 
 
 def _cell_text(series: pd.Series) -> pd.Series:
