@@ -77,9 +77,10 @@ class LapsedAdjustment:
     :func:`revenue_fell`): the recent re-adoption rate of such cells over that of the other lapsed cells,
     each shrunk towards the pooled rate with ``prior`` pseudo-cells, at most 1. A lapsed category is
     bought again less often once the account itself is leaving, and the 12-month calibration window,
-    a year older, sees too few such accounts to learn it. ``rate_12m`` is the pooled recent rate as a
-    12-month probability (1 - (1 - r)^(12 / RECENT_MONTHS)), the lapsed level used when the calibration
-    window has no lapsed cell. NaN where the recent window has no lapsed cell.
+    a year older, sees too few such accounts to learn it (on the demo the churn stage's probability does not
+    tell them apart either: the accounts have already left, partly). ``rate_12m`` is the pooled recent rate
+    ((adopted + 1) / (cells + 2)) as a 12-month probability (1 - (1 - r)^(12 / RECENT_MONTHS)), the lapsed
+    level used when the calibration window has no lapsed cell; NaN where the recent window has no lapsed cell.
     """
 
     cutoff: pd.Timestamp
@@ -109,7 +110,8 @@ class LapsedAdjustment:
         rate_f = (y_f + prior * pooled) / (n_f + prior)
         rate_o = (y_o + prior * pooled) / (n_o + prior)
         factor = float(min(rate_f / rate_o, 1.0)) if rate_o > 0 else 1.0
-        rate_12m = 1 - (1 - pooled) ** (12 / RECENT_MONTHS)
+        recent = (y_f + y_o + 1) / (n_f + n_o + 2)  # none (or all) bought again in a few cells is not 0 (or 1)
+        rate_12m = 1 - (1 - recent) ** (12 / RECENT_MONTHS)
         return cls(cutoff, n_f, y_f, n_o, y_o, factor, float(rate_12m))
 
     def apply(self, p: np.ndarray, lapsed: np.ndarray, fell: np.ndarray) -> np.ndarray:

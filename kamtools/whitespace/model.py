@@ -83,9 +83,10 @@ class CrossSellModel(BaseEstimator):
     ``fit(portfolio, segments=None)`` runs the backtest and learns ``scorer_`` (name),
     ``spend_method_``, ``backtest_`` (see :func:`backtest`), ``value_backtest_``,
     ``calibrator_`` (fitted on the most recent window) and ``calibration_`` (its table),
-    ``affinity_`` (category pairs), ``lapsed_adjustment_`` (a :class:`~kamtools.whitespace.backtest.LapsedAdjustment`:
-    lapsed categories of accounts whose revenue fell by half are re-adopted less, as measured on the last
-    6 months; it also gives the lapsed level when the calibration window had no lapsed cell). ``recommend(portfolio)`` and ``score_grid(portfolio)``
+    ``affinity_`` (category pairs), ``lapsed_adjustment_`` (a
+    :class:`~kamtools.whitespace.backtest.LapsedAdjustment`: lapsed categories of accounts whose revenue
+    fell by half are re-adopted less, as measured on the last 6 months; it also gives the lapsed level when
+    the calibration window had no lapsed cell). ``recommend(portfolio)`` and ``score_grid(portfolio)``
     apply it at ``portfolio.as_of``. ``spend_scale_`` is the backtest's median ratio of
     adopters' actual first-year spend to the peer estimate (new categories ramp up), so
     ``spend_if_adopted`` is first-year revenue. Without enough history for a backtest the blend
