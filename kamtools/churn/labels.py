@@ -45,7 +45,7 @@ import pandas as pd
 
 from kamtools.churn._arrays import _codes, _count, _day, _days, _sum
 from kamtools.churn.features import features
-from kamtools.data.portfolio import Portfolio
+from kamtools.data.portfolio import Portfolio, credit_lines
 
 __all__ = [
     "DEFINITION_CONTEXT_KEY",
@@ -210,12 +210,15 @@ def definition_record(definition: ChurnDefinition | None) -> dict:
     }
 
 
-def _order_arrays(portfolio: Portfolio, index: pd.Index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _order_arrays(portfolio: Portfolio, index: pd.Index) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(account code, day, net revenue, is a sales line) of every order line (returns and credit
+    notes net into revenue but are not orders: they never make an account active or not churned)."""
     orders = portfolio.orders
     return (
         _codes(orders["account_id"], index),
         _days(orders["order_date"]),
         orders["net_revenue"].to_numpy(dtype=float),
+        ~credit_lines(orders).to_numpy(),
     )
 
 
@@ -239,16 +242,16 @@ def label_accounts(
     accounts = portfolio.accounts[portfolio.accounts["customer_since"] <= t]
     index = pd.Index(accounts["account_id"].astype(object))
     n = len(index)
-    code, day, rev = _order_arrays(portfolio, index)
+    code, day, rev, sale = _order_arrays(portfolio, index)
     td = _day(t)
 
     def months(k: int) -> float:
         return _day(t + pd.DateOffset(months=k))
 
-    active = _count(code, (day > months(-d.lookback_months)) & (day <= td), n) > 0
+    active = _count(code, sale & (day > months(-d.lookback_months)) & (day <= td), n) > 0
     churned = np.zeros(n, dtype=bool)
     if d.kind in ("full", "any"):
-        future = _count(code, (day > td) & (day <= months(d.horizon_months)), n)
+        future = _count(code, sale & (day > td) & (day <= months(d.horizon_months)), n)
         churned |= future == 0
     if d.kind in ("partial", "any"):
         w = d.partial_window_months
@@ -268,15 +271,17 @@ def snapshot_dates(
     """Snapshot dates, oldest first, whose label window ends on or before ``portfolio.as_of``.
 
     The latest is ``as_of - label window``; earlier ones step back ``step_months`` while at
-    least ``min_history_months`` of orders precede them. Empty when history is too short.
+    least ``min_history_months`` calendar months of orders precede them (the month of the first
+    order counts whole). Empty when history is too short.
     """
     d = definition or ChurnDefinition()
     if step_months < 1:
         raise ValueError("step_months must be at least 1")
     if portfolio.orders.empty:
         return []
-    first = portfolio.orders["order_date"].min()
-    earliest = first + pd.DateOffset(months=min_history_months)
+    first = pd.Timestamp(portfolio.orders["order_date"].min())
+    # history counted in calendar months, as the reports count it (orders from January to June are 6 months)
+    earliest = (first.to_period("M") + (min_history_months - 1)).to_timestamp(how="end").normalize()
     out: list[pd.Timestamp] = []
     k = 0
     while max_snapshots is None or len(out) < max_snapshots:
@@ -360,6 +365,28 @@ class DefinitionFit:
     note: str | None
 
 
+def _needed(portfolio: Portfolio, d: ChurnDefinition, history_months: int, step_months: int) -> int:
+    """:func:`months_needed` in calendar months up to the portfolio's as_of: one more when as_of is not
+    a month's last day (its month is not complete, so the earliest snapshot falls short of a month end)."""
+    n = months_needed(d, history_months, step_months)
+    month_end = (portfolio.as_of + pd.Timedelta(days=1)).day == 1
+    return n if month_end else n + 1
+
+
+def _what_was_shortened(
+    d: ChurnDefinition, short: ChurnDefinition, history_months: int, hist: int, verb: bool = True
+) -> str:
+    """What a shorter fit changed, in words: the partial-churn window and/or the history before each snapshot."""
+    parts = []
+    if short.partial_window_months != d.partial_window_months:
+        parts.append(
+            f"the partial-churn window {'was ' if verb else ''}shortened to {short.partial_window_months} months"
+        )
+    if hist != history_months:
+        parts.append(f"the history before each snapshot {'was ' if verb else ''}shortened to {hist} months")
+    return " and ".join(parts) or "the churn definition as asked"
+
+
 def fit_definition(
     portfolio: Portfolio,
     definition: ChurnDefinition | None = None,
@@ -389,14 +416,19 @@ def fit_definition(
         tried.append((short, hist))
         if len(snapshot_dates(portfolio, short, step_months, MIN_SNAPSHOTS, hist)) >= MIN_SNAPSHOTS:
             note = (
-                f"With {history.describe()} the churn definition's windows were shortened to fit "
-                f"(at full length they need about {months_needed(d, min_history_months, step_months)} months): "
+                f"With {history.describe()} {_what_was_shortened(d, short, min_history_months, hist)} to fit "
+                f"(as asked they need about {_needed(portfolio, d, min_history_months, step_months)} months): "
                 f"{short.describe()} Each snapshot it learns from has at least {hist} months of orders before it."
             )
             return DefinitionFit(short, hist, True, note)
-    need = months_needed(d, min_history_months, step_months)
-    shortest = min((months_needed(sd, h, step_months) for sd, h in tried), default=need)
-    extra = f" ({shortest} with its windows shortened to {min(SHORTER_WINDOWS)} months)" if shortest < need else ""
+    need = _needed(portfolio, d, min_history_months, step_months)
+    shortest = min(tried, key=lambda sh: months_needed(sh[0], sh[1], step_months), default=None)
+    extra = ""
+    if shortest is not None and _needed(portfolio, *shortest, step_months) < need:
+        extra = (
+            f" ({_needed(portfolio, *shortest, step_months)} with "
+            f"{_what_was_shortened(d, shortest[0], min_history_months, shortest[1], verb=False)})"
+        )
     note = (
         f"The churn model needs about {need} months of order history under this definition{extra}; "
         f"this portfolio has {history.describe()}."

@@ -9,12 +9,18 @@ around the base rate), **low** below. A higher probability never gets a lower ba
 the high band holds only the accounts where churn is likely (on the 300-account demo a
 small minority). Money is ranked separately: the churn table is ordered by revenue at
 risk (``risk_rank``), so a large account at a medium probability still comes first there.
-The cut-offs used are reported (``thresholds``). Accounts with no order in the lookback
-window of the churn definition are **lapsed** (already gone; not scored by the model).
+The cut-offs used are reported (``thresholds``). Accounts with no order (sales lines only: a
+return or credit note is not an order) in the lookback window of the churn definition are
+**lapsed**: not scored by the model; their probability of placing no order in the horizon is
+the rate at which accounts lapsed by the same rule on earlier dates of the history stayed away
+(:mod:`kamtools.churn.lapsed`), or missing (shown as "lapsed" without a percentage) when the
+history holds too few such dates.
 
 Revenue at risk
 ---------------
-``revenue_at_risk = churn_probability x expected_value_12m``, where the expected 12-month
+``revenue_at_risk = churn_probability x expected_value_12m`` for every account with a
+probability, active or lapsed (one definition: the portfolio total is the sum over all
+accounts; a lapsed account without a probability has none), where the expected 12-month
 value is the value model's discounted expected revenue (``kamtools.value``; note that it
 already weighs in the value model's own P(alive), so this is a conservative figure) or,
 without the value model, the last 12 months' revenue as a run rate.
@@ -47,9 +53,10 @@ from kamtools.churn.baseline import baseline_beats_model, recency_baseline, resc
 from kamtools.churn.drivers import presentable_drivers
 from kamtools.churn.evaluation import METRIC_LABELS, ChurnEvaluation, calibration_table, evaluate
 from kamtools.churn.features import features
-from kamtools.churn.labels import ChurnDefinition, training_set
+from kamtools.churn.labels import ChurnDefinition, label_accounts, training_set
+from kamtools.churn.lapsed import MIN_LAPSED, LapsedRate, lapsed_rate
 from kamtools.churn.model import ChurnModel
-from kamtools.data.portfolio import NotAvailable, Portfolio
+from kamtools.data.portfolio import NotAvailable, Portfolio, credit_lines
 
 __all__ = [
     "BANDS",
@@ -110,10 +117,11 @@ def _features_with_value(p: Portfolio, value_tab: pd.DataFrame | str) -> pd.Data
 
 
 def _active_mask(p: Portfolio, definition: ChurnDefinition) -> tuple[np.ndarray, np.ndarray]:
-    """(active on as_of, ever ordered) per account of p.accounts (vectorised)."""
+    """(active on as_of, ever ordered) per account of p.accounts (vectorised), by sales lines only."""
     index = pd.Index(p.accounts["account_id"].astype(object))
-    code = _codes(p.orders["account_id"], index)
-    day = _days(p.orders["order_date"])
+    sales = p.orders[~credit_lines(p.orders)]  # a return or credit note is not an order
+    code = _codes(sales["account_id"], index)
+    day = _days(sales["order_date"])
     last = _max(code, day, np.ones(len(day), dtype=bool), len(index))
     start = _day(p.as_of - pd.DateOffset(months=definition.lookback_months))
     ever = ~np.isnan(last)
@@ -188,7 +196,10 @@ def score_details(
         notes.append(f"Expected 12-month value is last-12-month revenue ({value_tab})")
     else:
         ev = X["expected_value_12m"].to_numpy(dtype=float)
-    table, thresholds = _churn_table(X, scored, np.nan_to_num(ev, nan=0.0), active, ever, d, high_band_p, medium_band_p)
+    gone = lapsed_rate(p, d.lookback_months, d.horizon_months, ~active & ever)
+    table, thresholds = _churn_table(
+        X, scored, np.nan_to_num(ev, nan=0.0), active, ever, d, high_band_p, medium_band_p, gone
+    )
     drivers = None
     if scored.drivers is not None:
         drivers = _add_driver_columns(table, X.loc[active, "account_id"], scored, top)
@@ -267,13 +278,80 @@ def _value_model_probabilities(
     uncovered = "" if d.kind == "full" else "; a revenue drop (partial churn) is not covered"
     if none is not None:
         prob = X["account_id"].astype(str).map(none).to_numpy(dtype=float)
+        check = fallback_check(p, d)
+        if check.ok:
+            return _Probabilities(
+                prob,
+                f"the value model's probability of no order in the next {h} months ({check.sentence}){uncovered}, "
+                f"because {why}",
+            )
         return _Probabilities(
-            prob, f"the value model's probability of no order in the next {h} months{uncovered}, because {why}"
+            prob,
+            f"a churn score, not a probability: the value model's chance of no order in the next {h} months, "
+            f"{check.sentence}{uncovered}, because {why}",
         )
     return _Probabilities(
         1.0 - X["p_alive"].to_numpy(dtype=float),
         f"a churn score, not a probability: 1 - P(alive) from the value model (the chance that the account "
         f"has already stopped buying, which runs below the churn rate), because {why}",
+    )
+
+
+@dataclass(frozen=True)
+class FallbackCheck:
+    """The fallback checked out of time inside the history (:func:`fallback_check`).
+
+    ok : checked and within :data:`FALLBACK_TOLERANCE` in the large; predicted, observed :
+    mean probability of no order at the inner cut and the share of its active accounts that
+    placed none (NaN when unchecked); sentence : what the reader is told.
+    """
+
+    ok: bool
+    predicted: float
+    observed: float
+    sentence: str
+
+
+FALLBACK_TOLERANCE = 0.10  # points (in the large) the fallback may miss by and still be shown as a probability
+FALLBACK_MIN_ACCOUNTS = 30  # active accounts at the inner cut needed to check the fallback
+FALLBACK_MIN_MONTHS = 3  # months of orders before the inner cut needed to fit the value model there
+
+
+def fallback_check(p: Portfolio, d: ChurnDefinition) -> FallbackCheck:
+    """Checks the fallback (the value model's probability of no order in the next ``horizon_months``)
+    as the P(alive) holdout does: fitted on the orders up to ``as_of - horizon``, is its mean over the
+    accounts active then within 10 points of the share that placed no order in the months that followed?"""
+    h = d.horizon_months
+    cut = (p.as_of - pd.DateOffset(months=h)).normalize()
+    sales = p.orders.loc[~credit_lines(p.orders), "order_date"]
+    enough = len(sales) and pd.Timestamp(sales.min()) <= cut - pd.DateOffset(months=FALLBACK_MIN_MONTHS)
+    unchecked = (
+        f"which could not be checked against the history (that needs {h + FALLBACK_MIN_MONTHS} months of orders "
+        f"and {FALLBACK_MIN_ACCOUNTS} active accounts: {FALLBACK_MIN_MONTHS} to fit on and {h} to see who ordered)"
+    )
+    if not enough:
+        return FallbackCheck(False, np.nan, np.nan, unchecked)
+    labels = label_accounts(p, cut, ChurnDefinition(kind="full", horizon_months=h, active_months=d.lookback_months))
+    if len(labels) < FALLBACK_MIN_ACCOUNTS:
+        return FallbackCheck(False, np.nan, np.nan, unchecked)
+    past = no_order_probability(p.truncate(cut), None, None, h)
+    predicted = labels["account_id"].astype(str).map(past).to_numpy(dtype=float) if past is not None else None
+    if predicted is None or np.isnan(predicted).all():
+        return FallbackCheck(False, np.nan, np.nan, unchecked + "; the value model could not be fitted there")
+    seen = ~np.isnan(predicted)
+    pred = float(np.mean(predicted[seen]))
+    obs = float(labels["churned"].to_numpy(dtype=float)[seen].mean())
+    found = (
+        f"fitted on the orders up to {cut.date()} it gave the {int(seen.sum()):,} accounts active then a mean of "
+        f"{pred:.0%}, and {obs:.0%} placed no order in the next {h} months"
+    )
+    if abs(pred - obs) <= FALLBACK_TOLERANCE:
+        return FallbackCheck(True, pred, obs, f"checked on the history: {found}")
+    return FallbackCheck(
+        False,
+        pred,
+        obs,
+        f"which missed by more than {FALLBACK_TOLERANCE:.0%} points when checked on the history: {found}",
     )
 
 
@@ -286,17 +364,24 @@ def _churn_table(
     d: ChurnDefinition,
     high_band_p: float,
     medium_band_p: float,
+    gone: LapsedRate,
 ) -> tuple[pd.DataFrame, dict[str, float]]:
-    """The churn table before ranking (lapsed accounts at probability 1) and the band cut-offs used."""
+    """The churn table before ranking and the band cut-offs used. A lapsed account's probability
+    is the history's rate of lapsed accounts staying away (:mod:`kamtools.churn.lapsed`), NaN
+    when the history cannot tell; its revenue at risk is then NaN too (not counted)."""
     lapsed = ~active
-    prob = np.where(lapsed & ever, 1.0, scored.prob)
-    rar = np.nan_to_num(prob * ev, nan=0.0)
+    prob = np.where(lapsed & ever, gone.probability, scored.prob)
+    rar = np.where(lapsed & ever & np.isnan(prob), np.nan, np.nan_to_num(prob * ev, nan=0.0))
     bands, thresholds = risk_bands(np.where(active, prob, 0.0)[active], rar[active], high_band_p, medium_band_p)
     band = np.full(len(X), "lapsed", dtype=object)
     band[active] = bands
     band[~ever] = "no orders yet"
     method = np.full(len(X), scored.method, dtype=object)
-    method[lapsed & ever] = f"lapsed: no orders in the last {d.lookback_months} months"
+    method[lapsed & ever] = f"lapsed: no orders in the last {d.lookback_months} months; " + (
+        f"the probability of no order in the next {d.horizon_months} months is {gone.sentence}"
+        if gone.n >= MIN_LAPSED
+        else gone.sentence
+    )
     method[~ever] = "no orders yet"
     table = pd.DataFrame(
         {

@@ -107,12 +107,15 @@ def _cards(acct, row: pd.Series, band: str, prob: float, score: bool) -> None:
             (
                 "Churn score (not a probability)" if score else "Churn probability",
                 formatting.pct_banded(
-                    prob, (MEDIUM_RISK_P, HIGH_RISK_P), missing="unknown"
+                    prob, (MEDIUM_RISK_P, HIGH_RISK_P), missing="not estimated" if band == "lapsed" else "unknown"
                 ),  # a score reads as percent too
                 _STATUS.get(band, ""),
             ),
             ("Risk band", band, _STATUS.get(band, "")),
-            ("Revenue at risk", money(float(row["revenue_at_risk"]), cur)),
+            (
+                "Revenue at risk",
+                "not estimated" if pd.isna(row["revenue_at_risk"]) else money(float(row["revenue_at_risk"]), cur),
+            ),
             ("Value model's expected revenue, next 12 months", money(float(row["expected_value_12m"]), cur)),
         ]
     )
@@ -124,9 +127,14 @@ def _lapsed(acct, row: pd.Series) -> None:
     bought = ""
     if isinstance(feats, pd.DataFrame) and len(feats) and "revenue_12m" in feats.columns:
         bought = f" It bought {money(float(feats['revenue_12m'].iloc[0]))} in the last 12 months."
+    at_risk = ""
+    if not pd.isna(row["churn_probability"]) and not pd.isna(row["revenue_at_risk"]):
+        at_risk = (
+            f" Revenue at risk = probability x expected 12-month revenue = {money(float(row['revenue_at_risk']))}."
+        )
     display.paragraph(
         f"{row['method'][0].upper()}{row['method'][1:]}. By the churn definition the account has already "
-        f"lapsed: treat it as a win-back case.{bought}"
+        f"lapsed: treat it as a win-back case.{bought}{at_risk}"
     )
 
 
@@ -276,6 +284,24 @@ def portfolio_appendix(bundle) -> None:
     _calibration_chart(bundle.table("churn_calibration"))
 
 
+def revenue_at_risk_sentence(churn: pd.DataFrame, currency: str | None = None) -> str:
+    """What the portfolio's revenue at risk adds up (the same total as the index's): one definition for every account."""
+    active = churn[churn["risk_band"].isin(ACTIVE_BANDS)]
+    lapsed = churn[churn["risk_band"] == "lapsed"]
+    text = (
+        "Revenue at risk is the churn probability x the expected 12-month value, added up over every account that "
+        f"has a probability (the same total as the index): {money(float(active['revenue_at_risk'].sum()), currency)} "
+        f"on active accounts and {money(float(lapsed['revenue_at_risk'].sum()), currency)} on lapsed ones."
+    )
+    unknown = int(lapsed["churn_probability"].isna().sum())
+    if unknown:
+        text += (
+            f" {unknown} lapsed account{'s have' if unknown != 1 else ' has'} no probability (the history cannot "
+            "yet show how often lapsed accounts come back), so they add nothing."
+        )
+    return text
+
+
 def portfolio_section(bundle) -> None:
     """What predicts churn and the accounts ranked by revenue at risk (the model's backtest and
     calibration are in the appendix, :func:`portfolio_appendix`)."""
@@ -290,12 +316,13 @@ def portfolio_section(bundle) -> None:
     cur = formatting.currency_of(bundle)
     display.kpi_cards(
         [
-            ("Revenue at risk (active accounts)", money(float(active["revenue_at_risk"].sum()), cur)),
+            ("Revenue at risk", money(float(churn["revenue_at_risk"].sum()), cur)),
             ("Accounts in the high band", f"{len(high)}", "bad" if len(high) else "good"),
             ("Revenue at risk in the high band", money(float(high["revenue_at_risk"].sum()), cur)),
             ("Lapsed accounts (no recent orders)", f"{len(lapsed)}", "warn" if len(lapsed) else "good"),
         ]
     )
+    display.paragraph(revenue_at_risk_sentence(churn, cur))
     evaluation = bundle.table("churn_evaluation")
     methods = active["method"].drop_duplicates().tolist()
     model = bool(methods) and str(methods[0]).startswith("churn model")
@@ -346,9 +373,17 @@ def portfolio_section(bundle) -> None:
         worth = lapsed.sort_values("expected_value_12m", ascending=False).head(10)
         worth = worth.assign(name=worth["account_id"].map(names).fillna(""))
         worth["expected_value_12m"] = worth["expected_value_12m"].map(lambda v: money(v, cur))
+        worth["churn_probability"] = worth["churn_probability"].map(
+            lambda v: formatting.pct(v, missing="not estimated")
+        )
         display.table(
             worth,
-            columns={"account_id": "Account", "name": "Name", "expected_value_12m": "Expected revenue, 12 months"},
+            columns={
+                "account_id": "Account",
+                "name": "Name",
+                "churn_probability": "Churn probability",
+                "expected_value_12m": "Expected revenue, 12 months",
+            },
             max_rows=10,
             money=["expected_value_12m"],
             currency=formatting.currency_of(bundle),
