@@ -250,12 +250,14 @@ def test_churn_definition_shortens_its_windows_to_fit():
     fit = fit_definition(months_of_history(20))
     assert fit.trainable and fit.min_history_months == 6
     assert fit.definition.partial_window_months == 6 and fit.definition.horizon_months == 6
-    assert "windows were shortened to fit" in fit.note and "20 months of order history" in fit.note
+    assert "20 months of order history" in fit.note
+    assert "the partial-churn window was shortened to 6 months and the history before each snapshot was " in fit.note
     short = fit_definition(months_of_history(13))
     assert not short.trainable and short.definition == ChurnDefinition()
     assert short.note == (
-        "The churn model needs about 27 months of order history under this definition (15 with its windows "
-        "shortened to 6 months); this portfolio has 13 months of order history (since 2025-10-01)."
+        "The churn model needs about 27 months of order history under this definition (15 with the partial-churn "
+        "window shortened to 6 months and the history before each snapshot shortened to 6 months); this portfolio "
+        "has 13 months of order history (since 2025-10-01)."
     )
     assert fit_definition(_demo()).note is None or fit_definition(_demo()).trainable
 
