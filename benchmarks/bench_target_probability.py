@@ -225,7 +225,7 @@ Usage::
     python benchmarks/bench_target_probability.py              # seeds 7, 11 and 3 (about 7-12 minutes)
     python benchmarks/bench_target_probability.py --seeds 7 --own-spread 1.0
     python benchmarks/bench_target_probability.py --dump /tmp/cases  # also keep each case's account rows
-    python benchmarks/bench_target_probability.py --from-dump /tmp/cases  # portfolio and sets only (about 1 minute)
+    python benchmarks/bench_target_probability.py --from-dump /tmp/cases  # portfolio and sets only (a few minutes)
 """
 
 from __future__ import annotations
