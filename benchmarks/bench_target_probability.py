@@ -138,7 +138,9 @@ Rejected on the same 15 cases: the own spread summed with each method's own mont
 instead of the pooled one (seasonal naive 0.04-0.07 against 0.09-0.19): worst -9.2, Brier 0.1302, 80% range
 73.0-87.3%; shrinking the own spread where it rests on few backtests: every account has the same three
 backtest origins (a handful have one or two), so that is a smaller share for all, which the next-year
-figures (0.5) and the earlier ``--own-spread`` trials reject.
+figures (0.5) and the earlier ``--own-spread`` trials reject; the accounts on the zero forecast (lapsed, 9 of 64
+reached) given their class's out-of-time totals as multiples of their long-run mean month (as the silent accounts
+above): worst -8.5 but Brier 0.1317 (higher at 6 of the 15 cases, by up to 0.009) and 80% range 73.0-86.0%.
 
 The portfolio as a whole (``pf_*`` columns, added 2026-12-05): :func:`~kamtools.forecast.targets.portfolio_target`
 on today's account rows of the year (targets, booked and expected totals add up; the spread takes the accounts
