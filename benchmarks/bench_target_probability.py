@@ -13,7 +13,9 @@ Three versions of the probability: ``today`` (shipped since 2026-12-05, ``method
 :func:`~kamtools.forecast.targets.target_attainment`: the rest of the year as similar accounts'
 out-of-time actual / forecast totals over the months left times its forecast, plus a normal with
 0.75 of the account's own spread, accounts whose method has too few ratios taking their class's
-ratios for the mean of the last 6 months; ``--own-spread`` sets the 0.75), ``normal`` (the version
+ratios for the mean of the last 6 months; ``--own-spread`` sets the 0.75; since the fifth session an
+account silent for half a year that is not lapsed takes similar silent accounts' totals, and next year the
+whole own spread, see below), ``normal`` (the version
 it replaced, ``method="normal"``: a normal around the expected total, the spread from the monthly
 spreads with one month-to-month correlation) and ``similar`` (the share of similar accounts'
 out-of-time totals over the remaining months that would reach the target, :func:`similar_accounts_version`;
