@@ -167,3 +167,24 @@ def test_the_widget_shows_the_engines_chance(bundle):
     assert row is not None and formatting.pct(p, digits=1) in row.group(1)
     metric = re.search(rf"<tr data-metric='p_target_{YEAR}'>.*?data-value='([^']+)'", planner.kpi_table.value, re.S)
     assert float(metric.group(1)) == pytest.approx(p, rel=1e-5)
+
+
+@pytest.mark.slow
+def test_an_account_groups_scope_shows_the_group_reports_chance(tmp_path):
+    """A ``group_id`` scope draws as the group roll-up does (its copula and seed): one number in the
+    planner and in the group report (about 25 s: the forecast and groups stages run)."""
+    from kamtools import bundle as kb
+    from kamtools.datasets import make_portfolio
+
+    portfolio, _ = make_portfolio(n_accounts=16, years=3, seed=7, groups=2)
+    stages = ["value", "segment", "forecast", "kpis", "groups", "scenario"]
+    b = kb.analyze(portfolio, tmp_path / "b", stages=stages, progress=False)
+    roll = b.table("group_rollup").set_index("account_id")
+    assert len(roll) == 2
+    year = b.as_of.year
+    for group, row in roll.iterrows():
+        base = sc.baseline(b, f"group_id:{group}")
+        y = evaluate(base, Scenario(scope=f"group_id:{group}")).yearly.set_index("year").loc[year]
+        assert y["target"] == pytest.approx(row["target"])
+        assert y["p_target_baseline"] == pytest.approx(row["p_reach_target"], abs=1e-12)
+        assert any("tied as in the group roll-up, 2,000 draws" in n for n in base.notes)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 from kamtools.scenario.constants import _Z80, DEFAULT_ELASTICITY, DEFAULT_PAYMENT_DAYS, ScenarioError
 from kamtools.scenario.elasticity import ELASTICITY_COLUMNS, estimate_elasticity
 from kamtools.scenario.scopes import parse_scope, scope_accounts, scope_label
-from kamtools.target_draws import N_DRAWS, chance_to_reach, year_totals_of
+from kamtools.target_draws import chance_to_reach, year_total_draws, year_totals_of
 
 
 # ---------------------------------------------------------------------------------------
@@ -41,6 +41,7 @@ class TargetChance:
     sd: float = np.nan
     p: float = np.nan
     n_accounts: int = 0
+    tied: bool = False  # drawn with the group roll-up's correlation between units (else independent)
 
     def at(self, ratio: float = 1.0) -> float:
         """The chance of reaching ``target`` when the rest of the year is ``ratio`` times the baseline's."""
@@ -400,6 +401,25 @@ def _year_sd(bundle, ids, months, sd_by_month, booked, tot) -> dict[int, float]:
     return sd
 
 
+def _group_scores(bundle: Bundle, ids: np.ndarray, group: str) -> tuple[list[str], np.ndarray] | None:
+    """(units, scores) of an account group as the group roll-up draws it (:mod:`kamtools.groups.rollup`):
+    the units that have a forecast, in order, and the roll-up's copula scores (their monthly revenue
+    surprises' correlation, seeded by the group), so that the planner's draws are the roll-up's own.
+    None without a forecast to find the units in."""
+    from kamtools.groups import reconcile
+
+    fc = bundle.table("forecast")
+    if not isinstance(fc, pd.DataFrame) or "account_id" not in fc.columns:
+        return None
+    units = sorted(set(map(str, ids)) & set(fc["account_id"].astype(str)))
+    if not units:
+        return None
+    history = bundle.table("forecast_history")
+    history = history if isinstance(history, pd.DataFrame) else None
+    corr = reconcile.surprise_correlation(history, units)
+    return units, reconcile.copula_draws(corr, f"group:{group}", reconcile.N_DRAWS)
+
+
 def _scope_chances(bundle: Bundle, scope: str, ids: np.ndarray, years) -> dict[int, TargetChance]:
     """{year: :class:`TargetChance`} of a scope of several accounts (empty for one account, which keeps
     the normal matched to its own chance, and without ``forecast_targets`` rows to draw from).
@@ -407,14 +427,16 @@ def _scope_chances(bundle: Bundle, scope: str, ids: np.ndarray, years) -> dict[i
     The accounts with a target that year are drawn independently, each along its own year-total
     distribution (:func:`kamtools.target_draws.year_totals_of`, seeded by scope and year). The whole
     portfolio takes the forecast stage's ``forecast_portfolio_target`` row instead, so that the planner
-    shows the chance page one shows; one account with a target in a larger scope shows that
-    account's own chance at zero levers.
+    shows the chance page one shows; a ``group_id`` scope (an account group and its units) draws as
+    the group roll-up does (:func:`_group_scores`: the units tied by the roll-up's copula, with its
+    seed), so it shows the group report's chance; one account with a target in a larger scope shows
+    that account's own chance at zero levers.
     """
     ft = bundle.table("forecast_targets")
     need = {"account_id", "period", "revenue_target", "booked_ytd", "expected_total", "total_lo_80", "total_hi_80"}
     if len(ids) < 2 or not isinstance(ft, pd.DataFrame) or not need <= set(ft.columns):
         return {}
-    kind, _ = parse_scope(scope)
+    kind, value = parse_scope(scope)
     rows = ft[ft["account_id"].isin(ids) & ft["revenue_target"].notna()].drop_duplicates(["account_id", "period"])
     period = pd.to_numeric(rows["period"], errors="coerce")
     published = bundle.table("forecast_portfolio_target") if kind == "portfolio" else None
@@ -422,10 +444,26 @@ def _scope_chances(bundle: Bundle, scope: str, ids: np.ndarray, years) -> dict[i
         published = published.set_index(pd.to_numeric(published["period"], errors="coerce"))
     else:
         published = None
+    group = _group_scores(bundle, ids, value) if kind == "group_id" else None
     out: dict[int, TargetChance] = {}
     for y in years:
         t = rows[period == y].sort_values("account_id", kind="stable")
         if t.empty:
+            continue
+        if group is not None and set(t["account_id"]) <= set(group[0]):
+            units, z = group
+            t_rows = t.set_index("account_id").reindex(units)
+            with_t = t_rows["revenue_target"].notna().to_numpy()
+            totals = year_total_draws(z, t_rows)[:, with_t].sum(axis=1)
+            own = float(t["p_reach_target"].iloc[0]) if len(t) == 1 and "p_reach_target" in t.columns else np.nan
+            out[int(y)] = TargetChance(
+                target=float(t["revenue_target"].sum()),
+                booked=float(t["booked_ytd"].sum()),
+                totals=totals,
+                p=own,
+                n_accounts=len(t),
+                tied=True,
+            )
             continue
         target, booked = float(t["revenue_target"].sum()), float(t["booked_ytd"].sum())
         if published is not None and y in published.index:
@@ -496,9 +534,12 @@ def baseline(bundle: Bundle, scope: str, horizon: int | None = None) -> Baseline
     if drawn:
         counts = sorted(set(drawn.values()))
         n = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+        first = next(c for c in chance.values() if c.totals is not None)
+        n_draws = f"{len(first.totals):,} draws"
+        how = f"tied as in the group roll-up, {n_draws}" if first.tied else f"{n_draws}, accounts independent"
         notes.append(
             f"The chance of reaching target adds the {n} accounts with a target, each drawn along its own "
-            f"forecast of the year ({N_DRAWS:,} draws, accounts independent), not a normal around the sum."
+            f"forecast of the year ({how}), not a normal around the sum."
         )
     if not any(np.isfinite(v) and v > 0 for v in sd.values()) and targets:
         notes.append("The forecast has no intervals here, so the probability of reaching target is not shown.")
