@@ -203,7 +203,8 @@ column) used to show the sum of the normals above (``normal``); it now draws eac
 target independently along its own distribution (:func:`kamtools.target_draws.year_totals_of`, 10,000
 draws seeded by scope and year; ``planner`` columns, its own draws and seeds, measured with the planner's
 :class:`~kamtools.scenario.baseline.TargetChance`). One account keeps its own chance; the whole portfolio
-shows ``forecast_portfolio_target``'s chance, as page one does (one number in both). Same sets as above
+shows ``forecast_portfolio_target``'s chance, as page one does, and a ``group_id`` scope the group report's
+(the roll-up's correlated draws), so each scope has one number everywhere. Same sets as above
 (15 cases); ``large`` = mean p - reached, points::
 
     accounts  sets  reached  before (normal): large  Brier   after (planner): large  Brier
