@@ -19,6 +19,11 @@ The arithmetic, per category ``c`` and forecast month ``t`` (all levers in perce
     trade investment = promotion spend + price discounts (max(0, -price[c]) * core * volume[c])
     receivables = revenue[t] * 12 / 365 * (DSO + new payment terms - current terms)
 
+The chance of reaching a year's target at zero levers is the one the reports show: one account's
+own (``forecast_targets``), the whole portfolio's (``forecast_portfolio_target``), an account group's
+(``group_rollup``); any other set of accounts draws each account's year total along its own
+distribution (:mod:`kamtools.target_draws`). The levers scale the rest of the year.
+
 With every lever at zero the scenario reproduces the baseline exactly. The baseline is
 taken as the account's current trajectory, so keeping part of the churn model's revenue
 at risk and winning part of the recommended whitespace add to it.
