@@ -205,7 +205,8 @@ draws seeded by scope and year; ``planner`` columns, its own draws and seeds, me
 :class:`~kamtools.scenario.baseline.TargetChance`). One account keeps its own chance; the whole portfolio
 shows ``forecast_portfolio_target``'s chance, as page one does, and a ``group_id`` scope the group report's
 (the roll-up's correlated draws), so each scope has one number everywhere. Same sets as above
-(15 cases); ``large`` = mean p - reached, points::
+(15 cases, the account rows ``--dump`` kept before commit 00f7b3c gave silent accounts a chance);
+``large`` = mean p - reached, points::
 
     accounts  sets  reached  before (normal): large  Brier   after (planner): large  Brier
        3      2250   36.0                  -1.0   0.1187                  +0.3   0.1183
