@@ -39,11 +39,24 @@ def scope_accounts(accounts: pd.DataFrame, scope: str) -> np.ndarray:
             f"scope {scope!r}: the accounts summary has no column {kind!r}; "
             f"use 'portfolio', 'account:<id>' or one of {[c for c in SCOPE_COLUMNS if c in accounts.columns]}"
         )
-    keep = accounts[kind].astype(str) == value  # the scope value is the user's text; the column may hold numbers
+    # the scope value is the user's text; the column may hold numbers ("tier:1" and "tier:1.0" both work)
+    keep = (_as_text(accounts[kind]) == value) | (accounts[kind].astype(str) == value)
     if not keep.any():
-        seen = sorted(accounts[kind].dropna().astype(str).unique())[:12]
+        seen = sorted(_as_text(accounts[kind].dropna()).unique())[:12]
         raise ScenarioError(f"scope {scope!r}: no account has {kind} = {value!r}; values are {seen}")
     return ids[keep].to_numpy()
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """A column's values as the user types them: a whole number held as a float (a tier column
+    with gaps is float) reads "1", not "1.0"."""
+
+    def one(v: object) -> str:
+        if isinstance(v, float | np.floating) and np.isfinite(v) and float(v).is_integer():
+            return str(int(v))
+        return str(v)
+
+    return values.map(one)
 
 
 def scope_label(scope: str, accounts: pd.DataFrame | None = None) -> str:
@@ -68,7 +81,7 @@ def scopes(accounts: pd.DataFrame, columns: tuple[str, ...] = ("tier",)) -> list
     out = [(scope_label("portfolio"), "portfolio")]
     for col in columns:
         if col in accounts.columns:
-            for v in sorted(accounts[col].dropna().astype(str).unique()):
+            for v in sorted(_as_text(accounts[col].dropna()).unique()):
                 out.append((scope_label(f"{col}:{v}"), f"{col}:{v}"))
     acc = accounts
     if "revenue_ltm" in acc.columns:
