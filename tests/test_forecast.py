@@ -401,7 +401,9 @@ def test_bundle_tables_contract(tiny_bundle):
     acc_tab = bundle.table("forecast_accuracy")
     # two years of history: every backtest window trains on less than two years, so the
     # baseline is the mean of recent months (not a "seasonal naive" that cannot repeat a season)
-    assert set(acc_tab["method"]) == {"forecast", "recent_mean"}
+    # first the forecast as shipped (each account's chosen method), then the kamtools model as one candidate
+    assert list(acc_tab["method"]) == ["chosen", "model", "recent_mean"]
+    assert acc_tab["description"].iloc[1].startswith("kamtools model (one candidate, used by ")
     assert acc_tab.set_index("method").loc["recent_mean", "description"] == "the mean of the last 6 months"
     assert (bundle.table("forecast_backtest")["baseline"] == "recent_mean").all()
     assert "backtested 12 months ahead from 3 origins" in bundle.note("forecast_backtest")

@@ -50,9 +50,16 @@ Tables (money in the revenue currency, ``ds`` = month start):
   ahead (1 origin above ``LARGE_PORTFOLIO`` accounts); a shorter history gets a shorter
   horizon and fewer origins (:func:`kamtools.forecast.backtest.plan_backtest`), and
   below 9 months no backtest (NotAvailable with the reason).
-* ``forecast_accuracy`` - portfolio-level backtest summary: method, description, mase,
-  smape, bias_pct, coverage_80, coverage_95, n_series, horizon, n_windows (origins
-  that ran), n_windows_planned.
+  Also, for the method the account uses (``method``, in words): n_windows_chosen, mase_chosen,
+  smape_chosen, bias_pct_chosen, coverage_80_chosen, coverage_95_chosen, coverage_total_80_chosen
+  (:func:`kamtools.forecast.backtest.chosen_accuracy`).
+* ``forecast_accuracy`` - portfolio-level backtest summary, one row each for the forecast as
+  shipped (``chosen``: each account's chosen method and factor), the kamtools ``model`` (one
+  candidate) and the baseline, on the same account-months: method, description, mase,
+  smape, bias_pct, coverage_80, coverage_95 (shares of account-months), n_series,
+  coverage_total_80 (share of account-origins whose horizon total fell inside its 80% range;
+  chosen row), zero_months (share of the account-months without revenue), horizon,
+  n_windows (origins that ran), n_windows_planned.
 * ``forecast_targets`` - account_id, period, revenue_target, booked_ytd, expected_total,
   expected_attainment, p_reach_target, total_lo_80, total_hi_80, months_remaining
   (NotAvailable without a targets table; years that began before the order history are
@@ -88,7 +95,7 @@ from scipy import stats
 
 from kamtools.data.portfolio import NotAvailable, Portfolio
 from kamtools.display import money
-from kamtools.forecast.backtest import backtest, plan_backtest
+from kamtools.forecast.backtest import backtest, chosen_accuracy, plan_backtest
 from kamtools.forecast.core import Forecaster
 from kamtools.forecast.selection import (
     CANDIDATES,
@@ -385,8 +392,9 @@ def _methods_note(sel: Selection, lead: str = "Out of time", cases_of: str = "ac
     if "model" in mae and simple:
         rival = min(simple, key=lambda m: mae[m])
         if mae["model"] > mae[rival]:
+            lost = "did no better than" if money(mae["model"]) == money(mae[rival]) else "lost to"  # a tie
             text += (
-                f". The kamtools model lost to the {METHOD_WORDS[rival]} overall ({money(mae['model'])} against "
+                f". The kamtools model {lost} the {METHOD_WORDS[rival]} overall ({money(mae['model'])} against "
                 f"{money(mae[rival])}), so each account uses the method that did best for similar accounts"
             )
     lowest = min(order, key=lambda m: (mae[m], CANDIDATES.index(m)))
@@ -787,6 +795,8 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
     cat_fc = _category_forecast(portfolio, acc_fc)
     lead = "out of time" if plan.possible else "in the one comparison of the simple methods"
     summary = _account_summary(portfolio, hist, model, chosen, sel, per, history, fit_h, notes, lead)
+    if bt is not None:  # the forecast as shipped (each account's chosen method) at the backtest's origins
+        per, accuracy = chosen_accuracy(bt, per, accuracy, sel, summary, LEVEL)
 
     tables: dict[str, pd.DataFrame | NotAvailable] = {
         "forecast": acc_fc[_declared("forecast")],

@@ -119,7 +119,8 @@ class BacktestResult:
         and ``description`` (the method in words).
     forecasts : DataFrame
         Every backtest forecast: ``unique_id, cutoff, ds, y, forecast, lo_*, hi_*, model,
-        naive, naive_lo_*, naive_hi_*, baseline``.
+        naive, naive_lo_*, naive_hi_*, baseline, window, scale`` (``scale``: the MASE
+        denominator of that series and window).
     """
 
     per_series: pd.DataFrame
@@ -290,8 +291,9 @@ def backtest(
     overall = _overall(allfc, per_series, level)
     cols = ["unique_id", "cutoff", "ds", "y", "forecast"]
     cols += [f"{s}_{lev:g}" for lev in level for s in ("lo", "hi")] + ["model", "naive"]
-    cols += [f"naive_{s}_{lev:g}" for lev in level for s in ("lo", "hi")] + ["baseline"]
-    forecasts = allfc[cols].sort_values(["unique_id", "cutoff", "ds"]).reset_index(drop=True)
+    cols += [f"naive_{s}_{lev:g}" for lev in level for s in ("lo", "hi")] + ["baseline", "window"]
+    forecasts = allfc[cols].assign(scale=allfc["_scale"]).sort_values(["unique_id", "cutoff", "ds"])
+    forecasts = forecasts.reset_index(drop=True)
     return BacktestResult(per_series, overall, forecasts)
 
 
@@ -319,24 +321,31 @@ def _window_metrics(df: pd.DataFrame, fcol: str, lo_fmt: str, hi_fmt: str, level
     return per_window
 
 
+def _series_metrics(df: pd.DataFrame, fcol: str, lo_fmt: str, hi_fmt: str, level) -> pd.DataFrame:
+    """Per series (index ``unique_id``): n_windows, then MASE, sMAPE, bias and coverage averaged over its windows."""
+    pw = _window_metrics(df, fcol, lo_fmt, hi_fmt, level)
+    g = pw.groupby(level="unique_id", sort=True)
+    res = pd.DataFrame(
+        {
+            "mase": g["abs_scaled"].mean(),
+            "smape": g["smape"].mean(),
+            "bias_pct": 100.0 * g["err"].sum() / g["abs_actual"].sum().replace(0, np.nan),
+            **{f"coverage_{lev:g}": g[f"coverage_{lev:g}"].mean() for lev in level},
+        }
+    )
+    res.insert(0, "n_windows", g.size())
+    return res
+
+
 def _per_series(allfc: pd.DataFrame, level) -> pd.DataFrame:
     out = {}
     for tag, fcol, lo_fmt, hi_fmt in (
         ("", "forecast", "lo_{:g}", "hi_{:g}"),
         ("_naive", "naive", "naive_lo_{:g}", "naive_hi_{:g}"),
     ):
-        pw = _window_metrics(allfc, fcol, lo_fmt, hi_fmt, level)
-        g = pw.groupby(level="unique_id", sort=True)
-        res = pd.DataFrame(
-            {
-                "mase": g["abs_scaled"].mean(),
-                "smape": g["smape"].mean(),
-                "bias_pct": 100.0 * g["err"].sum() / g["abs_actual"].sum().replace(0, np.nan),
-                **{f"coverage_{lev:g}": g[f"coverage_{lev:g}"].mean() for lev in level},
-            }
-        )
-        if not tag:
-            res.insert(0, "n_windows", g.size())
+        res = _series_metrics(allfc, fcol, lo_fmt, hi_fmt, level)
+        if tag:
+            res = res.drop(columns="n_windows")
         out[tag] = res.add_suffix(tag) if tag else res
     per = out[""].join(out["_naive"])
     per["mase_ratio"] = per["mase"] / per["mase_naive"].replace(0, np.nan)
@@ -367,7 +376,7 @@ def _overall(allfc: pd.DataFrame, per: pd.DataFrame, level) -> pd.DataFrame:
         vol = allfc["y"].abs().sum()
         row = {
             "method": method,
-            "description": "kamtools forecast" if not tag else baseline_words("+".join(kinds)),
+            "description": "kamtools model" if not tag else baseline_words("+".join(kinds)),
             "mase": float(per[f"mase{tag}"].mean()),
             "smape": float(per[f"smape{tag}"].mean()),
             "bias_pct": float(100.0 * err / vol) if vol > 0 else np.nan,
@@ -379,14 +388,177 @@ def _overall(allfc: pd.DataFrame, per: pd.DataFrame, level) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+# ---------------------------------------------------------------------------------------
+# the forecast as shipped: each account's chosen method at the backtest's origins
+# ---------------------------------------------------------------------------------------
+CHOSEN_WORDS = "forecast as shipped (each account's chosen method)"
+CHOSEN_COLUMNS = (
+    "method",
+    "n_windows_chosen",
+    "mase_chosen",
+    "smape_chosen",
+    "bias_pct_chosen",
+    "coverage_80_chosen",
+    "coverage_95_chosen",
+    "coverage_total_80_chosen",
+)
+
+
+def _evidence_origin(account: np.ndarray) -> np.ndarray:
+    """The origin (0, 1, ... in date order) of each row of the forecast selection's evidence: it stacks one block
+    per backtest origin, oldest first, with the accounts sorted within a block (and every account of a block in
+    the next one, so a block starts where the ids stop rising)."""
+    acc = np.asarray(account).astype(str)
+    return np.cumsum(np.r_[True, acc[1:] <= acc[:-1]]) - 1 if len(acc) else np.zeros(0, dtype=int)
+
+
+def _chosen_rows(bt: BacktestResult, sel, summary: pd.DataFrame, level) -> pd.DataFrame:
+    """The backtest's rows with ``chosen`` (each account's chosen method and correction factor at that origin),
+    its monthly interval bounds and ``total_lo`` / ``total_hi`` (the 80% range of the horizon total as
+    multiples of it, as on the account's page); rows where the chosen method had no forecast are left out."""
+    ev = sel.evidence
+    f = bt.forecasts.copy()
+    f["unique_id"] = f["unique_id"].astype(str)
+    cutoffs = np.sort(f["cutoff"].unique())
+    origin = _evidence_origin(ev.account)
+    if len(origin) == 0 or origin.max() + 1 != len(cutoffs):
+        raise RuntimeError("forecast: the selection's evidence does not match the backtest's origins")
+    rows = pd.DataFrame(
+        {"unique_id": np.asarray(ev.account).astype(str), "cutoff": cutoffs[origin], "_row": np.arange(len(origin))}
+    )
+    f = f.merge(rows, on=["unique_id", "cutoff"], how="inner", validate="many_to_one")
+    ids = np.asarray(sel.ids).astype(str)
+    i = np.searchsorted(ids, f["unique_id"].to_numpy())
+    r = f["_row"].to_numpy()
+    cut = pd.to_datetime(f["cutoff"])
+    step = ((f["ds"].dt.year - cut.dt.year) * 12 + f["ds"].dt.month - cut.dt.month - 1).to_numpy()
+    method = np.asarray(sel.method)[i]
+    factor = np.asarray(sel.factor, dtype=float)[i]
+    chosen = np.full(len(f), np.nan)
+    for m in np.unique(method):
+        at = method == m
+        chosen[at] = 0.0 if m == "zero" else factor[at] * ev.paths[m][r[at], step[at]]
+    f["chosen"] = chosen
+    today = sel.mean[i, step]
+    own = np.asarray(sel.model_intervals, dtype=bool)[i]  # the model's own intervals, scaled by the factor
+    for lev in level:
+        for side in ("lo", "hi"):
+            bound = (sel.lo if side == "lo" else sel.hi)[lev][i, step]
+            ratio = np.where(today > 0, bound / np.where(today > 0, today, 1.0), 1.0)
+            f[f"chosen_{side}_{lev:g}"] = np.where(own, factor * f[f"{side}_{lev:g}"].to_numpy(), chosen * ratio)
+    s = summary.set_index(summary["account_id"].astype(str))
+    fc12 = s["forecast_next_12m"].reindex(ids[i]).to_numpy(dtype=float)
+    pos = np.isfinite(fc12) & (fc12 > 0)
+    for col, bound in (("total_lo", "forecast_next_12m_lo_80"), ("total_hi", "forecast_next_12m_hi_80")):
+        b = s[bound].reindex(ids[i]).to_numpy(dtype=float)
+        f[col] = np.where(pos, b / np.where(pos, fc12, 1.0), 1.0)
+    f["_scale"] = f["scale"]  # the MASE denominator, as _window_metrics reads it
+    return f[np.isfinite(f["chosen"].to_numpy())].reset_index(drop=True)
+
+
+def _total_inside(rows: pd.DataFrame) -> pd.Series:
+    """Per (unique_id, window): 1.0 when the actual horizon total fell inside the 80% range of the chosen total."""
+    g = rows.assign(_lo=rows["chosen"] * rows["total_lo"], _hi=rows["chosen"] * rows["total_hi"]).groupby(
+        ["unique_id", "window"], sort=True
+    )
+    tot = g[["y", "chosen", "_lo", "_hi"]].sum()
+    lo = np.minimum(tot["_lo"], tot["chosen"])
+    hi = np.maximum(tot["_hi"], tot["chosen"])
+    tol = 1e-9 * np.maximum(1.0, tot["chosen"].abs())
+    return ((tot["y"] >= lo - tol) & (tot["y"] <= hi + tol)).astype(float)
+
+
+def chosen_accuracy(
+    bt: BacktestResult, per: pd.DataFrame, accuracy: pd.DataFrame, sel, summary: pd.DataFrame, level=(80, 95)
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The backtest of the forecast as shipped, beside the kamtools model and the baseline on the same cases.
+
+    ``sel`` is the forecast selection (:class:`kamtools.forecast.selection.Selection`, built on ``bt``'s
+    origins): each account's chosen method and correction factor are applied at every backtest origin it took
+    part in, with its interval as the same multiples of the forecast as today's (the model's own backtest
+    intervals, scaled, where the account keeps the model's), and the 80% range of its horizon total as the
+    same multiples of the total as on the account's page (``summary``: ``forecast_summary``).
+
+    Returns ``per`` with :data:`CHOSEN_COLUMNS` (``method`` in words; the metrics over the windows where the
+    chosen method had a forecast) and the accuracy table with three rows: ``chosen`` (the forecast as shipped),
+    ``model`` (the kamtools model, one candidate) and the baseline, all on the account-months where the chosen
+    method had a forecast; ``coverage_*`` there is the share of those account-months inside the interval,
+    ``coverage_total_80`` the share of account-origins whose horizon total fell inside its 80% range (chosen row
+    only) and ``zero_months`` the share of those account-months without revenue.
+
+    The choice and its factors were learnt on these same origins, so the ``chosen`` row is in-sample for the
+    choice (each method's forecast itself is out of time); the report says so.
+    """
+    rows = _chosen_rows(bt, sel, summary, level)
+    res = _series_metrics(rows, "chosen", "chosen_lo_{:g}", "chosen_hi_{:g}", level) if len(rows) else None
+    out = per.copy()
+    key = out["account_id"].astype(str)
+    words = pd.Series(np.asarray(sel.method_words), index=np.asarray(sel.ids).astype(str))
+    out["method"] = key.map(words).fillna("").astype(str).to_numpy()
+    for col in CHOSEN_COLUMNS[1:]:
+        base = col.removesuffix("_chosen")
+        if res is None:
+            out[col] = 0 if col == "n_windows_chosen" else np.nan
+        elif col == "coverage_total_80_chosen":
+            inside = _total_inside(rows).groupby(level="unique_id").mean()
+            out[col] = key.map(inside).to_numpy(dtype=float)
+        else:
+            out[col] = key.map(res[base]).to_numpy()
+    out["n_windows_chosen"] = out["n_windows_chosen"].fillna(0).astype("int64")
+
+    head = accuracy.iloc[0]
+    kinds = sorted(set(rows["baseline"]), reverse=True) if len(rows) else [str(accuracy["method"].iloc[-1])]
+    base_key = kinds[0] if len(kinds) == 1 else "baseline"
+    n_model = int(np.sum(np.asarray(sel.method) == "model"))
+    n_all = len(sel.method)
+    model_words = f"kamtools model (one candidate, used by {n_model:,} of {n_all:,} accounts)"
+    table = []
+    for method, words, fcol, lo_fmt, hi_fmt in (
+        ("chosen", CHOSEN_WORDS, "chosen", "chosen_lo_{:g}", "chosen_hi_{:g}"),
+        ("model", model_words, "forecast", "lo_{:g}", "hi_{:g}"),
+        (base_key, baseline_words("+".join(kinds)), "naive", "naive_lo_{:g}", "naive_hi_{:g}"),
+    ):
+        row = {"method": method, "description": words}
+        if len(rows):
+            m = _series_metrics(rows, fcol, lo_fmt, hi_fmt, level)
+            a, fc = rows["y"].to_numpy(), rows[fcol].to_numpy()
+            vol = float(np.abs(a).sum())
+            row.update(
+                mase=float(m["mase"].mean()),
+                smape=float(m["smape"].mean()),
+                bias_pct=float(100.0 * (fc - a).sum() / vol) if vol > 0 else np.nan,
+                **{
+                    f"coverage_{lev:g}": float(
+                        np.mean((a >= rows[lo_fmt.format(lev)].to_numpy()) & (a <= rows[hi_fmt.format(lev)].to_numpy()))
+                    )
+                    for lev in level
+                },
+                n_series=int(m["mase"].notna().sum()),
+                coverage_total_80=float(_total_inside(rows).mean()) if method == "chosen" else np.nan,
+                zero_months=float(np.mean(a == 0)),
+            )
+        else:
+            row.update(mase=np.nan, smape=np.nan, bias_pct=np.nan, n_series=0, coverage_total_80=np.nan)
+            row.update({f"coverage_{lev:g}": np.nan for lev in level}, zero_months=np.nan)
+        row.update(horizon=head["horizon"], n_windows=head["n_windows"], n_windows_planned=head["n_windows_planned"])
+        table.append(row)
+    acc = pd.DataFrame(table)
+    for col in ("n_series", "horizon", "n_windows", "n_windows_planned"):
+        acc[col] = acc[col].astype("int64")
+    return out, acc
+
+
 __all__ = [
     "BASELINE_SHORT",
     "BASELINE_WORDS",
     "BacktestPlan",
     "BacktestResult",
+    "CHOSEN_COLUMNS",
+    "CHOSEN_WORDS",
     "backtest",
     "baseline_forecast",
     "baseline_words",
+    "chosen_accuracy",
     "plan_backtest",
     "recent_mean",
     "seasonal_naive",

@@ -496,8 +496,17 @@ def _class_reason(m: str, k: int, c: ClassChoice, factor: float) -> str:
     who = "all accounts (too few similar accounts for a comparison of their own)" if c.pooled else class_words(k)
     others = sorted((o for o in c.mae if o != m and np.isfinite(c.mae[o])), key=lambda o: c.mae[o])
     rival = "model" if m != "model" and "model" in c.mae else (others[0] if others else None)
-    text = f"{METHOD_WORDS[m][0].upper()}{METHOD_WORDS[m][1:]} had the lowest out-of-time error among {who}"
-    if rival is not None and m in c.mae:
+    name = f"{METHOD_WORDS[m][0].upper()}{METHOD_WORDS[m][1:]}"
+    tied = [o for o in others if m in c.mae and money(c.mae[o]) == money(c.mae[m])]  # a tie is not "lowest"
+    if tied:
+        text = f"{name} was as good as the {METHOD_WORDS[tied[0]]} out of time among {who}"
+        text += f" (horizon totals off by {money(c.mae[m])} on average for both"
+        if rival is not None and rival not in tied:
+            text += f", against {money(c.mae[rival])} for the {METHOD_WORDS[rival]}"
+        text += ")"
+    else:
+        text = f"{name} had the lowest out-of-time error among {who}"
+    if rival is not None and m in c.mae and not tied:
         text += (
             f" (horizon totals off by {money(c.mae[m])} on average, against {money(c.mae[rival])} for the "
             f"{METHOD_WORDS[rival]})"

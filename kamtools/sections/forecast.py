@@ -55,6 +55,17 @@ def _baseline_short(kinds: str) -> str:
     return BASELINE_SHORT[parts[0]] if len(parts) == 1 else "the baseline"
 
 
+def _versus(subject: str, mase: float, naive: float, words: str) -> str:
+    """``subject``'s backtest error against the baseline's in words; "as good as" where the two MASE figures
+    the sentence shows are the same (a tie is not a win) or differ by less than half a percent."""
+    ratio = mase / naive
+    if f"{mase:.2f}" == f"{naive:.2f}" or f"{abs(1 - ratio):.0%}" == "0%":
+        return f"{subject} was as good as {words}"
+    if ratio < 1:
+        return f"the error of {subject} was {1 - ratio:.0%} lower than that of {words}"
+    return f"the error of {subject} was {ratio - 1:.0%} higher than that of {words}"
+
+
 def accuracy_sentence(row: pd.Series, subject: str = "the forecast") -> str:
     """One sentence on backtest accuracy beside the baseline (row of ``forecast_backtest``).
 
@@ -71,16 +82,70 @@ def accuracy_sentence(row: pd.Series, subject: str = "the forecast") -> str:
     head = f"In {runs} (forecasting {h} months ahead from earlier dates and comparing with what happened)"
     if pd.isna(mase) or pd.isna(naive) or naive <= 0:
         return head + ", the error could not be scaled (the history is constant), so no accuracy figure is shown."
-    ratio = mase / naive
-    words = baseline_words(kinds)
-    if ratio < 1:
-        verdict = f"the error of {subject} was {1 - ratio:.0%} lower than that of {words}"
-    else:
-        verdict = f"the error of {subject} was {ratio - 1:.0%} higher than that of {words}"
+    verdict = _versus(subject, mase, naive, baseline_words(kinds))
     text = f"{head}, {verdict} (MASE {mase:.2f} vs {naive:.2f} for {_baseline_short(kinds)})"
     if cov is not None and pd.notna(cov):
         text += f"; {float(cov):.0%} of the actual months fell inside the 80% interval"
     return text + "."
+
+
+def _used_words(method: str) -> str:
+    """The method an account's forecast uses (``forecast_backtest.method``), as a noun phrase."""
+    if method == "lapsed: zero":
+        return "a zero forecast (the account is treated as lapsed)"
+    return f"the {method}" if method else "the chosen method"
+
+
+def _times(k: int, n: int, what: str) -> str:
+    return f"{k} of {n} {what}" if n != 1 else f"{k} of 1 {what.removesuffix('s')}"
+
+
+def chosen_sentence(row: pd.Series) -> str:
+    """The backtest of the method this account's forecast uses (row of ``forecast_backtest``): its MASE beside
+    the baseline's, how many of its months and horizon totals fell inside its 80% interval and range, and the
+    kamtools model's MASE where the account uses another method (one candidate among the simple ones)."""
+    method = str(row.get("method") or "")
+    used = _used_words(method)
+    h = int(row["horizon"]) if pd.notna(row.get("horizon")) else 12
+    n, k = int(row.get("n_windows", 0)), int(row.get("n_windows_chosen", 0))
+    kinds = str(row["baseline"]) if pd.notna(row.get("baseline")) else "seasonal_naive"
+    model_mase = row.get("mase")
+    model = (
+        f" The kamtools model, one of the candidates and not used for this account, had MASE {float(model_mase):.2f}."
+        if method != "kamtools model" and model_mase is not None and pd.notna(model_mase)
+        else ""
+    )
+    if k == 0:
+        return (
+            f"The method this account's forecast uses ({used}) could not be applied at any of its backtest origins, "
+            f"so its accuracy is not known.{model}"
+        )
+    runs = ("1 backtest" if k == 1 else f"{k} backtests") if k == n else f"{k} of its {n} backtests (where it applied)"
+    head = f"In {runs} (forecasting {h} months ahead from earlier dates and comparing with what happened)"
+    subject = (
+        "the forecast (the kamtools model)"
+        if method == "kamtools model"
+        else f"the forecast ({used[4:] if used.startswith('the ') else used})"
+    )
+    mase, naive = row.get("mase_chosen"), row.get("mase_naive")
+    if mase is None or pd.isna(mase) or naive is None or pd.isna(naive) or float(naive) <= 0 or k != n:
+        text = f"{head}, the error of {subject} could not be set beside the baseline's"
+        if mase is not None and pd.notna(mase):
+            text += f" (its MASE was {float(mase):.2f})"
+    else:
+        verdict = _versus(subject, float(mase), float(naive), baseline_words(kinds))
+        text = f"{head}, {verdict} (MASE {float(mase):.2f} vs {float(naive):.2f} for {_baseline_short(kinds)})"
+    cov, tot = row.get("coverage_80_chosen"), row.get("coverage_total_80_chosen")
+    inside = []
+    if cov is not None and pd.notna(cov):
+        inside.append(f"{_times(round(float(cov) * k * h), k * h, 'actual months')} fell inside its 80% interval")
+    if tot is not None and pd.notna(tot):
+        inside.append(
+            f"its {h}-month total fell inside its 80% range in {_times(round(float(tot) * k), k, 'backtests')}"
+        )
+    if inside:
+        text += "; " + " and ".join(inside)
+    return f"{text}.{model}"
 
 
 def method_sentence(row: pd.Series, model_words: str) -> str:
@@ -306,7 +371,9 @@ def account_appendix(acct) -> None:
     words = []
     bt_table = acct.table("forecast_backtest")
     bt = _frame(bt_table)
-    if bt is not None and len(bt):
+    if bt is not None and len(bt) and "mase_chosen" in bt.columns:
+        words.append(chosen_sentence(bt.iloc[0]))
+    elif bt is not None and len(bt):  # a bundle written before the chosen method's backtest was kept
         method = fc["method"].iloc[0] if "method" in fc.columns else None
         used_model = method is None or pd.isna(method) or method == "kamtools model"
         words.append(
@@ -325,6 +392,82 @@ def account_appendix(acct) -> None:
     display.paragraph(" ".join(words))
 
 
+def _mase_scale(key: str) -> str:
+    """What MASE divides by, for the baseline ``key`` of ``forecast_accuracy``."""
+    if key == "seasonal_naive":
+        return "the typical year-on-year change of each account"
+    if key == "baseline":
+        return "the typical month-to-month change of each account (year-on-year where two years were there)"
+    return "the typical month-to-month change of each account"
+
+
+def _shipped_accuracy(bundle, acc: pd.DataFrame) -> None:
+    """The backtest table whose first row is the forecast as shipped (each account's chosen method), then the
+    kamtools model as one candidate and the baseline, all on the same account-months; what coverage counts."""
+    display.table(
+        acc.assign(method=acc["description"]),
+        {
+            "method": "Method",
+            "mase": "MASE",
+            "smape": "sMAPE %",
+            "bias_pct": "Bias %",
+            "coverage_80": "Months inside 80% interval",
+            "coverage_95": "Months inside 95% interval",
+            "coverage_total_80": "Totals inside 80% range",
+            "n_series": "Accounts",
+        },
+        pct=["coverage_80", "coverage_95", "coverage_total_80"],
+    )
+    rows = acc.set_index("method")
+    shipped, model = rows.loc["chosen"], rows.loc["model"] if "model" in rows.index else None
+    base_key = next((k for k in rows.index if k not in ("chosen", "model")), None)
+    h, w = int(shipped["horizon"]), int(shipped["n_windows"])
+    origins = "1 forecast origin" if w == 1 else f"{w} forecast origins"
+    text = (
+        f"Backtest over {origins}, {h} months ahead{' each' if w > 1 else ''}. The first row is the forecast as "
+        "this report ships it: each account's chosen method (see the next table), corrected by its factor, "
+        "applied at the same origins. The kamtools model is one of the candidates the choice compared"
+    )
+    figures = f"{float(shipped['mase']):.2f} for the forecast as shipped"
+    if model is not None:
+        figures += f", {float(model['mase']):.2f} for the kamtools model"
+    if base_key is not None:
+        base = rows.loc[base_key]
+        text += f", shown beside a simple baseline: {base['description']}"
+        figures += f" and {float(base['mase']):.2f} for {_baseline_short(base_key if base_key != 'baseline' else 'seasonal_naive+recent_mean')}"
+    text += (
+        f". MASE is the average error relative to {_mase_scale(str(base_key))} (lower is better): {figures}. The "
+        "choice and its correction factors were learnt on these same backtests, so the first row flatters the "
+        "forecast somewhat; each method's forecasts themselves were made out of time."
+    )
+    zero = shipped.get("zero_months")
+    empty = f" {float(zero):.0%} of them had no revenue," if zero is not None and pd.notna(zero) else ""
+    text += (
+        " The interval columns count account-months: the share of months, over every account and origin, whose "
+        f"actual revenue fell inside the monthly interval;{empty} and a month without orders counts as inside "
+        "whenever the interval starts at zero."
+    )
+    tot = shipped.get("coverage_total_80")
+    per = _frame(bundle.table("forecast_backtest"))
+    if tot is not None and pd.notna(tot):
+        cases = int(per["n_windows_chosen"].sum()) if per is not None and "n_windows_chosen" in per.columns else None
+        of = f" of the {cases:,} account-origins" if cases else ""
+        text += (
+            f" Totals inside 80% range counts horizon totals: the actual {h}-month total of an account fell inside the "
+            f"80% range of its forecast total (the range the account pages show, as a multiple of the forecast) in "
+            f"{float(tot):.0%}{of}."
+        )
+    text += " sMAPE punishes months without orders heavily, so it is less telling for irregular buyers."
+    note = bundle.note("forecast_accuracy")
+    display.paragraph(text + (f" {note}" if note else ""))
+    if per is not None and len(per) and "mase_chosen" in per.columns:
+        short = _baseline_short(base_key if base_key not in (None, "baseline") else "seasonal_naive+recent_mean")
+        fig = backtest_chart(
+            per.assign(mase=per["mase_chosen"]), title="Backtest error: forecast as shipped vs baseline", baseline=short
+        )
+        display.figure(fig, alt=f"backtest MASE per account, forecast as shipped vs {short}")
+
+
 def portfolio_appendix(bundle) -> None:
     """Appendix part of the portfolio overview: the forecast's backtest against a simple baseline
     and the method each account's forecast uses."""
@@ -333,7 +476,10 @@ def portfolio_appendix(bundle) -> None:
     if isinstance(acc_table, NotAvailable):
         display.heading("How accurate is the forecast?", level=3)
         display.not_available(acc_table)
-    if acc is not None and len(acc):
+    if acc is not None and len(acc) and "chosen" in set(acc["method"]):
+        display.heading("How accurate is the forecast?", level=3)
+        _shipped_accuracy(bundle, acc)
+    elif acc is not None and len(acc):  # a bundle written before the forecast as shipped was backtested
         display.heading("How accurate is the forecast?", level=3)
         if "description" in acc.columns:
             tab = acc.assign(method=acc["description"])

@@ -80,14 +80,16 @@ STAGES: tuple[Stage, ...] = (
             table(
                 "forecast_accuracy",
                 "method:str description:str mase:float smape:float bias_pct:float coverage_80:float coverage_95:float "
-                "n_series:int horizon:int n_windows:int n_windows_planned:int",
+                "n_series:int coverage_total_80:float zero_months:float horizon:int n_windows:int "
+                "n_windows_planned:int",
             ),
             table(
                 "forecast_backtest",
                 "account_id:str n_windows:int mase:float smape:float bias_pct:float coverage_80:float "
                 "coverage_95:float mase_naive:float smape_naive:float bias_pct_naive:float coverage_80_naive:float "
                 "coverage_95_naive:float mase_ratio:float baseline:str n_windows_seasonal:int beats_naive:bool "
-                "horizon:int",
+                "horizon:int method:str n_windows_chosen:int mase_chosen:float smape_chosen:float "
+                "bias_pct_chosen:float coverage_80_chosen:float coverage_95_chosen:float coverage_total_80_chosen:float",
             ),
             table(
                 "forecast_category",
