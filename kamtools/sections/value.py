@@ -16,7 +16,15 @@ from kamtools.plotting.style import money
 from kamtools.plotting.value import value_distribution_chart, value_position_chart
 from kamtools.sections import account_names, show_notes
 from kamtools.sections.forecast import how_chosen
-from kamtools.value.reading import LAPSED, SCORE_LABEL, model_choice, p_alive_informative, p_alive_shown_as, win_back
+from kamtools.value.reading import (
+    LAPSED,
+    SCORE_LABEL,
+    model_choice,
+    one_time_buyers_model,
+    p_alive_informative,
+    p_alive_shown_as,
+    win_back,
+)
 
 _SELECTION_PARAMETERS = {
     "holdout_log_likelihood",
@@ -57,6 +65,9 @@ def account_section(acct) -> None:
     name, status, _ = model_choice(acct.portfolio_table("value_model"))
     shown_as, why = p_alive_shown_as(acct.portfolio_table("value_model"))
     one_time = int(row["frequency"]) == 0
+    mixed = one_time and name != one_time_buyers_model(acct.portfolio_table("value_model"))
+    if mixed:  # BG/NBD chosen, this one-time buyer scored by MBG/NBD (kamtools.value.one_time)
+        name = "mbg_nbd"
     # a P(alive) the model cannot tell apart from 100% gets no good/bad colour
     informative = p_alive_informative(status, name, one_time)
     alive_card = ("P(alive): still buying", f"{p_alive:.0%}") + ((_alive_status(p_alive),) if informative else ())
@@ -80,7 +91,7 @@ def account_section(acct) -> None:
         f"first order; its last order was {weeks_since:.0f} week(s) before the analysis date."
     )
     lost = win_back(p_alive, one_time, name, status, shown_as)  # the plan's retention objective asks the same
-    verdict = _verdict(p_alive, status, name, one_time, weeks_since, lost)
+    verdict = _verdict(p_alive, status, name, one_time, weeks_since, lost, shown_as, mixed)
     if shown_as == "score" and informative:  # (the other two verdicts say already that it tells nothing)
         verdict = _score_verdict(p_alive, one_time, why)
     outlook = _outlook(acct, row, margin)
@@ -103,25 +114,45 @@ def account_section(acct) -> None:
         )
 
 
-def _verdict(p_alive: float, status: str, name: str, one_time: bool, weeks_since: float, lost: bool) -> str:
+def _verdict(
+    p_alive: float,
+    status: str,
+    name: str,
+    one_time: bool,
+    weeks_since: float,
+    lost: bool,
+    shown_as: str = "probability",
+    mixed: bool = False,
+) -> str:
     """What P(alive) says about this account, in words (how much to trust it depends on the model's status);
-    ``lost``: :func:`kamtools.value.reading.win_back` (a win-back case)."""
+    ``lost``: :func:`kamtools.value.reading.win_back` (a win-back case); ``shown_as``: ``"score"`` names the
+    figure an activity score (0-100), never a P(alive) percentage; ``mixed``: a one-time buyer scored by
+    MBG/NBD although BG/NBD is the chosen model."""
+    figure = (
+        f"activity score of {p_alive * 100:.0f} out of 100" if shown_as == "score" else f"P(alive) of {p_alive:.0%}"
+    )
     if status == "no_dropout":
         verdict = (
-            f"The value model found no account in this portfolio's history that stopped buying, so its P(alive) of "
-            f"{p_alive:.0%} does not tell whether this account is still buying: judge that by the gap since its last "
-            "order."
+            f"The value model found no account in this portfolio's history that stopped buying, so its {figure} "
+            "does not tell whether this account is still buying: judge that by the gap since its last order."
         )
     elif one_time and name == "mbg_nbd":
+        which = (
+            "For accounts that bought in one week only the value model uses MBG/NBD, which allows"
+            if mixed
+            else "The value model (MBG/NBD) allows"
+        )
         verdict = (
-            "It has bought in one week only. The value model (MBG/NBD) allows an account to stop right after its "
-            f"first purchase, and from {weeks_since:.0f} week(s) of silence puts the chance that it is still an "
-            f"active buyer at {p_alive:.0%}" + (": treat it as a win-back case." if lost else ".")
+            f"It has bought in one week only. {which} an account to stop right after its first purchase, and from "
+            f"{weeks_since:.0f} week(s) of silence puts the chance that it is still an active buyer at {p_alive:.0%}"
+            + (": treat it as a win-back case." if lost else ".")
         )
     elif one_time:
+        counted = "scores" if shown_as == "score" else "counts"
         verdict = (
-            "It has bought in one week only, so there is no rhythm to judge yet: the model counts an account that "
-            f"has not bought again as still active (P(alive) {p_alive:.0%}), which is no evidence that it will buy."
+            f"It has bought in one week only, so there is no rhythm to judge yet: the model {counted} an account "
+            f"that has not bought again as still active ({figure.replace(' of ', ' ', 1)}), which is no evidence "
+            "that it will buy."
         )
     elif lost:
         verdict = (
@@ -160,6 +191,7 @@ def _outlook(acct, row: pd.Series, margin: float) -> str:
         "(discounted at 10% a year)"
         + (f" and {money(float(margin))} margin at its margin of {row['margin_pct']:.0%}." if pd.notna(margin) else ".")
     )
+    outlook += _returns_clause(acct, row)
     forecast = acct.info.get("forecast_next_12m")
     if forecast is not None and pd.notna(forecast):
         outlook += (
@@ -168,6 +200,25 @@ def _outlook(acct, row: pd.Series, margin: float) -> str:
             "The two differ because this one is discounted and follows the portfolio-wide buying model."
         )
     return outlook
+
+
+def _returns_clause(acct, row: pd.Series) -> str:
+    """How the account's returns and credit notes enter its purchase value (empty when it has none)."""
+    kpis = acct.table("kpis")
+    if not isinstance(kpis, pd.DataFrame) or kpis.empty or "returns_rate" not in kpis.columns:
+        return ""
+    rate = pd.to_numeric(kpis["returns_rate"], errors="coerce").iloc[0]
+    if not pd.notna(rate) or rate <= 0:
+        return ""
+    if rate >= 1:
+        return (
+            f" Its returns and credit notes of the last 12 months ({rate:.0%} of its sales) exceed its sales, so "
+            "the value model expects no net revenue from its purchases."
+        )
+    return (
+        f" A purchase week is valued at its sales less the account's returns and credit notes ({rate:.0%} of its "
+        "sales in the last 12 months)."
+    )
 
 
 def account_appendix(acct) -> None:
@@ -188,8 +239,11 @@ def account_appendix(acct) -> None:
         "unidentified": "Its parameters are not well determined by this portfolio's data: read P(alive) and the "
         "expected values as rough.",
         "no_dropout": "No account in this portfolio's history stopped buying, so P(alive) cannot tell who has.",
-    }.get(status, f"Fit: {status}.")
-    if "not determined" in reason or "no account" in reason.lower():
+        "common_dropout": "Its data cannot tell how likely accounts are to stop apart: it gives every account the "
+        "same chance of stopping after a purchase week, so P(alive) follows only how long each has been silent "
+        "against its own rhythm.",
+    }.get(status, "")
+    if "not determined" in reason or "no account" in reason.lower() or "cannot tell how the drop-out" in reason:
         fit = ""  # the sentence on the choice already says it
     display.paragraph(
         f"{MODEL_LABELS.get(name, name)} (how often accounts buy and how likely they are to have stopped) and "

@@ -299,7 +299,9 @@ def behavioural_clusters(
     """
     act = account_activity(portfolio) if activity is None else activity
     feats = cluster_features(act, value)
-    active = (act["revenue_ltm"] > 0) | (act["revenue_prior"] > 0)
+    # an order in the 24 months counts even when credit notes net its revenue to nothing or less
+    recent = act["recency_days"].le(730) if "recency_days" in act.columns else False
+    active = (act["revenue_ltm"] > 0) | (act["revenue_prior"] > 0) | recent
     model = BehaviouralClusters(random_state=random_state, **params).fit(feats[active.to_numpy()])
     labels = np.full(len(act), -1, dtype=np.int64)
     labels[active.to_numpy()] = model.labels_

@@ -216,10 +216,15 @@ class BetaGeo(BaseEstimator):
         holdout can check directly (who bought again), unlike P(alive) itself.
         """
         x, t_x, t_cal = _check_btyd_inputs(frequency, recency, T)
+        return self.p_alive(x, t_x, t_cal) * self.p_purchase_if_alive(t, x, t_x, t_cal)
+
+    def p_purchase_if_alive(self, t, frequency, recency, T) -> np.ndarray:
+        """Probability that a live account buys at least once in the next ``t`` time units, shape (n,):
+        ``1 - ((alpha + T) / (alpha + T + t))^(r + x)`` (its posterior purchase rate)."""
+        x, _, t_cal = _check_btyd_inputs(frequency, recency, T)
         r, alpha, _, _ = self._check_fitted()
         t = np.asarray(t, dtype=np.float64)
-        buys = -np.expm1((r + x) * (np.log(alpha + t_cal) - np.log(alpha + t_cal + t)))
-        return self.p_alive(x, t_x, t_cal) * buys
+        return -np.expm1((r + x) * (np.log(alpha + t_cal) - np.log(alpha + t_cal + t)))
 
     def log_likelihood(self, frequency, recency, T) -> np.ndarray:
         """Log-likelihood of each account's history (``frequency, recency, T``) under the fitted parameters."""

@@ -97,12 +97,6 @@ def recalibrate(p_alive: np.ndarray, coefficients: tuple[float, float]) -> np.nd
     return special.expit(c0 + c1 * _logit(np.asarray(p_alive, dtype=float)))
 
 
-def _buys_if_alive(est: BetaGeo, x, T, weeks: np.ndarray) -> np.ndarray:
-    """P(at least one purchase in ``weeks`` | alive) for the model's posterior purchase rate."""
-    r, alpha = est.params_["r"], est.params_["alpha"]
-    return -np.expm1((r + np.asarray(x, float)) * (np.log(alpha + T) - np.log(alpha + T + weeks)))
-
-
 def fit_recalibration(p_alive: np.ndarray, buys_if_alive: np.ndarray, bought: np.ndarray) -> tuple[float, float]:
     """``(c0, c1)`` maximising the likelihood of ``bought`` (0/1) under ``expit(c0 + c1 logit p) x q``.
 
@@ -157,7 +151,7 @@ def check_p_alive(model: BetaGeo, orders: pd.DataFrame, as_of: pd.Timestamp, wee
             ),
         )
     frame = orders[["account_id", "order_date"]]
-    later = frame[(frame["order_date"] > cut) & (frame["order_date"] <= as_of)]
+    later = frame[(frame["order_date"] > cut) & (frame["order_date"] <= as_of) & ~_credit(orders)]
     bought = cal["account_id"].isin(set(later["account_id"])).to_numpy()
     # the held-out weeks in the summary's own weekly periods (as the choice between the models counts them)
     whole = rfm_summary(orders, as_of=as_of, freq="W").set_index("account_id")["T"]
@@ -165,7 +159,7 @@ def check_p_alive(model: BetaGeo, orders: pd.DataFrame, as_of: pd.Timestamp, wee
     est = model
     x, tx, T = cal["frequency"].to_numpy(float), cal["recency"].to_numpy(float), cal["T"].to_numpy(float)
     p = est.p_alive(x, tx, T)
-    q = _buys_if_alive(est, x, T, horizon)
+    q = est.p_purchase_if_alive(horizon, x, tx, T)
     share = float(bought.mean())
     understates = _shortfall(share, p, q) > TOLERANCE
     out = PAliveCheck(
@@ -201,6 +195,15 @@ def check_p_alive(model: BetaGeo, orders: pd.DataFrame, as_of: pd.Timestamp, wee
     return out
 
 
+def _credit(orders: pd.DataFrame) -> pd.Series:
+    """Returns, credit notes and rebates (negative revenue or quantity): not a purchase, so no sign of life."""
+    credit = pd.Series(False, index=orders.index)
+    for column in ("net_revenue", "quantity"):
+        if column in orders.columns:
+            credit |= pd.to_numeric(orders[column], errors="coerce").fillna(0.0) < 0
+    return credit
+
+
 def _shortfall(share: float, p_alive: np.ndarray, buys_if_alive: np.ndarray) -> float:
     """How far the model falls short of who bought again (in shares): ``share - mean P(buy)``.
 
@@ -210,18 +213,22 @@ def _shortfall(share: float, p_alive: np.ndarray, buys_if_alive: np.ndarray) -> 
     return share - float(np.mean(p_alive * buys_if_alive))
 
 
-def p_alive_check(choice, orders: pd.DataFrame, as_of: pd.Timestamp) -> PAliveCheck:
-    """:func:`check_p_alive` of the model :func:`~kamtools.value.choose_btyd` chose, on its holdout weeks.
+def check_weeks(choice, frame: pd.DataFrame, as_of: pd.Timestamp) -> int:
+    """The weeks the check holds out: those of the choice (a third of the history, at most 52); with a
+    history too short for them, a third of the history."""
+    if choice.holdout_weeks:
+        return int(choice.holdout_weeks)
+    return min(52, int((pd.Timestamp(as_of) - frame["order_date"].min()).days // 7) // 3)
 
-    The weeks held out are those of the choice (a third of the history, at most 52); with a
-    history too short for them, a third of the history (at least :data:`MIN_CHECK_WEEKS`).
+
+def p_alive_check(choice, orders: pd.DataFrame, as_of: pd.Timestamp, model: BetaGeo | None = None) -> PAliveCheck:
+    """:func:`check_p_alive` of the model :func:`~kamtools.value.choose_btyd` chose (or of ``model``, the
+    one the value table shows: :mod:`kamtools.value.one_time`), on the holdout weeks of :func:`check_weeks`
+    (at least :data:`MIN_CHECK_WEEKS`, else unchecked).
     """
     from kamtools.value.summary import _orders_frame
 
     frame, _ = _orders_frame(orders)
     as_of = pd.Timestamp(as_of)
     frame = frame[frame["order_date"] <= as_of]
-    weeks = choice.holdout_weeks
-    if not weeks:
-        weeks = min(52, int((as_of - frame["order_date"].min()).days // 7) // 3)
-    return check_p_alive(choice.model, frame, as_of, int(weeks))
+    return check_p_alive(choice.model if model is None else model, frame, as_of, check_weeks(choice, frame, as_of))

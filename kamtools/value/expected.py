@@ -19,6 +19,7 @@ def expected_value(
     discount_rate: float = 0.10,
     unit: str = "W",
     margin_pct: float | pd.DataFrame | None = None,
+    net_share: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Discounted expected revenue and margin per account over the next ``months`` months.
 
@@ -36,6 +37,11 @@ def expected_value(
     months : horizon in months; ``discount_rate`` : yearly rate (0.10 = 10%).
     margin_pct : margin as a share of revenue, one number for all or a DataFrame
         ``account_id, margin_pct``; None leaves the margin empty.
+    net_share : per summary row, the share of its sales an account keeps after returns,
+        credit notes and rebates (1 - its returns rate, clipped to [0, 1]); it multiplies the
+        expected purchase value, which ``gg`` learns from sales (``monetary`` of the sales
+        lines: a purchase value netted with a credit larger than it would be negative, and
+        Gamma-Gamma values only positive purchases). None: 1 for every account.
 
     Returns
     -------
@@ -62,6 +68,8 @@ def expected_value(
     fallback = float(m[x > 0].mean()) if np.any(x > 0) else 0.0
     avg = gg.expected_average_value(x, m) if gg is not None else np.where(x > 0, m, fallback)
     avg = np.where(np.isfinite(avg), avg, fallback)  # e.g. Gamma-Gamma q <= 1 has no population mean
+    if net_share is not None:
+        avg = np.maximum(avg, 0.0) * np.clip(np.nan_to_num(np.asarray(net_share, dtype=float), nan=1.0), 0.0, 1.0)
     revenue = (monthly @ discount) * avg
     out = pd.DataFrame(
         {

@@ -5,10 +5,22 @@ from __future__ import annotations
 import pandas as pd
 
 from kamtools.value.btyd import BetaGeo, ModifiedBetaGeo
+from kamtools.value.one_time import OneTimeFromModified
 
 
-def btyd_from_table(model: pd.DataFrame) -> BetaGeo | None:
-    """The chosen BG/NBD or MBG/NBD rebuilt from a ``value_model`` bundle table (None when it holds none).
+def _rebuilt(model: pd.DataFrame, name: str) -> BetaGeo | None:
+    rows = model[model["model"] == name].set_index("parameter")["estimate"]
+    if not set(BetaGeo.param_names) <= set(rows.index):
+        return None
+    est = ModifiedBetaGeo() if name == "mbg_nbd" else BetaGeo()
+    est.params_ = {k: float(rows[k]) for k in est.param_names}
+    return est
+
+
+def btyd_from_table(model: pd.DataFrame) -> BetaGeo | OneTimeFromModified | None:
+    """The model behind the value table, rebuilt from a ``value_model`` bundle table (None when it holds none):
+    the chosen BG/NBD or MBG/NBD, or BG/NBD with MBG/NBD for the one-time buyers when the value stage
+    scored them so (:mod:`kamtools.value.one_time`).
 
     Bundles written before the choice existed hold BG/NBD only, which is then returned.
     """
@@ -16,11 +28,12 @@ def btyd_from_table(model: pd.DataFrame) -> BetaGeo | None:
         return None
     chosen = model[(model["parameter"] == "chosen") & (model["estimate"] == 1)]["model"]
     name = str(chosen.iloc[0]) if len(chosen) else "bg_nbd"
-    rows = model[model["model"] == name].set_index("parameter")["estimate"]
-    if not set(BetaGeo.param_names) <= set(rows.index):
-        return None
-    est = ModifiedBetaGeo() if name == "mbg_nbd" else BetaGeo()
-    est.params_ = {k: float(rows[k]) for k in est.param_names}
+    est = _rebuilt(model, name)
+    uses = model[(model["model"] == "one_time_buyers") & (model["parameter"] == "uses_mbg_nbd")]["estimate"]
+    if est is not None and name == "bg_nbd" and len(uses) and float(uses.iloc[0]) == 1:
+        once = _rebuilt(model, "mbg_nbd")
+        if once is not None:
+            return OneTimeFromModified(est, once)
     return est
 
 

@@ -37,6 +37,17 @@ def model_choice(model) -> tuple[str, str, str]:
     return name, str(status.iloc[0]) if len(status) else "identified", note
 
 
+def one_time_buyers_model(model) -> str:
+    """The model behind a one-time buyer's P(alive), from the ``value_model`` table: ``"mbg_nbd"`` when
+    the value stage scored one-time buyers by MBG/NBD under a chosen BG/NBD (:mod:`kamtools.value.one_time`),
+    else the chosen model's name."""
+    name = model_choice(model)[0]
+    if not isinstance(model, pd.DataFrame) or "parameter" not in model.columns:
+        return name
+    row = model[(model["model"] == "one_time_buyers") & (model["parameter"] == "uses_mbg_nbd")]
+    return "mbg_nbd" if len(row) and float(row["estimate"].iloc[0]) == 1 else name
+
+
 def p_alive_shown_as(model) -> tuple[str, str]:
     """(``"probability"`` or ``"score"``, the sentence saying why) from the ``value_model`` table's P(alive) check.
 
@@ -76,9 +87,12 @@ def win_back(p_alive: float, one_time: bool, name: str, status: str, shown_as: s
 def win_back_cases(value: pd.DataFrame, model) -> pd.Series:
     """:func:`win_back` of every row of the ``value`` table (``p_alive``, ``frequency``), as booleans."""
     name, status, _ = model_choice(model)
+    once = one_time_buyers_model(model)  # one-time buyers may be scored by MBG/NBD
     shown_as, _ = p_alive_shown_as(model)
     p = pd.to_numeric(value["p_alive"], errors="coerce").to_numpy(dtype=float)
     freq = pd.to_numeric(value["frequency"], errors="coerce").to_numpy(dtype=float) if "frequency" in value else None
     one_time = freq == 0 if freq is not None else np.zeros(len(value), dtype=bool)
-    flags = [win_back(p[i], bool(one_time[i]), name, status, shown_as) for i in range(len(value))]
+    flags = [
+        win_back(p[i], bool(one_time[i]), once if one_time[i] else name, status, shown_as) for i in range(len(value))
+    ]
     return pd.Series(flags, index=value.index, dtype=bool)

@@ -8,12 +8,13 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from kamtools.data.portfolio import NotAvailable, Portfolio
+from kamtools.data.portfolio import NotAvailable, Portfolio, credit_lines
 from kamtools.history import OrderHistory, order_history
-from kamtools.value.calibration import CHECK_STATUSES, PAliveCheck, p_alive_check
+from kamtools.value.calibration import CHECK_STATUSES, PAliveCheck, check_weeks, p_alive_check
 from kamtools.value.choice import FIT_STATUSES, MIN_ACCOUNTS, MIN_REPEAT_BUYERS, MODEL_LABELS, BTYDChoice, choose_btyd
 from kamtools.value.expected import expected_value, margin_rates
 from kamtools.value.gamma_gamma import GammaGamma
+from kamtools.value.one_time import one_time_rows, score_one_time_buyers
 from kamtools.value.summary import rfm_summary
 
 SUMMARY_COLUMNS = {"value": ["p_alive", "expected_purchases_12m", "expected_value_12m", "expected_margin_12m"]}
@@ -101,15 +102,22 @@ def fit_value(portfolio: Portfolio) -> dict[str, pd.DataFrame | NotAvailable]:
     if reason is not None:
         return {"value": reason, "value_model": reason}
     choice = choose_btyd(portfolio.orders, as_of=portfolio.as_of)
-    gg, gg_note = _fit_gamma_gamma(summary)
+    orders = portfolio.orders[portfolio.orders["order_date"] <= portfolio.as_of]
+    one_time = score_one_time_buyers(choice, orders, portfolio.as_of, check_weeks(choice, orders, portfolio.as_of))
+    gross, kept = _sales_summary(portfolio, summary)
+    gg, gg_note = _fit_gamma_gamma(gross)
     margins = margin_rates(portfolio)
-    ev = expected_value(summary, choice.model, gg, months=12, discount_rate=0.10, unit="W", margin_pct=margins)
-    check = p_alive_check(choice, portfolio.orders, portfolio.as_of)
+    ev = expected_value(
+        gross, one_time.model, gg, months=12, discount_rate=0.10, unit="W", margin_pct=margins, net_share=kept
+    )
+    check = p_alive_check(choice, portfolio.orders, portfolio.as_of, model=one_time.model)
     ev["p_alive"] = check.apply(ev["p_alive"].to_numpy(dtype=float))
     value = summary.merge(ev, on="account_id", how="left").merge(margins, on="account_id", how="left")
     total = value["expected_value_12m"].clip(lower=0).sum()
     value["value_share"] = value["expected_value_12m"].clip(lower=0) / total if total > 0 else 0.0
-    model = pd.DataFrame(_btyd_rows(choice) + _gamma_gamma_rows(gg, gg_note) + _check_rows(check))
+    model = pd.DataFrame(
+        _btyd_rows(choice) + one_time_rows(one_time) + _gamma_gamma_rows(gg, gg_note) + _check_rows(check)
+    )
     model["note"] = model["note"].fillna("").astype("str")
     model["time_unit"] = "week"
     model["chosen"] = model["model"].isin([choice.model.model_name, "gamma_gamma"])
@@ -124,6 +132,42 @@ def fit_value(portfolio: Portfolio) -> dict[str, pd.DataFrame | NotAvailable]:
             )
         }
     return out
+
+
+def _sales_summary(portfolio: Portfolio, summary: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The summary with ``monetary`` from the sales lines only, and the share of its sales each account keeps.
+
+    Gamma-Gamma learns what a purchase week is worth from sales: a week netted with a credit
+    note larger than it would be worth less than nothing. What the account keeps after its
+    returns, credit notes and rebates is ``1 - returns rate`` (clipped to [0, 1]), with the
+    returns rate of the KPIs (credited / gross revenue of the last 12 months; all of the
+    history when the account sold nothing in them).
+    """
+    orders = portfolio.orders[portfolio.orders["order_date"] <= portfolio.as_of]
+    credit = credit_lines(orders)
+    if not credit.any():
+        return summary, np.ones(len(summary))
+    sales = rfm_summary(orders[~credit], as_of=portfolio.as_of, freq="W").set_index("account_id")
+    gross = summary.assign(monetary=sales["monetary"].reindex(summary["account_id"]).fillna(0.0).to_numpy())
+    rev = orders["net_revenue"].astype(float)
+    recent = orders["order_date"] > portfolio.as_of - pd.DateOffset(months=12)
+    parts = pd.DataFrame(
+        {
+            "account_id": orders["account_id"].astype(str),
+            "sold": rev.clip(lower=0),
+            "credited": (-rev).clip(lower=0),
+            "sold_ltm": rev.clip(lower=0).where(recent, 0.0),
+            "credited_ltm": (-rev).clip(lower=0).where(recent, 0.0),
+        }
+    ).groupby("account_id")
+    totals = parts.sum().reindex(summary["account_id"].astype(str)).fillna(0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(
+            totals["sold_ltm"] > 0,
+            totals["credited_ltm"] / totals["sold_ltm"],
+            np.where(totals["sold"] > 0, totals["credited"] / totals["sold"], 0.0),
+        )
+    return gross, np.clip(1.0 - rate, 0.0, 1.0)
 
 
 def _too_little_to_learn(summary: pd.DataFrame, history: OrderHistory) -> NotAvailable | None:
