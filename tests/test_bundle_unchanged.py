@@ -94,6 +94,11 @@ INTENDED: dict[str, str] = {}
 # next year) carries the whole of the account's own spread (was 0.75 of it; its range held 61-74% of the actual
 # totals, 66-76% now), so next year's chances and ranges moved; an account silent for half a year but not lapsed
 # gets the chance similar silent accounts had instead of 0% (none in this demo's current year). Written alone.
+# forecast_accuracy and forecast_backtest (issue 17, kamtools.forecast.backtest.chosen_accuracy): the accuracy table
+# leads with the forecast as shipped (each account's chosen method and factor at the backtest's origins), then the
+# kamtools model as one candidate and the baseline, coverage as shares of account-months, with coverage_total_80 and
+# zero_months; forecast_backtest gains the chosen method's columns (method, n_windows_chosen, *_chosen). Written
+# alone, from a checkout of the commits only (churn, health and plan tables differed there too: not this change's).
 
 
 def _cell_text(series: pd.Series) -> pd.Series:
