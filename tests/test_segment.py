@@ -225,8 +225,14 @@ def test_portfolio_matrix_scores_and_renormalised_weights():
     assert list(model.predict(X)) == list(out["quadrant"])
     twin = clone(PortfolioMatrix(split=60.0))
     assert twin.get_params()["split"] == 60.0
-    with pytest.raises(ValueError, match="none of the strength criteria"):
-        PortfolioMatrix(strength_weights={"nothing": 1.0}).fit(X)
+    with pytest.raises(ValueError, match="none of the attractiveness criteria"):
+        PortfolioMatrix(attractiveness_weights={"nothing": 1.0}).fit(X)
+    # no strength criterion with values: strength is not available, accounts are placed by attractiveness
+    blind = PortfolioMatrix({"size": 1}, {"nothing": 1.0}).fit(X)
+    assert blind.strength_available_ is False
+    out = blind.transform(X)
+    assert out["strength"].isna().all()
+    assert list(out["quadrant"]) == ["less attractive", "less attractive", "attractive", "attractive"]
 
 
 def test_matrix_criteria_without_optional_tables(small_portfolio):

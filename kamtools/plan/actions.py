@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from kamtools.plan.constants import PRIORITIES
-from kamtools.plan.facts import FACT_UNITS, FACTS
+from kamtools.plan.facts import FACT_UNITS, FACTS, material_floor
 from kamtools.plan.playbook import Playbook, Rule, load_playbook
 from kamtools.plan.rules import _format, _missing
 
@@ -92,7 +92,7 @@ def apply_playbook(
         risk, action = _rule_rows(rule, k, facts.loc[hit], as_of)
         risk_parts += [] if risk is None else [risk]
         action_parts += [] if action is None else [action]
-    floor = playbook.min_value_at_stake
+    floor = material_floor(playbook.min_value_at_stake, facts)  # relative to the portfolio's scale
     risk_parts = [_material(x, floor) for x in risk_parts]
     action_parts = [_material(x, floor) for x in action_parts]
     risks = _ordered(risk_parts, RANK_KEYS, _RISK_COLUMNS)

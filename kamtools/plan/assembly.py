@@ -11,7 +11,7 @@ import pandas as pd
 
 from kamtools.data.portfolio import NotAvailable, Portfolio
 from kamtools.plan.actions import apply_playbook
-from kamtools.plan.facts import _present, account_facts
+from kamtools.plan.facts import _present, account_facts, material_floor
 from kamtools.plan.objectives import objectives
 from kamtools.plan.playbook import Playbook, load_playbook
 from kamtools.plan.talking_points import talking_points
@@ -123,7 +123,7 @@ def plans(
     pb = load_playbook(playbook)
     as_of = pd.Timestamp(as_of).normalize()
     facts, unavailable = account_facts(tables, as_of)
-    obj = objectives(facts, min_value_at_stake=pb.min_value_at_stake)
+    obj = objectives(facts, min_value_at_stake=material_floor(pb.min_value_at_stake, facts))
     risks, actions = apply_playbook(facts, pb, as_of)
     tp = talking_points(facts, obj, risks, actions, as_of)
     return _Plans(facts, obj, risks, actions, tp, unavailable, pb, as_of)

@@ -158,6 +158,12 @@ _FACT_SPEC: dict[str, tuple[str, str]] = {
     # objectives (computed before the playbook runs, so rules may use them)
     "revenue_objective": ("money", "Revenue objective for the next 12 months"),
     "margin_pct_objective": ("share", "Margin % objective for the next 12 months"),
+    # the portfolio
+    "revenue_per_active_account": (
+        "money",
+        "The portfolio's revenue of the last 12 months per account that bought in them (the scale of the "
+        "playbook's materiality floor, see material_floor)",
+    ),
 }
 FACTS: dict[str, str] = {k: v[1] for k, v in _FACT_SPEC.items()}
 """Fact name -> meaning: the names a playbook condition or template may use."""
@@ -247,6 +253,7 @@ def account_facts(
     f = f[[c for c in f.columns if c in FACTS or c == "account_id"]].copy()
     unavailable = _missing_kpi_blocks(tables, f)
     _margin_benchmark(tables, f)
+    _portfolio_scale(tables, f)
     for name, cols, part, what in _FACT_COLUMNS:
         f = _merged_facts(tables, f, name, cols, part, what, unavailable)
     _relationship_facts(tables, f, as_of)
@@ -309,6 +316,40 @@ def _margin_benchmark(tables: Mapping[str, pd.DataFrame | NotAvailable], f: pd.D
         bench = np.nan
     f["margin_benchmark"] = bench
     f["margin_gap_pct"] = f["margin_pct"] - bench if "margin_pct" in f.columns else np.nan
+
+
+MIN_VALUE_SHARE = 0.05  # the materiality floor is at most this share of the revenue per active account
+
+
+def material_floor(floor: float, facts: pd.DataFrame) -> float:
+    """The playbook's materiality floor ``floor`` (``min_value_at_stake``) made relative to the portfolio.
+
+    The lower of ``floor`` and :data:`MIN_VALUE_SHARE` of the portfolio's revenue of the last 12
+    months per active account (the fact ``revenue_per_active_account``): a fixed 1,000 suits key
+    accounts buying hundreds of thousands a year and leaves them unchanged, but it would silence
+    every action in a portfolio of small customers (an order log whose accounts buy tens a year).
+    Without that fact (one account's slice with no portfolio table) ``floor`` itself.
+    """
+    if "revenue_per_active_account" not in facts.columns or facts.empty:
+        return float(floor)
+    scale = pd.to_numeric(facts["revenue_per_active_account"], errors="coerce").dropna()
+    if scale.empty or not float(scale.iloc[0]) > 0:
+        return float(floor)
+    return float(min(float(floor), MIN_VALUE_SHARE * float(scale.iloc[0])))
+
+
+def _portfolio_scale(tables: Mapping[str, pd.DataFrame | NotAvailable], f: pd.DataFrame) -> None:
+    """``revenue_per_active_account``: from the portfolio table when present, else from ``f`` when it holds
+    more than one account (one account's slice alone says nothing about the portfolio)."""
+    kp = tables.get("kpis_portfolio")
+    scale = np.nan
+    if isinstance(kp, pd.DataFrame) and len(kp) and {"revenue_ltm", "active_accounts"} <= set(kp.columns):
+        revenue, active = float(kp["revenue_ltm"].iloc[0]), float(kp["active_accounts"].iloc[0])
+        scale = revenue / active if active > 0 else np.nan
+    elif len(f) > 1 and "revenue_ltm" in f.columns:
+        rev = pd.to_numeric(f["revenue_ltm"], errors="coerce")
+        scale = float(rev[rev > 0].mean()) if (rev > 0).any() else np.nan
+    f["revenue_per_active_account"] = scale
 
 
 def _merged_facts(

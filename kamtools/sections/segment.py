@@ -42,9 +42,14 @@ def account_section(acct) -> None:
     )
     display.paragraph(str(row["tier_reason"]))
     show_notes(acct.bundle, "segments")
+    strength_known = pd.notna(row["strength"])
     display.bullets(
         [
-            f"Quadrant {row['quadrant']}: {QUADRANTS.get(str(row['quadrant']), '')}.",
+            (
+                f"Quadrant {row['quadrant']}: {QUADRANTS.get(str(row['quadrant']), '')}."
+                if strength_known
+                else f"Placed by attractiveness only: {QUADRANTS.get(str(row['quadrant']), '')}."
+            ),
             f"RFM {row['rfm_score']} ({row['rfm_segment']}): "
             f"{RFM_SEGMENT_MEANING.get(str(row['rfm_segment']), '')}; last order {row['recency_days']:.0f} days ago, "
             f"{int(row['frequency'])} orders and {money(float(row['monetary']))} revenue in the last 12 months.",
@@ -65,7 +70,7 @@ def account_section(acct) -> None:
             pd.DataFrame(known, columns=["criterion", "score"]), columns={"criterion": "Criterion", "score": "Score"}
         )
     everyone = acct.portfolio_table("segments")
-    if isinstance(everyone, pd.DataFrame) and len(everyone) > 1:
+    if strength_known and isinstance(everyone, pd.DataFrame) and everyone["strength"].notna().sum() > 1:
         label = str(acct.info.get("name") or acct.account_id)
         display.figure(
             portfolio_matrix_chart(everyone, highlight=acct.account_id, label=label),
@@ -133,12 +138,27 @@ def _tiers(bundle, seg: pd.DataFrame) -> None:
 def _matrix(bundle, seg: pd.DataFrame) -> None:
     """The portfolio matrix chart and the accounts and revenue per quadrant."""
     display.heading("Portfolio matrix", 3)
-    display.paragraph(
-        "Attractiveness (size, growth, margin, expected value, wallet) against our strength with the customer "
-        "(share of wallet, relationship coverage, win rate, tenure), each 0-100 as a percentile among all accounts. "
-        "Dot size: revenue of the last 12 months."
-    )
-    display.figure(portfolio_matrix_chart(seg), alt="Portfolio matrix: attractiveness against strength")
+    placed = int(seg["strength"].notna().sum())
+    if placed == 0:
+        display.paragraph(
+            "Our strength with the customer is not available for any account (see the note above), so there is no "
+            "matrix: accounts are split by attractiveness (size, growth, margin, expected value, wallet; 0-100 as a "
+            "percentile among all accounts) into attractive and less attractive."
+        )
+    else:
+        unplaced = len(seg) - placed
+        display.paragraph(
+            "Attractiveness (size, growth, margin, expected value, wallet) against our strength with the customer "
+            "(share of wallet, relationship coverage, win rate, tenure), each 0-100 as a percentile among all "
+            "accounts. Dot size: revenue of the last 12 months."
+            + (
+                f" {unplaced} of {len(seg)} accounts have no known strength and are not drawn: they are placed by "
+                "attractiveness only."
+                if unplaced
+                else ""
+            )
+        )
+        display.figure(portfolio_matrix_chart(seg), alt="Portfolio matrix: attractiveness against strength")
     quads = (
         seg.groupby("quadrant").agg(accounts=("account_id", "size"), revenue_ltm=("revenue_ltm", "sum")).reset_index()
     )
@@ -146,7 +166,7 @@ def _matrix(bundle, seg: pd.DataFrame) -> None:
     display.table(
         quads,
         columns={
-            "quadrant": "Quadrant",
+            "quadrant": "Quadrant" if placed else "Attractiveness",
             "accounts": "Accounts",
             "revenue_ltm": "Revenue, 12 months",
             "meaning": "What to do",

@@ -36,11 +36,15 @@ from kamtools.segment.clusters import CLUSTER_FEATURES, BehaviouralClusters, beh
 from kamtools.segment.matrix import (
     ATTRACTIVENESS_WEIGHTS,
     CRITERIA_LABELS,
+    NO_STRENGTH,
+    POSITION_CRITERIA,
     QUADRANTS,
     STRENGTH_WEIGHTS,
+    SUPPORTING_CRITERIA,
     PortfolioMatrix,
     matrix_criteria,
     portfolio_matrix,
+    tenure_from_first_order,
 )
 from kamtools.segment.rfm import RFM_SEGMENT_MEANING, RFM_SEGMENTS, RFMScorer, rfm_scores, rfm_segment_name
 from kamtools.segment.stage import SEGMENT_COLUMNS, SUMMARY_COLUMNS, bundle_tables, history_notes, segment_accounts
@@ -72,6 +76,10 @@ __all__ = [
     "STRENGTH_WEIGHTS",
     "CRITERIA_LABELS",
     "QUADRANTS",
+    "NO_STRENGTH",
+    "POSITION_CRITERIA",
+    "SUPPORTING_CRITERIA",
+    "tenure_from_first_order",
     "SEGMENT_COLUMNS",
     "history_notes",
 ]

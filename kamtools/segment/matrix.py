@@ -36,12 +36,25 @@ CRITERIA_LABELS = {
     "win_rate": "win rate",
     "tenure_years": "tenure",
 }
+# the criteria that measure our position with the customer; a strength resting on none of them
+# (tenure alone) is not shown (see PortfolioMatrix)
+POSITION_CRITERIA = ("share_of_wallet", "relationship_coverage", "win_rate")
+SUPPORTING_CRITERIA = ("tenure_years",)  # weighed beside a position criterion, never alone
 QUADRANTS = {
     "strategic": "attractive account where we are strong: invest and grow together",
     "maintain": "we are strong in a less attractive account: keep it efficiently (status quo)",
     "develop": "attractive account where we are weak: build the relationship and share",
     "streamline": "less attractive and we are weak: serve efficiently, at low cost",
+    # placed by attractiveness only: our strength with the account is not known (see PortfolioMatrix)
+    "attractive": "attractive account, our strength with it not known: give it attention by its value and find "
+    "out our position (share of wallet, contacts, bids)",
+    "less attractive": "less attractive account, our strength with it not known: serve it efficiently, at low cost",
 }
+NO_STRENGTH = (
+    "Our strength with the customer is not available: the data holds no share of wallet "
+    "(accounts.potential_revenue), no contacts with interactions and no decided bids (opportunities), "
+    "and tenure alone says how long an account has bought, not how strong our position is"
+)
 
 
 def matrix_criteria(
@@ -55,13 +68,17 @@ def matrix_criteria(
     executive/senior contacts met in the last 12 months; half: interactions in the last
     12 months, one a month = full; needs contacts and interactions), ``win_rate`` (won /
     decided opportunities closed in the last 24 months, shrunk as (won + 1) / (decided +
-    2); NaN without decided bids), ``tenure_years``.
+    2); NaN without decided bids), ``tenure_years`` (NaN for every account when the accounts'
+    customer_since is only their first order date, see :func:`tenure_from_first_order`: the order
+    history then says all that tenure would).
     """
     act = account_activity(portfolio) if activity is None else activity
     as_of = portfolio.as_of
     out = act[
         ["account_id", "revenue_ltm", "growth", "margin_pct", "potential_revenue", "share_of_wallet", "tenure_years"]
     ].copy()
+    if tenure_from_first_order(portfolio, act):
+        out["tenure_years"] = np.nan
     if value is not None and not isinstance(value, NotAvailable) and "expected_value_12m" in value.columns:
         out = out.merge(value[["account_id", "expected_value_12m"]], on="account_id", how="left")
     else:
@@ -97,6 +114,22 @@ def matrix_criteria(
     return out[cols]
 
 
+def tenure_from_first_order(portfolio: Portfolio, activity: pd.DataFrame | None = None) -> bool:
+    """True when no account's ``customer_since`` lies more than a day before its first order.
+
+    That is what the loader fills in when the export has no customer_since (and what a system that
+    opens the customer record with the first order holds): tenure is then the age of the account in
+    the order history, which says nothing about our position with the customer.
+    """
+    act = account_activity(portfolio) if activity is None else activity
+    first = act.set_index("account_id")["first_order_date"].dropna()
+    if first.empty:
+        return False
+    since = portfolio.accounts.drop_duplicates("account_id").set_index("account_id")["customer_since"]
+    since = since.reindex(first.index)
+    return bool((since.isna() | (since >= first - pd.Timedelta(days=1))).all())
+
+
 class PortfolioMatrix(TransformerMixin, BaseEstimator):
     """Attractiveness x strength matrix (0-100 scores) with four named quadrants.
 
@@ -105,6 +138,17 @@ class PortfolioMatrix(TransformerMixin, BaseEstimator):
     criterion scores, with the weights renormalised per account over the criteria known
     for that account (criteria missing for everyone drop out). Accounts at or above
     ``split`` on a dimension are "high".
+
+    Strength must rest on evidence of our position with the customer: a criterion of
+    :data:`POSITION_CRITERIA` (share of wallet, relationship coverage, win rate) or one the
+    caller names in ``strength_weights`` that is not a :data:`SUPPORTING_CRITERIA`. Tenure only
+    supports them: an account for which none of them is known has no strength (NaN), and when
+    no account has one, ``strength_available_`` is False. Such accounts are placed by
+    attractiveness alone, in the quadrants ``attractive`` or ``less attractive``. The order log's
+    own measures (recency, frequency, revenue) are deliberately not used as strength: they say
+    how healthy and how large the buying is (RFM, the churn risk and attractiveness already use
+    them), not what share of the customer's business we hold or how well we are connected, so
+    an order-log-only portfolio gets no strength rather than a second reading of the same data.
 
     Parameters
     ----------
@@ -116,7 +160,8 @@ class PortfolioMatrix(TransformerMixin, BaseEstimator):
     Attributes
     ----------
     reference_ : dict criterion -> sorted training values; weights_ : dict dimension ->
-    {criterion: normalised weight} of the criteria available in training.
+    {criterion: normalised weight} of the criteria available in training (strength: empty
+    when no position criterion is); strength_available_ : bool.
 
     ``transform`` returns ``[account_id], attractiveness, strength, quadrant`` and one
     ``score_<criterion>`` column per criterion; ``predict`` returns the quadrant.
@@ -154,12 +199,15 @@ class PortfolioMatrix(TransformerMixin, BaseEstimator):
                 if len(vals):
                     self.reference_[crit] = vals
                     usable[crit] = wt
-            if not usable:
+            if dim == "strength" and not [c for c in usable if c not in SUPPORTING_CRITERIA]:
+                usable = {}  # tenure alone is no evidence of our position: strength is not available
+            elif not usable:
                 raise ValueError(
                     f"PortfolioMatrix: none of the {dim} criteria {sorted(w)} has values; supply at least one"
                 )
             total = sum(usable.values())
             self.weights_[dim] = {k: v / total for k, v in usable.items()}
+        self.strength_available_ = bool(self.weights_["strength"])
         return self
 
     def _percentile(self, crit: str, values: np.ndarray) -> np.ndarray:
@@ -177,6 +225,7 @@ class PortfolioMatrix(TransformerMixin, BaseEstimator):
         for dim, w in self.weights_.items():
             num = np.zeros(len(X))
             den = np.zeros(len(X))
+            evidence = np.zeros(len(X), dtype=bool)
             for crit, wt in w.items():
                 vals = X[crit].to_numpy(dtype=np.float64) if crit in X.columns else np.full(len(X), np.nan)
                 s = self._percentile(crit, vals)
@@ -184,13 +233,17 @@ class PortfolioMatrix(TransformerMixin, BaseEstimator):
                 known = np.isfinite(s)
                 num += np.where(known, s * wt, 0.0)
                 den += np.where(known, wt, 0.0)
+                evidence |= known & (crit not in SUPPORTING_CRITERIA)
             with np.errstate(invalid="ignore", divide="ignore"):
                 dims[dim] = np.where(den > 0, num / den, np.nan)
+            if dim == "strength":  # no position criterion known for the account: no strength
+                dims[dim] = np.where(evidence, dims[dim], np.nan)
         high_a = np.nan_to_num(dims["attractiveness"], nan=0.0) >= self.split
         high_s = np.nan_to_num(dims["strength"], nan=0.0) >= self.split
         quadrant = np.where(
             high_a, np.where(high_s, "strategic", "develop"), np.where(high_s, "maintain", "streamline")
         )
+        quadrant = np.where(np.isfinite(dims["strength"]), quadrant, np.where(high_a, "attractive", "less attractive"))
         out = pd.DataFrame(
             {"attractiveness": dims["attractiveness"], "strength": dims["strength"], "quadrant": quadrant, **scores}
         )

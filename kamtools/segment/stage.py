@@ -13,9 +13,10 @@ from kamtools.history import order_history
 from kamtools.segment.abc import abc_classes, concentration_curve
 from kamtools.segment.activity import account_activity
 from kamtools.segment.clusters import behavioural_clusters
-from kamtools.segment.matrix import portfolio_matrix
+from kamtools.segment.matrix import NO_STRENGTH, portfolio_matrix, tenure_from_first_order
 from kamtools.segment.rfm import rfm_scores
 from kamtools.segment.tiers import assign_tiers
+from kamtools.stages.contract import CHURN_DEFINITION
 from kamtools.value.reading import p_alive_shown_as
 
 SUMMARY_COLUMNS = {"segments": ["tier", "quadrant", "cluster_name", "rfm_segment", "abc_revenue"]}
@@ -55,11 +56,14 @@ def segment_accounts(
     strength_weights: Mapping[str, float] | None = None,
     top_value_share: float = 0.10,
     value_model: pd.DataFrame | None = None,
+    lapsed_months: int | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every segmentation of every account, as the bundle stores it.
 
     ``value`` is the value table (:func:`kamtools.value.bundle_tables`), or None; ``value_model``
     its model table (whether P(alive) is a probability or an activity score), or None.
+    ``lapsed_months``: an account without an order in that many months is lapsed (the churn
+    definition's window; None: the default churn definition's) and never tiered as strong.
     Returns ``{"segments": per account (:data:`SEGMENT_COLUMNS` + ``score_<criterion>``
     matrix criterion scores), "segment_profiles": per cluster, "segment_concentration":
     the concentration curves (``measure`` revenue / margin, ``rank, cum_share_accounts,
@@ -94,7 +98,9 @@ def segment_accounts(
         )
         warnings.warn(f"segment: accounts not clustered: {exc}", RuntimeWarning, stacklevel=2)
     matrix = portfolio_matrix(portfolio, value, attractiveness_weights, strength_weights, activity=act)
-    tiers = assign_tiers(matrix, value, top_value_share, value_model)
+    months = default_lapsed_months() if lapsed_months is None else int(lapsed_months)
+    lapsed = lapsed_accounts(act, portfolio.as_of, months)
+    tiers = assign_tiers(matrix, value, top_value_share, value_model, lapsed=lapsed, lapsed_months=months)
     score_cols = [c for c in matrix.columns if c.startswith("score_")]
     seg = (
         rfm.merge(abc[["account_id", "revenue_ltm", "margin_ltm", "abc_revenue", "abc_margin"]], on="account_id")
@@ -127,16 +133,45 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
         reason = NotAvailable("There are no orders, so accounts cannot be segmented.")
         return {"segments": reason, "segment_profiles": reason, "segment_concentration": reason}
     value = inputs.get("value")
+    definition = inputs.get(CHURN_DEFINITION)
+    months = getattr(definition, "lookback_months", None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        out = segment_accounts(portfolio, value, value_model=inputs.get("value_model"))
+        out = segment_accounts(portfolio, value, value_model=inputs.get("value_model"), lapsed_months=months)
     tables: dict[str, pd.DataFrame | NotAvailable] = dict(out)
     if out["segment_profiles"].empty:
         tables["segment_profiles"] = NotAvailable("Too few accounts with recent orders to form behavioural clusters.")
-    notes = history_notes(portfolio)
+    notes = history_notes(portfolio) + strength_notes(portfolio, out["segments"])
     if notes:
         tables["_notes"] = {"segments": " ".join(notes)}
     return tables
+
+
+def default_lapsed_months() -> int:
+    """The months without an order after which the default churn definition calls an account lapsed."""
+    from kamtools.churn.labels import ChurnDefinition
+
+    return ChurnDefinition().lookback_months
+
+
+def lapsed_accounts(activity: pd.DataFrame, as_of: pd.Timestamp, months: int) -> pd.Series:
+    """Per account_id, True when it ordered before but not in the last ``months`` months (as the churn stage)."""
+    start = pd.Timestamp(as_of) - pd.DateOffset(months=int(months))
+    last = pd.to_datetime(activity["last_order_date"])
+    return pd.Series((last.notna() & (last <= start)).to_numpy(), index=activity["account_id"].to_numpy())
+
+
+def strength_notes(portfolio: Portfolio, segments: pd.DataFrame) -> list[str]:
+    """One sentence when our strength with the customers is not known for some or all accounts (else empty)."""
+    unknown = int(segments["strength"].isna().sum()) if "strength" in segments.columns else 0
+    if unknown == 0:
+        return []
+    derived = " (counted from each account's first order)" if tenure_from_first_order(portfolio) else ""
+    what = NO_STRENGTH.replace("tenure alone", f"tenure{derived} alone")
+    if unknown < len(segments):
+        what = what.replace("the data holds no", f"for {unknown} of {len(segments)} accounts the data holds no")
+    whom = "those accounts are" if unknown < len(segments) else "every account is"
+    return [f"{what}; {whom} placed and tiered by attractiveness only, and none is called strong or weak."]
 
 
 def history_notes(portfolio: Portfolio) -> list[str]:

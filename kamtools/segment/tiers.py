@@ -17,12 +17,19 @@ def assign_tiers(
     value: pd.DataFrame | None = None,
     top_value_share: float = 0.10,
     value_model: pd.DataFrame | None = None,
+    lapsed: pd.Series | None = None,
+    lapsed_months: int = 6,
 ) -> pd.DataFrame:
     """Tier 1/2/3 per account with the reason in plain words.
 
-    Rules, first match wins: (1) strategic quadrant -> tier 1; (2) expected 12-month
-    value in the top ``top_value_share`` of accounts (needs ``value``) -> tier 1; (3)
-    develop quadrant -> tier 2; (4) maintain quadrant -> tier 2; (5) otherwise tier 3.
+    Rules, first match wins: (0) lapsed (no order in the last ``lapsed_months`` months, as the
+    churn section calls it): never tier 1 and never "strong" -> tier 2 as a win-back case when
+    the account is attractive, else tier 3; (1) strategic quadrant -> tier 1; (2) expected
+    12-month value in the top ``top_value_share`` of accounts (needs ``value``) -> tier 1; (3)
+    develop quadrant -> tier 2; (4) maintain quadrant -> tier 2; (5) no strength known
+    (quadrant ``attractive``): tier 2 when attractive; (6) otherwise tier 3.
+
+    ``lapsed`` is a boolean Series indexed by account_id (None: no account is lapsed).
 
     ``matrix`` needs ``account_id, attractiveness, strength, quadrant``; ``value`` (optional)
     ``account_id, expected_value_12m`` and optionally ``p_alive``. A P(alive) under
@@ -46,18 +53,36 @@ def assign_tiers(
         order = np.argsort(-np.nan_to_num(ev, nan=-np.inf), kind="stable")[:n_top]
         top[order] = True
     probability = p_alive_shown_as(value_model)[0] == "probability"
+    gone = (
+        m["account_id"].map(lapsed).fillna(False).astype(bool).to_numpy()
+        if lapsed is not None
+        else np.zeros(len(m), dtype=bool)
+    )
     tiers, reasons = [], []
     for i, row in enumerate(m.itertuples(index=False)):
         a, s = row.attractiveness, row.strength
-        pos = f"attractiveness {a:.0f}/100, strength {s:.0f}/100"
-        if row.quadrant == "strategic":
+        strength = f"strength {s:.0f}/100" if np.isfinite(s) else "strength not available"
+        pos = f"attractiveness {a:.0f}/100, {strength}"
+        if gone[i]:
+            silent = f"Lapsed (no order in the last {lapsed_months} months)"
+            if row.quadrant in ("strategic", "develop", "attractive"):
+                tiers.append(2)
+                reasons.append(f"{silent} but attractive: a win-back case worth pursuing ({pos}).")
+            else:
+                tiers.append(3)
+                reasons.append(f"{silent} and less attractive: a win-back case to pursue at low cost ({pos}).")
+        elif row.quadrant == "strategic":
             tiers.append(1)
             reasons.append(f"Strategic account: attractive and we are strong ({pos}).")
         elif top[i]:
             tiers.append(1)
             reasons.append(
                 f"Among the top {top_value_share:.0%} of accounts by expected 12-month value "
-                f"({money(row.expected_value_12m)}), although in the {row.quadrant} quadrant ({pos})."
+                + (
+                    f"({money(row.expected_value_12m)}), although in the {row.quadrant} quadrant ({pos})."
+                    if np.isfinite(s)
+                    else f"({money(row.expected_value_12m)}; {pos})."
+                )
             )
         elif row.quadrant == "develop":
             tiers.append(2)
@@ -65,6 +90,15 @@ def assign_tiers(
         elif row.quadrant == "maintain":
             tiers.append(2)
             reasons.append(f"Strong position in a less attractive account: maintain it efficiently ({pos}).")
+        elif row.quadrant == "attractive":
+            tiers.append(2)
+            reasons.append(f"Attractive account; tiered by attractiveness only, our strength is not known ({pos}).")
+        elif row.quadrant == "less attractive":
+            tiers.append(3)
+            reasons.append(
+                f"Less attractive account: serve it efficiently; tiered by attractiveness only, our strength is "
+                f"not known ({pos})."
+            )
         else:
             tiers.append(3)
             reasons.append(f"Less attractive account with a weak position: serve it efficiently ({pos}).")

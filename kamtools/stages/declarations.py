@@ -41,6 +41,7 @@ STAGES: tuple[Stage, ...] = (
             "value": ("account_id", "expected_value_12m", "p_alive"),
             "value_model": ("model", "parameter", "estimate", "note"),  # P(alive): a probability or a score
         },
+        settings=(CHURN_DEFINITION,),  # a lapsed account (as the churn section calls it) is never tiered "strong"
         writes=(
             table(
                 "segment_concentration",
@@ -550,7 +551,7 @@ STAGES: tuple[Stage, ...] = (
         portfolio=(),
         reads={
             "kpis": ALL,
-            "kpis_portfolio": ("median_margin_pct",),
+            "kpis_portfolio": ("median_margin_pct", "revenue_ltm", "active_accounts"),  # + the materiality floor
             "health": (),
             "churn": ("account_id", "churn_probability", "risk_band", "revenue_at_risk"),
             "churn_drivers": ("account_id", "rank", "direction", "sentence"),
