@@ -191,15 +191,20 @@ def test_when_the_model_loses_overall_every_account_gets_the_baseline_and_the_no
     assert "accounts of this portfolio" not in rng and "back-tests" not in rng
 
 
-def test_without_evidence_the_model_is_kept_and_the_reason_says_why():
-    y = np.full((3, 3), 50.0)
+def test_without_evidence_or_btyd_the_mean_of_all_months_is_used_and_the_reason_says_why():
+    # no backtest and no buying-rhythm model: not the model's trend of three months (it rises here), but the
+    # mean over all months of the data, where C's single order counts over the three months (issue 17)
+    y = np.array([[50.0, 50.0, 50.0], [50.0, 50.0, 50.0], [np.nan, np.nan, 90.0]])
     ids = np.array(["A", "B", "C"])
     sel = _select(y, ids, None, horizon=4)
-    assert set(sel.method) == {"model"}
-    assert (
-        sel.reason[0] == "The history is too short for an out-of-time check, so the kamtools model is used as fitted."
+    assert set(sel.method) == {"window_mean"}
+    assert sel.reason[2] == (
+        "The history is too short for an out-of-time check and for a buying-rhythm model, so the forecast is this "
+        "account's mean over the 3 months of the data (months before its first order count as nothing), not a "
+        "projection of its own first months."
     )
-    assert sel.model_intervals.all() and np.allclose(sel.lo[80], 0.8 * sel.mean)
+    assert np.allclose(sel.mean[:2], 50.0) and np.allclose(sel.mean[2], 30.0)
+    assert not sel.model_intervals.any() and (sel.lo[80] <= sel.mean).all() and (sel.hi[80] >= sel.mean).all()
 
 
 def test_spike_capping_leaves_sparse_buyers_alone():
@@ -275,10 +280,13 @@ def test_a_forecast_at_the_top_of_its_range_says_why_and_the_short_history_says_
 
     bundle = analyze(_first_time_buyers(), tmp_path_factory.mktemp("top") / "b", stages=["forecast"], progress=False)
     summary = bundle.table("forecast_summary")
-    top = summary[summary["forecast_next_12m"] > 0]
-    # 9 in 10 similar accounts bought nothing in the comparison: the range runs from zero up to the forecast ...
-    assert len(top) and (top["forecast_next_12m_lo_80"] == 0).all()
-    assert (top["forecast_next_12m_hi_80"] == top["forecast_next_12m"]).all()
+    buying = summary[summary["forecast_next_12m"] > 0]
+    # 9 in 10 similar accounts bought nothing in the comparison, and each account's own chance of no order in
+    # 12 months is 10% or more: every range runs from zero, up to the forecast where that chance reaches 80% ...
+    assert len(buying) and (buying["forecast_next_12m_lo_80"] == 0).all()
+    assert (buying["forecast_next_12m_hi_80"] >= buying["forecast_next_12m"]).all()
+    top = buying[buying["forecast_next_12m_hi_80"] == buying["forecast_next_12m"]]
+    assert len(top)
     # ... and that is said, with the shares, naming whose totals they are (one class: the whole portfolio)
     note = bundle.note("forecast_summary")
     assert note == (
@@ -287,8 +295,9 @@ def test_a_forecast_at_the_top_of_its_range_says_why_and_the_short_history_says_
         "few bought far more. The forecast is what such accounts bought on average, so it lies above what 8 in 10 "
         "of them reached, and their range is shown from its low end up to the forecast."
     )
-    assert "where 8 in 10 accounts of this portfolio ended in that comparison (measured on 3-month totals)" in (
-        bundle.note("forecast_methods")
+    assert (
+        "where 8 in 10 accounts of this portfolio ended in that comparison (measured on 3-month totals and widened "
+        "to 12 months" in bundle.note("forecast_methods")
     )
     reason = bundle.reason("forecast_backtest").reason
     assert reason.startswith("6 months of history: too short to backtest the kamtools model")

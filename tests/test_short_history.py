@@ -334,15 +334,23 @@ def test_reports_without_any_out_of_time_check_say_the_model_is_unchecked(key, t
     assert reason.startswith(head)
     assert "too short to compare even the simple methods out of time (that needs 4 months)" in reason
     assert isinstance(bundle.table("forecast_methods"), NotAvailable)
-    section, appendix, value = _account_report(_biggest(bundle), captured)
-    assert "The history is too short for an out-of-time check, so the kamtools model is used as fitted." in section
+    acct = _biggest(bundle)
+    section, appendix, value = _account_report(acct, captured)
+    # no check: never the model's trend of a month or a day, but the BTYD expected value (or the mean of all months)
+    from kamtools.forecast.selection import NO_CHECK_BTYD, NO_CHECK_WINDOW
+
+    method = bundle.table("forecast").set_index("account_id").loc[acct.account_id, "method"].iloc[0]
+    assert method in ("BTYD expected value", "mean of all months in the data")
+    expected = NO_CHECK_BTYD if method == "BTYD expected value" else NO_CHECK_WINDOW.format(months=1, s="")
+    assert expected in section and "kamtools model is used as fitted" not in section
     assert reason in appendix  # the appendix says the same, in the stage's own sentence
     _no_backtest_claims(section, appendix, value)
     if "the revenue to plan with" in value:  # the value model ran: it does not claim a backtest either
         assert "without an out-of-time check (the history is too short for one)" in value
     overview = _overview_appendix(bundle, captured)
     assert reason in overview and "Which method each account" not in overview
-    assert "kamtools model's own spread, not checked against what similar accounts really bought" in overview
+    assert "not checked against what similar accounts really bought" in overview
+    assert ("is the BTYD model's" if method == "BTYD expected value" else "spread of its own months") in overview
 
 
 def test_eight_months_reports_tell_one_story_about_the_one_comparison(tmp_path_factory, captured):
@@ -358,7 +366,7 @@ def test_eight_months_reports_tell_one_story_about_the_one_comparison(tmp_path_f
     )
     note = bundle.note("forecast_methods")
     assert note.startswith("In the one comparison of the simple methods (")
-    assert "ended in that comparison (measured on 3-month totals)" in note
+    assert "ended in that comparison (measured on 3-month totals and widened to 12 months" in note
 
     acct = _biggest(bundle)
     section, appendix, value = _account_report(acct, captured)
@@ -430,3 +438,78 @@ def test_thirteen_months_reports_two_origins(tmp_path_factory, captured):
     overview = _overview_appendix(bundle, captured)
     assert bundle.note("forecast_methods") in overview and "back-tests" not in overview
     _note_matches_the_reasons(bundle)
+
+
+# ---------------------------------------------------------------------------------------
+# an acquisition cohort: a customer's single (first) month is no level to extrapolate
+# ---------------------------------------------------------------------------------------
+def _acquisition_cohort(folder, n: int = 150) -> Portfolio:
+    """Three months of a young cohort, as the CDNOW log at 3 months, written as a user would (required tables
+    only) and loaded: every account's first order falls in January to March 2026, one in four orders again a
+    few weeks later; N000 ordered once, 221 on 15 March."""
+    from kamtools import load_portfolio
+
+    rng = np.random.default_rng(17)
+    ids = [f"N{i:03d}" for i in range(n)]
+    rows = [("N000", pd.Timestamp("2026-03-15"), 221.0)]
+    for i, acc in enumerate(ids[1:], start=1):
+        first = pd.Timestamp("2026-01-02") + pd.Timedelta(days=int(rng.integers(0, 85)))
+        rows.append((acc, first, float(rng.uniform(20, 80))))
+        later = first + pd.Timedelta(days=int(rng.integers(7, 40)))
+        if i % 4 == 0 and later <= pd.Timestamp("2026-03-31"):
+            rows.append((acc, later, float(rng.uniform(20, 80))))
+    orders = pd.DataFrame(rows, columns=["account_id", "order_date", "net_revenue"])
+    orders.insert(0, "order_id", [f"O{i:04d}" for i in range(len(orders))])
+    orders = orders.assign(product_id="P1", quantity=1)
+    folder.mkdir(parents=True, exist_ok=True)
+    orders.to_csv(folder / "orders.csv", index=False)
+    pd.DataFrame(
+        {
+            "account_id": ids,
+            "name": ids,
+            "industry": "Retail",
+            "region": "US",
+            "country": "US",
+            "channel": "Online",
+            "owner": "Shop",
+        }
+    ).to_csv(folder / "accounts.csv", index=False)
+    pd.DataFrame(
+        {"product_id": ["P1"], "name": ["CD"], "category": ["Music"], "list_price": [15.0], "unit_cost": [9.0]}
+    ).to_csv(folder / "products.csv", index=False)
+    return load_portfolio(folder, as_of="2026-03-31")
+
+
+def test_a_single_first_month_is_not_extrapolated_and_its_range_includes_zero(tmp_path_factory, captured):
+    from kamtools.forecast.selection import NO_CHECK_BTYD, btyd_fit
+    from kamtools.sections import forecast as forecast_section
+
+    portfolio = _acquisition_cohort(tmp_path_factory.mktemp("cohort-data"))
+    bundle = bundle_for("cohort", lambda: portfolio, tmp_path_factory)
+    row = bundle.table("forecast_summary").set_index("account_id").loc["N000"]
+    # not 12 x 221: the BTYD expected value the forecast stage fitted (and close to the value stage's)
+    assert row["forecast_method"] == "BTYD expected value" and row["forecast_method_reason"] == NO_CHECK_BTYD
+    ids = np.array(sorted(portfolio.accounts["account_id"]))
+    fit = btyd_fit(portfolio.orders, pd.Timestamp("2026-03-31"), ids, 12, "bg_nbd")
+    family_fit = btyd_fit(portfolio.orders, pd.Timestamp("2026-03-31"), ids, 12, "mbg_nbd")
+    own = {float(f.paths[0].sum()) for f in (fit, family_fit) if f is not None}
+    assert any(abs(row["forecast_next_12m"] - v) < 1e-6 * max(v, 1.0) for v in own)
+    assert row["forecast_next_12m"] < 0.5 * 221 * 12
+    value = bundle.table("value").set_index("account_id").loc["N000", "expected_value_12m"]
+    assert abs(row["forecast_next_12m"] / value - 1) < 0.25
+    # its 80% range starts at zero: it may well buy nothing (and the forecast lies inside)
+    assert row["forecast_next_12m_lo_80"] == 0 and row["forecast_next_12m_hi_80"] >= row["forecast_next_12m"]
+    # what the account page shows
+    captured.clear()
+    forecast_section.account_section(bundle.account("N000"))
+    html = unescape("".join(captured))
+    assert "80% range, next 12 months" in html and NO_CHECK_BTYD in html
+    from kamtools import formatting
+    from kamtools.plotting.style import money
+
+    currency = formatting.currency_of(bundle)
+    assert f"{money(0.0, currency)}-{money(float(row['forecast_next_12m_hi_80']), currency)}" in html
+    # the portfolio's 12-month total is what the buying-rhythm model expects, not the cohort's first months x 12
+    total = bundle.table("forecast_summary")["forecast_next_12m"].sum()
+    first_months = portfolio.orders["net_revenue"].sum() / 3 * 12
+    assert total < 0.5 * first_months

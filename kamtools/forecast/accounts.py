@@ -104,10 +104,12 @@ from kamtools.forecast.selection import (
     SPIKE_FACTOR,
     Selection,
     _choose_on,
+    btyd_fit,
     btyd_paths,
     build_evidence,
     select,
     silent_one_time,
+    total_range,
     wide_history,
 )
 from kamtools.forecast.targets import _upper_quantile, portfolio_target, target_attainment
@@ -293,11 +295,28 @@ def _select(
         c = y.shape[1] - 1 - horizon
         paths = {c: btyd_paths(orders, _month_end(months[c]), ids, horizon, family)}
         ev = build_evidence(y, ids, [c], horizon, None, paths)
-    now = btyd_paths(orders, _month_end(months[-1]), ids, fit_h, family)
-    one_time = None  # the modified BG/NBD for silent one-time buyers (kamtools.forecast.selection)
+    now_fit = btyd_fit(orders, _month_end(months[-1]), ids, fit_h, family)
+    now = None if now_fit is None else now_fit.paths
+    one_time_fit = None  # the modified BG/NBD for silent one-time buyers (kamtools.forecast.selection)
     if silent_one_time(y).any():
-        one_time = now if family == "mbg_nbd" else btyd_paths(orders, _month_end(months[-1]), ids, fit_h, "mbg_nbd")
-    sel = select(y, ids, mean, lo, hi, sd, ev, now, LEVEL, one_time_btyd=one_time)
+        one_time_fit = (
+            now_fit if family == "mbg_nbd" else btyd_fit(orders, _month_end(months[-1]), ids, fit_h, "mbg_nbd")
+        )
+    one_time = None if one_time_fit is None else one_time_fit.paths
+    sel = select(
+        y,
+        ids,
+        mean,
+        lo,
+        hi,
+        sd,
+        ev,
+        now,
+        LEVEL,
+        one_time_btyd=one_time,
+        btyd_fit_now=now_fit,
+        one_time_fit=one_time_fit,
+    )
     sel.btyd_now = now is not None  # the methods note compares what the choice compared
     return sel
 
@@ -412,12 +431,33 @@ def _methods_note(sel: Selection, lead: str = "Out of time", cases_of: str = "ac
 def _range_note(sel: Selection, lead: str = "out of time") -> str:
     """One sentence on what an account's 80% range of its 12-month total means, naming whose totals it comes
     from: the accounts of its class, or of the whole portfolio where the class has too few cases."""
+    own = getattr(sel, "btyd", None) is not None
     if sel.total_ratio is None:
+        if own:
+            return (
+                "The history is too short for a backtest, so the 80% range of an account's 12-month total is the "
+                "BTYD model's: nothing with the account's own chance of no order (the range starts at zero where "
+                "that is 10% or more), else its purchases as the model spreads them, at its expected value; not "
+                "checked against what similar accounts really bought."
+            )
         return (
             "The history is too short for a backtest, so the 80% range of an account's 12-month total is the "
-            "kamtools model's own spread, not checked against what similar accounts really bought."
+            "spread of its own months, not checked against what similar accounts really bought."
         )
-    months = "" if sel.total_months >= HORIZON else f" (measured on {sel.total_months}-month totals)"
+    months = (
+        ""
+        if sel.total_months >= HORIZON
+        else (
+            f" (measured on {sel.total_months}-month totals and widened to 12 months as the spread of such totals "
+            "grows with the months they cover, at least as a random walk's; a 12-month range could not be checked)"
+        )
+    )
+    chance = (
+        " Where the BTYD model gives the account's own chance of no order in those 12 months, that chance "
+        "replaces theirs, and the range starts at zero where it is 10% or more."
+        if own
+        else ""
+    )
     has = np.isfinite(sel.total_ratio[:, 0])
     ev = sel.evidence
     if ev is not None and sel.klass is not None and has.any():
@@ -436,7 +476,7 @@ def _range_note(sel: Selection, lead: str = "out of time") -> str:
         )
     return (
         f"The 80% range of an account's 12-month total is where 8 in 10 {who} ended {lead}{months}: the total they "
-        "bought as a multiple of their forecast, applied to this account's forecast."
+        "bought as a multiple of their forecast, applied to this account's forecast." + chance
     )
 
 
@@ -445,12 +485,16 @@ def _share(values: np.ndarray) -> str:
     return f"{lo:.0%}" if f"{lo:.0%}" == f"{hi:.0%}" else f"between {lo:.0%} and {hi:.0%}"
 
 
-def _top_of_range_note(sel: Selection, m: np.ndarray, lead: str = "out of time") -> str | None:
+def _top_of_range_note(
+    sel: Selection, m: np.ndarray, lead: str = "out of time", hi: np.ndarray | None = None
+) -> str | None:
     """One sentence on the accounts whose forecast is the top of their 80% range (8 in 10 similar accounts
-    bought less than their forecast out of time, so the range is shown up to the forecast), or None."""
+    bought less than their forecast out of time, so the range is shown up to the forecast), or None.
+    ``hi``: the ranges' upper ends as shown (default: the similar accounts' multiples alone)."""
     if sel.total_ratio is None or sel.evidence is None:
         return None
-    top = np.isfinite(sel.total_ratio[:, 1]) & (sel.total_ratio[:, 1] < 1) & (m > 0)
+    below = sel.total_ratio[:, 1] < 1 if hi is None else hi <= m
+    top = np.isfinite(sel.total_ratio[:, 1]) & below & (m > 0)
     if not top.any():
         return None
     ratios = sel.total_ratios(sel.evidence.horizon)
@@ -601,14 +645,16 @@ def _category_forecast(portfolio: Portfolio, acc_fc: pd.DataFrame) -> pd.DataFra
 
 
 def _total_range(m: np.ndarray, s: np.ndarray, dof: np.ndarray, sel: Selection) -> tuple[np.ndarray, np.ndarray]:
-    """80% range of each account's 12-month total: its forecast times the multiples similar accounts' totals
-    ended at out of time (``Selection.total_ratio``); ``forecast +- q s`` where there are none (no backtest)."""
+    """80% range of each account's 12-month total (:func:`kamtools.forecast.selection.total_range`): the
+    account's own chance of no order mixed with the multiples similar accounts' totals ended at out of time
+    (widened to 12 months where measured on shorter totals), or without a backtest with the BTYD model's
+    count distribution; ``forecast +- q s`` where neither exists. The forecast always lies inside."""
     q = _upper_quantile(0.9, dof)
     lo, hi = np.maximum(m - q * s, 0.0), m + q * s
-    if sel.total_ratio is not None:
-        has = np.isfinite(sel.total_ratio[:, 0]) & (m > 0)
-        lo[has] = np.minimum(m[has] * sel.total_ratio[has, 0], m[has])
-        hi[has] = np.maximum(m[has] * sel.total_ratio[has, 1], m[has])
+    r_lo, r_hi = total_range(sel, m, HORIZON)
+    has = np.isfinite(r_lo) & np.isfinite(r_hi) & (m > 0)
+    lo[has] = np.minimum(r_lo[has], m[has])
+    hi[has] = np.maximum(r_hi[has], m[has])
     return lo, hi
 
 
@@ -622,7 +668,7 @@ def _account_summary(
     w = np.r_[np.ones(HORIZON), np.zeros(fit_h - HORIZON)]
     m, s, dof = chosen.sum_distributions(ids, np.tile(w, (len(ids), 1)))
     lo, hi = _total_range(m, s, dof, sel)
-    top = _top_of_range_note(sel, m, lead)
+    top = _top_of_range_note(sel, m, lead, hi)
     if top:
         notes["forecast_summary"] = top
     summary = pd.DataFrame(

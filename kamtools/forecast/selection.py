@@ -86,6 +86,7 @@ METHOD_WORDS = {
     "seasonal_naive": "seasonal naive",
     "btyd": "BTYD expected value",
     "zero": "lapsed: zero",
+    "window_mean": "mean of all months in the data",
 }
 CANDIDATES = ("model", "recent_mean", "level_12m", "seasonal_naive", "btyd")
 
@@ -156,6 +157,8 @@ class State:
     klass: np.ndarray  # class index
     started: np.ndarray  # has at least one month
     silent_one_time: np.ndarray  # ordered in one month only, none in the last SILENT_ONE_TIME_MONTHS
+    window: np.ndarray | None = None  # mean over every month of the data (0 before the account's first month)
+    window_months: int = 0  # the months of the data
 
 
 def account_state(y: np.ndarray, horizon: int) -> State:
@@ -183,7 +186,8 @@ def account_state(y: np.ndarray, horizon: int) -> State:
     if t >= 12 and two_years.any():
         last_year = y[two_years, -12:]
         seasonal[two_years] = np.nan_to_num(last_year[:, np.arange(horizon) % 12])
-    return State(recent, level, scale, seasonal, gap, rhythm, klass, started, silent_one_time(y))
+    window = np.nansum(capped, axis=1) / max(t, 1)
+    return State(recent, level, scale, seasonal, gap, rhythm, klass, started, silent_one_time(y), window, t)
 
 
 def class_words(k: int) -> str:
@@ -204,6 +208,8 @@ def candidate_paths(state: State, horizon: int, model: np.ndarray | None, btyd: 
         "seasonal_naive": state.seasonal,
         "zero": np.zeros((n, horizon)),
     }
+    if state.window is not None:
+        paths["window_mean"] = np.repeat(state.window[:, None], horizon, axis=1)
     paths["model"] = model if model is not None else np.full((n, horizon), np.nan)
     paths["btyd"] = btyd if btyd is not None else np.full((n, horizon), np.nan)
     return paths
@@ -212,14 +218,27 @@ def candidate_paths(state: State, horizon: int, model: np.ndarray | None, btyd: 
 # ---------------------------------------------------------------------------------------
 # BTYD expected revenue per month
 # ---------------------------------------------------------------------------------------
-def btyd_paths(
+@dataclass
+class BtydNow:
+    """What the buy-till-you-die models say about each account's coming months (rows in ``ids`` order).
+
+    ``paths``: expected revenue per month (n, h); ``p_none``: probability of no order in the first
+    k months, k = 1..h (n, h: P(alive) times the chance a live account's posterior rate gives no
+    purchase); ``shape``, ``rate``: the posterior Gamma of a live account's purchase rate (per week)
+    behind the count distribution of :func:`btyd_total_range`. NaN rows: accounts not in the fit."""
+
+    paths: np.ndarray
+    p_none: np.ndarray
+    shape: np.ndarray
+    rate: np.ndarray
+
+
+def btyd_fit(
     orders: pd.DataFrame, as_of: pd.Timestamp, ids: np.ndarray, horizon: int, family: str = "bg_nbd"
-) -> np.ndarray | None:
-    """BG/NBD (or MBG/NBD: ``family="mbg_nbd"``) + Gamma-Gamma expected revenue of each account
-    in each of the next ``horizon`` months (weekly purchase periods, undiscounted), from
-    orders up to ``as_of``; None when the models cannot be fitted (too few accounts or
-    repeat buyers). The forecast stage passes the family the value stage chose, so the
-    buying-rhythm model behind a forecast is the one behind the account's value."""
+) -> BtydNow | None:
+    """BG/NBD (or MBG/NBD: ``family="mbg_nbd"``) + Gamma-Gamma fitted on the orders up to ``as_of``:
+    :class:`BtydNow` of the accounts ``ids`` (weekly purchase periods, undiscounted); None when the
+    models cannot be fitted (too few accounts or repeat buyers)."""
     try:
         from kamtools.value import MIN_ACCOUNTS, MIN_REPEAT_BUYERS, BetaGeo, GammaGamma, ModifiedBetaGeo, rfm_summary
     except ImportError:  # pragma: no cover - a value module without the BTYD estimators
@@ -229,6 +248,7 @@ def btyd_paths(
     past = orders[orders["order_date"] <= as_of]
     if past.empty:
         return None
+    weeks = (365.25 / 12) / 7.0
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -246,16 +266,34 @@ def btyd_paths(
             except ValueError:
                 avg = np.where(x > 0, m, fallback)
             avg = np.where(np.isfinite(avg) & (avg >= 0), avg, fallback)
-            weeks = (365.25 / 12) / 7.0
             cum = np.column_stack(
                 [np.zeros(len(x))] + [bg.expected_purchases((k + 1) * weeks, x, t_x, T) for k in range(horizon)]
             )
+            p_none = np.column_stack([1.0 - bg.p_purchase((k + 1) * weeks, x, t_x, T) for k in range(horizon)])
+            r, alpha = float(bg.params_["r"]), float(bg.params_["alpha"])
     except (ValueError, RuntimeError, ArithmeticError, np.linalg.LinAlgError):  # no fit: not a candidate
         return None
     rev = np.diff(cum, axis=1) * avg[:, None]
     rev = np.where(np.isfinite(rev), np.maximum(rev, 0.0), np.nan)
-    out = pd.DataFrame(rev, index=s["account_id"].astype(str).to_numpy()).reindex(ids)
-    return out.to_numpy(dtype=float)
+    index = s["account_id"].astype(str).to_numpy()
+
+    def _rows(a: np.ndarray) -> np.ndarray:
+        return pd.DataFrame(a, index=index).reindex(ids).to_numpy(dtype=float)
+
+    p_none = np.where(np.isfinite(p_none), np.clip(p_none, 0.0, 1.0), np.nan)
+    return BtydNow(_rows(rev), _rows(p_none), _rows(r + x)[:, 0], _rows(alpha + T)[:, 0])
+
+
+def btyd_paths(
+    orders: pd.DataFrame, as_of: pd.Timestamp, ids: np.ndarray, horizon: int, family: str = "bg_nbd"
+) -> np.ndarray | None:
+    """BG/NBD (or MBG/NBD: ``family="mbg_nbd"``) + Gamma-Gamma expected revenue of each account
+    in each of the next ``horizon`` months (weekly purchase periods, undiscounted), from
+    orders up to ``as_of``; None when the models cannot be fitted (too few accounts or
+    repeat buyers). The forecast stage passes the family the value stage chose, so the
+    buying-rhythm model behind a forecast is the one behind the account's value."""
+    fit = btyd_fit(orders, as_of, ids, horizon, family)
+    return None if fit is None else fit.paths
 
 
 # ---------------------------------------------------------------------------------------
@@ -475,6 +513,7 @@ class Selection:
     evidence: Evidence | None = None  # the out-of-time rows behind the choice (None: no backtest)
     klass: np.ndarray | None = None  # (n,) each account's class (account_state)
     one_time: np.ndarray | None = None  # (n,) bool: a silent one-time buyer on the modified BG/NBD as fitted
+    btyd: BtydNow | None = None  # what the BTYD model says of each account now (its chance of no order)
 
     def total_ratios(self, months: int) -> list:
         """Per account, sorted out-of-time actual / forecast totals over ``months`` months (:func:`total_ratios`);
@@ -581,6 +620,18 @@ def _zero_class_reason(k: int, c: ClassChoice) -> str:
         f"out of time, where a zero forecast erred less (its horizon totals were off by {money(c.mae['zero'])} "
         "on average) than any other."
     )
+
+
+NO_CHECK_BTYD = (
+    "The history is too short for an out-of-time check, so the forecast is the BTYD expected value as fitted (the "
+    "buying rhythm and spend of all accounts, with the chance that this one has stopped), not a projection of this "
+    "account's own few months."
+)
+NO_CHECK_WINDOW = (
+    "The history is too short for an out-of-time check and for a buying-rhythm model, so the forecast is this "
+    "account's mean over the {months} month{s} of the data (months before its first order count as nothing), not a "
+    "projection of its own first months."
+)
 
 
 def _one_time_reason(gap: float, backtested: bool) -> str:
@@ -691,8 +742,12 @@ def _choose_all(
             k_ev, rows = np.unique(ev.klass, return_counts=True)
             one_time &= ~np.isin(state.klass, k_ev[rows >= MIN_CLASS_ROWS])
         paths["btyd"] = np.where(one_time[:, None], one_time_btyd[:, :h], paths["btyd"])
-    if ev is None:
-        reason[:] = "The history is too short for an out-of-time check, so the kamtools model is used as fitted."
+    if ev is None:  # never a trend of the account's own few months (an acquisition month is no level)
+        has_btyd = np.all(np.isfinite(paths["btyd"]), axis=1) & (btyd_now is not None)
+        method[:] = np.where(has_btyd, "btyd", "window_mean")
+        months = int(state.window_months)
+        reason[:] = NO_CHECK_BTYD
+        reason[~has_btyd] = NO_CHECK_WINDOW.format(months=months, s="" if months == 1 else "s")
         method[one_time] = "btyd"
         for i in np.flatnonzero(one_time):
             reason[i] = _one_time_reason(state.gap[i], False)
@@ -788,8 +843,11 @@ def _interval(mean: np.ndarray, q, last: np.ndarray, lev: float) -> tuple[np.nda
     return np.minimum(np.maximum(low, 0.0), mean), np.maximum(high, mean)
 
 
-def _forecasts(y, paths, method, factor, qs, model_lo, model_hi, no_evidence: bool, level) -> tuple:
-    """(mean, lo, hi, model_intervals) of every account from its method, factor and interval quantiles."""
+def _forecasts(y, paths, method, factor, qs, model_lo, model_hi, no_evidence: bool, level, p_none=None) -> tuple:
+    """(mean, lo, hi, model_intervals) of every account from its method, factor and interval quantiles.
+
+    ``p_none`` (n, h): the account's own chance of no order in its first k months (BTYD); month k's chance of
+    no order is at least that, so where it reaches the lower tail of a level the month's range starts at zero."""
     n, h = paths["model"].shape
     mean = np.zeros((n, h))
     lo = {lev: np.zeros((n, h)) for lev in level}
@@ -808,6 +866,10 @@ def _forecasts(y, paths, method, factor, qs, model_lo, model_hi, no_evidence: bo
             continue
         for lev in level:
             lo[lev][i], hi[lev][i] = _interval(mean[i], qs[i], y[i, -12:], lev)
+    if p_none is not None:
+        for lev in level:
+            nothing = np.nan_to_num(p_none[:, :h], nan=0.0) >= (1 - lev / 100) / 2
+            lo[lev] = np.where(nothing, 0.0, lo[lev])
     return mean, lo, hi, model_iv
 
 
@@ -822,6 +884,8 @@ def select(
     btyd_now: np.ndarray | None = None,
     level: tuple[float, ...] = (80, 95),
     one_time_btyd: np.ndarray | None = None,
+    btyd_fit_now: BtydNow | None = None,
+    one_time_fit: BtydNow | None = None,
 ) -> Selection:
     """Choose each account's method (see the module docstring) and build its forecast.
 
@@ -829,13 +893,17 @@ def select(
     order); ``model_*``: the kamtools model's forecast (accounts x h) and intervals;
     ``ev``: out-of-time evidence (None when the history allows none); ``btyd_now``: the
     BTYD expected revenue per coming month (None when not fitted); ``one_time_btyd``: the
-    modified BG/NBD's (for the silent one-time buyers, see the module docstring; None: not fitted).
+    modified BG/NBD's (for the silent one-time buyers, see the module docstring; None: not fitted);
+    ``btyd_fit_now`` / ``one_time_fit``: the fits behind those two (:func:`btyd_fit`), whose chance of no
+    order starts an account's ranges at zero where it should (:func:`total_range`).
     """
     n, h = model_mean.shape
     state = account_state(y, h)
     paths = candidate_paths(state, h, model_mean, btyd_now)
     method, factor, reason, qs, rho, rows_out, one_time = _choose_all(state, ids, paths, ev, btyd_now, one_time_btyd)
-    mean, lo, hi, model_iv = _forecasts(y, paths, method, factor, qs, model_lo, model_hi, ev is None, level)
+    info = _merge_btyd(n, btyd_fit_now, one_time_fit, one_time)
+    p_none = None if info is None else info.p_none
+    mean, lo, hi, model_iv = _forecasts(y, paths, method, factor, qs, model_lo, model_hi, ev is None, level, p_none)
     lev0 = 80 if 80 in lo else level[0]
     zl = stats.norm.ppf(0.5 + lev0 / 200)
     sd = np.where(model_iv[:, None], factor[:, None] * model_sd, (hi[lev0] - lo[lev0]) / (2 * zl))
@@ -861,7 +929,123 @@ def select(
         evidence=ev,
         klass=state.klass,
         one_time=one_time,
+        btyd=info,
     )
+
+
+def _merge_btyd(n: int, now: BtydNow | None, one_time_fit: BtydNow | None, one_time: np.ndarray) -> BtydNow | None:
+    """One :class:`BtydNow` for every account: the modified BG/NBD's rows for the silent one-time buyers on
+    its path, the chosen model's for the others (NaN rows where neither was fitted)."""
+    if now is None and one_time_fit is None:
+        return None
+    h = (now or one_time_fit).p_none.shape[1]
+    out = BtydNow(np.full((n, h), np.nan), np.full((n, h), np.nan), np.full(n, np.nan), np.full(n, np.nan))
+    for fit, rows in ((now, ~one_time), (one_time_fit, one_time)):
+        if fit is None:
+            continue
+        k = min(h, fit.p_none.shape[1])
+        out.paths[rows, :k] = fit.paths[rows, :k]
+        out.p_none[rows, :k] = fit.p_none[rows, :k]
+        out.shape[rows], out.rate[rows] = fit.shape[rows], fit.rate[rows]
+    return out
+
+
+def _spread_growth(short: np.ndarray, long: np.ndarray, ratio_months: float) -> float:
+    """How the spread of buying accounts' actual / forecast totals grew with the months they cover: the
+    exponent g of ``width(long) = width(short) * ratio_months ** g`` (widths of the 10%-90% log ratios),
+    within 0.5 and 1: level changes accumulate at least like a random walk's (0.5) while the lumpiness of
+    short totals, which evens out, can hide that growth between ``h / 2`` and ``h``; 0.5 where it cannot be
+    measured."""
+    a, b = short[short > 0], long[long > 0]
+    if len(a) < MIN_TOTAL_ROWS or len(b) < MIN_TOTAL_ROWS or ratio_months <= 1:
+        return 0.5
+    wa, wb = (float(np.subtract(*np.quantile(np.log(v), [0.9, 0.1]))) for v in (a, b))
+    if wa <= 0 or wb <= 0:
+        return 0.5
+    return float(np.clip(np.log(wb / wa) / np.log(ratio_months), 0.5, 1.0))
+
+
+def _mixture_bounds(positive: np.ndarray, scale: float, p: float) -> tuple[float, float]:
+    """80% range of a total that is zero with probability ``p`` and else ``scale`` times a draw of the sorted
+    ``positive`` multiples: its 10% and 90% quantiles, or zero to its 80% quantile where ``p`` reaches 10%."""
+    lower, upper = TOTAL_QUANTILES
+    if p >= lower:
+        q = (ZERO_START_UPPER - p) / (1 - p) if p < 1 else 0.0
+        return 0.0, scale * float(np.quantile(positive, q)) if q > 0 else 0.0
+    return (
+        scale * float(np.quantile(positive, (lower - p) / (1 - p))),
+        scale * float(np.quantile(positive, (upper - p) / (1 - p))),
+    )
+
+
+def total_range(sel: Selection, m: np.ndarray, months: int) -> tuple[np.ndarray, np.ndarray]:
+    """(lo, hi) of each account's 80% range of its ``months``-month total ``m`` (NaN where nothing says).
+
+    * **Its own chance of buying nothing.** Where the BTYD model gives the account's probability ``p`` of no
+      order in those months (``Selection.btyd``), the range is a mixture: nothing with probability ``p``,
+      else the forecast times what similar accounts that bought reached; where ``p`` is 10% or more the range
+      starts at zero. The buyers' multiples are scaled by (1 - their class's share of nothing) / (1 - ``p``),
+      so the expected multiple stays the class's. Without the BTYD model, the class's share of nothing.
+    * **Similar accounts' multiples** are the out-of-time ratios of :func:`total_ratios` over the backtest's
+      horizon ``h``. Where ``months`` is longer, their spread (in logs, about the median) is widened by
+      ``(months / h) ** g``, with ``g`` how the spread grew from ``h / 2`` to ``h`` months in the same
+      evidence (:func:`_spread_growth`): a range measured on 6-month totals is not applied to 12 as it is.
+    * **No backtest.** The BTYD model's own count distribution: a live account's purchases in the months
+      are negative binomial (its posterior Gamma rate), those above zero scaled to the forecast, mixed with
+      ``p``.
+    """
+    n = len(sel.ids)
+    lo, hi = np.full(n, np.nan), np.full(n, np.nan)
+    info = sel.btyd
+    p_own = np.full(n, np.nan)
+    if info is not None and info.p_none.shape[1] >= 1:
+        p_own = info.p_none[:, min(months, info.p_none.shape[1]) - 1]
+    live = (sel.method != "zero") & (m > 0)
+    if sel.evidence is not None and sel.klass is not None:
+        h = max(1, min(int(months), sel.evidence.horizon))
+        ratios = sel.total_ratios(h)
+        halves = sel.total_ratios(max(1, h // 2)) if months > h and h >= 2 else [None] * n
+        done: dict = {}
+        for i in np.flatnonzero(live):
+            r = ratios[i]
+            if r is None:
+                continue
+            key = id(r)
+            if key not in done:
+                pos = r[r > 0]
+                grow = 1.0
+                if months > h and len(pos):
+                    g = _spread_growth(halves[i], r, h / max(1, h // 2)) if halves[i] is not None else 0.5
+                    grow = (months / h) ** g
+                    logs = np.log(pos)
+                    mid = float(np.median(logs))
+                    pos = np.exp(mid + grow * (logs - mid))
+                done[key] = (np.sort(pos), float(np.mean(r <= 0)))
+            pos, z = done[key]
+            p = float(p_own[i]) if np.isfinite(p_own[i]) else z
+            if not len(pos):
+                lo[i], hi[i] = 0.0, 0.0
+                continue
+            scale = (1 - z) / (1 - p) if p < 1 else 0.0
+            lo[i], hi[i] = (m[i] * b for b in _mixture_bounds(pos, scale, p))
+        return lo, hi
+    if info is None:
+        return lo, hi
+    t = months * (365.25 / 12) / 7.0
+    for i in np.flatnonzero(live & np.isfinite(p_own) & np.isfinite(info.shape) & (info.rate > 0)):
+        a, prob = float(info.shape[i]), float(info.rate[i] / (info.rate[i] + t))
+        p0_alive = prob**a  # a live account's chance of no purchase
+        if p0_alive >= 1:
+            continue
+        levels = p0_alive + (1 - p0_alive) * np.linspace(0.0005, 0.9995, 1000)
+        counts = stats.nbinom.ppf(levels, a, prob)  # purchases of a live account that buys (quantile grid)
+        counts = counts[counts > 0]
+        if not len(counts):
+            continue
+        p = float(p_own[i])
+        scale = m[i] / ((1 - p) * float(np.mean(counts))) if p < 1 else 0.0
+        lo[i], hi[i] = _mixture_bounds(np.sort(counts), scale, p)
+    return lo, hi
 
 
 __all__ = [
