@@ -99,6 +99,16 @@ INTENDED: dict[str, str] = {}
 # kamtools model as one candidate and the baseline, coverage as shares of account-months, with coverage_total_80 and
 # zero_months; forecast_backtest gains the chosen method's columns (method, n_windows_chosen, *_chosen). Written
 # alone, from a checkout of the commits only (churn, health and plan tables differed there too: not this change's).
+# segments, whitespace_grid and whitespace_recommendations (peer_group: the tier), scenario_elasticity(_pooled)
+# (groups by tier), plan_actions, plan_risks, plan_summary, plan_talking_points and accounts (tier, n_actions,
+# top_action) (issue 17, SEGMENT17): a lapsed account (no order in the churn definition's 6 months) is never tiered
+# strong: A0034 (churn band lapsed) "Strong position ... maintain", tier 2 -> "Lapsed ... a win-back case", tier 3,
+# and four lapsed tier-3 accounts say so in their reason; its plan gets the playbook's win_back action in place of
+# churn_risk (and the tier-3 cap of 2 drops its category_decline: 77 -> 76 actions). The relative floor leaves the
+# demo's 1,000 (5% of 183.7k per active account is more). Written from a checkout of the commits only; the plan
+# tables and accounts there also took in the committed churn change (1d8ef19, lapsed accounts' probability), whose
+# churn, churn_drivers, churn_importance, churn_model_selection, health*, kpis* and plan_objectives entries are left
+# to its author.
 
 
 def _cell_text(series: pd.Series) -> pd.Series:
