@@ -220,3 +220,20 @@ def test_a_class_choice_tied_on_the_shown_figures_is_as_good_as_not_the_lowest()
     # a clear winner keeps "the lowest"
     win = selection.ClassChoice("btyd", {}, {"btyd": 30.0, "recent_mean": 36.1}, 40, False, 0.9)
     assert "had the lowest out-of-time error" in selection._class_reason("btyd", 4, win, 1.0)
+
+
+def test_the_methods_note_calls_a_tie_with_the_model_no_better_not_lost(monkeypatch):
+    from kamtools.forecast import accounts
+
+    mae = {"model": 30.2, "recent_mean": 29.9, "btyd": 27.0}
+    factor = {"model": 0.43, "recent_mean": 0.32, "btyd": 0.98}
+    monkeypatch.setattr(
+        accounts, "_pooled_comparison", lambda sel: ("btyd", factor, mae, 340, ("model", "recent_mean", "btyd"))
+    )
+    sel = SimpleNamespace(method_words=np.array(["BTYD expected value"] * 3), evidence=SimpleNamespace(horizon=6))
+    # the best simple method is the BTYD (27 against the model's 30): lost
+    assert "The kamtools model lost to the BTYD expected value overall (30 against 27)" in accounts._methods_note(sel)
+    mae["btyd"] = 30.4  # now the mean of the last 6 months (30) is the rival, and 30 against 30 is a tie
+    note = accounts._methods_note(sel)
+    assert "The kamtools model did no better than the mean of last 6 months overall (30 against 30)" in note
+    assert "lost to" not in note
