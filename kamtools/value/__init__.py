@@ -21,7 +21,8 @@ the scikit-learn estimator contract (parameters in ``__init__``, ``fit`` returns
 ``self``, learned attributes end in ``_``, ``sklearn.base.clone`` works).
 
 One module per step: ``summary`` (order lines -> BTYD summary), ``btyd`` (BG/NBD and
-MBG/NBD), ``choice`` (identification and the holdout choice between them),
+MBG/NBD), ``choice`` (identification and the holdout choice between them), ``one_time``
+(one-time buyers under a chosen BG/NBD scored by MBG/NBD, on the evidence of a holdout),
 ``gamma_gamma``, ``expected`` (expected value and margin rates), ``stage`` (the value
 stage's tables) and ``from_bundle`` (the chosen model read back from a bundle).
 

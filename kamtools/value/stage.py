@@ -89,7 +89,11 @@ def fit_value(portfolio: Portfolio) -> dict[str, pd.DataFrame | NotAvailable]:
     the P(alive) check on a holdout inside the history (:func:`p_alive_check`, model
     ``p_alive_check``: ``check_status`` says whether P(alive) may be shown as a
     probability; ``p_alive`` is recalibrated when the check found it understating and a
-    recalibration closed the gap));
+    recalibration closed the gap), and, when BG/NBD is chosen and some accounts bought in one
+    week only, the rows of model ``one_time_buyers`` (:func:`kamtools.value.one_time.one_time_rows`:
+    whether their P(alive), expected purchases and value come from MBG/NBD, and the evidence));
+    Gamma-Gamma learns purchase values from the sales lines, and each account's expected value
+    keeps ``1 - returns rate`` of them (:func:`_sales_summary`), so it is never negative;
     ``_notes["value_model"]`` is the sentence saying which BTYD model was chosen and why.
     NotAvailable when fewer than :data:`MIN_ACCOUNTS` accounts ordered or fewer than
     :data:`MIN_REPEAT_BUYERS` bought again in a later week (nothing to learn a buying
