@@ -237,3 +237,37 @@ def test_the_methods_note_calls_a_tie_with_the_model_no_better_not_lost(monkeypa
     note = accounts._methods_note(sel)
     assert "The kamtools model did no better than the mean of last 6 months overall (30 against 30)" in note
     assert "lost to" not in note
+
+
+def test_a_method_that_had_no_forecast_at_the_origin_is_left_out_and_said_so():
+    from kamtools.sections.forecast import chosen_sentence
+
+    hist = _history()
+    bt = backtest(hist, horizon=2, n_windows=1, min_train=6, level=(80, 95), freq="MS", n_jobs=1)
+    per = bt.per_series.rename(columns={"unique_id": "account_id"}).assign(horizon=2)
+    acc = bt.overall.assign(horizon=2, n_windows=1, n_windows_planned=1)
+    sel = _selection(hist, bt)
+    sel.method = np.array(["zero", "seasonal_naive", "model"])  # B: seasonal naive, which 12 months cannot give
+    sel.method_words = np.array(["lapsed: zero", "seasonal naive", "kamtools model"])
+    summary = pd.DataFrame(
+        {
+            "account_id": ["A", "B", "C"],
+            "forecast_next_12m": [0.0, 100.0, 60.0],
+            "forecast_next_12m_lo_80": [0.0, 50.0, 30.0],
+            "forecast_next_12m_hi_80": [0.0, 200.0, 90.0],
+        }
+    )
+    out, table = chosen_accuracy(bt, per, acc, sel, summary)
+    rows = out.set_index("account_id")
+    assert rows.loc["B", "n_windows_chosen"] == 0 and np.isnan(rows.loc["B", "mase_chosen"])
+    # every row of the table is measured on the same account-months: A's and C's (4 of the 6)
+    model_on_a_c = bt.forecasts[bt.forecasts["unique_id"] != "B"]
+    err = (model_on_a_c["forecast"] - model_on_a_c["y"]).sum()
+    assert table.set_index("method").loc["model", "bias_pct"] == pytest.approx(100 * err / 12)
+    assert table.set_index("method").loc["chosen", "zero_months"] == pytest.approx(2 / 4)
+    text = chosen_sentence(rows.loc["B"])
+    assert text.startswith(
+        "The method this account's forecast uses (the seasonal naive) could not be applied at any of its backtest "
+        "origins, so its accuracy is not known."
+    )
+    assert "The kamtools model, one of the candidates and not used for this account, had MASE" in text

@@ -437,7 +437,10 @@ def _chosen_rows(bt: BacktestResult, sel, summary: pd.DataFrame, level) -> pd.Da
     chosen = np.full(len(f), np.nan)
     for m in np.unique(method):
         at = method == m
-        chosen[at] = 0.0 if m == "zero" else factor[at] * ev.paths[m][r[at], step[at]]
+        if m == "zero":
+            chosen[at] = 0.0
+        elif m in ev.paths:  # a method the evidence did not carry had no forecast there (left out below)
+            chosen[at] = factor[at] * ev.paths[m][r[at], step[at]]
     f["chosen"] = chosen
     today = sel.mean[i, step]
     own = np.asarray(sel.model_intervals, dtype=bool)[i]  # the model's own intervals, scaled by the factor
