@@ -108,7 +108,26 @@ def test_a_lapsed_account_gets_the_rate_at_which_lapsed_accounts_stayed_away_not
     shown = rate.probability[~active & ever]
     assert np.isfinite(shown).all() and (shown < 1).all() and (shown > 0.5).all()
     assert np.isnan(rate.probability[active]).all()
-    assert f"({away:,} of {n:,}, {away / n:.0%})" in rate.sentence
+    assert f"({away:,} of {n:,}, {away / n:.0%}; recent dates weigh more)" in rate.sentence
+
+
+def test_a_seasonal_buyer_between_orders_reads_lower_than_a_monthly_buyer_that_stopped():
+    """Lapsed by the same 6-month rule, but the history shows who comes back: the seasonal buyer
+    (an order every 7 months) always did, the monthly buyers that went silent never did."""
+    days: dict[str, list[str]] = {f"S{i:02d}": _monthly("2022-01-01", "2024-11-30") for i in range(20)}
+    seasonal = [str((pd.Timestamp("2022-01-15") + pd.DateOffset(months=7 * k)).date()) for k in range(5)]
+    days |= {f"Q{i:02d}": seasonal for i in range(30)}  # last order 2024-05-15: silent 6.5 months on 2024-11-30
+    for i in range(30):  # monthly buyers that stopped, one after another
+        stop = pd.Timestamp("2022-06-01") + pd.DateOffset(months=i % 20)
+        days[f"M{i:02d}"] = _monthly("2022-01-01", str(stop.date()))
+    p = _portfolio(days, "2024-11-30")
+    active, ever = _active_mask(p, ChurnDefinition())
+    rate = lapsed_rate(p, 6, 6, ~active & ever)
+    ids = p.accounts["account_id"].astype(str).to_numpy()
+    seasonal_p = rate.probability[np.char.startswith(ids.astype(str), "Q")]
+    stopped_p = rate.probability[np.char.startswith(ids.astype(str), "M")]
+    assert np.isfinite(seasonal_p).all() and np.isfinite(stopped_p).all()
+    assert seasonal_p.max() < 0.4 and stopped_p.min() > 0.8, (seasonal_p.max(), stopped_p.min())
 
 
 def test_the_churn_table_and_the_account_page_show_the_lapsed_probability_and_its_revenue_at_risk(captured):
