@@ -184,3 +184,4 @@ def test_the_report_says_strength_is_not_available_and_draws_no_matrix(order_log
     )
     assert not [t for kind, t in shown if kind == "figure"]
     assert "strength not available" in [t for kind, t in shown if kind == "paragraph"][0]
+    assert ("heading", "What places it by attractiveness (percentile among all accounts, 0-100)") in shown

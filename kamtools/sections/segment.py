@@ -65,7 +65,8 @@ def account_section(acct) -> None:
     ]
     known = [(label, float(s)) for label, s in scores if pd.notna(s)]
     if known:
-        display.heading("What places it in the matrix (percentile among all accounts, 0-100)", 3)
+        where = "in the matrix" if strength_known else "by attractiveness"
+        display.heading(f"What places it {where} (percentile among all accounts, 0-100)", 3)
         display.table(
             pd.DataFrame(known, columns=["criterion", "score"]), columns={"criterion": "Criterion", "score": "Score"}
         )
