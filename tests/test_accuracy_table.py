@@ -267,7 +267,32 @@ def test_a_method_that_had_no_forecast_at_the_origin_is_left_out_and_said_so():
     assert table.set_index("method").loc["chosen", "zero_months"] == pytest.approx(2 / 4)
     text = chosen_sentence(rows.loc["B"])
     assert text.startswith(
-        "The method this account's forecast uses (the seasonal naive) could not be applied at any of its backtest "
+        "The method this account's forecast uses, the seasonal naive, could not be applied at any of its backtest "
         "origins, so its accuracy is not known."
     )
     assert "The kamtools model, one of the candidates and not used for this account, had MASE" in text
+
+
+def test_a_lapsed_accounts_appendix_names_the_zero_forecast_once():
+    from kamtools.sections.forecast import chosen_sentence
+
+    row = pd.Series(
+        {
+            "method": "lapsed: zero",
+            "mase": 0.85,
+            "mase_chosen": 0.0,
+            "mase_naive": 0.42,
+            "n_windows": 2,
+            "n_windows_chosen": 2,
+            "horizon": 6,
+            "baseline": "recent_mean",
+            "coverage_80_chosen": 1.0,
+            "coverage_total_80_chosen": 1.0,
+        }
+    )
+    text = chosen_sentence(row)
+    assert (
+        "the error of the zero forecast (the account is treated as lapsed) was 100% lower than that of the mean" in text
+    )
+    assert "((" not in text and "))" not in text
+    assert "12 of 12 actual months fell inside its 80% interval" in text

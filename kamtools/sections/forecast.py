@@ -117,16 +117,15 @@ def chosen_sentence(row: pd.Series) -> str:
     )
     if k == 0:
         return (
-            f"The method this account's forecast uses ({used}) could not be applied at any of its backtest origins, "
+            f"The method this account's forecast uses, {used}, could not be applied at any of its backtest origins, "
             f"so its accuracy is not known.{model}"
         )
     runs = ("1 backtest" if k == 1 else f"{k} backtests") if k == n else f"{k} of its {n} backtests (where it applied)"
     head = f"In {runs} (forecasting {h} months ahead from earlier dates and comparing with what happened)"
-    subject = (
-        "the forecast (the kamtools model)"
-        if method == "kamtools model"
-        else f"the forecast ({used[4:] if used.startswith('the ') else used})"
-    )
+    if method == "lapsed: zero":
+        subject = "the zero forecast (the account is treated as lapsed)"
+    else:
+        subject = "the forecast (the kamtools model)" if method == "kamtools model" else f"the forecast ({method})"
     mase, naive = row.get("mase_chosen"), row.get("mase_naive")
     if mase is None or pd.isna(mase) or naive is None or pd.isna(naive) or float(naive) <= 0 or k != n:
         text = f"{head}, the error of {subject} could not be set beside the baseline's"
