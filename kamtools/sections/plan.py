@@ -68,6 +68,7 @@ def account_section(acct) -> None:
         display.paragraph(
             "Actions are ranked by priority (high, medium, low), then by the money at stake (largest first), "
             "and capped per account by tier; each is due after the one ranked before it."
+            + _capacity_note(ranked, acct.bundle.as_of)
         )
 
     display.heading("Talking points for the business review", level=3)
@@ -81,6 +82,35 @@ def account_section(acct) -> None:
     if missing:
         display.paragraph("Parts of the plan left out because their analysis is missing:")
         display.bullets(missing)
+
+
+CAPACITY_WEEKS = 13  # a due date further out than a quarter comes from the owner's workload, not the rule
+
+
+def _capacity_note(actions: pd.DataFrame, as_of: pd.Timestamp) -> str:
+    """One sentence when an action is due more than a quarter after the data date: its date was
+    pushed back by its owner's weekly capacity across the whole portfolio, not set by urgency."""
+    if "due_date" not in actions.columns or actions.empty:
+        return ""
+    due = pd.to_datetime(actions["due_date"], errors="coerce")
+    late = due > as_of + pd.Timedelta(weeks=CAPACITY_WEEKS)
+    if not late.any():
+        return ""
+    return (
+        f" {int(late.sum())} of these {'is' if late.sum() == 1 else 'are'} due more than {CAPACITY_WEEKS} weeks "
+        "out only because the owner already has the playbook's maximum of actions due in each week before "
+        "(setting owner_actions_per_week) across the portfolio; bring it forward if it matters more than "
+        "that workload."
+    )
+
+
+def owner_load(actions: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Per owner: actions and the date the last one is due, latest first (for the portfolio page)."""
+    owner = actions["owner"].astype(str).str.replace(r" \+ .*$", "", regex=True)
+    due = pd.to_datetime(actions["due_date"], errors="coerce")
+    load = pd.DataFrame({"owner": owner, "due": due}).groupby("owner").agg(n=("due", "size"), last=("due", "max"))
+    load["weeks"] = ((load["last"] - as_of).dt.days // 7).astype("Int64")
+    return load.sort_values(["last", "n"], ascending=False).reset_index()
 
 
 def _with_value(actions: pd.DataFrame, currency: str | None = None) -> pd.DataFrame:
@@ -152,6 +182,17 @@ def portfolio_section(bundle) -> None:
         columns={"owner": "Owner", "high": "High", "medium": "Medium", "low": "Low", "total": "Total"},
         max_rows=40,
     )
+    if "due_date" in actions.columns:
+        load = owner_load(actions, bundle.as_of)
+        over = load[load["weeks"].fillna(0) > CAPACITY_WEEKS]
+        if len(over):
+            first = over.iloc[0]
+            display.paragraph(
+                f"{len(over):,} owner{'s have' if len(over) > 1 else ' has'} more actions than the playbook's weekly "
+                f"capacity (owner_actions_per_week) clears in a quarter: {first['owner']}'s last of "
+                f"{int(first['n']):,} actions is due {formatting.day(first['last'])}, {int(first['weeks'])} weeks out. "
+                "Share these accounts among more owners, raise the setting, or narrow the playbook's rules."
+            )
     display.heading("Most urgent actions: high priority first, then by value at stake", level=3)
     urgent = _with_value(most_urgent(actions), formatting.currency_of(bundle))
     accounts = bundle.accounts
