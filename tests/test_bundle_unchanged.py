@@ -120,6 +120,11 @@ INTENDED: dict[str, str] = {}
 # importance and the health weights learnt from churn moved. Written alone from a checkout of the commits; accounts
 # there also took in the committed forecast ranges (d3792a9, 5d88361), whose forecast_summary entry is left to its
 # author.
+# forecast_summary (issue 17, FCASTA17: d3792a9, kamtools.forecast.selection.total_range): the 80% range of the next
+# 12 months mixes the account's own BTYD chance of no order with similar accounts' out-of-time multiples (the range
+# starts at zero where that chance is 10% or more) and is widened to 12 months where measured on shorter totals
+# (forecast_next_12m_lo_80, _hi_80; the forecasts themselves did not move). Only this entry written, from a checkout
+# of the commits.
 
 
 def _cell_text(series: pd.Series) -> pd.Series:
