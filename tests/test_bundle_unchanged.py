@@ -114,7 +114,7 @@ INTENDED: dict[str, str] = {}
 # churn, churn_drivers, churn_importance, churn_model_selection, health, health_components, kpis, kpis_portfolio,
 # plan_objectives, plan_talking_points and accounts (issue 17, CHURN17: 1d8ef19, c642134): a lapsed account's churn
 # probability is the history's rate of lapsed accounts staying away (by silence against the usual gap; was 1.0:
-# A0034 1.0 -> 0.62, so no win-back objective from the churn probability, and its revenue at risk follows); the
+# A0034 1.0 -> 0.75, under the plan's 0.8 for a win-back objective, and its revenue at risk follows); the
 # churn model's snapshots count calendar months of history (the first order's month whole), so the demo gains a
 # snapshot (140 -> 175 training rows; validation log loss 0.749 -> 0.703, AUC 0.57 -> 0.71) and its drivers,
 # importance and the health weights learnt from churn moved. Written alone from a checkout of the commits; accounts
