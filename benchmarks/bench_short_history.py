@@ -26,10 +26,34 @@ account bought after the cut:
 Run: ``python benchmarks/bench_short_history.py [--case s1000:1997-03-31 ...]`` (all cases by
 default, about 2 minutes on 2 shared cores).
 
-Results (2026-12-05; before -> after the change of that day in ``kamtools.forecast.selection``):
-see the module docstring of :mod:`kamtools.forecast.selection` and the table below.
+Results (2026-12-05, 2 shared cores; before -> after the change of that day in
+``kamtools.forecast.selection``, whose module docstring reads them). Columns: kamtools, the
+mean of each account's last 6 months (from its first month), the mean of the data's last 6
+months (0 before the first order), BTYD (bias / MAE of 6-month totals); the 12-month forecast
+total against what was bought; ``cov12``; ``0 in range`` (accounts that bought nothing in the
+next 6 months whose 80% range starts at zero); the same for accounts silent for the last 6
+months with a forecast above zero; the MAE of 12-month totals of kamtools and of each account's
+last 12 months (or all it bought, on a shorter history) repeated.
 
-RESULTS_TABLE
+Before (the kamtools model as fitted without a check; ranges from the class's ratios alone)::
+
+    case                   kamtools bias6/MAE6 mean6 bias6/MAE6  mean6w            btyd             fc12 / act12                 cov12 0 in range lapsed: 0 in range MAE12 kamtools / last 12 repeated
+    s1000 1997-01-31         +613% / 192.5      +613% / 192.5      +613% / 192.5    +19% / 43.1        145,845 /    18,381           2%      1%   nan% of 0        388.8 / 58.2
+    s1000 1997-03-31         +470% / 119.9      +471% / 119.9      +245% / 71.7     +10% / 31.6        274,354 /    44,100          70%     71%   nan% of 0        242.2 / 52.6
+    s1000 1997-06-30           -1% / 25.2       +218% / 57.4       +165% / 48.2     +2% / 25.7          36,396 /    39,357          78%    100%   100% of 2         43.1 / 53.3
+    s1000 1997-12-31          -18% / 20.2        +13% / 21.5        +13% / 21.5     -10% / 20.8         28,141 /    18,508 (6 m)     --    100%   100% of 747        nan / nan
+    top500 1997-12-31         +30% / 214.0       +54% / 228.9       +54% / 228.9    +44% / 228.7       320,865 /   129,775 (6 m)     --      2%     0% of 35         nan / nan
+    demo 2025-10-31            +6% / 35341.3      +3% / 35447.2      +1% / 34469.5  +3% / 32338.7    5,463,610 / 4,858,991          52%    nan%     0% of 1      66446.9 / 61154.9
+
+After::
+
+    case                   kamtools bias6/MAE6 mean6 bias6/MAE6  mean6w            btyd             fc12 / act12                 cov12 0 in range lapsed: 0 in range MAE12 kamtools / last 12 repeated
+    s1000 1997-01-31          +19% / 43.1       +613% / 192.5      +613% / 192.5    +19% / 43.1         24,368 /    18,381          82%     95%   100% of 2         76.3 / 58.2
+    s1000 1997-03-31          +10% / 31.6       +471% / 119.9      +245% / 71.7     +10% / 31.6         48,758 /    44,100          83%    100%   100% of 2         55.6 / 52.6
+    s1000 1997-06-30           -1% / 25.2       +218% / 57.4       +165% / 48.2     +2% / 25.7          36,396 /    39,357          80%    100%   100% of 2         43.1 / 53.3
+    s1000 1997-12-31          -18% / 20.2        +13% / 21.5        +13% / 21.5     -10% / 20.8         28,141 /    18,508 (6 m)     --    100%   100% of 747        nan / nan
+    top500 1997-12-31         +30% / 214.0       +54% / 228.9       +54% / 228.9    +44% / 228.7       320,865 /   129,775 (6 m)     --     61%   100% of 35         nan / nan
+    demo 2025-10-31            +6% / 35341.3      +3% / 35447.2      +1% / 34469.5  +3% / 32338.7    5,463,610 / 4,858,991          75%    nan%   100% of 1      66446.9 / 61154.9
 """
 
 from __future__ import annotations
@@ -113,12 +137,28 @@ CASES = [
 ]
 
 
+def window_mean6(past, horizon: int) -> pd.DataFrame:
+    """Each account's mean over the last 6 months of the data, months before its first order counting as 0."""
+    wide, ids, _ = brd._monthly_matrix(past)
+    level = np.nan_to_num(wide)[:, -6:].mean(axis=1)
+    return pd.DataFrame(
+        {
+            "account_id": np.repeat(ids, horizon),
+            "step": np.tile(np.arange(horizon), len(ids)),
+            "forecast": np.repeat(level, horizon),
+            "lo_80": 0.0,
+            "hi_80": np.repeat(level, horizon),
+        }
+    )
+
+
 def run(full, as_of: str) -> dict:
     ids = sorted(full.accounts["account_id"].astype(str))
     past, tables, fc, act = brd.forecast_case(full, ids, as_of, 6)
     methods = {"kamtools": fc[["account_id", "step", "forecast", "lo_80", "hi_80"]]}
     base = brd.baselines(past, 6)
     methods["mean6"] = base["mean of last 6 months"]
+    methods["mean6w"] = window_mean6(past, 6)
     b = brd.btyd(past, 6)
     if b is not None:
         methods["btyd"] = b
@@ -137,6 +177,11 @@ def run(full, as_of: str) -> dict:
     )
     none6 = summ["act6"] <= 0
     zero_lo = summ["forecast_next_12m_lo_80"] <= 1e-9
+    wide, wide_ids, _ = brd._monthly_matrix(past)
+    ordering = np.nan_to_num(wide) > 0
+    silent = pd.Series(~ordering[:, -6:].any(axis=1), index=wide_ids)
+    lapsed = summ["account_id"].astype(str).map(silent).fillna(False).to_numpy(dtype=bool).copy()
+    lapsed &= summ["forecast_next_12m"].to_numpy() > 0
     out["range"] = {
         "fc12": float(summ["forecast_next_12m"].sum()),
         "act12": float(summ["act12"].sum()),
@@ -144,20 +189,26 @@ def run(full, as_of: str) -> dict:
         "cov12": 100 * float(inside.mean()) if known == 12 else np.nan,
         "zero_in_range": 100 * float(zero_lo[none6].mean()) if none6.any() else np.nan,
         "n_none6": int(none6.sum()),
+        "lapsed_zero": 100 * float(zero_lo[lapsed].mean()) if lapsed.any() else np.nan,
+        "n_lapsed": int(lapsed.sum()),
+        "mae12": float((summ["forecast_next_12m"] - summ["act12"]).abs().mean()) if known == 12 else np.nan,
+        "mae12_last12": float((summ["revenue_last_12m"] - summ["act12"]).abs().mean()) if known == 12 else np.nan,
         "methods": dict(summ["forecast_method"].value_counts()),
     }
     return out
 
 
 def line(label: str, r: dict) -> str:
-    k, m6, rg = r["kamtools"], r["mean6"], r["range"]
+    k, m6, w6, rg = r["kamtools"], r["mean6"], r["mean6w"], r["range"]
     bt = r.get("btyd")
     btxt = f"{bt['bias_pct']:+.0f}% / {bt['mae']:.1f}" if bt else "--"
     cov = f"{rg['cov12']:.0f}%" if np.isfinite(rg["cov12"]) else "--"
     known = "" if rg["known"] == 12 else f" ({rg['known']} m)"
     return (
         f"{label:<22} {k['bias_pct']:+6.0f}% / {k['mae']:<8.1f} {m6['bias_pct']:+6.0f}% / {m6['mae']:<8.1f} "
-        f"{btxt:<16} {rg['fc12']:>9,.0f} / {rg['act12']:>9,.0f}{known:<6} {cov:>6} {rg['zero_in_range']:>6.0f}%"
+        f"{w6['bias_pct']:+6.0f}% / {w6['mae']:<8.1f} "
+        f"{btxt:<16} {rg['fc12']:>9,.0f} / {rg['act12']:>9,.0f}{known:<6} {cov:>6} {rg['zero_in_range']:>6.0f}% "
+        f"{rg['lapsed_zero']:>5.0f}% of {rg['n_lapsed']:<4} {rg['mae12']:>9.1f} / {rg['mae12_last12']:<9.1f}"
     )
 
 
@@ -169,8 +220,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ports = portfolios(Path(tmp))
         print(
-            f"{'case':<22} {'kamtools bias6/MAE6':<17} {'mean6 bias6/MAE6':<17} {'btyd':<16} "
-            f"{'fc12 / act12':<27} {'cov12':>6} {'zero in range':>6}"
+            f"{'case':<22} {'kamtools bias6/MAE6':<17} {'mean6 bias6/MAE6':<17} {'mean6w':<17} {'btyd':<16} "
+            f"{'fc12 / act12':<27} {'cov12':>6} {'0 in range':>6} {'lapsed: 0 in range':<13} "
+            "MAE12 kamtools / last 12 repeated"
         )
         for name, as_of in cases:
             t0 = time.perf_counter()

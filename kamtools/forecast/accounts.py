@@ -69,10 +69,13 @@ Tables (money in the revenue currency, ``ds`` = month start):
 * ``forecast_portfolio_target`` - period, revenue_target, booked_ytd, expected_total,
   expected_attainment, p_reach_target, total_lo_80, total_hi_80, n_accounts.
 * ``forecast_summary`` - one row per account: revenue_last_12m, forecast_next_12m (+80%
-  range: the forecast times the 10% and 90% quantiles of actual / forecast totals of the
-  account's class out of time, from zero to the 80% quantile where more than 10% of them
-  bought nothing, and up to the forecast where that lies above: the note ``forecast_summary`` then says
-  why; the model's ``forecast +- q s`` without a backtest), forecast_growth_pct, forecast_model, forecast_method, forecast_method_reason,
+  range, :func:`kamtools.forecast.selection.total_range`: nothing with the account's own BTYD
+  chance of no order in the 12 months, else the forecast times what buying accounts of its
+  class reached out of time (actual / forecast totals, widened to 12 months where the backtest
+  was shorter); from zero to the 80% quantile where that chance is 10% or more (the class's
+  share of nothing without a BTYD model), and up to the forecast where that lies above: the
+  note ``forecast_summary`` then says why; without a backtest the BTYD model's own count
+  distribution, else ``forecast +- q s``), forecast_growth_pct, forecast_model, forecast_method, forecast_method_reason,
   forecast_mase, forecast_mase_naive. The 12-month total and the targets follow the chosen
   method, so the portfolio total is the sum of the chosen account forecasts.
   ``forecast_growth_pct`` is NaN when the order history is shorter than 12 months

@@ -45,10 +45,48 @@ see ``benchmarks/bench_real_data.py``.
 (with at least 3 ordering months) is capped there before any level is taken or the model
 is fitted (:func:`cap_spikes`), so a one-off order is not extrapolated.
 
+**Without an out-of-time check** (under 4 months of history: no backtest and no comparison of
+the simple methods) no account gets a projection of its own few months: in an acquisition
+cohort an account's first month is its acquisition order, and the kamtools model (or a mean
+since the first order) carries it on for 12 months. Each account gets the BTYD expected
+value as fitted (:data:`NO_CHECK_BTYD`: the buying rhythm and spend of all accounts, with the
+chance that this one has stopped), or where no BTYD model can be fitted its mean over all
+months of the data, months before its first order counting as nothing
+(:data:`NO_CHECK_WINDOW`, method ``window_mean``); the zero rules still apply.
+
 **Intervals** are conformal: per class and method, quantiles of the evidence's monthly
 ratios actual / calibrated forecast give the 80% and 95% bounds as multiples of the
 forecast (0 where enough similar accounts bought nothing in a month); sums over months use
-the errors' correlation measured on the same evidence.
+the errors' correlation measured on the same evidence. Where the BTYD model gives the
+account's own chance of no order in the first k months of at least a bound's tail, month k's
+range starts at zero (its chance of no order that month is at least that).
+
+**The range of the 12-month total** (:func:`total_range`) mixes the account's own BTYD chance
+of no order in the 12 months with what similar accounts that bought reached out of time (a
+portfolio's ratios may not fit an account long silent: on the CDNOW top 500 at 12 months, 362
+accounts fell back to the whole portfolio's ratios, where most customers did buy, and every
+lapsed account's range lay above zero); it starts at zero where that chance is 10% or more.
+Ratios measured on a backtest shorter than 12 months are widened to 12 (their log spread by
+``(12 / h) ** g``, ``g`` the growth measured from ``h / 2`` to ``h`` months, at least a random
+walk's 0.5). Without a backtest, the BTYD model's own count distribution gives the range.
+
+Out of time (``benchmarks/bench_short_history.py``; before -> after this change of
+2026-12-05). CDNOW, 1,000 customers, 1 month of history: the next 6 months' bias +613% ->
++19%, MAE 192.5 -> 43.1 (the mean of the last 6 months 192.5, BTYD 43.1); the 12-month total
+145.8k -> 24.4k against 18.4k bought; 80% ranges holding the 12-month total 2% -> 82%. 3 months:
++470% / 119.9 -> +10% / 31.6 (mean of last 6 months 119.9, of the data's last 6 months 71.7);
+274k -> 48.8k against 44.1k; ranges 70% -> 83%. 6 and 12 months: forecasts unchanged (-1% /
+25.2, -18% / 20.2, the lowest MAE), ranges 78% -> 80% at 6 months. Top 500 at 12 months:
+of the accounts that bought nothing in the next 6 months, ranges from zero 2% -> 61%; of those
+silent 6 months (35), 0% -> 100%. Demo (40 accounts, 2 years, 12 months of history, backtest of
+6 months): ranges holding the 12-month total 52% -> 75% (its forecasts did not move: 12-month
+MAE 66.4k against 61.2k for repeating the last 12 months, still to improve). Over 12 months at
+1 and 3 months of history, the BTYD forecast's MAE (76.3, 55.6) is above that of each
+customer's revenue so far taken as its next 12 months (58.2, 52.6: a median-like forecast
+that MAE favours; its total is -60% and +32% off), and its total +33% and +11%. The CDNOW cases of
+``benchmarks/bench_real_data.py`` (sample 2000 and top 500 at 1997-06 and 1997-12) are unchanged
+(+2.4% / 27.52, +13.0% / 228.59, -6.2% / 20.36, +30.2% / 214.01; monthly cov80 the same):
+with 6 months or more the choice has evidence, and only the ranges moved.
 """
 
 from __future__ import annotations
