@@ -17,6 +17,14 @@ a silence longer (in gaps) than any seen at the earlier dates takes the rate of 
 group that was seen. With fewer than :data:`MIN_LAPSED` lapsed account-dates (a history too
 short for an earlier date whose horizon has passed), no probability is given: the account is
 shown as lapsed without a percentage.
+
+Measured (calibration in the large, mean shown against the share that placed no order in the
+next 6 months; was 100% for every lapsed account): CDNOW random 1,000 at 13 months 84.6%
+against 89.0% (5 months of truth; was +11.0 points); at 12 months and on the top 500 at 12
+months no earlier date shows a lapsed account's next 6 months, so no percentage (was +12.7
+and +25.7 points); demo (300 accounts, 4 years, scored 6 months before its end, seeds 7, 1, 2,
+3) 50%, 58%, 54%, 42% against 71%, 68%, 74%, 74% (was +29 to +32 points): the demo's leavers
+stay away more often at its end than in its history.
 """
 
 from __future__ import annotations
