@@ -183,9 +183,11 @@ def test_revenue_at_risk_is_one_total_over_every_account_as_on_the_index(capture
     assert text.startswith("Revenue at risk is the churn probability x the expected 12-month value, added up over")
     assert "(the same total as the index): 600 on active accounts and 40 on lapsed ones." in text
     assert text.endswith(
-        "1 lapsed account has no probability (the history cannot yet show how often lapsed accounts "
-        "come back), so they add nothing."
+        "1 lapsed account has no probability (the history cannot yet show how often lapsed accounts come back), "
+        "so it adds nothing."
     )
+    alone = section.revenue_at_risk_sentence(churn[churn["account_id"] != "C"])
+    assert "600 on active accounts. 1 lapsed account has no probability" in alone  # no "0 on lapsed ones"
     section.portfolio_section(_Bundle(churn))
     html = "".join(captured)
     assert "Revenue at risk" in html and "640" in html and "(active accounts)" not in html

@@ -288,16 +288,19 @@ def revenue_at_risk_sentence(churn: pd.DataFrame, currency: str | None = None) -
     """What the portfolio's revenue at risk adds up (the same total as the index's): one definition for every account."""
     active = churn[churn["risk_band"].isin(ACTIVE_BANDS)]
     lapsed = churn[churn["risk_band"] == "lapsed"]
+    unknown = int(lapsed["churn_probability"].isna().sum())
     text = (
         "Revenue at risk is the churn probability x the expected 12-month value, added up over every account that "
         f"has a probability (the same total as the index): {money(float(active['revenue_at_risk'].sum()), currency)} "
-        f"on active accounts and {money(float(lapsed['revenue_at_risk'].sum()), currency)} on lapsed ones."
+        "on active accounts"
     )
-    unknown = int(lapsed["churn_probability"].isna().sum())
+    if unknown < len(lapsed):
+        text += f" and {money(float(lapsed['revenue_at_risk'].sum()), currency)} on lapsed ones"
+    text += "."
     if unknown:
         text += (
-            f" {unknown} lapsed account{'s have' if unknown != 1 else ' has'} no probability (the history cannot "
-            "yet show how often lapsed accounts come back), so they add nothing."
+            f" {unknown:,} lapsed account{'s have' if unknown != 1 else ' has'} no probability (the history cannot "
+            f"yet show how often lapsed accounts come back), so {'they add' if unknown != 1 else 'it adds'} nothing."
         )
     return text
 
