@@ -36,6 +36,13 @@ the definition includes it. ``1 - P(alive)`` is not used: it is the chance that 
 account has already stopped, not of the churn event, and runs far below the churn rate
 (CDNOW: mean 0.22 where 52.6% churned). Only when the value tables cannot give it is the
 fallback ``1 - P(alive)``, then called a churn *score*, not a probability.
+
+The fallback is checked out of time inside the history as the P(alive) holdout is
+(:func:`fallback_check`): the value model fitted on the orders up to ``as_of - horizon`` must
+give the accounts active then a mean within 10 points of the share that placed no order in
+the horizon. The ``method`` says so in one sentence; when the history is too short for the
+check (CDNOW with 1 month: mean 54.8% against 65.0% that placed no order) or the check fails,
+the column is named a churn *score*, not a probability.
 """
 
 from __future__ import annotations
