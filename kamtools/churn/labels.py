@@ -30,7 +30,8 @@ Short histories (:func:`fit_definition`)
 ----------------------------------------
 Training needs at least two snapshots, so the default definition needs about
 ``12 + 12 + 3 = 27`` months of order history (history before the first snapshot, its
-label window, one step). With less, :func:`fit_definition` shortens the partial-churn
+label window, one step), counted in calendar months as the reports count them (the first
+order's month counts whole; one more when the analysis date is not a month's last day). With less, :func:`fit_definition` shortens the partial-churn
 window and the history before a snapshot together (to 9, then 6 months; the 6-month
 inactivity rule stays), which needs 21 or 15 months. Below that no churn model can be
 trained and the reason says how many months are needed.
