@@ -186,3 +186,35 @@ def test_an_activity_score_draws_no_win_back_and_no_probability_in_the_plan():
     facts = built.facts.set_index("account_id")
     assert facts.loc["FADING", "value_win_back"] == 0.0
     assert facts["p_alive"].isna().all()  # no rule or text can show the score as a probability
+
+
+def test_a_lapsed_account_is_a_win_back_case_whatever_its_estimated_probability():
+    # the churn stage estimates a lapsed account's probability from earlier lapses (here 75%,
+    # under the 80% of a likely loss) or leaves it unknown: both are win-back cases, never "Keep"
+    kpis = _kpis(
+        [
+            {"account_id": "L75", "revenue_ltm": 50_000.0, "days_since_last_order": 250.0},
+            {"account_id": "LNA", "revenue_ltm": 40_000.0, "days_since_last_order": 300.0},
+        ]
+    )
+    churn = pd.DataFrame(
+        [
+            {"account_id": "L75", "churn_probability": 0.75, "revenue_at_risk": 30_000.0, "risk_band": "lapsed"},
+            {
+                "account_id": "LNA",
+                "churn_probability": float("nan"),
+                "revenue_at_risk": float("nan"),
+                "risk_band": "lapsed",
+            },
+        ]
+    )
+    built = _plans(kpis, churn)
+    ret = built.objectives[built.objectives["objective"] == "retention"].set_index("account_id")
+    assert ret.loc["L75", "text"].startswith(
+        "Win back the account: it has probably stopped buying (churn probability 75%, last order 250 days ago)"
+    )
+    assert ret.loc["L75", "basis"] == "lapsed: no order within the churn definition's window (churn probability 75%)"
+    assert ret.loc["LNA", "text"].startswith(
+        "Win back the account: it has probably stopped buying (churn probability not estimated, last order 300 days"
+    )
+    assert not ret["text"].str.contains("Keep the account").any()

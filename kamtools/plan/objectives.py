@@ -140,21 +140,30 @@ def _retention_objectives(facts: pd.DataFrame, ids: np.ndarray, min_value_at_sta
     value_lost = _column(facts, "value_win_back") == 1
     p_alive = _column(facts, "p_alive")
     band = facts["health_band"].astype(str).to_numpy() if "health_band" in facts else np.full(n, "")
+    # lapsed by the churn definition (no order in its window): a win-back case whatever its probability,
+    # which the churn stage estimates from earlier lapses or leaves unknown
+    lapsed = (
+        facts["churn_risk_band"].astype(str).str.lower().eq("lapsed").to_numpy()
+        if "churn_risk_band" in facts
+        else np.zeros(n, dtype=bool)
+    )
     immaterial = rar < min_value_at_stake  # NaN (unknown) compares False: kept, as the playbook keeps it
     rows = []
     for i in range(n):
         if immaterial[i]:
             continue
         lost_by_value = value_lost[i] and p[i] < LIKELY_LOST_P
-        if (p[i] >= LIKELY_LOST_P or (lost_by_value and p[i] >= RETENTION_CHURN_P)) and rev_ltm[i] > 0:
+        likely_lost = p[i] >= LIKELY_LOST_P or lapsed[i] or (lost_by_value and p[i] >= RETENTION_CHURN_P)
+        if likely_lost and rev_ltm[i] > 0:
             since = f", last order {days[i]:.0f} days ago" if not np.isnan(days[i]) else ""
             alive = f"P(alive) {p_alive[i]:.0%}, " if lost_by_value and not np.isnan(p_alive[i]) else ""
-            basis = (
-                f"{alive}the value model's win-back case (a checked P(alive) under 50%), with churn probability "
-                f"{p[i]:.0%}"
-                if lost_by_value
-                else f"churn probability {p[i]:.0%} (a likely loss from {LIKELY_LOST_P:.0%})"
-            )
+            p_txt = f"churn probability {p[i]:.0%}" if not np.isnan(p[i]) else "churn probability not estimated"
+            if lapsed[i] and not p[i] >= LIKELY_LOST_P:
+                basis = f"lapsed: no order within the churn definition's window ({p_txt})"
+            elif lost_by_value:
+                basis = f"{alive}the value model's win-back case (a checked P(alive) under 50%), with {p_txt}"
+            else:
+                basis = f"{p_txt} (a likely loss from {LIKELY_LOST_P:.0%})"
             rows.append(
                 (
                     ids[i],
@@ -163,7 +172,7 @@ def _retention_objectives(facts: pd.DataFrame, ids: np.ndarray, min_value_at_sta
                     p[i],
                     RETENTION_TARGET_P,
                     "prob",
-                    f"Win back the account: it has probably stopped buying ({alive}churn probability {p[i]:.0%}"
+                    f"Win back the account: it has probably stopped buying ({alive}{p_txt}"
                     f"{since}); a new order would bring back part of the {money(rev_ltm[i])} of the last 12 months",
                     basis,
                 )
