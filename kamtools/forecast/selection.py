@@ -127,6 +127,16 @@ METHOD_WORDS = {
     "window_mean": "mean of all months in the data",
 }
 CANDIDATES = ("model", "recent_mean", "level_12m", "seasonal_naive", "btyd")
+# on equal out-of-time error the method that averages more months today comes first: at origins with under a
+# year of training the mean of the last 12 months is the mean of the last 6, so the evidence cannot tell them apart,
+# and the longer mean is the steadier (see tie_rank)
+_TIE_ORDER = ("model", "level_12m", "recent_mean", "seasonal_naive", "btyd")
+
+
+def tie_rank(method: str) -> int:
+    """Rank of ``method`` among methods with the same out-of-time error (lower first, :data:`_TIE_ORDER`)."""
+    return _TIE_ORDER.index(method) if method in _TIE_ORDER else len(_TIE_ORDER)
+
 
 _ACTIVE_EDGES = (1, 2, 4, 7)  # ordering months in the last 12: 0, 1, 2-3, 4-6, 7+
 _ACTIVE_WORDS = (
@@ -442,10 +452,10 @@ def _choose_on(ev: Evidence, rows: np.ndarray, available: tuple[str, ...]) -> tu
     for m in methods:
         tot = ev.paths[m][rows][common].sum(axis=1) * factor[m]
         mae[m] = float(np.mean(np.abs(tot - act[common]))) if common.any() else np.inf
-    best = min(methods, key=lambda m: (mae[m], CANDIDATES.index(m)))
+    best = min(methods, key=lambda m: (mae[m], tie_rank(m)))
     steady = [m for m in methods if WELL_CALIBRATED[0] <= factor[m] <= WELL_CALIBRATED[1]]
     if best not in steady and steady:
-        alt = min(steady, key=lambda m: (mae[m], CANDIDATES.index(m)))
+        alt = min(steady, key=lambda m: (mae[m], tie_rank(m)))
         if mae[best] > (1 - CORRECTION_MARGIN) * mae[alt]:
             best = alt
     return best, factor, mae
