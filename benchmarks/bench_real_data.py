@@ -107,21 +107,22 @@ as of     method            pooled   mean (p10 to p90)           mean MAE  wins 
 
 (5 months ahead at 1998-01, 6 at the others; "zero for all" has a mean MAE of 17.1 to 24.8
 on the samples at -100%.) Pooled over the draws, kamtools' bias on a 2,000 sample is within
-15% at two dates (+12.2% at 1997-12, -14.8% at 1998-01), just outside at 1997-06 (-15.3%) and
-well outside at 1997-09 (-20.8%). Part of the swing is the method's, not the draw's: its
-draws spread 22 to 33 points from p10 to p90 (standard deviation 9 to 14 points), the
-BTYD's 12 to 21 (6 to 9) on the very same customers, and the baselines' pooled bias is
-within 4 points of their whole-set bias while kamtools' is 8 points lower at 1997-09 and 11
-lower at 1998-01 (18 of 20 draws under the whole set's -3.5% there): run on 2,000 customers
-the method under-forecasts more than on 23,570, a property of the smaller portfolio (its
-calibration classes are smaller, presumably; not looked into), not of the draw. The MAE rank is stable by date, not overall:
-kamtools has the lowest MAE in 17, 12, 2 and 17 of the 20 draws (48 of 80; in the median
-draw 3.8%, 2.6% and 3.0% better than the best other method at 1997-06, 1997-09 and
-1998-01), and at 1997-12 it loses in 18 of 20, to zero if lapsed or the BTYD, by 5.7% of MAE
-in the median draw (-1.5% to +10.7%), as on the whole set. Both aims together: 16 of 80
-draws for kamtools, 17 for zero if lapsed, 11 for the BTYD. So the single-draw rows above are
-not far off about the rank, but they are about the bias: one draw can show +2% or -39%
-where the method's own bias on samples is about -15% to -21% at 1997-06 and 1997-09.
+15% at two dates (+12.2% at 1997-12, -14.8% at 1998-01), just outside at 1997-06 (-15.3%)
+and well outside at 1997-09 (-20.8%). Part of the swing is the method's, not the draw's: its
+draws spread 22 to 33 points from p10 to p90 (standard deviation 9 to 14 points), the BTYD's
+12 to 21 (6 to 9) on the very same customers, and the baselines' pooled bias is within 4
+points of their whole-set bias while kamtools' is 8 points lower at 1997-09 and 11 lower at
+1998-01 (18 of 20 draws under the whole set's -3.5% there): run on 2,000 customers the
+method under-forecasts more than on 23,570, a property of the smaller portfolio (its
+calibration classes are smaller, presumably; not looked into), not of the draw. The MAE rank
+is stable by date, not overall: kamtools has the lowest MAE in 17, 12, 2 and 17 of the 20
+draws (48 of 80; in the median draw 3.8%, 2.6% and 3.0% better than the best other method at
+1997-06, 1997-09 and 1998-01), and at 1997-12 it loses in 18 of 20, to zero if lapsed or the
+BTYD, by 5.7% of MAE in the median draw (-1.5% to +10.7%), as on the whole set. Both aims
+together: 16 of 80 draws for kamtools, 17 for zero if lapsed, 11 for the BTYD. So the
+single-draw rows above are not far off about the rank, but they are about the bias: one draw
+can show +2% or -39% where the method's own bias on samples is about -15% to -21% at 1997-06
+and 1997-09.
 
 The top 500's over-forecast is the choice of the accounts (same run; bias on the top 500
 chosen by revenue to the date / on the whole set / what the choice adds, (1 + top) / (1 +
