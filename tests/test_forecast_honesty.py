@@ -163,11 +163,10 @@ def test_when_the_model_loses_overall_every_account_gets_the_baseline_and_the_no
     # flat accounts, where the model erred by 30 a month up or down
     y, ids, ev = _evidence(np.zeros(40), 6, lambda i, w: 30.0 if (i + w) % 2 else -30.0)
     sel = _select(y, ids, ev)
-    # flat accounts: the means of the last 6 and 12 months tie, the longer (steadier) mean is used, and a tie is
-    # not called "the lowest"
-    assert set(sel.method) == {"level_12m"}
+    assert set(sel.method) == {"recent_mean"}
+    # flat accounts: the means of the last 6 and 12 months tie, and a tie is not called "the lowest"
     assert sel.reason[0] == (
-        "Mean of last 12 months was as good as the mean of last 6 months out of time among accounts with 7 or more "
+        "Mean of last 6 months was as good as the mean of last 12 months out of time among accounts with 7 or more "
         "ordering months in the last 12, last order 0 to 2 months ago (horizon totals off by 0 on average for both, "
         "against 180 for the kamtools model)."
     )
@@ -182,8 +181,8 @@ def test_when_the_model_loses_overall_every_account_gets_the_baseline_and_the_no
         "corrected by its factor as in the choice), an account's total was off on average by: kamtools model 180; "
         "mean of last 6 months 0"
     )
-    assert "The kamtools model lost to the mean of last 12 months overall (180 against 0)" in note
-    assert note.endswith("Accounts by method: mean of last 12 months 40.")
+    assert "The kamtools model lost to the mean of last 6 months overall (180 against 0)" in note
+    assert note.endswith("Accounts by method: mean of last 6 months 40.")
     # the range's ratios come from the accounts' own class (120 cases): named as such, not as the portfolio
     from kamtools.forecast.accounts import _range_note
 

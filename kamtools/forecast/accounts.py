@@ -112,7 +112,6 @@ from kamtools.forecast.selection import (
     build_evidence,
     select,
     silent_one_time,
-    tie_rank,
     total_range,
     wide_history,
 )
@@ -413,14 +412,14 @@ def _methods_note(sel: Selection, lead: str = "Out of time", cases_of: str = "ac
     )
     simple = [m for m in order if m != "model"]
     if "model" in mae and simple:
-        rival = min(simple, key=lambda m: (mae[m], tie_rank(m)))
+        rival = min(simple, key=lambda m: mae[m])
         if mae["model"] > mae[rival]:
             lost = "did no better than" if money(mae["model"]) == money(mae[rival]) else "lost to"  # a tie
             text += (
                 f". The kamtools model {lost} the {METHOD_WORDS[rival]} overall ({money(mae['model'])} against "
                 f"{money(mae[rival])}), so each account uses the method that did best for similar accounts"
             )
-    lowest = min(order, key=lambda m: (mae[m], tie_rank(m)))
+    lowest = min(order, key=lambda m: (mae[m], CANDIDATES.index(m)))
     if lowest != best and best in mae:
         text += (
             f". The {METHOD_WORDS[lowest]} erred least only after a large correction (factor {factor[lowest]:.2f}), "
