@@ -125,6 +125,10 @@ INTENDED: dict[str, str] = {}
 # starts at zero where that chance is 10% or more) and is widened to 12 months where measured on shorter totals
 # (forecast_next_12m_lo_80, _hi_80; the forecasts themselves did not move). Only this entry written, from a checkout
 # of the commits.
+# plan_objectives, plan_talking_points (issue 17, 32c90db, kamtools.plan.objectives): a lapsed account (churn band
+# 'lapsed') gets the win-back objective whatever its estimated churn probability; A0034 (lapsed at 75%, under the 80%
+# of a likely loss) read "Keep the account: bring churn probability from 75% below 30%" and now reads "Win back the
+# account: it has probably stopped buying (churn probability 75%, ...)", and its talking point follows.
 
 
 def _cell_text(series: pd.Series) -> pd.Series:
