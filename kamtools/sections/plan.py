@@ -68,7 +68,7 @@ def account_section(acct) -> None:
         display.paragraph(
             "Actions are ranked by priority (high, medium, low), then by the money at stake (largest first), "
             "and capped per account by tier; each is due after the one ranked before it."
-            + _capacity_note(ranked, acct.bundle.as_of)
+            + _capacity_note(ranked, getattr(acct.bundle, "as_of", None))
         )
 
     display.heading("Talking points for the business review", level=3)
@@ -87,10 +87,10 @@ def account_section(acct) -> None:
 CAPACITY_WEEKS = 13  # a due date further out than a quarter comes from the owner's workload, not the rule
 
 
-def _capacity_note(actions: pd.DataFrame, as_of: pd.Timestamp) -> str:
+def _capacity_note(actions: pd.DataFrame, as_of: pd.Timestamp | None) -> str:
     """One sentence when an action is due more than a quarter after the data date: its date was
     pushed back by its owner's weekly capacity across the whole portfolio, not set by urgency."""
-    if "due_date" not in actions.columns or actions.empty:
+    if as_of is None or "due_date" not in actions.columns or actions.empty:
         return ""
     due = pd.to_datetime(actions["due_date"], errors="coerce")
     late = due > as_of + pd.Timedelta(weeks=CAPACITY_WEEKS)
@@ -182,7 +182,7 @@ def portfolio_section(bundle) -> None:
         columns={"owner": "Owner", "high": "High", "medium": "Medium", "low": "Low", "total": "Total"},
         max_rows=40,
     )
-    if "due_date" in actions.columns:
+    if "due_date" in actions.columns and getattr(bundle, "as_of", None) is not None:
         load = owner_load(actions, bundle.as_of)
         over = load[load["weeks"].fillna(0) > CAPACITY_WEEKS]
         if len(over):
