@@ -149,6 +149,7 @@ def test_the_overview_table_leads_with_the_forecast_as_shipped(bundle, captured)
     assert f"{shipped['zero_months']:.0%} of them had no revenue" in flat
     cases = int(bundle.table("forecast_backtest")["n_windows_chosen"].sum())
     assert "Totals inside 80% range counts horizon totals" in flat and f"of the {cases:,} account-origins" in flat
+    assert "(an account counts once for each backtest origin it was checked at, where the Accounts column" in flat
     assert "learnt on these same backtests" in flat
     assert "kamtools forecast" not in text
 
@@ -220,6 +221,22 @@ def test_a_class_choice_tied_on_the_shown_figures_is_as_good_as_not_the_lowest()
     # a clear winner keeps "the lowest"
     win = selection.ClassChoice("btyd", {}, {"btyd": 30.0, "recent_mean": 36.1}, 40, False, 0.9)
     assert "had the lowest out-of-time error" in selection._class_reason("btyd", 4, win, 1.0)
+
+
+def test_a_class_choice_that_is_not_the_lowest_error_says_why_it_was_taken():
+    # the steadiness rule: the model erred a little less but needed a large correction
+    steady = selection.ClassChoice(
+        "btyd", {"btyd": 1.02, "model": 0.4}, {"btyd": 17.0, "model": 16.0, "recent_mean": 30.0}, 40, False, 0.9
+    )
+    text = selection._class_reason("btyd", 4, steady, 1.02)
+    assert "lowest" not in text
+    assert "although the kamtools model erred slightly less out of time (horizon totals off by 17 on average, " in text
+    assert "against 16): the kamtools model's forecasts had to be scaled by 0.40" in text
+    # the class's choice gives this account no forecast: the next best method is used, and said so
+    text = selection._class_reason("recent_mean", 4, steady, 1.0)
+    assert "lowest" not in text
+    assert text.startswith("Mean of last 6 months is used because the BTYD expected value, which erred less")
+    assert "(horizon totals off by 17 on average, against 30 for the mean of last 6 months), gives no forecast" in text
 
 
 def test_the_methods_note_calls_a_tie_with_the_model_no_better_not_lost(monkeypatch):

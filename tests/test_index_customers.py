@@ -153,3 +153,16 @@ def test_filters_count_customers_in_the_browser(chromium, tmp_path):
         assert [e for e in drv.get_log("browser") if e["level"] == "SEVERE"] == []
     finally:
         drv.quit()
+
+
+def test_a_lapsed_account_without_a_churn_probability_is_given_the_real_reason(tmp_path):
+    acc = summary()
+    acc.loc[acc["account_id"] == "A5", "churn_probability"] = None  # lapsed: no probability yet
+    page = write_index(FakeBundle(acc, manifest()), tmp_path).read_text(encoding="utf-8")
+    said = notes(page)
+    assert (
+        "1 lapsed account has no churn probability: the history cannot yet show how often lapsed accounts come back."
+        in said
+    )
+    # A4 (no band at all) keeps the plain sentence; the lapsed one is not counted twice
+    assert "1 account has no churn probability: the analysis gave them no value." in said

@@ -117,6 +117,7 @@ from kamtools.forecast.selection import (
 )
 from kamtools.forecast.targets import _upper_quantile, portfolio_target, target_attainment
 from kamtools.history import order_history
+from kamtools.value.one_time import USABLE_STATUSES
 
 HORIZON = 12
 BACKTEST_WINDOWS = 3
@@ -305,6 +306,10 @@ def _select(
         one_time_fit = (
             now_fit if family == "mbg_nbd" else btyd_fit(orders, _month_end(months[-1]), ids, fit_h, "mbg_nbd")
         )
+        if one_time_fit is not None and one_time_fit.status not in USABLE_STATUSES:
+            # the value stage's rule (kamtools.value.one_time): an MBG/NBD fit that finds no drop-out or is
+            # not determined says nothing about whether a one-time buyer still buys; the class choice stands
+            one_time_fit = None
     one_time = None if one_time_fit is None else one_time_fit.paths
     sel = select(
         y,
@@ -525,7 +530,8 @@ def _evidence_note(plan, sel: Selection, n_months: int, last_month: pd.Timestamp
     if sel.evidence is None:
         return (
             f"{head}, and too short to compare even the simple methods out of time (that needs 4 months), so each "
-            "account gets the kamtools model as fitted, unchecked, and no accuracy is shown."
+            "account gets the BTYD expected value (its mean over the months of the data where no BTYD model can be "
+            "fitted, zero where it has lapsed), unchecked, and no accuracy is shown."
         )
     h = int(sel.evidence.horizon)
     origin = pd.Timestamp(last_month) - pd.DateOffset(months=h)

@@ -274,12 +274,15 @@ class BtydNow:
     ``paths``: expected revenue per month (n, h); ``p_none``: probability of no order in the first
     k months, k = 1..h (n, h: P(alive) times the chance a live account's posterior rate gives no
     purchase); ``shape``, ``rate``: the posterior Gamma of a live account's purchase rate (per week)
-    behind the count distribution of :func:`btyd_total_range`. NaN rows: accounts not in the fit."""
+    behind the count distribution of :func:`btyd_total_range`. NaN rows: accounts not in the fit.
+    ``status``: the fit's :func:`kamtools.value.choice.fit_status` (set for an MBG/NBD fit only;
+    ``"identified"`` otherwise)."""
 
     paths: np.ndarray
     p_none: np.ndarray
     shape: np.ndarray
     rate: np.ndarray
+    status: str = "identified"
 
 
 def btyd_fit(
@@ -320,6 +323,11 @@ def btyd_fit(
             )
             p_none = np.column_stack([1.0 - bg.p_purchase((k + 1) * weeks, x, t_x, T) for k in range(horizon)])
             r, alpha = float(bg.params_["r"]), float(bg.params_["alpha"])
+            status = "identified"
+            if family == "mbg_nbd":
+                from kamtools.value.choice import fit_status
+
+                status = fit_status(bg)[0]
     except (ValueError, RuntimeError, ArithmeticError, np.linalg.LinAlgError):  # no fit: not a candidate
         return None
     rev = np.diff(cum, axis=1) * avg[:, None]
@@ -330,7 +338,7 @@ def btyd_fit(
         return pd.DataFrame(a, index=index).reindex(ids).to_numpy(dtype=float)
 
     p_none = np.where(np.isfinite(p_none), np.clip(p_none, 0.0, 1.0), np.nan)
-    return BtydNow(_rows(rev), _rows(p_none), _rows(r + x)[:, 0], _rows(alpha + T)[:, 0])
+    return BtydNow(_rows(rev), _rows(p_none), _rows(r + x)[:, 0], _rows(alpha + T)[:, 0], status)
 
 
 def btyd_paths(
@@ -598,7 +606,26 @@ def _class_reason(m: str, k: int, c: ClassChoice, factor: float) -> str:
         if rival is not None and rival not in tied:
             text += f", against {money(c.mae[rival])} for the {METHOD_WORDS[rival]}"
         text += ")"
-    else:
+    lower = [o for o in others if m in c.mae and o not in tied and c.mae[o] < c.mae[m]]
+    if lower and not tied:
+        # not the lowest error: the steadiness rule (see _choose_on) preferred a method that needed less correction
+        o = c.method if c.method in lower else lower[0]
+        words = METHOD_WORDS.get(o, o)
+        if m != c.method:  # the class's choice gives this account no forecast: the next best that does
+            text = (
+                f"{name} is used because the {words}, which erred less out of time among {who} (horizon totals off "
+                f"by {money(c.mae[o])} on average, against {money(c.mae[m])} for the {METHOD_WORDS[m]}), gives no "
+                "forecast for this account"
+            )
+        else:
+            text = (
+                f"{name} was chosen among {who} although the {words} erred slightly less out of time (horizon "
+                f"totals off by {money(c.mae[m])} on average, against {money(c.mae[o])}): the {words}'s "
+                f"forecasts had to be scaled by {c.factor.get(o, 1.0):.2f} to match what such accounts bought, and a "
+                "method that needs that much correction is only taken when its error is clearly lower"
+            )
+        rival = None
+    elif not tied:
         text = f"{name} had the lowest out-of-time error among {who}"
     if rival is not None and m in c.mae and not tied:
         text += (

@@ -294,7 +294,16 @@ def _notes(bundle, rows: pd.DataFrame, lay: _Layout) -> list[str]:
     idle = ~rows["customer"].astype(bool)
     for shown, score, label in ((lay.health, "health", "health score"), (lay.churn, "churn", "churn probability")):
         # a group parent without orders of its own is not scored: said once below, not counted here
-        missing = int((rows[score].map(_is_missing) & ~idle).sum()) if shown else 0
+        gap = rows[score].map(_is_missing) & ~idle if shown else pd.Series(False, index=rows.index)
+        # a lapsed account has no churn probability while the history cannot show how often such accounts return
+        lapsed = gap & rows["risk_band"].astype(str).eq("lapsed") if score == "churn" else gap & False
+        if int(lapsed.sum()):
+            n = int(lapsed.sum())
+            noun = "lapsed account has" if n == 1 else "lapsed accounts have"
+            notes.append(
+                f"{count(n)} {noun} no {label}: the history cannot yet show how often lapsed accounts come back."
+            )
+        missing = int((gap & ~lapsed).sum())
         if missing:
             noun = "account has" if missing == 1 else "accounts have"
             notes.append(f"{count(missing)} {noun} no {label}: the analysis gave them no value.")

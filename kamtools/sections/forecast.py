@@ -450,7 +450,12 @@ def _shipped_accuracy(bundle, acc: pd.DataFrame) -> None:
     per = _frame(bundle.table("forecast_backtest"))
     if tot is not None and pd.notna(tot):
         cases = int(per["n_windows_chosen"].sum()) if per is not None and "n_windows_chosen" in per.columns else None
-        of = f" of the {cases:,} account-origins" if cases else ""
+        of = (
+            f" of the {cases:,} account-origins (an account counts once for each backtest origin it was checked at, "
+            "where the Accounts column counts it once)"
+            if cases
+            else ""
+        )
         text += (
             f" Totals inside 80% range counts horizon totals: the actual {h}-month total of an account fell inside the "
             f"80% range of its forecast total (the range the account pages show, as a multiple of the forecast) in "
