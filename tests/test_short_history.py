@@ -333,6 +333,9 @@ def test_reports_without_any_out_of_time_check_say_the_model_is_unchecked(key, t
     head = "1 month of history: too short to backtest the forecast (a backtest needs at least 9"
     assert reason.startswith(head)
     assert "too short to compare even the simple methods out of time (that needs 4 months)" in reason
+    # what every account's own line says: the BTYD expected value (or its mean), not the model as fitted
+    assert "so each account gets the BTYD expected value (its mean over the months of the data where" in reason
+    assert "kamtools model as fitted" not in reason
     assert isinstance(bundle.table("forecast_methods"), NotAvailable)
     acct = _biggest(bundle)
     section, appendix, value = _account_report(acct, captured)

@@ -10,7 +10,9 @@ of its sales got "17.6 purchase weeks of about -1.1k each: -18.3k revenue".
 
 from __future__ import annotations
 
+import html
 import importlib.util
+import re
 import warnings
 from pathlib import Path
 from types import SimpleNamespace
@@ -321,3 +323,15 @@ def test_win_back_reads_one_time_buyers_by_the_model_that_scored_them(cdnow_500)
         assert not flags.any()
     else:
         assert flags[(value["frequency"] == 0) & (value["p_alive"] < 0.5)].all()
+
+
+@pytest.mark.parametrize("status", ["identified", "common_dropout", "no_dropout"])
+def test_the_overview_appendix_lists_no_raw_status_word(status, captured):
+    class _Bundle:
+        def table(self, name):
+            return _fake_model(status, "score")
+
+    section.portfolio_appendix(_Bundle())
+    items = [html.unescape(li).strip() for m in captured for li in re.findall(r"<li[^>]*>(.*?)</li>", m, flags=re.S)]
+    assert status not in items
+    assert "P(alive) is shown as an activity score, not a probability: too short." in items

@@ -301,7 +301,9 @@ def portfolio_appendix(bundle) -> None:
                 },
                 pct=["p_buy_again_one_time_buyers", "bought_again_one_time_buyers"],
             )
-        notes = [n for n in model["note"].dropna().unique() if str(n).strip()]
+        # the fit_status row's note is a status word (the paragraph above says what it means in words)
+        said = model.loc[model["parameter"] != "fit_status", "note"].dropna().unique()
+        notes = [n for n in said if len(str(n).split()) > 1]
         if notes:
             display.bullets(notes)
 
