@@ -64,6 +64,9 @@ sample 2000 seed 2, 1997-12     -3.9% / 20.14 / 95%    zero if lapsed -4.9% / 20
 sample 2000 seed 2, 1998-01     -23.4% / 15.94 / 94%   zero if lapsed -15.1% / 16.21   --
 ==============================  =====================  ==============================  ======================
 
+The two 1998-01 sample rows above are from before c1b5f3c (the zero forecast's budget, see the
+draws below); after it seed 1 reads +9.2% / 18.34 and seed 2 -13.4% / 17.17 (kamtools' bias / MAE).
+
 What the table says (figures of 2026-12-05, after the silent one-time buyers' change below:
 eight of the nine rows it changed lost 0.3% to 4.5% of MAE, one gained 0.2%). kamtools has the lowest MAE
 in 12 of 17 cases and that with |bias| under 15% in 6 (before: 11 and 5); where it loses, it
