@@ -40,7 +40,7 @@ import pandas as pd
 
 from kamtools import __version__
 from kamtools import stages as _stages
-from kamtools.data.portfolio import NotAvailable, Portfolio
+from kamtools.data.portfolio import NotAvailable, Portfolio, credit_lines
 
 MANIFEST = "manifest.json"
 BUNDLE_FORMAT = 1
@@ -56,7 +56,8 @@ def _base_summary(portfolio: Portfolio) -> pd.DataFrame:
     start = portfolio.as_of - pd.DateOffset(months=12)
     ltm = lines[lines["order_date"] > start]
     agg = ltm.groupby("account_id", observed=True).agg(revenue_ltm=("net_revenue", "sum"), margin_ltm=("margin", "sum"))
-    dates = lines.groupby("account_id", observed=True)["order_date"].agg(first_order_date="min", last_order_date="max")
+    sales = lines[~credit_lines(lines)]  # a return or credit note is not an order (as in the churn stage)
+    dates = sales.groupby("account_id", observed=True)["order_date"].agg(first_order_date="min", last_order_date="max")
     out = portfolio.accounts.merge(agg, on="account_id", how="left").merge(dates, on="account_id", how="left")
     out[["revenue_ltm", "margin_ltm"]] = out[["revenue_ltm", "margin_ltm"]].fillna(0.0)
     out["margin_pct_ltm"] = (out["margin_ltm"] / out["revenue_ltm"]).where(out["revenue_ltm"] > 0)

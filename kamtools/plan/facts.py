@@ -467,13 +467,19 @@ def _relationship_facts(tables: Mapping[str, object], f: pd.DataFrame, as_of: pd
 
 def _churn_driver_facts(tables: Mapping[str, object], f: pd.DataFrame, unavailable: dict[str, str]) -> None:
     d = tables.get("churn_drivers")
-    if not _present(d) or d.empty:
-        return
-    # the churn stage's drivers in rank order; only those that raise the risk
-    d = d[d["direction"] == "raises risk"].sort_values(["account_id", "rank"], kind="stable")
-    top = d.groupby("account_id", sort=False).head(3)
-    joined = top.groupby("account_id", sort=False)["sentence"].agg(lambda s: "; ".join(str(x).rstrip(".") for x in s))
-    f["churn_drivers"] = f["account_id"].map(joined).astype("str")
+    if _present(d) and not d.empty:
+        # the churn stage's drivers in rank order; only those that raise the risk
+        d = d[d["direction"] == "raises risk"].sort_values(["account_id", "rank"], kind="stable")
+        top = d.groupby("account_id", sort=False).head(3)
+        joined = top.groupby("account_id", sort=False)["sentence"].agg(
+            lambda s: "; ".join(str(x).rstrip(".") for x in s)
+        )
+        f["churn_drivers"] = f["account_id"].map(joined).astype("str")
+    if "churn_probability" in f.columns:
+        # an account with a churn probability but no driver listed says so in words, not "n/a"
+        known = pd.to_numeric(f["churn_probability"], errors="coerce").notna()
+        drivers = f["churn_drivers"] if "churn_drivers" in f.columns else pd.Series(pd.NA, index=f.index, dtype="str")
+        f["churn_drivers"] = drivers.astype("str").mask(known & drivers.isna(), "none listed (see the churn section)")
 
 
 def _forecast_facts(
