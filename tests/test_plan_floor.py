@@ -85,3 +85,17 @@ def test_one_account_alone_keeps_the_playbooks_floor():
     built = P.plans(_tables({"C00001": 12.0}, {"C00001"}, {"C00001": 364.0}, with_portfolio=False), AS_OF)
     assert built.facts["revenue_per_active_account"].isna().all()
     assert built.actions.empty  # 12 at stake is under 1,000, and one account says nothing about a portfolio
+
+
+def test_a_lapsed_tier_3_account_gets_a_low_cost_low_priority_win_back():
+    # the segment section calls a lapsed, less attractive (tier 3) account a win-back case to pursue at low
+    # cost: the plan agrees, so a portfolio of many small lapsed customers is not flooded with high actions
+    revenues = {"C00001": 12.0, "C2": 40.0, "C3": 90.0, "C4": 30.0}
+    days = {"C00001": 364.0, "C2": 20.0, "C3": 200.0, "C4": 10.0}
+    tables = _tables(revenues, {"C00001"}, days)
+    tables["kpis"] = tables["kpis"].assign(tier=["3", "1", "2", "3"])
+    built = P.plans(tables, AS_OF)
+    mine = built.actions[built.actions["account_id"] == "C00001"]
+    assert mine["rule_id"].tolist() == ["win_back_low_cost"]
+    assert mine["priority"].tolist() == ["low"]
+    assert mine["action"].iloc[0].startswith("Low-cost win-back")
