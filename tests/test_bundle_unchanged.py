@@ -129,6 +129,8 @@ INTENDED: dict[str, str] = {}
 # 'lapsed') gets the win-back objective whatever its estimated churn probability; A0034 (lapsed at 75%, under the 80%
 # of a likely loss) read "Keep the account: bring churn probability from 75% below 30%" and now reads "Win back the
 # account: it has probably stopped buying (churn probability 75%, ...)", and its talking point follows.
+# plan_actions, plan_risks, plan_summary, plan_talking_points (issue 17 re-audit, 9fa66d9, kamtools/playbook.yml): a
+# lapsed tier-3 account gets the low-priority win_back_low_cost action instead of the high win_back call (A0034).
 
 
 def _cell_text(series: pd.Series) -> pd.Series:
