@@ -378,9 +378,10 @@ def test_missing_headlines_name_the_reason():
 
     info = {"tier": None, "cluster_name": "x", "health_score": 50.0}
     lines = missing_headlines(info, _FakeBundle())
-    assert "No tier: the analysis gave this account no value." in lines
-    assert "No churn risk: No churn model: too few churned accounts." in lines
-    assert not any(line.startswith("No segment") or line.startswith("No health") for line in lines)
+    assert "Tier not shown: the analysis gave this account no value." in lines
+    # the reason names churn already, so it stands alone (no "No churn risk: No churn model ...")
+    assert "No churn model: too few churned accounts." in lines
+    assert not any(line.startswith(("Segment", "Health", "No churn risk")) for line in lines)
 
 
 def test_concentration_and_top_share():

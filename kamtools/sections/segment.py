@@ -7,6 +7,8 @@ concentration curve and the cluster profiles.
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from kamtools import display, formatting
@@ -17,6 +19,8 @@ from kamtools.sections import show_notes
 from kamtools.segment import CRITERIA_LABELS, QUADRANTS, RFM_SEGMENT_MEANING
 
 _TIER_STATUS = {1: "good", 2: "", 3: "warn"}
+# the start of the tier reason of a lapsed account (kamtools.segment.tiers.assign_tiers)
+_LAPSED = re.compile(r"Lapsed \(no order in the last (\d+) months\)")
 
 
 def account_section(acct) -> None:
@@ -50,7 +54,7 @@ def account_section(acct) -> None:
                 if strength_known
                 else f"Placed by attractiveness only: {QUADRANTS.get(str(row['quadrant']), '')}."
             ),
-            f"RFM {row['rfm_score']} ({row['rfm_segment']}): "
+            f"RFM {row['rfm_score']} ({row['rfm_segment']}{_lapsed_note(row)}): "
             f"{RFM_SEGMENT_MEANING.get(str(row['rfm_segment']), '')}; last order {row['recency_days']:.0f} days ago, "
             f"{int(row['frequency'])} orders and {money(float(row['monetary']))} revenue in the last 12 months.",
             f"ABC class {row['abc_revenue']} by revenue and {row['abc_margin']} by margin "
@@ -216,6 +220,12 @@ def _clusters(bundle) -> None:
             pct=["revenue_share", "median_margin_pct", "median_growth"],
         )
         display.figure(cluster_profile_chart(profiles), alt="Mean features of each behavioural cluster")
+
+
+def _lapsed_note(row) -> str:
+    """The note ", now lapsed: ..." when the tier rule found the account lapsed (RFM words are relative only)."""
+    found = _LAPSED.match(str(row.get("tier_reason", "")))
+    return f", now lapsed: no order in the last {found.group(1)} months" if found else ""
 
 
 def _rfm(bundle, seg: pd.DataFrame) -> None:

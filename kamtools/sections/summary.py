@@ -235,7 +235,11 @@ def missing_headlines(info: dict, bundle) -> list[str]:
                 reason = "the analysis gave this account no value."
             else:
                 reason = f"the {sources[-1]} analysis did not provide it for this bundle."
-        out.append(f"No {label}: {reason}")
+        # a reason that already names the subject ("Health is not available: ...") reads best alone
+        if label.split()[0] in reason.lower():
+            out.append(reason[:1].upper() + reason[1:])
+        else:
+            out.append(f"{label[:1].upper()}{label[1:]} not shown: {reason}")
     return out
 
 

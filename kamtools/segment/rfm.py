@@ -12,19 +12,21 @@ from sklearn.utils.validation import check_is_fitted
 from kamtools.data.portfolio import Portfolio
 from kamtools.segment.activity import account_activity
 
-# (name, rule on R and FM = round((F + M) / 2), both on a 1-5 scale, meaning). First match wins.
+# (name, meaning). The scores are quantile bins among the accounts scored together, so each meaning
+# compares the account with the others; it never claims an absolute recency (an account can be in
+# the top recency bin and still be lapsed when most of the portfolio is quiet).
 RFM_SEGMENTS: list[tuple[str, str]] = [
-    ("champions", "bought recently, buy often and spend the most"),
-    ("loyal", "buy often and spend a lot, a little less recently"),
-    ("potential loyalist", "recent, with average frequency and spend"),
-    ("new", "bought very recently for the first times, low frequency and spend"),
-    ("promising", "recent, but low frequency and spend"),
-    ("needs attention", "average recency, frequency and spend"),
-    ("about to sleep", "below-average recency, low frequency and spend"),
-    ("cannot lose", "used to buy the most, but not recently"),
-    ("at risk", "bought often and spent well, but long ago"),
-    ("hibernating", "low spend and frequency, last order long ago"),
-    ("lost", "lowest recency, frequency and spend"),
+    ("champions", "ordered more recently, more often and for more than most accounts"),
+    ("loyal", "order more often and spend more than most accounts; last order about as recent as the typical account"),
+    ("potential loyalist", "ordered more recently than most accounts, with average frequency and spend"),
+    ("new", "among the most recent last orders of the portfolio, with few orders and low spend so far"),
+    ("promising", "ordered more recently than most accounts, but few orders and low spend"),
+    ("needs attention", "average recency, frequency and spend compared with the other accounts"),
+    ("about to sleep", "last order about as recent as the typical account, but few orders and low spend"),
+    ("cannot lose", "among the most frequent and highest-spending accounts, but ordered less recently than most"),
+    ("at risk", "order often and spend well compared with the others, but ordered less recently than most accounts"),
+    ("hibernating", "few orders and low spend, and ordered less recently than most accounts"),
+    ("lost", "among the least recent last orders, with the fewest orders and lowest spend of the portfolio"),
 ]
 RFM_SEGMENT_MEANING = dict(RFM_SEGMENTS)
 
