@@ -522,3 +522,18 @@ def test_demo_bundle_is_redone_when_the_playbook_changes(small_demo, tmp_path):
     assert ensure_bundle(small_demo, tmp_path / "bundle", progress=False, playbook=team)[1]
     bundle, reused = ensure_bundle(small_demo, tmp_path / "bundle", progress=False)
     assert not reused and bundle.manifest["playbook"]["path"] == "built-in"
+
+
+@pytest.mark.slow
+def test_account_plan_from_a_full_bundle_reads_portfolio_level_tables(demo, tmp_path):
+    # the plan reads value_model (portfolio-level) since the one-time buyers' rule: account_plan on a
+    # bundle with the value stage must take it whole, not fail with "table 'value_model' is portfolio-level"
+    from kamtools.bundle import analyze
+
+    portfolio, _ = demo
+    bundle = analyze(portfolio, tmp_path / "b", stages=["kpis", "value", "churn", "plan"], progress=False)
+    assert bundle.has("value_model")
+    aid = bundle.table("plan_actions")["account_id"].iloc[0]
+    plan = P.account_plan(bundle, aid)
+    stored = bundle.account(aid).table("plan_actions")
+    assert plan.actions["action"].tolist() == stored["action"].tolist()

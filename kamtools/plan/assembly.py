@@ -222,7 +222,7 @@ def account_plan(
         as_of = source.as_of
     else:
         acct = source.account(account_id) if hasattr(source, "account") else source
-        tables = {name: acct.table(name) for name in _source_tables()}
+        tables = {name: _account_table(acct, name) for name in _source_tables()}
         tables["kpis_portfolio"] = acct.portfolio_table("kpis_portfolio")
         as_of = acct.as_of
     if not _present(tables.get("kpis")) or tables["kpis"].empty:
@@ -233,6 +233,14 @@ def account_plan(
         )
     built = plans(tables, as_of, playbook)
     return _to_plan(built, account_id, built.unavailable)
+
+
+def _account_table(acct, name: str):
+    """This account's rows of ``name``; a portfolio-level table (e.g. ``value_model``) whole."""
+    bundle = getattr(acct, "bundle", None)
+    if bundle is not None and bundle.has(name) and not bundle.manifest["tables"][name]["per_account"]:
+        return acct.portfolio_table(name)
+    return acct.table(name)
 
 
 def _slice(table, account_id: str):
