@@ -118,17 +118,3 @@ def test_the_plan_of_a_probability_bundle_is_unchanged():
     assert ret["text"].startswith("Keep the account: bring churn probability from 57% below 30%")
     assert ret["basis"] == "churn probability 57% (threshold 30%)"
     assert "Churn probability 57%" in " ".join(built.risks.astype(str).to_numpy().ravel())
-
-
-def test_the_deck_names_a_score_as_a_score_and_a_probability_as_before():
-    from types import SimpleNamespace
-
-    from kamtools.deck.build import _churn_figure, _churn_score
-
-    def account(method: str):
-        return SimpleNamespace(info={"churn_probability": 0.57}, table=lambda name: _churn(method))
-
-    assert _churn_score(account(SCORE)) and _churn_figure(account(SCORE)) == "57/100"
-    assert not _churn_score(account(PROBABILITY)) and _churn_figure(account(PROBABILITY)) == "57%"
-    no_churn = SimpleNamespace(info={"churn_probability": 0.57}, table=lambda name: None)
-    assert _churn_figure(no_churn) == "57%"
