@@ -17,27 +17,6 @@ MEDIUM_RISK_P = 0.10
 """Churn probability from which an account is in the **medium** risk band."""
 
 
-def is_score(method: object) -> bool:
-    """True when a churn ``method`` text names a score rather than a probability (the last-resort fallback)."""
-    return str(method).startswith("a churn score")
-
-
-def churn_is_score(churn: object) -> bool:
-    """True when a churn table (one account's or the portfolio's) holds scores, not probabilities.
-
-    The one flag every face reads (page one, the churn section, the overview, the plan): the
-    ``method`` the churn stage wrote, which names the unchecked fallback "a churn score".
-    """
-    if not isinstance(churn, pd.DataFrame) or churn.empty or "method" not in churn.columns:
-        return False
-    return bool(churn["method"].map(is_score).any())
-
-
-def score_text(value: float) -> str:
-    """A churn score as a user reads it: '57/100' (never a percent, which would read as a probability)."""
-    return f"{100 * float(value):.0f}/100"
-
-
 def risk_bands(
     probability: np.ndarray,
     revenue_at_risk: np.ndarray | None = None,

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from kamtools.churn.bands import churn_is_score
 from kamtools.data.portfolio import NotAvailable, Portfolio
 from kamtools.plan.actions import apply_playbook
 from kamtools.plan.facts import _present, account_facts, material_floor
@@ -127,37 +125,8 @@ def plans(
     facts, unavailable = account_facts(tables, as_of)
     obj = objectives(facts, min_value_at_stake=material_floor(pb.min_value_at_stake, facts))
     risks, actions = apply_playbook(facts, pb, as_of)
-    if churn_is_score(tables.get("churn")):  # the churn stage gave a score: no text may call it a probability
-        obj, risks, actions = (_score_wording(t) for t in (obj, risks, actions))
     tp = talking_points(facts, obj, risks, actions, as_of)
     return _Plans(facts, obj, risks, actions, tp, unavailable, pb, as_of)
-
-
-# "churn probability 57%" (objective, basis, risk, evidence) when the churn figure is a score
-_CHURN_PCT = re.compile(
-    r"\b([Cc])hurn probability( \(see the churn section for how it was estimated\):)? (<|>)?(\d+(?:\.\d+)?)%"
-)
-
-
-def _score_wording(table: pd.DataFrame) -> pd.DataFrame:
-    """The plan's texts with a churn score worded as one ('churn score 57/100'), never as a probability."""
-    out = table.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            texts = out[col].astype("str")
-            out[col] = texts.str.replace(
-                _CHURN_PCT, lambda m: f"{m[1]}hurn score{m[2] or ''} {m[3] or ''}{m[4]}/100", regex=True
-            ).str.replace("churn probability", "churn score", regex=False)
-            # the retention objective's "from 57% below 30%" and its basis's "(threshold 30%)"
-            out[col] = (
-                out[col]
-                .str.replace(
-                    r"churn score from (\d+)% below (\d+)%", r"churn score from \1/100 below \2/100", regex=True
-                )
-                .str.replace(r"(churn score \d+/100) \(threshold (\d+)%\)", r"\1 (threshold \2/100)", regex=True)
-            )
-            out[col] = out[col].where(table[col].notna(), table[col]).astype(table[col].dtype)
-    return out
 
 
 def _to_plan(all_plans: _Plans, account_id: str, unavailable: dict[str, str]) -> AccountPlan:

@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from kamtools import templating
-from kamtools.churn.bands import HIGH_RISK_P, MEDIUM_RISK_P, churn_is_score, score_text
+from kamtools.churn.bands import HIGH_RISK_P, MEDIUM_RISK_P
 from kamtools.formatting import count, currency_of, money, pct_banded
 from kamtools.groups.customers import not_counted_sentence, parents_without_orders
 from kamtools.reports.render import atomic_write
@@ -200,7 +200,6 @@ class _Layout:
     forecast: bool
     currency: str | None
     groups: bool = False  # the bundle has global accounts (parents with units)
-    churn_score: bool = False  # the churn stage gave a score, not a probability (the unchecked fallback)
     notes: list[str] = field(default_factory=list)
     filters: dict[str, list[str]] = field(default_factory=dict)  # filter -> option labels (index = value)
     keys: dict[str, pd.Series] = field(default_factory=dict)  # filter -> each row's option index as text
@@ -239,7 +238,6 @@ def _layout(bundle, rows: pd.DataFrame) -> _Layout:
         currency=currency_of(bundle),
         groups="group_id" in rows.columns and rows["group_id"].notna().any(),
     )
-    lay.churn_score = lay.churn and churn_is_score(bundle.table("churn"))
     lay.notes = _notes(bundle, rows, lay)
     if lay.kam:
         owner = rows["owner"].map(lambda o: NO_KAM if _is_missing(o) or not str(o).strip() else str(o))
@@ -430,8 +428,7 @@ def _score_cells(r: pd.Series, lay: _Layout, keys: dict[str, str]) -> list[_Cell
             p = float(r["churn"])
             cells.append(
                 _Cell(
-                    (f"score {score_text(p)}" if lay.churn_score else pct_banded(p, (MEDIUM_RISK_P, HIGH_RISK_P)))
-                    + (f" ({band})" if band else ""),
+                    pct_banded(p, (MEDIUM_RISK_P, HIGH_RISK_P)) + (f" ({band})" if band else ""),
                     f"{p:.6g}",
                     "num",
                     keys["band"],
@@ -498,7 +495,7 @@ def _heads(lay: _Layout, changes) -> list[_Head]:
     if lay.health:
         heads.append(_Head("Health", "num"))
     if lay.churn:
-        heads.append(_Head("Churn score (not a probability)" if lay.churn_score else "Churn risk", "num", "band"))
+        heads.append(_Head("Churn risk", "num", "band"))
     heads += [_Head(label, "num", sorted=label == TOTALS[0][1]) for _, label in _total_columns(lay)]
     if changes is not None:
         heads.append(_Head("Since the last review", "text"))
