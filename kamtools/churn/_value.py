@@ -31,7 +31,7 @@ def value_table(portfolio: Portfolio) -> pd.DataFrame | str:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            result = value_module.fit_value(portfolio)["value"]
+            result = value_module.fit_value(portfolio, activity_score=False)["value"]  # P(alive) in every snapshot
     except (ValueError, ArithmeticError, KeyError, RuntimeError) as exc:
         return f"The value model could not be fitted on the data of {portfolio.as_of.date()}: {exc}"
     if isinstance(result, NotAvailable):

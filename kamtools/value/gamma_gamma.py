@@ -25,6 +25,7 @@ class GammaGamma(BaseEstimator):
     params_ : dict ``p, q, v`` (``v`` in money units).
     standard_errors_, log_likelihood_, n_obs_, converged_ : as in :class:`BetaGeo`.
     frequency_monetary_corr_ : Pearson correlation of frequency and monetary in the fit data.
+    at_bound_ : parameters that ended at the search bound (e^+-17.5, in units of the median value).
     """
 
     param_names = ("p", "q", "v")
@@ -94,6 +95,7 @@ class GammaGamma(BaseEstimator):
         starts = [np.log([1.0, 2.0, mean]), np.log([5.0, 4.0, 3.0 * mean / 5.0]), np.log([20.0, 3.0, mean / 10.0])]
         res = _minimise(objective, starts, (-18.0, 18.0), int(self.max_iter))
         theta_s = np.exp(res.x)
+        self.at_bound_ = [name for name, phi in zip(self.param_names, res.x) if abs(phi) > 17.5]
         ll_s, _ = self._loglik_terms(theta_s, x, ms)
         hess = _numeric_hessian(lambda th: self._loglik_terms(th, x, ms)[1].sum(axis=0), theta_s)
         se = _standard_errors(hess)

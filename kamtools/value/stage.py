@@ -10,6 +10,7 @@ import pandas as pd
 
 from kamtools.data.portfolio import NotAvailable, Portfolio, credit_lines
 from kamtools.history import OrderHistory, order_history
+from kamtools.value.activity import ActivityScore, activity_rows, choose_activity_score
 from kamtools.value.calibration import CHECK_STATUSES, PAliveCheck, check_weeks, p_alive_check
 from kamtools.value.choice import FIT_STATUSES, MIN_ACCOUNTS, MIN_REPEAT_BUYERS, MODEL_LABELS, BTYDChoice, choose_btyd
 from kamtools.value.expected import expected_value, margin_rates
@@ -75,7 +76,7 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
     return fit_value(portfolio)
 
 
-def fit_value(portfolio: Portfolio) -> dict[str, pd.DataFrame | NotAvailable]:
+def fit_value(portfolio: Portfolio, activity_score: bool = True) -> dict[str, pd.DataFrame | NotAvailable]:
     """Fit BG/NBD or MBG/NBD (:func:`choose_btyd`) + Gamma-Gamma on the whole portfolio (weekly
     periods) and score every account (at ``portfolio.as_of``; the churn model calls it on
     earlier snapshots of the portfolio to build its training features).
@@ -95,6 +96,12 @@ def fit_value(portfolio: Portfolio) -> dict[str, pd.DataFrame | NotAvailable]:
     Gamma-Gamma learns purchase values from the sales lines, and each account's expected value
     keeps ``1 - returns rate`` of them (:func:`_sales_summary`), so it is never negative;
     ``_notes["value_model"]`` is the sentence saying which BTYD model was chosen and why.
+    Where P(alive) is no probability, ``p_alive`` holds the activity score of
+    :func:`~kamtools.value.activity.choose_activity_score` (with ``activity_score=False``, as the churn
+    model's training snapshots ask, P(alive) itself, so that a feature keeps one meaning across them).
+    A degenerate Gamma-Gamma fit (:func:`_gamma_gamma_problems`) is set aside: accounts are valued at
+    their own mean purchase week, ``value_model`` says so (row ``set_aside``) and ``_notes["value"]``
+    tells the reader.
     NotAvailable when fewer than :data:`MIN_ACCOUNTS` accounts ordered or fewer than
     :data:`MIN_REPEAT_BUYERS` bought again in a later week (nothing to learn a buying
     rhythm from); with less than 12 months of order history ``_notes`` says that the
@@ -109,32 +116,49 @@ def fit_value(portfolio: Portfolio) -> dict[str, pd.DataFrame | NotAvailable]:
     orders = portfolio.orders[portfolio.orders["order_date"] <= portfolio.as_of]
     one_time = score_one_time_buyers(choice, orders, portfolio.as_of, check_weeks(choice, orders, portfolio.as_of))
     gross, kept = _sales_summary(portfolio, summary)
-    gg, gg_note = _fit_gamma_gamma(gross)
+    gg, gg_note, gg_fit = _fit_gamma_gamma(gross)
     margins = margin_rates(portfolio)
     ev = expected_value(
         gross, one_time.model, gg, months=12, discount_rate=0.10, unit="W", margin_pct=margins, net_share=kept
     )
     check = p_alive_check(choice, portfolio.orders, portfolio.as_of, model=one_time.model)
-    ev["p_alive"] = check.apply(ev["p_alive"].to_numpy(dtype=float))
+    activity = (
+        choose_activity_score(one_time.model, check, orders, portfolio.as_of) if activity_score else ActivityScore()
+    )
+    if activity.uses_p_buy:  # P(alive) is shown as a score, and the chance of buying soon ranks better
+        ev["p_alive"] = activity.score(one_time.model, gross, ev["p_alive"].to_numpy(dtype=float))
+        check.sentence = f"{check.sentence} {activity.sentence}"
+    else:
+        ev["p_alive"] = check.apply(ev["p_alive"].to_numpy(dtype=float))
     value = summary.merge(ev, on="account_id", how="left").merge(margins, on="account_id", how="left")
     total = value["expected_value_12m"].clip(lower=0).sum()
     value["value_share"] = value["expected_value_12m"].clip(lower=0) / total if total > 0 else 0.0
     model = pd.DataFrame(
-        _btyd_rows(choice) + one_time_rows(one_time) + _gamma_gamma_rows(gg, gg_note) + _check_rows(check)
+        _btyd_rows(choice)
+        + one_time_rows(one_time)
+        + _gamma_gamma_rows(gg, gg_note, gg_fit)
+        + _check_rows(check)
+        + activity_rows(activity)
     )
     model["note"] = model["note"].fillna("").astype("str")
     model["time_unit"] = "week"
     model["chosen"] = model["model"].isin([choice.model.model_name, "gamma_gamma"])
     out: dict[str, pd.DataFrame | NotAvailable] = {"value": value[VALUE_COLUMNS], "value_model": model}
     out["_notes"] = {"value_model": choice.reason}
+    value_notes = []
     if history.complete_months < 12:
-        out["_notes"] |= {
-            "value": (
-                f"The value model learnt the accounts' buying rhythm from {history.describe()} and projects 12 "
-                "months ahead, so its P(alive) and expected values rest on few purchases per account: treat them "
-                "as rough."
-            )
-        }
+        value_notes.append(
+            f"The value model learnt the accounts' buying rhythm from {history.describe()} and projects 12 "
+            "months ahead, so its P(alive) and expected values rest on few purchases per account: treat them "
+            "as rough."
+        )
+    if gg is None and gg_fit is not None:  # a degenerate Gamma-Gamma fit, set aside
+        value_notes.append(
+            "The value per purchase week could not be learnt across accounts (the Gamma-Gamma fit is not "
+            "determined by this data), so each account's expected value uses its own mean purchase week."
+        )
+    if value_notes:
+        out["_notes"] |= {"value": " ".join(value_notes)}
     return out
 
 
@@ -191,8 +215,15 @@ def _too_little_to_learn(summary: pd.DataFrame, history: OrderHistory) -> NotAva
     return None
 
 
-def _fit_gamma_gamma(summary: pd.DataFrame) -> tuple[GammaGamma | None, str]:
-    """Gamma-Gamma fitted on the summary (None when it cannot be) and the note on its fit and warnings."""
+def _fit_gamma_gamma(summary: pd.DataFrame) -> tuple[GammaGamma | None, str, GammaGamma | None]:
+    """Gamma-Gamma fitted on the summary (None when it cannot be, or when the data do not determine its
+    parameters), the note on its fit and warnings, and the fit itself (also when set aside).
+
+    A fit that :func:`_gamma_gamma_problems` finds degenerate is set aside: the demo with returns gave
+    ``p = 21,087,100`` with standard error 31,468,730 (and ``v = 0.00018``, s.e. 0.00027). Each account
+    is then valued at its own mean purchase week (the mean of the accounts that bought again for those
+    that did not).
+    """
     gg: GammaGamma | None = GammaGamma()
     gg_note = ""
     with warnings.catch_warnings(record=True) as caught:
@@ -201,7 +232,48 @@ def _fit_gamma_gamma(summary: pd.DataFrame) -> tuple[GammaGamma | None, str]:
             gg.fit(summary["frequency"], summary["monetary"])
         except ValueError as exc:
             gg, gg_note = None, f"Gamma-Gamma not fitted ({exc}); accounts are valued at their own mean purchase."
-    return gg, "; ".join([gg_note] * bool(gg_note) + [str(w.message) for w in caught])
+    fitted = gg
+    problems = _gamma_gamma_problems(gg) if gg is not None else []
+    if problems:
+        gg, gg_note = (
+            None,
+            (
+                f"The Gamma-Gamma fit of the value per purchase week is not determined by this data ({'; '.join(problems)}), "
+                "so it is set aside: each account's expected value uses its own mean purchase week (for accounts that "
+                "bought in one week only, the mean of those that bought again)."
+            ),
+        )
+    return gg, "; ".join([gg_note] * bool(gg_note) + [str(w.message) for w in caught]), fitted
+
+
+# p or q above this: the fit ran off towards a limit (p: no spread of an account's purchase values, q: no spread
+# between accounts) where the likelihood no longer fixes the value (synthetic accounts of constant purchase values:
+# p = 20,397,491 with s.e. 20,384,652 or 13,795,131 with s.e. 14,348,275)
+GG_HUGE = 1e4
+GG_HUGE_RELATIVE_SE = 10.0  # a standard error ten times the estimate: the data do not fix the parameter at all
+
+
+def _gamma_gamma_problems(gg: GammaGamma) -> list[str]:
+    """Why a Gamma-Gamma fit is degenerate (empty list when it is not): a parameter at the edge of the
+    search or without a finite standard error, a standard error over :data:`GG_HUGE_RELATIVE_SE` times
+    its estimate, or ``p`` or ``q`` over :data:`GG_HUGE`.
+
+    Looser than the BG/NBD check (:func:`~kamtools.value.choice.fit_problems`, standard error above the
+    estimate): ``p`` and ``v`` are strongly correlated, so on a few dozen accounts each alone may have a
+    standard error above its estimate while the mean purchase value they imply is well determined.
+    """
+    from kamtools.value.choice import _num
+
+    problems = []
+    for name in gg.param_names:
+        value, se = gg.params_[name], gg.standard_errors_[name]
+        if name in getattr(gg, "at_bound_", []):
+            problems.append(f"{name} = {_num(value)} at the edge of the search")
+        elif not np.isfinite(se):
+            problems.append(f"{name} = {_num(value)} without a finite standard error")
+        elif se > GG_HUGE_RELATIVE_SE * abs(value) or (name in ("p", "q") and value > GG_HUGE):
+            problems.append(f"{name} = {_num(value)} with standard error {_num(se)}")
+    return problems
 
 
 def _btyd_rows(choice: BTYDChoice) -> list[dict]:
@@ -260,8 +332,15 @@ def _check_rows(check: PAliveCheck) -> list[dict]:
     return rows
 
 
-def _gamma_gamma_rows(gg: GammaGamma | None, gg_note: str) -> list[dict]:
-    """The value_model rows of Gamma-Gamma: its parameters, or why it was not fitted."""
+def _gamma_gamma_rows(gg: GammaGamma | None, gg_note: str, fitted: GammaGamma | None = None) -> list[dict]:
+    """The value_model rows of Gamma-Gamma: its parameters, or why it was not fitted (with the parameters of a
+    fit set aside as not determined by the data, and ``set_aside`` = 1 with the sentence in ``note``)."""
+    if gg is None and fitted is not None:
+        rows = _model_rows("gamma_gamma", fitted, gg_note)
+        rows.append(
+            {"model": "gamma_gamma", "parameter": "set_aside", "estimate": 1.0, "std_error": np.nan, "note": gg_note}
+        )
+        return rows
     if gg is not None:
         rows = _model_rows("gamma_gamma", gg, gg_note)
         rows.append(
