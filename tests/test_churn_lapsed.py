@@ -108,7 +108,8 @@ def test_a_lapsed_account_gets_the_rate_at_which_lapsed_accounts_stayed_away_not
     shown = rate.probability[~active & ever]
     assert np.isfinite(shown).all() and (shown < 1).all() and (shown > 0.5).all()
     assert np.isnan(rate.probability[active]).all()
-    assert f"({away:,} of {n:,}, {away / n:.0%}; recent dates weigh more)" in rate.sentence
+    assert f"({away:,} of {n:,}, {away / n:.0%}), read by how long the account has been silent" in rate.sentence
+    assert rate.sentence.endswith("carried to today by the drift of that share across the dates")
 
 
 def test_a_seasonal_buyer_between_orders_reads_lower_than_a_monthly_buyer_that_stopped():
