@@ -178,9 +178,20 @@ def main() -> int:
         action="store_true",
         help="only measure p_adopt's calibration in the large out of time (seeds 1 and 2, three as-of dates)",
     )
+    ap.add_argument(
+        "--seeds", type=int, nargs="+", default=[1, 2], help="with --calibration: the demo seeds (default 1 2)"
+    )
+    ap.add_argument(
+        "--months-back",
+        type=int,
+        nargs="+",
+        default=[24, 18, 12],
+        help="with --calibration: as-of dates as months before the demo's end (default 24 18 12: 24, 30 and 36 "
+        "months of history with --years 4)",
+    )
     args = ap.parse_args()
     if args.calibration:
-        return calibration(args.accounts, args.years, [1, 2], [24, 18, 12])
+        return calibration(args.accounts, args.years, args.seeds, args.months_back)
 
     import pandas as pd
     import statsmodels.api  # noqa: F401 - import cost is not the analysis

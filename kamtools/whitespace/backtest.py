@@ -48,14 +48,14 @@ def _window(portfolio: Portfolio, cutoff: pd.Timestamp, horizon_months: int, mon
 
 
 RECENT_MONTHS = 6
-"""Length of the most recent window whose lapsed cells measure how accounts whose revenue fell re-adopt."""
+"""Length of the most recent window whose lapsed cells give the lapsed level when the calibration window has none."""
 FELL_TO = 0.5
 """An account's revenue "fell" when its last 12 months are below this share of the 12 months before."""
 
 
-def revenue_fell(portfolio: Portfolio, as_of: pd.Timestamp, account_ids: np.ndarray) -> np.ndarray:
-    """(n,) True where an account's revenue in the 12 months to ``as_of`` is below :data:`FELL_TO` times its
-    revenue in the 12 months before (and that earlier revenue is positive); reads nothing after ``as_of``."""
+def revenue_ratio(portfolio: Portfolio, as_of: pd.Timestamp, account_ids: np.ndarray) -> np.ndarray:
+    """(n,) each account's revenue in the 12 months to ``as_of`` over its revenue in the 12 months before; NaN
+    where that earlier revenue is not positive (or the account has no order line). Reads nothing after ``as_of``."""
     lines = portfolio.order_lines
     od = lines["order_date"]
     a = _codes(lines["account_id"], account_ids)
@@ -66,68 +66,76 @@ def revenue_fell(portfolio: Portfolio, as_of: pd.Timestamp, account_ids: np.ndar
     n = len(account_ids)
     r_last = np.bincount(a[last], weights=rev[last], minlength=n)
     r_before = np.bincount(a[before], weights=rev[before], minlength=n)
-    return (r_before > 0) & (r_last < FELL_TO * r_before)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(r_before > 0, r_last / r_before, np.nan)
+
+
+def revenue_fell(portfolio: Portfolio, as_of: pd.Timestamp, account_ids: np.ndarray) -> np.ndarray:
+    """(n,) True where an account's revenue in the 12 months to ``as_of`` is below :data:`FELL_TO` times its
+    revenue in the 12 months before (and that earlier revenue is positive); reads nothing after ``as_of``."""
+    ratio = revenue_ratio(portfolio, as_of, account_ids)
+    return np.nan_to_num(ratio, nan=np.inf) < FELL_TO
+
+
+def scale_by_activity(p: np.ndarray, lapsed: np.ndarray, ratio: np.ndarray) -> np.ndarray:
+    """``p`` (n, C) with each lapsed cell of an account whose revenue fell (``ratio``, see :func:`revenue_ratio`,
+    below :data:`FELL_TO`) scaled as a hazard by the account's remaining activity: ``1 - (1 - p) ** ratio``.
+
+    A lapsed category comes back at one of the account's purchases; an account that now buys a fraction ``ratio``
+    of what it bought the year before has that fraction of the chances, so the rate (hazard) of the category
+    coming back is scaled by ``ratio``. The calibration window, a year older, cannot learn this (its accounts whose
+    revenue fell were mostly passing dips; nor can the last 6 months, see
+    ``benchmarks/bench_competitors_whitespace.py``): the scaling has no fitted parameter. Smaller falls are within
+    the year-to-year noise of an account's revenue (and partly the lapsed category's own revenue) and are left
+    alone, as are cells that are not lapsed.
+    """
+    x = np.clip(np.nan_to_num(np.asarray(ratio, dtype=float), nan=1.0), 0.0, 1.0)
+    fell = x < FELL_TO
+    scaled = 1.0 - (1.0 - np.clip(p, 0.0, 1.0)) ** x[:, None]
+    return np.where(lapsed & fell[:, None], scaled, p)
 
 
 @dataclass
 class LapsedAdjustment:
     """How the lapsed categories of the most recent :data:`RECENT_MONTHS` months came back, as of ``cutoff``.
 
-    ``fell_factor`` multiplies the probability of a lapsed cell whose account's revenue fell (see
-    :func:`revenue_fell`): the recent re-adoption rate of such cells over that of the other lapsed cells,
-    each shrunk towards the pooled rate with ``prior`` pseudo-cells, at most 1. A lapsed category is
-    bought again less often once the account itself is leaving, and the 12-month calibration window,
-    a year older, sees too few such accounts to learn it (on the demo the churn stage's probability does not
-    tell them apart either: the accounts have already left, partly). ``rate_12m`` is the pooled recent rate
-    ((adopted + 1) / (cells + 2)) as a 12-month probability (1 - (1 - r)^(12 / RECENT_MONTHS)), the lapsed
-    level used when the calibration window has no lapsed cell; NaN where the recent window has no lapsed cell.
+    ``rate_12m`` is their pooled rate ((adopted + 1) / (cells + 2)) as a 12-month probability
+    (1 - (1 - r)^(12 / RECENT_MONTHS)): the lapsed level used when the calibration window has no lapsed cell
+    (24 months of history); NaN where the recent window has no lapsed cell either. ``n_cells`` and ``n_adopted``
+    are the lapsed cells of that window and how many were bought again in it.
     """
 
     cutoff: pd.Timestamp
-    n_fell: int
-    adopted_fell: int
-    n_other: int
-    adopted_other: int
-    fell_factor: float
+    n_cells: int
+    n_adopted: int
     rate_12m: float
 
     @classmethod
-    def fit(cls, portfolio: Portfolio, as_of: pd.Timestamp, months: int = 12, prior: float = 2.0) -> LapsedAdjustment:
+    def fit(cls, portfolio: Portfolio, as_of: pd.Timestamp, months: int = 12) -> LapsedAdjustment:
         """Measured on ``portfolio`` up to ``as_of`` only (the window ends there)."""
         cutoff = as_of - pd.DateOffset(months=RECENT_MONTHS)
         first = _history_start(portfolio)
         if first is None or first > cutoff - pd.DateOffset(months=months):  # no lapsed cell is possible yet
-            return cls(cutoff, 0, 0, 0, 0, 1.0, np.nan)
+            return cls(cutoff, 0, 0, np.nan)
         w = _window(portfolio, cutoff, RECENT_MONTHS, months, {})
         lapsed = w.snap.lapsed & w.snap.candidates
-        fell = revenue_fell(portfolio, cutoff, w.snap.account_ids)[:, None] & lapsed
-        other = lapsed & ~fell
-        n_f, y_f = int(fell.sum()), int((w.adopted & fell).sum())
-        n_o, y_o = int(other.sum()), int((w.adopted & other).sum())
-        if n_f + n_o == 0:
-            return cls(cutoff, 0, 0, 0, 0, 1.0, np.nan)
-        pooled = (y_f + y_o) / (n_f + n_o)
-        rate_f = (y_f + prior * pooled) / (n_f + prior)
-        rate_o = (y_o + prior * pooled) / (n_o + prior)
-        factor = float(min(rate_f / rate_o, 1.0)) if rate_o > 0 else 1.0
-        recent = (y_f + y_o + 1) / (n_f + n_o + 2)  # none (or all) bought again in a few cells is not 0 (or 1)
-        rate_12m = 1 - (1 - recent) ** (12 / RECENT_MONTHS)
-        return cls(cutoff, n_f, y_f, n_o, y_o, factor, float(rate_12m))
-
-    def apply(self, p: np.ndarray, lapsed: np.ndarray, fell: np.ndarray) -> np.ndarray:
-        """``p`` with the lapsed cells of accounts whose revenue fell multiplied by :attr:`fell_factor`."""
-        return np.where(lapsed & fell[:, None], p * self.fell_factor, p)
+        n, y = int(lapsed.sum()), int((w.adopted & lapsed).sum())
+        if n == 0:
+            return cls(cutoff, 0, 0, np.nan)
+        recent = (y + 1) / (n + 2)  # none (or all) bought again in a few cells is not 0 (or 1)
+        return cls(cutoff, n, y, float(1 - (1 - recent) ** (12 / RECENT_MONTHS)))
 
 
 def _calibrate_lapsed(
-    cal: AdoptionCalibrator, adj: LapsedAdjustment, score: np.ndarray, snap: Snapshot, fell: np.ndarray
+    cal: AdoptionCalibrator, adj: LapsedAdjustment, score: np.ndarray, snap: Snapshot, ratio: np.ndarray
 ) -> np.ndarray:
     """Calibrated probabilities at ``snap``: the lapsed level from the recent window when the calibration
-    window had no lapsed cell, then the adjustment of accounts whose revenue fell."""
+    window had no lapsed cell, then the lapsed cells of accounts whose revenue fell scaled by their activity
+    (``ratio``, see :func:`scale_by_activity`)."""
     p = cal.predict(score, snap.lapsed)
     if not cal.has_lapsed_ and np.isfinite(adj.rate_12m):
         p = np.where(snap.lapsed, adj.rate_12m, p)
-    return adj.apply(p, snap.lapsed, fell)
+    return scale_by_activity(p, snap.lapsed, ratio)
 
 
 def _topn(rank_key: np.ndarray, candidates: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -243,9 +251,9 @@ def _run_backtest(
     if first <= c1 - pd.DateOffset(months=months) + pd.DateOffset(months=1):
         w1 = _window(portfolio, c1, horizon_months, months, scorers)
     mode = "previous window" if w1 is not None else "in-sample"
-    # lapsed categories of accounts whose revenue fell, as the months just before c2 saw them
+    # the recent lapsed level (used when the calibration window has no lapsed cell) and each account's activity
     adj2 = LapsedAdjustment.fit(portfolio, c2, months)
-    fell2 = revenue_fell(portfolio, c2, w2.snap.account_ids)
+    ratio2 = revenue_ratio(portfolio, c2, w2.snap.account_ids)
     rows = []
     calibrated: dict[str, np.ndarray] = {}
     for name in all_scorers:
@@ -257,7 +265,7 @@ def _run_backtest(
         fit_w = w1 if w1 is not None else w2
         cand = fit_w.snap.candidates
         cal = clone(calibrator).fit(fit_w.scores[name][cand], fit_w.adopted[cand], fit_w.snap.lapsed[cand])
-        p = _calibrate_lapsed(cal, adj2, s2, w2.snap, fell2)
+        p = _calibrate_lapsed(cal, adj2, s2, w2.snap, ratio2)
         calibrated[name] = p
         rows.append({"scorer": name, "ranking": "calibrated", **_metrics(_rank_key(p, s2), s2, w2, n)})
     metrics = pd.DataFrame(rows)

@@ -17,7 +17,7 @@ from kamtools.whitespace.backtest import (
     _rank_key,
     _run_backtest,
     _topn,
-    revenue_fell,
+    revenue_ratio,
 )
 from kamtools.whitespace.grid import Snapshot, _at, _grid_frame, category_affinity, snapshot
 from kamtools.whitespace.scorers import AdoptionCalibrator, ItemCFScorer, PeerScorer, default_scorers
@@ -84,10 +84,11 @@ class CrossSellModel(BaseEstimator):
     ``spend_method_``, ``backtest_`` (see :func:`backtest`), ``value_backtest_``,
     ``calibrator_`` (fitted on the most recent window) and ``calibration_`` (its table),
     ``affinity_`` (category pairs), ``lapsed_adjustment_`` (a
-    :class:`~kamtools.whitespace.backtest.LapsedAdjustment`: lapsed categories of accounts whose revenue
-    fell by half are re-adopted less, as measured on the last 6 months; it also gives the lapsed level when
+    :class:`~kamtools.whitespace.backtest.LapsedAdjustment`: the lapsed level of the last 6 months, used when
     the calibration window had no lapsed cell). ``recommend(portfolio)`` and ``score_grid(portfolio)``
-    apply it at ``portfolio.as_of``. ``spend_scale_`` is the backtest's median ratio of
+    apply them at ``portfolio.as_of``, where a lapsed category of an account whose revenue fell below half of
+    the year before has its chance scaled by that ratio, as a hazard
+    (:func:`~kamtools.whitespace.backtest.scale_by_activity`). ``spend_scale_`` is the backtest's median ratio of
     adopters' actual first-year spend to the peer estimate (new categories ramp up), so
     ``spend_if_adopted`` is first-year revenue. Without enough history for a backtest the blend
     scorer is used (``calibrated_ = False``): the raw score ranks the categories, ``p_adopt`` and
@@ -166,8 +167,8 @@ class CrossSellModel(BaseEstimator):
         score = est.predict(X, groups=groups)
         # without a calibration the raw score is not a probability: no p_adopt (nor expected value) is given
         if self.calibrated_:
-            fell = revenue_fell(portfolio, snap.as_of, snap.account_ids)
-            p = _calibrate_lapsed(self.calibrator_, self.lapsed_adjustment_, score, snap, fell)
+            ratio = revenue_ratio(portfolio, snap.as_of, snap.account_ids)
+            p = _calibrate_lapsed(self.calibrator_, self.lapsed_adjustment_, score, snap, ratio)
         else:
             p = np.full(score.shape, np.nan)
         spend_model = _SpendModel(snap)
