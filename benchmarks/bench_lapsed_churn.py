@@ -1,0 +1,259 @@
+"""A lapsed account's churn probability, out of time: calibration in the large, AUC and Brier.
+
+A lapsed account (no order in the rule's lookback months) is shown the probability of placing
+no order in the next months that :mod:`kamtools.churn.lapsed` reads from the earlier dates of
+the history. Each case is cut at an as-of date; the truth is whether the account ordered
+between the cut and the end of the data. Printed per case and method, over the lapsed
+accounts with a probability: ``n``, the mean shown, the share that placed no order, the gap in
+points (shown - actual: calibration in the large), the AUC and the Brier score.
+
+Methods: ``kamtools`` (the shipped rate: a ridge logistic regression on the silence group and the
+date, read at the as-of date); ``recency-weighted`` (the rate shipped before 2026-12-05: each
+group's share of lapsed account-dates that stayed away, dates weighted by a 6-month half-life,
+shrunk to the pool by 20 pseudo-accounts, the usual gap measured between the first and the last
+order); ``pooled`` (the plain share of all earlier lapsed account-dates that stayed away).
+
+Cases:
+
+* ``demo S`` - ``make_portfolio(300 accounts, 4 years, seed S)`` cut 6 months before its end
+  (6-month rule); seeds 7, 1, 2, 3 and, held out while the method was chosen, 4 and 5;
+* ``CDNOW random 1,000`` (``numpy.random.default_rng(17)`` from the sorted ids of the master
+  log) and ``CDNOW top 500`` (most revenue up to the cut) at 1998-01-31 (13 months of history,
+  6-month rule, 5 months of truth), and with a 3-month rule at 1998-03-31 (15 months, 3 months
+  of truth) also ``CDNOW top 500 of 97-06`` (the most revenue up to 1997-06-30: a portfolio
+  chosen earlier and followed) and ``CDNOW all``.
+
+``--diagnose`` prints, for one demo seed, every earlier date's lapsed accounts, the share that
+stayed away and the share that the generator had planted as stopped for good by then.
+
+Run: ``python benchmarks/bench_lapsed_churn.py [--seeds 7 1 2 3 4 5] [--no-cdnow] [--diagnose 7]``
+(about a minute on 2 shared cores; the CDNOW log is found as ``bench_real_data.py`` finds it).
+
+Results (2026-12-05, LAPSED17; 9 CPU seconds)::
+
+    case                                     n  kamtools shown/actual    gap   AUC  Brier | recency-weighted gap   AUC  Brier | pooled gap
+    demo 7                                  32        0.83 / 0.78     +5  0.75  0.157 |                  -9  0.82  0.142 |       -44
+    demo 1                                  30        0.57 / 0.67    -10  0.80  0.172 |                 -15  0.81  0.180 |       -31
+    demo 2                                  31        0.74 / 0.65     +9  0.74  0.208 |                 -12  0.74  0.187 |       -29
+    demo 3                                  26        0.65 / 0.77    -12  0.65  0.186 |                 -26  0.80  0.216 |       -38
+    demo 4 (held out)                       34        0.73 / 0.71     +2  0.70  0.182 |                 -20  0.76  0.226 |       -32
+    demo 5 (held out)                       20        0.72 / 0.80     -8  0.82  0.135 |                 -22  0.71  0.182 |       -44
+    CDNOW random 1,000 1998-01-31 6m       755        0.85 / 0.89     -4  0.60  0.100 |                  -4  0.36  0.100 |        -4
+    CDNOW top 500 1998-01-31 6m              0         nan / 0.71   +nan  nan  nan |                +nan  nan  nan |      +nan
+    CDNOW random 1,000 1998-03-31 3m       856        0.91 / 0.89     +2  0.71  0.089 |                  -1  0.74  0.087 |        +0
+    CDNOW top 500 1998-03-31 3m            103        0.48 / 0.67    -19  0.62  0.246 |                 -25  0.65  0.272 |       -27
+    CDNOW top 500 of 97-06 1998-03-31 3m   219        0.73 / 0.84    -10  0.57  0.146 |                 -11  0.56  0.147 |       -10
+    CDNOW all 1998-03-31 3m              19753        0.92 / 0.92     -0  0.72  0.069 |                  -4  0.74  0.069 |        -3
+
+The demo's generator plants churn in its last two years only (``kamtools.datasets.churn``:
+churn months drawn from the last 24), so before then every lapsed account is an intermittent
+buyer that comes back (seed 7: 0-31% stayed away at each date before 2024-11), and the accounts
+stopped for good pile up from there: 10%, 29%, 45%, 54% of the lapsed ones at the dates 15 to 6
+months before the cut, 62% at the cut (``--diagnose 7``). The earlier dates can only show that
+rise; the rate read at the as-of date carries it forward (the demo's gap goes from -9 to -26
+points to -12 to +9; 5 of 6 seeds within 10 points). At 12 months before the demo's end the
+earlier dates lie almost all before any planted churn, and no reading of them can know (seed 1:
+-47 before, -29 after).
+
+CDNOW's top 500 at the cut are chosen by revenue up to the cut, so their history is selected on
+coming back: an account that lapsed in 1997 and stayed away rarely made the top 500 of March
+1998, and only 33-47% of these accounts stayed away at each earlier date, against 67% after the
+cut. Chosen by revenue up to 1997-06-30 and followed (a key-account list kept from an earlier
+date), the gap is -10. A portfolio chosen by what it bought recently makes its lapsed accounts
+look more loyal than they are: the probability shown is then too low.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from kamtools.churn import lapsed as L  # noqa: E402
+from kamtools.churn._arrays import _codes, _count, _day, _days  # noqa: E402
+from kamtools.data.portfolio import Portfolio, credit_lines  # noqa: E402
+
+
+def _lapsed_dates(p: Portfolio, lookback: int, horizon: int, first_last_gap: bool):
+    """Per earlier date (newest first): months before the as-of, silence groups, stayed away."""
+    index = pd.Index(p.accounts["account_id"].astype(object))
+    n = len(index)
+    code, day = L._sales(p, index)
+    first = pd.Timestamp(p.orders.loc[~credit_lines(p.orders), "order_date"].min())
+    out = []
+    for k in range(600):
+        t = (p.as_of - pd.DateOffset(months=horizon + k)).normalize()
+        if t < first + pd.DateOffset(months=lookback):
+            break
+        td = _day(t)
+        last, gap = _gap_state(code, day, td, n, first_last_gap)
+        was = ~np.isnan(last) & (last <= _day(t - pd.DateOffset(months=lookback)))
+        if was.any():
+            came = _count(code, (day > td) & (day <= _day(t + pd.DateOffset(months=horizon))), n) > 0
+            out.append((horizon + k, L._group(td - last[was], gap[was]), ~came[was]))
+    return out, code, day, n
+
+
+def _gap_state(code, day, td, n, first_last_gap: bool):
+    last, gap = L._state(code, day, td, n)
+    if not first_last_gap:
+        return last, gap
+    keep = (code >= 0) & (day <= td)
+    df = pd.DataFrame({"c": code[keep], "d": day[keep]}).drop_duplicates()
+    agg = df.groupby("c")["d"].agg(["min", "max", "size"])
+    old = np.full(n, np.nan)
+    many = agg["size"] > 1
+    old[agg.index[many]] = ((agg["max"] - agg["min"]) / (agg["size"] - 1))[many].to_numpy()
+    return last, old
+
+
+def recency_weighted(p: Portfolio, lookback: int, horizon: int, lapsed: np.ndarray) -> np.ndarray:
+    """The rate shipped before 2026-12-05 (see the module docstring)."""
+    dates, code, day, n = _lapsed_dates(p, lookback, horizon, first_last_gap=True)
+    out = np.full(n, np.nan)
+    if sum(len(s) for _, _, s in dates) < L.MIN_LAPSED:
+        return out
+    g = np.concatenate([d[1] for d in dates])
+    s = np.concatenate([d[2] for d in dates]).astype(float)
+    w = np.concatenate([np.full(len(d[1]), 0.5 ** ((d[0] - horizon) / 6.0)) for d in dates])
+    w = w * (len(s) / w.sum())
+    pooled = float(np.sum(w * s) / len(s))
+    ng = len(L.RATIO_EDGES) + 1
+    cnt = np.bincount(g, weights=w, minlength=ng)
+    rate = (np.bincount(g, weights=w * s, minlength=ng) + 20 * pooled) / (cnt + 20)
+    seen = np.flatnonzero(cnt > 0)
+    for q in range(1, ng):
+        if cnt[q] == 0:
+            lower = seen[(seen < q) & (seen > 0)]
+            rate[q] = rate[lower.max()] if len(lower) else pooled
+    last, gap = _gap_state(code, day, _day(p.as_of), n, first_last_gap=True)
+    now = lapsed & ~np.isnan(last)
+    out[now] = rate[L._group(_day(p.as_of) - last[now], gap[now])]
+    return out
+
+
+def pooled(p: Portfolio, lookback: int, horizon: int, lapsed: np.ndarray) -> np.ndarray:
+    dates, _, _, n = _lapsed_dates(p, lookback, horizon, first_last_gap=False)
+    s = np.concatenate([d[2] for d in dates]) if dates else np.zeros(0, bool)
+    out = np.full(n, np.nan)
+    if len(s) >= L.MIN_LAPSED:
+        out[lapsed] = s.mean()
+    return out
+
+
+def kamtools_rate(p: Portfolio, lookback: int, horizon: int, lapsed: np.ndarray) -> np.ndarray:
+    return L.lapsed_rate(p, lookback, horizon, lapsed).probability
+
+
+METHODS = {"kamtools": kamtools_rate, "recency-weighted": recency_weighted, "pooled": pooled}
+
+
+def evaluate(full: Portfolio, as_of: pd.Timestamp, end: pd.Timestamp, lookback: int, horizon: int) -> dict:
+    """Per method: (n, mean shown, actual, gap points, AUC, Brier) over the lapsed accounts with a probability."""
+    p = full.truncate(as_of)
+    sales = p.orders[~credit_lines(p.orders)]
+    ids = p.accounts["account_id"].astype(object)
+    last = ids.map(sales.groupby("account_id")["order_date"].max())
+    lapsed = (last <= as_of - pd.DateOffset(months=lookback)).to_numpy()
+    fo = full.orders[~credit_lines(full.orders)]
+    came = set(fo.loc[(fo["order_date"] > as_of) & (fo["order_date"] <= end), "account_id"])
+    y = ~ids.isin(came).to_numpy()
+    res = {}
+    for name, fn in METHODS.items():
+        prob = fn(p, lookback, horizon, lapsed)
+        m = lapsed & ~np.isnan(prob)
+        if not m.any():
+            res[name] = (0, np.nan, float(y[lapsed].mean()) if lapsed.any() else np.nan, np.nan, np.nan, np.nan)
+            continue
+        auc = roc_auc_score(y[m], prob[m]) if 0 < y[m].sum() < m.sum() and np.ptp(prob[m]) > 0 else np.nan
+        shown, actual = float(prob[m].mean()), float(y[m].mean())
+        res[name] = (int(m.sum()), shown, actual, 100 * (shown - actual), auc, float(np.mean((prob[m] - y[m]) ** 2)))
+    return res
+
+
+def _row(label: str, res: dict) -> str:
+    k, r, q = res["kamtools"], res["recency-weighted"], res["pooled"]
+    return (
+        f"{label:36s} {k[0]:5d}  {k[1]:10.2f} / {k[2]:.2f} {k[3]:+6.0f}  {k[4]:.2f}  {k[5]:.3f} | "
+        f"{r[3]:+19.0f}  {r[4]:.2f}  {r[5]:.3f} | {q[3]:+9.0f}"
+    )
+
+
+def diagnose(seed: int) -> None:
+    """Each earlier date of the demo: lapsed accounts, stayed away, planted as stopped for good by then."""
+    from kamtools.datasets import make_portfolio
+
+    full, truth = make_portfolio(n_accounts=300, years=4, seed=seed)
+    churn = truth.churn.set_index("account_id")
+    sales = full.orders[~credit_lines(full.orders)]
+    index = pd.Index(full.accounts["account_id"].astype(object))
+    code, day = _codes(sales["account_id"], index), _days(sales["order_date"])
+    stopped_at = churn["churn_date"].where(churn["churn_kind"] == "full").reindex(index)
+    print(f"\ndemo {seed}: lapsed accounts (6-month rule) at each date and what became of them in the next 6 months")
+    print("date          lapsed  stayed away  planted as stopped for good by then")
+    for k in range(6, 48, 3):
+        t = (full.as_of - pd.DateOffset(months=k)).normalize()
+        if t < sales["order_date"].min() + pd.DateOffset(months=6):
+            break
+        last, _ = L._state(code, day, _day(t), len(index))
+        was = ~np.isnan(last) & (last <= _day(t - pd.DateOffset(months=6)))
+        came = _count(code, (day > _day(t)) & (day <= _day(t + pd.DateOffset(months=6))), len(index)) > 0
+        dead = (stopped_at <= t).to_numpy()
+        if was.any():
+            print(f"{t.date()}  {int(was.sum()):6d}  {(~came[was]).mean():11.0%}  {dead[was].mean():10.0%}")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, nargs="*", default=[7, 1, 2, 3, 4, 5])
+    ap.add_argument("--no-cdnow", action="store_true")
+    ap.add_argument("--diagnose", type=int, default=None, help="also print the generator's evidence for this seed")
+    args = ap.parse_args(argv)
+    warnings.filterwarnings("ignore")
+    t0 = time.process_time()
+    print(
+        f"{'case':36s} {'n':>5s}  kamtools shown/actual    gap   AUC  Brier | recency-weighted gap   AUC  Brier "
+        "| pooled gap"
+    )
+    from kamtools.datasets import make_portfolio
+
+    for seed in args.seeds:
+        full = make_portfolio(n_accounts=300, years=4, seed=seed)[0]
+        as_of = (full.as_of - pd.DateOffset(months=6)).normalize()
+        label = f"demo {seed}" + (" (held out)" if seed in (4, 5) else "")
+        print(_row(label, evaluate(full, as_of, full.as_of, 6, 6)), flush=True)
+    if not args.no_cdnow:
+        from bench_real_data import cdnow_path, cdnow_portfolio, keep_accounts, read_cdnow, top_by_revenue
+
+        with tempfile.TemporaryDirectory() as tmp:
+            every = cdnow_portfolio(read_cdnow(cdnow_path()), Path(tmp) / "cdnow")
+            end = pd.Timestamp("1998-06-30")
+            ids = sorted(every.accounts["account_id"].astype(str))
+            sample = sorted(np.random.default_rng(17).choice(ids, 1000, replace=False))
+            for as_of, rule in ((pd.Timestamp("1998-01-31"), 6), (pd.Timestamp("1998-03-31"), 3)):
+                cases = [("random 1,000", sample), ("top 500", top_by_revenue(every, as_of, 500))]
+                if rule == 3:
+                    cases.append(("top 500 of 97-06", top_by_revenue(every, pd.Timestamp("1997-06-30"), 500)))
+                    cases.append(("all", ids))
+                for name, keep in cases:
+                    part = every if name == "all" else keep_accounts(every, keep)
+                    label = f"CDNOW {name} {as_of.date()} {rule}m"
+                    print(_row(label, evaluate(part, as_of, min(end, as_of + pd.DateOffset(months=rule)), rule, rule)))
+    if args.diagnose is not None:
+        diagnose(args.diagnose)
+    print(f"\n{time.process_time() - t0:.0f} CPU seconds")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
