@@ -178,7 +178,7 @@ def test_short_real_history_shows_an_activity_score_not_a_probability(cdnow_300,
     assert "P(alive): still buying" not in [label for label, _ in page.cards]
     assert (
         "It has bought in one week only. The value model gives it an activity score of 5 out of 100 (higher: more "
-        "likely still buying), useful to rank accounts but not a probability to act on alone. P(alive) is shown as "
+        "likely to buy again soon), useful to rank accounts but not a probability to act on alone. P(alive) is shown as "
         "an activity score, not a probability" in page.text
     )
     assert "win-back" not in page.text and "chance that it is still an active buyer" not in page.text
@@ -270,8 +270,13 @@ def _segments(portfolio, tables) -> pd.DataFrame:
 def test_the_tier_reason_calls_a_low_score_a_score_not_a_stopped_account(cdnow_300):
     tables, _, portfolio = cdnow_300
     reason = _segments(portfolio, tables).loc["C00014", "tier_reason"]
-    assert reason.endswith(" Note: low activity score (5 out of 100; a ranking, not a probability).")
+    assert reason.endswith(
+        " Note: low activity score (5 out of 100, among the lowest 20% of accounts; a ranking, not a probability)."
+    )
     assert "stopped buying" not in reason and "P(alive)" not in reason
+    # a score is a ranking: the note goes to the lowest fifth, whatever the score's level
+    noted = _segments(portfolio, tables)["tier_reason"].str.contains("low activity score").mean()
+    assert 0.05 < noted <= 0.2
     # no behavioural cluster is called lapsing from the score (a bundle without the check would call one so)
     names = set(_segments(portfolio, tables)["cluster_name"])
     unchecked = set(_segments(portfolio, {"value": tables["value"]})["cluster_name"])

@@ -81,3 +81,22 @@ def test_no_module_is_over_800_lines(package):
     root = Path(importlib.import_module("kamtools").__file__).parent / package
     long = {p.name: n for p in root.glob("*.py") if (n := len(p.read_text(encoding="utf-8").splitlines())) > 800}
     assert not long, f"kamtools/{package} modules over 800 lines: {long}"
+
+
+def test_churn_reads_the_models_p_alive_where_the_value_table_shows_an_activity_score():
+    # the churn model learns P(alive) at its snapshots; a table showing an activity score must not swap the feature
+    import pandas as pd
+
+    from kamtools.churn._value import from_context
+
+    table = pd.DataFrame(
+        {
+            "account_id": ["A", "B"],
+            "p_alive": [0.05, 0.40],  # the activity score the faces show
+            "p_alive_model": [0.70, 0.95],
+            "expected_value_12m": [10.0, 20.0],
+        }
+    )
+    out = from_context(table)
+    assert out["p_alive"].tolist() == [0.70, 0.95]
+    assert from_context(table.drop(columns="p_alive_model"))["p_alive"].tolist() == [0.05, 0.40]

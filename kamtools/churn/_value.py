@@ -73,5 +73,7 @@ def from_context(table: pd.DataFrame) -> pd.DataFrame | str:
     if missing:
         return f"The value table has no column(s) {missing}."
     out = table[VALUE_COLUMNS].copy()
+    if "p_alive_model" in table.columns:  # the model's P(alive) where the table shows an activity score instead
+        out["p_alive"] = table["p_alive_model"].to_numpy(dtype=float)
     out["account_id"] = out["account_id"].astype(str)
     return out.drop_duplicates("account_id")

@@ -177,8 +177,8 @@ def _score_verdict(p_alive: float, one_time: bool, why: str) -> str:
     """What an unchecked P(alive) says about this account: a score to rank by, and why it is no probability."""
     what = "It has bought in one week only. " if one_time else ""
     return (
-        f"{what}The value model gives it an activity score of {p_alive * 100:.0f} out of 100 (higher: more likely "
-        "still buying), useful to rank accounts but not a probability to act on alone. "
+        f"{what}The value model gives it an activity score of {p_alive * 100:.0f} out of 100 (higher: more likely to "
+        "buy again soon), useful to rank accounts but not a probability to act on alone. "
         + (why or "P(alive) could not be checked against who bought again on this history.")
     )
 

@@ -10,6 +10,7 @@ from kamtools.display import money
 from kamtools.value.reading import p_alive_shown_as
 
 STOPPED_P = 0.3  # a P(alive) (checked as a probability) below this earns the tier reason a note
+LOW_SCORE_SHARE = 0.2  # an activity score (a ranking) among the lowest fifth of the portfolio earns the note
 
 
 def assign_tiers(
@@ -33,9 +34,11 @@ def assign_tiers(
 
     ``matrix`` needs ``account_id, attractiveness, strength, quadrant``; ``value`` (optional)
     ``account_id, expected_value_12m`` and optionally ``p_alive``. A P(alive) under
-    :data:`STOPPED_P` adds a note to the reason: "probably stopped buying" when it is a
-    probability, a low activity score when ``value_model`` (the value stage's table) says it is
-    no probability on this portfolio (:func:`kamtools.value.reading.p_alive_shown_as`).
+    :data:`STOPPED_P` adds a note to the reason, "probably stopped buying", when it is a
+    probability. When ``value_model`` (the value stage's table) says it is no probability on this
+    portfolio (:func:`kamtools.value.reading.p_alive_shown_as`) it is an activity score, a ranking
+    whose level means nothing by itself: the note then goes to the lowest :data:`LOW_SCORE_SHARE`
+    of the accounts by that score.
     Returns ``account_id, tier`` (int) and ``tier_reason``.
     """
     m = matrix[["account_id", "attractiveness", "strength", "quadrant"]].copy()
@@ -58,6 +61,12 @@ def assign_tiers(
         if lapsed is not None
         else np.zeros(len(m), dtype=bool)
     )
+    scores = m["p_alive"].to_numpy(dtype=np.float64)
+    if probability:
+        low = np.isfinite(scores) & (scores < STOPPED_P)
+    else:
+        rank = pd.Series(scores).rank(pct=True, method="max").to_numpy()
+        low = np.isfinite(scores) & (rank <= LOW_SCORE_SHARE)
     tiers, reasons = [], []
     for i, row in enumerate(m.itertuples(index=False)):
         a, s = row.attractiveness, row.strength
@@ -102,11 +111,12 @@ def assign_tiers(
         else:
             tiers.append(3)
             reasons.append(f"Less attractive account with a weak position: serve it efficiently ({pos}).")
-        if np.isfinite(row.p_alive) and row.p_alive < STOPPED_P:
+        if low[i]:
             reasons[-1] += (
                 f" Note: it has probably stopped buying (P(alive) {row.p_alive:.0%})."
                 if probability
-                else f" Note: low activity score ({row.p_alive * 100:.0f} out of 100; a ranking, not a probability)."
+                else f" Note: low activity score ({row.p_alive * 100:.0f} out of 100, among the lowest "
+                f"{LOW_SCORE_SHARE:.0%} of accounts; a ranking, not a probability)."
             )
     return pd.DataFrame(
         {

@@ -35,6 +35,7 @@ VALUE_COLUMNS = [
     "margin_pct",
     "expected_margin_12m",
     "value_share",
+    "p_alive_model",
 ]
 
 
@@ -98,7 +99,8 @@ def fit_value(portfolio: Portfolio, activity_score: bool = True) -> dict[str, pd
     ``_notes["value_model"]`` is the sentence saying which BTYD model was chosen and why.
     Where P(alive) is no probability, ``p_alive`` holds the activity score of
     :func:`~kamtools.value.activity.choose_activity_score` (with ``activity_score=False``, as the churn
-    model's training snapshots ask, P(alive) itself, so that a feature keeps one meaning across them).
+    model's training snapshots ask, P(alive) itself, so that a feature keeps one meaning across them);
+    ``p_alive_model`` always holds the model's P(alive), which churn scores with for the same reason.
     A degenerate Gamma-Gamma fit (:func:`_gamma_gamma_problems`) is set aside: accounts are valued at
     their own mean purchase week, ``value_model`` says so (row ``set_aside``) and ``_notes["value"]``
     tells the reader.
@@ -125,11 +127,14 @@ def fit_value(portfolio: Portfolio, activity_score: bool = True) -> dict[str, pd
     activity = (
         choose_activity_score(one_time.model, check, orders, portfolio.as_of) if activity_score else ActivityScore()
     )
+    raw = ev["p_alive"].to_numpy(dtype=float)
+    # the model's own P(alive) (after the check), kept whatever is shown: churn learns from it at every snapshot
+    ev["p_alive_model"] = check.apply(raw)
     if activity.uses_p_buy:  # P(alive) is shown as a score, and the chance of buying soon ranks better
-        ev["p_alive"] = activity.score(one_time.model, gross, ev["p_alive"].to_numpy(dtype=float))
+        ev["p_alive"] = activity.score(one_time.model, gross, raw)
         check.sentence = f"{check.sentence} {activity.sentence}"
     else:
-        ev["p_alive"] = check.apply(ev["p_alive"].to_numpy(dtype=float))
+        ev["p_alive"] = ev["p_alive_model"]
     value = summary.merge(ev, on="account_id", how="left").merge(margins, on="account_id", how="left")
     total = value["expected_value_12m"].clip(lower=0).sum()
     value["value_share"] = value["expected_value_12m"].clip(lower=0) / total if total > 0 else 0.0
