@@ -25,7 +25,7 @@ STAGES: tuple[Stage, ...] = (
                 "value",
                 "account_id:str frequency:int recency:float T:float monetary:float first_purchase:datetime "
                 "last_purchase:datetime p_alive:float expected_purchases_12m:float expected_avg_value:float "
-                "expected_value_12m:float margin_pct:float expected_margin_12m:float value_share:float",
+                "expected_value_12m:float margin_pct:float expected_margin_12m:float value_share:float p_alive_model:float",
             ),
             table(
                 "value_model",
