@@ -108,6 +108,7 @@ def test_full_history_section_shows_calibrated_probabilities(full_bundle, captur
     html = "".join(captured)
     assert "calibrated on what similar recommendations achieved in the past" in html
     assert "lowered when the account&#x27;s own revenue fell by more than half in the last 12 months" in html
+    assert "a fifth of the revenue, a fifth of the chances to buy it again" in html
     assert "uncalibrated" not in html
     obj = full_bundle.table("plan_objectives")
     assert not obj["basis"].str.contains("whitespace not counted").any()

@@ -151,8 +151,9 @@ def _account_recommendations(acct) -> None:
         display.paragraph(
             "Adoption probability: chance that the account starts buying the category within 12 months, "
             "calibrated on what similar recommendations achieved in the past. For a category the account used to "
-            "buy, it is lowered when the account's own revenue fell by more than half in the last 12 months, by as "
-            "much as such categories came back less often than others in the last 6 months. Expected value = probability "
+            "buy, it is lowered when the account's own revenue fell by more than half in the last 12 months, in "
+            "step with how much less the account now buys (a fifth of the revenue, a fifth of the chances to buy it "
+            "again). Expected value = probability "
             f"x expected first-year spend (probability-weighted). Only categories with a probability of at least "
             f"{min_useful_p():.0%} are recommended."
         )
