@@ -37,7 +37,8 @@ DEMO = {"n_accounts": 40, "years": 4, "seed": 7}
 # revenue_at_risk; A0034 0.75 -> 0.84 and A0006 0.75 -> 0.84, A0002 0.84, A0005 and A0035 0.86, so A0034 crosses
 # the plan's 0.8 for a win-back objective: plan_objectives, plan_talking_points; then 3531f41 drew the drift as a
 # straight line: A0002, A0006 and A0034 0.86, A0005 and A0035 0.85: the churn entry written alone from a checkout of
-# the commits; accounts.churn_probability and revenue_at_risk and the plan tables follow at the next rewrite)
+# the commits; accounts (churn_probability, revenue_at_risk), plan_objectives and plan_talking_points, where
+# A0034's quoted chance moves, written from the working tree, whose other entries matched the reference)
 INTENDED: dict[str, str] = {}
 # The reference was written again on 2026-12-05 (third session) after these intended changes:
 # - plan_talking_points reads the declared forecast_targets.p_reach_target (the 'target' point says it);
