@@ -185,4 +185,4 @@ def test_the_last_resort_fallback_is_shown_as_a_score_not_a_probability(captured
     section.account_section(_Account("a churn score, not a probability: 1 - P(alive) from the value model"))
     html = "".join(captured)
     assert "Churn score (not a probability)" in html and "Churn probability" not in html
-    assert "The churn score (a ranking, not a probability) for this account is 62%." in html
+    assert "The churn score (a ranking, not a probability) for this account is 62/100." in html

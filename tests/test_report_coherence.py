@@ -32,6 +32,7 @@ INDEX_HEADS = {
     "churn": "Churn risk",
     "health": "Health",
 }
+SCORE_HEAD = "Churn score (not a probability)"  # the churn column and cards when the churn stage gave a score
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +92,10 @@ def index_rows(out) -> dict[str, dict[str, str]]:
             sort = re.search(r'data-sort="([^"]*)"', attrs)
             row["raw " + h] = html.unescape(sort.group(1)) if sort else ""
         row["customer"] = 'data-customer="no"' not in tds[0][0]
+        if SCORE_HEAD in row:  # the churn figure, whichever name its column has
+            row[INDEX_HEADS["churn"]] = row[SCORE_HEAD]
+        if row.get(INDEX_HEADS["churn"], "").startswith("score "):  # this account's churn figure is a score
+            row["scored"] = "yes"
         rows[row["Id"]] = row
     return rows
 
@@ -113,12 +118,12 @@ def test_account_figures_read_the_same_on_the_index_and_everywhere_in_the_report
                 assert head_value(value) == row[INDEX_HEADS["revenue"]], where
             if label == "Forecast revenue, next 12 months":
                 assert head_value(value) == row[INDEX_HEADS["forecast"]], where
-            if label == "Revenue at risk":
+            if label in ("Revenue at risk", "Revenue at risk (score-weighted)"):
                 assert value == row[INDEX_HEADS["at_risk"]], where
-            if label == "Churn risk":
+            if label == "Churn risk" or (label == SCORE_HEAD and value.startswith("score ")):  # page one
                 assert value == row[INDEX_HEADS["churn"]], where
-            if label == "Churn probability":
-                assert value == head_value(row[INDEX_HEADS["churn"]]), where
+            if label == "Churn probability" or (label == SCORE_HEAD and not value.startswith("score ")):
+                assert value == head_value(row[INDEX_HEADS["churn"]]).removeprefix("score "), where
             if label == "Risk band":
                 assert f"({value})" in row[INDEX_HEADS["churn"]], where
             if label == "Change vs last 12 months" and value != "not available":
@@ -131,7 +136,9 @@ def test_account_figures_read_the_same_on_the_index_and_everywhere_in_the_report
         labels = [label for label, _ in shown]
         # page one and the forecast section both carry the headline figures
         assert labels.count("Forecast revenue, next 12 months") >= 2, labels
-        assert "Revenue, last 12 months" in labels and "Churn risk" in labels
+        # page one names the churn figure as the index does: a score on both, or a risk on both
+        assert "Revenue, last 12 months" in labels and (SCORE_HEAD if row.get("scored") else "Churn risk") in labels
+        assert ("Churn probability" in labels) != bool(row.get("scored")), labels
         health = [value for label, value in shown if label == "Health"]
         assert health[0] == row[INDEX_HEADS["health"]]  # page one
         # the KPI section's card also gives the scale ('86/100 (green)'): the same score and band

@@ -6,6 +6,8 @@ The band reads the same on every account: **high** from :data:`HIGH_RISK_P`, **m
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -15,6 +17,49 @@ HIGH_RISK_P = 0.30
 """Churn probability from which an account is in the **high** risk band."""
 MEDIUM_RISK_P = 0.10
 """Churn probability from which an account is in the **medium** risk band."""
+
+
+def is_score(method: object) -> bool:
+    """True when a churn ``method`` text names a score rather than a probability (the last-resort fallback)."""
+    return str(method).startswith("a churn score")
+
+
+def churn_is_score(churn: object) -> bool:
+    """True when a churn table (one account's or the portfolio's) holds scores, not probabilities.
+
+    The one flag every face reads (page one, the churn section, the overview, the plan): the
+    ``method`` the churn stage wrote, which names the unchecked fallback "a churn score".
+    """
+    if not isinstance(churn, pd.DataFrame) or churn.empty or "method" not in churn.columns:
+        return False
+    return bool(churn["method"].map(is_score).any())
+
+
+def score_text(value: float) -> str:
+    """A churn score as a user reads it: '57/100' (never a percent, which would read as a probability).
+
+    The bands cut a score where they cut a probability, and rounding never carries a score up onto a
+    band's edge it is below (0.2996, medium, reads '29.9/100', not '30/100' beside 'medium').
+    """
+    x = float(value)
+    for edge in (MEDIUM_RISK_P, HIGH_RISK_P):
+        if x < edge and round(x * 100) >= round(edge * 100):
+            return f"{math.floor(x * 1000) / 10:.1f}/100"
+    return f"{100 * x:.0f}/100"
+
+
+def churn_figure(value: float, score: bool) -> str:
+    """The churn figure as every face writes it: '57/100' for a score, '57%' for a probability
+    ('0.4%' under one percent, so a small probability never reads as 0%)."""
+    v = float(value)
+    if score:
+        return score_text(v)
+    return f"{v:.0%}" if abs(v) >= 0.01 or v == 0 else f"{v:.1%}"
+
+
+def churn_measure(score: bool) -> str:
+    """What the churn figure is, in words: 'churn score' or 'churn probability'."""
+    return "churn score" if score else "churn probability"
 
 
 def risk_bands(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kamtools.churn.bands import HIGH_RISK_P, MEDIUM_RISK_P
+from kamtools.churn.bands import HIGH_RISK_P, MEDIUM_RISK_P, churn_is_score, score_text
 from kamtools.deck.audience import check_audience
 from kamtools.deck.charts import add_chart, add_table
 from kamtools.deck.slides import Deck
@@ -377,6 +377,19 @@ def _whitespace_value(deck: Deck, account: AccountRows) -> str:
     return money(account.info.get("whitespace_value"), deck.currency)
 
 
+def _churn_score(account: AccountRows) -> bool:
+    """The churn stage gave a score, not a probability (its fallback could not be checked on the history)."""
+    return churn_is_score(account.table("churn"))
+
+
+def _churn_figure(account: AccountRows) -> str:
+    """The churn figure as the reports show it: '57/100' for a score, '57%' for a probability."""
+    p = account.info.get("churn_probability")
+    if _churn_score(account) and not missing(p):
+        return score_text(float(p))
+    return pct_banded(p, CHURN_EDGES)
+
+
 def _internal_glance(deck: Deck, account: AccountRows) -> None:
     info = account.info
     plan = _first(account.table("plan_summary"))
@@ -398,9 +411,10 @@ def _internal_glance(deck: Deck, account: AccountRows) -> None:
         ),
         ("Health", f"{number(info.get('health_score'), 0)}/100 ({literal(info.get('health_band'))})"),
         (
-            "Churn probability",
-            f"{pct_banded(info.get('churn_probability'), CHURN_EDGES)} ({literal(info.get('risk_band'))}), "
-            f"{money(info.get('revenue_at_risk'), deck.currency)} revenue at risk",
+            "Churn score (not a probability)" if _churn_score(account) else "Churn probability",
+            f"{_churn_figure(account)} ({literal(info.get('risk_band'))}), "
+            f"{money(info.get('revenue_at_risk'), deck.currency)} revenue at risk"
+            + (" (score-weighted)" if _churn_score(account) else ""),
         ),
         ("Share of wallet", pct(info.get("share_of_wallet"))),
         ("Tier, portfolio quadrant", f"{count(info.get('tier'))}, {literal(info.get('quadrant'))}"),
@@ -569,7 +583,7 @@ def _internal_risks(deck: Deck, account: AccountRows) -> None:
         add_table(slide, top, ["Severity", "Risk", "Value at stake"], rows, [1.1, 6, 1.4], 11, [False, False, True])
     info = account.info
     churn = (
-        f"Churn probability {pct_banded(info.get('churn_probability'), CHURN_EDGES)} "
+        f"{'Churn score' if _churn_score(account) else 'Churn probability'} {_churn_figure(account)} "
         f"({literal(info.get('risk_band'))} band)"
     )
     lines = []

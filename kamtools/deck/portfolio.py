@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from kamtools.bundle import Bundle
-from kamtools.churn.bands import HIGH_RISK_P, MEDIUM_RISK_P
+from kamtools.churn.bands import HIGH_RISK_P, MEDIUM_RISK_P, is_score, score_text
 from kamtools.deck.charts import MONEY_FORMAT, PCT_FORMAT, add_chart, add_table
 from kamtools.deck.slides import Deck
 from kamtools.deck.text import literal, missing, wording
@@ -26,6 +26,14 @@ def _names(accounts: pd.DataFrame) -> pd.Series:
 
 def _table(bundle: Bundle, name: str) -> pd.DataFrame:
     return bundle.table(name) if bundle.has(name) else pd.DataFrame()
+
+
+def _scored(bundle: Bundle) -> frozenset[str]:
+    """Accounts whose churn figure is a score, not a probability (the churn stage's unconfirmed fallback)."""
+    churn = _table(bundle, "churn")
+    if churn.empty or "method" not in churn.columns:
+        return frozenset()
+    return frozenset(churn.loc[churn["method"].map(is_score), "account_id"].astype(str))
 
 
 def _headline(deck: Deck, bundle: Bundle, acc: pd.DataFrame) -> None:
@@ -45,7 +53,8 @@ def _headline(deck: Deck, bundle: Bundle, acc: pd.DataFrame) -> None:
         ("Gross margin, last 12 months", pct(k.get("margin_pct"), digits=1)),
     ]
     if "revenue_at_risk" in acc:
-        rows.append(("Revenue at risk (churn)", money(acc["revenue_at_risk"].sum(), deck.currency)))
+        label = "Revenue at risk (churn score-weighted)" if _scored(bundle) else "Revenue at risk (churn)"
+        rows.append((label, money(acc["revenue_at_risk"].sum(), deck.currency)))
     if "health_band" in acc:
         bands = acc["health_band"].value_counts()
         rows.append(
@@ -161,10 +170,13 @@ def _at_risk(deck: Deck, acc: pd.DataFrame, bundle: Bundle) -> None:
     driver = dict(zip(churn["account_id"], churn["driver_1"], strict=False)) if "driver_1" in churn else {}
     left, right = deck.split(0.42)
     add_chart(slide, "bar", left, top["name_"].tolist(), {"Revenue at risk": top["revenue_at_risk"].tolist()})
+    scored = _scored(bundle)  # a score reads '57/100' as on the index, never a percent
     rows = [
         (
             r.name_,
-            pct_banded(r.churn_probability, (MEDIUM_RISK_P, HIGH_RISK_P)),
+            score_text(r.churn_probability)
+            if str(r.account_id) in scored and not missing(r.churn_probability)
+            else pct_banded(r.churn_probability, (MEDIUM_RISK_P, HIGH_RISK_P)),
             literal(r.risk_band),
             money(r.revenue_at_risk, deck.currency),
             literal(driver.get(r.account_id), 80),
@@ -174,7 +186,13 @@ def _at_risk(deck: Deck, acc: pd.DataFrame, bundle: Bundle) -> None:
     add_table(
         slide,
         right,
-        ["Account", "Churn", "Band", "At risk", "Main driver"],
+        [
+            "Account",
+            "Churn score" if scored and set(top["account_id"].astype(str)) <= scored else "Churn",
+            "Band",
+            "At risk",
+        ]
+        + ["Main driver"],
         rows,
         [2.4, 0.9, 1, 1.1, 3],
         10,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kamtools.churn.bands import churn_figure
 from kamtools.plan.constants import PRIORITIES
-from kamtools.plan.facts import FACT_UNITS, FACTS, material_floor
+from kamtools.plan.facts import FACT_UNITS, FACTS, SCORE_FACTS, material_floor, scored
 from kamtools.plan.playbook import Playbook, Rule, load_playbook
 from kamtools.plan.rules import _format, _missing
 
@@ -21,8 +22,12 @@ def _facts_text(facts: pd.DataFrame, names: list[str]) -> list[str]:
         return [""] * len(facts)
     cols = [
         [
-            None if _missing(v) else f"{FACTS.get(n, n.replace('_', ' '))}: {_format(v, '', FACT_UNITS.get(n, ''))}"
-            for v in facts[n].tolist()
+            None
+            if _missing(v)
+            else f"{SCORE_FACTS[n][1]}: {churn_figure(v, score=True)}"  # a score named and written as one
+            if s
+            else f"{FACTS.get(n, n.replace('_', ' '))}: {_format(v, '', FACT_UNITS.get(n, ''))}"
+            for v, s in zip(facts[n].tolist(), scored(facts, n), strict=True)
         ]
         for n in names
     ]

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from kamtools.churn.bands import churn_figure, churn_measure, is_score
 from kamtools.data.portfolio import NotAvailable
 from kamtools.plan.constants import CATEGORY_DECLINE, WHITESPACE_TOP_N
 from kamtools.plan.objectives import objectives
@@ -120,6 +121,13 @@ _FACT_SPEC: dict[str, tuple[str, str]] = {
     "top_weakness": ("text", "Health component losing most points"),
     # churn
     "churn_probability": ("prob", "Churn probability (see the churn section for how it was estimated)"),
+    "churn_is_score": (
+        "flag",
+        "The churn figure is a score, not a probability (no churn model could be trained and its fallback could "
+        "not be confirmed on the history)",
+    ),
+    "churn_label": ("text", "What the churn figure is, to start a sentence: 'Churn probability' or 'Churn score'"),
+    "churn_figure": ("text", "The churn figure as the reports write it: '57%' for a probability, '57/100' for a score"),
     "churn_risk_band": ("text", "Churn risk band"),
     "revenue_at_risk": ("money", "Revenue at risk (churn model)"),
     "churn_drivers": ("text", "Top churn drivers in words"),
@@ -169,6 +177,22 @@ FACTS: dict[str, str] = {k: v[1] for k, v in _FACT_SPEC.items()}
 """Fact name -> meaning: the names a playbook condition or template may use."""
 FACT_UNITS: dict[str, str] = {k: v[0] for k, v in _FACT_SPEC.items()}
 _TEXT_FACTS = {k for k, u in FACT_UNITS.items() if u == "text"}
+SCORE_FACTS: dict[str, tuple[str, str]] = {
+    "churn_probability": ("churn_is_score", "Churn score, not a probability (see the churn section for why)"),
+}
+"""A probability fact that is a score on accounts where its flag fact is 1 -> (flag, its meaning then):
+templates write it '57/100' there and evidence names it so, never '57%'."""
+
+
+def scored(facts: pd.DataFrame | Mapping[str, object], name: str) -> list[bool]:
+    """Per row of ``facts`` (or for one account's mapping): is fact ``name`` a score there (:data:`SCORE_FACTS`)?"""
+    flag = SCORE_FACTS.get(name, (None,))[0]
+    if isinstance(facts, pd.DataFrame):
+        if flag is None or flag not in facts.columns:
+            return [False] * len(facts)
+        return (pd.to_numeric(facts[flag], errors="coerce") == 1).tolist()
+    value = facts.get(flag) if flag is not None else None
+    return [value is not None and not pd.isna(value) and float(value) == 1]
 
 
 # ------------------------------------------------------------------------------------------
@@ -258,6 +282,7 @@ def account_facts(
         f = _merged_facts(tables, f, name, cols, part, what, unavailable)
     _relationship_facts(tables, f, as_of)
     _churn_driver_facts(tables, f, unavailable)
+    _churn_score_facts(tables, f)
     _value_facts(tables, f)
     f = _forecast_facts(tables, f, as_of, unavailable)
     f = _whitespace_facts(tables, f, unavailable)
@@ -270,7 +295,7 @@ def account_facts(
     _money_facts(f)
     for name in _TEXT_FACTS:
         f[name] = f[name].astype("str")
-    for flag in ("single_threaded", "single_threaded_12m", "champion_left", "value_win_back"):
+    for flag in ("single_threaded", "single_threaded_12m", "champion_left", "value_win_back", "churn_is_score"):
         f[flag] = pd.to_numeric(f[flag].astype(float), errors="coerce")
     obj = objectives(f)
     rev = obj[obj["objective"] == "revenue"].set_index("account_id")["target_value"]
@@ -480,6 +505,30 @@ def _churn_driver_facts(tables: Mapping[str, object], f: pd.DataFrame, unavailab
         known = pd.to_numeric(f["churn_probability"], errors="coerce").notna()
         drivers = f["churn_drivers"] if "churn_drivers" in f.columns else pd.Series(pd.NA, index=f.index, dtype="str")
         f["churn_drivers"] = drivers.astype("str").mask(known & drivers.isna(), "none listed (see the churn section)")
+
+
+def _churn_score_facts(tables: Mapping[str, object], f: pd.DataFrame) -> None:
+    """Whether each account's churn figure is a score (the churn table's ``method`` names it so), and the
+    figure's name and text as the reports write them, so the plan words a score as one from the start."""
+    if "churn_probability" not in f.columns:
+        return
+    churn = tables.get("churn")
+    score = pd.Series(False, index=f.index)  # a churn table that does not say how it was made: a probability
+    if _present(churn) and "method" in churn.columns:
+        method = _one_per_account(churn).set_index("account_id")["method"]
+        score = f["account_id"].map(method.map(is_score)).fillna(False).astype(bool)
+    known = pd.to_numeric(f["churn_probability"], errors="coerce")
+    f["churn_is_score"] = np.where(known.notna(), score.astype(float), np.nan)
+    f["churn_label"] = pd.Series(
+        [churn_measure(s).capitalize() if pd.notna(v) else pd.NA for s, v in zip(score, known, strict=True)],
+        index=f.index,
+        dtype="str",
+    )
+    f["churn_figure"] = pd.Series(
+        [churn_figure(v, s) if pd.notna(v) else pd.NA for s, v in zip(score, known, strict=True)],
+        index=f.index,
+        dtype="str",
+    )
 
 
 def _forecast_facts(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kamtools.churn.bands import churn_measure, score_text
 from kamtools.display import money
 from kamtools.plan.constants import LIKELY_LOST_P, RETENTION_CHURN_P, RETENTION_HEALTH_TARGET, RETENTION_TARGET_P
 
@@ -129,6 +130,11 @@ def _margin_objectives(facts: pd.DataFrame, ids: np.ndarray, objective: np.ndarr
     return rows
 
 
+def _churn_text(value: float, score: bool) -> str:
+    """A churn figure in an objective: '57/100' for a score, '57%' for a probability."""
+    return score_text(value) if score else f"{value:.0%}"
+
+
 def _retention_objectives(facts: pd.DataFrame, ids: np.ndarray, min_value_at_stake: float = 0.0) -> list[tuple]:
     """The retention objective rows of accounts still buying and at risk (churn model, else health red);
     a win-back objective for those that have probably stopped; none where the stake is immaterial."""
@@ -148,27 +154,31 @@ def _retention_objectives(facts: pd.DataFrame, ids: np.ndarray, min_value_at_sta
         else np.zeros(n, dtype=bool)
     )
     immaterial = rar < min_value_at_stake  # NaN (unknown) compares False: kept, as the playbook keeps it
+    # a score (the churn stage's unconfirmed fallback) is worded as one: 'churn score 57/100', never a percent
+    as_score = _column(facts, "churn_is_score") == 1
     rows = []
     for i in range(n):
         if immaterial[i]:
             continue
+        score = bool(as_score[i])
+        measure = churn_measure(score)
         lost_by_value = value_lost[i] and p[i] < LIKELY_LOST_P
         likely_lost = p[i] >= LIKELY_LOST_P or lapsed[i] or (lost_by_value and p[i] >= RETENTION_CHURN_P)
         if likely_lost and rev_ltm[i] > 0:
             since = f", last order {days[i]:.0f} days ago" if not np.isnan(days[i]) else ""
             alive = f"P(alive) {p_alive[i]:.0%}, " if lost_by_value and not np.isnan(p_alive[i]) else ""
-            p_txt = f"churn probability {p[i]:.0%}" if not np.isnan(p[i]) else "churn probability not estimated"
+            p_txt = f"{measure} {_churn_text(p[i], score)}" if not np.isnan(p[i]) else f"{measure} not estimated"
             if lapsed[i] and not p[i] >= LIKELY_LOST_P:
                 basis = f"lapsed: no order within the churn definition's window ({p_txt})"
             elif lost_by_value:
                 basis = f"{alive}the value model's win-back case (a checked P(alive) under 50%), with {p_txt}"
             else:
-                basis = f"{p_txt} (a likely loss from {LIKELY_LOST_P:.0%})"
+                basis = f"{p_txt} (a likely loss from {_churn_text(LIKELY_LOST_P, score)})"
             rows.append(
                 (
                     ids[i],
                     "retention",
-                    "churn probability",
+                    measure,
                     p[i],
                     RETENTION_TARGET_P,
                     "prob",
@@ -183,14 +193,14 @@ def _retention_objectives(facts: pd.DataFrame, ids: np.ndarray, min_value_at_sta
                 (
                     ids[i],
                     "retention",
-                    "churn probability",
+                    measure,
                     p[i],
                     RETENTION_TARGET_P,
                     "prob",
-                    f"Keep the account: bring churn probability from {p[i]:.0%} below {RETENTION_TARGET_P:.0%}"
+                    f"Keep the account: bring {measure} from {_churn_text(p[i], score)} below {_churn_text(RETENTION_TARGET_P, score)}"
                     + (" (out of the high risk band)" if RETENTION_TARGET_P == RETENTION_CHURN_P else "")
                     + rar_txt,
-                    f"churn probability {p[i]:.0%} (threshold {RETENTION_CHURN_P:.0%})",
+                    f"{measure} {_churn_text(p[i], score)} (threshold {_churn_text(RETENTION_CHURN_P, score)})",
                 )
             )
         elif np.isnan(p[i]) and band[i] == "red" and rev_ltm[i] > 0:

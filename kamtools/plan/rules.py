@@ -12,8 +12,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from kamtools.churn.bands import churn_figure
 from kamtools.display import money
-from kamtools.plan.facts import FACT_UNITS
+from kamtools.plan.facts import FACT_UNITS, scored
 
 
 class PlaybookError(ValueError):
@@ -315,7 +316,11 @@ class Template:
         for lit, name, spec in self.parts:
             out.append(lit)
             if name is not None:
-                out.append(_format(facts.get(name), spec, self._units.get(name, "")))
+                value = facts.get(name)
+                if scored(facts, name)[0] and not _missing(value):
+                    out.append(churn_figure(value, score=True))  # a score reads '57/100' whatever the format
+                else:
+                    out.append(_format(value, spec, self._units.get(name, "")))
         return "".join(out)
 
     def render_many(self, facts: pd.DataFrame) -> list[str]:
@@ -327,7 +332,13 @@ class Template:
             if name is not None:
                 values = facts[name].tolist() if name in facts.columns else [None] * n
                 unit = self._units.get(name, "")
-                pieces.append([_format(v, spec, unit) for v in values])
+                as_score = scored(facts, name)  # a score reads '57/100' whatever the format
+                pieces.append(
+                    [
+                        churn_figure(v, score=True) if s and not _missing(v) else _format(v, spec, unit)
+                        for v, s in zip(values, as_score, strict=True)
+                    ]
+                )
         return ["".join(row) for row in zip(*pieces)] if pieces else [""] * n
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from kamtools import templating
-from kamtools.churn.bands import HIGH_RISK_P, MEDIUM_RISK_P
+from kamtools.churn.bands import HIGH_RISK_P, MEDIUM_RISK_P, is_score, score_text
 from kamtools.formatting import count, currency_of, money, pct_banded
 from kamtools.groups.customers import not_counted_sentence, parents_without_orders
 from kamtools.reports.render import atomic_write
@@ -200,6 +200,8 @@ class _Layout:
     forecast: bool
     currency: str | None
     groups: bool = False  # the bundle has global accounts (parents with units)
+    churn_score: bool = False  # every churn figure shown is a score, not a probability (the unchecked fallback)
+    scored: frozenset[str] = frozenset()  # accounts whose churn figure is a score (a lapsed one's may be a rate)
     notes: list[str] = field(default_factory=list)
     filters: dict[str, list[str]] = field(default_factory=dict)  # filter -> option labels (index = value)
     keys: dict[str, pd.Series] = field(default_factory=dict)  # filter -> each row's option index as text
@@ -238,6 +240,10 @@ def _layout(bundle, rows: pd.DataFrame) -> _Layout:
         currency=currency_of(bundle),
         groups="group_id" in rows.columns and rows["group_id"].notna().any(),
     )
+    if lay.churn:
+        lay.scored = _scored_accounts(bundle)
+        valued = set(rows.loc[~rows["churn"].map(_is_missing), "account_id"].astype(str))
+        lay.churn_score = bool(valued) and valued <= lay.scored  # every figure shown is a score
     lay.notes = _notes(bundle, rows, lay)
     if lay.kam:
         owner = rows["owner"].map(lambda o: NO_KAM if _is_missing(o) or not str(o).strip() else str(o))
@@ -260,6 +266,15 @@ def _layout(bundle, rows: pd.DataFrame) -> _Layout:
     return lay
 
 
+def _scored_accounts(bundle) -> frozenset[str]:
+    """Ids of the accounts whose churn figure is a score, not a probability (the churn stage's unchecked
+    fallback, named in the churn table's ``method``); none when the bundle has no churn table to read."""
+    churn = bundle.table("churn") if hasattr(bundle, "table") else None
+    if not isinstance(churn, pd.DataFrame) or churn.empty or "method" not in churn.columns:
+        return frozenset()
+    return frozenset(churn.loc[churn["method"].map(is_score), "account_id"].astype(str))
+
+
 def _add_filter(lay: _Layout, key: str, labels: list[str], shown: pd.Series) -> None:
     """Filter ``key`` with these option labels; each row's key is the index of its label ``shown``."""
     lay.filters[key] = labels
@@ -278,6 +293,13 @@ def _add_group_filter(lay: _Layout, rows: pd.DataFrame) -> None:
     _add_filter(lay, "group", labels, rows["group_id"].map(lambda g: label_of.get(g, STAND_ALONE)))
 
 
+SCORE_NOTE = (
+    "Churn figures marked 'score' (such as 57/100) are scores, not probabilities: no churn model could be trained on "
+    "this history and the fallback could not be confirmed against it (each account's churn section says why), so "
+    "they rank accounts, and the revenue at risk weighted by them is not an expected loss."
+)
+
+
 def _notes(bundle, rows: pd.DataFrame, lay: _Layout) -> list[str]:
     """The sentences above the table: columns not shown and why, scores missing, group parents."""
     notes = []
@@ -291,8 +313,11 @@ def _notes(bundle, rows: pd.DataFrame, lay: _Layout) -> list[str]:
         notes.append(_absent(bundle, "Churn risk and revenue at risk", ("churn",)))
     if not lay.forecast:
         notes.append(_absent(bundle, "Forecast", ("forecast_summary", "forecast")))
+    if lay.scored:  # the one sentence that says why the churn figures read "score"
+        notes.append(SCORE_NOTE)
     idle = ~rows["customer"].astype(bool)
-    for shown, score, label in ((lay.health, "health", "health score"), (lay.churn, "churn", "churn probability")):
+    churn_label = "churn score" if lay.scored else "churn probability"
+    for shown, score, label in ((lay.health, "health", "health score"), (lay.churn, "churn", churn_label)):
         # a group parent without orders of its own is not scored: said once below, not counted here
         gap = rows[score].map(_is_missing) & ~idle if shown else pd.Series(False, index=rows.index)
         # a lapsed account has no churn probability while the history cannot show how often such accounts return
@@ -300,8 +325,9 @@ def _notes(bundle, rows: pd.DataFrame, lay: _Layout) -> list[str]:
         if int(lapsed.sum()):
             n = int(lapsed.sum())
             noun = "lapsed account has" if n == 1 else "lapsed accounts have"
-            notes.append(
-                f"{count(n)} {noun} no {label}: the history cannot yet show how often lapsed accounts come back."
+            notes.append(  # a lapsed account's figure is the history's return rate: a probability
+                f"{count(n)} {noun} no churn probability: the history cannot yet show how often lapsed accounts "
+                "come back."
             )
         missing = int((gap & ~lapsed).sum())
         if missing:
@@ -428,7 +454,12 @@ def _score_cells(r: pd.Series, lay: _Layout, keys: dict[str, str]) -> list[_Cell
             p = float(r["churn"])
             cells.append(
                 _Cell(
-                    pct_banded(p, (MEDIUM_RISK_P, HIGH_RISK_P)) + (f" ({band})" if band else ""),
+                    (
+                        f"score {score_text(p)}"
+                        if str(r["account_id"]) in lay.scored
+                        else pct_banded(p, (MEDIUM_RISK_P, HIGH_RISK_P))
+                    )
+                    + (f" ({band})" if band else ""),
                     f"{p:.6g}",
                     "num",
                     keys["band"],
@@ -495,7 +526,7 @@ def _heads(lay: _Layout, changes) -> list[_Head]:
     if lay.health:
         heads.append(_Head("Health", "num"))
     if lay.churn:
-        heads.append(_Head("Churn risk", "num", "band"))
+        heads.append(_Head("Churn score (not a probability)" if lay.churn_score else "Churn risk", "num", "band"))
     heads += [_Head(label, "num", sorted=label == TOTALS[0][1]) for _, label in _total_columns(lay)]
     if changes is not None:
         heads.append(_Head("Since the last review", "text"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from kamtools import display, formatting
+from kamtools.churn.bands import churn_is_score, is_score, score_text  # noqa: F401 (re-exported)
 from kamtools.churn.scoring import HIGH_RISK_P, MEDIUM_RISK_P
 from kamtools.data.portfolio import NotAvailable
 from kamtools.plotting.churn import calibration_plot, drivers_plot, importance_plot
@@ -37,11 +38,6 @@ def _metric_text(metric: str, value: float) -> str:
     if metric == "lift_top_decile":
         return f"{value:.1f}x"
     return f"{value:.3f}"
-
-
-def is_score(method: object) -> bool:
-    """True when the churn column holds a score rather than a probability (the last-resort fallback)."""
-    return str(method).startswith("a churn score")
 
 
 def driver_sentence(row: pd.Series) -> str:
@@ -73,7 +69,7 @@ def account_section(acct) -> None:
     if band == "no orders yet":
         display.paragraph("This account has not ordered yet, so there is no buying pattern to judge churn from.")
         return
-    score = is_score(row["method"])
+    score = churn_is_score(churn)
     _cards(acct, row, band, prob, score)
     if band == "lapsed":
         _lapsed(acct, row)
@@ -84,13 +80,24 @@ def account_section(acct) -> None:
         "medium": f"It is in the medium band (churn probability {MEDIUM_RISK_P:.0%} to {HIGH_RISK_P:.0%}).",
         "low": f"It is in the low band (churn probability below {MEDIUM_RISK_P:.0%}).",
     }[band]
+    at_risk = "Revenue at risk = probability x expected 12-month revenue"
+    if score:  # the bands cut the score at the same points; the money is weighted by a score, not expected
+        band_text = {
+            "high": f"It is in the high band (churn score {score_text(HIGH_RISK_P)} or more).",
+            "medium": f"It is in the medium band (churn score {score_text(MEDIUM_RISK_P)} to {score_text(HIGH_RISK_P)}).",
+            "low": f"It is in the low band (churn score below {score_text(MEDIUM_RISK_P)}).",
+        }[band]
+        at_risk = (
+            "Revenue at risk, score-weighted (score x expected 12-month revenue: a figure to rank accounts by, "
+            "not an expected loss)"
+        )
     model = str(row["method"]).startswith("churn model")
     definition = f"{_definition(evaluation)} " if model else ""  # the fallback uses no churn definition
     what = "churn score (a ranking, not a probability)" if score else "estimated probability"
+    shown = score_text(prob) if score else f"{prob:.0%}"
     display.paragraph(
-        f"{definition}The {what} for this account is {prob:.0%}.{position} "
-        f"{band_text} Revenue at risk = probability x expected 12-month revenue = "
-        f"{money(float(row['revenue_at_risk']))}."
+        f"{definition}The {what} for this account is {shown}.{position} "
+        f"{band_text} {at_risk} = {money(float(row['revenue_at_risk']))}."
     )
     if not model:
         display.paragraph(f"How this was estimated: {row['method']}.")
@@ -106,14 +113,16 @@ def _cards(acct, row: pd.Series, band: str, prob: float, score: bool) -> None:
         [
             (
                 "Churn score (not a probability)" if score else "Churn probability",
-                formatting.pct_banded(
+                score_text(prob)
+                if score and pd.notna(prob)
+                else formatting.pct_banded(
                     prob, (MEDIUM_RISK_P, HIGH_RISK_P), missing="not estimated" if band == "lapsed" else "unknown"
-                ),  # a score reads as percent too
+                ),
                 _STATUS.get(band, ""),
             ),
             ("Risk band", band, _STATUS.get(band, "")),
             (
-                "Revenue at risk",
+                "Revenue at risk (score-weighted)" if score else "Revenue at risk",
                 "not estimated" if pd.isna(row["revenue_at_risk"]) else money(float(row["revenue_at_risk"]), cur),
             ),
             ("Value model's expected revenue, next 12 months", money(float(row["expected_value_12m"]), cur)),
@@ -289,11 +298,17 @@ def revenue_at_risk_sentence(churn: pd.DataFrame, currency: str | None = None) -
     active = churn[churn["risk_band"].isin(ACTIVE_BANDS)]
     lapsed = churn[churn["risk_band"] == "lapsed"]
     unknown = int(lapsed["churn_probability"].isna().sum())
+    total = money(float(active["revenue_at_risk"].sum()), currency)
     text = (
         "Revenue at risk is the churn probability x the expected 12-month value, added up over every account that "
-        f"has a probability (the same total as the index): {money(float(active['revenue_at_risk'].sum()), currency)} "
-        "on active accounts"
+        f"has a probability (the same total as the index): {total} on active accounts"
     )
+    if churn_is_score(active):
+        text = (
+            "Revenue at risk is score-weighted here: the churn score x the expected 12-month value, added up over "
+            f"every account that has a score (the same total as the index): {total} on active accounts. It ranks "
+            "the money; it is not an expected loss, because the score is not a probability"
+        )
     if unknown < len(lapsed):
         text += f" and {money(float(lapsed['revenue_at_risk'].sum()), currency)} on lapsed ones"
     text += "."
@@ -356,11 +371,14 @@ def portfolio_section(bundle) -> None:
         top = at_risk.head(20).assign(name=lambda d: d["account_id"].map(names).fillna(""))
         # money as on the index and the account reports ('€52.6k', not '52,564')
         top["revenue_at_risk"] = top["revenue_at_risk"].map(lambda v: money(v, cur))
+        scored = churn_is_score(active)
+        if scored:  # '57/100' as on page one and the index, never a percent
+            top["churn_probability"] = top["churn_probability"].map(score_text)
         cols = {
             "account_id": "Account",
             "name": "Name",
             "risk_band": "Band",
-            "churn_probability": "Churn score" if methods and is_score(methods[0]) else "Churn probability",
+            "churn_probability": "Churn score (not a probability)" if scored else "Churn probability",
             "revenue_at_risk": "Revenue at risk",
         }
         if "driver_1" in top.columns:
@@ -369,7 +387,7 @@ def portfolio_section(bundle) -> None:
             top,
             columns=cols,
             max_rows=20,
-            pct=["churn_probability"],  # a score (0-1) reads as percent too, as on the account's page
+            pct=[] if scored else ["churn_probability"],
         )
     if len(lapsed):
         display.heading("Lapsed accounts: win-back candidates", level=3)

@@ -13,7 +13,7 @@ import math
 import pandas as pd
 
 from kamtools import display, formatting
-from kamtools.churn.bands import HIGH_RISK_P, MEDIUM_RISK_P
+from kamtools.churn.bands import HIGH_RISK_P, MEDIUM_RISK_P, churn_is_score, score_text
 from kamtools.sections import history_sentence
 
 CHURN_EDGES = (MEDIUM_RISK_P, HIGH_RISK_P)  # the churn bands start here: a probability never rounds across one
@@ -27,6 +27,7 @@ FORECAST_COLUMNS = ("forecast_next_12m",)  # forecast: the one headline for the 
 HEALTH_SCORE_COLUMNS = ("health_score",)  # kpis
 HEALTH_BAND_COLUMNS = ("health_band",)  # kpis
 CHURN_COLUMNS = ("churn_probability",)  # churn
+CHURN_SCORE_CARD = "Churn score (not a probability)"  # page one's churn card when the churn stage gave a score
 RISK_BAND_COLUMNS = ("risk_band",)  # churn
 AT_RISK_COLUMNS = ("revenue_at_risk",)  # churn
 TARGET_PROB_COLUMNS = ("target_probability",)  # forecast
@@ -80,7 +81,7 @@ def _pct(x: float) -> str:
     return formatting.pct(x)
 
 
-def summary_cards(info: dict, currency: str | None = None) -> list[tuple[str, str, str]]:
+def summary_cards(info: dict, currency: str | None = None, churn_score: bool = False) -> list[tuple[str, str, str]]:
     """The summary card of one account as (label, text, status) triples.
 
     ``info`` is the account's row of ``accounts.parquet``; money is written with ``currency``
@@ -116,12 +117,16 @@ def summary_cards(info: dict, currency: str | None = None) -> list[tuple[str, st
     risk_band = _first(info, RISK_BAND_COLUMNS)
     if prob is not None or risk_band is not None:
         text = formatting.pct_banded(float(prob), CHURN_EDGES) if prob is not None else ""
+        if churn_score and prob is not None:  # the churn stage's unchecked fallback: a score, never a percent
+            text = f"score {score_text(float(prob))}"
         if risk_band is not None:
             text = f"{text} ({risk_band})" if text else str(risk_band)
-        cards.append(("Churn risk", text, churn_status(None if prob is None else float(prob), risk_band)))
+        label = CHURN_SCORE_CARD if churn_score else "Churn risk"
+        cards.append((label, text, churn_status(None if prob is None else float(prob), risk_band)))
     at_risk = _first(info, AT_RISK_COLUMNS)
     if at_risk is not None:
-        cards.append(("Revenue at risk", money(float(at_risk)), ""))
+        label = "Revenue at risk (score-weighted)" if churn_score else "Revenue at risk"
+        cards.append((label, money(float(at_risk)), ""))
     target_status = target_card(info)
     if target_status is not None:
         cards.append(target_status)
@@ -265,7 +270,9 @@ PAGE_ONE_CARDS = (
     "Forecast revenue, next 12 months",
     "Target status",
     "Churn risk",
+    CHURN_SCORE_CARD,
     "Revenue at risk",
+    "Revenue at risk (score-weighted)",
     "Health",
 )
 PAGE_ONE_ACTIONS = 5
@@ -376,7 +383,7 @@ def account_section(view) -> None:
     from kamtools.sections.group import group_line  # the unit's group and its plan (nothing when stand-alone)
 
     group_line(acct)
-    cards = summary_cards(info, currency)
+    cards = summary_cards(info, currency, churn_is_score(acct.table("churn")))
     key = {card[0]: card for card in cards if card[0] in PAGE_ONE_CARDS}
     if key:
         display.kpi_cards([key[label] for label in PAGE_ONE_CARDS if label in key])

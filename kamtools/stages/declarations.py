@@ -553,7 +553,7 @@ STAGES: tuple[Stage, ...] = (
             "kpis": ALL,
             "kpis_portfolio": ("median_margin_pct", "revenue_ltm", "active_accounts"),  # + the materiality floor
             "health": (),
-            "churn": ("account_id", "churn_probability", "risk_band", "revenue_at_risk"),
+            "churn": ("account_id", "churn_probability", "risk_band", "revenue_at_risk", "method"),  # method: a score?
             "churn_drivers": ("account_id", "rank", "direction", "sentence"),
             "competitor_threat": (
                 "account_id",
