@@ -39,6 +39,9 @@ DEMO = {"n_accounts": 40, "years": 4, "seed": 7}
 # straight line: A0002, A0006 and A0034 0.86, A0005 and A0035 0.85: the churn entry written alone from a checkout of
 # the commits; accounts (churn_probability, revenue_at_risk), plan_objectives and plan_talking_points, where
 # A0034's quoted chance moves, written from the working tree, whose other entries matched the reference)
+# (segments gains lapsed_months, SCORE17B: the months without an order that made an account lapsed, NaN for the
+# others, which the segment section reads instead of parsing the tier reason; its other columns unchanged: the
+# segments entry written alone)
 INTENDED: dict[str, str] = {}
 # The reference was written again on 2026-12-05 (third session) after these intended changes:
 # - plan_talking_points reads the declared forecast_targets.p_reach_target (the 'target' point says it);

@@ -38,6 +38,7 @@ def _segment_row(**over) -> pd.DataFrame:
         "tier": 2,
         "tier_reason": "Lapsed (no order in the last 6 months) but attractive: a win-back case worth pursuing "
         "(attractiveness 80/100, strength not available).",
+        "lapsed_months": 6.0,  # the segment stage's fact behind the tier reason
     }
     row.update(over)
     return pd.DataFrame([row])
@@ -89,6 +90,7 @@ def test_an_active_hibernating_account_is_compared_not_called_long_gone(captured
         rfm_segment="hibernating",
         tier=3,
         tier_reason="Less attractive account (attractiveness 20/100, strength not available).",
+        lapsed_months=np.nan,
     )
     line = _bullet(seg, captured)
     assert "now lapsed" not in line

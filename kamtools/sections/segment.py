@@ -7,8 +7,6 @@ concentration curve and the cluster profiles.
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 
 from kamtools import display, formatting
@@ -19,8 +17,6 @@ from kamtools.sections import show_notes
 from kamtools.segment import CRITERIA_LABELS, QUADRANTS, RFM_SEGMENT_MEANING
 
 _TIER_STATUS = {1: "good", 2: "", 3: "warn"}
-# the start of the tier reason of a lapsed account (kamtools.segment.tiers.assign_tiers)
-_LAPSED = re.compile(r"Lapsed \(no order in the last (\d+) months\)")
 
 
 def account_section(acct) -> None:
@@ -223,9 +219,12 @@ def _clusters(bundle) -> None:
 
 
 def _lapsed_note(row) -> str:
-    """The note ", now lapsed: ..." when the tier rule found the account lapsed (RFM words are relative only)."""
-    found = _LAPSED.match(str(row.get("tier_reason", "")))
-    return f", now lapsed: no order in the last {found.group(1)} months" if found else ""
+    """The note ", now lapsed: ..." when the tier rule found the account lapsed (RFM words are relative only),
+    read from the segment stage's ``lapsed_months`` (a bundle written before it has none: no note)."""
+    months = row.get("lapsed_months")
+    if months is None or pd.isna(months):
+        return ""
+    return f", now lapsed: no order in the last {formatting.code(months)} months"
 
 
 def _rfm(bundle, seg: pd.DataFrame) -> None:

@@ -43,6 +43,7 @@ SEGMENT_COLUMNS = [
     "quadrant",
     "tier",
     "tier_reason",
+    "lapsed_months",  # a lapsed account: the months without an order that made it so (the tier rule's); else NaN
 ]
 
 
@@ -108,6 +109,9 @@ def segment_accounts(
         .merge(matrix[["account_id", "attractiveness", "strength", "quadrant", *score_cols]], on="account_id")
         .merge(tiers, on="account_id")
     )
+    # what the tier rule found, as a fact the reports read (not parsed back out of tier_reason)
+    gone = seg["account_id"].map(lapsed).fillna(False).astype(bool)
+    seg["lapsed_months"] = np.where(gone, float(months), np.nan)
     seg = seg[SEGMENT_COLUMNS + score_cols]
     curves = []
     for measure, col in (("revenue", "revenue_ltm"), ("margin", "margin_ltm")):
