@@ -25,7 +25,7 @@ import pandas as pd
 
 from kamtools import templating
 from kamtools.churn.bands import HIGH_RISK_P, MEDIUM_RISK_P, is_score, score_text
-from kamtools.formatting import count, currency_of, money, pct_banded
+from kamtools.formatting import code, count, currency_of, money, pct_banded
 from kamtools.groups.customers import not_counted_sentence, parents_without_orders
 from kamtools.reports.render import atomic_write
 from kamtools.reports.state import (
@@ -208,11 +208,8 @@ class _Layout:
 
 
 def _tier_label(tier: object) -> str:
-    if _is_missing(tier):
-        return NO_TIER
-    if isinstance(tier, float) and tier.is_integer():
-        tier = int(tier)
-    return f"Tier {tier}"
+    """'Tier 1' (a tier column with gaps holds 1.0: :func:`kamtools.formatting.code`), or NO_TIER."""
+    return NO_TIER if _is_missing(tier) else f"Tier {code(tier)}"
 
 
 STAGE_WORDS = {"kpis": "KPI and health", "segment": "segmentation"}  # stage names in a reader's words

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kamtools.formatting import code
 from kamtools.scenario.constants import SCOPE_COLUMNS, ScenarioError
 
 
@@ -48,15 +49,9 @@ def scope_accounts(accounts: pd.DataFrame, scope: str) -> np.ndarray:
 
 
 def _as_text(values: pd.Series) -> pd.Series:
-    """A column's values as the user types them: a whole number held as a float (a tier column
-    with gaps is float) reads "1", not "1.0"."""
-
-    def one(v: object) -> str:
-        if isinstance(v, float | np.floating) and np.isfinite(v) and float(v).is_integer():
-            return str(int(v))
-        return str(v)
-
-    return values.map(one)
+    """A column's values as the user types them (:func:`kamtools.formatting.code`: a whole number held
+    as a float, as in a tier column with gaps, reads "1", not "1.0")."""
+    return values.map(code)
 
 
 def scope_label(scope: str, accounts: pd.DataFrame | None = None) -> str:
