@@ -42,6 +42,10 @@ DEMO = {"n_accounts": 40, "years": 4, "seed": 7}
 # (segments gains lapsed_months, SCORE17B: the months without an order that made an account lapsed, NaN for the
 # others, which the segment section reads instead of parsing the tier reason; its other columns unchanged: the
 # segments entry written alone)
+# (FORECAST17, issue 17: a new account's means spread its orders over at least 3 months and the kamtools model is not
+# used on under 6 months since its first order; returns enter the forecast as a returns rate (this demo has none):
+# the forecast_* entries, accounts and plan_* written alone from the working tree; the value entry is left as it
+# was: its new p_alive_model column (a6d3800) is not this change's)
 INTENDED: dict[str, str] = {}
 # The reference was written again on 2026-12-05 (third session) after these intended changes:
 # - plan_talking_points reads the declared forecast_targets.p_reach_target (the 'target' point says it);
