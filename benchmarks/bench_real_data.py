@@ -469,6 +469,27 @@ quantiles of a class cannot see). On the demo, 8% to 11% of the accounts are for
 a range of zero to zero that 22% to 42% of them leave by buying; the target tables
 (``total_lo_80`` / ``p_reach_target``) still use ``mean +- q s``.
 
+New accounts and credit notes (issue 17, 2026-12-05; ``kamtools.forecast.selection`` and
+``kamtools.forecast.accounts``). The means spread an account's orders over at least 3 months of the
+data, the kamtools model is not used on under 6 months since a first order, and returns enter the
+series the forecast learns from as the account's returns rate. kamtools' bias / MAE / cov80 of this
+script's default cases, before -> after: the eight CDNOW rows unchanged (sample 2000 at 1997-06, -09,
+-12, 1998-01: +2.4% / 27.52 / 93.7%, -39.1% / 21.23 / 94.1%, +26.4% / 22.74 / 95.0%, +9.2% / 18.34 /
+95.0%; top 500: +13.0% / 228.59, +23.4% / 221.00, +30.2% / 214.01, +11.9% / 170.69); demo 300 at
+2025-10 -0.06% / 34,962.8 / 82.3% -> -0.07% / 34,977.7 / 82.3%, at 2026-04 -5.98% / 28,203.4 /
+80.9% -> -5.98% / 28,204.0 / 80.9%. Counting every month of the mean's window before a first order
+as nothing was also measured: CDNOW sample 1998-01 +9.8% / 18.36, top 500 1998-01 +11.9% / 170.50,
+demo 300 -0.19% / 35,161.4 and -6.06% / 28,357.6 (its new accounts grow after a first order), so
+the floor is three months. On the 40-account demo with 3 credit notes (``make-demo-data --accounts 40
+--years 2 --seed 1`` plus the audit's credit lines, as of 2025-10-31, 12 months out of time; 12-month
+totals: bias / MAE / share inside the 80% range): before +9.6% / 65,545 / 72%; the means' floor alone
++8.8% / 64,529 / 72%; the returns rate alone +11.4% / 66,293 / 75%; both +10.7% / 65,276 / 75%. A0006
+(one order of 21k a month before) 129.0k -> 86.5k, bought 53.8k; A0012 (four orders in its last month,
+then a 7.6k credit note, more than all it had bought) 0 (range 0-0) -> 23.7k (11.8k-56.1k), bought
+16.5k. The returns rate raises the total there because A0018's 17.9k credit note no longer sits in its
+last six months' mean (it bought less than forecast, but no credit note came after). CDNOW 1,000 with
+4 credit lines at 1997-12 (6 months): -21.2% / 19.90 -> -20.4% / 19.94.
+
 Usage::
 
     python benchmarks/bench_real_data.py                   # 2,000-customer sample, top 500, demo
