@@ -148,6 +148,9 @@ INTENDED: dict[str, str] = {}
 # account: it has probably stopped buying (churn probability 75%, ...)", and its talking point follows.
 # plan_actions, plan_risks, plan_summary, plan_talking_points (issue 17 re-audit, 9fa66d9, kamtools/playbook.yml): a
 # lapsed tier-3 account gets the low-priority win_back_low_cost action instead of the high win_back call (A0034).
+# value (issue 17, a6d3800, kamtools.value.stage): a new column p_alive_model keeps the model's P(alive) beside the
+# shown p_alive (an activity score where the check cannot vouch for P(alive)); on the demo P(alive) is a probability,
+# so the new column equals p_alive and no other value moved. Only this entry written, from a checkout of the commits.
 
 
 def _cell_text(series: pd.Series) -> pd.Series:
