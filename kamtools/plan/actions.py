@@ -173,6 +173,7 @@ _VALUE_BASIS = {
     "lost_value_to_competitor": "bids lost to the competitor",
     "target_gap": "revenue still to sell for the target",
     "next_target_shortfall": "forecast shortfall against next year's target",
+    "forecast_shortfall": "forecast below the last 12 months",
     "top_whitespace_ev": "whitespace, probability-weighted",
     "margin_loss": "margin lost",
     "margin_gap_value": "margin to gain",

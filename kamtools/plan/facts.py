@@ -151,6 +151,11 @@ _FACT_SPEC: dict[str, tuple[str, str]] = {
     "forecast_12m": ("money", "Forecast revenue for the next 12 months"),
     "forecast_vs_next_target": ("share", "Forecast for the next 12 months against the next target"),
     "next_target_shortfall": ("money", "Next target minus the forecast (0 when the forecast reaches it)"),
+    "forecast_vs_ltm": ("share", "Forecast for the next 12 months against the last 12 months' revenue, minus 1"),
+    "forecast_shortfall": (
+        "money",
+        "Last 12 months' revenue minus the forecast for the next 12 months (0 when the forecast is as high)",
+    ),
     "p_target": ("prob", "Probability of reaching the target (forecast)"),
     # whitespace
     "whitespace_capture": (
@@ -423,6 +428,8 @@ def _money_facts(f: pd.DataFrame) -> None:
     f["margin_loss"] = (-margin).clip(lower=0.0)
     f["margin_gap_value"] = (rev * (num("margin_benchmark") - num("margin_pct"))).clip(lower=0.0)
     f["next_target_shortfall"] = (num("next_target") - num("forecast_12m")).clip(lower=0.0)
+    f["forecast_vs_ltm"] = (num("forecast_12m") / rev - 1).where(rev > 0)
+    f["forecast_shortfall"] = (rev - num("forecast_12m")).clip(lower=0.0)
     f["top_whitespace_ev"] = num("top_whitespace_p") * num("top_whitespace_value")
     f["lost_value_vs_revenue"] = (num("lost_value_to_competitor") / rev).where(rev > 0)
 
