@@ -81,8 +81,10 @@ def test_page_one_shows_the_numbers_and_the_actions_with_value_at_stake_in_the_c
     assert len(actions), "the test account needs plan actions"
     sections.account("summary", acct)
     page = _text("".join(captured))
-    for label in ("Revenue, last 12 months", "Forecast revenue, next 12 months", "Churn risk", "Health"):
+    for label in ("Revenue, last 12 months", "Forecast revenue, next 12 months", "Health"):
         assert label in page
+    # the churn card says what the churn stage gave: a probability ("Churn risk") or a score it could not check
+    assert ("Churn risk" in page) != ("Churn score (not a probability)" in page)
     assert formatting.money(acct.info["revenue_ltm"], "EUR") in page and "€" in page
     assert "What we do next" in page and "Value at stake" in page
     first = actions.sort_values("order").iloc[0]
