@@ -42,6 +42,8 @@ def test_a_one_order_account_without_any_model_gets_a_wide_range():
     steady = s.loc[s.index.str.startswith("S")]
     width = (steady["forecast_next_12m_hi_80"] - steady["forecast_next_12m_lo_80"]) / steady["forecast_next_12m"]
     assert width.max() < 0.3
+    note = tables["_notes"]["forecast_methods"]
+    assert "A new account (under 6 months since its first order) takes the range its own ordering months give" in note
 
 
 def _acquisitions() -> Portfolio:
@@ -88,6 +90,10 @@ def test_a_new_account_s_range_follows_what_new_accounts_bought_next():
     assert lo <= point <= hi
     assert hi >= 0.9 * 12 * 1500.0
     assert hi > 3 * point
+    note = tables["_notes"]["forecast_methods"]
+    assert "A new account (under 6 months since its first order) takes instead what accounts as new bought in the" in (
+        note
+    )
 
 
 def test_young_evidence_measures_new_accounts_next_months_against_their_mean_so_far():

@@ -107,6 +107,7 @@ from kamtools.forecast.selection import (
     METHOD_WORDS,
     MIN_CLASS_ROWS,
     SPIKE_FACTOR,
+    YOUNG_MONTHS,
     Selection,
     _choose_on,
     btyd_fit,
@@ -438,9 +439,41 @@ def _methods_note(sel: Selection, lead: str = "Out of time", cases_of: str = "ac
     return text + by_method
 
 
+def _young_range_note(sel: Selection) -> str:
+    """One sentence on where a new account's 80% range comes from (:func:`kamtools.forecast.selection.total_range`),
+    or nothing when no account is new."""
+    young = getattr(sel, "young", None)
+    if young is None or not np.any((np.asarray(young) > 0) & (sel.method != "zero")):
+        return ""
+    new = f"A new account (under {YOUNG_MONTHS} months since its first order)"
+    ev = getattr(sel, "young_evidence", None)
+    if ev is not None:
+        return (
+            f" {new} takes instead what accounts as new bought in the {ev.months} months after such a month of the "
+            f"history ({len(ev.ratios):,} cases), as a multiple of their mean so far"
+            + (", widened to 12 months" if ev.months < HORIZON else "")
+            + ": one or two orders say little about the next year."
+        )
+    if getattr(sel, "btyd", None) is not None:
+        return (
+            f" {new} takes the BTYD model's range instead (its own chance of no order, else its purchases as the "
+            "model spreads them): the history has too few accounts as new with months after them to learn from."
+        )
+    return (
+        f" {new} takes the range its own ordering months give (its rate of ordering months from those months "
+        "alone): the history has too few accounts as new to learn from and no buying-rhythm model could be "
+        "fitted, and one or two orders say little about the next year."
+    )
+
+
 def _range_note(sel: Selection, lead: str = "out of time") -> str:
     """One sentence on what an account's 80% range of its 12-month total means, naming whose totals it comes
-    from: the accounts of its class, or of the whole portfolio where the class has too few cases."""
+    from: the accounts of its class, or of the whole portfolio where the class has too few cases (and, where
+    accounts are new, one on where theirs comes from)."""
+    return _range_sentence(sel, lead) + _young_range_note(sel)
+
+
+def _range_sentence(sel: Selection, lead: str) -> str:
     own = getattr(sel, "btyd", None) is not None
     if sel.total_ratio is None:
         if own:
