@@ -31,8 +31,10 @@ __all__ = [
     "MISSING",
     "CURRENCY_SYMBOLS",
     "amount",
+    "attainment",
     "code",
     "count",
+    "counted",
     "currency_of",
     "date",
     "day",
@@ -119,8 +121,20 @@ def pct(value: object, signed: bool = False, digits: int | None = None, missing:
         return missing
     x = float(value)
     if digits is None:
+        if 0 < x < 0.0005 and not signed:  # a share above zero never reads '0.0%' beside an exact '0%'
+            return "<0.1%"
         digits = 1 if 0 < abs(x) < 0.01 else 0
     return f"{x:{'+' if signed else ''}.{digits}%}"
+
+
+def attainment(value: object, missing: str = MISSING) -> str:
+    """What share of a target was reached (booked / target) as percent: like :func:`pct`, but a target
+    missed never reads '100%' (0.996 -> '99.6%'), so the figure agrees with 'missed' beside it.
+
+    >>> attainment(0.996), attainment(1.0), attainment(0.87), attainment(1.004)
+    ('99.6%', '100%', '87%', '100%')
+    """
+    return pct_banded(value, (1.0,), missing=missing)
 
 
 def pct_banded(value: object, edges: tuple[float, ...], missing: str = MISSING) -> str:
@@ -173,6 +187,19 @@ def code(value: object, missing: str = MISSING) -> str:
 def count(value: object, missing: str = MISSING) -> str:
     """A whole number with thousands separators: 12345 -> '12,345'."""
     return missing if is_missing(value) else f"{float(value):,.0f}"
+
+
+def counted(value: object, noun: str, plural: str | None = None, missing: str = MISSING) -> str:
+    """A count with its noun in the right number and thousands separators: '1 day', '2 days', '1,000 accounts'
+    (``plural`` for a noun that does not just add an s: counted(3, 'category', 'categories')).
+
+    >>> counted(1, "day"), counted(2, "week"), counted(1000, "account"), counted(1, "category", "categories")
+    ('1 day', '2 weeks', '1,000 accounts', '1 category')
+    """
+    if is_missing(value):
+        return missing
+    x = float(value)
+    return f"{count(x)} {noun if x == 1 else (plural or noun + 's')}"
 
 
 def number(value: object, digits: int = 1, missing: str = MISSING) -> str:

@@ -88,7 +88,7 @@ def test_a_churn_probability_never_rounds_onto_the_edge_of_a_band_it_is_below():
     edges = (MEDIUM_RISK_P, HIGH_RISK_P)
     shares = [0.0996, 0.1004, 0.2996, 0.3, 0.05, 0.0004]
     bands, _ = risk_bands(shares)
-    assert [pct_banded(p, edges) for p in shares] == ["9.9%", "10%", "29.9%", "30%", "5%", "0.0%"]
+    assert [pct_banded(p, edges) for p in shares] == ["9.9%", "10%", "29.9%", "30%", "5%", "<0.1%"]
     assert list(bands) == ["low", "medium", "medium", "high", "low", "low"]
     cards = {label: text for label, text, _ in summary_cards({"churn_probability": 0.0996, "risk_band": "low"})}
     assert cards["Churn risk"] == "9.9% (low)"

@@ -156,10 +156,11 @@ def _position(acct, prob: float) -> str:
         if len(active) > 1:
             below = float((active["churn_probability"] < prob).mean())
             above = float((active["churn_probability"] > prob).mean())
+            # never '100%' of the accounts: the account itself is one of them, so rounding must not reach 100
             if below >= 0.5:
-                position = f" That is higher than for {below:.0%} of the active accounts."
+                position = f" That is higher than for {formatting.pct_banded(below, (1.0,))} of the active accounts."
             else:
-                position = f" That is lower than for {above:.0%} of the active accounts."
+                position = f" That is lower than for {formatting.pct_banded(above, (1.0,))} of the active accounts."
     return position
 
 
@@ -248,6 +249,11 @@ def account_appendix(acct) -> None:
     method = str(churn["method"].iloc[0]) if len(churn) and "method" in churn.columns else ""
     evaluation = acct.portfolio_table("churn_evaluation")
     if not method.startswith("churn model"):
+        if isinstance(evaluation, pd.DataFrame) and len(evaluation):
+            # a model was trained and tested, but lost to the recency rule: say so, with its figures
+            display.paragraph(f"How the churn risk was estimated: {method}. {_lost_sentence(evaluation)}")
+            _backtest_table(evaluation)
+            return
         display.paragraph(
             f"How the churn risk was estimated: {method or 'not at all for this account'}. No churn model was "
             "trained, so there is no backtest."
@@ -263,6 +269,30 @@ def account_appendix(acct) -> None:
         "by what happened afterwards, beside the rule of thumb 'days since the last order against the usual gap'. "
         f"Risk bands: high from {formatting.pct(ev['high_band_from'])}, medium from "
         f"{formatting.pct(ev['medium_band_from'])}. {backtest_sentence(evaluation)}"
+    )
+
+
+def _lost_sentence(evaluation: pd.DataFrame) -> str:
+    """A churn model that was trained but lost to the recency rule out of time, with its figures."""
+    ev = evaluation.iloc[0]
+    by = evaluation.set_index("metric")
+    figures = []
+    if "roc_auc" in by.index:
+        auc = by.loc["roc_auc"]
+        figures.append(
+            f"ROC AUC {_metric_text('roc_auc', auc['model'])} against {_metric_text('roc_auc', auc['baseline'])}"
+        )
+    if "brier" in by.index:
+        brier = by.loc["brier"]
+        figures.append(
+            f"Brier score {_metric_text('brier', brier['model'])} against {_metric_text('brier', brier['baseline'])}"
+        )
+    shown = f" ({'; '.join(figures)}, the model first)" if figures else ""
+    return (
+        f"A churn model ({ev['chosen_model']}) was trained on {int(ev['train_snapshots'])} earlier snapshots and "
+        f"tested on the accounts as they were on {formatting.date(ev['test_as_of'])}, judged by what happened "
+        f"afterwards; it lost to the recency rule in that test{shown}, so every account's churn risk comes from "
+        "the rule, not the model."
     )
 
 
@@ -335,9 +365,9 @@ def portfolio_section(bundle) -> None:
     display.kpi_cards(
         [
             ("Revenue at risk", money(float(churn["revenue_at_risk"].sum()), cur)),
-            ("Accounts in the high band", f"{len(high)}", "bad" if len(high) else "good"),
+            ("Accounts in the high band", formatting.count(len(high)), "bad" if len(high) else "good"),
             ("Revenue at risk in the high band", money(float(high["revenue_at_risk"].sum()), cur)),
-            ("Lapsed accounts (no recent orders)", f"{len(lapsed)}", "warn" if len(lapsed) else "good"),
+            ("Lapsed accounts (no recent orders)", formatting.count(len(lapsed)), "warn" if len(lapsed) else "good"),
         ]
     )
     display.paragraph(revenue_at_risk_sentence(churn, cur))

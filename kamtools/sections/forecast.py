@@ -217,12 +217,12 @@ def target_sentence(row: pd.Series, currency: str | None = None) -> str:
     if int(row.get("months_remaining", 1)) == 0:
         return (
             f"{year}: {cash(booked)} booked against a target of {cash(target)} "
-            f"({formatting.pct(booked / target)} attained{'; reached' if booked >= target else '; missed'})."
+            f"({formatting.attainment(booked / target)} attained{'; reached' if booked >= target else '; missed'})."
             if target > 0
             else f"{year}: {cash(booked)} booked; no target amount."
         )
     rng = f" (80% range {cash(float(lo))}-{cash(float(hi))})" if lo is not None and pd.notna(lo) else ""
-    att = f"expected attainment {formatting.pct(expected / target)}, " if target > 0 else ""
+    att = f"expected attainment {formatting.attainment(expected / target)}, " if target > 0 else ""
     return (
         f"{year}: {cash(booked)} booked so far; expected year total {cash(expected)}{rng} against a target of "
         f"{cash(target)}: {att}probability of reaching the target {formatting.pct(p)}."
@@ -620,7 +620,7 @@ def _portfolio_cards(
         rows = ptarget[ptarget["period"] == as_of.year]
         cur = rows.iloc[0] if len(rows) else None
     if cur is not None:
-        cards.append((f"Expected attainment {int(cur['period'])}", formatting.pct(cur["expected_attainment"])))
+        cards.append((f"Expected attainment {int(cur['period'])}", formatting.attainment(cur["expected_attainment"])))
         cards.append(
             (
                 f"Chance to reach the {int(cur['period'])} portfolio target",

@@ -78,7 +78,13 @@ def kpi_cards(row: dict, currency: str | None = None) -> list[tuple[str, str, st
     if "target_attainment" in row:
         pace = _num(row, "target_pace")
         status = "" if math.isnan(pace) else ("good" if pace >= 1 else "warn" if pace >= 0.8 else "bad")
-        cards.append(("Target attainment (pace)", f"{_pct(_num(row, 'target_attainment'))} ({_pct(pace)})", status))
+        cards.append(
+            (
+                "Target attainment (pace)",
+                f"{formatting.attainment(_num(row, 'target_attainment'), 'n/a')} ({formatting.attainment(pace, 'n/a')})",
+                status,
+            )
+        )
     cards.append(
         (
             "Orders / avg order, 12 months",
@@ -193,9 +199,9 @@ def _pipeline(acct, row: dict) -> None:
     else:
         wr = _num(row, "win_rate")
         display.paragraph(
-            f"{_num(row, 'open_bids'):.0f} open bids worth {_m(_num(row, 'open_value'))} "
+            f"{formatting.counted(_num(row, 'open_bids'), 'open bid')} worth {_m(_num(row, 'open_value'))} "
             f"(weighted by win probability {_m(_num(row, 'weighted_value'))}); "
-            f"{_num(row, 'bids_closing_90d'):.0f} expected to close in the next 90 days. "
+            f"{formatting.count(_num(row, 'bids_closing_90d'))} expected to close in the next 90 days. "
             f"Last 12 months: {_num(row, 'bids_won_12m'):.0f} won of {_num(row, 'bids_decided_12m'):.0f} decided "
             f"(win rate {_pct(wr)}), average cycle {_days(_num(row, 'avg_cycle_days'))}."
         )
@@ -227,7 +233,7 @@ def _pipeline_losses(acct) -> None:
     if isinstance(losses, pd.DataFrame) and not losses.empty and shown_there:
         # the competitor section's table already lists the losses, lost value and price gaps by competitor
         display.paragraph(
-            f"{formatting.count(losses['bids_lost'].sum())} bid(s) lost in the last 12 months; the losses by "
+            f"{formatting.counted(losses['bids_lost'].sum(), 'bid')} lost in the last 12 months; the losses by "
             "competitor, with the price gaps, are in the competitor section."
         )
     elif isinstance(losses, pd.DataFrame) and not losses.empty:
@@ -347,7 +353,7 @@ def portfolio_cards(tot: dict, currency: str | None = None) -> list[tuple[str, s
     if card:
         cards.append(card)
     if "target_attainment" in tot:
-        cards.append(("Target attainment", _pct(_num(tot, "target_attainment")), ""))
+        cards.append(("Target attainment", formatting.attainment(_num(tot, "target_attainment"), "n/a"), ""))
     if "weighted_value" in tot:
         cards.append(
             (
@@ -371,7 +377,7 @@ def portfolio_cards(tot: dict, currency: str | None = None) -> list[tuple[str, s
             ("Open complaints (severe)", f"{_num(tot, 'complaints_open'):.0f} ({_num(tot, 'open_severe'):.0f})", "")
         )
     if "accounts_single_threaded" in tot:
-        cards.append(("Single-threaded accounts", f"{_num(tot, 'accounts_single_threaded'):.0f}", ""))
+        cards.append(("Single-threaded accounts", formatting.count(_num(tot, "accounts_single_threaded")), ""))
     return cards
 
 
@@ -402,7 +408,7 @@ def portfolio_section(bundle) -> None:
     else:
         counts = health["health_band"].value_counts()
         display.paragraph(
-            f"{counts.get('red', 0):,} accounts red, {counts.get('amber', 0):,} amber, {counts.get('green', 0):,} green. "
+            f"{formatting.counted(counts.get('red', 0), 'account')} red, {counts.get('amber', 0):,} amber, {counts.get('green', 0):,} green. "
             f"Health weights: {health['health_basis'].iloc[0]}."
         )
         display.figure(health_distribution_chart(health), alt="Histogram of account health scores by band")

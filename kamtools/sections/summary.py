@@ -201,7 +201,7 @@ def target_card(info: dict) -> tuple[str, str, str] | None:
     if label is not None:
         parts.append(str(label))
     if attainment is not None:
-        parts.append(f"{formatting.pct(float(attainment))} reached")
+        parts.append(f"{formatting.attainment(float(attainment))} reached")
     if p is not None:
         parts.append(f"{formatting.pct(float(p))} chance to make it")
     year = _first(info, ("target_period",))

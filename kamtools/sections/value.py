@@ -42,6 +42,37 @@ _SELECTION_PARAMETERS = {
 MODEL_LABELS = {"bg_nbd": "BG/NBD", "mbg_nbd": "MBG/NBD"}
 
 
+_SCORE_PREFIX = "P(alive) is shown as an activity score, not a probability: "
+
+
+def _buy_soon_weeks(model) -> int:
+    """The held-out weeks when the activity score is the value model's chance of buying within them rather
+    than P(alive) (the ``activity_score`` rows of ``value_model``), else 0."""
+    if not isinstance(model, pd.DataFrame) or not {"model", "parameter", "estimate"} <= set(model.columns):
+        return 0
+    rows = model[model["model"] == "activity_score"].drop_duplicates("parameter").set_index("parameter")["estimate"]
+    if rows.get("uses_p_buy") != 1 or pd.isna(rows.get("weeks")):
+        return 0
+    return max(1, int(rows["weeks"]))
+
+
+def _plain(note: str, model) -> str:
+    """A note of the value model as it should read: where the activity score is the chance of buying soon,
+    the P(alive) check's sentence does not also call P(alive) the activity score (it is not, and the
+    activity score's own sentence follows to say what it is)."""
+    note = str(note)
+    if _buy_soon_weeks(model) and note.startswith(_SCORE_PREFIX):
+        return "P(alive) is not shown as a probability: " + note[len(_SCORE_PREFIX) :]
+    return note
+
+
+def _once(notes: list[str]) -> list[str]:
+    """The notes without one that another note already says word for word (the P(alive) check's sentence
+    quotes the activity score's sentence), in order."""
+    kept = list(dict.fromkeys(notes))
+    return [n for n in kept if not any(n != other and n in other for other in kept)]
+
+
 def _alive_status(p: float) -> str:
     return "good" if p >= 0.8 else "warn" if p >= LAPSED else "bad"
 
@@ -87,13 +118,15 @@ def account_section(acct) -> None:
     )
     weeks_since = float(row["T"] - row["recency"])
     history = (
-        f"The account bought in {int(row['frequency']) + 1} different weeks over the {row['T']:.0f} weeks since its "
-        f"first order; its last order was {weeks_since:.0f} week(s) before the analysis date."
+        f"The account bought in {formatting.counted(int(row['frequency']) + 1, 'week', 'different weeks')} over the "
+        f"{formatting.counted(round(float(row['T'])), 'week')} since its first order; its last order was "
+        f"{formatting.counted(round(weeks_since), 'week')} before the analysis date."
     )
     lost = win_back(p_alive, one_time, name, status, shown_as)  # the plan's retention objective asks the same
     verdict = _verdict(p_alive, status, name, one_time, weeks_since, lost, shown_as, mixed)
     if shown_as == "score" and informative:  # (the other two verdicts say already that it tells nothing)
-        verdict = _score_verdict(p_alive, one_time, why)
+        weeks = _buy_soon_weeks(acct.portfolio_table("value_model"))
+        verdict = _score_verdict(p_alive, one_time, why, weeks)
     outlook = _outlook(acct, row, margin)
     display.paragraph(f"{history} {verdict} {outlook}")
     show_notes(acct.bundle, "value")
@@ -144,7 +177,7 @@ def _verdict(
         )
         verdict = (
             f"It has bought in one week only. {which} an account to stop right after its first purchase, and from "
-            f"{weeks_since:.0f} week(s) of silence puts the chance that it is still an active buyer at {p_alive:.0%}"
+            f"{formatting.counted(round(weeks_since), 'week')} of silence puts the chance that it is still an active buyer at {p_alive:.0%}"
             + (": treat it as a win-back case." if lost else ".")
         )
     elif one_time:
@@ -173,9 +206,20 @@ def _verdict(
     return verdict
 
 
-def _score_verdict(p_alive: float, one_time: bool, why: str) -> str:
-    """What an unchecked P(alive) says about this account: a score to rank by, and why it is no probability."""
+def _score_verdict(p_alive: float, one_time: bool, why: str, weeks: int = 0) -> str:
+    """What an unchecked P(alive) says about this account: a score to rank by, and why it is no probability.
+    ``weeks``: the score is the chance of buying within so many weeks, not P(alive) (said once, plainly;
+    how it was chosen is in the appendix)."""
     what = "It has bought in one week only. " if one_time else ""
+    if weeks:
+        return (
+            f"{what}The value model gives it an activity score of {p_alive * 100:.0f} out of 100 (higher: more likely "
+            f"to buy again soon). The activity score is the value model's chance that the account buys within the "
+            f"next {formatting.counted(weeks, 'week')}, on a scale of 0 to 100; it is not P(alive), the chance that "
+            "the account is still a customer, which the weeks held out in the history could not vouch for as a "
+            "probability. Use it to rank accounts, not as a probability to act on alone (the appendix says how it "
+            "was chosen)."
+        )
     return (
         f"{what}The value model gives it an activity score of {p_alive * 100:.0f} out of 100 (higher: more likely to "
         "buy again soon), useful to rank accounts but not a probability to act on alone. "
@@ -253,12 +297,17 @@ def account_appendix(acct) -> None:
     raw = model["note"].dropna().astype(str).str.strip().unique() if "note" in model.columns else []
     said = "not determined" in reason
     shown_as, why = p_alive_shown_as(model)
-    said_why = why if shown_as == "score" else ""  # the account's verdict quotes it already
-    notes = [
-        n
-        for n in raw
-        if len(n.split()) > 2 and n not in reason and not (said and "not determined" in n) and n != said_why
-    ]
+    # the account's verdict quotes the check's sentence already, unless it said what the score is in its own words
+    said_why = why if shown_as == "score" and not _buy_soon_weeks(model) else ""
+    notes = _once(
+        [
+            _plain(n, model)
+            for n in raw
+            if len(n.split()) > 2 and n not in reason and not (said and "not determined" in n) and n != said_why
+        ]
+    )
+    if said_why:  # nor the activity score's sentence, which that sentence ends with
+        notes = [n for n in notes if n not in said_why]
     if notes:
         display.bullets(notes)
 
@@ -303,7 +352,7 @@ def portfolio_appendix(bundle) -> None:
             )
         # the fit_status row's note is a status word (the paragraph above says what it means in words)
         said = model.loc[model["parameter"] != "fit_status", "note"].dropna().unique()
-        notes = [n for n in said if len(str(n).split()) > 1]
+        notes = _once([_plain(n, model) for n in said if len(str(n).split()) > 1])
         if notes:
             display.bullets(notes)
 
@@ -327,8 +376,8 @@ def portfolio_section(bundle) -> None:
             "Value model's expected margin, next 12 months",
             money(float(value["expected_margin_12m"].sum(skipna=True)), cur),
         ),
-        ("Accounts probably no longer buying", f"{len(lapsed)}", *lapsed_status),
-        ("Accounts scored", f"{len(value)}"),
+        ("Accounts probably no longer buying", formatting.count(len(lapsed)), *lapsed_status),
+        ("Accounts scored", formatting.count(len(value))),
     ]
     if shown_as == "score":  # an unchecked P(alive) cannot count who has stopped buying
         lapsed = lapsed.iloc[0:0]
@@ -336,7 +385,8 @@ def portfolio_section(bundle) -> None:
     display.kpi_cards(cards)
     if shown_as == "score":
         display.paragraph(
-            why + " So no count of accounts that have stopped buying is given; the activity score ranks accounts."
+            _plain(why, bundle.table("value_model"))
+            + " So no count of accounts that have stopped buying is given; the activity score ranks accounts."
         )
     show_notes(bundle, "value")
     display.figure(
