@@ -271,3 +271,26 @@ def test_the_value_overview_counts_a_thousand_accounts_with_a_separator(captured
     cards = "".join(captured)
     assert "1,000" in cards and ">1000<" not in cards
     assert "P(alive) is not shown as a probability" in cards and "shown as an activity score" not in cards
+
+
+def test_the_red_health_list_shows_whole_scores_as_the_index_does(captured):
+    """The overview printed '24.30' and '26.70' where the index shows '24' and '27'."""
+    from types import SimpleNamespace
+
+    from kamtools.sections import kpis as section
+
+    kpis = pd.DataFrame(
+        {
+            "account_id": ["A1", "A2"],
+            "name": ["Acme", "Bolt"],
+            "owner": ["Kim", "Lee"],
+            "revenue_ltm": [163_200.0, 22_400.0],
+            "health_score": [24.3, 26.7],
+            "health_band": ["red", "red"],
+            "top_weakness": ["No order for 23 days", "No order for 249 days"],
+        }
+    )
+    section._most_at_risk(SimpleNamespace(manifest={}), kpis)
+    html = "".join(captured)
+    assert '<td class="num">24</td>' in html and '<td class="num">27</td>' in html
+    assert "24.30" not in html and "26.70" not in html

@@ -424,6 +424,8 @@ def _most_at_risk(bundle, kpis: pd.DataFrame) -> None:
     """Accounts in the red health band, largest revenue first."""
     display.heading("Accounts most at risk (red health, largest revenue first)", level=3)
     risky = ranked_risks(kpis)
+    if "health_score" in risky.columns:  # a whole score, as the index and the account pages show it ('24', not '24.30')
+        risky = risky.assign(health_score=pd.to_numeric(risky["health_score"], errors="coerce").round(0))
     if risky.empty:
         display.paragraph("No ordering account is in the red health band.")
     else:
