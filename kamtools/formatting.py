@@ -199,7 +199,7 @@ def counted(value: object, noun: str, plural: str | None = None, missing: str = 
     if is_missing(value):
         return missing
     x = float(value)
-    return f"{count(x)} {noun if x == 1 else (plural or noun + 's')}"
+    return f"{count(x)} {noun if count(x) in ('1', '-1') else (plural or noun + 's')}"  # as it reads: 0.6 is '1 day'
 
 
 def number(value: object, digits: int = 1, missing: str = MISSING) -> str:

@@ -294,3 +294,10 @@ def test_the_red_health_list_shows_whole_scores_as_the_index_does(captured):
     html = "".join(captured)
     assert '<td class="num">24</td>' in html and '<td class="num">27</td>' in html
     assert "24.30" not in html and "26.70" not in html
+
+
+def test_kpi_sentences_count_days_complaints_and_contacts_in_the_right_number():
+    from kamtools.sections import kpis as section
+
+    assert section._days(1.0) == "1 day" and section._days(0.6) == "1 day" and section._days(12.0) == "12 days"
+    assert formatting.counted(1500, "day") == "1,500 days"

@@ -79,7 +79,7 @@ def accuracy_sentence(row: pd.Series, subject: str = "the forecast") -> str:
     kinds = str(row["baseline"]) if "baseline" in row.index and pd.notna(row["baseline"]) else "seasonal_naive"
     cov = row.get("coverage_80")
     runs = "1 backtest" if n == 1 else f"{n} backtests"
-    head = f"In {runs} (forecasting {h} months ahead from earlier dates and comparing with what happened)"
+    head = f"In {runs} (forecasting {formatting.counted(h, 'month')} ahead from earlier dates and comparing with what happened)"
     if pd.isna(mase) or pd.isna(naive) or naive <= 0:
         return head + ", the error could not be scaled (the history is constant), so no accuracy figure is shown."
     verdict = _versus(subject, mase, naive, baseline_words(kinds))
@@ -121,7 +121,7 @@ def chosen_sentence(row: pd.Series) -> str:
             f"so its accuracy is not known.{model}"
         )
     runs = ("1 backtest" if k == 1 else f"{k} backtests") if k == n else f"{k} of its {n} backtests (where it applied)"
-    head = f"In {runs} (forecasting {h} months ahead from earlier dates and comparing with what happened)"
+    head = f"In {runs} (forecasting {formatting.counted(h, 'month')} ahead from earlier dates and comparing with what happened)"
     if method == "lapsed: zero":
         subject = "the zero forecast (the account is treated as lapsed)"
     else:
@@ -423,7 +423,7 @@ def _shipped_accuracy(bundle, acc: pd.DataFrame) -> None:
     h, w = int(shipped["horizon"]), int(shipped["n_windows"])
     origins = "1 forecast origin" if w == 1 else f"{w} forecast origins"
     text = (
-        f"Backtest over {origins}, {h} months ahead{' each' if w > 1 else ''}. The first row is the forecast as "
+        f"Backtest over {origins}, {formatting.counted(h, 'month')} ahead{' each' if w > 1 else ''}. The first row is the forecast as "
         "this report ships it: each account's chosen method (see the next table), corrected by its factor, "
         "applied at the same origins. The kamtools model is one of the candidates the choice compared"
     )
@@ -522,7 +522,7 @@ def portfolio_appendix(bundle) -> None:
             )
             origins = "1 forecast origin" if w == 1 else f"{w} forecast origins"
             display.paragraph(
-                f"Backtest over {origins}, {h} months ahead{' each' if w > 1 else ''}, beside a simple baseline: {words}. "
+                f"Backtest over {origins}, {formatting.counted(h, 'month')} ahead{' each' if w > 1 else ''}, beside a simple baseline: {words}. "
                 f"MASE is the average error relative to {scale} (lower is better). The forecast's MASE is "
                 f"{float(f['mase'].iloc[0]):.2f} against {float(n['mase'].iloc[0]):.2f} for {short}. sMAPE punishes "
                 "months without orders heavily, so it is less telling for irregular buyers."

@@ -40,7 +40,7 @@ def _m(v: float, currency: str | None = None) -> str:
 
 
 def _days(v: float) -> str:
-    return "n/a" if math.isnan(v) else f"{v:,.0f} days"
+    return "n/a" if math.isnan(v) else formatting.counted(v, "day")
 
 
 def returns_card(row: dict, currency: str | None = None) -> tuple[str, str, str] | None:
@@ -294,7 +294,7 @@ def _complaints(acct) -> None:
             f"Open complaints: {_num(c, 'complaints_open'):.0f} (low {_num(c, 'open_low'):.0f}, medium "
             f"{_num(c, 'open_medium'):.0f}, high {_num(c, 'open_high'):.0f}, critical {_num(c, 'open_critical'):.0f})"
             + (f"; the oldest severe one has been open {_days(oldest)}" if sev > 0 else "")
-            + f". {_num(c, 'complaints_12m'):.0f} complaints in the last 12 months vs "
+            + f". {formatting.counted(_num(c, 'complaints_12m'), 'complaint')} in the last 12 months vs "
             f"{_num(c, 'complaints_prior_12m'):.0f} the year before; mean time to resolve "
             f"{_days(_num(c, 'mean_days_to_resolve'))}."
         )
@@ -329,7 +329,7 @@ def _relationships(acct) -> None:
         )
         single = bool(r.get("single_threaded"))
         display.paragraph(
-            f"{_num(r, 'engaged_contacts_90d'):.0f} of {_num(r, 'contacts'):.0f} contacts engaged in the last 90 days, "
+            f"{_num(r, 'engaged_contacts_90d'):.0f} of {formatting.counted(_num(r, 'contacts'), 'contact')} engaged in the last 90 days, "
             f"{_num(r, 'dm_engaged_90d'):.0f} of them decision makers; {dm_txt}; last executive/senior contact "
             f"{_days(_num(r, 'days_since_senior_contact'))} ago."
             + (" Single-threaded: only one contact engaged in the last 180 days." if single else "")

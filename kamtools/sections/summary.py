@@ -512,7 +512,7 @@ def _global_accounts(bundle, revenue: float, currency: str | None) -> None:
     tops = roll[roll["depth"] == 0] if "depth" in roll.columns else roll
     in_groups = float(pd.to_numeric(tops["revenue_12m"], errors="coerce").sum())
     display.paragraph(
-        f"{formatting.count(len(tops))} global accounts (groups of units) bring {formatting.money(in_groups, currency)}"
+        f"{formatting.counted(len(tops), 'global account')} (groups of units) bring {formatting.money(in_groups, currency)}"
         f" of the {formatting.money(revenue, currency)} above ({_pct(in_groups / revenue) if revenue > 0 else ''}); "
         "each unit's revenue is counted once, in its group and in the portfolio total alike. Each group has its "
         "own report, the global account plan."
