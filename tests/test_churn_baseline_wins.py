@@ -47,4 +47,6 @@ def test_rescoring_uses_the_recency_rule_and_keeps_lapsed_accounts():
     assert by_id.loc["A3", "method"].startswith("lapsed") and by_id.loc["A3", "churn_probability"] == 1.0
     assert np.allclose(out["revenue_at_risk"], out["churn_probability"] * out["expected_value_12m"])
     assert out["risk_rank"].tolist() == [1, 2, 3] and out["revenue_at_risk"].is_monotonic_decreasing
-    assert by_id.loc["A1", "driver_1"] == "No order for 40 days"  # the account's signals stay
+    # the reason explains the figure shown: the order gap the rule rests on (CHURNFIX17, issue 17)
+    assert by_id.loc["A1", "driver_1"] == "Last order within its usual gap"
+    assert by_id.loc["A2", "driver_1"] == "No order for 6.0 times its usual gap"

@@ -34,6 +34,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from kamtools.churn.baseline import recency_drivers
 from kamtools.churn.features import (
     CATEGORICAL_FEATURES,
     FEATURE_LABELS,
@@ -182,6 +183,9 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
         out["churn_evaluation"] = out["churn_calibration"] = ev
         return out
     out["churn_evaluation"], out["churn"] = _evaluation_table(ev, res, out["churn"], training, notes)
+    if (out["churn_evaluation"]["shown"] == "baseline").any() and isinstance(out["churn_drivers"], pd.DataFrame):
+        # the reasons explain the figure shown: the order gap first, the model's drivers as warning signs
+        out["churn_drivers"] = recency_drivers(out["churn_drivers"], out["churn"], res.features, training)
     out["churn_calibration"] = ev.calibration
     return out
 
@@ -230,8 +234,9 @@ def _evaluation_table(
     churn = rescore_with_recency(
         churn, res.features, training, reason, res.thresholds["high"], res.thresholds["medium"]
     )
-    notes["churn"] = f"Churn probabilities are {reason}; the drivers listed are the signals the churn model saw." + (
-        f" {notes['churn']}" if notes.get("churn") else ""
-    )
+    notes["churn"] = (
+        f"Churn probabilities are {reason}; the first driver is the order gap the rule rests on, the churn model's "
+        "drivers follow as warning signs the figure does not use."
+    ) + (f" {notes['churn']}" if notes.get("churn") else "")
     metrics["shown"] = "baseline"
     return metrics, churn

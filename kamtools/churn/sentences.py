@@ -61,8 +61,9 @@ def _lost_to_sentence(row: object) -> str | None:
         return None
     lost = _num(row, "bids_lost_12m")
     extra = f" ({_n(lost, 'bid')} lost in the last 12 months)" if not np.isnan(lost) and lost > 0 else ""
-    # "as often as to any other": the feature keeps the first name of a tie, so "most" would overstate it
-    return f"Bids lost in the last 24 months went to {v} as often as to any other competitor{extra}"
+    # no name: on a tie the feature keeps the alphabetically first competitor, so the name alone would single out
+    # one of several (issue 17); who won the bids, with counts, is in the competitor tables
+    return f"Bids lost to competitors in the last 24 months{extra}"
 
 
 def _recency_sentence(row: object) -> str | None:
@@ -75,6 +76,30 @@ def _recency_sentence(row: object) -> str | None:
     if not np.isnan(ratio) and ratio <= 1.0:
         return f"Last order {days:,.0f} days ago{usual}"
     return f"No order for {days:,.0f} days{usual}"
+
+
+def _days(v: float) -> str:
+    return f"{v:,.0f} day" if round(v) == 1 else f"{v:,.0f} days"
+
+
+def recency_rule_reason(row: object) -> str | None:
+    """The reason behind a churn probability the recency rule gave: the order gap it rests on, in numbers.
+
+    ``"No order for 45 days, 3.0 times its usual gap of 15 days"`` (the rule's risk grows with that
+    multiple) or ``"Last order 2 days ago, within its usual gap of 3 days"``. None when the ratio is unknown.
+    """
+    ratio = _num(row, "recency_ratio")
+    if np.isnan(ratio):
+        return None
+    days, gap = _num(row, "days_since_last_order"), _num(row, "usual_order_gap_days")
+    usual = f"its usual gap of {_days(gap)}" if not np.isnan(gap) else "its usual gap"
+    if ratio > 1.0:
+        silent = f"No order for {_days(days)}, " if not np.isnan(days) else "No order for "
+        return f"{silent}{ratio:,.1f} times {usual}"
+    if np.isnan(days):
+        return f"Last order within {usual}"
+    when = "today" if round(days) == 0 else f"{_days(days)} ago"
+    return f"Last order {when}, within {usual}"
 
 
 def _buying_sentence(feature: str, v: float, row: object) -> str | None:
