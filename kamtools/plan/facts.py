@@ -42,6 +42,11 @@ _FACT_SPEC: dict[str, tuple[str, str]] = {
     "margin_loss": ("money", "Gross margin lost in the last 12 months (0 when the margin is positive)"),
     "margin_gap_value": ("money", "Margin gained by reaching the portfolio median on the last 12 months' revenue"),
     "orders_ltm": ("count", "Orders in the last 12 months"),
+    "one_time_buyer": (
+        "flag",
+        "One order in the last 12 months and no revenue in the 12 before (or no history before them): a single "
+        "purchase, no buying habit to win back",
+    ),
     "avg_order_value": ("money", "Average order value, last 12 months"),
     "days_since_last_order": ("days", "Days since the last order"),
     # targets
@@ -300,7 +305,14 @@ def account_facts(
     _money_facts(f)
     for name in _TEXT_FACTS:
         f[name] = f[name].astype("str")
-    for flag in ("single_threaded", "single_threaded_12m", "champion_left", "value_win_back", "churn_is_score"):
+    for flag in (
+        "single_threaded",
+        "single_threaded_12m",
+        "champion_left",
+        "value_win_back",
+        "churn_is_score",
+        "one_time_buyer",
+    ):
         f[flag] = pd.to_numeric(f[flag].astype(float), errors="coerce")
     obj = objectives(f)
     rev = obj[obj["objective"] == "revenue"].set_index("account_id")["target_value"]
@@ -432,6 +444,9 @@ def _money_facts(f: pd.DataFrame) -> None:
     f["forecast_shortfall"] = (rev - num("forecast_12m")).clip(lower=0.0)
     f["top_whitespace_ev"] = num("top_whitespace_p") * num("top_whitespace_value")
     f["lost_value_vs_revenue"] = (num("lost_value_to_competitor") / rev).where(rev > 0)
+    # a single order in two years (the year before unknown counts as none): unknown without an order count
+    orders = num("orders_ltm")
+    f["one_time_buyer"] = ((orders <= 1) & ~(num("revenue_prior_ltm") > 0)).astype(float).where(orders.notna())
 
 
 def _category_facts(tables: Mapping[str, object], f: pd.DataFrame) -> pd.DataFrame:

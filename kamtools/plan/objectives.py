@@ -26,10 +26,12 @@ def objectives(facts: pd.DataFrame, min_value_at_stake: float = 0.0) -> pd.DataF
       :func:`kamtools.value.reading.win_back`), the account has probably stopped buying and the
       objective is to win it back (never "keep" an account the value section calls lost);
       without a churn model, health band red -> raise the score to
-      :data:`RETENTION_HEALTH_TARGET` (amber). No retention objective when the revenue at
-      risk is known and below ``min_value_at_stake`` (the playbook's materiality floor,
-      under which it drops the retention risk and action too: the plan then sets no
-      objective it has no action for).
+      :data:`RETENTION_HEALTH_TARGET` (amber). No retention objective when its stake is known
+      and below ``min_value_at_stake`` (the playbook's materiality floor, under which it drops
+      the retention risk and action too: the plan then sets no objective it has no action
+      for); the stake is the revenue at risk, and for a lapsed account the revenue of the last
+      12 months (what its win-back rule is valued at: its revenue at risk is 0 once the
+      forecast expects no more orders).
 
     Returns columns: account_id, order, objective (revenue / margin / retention), metric,
     baseline, target_value, unit (money / share / prob / score), text, basis (the numbers
@@ -153,7 +155,11 @@ def _retention_objectives(facts: pd.DataFrame, ids: np.ndarray, min_value_at_sta
         if "churn_risk_band" in facts
         else np.zeros(n, dtype=bool)
     )
-    immaterial = rar < min_value_at_stake  # NaN (unknown) compares False: kept, as the playbook keeps it
+    # the stake of the objective, as the playbook values its action: a lapsed account's win-back is worth what it
+    # bought in the last 12 months (rule win_back), whatever its revenue at risk (0 once the forecast expects
+    # nothing more); any other retention objective is worth the revenue at risk
+    stake = np.where(lapsed, rev_ltm, rar)
+    immaterial = stake < min_value_at_stake  # NaN (unknown) compares False: kept, as the playbook keeps it
     # a score (the churn stage's unconfirmed fallback) is worded as one: 'churn score 57/100', never a percent
     as_score = _column(facts, "churn_is_score") == 1
     rows = []
@@ -230,3 +236,29 @@ def _objectives_frame(rows: list[tuple]) -> pd.DataFrame:
     for c in ("account_id", "objective", "metric", "unit", "text", "basis"):
         out[c] = out[c].astype("str")
     return out
+
+
+def no_objective_reason(revenue_ltm: float, at_risk: bool, stake: float, money_text=money) -> str:
+    """The sentence a plan with no objective shows: why none could be set, from what the objectives read.
+
+    ``revenue_ltm``: the account's revenue of the last 12 months; ``at_risk``: it is lapsed or in the
+    high churn band (a retention objective would apply); ``stake``: that objective's stake (the revenue
+    of the last 12 months when lapsed, else the revenue at risk). A plan with no objective has no
+    forecast or whitespace to aim for; the rest of the sentence says why no retention objective stands in.
+    """
+    if not revenue_ltm > 0:
+        return (
+            "No objective could be set: the account bought nothing in the last 12 months and has no forecast "
+            "or whitespace to aim for."
+        )
+    bought = f"the account bought {money_text(revenue_ltm)} in the last 12 months but its forecast for the next 12 is 0"
+    if at_risk and not np.isnan(stake):
+        return (
+            f"No objective could be set: {bought} with no whitespace to add, and its retention stake "
+            f"({money_text(stake)}) is under the playbook's materiality floor (min_value_at_stake), below which the "
+            "plan sets no objective or action."
+        )
+    return (
+        f"No objective could be set: {bought} with no whitespace to add, and it is not at risk of churning, "
+        "so no retention objective applies."
+    )

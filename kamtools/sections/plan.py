@@ -31,7 +31,7 @@ def account_section(acct) -> None:
         return
     display.heading("Objectives for the next 12 months", level=3)
     if objectives.empty:
-        display.paragraph("No objective could be set: the account has no revenue, forecast or whitespace.")
+        display.paragraph(_no_objective_text(acct))
     else:
         display.table(objectives, columns={"text": "Objective", "basis": "Derived from"})
 
@@ -82,6 +82,31 @@ def account_section(acct) -> None:
     if missing:
         display.paragraph("Parts of the plan left out because their analysis is missing:")
         display.bullets(missing)
+
+
+def _first_value(acct, table: str, column: str) -> float:
+    """The account's first value of ``table.column`` as a float (NaN when the table or column is missing)."""
+    t = acct.table(table)
+    if isinstance(t, NotAvailable) or t.empty or column not in t.columns:
+        return float("nan")
+    return float(pd.to_numeric(t[column], errors="coerce").iloc[0])
+
+
+def _no_objective_text(acct) -> str:
+    """Why the plan sets no objective, from the tables the objectives were built from (KPIs and churn)."""
+    from kamtools.plan.constants import RETENTION_CHURN_P
+    from kamtools.plan.objectives import no_objective_reason
+
+    revenue = _first_value(acct, "kpis", "revenue_ltm")
+    churn = acct.table("churn")
+    band = ""
+    if isinstance(churn, pd.DataFrame) and not churn.empty and "risk_band" in churn.columns:
+        band = str(churn["risk_band"].iloc[0]).lower()
+    lapsed = band == "lapsed"
+    at_risk = lapsed or _first_value(acct, "churn", "churn_probability") >= RETENTION_CHURN_P
+    stake = revenue if lapsed else _first_value(acct, "churn", "revenue_at_risk")
+    currency = formatting.currency_of(acct.bundle)
+    return no_objective_reason(revenue, at_risk, stake, lambda v: formatting.money(v, currency))
 
 
 CAPACITY_WEEKS = 13  # a due date further out than a quarter comes from the owner's workload, not the rule
