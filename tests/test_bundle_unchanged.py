@@ -46,6 +46,10 @@ DEMO = {"n_accounts": 40, "years": 4, "seed": 7}
 # used on under 6 months since its first order; returns enter the forecast as a returns rate (this demo has none):
 # the forecast_* entries, accounts and plan_* written alone from the working tree; the value entry is left as it
 # was: its new p_alive_model column (a6d3800) is not this change's)
+# (CHURNFIX17, issue 17: the lost-bids churn reason names no competitor, 'Bids lost to competitors in the last 24
+# months (3 bids lost in the last 12 months)': the feature keeps the alphabetically first of a tie; on this demo the
+# churn model wins, so the recency rule's reasons do not show here: churn (driver_1..3) and churn_drivers (sentence)
+# written alone from a checkout of the commits, where no other entry differed)
 INTENDED: dict[str, str] = {}
 # The reference was written again on 2026-12-05 (third session) after these intended changes:
 # - plan_talking_points reads the declared forecast_targets.p_reach_target (the 'target' point says it);
