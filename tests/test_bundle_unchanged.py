@@ -46,6 +46,10 @@ DEMO = {"n_accounts": 40, "years": 4, "seed": 7}
 # used on under 6 months since its first order; returns enter the forecast as a returns rate (this demo has none):
 # the forecast_* entries, accounts and plan_* written alone from the working tree; the value entry is left as it
 # was: its new p_alive_model column (a6d3800) is not this change's)
+# (PLANFIX17, issue 17: the margin rules margin_below_peers and negative_margin no longer fire on a lapsed account, so
+# their condition reads the churn band and their evidence names it ('Churn risk band: medium'); no action or risk of
+# the demo changed otherwise: plan_actions (facts) and plan_risks (evidence) written alone; churn and churn_drivers
+# differed in the working tree too, not from this change, and were left as they were)
 # (CHURNFIX17, issue 17: the lost-bids churn reason names no competitor, 'Bids lost to competitors in the last 24
 # months (3 bids lost in the last 12 months)': the feature keeps the alphabetically first of a tie; on this demo the
 # churn model wins, so the recency rule's reasons do not show here: churn (driver_1..3) and churn_drivers (sentence)
