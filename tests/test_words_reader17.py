@@ -81,6 +81,15 @@ def test_the_account_appendix_says_a_model_was_trained_and_lost_to_the_recency_r
     html = "".join(captured)
     assert "No churn model was trained" not in html
     assert (
+        "lost to it in the out-of-time test on 2025-10-31 (log loss 0.703 against 0.563, ROC AUC 0.67 against 0.71). "
+        "The churn model (boosting) was trained on 5 earlier snapshots and tested on the accounts as they were on "
+        "2025-10-31, judged by what happened afterwards; its backtest beside the recency rule:"
+    ) in html
+    assert "<td>ROC AUC (ranking; 0.5 = random, 1 = perfect)</td><td>0.672</td><td>0.710</td>" in html
+    captured.clear()
+    section.account_appendix(_Account(_churn("the recency rule"), _evaluation()))  # a method that does not say it
+    html = "".join(captured)
+    assert (
         "A churn model (boosting) was trained on 5 earlier snapshots and tested on the accounts as they were on "
         "2025-10-31, judged by what happened afterwards; it lost to the recency rule in that test (ROC AUC 0.672 "
         "against 0.710; Brier score 0.203 against 0.179, the model first), so every account&#x27;s churn risk "

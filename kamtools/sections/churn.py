@@ -251,7 +251,7 @@ def account_appendix(acct) -> None:
     if not method.startswith("churn model"):
         if isinstance(evaluation, pd.DataFrame) and len(evaluation):
             # a model was trained and tested, but lost to the recency rule: say so, with its figures
-            display.paragraph(f"How the churn risk was estimated: {method}. {_lost_sentence(evaluation)}")
+            display.paragraph(f"How the churn risk was estimated: {method}. {_lost_sentence(evaluation, method)}")
             _backtest_table(evaluation)
             return
         display.paragraph(
@@ -272,9 +272,17 @@ def account_appendix(acct) -> None:
     )
 
 
-def _lost_sentence(evaluation: pd.DataFrame) -> str:
-    """A churn model that was trained but lost to the recency rule out of time, with its figures."""
+def _lost_sentence(evaluation: pd.DataFrame, method: str = "") -> str:
+    """A churn model that was trained but lost to the recency rule out of time, with its figures (unless
+    ``method``, the sentence before it, quotes them already: then what was tested and where the table is)."""
     ev = evaluation.iloc[0]
+    trained = (
+        f"churn model ({ev['chosen_model']}) was trained on {int(ev['train_snapshots'])} earlier snapshots and "
+        f"tested on the accounts as they were on {formatting.date(ev['test_as_of'])}, judged by what happened "
+        "afterwards"
+    )
+    if "lost to it" in method:
+        return f"The {trained}; its backtest beside the recency rule:"
     by = evaluation.set_index("metric")
     figures = []
     if "roc_auc" in by.index:
@@ -289,9 +297,7 @@ def _lost_sentence(evaluation: pd.DataFrame) -> str:
         )
     shown = f" ({'; '.join(figures)}, the model first)" if figures else ""
     return (
-        f"A churn model ({ev['chosen_model']}) was trained on {int(ev['train_snapshots'])} earlier snapshots and "
-        f"tested on the accounts as they were on {formatting.date(ev['test_as_of'])}, judged by what happened "
-        f"afterwards; it lost to the recency rule in that test{shown}, so every account's churn risk comes from "
+        f"A {trained}; it lost to the recency rule in that test{shown}, so every account's churn risk comes from "
         "the rule, not the model."
     )
 
