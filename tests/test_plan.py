@@ -341,7 +341,8 @@ def test_objectives_from_forecast_and_whitespace(demo, demo_context):
     margin, bench = plan.facts["margin_pct"], plan.facts["margin_benchmark"]
     want = margin if margin >= bench else margin + 0.5 * (bench - margin)
     assert obj.loc["margin", "target_value"] == pytest.approx(want)
-    assert "churn_risk" in plan.risks["rule_id"].tolist()
+    # the churn risk is flagged (this churn table lists no driver: the rule for an unexplained risk)
+    assert "churn_risk_unexplained" in plan.risks["rule_id"].tolist()
     assert "forecast" not in plan.unavailable and "whitespace" not in plan.unavailable
 
 

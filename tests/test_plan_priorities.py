@@ -126,7 +126,10 @@ def test_most_urgent_list_is_sorted_by_value_at_stake():
 # ---- rules that need facts -------------------------------------------------------------------
 def test_no_decision_maker_means_find_one_not_agree_with_one():
     kpis = _kpis(N={"decision_makers": 0.0, "contacts": 2.0}, D={"decision_makers": 2.0, "contacts": 4.0})
-    _, actions = _plan(kpis, churn=_churn({"N": (0.62, 310_000.0), "D": (0.62, 310_000.0)}))
+    drivers = pd.DataFrame(  # the churn drivers the retention plan addresses
+        {"account_id": ["N", "D"], "rank": 1, "direction": "raises risk", "sentence": "Orders fell by half."}
+    )
+    _, actions = _plan(kpis, churn=_churn({"N": (0.62, 310_000.0), "D": (0.62, 310_000.0)}), churn_drivers=drivers)
     n = actions[actions["account_id"] == "N"]
     assert n["action"].iloc[0].startswith("Find and meet a decision maker")
     assert not n["action"].str.contains("with the decision maker").any()

@@ -6,6 +6,9 @@
 2. A lapsed one-time buyer gets the low-cost win-back, not a high-priority call ahead of the top customer (CDNOW
    C20991: one order 291 days ago, a high "Win-back call" due first), and a lapsed account gets no margin action
    "at the next price negotiation".
+3. A churn score with no driver listed (CDNOW at 1 month, C05805) asks for the next order, not for "a retention plan
+   that addresses the churn drivers" with "drivers: none listed", and its objective is the repeat order that lowers
+   the score, not "bring churn score from 57/100 below 30/100".
 """
 
 from __future__ import annotations
@@ -140,3 +143,72 @@ def test_the_one_time_buyer_fact_is_unknown_without_an_order_count():
     facts, _ = P.account_facts({"kpis": kpis}, AS_OF)
     assert facts["one_time_buyer"].isna().all()
     assert "one_time_buyer" in P.FACTS
+
+
+# ---- 3. a churn score with no driver: the next order, not a plan for drivers nobody listed -----------------
+
+
+_SCORE_METHOD = "a churn score, not a probability: the value model's activity score (no churn model was trained)"
+
+
+def _score_plans(drivers: pd.DataFrame | None = None, decision_makers: float | None = None):
+    kpis = _kpis([{"account_id": "C05805", "revenue_ltm": 2_118.3, "days_since_last_order": 40.0, "orders_ltm": 1.0}])
+    if decision_makers is not None:
+        kpis["decision_makers"] = decision_makers
+    else:
+        kpis = kpis.drop(columns="decision_makers")
+    churn = pd.DataFrame(
+        {
+            "account_id": ["C05805"],
+            "churn_probability": [0.567],
+            "risk_band": ["high"],
+            "revenue_at_risk": [1_344.4],
+            "method": [_SCORE_METHOD],
+        }
+    )
+    tables = {"kpis": kpis, "churn": churn}
+    if drivers is not None:
+        tables["churn_drivers"] = drivers
+    return P.plans(tables, AS_OF)
+
+
+def test_a_churn_score_without_drivers_asks_for_the_next_order():
+    built = _score_plans()
+    assert built.actions[["rule_id", "priority", "action"]].values.tolist() == [
+        [
+            "churn_risk_unexplained",
+            "high",
+            "Call the buyer to confirm the next order and what would make them reorder",
+        ]
+    ]
+    assert built.risks["risk"].tolist() == ["Churn score 57/100 with 1.3k revenue at risk; last order 40 days ago"]
+    ret = built.objectives[built.objectives["objective"] == "retention"]["text"].tolist()
+    assert ret == [
+        "Keep the account: get a repeat order (churn score 57/100, high from 30/100: the score reads the account's "
+        "buying, and a new order is what lowers it), protecting 1.3k of revenue at risk"
+    ]
+    everything = " ".join(str(v) for t in (built.objectives, built.risks, built.actions) for v in t.to_numpy().ravel())
+    assert "none listed" not in everything and "below 30/100" not in everything
+    # no decision maker on file: find one, and still ask for the order
+    none_on_file = _score_plans(decision_makers=0.0)
+    assert none_on_file.actions["action"].tolist() == [
+        "Find the buyer and a decision maker (no one on file), then confirm the next order and what would make "
+        "them reorder"
+    ]
+
+
+def test_listed_drivers_keep_the_retention_plan():
+    drivers = pd.DataFrame(
+        {
+            "account_id": ["C05805"],
+            "rank": [1],
+            "direction": ["raises risk"],
+            "sentence": ["Order frequency fell by half against the year before."],
+        }
+    )
+    built = _score_plans(drivers)
+    assert built.actions["action"].tolist() == [
+        "Agree a retention plan with the decision maker that addresses the churn drivers"
+    ]
+    assert built.risks["risk"].iloc[0].endswith("drivers: Order frequency fell by half against the year before")
+    assert built.facts["churn_driver_count"].tolist() == [1.0]

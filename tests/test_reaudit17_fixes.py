@@ -49,9 +49,10 @@ def test_no_decision_maker_action_without_a_contacts_table():
     actions = built.actions[built.actions["account_id"] == "A1"]
     text = " ".join(actions["action"].astype(str)) + " " + " ".join(actions["evidence"].astype(str))
     assert "no one on file" not in text and "no decision maker on file" not in text
-    # the churn risk is still acted on, and its drivers are not a bare "n/a"
-    assert "Agree a retention plan with the decision maker that addresses the churn drivers" in set(actions["action"])
-    assert "drivers: none listed (see the churn section)" in text
+    # the churn risk is still acted on; with no driver listed it asks for the next order, never "drivers: n/a"
+    # or "drivers: none listed" (issue 17, READER17)
+    assert "Call the buyer to confirm the next order and what would make them reorder" in set(actions["action"])
+    assert "drivers:" not in text
     assert "n/a" not in text
 
 
@@ -59,8 +60,8 @@ def test_the_decision_maker_action_where_the_contacts_show_none():
     built = _plans(0.0)
     actions = built.actions[built.actions["account_id"] == "A1"]
     assert (
-        "Find and meet a decision maker (no one on file), then agree a retention plan that addresses the churn drivers"
-        in set(actions["action"])
+        "Find the buyer and a decision maker (no one on file), then confirm the next order and what would make them "
+        "reorder" in set(actions["action"])
     )
     built = _plans(2.0)
     actions = built.actions[built.actions["account_id"] == "A1"]

@@ -136,6 +136,10 @@ _FACT_SPEC: dict[str, tuple[str, str]] = {
     "churn_risk_band": ("text", "Churn risk band"),
     "revenue_at_risk": ("money", "Revenue at risk (churn model)"),
     "churn_drivers": ("text", "Top churn drivers in words"),
+    "churn_driver_count": (
+        "count",
+        "Churn drivers listed that raise the risk (0 where the account has a churn figure but no driver is listed)",
+    ),
     # competitors
     "threat_score": ("score", "Competitor threat score 0-100"),
     "threat_band": ("text", "Competitor threat band"),
@@ -522,9 +526,12 @@ def _churn_driver_facts(tables: Mapping[str, object], f: pd.DataFrame, unavailab
             lambda s: "; ".join(str(x).rstrip(".") for x in s)
         )
         f["churn_drivers"] = f["account_id"].map(joined).astype("str")
+        f["churn_driver_count"] = f["account_id"].map(d.groupby("account_id").size()).astype(float)
     if "churn_probability" in f.columns:
         # an account with a churn probability but no driver listed says so in words, not "n/a"
         known = pd.to_numeric(f["churn_probability"], errors="coerce").notna()
+        count = f["churn_driver_count"] if "churn_driver_count" in f.columns else pd.Series(np.nan, index=f.index)
+        f["churn_driver_count"] = count.mask(known & count.isna(), 0.0)
         drivers = f["churn_drivers"] if "churn_drivers" in f.columns else pd.Series(pd.NA, index=f.index, dtype="str")
         f["churn_drivers"] = drivers.astype("str").mask(known & drivers.isna(), "none listed (see the churn section)")
 

@@ -193,6 +193,23 @@ def _retention_objectives(facts: pd.DataFrame, ids: np.ndarray, min_value_at_sta
                     basis,
                 )
             )
+        elif p[i] >= RETENTION_CHURN_P and rev_ltm[i] > 0 and score:
+            # a score is no target a manager can steer to: the objective is the buying it reads, a repeat order
+            rar_txt = f", protecting {money(rar[i])} of revenue at risk" if rar[i] > 0 else ""
+            rows.append(
+                (
+                    ids[i],
+                    "retention",
+                    measure,
+                    p[i],
+                    RETENTION_TARGET_P,
+                    "prob",
+                    f"Keep the account: get a repeat order ({measure} {_churn_text(p[i], score)}, high from "
+                    f"{_churn_text(RETENTION_CHURN_P, score)}: the score reads the account's buying, and a new order "
+                    f"is what lowers it){rar_txt}",
+                    f"{measure} {_churn_text(p[i], score)} (threshold {_churn_text(RETENTION_CHURN_P, score)})",
+                )
+            )
         elif p[i] >= RETENTION_CHURN_P and rev_ltm[i] > 0:
             rar_txt = f", protecting {money(rar[i])} of revenue at risk" if rar[i] > 0 else ""
             rows.append(
