@@ -49,7 +49,9 @@ DEMO = {"n_accounts": 40, "years": 4, "seed": 7}
 # (PLANFIX17, issue 17: the margin rules margin_below_peers and negative_margin no longer fire on a lapsed account, so
 # their condition reads the churn band and their evidence names it ('Churn risk band: medium'); no action or risk of
 # the demo changed otherwise: plan_actions (facts) and plan_risks (evidence) written alone; churn and churn_drivers
-# differed in the working tree too, not from this change, and were left as they were)
+# differed in the working tree too, not from this change, and were left as they were; then the churn rules
+# churn_risk and churn_risk_no_dm read churn_driver_count (an account with no driver listed gets the *_unexplained
+# rule, asking for the next order; none on this demo), which their evidence now names: the same two entries again)
 # (CHURNFIX17, issue 17: the lost-bids churn reason names no competitor, 'Bids lost to competitors in the last 24
 # months (3 bids lost in the last 12 months)': the feature keeps the alphabetically first of a tie; on this demo the
 # churn model wins, so the recency rule's reasons do not show here: churn (driver_1..3) and churn_drivers (sentence)
