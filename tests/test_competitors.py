@@ -383,3 +383,29 @@ def test_sections_show_sentences_when_tables_are_missing(tmp_path, captured):
     html = "".join(captured)
     assert "No opportunities table was supplied" in html
     assert "potential_revenue" in html
+
+
+def test_a_share_of_wallet_over_100_percent_is_not_quoted():
+    # a wallet estimate below what the account bought gives shares over 100%: the reason says so instead
+    from kamtools.competitors.threat import _threat_reasons
+
+    out = pd.DataFrame(
+        {
+            "main_competitor": ["", ""],
+            "n_lost_recent": [0, 0],
+            "n_bids_recent": [0, 0],
+            "lost_to_main": [0, 0],
+            "lost_amount_recent": [0.0, 0.0],
+            "price_gap": [0.0, 0.0],
+            "price_gap_source": ["", ""],
+            "share_of_wallet": [0.14, 0.2],
+            "share_of_wallet_prior": [1.49, 0.4],
+            "revenue_change_pct": [-0.9, -0.5],
+        }
+    )
+    over, normal = _threat_reasons(out, 12)
+    assert "149%" not in over and over == (
+        "Revenue fell 90% on the prior 12 months (share of wallet not shown: the wallet estimate, "
+        "potential_revenue, is below what the account bought)."
+    )
+    assert normal == "Share of wallet fell from 40% to 20% (revenue -50%)."

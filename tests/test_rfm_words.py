@@ -98,3 +98,8 @@ def test_an_active_hibernating_account_is_compared_not_called_long_gone(captured
         "RFM 211 (hibernating): few orders and low spend, and ordered less recently than most accounts; "
         "last order 35 days ago"
     )
+
+
+def test_one_day_and_one_order_read_in_the_singular(captured):
+    line = _bullet(_segment_row(recency_days=1.0, frequency=1, lapsed_months=np.nan), captured)
+    assert "last order 1 day ago, 1 order and " in line

@@ -214,19 +214,28 @@ def _threat_reasons(out: pd.DataFrame, months: int, prior_known: bool = True) ->
         "",
     )
     sow_known = out["share_of_wallet"].notna() & out["share_of_wallet_prior"].notna()
+    # a share over 100% means the wallet estimate is below what the account bought: no share to quote
+    over = (out["share_of_wallet"] > 1.0) | (out["share_of_wallet_prior"] > 1.0)
     fell = out["revenue_change_pct"] < -0.05
     r_wallet = np.where(
         fell,
         np.where(
-            sow_known,
-            "Share of wallet fell from "
-            + _pct(out["share_of_wallet_prior"])
-            + "% to "
-            + _pct(out["share_of_wallet"])
-            + "% (revenue "
-            + _pct(out["revenue_change_pct"])
-            + "%).",
-            "Revenue fell " + _pct(-out["revenue_change_pct"]) + "% on the prior 12 months.",
+            sow_known & over,
+            "Revenue fell "
+            + _pct(-out["revenue_change_pct"])
+            + "% on the prior 12 months (share of wallet not shown: the wallet estimate, potential_revenue, is "
+            "below what the account bought).",
+            np.where(
+                sow_known,
+                "Share of wallet fell from "
+                + _pct(out["share_of_wallet_prior"])
+                + "% to "
+                + _pct(out["share_of_wallet"])
+                + "% (revenue "
+                + _pct(out["revenue_change_pct"])
+                + "%).",
+                "Revenue fell " + _pct(-out["revenue_change_pct"]) + "% on the prior 12 months.",
+            ),
         ),
         "",
     )

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from kamtools import display
+from kamtools import display, formatting
 
 __all__ = [
     "Section",
@@ -290,7 +290,7 @@ def portfolio_header(bundle) -> None:
     m = bundle.manifest
     display.title(
         "Portfolio overview",
-        f"{m.get('n_accounts', len(bundle.accounts))} accounts · data as of {m['as_of']} · kamtools {m.get('kamtools_version', '')}",
+        f"{formatting.counted(m.get('n_accounts', len(bundle.accounts)), 'account')} · data as of {m['as_of']} · kamtools {m.get('kamtools_version', '')}",
     )
     display.contents((s.key, s.title) for s in PORTFOLIO_SECTIONS)
 

@@ -51,8 +51,9 @@ def account_section(acct) -> None:
                 else f"Placed by attractiveness only: {QUADRANTS.get(str(row['quadrant']), '')}."
             ),
             f"RFM {row['rfm_score']} ({row['rfm_segment']}{_lapsed_note(row)}): "
-            f"{RFM_SEGMENT_MEANING.get(str(row['rfm_segment']), '')}; last order {row['recency_days']:.0f} days ago, "
-            f"{int(row['frequency'])} orders and {money(float(row['monetary']))} revenue in the last 12 months.",
+            f"{RFM_SEGMENT_MEANING.get(str(row['rfm_segment']), '')}; last order "
+            f"{formatting.counted(round(float(row['recency_days'])), 'day')} ago, "
+            f"{formatting.counted(int(row['frequency']), 'order')} and {money(float(row['monetary']))} revenue in the last 12 months.",
             f"ABC class {row['abc_revenue']} by revenue and {row['abc_margin']} by margin "
             "(A: the accounts making the first 80% of the total, B the next 15%, C the rest).",
             f"Behavioural cluster: {row['cluster_name']}.",

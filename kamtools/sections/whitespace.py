@@ -273,7 +273,9 @@ def _top_whitespace(bundle) -> None:
             return
         recs, weak = split_recommended(recs)
         display.paragraph(
-            f"{recs['account_id'].nunique():,} accounts have {len(recs):,} recommended categories (adoption "
+            f"{formatting.counted(recs['account_id'].nunique(), 'account')} "
+            f"{'has' if recs['account_id'].nunique() == 1 else 'have'} "
+            f"{formatting.counted(len(recs), 'recommended category', 'recommended categories')} (adoption "
             f"probability {min_useful_p():.0%} or more) with a total expected first-year value of "
             f"{display.money(recs['expected_value'].sum())} (probability-weighted); {len(weak):,} further "
             "opportunities are below that probability and not recommended."
@@ -308,8 +310,9 @@ def _top_uncalibrated(bundle, recs: pd.DataFrame) -> None:
     """Without calibrated probabilities: the listed categories by first-year spend if adopted, no expected value."""
     listed, weak = split_recommended(recs)
     display.paragraph(
-        uncalibrated_reason(bundle)
-        + f" {listed['account_id'].nunique():,} accounts have {len(listed):,} categories with a score of "
+        uncalibrated_reason(bundle) + f" {formatting.counted(listed['account_id'].nunique(), 'account')} "
+        f"{'has' if listed['account_id'].nunique() == 1 else 'have'} "
+        f"{formatting.counted(len(listed), 'category', 'categories')} with a score of "
         f"{min_useful_p():.0%} or more ({len(weak):,} further score lower); below, the 15 with the largest "
         "first-year spend if adopted (not weighted by any probability)."
     )
