@@ -16,7 +16,7 @@ from kamtools.deck.charts import add_chart, add_table
 from kamtools.deck.slides import Deck
 from kamtools.deck.source import AccountRows
 from kamtools.deck.text import literal, missing, wording
-from kamtools.formatting import count, currency_of, date, day, money, month, number, pct, pct_banded
+from kamtools.formatting import attainment, count, currency_of, date, day, money, month, number, pct, pct_banded
 from kamtools.plan.actions import stake_text
 from kamtools.sections.whitespace import calibrated, min_useful_p, split_recommended, uncalibrated_reason
 
@@ -399,7 +399,10 @@ def _internal_glance(deck: Deck, account: AccountRows) -> None:
             f"{money(info.get('revenue_ltm'), deck.currency)} ({pct(info.get('growth_pct'), True)})",
         ),
         ("Revenue so far this year", money(info.get("revenue_ytd"), deck.currency)),
-        ("Target attainment / pace", f"{pct(info.get('target_attainment'))} / {pct(info.get('target_pace'))}"),
+        (
+            "Target attainment / pace",
+            f"{attainment(info.get('target_attainment'))} / {attainment(info.get('target_pace'))}",
+        ),
         (
             "Forecast, next 12 months (80% range)",
             f"{money(info.get('forecast_next_12m'), deck.currency)} ({money(info.get('forecast_next_12m_lo_80'), deck.currency)}"
@@ -515,7 +518,7 @@ def _internal_targets(deck: Deck, account: AccountRows) -> None:
             money(t.revenue_target, deck.currency),
             money(t.booked_ytd, deck.currency),
             money(t.expected_total, deck.currency),
-            pct(t.expected_attainment),
+            attainment(t.expected_attainment),
             pct(t.p_reach_target),
         )
         for t in targets.itertuples()

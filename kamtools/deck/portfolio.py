@@ -14,7 +14,7 @@ from kamtools.churn.bands import HIGH_RISK_P, MEDIUM_RISK_P, is_score, score_tex
 from kamtools.deck.charts import MONEY_FORMAT, PCT_FORMAT, add_chart, add_table
 from kamtools.deck.slides import Deck
 from kamtools.deck.text import literal, missing, wording
-from kamtools.formatting import count, currency_of, date, money, pct, pct_banded
+from kamtools.formatting import attainment, count, currency_of, date, money, pct, pct_banded
 
 TOP = 10
 
@@ -49,7 +49,7 @@ def _headline(deck: Deck, bundle: Bundle, acc: pd.DataFrame) -> None:
             "Revenue so far this year",
             f"{money(k.get('revenue_ytd'), deck.currency)} ({pct(k.get('growth_ytd_pct'), True)})",
         ),
-        ("Target attainment so far", pct(k.get("target_attainment"))),
+        ("Target attainment so far", attainment(k.get("target_attainment"))),
         ("Gross margin, last 12 months", pct(k.get("margin_pct"), digits=1)),
     ]
     if "revenue_at_risk" in acc:
@@ -236,7 +236,7 @@ def _forecast(deck: Deck, bundle: Bundle) -> None:
             money(t.revenue_target, deck.currency),
             money(t.booked_ytd, deck.currency),
             money(t.expected_total, deck.currency),
-            pct(t.expected_attainment),
+            attainment(t.expected_attainment),
             pct(t.p_reach_target),
         )
         for t in target.sort_values("period").itertuples()
