@@ -11,6 +11,7 @@ import pandas as pd
 
 from kamtools import display, formatting
 from kamtools.churn.bands import churn_is_score, is_score, score_text  # noqa: F401 (re-exported)
+from kamtools.churn.baseline import WARNING_PREFIX
 from kamtools.churn.scoring import HIGH_RISK_P, MEDIUM_RISK_P
 from kamtools.data.portfolio import NotAvailable
 from kamtools.plotting.churn import calibration_plot, drivers_plot, importance_plot
@@ -101,7 +102,8 @@ def account_section(acct) -> None:
     )
     if not model:
         display.paragraph(f"How this was estimated: {row['method']}.")
-        return  # no model: no drivers (the sentence above says why)
+        _rule_why(acct)  # the recency rule's order gap, and the trained model's signs beside it
+        return
     show_notes(acct.bundle, "churn")  # windows of the churn definition shortened to the history
     _why(acct, row)
 
@@ -162,6 +164,27 @@ def _position(acct, prob: float) -> str:
             else:
                 position = f" That is lower than for {formatting.pct_banded(above, (1.0,))} of the active accounts."
     return position
+
+
+def _rule_why(acct) -> None:
+    """Where a rule (not the churn model) gave the figure: the order gap it rests on, then the trained
+    model's drivers as warning signs the figure does not include (rows the churn stage marks so)."""
+    drivers = acct.table("churn_drivers")
+    if isinstance(drivers, NotAvailable) or drivers.empty or "direction" not in drivers.columns:
+        return  # a fallback without drivers: the method sentence above says how the figure was made
+    drivers = drivers.sort_values("rank")
+    direction = drivers["direction"].astype(str)
+    basis, signs = drivers[direction != "warning sign"], drivers[direction == "warning sign"]
+    if not basis.empty:
+        display.heading("Why", level=3)
+        display.bullets([driver_sentence(r) for _, r in basis.iterrows()])
+    if not signs.empty:
+        display.heading("Warning signs", level=3)
+        display.paragraph(
+            "The trained churn model saw these; its figure lost to the rule out of time, so they are not in the "
+            "figure above, but each is something to check with the account."
+        )
+        display.bullets([driver_sentence(r).removeprefix(WARNING_PREFIX) for _, r in signs.iterrows()])
 
 
 def _why(acct, row: pd.Series) -> None:
