@@ -16,7 +16,8 @@ simple rule, and explains every account's risk in plain language.
   choosing between a regularised logistic model, gradient boosting and their blend on
   held-out evidence, with per-row :meth:`~ChurnModel.explain`.
 * :func:`score` — probability, risk band (chosen from revenue at risk), revenue at risk
-  and top drivers per account, falling back to the value model's probability of no order in
+  (probability x the account's 12-month forecast when one is given, else x the value
+  model's expected 12-month value) and top drivers per account, falling back to the value model's probability of no order in
   the next ``horizon_months`` when history is too short to train a model.
 * :func:`evaluate` — out-of-time backtest beside the recency baseline.
 * :func:`bundle_tables` — the tables written by ``kamtools analyze``.
@@ -110,6 +111,8 @@ CHURN_COLUMNS = [
     "risk_band",
     "revenue_at_risk",
     "expected_value_12m",
+    "risk_base_12m",
+    "risk_base",
     "p_alive",
     "method",
 ]
@@ -139,7 +142,9 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
     (``model, bin, mean_predicted, observed_rate, n``), ``churn_importance``
     (``feature, label, importance, share, direction, effect``) and
     ``churn_model_selection``. ``inputs["value"]`` is used for today's P(alive) and
-    expected value when present.
+    expected value when present; ``inputs["forecast_summary"]`` gives the 12-month forecast that
+    revenue at risk multiplies (``risk_base_12m``, ``risk_base``: "forecast", or the value model
+    for an account without one; ``_notes`` says which).
 
     The churn definition is ``inputs["_churn_definition"]`` (the one given to
     ``kamtools analyze``) or the default. Its windows are shortened when the order history is too short
@@ -157,11 +162,13 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
         training=training,
         short_history=None if fit.trainable else fit.note,
         value_model=inputs.get("value_model"),
+        forecast=inputs.get("forecast_summary"),
     )
-    notes = {"churn": fit.note} if fit.note else {}
     if isinstance(res, NotAvailable):
         names = ["churn", "churn_drivers", "churn_features", "churn_evaluation", "churn_calibration"]
         return {n: res for n in names + ["churn_importance", "churn_model_selection"]}
+    basis = next((n for n in res.notes if n.startswith("Revenue at risk is")), "")  # forecast or value model
+    notes = {"churn": " ".join(n for n in (fit.note, basis) if n)} if fit.note or basis else {}
     out: dict[str, pd.DataFrame | NotAvailable] = {"_notes": notes}
     driver_cols = [c for c in res.table.columns if c.startswith("driver_") or c == "in_our_favour"]
     out["churn"] = res.table[CHURN_COLUMNS + driver_cols].copy()

@@ -91,3 +91,35 @@ def _ranked(table: pd.DataFrame) -> pd.DataFrame:
     out = out.sort_values(["revenue_at_risk", "account_id"], ascending=[False, True], kind="stable")
     out.insert(1, "risk_rank", np.arange(1, len(out) + 1))
     return out.reset_index(drop=True)
+
+
+_BASE_WORDS = {
+    "forecast": "the 12-month forecast",
+    "value model": "the value model's expected 12-month value",
+    "last 12 months' revenue": "the last 12 months' revenue",
+}
+
+
+def risk_base_words(source: object) -> str:
+    """What revenue at risk multiplies the churn probability (or score) by, in words, for a churn table's
+    ``risk_base`` (a table written before that column existed used the value model)."""
+    text = "value model" if source is None or pd.isna(source) else str(source)
+    return _BASE_WORDS.get(text, "the value model's expected 12-month value")
+
+
+def risk_base_phrase(churn: pd.DataFrame) -> str:
+    """The basis of revenue at risk over a whole churn table: "the 12-month forecast", naming the accounts that
+    use another figure (no forecast for them), or that other figure when no account has a forecast."""
+    if "risk_base" not in churn.columns or not len(churn):
+        return risk_base_words(None)
+    sources = churn["risk_base"].astype(str)
+    if (sources == "forecast").all():
+        return risk_base_words("forecast")
+    if not (sources == "forecast").any():
+        return risk_base_words(sources.iloc[0])
+    other = sources[sources != "forecast"]
+    n = len(other)
+    return (
+        f"the 12-month forecast ({risk_base_words(other.iloc[0])} for the {n} account{'s' if n != 1 else ''} "
+        "without a forecast)"
+    )

@@ -75,7 +75,8 @@ def rescore_with_recency(
     rows = _gap_rows(features, out.loc[active, "account_id"])
     prob = recency_baseline(training, rows)
     out.loc[active, "churn_probability"] = prob
-    out.loc[active, "revenue_at_risk"] = prob * out.loc[active, "expected_value_12m"].fillna(0.0).to_numpy()
+    base = "risk_base_12m" if "risk_base_12m" in out.columns else "expected_value_12m"  # the forecast, when given
+    out.loc[active, "revenue_at_risk"] = prob * out.loc[active, base].fillna(0.0).to_numpy()
     bands, _ = risk_bands(prob, None, high, medium)
     out.loc[active, "risk_band"] = bands
     floor = recency_floor(training)

@@ -18,12 +18,15 @@ history holds too few such dates.
 
 Revenue at risk
 ---------------
-``revenue_at_risk = churn_probability x expected_value_12m`` for every account with a
+``revenue_at_risk = churn_probability x risk_base_12m`` for every account with a
 probability, active or lapsed (one definition: the portfolio total is the sum over all
-accounts; a lapsed account without a probability has none), where the expected 12-month
-value is the value model's discounted expected revenue (``kamtools.value``; note that it
-already weighs in the value model's own P(alive), so this is a conservative figure) or,
-without the value model, the last 12 months' revenue as a run rate.
+accounts; a lapsed account without a probability has none). ``risk_base_12m`` is the
+account's 12-month forecast (``forecast_summary.forecast_next_12m``, the revenue the reports
+tell the KAM to plan with, so the figure never exceeds that forecast) wherever one is given
+(``risk_base`` "forecast"); without a forecast (an account the forecast left out, or
+:func:`score` called on a Portfolio alone) it is the value model's discounted expected
+12-month revenue (``kamtools.value``, ``risk_base`` "value model") or, without the value
+model, the last 12 months' revenue as a run rate. :func:`risk_base` says which in a sentence.
 
 Fallback
 --------
@@ -162,6 +165,7 @@ def score_details(
     random_state: int = 0,
     short_history: str | None = None,
     value_model: pd.DataFrame | None = None,
+    forecast: pd.DataFrame | None = None,
 ) -> ChurnScores | NotAvailable:
     """Fit on history before ``as_of`` and score every account on ``as_of``.
 
@@ -172,9 +176,12 @@ def score_details(
     portfolio, definition and ``as_of``). ``short_history`` is the sentence saying why the
     history is too short to train (from :func:`kamtools.churn.labels.fit_definition`), used
     as the reason when no model can be trained. ``value_model`` is the value model's
-    table (with ``value``, it gives the fallback without refitting). Returns
-    :class:`ChurnScores`, or NotAvailable when neither a churn model nor the value
-    model can be fitted.
+    table (with ``value``, it gives the fallback without refitting). ``forecast`` is the
+    forecast stage's ``forecast_summary`` (``account_id, forecast_next_12m``): revenue at risk
+    is the probability x that 12-month forecast, the figure the reports plan with; an account
+    without one (or every account, when ``forecast`` is None) uses the expected 12-month value
+    (:func:`risk_base`). Returns :class:`ChurnScores`, or NotAvailable when neither a churn
+    model nor the value model can be fitted.
     """
     d = definition or ChurnDefinition()
     as_of = portfolio.as_of if as_of is None else pd.Timestamp(as_of).normalize()
@@ -203,10 +210,13 @@ def score_details(
         notes.append(f"Expected 12-month value is last-12-month revenue ({value_tab})")
     else:
         ev = X["expected_value_12m"].to_numpy(dtype=float)
-    gone = lapsed_rate(p, d.lookback_months, d.horizon_months, ~active & ever)
-    table, thresholds = _churn_table(
-        X, scored, np.nan_to_num(ev, nan=0.0), active, ever, d, high_band_p, medium_band_p, gone
+    ev = np.nan_to_num(ev, nan=0.0)
+    base, source, note = risk_base(
+        X["account_id"], ev, forecast, "value model" if not isinstance(value_tab, str) else None
     )
+    notes.append(note)
+    gone = lapsed_rate(p, d.lookback_months, d.horizon_months, ~active & ever)
+    table, thresholds = _churn_table(X, scored, ev, active, ever, d, high_band_p, medium_band_p, gone, (base, source))
     drivers = None
     if scored.drivers is not None:
         drivers = _add_driver_columns(table, X.loc[active, "account_id"], scored, top)
@@ -372,13 +382,16 @@ def _churn_table(
     high_band_p: float,
     medium_band_p: float,
     gone: LapsedRate,
+    base: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, float]]:
     """The churn table before ranking and the band cut-offs used. A lapsed account's probability
     is the history's rate of lapsed accounts staying away (:mod:`kamtools.churn.lapsed`), NaN
-    when the history cannot tell; its revenue at risk is then NaN too (not counted)."""
+    when the history cannot tell; its revenue at risk is then NaN too (not counted). ``base`` is the
+    12-month figure revenue at risk multiplies and where it comes from (:func:`risk_base`); default ``ev``."""
     lapsed = ~active
+    amount, source = base if base is not None else (ev, np.full(len(X), "value model", dtype=object))
     prob = np.where(lapsed & ever, gone.probability, scored.prob)
-    rar = np.where(lapsed & ever & np.isnan(prob), np.nan, np.nan_to_num(prob * ev, nan=0.0))
+    rar = np.where(lapsed & ever & np.isnan(prob), np.nan, np.nan_to_num(prob * amount, nan=0.0))
     bands, thresholds = risk_bands(np.where(active, prob, 0.0)[active], rar[active], high_band_p, medium_band_p)
     band = np.full(len(X), "lapsed", dtype=object)
     band[active] = bands
@@ -397,11 +410,50 @@ def _churn_table(
             "risk_band": pd.array(band, dtype="str"),
             "revenue_at_risk": rar,
             "expected_value_12m": ev,
+            "risk_base_12m": amount,
+            "risk_base": pd.array(source, dtype="str"),
             "p_alive": X["p_alive"].to_numpy(dtype=float) if "p_alive" in X.columns else np.nan,
             "method": pd.array(method, dtype="str"),
         }
     )
     return table, thresholds
+
+
+RISK_BASE_FORECAST = "forecast"
+
+
+def risk_base(
+    account_ids: pd.Series, ev: np.ndarray, forecast: pd.DataFrame | None, ev_source: str | None = "value model"
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """(12-month figure, its source per account, a sentence) that revenue at risk multiplies the churn probability by.
+
+    The figure is the account's 12-month forecast (``forecast["forecast_next_12m"]``, the revenue the reports tell
+    the KAM to plan with) wherever the forecast gives one; elsewhere ``ev``: the value model's expected 12-month
+    value (``ev_source`` "value model") or, without it (``ev_source`` None), the last 12 months' revenue. So revenue
+    at risk never exceeds the forecast it is part of."""
+    ids = account_ids.astype(str).to_numpy()
+    fallback = ev_source or "last 12 months' revenue"
+    fallback_words = (
+        "the value model's expected 12-month value" if ev_source else "the last 12 months' revenue as a run rate"
+    )
+    fc = np.full(len(ids), np.nan)
+    if isinstance(forecast, pd.DataFrame) and {"account_id", "forecast_next_12m"} <= set(forecast.columns):
+        by_id = forecast.drop_duplicates("account_id").set_index(forecast["account_id"].drop_duplicates().astype(str))
+        fc = pd.to_numeric(pd.Series(ids).map(by_id["forecast_next_12m"]), errors="coerce").to_numpy(dtype=float)
+    has = np.isfinite(fc)
+    amount = np.where(has, np.clip(fc, 0.0, None), ev)
+    source = np.where(has, RISK_BASE_FORECAST, fallback).astype(object)
+    if has.all():
+        note = "Revenue at risk is the churn probability x the account's 12-month forecast."
+    elif has.any():
+        n = int((~has).sum())
+        note = (
+            f"Revenue at risk is the churn probability x the account's 12-month forecast; "
+            f"{n} account{'s' if n != 1 else ''} without a forecast use{'' if n != 1 else 's'} {fallback_words}."
+        )
+    else:
+        note = f"Revenue at risk is the churn probability x {fallback_words} (no 12-month forecast was given)."
+    return amount, source, note
 
 
 def _add_driver_columns(table: pd.DataFrame, active_ids: pd.Series, scored: _Probabilities, top: int) -> pd.DataFrame:
@@ -430,7 +482,8 @@ def score(portfolio: Portfolio, as_of: str | pd.Timestamp | None = None, **kwarg
     Returns one row per account, highest revenue at risk first: ``account_id``,
     ``risk_rank``, ``churn_probability`` (calibrated, 0-1), ``risk_band`` (high / medium
     / low from the probability, ``lapsed``, ``no orders yet``), ``revenue_at_risk``
-    (probability x expected 12-month value, currency), ``expected_value_12m``,
+    (probability x the 12-month forecast given as ``forecast``, else x the expected 12-month value, currency),
+    ``expected_value_12m``, ``risk_base_12m`` and ``risk_base`` (the figure multiplied and its source),
     ``p_alive``, ``method`` (how the probability was obtained, including the fallback),
     ``driver_1..driver_3`` (the reasons that raise the risk, as sentences a KAM can act on;
     empty when none is presentable, see :func:`presentable_drivers`) and ``in_our_favour``

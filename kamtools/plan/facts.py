@@ -134,7 +134,7 @@ _FACT_SPEC: dict[str, tuple[str, str]] = {
     "churn_label": ("text", "What the churn figure is, to start a sentence: 'Churn probability' or 'Churn score'"),
     "churn_figure": ("text", "The churn figure as the reports write it: '57%' for a probability, '57/100' for a score"),
     "churn_risk_band": ("text", "Churn risk band"),
-    "revenue_at_risk": ("money", "Revenue at risk (churn model)"),
+    "revenue_at_risk": ("money", "Revenue at risk (churn probability x the 12-month forecast)"),
     "churn_drivers": ("text", "Top churn drivers in words"),
     "churn_driver_count": (
         "count",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from kamtools import display, formatting
-from kamtools.churn.bands import churn_is_score, is_score, score_text  # noqa: F401 (re-exported)
+from kamtools.churn.bands import churn_is_score, is_score, risk_base_phrase, risk_base_words, score_text  # noqa: F401
 from kamtools.churn.baseline import WARNING_PREFIX
 from kamtools.churn.scoring import HIGH_RISK_P, MEDIUM_RISK_P
 from kamtools.data.portfolio import NotAvailable
@@ -81,7 +81,8 @@ def account_section(acct) -> None:
         "medium": f"It is in the medium band (churn probability {MEDIUM_RISK_P:.0%} to {HIGH_RISK_P:.0%}).",
         "low": f"It is in the low band (churn probability below {MEDIUM_RISK_P:.0%}).",
     }[band]
-    at_risk = "Revenue at risk = probability x expected 12-month revenue"
+    base = risk_base_words(row.get("risk_base"))
+    at_risk = f"Revenue at risk = probability x {base}"
     if score:  # the bands cut the score at the same points; the money is weighted by a score, not expected
         band_text = {
             "high": f"It is in the high band (churn score {score_text(HIGH_RISK_P)} or more).",
@@ -89,8 +90,7 @@ def account_section(acct) -> None:
             "low": f"It is in the low band (churn score below {score_text(MEDIUM_RISK_P)}).",
         }[band]
         at_risk = (
-            "Revenue at risk, score-weighted (score x expected 12-month revenue: a figure to rank accounts by, "
-            "not an expected loss)"
+            f"Revenue at risk, score-weighted (score x {base}: a figure to rank accounts by, not an expected loss)"
         )
     model = str(row["method"]).startswith("churn model")
     definition = f"{_definition(evaluation)} " if model else ""  # the fallback uses no churn definition
@@ -141,7 +141,8 @@ def _lapsed(acct, row: pd.Series) -> None:
     at_risk = ""
     if not pd.isna(row["churn_probability"]) and not pd.isna(row["revenue_at_risk"]):
         at_risk = (
-            f" Revenue at risk = probability x expected 12-month revenue = {money(float(row['revenue_at_risk']))}."
+            f" Revenue at risk = probability x {risk_base_words(row.get('risk_base'))} = "
+            f"{money(float(row['revenue_at_risk']))}."
         )
     display.paragraph(
         f"{row['method'][0].upper()}{row['method'][1:]}. By the churn definition the account has already "
@@ -359,12 +360,12 @@ def revenue_at_risk_sentence(churn: pd.DataFrame, currency: str | None = None) -
     unknown = int(lapsed["churn_probability"].isna().sum())
     total = money(float(active["revenue_at_risk"].sum()), currency)
     text = (
-        "Revenue at risk is the churn probability x the expected 12-month value, added up over every account that "
+        f"Revenue at risk is the churn probability x {risk_base_phrase(churn)}, added up over every account that "
         f"has a probability (the same total as the index): {total} on active accounts"
     )
     if churn_is_score(active):
         text = (
-            "Revenue at risk is score-weighted here: the churn score x the expected 12-month value, added up over "
+            f"Revenue at risk is score-weighted here: the churn score x {risk_base_phrase(churn)}, added up over "
             f"every account that has a score (the same total as the index): {total} on active accounts. It ranks "
             "the money; it is not an expected loss, because the score is not a probability"
         )
@@ -413,7 +414,7 @@ def portfolio_section(bundle) -> None:
         display.paragraph(
             f"Risk bands follow the churn probability only: high from {ev['high_band_from']:.0%}, medium from "
             f"{ev['medium_band_from']:.0%}, low below. The money is ranked separately: accounts are listed by "
-            "revenue at risk (probability x expected 12-month value)."
+            f"revenue at risk (probability x {risk_base_phrase(churn)})."
         )
         display.paragraph("How well the model predicted churn out of time: see the appendix.")
     elif methods and not model:

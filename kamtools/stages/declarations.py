@@ -147,13 +147,14 @@ STAGES: tuple[Stage, ...] = (
         reads={
             "value": ("account_id", "p_alive", "expected_value_12m", "frequency", "recency", "T"),
             "value_model": ALL,
+            "forecast_summary": ("account_id", "forecast_next_12m"),  # revenue at risk = probability x forecast
         },
         settings=(CHURN_DEFINITION,),
         writes=(
             table(
                 "churn",
                 "account_id:str risk_rank:int churn_probability:float risk_band:str revenue_at_risk:float "
-                "expected_value_12m:float p_alive:float method:str driver_1:str driver_2:str driver_3:str "
+                "expected_value_12m:float risk_base_12m:float risk_base:str p_alive:float method:str driver_1:str driver_2:str driver_3:str "
                 "in_our_favour:str",
             ),
             table(

@@ -1,0 +1,114 @@
+"""Issue 17 (RISK17): revenue at risk is the churn probability x the account's 12-month forecast.
+
+The reports tell the KAM to plan with the forecast, so revenue at risk multiplies the forecast too and can never
+exceed it; the value model's expected 12-month value is used only for an account without a forecast (or when
+:mod:`kamtools.churn` is called on a Portfolio alone), and every sentence that defines the figure says which.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kamtools.churn.bands import risk_base_phrase, risk_base_words
+from kamtools.churn.baseline import rescore_with_recency
+from kamtools.churn.scoring import risk_base
+from kamtools.sections.churn import revenue_at_risk_sentence
+from kamtools.stages import declarations
+from kamtools.stages.runner import dependencies, ordered, stage
+
+IDS = pd.Series(["A1", "A2", "A3"], dtype="str")
+EV = np.array([579_900.0, 20_000.0, 5_000.0])  # the value model's expected 12-month value
+
+
+def test_the_forecast_is_the_base_where_given_and_the_value_model_elsewhere():
+    forecast = pd.DataFrame({"account_id": ["A2", "A1"], "forecast_next_12m": [15_000.0, 172_700.0]})
+    amount, source, note = risk_base(IDS, EV, forecast)
+    assert amount.tolist() == [172_700.0, 15_000.0, 5_000.0]
+    assert source.tolist() == ["forecast", "forecast", "value model"]
+    assert note == (
+        "Revenue at risk is the churn probability x the account's 12-month forecast; 1 account without a forecast "
+        "uses the value model's expected 12-month value."
+    )
+
+
+def test_every_account_with_a_forecast_reads_the_forecast_only():
+    forecast = pd.DataFrame({"account_id": ["A1", "A2", "A3"], "forecast_next_12m": [172_700.0, 0.0, 10.0]})
+    amount, source, note = risk_base(IDS, EV, forecast)
+    assert amount.tolist() == [172_700.0, 0.0, 10.0] and set(source) == {"forecast"}
+    assert note == "Revenue at risk is the churn probability x the account's 12-month forecast."
+
+
+def test_without_a_forecast_the_value_model_is_used_and_the_note_says_so():
+    amount, source, note = risk_base(IDS, EV, None)
+    assert amount.tolist() == EV.tolist() and set(source) == {"value model"}
+    assert note == (
+        "Revenue at risk is the churn probability x the value model's expected 12-month value "
+        "(no 12-month forecast was given)."
+    )
+    _, source, note = risk_base(IDS, EV, None, ev_source=None)  # no value model either: the run rate
+    assert set(source) == {"last 12 months' revenue"}
+    assert "x the last 12 months' revenue as a run rate (no 12-month forecast was given)" in note
+
+
+def _churn() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "account_id": ["A1", "A2", "A3"],
+            "risk_rank": [1, 2, 3],
+            "churn_probability": [0.3, 0.2, 1.0],
+            "risk_band": ["high", "medium", "lapsed"],
+            "revenue_at_risk": [0.3 * 172_700.0, 0.2 * 15_000.0, 5_000.0],
+            "expected_value_12m": EV,
+            "risk_base_12m": [172_700.0, 15_000.0, 5_000.0],
+            "risk_base": ["forecast", "forecast", "value model"],
+            "p_alive": [0.9, 0.9, 0.1],
+            "method": ["churn model", "churn model", "lapsed: no orders in the last 6 months"],
+        }
+    )
+
+
+def test_the_recency_rule_rescores_on_the_forecast_too():
+    rng = np.random.default_rng(3)
+    ratio = rng.gamma(2.0, 1.0, 600)
+    training = pd.DataFrame({"recency_ratio": ratio, "churned": rng.random(600) < ratio / (ratio + 2)})
+    feats = pd.DataFrame(
+        {
+            "account_id": ["A1", "A2", "A3"],
+            "recency_ratio": [0.5, 3.0, 9.0],
+            "days_since_last_order": [10.0, 45.0, 270.0],
+            "usual_order_gap_days": [20.0, 15.0, 30.0],
+        }
+    )
+    out = rescore_with_recency(_churn(), feats, training, "the recency rule", 0.3, 0.1).set_index("account_id")
+    for a in ("A1", "A2"):
+        row = out.loc[a]
+        assert row["revenue_at_risk"] == row["churn_probability"] * row["risk_base_12m"]
+        assert row["revenue_at_risk"] <= row["risk_base_12m"] < row["expected_value_12m"]
+    assert out.loc["A3", "revenue_at_risk"] == 5_000.0  # a lapsed account keeps its row
+
+
+def test_the_portfolio_sentence_names_the_forecast_and_the_accounts_without_one():
+    churn = _churn()
+    text = revenue_at_risk_sentence(churn, "EUR")
+    assert text.startswith(
+        "Revenue at risk is the churn probability x the 12-month forecast (the value model's expected 12-month "
+        "value for the 1 account without a forecast), added up over every account that has a probability"
+    )
+    assert "expected 12-month value, added up" not in revenue_at_risk_sentence(churn.assign(risk_base="forecast"))
+    assert risk_base_phrase(churn.assign(risk_base="forecast")) == "the 12-month forecast"
+    # a churn table written before the basis was recorded used the value model
+    assert risk_base_phrase(churn.drop(columns=["risk_base"])) == "the value model's expected 12-month value"
+    assert risk_base_words("forecast") == "the 12-month forecast"
+    assert risk_base_words(None) == "the value model's expected 12-month value"
+
+
+def test_the_churn_stage_reads_the_forecast_and_runs_after_it():
+    churn = stage("churn")
+    assert churn.reads["forecast_summary"] == ("account_id", "forecast_next_12m")
+    assert "forecast" in dependencies(churn)
+    names = [s.name for s in ordered()]
+    assert names.index("forecast") < names.index("churn")
+    cols = next(t for t in churn.writes if t.name == "churn").column_names
+    assert {"risk_base_12m", "risk_base"} <= set(cols)
+    assert declarations.STAGES  # the declarations load
