@@ -112,3 +112,43 @@ def test_the_churn_stage_reads_the_forecast_and_runs_after_it():
     cols = next(t for t in churn.writes if t.name == "churn").column_names
     assert {"risk_base_12m", "risk_base"} <= set(cols)
     assert declarations.STAGES  # the declarations load
+
+
+class _Lapsed:
+    """A lapsed account that bought 22.4k in the last 12 months."""
+
+    bundle = None
+
+    def table(self, name):
+        assert name == "churn_features"
+        return pd.DataFrame({"account_id": ["A3"], "revenue_12m": [22_436.23]})
+
+
+def _lapsed_row(forecast: float) -> pd.Series:
+    return pd.Series(
+        {
+            "account_id": "A3",
+            "churn_probability": 0.96,
+            "risk_band": "lapsed",
+            "revenue_at_risk": 0.96 * forecast,
+            "risk_base_12m": forecast,
+            "risk_base": "forecast",
+            "method": "lapsed: no orders in the last 6 months; the probability of no order is 96%",
+        }
+    )
+
+
+def test_a_lapsed_account_the_forecast_writes_off_says_why_its_risk_reads_zero(captured):
+    from kamtools.sections import churn as section
+
+    section._lapsed(_Lapsed(), _lapsed_row(0.00003))
+    text = "".join(captured)
+    assert "It bought 22.4k in the last 12 months." in text
+    assert (
+        "Revenue at risk = probability x the 12-month forecast = 0: the forecast already expects next to nothing "
+        "from it, so the plan does not count on what it bought; winning it back would add to the plan." in text
+    )
+    captured.clear()
+    section._lapsed(_Lapsed(), _lapsed_row(10_000.0))
+    text = "".join(captured)
+    assert "Revenue at risk = probability x the 12-month forecast = 9.6k." in text and "next to nothing" not in text

@@ -135,15 +135,19 @@ def _cards(acct, row: pd.Series, band: str, prob: float, score: bool) -> None:
 def _lapsed(acct, row: pd.Series) -> None:
     """A lapsed account: the method, the win-back advice and what it bought in the last 12 months."""
     feats = acct.table("churn_features")
-    bought = ""
+    bought, spent = "", 0.0
     if isinstance(feats, pd.DataFrame) and len(feats) and "revenue_12m" in feats.columns:
-        bought = f" It bought {money(float(feats['revenue_12m'].iloc[0]))} in the last 12 months."
+        spent = float(feats["revenue_12m"].iloc[0])
+        bought = f" It bought {money(spent)} in the last 12 months."
     at_risk = ""
     if not pd.isna(row["churn_probability"]) and not pd.isna(row["revenue_at_risk"]):
-        at_risk = (
-            f" Revenue at risk = probability x {risk_base_words(row.get('risk_base'))} = "
-            f"{money(float(row['revenue_at_risk']))}."
-        )
+        rar = money(float(row["revenue_at_risk"]))
+        at_risk = f" Revenue at risk = probability x {risk_base_words(row.get('risk_base'))} = {rar}."
+        if row.get("risk_base") == "forecast" and rar == money(0.0) and money(spent) != money(0.0):
+            at_risk = (  # the plan already counts it lost: what it bought is not at risk but to win back
+                f"{at_risk[:-1]}: the forecast already expects next to nothing from it, so the plan does not count on "
+                "what it bought; winning it back would add to the plan."
+            )
     display.paragraph(
         f"{row['method'][0].upper()}{row['method'][1:]}. By the churn definition the account has already "
         f"lapsed: treat it as a win-back case.{bought}{at_risk}"
