@@ -3,8 +3,8 @@
 * A lapsed account's churn probability is the share of accounts lapsed by the same rule on
   earlier dates of the history that placed no order in the horizon (not 100%); without such
   dates it is shown as lapsed with no percentage.
-* Revenue at risk has one definition (probability x expected 12-month value over every account
-  with a probability): the overview's total is the index's.
+* Revenue at risk has one definition (probability x the 12-month forecast, the expected 12-month
+  value where there is none, over every account with a probability): the overview's total is the index's.
 * A credit note is not an order: it neither makes a lapsed account active nor an account not churned.
 * The message on a short history is right about what was shortened and what is needed.
 * The fallback is checked on the history, or named a score.
@@ -145,7 +145,7 @@ def test_the_churn_table_and_the_account_page_show_the_lapsed_probability_and_it
     section.account_section(_Account(lapsed.iloc[[0]]))
     html = "".join(captured)
     assert f"{lapsed['churn_probability'].iloc[0]:.0%}" in html and "100%" not in html
-    assert "Revenue at risk = probability x expected 12-month revenue" in html
+    assert "Revenue at risk = probability x the value model&#x27;s expected 12-month value" in html  # no forecast given
 
 
 def test_without_earlier_lapsed_accounts_the_page_says_lapsed_and_shows_no_percentage(captured):
@@ -181,7 +181,9 @@ def test_revenue_at_risk_is_one_total_over_every_account_as_on_the_index(capture
         }
     )
     text = section.revenue_at_risk_sentence(churn)
-    assert text.startswith("Revenue at risk is the churn probability x the expected 12-month value, added up over")
+    assert text.startswith(
+        "Revenue at risk is the churn probability x the value model's expected 12-month value, added up over"
+    )  # a table without risk_base (no forecast): the value model's figure
     assert "(the same total as the index): 600 on active accounts and 40 on lapsed ones." in text
     assert text.endswith(
         "1 lapsed account has no probability (the history cannot yet show how often lapsed accounts come back), "

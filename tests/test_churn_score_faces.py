@@ -69,7 +69,11 @@ def test_the_churn_paragraph_of_a_score_never_calls_it_a_probability(captured):
     html = "".join(captured)
     assert "The churn score (a ranking, not a probability) for this account is 57/100." in html
     assert "It is in the high band (churn score 30/100 or more)." in html
-    assert esc("score x expected 12-month revenue: a figure to rank accounts by, not an expected loss") in html
+    # a churn table without risk_base was written before the forecast was its basis: the value model's figure
+    assert (
+        esc("score x the value model's expected 12-month value: a figure to rank accounts by, not an expected loss")
+        in html
+    )
     assert "churn probability" not in html.replace(esc(SCORE), "").lower()
     assert "57%" not in html
 
@@ -80,7 +84,7 @@ def test_the_churn_paragraph_of_a_probability_is_unchanged(captured):
     section.account_section(_Account(PROBABILITY))
     html = "".join(captured)
     assert "It is in the high band (churn probability 30% or more)." in html
-    assert "Revenue at risk = probability x expected 12-month revenue = 34." in html
+    assert esc("Revenue at risk = probability x the value model's expected 12-month value = 34.") in html
 
 
 def _plans_kpis() -> pd.DataFrame:
