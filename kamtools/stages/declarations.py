@@ -154,7 +154,8 @@ STAGES: tuple[Stage, ...] = (
             table(
                 "churn",
                 "account_id:str risk_rank:int churn_probability:float risk_band:str revenue_at_risk:float "
-                "expected_value_12m:float risk_base_12m:float risk_base:str p_alive:float method:str driver_1:str driver_2:str driver_3:str "
+                "expected_value_12m:float risk_base_12m:float risk_base:str p_alive:float method:str driver_1:str "
+                "driver_2:str driver_3:str "
                 "in_our_favour:str",
             ),
             table(
