@@ -144,6 +144,7 @@ MIN_OWN_MONTHS = 12  # ... evidence months (and orders in at least half of them)
 OWN_MARGIN = 0.8  # ... and the other method's MAE must be below this share of the class choice's
 LAPSED_MONTHS = 12  # silent at least this long (and 4x the account's rhythm) ...
 LAPSED_SHARE = 0.05  # ... in a class that bought back less than this share of its former level: zero
+SILENT_MONTHS = 6  # the churn rule's silence: with 4x the account's own rhythm and its longest gap, survival-scaled
 FACTOR_BOUNDS = (0.0, 2.0)
 ZERO_BIAS_BUDGET = 0.05  # classes forecast zero may together hold at most this share of what was bought
 WELL_CALIBRATED = (2 / 3, 1.5)  # factors in this range: the method was about right without correction
@@ -244,6 +245,27 @@ class State:
     window: np.ndarray | None = None  # mean over every month of the data (0 before the account's first month)
     window_months: int = 0  # the months of the data
     young: np.ndarray | None = None  # months since the first order where under YOUNG_MONTHS, inside the data; else 0
+    silent_long: np.ndarray | None = None  # silent SILENT_MONTHS+, 4x its own rhythm and past its longest earlier gap
+    own_rhythm: np.ndarray | None = None  # months per ordering month from its first month to its last order
+
+
+def silent_against_history(y: np.ndarray, gap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(silent long, own rhythm) per account: no order for :data:`SILENT_MONTHS` or more (the churn rule),
+    at least four times its own rhythm (months per ordering month from its first month to its last order,
+    so the silence itself does not stretch the rhythm) and longer than any earlier gap between its orders
+    (an account whose history has such pauses is not read as stopped)."""
+    n, t = y.shape
+    pos = np.nan_to_num(y) > 0
+    silent = np.zeros(n, dtype=bool)
+    rhythm = np.full(n, np.inf)
+    first = np.argmax(np.isfinite(y), axis=1)
+    for i in np.flatnonzero(pos.any(axis=1) & (gap >= SILENT_MONTHS)):
+        months = np.flatnonzero(pos[i])
+        span = months[-1] - first[i] + 1
+        rhythm[i] = span / len(months)
+        earlier = np.diff(months) - 1 if len(months) > 1 else np.array([0])
+        silent[i] = len(months) > 1 and gap[i] >= 4 * rhythm[i] and gap[i] > earlier.max()
+    return silent, rhythm
 
 
 def account_state(y: np.ndarray, horizon: int) -> State:
@@ -274,7 +296,23 @@ def account_state(y: np.ndarray, horizon: int) -> State:
     window = np.nansum(capped, axis=1) / max(t, 1)
     age = np.sum(np.isfinite(y), axis=1)
     young = np.where(started & (age < YOUNG_MONTHS) & (age < t), age, 0)
-    return State(recent, level, scale, seasonal, gap, rhythm, klass, started, silent_one_time(y), window, t, young)
+    silent_long, own_rhythm = silent_against_history(y, gap)
+    return State(
+        recent,
+        level,
+        scale,
+        seasonal,
+        gap,
+        rhythm,
+        klass,
+        started,
+        silent_one_time(y),
+        window,
+        t,
+        young,
+        silent_long,
+        own_rhythm,
+    )
 
 
 def class_words(k: int) -> str:
@@ -406,6 +444,18 @@ class Evidence:
     lapsed_ref: np.ndarray  # (r,) the account's usual month at the origin (for the "bought back" share)
     horizon: int
     origin: np.ndarray | None = None  # (r,) the row's origin (index of its last training month)
+    silent_long: np.ndarray | None = None  # (r,) silent long against its own history at the origin
+
+
+def survival_share(ev: Evidence | None) -> tuple[float, int]:
+    """(share of their former level, rows) that accounts silent long against their own history
+    (:func:`silent_against_history`) bought in the evidence's next months; NaN share without such rows."""
+    if ev is None or ev.silent_long is None or not ev.silent_long.any():
+        return np.nan, 0
+    rows = ev.silent_long
+    ref = float(np.sum(ev.lapsed_ref[rows]) * ev.horizon)
+    share = float(ev.actual[rows].sum() / ref) if ref > 0 else np.nan
+    return share, int(rows.sum())
 
 
 def build_evidence(
@@ -439,6 +489,7 @@ def build_evidence(
                 {k: v[keep] for k, v in paths.items()},
                 st.level[keep],
                 np.full(int(keep.sum()), c),
+                st.silent_long[keep],
             )
         )
     if not parts:
@@ -452,6 +503,7 @@ def build_evidence(
         lapsed_ref=np.concatenate([p[5] for p in parts]),
         horizon=horizon,
         origin=np.concatenate([p[6] for p in parts]),
+        silent_long=np.concatenate([p[7] for p in parts]),
     )
 
 
@@ -790,6 +842,46 @@ class _Context:
     horizon: int
     one_time: np.ndarray  # (n,) bool: silent one-time buyers of unseen classes on the modified BG/NBD path
     young: np.ndarray | None = None  # (n,) months since a first order inside the data, where under YOUNG_MONTHS
+    survival: tuple[float, int] = (np.nan, 0)  # :func:`survival_share` of the evidence
+    buys_again: np.ndarray | None = None  # (n,) BTYD chance of an order within the horizon (NaN: not fitted)
+    silent_long: np.ndarray | None = None  # (n,) State.silent_long
+    own_rhythm: np.ndarray | None = None  # (n,) State.own_rhythm
+
+
+def _every(months: float) -> str:
+    return "every month" if months < 1.5 else f"every {months:.0f} months"
+
+
+def _silent_scale(i: int, gap: float, cx: _Context) -> tuple[str, float, str]:
+    """(method, factor, reason) of an account silent long against its own history: the mean of its last 12
+    months scaled by survival (never above it, so never growth), zero where nothing measures survival."""
+    head = (
+        f"No order for {int(gap)} months, while it used to order about {_every(float(cx.own_rhythm[i]))} and "
+        "never paused this long before"
+    )
+    share, rows = cx.survival
+    if rows >= MIN_CLASS_ROWS and np.isfinite(share):
+        f = float(min(max(share, 0.0), 1.0))
+        return (
+            "level_12m",
+            f,
+            (
+                f"{head}: the mean of its last 12 months times {f:.0%}, what {rows} accounts as silent in the backtest "
+                "bought of their former level."
+            ),
+        )
+    p = np.nan if cx.buys_again is None else float(cx.buys_again[i])
+    if np.isfinite(p):
+        f = float(min(max(p, 0.0), 1.0))
+        return (
+            "level_12m",
+            f,
+            (
+                f"{head}: the mean of its last 12 months times {f:.0%}, the buying-rhythm model's chance that it "
+                f"orders again in the next {cx.horizon} months."
+            ),
+        )
+    return "zero", 0.0, f"{head}, and nothing in the history shows accounts silent this long coming back."
 
 
 def _young_reason(age: int, m: str, f: float) -> str:
@@ -829,6 +921,10 @@ def _choose_account(i: int, uid: str, k: int, gap: float, lapsed: bool, cx: _Con
     comes_back = c.n_rows >= MIN_CLASS_ROWS and np.isfinite(c.bought_back) and c.bought_back >= LAPSED_SHARE
     if lapsed and not comes_back:
         m, f, text = "zero", 0.0, _lapsed_reason(gap, c)
+    elif cx.silent_long is not None and cx.silent_long[i] and m != "zero":
+        scaled = _silent_scale(i, gap, cx)  # a cap: a forecast already below survival's is kept
+        if scaled[1] * np.sum(cx.paths[scaled[0]][i]) < f * np.sum(cx.paths[m][i]):
+            m, f, text = scaled
     q = c.q.get(m, cx.pooled.q.get(m)) if m != "zero" else None
     return m, f, text, q
 
@@ -862,7 +958,13 @@ def _methods_rows(ev: Evidence, pooled: ClassChoice) -> list[dict]:
 
 
 def _choose_all(
-    state: State, ids: np.ndarray, paths: dict, ev: Evidence | None, btyd_now, one_time_btyd: np.ndarray | None = None
+    state: State,
+    ids: np.ndarray,
+    paths: dict,
+    ev: Evidence | None,
+    btyd_now,
+    one_time_btyd: np.ndarray | None = None,
+    buys_again: np.ndarray | None = None,
 ) -> tuple:
     """(method, factor, reason, quantiles, rho, methods rows, one-time mask) of every account.
 
@@ -909,6 +1011,10 @@ def _choose_all(
         horizon=ev.horizon,
         one_time=one_time,
         young=state.young,
+        survival=survival_share(ev),
+        buys_again=buys_again,
+        silent_long=state.silent_long,
+        own_rhythm=state.own_rhythm,
     )
     for i in range(n):
         method[i], factor[i], reason[i], qs[i] = _choose_account(
@@ -1113,7 +1219,12 @@ def select(
     n, h = model_mean.shape
     state = account_state(y, h)
     paths = candidate_paths(state, h, model_mean, btyd_now)
-    method, factor, reason, qs, rho, rows_out, one_time = _choose_all(state, ids, paths, ev, btyd_now, one_time_btyd)
+    buys_again = None
+    if btyd_fit_now is not None and btyd_fit_now.p_none.shape[1] >= h:
+        buys_again = 1 - btyd_fit_now.p_none[:, h - 1]
+    method, factor, reason, qs, rho, rows_out, one_time = _choose_all(
+        state, ids, paths, ev, btyd_now, one_time_btyd, buys_again
+    )
     info = _merge_btyd(n, btyd_fit_now, one_time_fit, one_time)
     p_none = None if info is None else info.p_none
     mean, lo, hi, model_iv = _forecasts(y, paths, method, factor, qs, model_lo, model_hi, ev is None, level, p_none)
