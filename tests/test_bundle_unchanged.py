@@ -56,6 +56,11 @@ DEMO = {"n_accounts": 40, "years": 4, "seed": 7}
 # months (3 bids lost in the last 12 months)': the feature keeps the alphabetically first of a tie; on this demo the
 # churn model wins, so the recency rule's reasons do not show here: churn (driver_1..3) and churn_drivers (sentence)
 # written alone from a checkout of the commits, where no other entry differed)
+# (RISK17, issue 17: revenue at risk is the churn probability x the account's 12-month forecast (forecast_summary),
+# the value model's expected value only without a forecast; the churn table gains risk_base_12m and risk_base: churn
+# (revenue_at_risk, risk_rank), accounts (revenue_at_risk and the plan counts) and every plan_* table (the money
+# figures and the rules that read them) written alone from a checkout of the commits; competitor_threat (reasons)
+# differed there before these commits too and was left as it was)
 INTENDED: dict[str, str] = {}
 # The reference was written again on 2026-12-05 (third session) after these intended changes:
 # - plan_talking_points reads the declared forecast_targets.p_reach_target (the 'target' point says it);
