@@ -538,8 +538,11 @@ def portfolio_appendix(bundle) -> None:
         display.heading("Which method each account's forecast uses", level=3)
         display.paragraph(
             "Each account gets the method that erred least out of time for similar accounts (or in its own "
-            "backtest, for a regular buyer), scaled to what such accounts really bought; an account that has "
-            "stopped buying is forecast zero. MAE is the mean absolute error of each account's horizon total. "
+            "backtest, for a regular buyer), scaled to what such accounts really bought. An account that has "
+            "gone silent for 6 months or more, far longer than its usual gap between orders and longer than any "
+            "pause in its own history, is forecast at most the mean of its last 12 months times its chance of "
+            "buying again (what accounts as silent bought back in the backtest, else the buying-rhythm model's "
+            "chance of an order), and zero where nothing shows such accounts coming back. MAE is the mean absolute error of each account's horizon total. "
             "The table counts every case a method could be checked on; the sentence below compares the methods on "
             "the cases they share, each corrected by its factor, as the choice did (the figures the accounts' "
             "reasons quote)."
