@@ -97,3 +97,14 @@ def test_silent_against_history_reads_the_own_rhythm_not_the_last_12_months():
     silent, rhythm = selection.silent_against_history(y, gap)
     assert silent.tolist() == [True, False, False]
     assert rhythm[0] == pytest.approx(1.0)
+
+
+def test_an_unchecked_p_alive_does_not_scale_the_forecast():
+    """Where the value stage's check could not vouch for P(alive) (shown as a score), the BTYD chance of an
+    order is not used as a probability: with no backtest share either, the long-silent account is zero."""
+    score = pd.DataFrame(
+        {"model": ["p_alive_check"], "parameter": ["check_status"], "estimate": [2.0], "note": ["not vouched"]}
+    )
+    row = bundle_tables(_portfolio(), {"value_model": score})["forecast_summary"].set_index("account_id").loc["STOPPED"]
+    assert row["forecast_next_12m"] == 0
+    assert row["forecast_method_reason"].endswith("nothing in the history shows accounts silent this long coming back.")

@@ -121,6 +121,7 @@ from kamtools.forecast.selection import (
 from kamtools.forecast.targets import _upper_quantile, portfolio_target, target_attainment
 from kamtools.history import order_history
 from kamtools.value.one_time import USABLE_STATUSES
+from kamtools.value.reading import p_alive_shown_as
 
 HORIZON = 12
 BACKTEST_WINDOWS = 3
@@ -259,6 +260,7 @@ def _select(
     plan,
     fit_h: int,
     family: str = "bg_nbd",
+    p_alive_checked: bool = True,
 ) -> Selection:
     """Each account's method from the out-of-time evidence (:func:`kamtools.forecast.selection.select`).
 
@@ -327,6 +329,7 @@ def _select(
         one_time_btyd=one_time,
         btyd_fit_now=now_fit,
         one_time_fit=one_time_fit,
+        p_alive_checked=p_alive_checked,
     )
     sel.btyd_now = now is not None  # the methods note compares what the choice compared
     return sel
@@ -944,7 +947,9 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
     plan, bt, per, accuracy = _account_backtest(sales, hist_fit, model.unique_ids_.size, notes)
 
     # ---- the method each account gets, from out-of-time evidence (kamtools.forecast.selection)
-    sel = _select(portfolio, sales, model, raw_fc, model_sd, bt, plan, fit_h, btyd_family(inputs.get("value_model")))
+    value_model = inputs.get("value_model")
+    checked = p_alive_shown_as(value_model)[0] == "probability"  # the value stage's check vouched for P(alive)
+    sel = _select(portfolio, sales, model, raw_fc, model_sd, bt, plan, fit_h, btyd_family(value_model), checked)
     acc_full = _account_forecast(sel, raw_fc, model_sd, fit_h)
     acc_fc = acc_full[acc_full["ds"] <= last].reset_index(drop=True)
     chosen = _ChosenForecaster(model, sel)

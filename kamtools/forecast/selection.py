@@ -1216,6 +1216,7 @@ def select(
     one_time_btyd: np.ndarray | None = None,
     btyd_fit_now: BtydNow | None = None,
     one_time_fit: BtydNow | None = None,
+    p_alive_checked: bool = True,
 ) -> Selection:
     """Choose each account's method (see the module docstring) and build its forecast.
 
@@ -1225,13 +1226,15 @@ def select(
     BTYD expected revenue per coming month (None when not fitted); ``one_time_btyd``: the
     modified BG/NBD's (for the silent one-time buyers, see the module docstring; None: not fitted);
     ``btyd_fit_now`` / ``one_time_fit``: the fits behind those two (:func:`btyd_fit`), whose chance of no
-    order starts an account's ranges at zero where it should (:func:`total_range`).
+    order starts an account's ranges at zero where it should (:func:`total_range`); ``p_alive_checked``: the
+    value stage's check vouched for the BTYD P(alive) as a probability, so its chance of an order may scale a
+    long-silent account's forecast (:func:`silent_against_history`).
     """
     n, h = model_mean.shape
     state = account_state(y, h)
     paths = candidate_paths(state, h, model_mean, btyd_now)
     buys_again = None
-    if btyd_fit_now is not None and btyd_fit_now.p_none.shape[1] >= h:
+    if p_alive_checked and btyd_fit_now is not None and btyd_fit_now.p_none.shape[1] >= h:
         buys_again = 1 - btyd_fit_now.p_none[:, h - 1]
     method, factor, reason, qs, rho, rows_out, one_time = _choose_all(
         state, ids, paths, ev, btyd_now, one_time_btyd, buys_again
