@@ -248,7 +248,7 @@ def test_report_sentences_follow_what_the_model_can_tell(captured):
     section.account_section(_Account(_value_row(0, 0.21), _model_table("mbg_nbd", "identified")))
     html = "".join(captured)
     assert "allows an account to stop right after its first purchase" in html
-    assert "from 70 week(s) of silence puts the chance that it is still an active buyer at 21%" in html
+    assert "from 70 weeks of silence puts the chance that it is still an active buyer at 21%" in html
     assert "win-back" in html and "rhythm is intact" not in html
 
     captured.clear()

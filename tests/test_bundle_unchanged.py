@@ -167,6 +167,10 @@ INTENDED: dict[str, str] = {}
 # shown p_alive (an activity score where the check cannot vouch for P(alive)); on the demo P(alive) is a probability,
 # so the new column equals p_alive and no other value moved. Only this entry written, from a checkout of the commits.
 
+# competitor_threat (issue 17, 5e88f5d, kamtools.competitors.threat): a share of wallet over 100% (the wallet
+# estimate below what was bought) is not quoted in the threat reason, which gives the revenue change instead.
+# Only this entry written, from a checkout of the commits.
+
 
 def _cell_text(series: pd.Series) -> pd.Series:
     """Each value as text, floats rounded to 6 significant digits (-0 and 0 alike)."""
