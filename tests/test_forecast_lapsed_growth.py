@@ -108,3 +108,33 @@ def test_an_unchecked_p_alive_does_not_scale_the_forecast():
     row = bundle_tables(_portfolio(), {"value_model": score})["forecast_summary"].set_index("account_id").loc["STOPPED"]
     assert row["forecast_next_12m"] == 0
     assert row["forecast_method_reason"].endswith("nothing in the history shows accounts silent this long coming back.")
+
+
+def test_a_survival_chance_under_1_percent_is_the_zero_forecast_not_a_few_cents():
+    # demo A0048: 9 months silent, the buying-rhythm model's chance 0.001%: 'forecast 0.08' and a 2027 range of
+    # 1.3k-11.7k with a 40% chance to reach its target; now the lapsed zero, whose year keeps 0%
+    from types import SimpleNamespace
+
+    cx = SimpleNamespace(own_rhythm=np.array([1.0]), survival=(np.nan, 0), buys_again=np.array([1e-5]), horizon=12)
+    method, factor, reason = selection._silent_scale(0, 9.0, cx)
+    assert (method, factor) == ("zero", 0.0)
+    assert reason.endswith("puts its chance of ordering again in the next 12 months under 1%.")
+    cx.buys_again = np.array([0.2])
+    assert selection._silent_scale(0, 9.0, cx)[:2] == ("level_12m", 0.2)
+
+
+def test_the_year_chart_draws_a_range_beside_its_expected_total():
+    from kamtools.plotting.forecast import target_gap_chart
+
+    years = pd.DataFrame(
+        {
+            "period": [2026, 2027],
+            "revenue_target": [47_700.0, 7_500.0],
+            "booked_ytd": [1_351.0, 0.0],
+            "expected_total": [1_351.0, 0.0],
+            "total_lo_80": [1_351.0, 1_305.0],  # a silent account's rest of the year may sit above its expected total
+            "total_hi_80": [3_458.0, 11_725.0],
+        }
+    )
+    fig = target_gap_chart(years)
+    assert fig.axes  # drawn, where matplotlib refused a negative error bar

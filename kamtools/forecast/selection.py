@@ -863,6 +863,9 @@ def _every(months: float) -> str:
     return "every month" if months < 1.5 else f"every {months:.0f} months"
 
 
+MIN_SURVIVAL = 0.01  # a survival share under this forecasts a long-silent account zero (the lapsed rule's figures)
+
+
 def _silent_scale(i: int, gap: float, cx: _Context) -> tuple[str, float, str]:
     """(method, factor, reason) of an account silent long against its own history: the mean of its last 12
     months scaled by survival (never above it, so never growth), zero where nothing measures survival."""
@@ -873,6 +876,12 @@ def _silent_scale(i: int, gap: float, cx: _Context) -> tuple[str, float, str]:
     share, rows = cx.survival
     if rows >= MIN_CLASS_ROWS and np.isfinite(share):
         f = float(min(max(share, 0.0), 1.0))
+        if f < MIN_SURVIVAL:
+            return (
+                "zero",
+                0.0,
+                f"{head}: {rows} accounts as silent in the backtest bought back under 1% of their level.",
+            )
         return (
             "level_12m",
             f,
@@ -884,6 +893,13 @@ def _silent_scale(i: int, gap: float, cx: _Context) -> tuple[str, float, str]:
     p = np.nan if cx.buys_again is None else float(cx.buys_again[i])
     if np.isfinite(p):
         f = float(min(max(p, 0.0), 1.0))
+        if f < MIN_SURVIVAL:  # a forecast of a few cents reads as a forecast; the account is treated as lapsed
+            return (
+                "zero",
+                0.0,
+                f"{head}: the buying-rhythm model puts its chance of ordering again in the next {cx.horizon} months "
+                "under 1%.",
+            )
         return (
             "level_12m",
             f,

@@ -124,7 +124,8 @@ def target_gap_chart(
         ax.errorbar(
             expected,
             y,
-            xerr=[expected - lo, hi - expected],
+            # a range may sit beside its expected total (a silent account's rest of the year): no negative arm
+            xerr=[np.clip(expected - lo, 0, None), np.clip(hi - expected, 0, None)],
             fmt="none",
             ecolor="black",
             capsize=4,
