@@ -27,6 +27,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from kamtools.value.calibration import PAliveCheck, _credit
+from kamtools.value.one_time import decision_rows
 from kamtools.value.summary import rfm_summary
 
 # the chance of buying replaces P(alive) only when it ranks the held-out weeks at least this much better (area under
@@ -111,9 +112,4 @@ def activity_rows(activity: ActivityScore) -> list[dict]:
         "auc_p_alive": activity.auc_p_alive,
         "auc_p_buy": activity.auc_p_buy,
     }
-    rows = [
-        {"model": "activity_score", "parameter": k, "estimate": float(v), "std_error": np.nan, "note": ""}
-        for k, v in figures.items()
-    ]
-    rows[0]["note"] = activity.sentence
-    return rows
+    return decision_rows("activity_score", figures, activity.sentence)

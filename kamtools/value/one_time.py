@@ -178,9 +178,15 @@ def one_time_rows(scoring: OneTimeScoring) -> list[dict]:
         "auc_mix": scoring.auc_mix,
         "check_weeks": scoring.weeks,
     }
+    return decision_rows("one_time_buyers", figures, scoring.sentence)
+
+
+def decision_rows(model: str, figures: dict, sentence: str) -> list[dict]:
+    """``value_model`` rows of one of the value stage's decisions: a row per figure (no standard error), the
+    reader's sentence in the first row's ``note``."""
     rows = [
-        {"model": "one_time_buyers", "parameter": k, "estimate": float(v), "std_error": np.nan, "note": ""}
+        {"model": model, "parameter": k, "estimate": float(v), "std_error": np.nan, "note": ""}
         for k, v in figures.items()
     ]
-    rows[0]["note"] = scoring.sentence
+    rows[0]["note"] = sentence
     return rows
