@@ -60,10 +60,11 @@ def test_order_follows_the_reads_and_overlap_is_derived(monkeypatch):
         S.ordered()
 
 
-def test_the_real_pipeline_overlaps_the_forecast_until_the_group_rollups():
-    # the groups stage (roll-ups of the forecast) is the first reader, right before the plan
-    assert S.overlap_until(S.ordered()) == {"forecast": "groups"}
-    assert S.overlap_until(S.ordered(["forecast", "churn"])) == {"forecast": None}
+def test_the_real_pipeline_overlaps_the_forecast_until_churn():
+    # churn is the first reader: revenue at risk is its figure times the 12-month forecast (issue 17)
+    assert S.overlap_until(S.ordered()) == {"forecast": "churn"}
+    assert S.overlap_until(S.ordered(["forecast", "churn"])) == {"forecast": "churn"}
+    assert S.overlap_until(S.ordered(["value", "forecast"])) == {"forecast": None}
     with pytest.raises(ValueError, match=r"no stage \['forcast'\]; the stages are \['value', 'segment'"):
         S.ordered(["value", "forcast"])
 
