@@ -55,13 +55,15 @@ def test_a_degenerate_gamma_gamma_fit_is_set_aside_and_said(monkeypatch):
         out = fit_value(_portfolio())
     value, model = out["value"], out["value_model"]
     gg = model[model["model"] == "gamma_gamma"].set_index("parameter")
-    assert gg.loc["p", "estimate"] > 1e6  # the fit ran off: p in the millions, its s.e. as large
-    assert gg.loc["p", "std_error"] > gg.loc["p", "estimate"]
+    assert gg.loc["p", "estimate"] > 1e6  # the fit ran off: p in the millions, its s.e. as large or none at all
+    se = gg.loc["p", "std_error"]
+    assert not se <= gg.loc["p", "estimate"]  # scipy 1.13 (the lowest allowed) finds no finite s.e. here
     assert gg.loc["set_aside", "estimate"] == 1
     note = gg.loc["set_aside", "note"]
+    said = f"with standard error {se:,.0f}" if np.isfinite(se) else "without a finite standard error"
     assert note.startswith(
         f"The Gamma-Gamma fit of the value per purchase week is not determined by this data (p = "
-        f"{gg.loc['p', 'estimate']:,.0f} with standard error {gg.loc['p', 'std_error']:,.0f}"
+        f"{gg.loc['p', 'estimate']:,.0f} {said}"
     )
     assert note.endswith(
         "so it is set aside: each account's expected value uses its own mean purchase week (for accounts that "
