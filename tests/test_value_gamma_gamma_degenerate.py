@@ -60,11 +60,14 @@ def test_a_degenerate_gamma_gamma_fit_is_set_aside_and_said(monkeypatch):
     assert not se <= gg.loc["p", "estimate"]  # scipy 1.13 (the lowest allowed) finds no finite s.e. here
     assert gg.loc["set_aside", "estimate"] == 1
     note = gg.loc["set_aside", "note"]
-    said = f"with standard error {se:,.0f}" if np.isfinite(se) else "without a finite standard error"
-    assert note.startswith(
-        f"The Gamma-Gamma fit of the value per purchase week is not determined by this data (p = "
-        f"{gg.loc['p', 'estimate']:,.0f} {said}"
+    head = (
+        "The Gamma-Gamma fit of the value per purchase week is not determined by this data (p = "
+        f"{gg.loc['p', 'estimate']:,.0f} "
     )
+    assert note.startswith(head)
+    # why, as the optimiser found it: the lowest allowed scipy stops at the edge of the search
+    said = f"with standard error {se:,.0f}" if np.isfinite(se) else "without a finite standard error"
+    assert note[len(head) :].startswith((said, "at the edge of the search"))
     assert note.endswith(
         "so it is set aside: each account's expected value uses its own mean purchase week (for accounts that "
         "bought in one week only, the mean of those that bought again)."
