@@ -193,25 +193,17 @@ def _retention_objectives(facts: pd.DataFrame, ids: np.ndarray, min_value_at_sta
                     basis,
                 )
             )
-        elif p[i] >= RETENTION_CHURN_P and rev_ltm[i] > 0 and score:
-            # a score is no target a manager can steer to: the objective is the buying it reads, a repeat order
-            rar_txt = f", protecting {money(rar[i])} of revenue at risk" if rar[i] > 0 else ""
-            rows.append(
-                (
-                    ids[i],
-                    "retention",
-                    measure,
-                    p[i],
-                    RETENTION_TARGET_P,
-                    "prob",
-                    f"Keep the account: get a repeat order ({measure} {_churn_text(p[i], score)}, high from "
-                    f"{_churn_text(RETENTION_CHURN_P, score)}: the score reads the account's buying, and a new order "
-                    f"is what lowers it){rar_txt}",
-                    f"{measure} {_churn_text(p[i], score)} (threshold {_churn_text(RETENTION_CHURN_P, score)})",
-                )
-            )
         elif p[i] >= RETENTION_CHURN_P and rev_ltm[i] > 0:
             rar_txt = f", protecting {money(rar[i])} of revenue at risk" if rar[i] > 0 else ""
+            now, high = _churn_text(p[i], score), _churn_text(RETENTION_CHURN_P, score)
+            if score:  # a score is no target a manager can steer to: the objective is the buying it reads
+                text = (
+                    f"Keep the account: get a repeat order ({measure} {now}, high from {high}: the score reads the "
+                    "account's buying, and a new order is what lowers it)"
+                )
+            else:
+                text = f"Keep the account: bring {measure} from {now} below {_churn_text(RETENTION_TARGET_P, score)}"
+                text += " (out of the high risk band)" if RETENTION_TARGET_P == RETENTION_CHURN_P else ""
             rows.append(
                 (
                     ids[i],
@@ -220,10 +212,8 @@ def _retention_objectives(facts: pd.DataFrame, ids: np.ndarray, min_value_at_sta
                     p[i],
                     RETENTION_TARGET_P,
                     "prob",
-                    f"Keep the account: bring {measure} from {_churn_text(p[i], score)} below {_churn_text(RETENTION_TARGET_P, score)}"
-                    + (" (out of the high risk band)" if RETENTION_TARGET_P == RETENTION_CHURN_P else "")
-                    + rar_txt,
-                    f"{measure} {_churn_text(p[i], score)} (threshold {_churn_text(RETENTION_CHURN_P, score)})",
+                    text + rar_txt,
+                    f"{measure} {now} (threshold {high})",
                 )
             )
         elif np.isnan(p[i]) and band[i] == "red" and rev_ltm[i] > 0:
