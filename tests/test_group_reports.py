@@ -65,7 +65,7 @@ def test_index_totals_count_each_account_once_and_filter_by_group(tmp_path):
     # the global accounts block: the group expandable to its units, the region expandable in turn
     block = page.split('id="kam-groups"')[1].split("</section>")[0]
     assert block.count("<details") == 2 and "Global accounts (1)" in block
-    assert "3 units" in block  # A1, A2, A3 (the region is a level in between)
+    assert "3 units at the lowest level" in block  # A1, A2, A3 (the region is a level in between)
     assert html.escape(REGION_NAME) in block and "Alpha AG" in block
     assert "(its own orders)" in block  # R1 orders itself
     rows = body_rows(page)

@@ -186,7 +186,8 @@ def test_every_group_figure_is_the_sum_of_its_units_at_three_levels(hierarchy_ru
     roll = out["group_rollup"].set_index("account_id")
     assert sorted(roll.index) == ["G", "R1", "R2"]
     assert roll.loc["G", "depth"] == 0 and roll.loc["R1", "depth"] == 1 and roll.loc["R2", "depth"] == 1
-    assert roll.loc["G", "n_units"] == 7 and roll.loc["G", "n_children"] == 3
+    # units: U1-U5 at the lowest level (R1 and R2 are sub-groups, not units, as the index counts them)
+    assert roll.loc["G", "n_units"] == 5 and roll.loc["G", "n_children"] == 3
     members = {"G": ["R2", "U1", "U2", "U3", "U4", "U5"], "R1": ["U1", "U2"], "R2": ["R2", "U3", "U4"]}
     kp = inputs["kpis"].set_index("account_id")
     risk = inputs["churn"].set_index("account_id")["revenue_at_risk"]

@@ -7,14 +7,15 @@ from collections.abc import Callable
 import numpy as np
 
 from kamtools.churn.reasons import PRESENTABLE_FEATURES, _num
+from kamtools.formatting import counted
 
 
 def _n(v: float, one: str, many: str | None = None) -> str:
     """'1 complaint', '3 complaints', 'no complaint'."""
     many = many or one + "s"
-    if v == 0:
+    if round(v) == 0:
         return f"no {one}"
-    return f"{v:,.0f} {one if v == 1 else many}"
+    return counted(v, one, many)
 
 
 def _period(k: str) -> str:
@@ -71,15 +72,15 @@ def _recency_sentence(row: object) -> str | None:
     if np.isnan(days):
         return None
     gap = _num(row, "usual_order_gap_days")
-    usual = f", this account usually orders every {gap:,.0f} days" if not np.isnan(gap) else ""
+    usual = f", this account usually orders every {_days(gap)}" if not np.isnan(gap) else ""
     ratio = _num(row, "recency_ratio")
     if not np.isnan(ratio) and ratio <= 1.0:
-        return f"Last order {days:,.0f} days ago{usual}"
-    return f"No order for {days:,.0f} days{usual}"
+        return f"Last order {_days(days)} ago{usual}"
+    return f"No order for {_days(days)}{usual}"
 
 
 def _days(v: float) -> str:
-    return f"{v:,.0f} day" if round(v) == 1 else f"{v:,.0f} days"
+    return counted(v, "day")
 
 
 def recency_rule_reason(row: object) -> str | None:
@@ -123,19 +124,19 @@ def _complaint_sentence(feature: str, v: float, row: object) -> str | None:
         return "No complaint open" if v == 0 else f"{_n(v, 'complaint')} still open"
     if v == 0:  # complaint_resolution_days: no complaint in the last 12 months, nothing to resolve
         return None
-    return f"Complaints took {v:,.0f} days on average to resolve (last 12 months)"
+    return f"Complaints took {_days(v)} on average to resolve (last 12 months)"
 
 
 def _invoice_sentence(feature: str, v: float, row: object) -> str | None:
     if feature == "days_late_avg_12m":
         if v < 0.5:
             return "Invoices paid on time in the last 12 months"
-        return f"Invoices paid {v:,.0f} days late on average in the last 12 months"
+        return f"Invoices paid {_days(v)} late on average in the last 12 months"
     if feature == "days_late_change_6m":
         if abs(v) < 0.5:
             return "Invoices paid as promptly in the last 6 months as in the 6 before"
         way = "later" if v > 0 else "sooner"
-        return f"Invoices paid {abs(v):,.0f} days {way} in the last 6 months than in the 6 before"
+        return f"Invoices paid {_days(abs(v))} {way} in the last 6 months than in the 6 before"
     if v < 0.005:  # overdue_share
         return "No part of the open receivable is overdue"
     return f"{v:.0%} of the open receivable is overdue"
@@ -158,8 +159,8 @@ def _contact_sentence(feature: str, v: float, row: object) -> str | None:
         if abs(v - _num(row, "tenure_days")) < 0.5:  # never met one: the count runs from the first day
             return "No contact with a decision maker on record"
         if v <= 90:
-            return f"Last contact with a decision maker {v:,.0f} days ago"
-        return f"No contact with a decision maker for {v:,.0f} days"
+            return f"Last contact with a decision maker {_days(v)} ago"
+        return f"No contact with a decision maker for {_days(v)}"
     if feature == "interactions_90d":
         return f"{_n(v, 'meeting, call, e-mail or visit', 'meetings, calls, e-mails and visits').capitalize()} in the last 90 days"
     if feature == "interactions_change_6m":

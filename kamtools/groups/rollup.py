@@ -4,9 +4,13 @@ A group's figures are read from the per-account tables of the earlier stages (no
 refitted) and rolled up over the accounts it holds: itself (when it has figures of its own) and
 every account below it, at all levels.
 
+* ``n_units`` counts the units of a group: the accounts at the lowest level below it, at all levels (the
+  sub-groups between are not units; ``n_children`` counts the direct children, sub-groups included).
 * Additive figures are sums: revenue and margin of the last 12 months and of the 12 before,
-  revenue at risk (the churn stage's probability x expected value of each unit: a group's risk
-  is the revenue at risk summed over its units, never an average of probabilities), open
+  revenue at risk (the churn stage's figure of each unit: its churn probability, or score, x its
+  12-month forecast, ``risk_base_12m``, or x the value model's expected 12-month value where the
+  forecast gives none, see :func:`kamtools.churn.scoring.risk_base`; a group's risk is the revenue at
+  risk summed over its units, never an average of probabilities), open
   pipeline, open and overdue receivables, open complaints, the forecast of the next 12 months,
   the year's target, the units without an active contact.
 * Ratios are taken from the sums: growth (revenue over the prior 12 months, NaN when the order
@@ -110,7 +114,12 @@ def rollup(
     out = pd.DataFrame(index=pd.Index(sorted(groups.index), name="account_id"))
     out["group_id"] = groups["group_id"]
     out["depth"] = groups["depth"]
-    out["n_units"] = groups["n_descendants"]
+    leaf = ~hier.set_index("account_id")["is_group"].astype(bool)
+    below = members[(members["parent"] != members["account_id"]).to_numpy()]
+    below = below[below["account_id"].map(leaf).fillna(True).astype(bool).to_numpy()]
+    # units: the accounts at the lowest level below the group (the sub-groups between are not counted), as the
+    # index and the global account plan count them
+    out["n_units"] = below.groupby("parent").size().reindex(out.index).fillna(0).astype(np.int64)
     out["n_children"] = groups["n_children"]
     for col in (
         "revenue_12m",

@@ -11,7 +11,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["parent_map", "find_cycle", "hierarchy", "descendants", "children"]
+__all__ = ["parent_map", "find_cycle", "hierarchy", "descendants", "children", "UNITS_HEADER", "units_text"]
+
+# What a group's "units" are, said the same way on every face that counts them (the index, the overview's global
+# accounts, the global account plan; the ``group_rollup`` table's ``n_units``): the accounts at the lowest level
+# below the group; the sub-groups between (regions, country entities) are not counted.
+UNITS_HEADER = "Units (lowest-level accounts)"
+
+
+def units_text(n: int) -> str:
+    """'3 units at the lowest level' (the sub-groups between not counted), as the index and the group plan say it."""
+    from kamtools.formatting import counted
+
+    return f"{counted(n, 'unit')} at the lowest level"
 
 HIERARCHY_COLUMNS = [
     "account_id",

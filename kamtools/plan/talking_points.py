@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from kamtools.display import money
+from kamtools.formatting import attainment, counted
 
 
 # ------------------------------------------------------------------------------------------
@@ -108,7 +109,7 @@ def _target_point(rec: dict, year: int) -> str | None:
     if not tgt > 0:
         return None
     pace = _num(rec.get("target_pace"))
-    txt = f"{_num(rec.get('target_attainment')):.0%} of the {year} target of {money(tgt)} reached"
+    txt = f"{attainment(_num(rec.get('target_attainment')))} of the {year} target of {money(tgt)} reached"
     if not np.isnan(pace):
         txt += "; on pace" if pace >= 1 else f"; {1 - pace:.0%} behind the pro-rata pace"
     p_t = _num(rec.get("p_target"))
@@ -123,7 +124,7 @@ def _pipeline_point(rec: dict) -> str | None:
     if not ob > 0:
         return None
     return (
-        f"{ob:.0f} open bid{'s' if ob != 1 else ''} worth {money(_num(rec.get('open_value')))} "
+        f"{counted(ob, 'open bid')} worth {money(_num(rec.get('open_value')))} "
         f"(weighted {money(_num(rec.get('weighted_value')))}), "
         f"{_num(rec.get('bids_closing_90d')):.0f} closing in the next 90 days."
     )

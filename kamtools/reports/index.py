@@ -658,7 +658,7 @@ class _GroupTree:
         return _Unit(str(r["name"]), href, revenue, own)
 
     def group(self, group_id: str) -> _Group:
-        from kamtools.groups.tree import descendants
+        from kamtools.groups.tree import descendants, units_text
 
         r = self.by_id.loc[group_id]
         below = sorted(self.kids.get(group_id, []), key=lambda a: (-float(self.revenue.get(a, 0.0)), a))
@@ -668,7 +668,7 @@ class _GroupTree:
             members.append(self.unit(group_id, own=True))
         members += [self.group(a) if a in self.kids else self.unit(a) for a in below]
         link = _group_link(self.out, group_id, str(r["name"]))
-        return _Group(link, str(group_id), f"{count(n_units)} units", self.figures(group_id), members)
+        return _Group(link, str(group_id), units_text(n_units), self.figures(group_id), members)
 
 
 def _groups(bundle, rows: pd.DataFrame, lay: _Layout, out: Path) -> _Groups | None:

@@ -179,12 +179,11 @@ def group_header(gv: GroupView) -> None:
     _setup_page()
     below = gv.hier[gv.hier["account_id"].isin(gv.members) & (gv.hier["account_id"] != gv.group_id)]
     n_units, n_levels = int((~below["is_group"]).sum()), int(below["is_group"].sum())
-    bits = [
-        f"Global account plan for {gv.group_id}",
-        f"{formatting.count(n_units)} {'unit' if n_units == 1 else 'units'}",
-    ]
+    from kamtools.groups.tree import units_text
+
+    bits = [f"Global account plan for {gv.group_id}", units_text(n_units)]
     if n_levels:
-        bits[-1] += f" under {formatting.count(n_levels)} {'level' if n_levels == 1 else 'levels'} in between"
+        bits[-1] += f" under {formatting.counted(n_levels, 'sub-group')}"
     if "country" in gv.accounts.columns:
         countries = gv.accounts["country"].dropna().astype(str).unique()
         if len(countries):
@@ -744,7 +743,8 @@ _SECTIONS = {
 
 def top_groups(bundle, n: int = 10) -> pd.DataFrame | None:
     """The largest top-level groups by roll-up revenue: ``account_id, name, n_units, revenue_12m,
-    revenue_at_risk`` (None when the bundle has no group)."""
+    revenue_at_risk`` (None when the bundle has no group). ``n_units`` counts the accounts at the lowest level
+    below the group, as the index does (:data:`kamtools.groups.tree.UNITS_HEADER`)."""
     accounts = bundle.accounts
     ids = group_ids(accounts)
     if not ids:

@@ -225,6 +225,8 @@ def _lapsed_note(row) -> str:
     months = row.get("lapsed_months")
     if months is None or pd.isna(months):
         return ""
+    if str(row.get("rfm_segment", "")).startswith("lapsed"):  # the segment's name says it already
+        return f": no order in the last {formatting.code(months)} months"
     return f", now lapsed: no order in the last {formatting.code(months)} months"
 
 

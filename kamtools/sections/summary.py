@@ -499,6 +499,7 @@ def _global_accounts(bundle, revenue: float, currency: str | None) -> None:
     """The largest groups by roll-up revenue, with their units and revenue at risk (only when the portfolio
     has groups). The overview's revenue adds each account's own orders once; a group's roll-up is shown
     beside it, never added to it."""
+    from kamtools.groups.tree import UNITS_HEADER
     from kamtools.sections.group import group_ids, top_groups
 
     if not group_ids(bundle.accounts):
@@ -521,7 +522,7 @@ def _global_accounts(bundle, revenue: float, currency: str | None) -> None:
         top,
         columns={
             "name": "Group",
-            "n_units": "Units",
+            "n_units": UNITS_HEADER,
             "revenue_12m": "Revenue, last 12 months",
             "revenue_at_risk": "Revenue at risk",
         },

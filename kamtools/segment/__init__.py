@@ -46,7 +46,14 @@ from kamtools.segment.matrix import (
     portfolio_matrix,
     tenure_from_first_order,
 )
-from kamtools.segment.rfm import RFM_SEGMENT_MEANING, RFM_SEGMENTS, RFMScorer, rfm_scores, rfm_segment_name
+from kamtools.segment.rfm import (
+    RFM_SEGMENT_MEANING,
+    RFM_SEGMENTS,
+    RFMScorer,
+    relabel_lapsed,
+    rfm_scores,
+    rfm_segment_name,
+)
 from kamtools.segment.stage import SEGMENT_COLUMNS, SUMMARY_COLUMNS, bundle_tables, history_notes, segment_accounts
 from kamtools.segment.tiers import assign_tiers
 
@@ -71,6 +78,7 @@ __all__ = [
     "RFM_SEGMENTS",
     "RFM_SEGMENT_MEANING",
     "rfm_segment_name",
+    "relabel_lapsed",
     "CLUSTER_FEATURES",
     "ATTRACTIVENESS_WEIGHTS",
     "STRENGTH_WEIGHTS",

@@ -27,8 +27,36 @@ RFM_SEGMENTS: list[tuple[str, str]] = [
     ("at risk", "order often and spend well compared with the others, but ordered less recently than most accounts"),
     ("hibernating", "few orders and low spend, and ordered less recently than most accounts"),
     ("lost", "among the least recent last orders, with the fewest orders and lowest spend of the portfolio"),
+    (
+        "lapsed champions",
+        "ordered more often and spent more than most accounts over the last 12 months, but has lapsed (no order for "
+        "months), even where its last order is recent next to the other accounts",
+    ),
+    ("lapsed", "has lapsed (no order for months), with average or low frequency and spend next to the other accounts"),
 ]
 RFM_SEGMENT_MEANING = dict(RFM_SEGMENTS)
+# the segments whose name says the account still buys: never given to a lapsed account (:func:`relabel_lapsed`)
+_STILL_BUYING = ("champions", "loyal", "potential loyalist", "new", "promising", "needs attention", "about to sleep")
+
+
+def relabel_lapsed(segments: pd.Series, lapsed: pd.Series | np.ndarray) -> pd.Series:
+    """The RFM segments with a lapsed account never named as one that still buys (issue 17).
+
+    The recency score is relative: in a cohort where most accounts have lapsed, a lapsed account can hold
+    the top recency bin and be named a champion. Where ``lapsed`` is True, "champions" and "loyal" (the
+    highest frequency and spend) read "lapsed champions" and the other segments that say the account still
+    buys ("potential loyalist", "new", "promising", "needs attention", "about to sleep") read "lapsed";
+    "cannot lose", "at risk", "hibernating" and "lost" already say it has stopped and are kept.
+
+    >>> relabel_lapsed(pd.Series(["champions", "new", "at risk", "champions"]), [True, True, True, False]).tolist()
+    ['lapsed champions', 'lapsed', 'at risk', 'champions']
+    """
+    gone = np.asarray(lapsed, dtype=bool)
+    seg = segments.astype("str")
+    top = gone & seg.isin(["champions", "loyal"]).to_numpy()
+    rest = gone & seg.isin(_STILL_BUYING).to_numpy() & ~top
+    out = seg.mask(top, "lapsed champions").mask(rest, "lapsed")
+    return out.astype("str")
 
 
 def rfm_segment_name(r: int, fm: int) -> str:

@@ -14,7 +14,7 @@ from kamtools.segment.abc import abc_classes, concentration_curve
 from kamtools.segment.activity import account_activity
 from kamtools.segment.clusters import behavioural_clusters
 from kamtools.segment.matrix import NO_STRENGTH, portfolio_matrix, tenure_from_first_order
-from kamtools.segment.rfm import rfm_scores
+from kamtools.segment.rfm import relabel_lapsed, rfm_scores
 from kamtools.segment.tiers import assign_tiers
 from kamtools.stages.contract import CHURN_DEFINITION
 from kamtools.value.reading import p_alive_shown_as
@@ -112,6 +112,7 @@ def segment_accounts(
     # what the tier rule found, as a fact the reports read (not parsed back out of tier_reason)
     gone = seg["account_id"].map(lapsed).fillna(False).astype(bool)
     seg["lapsed_months"] = np.where(gone, float(months), np.nan)
+    seg["rfm_segment"] = relabel_lapsed(seg["rfm_segment"], gone.to_numpy())  # never a lapsed "champion"
     seg = seg[SEGMENT_COLUMNS + score_cols]
     curves = []
     for measure, col in (("revenue", "revenue_ltm"), ("margin", "margin_ltm")):

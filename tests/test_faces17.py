@@ -1,0 +1,160 @@
+"""What a KAM reading the demo pages still tripped over (issue 17, the FACES pass): each face says the same
+thing the same way, and every figure says what it is."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pandas as pd
+from test_group_reports import HandBundle, grouped_summary
+from test_report_index import FakeBundle, manifest
+
+from kamtools.reports.index import write_index
+
+
+def _text(markup: str) -> str:
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", markup)))
+
+
+def _captured(monkeypatch) -> list[str]:
+    from kamtools import display
+
+    out: list[str] = []
+    monkeypatch.setattr(display, "_show", lambda markup: out.append(str(markup)) or markup)
+    return out
+
+
+# ---- 1. a group's units: one definition on the index and in the overview ----------------------------
+
+
+def test_index_and_overview_count_a_groups_units_alike_and_say_how(monkeypatch, tmp_path):
+    from kamtools.groups.rollup import rollup
+    from kamtools.groups.tree import hierarchy
+    from kamtools.sections.summary import _global_accounts
+
+    acc = grouped_summary()  # G1 > R1 > (A1, A2); G1 > A3: three units at the lowest level, one sub-group
+    roll = rollup(hierarchy(acc), acc[["account_id"]].assign(revenue_12m=acc["revenue_ltm"]), {}, None)
+    assert roll.set_index("account_id").loc["G1", "n_units"] == 3  # not 4 (the region R1 is not a unit)
+    page = write_index(FakeBundle(acc, manifest()), tmp_path).read_text(encoding="utf-8")
+    block = _text(page.split('id="kam-groups"')[1].split("</section>")[0])
+    assert "G1 · 3 units at the lowest level ·" in block
+    assert "its units are the accounts at the lowest level, the sub-groups between are not counted" in block
+
+    out = _captured(monkeypatch)
+    _global_accounts(HandBundle({"accounts": acc, "group_rollup": roll}), 1_721_605.0, "EUR")
+    overview = "".join(out)
+    header = re.findall(r"<th[^>]*>(.*?)</th>", overview)
+    assert "Units (lowest-level accounts)" in [html.unescape(h) for h in header]
+    cells = [_text(c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", overview)]
+    assert cells[:2] == [html.unescape(acc.set_index("account_id").loc["G1", "name"]), "3"]
+
+
+# ---- 2. RFM: no lapsed "champion", on a cohort where most accounts have lapsed ------------------------
+
+
+def _lapsed_cohort():
+    """A generated portfolio read five months after its last order: every account has lapsed (5 months), and
+    the relative recency bins still put a fifth of them in the top bin."""
+    from kamtools.data.portfolio import Portfolio
+    from kamtools.datasets import make_portfolio
+
+    p, _ = make_portfolio(n_accounts=40, years=2, seed=3, groups=0)
+    return Portfolio(p.tables, p.orders["order_date"].max() + pd.DateOffset(months=5))
+
+
+def test_a_lapsed_account_is_never_named_a_champion_on_any_face(captured):
+    import warnings
+
+    from test_rfm_words import _bullet
+
+    from kamtools.sections.segment import _rfm
+    from kamtools.segment import RFM_SEGMENT_MEANING, segment_accounts
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        seg = segment_accounts(_lapsed_cohort(), lapsed_months=5)["segments"]
+    gone = seg["lapsed_months"].notna()
+    assert gone.all()
+    still_buying = {"champions", "loyal", "potential loyalist", "new", "promising", "needs attention", "about to sleep"}
+    assert not seg.loc[gone, "rfm_segment"].isin(still_buying).any()
+    top = seg[(seg["r_score"] == 5) & (seg["f_score"] + seg["m_score"] >= 8)]
+    assert len(top) and (top["rfm_segment"] == "lapsed champions").all()  # what the relative bins would call champions
+    # the account page: the segment's name and its meaning say lapsed, once
+    row = top.iloc[[0]].reset_index(drop=True)
+    line = _bullet(row, captured)
+    assert line.startswith(f"RFM {row.loc[0, 'rfm_score']} (lapsed champions: no order in the last 5 months): ")
+    assert "now lapsed" not in line and "has lapsed (no order for months)" in line
+    # the overview's RFM table names the same segments, each with its meaning
+    captured.clear()
+
+    class Bundle:
+        manifest = {"settings": {}}
+
+    _rfm(Bundle(), seg)
+    overview = _text("".join(captured))
+    for name in seg["rfm_segment"].unique():
+        assert name in overview and RFM_SEGMENT_MEANING[name] in overview
+    assert "champions" not in overview.replace("lapsed champions", "")
+
+
+# ---- 6. driver sentences count with their noun in the right number ------------------------------------
+
+
+def test_driver_sentences_count_one_day_as_one_day():
+    from kamtools.churn.sentences import driver_text, recency_rule_reason
+
+    assert driver_text("days_late_change_6m", {"days_late_change_6m": 1.0}) == (
+        "Invoices paid 1 day later in the last 6 months than in the 6 before"
+    )
+    assert driver_text("days_late_avg_12m", {"days_late_avg_12m": 1.2}) == (
+        "Invoices paid 1 day late on average in the last 12 months"
+    )
+    row = {"days_since_last_order": 1.0, "usual_order_gap_days": 1.0, "recency_ratio": 1.0}
+    assert driver_text("days_since_last_order", row) == "Last order 1 day ago, this account usually orders every 1 day"
+    row = {"days_since_last_order": 1_500.0, "usual_order_gap_days": 30.0, "recency_ratio": 50.0}
+    assert driver_text("recency_ratio", row) == "No order for 1,500 days, this account usually orders every 30 days"
+    assert recency_rule_reason(row) == "No order for 1,500 days, 50.0 times its usual gap of 30 days"
+    assert driver_text("complaint_resolution_days", {"complaint_resolution_days": 1.0}) == (
+        "Complaints took 1 day on average to resolve (last 12 months)"
+    )
+    assert driver_text("days_since_decision_maker_contact", {"days_since_decision_maker_contact": 1.0}) == (
+        "Last contact with a decision maker 1 day ago"
+    )
+    assert driver_text("complaints_12m", {"complaints_12m": 1.0, "complaints_open": 1.0}) == (
+        "1 complaint opened in the last 12 months, 1 still open"
+    )
+    assert driver_text("bids_lost_12m", {"bids_lost_12m": 1_200.0}) == "1,200 bids lost in the last 12 months"
+
+
+# ---- 7. talking points word attainment as the pages do -----------------------------------------------
+
+
+def test_talking_point_never_rounds_a_missed_target_up_to_100_percent():
+    from kamtools.plan.talking_points import _pipeline_point, _target_point
+
+    rec = {"target": 1_000_000.0, "target_attainment": 0.996, "target_pace": 0.97, "p_target": 0.4}
+    text = _target_point(rec, 2026)
+    assert text.startswith("99.6% of the 2026 target of ") and "100%" not in text
+    assert _target_point({**rec, "target_attainment": 1.004}, 2026).startswith("100% of the 2026 target")
+    rec = {"open_bids": 1.0, "open_value": 5_000.0, "weighted_value": 2_000.0, "bids_closing_90d": 1.0}
+    assert _pipeline_point(rec).startswith("1 open bid worth ")
+
+
+# ---- 8. revenue at risk: the basis is the 12-month forecast wherever it is explained ----------------
+
+
+def test_revenue_at_risk_is_explained_as_the_churn_figure_times_the_12_month_forecast():
+    import json
+    from pathlib import Path
+
+    import kamtools
+    from kamtools.groups import rollup
+
+    assert "x expected value" not in rollup.__doc__ and "12-month forecast" in rollup.__doc__
+    nb = json.loads((Path(kamtools.__file__).parent / "notebooks" / "churn.ipynb").read_text(encoding="utf-8"))
+    words = " ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    words = re.sub(r"\s+", " ", words)
+    assert "Revenue at risk = churn probability x the account's 12-month forecast in the reports" in words
+    code = " ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    assert "Revenue at risk = churn probability x {risk_base_phrase(table)}." in code  # the basis it used
