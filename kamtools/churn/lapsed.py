@@ -53,6 +53,8 @@ from kamtools.churn._arrays import _codes, _count, _day, _days
 from kamtools.data.portfolio import Portfolio, credit_lines
 
 MIN_LAPSED = 20  # lapsed account-dates in the history needed to estimate a rate
+FLOOR_BAND = 1.25  # a portfolio looks chosen by revenue when FLOOR_SHARE of its accounts' revenue lies within
+FLOOR_SHARE = 0.10  # FLOOR_BAND times its smallest (a natural portfolio: 0-2%; the top 500 of a log: 14-35%)
 PRIOR_ACCOUNTS = 20.0  # pseudo-accounts at the pooled level that each group's own level is shrunk with
 DRIFT_PENALTY = 1.0  # ridge on the drift per year: with a single earlier date there is no drift to read
 RATIO_EDGES = (0.0, 1.5, 3.0, 6.0)  # silence as a multiple of the account's usual gap between orders: group starts
@@ -106,10 +108,36 @@ def _state(code: np.ndarray, day: np.ndarray, td: float, n: int) -> tuple[np.nda
     return last, gap
 
 
-def _rates(g: np.ndarray, stayed: np.ndarray, years_before: np.ndarray) -> np.ndarray:
-    """The probability of staying away per group on the analysis date: a straight line in time through the
-    earlier lapsed account-dates (least squares; each group's own level shrunk toward the pool by
-    :data:`PRIOR_ACCOUNTS` pseudo-accounts, the drift by :data:`DRIFT_PENALTY`), read at the analysis date."""
+def revenue_floor(p: Portfolio, index: pd.Index) -> tuple[float | None, float]:
+    """(the smallest account revenue up to the analysis date, the share of accounts above it and within
+    :data:`FLOOR_BAND` times it) when the portfolio looks chosen by revenue (that share at least
+    :data:`FLOOR_SHARE`: a cut leaves many accounts spread just above it), else (None, share).
+
+    Revenue is net of credit notes, over the accounts with a positive total."""
+    code, day = _codes(p.orders["account_id"], index), _days(p.orders["order_date"])
+    total = _revenue_to(p, code, day, _day(p.as_of), len(index))
+    total = total[total > 0]
+    if len(total) < MIN_LAPSED:
+        return None, 0.0
+    low = total.min()
+    share = float(np.mean((total > low) & (total <= FLOOR_BAND * low)))  # accounts tied at the smallest amount
+    # are a common order size (one order of the same price), not a cut
+    return (float(total.min()), share) if share >= FLOOR_SHARE else (None, share)
+
+
+def _revenue_to(p: Portfolio, code: np.ndarray, day: np.ndarray, td: float, n: int) -> np.ndarray:
+    """Net revenue per account on the lines of day ``td`` or earlier (``code``, ``day``: every line of p.orders)."""
+    keep = (code >= 0) & (day <= td)
+    return np.bincount(code[keep], weights=p.orders["net_revenue"].to_numpy(float)[keep], minlength=n)
+
+
+def _rates(g: np.ndarray, stayed: np.ndarray, years_before: np.ndarray) -> tuple[np.ndarray, bool]:
+    """(the probability of staying away per group on the analysis date, whether a drift was carried): a straight
+    line in time through the earlier lapsed account-dates (least squares; each group's own level shrunk toward
+    the pool by :data:`PRIOR_ACCOUNTS` pseudo-accounts, the drift by :data:`DRIFT_PENALTY`), read at the analysis
+    date. A falling line is not carried forward (the levels are refitted without a drift): what the line
+    follows is lost accounts piling up, which only rises; a share that falls across the dates comes from the
+    accounts present at them (e.g. a portfolio whose early lapsed accounts are its heaviest)."""
     n_groups = len(RATIO_EDGES) + 1
     X = np.zeros((len(g), n_groups + 2))
     X[np.arange(len(g)), g] = 1.0  # the group's difference from the pool
@@ -117,6 +145,10 @@ def _rates(g: np.ndarray, stayed: np.ndarray, years_before: np.ndarray) -> np.nd
     X[:, n_groups + 1] = 1.0  # the pool
     penalty = np.r_[np.full(n_groups, PRIOR_ACCOUNTS), DRIFT_PENALTY, 0.0]
     beta = np.linalg.solve(X.T @ X + np.diag(penalty), X.T @ stayed.astype(float))
+    drift = bool(beta[n_groups] > 0)
+    if not drift:
+        penalty[n_groups] = 1e12  # no drift: the levels alone
+        beta = np.linalg.solve(X.T @ X + np.diag(penalty), X.T @ stayed.astype(float))
     rate = np.clip(beta[:n_groups] + beta[n_groups + 1], 0.0, 1.0)
     seen = np.flatnonzero(np.bincount(g, minlength=n_groups) > 0)
     for k in range(1, n_groups):  # a silence longer than any seen takes the longest seen group's rate
@@ -124,7 +156,7 @@ def _rates(g: np.ndarray, stayed: np.ndarray, years_before: np.ndarray) -> np.nd
             lower = seen[(seen < k) & (seen > 0)]
             if len(lower):
                 rate[k] = rate[lower.max()]
-    return rate
+    return rate, drift
 
 
 def lapsed_rate(p: Portfolio, lookback_months: int, horizon_months: int, lapsed: np.ndarray) -> LapsedRate:
@@ -137,6 +169,9 @@ def lapsed_rate(p: Portfolio, lookback_months: int, horizon_months: int, lapsed:
     if not len(day) or not lapsed.any():
         return LapsedRate(out, 0, 0, 0, "")
     first = pd.Timestamp(p.orders.loc[~credit_lines(p.orders), "order_date"].min())
+    floor, floor_share = revenue_floor(p, index)
+    line_code, line_day = _codes(p.orders["account_id"], index), _days(p.orders["order_date"])
+    left_out = 0  # lapsed account-dates below the floor
     groups: list[np.ndarray] = []
     stayed: list[np.ndarray] = []
     years: list[np.ndarray] = []  # years before the analysis date
@@ -150,6 +185,12 @@ def lapsed_rate(p: Portfolio, lookback_months: int, horizon_months: int, lapsed:
         td = _day(t)
         last, gap = _state(code, day, td, n_acc)
         was_lapsed = ~np.isnan(last) & (last <= _day(t - pd.DateOffset(months=lookback_months)))
+        if (
+            floor is not None
+        ):  # only accounts that the portfolio's revenue floor would have taken in whatever came after
+            below = was_lapsed & (_revenue_to(p, line_code, line_day, td, n_acc) < floor)
+            left_out += int(below.sum())
+            was_lapsed &= ~below
         if not was_lapsed.any():
             continue
         came_back = _count(code, (day > td) & (day <= _day(t + pd.DateOffset(months=horizon_months))), n_acc) > 0
@@ -159,6 +200,14 @@ def lapsed_rate(p: Portfolio, lookback_months: int, horizon_months: int, lapsed:
         years.append(np.full(int(was_lapsed.sum()), (horizon_months + k - 1) / 12.0))
     n = int(sum(len(s) for s in stayed))
     away = int(sum(int(s.sum()) for s in stayed))
+    chosen = ""
+    if floor is not None and left_out:
+        chosen = (
+            f"the portfolio looks chosen by revenue ({floor_share:.0%} of its accounts lie less than "
+            f"{FLOOR_BAND - 1:.0%} above the smallest, {floor:,.0f}), so an earlier date counts only the accounts whose "
+            f"revenue by then had reached it ({left_out:,} lapsed account-dates below it are left out: they are in "
+            "the portfolio because they came back)"
+        )
     if n < MIN_LAPSED:
         seen = f"only {n} lapsed account-dates" if n else "no account that had lapsed"
         return LapsedRate(
@@ -167,9 +216,9 @@ def lapsed_rate(p: Portfolio, lookback_months: int, horizon_months: int, lapsed:
             away,
             dates,
             f"the history holds {seen} on an earlier date whose next {horizon_months} months have passed "
-            f"(it needs {MIN_LAPSED}), so no probability of staying away is given",
+            f"(it needs {MIN_LAPSED}), so no probability of staying away is given" + (f"; {chosen}" if chosen else ""),
         )
-    rate = _rates(np.concatenate(groups), np.concatenate(stayed), np.concatenate(years))
+    rate, drift = _rates(np.concatenate(groups), np.concatenate(stayed), np.concatenate(years))
     last_now, gap_now = _state(code, day, _day(p.as_of), n_acc)
     now = lapsed & ~np.isnan(last_now)
     out[now] = rate[_group(_day(p.as_of) - last_now[now], gap_now[now])]
@@ -177,6 +226,11 @@ def lapsed_rate(p: Portfolio, lookback_months: int, horizon_months: int, lapsed:
         f"the share of accounts lapsed by the same rule on {dates} earlier date{'s' if dates != 1 else ''} of "
         f"the history that placed no order in the next {horizon_months} months ({away:,} of {n:,}, "
         f"{away / n:.0%}), read by how long the account has been silent against its usual gap between orders "
-        "and carried to today by the drift of that share across the dates"
+        + (
+            "and carried to today by the drift of that share across the dates"
+            if drift
+            else "(the share did not rise across the dates, so no drift is carried to today)"
+        )
+        + (f"; {chosen}" if chosen else "")
     )
     return LapsedRate(out, n, away, dates, sentence)
