@@ -158,3 +158,108 @@ def test_revenue_at_risk_is_explained_as_the_churn_figure_times_the_12_month_for
     assert "Revenue at risk = churn probability x the account's 12-month forecast in the reports" in words
     code = " ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
     assert "Revenue at risk = churn probability x {risk_base_phrase(table)}." in code  # the basis it used
+
+
+# ---- 3. the overview's year-to-date and attainment figures say which is which ------------------------
+
+
+def test_overview_tells_booked_so_far_from_the_expected_year_total():
+    from kamtools.sections.forecast import target_sentence
+    from kamtools.sections.kpis import portfolio_cards
+
+    as_of = pd.Timestamp("2026-10-31")
+    tot = {"revenue_ytd": 17_676_041.75, "growth_ytd_pct": 0.114, "margin_pct": 0.2, "target_attainment": 0.7819}
+    cards = {label: value for label, value, _ in portfolio_cards(tot, "EUR", as_of)}
+    assert cards["Revenue booked 1 Jan-31 Oct 2026, all accounts (change on the same months of 2025)"] == (
+        "€17.68M (+11%)"
+    )
+    assert cards["Target attainment so far: booked 1 Jan-31 Oct 2026 / the 2026 target"] == "78%"
+    row = pd.Series(
+        {
+            "period": 2026,
+            "revenue_target": 22_604_600.0,
+            "booked_ytd": 17_674_675.4,
+            "expected_total": 21_160_540.0,
+            "p_reach_target": 0.015,
+            "total_lo_80": 20_306_790.0,
+            "total_hi_80": 22_014_300.0,
+            "months_remaining": 2,
+            "n_accounts": 57,
+        }
+    )
+    assert target_sentence(row, "EUR", as_of) == (
+        "2026: €17.67M booked 1 Jan-31 Oct 2026 by the 57 accounts with a 2026 target (78% of the target, booked "
+        "so far); expected year total €21.16M (80% range €20.31M-€22.01M) against a target of €22.60M: expected "
+        "attainment 94% (the expected year total against the target), probability of reaching the target 2%."
+    )
+    # a later year: nothing booked yet, no booked share
+    later = row.copy()
+    later[["period", "booked_ytd", "months_remaining"]] = [2027, 0.0, 12]
+    assert target_sentence(later, "EUR", as_of).startswith("2027: €0 booked so far by the 57 accounts with a 2027 ")
+
+
+# ---- 4. two competitors on one page: the page says why -------------------------------------------------
+
+
+class _Acct:
+    """What the competitor and summary sections read of one lapsed account."""
+
+    account_id = "C9"
+
+    class bundle:  # noqa: N801 - a stand-in for the bundle: only its currency is read
+        manifest = {"settings": {"currency": "EUR"}}
+
+    def __init__(self, tables: dict, info: dict):
+        self.tables, self.info = tables, info
+
+    def table(self, name):
+        from kamtools.data.portfolio import NotAvailable
+
+        return self.tables.get(name, NotAvailable(f"The {name} analysis was not run."))
+
+
+def _lapsed_with_two_competitors() -> _Acct:
+    threat = pd.DataFrame(
+        [{"threat_score": 41.0, "threat_band": "medium", "main_competitor": "Vetro", "reasons": "Cheaper prices seen."}]
+    )
+    bids = pd.DataFrame(
+        {
+            "competitor": ["Astra", "Vetro", "unknown"],
+            "n_bids": [3, 1, 5],
+            "wins": [0, 1, 0],
+            "losses": [3, 0, 5],
+            "win_rate": [0.0, 1.0, 0.0],
+            "avg_price_gap_lost": [0.08, None, 0.1],
+            "avg_price_gap_won": [None, -0.02, None],
+            "lost_amount": [84_000.0, 0.0, 200_000.0],
+            "open_bids": [0, 0, 0],
+        }
+    )
+    return _Acct(
+        {"competitor_threat": threat, "competitor_account_bids": bids},
+        {"main_competitor": "Vetro", "threat_band": "medium"},
+    )
+
+
+def test_a_page_naming_two_competitors_says_which_is_which(captured):
+    from kamtools.sections.competitors import account_section, competitors_apart
+    from kamtools.sections.summary import _with_loss_leader
+
+    acct = _lapsed_with_two_competitors()
+    account_section(acct)
+    text = _text("".join(captured))
+    assert (
+        "Two competitors are named here: Vetro is the main competitor by threat (the last 12 months' bids, else the "
+        "competitor prices seen at this account); Astra is the one we lost the most bid value to in the last 24 "
+        "months (€84.0k in 3 bids), whom the plan's win-back action names." in text
+    )
+    # page one: the card says the same
+    assert _with_loss_leader(acct, "Vetro (medium threat)") == (
+        "Vetro (medium threat); most bid value lost (24 months): Astra"
+    )
+    # one competitor for both: nothing added
+    same = acct.tables["competitor_account_bids"].assign(competitor=["Vetro", "Astra", "unknown"])
+    assert competitors_apart("Vetro", same) is None
+    assert _with_loss_leader(_Acct({"competitor_account_bids": same}, acct.info), "Vetro (medium threat)") == (
+        "Vetro (medium threat)"
+    )

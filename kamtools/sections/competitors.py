@@ -25,6 +25,42 @@ BID_COLUMNS = {
 }
 
 
+_UNNAMED = ("unknown", "(not recorded)", "", "nan", "none")
+
+
+def most_value_lost_to(bids: object) -> tuple[str, float, int] | None:
+    """The competitor this account lost the most bid value to in the last 24 months, as the plan's win-back
+    rule picks it (:mod:`kamtools.plan.facts`, ``value_loss_competitor``): (name, lost value, bids lost), or
+    None without a named loss. ``bids`` is the account's ``competitor_account_bids``."""
+    if not isinstance(bids, pd.DataFrame) or bids.empty or not {"competitor", "lost_amount"} <= set(bids.columns):
+        return None
+    x = bids.assign(_v=pd.to_numeric(bids["lost_amount"], errors="coerce"))
+    x = x[~x["competitor"].astype(str).str.strip().str.lower().isin(_UNNAMED) & (x["_v"] > 0)]
+    if x.empty:
+        return None
+    top = x.sort_values("_v", ascending=False, kind="stable").iloc[0]
+    lost = int(pd.to_numeric(top.get("losses"), errors="coerce") or 0) if "losses" in x.columns else 0
+    return str(top["competitor"]), float(top["_v"]), lost
+
+
+def competitors_apart(main: object, bids: object, currency: str | None = None) -> str | None:
+    """Why the page names two competitors: the main one by threat (``main``, the threat score's: the most bid
+    value lost in the last 12 months, else the one met most in its bids, else the cheapest price seen at the
+    account) and the one the plan's win-back action names (the most bid value lost in the last 24 months).
+    None when they are the same or either is unknown."""
+    top = most_value_lost_to(bids)
+    main_name = "" if main is None or pd.isna(main) else str(main).strip()
+    if top is None or not main_name or top[0] == main_name:
+        return None
+    name, value, lost = top
+    n = f" in {formatting.counted(lost, 'bid')}" if lost else ""
+    return (
+        f"Two competitors are named here: {main_name} is the main competitor by threat (the last 12 months' bids, "
+        f"else the competitor prices seen at this account); {name} is the one we lost the most bid value to in the "
+        f"last 24 months ({formatting.money(value, currency)}{n}), whom the plan's win-back action names."
+    )
+
+
 def _band_status(band: object) -> str:
     return {"high": "bad", "medium": "warn", "low": "good"}.get(str(band), "")
 
@@ -59,6 +95,9 @@ def account_section(acct) -> None:
         display.not_available(threat)
     elif t_row is not None:
         display.paragraph(str(t_row["reasons"]))
+        apart = competitors_apart(t_row["main_competitor"], bids, formatting.currency_of(acct.bundle))
+        if apart:
+            display.paragraph(apart)
 
     display.heading("Bids by competitor, last 24 months", 3)
     if isinstance(bids, NotAvailable):

@@ -201,9 +201,14 @@ def at_top_of_range(row: pd.Series | None) -> bool:
     return fc > 0 and lo < fc and abs(hi - fc) <= 1e-9 * max(1.0, fc)
 
 
-def target_sentence(row: pd.Series, currency: str | None = None) -> str:
+def target_sentence(row: pd.Series, currency: str | None = None, as_of: object = None) -> str:
     """One sentence on a year's target (row of ``forecast_targets`` or ``forecast_portfolio_target``),
-    money in ``currency`` and shares as every other face writes them (:mod:`kamtools.formatting`)."""
+    money in ``currency`` and shares as every other face writes them (:mod:`kamtools.formatting`).
+
+    A year still open says what is booked by which date (``as_of``) and which share of the target that is,
+    then the expected year total and its share of the target, so the two attainment figures of a page (the
+    KPIs' booked-so-far one, the forecast's expected one) are told apart; a portfolio row (with
+    ``n_accounts``) also says over which accounts the booked revenue is summed."""
     year = int(row["period"])
     target = float(row["revenue_target"])
     booked = float(row["booked_ytd"])
@@ -222,10 +227,22 @@ def target_sentence(row: pd.Series, currency: str | None = None) -> str:
             else f"{year}: {cash(booked)} booked; no target amount."
         )
     rng = f" (80% range {cash(float(lo))}-{cash(float(hi))})" if lo is not None and pd.notna(lo) else ""
-    att = f"expected attainment {formatting.attainment(expected / target)}, " if target > 0 else ""
+    att = (
+        f"expected attainment {formatting.attainment(expected / target)} (the expected year total against the target), "
+        if target > 0
+        else ""
+    )
+    when = "so far"
+    if as_of is not None and pd.Timestamp(as_of).year == year:
+        when = f"1 Jan-{formatting.day(as_of)}"
+    n = row.get("n_accounts")
+    who = f" by the {formatting.counted(n, 'account')} with a {year} target" if n is not None and pd.notna(n) else ""
+    so_far = (
+        f" ({formatting.attainment(booked / target)} of the target, booked so far)" if target > 0 and booked > 0 else ""
+    )
     return (
-        f"{year}: {cash(booked)} booked so far; expected year total {cash(expected)}{rng} against a target of "
-        f"{cash(target)}: {att}probability of reaching the target {formatting.pct(p)}."
+        f"{year}: {cash(booked)} booked {when}{who}{so_far}; expected year total {cash(expected)}{rng} against a "
+        f"target of {cash(target)}: {att}probability of reaching the target {formatting.pct(p)}."
     )
 
 
@@ -308,7 +325,7 @@ def _account_targets(acct, targets: pd.DataFrame | None) -> None:
     if targets is not None and len(targets):
         display.heading("Target outlook", level=3)
         currency = formatting.currency_of(acct.bundle)
-        display.bullets([target_sentence(r, currency) for _, r in targets.sort_values("period").iterrows()])
+        display.bullets([target_sentence(r, currency, acct.as_of) for _, r in targets.sort_values("period").iterrows()])
         show_notes(acct.bundle, "forecast_targets")
         from kamtools.forecast.targets import year_range_note  # why a year's range is wider than the 12 months'
 
@@ -623,7 +640,12 @@ def _portfolio_cards(
         rows = ptarget[ptarget["period"] == as_of.year]
         cur = rows.iloc[0] if len(rows) else None
     if cur is not None:
-        cards.append((f"Expected attainment {int(cur['period'])}", formatting.attainment(cur["expected_attainment"])))
+        cards.append(
+            (
+                f"Expected attainment {int(cur['period'])}: expected year total / target",
+                formatting.attainment(cur["expected_attainment"]),
+            )
+        )
         cards.append(
             (
                 f"Chance to reach the {int(cur['period'])} portfolio target",
@@ -649,7 +671,9 @@ def _portfolio_targets(bundle, ptarget: pd.DataFrame | None) -> None:
     """The portfolio's target outlook per year and its chart (or why there is none)."""
     if ptarget is not None and len(ptarget):
         currency = formatting.currency_of(bundle)
-        display.bullets([target_sentence(r, currency) for _, r in ptarget.sort_values("period").iterrows()])
+        display.bullets(
+            [target_sentence(r, currency, bundle.as_of) for _, r in ptarget.sort_values("period").iterrows()]
+        )
         show_notes(bundle, "forecast_targets")
         display.figure(
             target_gap_chart(

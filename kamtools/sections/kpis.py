@@ -338,11 +338,19 @@ def _relationships(acct) -> None:
 
 
 # ---- portfolio overview -------------------------------------------------------------------
-def portfolio_cards(tot: dict, currency: str | None = None) -> list[tuple[str, str, str]]:
-    """Headline cards of the ``kpis_portfolio`` row."""
+def portfolio_cards(tot: dict, currency: str | None = None, as_of: object = None) -> list[tuple[str, str, str]]:
+    """Headline cards of the ``kpis_portfolio`` row. With ``as_of`` the year-to-date cards say their dates
+    and what they count (all accounts; booked revenue against the year's target), so they read apart from
+    the forecast's expected year total and expected attainment on the same page."""
+    if as_of is not None:
+        when = f"1 Jan-{formatting.day(as_of)}"
+        ytd_label = f"Revenue booked {when}, all accounts (change on the same months of {pd.Timestamp(as_of).year - 1})"
+        att_label = f"Target attainment so far: booked {when} / the {pd.Timestamp(as_of).year} target"
+    else:
+        ytd_label, att_label = "Revenue YTD", "Target attainment"
     cards = [
         (
-            "Revenue YTD",
+            ytd_label,
             _m(_num(tot, "revenue_ytd"), currency)
             + ("" if math.isnan(_num(tot, "growth_ytd_pct")) else f" ({_pct(_num(tot, 'growth_ytd_pct'), True)})"),
             "",
@@ -353,7 +361,7 @@ def portfolio_cards(tot: dict, currency: str | None = None) -> list[tuple[str, s
     if card:
         cards.append(card)
     if "target_attainment" in tot:
-        cards.append(("Target attainment", formatting.attainment(_num(tot, "target_attainment"), "n/a"), ""))
+        cards.append((att_label, formatting.attainment(_num(tot, "target_attainment"), "n/a"), ""))
     if "weighted_value" in tot:
         cards.append(
             (
@@ -398,7 +406,7 @@ def portfolio_section(bundle) -> None:
     if isinstance(tot, NotAvailable):
         display.not_available(tot)
         return
-    display.kpi_cards(portfolio_cards(tot.iloc[0].to_dict(), formatting.currency_of(bundle)))
+    display.kpi_cards(portfolio_cards(tot.iloc[0].to_dict(), formatting.currency_of(bundle), bundle.as_of))
     show_notes(bundle, "kpis")
     kpis = bundle.table("kpis")
     health = bundle.table("health")

@@ -371,6 +371,18 @@ def _changes(view) -> None:
     display.bullets(lines)
 
 
+def _with_loss_leader(acct, text: str) -> str:
+    """The main competitor's card text, with the competitor we lost the most bid value to (last 24 months) when
+    that is another one: the plan's win-back action names it, so page one says why two names appear."""
+    from kamtools.sections.competitors import most_value_lost_to
+
+    top = most_value_lost_to(acct.table("competitor_account_bids"))
+    main = acct.info.get("main_competitor")
+    if top is None or not _present(main) or top[0] == str(main).strip():
+        return text
+    return f"{text}; most bid value lost (24 months): {top[0]}"
+
+
 def account_section(view) -> None:
     """Page one of the account report (under the header, which says who the account is): the numbers that matter (money in the
     bundle's currency), the first actions of the plan with their value at stake and, when the
@@ -388,6 +400,9 @@ def account_section(view) -> None:
     if key:
         display.kpi_cards([key[label] for label in PAGE_ONE_CARDS if label in key])
     position = [(label, text) for label, text, _ in cards if label not in PAGE_ONE_CARDS]
+    position = [
+        (label, _with_loss_leader(acct, text) if label == "Main competitor" else text) for label, text in position
+    ]
     if _present(info.get("last_order_date")):
         position.append(("Last order", formatting.date(info["last_order_date"])))
     if _present(info.get("potential_revenue")):
