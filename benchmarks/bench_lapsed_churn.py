@@ -5,18 +5,25 @@ no order in the next months that :mod:`kamtools.churn.lapsed` reads from the ear
 the history. Each case is cut at an as-of date; the truth is whether the account ordered
 between the cut and the end of the data. Printed per case and method, over the lapsed
 accounts with a probability: ``n``, the mean shown, the share that placed no order, the gap in
-points (shown - actual: calibration in the large), the AUC and the Brier score.
+points (shown - actual: calibration in the large) and ``se``, one standard error of that gap
+were the probabilities right (sqrt(sum p(1 - p)) / n), the AUC and the Brier score.
 
 Methods: ``kamtools`` (the shipped rate: a straight line in time through the earlier dates'
-outcomes, one level per silence group, read at the as-of date); ``recency-weighted`` (the rate shipped before 2026-12-05: each
-group's share of lapsed account-dates that stayed away, dates weighted by a 6-month half-life,
-shrunk to the pool by 20 pseudo-accounts, the usual gap measured between the first and the last
-order); ``pooled`` (the plain share of all earlier lapsed account-dates that stayed away).
+outcomes, one level per silence group, read at the as-of date when it rises; a portfolio that
+looks chosen by revenue counts at each earlier date only the accounts whose revenue had reached
+its floor); ``line`` (the rate shipped in 3531f41: the same line without the revenue floor,
+carried to the as-of date when it falls too); ``recency-weighted`` (the rate shipped before
+that: each group's share of lapsed account-dates that stayed away, dates weighted by a 6-month
+half-life, shrunk to the pool by 20 pseudo-accounts, the usual gap measured between the first
+and the last order); ``pooled`` (the plain share of all earlier lapsed account-dates that
+stayed away).
 
 Cases:
 
 * ``demo S`` - ``make_portfolio(300 accounts, 4 years, seed S)`` cut 6 months before its end
-  (6-month rule); seeds 7, 1, 2, 3 and, held out while the method was chosen, 4 and 5;
+  (6-month rule), and ``demo S top 150`` its 150 accounts with the most revenue up to the cut;
+  the revenue floor was decided on seeds 1-4 and 7 and CDNOW, then run once on 5, 6, 8, 9 and
+  10 (``held out``: no method of this module was chosen on them);
 * ``CDNOW random 1,000`` (``numpy.random.default_rng(17)`` from the sorted ids of the master
   log) and ``CDNOW top 500`` (most revenue up to the cut) at 1998-01-31 (13 months of history,
   6-month rule, 5 months of truth), and with a 3-month rule at 1998-03-31 (15 months, 3 months
@@ -26,24 +33,67 @@ Cases:
 ``--diagnose`` prints, for one demo seed, every earlier date's lapsed accounts, the share that
 stayed away and the share that the generator had planted as stopped for good by then.
 
-Run: ``python benchmarks/bench_lapsed_churn.py [--seeds 7 1 2 3 4 5] [--no-cdnow] [--diagnose 7]``
-(about a minute on 2 shared cores; the CDNOW log is found as ``bench_real_data.py`` finds it).
+Run: ``python benchmarks/bench_lapsed_churn.py [--seeds 1 2 3 4 7 5 6 8 9 10] [--top 150] [--no-cdnow]
+[--diagnose 7]`` (about a minute on 2 shared cores; the CDNOW log is found as ``bench_real_data.py``
+finds it, or from ``CDNOW_MASTER``).
 
-Results (2026-12-05, LAPSED17; 7 CPU seconds)::
+Results (2026-12-05, LAPSED17; 28 CPU seconds)::
 
-    case                                     n  kamtools shown/actual    gap   AUC  Brier | recency-weighted gap   AUC  Brier | pooled gap
-    demo 7                                  32        0.83 / 0.78     +5  0.75  0.151 |                  -9  0.82  0.142 |       -44
-    demo 1                                  30        0.60 / 0.67     -6  0.80  0.162 |                 -15  0.81  0.180 |       -31
-    demo 2                                  31        0.74 / 0.65    +10  0.74  0.198 |                 -12  0.74  0.187 |       -29
-    demo 3                                  26        0.65 / 0.77    -12  0.65  0.179 |                 -26  0.80  0.216 |       -38
-    demo 4 (held out)                       34        0.72 / 0.71     +2  0.70  0.181 |                 -20  0.76  0.226 |       -32
-    demo 5 (held out)                       20        0.73 / 0.80     -7  0.82  0.129 |                 -22  0.71  0.182 |       -44
-    CDNOW random 1,000 1998-01-31 6m       755        0.85 / 0.89     -4  0.36  0.100 |                  -4  0.36  0.100 |        -4
-    CDNOW top 500 1998-01-31 6m              0         nan / 0.71   +nan  nan  nan |                +nan  nan  nan |      +nan
-    CDNOW random 1,000 1998-03-31 3m       856        0.91 / 0.89     +2  0.71  0.089 |                  -1  0.74  0.087 |        +0
-    CDNOW top 500 1998-03-31 3m            103        0.49 / 0.67    -18  0.62  0.244 |                 -25  0.65  0.272 |       -27
-    CDNOW top 500 of 97-06 1998-03-31 3m   219        0.73 / 0.84    -10  0.57  0.146 |                 -11  0.56  0.147 |       -10
-    CDNOW all 1998-03-31 3m              19753        0.92 / 0.92     -0  0.72  0.068 |                  -4  0.74  0.069 |        -3
+                                                                 kamtools |        line (3531f41) | recency-weighted | pooled
+    case                                   n  shown / actual  gap  se   AUC Brier |     n  gap   AUC Brier |  gap   AUC Brier |  gap
+    demo 1                                30   0.60 / 0.67   -6   8  0.80 0.162 |    30   -6  0.80 0.162 |  -15  0.81 0.180 |  -31
+    demo 1 top 150                         0    nan / 0.75 +nan nan  nan nan |     4   +0  1.00 0.159 |  -18  1.00 0.168 |  -58
+    demo 2                                31   0.74 / 0.65  +10   7  0.74 0.198 |    31  +10  0.74 0.198 |  -12  0.74 0.187 |  -29
+    demo 2 top 150                         0    nan / 0.83 +nan nan  nan nan |     6  -38  0.80 0.266 |  -48  0.70 0.361 |  -69
+    demo 3                                26   0.65 / 0.77  -12   9  0.65 0.179 |    26  -12  0.65 0.179 |  -26  0.80 0.216 |  -38
+    demo 3 top 150                         6   0.83 / 1.00  -17  15  nan 0.030 |     6  -17  nan 0.030 |  -31  nan 0.098 |  -68
+    demo 4                                34   0.72 / 0.71   +2   7  0.70 0.181 |    34   +2  0.70 0.181 |  -20  0.76 0.226 |  -32
+    demo 4 top 150                         0    nan / 0.71 +nan nan  nan nan |     7   -7  1.00 0.135 |  -14  1.00 0.082 |  -52
+    demo 7                                32   0.83 / 0.78   +5   6  0.75 0.151 |    32   +5  0.75 0.151 |   -9  0.82 0.142 |  -44
+    demo 7 top 150                         0    nan / 1.00 +nan nan  nan nan |     5   -3  nan 0.005 |  -24  nan 0.069 |  -58
+    demo 5 (held out)                     20   0.73 / 0.80   -7   9  0.82 0.129 |    20   -7  0.82 0.129 |  -22  0.71 0.182 |  -44
+    demo 5 (held out) top 150              5   1.00 / 1.00   +0   0  nan 0.000 |     5   +0  nan 0.000 |   -4  nan 0.002 |  -10
+    demo 6 (held out)                     24   0.55 / 0.67  -11  10  0.72 0.203 |    24  -11  0.72 0.203 |  -21  0.82 0.216 |  -34
+    demo 6 (held out) top 150              5   0.73 / 0.80   -7  20  0.75 0.148 |     5   -7  0.75 0.148 |  -27  0.25 0.243 |  -33
+    demo 8 (held out)                     32   0.78 / 0.75   +3   7  0.59 0.159 |    32   +3  0.59 0.159 |   -7  0.75 0.152 |  -32
+    demo 8 (held out) top 150              0    nan / 0.80 +nan nan  nan nan |    10   -4  1.00 0.124 |  -14  0.91 0.135 |  -45
+    demo 9 (held out)                     26   0.60 / 0.73  -13   9  0.66 0.210 |    26  -13  0.66 0.210 |  -25  0.71 0.240 |  -39
+    demo 9 (held out) top 150              0    nan / 0.86 +nan nan  nan nan |     7  -46  0.83 0.312 |  -49  1.00 0.330 |  -71
+    demo 10 (held out)                    32   0.91 / 0.88   +3   5  0.77 0.099 |    32   +3  0.77 0.099 |  -26  0.67 0.187 |  -47
+    demo 10 (held out) top 150             0    nan / 1.00 +nan nan  nan nan |     6  -45  nan 0.205 |  -48  nan 0.234 |  -87
+    CDNOW random 1,000 1998-01-31 6m     755   0.85 / 0.89   -4   1  0.36 0.100 |   755   -4  0.36 0.100 |   -4  0.36 0.100 |   -4
+    CDNOW top 500 1998-01-31 6m            0    nan / 0.71 +nan nan  nan nan |     0 +nan  nan nan | +nan  nan nan | +nan
+    CDNOW random 1,000 1998-03-31 3m     856   0.91 / 0.89   +2   1  0.71 0.089 |   856   +2  0.71 0.089 |   -1  0.74 0.087 |   +0
+    CDNOW top 500 1998-03-31 3m          103   0.65 / 0.67   -2   5  0.58 0.222 |   103  -18  0.62 0.244 |  -25  0.65 0.272 |  -27
+    CDNOW top 500 of 97-06 1998-03-31 3m   219   0.73 / 0.84  -10   3  0.57 0.146 |   219  -10  0.57 0.146 |  -11  0.56 0.147 |  -10
+    CDNOW all 1998-03-31 3m            19753   0.92 / 0.92   -0   0  0.72 0.068 | 19753   -0  0.72 0.068 |   -4  0.74 0.069 |   -3
+
+The revenue floor moves only the portfolios chosen by revenue: CDNOW's top 500 at the cut goes
+from -18 to -2 (Brier 0.244 -> 0.222, AUC within lapsed 0.62 -> 0.58: the accounts left at the
+earlier dates are the heavier ones, their silence groups less telling); every other row that
+shows a probability is unchanged. Its lapsed accounts of 1997 that stayed away rarely made the
+top 500 of March 1998, so only 33-47% of the lapsed ones stayed away at each earlier date,
+against 67% after the cut; counting only those whose revenue had already reached the list's
+floor of 555, 58-77% stayed away at the dates with 14 or more of them (the top 500 of each of
+those dates among all 23,570 customers: 59-79%). The top 500 chosen at 1997-06-30 and followed reads -10 with or without the floor: the
+selection lies before almost every earlier date, and the share of its lapsed accounts that stayed
+away falls from 78% to 66% over the last months of 1997 (15 months hold no earlier March).
+The demo's top 150 holds 0-10 lapsed accounts; on 7 of 10 seeds the floor leaves fewer than 20
+earlier account-dates, and those accounts are shown as lapsed without a percentage where the
+line had read +0 to -7 on four seeds and -38, -45, -46 on three (seeds 3 and 6 are not taken
+for chosen: their top 150 cuts through the middle of the revenue range).
+
+Tried and dropped, on seeds 1-4 and CDNOW: the floor on every portfolio, chosen or not (demo 2
++10 -> +17, demo 4 +2 -> +4; with a falling line carried, the top 500 of 97-06 -10 -> -16 and the
+top 500 at the cut -13); a falling line carried with the floor (top 500 at the cut -13: the
+heaviest accounts lapse early and stay away, so the filtered share falls across the dates); no
+drift at all (demo -22, -19, -30, -26); 5 or 60 pseudo-accounts of shrinkage instead of 20 (no
+row moved by more than 3 points); the floor at the 2nd percentile of account revenue on every
+portfolio (demo 1 -6 -> +7, demo 2 +14, the top 500 at the cut -13, of 97-06 -17, with a falling
+line carried). Demo seeds 3, 6 and 9 stay at -11 to
+-13, 1.2-1.5 standard errors: the demo's churn keeps rising past the cut (seed 3: 60% of the
+lapsed stayed away at the last earlier date, 77% at the cut) and nothing in the earlier dates
+says how much; the mean over the 10 seeds is -3.
 
 (The CDNOW top 500 at 6 months: fewer than 20 lapsed account-dates at the one earlier date, no
 probability shown.) A logistic curve in time instead of the straight line gave the demo +5,
@@ -56,17 +106,9 @@ churn months drawn from the last 24), so before then every lapsed account is an 
 buyer that comes back (seed 7: 0-31% stayed away at each date before 2024-11), and the accounts
 stopped for good pile up from there: 10%, 29%, 45%, 54% of the lapsed ones at the dates 15 to 6
 months before the cut, 62% at the cut (``--diagnose 7``). The earlier dates can only show that
-rise; the rate read at the as-of date carries it forward (the demo's gap goes from -9 to -26
-points to -12 to +10; 5 of 6 seeds within 10 points). At 12 months before the demo's end the
+rise; the rate read at the as-of date carries it forward. At 12 months before the demo's end the
 earlier dates lie almost all before any planted churn, and no reading of them can know (seeds 7
-and 1: -34 and -47 before, -17 and -36 after).
-
-CDNOW's top 500 at the cut are chosen by revenue up to the cut, so their history is selected on
-coming back: an account that lapsed in 1997 and stayed away rarely made the top 500 of March
-1998, and only 33-47% of these accounts stayed away at each earlier date, against 67% after the
-cut. Chosen by revenue up to 1997-06-30 and followed (a key-account list kept from an earlier
-date), the gap is -10. A portfolio chosen by what it bought recently makes its lapsed accounts
-look more loyal than they are: the probability shown is then too low.
+and 1: -34 and -47 with the recency-weighted rate, -17 and -36 with the line).
 """
 
 from __future__ import annotations
