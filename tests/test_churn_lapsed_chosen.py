@@ -114,6 +114,20 @@ def test_a_portfolio_chosen_by_revenue_counts_only_accounts_above_its_floor_at_e
     assert "chosen by revenue" not in unfloored.sentence and unfloored.n > rate.n
 
 
+def test_too_few_accounts_above_the_floor_give_no_probability_and_say_why(monkeypatch):
+    """Needing 300 lapsed account-dates: the 446 of the history would do, the 260 above the floor do not."""
+    monkeypatch.setattr(L, "MIN_LAPSED", 300)
+    p = _portfolio(_top_accounts())
+    lapsed = _lapsed(p)
+    rate = lapsed_rate(p, 6, 6, lapsed)
+    assert np.isnan(rate.probability).all()
+    assert rate.sentence.startswith(
+        "the history holds only 260 lapsed account-dates above the revenue floor (of 446) on an earlier date whose "
+        "next 6 months have passed (it needs 300), so no probability of staying away is given; the portfolio looks "
+        "chosen by revenue"
+    )
+
+
 def test_a_portfolio_with_small_accounts_at_the_bottom_is_not_taken_for_a_chosen_one():
     """Ten small accounts (100 to 1,000) below the same 70: nothing crowds above the smallest, no floor."""
     days = _top_accounts()

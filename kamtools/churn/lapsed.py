@@ -74,6 +74,7 @@ from kamtools.data.portfolio import Portfolio, credit_lines
 MIN_LAPSED = 20  # lapsed account-dates in the history needed to estimate a rate
 FLOOR_BAND = 1.25  # a portfolio looks chosen by revenue when FLOOR_SHARE of its accounts' revenue lies within
 FLOOR_SHARE = 0.10  # FLOOR_BAND times its smallest (a natural portfolio: 0-2%; a top 500 or top 150: 8-35%)
+FLOOR_ACCOUNTS = 20  # accounts with revenue needed to see a cut at all
 PRIOR_ACCOUNTS = 20.0  # pseudo-accounts at the pooled level that each group's own level is shrunk with
 DRIFT_PENALTY = 1.0  # ridge on the drift per year: with a single earlier date there is no drift to read
 RATIO_EDGES = (0.0, 1.5, 3.0, 6.0)  # silence as a multiple of the account's usual gap between orders: group starts
@@ -136,7 +137,7 @@ def revenue_floor(p: Portfolio, index: pd.Index) -> tuple[float | None, float]:
     code, day = _codes(p.orders["account_id"], index), _days(p.orders["order_date"])
     total = _revenue_to(p, code, day, _day(p.as_of), len(index))
     total = total[total > 0]
-    if len(total) < MIN_LAPSED:
+    if len(total) < FLOOR_ACCOUNTS:
         return None, 0.0
     low = total.min()
     share = float(np.mean((total > low) & (total <= FLOOR_BAND * low)))  # accounts tied at the smallest amount
@@ -229,6 +230,8 @@ def lapsed_rate(p: Portfolio, lookback_months: int, horizon_months: int, lapsed:
         )
     if n < MIN_LAPSED:
         seen = f"only {n} lapsed account-dates" if n else "no account that had lapsed"
+        if chosen:
+            seen += f" above the revenue floor (of {n + left_out:,})"
         return LapsedRate(
             out,
             n,
