@@ -263,3 +263,51 @@ def test_a_page_naming_two_competitors_says_which_is_which(captured):
     assert _with_loss_leader(_Acct({"competitor_account_bids": same}, acct.info), "Vetro (medium threat)") == (
         "Vetro (medium threat)"
     )
+
+
+# ---- 5. a legend never hides a data point --------------------------------------------------------------
+
+
+def _legend_boxes(fig):
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    legends = list(fig.legends) + [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    return [leg.get_window_extent(renderer) for leg in legends]
+
+
+def test_a_one_month_historys_only_point_is_not_under_the_legend():
+    import matplotlib.pyplot as plt
+
+    from kamtools.plotting.forecast import forecast_chart
+
+    history = pd.DataFrame({"ds": [pd.Timestamp("2026-10-01")], "y": [52_000.0]})
+    ds = pd.date_range("2026-11-01", periods=12, freq="MS")
+    fc = pd.DataFrame(
+        {"ds": ds, "forecast": 30_000.0, "lo_80": 20_000.0, "hi_80": 40_000.0, "lo_95": 15_000.0, "hi_95": 45_000.0}
+    )
+    targets = pd.DataFrame({"period": [2026, 2027], "revenue_target": [480_000.0, 500_000.0]})
+    fig = forecast_chart(history, fc, monthly_target=targets, currency="EUR")
+    boxes = _legend_boxes(fig)
+    assert len(boxes) == 1
+    ax = fig.axes[0]
+    point = ax.transData.transform((ax.convert_xunits(history["ds"].iloc[0]), 52_000.0))
+    assert not boxes[0].contains(*point)
+    assert not boxes[0].overlaps(ax.get_window_extent())  # outside the plot area: no point can be under it
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == ["actual", "95% interval", "80% interval", "forecast", "target / 12"]
+    plt.close(fig)
+
+
+def test_every_single_axes_chart_legend_sits_outside_its_plot():
+    import matplotlib.pyplot as plt
+    from test_chart_strings import BUILDERS  # every chart of kamtools.plotting, built from small frames
+
+    checked = 0
+    for build in BUILDERS.values():
+        for fig, _ in build():
+            if len(fig.axes) == 1:
+                for box in _legend_boxes(fig):
+                    assert not box.overlaps(fig.axes[0].get_window_extent()), fig.axes[0].get_title()
+                    checked += 1
+            plt.close(fig)
+    assert checked >= 10

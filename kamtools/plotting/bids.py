@@ -13,7 +13,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from kamtools.plotting.style import PALETTE, SERIES, fit_title, money, new_figure, short_label
+from kamtools.plotting.style import PALETTE, SERIES, fit_title, legend_outside, money, new_figure, short_label
 
 __all__ = [
     "bid_curve_chart",
@@ -163,7 +163,7 @@ def pipeline_gain_chart(
     _money_axis(ax, "x", currency)
     ax.set_xlabel("at the recommended price minus at the current one")
     if len(rows):
-        ax.legend(loc="lower right", fontsize=8)
+        legend_outside(ax)
     ax.set_title(fit_title(ax, title))
     return fig
 
@@ -196,7 +196,7 @@ def loss_reasons_chart(summary: pd.DataFrame, title: str = "Bids lost on price a
     ax.set_yticks(y, [short_label(c) for c in agg.index])
     ax.set_xlabel("decided bids")
     if len(agg):
-        ax.legend(loc="lower right", fontsize=8)
+        legend_outside(ax)
     ax.set_title(fit_title(ax, title))
     return fig
 
@@ -230,7 +230,7 @@ def reliability_chart(
     ax.yaxis.set_major_formatter(pct)
     ax.set_xlabel(f"predicted P(win) (bin mean; bins of at least {min_bids} bids)")
     ax.set_ylabel("share of those bids won")
-    ax.legend(loc="upper left", fontsize=8)
+    legend_outside(ax)
     ax.set_title(fit_title(ax, title))
     return fig
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from kamtools.plotting.style import PALETTE, fit_title, log_scale, new_figure
+from kamtools.plotting.style import PALETTE, fit_title, legend_outside, log_scale, new_figure
 
 __all__ = ["calibration_plot", "roc_gains_plot", "drivers_plot", "importance_plot", "risk_map_plot"]
 
@@ -42,7 +42,7 @@ def calibration_plot(calibration: pd.DataFrame, title: str = "Calibration: predi
     ax.set_xlabel("predicted churn probability (bin mean)")
     ax.set_ylabel("observed churn rate")
     ax.set_title(fit_title(ax, title))
-    ax.legend(loc="upper left")
+    legend_outside(ax)
     return fig
 
 
@@ -146,5 +146,5 @@ def risk_map_plot(
     ax.set_xlabel("churn probability")
     ax.set_ylabel("expected value next 12 months")
     ax.set_title(fit_title(ax, title))
-    ax.legend(loc="lower right")
+    legend_outside(ax)
     return fig

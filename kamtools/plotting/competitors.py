@@ -11,7 +11,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from kamtools.plotting.style import PALETTE, SERIES, fit_title, new_figure, short_label
+from kamtools.plotting.style import PALETTE, SERIES, fit_title, legend_outside, new_figure, short_label
 
 __all__ = ["winloss_chart", "price_response_chart", "price_index_chart", "account_bids_chart", "threat_chart"]
 
@@ -50,7 +50,7 @@ def winloss_chart(winloss: pd.DataFrame, title: str = "Our win rate against each
     ax.set_yticks(y, labels)
     if len(overall):
         ax.axvline(float(overall["win_rate"].iloc[0]), color=PALETTE["baseline"], ls="--", lw=1.2, label="all bids")
-        ax.legend(loc="lower right")
+        legend_outside(ax)
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
     ax.set_xlabel("share of decided bids won (bars: 95% interval)")
@@ -93,7 +93,7 @@ def price_response_chart(table: pd.DataFrame, title: str = "Win probability by o
     ax.set_xlabel("our price vs the competitor's (premium)")
     ax.set_ylabel("win probability")
     ax.set_ylim(0, 1)
-    ax.legend(loc="upper right")
+    legend_outside(ax)
     ax.set_title(fit_title(ax, title))
     return fig
 
@@ -121,7 +121,7 @@ def price_index_chart(index: pd.DataFrame, category: str = "All categories", tit
     ax.set_ylabel("competitor price, % of ours")
     ax.set_title(fit_title(ax, title or f"Competitor price index ({category})"))
     if len(sub):
-        ax.legend(loc="best", ncols=2, fontsize=8)
+        legend_outside(ax)
     return fig
 
 
@@ -138,7 +138,7 @@ def account_bids_chart(bids: pd.DataFrame, title: str = "Bids won and lost by co
     ax.barh(y, rows["losses"], left=rows["wins"], color=PALETTE["bad"], label="lost")
     ax.set_yticks(y, [short_label(c) for c in rows["competitor"]])
     ax.set_xlabel("decided bids")
-    ax.legend(loc="lower right")
+    legend_outside(ax)
     ax.set_title(fit_title(ax, title))
     return fig
 
@@ -165,6 +165,6 @@ def threat_chart(threat: pd.DataFrame, labels: pd.Series | None = None, top: int
     )
     ax.set_xlim(0, 100)
     ax.set_xlabel("threat score (0-100)")
-    ax.legend(handles=[Patch(color=v, label=k) for k, v in colour.items()], loc="lower right")
+    legend_outside(ax, handles=[Patch(color=v, label=k) for k, v in colour.items()])
     ax.set_title("Accounts most under competitor threat")
     return fig

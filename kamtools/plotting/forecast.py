@@ -11,7 +11,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from kamtools.plotting.style import PALETTE, fit_title, money_axis, new_figure
+from kamtools.plotting.style import PALETTE, fit_title, legend_outside, money_axis, new_figure
 
 __all__ = ["forecast_chart", "target_gap_chart", "backtest_chart", "target_probability_chart"]
 
@@ -83,7 +83,7 @@ def forecast_chart(
     money_axis(ax, "y", currency)
     ax.set_ylabel("revenue per month")
     ax.set_title(fit_title(ax, title or "Monthly revenue: actuals and forecast"))
-    ax.legend(loc="upper left", ncols=3, fontsize=8)
+    legend_outside(ax)
     fig.autofmt_xdate()
     return fig
 
@@ -202,7 +202,7 @@ def backtest_chart(
     ax.set_xlabel(f"MASE of {baseline}")
     ax.set_ylabel("MASE of the forecast")
     ax.set_title(fit_title(ax, title or f"Backtest error: forecast vs {baseline}"))
-    ax.legend(loc="upper left", fontsize=8)
+    legend_outside(ax)
     return fig
 
 

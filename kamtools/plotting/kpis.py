@@ -13,6 +13,7 @@ from kamtools.plotting.style import (
     PALETTE,
     Figure,
     fit_title,
+    legend_outside,
     money,
     money_axis,
     new_figure,
@@ -80,7 +81,7 @@ def health_components_chart(components: pd.DataFrame, title: str = "Health score
     colours = [PALETTE["good"] if g >= 0.6 else PALETTE["warn"] if g >= 0.3 else PALETTE["bad"] for g in good.fillna(0)]
     ax.barh(y, c["contribution"], color=colours, label="points")
     ax.set_yticks(y, labels, fontsize=8)
-    ax.legend(loc="lower right")
+    legend_outside(ax)
     ax.set_xlabel("Points (all components together: 0-100)")
     ax.set_title(fit_title(ax, title))
     ax.grid(axis="y", visible=False)
@@ -111,7 +112,7 @@ def health_distribution_chart(
     ax.set_xlabel("Health score")
     ax.set_ylabel("Accounts")
     ax.set_title(fit_title(ax, title))
-    ax.legend(loc="upper left")
+    legend_outside(ax)
     return fig
 
 
@@ -132,6 +133,6 @@ def action_counts_chart(actions: pd.DataFrame, by: str = "type", title: str | No
     ax.set_yticks(y, [short_label(i) for i in counts.index])
     ax.set_xlabel("Actions")
     ax.set_title(fit_title(ax, title or f"Plan actions by {by} and priority"))
-    ax.legend(loc="lower right", title="priority")
+    legend_outside(ax, title="priority")
     ax.grid(axis="y", visible=False)
     return fig

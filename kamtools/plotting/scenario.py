@@ -16,7 +16,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedFormatter, FixedLocator
 
-from kamtools.plotting.style import PALETTE, fit_title, money_axis, new_figure
+from kamtools.plotting.style import PALETTE, fit_title, legend_outside, money_axis, new_figure
 
 SERIES = ("actual", "baseline", "scenario", "target")
 LABELS = {
@@ -90,7 +90,7 @@ def scenario_chart(
     _draw(ax, data)
     _month_ticks(ax, data)
     _style_axes(ax, title, currency)
-    ax.legend(loc="upper left", fontsize=8, ncols=4)
+    legend_outside(ax, ncols=4)
     return fig
 
 
@@ -122,7 +122,7 @@ class LiveScenarioChart:
         self.fig, self.ax = new_figure(width, height)
         self.lines = _draw(self.ax, pd.DataFrame({"ds": pd.to_datetime([]), "series": [], "value": []}))
         _style_axes(self.ax, "Revenue: baseline vs scenario vs target", currency)
-        self.ax.legend(loc="upper left", fontsize=8, ncols=4)
+        legend_outside(self.ax, ncols=4)
         self.data: pd.DataFrame | None = None
         self._laid_out = False
 

@@ -7,7 +7,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from kamtools.plotting.style import PALETTE, SERIES, money, new_figure, short_label
+from kamtools.plotting.style import PALETTE, SERIES, legend_outside, money, new_figure, short_label
 
 __all__ = ["cluster_profile_chart", "concentration_chart", "portfolio_matrix_chart", "tier_chart"]
 
@@ -53,7 +53,7 @@ def concentration_chart(curve: pd.DataFrame, thresholds: tuple[float, float] = (
     ax.set_xlabel("share of accounts (largest first)")
     ax.set_ylabel("cumulative share of the total")
     ax.set_title("Concentration (Pareto) curve")
-    ax.legend(loc="lower right")
+    legend_outside(ax)
     return fig
 
 

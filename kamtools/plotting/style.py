@@ -178,6 +178,30 @@ def log_scale(ax, axis: str = "x", currency: str | None = None) -> None:
     target.set_major_formatter(money_formatter(currency))
 
 
+def legend_outside(ax, ncols: int | None = None, **kwargs):
+    """The legend of ``ax`` outside the plot area, so it never hides a data point (issue 17: a legend in a
+    corner covered a one-month history's only point).
+
+    In a figure of one axes laid out by :func:`new_figure` (constrained layout) it is a figure legend under
+    the plot (``"outside lower center"``), for which the layout makes room; elsewhere it sits to the right of
+    the axes. ``handles`` (keyword) replaces the axes' own; other keywords go to ``legend``. None without
+    anything to show.
+    """
+    handles = kwargs.pop("handles", None)
+    if handles is None:
+        handles, labels = ax.get_legend_handles_labels()
+    else:
+        labels = [h.get_label() for h in handles]
+    if not handles:
+        return None
+    kwargs.setdefault("fontsize", 8)
+    fig = ax.get_figure()
+    if len(fig.axes) == 1 and fig.get_layout_engine() is not None:
+        n = ncols or min(len(handles), 5)
+        return fig.legend(handles, labels, loc="outside lower center", ncols=n, frameon=False, **kwargs)
+    return ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), ncols=ncols or 1, **kwargs)
+
+
 __all__ = [
     "LABEL_CHARS",
     "PALETTE",
@@ -186,6 +210,7 @@ __all__ = [
     "LiteralTextFigure",
     "apply_style",
     "fit_title",
+    "legend_outside",
     "log_scale",
     "money",
     "money_axis",

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from kamtools.plotting.style import PALETTE, fit_title, log_scale, new_figure, short_label
+from kamtools.plotting.style import PALETTE, fit_title, legend_outside, log_scale, new_figure, short_label
 from kamtools.value.reading import LAPSED, SCORE_AXIS
 
 __all__ = ["value_distribution_chart", "value_position_chart", "holdout_chart"]
@@ -112,7 +112,7 @@ def value_position_chart(
         ax.set_ylabel("P(alive)")
         ax.set_title("Expected value and probability of still buying")
     ax.set_xlabel("expected revenue, next 12 months (log scale)")
-    ax.legend(loc="lower right", fontsize=8)
+    legend_outside(ax)
     return fig
 
 
@@ -146,5 +146,5 @@ def holdout_chart(summary: pd.DataFrame, predicted: np.ndarray | pd.Series, n_gr
     ax.set_xlabel("repeat purchases in the calibration period")
     ax.set_ylabel("mean purchases in the holdout")
     ax.set_title("Backtest: holdout purchases, actual vs model")
-    ax.legend()
+    legend_outside(ax)
     return fig

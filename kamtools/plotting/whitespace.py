@@ -12,7 +12,7 @@ from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from kamtools.plotting.style import PALETTE, fit_title, money, money_axis, new_figure, short_label
+from kamtools.plotting.style import PALETTE, fit_title, legend_outside, money, money_axis, new_figure, short_label
 
 __all__ = [
     "whitespace_heatmap",
@@ -261,6 +261,6 @@ def account_tradelane_chart(
     ]
     ax.set_yticks(y, labels, fontsize=8)
     money_axis(ax, "x", currency)
-    ax.legend(loc="lower right", fontsize=8)
+    legend_outside(ax)
     ax.set_title(fit_title(ax, title))
     return fig
