@@ -90,7 +90,8 @@ heaviest accounts lapse early and stay away, so the filtered share falls across 
 drift at all (demo -22, -19, -30, -26); 5 or 60 pseudo-accounts of shrinkage instead of 20 (no
 row moved by more than 3 points); the floor at the 2nd percentile of account revenue on every
 portfolio (demo 1 -6 -> +7, demo 2 +14, the top 500 at the cut -13, of 97-06 -17, with a falling
-line carried). Demo seeds 3, 6 and 9 stay at -11 to
+line carried); the line fitted with the earlier dates weighted by a half-life of 12 or 6 months
+(demo 1 -6 -> -2 / +0, demo 7 +5 -> +8 / +9, every other row within 3 points). Demo seeds 3, 6 and 9 stay at -11 to
 -13, 1.2-1.5 standard errors: the demo's churn keeps rising past the cut (seed 3: 60% of the
 lapsed stayed away at the last earlier date, 77% at the cut) and nothing in the earlier dates
 says how much; the mean over the 10 seeds is -3.
