@@ -224,19 +224,20 @@ def _lapsed_with_two_competitors() -> _Acct:
     )
     bids = pd.DataFrame(
         {
-            "competitor": ["Astra", "Vetro", "unknown"],
-            "n_bids": [3, 1, 5],
-            "wins": [0, 1, 0],
-            "losses": [3, 0, 5],
-            "win_rate": [0.0, 1.0, 0.0],
-            "avg_price_gap_lost": [0.08, None, 0.1],
-            "avg_price_gap_won": [None, -0.02, None],
-            "lost_amount": [84_000.0, 0.0, 200_000.0],
-            "open_bids": [0, 0, 0],
+            "competitor": ["Astra", "Vetro", "unknown", "Kestrel"],
+            "n_bids": [3, 1, 5, 4],
+            "wins": [0, 1, 0, 0],
+            "losses": [3, 0, 5, 4],
+            "win_rate": [0.0, 1.0, 0.0, 0.0],
+            "avg_price_gap_lost": [0.08, None, 0.1, 0.05],
+            "avg_price_gap_won": [None, -0.02, None, None],
+            "lost_amount": [84_000.0, 0.0, 200_000.0, 20_000.0],
+            "open_bids": [0, 0, 0, 0],
         }
     )
+    actions = pd.DataFrame({"action": ["Win back the volume going to Astra: review our price position", "Call"]})
     return _Acct(
-        {"competitor_threat": threat, "competitor_account_bids": bids},
+        {"competitor_threat": threat, "competitor_account_bids": bids, "plan_actions": actions},
         {"main_competitor": "Vetro", "threat_band": "medium"},
     )
 
@@ -249,16 +250,28 @@ def test_a_page_naming_two_competitors_says_which_is_which(captured):
     account_section(acct)
     text = _text("".join(captured))
     assert (
-        "Two competitors are named here: Vetro is the main competitor by threat (the last 12 months' bids, else the "
+        "Competitors named on this page: Vetro is the main competitor by threat (the last 12 months' bids, else the "
         "competitor prices seen at this account); Astra is the one we lost the most bid value to in the last 24 "
-        "months (€84.0k in 3 bids), whom the plan's win-back action names." in text
+        "months (€84.0k in 3 bids), whom the plan's actions name." in text
     )
     # page one: the card says the same
     assert _with_loss_leader(acct, "Vetro (medium threat)") == (
         "Vetro (medium threat); most bid value lost (24 months): Astra"
     )
-    # one competitor for both: nothing added
-    same = acct.tables["competitor_account_bids"].assign(competitor=["Vetro", "Astra", "unknown"])
+    bids = acct.tables["competitor_account_bids"]
+    # no main competitor by threat, and no action naming the other: said as it is
+    assert competitors_apart("", bids, "EUR") == (
+        "Competitors named on this page: no competitor stands out by threat (none is named in the last 12 months' "
+        "bids or prices); Astra is the one we lost the most bid value to in the last 24 months (€84.0k in 3 bids)."
+    )
+    # the bid-pricing action's competitor (most bids lost, 12 months), when the plan names it
+    assert competitors_apart("Astra", bids, "EUR", ["Review bid pricing for Pumps against Kestrel"], "Kestrel") == (
+        "Competitors named on this page: Astra is the main competitor by threat (the last 12 months' bids, else the "
+        "competitor prices seen at this account); Kestrel is the one we lost the most bids to in the last 12 "
+        "months, whom the plan's actions name."
+    )
+    # one competitor for all: nothing added
+    same = bids.assign(competitor=["Vetro", "Astra", "unknown", "Kestrel"])
     assert competitors_apart("Vetro", same) is None
     assert _with_loss_leader(_Acct({"competitor_account_bids": same}, acct.info), "Vetro (medium threat)") == (
         "Vetro (medium threat)"

@@ -7,6 +7,8 @@ response of win probability, competitor price index, accounts most under threat.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 
 from kamtools import display, formatting
@@ -43,22 +45,55 @@ def most_value_lost_to(bids: object) -> tuple[str, float, int] | None:
     return str(top["competitor"]), float(top["_v"]), lost
 
 
-def competitors_apart(main: object, bids: object, currency: str | None = None) -> str | None:
-    """Why the page names two competitors: the main one by threat (``main``, the threat score's: the most bid
-    value lost in the last 12 months, else the one met most in its bids, else the cheapest price seen at the
-    account) and the one the plan's win-back action names (the most bid value lost in the last 24 months).
-    None when they are the same or either is unknown."""
+def competitors_apart(
+    main: object,
+    bids: object,
+    currency: str | None = None,
+    actions: Sequence[str] = (),
+    most_bids_12m: object = None,
+) -> str | None:
+    """Why the page names more than one competitor: the main one by threat (``main``, the threat score's: the
+    most bid value lost in the last 12 months, else the one met most in its bids, else the cheapest price seen
+    at the account) beside the one we lost the most bid value to in the last 24 months (the plan's win-back
+    rule's) and, when a plan action names it, the one we lost the most bids to in the last 12 months
+    (``most_bids_12m``, the bid-pricing rule's). ``actions`` are the texts of the account's plan actions: a
+    competitor they name is said to be. None when no other competitor than the main one is named."""
     top = most_value_lost_to(bids)
     main_name = "" if main is None or pd.isna(main) else str(main).strip()
-    if top is None or not main_name or top[0] == main_name:
+    in_plan = lambda name: any(name in str(a) for a in actions)  # noqa: E731
+    others = []
+    if top is not None and top[0] != main_name:
+        name, value, lost = top
+        n = f" in {formatting.counted(lost, 'bid')}" if lost else ""
+        named = ", whom the plan's actions name" if in_plan(name) else ""
+        others.append(
+            f"{name} is the one we lost the most bid value to in the last 24 months "
+            f"({formatting.money(value, currency)}{n}){named}"
+        )
+    many = "" if most_bids_12m is None or pd.isna(most_bids_12m) else str(most_bids_12m).strip()
+    if many and many not in (main_name, top[0] if top else "") and in_plan(many):
+        others.append(f"{many} is the one we lost the most bids to in the last 12 months, whom the plan's actions name")
+    if not others:
         return None
-    name, value, lost = top
-    n = f" in {formatting.counted(lost, 'bid')}" if lost else ""
-    return (
-        f"Two competitors are named here: {main_name} is the main competitor by threat (the last 12 months' bids, "
-        f"else the competitor prices seen at this account); {name} is the one we lost the most bid value to in the "
-        f"last 24 months ({formatting.money(value, currency)}{n}), whom the plan's win-back action names."
+    head = (
+        f"{main_name} is the main competitor by threat (the last 12 months' bids, else the competitor prices seen "
+        "at this account)"
+        if main_name
+        else "no competitor stands out by threat (none is named in the last 12 months' bids or prices)"
     )
+    return f"Competitors named on this page: {head}; " + "; ".join(others) + "."
+
+
+def _plan_competitor_facts(acct) -> tuple[list[str], object]:
+    """The texts of the account's plan actions and the competitor it lost the most bids to in the last 12 months
+    (the KPIs' ``top_loss_competitor``), for :func:`competitors_apart` (empty and None when absent)."""
+    actions = acct.table("plan_actions")
+    texts = actions["action"].astype(str).tolist() if isinstance(actions, pd.DataFrame) and "action" in actions else []
+    kpis = acct.table("kpis")
+    many = None
+    if isinstance(kpis, pd.DataFrame) and len(kpis) and "top_loss_competitor" in kpis.columns:
+        many = kpis["top_loss_competitor"].iloc[0]
+    return texts, many
 
 
 def _band_status(band: object) -> str:
@@ -95,7 +130,9 @@ def account_section(acct) -> None:
         display.not_available(threat)
     elif t_row is not None:
         display.paragraph(str(t_row["reasons"]))
-        apart = competitors_apart(t_row["main_competitor"], bids, formatting.currency_of(acct.bundle))
+        apart = competitors_apart(
+            t_row["main_competitor"], bids, formatting.currency_of(acct.bundle), *_plan_competitor_facts(acct)
+        )
         if apart:
             display.paragraph(apart)
 
