@@ -324,3 +324,12 @@ def test_every_single_axes_chart_legend_sits_outside_its_plot():
                     checked += 1
             plt.close(fig)
     assert checked >= 10
+
+
+def test_the_global_account_plan_counts_its_units_as_the_index_does(monkeypatch):
+    from kamtools.sections.group import group_header, group_view
+
+    acc = grouped_summary()
+    out = _captured(monkeypatch)
+    group_header(group_view(HandBundle({"accounts": acc}), "G1"))
+    assert "3 units at the lowest level under 1 sub-group" in _text("".join(out))
