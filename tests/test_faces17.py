@@ -125,6 +125,19 @@ def test_driver_sentences_count_one_day_as_one_day():
         "1 complaint opened in the last 12 months, 1 still open"
     )
     assert driver_text("bids_lost_12m", {"bids_lost_12m": 1_200.0}) == "1,200 bids lost in the last 12 months"
+    # the health components' sentences and the drivers' numbers count the same way
+    from kamtools.churn.catalogue import format_value
+    from kamtools.kpis.components import health_sentence
+
+    assert health_sentence("days_since_last_order", {"days_since_last_order": 1.0}) == "No order for 1 day"
+    assert health_sentence("days_since_dm_contact", {"days_since_dm_contact": 1.0}) == (
+        "No contact with a decision maker for 1 day"
+    )
+    assert health_sentence("open_severe", {"open_severe": 1.0}) == "1 high or critical complaint open"
+    assert format_value("days_since_last_order", 1.0) == "1 day"
+    assert (
+        format_value("days_late_change_6m", 1.0) == "+1 day" and format_value("days_late_change_6m", -3.0) == "-3 days"
+    )
 
 
 # ---- 7. talking points word attainment as the pages do -----------------------------------------------

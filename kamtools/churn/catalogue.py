@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from kamtools.display import money
+from kamtools.formatting import counted
 
 # feature -> (plain-language label, unit). Units: days, days_change (difference in days),
 # count, money, share (0-1 shown as %), change (relative change, -0.4 = down 40%), pp
@@ -140,9 +141,9 @@ def format_value(feature: str, value: object) -> str:
     except (TypeError, ValueError):
         return str(value)
     if unit == "days":
-        return f"{v:,.0f} days"
+        return counted(v, "day")
     if unit == "days_change":
-        return f"{v:+,.0f} days"
+        return ("+" if round(v) > 0 else "") + counted(v, "day")
     if unit == "count":
         return f"{v:,.0f}"
     if unit == "money":

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from kamtools.formatting import counted
+
 # candidate components computed from the KPI table: column -> label
 HEALTH_COMPONENTS: dict[str, str] = {
     "growth_pct": "Revenue growth (last 12 months vs prior)",
@@ -74,9 +76,9 @@ def _is_weak(component: str, row: Mapping[str, object], reference: Mapping[str, 
 
 
 def _plural(v: float, one: str, many: str | None = None) -> str:
-    if v == 0:
+    if round(v) == 0:
         return f"no {one}"
-    return f"{v:,.0f} {one if v == 1 else (many or one + 's')}"
+    return counted(v, one, many)  # '1 complaint', '1,200 complaints': as every face counts
 
 
 def _up_down(v: float) -> str:
@@ -105,7 +107,7 @@ def health_sentence(component: str, row: Mapping[str, object]) -> str | None:
     if component == "growth_pct":
         return f"Revenue in the last 12 months {_up_down(v)} the 12 months before"
     if component == "days_since_last_order":
-        return f"No order for {v:,.0f} days"
+        return f"No order for {counted(v, 'day')}"
     if component == "orders_trend":  # log ratio of (1 + orders): shown as a relative change
         return f"Orders in the last 6 months {_up_down(float(np.expm1(v)))} the 6 months before"
     if component == "interactions_trend":
@@ -126,7 +128,7 @@ def health_sentence(component: str, row: Mapping[str, object]) -> str | None:
         never = row.get("dm_contact_never")
         if isinstance(never, (bool, np.bool_)) and never:  # the days then count the whole relationship
             return "No contact with a decision maker on record"
-        return f"No contact with a decision maker for {v:,.0f} days"
+        return f"No contact with a decision maker for {counted(v, 'day')}"
     if component == "engaged_contacts_90d":
         return f"{_plural(v, 'contact').capitalize()} at the account engaged in the last 90 days"
     return None
