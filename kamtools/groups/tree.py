@@ -25,6 +25,7 @@ def units_text(n: int) -> str:
 
     return f"{counted(n, 'unit')} at the lowest level"
 
+
 HIERARCHY_COLUMNS = [
     "account_id",
     "parent_account_id",
