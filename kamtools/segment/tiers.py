@@ -65,7 +65,8 @@ def assign_tiers(
     if probability:
         low = np.isfinite(scores) & (scores < STOPPED_P)
     else:
-        rank = pd.Series(scores).rank(pct=True, method="max").to_numpy()
+        # ranked as shown (whole points): scores that read the same (all 100 without drop-out) tie, no note
+        rank = pd.Series(np.round(scores * 100)).rank(pct=True, method="max").to_numpy()
         low = np.isfinite(scores) & (rank <= LOW_SCORE_SHARE)
     tiers, reasons = [], []
     for i, row in enumerate(m.itertuples(index=False)):
