@@ -253,10 +253,11 @@ def test_an_account_far_from_its_clusters_size_says_so():
 def test_no_recommendation_says_every_category_is_bought(captured):
     from kamtools.sections.whitespace import _no_recommendations, _top_whitespace
 
-    grid = pd.DataFrame({"account_id": ["C1", "C2"], "category": ["CDs", "CDs"], "status": ["bought", "bought"]})
-    assert _no_recommendations(grid, "the account") == (
-        "No recommendations: the account already buys every category in the data (1 category)."
+    two = pd.DataFrame({"account_id": ["C1", "C1"], "category": ["CDs", "DVDs"], "status": ["bought", "bought"]})
+    assert _no_recommendations(two, "the account") == (
+        "No recommendations: the account already buys every category in the data (2 categories)."
     )
+    grid = pd.DataFrame({"account_id": ["C1", "C2"], "category": ["CDs", "CDs"], "status": ["bought", "never"]})
     recs = pd.DataFrame(columns=["account_id", "category", "p_adopt", "expected_value", "recommended", "scorer"])
     bundle = SimpleNamespace(
         table=lambda name: {"whitespace_recommendations": recs, "whitespace_grid": grid}[name],
@@ -265,5 +266,5 @@ def test_no_recommendation_says_every_category_is_bought(captured):
     )
     _top_whitespace(bundle)
     page = _shown(captured)
-    assert "every account already buys every category in the data (1 category)" in page
+    assert "No recommendations: the data holds one product category (CDs), so there is no other category" in page
     assert "0 accounts have 0 recommended categories" not in page and "adoption probability" not in page

@@ -126,12 +126,20 @@ def _no_recommendations(grid, who: str) -> str:
     whitespace grid (its rows' statuses) where there is one."""
     if isinstance(grid, pd.DataFrame) and len(grid) and "status" in grid.columns:
         n = grid["category"].nunique() if "category" in grid.columns else 0
+        if n == 1:  # nothing else to sell: say so rather than quote an adoption probability
+            return (
+                f"No recommendations: the data holds one product category ({grid['category'].iloc[0]}), so there "
+                "is no other category to recommend."
+            )
         if grid["status"].eq("bought").all():
             what = formatting.counted(n, "category", "categories") if n else "every category"
             return f"No recommendations: {who} already buys every category in the data ({what})."
     if who == "the account":
         return "No recommendations: the account bought nothing in the last 12 months or already buys every category."
-    return "No account has a category to recommend: none bought in the last 12 months has a category left to add."
+    return (
+        "No account has a category to recommend: no account that bought in the last 12 months has a category left "
+        "that its peers buy."
+    )
 
 
 def _account_recommendations(acct) -> None:
