@@ -268,3 +268,48 @@ def test_no_recommendation_says_every_category_is_bought(captured):
     page = _shown(captured)
     assert "No recommendations: the data holds one product category (CDs), so there is no other category" in page
     assert "0 accounts have 0 recommended categories" not in page and "adoption probability" not in page
+
+
+# ---- 12. every heading of a one-order-day page has a sentence under it -------------------------------------
+
+
+def _empty_headings(markup: list[str]) -> list[str]:
+    """Headings followed directly by a heading of the same or a higher rank (nothing said under them)."""
+    seq = []
+    for m in markup:
+        h = re.match(r"\s*<h([1-6])[^>]*>(.*?)</h\1>\s*$", str(m), flags=re.S)
+        if h:
+            seq.append((int(h.group(1)), _text(h.group(2)).strip()))
+        elif "kam-anchor" not in str(m):
+            seq.append((9, ""))
+    return [t for (lv, t), (nxt, _) in zip(seq, seq[1:] + [(1, "")]) if lv < 9 and nxt <= lv]
+
+
+def test_a_one_order_day_page_says_why_each_section_is_empty(tmp_path, monkeypatch, captured):
+    import warnings
+
+    import kamtools.sections as sections
+    from kamtools.bundle import Bundle, analyze
+
+    tables = valid_tables()
+    keep = {"accounts", "products", "orders"}
+    tables = {k: v for k, v in tables.items() if k in keep}
+    tables["orders"]["order_date"] = "2024-06-28"
+    p = load_portfolio(write_folder(tmp_path / "export", tables))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        analyze(p, tmp_path / "b", progress=False)
+    monkeypatch.setattr(sections, "STRICT", True)
+    bundle = Bundle.open(tmp_path / "b")
+    acct = bundle.account("A001")
+    for s in sections.ACCOUNT_SECTIONS:
+        sections.account(s.key, acct)
+    page = list(captured)
+    assert _empty_headings(page) == []
+    text = _shown(page)
+    for why in ("No invoices table was supplied", "No complaints table was supplied", "No contacts table"):
+        assert why in text
+    captured.clear()
+    for s in sections.PORTFOLIO_SECTIONS:
+        sections.portfolio(s.key, bundle)
+    assert _empty_headings(list(captured)) == []
