@@ -38,7 +38,8 @@ def assign_tiers(
     probability. When ``value_model`` (the value stage's table) says it is no probability on this
     portfolio (:func:`kamtools.value.reading.p_alive_shown_as`) it is an activity score, a ranking
     whose level means nothing by itself: the note then goes to the lowest :data:`LOW_SCORE_SHARE`
-    of the accounts by that score.
+    of the accounts by that score as shown (whole points; accounts that read the same tie, so where
+    every account reads 100 out of 100, as without drop-out, none gets it).
     Returns ``account_id, tier`` (int) and ``tier_reason``.
     """
     m = matrix[["account_id", "attractiveness", "strength", "quadrant"]].copy()
