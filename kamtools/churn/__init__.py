@@ -35,6 +35,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from kamtools.churn.bands import churn_is_score
 from kamtools.churn.baseline import recency_drivers
 from kamtools.churn.features import (
     CATEGORICAL_FEATURES,
@@ -168,6 +169,8 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
         names = ["churn", "churn_drivers", "churn_features", "churn_evaluation", "churn_calibration"]
         return {n: res for n in names + ["churn_importance", "churn_model_selection"]}
     basis = next((n for n in res.notes if n.startswith("Revenue at risk is")), "")  # forecast or value model
+    if churn_is_score(res.table):  # the unchecked fallback: a score, as the manifest's skip reasons say
+        basis = basis.replace("the churn probability x", "the churn score x", 1)
     notes = {"churn": " ".join(n for n in (fit.note, basis) if n)} if fit.note or basis else {}
     out: dict[str, pd.DataFrame | NotAvailable] = {"_notes": notes}
     driver_cols = [c for c in res.table.columns if c.startswith("driver_") or c == "in_our_favour"]

@@ -159,8 +159,8 @@ def _set_wallet(out: pd.DataFrame, portfolio: Portfolio) -> None:
     if pot is not None:
         pot = out["account_id"].map(pot).astype(float)
         known = pot > 0
-        out["share_of_wallet"] = (out["revenue_ltm"] / pot).where(known)
-        out["share_of_wallet_prior"] = (prior / pot).where(known)
+        out["share_of_wallet"] = (out["revenue_ltm"].clip(lower=0) / pot).where(known)  # returns only: 0
+        out["share_of_wallet_prior"] = (prior.clip(lower=0) / pot).where(known)
     else:
         out["share_of_wallet"] = np.nan
         out["share_of_wallet_prior"] = np.nan
@@ -217,6 +217,7 @@ def _threat_reasons(out: pd.DataFrame, months: int, prior_known: bool = True) ->
     # a share over 100% means the wallet estimate is below what the account bought: no share to quote
     over = (out["share_of_wallet"] > 1.0) | (out["share_of_wallet_prior"] > 1.0)
     fell = out["revenue_change_pct"] < -0.05
+    ltm = out["revenue_ltm"] if "revenue_ltm" in out.columns else pd.Series(np.nan, index=out.index)
     r_wallet = np.where(
         fell,
         np.where(
@@ -226,15 +227,23 @@ def _threat_reasons(out: pd.DataFrame, months: int, prior_known: bool = True) ->
             + "% on the prior 12 months (share of wallet not shown: the wallet estimate, potential_revenue, is "
             "below what the account bought).",
             np.where(
-                sow_known,
+                sow_known & (ltm < 0),
                 "Share of wallet fell from "
                 + _pct(out["share_of_wallet_prior"])
-                + "% to "
-                + _pct(out["share_of_wallet"])
-                + "% (revenue "
-                + _pct(out["revenue_change_pct"])
-                + "%).",
-                "Revenue fell " + _pct(-out["revenue_change_pct"]) + "% on the prior 12 months.",
+                + "% to 0%: returns and credit notes exceeded its orders in the last 12 months (net revenue "
+                + ltm.map(money)
+                + ").",
+                np.where(
+                    sow_known,
+                    "Share of wallet fell from "
+                    + _pct(out["share_of_wallet_prior"])
+                    + "% to "
+                    + _pct(out["share_of_wallet"])
+                    + "% (revenue "
+                    + _pct(out["revenue_change_pct"])
+                    + "%).",
+                    "Revenue fell " + _pct(-out["revenue_change_pct"]) + "% on the prior 12 months.",
+                ),
             ),
         ),
         "",

@@ -57,8 +57,9 @@ def share_of_wallet(portfolio: Portfolio, as_of: str | pd.Timestamp | None = Non
     minus prior), ``headroom`` (potential - revenue_ltm, at least 0), ``wallet_known``.
     ``revenue_prior_12m``, ``share_of_wallet_prior`` and ``share_of_wallet_change`` are NaN
     when the order history does not reach back 24 months (see :func:`prior_year_note`).
-    Shares are NaN where the potential is unknown or zero; a share above 1 means the
-    wallet estimate is too low. NotAvailable when no account has a potential.
+    Shares are NaN where the potential is unknown or zero and 0 where returns and credit
+    notes exceed the orders (net revenue below 0); a share above 1 means the wallet
+    estimate is too low. NotAvailable when no account has a potential.
     """
     portfolio = _at(portfolio, as_of)
     acc = portfolio.accounts
@@ -70,8 +71,9 @@ def share_of_wallet(portfolio: Portfolio, as_of: str | pd.Timestamp | None = Non
     pot = out["potential_revenue"].astype(float)
     known = pot > 0
     out["wallet_known"] = known
-    out["share_of_wallet"] = (out["revenue_ltm"] / pot).where(known)
-    out["share_of_wallet_prior"] = (out["revenue_prior_12m"] / pot).where(known)
+    # net revenue below 0 (returns and credit notes only) is no share of the wallet: floor at 0
+    out["share_of_wallet"] = (out["revenue_ltm"].clip(lower=0) / pot).where(known)
+    out["share_of_wallet_prior"] = (out["revenue_prior_12m"].clip(lower=0) / pot).where(known)
     out["share_of_wallet_change"] = out["share_of_wallet"] - out["share_of_wallet_prior"]
     out["headroom"] = (pot - out["revenue_ltm"]).clip(lower=0).where(known)
     cols = [

@@ -550,11 +550,25 @@ def _top_of_range_note(
     pooled = (sizes.reindex(sel.klass[top]).fillna(0).to_numpy() < MIN_CLASS_ROWS).all()
     who = "accounts of this portfolio" if pooled else "accounts like them"
     nothing = f" ({_share(none)} nothing)" if none.max() > 0 else ""
-    return (
+    head = (
         f"The forecast is the top of the 80% range for {int(top.sum()):,} of {len(m):,} accounts: {lead}, "
         f"{_share(less)} of {who} bought less than their forecast{nothing}, while a few bought far more. The "
-        "forecast is what such accounts bought on average, so it lies above what 8 in 10 of them reached, and "
-        "their range is shown from its low end up to the forecast."
+        "forecast is what such accounts bought on average, "
+    )
+    if less.min() >= 0.8:  # the similar accounts alone put the forecast above 8 in 10 of them
+        return head + (
+            "so it lies above what 8 in 10 of them reached, and their range is shown from its low end up to the "
+            "forecast."
+        )
+    # fewer than 8 in 10 bought less: the range's top falls below the forecast for another reason; say which
+    why = (
+        "each account's own chance of buying nothing in the 12 months (BTYD model) mixed in"
+        if sel.btyd is not None
+        else "the spread measured out of time carried to 12 months"
+    )
+    return head + (
+        f"and the top of these accounts' 80% range, with {why}, falls below it: their range is shown from its "
+        "low end up to the forecast."
     )
 
 

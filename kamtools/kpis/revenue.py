@@ -86,7 +86,7 @@ def target_kpis(portfolio: Portfolio, as_of: str | pd.Timestamp | None = None) -
     """Attainment of the current calendar year's revenue target, per account.
 
     Returns columns: account_id, target (revenue_target of ``as_of.year``; NaN without one),
-    revenue_ytd, target_attainment (YTD / target), year_elapsed (fraction of the year up to
+    revenue_ytd, target_attainment (YTD / target, at least 0), year_elapsed (fraction of the year up to
     ``as_of``), target_pace (YTD / (target x year_elapsed); 1 = on pace), target_gap
     (target - YTD, still to sell), next_target (next year's target, NaN without one).
     Attainment, pace and gap are NaN when the order history starts after 1 January (the
@@ -115,9 +115,10 @@ def target_kpis(portfolio: Portfolio, as_of: str | pd.Timestamp | None = None) -
     out = _base(p)
     out["target"] = cur
     out["revenue_ytd"] = ytd
-    out["target_attainment"] = _ratio(out["revenue_ytd"], cur)
+    # returns and credit notes above the orders booked (net YTD below 0) reach nothing: floor at 0
+    out["target_attainment"] = np.maximum(_ratio(out["revenue_ytd"], cur), 0.0)
     out["year_elapsed"] = elapsed
-    out["target_pace"] = _ratio(out["revenue_ytd"], cur * elapsed)
+    out["target_pace"] = np.maximum(_ratio(out["revenue_ytd"], cur * elapsed), 0.0)
     out["target_gap"] = cur - out["revenue_ytd"]
     out["next_target"] = nxt
     if not order_history(p, as_of).covers(start):  # what was booked since 1 January is not all in the data

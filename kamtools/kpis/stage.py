@@ -62,7 +62,7 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
     out["receivables"] = receivables_ageing(portfolio)
     out["complaints_summary"] = blocks["complaints"]
     out["relationships"] = blocks["relationships"]
-    notes = history_notes(portfolio) + returns_notes(out["kpis_portfolio"])
+    notes = history_notes(portfolio) + returns_notes(out["kpis_portfolio"]) + cost_notes(kpis)
     if notes:
         out["_notes"] = {"kpis": " ".join(notes)}
     return out
@@ -77,9 +77,23 @@ def returns_notes(totals: pd.DataFrame) -> list[str]:
         return []
     rate = row["returns_rate"]
     share = f"{rate:.1%} of gross revenue" if np.isfinite(rate) else "more than the gross revenue"
+    return [  # a portfolio figure shown on each account page too: say whose it is
+        f"Revenue, margin and growth are net of returns, credit notes and rebates (across the portfolio {share} "
+        "in the last 12 months; each account's own share is on its returns card); those lines are not counted "
+        "as orders."
+    ]
+
+
+def cost_notes(kpis: pd.DataFrame) -> list[str]:
+    """The warning when no account has a cost booked in the last 12 months (every margin reads 100%)."""
+    if not {"revenue_ltm", "margin_ltm"} <= set(kpis.columns):
+        return []
+    sold = kpis["revenue_ltm"] > 0
+    if not sold.any() or not np.allclose(kpis.loc[sold, "margin_ltm"], kpis.loc[sold, "revenue_ltm"]):
+        return []
     return [
-        f"Revenue, margin and growth are net of returns, credit notes and rebates ({share} in the last 12 "
-        "months); those lines are not counted as orders."
+        "Every cost on the orders of the last 12 months is 0, so each gross margin reads 100%: it is not a real "
+        "margin, and no margin objective is set (add the cost of each order line, or products.unit_cost)."
     ]
 
 

@@ -111,7 +111,13 @@ def _margin_objectives(facts: pd.DataFrame, ids: np.ndarray, objective: np.ndarr
     for i in range(len(facts)):
         if objective[i] <= 0 or np.isnan(margin[i]):
             continue
-        if below[i]:
+        no_cost = margin[i] >= 1.0 - 1e-9  # margin = revenue: every cost on its orders is 0 (not booked)
+        if no_cost:
+            basis = (
+                "no cost is booked on its orders in the last 12 months (every cost is 0), so the 100.0% margin is "
+                "not a real margin: book the costs before setting a margin objective"
+            )
+        elif below[i]:
             basis = f"margin {margin[i]:.1%} vs portfolio median {bench[i]:.1%}: close half of the gap"
         elif not np.isnan(bench[i]):
             basis = f"margin {margin[i]:.1%} is at or above the portfolio median {bench[i]:.1%}: hold it"
@@ -125,7 +131,9 @@ def _margin_objectives(facts: pd.DataFrame, ids: np.ndarray, objective: np.ndarr
                 margin[i],
                 m_obj[i],
                 "share",
-                f"Gross margin of {m_obj[i]:.1%} ({money(objective[i] * m_obj[i])} on the revenue objective)",
+                "Gross margin: not set until the costs are booked (every cost on its orders is 0)"
+                if no_cost
+                else f"Gross margin of {m_obj[i]:.1%} ({money(objective[i] * m_obj[i])} on the revenue objective)",
                 basis,
             )
         )

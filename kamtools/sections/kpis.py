@@ -51,7 +51,9 @@ def returns_card(row: dict, currency: str | None = None) -> tuple[str, str, str]
     rate = _num(row, "returns_rate")
     status = "" if math.isnan(rate) else ("bad" if rate > 0.3 else "warn" if rate > 0.1 else "")
     text = (
-        f"{_pct(rate)} of gross ({_m(returned, currency)})"
+        f"{rate:.1%} of gross ({_m(returned, currency)})"  # one decimal as in the returns note
+        if not math.isnan(rate) and rate < 0.1
+        else f"{_pct(rate)} of gross ({_m(returned, currency)})"
         if not math.isnan(rate)
         else f"{_m(returned, currency)}, no sales"
     )

@@ -19,6 +19,22 @@ from kamtools.segment import CRITERIA_LABELS, QUADRANTS, RFM_SEGMENT_MEANING
 _TIER_STATUS = {1: "good", 2: "", 3: "warn"}
 
 
+def _own_size(row) -> str:
+    """Where the cluster's size word (its members' typical revenue) does not fit this account's own revenue,
+    the clause saying so (the account's size percentile), else ''."""
+    pct = pd.to_numeric(pd.Series([row.get("score_revenue_ltm")]), errors="coerce").iloc[0]
+    size = str(row.get("cluster_name", "")).split(",")[0].strip()
+    if pd.isna(pct):
+        return ""
+    off = {"small": pct > 50, "mid-size": pct < 25 or pct > 75, "large": pct < 50}.get(size, False)
+    if not off:
+        return ""
+    return (
+        f" (named for its members' typical revenue; this account's own revenue, last 12 months, is at percentile "
+        f"{pct:.0f} of all accounts)"
+    )
+
+
 def account_section(acct) -> None:
     """Segment, tier (with the reason) and portfolio-matrix position of one account."""
     display.heading("Segment and portfolio position")
@@ -56,7 +72,7 @@ def account_section(acct) -> None:
             f"{formatting.counted(int(row['frequency']), 'order')} and {money(float(row['monetary']))} revenue in the last 12 months.",
             f"ABC class {row['abc_revenue']} by revenue and {row['abc_margin']} by margin "
             "(A: the accounts making the first 80% of the total, B the next 15%, C the rest).",
-            f"Behavioural cluster: {row['cluster_name']}.",
+            f"Behavioural cluster: {row['cluster_name']}{_own_size(row)}.",
         ]
     )
     scores = [

@@ -383,13 +383,25 @@ def _with_loss_leader(acct, text: str) -> str:
     return f"{text}; most bid value lost (24 months): {top[0]}"
 
 
+def _with_forecast_target(info: dict, targets) -> dict:
+    """``info`` with the forecast's target outlook (its first year in ``forecast_targets``) where the summary
+    row has no target figure at all, so page one shows the target the forecast section speaks of."""
+    cols = TARGET_PROB_COLUMNS + TARGET_STATUS_COLUMNS + ("target_attainment",)
+    if _first(info, cols) is not None or not isinstance(targets, pd.DataFrame) or targets.empty:
+        return info
+    row = targets.sort_values("period").iloc[0]
+    if not _present(row.get("p_reach_target")):
+        return info
+    return {**info, "target_period": row["period"], "target_probability": row["p_reach_target"]}
+
+
 def account_section(view) -> None:
     """Page one of the account report (under the header, which says who the account is): the numbers that matter (money in the
     bundle's currency), the first actions of the plan with their value at stake and, when the
     report compares with a previous bundle, what changed. ``view`` is the account, or the account
     with the previous review (:func:`kamtools.sections.since.with_previous`)."""
     acct = getattr(view, "acct", view)
-    info = acct.info
+    info = _with_forecast_target(acct.info, acct.table("forecast_targets"))
     currency = formatting.currency_of(acct.bundle)
     display.heading("Summary")
     from kamtools.sections.group import group_line  # the unit's group and its plan (nothing when stand-alone)

@@ -77,6 +77,23 @@ def _alive_status(p: float) -> str:
     return "good" if p >= 0.8 else "warn" if p >= LAPSED else "bad"
 
 
+def _weeks_bought(n_buy: int, t_weeks: float) -> str:
+    """'in 7 different weeks over the 51 weeks since its first order'; on a short history, where the buying
+    weeks outnumber the rounded weeks since the first order, the weeks counted inclusively (first order's
+    week to the analysis date's)."""
+    span = round(t_weeks)
+    if n_buy > span:
+        span = max(n_buy, int(t_weeks) + 1)
+        if n_buy == span:
+            return f"in each of the {span} weeks from its first order to the analysis date (both weeks counted)"
+        return (
+            f"in {n_buy} different weeks out of the {span} from its first order to the analysis date (both weeks "
+            "counted)"
+        )
+    weeks = formatting.counted(n_buy, "week", "different weeks")
+    return f"in {weeks} over the {formatting.counted(span, 'week')} since its first order"
+
+
 def account_section(acct) -> None:
     """Expected future value of one account."""
     display.heading("Expected future value")
@@ -117,9 +134,9 @@ def account_section(acct) -> None:
         ]
     )
     weeks_since = float(row["T"] - row["recency"])
+    over = _weeks_bought(int(row["frequency"]) + 1, float(row["T"]))
     history = (
-        f"The account bought in {formatting.counted(int(row['frequency']) + 1, 'week', 'different weeks')} over the "
-        f"{formatting.counted(round(float(row['T'])), 'week')} since its first order; its last order was "
+        f"The account bought {over}; its last order was "
         f"{formatting.counted(round(weeks_since), 'week')} before the analysis date."
     )
     lost = win_back(p_alive, one_time, name, status, shown_as)  # the plan's retention objective asks the same

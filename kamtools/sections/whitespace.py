@@ -121,6 +121,27 @@ def _account_grid(acct) -> None:
         display.figure(fig, alt="whitespace grid: categories bought, lapsed and never bought")
 
 
+def _no_recommendations(grid, who: str) -> str:
+    """Why there is no recommended category for ``who`` ("the account" or "every account"), from the
+    whitespace grid (its rows' statuses) where there is one."""
+    if isinstance(grid, pd.DataFrame) and len(grid) and "status" in grid.columns:
+        n = grid["category"].nunique() if "category" in grid.columns else 0
+        if n == 1:  # nothing else to sell: say so rather than quote an adoption probability
+            return (
+                f"No recommendations: the data holds one product category ({grid['category'].iloc[0]}), so there "
+                "is no other category to recommend."
+            )
+        if grid["status"].eq("bought").all():
+            what = formatting.counted(n, "category", "categories") if n else "every category"
+            return f"No recommendations: {who} already buys every category in the data ({what})."
+    if who == "the account":
+        return "No recommendations: the account bought nothing in the last 12 months or already buys every category."
+    return (
+        "No account has a category to recommend: no account that bought in the last 12 months has a category left "
+        "that its peers buy."
+    )
+
+
 def _account_recommendations(acct) -> None:
     """The recommended next categories and the opportunities below the useful probability."""
     display.heading("Recommended next categories", 3)
@@ -128,9 +149,7 @@ def _account_recommendations(acct) -> None:
     if isinstance(recs, NotAvailable):
         display.not_available(recs)
     elif recs.empty:
-        display.paragraph(
-            "No recommendations: the account bought nothing in the last 12 months or already buys every category."
-        )
+        display.paragraph(_no_recommendations(acct.table("whitespace_grid"), "the account"))
     elif not calibrated(recs):
         _uncalibrated_recommendations(acct, recs)
     else:
@@ -268,6 +287,9 @@ def _top_whitespace(bundle) -> None:
     else:
         from kamtools.plotting.whitespace import top_whitespace_chart
 
+        if recs.empty:  # nothing to recommend: say why, with no adoption probability to quote
+            display.paragraph(_no_recommendations(bundle.table("whitespace_grid"), "every account"))
+            return
         if not calibrated(recs):
             _top_uncalibrated(bundle, recs)
             return

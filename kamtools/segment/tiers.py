@@ -38,7 +38,8 @@ def assign_tiers(
     probability. When ``value_model`` (the value stage's table) says it is no probability on this
     portfolio (:func:`kamtools.value.reading.p_alive_shown_as`) it is an activity score, a ranking
     whose level means nothing by itself: the note then goes to the lowest :data:`LOW_SCORE_SHARE`
-    of the accounts by that score.
+    of the accounts by that score as shown (whole points; accounts that read the same tie, so where
+    every account reads 100 out of 100, as without drop-out, none gets it).
     Returns ``account_id, tier`` (int) and ``tier_reason``.
     """
     m = matrix[["account_id", "attractiveness", "strength", "quadrant"]].copy()
@@ -65,7 +66,8 @@ def assign_tiers(
     if probability:
         low = np.isfinite(scores) & (scores < STOPPED_P)
     else:
-        rank = pd.Series(scores).rank(pct=True, method="max").to_numpy()
+        # ranked as shown (whole points): scores that read the same (all 100 without drop-out) tie, no note
+        rank = pd.Series(np.round(scores * 100)).rank(pct=True, method="max").to_numpy()
         low = np.isfinite(scores) & (rank <= LOW_SCORE_SHARE)
     tiers, reasons = [], []
     for i, row in enumerate(m.itertuples(index=False)):

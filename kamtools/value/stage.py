@@ -213,8 +213,9 @@ def _too_little_to_learn(summary: pd.DataFrame, history: OrderHistory) -> NotAva
     repeaters = int((summary["frequency"] > 0).sum())
     if repeaters < MIN_REPEAT_BUYERS:
         return NotAvailable(
-            f"The value model learns each account's buying rhythm from repeat purchases, and only {repeaters} "
-            f"account{'s' if repeaters != 1 else ''} bought again in a later week in {history.describe()}; it needs "
+            "The value model learns each account's buying rhythm from repeat purchases, and "
+            + (f"only {repeaters} account{'s' if repeaters != 1 else ''}" if repeaters else "no account")
+            + f" bought again in a later week in {history.describe()}; it needs "
             f"at least {MIN_REPEAT_BUYERS}, so P(alive) and expected values are not estimated."
         )
     return None
