@@ -168,3 +168,37 @@ def test_lapsed_level_with_24_months_comes_from_the_recent_window(demo):
     lapsed = recs[recs["status"] == "lapsed"]
     assert len(lapsed) > 30 and (lapsed["p_adopt"] >= MIN_USEFUL_P).all()  # not the never-bought 2%
     assert abs(lapsed["p_adopt"].mean() - lapsed["adopted"].mean()) <= 0.10  # 63% against 63%
+
+
+def test_an_account_whose_returns_exceed_its_orders_is_not_scored_and_warns_nothing():
+    """Returns above orders make the last 12 months' revenue negative: the account is left out as an inactive
+    one, and the peer-share spend is taken from a revenue of nothing, not the square root of a negative
+    number (a RuntimeWarning on analyze before)."""
+    import warnings
+
+    p = _small()
+    orders = p.orders.copy()
+    account = str(orders["account_id"].iloc[0])
+    last = (orders["account_id"] == account) & (orders["order_date"] > p.as_of - pd.DateOffset(months=12))
+    credit = orders[last].tail(1).copy()  # one credit note of 1.5 times what the account bought in 12 months
+    scale = -1.5 * orders.loc[last, "net_revenue"].sum() / credit["net_revenue"].sum()
+    for col in ("quantity", "net_revenue", "cost"):
+        if col in credit:
+            credit[col] = -(credit[col].abs() * abs(scale))
+    if "order_id" in credit:
+        credit["order_id"] = credit["order_id"].astype(str) + "-CN"
+    orders = pd.concat([orders, credit], ignore_index=True)
+    changed = Portfolio({**p.tables, "orders": orders}, p.as_of)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        grid = CrossSellModel().fit(changed).score_grid(changed)
+    mine = grid[(grid["account_id"] == account) & (grid["status"] == "never")]
+    assert (
+        len(mine)
+        and (mine["revenue_ltm"].sum() == 0)
+        and (grid.loc[grid["account_id"] == account, "revenue_ltm"].sum() < 0)
+    )
+    # an account whose returns exceed its orders has no revenue to recommend from: it is not scored (as an
+    # account without orders), and no warning says the square root of a negative share was taken
+    assert mine["peer_group"].str.endswith("inactive").all()
+    assert mine[["p_adopt", "spend_if_adopted", "expected_value"]].isna().all().all()

@@ -56,6 +56,8 @@ class _SpendModel:
             return np.nan_to_num(est)
 
         median = level_estimate("spend") if method != "peer_share" else None
-        share = level_estimate("share") * snap.revenue_ltm[:, None] if method != "peer_median" else None
+        share = (
+            level_estimate("share") * np.clip(snap.revenue_ltm, 0.0, None)[:, None] if method != "peer_median" else None
+        )  # returns above orders: no negative spend
         est = median if share is None else share if median is None else np.sqrt(median * share)
         return est, self._lookup("peer", snap.peer_group, "spend")
