@@ -165,6 +165,8 @@ ZERO_START_UPPER = 0.8  # ... its upper quantile where more than 10% bought noth
 MIN_TOTAL_ROWS = 20  # evidence rows with a forecast total a class needs for its total's range
 SILENT_ONE_TIME_MONTHS = 6  # one ordering month and none in this many: a silent one-time buyer
 MIN_YOUNG_HORIZON = 3  # new accounts' totals over fewer months ahead are not widened to 12 (a guess, not evidence)
+OWN_BASE_MONTHS = 6  # an account's own errors: its next months' total against the mean of this many months before
+OWN_FLOOR = 0.05  # ... as log multiples, a total under this multiple (nothing bought) counting as this multiple
 
 METHOD_WORDS = {
     "model": "kamtools model",
@@ -682,6 +684,8 @@ class Selection:
     young_base: np.ndarray | None = None  # (n,) each account's mean so far (State.recent), what young ratios scale
     young_evidence: YoungEvidence | None = None  # what accounts as new bought next (None: too few in the history)
     young_counts: BtydNow | None = None  # a new account's own ordering months as a count model (no portfolio prior)
+    spread: np.ndarray | None = None  # (n,) own spread relative to the portfolio's typical one (:func:`own_spreads`)
+    evidence_spread: np.ndarray | None = None  # (rows,) the same of each evidence row's account at its origin
 
     def total_ratios(self, months: int) -> list:
         """Per account, sorted out-of-time actual / forecast totals over ``months`` months (:func:`total_ratios`);
@@ -1105,6 +1109,84 @@ def total_ratio_range(ev: Evidence, klass: np.ndarray, method: np.ndarray, facto
     return out
 
 
+def own_errors(y: np.ndarray, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """(mean squared log error, origins) of each account's own history as a forecast of itself: at every month
+    with :data:`OWN_BASE_MONTHS` months of its own before it (spikes capped) and ``h`` after, inside ``y``, the log
+    of its next ``h`` months' total over ``h`` times its mean of those months (at least :data:`OWN_FLOOR`). A
+    steady account's totals stay near its recent level (small errors), an erratic one's do not."""
+    y = np.asarray(y, dtype=float)
+    n, t = y.shape
+    b = OWN_BASE_MONTHS
+    capped, _ = cap_spikes(y)
+    zero = np.zeros((n, 1))
+    c_base = np.hstack([zero, np.cumsum(np.nan_to_num(capped), axis=1)])
+    c_raw = np.hstack([zero, np.cumsum(np.nan_to_num(y), axis=1)])
+    c_fin = np.hstack([zero, np.cumsum(np.isfinite(y), axis=1)])
+    total, count = np.zeros(n), np.zeros(n)
+    for o in range(b - 1, t - h):  # o: the origin's last month
+        base = (c_base[:, o + 1] - c_base[:, o + 1 - b]) / b
+        ok = (c_fin[:, o + 1] - c_fin[:, o + 1 - b] == b) & (base > 0)
+        ahead = c_raw[ok, o + 1 + h] - c_raw[ok, o + 1]
+        total[ok] += np.log(np.maximum(ahead / (h * base[ok]), OWN_FLOOR)) ** 2
+        count[ok] += 1
+    return np.where(count > 0, total / np.maximum(count, 1), 0.0), count
+
+
+def relative_spread(y: np.ndarray, h: int) -> np.ndarray:
+    """Each account's own spread (:func:`own_errors`) relative to the portfolio's typical one: the square root
+    of its mean squared error, shrunk towards the median of the accounts with ``h`` origins or more (the prior,
+    weighing as ``h`` origins: overlapping origins repeat each other), over that median. 1 for an account
+    without origins of its own, and for every account where fewer than 5 have ``h`` origins."""
+    ms, k = own_errors(y, h)
+    full = k >= h
+    if full.sum() < 5:
+        return np.ones(len(ms))
+    prior = float(np.median(ms[full]))
+    if prior <= 0:
+        return np.ones(len(ms))
+    return np.sqrt((k * ms + h * prior) / (k + h) / prior)
+
+
+def own_spreads(y: np.ndarray, ids: np.ndarray, ev: Evidence | None) -> dict:
+    """``spread`` and ``evidence_spread`` of a :class:`Selection`: :func:`relative_spread` over the backtest's
+    horizon of every account now and of each evidence row's account at its origin (from the history up to it
+    only); None without a backtest."""
+    if ev is None or ev.origin is None:
+        return {"spread": None, "evidence_spread": None}
+    h = int(ev.horizon)
+    rows_of = pd.Index(np.asarray(ids).astype(str)).get_indexer(np.asarray(ev.account).astype(str))
+    at_row = np.ones(len(ev.account))
+    for c in np.unique(ev.origin):
+        rows = np.flatnonzero((ev.origin == c) & (rows_of >= 0))
+        at_row[rows] = relative_spread(y[:, : int(c) + 1], h)[rows_of[rows]]
+    return {"spread": relative_spread(y, h), "evidence_spread": at_row}
+
+
+def total_scores(
+    ev: Evidence, klass: np.ndarray, method: np.ndarray, factor: np.ndarray, months: int, spread: np.ndarray
+) -> list:
+    """Per account, :func:`total_ratios`' rows that bought as sorted log multiples divided by each row's own
+    spread at its origin (``spread``, :func:`own_spreads`), and the share of rows that bought nothing: what
+    similar accounts reached in units of their own steadiness, which times an account's own spread gives its
+    log multiples (a steady account's range narrows, an erratic one's widens). None where total_ratios is."""
+    h = max(1, min(int(months), ev.horizon))
+    out: list = [None] * len(method)
+    cache: dict = {}
+    for i in np.flatnonzero(method != "zero"):
+        rows, k = _class_rows(ev, klass[i])
+        key = (k, method[i], factor[i])
+        if key not in cache:
+            f = factor[i] * ev.paths[method[i]][rows][:, :h]
+            ok = np.all(np.isfinite(f), axis=1) & (np.nansum(f, axis=1) > 0)
+            cache[key] = None
+            if ok.sum() >= MIN_TOTAL_ROWS:
+                r = ev.actual[rows][ok][:, :h].sum(axis=1) / f[ok].sum(axis=1)
+                bought = r > 0
+                cache[key] = (np.sort(np.log(r[bought]) / spread[rows][ok][bought]), float(np.mean(~bought)))
+        out[i] = cache[key]
+    return out
+
+
 @dataclass
 class YoungEvidence:
     """What accounts as new as a young account bought next: out-of-time totals of the accounts that were
@@ -1288,6 +1370,7 @@ def select(
         young_base=state.recent,
         young_evidence=young_evidence(y) if np.any(state.young) else None,
         young_counts=_own_counts(y, state.young, h) if np.any(state.young) else None,
+        **own_spreads(y, ids, ev),
     )
 
 
@@ -1340,17 +1423,21 @@ def _spread_growth(short: np.ndarray, long: np.ndarray, ratio_months: float) -> 
     return float(np.clip(np.log(wb / wa) / np.log(ratio_months), 0.5, 1.0))
 
 
-def _mixture_bounds(positive: np.ndarray, scale: float, p: float) -> tuple[float, float]:
+def _mixture_bounds(positive: np.ndarray, scale: float, p: float, transform=None) -> tuple[float, float]:
     """80% range of a total that is zero with probability ``p`` and else ``scale`` times a draw of the sorted
-    ``positive`` multiples: its 10% and 90% quantiles, or zero to its 80% quantile where ``p`` reaches 10%."""
+    ``positive`` multiples: its 10% and 90% quantiles, or zero to its 80% quantile where ``p`` reaches 10%.
+    ``transform``: an increasing function turning a quantile of ``positive`` into the multiple (the quantiles of
+    log multiples, then the multiple: one quantile per bound instead of a transformed copy of every value)."""
     lower, upper = TOTAL_QUANTILES
+
+    def at(q: float) -> float:
+        v = float(np.quantile(positive, q))
+        return scale * (float(transform(v)) if transform is not None else v)
+
     if p >= lower:
         q = (ZERO_START_UPPER - p) / (1 - p) if p < 1 else 0.0
-        return 0.0, scale * float(np.quantile(positive, q)) if q > 0 else 0.0
-    return (
-        scale * float(np.quantile(positive, (lower - p) / (1 - p))),
-        scale * float(np.quantile(positive, (upper - p) / (1 - p))),
-    )
+        return 0.0, at(q) if q > 0 else 0.0
+    return at((lower - p) / (1 - p)), at((upper - p) / (1 - p))
 
 
 def total_range(sel: Selection, m: np.ndarray, months: int) -> tuple[np.ndarray, np.ndarray]:
@@ -1392,6 +1479,10 @@ def total_range(sel: Selection, m: np.ndarray, months: int) -> tuple[np.ndarray,
         h = max(1, min(int(months), sel.evidence.horizon))
         ratios = sel.total_ratios(h)
         halves = sel.total_ratios(max(1, h // 2)) if months > h and h >= 2 else [None] * n
+        own = sel.spread is not None and sel.evidence_spread is not None
+        scores = (
+            total_scores(sel.evidence, sel.klass, sel.method, sel.factor, h, sel.evidence_spread) if own else [None] * n
+        )
         done: dict = {}
         for i in np.flatnonzero(live):
             r = ratios[i]
@@ -1404,17 +1495,19 @@ def total_range(sel: Selection, m: np.ndarray, months: int) -> tuple[np.ndarray,
                 if months > h and len(pos):
                     g = _spread_growth(halves[i], r, h / max(1, h // 2)) if halves[i] is not None else 0.5
                     grow = (months / h) ** g
-                    logs = np.log(pos)
-                    mid = float(np.median(logs))
-                    pos = np.exp(mid + grow * (logs - mid))
-                done[key] = (np.sort(pos), float(np.mean(r <= 0)))
-            pos, z = done[key]
+                # log multiples of an account whose own spread is the typical one (1), sorted; their median
+                logs = np.log(np.sort(pos)) if scores[i] is None else scores[i][0]
+                mid = float(np.median(logs)) if len(logs) else 0.0
+                done[key] = (logs, mid, grow, float(np.mean(r <= 0)))
+            logs, mid, grow, z = done[key]
             p = float(p_own[i]) if np.isfinite(p_own[i]) else z
-            if not len(pos):
+            if not len(logs):
                 lo[i], hi[i] = 0.0, 0.0
                 continue
+            d = float(sel.spread[i]) if own and scores[i] is not None else 1.0
             scale = (1 - z) / (1 - p) if p < 1 else 0.0
-            lo[i], hi[i] = (m[i] * b for b in _mixture_bounds(pos, scale, p))
+            bounds = _mixture_bounds(logs, scale, p, lambda v, d=d, c=mid, g=grow: np.exp(d * (c + g * (v - c))))
+            lo[i], hi[i] = (m[i] * b for b in bounds)
         return lo, hi
     if info is None:
         return lo, hi

@@ -1,0 +1,91 @@
+"""The 80% range of an account's 12-month total reads the account's own steadiness (issue 17): similar
+accounts' out-of-time multiples, in units of their own spread at the time, times the account's own spread.
+A steady account of a class gets a narrower range than an erratic one of the same class and forecast."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from kamtools.data.portfolio import Portfolio
+from kamtools.forecast import selection
+from kamtools.forecast.accounts import bundle_tables
+
+AS_OF = pd.Timestamp("2026-06-30")
+
+
+def _portfolio(n: int = 60, months: int = 40) -> tuple[Portfolio, list[str], list[str]]:
+    """Accounts that order every month around 10k: half steady (+-5%), half erratic (a log spread of 0.8)."""
+    rng = np.random.default_rng(11)
+    month_starts = pd.date_range(end=AS_OF, periods=months, freq="MS")
+    steady = [f"S{i:02d}" for i in range(n // 2)]
+    erratic = [f"E{i:02d}" for i in range(n // 2)]
+    acc_col, dates, values = [], [], []
+    for acc in steady + erratic:
+        spread = 0.05 if acc.startswith("S") else 0.8
+        month = 10_000 * np.exp(rng.normal(-(spread**2) / 2, spread, months))
+        acc_col += [acc] * months
+        dates += list(month_starts + pd.Timedelta(days=9))
+        values += [round(float(v), 2) for v in month]
+    revenue = np.array(values)
+    orders = pd.DataFrame(
+        {
+            "order_id": [f"O{i:05d}" for i in range(len(revenue))],
+            "line": 1,
+            "account_id": acc_col,
+            "order_date": dates,
+            "net_revenue": revenue,
+            "product_id": "P1",
+            "quantity": 1.0,
+            "cost": 0.6 * revenue,
+        }
+    )
+    ids = steady + erratic
+    tables = {
+        "accounts": pd.DataFrame({"account_id": ids, "name": ids, "customer_since": pd.Timestamp("2020-01-01")}),
+        "products": pd.DataFrame({"product_id": ["P1"], "name": ["Premix"], "category": ["Premixes"]}),
+        "orders": orders,
+    }
+    return Portfolio(tables, AS_OF), steady, erratic
+
+
+@lru_cache(maxsize=1)
+def _summary() -> tuple[pd.DataFrame, list[str], list[str]]:
+    portfolio, steady, erratic = _portfolio()
+    summary = bundle_tables(portfolio, {})["forecast_summary"].set_index("account_id")
+    return summary, steady, erratic
+
+
+def test_own_errors_are_small_for_a_steady_account_and_large_for_an_erratic_one():
+    rng = np.random.default_rng(3)
+    steady = 100 * np.exp(rng.normal(0, 0.03, 30))
+    erratic = 100 * np.exp(rng.normal(0, 0.9, 30))
+    ms, origins = selection.own_errors(np.vstack([steady, erratic]), 6)
+    assert (origins == 30 - 6 - 5).all()  # every month with 6 of its own before it and 6 after
+    assert ms[0] < 0.01 < 0.1 < ms[1]
+
+
+def test_the_relative_spread_is_one_without_enough_accounts_with_history_of_their_own():
+    rng = np.random.default_rng(4)
+    y = 100 * np.exp(rng.normal(0, 0.05, (4, 30)))
+    y[0] = 100 * np.exp(rng.normal(0, 0.9, 30))
+    assert np.all(selection.relative_spread(y, 6) == 1.0)  # 4 accounts: no typical spread to compare with
+    y = np.vstack([y, y * 1.1, y * 0.9])  # 12 accounts, 3 erratic, 9 steady: the typical spread is a steady one's
+    spread = selection.relative_spread(y, 6)
+    erratic = np.arange(12) % 4 == 0
+    assert np.all(spread[erratic] > 3.0) and np.all(spread[~erratic] < 1.5)
+    y[:, :20] = np.nan  # new accounts (10 months each): no origin of their own, so the typical spread
+    assert np.all(selection.relative_spread(y, 6) == 1.0)
+
+
+def test_a_steady_account_gets_a_narrower_range_than_an_erratic_one_of_the_same_class():
+    summary, steady, erratic = _summary()
+    m = summary["forecast_next_12m"]
+    width = (summary["forecast_next_12m_hi_80"] - summary["forecast_next_12m_lo_80"]) / m
+    assert width[steady].median() < 0.6 * width[erratic].median()
+    assert width[steady].max() < width[erratic].median()
+    # every range still holds its forecast
+    assert (summary["forecast_next_12m_lo_80"] <= m + 1e-9).all()
+    assert (summary["forecast_next_12m_hi_80"] >= m - 1e-9).all()
