@@ -8,6 +8,7 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from kamtools.data.portfolio import Portfolio
 from kamtools.forecast import selection
@@ -89,3 +90,31 @@ def test_a_steady_account_gets_a_narrower_range_than_an_erratic_one_of_the_same_
     # every range still holds its forecast
     assert (summary["forecast_next_12m_lo_80"] <= m + 1e-9).all()
     assert (summary["forecast_next_12m_hi_80"] >= m - 1e-9).all()
+
+
+def test_an_account_whose_method_forecast_nothing_gets_a_range_from_zero_to_what_such_accounts_bought_back():
+    from types import SimpleNamespace
+
+    r = 40
+    paths = {m: np.full((r, 12), np.nan) for m in selection.CANDIDATES}
+    paths["recent_mean"] = np.zeros((r, 12))  # silent for 6 months at each origin: its mean of 6 months is 0
+    came_back = np.arange(r) % 2 == 1  # half of them bought 20 a month again (a third of their usual 60)
+    ev = selection.Evidence(
+        account=np.array([f"X{i:02d}" for i in range(r)]),
+        klass=np.full(r, 3),
+        scale=np.ones(r),
+        actual=np.where(came_back[:, None], 20.0, 0.0) * np.ones((r, 12)),
+        paths=paths,
+        lapsed_ref=np.full(r, 60.0),
+        horizon=12,
+    )
+    sel = SimpleNamespace(
+        evidence=ev, usual=np.array([90.0, 90.0, 0.0]), method=np.array(["recent_mean", "zero"] * 1 + ["recent_mean"])
+    )
+    m = np.zeros(3)
+    lo, hi = np.full(3, np.nan), np.full(3, np.nan)
+    selection._silent_range(sel, m, 12, lo, hi)
+    # from its forecast (0) to the 80% quantile of what they bought back (a third of their level) x 90 x 12
+    assert lo[0] == 0.0 and hi[0] == pytest.approx(90.0 * 12 / 3)
+    # the lapsed rule's zero and an account without orders in 12 months: nothing said (the range stays nothing)
+    assert np.isnan(lo[1:]).all() and np.isnan(hi[1:]).all()

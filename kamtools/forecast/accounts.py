@@ -765,7 +765,7 @@ def _total_range(m: np.ndarray, s: np.ndarray, dof: np.ndarray, sel: Selection) 
     q = _upper_quantile(0.9, dof)
     lo, hi = np.maximum(m - q * s, 0.0), m + q * s
     r_lo, r_hi = total_range(sel, m, HORIZON)
-    has = np.isfinite(r_lo) & np.isfinite(r_hi) & (m > 0)
+    has = np.isfinite(r_lo) & np.isfinite(r_hi) & (m >= 0)
     lo[has] = np.minimum(r_lo[has], m[has])
     hi[has] = np.maximum(r_hi[has], m[has])
     return lo, hi

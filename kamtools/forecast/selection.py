@@ -686,6 +686,7 @@ class Selection:
     young_counts: BtydNow | None = None  # a new account's own ordering months as a count model (no portfolio prior)
     spread: np.ndarray | None = None  # (n,) own spread relative to the portfolio's typical one (:func:`own_spreads`)
     evidence_spread: np.ndarray | None = None  # (rows,) the same of each evidence row's account at its origin
+    usual: np.ndarray | None = None  # (n,) each account's mean month of its last 12 (State.level)
 
     def total_ratios(self, months: int) -> list:
         """Per account, sorted out-of-time actual / forecast totals over ``months`` months (:func:`total_ratios`);
@@ -1162,6 +1163,21 @@ def own_spreads(y: np.ndarray, ids: np.ndarray, ev: Evidence | None) -> dict:
     return {"spread": relative_spread(y, h), "evidence_spread": at_row}
 
 
+def silent_ratios(evidence, method: str, months: int) -> np.ndarray | None:
+    """Sorted out-of-time totals over ``months`` months of the backtest rows where ``method`` forecast nothing
+    for an account that had bought in its last 12 months, as multiples of that account's mean month of those
+    12 (at the origin) times ``months``: what accounts whose method saw no orders ahead really bought, against
+    their usual level. None with fewer than :data:`MIN_TOTAL_ROWS` such rows or for the zero method itself."""
+    if method == "zero" or method not in evidence.paths:
+        return None
+    h = max(1, min(int(months), evidence.horizon))
+    path = evidence.paths[method][:, :h]
+    rows = np.all(np.isfinite(path), axis=1) & (np.abs(path).sum(axis=1) <= 0) & (evidence.lapsed_ref > 0)
+    if rows.sum() < MIN_TOTAL_ROWS:
+        return None
+    return np.sort(evidence.actual[rows][:, :h].sum(axis=1) / (evidence.lapsed_ref[rows] * h))
+
+
 def total_scores(
     ev: Evidence, klass: np.ndarray, method: np.ndarray, factor: np.ndarray, months: int, spread: np.ndarray
 ) -> list:
@@ -1371,6 +1387,7 @@ def select(
         young_evidence=young_evidence(y) if np.any(state.young) else None,
         young_counts=_own_counts(y, state.young, h) if np.any(state.young) else None,
         **own_spreads(y, ids, ev),
+        usual=state.level,
     )
 
 
@@ -1508,12 +1525,32 @@ def total_range(sel: Selection, m: np.ndarray, months: int) -> tuple[np.ndarray,
             scale = (1 - z) / (1 - p) if p < 1 else 0.0
             bounds = _mixture_bounds(logs, scale, p, lambda v, d=d, c=mid, g=grow: np.exp(d * (c + g * (v - c))))
             lo[i], hi[i] = (m[i] * b for b in bounds)
+        _silent_range(sel, m, months, lo, hi)
         return lo, hi
     if info is None:
         return lo, hi
     c_lo, c_hi = _count_range(info, live, p_own, m, months)
     lo[live], hi[live] = c_lo[live], c_hi[live]
     return lo, hi
+
+
+def _silent_range(sel: Selection, m: np.ndarray, months: int, lo: np.ndarray, hi: np.ndarray) -> None:
+    """Set (in place) the range of each account whose method forecast nothing although no rule called it lapsed
+    (the mean of the last 6 months of an account silent for half a year): from zero (its forecast) to
+    :func:`ratio_bounds`' upper end of what accounts whose method saw nothing ahead bought out of time
+    (:func:`silent_ratios`), as a multiple of its mean month of the last 12 times ``months``. A range of
+    nothing said they could not buy, where on the demo (300 accounts, 12 months before its end) 8 of 16 did."""
+    if sel.evidence is None or sel.usual is None:
+        return
+    rows = np.flatnonzero((sel.method != "zero") & (m <= 0) & (np.asarray(sel.usual) > 0))
+    done: dict = {}
+    for i in rows:
+        meth = str(sel.method[i])
+        if meth not in done:
+            r = silent_ratios(sel.evidence, meth, months)
+            done[meth] = None if r is None else ratio_bounds(r)[1]
+        if done[meth] is not None:
+            lo[i], hi[i] = 0.0, float(sel.usual[i]) * months * done[meth]
 
 
 def _count_range(info: BtydNow, rows: np.ndarray, p_own: np.ndarray, m: np.ndarray, months: int):
