@@ -1217,6 +1217,7 @@ class YoungEvidence:
     months: int
     halves: np.ndarray | None
     ages: np.ndarray | None = None  # (rows,) in the order of ``ratios``
+    monthly: np.ndarray | None = None  # QUANTILES of the same rows' single months ahead over their mean so far
 
 
 def young_evidence(y: np.ndarray, most: int = 12) -> YoungEvidence | None:
@@ -1258,20 +1259,22 @@ def _young_evidence(y: np.ndarray, most: int, settled: int) -> YoungEvidence | N
         future = np.nan_to_num(y[who, c + 1 : c + 1 + most])
         rows[c] = [base, np.cumsum(future, axis=1), age[who]]
     for h in range(min(most, t - 1), MIN_YOUNG_HORIZON - 1, -1):
-        ratio, half, ages = [], [], []
+        ratio, half, ages, month = [], [], [], []
         for c, (base, cum, a) in rows.items():
             if c + h > t - 1:
                 continue
             ok = base > 0
             ratio.append(cum[ok, h - 1] / (h * base[ok]))
             ages.append(a[ok])
+            month.append((np.diff(cum[ok, :h], axis=1, prepend=0.0) / base[ok, None]).ravel())
             if h >= 2:
                 half.append(cum[ok, h // 2 - 1] / ((h // 2) * base[ok]))
         r = np.concatenate(ratio) if ratio else np.zeros(0)
         if len(r) >= MIN_TOTAL_ROWS:
             order = np.argsort(r, kind="stable")
             halves = np.sort(np.concatenate(half)) if half else None
-            return YoungEvidence(r[order], h, halves, np.concatenate(ages)[order])
+            monthly = np.quantile(np.concatenate(month), QUANTILES)
+            return YoungEvidence(r[order], h, halves, np.concatenate(ages)[order], monthly)
     return None
 
 
@@ -1287,11 +1290,16 @@ def _interval(mean: np.ndarray, q, last: np.ndarray, lev: float) -> tuple[np.nda
     return np.minimum(np.maximum(low, 0.0), mean), np.maximum(high, mean)
 
 
-def _forecasts(y, paths, method, factor, qs, model_lo, model_hi, no_evidence: bool, level, p_none=None) -> tuple:
+def _forecasts(
+    y, paths, method, factor, qs, model_lo, model_hi, no_evidence: bool, level, p_none=None, young=None
+) -> tuple:
     """(mean, lo, hi, model_intervals) of every account from its method, factor and interval quantiles.
 
     ``p_none`` (n, h): the account's own chance of no order in its first k months (BTYD); month k's chance of
-    no order is at least that, so where it reaches the lower tail of a level the month's range starts at zero."""
+    no order is at least that, so where it reaches the lower tail of a level the month's range starts at zero.
+    ``young``: (rows, mean so far, :class:`YoungEvidence`) of the new accounts, whose monthly ranges are their mean
+    so far times what accounts as new bought in a month ahead as a multiple of theirs (``YoungEvidence.monthly``),
+    as their 12-month range is (:func:`total_range`), not their class's (settled accounts) multiples."""
     n, h = paths["model"].shape
     mean = np.zeros((n, h))
     lo = {lev: np.zeros((n, h)) for lev in level}
@@ -1310,6 +1318,15 @@ def _forecasts(y, paths, method, factor, qs, model_lo, model_hi, no_evidence: bo
             continue
         for lev in level:
             lo[lev][i], hi[lev][i] = _interval(mean[i], qs[i], y[i, -12:], lev)
+    if young is not None and young[2] is not None and young[2].monthly is not None:
+        rows, base, ev = young
+        for i in np.flatnonzero(rows & (base > 0) & (method != "zero")):
+            for lev in level:
+                a = (1 - lev / 100) / 2
+                low, high = (base[i] * np.interp(q, QUANTILES, ev.monthly) for q in (a, 1 - a))
+                lo[lev][i] = np.minimum(np.full(h, low), mean[i])
+                hi[lev][i] = np.maximum(np.full(h, high), mean[i])
+            model_iv[i] = False
     if p_none is not None:
         for lev in level:
             nothing = np.nan_to_num(p_none[:, :h], nan=0.0) >= (1 - lev / 100) / 2
@@ -1355,7 +1372,11 @@ def select(
     )
     info = _merge_btyd(n, btyd_fit_now, one_time_fit, one_time)
     p_none = None if info is None else info.p_none
-    mean, lo, hi, model_iv = _forecasts(y, paths, method, factor, qs, model_lo, model_hi, ev is None, level, p_none)
+    young_ev = young_evidence(y) if np.any(state.young) else None
+    young = (np.asarray(state.young) > 0, state.recent, young_ev)
+    mean, lo, hi, model_iv = _forecasts(
+        y, paths, method, factor, qs, model_lo, model_hi, ev is None, level, p_none, young
+    )
     lev0 = 80 if 80 in lo else level[0]
     zl = stats.norm.ppf(0.5 + lev0 / 200)
     sd = np.where(model_iv[:, None], factor[:, None] * model_sd, (hi[lev0] - lo[lev0]) / (2 * zl))
@@ -1384,7 +1405,7 @@ def select(
         btyd=info,
         young=state.young,
         young_base=state.recent,
-        young_evidence=young_evidence(y) if np.any(state.young) else None,
+        young_evidence=young_ev,
         young_counts=_own_counts(y, state.young, h) if np.any(state.young) else None,
         **own_spreads(y, ids, ev),
         usual=state.level,
@@ -1611,6 +1632,39 @@ def _young_range(sel: Selection, rows: np.ndarray, p_own: np.ndarray, months: in
         base = months * float(sel.young_base[i])
         lo[i], hi[i] = (base * b for b in _mixture_bounds(pos, scale, p))
     return lo, hi
+
+
+def young_multiples(sel: Selection, i: int, months: int, points: int = 201) -> np.ndarray | None:
+    """Sorted multiples of a new account's (row ``i``) mean so far times ``months``, ``points`` evenly spaced
+    quantiles of what :func:`_young_range` mixes: nothing with its own BTYD chance of no order in the months
+    (else the share of accounts as new that bought nothing), else what accounts as new bought next as a
+    multiple of theirs. For a target year's range (:mod:`kamtools.forecast.targets`), whose months ahead are
+    fewer than 12: the multiples are those of :class:`YoungEvidence`'s months, not narrowed to fewer. None
+    without such evidence or a mean so far."""
+    ev = sel.young_evidence
+    if ev is None or sel.young_base is None or not sel.young_base[i] > 0:
+        return None
+    age = int(sel.young[i]) if sel.young is not None else 0
+    own = ev.ages is not None and int(np.sum(ev.ages == age)) >= MIN_TOTAL_ROWS
+    r = ev.ratios[ev.ages == age] if own else ev.ratios
+    pos = np.sort(r[r > 0])
+    if months > ev.months and len(pos):
+        g = 0.5
+        if ev.halves is not None:
+            g = _spread_growth(ev.halves, ev.ratios, ev.months / max(1, ev.months // 2))
+        logs = np.log(pos)
+        mid = float(np.median(logs))
+        pos = np.exp(mid + (months / ev.months) ** g * (logs - mid))
+    z = float(np.mean(r <= 0))
+    p = z
+    if sel.btyd is not None and sel.btyd.p_none.shape[1] >= 1:
+        own_p = sel.btyd.p_none[i, min(months, sel.btyd.p_none.shape[1]) - 1]
+        p = float(own_p) if np.isfinite(own_p) else z
+    if not len(pos) or p >= 1:
+        return np.zeros(points)
+    u = (np.arange(points) + 0.5) / points
+    scale = (1 - z) / (1 - p)
+    return np.where(u < p, 0.0, scale * np.quantile(pos, np.clip((u - p) / (1 - p), 0.0, 1.0)))
 
 
 __all__ = [

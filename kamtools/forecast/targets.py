@@ -76,7 +76,14 @@ import pandas as pd
 from scipy import special, stats
 
 from kamtools.forecast.core import Forecaster
-from kamtools.forecast.selection import MIN_CLASS_ROWS, MIN_TOTAL_ROWS, account_state, silent_ratios, wide_history
+from kamtools.forecast.selection import (
+    MIN_CLASS_ROWS,
+    MIN_TOTAL_ROWS,
+    account_state,
+    silent_ratios,
+    wide_history,
+    young_multiples,
+)
 
 OWN_SPREAD = 0.75  # share of the account's own spread of the rest of the year added to similar accounts' ratios
 OWN_SPREAD_AHEAD = 1.0  # ... for a year that starts after the first forecast month (wholly ahead)
@@ -265,11 +272,19 @@ def _blend(sel, uid, target, booked, mean, w, rows, p, lo, hi, own_spread, level
     share = np.where(w[rows, 0] > 0, own_spread, own_spread_ahead)
     spread = share * _own_spread_of_rest(sel, pos, w[rows])
     groups: dict[int, tuple[np.ndarray, list[int]]] = {}
+    young = getattr(sel, "young", None)
     for n in np.unique(months):
         own = sel.total_ratios(int(n))
         fallback: dict[int, np.ndarray | None] = {}
         for j in np.flatnonzero(months == n):
             ratio = own[pos[j]]
+            if young is not None and young[pos[j]] > 0 and sel.method[pos[j]] != "zero":
+                # a new account: what accounts as new bought next, as the 12-month range has it, not its class's
+                mult = young_multiples(sel, int(pos[j]), int(n))
+                rest = float(mean[rows[j]] - booked[rows[j]])
+                if mult is not None and rest > 0:
+                    groups[-1 - j] = (mult * int(n) * float(sel.young_base[pos[j]]) / rest, [j])
+                    continue
             if ratio is None and sel.method[pos[j]] != "zero":
                 k = int(sel.klass[pos[j]])
                 if k not in fallback:
