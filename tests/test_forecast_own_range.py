@@ -53,10 +53,13 @@ def _portfolio(n: int = 60, months: int = 40) -> tuple[Portfolio, list[str], lis
 
 
 @lru_cache(maxsize=1)
+def _tables() -> dict:
+    return bundle_tables(_portfolio()[0], {})
+
+
 def _summary() -> tuple[pd.DataFrame, list[str], list[str]]:
-    portfolio, steady, erratic = _portfolio()
-    summary = bundle_tables(portfolio, {})["forecast_summary"].set_index("account_id")
-    return summary, steady, erratic
+    _, steady, erratic = _portfolio()
+    return _tables()["forecast_summary"].set_index("account_id"), steady, erratic
 
 
 def test_own_errors_are_small_for_a_steady_account_and_large_for_an_erratic_one():
@@ -90,6 +93,9 @@ def test_a_steady_account_gets_a_narrower_range_than_an_erratic_one_of_the_same_
     # every range still holds its forecast
     assert (summary["forecast_next_12m_lo_80"] <= m + 1e-9).all()
     assert (summary["forecast_next_12m_hi_80"] >= m - 1e-9).all()
+    # the note under the table says so
+    note = _tables()["_notes"]["forecast_methods"]
+    assert "in units of each account's own steadiness" in note and "a steady account's range is narrower" in note
 
 
 def test_an_account_whose_method_forecast_nothing_gets_a_range_from_zero_to_what_such_accounts_bought_back():
