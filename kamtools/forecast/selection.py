@@ -111,6 +111,38 @@ Ratios measured on a backtest shorter than 12 months are widened to 12 (their lo
 ``(12 / h) ** g``, ``g`` the growth measured from ``h / 2`` to ``h`` months, at least a random
 walk's 0.5). Without a backtest, the BTYD model's own count distribution gives the range.
 
+**The account's own steadiness** scales those multiples (:func:`own_spreads`, :func:`total_scores`): an
+account's own errors are how far its next ``h`` months' totals strayed from its mean of the 6 months before, at
+every month of its history that has both (:func:`own_errors`); its spread is their root mean square shrunk
+towards the portfolio's median (weighing as ``h`` origins), over that median (:func:`relative_spread`: 1 for an
+account without such months, and for all where fewer than 5 accounts have ``h`` of them). Similar accounts'
+log multiples are divided by each one's spread at its origin and multiplied by this account's. Out of time
+(``benchmarks/bench_total_ranges.py --groups``; 12-month totals inside the 80% range, before -> after, median
+width (hi - lo) / forecast): demo 300 (4 years, seed 7; cut 12, 15, 18, 21 and 24 months before its end)
+steady 80.9% -> 78.8% (width 0.76 -> 0.73), erratic 66.9% -> 70.4% (0.78 -> 1.00), all 70.4% -> 72.6%; its
+first 60 accounts (the quick demo) steady 75.8% -> 74.7% (0.70 -> 0.70), erratic 54.1% -> 60.4% (0.79 ->
+0.89), all 63.5% -> 66.9%; CDNOW 1,000 at 1997-06-30 (6 months of history: no account has months of its own
+to measure) unchanged at 80.3%. A steady account's range does not get much narrower, because the evidence
+does not allow it: of the demo's steady accounts (orders in 10 of 12 months, monthly variation under 50%) one
+in ten bought under 0.58 of its forecast in the next 12 months (0.38 in the quick demo), sudden declines that
+its own past did not show; even the quarter with the smallest own errors (under 16% a year) strayed from
+the forecast by more than 46% up or 32% down one time in five. Tried and dropped: the account's own backtest
+errors (3 origins of the 12-month backtest, 3 months apart) in place of its own history's, steady 70.2% at width
+0.55 on the demo and 59.6% on the quick demo; similar accounts split into thirds by their monthly variation,
+steady 76.0% (0.64) and 63.6% (0.48); mean errors against a 12-month level instead of the 6-month mean, no
+change (too few accounts with 24 months before the backtest's origins).
+
+**An account forecast nothing although no rule called it lapsed** (its mean of the last 6 months after half
+a year of silence) gets a range from zero to the upper end of what accounts whose method saw nothing ahead
+bought out of time, as a multiple of their usual month (:func:`_silent_range`, :func:`silent_ratios`): demo
+300 at 12 months before its end, 8 of 16 such accounts bought in the next 12 months, 7 of them inside (a
+range of nothing before); lapsed accounts (no order in 6 months) inside 55.2% -> 65.5% over the five cuts.
+
+**A new account's monthly ranges** are its mean so far times what accounts as new bought in a month ahead as a
+multiple of theirs (:attr:`YoungEvidence.monthly`), as its 12-month range is, not its class's multiples:
+account-months inside the monthly 80% range, new accounts, demo 300 52.3% -> 69.5%, quick demo 27.8% ->
+71.1%, CDNOW 1997-06-30 94.5% -> 93.7%; the other accounts' monthly ranges did not move.
+
 Out of time (``benchmarks/bench_short_history.py``; before -> after this change of
 2026-12-05). CDNOW, 1,000 customers, 1 month of history: the next 6 months' bias +613% ->
 +19%, MAE 192.5 -> 43.1 (the mean of the last 6 months 192.5, BTYD 43.1); the 12-month total

@@ -36,6 +36,11 @@ year is ``rest = r * R + e``:
   the months the ratios were measured on, and with 0.75 its range still held only 61-74% of
   the actual totals (66-76% with the whole spread, Brier lower at 9 of 9 cases).
 
+A new account (under 6 months since its first order) takes for ``r`` what accounts as new bought next
+instead (:func:`~kamtools.forecast.selection.young_multiples`: its mean so far times the multiples
+its 12-month range reads, with its own chance of no order), as a multiple of its rest of the year: its
+class is made of settled accounts, whose ratios gave a few percent around a first order.
+
 An account whose method forecast nothing for the rest of the year but that is not called
 lapsed (the mean of the last 6 months of an account silent for half a year) would otherwise
 show 0% and a range of nothing, where 7 of 16 such accounts reached their target at one benchmark date. Its rest of
