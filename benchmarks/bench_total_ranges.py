@@ -48,7 +48,7 @@ move)::
                 new       660   82.1 -> 82.1   1.00 -> 1.00  94.5 -> 93.7
                 all      1000   80.3 -> 80.3   1.00 -> 1.00  93.9 -> 93.4
 
-Only the two latest cuts of each demo moved (at the earlier ones too few accounts have 12 months of their own
+Only the three latest cuts of each demo moved (at the earlier ones too few accounts have 12 months of their own
 after 6 before). The steady accounts' ranges stay about as wide because their totals are: one steady account
 in ten bought under 0.58 (quick demo 0.38) of its forecast within the year. Still short of 80%: the demo's
 erratic accounts (60-70%) and every group at the earliest cuts (the 12-month backtest's three origins lie 3
