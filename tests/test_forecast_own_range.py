@@ -80,6 +80,12 @@ def test_the_relative_spread_is_one_without_enough_accounts_with_history_of_thei
     spread = selection.relative_spread(y, 6)
     erratic = np.arange(12) % 4 == 0
     assert np.all(spread[erratic] > 3.0) and np.all(spread[~erratic] < 1.5)
+    # against accounts of its own kind: a lumpy account among lumpy ones is typical (its class's multiples
+    # already carry that lumpiness), among steady ones it is not
+    lumpy = np.vstack([100 * np.exp(rng.normal(0, 0.9, (5, 30))), 100 * np.exp(rng.normal(0, 0.05, (9, 30)))])
+    kinds = np.r_[np.full(5, 7), np.full(9, 10)]
+    assert np.all(np.abs(selection.relative_spread(lumpy, 6, kinds) - 1.0) < 0.5)
+    assert np.all(selection.relative_spread(lumpy, 6)[:5] > 3.0)
     y[:, :20] = np.nan  # new accounts (10 months each): no origin of their own, so the typical spread
     assert np.all(selection.relative_spread(y, 6) == 1.0)
 

@@ -1165,19 +1165,29 @@ def own_errors(y: np.ndarray, h: int) -> tuple[np.ndarray, np.ndarray]:
     return np.where(count > 0, total / np.maximum(count, 1), 0.0), count
 
 
-def relative_spread(y: np.ndarray, h: int) -> np.ndarray:
-    """Each account's own spread (:func:`own_errors`) relative to the portfolio's typical one: the square root
-    of its mean squared error, shrunk towards the median of the accounts with ``h`` origins or more (the prior,
-    weighing as ``h`` origins: overlapping origins repeat each other), over that median. 1 for an account
-    without origins of its own, and for every account where fewer than 5 have ``h`` origins."""
+def relative_spread(y: np.ndarray, h: int, klass: np.ndarray | None = None) -> np.ndarray:
+    """Each account's own spread (:func:`own_errors`) relative to that of accounts like it: the square root of
+    its mean squared error, shrunk towards the median of the accounts of its class (``klass``; the whole
+    portfolio where the class has fewer than 5) with ``h`` origins or more (the prior, weighing as ``h``
+    origins: overlapping origins repeat each other), over that median. The class's multiples already carry
+    how lumpy such accounts are (a class is made by ordering months); this says whether the account is
+    steadier or lumpier than they are. 1 for an account without origins of its own, and for every account
+    where fewer than 5 have ``h`` origins."""
     ms, k = own_errors(y, h)
     full = k >= h
     if full.sum() < 5:
         return np.ones(len(ms))
-    prior = float(np.median(ms[full]))
-    if prior <= 0:
-        return np.ones(len(ms))
-    return np.sqrt((k * ms + h * prior) / (k + h) / prior)
+    prior = np.full(len(ms), float(np.median(ms[full])))
+    if klass is not None:
+        klass = np.asarray(klass)
+        for c in np.unique(klass):
+            mine = full & (klass == c)
+            if mine.sum() >= 5:
+                prior[klass == c] = float(np.median(ms[mine]))
+    ok = prior > 0
+    out = np.ones(len(ms))
+    out[ok] = np.sqrt((k[ok] * ms[ok] + h * prior[ok]) / (k[ok] + h) / prior[ok])
+    return out
 
 
 def own_spreads(y: np.ndarray, ids: np.ndarray, ev: Evidence | None) -> dict:
@@ -1191,8 +1201,9 @@ def own_spreads(y: np.ndarray, ids: np.ndarray, ev: Evidence | None) -> dict:
     at_row = np.ones(len(ev.account))
     for c in np.unique(ev.origin):
         rows = np.flatnonzero((ev.origin == c) & (rows_of >= 0))
-        at_row[rows] = relative_spread(y[:, : int(c) + 1], h)[rows_of[rows]]
-    return {"spread": relative_spread(y, h), "evidence_spread": at_row}
+        past = y[:, : int(c) + 1]
+        at_row[rows] = relative_spread(past, h, account_state(past, h).klass)[rows_of[rows]]
+    return {"spread": relative_spread(y, h, account_state(y, h).klass), "evidence_spread": at_row}
 
 
 def silent_ratios(evidence, method: str, months: int) -> np.ndarray | None:
