@@ -114,23 +114,28 @@ walk's 0.5). Without a backtest, the BTYD model's own count distribution gives t
 **The account's own steadiness** scales those multiples (:func:`own_spreads`, :func:`total_scores`): an
 account's own errors are how far its next ``h`` months' totals strayed from its mean of the 6 months before, at
 every month of its history that has both (:func:`own_errors`); its spread is their root mean square shrunk
-towards the portfolio's median (weighing as ``h`` origins), over that median (:func:`relative_spread`: 1 for an
-account without such months, and for all where fewer than 5 accounts have ``h`` of them). Similar accounts'
-log multiples are divided by each one's spread at its origin and multiplied by this account's. Out of time
+towards the median of the accounts of its class (weighing as ``h`` origins), over that median
+(:func:`relative_spread`: the class's multiples already carry how lumpy such accounts are; 1 for an account
+without such months, and for all where fewer than 5 accounts have ``h`` of them). Similar accounts' log
+multiples are divided by each one's spread at its origin (1 where the history before the origin is too short
+to measure it, so far in every case below) and multiplied by this account's. Out of time
 (``benchmarks/bench_total_ranges.py --groups``; 12-month totals inside the 80% range, before -> after, median
 width (hi - lo) / forecast): demo 300 (4 years, seed 7; cut 12, 15, 18, 21 and 24 months before its end)
-steady 80.9% -> 78.8% (width 0.76 -> 0.73), erratic 66.9% -> 70.4% (0.78 -> 1.00), all 70.4% -> 72.6%; its
-first 60 accounts (the quick demo) steady 75.8% -> 74.7% (0.70 -> 0.70), erratic 54.1% -> 60.4% (0.79 ->
-0.89), all 63.5% -> 66.9%; CDNOW 1,000 at 1997-06-30 (6 months of history: no account has months of its own
-to measure) unchanged at 80.3%. A steady account's range does not get much narrower, because the evidence
-does not allow it: of the demo's steady accounts (orders in 10 of 12 months, monthly variation under 50%) one
-in ten bought under 0.58 of its forecast in the next 12 months (0.38 in the quick demo), sudden declines that
-its own past did not show; even the quarter with the smallest own errors (under 16% a year) strayed from
-the forecast by more than 46% up or 32% down one time in five. Tried and dropped: the account's own backtest
-errors (3 origins of the 12-month backtest, 3 months apart) in place of its own history's, steady 70.2% at width
-0.55 on the demo and 59.6% on the quick demo; similar accounts split into thirds by their monthly variation,
-steady 76.0% (0.64) and 63.6% (0.48); mean errors against a 12-month level instead of the 6-month mean, no
-change (too few accounts with 24 months before the backtest's origins).
+steady 80.9% -> 79.5% (width 0.76 -> 0.75), erratic 66.9% -> 70.6% (0.78 -> 1.07), all 70.4% -> 72.9%; its
+first 60 accounts (the quick demo) steady 75.8% -> 74.7% (0.70 -> 0.70), erratic 54.1% -> 61.6% (0.79 ->
+0.90), all 63.5% -> 67.6%; CDNOW 1,000 at 1997-06-30 (6 months of history: no account has months of its own
+to measure) unchanged at 80.3%. Measured against the whole portfolio instead of the class, a lumpy account in a
+class of lumpy accounts got a range up to 400 times its forecast (steady 78.8%, erratic 70.4%). A steady
+account's range does not get much narrower, because the evidence does not allow it: of the demo's steady
+accounts (orders in 10 of 12 months, monthly variation under 50%) one in ten bought under 0.58 of its forecast
+in the next 12 months (0.38 in the quick demo), sudden declines that its own past did not show; even the
+quarter with the smallest own errors (under 16% a year) strayed from the forecast by more than 46% up or 32%
+down one time in five. Tried and dropped: the account's own backtest errors (3 origins of the 12-month
+backtest, 3 months apart) in place of its own history's, steady 70.2% at width 0.55 on the demo and 59.6% on
+the quick demo; similar accounts split into thirds by their monthly variation, steady 76.0% (0.64) and 63.6%
+(0.48); own errors over 3 months ahead (measurable at the backtest's origins too), steady 70.9% and 66.7%;
+errors against a 12-month level instead of the 6-month mean, no change; the same scaling of the monthly
+ranges, steady account-months 86.2% -> 66.4% while erratic 74.0% -> 77.1% (monthly ranges as they were).
 
 **An account forecast nothing although no rule called it lapsed** (its mean of the last 6 months after half
 a year of silence) gets a range from zero to the upper end of what accounts whose method saw nothing ahead
