@@ -133,9 +133,11 @@ quarter with the smallest own errors (under 16% a year) strayed from the forecas
 down one time in five. Tried and dropped: the account's own backtest errors (3 origins of the 12-month
 backtest, 3 months apart) in place of its own history's, steady 70.2% at width 0.55 on the demo and 59.6% on
 the quick demo; similar accounts split into thirds by their monthly variation, steady 76.0% (0.64) and 63.6%
-(0.48); own errors over 3 months ahead (measurable at the backtest's origins too), steady 70.9% and 66.7%;
+(0.48); own errors over 3 months ahead (measurable at the backtest's origins too; portfolio's median), steady
+70.9% and 66.7%;
 errors against a 12-month level instead of the 6-month mean, no change; the same scaling of the monthly
-ranges, steady account-months 86.2% -> 66.4% while erratic 74.0% -> 77.1% (monthly ranges as they were).
+ranges (portfolio's median), steady account-months 86.2% -> 66.4% while erratic 74.0% -> 77.1% (monthly
+ranges as they were).
 
 **An account forecast nothing although no rule called it lapsed** (its mean of the last 6 months after half
 a year of silence) gets a range from zero to the upper end of what accounts whose method saw nothing ahead
