@@ -130,3 +130,31 @@ def test_an_account_whose_method_forecast_nothing_gets_a_range_from_zero_to_what
     assert lo[0] == 0.0 and hi[0] == pytest.approx(90.0 * 12 / 3)
     # the lapsed rule's zero and an account without orders in 12 months: nothing said (the range stays nothing)
     assert np.isnan(lo[1:]).all() and np.isnan(hi[1:]).all()
+
+
+def test_the_range_note_names_where_a_silent_account_s_range_comes_from_only_where_one_has_it():
+    from types import SimpleNamespace
+
+    from kamtools.forecast.accounts import _silent_range_note
+
+    r = 40
+    paths = {m: np.full((r, 12), np.nan) for m in selection.CANDIDATES}
+    paths["recent_mean"] = np.zeros((r, 12))
+    ev = selection.Evidence(
+        account=np.array([f"X{i:02d}" for i in range(r)]),
+        klass=np.full(r, 3),
+        scale=np.ones(r),
+        actual=np.full((r, 12), 20.0),
+        paths=paths,
+        lapsed_ref=np.full(r, 60.0),
+        horizon=12,
+    )
+    mean = np.zeros((2, 12))
+    mean[1] = 50.0
+    sel = SimpleNamespace(
+        evidence=ev, usual=np.array([90.0, 60.0]), method=np.array(["recent_mean", "level_12m"]), mean=mean
+    )
+    note = _silent_range_note(sel)
+    assert note.startswith(" An account forecast nothing although it is not called lapsed") and "bought back" in note
+    sel.usual = np.array([0.0, 60.0])  # nothing in 12 months either: no such range, no sentence
+    assert _silent_range_note(sel) == ""
