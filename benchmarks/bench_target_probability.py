@@ -144,6 +144,20 @@ figures (0.5) and the earlier ``--own-spread`` trials reject; the accounts on th
 reached) given their class's out-of-time totals as multiples of their long-run mean month (as the silent accounts
 above): worst -8.5 but Brier 0.1317 (higher at 6 of the 15 cases, by up to 0.009) and 80% range 73.0-86.0%.
 
+New accounts and the expected total (issue 17, later on 2026-12-05, ``--seeds 7``): a new account's rest of the
+year now takes what accounts as new bought next (:func:`~kamtools.forecast.selection.young_multiples`, as its
+12-month range does) instead of its class's ratios (settled accounts: a few percent around a first order), its
+monthly spreads likewise; and every range holds its expected total (a silent account whose similar accounts all
+bought again had a range wholly above it). ``today`` before / after (``large`` points, Brier, cov80 %; the next
+year ``ny_*`` the same)::
+
+    case             large        Brier           cov80          ny large     ny Brier        ny cov80
+    seed 7  2025-04  -2.6 / -2.0  0.160 / 0.156   76.3 / 77.3    3.9 / 4.4    0.298 / 0.293   66.5 / 68.3
+    seed 7  2025-07  -3.0 / -2.6  0.119 / 0.118   77.6 / 77.6    1.2 / 1.5    0.272 / 0.271   70.0 / 71.1
+    seed 7  2025-10  -2.5 / -2.3  0.069 / 0.067   83.5 / 83.5    2.0 / 2.3    0.248 / 0.245   76.6 / 76.9
+    seed 7  2026-01   0.2 /  0.3  0.184 / 0.185   82.8 / 83.2     --           --              --
+    seed 7  2026-07  -4.2 / -4.2  0.114 / 0.114   80.8 / 80.8     --           --              --
+
 The portfolio as a whole (``pf_*`` columns, added 2026-12-05): :func:`~kamtools.forecast.targets.portfolio_target`
 on today's account rows of the year (targets, booked and expected totals add up; the spread takes the accounts
 as independent, each account's spread read from its ``total_hi_80`` as a normal's, and the total as a normal)

@@ -120,3 +120,31 @@ def test_the_fixture_history_is_what_the_young_tests_assume():
     new = orders[orders["account_id"] == "NEW"]
     assert len(new) == 1 and new["order_date"].min() > AS_OF - pd.DateOffset(months=1)
     assert orders["order_date"].min() < AS_OF - pd.DateOffset(months=MONTHS - 1)
+
+
+def _with_targets(portfolio: Portfolio) -> Portfolio:
+    ids = portfolio.tables["accounts"]["account_id"]
+    tables = dict(portfolio.tables)
+    tables["targets"] = pd.DataFrame({"account_id": ids, "period": 2026, "revenue_target": 6000.0})
+    return Portfolio(tables, portfolio.as_of)
+
+
+def test_a_new_account_s_monthly_and_year_ranges_follow_what_new_accounts_bought_next():
+    """The same evidence as its 12-month range: a new account's month is its mean so far (200) times what
+    accounts as new bought in a month ahead as a multiple of theirs (up to 1,500 a month here), and so is the
+    rest of its year; its class of settled accounts gave a few percent around the point for both."""
+    with pytest.MonkeyPatch.context() as mp:
+        _no_btyd(mp)
+        tables = bundle_tables(_with_targets(_acquisitions()), {})
+    fc = tables["forecast"]
+    new = fc[fc["account_id"] == "NEW"]
+    assert (new["lo_80"] <= new["forecast"] + 1e-9).all() and (new["hi_80"] >= new["forecast"] - 1e-9).all()
+    assert (new["hi_80"] >= 0.9 * 1500.0).all()
+    assert (new["hi_80"] > 3 * new["forecast"]).all()
+    steady = fc[fc["account_id"].str.startswith("S")]
+    assert ((steady["hi_80"] - steady["lo_80"]) / steady["forecast"]).max() < 1.0  # the settled keep theirs
+    year = tables["forecast_targets"].set_index("account_id").loc["NEW"]
+    assert year["months_remaining"] == 6
+    assert year["total_lo_80"] <= year["expected_total"] <= year["total_hi_80"]
+    assert year["total_hi_80"] >= 0.9 * 6 * 1500.0  # what accounts as new bought in their next 6 months
+    assert year["p_reach_target"] > 0.2  # a target of 6,000: within reach for accounts as new

@@ -177,3 +177,23 @@ def test_the_account_page_says_in_one_sentence_why_the_2027_range_is_wider(captu
     captured.clear()
     section._account_targets(_Account(summary.iloc[:0]), rows)  # no 12-month range on the page: no sentence
     assert "wider than that of the next 12 months" not in "".join(captured)
+
+
+class _AllCameBack(_Evidence):
+    """The same 40 rows, every one of which bought 30 a month again."""
+
+    actual = np.full((40, 18), 30.0)
+
+
+def test_a_silent_account_s_range_holds_its_expected_total_even_where_every_similar_account_came_back():
+    sel = _Selection()
+    sel.evidence = _AllCameBack()
+    t = pd.DataFrame({"account_id": _IDS, "period": 2026, "revenue_target": 100.0})
+    s = targets.target_attainment(_Forecaster(sel), _history(), t, as_of="2026-06-30").set_index("account_id").loc["S"]
+    # every similar account bought 0.5 x 60 x 6 = 180: the chance is theirs, the expected total the forecast's (0)
+    assert s["p_reach_target"] == pytest.approx(1.0) and s["expected_total"] == 0.0
+    # the range runs from the expected total up (it was 180-180, wholly above the expected total)
+    assert s["total_lo_80"] == pytest.approx(0.0) and s["total_hi_80"] == pytest.approx(180.0, abs=0.5)
+    out = targets.target_attainment(_Forecaster(_Selection()), _history(), t, as_of="2026-06-30")
+    assert (out["total_lo_80"] <= out["expected_total"] + 1e-9).all()
+    assert (out["total_hi_80"] >= out["expected_total"] - 1e-9).all()

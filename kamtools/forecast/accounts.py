@@ -73,8 +73,8 @@ Tables (money in the revenue currency, ``ds`` = month start):
 * ``forecast_summary`` - one row per account: revenue_last_12m, forecast_next_12m (+80%
   range, :func:`kamtools.forecast.selection.total_range`: nothing with the account's own BTYD
   chance of no order in the 12 months, else the forecast times what buying accounts of its
-  class reached out of time (actual / forecast totals, widened to 12 months where the backtest
-  was shorter); from zero to the 80% quantile where that chance is 10% or more (the class's
+  class reached out of time (actual / forecast totals in units of each one's own steadiness,
+  times this account's, widened to 12 months where the backtest was shorter); from zero to the 80% quantile where that chance is 10% or more (the class's
   share of nothing without a BTYD model), and up to the forecast where that lies above: the
   note ``forecast_summary`` then says why; without a backtest the BTYD model's own count
   distribution, else ``forecast +- q s``), forecast_growth_pct, forecast_model, forecast_method, forecast_method_reason,
@@ -115,6 +115,7 @@ from kamtools.forecast.selection import (
     build_evidence,
     select,
     silent_one_time,
+    silent_ratios,
     total_range,
     wide_history,
 )
@@ -473,7 +474,22 @@ def _range_note(sel: Selection, lead: str = "out of time") -> str:
     """One sentence on what an account's 80% range of its 12-month total means, naming whose totals it comes
     from: the accounts of its class, or of the whole portfolio where the class has too few cases (and, where
     accounts are new, one on where theirs comes from)."""
-    return _range_sentence(sel, lead) + _young_range_note(sel)
+    return _range_sentence(sel, lead) + _young_range_note(sel) + _silent_range_note(sel)
+
+
+def _silent_range_note(sel: Selection) -> str:
+    """One sentence on the range of an account whose method forecast nothing although no rule called it lapsed
+    (:func:`kamtools.forecast.selection._silent_range`), or nothing when there is none."""
+    usual = getattr(sel, "usual", None)
+    if usual is None or getattr(sel, "evidence", None) is None:
+        return ""
+    silent = (sel.method != "zero") & (sel.mean[:, :HORIZON].sum(axis=1) <= 0) & (np.asarray(usual) > 0)
+    if not any(silent_ratios(sel.evidence, str(m), HORIZON) is not None for m in np.unique(sel.method[silent])):
+        return ""
+    return (
+        " An account forecast nothing although it is not called lapsed (silent for half a year) has a range from "
+        "zero up to what accounts in that situation bought back out of time, as a multiple of their usual month."
+    )
 
 
 def _range_sentence(sel: Selection, lead: str) -> str:
@@ -520,9 +536,17 @@ def _range_sentence(sel: Selection, lead: str) -> str:
             "accounts like this one (by ordering months in the last 12 and months since the last order; for the "
             f"{int(pooled.sum()):,} accounts whose kind had too few cases, all accounts of this portfolio)"
         )
+    spread = getattr(sel, "spread", None)
+    own = (
+        " Those multiples are read in units of each account's own steadiness (how far its totals strayed from its "
+        "recent level at earlier months of its own history) and scaled by this account's: a steady account's range "
+        "is narrower than its kind's, an erratic one's wider."
+        if spread is not None and np.any(np.abs(np.asarray(spread)[has] - 1.0) > 1e-9)
+        else ""
+    )
     return (
         f"The 80% range of an account's 12-month total is where 8 in 10 {who} ended {lead}{months}: the total they "
-        "bought as a multiple of their forecast, applied to this account's forecast." + chance
+        "bought as a multiple of their forecast, applied to this account's forecast." + own + chance
     )
 
 
@@ -774,12 +798,14 @@ def _category_forecast(portfolio: Portfolio, acc_fc: pd.DataFrame) -> pd.DataFra
 def _total_range(m: np.ndarray, s: np.ndarray, dof: np.ndarray, sel: Selection) -> tuple[np.ndarray, np.ndarray]:
     """80% range of each account's 12-month total (:func:`kamtools.forecast.selection.total_range`): the
     account's own chance of no order mixed with the multiples similar accounts' totals ended at out of time
-    (widened to 12 months where measured on shorter totals), or without a backtest with the BTYD model's
-    count distribution; ``forecast +- q s`` where neither exists. The forecast always lies inside."""
+    (in units of their own steadiness, times this account's; widened to 12 months where measured on shorter
+    totals), or without a backtest with the BTYD model's count distribution; for an account whose method
+    forecast nothing although no rule called it lapsed, zero to what such accounts bought back;
+    ``forecast +- q s`` where none exists. The forecast always lies inside."""
     q = _upper_quantile(0.9, dof)
     lo, hi = np.maximum(m - q * s, 0.0), m + q * s
     r_lo, r_hi = total_range(sel, m, HORIZON)
-    has = np.isfinite(r_lo) & np.isfinite(r_hi) & (m > 0)
+    has = np.isfinite(r_lo) & np.isfinite(r_hi) & (m >= 0)
     lo[has] = np.minimum(r_lo[has], m[has])
     hi[has] = np.maximum(r_hi[has], m[has])
     return lo, hi

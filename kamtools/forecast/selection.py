@@ -111,6 +111,45 @@ Ratios measured on a backtest shorter than 12 months are widened to 12 (their lo
 ``(12 / h) ** g``, ``g`` the growth measured from ``h / 2`` to ``h`` months, at least a random
 walk's 0.5). Without a backtest, the BTYD model's own count distribution gives the range.
 
+**The account's own steadiness** scales those multiples (:func:`own_spreads`, :func:`total_scores`): an
+account's own errors are how far its next ``h`` months' totals strayed from its mean of the 6 months before, at
+every month of its history that has both (:func:`own_errors`); its spread is their root mean square shrunk
+towards the median of the accounts of its class (weighing as ``h`` origins), over that median
+(:func:`relative_spread`: the class's multiples already carry how lumpy such accounts are; 1 for an account
+without such months, and for all where fewer than 5 accounts have ``h`` of them). Similar accounts' log
+multiples are divided by each one's spread at its origin (1 where the history before the origin is too short
+to measure it, so far in every case below) and multiplied by this account's. Out of time
+(``benchmarks/bench_total_ranges.py --groups``; 12-month totals inside the 80% range, before -> after, median
+width (hi - lo) / forecast): demo 300 (4 years, seed 7; cut 12, 15, 18, 21 and 24 months before its end)
+steady 80.9% -> 79.5% (width 0.76 -> 0.75), erratic 66.9% -> 70.6% (0.78 -> 1.07), all 70.4% -> 72.9%; its
+first 60 accounts (the quick demo) steady 75.8% -> 74.7% (0.70 -> 0.70), erratic 54.1% -> 61.6% (0.79 ->
+0.90), all 63.5% -> 67.6%; CDNOW 1,000 at 1997-06-30 (6 months of history: no account has months of its own
+to measure) unchanged at 80.3%. Measured against the whole portfolio instead of the class, a lumpy account in a
+class of lumpy accounts got a range up to 400 times its forecast (steady 78.8%, erratic 70.4%). A steady
+account's range does not get much narrower, because the evidence does not allow it: of the demo's steady
+accounts (orders in 10 of 12 months, monthly variation under 50%) one in ten bought under 0.58 of its forecast
+in the next 12 months (0.38 in the quick demo), sudden declines that its own past did not show; even the
+quarter with the smallest own errors (under 16% a year) strayed from the forecast by more than 46% up or 32%
+down one time in five. Tried and dropped: the account's own backtest errors (3 origins of the 12-month
+backtest, 3 months apart) in place of its own history's, steady 70.2% at width 0.55 on the demo and 59.6% on
+the quick demo; similar accounts split into thirds by their monthly variation, steady 76.0% (0.64) and 63.6%
+(0.48); own errors over 3 months ahead (measurable at the backtest's origins too; portfolio's median), steady
+70.9% and 66.7%;
+errors against a 12-month level instead of the 6-month mean, no change; the same scaling of the monthly
+ranges (portfolio's median), steady account-months 86.2% -> 66.4% while erratic 74.0% -> 77.1% (monthly
+ranges as they were).
+
+**An account forecast nothing although no rule called it lapsed** (its mean of the last 6 months after half
+a year of silence) gets a range from zero to the upper end of what accounts whose method saw nothing ahead
+bought out of time, as a multiple of their usual month (:func:`_silent_range`, :func:`silent_ratios`): demo
+300 at 12 months before its end, 8 of 16 such accounts bought in the next 12 months, 7 of them inside (a
+range of nothing before); lapsed accounts (no order in 6 months) inside 55.2% -> 65.5% over the five cuts.
+
+**A new account's monthly ranges** are its mean so far times what accounts as new bought in a month ahead as a
+multiple of theirs (:attr:`YoungEvidence.monthly`), as its 12-month range is, not its class's multiples:
+account-months inside the monthly 80% range, new accounts, demo 300 52.3% -> 69.5%, quick demo 27.8% ->
+71.1%, CDNOW 1997-06-30 94.5% -> 93.7%; the other accounts' monthly ranges did not move.
+
 Out of time (``benchmarks/bench_short_history.py``; before -> after this change of
 2026-12-05). CDNOW, 1,000 customers, 1 month of history: the next 6 months' bias +613% ->
 +19%, MAE 192.5 -> 43.1 (the mean of the last 6 months 192.5, BTYD 43.1); the 12-month total
@@ -165,6 +204,8 @@ ZERO_START_UPPER = 0.8  # ... its upper quantile where more than 10% bought noth
 MIN_TOTAL_ROWS = 20  # evidence rows with a forecast total a class needs for its total's range
 SILENT_ONE_TIME_MONTHS = 6  # one ordering month and none in this many: a silent one-time buyer
 MIN_YOUNG_HORIZON = 3  # new accounts' totals over fewer months ahead are not widened to 12 (a guess, not evidence)
+OWN_BASE_MONTHS = 6  # an account's own errors: its next months' total against the mean of this many months before
+OWN_FLOOR = 0.05  # ... as log multiples, a total under this multiple (nothing bought) counting as this multiple
 
 METHOD_WORDS = {
     "model": "kamtools model",
@@ -682,6 +723,9 @@ class Selection:
     young_base: np.ndarray | None = None  # (n,) each account's mean so far (State.recent), what young ratios scale
     young_evidence: YoungEvidence | None = None  # what accounts as new bought next (None: too few in the history)
     young_counts: BtydNow | None = None  # a new account's own ordering months as a count model (no portfolio prior)
+    spread: np.ndarray | None = None  # (n,) own spread relative to the portfolio's typical one (:func:`own_spreads`)
+    evidence_spread: np.ndarray | None = None  # (rows,) the same of each evidence row's account at its origin
+    usual: np.ndarray | None = None  # (n,) each account's mean month of its last 12 (State.level)
 
     def total_ratios(self, months: int) -> list:
         """Per account, sorted out-of-time actual / forecast totals over ``months`` months (:func:`total_ratios`);
@@ -1105,6 +1149,110 @@ def total_ratio_range(ev: Evidence, klass: np.ndarray, method: np.ndarray, facto
     return out
 
 
+def own_errors(y: np.ndarray, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """(mean squared log error, origins) of each account's own history as a forecast of itself: at every month
+    with :data:`OWN_BASE_MONTHS` months of its own before it (spikes capped) and ``h`` after, inside ``y``, the log
+    of its next ``h`` months' total over ``h`` times its mean of those months (at least :data:`OWN_FLOOR`). A
+    steady account's totals stay near its recent level (small errors), an erratic one's do not."""
+    y = np.asarray(y, dtype=float)
+    n, t = y.shape
+    b = OWN_BASE_MONTHS
+    capped, _ = cap_spikes(y)
+    zero = np.zeros((n, 1))
+    c_base = np.hstack([zero, np.cumsum(np.nan_to_num(capped), axis=1)])
+    c_raw = np.hstack([zero, np.cumsum(np.nan_to_num(y), axis=1)])
+    c_fin = np.hstack([zero, np.cumsum(np.isfinite(y), axis=1)])
+    total, count = np.zeros(n), np.zeros(n)
+    for o in range(b - 1, t - h):  # o: the origin's last month
+        base = (c_base[:, o + 1] - c_base[:, o + 1 - b]) / b
+        ok = (c_fin[:, o + 1] - c_fin[:, o + 1 - b] == b) & (base > 0)
+        ahead = c_raw[ok, o + 1 + h] - c_raw[ok, o + 1]
+        total[ok] += np.log(np.maximum(ahead / (h * base[ok]), OWN_FLOOR)) ** 2
+        count[ok] += 1
+    return np.where(count > 0, total / np.maximum(count, 1), 0.0), count
+
+
+def relative_spread(y: np.ndarray, h: int, klass: np.ndarray | None = None) -> np.ndarray:
+    """Each account's own spread (:func:`own_errors`) relative to that of accounts like it: the square root of
+    its mean squared error, shrunk towards the median of the accounts of its class (``klass``; the whole
+    portfolio where the class has fewer than 5) with ``h`` origins or more (the prior, weighing as ``h``
+    origins: overlapping origins repeat each other), over that median. The class's multiples already carry
+    how lumpy such accounts are (a class is made by ordering months); this says whether the account is
+    steadier or lumpier than they are. 1 for an account without origins of its own, and for every account
+    where fewer than 5 have ``h`` origins."""
+    ms, k = own_errors(y, h)
+    full = k >= h
+    if full.sum() < 5:
+        return np.ones(len(ms))
+    prior = np.full(len(ms), float(np.median(ms[full])))
+    if klass is not None:
+        klass = np.asarray(klass)
+        for c in np.unique(klass):
+            mine = full & (klass == c)
+            if mine.sum() >= 5:
+                prior[klass == c] = float(np.median(ms[mine]))
+    ok = prior > 0
+    out = np.ones(len(ms))
+    out[ok] = np.sqrt((k[ok] * ms[ok] + h * prior[ok]) / (k[ok] + h) / prior[ok])
+    return out
+
+
+def own_spreads(y: np.ndarray, ids: np.ndarray, ev: Evidence | None) -> dict:
+    """``spread`` and ``evidence_spread`` of a :class:`Selection`: :func:`relative_spread` over the backtest's
+    horizon of every account now and of each evidence row's account at its origin (from the history up to it
+    only); None without a backtest."""
+    if ev is None or ev.origin is None:
+        return {"spread": None, "evidence_spread": None}
+    h = int(ev.horizon)
+    rows_of = pd.Index(np.asarray(ids).astype(str)).get_indexer(np.asarray(ev.account).astype(str))
+    at_row = np.ones(len(ev.account))
+    for c in np.unique(ev.origin):
+        rows = np.flatnonzero((ev.origin == c) & (rows_of >= 0))
+        past = y[:, : int(c) + 1]
+        at_row[rows] = relative_spread(past, h, account_state(past, h).klass)[rows_of[rows]]
+    return {"spread": relative_spread(y, h, account_state(y, h).klass), "evidence_spread": at_row}
+
+
+def silent_ratios(evidence, method: str, months: int) -> np.ndarray | None:
+    """Sorted out-of-time totals over ``months`` months of the backtest rows where ``method`` forecast nothing
+    for an account that had bought in its last 12 months, as multiples of that account's mean month of those
+    12 (at the origin) times ``months``: what accounts whose method saw no orders ahead really bought, against
+    their usual level. None with fewer than :data:`MIN_TOTAL_ROWS` such rows or for the zero method itself."""
+    if method == "zero" or method not in evidence.paths:
+        return None
+    h = max(1, min(int(months), evidence.horizon))
+    path = evidence.paths[method][:, :h]
+    rows = np.all(np.isfinite(path), axis=1) & (np.abs(path).sum(axis=1) <= 0) & (evidence.lapsed_ref > 0)
+    if rows.sum() < MIN_TOTAL_ROWS:
+        return None
+    return np.sort(evidence.actual[rows][:, :h].sum(axis=1) / (evidence.lapsed_ref[rows] * h))
+
+
+def total_scores(
+    ev: Evidence, klass: np.ndarray, method: np.ndarray, factor: np.ndarray, months: int, spread: np.ndarray
+) -> list:
+    """Per account, :func:`total_ratios`' rows that bought as sorted log multiples divided by each row's own
+    spread at its origin (``spread``, :func:`own_spreads`), and the share of rows that bought nothing: what
+    similar accounts reached in units of their own steadiness, which times an account's own spread gives its
+    log multiples (a steady account's range narrows, an erratic one's widens). None where total_ratios is."""
+    h = max(1, min(int(months), ev.horizon))
+    out: list = [None] * len(method)
+    cache: dict = {}
+    for i in np.flatnonzero(method != "zero"):
+        rows, k = _class_rows(ev, klass[i])
+        key = (k, method[i], factor[i])
+        if key not in cache:
+            f = factor[i] * ev.paths[method[i]][rows][:, :h]
+            ok = np.all(np.isfinite(f), axis=1) & (np.nansum(f, axis=1) > 0)
+            cache[key] = None
+            if ok.sum() >= MIN_TOTAL_ROWS:
+                r = ev.actual[rows][ok][:, :h].sum(axis=1) / f[ok].sum(axis=1)
+                bought = r > 0
+                cache[key] = (np.sort(np.log(r[bought]) / spread[rows][ok][bought]), float(np.mean(~bought)))
+        out[i] = cache[key]
+    return out
+
+
 @dataclass
 class YoungEvidence:
     """What accounts as new as a young account bought next: out-of-time totals of the accounts that were
@@ -1119,6 +1267,7 @@ class YoungEvidence:
     months: int
     halves: np.ndarray | None
     ages: np.ndarray | None = None  # (rows,) in the order of ``ratios``
+    monthly: np.ndarray | None = None  # QUANTILES of the same rows' single months ahead over their mean so far
 
 
 def young_evidence(y: np.ndarray, most: int = 12) -> YoungEvidence | None:
@@ -1160,20 +1309,22 @@ def _young_evidence(y: np.ndarray, most: int, settled: int) -> YoungEvidence | N
         future = np.nan_to_num(y[who, c + 1 : c + 1 + most])
         rows[c] = [base, np.cumsum(future, axis=1), age[who]]
     for h in range(min(most, t - 1), MIN_YOUNG_HORIZON - 1, -1):
-        ratio, half, ages = [], [], []
+        ratio, half, ages, month = [], [], [], []
         for c, (base, cum, a) in rows.items():
             if c + h > t - 1:
                 continue
             ok = base > 0
             ratio.append(cum[ok, h - 1] / (h * base[ok]))
             ages.append(a[ok])
+            month.append((np.diff(cum[ok, :h], axis=1, prepend=0.0) / base[ok, None]).ravel())
             if h >= 2:
                 half.append(cum[ok, h // 2 - 1] / ((h // 2) * base[ok]))
         r = np.concatenate(ratio) if ratio else np.zeros(0)
         if len(r) >= MIN_TOTAL_ROWS:
             order = np.argsort(r, kind="stable")
             halves = np.sort(np.concatenate(half)) if half else None
-            return YoungEvidence(r[order], h, halves, np.concatenate(ages)[order])
+            monthly = np.quantile(np.concatenate(month), QUANTILES)
+            return YoungEvidence(r[order], h, halves, np.concatenate(ages)[order], monthly)
     return None
 
 
@@ -1189,11 +1340,16 @@ def _interval(mean: np.ndarray, q, last: np.ndarray, lev: float) -> tuple[np.nda
     return np.minimum(np.maximum(low, 0.0), mean), np.maximum(high, mean)
 
 
-def _forecasts(y, paths, method, factor, qs, model_lo, model_hi, no_evidence: bool, level, p_none=None) -> tuple:
+def _forecasts(
+    y, paths, method, factor, qs, model_lo, model_hi, no_evidence: bool, level, p_none=None, young=None
+) -> tuple:
     """(mean, lo, hi, model_intervals) of every account from its method, factor and interval quantiles.
 
     ``p_none`` (n, h): the account's own chance of no order in its first k months (BTYD); month k's chance of
-    no order is at least that, so where it reaches the lower tail of a level the month's range starts at zero."""
+    no order is at least that, so where it reaches the lower tail of a level the month's range starts at zero.
+    ``young``: (rows, mean so far, :class:`YoungEvidence`) of the new accounts, whose monthly ranges are their mean
+    so far times what accounts as new bought in a month ahead as a multiple of theirs (``YoungEvidence.monthly``),
+    as their 12-month range is (:func:`total_range`), not their class's (settled accounts) multiples."""
     n, h = paths["model"].shape
     mean = np.zeros((n, h))
     lo = {lev: np.zeros((n, h)) for lev in level}
@@ -1212,6 +1368,15 @@ def _forecasts(y, paths, method, factor, qs, model_lo, model_hi, no_evidence: bo
             continue
         for lev in level:
             lo[lev][i], hi[lev][i] = _interval(mean[i], qs[i], y[i, -12:], lev)
+    if young is not None and young[2] is not None and young[2].monthly is not None:
+        rows, base, ev = young
+        for i in np.flatnonzero(rows & (base > 0) & (method != "zero")):
+            for lev in level:
+                a = (1 - lev / 100) / 2
+                low, high = (base[i] * np.interp(q, QUANTILES, ev.monthly) for q in (a, 1 - a))
+                lo[lev][i] = np.minimum(np.full(h, low), mean[i])
+                hi[lev][i] = np.maximum(np.full(h, high), mean[i])
+            model_iv[i] = False
     if p_none is not None:
         for lev in level:
             nothing = np.nan_to_num(p_none[:, :h], nan=0.0) >= (1 - lev / 100) / 2
@@ -1257,7 +1422,11 @@ def select(
     )
     info = _merge_btyd(n, btyd_fit_now, one_time_fit, one_time)
     p_none = None if info is None else info.p_none
-    mean, lo, hi, model_iv = _forecasts(y, paths, method, factor, qs, model_lo, model_hi, ev is None, level, p_none)
+    young_ev = young_evidence(y) if np.any(state.young) else None
+    young = (np.asarray(state.young) > 0, state.recent, young_ev)
+    mean, lo, hi, model_iv = _forecasts(
+        y, paths, method, factor, qs, model_lo, model_hi, ev is None, level, p_none, young
+    )
     lev0 = 80 if 80 in lo else level[0]
     zl = stats.norm.ppf(0.5 + lev0 / 200)
     sd = np.where(model_iv[:, None], factor[:, None] * model_sd, (hi[lev0] - lo[lev0]) / (2 * zl))
@@ -1286,8 +1455,10 @@ def select(
         btyd=info,
         young=state.young,
         young_base=state.recent,
-        young_evidence=young_evidence(y) if np.any(state.young) else None,
+        young_evidence=young_ev,
         young_counts=_own_counts(y, state.young, h) if np.any(state.young) else None,
+        **own_spreads(y, ids, ev),
+        usual=state.level,
     )
 
 
@@ -1340,17 +1511,21 @@ def _spread_growth(short: np.ndarray, long: np.ndarray, ratio_months: float) -> 
     return float(np.clip(np.log(wb / wa) / np.log(ratio_months), 0.5, 1.0))
 
 
-def _mixture_bounds(positive: np.ndarray, scale: float, p: float) -> tuple[float, float]:
+def _mixture_bounds(positive: np.ndarray, scale: float, p: float, transform=None) -> tuple[float, float]:
     """80% range of a total that is zero with probability ``p`` and else ``scale`` times a draw of the sorted
-    ``positive`` multiples: its 10% and 90% quantiles, or zero to its 80% quantile where ``p`` reaches 10%."""
+    ``positive`` multiples: its 10% and 90% quantiles, or zero to its 80% quantile where ``p`` reaches 10%.
+    ``transform``: an increasing function turning a quantile of ``positive`` into the multiple (the quantiles of
+    log multiples, then the multiple: one quantile per bound instead of a transformed copy of every value)."""
     lower, upper = TOTAL_QUANTILES
+
+    def at(q: float) -> float:
+        v = float(np.quantile(positive, q))
+        return scale * (float(transform(v)) if transform is not None else v)
+
     if p >= lower:
         q = (ZERO_START_UPPER - p) / (1 - p) if p < 1 else 0.0
-        return 0.0, scale * float(np.quantile(positive, q)) if q > 0 else 0.0
-    return (
-        scale * float(np.quantile(positive, (lower - p) / (1 - p))),
-        scale * float(np.quantile(positive, (upper - p) / (1 - p))),
-    )
+        return 0.0, at(q) if q > 0 else 0.0
+    return at((lower - p) / (1 - p)), at((upper - p) / (1 - p))
 
 
 def total_range(sel: Selection, m: np.ndarray, months: int) -> tuple[np.ndarray, np.ndarray]:
@@ -1392,6 +1567,10 @@ def total_range(sel: Selection, m: np.ndarray, months: int) -> tuple[np.ndarray,
         h = max(1, min(int(months), sel.evidence.horizon))
         ratios = sel.total_ratios(h)
         halves = sel.total_ratios(max(1, h // 2)) if months > h and h >= 2 else [None] * n
+        own = sel.spread is not None and sel.evidence_spread is not None
+        scores = (
+            total_scores(sel.evidence, sel.klass, sel.method, sel.factor, h, sel.evidence_spread) if own else [None] * n
+        )
         done: dict = {}
         for i in np.flatnonzero(live):
             r = ratios[i]
@@ -1404,23 +1583,45 @@ def total_range(sel: Selection, m: np.ndarray, months: int) -> tuple[np.ndarray,
                 if months > h and len(pos):
                     g = _spread_growth(halves[i], r, h / max(1, h // 2)) if halves[i] is not None else 0.5
                     grow = (months / h) ** g
-                    logs = np.log(pos)
-                    mid = float(np.median(logs))
-                    pos = np.exp(mid + grow * (logs - mid))
-                done[key] = (np.sort(pos), float(np.mean(r <= 0)))
-            pos, z = done[key]
+                # log multiples of an account whose own spread is the typical one (1), sorted; their median
+                logs = np.log(np.sort(pos)) if scores[i] is None else scores[i][0]
+                mid = float(np.median(logs)) if len(logs) else 0.0
+                done[key] = (logs, mid, grow, float(np.mean(r <= 0)))
+            logs, mid, grow, z = done[key]
             p = float(p_own[i]) if np.isfinite(p_own[i]) else z
-            if not len(pos):
+            if not len(logs):
                 lo[i], hi[i] = 0.0, 0.0
                 continue
+            d = float(sel.spread[i]) if own and scores[i] is not None else 1.0
             scale = (1 - z) / (1 - p) if p < 1 else 0.0
-            lo[i], hi[i] = (m[i] * b for b in _mixture_bounds(pos, scale, p))
+            bounds = _mixture_bounds(logs, scale, p, lambda v, d=d, c=mid, g=grow: np.exp(d * (c + g * (v - c))))
+            lo[i], hi[i] = (m[i] * b for b in bounds)
+        _silent_range(sel, m, months, lo, hi)
         return lo, hi
     if info is None:
         return lo, hi
     c_lo, c_hi = _count_range(info, live, p_own, m, months)
     lo[live], hi[live] = c_lo[live], c_hi[live]
     return lo, hi
+
+
+def _silent_range(sel: Selection, m: np.ndarray, months: int, lo: np.ndarray, hi: np.ndarray) -> None:
+    """Set (in place) the range of each account whose method forecast nothing although no rule called it lapsed
+    (the mean of the last 6 months of an account silent for half a year): from zero (its forecast) to
+    :func:`ratio_bounds`' upper end of what accounts whose method saw nothing ahead bought out of time
+    (:func:`silent_ratios`), as a multiple of its mean month of the last 12 times ``months``. A range of
+    nothing said they could not buy, where on the demo (300 accounts, 12 months before its end) 8 of 16 did."""
+    if sel.evidence is None or sel.usual is None:
+        return
+    rows = np.flatnonzero((sel.method != "zero") & (m <= 0) & (np.asarray(sel.usual) > 0))
+    done: dict = {}
+    for i in rows:
+        meth = str(sel.method[i])
+        if meth not in done:
+            r = silent_ratios(sel.evidence, meth, months)
+            done[meth] = None if r is None else ratio_bounds(r)[1]
+        if done[meth] is not None:
+            lo[i], hi[i] = 0.0, float(sel.usual[i]) * months * done[meth]
 
 
 def _count_range(info: BtydNow, rows: np.ndarray, p_own: np.ndarray, m: np.ndarray, months: int):
@@ -1481,6 +1682,39 @@ def _young_range(sel: Selection, rows: np.ndarray, p_own: np.ndarray, months: in
         base = months * float(sel.young_base[i])
         lo[i], hi[i] = (base * b for b in _mixture_bounds(pos, scale, p))
     return lo, hi
+
+
+def young_multiples(sel: Selection, i: int, months: int, points: int = 201) -> np.ndarray | None:
+    """Sorted multiples of a new account's (row ``i``) mean so far times ``months``, ``points`` evenly spaced
+    quantiles of what :func:`_young_range` mixes: nothing with its own BTYD chance of no order in the months
+    (else the share of accounts as new that bought nothing), else what accounts as new bought next as a
+    multiple of theirs. For a target year's range (:mod:`kamtools.forecast.targets`), whose months ahead are
+    fewer than 12: the multiples are those of :class:`YoungEvidence`'s months, not narrowed to fewer. None
+    without such evidence or a mean so far."""
+    ev = sel.young_evidence
+    if ev is None or sel.young_base is None or not sel.young_base[i] > 0:
+        return None
+    age = int(sel.young[i]) if sel.young is not None else 0
+    own = ev.ages is not None and int(np.sum(ev.ages == age)) >= MIN_TOTAL_ROWS
+    r = ev.ratios[ev.ages == age] if own else ev.ratios
+    pos = np.sort(r[r > 0])
+    if months > ev.months and len(pos):
+        g = 0.5
+        if ev.halves is not None:
+            g = _spread_growth(ev.halves, ev.ratios, ev.months / max(1, ev.months // 2))
+        logs = np.log(pos)
+        mid = float(np.median(logs))
+        pos = np.exp(mid + (months / ev.months) ** g * (logs - mid))
+    z = float(np.mean(r <= 0))
+    p = z
+    if sel.btyd is not None and sel.btyd.p_none.shape[1] >= 1:
+        own_p = sel.btyd.p_none[i, min(months, sel.btyd.p_none.shape[1]) - 1]
+        p = float(own_p) if np.isfinite(own_p) else z
+    if not len(pos) or p >= 1:
+        return np.zeros(points)
+    u = (np.arange(points) + 0.5) / points
+    scale = (1 - z) / (1 - p)
+    return np.where(u < p, 0.0, scale * np.quantile(pos, np.clip((u - p) / (1 - p), 0.0, 1.0)))
 
 
 __all__ = [

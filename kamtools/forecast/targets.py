@@ -12,8 +12,8 @@ current month up to ``as_of``) and ``rest`` what the months still to come will b
 each remaining month and ``w_m`` 1, except the current, partly booked month whose weight is
 the fraction of its days still to come. ``p_reach_target`` is the probability that the
 total reaches the target (1 once ``booked`` reaches it) and ``total_lo_80 .. total_hi_80``
-the range the total falls into 8 times in 10 (never below ``booked``). Years whose remaining
-months reach beyond the forecast are skipped.
+the range the total falls into 8 times in 10 (never below ``booked``), widened where needed to hold
+``expected_total`` (see below). Years whose remaining months reach beyond the forecast are skipped.
 
 How the rest of the year is spread (``method="blended"``, the default)
 -------------------------------------------------------------------------
@@ -36,14 +36,21 @@ year is ``rest = r * R + e``:
   the months the ratios were measured on, and with 0.75 its range still held only 61-74% of
   the actual totals (66-76% with the whole spread, Brier lower at 9 of 9 cases).
 
+A new account (under 6 months since its first order) takes for ``r`` what accounts as new bought next
+instead (:func:`~kamtools.forecast.selection.young_multiples`: its mean so far times the multiples
+its 12-month range reads, with its own chance of no order), as a multiple of its rest of the year: its
+class is made of settled accounts, whose ratios gave a few percent around a first order.
+
 An account whose method forecast nothing for the rest of the year but that is not called
 lapsed (the mean of the last 6 months of an account silent for half a year) would otherwise
 show 0% and a range of nothing, where 7 of 16 such accounts reached their target at one benchmark date. Its rest of
 the year is ``r`` times its mean month of the last 12 over the months left, ``r`` from the
 backtest rows where the same method forecast nothing for an account that had bought in its
 last 12 months (:func:`silent_ratios`; at least ``MIN_TOTAL_ROWS`` of them). The expected
-total stays the forecast's. Accounts on the zero forecast (lapsed) or without an order in
-12 months keep 0%.
+total stays the forecast's, and the range reaches down to it: where every such account bought
+again, the ratios' lower tenth lay above the expected total (a range of 180-540 around an
+expected 0), which the year chart could only show with a negative error bar; the range is now
+0-540. Accounts on the zero forecast (lapsed) or without an order in 12 months keep 0%.
 
 Without that evidence (a history too short for a backtest, a plain
 :class:`~kamtools.forecast.core.Forecaster`), for accounts forecast zero or without any such
@@ -74,7 +81,14 @@ import pandas as pd
 from scipy import special, stats
 
 from kamtools.forecast.core import Forecaster
-from kamtools.forecast.selection import MIN_CLASS_ROWS, MIN_TOTAL_ROWS, account_state, wide_history
+from kamtools.forecast.selection import (
+    MIN_CLASS_ROWS,
+    MIN_TOTAL_ROWS,
+    account_state,
+    silent_ratios,
+    wide_history,
+    young_multiples,
+)
 
 OWN_SPREAD = 0.75  # share of the account's own spread of the rest of the year added to similar accounts' ratios
 OWN_SPREAD_AHEAD = 1.0  # ... for a year that starts after the first forecast month (wholly ahead)
@@ -263,11 +277,19 @@ def _blend(sel, uid, target, booked, mean, w, rows, p, lo, hi, own_spread, level
     share = np.where(w[rows, 0] > 0, own_spread, own_spread_ahead)
     spread = share * _own_spread_of_rest(sel, pos, w[rows])
     groups: dict[int, tuple[np.ndarray, list[int]]] = {}
+    young = getattr(sel, "young", None)
     for n in np.unique(months):
         own = sel.total_ratios(int(n))
         fallback: dict[int, np.ndarray | None] = {}
         for j in np.flatnonzero(months == n):
             ratio = own[pos[j]]
+            if young is not None and young[pos[j]] > 0 and sel.method[pos[j]] != "zero":
+                # a new account: what accounts as new bought next, as the 12-month range has it, not its class's
+                mult = young_multiples(sel, int(pos[j]), int(n))
+                rest = float(mean[rows[j]] - booked[rows[j]])
+                if mult is not None and rest > 0:
+                    groups[-1 - j] = (mult * int(n) * float(sel.young_base[pos[j]]) / rest, [j])
+                    continue
             if ratio is None and sel.method[pos[j]] != "zero":
                 k = int(sel.klass[pos[j]])
                 if k not in fallback:
@@ -279,21 +301,6 @@ def _blend(sel, uid, target, booked, mean, w, rows, p, lo, hi, own_spread, level
         j = np.asarray(members)
         i = rows[j]
         p[i], lo[i], hi[i] = blended_summary(booked[i], mean[i] - booked[i], ratio, spread[j], target[i], level)
-
-
-def silent_ratios(evidence, method: str, months: int) -> np.ndarray | None:
-    """Sorted out-of-time totals over ``months`` months of the backtest rows where ``method`` forecast nothing
-    for an account that had bought in its last 12 months, as multiples of that account's mean month of those
-    12 (at the origin) times ``months``: what accounts whose method saw no orders ahead really bought, against
-    their usual level. None with fewer than :data:`MIN_TOTAL_ROWS` such rows or for the zero method itself."""
-    if method == "zero" or method not in evidence.paths:
-        return None
-    h = max(1, min(int(months), evidence.horizon))
-    path = evidence.paths[method][:, :h]
-    rows = np.all(np.isfinite(path), axis=1) & (np.abs(path).sum(axis=1) <= 0) & (evidence.lapsed_ref > 0)
-    if rows.sum() < MIN_TOTAL_ROWS:
-        return None
-    return np.sort(evidence.actual[rows][:, :h].sum(axis=1) / (evidence.lapsed_ref[rows] * h))
 
 
 def _silent_rest(sel, hist, uid, target, booked, w, rows, p, lo, hi, level) -> None:
@@ -417,6 +424,9 @@ def target_attainment(
             silent = np.flatnonzero(ahead & ~beyond & (mean <= booked) & (chosen != "zero"))
             if len(silent):
                 _silent_rest(sel, hist, uid, target, booked, w, silent, p, lo, hi, level)
+    # a range holds its expected total: where similar accounts' totals all lie above it (a silent account's
+    # comebacks, all positive) the range reaches down to it; the expected total itself stays the forecast's
+    lo, hi = np.minimum(lo, mean), np.maximum(hi, mean)
     return _attainment_frame(uid, year, target, booked, mean, p, lo, hi, w, beyond, level)
 
 

@@ -1,0 +1,160 @@
+"""The 80% range of an account's 12-month total reads the account's own steadiness (issue 17): similar
+accounts' out-of-time multiples, in units of their own spread at the time, times the account's own spread.
+A steady account of a class gets a narrower range than an erratic one of the same class and forecast."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kamtools.data.portfolio import Portfolio
+from kamtools.forecast import selection
+from kamtools.forecast.accounts import bundle_tables
+
+AS_OF = pd.Timestamp("2026-06-30")
+
+
+def _portfolio(n: int = 60, months: int = 40) -> tuple[Portfolio, list[str], list[str]]:
+    """Accounts that order every month around 10k: half steady (+-5%), half erratic (a log spread of 0.8)."""
+    rng = np.random.default_rng(11)
+    month_starts = pd.date_range(end=AS_OF, periods=months, freq="MS")
+    steady = [f"S{i:02d}" for i in range(n // 2)]
+    erratic = [f"E{i:02d}" for i in range(n // 2)]
+    acc_col, dates, values = [], [], []
+    for acc in steady + erratic:
+        spread = 0.05 if acc.startswith("S") else 0.8
+        month = 10_000 * np.exp(rng.normal(-(spread**2) / 2, spread, months))
+        acc_col += [acc] * months
+        dates += list(month_starts + pd.Timedelta(days=9))
+        values += [round(float(v), 2) for v in month]
+    revenue = np.array(values)
+    orders = pd.DataFrame(
+        {
+            "order_id": [f"O{i:05d}" for i in range(len(revenue))],
+            "line": 1,
+            "account_id": acc_col,
+            "order_date": dates,
+            "net_revenue": revenue,
+            "product_id": "P1",
+            "quantity": 1.0,
+            "cost": 0.6 * revenue,
+        }
+    )
+    ids = steady + erratic
+    tables = {
+        "accounts": pd.DataFrame({"account_id": ids, "name": ids, "customer_since": pd.Timestamp("2020-01-01")}),
+        "products": pd.DataFrame({"product_id": ["P1"], "name": ["Premix"], "category": ["Premixes"]}),
+        "orders": orders,
+    }
+    return Portfolio(tables, AS_OF), steady, erratic
+
+
+@lru_cache(maxsize=1)
+def _tables() -> dict:
+    return bundle_tables(_portfolio()[0], {})
+
+
+def _summary() -> tuple[pd.DataFrame, list[str], list[str]]:
+    _, steady, erratic = _portfolio()
+    return _tables()["forecast_summary"].set_index("account_id"), steady, erratic
+
+
+def test_own_errors_are_small_for_a_steady_account_and_large_for_an_erratic_one():
+    rng = np.random.default_rng(3)
+    steady = 100 * np.exp(rng.normal(0, 0.03, 30))
+    erratic = 100 * np.exp(rng.normal(0, 0.9, 30))
+    ms, origins = selection.own_errors(np.vstack([steady, erratic]), 6)
+    assert (origins == 30 - 6 - 5).all()  # every month with 6 of its own before it and 6 after
+    assert ms[0] < 0.01 < 0.1 < ms[1]
+
+
+def test_the_relative_spread_is_one_without_enough_accounts_with_history_of_their_own():
+    rng = np.random.default_rng(4)
+    y = 100 * np.exp(rng.normal(0, 0.05, (4, 30)))
+    y[0] = 100 * np.exp(rng.normal(0, 0.9, 30))
+    assert np.all(selection.relative_spread(y, 6) == 1.0)  # 4 accounts: no typical spread to compare with
+    y = np.vstack([y, y * 1.1, y * 0.9])  # 12 accounts, 3 erratic, 9 steady: the typical spread is a steady one's
+    spread = selection.relative_spread(y, 6)
+    erratic = np.arange(12) % 4 == 0
+    assert np.all(spread[erratic] > 3.0) and np.all(spread[~erratic] < 1.5)
+    # against accounts of its own kind: a lumpy account among lumpy ones is typical (its class's multiples
+    # already carry that lumpiness), among steady ones it is not
+    lumpy = np.vstack([100 * np.exp(rng.normal(0, 0.9, (5, 30))), 100 * np.exp(rng.normal(0, 0.05, (9, 30)))])
+    kinds = np.r_[np.full(5, 7), np.full(9, 10)]
+    assert np.all(np.abs(selection.relative_spread(lumpy, 6, kinds) - 1.0) < 0.5)
+    assert np.all(selection.relative_spread(lumpy, 6)[:5] > 3.0)
+    y[:, :20] = np.nan  # new accounts (10 months each): no origin of their own, so the typical spread
+    assert np.all(selection.relative_spread(y, 6) == 1.0)
+
+
+def test_a_steady_account_gets_a_narrower_range_than_an_erratic_one_of_the_same_class():
+    summary, steady, erratic = _summary()
+    m = summary["forecast_next_12m"]
+    width = (summary["forecast_next_12m_hi_80"] - summary["forecast_next_12m_lo_80"]) / m
+    assert width[steady].median() < 0.6 * width[erratic].median()
+    assert width[steady].max() < width[erratic].median()
+    # every range still holds its forecast
+    assert (summary["forecast_next_12m_lo_80"] <= m + 1e-9).all()
+    assert (summary["forecast_next_12m_hi_80"] >= m - 1e-9).all()
+    # the note under the table says so
+    note = _tables()["_notes"]["forecast_methods"]
+    assert "in units of each account's own steadiness" in note and "a steady account's range is narrower" in note
+
+
+def test_an_account_whose_method_forecast_nothing_gets_a_range_from_zero_to_what_such_accounts_bought_back():
+    from types import SimpleNamespace
+
+    r = 40
+    paths = {m: np.full((r, 12), np.nan) for m in selection.CANDIDATES}
+    paths["recent_mean"] = np.zeros((r, 12))  # silent for 6 months at each origin: its mean of 6 months is 0
+    came_back = np.arange(r) % 2 == 1  # half of them bought 20 a month again (a third of their usual 60)
+    ev = selection.Evidence(
+        account=np.array([f"X{i:02d}" for i in range(r)]),
+        klass=np.full(r, 3),
+        scale=np.ones(r),
+        actual=np.where(came_back[:, None], 20.0, 0.0) * np.ones((r, 12)),
+        paths=paths,
+        lapsed_ref=np.full(r, 60.0),
+        horizon=12,
+    )
+    sel = SimpleNamespace(
+        evidence=ev, usual=np.array([90.0, 90.0, 0.0]), method=np.array(["recent_mean", "zero"] * 1 + ["recent_mean"])
+    )
+    m = np.zeros(3)
+    lo, hi = np.full(3, np.nan), np.full(3, np.nan)
+    selection._silent_range(sel, m, 12, lo, hi)
+    # from its forecast (0) to the 80% quantile of what they bought back (a third of their level) x 90 x 12
+    assert lo[0] == 0.0 and hi[0] == pytest.approx(90.0 * 12 / 3)
+    # the lapsed rule's zero and an account without orders in 12 months: nothing said (the range stays nothing)
+    assert np.isnan(lo[1:]).all() and np.isnan(hi[1:]).all()
+
+
+def test_the_range_note_names_where_a_silent_account_s_range_comes_from_only_where_one_has_it():
+    from types import SimpleNamespace
+
+    from kamtools.forecast.accounts import _silent_range_note
+
+    r = 40
+    paths = {m: np.full((r, 12), np.nan) for m in selection.CANDIDATES}
+    paths["recent_mean"] = np.zeros((r, 12))
+    ev = selection.Evidence(
+        account=np.array([f"X{i:02d}" for i in range(r)]),
+        klass=np.full(r, 3),
+        scale=np.ones(r),
+        actual=np.full((r, 12), 20.0),
+        paths=paths,
+        lapsed_ref=np.full(r, 60.0),
+        horizon=12,
+    )
+    mean = np.zeros((2, 12))
+    mean[1] = 50.0
+    sel = SimpleNamespace(
+        evidence=ev, usual=np.array([90.0, 60.0]), method=np.array(["recent_mean", "level_12m"]), mean=mean
+    )
+    note = _silent_range_note(sel)
+    assert note.startswith(" An account forecast nothing although it is not called lapsed") and "bought back" in note
+    sel.usual = np.array([0.0, 60.0])  # nothing in 12 months either: no such range, no sentence
+    assert _silent_range_note(sel) == ""
