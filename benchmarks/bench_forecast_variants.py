@@ -32,6 +32,14 @@ agreement and stacking"):
 * ``I one-time buyers, MBG`` - every account with one ordering month (not only the silent
   ones kamtools now treats so) on the modified BG/NBD as fitted.
 
+Added 2026-12-05 (FORECAST17, "Why a 2,000-customer sample under-forecasts more than the whole
+set" in ``bench_real_data.py``): where the backtest has two origins or more (on CDNOW only at
+1998-01, and only for portfolios of up to ``LARGE_PORTFOLIO`` accounts):
+
+* ``J latest origin only`` - the choice made on the evidence of the latest origin alone, as a
+  larger portfolio's one-window backtest gives it;
+* ``K no own override`` - no account's own backtest overrides its class's choice.
+
 Usage::
 
     python benchmarks/bench_forecast_variants.py                    # 2,000 sample (seeds 1, 2), top 500, demo
@@ -204,6 +212,36 @@ def later_evidence(y, ids, horizon_ev: int, orders, family: str, as_of: pd.Times
     months = pd.date_range(end=as_of.to_period("M").to_timestamp(), periods=t, freq="MS")
     cut = (months[c] + pd.offsets.MonthEnd(0)).normalize()
     return sel_mod.build_evidence(y, ids, [c], h, None, {c: sel_mod.btyd_paths(orders, cut, ids, h, family)})
+
+
+def latest_origin(ev):
+    """J: the evidence rows of the backtest's latest origin only (what a portfolio of more than
+    ``LARGE_PORTFOLIO`` accounts gets: one backtest window); ``ev`` itself when it has one origin."""
+    if ev is None or ev.origin is None or len(np.unique(ev.origin)) < 2:
+        return ev
+    r = ev.origin == ev.origin.max()
+    return replace(
+        ev,
+        account=ev.account[r],
+        klass=ev.klass[r],
+        scale=ev.scale[r],
+        actual=ev.actual[r],
+        paths={k: v[r] for k, v in ev.paths.items()},
+        lapsed_ref=ev.lapsed_ref[r],
+        origin=ev.origin[r],
+        silent_long=None if ev.silent_long is None else ev.silent_long[r],
+    )
+
+
+@contextlib.contextmanager
+def no_own_override():
+    """K: no account's own backtest overrides its class's choice (it needs two origins; see ``select``)."""
+    kept = sel_mod.MIN_OWN_ORIGINS
+    sel_mod.MIN_OWN_ORIGINS = 10**9
+    try:
+        yield
+    finally:
+        sel_mod.MIN_OWN_ORIGINS = kept
 
 
 def agreement(later):
@@ -450,6 +488,11 @@ def run_case(label: str, full, ids, as_of: str, horizon: int) -> pd.DataFrame:
     add("H stacking (cross-fitted)", frame(sel.ids, stacked(args, kwargs, sel), zeros, zeros, horizon))
     add("H in-sample", frame(sel.ids, stacked(args, kwargs, sel, cross_fit=False), zeros, zeros, horizon))
     add("I one-time buyers, MBG", frame(sel.ids, one_time_mbg(args, sel, orders, ts), zeros, zeros, horizon))
+    s_j = sel_mod.select(*args[:6], latest_origin(ev), *args[7:], **kwargs)
+    add("J latest origin only", frame(s_j.ids, s_j.mean, s_j.lo[80], s_j.hi[80], horizon))
+    with no_own_override():
+        s_k = sel_mod.select(*args, **kwargs)
+    add("K no own override", frame(s_k.ids, s_k.mean, s_k.lo[80], s_k.hi[80], horizon))
     print(f"  [{label} {as_of}: {time.perf_counter() - t0:.0f} s]", flush=True)
     return pd.DataFrame(rows)
 
