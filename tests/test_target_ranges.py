@@ -144,6 +144,7 @@ class _Bundle:
 
 class _Account:
     bundle = _Bundle()
+    as_of = pd.Timestamp("2026-10-31")  # the page says what is booked by this date
 
     def __init__(self, summary: pd.DataFrame):
         self._summary = summary
