@@ -113,6 +113,7 @@ from kamtools.forecast.selection import (
     btyd_fit,
     btyd_paths,
     build_evidence,
+    returning_range,
     select,
     silent_one_time,
     total_range,
@@ -765,6 +766,9 @@ def _total_range(m: np.ndarray, s: np.ndarray, dof: np.ndarray, sel: Selection) 
     q = _upper_quantile(0.9, dof)
     lo, hi = np.maximum(m - q * s, 0.0), m + q * s
     r_lo, r_hi = total_range(sel, m, HORIZON)
+    b_lo, b_hi = returning_range(sel, HORIZON)  # a lapsed account on what such accounts bought back
+    back = np.isfinite(b_lo)
+    r_lo[back], r_hi[back] = b_lo[back], b_hi[back]
     has = np.isfinite(r_lo) & np.isfinite(r_hi) & (m > 0)
     lo[has] = np.minimum(r_lo[has], m[has])
     hi[has] = np.maximum(r_hi[has], m[has])

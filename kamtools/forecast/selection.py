@@ -58,8 +58,9 @@ CDNOW log this lowered the per-account MAE at 8 of the 9 cases it changed (by up
 see ``benchmarks/bench_real_data.py``.
 
 **Spikes.** A month above :data:`SPIKE_FACTOR` times the account's median ordering month
-(with at least 3 ordering months) is capped there before any level is taken or the model
-is fitted (:func:`cap_spikes`), so a one-off order is not extrapolated.
+(with at least 3 ordering months) counts as a usual ordering month (that median) before any
+level is taken (:func:`cap_spikes`), so a one-off order is not extrapolated, and the account's
+reason names it (:func:`spike_notes`).
 
 **New accounts.** The means spread an account's orders over at least :data:`YOUNG_MIN_MONTHS`
 months of the data (its months before its first order counting as nothing), and an account with
@@ -174,6 +175,7 @@ METHOD_WORDS = {
     "btyd": "BTYD expected value",
     "zero": "lapsed: zero",
     "window_mean": "mean of all months in the data",
+    "returning": "lapsed: what such accounts bought back",
 }
 CANDIDATES = ("model", "recent_mean", "level_12m", "seasonal_naive", "btyd")
 
@@ -200,7 +202,11 @@ def wide_history(hist: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.Datetim
 
 
 def cap_spikes(y: np.ndarray, factor: float = SPIKE_FACTOR) -> tuple[np.ndarray, np.ndarray]:
-    """Cap each row's months above ``factor`` x the median of its ordering (positive) months.
+    """Count each row's months above ``factor`` x the median of its ordering (positive) months as a usual
+    ordering month (that median): a one-off order is judged against the account's whole history and, once
+    judged so, carries no weight beyond a usual month's. Capping it at ``factor`` x the median left most of a
+    short window to it where an account orders in only a few months (demo A0040: one order of 31.5k, capped at
+    9.2k, was still 73% of its 6-month mean and forecast 23.6k against 3.4k bought in its other months).
 
     Rows with fewer than 3 ordering months are left alone (their orders are the rhythm, not
     spikes). Returns (capped copy, boolean mask of the capped cells).
@@ -213,7 +219,33 @@ def cap_spikes(y: np.ndarray, factor: float = SPIKE_FACTOR) -> tuple[np.ndarray,
         med = np.nanmedian(pos, axis=1)
     cap = np.where(n_pos >= 3, factor * med, np.inf)[:, None]
     mask = np.isfinite(y) & (y > cap)
-    return np.where(mask, cap, y), mask
+    return np.where(mask, med[:, None], y), mask
+
+
+_SPIKE_WINDOWS = {"recent_mean": 6, "level_12m": 12, "window_mean": 0}  # months each mean reads (0: all)
+
+
+def spike_notes(y: np.ndarray, method: np.ndarray) -> np.ndarray:
+    """Per account, a sentence naming the months :func:`cap_spikes` counted as usual ones inside the window its
+    chosen mean reads (empty elsewhere), so a page shows what was set aside."""
+    y = np.asarray(y, dtype=float)
+    capped, mask = cap_spikes(y)
+    out = np.full(len(y), "", dtype=object)
+    for i in np.flatnonzero(mask.any(axis=1)):
+        k = _SPIKE_WINDOWS.get(str(method[i]))
+        if k is None:
+            continue
+        cells = np.flatnonzero(mask[i, -k:] if k else mask[i])
+        if not len(cells):
+            continue
+        row, usual = (y[i, -k:] if k else y[i]), (capped[i, -k:] if k else capped[i])
+        big = float(np.max(row[cells]))
+        what = "Its largest month" if len(cells) == 1 else f"{len(cells)} months, the largest"
+        out[i] = (
+            f" {what} ({money(big)}) was over {SPIKE_FACTOR:g} times its usual ordering month and counts as a usual "
+            f"month ({money(float(usual[cells[0]]))}) in the mean, so a one-off order is not carried forward."
+        )
+    return out
 
 
 def silent_one_time(y: np.ndarray) -> np.ndarray:
@@ -258,6 +290,8 @@ class State:
     young: np.ndarray | None = None  # months since the first order where under YOUNG_MONTHS, inside the data; else 0
     silent_long: np.ndarray | None = None  # silent SILENT_MONTHS+, 4x its own rhythm and past its longest earlier gap
     own_rhythm: np.ndarray | None = None  # months per ordering month from its first month to its last order
+    ordering: np.ndarray | None = None  # ordering months in the whole block (1: a one-month buyer, no gap to read)
+    former: np.ndarray | None = None  # mean month from the first month to the last order (spikes counted as usual)
 
 
 def silent_against_history(y: np.ndarray, gap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -323,7 +357,105 @@ def account_state(y: np.ndarray, horizon: int) -> State:
         young,
         silent_long,
         own_rhythm,
+        ordering=np.sum(pos, axis=1),
+        former=_former_level(capped, first, last_pos),
     )
+
+
+def _former_level(capped: np.ndarray, first: np.ndarray, last_pos: np.ndarray) -> np.ndarray:
+    """Each row's mean month while it bought: from its first month to its last order (0 without an order)."""
+    span = np.maximum(last_pos - first + 1, 1)
+    return np.where(last_pos >= 0, np.nansum(capped, axis=1) / span, 0.0)
+
+
+@dataclass
+class ReturnEvidence:
+    """What accounts silent ``silence`` months or more at some month of the history bought in the months the
+    history holds after it (at least :data:`RETURN_WATCH` of them, at most 12): ``share`` of their former level
+    (:func:`_former_level`) per month watched, ``bought`` the share of them that ordered again, ``multiples``
+    (sorted) what those that ordered bought per month watched, as multiples of their former level; ``months``
+    the longest watch; ``once``: the rows are one-month buyers (True), repeat buyers (False) or both (None)."""
+
+    share: float
+    rows: int
+    bought: float
+    multiples: np.ndarray
+    months: int
+    silence: int
+    once: bool | None
+
+
+@dataclass
+class ReturnHistory:
+    """Every (account, month) of the history where the account had been silent :data:`SILENT_MONTHS` months or
+    more, with :data:`RETURN_WATCH` months or more after it (:func:`history_returns`)."""
+
+    act: np.ndarray  # bought in the months watched
+    ref: np.ndarray  # former monthly level at that month
+    watched: np.ndarray  # months watched (at most 12)
+    silence: np.ndarray  # months silent at that month
+    once: np.ndarray  # had ordered in one month only
+    _cache: dict = field(default_factory=dict)
+
+    def like(self, gap: float, once: bool) -> ReturnEvidence | None:
+        """What accounts like this one bought back: the rows silent at least as long (else the longest silence
+        with :data:`MIN_CLASS_ROWS` rows) among the one-month or the repeat buyers as this account is (both
+        where either has too few rows); None where even the shortest silence has too few rows."""
+        key = (int(gap), bool(once))
+        if key not in self._cache:
+            out = None
+            for split in (bool(once), None):
+                same = np.ones(len(self.act), dtype=bool) if split is None else self.once == split
+                for g in range(int(gap), SILENT_MONTHS - 1, -1):
+                    rows = same & (self.silence >= g)
+                    if rows.sum() >= MIN_CLASS_ROWS:
+                        a, r, w = self.act[rows], self.ref[rows], self.watched[rows]
+                        came = a > 0
+                        out = ReturnEvidence(
+                            float(a.sum() / np.sum(r * w)),
+                            int(rows.sum()),
+                            float(came.mean()),
+                            np.sort(a[came] / (r[came] * w[came])),
+                            int(w.max()),
+                            g,
+                            split,
+                        )
+                        break
+                if out is not None:
+                    break
+            self._cache[key] = out
+        return self._cache[key]
+
+
+RETURN_WATCH = 3  # months after a silence the history must hold before that silence counts as evidence
+
+
+def history_returns(y: np.ndarray) -> ReturnHistory | None:
+    """:class:`ReturnHistory` from every month of ``y`` (accounts x months) with :data:`RETURN_WATCH` months
+    after it: the accounts that had ordered and then had no order for :data:`SILENT_MONTHS` months or more
+    there; None without such rows."""
+    y = np.asarray(y, dtype=float)
+    t = y.shape[1]
+    parts = []
+    for o in range(SILENT_MONTHS - 1, t - RETURN_WATCH):
+        train = y[:, : o + 1]
+        pos = np.nan_to_num(train) > 0
+        has = pos.any(axis=1)
+        last = np.where(has, o - np.argmax(pos[:, ::-1], axis=1), -1)
+        rows = has & (o - last >= SILENT_MONTHS)
+        if not rows.any():
+            continue
+        capped, _ = cap_spikes(train[rows])
+        first = np.argmax(np.isfinite(train[rows]), axis=1)
+        ref = _former_level(capped, first, last[rows])
+        w = min(12, t - 1 - o)
+        act = np.nansum(y[rows, o + 1 : o + 1 + w], axis=1)
+        parts.append((act, ref, np.full(len(ref), w), (o - last)[rows], pos[rows].sum(axis=1) == 1))
+    if not parts:
+        return None
+    cols = [np.concatenate([p[j] for p in parts]) for j in range(5)]
+    ok = cols[1] > 0
+    return ReturnHistory(*(c[ok] for c in cols))
 
 
 def class_words(k: int) -> str:
@@ -346,6 +478,8 @@ def candidate_paths(state: State, horizon: int, model: np.ndarray | None, btyd: 
     }
     if state.window is not None:
         paths["window_mean"] = np.repeat(state.window[:, None], horizon, axis=1)
+    if state.former is not None:
+        paths["returning"] = np.repeat(state.former[:, None], horizon, axis=1)
     paths["model"] = model if model is not None else np.full((n, horizon), np.nan)
     paths["btyd"] = btyd if btyd is not None else np.full((n, horizon), np.nan)
     return paths
@@ -682,6 +816,9 @@ class Selection:
     young_base: np.ndarray | None = None  # (n,) each account's mean so far (State.recent), what young ratios scale
     young_evidence: YoungEvidence | None = None  # what accounts as new bought next (None: too few in the history)
     young_counts: BtydNow | None = None  # a new account's own ordering months as a count model (no portfolio prior)
+    returns: ReturnHistory | None = None  # what accounts silent long bought back in the history (method returning)
+    former: np.ndarray | None = None  # (n,) each account's former monthly level (State.former)
+    return_of: np.ndarray | None = None  # (n,) object: the ReturnEvidence of each account on returning, else None
 
     def total_ratios(self, months: int) -> list:
         """Per account, sorted out-of-time actual / forecast totals over ``months`` months (:func:`total_ratios`);
@@ -821,23 +958,46 @@ NO_CHECK_WINDOW = (
 )
 
 
+def _months(n: float) -> str:
+    return "1 month" if int(n) == 1 else f"{int(n)} months"
+
+
+def _silence(gap: float, once: bool) -> str:
+    """The silence in whole months with no order (the months after the last order's month, so it agrees with
+    the days since the last order), and against what: a one-month buyer has no gap between orders to compare."""
+    head = f"No order for {_months(gap)}"
+    return head + (" after ordering in one month only" if once else ", over four times its usual gap between orders")
+
+
 def _one_time_reason(gap: float, backtested: bool) -> str:
     why = (
         "the backtest had no similar accounts to correct it with" if backtested else "there is no backtest to check it"
     )
     return (
-        f"Ordered in one month only, {int(gap)} months ago: the modified BG/NBD expected value as fitted, which "
-        f"allows a customer to stop after the first order ({why})."
+        f"Ordered in one month only, none in the last {_months(gap)}: the modified BG/NBD expected value as fitted, "
+        f"which allows a customer to stop after the first order ({why})."
     )
 
 
-def _lapsed_reason(gap: float, c: ClassChoice) -> str:
-    text = f"No order for {int(gap)} months, over four times its usual gap between orders"
+def _lapsed_reason(gap: float, c: ClassChoice, once: bool = False) -> str:
+    text = _silence(gap, once)
+    if c.n_rows >= MIN_CLASS_ROWS and np.isfinite(c.bought_back):
+        return text + f", and similar accounts bought back only {c.bought_back:.0%} of their former level out of time."
     return text + (
-        f", and similar accounts bought back only {c.bought_back:.0%} of their former level."
-        if c.n_rows >= MIN_CLASS_ROWS and np.isfinite(c.bought_back)
-        else ", and the backtest shows no similar accounts coming back."
+        ": the backtest had too few accounts silent this long to measure how many come back, and no checked "
+        "buying-rhythm model gives its chance of ordering again, so the forecast counts on no return."
     )
+
+
+def _lapsed_btyd_reason(gap: float, once: bool, p: float, f: float) -> str:
+    """A lapsed account the backtest could not judge (too few accounts as silent), on the BTYD expected value."""
+    chance = f"{p:.0%}" if p >= 0.01 else "under 1%"
+    text = (
+        f"{_silence(gap, once)}: the backtest had too few accounts silent this long to measure how many come back, "
+        f"so the forecast is the BTYD expected value, which carries its {chance} chance of ordering again (its "
+        "range starts at zero)"
+    )
+    return text + (f", scaled by {f:.2f} to what accounts really bought out of time." if abs(f - 1) >= 0.05 else ".")
 
 
 @dataclass
@@ -857,6 +1017,8 @@ class _Context:
     buys_again: np.ndarray | None = None  # (n,) BTYD chance of an order within the horizon (NaN: not fitted)
     silent_long: np.ndarray | None = None  # (n,) State.silent_long
     own_rhythm: np.ndarray | None = None  # (n,) State.own_rhythm
+    ordering: np.ndarray | None = None  # (n,) State.ordering
+    returns: ReturnHistory | None = None  # what accounts silent long bought back in the history (history_returns)
 
 
 def _every(months: float) -> str:
@@ -908,7 +1070,59 @@ def _silent_scale(i: int, gap: float, cx: _Context) -> tuple[str, float, str]:
                 f"orders again in the next {cx.horizon} months."
             ),
         )
-    return "zero", 0.0, f"{head}, and nothing in the history shows accounts silent this long coming back."
+    back = None if cx.returns is None else _returning(i, head, gap, cx)
+    if back is not None:
+        return back
+    return (
+        "zero",
+        0.0,
+        f"{head}: the backtest had too few accounts silent this long to measure how many come back and no checked "
+        "buying-rhythm model gives its chance of ordering again, so the forecast counts on no return.",
+    )
+
+
+def _lapsed_choice(i: int, gap: float, c: ClassChoice, cx: _Context) -> tuple[str, float, str]:
+    """(method, factor, reason) of an account lapsed by its gap: zero where its class's backtest showed such
+    accounts do not come back; where the backtest had too few of them to say, the BTYD expected value (which
+    carries the account's own chance of ordering again, never scaled up) when a checked model gives one; else
+    zero, saying that nothing measured a return."""
+    once = cx.ordering is not None and int(cx.ordering[i]) == 1
+    judged = c.n_rows >= MIN_CLASS_ROWS and np.isfinite(c.bought_back)
+    p = np.nan if cx.buys_again is None else float(cx.buys_again[i])
+    if not judged and np.isfinite(p) and p >= MIN_SURVIVAL and np.all(np.isfinite(cx.paths["btyd"][i])):
+        if "btyd" in cx.available:
+            f = float(min(c.factor.get("btyd", 1.0), 1.0))
+            return "btyd", f, _lapsed_btyd_reason(gap, once, p, f)
+    back = None if judged or cx.returns is None else _returning(i, _silence(gap, once), gap, cx)
+    return back or ("zero", 0.0, _lapsed_reason(gap, c, once))
+
+
+def _returning(i: int, head: str, gap: float, cx: _Context) -> tuple[str, float, str] | None:
+    """(method, factor, reason) of a long-silent account the backtest could not judge, from what accounts as
+    silent bought back in the history (:meth:`ReturnHistory.like`): its former level times that share (zero
+    under :data:`MIN_SURVIVAL` or without a former level; where the history has too few
+    such accounts: None)."""
+    once = cx.ordering is not None and int(cx.ordering[i]) == 1
+    r = cx.returns.like(gap, once)
+    if r is None:
+        return None
+    who = {True: "one-month buyers", False: "accounts that had ordered in several months", None: "accounts"}[r.once]
+    seen = (
+        f"in this history {r.bought:.0%} of {r.rows:,} {who} silent {r.silence} months or more ordered again "
+        f"within up to {_months(r.months)} after, buying {r.share:.1%} of their former monthly level"
+    )
+    former = 0.0 if cx.paths.get("returning") is None else float(cx.paths["returning"][i, 0])
+    if r.share < MIN_SURVIVAL or not former > 0:
+        return "zero", 0.0, f"{head}: the backtest had too few accounts silent this long to judge, and {seen}."
+    return (
+        "returning",
+        float(min(r.share, 1.0)),
+        (
+            f"{head}: the backtest had too few accounts silent this long to judge, and {seen}, so the forecast is "
+            f"its former monthly level ({money(former)}) times {r.share:.1%}; its range starts at zero and reaches "
+            "what such accounts that came back bought."
+        ),
+    )
 
 
 def _young_reason(age: int, m: str, f: float) -> str:
@@ -947,7 +1161,7 @@ def _choose_account(i: int, uid: str, k: int, gap: float, lapsed: bool, cx: _Con
         m, f, text = "zero", 0.0, _zero_class_reason(k, c)
     comes_back = c.n_rows >= MIN_CLASS_ROWS and np.isfinite(c.bought_back) and c.bought_back >= LAPSED_SHARE
     if lapsed and not comes_back:
-        m, f, text = "zero", 0.0, _lapsed_reason(gap, c)
+        m, f, text = _lapsed_choice(i, gap, c, cx)
     elif cx.silent_long is not None and cx.silent_long[i] and m != "zero":
         scaled = _silent_scale(i, gap, cx)  # a cap: a forecast already below survival's is kept
         if scaled[1] * np.sum(cx.paths[scaled[0]][i]) < f * np.sum(cx.paths[m][i]):
@@ -992,6 +1206,7 @@ def _choose_all(
     btyd_now,
     one_time_btyd: np.ndarray | None = None,
     buys_again: np.ndarray | None = None,
+    returns: ReturnHistory | None = None,
 ) -> tuple:
     """(method, factor, reason, quantiles, rho, methods rows, one-time mask) of every account.
 
@@ -1022,7 +1237,8 @@ def _choose_all(
             reason[i] = _one_time_reason(state.gap[i], False)
         method[lapsed] = "zero"
         for i in np.flatnonzero(lapsed):
-            reason[i] = f"No order for {int(state.gap[i])} months, over four times its usual gap between orders."
+            once = state.ordering is not None and int(state.ordering[i]) == 1
+            reason[i] = _silence(state.gap[i], once) + "."
         return method, factor, reason, qs, 0.0, [], one_time & (method == "btyd")
     available = tuple(m for m in CANDIDATES if np.isfinite(ev.paths[m]).all(axis=1).any())
     if btyd_now is None:
@@ -1042,6 +1258,8 @@ def _choose_all(
         buys_again=buys_again,
         silent_long=state.silent_long,
         own_rhythm=state.own_rhythm,
+        ordering=state.ordering,
+        returns=returns,
     )
     for i in range(n):
         method[i], factor[i], reason[i], qs[i] = _choose_account(
@@ -1252,9 +1470,11 @@ def select(
     buys_again = None
     if p_alive_checked and btyd_fit_now is not None and btyd_fit_now.p_none.shape[1] >= h:
         buys_again = 1 - btyd_fit_now.p_none[:, h - 1]
+    returns = history_returns(y) if ev is not None else None
     method, factor, reason, qs, rho, rows_out, one_time = _choose_all(
-        state, ids, paths, ev, btyd_now, one_time_btyd, buys_again
+        state, ids, paths, ev, btyd_now, one_time_btyd, buys_again, returns
     )
+    reason = np.array([r + s for r, s in zip(reason, spike_notes(y, method))], dtype=object)
     info = _merge_btyd(n, btyd_fit_now, one_time_fit, one_time)
     p_none = None if info is None else info.p_none
     mean, lo, hi, model_iv = _forecasts(y, paths, method, factor, qs, model_lo, model_hi, ev is None, level, p_none)
@@ -1288,7 +1508,40 @@ def select(
         young_base=state.recent,
         young_evidence=young_evidence(y) if np.any(state.young) else None,
         young_counts=_own_counts(y, state.young, h) if np.any(state.young) else None,
+        returns=returns,
+        former=state.former,
+        return_of=_return_of(returns, state, method),
     )
+
+
+def _return_of(returns: ReturnHistory | None, state: State, method: np.ndarray) -> np.ndarray | None:
+    """Per account on ``returning``, the :class:`ReturnEvidence` its forecast used (None elsewhere)."""
+    if returns is None or state.ordering is None:
+        return None
+    out = np.full(len(method), None, dtype=object)
+    for i in np.flatnonzero(np.asarray(method) == "returning"):
+        out[i] = returns.like(state.gap[i], int(state.ordering[i]) == 1)
+    return out
+
+
+def returning_range(sel: Selection, months: int) -> tuple[np.ndarray, np.ndarray]:
+    """(lo, hi) of the 80% range of the ``months``-month total of each account on ``returning`` (NaN elsewhere):
+    zero with the share of silent accounts that did not order again in the history, else its former level times
+    ``months`` times what those that came back bought per month, as a multiple of theirs. The range starts at
+    zero and reaches at least what the median account that came back bought (where most did not come back, the
+    mixture's 80% quantile is zero; the range then holds more than 8 in 10 such accounts)."""
+    n = len(sel.ids)
+    lo, hi = np.full(n, np.nan), np.full(n, np.nan)
+    if sel.return_of is None or sel.former is None:
+        return lo, hi
+    for i in np.flatnonzero(np.asarray(sel.method) == "returning"):
+        r = sel.return_of[i]
+        if r is None or not len(r.multiples):
+            continue
+        _, upper = _mixture_bounds(r.multiples, 1.0, 1.0 - r.bought)
+        lo[i] = 0.0
+        hi[i] = months * float(sel.former[i]) * max(upper, float(np.median(r.multiples)))
+    return lo, hi
 
 
 def _own_counts(y: np.ndarray, young: np.ndarray, h: int) -> BtydNow:
@@ -1495,6 +1748,10 @@ __all__ = [
     "btyd_paths",
     "build_evidence",
     "cap_spikes",
+    "spike_notes",
+    "history_returns",
+    "ReturnHistory",
+    "returning_range",
     "choose_by_class",
     "class_words",
     "error_correlation",
