@@ -58,8 +58,9 @@ CDNOW log this lowered the per-account MAE at 8 of the 9 cases it changed (by up
 see ``benchmarks/bench_real_data.py``.
 
 **Spikes.** A month above :data:`SPIKE_FACTOR` times the account's median ordering month
-(with at least 3 ordering months) counts as a usual ordering month (that median) before any
-level is taken (:func:`cap_spikes`), so a one-off order is not extrapolated, and the account's
+(with at least 3 ordering months) is capped there, or counts as a usual ordering month (that
+median) where the account ordered in under 3 of its last 6 months, before any level is taken
+(:func:`cap_spikes`), so a one-off order is not extrapolated, and the account's
 reason names it (:func:`spike_notes`).
 
 **New accounts.** The means spread an account's orders over at least :data:`YOUNG_MIN_MONTHS`
@@ -202,11 +203,13 @@ def wide_history(hist: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.Datetim
 
 
 def cap_spikes(y: np.ndarray, factor: float = SPIKE_FACTOR) -> tuple[np.ndarray, np.ndarray]:
-    """Count each row's months above ``factor`` x the median of its ordering (positive) months as a usual
-    ordering month (that median): a one-off order is judged against the account's whole history and, once
-    judged so, carries no weight beyond a usual month's. Capping it at ``factor`` x the median left most of a
-    short window to it where an account orders in only a few months (demo A0040: one order of 31.5k, capped at
-    9.2k, was still 73% of its 6-month mean and forecast 23.6k against 3.4k bought in its other months).
+    """Cap each row's months above ``factor`` x the median of its ordering (positive) months (over its whole
+    history) there; where the row ordered in fewer than 3 of its last 6 months, such a month counts as a usual
+    ordering month (that median) instead: for an account ordering in a month or two per half-year, a capped
+    spike was still most of its 6-month mean (demo A0040: one order of 31.5k, capped at 9.2k, was 73% of it
+    and made a forecast of 23.6k against 3.4k bought in its other months of the year). Counting every spike
+    as a median month raised the demo's 6-month MAE (``bench_real_data.py``) by 2-4%, so accounts ordering
+    in most months keep the cap.
 
     Rows with fewer than 3 ordering months are left alone (their orders are the rhythm, not
     spikes). Returns (capped copy, boolean mask of the capped cells).
@@ -219,7 +222,8 @@ def cap_spikes(y: np.ndarray, factor: float = SPIKE_FACTOR) -> tuple[np.ndarray,
         med = np.nanmedian(pos, axis=1)
     cap = np.where(n_pos >= 3, factor * med, np.inf)[:, None]
     mask = np.isfinite(y) & (y > cap)
-    return np.where(mask, med[:, None], y), mask
+    sparse = np.sum(y[:, -6:] > 0, axis=1) < 3  # a month or two per half-year: a capped spike is still most of it
+    return np.where(mask, np.where(sparse, med, factor * med)[:, None], y), mask
 
 
 _SPIKE_WINDOWS = {"recent_mean": 6, "level_12m": 12, "window_mean": 0}  # months each mean reads (0: all)
@@ -242,8 +246,8 @@ def spike_notes(y: np.ndarray, method: np.ndarray) -> np.ndarray:
         big = float(np.max(row[cells]))
         what = "Its largest month" if len(cells) == 1 else f"{len(cells)} months, the largest"
         out[i] = (
-            f" {what} ({money(big)}) was over {SPIKE_FACTOR:g} times its usual ordering month and counts as a usual "
-            f"month ({money(float(usual[cells[0]]))}) in the mean, so a one-off order is not carried forward."
+            f" {what} ({money(big)}) was over {SPIKE_FACTOR:g} times its usual ordering month and counts as "
+            f"{money(float(usual[cells[0]]))} in the mean, so a one-off order is not carried forward."
         )
     return out
 
@@ -496,8 +500,8 @@ class BtydNow:
     k months, k = 1..h (n, h: P(alive) times the chance a live account's posterior rate gives no
     purchase); ``shape``, ``rate``: the posterior Gamma of a live account's purchase rate (per week)
     behind the count distribution of :func:`btyd_total_range`. NaN rows: accounts not in the fit.
-    ``status``: the fit's :func:`kamtools.value.choice.fit_status` (set for an MBG/NBD fit only;
-    ``"identified"`` otherwise)."""
+    ``status``: the fit's :func:`kamtools.value.choice.fit_status` (``"unidentified"``: its purchase-rate
+    parameters are at the edge of the search, so every account gets about the same rate)."""
 
     paths: np.ndarray
     p_none: np.ndarray
@@ -544,11 +548,9 @@ def btyd_fit(
             )
             p_none = np.column_stack([1.0 - bg.p_purchase((k + 1) * weeks, x, t_x, T) for k in range(horizon)])
             r, alpha = float(bg.params_["r"]), float(bg.params_["alpha"])
-            status = "identified"
-            if family == "mbg_nbd":
-                from kamtools.value.choice import fit_status
+            from kamtools.value.choice import fit_status
 
-                status = fit_status(bg)[0]
+            status = fit_status(bg)[0]
     except (ValueError, RuntimeError, ArithmeticError, np.linalg.LinAlgError):  # no fit: not a candidate
         return None
     rev = np.diff(cum, axis=1) * avg[:, None]
@@ -819,6 +821,9 @@ class Selection:
     returns: ReturnHistory | None = None  # what accounts silent long bought back in the history (method returning)
     former: np.ndarray | None = None  # (n,) each account's former monthly level (State.former)
     return_of: np.ndarray | None = None  # (n,) object: the ReturnEvidence of each account on returning, else None
+    order_weeks: np.ndarray | None = None  # (n,) weeks with an order (for the window mean's range)
+    data_weeks: float = 0.0  # weeks of the data
+    window_once: np.ndarray | None = None  # (n,) bool: on the window mean as one order once in the next 12 months
 
     def total_ratios(self, months: int) -> list:
         """Per account, sorted out-of-time actual / forecast totals over ``months`` months (:func:`total_ratios`);
@@ -951,6 +956,31 @@ NO_CHECK_BTYD = (
     "buying rhythm and spend of all accounts, with the chance that this one has stopped), not a projection of this "
     "account's own few months."
 )
+COMMON_RATE_SHAPE = 1e4  # a BG/NBD rate prior this tight (Gamma shape; spread 1%) gives every account one rate
+
+
+def btyd_unusable(fit: BtydNow | None) -> bool:
+    """A BTYD fit that cannot stand without an out-of-time check: its purchase rates do not vary between
+    accounts (a Gamma prior of shape at least :data:`COMMON_RATE_SHAPE`, at the edge of the search), so every
+    account gets about the same number of purchases whatever it bought (a demo of one month: every one-week
+    buyer 292.9k, 80% range 236.1k to 351.2k, for true totals of 43k-79k). A fit whose other parameters are
+    undetermined but whose rates still vary keeps its place (an acquisition cohort of 3 months)."""
+    if fit is None:
+        return False
+    shape = np.asarray(fit.shape, dtype=float)
+    return bool(np.isfinite(shape).any() and np.nanmin(shape) >= COMMON_RATE_SHAPE)
+
+
+NO_CHECK_UNIDENTIFIED = (
+    " A buying-rhythm model was fitted, but so short a history does not determine it: it gives every account about "
+    "the same number of purchases, so it is not used."
+)
+NO_CHECK_ONCE = (
+    "Ordered in one week only in the {months} month{s} of the data, and no account of the portfolio has ordered in "
+    "two different weeks yet, so nothing shows how often accounts reorder: the forecast is that order once in the "
+    "next 12 months (not repeated every month), and its range runs from zero (it may never order again) to that "
+    "order every month."
+)
 NO_CHECK_WINDOW = (
     "The history is too short for an out-of-time check and for a buying-rhythm model, so the forecast is this "
     "account's mean over the {months} month{s} of the data (months before its first order count as nothing), not a "
@@ -984,20 +1014,9 @@ def _lapsed_reason(gap: float, c: ClassChoice, once: bool = False) -> str:
     if c.n_rows >= MIN_CLASS_ROWS and np.isfinite(c.bought_back):
         return text + f", and similar accounts bought back only {c.bought_back:.0%} of their former level out of time."
     return text + (
-        ": the backtest had too few accounts silent this long to measure how many come back, and no checked "
-        "buying-rhythm model gives its chance of ordering again, so the forecast counts on no return."
+        ": the backtest and the rest of the history had too few accounts silent this long to measure how many come "
+        "back, so the forecast counts on no return."
     )
-
-
-def _lapsed_btyd_reason(gap: float, once: bool, p: float, f: float) -> str:
-    """A lapsed account the backtest could not judge (too few accounts as silent), on the BTYD expected value."""
-    chance = f"{p:.0%}" if p >= 0.01 else "under 1%"
-    text = (
-        f"{_silence(gap, once)}: the backtest had too few accounts silent this long to measure how many come back, "
-        f"so the forecast is the BTYD expected value, which carries its {chance} chance of ordering again (its "
-        "range starts at zero)"
-    )
-    return text + (f", scaled by {f:.2f} to what accounts really bought out of time." if abs(f - 1) >= 0.05 else ".")
 
 
 @dataclass
@@ -1083,16 +1102,10 @@ def _silent_scale(i: int, gap: float, cx: _Context) -> tuple[str, float, str]:
 
 def _lapsed_choice(i: int, gap: float, c: ClassChoice, cx: _Context) -> tuple[str, float, str]:
     """(method, factor, reason) of an account lapsed by its gap: zero where its class's backtest showed such
-    accounts do not come back; where the backtest had too few of them to say, the BTYD expected value (which
-    carries the account's own chance of ordering again, never scaled up) when a checked model gives one; else
-    zero, saying that nothing measured a return."""
+    accounts do not come back; where the backtest had too few of them to say, what accounts as silent bought
+    back in the history (:func:`_returning`); else zero, saying that nothing measured a return."""
     once = cx.ordering is not None and int(cx.ordering[i]) == 1
     judged = c.n_rows >= MIN_CLASS_ROWS and np.isfinite(c.bought_back)
-    p = np.nan if cx.buys_again is None else float(cx.buys_again[i])
-    if not judged and np.isfinite(p) and p >= MIN_SURVIVAL and np.all(np.isfinite(cx.paths["btyd"][i])):
-        if "btyd" in cx.available:
-            f = float(min(c.factor.get("btyd", 1.0), 1.0))
-            return "btyd", f, _lapsed_btyd_reason(gap, once, p, f)
     back = None if judged or cx.returns is None else _returning(i, _silence(gap, once), gap, cx)
     return back or ("zero", 0.0, _lapsed_reason(gap, c, once))
 
@@ -1198,6 +1211,16 @@ def _methods_rows(ev: Evidence, pooled: ClassChoice) -> list[dict]:
     return rows_out
 
 
+def _ordered_once(order_weeks: np.ndarray | None, has_btyd: np.ndarray) -> np.ndarray:
+    """Accounts on the window mean that ordered in one week only, where no account ordered in two weeks."""
+    if order_weeks is None:
+        return np.zeros(len(has_btyd), dtype=bool)
+    weeks = np.nan_to_num(np.asarray(order_weeks, dtype=float))
+    if (weeks >= 2).any():
+        return np.zeros(len(has_btyd), dtype=bool)
+    return ~has_btyd & (weeks == 1)
+
+
 def _choose_all(
     state: State,
     ids: np.ndarray,
@@ -1207,6 +1230,8 @@ def _choose_all(
     one_time_btyd: np.ndarray | None = None,
     buys_again: np.ndarray | None = None,
     returns: ReturnHistory | None = None,
+    order_weeks: np.ndarray | None = None,
+    unidentified: bool = False,
 ) -> tuple:
     """(method, factor, reason, quantiles, rho, methods rows, one-time mask) of every account.
 
@@ -1231,7 +1256,13 @@ def _choose_all(
         method[:] = np.where(has_btyd, "btyd", "window_mean")
         months = int(state.window_months)
         reason[:] = NO_CHECK_BTYD
-        reason[~has_btyd] = NO_CHECK_WINDOW.format(months=months, s="" if months == 1 else "s")
+        s = "" if months == 1 else "s"
+        reason[~has_btyd] = NO_CHECK_WINDOW.format(months=months, s=s) + (NO_CHECK_UNIDENTIFIED if unidentified else "")
+        once = _ordered_once(order_weeks, has_btyd)
+        if once.any():  # nobody has reordered yet: a first order is not a monthly level
+            paths["window_mean"] = paths["window_mean"].copy()
+            paths["window_mean"][once] *= months / max(months, 12)
+            reason[once] = NO_CHECK_ONCE.format(months=months, s=s)
         method[one_time] = "btyd"
         for i in np.flatnonzero(one_time):
             reason[i] = _one_time_reason(state.gap[i], False)
@@ -1451,6 +1482,9 @@ def select(
     btyd_fit_now: BtydNow | None = None,
     one_time_fit: BtydNow | None = None,
     p_alive_checked: bool = True,
+    order_weeks: np.ndarray | None = None,
+    data_weeks: float = 0.0,
+    btyd_unidentified: bool = False,
 ) -> Selection:
     """Choose each account's method (see the module docstring) and build its forecast.
 
@@ -1462,7 +1496,10 @@ def select(
     ``btyd_fit_now`` / ``one_time_fit``: the fits behind those two (:func:`btyd_fit`), whose chance of no
     order starts an account's ranges at zero where it should (:func:`total_range`); ``p_alive_checked``: the
     value stage's check vouched for the BTYD P(alive) as a probability, so its chance of an order may scale a
-    long-silent account's forecast (:func:`silent_against_history`).
+    long-silent account's forecast (:func:`silent_against_history`); ``order_weeks``: each account's weeks with
+    an order (``data_weeks``: the weeks of the data), whose own count gives the range of an account on the window
+    mean (:func:`short_range`); ``btyd_unidentified``: a BTYD fit was set aside as not determined by the data
+    (the reason says so).
     """
     n, h = model_mean.shape
     state = account_state(y, h)
@@ -1472,7 +1509,7 @@ def select(
         buys_again = 1 - btyd_fit_now.p_none[:, h - 1]
     returns = history_returns(y) if ev is not None else None
     method, factor, reason, qs, rho, rows_out, one_time = _choose_all(
-        state, ids, paths, ev, btyd_now, one_time_btyd, buys_again, returns
+        state, ids, paths, ev, btyd_now, one_time_btyd, buys_again, returns, order_weeks, btyd_unidentified
     )
     reason = np.array([r + s for r, s in zip(reason, spike_notes(y, method))], dtype=object)
     info = _merge_btyd(n, btyd_fit_now, one_time_fit, one_time)
@@ -1511,6 +1548,9 @@ def select(
         returns=returns,
         former=state.former,
         return_of=_return_of(returns, state, method),
+        order_weeks=None if order_weeks is None else np.asarray(order_weeks, dtype=float),
+        data_weeks=float(data_weeks),
+        window_once=_ordered_once(order_weeks, method != "window_mean") if ev is None else None,
     )
 
 
@@ -1522,6 +1562,29 @@ def _return_of(returns: ReturnHistory | None, state: State, method: np.ndarray) 
     for i in np.flatnonzero(np.asarray(method) == "returning"):
         out[i] = returns.like(state.gap[i], int(state.ordering[i]) == 1)
     return out
+
+
+def short_range(sel: Selection, m: np.ndarray, months: int) -> tuple[np.ndarray, np.ndarray]:
+    """(lo, hi) of the 80% range of the ``months``-month total ``m`` of each account on the window mean (no
+    out-of-time check, no usable BTYD model; NaN elsewhere). An account taken as one order once (nobody has
+    reordered yet): zero to that order every month. Else its own weeks with an order: ``k`` weeks in the data's
+    ``T`` give its weekly rate the Gamma(k, T) of those weeks alone, its purchases ahead a negative binomial
+    scaled to the forecast, mixed with its chance of none, ``(T / (T + weeks ahead)) ** k``."""
+    n = len(sel.ids)
+    lo, hi = np.full(n, np.nan), np.full(n, np.nan)
+    rows = (np.asarray(sel.method) == "window_mean") & (m > 0)
+    if sel.order_weeks is None or not rows.any() or sel.data_weeks <= 0:
+        return lo, hi
+    once = rows & (sel.window_once if sel.window_once is not None else False)
+    lo[once], hi[once] = 0.0, m[once] * max(months, 12)
+    k = np.where(rows & ~once & (sel.order_weeks > 0), sel.order_weeks, np.nan)
+    ahead = months * (365.25 / 12) / 7.0
+    p = (sel.data_weeks / (sel.data_weeks + ahead)) ** k
+    own = BtydNow(np.full((n, 1), np.nan), p[:, None], k, np.full(n, sel.data_weeks))
+    c_lo, c_hi = _count_range(own, rows & ~once & np.isfinite(k), p, m, months)
+    done = np.isfinite(c_lo) & np.isfinite(c_hi)
+    lo[done], hi[done] = c_lo[done], c_hi[done]
+    return lo, hi
 
 
 def returning_range(sel: Selection, months: int) -> tuple[np.ndarray, np.ndarray]:
@@ -1752,6 +1815,7 @@ __all__ = [
     "history_returns",
     "ReturnHistory",
     "returning_range",
+    "short_range",
     "choose_by_class",
     "class_words",
     "error_correlation",
