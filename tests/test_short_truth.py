@@ -56,9 +56,9 @@ def test_a_lapsed_account_the_backtest_cannot_judge_carries_what_such_accounts_b
     assert sel.mean[i].sum() > 0  # not zero: a fifth of accounts as silent came back in this history
     assert sel.reason[i] == (
         "No order for 19 months, over four times its usual gap between orders: the backtest had too few accounts "
-        "silent this long to judge, and in this history 14% of 140 accounts that had ordered in several months "
-        "silent 19 months or more ordered again within up to 5 months after, buying 17.2% of their former monthly "
-        "level, so the forecast is its former monthly level (200) times 17.2%; its range starts at zero and reaches "
+        "silent this long to judge, and in this history 60 accounts that had ordered in several months were silent "
+        "19 months or more; 14% of those silences ended in an order within up to 5 months, and they bought 17.2% of "
+        "their former monthly level, so the forecast is its former monthly level (200) times 17.2%; its range starts at zero and reaches "
         "what such accounts that came back bought."
     )
     assert np.isclose(sel.mean[i].sum(), 200 * sel.factor[i] * H)
@@ -72,7 +72,10 @@ def test_a_lapsed_account_is_zero_where_no_account_as_silent_came_back_and_says_
     sel = _select(y, ids, selection.build_evidence(y, ids, [T - 1 - H], H))
     i = list(ids).index("LAPSED")
     assert sel.method[i] == "zero" and sel.mean[i].sum() == 0
-    assert "in this history 0% of 120 accounts that had ordered in several months silent 19 months" in sel.reason[i]
+    assert (
+        "in this history 40 accounts that had ordered in several months were silent 19 months or more; 0% of"
+        in (sel.reason[i])
+    )
     assert "shows no similar accounts coming back" not in sel.reason[i]
 
 

@@ -392,18 +392,20 @@ class ReturnEvidence:
 @dataclass
 class ReturnHistory:
     """Every (account, month) of the history where the account had been silent :data:`SILENT_MONTHS` months or
-    more, with :data:`RETURN_WATCH` months or more after it (:func:`history_returns`)."""
+    more, long against its own history (:func:`silent_against_history`) or after one ordering month, with
+    :data:`RETURN_WATCH` months or more after it (:func:`history_returns`)."""
 
     act: np.ndarray  # bought in the months watched
     ref: np.ndarray  # former monthly level at that month
     watched: np.ndarray  # months watched (at most 12)
     silence: np.ndarray  # months silent at that month
     once: np.ndarray  # had ordered in one month only
+    account: np.ndarray  # the row's account (its index): an account silent at several months counts once
     _cache: dict = field(default_factory=dict)
 
     def like(self, gap: float, once: bool) -> ReturnEvidence | None:
         """What accounts like this one bought back: the rows silent at least as long (else the longest silence
-        with :data:`MIN_CLASS_ROWS` rows) among the one-month or the repeat buyers as this account is (both
+        with :data:`MIN_CLASS_ROWS` accounts; ``rows`` counts accounts) among the one-month or the repeat buyers as this account is (both
         where either has too few rows); None where even the shortest silence has too few rows."""
         key = (int(gap), bool(once))
         if key not in self._cache:
@@ -412,12 +414,12 @@ class ReturnHistory:
                 same = np.ones(len(self.act), dtype=bool) if split is None else self.once == split
                 for g in range(int(gap), SILENT_MONTHS - 1, -1):
                     rows = same & (self.silence >= g)
-                    if rows.sum() >= MIN_CLASS_ROWS:
+                    if len(np.unique(self.account[rows])) >= MIN_CLASS_ROWS:
                         a, r, w = self.act[rows], self.ref[rows], self.watched[rows]
                         came = a > 0
                         out = ReturnEvidence(
                             float(a.sum() / np.sum(r * w)),
-                            int(rows.sum()),
+                            len(np.unique(self.account[rows])),
                             float(came.mean()),
                             np.sort(a[came] / (r[came] * w[came])),
                             int(w.max()),
@@ -446,7 +448,10 @@ def history_returns(y: np.ndarray) -> ReturnHistory | None:
         pos = np.nan_to_num(train) > 0
         has = pos.any(axis=1)
         last = np.where(has, o - np.argmax(pos[:, ::-1], axis=1), -1)
-        rows = has & (o - last >= SILENT_MONTHS)
+        gap = (o - last).astype(float)
+        long, _ = silent_against_history(train, np.where(has, gap, 0.0))
+        # silent long against its own history (a sporadic buyer's usual pause is no silence), or a one-month buyer
+        rows = has & (gap >= SILENT_MONTHS) & (long | (pos.sum(axis=1) == 1))
         if not rows.any():
             continue
         capped, _ = cap_spikes(train[rows])
@@ -454,10 +459,12 @@ def history_returns(y: np.ndarray) -> ReturnHistory | None:
         ref = _former_level(capped, first, last[rows])
         w = min(12, t - 1 - o)
         act = np.nansum(y[rows, o + 1 : o + 1 + w], axis=1)
-        parts.append((act, ref, np.full(len(ref), w), (o - last)[rows], pos[rows].sum(axis=1) == 1))
+        parts.append(
+            (act, ref, np.full(len(ref), w), (o - last)[rows], pos[rows].sum(axis=1) == 1, np.flatnonzero(rows))
+        )
     if not parts:
         return None
-    cols = [np.concatenate([p[j] for p in parts]) for j in range(5)]
+    cols = [np.concatenate([p[j] for p in parts]) for j in range(6)]
     ok = cols[1] > 0
     return ReturnHistory(*(c[ok] for c in cols))
 
@@ -1121,8 +1128,9 @@ def _returning(i: int, head: str, gap: float, cx: _Context) -> tuple[str, float,
         return None
     who = {True: "one-month buyers", False: "accounts that had ordered in several months", None: "accounts"}[r.once]
     seen = (
-        f"in this history {r.bought:.0%} of {r.rows:,} {who} silent {r.silence} months or more ordered again "
-        f"within up to {_months(r.months)} after, buying {r.share:.1%} of their former monthly level"
+        f"in this history {r.rows:,} {who} were silent {r.silence} months or more; {r.bought:.0%} of those silences "
+        f"ended in an order within up to {_months(r.months)}, and they bought {r.share:.1%} of their former monthly "
+        "level"
     )
     former = 0.0 if cx.paths.get("returning") is None else float(cx.paths["returning"][i, 0])
     if r.share < MIN_SURVIVAL or not former > 0:
