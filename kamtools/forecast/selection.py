@@ -48,6 +48,23 @@ A0048, ordering monthly for years and silent for 9 months (P(alive) about 0%), 7
 months) -> 0. ``bench_real_data.py``: per-account MAE lower or equal at all 8 CDNOW cases (the 2,000 sample
 at 1997-12-31 22.74 -> 22.51, bias +26.4% -> +24.7%), the demo of 300 unchanged.
 
+**Lapsed accounts the backtest cannot judge.** Where the rules above would zero an account only
+because the backtest had too few accounts as silent to measure (a lapsed account's class under
+:data:`MIN_CLASS_ROWS`, or a long-silent one without a survival share or a checked P(alive)), the
+rest of the history is asked instead (:func:`history_returns`): at every month with 3 or more after
+it, the accounts silent :data:`SILENT_MONTHS` months or more, long against their own history (or
+after one ordering month), and what they bought next as a share of their former monthly level
+(:meth:`ReturnHistory.like`: silent at least as long as this account, one-month or repeat buyers
+as it is, at least :data:`MIN_CLASS_ROWS` accounts). The forecast is its former level times that
+share (method ``returning``), its range zero to what those that came back bought
+(:func:`returning_range`); zero where the share is under 1%, with the figure. CDNOW, 1,000
+customers (``bench_real_data.py --sample 1000 --heavy 0``): 6-month bias / MAE at 1997-12-31
++1.4% / 18.47 -> +6.3% / 18.95 (47 accounts; the zeros had offset BTYD's over-forecast of the
+others), at 1998-01-31 -21.4% / 15.89 -> -15.0% / 16.81 (236 accounts, which then bought about
+what they were forecast: 1.6k against 1.6k on a sample); a zero is MAE's best guess for an account
+that most likely buys nothing, so MAE rises. Demo 300: 6-month MAE 34,978 -> 35,160 and 28,204 ->
+28,683 (8 and 16 accounts forecast 65k against 43k and 181k against 28k bought).
+
 **Silent one-time buyers.** An account that ordered in one month of its history only and in
 none of the last :data:`SILENT_ONE_TIME_MONTHS` months, in a class the backtest did not see
 with :data:`MIN_CLASS_ROWS` rows (on a history of a year or so no backtest origin has such
@@ -61,7 +78,8 @@ see ``benchmarks/bench_real_data.py``.
 (with at least 3 ordering months) is capped there, or counts as a usual ordering month (that
 median) where the account ordered in under 3 of its last 6 months, before any level is taken
 (:func:`cap_spikes`), so a one-off order is not extrapolated, and the account's
-reason names it (:func:`spike_notes`).
+reason names it (:func:`spike_notes`). Demo with a 31.5k order (A0040): 23.6k -> 12.1k; the demo
+300's 6-month MAE moved by under 0.1% with this alone.
 
 **New accounts.** The means spread an account's orders over at least :data:`YOUNG_MIN_MONTHS`
 months of the data (its months before its first order counting as nothing), and an account with
@@ -95,7 +113,18 @@ since the first order) carries it on for 12 months. Each account gets the BTYD e
 value as fitted (:data:`NO_CHECK_BTYD`: the buying rhythm and spend of all accounts, with the
 chance that this one has stopped), or where no BTYD model can be fitted its mean over all
 months of the data, months before its first order counting as nothing
-(:data:`NO_CHECK_WINDOW`, method ``window_mean``); the zero rules still apply.
+(:data:`NO_CHECK_WINDOW`, method ``window_mean``); the zero rules still apply. A BTYD fit
+whose purchase rates do not vary between accounts (:func:`btyd_unusable`) is not used: it gave
+every one-week buyer of a one-month demo the same 146k (true 43k-79k). Where no account has
+ordered in two different weeks (one order day), an account's one order is taken once in the next
+12 months, not every month (:data:`NO_CHECK_ONCE`), with a range from zero to that order every
+month; the window mean's other ranges come from the account's own order weeks
+(:func:`short_range`). 12-month totals against what was bought (``/tmp`` measurement of
+2026-12-05): CDNOW's 246 customers of 1997-01-15 as of 01-31 96.4k -> 8.0k against 16.4k (MAE
+348.6 -> 72.1, ranges holding the total 3% -> 94%, every range from zero); the demo of
+``make-demo-data --accounts 60 --years 2 --seed 1`` with only October 2025 (45 accounts) 6.79M ->
+8.38M against 7.24M (MAE 127.6k -> 101.0k, ranges 20% -> 67%, 33 -> 45 different forecasts);
+CDNOW 1,000 at 1 month (BTYD with varying rates) unchanged.
 
 **Intervals** are conformal: per class and method, quantiles of the evidence's monthly
 ratios actual / calibrated forecast give the 80% and 95% bounds as multiples of the
