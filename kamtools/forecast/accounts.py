@@ -600,6 +600,13 @@ def _evidence_note(plan, sel: Selection, n_months: int, last_month: pd.Timestamp
     if plan.possible:
         return plan.note
     head = plan.note.split(", so its accuracy is not shown")[0].rstrip(".")
+    if sel.evidence is None and not np.any(np.asarray(sel.method) == "btyd"):
+        return (
+            f"{head}, and too short to compare even the simple methods out of time (that needs 4 months), and no "
+            "buying-rhythm model could be fitted that tells accounts apart, so each account gets its mean over the "
+            "months of the data (an account with one order, where no account has reordered yet, that order once "
+            "in the next 12 months; zero where it has lapsed), unchecked, and no accuracy is shown."
+        )
     if sel.evidence is None:
         return (
             f"{head}, and too short to compare even the simple methods out of time (that needs 4 months), so each "
