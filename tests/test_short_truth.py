@@ -20,8 +20,8 @@ from kamtools.forecast.accounts import _evidence_words
 T, H = 30, 6
 
 
-def _silent_portfolio(back_at: int):
-    """40 steady accounts, 60 that ordered in months 0-5 (a third come back at ``back_at``), one lapsed."""
+def _silent_portfolio(back_at: int, every: int = 3):
+    """40 steady accounts, 60 that ordered in months 0-5 (one in ``every`` comes back at ``back_at``), one lapsed."""
     rows, ids = [], []
     for i in range(40):
         rows.append(np.full(T, 100.0))
@@ -29,7 +29,7 @@ def _silent_portfolio(back_at: int):
     for i in range(60):
         r = np.zeros(T)
         r[:6] = 50.0
-        if i % 3 == 0:
+        if i % every == 0:
             r[back_at:] = 50.0
         rows.append(r)
         ids.append(f"P{i:02d}")
@@ -48,23 +48,35 @@ def _select(y, ids, ev, **kw):
     )
 
 
-def test_a_lapsed_account_the_backtest_cannot_judge_carries_what_such_accounts_bought_back():
+def test_a_lapsed_account_the_backtest_cannot_judge_is_zero_with_a_range_where_most_such_accounts_stayed_away():
     y, ids = _silent_portfolio(back_at=25)
     sel = _select(y, ids, selection.build_evidence(y, ids, [T - 1 - H], H))
     i = list(ids).index("LAPSED")
     assert sel.method_words[i] == "lapsed: what such accounts bought back"
-    assert sel.mean[i].sum() > 0  # not zero: a fifth of accounts as silent came back in this history
+    # 14% of such silences ended in an order: nothing is the likeliest outcome (and the lowest absolute error)
+    assert sel.mean[i].sum() == 0
     assert sel.reason[i] == (
         "No order for 19 months, over four times its usual gap between orders: the backtest had too few accounts "
         "silent this long to judge, and in this history 60 accounts that had ordered in several months were silent "
         "19 months or more; 14% of those silences ended in an order within up to 5 months, and they bought 17.2% of "
-        "their former monthly level, so the forecast is its former monthly level (200) times 17.2%; its range starts at zero and reaches "
-        "what such accounts that came back bought."
+        "their former monthly level. Most such silences did not end in an order, so the forecast counts on nothing "
+        "from it (the likeliest outcome); its range starts at zero and reaches what such accounts that came back "
+        "bought."
     )
+    lo, hi = selection.returning_range(sel, 12)
+    assert lo[i] == 0.0 and hi[i] >= 12 * 200 * 0.5  # a return is in the range: up to what those that came back bought
+    assert np.isnan(np.delete(lo, i)).all()
+
+
+def test_a_lapsed_account_carries_its_share_of_a_return_where_most_such_accounts_came_back():
+    y, ids = _silent_portfolio(back_at=25, every=1)
+    sel = _select(y, ids, selection.build_evidence(y, ids, [T - 1 - H], H))
+    i = list(ids).index("LAPSED")
+    assert sel.method[i] == "returning" and sel.mean[i].sum() > 0
+    assert "so the forecast is its former monthly level (200) times" in sel.reason[i]
     assert np.isclose(sel.mean[i].sum(), 200 * sel.factor[i] * H)
     lo, hi = selection.returning_range(sel, 12)
-    assert lo[i] == 0.0 and hi[i] >= 12 * sel.mean[i, 0] * 2  # up to what an account that came back bought
-    assert np.isnan(np.delete(lo, i)).all()
+    assert lo[i] == 0.0 and hi[i] > sel.mean[i].sum()
 
 
 def test_a_lapsed_account_is_zero_where_no_account_as_silent_came_back_and_says_so():

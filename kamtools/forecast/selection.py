@@ -55,15 +55,18 @@ rest of the history is asked instead (:func:`history_returns`): at every month w
 it, the accounts silent :data:`SILENT_MONTHS` months or more, long against their own history (or
 after one ordering month), and what they bought next as a share of their former monthly level
 (:meth:`ReturnHistory.like`: silent at least as long as this account, one-month or repeat buyers
-as it is, at least :data:`MIN_CLASS_ROWS` accounts). The forecast is its former level times that
-share (method ``returning``), its range zero to what those that came back bought
-(:func:`returning_range`); zero where the share is under 1%, with the figure. CDNOW, 1,000
-customers (``bench_real_data.py --sample 1000 --heavy 0``): 6-month bias / MAE at 1997-12-31
-+1.4% / 18.47 -> +6.3% / 18.95 (47 accounts; the zeros had offset BTYD's over-forecast of the
-others), at 1998-01-31 -21.4% / 15.89 -> -15.0% / 16.81 (236 accounts, which then bought about
-what they were forecast: 1.6k against 1.6k on a sample); a zero is MAE's best guess for an account
-that most likely buys nothing, so MAE rises. Demo 300: 6-month MAE 34,978 -> 35,160 and 28,204 ->
-28,683 (8 and 16 accounts forecast 65k against 43k and 181k against 28k bought).
+as it is, at least :data:`MIN_CLASS_ROWS` accounts). Its range runs from zero to what those that came
+back bought (method ``returning``, :func:`returning_range`), and the reason gives the figures. The point
+forecast is its former level times that share only where most such silences ended in an order
+(:data:`RETURN_LIKELY`); else it stays zero, the likeliest outcome, and zero too where the share is
+under 1%. Carrying the share for every such account was measured and not kept: CDNOW, 1,000 customers
+(``bench_real_data.py --sample 1000 --heavy 0``), 6-month bias / MAE at 1997-12-31 +1.4% / 18.47 ->
++6.3% / 18.95 (47 accounts; the zeros had offset BTYD's over-forecast of the others), at 1998-01-31
+-21.4% / 15.89 -> -15.0% / 16.81 (236 accounts, which then bought about what they were forecast: 1.6k
+against 1.6k on a sample, but 12-21% of them bought anything, so a zero is nearer for most); demo 300:
+6-month MAE 34,978 -> 35,160 and 28,204 -> 28,683 (8 and 16 accounts forecast 65k against 43k and 181k
+against 28k bought). The pages no longer show such an account at 0 (range 0 to 0) with "no similar
+accounts coming back" beside a churn section saying 15-77% of them did.
 
 **Silent one-time buyers.** An account that ordered in one month of its history only and in
 none of the last :data:`SILENT_ONE_TIME_MONTHS` months, in a class the backtest did not see
@@ -1081,6 +1084,7 @@ def _every(months: float) -> str:
 
 
 MIN_SURVIVAL = 0.01  # a survival share under this forecasts a long-silent account zero (the lapsed rule's figures)
+RETURN_LIKELY = 0.5  # a lapsed account is forecast its share of a return only where most such silences ended in one
 
 
 def _silent_scale(i: int, gap: float, cx: _Context) -> tuple[str, float, str]:
@@ -1164,6 +1168,16 @@ def _returning(i: int, head: str, gap: float, cx: _Context) -> tuple[str, float,
     former = 0.0 if cx.paths.get("returning") is None else float(cx.paths["returning"][i, 0])
     if r.share < MIN_SURVIVAL or not former > 0:
         return "zero", 0.0, f"{head}: the backtest had too few accounts silent this long to judge, and {seen}."
+    if r.bought < RETURN_LIKELY:  # most such silences did not end in an order: nothing is the likeliest outcome
+        return (
+            "returning",
+            0.0,
+            (
+                f"{head}: the backtest had too few accounts silent this long to judge, and {seen}. Most such "
+                "silences did not end in an order, so the forecast counts on nothing from it (the likeliest "
+                "outcome); its range starts at zero and reaches what such accounts that came back bought."
+            ),
+        )
     return (
         "returning",
         float(min(r.share, 1.0)),
