@@ -78,7 +78,8 @@ def test_without_a_measure_of_survival_a_long_silent_account_is_forecast_zero(su
     row = summary_no_btyd.loc["STOPPED"]
     assert row["forecast_next_12m"] == 0
     assert row["forecast_method_reason"] == (
-        HEAD + ", and nothing in the history shows accounts silent this long coming back."
+        HEAD + ": the backtest had too few accounts silent this long to measure how many come back and no checked "
+        "buying-rhythm model gives its chance of ordering again, so the forecast counts on no return."
     )
 
 
@@ -107,7 +108,7 @@ def test_an_unchecked_p_alive_does_not_scale_the_forecast():
     )
     row = bundle_tables(_portfolio(), {"value_model": score})["forecast_summary"].set_index("account_id").loc["STOPPED"]
     assert row["forecast_next_12m"] == 0
-    assert row["forecast_method_reason"].endswith("nothing in the history shows accounts silent this long coming back.")
+    assert row["forecast_method_reason"].endswith("so the forecast counts on no return.")
 
 
 def test_a_survival_chance_under_1_percent_is_the_zero_forecast_not_a_few_cents():

@@ -112,8 +112,11 @@ from kamtools.forecast.selection import (
     _choose_on,
     btyd_fit,
     btyd_paths,
+    btyd_unusable,
     build_evidence,
+    returning_range,
     select,
+    short_range,
     silent_one_time,
     silent_ratios,
     total_range,
@@ -306,7 +309,11 @@ def _select(
         paths = {c: btyd_paths(orders, _month_end(months[c]), ids, horizon, family)}
         ev = build_evidence(y, ids, [c], horizon, None, paths)
     now_fit = btyd_fit(orders, _month_end(months[-1]), ids, fit_h, family)
+    unidentified = ev is None and btyd_unusable(now_fit)
+    if unidentified:  # without a check, a fit that gives every account about the same rate is not a forecast
+        now_fit = None
     now = None if now_fit is None else now_fit.paths
+    weeks, data_weeks = _order_weeks(orders, ids, _month_end(months[-1]), months[0])
     one_time_fit = None  # the modified BG/NBD for silent one-time buyers (kamtools.forecast.selection)
     if silent_one_time(y).any():
         one_time_fit = (
@@ -331,9 +338,21 @@ def _select(
         btyd_fit_now=now_fit,
         one_time_fit=one_time_fit,
         p_alive_checked=p_alive_checked,
+        order_weeks=weeks,
+        data_weeks=data_weeks,
+        btyd_unidentified=unidentified,
     )
     sel.btyd_now = now is not None  # the methods note compares what the choice compared
     return sel
+
+
+def _order_weeks(orders: pd.DataFrame, ids: np.ndarray, end: pd.Timestamp, start: pd.Timestamp) -> tuple:
+    """(weeks with an order per account in ``ids`` order, weeks from ``start`` to ``end``)."""
+    past = orders[(orders["order_date"] <= end) & (orders["net_revenue"] > 0)]
+    week = (past["order_date"] - pd.Timestamp(start)).dt.days // 7
+    counts = week.groupby(past["account_id"].astype(str)).nunique()
+    span = max((pd.Timestamp(end) - pd.Timestamp(start)).days + 1, 1) / 7.0
+    return counts.reindex(np.asarray(ids).astype(str)).fillna(0).to_numpy(dtype=float), float(span)
 
 
 class _ChosenForecaster:
@@ -397,6 +416,19 @@ def _pooled_comparison(sel: Selection) -> tuple[str, dict, dict, int, tuple[str,
     return best, factor, mae, int(common.sum()), available
 
 
+def _evidence_words(sel: Selection, m: str) -> str:
+    """The method's words as the backtest used it: where every origin had under 12 months of training, the
+    mean of the last 12 months was the mean of the months there were (so it is said)."""
+    ev = sel.evidence
+    if m != "level_12m" or ev is None or ev.origin is None or not len(ev.origin):
+        return METHOD_WORDS[m]
+    lo, hi = int(np.min(ev.origin)) + 1, int(np.max(ev.origin)) + 1
+    if hi >= 12:
+        return METHOD_WORDS[m]
+    months = f"{hi} months" if lo == hi else f"{lo} to {hi} months"
+    return f"mean of last 12 months (at the backtest's origin{'' if lo == hi else 's'}: the mean of the {months} there were)"
+
+
 def _methods_note(sel: Selection, lead: str = "Out of time", cases_of: str = "account-origins") -> str:
     """One sentence (a few at most) on the out-of-time comparison and what the accounts use.
 
@@ -415,7 +447,7 @@ def _methods_note(sel: Selection, lead: str = "Out of time", cases_of: str = "ac
         )
     best, factor, mae, cases, available = pooled
     order = [m for m in CANDIDATES if m in mae]
-    parts = [f"{METHOD_WORDS[m]} {money(mae[m])}" for m in order]
+    parts = [f"{_evidence_words(sel, m)} {money(mae[m])}" for m in order]
     h = sel.evidence.horizon
     text = (
         f"{lead} ({cases:,} {cases_of} where every method below could be checked; {h}-month totals, each "
@@ -503,8 +535,11 @@ def _range_sentence(sel: Selection, lead: str) -> str:
                 "checked against what similar accounts really bought."
             )
         return (
-            "The history is too short for a backtest, so the 80% range of an account's 12-month total is the "
-            "spread of its own months, not checked against what similar accounts really bought."
+            "The history is too short for a backtest and for a buying-rhythm model, so the 80% range of an "
+            "account's 12-month total comes from its own weeks with an order (its weekly rate from those weeks alone, "
+            "with its chance of no order; one order once, where no account has reordered yet, from zero to that "
+            "order every month), not checked against what similar accounts really bought: a month or two of orders "
+            "says little about the next year."
         )
     months = (
         ""
@@ -603,6 +638,13 @@ def _evidence_note(plan, sel: Selection, n_months: int, last_month: pd.Timestamp
     if plan.possible:
         return plan.note
     head = plan.note.split(", so its accuracy is not shown")[0].rstrip(".")
+    if sel.evidence is None and not np.any(np.asarray(sel.method) == "btyd"):
+        return (
+            f"{head}, and too short to compare even the simple methods out of time (that needs 4 months), and no "
+            "buying-rhythm model could be fitted that tells accounts apart, so each account gets its mean over the "
+            "months of the data (an account with one order, where no account has reordered yet, that order once "
+            "in the next 12 months; zero where it has lapsed), unchecked, and no accuracy is shown."
+        )
     if sel.evidence is None:
         return (
             f"{head}, and too short to compare even the simple methods out of time (that needs 4 months), so each "
@@ -805,6 +847,9 @@ def _total_range(m: np.ndarray, s: np.ndarray, dof: np.ndarray, sel: Selection) 
     q = _upper_quantile(0.9, dof)
     lo, hi = np.maximum(m - q * s, 0.0), m + q * s
     r_lo, r_hi = total_range(sel, m, HORIZON)
+    for b_lo, b_hi in (returning_range(sel, HORIZON), short_range(sel, m, HORIZON)):
+        back = np.isfinite(b_lo)  # a lapsed account on what such accounts bought back; the window mean's own range
+        r_lo[back], r_hi[back] = b_lo[back], b_hi[back]
     has = np.isfinite(r_lo) & np.isfinite(r_hi) & (m >= 0)
     lo[has] = np.minimum(r_lo[has], m[has])
     hi[has] = np.maximum(r_hi[has], m[has])

@@ -1,0 +1,163 @@
+"""Short histories, lapsed accounts and spikes read truthfully (issue 17, helper SHORT).
+
+* a lapsed account the backtest cannot judge carries what accounts as silent bought back in the history
+  (not zero), with a range from zero; where none came back it is zero and the reason gives that figure;
+* one order day with nobody reordering: the order once in the next 12 months, range zero to every month;
+* a BTYD fit with one common purchase rate is not used without a check;
+* a spike of an account ordering in a month or two per half-year counts as a usual month, and is named;
+* a one-month buyer's silence is not compared with a gap between orders it never had.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from kamtools.forecast import selection
+from kamtools.forecast.accounts import _evidence_words
+
+T, H = 30, 6
+
+
+def _silent_portfolio(back_at: int, every: int = 3):
+    """40 steady accounts, 60 that ordered in months 0-5 (one in ``every`` comes back at ``back_at``), one lapsed."""
+    rows, ids = [], []
+    for i in range(40):
+        rows.append(np.full(T, 100.0))
+        ids.append(f"S{i:02d}")
+    for i in range(60):
+        r = np.zeros(T)
+        r[:6] = 50.0
+        if i % every == 0:
+            r[back_at:] = 50.0
+        rows.append(r)
+        ids.append(f"P{i:02d}")
+    r = np.zeros(T)
+    r[:11] = 200.0
+    rows.append(r)
+    ids.append("LAPSED")
+    return np.array(rows), np.array(ids)
+
+
+def _select(y, ids, ev, **kw):
+    h = H if ev is not None else 12
+    mean = np.repeat(np.nan_to_num(y[:, -1:]), h, axis=1)
+    return selection.select(
+        y, ids, mean, {80: mean * 0.8, 95: mean * 0.7}, {80: mean * 1.2, 95: mean * 1.3}, mean * 0.15, ev, None, **kw
+    )
+
+
+def test_a_lapsed_account_the_backtest_cannot_judge_is_zero_with_a_range_where_most_such_accounts_stayed_away():
+    y, ids = _silent_portfolio(back_at=25)
+    sel = _select(y, ids, selection.build_evidence(y, ids, [T - 1 - H], H))
+    i = list(ids).index("LAPSED")
+    assert sel.method_words[i] == "lapsed: what such accounts bought back"
+    # 14% of such silences ended in an order: nothing is the likeliest outcome (and the lowest absolute error)
+    assert sel.mean[i].sum() == 0
+    assert sel.reason[i] == (
+        "No order for 19 months, over four times its usual gap between orders: the backtest had too few accounts "
+        "silent this long to judge, and in this history 60 accounts that had ordered in several months were silent "
+        "19 months or more; 14% of those silences ended in an order within up to 5 months, and they bought 17.2% of "
+        "their former monthly level. Most such silences did not end in an order, so the forecast counts on nothing "
+        "from it (the likeliest outcome); its range starts at zero and reaches what such accounts that came back "
+        "bought."
+    )
+    lo, hi = selection.returning_range(sel, 12)
+    assert lo[i] == 0.0 and hi[i] >= 12 * 200 * 0.5  # a return is in the range: up to what those that came back bought
+    assert np.isnan(np.delete(lo, i)).all()
+
+
+def test_a_lapsed_account_carries_its_share_of_a_return_where_most_such_accounts_came_back():
+    y, ids = _silent_portfolio(back_at=25, every=1)
+    sel = _select(y, ids, selection.build_evidence(y, ids, [T - 1 - H], H))
+    i = list(ids).index("LAPSED")
+    assert sel.method[i] == "returning" and sel.mean[i].sum() > 0
+    assert "so the forecast is its former monthly level (200) times" in sel.reason[i]
+    assert np.isclose(sel.mean[i].sum(), 200 * sel.factor[i] * H)
+    lo, hi = selection.returning_range(sel, 12)
+    assert lo[i] == 0.0 and hi[i] > sel.mean[i].sum()
+
+
+def test_a_lapsed_account_is_zero_where_no_account_as_silent_came_back_and_says_so():
+    y, ids = _silent_portfolio(back_at=16)  # they came back after 10 months; none after 19
+    sel = _select(y, ids, selection.build_evidence(y, ids, [T - 1 - H], H))
+    i = list(ids).index("LAPSED")
+    assert sel.method[i] == "zero" and sel.mean[i].sum() == 0
+    assert (
+        "in this history 40 accounts that had ordered in several months were silent 19 months or more; 0% of"
+        in (sel.reason[i])
+    )
+    assert "shows no similar accounts coming back" not in sel.reason[i]
+
+
+def test_one_order_day_where_nobody_reordered_is_that_order_once_with_a_range_from_zero():
+    y = np.array([[72.0], [15.0], [300.0]])
+    ids = np.array(["A", "B", "C"])
+    sel = _select(y, ids, None, order_weeks=np.ones(3), data_weeks=17 / 7)
+    assert set(sel.method) == {"window_mean"}
+    assert np.allclose(sel.mean.sum(axis=1), [72.0, 15.0, 300.0])  # once in 12 months, not 12 times
+    assert sel.reason[0].startswith(
+        "Ordered in one week only in the 1 month of the data, and no account of the portfolio has ordered in two "
+        "different weeks yet, so nothing shows how often accounts reorder"
+    )
+    lo, hi = selection.short_range(sel, sel.mean.sum(axis=1), 12)
+    assert np.allclose(lo, 0.0) and np.allclose(hi, [864.0, 180.0, 3600.0])
+
+
+def test_where_some_accounts_reordered_the_window_mean_stays_and_its_range_comes_from_its_own_weeks():
+    y = np.array([[100.0], [400.0], [50.0]])
+    ids = np.array(["A", "B", "C"])
+    sel = _select(y, ids, None, order_weeks=np.array([1.0, 4.0, 2.0]), data_weeks=31 / 7, btyd_unidentified=True)
+    assert np.allclose(sel.mean.sum(axis=1), [1200.0, 4800.0, 600.0])
+    assert sel.reason[0].endswith(
+        "A buying-rhythm model was fitted, but so short a history does not determine it: it gives every account "
+        "about the same number of purchases, so it is not used."
+    )
+    m = sel.mean.sum(axis=1)
+    lo, hi = selection.short_range(sel, m, 12)
+    assert (lo < m).all() and (hi > m).all()
+    # one week says less than four: a wider range, as a multiple of the forecast
+    assert hi[0] / lo[0] > hi[1] / lo[1]
+
+
+def test_a_btyd_fit_with_one_common_rate_is_unusable_without_a_check():
+    def fit(shape, status="identified"):
+        n = len(shape)
+        return selection.BtydNow(np.zeros((n, 1)), np.zeros((n, 1)), np.asarray(shape, float), np.ones(n), status)
+
+    assert selection.btyd_unusable(fit([4.2e6, 4.2e6 + 3]))  # no heterogeneity: every account the same rate
+    # rates that still vary keep the fit, even where its other parameters are at the edge
+    assert not selection.btyd_unusable(fit([0.5, 3.5], "unidentified"))
+    assert not selection.btyd_unusable(fit([0.5, 3.5])) and not selection.btyd_unusable(None)
+
+
+def test_a_spike_of_a_sparse_buyer_counts_as_a_usual_month_and_is_named():
+    sparse = [100.0, 0, 120, 0, 110, 0, 0, 0, 0, 0, 3000.0, 0]  # one ordering month in its last 6
+    steady = [100.0, 120, 110, 100, 3000.0, 105, 100, 110, 120, 100, 100, 105]
+    capped, mask = selection.cap_spikes(np.array([sparse, steady]))
+    assert mask[0, 10] and capped[0, 10] == 115.0  # its median ordering month
+    assert mask[1, 4] and capped[1, 4] == 3 * 105.0  # an account ordering most months keeps the cap
+    notes = selection.spike_notes(np.array([sparse, steady]), np.array(["recent_mean", "recent_mean"]))
+    assert (
+        "Its largest month (3.0k) was over 3 times its usual ordering month and counts as 115 in the mean" in (notes[0])
+    )
+    assert notes[1] == ""  # its spike lies outside the 6 months its mean reads
+
+
+def test_a_one_month_buyers_silence_is_counted_in_months_without_an_order_and_not_against_a_gap():
+    assert selection._one_time_reason(11, True).startswith("Ordered in one month only, none in the last 11 months:")
+    c = selection.ClassChoice("zero", {}, {}, 0, True, np.nan)
+    once = selection._lapsed_reason(14, c, once=True)
+    assert once.startswith("No order for 14 months after ordering in one month only")
+    assert "usual gap" not in once
+
+
+def test_the_methods_note_says_the_mean_of_last_12_months_was_the_mean_of_the_months_there_were():
+    sel = SimpleNamespace(evidence=SimpleNamespace(origin=np.array([4, 4])))
+    assert _evidence_words(sel, "level_12m") == (
+        "mean of last 12 months (at the backtest's origin: the mean of the 5 months there were)"
+    )
+    assert _evidence_words(SimpleNamespace(evidence=SimpleNamespace(origin=np.array([13]))), "level_12m") == (
+        "mean of last 12 months"
+    )
