@@ -161,3 +161,16 @@ def test_the_methods_note_says_the_mean_of_last_12_months_was_the_mean_of_the_mo
     assert _evidence_words(SimpleNamespace(evidence=SimpleNamespace(origin=np.array([13]))), "level_12m") == (
         "mean of last 12 months"
     )
+
+
+def test_the_page_names_a_lapsed_accounts_method_in_a_sentence_a_reader_can_follow():
+    import pandas as pd
+
+    from kamtools.sections.forecast import method_sentence
+
+    row = pd.Series({"method": selection.METHOD_WORDS["returning"], "method_reason": "No order for 12 months."})
+    text = method_sentence(row, "Theta")
+    assert text.startswith(
+        "This account is treated as lapsed, and its forecast reads what accounts as silent bought back."
+    )
+    assert "uses the lapsed" not in text

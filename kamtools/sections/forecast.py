@@ -160,6 +160,8 @@ def method_sentence(row: pd.Series, model_words: str) -> str:
         head = f"The forecast uses the kamtools model ({model_words})"
     elif method == "lapsed: zero":
         head = "The forecast is zero: this account is treated as lapsed"
+    elif method == "lapsed: what such accounts bought back":
+        head = "This account is treated as lapsed, and its forecast reads what accounts as silent bought back"
     else:
         head = f"The forecast uses the {method} instead of the kamtools model"
     return f"{head}. {reason}" if reason else f"{head}."
