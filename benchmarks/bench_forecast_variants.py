@@ -40,6 +40,23 @@ set" in ``bench_real_data.py``): where the backtest has two origins or more (on 
   larger portfolio's one-window backtest gives it;
 * ``K no own override`` - no account's own backtest overrides its class's choice.
 
+Added 2026-12-05 (FORECAST17, "Shrinking each class's evidence toward the portfolio's" in
+``bench_real_data.py``; not kept): every class's choice (``_choose_on`` on a class of at
+least ``MIN_CLASS_ROWS`` rows, not the portfolio's own) made after empirical Bayes
+shrinkage toward the whole portfolio (:func:`class_shrink`):
+
+* ``L EB class shrink`` - each method's log calibration factor (sampling variance by the
+  ratio estimator's delta method) and its log MAE relative to the mean of the class's
+  methods (variance var(|error|) / (n MAE^2)) pulled toward the portfolio's, weighted by
+  the spread between classes (method of moments, at least ``SHRINK_MIN_SPREAD``) against
+  the class's sampling variance; the shrunk factors calibrate, the shrunk MAE chooses;
+* ``L factors only`` / ``L MAE only`` - one of the two;
+* ``L MAE in the margin only`` - the raw MAE ranks, the shrunk MAE decides only whether a
+  strongly corrected method wins by ``CORRECTION_MARGIN``.
+
+The inputs of ``select`` can be pickled once per case (``recording_select``: its ``args``,
+``kwargs``, the actuals and the baselines' scores) and a variant rerun on them in seconds.
+
 Usage::
 
     python benchmarks/bench_forecast_variants.py                    # 2,000 sample (seeds 1, 2), top 500, demo
@@ -78,6 +95,7 @@ COMBINATIONS = {
 }
 TAUS = np.linspace(0.02, 0.98, 97)
 _CHOOSE_BY_CLASS = sel_mod.choose_by_class  # the unpatched class choice
+_CHOOSE_ON = sel_mod._choose_on  # ... and its comparison
 N_MAX, GAP_MAX = 6, 12  # chain states: ordering months 0..6+, months since the last order 0..12+ (13: none yet)
 
 
@@ -200,6 +218,148 @@ def eb_factors(ev, available, out, pooled) -> None:
             if out[k].method == m:
                 w = tau2 / (tau2 + vk)
                 out[k].factor = {**out[k].factor, m: float(np.exp(w * lk + (1 - w) * lp))}
+
+
+# ---------------------------------------------------------------------------------------
+# L: each class's factors and relative MAE shrunk towards the portfolio's before its choice
+# ---------------------------------------------------------------------------------------
+SHRINK_MIN_SPREAD = 1e-4  # the least spread between classes (log scale) the shrinkage assumes
+PAIRED_VARIANCE = True  # the relative MAE's sampling variance from paired errors (False: as if independent)
+
+
+def _shrunk(x: float, v: float, target: float, tau2: float) -> float:
+    """Empirical Bayes: ``x`` (sampling variance ``v``) pulled towards ``target`` (spread ``tau2`` between classes)."""
+    if not (np.isfinite(x) and np.isfinite(target)):
+        return x
+    w = tau2 / (tau2 + v) if np.isfinite(v) else 0.0
+    return float(w * x + (1 - w) * target)
+
+
+def choose_on_shrunk(ev, rows, available, prior=None, stats=None, gate_only=False):
+    """:func:`kamtools.forecast.selection._choose_on` with empirical Bayes shrinkage.
+
+    ``prior``: per method the portfolio's log factor and log MAE with their spread between
+    classes; the class's log factors and its methods' log MAE relative to their mean are
+    pulled towards the portfolio's, each weighted by its sampling variance against the spread
+    (the factor's by the ratio estimator's delta method, the MAE's as var(|error|) / (n MAE^2)).
+    ``stats`` receives the raw values. ``gate_only``: the shrunk MAE decides only the margin a
+    strongly corrected method must win by (``CORRECTION_MARGIN``), not the ranking.
+    """
+    act = ev.actual[rows].sum(axis=1)
+    ok = {m: np.all(np.isfinite(ev.paths[m][rows]), axis=1) for m in available}
+    enough = max(1, min(sel_mod.MIN_COMPARE_ROWS, len(rows)))
+    methods = [m for m in available if ok[m].sum() >= enough]
+    if not methods:
+        return "recent_mean", {}, {}
+    while True:
+        common = np.logical_and.reduce([ok[m] for m in methods])
+        if common.sum() >= enough or len(methods) == 1:
+            break
+        methods.remove(min(methods, key=lambda m: ok[m].sum()))
+    factor, mae = {}, {}
+    for m in available:
+        if not ok[m].any():
+            continue
+        tot = ev.paths[m][rows][ok[m]].sum(axis=1)
+        factor[m] = sel_mod._factor(act[ok[m]], tot)
+        if factor[m] > 0:
+            lf, v = float(np.log(factor[m])), _log_ratio_var(act[ok[m]], tot) if ok[m].sum() >= 2 else np.inf
+            if stats is not None:
+                stats.setdefault("factor", {})[m] = (lf, v)
+            if prior is not None and m in prior["factor"]:
+                target, tau2 = prior["factor"][m]
+                factor[m] = float(np.clip(np.exp(_shrunk(lf, v, target, tau2)), *sel_mod.FACTOR_BOUNDS))
+    silent = [m for m in methods if np.sum(ev.paths[m][rows][ok[m]]) <= 0 < np.sum(act[ok[m]])]
+    methods = [m for m in methods if m not in silent] or methods
+    err = {}
+    for m in methods:
+        tot = ev.paths[m][rows][common].sum(axis=1) * factor[m]
+        err[m] = np.abs(tot - act[common])
+        mae[m] = float(np.mean(err[m])) if common.any() else np.inf
+    score = dict(mae)
+    pos = [m for m in methods if np.isfinite(mae[m]) and mae[m] > 0]
+    n = int(common.sum())
+    if len(pos) > 1 and n > 1:
+        logs = {m: float(np.log(mae[m])) for m in pos}
+        centre = float(np.mean(list(logs.values())))
+        if PAIRED_VARIANCE:  # delta method on the paired rows: the methods' errors move together
+            mean_rel = np.mean([err[m] / mae[m] for m in pos], axis=0)
+            rel = {m: (logs[m] - centre, float(np.var(err[m] / mae[m] - mean_rel, ddof=1) / n)) for m in pos}
+        else:
+            rel = {m: (logs[m] - centre, float(np.var(err[m], ddof=1) / n / mae[m] ** 2)) for m in pos}
+        if stats is not None:
+            stats["mae"] = rel
+        known = [m for m in pos if prior is not None and m in prior["mae"]]
+        if len(known) > 1:
+            p_centre = float(np.mean([prior["mae"][m][0] for m in known]))
+            for m in known:
+                x, v = rel[m]
+                score[m] = float(np.exp(centre + _shrunk(x, v, prior["mae"][m][0] - p_centre, prior["mae"][m][1])))
+    rank = mae if gate_only else score
+    cands = sel_mod.CANDIDATES
+    best = min(methods, key=lambda m: (rank[m], cands.index(m)))
+    lo, hi = sel_mod.WELL_CALIBRATED
+    steady = [m for m in methods if lo <= factor[m] <= hi]
+    if best not in steady and steady:
+        alt = min(steady, key=lambda m: (rank[m], cands.index(m)))
+        if score[best] > (1 - sel_mod.CORRECTION_MARGIN) * score[alt]:
+            best = alt
+    return best, factor, mae
+
+
+def class_prior(ev, available, parts=("factor", "mae")) -> dict:
+    """L: the portfolio's log factor and log MAE per method, each with its spread between the
+    classes of at least ``MIN_CLASS_ROWS`` rows (method of moments: the mean squared distance
+    of their raw values from the portfolio's less their mean sampling variance, at least
+    ``SHRINK_MIN_SPREAD``)."""
+    _, p_factor, p_mae = _CHOOSE_ON(ev, np.arange(len(ev.account)), available)
+    raw = []
+    for k in np.unique(ev.klass):
+        rows = np.flatnonzero(ev.klass == k)
+        if len(rows) >= sel_mod.MIN_CLASS_ROWS:
+            st: dict = {}
+            choose_on_shrunk(ev, rows, available, stats=st)
+            raw.append(st)
+    prior: dict = {"factor": {}, "mae": {}}
+    for m, f in p_factor.items():
+        items = [st["factor"][m] for st in raw if m in st.get("factor", {}) and np.isfinite(st["factor"][m][1])]
+        if "factor" in parts and f > 0 and len(items) >= 2:
+            t = float(np.log(f))
+            spread = np.mean([(x - t) ** 2 for x, _ in items]) - np.mean([v for _, v in items])
+            prior["factor"][m] = (t, max(float(spread), SHRINK_MIN_SPREAD))
+    known = [m for m in p_mae if np.isfinite(p_mae[m]) and p_mae[m] > 0]
+    for m in known if "mae" in parts else ():
+        items = []
+        for st in raw:
+            rel = st.get("mae", {})
+            both = [o for o in rel if o in known]
+            if m in rel and len(both) > 1 and np.isfinite(rel[m][1]):
+                t = np.log(p_mae[m]) - np.mean([np.log(p_mae[o]) for o in both])
+                items.append((rel[m][0] - t, rel[m][1]))
+        if len(items) >= 2:
+            spread = np.mean([d**2 for d, _ in items]) - np.mean([v for _, v in items])
+            prior["mae"][m] = (float(np.log(p_mae[m])), max(float(spread), SHRINK_MIN_SPREAD))
+    return prior
+
+
+@contextlib.contextmanager
+def class_shrink(parts=("factor", "mae"), gate_only=False):
+    """L: every class's choice (not the portfolio's) made on shrunk factors and MAE (restored on exit)."""
+    cache: dict = {}
+
+    def choose(ev, rows, available):
+        if len(rows) == len(ev.account):
+            return _CHOOSE_ON(ev, rows, available)
+        key = (id(ev), tuple(available))
+        if key not in cache:
+            cache[key] = class_prior(ev, available, parts)
+        return choose_on_shrunk(ev, rows, available, cache[key], gate_only=gate_only)
+
+    sel_mod._choose_on = choose
+    try:
+        yield
+    finally:
+        sel_mod._choose_on = _CHOOSE_ON
 
 
 def later_evidence(y, ids, horizon_ev: int, orders, family: str, as_of: pd.Timestamp):
@@ -493,6 +653,15 @@ def run_case(label: str, full, ids, as_of: str, horizon: int) -> pd.DataFrame:
     with no_own_override():
         s_k = sel_mod.select(*args, **kwargs)
     add("K no own override", frame(s_k.ids, s_k.mean, s_k.lo[80], s_k.hi[80], horizon))
+    for name, parts, gate in (
+        ("L EB class shrink", ("factor", "mae"), False),
+        ("L factors only", ("factor",), False),
+        ("L MAE only", ("mae",), False),
+        ("L MAE in the margin only", ("mae",), True),
+    ):
+        with class_shrink(parts, gate):
+            s_l = sel_mod.select(*args, **kwargs)
+        add(name, frame(s_l.ids, s_l.mean, s_l.lo[80], s_l.hi[80], horizon))
     print(f"  [{label} {as_of}: {time.perf_counter() - t0:.0f} s]", flush=True)
     return pd.DataFrame(rows)
 
