@@ -171,6 +171,13 @@ INTENDED: dict[str, str] = {}
 # estimate below what was bought) is not quoted in the threat reason, which gives the revenue change instead.
 # Only this entry written, from a checkout of the commits.
 
+# Seventh session of issue 17 (written from a clean clone of 90eda51; every other entry matched): the forecast_*
+# entries, accounts, churn (revenue_at_risk, risk_base_12m) and plan_* (their money figures) follow the spike rule
+# for sparse buyers (an account ordering in under 3 of its last 6 months counts a spike as its median ordering month,
+# and the reason names it) and the 12-month range that reads the account's own steadiness (forecast_summary and
+# accounts lo/hi, forecast_accuracy coverage_total_80, forecast_backtest coverage_total_80_chosen);
+# health_components (sentence) counts with formatting.counted ('1 day', not '1 days').
+
 
 def _cell_text(series: pd.Series) -> pd.Series:
     """Each value as text, floats rounded to 6 significant digits (-0 and 0 alike)."""
