@@ -1407,6 +1407,16 @@ def total_ratios(ev: Evidence, klass: np.ndarray, method: np.ndarray, factor: np
     :data:`MIN_CLASS_ROWS` rows), its method calibrated as its own forecast is; sorted. None for the zero
     forecast and where fewer than :data:`MIN_TOTAL_ROWS` rows had a forecast total. Accounts sharing
     class, method and factor share one array."""
+    return _class_total_ratios(ev, klass, method, factor, months, lambda r, rows: np.sort(r))
+
+
+def _class_total_ratios(
+    ev: Evidence, klass: np.ndarray, method: np.ndarray, factor: np.ndarray, months: int, summarise
+) -> list:
+    """Per account, ``summarise(ratios, rows)`` of the actual / forecast totals of its first ``months`` months
+    over the backtest rows of its class that had a forecast total (``rows``: their evidence row numbers), its
+    method calibrated as its own forecast is; None for the zero forecast and under :data:`MIN_TOTAL_ROWS` such
+    rows. Accounts sharing class, method and factor share one result."""
     h = max(1, min(int(months), ev.horizon))
     out: list = [None] * len(method)
     cache: dict = {}
@@ -1418,7 +1428,7 @@ def total_ratios(ev: Evidence, klass: np.ndarray, method: np.ndarray, factor: np
             ok = np.all(np.isfinite(f), axis=1) & (np.nansum(f, axis=1) > 0)
             cache[key] = None
             if ok.sum() >= MIN_TOTAL_ROWS:
-                cache[key] = np.sort(ev.actual[rows][ok][:, :h].sum(axis=1) / f[ok].sum(axis=1))
+                cache[key] = summarise(ev.actual[rows][ok][:, :h].sum(axis=1) / f[ok].sum(axis=1), rows[ok])
         out[i] = cache[key]
     return out
 
@@ -1535,22 +1545,12 @@ def total_scores(
     spread at its origin (``spread``, :func:`own_spreads`), and the share of rows that bought nothing: what
     similar accounts reached in units of their own steadiness, which times an account's own spread gives its
     log multiples (a steady account's range narrows, an erratic one's widens). None where total_ratios is."""
-    h = max(1, min(int(months), ev.horizon))
-    out: list = [None] * len(method)
-    cache: dict = {}
-    for i in np.flatnonzero(method != "zero"):
-        rows, k = _class_rows(ev, klass[i])
-        key = (k, method[i], factor[i])
-        if key not in cache:
-            f = factor[i] * ev.paths[method[i]][rows][:, :h]
-            ok = np.all(np.isfinite(f), axis=1) & (np.nansum(f, axis=1) > 0)
-            cache[key] = None
-            if ok.sum() >= MIN_TOTAL_ROWS:
-                r = ev.actual[rows][ok][:, :h].sum(axis=1) / f[ok].sum(axis=1)
-                bought = r > 0
-                cache[key] = (np.sort(np.log(r[bought]) / spread[rows][ok][bought]), float(np.mean(~bought)))
-        out[i] = cache[key]
-    return out
+
+    def in_units(r: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, float]:
+        bought = r > 0
+        return np.sort(np.log(r[bought]) / spread[rows][bought]), float(np.mean(~bought))
+
+    return _class_total_ratios(ev, klass, method, factor, months, in_units)
 
 
 @dataclass
