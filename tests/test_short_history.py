@@ -501,11 +501,16 @@ def test_a_single_first_month_is_not_extrapolated_and_its_range_includes_zero(tm
     ids = np.array(sorted(portfolio.accounts["account_id"]))
     fit = btyd_fit(portfolio.orders, pd.Timestamp("2026-03-31"), ids, 12, "bg_nbd")
     family_fit = btyd_fit(portfolio.orders, pd.Timestamp("2026-03-31"), ids, 12, "mbg_nbd")
-    own = {float(f.paths[0].sum()) for f in (fit, family_fit) if f is not None}
-    assert any(abs(row["forecast_next_12m"] - v) < 1e-6 * max(v, 1.0) for v in own)
+    own = {name: float(f.paths[0].sum()) for name, f in (("bg_nbd", fit), ("mbg_nbd", family_fit)) if f is not None}
+    used = [name for name, v in own.items() if abs(row["forecast_next_12m"] - v) < 1e-6 * max(v, 1.0)]
+    assert used
     assert row["forecast_next_12m"] < 0.5 * 221 * 12
-    value = bundle.table("value").set_index("account_id").loc["N000", "expected_value_12m"]
-    assert abs(row["forecast_next_12m"] / value - 1) < 0.25
+    from kamtools.forecast.accounts import btyd_family
+
+    if btyd_family(bundle.table("value_model")) in used:  # the value stage's family (where the optimiser left it
+        # usable: on scipy 1.13 its MBG/NBD runs to a common rate here and the forecast takes the BG/NBD instead)
+        value = bundle.table("value").set_index("account_id").loc["N000", "expected_value_12m"]
+        assert abs(row["forecast_next_12m"] / value - 1) < 0.25
     # its 80% range starts at zero: it may well buy nothing (and the forecast lies inside)
     assert row["forecast_next_12m_lo_80"] == 0 and row["forecast_next_12m_hi_80"] >= row["forecast_next_12m"]
     # what the account page shows

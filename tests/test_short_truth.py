@@ -174,3 +174,29 @@ def test_the_page_names_a_lapsed_accounts_method_in_a_sentence_a_reader_can_foll
         "This account is treated as lapsed, and its forecast reads what accounts as silent bought back."
     )
     assert "uses the lapsed" not in text
+
+
+def test_without_a_check_the_other_btyd_family_is_asked_before_the_btyd_is_given_up(tmp_path, monkeypatch):
+    """On a 3-month acquisition cohort the MBG/NBD fit runs to a common purchase rate (Gamma shape in the millions)
+    while the BG/NBD still tells accounts apart; which one the value stage chooses depends on the optimiser (scipy
+    1.13 chose the MBG/NBD). The forecast then takes the BG/NBD's expected value, not every account's mean month
+    carried on for 12 months (the first-month extrapolation issue 17 found)."""
+    import pandas as pd
+    import test_short_history as short
+
+    from kamtools.bundle import analyze
+    from kamtools.forecast import accounts
+
+    portfolio = short._acquisition_cohort(tmp_path / "data")
+    ids = np.array(sorted(portfolio.accounts["account_id"]))
+    end = pd.Timestamp("2026-03-31")
+    assert selection.btyd_unusable(selection.btyd_fit(portfolio.orders, end, ids, 12, "mbg_nbd"))
+    bg = selection.btyd_fit(portfolio.orders, end, ids, 12, "bg_nbd")
+    assert not selection.btyd_unusable(bg)
+    monkeypatch.setattr(accounts, "btyd_family", lambda value_model: "mbg_nbd")  # as the value stage chose on 1.13
+    bundle = analyze(portfolio, tmp_path / "bundle", stages=["value", "forecast"], progress=False)
+    row = bundle.table("forecast_summary").set_index("account_id").loc["N000"]
+    assert row["forecast_method"] == "BTYD expected value"
+    assert abs(row["forecast_next_12m"] - float(bg.paths[list(ids).index("N000")].sum())) < 1e-6
+    total = bundle.table("forecast_summary")["forecast_next_12m"].sum()
+    assert total < 0.5 * portfolio.orders["net_revenue"].sum() / 3 * 12
