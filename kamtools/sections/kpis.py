@@ -60,14 +60,20 @@ def returns_card(row: dict, currency: str | None = None) -> tuple[str, str, str]
     return ("Returns and credit notes, 12 months", text, status)
 
 
-def kpi_cards(row: dict, currency: str | None = None) -> list[tuple[str, str, str]]:
+def kpi_cards(row: dict, currency: str | None = None, as_of: object = None) -> list[tuple[str, str, str]]:
     """The headline KPI cards of one account's ``kpis`` row as (label, text, status); the revenue
-    amounts in ``currency`` (the bundle's), so they read as on page one and the index."""
+    amounts in ``currency`` (the bundle's), so they read as on page one and the index. With ``as_of`` the
+    year-to-date cards say to which date they count (as the overview's do)."""
     cards: list[tuple[str, str, str]] = []
     g = _num(row, "growth_ytd_pct")
+    ytd_label, att_label, vs = "Revenue YTD", "Target attainment (pace)", "vs last year"
+    if as_of is not None:
+        year, when = pd.Timestamp(as_of).year, f"1 Jan-{formatting.day(as_of)}"
+        ytd_label, vs = f"Revenue booked {when}", f"vs the same months of {year - 1}"
+        att_label = f"Target attainment so far (pace): booked {when} / the {year} target"
     cards.append(
         (
-            "Revenue YTD" + ("" if math.isnan(g) else f" ({_pct(g, True)} vs last year)"),
+            ytd_label + ("" if math.isnan(g) else f" ({_pct(g, True)} {vs})"),
             _m(_num(row, "revenue_ytd"), currency),
             "" if math.isnan(g) else ("good" if g >= 0 else "warn" if g > -0.15 else "bad"),
         )
@@ -82,7 +88,7 @@ def kpi_cards(row: dict, currency: str | None = None) -> list[tuple[str, str, st
         status = "" if math.isnan(pace) else ("good" if pace >= 1 else "warn" if pace >= 0.8 else "bad")
         cards.append(
             (
-                "Target attainment (pace)",
+                att_label,
                 f"{formatting.attainment(_num(row, 'target_attainment'), 'n/a')} ({formatting.attainment(pace, 'n/a')})",
                 status,
             )
@@ -144,7 +150,7 @@ def account_section(acct) -> None:
         display.not_available("No KPIs were computed for this account.")
         return
     row = kpis.iloc[0].to_dict()
-    display.kpi_cards(kpi_cards(row, formatting.currency_of(acct.bundle)))
+    display.kpi_cards(kpi_cards(row, formatting.currency_of(acct.bundle), acct.as_of))
     show_notes(acct.bundle, "kpis")
 
     _health(acct)
