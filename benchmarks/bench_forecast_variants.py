@@ -54,6 +54,17 @@ shrinkage toward the whole portfolio (:func:`class_shrink`):
 * ``L MAE in the margin only`` - the raw MAE ranks, the shrunk MAE decides only whether a
   strongly corrected method wins by ``CORRECTION_MARGIN``.
 
+Added 2026-12-06 (CHOICE, "Noise gates on the class choice" in ``bench_real_data.py``; not
+kept): every class's choice (not the portfolio's own) by :func:`choose_on_gated`:
+
+* ``M paired gate, 2 s.e.`` - a strongly corrected method replaces the best well-calibrated one
+  only when it wins by ``CORRECTION_MARGIN`` plus two standard errors of the paired mean
+  difference of the rows' absolute errors;
+* ``M factor's 2 s.e. reach the band`` - a method counts as well calibrated when two standard
+  errors of its factor (ratio estimator) reach ``WELL_CALIBRATED``;
+* ``M nearest to the band`` - where no method is well calibrated, the one whose factor is
+  nearest to it plays that part in the margin test.
+
 The inputs of ``select`` can be pickled once per case (``recording_select``: its ``args``,
 ``kwargs``, the actuals and the baselines' scores) and a variant rerun on them in seconds.
 
@@ -362,6 +373,85 @@ def class_shrink(parts=("factor", "mae"), gate_only=False):
         sel_mod._choose_on = _CHOOSE_ON
 
 
+def _paired_se(a: np.ndarray, b: np.ndarray) -> float:
+    """Standard error of the mean of the paired differences ``a - b`` (0 with fewer than two pairs)."""
+    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    return float(np.std(d, ddof=1) / np.sqrt(len(d))) if len(d) > 1 else 0.0
+
+
+def _factor_se(act: np.ndarray, tot: np.ndarray, factor: float) -> float:
+    """Standard error of the ratio estimate ``sum(act) / sum(tot)`` over the rows (inf under two rows)."""
+    s = float(np.sum(tot))
+    if s <= 0 or len(act) < 2:
+        return np.inf
+    r = act - factor * tot
+    return float(np.sqrt(len(r) / (len(r) - 1) * np.sum(r**2)) / s)
+
+
+def choose_on_gated(ev, rows, available, z_gain=2.0, z_factor=0.0, nearest=False):
+    """:func:`kamtools.forecast.selection._choose_on` with the switch away from a well-calibrated method
+    demanding evidence beyond noise (M): the corrected method must beat it by ``CORRECTION_MARGIN`` plus
+    ``z_gain`` standard errors of the paired mean difference of the rows' absolute errors; a method counts as
+    well calibrated when its factor's ``z_factor`` standard errors (ratio estimator) reach
+    ``WELL_CALIBRATED``; ``nearest``: where no method is, the one whose factor is nearest to it plays that role.
+    """
+    act = ev.actual[rows].sum(axis=1)
+    ok = {m: np.all(np.isfinite(ev.paths[m][rows]), axis=1) for m in available}
+    enough = max(1, min(sel_mod.MIN_COMPARE_ROWS, len(rows)))
+    methods = [m for m in available if ok[m].sum() >= enough]
+    if not methods:
+        return "recent_mean", {}, {}
+    while True:
+        common = np.logical_and.reduce([ok[m] for m in methods])
+        if common.sum() >= enough or len(methods) == 1:
+            break
+        methods.remove(min(methods, key=lambda m: ok[m].sum()))
+    factor, mae, err, spread = {}, {}, {}, {}
+    for m in available:
+        if not ok[m].any():
+            continue
+        tot = ev.paths[m][rows][ok[m]].sum(axis=1)
+        factor[m] = sel_mod._factor(act[ok[m]], tot)
+        spread[m] = z_factor * _factor_se(act[ok[m]], tot, factor[m]) if z_factor else 0.0
+    silent = [m for m in methods if np.sum(ev.paths[m][rows][ok[m]]) <= 0 < np.sum(act[ok[m]])]
+    methods = [m for m in methods if m not in silent] or methods
+    for m in methods:
+        err[m] = np.abs(ev.paths[m][rows][common].sum(axis=1) * factor[m] - act[common])
+        mae[m] = float(np.mean(err[m])) if common.any() else np.inf
+    cands = sel_mod.CANDIDATES
+    best = min(methods, key=lambda m: (mae[m], cands.index(m)))
+    lo, hi = sel_mod.WELL_CALIBRATED
+    steady = [m for m in methods if lo - spread[m] <= factor[m] <= hi + spread[m]]
+    if not steady and nearest:
+
+        def off(m: str) -> float:
+            f = max(factor[m], 1e-9)
+            return max(0.0, float(np.log(lo / f)), float(np.log(f / hi)))
+
+        steady = [min(methods, key=lambda m: (off(m), cands.index(m)))]
+    if best not in steady and steady:
+        alt = min(steady, key=lambda m: (mae[m], cands.index(m)))
+        if mae[best] + z_gain * _paired_se(err[best], err[alt]) > (1 - sel_mod.CORRECTION_MARGIN) * mae[alt]:
+            best = alt
+    return best, factor, mae
+
+
+@contextlib.contextmanager
+def noise_gate(**kw):
+    """M: every class's choice (not the portfolio's) by :func:`choose_on_gated` (restored on exit)."""
+
+    def choose(ev, rows, available):
+        if len(rows) == len(ev.account):
+            return _CHOOSE_ON(ev, rows, available)
+        return choose_on_gated(ev, rows, available, **kw)
+
+    sel_mod._choose_on = choose
+    try:
+        yield
+    finally:
+        sel_mod._choose_on = _CHOOSE_ON
+
+
 def later_evidence(y, ids, horizon_ev: int, orders, family: str, as_of: pd.Timestamp):
     """G: evidence at the newest origin after the backtest's (horizon 3, else 2 or 1), the BTYD refitted there."""
     t = y.shape[1]
@@ -662,6 +752,14 @@ def run_case(label: str, full, ids, as_of: str, horizon: int) -> pd.DataFrame:
         with class_shrink(parts, gate):
             s_l = sel_mod.select(*args, **kwargs)
         add(name, frame(s_l.ids, s_l.mean, s_l.lo[80], s_l.hi[80], horizon))
+    for name, kw in (
+        ("M paired gate, 2 s.e.", {"z_gain": 2.0}),
+        ("M factor's 2 s.e. reach the band", {"z_gain": 0.0, "z_factor": 2.0}),
+        ("M nearest to the band", {"z_gain": 0.0, "nearest": True}),
+    ):
+        with noise_gate(**kw):
+            s_m = sel_mod.select(*args, **kwargs)
+        add(name, frame(s_m.ids, s_m.mean, s_m.lo[80], s_m.hi[80], horizon))
     print(f"  [{label} {as_of}: {time.perf_counter() - t0:.0f} s]", flush=True)
     return pd.DataFrame(rows)
 
