@@ -114,6 +114,7 @@ from kamtools.forecast.selection import (
     btyd_paths,
     btyd_unusable,
     build_evidence,
+    range_widening,
     returning_range,
     select,
     short_range,
@@ -586,9 +587,17 @@ def _range_sentence(sel: Selection, lead: str) -> str:
         if spread is not None and np.any(np.abs(np.asarray(spread)[has] - 1.0) > 1e-9)
         else ""
     )
+    widen = range_widening(sel, HORIZON) if isinstance(sel, Selection) else np.full(len(has), np.nan)
+    wider = (
+        " Where such accounts' totals at the latest backtest date strayed further than those at the earliest, the "
+        "range is widened (about its middle) until the earliest date's range holds 8 in 10 of the latest's: the next "
+        "12 months lie further from the backtest than its dates lie from each other."
+        if np.any(np.asarray(widen)[has] > 1.0)
+        else ""
+    )
     return (
         f"The 80% range of an account's 12-month total is where 8 in 10 {who} ended {lead}{months}: the total they "
-        "bought as a multiple of their forecast, applied to this account's forecast." + own + chance
+        "bought as a multiple of their forecast, applied to this account's forecast." + own + wider + chance
     )
 
 

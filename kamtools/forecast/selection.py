@@ -240,6 +240,7 @@ SILENT_ONE_TIME_MONTHS = 6  # one ordering month and none in this many: a silent
 MIN_YOUNG_HORIZON = 3  # new accounts' totals over fewer months ahead are not widened to 12 (a guess, not evidence)
 OWN_BASE_MONTHS = 6  # an account's own errors: its next months' total against the mean of this many months before
 OWN_FLOOR = 0.05  # ... as log multiples, a total under this multiple (nothing bought) counting as this multiple
+LATER_ORIGIN_COVERAGE = 0.8  # the earliest origin's range widens until it holds this share of the latest's
 
 METHOD_WORDS = {
     "model": "kamtools model",
@@ -1538,19 +1539,64 @@ def silent_ratios(evidence, method: str, months: int) -> np.ndarray | None:
     return np.sort(evidence.actual[rows][:, :h].sum(axis=1) / (evidence.lapsed_ref[rows] * h))
 
 
+def later_origin_widening(scores: np.ndarray, origins: np.ndarray | None) -> float:
+    """How much the 80% range of a class's evidence must widen to hold its own later rows: the range of the
+    ``scores`` (log multiples) at the earliest origin (their 10% and 90% quantiles) is widened about its median by
+    the least factor with which it holds :data:`LATER_ORIGIN_COVERAGE` of the scores at the latest origin. The
+    rows of all origins together hold 80% by construction, yet the next 12 months lie further from them than
+    their origins lie from each other (a 12-month backtest's origins are 3 months apart and share most of their
+    months): a class whose later rows strayed beyond its earlier ones is taken to stray as far again ahead. 1
+    (no widening) with one origin, fewer than :data:`MIN_TOTAL_ROWS` rows at either end, or a range of width zero."""
+    if origins is None or not len(scores) or len(scores) != len(origins):
+        return 1.0
+    first, last = np.min(origins), np.max(origins)
+    early, late = scores[origins == first], scores[origins == last]
+    if first == last or len(early) < MIN_TOTAL_ROWS or len(late) < MIN_TOTAL_ROWS:
+        return 1.0
+    low, mid, high = np.quantile(early, [TOTAL_QUANTILES[0], 0.5, TOTAL_QUANTILES[1]])
+    if not (low < mid < high):
+        return 1.0
+    need = np.where(late > mid, (late - mid) / (high - mid), (mid - late) / (mid - low))  # widening each row needs
+    return max(1.0, float(np.quantile(need, LATER_ORIGIN_COVERAGE, method="inverted_cdf")))
+
+
 def total_scores(
     ev: Evidence, klass: np.ndarray, method: np.ndarray, factor: np.ndarray, months: int, spread: np.ndarray
 ) -> list:
     """Per account, :func:`total_ratios`' rows that bought as sorted log multiples divided by each row's own
     spread at its origin (``spread``, :func:`own_spreads`), and the share of rows that bought nothing: what
     similar accounts reached in units of their own steadiness, which times an account's own spread gives its
-    log multiples (a steady account's range narrows, an erratic one's widens). None where total_ratios is."""
+    log multiples (a steady account's range narrows, an erratic one's widens). The multiples are spread about
+    their median by :func:`later_origin_widening` of the same rows (the third element): what the class's earlier
+    rows missed of its later ones. None where total_ratios is."""
 
-    def in_units(r: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, float]:
+    def in_units(r: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, float, float]:
         bought = r > 0
-        return np.sort(np.log(r[bought]) / spread[rows][bought]), float(np.mean(~bought))
+        scores = np.log(r[bought]) / spread[rows][bought]
+        widen = 1.0
+        if len(scores):
+            origins = None if ev.origin is None else np.asarray(ev.origin)[rows][bought]
+            widen = later_origin_widening(scores, origins)
+            mid = float(np.median(scores))
+            scores = mid + widen * (scores - mid)
+        return np.sort(scores), float(np.mean(~bought)), widen
 
     return _class_total_ratios(ev, klass, method, factor, months, in_units)
+
+
+def range_widening(sel: Selection, months: int) -> np.ndarray:
+    """Per account, the :func:`later_origin_widening` its ``months``-month range took (1 where none, NaN where its
+    range does not come from similar accounts' multiples)."""
+    out = np.full(len(sel.ids), np.nan)
+    if sel.evidence is None or sel.klass is None:
+        return out
+    h = max(1, min(int(months), sel.evidence.horizon))
+    own = sel.spread is not None and sel.evidence_spread is not None
+    unit = sel.evidence_spread if own else np.ones(len(sel.evidence.account))
+    for i, sc in enumerate(total_scores(sel.evidence, sel.klass, sel.method, sel.factor, h, unit)):
+        if sc is not None:
+            out[i] = sc[2]
+    return out
 
 
 @dataclass
@@ -1935,9 +1981,8 @@ def total_range(sel: Selection, m: np.ndarray, months: int) -> tuple[np.ndarray,
         ratios = sel.total_ratios(h)
         halves = sel.total_ratios(max(1, h // 2)) if months > h and h >= 2 else [None] * n
         own = sel.spread is not None and sel.evidence_spread is not None
-        scores = (
-            total_scores(sel.evidence, sel.klass, sel.method, sel.factor, h, sel.evidence_spread) if own else [None] * n
-        )
+        unit = sel.evidence_spread if own else np.ones(len(sel.evidence.account))
+        scores = total_scores(sel.evidence, sel.klass, sel.method, sel.factor, h, unit)
         done: dict = {}
         for i in np.flatnonzero(live):
             r = ratios[i]
@@ -1951,7 +1996,7 @@ def total_range(sel: Selection, m: np.ndarray, months: int) -> tuple[np.ndarray,
                     g = _spread_growth(halves[i], r, h / max(1, h // 2)) if halves[i] is not None else 0.5
                     grow = (months / h) ** g
                 # log multiples of an account whose own spread is the typical one (1), sorted; their median
-                logs = np.log(np.sort(pos)) if scores[i] is None else scores[i][0]
+                logs = scores[i][0]
                 mid = float(np.median(logs)) if len(logs) else 0.0
                 done[key] = (logs, mid, grow, float(np.mean(r <= 0)))
             logs, mid, grow, z = done[key]
@@ -1959,7 +2004,7 @@ def total_range(sel: Selection, m: np.ndarray, months: int) -> tuple[np.ndarray,
             if not len(logs):
                 lo[i], hi[i] = 0.0, 0.0
                 continue
-            d = float(sel.spread[i]) if own and scores[i] is not None else 1.0
+            d = float(sel.spread[i]) if own else 1.0
             scale = (1 - z) / (1 - p) if p < 1 else 0.0
             bounds = _mixture_bounds(logs, scale, p, lambda v, d=d, c=mid, g=grow: np.exp(d * (c + g * (v - c))))
             lo[i], hi[i] = (m[i] * b for b in bounds)
@@ -2100,6 +2145,8 @@ __all__ = [
     "history_returns",
     "ReturnHistory",
     "returning_range",
+    "range_widening",
+    "later_origin_widening",
     "short_range",
     "choose_by_class",
     "class_words",
