@@ -78,3 +78,31 @@ def test_the_segment_section_reads_the_account_growth_as_page_one():
     assert _cluster_text({**row, "usual_growth": float("nan"), "one_off_ltm": float("nan")}, {"growth_pct": 0.5}) == (
         "small, shrinking, occasional orders (the group's profile; this account +50% on the year before)"
     )
+
+
+def test_the_talking_point_does_not_talk_up_a_rise_that_is_one_off_orders():
+    import pandas as pd
+
+    from kamtools.plan.talking_points import talking_points
+
+    facts = pd.DataFrame(
+        {
+            "account_id": ["SPIKE", "STEADY"],
+            "revenue_ytd": [34_961.0, 20_000.0],
+            "revenue_ytd_prior": [17_597.0, 10_000.0],
+            "growth_ytd_pct": [0.987, 1.0],
+            "margin_pct": [0.332, 0.2],
+            "one_off_ltm": [31_535.0, 0.0],
+        }
+    )
+    none = pd.DataFrame(columns=["account_id", "order", "objective", "text", "basis", "risk", "action", "due_date"])
+    none["due_date"] = pd.to_datetime(none["due_date"])
+    points = talking_points(facts, none, none, none, "2026-10-31").set_index("account_id")["text"]
+    assert points["SPIKE"] == (
+        "Revenue so far in 2026: 35.0k, +99% on the same period last year (one-off orders make 31.5k of the last 12 "
+        "months; the forecast does not carry them on), at a 33.2% gross margin (last 12 months)."
+    )
+    assert (
+        points["STEADY"]
+        == "Revenue so far in 2026: 20.0k, +100% on the same period last year, at a 20.0% gross margin (last 12 months)."
+    )

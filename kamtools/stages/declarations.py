@@ -567,7 +567,7 @@ STAGES: tuple[Stage, ...] = (
             ),
             "value": ("account_id", "expected_value_12m", "p_alive", "frequency"),
             "value_model": ("model", "parameter", "estimate", "note"),  # P(alive): a probability or a score
-            "segments": ("account_id", "cluster_name", "tier", "quadrant"),
+            "segments": ("account_id", "cluster_name", "tier", "quadrant", "one_off_ltm"),
             "forecast": ("account_id", "unique_id", "ds", "forecast"),
             "forecast_targets": ("account_id", "period", "p_reach_target"),
             "whitespace_recommendations": (
