@@ -38,7 +38,7 @@ def test_a_one_off_order_is_not_growth_but_real_growth_is():
     assert spike["revenue_ltm"] == pytest.approx(42_000.0)
     assert spike["revenue_prior"] == pytest.approx(12_000.0)
     # ... the growth reads the one-off month as a usual one: flat, not +250%
-    assert spike["one_off_ltm"] == pytest.approx(33_000.0)
+    assert spike["one_off_ltm"] == pytest.approx(30_000.0)  # the 33,000 month counts as a usual 3,000
     assert spike["usual_revenue_ltm"] == pytest.approx(12_000.0)
     assert spike["growth"] == pytest.approx(0.0)
     assert abs(spike["revenue_trend"]) < abs(act.loc["STEADY", "revenue_trend"])
@@ -87,22 +87,23 @@ def test_the_talking_point_does_not_talk_up_a_rise_that_is_one_off_orders():
 
     facts = pd.DataFrame(
         {
-            "account_id": ["SPIKE", "STEADY"],
-            "revenue_ytd": [34_961.0, 20_000.0],
-            "revenue_ytd_prior": [17_597.0, 10_000.0],
-            "growth_ytd_pct": [0.987, 1.0],
-            "margin_pct": [0.332, 0.2],
-            "one_off_ltm": [31_535.0, 0.0],
+            "account_id": ["SPIKE", "STEADY", "SMALL"],
+            "revenue_ytd": [34_961.0, 20_000.0, 20_000.0],
+            "revenue_ytd_prior": [17_597.0, 10_000.0, 10_000.0],
+            "growth_ytd_pct": [0.987, 1.0, 1.0],
+            "margin_pct": [0.332, 0.2, 0.2],
+            "revenue_ltm": [34_961.0, 24_000.0, 24_000.0],
+            "one_off_ltm": [28_457.0, 0.0, 2_000.0],  # SMALL: a one-off month adding under a tenth of the year
         }
     )
     none = pd.DataFrame(columns=["account_id", "order", "objective", "text", "basis", "risk", "action", "due_date"])
     none["due_date"] = pd.to_datetime(none["due_date"])
     points = talking_points(facts, none, none, none, "2026-10-31").set_index("account_id")["text"]
     assert points["SPIKE"] == (
-        "Revenue so far in 2026: 35.0k, +99% on the same period last year (one-off orders make 31.5k of the last 12 "
+        "Revenue so far in 2026: 35.0k, +99% on the same period last year (one-off orders add 28.5k to the last 12 "
         "months; the forecast does not carry them on), at a 33.2% gross margin (last 12 months)."
     )
-    assert (
-        points["STEADY"]
-        == "Revenue so far in 2026: 20.0k, +100% on the same period last year, at a 20.0% gross margin (last 12 months)."
+    plain = (
+        "Revenue so far in 2026: 20.0k, +100% on the same period last year, at a 20.0% gross margin (last 12 months)."
     )
+    assert points["STEADY"] == plain and points["SMALL"] == plain

@@ -158,8 +158,8 @@ _FACT_SPEC: dict[str, tuple[str, str]] = {
     "quadrant": ("text", "Portfolio-matrix quadrant"),
     "one_off_ltm": (
         "money",
-        "Revenue of the last 12 months' one-off order months (over 3 times the usual ordering month), which "
-        "segment growth and the forecast read as usual months",
+        "What one-off order months (over 3 times the usual ordering month) add to the last 12 months' revenue, "
+        "which segment growth and the forecast do not count",
     ),
     # forecast
     "forecast_12m": ("money", "Forecast revenue for the next 12 months"),

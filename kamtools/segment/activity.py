@@ -16,8 +16,8 @@ ACTIVITY_COLUMNS = {
     "margin_pct": "margin_ltm / revenue_ltm (NaN without revenue).",
     "usual_revenue_ltm": "revenue_ltm without what one-off order months add (see one_off_ltm).",
     "usual_revenue_prior": "revenue_prior without what one-off order months add.",
-    "one_off_ltm": "Revenue of the last 12 months' one-off order months (months the forecast counts as usual "
-    "ones, kamtools.forecast.selection.cap_spikes), 0 when none.",
+    "one_off_ltm": "What the last 12 months' one-off order months add above what the forecast counts them as "
+    "(kamtools.forecast.selection.cap_spikes): revenue_ltm - usual_revenue_ltm, 0 when none.",
     "growth": "usual_revenue_ltm / usual_revenue_prior - 1, clipped to [-1, 3] (3 when new): a one-off order "
     "is not growth; NaN when the order history does not reach back 24 months (the prior year is not in the data).",
     "revenue_trend": "Least-squares slope of the last 24 monthly revenues (one-off order months counted as the "
@@ -203,7 +203,7 @@ def _money_figures(
         "revenue_prior": revenue_prior,
         "usual_revenue_ltm": usual_ltm,
         "usual_revenue_prior": usual_prior,
-        "one_off_ltm": total(rev, ltm & usual[1]),
+        "one_off_ltm": total(rev - usual[0], ltm),
         "margin_ltm": margin_ltm,
         "margin_pct": margin_pct,
         "growth": _growth(usual_ltm, usual_prior, history),

@@ -47,7 +47,7 @@ SEGMENT_COLUMNS = [
     "tier_reason",
     "lapsed_months",  # a lapsed account: the months without an order that made it so (the tier rule's); else NaN
     "usual_growth",  # the growth segmentation reads: one-off order months counted as usual ones (NaN: history short)
-    "one_off_ltm",  # revenue of the last 12 months' one-off order months (0 when none)
+    "one_off_ltm",  # what one-off order months add to the last 12 months' revenue (0 when none)
 ]
 
 
