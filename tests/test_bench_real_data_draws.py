@@ -1,21 +1,15 @@
 """The summary over many draws of benchmarks/bench_real_data.py (``--draws``): pooled bias, spread,
 lowest-MAE counts, and what choosing the top accounts adds to a method's bias."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from _bench import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def bench():
-    path = Path(__file__).parents[1] / "benchmarks" / "bench_real_data.py"
-    spec = importlib.util.spec_from_file_location("bench_real_data", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("bench_real_data")
 
 
 def _row(as_of, draw, method, fc, act, mae):

@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _portfolio import monthly as _monthly
+from _portfolio import one_product_portfolio
 
 from kamtools.churn import ChurnDefinition, definition_from, fit_definition, label_accounts
 from kamtools.churn.lapsed import lapsed_rate
@@ -24,47 +26,9 @@ from kamtools.data.portfolio import Portfolio
 
 def _portfolio(order_days: dict[str, list[str]], as_of: str, credits: dict[str, list[str]] | None = None) -> Portfolio:
     """Accounts with one 100.0 order on each date given (and a -30.0 credit note on each credit date)."""
-    ids = sorted(set(order_days) | set(credits or {}))
-    accounts = pd.DataFrame(
-        {
-            "account_id": pd.Series(ids, dtype="str"),
-            "name": pd.Series([f"Customer {i}" for i in ids], dtype="str"),
-            "industry": pd.Series(["Retail"] * len(ids), dtype="str"),
-            "region": pd.Series(["North"] * len(ids), dtype="str"),
-            "country": pd.Series(["SE"] * len(ids), dtype="str"),
-            "channel": pd.Series(["Direct"] * len(ids), dtype="str"),
-            "owner": pd.Series(["M. Berg"] * len(ids), dtype="str"),
-            "customer_since": pd.to_datetime(["2020-01-01"] * len(ids)),
-        }
-    )
-    products = pd.DataFrame(
-        {
-            "product_id": pd.Series(["P1"], dtype="str"),
-            "name": pd.Series(["Premix"], dtype="str"),
-            "category": pd.Series(["Premixes"], dtype="str"),
-            "list_price": [10.0],
-            "unit_cost": [6.0],
-        }
-    )
-    rows = [(a, d, 100.0, 1.0) for a, days in order_days.items() for d in days]
-    rows += [(a, d, -30.0, -1.0) for a, days in (credits or {}).items() for d in days]
-    orders = pd.DataFrame(
-        {
-            "order_id": pd.Series([f"O{i}" for i in range(len(rows))], dtype="str"),
-            "line": np.ones(len(rows), dtype=int),
-            "account_id": pd.Series([r[0] for r in rows], dtype="str"),
-            "product_id": pd.Series(["P1"] * len(rows), dtype="str"),
-            "order_date": pd.to_datetime([r[1] for r in rows]),
-            "quantity": [r[3] for r in rows],
-            "net_revenue": [r[2] for r in rows],
-            "cost": [0.6 * r[2] for r in rows],
-        }
-    )
-    return Portfolio({"accounts": accounts, "products": products, "orders": orders}, pd.Timestamp(as_of))
-
-
-def _monthly(start: str, end: str, day: int = 15) -> list[str]:
-    return [str(d.date()) for d in pd.date_range(start, end, freq="MS") + pd.Timedelta(days=day - 1)]
+    lines = [(a, d, 100.0, 1.0) for a, days in order_days.items() for d in days]
+    lines += [(a, d, -30.0, -1.0) for a, days in (credits or {}).items() for d in days]
+    return one_product_portfolio(lines, as_of)
 
 
 def _leavers_portfolio() -> Portfolio:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from test_churn_lapsed import _monthly
+from _portfolio import monthly as _monthly
+from _portfolio import one_product_portfolio
 
 from kamtools.churn import ChurnDefinition
 from kamtools.churn import lapsed as L
@@ -25,42 +26,8 @@ AS_OF = "2024-12-31"
 
 def _portfolio(orders: dict[str, list[tuple[str, float]]]) -> Portfolio:
     """Accounts with one order of the amount given on each date."""
-    ids = sorted(orders)
-    text = {c: pd.Series([v] * len(ids), dtype="str") for c, v in (("industry", "Retail"), ("region", "North"))}
-    accounts = pd.DataFrame(
-        {
-            "account_id": pd.Series(ids, dtype="str"),
-            "name": pd.Series([f"Customer {i}" for i in ids], dtype="str"),
-            **text,
-            "country": pd.Series(["SE"] * len(ids), dtype="str"),
-            "channel": pd.Series(["Direct"] * len(ids), dtype="str"),
-            "owner": pd.Series(["M. Berg"] * len(ids), dtype="str"),
-            "customer_since": pd.to_datetime(["2022-01-01"] * len(ids)),
-        }
-    )
-    products = pd.DataFrame(
-        {
-            "product_id": pd.Series(["P1"], dtype="str"),
-            "name": pd.Series(["Premix"], dtype="str"),
-            "category": pd.Series(["Premixes"], dtype="str"),
-            "list_price": [10.0],
-            "unit_cost": [6.0],
-        }
-    )
-    rows = [(a, d, amount) for a, lines in orders.items() for d, amount in lines]
-    out = pd.DataFrame(
-        {
-            "order_id": pd.Series([f"O{i}" for i in range(len(rows))], dtype="str"),
-            "line": np.ones(len(rows), dtype=int),
-            "account_id": pd.Series([r[0] for r in rows], dtype="str"),
-            "product_id": pd.Series(["P1"] * len(rows), dtype="str"),
-            "order_date": pd.to_datetime([r[1] for r in rows]),
-            "quantity": np.ones(len(rows)),
-            "net_revenue": [r[2] for r in rows],
-            "cost": [0.6 * r[2] for r in rows],
-        }
-    )
-    return Portfolio({"accounts": accounts, "products": products, "orders": out}, pd.Timestamp(AS_OF))
+    lines = [(a, d, amount, 1.0) for a, dated in orders.items() for d, amount in dated]
+    return one_product_portfolio(lines, AS_OF, customer_since="2022-01-01")
 
 
 def _top_accounts() -> dict[str, list[tuple[str, float]]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _threat import no_bid_threat_rows
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import roc_auc_score
@@ -389,19 +390,8 @@ def test_a_share_of_wallet_over_100_percent_is_not_quoted():
     # a wallet estimate below what the account bought gives shares over 100%: the reason says so instead
     from kamtools.competitors.threat import _threat_reasons
 
-    out = pd.DataFrame(
-        {
-            "main_competitor": ["", ""],
-            "n_lost_recent": [0, 0],
-            "n_bids_recent": [0, 0],
-            "lost_to_main": [0, 0],
-            "lost_amount_recent": [0.0, 0.0],
-            "price_gap": [0.0, 0.0],
-            "price_gap_source": ["", ""],
-            "share_of_wallet": [0.14, 0.2],
-            "share_of_wallet_prior": [1.49, 0.4],
-            "revenue_change_pct": [-0.9, -0.5],
-        }
+    out = no_bid_threat_rows(
+        share_of_wallet=[0.14, 0.2], share_of_wallet_prior=[1.49, 0.4], revenue_change_pct=[-0.9, -0.5]
     )
     over, normal = _threat_reasons(out, 12)
     assert "149%" not in over and over == (

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 from _factory import valid_tables, write_folder
+from _threat import no_bid_threat_rows
 
 from kamtools.data.loader import load_portfolio
 
@@ -64,22 +65,13 @@ def test_returns_above_the_orders_give_a_share_of_wallet_and_attainment_of_zero(
 def test_the_threat_reason_says_returns_only_where_net_revenue_is_negative():
     from kamtools.competitors.threat import _threat_reasons
 
-    out = pd.DataFrame(
-        {
-            "account_id": ["A0003", "A0004"],
-            "main_competitor": ["", ""],
-            "n_lost_recent": [0, 0],
-            "n_bids_recent": [0, 0],
-            "lost_to_main": [0, 0],
-            "lost_amount_recent": [0.0, 0.0],
-            "price_gap": [0.0, 0.0],
-            "price_gap_source": ["", ""],
-            "revenue_ltm": [-1_300.0, 9_000.0],
-            "revenue_prior_12m": [18_700.0, 18_000.0],
-            "revenue_change_pct": [-1.07, -0.5],
-            "share_of_wallet": [0.0, 0.16],
-            "share_of_wallet_prior": [0.34, 0.33],
-        }
+    out = no_bid_threat_rows(
+        account_id=["A0003", "A0004"],
+        revenue_ltm=[-1_300.0, 9_000.0],
+        revenue_prior_12m=[18_700.0, 18_000.0],
+        revenue_change_pct=[-1.07, -0.5],
+        share_of_wallet=[0.0, 0.16],
+        share_of_wallet_prior=[0.34, 0.33],
     )
     reasons = _threat_reasons(out, 12)
     assert "Share of wallet fell from 34% to 0%: returns and credit notes exceeded its orders" in reasons[0]

@@ -1,12 +1,9 @@
 """The class-shrinkage variant of benchmarks/bench_forecast_variants.py (L, not shipped): a small class's
 factors and relative MAE pulled toward the portfolio's before its choice, the portfolio's own choice untouched."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from _bench import load_benchmark
 
 from kamtools.forecast import selection as sel_mod
 
@@ -15,12 +12,7 @@ METHODS = ("recent_mean", "btyd")
 
 @pytest.fixture(scope="module")
 def variants():
-    path = Path(__file__).parents[1] / "benchmarks" / "bench_forecast_variants.py"
-    spec = importlib.util.spec_from_file_location("bench_forecast_variants", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench_forecast_variants", module)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("bench_forecast_variants")
 
 
 def _evidence(small_noise: float = 0.45, large_noise: float = 0.3, small_rows: int = 30):

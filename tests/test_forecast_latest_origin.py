@@ -1,24 +1,16 @@
 """The latest-origin and no-override variants of benchmarks/bench_forecast_variants.py (J, K): the evidence a
 larger portfolio's one-window backtest gives, and the class choice without the accounts' own overrides."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from _bench import load_benchmark
 
 from kamtools.forecast import selection as sel_mod
 
 
 @pytest.fixture(scope="module")
 def variants():
-    path = Path(__file__).parents[1] / "benchmarks" / "bench_forecast_variants.py"
-    spec = importlib.util.spec_from_file_location("bench_forecast_variants", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench_forecast_variants", module)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("bench_forecast_variants")
 
 
 def _evidence(origins):

@@ -9,6 +9,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 import pytest
+from _portfolio import one_product_portfolio
 
 from kamtools.data.portfolio import Portfolio
 from kamtools.forecast import selection
@@ -30,26 +31,8 @@ def _portfolio(n: int = 60, months: int = 40) -> tuple[Portfolio, list[str], lis
         acc_col += [acc] * months
         dates += list(month_starts + pd.Timedelta(days=9))
         values += [round(float(v), 2) for v in month]
-    revenue = np.array(values)
-    orders = pd.DataFrame(
-        {
-            "order_id": [f"O{i:05d}" for i in range(len(revenue))],
-            "line": 1,
-            "account_id": acc_col,
-            "order_date": dates,
-            "net_revenue": revenue,
-            "product_id": "P1",
-            "quantity": 1.0,
-            "cost": 0.6 * revenue,
-        }
-    )
-    ids = steady + erratic
-    tables = {
-        "accounts": pd.DataFrame({"account_id": ids, "name": ids, "customer_since": pd.Timestamp("2020-01-01")}),
-        "products": pd.DataFrame({"product_id": ["P1"], "name": ["Premix"], "category": ["Premixes"]}),
-        "orders": orders,
-    }
-    return Portfolio(tables, AS_OF), steady, erratic
+    lines = [(a, d, v, 1.0) for a, d, v in zip(acc_col, dates, values)]
+    return one_product_portfolio(lines, str(AS_OF.date())), steady, erratic
 
 
 @lru_cache(maxsize=1)

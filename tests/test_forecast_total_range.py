@@ -8,6 +8,7 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+from _portfolio import one_product_portfolio
 
 from kamtools.data.portfolio import Portfolio
 from kamtools.forecast import selection
@@ -29,25 +30,8 @@ def _occasional_buyers(n: int = 40, months: int = 36, p: float = 0.08) -> Portfo
             acc_col.append(acc)
             dates.append(m + pd.Timedelta(days=9))
             values.append(round(float(rng.uniform(2000, 4000)), 2))
-    revenue = np.array(values)
-    orders = pd.DataFrame(
-        {
-            "order_id": [f"O{i:05d}" for i in range(len(revenue))],
-            "line": 1,
-            "account_id": acc_col,
-            "order_date": dates,
-            "net_revenue": revenue,
-            "product_id": "P1",
-            "quantity": 1.0,
-            "cost": 0.6 * revenue,
-        }
-    )
-    tables = {
-        "accounts": pd.DataFrame({"account_id": ids, "name": ids, "customer_since": pd.Timestamp("2020-01-01")}),
-        "products": pd.DataFrame({"product_id": ["P1"], "name": ["Premix"], "category": ["Premixes"]}),
-        "orders": orders,
-    }
-    return Portfolio(tables, AS_OF)
+    lines = [(a, d, v, 1.0) for a, d, v in zip(acc_col, dates, values)]
+    return one_product_portfolio(lines, str(AS_OF.date()))
 
 
 @lru_cache(maxsize=1)

@@ -220,13 +220,9 @@ def test_the_demo_plants_recurring_tenders_that_the_calendar_finds():
 
 
 def test_the_benchmark_scores_predictions_against_the_planted_tenders():
-    import importlib.util
-    from pathlib import Path
+    from _bench import load_benchmark
 
-    path = Path(__file__).parents[1] / "benchmarks" / "bench_tenders.py"
-    spec = importlib.util.spec_from_file_location("bench_tenders", path)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_benchmark("bench_tenders")
     actual = pd.DataFrame(
         {
             "account_id": ["A1", "A1", "A2", "A3"],

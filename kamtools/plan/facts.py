@@ -156,6 +156,11 @@ _FACT_SPEC: dict[str, tuple[str, str]] = {
     "segment": ("text", "Behavioural segment"),
     "tier": ("text", "Account tier"),
     "quadrant": ("text", "Portfolio-matrix quadrant"),
+    "one_off_ltm": (
+        "money",
+        "What one-off order months (over 3 times the usual ordering month) add to the last 12 months' revenue, "
+        "which segment growth and the forecast do not count",
+    ),
     # forecast
     "forecast_12m": ("money", "Forecast revenue for the next 12 months"),
     "forecast_vs_next_target": ("share", "Forecast for the next 12 months against the next target"),
@@ -254,7 +259,12 @@ _FACT_COLUMNS: tuple[tuple[str, dict[str, str], str, str], ...] = (
         "competitor",
     ),
     ("value", {"expected_value_12m": "expected_value_12m", "p_alive": "p_alive"}, "value", "value"),
-    ("segments", {"segment": "cluster_name", "tier": "tier", "quadrant": "quadrant"}, "segment", "segment"),
+    (
+        "segments",
+        {"segment": "cluster_name", "tier": "tier", "quadrant": "quadrant", "one_off_ltm": "one_off_ltm"},
+        "segment",
+        "segment",
+    ),
 )
 # the relationship map's per-account facts (none of them is a plan part of its own: a missing table
 # leaves them unknown, so no rule reading them fires)
@@ -413,7 +423,7 @@ def _merged_facts(
     if not _present(t):
         unavailable.setdefault(part, _reason(tables, name, what))
         return f
-    pick = {fact: col for fact, col in cols.items() if fact not in f.columns}
+    pick = {fact: col for fact, col in cols.items() if fact not in f.columns and col in t.columns}  # an older bundle
     sub = _one_per_account(t)[["account_id", *pick.values()]].rename(columns={v: k for k, v in pick.items()})
     return f.merge(sub, on="account_id", how="left")
 

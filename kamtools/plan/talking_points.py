@@ -68,7 +68,7 @@ def talking_points(
 _USED_FACTS = [
     "account_id", "revenue_ytd", "revenue_ytd_prior", "growth_ytd_pct", "margin_pct", "target", "target_pace",
     "target_attainment", "p_target", "open_bids", "open_value", "weighted_value", "bids_closing_90d",
-    "health_score", "health_band", "top_weakness",
+    "health_score", "health_band", "top_weakness", "one_off_ltm", "revenue_ltm",
 ]  # fmt: skip
 
 
@@ -95,6 +95,9 @@ def _performance_point(rec: dict, year: int, has_prior: bool) -> str:
     perf = f"Revenue so far in {year}: {money(ytd)}"
     if not np.isnan(g) and prior > 0:
         perf += f", {g:+.0%} on the same period last year"
+        one_off = _num(rec.get("one_off_ltm"))
+        if g > 0 and one_off >= 0.1 * _num(rec.get("revenue_ltm")):  # a rise that may be one order: not a trend
+            perf += f" (one-off orders add {money(one_off)} to the last 12 months; the forecast does not carry them on)"
     elif has_prior and np.isnan(prior):  # the KPIs leave it NaN when it lies before the order history
         perf += " (no comparison with the same period last year: it lies before the order history)"
     m = _num(rec.get("margin_pct"))

@@ -35,6 +35,22 @@ def _own_size(row) -> str:
     )
 
 
+def _cluster_text(row, info) -> str:
+    """The cluster's name, with the account's own growth where its growth word does not fit the account (or fits
+    only its one-off orders), as on page one (:func:`kamtools.sections.summary.segment_text`)."""
+    from kamtools.sections.summary import segment_text
+
+    def known(v):
+        return None if v is None or pd.isna(v) else v
+
+    return segment_text(
+        str(row["cluster_name"]),
+        known((info or {}).get("growth_pct")),
+        known(row.get("usual_growth")),
+        known(row.get("one_off_ltm")),
+    )
+
+
 def account_section(acct) -> None:
     """Segment, tier (with the reason) and portfolio-matrix position of one account."""
     display.heading("Segment and portfolio position")
@@ -72,7 +88,7 @@ def account_section(acct) -> None:
             f"{formatting.counted(int(row['frequency']), 'order')} and {money(float(row['monetary']))} revenue in the last 12 months.",
             f"ABC class {row['abc_revenue']} by revenue and {row['abc_margin']} by margin "
             "(A: the accounts making the first 80% of the total, B the next 15%, C the rest).",
-            f"Behavioural cluster: {row['cluster_name']}{_own_size(row)}.",
+            f"Behavioural cluster: {_cluster_text(row, acct.info)}{_own_size(row)}.",
         ]
     )
     scores = [

@@ -92,7 +92,9 @@ def summary_cards(info: dict, currency: str | None = None, churn_score: bool = F
     cards: list[tuple[str, str, str]] = []
     segment = _first(info, SEGMENT_COLUMNS)
     if segment is not None:
-        cards.append(("Segment", segment_text(str(segment), _first(info, ("growth_pct",))), ""))
+        growth = _first(info, ("growth_pct",))
+        usual, one_off = _first(info, ("usual_growth",)), _first(info, ("one_off_ltm",))
+        cards.append(("Segment", segment_text(str(segment), growth, usual, one_off), ""))
     tier = _first(info, TIER_COLUMNS)
     if tier is not None:
         cards.append(("Tier", formatting.code(tier), ""))  # a tier column with gaps (group rows) is float
@@ -141,21 +143,34 @@ def summary_cards(info: dict, currency: str | None = None, churn_score: bool = F
     return cards
 
 
-def segment_text(segment: str, growth: object) -> str:
+def segment_text(segment: str, growth: object, usual_growth: object = None, one_off: object = None) -> str:
     """The segment's name, with the account's own growth when the name (which describes the
-    typical account of its cluster) says the opposite: "growing" beside an account that fell."""
-    if growth is None:
+    typical account of its cluster) says the opposite: "growing" beside an account that fell.
+
+    With one-off order months in the last 12 months (``one_off`` > 0, the segment stage's ``one_off_ltm``) the
+    account's growth is read without them (``usual_growth``, as segmentation reads it): a growth word that fits
+    only the one-off order gets the clause saying so, and so does a revenue rise that is only that order."""
+    if growth is None and usual_growth is None:
         return segment
-    g = float(growth)
+    spiked = one_off is not None and float(one_off) > 0 and usual_growth is not None
+    g = float(usual_growth) if spiked or growth is None else float(growth)
+    if _contradicts(segment, g):
+        if spiked:
+            return f"{segment} (the group's profile; this account {g:+.0%} on the year before, not counting one-off orders)"
+        return f"{segment} (the group's profile; this account {g:+.0%} on the year before)"
+    if spiked and growth is not None and _contradicts(segment, float(growth)):
+        return f"{segment} (this account's {float(growth):+.0%} on the year before comes from one-off orders; {g:+.0%} without them)"
+    return segment
+
+
+def _contradicts(segment: str, g: float) -> bool:
+    """True when the segment name's growth word says the opposite of the growth ``g`` (a fraction)."""
     words = set(segment.replace(",", " ").split())
-    contradicts = (
+    return bool(
         (words & {"growing", "fast-growing"} and g < -0.02)
         or (words & {"shrinking", "lapsing"} and g > 0.02)
         or ("stable" in words and abs(g) > 0.15)
     )
-    if not contradicts:
-        return segment
-    return f"{segment} (the group's profile; this account {g:+.0%} on the year before)"
 
 
 def _same_amount(a: object, b: object) -> bool:

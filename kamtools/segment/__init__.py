@@ -7,7 +7,8 @@ Building blocks are scikit-learn estimators that work on plain DataFrames:
 * :class:`ABCClassifier` - Pareto classes (A = accounts making the top 80% of the value,
   B the next 15%, C the rest);
 * :class:`BehaviouralClusters` - k-means on scaled behaviour features, the number of
-  clusters chosen by silhouette, each cluster named from its profile;
+  clusters chosen by silhouette, each cluster named from its profile (growth and the revenue
+  trend read a one-off order month as the forecast does, so one order is not growth);
 * :class:`PortfolioMatrix` - customer attractiveness against our strength with the
   customer (0-100 each, weighted criteria) and the four quadrants.
 

@@ -22,7 +22,8 @@ CLUSTER_FEATURES = {
     "order_frequency": "log(1 + orders per month), last 12 months",
     "category_breadth": "distinct product categories, last 12 months",
     "margin_pct": "margin share of revenue, last 12 months",
-    "growth": "log of (revenue last 12 months + c) / (revenue of the 12 before + c), c = 5% of a typical account's; [-3, 3]",
+    "growth": "log of (revenue last 12 months + c) / (revenue of the 12 before + c), c = 5% of a typical account's, "
+    "one-off order months counted as usual ones; [-3, 3]",
     "account_age": "years since the first order (new accounts behave differently)",
     "expected_value": "log(1 + expected revenue of the next 12 months) (value model)",
     "p_alive": "probability that the account is still buying (value model)",
@@ -42,6 +43,10 @@ def cluster_features(activity: pd.DataFrame, value: pd.DataFrame | None = None) 
     # smoothing for the growth ratio: 5% of a typical account's yearly revenue (scale-free)
     typical = np.median(yearly[yearly > 0]) if np.any(yearly > 0) else 1.0
     c = 0.05 * typical
+    # growth reads the usual revenue: a one-off order month is not growth (account_activity's usual_revenue_*)
+    usual_ltm = activity.get("usual_revenue_ltm", activity["revenue_ltm"]).clip(lower=0).to_numpy(dtype=np.float64)
+    usual_prior = activity.get("usual_revenue_prior", activity["revenue_prior"])
+    usual_prior = usual_prior.clip(lower=0).to_numpy(dtype=np.float64)
     out = pd.DataFrame(
         {
             "account_id": activity["account_id"],
@@ -50,7 +55,7 @@ def cluster_features(activity: pd.DataFrame, value: pd.DataFrame | None = None) 
             "order_frequency": np.log1p(activity["orders_per_month"]),
             "category_breadth": activity["categories_ltm"].astype(np.float64),
             "margin_pct": activity["margin_pct"],
-            "growth": np.where(prior_known, np.clip(np.log((rev_ltm + c) / (rev_prior + c)), -3.0, 3.0), np.nan),
+            "growth": np.where(prior_known, np.clip(np.log((usual_ltm + c) / (usual_prior + c)), -3.0, 3.0), np.nan),
             "account_age": activity["account_age_years"],
         }
     )

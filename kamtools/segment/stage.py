@@ -19,7 +19,9 @@ from kamtools.segment.tiers import assign_tiers
 from kamtools.stages.contract import CHURN_DEFINITION
 from kamtools.value.reading import p_alive_shown_as
 
-SUMMARY_COLUMNS = {"segments": ["tier", "quadrant", "cluster_name", "rfm_segment", "abc_revenue"]}
+SUMMARY_COLUMNS = {
+    "segments": ["tier", "quadrant", "cluster_name", "rfm_segment", "abc_revenue", "usual_growth", "one_off_ltm"]
+}
 
 
 SEGMENT_COLUMNS = [
@@ -44,6 +46,8 @@ SEGMENT_COLUMNS = [
     "tier",
     "tier_reason",
     "lapsed_months",  # a lapsed account: the months without an order that made it so (the tier rule's); else NaN
+    "usual_growth",  # the growth segmentation reads: one-off order months counted as usual ones (NaN: history short)
+    "one_off_ltm",  # what one-off order months add to the last 12 months' revenue (0 when none)
 ]
 
 
@@ -113,6 +117,9 @@ def segment_accounts(
     gone = seg["account_id"].map(lapsed).fillna(False).astype(bool)
     seg["lapsed_months"] = np.where(gone, float(months), np.nan)
     seg["rfm_segment"] = relabel_lapsed(seg["rfm_segment"], gone.to_numpy())  # never a lapsed "champion"
+    usual = act.set_index("account_id")
+    seg["usual_growth"] = seg["account_id"].map(usual["growth"]).astype(np.float64)
+    seg["one_off_ltm"] = seg["account_id"].map(usual["one_off_ltm"]).fillna(0.0).astype(np.float64)
     seg = seg[SEGMENT_COLUMNS + score_cols]
     curves = []
     for measure, col in (("revenue", "revenue_ltm"), ("margin", "margin_ltm")):

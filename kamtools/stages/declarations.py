@@ -60,7 +60,7 @@ STAGES: tuple[Stage, ...] = (
                 "account_id:str recency_days:float frequency:float monetary:float r_score:int f_score:int m_score:int "
                 "rfm_score:str rfm_segment:str revenue_ltm:float margin_ltm:float abc_revenue:str abc_margin:str "
                 "cluster:int cluster_name:str attractiveness:float strength:float quadrant:str tier:int "
-                "tier_reason:str lapsed_months:float score_revenue_ltm:float score_growth:float score_margin_pct:float "
+                "tier_reason:str lapsed_months:float usual_growth:float one_off_ltm:float score_revenue_ltm:float score_growth:float score_margin_pct:float "
                 "score_expected_value_12m:float score_potential_revenue:float score_share_of_wallet:float "
                 "score_relationship_coverage:float? score_win_rate:float? score_tenure_years:float",
             ),
@@ -567,7 +567,7 @@ STAGES: tuple[Stage, ...] = (
             ),
             "value": ("account_id", "expected_value_12m", "p_alive", "frequency"),
             "value_model": ("model", "parameter", "estimate", "note"),  # P(alive): a probability or a score
-            "segments": ("account_id", "cluster_name", "tier", "quadrant"),
+            "segments": ("account_id", "cluster_name", "tier", "quadrant", "one_off_ltm"),
             "forecast": ("account_id", "unique_id", "ds", "forecast"),
             "forecast_targets": ("account_id", "period", "p_reach_target"),
             "whitespace_recommendations": (
