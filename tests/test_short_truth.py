@@ -133,9 +133,9 @@ def test_a_repeat_buyers_point_is_not_read_from_one_month_buyers_coming_back():
     assert r.once is None and r.bought > 0.5
     assert sel.method[i] == "returning" and sel.mean[i].sum() == 0
     assert sel.reason[i].endswith(
-        "Too few accounts that had ordered in several months were silent that long to tell how often such an "
-        "account comes back (one-month buyers and repeat buyers come back at different rates), so the forecast "
-        "counts on nothing from it; its range starts at zero and reaches what such accounts that came back bought."
+        "Fewer than 30 of them had ordered in several months, too few to tell how often an account like this one "
+        "comes back (one-month buyers and repeat buyers come back at different rates), so the forecast counts on "
+        "nothing from it; its range starts at zero and reaches what such accounts that came back bought."
     )
     lo, hi = selection.returning_range(sel, 12)
     assert lo[i] == 0.0 and hi[i] > 0  # a return stays in the range

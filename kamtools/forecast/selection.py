@@ -1232,17 +1232,6 @@ def _returning(i: int, head: str, gap: float, cx: _Context) -> tuple[str, float,
         return "zero", 0.0, f"{head}: the backtest had too few accounts silent this long to judge, and {seen}."
     judge = f"{head}: the backtest had too few accounts silent this long to judge, and {seen}"
     span = "its range starts at zero and reaches what such accounts that came back bought."
-    if r.once is None:  # one-month and repeat buyers together: a return of the one says little of the other
-        kind = "one-month buyers" if once else "accounts that had ordered in several months"
-        return (
-            "returning",
-            0.0,
-            (
-                f"{judge}. Too few {kind} were silent that long to tell how often such an account comes back (one-month "
-                f"buyers and repeat buyers come back at different rates), so the forecast counts on nothing from it; "
-                f"{span}"
-            ),
-        )
     f = return_median(r)
     if f <= 0.0:  # at most half of such silences ended in an order: nothing is the likeliest outcome
         return (
@@ -1251,6 +1240,17 @@ def _returning(i: int, head: str, gap: float, cx: _Context) -> tuple[str, float,
             (
                 f"{judge}. Most such silences did not end in an order, so the forecast counts on nothing from it (the "
                 f"likeliest outcome); {span}"
+            ),
+        )
+    if r.once is None:  # one-month and repeat buyers together: a return of the one says little of the other
+        kind = "were one-month buyers" if once else "had ordered in several months"
+        return (
+            "returning",
+            0.0,
+            (
+                f"{judge}. Fewer than {MIN_CLASS_ROWS} of them {kind}, too few to tell how often an account like this "
+                "one comes back (one-month buyers and repeat buyers come back at different rates), so the forecast "
+                f"counts on nothing from it; {span}"
             ),
         )
     f = min(f, 1.0)  # never growth on a silence
