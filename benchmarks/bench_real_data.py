@@ -84,8 +84,9 @@ buyers (:func:`kamtools.forecast.selection.return_median`). Demo 300, 6-month bi
 +0.2% / 35,160 -> -0.0% / 34,970 (its 8 such accounts, repeat buyers silent 12 to 22 months, had been
 given 65k in all from evidence that pooled them with one-month buyers, every one of which came back; they
 bought 43k, all of it one account's); at 2026-04 -6.1% / 28,147, unchanged. CDNOW, 1,000 customers
-(``--sample 1000 --heavy 0 --as-of 1997-12-31 1998-01-31``): +1.4% / 18.47 and -21.4% / 15.89, unchanged
-(every such account had under half of such silences ending in an order: zero either way).
+(``--sample 1000 --heavy 0 --as-of 1997-12-31 1998-01-31``): +1.4% / 18.47 and -21.4% / 15.89, and the
+whole set: +2.3% / 21.08 and -8.7% / 17.35, all unchanged (every such account had under half of such silences
+ending in an order: zero either way).
 
 The sample over many draws (issue 17, measured 2026-12-05 on one shared core; ``--draws 20``
 prints it, here run as seeds 1-10 and 11-20; the whole set from ``--full``). Each draw is the

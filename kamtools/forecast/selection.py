@@ -69,8 +69,8 @@ looks like a one-month buyer's silence), while repeat buyers came back at 70%. T
 from that evidence, silent 12 to 22 months, then bought 43k in 6 months, all of it one account's (2 of the 8
 ordered within 12 months). ``bench_real_data.py``, 6-month MAE of the demo 300: 35,160 -> 34,970 at
 2025-10-31 (bias +0.2% -> -0.0%; 34,978 before lapsed accounts had this rule), 28,147 unchanged at 2026-04-30
-(its 16 such accounts had a share under a half: zero either way); CDNOW, 1,000 customers, unchanged (every
-such account had a share under a half). Measured and not kept: the median alone, on the pooled evidence
+(its 16 such accounts had a share under a half: zero either way); CDNOW, 1,000 customers and the whole set,
+unchanged (every such account had a share under a half). Measured and not kept: the median alone, on the pooled evidence
 (demo 2025-10-31: 35,128); the former level times the share bought back (the mean, not the median) for every
 such account: CDNOW, 1,000 customers (``bench_real_data.py --sample 1000 --heavy 0``), 6-month bias / MAE at
 1997-12-31 +1.4% / 18.47 -> +6.3% / 18.95, at 1998-01-31 -21.4% / 15.89 -> -15.0% / 16.81 (12-21% of
