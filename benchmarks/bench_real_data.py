@@ -78,6 +78,16 @@ up to the as-of date, so every method over-forecasts them (part of what made the
 is luck that does not repeat); kamtools is lowest or within 1% of the lowest MAE there at
 every date, with the lowest bias.
 
+Lapsed accounts the backtest cannot judge (method ``returning``, measured 2026-12-06): their point is
+the median of what such silences led to, read only from accounts of their own kind, one-month or repeat
+buyers (:func:`kamtools.forecast.selection.return_median`). Demo 300, 6-month bias / MAE: at 2025-10
++0.2% / 35,160 -> -0.0% / 34,970 (its 8 such accounts, repeat buyers silent 12 to 22 months, had been
+given 65k in all from evidence that pooled them with one-month buyers, every one of which came back; they
+bought 43k, all of it one account's); at 2026-04 -6.1% / 28,147, unchanged. CDNOW, 1,000 customers
+(``--sample 1000 --heavy 0 --as-of 1997-12-31 1998-01-31``): +1.4% / 18.47 and -21.4% / 15.89, and the
+whole set: +2.3% / 21.08 and -8.7% / 17.35, all unchanged (every such account had under half of such silences
+ending in an order: zero either way).
+
 The sample over many draws (issue 17, measured 2026-12-05 on one shared core; ``--draws 20``
 prints it, here run as seeds 1-10 and 11-20; the whole set from ``--full``). Each draw is the
 sample ``--seed s`` takes at that date, so seeds 1 and 2 are the rows above. Pooled = the bias

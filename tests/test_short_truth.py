@@ -68,15 +68,89 @@ def test_a_lapsed_account_the_backtest_cannot_judge_is_zero_with_a_range_where_m
     assert np.isnan(np.delete(lo, i)).all()
 
 
-def test_a_lapsed_account_carries_its_share_of_a_return_where_most_such_accounts_came_back():
-    y, ids = _silent_portfolio(back_at=25, every=1)
+def _mixed_portfolio(repeat: int, once: int, levels=(25.0, 50.0, 100.0, 200.0), stay_away: int = 4):
+    """40 steady accounts; ``repeat`` repeat buyers (months 0-5 at 50), of which one in ``stay_away`` never comes
+    back and the others come back at month 25 at one of ``levels``; ``once`` one-month buyers (month 0 at 50) that
+    all come back at month 25 (a yearly buyer's first year looks like a one-month buyer's silence); one lapsed
+    repeat buyer (200 a month for 11 months)."""
+    rows, ids = [np.full(T, 100.0) for _ in range(40)], [f"S{i:02d}" for i in range(40)]
+    for i in range(repeat):
+        r = np.zeros(T)
+        r[:6] = 50.0
+        if i % stay_away:
+            r[25:] = levels[i % len(levels)]
+        rows.append(r)
+        ids.append(f"P{i:02d}")
+    for i in range(once):
+        r = np.zeros(T)
+        r[0] = 50.0
+        r[25:] = 50.0
+        rows.append(r)
+        ids.append(f"O{i:02d}")
+    r = np.zeros(T)
+    r[:11] = 200.0
+    rows.append(r)
+    ids.append("LAPSED")
+    return np.array(rows), np.array(ids)
+
+
+def test_a_lapsed_account_carries_the_middle_outcome_of_such_silences_where_most_ended_in_an_order():
+    # 7 in 8 came back, at half to four times their level; those that stayed away count at every month they were
+    # silent, so about 2 in 3 of such silences ended in an order
+    y, ids = _mixed_portfolio(repeat=60, once=0, stay_away=8)
     sel = _select(y, ids, selection.build_evidence(y, ids, [T - 1 - H], H))
     i = list(ids).index("LAPSED")
+    r = sel.return_of[i]
+    assert r.once is False and 0.6 < r.bought < 0.75
     assert sel.method[i] == "returning" and sel.mean[i].sum() > 0
-    assert "so the forecast is its former monthly level (200) times" in sel.reason[i]
     assert np.isclose(sel.mean[i].sum(), 200 * sel.factor[i] * H)
+    assert (
+        f"so the forecast is its former monthly level (200) times {sel.factor[i]:.1%}, the middle outcome"
+        in (sel.reason[i])
+    )
+    # the point has the lowest mean absolute error over what such silences led to: nothing, or a return
+    outcomes = r.multiples
+    came, gone = len(r.multiples), (1 - r.bought) / r.bought * len(r.multiples)
+
+    def mae(x):
+        return (gone * x + np.abs(outcomes - x).sum()) / (gone + came)
+
+    f = sel.factor[i]
+    assert 0 < f < r.share  # the median of skewed returns lies below their mean
+    for other in (0.0, r.share, 0.8 * f, 1.2 * f):
+        assert mae(f) <= mae(other) + 1e-12
     lo, hi = selection.returning_range(sel, 12)
     assert lo[i] == 0.0 and hi[i] > sel.mean[i].sum()
+
+
+def test_a_repeat_buyers_point_is_not_read_from_one_month_buyers_coming_back():
+    # 20 repeat buyers silent as long (too few alone), 40 one-month buyers that all came back: together most
+    # such silences ended in an order, but that is the one-month buyers' rate, not a repeat buyer's
+    y, ids = _mixed_portfolio(repeat=20, once=40, stay_away=2)
+    sel = _select(y, ids, selection.build_evidence(y, ids, [T - 1 - H], H))
+    i = list(ids).index("LAPSED")
+    r = sel.return_of[i]
+    assert r.once is None and r.bought > 0.5
+    assert sel.method[i] == "returning" and sel.mean[i].sum() == 0
+    assert sel.reason[i].endswith(
+        "Fewer than 30 of them had ordered in several months, too few to tell how often an account like this one "
+        "comes back (one-month buyers and repeat buyers come back at different rates), so the forecast counts on "
+        "nothing from it; its range starts at zero and reaches what such accounts that came back bought."
+    )
+    lo, hi = selection.returning_range(sel, 12)
+    assert lo[i] == 0.0 and hi[i] > 0  # a return stays in the range
+
+
+def test_the_middle_outcome_is_zero_where_at_most_half_came_back_and_else_a_quantile_of_the_returns():
+    def ev(bought, multiples):
+        m = np.sort(np.asarray(multiples, float))
+        return selection.ReturnEvidence(float(np.mean(m)) * bought, 40, bought, m, 12, 6, False)
+
+    assert selection.return_median(ev(0.5, [1.0, 2.0])) == 0.0  # half came back: nothing is as likely
+    assert selection.return_median(ev(0.3, [1.0, 2.0])) == 0.0
+    assert selection.return_median(ev(1.0, [0.1, 0.2, 0.9])) == 0.2  # all came back: their median
+    # 3 in 4 came back: the middle of all outcomes is the third of the way up the returns
+    assert np.isclose(selection.return_median(ev(0.75, [0.0 + k for k in range(4)])), 1.0)
 
 
 def test_a_lapsed_account_is_zero_where_no_account_as_silent_came_back_and_says_so():

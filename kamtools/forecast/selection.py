@@ -57,16 +57,28 @@ after one ordering month), and what they bought next as a share of their former 
 (:meth:`ReturnHistory.like`: silent at least as long as this account, one-month or repeat buyers
 as it is, at least :data:`MIN_CLASS_ROWS` accounts). Its range runs from zero to what those that came
 back bought (method ``returning``, :func:`returning_range`), and the reason gives the figures. The point
-forecast is its former level times that share only where most such silences ended in an order
-(:data:`RETURN_LIKELY`); else it stays zero, the likeliest outcome, and zero too where the share is
-under 1%. Carrying the share for every such account was measured and not kept: CDNOW, 1,000 customers
-(``bench_real_data.py --sample 1000 --heavy 0``), 6-month bias / MAE at 1997-12-31 +1.4% / 18.47 ->
-+6.3% / 18.95 (47 accounts; the zeros had offset BTYD's over-forecast of the others), at 1998-01-31
--21.4% / 15.89 -> -15.0% / 16.81 (236 accounts, which then bought about what they were forecast: 1.6k
-against 1.6k on a sample, but 12-21% of them bought anything, so a zero is nearer for most); demo 300:
-6-month MAE 34,978 -> 35,160 and 28,204 -> 28,683 (8 and 16 accounts forecast 65k against 43k and 181k
-against 28k bought). The pages no longer show such an account at 0 (range 0 to 0) with "no similar
-accounts coming back" beside a churn section saying 15-77% of them did.
+forecast is its former level times the median of what such a silence led to (:func:`return_median`): no
+order with the share of silences that did not end in one, else one of the returns. That is the point with the
+lowest absolute error: zero where at most half of such silences ended in an order (:data:`RETURN_LIKELY`), else
+the ``(p - 0.5) / p`` quantile of the returns (``p`` the share that ordered), never above the former level, and
+zero too where the share bought back is under 1%. The median is read only from accounts of its own kind
+(one-month or repeat buyers); where too few of its kind were silent and the evidence pools both, the point is
+zero and the reason says why: on the demo of 300 at 2025-10-31 the pooled rows said 85% of such silences ended
+in an order, because every one-month buyer silent 7 months or more came back (a yearly buyer's first year
+looks like a one-month buyer's silence), while repeat buyers came back at 70%. The 8 repeat buyers forecast
+from that evidence, silent 12 to 22 months, then bought 43k in 6 months, all of it one account's (2 of the 8
+ordered within 12 months). ``bench_real_data.py``, 6-month MAE of the demo 300: 35,160 -> 34,970 at
+2025-10-31 (bias +0.2% -> -0.0%; 34,978 before lapsed accounts had this rule), 28,147 unchanged at 2026-04-30
+(its 16 such accounts had a share under a half: zero either way); CDNOW, 1,000 customers and the whole set,
+unchanged (every such account had a share under a half). Measured and not kept: the median alone, on the pooled evidence
+(demo 2025-10-31: 35,128); the former level times the share bought back (the mean, not the median) for every
+such account: CDNOW, 1,000 customers (``bench_real_data.py --sample 1000 --heavy 0``), 6-month bias / MAE at
+1997-12-31 +1.4% / 18.47 -> +6.3% / 18.95, at 1998-01-31 -21.4% / 15.89 -> -15.0% / 16.81 (12-21% of
+such accounts bought anything, so zero is nearer for most); demo 300: 34,978 -> 35,160 and 28,204 -> 28,683.
+The median under-forecasts a total where the returns are skewed (it lies below their mean), a bias that
+only the accounts with more than half of such silences ending in an order can carry. The pages no longer
+show such an account at 0 (range 0 to 0) with "no similar accounts coming back" beside a churn section
+saying 15-77% of them did.
 
 **Silent one-time buyers.** An account that ordered in one month of its history only and in
 none of the last :data:`SILENT_ONE_TIME_MONTHS` months, in a class the backtest did not see
@@ -1150,7 +1162,7 @@ def _every(months: float) -> str:
 
 
 MIN_SURVIVAL = 0.01  # a survival share under this forecasts a long-silent account zero (the lapsed rule's figures)
-RETURN_LIKELY = 0.5  # a lapsed account is forecast its share of a return only where most such silences ended in one
+RETURN_LIKELY = 0.5  # above this share of silences ending in an order, the median outcome of one is a return
 
 
 def _silent_scale(i: int, gap: float, cx: _Context) -> tuple[str, float, str]:
@@ -1218,9 +1230,15 @@ def _lapsed_choice(i: int, gap: float, c: ClassChoice, cx: _Context) -> tuple[st
 
 def _returning(i: int, head: str, gap: float, cx: _Context) -> tuple[str, float, str] | None:
     """(method, factor, reason) of a long-silent account the backtest could not judge, from what accounts as
-    silent bought back in the history (:meth:`ReturnHistory.like`): its former level times that share (zero
-    under :data:`MIN_SURVIVAL` or without a former level; where the history has too few
-    such accounts: None)."""
+    silent bought back in the history (:meth:`ReturnHistory.like`); None where the history has too few such
+    accounts.
+
+    The point is the median of what such a silence led to (:func:`return_median`), the point with the lowest
+    absolute error: zero where at most half of such silences ended in an order (:data:`RETURN_LIKELY`), else
+    a return as large as the middle one. It is read only from accounts of the same kind (one-month or repeat
+    buyers): where too few of its kind were silent, the pooled evidence gives its range and its words but the
+    point stays zero. Zero too where they bought back under :data:`MIN_SURVIVAL` of their level, or without a
+    former level."""
     once = cx.ordering is not None and int(cx.ordering[i]) == 1
     r = cx.returns.like(gap, once)
     if r is None:
@@ -1234,25 +1252,50 @@ def _returning(i: int, head: str, gap: float, cx: _Context) -> tuple[str, float,
     former = 0.0 if cx.paths.get("returning") is None else float(cx.paths["returning"][i, 0])
     if r.share < MIN_SURVIVAL or not former > 0:
         return "zero", 0.0, f"{head}: the backtest had too few accounts silent this long to judge, and {seen}."
-    if r.bought < RETURN_LIKELY:  # most such silences did not end in an order: nothing is the likeliest outcome
+    judge = f"{head}: the backtest had too few accounts silent this long to judge, and {seen}"
+    span = "its range starts at zero and reaches what such accounts that came back bought."
+    f = return_median(r)
+    if f <= 0.0:  # at most half of such silences ended in an order: nothing is the likeliest outcome
         return (
             "returning",
             0.0,
             (
-                f"{head}: the backtest had too few accounts silent this long to judge, and {seen}. Most such "
-                "silences did not end in an order, so the forecast counts on nothing from it (the likeliest "
-                "outcome); its range starts at zero and reaches what such accounts that came back bought."
+                f"{judge}. Most such silences did not end in an order, so the forecast counts on nothing from it (the "
+                f"likeliest outcome); {span}"
             ),
         )
+    if r.once is None:  # one-month and repeat buyers together: a return of the one says little of the other
+        kind = "were one-month buyers" if once else "had ordered in several months"
+        return (
+            "returning",
+            0.0,
+            (
+                f"{judge}. Fewer than {MIN_CLASS_ROWS} of them {kind}, too few to tell how often an account like this "
+                "one comes back (one-month buyers and repeat buyers come back at different rates), so the forecast "
+                f"counts on nothing from it; {span}"
+            ),
+        )
+    f = min(f, 1.0)  # never growth on a silence
     return (
         "returning",
-        float(min(r.share, 1.0)),
+        float(f),
         (
-            f"{head}: the backtest had too few accounts silent this long to judge, and {seen}, so the forecast is "
-            f"its former monthly level ({money(former)}) times {r.share:.1%}; its range starts at zero and reaches "
-            "what such accounts that came back bought."
+            f"{judge}, so the forecast is its former monthly level ({money(former)}) times {f:.1%}, the middle "
+            f"outcome of such silences (as many ended lower, or in no order, as higher); {span}"
         ),
     )
+
+
+def return_median(r: ReturnEvidence) -> float:
+    """The median monthly multiple of its former level that a silence like ``r`` led to: no order with chance
+    ``1 - r.bought``, else one of ``r.multiples``. Zero where at most half ended in an order
+    (:data:`RETURN_LIKELY`), else the ``(p - 0.5) / p`` quantile of the multiples of those that ordered (``p`` =
+    ``r.bought``), the point with the lowest mean absolute error over such outcomes. It is below the mean
+    (``r.share``) where the multiples are skewed, so a sum of such points under-forecasts the total."""
+    p = float(r.bought)
+    if not p > RETURN_LIKELY or not len(r.multiples):
+        return 0.0
+    return float(np.quantile(r.multiples, (p - RETURN_LIKELY) / p))
 
 
 def _young_reason(age: int, m: str, f: float) -> str:
@@ -2168,6 +2211,7 @@ __all__ = [
     "spike_notes",
     "history_returns",
     "ReturnHistory",
+    "return_median",
     "returning_range",
     "range_widening",
     "later_origin_widening",
