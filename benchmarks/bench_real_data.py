@@ -1097,6 +1097,9 @@ def main(argv=None) -> int:
     ap.add_argument("--heavy", type=int, default=500, help="top customers by revenue to the as-of (0: skip)")
     ap.add_argument("--full", action="store_true", help="also all 23,570 customers (slow)")
     ap.add_argument("--no-demo", action="store_true", help="skip the demo portfolio")
+    ap.add_argument(
+        "--demo-top", type=int, default=0, help="also the demo's top accounts by revenue to the as-of (0: skip)"
+    )
     ap.add_argument("--as-of", nargs="*", default=["1997-06-30", "1997-09-30", "1997-12-31", "1998-01-31"])
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument(
@@ -1140,6 +1143,10 @@ def main(argv=None) -> int:
         for demo, ids, as_of in demo_cases():
             print(f"demo 300, as of {as_of}, 6 months ahead")
             results.append(run_case("demo 300", demo, ids, as_of, 6))
+            if args.demo_top:
+                print(f"demo top {args.demo_top}, as of {as_of}, 6 months ahead")
+                top = top_by_revenue(demo, pd.Timestamp(as_of), args.demo_top)
+                results.append(run_case(f"demo top {args.demo_top}", demo, top, as_of, 6))
     res = pd.concat(results, ignore_index=True)
     pd.set_option("display.width", 200)
     fmt = res.copy()

@@ -145,6 +145,28 @@ def revenue_floor(p: Portfolio, index: pd.Index) -> tuple[float | None, float]:
     return (float(total.min()), share) if share >= FLOOR_SHARE else (None, share)
 
 
+def chosen_at(p: Portfolio, index: pd.Index, dates: list[pd.Timestamp]) -> tuple[list[np.ndarray] | None, float]:
+    """When ``p`` looks chosen by revenue (:func:`revenue_floor`): per date of ``dates`` (earlier dates of its
+    history), which accounts of ``index`` the same cut would have taken then, and the floor; (None, NaN) otherwise.
+
+    The list is chosen on the revenue from the start of the data to the analysis date, so an earlier date's cut is
+    on the revenue from the start to that date, at the floor in proportion to the time: the floor times the days
+    from the first order to the date over those to the analysis date. At the floor itself an earlier date would
+    take only the accounts that had bought faster than the list's smallest (a year into two years of data, at
+    twice its rate: a more extreme choice than the list, whose later regression to the mean is larger)."""
+    floor, _ = revenue_floor(p, index)
+    if floor is None:
+        return None, np.nan
+    code, day = _codes(p.orders["account_id"], index), _days(p.orders["order_date"])
+    start, end = float(np.nanmin(day[code >= 0])), _day(p.as_of)
+    out = []
+    for t in dates:
+        td = _day(t)
+        share = (td - start) / (end - start) if end > start else 1.0
+        out.append(_revenue_to(p, code, day, td, len(index)) >= floor * share)
+    return out, floor
+
+
 def _revenue_to(p: Portfolio, code: np.ndarray, day: np.ndarray, td: float, n: int) -> np.ndarray:
     """Net revenue per account on the lines of day ``td`` or earlier (``code``, ``day``: every line of p.orders)."""
     keep = (code >= 0) & (day <= td)

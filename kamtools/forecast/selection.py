@@ -692,15 +692,18 @@ def build_evidence(
     horizon: int,
     model_paths: dict[int, np.ndarray] | None = None,
     btyd_at: dict[int, np.ndarray | None] | None = None,
+    eligible: dict[int, np.ndarray] | None = None,
 ) -> Evidence | None:
-    """Evidence rows for the origins ``cut_cols`` (index of each origin's last training month)."""
+    """Evidence rows for the origins ``cut_cols`` (index of each origin's last training month); ``eligible``: per
+    origin, the accounts that count there (all where None: a portfolio chosen by revenue counts only those the
+    same choice would have taken at the origin, :func:`kamtools.churn.lapsed.chosen_at`)."""
     parts = []
     for c in cut_cols:
         if c < 0 or c + 1 + horizon > y.shape[1]:
             continue
         train = y[:, : c + 1]
         st = account_state(train, horizon)
-        keep = st.started
+        keep = st.started if eligible is None else st.started & eligible[c]
         if not keep.any():
             continue
         actual = np.nan_to_num(y[:, c + 1 : c + 1 + horizon])
@@ -907,6 +910,7 @@ class Selection:
     order_weeks: np.ndarray | None = None  # (n,) weeks with an order (for the window mean's range)
     data_weeks: float = 0.0  # weeks of the data
     window_once: np.ndarray | None = None  # (n,) bool: on the window mean as one order once in the next 12 months
+    chosen_note: str = ""  # a portfolio chosen by revenue: which accounts the evidence counted (forecast.accounts)
 
     def total_ratios(self, months: int) -> list:
         """Per account, sorted out-of-time actual / forecast totals over ``months`` months (:func:`total_ratios`);
