@@ -42,6 +42,10 @@ the demo, a random 1,000 of CDNOW or all of it; accounts tied at the smallest am
 common order size and do not count). An earlier date then counts only the lapsed accounts whose revenue by
 that date had already reached the floor: the list holds them whatever they did next. The
 others are left out (the sentence says how many); when too few remain, no probability is given.
+The forecast's backtest reads the same detector (:func:`chosen_at`) with the floor in proportion to the
+time: the level of a list, not whether its lapsed accounts came back, and at the floor itself an earlier
+origin keeps only the accounts that bought faster than the list's smallest (its CDNOW top lists were then
+under-forecast by 10-18% on 5 of 12; ``benchmarks/bench_real_data.py``).
 
 Measured by ``benchmarks/bench_lapsed_churn.py`` (calibration in the large: the mean shown
 against the share that placed no order in the next 6 months, in points; one standard error of
@@ -143,6 +147,28 @@ def revenue_floor(p: Portfolio, index: pd.Index) -> tuple[float | None, float]:
     share = float(np.mean((total > low) & (total <= FLOOR_BAND * low)))  # accounts tied at the smallest amount
     # are a common order size (one order of the same price), not a cut
     return (float(total.min()), share) if share >= FLOOR_SHARE else (None, share)
+
+
+def chosen_at(p: Portfolio, index: pd.Index, dates: list[pd.Timestamp]) -> tuple[list[np.ndarray] | None, float]:
+    """When ``p`` looks chosen by revenue (:func:`revenue_floor`): per date of ``dates`` (earlier dates of its
+    history), which accounts of ``index`` the same cut would have taken then, and the floor; (None, NaN) otherwise.
+
+    The list is chosen on the revenue from the start of the data to the analysis date, so an earlier date's cut is
+    on the revenue from the start to that date, at the floor in proportion to the time: the floor times the days
+    from the first order to the date over those to the analysis date. At the floor itself an earlier date would
+    take only the accounts that had bought faster than the list's smallest (a year into two years of data, at
+    twice its rate: a more extreme choice than the list, whose later regression to the mean is larger)."""
+    floor, _ = revenue_floor(p, index)
+    if floor is None:
+        return None, np.nan
+    code, day = _codes(p.orders["account_id"], index), _days(p.orders["order_date"])
+    start, end = float(np.nanmin(day[code >= 0])), _day(p.as_of)
+    out = []
+    for t in dates:
+        td = _day(t)
+        share = (td - start) / (end - start) if end > start else 1.0
+        out.append(_revenue_to(p, code, day, td, len(index)) >= floor * share)
+    return out, floor
 
 
 def _revenue_to(p: Portfolio, code: np.ndarray, day: np.ndarray, td: float, n: int) -> np.ndarray:

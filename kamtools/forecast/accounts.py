@@ -256,6 +256,28 @@ def _month_end(month_start: pd.Timestamp) -> pd.Timestamp:
     return (pd.Timestamp(month_start) + pd.offsets.MonthEnd(0)).normalize()
 
 
+def _evidence(portfolio: Portfolio, y, ids, months, cut_cols, horizon, model_paths, btyd_at) -> tuple:
+    """(:func:`build_evidence`, a sentence for the methods note). In a portfolio chosen by revenue
+    (:func:`kamtools.churn.lapsed.chosen_at`) each origin counts only the accounts that the same cut would have
+    taken then. The others are in the portfolio because of what they bought after the origin, and counting them
+    hides the regression to the mean of a list chosen by revenue: part of what put an account at the top is luck
+    that does not repeat (module docstring)."""
+    from kamtools.churn.lapsed import chosen_at  # the detector's rule lives with the lapsed churn rate
+
+    everyone = build_evidence(y, ids, cut_cols, horizon, model_paths, btyd_at)
+    taken, _ = chosen_at(portfolio, pd.Index(ids.astype(object)), [_month_end(months[c]) for c in cut_cols])
+    if taken is None or everyone is None:
+        return everyone, ""
+    ev = build_evidence(y, ids, cut_cols, horizon, model_paths, btyd_at, dict(zip(cut_cols, taken, strict=True)))
+    if ev is None or len(ev.account) < MIN_CLASS_ROWS or len(ev.account) == len(everyone.account):
+        return everyone, ""  # too few to learn from, or nothing left out
+    return ev, (
+        "The portfolio looks chosen by revenue, so the out-of-time check counts at each origin only the accounts that "
+        f"would have made the list then ({len(ev.account):,} of {len(everyone.account):,} account-origins): the others "
+        "are on it because of what they bought later."
+    )
+
+
 def _select(
     portfolio: Portfolio,
     hist: pd.DataFrame,
@@ -288,7 +310,7 @@ def _select(
     sd = model_sd["sd"].to_numpy(dtype=float).reshape(k, fit_h)
     lines = portfolio.order_lines
     orders = lines[["account_id", "order_date", "net_revenue"]]
-    ev = None
+    ev, chosen_note = None, ""
     if bt is not None:
         f = bt.forecasts
         horizon = int(plan.horizon)
@@ -304,12 +326,12 @@ def _select(
             model_paths[c] = grid
             btyd_at[c] = btyd_paths(orders, _month_end(cutoff), ids, horizon, family)
             cut_cols.append(c)
-        ev = build_evidence(y, ids, cut_cols, horizon, model_paths, btyd_at)
+        ev, chosen_note = _evidence(portfolio, y, ids, months, cut_cols, horizon, model_paths, btyd_at)
     elif y.shape[1] >= 4:
         horizon = min(3, y.shape[1] - 3)
         c = y.shape[1] - 1 - horizon
         paths = {c: btyd_paths(orders, _month_end(months[c]), ids, horizon, family)}
-        ev = build_evidence(y, ids, [c], horizon, None, paths)
+        ev, chosen_note = _evidence(portfolio, y, ids, months, [c], horizon, None, paths)
     now_fit = btyd_fit(orders, _month_end(months[-1]), ids, fit_h, family)
     if ev is None and btyd_unusable(now_fit):  # the other family may still tell accounts apart: where the
         # likelihood is flat the optimiser's edge decides which family runs to a common rate (scipy 1.13 and 1.17
@@ -352,6 +374,7 @@ def _select(
         btyd_unidentified=unidentified,
     )
     sel.btyd_now = now is not None  # the methods note compares what the choice compared
+    sel.chosen_note = chosen_note
     return sel
 
 
@@ -1014,7 +1037,8 @@ def _note_methods(hist: pd.DataFrame, sel: Selection, notes: dict[str, str], bac
     where = "out of time" if backtested else "in that comparison"
     if len(sel.methods):
         cases_of = "account-origins" if backtested else "accounts"
-        notes["forecast_methods"] = _methods_note(sel, lead, cases_of) + " " + _range_note(sel, where)
+        chosen = f" {sel.chosen_note}" if sel.chosen_note else ""
+        notes["forecast_methods"] = _methods_note(sel, lead, cases_of) + chosen + " " + _range_note(sel, where)
     else:
         notes["forecast_methods"] = _range_note(sel, where)
     silent = _silent_note(hist, sel)
