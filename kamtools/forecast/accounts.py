@@ -309,13 +309,8 @@ def _select(
         paths = {c: btyd_paths(orders, _month_end(months[c]), ids, horizon, family)}
         ev = build_evidence(y, ids, [c], horizon, None, paths)
     now_fit = btyd_fit(orders, _month_end(months[-1]), ids, fit_h, family)
-    if ev is None and btyd_unusable(now_fit):  # the other family may still tell accounts apart: where the
-        # likelihood is flat the optimiser's edge decides which family runs to a common rate (scipy 1.13 and 1.17
-        # differ on a 3-month cohort), so both are asked before the BTYD is given up
-        other = "bg_nbd" if family == "mbg_nbd" else "mbg_nbd"
-        alt = btyd_fit(orders, _month_end(months[-1]), ids, fit_h, other)
-        if alt is not None and not btyd_unusable(alt):
-            now_fit, family = alt, other
+    # the value stage passes over a family whose fit gives every account one purchase rate where the other tells
+    # accounts apart (kamtools.value.choose_btyd); what is left here is a family with no better alternative
     unidentified = ev is None and btyd_unusable(now_fit)
     if unidentified:  # without a check, a fit that gives every account about the same rate is not a forecast
         now_fit = None

@@ -20,7 +20,11 @@ MODEL_LABELS = {"bg_nbd": "BG/NBD", "mbg_nbd": "MBG/NBD"}
 DEGENERATE_RELATIVE_SE = 1.0
 MIN_HOLDOUT_WEEKS = 8
 MIN_CALIBRATION_WEEKS = 13
-FIT_STATUSES = ("identified", "common_dropout", "no_dropout", "unidentified")  # best first
+# a Gamma prior of the purchase rate this tight (shape r; its spread is 1/sqrt(r) of the mean, 1% here) gives every
+# account the same rate: the fit cannot tell accounts apart by how often they buy (a 3-month cohort on scipy 1.13:
+# MBG/NBD r = 272k, chosen by a flat likelihood over a BG/NBD with r = 0.52)
+COMMON_RATE_SHAPE = 1e4
+FIT_STATUSES = ("identified", "common_dropout", "no_dropout", "unidentified", "common_rate")  # best first
 
 
 def _num(v: float) -> str:
@@ -63,10 +67,22 @@ def fit_status(est: BetaGeo) -> tuple[str, str]:
     * ``"no_dropout"``: ``a`` went to zero: the data show no drop-out, so P(alive) is
       about 100% for every account and tells nothing about who is still buying;
     * ``"unidentified"``: the purchase-rate parameters (``r``, ``alpha``) are not
-      determined: treat P(alive) and expected values as rough.
+      determined: treat P(alive) and expected values as rough;
+    * ``"common_rate"``: the purchase-rate prior's shape ``r`` ran to :data:`COMMON_RATE_SHAPE`
+      or more, so every account gets the same purchase rate whatever it bought: the fit
+      cannot tell accounts apart by how often they buy (the worst status; :func:`choose_btyd`
+      passes it over for a fit that can).
     """
     problems = fit_problems(est)
     label = MODEL_LABELS.get(getattr(est, "model_name", ""), type(est).__name__)
+    r = float(est.params_["r"])
+    if np.isfinite(r) and r >= COMMON_RATE_SHAPE:
+        return "common_rate", (
+            f"The {label} fit gives every account the same purchase rate (its rate prior's shape r = {_num(r)}; "
+            "rates that vary between accounts need it far smaller), so it cannot tell accounts apart by how often "
+            "they buy: an account that bought every week and one that bought once are expected to buy equally often "
+            "while they still buy."
+        )
     if not problems:
         return "identified", ""
     bad = {p.split(" = ")[0] for p in problems}
@@ -114,7 +130,8 @@ class BTYDChoice:
     bought_again_one_time, in_sample_log_likelihood, identified, status, chosen``);
     holdout_weeks : length of the holdout (0 when the history is too short for one);
     reason : sentences on the choice and on what the fit can tell; identified : False
-    when the chosen model's purchase-rate parameters are not determined by the data;
+    when the chosen model's purchase-rate parameters are not determined by the data or give every account
+    the same rate;
     status : its :func:`fit_status`.
     """
 
@@ -172,7 +189,10 @@ def choose_btyd(
     whole history minus that of the calibration part). The better one is refitted on all
     of the history. A model whose parameters the data determine less well
     (:func:`fit_status`, in the order of :data:`FIT_STATUSES`) is passed over for the
-    other; between equals the holdout decides. With a history too short for a holdout
+    other; between equals the holdout decides. The worst is a fit that gives every account
+    the same purchase rate (``"common_rate"``): whatever its likelihood, the other family
+    is chosen when it tells accounts apart, and ``reason`` says why (on a 3-month cohort the
+    likelihood is flat, and scipy 1.13 had the MBG/NBD, run to r = 272k, ahead). With a history too short for a holdout
     (under 8 + 13 weeks, or too few repeat buyers before it), the in-sample
     log-likelihood decides (both models have four parameters), and ``reason`` says so.
     """
@@ -211,9 +231,13 @@ def choose_btyd(
     rank = {m: FIT_STATUSES.index(statuses[m][0]) for m in ranked}
     chosen = min(ranked, key=lambda m: rank[m])  # stable: the holdout winner among the best-determined fits
     other = [m for m in ranked if m != chosen][0]
-    reason = _choice_reason(chosen, best, other, selection.set_index("model")[by], holdout, problems[best])
+    reason = _choice_reason(
+        chosen, best, other, selection.set_index("model")[by], holdout, problems[best], statuses[best]
+    )
     if statuses[chosen][1]:
         reason += " " + statuses[chosen][1]
+    if chosen == best and statuses[other][0] == "common_rate" != statuses[chosen][0]:
+        reason += " " + statuses[other][1]  # the tables' common_rate status, in words
     selection["chosen"] = selection["model"] == chosen
     return BTYDChoice(
         model=fits[chosen],
@@ -222,22 +246,35 @@ def choose_btyd(
         selection=selection,
         holdout_weeks=int(holdout_weeks) if holdout is not None else 0,
         reason=reason,
-        identified=statuses[chosen][0] != "unidentified",
+        identified=statuses[chosen][0] not in ("unidentified", "common_rate"),
         status=statuses[chosen][0],
         warnings=messages,
     )
 
 
 def _choice_reason(
-    chosen: str, best: str, other: str, scores: pd.Series, holdout: dict | None, best_problems: list[str]
+    chosen: str,
+    best: str,
+    other: str,
+    scores: pd.Series,
+    holdout: dict | None,
+    best_problems: list[str],
+    best_status: tuple[str, str] = ("unidentified", ""),
 ) -> str:
-    """The sentence saying which BTYD model was chosen over the other, and by what."""
+    """The sentence saying which BTYD model was chosen over the other, and by what (and, where the better
+    score lost, why: its parameters less well determined, or every account given the same purchase rate)."""
     how = (
         f"the log-likelihood of the last {holdout['weeks']:.0f} weeks' purchases predicted from the weeks before "
         f"({MODEL_LABELS['bg_nbd']} {scores['bg_nbd']:,.1f}, {MODEL_LABELS['mbg_nbd']} {scores['mbg_nbd']:,.1f})"
         if holdout is not None
         else "the log-likelihood of the whole history (too short to hold weeks out for a test)"
     )
+    if chosen != best and best_status[0] == "common_rate":  # "The MBG/NBD fit gives every account ..."
+        return (
+            f"The value model is {MODEL_LABELS[chosen]}: {MODEL_LABELS[best]} scored better on {how}, but "
+            f"{best_status[1][0].lower()}{best_status[1][1:]} {MODEL_LABELS[chosen]}'s rates vary between accounts, "
+            "so it is chosen."
+        )
     if chosen != best:
         return (
             f"The value model is {MODEL_LABELS[chosen]}: {MODEL_LABELS[best]} scored better on {how}, but its "

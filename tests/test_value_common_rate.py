@@ -1,0 +1,85 @@
+"""The value stage's BTYD family choice passes over a fit that gives every account the same purchase rate.
+
+A BG/NBD or MBG/NBD fit whose Gamma prior of the purchase rate runs to a shape of
+:data:`~kamtools.value.choice.COMMON_RATE_SHAPE` or more cannot tell accounts apart by how often they
+buy (scipy 1.13 chose such an MBG/NBD, r = 272k, on a 3-month cohort). It is not chosen over a fit
+whose rates vary, whatever the holdout likelihood says, and the value_model table and note say so.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import pandas as pd
+import pytest
+from test_btyd_b2b import _simulate
+
+from kamtools.value import BetaGeo, choice, fit_status
+from kamtools.value.choice import COMMON_RATE_SHAPE, FIT_STATUSES
+
+
+@pytest.fixture(scope="module")
+def common_rate_portfolio(tmp_path_factory):
+    """600 accounts of an MBG/NBD process with one purchase rate for all (a Gamma prior of shape 10^6), 104
+    weeks, written as a user would and loaded: the MBG/NBD fits it best on the holdout, at a common rate."""
+    from kamtools import load_portfolio
+
+    orders = _simulate(600, r=1e6, alpha=2e6, a=1.0, b=4.0, weeks=104, seed=2, mbg=True)
+    orders.insert(0, "order_id", [f"O{i:05d}" for i in range(len(orders))])
+    orders = orders.assign(product_id="P1", quantity=1, order_date=orders["order_date"].dt.strftime("%Y-%m-%d"))
+    folder = tmp_path_factory.mktemp("common-rate")
+    orders.to_csv(folder / "orders.csv", index=False)
+    ids = sorted(orders["account_id"].unique())
+    pd.DataFrame(
+        {"account_id": ids, "name": ids, "industry": "Retail", "region": "EU", "country": "DE", "channel": "Direct"}
+    ).assign(owner="KAM").to_csv(folder / "accounts.csv", index=False)
+    pd.DataFrame(
+        {"product_id": ["P1"], "name": ["Part"], "category": ["Parts"], "list_price": [100.0], "unit_cost": [60.0]}
+    ).to_csv(folder / "products.csv", index=False)
+    return load_portfolio(folder, as_of="2024-12-29")
+
+
+def test_a_fit_with_one_purchase_rate_for_all_accounts_has_the_worst_status_and_says_why():
+    bg = BetaGeo()
+    bg.params_ = {"r": 272_316.0, "alpha": 2_078_007.0, "a": 0.8, "b": 2.0}
+    bg.standard_errors_ = {"r": 9_232.0, "alpha": 70_000.0, "a": 0.1, "b": 0.3}  # every parameter "determined"
+    bg.at_bound_ = []
+    status, sentence = fit_status(bg)
+    assert status == "common_rate" == FIT_STATUSES[-1]
+    assert sentence.startswith(
+        "The BG/NBD fit gives every account the same purchase rate (its rate prior's shape r = 272,316;"
+    )
+    bg.params_["r"] = COMMON_RATE_SHAPE * 0.99  # rates that still vary by about 1%
+    assert fit_status(bg)[0] == "identified"
+
+
+def test_a_common_rate_family_with_the_better_holdout_is_not_chosen_and_the_value_note_says_why(
+    common_rate_portfolio,
+):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = choice.choose_btyd(common_rate_portfolio.orders, as_of=common_rate_portfolio.as_of)
+        from kamtools.value import bundle_tables
+
+        tables = bundle_tables(common_rate_portfolio, {})
+    sel = out.selection.set_index("model")
+    # the MBG/NBD scores better on the weeks held out, but gives every account the same rate
+    assert sel.loc["mbg_nbd", "holdout_log_likelihood"] > sel.loc["bg_nbd", "holdout_log_likelihood"]
+    assert out.fits["mbg_nbd"].params_["r"] >= COMMON_RATE_SHAPE > out.fits["bg_nbd"].params_["r"]
+    assert sel.loc["mbg_nbd", "status"] == "common_rate" and not sel.loc["mbg_nbd", "identified"]
+    assert out.model.model_name == "bg_nbd" and sel.loc["bg_nbd", "chosen"] and not sel.loc["mbg_nbd", "chosen"]
+    # what the value stage writes: the chosen row, the status row and the note
+    model = tables["value_model"]
+    chosen = model[(model["parameter"] == "chosen") & (model["estimate"] == 1)]
+    assert chosen["model"].tolist() == ["bg_nbd"]
+    status = model[(model["model"] == "mbg_nbd") & (model["parameter"] == "fit_status")]
+    assert status["note"].tolist() == ["common_rate"]
+    assert status["estimate"].tolist() == [float(FIT_STATUSES.index("common_rate"))]
+    note = tables["_notes"]["value_model"]
+    assert note == out.reason
+    assert note.startswith(
+        "The value model is BG/NBD: MBG/NBD scored better on the log-likelihood of the last 34 weeks' purchases "
+        "predicted from the weeks before"
+    )
+    assert "but the MBG/NBD fit gives every account the same purchase rate (its rate prior's shape r = " in note
+    assert note.endswith("BG/NBD's rates vary between accounts, so it is chosen.")
