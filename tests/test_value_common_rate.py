@@ -83,3 +83,22 @@ def test_a_common_rate_family_with_the_better_holdout_is_not_chosen_and_the_valu
     )
     assert "but the MBG/NBD fit gives every account the same purchase rate (its rate prior's shape r = " in note
     assert note.endswith("BG/NBD's rates vary between accounts, so it is chosen.")
+
+
+def test_where_both_families_give_one_rate_the_account_page_says_so(captured):
+    """Both fits common rate: the likelihood decides between them, and the page tells the reader the chosen model
+    gives every account the same purchase rate (the appendix too), not that its parameters are undetermined."""
+    from test_btyd_b2b import _Account, _model_table, _value_row
+
+    from kamtools.display import esc
+    from kamtools.sections import value as section
+
+    acct = _Account(_value_row(5, 0.95), _model_table("mbg_nbd", "common_rate"))
+    section.account_section(acct)
+    html = "".join(captured)
+    assert "Its buying rhythm is intact (P(alive) 95%)." in html
+    assert esc("The value model gives every account of this portfolio the same purchase rate") in html
+    assert "not determined" not in html
+    captured.clear()
+    section.account_appendix(acct)
+    assert esc("It gives every account the same purchase rate, so it cannot tell accounts apart") in "".join(captured)
