@@ -118,7 +118,10 @@ chance that this one has stopped), or where no BTYD model can be fitted its mean
 months of the data, months before its first order counting as nothing
 (:data:`NO_CHECK_WINDOW`, method ``window_mean``); the zero rules still apply. A BTYD fit
 whose purchase rates do not vary between accounts (:func:`btyd_unusable`) is not used: it gave
-every one-week buyer of a one-month demo the same 146k (true 43k-79k). Where no account has
+every one-week buyer of a one-month demo the same 146k (true 43k-79k). The value stage chooses
+such a family only where the other's fit is no better (status ``common_rate`` in
+:func:`kamtools.value.choose_btyd`; on a 3-month cohort scipy 1.13 had put an MBG/NBD with
+r = 272k first), so the forecast takes the family it is given. Where no account has
 ordered in two different weeks (one order day), an account's one order is taken once in the next
 12 months, not every month (:data:`NO_CHECK_ONCE`), with a range from zero to that order every
 month; the window mean's other ranges come from the account's own order weeks
