@@ -241,11 +241,15 @@ def _portfolio_series(acc_fc: pd.DataFrame, hist: pd.DataFrame, level) -> pd.Dat
 
 
 def btyd_family(value_model: object) -> str:
-    """The BTYD model the value stage chose (its ``value_model`` table's ``chosen`` row):
-    ``bg_nbd`` or ``mbg_nbd``; ``bg_nbd`` when the value stage did not run or chose none."""
+    """The BTYD model the value stage chose for the account forecasts (its ``value_model`` table's
+    ``forecast_family`` row where the chosen fit gives every account the same purchase rate and the other
+    family's rates vary, else its ``chosen`` row): ``bg_nbd`` or ``mbg_nbd``; ``bg_nbd`` when the value
+    stage did not run or chose none."""
     if not isinstance(value_model, pd.DataFrame) or value_model.empty:
         return "bg_nbd"
-    chosen = value_model[(value_model["parameter"] == "chosen") & (value_model["estimate"] == 1)]
+    chosen = value_model[(value_model["parameter"] == "forecast_family") & (value_model["estimate"] == 1)]
+    if chosen.empty:
+        chosen = value_model[(value_model["parameter"] == "chosen") & (value_model["estimate"] == 1)]
     name = str(chosen["model"].iloc[0]) if len(chosen) else "bg_nbd"
     return name if name in ("bg_nbd", "mbg_nbd") else "bg_nbd"
 
@@ -309,8 +313,9 @@ def _select(
         paths = {c: btyd_paths(orders, _month_end(months[c]), ids, horizon, family)}
         ev = build_evidence(y, ids, [c], horizon, None, paths)
     now_fit = btyd_fit(orders, _month_end(months[-1]), ids, fit_h, family)
-    # the value stage passes over a family whose fit gives every account one purchase rate where the other tells
-    # accounts apart (kamtools.value.choose_btyd); what is left here is a family with no better alternative
+    # a family whose fit gives every account one purchase rate comes here only where the other's does too (the value
+    # stage names the other for the forecasts otherwise: btyd_family), or where this fit at the end of the last
+    # complete month differs from the value stage's at as_of
     unidentified = ev is None and btyd_unusable(now_fit)
     if unidentified:  # without a check, a fit that gives every account about the same rate is not a forecast
         now_fit = None

@@ -118,10 +118,10 @@ chance that this one has stopped), or where no BTYD model can be fitted its mean
 months of the data, months before its first order counting as nothing
 (:data:`NO_CHECK_WINDOW`, method ``window_mean``); the zero rules still apply. A BTYD fit
 whose purchase rates do not vary between accounts (:func:`btyd_unusable`) is not used: it gave
-every one-week buyer of a one-month demo the same 146k (true 43k-79k). The value stage chooses
-such a family only where the other's fit is no better (status ``common_rate`` in
-:func:`kamtools.value.choose_btyd`; on a 3-month cohort scipy 1.13 had put an MBG/NBD with
-r = 272k first), so the forecast takes the family it is given. Where no account has
+every one-week buyer of a one-month demo the same 146k (true 43k-79k). Where the value stage's
+chosen family has such a fit and the other's rates vary, it names the other for the forecasts
+(``forecast_family`` of :func:`kamtools.value.choose_btyd`; on a 3-month cohort scipy 1.13 had
+put an MBG/NBD with r = 272k first), and the forecast takes the family it is given. Where no account has
 ordered in two different weeks (one order day), an account's one order is taken once in the next
 12 months, not every month (:data:`NO_CHECK_ONCE`), with a range from zero to that order every
 month; the window mean's other ranges come from the account's own order weeks
@@ -1051,7 +1051,7 @@ def btyd_unusable(fit: BtydNow | None) -> bool:
     account gets about the same number of purchases whatever it bought (a demo of one month: every one-week
     buyer 292.9k, 80% range 236.1k to 351.2k, for true totals of 43k-79k). A fit whose other parameters are
     undetermined but whose rates still vary keeps its place (an acquisition cohort of 3 months). The value stage
-    chooses a family with this fit only where the other family's fit is no better
+    passes the forecasts a family with this fit only where the other family's fit has it too
     (:func:`kamtools.value.choose_btyd`, status ``"common_rate"``), so this check guards that case and a fit
     at the end of the last complete month that differs from the value stage's at ``as_of``."""
     if fit is None:
