@@ -250,16 +250,20 @@ def test_the_page_names_a_lapsed_accounts_method_in_a_sentence_a_reader_can_foll
     assert "uses the lapsed" not in text
 
 
-def test_without_a_check_the_other_btyd_family_is_asked_before_the_btyd_is_given_up(tmp_path, monkeypatch):
-    """On a 3-month acquisition cohort the MBG/NBD fit runs to a common purchase rate (Gamma shape in the millions)
-    while the BG/NBD still tells accounts apart; which one the value stage chooses depends on the optimiser (scipy
-    1.13 chose the MBG/NBD). The forecast then takes the BG/NBD's expected value, not every account's mean month
-    carried on for 12 months (the first-month extrapolation issue 17 found)."""
+def test_without_a_check_the_forecasts_use_the_family_whose_rates_vary_as_the_value_stage_names_it(
+    tmp_path, monkeypatch
+):
+    """On a 3-month acquisition cohort the MBG/NBD fit runs to a common purchase rate (Gamma shape r = 272k on
+    scipy 1.13, millions on 1.17) while the BG/NBD still tells accounts apart. scipy 1.13 put the MBG/NBD first
+    (its parameters looked determined, the BG/NBD's did not) and the forecast then fell back to every account's
+    mean month carried on for 12 months, the first-month extrapolation issue 17 found. Here the MBG/NBD is forced
+    ahead on the likelihood: the value stage keeps it for the values but names the BG/NBD for the forecasts
+    (kamtools.value.choose_btyd), its note says so, and the forecast takes the BG/NBD's expected value."""
     import pandas as pd
     import test_short_history as short
 
     from kamtools.bundle import analyze
-    from kamtools.forecast import accounts
+    from kamtools.value import ModifiedBetaGeo, choice
 
     portfolio = short._acquisition_cohort(tmp_path / "data")
     ids = np.array(sorted(portfolio.accounts["account_id"]))
@@ -267,8 +271,26 @@ def test_without_a_check_the_other_btyd_family_is_asked_before_the_btyd_is_given
     assert selection.btyd_unusable(selection.btyd_fit(portfolio.orders, end, ids, 12, "mbg_nbd"))
     bg = selection.btyd_fit(portfolio.orders, end, ids, 12, "bg_nbd")
     assert not selection.btyd_unusable(bg)
-    monkeypatch.setattr(accounts, "btyd_family", lambda value_model: "mbg_nbd")  # as the value stage chose on 1.13
+    fit_quietly = choice._fit_quietly
+
+    def mbg_ahead(cls, summary):  # as if the optimiser had left the MBG/NBD with the better likelihood
+        est, messages = fit_quietly(cls, summary)
+        if cls is ModifiedBetaGeo:
+            est.log_likelihood_ += 100.0
+        return est, messages
+
+    monkeypatch.setattr(choice, "_fit_quietly", mbg_ahead)
     bundle = analyze(portfolio, tmp_path / "bundle", stages=["value", "forecast"], progress=False)
+    model = bundle.table("value_model")
+    chosen = model[(model["parameter"] == "chosen") & (model["estimate"] == 1)]
+    assert chosen["model"].tolist() == ["mbg_nbd"]
+    status = model[(model["model"] == "mbg_nbd") & (model["parameter"] == "fit_status")]
+    assert status["note"].tolist() == ["common_rate"]
+    assert model.loc[model["parameter"] == "forecast_family", "model"].tolist() == ["bg_nbd"]
+    note = bundle.manifest["notes"]["value_model"]
+    assert note.startswith("The value model is MBG/NBD, chosen over BG/NBD by the log-likelihood of the whole history")
+    assert "The MBG/NBD fit gives every account the same purchase rate" in note
+    assert "The account forecasts use the BG/NBD fit instead, whose purchase rates vary between accounts." in note
     row = bundle.table("forecast_summary").set_index("account_id").loc["N000"]
     assert row["forecast_method"] == "BTYD expected value"
     assert abs(row["forecast_next_12m"] - float(bg.paths[list(ids).index("N000")].sum())) < 1e-6

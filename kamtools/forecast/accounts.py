@@ -243,11 +243,15 @@ def _portfolio_series(acc_fc: pd.DataFrame, hist: pd.DataFrame, level) -> pd.Dat
 
 
 def btyd_family(value_model: object) -> str:
-    """The BTYD model the value stage chose (its ``value_model`` table's ``chosen`` row):
-    ``bg_nbd`` or ``mbg_nbd``; ``bg_nbd`` when the value stage did not run or chose none."""
+    """The BTYD model the value stage chose for the account forecasts (its ``value_model`` table's
+    ``forecast_family`` row where the chosen fit gives every account the same purchase rate and the other
+    family's rates vary, else its ``chosen`` row): ``bg_nbd`` or ``mbg_nbd``; ``bg_nbd`` when the value
+    stage did not run or chose none."""
     if not isinstance(value_model, pd.DataFrame) or value_model.empty:
         return "bg_nbd"
-    chosen = value_model[(value_model["parameter"] == "chosen") & (value_model["estimate"] == 1)]
+    chosen = value_model[(value_model["parameter"] == "forecast_family") & (value_model["estimate"] == 1)]
+    if chosen.empty:
+        chosen = value_model[(value_model["parameter"] == "chosen") & (value_model["estimate"] == 1)]
     name = str(chosen["model"].iloc[0]) if len(chosen) else "bg_nbd"
     return name if name in ("bg_nbd", "mbg_nbd") else "bg_nbd"
 
@@ -333,13 +337,9 @@ def _select(
         paths = {c: btyd_paths(orders, _month_end(months[c]), ids, horizon, family)}
         ev, chosen_note = _evidence(portfolio, y, ids, months, [c], horizon, None, paths)
     now_fit = btyd_fit(orders, _month_end(months[-1]), ids, fit_h, family)
-    if ev is None and btyd_unusable(now_fit):  # the other family may still tell accounts apart: where the
-        # likelihood is flat the optimiser's edge decides which family runs to a common rate (scipy 1.13 and 1.17
-        # differ on a 3-month cohort), so both are asked before the BTYD is given up
-        other = "bg_nbd" if family == "mbg_nbd" else "mbg_nbd"
-        alt = btyd_fit(orders, _month_end(months[-1]), ids, fit_h, other)
-        if alt is not None and not btyd_unusable(alt):
-            now_fit, family = alt, other
+    # a family whose fit gives every account one purchase rate comes here only where the other's does too (the value
+    # stage names the other for the forecasts otherwise: btyd_family), or where this fit at the end of the last
+    # complete month differs from the value stage's at as_of
     unidentified = ev is None and btyd_unusable(now_fit)
     if unidentified:  # without a check, a fit that gives every account about the same rate is not a forecast
         now_fit = None

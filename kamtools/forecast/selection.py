@@ -144,7 +144,10 @@ chance that this one has stopped), or where no BTYD model can be fitted its mean
 months of the data, months before its first order counting as nothing
 (:data:`NO_CHECK_WINDOW`, method ``window_mean``); the zero rules still apply. A BTYD fit
 whose purchase rates do not vary between accounts (:func:`btyd_unusable`) is not used: it gave
-every one-week buyer of a one-month demo the same 146k (true 43k-79k). Where no account has
+every one-week buyer of a one-month demo the same 146k (true 43k-79k). Where the value stage's
+chosen family has such a fit and the other's rates vary, it names the other for the forecasts
+(``forecast_family`` of :func:`kamtools.value.choose_btyd`; on a 3-month cohort scipy 1.13 had
+put an MBG/NBD with r = 272k first), and the forecast takes the family it is given. Where no account has
 ordered in two different weeks (one order day), an account's one order is taken once in the next
 12 months, not every month (:data:`NO_CHECK_ONCE`), with a range from zero to that order every
 month; the window mean's other ranges come from the account's own order weeks
@@ -266,6 +269,7 @@ import pandas as pd
 from scipy import stats
 
 from kamtools.display import money
+from kamtools.value.choice import COMMON_RATE_SHAPE  # one threshold for the value stage's choice and this check
 
 SPIKE_FACTOR = 3.0  # a month above this multiple of the account's median ordering month is capped
 MIN_CLASS_ROWS = 30  # evidence rows (account x origin) a class needs for its own factor and choice
@@ -628,8 +632,8 @@ class BtydNow:
     k months, k = 1..h (n, h: P(alive) times the chance a live account's posterior rate gives no
     purchase); ``shape``, ``rate``: the posterior Gamma of a live account's purchase rate (per week)
     behind the count distribution of :func:`btyd_total_range`. NaN rows: accounts not in the fit.
-    ``status``: the fit's :func:`kamtools.value.choice.fit_status` (``"unidentified"``: its purchase-rate
-    parameters are at the edge of the search, so every account gets about the same rate)."""
+    ``status``: the fit's :func:`kamtools.value.choice.fit_status` (``"common_rate"``: every account gets
+    about the same rate; ``"unidentified"``: its parameters are not determined by the data)."""
 
     paths: np.ndarray
     p_none: np.ndarray
@@ -1091,7 +1095,6 @@ NO_CHECK_BTYD = (
     "buying rhythm and spend of all accounts, with the chance that this one has stopped), not a projection of this "
     "account's own few months."
 )
-COMMON_RATE_SHAPE = 1e4  # a BG/NBD rate prior this tight (Gamma shape; spread 1%) gives every account one rate
 
 
 def btyd_unusable(fit: BtydNow | None) -> bool:
@@ -1099,7 +1102,10 @@ def btyd_unusable(fit: BtydNow | None) -> bool:
     accounts (a Gamma prior of shape at least :data:`COMMON_RATE_SHAPE`, at the edge of the search), so every
     account gets about the same number of purchases whatever it bought (a demo of one month: every one-week
     buyer 292.9k, 80% range 236.1k to 351.2k, for true totals of 43k-79k). A fit whose other parameters are
-    undetermined but whose rates still vary keeps its place (an acquisition cohort of 3 months)."""
+    undetermined but whose rates still vary keeps its place (an acquisition cohort of 3 months). The value stage
+    passes the forecasts a family with this fit only where the other family's fit has it too
+    (:func:`kamtools.value.choose_btyd`, status ``"common_rate"``), so this check guards that case and a fit
+    at the end of the last complete month that differs from the value stage's at ``as_of``."""
     if fit is None:
         return False
     shape = np.asarray(fit.shape, dtype=float)

@@ -220,6 +220,11 @@ def _verdict(
             " The value model's parameters are not determined by this portfolio's data, so read P(alive) and the "
             "expected values as rough."
         )
+    elif status == "common_rate":
+        verdict += (
+            " The value model gives every account of this portfolio the same purchase rate, so read P(alive) and "
+            "the expected values as rough."
+        )
     return verdict
 
 
@@ -303,8 +308,15 @@ def account_appendix(acct) -> None:
         "common_dropout": "Its data cannot tell how likely accounts are to stop apart: it gives every account the "
         "same chance of stopping after a purchase week, so P(alive) follows only how long each has been silent "
         "against its own rhythm.",
+        "common_rate": "It gives every account the same purchase rate, so it cannot tell accounts apart by how often "
+        "they buy: read P(alive) and the expected values as rough.",
     }.get(status, "")
-    if "not determined" in reason or "no account" in reason.lower() or "cannot tell how the drop-out" in reason:
+    if (
+        "not determined" in reason
+        or "no account" in reason.lower()
+        or "cannot tell how the drop-out" in reason
+        or (status == "common_rate" and "the same purchase rate" in reason)
+    ):
         fit = ""  # the sentence on the choice already says it
     display.paragraph(
         f"{MODEL_LABELS.get(name, name)} (how often accounts buy and how likely they are to have stopped) and "

@@ -33,6 +33,7 @@ MIN_EVIDENCE_ONE_TIME = 5  # one-time buyers at the inner cut needed to compare 
 _UNUSABLE = {
     "no_dropout": "it finds no account that stopped buying",
     "unidentified": "its parameters are not determined by this data",
+    "common_rate": "it gives every account the same purchase rate",
 }
 
 

@@ -87,7 +87,9 @@ def fit_value(portfolio: Portfolio, activity_score: bool = True) -> dict[str, pd
     ``value_model`` (portfolio-level: ``model, parameter, estimate, std_error, note,
     time_unit, chosen``: the parameters of both BTYD candidates and of Gamma-Gamma, and
     per candidate its holdout figures, ``identified`` and ``chosen`` as 1/0 rows and
-    ``fit_status`` (index in :data:`FIT_STATUSES`, its name in ``note``), and the rows of
+    ``fit_status`` (index in :data:`FIT_STATUSES`, its name in ``note``; where the chosen fit gives
+    every account the same purchase rate and the other's rates vary, a ``forecast_family`` row of
+    the other: the account forecasts use it), and the rows of
     the P(alive) check on a holdout inside the history (:func:`p_alive_check`, model
     ``p_alive_check``: ``check_status`` says whether P(alive) may be shown as a
     probability; ``p_alive`` is recalibrated when the check found it understating and a
@@ -306,6 +308,17 @@ def _btyd_rows(choice: BTYDChoice) -> list[dict]:
                 "estimate": float(FIT_STATUSES.index(status)),
                 "std_error": np.nan,
                 "note": status,
+            }
+        )
+    if choice.forecast_family and choice.forecast_family != choice.model.model_name:
+        # the account forecasts need purchase rates that vary between accounts, which only this family's fit has
+        rows.append(
+            {
+                "model": choice.forecast_family,
+                "parameter": "forecast_family",
+                "estimate": 1.0,
+                "std_error": np.nan,
+                "note": "",  # the chosen row's note (the choice's reason) says why
             }
         )
     return rows
