@@ -179,6 +179,14 @@ INTENDED: dict[str, str] = {}
 # health_components (sentence) counts with formatting.counted ('1 day', not '1 days').
 
 
+# Eighth session of issue 17 (written from a clean clone of the merge of RANGE2 and FACES3; every other entry
+# matched): segments (new usual_growth and one_off_ltm; growth and the revenue trend read a one-off month as the
+# forecast does) and what groups or ranks by tier or segment after it (segment_profiles, accounts, plan_actions,
+# plan_summary, plan_talking_points, scenario_elasticity*, whitespace_grid, whitespace_recommendations); the
+# 12-month range widened by what the earliest backtest origin missed of the latest (forecast_summary and accounts
+# lo/hi, forecast_accuracy coverage_total_80, forecast_backtest coverage_total_80_chosen).
+
+
 def _cell_text(series: pd.Series) -> pd.Series:
     """Each value as text, floats rounded to 6 significant digits (-0 and 0 alike)."""
     if pd.api.types.is_float_dtype(series.dtype):
