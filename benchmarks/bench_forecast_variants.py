@@ -358,9 +358,9 @@ def class_shrink(parts=("factor", "mae"), gate_only=False):
     """L: every class's choice (not the portfolio's) made on shrunk factors and MAE (restored on exit)."""
     cache: dict = {}
 
-    def choose(ev, rows, available):
+    def choose(ev, rows, available, **opts):
         if len(rows) == len(ev.account):
-            return _CHOOSE_ON(ev, rows, available)
+            return _CHOOSE_ON(ev, rows, available, **opts)
         key = (id(ev), tuple(available))
         if key not in cache:
             cache[key] = class_prior(ev, available, parts)
@@ -440,9 +440,9 @@ def choose_on_gated(ev, rows, available, z_gain=2.0, z_factor=0.0, nearest=False
 def noise_gate(**kw):
     """M: every class's choice (not the portfolio's) by :func:`choose_on_gated` (restored on exit)."""
 
-    def choose(ev, rows, available):
+    def choose(ev, rows, available, **opts):
         if len(rows) == len(ev.account):
-            return _CHOOSE_ON(ev, rows, available)
+            return _CHOOSE_ON(ev, rows, available, **opts)
         return choose_on_gated(ev, rows, available, **kw)
 
     sel_mod._choose_on = choose

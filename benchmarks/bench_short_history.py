@@ -65,6 +65,10 @@ A tie rule tried the same day (the mean of the last 12 months where it and the m
 erred equally out of time) gave the demo row +4% / 32,473.8, 12-month MAE 61,744.8 and cov12 85%,
 but made the whole CDNOW log at 1997-12 worse in ``bench_real_data.py`` (+7.8% / 21.64 -> +8.9% /
 21.71), so it was not kept.
+
+2026-12-06 (``kamtools.forecast.selection``, "One backtest origin": the whole portfolio's factor never scales
+up from a single origin): demo +5% / 35,076.6 -> +2% / 34,309.5 (BTYD 32,338.7), 12-month total 5,409,554 ->
+5,242,293; s1000 at 1997-06-30 -1% / 25.2 -> -3% / 25.1; the other rows unchanged.
 """
 
 from __future__ import annotations

@@ -122,6 +122,7 @@ from kamtools.forecast.selection import (
     silent_one_time,
     silent_ratios,
     total_range,
+    whole_portfolio_scales,
     wide_history,
 )
 from kamtools.forecast.targets import _upper_quantile, portfolio_target, target_attainment
@@ -441,7 +442,7 @@ def _pooled_comparison(sel: Selection) -> tuple[str, dict, dict, int, tuple[str,
     )
     if not available:
         return None
-    best, factor, mae = _choose_on(ev, np.arange(len(ev.account)), available)
+    best, factor, mae = _choose_on(ev, np.arange(len(ev.account)), available, scale_up=whole_portfolio_scales(ev))
     if not mae:
         return None
     common = np.logical_and.reduce([np.all(np.isfinite(ev.paths[m]), axis=1) for m in mae])
@@ -481,10 +482,15 @@ def _methods_note(sel: Selection, lead: str = "Out of time", cases_of: str = "ac
     order = [m for m in CANDIDATES if m in mae]
     parts = [f"{_evidence_words(sel, m)} {money(mae[m])}" for m in order]
     h = sel.evidence.horizon
+    corrected = (
+        "each method corrected by its factor as in the choice"
+        if whole_portfolio_scales(sel.evidence)
+        else "each method corrected by its factor as in the choice, but never up: a rise at a single backtest date "
+        "is mostly the whole portfolio's growth in that period"
+    )
     text = (
-        f"{lead} ({cases:,} {cases_of} where every method below could be checked; {h}-month totals, each "
-        "method corrected by its factor as in the choice), an account's total was off on average by: "
-        + "; ".join(parts)
+        f"{lead} ({cases:,} {cases_of} where every method below could be checked; {h}-month totals, {corrected}), "
+        "an account's total was off on average by: " + "; ".join(parts)
     )
     simple = [m for m in order if m != "model"]
     if "model" in mae and simple:
