@@ -247,7 +247,10 @@ def test_the_methods_note_calls_a_tie_with_the_model_no_better_not_lost(monkeypa
     monkeypatch.setattr(
         accounts, "_pooled_comparison", lambda sel: ("btyd", factor, mae, 340, ("model", "recent_mean", "btyd"))
     )
-    sel = SimpleNamespace(method_words=np.array(["BTYD expected value"] * 3), evidence=SimpleNamespace(horizon=6))
+    sel = SimpleNamespace(
+        method_words=np.array(["BTYD expected value"] * 3),
+        evidence=SimpleNamespace(horizon=6, origin=np.array([0, 1]), chosen=False),
+    )
     # the best simple method is the BTYD (27 against the model's 30): lost
     assert "The kamtools model lost to the BTYD expected value overall (30 against 27)" in accounts._methods_note(sel)
     mae["btyd"] = 30.4  # now the mean of the last 6 months (30) is the rival, and 30 against 30 is a tie
