@@ -8,6 +8,8 @@ import pandas as pd
 from kamtools.data.portfolio import Portfolio, credit_lines, last_complete_month
 from kamtools.history import COVER_SLACK_DAYS, OrderHistory, order_history
 
+NEW_ACCOUNT_YEARS = 2.0  # an account whose first order is under this many years ago is new (segment names)
+
 ACTIVITY_COLUMNS = {
     "account_id": "Account.",
     "revenue_ltm": "Net revenue of the last 12 months.",
@@ -30,8 +32,8 @@ ACTIVITY_COLUMNS = {
     "first_order_date": "Date of the first order.",
     "last_order_date": "Date of the last order.",
     "tenure_years": "Years from customer_since to as_of.",
-    "account_age_years": "Years from the first order to as_of (NaN when never ordered); when the first order is at "
-    "the start of an order history shorter than 2 years, the account may be older: the longer of that and "
+    "account_age_years": "Years from the first order to as_of (NaN when never ordered); when that is under 2 years "
+    "and the first order is at the start of the order history, the account may be older: the longer of that and "
     "tenure_years.",
     "potential_revenue": "Estimated yearly wallet (from the accounts table, NaN when unknown).",
     "share_of_wallet": "revenue_ltm / potential_revenue, clipped to [0, 1.5] (NaN when unknown).",
@@ -117,11 +119,13 @@ def _age_and_tenure(
     age = np.where(has_orders, (as_of_day - first) / 365.25, np.nan)
     since = accounts["customer_since"].to_numpy(dtype="datetime64[ns]")
     tenure = np.maximum(((np.datetime64(as_of.to_datetime64()) - since) / np.timedelta64(1, "D") / 365.25), 0.0)
-    if history.first_order is not None and not history.covers_months_back(24):
-        # a first order at the start of a short history says only that the account is at least that
-        # old: take the longer of that and its tenure as a customer (the accounts table)
+    if history.first_order is not None:
+        # a first order at the start of the history says only that the account is at least that old; where that
+        # would call it new, take the longer of that and its tenure as a customer (the accounts table). A history
+        # of exactly two years counts: its first month's accounts are 1.99 years old by their first order.
         start = int(np.datetime64(history.first_order.date(), "D").astype(np.int64)) + COVER_SLACK_DAYS
-        age = np.where(has_orders & (first <= start), np.fmax(age, tenure), age)
+        at_start = has_orders & (first <= start) & (age < NEW_ACCOUNT_YEARS)
+        age = np.where(at_start, np.fmax(age, tenure), age)
     return age, tenure
 
 

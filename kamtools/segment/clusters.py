@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from kamtools.data.portfolio import NotAvailable, Portfolio
-from kamtools.segment.activity import account_activity
+from kamtools.segment.activity import NEW_ACCOUNT_YEARS, account_activity
 
 CLUSTER_FEATURES = {
     "revenue_level": "log(1 + mean yearly revenue of the last 24 months)",
@@ -95,7 +95,7 @@ def _describe(
         else:
             trend = "shrinking" if change < -0.08 else "stable"
         phrases.append((np.inf, trend))
-    if raw.get("account_age", np.nan) < 2:
+    if raw.get("account_age", np.nan) < NEW_ACCOUNT_YEARS:
         phrases.insert(1, (np.inf, "new"))
     zb = z.get("category_breadth", 0.0)
     if raw.get("category_breadth", np.nan) <= 1.5:
