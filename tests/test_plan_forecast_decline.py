@@ -62,3 +62,20 @@ def test_a_key_account_forecast_well_below_its_year_gets_a_demand_review():
     assert top["priority"].iloc[0] == "medium"
     assert top["value_basis"].iloc[0] == "forecast below the last 12 months"
     assert round(float(top["value_at_stake"].iloc[0])) == 65_000
+
+
+def test_no_demand_review_against_a_year_the_history_does_not_hold():
+    """Six months of orders (CDNOW's top customer as of 1997-06-30 read 7.0k in "the last 12 months" against a
+    12-month forecast of 3.8k): the forecast page leaves the change out, and the plan does not act on it either."""
+    rows = {"TOP": (150_000.0, 85_000.0, "1", "medium"), "OLD": (150_000.0, 85_000.0, "1", "medium")}
+    tables = _tables(rows)
+    tables["forecast_summary"] = pd.DataFrame(
+        {"account_id": ["TOP", "OLD"], "revenue_last_12m": [150_000.0, 150_000.0], "forecast_growth_pct": [None, -43.3]}
+    )
+    built = P.plans(tables, AS_OF)
+    rules = built.actions.groupby("account_id")["rule_id"].apply(set)
+    assert "forecast_decline" not in rules.get("TOP", set())
+    assert "forecast_decline" in rules["OLD"]
+    facts = built.facts.set_index("account_id")
+    assert pd.isna(facts.loc["TOP", "forecast_vs_ltm"]) and pd.isna(facts.loc["TOP", "forecast_shortfall"])
+    assert round(float(facts.loc["OLD", "forecast_shortfall"])) == 65_000

@@ -284,7 +284,8 @@ def account_facts(
     ``tables`` maps result-table names to DataFrames (whole tables or one account's slice;
     NotAvailable or absent tables leave their facts missing): ``kpis`` (required),
     ``kpis_portfolio``, ``churn``, ``churn_drivers``, ``competitor_threat``, ``value``,
-    ``segments``, ``forecast``, ``forecast_targets``, ``whitespace_recommendations``,
+    ``segments``, ``forecast``, ``forecast_summary`` (whether the change against the last 12 months
+    is shown), ``forecast_targets``, ``whitespace_recommendations``,
     ``tradelanes`` (declining categories), ``competitor_account_bids`` or ``pipeline_losses``
     (bid value lost per competitor).
 
@@ -454,8 +455,11 @@ def _money_facts(f: pd.DataFrame) -> None:
     f["margin_loss"] = (-margin).clip(lower=0.0)
     f["margin_gap_value"] = (rev * (num("margin_benchmark") - num("margin_pct"))).clip(lower=0.0)
     f["next_target_shortfall"] = (num("next_target") - num("forecast_12m")).clip(lower=0.0)
-    f["forecast_vs_ltm"] = (num("forecast_12m") / rev - 1).where(rev > 0)
-    f["forecast_shortfall"] = (rev - num("forecast_12m")).clip(lower=0.0)
+    # the change is left unknown where the forecast stage does not show it (:func:`_forecast_facts`)
+    vs_ltm = (num("forecast_12m") / rev - 1).where((rev > 0) & ~f["_ltm_partial"].astype(bool))
+    f["forecast_vs_ltm"] = vs_ltm
+    f["forecast_shortfall"] = (rev - num("forecast_12m")).clip(lower=0.0).where(vs_ltm.notna())
+    del f["_ltm_partial"]
     f["top_whitespace_ev"] = num("top_whitespace_p") * num("top_whitespace_value")
     f["lost_value_vs_revenue"] = (num("lost_value_to_competitor") / rev).where(rev > 0)
     # a single order in two years (the year before unknown counts as none): unknown without an order count
@@ -587,6 +591,15 @@ def _forecast_facts(
         got = True
     if not got:
         unavailable["forecast"] = _reason(tables, "forecast", "forecast")
+    # where the forecast stage leaves the change against the last 12 months out (a history shorter than a
+    # year: "the last 12 months" hold only part of one), the plan does not compare with them either
+    summary = tables.get("forecast_summary")
+    partial = pd.Series(False, index=f.index)
+    if _present(summary) and "forecast_growth_pct" in summary.columns and "revenue_last_12m" in summary.columns:
+        s = summary.drop_duplicates("account_id").set_index("account_id")
+        left_out = s["forecast_growth_pct"].isna() & (pd.to_numeric(s["revenue_last_12m"], errors="coerce") > 0)
+        partial = f["account_id"].map(left_out).fillna(False).astype(bool)
+    f["_ltm_partial"] = partial
     ft = tables.get("forecast_targets")
     if _present(ft) and not ft.empty:
         # this calendar year's target (the forecast's probability of reaching it)

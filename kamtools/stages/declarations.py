@@ -569,6 +569,7 @@ STAGES: tuple[Stage, ...] = (
             "value_model": ("model", "parameter", "estimate", "note"),  # P(alive): a probability or a score
             "segments": ("account_id", "cluster_name", "tier", "quadrant", "one_off_ltm"),
             "forecast": ("account_id", "unique_id", "ds", "forecast"),
+            "forecast_summary": ("account_id", "revenue_last_12m", "forecast_growth_pct"),  # change shown or not
             "forecast_targets": ("account_id", "period", "p_reach_target"),
             "whitespace_recommendations": (
                 "account_id",
