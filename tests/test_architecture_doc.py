@@ -21,7 +21,7 @@ def test_the_page_draws_every_stage_with_what_it_reads_and_writes():
     text = markdown()
     assert "```mermaid" in text and "flowchart LR" in text
     assert "st_value -->|value<br/>value_model| st_churn" in text  # churn reads two value tables
-    assert "st_forecast -->|forecast<br/>forecast_targets| st_plan" in text
+    assert "st_forecast -->|forecast<br/>forecast_summary<br/>forecast_targets| st_plan" in text
     assert "| **forecast** (background) | `kamtools.forecast` |" in text
     assert "- `kpis` (per account):" in text and "health_score:float?" in text
 
