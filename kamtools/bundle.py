@@ -415,6 +415,20 @@ def _manifest(
     }
 
 
+def requested_accounts(accounts, known) -> list[str]:
+    """The account ids asked for (``accounts``; None: every id in ``known``), in order and each once. An id the
+    bundle does not hold that is a comma-separated list of ids it does hold (``A1,A2``, a common way to type
+    several on the command line) counts as those ids; any other unknown id is kept, for the caller to report."""
+    known = {str(a) for a in known}
+    if accounts is None:
+        return sorted(known)
+    out: list[str] = []
+    for a in (str(x) for x in accounts):
+        parts = [p.strip() for p in a.split(",")]
+        out += parts if a not in known and "," in a and all(p in known for p in parts) else [a]
+    return list(dict.fromkeys(out))
+
+
 @dataclass
 class Bundle:
     """An analysis bundle on disk. Open with :meth:`Bundle.open`."""

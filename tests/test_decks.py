@@ -287,6 +287,12 @@ def test_unknown_account_is_failed_and_the_others_written(tmp_path):
     assert list(summary.written) == ["A0003"] and summary.exit_code == 1
 
 
+def test_ids_typed_with_commas_are_each_written(tmp_path):
+    """``kamtools decks B --accounts A0003,A0005`` (commas, as a list is often typed) writes both decks."""
+    summary = write_decks(hostile_bundle(), tmp_path / "out", accounts=["A0003,A0005"], progress=False, portfolio=False)
+    assert summary.failed == {} and sorted(summary.written) == ["A0003", "A0005"]
+
+
 # ---- hostile strings ---------------------------------------------------------------------------
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kamtools.bundle import Bundle
+from kamtools.bundle import Bundle, requested_accounts
 from kamtools.deck.audience import check_audience
 from kamtools.deck.template import read_template
 from kamtools.outputs import OutputError, claim_output_dir, is_disk_error, write_atomic, write_failure
@@ -99,7 +99,7 @@ def write_decks(
     except OSError as exc:
         raise OutputError(write_failure(out / ACCOUNTS_DIR, exc)) from exc
     known = bundle.account_ids()
-    wanted = list(dict.fromkeys(str(a) for a in accounts)) if accounts is not None else [str(a) for a in known]
+    wanted = requested_accounts(accounts, known) if accounts is not None else [str(a) for a in known]
     summary = DeckSummary(out, audience)
     _write_account_decks(summary, bundle, wanted, set(map(str, known)), tpl, account_extra, progress)
     # the portfolio deck is the internal management review (risks, tiers): never in a customer run's folder

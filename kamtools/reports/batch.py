@@ -239,8 +239,10 @@ class _Plan:
         nb_group = _notebook(group_notebook, "group") if parents else None
         if parents:
             _make_folder(self.out / GROUPS_DIR)
+        from kamtools.bundle import requested_accounts
+
         known = set(self.rows.index.astype(str))
-        wanted = list(dict.fromkeys(str(a) for a in accounts)) if accounts is not None else list(self.rows.index)
+        wanted = requested_accounts(accounts, known) if accounts is not None else list(self.rows.index)
         for a in wanted:
             if a not in known:
                 self.unknown.append(
