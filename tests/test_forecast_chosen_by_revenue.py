@@ -98,3 +98,50 @@ def test_a_natural_portfolio_counts_every_account_and_says_nothing(monkeypatch):
     ev, note = accounts._evidence(p, y, ids, months, [11, 14], 6, None, None)
     every = build_evidence(y, ids, [11, 14], 6)
     assert note == "" and np.array_equal(ev.account, every.account) and np.array_equal(ev.actual, every.actual)
+
+
+def _top40():
+    orders, _ = _population()
+    revenue = _revenue(orders)
+    top = sorted(revenue, key=revenue.get, reverse=True)[:40]
+    return _portfolio({k: orders[k] for k in top})
+
+
+def test_an_origin_counts_only_the_accounts_whose_place_did_not_hang_on_the_months_it_judges():
+    """The list holds an account the cut took at an origin only if it reached the floor by the analysis date; one
+    that needed the months after the origin to reach it is seen only where it bought in them. Those are left out:
+    each origin counts the accounts the cut took then whose revenue before it and after the months checked already
+    reaches the floor, and the note says so."""
+    p = _top40()
+    index = pd.Index(p.accounts["account_id"].astype(object))
+    y, ids, months = wide_history(p.monthly(by="account")[["unique_id", "ds", "y"]])
+    assert list(ids) == list(index.astype(str))
+    cuts, h = [11, 14], 6
+    taken, floor = chosen_at(p, index, [(months[c] + pd.offsets.MonthEnd(0)).normalize() for c in cuts])
+    ev, note = accounts._evidence(p, y, ids, months, cuts, h, None, None)
+    left_out = 0
+    for c, t in zip(cuts, taken, strict=True):
+        revenue = np.nan_to_num(y)
+        outside = revenue[:, : c + 1].sum(axis=1) + revenue[:, c + 1 + h :].sum(axis=1)
+        want = t & (outside >= floor)
+        assert sorted(ev.account[ev.origin == c]) == sorted(ids[want])
+        left_out += int((t & ~want).sum())
+        # those left out needed what they bought in the months checked to stay on the list
+        needed = t & ~want
+        assert np.all(revenue[needed, c + 1 : c + 1 + h].sum(axis=1) > 0)
+    assert left_out > 0
+    assert f"({len(ev.account):,} of " in note
+    assert "of those only the accounts whose revenue before the origin and after the months checked already keeps " in (
+        note
+    )
+
+
+def test_where_too_few_accounts_held_their_place_every_account_the_cut_took_counts(monkeypatch):
+    p = _top40()
+    index = pd.Index(p.accounts["account_id"].astype(object))
+    y, ids, months = wide_history(p.monthly(by="account")[["unique_id", "ds", "y"]])
+    monkeypatch.setattr(accounts, "place_held", lambda y, c, h, floor: np.zeros(len(y), dtype=bool))
+    ev, note = accounts._evidence(p, y, ids, months, [11, 14], 6, None, None)
+    taken, _ = chosen_at(p, index, [(months[c] + pd.offsets.MonthEnd(0)).normalize() for c in (11, 14)])
+    assert sorted(ev.account[ev.origin == 11]) == sorted(ids[taken[0]])
+    assert note.endswith("because of what they bought later.")

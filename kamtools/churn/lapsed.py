@@ -43,9 +43,10 @@ common order size and do not count). An earlier date then counts only the lapsed
 that date had already reached the floor: the list holds them whatever they did next. The
 others are left out (the sentence says how many); when too few remain, no probability is given.
 The forecast's backtest reads the same detector (:func:`chosen_at`) with the floor in proportion to the
-time: the level of a list, not whether its lapsed accounts came back, and at the floor itself an earlier
-origin keeps only the accounts that bought faster than the list's smallest (its CDNOW top lists were then
-under-forecast by 10-18% on 5 of 12; ``benchmarks/bench_real_data.py``).
+time (the level of a list, not whether its lapsed accounts came back), and of those accounts it keeps, by
+the same reasoning, only the ones whose revenue outside the months it checks reaches the floor: the list
+holds them whatever they bought in those months (``kamtools.forecast.accounts.place_held``;
+``benchmarks/bench_real_data.py``).
 
 Measured by ``benchmarks/bench_lapsed_churn.py`` (calibration in the large: the mean shown
 against the share that placed no order in the next 6 months, in points; one standard error of

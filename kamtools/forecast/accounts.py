@@ -266,21 +266,46 @@ def _evidence(portfolio: Portfolio, y, ids, months, cut_cols, horizon, model_pat
     (:func:`kamtools.churn.lapsed.chosen_at`) each origin counts only the accounts that the same cut would have
     taken then. The others are in the portfolio because of what they bought after the origin, and counting them
     hides the regression to the mean of a list chosen by revenue: part of what put an account at the top is luck
-    that does not repeat (module docstring)."""
+    that does not repeat (module docstring).
+
+    Of those, it counts only the accounts whose place on the list did not hang on the months it judges
+    (:func:`place_held`): an account the cut took at an origin that then bought little in the months after it
+    fell below the list's floor and is not in the portfolio, so among those that needed those months to stay, only
+    the ones that bought are seen, and the check would learn that the list keeps buying. Where too few remain,
+    every account the cut took counts."""
     from kamtools.churn.lapsed import chosen_at  # the detector's rule lives with the lapsed churn rate
 
     everyone = build_evidence(y, ids, cut_cols, horizon, model_paths, btyd_at)
-    taken, _ = chosen_at(portfolio, pd.Index(ids.astype(object)), [_month_end(months[c]) for c in cut_cols])
+    taken, floor = chosen_at(portfolio, pd.Index(ids.astype(object)), [_month_end(months[c]) for c in cut_cols])
     if taken is None or everyone is None:
         return everyone, ""
-    ev = build_evidence(y, ids, cut_cols, horizon, model_paths, btyd_at, dict(zip(cut_cols, taken, strict=True)))
+    held = [t & place_held(y, c, horizon, floor) for c, t in zip(cut_cols, taken, strict=True)]
+    for eligible in (held, taken):
+        ev = build_evidence(y, ids, cut_cols, horizon, model_paths, btyd_at, dict(zip(cut_cols, eligible, strict=True)))
+        if ev is not None and len(ev.account) >= MIN_CLASS_ROWS:
+            break
     if ev is None or len(ev.account) < MIN_CLASS_ROWS or len(ev.account) == len(everyone.account):
         return everyone, ""  # too few to learn from, or nothing left out
     return ev, (
         "The portfolio looks chosen by revenue, so the out-of-time check counts at each origin only the accounts that "
         f"would have made the list then ({len(ev.account):,} of {len(everyone.account):,} account-origins): the others "
-        "are on it because of what they bought later."
+        "are on it because of what they bought later"
+        + (
+            "; and of those only the accounts whose revenue before the origin and after the months checked already "
+            "keeps them on the list (one that bought little in those months would have dropped off it and is not "
+            "seen, so counting those that needed them would say the list keeps buying)."
+            if eligible is held
+            else "."
+        )
     )
+
+
+def place_held(y: np.ndarray, c: int, horizon: int, floor: float) -> np.ndarray:
+    """Per account (rows of ``y``, monthly revenue to the analysis date): whether its revenue up to month ``c`` and
+    after month ``c + horizon`` reaches ``floor`` (the list's smallest revenue), i.e. whether it would be on a list
+    chosen by revenue at the analysis date whatever it bought in the ``horizon`` months after ``c``."""
+    y = np.nan_to_num(np.asarray(y, dtype=float))
+    return y[:, : c + 1].sum(axis=1) + y[:, c + 1 + horizon :].sum(axis=1) >= floor
 
 
 def _select(

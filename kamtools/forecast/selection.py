@@ -60,12 +60,16 @@ says. The backtest alone cannot see it: at its origins the accounts that rose in
 were under-forecast, which offsets. Where the portfolio looks chosen by revenue
 (:func:`kamtools.churn.lapsed.revenue_floor`), each origin's evidence counts only the accounts the same cut
 would have taken then (:func:`build_evidence`'s ``eligible``, from :func:`kamtools.churn.lapsed.chosen_at`:
-revenue from the start of the data to the origin at the list's smallest in proportion to the time), and the
-methods note says how many account-origins were counted. CDNOW's top 500 by revenue up to the as-of date,
-bias / MAE of the next 5-6 months: +13.0% / 228.6 -> -4.3% / 220.1 at 1997-06, +23.0% / 220.5 -> +20.0% /
-224.7 at 1997-09, +29.6% / 213.0 -> +11.4% / 196.9 at 1997-12, +10.0% / 168.8 -> +3.2% / 158.4 at
-1998-01; the top 300 and 1,000, the demo's top 150 and the floor itself as the cut (not kept) in
-``benchmarks/bench_real_data.py``. A natural portfolio (the whole log, a sample, the demo) is not taken
+revenue from the start of the data to the origin at the list's smallest in proportion to the time) whose
+place on the list did not hang on the months the origin checks (their revenue before the origin and after
+those months reaches the list's smallest, :func:`kamtools.forecast.accounts.place_held`: one that needed
+those months is in the portfolio only where it bought in them, so counting it says the list keeps buying),
+and the methods note says how many account-origins were counted. CDNOW's top 500 by revenue up to the
+as-of date, bias / MAE of the next 5-6 months, every account -> the cut in proportion to the time -> and
+place held: +13.0% / 228.6 -> -4.3% / 220.1 -> -10.3% / 226.9 at 1997-06, +23.0% / 220.5 -> +20.0% /
+224.7 -> +12.2% / 219.2 at 1997-09, +29.6% / 213.0 -> +11.4% / 196.9 -> -1.3% / 190.4 at
+1997-12, +10.0% / 168.8 -> +3.2% / 158.4 -> -13.3% / 158.1 at 1998-01; the top 300 and 1,000 and the demo's top
+150 in ``benchmarks/bench_real_data.py``. A natural portfolio (the whole log, a sample, the demo) is not taken
 for a chosen one and does not change.
 
 **Silent against its own history.** An account with no order for :data:`SILENT_MONTHS` months or more (the
