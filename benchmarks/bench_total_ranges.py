@@ -75,6 +75,28 @@ The class's rows hold 80-85% of themselves inside the erratic accounts' ranges, 
 demo most of that gap is its churn, planted only in its last two years (accounts churning in or just before the
 year ahead held 27-49% of their totals, the other erratic accounts 78-86%, 66% at the earliest cut).
 
+Then (issue 17, RANGE3) before -> after a lumpy account's range taking the wider of its class's and its class's
+lumpier half's (:func:`kamtools.forecast.selection.lumpier_half`: accounts whose coefficient of variation of
+their last 12 months is above the median of their class's evidence rows at their origins, where both halves have
+30 rows; points and monthly ranges did not move; widths as above)::
+
+    portfolio   group     n     cov12          width
+    demo 300    steady    429   82.8 -> 82.8   0.86 -> 0.86
+                erratic   923   75.1 -> 78.4   1.12 -> 1.37
+                new        32   71.9 -> 71.9   4.08 -> 4.08
+                lapsed     87   73.6 -> 73.6   2.04 -> 2.04
+                all      1471   77.2 -> 79.3   0.97 -> 1.16
+    quick 60    steady     99   76.8 -> 76.8   0.86 -> 0.86
+                erratic   159   67.9 -> 68.6   1.04 -> 1.10
+                new        15   73.3 -> 73.3  10.1 -> 10.1
+                lapsed     17   76.5 -> 76.5   4.73 -> 4.73
+                all       290   71.7 -> 72.1   0.89 -> 0.94
+    CDNOW 1000  erratic   337   76.6 -> 77.7   1.00 -> 1.00
+                all      1000   80.3 -> 80.7   1.00 -> 1.00
+
+The erratic accounts' share below their range went 13.8% -> 12.5% (demo 300) and 18.2% -> 17.6% (quick demo):
+what is left below is mostly the demo's churn (more than half of them bought under a quarter of their forecast).
+
 Usage::
 
     python benchmarks/bench_total_ranges.py              # demo and CDNOW (about 10 minutes)

@@ -233,3 +233,85 @@ def test_an_erratic_class_s_12_month_range_widens_as_far_as_its_earlier_totals_m
     assert np.mean((totals >= lo[0]) & (totals <= hi[0])) == pytest.approx(0.8, abs=0.02)
     assert selection.range_widening(steady, 12)[0] == 1.0
     assert "widened (about its middle)" not in _range_note(steady)
+
+
+def test_the_lumpier_half_of_a_class_is_split_off_only_where_both_halves_have_enough_rows():
+    # 80 accounts ordering every month, 40 steady (+-5%) and 40 lumpy (a log spread of 0.9); one backtest origin
+    rng = np.random.default_rng(8)
+    y = np.vstack([100 * np.exp(rng.normal(0, 0.05, (40, 30))), 100 * np.exp(rng.normal(0, 0.9, (40, 30)))])
+    ids = np.array([f"A{i:02d}" for i in range(80)])
+    ev = selection.Evidence(
+        account=ids,
+        klass=np.full(80, 7),
+        scale=np.ones(80),
+        actual=np.ones((80, 12)),
+        paths={"recent_mean": np.ones((80, 12))},
+        lapsed_ref=np.ones(80),
+        horizon=12,
+        origin=np.full(80, 17),
+    )
+    out = selection.lumpier_half(y, ids, ev, np.full(80, 7))
+    lumpy = np.arange(80) >= 40
+    assert (out["evidence_lumpier"] == lumpy).all() and (out["lumpier"] == lumpy).all()
+    # an account of another class is never in a lumpier half
+    assert not selection.lumpier_half(y, ids, ev, np.full(80, 3))["lumpier"].any()
+    # 40 rows: halves of 20 are too few to read a range from, so the class stays whole
+    half = selection.Evidence(
+        **{**ev.__dict__, "account": ids[20:60], "klass": np.full(40, 7), "origin": np.full(40, 17)}
+    )
+    assert not selection.lumpier_half(y, ids, half, np.full(80, 7))["lumpier"].any()
+    assert selection.lumpier_half(y, ids, None, np.full(80, 7)) == {"lumpier": None, "evidence_lumpier": None}
+
+
+def test_a_lumpy_account_s_12_month_range_holds_8_in_10_of_its_lumpier_half_s_totals():
+    # one class, one origin: 60 steady accounts (log spread 0.1 of their 12-month totals) and 60 lumpy ones (0.8)
+    from scipy import stats
+
+    z = stats.norm.ppf((np.arange(60) + 0.5) / 60)
+    totals = np.r_[120.0 * np.exp(0.1 * z), 120.0 * np.exp(0.8 * z)]
+    paths = {m: np.full((120, 12), np.nan) for m in selection.CANDIDATES}
+    paths["recent_mean"] = np.full((120, 12), 10.0)
+    ev = selection.Evidence(
+        account=np.array([f"X{i:03d}" for i in range(120)]),
+        klass=np.full(120, 7),
+        scale=np.ones(120),
+        actual=np.repeat(totals[:, None] / 12, 12, axis=1),
+        paths=paths,
+        lapsed_ref=np.full(120, 10.0),
+        horizon=12,
+        origin=np.full(120, 20),
+    )
+    one = _one_account(ev)
+    sel = selection.Selection(
+        **{
+            **one.__dict__,
+            "ids": np.array(["S1", "E1"]),
+            "method": np.array(["recent_mean"] * 2),
+            "reason": np.array(["", ""], dtype=object),
+            "factor": np.ones(2),
+            "mean": np.full((2, 12), 10.0),
+            "klass": np.array([7, 7]),
+            "total_ratio": np.array([[0.5, 1.5], [0.5, 1.5]]),
+            "lumpier": np.array([False, True]),
+            "evidence_lumpier": np.arange(120) >= 60,
+        }
+    )
+    m = np.array([120.0, 120.0])
+    lo, hi = selection.total_range(sel, m, 12)
+    lumpy_totals = totals[60:]
+    q_lo, q_hi = np.quantile(np.log(totals / 120.0), [0.1, 0.9])  # the whole class's range
+    class_holds = np.mean((lumpy_totals >= 120 * np.exp(q_lo)) & (lumpy_totals <= 120 * np.exp(q_hi)))
+    assert class_holds < 0.7  # the class's range, between its steady and its lumpy accounts, holds too few
+    # the steady account keeps the class's range; the lumpy one holds 8 in 10 of its lumpier half's totals
+    assert lo[0] == pytest.approx(120 * np.exp(q_lo)) and hi[0] == pytest.approx(120 * np.exp(q_hi))
+    assert np.mean((lumpy_totals >= lo[1]) & (lumpy_totals <= hi[1])) == pytest.approx(0.8, abs=0.02)
+    assert lo[1] <= lo[0] and hi[1] >= hi[0]  # never narrower than its class's
+    # without the split, both take the class's range
+    whole = selection.Selection(**{**sel.__dict__, "lumpier": None, "evidence_lumpier": None})
+    w_lo, w_hi = selection.total_range(whole, m, 12)
+    assert w_lo[1] == pytest.approx(lo[0]) and w_hi[1] == pytest.approx(hi[0])
+    # the note under the table says so, only where an account is in a lumpier half
+    from kamtools.forecast.accounts import _range_note
+
+    assert "takes the wider of its kind's range and that of the lumpier half" in _range_note(sel)
+    assert "lumpier half" not in _range_note(whole)

@@ -75,7 +75,8 @@ Tables (money in the revenue currency, ``ds`` = month start):
   chance of no order in the 12 months, else the forecast times what buying accounts of its
   class reached out of time (actual / forecast totals in units of each one's own steadiness,
   times this account's, widened to 12 months where the backtest was shorter, and widened as far as the
-  range of its class's earliest backtest origin had to widen to hold 8 in 10 of its latest's); from zero to the 80% quantile where that chance is 10% or more (the class's
+  range of its class's earliest backtest origin had to widen to hold 8 in 10 of its latest's; a lumpy
+  account the wider of that and the lumpier half of its class's); from zero to the 80% quantile where that chance is 10% or more (the class's
   share of nothing without a BTYD model), and up to the forecast where that lies above: the
   note ``forecast_summary`` then says why; without a backtest the BTYD model's own count
   distribution, else ``forecast +- q s``), forecast_growth_pct, forecast_model, forecast_method, forecast_method_reason,
@@ -650,9 +651,17 @@ def _range_sentence(sel: Selection, lead: str) -> str:
         if np.any(np.asarray(widen)[has] > 1.0)
         else ""
     )
+    lumpier = getattr(sel, "lumpier", None)
+    lumpy = (
+        " An account whose months vary more than those of half of its kind (the coefficient of variation of its "
+        "last 12 months) takes the wider of its kind's range and that of the lumpier half: a kind's range lies "
+        "between its steady accounts' and its lumpy ones'."
+        if lumpier is not None and np.any(np.asarray(lumpier)[has])
+        else ""
+    )
     return (
         f"The 80% range of an account's 12-month total is where 8 in 10 {who} ended {lead}{months}: the total they "
-        "bought as a multiple of their forecast, applied to this account's forecast." + own + wider + chance
+        "bought as a multiple of their forecast, applied to this account's forecast." + own + wider + lumpy + chance
     )
 
 
@@ -912,7 +921,8 @@ def _total_range(m: np.ndarray, s: np.ndarray, dof: np.ndarray, sel: Selection) 
     """80% range of each account's 12-month total (:func:`kamtools.forecast.selection.total_range`): the
     account's own chance of no order mixed with the multiples similar accounts' totals ended at out of time
     (in units of their own steadiness, times this account's; widened to 12 months where measured on shorter
-    totals, and as far as the class's earliest backtest origin's range missed of its latest), or without a backtest with the BTYD model's count distribution; for an account whose method
+    totals, and as far as the class's earliest backtest origin's range missed of its latest; a lumpy account
+    the wider of that and its class's lumpier half's), or without a backtest with the BTYD model's count distribution; for an account whose method
     forecast nothing although no rule called it lapsed, zero to what such accounts bought back;
     ``forecast +- q s`` where none exists. The forecast always lies inside."""
     q = _upper_quantile(0.9, dof)
