@@ -54,3 +54,17 @@ def test_a_method_clearly_better_at_the_one_origin_is_kept():
 def test_two_origins_pick_one_method_as_before():
     _, sel = _case(2)
     assert not (sel.method == "combined").any()
+
+
+def test_the_methods_table_and_note_show_the_mix():
+    from kamtools.forecast.accounts import _methods_note
+
+    _, sel = _case(1)
+    row = sel.methods.set_index("method").loc["combined"]
+    assert row["accounts_using"] == N
+    assert row["description"].startswith("equal mix of the kamtools model")
+    note = _methods_note(sel)
+    assert "A single backtest date could not tell these methods apart" in note
+    _, sel2 = _case(2)
+    assert "combined" not in set(sel2.methods["method"])
+    assert "equal mix" not in _methods_note(sel2)

@@ -1505,7 +1505,8 @@ def _methods_rows(ev: Evidence, pooled: ClassChoice) -> list[dict]:
     """The out-of-time comparison per method, for the bundle's ``forecast_methods`` table."""
     act_tot = ev.actual.sum(axis=1)
     rows_out = []
-    for m in (*CANDIDATES, "zero"):
+    mixed = ("combined",) if pooled.method == "combined" else ()  # the mix, where accounts take it (_mixed_choice)
+    for m in (*CANDIDATES, "zero", *mixed):
         if m not in ev.paths:
             continue
         p = ev.paths[m]
