@@ -536,6 +536,12 @@ def _methods_note(sel: Selection, lead: str = "Out of time", cases_of: str = "ac
     left = [METHOD_WORDS[m] for m in available if m not in mae]
     if left:
         text += f". Too few cases to compare: {', '.join(left)}"
+    if np.any(np.asarray(sel.method) == "combined"):
+        text += (
+            ". A single backtest date could not tell these methods apart across all accounts, so the accounts "
+            "without a comparison of their own take an equal mix of the kamtools model, the BTYD expected value "
+            "and the mean of the last 6 months, which errs less than one method picked on so little"
+        )
     return text + by_method
 
 
