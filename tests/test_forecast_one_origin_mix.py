@@ -5,6 +5,7 @@ less than the mix there; from two origins the pick stands as before."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from kamtools.forecast import selection as S
 
@@ -68,3 +69,14 @@ def test_the_methods_table_and_note_show_the_mix():
     _, sel2 = _case(2)
     assert "combined" not in set(sel2.methods["method"])
     assert "equal mix" not in _methods_note(sel2)
+
+
+def test_the_forecast_section_says_when_accounts_take_the_mix():
+    """The forecast page's paragraph on methods names the mix where accounts take it, and only then."""
+    from kamtools.sections.forecast import _mix_sentence
+
+    methods = pd.DataFrame({"method": ["btyd", "combined"], "accounts_using": [10, 30]})
+    assert _mix_sentence(methods).startswith(
+        " With a backtest at a single date, 30 accounts take an equal mix of methods instead"
+    )
+    assert _mix_sentence(methods.assign(accounts_using=[40, 0])) == ""

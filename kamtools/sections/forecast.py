@@ -564,7 +564,7 @@ def portfolio_appendix(bundle) -> None:
             "chance of an order), and zero where nothing shows such accounts coming back. MAE is the mean absolute error of each account's horizon total. "
             "The table counts every case a method could be checked on; the sentence below compares the methods on "
             "the cases they share, each corrected by its factor, as the choice did (the figures the accounts' "
-            "reasons quote)."
+            "reasons quote)." + _mix_sentence(methods)
         )
         display.table(
             methods,
@@ -719,3 +719,15 @@ def _shortfalls(bundle, targets: pd.DataFrame | None) -> None:
                     },
                     pct=["p_reach_target"],
                 )
+
+
+def _mix_sentence(methods: pd.DataFrame) -> str:
+    """The one-origin mix in the methods paragraph, where some account takes it (the accounts' reasons say why)."""
+    row = methods[methods["method"].astype(str) == "combined"] if "method" in methods.columns else methods.iloc[:0]
+    using = pd.to_numeric(row.get("accounts_using", pd.Series(dtype=float)), errors="coerce").fillna(0).sum()
+    if not using:
+        return ""
+    return (
+        f" With a backtest at a single date, {formatting.counted(int(using), 'account')} take an equal mix of "
+        "methods instead (the sentence below the table says why)."
+    )
