@@ -728,6 +728,7 @@ def _mix_sentence(methods: pd.DataFrame) -> str:
     if not using:
         return ""
     return (
-        f" With a backtest at a single date, {formatting.counted(int(using), 'account')} take an equal mix of "
+        f" With a backtest at a single date, {formatting.counted(int(using), 'account')} "
+        f"{'takes' if int(using) == 1 else 'take'} an equal mix of "
         "methods instead (the sentence below the table says why)."
     )
