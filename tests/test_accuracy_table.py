@@ -248,6 +248,7 @@ def test_the_methods_note_calls_a_tie_with_the_model_no_better_not_lost(monkeypa
         accounts, "_pooled_comparison", lambda sel: ("btyd", factor, mae, 340, ("model", "recent_mean", "btyd"))
     )
     sel = SimpleNamespace(
+        method=np.array(["btyd"] * 3),
         method_words=np.array(["BTYD expected value"] * 3),
         evidence=SimpleNamespace(horizon=6, origin=np.array([0, 1]), chosen=False),
     )
