@@ -411,7 +411,16 @@ def _note_matches_the_reasons(bundle) -> None:
         if m:
             assert f"{row['method']} {m.group(1)}" in note, (row["method_reason"], note)
             assert f"{m.group(3)} {m.group(2)}" in note, (row["method_reason"], note)
-    assert len(pooled), "no account's reason drew on the whole portfolio: nothing was compared"
+    mixed = fc[fc["method_reason"].str.contains("on average for the mix, against", regex=False)]
+    for _, row in mixed.iterrows():  # the one-origin mix: its figure and the best single method's
+        m = re.search(
+            r"off by ([\d.,]+k?M?) on average for the mix, against ([\d.,]+k?M?) for the ([a-z0-9 ]+), the best",
+            row["method_reason"],
+        )
+        assert m, row["method_reason"]
+        assert f"{row['method']} {m.group(1)}" in note, (row["method_reason"], note)
+        assert f"{m.group(3)} {m.group(2)}" in note, (row["method_reason"], note)
+    assert len(pooled) + len(mixed), "no account's reason drew on the whole portfolio: nothing was compared"
 
 
 def test_twelve_months_reports_the_backtest_and_a_methods_note_that_matches_the_reasons(tmp_path_factory, captured):

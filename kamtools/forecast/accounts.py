@@ -507,6 +507,12 @@ def _methods_note(sel: Selection, lead: str = "Out of time", cases_of: str = "ac
     best, factor, mae, cases, available = pooled
     order = [m for m in CANDIDATES if m in mae]
     parts = [f"{_evidence_words(sel, m)} {money(mae[m])}" for m in order]
+    if np.any(np.asarray(sel.method) == "combined") and "combined" in sel.evidence.paths:
+        # the one-origin mix, on the same cases and as corrected as the reasons of the accounts taking it quote it
+        rows = np.arange(len(sel.evidence.account))
+        mixed = _choose_on(sel.evidence, rows, (*available, "combined"), scale_up=False)[2]
+        if "combined" in mixed:
+            parts.append(f"{METHOD_WORDS['combined']} {money(mixed['combined'])}")
     h = sel.evidence.horizon
     corrected = (
         "each method corrected by its factor as in the choice"
