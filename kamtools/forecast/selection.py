@@ -957,14 +957,13 @@ def whole_portfolio_scales(ev: Evidence) -> bool:
 
 def _mixed_choice(ev: Evidence, available: tuple[str, ...], pooled: ClassChoice) -> ClassChoice:
     """The whole portfolio's choice for the classes with too few rows of their own, from one backtest origin: the
-    equal mix of :data:`COMBINED` (those the evidence could check; the forecast mixes the same, :func:`_choose_all`)
-    unless one of them could not be checked, the pooled choice erred clearly less than the mix
+    equal mix of :data:`COMBINED` (its path from :func:`candidate_paths`, at the origins and today alike) unless
+    one of them could not be checked, the pooled choice erred clearly less than the mix
     (:func:`_clearly_better`) or the mix needed a correction outside :data:`WELL_CALIBRATED`; never scaled up."""
     members = tuple(m for m in COMBINED if m in available)
     if len(members) < len(COMBINED):
         return pooled
     all_rows = np.arange(len(ev.account))
-    ev.paths["combined"] = combined_path(ev.paths, members)
     _, factor, mae = _choose_on(ev, all_rows, (*available, "combined"), scale_up=False)
     if "combined" not in mae or pooled.method not in mae or _clearly_better(ev, all_rows, pooled.method, factor, mae):
         return pooled
@@ -1625,7 +1624,6 @@ def _choose_all(
     if btyd_now is None:
         available = tuple(m for m in available if m != "btyd")
     choices, pooled = choose_by_class(ev, available)
-    paths["combined"] = combined_path(paths, tuple(m for m in COMBINED if m in available))
     cx = _Context(
         paths=paths,
         choices=choices,
