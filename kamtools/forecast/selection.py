@@ -1140,7 +1140,7 @@ def _mix_reason(c: ClassChoice, factor: float) -> str:
 def _class_reason(m: str, k: int, c: ClassChoice, factor: float) -> str:
     if m == "combined" and "combined" in c.mae:
         return _mix_reason(c, factor)
-    who = "all accounts (too few similar accounts for a comparison of their own)" if c.pooled else class_words(k)
+    who = "all accounts" if c.pooled else class_words(k)
     others = sorted((o for o in c.mae if o != m and np.isfinite(c.mae[o])), key=lambda o: c.mae[o])
     rival = "model" if m != "model" and "model" in c.mae else (others[0] if others else None)
     name = f"{METHOD_WORDS[m][0].upper()}{METHOD_WORDS[m][1:]}"
@@ -1183,6 +1183,11 @@ def _class_reason(m: str, k: int, c: ClassChoice, factor: float) -> str:
         text += (
             ", not scaled up to what they bought then: a rise at a single backtest date is mostly the whole "
             "portfolio's growth in that period, which need not repeat"
+        )
+    if c.pooled:
+        text += (
+            ". All accounts were compared because too few accounts like this one had been seen for a comparison "
+            "of their own"
         )
     return text + "."
 

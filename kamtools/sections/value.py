@@ -8,6 +8,8 @@ and the fitted model.
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from kamtools import display, formatting
@@ -272,17 +274,17 @@ def _why_they_differ(forecast: float, value: float) -> str:
     """Why the forecast and the value model's expected revenue differ, in proportion to how much they do: beyond
     15% the difference is the forecast's calibration to what similar accounts bought out of time (a year's
     discounting at 10% moves the value by about 5%), which the reader should not put down to discounting."""
-    ratio = forecast / value if value > 0 else float("nan")
-    if ratio == ratio and abs(ratio - 1) <= 0.15:
+    if not value > 0 or math.isnan(forecast):
+        return "The two differ because this one is discounted and follows the portfolio-wide buying model."
+    ratio = forecast / value
+    if abs(ratio - 1) <= 0.15:
         return "The two differ a little because this one is discounted and follows the portfolio-wide buying model."
-    if ratio == ratio:
-        side = "lower" if ratio < 1 else "higher"
-        return (
-            f"The forecast is {abs(ratio - 1):.0%} {side}: it is set by what accounts like this one really bought "
-            "after past dates (the forecast section gives its reason), while this figure follows the portfolio-wide "
-            "buying model and is discounted."
-        )
-    return "The two differ because this one is discounted and follows the portfolio-wide buying model."
+    side = "lower" if ratio < 1 else "higher"
+    return (
+        f"The forecast is {abs(ratio - 1):.0%} {side}: it is set by what accounts like this one really bought "
+        "after past dates (the forecast section gives its reason), while this figure follows the portfolio-wide "
+        "buying model and is discounted."
+    )
 
 
 def _returns_clause(acct, row: pd.Series) -> str:
