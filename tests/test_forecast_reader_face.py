@@ -123,7 +123,7 @@ def test_the_sentence_reads_the_figures_the_stage_wrote():
     assert "none of them an account that had stopped ordering" in low_end_sentence(_row(996_435.0, stopped=0))
     zero = low_end_sentence(_row(0.0, months=6, below=3, stopped=3))
     assert zero.startswith("The 80% range starts at zero: in the backtest, accounts like this one bought nothing over")
-    assert "the 6 months after a backtest date in 3 of 130 cases (2%)" in zero
+    assert "the 6 months after a backtest date in 3 of 130 cases (2%), all of them accounts that had stopped" in zero
     assert "lower than the backtest went: in none of its 130 cases" in low_end_sentence(_row(996_435.0, below=0))
     # the stage wrote nothing (a low end near the forecast, a bundle written before): no sentence
     assert low_end_sentence(_row(996_435.0, cases=np.nan)) is None
@@ -151,3 +151,32 @@ def test_the_account_page_says_it_under_the_forecast(captured, lo, shown):
     section._range_paragraphs(types.SimpleNamespace(bundle=_Bundle()), row)
     html = "".join(captured)
     assert ("in 14 of 130 cases (11%), and in 10 of those 14 they had stopped ordering" in html) is shown
+
+
+def _years(lo: float, months: int = 12) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"period": [2026], "months_remaining": [months], "expected_total": [705_068.0], "total_lo_80": [lo]}
+    )
+
+
+def test_a_year_range_from_near_zero_says_it_is_not_a_sign_of_stopping_and_what_to_plan_on():
+    from kamtools.forecast.targets import year_low_end_note
+
+    # the issue's A0037 (40 accounts, as of 2025-10-31): 2026 from 28.6k, next 12 months 401k-1.58M
+    summary = pd.Series({"forecast_next_12m_lo_80": 401_108.0, "forecast_next_12m_hi_80": 1_581_482.0})
+    text = year_low_end_note(_years(28_597.0), summary, (0.0, 136_100.0))
+    assert text.startswith(
+        "The 80% range of 2026 reaches down to 28.6k, far below the next 12 months' range (401.1k-1.58M) although "
+        "both cover nearly the same months. That low end is not a sign that this account may stop buying"
+    )
+    assert "the spread of this account's monthly band (about 0-136.1k a month)" in text
+    assert text.endswith(
+        "Plan on the expected 705.1k; the year's range is what the chance of reaching the 2026 target is read from."
+    )
+    # a low end near the 12 months' (or a 12-month range from zero), a year mostly booked: nothing to say
+    assert year_low_end_note(_years(250_000.0), summary) is None
+    assert year_low_end_note(_years(28_597.0), summary.replace(401_108.0, 0.0)) is None
+    assert year_low_end_note(_years(28_597.0, months=2), summary) is None
+    assert year_low_end_note(_years(28_597.0), None) is None
+    # without the monthly band, the same sentence without its figures
+    assert "monthly band, months moving partly together" in year_low_end_note(_years(28_597.0), summary)

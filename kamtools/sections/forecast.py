@@ -235,11 +235,12 @@ def low_end_sentence(row: pd.Series | None, currency: str | None = None) -> str 
         )
     k = min(STOPPED_MONTHS, months)
     last = "the last of those months" if k == 1 else f"the last {k} of those months"
-    why = (
-        f", and in {stopped:,} of those {below:,} they had stopped ordering (no order in {last})"
-        if stopped
-        else ", none of them an account that had stopped ordering"
-    )
+    if stopped >= below:
+        why = f", all of them accounts that had stopped ordering (no order in {last})"
+    elif stopped:
+        why = f", and in {stopped:,} of those {below:,} they had stopped ordering (no order in {last})"
+    else:
+        why = ", none of them an account that had stopped ordering"
     return (
         f"{head}: in the backtest, accounts like this one {what} {after} in {below:,} of {cases:,} cases "
         f"({below / cases:.0%}){why}."
@@ -384,10 +385,15 @@ def _account_targets(acct, targets: pd.DataFrame | None) -> None:
         currency = formatting.currency_of(acct.bundle)
         display.bullets([target_sentence(r, currency, acct.as_of) for _, r in targets.sort_values("period").iterrows()])
         show_notes(acct.bundle, "forecast_targets")
-        from kamtools.forecast.targets import year_range_note  # why a year's range is wider than the 12 months'
+        from kamtools.forecast.targets import year_low_end_note, year_range_note
 
         summary = _frame(acct.table("forecast_summary"))
-        why = year_range_note(targets, summary.iloc[0] if summary is not None and len(summary) else None)
+        srow = summary.iloc[0] if summary is not None and len(summary) else None
+        # a year's low end far below its expected total: what it is and what to plan on; else, where a year's range
+        # is wider than the 12 months', why
+        why = year_low_end_note(
+            targets, srow, _monthly_band(acct), lambda x: formatting.money(x, currency)
+        ) or year_range_note(targets, srow)
         if why:
             display.paragraph(why)
         display.figure(
@@ -402,6 +408,14 @@ def _account_targets(acct, targets: pd.DataFrame | None) -> None:
             display.not_available(reason)
         else:
             display.paragraph("No revenue target is recorded for this account.")
+
+
+def _monthly_band(acct) -> tuple[float, float] | None:
+    """The account's typical monthly 80% interval over the forecast (medians of ``forecast.lo_80`` and ``hi_80``)."""
+    fc = _frame(acct.table("forecast"))
+    if fc is None or not len(fc) or not {"lo_80", "hi_80"} <= set(fc.columns):
+        return None
+    return float(fc["lo_80"].median()), float(fc["hi_80"].median())
 
 
 def _account_categories(acct) -> None:
