@@ -540,3 +540,26 @@ def test_a_single_first_month_is_not_extrapolated_and_its_range_includes_zero(tm
     total = bundle.table("forecast_summary")["forecast_next_12m"].sum()
     first_months = portfolio.orders["net_revenue"].sum() / 3 * 12
     assert total < 0.5 * first_months
+
+
+def test_the_months_the_history_never_saw_are_named_where_the_forecast_is_read(tmp_path_factory, captured):
+    """8 months (March to October 2026): the account page, the portfolio's forecast section and the methods note
+    say that November to February were never seen; 12 months say nothing of the kind."""
+    from kamtools.sections import forecast as forecast_section
+
+    bundle = bundle_for("8m", lambda: months_of_history(8), tmp_path_factory)
+    note = bundle.note("forecast_unseen_months")
+    assert note == (
+        "The history holds March to October only: a seasonal rise in November to February, such as a year-end "
+        "peak, cannot be in this forecast."
+    )
+    section, _, _ = _account_report(_biggest(bundle), captured)
+    assert note in section
+    assert note in _overview_appendix(bundle, captured)
+    forecast_section.portfolio_section(bundle)
+    assert note in unescape("".join(captured))
+
+    full_year = bundle_for("12m", lambda: months_of_history(12), tmp_path_factory)
+    assert full_year.note("forecast_unseen_months") is None
+    section, appendix, _ = _account_report(_biggest(full_year), captured)
+    assert "The history holds" not in section + appendix + _overview_appendix(full_year, captured)

@@ -5,11 +5,14 @@
   situation really bought enough, not a flat 0% and a range of nothing;
 * a year wholly ahead carries the whole of the account's own spread (a year under way 0.75 of it);
 * where the year and the next 12 months cover nearly the same months and the year's range is wider, the
-  account page says why in one sentence.
+  account page says why in one sentence; where its low end lies far below the 12 months', that sentence says
+  what the low end is (the monthly band's spread, not a sign the account may stop) and what to plan on.
 
 Measured in benchmarks/bench_target_probability.py."""
 
 from __future__ import annotations
+
+from html import unescape
 
 import numpy as np
 import pandas as pd
@@ -171,10 +174,21 @@ def test_the_account_page_says_in_one_sentence_why_the_2027_range_is_wider(captu
     )
     summary = pd.DataFrame([{"account_id": "A0007", **_summary(215_413.0, 829_345.0).to_dict()}])
     section._account_targets(_Account(summary), rows)
-    html = "".join(captured)
+    html = unescape("".join(captured))
     assert "80% range €72.9k-€1.02M" in html  # the year's range as the bullet shows it
+    # its low end lies far below the 12 months': the one sentence says what that low end is and what to plan on
+    assert (
+        "The 80% range of 2027 reaches down to €72.9k, far below the next 12 months' range (€215.4k-€829.3k) "
+        "although both cover nearly the same months. That low end is not a sign that this account may stop buying"
+    ) in html
+    assert "Plan on the expected €647.7k; the year's range is what the chance of reaching the 2027 target" in html
+    assert "wider than that of the next 12 months" not in html and "of 2026" not in html
+    captured.clear()
+    rows.loc[1, "total_lo_80"] = 200_000.0  # a low end near the 12 months': the range is only wider, and says why
+    section._account_targets(_Account(summary), rows)
+    html = unescape("".join(captured))
     assert "The 80% range of the year total for 2027 is wider than that of the next 12 months" in html
-    assert "for 2026" not in html
+    assert "for 2026" not in html and "reaches down to" not in html
     captured.clear()
     section._account_targets(_Account(summary.iloc[:0]), rows)  # no 12-month range on the page: no sentence
     assert "wider than that of the next 12 months" not in "".join(captured)

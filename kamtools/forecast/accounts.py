@@ -83,17 +83,25 @@ Tables (money in the revenue currency, ``ds`` = month start):
   forecast_mase, forecast_mase_naive. The 12-month total and the targets follow the chosen
   method, so the portfolio total is the sum of the chosen account forecasts.
   ``forecast_growth_pct`` is NaN when the order history is shorter than 12 months
-  (the last 12 months are not all in the data).
+  (the last 12 months are not all in the data). Where the range's low end lies under half the
+  forecast, ``range_low_months``, ``range_low_cases``, ``range_low_below`` and ``range_low_stopped``
+  say what the backtest holds behind it (:func:`low_end_evidence`: of the account's class's cases, how
+  many bought under the same share of their forecast, and how many of those had stopped ordering); NaN
+  elsewhere. On the quick demo's A0009 (forecast 4.06M, low end 996k) the account page reads them as
+  one sentence.
 
 ``_notes`` maps table names to one sentence each on what the history allowed (the
-backtest's horizon and origins, why growth is missing); the bundle keeps them in its
-manifest. Where the history is too short to backtest the kamtools model, the reason of
+backtest's horizon and origins, why growth is missing; ``forecast_unseen_months``, under 12
+complete months of history, the calendar months it never saw, whose seasonal rise the forecast
+cannot hold: on the CDNOW log as of 1997-06-30, January to June only, it fell 5% short over
+July-September but 25% over the holiday quarter); the bundle keeps them in its manifest. Where the history is too short to backtest the kamtools model, the reason of
 ``forecast_backtest`` and ``forecast_accuracy`` says what was checked instead (one
 comparison of the simple methods, or none), and every report face quotes that sentence.
 """
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Mapping
 
 import numpy as np
@@ -112,6 +120,7 @@ from kamtools.forecast.selection import (
     YOUNG_MONTHS,
     Selection,
     _choose_on,
+    _class_total_ratios,
     btyd_fit,
     btyd_paths,
     btyd_unusable,
@@ -887,6 +896,26 @@ def _sales_history(portfolio: Portfolio, monthly: pd.DataFrame) -> tuple[pd.Data
     return sales.assign(y=sales["y"].to_numpy(dtype=float) * factor), note
 
 
+def unseen_months_note(history, last_complete: pd.Timestamp) -> str | None:
+    """One sentence naming the calendar months the history has never seen, where it holds under 12 complete
+    months: a seasonal rise in those months (a year-end peak) cannot be in a forecast learnt from the others.
+    None with a full year or more (or no complete month). ``history``: :func:`kamtools.history.order_history`;
+    ``last_complete``: the last complete month before the analysis date."""
+    n = int(history.complete_months)
+    if n <= 0 or n >= 12:
+        return None
+    last = int(pd.Timestamp(last_complete).month)
+    seen = [(last - n + i) % 12 + 1 for i in range(n)]
+    unseen = [(last + i) % 12 + 1 for i in range(12 - n)]
+
+    def span(months: list[int]) -> str:
+        names = [calendar.month_name[m] for m in months]
+        return names[0] if len(names) == 1 else f"{names[0]} to {names[-1]}"
+
+    peak = ", such as a year-end peak," if 12 in unseen else ""
+    return f"The history holds {span(seen)} only: a seasonal rise in {span(unseen)}{peak} cannot be in this forecast."
+
+
 def _account_backtest(hist: pd.DataFrame, hist_fit: pd.DataFrame, n_series: int, notes: dict[str, str]):
     """(plan, backtest or None, per-account table, accuracy table): as long and as often as the history allows."""
     windows = BACKTEST_WINDOWS if n_series <= LARGE_PORTFOLIO else 1
@@ -949,6 +978,45 @@ def _total_range(m: np.ndarray, s: np.ndarray, dof: np.ndarray, sel: Selection) 
     return lo, hi
 
 
+LOW_END = 0.5  # a range whose low end lies under this share of the forecast gets the evidence behind it
+STOPPED_MONTHS = 3  # an evidence case "had stopped ordering": no order in the last this many months it covers
+LOW_END_COLUMNS = ("range_low_months", "range_low_cases", "range_low_below", "range_low_stopped")
+
+
+def low_end_evidence(sel: Selection, m: np.ndarray, lo: np.ndarray) -> dict[str, np.ndarray]:
+    """What the backtest holds behind a range whose low end lies far below the forecast (``lo`` under
+    :data:`LOW_END` times ``m``), per account (NaN elsewhere and without a backtest): over the backtest's rows of
+    the account's class (the whole portfolio where the class is small), its method calibrated as its forecast
+    is, ``range_low_months`` the months the rows cover, ``range_low_cases`` the rows with a forecast total,
+    ``range_low_below`` those whose actual total was under the same share of their forecast as the low end is of
+    this account's, and ``range_low_stopped`` how many of those had no order in their last
+    :data:`STOPPED_MONTHS` months (accounts that stopped ordering). The account page turns them into one sentence,
+    so a low end reads as what such accounts did, not as an alarm."""
+    n = len(sel.ids)
+    out = {c: np.full(n, np.nan) for c in LOW_END_COLUMNS}
+    ev = sel.evidence
+    if ev is None or sel.klass is None:
+        return out
+    far = np.isfinite(lo) & (m > 0) & (lo < LOW_END * m) & (sel.method != "zero")
+    if not far.any():
+        return out
+    h = int(ev.horizon)
+    k = min(STOPPED_MONTHS, h)
+    stopped = np.all(ev.actual[:, h - k : h] <= 0, axis=1)
+    method = np.where(far, sel.method, "zero")  # only the accounts that need it
+    pairs = _class_total_ratios(ev, sel.klass, method, sel.factor, h, lambda r, rows: (r, rows))
+    for i in np.flatnonzero(far):
+        if pairs[i] is None:
+            continue
+        ratio, rows = pairs[i]
+        below = ratio < lo[i] / m[i] if lo[i] > 0 else ratio <= 0
+        out["range_low_months"][i] = h
+        out["range_low_cases"][i] = len(ratio)
+        out["range_low_below"][i] = int(below.sum())
+        out["range_low_stopped"][i] = int(stopped[rows[below]].sum())
+    return out
+
+
 def _account_summary(
     portfolio, hist, model, chosen, sel, per, history, fit_h, notes, lead: str = "out of time"
 ) -> pd.DataFrame:
@@ -972,6 +1040,7 @@ def _account_summary(
             "forecast_model": model.models_["model"].to_numpy(),
             "forecast_method": sel.method_words,
             "forecast_method_reason": sel.reason,
+            **low_end_evidence(sel, m, lo),
         }
     )
     summary["forecast_growth_pct"] = 100 * (
@@ -1123,6 +1192,9 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
     model_sd = model.period_sd()
 
     history = order_history(portfolio)
+    unseen = unseen_months_note(history, portfolio.last_complete_month)
+    if unseen:  # the forecast section, the portfolio's and the methods note say it where it applies
+        notes["forecast_unseen_months"] = unseen
     plan, bt, per, accuracy = _account_backtest(sales, hist_fit, model.unique_ids_.size, notes)
 
     # ---- the method each account gets, from out-of-time evidence (kamtools.forecast.selection)

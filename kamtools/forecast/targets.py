@@ -72,6 +72,28 @@ other dates did not move by more than 0.3 points.
 Where a year and the next 12 months cover nearly the same months, the year's range is the
 wider one (it carries the own spread, the 12-month range of ``forecast_summary`` does not);
 :func:`year_range_note` is the account page's sentence saying why.
+
+Where that makes a year's low end fall far below both its expected total and the 12-month low end
+(the issue's 40-account example as of 2025-10-31: A0037, 735.6k in the last 12 months, 2026 from
+28.6k where the next 12 months run 401k-1.58M), the cause is the own spread, not similar accounts'
+totals: a steady account whose monthly band comes from similar accounts' months at a single
+backtest date (0-136k a month around a forecast of 59k) carries that band's whole spread over a
+year, the months moving partly together. Checked on that case's kind (40 accounts, 12 months of
+history as of 2025-10-31, 16 seeds, 2026 scored on what was bought; 313 + 314 account-years in seeds
+1-8 / 9-16), 80% range / share below its low end / Brier:
+
+    whole own spread (kept)       91.4% / 2.0% / 0.235      83.2% / 6.0% / 0.259
+    0.75 of it                    87.9% / 4.2% / 0.235      81.3% / 7.0% / 0.262
+    0.5 of it                     83.5% / 8.0% / 0.236      77.4% / 10.1% / 0.266
+    similar accounts' totals      81.2% / 10.2% / 0.244     77.5% / 8.5% / 0.272
+    whole, as a lognormal factor  85.0% / 8.0% / 0.227      80.7% / 7.9% / 0.266
+
+The whole spread has the lowest (or an equal) Brier score on both halves, so the chance stays as it
+is; its low end is cautious (2-6% of the totals fell below it, not 10%), and the lognormal factor,
+which lifts it, wins on one half and loses on the other (mean chance 7 points under the share that
+reached the target on seeds 9-16). So the page says what such a low end is instead
+(:func:`year_low_end_note`, in place of :func:`year_range_note`): not a sign that the account may
+stop buying, and to plan on the expected total.
 """
 
 from __future__ import annotations
@@ -98,6 +120,7 @@ METHODS = ("blended", "normal")
 SILENT_REST = True  # accounts whose method forecast nothing for the rest of the year: see _silent_rest
 OVERLAP_MONTHS = 10  # a year with this many months ahead covers nearly the same months as the next 12
 WIDER_BY = 1.1  # ... and its range counts as wider than the 12-month one beyond this factor
+LOW_YEAR_SHARE = 0.5  # a year's low end under this share of its expected total and of the 12-month low end: say why
 _BISECTIONS = 48  # halvings of the bracket when inverting the mixture's distribution function
 
 
@@ -461,6 +484,57 @@ def year_range_note(year_rows: pd.DataFrame, summary_row) -> str | None:
     )
 
 
+def year_low_end_note(
+    year_rows: pd.DataFrame, summary_row, band: tuple[float, float] | None = None, money=None
+) -> str | None:
+    """One sentence for a KAM on a year's 80% range whose low end lies far below both its expected total (under
+    :data:`LOW_YEAR_SHARE` of it) and the next 12 months' low end, where the year covers nearly the same months
+    (at least :data:`OVERLAP_MONTHS` ahead): the low end adds the spread of the account's monthly band (``band``:
+    its typical monthly 80% interval, ``(lo, hi)``) over the year to what similar accounts' totals did, so it is
+    not a sign that the account may stop; to plan, the expected total. It says what :func:`year_range_note` says
+    and more, so a page shows one or the other. None elsewhere.
+    ``money`` formats amounts (default: :func:`kamtools.formatting.money` without a currency)."""
+    if year_rows is None or summary_row is None or not len(year_rows):
+        return None
+    if money is None:
+        from kamtools.formatting import money
+    try:
+        lo12 = float(summary_row["forecast_next_12m_lo_80"])
+        hi12 = float(summary_row["forecast_next_12m_hi_80"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    need = {"period", "months_remaining", "expected_total", "total_lo_80"}
+    if not need <= set(year_rows.columns) or not (np.isfinite(lo12) and np.isfinite(hi12)):
+        return None
+    num = {
+        c: pd.to_numeric(year_rows[c], errors="coerce") for c in ("months_remaining", "expected_total", "total_lo_80")
+    }
+    far = (
+        (num["months_remaining"] >= OVERLAP_MONTHS)
+        & (num["expected_total"] > 0)
+        & (num["total_lo_80"] < LOW_YEAR_SHARE * num["expected_total"])
+        & (num["total_lo_80"] < LOW_YEAR_SHARE * lo12)
+    )
+    if not far.any():
+        return None
+    row = year_rows[far].sort_values("period").iloc[0]
+    monthly = (
+        f" (about {money(band[0])}-{money(band[1])} a month)"
+        if band is not None and all(np.isfinite(float(b)) for b in band)
+        else ""
+    )
+    year = int(row["period"])
+    return (
+        f"The 80% range of {year} reaches down to {money(float(row['total_lo_80']))}, far below the next 12 months' "
+        f"range ({money(lo12)}-{money(hi12)}) although both cover nearly the same months. That low end is not a sign "
+        "that this account may stop buying: the 12-month range is where accounts like this one ended out of time, and "
+        f"the year's range adds to it the spread of this account's monthly band{monthly}, months moving partly "
+        "together, because those totals alone held too few of the actual year totals in the past. Plan on the "
+        f"expected {money(float(row['expected_total']))}; the year's range is what the chance of reaching the {year} "
+        "target is read from."
+    )
+
+
 def portfolio_target(account_targets: pd.DataFrame, level: float = 80) -> pd.DataFrame:
     """Portfolio totals per period from :func:`target_attainment` rows.
 
@@ -506,5 +580,6 @@ __all__ = [
     "portfolio_target",
     "silent_ratios",
     "target_attainment",
+    "year_low_end_note",
     "year_range_note",
 ]

@@ -16,6 +16,7 @@ import pandas as pd
 
 from kamtools import display, formatting
 from kamtools.data.portfolio import NotAvailable
+from kamtools.forecast.accounts import STOPPED_MONTHS
 from kamtools.forecast.backtest import BASELINE_SHORT, baseline_words
 from kamtools.plotting.forecast import backtest_chart, forecast_chart, target_gap_chart
 from kamtools.plotting.style import money
@@ -203,6 +204,49 @@ def at_top_of_range(row: pd.Series | None) -> bool:
     return fc > 0 and lo < fc and abs(hi - fc) <= 1e-9 * max(1.0, fc)
 
 
+def low_end_sentence(row: pd.Series | None, currency: str | None = None) -> str | None:
+    """One sentence on what the backtest holds behind an 80% range whose low end lies far below the forecast
+    (``forecast_summary`` row: the ``range_low_*`` figures the forecast stage writes where the low end is under half
+    the forecast), so a KAM reads the low end as what accounts like this one did, not as an alarm; None where the
+    stage wrote none (a low end near the forecast, no backtest, bundles written before)."""
+    if row is None:
+        return None
+    try:
+        fc, lo = float(row["forecast_next_12m"]), float(row["forecast_next_12m_lo_80"])
+        months, cases, below, stopped = (
+            float(row[c]) for c in ("range_low_months", "range_low_cases", "range_low_below", "range_low_stopped")
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not all(pd.notna(v) for v in (fc, lo, months, cases, below, stopped)) or fc <= 0 or cases <= 0:
+        return None
+    months, cases, below, stopped = int(months), int(cases), int(below), int(stopped)
+    if lo > 0:
+        head = f"The low end of the 80% range, {formatting.money(lo, currency)}, is {lo / fc:.0%} of the forecast"
+        what = f"bought less than {lo / fc:.0%} of their forecast"
+    else:
+        head, what = "The 80% range starts at zero", "bought nothing"
+    after = f"over the {formatting.counted(months, 'month')} after a backtest date"
+    if below == 0:
+        return (
+            f"{head}, lower than the backtest went: in none of its {cases:,} cases did accounts like this one {what} "
+            f"{after}; the range reaches further because of how it is carried to 12 months (the methods note in the "
+            "appendix says how)."
+        )
+    k = min(STOPPED_MONTHS, months)
+    last = "the last of those months" if k == 1 else f"the last {k} of those months"
+    if stopped >= below:
+        why = f", all of them accounts that had stopped ordering (no order in {last})"
+    elif stopped:
+        why = f", and in {stopped:,} of those {below:,} they had stopped ordering (no order in {last})"
+    else:
+        why = ", none of them an account that had stopped ordering"
+    return (
+        f"{head}: in the backtest, accounts like this one {what} {after} in {below:,} of {cases:,} cases "
+        f"({below / cases:.0%}){why}."
+    )
+
+
 def target_sentence(row: pd.Series, currency: str | None = None, as_of: object = None) -> str:
     """One sentence on a year's target (row of ``forecast_targets`` or ``forecast_portfolio_target``),
     money in ``currency`` and shares as every other face writes them (:mod:`kamtools.formatting`).
@@ -280,9 +324,10 @@ def account_section(acct) -> None:
     words = method_sentence(fc.iloc[0], _model_words(str(fc["model"].iloc[0])))
     checked = evidence_sentence(acct.bundle)  # a short history: what "out-of-time error" was measured on
     display.paragraph(f"{words} {checked}" if checked else words)
-    top = acct.bundle.note("forecast_summary")
-    if top and at_top_of_range(srow):  # the forecast is the top of its range: why
-        display.paragraph(top)
+    unseen = acct.bundle.note("forecast_unseen_months")  # under a year of history: the months it never saw
+    if unseen:
+        display.paragraph(unseen)
+    _range_paragraphs(acct, srow)
 
     growth_note = acct.bundle.note("forecast_growth_pct")
     if growth_note:
@@ -290,6 +335,17 @@ def account_section(acct) -> None:
 
     _account_targets(acct, targets)
     _account_categories(acct)
+
+
+def _range_paragraphs(acct, srow: pd.Series | None) -> None:
+    """Why the 80% range of the next 12 months looks as it does, where it needs saying: the forecast at its top,
+    its low end far below the forecast (what the backtest holds behind it)."""
+    top = acct.bundle.note("forecast_summary")
+    if top and at_top_of_range(srow):  # the forecast is the top of its range: why
+        display.paragraph(top)
+    low = low_end_sentence(srow, formatting.currency_of(acct.bundle))  # a low end far below the forecast: why
+    if low:
+        display.paragraph(low)
 
 
 def _account_cards(acct, srow: pd.Series | None, targets: pd.DataFrame | None) -> None:
@@ -329,10 +385,15 @@ def _account_targets(acct, targets: pd.DataFrame | None) -> None:
         currency = formatting.currency_of(acct.bundle)
         display.bullets([target_sentence(r, currency, acct.as_of) for _, r in targets.sort_values("period").iterrows()])
         show_notes(acct.bundle, "forecast_targets")
-        from kamtools.forecast.targets import year_range_note  # why a year's range is wider than the 12 months'
+        from kamtools.forecast.targets import year_low_end_note, year_range_note
 
         summary = _frame(acct.table("forecast_summary"))
-        why = year_range_note(targets, summary.iloc[0] if summary is not None and len(summary) else None)
+        srow = summary.iloc[0] if summary is not None and len(summary) else None
+        # a year's low end far below its expected total: what it is and what to plan on; else, where a year's range
+        # is wider than the 12 months', why
+        why = year_low_end_note(
+            targets, srow, _monthly_band(acct), lambda x: formatting.money(x, currency)
+        ) or year_range_note(targets, srow)
         if why:
             display.paragraph(why)
         display.figure(
@@ -347,6 +408,14 @@ def _account_targets(acct, targets: pd.DataFrame | None) -> None:
             display.not_available(reason)
         else:
             display.paragraph("No revenue target is recorded for this account.")
+
+
+def _monthly_band(acct) -> tuple[float, float] | None:
+    """The account's typical monthly 80% interval over the forecast (medians of ``forecast.lo_80`` and ``hi_80``)."""
+    fc = _frame(acct.table("forecast"))
+    if fc is None or not len(fc) or not {"lo_80", "hi_80"} <= set(fc.columns):
+        return None
+    return float(fc["lo_80"].median()), float(fc["hi_80"].median())
 
 
 def _account_categories(acct) -> None:
@@ -579,7 +648,7 @@ def portfolio_appendix(bundle) -> None:
             },
         )
     # what the forecast could and could not do (e.g. no backtest on a short history): said with or without the table
-    show_notes(bundle, "forecast_methods", "forecast_summary", "forecast")
+    show_notes(bundle, "forecast_methods", "forecast_unseen_months", "forecast_summary", "forecast")
 
 
 def portfolio_section(bundle) -> None:
@@ -607,6 +676,7 @@ def portfolio_section(bundle) -> None:
         "The portfolio forecast is the sum of the account forecasts. Its interval treats the accounts' surprises as "
         "independent of each other; shocks that hit many accounts at once would widen it."
         + (f" {growth_note}" if growth_note else "")
+        + (f" {bundle.note('forecast_unseen_months')}" if bundle.note("forecast_unseen_months") else "")
     )
 
     _portfolio_targets(bundle, ptarget)

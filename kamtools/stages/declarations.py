@@ -120,7 +120,8 @@ STAGES: tuple[Stage, ...] = (
                 "account_id:str revenue_last_12m:float forecast_next_12m:float forecast_next_12m_lo_80:float "
                 "forecast_next_12m_hi_80:float forecast_model:str forecast_method:str forecast_method_reason:str "
                 "forecast_growth_pct:float forecast_mase:float forecast_mase_naive:float target_period:number? "
-                "revenue_target:float? target_probability:float? target_expected_attainment:float?",
+                "revenue_target:float? target_probability:float? target_expected_attainment:float? range_low_months:float? "
+                "range_low_cases:float? range_low_below:float? range_low_stopped:float?",
             ),
             table(
                 "forecast_targets",
