@@ -85,7 +85,10 @@ place held: +13.0% / 228.6 -> -4.3% / 220.1 -> -10.3% / 226.9 at 1997-06, +23.0%
 224.7 -> +12.2% / 219.2 at 1997-09, +29.6% / 213.0 -> +11.4% / 196.9 -> -1.3% / 190.4 at
 1997-12, +10.0% / 168.8 -> +3.2% / 158.4 -> -13.3% / 158.1 at 1998-01; the top 300 and 1,000 and the demo's top
 150 in ``benchmarks/bench_real_data.py``. A natural portfolio (the whole log, a sample, the demo) is not taken
-for a chosen one and does not change.
+for a chosen one and does not change. Within a class, the factor of such a list is shared out by each account's
+share of months with an order (:func:`share_tilt`, the class's total kept): a lumpy account that made the list
+with a few large orders regresses more than a steady one that made it on its level. CDNOW's 12 lists: MAE lower
+on all 12 (sum 2,349.9 -> 2,236.3), biases within a point.
 
 **Silent against its own history.** An account with no order for :data:`SILENT_MONTHS` months or more (the
 churn rule), at least four times its own rhythm (months per ordering month from its first month to its last
