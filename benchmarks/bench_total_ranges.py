@@ -132,8 +132,7 @@ forecast, today) keeps its range: it is what the class's steadier accounts say, 
 (ordering in 7+ of 12 months, 138 rows at three origins) reaches 0.24 of the forecast at its 10% quantile, 0.42
 before the widening by its later origin (1.62: the class's 10% quantile 0.43, 0.25, 0.17 at the three origins,
 its rows steady at their origin 0.47, 0.28, 0.28). The class's steadier half alone (the rows
-:func:`kamtools.forecast.selection.lumpier_half`
-leaves out) needs the same widening (1.61) and gives A0009 1.07M-5.40M. Out of time, the steadier half's own range
+:func:`kamtools.forecast.selection.lumpier_half` leaves out) needs the same widening (1.61) and gives A0009 1.07M-5.40M. Out of time, the steadier half's own range
 for every account of it narrows the steady accounts too far: quick demo steady 76.8% -> 67.7% (below 18.2% ->
 22.2%), demo 300 82.8% -> 78.1%. At the quick demo's latest cut (12 months before its end) the steady accounts'
 10% quantile of actual / forecast was 0.28 and 1 in 9 bought under a quarter of its forecast: A0009's lower bound
