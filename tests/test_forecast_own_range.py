@@ -315,3 +315,62 @@ def test_a_lumpy_account_s_12_month_range_holds_8_in_10_of_its_lumpier_half_s_to
 
     assert "takes the wider of its kind's range and that of the lumpier half" in _range_note(sel)
     assert "lumpier half" not in _range_note(whole)
+
+
+def test_an_account_of_a_class_too_small_for_its_own_rows_takes_the_range_of_the_rows_as_lumpy_as_it_is():
+    # one origin, 120 rows of the class ordering most months: 90 steady (monthly variation 0.2, log spread 0.1 of
+    # their 12-month totals) and 30 lumpy (variation 2.0, log spread 0.8); no rows of the class ordering in 2-3 months
+    from scipy import stats
+
+    z90, z30 = (stats.norm.ppf((np.arange(k) + 0.5) / k) for k in (90, 30))
+    totals = np.r_[120.0 * np.exp(0.1 * z90), 120.0 * np.exp(0.8 * z30)]
+    paths = {m: np.full((120, 12), np.nan) for m in selection.CANDIDATES}
+    paths["recent_mean"] = np.full((120, 12), 10.0)
+    ev = selection.Evidence(
+        account=np.array([f"X{i:03d}" for i in range(120)]),
+        klass=np.full(120, 10),
+        scale=np.ones(120),
+        actual=np.repeat(totals[:, None] / 12, 12, axis=1),
+        paths=paths,
+        lapsed_ref=np.full(120, 10.0),
+        horizon=12,
+        origin=np.full(120, 20),
+    )
+    one = _one_account(ev)
+    sel = selection.Selection(
+        **{
+            **one.__dict__,
+            # a lumpy account of the large class, a lumpy and a steady one of the class ordering in 2-3 months
+            "ids": np.array(["L10", "L4", "S4"]),
+            "method": np.array(["recent_mean"] * 3),
+            "reason": np.array([""] * 3, dtype=object),
+            "factor": np.ones(3),
+            "mean": np.full((3, 12), 10.0),
+            "klass": np.array([10, 4, 4]),
+            "total_ratio": np.array([[0.5, 1.5]] * 3),
+            "variation": np.array([2.0, 1.8, 0.25]),
+            "evidence_variation": np.r_[np.full(90, 0.2), np.full(30, 2.0)],
+        }
+    )
+    m = np.full(3, 120.0)
+    lo, hi = selection.total_range(sel, m, 12)
+    q_lo, q_hi = np.quantile(np.log(totals / 120.0), [0.1, 0.9])  # the class's = the whole portfolio's range
+    lumpy = totals[90:]
+    assert np.mean((lumpy >= 120 * np.exp(q_lo)) & (lumpy <= 120 * np.exp(q_hi))) < 0.5  # too narrow for them
+    # the large class keeps its range; so does the steady account of the small class (its nearest rows are steadier)
+    for i in (0, 2):
+        assert lo[i] == pytest.approx(120 * np.exp(q_lo)) and hi[i] == pytest.approx(120 * np.exp(q_hi))
+    # the lumpy account of the small class: the range of the 30 rows as lumpy as it is, 8 in 10 of their totals
+    l_lo, l_hi = np.quantile(np.log(lumpy / 120.0), [0.1, 0.9])
+    assert lo[1] == pytest.approx(120 * np.exp(l_lo)) and hi[1] == pytest.approx(120 * np.exp(l_hi))
+    assert np.mean((lumpy >= lo[1]) & (lumpy <= hi[1])) == pytest.approx(0.8, abs=0.04)
+    # without the variations, the whole portfolio's range
+    plain = selection.Selection(**{**sel.__dict__, "variation": None, "evidence_variation": None})
+    p_lo, p_hi = selection.total_range(plain, m, 12)
+    assert p_lo[1] == pytest.approx(120 * np.exp(q_lo)) and p_hi[1] == pytest.approx(120 * np.exp(q_hi))
+    # the note under the table says so, only where an account's kind had too few cases
+    from kamtools.forecast.accounts import _range_note
+
+    assert "the 30 cases whose months varied most like its own" in _range_note(sel)
+    large = selection.Selection(**{**sel.__dict__, "klass": np.array([10, 10, 10])})
+    assert "varied most like its own" not in _range_note(large)

@@ -76,7 +76,8 @@ Tables (money in the revenue currency, ``ds`` = month start):
   class reached out of time (actual / forecast totals in units of each one's own steadiness,
   times this account's, widened to 12 months where the backtest was shorter, and widened as far as the
   range of its class's earliest backtest origin had to widen to hold 8 in 10 of its latest's; a lumpy
-  account the wider of that and the lumpier half of its class's); from zero to the 80% quantile where that chance is 10% or more (the class's
+  account the wider of that and the lumpier half of its class's; an account of a class with too few rows the
+  wider of the portfolio's and that of the rows nearest it in monthly variation); from zero to the 80% quantile where that chance is 10% or more (the class's
   share of nothing without a BTYD model), and up to the forecast where that lies above: the
   note ``forecast_summary`` then says why; without a backtest the BTYD model's own count
   distribution, else ``forecast +- q s``), forecast_growth_pct, forecast_model, forecast_method, forecast_method_reason,
@@ -680,9 +681,22 @@ def _range_sentence(sel: Selection, lead: str) -> str:
         if lumpier is not None and np.any(np.asarray(lumpier)[has])
         else ""
     )
+    variation = getattr(sel, "variation", None)
+    like = (
+        " An account whose kind had too few cases takes the wider of that range and the one from the "
+        f"{MIN_CLASS_ROWS} cases whose months varied most like its own (the coefficient of variation of their last 12 "
+        "months, at the time), their multiples as they were: a portfolio's cases are mostly its steadier kinds'."
+        if variation is not None and np.any(pooled & np.isfinite(np.asarray(variation, dtype=float)[has]))
+        else ""
+    )
     return (
         f"The 80% range of an account's 12-month total is where 8 in 10 {who} ended {lead}{months}: the total they "
-        "bought as a multiple of their forecast, applied to this account's forecast." + own + wider + lumpy + chance
+        "bought as a multiple of their forecast, applied to this account's forecast."
+        + own
+        + wider
+        + lumpy
+        + like
+        + chance
     )
 
 
