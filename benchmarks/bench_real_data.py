@@ -237,6 +237,28 @@ bought 43k, all of it one account's); at 2026-04 -6.1% / 28,147, unchanged. CDNO
 whole set: +2.3% / 21.08 and -8.7% / 17.35, all unchanged (every such account had under half of such silences
 ending in an order: zero either way).
 
+How such silences are counted (issue 17, RET, 2026-12-06): ``history_returns`` holds every month at which an
+account had been silent long, and the evidence counted every such month, so an account that never came back
+weighed once per month of its silence and one that came back once. Now, at the account's own silence, each
+silence counts once, at the month it reached that length; where too few accounts were that silent and a
+shorter silence is read, every month still counts (each silence at the month it reached the shorter length
+would stand for silences shorter than the account's, which come back more often). Measured with ``select``
+rerun on the recorded inputs of every case above (whole set, ten 2,000 samples, top 500, demo 300): no point
+moves (every ``returning`` account keeps zero: on CDNOW and the top 500 under half of such silences ended in an
+order, on the demo its evidence mixes one-month and repeat buyers), so every
+bias and MAE is unchanged, and this run of ``--seed 1 --heavy 0`` gives the rows above to the digit. Over all
+lapsed accounts that the history's evidence reaches (about 1,350 per sample, 16,000 in the whole set), the
+share of such silences that ended in an order, for the accounts read at their own silence (614 and 870 in the
+whole set at 1997-12 and 1998-01), went up at 17 of the 22 CDNOW dates (whole set 14.1% -> 14.4% and 13.6% ->
+14.1%), down at 3 by at most 0.3 points, and stayed under the share of them that then ordered at every date
+(whole set 32% and 28%). The range of the ``returning`` accounts (zero to what those that came back bought)
+held their 6-month totals as before within half a point (86-98% on CDNOW, 88% and 94% on the demo 300, 100%
+on the top 500), and ``bench_total_ranges.py --groups --only demo`` gives the same figures before and after
+(12-month 80% range of the lapsed accounts: 73.6% on the demo 300, 76.5% on the quick demo). Tried: each silence once at every length read (also where a shorter silence stands in): the demo 300 at
+2026-04 read 64% ended in an order instead of 49% where 18% of its accounts then ordered, the top 500 (inputs
+recorded before place held) at 1997-12 50% instead of 45% where 25% did; the CDNOW figures moved by under 3
+points.
+
 The sample over many draws (issue 17, measured 2026-12-05 on one shared core; ``--draws 20``
 prints it, here run as seeds 1-10 and 11-20; the whole set from ``--full``). Each draw is the
 sample ``--seed s`` takes at that date, so seeds 1 and 2 are the rows above. Pooled = the bias

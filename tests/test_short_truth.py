@@ -58,7 +58,7 @@ def test_a_lapsed_account_the_backtest_cannot_judge_is_zero_with_a_range_where_m
     assert sel.reason[i] == (
         "No order for 19 months, over four times its usual gap between orders: the backtest had too few accounts "
         "silent this long to judge, and in this history 60 accounts that had ordered in several months were silent "
-        "19 months or more; 14% of those silences ended in an order within up to 5 months, and they bought 17.2% of "
+        "19 months or more; 33% of those silences ended in an order within up to 5 months, and they bought 33.3% of "
         "their former monthly level. Most such silences did not end in an order, so the forecast counts on nothing "
         "from it (the likeliest outcome); its range starts at zero and reaches what such accounts that came back "
         "bought."
@@ -95,13 +95,12 @@ def _mixed_portfolio(repeat: int, once: int, levels=(25.0, 50.0, 100.0, 200.0), 
 
 
 def test_a_lapsed_account_carries_the_middle_outcome_of_such_silences_where_most_ended_in_an_order():
-    # 7 in 8 came back, at half to four times their level; those that stayed away count at every month they were
-    # silent, so about 2 in 3 of such silences ended in an order
-    y, ids = _mixed_portfolio(repeat=60, once=0, stay_away=8)
+    # 2 in 3 came back, at half to four times their level; each silence counts once
+    y, ids = _mixed_portfolio(repeat=60, once=0, stay_away=3)
     sel = _select(y, ids, selection.build_evidence(y, ids, [T - 1 - H], H))
     i = list(ids).index("LAPSED")
     r = sel.return_of[i]
-    assert r.once is False and 0.6 < r.bought < 0.75
+    assert r.once is False and np.isclose(r.bought, 40 / 60)
     assert sel.method[i] == "returning" and sel.mean[i].sum() > 0
     assert np.isclose(sel.mean[i].sum(), 200 * sel.factor[i] * H)
     assert (
@@ -296,3 +295,58 @@ def test_without_a_check_the_forecasts_use_the_family_whose_rates_vary_as_the_va
     assert abs(row["forecast_next_12m"] - float(bg.paths[list(ids).index("N000")].sum())) < 1e-6
     total = bundle.table("forecast_summary")["forecast_next_12m"].sum()
     assert total < 0.5 * portfolio.orders["net_revenue"].sum() / 3 * 12
+
+
+def _long_silent_portfolio(silent: int):
+    """40 steady accounts; 30 repeat buyers (months 0-3 at 50) that came back at month 16, after 12 months without
+    an order, at half, once or twice their level; 10 that never came back, so were silent at every month from the
+    sixth on; one account that ordered 200 a month for 10 months and has been silent ``silent`` months since."""
+    rows, ids = [np.full(T, 100.0) for _ in range(40)], [f"S{i:02d}" for i in range(40)]
+    for i in range(40):
+        r = np.zeros(T)
+        r[:4] = 50.0
+        if i < 30:
+            r[16:] = (25.0, 50.0, 100.0)[i % 3]
+        rows.append(r)
+        ids.append(f"P{i:02d}")
+    r = np.full(T, np.nan)
+    r[T - silent - 10 : T - silent] = 200.0
+    r[T - silent :] = 0.0
+    rows.append(r)
+    ids.append("LAPSED")
+    return np.array(rows), np.array(ids)
+
+
+def test_a_silence_counts_once_so_accounts_silent_for_years_do_not_outweigh_those_that_came_back():
+    # 30 of the 40 silences of 12 months ended in an order. Counted at every month they lasted, the 10 that never
+    # ended weighed 12 months each and 20% "came back": the point was zero. Each silence once: 75% came back.
+    y, ids = _long_silent_portfolio(silent=12)
+    sel = _select(y, ids, selection.build_evidence(y, ids, [T - 1 - H], H))
+    i = list(ids).index("LAPSED")
+    r = sel.return_of[i]
+    assert (r.rows, r.bought, r.silence, r.per_silence) == (40, 0.75, 12, True)
+    assert (
+        "40 accounts that had ordered in several months were silent 12 months or more; 75% of those silences "
+        in (sel.reason[i])
+    )
+    # the middle outcome: a third of the way up the returns (half, once, twice its level), 10 of each
+    f = float(np.quantile(np.repeat([0.5, 1.0, 2.0], 10), 1 / 3))
+    assert sel.method[i] == "returning" and np.isclose(sel.factor[i], f) and 0.8 < f < 0.9
+    assert np.isclose(sel.mean[i].sum(), 200 * f * H)
+    lo, hi = selection.returning_range(sel, 12)
+    assert lo[i] == 0.0 and hi[i] == 12 * 200 * 2.0  # up to the largest return, twice the former level
+
+
+def test_a_silence_longer_than_the_history_holds_enough_of_reads_the_shorter_ones_at_every_month():
+    # only the 10 that never came back were silent 15 months: the 12-month silences stand in, each counted at every
+    # month it lasted (at the month it reached 12 months, each would stand for silences shorter than this one)
+    y, ids = _long_silent_portfolio(silent=15)
+    sel = _select(y, ids, selection.build_evidence(y, ids, [T - 1 - H], H))
+    i = list(ids).index("LAPSED")
+    r = sel.return_of[i]
+    assert (r.silence, r.per_silence) == (12, False) and r.bought < 0.25
+    assert sel.method[i] == "returning" and sel.mean[i].sum() == 0
+    assert (
+        f"were silent 12 months or more; counted at every month they were that silent, {r.bought:.0%} of those "
+        "months were followed by an order within up to 12 months"
+    ) in sel.reason[i]
