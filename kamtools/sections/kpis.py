@@ -352,7 +352,9 @@ def portfolio_cards(tot: dict, currency: str | None = None, as_of: object = None
     the forecast's expected year total and expected attainment on the same page."""
     if as_of is not None:
         when = f"1 Jan-{formatting.day(as_of)}"
-        ytd_label = f"Revenue booked {when}, all accounts (change on the same months of {pd.Timestamp(as_of).year - 1})"
+        ytd_label = f"Revenue booked {when}, all accounts"
+        if not math.isnan(_num(tot, "growth_ytd_pct")):  # the label names a change only where the card shows one
+            ytd_label += f" (change on the same months of {pd.Timestamp(as_of).year - 1})"
         att_label = f"Target attainment so far: booked {when} / the {pd.Timestamp(as_of).year} target"
     else:
         ytd_label, att_label = "Revenue YTD", "Target attainment"
@@ -431,7 +433,9 @@ def portfolio_section(bundle) -> None:
     if isinstance(kpis, NotAvailable):
         display.not_available(kpis)
         return
-    _most_at_risk(bundle, kpis)
+    if not isinstance(health, NotAvailable) or "health_band" in kpis.columns:
+        # without health scores (said just above) no account can be in the red band: no list, not "none is red"
+        _most_at_risk(bundle, kpis)
     _overdue(bundle, kpis)
     _severe_complaints(kpis)
 

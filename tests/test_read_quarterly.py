@@ -1,0 +1,161 @@
+"""What a KAM preparing a quarterly review reads on the overview and in the plan (CDNOW top 300, helper READ).
+
+Each test builds the few bundle tables a face reads and asserts the sentence or table the reader sees.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kamtools.data.portfolio import NotAvailable
+
+
+class _Bundle:
+    """A bundle holding only the given tables (every other one is not available)."""
+
+    manifest: dict = {}
+    as_of = pd.Timestamp("1997-12-31")
+
+    def __init__(self, **tables: pd.DataFrame):
+        self._tables = tables
+        self.accounts = pd.DataFrame({"account_id": ["A", "B", "C", "D"], "name": ["Alpha", "Beta", "Gamma", "Delta"]})
+
+    def table(self, name):
+        return self._tables.get(name, NotAvailable(f"{name} is not in this test"))
+
+
+def _lapsed_churn() -> pd.DataFrame:
+    """One active account and three lapsed ones: B bought most in the last 12 months but the value model
+    expects almost nothing of it, D the reverse."""
+    return pd.DataFrame(
+        {
+            "account_id": ["A", "B", "C", "D"],
+            "churn_probability": [0.5, np.nan, np.nan, np.nan],
+            "risk_band": ["high", "lapsed", "lapsed", "lapsed"],
+            "revenue_at_risk": [500.0, np.nan, np.nan, np.nan],
+            "expected_value_12m": [1000.0, 10.0, 120.0, 245.0],
+            "method": ["m", "lapsed: x", "lapsed: x", "lapsed: x"],
+        }
+    )
+
+
+def test_the_win_back_list_is_led_by_the_lapsed_account_that_bought_most_as_the_plans_win_back_call(captured):
+    from kamtools.sections import churn as section
+
+    kpis = pd.DataFrame({"account_id": ["A", "B", "C", "D"], "revenue_ltm": [2000.0, 6552.7, 1134.0, 300.0]})
+    section.portfolio_section(_Bundle(churn=_lapsed_churn(), kpis=kpis))
+    html = "".join(captured)
+    table = html[html.index("win-back candidates") :]
+    assert "Revenue, last 12 months" in table and "Value model&#x27;s expected revenue, 12 months" in table
+    # Beta (6.6k in the last 12 months, the plan's first win-back call) first, though the value model expects 10
+    assert table.index("Beta") < table.index("Gamma") < table.index("Delta")
+    assert "6.6k" in table
+    assert "the value at stake of the plans&#x27; win-back actions" in table
+
+
+def test_without_the_kpis_table_the_win_back_list_keeps_the_value_models_order(captured):
+    from kamtools.sections import churn as section
+
+    section.portfolio_section(_Bundle(churn=_lapsed_churn()))
+    html = "".join(captured)
+    table = html[html.index("win-back candidates") :]
+    assert table.index("Delta") < table.index("Gamma") < table.index("Beta")
+    assert "Revenue, last 12 months" not in table
+
+
+def _kpis() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "account_id": ["A", "B"],
+            "name": ["Alpha", "Beta"],
+            "owner": ["CDNOW", "CDNOW"],
+            "revenue_ltm": [10_417.05, 6_552.7],
+            "revenue_ytd": [10_417.05, 6_552.7],
+        }
+    )
+
+
+def test_twelve_months_of_history_no_health_overview_shows_no_change_and_no_all_clear_on_red_health(captured):
+    """12 months of history: no health score and no same months of last year. The overview says so and
+    neither claims a change on 1996 nor that no account is in the red health band."""
+    from kamtools.sections import kpis as section
+
+    tot = pd.DataFrame([{"revenue_ytd": 16_969.75, "growth_ytd_pct": np.nan, "margin_pct": 1.0}])
+    health = NotAvailable("Health is not available: it needs more than 24 months of order history.")
+    section.portfolio_section(_Bundle(kpis_portfolio=tot, kpis=_kpis(), health=health))
+    html = "".join(captured)
+    assert "Revenue booked 1 Jan-31 Dec 1997, all accounts" in html
+    assert "change on the same months of 1996" not in html
+    assert "Health is not available" in html
+    assert "red health band" not in html and "Accounts most at risk" not in html
+
+
+def test_with_health_scores_the_overview_still_lists_red_accounts_and_names_the_change(captured):
+    from kamtools.sections import kpis as section
+
+    tot = pd.DataFrame([{"revenue_ytd": 16_969.75, "growth_ytd_pct": 0.12, "margin_pct": 0.3}])
+    kpis = _kpis().assign(health_band=["red", "green"], health_score=[24.3, 80.0], top_weakness=["recency", ""])
+    health = pd.DataFrame(
+        {"account_id": ["A", "B"], "health_score": [24.3, 80.0], "health_band": ["red", "green"], "health_basis": "x"}
+    )
+    section.portfolio_section(_Bundle(kpis_portfolio=tot, kpis=kpis, health=health))
+    html = "".join(captured)
+    assert "all accounts (change on the same months of 1996)" in html and "(+12%)" in html
+    assert "Accounts most at risk (red health, largest revenue first)" in html and "Alpha" in html
+
+
+def _twelve_month_bundle(tmp_path):
+    """The first 12 months of a small demo portfolio, with only the accounts, orders and products tables
+    (what a new ERP export gives): no prior year, no contacts, invoices, complaints nor bids."""
+    from kamtools.bundle import analyze
+    from kamtools.data.portfolio import Portfolio
+    from kamtools.datasets import make_portfolio
+
+    p, _ = make_portfolio(n_accounts=12, years=2, seed=3)
+    orders = p.tables["orders"]
+    as_of = orders["order_date"].min() + pd.DateOffset(months=12) - pd.Timedelta(days=1)
+    tables = {k: p.tables[k] for k in ("accounts", "orders", "products")}
+    tables["orders"] = orders[orders["order_date"] <= as_of]
+    out = tmp_path / "bundle"
+    analyze(Portfolio(tables, as_of), out, progress=False)
+    return out
+
+
+def _slides(path) -> dict[str, str]:
+    from pptx import Presentation
+
+    shown = {}
+    for slide in Presentation(str(path)).slides:
+        parts = []
+        for shape in slide.shapes:
+            if shape.has_text_frame:
+                parts.append(shape.text_frame.text)
+            if shape.has_table:
+                parts += [" | ".join(c.text for c in row.cells) for row in shape.table.rows]
+        title = slide.shapes.title.text if slide.shapes.title is not None else ""
+        shown[title] = "\n".join(parts)
+    return shown
+
+
+def test_decks_on_twelve_months_of_orders_show_no_empty_brackets_and_say_what_is_missing(tmp_path):
+    pytest.importorskip("pptx")
+    from kamtools.bundle import Bundle
+    from kamtools.deck.files import write_decks
+
+    bundle = _twelve_month_bundle(tmp_path)
+    account = str(Bundle.open(bundle).accounts.sort_values("revenue_ltm").iloc[-1]["account_id"])
+    summary = write_decks(bundle, tmp_path / "decks", accounts=[account], progress=False, portfolio=True)
+    [deck] = [p for p in (tmp_path / "decks").rglob("*.pptx") if p.resolve() != summary.portfolio]
+    mine, portfolio = _slides(deck), _slides(summary.portfolio)
+    every = "\n".join([*mine.values(), *portfolio.values()])
+    assert "()" not in every and "| /" not in every  # no figure with an empty change or an empty pair
+    glance = portfolio["The portfolio at a glance"]
+    assert "Revenue, last 12 months |" in glance and "Open bids" not in glance and "Overdue receivables" not in glance
+    moved = portfolio["Accounts that moved (last 12 months against the 12 before)"]
+    assert "No account is compared with the 12 months before: the order history does not reach back" in moved
+    service = mine["Service, receivables and relationships"]
+    assert "No complaints or invoices table was supplied." in service
+    assert "No contacts or opportunities table was supplied." in service
+    assert "Single-threaded" not in service  # not known without contacts, so not 'no'
