@@ -159,3 +159,58 @@ def test_decks_on_twelve_months_of_orders_show_no_empty_brackets_and_say_what_is
     assert "No complaints or invoices table was supplied." in service
     assert "No contacts or opportunities table was supplied." in service
     assert "Single-threaded" not in service  # not known without contacts, so not 'no'
+
+
+# ---- the plan of an account that stopped ordering, with a churn probability and no drivers --------------------
+
+_FALLBACK = "the value model's probability of no order in the next 6 months (checked on the history)"
+
+
+def _plans(kpis_rows: list[dict], churn_rows: list[dict]):
+    from kamtools import plan as P
+
+    base = {"name": "Customer", "owner": "CDNOW", "revenue_prior_ltm": np.nan}
+    kpis = pd.DataFrame([{**base, **r} for r in kpis_rows])
+    churn = pd.DataFrame([{"method": _FALLBACK, **r} for r in churn_rows])
+    return P.plans({"kpis": kpis, "churn": churn}, pd.Timestamp("1997-12-31"))
+
+
+def test_an_account_silent_for_148_days_with_a_92_percent_churn_risk_gets_one_call_not_two():
+    """CDNOW C22279: 4.1k in 1997, no order for 148 days, churn 92% from the value model (no drivers). The
+    plan called the same buyer twice (check demand, then confirm the next order) and the deck added both
+    values at stake (5.8k); one call now, and the churn risk is still listed."""
+    built = _plans(
+        [{"account_id": "C22279", "revenue_ltm": 4_143.83, "days_since_last_order": 148.0, "orders_ltm": 12.0}],
+        [{"account_id": "C22279", "churn_probability": 0.921, "risk_band": "high", "revenue_at_risk": 1_656.7}],
+    )
+    assert built.actions["action"].tolist() == [
+        "Call the buyer to check demand and whether volume is moving to a competitor"
+    ]
+    assert built.actions["value_at_stake"].sum() == pytest.approx(4_143.83)
+    # a recent buyer with the same churn figure still gets the call for its next order
+    recent = _plans(
+        [{"account_id": "R", "revenue_ltm": 4_143.83, "days_since_last_order": 40.0, "orders_ltm": 12.0}],
+        [{"account_id": "R", "churn_probability": 0.921, "risk_band": "high", "revenue_at_risk": 1_656.7}],
+    )
+    assert recent.actions["rule_id"].tolist() == ["churn_risk_unexplained"]
+    assert "Churn drivers listed" not in " ".join(recent.actions["facts"].astype(str))
+
+
+def test_evidence_leaves_out_the_facts_that_only_rule_out_a_sibling_rule():
+    """The risk table's evidence read 'a single purchase, no buying habit to win back: no' beside a 56-order
+    account (CDNOW C19339) and 'Churn drivers listed ...: 0' beside a churn risk: facts that only say which
+    other rule did not apply. A one-time buyer still shows its flag, as the reason for its low-cost win-back."""
+    built = _plans(
+        [
+            {"account_id": "C19339", "revenue_ltm": 6_552.7, "days_since_last_order": 264.0, "orders_ltm": 56.0},
+            {"account_id": "ONCE", "revenue_ltm": 2_200.0, "days_since_last_order": 291.0, "orders_ltm": 1.0},
+        ],
+        [
+            {"account_id": "C19339", "churn_probability": np.nan, "risk_band": "lapsed", "revenue_at_risk": np.nan},
+            {"account_id": "ONCE", "churn_probability": np.nan, "risk_band": "lapsed", "revenue_at_risk": np.nan},
+        ],
+    )
+    ev = built.risks.set_index("account_id")["evidence"]
+    assert "Churn risk band: lapsed" in ev["C19339"] and "Revenue in the last 12 months: 6.6k" in ev["C19339"]
+    assert "single purchase" not in ev["C19339"]
+    assert "a single purchase, no buying habit to win back: yes" in ev["ONCE"]
