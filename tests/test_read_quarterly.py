@@ -214,3 +214,47 @@ def test_evidence_leaves_out_the_facts_that_only_rule_out_a_sibling_rule():
     assert "Churn risk band: lapsed" in ev["C19339"] and "Revenue in the last 12 months: 6.6k" in ev["C19339"]
     assert "single purchase" not in ev["C19339"]
     assert "a single purchase, no buying habit to win back: yes" in ev["ONCE"]
+
+
+# ---- an order log without costs: every margin is 100% ------------------------------------------------------
+
+
+def test_a_margin_of_100_percent_says_no_cost_is_booked_wherever_it_is_shown():
+    """CDNOW has no costs: the summary read 'Margin, last 12 months: 100%', the talking point 'at a 100.0% gross
+    margin', the value section '5.3k margin at its margin of 100%', beside the plan's 'Gross margin: not set
+    until the costs are booked'."""
+    from kamtools import formatting
+    from kamtools.sections.kpis import kpi_cards
+    from kamtools.sections.summary import summary_cards
+    from kamtools.sections.value import _outlook
+
+    assert formatting.margin_pct(1.0) == "100% (no cost booked)"
+    assert formatting.margin_pct(0.234) == "23%" and formatting.margin_pct(float("nan")) == ""
+    cards = {label: text for label, text, _ in summary_cards({"revenue_ltm": 10_417.05, "margin_pct_ltm": 1.0})}
+    assert cards["Margin, last 12 months"] == "100% (no cost booked)"
+    kpi = {label: text for label, text, _ in kpi_cards({"revenue_ltm": 10_417.05, "margin_pct": 1.0})}
+    assert kpi["Gross margin %, last 12 months"] == "100% (no cost booked)"
+
+    built = _plans(
+        [{"account_id": "C07592", "revenue_ltm": 10_417.05, "revenue_ytd": 10_417.05, "margin_pct": 1.0}],
+        [{"account_id": "C07592", "churn_probability": 0.16, "risk_band": "medium", "revenue_at_risk": 115.0}],
+    )
+    points = " ".join(built.talking_points["text"].astype(str))
+    assert "Revenue so far in 1997: 10.4k" in points and "gross margin" not in points
+    costed = _plans(
+        [{"account_id": "X", "revenue_ltm": 10_000.0, "revenue_ytd": 10_000.0, "margin_pct": 0.25}],
+        [{"account_id": "X", "churn_probability": 0.16, "risk_band": "medium", "revenue_at_risk": 115.0}],
+    )
+    assert "at a 25.0% gross margin" in " ".join(costed.talking_points["text"].astype(str))
+
+    class _Acct:
+        info: dict = {}
+
+        def table(self, name):
+            return pd.DataFrame()
+
+    row = pd.Series({"expected_purchases_12m": 23.2, "expected_avg_value": 240.0, "expected_value_12m": 5_324.0})
+    text = _outlook(_Acct(), pd.concat([row, pd.Series({"margin_pct": 1.0})]), 5_324.0)
+    assert "no margin, as no cost is booked on its orders" in text and "margin of 100%" not in text
+    text = _outlook(_Acct(), pd.concat([row, pd.Series({"margin_pct": 0.3})]), 1_597.0)
+    assert "1.6k margin at its margin of 30%" in text

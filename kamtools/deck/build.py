@@ -16,7 +16,19 @@ from kamtools.deck.charts import add_chart, add_table
 from kamtools.deck.slides import Deck
 from kamtools.deck.source import AccountRows
 from kamtools.deck.text import literal, missing, with_detail, wording
-from kamtools.formatting import attainment, count, currency_of, date, day, money, month, number, pct, pct_banded
+from kamtools.formatting import (
+    attainment,
+    count,
+    currency_of,
+    date,
+    day,
+    margin_pct,
+    money,
+    month,
+    number,
+    pct,
+    pct_banded,
+)
 from kamtools.plan.actions import stake_text
 from kamtools.sections.whitespace import calibrated, min_useful_p, split_recommended, uncalibrated_reason
 
@@ -410,7 +422,7 @@ def _internal_glance(deck: Deck, account: AccountRows) -> None:
         ),
         (
             "Gross margin, last 12 months",
-            with_detail(money(info.get("margin_ltm"), deck.currency), pct(info.get("margin_pct_ltm"), digits=1)),
+            with_detail(money(info.get("margin_ltm"), deck.currency), margin_pct(info.get("margin_pct_ltm"), digits=1)),
         ),
         ("Health", f"{number(info.get('health_score'), 0)}/100 ({literal(info.get('health_band'))})"),
         (
@@ -548,7 +560,7 @@ def _internal_categories(deck: Deck, account: AccountRows) -> None:
             c.category,
             money(c.revenue_ltm, deck.currency),
             pct(c.revenue_change_pct, True),
-            pct(c.margin_pct_ltm, digits=1),
+            margin_pct(c.margin_pct_ltm, digits=1),
             literal(c.status, 20) + (" (loss-making)" if bool(c.loss_making) else ""),
         )
         for c in shown.itertuples()

@@ -14,7 +14,7 @@ from kamtools.churn.bands import HIGH_RISK_P, MEDIUM_RISK_P, is_score, score_tex
 from kamtools.deck.charts import MONEY_FORMAT, PCT_FORMAT, add_chart, add_table
 from kamtools.deck.slides import Deck
 from kamtools.deck.text import literal, missing, with_detail, wording
-from kamtools.formatting import attainment, count, currency_of, date, money, pct, pct_banded
+from kamtools.formatting import attainment, count, currency_of, date, margin_pct, money, pct, pct_banded
 
 TOP = 10
 
@@ -50,7 +50,7 @@ def _headline(deck: Deck, bundle: Bundle, acc: pd.DataFrame) -> None:
             with_detail(money(k.get("revenue_ytd"), deck.currency), pct(k.get("growth_ytd_pct"), True)),
         ),
         ("Target attainment so far", attainment(k.get("target_attainment"))),
-        ("Gross margin, last 12 months", pct(k.get("margin_pct"), digits=1)),
+        ("Gross margin, last 12 months", margin_pct(k.get("margin_pct"), digits=1)),
     ]
     if "revenue_at_risk" in acc:
         label = "Revenue at risk (churn score-weighted)" if _scored(bundle) else "Revenue at risk (churn)"

@@ -29,6 +29,11 @@ def _num(row: dict, key: str) -> float:
     return v
 
 
+def _margin(v: float) -> str:
+    """A gross margin % ('n/a' when unknown; '100% (no cost booked)' where every cost is 0)."""
+    return "n/a" if math.isnan(v) else formatting.margin_pct(v, digits=0)
+
+
 def _pct(v: float, signed: bool = False) -> str:
     if math.isnan(v):
         return "n/a"
@@ -82,7 +87,7 @@ def kpi_cards(row: dict, currency: str | None = None, as_of: object = None) -> l
     change = "" if math.isnan(gl) else f" ({_pct(gl, True)})"  # NaN: no prior year in the data
     cards.append(("Revenue, last 12 months", _m(_num(row, "revenue_ltm"), currency) + change, ""))
     m = _num(row, "margin_pct")
-    cards.append(("Gross margin %, last 12 months", _pct(m), "bad" if m < 0 else ""))
+    cards.append(("Gross margin %, last 12 months", _margin(m), "bad" if m < 0 else ""))
     if "target_attainment" in row:
         pace = _num(row, "target_pace")
         status = "" if math.isnan(pace) else ("good" if pace >= 1 else "warn" if pace >= 0.8 else "bad")
@@ -365,7 +370,7 @@ def portfolio_cards(tot: dict, currency: str | None = None, as_of: object = None
             + ("" if math.isnan(_num(tot, "growth_ytd_pct")) else f" ({_pct(_num(tot, 'growth_ytd_pct'), True)})"),
             "",
         ),
-        ("Gross margin %, 12 months", _pct(_num(tot, "margin_pct")), ""),
+        ("Gross margin %, 12 months", _margin(_num(tot, "margin_pct")), ""),
     ]
     card = returns_card(tot)
     if card:

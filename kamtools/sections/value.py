@@ -255,7 +255,13 @@ def _outlook(acct, row: pd.Series, margin: float) -> str:
         f"Over the next 12 months the value model expects about {row['expected_purchases_12m']:.1f} purchase weeks "
         f"of about {money(float(row['expected_avg_value']))} each: {money(float(row['expected_value_12m']))} revenue "
         "(discounted at 10% a year)"
-        + (f" and {money(float(margin))} margin at its margin of {row['margin_pct']:.0%}." if pd.notna(margin) else ".")
+        + (
+            "; no margin, as no cost is booked on its orders."
+            if pd.notna(margin) and float(row["margin_pct"]) >= 1.0 - 1e-9  # margin = revenue: not a margin
+            else f" and {money(float(margin))} margin at its margin of {row['margin_pct']:.0%}."
+            if pd.notna(margin)
+            else "."
+        )
     )
     outlook += _returns_clause(acct, row)
     forecast = acct.info.get("forecast_next_12m")
