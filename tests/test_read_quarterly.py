@@ -106,9 +106,10 @@ def test_with_health_scores_the_overview_still_lists_red_accounts_and_names_the_
     assert "Accounts most at risk (red health, largest revenue first)" in html and "Alpha" in html
 
 
-def _twelve_month_bundle(tmp_path):
+def _twelve_month_bundle(tmp_path, no_cost: bool = False):
     """The first 12 months of a small demo portfolio, with only the accounts, orders and products tables
-    (what a new ERP export gives): no prior year, no contacts, invoices, complaints nor bids."""
+    (what a new ERP export gives): no prior year, no contacts, invoices, complaints nor bids; with
+    ``no_cost`` every order line's cost is 0 (an order log without costs, as CDNOW's)."""
     from kamtools.bundle import analyze
     from kamtools.data.portfolio import Portfolio
     from kamtools.datasets import make_portfolio
@@ -118,6 +119,8 @@ def _twelve_month_bundle(tmp_path):
     as_of = orders["order_date"].min() + pd.DateOffset(months=12) - pd.Timedelta(days=1)
     tables = {k: p.tables[k] for k in ("accounts", "orders", "products")}
     tables["orders"] = orders[orders["order_date"] <= as_of]
+    if no_cost:
+        tables["orders"] = tables["orders"].assign(cost=0.0)
     out = tmp_path / "bundle"
     analyze(Portfolio(tables, as_of), out, progress=False)
     return out
@@ -258,3 +261,19 @@ def test_a_margin_of_100_percent_says_no_cost_is_booked_wherever_it_is_shown():
     assert "no margin, as no cost is booked on its orders" in text and "margin of 100%" not in text
     text = _outlook(_Acct(), pd.concat([row, pd.Series({"margin_pct": 0.3})]), 1_597.0)
     assert "1.6k margin at its margin of 30%" in text
+
+
+def test_the_planner_on_an_order_log_without_costs_nor_invoices_says_what_it_assumed(tmp_path):
+    """The planner's first screen on CDNOW read 'Revenue at risk (churn model)' where no churn model was trained,
+    'Days sales outstanding today: 30' beside 'No receivables data: payment days assumed to be 30', and a gross
+    margin of 100% with nothing saying it is no margin."""
+    pytest.importorskip("ipywidgets")
+    from kamtools.bundle import Bundle
+    from kamtools.widgets import ScenarioPlanner
+
+    bundle = Bundle.open(_twelve_month_bundle(tmp_path, no_cost=True))
+    notes = ScenarioPlanner(bundle, debounce=0, chart=False).notes.value
+    assert "(churn model)" not in notes and "Revenue at risk (as in the reports&#x27; churn section)" in notes
+    assert "Days sales outstanding today" not in notes
+    assert "No receivables data: payment days assumed to be 30." in notes
+    assert "No cost is booked on these orders, so the gross margin equals revenue (100%)" in notes
