@@ -84,7 +84,8 @@ def apply_playbook(
 
     ``risks``: account_id, order, rule_id, type, severity (the rule's priority), risk,
     value_at_stake, value_basis, evidence (the facts the condition read, e.g.
-    ``Days since the last contact with a decision maker: 140 days``).
+    ``Days since the last contact with a decision maker: 140 days``; not a flag that is off or a
+    count of 0 read only under ``not``, see :func:`_facts_text`).
     ``actions``: account_id, order, rule_id, type, priority, owner, due_date, due_in_days,
     action, value_at_stake (the money the action protects or wins, from the rule's
     ``value`` fact: revenue at risk, overdue receivables, probability-weighted whitespace,
