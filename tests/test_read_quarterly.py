@@ -277,3 +277,18 @@ def test_the_planner_on_an_order_log_without_costs_nor_invoices_says_what_it_ass
     assert "Days sales outstanding today" not in notes
     assert "No receivables data: payment days assumed to be 30." in notes
     assert "No cost is booked on these orders, so the gross margin equals revenue (100%)" in notes
+
+
+def test_the_value_overview_on_an_order_log_without_costs_shows_no_expected_margin(tmp_path, captured):
+    """The overview's value section showed 'Value model's expected margin 163.2k', the same as the revenue,
+    and an 'Expected margin 12m' column equal to the revenue column, for an order log without costs."""
+    from kamtools.bundle import Bundle
+    from kamtools.sections import value as section
+
+    bundle = Bundle.open(_twelve_month_bundle(tmp_path, no_cost=True))
+    if isinstance(bundle.table("value"), NotAvailable):
+        pytest.skip("no value model on this small portfolio")
+    section.portfolio_section(bundle)
+    html = "".join(captured)
+    assert "Value model&#x27;s expected margin, next 12 months" in html or "expected margin, next 12 months" in html
+    assert "no cost booked" in html and "Expected margin 12m" not in html
