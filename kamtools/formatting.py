@@ -127,6 +127,23 @@ def pct(value: object, signed: bool = False, digits: int | None = None, missing:
     return f"{x:{'+' if signed else ''}.{digits}%}"
 
 
+NO_COST = "no cost booked"
+
+
+def margin_pct(value: object, digits: int | None = None, missing: str = MISSING) -> str:
+    """A gross margin % as :func:`pct`, and where it is 100% (margin = revenue: every cost on the orders
+    is 0, as in an order log without costs) with what that means: '100% (no cost booked)', so the
+    figure is not read as a real margin beside the plan's 'not set until the costs are booked'.
+
+    >>> margin_pct(0.234), margin_pct(1.0), margin_pct(1.0, digits=1)
+    ('23%', '100% (no cost booked)', '100.0% (no cost booked)')
+    """
+    text = pct(value, digits=digits, missing=missing)
+    if not is_missing(value) and float(value) >= 1.0 - 1e-9:
+        text += f" ({NO_COST})"
+    return text
+
+
 def attainment(value: object, missing: str = MISSING) -> str:
     """What share of a target was reached (booked / target) as percent: like :func:`pct`, but a target
     missed never reads '100%' (0.996 -> '99.6%'), so the figure agrees with 'missed' beside it.

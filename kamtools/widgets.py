@@ -612,10 +612,15 @@ class ScenarioPlanner:
         b = res.baseline
         items = [
             f"Baseline: {b.baseline_method}; {b.n_accounts} account(s); as of {b.as_of.date()}.",
-            f"Revenue at risk (churn model): {self._money(b.revenue_at_risk)} a year; "
+            # the churn section's figure: a churn model's, or its fallback's where no model could be trained
+            f"Revenue at risk (as in the reports' churn section): {self._money(b.revenue_at_risk)} a year; "
             f"recommended whitespace: {self._money(float(b.whitespace.sum()))} a year if every category is won "
             "(unweighted: the 'Whitespace won %' lever sets the share captured).",
-            f"Days sales outstanding today: {b.dso_days:.0f} (payment terms {b.payment_terms_days:.0f} days).",
+            *(
+                [f"Days sales outstanding today: {b.dso_days:.0f} (payment terms {b.payment_terms_days:.0f} days)."]
+                if getattr(b, "dso_measured", True)
+                else []  # assumed, not measured: the note below says so (no 'today: 30' as if it were a fact)
+            ),
             *b.notes,
         ]
         return _html("notes", items)

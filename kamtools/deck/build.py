@@ -15,8 +15,20 @@ from kamtools.deck.audience import check_audience
 from kamtools.deck.charts import add_chart, add_table
 from kamtools.deck.slides import Deck
 from kamtools.deck.source import AccountRows
-from kamtools.deck.text import literal, missing, wording
-from kamtools.formatting import attainment, count, currency_of, date, day, money, month, number, pct, pct_banded
+from kamtools.deck.text import literal, missing, with_detail, wording
+from kamtools.formatting import (
+    attainment,
+    count,
+    currency_of,
+    date,
+    day,
+    margin_pct,
+    money,
+    month,
+    number,
+    pct,
+    pct_banded,
+)
 from kamtools.plan.actions import stake_text
 from kamtools.sections.whitespace import calibrated, min_useful_p, split_recommended, uncalibrated_reason
 
@@ -396,7 +408,7 @@ def _internal_glance(deck: Deck, account: AccountRows) -> None:
     rows = [
         (
             "Revenue, last 12 months",
-            f"{money(info.get('revenue_ltm'), deck.currency)} ({pct(info.get('growth_pct'), True)})",
+            with_detail(money(info.get("revenue_ltm"), deck.currency), pct(info.get("growth_pct"), True)),
         ),
         ("Revenue so far this year", money(info.get("revenue_ytd"), deck.currency)),
         (
@@ -410,7 +422,7 @@ def _internal_glance(deck: Deck, account: AccountRows) -> None:
         ),
         (
             "Gross margin, last 12 months",
-            f"{money(info.get('margin_ltm'), deck.currency)} ({pct(info.get('margin_pct_ltm'), digits=1)})",
+            with_detail(money(info.get("margin_ltm"), deck.currency), margin_pct(info.get("margin_pct_ltm"), digits=1)),
         ),
         ("Health", f"{number(info.get('health_score'), 0)}/100 ({literal(info.get('health_band'))})"),
         (
@@ -548,7 +560,7 @@ def _internal_categories(deck: Deck, account: AccountRows) -> None:
             c.category,
             money(c.revenue_ltm, deck.currency),
             pct(c.revenue_change_pct, True),
-            pct(c.margin_pct_ltm, digits=1),
+            margin_pct(c.margin_pct_ltm, digits=1),
             literal(c.status, 20) + (" (loss-making)" if bool(c.loss_making) else ""),
         )
         for c in shown.itertuples()
@@ -747,38 +759,59 @@ def _internal_service(deck: Deck, account: AccountRows) -> None:
     slide = deck.slide("Service, receivables and relationships")
     left, right = deck.split(0.5)
     service = [
-        ("Complaints open (severe)", f"{count(kpis.get('complaints_open'))} ({count(kpis.get('open_severe'))})"),
+        ("Complaints open (severe)", with_detail(count(kpis.get("complaints_open")), count(kpis.get("open_severe")))),
         (
             "Complaints, last 12 months / before",
-            f"{count(kpis.get('complaints_12m'))} / {count(kpis.get('complaints_prior_12m'))}",
+            _pair(count(kpis.get("complaints_12m")), count(kpis.get("complaints_prior_12m"))),
         ),
         ("Average days to resolve", number(kpis.get("mean_days_to_resolve"), 0)),
         (
             "Open receivables (overdue)",
-            f"{money(kpis.get('open_ar'), deck.currency)} ({money(kpis.get('overdue_ar'), deck.currency)})",
+            with_detail(money(kpis.get("open_ar"), deck.currency), money(kpis.get("overdue_ar"), deck.currency)),
         ),
         ("DSO, days", number(kpis.get("dso_days"), 0)),
         ("Invoices paid late, last 12 months", pct(kpis.get("late_share_12m"))),
     ]
-    add_table(slide, left, ["Service and payment", ""], service, [2.4, 1.4], 12, [False, True])
+    _figures_table(slide, left, "Service and payment", service, "No complaints or invoices table was supplied.", deck)
+    contacts = not missing(kpis.get("contacts"))
     people = [
-        ("Contacts (decision makers)", f"{count(kpis.get('contacts'))} ({count(kpis.get('decision_makers'))})"),
+        ("Contacts (decision makers)", with_detail(count(kpis.get("contacts")), count(kpis.get("decision_makers")))),
         (
             "Interactions, last 90 days / before",
-            f"{count(kpis.get('interactions_90d'))} / {count(kpis.get('interactions_prior_90d'))}",
+            _pair(count(kpis.get("interactions_90d")), count(kpis.get("interactions_prior_90d"))),
         ),
         (
             "Days since decision-maker contact",
             "never" if kpis.get("dm_contact_never") else number(kpis.get("days_since_dm_contact"), 0),
         ),
-        ("Single-threaded", "yes" if kpis.get("single_threaded") else "no"),
+        # single-threaded is read from the contacts: without them it is not known, not 'no'
+        ("Single-threaded", ("yes" if kpis.get("single_threaded") else "no") if contacts else ""),
         (
             "Open bids (weighted)",
-            f"{count(kpis.get('open_bids'))} ({money(kpis.get('weighted_value'), deck.currency)})",
+            with_detail(count(kpis.get("open_bids")), money(kpis.get("weighted_value"), deck.currency)),
         ),
         ("Win rate, last 12 months", pct(kpis.get("win_rate"))),
     ]
-    add_table(slide, right, ["Relationship and pipeline", ""], people, [2.4, 1.4], 12, [False, True])
+    _figures_table(
+        slide, right, "Relationship and pipeline", people, "No contacts or opportunities table was supplied.", deck
+    )
+
+
+def _pair(now: str, before: str) -> str:
+    """'3 / 5', or one side alone where the other is not known, or empty."""
+    if now.strip() and before.strip():
+        return f"{now} / {before}"
+    return now if now.strip() else ""
+
+
+def _figures_table(slide, box, title: str, rows: list[tuple[str, str]], none: str, deck: Deck) -> None:
+    """A two-column table of the rows that have a figure (a row whose data was not supplied is left out,
+    not shown blank or as '()'); ``none`` where no row has one."""
+    shown = [(label, value) for label, value in rows if str(value).strip()]
+    if shown:
+        add_table(slide, box, [title, ""], shown, [2.4, 1.4], 12, [False, True])
+    else:
+        deck.text(slide, box, [title, none], 12, bold_first=True)
 
 
 def _internal_plan(deck: Deck, account: AccountRows) -> None:

@@ -13,8 +13,8 @@ from kamtools.bundle import Bundle
 from kamtools.churn.bands import HIGH_RISK_P, MEDIUM_RISK_P, is_score, score_text
 from kamtools.deck.charts import MONEY_FORMAT, PCT_FORMAT, add_chart, add_table
 from kamtools.deck.slides import Deck
-from kamtools.deck.text import literal, missing, wording
-from kamtools.formatting import attainment, count, currency_of, date, money, pct, pct_banded
+from kamtools.deck.text import literal, missing, with_detail, wording
+from kamtools.formatting import attainment, count, currency_of, date, margin_pct, money, pct, pct_banded
 
 TOP = 10
 
@@ -40,17 +40,17 @@ def _headline(deck: Deck, bundle: Bundle, acc: pd.DataFrame) -> None:
     k = _table(bundle, "kpis_portfolio")
     k = k.iloc[0].to_dict() if not k.empty else {}
     rows = [
-        ("Accounts (active)", f"{count(len(acc))} ({count(k.get('active_accounts'))})"),
+        ("Accounts (active)", with_detail(count(len(acc)), count(k.get("active_accounts")))),
         (
             "Revenue, last 12 months",
-            f"{money(acc['revenue_ltm'].sum(), deck.currency)} ({pct(k.get('growth_pct'), True)})",
+            with_detail(money(acc["revenue_ltm"].sum(), deck.currency), pct(k.get("growth_pct"), True)),
         ),
         (
             "Revenue so far this year",
-            f"{money(k.get('revenue_ytd'), deck.currency)} ({pct(k.get('growth_ytd_pct'), True)})",
+            with_detail(money(k.get("revenue_ytd"), deck.currency), pct(k.get("growth_ytd_pct"), True)),
         ),
         ("Target attainment so far", attainment(k.get("target_attainment"))),
-        ("Gross margin, last 12 months", pct(k.get("margin_pct"), digits=1)),
+        ("Gross margin, last 12 months", margin_pct(k.get("margin_pct"), digits=1)),
     ]
     if "revenue_at_risk" in acc:
         label = "Revenue at risk (churn score-weighted)" if _scored(bundle) else "Revenue at risk (churn)"
@@ -61,9 +61,13 @@ def _headline(deck: Deck, bundle: Bundle, acc: pd.DataFrame) -> None:
             ("Health red / amber / green", " / ".join(count(bands.get(b, 0)) for b in ("red", "amber", "green")))
         )
     rows.append(
-        ("Open bids (weighted value)", f"{count(k.get('open_bids'))} ({money(k.get('weighted_value'), deck.currency)})")
+        (
+            "Open bids (weighted value)",
+            with_detail(count(k.get("open_bids")), money(k.get("weighted_value"), deck.currency)),
+        )
     )
     rows.append(("Overdue receivables", money(k.get("overdue_ar"), deck.currency)))
+    rows = [(label, value) for label, value in rows if str(value).strip()]  # a figure the data lacks: no blank row
     slide = deck.slide("The portfolio at a glance")
     add_table(slide, deck.split(0.6)[0], None, rows, [1.6, 1.2], 14, [False, True])
 
@@ -149,6 +153,17 @@ def _movers(deck: Deck, acc: pd.DataFrame) -> None:
         return
     prior = acc["revenue_ltm"] / (1 + acc["growth_pct"])
     moved = acc.assign(change=acc["revenue_ltm"] - prior, name_=_names(acc)).dropna(subset=["change"])
+    if moved.empty:  # e.g. 12 months of history: the 12 months before lie before it
+        deck.text(
+            slide,
+            deck.area,
+            [
+                "No account is compared with the 12 months before: the order history does not reach back that far, "
+                "so no growth is known."
+            ],
+            16,
+        )
+        return
     up = moved.sort_values("change", ascending=False).head(5)
     down = moved.sort_values("change").head(5)
     left, right = deck.split(0.5)

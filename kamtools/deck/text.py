@@ -29,6 +29,15 @@ def missing(value: object) -> bool:
         return False
 
 
+def with_detail(main: str, *details: str, sep: str = ", ") -> str:
+    """``main`` followed by the details that are there in brackets: '4.1k (+12%)', or '4.1k' where the
+    change is not known (never '4.1k ()'). Empty when ``main`` is empty and no detail is there."""
+    shown = [d for d in details if str(d).strip()]
+    if not shown:
+        return main
+    return f"{main} ({sep.join(shown)})" if str(main).strip() else sep.join(shown)
+
+
 def literal(value: object, limit: int = 160) -> str:
     """``value`` as one line of plain text (empty for a missing value), at most ``limit`` characters."""
     if missing(value):

@@ -15,15 +15,20 @@ from kamtools.plan.rules import _format, _missing
 # ------------------------------------------------------------------------------------------
 # applying the playbook
 # ------------------------------------------------------------------------------------------
-def _facts_text(facts: pd.DataFrame, names: list[str]) -> list[str]:
+def _facts_text(facts: pd.DataFrame, names: list[str], guards: set[str] | frozenset[str] = frozenset()) -> list[str]:
     """'Label: value; ...' of the facts a condition read, per row, in the reader's words
-    (e.g. 'Days since the last contact with a decision maker: 140 days'), never field names."""
+    (e.g. 'Days since the last contact with a decision maker: 140 days'), never field names.
+
+    A fact of ``guards`` (read only under a ``not``) that is a flag that is off or a count of none is
+    left out: 'not one_time_buyer == True' or 'not churn_driver_count > 0' only route the account
+    to this rule rather than a sibling one, and 'a single purchase ...: no' or 'Churn drivers listed
+    ...: 0' tell the reader nothing about the risk."""
     if not names:
         return [""] * len(facts)
     cols = [
         [
             None
-            if _missing(v)
+            if _missing(v) or _idle_guard(n, v, guards)
             else f"{SCORE_FACTS[n][1]}: {churn_figure(v, score=True)}"  # a score named and written as one
             if s
             else f"{FACTS.get(n, n.replace('_', ' '))}: {_format(v, '', FACT_UNITS.get(n, ''))}"
@@ -32,6 +37,16 @@ def _facts_text(facts: pd.DataFrame, names: list[str]) -> list[str]:
         for n in names
     ]
     return ["; ".join(p for p in parts if p is not None) for parts in zip(*cols)]
+
+
+def _idle_guard(name: str, value: object, guards: set[str] | frozenset[str]) -> bool:
+    """A guard fact (see :func:`_facts_text`) whose value says only that the sibling rule's case is absent."""
+    if name not in guards or FACT_UNITS.get(name) not in ("flag", "count"):
+        return False
+    try:
+        return float(value) == 0.0
+    except (TypeError, ValueError):
+        return False
 
 
 _RISK_COLUMNS = [
@@ -69,7 +84,8 @@ def apply_playbook(
 
     ``risks``: account_id, order, rule_id, type, severity (the rule's priority), risk,
     value_at_stake, value_basis, evidence (the facts the condition read, e.g.
-    ``Days since the last contact with a decision maker: 140 days``).
+    ``Days since the last contact with a decision maker: 140 days``; not a flag that is off or a
+    count of 0 read only under ``not``, see :func:`_facts_text`).
     ``actions``: account_id, order, rule_id, type, priority, owner, due_date, due_in_days,
     action, value_at_stake (the money the action protects or wins, from the rule's
     ``value`` fact: revenue at risk, overdue receivables, probability-weighted whitespace,
@@ -119,7 +135,7 @@ def _rule_rows(
         else np.full(len(sub), np.nan)
     )
     basis = _basis(rule, value)
-    facts_txt = _facts_text(sub, rule.names)
+    facts_txt = _facts_text(sub, rule.names, rule.guards)
     risk_txt = rule.risk.render_many(sub) if rule.risk is not None else None
     risk = action = None
     if risk_txt is not None:

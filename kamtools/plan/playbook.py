@@ -46,6 +46,11 @@ class Rule:
         """The facts the condition reads, in a stable order."""
         return sorted(self.when.names)
 
+    @property
+    def guards(self) -> set[str]:
+        """The facts the condition reads only under a ``not`` (which sibling rule does not apply)."""
+        return set(getattr(self.when, "guards", set()))
+
 
 @dataclass(frozen=True)
 class Playbook:

@@ -55,7 +55,12 @@ class Condition:
         except (ValueError, RecursionError, MemoryError) as exc:  # null bytes, absurd nesting
             raise PlaybookError(f"condition {self.text!r} is not valid: {type(exc).__name__}") from None
         self.names: set[str] = set()
+        self._negated = 0  # depth of 'not' around the node being checked
+        self._plain: set[str] = set()  # facts read outside any 'not'
         kind = self._check(tree.body)
+        # facts read only under a 'not' ('not one_time_buyer == True'): they route an account to this rule
+        # rather than a sibling one, and are evidence of the risk only where they hold a figure
+        self.guards: set[str] = self.names - self._plain
         if kind not in ("bool", "num"):
             raise PlaybookError(f"condition {self.text!r} must be true or false, not a {kind}")
         self._tree = tree.body
@@ -77,7 +82,12 @@ class Condition:
             return "bool"
         if isinstance(node, ast.UnaryOp):
             if isinstance(node.op, ast.Not):
-                if self._check(node.operand) == "text":
+                self._negated += 1
+                try:
+                    kind = self._check(node.operand)
+                finally:
+                    self._negated -= 1
+                if kind == "text":
                     raise self._fail(node, "'not' applied to text")
                 return "bool"
             if isinstance(node.op, ast.USub | ast.UAdd):
@@ -111,6 +121,8 @@ class Condition:
                 hint = f"; did you mean {', '.join(close)}?" if close else "; see kamtools.plan.FACTS for the names"
                 raise PlaybookError(f"condition {self.text!r}: unknown fact {node.id!r}{hint}")
             self.names.add(node.id)
+            if not self._negated:
+                self._plain.add(node.id)
             return "text" if self._units[node.id] == "text" else "num"
         if isinstance(node, ast.Constant):
             return self._literal(node)

@@ -78,6 +78,7 @@ class Baseline:
     whitespace : (C,) recommended first-year whitespace spend (before capture).
     revenue_at_risk : the churn model's revenue at risk, per year.
     dso_days, payment_terms_days : today's days sales outstanding and contractual terms.
+    dso_measured : whether ``dso_days`` comes from the receivables data (False: assumed, as the notes say).
     booked : {year: revenue already booked in that year up to the forecast start}.
     targets : {year: revenue target}; years without a target are absent.
     sd : {year: standard deviation of the baseline forecast of that year's remaining months}.
@@ -100,6 +101,7 @@ class Baseline:
     revenue_at_risk: float = 0.0
     dso_days: float = DEFAULT_PAYMENT_DAYS
     payment_terms_days: float = DEFAULT_PAYMENT_DAYS
+    dso_measured: bool = True
     booked: dict[int, float] = field(default_factory=dict)
     targets: dict[int, float] = field(default_factory=dict)
     sd: dict[int, float] = field(default_factory=dict)
@@ -515,13 +517,20 @@ def baseline(bundle: Bundle, scope: str, horizon: int | None = None) -> Baseline
     revenue = _category_split(bundle, ids, by_cat, cat_idx, months, tot, baseline_method)
     # margins: cost ratio per category (category history, else the scope's overall ratio)
     cost_ratio = _cost_ratios(bundle, cats, cat_idx, by_cat, all_cat)
+    if len(cost_ratio) and np.allclose(cost_ratio, 0.0):  # an order log without costs
+        notes.append(
+            "No cost is booked on these orders, so the gross margin equals revenue (100%): it is not a real margin "
+            "(add the cost of each order line, or products.unit_cost)."
+        )
     whitespace = np.zeros(len(cats))
     for cat, v in ws_cat.items():
         whitespace[cat_idx[str(cat)]] = max(float(v), 0.0)
     elasticity, info = _scope_elasticity(bundle, scope, ids, cats, revenue.sum(axis=1))
 
     rar = _scope_revenue_at_risk(bundle, ids, notes)
+    n_notes = len(notes)
     dso, terms = _scope_payment_days(bundle, ids, notes)
+    dso_measured = len(notes) == n_notes  # the payment days add a note only where they are assumed
     hist = pv.groupby(hist_ds.dt.to_period("M").dt.to_timestamp())["net_revenue"].sum()
     booked = {
         int(y): float(hist[(hist.index.year == y) & (hist.index < start)].sum()) for y in sorted(set(months.year))
@@ -556,6 +565,7 @@ def baseline(bundle: Bundle, scope: str, horizon: int | None = None) -> Baseline
         revenue_at_risk=rar,
         dso_days=dso,
         payment_terms_days=terms,
+        dso_measured=dso_measured,
         booked=booked,
         targets=targets,
         sd=sd,

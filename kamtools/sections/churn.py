@@ -455,21 +455,46 @@ def portfolio_section(bundle) -> None:
         )
     if len(lapsed):
         display.heading("Lapsed accounts: win-back candidates", level=3)
-        worth = lapsed.sort_values("expected_value_12m", ascending=False).head(10)
+        worth, columns, note = _win_back_candidates(bundle, lapsed)
         worth = worth.assign(name=worth["account_id"].map(names).fillna(""))
-        worth["expected_value_12m"] = worth["expected_value_12m"].map(lambda v: money(v, cur))
+        for col in ("revenue_ltm", "expected_value_12m"):
+            if col in worth.columns:
+                worth[col] = worth[col].map(lambda v: money(v, cur))
         worth["churn_probability"] = worth["churn_probability"].map(
             lambda v: formatting.pct(v, missing="not estimated")
         )
         display.table(
             worth,
-            columns={
-                "account_id": "Account",
-                "name": "Name",
-                "churn_probability": "Churn probability",
-                "expected_value_12m": "Expected revenue, 12 months",
-            },
+            columns=columns,
             max_rows=10,
-            money=["expected_value_12m"],
+            money=[c for c in ("revenue_ltm", "expected_value_12m") if c in columns],
             currency=formatting.currency_of(bundle),
         )
+        if note:
+            display.paragraph(note)
+
+
+def _win_back_candidates(bundle, lapsed: pd.DataFrame, n: int = 10) -> tuple[pd.DataFrame, dict[str, str], str]:
+    """The ``n`` lapsed accounts most worth a win-back call, the table's columns and a sentence on the order.
+
+    Ranked as the plan ranks its win-back actions: by the revenue of the last 12 months (the value
+    at stake those actions name), from the ``kpis`` table, so the largest account the plan calls
+    back heads this list too; the value model's expected revenue is shown beside it. Without the
+    ``kpis`` table, by that expected revenue (as before)."""
+    columns = {"account_id": "Account", "name": "Name", "churn_probability": "Churn probability"}
+    kpis = bundle.table("kpis")
+    if isinstance(kpis, pd.DataFrame) and {"account_id", "revenue_ltm"} <= set(kpis.columns):
+        ltm = kpis.drop_duplicates("account_id").set_index("account_id")["revenue_ltm"]
+        ranked = lapsed.assign(revenue_ltm=lapsed["account_id"].map(ltm))
+        ranked = ranked.sort_values(["revenue_ltm", "expected_value_12m"], ascending=False, na_position="last")
+        columns |= {
+            "revenue_ltm": "Revenue, last 12 months",
+            "expected_value_12m": "Value model's expected revenue, 12 months",
+        }
+        note = (
+            "Largest revenue of the last 12 months first, the value at stake of the plans' win-back actions; the "
+            "value model's expected revenue is what it expects them to buy without a win-back."
+        )
+        return ranked.head(n), columns, note
+    columns["expected_value_12m"] = "Expected revenue, 12 months"
+    return lapsed.sort_values("expected_value_12m", ascending=False).head(n), columns, ""

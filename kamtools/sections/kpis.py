@@ -29,6 +29,11 @@ def _num(row: dict, key: str) -> float:
     return v
 
 
+def _margin(v: float) -> str:
+    """A gross margin % ('n/a' when unknown; '100% (no cost booked)' where every cost is 0)."""
+    return "n/a" if math.isnan(v) else formatting.margin_pct(v, digits=0)
+
+
 def _pct(v: float, signed: bool = False) -> str:
     if math.isnan(v):
         return "n/a"
@@ -82,7 +87,7 @@ def kpi_cards(row: dict, currency: str | None = None, as_of: object = None) -> l
     change = "" if math.isnan(gl) else f" ({_pct(gl, True)})"  # NaN: no prior year in the data
     cards.append(("Revenue, last 12 months", _m(_num(row, "revenue_ltm"), currency) + change, ""))
     m = _num(row, "margin_pct")
-    cards.append(("Gross margin %, last 12 months", _pct(m), "bad" if m < 0 else ""))
+    cards.append(("Gross margin %, last 12 months", _margin(m), "bad" if m < 0 else ""))
     if "target_attainment" in row:
         pace = _num(row, "target_pace")
         status = "" if math.isnan(pace) else ("good" if pace >= 1 else "warn" if pace >= 0.8 else "bad")
@@ -352,7 +357,9 @@ def portfolio_cards(tot: dict, currency: str | None = None, as_of: object = None
     the forecast's expected year total and expected attainment on the same page."""
     if as_of is not None:
         when = f"1 Jan-{formatting.day(as_of)}"
-        ytd_label = f"Revenue booked {when}, all accounts (change on the same months of {pd.Timestamp(as_of).year - 1})"
+        ytd_label = f"Revenue booked {when}, all accounts"
+        if not math.isnan(_num(tot, "growth_ytd_pct")):  # the label names a change only where the card shows one
+            ytd_label += f" (change on the same months of {pd.Timestamp(as_of).year - 1})"
         att_label = f"Target attainment so far: booked {when} / the {pd.Timestamp(as_of).year} target"
     else:
         ytd_label, att_label = "Revenue YTD", "Target attainment"
@@ -363,7 +370,7 @@ def portfolio_cards(tot: dict, currency: str | None = None, as_of: object = None
             + ("" if math.isnan(_num(tot, "growth_ytd_pct")) else f" ({_pct(_num(tot, 'growth_ytd_pct'), True)})"),
             "",
         ),
-        ("Gross margin %, 12 months", _pct(_num(tot, "margin_pct")), ""),
+        ("Gross margin %, 12 months", _margin(_num(tot, "margin_pct")), ""),
     ]
     card = returns_card(tot)
     if card:
@@ -431,7 +438,9 @@ def portfolio_section(bundle) -> None:
     if isinstance(kpis, NotAvailable):
         display.not_available(kpis)
         return
-    _most_at_risk(bundle, kpis)
+    if not isinstance(health, NotAvailable) or "health_band" in kpis.columns:
+        # without health scores (said just above) no account can be in the red band: no list, not "none is red"
+        _most_at_risk(bundle, kpis)
     _overdue(bundle, kpis)
     _severe_complaints(kpis)
 

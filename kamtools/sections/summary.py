@@ -104,7 +104,7 @@ def summary_cards(info: dict, currency: str | None = None, churn_score: bool = F
     margin_pct = _first(info, ("margin_pct_ltm",))
     if margin_pct is not None:
         m = float(margin_pct)
-        cards.append(("Margin, last 12 months", _pct(m), "bad" if m < 0 else ""))
+        cards.append(("Margin, last 12 months", formatting.margin_pct(m), "bad" if m < 0 else ""))
     forecast = _first(info, FORECAST_COLUMNS)
     if forecast is not None:
         cards.append(forecast_card(info, float(forecast), currency))
@@ -489,7 +489,7 @@ def portfolio_section(bundle) -> None:
         ("Accounts", f"{len(accounts):,}", ""),
         ("Ordering in the last 12 months", f"{active:,}", "warn" if active < len(accounts) else ""),
         ("Revenue, last 12 months", money(revenue), ""),
-        ("Margin, last 12 months", _pct(margin / revenue) if revenue > 0 else "", ""),
+        ("Margin, last 12 months", formatting.margin_pct(margin / revenue) if revenue > 0 else "", ""),
         ("Revenue share of top 20% accounts", _pct(top_share(conc, 0.2)) if revenue > 0 else "", ""),
     ]
     display.kpi_cards(cards)

@@ -130,7 +130,11 @@ def account_section(acct) -> None:
             ("Value model's expected revenue, next 12 months", money(float(row["expected_value_12m"]), cur)),
             (
                 "Value model's expected margin, next 12 months",
-                money(float(margin), cur) if pd.notna(margin) else "unknown",
+                formatting.NO_COST
+                if _no_cost(row.get("margin_pct"))
+                else money(float(margin), cur)
+                if pd.notna(margin)
+                else "unknown",
             ),
             ("Share of portfolio value", formatting.pct(row["value_share"])),
         ]
@@ -257,7 +261,13 @@ def _outlook(acct, row: pd.Series, margin: float) -> str:
         f"Over the next 12 months the value model expects about {row['expected_purchases_12m']:.1f} purchase weeks "
         f"of about {money(float(row['expected_avg_value']))} each: {money(float(row['expected_value_12m']))} revenue "
         "(discounted at 10% a year)"
-        + (f" and {money(float(margin))} margin at its margin of {row['margin_pct']:.0%}." if pd.notna(margin) else ".")
+        + (
+            "; no margin, as no cost is booked on its orders."
+            if pd.notna(margin) and _no_cost(row.get("margin_pct"))  # margin = revenue: not a margin
+            else f" and {money(float(margin))} margin at its margin of {row['margin_pct']:.0%}."
+            if pd.notna(margin)
+            else "."
+        )
     )
     outlook += _returns_clause(acct, row)
     forecast = acct.info.get("forecast_next_12m")
@@ -405,6 +415,14 @@ def portfolio_appendix(bundle) -> None:
             display.bullets(notes)
 
 
+def _no_cost(margin_pct: object) -> bool:
+    """A margin rate of 100%: every cost on the account's orders is 0 (not booked), so no real margin."""
+    try:
+        return float(margin_pct) >= 1.0 - 1e-9
+    except (TypeError, ValueError):
+        return False
+
+
 def portfolio_section(bundle) -> None:
     """Expected future value of the portfolio."""
     display.heading("Expected future value")
@@ -418,11 +436,13 @@ def portfolio_section(bundle) -> None:
     shown_as, why = p_alive_shown_as(bundle.table("value_model"))
     # with no drop-out in the history, "none stopped" is not good news, only no evidence
     lapsed_status = ("bad" if len(lapsed) else "good",) if status != "no_dropout" else ()
+    # an order log without costs: every margin equals revenue, no margin to show
+    no_cost = "margin_pct" in value.columns and bool(value["margin_pct"].map(_no_cost).all())
     cards = [
         ("Value model's expected revenue, next 12 months", money(float(value["expected_value_12m"].sum()), cur)),
         (
             "Value model's expected margin, next 12 months",
-            money(float(value["expected_margin_12m"].sum(skipna=True)), cur),
+            formatting.NO_COST if no_cost else money(float(value["expected_margin_12m"].sum(skipna=True)), cur),
         ),
         ("Accounts probably no longer buying", formatting.count(len(lapsed)), *lapsed_status),
         ("Accounts scored", formatting.count(len(value))),
@@ -457,7 +477,7 @@ def portfolio_section(bundle) -> None:
             "account_id": "Account",
             "name": "Name",
             "expected_value_12m": "Value model's expected revenue 12m",
-            "expected_margin_12m": "Expected margin 12m",
+            **({} if no_cost else {"expected_margin_12m": "Expected margin 12m"}),
             "p_alive": "Alive probability" if shown_as == "probability" else SCORE_LABEL,
             "value_share": "Share of value",
         },
