@@ -97,6 +97,15 @@ import bench_real_data as real  # noqa: E402
 from kamtools.forecast import accounts as fc_accounts  # noqa: E402
 from kamtools.forecast import selection as sel_mod  # noqa: E402
 
+
+def _set_in_selection(name, value):
+    """Set ``name`` in every module of :mod:`kamtools.forecast.selection` that holds it (the package and the
+    module that reads it), so that a variant reaches the code as when the selection was one file."""
+    for key, mod in list(sys.modules.items()):
+        if (key == sel_mod.__name__ or key.startswith(sel_mod.__name__ + ".")) and hasattr(mod, name):
+            setattr(mod, name, value)
+
+
 BASELINES = ("mean of last 6 months", "seasonal naive", "zero if lapsed (3 m)", "BTYD expected value")
 COMBINATIONS = {
     "mean of model and BTYD": ("model", "btyd"),
@@ -197,11 +206,11 @@ def patched_class_choice(adjust):
         adjust(ev, available, out, pooled)
         return out, pooled
 
-    sel_mod.choose_by_class = choose
+    _set_in_selection("choose_by_class", choose)
     try:
         yield
     finally:
-        sel_mod.choose_by_class = original
+        _set_in_selection("choose_by_class", original)
 
 
 def eb_factors(ev, available, out, pooled) -> None:
@@ -366,11 +375,11 @@ def class_shrink(parts=("factor", "mae"), gate_only=False):
             cache[key] = class_prior(ev, available, parts)
         return choose_on_shrunk(ev, rows, available, cache[key], gate_only=gate_only)
 
-    sel_mod._choose_on = choose
+    _set_in_selection("_choose_on", choose)
     try:
         yield
     finally:
-        sel_mod._choose_on = _CHOOSE_ON
+        _set_in_selection("_choose_on", _CHOOSE_ON)
 
 
 def _paired_se(a: np.ndarray, b: np.ndarray) -> float:
@@ -445,11 +454,11 @@ def noise_gate(**kw):
             return _CHOOSE_ON(ev, rows, available, **opts)
         return choose_on_gated(ev, rows, available, **kw)
 
-    sel_mod._choose_on = choose
+    _set_in_selection("_choose_on", choose)
     try:
         yield
     finally:
-        sel_mod._choose_on = _CHOOSE_ON
+        _set_in_selection("_choose_on", _CHOOSE_ON)
 
 
 def later_evidence(y, ids, horizon_ev: int, orders, family: str, as_of: pd.Timestamp):
@@ -487,11 +496,11 @@ def latest_origin(ev):
 def no_own_override():
     """K: no account's own backtest overrides its class's choice (it needs two origins; see ``select``)."""
     kept = sel_mod.MIN_OWN_ORIGINS
-    sel_mod.MIN_OWN_ORIGINS = 10**9
+    _set_in_selection("MIN_OWN_ORIGINS", 10**9)
     try:
         yield
     finally:
-        sel_mod.MIN_OWN_ORIGINS = kept
+        _set_in_selection("MIN_OWN_ORIGINS", kept)
 
 
 def agreement(later):
@@ -593,13 +602,14 @@ def with_combinations():
         p.update(combined(p))
         return p
 
-    sel_mod.CANDIDATES = saved[0] + tuple(COMBINATIONS)
+    _set_in_selection("CANDIDATES", saved[0] + tuple(COMBINATIONS))
     sel_mod.METHOD_WORDS.update({k: k for k in COMBINATIONS})
-    sel_mod.candidate_paths = paths_with
+    _set_in_selection("candidate_paths", paths_with)
     try:
         yield
     finally:
-        sel_mod.CANDIDATES, sel_mod.candidate_paths = saved[0], saved[2]
+        _set_in_selection("CANDIDATES", saved[0])
+        _set_in_selection("candidate_paths", saved[2])
         sel_mod.METHOD_WORDS.clear()
         sel_mod.METHOD_WORDS.update(saved[1])
 

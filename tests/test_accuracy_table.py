@@ -240,12 +240,12 @@ def test_a_class_choice_that_is_not_the_lowest_error_says_why_it_was_taken():
 
 
 def test_the_methods_note_calls_a_tie_with_the_model_no_better_not_lost(monkeypatch):
-    from kamtools.forecast import accounts
+    from kamtools.forecast import accounts, notes
 
     mae = {"model": 30.2, "recent_mean": 29.9, "btyd": 27.0}
     factor = {"model": 0.43, "recent_mean": 0.32, "btyd": 0.98}
     monkeypatch.setattr(
-        accounts, "_pooled_comparison", lambda sel: ("btyd", factor, mae, 340, ("model", "recent_mean", "btyd"))
+        notes, "_pooled_comparison", lambda sel: ("btyd", factor, mae, 340, ("model", "recent_mean", "btyd"))
     )
     sel = SimpleNamespace(
         method=np.array(["btyd"] * 3),

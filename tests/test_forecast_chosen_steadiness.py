@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from kamtools.forecast import selection
+from kamtools.forecast.selection import reasons
 
 H = 6
 PATTERN = np.array([1, 1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0], dtype=float)  # 7 ordering months of 12
@@ -56,7 +57,7 @@ def test_a_steady_large_account_regresses_less_than_a_lumpy_marginal_one(monkeyp
     steady_rows = ev.share > 0.9
     assert 0 < steady_rows.sum() < len(ev.share) and np.all(np.isin(ev.klass, [10]))
     y, sel = _select(ev)
-    monkeypatch.setattr(selection, "share_tilt", lambda *a, **k: None)  # one factor per class, as before
+    monkeypatch.setattr(reasons, "share_tilt", lambda *a, **k: None)  # one factor per class, as before
     _, flat = _select(ev)
     fc, fc_flat = sel.mean.sum(axis=1), flat.mean.sum(axis=1)
     revenue = y.sum(axis=1)
