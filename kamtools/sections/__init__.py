@@ -50,6 +50,8 @@ __all__ = [
     "portfolio_header",
     "preload",
     "history_sentence",
+    "no_cost_booked",
+    "NO_COST_SENTENCE",
     "show_notes",
     "STRICT",
 ]
@@ -123,6 +125,27 @@ def account_names(accounts) -> dict[str, str]:
     if isinstance(accounts, pd.DataFrame) and {"account_id", "name"} <= set(accounts.columns):
         return dict(zip(accounts["account_id"], accounts["name"].astype(str)))
     return {}
+
+
+NO_COST_SENTENCE = (
+    "No cost is booked on these orders (every cost is 0), so every margin would read 100%, the same as revenue: "
+    "no margin is shown."
+)
+
+
+def no_cost_booked(bundle) -> bool:
+    """The portfolio's orders of the last 12 months carry no cost (its gross margin is 100%): every margin
+    the faces could show equals revenue (CDNOW's order log has no costs). Read from ``kpis_portfolio``,
+    else from the accounts' margin and revenue."""
+    tot = bundle.table("kpis_portfolio")
+    if isinstance(tot, pd.DataFrame) and len(tot) and "margin_pct" in tot.columns:
+        return formatting.no_cost(tot["margin_pct"].iloc[0])
+    acc = getattr(bundle, "accounts", None)
+    if isinstance(acc, pd.DataFrame) and {"margin_ltm", "revenue_ltm"} <= set(acc.columns):
+        revenue = float(pd.to_numeric(acc["revenue_ltm"], errors="coerce").sum())
+        margin = float(pd.to_numeric(acc["margin_ltm"], errors="coerce").sum())
+        return revenue > 0 and formatting.no_cost(margin / revenue)
+    return False
 
 
 def history_sentence(bundle) -> str | None:
