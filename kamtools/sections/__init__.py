@@ -51,7 +51,6 @@ __all__ = [
     "preload",
     "history_sentence",
     "no_cost_booked",
-    "NO_COST_SENTENCE",
     "show_notes",
     "STRICT",
 ]
@@ -127,17 +126,12 @@ def account_names(accounts) -> dict[str, str]:
     return {}
 
 
-NO_COST_SENTENCE = (
-    "No cost is booked on these orders (every cost is 0), so every margin would read 100%, the same as revenue: "
-    "no margin is shown."
-)
-
-
 def no_cost_booked(bundle) -> bool:
     """The portfolio's orders of the last 12 months carry no cost (its gross margin is 100%): every margin
     the faces could show equals revenue (CDNOW's order log has no costs). Read from ``kpis_portfolio``,
     else from the accounts' margin and revenue."""
-    tot = bundle.table("kpis_portfolio")
+    table = getattr(bundle, "table", None)
+    tot = table("kpis_portfolio") if callable(table) else None
     if isinstance(tot, pd.DataFrame) and len(tot) and "margin_pct" in tot.columns:
         return formatting.no_cost(tot["margin_pct"].iloc[0])
     acc = getattr(bundle, "accounts", None)

@@ -64,14 +64,13 @@ def account_section(acct) -> None:
     row = seg.iloc[0]
     tier = int(row["tier"])
     no_cost = no_cost_booked(acct.bundle)  # every margin = revenue: the margin class repeats the revenue class
-    abc = f"{row['abc_revenue']} (by revenue; {formatting.NO_COST}, so no margin class)" if no_cost else None
     display.kpi_cards(
         [
             ("Tier", f"Tier {tier}", _TIER_STATUS.get(tier, "")),
             ("Portfolio quadrant", str(row["quadrant"])),
             ("RFM segment", str(row["rfm_segment"])),
-            ("ABC class", abc)
-            if abc
+            ("ABC class (revenue; no cost booked)", str(row["abc_revenue"]))
+            if no_cost  # the margin class would repeat the revenue class
             else ("ABC class (revenue / margin)", f"{row['abc_revenue']} / {row['abc_margin']}"),
             ("Behavioural cluster", str(row["cluster_name"])),
         ]
