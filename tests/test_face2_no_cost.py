@@ -58,8 +58,8 @@ def test_without_costs_the_segment_section_shows_no_margin_class_curve_nor_clust
     assert no_cost_booked(bundle)
     section.account_section(open_account(str(no_cost_bundle), _largest(no_cost_bundle)))
     account = "".join(captured)
-    assert "ABC class (revenue / margin)" not in account and "by margin" not in account
-    assert "no margin class" in account and "ABC class (revenue; no cost booked)" in account
+    assert "ABC class (revenue / margin)" not in account and " by revenue and " not in account
+    assert "no class by margin, as no cost is booked" in account and "ABC class (revenue; no cost booked)" in account
     assert ">margin<" not in account  # no 'margin' row among the criteria, and the reason why
     assert "Margin is left out: no cost is booked on the orders" in account
     captured.clear()

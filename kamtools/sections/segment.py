@@ -90,12 +90,16 @@ def account_section(acct) -> None:
             f"{formatting.counted(round(float(row['recency_days'])), 'day')} ago, "
             f"{formatting.counted(int(row['frequency']), 'order')} and {money(float(row['monetary']))} revenue in the last 12 months.",
             (
-                f"ABC class {row['abc_revenue']} by revenue (no margin class: no cost is booked on the orders, so "
-                "every margin equals revenue) "
+                f"ABC class {row['abc_revenue']} by revenue"
                 if no_cost
-                else f"ABC class {row['abc_revenue']} by revenue and {row['abc_margin']} by margin "
+                else f"ABC class {row['abc_revenue']} by revenue and {row['abc_margin']} by margin"
             )
-            + "(A: the accounts making the first 80% of the total, B the next 15%, C the rest).",
+            + " (A: the accounts making the first 80% of the total, B the next 15%, C the rest)"
+            + (
+                "; no class by margin, as no cost is booked on the orders and every margin equals revenue."
+                if no_cost
+                else "."
+            ),
             f"Behavioural cluster: {_cluster_text(row, acct.info)}{_own_size(row)}.",
         ]
     )
