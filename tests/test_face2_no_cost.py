@@ -145,8 +145,18 @@ def test_the_value_section_says_the_churn_figure_from_the_same_model_is_the_one_
         in (text)
     )
     assert "read the churn figure as the chance of losing the account and this score only to rank" in text
-    # an unchecked fallback is a score there too, and a trained churn model is another model: no link
-    assert _churn_link(_Acct("a churn score, not a probability: the value model's chance ...")) == ""
+    # a trained churn model is another model: no link
+    assert _churn_link(_Acct("churn model (gradient boosting)")) == ""
+    # as of 1997-06-30 (six months of orders) neither could be checked: both rank, and the reader is told so
+    unchecked = _churn_link(
+        _Acct(
+            "a churn score, not a probability: the value model's chance of no order in the next 6 months, which "
+            "could not be checked against the history (that needs 9 months of orders)"
+        )
+    )
+    assert "The churn section's score of 16/100 comes from the same value model" in unchecked
+    assert "in the next 6 months, and could not be checked on the history either" in unchecked
+    assert "both rank accounts, neither is a probability to act on" in unchecked
     assert _churn_link(_Acct("churn model (gradient boosting)")) == ""
 
 

@@ -13,7 +13,7 @@ import math
 import pandas as pd
 
 from kamtools import display, formatting
-from kamtools.churn.bands import churn_figure
+from kamtools.churn.bands import churn_figure, score_text
 from kamtools.data.portfolio import NotAvailable
 from kamtools.plotting.style import money
 from kamtools.plotting.value import value_distribution_chart, value_position_chart
@@ -258,7 +258,8 @@ def _score_verdict(p_alive: float, one_time: bool, why: str, weeks: int = 0) -> 
 
 CHURN_FALLBACK = "the value model's probability of no order in the next "
 """How the churn stage's ``method`` starts where its figure is the value model's chance of no order,
-checked on the history (unchecked, it starts 'a churn score')."""
+checked on the history (unchecked, it starts :data:`CHURN_SCORE_FALLBACK`)."""
+CHURN_SCORE_FALLBACK = "a churn score, not a probability: the value model's chance of no order in the next "
 
 
 def _churn_link(acct) -> str:
@@ -270,6 +271,13 @@ def _churn_link(acct) -> str:
         return ""
     row = churn.iloc[0]
     method, p = str(row.get("method", "")), pd.to_numeric(row.get("churn_probability"), errors="coerce")
+    if method.startswith(CHURN_SCORE_FALLBACK) and pd.notna(p):  # unchecked there too: both rank
+        horizon = method[len(CHURN_SCORE_FALLBACK) :].split(",", 1)[0]
+        return (
+            f" The churn section's score of {score_text(float(p))} comes from the same value model, as its chance of "
+            f"no order in the next {horizon}, and could not be checked on the history either: both rank accounts, "
+            "neither is a probability to act on."
+        )
     if not method.startswith(CHURN_FALLBACK) or pd.isna(p):
         return ""
     horizon = method[len(CHURN_FALLBACK) :].split(" (", 1)[0]  # '6 months'
