@@ -67,6 +67,7 @@ def test_without_costs_the_segment_section_shows_no_margin_class_curve_nor_clust
     overview = "".join(captured)
     assert "Concentration curve of revenue and margin" not in overview
     assert "no margin curve is drawn" in overview
+    assert "margin places every account alike, as no cost is booked" in overview
     assert "Median margin pct" not in overview and "Median categories" in overview
 
 

@@ -192,16 +192,22 @@ def _matrix(bundle, seg: pd.DataFrame) -> None:
     """The portfolio matrix chart and the accounts and revenue per quadrant."""
     display.heading("Portfolio matrix", 3)
     placed = int(seg["strength"].notna().sum())
+    # without any cost booked every margin reads 100%: the margin criterion places all accounts alike
+    criteria = (
+        "size, growth, expected value, wallet; margin places every account alike, as no cost is booked"
+        if no_cost_booked(bundle)
+        else "size, growth, margin, expected value, wallet"
+    )
     if placed == 0:
         display.paragraph(
             "Our strength with the customer is not available for any account (see the note above), so there is no "
-            "matrix: accounts are split by attractiveness (size, growth, margin, expected value, wallet; 0-100 as a "
-            "percentile among all accounts) into attractive and less attractive."
+            f"matrix: accounts are split by attractiveness ({criteria}; 0-100 as a percentile among all accounts) "
+            "into attractive and less attractive."
         )
     else:
         unplaced = len(seg) - placed
         display.paragraph(
-            "Attractiveness (size, growth, margin, expected value, wallet) against our strength with the customer "
+            f"Attractiveness ({criteria}) against our strength with the customer "
             "(share of wallet, relationship coverage, win rate, tenure), each 0-100 as a percentile among all "
             "accounts. Dot size: revenue of the last 12 months."
             + (
