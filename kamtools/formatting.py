@@ -144,6 +144,29 @@ def margin_pct(value: object, digits: int | None = None, missing: str = MISSING)
     return text
 
 
+def no_cost(margin_pct: object) -> bool:
+    """A margin rate of 100%: every cost on the orders behind it is 0 (not booked), so no real margin.
+
+    >>> no_cost(1.0), no_cost(0.23), no_cost(None)
+    (True, False, False)
+    """
+    try:
+        return float(margin_pct) >= 1.0 - 1e-9
+    except (TypeError, ValueError):
+        return False
+
+
+def all_no_cost(margin_pcts) -> bool:
+    """Every known margin rate of ``margin_pcts`` is 100% (no cost booked anywhere), and at least one is known:
+    a table of such margins only repeats the revenue, so the faces leave its margin out.
+
+    >>> all_no_cost([1.0, float("nan"), 1.0]), all_no_cost([1.0, 0.4]), all_no_cost([float("nan")])
+    (True, False, False)
+    """
+    known = [v for v in margin_pcts if not is_missing(v)]
+    return bool(known) and all(no_cost(v) for v in known)
+
+
 def attainment(value: object, missing: str = MISSING) -> str:
     """What share of a target was reached (booked / target) as percent: like :func:`pct`, but a target
     missed never reads '100%' (0.996 -> '99.6%'), so the figure agrees with 'missed' beside it.

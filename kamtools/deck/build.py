@@ -17,6 +17,7 @@ from kamtools.deck.slides import Deck
 from kamtools.deck.source import AccountRows
 from kamtools.deck.text import literal, missing, with_detail, wording
 from kamtools.formatting import (
+    NO_COST,
     attainment,
     count,
     currency_of,
@@ -25,11 +26,12 @@ from kamtools.formatting import (
     margin_pct,
     money,
     month,
+    no_cost,
     number,
     pct,
     pct_banded,
 )
-from kamtools.plan.actions import stake_text
+from kamtools.plan.actions import stake_once, stake_text
 from kamtools.sections.whitespace import calibrated, min_useful_p, split_recommended, uncalibrated_reason
 
 CHURN_EDGES = (MEDIUM_RISK_P, HIGH_RISK_P)  # a churn probability never rounds across a band edge
@@ -402,6 +404,23 @@ def _churn_figure(account: AccountRows) -> str:
     return pct_banded(p, CHURN_EDGES)
 
 
+def _plan_stake(account: AccountRows, plan: dict, currency: str | None) -> list[str]:
+    """The plan's value at stake with what it adds: each sum of money once (revenue at risk is part of the
+    last 12 months' revenue, so the two are not added; :func:`kamtools.plan.actions.stake_once`), read from
+    the account's actions (a bundle written before summed them in ``plan_summary``)."""
+    actions = _rows(account.table("plan_actions"))
+    if {"value_at_stake", "value_basis"} <= set(actions.columns) and actions["value_at_stake"].notna().any():
+        total, notes = stake_once(actions["value_at_stake"], actions["value_basis"])
+        n = int(actions["value_at_stake"].notna().sum())
+        if n == 1:
+            return [money(total, currency)]
+        head = f"{money(total, currency)} over {n} actions, " + ("each sum of money once" if notes else "added")
+        return [head, *(f"{t[:1].upper()}{t[1:]}." for t in notes)]
+    if not missing(plan.get("value_at_stake")):
+        return [money(plan["value_at_stake"], currency)]
+    return []
+
+
 def _internal_glance(deck: Deck, account: AccountRows) -> None:
     info = account.info
     plan = _first(account.table("plan_summary"))
@@ -422,7 +441,11 @@ def _internal_glance(deck: Deck, account: AccountRows) -> None:
         ),
         (
             "Gross margin, last 12 months",
-            with_detail(money(info.get("margin_ltm"), deck.currency), margin_pct(info.get("margin_pct_ltm"), digits=1)),
+            NO_COST
+            if no_cost(info.get("margin_pct_ltm"))  # margin = revenue: no margin to show, not '10.4k (100.0%)'
+            else with_detail(
+                money(info.get("margin_ltm"), deck.currency), margin_pct(info.get("margin_pct_ltm"), digits=1)
+            ),
         ),
         ("Health", f"{number(info.get('health_score'), 0)}/100 ({literal(info.get('health_band'))})"),
         (
@@ -456,8 +479,9 @@ def _internal_glance(deck: Deck, account: AccountRows) -> None:
         parts.append(("Top risk", [wording(plan["top_risk"], 300)]))
     if plan.get("top_action"):
         parts.append(("Top action", [wording(plan["top_action"], 300)]))
-    if not missing(plan.get("value_at_stake")):
-        parts.append(("Value at stake in the plan", [money(plan["value_at_stake"], deck.currency)]))
+    stake = _plan_stake(account, plan, deck.currency)
+    if stake:
+        parts.append(("Value at stake in the plan", stake))
     deck.headed(slide, right, parts or [("Plan", ["No plan actions for this account."])], 14)
     points = _rows(account.table("plan_talking_points"))
     if not points.empty:
@@ -560,7 +584,7 @@ def _internal_categories(deck: Deck, account: AccountRows) -> None:
             c.category,
             money(c.revenue_ltm, deck.currency),
             pct(c.revenue_change_pct, True),
-            margin_pct(c.margin_pct_ltm, digits=1),
+            NO_COST if no_cost(c.margin_pct_ltm) else margin_pct(c.margin_pct_ltm, digits=1),
             literal(c.status, 20) + (" (loss-making)" if bool(c.loss_making) else ""),
         )
         for c in shown.itertuples()

@@ -233,6 +233,76 @@ def stake_text(value: object, basis: object = "", currency: str | None = None) -
     return f"{text} ({why})" if why else text
 
 
+_SAME_MONEY = {
+    "revenue": (("revenue_ltm", "revenue_prior_ltm"), ("revenue_at_risk", "forecast_shortfall")),
+    "receivables": (("overdue_60_plus", "overdue_ar", "open_ar"), ()),
+    "margin": (("margin_loss", "margin_gap_value"), ()),
+}
+"""Values at stake that measure the same money, as (wholes, parts): revenue at risk (churn probability x
+forecast) and the forecast's shortfall (last 12 months minus forecast) are separate parts of the last 12
+months' revenue; receivables overdue 60 days are part of those overdue, which are part of those open; the
+margin lost is part of the margin to gain. A total counts each group once: the largest whole, or the
+parts' sum where that is larger. Bids lost in 12 months and bids lost to one competitor in 24 overlap
+without one holding the other: both add."""
+
+_GROUP_OF = {
+    _VALUE_BASIS[k]: (group, kind)
+    for group, (wholes, parts) in _SAME_MONEY.items()
+    for kind, keys in (("whole", wholes), ("part", parts))
+    for k in keys
+}
+
+
+def stake_once(values: object, bases: object) -> tuple[float, list[str]]:
+    """One account's value at stake with each sum of money counted once (:data:`_SAME_MONEY`): of its
+    actions' values that measure the same money (e.g. the revenue at risk and the last 12 months'
+    revenue of one account) only the largest whole is added (or the sum of the separate parts, where
+    larger); the other values (whitespace, open bids, ...) add. Returns the total (0.0 without any money
+    figure) and, per group where a figure was left out, what it is part of, e.g. "revenue at risk 1.7k
+    is part of last 12 months' revenue 4.1k, counted once".
+
+    >>> stake_once([4143.83, 1656.7, 500.0], ["last 12 months' revenue", "revenue at risk", "open bids"])[0]
+    4643.83
+    """
+    from kamtools.formatting import money
+
+    v = pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce").to_numpy(dtype=float)
+    b = ["" if _missing(x) else str(x) for x in bases]
+    # two actions on the same fact (two rules quoting the revenue at risk) stake the same money: once
+    same: dict[tuple[str, str], list[float]] = {}
+    for i, (value, basis) in enumerate(zip(v, b, strict=True)):
+        if not np.isnan(value):
+            key = (basis, "") if basis else ("", str(i))  # a value without a basis is its own money
+            same.setdefault(key, []).append(float(value))
+    total, seen, notes = 0.0, {}, []
+    for (basis, _), found in same.items():
+        value = max(found)
+        if len(found) > 1:
+            notes.append(f"{basis} {money(value)} is staked by {len(found)} actions, counted once")
+        key = _GROUP_OF.get(basis)
+        if key is None:
+            total += value
+        else:
+            seen.setdefault(key[0], []).append((value, basis, key[1]))
+    for rows in seen.values():
+        wholes = sorted((r for r in rows if r[2] == "whole"), reverse=True)
+        parts = [r for r in rows if r[2] == "part"]
+        part_sum = sum(r[0] for r in parts)
+        if wholes and wholes[0][0] >= part_sum:
+            counted, others = [wholes[0]], wholes[1:] + parts
+        else:
+            counted, others = parts, wholes
+        total += sum(r[0] for r in counted)
+        if others:
+            notes.append(
+                ", ".join(f"{b} {money(x)}" for x, b, _ in others)
+                + f" {'is' if len(others) == 1 else 'are'} part of "
+                + " and ".join(f"{b} {money(x)}" for x, b, _ in counted)
+                + ", counted once"
+            )
+    return total, notes
+
+
 RANK_KEYS = ["_rank", "_v", "_k"]
 """How a plan ranks each account's risks and actions: priority (``_rank``: high 1, medium 2, low 3),
 then value at stake (``_v``: largest first, unknown last), then playbook order (``_k``)."""

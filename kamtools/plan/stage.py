@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from kamtools.data.portfolio import NotAvailable, Portfolio
+from kamtools.plan.actions import stake_once
 from kamtools.plan.assembly import plans
 from kamtools.plan.facts import _present
 from kamtools.plan.playbook import PLAYBOOK_CONTEXT_KEY, Playbook
@@ -27,7 +28,8 @@ def bundle_tables(
     Tables (per account, rows in order): ``plan_objectives``, ``plan_risks``,
     ``plan_actions``, ``plan_talking_points``; ``plan_summary`` (one row per account:
     revenue_objective, margin_pct_objective, n_risks, n_actions, n_high_priority,
-    value_at_stake (sum over its actions), top_action, top_risk); ``plan_unavailable`` (portfolio-level: part, reason).
+    value_at_stake (over its actions, each sum of money once: the largest of revenue at risk, the
+    forecast's shortfall and the last 12 months' revenue, not their sum; see :func:`kamtools.plan.actions.stake_once`), top_action, top_risk); ``plan_unavailable`` (portfolio-level: part, reason).
     The playbook is ``playbook``, else the one :func:`kamtools.bundle.analyze` checked and
     put in its ``inputs`` (under :data:`PLAYBOOK_CONTEXT_KEY`), else the built-in one.
     """
@@ -50,7 +52,9 @@ def bundle_tables(
     summary["n_actions"] = summary["account_id"].map(a.groupby("account_id").size()).fillna(0).astype(np.int64)
     high = a[a["priority"] == "high"].groupby("account_id").size()
     summary["n_high_priority"] = summary["account_id"].map(high).fillna(0).astype(np.int64)
-    summary["value_at_stake"] = summary["account_id"].map(a.groupby("account_id")["value_at_stake"].sum()).fillna(0.0)
+    # each account's money once: revenue at risk and the last 12 months' revenue are not added together
+    once = {k: stake_once(g["value_at_stake"], g["value_basis"])[0] for k, g in a.groupby("account_id")}
+    summary["value_at_stake"] = summary["account_id"].map(once).astype(float).fillna(0.0)
     first_a = a[a["order"] == 1].set_index("account_id")["action"]
     first_r = r[r["order"] == 1].set_index("account_id")["risk"]
     summary["top_action"] = summary["account_id"].map(first_a).astype("str")

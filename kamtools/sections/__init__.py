@@ -50,6 +50,7 @@ __all__ = [
     "portfolio_header",
     "preload",
     "history_sentence",
+    "no_cost_booked",
     "show_notes",
     "STRICT",
 ]
@@ -123,6 +124,22 @@ def account_names(accounts) -> dict[str, str]:
     if isinstance(accounts, pd.DataFrame) and {"account_id", "name"} <= set(accounts.columns):
         return dict(zip(accounts["account_id"], accounts["name"].astype(str)))
     return {}
+
+
+def no_cost_booked(bundle) -> bool:
+    """The portfolio's orders of the last 12 months carry no cost (its gross margin is 100%): every margin
+    the faces could show equals revenue (CDNOW's order log has no costs). Read from ``kpis_portfolio``,
+    else from the accounts' margin and revenue."""
+    table = getattr(bundle, "table", None)
+    tot = table("kpis_portfolio") if callable(table) else None
+    if isinstance(tot, pd.DataFrame) and len(tot) and "margin_pct" in tot.columns:
+        return formatting.no_cost(tot["margin_pct"].iloc[0])
+    acc = getattr(bundle, "accounts", None)
+    if isinstance(acc, pd.DataFrame) and {"margin_ltm", "revenue_ltm"} <= set(acc.columns):
+        revenue = float(pd.to_numeric(acc["revenue_ltm"], errors="coerce").sum())
+        margin = float(pd.to_numeric(acc["margin_ltm"], errors="coerce").sum())
+        return revenue > 0 and formatting.no_cost(margin / revenue)
+    return False
 
 
 def history_sentence(bundle) -> str | None:

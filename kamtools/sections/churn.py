@@ -101,11 +101,28 @@ def account_section(acct) -> None:
         f"{band_text} {at_risk} = {money(float(row['revenue_at_risk']))}."
     )
     if not model:
-        display.paragraph(f"How this was estimated: {row['method']}.")
+        display.paragraph(f"How this was estimated: {row['method']}.{_value_link(acct, row)}")
         _rule_why(acct)  # the recency rule's order gap, and the trained model's signs beside it
         return
     show_notes(acct.bundle, "churn")  # windows of the churn definition shortened to the history
     _why(acct, row)
+
+
+def _value_link(acct, row: pd.Series) -> str:
+    """Where this figure is the value model's chance of no order checked on the history and the expected-value
+    section shows the same model's P(alive) as an unchecked activity score: which to read for what."""
+    from kamtools.sections.value import CHURN_FALLBACK
+    from kamtools.value.reading import p_alive_shown_as
+
+    if not str(row.get("method", "")).startswith(CHURN_FALLBACK):
+        return ""
+    shown_as, _ = p_alive_shown_as(acct.portfolio_table("value_model"))
+    if shown_as != "score":
+        return ""
+    return (
+        " The activity score in the expected-value section comes from the same value model but was not checked "
+        "on the history: it ranks accounts, while this probability is the one to act on."
+    )
 
 
 def _cards(acct, row: pd.Series, band: str, prob: float, score: bool) -> None:

@@ -257,7 +257,7 @@ def _group_cards(row: pd.Series, gv: GroupView) -> list[tuple[str, str, str]]:
         cards.append(("Revenue at risk, all units", money(at_risk) + share, "warn" if at_risk > 0 else ""))
     margin = _num(row.get("margin_pct"))
     if margin is not None:
-        cards.append(("Margin, last 12 months", formatting.pct(margin), "bad" if margin < 0 else ""))
+        cards.append(("Margin, last 12 months", formatting.margin_pct(margin), "bad" if margin < 0 else ""))
     return cards
 
 

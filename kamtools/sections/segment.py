@@ -13,7 +13,7 @@ from kamtools import display, formatting
 from kamtools.data.portfolio import NotAvailable
 from kamtools.plotting.segment import cluster_profile_chart, concentration_chart, portfolio_matrix_chart, tier_chart
 from kamtools.plotting.style import money
-from kamtools.sections import show_notes
+from kamtools.sections import no_cost_booked, show_notes
 from kamtools.segment import CRITERIA_LABELS, QUADRANTS, RFM_SEGMENT_MEANING
 
 _TIER_STATUS = {1: "good", 2: "", 3: "warn"}
@@ -63,12 +63,15 @@ def account_section(acct) -> None:
         return
     row = seg.iloc[0]
     tier = int(row["tier"])
+    no_cost = no_cost_booked(acct.bundle)  # every margin = revenue: the margin class repeats the revenue class
     display.kpi_cards(
         [
             ("Tier", f"Tier {tier}", _TIER_STATUS.get(tier, "")),
             ("Portfolio quadrant", str(row["quadrant"])),
             ("RFM segment", str(row["rfm_segment"])),
-            ("ABC class (revenue / margin)", f"{row['abc_revenue']} / {row['abc_margin']}"),
+            ("ABC class (revenue; no cost booked)", str(row["abc_revenue"]))
+            if no_cost  # the margin class would repeat the revenue class
+            else ("ABC class (revenue / margin)", f"{row['abc_revenue']} / {row['abc_margin']}"),
             ("Behavioural cluster", str(row["cluster_name"])),
         ]
     )
@@ -86,8 +89,17 @@ def account_section(acct) -> None:
             f"{RFM_SEGMENT_MEANING.get(str(row['rfm_segment']), '')}; last order "
             f"{formatting.counted(round(float(row['recency_days'])), 'day')} ago, "
             f"{formatting.counted(int(row['frequency']), 'order')} and {money(float(row['monetary']))} revenue in the last 12 months.",
-            f"ABC class {row['abc_revenue']} by revenue and {row['abc_margin']} by margin "
-            "(A: the accounts making the first 80% of the total, B the next 15%, C the rest).",
+            (
+                f"ABC class {row['abc_revenue']} by revenue"
+                if no_cost
+                else f"ABC class {row['abc_revenue']} by revenue and {row['abc_margin']} by margin"
+            )
+            + " (A: the accounts making the first 80% of the total, B the next 15%, C the rest)"
+            + (
+                "; no class by margin, as no cost is booked on the orders and every margin equals revenue."
+                if no_cost
+                else "."
+            ),
             f"Behavioural cluster: {_cluster_text(row, acct.info)}{_own_size(row)}.",
         ]
     )
@@ -97,12 +109,19 @@ def account_section(acct) -> None:
         if c.startswith("score_")
     ]
     known = [(label, float(s)) for label, s in scores if pd.notna(s)]
+    if no_cost:  # every account's margin reads 100%: the margin criterion places them all alike, at 50
+        known = [(label, s) for label, s in known if label != CRITERIA_LABELS["margin_pct"]]
     if known:
         where = "in the matrix" if strength_known else "by attractiveness"
         display.heading(f"What places it {where} (percentile among all accounts, 0-100)", 3)
         display.table(
             pd.DataFrame(known, columns=["criterion", "score"]), columns={"criterion": "Criterion", "score": "Score"}
         )
+        if no_cost:
+            display.paragraph(
+                "Margin is left out: no cost is booked on the orders, so every account's margin reads 100% and the "
+                "margin criterion places all of them alike."
+            )
     everyone = acct.portfolio_table("segments")
     if strength_known and isinstance(everyone, pd.DataFrame) and everyone["strength"].notna().sum() > 1:
         label = str(acct.info.get("name") or acct.account_id)
@@ -173,16 +192,22 @@ def _matrix(bundle, seg: pd.DataFrame) -> None:
     """The portfolio matrix chart and the accounts and revenue per quadrant."""
     display.heading("Portfolio matrix", 3)
     placed = int(seg["strength"].notna().sum())
+    # without any cost booked every margin reads 100%: the margin criterion places all accounts alike
+    criteria = (
+        "size, growth, expected value, wallet; margin places every account alike, as no cost is booked"
+        if no_cost_booked(bundle)
+        else "size, growth, margin, expected value, wallet"
+    )
     if placed == 0:
         display.paragraph(
             "Our strength with the customer is not available for any account (see the note above), so there is no "
-            "matrix: accounts are split by attractiveness (size, growth, margin, expected value, wallet; 0-100 as a "
-            "percentile among all accounts) into attractive and less attractive."
+            f"matrix: accounts are split by attractiveness ({criteria}; 0-100 as a percentile among all accounts) "
+            "into attractive and less attractive."
         )
     else:
         unplaced = len(seg) - placed
         display.paragraph(
-            "Attractiveness (size, growth, margin, expected value, wallet) against our strength with the customer "
+            f"Attractiveness ({criteria}) against our strength with the customer "
             "(share of wallet, relationship coverage, win rate, tenure), each 0-100 as a percentile among all "
             "accounts. Dot size: revenue of the last 12 months."
             + (
@@ -222,7 +247,15 @@ def _concentration(bundle) -> None:
                 f"{n_a} of {len(rev)} accounts ({n_a / len(rev):.0%}) make about 80% of the revenue of the last "
                 "12 months (class A)."
             )
-        display.figure(concentration_chart(curve), alt="Concentration curve of revenue and margin")
+        if no_cost_booked(bundle) and "measure" in curve.columns:  # the margin curve would lie on the revenue one
+            curve = curve[curve["measure"] != "margin"]
+            display.figure(concentration_chart(curve), alt="Concentration curve of revenue")
+            display.paragraph(
+                "No cost is booked on the orders (every cost is 0), so each account's margin equals its revenue and "
+                "no margin curve is drawn."
+            )
+        else:
+            display.figure(concentration_chart(curve), alt="Concentration curve of revenue and margin")
 
 
 def _clusters(bundle) -> None:
@@ -232,6 +265,8 @@ def _clusters(bundle) -> None:
     if isinstance(profiles, NotAvailable):
         display.not_available(profiles)
     elif len(profiles):
+        if no_cost_booked(bundle):  # every cluster's margin reads 100%: left out of the table and the chart
+            profiles = profiles.drop(columns=["median_margin_pct", "mean_margin_pct"], errors="ignore")
         display.table(
             profiles,
             columns={

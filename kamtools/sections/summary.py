@@ -301,7 +301,9 @@ def profile_table(info: dict, currency: str | None = None) -> pd.DataFrame:
         value = info.get(key)
         if not _present(value):
             continue
-        if isinstance(value, pd.Timestamp):
+        if key == "margin_ltm" and formatting.no_cost(info.get("margin_pct_ltm")):
+            text = formatting.NO_COST  # margin = revenue: every cost on the orders is 0, no margin to show
+        elif isinstance(value, pd.Timestamp):
             text = formatting.date(value)
         elif isinstance(value, int | float) and not isinstance(value, bool):
             text = formatting.money(float(value), currency)

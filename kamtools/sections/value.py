@@ -13,6 +13,7 @@ import math
 import pandas as pd
 
 from kamtools import display, formatting
+from kamtools.churn.bands import churn_figure, score_text
 from kamtools.data.portfolio import NotAvailable
 from kamtools.plotting.style import money
 from kamtools.plotting.value import value_distribution_chart, value_position_chart
@@ -149,7 +150,7 @@ def account_section(acct) -> None:
     verdict = _verdict(p_alive, status, name, one_time, weeks_since, lost, shown_as, mixed)
     if shown_as == "score" and informative:  # (the other two verdicts say already that it tells nothing)
         weeks = _buy_soon_weeks(acct.portfolio_table("value_model"))
-        verdict = _score_verdict(p_alive, one_time, why, weeks)
+        verdict = _score_verdict(p_alive, one_time, why, weeks) + _churn_link(acct)
     outlook = _outlook(acct, row, margin)
     display.paragraph(f"{history} {verdict} {outlook}")
     show_notes(acct.bundle, "value")
@@ -252,6 +253,39 @@ def _score_verdict(p_alive: float, one_time: bool, why: str, weeks: int = 0) -> 
         f"{what}The value model gives it an activity score of {p_alive * 100:.0f} out of 100 (higher: more likely to "
         "buy again soon), useful to rank accounts but not a probability to act on alone. "
         + (why or "P(alive) could not be checked against who bought again on this history.")
+    )
+
+
+CHURN_FALLBACK = "the value model's probability of no order in the next "
+"""How the churn stage's ``method`` starts where its figure is the value model's chance of no order,
+checked on the history (unchecked, it starts :data:`CHURN_SCORE_FALLBACK`)."""
+CHURN_SCORE_FALLBACK = "a churn score, not a probability: the value model's chance of no order in the next "
+
+
+def _churn_link(acct) -> str:
+    """Where the churn figure is the same value model's chance of no order, checked on the history, one
+    sentence saying which of the two to read for what (CDNOW C07592: an activity score of 84 here, 'not a
+    probability to act on', and a churn probability of 16% 'checked on the history' in the churn section)."""
+    churn = acct.table("churn")
+    if not isinstance(churn, pd.DataFrame) or churn.empty:
+        return ""
+    row = churn.iloc[0]
+    method, p = str(row.get("method", "")), pd.to_numeric(row.get("churn_probability"), errors="coerce")
+    if method.startswith(CHURN_SCORE_FALLBACK) and pd.notna(p):  # unchecked there too: both rank
+        horizon = method[len(CHURN_SCORE_FALLBACK) :].split(",", 1)[0]
+        return (
+            f" The churn section's score of {score_text(float(p))} comes from the same value model, as its chance of "
+            f"no order in the next {horizon}, and could not be checked on the history either: both rank accounts, "
+            "neither is a probability to act on."
+        )
+    if not method.startswith(CHURN_FALLBACK) or pd.isna(p):
+        return ""
+    horizon = method[len(CHURN_FALLBACK) :].split(" (", 1)[0]  # '6 months'
+    return (
+        f" The churn section's {churn_figure(float(p), False)} comes from the same value model, as its chance of no "
+        f"order in the next {horizon}: that chance was checked against who ordered in the history and this score "
+        "was not, so read the churn figure as the chance of losing the account and this score only to rank "
+        "accounts by how soon they buy again."
     )
 
 
@@ -415,12 +449,7 @@ def portfolio_appendix(bundle) -> None:
             display.bullets(notes)
 
 
-def _no_cost(margin_pct: object) -> bool:
-    """A margin rate of 100%: every cost on the account's orders is 0 (not booked), so no real margin."""
-    try:
-        return float(margin_pct) >= 1.0 - 1e-9
-    except (TypeError, ValueError):
-        return False
+_no_cost = formatting.no_cost
 
 
 def portfolio_section(bundle) -> None:

@@ -12,7 +12,7 @@ import pandas as pd
 
 from kamtools import display, formatting
 from kamtools.data.portfolio import NotAvailable
-from kamtools.sections import account_names
+from kamtools.sections import account_names, no_cost_booked
 
 NO_PRIOR_YEAR = "no prior year"  # kamtools.whitespace.NO_PRIOR_YEAR (not imported: sections stay light)
 
@@ -65,10 +65,6 @@ def calibrated(recs: pd.DataFrame) -> bool:
 def uncalibrated_reason(bundle) -> str:
     """The bundle's sentence on why the cross-sell scores are not calibrated (a general one if absent)."""
     return bundle.note("whitespace_recommendations") or UNCALIBRATED
-
-
-def _plain_pct(x: float) -> str:
-    return "" if pd.isna(x) else f"{x:.0%}"
 
 
 def account_section(acct) -> None:
@@ -218,28 +214,30 @@ def _account_lanes(acct) -> None:
             or "The 12 months before the last 12 are not in the order history, so no product line is compared."
         )
         shown = lanes.sort_values("revenue_ltm", ascending=False).assign(
-            margin_pct=lanes["margin_pct_ltm"].map(_plain_pct)
+            margin_pct=lanes["margin_pct_ltm"].map(_lane_margin)
         )
         display.table(
             shown,
-            columns={k: v for k, v in LANE_COLUMNS.items() if k not in ("status", "revenue_prior", "change")},
+            columns=_lane_columns(lanes, drop=("status", "revenue_prior", "change")),
             money=["revenue_ltm", "margin_ltm"],
             currency=formatting.currency_of(acct.bundle),
         )
+        _no_cost_line(lanes)
         _loss_bullets(lanes)
     else:
         from kamtools.plotting.whitespace import account_tradelane_chart
 
         shown = lanes.sort_values("revenue_ltm", ascending=False).assign(
             change=lanes["revenue_change_pct"].map(display.signed_pct),
-            margin_pct=lanes["margin_pct_ltm"].map(_plain_pct),
+            margin_pct=lanes["margin_pct_ltm"].map(_lane_margin),
         )
         display.table(
             shown,
-            columns=LANE_COLUMNS,
+            columns=_lane_columns(lanes),
             money=["revenue_prior", "revenue_ltm", "margin_ltm"],
             currency=formatting.currency_of(acct.bundle),
         )
+        _no_cost_line(lanes)
         display.figure(
             account_tradelane_chart(lanes, currency=formatting.currency_of(acct.bundle)),
             alt="revenue by product line, prior vs last 12 months",
@@ -259,6 +257,27 @@ def split_recommended(recs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         value = recs["p_adopt"] if calibrated(recs) else recs["score"]
         flag = pd.to_numeric(value, errors="coerce").fillna(0) >= min_useful_p()
     return recs[flag], recs[~flag]
+
+
+def _lane_margin(x: float) -> str:
+    """A product line's margin %: '100% (no cost booked)' where every cost on its orders is 0."""
+    return formatting.margin_pct(x, digits=0, missing="")
+
+
+def _lane_columns(lanes: pd.DataFrame, drop: tuple[str, ...] = ()) -> dict[str, str]:
+    """The product-line table's columns; without any cost booked on the lines their margin only repeats the
+    revenue (CDNOW: 'Margin 10.4k, Margin % 100%'), so the margin columns are left out."""
+    if formatting.all_no_cost(lanes["margin_pct_ltm"]):
+        drop = (*drop, "margin_ltm", "margin_pct")
+    return {k: v for k, v in LANE_COLUMNS.items() if k not in drop}
+
+
+def _no_cost_line(lanes: pd.DataFrame) -> None:
+    if formatting.all_no_cost(lanes["margin_pct_ltm"]):
+        display.paragraph(
+            "No margin is shown: no cost is booked on these product lines' orders (every cost is 0), so their "
+            "margin would equal their revenue."
+        )
 
 
 def _loss_bullets(lanes: pd.DataFrame) -> None:
@@ -406,7 +425,7 @@ def _portfolio_lanes(bundle) -> None:
                 "revenue_prior": "Revenue, prior 12 months",
                 "revenue_ltm": "Revenue, last 12 months",
                 "revenue_change": "Revenue change",
-                "margin_change": "Margin change",
+                **({} if no_cost_booked(bundle) else {"margin_change": "Margin change"}),
                 "n_loss_making": "Loss-making",
             },
             money=["revenue_prior", "revenue_ltm", "revenue_change", "margin_change"],
