@@ -267,6 +267,25 @@ def _wider(lo: np.ndarray, hi: np.ndarray, lo2: np.ndarray, hi2: np.ndarray) -> 
     return (w > w2) | (np.isinf(w) & np.isinf(w2) & (hi > hi2))
 
 
+def _similar_bounds(sel: Selection, live: np.ndarray, m: np.ndarray, months: int, p_own: np.ndarray, lo, hi) -> None:
+    """Set (in place) ``lo`` and ``hi`` of the ``live`` accounts from similar accounts' multiples: their class's
+    (:func:`_evidence_bounds`), the wider with its lumpier half's, and with the rows nearest in variation where the
+    class is too small (:func:`_like_in_variation`); ``p_own`` NaN: the class's own share of nothing."""
+    n = len(sel.ids)
+    _evidence_bounds(sel, sel.evidence, live, m, months, p_own, lo, hi)
+    if sel.lumpier is not None and sel.evidence_lumpier is not None:  # the wider of its class's and its half's
+        lumpy = live & np.asarray(sel.lumpier, dtype=bool) & np.isfinite(lo) & np.isfinite(hi)
+        if lumpy.any():
+            ev = sel.evidence
+            half = replace(ev, klass=np.where(sel.evidence_lumpier, ev.klass, _NO_CLASS))
+            l_lo, l_hi = np.full(n, np.nan), np.full(n, np.nan)
+            _evidence_bounds(sel, half, lumpy, m, months, p_own, l_lo, l_hi)
+            ok = lumpy & np.isfinite(l_lo) & np.isfinite(l_hi)
+            take = ok & _wider(l_lo, l_hi, lo, hi)
+            lo[take], hi[take] = l_lo[take], l_hi[take]
+    _like_in_variation(sel, live, m, months, p_own, lo, hi)  # a class too small for its own rows
+
+
 def total_range(sel: Selection, m: np.ndarray, months: int) -> tuple[np.ndarray, np.ndarray]:
     """(lo, hi) of each account's 80% range of its ``months``-month total ``m`` (NaN where nothing says).
 
@@ -311,18 +330,14 @@ def total_range(sel: Selection, m: np.ndarray, months: int) -> tuple[np.ndarray,
         lo[done_young], hi[done_young] = y_lo[done_young], y_hi[done_young]
         live = live & ~done_young
     if sel.evidence is not None and sel.klass is not None:
-        _evidence_bounds(sel, sel.evidence, live, m, months, p_own, lo, hi)
-        if sel.lumpier is not None and sel.evidence_lumpier is not None:  # the wider of its class's and its half's
-            lumpy = live & np.asarray(sel.lumpier, dtype=bool) & np.isfinite(lo) & np.isfinite(hi)
-            if lumpy.any():
-                ev = sel.evidence
-                half = replace(ev, klass=np.where(sel.evidence_lumpier, ev.klass, _NO_CLASS))
-                l_lo, l_hi = np.full(n, np.nan), np.full(n, np.nan)
-                _evidence_bounds(sel, half, lumpy, m, months, p_own, l_lo, l_hi)
-                ok = lumpy & np.isfinite(l_lo) & np.isfinite(l_hi)
-                take = ok & _wider(l_lo, l_hi, lo, hi)
-                lo[take], hi[take] = l_lo[take], l_hi[take]
-        _like_in_variation(sel, live, m, months, p_own, lo, hi)  # a class too small for its own rows
+        _similar_bounds(sel, live, m, months, p_own, lo, hi)
+        # its own chance of nothing put the top below the point: the top of its kind's range, as they were
+        below = live & np.isfinite(p_own) & np.isfinite(hi) & (hi < m)
+        if below.any():
+            k_lo, k_hi = np.full(n, np.nan), np.full(n, np.nan)
+            _similar_bounds(sel, below, m, months, np.full(n, np.nan), k_lo, k_hi)
+            up = below & np.isfinite(k_hi) & (k_hi > hi)
+            hi[up] = k_hi[up]
         _silent_range(sel, m, months, lo, hi)
         return lo, hi
     if info is None:
