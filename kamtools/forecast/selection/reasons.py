@@ -368,6 +368,7 @@ class _Context:
         None  # (n,) chosen portfolio: the class factor's multiplier by ordering share (share_tilt)
     )
     share: np.ndarray | None = None  # (n,) ordering_share today, where tilt is set
+    collapsed: np.ndarray | None = None  # (n,) bool: the model's path collapsed below an active account's level
 
 
 def _every(months: float) -> str:
@@ -512,6 +513,28 @@ def _young_reason(age: int, m: str, f: float) -> str:
     return text + (f", scaled by {f:.2f} to what similar accounts really bought." if abs(f - 1) > 0.005 else ".")
 
 
+COLLAPSE = 0.4  # a model path under this share of an active account's mean of the last 6 months has collapsed
+ACTIVE_RHYTHM = 2.0  # active: an order in the last month and in at least half of the last 12 (months per order)
+
+
+def collapsed_model(model: np.ndarray, recent: np.ndarray, gap: np.ndarray, rhythm: np.ndarray) -> np.ndarray:
+    """Per account, whether the kamtools model's path (accounts x months) totals under :data:`COLLAPSE` times its
+    mean of the last 6 months (spikes capped) over the same months, for an account that ordered in its last month
+    and at least every :data:`ACTIVE_RHYTHM` months: a model that follows one low month down."""
+    with np.errstate(invalid="ignore"):
+        active = (np.asarray(gap) == 0) & (np.asarray(rhythm) <= ACTIVE_RHYTHM) & (recent > 0)
+        return active & np.all(np.isfinite(model), axis=1) & (model.sum(axis=1) < COLLAPSE * recent * model.shape[1])
+
+
+def _collapsed_reason(m: str, f: float, recent: float, model_month: float) -> str:
+    text = (
+        f"The {METHOD_WORDS[m]}: the kamtools model followed one low month down to {money(model_month)} a month, under "
+        f"{COLLAPSE:.0%} of the {money(recent)} a month this account bought in its last 6 months, although it orders "
+        "in most months and ordered last month"
+    )
+    return text + (f"; scaled by {f:.2f} to what similar accounts really bought." if abs(f - 1) > 0.005 else ".")
+
+
 def _tilt_words(tilt: float, share: float) -> str:
     return (
         " In a list chosen by revenue part of a place is luck that does not repeat, more so for an account that "
@@ -541,6 +564,11 @@ def _choose_account(i: int, uid: str, k: int, gap: float, lapsed: bool, cx: _Con
         m = next(x for x in ranked if x not in ("model", "combined") and np.all(np.isfinite(cx.paths[x][i])))
         f = c.factor.get(m, 1.0)
         text = _young_reason(age, m, f)
+    elif cx.collapsed is not None and cx.collapsed[i] and m in ("model", "combined"):
+        model_month = float(np.mean(cx.paths["model"][i]))
+        m = next(x for x in ranked if x not in ("model", "combined") and np.all(np.isfinite(cx.paths[x][i])))
+        f = c.factor.get(m, 1.0)
+        text = _collapsed_reason(m, f, float(cx.paths["recent_mean"][i][0]), model_month)
     if cx.tilt is not None and abs(cx.tilt[i] - 1.0) >= 0.005:  # a chosen list: the class factor by ordering share
         f *= float(cx.tilt[i])
         text += _tilt_words(float(cx.tilt[i]), float(cx.share[i]))
@@ -672,6 +700,7 @@ def _choose_all(
         own_rhythm=state.own_rhythm,
         ordering=state.ordering,
         returns=returns,
+        collapsed=collapsed_model(paths["model"], state.recent, state.gap, state.rhythm),
     )
     if share is not None:
         cx.tilt = share_tilt(ev, choices, pooled, state.klass, share, paths)
