@@ -7,6 +7,14 @@ rule of the account's own overrides it: its own out-of-time evidence (:func:`_ow
 (:data:`NO_CHECK_BTYD`, :data:`NO_CHECK_WINDOW`, :data:`NO_CHECK_ONCE`). :func:`_choose_account` writes the
 account's reason, :func:`_methods_rows` the evidence per method for the bundle.
 
+**A model that followed one low month down** (:func:`collapsed_model`) is not the forecast of an active account
+(an order last month and in at least half of its last 12 months): where its path totals under :data:`COLLAPSE`
+times the account's mean of the last 6 months (spikes capped), the account takes its class's next method, and
+its reason says why. CDNOW top 300 of 1997-06 as of 1997-12-31: C07592 (10.4k in 1997, December 46) 1,002 ->
+4,131 for 12 months (it bought 3,574 in six); 13 such account-dates over the recorded CDNOW cases bought 9,755
+in six months against 2,603 for the model and 10,311 for the mean of 6 months. The 12 CDNOW top lists and the
+natural portfolios: ``benchmarks/bench_real_data.py`` (FC12).
+
 **Silent against its own history.** An account with no order for :data:`SILENT_MONTHS` months or more (the
 churn rule), at least four times its own rhythm (months per ordering month from its first month to its last
 order: the silence itself does not stretch it, as it does the rhythm of the last 12 months) and longer than any
