@@ -53,14 +53,10 @@ def _by_winning_back(row: tuple) -> tuple:
     """A revenue objective row of an account that has probably stopped buying: reached by winning it back, its
     forecast what accounts like it bought on average (most of them nothing, a few far more)."""
     text, basis = str(row[6]), str(row[7])
-    if not basis.startswith("forecast for"):
+    head = f"forecast for the next 12 months {money(row[3])}"
+    if not basis.startswith(head):
         return row
-    basis = basis.replace(
-        "forecast for the next 12 months",
-        "forecast for the next 12 months (what accounts like it bought on average: "
-        "most of them nothing, a few far more)",
-        1,
-    )
+    basis = f"{head}, what accounts like it bought on average: most of them nothing, a few far more{basis[len(head) :]}"
     return (*row[:6], f"{text} by winning the account back", basis, *row[8:])
 
 
