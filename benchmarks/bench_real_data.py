@@ -250,8 +250,10 @@ top 500 of 1997-09, 1997-12        -8.5% / 166.4 / .63 1.23 1.13 .99 .83      -7
 =================================  =========================================  =========================================
 
 C07592 in the first: 12 months 1,002 (80% range 0 to 1.3k) -> 4,131 (0 to 8.2k), its page now saying the
-model followed one low month down. The natural portfolios (the whole log and ten 2,000 samples at 4 dates,
-the demo 300) and the demo's top 150: see below. Tried and dropped: (1) the one-origin mix
+model followed one low month down. The natural portfolios: the whole log and ten 2,000 samples at 4 dates
+unchanged, the demo 300 at 2026-04 -6.1% / 28,147 -> -6.0% / 28,063 (2025-10 unchanged); the demo's top 150:
+2025-10 unchanged, 2026-04 -4.2% / 47,303 -> -4.1% / 47,133 (monthly 80% coverage 76.2% -> 76.3%). Tried and
+dropped: (1) the one-origin mix
 (:func:`kamtools.forecast.selection.choice._mixed_choice`) also for a chosen list: MAE lower on every list it
 moves (12 lists 2,236.3 -> 2,221.2; the six 938.9 -> 920.6) but the biases at 1997-12 fall by 10-13 points
 (top 300 -2.9% -> -14.8%, top 500 -0.9% -> -11.2%, top 1000 -0.2% -> -10.1%, top 300 of 1997-06 -11.0% ->
