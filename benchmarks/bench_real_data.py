@@ -227,6 +227,56 @@ on 2). Fitted by MAE on a grid: 2,244.9, but top 500 and 1000 at 1997-06 worse a
 both dates. Unshrunk: 2,213.8, but on a synthetic list without the effect (no churn among its lumpy
 accounts, 8 seeds) it fitted noise, MAE +0.8% on the mean; the standard-error rule leaves those unchanged.
 
+A list chosen at an earlier date, the largest account and the likely lost (issue 17, FC12, measured 2026-12-06
+on the forecast stage's recorded inputs). READ's top 300 is the top by revenue to 1997-06-30 analysed at
+1997-12-31: its largest account, C07592 (10.4k in 1997, an order in every month, the last 19 days before),
+was forecast 1,002 for 12 months (725 on READ's older tree) because the kamtools model followed December's 46
+down to 111 a month and the whole list's tie (model 231.6, mean of 6 months 231.7, paired difference 0.1 with
+a standard error of 6.0) went to the model by the order of the candidates; it bought 3,574 in the next six
+months. Now an account that ordered last month and in at least half of its last 12 whose model path totals
+under 40% of its mean of the last 6 months (spikes capped) takes its class's next method
+(:func:`kamtools.forecast.selection.reasons.collapsed_model`). Such accounts are rare and the backtest
+origins hardly hold them (CDNOW: 1-7 per list; 13 account-dates over every recorded case, which bought 9,755
+in the next 6 months against 2,603 for the model and 10,311 for the mean of 6 months). The 12 lists above
+are unchanged (bias, MAE, by fifth); of six lists chosen at an earlier date (top 300 of 1997-06 at 1997-09,
+1997-12, 1998-01; top 1000 of 1997-06 at 1997-12; top 500 of 1997-09 at 1997-12, 1998-01) two move, bias /
+MAE (6 months) / by fifth of revenue, smallest to largest:
+
+=================================  =========================================  =========================================
+list, as of                        before                                     after
+=================================  =========================================  =========================================
+top 300 of 1997-06, 1997-12        -11.0% / 174.9 / .59 1.59 .92 1.00 .80     -8.9% / 169.7 / .59 1.59 .92 1.00 .84
+top 500 of 1997-09, 1997-12        -8.5% / 166.4 / .63 1.23 1.13 .99 .83      -7.1% / 163.2 / .63 1.23 1.13 .99 .85
+=================================  =========================================  =========================================
+
+C07592 in the first: 12 months 1,002 (80% range 0 to 1.3k) -> 4,131 (0 to 8.2k), its page now saying the
+model followed one low month down. The natural portfolios: the whole log and ten 2,000 samples at 4 dates
+unchanged, the demo 300 at 2026-04 -6.1% / 28,147 -> -6.0% / 28,063 (2025-10 unchanged); the demo's top 150:
+2025-10 unchanged, 2026-04 -4.2% / 47,303 -> -4.1% / 47,133 (monthly 80% coverage 76.2% -> 76.3%). Tried and
+dropped: (1) the one-origin mix
+(:func:`kamtools.forecast.selection.choice._mixed_choice`) also for a chosen list: MAE lower on every list it
+moves (12 lists 2,236.3 -> 2,221.2; the six 938.9 -> 920.6) but the biases at 1997-12 fall by 10-13 points
+(top 300 -2.9% -> -14.8%, top 500 -0.9% -> -11.2%, top 1000 -0.2% -> -10.1%, top 300 of 1997-06 -11.0% ->
+-24.3%), both aims on the six 3 -> 1; (2) a tie between the model and a mean (within 2 standard errors of the
+paired difference) to the mean: the 12 lists unchanged, the two above -11.0% -> -33.8% and -8.5% -> -26.7%:
+at a single origin that is the list's own choice date, the mean of the 6 months that chose it regresses
+most (factor 0.44), and that regression does not hold six months later. So the pooled tie stays with the
+model for the other accounts; what the lists chosen at an earlier date need is a factor read at their own
+choice date, which is left open.
+
+The likely lost: where an account's own BTYD chance of no order put the top of its 80% range below its point
+(the class's mean), the page showed "0 to" the point (C22279, churn 92%: "1.5k (80% range 0 to 1.5k)"). Over
+the 18 recorded top lists, 531 such account-cases bought 27.2k in the next 6 months against 26.7k forecast
+(their own chance gave 5.6k): 75.5% bought nothing (mean BTYD chance 88.3%) and 22.4% more than the point. So
+the point stays, and the top is their kind's range's, as the class's share of nothing gives it
+(:func:`kamtools.forecast.selection.ranges.total_range`): 6-month totals inside the range, those 524 accounts
+77.3% -> 82.3% (all accounts of the 18 lists 80.46% -> 80.74%), points at the top of their own range 560 ->
+7; C22279: 0 to 3.3k. Natural portfolios (the whole log and ten 2,000 samples at 4 dates, the demo 300; 6-month
+totals): 26,868 account-cases move, 90.8% -> 91.5% of them inside, no list's coverage falls (all accounts
+84.98% -> 85.09%; at 1997-12 every point at its top is gone, e.g. the whole log's 13,910; at the other dates
+the kind's own range still lies below the point for most of them, one-time buyers of whom most bought
+nothing, and the page keeps saying so).
+
 Lapsed accounts the backtest cannot judge (method ``returning``, measured 2026-12-06): their point is
 the median of what such silences led to, read only from accounts of their own kind, one-month or repeat
 buyers (:func:`kamtools.forecast.selection.return_median`). Demo 300, 6-month bias / MAE: at 2025-10

@@ -317,3 +317,27 @@ def test_a_lapsed_accounts_appendix_names_the_zero_forecast_once():
     )
     assert "((" not in text and "))" not in text
     assert "12 of 12 actual months fell inside its 80% interval" in text
+
+
+def test_an_account_on_the_mean_of_6_months_is_not_set_beside_itself():
+    """CDNOW top 300 (FC12): C07592 on the mean of the last 6 months read "the error of the forecast (mean of last 6
+    months) was 37% lower than that of the mean of the last 6 months": the one corrected, the other as it is."""
+    from kamtools.sections.forecast import chosen_sentence
+
+    row = pd.Series(
+        {
+            "method": "mean of last 6 months",
+            "mase": 1.02,
+            "mase_chosen": 0.64,
+            "mase_naive": 1.02,
+            "n_windows": 1,
+            "n_windows_chosen": 1,
+            "horizon": 6,
+            "baseline": "recent_mean",
+        }
+    )
+    text = chosen_sentence(row)
+    assert (
+        "the error of the forecast (mean of last 6 months, corrected as for this account) was 37% lower than that of "
+        "the mean of the last 6 months as it is (MASE 0.64 vs 1.02 for mean of last 6 months as it is)" in text
+    )

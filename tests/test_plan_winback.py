@@ -218,3 +218,38 @@ def test_a_lapsed_account_is_a_win_back_case_whatever_its_estimated_probability(
         "Win back the account: it has probably stopped buying (churn probability not estimated, last order 300 days"
     )
     assert not ret["text"].str.contains("Keep the account").any()
+
+
+def test_a_likely_lost_accounts_revenue_objective_is_reached_by_winning_it_back():
+    """CDNOW top 300 (READ, as of 1997-12-31): C22279, churn 92%, read "Reach 1.8k revenue in the next 12 months"
+    beside "Win back the account: it has probably stopped buying": the forecast is what accounts like it bought on
+    average, most of them nothing, so the revenue comes only with a win-back."""
+    kpis = _kpis(
+        [
+            {"account_id": "LOST", "revenue_ltm": 60_000.0, "days_since_last_order": 200.0},
+            {"account_id": "RISK", "revenue_ltm": 80_000.0, "days_since_last_order": 30.0},
+        ]
+    )
+    churn = _churn(
+        [
+            {"account_id": "LOST", "churn_probability": 0.92, "revenue_at_risk": 12_000.0},
+            {"account_id": "RISK", "churn_probability": 0.45, "revenue_at_risk": 36_000.0},
+        ]
+    )
+    months = pd.date_range("2026-07-01", periods=12, freq="MS")
+    fc = pd.DataFrame(
+        [
+            {"unique_id": a, "account_id": a, "ds": d, "forecast": v}
+            for a, v in (("LOST", 1_000.0), ("RISK", 6_000.0))
+            for d in months
+        ]
+    )
+    built = P.plans({"kpis": kpis, "churn": churn, "forecast": fc}, AS_OF)
+    rev = built.objectives[built.objectives["objective"] == "revenue"].set_index("account_id")
+    assert rev.loc["LOST", "text"] == "Reach 12.0k revenue in the next 12 months by winning the account back"
+    assert rev.loc["LOST", "basis"] == (
+        "forecast for the next 12 months 12.0k, what accounts like it bought on average: most of them nothing, a few "
+        "far more"
+    )
+    # an account still buying keeps its objective as it was
+    assert rev.loc["RISK", "text"] == "Reach 72.0k revenue in the next 12 months"

@@ -32,6 +32,9 @@ def objectives(facts: pd.DataFrame, min_value_at_stake: float = 0.0) -> pd.DataF
       for); the stake is the revenue at risk, and for a lapsed account the revenue of the last
       12 months (what its win-back rule is valued at: its revenue at risk is 0 once the
       forecast expects no more orders).
+    * Revenue objective of an account with a win-back objective: the forecast is what accounts like it bought on
+      average, most of them nothing, so the objective is reached by winning it back and says so (READ, CDNOW top
+      300: C22279, churn 92%, read "Reach 1.8k revenue" beside "it has probably stopped buying").
 
     Returns columns: account_id, order, objective (revenue / margin / retention), metric,
     baseline, target_value, unit (money / share / prob / score), text, basis (the numbers
@@ -39,10 +42,22 @@ def objectives(facts: pd.DataFrame, min_value_at_stake: float = 0.0) -> pd.DataF
     """
     ids = facts["account_id"].to_numpy()
     revenue_rows, objective = _revenue_objectives(facts, ids)
-    rows = (
-        revenue_rows + _margin_objectives(facts, ids, objective) + _retention_objectives(facts, ids, min_value_at_stake)
-    )
+    retention = _retention_objectives(facts, ids, min_value_at_stake)
+    win_back = {r[0] for r in retention if str(r[6]).startswith("Win back")}
+    revenue_rows = [_by_winning_back(r) if r[0] in win_back else r for r in revenue_rows]
+    rows = revenue_rows + _margin_objectives(facts, ids, objective) + retention
     return _objectives_frame(rows)
+
+
+def _by_winning_back(row: tuple) -> tuple:
+    """A revenue objective row of an account that has probably stopped buying: reached by winning it back, its
+    forecast what accounts like it bought on average (most of them nothing, a few far more)."""
+    text, basis = str(row[6]), str(row[7])
+    head = f"forecast for the next 12 months {money(row[3])}"
+    if not basis.startswith(head):
+        return row
+    basis = f"{head}, what accounts like it bought on average: most of them nothing, a few far more{basis[len(head) :]}"
+    return (*row[:6], f"{text} by winning the account back", basis, *row[8:])
 
 
 def _column(facts: pd.DataFrame, name: str) -> np.ndarray:

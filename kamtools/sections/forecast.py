@@ -133,8 +133,12 @@ def chosen_sentence(row: pd.Series) -> str:
         if mase is not None and pd.notna(mase):
             text += f" (its MASE was {float(mase):.2f})"
     else:
-        verdict = _versus(subject, float(mase), float(naive), baseline_words(kinds))
-        text = f"{head}, {verdict} (MASE {float(mase):.2f} vs {float(naive):.2f} for {_baseline_short(kinds)})"
+        words, short = baseline_words(kinds), _baseline_short(kinds)
+        if method == short:  # the same method on both sides: the forecast is it as corrected, the baseline as it is
+            subject = f"the forecast ({method}, corrected as for this account)"
+            words, short = f"{words} as it is", f"{short} as it is"
+        verdict = _versus(subject, float(mase), float(naive), words)
+        text = f"{head}, {verdict} (MASE {float(mase):.2f} vs {float(naive):.2f} for {short})"
     cov, tot = row.get("coverage_80_chosen"), row.get("coverage_total_80_chosen")
     inside = []
     if cov is not None and pd.notna(cov):

@@ -7,6 +7,14 @@ rule of the account's own overrides it: its own out-of-time evidence (:func:`_ow
 (:data:`NO_CHECK_BTYD`, :data:`NO_CHECK_WINDOW`, :data:`NO_CHECK_ONCE`). :func:`_choose_account` writes the
 account's reason, :func:`_methods_rows` the evidence per method for the bundle.
 
+**A model that followed one low month down** (:func:`collapsed_model`) is not the forecast of an active account
+(an order last month and in at least half of its last 12 months): where its path totals under :data:`COLLAPSE`
+times the account's mean of the last 6 months (spikes capped), the account takes its class's next method, and
+its reason says why. CDNOW top 300 of 1997-06 as of 1997-12-31: C07592 (10.4k in 1997, December 46) 1,002 ->
+4,131 for 12 months (it bought 3,574 in six); 13 such account-dates over the recorded CDNOW cases bought 9,755
+in six months against 2,603 for the model and 10,311 for the mean of 6 months. The 12 CDNOW top lists and the
+natural portfolios: ``benchmarks/bench_real_data.py`` (FC12).
+
 **Silent against its own history.** An account with no order for :data:`SILENT_MONTHS` months or more (the
 churn rule), at least four times its own rhythm (months per ordering month from its first month to its last
 order: the silence itself does not stretch it, as it does the rhythm of the last 12 months) and longer than any
@@ -368,6 +376,7 @@ class _Context:
         None  # (n,) chosen portfolio: the class factor's multiplier by ordering share (share_tilt)
     )
     share: np.ndarray | None = None  # (n,) ordering_share today, where tilt is set
+    collapsed: np.ndarray | None = None  # (n,) bool: the model's path collapsed below an active account's level
 
 
 def _every(months: float) -> str:
@@ -512,6 +521,28 @@ def _young_reason(age: int, m: str, f: float) -> str:
     return text + (f", scaled by {f:.2f} to what similar accounts really bought." if abs(f - 1) > 0.005 else ".")
 
 
+COLLAPSE = 0.4  # a model path under this share of an active account's mean of the last 6 months has collapsed
+ACTIVE_RHYTHM = 2.0  # active: an order in the last month and in at least half of the last 12 (months per order)
+
+
+def collapsed_model(model: np.ndarray, recent: np.ndarray, gap: np.ndarray, rhythm: np.ndarray) -> np.ndarray:
+    """Per account, whether the kamtools model's path (accounts x months) totals under :data:`COLLAPSE` times its
+    mean of the last 6 months (spikes capped) over the same months, for an account that ordered in its last month
+    and at least every :data:`ACTIVE_RHYTHM` months: a model that follows one low month down."""
+    with np.errstate(invalid="ignore"):
+        active = (np.asarray(gap) == 0) & (np.asarray(rhythm) <= ACTIVE_RHYTHM) & (recent > 0)
+        return active & np.all(np.isfinite(model), axis=1) & (model.sum(axis=1) < COLLAPSE * recent * model.shape[1])
+
+
+def _collapsed_reason(m: str, f: float, recent: float, model_month: float) -> str:
+    text = (
+        f"The {METHOD_WORDS[m]}: the kamtools model followed one low month down to {money(model_month)} a month, under "
+        f"{COLLAPSE:.0%} of the {money(recent)} a month this account bought in its last 6 months, although it orders "
+        "in most months and ordered last month"
+    )
+    return text + (f"; scaled by {f:.2f} to what similar accounts really bought." if abs(f - 1) > 0.005 else ".")
+
+
 def _tilt_words(tilt: float, share: float) -> str:
     return (
         " In a list chosen by revenue part of a place is luck that does not repeat, more so for an account that "
@@ -541,6 +572,11 @@ def _choose_account(i: int, uid: str, k: int, gap: float, lapsed: bool, cx: _Con
         m = next(x for x in ranked if x not in ("model", "combined") and np.all(np.isfinite(cx.paths[x][i])))
         f = c.factor.get(m, 1.0)
         text = _young_reason(age, m, f)
+    elif cx.collapsed is not None and cx.collapsed[i] and m in ("model", "combined"):
+        model_month = float(np.mean(cx.paths["model"][i]))
+        m = next(x for x in ranked if x not in ("model", "combined") and np.all(np.isfinite(cx.paths[x][i])))
+        f = c.factor.get(m, 1.0)
+        text = _collapsed_reason(m, f, float(cx.paths["recent_mean"][i][0]), model_month)
     if cx.tilt is not None and abs(cx.tilt[i] - 1.0) >= 0.005:  # a chosen list: the class factor by ordering share
         f *= float(cx.tilt[i])
         text += _tilt_words(float(cx.tilt[i]), float(cx.share[i]))
@@ -672,6 +708,7 @@ def _choose_all(
         own_rhythm=state.own_rhythm,
         ordering=state.ordering,
         returns=returns,
+        collapsed=collapsed_model(paths["model"], state.recent, state.gap, state.rhythm),
     )
     if share is not None:
         cx.tilt = share_tilt(ev, choices, pooled, state.klass, share, paths)
