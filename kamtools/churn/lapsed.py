@@ -80,6 +80,8 @@ MIN_LAPSED = 20  # lapsed account-dates in the history needed to estimate a rate
 FLOOR_BAND = 1.25  # a portfolio looks chosen by revenue when FLOOR_SHARE of its accounts' revenue lies within
 FLOOR_SHARE = 0.10  # FLOOR_BAND times its smallest (a natural portfolio: 0-2%; a top 500 or top 150: 8-35%)
 FLOOR_ACCOUNTS = 20  # accounts with revenue needed to see a cut at all
+CHOICE_MARGIN = 1.5  # an earlier choice date shows this many times the analysis date's crowd above the floor (the
+# CDNOW lists chosen 3-7 months before their analysis date: 1.7-3.2 times; the demo's top 150: at most 1.1)
 PRIOR_ACCOUNTS = 20.0  # pseudo-accounts at the pooled level that each group's own level is shrunk with
 DRIFT_PENALTY = 1.0  # ridge on the drift per year: with a single earlier date there is no drift to read
 RATIO_EDGES = (0.0, 1.5, 3.0, 6.0)  # silence as a multiple of the account's usual gap between orders: group starts
@@ -170,6 +172,37 @@ def chosen_at(p: Portfolio, index: pd.Index, dates: list[pd.Timestamp]) -> tuple
         share = (td - start) / (end - start) if end > start else 1.0
         out.append(_revenue_to(p, code, day, td, len(index)) >= floor * share)
     return out, floor
+
+
+def choice_date(p: Portfolio, index: pd.Index) -> pd.Timestamp | None:
+    """The date at which ``p``, a portfolio that looks chosen by revenue (:func:`revenue_floor`), was chosen: the
+    analysis date, or an earlier month end whose revenue to date shows a clearly larger crowd just above its
+    smallest; None where ``p`` does not look chosen by revenue.
+
+    A key-account list is often set once a year, the top accounts by revenue at that date, and analysed months
+    later. What its accounts bought since has spread the crowd above the cut (CDNOW's top 300 by revenue to
+    1997-06-30: 41% of its accounts within :data:`FLOOR_BAND` times the smallest at that date, 27% a month later,
+    13% seven months later; a natural portfolio: under 1% at every month end, too few to be taken for a list). So
+    a month end before the analysis date at which every account of the list had revenue (a cut takes only accounts
+    that bought) is the choice date when its share (:func:`revenue_floor`'s) is the largest and at least
+    :data:`CHOICE_MARGIN` times the analysis date's: the demo's top 150 by revenue, whose crowd is thin (10-17%),
+    shows a month end within a tenth of its analysis date's share now and then."""
+    floor, at_end = revenue_floor(p, index)
+    if floor is None:
+        return None
+    code, day = _codes(p.orders["account_id"], index), _days(p.orders["order_date"])
+    as_of = pd.Timestamp(p.as_of).normalize()
+    start = pd.Timestamp(np.nanmin(day[code >= 0]), unit="D")
+    best, best_share = as_of, CHOICE_MARGIN * at_end
+    for t in pd.date_range(start + pd.offsets.MonthEnd(0), as_of - pd.Timedelta(days=1), freq="ME"):
+        total = _revenue_to(p, code, day, _day(t), len(index))
+        if not (total > 0).all():
+            continue
+        low = total.min()
+        share = float(np.mean((total > low) & (total <= FLOOR_BAND * low)))
+        if share >= best_share:
+            best, best_share = t, share
+    return best
 
 
 def _revenue_to(p: Portfolio, code: np.ndarray, day: np.ndarray, td: float, n: int) -> np.ndarray:
