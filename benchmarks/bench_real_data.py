@@ -264,6 +264,46 @@ most (factor 0.44), and that regression does not hold six months later. So the p
 model for the other accounts; what the lists chosen at an earlier date need is a factor read at their own
 choice date, which is left open.
 
+Such a list is recognised today, and at what floor (issue 17, LATER, measured 2026-12-06 on the forecast stage's
+recorded inputs, as above): the six lists' crowd just above the smallest revenue at their analysis date is 13-20%,
+above :data:`kamtools.churn.lapsed.FLOOR_SHARE`, and the floor there is the choice date's (389.45 against 388.79
+for the top 300 of 1997-06: its smallest account bought nothing since). But the floor is then taken in proportion
+to the time to the analysis date, so at the origins, which lie at or after the choice date (1997-06 and 1997-07
+for the lists of 1997-06), nearly every account counts (298-300 of 300, 998 of 1,000): the evidence is the list
+just after its choice. Its month-end crowd shows the choice date plainly (top 300 of 1997-06: 41% at 1997-06, 27%
+at 1997-07, 13% at 1998-01; before 1997-06 under 1%; the whole log under 1% at every month end), and
+:func:`kamtools.churn.lapsed.choice_date` reads it (the largest crowd of a month end at which every account had
+bought, at least 1.5 times the analysis date's: the lists of 1997-06 and 1997-09 get their dates, the twelve
+chosen at their analysis date and the demo's top 150 (seeds 1, 2, 3, 7 at 2025-10, 2026-04, 2026-10) theirs,
+where they look chosen at all: at most 1.1 times it at an earlier month end). Three rules on that date were
+measured on the six lists (the twelve and every natural portfolio are untouched by them), bias / MAE (6 months):
+
+=============================  ===============  ===============  ===============  ===============
+list, as of                     today            earlier cut      + chosen kept    lagged cut
+=============================  ===============  ===============  ===============  ===============
+top 300 of 1997-06, 1997-09     -7.0% / 209.1    -7.8% / 218.9    -6.9% / 209.2    -2.4% / 210.1
+top 300 of 1997-06, 1997-12     -8.9% / 169.7    -13.2% / 183.0   -9.0% / 169.8    -9.0% / 169.8
+top 300 of 1997-06, 1998-01     -41.0% / 148.8   -40.8% / 152.9   -41.0% / 148.8   -41.0% / 148.8
+top 1000 of 1997-06, 1997-12    -29.7% / 104.4   -29.7% / 107.3   -29.7% / 104.4   -29.7% / 104.4
+top 500 of 1997-09, 1997-12     -7.1% / 163.2    -7.1% / 163.2    -7.1% / 163.2    -7.6% / 163.7
+top 500 of 1997-09, 1998-01     -15.9% / 135.3   -22.6% / 136.1   -22.6% / 136.1   -24.6% / 135.4
+the six: MAE, mean |bias|       930.5, 18.3%     961.4, 20.2%     931.5, 19.4%     932.2, 19.1%
+=============================  ===============  ===============  ===============  ===============
+
+"Earlier cut": the list treated as chosen at its choice date (each origin counts the accounts that date's floor,
+in proportion to the time to it, took; an origin after it takes the list; the months that hold an account on the
+list end at the choice date). For the lists of 1997-06 that leaves nobody out, so the evidence reverts to every
+account without the chosen list's tilt and scaling, and MAE rises. "+ chosen kept": the same with those kept.
+"Lagged cut": each origin counts the accounts a cut as many months before it as the choice date lies before the
+analysis date took (what a list of that age looked like then); possible at 3 of the 6 lists only (the others'
+origins would need a choice before the data starts). Counting everyone with no chosen treatment: 984.5, 16.9%
+(two lists of 1997-09 nearer, the four of 1997-06 worse). None is kept. What the evidence lacks is the list at its
+age: at the origins of the top 300 of 1997-06 analysed at 1998-01 the last 6 months' mean, the months that chose
+it, was followed by 43% of it; at 1998-01 the list bought 87% of its last 6 months (after the choice) and the
+forecast was 41% short. Reading that in sample needs origins at least the list's age after its choice, with a
+horizon after them: 13-15 months of CDNOW cannot. So the methods note of such a list now names its choice date and
+says the forecast may be too low (:func:`kamtools.forecast.accounts._chosen_earlier`); no figure moves.
+
 The likely lost: where an account's own BTYD chance of no order put the top of its 80% range below its point
 (the class's mean), the page showed "0 to" the point (C22279, churn 92%: "1.5k (80% range 0 to 1.5k)"). Over
 the 18 recorded top lists, 531 such account-cases bought 27.2k in the next 6 months against 26.7k forecast

@@ -46,7 +46,8 @@ The forecast's backtest reads the same detector (:func:`chosen_at`) with the flo
 time (the level of a list, not whether its lapsed accounts came back), and of those accounts it keeps, by
 the same reasoning, only the ones whose revenue outside the months it checks reaches the floor: the list
 holds them whatever they bought in those months (``kamtools.forecast.accounts.place_held``;
-``benchmarks/bench_real_data.py``).
+``benchmarks/bench_real_data.py``). A list chosen at an earlier date than the analysis date shows its crowd
+most at that date (:func:`choice_date`), which the forecast's methods note names.
 
 Measured by ``benchmarks/bench_lapsed_churn.py`` (calibration in the large: the mean shown
 against the share that placed no order in the next 6 months, in points; one standard error of
