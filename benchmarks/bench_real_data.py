@@ -250,7 +250,12 @@ top 500 of 1997-09, 1997-12        -8.5% / 166.4 / .63 1.23 1.13 .99 .83      -7
 =================================  =========================================  =========================================
 
 C07592 in the first: 12 months 1,002 (80% range 0 to 1.3k) -> 4,131 (0 to 8.2k), its page now saying the
-model followed one low month down. The natural portfolios: the whole log and ten 2,000 samples at 4 dates
+model followed one low month down. The rule was then narrowed to a single low month (the month before the last at least
+40% of the mean of 6 months; two low months in a row are a decline the model may follow): on the demo's 40
+accounts with 12 months of history (make-demo-data --accounts 40 --years 2, as of 2025-10-31) the broad rule
+cost MAE on seeds 1-8 (mean 34,695 -> 34,950; seed 2 +5.5%, an account whose last three months fell 77k, 25k,
+8k) and 9-16 (31,538 -> 31,731); narrowed, 34,703 and 31,537, while every CDNOW case above and the demo 300
+keep the figures of the broad rule (select rerun on the 68 recorded cases). The natural portfolios: the whole log and ten 2,000 samples at 4 dates
 unchanged, the demo 300 at 2026-04 -6.1% / 28,147 -> -6.0% / 28,063 (2025-10 unchanged); the demo's top 150:
 2025-10 unchanged, 2026-04 -4.2% / 47,303 -> -4.1% / 47,133 (monthly 80% coverage 76.2% -> 76.3%). Tried and
 dropped: (1) the one-origin mix

@@ -207,6 +207,22 @@ def test_the_fallback_says_whether_it_was_checked_on_the_history():
     assert check.sentence.startswith("checked on the history" if check.ok else "which missed by more than 10")
 
 
+def test_a_fallback_that_passes_its_check_says_the_check_is_in_the_large(monkeypatch):
+    """A check of the mean over all accounts says so: kinds of accounts can miss by more (bench_fallback_groups)."""
+    from kamtools.churn import scoring
+
+    days = {f"S{i:02d}": _monthly("2024-01-01", "2024-12-31") for i in range(30)}
+    days |= {f"L{i:02d}": _monthly("2024-01-01", "2024-04-30") for i in range(20)}
+    portfolio = _portfolio(days, "2024-12-31")
+    ids = portfolio.accounts["account_id"].astype(str)
+    # a value model that gave every account the share that then placed no order (20 of 50)
+    monkeypatch.setattr(scoring, "no_order_probability", lambda *a, **k: pd.Series(0.4, index=ids.to_numpy()))
+    check = fallback_check(portfolio, ChurnDefinition())
+    assert check.ok and check.predicted == pytest.approx(0.4) and check.observed == pytest.approx(0.4)
+    assert check.sentence.startswith("checked on the history: fitted on the orders up to 2024-06-30")
+    assert check.sentence.endswith("which checks them all together, not each kind of account")
+
+
 def test_an_unchecked_fallback_is_shown_as_a_score_in_one_sentence(captured):
     from kamtools.churn.scoring import score
     from kamtools.sections import churn as section

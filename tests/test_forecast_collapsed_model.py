@@ -44,3 +44,26 @@ def test_the_collapse_rule_reads_only_active_accounts():
     rhythm = np.array([1.0, 1.0, 4.0])  # the third orders every fourth month
     assert selection.reasons.collapsed_model(model, recent, gap, rhythm).tolist() == [True, False, False]
     assert not selection.reasons.collapsed_model(np.full((1, 12), 50.0), recent[:1], gap[:1], rhythm[:1])[0]
+
+
+def test_two_low_months_in_a_row_are_a_decline_the_model_may_follow():
+    model = np.full((2, 12), 5.0)
+    recent = np.array([100.0, 100.0])
+    gap, rhythm = np.array([0, 0]), np.array([1.0, 1.0])
+    before_last = np.array([95.0, 20.0])  # the first held up the month before its low one; the second fell too
+    got = selection.reasons.collapsed_model(model, recent, gap, rhythm, before_last)
+    assert got.tolist() == [True, False]
+
+
+def test_an_account_falling_for_two_months_keeps_the_model_on_its_page():
+    sel, y = _portfolio()
+    assert sel.method[0] != "model"  # one low month: set aside (above)
+    y2 = y.copy()
+    y2[0, -2] = 10.0  # the month before fell as well
+    n = len(y2)
+    mean = np.full((n, 12), 100.0)
+    mean[0] = 5.0
+    sel2 = selection.select(
+        y2, sel.ids, mean, {80: 0.8 * mean, 95: 0.7 * mean}, {80: 1.2 * mean, 95: 1.3 * mean}, 0.1 * mean, sel.evidence
+    )
+    assert "followed one low month down" not in sel2.reason[0]

@@ -374,7 +374,13 @@ def fallback_check(p: Portfolio, d: ChurnDefinition) -> FallbackCheck:
         f"{pred:.0%}, and {obs:.0%} placed no order in the next {h} months"
     )
     if abs(pred - obs) <= FALLBACK_TOLERANCE:
-        return FallbackCheck(True, pred, obs, f"checked on the history: {found}")
+        # in the large only: groups of similar accounts missed by up to 30 points on CDNOW (bench_fallback_groups)
+        return FallbackCheck(
+            True,
+            pred,
+            obs,
+            f"checked on the history: {found}, which checks them all together, not each kind of account",
+        )
     return FallbackCheck(
         False,
         pred,

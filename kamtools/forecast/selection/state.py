@@ -143,6 +143,7 @@ class State:
     own_rhythm: np.ndarray | None = None  # months per ordering month from its first month to its last order
     ordering: np.ndarray | None = None  # ordering months in the whole block (1: a one-month buyer, no gap to read)
     former: np.ndarray | None = None  # mean month from the first month to the last order (spikes counted as usual)
+    before_last: np.ndarray | None = None  # what it bought in the month before its last (NaN with one month)
 
 
 def silent_against_history(y: np.ndarray, gap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -210,6 +211,7 @@ def account_state(y: np.ndarray, horizon: int) -> State:
         own_rhythm,
         ordering=np.sum(pos, axis=1),
         former=_former_level(capped, first, last_pos),
+        before_last=y[:, -2].astype(float) if y.shape[1] >= 2 else np.full(len(y), np.nan),
     )
 
 
