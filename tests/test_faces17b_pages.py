@@ -225,6 +225,8 @@ def test_a_margin_of_100_percent_without_costs_is_not_an_objective_to_hold():
     assert "hold it" not in text["C1"][1] and "every cost is 0" in text["C1"][1]
     assert text["C1"][0] == "Gross margin: not set until the costs are booked (every cost on its orders is 0)"
     assert text["C2"][1].endswith("hold it")
+    target = {r[0]: r[4] for r in rows}  # no margin target until the costs are booked (plan_summary reads it)
+    assert np.isnan(target["C1"]) and np.isclose(target["C2"], 0.3)
     kpis = pd.DataFrame({"revenue_ltm": [10.0, 20.0, 0.0], "margin_ltm": [10.0, 20.0, 0.0]})
     assert "Every cost on the orders of the last 12 months is 0" in cost_notes(kpis)[0]
     assert cost_notes(kpis.assign(margin_ltm=[4.0, 20.0, 0.0])) == []

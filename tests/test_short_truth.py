@@ -350,3 +350,5 @@ def test_a_silence_longer_than_the_history_holds_enough_of_reads_the_shorter_one
         f"were silent 12 months or more; counted at every month they were that silent, {r.bought:.0%} of those "
         "months were followed by an order within up to 12 months"
     ) in sel.reason[i]
+    # the conclusion speaks of what was counted: months, not silences
+    assert "Most of those months did not end in an order" in sel.reason[i] and "Most such silences" not in sel.reason[i]

@@ -144,7 +144,7 @@ def _margin_objectives(facts: pd.DataFrame, ids: np.ndarray, objective: np.ndarr
                 "margin",
                 "gross margin %",
                 margin[i],
-                m_obj[i],
+                np.nan if no_cost else m_obj[i],  # no target until the costs are booked
                 "share",
                 "Gross margin: not set until the costs are booked (every cost on its orders is 0)"
                 if no_cost

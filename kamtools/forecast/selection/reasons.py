@@ -485,8 +485,8 @@ def _returning(i: int, head: str, gap: float, cx: _Context) -> tuple[str, float,
             "returning",
             0.0,
             (
-                f"{judge}. Most such silences did not end in an order, so the forecast counts on nothing from it (the "
-                f"likeliest outcome); {span}"
+                f"{judge}. {'Most such silences' if r.per_silence else 'Most of those months'} did not end in an "
+                f"order, so the forecast counts on nothing from it (the likeliest outcome); {span}"
             ),
         )
     if r.once is None:  # one-month and repeat buyers together: a return of the one says little of the other
