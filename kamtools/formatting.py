@@ -139,7 +139,7 @@ def margin_pct(value: object, digits: int | None = None, missing: str = MISSING)
     ('23%', '100% (no cost booked)', '100.0% (no cost booked)')
     """
     text = pct(value, digits=digits, missing=missing)
-    if not is_missing(value) and float(value) >= 1.0 - 1e-9:
+    if no_cost(value):
         text += f" ({NO_COST})"
     return text
 

@@ -147,10 +147,16 @@ def revenue_floor(p: Portfolio, index: pd.Index) -> tuple[float | None, float]:
     total = total[total > 0]
     if len(total) < FLOOR_ACCOUNTS:
         return None, 0.0
-    low = total.min()
-    share = float(np.mean((total > low) & (total <= FLOOR_BAND * low)))  # accounts tied at the smallest amount
-    # are a common order size (one order of the same price), not a cut
-    return (float(total.min()), share) if share >= FLOOR_SHARE else (None, share)
+    low, share = _crowd_above_smallest(total)
+    return (low, share) if share >= FLOOR_SHARE else (None, share)
+
+
+def _crowd_above_smallest(total: np.ndarray) -> tuple[float, float]:
+    """(the smallest of the positive revenues ``total``, the share of them above it and within :data:`FLOOR_BAND`
+    times it): the crowd a cut by revenue leaves just above itself. Accounts tied at the smallest amount are a
+    common order size (one order of the same price), not a cut, so they do not count."""
+    low = float(total.min())
+    return low, float(np.mean((total > low) & (total <= FLOOR_BAND * low)))
 
 
 def chosen_at(p: Portfolio, index: pd.Index, dates: list[pd.Timestamp]) -> tuple[list[np.ndarray] | None, float]:
@@ -199,8 +205,7 @@ def choice_date(p: Portfolio, index: pd.Index) -> pd.Timestamp | None:
         total = _revenue_to(p, code, day, _day(t), len(index))
         if not (total > 0).all():
             continue
-        low = total.min()
-        share = float(np.mean((total > low) & (total <= FLOOR_BAND * low)))
+        share = _crowd_above_smallest(total)[1]
         if share >= best_share:
             best, best_share = t, share
     return best

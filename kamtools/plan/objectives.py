@@ -7,6 +7,7 @@ import pandas as pd
 
 from kamtools.churn.bands import churn_measure, score_text
 from kamtools.display import money
+from kamtools.formatting import no_cost as margin_is_revenue
 from kamtools.plan.constants import LIKELY_LOST_P, RETENTION_CHURN_P, RETENTION_HEALTH_TARGET, RETENTION_TARGET_P
 
 
@@ -41,23 +42,14 @@ def objectives(facts: pd.DataFrame, min_value_at_stake: float = 0.0) -> pd.DataF
     it is derived from).
     """
     ids = facts["account_id"].to_numpy()
-    revenue_rows, objective = _revenue_objectives(facts, ids)
     retention = _retention_objectives(facts, ids, min_value_at_stake)
-    win_back = {r[0] for r in retention if str(r[6]).startswith("Win back")}
-    revenue_rows = [_by_winning_back(r) if r[0] in win_back else r for r in revenue_rows]
+    win_back = {r[0] for r in retention if str(r[6]).startswith(WIN_BACK)}
+    revenue_rows, objective = _revenue_objectives(facts, ids, win_back)
     rows = revenue_rows + _margin_objectives(facts, ids, objective) + retention
     return _objectives_frame(rows)
 
 
-def _by_winning_back(row: tuple) -> tuple:
-    """A revenue objective row of an account that has probably stopped buying: reached by winning it back, its
-    forecast what accounts like it bought on average (most of them nothing, a few far more)."""
-    text, basis = str(row[6]), str(row[7])
-    head = f"forecast for the next 12 months {money(row[3])}"
-    if not basis.startswith(head):
-        return row
-    basis = f"{head}, what accounts like it bought on average: most of them nothing, a few far more{basis[len(head) :]}"
-    return (*row[:6], f"{text} by winning the account back", basis, *row[8:])
+WIN_BACK = "Win back the account"  # how a retention objective for an account that has probably stopped begins
 
 
 def _column(facts: pd.DataFrame, name: str) -> np.ndarray:
@@ -67,8 +59,12 @@ def _column(facts: pd.DataFrame, name: str) -> np.ndarray:
     return pd.to_numeric(facts[name], errors="coerce").to_numpy(dtype=float)
 
 
-def _revenue_objectives(facts: pd.DataFrame, ids: np.ndarray) -> tuple[list[tuple], np.ndarray]:
-    """The revenue objective rows and the objective per account (forecast or run rate + whitespace)."""
+def _revenue_objectives(
+    facts: pd.DataFrame, ids: np.ndarray, win_back: set | frozenset = frozenset()
+) -> tuple[list[tuple], np.ndarray]:
+    """The revenue objective rows and the objective per account (forecast or run rate + whitespace). An account of
+    ``win_back`` (it has probably stopped buying) reaches its forecast, what accounts like it bought on average
+    (most of them nothing, a few far more), by being won back, and its objective says so."""
     n = len(facts)
     rev_ltm, fc = _column(facts, "revenue_ltm"), _column(facts, "forecast_12m")
     cap_raw = _column(facts, "whitespace_capture")
@@ -86,8 +82,10 @@ def _revenue_objectives(facts: pd.DataFrame, ids: np.ndarray) -> tuple[list[tupl
     for i in range(n):
         if objective[i] <= 0:
             continue
+        back = has_fc[i] and ids[i] in win_back
         base_txt = (
             f"forecast for the next 12 months {money(baseline[i])}"
+            + (", what accounts like it bought on average: most of them nothing, a few far more" if back else "")
             if has_fc[i]
             else f"no forecast available: last 12 months' revenue {money(baseline[i])} as run rate"
             + (" (the order history may hold less than 12 months of it)" if short[i] else "")
@@ -110,7 +108,8 @@ def _revenue_objectives(facts: pd.DataFrame, ids: np.ndarray) -> tuple[list[tupl
                 baseline[i],
                 objective[i],
                 "money",
-                f"Reach {money(objective[i])} revenue in the next 12 months",
+                f"Reach {money(objective[i])} revenue in the next 12 months"
+                + (" by winning the account back" if back else ""),
                 base_txt + ws_txt + tgt_txt,
             )
         )
@@ -126,7 +125,7 @@ def _margin_objectives(facts: pd.DataFrame, ids: np.ndarray, objective: np.ndarr
     for i in range(len(facts)):
         if objective[i] <= 0 or np.isnan(margin[i]):
             continue
-        no_cost = margin[i] >= 1.0 - 1e-9  # margin = revenue: every cost on its orders is 0 (not booked)
+        no_cost = margin_is_revenue(margin[i])  # margin = revenue: every cost on its orders is 0 (not booked)
         if no_cost:
             basis = (
                 "no cost is booked on its orders in the last 12 months (every cost is 0), so the 100.0% margin is "
@@ -211,7 +210,7 @@ def _retention_objectives(facts: pd.DataFrame, ids: np.ndarray, min_value_at_sta
                     p[i],
                     RETENTION_TARGET_P,
                     "prob",
-                    f"Win back the account: it has probably stopped buying ({alive}{p_txt}"
+                    f"{WIN_BACK}: it has probably stopped buying ({alive}{p_txt}"
                     f"{since}); a new order would bring back part of the {money(rev_ltm[i])} of the last 12 months",
                     basis,
                 )

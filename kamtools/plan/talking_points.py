@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from kamtools.display import money
-from kamtools.formatting import attainment, counted
+from kamtools.formatting import attainment, counted, no_cost
 
 
 # ------------------------------------------------------------------------------------------
@@ -101,7 +101,7 @@ def _performance_point(rec: dict, year: int, has_prior: bool) -> str:
     elif has_prior and np.isnan(prior):  # the KPIs leave it NaN when it lies before the order history
         perf += " (no comparison with the same period last year: it lies before the order history)"
     m = _num(rec.get("margin_pct"))
-    if not np.isnan(m) and m < 1.0 - 1e-9:  # 100%: every cost is 0, no margin to talk about (the objectives say so)
+    if not np.isnan(m) and not no_cost(m):  # 100%: every cost is 0, no margin to talk about (the objectives say so)
         perf += f", at a {m:.1%} gross margin (last 12 months)"
     return perf + "."
 

@@ -210,6 +210,7 @@ def select(
     lev0 = 80 if 80 in lo else level[0]
     zl = stats.norm.ppf(0.5 + lev0 / 200)
     sd = np.where(model_iv[:, None], factor[:, None] * model_sd, (hi[lev0] - lo[lev0]) / (2 * zl))
+    var = variations(y, ids, ev)  # each account's monthly variation now and at the origins (for the ranges)
     methods = pd.DataFrame(rows_out)
     if len(methods):
         counts = pd.Series(method).value_counts()
@@ -238,8 +239,8 @@ def select(
         young_evidence=young_ev,
         young_counts=_own_counts(y, state.young, h) if np.any(state.young) else None,
         **own_spreads(y, ids, ev),
-        **lumpier_half(y, ids, ev, state.klass),
-        **variations(y, ids, ev),
+        **lumpier_half(y, ids, ev, state.klass, var),
+        **var,
         usual=state.level,
         returns=returns,
         former=state.former,

@@ -246,21 +246,20 @@ def monthly_variation(y: np.ndarray) -> np.ndarray:
     return out
 
 
-def lumpier_half(y: np.ndarray, ids: np.ndarray, ev: Evidence | None, klass: np.ndarray) -> dict:
+def lumpier_half(
+    y: np.ndarray, ids: np.ndarray, ev: Evidence | None, klass: np.ndarray, var: dict | None = None
+) -> dict:
     """``lumpier`` and ``evidence_lumpier`` of a :class:`Selection`: the accounts now, and the evidence rows at
     their origins (from the history up to it only), whose :func:`monthly_variation` is above the median of their
     class's evidence rows, in the classes where both halves have :data:`MIN_CLASS_ROWS` rows or more (False
     elsewhere); None without a backtest. A class (ordering months and months since the last order) mixes steady
     accounts with lumpy ones, and its multiples' 10% and 90% quantiles sit between the two: a lumpy account
-    takes the wider of its class's range and its lumpier half's (:func:`total_range`)."""
+    takes the wider of its class's range and its lumpier half's (:func:`total_range`). ``var``: the
+    :func:`variations` of the same arguments, where already computed."""
     if ev is None or ev.origin is None:
         return {"lumpier": None, "evidence_lumpier": None}
-    rows_of = pd.Index(np.asarray(ids).astype(str)).get_indexer(np.asarray(ev.account).astype(str))
-    at_row = np.full(len(ev.account), np.inf)
-    for c in np.unique(ev.origin):
-        rows = np.flatnonzero((ev.origin == c) & (rows_of >= 0))
-        at_row[rows] = monthly_variation(y[:, : int(c) + 1])[rows_of[rows]]
-    now = monthly_variation(y)
+    var = variations(y, ids, ev) if var is None else var
+    now, at_row = var["variation"], var["evidence_variation"]
     klass_now = np.asarray(klass)
     lumpier, ev_lumpier = np.zeros(len(now), dtype=bool), np.zeros(len(at_row), dtype=bool)
     for k in np.unique(ev.klass):
