@@ -85,3 +85,68 @@ def test_draw_s_is_the_sample_seed_s_draws_date_by_date(bench):
     assert a == [sorted(rng.choice(ids, 10, replace=False)) for _ in range(3)]
     assert len({tuple(x) for x in a}) == 3  # a new sample for each date
     assert bench.sample_ids(ids, 10, 2, 3) != a
+
+
+def test_a_tie_within_the_accounts_sampling_error_is_called_a_tie_not_a_win(bench):
+    rng = np.random.default_rng(3)
+    actual = rng.gamma(0.3, 50.0, size=2000)  # zero-inflated-like totals
+    kam = actual * rng.uniform(0.5, 1.5, size=2000)
+    other = actual * rng.uniform(0.5, 1.5, size=2000)  # another forecast of the same quality
+    far = np.full(2000, actual.mean())  # the portfolio mean for everyone: clearly worse per account
+    ci = bench.sampling_intervals({"kamtools": kam, "mean": other, "flat": far}, actual).set_index("method")
+    assert ci.loc["kamtools", "mae_minus_kamtools"] == 0.0
+    assert ci.loc["mean", "mae_minus_kamtools_lo90"] < 0 < ci.loc["mean", "mae_minus_kamtools_hi90"]
+    assert ci.loc["flat", "mae_minus_kamtools_lo90"] > 0  # kamtools clearly better than the flat forecast
+    k = ci.loc["kamtools"]
+    true_bias = 100 * (kam.sum() / actual.sum() - 1)
+    assert k["bias_lo90"] < true_bias < k["bias_hi90"]
+    # the same seed gives the same intervals
+    again = bench.sampling_intervals({"kamtools": kam, "mean": other, "flat": far}, actual).set_index("method")
+    pd.testing.assert_frame_equal(ci, again)
+
+
+def _case(kam_bias, lo, hi, best_diff, best_lo, best_hi):
+    return pd.DataFrame(
+        [
+            {
+                "method": "kamtools",
+                "mae": 10.0,
+                "bias_pct": kam_bias,
+                "bias_lo90": lo,
+                "bias_hi90": hi,
+                "mae_minus_kamtools": 0.0,
+                "mae_minus_kamtools_lo90": 0.0,
+                "mae_minus_kamtools_hi90": 0.0,
+            },
+            {
+                "method": "BTYD expected value",
+                "mae": 10.0 + best_diff,
+                "bias_pct": -5.0,
+                "bias_lo90": -8.0,
+                "bias_hi90": -2.0,
+                "mae_minus_kamtools": best_diff,
+                "mae_minus_kamtools_lo90": best_lo,
+                "mae_minus_kamtools_hi90": best_hi,
+            },
+            {
+                "method": "zero for all",
+                "mae": 1.0,
+                "bias_pct": -100.0,
+                "bias_lo90": -100.0,
+                "bias_hi90": -100.0,
+                "mae_minus_kamtools": -9.0,
+                "mae_minus_kamtools_lo90": -9.5,
+                "mae_minus_kamtools_hi90": -8.5,
+            },
+        ]
+    )
+
+
+def test_the_aim_verdict_reads_the_intervals_and_ignores_the_references(bench):
+    met = bench.aim_verdict(_case(-9.0, -12.0, -6.0, 0.8, 0.3, 1.3))
+    assert met.startswith("MAE lowest (BTYD expected value +0.800") and "bias -9.0% in" in met
+    near = bench.aim_verdict(_case(-15.2, -17.6, -12.6, -0.005, -0.3, 0.3))
+    assert "MAE tied within sampling error" in near
+    assert "bias -15.2% out, within sampling error of 15%" in near
+    lost = bench.aim_verdict(_case(-24.0, -28.0, -20.0, -0.9, -1.4, -0.4))
+    assert "MAE behind" in lost and "bias -24.0% out (90%" in lost and "within sampling error" not in lost
