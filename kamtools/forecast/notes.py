@@ -22,7 +22,6 @@ from kamtools.forecast.selection import (
     MIN_CLASS_ROWS,
     YOUNG_MONTHS,
     Selection,
-    _choose_on,
     range_widening,
     silent_ratios,
     whole_portfolio_scales,
@@ -33,24 +32,21 @@ HORIZON = 12
 
 
 def _pooled_comparison(sel: Selection) -> tuple[str, dict, dict, int, tuple[str, ...]] | None:
-    """The comparison the choice made for the whole portfolio (:func:`kamtools.forecast.selection._choose_on`):
-    (best method, correction factors, MAE of the corrected horizon totals on the cases every compared method
-    shares, the number of those cases, the methods that could have been compared); None without evidence."""
+    """The comparison the choice made for the whole portfolio (``Selection.pooled``, as
+    :func:`kamtools.forecast.selection.choose_by_class` made it; where it took the mix, the single-method choice the
+    mix replaced): (best method, correction factors, MAE of the corrected horizon totals on the cases every compared
+    method shares, the number of those cases, the methods that could have been compared); None without evidence."""
     ev = sel.evidence
-    if ev is None or not len(ev.account):
+    whole = getattr(sel, "pooled", None)
+    if ev is None or whole is None or not len(ev.account):
         return None
-    available = tuple(
-        m
-        for m in CANDIDATES
-        if np.isfinite(ev.paths[m]).all(axis=1).any() and (m != "btyd" or getattr(sel, "btyd_now", True))
-    )
-    if not available:
+    if whole.single is not None:
+        whole = whole.single
+    if not whole.mae:
         return None
-    best, factor, mae = _choose_on(ev, np.arange(len(ev.account)), available, scale_up=whole_portfolio_scales(ev))
-    if not mae:
-        return None
-    common = np.logical_and.reduce([np.all(np.isfinite(ev.paths[m]), axis=1) for m in mae])
-    return best, factor, mae, int(common.sum()), available
+    common = np.logical_and.reduce([np.all(np.isfinite(ev.paths[m]), axis=1) for m in whole.mae])
+    # every method that applies to some case has a factor (kamtools.forecast.selection._choose_on)
+    return whole.method, whole.factor, whole.mae, int(common.sum()), tuple(whole.factor)
 
 
 def _evidence_words(sel: Selection, m: str) -> str:
@@ -85,12 +81,10 @@ def _methods_note(sel: Selection, lead: str = "Out of time", cases_of: str = "ac
     best, factor, mae, cases, available = pooled
     order = [m for m in CANDIDATES if m in mae]
     parts = [f"{_evidence_words(sel, m)} {money(mae[m])}" for m in order]
-    if np.any(np.asarray(sel.method) == "combined") and "combined" in sel.evidence.paths:
+    whole = getattr(sel, "pooled", None)
+    if np.any(np.asarray(sel.method) == "combined") and whole is not None and "combined" in whole.mae:
         # the one-origin mix, on the same cases and as corrected as the reasons of the accounts taking it quote it
-        rows = np.arange(len(sel.evidence.account))
-        mixed = _choose_on(sel.evidence, rows, (*available, "combined"), scale_up=False)[2]
-        if "combined" in mixed:
-            parts.append(f"{METHOD_WORDS['combined']} {money(mixed['combined'])}")
+        parts.append(f"{METHOD_WORDS['combined']} {money(whole.mae['combined'])}")
     h = sel.evidence.horizon
     corrected = (
         "each method corrected by its factor as in the choice"
