@@ -2,8 +2,9 @@
 
 The methods note (:func:`_methods_note`: what the out-of-time comparison chose, and how the methods did), the
 notes on the 80% ranges of the 12-month totals (:func:`_range_note`: new accounts, accounts forecast nothing,
-the ranges' widening; :func:`_top_of_range_note`), the note on what the evidence counted (:func:`_evidence_note`)
-and the note on silent accounts (:func:`_silent_note`). :func:`kamtools.forecast.accounts.bundle_tables` keeps
+the ranges' widening; :func:`_top_of_range_note`), the note on what the evidence counted (:func:`_evidence_note`),
+the note on silent accounts (:func:`_silent_note`) and, on a list chosen by revenue, the one on its ordering-share
+tilt (:func:`_tilt_note`). :func:`kamtools.forecast.accounts.bundle_tables` keeps
 them in the bundle's notes (:func:`_note_methods`), and the report pages quote them. :data:`HORIZON` is the
 stage's: the months of the total these notes speak of.
 """
@@ -20,6 +21,7 @@ from kamtools.forecast.selection import (
     CANDIDATES,
     METHOD_WORDS,
     MIN_CLASS_ROWS,
+    TILTED,
     YOUNG_MONTHS,
     Selection,
     range_widening,
@@ -404,6 +406,20 @@ def unseen_months_note(history, last_complete: pd.Timestamp) -> str | None:
     return f"The history holds {span(seen)} only: a seasonal rise in {span(unseen)}{peak} cannot be in this forecast."
 
 
+def _tilt_note(sel: Selection) -> str:
+    """One sentence on the ordering-share tilt of a list chosen by revenue (``Selection.tilt``, from
+    :func:`kamtools.forecast.selection.share_tilt`), where it moved an account's forecast; else nothing."""
+    tilt = getattr(sel, "tilt", None)
+    if tilt is None or not np.any(np.abs(np.asarray(tilt, dtype=float) - 1.0) >= TILTED):
+        return ""
+    return (
+        " On a list chosen by revenue, an account that made it with a few large orders owes more of its place to "
+        "luck that does not repeat than one that orders steadily, so each kind's correction is shared out by the "
+        "share of months with an order, the steadier keeping more of their level (an account's reason gives its "
+        "multiple)."
+    )
+
+
 def _note_methods(hist: pd.DataFrame, sel: Selection, notes: dict[str, str], backtested: bool = True) -> None:
     """The methods note (the out-of-time comparison, then the silent one-time buyers) into ``notes``;
     ``backtested`` False: the evidence is the one comparison of the simple methods on a short history."""
@@ -412,6 +428,7 @@ def _note_methods(hist: pd.DataFrame, sel: Selection, notes: dict[str, str], bac
     if len(sel.methods):
         cases_of = "account-origins" if backtested else "accounts"
         chosen = f" {sel.chosen_note}" if sel.chosen_note else ""
+        chosen += _tilt_note(sel)
         notes["forecast_methods"] = _methods_note(sel, lead, cases_of) + chosen + " " + _range_note(sel, where)
     else:
         notes["forecast_methods"] = _range_note(sel, where)

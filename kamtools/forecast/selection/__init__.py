@@ -97,6 +97,7 @@ from kamtools.forecast.selection.reasons import (  # noqa: F401
     NO_CHECK_BTYD,
     NO_CHECK_ONCE,
     NO_CHECK_WINDOW,
+    TILTED,
 )
 from kamtools.forecast.selection.state import (  # noqa: F401
     MIN_CLASS_ROWS,

@@ -87,6 +87,7 @@ class Selection:
     window_once: np.ndarray | None = None  # (n,) bool: on the window mean as one order once in the next 12 months
     chosen_note: str = ""  # a portfolio chosen by revenue: which accounts the evidence counted (forecast.accounts)
     pooled: ClassChoice | None = None  # the whole portfolio's choice (choose_by_class; None: no evidence)
+    tilt: np.ndarray | None = None  # (n,) a list chosen by revenue: the class factor's multiplier by ordering share
 
     def total_ratios(self, months: int) -> list:
         """Per account, sorted out-of-time actual / forecast totals over ``months`` months (:func:`total_ratios`);
@@ -197,7 +198,7 @@ def select(
         buys_again = 1 - btyd_fit_now.p_none[:, h - 1]
     returns = history_returns(y) if ev is not None else None
     share = ordering_share(y) if ev is not None and ev.chosen else None
-    method, factor, reason, qs, rho, rows_out, one_time, pooled = _choose_all(
+    method, factor, reason, qs, rho, rows_out, one_time, pooled, tilt = _choose_all(
         state, ids, paths, ev, btyd_now, one_time_btyd, buys_again, returns, order_weeks, btyd_unidentified, share
     )
     reason = np.array([r + s for r, s in zip(reason, spike_notes(y, method))], dtype=object)
@@ -250,6 +251,7 @@ def select(
         data_weeks=float(data_weeks),
         window_once=_ordered_once(order_weeks, method != "window_mean") if ev is None else None,
         pooled=pooled,
+        tilt=tilt,
     )
 
 

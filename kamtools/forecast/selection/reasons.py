@@ -204,6 +204,9 @@ def _collapsed_reason(m: str, f: float, recent: float, model_month: float) -> st
     return text + (f"; scaled by {f:.2f} to what similar accounts really bought." if abs(f - 1) > 0.005 else ".")
 
 
+TILTED = 0.005  # a tilt (share_tilt) this far off 1 or more moves an account's factor, and its reason says so
+
+
 def _tilt_words(tilt: float, share: float) -> str:
     return (
         " In a list chosen by revenue part of a place is luck that does not repeat, more so for an account that "
@@ -238,7 +241,7 @@ def _choose_account(i: int, uid: str, k: int, gap: float, lapsed: bool, cx: _Con
         m = next(x for x in ranked if x not in ("model", "combined") and np.all(np.isfinite(cx.paths[x][i])))
         f = c.factor.get(m, 1.0)
         text = _collapsed_reason(m, f, float(cx.paths["recent_mean"][i][0]), model_month)
-    if cx.tilt is not None and abs(cx.tilt[i] - 1.0) >= 0.005:  # a chosen list: the class factor by ordering share
+    if cx.tilt is not None and abs(cx.tilt[i] - 1.0) >= TILTED:  # a chosen list: the class factor by ordering share
         f *= float(cx.tilt[i])
         text += _tilt_words(float(cx.tilt[i]), float(cx.share[i]))
     if cx.one_time[i]:
@@ -308,8 +311,8 @@ def _choose_all(
     unidentified: bool = False,
     share: np.ndarray | None = None,
 ) -> tuple:
-    """(method, factor, reason, quantiles, rho, methods rows, one-time mask, the whole portfolio's choice) of every
-    account (the last None without evidence).
+    """(method, factor, reason, quantiles, rho, methods rows, one-time mask, the whole portfolio's choice, tilt) of
+    every account (the last two None without evidence; tilt None where :func:`share_tilt` read none).
 
     ``share``: each account's :func:`ordering_share` today, which in a portfolio chosen by revenue shares its class
     factor out (:func:`share_tilt`).
@@ -349,7 +352,7 @@ def _choose_all(
         for i in np.flatnonzero(lapsed):
             once = state.ordering is not None and int(state.ordering[i]) == 1
             reason[i] = _silence(state.gap[i], once) + "."
-        return method, factor, reason, qs, 0.0, [], one_time & (method == "btyd"), None
+        return method, factor, reason, qs, 0.0, [], one_time & (method == "btyd"), None, None
     available = tuple(m for m in CANDIDATES if np.isfinite(ev.paths[m]).all(axis=1).any())
     if btyd_now is None:
         available = tuple(m for m in available if m != "btyd")
@@ -381,4 +384,4 @@ def _choose_all(
         )
     rows_out = _methods_rows(ev, pooled)
     rho = error_correlation(ev, choices)
-    return method, factor, reason, qs, rho, rows_out, one_time & (method == "btyd"), pooled
+    return method, factor, reason, qs, rho, rows_out, one_time & (method == "btyd"), pooled, cx.tilt
