@@ -11,8 +11,9 @@ with the share of months with an order, and shares each class's correction out b
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
-from kamtools.forecast import selection
+from kamtools.forecast import notes, selection
 from kamtools.forecast.selection import reasons
 
 H = 6
@@ -98,3 +99,33 @@ def test_a_natural_portfolio_keeps_one_factor_per_class():
     _, sel = _select(ev)
     assert len(np.unique(np.round(sel.factor[sel.klass == 10], 12))) == 1
     assert not any("the share of months with an order" in r for r in sel.reason)
+
+
+def _methods_note(y: np.ndarray, sel) -> str:
+    """The methods note the report's methods section quotes (:func:`kamtools.forecast.notes._note_methods`)."""
+    months = pd.date_range("2023-01-01", periods=y.shape[1], freq="MS")
+    hist = pd.DataFrame({"unique_id": np.repeat(sel.ids, y.shape[1]), "ds": np.tile(months, len(y)), "y": y.ravel()})
+    out: dict[str, str] = {}
+    notes._note_methods(hist, sel, out)
+    return out["forecast_methods"]
+
+
+TILT_SENTENCE = "each kind's correction is shared out by the share of months with an order"
+
+
+def test_the_methods_note_says_a_chosen_list_is_shared_out_by_ordering_share_only_where_it_was():
+    """The report's methods section names the tilt, not only each account's reason: for a chosen list whose backtest
+    gives a slope, and neither for a chosen list without one nor for a natural portfolio."""
+    y, sel = _select(_evidence())
+    assert any("the share of months with an order" in r for r in sel.reason)
+    note = _methods_note(y, sel)
+    assert "On a list chosen by revenue, an account that made it with a few large orders owes more" in note
+    assert TILT_SENTENCE in note and note.count(TILT_SENTENCE) == 1
+    y, natural = _select(_evidence(chosen=False))
+    assert TILT_SENTENCE not in _methods_note(y, natural) and "chosen by revenue" not in _methods_note(y, natural)
+    y = _history(30, 30, lumpy_after=1.0, seed=7) * np.random.default_rng(1).uniform(0.7, 1.3, (60, 24))
+    ids = np.array([f"E{i:02d}" for i in range(len(y))])
+    flat = selection.build_evidence(y, ids, [11, 14], H, eligible={c: np.ones(len(y), dtype=bool) for c in (11, 14)})
+    y, unslanted = _select(flat)
+    assert unslanted.tilt is None or not np.any(np.abs(unslanted.tilt - 1) >= selection.TILTED)
+    assert TILT_SENTENCE not in _methods_note(y, unslanted)

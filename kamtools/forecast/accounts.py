@@ -440,7 +440,6 @@ def _select(
         data_weeks=data_weeks,
         btyd_unidentified=unidentified,
     )
-    sel.btyd_now = now is not None  # the methods note compares what the choice compared
     sel.chosen_note = chosen_note
     return sel
 

@@ -2,8 +2,9 @@
 
 The methods note (:func:`_methods_note`: what the out-of-time comparison chose, and how the methods did), the
 notes on the 80% ranges of the 12-month totals (:func:`_range_note`: new accounts, accounts forecast nothing,
-the ranges' widening; :func:`_top_of_range_note`), the note on what the evidence counted (:func:`_evidence_note`)
-and the note on silent accounts (:func:`_silent_note`). :func:`kamtools.forecast.accounts.bundle_tables` keeps
+the ranges' widening; :func:`_top_of_range_note`), the note on what the evidence counted (:func:`_evidence_note`),
+the note on silent accounts (:func:`_silent_note`) and, on a list chosen by revenue, the one on its ordering-share
+tilt (:func:`_tilt_note`). :func:`kamtools.forecast.accounts.bundle_tables` keeps
 them in the bundle's notes (:func:`_note_methods`), and the report pages quote them. :data:`HORIZON` is the
 stage's: the months of the total these notes speak of.
 """
@@ -20,9 +21,9 @@ from kamtools.forecast.selection import (
     CANDIDATES,
     METHOD_WORDS,
     MIN_CLASS_ROWS,
+    TILTED,
     YOUNG_MONTHS,
     Selection,
-    _choose_on,
     range_widening,
     silent_ratios,
     whole_portfolio_scales,
@@ -33,24 +34,21 @@ HORIZON = 12
 
 
 def _pooled_comparison(sel: Selection) -> tuple[str, dict, dict, int, tuple[str, ...]] | None:
-    """The comparison the choice made for the whole portfolio (:func:`kamtools.forecast.selection._choose_on`):
-    (best method, correction factors, MAE of the corrected horizon totals on the cases every compared method
-    shares, the number of those cases, the methods that could have been compared); None without evidence."""
+    """The comparison the choice made for the whole portfolio (``Selection.pooled``, as
+    :func:`kamtools.forecast.selection.choose_by_class` made it; where it took the mix, the single-method choice the
+    mix replaced): (best method, correction factors, MAE of the corrected horizon totals on the cases every compared
+    method shares, the number of those cases, the methods that could have been compared); None without evidence."""
     ev = sel.evidence
-    if ev is None or not len(ev.account):
+    whole = getattr(sel, "pooled", None)
+    if ev is None or whole is None or not len(ev.account):
         return None
-    available = tuple(
-        m
-        for m in CANDIDATES
-        if np.isfinite(ev.paths[m]).all(axis=1).any() and (m != "btyd" or getattr(sel, "btyd_now", True))
-    )
-    if not available:
+    if whole.single is not None:
+        whole = whole.single
+    if not whole.mae:
         return None
-    best, factor, mae = _choose_on(ev, np.arange(len(ev.account)), available, scale_up=whole_portfolio_scales(ev))
-    if not mae:
-        return None
-    common = np.logical_and.reduce([np.all(np.isfinite(ev.paths[m]), axis=1) for m in mae])
-    return best, factor, mae, int(common.sum()), available
+    common = np.logical_and.reduce([np.all(np.isfinite(ev.paths[m]), axis=1) for m in whole.mae])
+    # every method that applies to some case has a factor (kamtools.forecast.selection._choose_on)
+    return whole.method, whole.factor, whole.mae, int(common.sum()), tuple(whole.factor)
 
 
 def _evidence_words(sel: Selection, m: str) -> str:
@@ -85,12 +83,10 @@ def _methods_note(sel: Selection, lead: str = "Out of time", cases_of: str = "ac
     best, factor, mae, cases, available = pooled
     order = [m for m in CANDIDATES if m in mae]
     parts = [f"{_evidence_words(sel, m)} {money(mae[m])}" for m in order]
-    if np.any(np.asarray(sel.method) == "combined") and "combined" in sel.evidence.paths:
+    whole = getattr(sel, "pooled", None)
+    if np.any(np.asarray(sel.method) == "combined") and whole is not None and "combined" in whole.mae:
         # the one-origin mix, on the same cases and as corrected as the reasons of the accounts taking it quote it
-        rows = np.arange(len(sel.evidence.account))
-        mixed = _choose_on(sel.evidence, rows, (*available, "combined"), scale_up=False)[2]
-        if "combined" in mixed:
-            parts.append(f"{METHOD_WORDS['combined']} {money(mixed['combined'])}")
+        parts.append(f"{METHOD_WORDS['combined']} {money(whole.mae['combined'])}")
     h = sel.evidence.horizon
     corrected = (
         "each method corrected by its factor as in the choice"
@@ -410,6 +406,20 @@ def unseen_months_note(history, last_complete: pd.Timestamp) -> str | None:
     return f"The history holds {span(seen)} only: a seasonal rise in {span(unseen)}{peak} cannot be in this forecast."
 
 
+def _tilt_note(sel: Selection) -> str:
+    """One sentence on the ordering-share tilt of a list chosen by revenue (``Selection.tilt``, from
+    :func:`kamtools.forecast.selection.share_tilt`), where it moved an account's forecast; else nothing."""
+    tilt = getattr(sel, "tilt", None)
+    if tilt is None or not np.any(np.abs(np.asarray(tilt, dtype=float) - 1.0) >= TILTED):
+        return ""
+    return (
+        " On a list chosen by revenue, an account that made it with a few large orders owes more of its place to "
+        "luck that does not repeat than one that orders steadily, so each kind's correction is shared out by the "
+        "share of months with an order, the steadier keeping more of their level (an account's reason gives its "
+        "multiple)."
+    )
+
+
 def _note_methods(hist: pd.DataFrame, sel: Selection, notes: dict[str, str], backtested: bool = True) -> None:
     """The methods note (the out-of-time comparison, then the silent one-time buyers) into ``notes``;
     ``backtested`` False: the evidence is the one comparison of the simple methods on a short history."""
@@ -418,6 +428,7 @@ def _note_methods(hist: pd.DataFrame, sel: Selection, notes: dict[str, str], bac
     if len(sel.methods):
         cases_of = "account-origins" if backtested else "accounts"
         chosen = f" {sel.chosen_note}" if sel.chosen_note else ""
+        chosen += _tilt_note(sel)
         notes["forecast_methods"] = _methods_note(sel, lead, cases_of) + chosen + " " + _range_note(sel, where)
     else:
         notes["forecast_methods"] = _range_note(sel, where)

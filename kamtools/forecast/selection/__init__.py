@@ -19,6 +19,11 @@ The package, from the ground up (each module imports only those listed before it
 * :mod:`~kamtools.forecast.selection.paths` - the candidate methods, their paths and the BTYD fit;
 * :mod:`~kamtools.forecast.selection.evidence` - the out-of-time evidence at the backtest origins;
 * :mod:`~kamtools.forecast.selection.choice` - which method each class of similar accounts gets;
+* :mod:`~kamtools.forecast.selection.class_reasons` - the sentence why an account takes its class's choice;
+* :mod:`~kamtools.forecast.selection.context` - what every account's choice reads, its own out-of-time evidence
+  among it;
+* :mod:`~kamtools.forecast.selection.lapsed` - the rules for long-silent accounts (zero, survival-scaled or what
+  such accounts bought back) and their sentences;
 * :mod:`~kamtools.forecast.selection.reasons` - each account's method and the sentence why;
 * :mod:`~kamtools.forecast.selection.multiples` - what similar accounts reached out of time, as multiples of
   their forecast, and the account's own steadiness;
@@ -50,10 +55,13 @@ from kamtools.forecast.selection.choice import (  # noqa: F401
     share_tilt,
     whole_portfolio_scales,
 )
+from kamtools.forecast.selection.class_reasons import _class_reason  # noqa: F401
+from kamtools.forecast.selection.context import MIN_OWN_ORIGINS, _own_evidence  # noqa: F401
 from kamtools.forecast.selection.evidence import (  # noqa: F401
     Evidence,
     build_evidence,
 )
+from kamtools.forecast.selection.lapsed import _lapsed_reason, _one_time_reason, _silent_scale  # noqa: F401
 from kamtools.forecast.selection.multiples import (  # noqa: F401
     MIN_TOTAL_ROWS,
     MIN_YOUNG_HORIZON,
@@ -86,15 +94,10 @@ from kamtools.forecast.selection.ranges import (  # noqa: F401
     young_multiples,
 )
 from kamtools.forecast.selection.reasons import (  # noqa: F401
-    MIN_OWN_ORIGINS,
     NO_CHECK_BTYD,
     NO_CHECK_ONCE,
     NO_CHECK_WINDOW,
-    _class_reason,
-    _lapsed_reason,
-    _one_time_reason,
-    _own_evidence,
-    _silent_scale,
+    TILTED,
 )
 from kamtools.forecast.selection.state import (  # noqa: F401
     MIN_CLASS_ROWS,

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from kamtools.forecast.selection.choice import QUANTILES
+from kamtools.forecast.selection.choice import QUANTILES, ClassChoice
 from kamtools.forecast.selection.evidence import Evidence
 from kamtools.forecast.selection.multiples import (
     YoungEvidence,
@@ -86,6 +86,8 @@ class Selection:
     data_weeks: float = 0.0  # weeks of the data
     window_once: np.ndarray | None = None  # (n,) bool: on the window mean as one order once in the next 12 months
     chosen_note: str = ""  # a portfolio chosen by revenue: which accounts the evidence counted (forecast.accounts)
+    pooled: ClassChoice | None = None  # the whole portfolio's choice (choose_by_class; None: no evidence)
+    tilt: np.ndarray | None = None  # (n,) a list chosen by revenue: the class factor's multiplier by ordering share
 
     def total_ratios(self, months: int) -> list:
         """Per account, sorted out-of-time actual / forecast totals over ``months`` months (:func:`total_ratios`);
@@ -196,7 +198,7 @@ def select(
         buys_again = 1 - btyd_fit_now.p_none[:, h - 1]
     returns = history_returns(y) if ev is not None else None
     share = ordering_share(y) if ev is not None and ev.chosen else None
-    method, factor, reason, qs, rho, rows_out, one_time = _choose_all(
+    method, factor, reason, qs, rho, rows_out, one_time, pooled, tilt = _choose_all(
         state, ids, paths, ev, btyd_now, one_time_btyd, buys_again, returns, order_weeks, btyd_unidentified, share
     )
     reason = np.array([r + s for r, s in zip(reason, spike_notes(y, method))], dtype=object)
@@ -248,6 +250,8 @@ def select(
         order_weeks=None if order_weeks is None else np.asarray(order_weeks, dtype=float),
         data_weeks=float(data_weeks),
         window_once=_ordered_once(order_weeks, method != "window_mean") if ev is None else None,
+        pooled=pooled,
+        tilt=tilt,
     )
 
 

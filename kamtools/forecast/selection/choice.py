@@ -91,6 +91,7 @@ class ClassChoice:
     bought_back: float  # actual / level_12m over the class's rows
     q: dict[str, np.ndarray] = field(default_factory=dict)  # method -> quantiles (0.025, 0.1, 0.9, 0.975)
     uncorrected: bool = False  # the whole portfolio's rise at its one backtest origin, not carried (choose_by_class)
+    single: ClassChoice | None = None  # the mix (_mixed_choice): the whole portfolio's single-method choice it replaced
 
 
 QUANTILES = (0.025, 0.1, 0.9, 0.975)
@@ -190,7 +191,7 @@ def _mixed_choice(ev: Evidence, available: tuple[str, ...], pooled: ClassChoice)
     q_mix = _quantiles(ev, all_rows, "combined", factor["combined"])
     if q_mix is not None:
         q["combined"] = q_mix
-    return ClassChoice("combined", factor, mae, pooled.n_rows, True, pooled.bought_back, q, raw >= 1.05)
+    return ClassChoice("combined", factor, mae, pooled.n_rows, True, pooled.bought_back, q, raw >= 1.05, pooled)
 
 
 def choose_by_class(ev: Evidence, available: tuple[str, ...]) -> tuple[dict[int, ClassChoice], ClassChoice]:
