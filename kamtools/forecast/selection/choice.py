@@ -16,11 +16,11 @@ uses the method with the lowest MAE, except that a method which needed a large c
 (factor outside :data:`WELL_CALIBRATED`) must beat the best method that did not by
 :data:`CORRECTION_MARGIN` (a correction learnt at earlier origins may not hold today: on
 the CDNOW log the buying of a young cohort slows as it ages); an account with enough evidence of its own (at least
-:data:`MIN_OWN_ORIGINS` origins, :data:`MIN_OWN_MONTHS` months, orders in half of them) switches to another method when that one's
-own MAE is at least :data:`OWN_MARGIN` lower. A class with too few rows
+:data:`~kamtools.forecast.selection.context.MIN_OWN_ORIGINS` origins, :data:`~kamtools.forecast.selection.context.MIN_OWN_MONTHS` months, orders in half of them) switches to another method when that one's
+own MAE is at least :data:`~kamtools.forecast.selection.context.OWN_MARGIN` lower. A class with too few rows
 (:data:`MIN_CLASS_ROWS`) uses the evidence of the whole portfolio. An account silent for
-at least :data:`LAPSED_MONTHS` months and four times its rhythm is forecast zero unless its
-class (with at least :data:`MIN_CLASS_ROWS` cases) bought back :data:`LAPSED_SHARE` or more
+at least :data:`~kamtools.forecast.selection.lapsed.LAPSED_MONTHS` months and four times its rhythm is forecast zero unless its
+class (with at least :data:`MIN_CLASS_ROWS` cases) bought back :data:`~kamtools.forecast.selection.lapsed.LAPSED_SHARE` or more
 of its former level; so is
 a whole class when zero had the lower out-of-time MAE there, taking the classes that bought
 back least first, as long as the zeroed classes together bought no more than
