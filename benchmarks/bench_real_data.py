@@ -1508,7 +1508,7 @@ def aim_verdict(case: pd.DataFrame, aim_pct: float = AIM_BIAS_PCT) -> str:
         d, lo, hi = best["mae_minus_kamtools"], best["mae_minus_kamtools_lo90"], best["mae_minus_kamtools_hi90"]
         if d > 0:
             mae = f"MAE lowest ({best['method']} {d:+.3f}, 90% [{lo:+.3f}, {hi:+.3f}])"
-        elif hi > 0:
+        elif hi > 0 or (d == 0 and lo == 0):  # the same forecast as the best other (kamtools chose it): a tie
             mae = f"MAE tied within sampling error ({best['method']} {d:+.3f}, 90% [{lo:+.3f}, {hi:+.3f}])"
         else:
             mae = f"MAE behind ({best['method']} {d:+.3f}, 90% [{lo:+.3f}, {hi:+.3f}])"

@@ -150,3 +150,8 @@ def test_the_aim_verdict_reads_the_intervals_and_ignores_the_references(bench):
     assert "bias -15.2% out, within sampling error of 15%" in near
     lost = bench.aim_verdict(_case(-24.0, -28.0, -20.0, -0.9, -1.4, -0.4))
     assert "MAE behind" in lost and "bias -24.0% out (90%" in lost and "within sampling error" not in lost
+
+
+def test_kamtools_choosing_the_best_other_method_itself_is_a_tie_not_a_loss(bench):
+    same = bench.aim_verdict(_case(-3.0, -6.0, 0.0, 0.0, 0.0, 0.0))
+    assert "MAE tied within sampling error" in same and "behind" not in same
