@@ -40,6 +40,14 @@ def one_month(tmp_path_factory):
     return analyze(months_of_history(1), tmp_path_factory.mktemp("hist1") / "bundle", progress=False)
 
 
+@pytest.fixture(scope="module")
+def eight_months(tmp_path_factory):
+    """The same demo with its last 8 months: one out-of-time comparison of the simple methods."""
+    from kamtools.bundle import analyze
+
+    return analyze(months_of_history(8), tmp_path_factory.mktemp("hist8") / "bundle", progress=False)
+
+
 def _shown(captured, show, *args) -> str:
     captured.clear()
     show(*args)
@@ -254,18 +262,16 @@ def test_an_unchecked_year_range_far_narrower_than_the_12_months_says_it_claims_
     assert said
 
 
-def test_the_overview_says_the_unchecked_year_chances_claim_too_much(one_month, tmp_path_factory, captured):
+def test_the_overview_says_the_unchecked_year_chances_claim_too_much(one_month, eight_months, captured):
     """Seen on 3 months (m3 overview): '2027: ... expected year total 4.28M (80% range 4.04M-4.53M) against a target
     of 5.88M ..., probability of reaching the target <0.1%', from 3 months and no check of any kind."""
-    from kamtools.bundle import analyze
     from kamtools.sections import forecast as section
 
     text = _shown(captured, section.portfolio_section, one_month)
     assert "probability of reaching the target" in text
     assert section.UNCHECKED_YEARS in text
     # eight months allow one comparison of the simple methods: the ranges were checked once, no such sentence
-    eight = analyze(months_of_history(8), tmp_path_factory.mktemp("hist8") / "bundle", progress=False)
-    text = _shown(captured, section.portfolio_section, eight)
+    text = _shown(captured, section.portfolio_section, eight_months)
     assert "probability of reaching the target" in text and section.UNCHECKED_YEARS not in text
 
 
@@ -279,3 +285,24 @@ def test_lost_bids_are_not_set_against_a_last_12_months_that_holds_one_month(one
     two_years = analyze(months_of_history(24), tmp_path_factory.mktemp("hist24") / "bundle", progress=False)
     risks = two_years.table("plan_risks")
     assert risks["risk"].str.contains(r"bids, \d+% of the last 12 months' revenue").any()
+
+
+def test_the_summary_card_marks_an_unchecked_chance_to_reach_the_target(one_month, eight_months, captured):
+    """Seen on 1 month (A0034) and one order day (A0031): page one read '2027: 100% chance to make it' (and '0%'),
+    in green or red, from a history too short for any check."""
+    from kamtools.sections import summary as section
+
+    def cards(bundle):
+        out = {}
+        for aid in bundle.accounts["account_id"]:
+            text = _shown(captured, section.account_section, bundle.account(aid))
+            if "chance to make it" in text:
+                out[aid] = text
+        return out
+
+    short = cards(one_month)
+    assert short and all("chance to make it (unchecked: too little history)" in t for t in short.values())
+    assert not any('kam-card good"><div class="v">2027' in t or 'kam-card bad"><div class="v">2027' in t
+                   for t in short.values())  # fmt: skip
+    checked = cards(eight_months)
+    assert checked and not any("unchecked" in t for t in checked.values())
