@@ -306,3 +306,20 @@ def test_the_summary_card_marks_an_unchecked_chance_to_reach_the_target(one_mont
                    for t in short.values())  # fmt: skip
     checked = cards(eight_months)
     assert checked and not any("unchecked" in t for t in checked.values())
+
+
+def test_a_one_month_buyers_btyd_value_the_backtest_could_not_judge_is_not_said_to_be_chosen_by_it():
+    """Seen on 12 months of the CDNOW top 80 (C09355): 'the modified BG/NBD expected value as fitted ... (the
+    backtest had no similar accounts to correct it with)' in the forecast section, 'which the forecast stage chose
+    for this account by backtest' in the value section."""
+    from kamtools.forecast.selection.reasons import _one_time_reason
+    from kamtools.sections.value import _outlook
+
+    bundle = _Bundle({}, {}, {"forecast_backtest", "forecast_methods"})
+    info = {"forecast_next_12m": 13.0, "forecast_method": "BTYD expected value"}
+    once = _Account(bundle, {}, {}, {**info, "forecast_method_reason": _one_time_reason(10, True)})
+    text = _outlook(once, _value_row(13.0), 0.0)
+    assert "by backtest" not in text
+    assert "which the forecast stage set for this account by a rule the backtest could not judge" in text
+    chosen = _Account(bundle, {}, {}, {**info, "forecast_method_reason": "BTYD expected value had the lowest error."})
+    assert "which the forecast stage chose for this account by backtest." in _outlook(chosen, _value_row(13.0), 0.0)

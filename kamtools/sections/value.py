@@ -322,9 +322,14 @@ def _chosen_how(acct) -> str:
     """How the forecast stage came to this account's forecast: a lapsed account's forecast is set by the
     lapsed rule (what accounts as silent bought after such silences, where the history holds them), not by the
     backtest of the methods, which its forecast section may say could not judge it."""
+    from kamtools.forecast.selection.reasons import NOT_JUDGED
+
     method = str(acct.info.get("forecast_method") or "")
     if method.startswith("lapsed"):
         return "set for this account by its rule for lapsed accounts, not by the backtest (the forecast section gives the rule and its evidence)"
+    reason = str(acct.info.get("forecast_method_reason") or "")
+    if how_chosen(acct.bundle) == "by backtest" and any(words in reason for words in NOT_JUDGED):
+        return "set for this account by a rule the backtest could not judge (the forecast section gives the rule)"
     return f"chose for this account {how_chosen(acct.bundle)}"
 
 
