@@ -484,6 +484,50 @@ def year_range_note(year_rows: pd.DataFrame, summary_row) -> str | None:
     )
 
 
+NARROWER_BY = 0.5  # an unchecked year range under half the width of the 12-month one is named on the page
+
+
+def unchecked_year_note(year_rows: pd.DataFrame, summary_row, money=None) -> str | None:
+    """One sentence where no out-of-time check of any kind was possible (the history is too short) and a year's
+    80% range is far narrower (under :data:`NARROWER_BY` of the width) than the next 12 months' although both
+    cover nearly the same months: the 12-month range comes from the account's own weeks with an order (or the
+    value model's chance of no order), the year's from the month-to-month spread of its forecast alone, so the
+    year's range and its chance of reaching the target claim more certainty than the history holds. Read on 1
+    month of the demo (A0034: next 12 months 11.7k-328.2k, 2027 112.5k-163.6k, "100% chance") and on one order
+    day (A0031: 0-17.3k, 2027 1.2k-1.7k, "0%" against a 9.7k target). None elsewhere. The caller shows it only
+    where the bundle holds no out-of-time check."""
+    from kamtools.formatting import pct
+
+    if year_rows is None or summary_row is None or not len(year_rows):
+        return None
+    if money is None:
+        from kamtools.formatting import money
+    try:
+        lo12 = float(summary_row["forecast_next_12m_lo_80"])
+        hi12 = float(summary_row["forecast_next_12m_hi_80"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    need = {"period", "months_remaining", "total_lo_80", "total_hi_80", "p_reach_target"}
+    if not need <= set(year_rows.columns) or not (np.isfinite(lo12) and np.isfinite(hi12)) or hi12 <= lo12:
+        return None
+    rows = year_rows[pd.to_numeric(year_rows["months_remaining"], errors="coerce") >= OVERLAP_MONTHS]
+    width = pd.to_numeric(rows["total_hi_80"], errors="coerce") - pd.to_numeric(rows["total_lo_80"], errors="coerce")
+    narrow = rows[width < NARROWER_BY * (hi12 - lo12)]
+    if not len(narrow):
+        return None
+    row = narrow.sort_values("period").iloc[0]
+    year = int(row["period"])
+    p = pd.to_numeric(pd.Series([row["p_reach_target"]]), errors="coerce").iloc[0]
+    chance = f" and its {pct(float(p))} chance of reaching the target" if pd.notna(p) else ""
+    return (
+        f"The 80% range of {year} ({money(float(row['total_lo_80']))}-{money(float(row['total_hi_80']))}) is far "
+        f"narrower than the next 12 months' ({money(lo12)}-{money(hi12)}) although both cover nearly the same months: "
+        "the history is too short for any out-of-time check, and the year's range carries only the month-to-month "
+        f"spread of this forecast, not how far such forecasts can miss. So that range{chance} claim more certainty "
+        "than the history holds: read the 12-month range."
+    )
+
+
 def year_low_end_note(
     year_rows: pd.DataFrame, summary_row, band: tuple[float, float] | None = None, money=None
 ) -> str | None:
@@ -580,6 +624,7 @@ __all__ = [
     "portfolio_target",
     "silent_ratios",
     "target_attainment",
+    "unchecked_year_note",
     "year_low_end_note",
     "year_range_note",
 ]

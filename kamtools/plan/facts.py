@@ -459,9 +459,13 @@ def _money_facts(f: pd.DataFrame) -> None:
     vs_ltm = (num("forecast_12m") / rev - 1).where((rev > 0) & ~f["_ltm_partial"].astype(bool))
     f["forecast_vs_ltm"] = vs_ltm
     f["forecast_shortfall"] = (rev - num("forecast_12m")).clip(lower=0.0).where(vs_ltm.notna())
-    del f["_ltm_partial"]
     f["top_whitespace_ev"] = num("top_whitespace_p") * num("top_whitespace_value")
-    f["lost_value_vs_revenue"] = (num("lost_value_to_competitor") / rev).where(rev > 0)
+    # two years of lost bids against "the last 12 months' revenue" only where those 12 months are all in the data
+    # (on 1 month of orders a risk read '788% of the last 12 months' revenue')
+    f["lost_value_vs_revenue"] = (num("lost_value_to_competitor") / rev).where(
+        (rev > 0) & ~f["_ltm_partial"].astype(bool)
+    )
+    del f["_ltm_partial"]
     # a single order in two years (the year before unknown counts as none): unknown without an order count
     orders = num("orders_ltm")
     f["one_time_buyer"] = ((orders <= 1) & ~(num("revenue_prior_ltm") > 0)).astype(float).where(orders.notna())

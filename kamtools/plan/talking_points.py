@@ -112,7 +112,11 @@ def _target_point(rec: dict, year: int) -> str | None:
     if not tgt > 0:
         return None
     pace = _num(rec.get("target_pace"))
-    txt = f"{attainment(_num(rec.get('target_attainment')))} of the {year} target of {money(tgt)} reached"
+    att = _num(rec.get("target_attainment"))
+    if np.isnan(att):  # the KPIs leave it NaN when part of the year lies before the order history
+        txt = f"The {year} target is {money(tgt)}: how much of it is reached is not shown, as the revenue booked earlier in {year} lies before the order history"
+    else:
+        txt = f"{attainment(att)} of the {year} target of {money(tgt)} reached"
     if not np.isnan(pace):
         txt += "; on pace" if pace >= 1 else f"; {1 - pace:.0%} behind the pro-rata pace"
     p_t = _num(rec.get("p_target"))

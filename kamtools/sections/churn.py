@@ -7,6 +7,9 @@ chart, what predicts churn, and the accounts ranked by revenue at risk.
 
 from __future__ import annotations
 
+import re
+
+import numpy as np
 import pandas as pd
 
 from kamtools import display, formatting
@@ -23,9 +26,22 @@ _STATUS = {"high": "bad", "medium": "warn", "low": "good", "lapsed": "bad"}
 _SHOWN_METRICS = ["roc_auc", "pr_auc", "brier", "lift_top_decile", "captured_top_decile", "base_rate", "n_accounts"]
 
 
-def _definition(table) -> str:
+_DEFINITION = re.compile(r"An active account \(ordered in the last \d+ months\) churns when it has [^.]*\.")
+
+
+def _definition(table, bundle=None) -> str:
+    """The churn definition the model was trained on, in one sentence: the backtest's record; without a
+    backtest (too little history before its test date), the definition the churn stage fitted to the
+    history (its note says so when it shortened the windows), else the one the manifest records."""
     if isinstance(table, pd.DataFrame) and "definition" in table.columns and len(table):
         return str(table["definition"].iloc[0])
+    if bundle is not None:
+        found = _DEFINITION.search(bundle.note("churn") or "")
+        if found:
+            return found.group(0)
+        asked = (getattr(bundle, "manifest", None) or {}).get("churn_definition") or {}
+        if isinstance(asked, dict) and asked.get("describe"):
+            return str(asked["describe"])
     return "An active account churns when it places no order in the next 6 months."
 
 
@@ -93,7 +109,7 @@ def account_section(acct) -> None:
             f"Revenue at risk, score-weighted (score x {base}: a figure to rank accounts by, not an expected loss)"
         )
     model = str(row["method"]).startswith("churn model")
-    definition = f"{_definition(evaluation)} " if model else ""  # the fallback uses no churn definition
+    definition = f"{_definition(evaluation, acct.bundle)} " if model else ""  # the fallback uses no churn definition
     what = "churn score (a ranking, not a probability)" if score else "estimated probability"
     shown = score_text(prob) if score else f"{prob:.0%}"
     display.paragraph(
@@ -172,16 +188,32 @@ def _lapsed(acct, row: pd.Series) -> None:
 
 
 def _position(acct, prob: float) -> str:
-    """Where the account's probability stands among the active accounts, as a sentence (or "")."""
+    """Where the account's probability stands among the active accounts, as a sentence (or "").
+
+    Where most active accounts show the same figure (in whole points out of 100, as the page shows
+    it: a portfolio of scores near 0 on a short history), the sentence says so rather than calling
+    a 0/100 "higher than" accounts that also read 0/100."""
     everyone = acct.portfolio_table("churn")
     position = ""
     if isinstance(everyone, pd.DataFrame):
         active = everyone[everyone["risk_band"].isin(ACTIVE_BANDS)]
         if len(active) > 1:
-            below = float((active["churn_probability"] < prob).mean())
-            above = float((active["churn_probability"] > prob).mean())
+            values = active["churn_probability"].to_numpy(dtype=float)
+            same = int((np.round(values * 100) == np.round(float(prob) * 100)).sum())
+            below = float((values < prob).mean())
+            above = float((values > prob).mean())
+            if same >= 0.5 * len(active):
+                others = max(same - 1, 0)
+                if others == len(active) - 1:
+                    what = "score" if churn_is_score(everyone) else "probability"
+                    position = (
+                        f" Every other active account ({others}) shows the same: this {what} does not tell the "
+                        "active accounts apart."
+                    )
+                else:
+                    position = f" {others} of the other {len(active) - 1} active accounts show the same."
             # never '100%' of the accounts: the account itself is one of them, so rounding must not reach 100
-            if below >= 0.5:
+            elif below >= 0.5:
                 position = f" That is higher than for {formatting.pct_banded(below, (1.0,))} of the active accounts."
             else:
                 position = f" That is lower than for {formatting.pct_banded(above, (1.0,))} of the active accounts."
@@ -426,7 +458,7 @@ def portfolio_section(bundle) -> None:
     methods = active["method"].drop_duplicates().tolist()
     model = bool(methods) and str(methods[0]).startswith("churn model")
     if methods:
-        definition = f" {_definition(evaluation)}" if model else ""
+        definition = f" {_definition(evaluation, bundle)}" if model else ""
         display.paragraph(f"How the churn risk was estimated: {methods[0]}.{definition}")
     if model:
         show_notes(bundle, "churn")  # the windows of the churn definition were shortened

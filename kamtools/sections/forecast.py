@@ -181,6 +181,13 @@ def evidence_sentence(bundle) -> str | None:
     return bundle.reason("forecast_backtest").reason
 
 
+UNCHECKED_YEARS = (
+    "The history is too short for any out-of-time check, so these year ranges and chances of reaching the targets "
+    "rest only on the month-to-month spread of the account forecasts, taken as independent of each other, not on "
+    "how far such forecasts can miss: they claim more certainty than the history holds."
+)
+
+
 def how_chosen(bundle) -> str:
     """How the forecast stage chose each account's forecast, in a few words for the other sections:
     by backtest, by one comparison of the simple methods, or without any out-of-time check."""
@@ -389,15 +396,22 @@ def _account_targets(acct, targets: pd.DataFrame | None) -> None:
         currency = formatting.currency_of(acct.bundle)
         display.bullets([target_sentence(r, currency, acct.as_of) for _, r in targets.sort_values("period").iterrows()])
         show_notes(acct.bundle, "forecast_targets")
-        from kamtools.forecast.targets import year_low_end_note, year_range_note
+        from kamtools.forecast.targets import unchecked_year_note, year_low_end_note, year_range_note
 
         summary = _frame(acct.table("forecast_summary"))
         srow = summary.iloc[0] if summary is not None and len(summary) else None
         # a year's low end far below its expected total: what it is and what to plan on; else, where a year's range
-        # is wider than the 12 months', why
-        why = year_low_end_note(
-            targets, srow, _monthly_band(acct), lambda x: formatting.money(x, currency)
-        ) or year_range_note(targets, srow)
+        # is wider than the 12 months', why; where nothing was checked out of time and a year's range is far
+        # narrower, that it claims more than the history holds
+        why = (
+            year_low_end_note(targets, srow, _monthly_band(acct), lambda x: formatting.money(x, currency))
+            or year_range_note(targets, srow)
+            or (
+                unchecked_year_note(targets, srow, lambda x: formatting.money(x, currency))
+                if how_chosen(acct.bundle).startswith("without")
+                else None
+            )
+        )
         if why:
             display.paragraph(why)
         display.figure(
@@ -428,6 +442,13 @@ def _account_categories(acct) -> None:
     if cats is not None and len(cats):
         by = cats.groupby("category", observed=True)["forecast"].sum().sort_values(ascending=False)
         total = by.sum()
+        if not round(total) > 0:  # a lapsed account's zero (or a net credit): no table of zero rows and 0% shares
+            display.heading("Forecast by product category, next 12 months", level=3)
+            display.paragraph(
+                f"The account forecast for the next 12 months is {formatting.money(total, formatting.currency_of(acct.bundle))}, "
+                "so there is nothing to split by product category."
+            )
+            return
         tab = pd.DataFrame(
             {
                 "category": by.index.astype(str),
@@ -751,6 +772,8 @@ def _portfolio_targets(bundle, ptarget: pd.DataFrame | None) -> None:
             [target_sentence(r, currency, bundle.as_of) for _, r in ptarget.sort_values("period").iterrows()]
         )
         show_notes(bundle, "forecast_targets")
+        if how_chosen(bundle).startswith("without") and (ptarget["months_remaining"] > 0).any():
+            display.paragraph(UNCHECKED_YEARS)
         display.figure(
             target_gap_chart(
                 ptarget,

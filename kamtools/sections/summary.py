@@ -81,12 +81,15 @@ def _pct(x: float) -> str:
     return formatting.pct(x)
 
 
-def summary_cards(info: dict, currency: str | None = None, churn_score: bool = False) -> list[tuple[str, str, str]]:
+def summary_cards(
+    info: dict, currency: str | None = None, churn_score: bool = False, unchecked: bool = False
+) -> list[tuple[str, str, str]]:
     """The summary card of one account as (label, text, status) triples.
 
     ``info`` is the account's row of ``accounts.parquet``; money is written with ``currency``
     (see :func:`kamtools.formatting.currency_of`). Only headlines whose column exists are
-    returned; see :func:`missing_headlines` for the others.
+    returned; see :func:`missing_headlines` for the others. ``unchecked``: the history allowed no out-of-time
+    check of any kind, so the target card's chance is marked as such (:func:`target_card`).
     """
     money = _money(currency)
     cards: list[tuple[str, str, str]] = []
@@ -129,7 +132,7 @@ def summary_cards(info: dict, currency: str | None = None, churn_score: bool = F
     if at_risk is not None:
         label = "Revenue at risk (score-weighted)" if churn_score else "Revenue at risk"
         cards.append((label, money(float(at_risk)), ""))
-    target_status = target_card(info)
+    target_status = target_card(info, unchecked)
     if target_status is not None:
         cards.append(target_status)
     competitor = _first(info, ("main_competitor",))
@@ -203,9 +206,16 @@ def forecast_card(info: dict, forecast: float, currency: str | None = None) -> t
     return ("Forecast revenue, next 12 months", text, status)
 
 
-def target_card(info: dict) -> tuple[str, str, str] | None:
+UNCHECKED_CHANCE = " (unchecked: too little history)"
+
+
+def target_card(info: dict, unchecked: bool = False) -> tuple[str, str, str] | None:
     """The 'target status' card from the forecast's probability of reaching this year's
-    target and/or the KPIs' attainment and pace (year-to-date revenue against target)."""
+    target and/or the KPIs' attainment and pace (year-to-date revenue against target).
+
+    ``unchecked`` (no out-of-time check of any kind: 1 to 3 months of orders, one order day): the chance reads
+    "(unchecked: too little history)" and does not colour the card, since on 1 month of the demo it read
+    "100% chance to make it" beside a 12-month range of 11.7k-328.2k."""
     p = _first(info, TARGET_PROB_COLUMNS)
     label = _first(info, TARGET_STATUS_COLUMNS)
     attainment = _first(info, ("target_attainment",))
@@ -218,12 +228,12 @@ def target_card(info: dict) -> tuple[str, str, str] | None:
     if attainment is not None:
         parts.append(f"{formatting.attainment(float(attainment))} reached")
     if p is not None:
-        parts.append(f"{formatting.pct(float(p))} chance to make it")
+        parts.append(f"{formatting.pct(float(p))} chance to make it" + (UNCHECKED_CHANCE if unchecked else ""))
     year = _first(info, ("target_period",))
     if year is not None and parts:
         parts[0] = f"{int(float(year))}: {parts[0]}"
     status = band_status(label)
-    if not status and p is not None:
+    if not status and p is not None and not unchecked:
         status = "good" if float(p) >= 0.6 else "warn" if float(p) >= 0.3 else "bad"
     if not status and pace is not None:
         status = "good" if float(pace) >= 1.0 else "warn" if float(pace) >= 0.9 else "bad"
@@ -424,7 +434,10 @@ def account_section(view) -> None:
     from kamtools.sections.group import group_line  # the unit's group and its plan (nothing when stand-alone)
 
     group_line(acct)
-    cards = summary_cards(info, currency, churn_is_score(acct.table("churn")))
+    from kamtools.sections.forecast import how_chosen
+
+    unchecked = how_chosen(acct.bundle).startswith("without")  # no out-of-time check of any kind
+    cards = summary_cards(info, currency, churn_is_score(acct.table("churn")), unchecked)
     key = {card[0]: card for card in cards if card[0] in PAGE_ONE_CARDS}
     if key:
         display.kpi_cards([key[label] for label in PAGE_ONE_CARDS if label in key])

@@ -308,22 +308,49 @@ def _outlook(acct, row: pd.Series, margin: float) -> str:
     if forecast is not None and pd.notna(forecast):
         outlook += (
             f" This figure ranks accounts by value; the revenue to plan with is the forecast on the summary card, "
-            f"{money(float(forecast))}, which the forecast stage chose for this account {how_chosen(acct.bundle)}. "
-            + _why_they_differ(float(forecast), float(row["expected_value_12m"]))
+            f"{money(float(forecast))}, which the forecast stage {_chosen_how(acct)}. "
+            + _why_they_differ(
+                float(forecast),
+                float(row["expected_value_12m"]),
+                checked=not how_chosen(acct.bundle).startswith("without"),
+            )
         )
     return outlook
 
 
-def _why_they_differ(forecast: float, value: float) -> str:
+def _chosen_how(acct) -> str:
+    """How the forecast stage came to this account's forecast: a lapsed account's forecast is set by the
+    lapsed rule (what accounts as silent bought after such silences, where the history holds them), not by the
+    backtest of the methods, which its forecast section may say could not judge it."""
+    from kamtools.forecast.selection.lapsed import NOT_JUDGED
+
+    method = str(acct.info.get("forecast_method") or "")
+    if method.startswith("lapsed"):
+        return "set for this account by its rule for lapsed accounts, not by the backtest (the forecast section gives the rule and its evidence)"
+    reason = str(acct.info.get("forecast_method_reason") or "")
+    if how_chosen(acct.bundle) == "by backtest" and any(words in reason for words in NOT_JUDGED):
+        return "set for this account by a rule the backtest could not judge (the forecast section gives the rule)"
+    return f"chose for this account {how_chosen(acct.bundle)}"
+
+
+def _why_they_differ(forecast: float, value: float, checked: bool = True) -> str:
     """Why the forecast and the value model's expected revenue differ, in proportion to how much they do: beyond
     15% the difference is the forecast's calibration to what similar accounts bought out of time (a year's
-    discounting at 10% moves the value by about 5%), which the reader should not put down to discounting."""
+    discounting at 10% moves the value by about 5%), which the reader should not put down to discounting. Where the
+    history allowed no out-of-time check (``checked`` False) the forecast is not such a calibration, and the
+    sentence says that neither figure was checked."""
     if not value > 0 or math.isnan(forecast):
         return "The two differ because this one is discounted and follows the portfolio-wide buying model."
     ratio = forecast / value
     if abs(ratio - 1) <= 0.15:
         return "The two differ a little because this one is discounted and follows the portfolio-wide buying model."
     side = "lower" if ratio < 1 else "higher"
+    if not checked:  # no out-of-time check: the forecast is not "what similar accounts really bought"
+        return (
+            f"The forecast is {abs(ratio - 1):.0%} {side}: it is the method the forecast section names for this "
+            "account, not checked against what similar accounts bought (the history is too short), while this "
+            "figure follows the portfolio-wide buying model and is discounted; neither has been checked out of time."
+        )
     return (
         f"The forecast is {abs(ratio - 1):.0%} {side}: it is set by what accounts like this one really bought "
         "after past dates (the forecast section gives its reason), while this figure follows the portfolio-wide "

@@ -85,10 +85,14 @@ def _silence(gap: float, once: bool) -> str:
     return head + (" after ordering in one month only" if once else ", over four times its usual gap between orders")
 
 
+NO_SIMILAR = "the backtest had no similar accounts to correct it with"
+# the words of a reason whose method the backtest could not judge for this account (a rule, not a choice by backtest):
+# other faces read them so they do not call the forecast "chosen by backtest"
+NOT_JUDGED = (NO_SIMILAR, "had too few accounts silent this long")
+
+
 def _one_time_reason(gap: float, backtested: bool) -> str:
-    why = (
-        "the backtest had no similar accounts to correct it with" if backtested else "there is no backtest to check it"
-    )
+    why = NO_SIMILAR if backtested else "there is no backtest to check it"
     return (
         f"Ordered in one month only, none in the last {_months(gap)}: the modified BG/NBD expected value as fitted, "
         f"which allows a customer to stop after the first order ({why})."
