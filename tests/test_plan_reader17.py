@@ -212,3 +212,38 @@ def test_listed_drivers_keep_the_retention_plan():
     ]
     assert built.risks["risk"].iloc[0].endswith("drivers: Order frequency fell by half against the year before")
     assert built.facts["churn_driver_count"].tolist() == [1.0]
+
+
+def _same_score_plans(probs):
+    ids = [f"C{i:05d}" for i in range(len(probs))]
+    kpis = _kpis(
+        [{"account_id": a, "revenue_ltm": 2_000.0, "days_since_last_order": 40.0, "orders_ltm": 2.0} for a in ids]
+    ).drop(columns="decision_makers")
+    churn = pd.DataFrame(
+        {
+            "account_id": ids,
+            "churn_probability": probs,
+            "risk_band": ["high" if p >= 0.3 else "low" for p in probs],
+            "revenue_at_risk": [2_000.0 * p for p in probs],
+            "method": [_SCORE_METHOD] * len(probs),
+        }
+    )
+    return P.plans({"kpis": kpis, "churn": churn}, AS_OF)
+
+
+def test_a_churn_score_every_active_account_shares_raises_no_retention_action():
+    # a 3-month history: the fallback gives every account 47/100, which says how many may stop, not which
+    same = _same_score_plans([0.47, 0.4701, 0.4699, 0.47])
+    assert set(same.facts["churn_same_for_all"]) == {1.0}
+    assert not same.actions["rule_id"].astype(str).str.startswith("churn_risk").any()
+    # scores that tell the accounts apart still raise the action on the high ones
+    apart = _same_score_plans([0.47, 0.12, 0.35, 0.05])
+    assert set(apart.facts["churn_same_for_all"]) == {0.0}
+    flagged = apart.actions.loc[apart.actions["rule_id"] == "churn_risk_unexplained", "account_id"]
+    assert sorted(flagged) == ["C00000", "C00002"]
+
+
+def test_one_account_alone_is_not_read_as_a_score_shared_by_all():
+    one = _score_plans()  # one account's tables (a planner's slice): nothing to compare it with
+    assert set(one.facts["churn_same_for_all"]) == {0.0}
+    assert list(one.actions["rule_id"]) == ["churn_risk_unexplained"]
