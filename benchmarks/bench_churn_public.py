@@ -16,6 +16,10 @@ Reports stratified ``--folds``-fold cross-validated ROC AUC, Brier score and log
   calibration step) as the baseline a data scientist would start from;
 
 plus the wall time of each. Every fold sees the same split for both models.
+
+Rerun 2026-12-06 (issue 17's final tree, 4267040; 100 s on 2 shared cores), the same as when issue 6
+closed: ``ChurnModel`` (boosting in all 5 folds) AUC 0.918 +- 0.013, Brier 0.0377, log loss 0.153,
+against 0.821 +- 0.017, 0.0972 and 0.321 for the plain logistic regression.
 """
 
 from __future__ import annotations

@@ -138,6 +138,13 @@ for every account of it narrows the steady accounts too far: quick demo steady 7
 10% quantile of actual / forecast was 0.28 and 1 in 9 bought under a quarter of its forecast: A0009's lower bound
 of 0.25 is that year's evidence (the demo plants churn of large steady accounts in its last two years).
 
+Rerun with ``--groups`` on the tree of issue 17's tenth session (4267040, 2026-12-06, 3 min 28 s on 2 shared
+cores): every ``cov12`` of ERR's after column above is the same to the decimal, and so are the widths (1 decimal
+printed), so the later top of the likely lost's range (FC12) changed no group's ``cov12``. The monthly coverage
+(``cov_month``, last given in the first table) moved by at most half a point: demo 300 steady 86.2 -> 86.3, lapsed
+87.6 -> 87.5 (about one account-month), quick demo erratic 66.9 -> 66.8, lapsed 96.1 -> 95.6 (about one
+account-month), all 74.2 -> 74.1; CDNOW 1,000 unchanged.
+
 Usage::
 
     python benchmarks/bench_total_ranges.py              # demo and CDNOW (about 10 minutes)
