@@ -1095,16 +1095,16 @@ all, 2017-06 (6 / 6)                 -2.3% / 353.3 / 93%   mean of 6 months -1.1
 all, 2017-08 (8 / 4)                 -1.0% / 235.5 / 87%   mean of 6 months +0.0% / 235.0 / 74%   -2.1% / 262.3 / 80%
 all, 2017-09 (9 / 3)                 -4.9% / 182.0 / 83%   zero if lapsed -3.1% / 179.6 / 74%     -3.3% / 204.5 / 80%
 top 500, 2017-03 (3 / 6)             +8.9% / 618.3 / 47%   mean of 6 months +9.0% / 619.7 / 61%   +7.7% / 682.6 / 83%
-top 500, 2017-06 (6 / 6)             +0.1% / 655.2 / 61%   mean of 6 months +6.3% / 662.9 / 65%   +5.8% / 716.2 / 82%
-top 500, 2017-08 (8 / 4)             -0.8% / 423.3 / 73%   mean of 6 months +8.2% / 428.6 / 72%   +5.3% / 472.6 / 84%
-top 500, 2017-09 (9 / 3)             -3.6% / 321.0 / 72%   mean of 6 months +4.8% / 320.8 / 73%   +3.4% / 369.2 / 83%
+top 500, 2017-06 (6 / 6)             +0.1% / 655.2 / 64%   mean of 6 months +6.3% / 662.9 / 65%   +5.8% / 716.2 / 82%
+top 500, 2017-08 (8 / 4)             -0.8% / 423.3 / 74%   mean of 6 months +8.2% / 428.6 / 72%   +5.3% / 472.6 / 84%
+top 500, 2017-09 (9 / 3)             -3.6% / 321.0 / 73%   mean of 6 months +4.8% / 320.8 / 73%   +3.4% / 369.2 / 83%
 top 250, 2017-03 (3 / 6)             +9.8% / 734.3 / 46%   mean of 6 months +9.8% / 734.3 / 60%   +8.3% / 778.8 / 82%
-top 250, 2017-06 (6 / 6)             +16.8% / 845.5 / 63%  mean of 6 months +7.4% / 752.8 / 65%   +7.1% / 780.0 / 84%
-top 250, 2017-08 (8 / 4)             -4.5% / 512.3 / 74%   mean of 6 months +7.7% / 503.6 / 73%   +4.6% / 524.0 / 84%
-top 250, 2017-09 (9 / 3)             -6.8% / 364.0 / 74%   mean of 6 months +4.8% / 366.0 / 73%   +3.2% / 403.7 / 85%
+top 250, 2017-06 (6 / 6)             +16.8% / 845.5 / 69%  mean of 6 months +7.4% / 752.8 / 65%   +7.1% / 780.0 / 84%
+top 250, 2017-08 (8 / 4)             -4.5% / 512.3 / 78%   mean of 6 months +7.7% / 503.6 / 73%   +4.6% / 524.0 / 84%
+top 250, 2017-09 (9 / 3)             -6.8% / 364.0 / 77%   mean of 6 months +4.8% / 366.0 / 73%   +3.2% / 403.7 / 85%
 top 100, 2017-03 (3 / 6)             +10.8% / 893.6 / 49%  mean of 6 months +10.8% / 893.6 / 64%  +10.1% / 934.8 / 87%
-top 100, 2017-06 (6 / 6)             +8.0% / 999.3 / 66%   BTYD +9.9% / 1006.0 / 84%              +9.9% / 1006.0 / 84%
-top 100, 2017-08 (8 / 4)             +5.4% / 637.9 / 73%   BTYD +6.4% / 623.0 / 87%               +6.4% / 623.0 / 87%
+top 100, 2017-06 (6 / 6)             +8.0% / 999.3 / 69%   BTYD +9.9% / 1006.0 / 84%              +9.9% / 1006.0 / 84%
+top 100, 2017-08 (8 / 4)             +5.4% / 637.9 / 75%   BTYD +6.4% / 623.0 / 87%               +6.4% / 623.0 / 87%
 top 100, 2017-09 (9 / 3)             +1.3% / 448.0 / 72%   BTYD +2.4% / 439.4 / 91%               +2.4% / 439.4 / 91%
 ===================================  ====================  =====================================  ====================
 
@@ -1133,8 +1133,23 @@ top 100, 2017-09 (9 / 3)             +1.3% / 448.0 / 72%   BTYD +2.4% / 439.4 / 
   back, as a list chosen by revenue does: +16.8% / 845.5 against +7.4% / 752.8 for the mean, 12% worse.
   The top 500 and top 100 of that date do not show it (kamtools 1.2% and 0.7% under the best other MAE).
 * kamtools' 80% ranges hold 39-49% of the account-months at 3 months of history (the mean's textbook band
-  60-64%, the BTYD's Poisson band 76-87%) and 61-74% on the top lists afterwards; 83-93% on the whole set
-  from 6 months on.
+  60-64%, the BTYD's Poisson band 76-87%) and 64-78% on the top lists afterwards (61-74% before RANGECJ,
+  below); 83-93% on the whole set from 6 months on.
+* Why the top lists' ranges hold under 80% (RANGECJ, top 250): their monthly multiples come from the few
+  backtest rows of the list whose place held (32 accounts at 2017-06, one origin 3 months into the year, 3
+  months ahead; 77 at 2017-08), all in one pooled class, and those are the list's heaviest and steadiest: the
+  spread of their actual / forecast (log, between accounts 0.24, within 0.19 at 2017-06) is half the list's
+  out of time (0.49, 0.38). At 2017-06 the misses lie below the range (28.3% below, 8.7% above; the list fell
+  back, point +16.8%), at 2017-08 above (8.8% below, 16.7% above; 26% above in December, a month no
+  evidence row saw, against 12-15% in the three months the backtest's horizon covers, which hold 77-80%).
+  The one thing a rule can mend without new evidence is the sampling error of quantiles read on so few rows:
+  they are now read at split conformal's rank for the number of rows (accounts x origins), e.g. 7.2% and
+  92.8% for 32 rows (:func:`kamtools.forecast.selection.choice.conformal_levels`). Before -> after, 80%
+  coverage (bias and MAE unchanged): top 500 61.5 -> 64.3, 72.8 -> 73.7, 72.3 -> 72.9; top 250 62.9 -> 68.7,
+  74.5 -> 77.8, 74.0 -> 77.2; top 100 66.0 -> 68.7, 73.3 -> 75.0, 72.0 -> 72.3 (2017-06 / 08 / 09); the whole
+  set 92.6, 86.8, 83.4 within 0.1; CDNOW (``--sample 2000 --heavy 500``) top 500 89.8 -> 89.9 and 90.2 ->
+  90.9, sample 94.0 -> 94.2 and 95.4 -> 95.6 (1997-09 / 12). The rest of the gap is the evidence rows not
+  being the list's kind of account, the fall-back and December: no rule of the rows' count reaches it.
 * Read with the aim line's 90% bootstrap intervals over the households (the lead's 8f1cf7b, run on these
   figures, which it leaves unchanged): the whole set from 6 months on is tied within sampling error at every
   date; on the top lists kamtools' MAE is the lowest or tied at every list-date but the top 250 at 2017-06

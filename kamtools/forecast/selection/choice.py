@@ -141,13 +141,26 @@ def _choose_on(
     return best, factor, mae
 
 
+def conformal_levels(n: int) -> np.ndarray:
+    """The levels at which :data:`QUANTILES` are read from ``n`` exchangeable evidence rows (account x origin):
+    split conformal's finite-sample rank, the ceil((n + 1) p)-th of ``n`` for an upper bound at p (and its mirror
+    for a lower one), so that an account like the rows is inside with the nominal chance, not only the rows
+    themselves; the levels stop at 0 and 1 (the rows' smallest and largest multiple)."""
+    q = np.asarray(QUANTILES, dtype=float)
+    n = max(int(n), 1)
+    return np.where(q < 0.5, np.maximum(0.0, 1 - (1 - q) * (n + 1) / n), np.minimum(1.0, q * (n + 1) / n))
+
+
 def _quantiles(ev: Evidence, rows: np.ndarray, method: str, factor: float) -> np.ndarray | None:
-    """Quantiles of actual / calibrated forecast over the class's evidence months (forecast > 0)."""
+    """Quantiles of actual / calibrated forecast over the class's evidence months (forecast > 0), read at the
+    levels :func:`conformal_levels` gives for the number of rows (accounts x origins) behind them: an account's
+    months move together (how far its level strayed from the forecast), so the rows, not the months, are the
+    draws whose number decides how far the bounds can fall short."""
     f = factor * ev.paths[method][rows]
     ok = np.isfinite(f) & (f > 0)
     if ok.sum() < 5:
         return None
-    return np.quantile(ev.actual[rows][ok] / f[ok], QUANTILES)
+    return np.quantile(ev.actual[rows][ok] / f[ok], conformal_levels(int(np.any(ok, axis=1).sum())))
 
 
 MIX_SE = 2.0  # a single method replaces the mix only where its MAE is lower by this many standard errors
