@@ -199,7 +199,18 @@ def select(
     returns = history_returns(y) if ev is not None else None
     share = ordering_share(y) if ev is not None and ev.chosen else None
     method, factor, reason, qs, rho, rows_out, one_time, pooled, tilt = _choose_all(
-        state, ids, paths, ev, btyd_now, one_time_btyd, buys_again, returns, order_weeks, btyd_unidentified, share
+        state,
+        ids,
+        paths,
+        ev,
+        btyd_now,
+        one_time_btyd,
+        buys_again,
+        returns,
+        order_weeks,
+        btyd_unidentified,
+        share,
+        None if btyd_fit_now is None else btyd_fit_now.status,
     )
     reason = np.array([r + s for r, s in zip(reason, spike_notes(y, method))], dtype=object)
     info = _merge_btyd(n, btyd_fit_now, one_time_fit, one_time)
