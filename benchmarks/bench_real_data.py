@@ -1088,19 +1088,19 @@ sample. At 2017-03 "mean of 6 months" is the mean of the 3 months known. Bias / 
 ===================================  ====================  =====================================  ====================
 households, as of (history / ahead)  kamtools              best other method by MAE               plain BTYD
 ===================================  ====================  =====================================  ====================
-all, 2017-03 (3 / 6)                 -3.0% / 356.1 / 49%   mean of 6 months -0.0% / 360.7 / 61%   -0.1% / 465.6 / 76%
+all, 2017-03 (3 / 6)                 -3.0% / 356.1 / 73%   mean of 6 months -0.0% / 360.7 / 61%   -0.1% / 465.6 / 76%
 all, 2017-06 (6 / 6)                 -2.3% / 353.3 / 93%   mean of 6 months -1.1% / 353.2 / 69%   -1.7% / 394.8 / 79%
 all, 2017-08 (8 / 4)                 -1.0% / 235.5 / 87%   mean of 6 months +0.0% / 235.0 / 74%   -2.1% / 262.3 / 80%
 all, 2017-09 (9 / 3)                 -4.9% / 182.0 / 83%   zero if lapsed -3.1% / 179.6 / 74%     -3.3% / 204.5 / 80%
-top 500, 2017-03 (3 / 6)             +8.9% / 618.3 / 47%   mean of 6 months +9.0% / 619.7 / 61%   +7.7% / 682.6 / 83%
+top 500, 2017-03 (3 / 6)             +8.9% / 618.3 / 74%   mean of 6 months +9.0% / 619.7 / 61%   +7.7% / 682.6 / 83%
 top 500, 2017-06 (6 / 6)             +0.1% / 655.2 / 61%   mean of 6 months +6.3% / 662.9 / 65%   +5.8% / 716.2 / 82%
 top 500, 2017-08 (8 / 4)             -0.8% / 423.3 / 73%   mean of 6 months +8.2% / 428.6 / 72%   +5.3% / 472.6 / 84%
 top 500, 2017-09 (9 / 3)             -3.6% / 321.0 / 72%   mean of 6 months +4.8% / 320.8 / 73%   +3.4% / 369.2 / 83%
-top 250, 2017-03 (3 / 6)             +9.8% / 734.3 / 46%   mean of 6 months +9.8% / 734.3 / 60%   +8.3% / 778.8 / 82%
+top 250, 2017-03 (3 / 6)             +9.8% / 734.3 / 74%   mean of 6 months +9.8% / 734.3 / 60%   +8.3% / 778.8 / 82%
 top 250, 2017-06 (6 / 6)             +16.8% / 845.5 / 63%  mean of 6 months +7.4% / 752.8 / 65%   +7.1% / 780.0 / 84%
 top 250, 2017-08 (8 / 4)             -4.5% / 512.3 / 74%   mean of 6 months +7.7% / 503.6 / 73%   +4.6% / 524.0 / 84%
 top 250, 2017-09 (9 / 3)             -6.8% / 364.0 / 74%   mean of 6 months +4.8% / 366.0 / 73%   +3.2% / 403.7 / 85%
-top 100, 2017-03 (3 / 6)             +10.8% / 893.6 / 49%  mean of 6 months +10.8% / 893.6 / 64%  +10.1% / 934.8 / 87%
+top 100, 2017-03 (3 / 6)             +10.8% / 893.6 / 78%  mean of 6 months +10.8% / 893.6 / 64%  +10.1% / 934.8 / 87%
 top 100, 2017-06 (6 / 6)             +8.0% / 999.3 / 66%   BTYD +9.9% / 1006.0 / 84%              +9.9% / 1006.0 / 84%
 top 100, 2017-08 (8 / 4)             +5.4% / 637.9 / 73%   BTYD +6.4% / 623.0 / 87%               +6.4% / 623.0 / 87%
 top 100, 2017-09 (9 / 3)             +1.3% / 448.0 / 72%   BTYD +2.4% / 439.4 / 91%               +2.4% / 439.4 / 91%
@@ -1123,7 +1123,7 @@ top 100, 2017-09 (9 / 3)             +1.3% / 448.0 / 72%   BTYD +2.4% / 439.4 / 
   standard error ...)"). Now a fit with that status (``no_dropout``) is set aside from 3 months of data on, and
   every household takes its own mean of the months known, its reason saying that the model found no household
   that has stopped and so pulls every one towards the average (:mod:`kamtools.forecast.selection.reasons`):
-  **-3.0% / 356.1 / 49%**, 4.6 under the mean of the months known (90% 1.4 to 8.1), 109.5 under the BTYD as
+  **-3.0% / 356.1 / 73%** (49% before the band below), 4.6 under the mean of the months known (90% 1.4 to 8.1), 109.5 under the BTYD as
   before (90% 95.6 to 123.9); by fifth of spend so far (total, this time) 0.33, 0.71, 0.87, 1.00, 1.09 times
   what they bought (the BTYD: 2.52, 1.56, 1.10, 0.91, 0.77): the lowest fifth (194 of its 456 households new in
   February or March, whose earlier months count as nothing) is now under-forecast. On CDNOW, a crowd of one-time buyers,
@@ -1135,10 +1135,13 @@ top 100, 2017-09 (9 / 3)             +1.3% / 448.0 / 72%   BTYD +2.4% / 439.4 / 
   against 478.1 for the mean) and scaled it up by 1.09 to what such accounts bought then; the list then fell
   back, as a list chosen by revenue does: +16.8% / 845.5 against +7.4% / 752.8 for the mean, 12% worse.
   The top 500 and top 100 of that date do not show it (kamtools 1.2% and 0.7% under the best other MAE).
-* kamtools' 80% ranges hold 47-49% of the account-months at 3 months of history (39% on the whole set before
-  SHORT3; the mean's textbook band 60-64%, the BTYD's Poisson band 76-87%: the window mean's range counts only
-  the household's own order weeks, not how its spend varies) and 61-74% on the top lists afterwards; 83-93% on
-  the whole set from 6 months on.
+* kamtools' 80% ranges held 39-49% of the account-months at 3 months of history (the mean's textbook band
+  60-64%, the BTYD's Poisson band 76-87%): the monthly band of the mean of the months known was their plain
+  spread (ddof 0, normal quantiles) around it, too narrow for 3 values. Since SHORT3 it is the prediction
+  interval of a new month (ddof 1, widened by sqrt(1 + 1/k), Student's t with k - 1 degrees of freedom): 73% on
+  the whole set and 74-78% on the top lists at 2017-03 (means unchanged; CDNOW at 1-3 months unchanged, its
+  window-mean accounts there having one month). 61-74% on the top lists afterwards; 83-93% on the whole set
+  from 6 months on.
 * Read with the aim line's 90% bootstrap intervals over the households (the lead's 8f1cf7b, run on these
   figures, which it leaves unchanged): the whole set from 6 months on is tied within sampling error at every
   date; on the top lists kamtools' MAE is the lowest or tied at every list-date but the top 250 at 2017-06
