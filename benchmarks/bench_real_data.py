@@ -1121,16 +1121,16 @@ top 100, 2017-09 (9 / 3)             +1.3% / 448.0 / 72%   BTYD +2.4% / 439.4 / 
   spread of weekly spend from 8.2 to 2.3 (90th / 10th percentile). ``kamtools analyze --as-of 2017-03-31`` flags
   it (the value model's note: "The BG/NBD fit found no drop-out in this history (a = 3.42e-07 without a finite
   standard error ...)"). Now a fit with that status (``no_dropout``) is set aside from 3 months of data on, and
-  every household takes its own mean of the months known, its reason saying that the model found no household
+  every household takes its own mean of the months known, its reason saying that the model found no account
   that has stopped and so pulls every one towards the average (:mod:`kamtools.forecast.selection.reasons`):
-  **-3.0% / 356.1 / 73%** (49% before the band below), 4.6 under the mean of the months known (90% 1.4 to 8.1), 109.5 under the BTYD as
-  before (90% 95.6 to 123.9); by fifth of spend so far (total, this time) 0.33, 0.71, 0.87, 1.00, 1.09 times
-  what they bought (the BTYD: 2.52, 1.56, 1.10, 0.91, 0.77): the lowest fifth (194 of its 456 households new in
-  February or March, whose earlier months count as nothing) is now under-forecast. On CDNOW, a crowd of one-time buyers,
-  the fit finds drop-out at 3 months (sample, top 500 and the whole log) and keeps the BTYD, the better default
-  there; at 1 and 2 months, where no account has had time to stop, "no drop-out" says nothing and the rule
-  does not act (every CDNOW row unchanged). The top lists of 2017-03 have a common-rate fit and were already on
-  the mean of the months known (unchanged).
+  **-3.0% / 356.1 / 73%** (49% before the band below), 4.6 under the mean of the months known (90% 1.4 to
+  8.1), 109.5 under the BTYD as before (90% 95.6 to 123.9); by fifth of spend so far (total, this time) 0.33,
+  0.71, 0.87, 1.00, 1.09 times what they bought (the BTYD: 2.52, 1.56, 1.10, 0.91, 0.77): the lowest fifth (194
+  of its 456 households new in February or March, whose earlier months count as nothing) is now
+  under-forecast. On CDNOW, a crowd of one-time buyers, the fit finds drop-out at 3 months (sample, top 500 and
+  the whole log) and keeps the BTYD, the better default there; at 1 and 2 months, where no account has had time
+  to stop, "no drop-out" says nothing and the rule does not act (every CDNOW row unchanged). The top lists of
+  2017-03 have a common-rate fit and were already on the mean of the months known (unchanged).
 * Top 250 at 2017-06: the choice read 32 backtest cases of the list, gave the BTYD (calibrated MAE 470.6
   against 478.1 for the mean) and scaled it up by 1.09 to what such accounts bought then; the list then fell
   back, as a list chosen by revenue does: +16.8% / 845.5 against +7.4% / 752.8 for the mean, 12% worse.
