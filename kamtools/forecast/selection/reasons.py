@@ -70,8 +70,9 @@ the BTYD), was dropped on its figures: MAE 465.6 -> 413.2 but bias -0.1% -> +9.4
 the irregular households no longer offset; this form, the whole fit set aside, came second. Measured with
 ``benchmarks/bench_real_data.py`` on 2026-12-06 (bias / MAE of 6-month totals / 80% coverage of
 account-months): the Complete Journey's households at 2017-03 -0.1% / 465.6 / 39% -> -3.0% / 356.1 / 49% (73%
-with the monthly band below; the mean of the months known -0.0% / 360.7 / 61%; kamtools 109.5 lower than before, 90% 95.6 to 123.9, and 4.6 under the mean, 90% 1.4 to 8.1); its top 250 (a
-common-rate fit, already on the window mean), every CDNOW case at 1, 2 and 3 months (the fit finds drop-out at 3
+with the monthly band below; the mean of the months known -0.0% / 360.7 / 61%; kamtools 109.5 lower than
+before, 90% 95.6 to 123.9, and 4.6 under the mean, 90% 1.4 to 8.1); its top 250 (a common-rate fit, already on
+the window mean), every CDNOW case at 1, 2 and 3 months (the fit finds drop-out at 3
 months, whole log included) and the demo bundle unchanged; ``bench_short_history.py``'s demo (40 accounts) at
 2025-01-31, 3 months: -13% / 35,152 -> -7% / 25,814 (6-month MAE), 12-month ranges holding 69% -> 74%. The
 demo of 40 accounts, seeds 1-4, cut to 3 months from 2025-01, -04 and -07 (12 cases): the rule acts in 7, MAE
