@@ -80,6 +80,10 @@ def test_steady_accounts_keep_their_own_mean_where_the_btyd_finds_no_drop_out(tm
     # every account's forecast follows its own months: the ranking by level holds
     order = summary["forecast_next_12m"].reindex(own_year.index)
     assert np.corrcoef(order.to_numpy(), own_year.to_numpy())[0, 1] > 0.99
+    # the methods note says where the ranges come from: the accounts' own weeks, not the BTYD model
+    note = bundle.note("forecast_methods")
+    assert "found no account that has stopped buying" in note and "from its own weeks with an order" in note
+    assert "is the BTYD model's" not in note
     # what the account page says
     captured.clear()
     forecast_section.account_section(bundle.account("S000"))
