@@ -89,6 +89,14 @@ def test_steady_accounts_keep_their_own_mean_where_the_btyd_finds_no_drop_out(tm
     forecast_section.account_section(bundle.account("S000"))
     html = unescape("".join(captured))
     assert reason in html and "found no account that has stopped buying" in html
+    # the value section does not explain the gap to its own expected value by an out-of-time check there was not
+    from kamtools.sections import value as value_section
+
+    captured.clear()
+    value_section.account_section(bundle.account("S000"))
+    html = unescape("".join(captured))
+    assert "with no out-of-time check it follows the method the forecast section names" in html
+    assert "really bought after past dates" not in html
 
 
 def test_one_or_two_months_without_drop_out_keep_the_btyd():

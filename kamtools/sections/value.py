@@ -306,24 +306,33 @@ def _outlook(acct, row: pd.Series, margin: float) -> str:
     outlook += _returns_clause(acct, row)
     forecast = acct.info.get("forecast_next_12m")
     if forecast is not None and pd.notna(forecast):
+        how = how_chosen(acct.bundle)
         outlook += (
             f" This figure ranks accounts by value; the revenue to plan with is the forecast on the summary card, "
-            f"{money(float(forecast))}, which the forecast stage chose for this account {how_chosen(acct.bundle)}. "
-            + _why_they_differ(float(forecast), float(row["expected_value_12m"]))
+            f"{money(float(forecast))}, which the forecast stage chose for this account {how}. "
+            + _why_they_differ(float(forecast), float(row["expected_value_12m"]), not how.startswith("without"))
         )
     return outlook
 
 
-def _why_they_differ(forecast: float, value: float) -> str:
+def _why_they_differ(forecast: float, value: float, checked: bool = True) -> str:
     """Why the forecast and the value model's expected revenue differ, in proportion to how much they do: beyond
     15% the difference is the forecast's calibration to what similar accounts bought out of time (a year's
-    discounting at 10% moves the value by about 5%), which the reader should not put down to discounting."""
+    discounting at 10% moves the value by about 5%), which the reader should not put down to discounting.
+    ``checked`` False: the history allowed no out-of-time check, so the difference is the forecast's method (an
+    account's own mean where the value model found no drop-out), which the forecast section names."""
     if not value > 0 or math.isnan(forecast):
         return "The two differ because this one is discounted and follows the portfolio-wide buying model."
     ratio = forecast / value
     if abs(ratio - 1) <= 0.15:
         return "The two differ a little because this one is discounted and follows the portfolio-wide buying model."
     side = "lower" if ratio < 1 else "higher"
+    if not checked:
+        return (
+            f"The forecast is {abs(ratio - 1):.0%} {side}: with no out-of-time check it follows the method the "
+            "forecast section names and explains (such as this account's own mean of the months known), while "
+            "this figure follows the portfolio-wide buying model and is discounted."
+        )
     return (
         f"The forecast is {abs(ratio - 1):.0%} {side}: it is set by what accounts like this one really bought "
         "after past dates (the forecast section gives its reason), while this figure follows the portfolio-wide "
