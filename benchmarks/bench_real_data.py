@@ -1090,19 +1090,19 @@ sample. At 2017-03 "mean of 6 months" is the mean of the 3 months known. Bias / 
 ===================================  ====================  =====================================  ====================
 households, as of (history / ahead)  kamtools              best other method by MAE               plain BTYD
 ===================================  ====================  =====================================  ====================
-all, 2017-03 (3 / 6)                 -0.1% / 465.6 / 39%   mean of 6 months -0.0% / 360.7 / 61%   -0.1% / 465.6 / 76%
+all, 2017-03 (3 / 6)                 -3.0% / 356.1 / 73%   mean of 6 months -0.0% / 360.7 / 61%   -0.1% / 465.6 / 76%
 all, 2017-06 (6 / 6)                 -2.3% / 353.3 / 93%   mean of 6 months -1.1% / 353.2 / 69%   -1.7% / 394.8 / 79%
 all, 2017-08 (8 / 4)                 -1.0% / 235.5 / 87%   mean of 6 months +0.0% / 235.0 / 74%   -2.1% / 262.3 / 80%
 all, 2017-09 (9 / 3)                 -4.9% / 182.0 / 83%   zero if lapsed -3.1% / 179.6 / 74%     -3.3% / 204.5 / 80%
-top 500, 2017-03 (3 / 6)             +8.9% / 618.3 / 47%   mean of 6 months +9.0% / 619.7 / 61%   +7.7% / 682.6 / 83%
+top 500, 2017-03 (3 / 6)             +8.9% / 618.3 / 74%   mean of 6 months +9.0% / 619.7 / 61%   +7.7% / 682.6 / 83%
 top 500, 2017-06 (6 / 6)             +0.1% / 655.2 / 64%   mean of 6 months +6.3% / 662.9 / 65%   +5.8% / 716.2 / 82%
 top 500, 2017-08 (8 / 4)             -0.8% / 423.3 / 74%   mean of 6 months +8.2% / 428.6 / 72%   +5.3% / 472.6 / 84%
 top 500, 2017-09 (9 / 3)             -3.6% / 321.0 / 73%   mean of 6 months +4.8% / 320.8 / 73%   +3.4% / 369.2 / 83%
-top 250, 2017-03 (3 / 6)             +9.8% / 734.3 / 46%   mean of 6 months +9.8% / 734.3 / 60%   +8.3% / 778.8 / 82%
+top 250, 2017-03 (3 / 6)             +9.8% / 734.3 / 74%   mean of 6 months +9.8% / 734.3 / 60%   +8.3% / 778.8 / 82%
 top 250, 2017-06 (6 / 6)             +16.8% / 845.5 / 69%  mean of 6 months +7.4% / 752.8 / 65%   +7.1% / 780.0 / 84%
 top 250, 2017-08 (8 / 4)             -4.5% / 512.3 / 78%   mean of 6 months +7.7% / 503.6 / 73%   +4.6% / 524.0 / 84%
 top 250, 2017-09 (9 / 3)             -6.8% / 364.0 / 77%   mean of 6 months +4.8% / 366.0 / 73%   +3.2% / 403.7 / 85%
-top 100, 2017-03 (3 / 6)             +10.8% / 893.6 / 49%  mean of 6 months +10.8% / 893.6 / 64%  +10.1% / 934.8 / 87%
+top 100, 2017-03 (3 / 6)             +10.8% / 893.6 / 78%  mean of 6 months +10.8% / 893.6 / 64%  +10.1% / 934.8 / 87%
 top 100, 2017-06 (6 / 6)             +8.0% / 999.3 / 69%   BTYD +9.9% / 1006.0 / 84%              +9.9% / 1006.0 / 84%
 top 100, 2017-08 (8 / 4)             +5.4% / 637.9 / 75%   BTYD +6.4% / 623.0 / 87%               +6.4% / 623.0 / 87%
 top 100, 2017-09 (9 / 3)             +1.3% / 448.0 / 72%   BTYD +2.4% / 439.4 / 91%               +2.4% / 439.4 / 91%
@@ -1114,27 +1114,36 @@ top 100, 2017-09 (9 / 3)             +1.3% / 448.0 / 72%   BTYD +2.4% / 439.4 / 
   of it at 11 of 12 list-dates, with |bias| under 15% at 11 (the lists are chosen by revenue, so every
   other method over-forecasts them by 2-11%; kamtools' factors bring most of that back, to -7% to +5% at
   2017-08 and 2017-09).
-* At 3 months of history the forecast stage has no out-of-time check and gives every household of the
-  whole set the BTYD expected value as fitted: MAE 465.6 against 360.7 for the mean of the months known
-  (+29%), 80% coverage 39%. By fifth of monthly spend so far it forecasts 2.46, 1.59, 1.10, 0.92 and 0.77
-  times what the households bought: it pulls everyone towards the panel's mean. The bench's fit of that date
-  has the BG/NBD's drop-out at its bound (a = 3e-7, b = 108,000), a quarter of the households bought in
-  every week since their first or all but one (a weekly period cannot tell 2 baskets a week from 5), and the
-  Gamma-Gamma narrows the spread of weekly spend from 8.2 to 2.3 (90th / 10th percentile). On CDNOW, a
-  crowd of one-time buyers, the BTYD is the better default at a short history; on steady buyers it is not.
-  ``kamtools analyze --as-of 2017-03-31`` sees the fit's trouble (the value model's note: "The BG/NBD fit
-  found no drop-out in this history (a = 3.42e-07 without a finite standard error ...)") but the forecast
-  takes its expected value all the same, and its 80% ranges, the model's own and unchecked, hold 39%. The
-  top lists at the same date take the mean of the months known and match it. (At 12 months, as of
-  2017-12-31, ``analyze`` runs in 70 s and backtests 6-month totals: kamtools model 363 against 375 for the
-  mean of 6 months.)
+* At 3 months of history the forecast stage has no out-of-time check. It gave every household of the whole set
+  the BTYD expected value as fitted until SHORT3 (2026-12-06): -0.1% / 465.6 / 39% against 360.7 for the mean of
+  the months known (+29%); by fifth of monthly spend so far it forecast 2.46, 1.59, 1.10, 0.92 and 0.77 times what
+  the households bought, pulling everyone towards the panel's mean. The fit of that date has the BG/NBD's
+  drop-out at its bound (a = 3e-7, b = 108,000), a quarter of the households bought in every week since their
+  first or all but one (a weekly period cannot tell 2 baskets a week from 5), and the Gamma-Gamma narrows the
+  spread of weekly spend from 8.2 to 2.3 (90th / 10th percentile). ``kamtools analyze --as-of 2017-03-31`` flags
+  it (the value model's note: "The BG/NBD fit found no drop-out in this history (a = 3.42e-07 without a finite
+  standard error ...)"). Now a fit with that status (``no_dropout``) is set aside from 3 months of data on, and
+  every household takes its own mean of the months known, its reason saying that the model found no account
+  that has stopped and so pulls every one towards the average (:mod:`kamtools.forecast.selection.reasons`):
+  **-3.0% / 356.1 / 73%** (49% before the band below), 4.6 under the mean of the months known (90% 1.4 to
+  8.1), 109.5 under the BTYD as before (90% 95.6 to 123.9); by fifth of spend so far (total, this time) 0.33,
+  0.71, 0.87, 1.00, 1.09 times what they bought (the BTYD: 2.52, 1.56, 1.10, 0.91, 0.77): the lowest fifth (194
+  of its 456 households new in February or March, whose earlier months count as nothing) is now
+  under-forecast. On CDNOW, a crowd of one-time buyers, the fit finds drop-out at 3 months (sample, top 500 and
+  the whole log) and keeps the BTYD, the better default there; at 1 and 2 months, where no account has had time
+  to stop, "no drop-out" says nothing and the rule does not act (every CDNOW row unchanged). The top lists of
+  2017-03 have a common-rate fit and were already on the mean of the months known (unchanged).
 * Top 250 at 2017-06: the choice read 32 backtest cases of the list, gave the BTYD (calibrated MAE 470.6
   against 478.1 for the mean) and scaled it up by 1.09 to what such accounts bought then; the list then fell
   back, as a list chosen by revenue does: +16.8% / 845.5 against +7.4% / 752.8 for the mean, 12% worse.
   The top 500 and top 100 of that date do not show it (kamtools 1.2% and 0.7% under the best other MAE).
-* kamtools' 80% ranges hold 39-49% of the account-months at 3 months of history (the mean's textbook band
-  60-64%, the BTYD's Poisson band 76-87%) and 64-78% on the top lists afterwards (61-74% before RANGECJ,
-  below); 83-93% on the whole set from 6 months on.
+* kamtools' 80% ranges held 39-49% of the account-months at 3 months of history (the mean's textbook band
+  60-64%, the BTYD's Poisson band 76-87%): the monthly band of the mean of the months known was their plain
+  spread (ddof 0, normal quantiles) around it, too narrow for 3 values. Since SHORT3 it is the prediction
+  interval of a new month (ddof 1, widened by sqrt(1 + 1/k), Student's t with k - 1 degrees of freedom): 73% on
+  the whole set and 74-78% on the top lists at 2017-03 (means unchanged; CDNOW at 1-3 months unchanged, its
+  window-mean accounts there having one month). 64-78% on the top lists afterwards (61-74% before RANGECJ, below); 83-93% on the whole set
+  from 6 months on.
 * Why the top lists' ranges hold under 80% (RANGECJ, top 250): their monthly multiples come from the few
   backtest rows of the list whose place held (32 accounts at 2017-06, one origin 3 months into the year, 3
   months ahead; 77 at 2017-08), all in one pooled class, and those are the list's heaviest and steadiest: the
@@ -1153,8 +1162,8 @@ top 100, 2017-09 (9 / 3)             +1.3% / 448.0 / 72%   BTYD +2.4% / 439.4 / 
 * Read with the aim line's 90% bootstrap intervals over the households (the lead's 8f1cf7b, run on these
   figures, which it leaves unchanged): the whole set from 6 months on is tied within sampling error at every
   date; on the top lists kamtools' MAE is the lowest or tied at every list-date but the top 250 at 2017-06
-  (behind by 92.7, 90% 46.8 to 140.5; bias +16.8%, 90% +13.3 to +21.1); at 3 months the whole set is behind
-  by 104.9 (90% 91.4 to 118.7).
+  (behind by 92.7, 90% 46.8 to 140.5; bias +16.8%, 90% +13.3 to +21.1); at 3 months the whole set was behind
+  by 104.9 (90% 91.4 to 118.7) before SHORT3, and is 4.6 ahead now (90% 1.4 to 8.1).
   Where kamtools chose the best other method itself (the top 250 and top 100 at 2017-03) the difference is
   exactly 0 and the line reads "MAE behind": a tie read as a loss.
 

@@ -177,6 +177,21 @@ def _silent_range_note(sel: Selection) -> str:
 def _range_sentence(sel: Selection, lead: str) -> str:
     own = getattr(sel, "btyd", None) is not None
     if sel.total_ratio is None:
+        method = np.asarray(sel.method)
+        on_mean = method == "window_mean"
+        if own and on_mean.any():  # the BTYD set aside for the accounts' own means (a fit without drop-out)
+            return (
+                "The history is too short for a backtest, and the buying-rhythm model found no account that has "
+                "stopped buying, so an account on its own mean of the months known has an 80% range of its 12-month "
+                "total from its own weeks with an order (its weekly rate from those weeks alone, with its chance of "
+                "no order), not checked against what similar accounts really bought."
+                + (
+                    " An account on the BTYD expected value has the model's range: nothing with its own chance of no "
+                    "order, else its purchases as the model spreads them."
+                    if ((method != "zero") & ~on_mean).any()
+                    else ""
+                )
+            )
         if own:
             return (
                 "The history is too short for a backtest, so the 80% range of an account's 12-month total is the "

@@ -95,8 +95,10 @@ from kamtools.forecast.selection.ranges import (  # noqa: F401
 )
 from kamtools.forecast.selection.reasons import (  # noqa: F401
     NO_CHECK_BTYD,
+    NO_CHECK_NO_DROPOUT,
     NO_CHECK_ONCE,
     NO_CHECK_WINDOW,
+    NO_DROPOUT_MONTHS,
     TILTED,
 )
 from kamtools.forecast.selection.state import (  # noqa: F401
