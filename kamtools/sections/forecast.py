@@ -201,6 +201,22 @@ def how_chosen(bundle) -> str:
     return "without an out-of-time check (the history is too short for one)"
 
 
+UNCHECKED_CHANCE = " (unchecked: too little history)"  # after a chance of reaching a target no check stands behind
+
+
+def unchecked(bundle) -> bool:
+    """True where the history allowed no out-of-time check of any kind (1 to 3 months of orders, one order day):
+    a chance of reaching a target then rests only on the month-to-month spread of the forecasts, so every face
+    writes it with :data:`UNCHECKED_CHANCE` and colours nothing by it."""
+    return how_chosen(bundle).startswith("without")
+
+
+def chance_text(p, unchecked_: bool) -> str:
+    """A chance of reaching a target as the pages and decks write it: '100%', or '100% (unchecked: too little
+    history)' where :func:`unchecked`."""
+    return formatting.pct(p) + (UNCHECKED_CHANCE if unchecked_ else "")
+
+
 def at_top_of_range(row: pd.Series | None) -> bool:
     """True when the 80% range of the 12-month total ends at the forecast (``forecast_summary`` row): most
     similar accounts bought less than their forecast out of time (the forecast stage's note says so)."""
@@ -384,7 +400,14 @@ def _account_cards(acct, srow: pd.Series | None, targets: pd.DataFrame | None) -
         this_year = cur.iloc[0] if len(cur) else None
     if this_year is not None:
         p = float(this_year["p_reach_target"])
-        cards.append((f"Chance to reach the {int(this_year['period'])} target", formatting.pct(p), _status(p)))
+        bare = unchecked(acct.bundle)  # no check of any kind: the chance is marked and colours nothing
+        cards.append(
+            (
+                f"Chance to reach the {int(this_year['period'])} target",
+                chance_text(p, bare),
+                "" if bare else _status(p),
+            )
+        )
     if cards:
         display.kpi_cards(cards)
 
@@ -736,6 +759,7 @@ def _portfolio_cards(
     if ptarget is not None and len(ptarget):
         rows = ptarget[ptarget["period"] == as_of.year]
         cur = rows.iloc[0] if len(rows) else None
+    bare = unchecked(bundle)  # no check of any kind: the chances are marked and colour nothing
     if cur is not None:
         cards.append(
             (
@@ -746,8 +770,8 @@ def _portfolio_cards(
         cards.append(
             (
                 f"Chance to reach the {int(cur['period'])} portfolio target",
-                formatting.pct(cur["p_reach_target"]),
-                _status(float(cur["p_reach_target"])),
+                chance_text(cur["p_reach_target"], bare),
+                "" if bare else _status(float(cur["p_reach_target"])),
             )
         )
     if targets is not None and len(targets):
@@ -757,8 +781,8 @@ def _portfolio_cards(
             cards.append(
                 (
                     f"Accounts unlikely to reach the {as_of.year} target",
-                    f"{off} of {len(this)}",
-                    "bad" if off else "good",
+                    f"{off} of {len(this)}" + (UNCHECKED_CHANCE if bare else ""),
+                    "" if bare else "bad" if off else "good",
                 )
             )
     display.kpi_cards(cards)
@@ -812,7 +836,8 @@ def _shortfalls(bundle, targets: pd.DataFrame | None) -> None:
                         "revenue_target": "Target",
                         "expected_total": "Expected",
                         "gap": "Expected shortfall",
-                        "p_reach_target": "Probability of reaching target",
+                        "p_reach_target": "Probability of reaching target"
+                        + (UNCHECKED_CHANCE if unchecked(bundle) else ""),
                     },
                     pct=["p_reach_target"],
                 )
