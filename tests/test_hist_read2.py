@@ -178,3 +178,32 @@ def test_a_spike_note_of_several_months_is_a_sentence():
     note = spike_notes(y, np.array(["level_12m"]))[0]
     assert "2 months were each over 3 times its usual ordering month (the largest 72.3k) and each counts as" in note
     assert "months, the largest" not in note
+
+
+# ---- 4. an RFM name of a short history says what it rests on -----------------------------------------------------
+
+
+def test_an_rfm_lost_on_a_short_history_says_what_it_rests_on(ten_months, tmp_path_factory, captured):
+    """3 months of the demo: 'RFM 111 (lost): ...; last order 78 days ago, 1 order and 1.4k revenue in the last 12
+    months' beside a low churn risk, with nothing on the page saying the label ranks 3 months of orders."""
+    from kamtools.bundle import analyze
+    from kamtools.sections import segment as section
+
+    three = analyze(months_of_history(3), tmp_path_factory.mktemp("words3") / "bundle", progress=False)
+    seg = three.table("segments")
+    quiet = seg[
+        seg["rfm_segment"].isin(["lost", "hibernating", "at risk", "cannot lose"]) & seg["lapsed_months"].isna()
+    ]
+    ordered = quiet[quiet["recency_days"].notna()]
+    assert len(ordered) and len(ordered) < len(quiet)
+    text = _shown(captured, section.account_section, three.account(str(ordered["account_id"].iloc[0])))
+    assert "RFM segment (from 3 months of orders)" in text
+    assert "revenue in the 3 months of order history." in text and "revenue in the last 12 months" not in text
+    assert "it does not say the account has stopped buying" in text
+    seg10 = ten_months.table("segments")
+    text = _shown(captured, section.account_section, ten_months.account(str(seg10["account_id"].iloc[0])))
+    assert "RFM segment</div>" in text and "it does not say the account has stopped buying" not in text
+    # an account without an order in the 3 months (its recency unknown) raised 'cannot convert float NaN to integer'
+    silent = quiet[quiet["recency_days"].isna()]
+    text = _shown(captured, section.account_section, three.account(str(silent["account_id"].iloc[0])))
+    assert "no order in the 3 months of order history." in text
