@@ -106,6 +106,29 @@ def test_the_decks_mark_an_unchecked_chance_to_reach_the_target(two_months, ten_
     assert checked and not any(MARK in cell for cell in checked)
 
 
+def test_the_target_charts_mark_an_unchecked_chance(two_months, ten_months, captured, monkeypatch):
+    """The 'Booked, expected and target per year' charts' year labels read 'P(target) 100%' beside the marked card."""
+    from kamtools.plotting import forecast as plotting
+    from kamtools.sections import forecast as section
+
+    labels: list[str] = []
+
+    def keep(*args, **kwargs):
+        fig = plotting.target_gap_chart(*args, **kwargs)
+        labels.extend(t.get_text() for ax in fig.axes for t in ax.get_yticklabels())
+        return fig
+
+    monkeypatch.setattr(section, "target_gap_chart", keep)
+    aid = str(two_months.accounts["account_id"].iloc[0])
+    _shown(captured, section.account_section, two_months.account(aid))
+    _shown(captured, section.portfolio_section, two_months)
+    chances = [lab for lab in labels if "P(target)" in lab]
+    assert chances and all(lab.endswith("(unchecked)") for lab in chances)
+    labels.clear()
+    _shown(captured, section.account_section, ten_months.account(aid))
+    assert any("P(target)" in lab for lab in labels) and not any("unchecked" in lab for lab in labels)
+
+
 # ---- 2. returns: the window of each share, and the load's warning on the page -----------------------------------
 
 

@@ -214,7 +214,8 @@ def unchecked(bundle) -> bool:
 def chance_text(p, unchecked_: bool) -> str:
     """A chance of reaching a target as the pages and decks write it: '100%', or '100% (unchecked: too little
     history)' where :func:`unchecked`."""
-    return formatting.pct(p) + (UNCHECKED_CHANCE if unchecked_ else "")
+    known = p is not None and pd.notna(pd.to_numeric(p, errors="coerce"))  # no mark on a missing chance
+    return formatting.pct(p) + (UNCHECKED_CHANCE if unchecked_ and known else "")
 
 
 def at_top_of_range(row: pd.Series | None) -> bool:
@@ -439,7 +440,10 @@ def _account_targets(acct, targets: pd.DataFrame | None) -> None:
             display.paragraph(why)
         display.figure(
             target_gap_chart(
-                targets, title="Booked, expected and target per year", currency=formatting.currency_of(acct.bundle)
+                targets,
+                title="Booked, expected and target per year",
+                currency=formatting.currency_of(acct.bundle),
+                unchecked=unchecked(acct.bundle),
             ),
             alt="year totals against target",
         )
@@ -803,6 +807,7 @@ def _portfolio_targets(bundle, ptarget: pd.DataFrame | None) -> None:
                 ptarget,
                 title="Portfolio: booked, expected and target per year",
                 currency=formatting.currency_of(bundle),
+                unchecked=unchecked(bundle),
             ),
             alt="portfolio year totals against target",
         )
