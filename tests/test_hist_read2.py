@@ -9,6 +9,7 @@ value unsaid; '2 months, the largest (72.3k) was over ...', no sentence.
 
 from __future__ import annotations
 
+import re
 import sys
 from html import unescape
 from pathlib import Path
@@ -52,8 +53,6 @@ def _shown(captured, show, *args) -> str:
 
 def _chance_cards(text: str) -> list[tuple[str, str]]:
     """(card class, value) of every KPI card whose label speaks of a chance to reach a target."""
-    import re
-
     cards = re.findall(r'<div class="(kam-card[^"]*)"><div class="v">([^<]*)</div><div class="l">([^<]*)</div>', text)
     return [(cls, value) for cls, value, label in cards if "reach the" in label]
 
@@ -124,6 +123,9 @@ def test_the_target_charts_mark_an_unchecked_chance(two_months, ten_months, capt
     _shown(captured, section.portfolio_section, two_months)
     chances = [lab for lab in labels if "P(target)" in lab]
     assert chances and all(lab.endswith("(unchecked)") for lab in chances)
+    text = _shown(captured, section.account_section, two_months.account(aid))
+    said = re.findall(r"probability of reaching the target (\S+%)( \(unchecked: too little history\))?\.", text)
+    assert said and all(mark for _, mark in said)
     labels.clear()
     _shown(captured, section.account_section, ten_months.account(aid))
     assert any("P(target)" in lab for lab in labels) and not any("unchecked" in lab for lab in labels)

@@ -275,14 +275,15 @@ def low_end_sentence(row: pd.Series | None, currency: str | None = None) -> str 
     )
 
 
-def target_sentence(row: pd.Series, currency: str | None = None, as_of: object = None) -> str:
+def target_sentence(row: pd.Series, currency: str | None = None, as_of: object = None, unchecked_: bool = False) -> str:
     """One sentence on a year's target (row of ``forecast_targets`` or ``forecast_portfolio_target``),
     money in ``currency`` and shares as every other face writes them (:mod:`kamtools.formatting`).
 
     A year still open says what is booked by which date (``as_of``) and which share of the target that is,
     then the expected year total and its share of the target, so the two attainment figures of a page (the
     KPIs' booked-so-far one, the forecast's expected one) are told apart; a portfolio row (with
-    ``n_accounts``) also says over which accounts the booked revenue is summed."""
+    ``n_accounts``) also says over which accounts the booked revenue is summed. ``unchecked_``: no out-of-time
+    check of any kind stands behind the chance, which is then marked as on the cards (:data:`UNCHECKED_CHANCE`)."""
     year = int(row["period"])
     target = float(row["revenue_target"])
     booked = float(row["booked_ytd"])
@@ -316,7 +317,7 @@ def target_sentence(row: pd.Series, currency: str | None = None, as_of: object =
     )
     return (
         f"{year}: {cash(booked)} booked {when}{who}{so_far}; expected year total {cash(expected)}{rng} against a "
-        f"target of {cash(target)}: {att}probability of reaching the target {formatting.pct(p)}."
+        f"target of {cash(target)}: {att}probability of reaching the target {chance_text(p, unchecked_)}."
     )
 
 
@@ -418,7 +419,10 @@ def _account_targets(acct, targets: pd.DataFrame | None) -> None:
     if targets is not None and len(targets):
         display.heading("Target outlook", level=3)
         currency = formatting.currency_of(acct.bundle)
-        display.bullets([target_sentence(r, currency, acct.as_of) for _, r in targets.sort_values("period").iterrows()])
+        bare = unchecked(acct.bundle)
+        display.bullets(
+            [target_sentence(r, currency, acct.as_of, bare) for _, r in targets.sort_values("period").iterrows()]
+        )
         show_notes(acct.bundle, "forecast_targets")
         from kamtools.forecast.targets import unchecked_year_note, year_low_end_note, year_range_note
 
@@ -797,7 +801,10 @@ def _portfolio_targets(bundle, ptarget: pd.DataFrame | None) -> None:
     if ptarget is not None and len(ptarget):
         currency = formatting.currency_of(bundle)
         display.bullets(
-            [target_sentence(r, currency, bundle.as_of) for _, r in ptarget.sort_values("period").iterrows()]
+            [
+                target_sentence(r, currency, bundle.as_of, unchecked(bundle))
+                for _, r in ptarget.sort_values("period").iterrows()
+            ]
         )
         show_notes(bundle, "forecast_targets")
         if how_chosen(bundle).startswith("without") and (ptarget["months_remaining"] > 0).any():
