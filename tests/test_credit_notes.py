@@ -200,7 +200,7 @@ def test_returns_that_dominate_an_account_are_warned_with_its_name(tmp_path):
     report = validate_source(export(tmp_path, big, over))
     assert report.ok
     text = warning_text(report, "returns_dominate")
-    assert "in 2 accounts: A003 (net revenue -180), A004 (74%)" in text
+    assert "in 2 accounts: A003 (net revenue -180 over the whole history), A004 (74% over the whole history)" in text
     assert "exceed 30% of gross revenue" in text
 
 
@@ -211,8 +211,8 @@ def test_returns_that_dominate_the_portfolio_are_warned(tmp_path):
     ]
     report = validate_source(export(tmp_path, *lines))
     text = warning_text(report, "returns_dominate")
-    assert "returns, credit notes and rebates are 65% of gross revenue (more than 30%)" in text
-    assert "A001 (80%)" in text and "A002 (72%)" in text
+    assert "returns, credit notes and rebates are 65% of gross revenue over the whole history (more than 30%)" in text
+    assert "A001 (80% over the whole history)" in text and "A002 (72% over the whole history)" in text
 
 
 def test_a_few_returns_do_not_warn(tmp_path):
@@ -322,9 +322,9 @@ def test_analyze_finishes_on_a_portfolio_with_returns_and_shows_the_returns_rate
     account = expected.index[0]
     cards = dict((label, text) for label, text, _ in kpi_cards(kpis.loc[account].to_dict()))
     rate = kpis.loc[account, "returns_rate"]
-    assert cards["Returns and credit notes, 12 months"].startswith(f"{rate:.0%} of gross")
+    assert cards["Returns and credit notes, last 12 months"].startswith(f"{rate:.0%} of gross")
     totals = bundle.table("kpis_portfolio").iloc[0].to_dict()
-    assert "Returns and credit notes, 12 months" in dict((c[0], c[1]) for c in portfolio_cards(totals))
+    assert "Returns and credit notes, last 12 months" in dict((c[0], c[1]) for c in portfolio_cards(totals))
 
 
 def test_segments_and_churn_features_do_not_count_a_credit_note_as_an_order(tmp_path):

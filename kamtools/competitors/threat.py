@@ -192,15 +192,20 @@ def _threat_reasons(out: pd.DataFrame, months: int, prior_known: bool = True) ->
         + " of "
         + out["n_bids_recent"].astype(str)
         + np.where(out["n_bids_recent"] == 1, " bid", " bids")
-        + f" in the last {months} months"
+        + f" in the last {months} months, worth "
+        + out["lost_amount_recent"].map(money)
+        # whose value: all the lost bids', never read as the main competitor's share of it
+        + np.where(out["n_lost_recent"] > 1, " in all", "")
         + np.where(
             (out["lost_to_main"] > 0) & has_comp,
-            ", " + out["lost_to_main"].astype(str) + " to " + comp,
+            np.where(
+                out["n_lost_recent"] > 1,
+                "; " + out["lost_to_main"].astype(str) + " of them to " + comp,
+                "; it went to " + comp,
+            ),
             "",
         )
-        + " (lost value "
-        + out["lost_amount_recent"].map(money)
-        + ").",
+        + ".",
         "",
     )
     gap_txt = _pct(out["price_gap"].abs())

@@ -32,6 +32,7 @@ from kamtools.formatting import (
     pct_banded,
 )
 from kamtools.plan.actions import stake_once, stake_text
+from kamtools.sections.forecast import chance_text, unchecked
 from kamtools.sections.whitespace import calibrated, min_useful_p, split_recommended, uncalibrated_reason
 
 CHURN_EDGES = (MEDIUM_RISK_P, HIGH_RISK_P)  # a churn probability never rounds across a band edge
@@ -525,6 +526,12 @@ def _internal_forecast(deck: Deck, account: AccountRows) -> None:
         deck.notes(slide, [literal(info["forecast_method_reason"], 600)])
 
 
+def open_year(t) -> bool:
+    """A target row whose year still has months to come (a chance of a finished year is no forecast)."""
+    months = getattr(t, "months_remaining", None)
+    return missing(months) or float(months) > 0
+
+
 def _internal_targets(deck: Deck, account: AccountRows) -> None:
     targets = _rows(account.table("forecast_targets"))
     slide = deck.slide("Targets")
@@ -537,6 +544,7 @@ def _internal_targets(deck: Deck, account: AccountRows) -> None:
         )
         return
     targets = targets.sort_values("period")
+    bare = unchecked(account.bundle)
     top, bottom = deck.rows(0.55)
     add_chart(
         slide,
@@ -555,7 +563,8 @@ def _internal_targets(deck: Deck, account: AccountRows) -> None:
             money(t.booked_ytd, deck.currency),
             money(t.expected_total, deck.currency),
             attainment(t.expected_attainment),
-            pct(t.p_reach_target),
+            # marked as on the account page where no out-of-time check of any kind stands behind it
+            chance_text(t.p_reach_target, bare and open_year(t)),
         )
         for t in targets.itertuples()
     ]

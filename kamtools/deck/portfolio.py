@@ -11,10 +11,12 @@ import pandas as pd
 
 from kamtools.bundle import Bundle
 from kamtools.churn.bands import HIGH_RISK_P, MEDIUM_RISK_P, is_score, score_text
+from kamtools.deck.build import open_year
 from kamtools.deck.charts import MONEY_FORMAT, PCT_FORMAT, add_chart, add_table
 from kamtools.deck.slides import Deck
 from kamtools.deck.text import literal, missing, with_detail, wording
 from kamtools.formatting import attainment, count, currency_of, date, margin_pct, money, pct, pct_banded
+from kamtools.sections.forecast import chance_text, unchecked
 
 TOP = 10
 
@@ -245,6 +247,7 @@ def _forecast(deck: Deck, bundle: Bundle) -> None:
     if target.empty:
         deck.text(slide, bottom, ["No revenue targets are recorded."], 14)
         return
+    bare = unchecked(bundle)
     rows = [
         (
             str(int(t.period)),
@@ -252,7 +255,8 @@ def _forecast(deck: Deck, bundle: Bundle) -> None:
             money(t.booked_ytd, deck.currency),
             money(t.expected_total, deck.currency),
             attainment(t.expected_attainment),
-            pct(t.p_reach_target),
+            # marked as on the overview where no out-of-time check of any kind stands behind it
+            chance_text(t.p_reach_target, bare and open_year(t)),
         )
         for t in target.sort_values("period").itertuples()
     ]

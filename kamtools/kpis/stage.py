@@ -62,7 +62,12 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
     out["receivables"] = receivables_ageing(portfolio)
     out["complaints_summary"] = blocks["complaints"]
     out["relationships"] = blocks["relationships"]
-    notes = history_notes(portfolio) + returns_notes(out["kpis_portfolio"]) + cost_notes(kpis)
+    notes = (
+        history_notes(portfolio)
+        + returns_notes(out["kpis_portfolio"])
+        + heavy_returns_notes(portfolio.orders)
+        + cost_notes(kpis)
+    )
     if notes:
         out["_notes"] = {"kpis": " ".join(notes)}
     return out
@@ -81,6 +86,28 @@ def returns_notes(totals: pd.DataFrame) -> list[str]:
         f"Revenue, margin and growth are net of returns, credit notes and rebates (across the portfolio {share} "
         "in the last 12 months; each account's own share is on its returns card); those lines are not counted "
         "as orders."
+    ]
+
+
+def heavy_returns_notes(orders: pd.DataFrame) -> list[str]:
+    """The load's warning on accounts whose returns, credit notes and rebates dominate, on the pages too: the
+    accounts with their share over the whole history, told apart from the returns card's last 12 months (A0005 of a
+    credit-heavy demo: 31% over the whole history, 49% in the last 12 months); none when no account's dominate."""
+    from kamtools.data.loader.notes import heavy_returns, heavy_returns_named
+    from kamtools.data.schemas import RETURNS_DOMINATE
+    from kamtools.formatting import counted
+
+    if orders is None or orders.empty or not {"account_id", "net_revenue"} <= set(orders.columns):
+        return []
+    heavy = heavy_returns(orders)
+    if heavy.empty:
+        return []
+    return [
+        f"Returns, credit notes and rebates exceed {RETURNS_DOMINATE:.0%} of gross revenue (or make net revenue "
+        f"negative) in {counted(len(heavy), 'account')}: {heavy_returns_named(heavy)}; an account's returns card "
+        "gives its share in the last 12 months. Check that the export books only returns, credit notes and rebates "
+        "as negative lines (not, e.g., cancellations of lines left out of the export): revenue, growth and "
+        "forecasts are net of them."
     ]
 
 

@@ -226,7 +226,7 @@ def _is_text(value) -> bool:
 # ------------------------------------------------------------------------------------------
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 _SPEC_OK = re.compile(r"^[<>=^]?[+\- ]?#?0?\d{0,3}[,_]?(?:\.\d{1,2})?[deEfFgGn%s]?$")
-_NAMED = ("money", "pct", "pp", "days", "int", "text", "date", "score")
+_NAMED = ("money", "pct", "pp", "days", "int", "text", "date", "score", "above")
 
 
 def _format(value, spec: str, unit: str) -> str:
@@ -252,6 +252,9 @@ def _format(value, spec: str, unit: str) -> str:
         return money(v)
     if kind == "pct":
         return f"{v:.0%}" if abs(v) >= 0.01 or v == 0 else f"{v:.1%}"
+    if kind == "above":  # a signed difference in words: never "-2% above"
+        size = f"{abs(v):.0%}" if abs(v) >= 0.01 else f"{abs(v):.1%}"
+        return "level with" if size in ("0%", "0.0%") else f"{size} above" if v > 0 else f"{size} below"
     if kind == "pp":
         return f"{v * 100:+.0f} pp"
     if kind == "days":
@@ -276,7 +279,8 @@ def _format(value, spec: str, unit: str) -> str:
 class Template:
     """A text with ``{fact}`` / ``{fact:format}`` placeholders, filled safely per account.
 
-    ``format`` is one of money (1.2M), pct (7%), pp (+12 pp), days (140 days), int, score,
+    ``format`` is one of money (1.2M), pct (7%), pp (+12 pp), days (140 days), above (a signed share
+    in words: '8% above', '2% below', 'level with', so "our price {gap:above} theirs" never reads "-2% above"), int, score,
     text, or a plain numeric format spec such as ``.1f`` or ``,.0f``. Without a format the
     fact's unit decides. ``{{`` and ``}}`` are literal braces. Attribute access, indexing
     and unknown names are rejected when the template is created; missing values show as

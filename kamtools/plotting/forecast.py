@@ -89,14 +89,19 @@ def forecast_chart(
 
 
 def target_gap_chart(
-    targets: pd.DataFrame, title: str | None = None, level: int = 80, currency: str | None = None
+    targets: pd.DataFrame,
+    title: str | None = None,
+    level: int = 80,
+    currency: str | None = None,
+    unchecked: bool = False,
 ) -> Figure:
     """Per year: revenue booked, expected remainder (with its interval) and the target.
 
     targets : ``period, revenue_target, booked_ytd, expected_total, total_lo_<level>,
     total_hi_<level>`` and optionally ``p_reach_target`` (one row per year), as in the
     ``forecast_targets`` (one account) or ``forecast_portfolio_target`` tables.
-    ``currency``: the currency of the revenue axis.
+    ``currency``: the currency of the revenue axis. ``unchecked``: no out-of-time check of any kind stands behind
+    the chances, so a year still to come reads 'P(target) 100% (unchecked)', as the cards and decks mark it.
     """
     t = targets.sort_values("period").reset_index(drop=True)
     fig, ax = new_figure(8.0, 1.4 + 0.75 * max(len(t), 1))
@@ -140,7 +145,9 @@ def target_gap_chart(
         lab = str(int(rec.period))
         p = getattr(rec, "p_reach_target", None)
         if p is not None and pd.notna(p):
-            lab += f"\nP(target) {p:.0%}"
+            months = getattr(rec, "months_remaining", None)
+            mark = unchecked and (months is None or pd.isna(months) or months > 0)
+            lab += f"\nP(target) {p:.0%}" + (" (unchecked)" if mark else "")
         labels.append(lab)
     ax.set_yticks(y, labels)
     ax.invert_yaxis()

@@ -201,6 +201,23 @@ def how_chosen(bundle) -> str:
     return "without an out-of-time check (the history is too short for one)"
 
 
+UNCHECKED_CHANCE = " (unchecked: too little history)"  # after a chance of reaching a target no check stands behind
+
+
+def unchecked(bundle) -> bool:
+    """True where the history allowed no out-of-time check of any kind (1 to 3 months of orders, one order day):
+    a chance of reaching a target then rests only on the month-to-month spread of the forecasts, so every face
+    writes it with :data:`UNCHECKED_CHANCE` and colours nothing by it."""
+    return how_chosen(bundle).startswith("without")
+
+
+def chance_text(p, unchecked_: bool) -> str:
+    """A chance of reaching a target as the pages and decks write it: '100%', or '100% (unchecked: too little
+    history)' where :func:`unchecked`."""
+    known = p is not None and pd.notna(pd.to_numeric(p, errors="coerce"))  # no mark on a missing chance
+    return formatting.pct(p) + (UNCHECKED_CHANCE if unchecked_ and known else "")
+
+
 def at_top_of_range(row: pd.Series | None) -> bool:
     """True when the 80% range of the 12-month total ends at the forecast (``forecast_summary`` row): most
     similar accounts bought less than their forecast out of time (the forecast stage's note says so)."""
@@ -258,14 +275,15 @@ def low_end_sentence(row: pd.Series | None, currency: str | None = None) -> str 
     )
 
 
-def target_sentence(row: pd.Series, currency: str | None = None, as_of: object = None) -> str:
+def target_sentence(row: pd.Series, currency: str | None = None, as_of: object = None, unchecked_: bool = False) -> str:
     """One sentence on a year's target (row of ``forecast_targets`` or ``forecast_portfolio_target``),
     money in ``currency`` and shares as every other face writes them (:mod:`kamtools.formatting`).
 
     A year still open says what is booked by which date (``as_of``) and which share of the target that is,
     then the expected year total and its share of the target, so the two attainment figures of a page (the
     KPIs' booked-so-far one, the forecast's expected one) are told apart; a portfolio row (with
-    ``n_accounts``) also says over which accounts the booked revenue is summed."""
+    ``n_accounts``) also says over which accounts the booked revenue is summed. ``unchecked_``: no out-of-time
+    check of any kind stands behind the chance, which is then marked as on the cards (:data:`UNCHECKED_CHANCE`)."""
     year = int(row["period"])
     target = float(row["revenue_target"])
     booked = float(row["booked_ytd"])
@@ -299,7 +317,7 @@ def target_sentence(row: pd.Series, currency: str | None = None, as_of: object =
     )
     return (
         f"{year}: {cash(booked)} booked {when}{who}{so_far}; expected year total {cash(expected)}{rng} against a "
-        f"target of {cash(target)}: {att}probability of reaching the target {formatting.pct(p)}."
+        f"target of {cash(target)}: {att}probability of reaching the target {chance_text(p, unchecked_)}."
     )
 
 
@@ -384,7 +402,14 @@ def _account_cards(acct, srow: pd.Series | None, targets: pd.DataFrame | None) -
         this_year = cur.iloc[0] if len(cur) else None
     if this_year is not None:
         p = float(this_year["p_reach_target"])
-        cards.append((f"Chance to reach the {int(this_year['period'])} target", formatting.pct(p), _status(p)))
+        bare = unchecked(acct.bundle)  # no check of any kind: the chance is marked and colours nothing
+        cards.append(
+            (
+                f"Chance to reach the {int(this_year['period'])} target",
+                chance_text(p, bare),
+                "" if bare else _status(p),
+            )
+        )
     if cards:
         display.kpi_cards(cards)
 
@@ -394,7 +419,10 @@ def _account_targets(acct, targets: pd.DataFrame | None) -> None:
     if targets is not None and len(targets):
         display.heading("Target outlook", level=3)
         currency = formatting.currency_of(acct.bundle)
-        display.bullets([target_sentence(r, currency, acct.as_of) for _, r in targets.sort_values("period").iterrows()])
+        bare = unchecked(acct.bundle)
+        display.bullets(
+            [target_sentence(r, currency, acct.as_of, bare) for _, r in targets.sort_values("period").iterrows()]
+        )
         show_notes(acct.bundle, "forecast_targets")
         from kamtools.forecast.targets import unchecked_year_note, year_low_end_note, year_range_note
 
@@ -416,7 +444,10 @@ def _account_targets(acct, targets: pd.DataFrame | None) -> None:
             display.paragraph(why)
         display.figure(
             target_gap_chart(
-                targets, title="Booked, expected and target per year", currency=formatting.currency_of(acct.bundle)
+                targets,
+                title="Booked, expected and target per year",
+                currency=formatting.currency_of(acct.bundle),
+                unchecked=unchecked(acct.bundle),
             ),
             alt="year totals against target",
         )
@@ -736,6 +767,7 @@ def _portfolio_cards(
     if ptarget is not None and len(ptarget):
         rows = ptarget[ptarget["period"] == as_of.year]
         cur = rows.iloc[0] if len(rows) else None
+    bare = unchecked(bundle)  # no check of any kind: the chances are marked and colour nothing
     if cur is not None:
         cards.append(
             (
@@ -746,8 +778,8 @@ def _portfolio_cards(
         cards.append(
             (
                 f"Chance to reach the {int(cur['period'])} portfolio target",
-                formatting.pct(cur["p_reach_target"]),
-                _status(float(cur["p_reach_target"])),
+                chance_text(cur["p_reach_target"], bare),
+                "" if bare else _status(float(cur["p_reach_target"])),
             )
         )
     if targets is not None and len(targets):
@@ -757,8 +789,8 @@ def _portfolio_cards(
             cards.append(
                 (
                     f"Accounts unlikely to reach the {as_of.year} target",
-                    f"{off} of {len(this)}",
-                    "bad" if off else "good",
+                    f"{off} of {len(this)}" + (UNCHECKED_CHANCE if bare else ""),
+                    "" if bare else "bad" if off else "good",
                 )
             )
     display.kpi_cards(cards)
@@ -769,7 +801,10 @@ def _portfolio_targets(bundle, ptarget: pd.DataFrame | None) -> None:
     if ptarget is not None and len(ptarget):
         currency = formatting.currency_of(bundle)
         display.bullets(
-            [target_sentence(r, currency, bundle.as_of) for _, r in ptarget.sort_values("period").iterrows()]
+            [
+                target_sentence(r, currency, bundle.as_of, unchecked(bundle))
+                for _, r in ptarget.sort_values("period").iterrows()
+            ]
         )
         show_notes(bundle, "forecast_targets")
         if how_chosen(bundle).startswith("without") and (ptarget["months_remaining"] > 0).any():
@@ -779,6 +814,7 @@ def _portfolio_targets(bundle, ptarget: pd.DataFrame | None) -> None:
                 ptarget,
                 title="Portfolio: booked, expected and target per year",
                 currency=formatting.currency_of(bundle),
+                unchecked=unchecked(bundle),
             ),
             alt="portfolio year totals against target",
         )
@@ -812,7 +848,8 @@ def _shortfalls(bundle, targets: pd.DataFrame | None) -> None:
                         "revenue_target": "Target",
                         "expected_total": "Expected",
                         "gap": "Expected shortfall",
-                        "p_reach_target": "Probability of reaching target",
+                        "p_reach_target": "Probability of reaching target"
+                        + (UNCHECKED_CHANCE if unchecked(bundle) else ""),
                     },
                     pct=["p_reach_target"],
                 )

@@ -49,7 +49,8 @@ def _days(v: float) -> str:
 
 
 def returns_card(row: dict, currency: str | None = None) -> tuple[str, str, str] | None:
-    """The returns-rate card (returned / gross revenue, last 12 months), or None without returns."""
+    """The returns-rate card (returned / gross revenue, last 12 months: its label says so, since the load's warning
+    and the KPI note give an account's share over the whole history), or None without returns."""
     returned = _num(row, "returns_ltm")
     if math.isnan(returned) or returned <= 0:
         return None
@@ -62,7 +63,7 @@ def returns_card(row: dict, currency: str | None = None) -> tuple[str, str, str]
         if not math.isnan(rate)
         else f"{_m(returned, currency)}, no sales"
     )
-    return ("Returns and credit notes, 12 months", text, status)
+    return ("Returns and credit notes, last 12 months", text, status)
 
 
 def kpi_cards(row: dict, currency: str | None = None, as_of: object = None) -> list[tuple[str, str, str]]:

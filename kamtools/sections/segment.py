@@ -17,6 +17,50 @@ from kamtools.sections import no_cost_booked, show_notes
 from kamtools.segment import CRITERIA_LABELS, QUADRANTS, RFM_SEGMENT_MEANING
 
 _TIER_STATUS = {1: "good", 2: "", 3: "warn"}
+RFM_SHORT_MONTHS = 6  # under this many months of order history an RFM label says where it rests
+_STOPPED_WORDS = ("lost", "hibernating", "at risk", "cannot lose")  # RFM names that read as an account gone quiet
+
+
+def _history_months(bundle) -> int | None:
+    """The months of order history the bundle's manifest records (None when it does not)."""
+    months = (getattr(bundle, "manifest", None) or {}).get("history", {}).get("months")
+    return None if months is None else int(months)
+
+
+def _rfm_window(months: int | None) -> str:
+    """The window of the RFM bullet's orders and revenue: the last 12 months, or the history where it is shorter."""
+    if months is None or months >= 12:
+        return "in the last 12 months"
+    return f"in the {formatting.counted(months, 'month')} of order history"
+
+
+def _rfm_orders(row, months: int | None) -> str:
+    """The RFM bullet's last order, order count and revenue; 'no order in ...' for an account without an order in
+    the history (its recency unknown: the section raised on it, 3 months of the demo, A0003)."""
+    recency = pd.to_numeric(pd.Series([row.get("recency_days")]), errors="coerce").iloc[0]
+    if pd.isna(recency):
+        return f"no order {_rfm_window(months)}"
+    return (
+        f"last order {formatting.counted(round(float(recency)), 'day')} ago, "
+        f"{formatting.counted(int(row['frequency']), 'order')} and {money(float(row['monetary']))} revenue "
+        f"{_rfm_window(months)}"
+    )
+
+
+def rfm_short_note(row, months: int | None) -> str:
+    """Where the history is under :data:`RFM_SHORT_MONTHS` and the RFM name says the account has gone quiet
+    ('lost', 'hibernating', 'at risk', 'cannot lose') without the tier rule finding it lapsed: the sentence on what
+    the name rests on. Read on 3 months of the demo: 'RFM 111 (lost)' beside a low churn risk, from a last order 78
+    days ago, the oldest among accounts that all began 3 months ago. Empty elsewhere."""
+    if months is None or months >= RFM_SHORT_MONTHS:
+        return ""
+    if str(row.get("rfm_segment", "")) not in _STOPPED_WORDS or pd.notna(row.get("lapsed_months")):
+        return ""
+    return (
+        f" On {formatting.counted(months, 'month')} of order history, '{row['rfm_segment']}' rests only on how this "
+        "account's last order, order count and revenue rank among the other accounts over those months, not on a "
+        "buying rhythm: it does not say the account has stopped buying (the churn estimate says how likely that is)."
+    )
 
 
 def _own_size(row) -> str:
@@ -64,11 +108,16 @@ def account_section(acct) -> None:
     row = seg.iloc[0]
     tier = int(row["tier"])
     no_cost = no_cost_booked(acct.bundle)  # every margin = revenue: the margin class repeats the revenue class
+    months = _history_months(acct.bundle)
+    short = months is not None and months < RFM_SHORT_MONTHS  # the card says what the RFM label rests on
     display.kpi_cards(
         [
             ("Tier", f"Tier {tier}", _TIER_STATUS.get(tier, "")),
             ("Portfolio quadrant", str(row["quadrant"])),
-            ("RFM segment", str(row["rfm_segment"])),
+            (
+                f"RFM segment (from {formatting.counted(months, 'month')} of orders)" if short else "RFM segment",
+                str(row["rfm_segment"]),
+            ),  # fmt: skip
             ("ABC class (revenue; no cost booked)", str(row["abc_revenue"]))
             if no_cost  # the margin class would repeat the revenue class
             else ("ABC class (revenue / margin)", f"{row['abc_revenue']} / {row['abc_margin']}"),
@@ -86,9 +135,8 @@ def account_section(acct) -> None:
                 else f"Placed by attractiveness only: {QUADRANTS.get(str(row['quadrant']), '')}."
             ),
             f"RFM {row['rfm_score']} ({row['rfm_segment']}{_lapsed_note(row)}): "
-            f"{RFM_SEGMENT_MEANING.get(str(row['rfm_segment']), '')}; last order "
-            f"{formatting.counted(round(float(row['recency_days'])), 'day')} ago, "
-            f"{formatting.counted(int(row['frequency']), 'order')} and {money(float(row['monetary']))} revenue in the last 12 months.",
+            f"{RFM_SEGMENT_MEANING.get(str(row['rfm_segment']), '')}; {_rfm_orders(row, months)}."
+            f"{rfm_short_note(row, months)}",
             (
                 f"ABC class {row['abc_revenue']} by revenue"
                 if no_cost

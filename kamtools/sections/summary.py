@@ -15,6 +15,7 @@ import pandas as pd
 from kamtools import display, formatting
 from kamtools.churn.bands import HIGH_RISK_P, MEDIUM_RISK_P, churn_is_score, score_text
 from kamtools.sections import history_sentence
+from kamtools.sections.forecast import UNCHECKED_CHANCE  # one mark for every face
 
 CHURN_EDGES = (MEDIUM_RISK_P, HIGH_RISK_P)  # the churn bands start here: a probability never rounds across one
 
@@ -204,9 +205,6 @@ def forecast_card(info: dict, forecast: float, currency: str | None = None) -> t
         change = forecast / float(last) - 1.0
         status = "bad" if change <= -0.2 else "warn" if change <= -0.05 else ""
     return ("Forecast revenue, next 12 months", text, status)
-
-
-UNCHECKED_CHANCE = " (unchecked: too little history)"
 
 
 def target_card(info: dict, unchecked: bool = False) -> tuple[str, str, str] | None:
@@ -434,9 +432,9 @@ def account_section(view) -> None:
     from kamtools.sections.group import group_line  # the unit's group and its plan (nothing when stand-alone)
 
     group_line(acct)
-    from kamtools.sections.forecast import how_chosen
+    from kamtools.sections.forecast import unchecked as no_check
 
-    unchecked = how_chosen(acct.bundle).startswith("without")  # no out-of-time check of any kind
+    unchecked = no_check(acct.bundle)  # no out-of-time check of any kind
     cards = summary_cards(info, currency, churn_is_score(acct.table("churn")), unchecked)
     key = {card[0]: card for card in cards if card[0] in PAGE_ONE_CARDS}
     if key:

@@ -110,32 +110,48 @@ def credit_warnings(orders: pd.DataFrame, loaded: Loaded, findings: Findings) ->
         )
 
 
-def _returns_dominate(orders: pd.DataFrame, returned: float, gross: float) -> tuple[str, int] | None:
-    """(message, accounts named) when returns exceed RETURNS_DOMINATE of gross revenue, else None."""
+def heavy_returns(orders: pd.DataFrame) -> pd.DataFrame:
+    """The accounts whose returns, credit notes and rebates over the whole history exceed
+    :data:`~kamtools.data.schemas.RETURNS_DOMINATE` of their gross revenue (or their gross revenue), most returned
+    first: columns ``gross``, ``returned`` (both positive), indexed by account id. The load's warning and the
+    account pages' note (:func:`kamtools.kpis.stage.returns_notes`) name the same accounts."""
     r = orders["net_revenue"]
     by = pd.DataFrame({"account_id": orders["account_id"], "gross": r.clip(lower=0), "returned": (-r).clip(lower=0)})
     acc = by.groupby("account_id", sort=True)[["gross", "returned"]].sum()
     share = acc["returned"] / acc["gross"].where(acc["gross"] > 0)
     heavy = acc[(acc["returned"] > acc["gross"]) | (share > schemas.RETURNS_DOMINATE)]
+    return heavy.sort_values("returned", ascending=False, kind="stable")
+
+
+def heavy_returns_named(heavy: pd.DataFrame, limit: int = 10) -> str:
+    """The accounts of :func:`heavy_returns` as the warning names them, each with its share over the whole history
+    ('A0005 (31% over the whole history)'), so it is not read against a returns card of the last 12 months."""
+    named = []
+    for acc_id, row in heavy.head(limit).iterrows():
+        if row["returned"] > row["gross"]:
+            named.append(f"{acc_id} (net revenue {row['gross'] - row['returned']:,.0f} over the whole history)")
+        else:
+            named.append(f"{acc_id} ({row['returned'] / row['gross']:.0%} over the whole history)")
+    more = f" and {len(heavy) - limit:,} more" if len(heavy) > limit else ""
+    return ", ".join(named) + more
+
+
+def _returns_dominate(orders: pd.DataFrame, returned: float, gross: float) -> tuple[str, int] | None:
+    """(message, accounts named) when returns exceed RETURNS_DOMINATE of gross revenue, else None."""
+    heavy = heavy_returns(orders)
     portfolio_share = returned / gross if gross > 0 else np.inf
     if heavy.empty and portfolio_share <= schemas.RETURNS_DOMINATE:
         return None
-    named = []
-    for acc_id, row in heavy.sort_values("returned", ascending=False).head(10).iterrows():
-        if row["returned"] > row["gross"]:
-            named.append(f"{acc_id} (net revenue {row['gross'] - row['returned']:,.0f})")
-        else:
-            named.append(f"{acc_id} ({row['returned'] / row['gross']:.0%})")
-    more = f" and {len(heavy) - 10:,} more" if len(heavy) > 10 else ""
+    named = heavy_returns_named(heavy)
     limit = f"{schemas.RETURNS_DOMINATE:.0%}"
     if portfolio_share > schemas.RETURNS_DOMINATE:
         share_text = "all of" if not np.isfinite(portfolio_share) else f"{portfolio_share:.0%} of"
-        message = f"returns, credit notes and rebates are {share_text} gross revenue (more than {limit})"
+        message = f"returns, credit notes and rebates are {share_text} gross revenue over the whole history (more than {limit})"
         if named:
-            message += "; accounts where they dominate: " + ", ".join(named) + more
+            message += "; accounts where they dominate: " + named
     else:
         message = (
             f"returns, credit notes and rebates exceed {limit} of gross revenue (or make net revenue negative) "
-            f"in {count(len(heavy), 'account')}: " + ", ".join(named) + more
+            f"in {count(len(heavy), 'account')}: " + named
         )
     return message, int(len(heavy))

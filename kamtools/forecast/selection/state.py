@@ -91,11 +91,17 @@ def spike_notes(y: np.ndarray, method: np.ndarray) -> np.ndarray:
             continue
         row, usual = (y[i, -k:] if k else y[i]), (capped[i, -k:] if k else capped[i])
         big = float(np.max(row[cells]))
-        what = "Its largest month" if len(cells) == 1 else f"{len(cells)} months, the largest"
-        out[i] = (
-            f" {what} ({money(big)}) was over {SPIKE_FACTOR:g} times its usual ordering month and counts as "
-            f"{money(float(usual[cells[0]]))} in the mean, so a one-off order is not carried forward."
-        )
+        counts = money(float(usual[cells[0]]))  # every capped month of a row counts as the same usual month
+        if len(cells) == 1:
+            out[i] = (
+                f" Its largest month ({money(big)}) was over {SPIKE_FACTOR:g} times its usual ordering month and "
+                f"counts as {counts} in the mean, so a one-off order is not carried forward."
+            )
+        else:  # one sentence whose subject is the months ('2 months, the largest (72.3k) was over ...' was none)
+            out[i] = (
+                f" {len(cells)} months were each over {SPIKE_FACTOR:g} times its usual ordering month (the largest "
+                f"{money(big)}) and each counts as {counts} in the mean, so one-off orders are not carried forward."
+            )
     return out
 
 
