@@ -232,3 +232,35 @@ def test_an_rfm_lost_on_a_short_history_says_what_it_rests_on(ten_months, tmp_pa
     silent = quiet[quiet["recency_days"].isna()]
     text = _shown(captured, section.account_section, three.account(str(silent["account_id"].iloc[0])))
     assert "no order in the 3 months of order history." in text
+
+
+def test_a_talking_point_quoting_a_risk_that_ends_a_sentence_has_one_full_stop():
+    from kamtools.plan.talking_points import talking_points
+
+    facts = pd.DataFrame({"account_id": ["A0001"], "revenue_ltm": [100_000.0]})
+    objectives_df = pd.DataFrame(columns=["account_id", "order", "objective", "text", "basis"])
+    risks = pd.DataFrame(
+        {
+            "account_id": ["A0001", "A0001"],
+            "order": [1, 2],
+            "risk": [
+                "Competitor threat 64/100 from Vetro: Our bids were on average 14% above Vetro.",
+                "No order for 150 days",
+            ],
+        }
+    )
+    actions = pd.DataFrame(
+        {
+            "account_id": ["A0001"],
+            "order": [1],
+            "action": ["Call the buyer"],
+            "due_date": pd.to_datetime(["2026-11-14"]),
+        }
+    )
+    tp = talking_points(facts, objectives_df, risks, actions, "2026-10-31")
+    said = tp.loc[tp["topic"].isin(["risk", "action"]), "text"].tolist()
+    assert said == [
+        "Risk: Competitor threat 64/100 from Vetro: Our bids were on average 14% above Vetro.",
+        "Risk: No order for 150 days.",
+        "Next step: Call the buyer (by 2026-11-14).",
+    ]

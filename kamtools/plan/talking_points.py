@@ -55,14 +55,20 @@ def talking_points(
         if health:
             rows.append((aid, "relationship", health))
         for r in top_r.get(aid, []):
-            rows.append((aid, "risk", f"Risk: {r}."))
+            rows.append((aid, "risk", f"Risk: {_sentence(r)}"))
         for a in top_a.get(aid, []):
-            rows.append((aid, "action", f"Next step: {a}."))
+            rows.append((aid, "action", f"Next step: {_sentence(a)}"))
     out = pd.DataFrame(rows, columns=["account_id", "topic", "text"])
     out.insert(1, "order", out.groupby("account_id", sort=False).cumcount().astype(np.int64) + 1)
     for c in ("account_id", "topic", "text"):
         out[c] = out[c].astype("str")
     return out
+
+
+def _sentence(text: str) -> str:
+    """``text`` ended by one full stop (a risk that quotes a reason already ends in one: no "Vetro..")."""
+    text = str(text).rstrip()
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 _USED_FACTS = [
