@@ -186,6 +186,13 @@ INTENDED: dict[str, str] = {}
 # 12-month range widened by what the earliest backtest origin missed of the latest (forecast_summary and accounts
 # lo/hi, forecast_accuracy coverage_total_80, forecast_backtest coverage_total_80_chosen).
 
+# Eleventh session of issue 17 (written in /work/main after each merge; every other entry matched): the monthly
+# ranges' multiples read at the split-conformal rank for their evidence rows (forecast hi_80/hi_95/sd,
+# forecast_portfolio bands, forecast_targets and forecast_portfolio_target, forecast_summary and accounts
+# target_probability, forecast_accuracy and forecast_backtest coverage, plan_talking_points); the threat reason says
+# the lost value is all the lost bids' (competitor_threat reasons, plan_risks, plan_actions evidence,
+# plan_talking_points); a talking point quoting a sentence gets one full stop (plan_talking_points).
+
 
 def _cell_text(series: pd.Series) -> pd.Series:
     """Each value as text, floats rounded to 6 significant digits (-0 and 0 alike)."""
