@@ -45,3 +45,25 @@ def test_the_rule_s_order_gap_is_the_reason_and_the_model_s_drivers_are_warning_
 def test_a_fallback_without_drivers_adds_nothing(captured):
     _rule_why(_Account(pd.DataFrame(columns=["rank", "direction", "sentence"])))
     assert captured == []
+
+
+def test_the_bids_lost_in_12_months_are_not_a_second_warning_sign_beside_the_bids_lost_to_competitors():
+    # the quick demo's A0009 listed "Bids lost to competitors in the last 24 months (3 bids lost in the last 12
+    # months)" and then "3 bids lost in the last 12 months" again
+    from kamtools.churn.drivers import presentable_drivers
+
+    X = pd.DataFrame(
+        {
+            "lost_to_competitor": ["Vetro", "none", "none"],
+            "bids_lost_12m": [3.0, 0.0, 0.0],
+            "complaints_12m": [4.0, 0.0, 0.0],
+        }
+    )
+    contributions = pd.DataFrame(
+        {"lost_to_competitor": [0.9, -0.1, -0.1], "bids_lost_12m": [0.5, -0.1, -0.1], "complaints_12m": [0.3, 0, 0]}
+    )
+    reasons, _ = presentable_drivers(X, contributions)
+    said = reasons.loc[reasons["row"] == 0, "sentence"].tolist()
+    assert said[0] == "Bids lost to competitors in the last 24 months (3 bids lost in the last 12 months)"
+    assert not any(s.startswith("3 bids lost") for s in said)
+    assert any("complaint" in s for s in said)  # the next driver takes the freed place

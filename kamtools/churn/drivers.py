@@ -44,7 +44,9 @@ def presentable_drivers(
             ("favourable", np.argsort(c, kind="stable"), reassuring_side),
         ):
             rank = 0
-            said: set[str] = set()  # two features can tell the same fact (order gap in days and as a ratio)
+            # two features can tell the same fact: the order gap in days and as a ratio, or the bids lost in 12 months
+            # alone and inside the sentence of the bids lost to competitors
+            said: list[str] = []
             for j in order:
                 if rank >= top or (kind == "reasons" and c[j] <= 0) or (kind == "favourable" and c[j] >= 0):
                     break
@@ -52,9 +54,9 @@ def presentable_drivers(
                 if not keep(f, rec, reference):
                     continue
                 sentence = driver_text(f, rec)
-                if not sentence or sentence in said:
+                if not sentence or _told(sentence, said):
                     continue
-                said.add(sentence)
+                said.append(sentence)
                 rank += 1
                 v = rec.get(f)
                 num = float(v) if f in numeric and v is not None and not pd.isna(v) else np.nan
@@ -74,3 +76,9 @@ def presentable_drivers(
             df[col] = df[col].astype("str")
         out.append(df)
     return out[0], out[1]
+
+
+def _told(sentence: str, said: list[str]) -> bool:
+    """Whether ``sentence`` says what one of ``said`` already says (the same words, or within the other's)."""
+    new = sentence.lower()
+    return any(new in old.lower() or old.lower() in new for old in said)
