@@ -155,3 +155,34 @@ def test_a_tie_of_competitors_is_not_named_as_one():
     assert text == "Bids lost to competitors in the last 24 months (2 bids lost in the last 12 months)"
     assert "Brightwater" not in text and "as often as" not in text
     assert driver_text("lost_to_competitor", {"lost_to_competitor": "none", "bids_lost_12m": 0.0}) is None
+
+
+def test_a_warning_sign_another_already_says_is_not_listed_twice():
+    # the quick demo's A0009: "Bids lost to competitors in the last 24 months (3 bids lost in the last 12 months)"
+    # and, from the model's other list, "3 bids lost in the last 12 months" again
+    training = _training(False)
+    churn = rescore_with_recency(_churn_table(), FEATURES, training, "the recency rule", 0.3, 0.1)
+    drivers = pd.DataFrame(
+        {
+            "account_id": ["A2", "A2", "A2"],
+            "rank": np.array([1, 2, 1], dtype=np.int64),
+            "feature": ["lost_to_competitor", "win_rate_12m", "bids_lost_12m"],
+            "label": ["a", "b", "c"],
+            "contribution": [0.9, 0.5, -0.2],
+            "direction": ["raises risk", "raises risk", "lowers risk"],
+            "value": [np.nan, 0.4, 3.0],
+            "value_text": ["Vetro", "40%", "3"],
+            "sentence": [
+                "Bids lost to competitors in the last 24 months (3 bids lost in the last 12 months)",
+                "Won 40% of the bids decided in the last 12 months",
+                "3 bids lost in the last 12 months",
+            ],
+        }
+    )
+    out = recency_drivers(drivers, churn, FEATURES, training)
+    signs = out[(out["account_id"] == "A2") & (out["direction"] == WARNING_SIGN)].sort_values("rank")
+    assert [s.removeprefix(WARNING_PREFIX) for s in signs["sentence"]] == [
+        "Bids lost to competitors in the last 24 months (3 bids lost in the last 12 months)",
+        "Won 40% of the bids decided in the last 12 months",
+    ]
+    assert signs["rank"].tolist() == [2, 3]

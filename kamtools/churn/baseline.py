@@ -8,6 +8,7 @@ from sklearn.linear_model import LogisticRegression
 
 from kamtools.churn.bands import BANDS, _ranked, risk_bands
 from kamtools.churn.catalogue import FEATURE_LABELS, format_value
+from kamtools.churn.drivers import said_already
 from kamtools.churn.sentences import driver_text, recency_rule_reason
 
 WARNING_SIGN = "warning sign"
@@ -107,6 +108,20 @@ def _recency_driver_columns(out: pd.DataFrame, active: np.ndarray, rows: pd.Data
         out.loc[active, col] = [s[k] if k < len(s) else "" for s in signs]
 
 
+def _first_telling(rows: pd.DataFrame) -> np.ndarray:
+    """Per row (sorted by account), whether no earlier row of its account already says its sentence
+    (:func:`kamtools.churn.drivers.said_already`)."""
+    keep = np.ones(len(rows), dtype=bool)
+    said: dict[str, list[str]] = {}
+    for k, (aid, sentence) in enumerate(zip(rows["account_id"].astype(str), rows["sentence"].astype(str))):
+        before = said.setdefault(aid, [])
+        if said_already(sentence, before):
+            keep[k] = False
+        else:
+            before.append(sentence)
+    return keep
+
+
 _GAP_FEATURES = ("days_since_last_order", "recency_ratio")  # what the rule rests on: its reason, not a warning sign
 
 
@@ -152,6 +167,7 @@ def recency_drivers(
     gap = gap[gap["sentence"] != ""]
     seen = drivers[drivers["account_id"].astype(str).isin(set(ids)) & ~drivers["feature"].isin(_GAP_FEATURES)].copy()
     seen = seen.sort_values(["account_id", "rank"], kind="stable")
+    seen = seen[_first_telling(seen)]  # the model's reasons and favourable drivers can tell one fact twice
     seen["rank"] = seen.groupby("account_id", sort=False).cumcount() + 2
     seen["direction"] = WARNING_SIGN
     seen["sentence"] = WARNING_PREFIX + seen["sentence"].astype(str)

@@ -54,7 +54,7 @@ def presentable_drivers(
                 if not keep(f, rec, reference):
                     continue
                 sentence = driver_text(f, rec)
-                if not sentence or _told(sentence, said):
+                if not sentence or said_already(sentence, said):
                     continue
                 said.append(sentence)
                 rank += 1
@@ -78,7 +78,7 @@ def presentable_drivers(
     return out[0], out[1]
 
 
-def _told(sentence: str, said: list[str]) -> bool:
+def said_already(sentence: str, said: list[str]) -> bool:
     """Whether ``sentence`` says what one of ``said`` already says (the same words, or within the other's)."""
     new = sentence.lower()
     return any(new in old.lower() or old.lower() in new for old in said)
