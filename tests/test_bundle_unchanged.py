@@ -191,7 +191,8 @@ INTENDED: dict[str, str] = {}
 # forecast_portfolio bands, forecast_targets and forecast_portfolio_target, forecast_summary and accounts
 # target_probability, forecast_accuracy and forecast_backtest coverage, plan_talking_points); the threat reason says
 # the lost value is all the lost bids' (competitor_threat reasons, plan_risks, plan_actions evidence,
-# plan_talking_points); a talking point quoting a sentence gets one full stop (plan_talking_points).
+# plan_talking_points); a talking point quoting a sentence gets one full stop (plan_talking_points); a favourable
+# churn driver that another already says is not listed again (churn in_our_favour).
 
 
 def _cell_text(series: pd.Series) -> pd.Series:
