@@ -145,6 +145,25 @@ printed), so the later top of the likely lost's range (FC12) changed no group's 
 87.6 -> 87.5 (about one account-month), quick demo erratic 66.9 -> 66.8, lapsed 96.1 -> 95.6 (about one
 account-month), all 74.2 -> 74.1; CDNOW 1,000 unchanged.
 
+Tried and dropped (issue 17, HURDLE, 2026-12-06, on a41219f): a hurdle reading of the monthly band. The quick demo's
+A0009 (ordering every month) has a monthly band from 0 (0-620.1k) because its class's 10% monthly multiple is 0 (the
+class ordering in 7+ of 12 months holds accounts skipping a month in three; its chance of no order from the BTYD
+fit, 1.5% in month 1, does not reach the tail). The hurdle took the account's own chance of a month without an
+order, p0 = (months without + 1) / (12 + 2), and the class's multiples of the months with an order: lower bound 0
+where p0 >= a, else their quantile at (a - p0) / (1 - p0); upper at (1 - a - p0) / (1 - p0); conformal rank on the
+rows. A0009's band became 26.6k-631.0k. Monthly coverage (``cov_month``; points and ``cov12`` unchanged)::
+
+    demo 300   steady 86.5 -> 88.5  erratic 74.6 -> 82.0  new 69.5 -> 69.5  lapsed 87.5 -> 86.3  all 78.7 -> 83.9
+    quick 60   steady 83.9 -> 88.3  erratic 68.5 -> 79.9  new 71.1 -> 71.1  lapsed 95.6 -> 94.6  all 75.5 -> 83.2
+    bench_real_data cov80: CDNOW random 2,000 at 1997-09 / 1997-12 94.2 -> 95.8 / 95.6 -> 97.3, top 500 89.9 -> 92.5
+    / 90.9 -> 91.8; Complete Journey 2017-06 all 92.6 -> 92.2, top 250 68.7 -> 92.4.
+
+The erratic accounts come up to 80%, but the steady ones, already over-covered, go further over (a steady account's
+p0 of 1/14 is below its class's share of empty months, so its upper bound reads a higher quantile of the class's
+positive multiples, whose spread is the class's, not its own), as do CDNOW's; the year-to-date target ranges and
+chances (``forecast_targets``) moved with the monthly spreads. Not kept: the band's width for a steady account needs
+its own spread on the months with an order, not only its own chance of ordering.
+
 Usage::
 
     python benchmarks/bench_total_ranges.py              # demo and CDNOW (about 10 minutes)
