@@ -133,3 +133,19 @@ def test_the_own_means_monthly_ranges_hold_what_the_accounts_buy_next(tmp_path):
     assert len(both) == 6 * 40
     inside = (both["y"] >= both["lo_80"]) & (both["y"] <= both["hi_80"])
     assert 0.7 <= inside.mean() <= 0.95
+
+
+def test_no_drop_out_is_read_from_the_fit_not_from_whether_its_rate_errors_came_out_finite(tmp_path, monkeypatch):
+    # on the lowest library versions the same fit (a at its bound) also lacks finite standard errors for r and
+    # alpha, which the value stage calls "unidentified"; the forecast still reads it as a fit without drop-out
+    from kamtools.forecast.selection import btyd_fit
+    from kamtools.value import choice
+
+    portfolio = _steady_portfolio(tmp_path / "data")
+    ids = np.array(sorted(portfolio.accounts["account_id"]))
+    monkeypatch.setattr(choice, "fit_status", lambda est: ("unidentified", "r, alpha, a and b undetermined"))
+    fit = btyd_fit(portfolio.orders, pd.Timestamp(AS_OF), ids, 12, "bg_nbd")
+    assert fit is not None and fit.status == "no_dropout"
+    # a fit that found drop-out keeps its status
+    monkeypatch.setattr(choice, "NO_DROPOUT_A", 0.0)
+    assert btyd_fit(portfolio.orders, pd.Timestamp(AS_OF), ids, 12, "bg_nbd").status == "unidentified"

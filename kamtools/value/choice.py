@@ -25,6 +25,7 @@ MIN_CALIBRATION_WEEKS = 13
 # MBG/NBD r = 272k with standard error 9.2k, chosen as better determined over a BG/NBD with r = 0.52 whose
 # likelihood was higher)
 COMMON_RATE_SHAPE = 1e4
+NO_DROPOUT_A = 1e-4  # a BG/NBD "a" under this: the fit found no drop-out (its lower bound)
 FIT_STATUSES = ("identified", "common_dropout", "no_dropout", "unidentified", "common_rate")  # best first
 
 
@@ -94,7 +95,7 @@ def _determined_status(est: BetaGeo, label: str) -> tuple[str, str]:
     bad = {p.split(" = ")[0] for p in problems}
     a, b = est.params_["a"], est.params_["b"]
     detail = "; ".join(problems)
-    if bad <= {"a", "b"} and a < 1e-4:
+    if bad <= {"a", "b"} and a < NO_DROPOUT_A:
         return "no_dropout", (
             f"The {label} fit found no drop-out in this history ({detail}): P(alive) is close to 100% for every "
             "account, which says only that no account has been silent long enough to tell."

@@ -119,9 +119,13 @@ def btyd_fit(
             )
             p_none = np.column_stack([1.0 - bg.p_purchase((k + 1) * weeks, x, t_x, T) for k in range(horizon)])
             r, alpha = float(bg.params_["r"]), float(bg.params_["alpha"])
-            from kamtools.value.choice import fit_status
+            from kamtools.value.choice import NO_DROPOUT_A, fit_status
 
             status = fit_status(bg)[0]
+            if status == "unidentified" and float(bg.params_["a"]) < NO_DROPOUT_A:
+                # no drop-out found (a at its bound), whether or not the purchase-rate parameters' standard errors
+                # came out finite, which the numerical libraries' versions settle differently on such a fit
+                status = "no_dropout"
     except (ValueError, RuntimeError, ArithmeticError, np.linalg.LinAlgError):  # no fit: not a candidate
         return None
     rev = np.diff(cum, axis=1) * avg[:, None]
