@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import sys
-from html import unescape
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +18,7 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+from test_hist_read import _shown  # noqa: E402
 from test_short_history import months_of_history  # noqa: E402
 
 MARK = "(unchecked: too little history)"
@@ -41,14 +41,6 @@ def ten_months(tmp_path_factory):
     from kamtools.bundle import analyze
 
     return analyze(months_of_history(10), tmp_path_factory.mktemp("words10") / "bundle", progress=False)
-
-
-def _shown(captured, show, *args) -> str:
-    captured.clear()
-    show(*args)
-    text = unescape("".join(captured))
-    captured.clear()
-    return text
 
 
 def _chance_cards(text: str) -> list[tuple[str, str]]:

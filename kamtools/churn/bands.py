@@ -19,6 +19,20 @@ MEDIUM_RISK_P = 0.10
 """Churn probability from which an account is in the **medium** risk band."""
 
 
+MIN_TO_COMPARE = 3  # active accounts needed before "all show the same figure" means anything (not one account's slice)
+
+
+def same_for_all(churn: object) -> bool:
+    """Whether a churn table's active accounts (bands :data:`BANDS`, at least :data:`MIN_TO_COMPARE`) all show the
+    same figure in whole points, as the pages print it: the figure then says how many may stop, not which (a short
+    history's score, say); the churn section says so and the plan raises no retention action on it."""
+    if not isinstance(churn, pd.DataFrame) or not {"risk_band", "churn_probability"} <= set(churn.columns):
+        return False
+    active = churn[churn["risk_band"].isin(BANDS)]
+    points = np.round(pd.to_numeric(active["churn_probability"], errors="coerce").dropna().to_numpy() * 100)
+    return len(points) >= MIN_TO_COMPARE and bool(np.all(points == points[0]))
+
+
 def is_score(method: object) -> bool:
     """True when a churn ``method`` text names a score rather than a probability (the last-resort fallback)."""
     return str(method).startswith("a churn score")

@@ -453,22 +453,29 @@ def target_attainment(
     return _attainment_frame(uid, year, target, booked, mean, p, lo, hi, w, beyond, level)
 
 
-def year_range_note(year_rows: pd.DataFrame, summary_row) -> str | None:
-    """One sentence on why a year's 80% range is wider than the next 12 months' 80% range where the two cover
-    nearly the same months (the year has at least :data:`OVERLAP_MONTHS` months ahead), for one account's
-    ``forecast_targets`` rows and its ``forecast_summary`` row; None where they do not differ so (or a range is
-    missing). The 12-month range is similar accounts' out-of-time totals alone; a year's range adds part of the
-    account's own spread, because those totals alone held too few of the actual year totals."""
-    if year_rows is None or summary_row is None or not len(year_rows):
+def _twelve_month_range(year_rows: pd.DataFrame, summary_row, need: set[str]) -> tuple[float, float] | None:
+    """(low, high) of the next 12 months' 80% range from an account's ``forecast_summary`` row, where its
+    ``forecast_targets`` rows are there with the columns ``need`` and both ends are finite numbers; else None."""
+    if year_rows is None or summary_row is None or not len(year_rows) or not need <= set(year_rows.columns):
         return None
     try:
         lo12 = float(summary_row["forecast_next_12m_lo_80"])
         hi12 = float(summary_row["forecast_next_12m_hi_80"])
     except (KeyError, TypeError, ValueError):
         return None
-    need = {"period", "months_remaining", "total_lo_80", "total_hi_80"}
-    if not need <= set(year_rows.columns) or not (np.isfinite(lo12) and np.isfinite(hi12)):
+    return (lo12, hi12) if np.isfinite(lo12) and np.isfinite(hi12) else None
+
+
+def year_range_note(year_rows: pd.DataFrame, summary_row) -> str | None:
+    """One sentence on why a year's 80% range is wider than the next 12 months' 80% range where the two cover
+    nearly the same months (the year has at least :data:`OVERLAP_MONTHS` months ahead), for one account's
+    ``forecast_targets`` rows and its ``forecast_summary`` row; None where they do not differ so (or a range is
+    missing). The 12-month range is similar accounts' out-of-time totals alone; a year's range adds part of the
+    account's own spread, because those totals alone held too few of the actual year totals."""
+    twelve = _twelve_month_range(year_rows, summary_row, {"period", "months_remaining", "total_lo_80", "total_hi_80"})
+    if twelve is None:
         return None
+    lo12, hi12 = twelve
     rows = year_rows[pd.to_numeric(year_rows["months_remaining"], errors="coerce") >= OVERLAP_MONTHS]
     width = pd.to_numeric(rows["total_hi_80"], errors="coerce") - pd.to_numeric(rows["total_lo_80"], errors="coerce")
     wider = rows[width > WIDER_BY * max(hi12 - lo12, 0.0)]
@@ -498,18 +505,13 @@ def unchecked_year_note(year_rows: pd.DataFrame, summary_row, money=None) -> str
     where the bundle holds no out-of-time check."""
     from kamtools.formatting import pct
 
-    if year_rows is None or summary_row is None or not len(year_rows):
+    need = {"period", "months_remaining", "total_lo_80", "total_hi_80", "p_reach_target"}
+    twelve = _twelve_month_range(year_rows, summary_row, need)
+    if twelve is None or twelve[1] <= twelve[0]:
         return None
+    lo12, hi12 = twelve
     if money is None:
         from kamtools.formatting import money
-    try:
-        lo12 = float(summary_row["forecast_next_12m_lo_80"])
-        hi12 = float(summary_row["forecast_next_12m_hi_80"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    need = {"period", "months_remaining", "total_lo_80", "total_hi_80", "p_reach_target"}
-    if not need <= set(year_rows.columns) or not (np.isfinite(lo12) and np.isfinite(hi12)) or hi12 <= lo12:
-        return None
     rows = year_rows[pd.to_numeric(year_rows["months_remaining"], errors="coerce") >= OVERLAP_MONTHS]
     width = pd.to_numeric(rows["total_hi_80"], errors="coerce") - pd.to_numeric(rows["total_lo_80"], errors="coerce")
     narrow = rows[width < NARROWER_BY * (hi12 - lo12)]
@@ -538,18 +540,14 @@ def year_low_end_note(
     not a sign that the account may stop; to plan, the expected total. It says what :func:`year_range_note` says
     and more, so a page shows one or the other. None elsewhere.
     ``money`` formats amounts (default: :func:`kamtools.formatting.money` without a currency)."""
-    if year_rows is None or summary_row is None or not len(year_rows):
+    twelve = _twelve_month_range(
+        year_rows, summary_row, {"period", "months_remaining", "expected_total", "total_lo_80"}
+    )
+    if twelve is None:
         return None
+    lo12, hi12 = twelve
     if money is None:
         from kamtools.formatting import money
-    try:
-        lo12 = float(summary_row["forecast_next_12m_lo_80"])
-        hi12 = float(summary_row["forecast_next_12m_hi_80"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    need = {"period", "months_remaining", "expected_total", "total_lo_80"}
-    if not need <= set(year_rows.columns) or not (np.isfinite(lo12) and np.isfinite(hi12)):
-        return None
     num = {
         c: pd.to_numeric(year_rows[c], errors="coerce") for c in ("months_remaining", "expected_total", "total_lo_80")
     }

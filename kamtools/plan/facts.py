@@ -10,7 +10,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from kamtools.churn.bands import churn_figure, churn_measure, is_score
+from kamtools.churn.bands import churn_figure, churn_measure, is_score, same_for_all
 from kamtools.data.portfolio import NotAvailable
 from kamtools.plan.constants import CATEGORY_DECLINE, WHITESPACE_TOP_N
 from kamtools.plan.objectives import objectives
@@ -560,20 +560,6 @@ def _churn_driver_facts(tables: Mapping[str, object], f: pd.DataFrame, unavailab
         f["churn_drivers"] = drivers.astype("str").mask(known & drivers.isna(), "none listed (see the churn section)")
 
 
-ACTIVE_CHURN_BANDS = ("high", "medium", "low")  # the churn table's bands of accounts still ordering (not lapsed)
-MIN_TO_COMPARE = 3  # active accounts needed before "all show the same figure" means anything (not one account's slice)
-
-
-def _churn_same_for_all(churn: object) -> bool:
-    """Whether the churn table's active accounts (at least :data:`MIN_TO_COMPARE`) all show the same figure in whole
-    points, as the pages print it: then the figure says how many may stop, not which (the churn section says so)."""
-    if not _present(churn) or "risk_band" not in churn.columns or "churn_probability" not in churn.columns:
-        return False
-    active = churn[churn["risk_band"].isin(ACTIVE_CHURN_BANDS)]
-    points = np.round(pd.to_numeric(active["churn_probability"], errors="coerce").dropna().to_numpy() * 100)
-    return len(points) >= MIN_TO_COMPARE and bool(np.all(points == points[0]))
-
-
 def _churn_score_facts(tables: Mapping[str, object], f: pd.DataFrame) -> None:
     """Whether each account's churn figure is a score (the churn table's ``method`` names it so), and the
     figure's name and text as the reports write them, so the plan words a score as one from the start."""
@@ -586,7 +572,7 @@ def _churn_score_facts(tables: Mapping[str, object], f: pd.DataFrame) -> None:
         score = f["account_id"].map(method.map(is_score)).fillna(False).astype(bool)
     known = pd.to_numeric(f["churn_probability"], errors="coerce")
     f["churn_is_score"] = np.where(known.notna(), score.astype(float), np.nan)
-    f["churn_same_for_all"] = np.where(known.notna(), float(_churn_same_for_all(churn)), np.nan)
+    f["churn_same_for_all"] = np.where(known.notna(), float(same_for_all(churn)), np.nan)
     f["churn_label"] = pd.Series(
         [churn_measure(s).capitalize() if pd.notna(v) else pd.NA for s, v in zip(score, known, strict=True)],
         index=f.index,

@@ -54,21 +54,15 @@ def talking_points(
         health = _health_point(rec)
         if health:
             rows.append((aid, "relationship", health))
-        for r in top_r.get(aid, []):
-            rows.append((aid, "risk", f"Risk: {_sentence(r)}"))
+        for r in top_r.get(aid, []):  # a risk that quotes a reason may end in a full stop already
+            rows.append((aid, "risk", f"Risk: {r.rstrip('.')}."))
         for a in top_a.get(aid, []):
-            rows.append((aid, "action", f"Next step: {_sentence(a)}"))
+            rows.append((aid, "action", f"Next step: {a.rstrip('.')}."))
     out = pd.DataFrame(rows, columns=["account_id", "topic", "text"])
     out.insert(1, "order", out.groupby("account_id", sort=False).cumcount().astype(np.int64) + 1)
     for c in ("account_id", "topic", "text"):
         out[c] = out[c].astype("str")
     return out
-
-
-def _sentence(text: str) -> str:
-    """``text`` ended by one full stop (a risk that quotes a reason already ends in one: no "Vetro..")."""
-    text = str(text).rstrip()
-    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 _USED_FACTS = [

@@ -13,7 +13,14 @@ import numpy as np
 import pandas as pd
 
 from kamtools import display, formatting
-from kamtools.churn.bands import churn_is_score, is_score, risk_base_phrase, risk_base_words, score_text  # noqa: F401
+from kamtools.churn.bands import (  # noqa: F401
+    churn_is_score,
+    is_score,
+    risk_base_phrase,
+    risk_base_words,
+    same_for_all,
+    score_text,
+)
 from kamtools.churn.baseline import WARNING_PREFIX
 from kamtools.churn.scoring import HIGH_RISK_P, MEDIUM_RISK_P
 from kamtools.data.portfolio import NotAvailable
@@ -204,12 +211,14 @@ def _position(acct, prob: float) -> str:
             above = float((values > prob).mean())
             if same >= 0.5 * len(active):
                 others = max(same - 1, 0)
-                if others == len(active) - 1:
+                if same_for_all(everyone):  # the rule by which the plan raises no action on it
                     what = "score" if churn_is_score(everyone) else "probability"
                     position = (
                         f" Every other active account ({others}) shows the same: this {what} does not tell the "
                         "active accounts apart."
                     )
+                elif others == len(active) - 1:  # too few accounts to call the figure uninformative
+                    position = " The other active account shows the same."
                 else:
                     position = f" {others} of the other {len(active) - 1} active accounts show the same."
             # never '100%' of the accounts: the account itself is one of them, so rounding must not reach 100

@@ -434,11 +434,7 @@ def _account_targets(acct, targets: pd.DataFrame | None) -> None:
         why = (
             year_low_end_note(targets, srow, _monthly_band(acct), lambda x: formatting.money(x, currency))
             or year_range_note(targets, srow)
-            or (
-                unchecked_year_note(targets, srow, lambda x: formatting.money(x, currency))
-                if how_chosen(acct.bundle).startswith("without")
-                else None
-            )
+            or (unchecked_year_note(targets, srow, lambda x: formatting.money(x, currency)) if bare else None)
         )
         if why:
             display.paragraph(why)
@@ -447,7 +443,7 @@ def _account_targets(acct, targets: pd.DataFrame | None) -> None:
                 targets,
                 title="Booked, expected and target per year",
                 currency=formatting.currency_of(acct.bundle),
-                unchecked=unchecked(acct.bundle),
+                unchecked=bare,
             ),
             alt="year totals against target",
         )
@@ -800,21 +796,19 @@ def _portfolio_targets(bundle, ptarget: pd.DataFrame | None) -> None:
     """The portfolio's target outlook per year and its chart (or why there is none)."""
     if ptarget is not None and len(ptarget):
         currency = formatting.currency_of(bundle)
+        bare = unchecked(bundle)
         display.bullets(
-            [
-                target_sentence(r, currency, bundle.as_of, unchecked(bundle))
-                for _, r in ptarget.sort_values("period").iterrows()
-            ]
+            [target_sentence(r, currency, bundle.as_of, bare) for _, r in ptarget.sort_values("period").iterrows()]
         )
         show_notes(bundle, "forecast_targets")
-        if how_chosen(bundle).startswith("without") and (ptarget["months_remaining"] > 0).any():
+        if bare and (ptarget["months_remaining"] > 0).any():
             display.paragraph(UNCHECKED_YEARS)
         display.figure(
             target_gap_chart(
                 ptarget,
                 title="Portfolio: booked, expected and target per year",
-                currency=formatting.currency_of(bundle),
-                unchecked=unchecked(bundle),
+                currency=currency,
+                unchecked=bare,
             ),
             alt="portfolio year totals against target",
         )

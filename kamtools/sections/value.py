@@ -18,7 +18,7 @@ from kamtools.data.portfolio import NotAvailable
 from kamtools.plotting.style import money
 from kamtools.plotting.value import value_distribution_chart, value_position_chart
 from kamtools.sections import account_names, show_notes
-from kamtools.sections.forecast import how_chosen
+from kamtools.sections.forecast import how_chosen, unchecked
 from kamtools.value.reading import (
     LAPSED,
     SCORE_LABEL,
@@ -312,7 +312,7 @@ def _outlook(acct, row: pd.Series, margin: float) -> str:
             + _why_they_differ(
                 float(forecast),
                 float(row["expected_value_12m"]),
-                checked=not how_chosen(acct.bundle).startswith("without"),
+                checked=not unchecked(acct.bundle),
             )
         )
     return outlook

@@ -59,7 +59,8 @@ month; the window mean's other ranges come from the account's own order weeks
 8.38M against 7.24M (MAE 127.6k -> 101.0k, ranges 20% -> 67%, 33 -> 45 different forecasts);
 CDNOW 1,000 at 1 month (BTYD with varying rates) unchanged.
 
-**A BTYD fit that found no drop-out** (value stage status ``no_dropout``: P(alive) about 100% for everyone) is not
+**A BTYD fit that found no drop-out** (value stage status ``no_dropout``, or its ``a`` at the bound
+:data:`~kamtools.value.choice.NO_DROPOUT_A` whatever its standard errors: P(alive) about 100% for everyone) is not
 the forecast either from 3 months of data on (:data:`NO_DROPOUT_MONTHS`): every account on it takes its own mean
 of the data's months instead (:data:`NO_CHECK_NO_DROPOUT`, method ``window_mean``). A history in which nobody has
 stopped is one of steady buyers, whose own months measure their level, and the fit's pooled rate and spend pull
