@@ -286,7 +286,9 @@ def _evidence(portfolio: Portfolio, y, ids, months, cut_cols, horizon, model_pat
     (:func:`place_held`): an account the cut took at an origin that then bought little in the months after it
     fell below the list's floor and is not in the portfolio, so among those that needed those months to stay, only
     the ones that bought are seen, and the check would learn that the list keeps buying. Where too few remain,
-    every account the cut took counts."""
+    every account the cut took counts. Where they suffice, the evidence keeps the rows of every account the cut took
+    as ``taken``, from which the monthly ranges also read how far the list's kind of account strayed
+    (:func:`kamtools.forecast.selection.choice.range_quantiles`); the points do not read them."""
     from kamtools.churn.lapsed import chosen_at  # the detector's rule lives with the lapsed churn rate
 
     everyone = build_evidence(y, ids, cut_cols, horizon, model_paths, btyd_at)
@@ -301,6 +303,10 @@ def _evidence(portfolio: Portfolio, y, ids, months, cut_cols, horizon, model_pat
             break
     if ev is None or len(ev.account) < MIN_CLASS_ROWS or len(ev.account) == len(everyone.account):
         return everyone, later  # too few to learn from, or nothing left out
+    if eligible is held:  # the monthly ranges read every account the cut took too (choice.range_quantiles)
+        ev.taken = build_evidence(
+            y, ids, cut_cols, horizon, model_paths, btyd_at, dict(zip(cut_cols, taken, strict=True))
+        )
     return ev, (
         "The portfolio looks chosen by revenue, so the out-of-time check counts at each origin only the accounts that "
         f"would have made the list then ({len(ev.account):,} of {len(everyone.account):,} account-origins): the others "

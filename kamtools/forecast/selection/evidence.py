@@ -53,6 +53,8 @@ class Evidence:
     share: np.ndarray | None = (
         None  # (r,) chosen portfolio: the account's ordering share at the origin (ordering_share)
     )
+    taken: Evidence | None = None  # chosen portfolio counting the accounts whose place held: the rows of every
+    # account the cut took at each origin, for the spread of the monthly multiples (choice.range_quantiles)
 
 
 def survival_share(ev: Evidence | None) -> tuple[float, int]:
