@@ -189,6 +189,13 @@ NO_CHECK_WINDOW = (
     "account's mean over the {months} month{s} of the data (months before its first order count as nothing), not a "
     "projection of its own first months."
 )
+# the same with one month of data, where that mean is the month itself: said plainly, with what it risks
+NO_CHECK_ONE_MONTH = (
+    "The history holds one month, too short for an out-of-time check and for a buying-rhythm model, so the forecast "
+    "carries this account's one month forward to every coming month, unchecked. Where that month holds a first "
+    "purchase that is not repeated every month (a new customer's first order), this is several times too high: one "
+    "month shows neither how often accounts reorder nor how many stop."
+)
 
 
 def _young_reason(age: int, m: str, f: float) -> str:
@@ -385,7 +392,8 @@ def _choose_all(
         months = int(state.window_months)
         reason[:] = NO_CHECK_BTYD
         s = "" if months == 1 else "s"
-        reason[~has_btyd] = NO_CHECK_WINDOW.format(months=months, s=s) + (NO_CHECK_UNIDENTIFIED if unidentified else "")
+        window = NO_CHECK_ONE_MONTH if months == 1 else NO_CHECK_WINDOW.format(months=months, s=s)
+        reason[~has_btyd] = window + (NO_CHECK_UNIDENTIFIED if unidentified else "")
         once = _ordered_once(order_weeks, has_btyd)
         if once.any():  # nobody has reordered yet: a first order is not a monthly level
             paths["window_mean"] = paths["window_mean"].copy()
