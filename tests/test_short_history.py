@@ -344,11 +344,11 @@ def test_reports_without_any_out_of_time_check_say_the_model_is_unchecked(key, t
     acct = _biggest(bundle)
     section, appendix, value = _account_report(acct, captured)
     # no check: never the model's trend of a month or a day, but the BTYD expected value (or the mean of all months)
-    from kamtools.forecast.selection import NO_CHECK_BTYD, NO_CHECK_ONCE, NO_CHECK_WINDOW
+    from kamtools.forecast.selection import NO_CHECK_BTYD, NO_CHECK_ONCE, NO_CHECK_ONE_MONTH
 
     method = bundle.table("forecast").set_index("account_id").loc[acct.account_id, "method"].iloc[0]
     assert method in ("BTYD expected value", "mean of all months in the data")
-    expected = NO_CHECK_BTYD if method == "BTYD expected value" else NO_CHECK_WINDOW.format(months=1, s="")
+    expected = NO_CHECK_BTYD if method == "BTYD expected value" else NO_CHECK_ONE_MONTH  # its month carried forward
     if key == "day":  # one order day: nobody has reordered, so the order once in 12 months (not 12 times)
         expected = NO_CHECK_ONCE.format(months=1, s="")
     assert expected in section and "kamtools model is used as fitted" not in section

@@ -97,6 +97,7 @@ from kamtools.forecast.selection.reasons import (  # noqa: F401
     NO_CHECK_BTYD,
     NO_CHECK_NO_DROPOUT,
     NO_CHECK_ONCE,
+    NO_CHECK_ONE_MONTH,
     NO_CHECK_WINDOW,
     NO_DROPOUT_MONTHS,
     TILTED,

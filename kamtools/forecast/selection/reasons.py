@@ -57,7 +57,10 @@ month; the window mean's other ranges come from the account's own order weeks
 348.6 -> 72.1, ranges holding the total 3% -> 94%, every range from zero); the demo of
 ``make-demo-data --accounts 60 --years 2 --seed 1`` with only October 2025 (45 accounts) 6.79M ->
 8.38M against 7.24M (MAE 127.6k -> 101.0k, ranges 20% -> 67%, 33 -> 45 different forecasts);
-CDNOW 1,000 at 1 month (BTYD with varying rates) unchanged.
+CDNOW 1,000 at 1 month (BTYD with varying rates) unchanged. With one month of data the window mean is that month
+carried forward, and its reason says so plainly (:data:`NO_CHECK_ONE_MONTH`): CDNOW's top 500 at 1997-01-31, whose
+fit has one rate for all, +574% against what they bought (the Complete Journey's weekly shoppers +3.5%); no rule
+from inside one month held on both (``benchmarks/bench_real_data.py``, "Short histories, measured").
 
 **A BTYD fit that found no drop-out** (value stage status ``no_dropout``, or its ``a`` at the bound
 :data:`~kamtools.value.choice.NO_DROPOUT_A` whatever its standard errors: P(alive) about 100% for everyone) is not
@@ -80,7 +83,10 @@ demo of 40 accounts, seeds 1-4, cut to 3 months from 2025-01, -04 and -07 (12 ca
 lower in 6 (by 3.5k to 25.2k; 90% intervals clear of zero in 2), higher in 1 (seed 1 at 2025-09-30, 35,823 ->
 43,003, 90% -4.4k to +22.7k); the demo of 300 (seed 7) at 3 months from 2025-11 and 2026-01: 65,295 -> 47,353
 and 66,888 -> 38,227. The monthly bands of the window mean are the prediction interval of a new month
-(:func:`kamtools.forecast.selection.assembly._interval`).
+(:func:`kamtools.forecast.selection.assembly._interval`). Its lowest fifth by spend at 2017-03 (0.33 of what it
+bought) is more a fifth chosen by low spend regressing to the mean than households new in February or March:
+three other forms of the own mean (since the first order, by days or by whole months; Buhlmann's credibility
+mean) were measured and not kept (``benchmarks/bench_real_data.py``, "Short histories, measured").
 
 Out of time (``benchmarks/bench_short_history.py``; before -> after this change of
 2026-12-05). CDNOW, 1,000 customers, 1 month of history: the next 6 months' bias +613% ->
@@ -188,6 +194,13 @@ NO_CHECK_WINDOW = (
     "The history is too short for an out-of-time check and for a buying-rhythm model, so the forecast is this "
     "account's mean over the {months} month{s} of the data (months before its first order count as nothing), not a "
     "projection of its own first months."
+)
+# the same with one month of data, where that mean is the month itself: said plainly, with what it risks
+NO_CHECK_ONE_MONTH = (
+    "The history holds one month, too short for an out-of-time check and for a buying-rhythm model, so the forecast "
+    "carries this account's one month forward to every coming month, unchecked. Where that month holds a first "
+    "purchase that is not repeated every month (a new customer's first order), this is several times too high: one "
+    "month shows neither how often accounts reorder nor how many stop."
 )
 
 
@@ -385,7 +398,8 @@ def _choose_all(
         months = int(state.window_months)
         reason[:] = NO_CHECK_BTYD
         s = "" if months == 1 else "s"
-        reason[~has_btyd] = NO_CHECK_WINDOW.format(months=months, s=s) + (NO_CHECK_UNIDENTIFIED if unidentified else "")
+        window = NO_CHECK_ONE_MONTH if months == 1 else NO_CHECK_WINDOW.format(months=months, s=s)
+        reason[~has_btyd] = window + (NO_CHECK_UNIDENTIFIED if unidentified else "")
         once = _ordered_once(order_weeks, has_btyd)
         if once.any():  # nobody has reordered yet: a first order is not a monthly level
             paths["window_mean"] = paths["window_mean"].copy()
