@@ -91,3 +91,28 @@ def test_the_account_page_says_its_one_month_is_carried_forward_unchecked(tmp_pa
     html = unescape("".join(captured))
     assert selection.NO_CHECK_ONE_MONTH in html
     assert "not a projection of its own first months" not in html
+
+
+def test_page_one_and_the_forecast_cards_mark_the_unchecked_forecast(tmp_path, captured):
+    # on one month the 12-month figure is that month carried forward (CDNOW's top 500: +574%): the headline card, the
+    # forecast section's card and the overview's total say it is unchecked, as the target chance already does
+    from kamtools.bundle import analyze
+    from kamtools.sections import forecast as forecast_section
+    from kamtools.sections import summary as summary_section
+    from kamtools.sections.forecast import UNCHECKED_CHANCE
+
+    bundle = analyze(_one_month_cohort(tmp_path / "data"), tmp_path / "bundle", progress=False)
+    acct = bundle.account("C000")
+    label, text, status = summary_section.forecast_card(
+        dict(acct.info), float(acct.info["forecast_next_12m"]), unchecked=forecast_section.unchecked(bundle)
+    )
+    assert text.endswith(UNCHECKED_CHANCE) and status == ""  # marked, and coloured by nothing
+    captured.clear()
+    forecast_section.account_section(acct)
+    assert f"{UNCHECKED_CHANCE.strip()}" in unescape("".join(captured))
+    captured.clear()
+    forecast_section.portfolio_section(bundle)
+    page = unescape("".join(captured))
+    assert "Portfolio forecast, next 12 months" in page and UNCHECKED_CHANCE.strip() in page
+    # a history with a check carries no mark
+    assert summary_section.forecast_card({"revenue_ltm": 100.0}, 90.0)[1] == "90"

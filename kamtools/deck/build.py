@@ -32,7 +32,7 @@ from kamtools.formatting import (
     pct_banded,
 )
 from kamtools.plan.actions import stake_once, stake_text
-from kamtools.sections.forecast import chance_text, unchecked
+from kamtools.sections.forecast import UNCHECKED_CHANCE, chance_text, unchecked
 from kamtools.sections.whitespace import calibrated, min_useful_p, split_recommended, uncalibrated_reason
 
 CHURN_EDGES = (MEDIUM_RISK_P, HIGH_RISK_P)  # a churn probability never rounds across a band edge
@@ -438,7 +438,8 @@ def _internal_glance(deck: Deck, account: AccountRows) -> None:
         (
             "Forecast, next 12 months (80% range)",
             f"{money(info.get('forecast_next_12m'), deck.currency)} ({money(info.get('forecast_next_12m_lo_80'), deck.currency)}"
-            f" to {money(info.get('forecast_next_12m_hi_80'), deck.currency)})",
+            f" to {money(info.get('forecast_next_12m_hi_80'), deck.currency)})"
+            + (UNCHECKED_CHANCE if unchecked(account.bundle) else ""),
         ),
         (
             "Gross margin, last 12 months",
@@ -519,7 +520,9 @@ def _internal_forecast(deck: Deck, account: AccountRows) -> None:
     lines = [
         f"Forecast for the next 12 months: {money(info.get('forecast_next_12m'), deck.currency)} "
         f"({pct(info.get('forecast_growth_pct') / 100 if not missing(info.get('forecast_growth_pct')) else None, True)}"
-        f" on the last 12 months), method: {literal(info.get('forecast_method'), 60)}."
+        f" on the last 12 months), method: {literal(info.get('forecast_method'), 60)}"
+        + (UNCHECKED_CHANCE.rstrip() if unchecked(account.bundle) else "")
+        + "."
     ]
     deck.text(slide, bottom, lines, 13)
     if not missing(info.get("forecast_method_reason")):

@@ -383,7 +383,8 @@ def _account_cards(acct, srow: pd.Series | None, targets: pd.DataFrame | None) -
     currency = formatting.currency_of(acct.bundle)  # the same text as page one and the index
     if srow is not None:
         nxt = float(srow["forecast_next_12m"])
-        cards.append(("Forecast revenue, next 12 months", money(nxt, currency)))
+        mark = UNCHECKED_CHANCE if unchecked(acct.bundle) else ""  # as on page one's card
+        cards.append(("Forecast revenue, next 12 months", money(nxt, currency) + mark))
         lo, hi = float(srow["forecast_next_12m_lo_80"]), float(srow["forecast_next_12m_hi_80"])
         cards.append(("80% range, next 12 months", f"{money(lo, currency)}-{money(hi, currency)}"))
         # against the "last 12 months" of page one and the index (the 12 months up to the as-of
@@ -751,7 +752,8 @@ def _portfolio_cards(
     """Next 12 months, the change on the last 12, expected attainment, the chance to reach target, accounts unlikely to."""
     as_of = bundle.as_of
     growth_note = bundle.note("forecast_growth_pct")
-    cards = [("Portfolio forecast, next 12 months", money(float(fc["forecast"].sum()), formatting.currency_of(bundle)))]
+    total = money(float(fc["forecast"].sum()), formatting.currency_of(bundle))
+    cards = [("Portfolio forecast, next 12 months", total + (UNCHECKED_CHANCE if unchecked(bundle) else ""))]
     # the overview's "Revenue, last 12 months" (the 12 months up to the as-of date, summed over accounts)
     last12 = float(bundle.accounts["revenue_ltm"].sum()) if "revenue_ltm" in bundle.accounts else 0.0
     if growth_note or actual["ds"].nunique() < 12:  # the last 12 months are not all in the data

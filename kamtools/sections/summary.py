@@ -111,7 +111,7 @@ def summary_cards(
         cards.append(("Margin, last 12 months", formatting.margin_pct(m), "bad" if m < 0 else ""))
     forecast = _first(info, FORECAST_COLUMNS)
     if forecast is not None:
-        cards.append(forecast_card(info, float(forecast), currency))
+        cards.append(forecast_card(info, float(forecast), currency, unchecked))
     score = _first(info, HEALTH_SCORE_COLUMNS)
     band = _first(info, HEALTH_BAND_COLUMNS)
     if score is not None or band is not None:
@@ -190,15 +190,23 @@ def _money(currency: str | None):
     return lambda value: formatting.money(value, currency)
 
 
-def forecast_card(info: dict, forecast: float, currency: str | None = None) -> tuple[str, str, str]:
+def forecast_card(
+    info: dict, forecast: float, currency: str | None = None, unchecked: bool = False
+) -> tuple[str, str, str]:
     """The one next-12-months revenue headline: the forecast stage's figure, its 80% range
     and the change against the last 12 months (the value model's expectation is shown
-    only in the value section, as a cross-check, so page one has a single number)."""
+    only in the value section, as a cross-check, so page one has a single number).
+
+    ``unchecked`` (no out-of-time check of any kind): the figure reads "(unchecked: too little history)" and
+    colours nothing, since on a one-month cohort of CDNOW it carries that month forward at several times what
+    the accounts went on to buy (the forecast section says so in words)."""
     money = _money(currency)
     text = money(forecast)
     lo, hi = info.get("forecast_next_12m_lo_80"), info.get("forecast_next_12m_hi_80")
     if _present(lo) and _present(hi):
         text += f" (80% range {money(float(lo))} to {money(float(hi))})"
+    if unchecked:
+        return ("Forecast revenue, next 12 months", text + UNCHECKED_CHANCE, "")
     last = _first(info, ("revenue_ltm",))
     status = ""
     if last is not None and float(last) > 0:
