@@ -1,0 +1,130 @@
+"""Issue 17 (FACECJ): the grocery panel's pages read as a KAM would, and what they showed.
+
+- The churn section's "Warning signs" (the recency rule gives the figure, the trained model's drivers follow) listed
+  what the model saw even where the account does better than most: the quick demo's A0004 read "Our bids were
+  priced level with the competitor's" as a warning sign, where the typical bid was 4% dearer; the function also
+  took a driver that lowers the risk as a warning sign.
+- The tier reason called a score of 98 out of 100 a "low activity score" (the Complete Journey's random 40
+  households: six of them, four at 98).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from kamtools.churn.baseline import WARNING_PREFIX, recency_drivers, warning_columns
+from kamtools.sections.churn import _rule_why
+from kamtools.segment.tiers import assign_tiers
+
+
+def _text(shown: list[str]) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", " ".join(shown)))
+
+
+class _Account:
+    def __init__(self, drivers: pd.DataFrame):
+        self._drivers = drivers
+
+    def table(self, name):
+        assert name == "churn_drivers"
+        return self._drivers
+
+
+def _training() -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    ratio = rng.gamma(2.0, 1.0, 600)
+    churned = rng.random(600) < 1 / (1 + np.exp(-(np.log1p(ratio) - 3.0)))
+    return pd.DataFrame({"recency_ratio": ratio, "churned": churned})
+
+
+def _rule_case():
+    ids = ["A1", "A2", "A3", "A4"]
+    churn = pd.DataFrame(
+        {
+            "account_id": ids,
+            "risk_band": ["medium"] * 4,
+            "driver_1": ["Last order today, within its usual gap of 3 days"] * 4,
+            "driver_2": [WARNING_PREFIX + "Our bids were priced level with the competitor's in the last 12 months"]
+            + [""] * 3,
+            "driver_3": [WARNING_PREFIX + "68% of the open receivable is overdue"] + [""] * 3,
+        }
+    )
+    features = pd.DataFrame(
+        {
+            "account_id": ids,
+            "recency_ratio": [0.0, 0.5, 0.5, 0.5],
+            "days_since_last_order": [0.0, 1.0, 1.0, 1.0],
+            "usual_order_gap_days": [3.0] * 4,
+            "bid_price_gap_pct": [0.035, 4.3, 5.0, 3.9],  # the typical bid is 4% dearer than the competitor's
+            "overdue_share": [0.68, 0.1, 0.0, 0.2],
+            "complaints_12m": [0.0, 1.0, 2.0, 0.0],
+        }
+    )
+    drivers = pd.DataFrame(  # the model's drivers of A1, as the churn stage writes them
+        {
+            "account_id": ["A1", "A1", "A1"],
+            "rank": np.array([1, 2, 1], dtype=np.int64),
+            "feature": ["bid_price_gap_pct", "overdue_share", "complaints_12m"],
+            "label": ["a", "b", "c"],
+            "contribution": [0.35, 0.3, -0.4],
+            "direction": ["raises risk", "raises risk", "lowers risk"],
+            "value": [0.035, 0.68, 0.0],
+            "value_text": ["+0.0%", "68%", "0"],
+            "sentence": [
+                "Our bids were priced level with the competitor's in the last 12 months",
+                "68% of the open receivable is overdue",
+                "No complaint in the last 12 months",
+            ],
+        }
+    )
+    return churn, features, drivers
+
+
+def test_a_warning_sign_is_a_fact_worse_than_the_typical_account_s_not_one_the_model_happened_to_weigh(captured):
+    churn, features, drivers = _rule_case()
+    out = recency_drivers(drivers, churn, features, _training())
+    _rule_why(_Account(out[out["account_id"] == "A1"]))
+    page = _text(captured)
+    assert "Warning signs" in page and "68% of the open receivable is overdue." in page
+    assert "priced level" not in page  # better than most accounts' bids: no warning
+    assert "No complaint" not in page  # lowers the risk: no warning
+    assert "does no worse than the typical active account is left out" in page
+    # the churn table's columns (the overview's main driver, the deck) list what the page lists
+    cols = warning_columns(churn, out).set_index("account_id")
+    assert cols.loc["A1", "driver_2"] == WARNING_PREFIX + "68% of the open receivable is overdue"
+    assert cols.loc["A1", "driver_3"] == ""
+
+
+def _tiers(p_alive: np.ndarray) -> pd.DataFrame:
+    n = len(p_alive)
+    matrix = pd.DataFrame(
+        {
+            "account_id": [f"H{i}" for i in range(n)],
+            "attractiveness": np.linspace(10, 40, n),
+            "strength": np.full(n, np.nan),
+            "quadrant": ["less attractive"] * n,
+        }
+    )
+    value = pd.DataFrame(
+        {"account_id": matrix["account_id"], "expected_value_12m": np.linspace(1, 10, n), "p_alive": p_alive}
+    )
+    score = pd.DataFrame(  # the value stage's check: P(alive) is a score here, not a probability
+        {"model": ["p_alive_check"], "parameter": ["check_status"], "estimate": [3.0], "note": [""]}
+    )
+    return assign_tiers(matrix, value, value_model=score).set_index("account_id")
+
+
+def test_a_score_near_100_among_the_lowest_fifth_is_not_called_low():
+    # the grocery panel's random 40 at 2017-09-30: households silent for 2 months score 98 out of 100, among the
+    # lowest fifth, where nearly every other one scores 99 or 100
+    tiers = _tiers(np.r_[0.98, 0.98, np.full(8, 0.999)])
+    reason = tiers.loc["H0", "tier_reason"]
+    assert "low activity score" not in reason
+    assert reason.endswith(
+        " Note: among the lowest 20% of accounts by activity score (98 out of 100, where the other accounts score "
+        "higher: a ranking, not a probability)."
+    )
+    assert "activity score" not in tiers.loc["H5", "tier_reason"]
