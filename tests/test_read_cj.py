@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import numpy as np
@@ -128,3 +129,69 @@ def test_a_score_near_100_among_the_lowest_fifth_is_not_called_low():
         "higher: a ranking, not a probability)."
     )
     assert "activity score" not in tiers.loc["H5", "tier_reason"]
+
+
+def _rfm_bullet(captured, segment: str, churn: pd.DataFrame | None) -> str:
+    from kamtools.sections import segment as section
+
+    seg = pd.DataFrame(
+        [
+            {
+                "account_id": "H1111",
+                "recency_days": 2.0,
+                "frequency": 132,
+                "monetary": 10_083.38,
+                "rfm_score": "225",
+                "rfm_segment": segment,
+                "revenue_ltm": 10_083.38,
+                "abc_revenue": "A",
+                "abc_margin": "A",
+                "cluster_name": "mid-size, new, single category",
+                "attractiveness": 80.0,
+                "strength": np.nan,
+                "quadrant": "attractive",
+                "tier": 2,
+                "tier_reason": "Attractive account.",
+                "lapsed_months": np.nan,
+            }
+        ]
+    )
+
+    class Acct:
+        bundle = None
+        account_id = "H1111"
+        info: dict = {}
+
+        def table(self, name):
+            return churn if name == "churn" else seg
+
+        def portfolio_table(self, name):
+            return seg
+
+    section.account_section(Acct())
+    text = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", "".join(captured))))
+    return re.search(r"RFM 225 \(.*?(?= ABC class)", text).group(0)
+
+
+def test_an_rfm_at_risk_beside_a_low_churn_risk_says_it_only_ranks_the_account(captured):
+    # the grocery panel's top 60 at 2017-09-30: 'RFM 225 (at risk): ... ordered less recently than most accounts;
+    # last order 2 days ago', every household having ordered within 17 days, each churn score 0/100
+    low = pd.DataFrame(
+        {
+            "account_id": ["H1111"],
+            "risk_band": ["low"],
+            "churn_probability": [0.0004],
+            "method": ["a churn score, not a probability: the value model's chance of no order in the next 6 months"],
+        }
+    )
+    line = _rfm_bullet(captured, "at risk", low)
+    assert line.endswith(
+        "last order 2 days ago, 132 orders and 10.1k revenue in the last 12 months. 'at risk' only ranks this "
+        "account's last order, order count and revenue among the other accounts': its churn score is low (0/100), so "
+        "it does not say the account has stopped buying."
+    )
+    captured.clear()
+    high = low.assign(risk_band="high", churn_probability=0.81)
+    assert "does not say the account has stopped buying" not in _rfm_bullet(captured, "at risk", high)
+    captured.clear()
+    assert "does not say" not in _rfm_bullet(captured, "champions", low)
