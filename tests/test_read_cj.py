@@ -195,3 +195,36 @@ def test_an_rfm_at_risk_beside_a_low_churn_risk_says_it_only_ranks_the_account(c
     assert "does not say the account has stopped buying" not in _rfm_bullet(captured, "at risk", high)
     captured.clear()
     assert "does not say" not in _rfm_bullet(captured, "champions", low)
+
+
+def test_an_activity_score_every_account_shares_is_not_called_a_ranking():
+    # the grocery panel's top 60 at 2017-09-30 and at 2017-03-31: every household read 100 out of 100, and the value
+    # section said the score was 'useful to rank accounts', its churn link 'both rank accounts'
+    from kamtools.churn.bands import score_text
+    from kamtools.sections.value import CHURN_SCORE_FALLBACK, _churn_link, _same_score_for_all, _score_verdict
+
+    why = "P(alive) is shown as an activity score, not a probability: on the last 13 weeks held out, ..."
+    everyone = pd.DataFrame({"p_alive": np.full(60, 1.0) - np.linspace(0, 1e-4, 60)})
+    same = _same_score_for_all(everyone)
+    assert same == 59
+    text = _score_verdict(1.0, False, why, 0, same)
+    assert text.startswith(
+        "The value model gives it an activity score of 100 out of 100, as it does every other account (59): on this "
+        "history the score does not tell the accounts apart, so it ranks none of them. P(alive) is shown as"
+    )
+    assert "useful to rank" not in text
+
+    class Acct:
+        def table(self, name):
+            return pd.DataFrame(
+                [{"churn_probability": 0.0, "method": CHURN_SCORE_FALLBACK + "6 months, which could not be checked"}]
+            )
+
+    link = _churn_link(Acct(), tied=True)
+    assert f"score of {score_text(0.0)} comes from the same value model" in link
+    assert "both rank accounts" not in link and link.endswith("neither is a probability to act on.")
+    # scores that differ still rank: the sentence says so
+    apart = pd.DataFrame({"p_alive": [1.0, 0.99, 0.98, 0.19]})
+    assert _same_score_for_all(apart) == 0
+    assert "useful to rank accounts" in _score_verdict(0.98, False, why, 0, _same_score_for_all(apart))
+    assert "both rank accounts" in _churn_link(Acct())
