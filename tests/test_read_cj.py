@@ -228,3 +228,18 @@ def test_an_activity_score_every_account_shares_is_not_called_a_ranking():
     assert _same_score_for_all(apart) == 0
     assert "useful to rank accounts" in _score_verdict(0.98, False, why, 0, _same_score_for_all(apart))
     assert "both rank accounts" in _churn_link(Acct())
+
+
+def test_a_fall_within_a_short_history_is_on_the_forecast_section():
+    # the grocery panel's H2459 at 2017-09-30: 3.48k in its first 3 months, 1.84k in its last 3, a forecast of
+    # 7.2k for 12 months, and no sentence on the page saying that its spend had halved
+    from kamtools.sections.forecast import pace_sentence
+
+    months = pd.date_range("2017-01-01", periods=9, freq="MS")
+    hist = pd.DataFrame({"ds": months, "y": [1160.0, 1150.0, 1171.0, 1000.0, 980.0, 910.0, 640.0, 600.0, 600.0]})
+    srow = pd.Series({"forecast_next_12m": 7156.11})
+    assert pace_sentence(hist, srow) == (
+        "Per month, the forecast is 596, against 912 over the account's 9 months of history and 613 in the last 3 "
+        "months, 36% down on the 3 before (963 a month)."
+    )
+    assert pace_sentence(hist.iloc[:5], srow) == ""  # under 6 months: no 3 against 3
