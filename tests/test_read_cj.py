@@ -6,6 +6,9 @@
   took a driver that lowers the risk as a warning sign.
 - The tier reason called a score of 98 out of 100 a "low activity score" (the Complete Journey's random 40
   households: six of them, four at 98).
+- 'RFM 225 (at risk) ... last order 2 days ago' on the top 60 households, with nothing saying the name only ranks.
+- Every top-60 household read an activity score of 100, which the value section called "useful to rank accounts".
+- H2459 had halved its spend within the 9 months, and no sentence on the page said so.
 """
 
 from __future__ import annotations
@@ -131,7 +134,7 @@ def test_a_score_near_100_among_the_lowest_fifth_is_not_called_low():
     assert "activity score" not in tiers.loc["H5", "tier_reason"]
 
 
-def _rfm_bullet(captured, segment: str, churn: pd.DataFrame | None) -> str:
+def _rfm_bullet(captured, segment: str, feats: pd.DataFrame | None) -> str:
     from kamtools.sections import segment as section
 
     seg = pd.DataFrame(
@@ -163,7 +166,7 @@ def _rfm_bullet(captured, segment: str, churn: pd.DataFrame | None) -> str:
         info: dict = {}
 
         def table(self, name):
-            return churn if name == "churn" else seg
+            return feats if name == "churn_features" else seg
 
         def portfolio_table(self, name):
             return seg
@@ -173,28 +176,23 @@ def _rfm_bullet(captured, segment: str, churn: pd.DataFrame | None) -> str:
     return re.search(r"RFM 225 \(.*?(?= ABC class)", text).group(0)
 
 
-def test_an_rfm_at_risk_beside_a_low_churn_risk_says_it_only_ranks_the_account(captured):
+def test_an_rfm_at_risk_whose_last_order_came_within_its_usual_gap_says_it_only_ranks_the_account(captured):
     # the grocery panel's top 60 at 2017-09-30: 'RFM 225 (at risk): ... ordered less recently than most accounts;
-    # last order 2 days ago', every household having ordered within 17 days, each churn score 0/100
-    low = pd.DataFrame(
-        {
-            "account_id": ["H1111"],
-            "risk_band": ["low"],
-            "churn_probability": [0.0004],
-            "method": ["a churn score, not a probability: the value model's chance of no order in the next 6 months"],
-        }
+    # last order 2 days ago', every household having ordered within 17 days
+    within = pd.DataFrame(
+        {"account_id": ["H1111"], "recency_ratio": [1.0], "days_since_last_order": [2.0], "usual_order_gap_days": [2.0]}
     )
-    line = _rfm_bullet(captured, "at risk", low)
+    line = _rfm_bullet(captured, "at risk", within)
     assert line.endswith(
         "last order 2 days ago, 132 orders and 10.1k revenue in the last 12 months. 'at risk' only ranks this "
-        "account's last order, order count and revenue among the other accounts': its churn score is low (0/100), so "
-        "it does not say the account has stopped buying."
+        "account's last order, order count and revenue among the other accounts': its last order, 2 days ago, came "
+        "within its usual gap between orders (2 days), so it does not say the account has stopped buying."
     )
+    captured.clear()  # a silence longer than its usual gap (the random 40's H2106: 65 days, usually 10): no such note
+    longer = within.assign(recency_ratio=6.5, days_since_last_order=65.0, usual_order_gap_days=10.0)
+    assert "does not say the account has stopped buying" not in _rfm_bullet(captured, "at risk", longer)
     captured.clear()
-    high = low.assign(risk_band="high", churn_probability=0.81)
-    assert "does not say the account has stopped buying" not in _rfm_bullet(captured, "at risk", high)
-    captured.clear()
-    assert "does not say" not in _rfm_bullet(captured, "champions", low)
+    assert "does not say" not in _rfm_bullet(captured, "champions", within)
 
 
 def test_an_activity_score_every_account_shares_is_not_called_a_ranking():
