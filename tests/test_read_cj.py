@@ -241,3 +241,16 @@ def test_a_fall_within_a_short_history_is_on_the_forecast_section():
         "months, 36% down on the 3 before (963 a month)."
     )
     assert pace_sentence(hist.iloc[:5], srow) == ""  # under 6 months: no 3 against 3
+
+
+def test_the_overview_counts_one_action_and_one_account_in_the_singular():
+    # the grocery panel's random 40: '1 actions across 39 account plans; 1 accounts have at least one high-priority
+    # action'
+    from kamtools.sections.plan import plans_sentence
+
+    assert (
+        plans_sentence(1, 39, 1) == "1 action across 39 account plans; 1 account has at least one high-priority action."
+    )
+    assert plans_sentence(0, 1_000, 0) == (
+        "0 actions across 1,000 account plans; 0 accounts have at least one high-priority action."
+    )
