@@ -254,3 +254,11 @@ def test_the_overview_counts_one_action_and_one_account_in_the_singular():
     assert plans_sentence(0, 1_000, 0) == (
         "0 actions across 1,000 account plans; 0 accounts have at least one high-priority action."
     )
+
+
+def test_a_share_of_wallet_change_that_rounds_to_nothing_reads_0_not_minus_0():
+    # the quick demo's A0004 (read beside the grocery pages for the churn section's warning signs): '-0'
+    from kamtools.sections.competitors import points_change
+
+    assert points_change(-0.003) == "0" and points_change(0.004) == "0"
+    assert points_change(-0.021) == "-2" and points_change(0.03) == "+3"
