@@ -138,10 +138,10 @@ def test_no_low_activity_note_when_every_account_scores_100():
         {"model": ["p_alive_check"], "parameter": ["check_status"], "estimate": [3.0], "note": [""]}
     )
     tiers = assign_tiers(matrix, value, value_model=score)
-    assert not tiers["tier_reason"].str.contains("low activity score").any()
+    assert not tiers["tier_reason"].str.contains("lowest 20% of accounts by activity score").any()
     value["p_alive"] = np.linspace(0.05, 1.0, n)  # a score that separates accounts still earns the note
     tiers = assign_tiers(matrix, value, value_model=score)
-    assert tiers["tier_reason"].str.contains("low activity score").sum() == 2
+    assert tiers["tier_reason"].str.contains("lowest 20% of accounts by activity score").sum() == 2
 
 
 # ---- 8. the target the forecast section shows is on page one --------------------------------------------

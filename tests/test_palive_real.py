@@ -271,11 +271,12 @@ def test_the_tier_reason_calls_a_low_score_a_score_not_a_stopped_account(cdnow_3
     tables, _, portfolio = cdnow_300
     reason = _segments(portfolio, tables).loc["C00014", "tier_reason"]
     assert reason.endswith(
-        " Note: low activity score (5 out of 100, among the lowest 20% of accounts; a ranking, not a probability)."
+        " Note: among the lowest 20% of accounts by activity score (5 out of 100, where the other accounts score "
+        "higher: a ranking, not a probability)."
     )
     assert "stopped buying" not in reason and "P(alive)" not in reason
     # a score is a ranking: the note goes to the lowest fifth, whatever the score's level
-    noted = _segments(portfolio, tables)["tier_reason"].str.contains("low activity score").mean()
+    noted = _segments(portfolio, tables)["tier_reason"].str.contains("lowest 20% of accounts by activity score").mean()
     assert 0.05 < noted <= 0.2
     # no behavioural cluster is called lapsing from the score (a bundle without the check would call one so)
     names = set(_segments(portfolio, tables)["cluster_name"])

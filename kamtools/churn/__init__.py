@@ -36,7 +36,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from kamtools.churn.bands import churn_is_score
-from kamtools.churn.baseline import recency_drivers
+from kamtools.churn.baseline import recency_drivers, warning_columns
 from kamtools.churn.features import (
     CATEGORICAL_FEATURES,
     FEATURE_LABELS,
@@ -196,6 +196,7 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
     if (out["churn_evaluation"]["shown"] == "baseline").any() and isinstance(out["churn_drivers"], pd.DataFrame):
         # the reasons explain the figure shown: the order gap first, the model's drivers as warning signs
         out["churn_drivers"] = recency_drivers(out["churn_drivers"], out["churn"], res.features, training)
+        out["churn"] = warning_columns(out["churn"], out["churn_drivers"])  # the same warning signs on every face
     out["churn_calibration"] = ev.calibration
     return out
 

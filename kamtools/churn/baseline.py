@@ -9,6 +9,7 @@ from sklearn.linear_model import LogisticRegression
 from kamtools.churn.bands import BANDS, _ranked, risk_bands
 from kamtools.churn.catalogue import FEATURE_LABELS, format_value
 from kamtools.churn.drivers import said_already
+from kamtools.churn.reasons import RISK_DIRECTION
 from kamtools.churn.sentences import driver_text, recency_rule_reason
 
 WARNING_SIGN = "warning sign"
@@ -132,6 +133,43 @@ def _gap_rows(features: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
     return feats.loc[ids.astype(str), cols].reset_index(drop=True)
 
 
+def _worse_than_typical(rows: pd.DataFrame, features: pd.DataFrame, ids: pd.Series) -> np.ndarray:
+    """Per driver row, whether the account's value is worse than the typical active account's (the median of
+    ``features`` over ``ids``, in the direction :data:`~kamtools.churn.reasons.RISK_DIRECTION` gives). A fact
+    without a number (the competitor bids were lost to) or a median counts as worse. The trained model may weigh a
+    value that is better than most accounts' as raising the risk (the quick demo's model did so for bids priced
+    level with the competitor's, where the typical bid was 4% dearer); beside a figure that does not use it, such a
+    value is no warning."""
+    feats = features[features["account_id"].astype(str).isin(set(ids.astype(str)))]
+    keep = np.ones(len(rows), dtype=bool)
+    for k, (feature, value) in enumerate(zip(rows["feature"].astype(str), rows["value"], strict=True)):
+        direction = RISK_DIRECTION.get(feature)
+        if direction is None or feature not in feats.columns or pd.isna(value):
+            continue
+        typical = pd.to_numeric(feats[feature], errors="coerce").median()
+        if pd.notna(typical):
+            keep[k] = direction * (float(value) - float(typical)) > 0
+    return keep
+
+
+def warning_columns(churn: pd.DataFrame, drivers: pd.DataFrame) -> pd.DataFrame:
+    """``churn`` with ``driver_2``/``driver_3`` of the active accounts their warning signs in ``drivers``
+    (:func:`recency_drivers`) in rank order, so that the churn table's columns (the overview, the deck) list what the
+    account page lists."""
+    cols = [c for c in ("driver_2", "driver_3") if c in churn.columns]
+    if not cols or "direction" not in drivers.columns:
+        return churn
+    out = churn.copy()
+    signs = drivers[drivers["direction"].astype(str) == WARNING_SIGN].sort_values(["account_id", "rank"])
+    said = signs.groupby(signs["account_id"].astype(str), sort=False)["sentence"].agg(list)
+    rows = out["risk_band"].isin(BANDS)
+    for k, col in enumerate(cols):
+        out.loc[rows, col] = [
+            said[a][k] if a in said.index and k < len(said[a]) else "" for a in out.loc[rows, "account_id"].astype(str)
+        ]
+    return out
+
+
 def recency_drivers(
     drivers: pd.DataFrame, churn: pd.DataFrame, features: pd.DataFrame, training: pd.DataFrame
 ) -> pd.DataFrame:
@@ -141,7 +179,9 @@ def recency_drivers(
     ``contribution`` is the rule's log-odds above an account that has just ordered; ``raises risk`` when the
     gap is longer than usual, ``lowers risk`` otherwise). The churn model's drivers follow from rank 2 with
     ``direction`` :data:`WARNING_SIGN` and their sentence prefixed by :data:`WARNING_PREFIX`, so no face
-    gives them as the reasons for a figure they did not produce. Lapsed accounts keep none.
+    gives them as the reasons for a figure they did not produce. Only the drivers that raise the model's risk and
+    whose value is worse than the typical active account's (:func:`_worse_than_typical`) are warning signs; the
+    churn table's columns follow with :func:`warning_columns`. Lapsed accounts keep none.
     """
     columns = list(drivers.columns)
     active = churn[churn["risk_band"].isin(BANDS)]
@@ -165,7 +205,10 @@ def recency_drivers(
         }
     )
     gap = gap[gap["sentence"] != ""]
-    seen = drivers[drivers["account_id"].astype(str).isin(set(ids)) & ~drivers["feature"].isin(_GAP_FEATURES)].copy()
+    seen = drivers[drivers["account_id"].astype(str).isin(set(ids)) & ~drivers["feature"].isin(_GAP_FEATURES)]
+    if "direction" in seen.columns:  # what lowers the risk is no warning
+        seen = seen[seen["direction"].astype(str) == "raises risk"]
+    seen = seen[_worse_than_typical(seen, features, ids)].copy()
     seen = seen.sort_values(["account_id", "rank"], kind="stable")
     seen = seen[_first_telling(seen)]  # the model's reasons and favourable drivers can tell one fact twice
     seen["rank"] = seen.groupby("account_id", sort=False).cumcount() + 2

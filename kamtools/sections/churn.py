@@ -245,7 +245,8 @@ def _rule_why(acct) -> None:
         display.heading("Warning signs", level=3)
         display.paragraph(
             "The trained churn model saw these; its figure lost to the rule out of time, so they are not in the "
-            "figure above, but each is something to check with the account."
+            "figure above, but each is something to check with the account (a fact on which it does no worse than "
+            "the typical active account is left out)."
         )
         display.bullets([driver_sentence(r).removeprefix(WARNING_PREFIX) for _, r in signs.iterrows()])
 

@@ -100,6 +100,13 @@ def _band_status(band: object) -> str:
     return {"high": "bad", "medium": "warn", "low": "good"}.get(str(band), "")
 
 
+def points_change(change: float) -> str:
+    """A change of a share in whole points, signed: '+3', '-2', and '0' where it rounds to nothing (the quick demo's
+    A0004 read '-0')."""
+    pts = round(float(change) * 100)
+    return f"{pts:+d}" if pts else "0"
+
+
 def account_section(acct) -> None:
     """Competitor position of one account: threat and reasons, share of wallet, bids by competitor."""
     display.heading("Competitor position")
@@ -118,7 +125,7 @@ def account_section(acct) -> None:
         status = "bad" if pd.notna(change) and change < -0.05 else "good" if pd.notna(change) and change > 0.02 else ""
         cards.append(("Share of wallet", formatting.pct(s_row["share_of_wallet"]), status))
         if pd.notna(change):
-            cards.append(("Share-of-wallet change (points)", f"{change * 100:+.0f}"))
+            cards.append(("Share-of-wallet change (points)", points_change(change)))
         else:  # the 12 months before the last 12 are not (all) in the order history
             cards.append(("Share-of-wallet change", "not enough history"))
     if isinstance(bids, pd.DataFrame) and len(bids):

@@ -176,6 +176,16 @@ def action_counts(actions: pd.DataFrame, by: str) -> pd.DataFrame:
     return counts.sort_values(["total", "high"], ascending=False).reset_index()
 
 
+def plans_sentence(n_actions: int, n_plans: int, with_high: int) -> str:
+    """The overview's count of actions and plans, each noun in its number (the grocery panel's random 40 read
+    '1 actions across 39 account plans; 1 accounts have at least one high-priority action')."""
+    return (
+        f"{formatting.counted(n_actions, 'action')} across {formatting.counted(n_plans, 'account plan')}; "
+        f"{formatting.counted(with_high, 'account')} {'has' if with_high == 1 else 'have'} at least one "
+        "high-priority action."
+    )
+
+
 def portfolio_section(bundle) -> None:
     """Plan actions across the portfolio: counts by type and by owner, and the most urgent ones."""
     from kamtools.plotting.kpis import action_counts_chart
@@ -188,10 +198,7 @@ def portfolio_section(bundle) -> None:
     summary = bundle.table("plan_summary")
     n_acc = len(summary) if isinstance(summary, pd.DataFrame) else actions["account_id"].nunique()
     with_high = int((summary["n_high_priority"] > 0).sum()) if isinstance(summary, pd.DataFrame) else 0
-    display.paragraph(
-        f"{len(actions):,} actions across {n_acc:,} account plans; {with_high:,} accounts have at least one "
-        f"high-priority action."
-    )
+    display.paragraph(plans_sentence(len(actions), n_acc, with_high))
     if actions.empty:
         return
     display.figure(action_counts_chart(actions, by="type"), alt="Plan actions by type and priority")

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from kamtools import display, formatting
-from kamtools.churn.bands import churn_figure, score_text
+from kamtools.churn.bands import MIN_TO_COMPARE, churn_figure, score_text
 from kamtools.data.portfolio import NotAvailable
 from kamtools.plotting.style import money
 from kamtools.plotting.value import value_distribution_chart, value_position_chart
@@ -150,7 +151,8 @@ def account_section(acct) -> None:
     verdict = _verdict(p_alive, status, name, one_time, weeks_since, lost, shown_as, mixed)
     if shown_as == "score" and informative:  # (the other two verdicts say already that it tells nothing)
         weeks = _buy_soon_weeks(acct.portfolio_table("value_model"))
-        verdict = _score_verdict(p_alive, one_time, why, weeks) + _churn_link(acct)
+        others = _same_score_for_all(acct.portfolio_table("value"))
+        verdict = _score_verdict(p_alive, one_time, why, weeks, others) + _churn_link(acct, tied=others > 0)
     outlook = _outlook(acct, row, margin)
     display.paragraph(f"{history} {verdict} {outlook}")
     show_notes(acct.bundle, "value")
@@ -235,11 +237,29 @@ def _verdict(
     return verdict
 
 
-def _score_verdict(p_alive: float, one_time: bool, why: str, weeks: int = 0) -> str:
+def _same_score_for_all(value) -> int:
+    """How many other accounts show this one's activity score where every account of the portfolio (at least
+    :data:`~kamtools.churn.bands.MIN_TO_COMPARE`) shows the same in whole points, as the page prints it; else 0."""
+    if not isinstance(value, pd.DataFrame) or "p_alive" not in value.columns:
+        return 0
+    points = np.round(pd.to_numeric(value["p_alive"], errors="coerce").dropna().to_numpy() * 100)
+    if len(points) < MIN_TO_COMPARE or not np.all(points == points[0]):
+        return 0
+    return len(points) - 1
+
+
+def _score_verdict(p_alive: float, one_time: bool, why: str, weeks: int = 0, same: int = 0) -> str:
     """What an unchecked P(alive) says about this account: a score to rank by, and why it is no probability.
     ``weeks``: the score is the chance of buying within so many weeks, not P(alive) (said once, plainly;
-    how it was chosen is in the appendix)."""
+    how it was chosen is in the appendix). ``same``: every other account (so many) shows the same score, which
+    then ranks none of them (the grocery panel's top 60: all read 100 out of 100)."""
     what = "It has bought in one week only. " if one_time else ""
+    if same:
+        return (
+            f"{what}The value model gives it an activity score of {p_alive * 100:.0f} out of 100, as it does every "
+            f"other account ({same}): on this history the score does not tell the accounts apart, so it ranks none of "
+            "them. " + (why or "P(alive) could not be checked against who bought again on this history.")
+        )
     if weeks:
         return (
             f"{what}The value model gives it an activity score of {p_alive * 100:.0f} out of 100 (higher: more likely "
@@ -262,7 +282,7 @@ checked on the history (unchecked, it starts :data:`CHURN_SCORE_FALLBACK`)."""
 CHURN_SCORE_FALLBACK = "a churn score, not a probability: the value model's chance of no order in the next "
 
 
-def _churn_link(acct) -> str:
+def _churn_link(acct, tied: bool = False) -> str:
     """Where the churn figure is the same value model's chance of no order, checked on the history, one
     sentence saying which of the two to read for what (CDNOW C07592: an activity score of 84 here, 'not a
     probability to act on', and a churn probability of 16% 'checked on the history' in the churn section)."""
@@ -275,8 +295,9 @@ def _churn_link(acct) -> str:
         horizon = method[len(CHURN_SCORE_FALLBACK) :].split(",", 1)[0]
         return (
             f" The churn section's score of {score_text(float(p))} comes from the same value model, as its chance of "
-            f"no order in the next {horizon}, and could not be checked on the history either: both rank accounts, "
-            "neither is a probability to act on."
+            f"no order in the next {horizon}, and could not be checked on the history either: "
+            + ("" if tied else "both rank accounts, ")
+            + "neither is a probability to act on."
         )
     if not method.startswith(CHURN_FALLBACK) or pd.isna(p):
         return ""
@@ -284,8 +305,8 @@ def _churn_link(acct) -> str:
     return (
         f" The churn section's {churn_figure(float(p), False)} comes from the same value model, as its chance of no "
         f"order in the next {horizon}: that chance was checked against who ordered in the history and this score "
-        "was not, so read the churn figure as the chance of losing the account and this score only to rank "
-        "accounts by how soon they buy again."
+        "was not, so read the churn figure as the chance of losing the account"
+        + ("." if tied else " and this score only to rank accounts by how soon they buy again.")
     )
 
 

@@ -117,8 +117,9 @@ def assign_tiers(
             reasons[-1] += (
                 f" Note: it has probably stopped buying (P(alive) {row.p_alive:.0%})."
                 if probability
-                else f" Note: low activity score ({row.p_alive * 100:.0f} out of 100, among the lowest "
-                f"{LOW_SCORE_SHARE:.0%} of accounts; a ranking, not a probability)."
+                else f" Note: among the lowest {LOW_SCORE_SHARE:.0%} of accounts by activity score ("
+                f"{row.p_alive * 100:.0f} out of 100, where the other accounts score higher: a ranking, not a "
+                "probability)."
             )
     return pd.DataFrame(
         {
