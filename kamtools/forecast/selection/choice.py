@@ -48,6 +48,21 @@ to zero if lapsed); the demo 300 (three origins) and the top 500 (chosen by reve
 whole-portfolio factor at all at one origin (40-account demo 35,505, but the young cohort above forecast 12
 times what it bought, and the top 500 -4.3% -> +40.6% at 1997-06 before the exception for a chosen list).
 
+**A list chosen by revenue at one backtest origin** (:func:`list_capped`) scales nothing up either, its own classes
+included; scaling down, the list's regression to the mean, stays. Its evidence is the few accounts whose place on
+the list held, among its heaviest, and a method's factor above 1 on them says how the method treats the heaviest
+(the BTYD pulls each account towards the list's average), not what the list will buy. The Complete Journey's top 250
+by revenue to 2017-06-30 read 32 such accounts at 2017-03: the BTYD scaled by 1.09 erred least there (470.6, the
+mean of the last 6 months 478.1) and over-forecast the list by 16.8% (MAE 845.5, against +7.4% / 752.8 for the
+mean); unscaled, +7.1% / 780.0 (90% of the paired MAE difference -97.1 to -35.4; the mean's lead, 27.2, is within
+sampling error: -66.7 to +11.0). Of the other 33 recorded list-dates (grocery top 500/250/100 at 2017-06/08/09,
+CDNOW's top 300/500 at 1997-06/09/12/1998-01 and six lists chosen at an earlier date, the demo's top 150 for seeds
+1, 2, 3 and 7 at 2025-10 and 2026-04, on their recorded inputs) none moves.
+Tried first and dropped: in such a list, keeping the mean of the last 6 months unless another method erred clearly
+less (:data:`MIX_SE` paired standard errors): the grocery top 250 +1.8% / 743.4, but CDNOW's top 300 and 500 at
+1997-12 -2.9% / 216.9 -> -30.5% / 205.1 and -0.9% / 181.9 -> -29.8% / 167.8 (the mean's factor read on the heaviest,
+0.44, does not carry to the list either).
+
 **One backtest origin: a mix rather than a pick** (:func:`_mixed_choice`). Picking the single best method on one
 date of a few dozen accounts is noisy: the accounts that take the whole portfolio's choice (classes with too few
 rows, and classes the origin did not see) get the equal mix of the kamtools model, the BTYD expected value and the
