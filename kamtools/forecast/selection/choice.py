@@ -48,6 +48,21 @@ to zero if lapsed); the demo 300 (three origins) and the top 500 (chosen by reve
 whole-portfolio factor at all at one origin (40-account demo 35,505, but the young cohort above forecast 12
 times what it bought, and the top 500 -4.3% -> +40.6% at 1997-06 before the exception for a chosen list).
 
+**A list chosen by revenue at one backtest origin** (:func:`list_capped`) scales nothing up either, its own classes
+included; scaling down, the list's regression to the mean, stays. Its evidence is the few accounts whose place on
+the list held, among its heaviest, and a method's factor above 1 on them says how the method treats the heaviest
+(the BTYD pulls each account towards the list's average), not what the list will buy. The Complete Journey's top 250
+by revenue to 2017-06-30 read 32 such accounts at 2017-03: the BTYD scaled by 1.09 erred least there (470.6, the
+mean of the last 6 months 478.1) and over-forecast the list by 16.8% (MAE 845.5, against +7.4% / 752.8 for the
+mean); unscaled, +7.1% / 780.0 (90% of the paired MAE difference -97.1 to -35.4; the mean's lead, 27.2, is within
+sampling error: -66.7 to +11.0). Of the other 33 recorded list-dates (grocery top 500/250/100 at 2017-06/08/09,
+CDNOW's top 300/500 at 1997-06/09/12/1998-01 and six lists chosen at an earlier date, the demo's top 150 for seeds
+1, 2, 3 and 7 at 2025-10 and 2026-04, on their recorded inputs) none moves.
+Tried first and dropped: in such a list, keeping the mean of the last 6 months unless another method erred clearly
+less (:data:`MIX_SE` paired standard errors): the grocery top 250 +1.8% / 743.4, but CDNOW's top 300 and 500 at
+1997-12 -2.9% / 216.9 -> -30.5% / 205.1 and -0.9% / 181.9 -> -29.8% / 167.8 (the mean's factor read on the heaviest,
+0.44, does not carry to the list either).
+
 **One backtest origin: a mix rather than a pick** (:func:`_mixed_choice`). Picking the single best method on one
 date of a few dozen accounts is noisy: the accounts that take the whole portfolio's choice (classes with too few
 rows, and classes the origin did not see) get the equal mix of the kamtools model, the BTYD expected value and the
@@ -92,6 +107,7 @@ class ClassChoice:
     q: dict[str, np.ndarray] = field(default_factory=dict)  # method -> quantiles (0.025, 0.1, 0.9, 0.975)
     uncorrected: bool = False  # the whole portfolio's rise at its one backtest origin, not carried (choose_by_class)
     single: ClassChoice | None = None  # the mix (_mixed_choice): the whole portfolio's single-method choice it replaced
+    list_capped: bool = False  # a list chosen by revenue at one origin: a rise of its chosen method not carried
 
 
 QUANTILES = (0.025, 0.1, 0.9, 0.975)
@@ -216,6 +232,12 @@ def whole_portfolio_scales(ev: Evidence) -> bool:
     return (ev.origin is not None and len(np.unique(ev.origin)) >= 2) or ev.chosen
 
 
+def list_capped(ev: Evidence) -> bool:
+    """Whether the evidence is a list chosen by revenue (``ev.chosen``) checked at a single backtest origin, where no
+    method's factor scales it up (:func:`choose_by_class`)."""
+    return bool(ev.chosen) and (ev.origin is None or len(np.unique(ev.origin)) < 2)
+
+
 def _mixed_choice(ev: Evidence, available: tuple[str, ...], pooled: ClassChoice) -> ClassChoice:
     """The whole portfolio's choice for the classes with too few rows of their own, from one backtest origin: the
     equal mix of :data:`COMBINED` (its path from :func:`candidate_paths`, at the origins and today alike) unless
@@ -247,15 +269,25 @@ def choose_by_class(ev: Evidence, available: tuple[str, ...]) -> tuple[dict[int,
     account shares it), which need not repeat, not how the method misjudges one kind of account. Scaling down
     stays: accounts that stopped buying (a young cohort of one-time buyers) are a property of the accounts, not
     of the period. A class's own factor compares its accounts with their own kind and stays. In a list chosen by
-    revenue the whole portfolio's factor is the regression to the mean of the choice (module docstring)."""
+    revenue the whole portfolio's factor is the regression to the mean of the choice (module docstring).
+
+    Such a list checked at a single backtest origin (:func:`list_capped`) scales nothing up, its classes included:
+    its evidence is the few accounts whose place held (:func:`kamtools.forecast.accounts.place_held`), the list's
+    heaviest, and a factor above 1 on them is how a method treats the heaviest (the BTYD pulls each account towards
+    the list's average), not what the list will buy: a list chosen by revenue falls back. The Complete Journey's top
+    250 of 2017-06-30 read 32 such accounts at 2017-03; the BTYD erred least there scaled up by 1.09 (470.6 against
+    478.1 for the mean of the last 6 months at 0.95) and over-forecast the list by 16.8% (the BTYD as fitted
+    +7.1%, the mean of the last 6 months +7.4%)."""
     all_rows = np.arange(len(ev.account))
     scale_up = whole_portfolio_scales(ev)
-    best, factor, mae = _choose_on(ev, all_rows, available, scale_up=scale_up)
+    capped = list_capped(ev)
+    best, factor, mae = _choose_on(ev, all_rows, available, scale_up=scale_up and not capped)
     ref = float(np.sum(ev.lapsed_ref) * ev.horizon)
     pooled = ClassChoice(best, factor, mae, len(all_rows), True, float(ev.actual.sum() / ref) if ref > 0 else 1.0)
-    if not scale_up:  # was a rise of the chosen method's left out?
+    if not scale_up or capped:  # was a rise of the chosen method's left out?
         raw = _choose_on(ev, all_rows, (best,))[1].get(best, 1.0)
         pooled.uncorrected = raw >= 1.05
+        pooled.list_capped = capped
     for m in factor:
         q = range_quantiles(ev, all_rows, m, factor[m])
         if q is not None:
@@ -271,9 +303,13 @@ def choose_by_class(ev: Evidence, available: tuple[str, ...]) -> tuple[dict[int,
             out[int(k)] = ClassChoice(
                 pooled.method, pooled.factor, pooled.mae, len(rows), True, back, pooled.q, pooled.uncorrected
             )
+            out[int(k)].list_capped = pooled.list_capped
             continue
-        b, f, m = _choose_on(ev, rows, available)
+        b, f, m = _choose_on(ev, rows, available, scale_up=not capped)
         choice = ClassChoice(b, {**pooled.factor, **f}, m, len(rows), False, back)
+        if capped:
+            choice.uncorrected = _choose_on(ev, rows, (b,))[1].get(b, 1.0) >= 1.05
+            choice.list_capped = True
         for meth in choice.factor:
             q = range_quantiles(ev, rows, meth, choice.factor[meth], int(k))
             choice.q[meth] = q if q is not None else pooled.q.get(meth)

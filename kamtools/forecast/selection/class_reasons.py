@@ -73,6 +73,12 @@ def _class_reason(m: str, k: int, c: ClassChoice, factor: float) -> str:
         )
     if abs(factor - 1.0) >= 0.05:
         text += f", scaled by {factor:.2f} to what such accounts really bought"
+    elif c.uncorrected and c.list_capped:
+        text += (
+            ", not scaled up to what they bought then: in a list chosen by revenue the accounts checked at a single "
+            "backtest date are few and among its heaviest, and what they bought above the forecast does not carry "
+            "to the list, which falls back as such a list does"
+        )
     elif c.pooled and c.uncorrected:
         text += (
             ", not scaled up to what they bought then: a rise at a single backtest date is mostly the whole "
