@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kamtools.forecast.selection.paths import candidate_paths
-from kamtools.forecast.selection.state import account_state, ordering_share
+from kamtools.forecast.selection.state import account_state, ordering_share, ordering_spread
 
 
 @dataclass
@@ -53,6 +53,8 @@ class Evidence:
     share: np.ndarray | None = (
         None  # (r,) chosen portfolio: the account's ordering share at the origin (ordering_share)
     )
+    ordering: np.ndarray | None = None  # (r,) the account's ordering months in its last 12 at the origin
+    log_spread: np.ndarray | None = None  # (r,) their spread of log revenue at the origin (ordering_spread)
 
 
 def survival_share(ev: Evidence | None) -> tuple[float, int]:
@@ -102,6 +104,7 @@ def build_evidence(
                 np.full(int(keep.sum()), c),
                 st.silent_long[keep],
                 ordering_share(train)[keep],
+                *(v[keep] for v in ordering_spread(train)),
             )
         )
     if not parts:
@@ -118,4 +121,6 @@ def build_evidence(
         silent_long=np.concatenate([p[7] for p in parts]),
         chosen=eligible is not None,
         share=np.concatenate([p[8] for p in parts]) if eligible is not None else None,
+        ordering=np.concatenate([p[9] for p in parts]),
+        log_spread=np.concatenate([p[10] for p in parts]),
     )
