@@ -24,6 +24,8 @@ The package, from the ground up (each module imports only those listed before it
   among it;
 * :mod:`~kamtools.forecast.selection.lapsed` - the rules for long-silent accounts (zero, survival-scaled or what
   such accounts bought back) and their sentences;
+* :mod:`~kamtools.forecast.selection.steady` - a steady account's monthly range from its own spread on the months
+  it orders;
 * :mod:`~kamtools.forecast.selection.reasons` - each account's method and the sentence why;
 * :mod:`~kamtools.forecast.selection.multiples` - what similar accounts reached out of time, as multiples of
   their forecast, and the account's own steadiness;

@@ -16,7 +16,9 @@ months move together, so the rows are the draws; 32 rows read 7.2% and 92.8% for
 coverage went 61-74% -> 64-78% (``benchmarks/bench_real_data.py``, RANGECJ), the demo's 78.3% -> 78.7%;
 sums over months use the errors' correlation measured on the same evidence. Where the BTYD model gives the
 account's own chance of no order in the first k months of at least a bound's tail, month k's
-range starts at zero (its chance of no order that month is at least that).
+range starts at zero (its chance of no order that month is at least that). An account ordering in 9 of its last
+12 months or more takes its own chance of an empty month and its own spread on the months it orders instead of
+its class's multiples (:mod:`~kamtools.forecast.selection.steady`).
 """
 
 from __future__ import annotations
@@ -46,8 +48,10 @@ from kamtools.forecast.selection.state import (
     account_state,
     history_returns,
     ordering_share,
+    ordering_spread,
     spike_notes,
 )
+from kamtools.forecast.selection.steady import steady_band
 
 
 @dataclass
@@ -130,7 +134,7 @@ def _interval(
 
 
 def _forecasts(
-    y, paths, method, factor, qs, model_lo, model_hi, no_evidence: bool, level, p_none=None, young=None
+    y, paths, method, factor, qs, model_lo, model_hi, no_evidence: bool, level, p_none=None, young=None, steady=None
 ) -> tuple:
     """(mean, lo, hi, model_intervals) of every account from its method, factor and interval quantiles.
 
@@ -138,7 +142,9 @@ def _forecasts(
     no order is at least that, so where it reaches the lower tail of a level the month's range starts at zero.
     ``young``: (rows, mean so far, :class:`YoungEvidence`) of the new accounts, whose monthly ranges are their mean
     so far times what accounts as new bought in a month ahead as a multiple of theirs (``YoungEvidence.monthly``),
-    as their 12-month range is (:func:`total_range`), not their class's (settled accounts) multiples."""
+    as their 12-month range is (:func:`total_range`), not their class's (settled accounts) multiples.
+    ``steady``: (scores, ordering months, spread) per account, whose steady accounts' months take a range of their
+    own (:mod:`~kamtools.forecast.selection.steady`) in place of their class's multiples."""
     n, h = paths["model"].shape
     mean = np.zeros((n, h))
     lo = {lev: np.zeros((n, h)) for lev in level}
@@ -155,8 +161,12 @@ def _forecasts(
                 lo[lev][i] = factor[i] * model_lo[lev][i]
                 hi[lev][i] = factor[i] * model_hi[lev][i]
             continue
+        scores = None if steady is None or qs[i] is None else steady[0][i]
         for lev in level:
-            lo[lev][i], hi[lev][i] = _interval(mean[i], qs[i], y[i, -12:], lev, m == "window_mean")
+            if scores is not None and steady[2][i] > 0:  # a steady account: its own spread on its ordering months
+                lo[lev][i], hi[lev][i] = steady_band(mean[i], int(steady[1][i]), float(steady[2][i]), scores, lev)
+            else:
+                lo[lev][i], hi[lev][i] = _interval(mean[i], qs[i], y[i, -12:], lev, m == "window_mean")
     if young is not None and young[2] is not None and young[2].monthly is not None:
         rows, base, ev = young
         for i in np.flatnonzero(rows & (base > 0) & (method != "zero")):
@@ -214,7 +224,8 @@ def select(
         buys_again = 1 - btyd_fit_now.p_none[:, h - 1]
     returns = history_returns(y) if ev is not None else None
     share = ordering_share(y) if ev is not None and ev.chosen else None
-    method, factor, reason, qs, rho, rows_out, one_time, pooled, tilt = _choose_all(
+    ordering, spread = ordering_spread(y)
+    method, factor, reason, qs, rho, rows_out, one_time, pooled, tilt, steady = _choose_all(
         state,
         ids,
         paths,
@@ -227,6 +238,7 @@ def select(
         btyd_unidentified,
         share,
         None if btyd_fit_now is None else btyd_fit_now.status,
+        ordering,
     )
     reason = np.array([r + s for r, s in zip(reason, spike_notes(y, method))], dtype=object)
     info = _merge_btyd(n, btyd_fit_now, one_time_fit, one_time)
@@ -234,7 +246,7 @@ def select(
     young_ev = young_evidence(y) if np.any(state.young) else None
     young = (np.asarray(state.young) > 0, state.recent, young_ev)
     mean, lo, hi, model_iv = _forecasts(
-        y, paths, method, factor, qs, model_lo, model_hi, ev is None, level, p_none, young
+        y, paths, method, factor, qs, model_lo, model_hi, ev is None, level, p_none, young, (steady, ordering, spread)
     )
     lev0 = 80 if 80 in lo else level[0]
     zl = stats.norm.ppf(0.5 + lev0 / 200)

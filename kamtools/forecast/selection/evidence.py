@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kamtools.forecast.selection.paths import candidate_paths
-from kamtools.forecast.selection.state import account_state, ordering_share
+from kamtools.forecast.selection.state import account_state, ordering_share, ordering_spread
 
 
 @dataclass
@@ -57,6 +57,8 @@ class Evidence:
     )
     taken: Evidence | None = None  # chosen portfolio counting the accounts whose place held: the rows of every
     # account the cut took at each origin, for the spread of the monthly multiples (choice.range_quantiles)
+    ordering: np.ndarray | None = None  # (r,) the account's ordering months in its last 12 at the origin
+    log_spread: np.ndarray | None = None  # (r,) their spread of log revenue at the origin (ordering_spread)
 
 
 def survival_share(ev: Evidence | None) -> tuple[float, int]:
@@ -106,6 +108,7 @@ def build_evidence(
                 np.full(int(keep.sum()), c),
                 st.silent_long[keep],
                 ordering_share(train)[keep],
+                *(v[keep] for v in ordering_spread(train)),
             )
         )
     if not parts:
@@ -122,4 +125,6 @@ def build_evidence(
         silent_long=np.concatenate([p[7] for p in parts]),
         chosen=eligible is not None,
         share=np.concatenate([p[8] for p in parts]) if eligible is not None else None,
+        ordering=np.concatenate([p[9] for p in parts]),
+        log_spread=np.concatenate([p[10] for p in parts]),
     )

@@ -134,6 +134,7 @@ from kamtools.forecast.selection.lapsed import (
 )
 from kamtools.forecast.selection.paths import CANDIDATES, METHOD_WORDS
 from kamtools.forecast.selection.state import MIN_CLASS_ROWS, YOUNG_MIN_MONTHS, ReturnHistory, State
+from kamtools.forecast.selection.steady import steady_scores
 
 
 def _backtests(n: int) -> str:
@@ -366,9 +367,12 @@ def _choose_all(
     unidentified: bool = False,
     share: np.ndarray | None = None,
     btyd_status: str | None = None,
+    ordering: np.ndarray | None = None,
 ) -> tuple:
-    """(method, factor, reason, quantiles, rho, methods rows, one-time mask, the whole portfolio's choice, tilt) of
-    every account (the last two None without evidence; tilt None where :func:`share_tilt` read none).
+    """(method, factor, reason, quantiles, rho, methods rows, one-time mask, the whole portfolio's choice, tilt,
+    steady scores) of every account (the whole portfolio's choice and tilt None without evidence; tilt None where
+    :func:`share_tilt` read none; the steady scores, per account, :func:`~kamtools.forecast.selection.steady.
+    steady_scores` of its ordering months in the last 12, ``ordering``, all None without evidence or ``ordering``).
 
     ``btyd_status``: the BTYD fit's :func:`kamtools.value.choice.fit_status` (without a check, ``"no_dropout"`` sets
     it aside: :func:`_no_dropout`).
@@ -415,7 +419,7 @@ def _choose_all(
         for i in np.flatnonzero(lapsed):
             once = state.ordering is not None and int(state.ordering[i]) == 1
             reason[i] = _silence(state.gap[i], once) + "."
-        return method, factor, reason, qs, 0.0, [], one_time & (method == "btyd"), None, None
+        return method, factor, reason, qs, 0.0, [], one_time & (method == "btyd"), None, None, [None] * n
     available = tuple(m for m in CANDIDATES if np.isfinite(ev.paths[m]).all(axis=1).any())
     if btyd_now is None:
         available = tuple(m for m in available if m != "btyd")
@@ -447,4 +451,5 @@ def _choose_all(
         )
     rows_out = _methods_rows(ev, pooled)
     rho = error_correlation(ev, choices)
-    return method, factor, reason, qs, rho, rows_out, one_time & (method == "btyd"), pooled, cx.tilt
+    steady = [None] * n if ordering is None else steady_scores(ev, choices, pooled, state.klass, method, ordering)
+    return method, factor, reason, qs, rho, rows_out, one_time & (method == "btyd"), pooled, cx.tilt, steady

@@ -228,6 +228,23 @@ def ordering_share(y: np.ndarray) -> np.ndarray:
     return np.where(months > 0, np.sum(np.nan_to_num(y) > 0, axis=1) / np.maximum(months, 1), 0.0)
 
 
+def ordering_spread(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per account, (months with an order among its last 12, the standard deviation (ddof 1) of the log of its
+    revenue in those months): how far its ordering months stray from one another, whatever its level. The spread
+    is NaN where the account has fewer than 12 months in ``y`` or fewer than 2 ordering months in them (the class
+    "7 or more ordering months" mixes accounts ordering every month with accounts skipping one in three:
+    :mod:`~kamtools.forecast.selection.steady`)."""
+    last = np.asarray(y, dtype=float)[:, -12:]
+    pos = np.nan_to_num(last) > 0
+    k = pos.sum(axis=1)
+    spread = np.full(len(last), np.nan)
+    ok = (np.isfinite(last).sum(axis=1) == 12) & (k >= 2) if last.shape[1] == 12 else np.zeros(len(last), bool)
+    if ok.any():
+        logs = np.where(pos[ok], np.log(np.where(pos[ok], last[ok], 1.0)), np.nan)
+        spread[ok] = np.nanstd(logs, axis=1, ddof=1)
+    return k, np.where(spread < 1e-9, 0.0, spread)  # the same sum every month: no spread (not a rounding's)
+
+
 def _former_level(capped: np.ndarray, first: np.ndarray, last_pos: np.ndarray) -> np.ndarray:
     """Each row's mean month while it bought: from its first month to its last order (0 without an order)."""
     span = np.maximum(last_pos - first + 1, 1)
