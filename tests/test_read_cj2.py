@@ -2,15 +2,23 @@
 
 - H1564 of the random 40 households at 2017-09-30 (115 days without an order where it usually ordered every 9.5
   days): the plan read "it has probably stopped buying" from a churn figure the churn section calls a score, not a
-  probability.
+  probability; its churn section gave no reason for the score (the 115 days of silence appeared only in the plan's
+  risk).
 """
 
 from __future__ import annotations
+
+import html
+import re
 
 import numpy as np
 import pandas as pd
 
 from kamtools.plan.objectives import objectives
+
+
+def _text(shown: list[str]) -> str:
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", " ".join(shown))))
 
 
 def _winback_facts(score: float, days: float, usual: float, is_score: float = 1.0) -> pd.DataFrame:
@@ -53,3 +61,51 @@ def test_a_win_back_from_a_churn_score_states_the_silence_not_a_probable_stop():
     assert _retention(_winback_facts(0.85, 4.0, 12.0))["text"].startswith(
         "Win back the account: last order 4 days ago, within its usual gap of 12 days (its churn score"
     )
+
+
+class _ChurnAccount:
+    """One account's churn tables as the value model's fallback writes them: a score, no drivers."""
+
+    bundle = None
+
+    def __init__(self, days: float, usual: float):
+        self._tables = {
+            "churn": pd.DataFrame(
+                [
+                    {
+                        "account_id": "H1564",
+                        "churn_probability": 0.809,
+                        "risk_band": "high",
+                        "revenue_at_risk": 62.76,
+                        "expected_value_12m": 71.55,
+                        "risk_base": "forecast",
+                        "method": "a churn score, not a probability: the value model's chance of no order in the next "
+                        "6 months, which could not be checked against the history",
+                    }
+                ]
+            ),
+            "churn_drivers": pd.DataFrame(columns=["account_id", "rank", "direction", "sentence"]),
+            "churn_features": pd.DataFrame(
+                [{"account_id": "H1564", "days_since_last_order": days, "usual_order_gap_days": usual}]
+            ),
+            "churn_evaluation": pd.DataFrame(),
+        }
+
+    def table(self, name):
+        return self._tables.get(name, pd.DataFrame())
+
+    def portfolio_table(self, name):
+        return self._tables.get(name, pd.DataFrame())
+
+
+def test_a_churn_score_without_drivers_gives_the_order_gap_as_its_reason(captured):
+    from kamtools.sections.churn import _rule_why
+
+    _rule_why(_ChurnAccount(115.0, 9.5))
+    page = _text(captured)
+    assert "Why" in page
+    assert "No order for 115 days, where it usually orders every 9.5 days." in page
+    assert "buying rhythm" in page
+    captured.clear()
+    _rule_why(_ChurnAccount(3.0, 12.0))
+    assert "Last order 3 days ago, within its usual gap of 12 days." in _text(captured)

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 
 from kamtools.churn.bands import churn_measure, score_text
+from kamtools.churn.sentences import silence_sentence
 from kamtools.display import money
-from kamtools.formatting import counted
 from kamtools.formatting import no_cost as margin_is_revenue
 from kamtools.plan.constants import LIKELY_LOST_P, RETENTION_CHURN_P, RETENTION_HEALTH_TARGET, RETENTION_TARGET_P
 
@@ -160,11 +160,6 @@ def _churn_text(value: float, score: bool) -> str:
     return score_text(value) if score else f"{value:.0%}"
 
 
-def _gap_days(v: float) -> str:
-    """A usual gap between orders in days as a KAM reads it: '9.5 days', '1 day', '42 days'."""
-    return f"{v:.1f} days" if v < 10 and round(v, 1) != round(v) else counted(round(v), "day")
-
-
 def _silence_reason(days: float, usual: float, p_txt: str) -> tuple[str, str]:
     """(why, basis) of a win-back objective whose churn figure is a score (no probability: the churn stage could
     not check it on the history). The fact is the account's silence against its own order rhythm; the score only
@@ -173,12 +168,8 @@ def _silence_reason(days: float, usual: float, p_txt: str) -> tuple[str, str]:
     ranks = f"{p_txt} ranks it among the accounts least likely to order again; a score, not a probability"
     if np.isnan(days):
         return f"its {ranks}", f"{p_txt}: a ranking, not a probability (win back from {score_text(LIKELY_LOST_P)})"
-    if np.isnan(usual):
-        silence = f"no order for {counted(days, 'day')}"
-    elif days > usual:
-        silence = f"no order for {counted(days, 'day')}, where it usually orders every {_gap_days(usual)}"
-    else:
-        silence = f"last order {counted(days, 'day')} ago, within its usual gap of {_gap_days(usual)}"
+    silence = silence_sentence(days, usual)
+    silence = silence[0].lower() + silence[1:]
     return f"{silence} (its {ranks})", f"{silence}; {p_txt}, a ranking (win back from {score_text(LIKELY_LOST_P)})"
 
 
