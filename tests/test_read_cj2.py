@@ -109,3 +109,64 @@ def test_a_churn_score_without_drivers_gives_the_order_gap_as_its_reason(capture
     captured.clear()
     _rule_why(_ChurnAccount(3.0, 12.0))
     assert "Last order 3 days ago, within its usual gap of 12 days." in _text(captured)
+
+
+def _segment_line(captured, scores: str, segment: str) -> str:
+    from kamtools.sections import segment as section
+
+    seg = pd.DataFrame(
+        [
+            {
+                "account_id": "H2317",
+                "recency_days": 48.0,
+                "frequency": 20,
+                "monetary": 612.0,
+                "r_score": int(scores[0]),
+                "f_score": int(scores[1]),
+                "m_score": int(scores[2]),
+                "rfm_score": scores,
+                "rfm_segment": segment,
+                "revenue_ltm": 612.0,
+                "abc_revenue": "C",
+                "abc_margin": "C",
+                "cluster_name": "small",
+                "attractiveness": 20.0,
+                "strength": np.nan,
+                "quadrant": "less attractive",
+                "tier": 3,
+                "tier_reason": "Less attractive account.",
+                "lapsed_months": np.nan,
+            }
+        ]
+    )
+
+    class Acct:
+        bundle = None
+        account_id = "H2317"
+        info: dict = {}
+
+        def table(self, name):
+            return None if name == "churn_features" else seg
+
+        def portfolio_table(self, name):
+            return seg
+
+    section.account_section(Acct())
+    return re.search(rf"RFM {scores} \(.*?(?= ABC class)", _text(captured)).group(0)
+
+
+def test_an_rfm_line_describes_the_account_s_own_scores_not_its_segment_s_one_description(captured):
+    # the grocery panel's random 40 at 2017-09-30: 'RFM 132 (at risk): order often and spend well ...' with a spend
+    # score of 2 (the segment averages the order and spend scores: 3 and 2 read 3)
+    line = _segment_line(captured, "132", "at risk")
+    assert "order often and spend well" not in line
+    assert line.startswith(
+        "RFM 132 (at risk): among the least recent last orders of the portfolio, about as many orders as the typical "
+        "account, less spend than most accounts (named 'at risk' from its recency and the average of its order and "
+        "spend scores); last order 48 days ago"
+    )
+    captured.clear()
+    assert _segment_line(captured, "555", "champions").startswith(
+        "RFM 555 (champions): among the most recent last orders of the portfolio, among the most orders, among the "
+        "highest spend; last order"
+    )
