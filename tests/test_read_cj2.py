@@ -170,3 +170,15 @@ def test_an_rfm_line_describes_the_account_s_own_scores_not_its_segment_s_one_de
         "RFM 555 (champions): among the most recent last orders of the portfolio, among the most orders, among the "
         "highest spend; last order"
     )
+
+
+def test_the_rfm_segment_meanings_follow_the_rule_that_names_them():
+    # 'at risk' covers an averaged order-and-spend score of 3 or 4 (RFM 132: orders 3, spend 2), so 'order often and
+    # spend well' overstated it; the meaning says what the rule takes
+    from kamtools.segment import RFM_SEGMENT_MEANING, rfm_segment_name
+
+    assert rfm_segment_name(1, 3) == "at risk"
+    assert RFM_SEGMENT_MEANING["at risk"] == (
+        "typical or more orders and spend (the two scores averaged), but ordered less recently than most accounts"
+    )
+    assert "averaged" in RFM_SEGMENT_MEANING["loyal"] and "averaged" in RFM_SEGMENT_MEANING["cannot lose"]

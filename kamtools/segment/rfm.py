@@ -17,14 +17,25 @@ from kamtools.segment.activity import account_activity
 # the top recency bin and still be lapsed when most of the portfolio is quiet).
 RFM_SEGMENTS: list[tuple[str, str]] = [
     ("champions", "ordered more recently, more often and for more than most accounts"),
-    ("loyal", "order more often and spend more than most accounts; last order about as recent as the typical account"),
+    (
+        "loyal",
+        "more orders and spend than most accounts (the two scores averaged); last order about as recent as the "
+        "typical account",
+    ),
     ("potential loyalist", "ordered more recently than most accounts, with average frequency and spend"),
     ("new", "among the most recent last orders of the portfolio, with few orders and low spend so far"),
     ("promising", "ordered more recently than most accounts, but few orders and low spend"),
     ("needs attention", "average recency, frequency and spend compared with the other accounts"),
     ("about to sleep", "last order about as recent as the typical account, but few orders and low spend"),
-    ("cannot lose", "among the most frequent and highest-spending accounts, but ordered less recently than most"),
-    ("at risk", "order often and spend well compared with the others, but ordered less recently than most accounts"),
+    (
+        "cannot lose",
+        "among the most orders and highest spend (the two scores averaged), but ordered less recently than most "
+        "accounts",
+    ),
+    (
+        "at risk",
+        "typical or more orders and spend (the two scores averaged), but ordered less recently than most accounts",
+    ),
     ("hibernating", "few orders and low spend, and ordered less recently than most accounts"),
     ("lost", "among the least recent last orders, with the fewest orders and lowest spend of the portfolio"),
     (
