@@ -156,8 +156,8 @@ def _segment_line(captured, scores: str, segment: str) -> str:
 
 
 def test_an_rfm_line_describes_the_account_s_own_scores_not_its_segment_s_one_description(captured):
-    # the grocery panel's random 40 at 2017-09-30: 'RFM 132 (at risk): order often and spend well ...' with a spend
-    # score of 2 (the segment averages the order and spend scores: 3 and 2 read 3)
+    # the grocery panel's top 60 at 2017-03-31 (H2318): 'RFM 132 (at risk): order often and spend well ...' with a
+    # spend score of 2 (the segment averages the order and spend scores: 3 and 2 read 3)
     line = _segment_line(captured, "132", "at risk")
     assert "order often and spend well" not in line
     assert line.startswith(

@@ -50,8 +50,8 @@ def _rfm_orders(row, months: int | None) -> str:
 def _rfm_meaning(acct, row) -> str:
     """What the account's own R, F and M scores say (:func:`kamtools.segment.rfm_description`), where the scores are
     known; else the segment's one description. A segment's name groups several scores (its frequency and spend
-    scores are averaged), so its one description can contradict the account's (the grocery panel's random 40: 'RFM
-    132 (at risk): order often and spend well' with a spend score of 2)."""
+    scores are averaged), so its one description can contradict the account's (the grocery panel's top 60 at
+    2017-03-31, H2318: 'RFM 132 (at risk): order often and spend well' with a spend score of 2)."""
     scores = [row.get(c) for c in ("r_score", "f_score", "m_score")]
     text = str(row.get("rfm_score", ""))
     if any(pd.isna(v) for v in scores) and len(text) == 3 and text.isdigit():

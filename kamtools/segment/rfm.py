@@ -77,9 +77,10 @@ def rfm_description(r: object, f: object, m: object, n_bins: int = 5) -> str | N
     """What an account's own recency, frequency and monetary scores say, each against the accounts scored with it.
 
     A segment's name groups several scores (e.g. 'at risk' is a recency of 1-2 with the frequency and spend scores
-    averaging 3-4), so its one description can contradict an account's scores: the grocery panel's random 40 read
-    'RFM 132 (at risk): order often and spend well' with a spend score of 2, which reads here 'among the least recent
-    last orders of the portfolio, about as many orders as the typical account, less spend than most accounts'.
+    averaging 3-4), so its one description can contradict an account's scores: the grocery panel's top 60 at
+    2017-03-31 read 'RFM 132 (at risk): order often and spend well' with a spend score of 2, which reads here 'among
+    the least recent last orders of the portfolio, about as many orders as the typical account, less spend than most
+    accounts'.
     ``n_bins``: the top score (scores on another scale are put on 1-5 first). None when a score is unknown.
     """
     try:
