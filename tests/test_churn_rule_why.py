@@ -16,8 +16,8 @@ class _Account:
         self._drivers = drivers
 
     def table(self, name):
-        assert name == "churn_drivers"
-        return self._drivers
+        assert name in ("churn_drivers", "churn_features")
+        return self._drivers if name == "churn_drivers" else pd.DataFrame(columns=["account_id"])
 
 
 def _text(shown: list[str]) -> str:

@@ -73,8 +73,9 @@ def test_no_rfm_meaning_claims_an_absolute_recency():
 def test_a_lapsed_champion_says_it_is_lapsed(captured):
     line = _bullet(_segment_row(), captured)
     assert line == (
-        "RFM 455 (champions, now lapsed: no order in the last 6 months): ordered more recently, more often and "
-        "for more than most accounts; last order 230 days ago, 9 orders and 12.0k revenue in the last 12 months."
+        "RFM 455 (champions, now lapsed: no order in the last 6 months): a more recent last order than most "
+        "accounts, among the most orders, among the highest spend; last order 230 days ago, 9 orders and 12.0k "
+        "revenue in the last 12 months."
     )
 
 
@@ -95,8 +96,8 @@ def test_an_active_hibernating_account_is_compared_not_called_long_gone(captured
     line = _bullet(seg, captured)
     assert "now lapsed" not in line
     assert line.startswith(
-        "RFM 211 (hibernating): few orders and low spend, and ordered less recently than most accounts; "
-        "last order 35 days ago"
+        "RFM 211 (hibernating): a less recent last order than most accounts, among the fewest orders, among the "
+        "lowest spend; last order 35 days ago"
     )
 
 

@@ -83,6 +83,26 @@ def _days(v: float) -> str:
     return counted(v, "day")
 
 
+def gap_days(v: float) -> str:
+    """A usual gap between orders in days as a KAM reads it: '9.5 days', '1 day', '42 days' (one decimal under 10,
+    where rounding would change the gap by a fifth)."""
+    return f"{v:.1f} days" if v < 10 and round(v, 1) != round(v) else counted(round(v), "day")
+
+
+def silence_sentence(days: float, usual: float) -> str | None:
+    """The account's silence against its own rhythm: 'No order for 115 days, where it usually orders every 9.5
+    days', 'Last order 4 days ago, within its usual gap of 12 days', 'No order for 40 days' (usual gap unknown);
+    None when the days since the last order are unknown."""
+    if days is None or np.isnan(days):
+        return None
+    if usual is None or np.isnan(usual):
+        return f"No order for {counted(days, 'day')}"
+    if days > usual:
+        return f"No order for {counted(days, 'day')}, where it usually orders every {gap_days(usual)}"
+    when = "today" if round(days) == 0 else f"{counted(days, 'day')} ago"
+    return f"Last order {when}, within its usual gap of {gap_days(usual)}"
+
+
 def recency_rule_reason(row: object) -> str | None:
     """The reason behind a churn probability the recency rule gave: the order gap it rests on, in numbers.
 

@@ -49,6 +49,11 @@ _FACT_SPEC: dict[str, tuple[str, str]] = {
     ),
     "avg_order_value": ("money", "Average order value, last 12 months"),
     "days_since_last_order": ("days", "Days since the last order"),
+    "usual_order_gap_days": (
+        "days",
+        "The account's usual gap between orders (its days since the first order over its order days, as the churn "
+        "features give it)",
+    ),
     # targets
     "target": ("money", "Revenue target of the current calendar year"),
     "target_attainment": ("share", "YTD revenue / this year's target"),
@@ -313,6 +318,7 @@ def account_facts(
     _relationship_facts(tables, f, as_of)
     _churn_driver_facts(tables, f, unavailable)
     _churn_score_facts(tables, f)
+    _order_gap_facts(tables, f)
     _value_facts(tables, f)
     f = _forecast_facts(tables, f, as_of, unavailable)
     f = _whitespace_facts(tables, f, unavailable)
@@ -583,6 +589,17 @@ def _churn_score_facts(tables: Mapping[str, object], f: pd.DataFrame) -> None:
         index=f.index,
         dtype="str",
     )
+
+
+def _order_gap_facts(tables: Mapping[str, object], f: pd.DataFrame) -> None:
+    """``usual_order_gap_days`` from the churn features (left unknown without them): beside the days since the last
+    order, the fact a churn score stands on, so that the plan says how long the account has been silent against its
+    own rhythm rather than reading a score as a chance."""
+    feats = tables.get("churn_features")
+    if not _present(feats) or "usual_order_gap_days" not in feats.columns or "usual_order_gap_days" in f.columns:
+        return
+    gap = _one_per_account(feats).set_index("account_id")["usual_order_gap_days"]
+    f["usual_order_gap_days"] = f["account_id"].map(pd.to_numeric(gap, errors="coerce")).astype(float)
 
 
 def _forecast_facts(

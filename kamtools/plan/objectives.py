@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from kamtools.churn.bands import churn_measure, score_text
+from kamtools.churn.sentences import silence_sentence
 from kamtools.display import money
 from kamtools.formatting import no_cost as margin_is_revenue
 from kamtools.plan.constants import LIKELY_LOST_P, RETENTION_CHURN_P, RETENTION_HEALTH_TARGET, RETENTION_TARGET_P
@@ -159,13 +160,26 @@ def _churn_text(value: float, score: bool) -> str:
     return score_text(value) if score else f"{value:.0%}"
 
 
+def _silence_reason(days: float, usual: float, p_txt: str) -> tuple[str, str]:
+    """(why, basis) of a win-back objective whose churn figure is a score (no probability: the churn stage could
+    not check it on the history). The fact is the account's silence against its own order rhythm; the score only
+    ranks it among the accounts (READ, the grocery panel's random 40: H1564 'probably stopped buying' from a churn
+    score of 81/100, after 115 days without an order where it usually ordered every 9.5 days)."""
+    ranks = f"{p_txt} ranks it among the accounts least likely to order again; a score, not a probability"
+    if np.isnan(days):
+        return f"its {ranks}", f"{p_txt}: a ranking, not a probability (win back from {score_text(LIKELY_LOST_P)})"
+    silence = silence_sentence(days, usual)
+    silence = silence[0].lower() + silence[1:]
+    return f"{silence} (its {ranks})", f"{silence}; {p_txt}, a ranking (win back from {score_text(LIKELY_LOST_P)})"
+
+
 def _retention_objectives(facts: pd.DataFrame, ids: np.ndarray, min_value_at_stake: float = 0.0) -> list[tuple]:
     """The retention objective rows of accounts still buying and at risk (churn model, else health red);
     a win-back objective for those that have probably stopped; none where the stake is immaterial."""
     n = len(facts)
     rev_ltm = _column(facts, "revenue_ltm")
     p, rar, hs = _column(facts, "churn_probability"), _column(facts, "revenue_at_risk"), _column(facts, "health_score")
-    days = _column(facts, "days_since_last_order")
+    days, usual = _column(facts, "days_since_last_order"), _column(facts, "usual_order_gap_days")
     # the value section's verdict (a P(alive) checked as a probability, under 50%): a win-back case
     value_lost = _column(facts, "value_win_back") == 1
     p_alive = _column(facts, "p_alive")
@@ -202,6 +216,9 @@ def _retention_objectives(facts: pd.DataFrame, ids: np.ndarray, min_value_at_sta
                 basis = f"{alive}the value model's win-back case (a checked P(alive) under 50%), with {p_txt}"
             else:
                 basis = f"{p_txt} (a likely loss from {_churn_text(LIKELY_LOST_P, score)})"
+            why = f"it has probably stopped buying ({alive}{p_txt}{since})"
+            if score and not lapsed[i] and not lost_by_value:  # a score tells no chance: the order gap is the fact
+                why, basis = _silence_reason(days[i], usual[i], p_txt)
             rows.append(
                 (
                     ids[i],
@@ -210,8 +227,8 @@ def _retention_objectives(facts: pd.DataFrame, ids: np.ndarray, min_value_at_sta
                     p[i],
                     RETENTION_TARGET_P,
                     "prob",
-                    f"{WIN_BACK}: it has probably stopped buying ({alive}{p_txt}"
-                    f"{since}); a new order would bring back part of the {money(rev_ltm[i])} of the last 12 months",
+                    f"{WIN_BACK}: {why}; a new order would bring back part of the {money(rev_ltm[i])} of the last 12 "
+                    "months",
                     basis,
                 )
             )

@@ -23,6 +23,7 @@ from kamtools.churn.bands import (  # noqa: F401
 )
 from kamtools.churn.baseline import WARNING_PREFIX
 from kamtools.churn.scoring import HIGH_RISK_P, MEDIUM_RISK_P
+from kamtools.churn.sentences import silence_sentence
 from kamtools.data.portfolio import NotAvailable
 from kamtools.plotting.churn import calibration_plot, drivers_plot, importance_plot
 from kamtools.plotting.style import money
@@ -234,7 +235,8 @@ def _rule_why(acct) -> None:
     model's drivers as warning signs the figure does not include (rows the churn stage marks so)."""
     drivers = acct.table("churn_drivers")
     if isinstance(drivers, NotAvailable) or drivers.empty or "direction" not in drivers.columns:
-        return  # a fallback without drivers: the method sentence above says how the figure was made
+        _gap_why(acct)  # a fallback without drivers (the value model's score): the order gap it reads
+        return
     drivers = drivers.sort_values("rank")
     direction = drivers["direction"].astype(str)
     basis, signs = drivers[direction != "warning sign"], drivers[direction == "warning sign"]
@@ -249,6 +251,28 @@ def _rule_why(acct) -> None:
             "the typical active account is left out)."
         )
         display.bullets([driver_sentence(r).removeprefix(WARNING_PREFIX) for _, r in signs.iterrows()])
+
+
+def _gap_why(acct) -> None:
+    """The reason of a churn figure no driver explains (the value model's chance of no order, or a rule): the
+    account's silence against its usual gap between orders, from the churn features (READ, the grocery panel's
+    random 40: H1564's 115 days without an order, where it usually ordered every 9.5 days, appeared only in the
+    plan's risk, and its churn section gave no reason). Nothing when the features are missing."""
+    feats = acct.table("churn_features")
+    if isinstance(feats, NotAvailable) or feats.empty or "days_since_last_order" not in feats.columns:
+        return
+    row = feats.iloc[0]
+    usual = float(row["usual_order_gap_days"]) if pd.notna(row.get("usual_order_gap_days")) else np.nan
+    days = float(row["days_since_last_order"]) if pd.notna(row["days_since_last_order"]) else np.nan
+    sentence = silence_sentence(days, usual)
+    if sentence is None:
+        return
+    display.heading("Why", level=3)
+    display.paragraph(
+        "The figure reads the account's buying rhythm (how often it ordered and how long ago it last did); no other "
+        "fact enters it. Where the account stands against its own rhythm:"
+    )
+    display.bullets([f"{sentence}."])
 
 
 def _why(acct, row: pd.Series) -> None:

@@ -14,7 +14,7 @@ from kamtools.data.portfolio import NotAvailable
 from kamtools.plotting.segment import cluster_profile_chart, concentration_chart, portfolio_matrix_chart, tier_chart
 from kamtools.plotting.style import money
 from kamtools.sections import no_cost_booked, show_notes
-from kamtools.segment import CRITERIA_LABELS, QUADRANTS, RFM_SEGMENT_MEANING
+from kamtools.segment import CRITERIA_LABELS, QUADRANTS, RFM_SEGMENT_MEANING, rfm_description
 
 _TIER_STATUS = {1: "good", 2: "", 3: "warn"}
 RFM_SHORT_MONTHS = 6  # under this many months of order history an RFM label says where it rests
@@ -45,6 +45,31 @@ def _rfm_orders(row, months: int | None) -> str:
         f"{formatting.counted(int(row['frequency']), 'order')} and {money(float(row['monetary']))} revenue "
         f"{_rfm_window(months)}"
     )
+
+
+def _rfm_meaning(acct, row) -> str:
+    """What the account's own R, F and M scores say (:func:`kamtools.segment.rfm_description`), where the scores are
+    known; else the segment's one description. A segment's name groups several scores (its frequency and spend
+    scores are averaged), so its one description can contradict the account's (the grocery panel's top 60 at
+    2017-03-31, H2318: 'RFM 132 (at risk): order often and spend well' with a spend score of 2)."""
+    scores = [row.get(c) for c in ("r_score", "f_score", "m_score")]
+    text = str(row.get("rfm_score", ""))
+    if any(pd.isna(v) for v in scores) and len(text) == 3 and text.isdigit():
+        scores = [int(ch) for ch in text]  # one digit per score, as RFMScorer writes them
+    n_bins = 5
+    everyone = acct.portfolio_table("segments") if hasattr(acct, "portfolio_table") else None
+    if isinstance(everyone, pd.DataFrame) and {"r_score", "f_score", "m_score"} <= set(everyone.columns):
+        top = pd.to_numeric(everyone[["r_score", "f_score", "m_score"]].stack(), errors="coerce").max()
+        n_bins = int(top) if pd.notna(top) and top > 5 else 5  # scored on more bins than the named segments' 5
+    described = rfm_description(*scores, n_bins=n_bins)
+    if described is None:
+        return RFM_SEGMENT_MEANING.get(str(row["rfm_segment"]), "")
+    name = str(row["rfm_segment"])
+    if name.startswith("lapsed"):  # the tier rule's lapse, which the scores (relative only) do not tell
+        return f"has lapsed (no order for months); {described}"
+    if len(set(scores[1:])) > 1:  # the name reads one figure where the page gives two
+        described += f" (named '{name}' from its recency and the average of its order and spend scores)"
+    return described
 
 
 def rfm_short_note(row, months: int | None, feats=None) -> str:
@@ -161,7 +186,7 @@ def account_section(acct) -> None:
                 else f"Placed by attractiveness only: {QUADRANTS.get(str(row['quadrant']), '')}."
             ),
             f"RFM {row['rfm_score']} ({row['rfm_segment']}{_lapsed_note(row)}): "
-            f"{RFM_SEGMENT_MEANING.get(str(row['rfm_segment']), '')}; {_rfm_orders(row, months)}."
+            f"{_rfm_meaning(acct, row)}; {_rfm_orders(row, months)}."
             f"{rfm_short_note(row, months, acct.table('churn_features'))}",
             (
                 f"ABC class {row['abc_revenue']} by revenue"

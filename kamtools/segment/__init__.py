@@ -52,6 +52,7 @@ from kamtools.segment.rfm import (
     RFM_SEGMENTS,
     RFMScorer,
     relabel_lapsed,
+    rfm_description,
     rfm_scores,
     rfm_segment_name,
 )
@@ -73,6 +74,7 @@ __all__ = [
     "concentration_curve",
     "matrix_criteria",
     "portfolio_matrix",
+    "rfm_description",
     "rfm_scores",
     "segment_accounts",
     "ACTIVITY_COLUMNS",

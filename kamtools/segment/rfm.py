@@ -17,14 +17,25 @@ from kamtools.segment.activity import account_activity
 # the top recency bin and still be lapsed when most of the portfolio is quiet).
 RFM_SEGMENTS: list[tuple[str, str]] = [
     ("champions", "ordered more recently, more often and for more than most accounts"),
-    ("loyal", "order more often and spend more than most accounts; last order about as recent as the typical account"),
+    (
+        "loyal",
+        "more orders and spend than most accounts (the two scores averaged); last order about as recent as the "
+        "typical account",
+    ),
     ("potential loyalist", "ordered more recently than most accounts, with average frequency and spend"),
     ("new", "among the most recent last orders of the portfolio, with few orders and low spend so far"),
     ("promising", "ordered more recently than most accounts, but few orders and low spend"),
     ("needs attention", "average recency, frequency and spend compared with the other accounts"),
     ("about to sleep", "last order about as recent as the typical account, but few orders and low spend"),
-    ("cannot lose", "among the most frequent and highest-spending accounts, but ordered less recently than most"),
-    ("at risk", "order often and spend well compared with the others, but ordered less recently than most accounts"),
+    (
+        "cannot lose",
+        "among the most orders and highest spend (the two scores averaged), but ordered less recently than most "
+        "accounts",
+    ),
+    (
+        "at risk",
+        "typical or more orders and spend (the two scores averaged), but ordered less recently than most accounts",
+    ),
     ("hibernating", "few orders and low spend, and ordered less recently than most accounts"),
     ("lost", "among the least recent last orders, with the fewest orders and lowest spend of the portfolio"),
     (
@@ -37,6 +48,50 @@ RFM_SEGMENTS: list[tuple[str, str]] = [
 RFM_SEGMENT_MEANING = dict(RFM_SEGMENTS)
 # the segments whose name says the account still buys: never given to a lapsed account (:func:`relabel_lapsed`)
 _STILL_BUYING = ("champions", "loyal", "potential loyalist", "new", "promising", "needs attention", "about to sleep")
+
+
+_R_WORDS = {
+    5: "among the most recent last orders of the portfolio",
+    4: "a more recent last order than most accounts",
+    3: "a last order about as recent as the typical account",
+    2: "a less recent last order than most accounts",
+    1: "among the least recent last orders of the portfolio",
+}
+_F_WORDS = {
+    5: "among the most orders",
+    4: "more orders than most accounts",
+    3: "about as many orders as the typical account",
+    2: "fewer orders than most accounts",
+    1: "among the fewest orders",
+}
+_M_WORDS = {
+    5: "among the highest spend",
+    4: "more spend than most accounts",
+    3: "about the typical spend",
+    2: "less spend than most accounts",
+    1: "among the lowest spend",
+}
+
+
+def rfm_description(r: object, f: object, m: object, n_bins: int = 5) -> str | None:
+    """What an account's own recency, frequency and monetary scores say, each against the accounts scored with it.
+
+    A segment's name groups several scores (e.g. 'at risk' is a recency of 1-2 with the frequency and spend scores
+    averaging 3-4), so its one description can contradict an account's scores: the grocery panel's top 60 at
+    2017-03-31 read 'RFM 132 (at risk): order often and spend well' with a spend score of 2, which reads here 'among
+    the least recent last orders of the portfolio, about as many orders as the typical account, less spend than most
+    accounts'.
+    ``n_bins``: the top score (scores on another scale are put on 1-5 first). None when a score is unknown.
+    """
+    try:
+        scores = [int(v) for v in (r, f, m)]  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+    if n_bins != 5 and n_bins > 1:  # onto the 1-5 scale the named segments use (as RFMScorer.transform does)
+        scores = [int(np.rint(1 + (s - 1) * 4 / (n_bins - 1))) for s in scores]
+    if not all(1 <= s <= 5 for s in scores):
+        return None
+    return f"{_R_WORDS[scores[0]]}, {_F_WORDS[scores[1]]}, {_M_WORDS[scores[2]]}"
 
 
 def relabel_lapsed(segments: pd.Series, lapsed: pd.Series | np.ndarray) -> pd.Series:

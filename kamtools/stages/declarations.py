@@ -558,6 +558,7 @@ STAGES: tuple[Stage, ...] = (
             "health": (),
             "churn": ("account_id", "churn_probability", "risk_band", "revenue_at_risk", "method"),  # method: a score?
             "churn_drivers": ("account_id", "rank", "direction", "sentence"),
+            "churn_features": ("account_id", "usual_order_gap_days"),  # the silence a churn score stands on
             "competitor_threat": (
                 "account_id",
                 "threat_score",
