@@ -206,6 +206,10 @@ def _retention_objectives(facts: pd.DataFrame, ids: np.ndarray, min_value_at_sta
         measure = churn_measure(score)
         lost_by_value = value_lost[i] and p[i] < LIKELY_LOST_P
         likely_lost = p[i] >= LIKELY_LOST_P or lapsed[i] or (lost_by_value and p[i] >= RETENTION_CHURN_P)
+        # a high score alone, with the last order within the account's own usual gap: nothing says it stopped, so
+        # the objective is to keep it buying, not to win it back (FACECJ2's leftover on the grocery panel)
+        if score and likely_lost and not lapsed[i] and not lost_by_value and days[i] <= usual[i]:
+            likely_lost = False
         if likely_lost and rev_ltm[i] > 0:
             since = f", last order {days[i]:.0f} days ago" if not np.isnan(days[i]) else ""
             alive = f"P(alive) {p_alive[i]:.0%}, " if lost_by_value and not np.isnan(p_alive[i]) else ""
