@@ -194,6 +194,12 @@ INTENDED: dict[str, str] = {}
 # plan_talking_points); a talking point quoting a sentence gets one full stop (plan_talking_points); a favourable
 # churn driver that another already says is not listed again (churn in_our_favour).
 
+# Twelfth session of issue 17 (written in /work/main after the merge of STEADY; every other entry matched): an account
+# ordering in 9 or more of its last 12 months gets a monthly band from its own spread on the months it orders
+# (forecast lo_80/hi_80/hi_95/sd, forecast_portfolio bands, forecast_accuracy coverage_95, forecast_backtest
+# coverage_80/95_chosen, forecast_targets and forecast_portfolio_target ranges and p_reach_target, forecast_summary
+# and accounts target_probability, plan_talking_points).
+
 
 def _cell_text(series: pd.Series) -> pd.Series:
     """Each value as text, floats rounded to 6 significant digits (-0 and 0 alike)."""
