@@ -48,22 +48,6 @@ to zero if lapsed); the demo 300 (three origins) and the top 500 (chosen by reve
 whole-portfolio factor at all at one origin (40-account demo 35,505, but the young cohort above forecast 12
 times what it bought, and the top 500 -4.3% -> +40.6% at 1997-06 before the exception for a chosen list).
 
-**A fall beyond noise** (:func:`_factor_down`). Where a factor may not scale up and the portfolio was not chosen
-by revenue, it scales down only when the evidence puts it below 1 by more than :data:`DOWN_SE` standard errors of
-the ratio estimator; otherwise it is 1. Capping a noisy factor at 1 while keeping every fall scales down on
-average where the accounts bought as forecast. Ten 2,000-customer samples of the CDNOW log at 1997-06 read the
-whole portfolio's BTYD factor at 0.83 to 1.18 (mean 0.98, as on the whole log; standard errors 0.06 to 0.10) and
-applied 0.83 to 1.00 (mean 0.94) to the about 1,600 accounts of each sample in classes the March origin lacked.
-On ``select``'s recorded inputs the rule changes 1997-06: pooled bias -18.0% -> -17.5% and mean MAE 26.81 -> 26.85
-(both aims in 3 -> 4 draws). The whole log goes from -15.2% / 27.27 to -14.2% / 27.36, still the lowest MAE (the
-BTYD 28.23). Two draws at 1997-09 gain 0.5 and 0.6 points and MAE within 0.03. The other 1997-09, 1997-12 and
-1998-01 cases are unchanged: the samples, the whole log, the top 500 and the demo 300. A list chosen by revenue
-keeps every fall, because its fall is its regression to the mean, expected and not noise. The rule first ran
-there too and raised the over-forecast of the Complete Journey's top 100 at 2017-06, -08 and -09 (from +8.0% /
-999.3 to +10.2% / 1,009.4, +5.4% / 637.9 to +9.3% / 645.5, +1.3% / 448.0 to +2.6% / 450.3). That restriction was
-made after seeing those lists. The first form also moved the CDNOW top 1000 chosen at 1997-06 and forecast at
-1997-12 (-29.7% / 104.4 -> -31.1% / 103.8). With the restriction, none of the 34 recorded list and demo cases moves.
-
 **A list chosen by revenue at one backtest origin** (:func:`list_capped`) scales nothing up either, its own classes
 included; scaling down, the list's regression to the mean, stays. Its evidence is the few accounts whose place on
 the list held, among its heaviest, and a method's factor above 1 on them says how the method treats the heaviest
@@ -136,26 +120,6 @@ def _factor(actual_tot: np.ndarray, fc_tot: np.ndarray) -> float:
     return float(np.clip(np.sum(actual_tot) / s, *FACTOR_BOUNDS))
 
 
-DOWN_SE = 2.0  # a factor that may not scale up scales down only when below 1 by this many standard errors
-
-
-def _factor_down(actual_tot: np.ndarray, fc_tot: np.ndarray, account: np.ndarray) -> float:
-    """The calibration factor where a rise is not carried (:func:`choose_by_class`): below 1 only when the evidence
-    puts it below 1 by more than :data:`DOWN_SE` standard errors (the ratio estimator's, its residuals summed per
-    account), else 1. Capping a noisy factor at 1 and keeping every fall scales down on average where the
-    accounts bought as forecast: ten 2,000-customer samples of the CDNOW log at 1997-06 read the whole
-    portfolio's BTYD factor at 0.83 to 1.18 (mean 0.98, the whole log's 0.98, standard errors 0.06 to 0.10)
-    and applied 0.83 to 1.00 (mean 0.94)."""
-    f = _factor(actual_tot, fc_tot)
-    s = float(np.sum(fc_tot))
-    if f >= 1.0 or s <= 0:
-        return min(f, 1.0)
-    _, inv = np.unique(np.asarray(account), return_inverse=True)
-    resid = np.bincount(inv, weights=np.asarray(actual_tot, dtype=float) - f * np.asarray(fc_tot, dtype=float))
-    se = float(np.sqrt(np.sum(resid**2)) / s)
-    return f if f + DOWN_SE * se < 1.0 else 1.0
-
-
 def _choose_on(
     ev: Evidence, rows: np.ndarray, available: tuple[str, ...], scale_up: bool = True
 ) -> tuple[str, dict, dict]:
@@ -176,12 +140,7 @@ def _choose_on(
         if not ok[m].any():
             continue
         tot = ev.paths[m][rows][ok[m]].sum(axis=1)
-        if scale_up:
-            factor[m] = _factor(act[ok[m]], tot)
-        elif ev.chosen:  # a list chosen by revenue is expected to fall (its regression to the mean): every fall stays
-            factor[m] = min(_factor(act[ok[m]], tot), 1.0)
-        else:
-            factor[m] = _factor_down(act[ok[m]], tot, ev.account[rows][ok[m]])
+        factor[m] = _factor(act[ok[m]], tot) if scale_up else min(_factor(act[ok[m]], tot), 1.0)
     # a method that forecast nothing for a class that bought is the zero forecast in disguise
     # (its small MAE would buy a bias): zero is only for the lapsed, by the rule above
     silent = [m for m in methods if np.sum(ev.paths[m][rows][ok[m]]) <= 0 < np.sum(act[ok[m]])]
@@ -308,10 +267,9 @@ def choose_by_class(ev: Evidence, available: tuple[str, ...]) -> tuple[dict[int,
     from one backtest origin, unless the portfolio was chosen by revenue (``ev.chosen``): over every account at
     one date, buying above a method's forecast is mostly that period's growth of the whole portfolio (every
     account shares it), which need not repeat, not how the method misjudges one kind of account. Scaling down
-    stays where the evidence shows it beyond noise (:func:`_factor_down`): accounts that stopped buying (a young
-    cohort of one-time buyers) are a property of the accounts, not of the period. A class's own factor compares its
-    accounts with their own kind and stays. In a list chosen by revenue the whole portfolio's factor is the
-    regression to the mean of the choice (module docstring).
+    stays: accounts that stopped buying (a young cohort of one-time buyers) are a property of the accounts, not
+    of the period. A class's own factor compares its accounts with their own kind and stays. In a list chosen by
+    revenue the whole portfolio's factor is the regression to the mean of the choice (module docstring).
 
     Such a list checked at a single backtest origin (:func:`list_capped`) scales nothing up, its classes included:
     its evidence is the few accounts whose place held (:func:`kamtools.forecast.accounts.place_held`), the list's
