@@ -670,6 +670,67 @@ draw-dates; the demo 300 and the top 500), and none kept:
   measures survival. Whole set -13.9% / 24.72 at 1997-09, level with zero if lapsed. Lowest MAE
   in 26 of 40 draw-dates instead of 28; mean MAE at 1997-09 23.16 -> 23.40.
 
+Where the samples' extra shortfall comes from (SAMPLES, 2026-12-06). ``select``'s inputs were recorded
+again with this tree for seeds 1-10 and the whole log at the four dates; rerun on them, they give the figures
+the lead's brief quoted to the digit. The whole log's forecasts of the same customers, pooled over the draws,
+are -14.0% at 1997-06 and -14.9% at 1997-09. The samples' own fits give -18.0% and -24.3%, so they add 4.1 and
+9.4 points. Per class, in points of the pooled actual:
+
+* 1997-06, 4.1 points. Every class takes the BTYD, as in the whole log, so the gap is factors (3.6) and the
+  BTYD refitted on 2,000 customers (0.5). 1.8 of it comes from the classes the March origin lacked: one ordering
+  month last seen 3-5 months ago (0.8), 2-3 months last seen 3-5 months ago (0.2) and 4-6 months (0.8). They take
+  the whole sample's factor, never scaled up from one origin. The samples read it at 0.83 to 1.18 (mean 0.98, as
+  on the whole log; standard errors 0.06 to 0.10) and applied 0.83 to 1.00 (mean 0.94): a cap at 1 on a noisy
+  factor that keeps every fall pulls down on average. 1.9 points come from the class of 2-3 ordering months last
+  seen 0-2 months ago, whose own factor is 0.86 to 1.23 (mean 1.06; the whole log's 1.12) on 240-280 evidence rows
+  with standard errors 0.10 to 0.22. That is the ratio estimator's noise on lumpy buyers: 1.4 standard errors of
+  the ten draws' mean, nothing the draws show as systematic.
+* 1997-09, 9.4 points. 7.0 come from accounts whose method differs from the whole log's. 5.6 of those are three
+  classes that take the kamtools model or the mean of 6 months times 0.30 to 0.54 in 3 draws of 10 each:
+  2-3 ordering months last seen 0-2 months ago (1.3 points), the same last seen 3-5 months ago (1.9), and 4-6
+  months last seen 0-2 months ago (2.5). The whole log keeps the BTYD times 1.01, 1.42 and 1.12 there. On 57 to
+  378 evidence rows a strongly corrected method passes the 10% margin by chance: in draw 2 the model times 0.31
+  against the BTYD errs 20.29 against 24.39 (378 rows), and 69.26 against 80.15 (80 rows). On the whole log the
+  same comparisons are 25.33 against 26.24 and 66.53 against 68.15. Draw 6 adds 1.4 by zeroing the class of 2-3
+  ordering months last seen 3-5 months ago: its share of the June origin's revenue was 4.0%, inside the 5% zero
+  budget, against 7.7% on the whole log and 5.3-11.3% in the other draws. The rest is the BTYD refitted on
+  2,000 customers (1.9, of which 0.5 is the one-time buyers' modified BG/NBD and 0.8 the class of 2-3 months
+  last seen 0-2 months ago) and the factors (0.5).
+
+Tried for the first part and not kept: where a factor may not scale up and the portfolio is not a list chosen
+by revenue, it scales down only when below 1 by more than two standard errors of the ratio estimator (residuals
+summed per account), else it is 1. The rule was decided before measuring, except its restriction to lists not
+chosen by revenue (below). Measured on the recorded inputs (pooled bias / mean MAE / draws with the lowest MAE /
+both aims; baselines beside):
+
+========  ==========================  ==========================  ===============  ===============  ===============
+as of     10 draws today              10 draws with the rule      whole log        BTYD (draws)     zero if lapsed
+========  ==========================  ==========================  ===============  ===============  ===============
+1997-06   -18.0% / 26.81 / 10 / 3     -17.5% / 26.85 / 10 / 4     -15.2% / 27.27   -9.1% / 27.98    +51.2% / 35.99
+                                                                  -> -14.2% / 27.36
+1997-09   -24.3% / 23.15 / 7 / 1      -24.2% / 23.15 / 7 / 1      -15.8% / 24.51   -16.3% / 24.30   -11.4% / 23.99
+1997-12   +1.3% / 20.91 / 6 / 6       unchanged                   -5.4% / 20.63    +2.7% / 21.44    +1.2% / 21.23
+1998-01   -6.9% / 17.32 / 5 / 4       unchanged                   -9.0% / 17.33    +2.7% / 18.32    -5.0% / 17.30
+========  ==========================  ==========================  ===============  ===============  ===============
+
+It acts in two draws at 1997-06 (-32.1% / 25.59 -> -30.2% / 25.73, -16.6% / 28.17 -> -13.3% / 28.41), two at
+1997-09 (-41.0% / 20.99 -> -40.5% / 20.96, -38.0% / 22.35 -> -37.4% / 22.37) and on the whole log at 1997-06.
+The whole log moves inside 15% there and keeps the lowest MAE (the BTYD 28.23). It does not act on the whole log
+at the other dates, the top 500 at the four dates or the demo 300 at 2025-10 and 2026-04 (three origins). The
+other CDNOW and Complete Journey lists and the demo's top 150 do not move either (34 recorded cases). On the
+40-account demo (12 months, seeds 1-8, as of 2025-10-31, the full stage) it acts in four seeds. Mean MAE goes
+34,703 -> 34,837 (the mean of 6 months 35,392, the BTYD 35,109), and seed 2 from +12% / 35,435 to +21% / 36,552.
+Not kept: MAE rises wherever it acts (0.3% to 0.9% at 1997-06, where the factor of 1 goes to one-time buyers who
+mostly buy nothing; 3.2% on demo seed 2), and on a small portfolio nearly every fall is within noise. The first
+form also ran in lists chosen by revenue, whose fall is their regression to the mean, expected and not noise. It
+raised the Complete Journey's top 100 from +8.0% / 999.3 to +10.2% / 1,009.4 at 2017-06, +5.4% / 637.9 to +9.3% /
+645.5 at 2017-08 and +1.3% / 448.0 to +2.6% / 450.3 at 2017-09. It moved CDNOW's top 1000 chosen at 1997-06 and
+forecast at 1997-12 from -29.7% / 104.4 to -31.1% / 103.8. Not tried again: the small classes' corrected choices
+and the zero budget's noise at 1997-09 (7 of its 9.4 points) are what the gates and shrinkage above aimed at, and
+each of those cost the whole log, the top 500 or the demo elsewhere. What is left of the samples' extra shortfall
+is the noise of fits on 2,000 customers. At 1997-06 it is a cap that keeps only the falls of a noisy factor, plus
+one class's ratio estimator. At 1997-09 it is class choices on 57 to 378 evidence rows.
+
 The top 500's over-forecast is the choice of the accounts (same run; bias on the top 500
 chosen by revenue to the date / on the whole set / what the choice adds, (1 + top) / (1 +
 whole) - 1; kamtools' own backtest of the same 500 accounts as shipped, at its origin before
