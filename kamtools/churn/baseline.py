@@ -141,14 +141,13 @@ def _worse_than_typical(rows: pd.DataFrame, features: pd.DataFrame, ids: pd.Seri
     level with the competitor's, where the typical bid was 4% dearer); beside a figure that does not use it, such a
     value is no warning."""
     feats = features[features["account_id"].astype(str).isin(set(ids.astype(str)))]
+    named = [f for f in rows["feature"].astype(str).unique() if f in RISK_DIRECTION and f in feats.columns]
+    typical = {f: pd.to_numeric(feats[f], errors="coerce").median() for f in named}  # once per feature
     keep = np.ones(len(rows), dtype=bool)
     for k, (feature, value) in enumerate(zip(rows["feature"].astype(str), rows["value"], strict=True)):
-        direction = RISK_DIRECTION.get(feature)
-        if direction is None or feature not in feats.columns or pd.isna(value):
-            continue
-        typical = pd.to_numeric(feats[feature], errors="coerce").median()
-        if pd.notna(typical):
-            keep[k] = direction * (float(value) - float(typical)) > 0
+        median = typical.get(feature, np.nan)
+        if pd.notna(value) and pd.notna(median):
+            keep[k] = RISK_DIRECTION[feature] * (float(value) - float(median)) > 0
     return keep
 
 

@@ -157,12 +157,12 @@ def _choose_on(
     return best, factor, mae
 
 
-def conformal_levels(n: int) -> np.ndarray:
-    """The levels at which :data:`QUANTILES` are read from ``n`` exchangeable evidence rows (account x origin):
-    split conformal's finite-sample rank, the ceil((n + 1) p)-th of ``n`` for an upper bound at p (and its mirror
-    for a lower one), so that an account like the rows is inside with the nominal chance, not only the rows
-    themselves; the levels stop at 0 and 1 (the rows' smallest and largest multiple)."""
-    q = np.asarray(QUANTILES, dtype=float)
+def conformal_levels(n: int, q=QUANTILES) -> np.ndarray:
+    """The levels at which the quantiles ``q`` (:data:`QUANTILES` unless given) are read from ``n`` exchangeable
+    evidence rows (account x origin): split conformal's finite-sample rank, the ceil((n + 1) p)-th of ``n`` for an
+    upper bound at p (and its mirror for a lower one), so that an account like the rows is inside with the nominal
+    chance, not only the rows themselves; the levels stop at 0 and 1 (the rows' smallest and largest multiple)."""
+    q = np.asarray(q, dtype=float)
     n = max(int(n), 1)
     return np.where(q < 0.5, np.maximum(0.0, 1 - (1 - q) * (n + 1) / n), np.minimum(1.0, q * (n + 1) / n))
 

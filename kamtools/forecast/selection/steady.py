@@ -44,7 +44,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kamtools.forecast.selection.choice import ClassChoice
+from kamtools.forecast.selection.choice import ClassChoice, conformal_levels
 from kamtools.forecast.selection.evidence import Evidence
 from kamtools.forecast.selection.state import MIN_CLASS_ROWS
 
@@ -67,13 +67,6 @@ def shrunk(spread, ordering, prior: float):
     1`` degrees of freedom and the prior as :data:`PRIOR_DF`."""
     df = np.asarray(ordering, dtype=float) - 1
     return np.sqrt((df * np.asarray(spread) ** 2 + PRIOR_DF * prior) / (df + PRIOR_DF))
-
-
-def conformal_level(p: float, n: int) -> float:
-    """The level at which a bound at ``p`` is read from ``n`` exchangeable rows: split conformal's rank, as
-    :func:`~kamtools.forecast.selection.choice.conformal_levels` for any ``p``."""
-    n = max(int(n), 1)
-    return max(0.0, 1 - (1 - p) * (n + 1) / n) if p < 0.5 else min(1.0, p * (n + 1) / n)
 
 
 def _scores(ev: Evidence, rows: np.ndarray, method: str, factor: float) -> SteadyScores | None:
@@ -138,7 +131,8 @@ def steady_band(
     spread = float(shrunk(spread, ordering, scores.prior))
 
     def multiple(p: float) -> float:
-        return float(np.exp(spread * np.quantile(scores.z, conformal_level((p - p0) / (1 - p0), scores.rows))))
+        level = float(conformal_levels(scores.rows, [(p - p0) / (1 - p0)])[0])  # split conformal's rank
+        return float(np.exp(spread * np.quantile(scores.z, level)))
 
     low = np.zeros_like(mean) if p0 >= a else mean * multiple(a)
     high = mean * multiple(1 - a)
