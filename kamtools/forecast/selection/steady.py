@@ -35,7 +35,8 @@ Measured (issue 17, STEADY; account-months inside the monthly 80% range, out of 
 82.6%. The rule as first decided, without the shrinking, took the steady accounts to 77.6% [75.3, 79.7] (their
 misses above the range doubled) and the erratic ones to 84.0%: the shrinking was added after seeing that, once.
 CDNOW and the Complete Journey do not move: at the dates measured their accounts, or the backtest's, have under
-12 months of history. The quick demo's A0009 (every month, 300-450k; forecast 338.1k a month): 80% range 0-620.1k -> 49.2k-501.7k.
+12 months of history (extending the rule to 6-11 months was tried and dropped, SHORTBAND in
+``benchmarks/bench_real_data.py``). The quick demo's A0009 (every month, 300-450k; forecast 338.1k a month): 80% range 0-620.1k -> 49.2k-501.7k.
 """
 
 from __future__ import annotations
