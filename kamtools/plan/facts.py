@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from kamtools.churn.bands import churn_figure, churn_measure, is_score, same_for_all
+from kamtools.churn.sentences import gap_days
 from kamtools.data.portfolio import NotAvailable
 from kamtools.plan.constants import CATEGORY_DECLINE, WHITESPACE_TOP_N
 from kamtools.plan.objectives import objectives
@@ -53,6 +54,11 @@ _FACT_SPEC: dict[str, tuple[str, str]] = {
         "days",
         "The account's usual gap between orders (its days since the first order over its order days, as the churn "
         "features give it)",
+    ),
+    "usual_gap_clause": (
+        "text",
+        "The usual gap as a clause to follow the days since the last order (', where it usually orders every 38 "
+        "days'); empty where the gap is unknown (fewer than two order days)",
     ),
     # targets
     "target": ("money", "Revenue target of the current calendar year"),
@@ -597,9 +603,16 @@ def _order_gap_facts(tables: Mapping[str, object], f: pd.DataFrame) -> None:
     own rhythm rather than reading a score as a chance."""
     feats = tables.get("churn_features")
     if not _present(feats) or "usual_order_gap_days" not in feats.columns or "usual_order_gap_days" in f.columns:
+        if "usual_gap_clause" not in f.columns:
+            f["usual_gap_clause"] = pd.Series("", index=f.index, dtype="str")  # the gap unknown: no clause
         return
     gap = _one_per_account(feats).set_index("account_id")["usual_order_gap_days"]
     f["usual_order_gap_days"] = f["account_id"].map(pd.to_numeric(gap, errors="coerce")).astype(float)
+    f["usual_gap_clause"] = pd.Series(
+        ["" if np.isnan(g) else f", where it usually orders every {gap_days(g)}" for g in f["usual_order_gap_days"]],
+        index=f.index,
+        dtype="str",
+    )
 
 
 def _forecast_facts(
