@@ -1531,6 +1531,167 @@ def complete_journey_portfolio(log: pd.DataFrame, folder: Path) -> Portfolio:
     )
 
 
+OR_COLUMNS = {  # the UCI Online Retail columns, and Online Retail II's names for the same
+    "InvoiceNo": "InvoiceNo",
+    "Invoice": "InvoiceNo",
+    "StockCode": "StockCode",
+    "Description": "Description",
+    "Quantity": "Quantity",
+    "InvoiceDate": "InvoiceDate",
+    "UnitPrice": "UnitPrice",
+    "Price": "UnitPrice",
+    "CustomerID": "CustomerID",
+    "Customer ID": "CustomerID",
+    "Country": "Country",
+}
+OR_DATE_FORMATS = ("ISO8601", "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M", "%d-%m-%Y %H:%M", "%m-%d-%Y %H:%M")
+OR_RDA = "onlineretail/data/onlineretail.rda"  # inside CRAN's onlineretail_0.1.2.tar.gz
+
+
+def online_retail_path(given: str | None) -> Path | None:
+    """The Online Retail log: ``--data3 PATH``, else $ONLINE_RETAIL; PATH may be a file or a folder holding one
+    (``onlineretail.rda``, ``onlineretail_*.tar.gz``, or a .csv/.parquet/.xlsx export). None when none is found."""
+    given = given or os.environ.get("ONLINE_RETAIL")
+    if not given:
+        return None
+    path = Path(given)
+    if path.is_dir():
+        found = []
+        for pattern in ("**/onlineretail.rda", "onlineretail_*.tar.gz", "*.parquet", "*.csv", "*.xlsx"):
+            found += sorted(path.glob(pattern))
+        return found[0] if found else None
+    return path if path.exists() else None
+
+
+def _read_rda(path: Path) -> pd.DataFrame:
+    try:
+        import pyreadr
+    except ImportError:
+        sys.exit(f"{path}: reading an R data file needs pyreadr (pip install pyreadr), or pass a .csv/.parquet export")
+    if path.suffix == ".rda":
+        return next(iter(pyreadr.read_r(str(path)).values()))
+    import tarfile
+
+    with tarfile.open(path) as tar, tempfile.TemporaryDirectory() as tmp:
+        try:
+            member = tar.getmember(OR_RDA)
+        except KeyError:
+            sys.exit(f"{path}: no {OR_RDA} inside (is it CRAN's onlineretail source package?)")
+        target = Path(tmp) / "onlineretail.rda"
+        target.write_bytes(tar.extractfile(member).read())
+        return next(iter(pyreadr.read_r(str(target)).values()))
+
+
+def _parse_invoice_dates(values: pd.Series, path: Path) -> pd.Series:
+    """The invoice times: as stored where the file keeps datetimes, else the one text format that reads every
+    row (a whole year of a log holds days past the 12th, so day-first and month-first cannot both)."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values
+    text = values.astype(str).str.strip()
+    for fmt in OR_DATE_FORMATS:
+        parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+        if parsed.notna().all():
+            return parsed
+    sys.exit(f"{path}: InvoiceDate is in none of the formats {', '.join(OR_DATE_FORMATS)} (e.g. {text.iloc[0]!r})")
+
+
+def read_online_retail(path: Path) -> tuple[pd.DataFrame, dict]:
+    """The invoice lines that carry a customer number (``invoice, line, customer, product, description, date,
+    qty, price, country``) and what was left out (``dropped``: lines without a customer number, their revenue).
+    Cancellations (invoice numbers starting with C) stay: negative lines, netted, as the README says."""
+    if path.suffix in (".rda", ".gz"):
+        raw = _read_rda(path)
+    elif path.suffix == ".parquet":
+        raw = pd.read_parquet(path)
+    elif path.suffix == ".xlsx":
+        raw = pd.read_excel(path)
+    else:
+        try:
+            raw = pd.read_csv(path, dtype={"InvoiceNo": str, "Invoice": str, "StockCode": str})
+        except UnicodeDecodeError:  # the copies of the UCI file in circulation are Latin-1
+            raw = pd.read_csv(path, dtype={"InvoiceNo": str, "Invoice": str, "StockCode": str}, encoding="latin-1")
+    raw = raw.rename(columns={c: OR_COLUMNS[c] for c in raw.columns if c in OR_COLUMNS})
+    missing = sorted(set(OR_COLUMNS.values()) - set(raw.columns))
+    if missing:
+        sys.exit(f"{path}: not the Online Retail log (no column {', '.join(missing)})")
+    revenue = pd.to_numeric(raw["Quantity"]) * pd.to_numeric(raw["UnitPrice"])
+    no_id = raw["CustomerID"].isna() | (raw["CustomerID"].astype(str).str.strip().isin(["", "nan"]))
+    dropped = {"lines": int(no_id.sum()), "revenue": float(revenue[no_id].sum()), "of_lines": len(raw)}
+    raw = raw[~no_id].reset_index(drop=True)
+    lines = pd.DataFrame(
+        {
+            "invoice": raw["InvoiceNo"].astype(str).str.strip(),
+            "customer": "C" + pd.to_numeric(raw["CustomerID"]).astype("int64").astype(str),
+            "product": raw["StockCode"].astype(str).str.strip().str.upper(),
+            "description": raw["Description"].astype("string").str.strip(),
+            "date": _parse_invoice_dates(raw["InvoiceDate"], path),
+            "qty": pd.to_numeric(raw["Quantity"]),
+            "price": pd.to_numeric(raw["UnitPrice"]),
+            "country": raw["Country"].astype(str).str.strip(),
+        }
+    )
+    lines["line"] = lines.groupby("invoice", sort=False).cumcount() + 1
+    return lines, dropped
+
+
+def online_retail_end(lines: pd.DataFrame) -> pd.Timestamp:
+    """The end of the log's last whole month (the UCI log stops on 2011-12-09: 2011-11-30)."""
+    last = lines["date"].max().normalize()
+    month_end = last + pd.offsets.MonthEnd(0)
+    return month_end if last == month_end else last - pd.offsets.MonthEnd(1)
+
+
+def online_retail_portfolio(lines: pd.DataFrame, folder: Path) -> Portfolio:
+    """The three required tables written from the invoice lines the way the README tells a user, loaded back:
+    ``accounts`` (one per customer number: its most frequent country, region UK or Export, ``customer_since``
+    left empty so the first order date is used), ``products`` (one per stock code: its most frequent
+    description, category Giftware, or Charges for the codes not starting with a digit - postage, carriage,
+    manual adjustments, discounts, bank charges; ``list_price`` the median unit price of its sales, no cost
+    known) and ``orders`` (every line: the invoice, its line number, quantity, quantity x unit price as
+    ``net_revenue``; cancellations negative)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    country = lines.groupby("customer")["country"].agg(lambda s: s.value_counts().index[0])
+    pd.DataFrame(
+        {
+            "account_id": country.index,
+            "name": "Customer " + country.index.str[1:],
+            "industry": "Unknown",
+            "region": np.where(country.to_numpy() == "United Kingdom", "UK", "Export"),
+            "country": country.to_numpy(),
+            "channel": "Online",
+            "owner": "Sales",
+            "customer_since": "",
+        }
+    ).to_csv(folder / "accounts.csv", index=False)
+    sold = lines[lines["qty"] > 0]
+    names = (
+        lines.dropna(subset=["description"]).groupby("product")["description"].agg(lambda s: s.value_counts().index[0])
+    )
+    codes = pd.Index(sorted(lines["product"].unique()))
+    pd.DataFrame(
+        {
+            "product_id": codes,
+            "name": names.reindex(codes).fillna(pd.Series(codes, index=codes)).to_numpy(),
+            "category": np.where(codes.str.match(r"^[0-9]"), "Giftware", "Charges"),
+            "list_price": sold.groupby("product")["price"].median().reindex(codes).fillna(0.0).to_numpy(),
+            "unit_cost": 0.0,
+        }
+    ).to_csv(folder / "products.csv", index=False)
+    pd.DataFrame(
+        {
+            "order_id": lines["invoice"],
+            "line": lines["line"],
+            "account_id": lines["customer"],
+            "product_id": lines["product"],
+            "order_date": lines["date"].dt.strftime("%Y-%m-%d"),
+            "quantity": lines["qty"],
+            "net_revenue": (lines["qty"] * lines["price"]).round(2),
+            "cost": 0.0,
+        }
+    ).to_csv(folder / "orders.csv", index=False)
+    return load_portfolio(folder)
+
+
 def keep_accounts(portfolio: Portfolio, ids) -> Portfolio:
     ids = set(ids)
     tables = {}
@@ -2013,6 +2174,17 @@ def main(argv=None) -> int:
     ap.add_argument("--data2-as-of", nargs="*", default=["2017-03-31", "2017-06-30", "2017-09-30"])
     ap.add_argument("--data2-top", type=int, default=250, help="its top households by revenue to the as-of (0: skip)")
     ap.add_argument("--no-data2", action="store_true", help="skip the Complete Journey even where it is found")
+    ap.add_argument(
+        "--data3",
+        default=None,
+        metavar="PATH",
+        help="the UCI Online Retail log (CRAN's onlineretail_*.tar.gz or its onlineretail.rda, needing pyreadr; "
+        "or a .csv/.parquet/.xlsx export with the UCI columns; or a folder holding one; default $ONLINE_RETAIL): "
+        "run it too",
+    )
+    ap.add_argument("--data3-as-of", nargs="*", default=["2011-03-31", "2011-05-31", "2011-06-30", "2011-08-31"])
+    ap.add_argument("--data3-sample", type=int, default=1000, help="random customers known at the as-of (0: skip)")
+    ap.add_argument("--data3-top", type=int, default=250, help="its top customers by revenue to the as-of (0: skip)")
     args = ap.parse_args(argv)
 
     results = []
@@ -2031,6 +2203,8 @@ def main(argv=None) -> int:
             return 0
         if not args.no_data2:
             results.extend(complete_journey_cases(args, Path(tmp)))
+        if args.data3 or os.environ.get("ONLINE_RETAIL"):
+            results.extend(online_retail_cases(args, Path(tmp)))
     if not args.no_demo:
         for demo, ids, as_of in demo_cases():
             print(f"demo 300, as of {as_of}, 6 months ahead")
@@ -2115,6 +2289,49 @@ def complete_journey_cases(args, tmp: Path) -> list[pd.DataFrame]:
         cases = [("CJ all", all_ids)]
         if args.data2_top:
             cases.append((f"CJ top {args.data2_top}", top_by_revenue(full, ts, args.data2_top)))
+        for label, ids in cases:
+            print(f"{label}, as of {as_of}, {horizon} months ahead")
+            results.append(run_case(label, full, ids, as_of, horizon))
+    return results
+
+
+def online_retail_cases(args, tmp: Path) -> list[pd.DataFrame]:
+    """The Online Retail customers at each of ``args.data3_as_of`` (to the log's last whole month, 6 months at
+    most): all of them, a random ``args.data3_sample`` of those who had bought by then, and the top
+    ``args.data3_top`` by revenue to then; nothing, with a message, when the log is not given."""
+    path = online_retail_path(args.data3)
+    if path is None:
+        where = f"at {args.data3}" if args.data3 else "($ONLINE_RETAIL unset)"
+        print(
+            f"Online Retail skipped: no log found {where}; download CRAN's onlineretail_0.1.2.tar.gz "
+            "(or a .csv of the UCI Online Retail log) and pass it with --data3"
+        )
+        return []
+    t = time.perf_counter()
+    lines, dropped = read_online_retail(path)
+    full = online_retail_portfolio(lines, tmp / "online_retail")
+    end = online_retail_end(lines)
+    all_ids = sorted(full.accounts["account_id"].astype(str))
+    print(
+        f"Online Retail: {len(all_ids):,} customers, {lines['invoice'].nunique():,} invoices, {len(lines):,} lines "
+        f"to {lines['date'].max():%Y-%m-%d} (whole months to {end:%Y-%m-%d}) from {path}; left out "
+        f"{dropped['lines']:,} of {dropped['of_lines']:,} lines without a customer number "
+        f"({dropped['revenue']:,.0f} of revenue) [{time.perf_counter() - t:.0f} s]"
+    )
+    first = full.orders.groupby(full.orders["account_id"].astype(str))["order_date"].min()
+    rng = np.random.default_rng(args.seed)
+    results = []
+    for as_of in args.data3_as_of:
+        ts = pd.Timestamp(as_of)
+        horizon = min(6, (end.year - ts.year) * 12 + end.month - ts.month)
+        known = sorted(first.index[first <= ts])
+        cases = [("OR all", all_ids)]
+        if args.data3_sample and args.data3_sample < len(known):
+            cases.append(
+                (f"OR sample {args.data3_sample}", sorted(rng.choice(known, args.data3_sample, replace=False)))
+            )
+        if args.data3_top:
+            cases.append((f"OR top {args.data3_top}", top_by_revenue(full, ts, args.data3_top)))
         for label, ids in cases:
             print(f"{label}, as of {as_of}, {horizon} months ahead")
             results.append(run_case(label, full, ids, as_of, horizon))
