@@ -24,7 +24,10 @@ class _SpendModel:
         self.C = S.shape[1]
         rev = S.sum(axis=1)
         a, c = np.nonzero(S > 0)
-        self.buyers = pd.DataFrame({"c": c, "spend": S[a, c], "share": S[a, c] / rev[a]})
+        # A share of revenue needs revenue: returns booked in other categories can leave an account's net at
+        # zero or below (a real log's credit notes), and its share is then left out of the medians.
+        share = np.divide(S[a, c], rev[a], out=np.full(len(a), np.nan), where=rev[a] > 0)
+        self.buyers = pd.DataFrame({"c": c, "spend": S[a, c], "share": share})
         self.min_buyers = min_buyers
         self.levels = {}
         for level, labels in (("peer", snap.peer_group), ("industry", snap.industry)):
