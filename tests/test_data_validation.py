@@ -396,6 +396,15 @@ CASES = [
         edit=setcell("accounts", 2, "name", ""),
     ),
     Case(
+        "empty_required_id",  # issue 17 (OTHERLOG): a real log's lines without a customer read "needs a account_id"
+        ["1 row has no account_id", "Every row needs an account_id"],
+        "missing_value",
+        "orders",
+        "account_id",
+        [3],
+        edit=setcell("orders", 1, "account_id", ""),
+    ),
+    Case(
         "line_not_whole",
         ["1 value of line is not a whole number", "line 3: '2.5'"],
         "not_whole",

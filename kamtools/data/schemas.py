@@ -34,7 +34,7 @@ import pandera.pandas as pa
 
 from kamtools.data.model import MAX_MAGNITUDE, TABLES, Column
 from kamtools.data.portfolio import credit_lines  # noqa: F401 (part of the rules, used by the loader)
-from kamtools.data.validation import DataValidationError, Problem, count, examples, fmt_value, verb
+from kamtools.data.validation import DataValidationError, Problem, a_column, count, examples, fmt_value, verb
 
 PANDAS_DTYPES = {
     "id": "str",
@@ -332,7 +332,7 @@ def _unmarked(mask: pd.Series) -> pd.Series:
 
 
 def _filled_hint(col: Column) -> str:
-    return f"Every row needs a {col.name} ({col.meaning.rstrip('.').lower()}); fill it in or remove the rows."
+    return f"Every row needs {a_column(col.name)} ({col.meaning.rstrip('.').lower()}); fill it in or remove the rows."
 
 
 def filled_rule(col: Column, values: pd.Series, fresh: Fresh = _unmarked) -> RuleHit | None:

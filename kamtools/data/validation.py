@@ -160,6 +160,12 @@ def count(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
 
 
+def a_column(name: str) -> str:
+    """A column's name with its article, as a message reads it: 'a name', 'an account_id', 'an order_date', 'a
+    unit_cost' (the names are English words; 'u' is read as in 'unit')."""
+    return f"{'an' if name[:1].lower() in 'aeio' else 'a'} {name}"
+
+
 def verb(n: int, singular: str, plural: str) -> str:
     """The verb form agreeing with ``n`` ('is'/'are')."""
     return singular if n == 1 else plural

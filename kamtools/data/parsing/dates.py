@@ -9,7 +9,7 @@ from pandas.api import types as ptypes
 from kamtools.data.parsing.cells import Where, as_text, is_na_token
 from kamtools.data.parsing.date_checks import finish_date
 from kamtools.data.schemas import PLACEHOLDER_DATES
-from kamtools.data.validation import Problem, count, examples, verb
+from kamtools.data.validation import Problem, a_column, count, examples, verb
 
 _ZERO_DATE = r"0{1,4}([-./])0{1,2}\1?0{1,4}(?:[ T]0{1,2}:00(?::00)?)?|0{8}"  # MySQL 0000-00-00, SAP 00000000
 _TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:\s?[AaPp][Mm])?(?:Z|[+-]\d{2}:?\d{2})?)?"
@@ -269,7 +269,7 @@ def _not_dates(t: pd.Series, unparsed: pd.Series, where: Where) -> Problem:
     col = where.column
     serial = t[unparsed].str.fullmatch(r"\d{5}(?:\.\d+)?").fillna(False).any()
     hint = f"Write dates as YYYY-MM-DD (e.g. {col.example})" + (
-        ", and leave the cell empty when unknown." if col.nullable else f"; every row needs a {col.name}."
+        ", and leave the cell empty when unknown." if col.nullable else f"; every row needs {a_column(col.name)}."
     )
     if serial:
         hint += " Numbers like 45123 are Excel serial dates: format the column as a date before exporting."

@@ -8,7 +8,7 @@ from pandas.api import types as ptypes
 
 from kamtools.data.model import MAX_MAGNITUDE
 from kamtools.data.parsing.cells import SPACES, SPREADSHEET_ERRORS, Where, as_text, is_na_token, no_rows
-from kamtools.data.validation import Problem, count, verb
+from kamtools.data.validation import Problem, a_column, count, verb
 
 
 def to_number(
@@ -162,7 +162,7 @@ def _parse_number_text(t: pd.Series, where: Where, decimal: str) -> tuple[pd.Ser
         bad = bad | failed
         na_like = is_na_token(t) & failed
         hint = f"Write plain numbers such as {col.example} (no units, currency symbols or text)" + (
-            ", and leave the cell empty when unknown." if col.nullable else f"; every row needs a {col.name}."
+            ", and leave the cell empty when unknown." if col.nullable else f"; every row needs {a_column(col.name)}."
         )
         if decimal == "," and t[failed].str.contains(".", regex=False).any():
             hint += " The file uses a decimal comma, so '12.5' is not read; write 12,5."
