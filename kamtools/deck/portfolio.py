@@ -182,13 +182,7 @@ def _at_risk(deck: Deck, acc: pd.DataFrame, bundle: Bundle) -> None:
     if "revenue_at_risk" not in acc:
         deck.text(slide, deck.area, ["The churn model is not in this bundle."], 16)
         return
-    # the accounts at risk, as the overview lists them: the high and medium bands (a low-band account with a large
-    # forecast led CDNOW's top 300 at 8%, above every account the overview ranks)
-    banded = acc[acc["risk_band"].astype(str).isin(["high", "medium"])] if "risk_band" in acc else acc
-    top = banded.assign(name_=_names(banded)).sort_values("revenue_at_risk", ascending=False).head(TOP)
-    if top.empty:
-        deck.text(slide, deck.area, ["No active account is in the high or medium band."], 16)
-        return
+    top = acc.assign(name_=_names(acc)).sort_values("revenue_at_risk", ascending=False).head(TOP)
     churn = _table(bundle, "churn")
     driver = dict(zip(churn["account_id"], churn["driver_1"], strict=False)) if "driver_1" in churn else {}
     left, right = deck.split(0.42)
