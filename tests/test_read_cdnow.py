@@ -289,3 +289,21 @@ def test_cdnow_top300_decks_say_why_slides_are_empty_and_show_no_empty_column(cd
     at_risk = review["Revenue at risk"]
     assert "Account | Churn | Band | At risk" in at_risk and "Main driver" not in at_risk  # no empty column
     assert "Customer 22279 | 77% | high | 403" in at_risk
+
+
+@pytest.mark.slow
+def test_cdnow_top300_clusters_table_has_no_empty_growth_column(cdnow_bundles, captured):
+    """12 months of orders: no cluster has a growth rate (the segment note says why), so no empty column."""
+    from kamtools import display
+    from kamtools.bundle import Bundle
+    from kamtools.sections import segment
+
+    figure, display.figure = display.figure, lambda *a, **k: None
+    try:
+        captured.clear()
+        segment._clusters(Bundle.open(cdnow_bundles["top300"]))
+    finally:
+        display.figure = figure
+    page = _text(captured)
+    assert "Median revenue 12m" in page and "large, new, frequent orders" in page
+    assert "Median growth rate" not in page
