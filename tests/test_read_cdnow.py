@@ -23,6 +23,7 @@ CDNOW master log: its top 300 customers by revenue up to 1997-12-31 analysed the
 
 from __future__ import annotations
 
+import html
 import importlib.util
 import re
 import warnings
@@ -37,7 +38,7 @@ from kamtools.sections.value import _why_they_differ
 
 
 def _text(shown: list[str]) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", " ".join(shown)))
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", " ".join(shown))))
 
 
 # ---- fast: the sentences ---------------------------------------------------------------------------------------
@@ -307,3 +308,19 @@ def test_cdnow_top300_clusters_table_has_no_empty_growth_column(cdnow_bundles, c
     page = _text(captured)
     assert "Median revenue 12m" in page and "large, new, frequent orders" in page
     assert "Median growth rate" not in page
+
+
+@pytest.mark.slow
+def test_cdnow_top300_a_probability_just_under_the_high_band_reads_the_same_on_every_face(cdnow_bundles, captured):
+    """C08671: 29.89%, medium band. The card and the index read 29.8%; the sentence under the card, the value
+    section and the overview's table read 30%, the high band's edge."""
+    from kamtools.sections import churn, value
+
+    page = _section(churn, cdnow_bundles["top300"], "C08671", captured)
+    assert "The estimated probability for this account is 29.8%." in page
+    assert " 30% " not in page.replace("below 30%", "").replace("10% to 30%", "")
+    assert "The churn section's 29.8% comes from the same value model" in _section(
+        value, cdnow_bundles["top300"], "C08671", captured
+    )
+    overview = _section(churn, cdnow_bundles["top300"], None, captured)
+    assert "C08671 Customer 08671 medium 29.8%" in overview

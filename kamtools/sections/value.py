@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from kamtools import display, formatting
-from kamtools.churn.bands import MIN_TO_COMPARE, churn_figure, score_text
+from kamtools.churn.bands import HIGH_RISK_P, MEDIUM_RISK_P, MIN_TO_COMPARE, score_text
 from kamtools.data.portfolio import NotAvailable
 from kamtools.plotting.style import money
 from kamtools.plotting.value import value_distribution_chart, value_position_chart
@@ -303,7 +303,8 @@ def _churn_link(acct, tied: bool = False) -> str:
         return ""
     horizon = method[len(CHURN_FALLBACK) :].split(" (", 1)[0]  # '6 months'
     return (
-        f" The churn section's {churn_figure(float(p), False)} comes from the same value model, as its chance of no "
+        f" The churn section's {formatting.pct_banded(float(p), (MEDIUM_RISK_P, HIGH_RISK_P))} comes from the same "
+        "value model, as its chance of no "
         f"order in the next {horizon}: that chance was checked against who ordered in the history and this score "
         "was not, so read the churn figure as the chance of losing the account"
         + ("." if tied else " and this score only to rank accounts by how soon they buy again.")
