@@ -524,10 +524,11 @@ def _internal_forecast(deck: Deck, account: AccountRows) -> None:
         dashed=("80% range, low", "80% range, high"),
     )
     info = account.info
+    growth = info.get("forecast_growth_pct")  # none on under 12 months of history: no empty '( on the last ...)'
+    change = "" if missing(growth) else f" ({pct(float(growth) / 100, True)} on the last 12 months)"
     lines = [
-        f"Forecast for the next 12 months: {money(info.get('forecast_next_12m'), deck.currency)} "
-        f"({pct(info.get('forecast_growth_pct') / 100 if not missing(info.get('forecast_growth_pct')) else None, True)}"
-        f" on the last 12 months), method: {literal(info.get('forecast_method'), 60)}"
+        f"Forecast for the next 12 months: {money(info.get('forecast_next_12m'), deck.currency)}{change}, "
+        f"method: {literal(info.get('forecast_method'), 60)}"
         + (UNCHECKED_CHANCE.rstrip() if unchecked(account.bundle) else "")
         + "."
     ]
