@@ -245,10 +245,10 @@ def test_an_account_far_from_its_clusters_size_says_so():
 
 
 def test_no_recommendation_says_every_category_is_bought(captured):
-    from kamtools.sections.whitespace import _no_recommendations, _top_whitespace
+    from kamtools.sections.whitespace import _top_whitespace, no_recommendations
 
     two = pd.DataFrame({"account_id": ["C1", "C1"], "category": ["CDs", "DVDs"], "status": ["bought", "bought"]})
-    assert _no_recommendations(two, "the account") == (
+    assert no_recommendations(two, "the account") == (
         "No recommendations: the account already buys every category in the data (2 categories)."
     )
     grid = pd.DataFrame({"account_id": ["C1", "C2"], "category": ["CDs", "CDs"], "status": ["bought", "never"]})

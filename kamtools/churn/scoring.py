@@ -78,6 +78,7 @@ from kamtools.churn.labels import ChurnDefinition, label_accounts, training_set
 from kamtools.churn.lapsed import MIN_LAPSED, LapsedRate, lapsed_rate
 from kamtools.churn.model import ChurnModel
 from kamtools.data.portfolio import NotAvailable, Portfolio, credit_lines
+from kamtools.history import COVER_SLACK_DAYS
 
 __all__ = [
     "BANDS",
@@ -352,7 +353,10 @@ def fallback_check(p: Portfolio, d: ChurnDefinition) -> FallbackCheck:
     h = d.horizon_months
     cut = (p.as_of - pd.DateOffset(months=h)).normalize()
     sales = p.orders.loc[~credit_lines(p.orders), "order_date"]
-    enough = len(sales) and pd.Timestamp(sales.min()) <= cut - pd.DateOffset(months=FALLBACK_MIN_MONTHS)
+    # the months counted as the page counts them (kamtools.history): a first order on 1 January covers a fit window
+    # from 30 December (CDNOW at 1997-09-30 read "needs 9 months of orders" beside "this portfolio has 9 months")
+    start = cut - pd.DateOffset(months=FALLBACK_MIN_MONTHS) + pd.Timedelta(days=COVER_SLACK_DAYS)
+    enough = len(sales) and pd.Timestamp(sales.min()) <= start
     unchecked = (
         f"which could not be checked against the history (that needs {h + FALLBACK_MIN_MONTHS} months of orders "
         f"and {FALLBACK_MIN_ACCOUNTS} active accounts: {FALLBACK_MIN_MONTHS} to fit on and {h} to see who ordered)"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from kamtools.churn.bands import HIGH_RISK_P, MEDIUM_RISK_P, churn_is_score, score_text
+from kamtools.churn.sentences import silence_sentence
 from kamtools.deck.audience import check_audience
 from kamtools.deck.charts import add_chart, add_table
 from kamtools.deck.slides import Deck
@@ -33,7 +34,13 @@ from kamtools.formatting import (
 )
 from kamtools.plan.actions import stake_once, stake_text
 from kamtools.sections.forecast import UNCHECKED_CHANCE, chance_text, unchecked
-from kamtools.sections.whitespace import calibrated, min_useful_p, split_recommended, uncalibrated_reason
+from kamtools.sections.whitespace import (
+    calibrated,
+    min_useful_p,
+    no_recommendations,
+    split_recommended,
+    uncalibrated_reason,
+)
 
 CHURN_EDGES = (MEDIUM_RISK_P, HIGH_RISK_P)  # a churn probability never rounds across a band edge
 
@@ -517,10 +524,11 @@ def _internal_forecast(deck: Deck, account: AccountRows) -> None:
         dashed=("80% range, low", "80% range, high"),
     )
     info = account.info
+    growth = info.get("forecast_growth_pct")  # none on under 12 months of history: no empty '( on the last ...)'
+    change = "" if missing(growth) else f" ({pct(float(growth) / 100, True)} on the last 12 months)"
     lines = [
-        f"Forecast for the next 12 months: {money(info.get('forecast_next_12m'), deck.currency)} "
-        f"({pct(info.get('forecast_growth_pct') / 100 if not missing(info.get('forecast_growth_pct')) else None, True)}"
-        f" on the last 12 months), method: {literal(info.get('forecast_method'), 60)}"
+        f"Forecast for the next 12 months: {money(info.get('forecast_next_12m'), deck.currency)}{change}, "
+        f"method: {literal(info.get('forecast_method'), 60)}"
         + (UNCHECKED_CHANCE.rstrip() if unchecked(account.bundle) else "")
         + "."
     ]
@@ -640,6 +648,9 @@ def _internal_risks(deck: Deck, account: AccountRows) -> None:
     lines = []
     if not drivers.empty:
         lines += [wording(s, 200) for s in drivers.sort_values("rank")["sentence"].head(3) if literal(s)]
+    else:  # a figure no driver explains (the value model's chance of no order): the order gap it reads, as the page
+        gap = _order_gap(account)
+        lines += [gap] if gap else []
     if not health.empty and {"max_points", "contribution"} <= set(health.columns):
         health = health.assign(lost=health["max_points"] - health["contribution"])
         weak = health[health["lost"] > 0].sort_values("lost", ascending=False).head(2)
@@ -656,6 +667,17 @@ def _internal_risks(deck: Deck, account: AccountRows) -> None:
             [(f"Health {number(info.get('health_score'), 0)}/100, weakest points", health_text or ["none listed"])],
             12,
         )
+
+
+def _order_gap(account: AccountRows) -> str:
+    """The account's silence against its usual gap between orders (the churn section's "Why" where no driver
+    explains the figure), from its churn features; empty without them."""
+    feats = _first(account.table("churn_features"))
+    if missing(feats.get("days_since_last_order")):
+        return ""
+    usual = feats.get("usual_order_gap_days")
+    sentence = silence_sentence(float(feats["days_since_last_order"]), float("nan") if missing(usual) else float(usual))
+    return f"{sentence}." if sentence else ""
 
 
 def _price_gaps(account: AccountRows, threat: dict) -> str:
@@ -690,7 +712,9 @@ def _internal_competitors(deck: Deck, account: AccountRows) -> None:
     top, bottom = deck.rows(0.22)
     reason = wording(threat.get("reasons"), 400) if threat else ""
     band = literal(threat.get("threat_band")) if threat else ""
-    lines = [f"Competitive threat: {band or 'not scored'}", reason or "No competitive losses recorded."]
+    # without the threat analysis (no opportunities nor competitor prices) its reason, never "no losses recorded"
+    empty = _why(account, "competitor_threat", "No competitive losses recorded.")
+    lines = [f"Competitive threat: {band or 'not scored'}", reason or empty]
     gaps = _price_gaps(account, threat)
     if gaps:
         lines.append(gaps)
@@ -733,7 +757,13 @@ def _internal_whitespace(deck: Deck, account: AccountRows) -> None:
         deck.text(
             slide,
             deck.area,
-            [_why(account, "whitespace_recommendations", "No whitespace recommendations for this account.")],
+            [
+                _why(
+                    account,
+                    "whitespace_recommendations",
+                    no_recommendations(account.table("whitespace_grid"), "the account"),
+                )
+            ],
             16,
         )
         return

@@ -196,11 +196,11 @@ def _at_risk(deck: Deck, acc: pd.DataFrame, bundle: Bundle) -> None:
             else pct_banded(r.churn_probability, (MEDIUM_RISK_P, HIGH_RISK_P)),
             literal(r.risk_band),
             money(r.revenue_at_risk, deck.currency),
-            literal(driver.get(r.account_id), 80),
         )
+        + ((literal(driver.get(r.account_id), 80),) if driver else ())
         for r in top.itertuples()
     ]
-    add_table(
+    add_table(  # a "Main driver" column only where the churn stage gives drivers (never an empty column)
         slide,
         right,
         [
@@ -209,11 +209,11 @@ def _at_risk(deck: Deck, acc: pd.DataFrame, bundle: Bundle) -> None:
             "Band",
             "At risk",
         ]
-        + ["Main driver"],
+        + (["Main driver"] if driver else []),
         rows,
-        [2.4, 0.9, 1, 1.1, 3],
+        [2.4, 0.9, 1, 1.1] + ([3] if driver else []),
         10,
-        [False, True, False, True, False],
+        [False, True, False, True] + ([False] if driver else []),
     )
 
 

@@ -119,7 +119,8 @@ def account_section(acct) -> None:
     model = str(row["method"]).startswith("churn model")
     definition = f"{_definition(evaluation, acct.bundle)} " if model else ""  # the fallback uses no churn definition
     what = "churn score (a ranking, not a probability)" if score else "estimated probability"
-    shown = score_text(prob) if score else f"{prob:.0%}"
+    # as the card beside it: a probability never rounds onto the band edge it is below (29.9% medium, not 30%)
+    shown = score_text(prob) if score else formatting.pct_banded(prob, (MEDIUM_RISK_P, HIGH_RISK_P))
     display.paragraph(
         f"{definition}The {what} for this account is {shown}.{position} "
         f"{band_text} {at_risk} = {money(float(row['revenue_at_risk']))}."
@@ -521,6 +522,10 @@ def portfolio_section(bundle) -> None:
         scored = churn_is_score(active)
         if scored:  # '57/100' as on page one and the index, never a percent
             top["churn_probability"] = top["churn_probability"].map(score_text)
+        else:  # as the index and the account pages: 29.9% beside 'medium', never 30%
+            top["churn_probability"] = top["churn_probability"].map(
+                lambda v: formatting.pct_banded(v, (MEDIUM_RISK_P, HIGH_RISK_P))
+            )
         cols = {
             "account_id": "Account",
             "name": "Name",
@@ -534,7 +539,6 @@ def portfolio_section(bundle) -> None:
             top,
             columns=cols,
             max_rows=20,
-            pct=[] if scored else ["churn_probability"],
         )
     if len(lapsed):
         display.heading("Lapsed accounts: win-back candidates", level=3)

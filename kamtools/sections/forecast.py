@@ -232,6 +232,18 @@ def at_top_of_range(row: pd.Series | None) -> bool:
     return fc > 0 and lo < fc and abs(hi - fc) <= 1e-9 * max(1.0, fc)
 
 
+def pooled_reason(reason: object) -> bool:
+    """True where the account's forecast reason says its class had too few backtest cases, so that the whole
+    portfolio's cases stood in for accounts like it (its calibration and its range's evidence): CDNOW's random 300
+    at 1997-09-30, where C05303, ordering every 17 days, read "accounts like this one bought less than 3% of their
+    forecast ... in 248 of 300 cases", the portfolio's one-time buyers."""
+    from kamtools.forecast.selection.class_reasons import POOLED
+    from kamtools.forecast.selection.lapsed import NO_SIMILAR
+
+    text = str(reason) if isinstance(reason, str) else ""
+    return POOLED in text or NO_SIMILAR in text
+
+
 def low_end_sentence(row: pd.Series | None, currency: str | None = None) -> str | None:
     """One sentence on what the backtest holds behind an 80% range whose low end lies far below the forecast
     (``forecast_summary`` row: the ``range_low_*`` figures the forecast stage writes where the low end is under half
@@ -255,9 +267,15 @@ def low_end_sentence(row: pd.Series | None, currency: str | None = None) -> str 
     else:
         head, what = "The 80% range starts at zero", "bought nothing"
     after = f"over the {formatting.counted(months, 'month')} after a backtest date"
+    # the cases are the whole portfolio's where too few like this account had been seen (its reason says so)
+    who = (
+        "accounts of this portfolio (too few like this one had been seen to take them alone)"
+        if pooled_reason(row.get("forecast_method_reason"))
+        else "accounts like this one"
+    )
     if below == 0:
         return (
-            f"{head}, lower than the backtest went: in none of its {cases:,} cases did accounts like this one {what} "
+            f"{head}, lower than the backtest went: in none of its {cases:,} cases did {who} {what} "
             f"{after}; the range reaches further because of how it is carried to 12 months (the methods note in the "
             "appendix says how)."
         )
@@ -269,10 +287,7 @@ def low_end_sentence(row: pd.Series | None, currency: str | None = None) -> str 
         why = f", and in {stopped:,} of those {below:,} they had stopped ordering (no order in {last})"
     else:
         why = ", none of them an account that had stopped ordering"
-    return (
-        f"{head}: in the backtest, accounts like this one {what} {after} in {below:,} of {cases:,} cases "
-        f"({below / cases:.0%}){why}."
-    )
+    return f"{head}: in the backtest, {who} {what} {after} in {below:,} of {cases:,} cases ({below / cases:.0%}){why}."
 
 
 def target_sentence(row: pd.Series, currency: str | None = None, as_of: object = None, unchecked_: bool = False) -> str:

@@ -366,6 +366,8 @@ def _clusters(bundle) -> None:
     elif len(profiles):
         if no_cost_booked(bundle):  # every cluster's margin reads 100%: left out of the table and the chart
             profiles = profiles.drop(columns=["median_margin_pct", "mean_margin_pct"], errors="ignore")
+        if "median_growth" in profiles and profiles["median_growth"].isna().all():  # no prior 12 months (the note)
+            profiles = profiles.drop(columns=["median_growth"])  # an empty column says nothing (CDNOW's 12 months)
         display.table(
             profiles,
             columns={

@@ -14,12 +14,12 @@ import numpy as np
 import pandas as pd
 
 from kamtools import display, formatting
-from kamtools.churn.bands import MIN_TO_COMPARE, churn_figure, score_text
+from kamtools.churn.bands import HIGH_RISK_P, MEDIUM_RISK_P, MIN_TO_COMPARE, score_text
 from kamtools.data.portfolio import NotAvailable
 from kamtools.plotting.style import money
 from kamtools.plotting.value import value_distribution_chart, value_position_chart
 from kamtools.sections import account_names, show_notes
-from kamtools.sections.forecast import how_chosen, unchecked
+from kamtools.sections.forecast import how_chosen, pooled_reason, unchecked
 from kamtools.value.reading import (
     LAPSED,
     SCORE_LABEL,
@@ -303,7 +303,8 @@ def _churn_link(acct, tied: bool = False) -> str:
         return ""
     horizon = method[len(CHURN_FALLBACK) :].split(" (", 1)[0]  # '6 months'
     return (
-        f" The churn section's {churn_figure(float(p), False)} comes from the same value model, as its chance of no "
+        f" The churn section's {formatting.pct_banded(float(p), (MEDIUM_RISK_P, HIGH_RISK_P))} comes from the same "
+        "value model, as its chance of no "
         f"order in the next {horizon}: that chance was checked against who ordered in the history and this score "
         "was not, so read the churn figure as the chance of losing the account"
         + ("." if tied else " and this score only to rank accounts by how soon they buy again.")
@@ -334,6 +335,8 @@ def _outlook(acct, row: pd.Series, margin: float) -> str:
                 float(forecast),
                 float(row["expected_value_12m"]),
                 checked=not unchecked(acct.bundle),
+                ruled=_set_by_rule(acct),
+                pooled=pooled_reason(acct.info.get("forecast_method_reason")),
             )
         )
     return outlook
@@ -343,37 +346,57 @@ def _chosen_how(acct) -> str:
     """How the forecast stage came to this account's forecast: a lapsed account's forecast is set by the
     lapsed rule (what accounts as silent bought after such silences, where the history holds them), not by the
     backtest of the methods, which its forecast section may say could not judge it."""
-    from kamtools.forecast.selection.lapsed import NOT_JUDGED
-
     method = str(acct.info.get("forecast_method") or "")
     if method.startswith("lapsed"):
         return "set for this account by its rule for lapsed accounts, not by the backtest (the forecast section gives the rule and its evidence)"
-    reason = str(acct.info.get("forecast_method_reason") or "")
-    if how_chosen(acct.bundle) == "by backtest" and any(words in reason for words in NOT_JUDGED):
+    if _set_by_rule(acct):
         return "set for this account by a rule the backtest could not judge (the forecast section gives the rule)"
     return f"chose for this account {how_chosen(acct.bundle)}"
 
 
-def _why_they_differ(forecast: float, value: float, checked: bool = True) -> str:
+def _set_by_rule(acct) -> bool:
+    """True where a rule, not the backtest's choice, set the account's forecast (:func:`_chosen_how`): the lapsed
+    rule, or a rule the backtest had no similar accounts to judge."""
+    from kamtools.forecast.selection.lapsed import NOT_JUDGED
+
+    if str(acct.info.get("forecast_method") or "").startswith("lapsed"):
+        return True
+    reason = str(acct.info.get("forecast_method_reason") or "")
+    return how_chosen(acct.bundle) == "by backtest" and any(words in reason for words in NOT_JUDGED)
+
+
+def _why_they_differ(
+    forecast: float, value: float, checked: bool = True, ruled: bool = False, pooled: bool = False
+) -> str:
     """Why the forecast and the value model's expected revenue differ, in proportion to how much they do: beyond
     15% the difference is the forecast's calibration to what similar accounts bought out of time (a year's
     discounting at 10% moves the value by about 5%), which the reader should not put down to discounting. Where the
     history allowed no out-of-time check (``checked`` False) the forecast is not such a calibration, and the
-    sentence says that neither figure was checked."""
+    sentence says that neither figure was checked. Where a rule set the forecast (``ruled``: the lapsed rule, or one
+    the backtest could not judge) it is not that calibration either, and the sentence names the rule instead (CDNOW's
+    top 300 at 1997-12-31: C19339's zero, set by the lapsed rule "counting on no return", read "set by what accounts
+    like this one really bought after past dates"). ``pooled``: the forecast's reason says too few accounts like
+    this one had been seen, so the calibration is to what the portfolio's accounts bought, and the sentence says so."""
     if not value > 0 or math.isnan(forecast):
         return "The two differ because this one is discounted and follows the portfolio-wide buying model."
     ratio = forecast / value
     if abs(ratio - 1) <= 0.15:
         return "The two differ a little because this one is discounted and follows the portfolio-wide buying model."
     side = "lower" if ratio < 1 else "higher"
+    if ruled:  # the rule the sentence before names, not a calibration to what similar accounts bought
+        return (
+            f"The forecast is {abs(ratio - 1):.0%} {side}: it follows that rule, while this figure follows the "
+            "portfolio-wide buying model and is discounted."
+        )
     if not checked:  # no out-of-time check: the forecast is not "what similar accounts really bought"
         return (
             f"The forecast is {abs(ratio - 1):.0%} {side}: it is the method the forecast section names for this "
             "account, not checked against what similar accounts bought (the history is too short), while this "
             "figure follows the portfolio-wide buying model and is discounted; neither has been checked out of time."
         )
+    who = "the accounts of this portfolio (too few like this one had been seen)" if pooled else "accounts like this one"
     return (
-        f"The forecast is {abs(ratio - 1):.0%} {side}: it is set by what accounts like this one really bought "
+        f"The forecast is {abs(ratio - 1):.0%} {side}: it is set by what {who} really bought "
         "after past dates (the forecast section gives its reason), while this figure follows the portfolio-wide "
         "buying model and is discounted."
     )

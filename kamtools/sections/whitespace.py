@@ -117,7 +117,7 @@ def _account_grid(acct) -> None:
         display.figure(fig, alt="whitespace grid: categories bought, lapsed and never bought")
 
 
-def _no_recommendations(grid, who: str) -> str:
+def no_recommendations(grid, who: str) -> str:
     """Why there is no recommended category for ``who`` ("the account" or "every account"), from the
     whitespace grid (its rows' statuses) where there is one."""
     if isinstance(grid, pd.DataFrame) and len(grid) and "status" in grid.columns:
@@ -145,7 +145,7 @@ def _account_recommendations(acct) -> None:
     if isinstance(recs, NotAvailable):
         display.not_available(recs)
     elif recs.empty:
-        display.paragraph(_no_recommendations(acct.table("whitespace_grid"), "the account"))
+        display.paragraph(no_recommendations(acct.table("whitespace_grid"), "the account"))
     elif not calibrated(recs):
         _uncalibrated_recommendations(acct, recs)
     else:
@@ -307,7 +307,7 @@ def _top_whitespace(bundle) -> None:
         from kamtools.plotting.whitespace import top_whitespace_chart
 
         if recs.empty:  # nothing to recommend: say why, with no adoption probability to quote
-            display.paragraph(_no_recommendations(bundle.table("whitespace_grid"), "every account"))
+            display.paragraph(no_recommendations(bundle.table("whitespace_grid"), "every account"))
             return
         if not calibrated(recs):
             _top_uncalibrated(bundle, recs)

@@ -123,10 +123,10 @@ def score_one_time_buyers(choice, orders: pd.DataFrame, as_of: pd.Timestamp, wee
     status = fit_status(mbg)[0]
     if status not in USABLE_STATUSES:
         out.sentence = (
-            f"BG/NBD counts every one of the {n_once:,} accounts that bought in one week only as certainly still "
-            "buying (it lets an account stop only after a repeat purchase), and the MBG/NBD fit that would let them stop "
-            f"earlier is not usable here ({_UNUSABLE[status]}): these figures tell nothing about whether they still "
-            "buy."
+            f"BG/NBD counts {_once_buyers(n_once, 'every one of the')} as certainly still buying (it lets an account "
+            f"stop only after a repeat purchase), and the MBG/NBD fit that would let {_they(n_once)} stop earlier is "
+            f"not usable here ({_UNUSABLE[status]}): these figures tell nothing about whether {_they(n_once, True)} "
+            f"still {'buys' if n_once == 1 else 'buy'}."
         )
         return out
     mix = OneTimeFromModified(chosen, mbg)
@@ -142,14 +142,16 @@ def score_one_time_buyers(choice, orders: pd.DataFrame, as_of: pd.Timestamp, wee
         out.auc_chosen = _auc(bought, chosen.p_alive(x, tx, T))
         out.auc_mix = _auc(bought, mix.p_alive(x, tx, T))
     lead = (
-        f"BG/NBD lets an account stop only after a repeat purchase, so it would count each of the {n_once:,} "
-        "accounts that bought in one week only as certainly still buying, however long they have been silent"
+        f"BG/NBD lets an account stop only after a repeat purchase, so it would count {_once_buyers(n_once, 'each of the')} "
+        f"as certainly still buying, however long {'it has' if n_once == 1 else 'they have'} been silent"
     )
     if np.isfinite(out.auc_chosen) and np.isfinite(out.auc_mix) and out.auc_mix < out.auc_chosen:
         out.sentence = (
-            f"{lead}; MBG/NBD, which lets them stop after their first purchase, ranked who bought again in the "
-            f"last {out.weeks:.0f} weeks held out less well (area under the ROC curve {out.auc_mix:.2f} against "
-            f"{out.auc_chosen:.2f}), so they keep BG/NBD's figures, which tell nothing about whether they still buy."
+            f"{lead}; MBG/NBD, which lets {_they(n_once)} stop after {'its' if n_once == 1 else 'their'} first "
+            f"purchase, ranked who bought again in the last {out.weeks:.0f} weeks held out less well (area under the "
+            f"ROC curve {out.auc_mix:.2f} against {out.auc_chosen:.2f}), so {_they(n_once, True)} "
+            f"{'keeps' if n_once == 1 else 'keep'} BG/NBD's figures, which tell nothing about whether "
+            f"{_they(n_once, True)} still {'buys' if n_once == 1 else 'buy'}."
         )
         return out
     evidence = (
@@ -160,11 +162,24 @@ def score_one_time_buyers(choice, orders: pd.DataFrame, as_of: pd.Timestamp, wee
     )
     out.model, out.uses_mbg = mix, True
     out.sentence = (
-        f"{lead}. Their P(alive) and expected purchases come from MBG/NBD instead, fitted on the same history, "
+        f"{lead}. {'Its' if n_once == 1 else 'Their'} P(alive) and expected purchases come from MBG/NBD instead, "
+        "fitted on the same history, "
         f"which lets an account stop right after its first purchase{evidence}; the accounts that bought again "
         "keep BG/NBD's."
     )
     return out
+
+
+def _once_buyers(n: int, every: str) -> str:
+    """'the 1 account that bought in one week only', else '{every} 12 accounts that bought in one week only'."""
+    if n == 1:
+        return "the 1 account that bought in one week only"
+    return f"{every} {n:,} accounts that bought in one week only"
+
+
+def _they(n: int, subject: bool = False) -> str:
+    """The pronoun for ``n`` one-time buyers: 'it', else 'them' ('they' as the ``subject``)."""
+    return "it" if n == 1 else ("they" if subject else "them")
 
 
 def one_time_rows(scoring: OneTimeScoring) -> list[dict]:

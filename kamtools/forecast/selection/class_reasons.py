@@ -14,6 +14,10 @@ from kamtools.forecast.selection.choice import ClassChoice
 from kamtools.forecast.selection.paths import METHOD_WORDS
 from kamtools.forecast.selection.state import class_words
 
+# the words of a reason whose class had too few backtest cases, so that all accounts stood in for it (the range's
+# evidence too: the account page must not call those cases "accounts like this one")
+POOLED = "too few accounts like this one had been seen"
+
 
 def _mix_reason(c: ClassChoice, factor: float) -> str:
     """Why an account takes the equal mix (:func:`_mixed_choice`)."""
@@ -85,10 +89,7 @@ def _class_reason(m: str, k: int, c: ClassChoice, factor: float) -> str:
             "portfolio's growth in that period, which need not repeat"
         )
     if c.pooled:
-        text += (
-            ". All accounts were compared because too few accounts like this one had been seen for a comparison "
-            "of their own"
-        )
+        text += f". All accounts were compared because {POOLED} for a comparison of their own"
     return text + "."
 
 
