@@ -160,6 +160,12 @@ def test_revenue_at_risk_is_one_total_over_every_account_as_on_the_index(capture
     section.portfolio_section(_Bundle(churn))
     html = "".join(captured)
     assert "Revenue at risk" in html and "640" in html and "(active accounts)" not in html
+    # where the active accounts' figures are scores (CDNOW's random 300 at 1997-09), a lapsed one has no score
+    scored = churn.assign(method=["a churn score, not a probability: x"] * 2 + ["lapsed: x", "lapsed: y"])
+    assert section.revenue_at_risk_sentence(scored).endswith(
+        "1 lapsed account has no score (the history cannot yet show how often lapsed accounts come back), so it "
+        "adds nothing."
+    )
 
 
 def test_a_credit_note_does_not_make_a_lapsed_account_active_nor_count_as_an_order_after_a_snapshot():
