@@ -690,7 +690,9 @@ def _internal_competitors(deck: Deck, account: AccountRows) -> None:
     top, bottom = deck.rows(0.22)
     reason = wording(threat.get("reasons"), 400) if threat else ""
     band = literal(threat.get("threat_band")) if threat else ""
-    lines = [f"Competitive threat: {band or 'not scored'}", reason or "No competitive losses recorded."]
+    # no threat table (no opportunities, no competitor prices): its reason, not 'no losses recorded'
+    none = _why(account, "competitor_threat", "No competitive losses recorded.")
+    lines = [f"Competitive threat: {band or 'not scored'}", reason or none]
     gaps = _price_gaps(account, threat)
     if gaps:
         lines.append(gaps)

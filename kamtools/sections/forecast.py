@@ -251,13 +251,14 @@ def low_end_sentence(row: pd.Series | None, currency: str | None = None) -> str 
     months, cases, below, stopped = int(months), int(cases), int(below), int(stopped)
     if lo > 0:
         head = f"The low end of the 80% range, {formatting.money(lo, currency)}, is {lo / fc:.0%} of the forecast"
-        what = f"bought less than {lo / fc:.0%} of their forecast"
+        buy = f"less than {lo / fc:.0%} of their forecast"
     else:
-        head, what = "The 80% range starts at zero", "bought nothing"
+        head, buy = "The 80% range starts at zero", "nothing"
+    what = f"bought {buy}"
     after = f"over the {formatting.counted(months, 'month')} after a backtest date"
-    if below == 0:
+    if below == 0:  # 'did accounts ... buy', not 'did accounts ... bought'
         return (
-            f"{head}, lower than the backtest went: in none of its {cases:,} cases did accounts like this one {what} "
+            f"{head}, lower than the backtest went: in none of its {cases:,} cases did accounts like this one buy {buy} "
             f"{after}; the range reaches further because of how it is carried to 12 months (the methods note in the "
             "appendix says how)."
         )

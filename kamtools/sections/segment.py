@@ -366,6 +366,9 @@ def _clusters(bundle) -> None:
     elif len(profiles):
         if no_cost_booked(bundle):  # every cluster's margin reads 100%: left out of the table and the chart
             profiles = profiles.drop(columns=["median_margin_pct", "mean_margin_pct"], errors="ignore")
+        if "median_growth" in profiles.columns and profiles["median_growth"].isna().all():
+            # no growth is known on a history under 24 months (the note above says why): no empty column
+            profiles = profiles.drop(columns=["median_growth"])
         display.table(
             profiles,
             columns={

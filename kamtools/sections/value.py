@@ -366,14 +366,16 @@ def _why_they_differ(forecast: float, value: float, checked: bool = True) -> str
     if abs(ratio - 1) <= 0.15:
         return "The two differ a little because this one is discounted and follows the portfolio-wide buying model."
     side = "lower" if ratio < 1 else "higher"
+    # beyond three times, a percent ('13296% higher') is unreadable: say how many times as high
+    by = f"{ratio:,.0f} times as high" if ratio >= 3 else f"{abs(ratio - 1):.0%} {side}"
     if not checked:  # no out-of-time check: the forecast is not "what similar accounts really bought"
         return (
-            f"The forecast is {abs(ratio - 1):.0%} {side}: it is the method the forecast section names for this "
+            f"The forecast is {by}: it is the method the forecast section names for this "
             "account, not checked against what similar accounts bought (the history is too short), while this "
             "figure follows the portfolio-wide buying model and is discounted; neither has been checked out of time."
         )
     return (
-        f"The forecast is {abs(ratio - 1):.0%} {side}: it is set by what accounts like this one really bought "
+        f"The forecast is {by}: it is set by what accounts like this one really bought "
         "after past dates (the forecast section gives its reason), while this figure follows the portfolio-wide "
         "buying model and is discounted."
     )

@@ -1,0 +1,151 @@
+"""Issue 17 (READOR): kamtools' pages read as a KAM would on the UCI Online Retail log (a UK giftware seller's
+wholesale customers, 2010-12 to 2011-12), the top 100 by revenue at 2011-11-30 and every customer at 2011-06-30.
+
+- Every behavioural cluster was named "new" ("large, new, frequent orders" for the largest wholesaler, a customer
+  through the whole log): 12 months of history make every account's age since its first order under the 2 years
+  that name "new", though an account whose first order is at the start of the log may be far older.
+- C12415 (Australia): the churn card read "0.2%" and the sentence under it "The estimated probability for this
+  account is 0%. 70 of the other 97 active accounts show the same."
+- C15749 (lapsed, 52% credit notes): "in none of its 27 cases did accounts like this one bought less than 40%".
+- C15098 (98% of its sales credited): "The forecast is 13296% higher".
+- The overview's cluster table had an empty "Median growth rate" column; the portfolio deck an empty "Main driver"
+  column; an account deck said "No competitive losses recorded." where no opportunities were supplied.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import numpy as np
+import pandas as pd
+from _portfolio import monthly, one_product_portfolio
+
+
+def _text(shown: list[str]) -> str:
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", " ".join(shown))))
+
+
+def _year_of_orders(first_month: str = "2010-12-01", late: int = 0):
+    """36 accounts buying monthly from the log's first month to 2011-11 (sizes and rhythms differ); the last
+    ``late`` of them start in September 2011 instead. Each account is a customer since its first order, as the
+    loader sets it when customer_since is not exported."""
+    rng = np.random.default_rng(7)
+    lines = []
+    for i in range(36):
+        start = "2011-09-01" if i >= 36 - late else first_month
+        size = float(rng.choice([200.0, 2_000.0, 20_000.0]))
+        every = int(rng.choice([1, 2, 3]))
+        for k, day in enumerate(monthly(start, "2011-11-01", day=5)):
+            if k % every == 0:
+                lines.append((f"C{i:03d}", day, size * float(rng.uniform(0.8, 1.2)), 10.0))
+    return lines
+
+
+def test_a_cluster_is_not_named_new_when_the_history_is_too_short_to_tell():
+    from kamtools.segment import behavioural_clusters
+
+    p = one_product_portfolio(_year_of_orders(), "2011-11-30", customer_since="2010-12-01")
+    _, profiles = behavioural_clusters(p)
+    names = profiles["cluster_name"].tolist()
+    assert names and not any("new" in n.split(", ") for n in names), names
+    # a log of 12 months still shows accounts whose first order came months after it began
+    late = one_product_portfolio(_year_of_orders(late=18), "2011-11-30", customer_since="2010-12-01")
+    assign, _ = behavioural_clusters(late)
+    latecomers = assign[assign["account_id"] >= "C018"]["cluster_name"]
+    assert latecomers.str.split(", ").map(lambda w: "new" in w).any(), latecomers.tolist()
+
+
+class _ChurnAccount:
+    """One account of 98 active ones whose churn figure is the value model's checked probability."""
+
+    bundle = None
+
+    def __init__(self, prob: float):
+        method = (
+            "the value model's probability of no order in the next 6 months (checked on the history: fitted on "
+            "the orders up to 2011-05-30 it gave the 98 accounts active then a mean of 2%, and 2% placed no order)"
+        )
+        probs = np.r_[[prob], np.full(70, 1e-5), np.linspace(0.001, 0.09, 27)]
+        everyone = pd.DataFrame(
+            {
+                "account_id": [f"C{i:05d}" for i in range(len(probs))],
+                "churn_probability": probs,
+                "risk_band": "low",
+                "revenue_at_risk": probs * 126_370.0,
+                "expected_value_12m": 129_068.9,
+                "risk_base": "forecast",
+                "p_alive": 1.0,
+                "method": method,
+            }
+        )
+        self._tables = {
+            "churn": everyone.head(1),
+            "churn_features": pd.DataFrame(
+                [{"account_id": "C00000", "days_since_last_order": 15.0, "usual_order_gap_days": 26.0}]
+            ),
+        }
+        self._portfolio = {"churn": everyone, "churn_evaluation": pd.DataFrame(), "value_model": pd.DataFrame()}
+
+    def table(self, name):
+        return self._tables.get(name, pd.DataFrame())
+
+    def portfolio_table(self, name):
+        return self._portfolio.get(name, pd.DataFrame())
+
+
+def test_the_churn_sentence_shows_the_probability_as_the_card_does(captured):
+    from kamtools.sections.churn import account_section
+
+    account_section(_ChurnAccount(0.002015))
+    page = _text(captured)
+    assert "0.2% Churn probability" in page
+    assert "The estimated probability for this account is 0.2%." in page
+    assert "is 0%." not in page and "show the same" not in page
+    assert "That is higher than for 72% of the active accounts." in page
+    captured.clear()
+    account_section(_ChurnAccount(0.000009))  # C14646: the card's '<0.1%', shared by most accounts
+    page = _text(captured)
+    assert "The estimated probability for this account is <0.1%. 70 of the other 97 active accounts show the same." in (
+        page
+    )
+
+
+def _summary(low: float, cases: int, below: int) -> pd.Series:
+    return pd.Series(
+        {
+            "forecast_next_12m": 27_300.0,
+            "forecast_next_12m_lo_80": low,
+            "range_low_months": 6,
+            "range_low_cases": cases,
+            "range_low_below": below,
+            "range_low_stopped": 0,
+        }
+    )
+
+
+def test_the_low_end_sentence_says_did_accounts_buy_not_did_accounts_bought():
+    from kamtools.sections.forecast import low_end_sentence
+
+    text = low_end_sentence(_summary(11_000.0, 27, 0))
+    assert (
+        "in none of its 27 cases did accounts like this one buy less than 40% of their forecast over the 6 months"
+        in (text)
+    )
+    assert "did accounts like this one bought" not in text
+    assert "did accounts like this one buy nothing over" in low_end_sentence(_summary(0.0, 27, 0))
+    # the sentence with cases below the low end is unchanged
+    assert (
+        "accounts like this one bought less than 40% of their forecast over the 6 months after a backtest date in "
+        "1 of 27 cases"
+    ) in low_end_sentence(_summary(11_000.0, 27, 1))
+
+
+def test_a_forecast_many_times_the_expected_value_reads_as_times_not_a_huge_percent():
+    from kamtools.sections.value import _why_they_differ
+
+    text = _why_they_differ(2_813.0, 21.0)  # C15098 at 2011-06-30: 98% of its sales credited
+    assert text.startswith("The forecast is 134 times as high: it is set by what accounts like this one")
+    assert "%" not in text.split(":")[0]
+    assert _why_they_differ(367_100.0, 247_100.0).startswith("The forecast is 49% higher:")
+    assert _why_they_differ(27_300.0, 39_700.0).startswith("The forecast is 31% lower:")
