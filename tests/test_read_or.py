@@ -149,3 +149,142 @@ def test_a_forecast_many_times_the_expected_value_reads_as_times_not_a_huge_perc
     assert "%" not in text.split(":")[0]
     assert _why_they_differ(367_100.0, 247_100.0).startswith("The forecast is 49% higher:")
     assert _why_they_differ(27_300.0, 39_700.0).startswith("The forecast is 31% lower:")
+
+
+def test_the_lapsed_accounts_have_no_score_where_the_figure_is_a_score():
+    from kamtools.sections.churn import revenue_at_risk_sentence
+
+    # every customer at 2011-06-30: a churn score (7 months of history), 236 lapsed accounts
+    method = "a churn score, not a probability: the value model's chance of no order in the next 6 months"
+    churn = pd.DataFrame(
+        {
+            "account_id": ["C15749", "C12590", "C17850", "C12939"],
+            "churn_probability": [0.36, 0.47, np.nan, np.nan],
+            "risk_band": ["high", "high", "lapsed", "lapsed"],
+            "revenue_at_risk": [12_300.0, 11_700.0, np.nan, np.nan],
+            "risk_base": "forecast",
+            "method": [method, method, "lapsed: no orders in the last 6 months"] * 1 + ["lapsed"],
+        }
+    )
+    text = revenue_at_risk_sentence(churn)
+    assert "the churn score x" in text
+    assert "2 lapsed accounts have no score (the history cannot yet show" in text
+    assert "no probability" not in text
+    # a probability still reads as one
+    prob = churn.assign(method="the value model's probability of no order in the next 6 months")
+    assert "2 lapsed accounts have no probability" in revenue_at_risk_sentence(prob)
+
+
+class _Bundle:
+    """The few tables a face reads, and why the others are missing (as ``Bundle.reason`` gives it)."""
+
+    manifest: dict = {"settings": {}}
+
+    def __init__(self, tables: dict[str, pd.DataFrame], skipped: dict[str, str] | None = None):
+        self._tables, self._skipped = tables, skipped or {}
+
+    def has(self, name):
+        return name in self._tables
+
+    def table(self, name):
+        from kamtools.data.portfolio import NotAvailable
+
+        return self._tables[name] if name in self._tables else NotAvailable(self._skipped.get(name, "not run"))
+
+    def reason(self, name):
+        from kamtools.data.portfolio import NotAvailable
+
+        return NotAvailable(self._skipped.get(name, "not run"))
+
+
+def _table_cells(slide) -> list[list[str]]:
+    return [
+        [c.text for c in row.cells]
+        for shape in slide.shapes
+        if getattr(shape, "has_table", False) and shape.has_table
+        for row in shape.table.rows
+    ]
+
+
+def test_the_portfolio_deck_has_no_empty_main_driver_column():
+    from kamtools.deck.portfolio import _at_risk
+    from kamtools.deck.slides import Deck
+    from kamtools.deck.template import default_template
+
+    ids = ["C12409", "C12433", "C14607"]
+    method = "the value model's probability of no order in the next 6 months (checked on the history)"
+    churn = pd.DataFrame({"account_id": ids, "churn_probability": [0.09, 0.08, 0.06], "method": method, "driver_1": ""})
+    acc = pd.DataFrame(
+        {
+            "account_id": ids,
+            "name": [f"Customer {i[1:]}" for i in ids],
+            "churn_probability": [0.09, 0.08, 0.06],
+            "risk_band": "low",
+            "revenue_at_risk": [1_900.0, 1_300.0, 1_100.0],
+        }
+    )
+    deck = Deck(default_template().read_bytes())
+    _at_risk(deck, acc, _Bundle({"churn": churn}))
+    rows = _table_cells(deck.prs.slides[-1])
+    assert rows[0] == ["Account", "Churn", "Band", "At risk"]
+    assert rows[1] == ["Customer 12409", "9%", "low", "1.9k"]
+    # a trained model's drivers still get their column
+    deck = Deck(default_template().read_bytes())
+    _at_risk(deck, acc, _Bundle({"churn": churn.assign(driver_1=["No order for 45 days", "", ""])}))
+    rows = _table_cells(deck.prs.slides[-1])
+    assert rows[0][-1] == "Main driver" and rows[1][-1] == "No order for 45 days"
+
+
+def test_an_account_deck_says_why_competitors_are_unknown_not_that_no_losses_were_recorded():
+    from kamtools.deck.build import _internal_competitors
+    from kamtools.deck.slides import Deck
+    from kamtools.deck.template import default_template
+
+    why = "Neither opportunities nor competitor_prices were supplied, so competitor threats cannot be assessed."
+    bundle = _Bundle({}, {"competitor_threat": why})
+
+    class Account:
+        def __init__(self, bundle):
+            self.bundle = bundle
+
+        def table(self, name):
+            return None
+
+    deck = Deck(default_template().read_bytes())
+    _internal_competitors(deck, Account(bundle))
+    text = "\n".join(s.text_frame.text for s in deck.prs.slides[-1].shapes if s.has_text_frame)
+    assert "Competitive threat: not scored" in text and why in text
+    assert "No competitive losses recorded." not in text
+    # a threat table without this account's row: nothing was lost to a competitor
+    deck = Deck(default_template().read_bytes())
+    _internal_competitors(deck, Account(_Bundle({"competitor_threat": pd.DataFrame()})))
+    text = "\n".join(s.text_frame.text for s in deck.prs.slides[-1].shapes if s.has_text_frame)
+    assert "No competitive losses recorded." in text
+
+
+def test_the_overview_cluster_table_has_no_empty_growth_column(captured):
+    from kamtools.sections.segment import _clusters
+
+    profiles = pd.DataFrame(
+        {
+            "cluster": [0, 1],
+            "cluster_name": ["large, frequent orders", "small, new, single category"],
+            "n_accounts": [8, 15],
+            "revenue_share": [0.26, 0.07],
+            "median_revenue_ltm": [82_200.0, 10_700.0],
+            "median_orders_per_month": [5.58, 1.25],
+            "median_categories": [2.0, 1.0],
+            "median_margin_pct": [1.0, 1.0],
+            "median_growth": [np.nan, np.nan],  # 12 months of history: no growth is known
+            "mean_revenue_level": [11.3, 9.3],
+            "mean_order_frequency": [1.9, 0.8],
+            "mean_category_breadth": [2.0, 1.0],
+        }
+    )
+    _clusters(_Bundle({"segment_profiles": profiles}))
+    page = _text(captured)
+    assert "Median revenue 12m" in page and "large, frequent orders" in page
+    assert "Median growth rate" not in page
+    captured.clear()
+    _clusters(_Bundle({"segment_profiles": profiles.assign(median_growth=[0.12, -0.05])}))
+    assert "Median growth rate" in _text(captured)

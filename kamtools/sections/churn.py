@@ -468,8 +468,9 @@ def revenue_at_risk_sentence(churn: pd.DataFrame, currency: str | None = None) -
         text += f" and {money(float(lapsed['revenue_at_risk'].sum()), currency)} on lapsed ones"
     text += "."
     if unknown:
+        what = "score" if churn_is_score(active) else "probability"  # as the sentence before names the figure
         text += (
-            f" {unknown:,} lapsed account{'s have' if unknown != 1 else ' has'} no probability (the history cannot "
+            f" {unknown:,} lapsed account{'s have' if unknown != 1 else ' has'} no {what} (the history cannot "
             f"yet show how often lapsed accounts come back), so {'they add' if unknown != 1 else 'it adds'} nothing."
         )
     return text
