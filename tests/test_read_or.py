@@ -288,3 +288,113 @@ def test_the_overview_cluster_table_has_no_empty_growth_column(captured):
     captured.clear()
     _clusters(_Bundle({"segment_profiles": profiles.assign(median_growth=[0.12, -0.05])}))
     assert "Median growth rate" in _text(captured)
+
+
+class _DeckAccount:
+    """One account as the internal deck reads it (``AccountRows``): its info row and its tables."""
+
+    account_id = "C15098"
+
+    def __init__(self, info: dict, tables: dict[str, pd.DataFrame]):
+        self.info, self._tables = info, tables
+        self.bundle = _Bundle({"forecast_backtest": pd.DataFrame(), **tables})
+
+    def table(self, name):
+        return self._tables.get(name)
+
+
+def _deck_text(deck) -> str:
+    slide = deck.prs.slides[-1]
+    out = [s.text_frame.text for s in slide.shapes if s.has_text_frame]
+    return "\n".join(out + [c for row in _table_cells(slide) for c in row])
+
+
+# C15098 at 2011-06-30: bought 39.6k of Giftware, 39.0k credited under Charges (manual credit notes): net 650
+_C15098 = {
+    "revenue_ltm": 650.0,
+    "revenue_ytd": 650.0,
+    "forecast_next_12m": 2_813.0,
+    "forecast_next_12m_lo_80": 0.0,
+    "forecast_next_12m_hi_80": 6_500.0,
+    "forecast_growth_pct": np.nan,  # 7 months of history: no change against the last 12 months is known
+    "forecast_method": "mean of last 6 months",
+    "margin_ltm": 650.0,
+    "margin_pct_ltm": 1.0,
+    "tier": 3,
+    "quadrant": "less attractive",
+}
+
+
+def test_the_deck_forecast_line_has_no_empty_change_in_brackets():
+    from kamtools.deck.build import _internal_forecast
+    from kamtools.deck.slides import Deck
+    from kamtools.deck.template import default_template
+
+    months = pd.date_range("2010-12-01", "2011-06-01", freq="MS")
+    tables = {
+        "forecast_history": pd.DataFrame({"ds": months, "y": [0, 0, 0, 0, 0, 0, 650.0]}),
+        "forecast": pd.DataFrame(
+            {
+                "ds": pd.date_range("2011-07-01", periods=12, freq="MS"),
+                "forecast": 234.0,
+                "lo_80": 0.0,
+                "hi_80": 540.0,
+            }
+        ),
+    }
+    deck = Deck(default_template().read_bytes())
+    _internal_forecast(deck, _DeckAccount(_C15098, tables))
+    text = _deck_text(deck)
+    assert "Forecast for the next 12 months: 2.8k, method: mean of last 6 months." in text
+    assert "( on the last 12 months)" not in text
+    deck = Deck(default_template().read_bytes())
+    _internal_forecast(deck, _DeckAccount({**_C15098, "forecast_growth_pct": 27.0}, tables))
+    assert "Forecast for the next 12 months: 2.8k (+27% on the last 12 months), method:" in _deck_text(deck)
+
+
+def test_the_deck_glance_has_no_empty_top_risk_or_action_headings():
+    from kamtools.deck.build import _internal_glance
+    from kamtools.deck.slides import Deck
+    from kamtools.deck.template import default_template
+
+    # C12503: its only line is a credit note of 1,126; the plan finds no risk and no action
+    plan = pd.DataFrame([{"account_id": "C12503", "top_risk": np.nan, "top_action": np.nan, "value_at_stake": 0.0}])
+    deck = Deck(default_template().read_bytes())
+    _internal_glance(deck, _DeckAccount({**_C15098, "revenue_ltm": -1_126.0}, {"plan_summary": plan}))
+    text = _deck_text(deck)
+    assert "Top risk" not in text and "Top action" not in text
+    plan = plan.assign(top_risk="Churn score 41/100 with 1.1k revenue at risk", top_action="Call the buyer")
+    deck = Deck(default_template().read_bytes())
+    _internal_glance(deck, _DeckAccount(_C15098, {"plan_summary": plan}))
+    text = _deck_text(deck)
+    assert "Top risk\nChurn score 41/100 with 1.1k revenue at risk" in text and "Top action\nCall the buyer" in text
+
+
+def test_the_deck_category_slide_names_the_categories_credit_notes_net_below_zero():
+    from kamtools.deck.build import _internal_categories
+    from kamtools.deck.slides import Deck
+    from kamtools.deck.template import default_template
+
+    lanes = pd.DataFrame(
+        {
+            "account_id": "C15098",
+            "category": ["Giftware", "Charges"],
+            "revenue_ltm": [39_619.5, -38_970.0],
+            "revenue_prior": [0.0, 0.0],
+            "revenue_change_pct": [np.nan, np.nan],
+            "margin_pct_ltm": [1.0, np.nan],
+            "status": ["no prior year", "no prior year"],
+            "loss_making": [False, False],
+        }
+    )
+    deck = Deck(default_template().read_bytes())
+    _internal_categories(deck, _DeckAccount(_C15098, {"tradelanes": lanes}))
+    text = _deck_text(deck)
+    assert "39.6k" in text  # the table still shows what it bought of Giftware
+    assert (
+        "Not shown: categories whose credit notes exceed their sales in the last 12 months (Charges -39.0k); the "
+        "account's net revenue is 650."
+    ) in text
+    deck = Deck(default_template().read_bytes())
+    _internal_categories(deck, _DeckAccount(_C15098, {"tradelanes": lanes.head(1)}))
+    assert "Not shown" not in _deck_text(deck)
