@@ -398,3 +398,55 @@ def test_the_deck_category_slide_names_the_categories_credit_notes_net_below_zer
     deck = Deck(default_template().read_bytes())
     _internal_categories(deck, _DeckAccount(_C15098, {"tradelanes": lanes.head(1)}))
     assert "Not shown" not in _deck_text(deck)
+
+
+class _ForecastAccount:
+    """C15749 at 2011-11-30 as the forecast section reads it: lapsed (no order for 226 days), forecast 27.3k."""
+
+    account_id = "C15749"
+    info = {"name": "Customer 15749", "revenue_ltm": 21_535.9}
+    as_of = pd.Timestamp("2011-11-30")
+
+    def __init__(self, band: str = "lapsed"):
+        self.bundle = _Bundle({"forecast_backtest": pd.DataFrame()})
+        self.bundle.note = lambda name: None
+        self._tables = {
+            "forecast_summary": pd.DataFrame(
+                [
+                    {
+                        "account_id": "C15749",
+                        "forecast_next_12m": 27_300.0,
+                        "forecast_next_12m_lo_80": 11_000.0,
+                        "forecast_next_12m_hi_80": 96_100.0,
+                        "forecast_growth_pct": 27.0,
+                    }
+                ]
+            ),
+            "churn": pd.DataFrame([{"account_id": "C15749", "risk_band": band, "churn_probability": np.nan}]),
+            "churn_features": pd.DataFrame([{"account_id": "C15749", "days_since_last_order": 226.0}]),
+        }
+
+    def table(self, name):
+        return self._tables.get(name)
+
+
+def test_a_lapsed_account_s_forecast_rise_is_not_shown_as_good_news(captured):
+    from kamtools.sections.forecast import _account_cards, lapsed_sentence
+
+    acct = _ForecastAccount()
+    srow = acct.table("forecast_summary").iloc[0]
+    _account_cards(acct, srow, None)
+    cards = " ".join(captured)
+    assert re.search(r'<div class="kam-card"><div class="v">\+27%</div>', cards), cards
+    assert lapsed_sentence(acct, srow) == (
+        "The account has lapsed (no order for 226 days; the churn section and the plan treat it as a win-back case): "
+        "this forecast comes only if it is won back."
+    )
+    captured.clear()
+    active = _ForecastAccount("low")
+    _account_cards(active, srow, None)
+    assert re.search(r'<div class="kam-card good"><div class="v">\+27%</div>', " ".join(captured))
+    assert lapsed_sentence(active, srow) is None
+    zero = srow.copy()
+    zero["forecast_next_12m"] = 0.0  # a lapsed account forecast at zero says nothing to win back here
+    assert lapsed_sentence(acct, zero) is None
