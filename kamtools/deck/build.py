@@ -484,9 +484,10 @@ def _internal_glance(deck: Deck, account: AccountRows) -> None:
     left, right = deck.split(0.58)
     add_table(slide, left, None, rows or [("Revenue, last 12 months", "-")], [1.6, 1.4], 12, [False, True])
     parts = []
-    if plan.get("top_risk"):
+    # a plan without risks or actions writes none (NaN, which is truthy): no heading over an empty line
+    if not missing(plan.get("top_risk")) and wording(plan["top_risk"], 300):
         parts.append(("Top risk", [wording(plan["top_risk"], 300)]))
-    if plan.get("top_action"):
+    if not missing(plan.get("top_action")) and wording(plan["top_action"], 300):
         parts.append(("Top action", [wording(plan["top_action"], 300)]))
     stake = _plan_stake(account, plan, deck.currency)
     if stake:
@@ -619,6 +620,31 @@ def _internal_categories(deck: Deck, account: AccountRows) -> None:
         [False, True, True, True, False],
     )
     _more(deck, slide, right, len(shown), len(cats), "categories")
+    _credited_categories(deck, slide, right, account)
+
+
+def _credited_categories(deck: Deck, slide, box, account: AccountRows) -> None:
+    """Under the table, the categories left out because credit notes net them to zero or below in the last 12
+    months (Online Retail's C15098: Giftware 39.6k shown alone, Charges -39.0k, revenue 650), so the table is
+    not read as what the account bought net."""
+    lanes = _rows(account.table("tradelanes"))
+    if lanes.empty or "revenue_ltm" not in lanes.columns:
+        return
+    credited = lanes[(lanes["revenue_ltm"] < 0)].sort_values("revenue_ltm")
+    if credited.empty:
+        return
+    names = "; ".join(f"{literal(c.category, 40)} {money(c.revenue_ltm, deck.currency)}" for c in credited.itertuples())
+    net = money(account.info.get("revenue_ltm"), deck.currency)
+    left, top, width, height = box  # above the "more categories" line of _more
+    deck.text(
+        slide,
+        (left, top + height - int(height * 0.22), width, int(height * 0.13)),
+        [
+            f"Not shown: categories whose credit notes exceed their sales in the last 12 months ({names}); "
+            f"the account's net revenue is {net}."
+        ],
+        11,
+    )
 
 
 def _internal_risks(deck: Deck, account: AccountRows) -> None:

@@ -185,6 +185,8 @@ def _at_risk(deck: Deck, acc: pd.DataFrame, bundle: Bundle) -> None:
     top = acc.assign(name_=_names(acc)).sort_values("revenue_at_risk", ascending=False).head(TOP)
     churn = _table(bundle, "churn")
     driver = dict(zip(churn["account_id"], churn["driver_1"], strict=False)) if "driver_1" in churn else {}
+    # a figure from the buying rhythm (no churn model) names no driver: no empty "Main driver" column
+    drivers = any(literal(driver.get(a), 80) for a in top["account_id"])
     left, right = deck.split(0.42)
     add_chart(slide, "bar", left, top["name_"].tolist(), {"Revenue at risk": top["revenue_at_risk"].tolist()})
     scored = _scored(bundle)  # a score reads '57/100' as on the index, never a percent
@@ -197,7 +199,7 @@ def _at_risk(deck: Deck, acc: pd.DataFrame, bundle: Bundle) -> None:
             literal(r.risk_band),
             money(r.revenue_at_risk, deck.currency),
         )
-        + ((literal(driver.get(r.account_id), 80),) if driver else ())
+        + ((literal(driver.get(r.account_id), 80),) if drivers else ())
         for r in top.itertuples()
     ]
     add_table(  # a "Main driver" column only where the churn stage gives drivers (never an empty column)
@@ -209,11 +211,11 @@ def _at_risk(deck: Deck, acc: pd.DataFrame, bundle: Bundle) -> None:
             "Band",
             "At risk",
         ]
-        + (["Main driver"] if driver else []),
+        + (["Main driver"] if drivers else []),
         rows,
-        [2.4, 0.9, 1, 1.1] + ([3] if driver else []),
+        [2.4, 0.9, 1, 1.1, 3] if drivers else [3.4, 1.3, 1.4, 1.5],
         10,
-        [False, True, False, True] + ([False] if driver else []),
+        [False, True, False, True, False] if drivers else [False, True, False, True],
     )
 
 

@@ -119,8 +119,7 @@ def account_section(acct) -> None:
     model = str(row["method"]).startswith("churn model")
     definition = f"{_definition(evaluation, acct.bundle)} " if model else ""  # the fallback uses no churn definition
     what = "churn score (a ranking, not a probability)" if score else "estimated probability"
-    # as the card beside it: a probability never rounds onto the band edge it is below (29.9% medium, not 30%)
-    shown = score_text(prob) if score else formatting.pct_banded(prob, (MEDIUM_RISK_P, HIGH_RISK_P))
+    shown = _shown(prob, score)  # as the card above shows it
     display.paragraph(
         f"{definition}The {what} for this account is {shown}.{position} "
         f"{band_text} {at_risk} = {money(float(row['revenue_at_risk']))}."
@@ -196,19 +195,27 @@ def _lapsed(acct, row: pd.Series) -> None:
     )
 
 
+def _shown(prob: float, score: bool) -> str:
+    """The account's churn figure as the card shows it: '57/100' for a score, else the banded percent
+    ('0.2%', '<0.1%'), so the sentence under the card never reads '0%' beside a card's '0.2%'."""
+    return score_text(prob) if score else formatting.pct_banded(prob, (MEDIUM_RISK_P, HIGH_RISK_P))
+
+
 def _position(acct, prob: float) -> str:
     """Where the account's probability stands among the active accounts, as a sentence (or "").
 
-    Where most active accounts show the same figure (in whole points out of 100, as the page shows
-    it: a portfolio of scores near 0 on a short history), the sentence says so rather than calling
-    a 0/100 "higher than" accounts that also read 0/100."""
+    Where most active accounts show the same figure (as the page shows it: whole points out of 100 for a
+    score, the card's percent for a probability: a portfolio of figures near 0 on a short history), the
+    sentence says so rather than calling a 0/100 "higher than" accounts that also read 0/100."""
     everyone = acct.portfolio_table("churn")
     position = ""
     if isinstance(everyone, pd.DataFrame):
         active = everyone[everyone["risk_band"].isin(ACTIVE_BANDS)]
         if len(active) > 1:
             values = active["churn_probability"].to_numpy(dtype=float)
-            same = int((np.round(values * 100) == np.round(float(prob) * 100)).sum())
+            score = churn_is_score(everyone)
+            mine = _shown(float(prob), score)
+            same = int(sum(_shown(v, score) == mine for v in values))
             below = float((values < prob).mean())
             above = float((values > prob).mean())
             if same >= 0.5 * len(active):

@@ -263,9 +263,10 @@ def low_end_sentence(row: pd.Series | None, currency: str | None = None) -> str 
     months, cases, below, stopped = int(months), int(cases), int(below), int(stopped)
     if lo > 0:
         head = f"The low end of the 80% range, {formatting.money(lo, currency)}, is {lo / fc:.0%} of the forecast"
-        what = f"bought less than {lo / fc:.0%} of their forecast"
+        buy = f"less than {lo / fc:.0%} of their forecast"
     else:
-        head, what = "The 80% range starts at zero", "bought nothing"
+        head, buy = "The 80% range starts at zero", "nothing"
+    what = f"bought {buy}"
     after = f"over the {formatting.counted(months, 'month')} after a backtest date"
     # the cases are the whole portfolio's where too few like this account had been seen (its reason says so)
     who = (
@@ -273,9 +274,9 @@ def low_end_sentence(row: pd.Series | None, currency: str | None = None) -> str 
         if pooled_reason(row.get("forecast_method_reason"))
         else "accounts like this one"
     )
-    if below == 0:
+    if below == 0:  # 'did accounts ... buy', not 'did accounts ... bought'
         return (
-            f"{head}, lower than the backtest went: in none of its {cases:,} cases did {who} {what} "
+            f"{head}, lower than the backtest went: in none of its {cases:,} cases did {who} buy {buy} "
             f"{after}; the range reaches further because of how it is carried to 12 months (the methods note in the "
             "appendix says how)."
         )
@@ -368,6 +369,9 @@ def account_section(acct) -> None:
     words = method_sentence(fc.iloc[0], _model_words(str(fc["model"].iloc[0])))
     checked = evidence_sentence(acct.bundle)  # a short history: what "out-of-time error" was measured on
     display.paragraph(f"{words} {checked}" if checked else words)
+    lapsed = lapsed_sentence(acct, srow)
+    if lapsed:
+        display.paragraph(lapsed)
     unseen = acct.bundle.note("forecast_unseen_months")  # under a year of history: the months it never saw
     if unseen:
         display.paragraph(unseen)
@@ -430,6 +434,30 @@ def pace_sentence(hist: pd.DataFrame | None, srow: pd.Series | None, currency: s
     )
 
 
+def _lapsed_days(acct) -> float | None:
+    """Days since the last order of an account the churn stage calls lapsed (NaN where unknown), else None."""
+    churn = _frame(acct.table("churn"))
+    if churn is None or churn.empty or str(churn["risk_band"].iloc[0]) != "lapsed":
+        return None
+    feats = _frame(acct.table("churn_features"))
+    if feats is not None and len(feats) and "days_since_last_order" in feats.columns:
+        return float(feats["days_since_last_order"].iloc[0])
+    return float("nan")
+
+
+def lapsed_sentence(acct, srow: pd.Series | None) -> str | None:
+    """For a lapsed account forecast to buy (Online Retail's C15749: no order for 226 days, a forecast 27% above
+    its last 12 months, the card coloured as good news): the forecast comes only if it is won back."""
+    days = _lapsed_days(acct)
+    if days is None or srow is None or not float(srow["forecast_next_12m"]) > 0:
+        return None
+    silent = f"no order for {days:,.0f} days" if pd.notna(days) else "no recent order"
+    return (
+        f"The account has lapsed ({silent}; the churn section and the plan treat it as a win-back case): this "
+        "forecast comes only if it is won back."
+    )
+
+
 def _account_cards(acct, srow: pd.Series | None, targets: pd.DataFrame | None) -> None:
     """Next 12 months, its 80% range, the change on the last 12 months and the chance to reach this year's target."""
     cards = []
@@ -447,7 +475,9 @@ def _account_cards(acct, srow: pd.Series | None, targets: pd.DataFrame | None) -
         if pd.notna(growth) and pd.notna(last) and last > 0:
             growth = 100 * (nxt / float(last) - 1)
         if growth is not None and pd.notna(growth):
-            cards.append(("Change vs last 12 months", f"{float(growth):+.0f}%", "good" if growth >= 0 else "warn"))
+            # a lapsed account's rise is no good news: it comes only if the account is won back
+            status = "" if _lapsed_days(acct) is not None else "good" if growth >= 0 else "warn"
+            cards.append(("Change vs last 12 months", f"{float(growth):+.0f}%", status))
         else:
             cards.append(("Change vs last 12 months", "not available"))
     this_year = None

@@ -383,20 +383,22 @@ def _why_they_differ(
     if abs(ratio - 1) <= 0.15:
         return "The two differ a little because this one is discounted and follows the portfolio-wide buying model."
     side = "lower" if ratio < 1 else "higher"
+    # beyond three times, a percent ('13296% higher') is unreadable: say how many times as high
+    by = f"{ratio:,.0f} times as high" if ratio >= 3 else f"{abs(ratio - 1):.0%} {side}"
     if ruled:  # the rule the sentence before names, not a calibration to what similar accounts bought
         return (
-            f"The forecast is {abs(ratio - 1):.0%} {side}: it follows that rule, while this figure follows the "
+            f"The forecast is {by}: it follows that rule, while this figure follows the "
             "portfolio-wide buying model and is discounted."
         )
     if not checked:  # no out-of-time check: the forecast is not "what similar accounts really bought"
         return (
-            f"The forecast is {abs(ratio - 1):.0%} {side}: it is the method the forecast section names for this "
+            f"The forecast is {by}: it is the method the forecast section names for this "
             "account, not checked against what similar accounts bought (the history is too short), while this "
             "figure follows the portfolio-wide buying model and is discounted; neither has been checked out of time."
         )
     who = "the accounts of this portfolio (too few like this one had been seen)" if pooled else "accounts like this one"
     return (
-        f"The forecast is {abs(ratio - 1):.0%} {side}: it is set by what {who} really bought "
+        f"The forecast is {by}: it is set by what {who} really bought "
         "after past dates (the forecast section gives its reason), while this figure follows the portfolio-wide "
         "buying model and is discounted."
     )

@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from kamtools.data.portfolio import NotAvailable, Portfolio
+from kamtools.history import COVER_SLACK_DAYS, order_history
 from kamtools.segment.activity import NEW_ACCOUNT_YEARS, account_activity
 
 CLUSTER_FEATURES = {
@@ -72,12 +73,18 @@ def cluster_features(activity: pd.DataFrame, value: pd.DataFrame | None = None) 
 
 
 def _describe(
-    z: Mapping[str, float], raw: Mapping[str, float], p_alive_is_probability: bool = True
+    z: Mapping[str, float],
+    raw: Mapping[str, float],
+    p_alive_is_probability: bool = True,
+    age_known_below: float = np.inf,
 ) -> list[tuple[float, str]]:
     """(distinctiveness, phrase) candidates for naming a cluster, from its z-scores and raw medians.
 
     A median P(alive) under 50% names the cluster ``lapsing`` only when P(alive) is a probability on this
     portfolio (:func:`kamtools.value.reading.p_alive_shown_as`); an activity score says nothing of the kind.
+    ``new`` needs a median account age under :data:`NEW_ACCOUNT_YEARS` and under ``age_known_below``: an age
+    at or above that (a first order at the start of an order history shorter than that) says only that the
+    account is at least that old, not that it is new.
     """
     phrases: list[tuple[float, str]] = []
     zs = z.get("revenue_level", 0.0)
@@ -95,7 +102,7 @@ def _describe(
         else:
             trend = "shrinking" if change < -0.08 else "stable"
         phrases.append((np.inf, trend))
-    if raw.get("account_age", np.nan) < NEW_ACCOUNT_YEARS:
+    if raw.get("account_age", np.nan) < min(NEW_ACCOUNT_YEARS, age_known_below):
         phrases.insert(1, (np.inf, "new"))
     zb = z.get("category_breadth", 0.0)
     if raw.get("category_breadth", np.nan) <= 1.5:
@@ -117,12 +124,15 @@ def _describe(
     return phrases
 
 
-def _name_clusters(z: pd.DataFrame, raw: pd.DataFrame, p_alive_is_probability: bool = True) -> list[str]:
+def _name_clusters(
+    z: pd.DataFrame, raw: pd.DataFrame, p_alive_is_probability: bool = True, age_known_below: float = np.inf
+) -> list[str]:
     """Unique human-readable names: size and trend first, then the most distinctive traits (``lapsing`` only
-    from a P(alive) that is a probability, see :func:`_describe`)."""
+    from a P(alive) that is a probability, ``new`` only from an age the history can show, see
+    :func:`_describe`)."""
     cands = []
     for k in z.index:
-        ph = _describe(z.loc[k].to_dict(), raw.loc[k].to_dict(), p_alive_is_probability)
+        ph = _describe(z.loc[k].to_dict(), raw.loc[k].to_dict(), p_alive_is_probability, age_known_below)
         fixed = [p for s, p in ph if np.isinf(s)]
         rest = [p for s, p in sorted((x for x in ph if not np.isinf(x[0])), key=lambda x: -x[0])]
         cands.append((fixed, rest))
@@ -161,6 +171,9 @@ class BehaviouralClusters(ClusterMixin, BaseEstimator):
     features : feature columns to use (default: every numeric column except account_id).
     p_alive_is_probability : False when the value model's P(alive) is only an activity score
     (it still clusters; no cluster is named ``lapsing`` from it).
+    age_known_below : years of order history before as_of, less the slack of a first order at its start:
+    an account age (years since the first order) at or above it may be longer, so no cluster whose median age
+    reaches it is named ``new`` (default: no limit).
 
     Attributes
     ----------
@@ -179,6 +192,7 @@ class BehaviouralClusters(ClusterMixin, BaseEstimator):
         silhouette_sample: int = 4000,
         features: Sequence[str] | None = None,
         p_alive_is_probability: bool = True,
+        age_known_below: float = np.inf,
     ) -> None:
         self.min_clusters = min_clusters
         self.max_clusters = max_clusters
@@ -187,6 +201,7 @@ class BehaviouralClusters(ClusterMixin, BaseEstimator):
         self.silhouette_sample = silhouette_sample
         self.features = features
         self.p_alive_is_probability = p_alive_is_probability
+        self.age_known_below = age_known_below
 
     def _matrix(self, X: pd.DataFrame, fitting: bool) -> np.ndarray:
         if not isinstance(X, pd.DataFrame):
@@ -256,7 +271,7 @@ class BehaviouralClusters(ClusterMixin, BaseEstimator):
         k = self.n_clusters_
         z = pd.DataFrame(Z, columns=self.features_in_).groupby(labels).mean().reindex(range(k))
         raw = pd.DataFrame(M, columns=self.features_in_).groupby(labels).median().reindex(range(k))
-        self.cluster_names_ = _name_clusters(z, raw, self.p_alive_is_probability)
+        self.cluster_names_ = _name_clusters(z, raw, self.p_alive_is_probability, self.age_known_below)
         counts = np.bincount(labels, minlength=k)
         prof = pd.DataFrame(
             {
@@ -307,6 +322,12 @@ def behavioural_clusters(
     # an order in the 24 months counts even when credit notes net its revenue to nothing or less
     recent = act["recency_days"].le(730) if "recency_days" in act.columns else False
     active = (act["revenue_ltm"] > 0) | (act["revenue_prior"] > 0) | recent
+    history = order_history(portfolio)
+    if history.first_order is not None and "age_known_below" not in params:
+        # an account whose first order is at the start of the history is at least that old, maybe older: a
+        # history shorter than NEW_ACCOUNT_YEARS cannot call it new (every account's age would be under it)
+        span = (history.as_of - history.first_order).days - COVER_SLACK_DAYS
+        params["age_known_below"] = span / 365.25
     model = BehaviouralClusters(random_state=random_state, **params).fit(feats[active.to_numpy()])
     labels = np.full(len(act), -1, dtype=np.int64)
     labels[active.to_numpy()] = model.labels_
