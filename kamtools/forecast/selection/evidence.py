@@ -59,7 +59,6 @@ class Evidence:
     # account the cut took at each origin, for the spread of the monthly multiples (choice.range_quantiles)
     ordering: np.ndarray | None = None  # (r,) the account's ordering months in its last 12 at the origin
     log_spread: np.ndarray | None = None  # (r,) their spread of log revenue at the origin (ordering_spread)
-    history: int = 0  # months of the data to today (the last whole month), from its first (0: not known)
 
 
 def survival_share(ev: Evidence | None) -> tuple[float, int]:
@@ -128,5 +127,4 @@ def build_evidence(
         share=np.concatenate([p[8] for p in parts]) if eligible is not None else None,
         ordering=np.concatenate([p[9] for p in parts]),
         log_spread=np.concatenate([p[10] for p in parts]),
-        history=int(y.shape[1]),
     )

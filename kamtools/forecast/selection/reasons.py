@@ -133,7 +133,6 @@ from kamtools.forecast.selection.lapsed import (
     _silent_scale,
 )
 from kamtools.forecast.selection.paths import CANDIDATES, METHOD_WORDS
-from kamtools.forecast.selection.phase import without_portfolio_movement
 from kamtools.forecast.selection.state import MIN_CLASS_ROWS, YOUNG_MIN_MONTHS, ReturnHistory, State
 from kamtools.forecast.selection.steady import steady_scores
 
@@ -424,7 +423,7 @@ def _choose_all(
     available = tuple(m for m in CANDIDATES if np.isfinite(ev.paths[m]).all(axis=1).any())
     if btyd_now is None:
         available = tuple(m for m in available if m != "btyd")
-    choices, pooled = without_portfolio_movement(ev, *choose_by_class(ev, available))
+    choices, pooled = choose_by_class(ev, available)
     cx = _Context(
         paths=paths,
         choices=choices,
