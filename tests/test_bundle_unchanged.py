@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import platform
 import subprocess
 import sys
 import warnings
@@ -315,6 +316,11 @@ def _differences(ref: dict, now: dict) -> list[str]:
 
 @pytest.mark.slow
 def test_demo_bundle_matches_reference(tmp_path):
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        pytest.skip(
+            f"the reference digest was written on x86-64 with its kernels pinned (PINNED); on {platform.machine()} "
+            "the value model's ridge fits stop elsewhere in the sixth digit, so this digest cannot be compared"
+        )
     ref = json.loads(REFERENCE.read_text())
     now = pinned_digest(tmp_path, ref["tables"]["accounts"]["columns"])
     on_reference_columns = now.pop("accounts@reference")
