@@ -32,6 +32,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _bench import load_benchmark
+from test_read_quarterly import _slides  # the decks' text per slide, as that test reads it
 
 from kamtools.sections.forecast import low_end_sentence
 from kamtools.sections.value import _why_they_differ
@@ -123,15 +125,7 @@ def _cdnow_log() -> pd.DataFrame:
     if spec is None or not spec.submodule_search_locations:
         pytest.skip("the CDNOW master log ships with the 'lifetimes' package (test extra), which is not installed")
     path = Path(next(iter(spec.submodule_search_locations))) / "datasets" / "CDNOW_master.txt"
-    raw = pd.read_csv(path, sep=r"\s+", header=0, names=["customer", "date", "qty", "amount"], dtype=str)
-    return pd.DataFrame(
-        {
-            "customer": "C" + raw["customer"].str.zfill(5),
-            "date": pd.to_datetime(raw["date"], format="%Y%m%d"),
-            "qty": pd.to_numeric(raw["qty"]),
-            "amount": pd.to_numeric(raw["amount"]),
-        }
-    )
+    return load_benchmark("bench_real_data").read_cdnow(path)  # the bench's reader: one way to read the log
 
 
 def _user_tables(log: pd.DataFrame, folder: Path) -> Path:
@@ -252,22 +246,6 @@ def test_cdnow_random300_churn_check_runs_on_nine_months(cdnow_bundles, captured
     assert "that needs 9 months of orders" not in page
     assert "fitted on the orders up to 1997-03-30 it gave the 300 accounts active then a mean of 61%" in page
     assert "a churn score, not a probability" in page  # it missed by 11 points: still a score
-
-
-def _slides(path) -> dict[str, str]:
-    from pptx import Presentation
-
-    shown = {}
-    for slide in Presentation(str(path)).slides:
-        parts = []
-        for shape in slide.shapes:
-            if shape.has_text_frame:
-                parts.append(shape.text_frame.text)
-            if shape.has_table:
-                parts += [" | ".join(c.text for c in row.cells) for row in shape.table.rows]
-        title = slide.shapes.title.text if slide.shapes.title is not None else ""
-        shown[title] = "\n".join(parts)
-    return shown
 
 
 @pytest.mark.slow
