@@ -25,6 +25,9 @@ class _Bundle:
     def table(self, name):
         return self._tables.get(name, NotAvailable(f"{name} is not in this test"))
 
+    def has(self, name):
+        return name in self._tables
+
 
 def _lapsed_churn() -> pd.DataFrame:
     """One active account and three lapsed ones: B bought most in the last 12 months but the value model
@@ -53,6 +56,24 @@ def test_the_win_back_list_is_led_by_the_lapsed_account_that_bought_most_as_the_
     assert table.index("Beta") < table.index("Gamma") < table.index("Delta")
     assert "6.6k" in table
     assert "the value at stake of the plans&#x27; win-back actions" in table
+
+
+def test_the_win_back_list_shows_the_forecast_the_account_pages_use_not_the_value_models_figure(captured):
+    """Demo of 2026-10-31: A0164, silent 14 months with churn 88%, read 21.1k from the value model on the
+    overview's win-back list while its page, its plan and the portfolio total forecast nothing for it."""
+    from kamtools.sections import churn as section
+
+    kpis = pd.DataFrame({"account_id": ["A", "B", "C", "D"], "revenue_ltm": [2000.0, 6552.7, 1134.0, 300.0]})
+    summary = pd.DataFrame({"account_id": ["A", "B", "C", "D"], "forecast_next_12m": [900.0, 0.0, 0.0, 1607.0]})
+    churn = _lapsed_churn().assign(expected_value_12m=[1000.0, 21144.4, 120.0, 245.0])
+    section.portfolio_section(_Bundle(churn=churn, kpis=kpis, forecast_summary=summary))
+    html = "".join(captured)
+    table = html[html.index("win-back candidates") :]
+    assert "Forecast, next 12 months" in table
+    assert "Value model" not in table and "21.1k" not in table
+    assert "1.6k" in table and "1,607" not in table  # money, as beside it
+    assert table.index("Beta") < table.index("Gamma") < table.index("Delta")
+    assert "the forecast is what they are expected to buy without a win-back" in table
 
 
 def test_without_the_kpis_table_the_win_back_list_keeps_the_value_models_order(captured):
@@ -292,3 +313,42 @@ def test_the_value_overview_on_an_order_log_without_costs_shows_no_expected_marg
     html = "".join(captured)
     assert "Value model&#x27;s expected margin, next 12 months" in html or "expected margin, next 12 months" in html
     assert "no cost booked" in html and "Expected margin 12m" not in html
+
+
+def _value_rows() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "account_id": ["A", "B", "C", "D"],
+            "p_alive": [0.99, 0.97, 0.2, 0.9],
+            "expected_value_12m": [9000.0, 4000.0, 500.0, 3380.0],
+            "expected_margin_12m": [1800.0, 800.0, 100.0, 676.0],
+            "margin_pct": [0.2, 0.2, 0.2, 0.2],
+            "value_share": [0.53, 0.24, 0.03, 0.2],
+            "monetary": [500.0, 300.0, 100.0, 200.0],
+            "frequency": [20, 10, 3, 8],
+            "T": [100.0, 100.0, 100.0, 100.0],
+            "recency": [99.0, 90.0, 20.0, 95.0],
+            "last_purchase": pd.to_datetime(["1997-12-20", "1997-10-01", "1997-03-01", "1997-11-30"]),
+        }
+    )
+
+
+def test_the_value_cards_say_the_forecast_is_the_revenue_to_plan_with_and_how_far_the_value_model_was_off(captured):
+    """Demo of 2026-10-31: "Value model's expected revenue, next 12 months 16.88M" and, further down the same
+    overview, "Portfolio forecast, next 12 months 21.08M", with nothing saying which a KAM plans with."""
+    from kamtools.sections import value as section
+
+    summary = pd.DataFrame({"account_id": ["A", "B", "C", "D"], "forecast_next_12m": [12000.0, 5000.0, 0.0, 4100.0]})
+    methods = pd.DataFrame({"method": ["model", "btyd"], "bias_pct": [8.7, -15.3], "cases": [171, 179]})
+    section.portfolio_section(_Bundle(value=_value_rows(), forecast_summary=summary, forecast_methods=methods))
+    html = "".join(captured)
+    assert "16.9k" in html and "21.1k" in html  # value total 16,880 beside the forecast's 21,100
+    assert "it is not the revenue forecast. The revenue to plan with is the forecast, 21.1k" in html
+    assert "In the backtest (179 backtest cases) the value model&#x27;s totals for accounts came to 15% less" in html
+
+
+def test_without_a_forecast_the_value_cards_stand_alone(captured):
+    from kamtools.sections import value as section
+
+    section.portfolio_section(_Bundle(value=_value_rows()))
+    assert "revenue to plan with" not in "".join(captured)

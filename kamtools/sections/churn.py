@@ -552,7 +552,7 @@ def portfolio_section(bundle) -> None:
         display.heading("Lapsed accounts: win-back candidates", level=3)
         worth, columns, note = _win_back_candidates(bundle, lapsed)
         worth = worth.assign(name=worth["account_id"].map(names).fillna(""))
-        for col in ("revenue_ltm", "expected_value_12m"):
+        for col in ("revenue_ltm", "expected_value_12m", "forecast_next_12m"):
             if col in worth.columns:
                 worth[col] = worth[col].map(lambda v: money(v, cur))
         worth["churn_probability"] = worth["churn_probability"].map(
@@ -562,7 +562,7 @@ def portfolio_section(bundle) -> None:
             worth,
             columns=columns,
             max_rows=10,
-            money=[c for c in ("revenue_ltm", "expected_value_12m") if c in columns],
+            money=[c for c in ("revenue_ltm", "expected_value_12m", "forecast_next_12m") if c in columns],
             currency=formatting.currency_of(bundle),
         )
         if note:
@@ -574,22 +574,31 @@ def _win_back_candidates(bundle, lapsed: pd.DataFrame, n: int = 10) -> tuple[pd.
 
     Ranked as the plan ranks its win-back actions: by the revenue of the last 12 months (the value
     at stake those actions name), from the ``kpis`` table, so the largest account the plan calls
-    back heads this list too; the value model's expected revenue is shown beside it. Without the
-    ``kpis`` table, by that expected revenue (as before)."""
+    back heads this list too. Beside it, what the account is expected to buy without a win-back: the
+    forecast of the next 12 months (``forecast_summary``), the figure its own page, the plan and the
+    portfolio's totals use; only without a forecast, the value model's expected revenue. (The value
+    model keeps many lapsed accounts alive that the forecast, which follows what silent accounts
+    really bought, sets to zero: demo of 2026-10-31, A0164 silent 14 months, churn 88%, value model
+    21.1k, forecast 0.) Without the ``kpis`` table, by that expected revenue (as before)."""
     columns = {"account_id": "Account", "name": "Name", "churn_probability": "Churn probability"}
+    forecast = bundle.table("forecast_summary")
+    if isinstance(forecast, pd.DataFrame) and {"account_id", "forecast_next_12m"} <= set(forecast.columns):
+        ahead = forecast.drop_duplicates("account_id").set_index("account_id")["forecast_next_12m"]
+        lapsed = lapsed.assign(forecast_next_12m=lapsed["account_id"].map(ahead))
+        expected, label = "forecast_next_12m", "Forecast, next 12 months"
+        says = "the forecast is what they are expected to buy without a win-back (each account's page says why)"
+    else:
+        expected, label = "expected_value_12m", "Value model's expected revenue, 12 months"
+        says = "the value model's expected revenue is what it expects them to buy without a win-back"
     kpis = bundle.table("kpis")
     if isinstance(kpis, pd.DataFrame) and {"account_id", "revenue_ltm"} <= set(kpis.columns):
         ltm = kpis.drop_duplicates("account_id").set_index("account_id")["revenue_ltm"]
         ranked = lapsed.assign(revenue_ltm=lapsed["account_id"].map(ltm))
-        ranked = ranked.sort_values(["revenue_ltm", "expected_value_12m"], ascending=False, na_position="last")
-        columns |= {
-            "revenue_ltm": "Revenue, last 12 months",
-            "expected_value_12m": "Value model's expected revenue, 12 months",
-        }
+        ranked = ranked.sort_values(["revenue_ltm", expected], ascending=False, na_position="last")
+        columns |= {"revenue_ltm": "Revenue, last 12 months", expected: label}
         note = (
-            "Largest revenue of the last 12 months first, the value at stake of the plans' win-back actions; the "
-            "value model's expected revenue is what it expects them to buy without a win-back."
+            f"Largest revenue of the last 12 months first, the value at stake of the plans' win-back actions; {says}."
         )
         return ranked.head(n), columns, note
-    columns["expected_value_12m"] = "Expected revenue, 12 months"
-    return lapsed.sort_values("expected_value_12m", ascending=False).head(n), columns, ""
+    columns[expected] = label if expected == "forecast_next_12m" else "Expected revenue, 12 months"
+    return lapsed.sort_values(expected, ascending=False, na_position="last").head(n), columns, ""

@@ -525,6 +525,38 @@ def portfolio_appendix(bundle) -> None:
 _no_cost = formatting.no_cost
 
 
+def _plan_with_the_forecast(bundle, value_total: float, cur: str | None) -> str:
+    """One sentence under the value cards: the value model's 12-month total is not the revenue forecast the
+    rest of the report plans with (the sum of the account forecasts, on the overview's "Forecast against
+    target" card), and, where the forecast stage measured it, how far the value model's account totals were
+    off out of time (``forecast_methods``' ``btyd`` row). Demo of 2026-10-31: 16.88M beside a forecast of
+    21.08M on the same page, with nothing to say which to use; the value model's totals had come to 15% less
+    than the accounts bought. "" without a forecast."""
+    summary = bundle.table("forecast_summary")
+    if not isinstance(summary, pd.DataFrame) or "forecast_next_12m" not in summary.columns:
+        return ""
+    forecast = float(pd.to_numeric(summary["forecast_next_12m"], errors="coerce").sum())
+    if not math.isfinite(forecast):
+        return ""
+    text = (
+        f"The value model's {money(value_total, cur)} ranks accounts by what they may be worth (discounted at 10% a "
+        f"year); it is not the revenue forecast. The revenue to plan with is the forecast, {money(forecast, cur)} "
+        "for the next 12 months, the sum of the account forecasts that every account page, plan and target uses."
+    )
+    methods = bundle.table("forecast_methods")
+    if isinstance(methods, pd.DataFrame) and {"method", "bias_pct", "cases"} <= set(methods.columns):
+        row = methods[methods["method"] == "btyd"]
+        bias = float(row["bias_pct"].iloc[0]) if len(row) else math.nan
+        if math.isfinite(bias) and abs(bias) >= 0.5:
+            cases = formatting.counted(int(row["cases"].iloc[0]), "backtest case")
+            side = "less" if bias < 0 else "more"
+            text += (
+                f" In the backtest ({cases}) the value model's totals for accounts came to {abs(bias):.0f}% {side} "
+                "than they went on to buy."
+            )
+    return text
+
+
 def portfolio_section(bundle) -> None:
     """Expected future value of the portfolio."""
     display.heading("Expected future value")
@@ -553,6 +585,9 @@ def portfolio_section(bundle) -> None:
         lapsed = lapsed.iloc[0:0]
         cards.pop(2)
     display.kpi_cards(cards)
+    plan_with = _plan_with_the_forecast(bundle, float(value["expected_value_12m"].sum()), cur)
+    if plan_with:
+        display.paragraph(plan_with)
     if shown_as == "score":
         display.paragraph(
             _plain(why, bundle.table("value_model"))
