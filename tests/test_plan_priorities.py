@@ -158,6 +158,30 @@ def test_an_account_with_falling_categories_gets_a_risk_and_an_action():
     assert "Diagnostics" in act["action"].iloc[0] and act["value_at_stake"].iloc[0] == 268_000.0
 
 
+def test_a_category_loss_that_is_small_for_the_account_is_a_low_priority_question_not_its_first_call():
+    """Demo of 2026-10-31, A0050 (3.55M a year): Protective wear -26%, 28.2k less, was a high-priority action
+    ahead of a 236k margin gap; a loss of under 5% of the account's revenue is now low priority."""
+    kpis = _kpis(BIG={"revenue_ltm": 3_553_642.0}, SMALL={"revenue_ltm": 400_000.0})
+    lanes = pd.DataFrame(
+        {
+            "account_id": ["BIG", "BIG", "SMALL", "SMALL"],
+            "category": ["Cleaning & disinfection", "Protective wear", "Diagnostics", "Packaging"],
+            "revenue_ltm": [3_471_800.0, 81_600.0, 320_000.0, 80_000.0],
+            "revenue_prior": [3_300_000.0, 109_800.0, 330_000.0, 120_000.0],
+        }
+    )
+    risks, actions = _plan(kpis, tradelanes=lanes)
+    big = actions[actions["account_id"] == "BIG"]
+    minor = big[big["rule_id"] == "category_decline_minor"]
+    assert len(minor) == 1 and minor["priority"].iloc[0] == "low"
+    assert minor["action"].iloc[0].startswith("At the next business review, ask why Protective wear is falling")
+    assert "category_decline" not in set(big["rule_id"])
+    text = risks.loc[(risks["account_id"] == "BIG") & (risks["rule_id"] == "category_decline_minor"), "risk"].iloc[0]
+    assert "Protective wear -26%" in text and "0.8% of the account's revenue then" in text
+    small = actions[(actions["account_id"] == "SMALL") & (actions["rule_id"] == "category_decline")]
+    assert len(small) == 1 and small["priority"].iloc[0] == "high"  # 40k of 450k: 9%
+
+
 LOSSES = {  # the competitor analysis (24 months) and, without it, the post-bid table (12 months)
     "competitor_account_bids": {"losses": [2, 1, 3], "lost_amount": [1_847_900.0, 40_000.0, 2_500_000.0],
                                 "avg_price_gap_lost": [0.0907, 0.01, 0.2]},

@@ -92,6 +92,10 @@ _FACT_SPEC: dict[str, tuple[str, str]] = {
     "category_decline_value": ("money", "Revenue lost in those categories vs the 12 months before"),
     "declining_categories": ("text", "The declining categories with their change, largest loss first"),
     "top_declining_category": ("text", "The category with the largest revenue loss"),
+    "category_decline_share": (
+        "share",
+        "Revenue lost in those categories as a share of the account's revenue in the 12 months before",
+    ),
     # receivables
     "open_ar": ("money", "Open receivables"),
     "overdue_ar": ("money", "Receivables past their due date"),
@@ -496,11 +500,14 @@ def _category_facts(tables: Mapping[str, object], f: pd.DataFrame) -> pd.DataFra
         return f
     ltm = pd.to_numeric(x["revenue_ltm"], errors="coerce").fillna(0.0)
     prior = pd.to_numeric(x["revenue_prior"], errors="coerce")
+    before = prior.clip(lower=0.0).groupby(x["account_id"]).sum()  # the account's revenue the 12 months before
     change = ltm / prior - 1
     x = x.assign(_loss=prior - ltm, _chg=change)[(prior > 0) & (change <= CATEGORY_DECLINE)]
     x = x.sort_values(["account_id", "_loss"], ascending=[True, False], kind="stable")
     f["category_declines"] = f["account_id"].map(x.groupby("account_id").size()).fillna(0).astype(float)
     f["category_decline_value"] = f["account_id"].map(x.groupby("account_id")["_loss"].sum()).fillna(0.0)
+    # how much of the account the falling categories were: 28.2k of a 3.55M account is not its first call
+    f["category_decline_share"] = f["category_decline_value"] / f["account_id"].map(before.where(before > 0))
     words = x["category"].astype(str) + " " + (x["_chg"] * 100).map(lambda v: f"{v:+.0f}%").astype(str)
     top3 = words.groupby(x["account_id"], sort=False).agg(lambda s: ", ".join(s.head(3)))
     f["declining_categories"] = f["account_id"].map(top3).astype("str")
