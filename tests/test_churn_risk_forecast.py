@@ -152,3 +152,17 @@ def test_a_lapsed_account_the_forecast_writes_off_says_why_its_risk_reads_zero(c
     section._lapsed(_Lapsed(), _lapsed_row(10_000.0))
     text = "".join(captured)
     assert "Revenue at risk = probability x the 12-month forecast = 9.6k." in text and "next to nothing" not in text
+
+
+def test_the_card_beside_revenue_at_risk_shows_the_figure_it_was_taken_of():
+    """Demo of 2026-10-31, A0050: "Revenue at risk 686.0k" (18% x the forecast's 3.76M) sat beside a card reading
+    "Value model's expected revenue, next 12 months 2.47M", of which 18% is 445k."""
+    from kamtools.sections.churn import _base_card
+
+    row = pd.Series({"expected_value_12m": 2_470_000.0, "risk_base_12m": 3_761_328.7, "risk_base": "forecast"})
+    assert _base_card(row, "EUR") == ("Forecast revenue, next 12 months", "€3.76M")
+    no_forecast = row.copy()
+    no_forecast["risk_base"], no_forecast["risk_base_12m"] = "value model", 2_470_000.0
+    assert _base_card(no_forecast, "EUR") == ("Value model's expected revenue, next 12 months", "€2.47M")
+    before_the_column = pd.Series({"expected_value_12m": 2_470_000.0})
+    assert _base_card(before_the_column, "EUR")[0] == "Value model's expected revenue, next 12 months"

@@ -150,7 +150,7 @@ def _value_link(acct, row: pd.Series) -> str:
 
 
 def _cards(acct, row: pd.Series, band: str, prob: float, score: bool) -> None:
-    """Probability (or score), band, revenue at risk and the value model's next 12 months."""
+    """Probability (or score), band, revenue at risk and the 12-month figure it is taken of (:func:`_base_card`)."""
     cur = formatting.currency_of(acct.bundle)  # the same text as page one and the index
     display.kpi_cards(
         [
@@ -168,9 +168,27 @@ def _cards(acct, row: pd.Series, band: str, prob: float, score: bool) -> None:
                 "Revenue at risk (score-weighted)" if score else "Revenue at risk",
                 "not estimated" if pd.isna(row["revenue_at_risk"]) else money(float(row["revenue_at_risk"]), cur),
             ),
-            ("Value model's expected revenue, next 12 months", money(float(row["expected_value_12m"]), cur)),
+            _base_card(row, cur),
         ]
     )
+
+
+_BASE_CARDS = {
+    "forecast": "Forecast revenue, next 12 months",
+    "last 12 months' revenue": "Revenue, last 12 months",
+}
+
+
+def _base_card(row: pd.Series, cur: str | None) -> tuple[str, str]:
+    """The figure revenue at risk multiplies the probability by (``risk_base_12m``, named by ``risk_base``), so the
+    card beside it agrees with it: the demo's A0050 showed the value model's 2.47M beside "revenue at risk =
+    probability x the 12-month forecast = 686.0k" (18% of the forecast's 3.76M). A table without that column
+    (written before it) used the value model."""
+    base = row.get("risk_base_12m")
+    label = _BASE_CARDS.get(str(row.get("risk_base")))
+    if label is None or base is None or pd.isna(base):
+        return "Value model's expected revenue, next 12 months", money(float(row["expected_value_12m"]), cur)
+    return label, money(float(base), cur)
 
 
 def _lapsed(acct, row: pd.Series) -> None:
