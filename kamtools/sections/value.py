@@ -149,6 +149,9 @@ def account_section(acct) -> None:
     )
     lost = win_back(p_alive, one_time, name, status, shown_as)  # the plan's retention objective asks the same
     verdict = _verdict(p_alive, status, name, one_time, weeks_since, lost, shown_as, mixed)
+    by_churn, by_forecast = _lapsed_elsewhere(acct)
+    if (by_churn or by_forecast) and not lost and not one_time and status != "no_dropout" and shown_as != "score":
+        verdict = _lapsed_verdict(acct, p_alive, weeks_since, by_churn, by_forecast)
     if shown_as == "score" and informative:  # (the other two verdicts say already that it tells nothing)
         weeks = _buy_soon_weeks(acct.portfolio_table("value_model"))
         others = _same_score_for_all(acct.portfolio_table("value"))
@@ -246,6 +249,39 @@ def _same_score_for_all(value) -> int:
     if len(points) < MIN_TO_COMPARE or not np.all(points == points[0]):
         return 0
     return len(points) - 1
+
+
+def _lapsed_elsewhere(acct) -> tuple[bool, bool]:
+    """(the churn section calls the account lapsed: no order in the churn definition's last months; its forecast
+    follows the rule for lapsed accounts). Either way a high P(alive) is not "its buying rhythm is intact"."""
+    churn = acct.table("churn")
+    by_churn = (
+        isinstance(churn, pd.DataFrame)
+        and "risk_band" in churn.columns
+        and len(churn)
+        and str(churn["risk_band"].iloc[0]) == "lapsed"
+    )
+    return bool(by_churn), str(acct.info.get("forecast_method") or "").startswith("lapsed")
+
+
+def _lapsed_verdict(acct, p_alive: float, weeks_since: float, by_churn: bool, by_forecast: bool) -> str:
+    """A high P(alive) on an account that the churn section or the forecast treats as lapsed (demo of 2026-10-31,
+    A0164: orders in 7 weeks of 175, none for 63 weeks, P(alive) 97% read "its buying rhythm is intact" beside
+    "88% (lapsed)" and a forecast of 0): what the model says, why, and that the page's plan does not rest on it."""
+    forecast = pd.to_numeric(acct.info.get("forecast_next_12m"), errors="coerce")
+    said = ["the churn section treats it as lapsed"] if by_churn else []
+    if by_forecast:
+        said.append(
+            "the forecast counts on no return"
+            if pd.notna(forecast) and float(forecast) <= 0
+            else "the forecast counts on less than its former level"
+        )
+    return (
+        f"The value model still gives it a P(alive) of {p_alive:.0%}: its orders were far apart, so to a model of the "
+        f"whole portfolio's buying {formatting.counted(round(weeks_since), 'week')} without one does not yet prove it "
+        f"has stopped. But {' and '.join(said)}, from what accounts as silent did in this history: treat it as a "
+        "win-back case, not as a buyer whose rhythm holds."
+    )
 
 
 def _score_verdict(p_alive: float, one_time: bool, why: str, weeks: int = 0, same: int = 0) -> str:
