@@ -186,3 +186,41 @@ def test_the_last_resort_fallback_is_shown_as_a_score_not_a_probability(captured
     html = "".join(captured)
     assert "Churn score (not a probability)" in html and "Churn probability" not in html
     assert "The churn score (a ranking, not a probability) for this account is 62/100." in html
+
+
+class _RuleAccount(_Account):
+    """An account scored by the recency rule that beat the churn model out of time (demo of 2026-10-31)."""
+
+    def __init__(self):
+        super().__init__(
+            "the recency rule (days since the last order against the account's usual gap), because the churn model "
+            "lost to it in the out-of-time test on 2025-10-31 (log loss 0.652 against 0.563, ROC AUC 0.68 against "
+            "0.71)"
+        )
+        self._evaluation = pd.DataFrame(
+            {
+                "metric": ["roc_auc"],
+                "model": [0.68],
+                "baseline": [0.71],
+                "definition": [
+                    "An active account (ordered in the last 6 months) churns when it has no orders in the next 6 "
+                    "months, or revenue in the next 12 months down more than 50% on the 12 months before."
+                ],
+            }
+        )
+
+    def portfolio_table(self, name):
+        return self._evaluation if name == "churn_evaluation" else super().portfolio_table(name)
+
+
+def test_the_recency_rule_says_what_churn_means_as_the_model_does(captured):
+    """The demo's A0050 read "The estimated probability for this account is 18%" with nothing saying churn there
+    includes revenue halving: the rule was fitted to the churn definition's labels, so the page gives it."""
+    from kamtools.sections import churn as section
+
+    section.account_section(_RuleAccount())
+    html = "".join(captured)
+    assert esc(
+        "churns when it has no orders in the next 6 months, or revenue in the next 12 months down more than 50% on "
+        "the 12 months before. The estimated probability for this account is 62%."
+    ) in html

@@ -53,6 +53,15 @@ def _definition(table, bundle=None) -> str:
     return "An active account churns when it places no order in the next 6 months."
 
 
+RECENCY_RULE = "the recency rule"  # how kamtools.churn's method starts where the rule beat the model out of time
+
+
+def _defined(method: object) -> bool:
+    """True where the churn figure is the chance of churn as the churn definition has it: the churn model's, or the
+    recency rule's that beat it out of time (fitted to the same labels), not the value model's chance of no order."""
+    return str(method).startswith(("churn model", RECENCY_RULE))
+
+
 def _metric_text(metric: str, value: float) -> str:
     if pd.isna(value):
         return ""
@@ -117,7 +126,9 @@ def account_section(acct) -> None:
             f"Revenue at risk, score-weighted (score x {base}: a figure to rank accounts by, not an expected loss)"
         )
     model = str(row["method"]).startswith("churn model")
-    definition = f"{_definition(evaluation, acct.bundle)} " if model else ""  # the fallback uses no churn definition
+    # the fallback (the value model's chance of no order) uses no churn definition; the model and the recency rule
+    # were fitted to it, and "18%" means nothing to a KAM who is not told what it is the chance of
+    definition = f"{_definition(evaluation, acct.bundle)} " if _defined(row["method"]) else ""
     what = "churn score (a ranking, not a probability)" if score else "estimated probability"
     shown = _shown(prob, score)  # as the card above shows it
     display.paragraph(
@@ -519,7 +530,7 @@ def portfolio_section(bundle) -> None:
     methods = active["method"].drop_duplicates().tolist()
     model = bool(methods) and str(methods[0]).startswith("churn model")
     if methods:
-        definition = f" {_definition(evaluation, bundle)}" if model else ""
+        definition = f" {_definition(evaluation, bundle)}" if _defined(methods[0]) else ""
         display.paragraph(f"How the churn risk was estimated: {methods[0]}.{definition}")
     if model:
         show_notes(bundle, "churn")  # the windows of the churn definition were shortened
