@@ -109,7 +109,7 @@ import pandas as pd
 from scipy import stats
 
 from kamtools.data.portfolio import NotAvailable, Portfolio, credit_lines, month_start, monthly_from_totals
-from kamtools.forecast.backtest import backtest, chosen_accuracy, plan_backtest
+from kamtools.forecast.backtest import backtest, chosen_accuracy, chosen_rows, plan_backtest
 from kamtools.forecast.core import Forecaster
 from kamtools.forecast.notes import (  # noqa: F401 (tests read the notes from here too)
     HORIZON,
@@ -124,6 +124,7 @@ from kamtools.forecast.notes import (  # noqa: F401 (tests read the notes from h
     _top_of_range_note,
     unseen_months_note,
 )
+from kamtools.forecast.portfolio_range import common_part, total_sd
 from kamtools.forecast.selection import (
     MIN_CLASS_ROWS,
     SPIKE_FACTOR,
@@ -237,13 +238,15 @@ def _fit_horizon(portfolio: Portfolio, horizon: int) -> int:
     return int(max(horizon, months)) if portfolio.has("targets") else horizon
 
 
-def _portfolio_series(acc_fc: pd.DataFrame, hist: pd.DataFrame, level) -> pd.DataFrame:
+def _portfolio_series(acc_fc: pd.DataFrame, hist: pd.DataFrame, level, rho: float = 0.0) -> pd.DataFrame:
     """Portfolio total per month: actuals, then the sum of the account forecasts with an
-    interval from independent account errors (variances add)."""
-    fc = acc_fc.copy()
-    fc["_var"] = fc["sd"] ** 2
-    g = fc.groupby("ds")
-    tot = pd.DataFrame({"forecast": g["forecast"].sum(), "_sd": np.sqrt(g["_var"].sum())}).reset_index()
+    interval from the accounts' monthly spreads ``sd`` sharing the common error share ``rho``
+    (:func:`kamtools.forecast.portfolio_range.common_part`, measured on the backtest; 0 = independent
+    accounts, variances add): ``Var = (1 - rho) sum sd_i^2 + rho (sum sd_i)^2``, a normal total cut at zero."""
+    g = acc_fc.groupby("ds")
+    tot = pd.DataFrame(
+        {"forecast": g["forecast"].sum(), "_sd": g["sd"].apply(lambda s: total_sd(s.to_numpy(), rho))}
+    ).reset_index()
     for lev in level:
         z = stats.norm.ppf(0.5 + lev / 200.0)
         tot[f"lo_{lev:g}"] = np.maximum(tot["forecast"] - z * tot["_sd"], 0.0)
@@ -736,7 +739,7 @@ def _account_summary(
     return summary
 
 
-def _target_tables(portfolio, chosen, hist, history, summary, tables, notes) -> None:
+def _target_tables(portfolio, chosen, hist, history, summary, tables, notes, rho: float = 0.0) -> None:
     """``forecast_targets`` and ``forecast_portfolio_target`` into ``tables`` (and this year's target
     columns into its ``forecast_summary``), or NotAvailable without a targets table."""
     if portfolio.has("targets"):
@@ -767,7 +770,7 @@ def _target_tables(portfolio, chosen, hist, history, summary, tables, notes) -> 
             )
         tt = target_attainment(chosen, hist, targets, as_of=as_of, booked_partial=partial)
         tables["forecast_targets"] = tt
-        tables["forecast_portfolio_target"] = portfolio_target(tt)
+        tables["forecast_portfolio_target"] = portfolio_target(tt, rho=rho)
         this_year = tt[tt["period"] == as_of.year][
             ["account_id", "period", "revenue_target", "p_reach_target", "expected_attainment"]
         ]
@@ -866,8 +869,11 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
     cat_fc = _category_forecast(portfolio, acc_fc)
     lead = "out of time" if plan.possible else "in the one comparison of the simple methods"
     summary = _account_summary(portfolio, hist, model, chosen, sel, per, history, fit_h, notes, lead)
+    common = common_part(None)  # how far the accounts' errors move together (kamtools.forecast.portfolio_range)
     if bt is not None:  # the forecast as shipped (each account's chosen method) at the backtest's origins
         per, accuracy = chosen_accuracy(bt, per, accuracy, sel, summary, LEVEL)
+        common = common_part(chosen_rows(bt, sel, summary, LEVEL))
+    notes["forecast_portfolio"] = common.sentence
 
     tables: dict[str, pd.DataFrame | NotAvailable] = {
         "forecast": acc_fc[_declared("forecast")],
@@ -878,11 +884,11 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
         "forecast_category": cat_fc,
         "forecast_backtest": per,
         "forecast_accuracy": accuracy,
-        "forecast_portfolio": _portfolio_series(acc_fc, hist, LEVEL),
+        "forecast_portfolio": _portfolio_series(acc_fc, hist, LEVEL, common.rho),
         "forecast_summary": summary,
     }
 
-    _target_tables(portfolio, chosen, hist, history, summary, tables, notes)
+    _target_tables(portfolio, chosen, hist, history, summary, tables, notes, common.rho)
     tables["_notes"] = notes
     return tables
 
