@@ -50,6 +50,19 @@ def _within(actual: float, forecast: float, lo: float, hi: float) -> tuple[bool,
     return inside, 0.0 if inside else abs(actual - forecast) / max(half, 1e-12)
 
 
+SEEN: list = []  # the forecast stage's CommonPart of each case (kamtools.forecast.portfolio_range)
+
+
+def _record(rows, *a, **k):
+    part = _common_part(rows, *a, **k)
+    SEEN.append(part)
+    return part
+
+
+_common_part = brd.fc_accounts.common_part
+brd.fc_accounts.common_part = _record
+
+
 def coverage(tables: dict, act: pd.DataFrame, first: pd.Timestamp, horizon: int) -> dict:
     """The figures of one case (see the module docstring) from the forecast stage's tables."""
     fc = tables["forecast"]
@@ -64,16 +77,19 @@ def coverage(tables: dict, act: pd.DataFrame, first: pd.Timestamp, horizon: int)
     f = port["forecast"].to_numpy()
     sd_after = (port["hi_80"].to_numpy() - f) / Z80
     rho = float(np.clip((sd_after[0] ** 2 - var[0]) / max(ssum[0] ** 2 - var[0], 1e-12), 0.0, 1.0))
-    out = {"months": horizon, "rho": rho}
-    for name, sd in (("before", np.sqrt(var)), ("after", sd_after)):
+    shock = SEEN[-1].shock if SEEN else 0.0
+    sd_shock = np.sqrt(var + (shock * f) ** 2)  # the variant: one relative shock common to all accounts
+    out = {"months": horizon, "rho": rho, "shock": shock}
+    for name, sd in (("before", np.sqrt(var)), ("after", sd_after), ("shock", sd_shock)):
         lo, hi = np.maximum(f - Z80 * sd, 0.0), f + Z80 * sd
         res = [_within(a, m, lo_, hi_) for a, m, lo_, hi_ in zip(actual_m, f, lo, hi, strict=True)]
         out[f"in_month_{name}"] = int(sum(r[0] for r in res))
         out[f"miss_month_{name}"] = float(max(r[1] for r in res))
+        out[f"width_month_{name}"] = float(np.median((hi - lo) / np.where(f > 0, f, np.nan)))
     s_i = fc.groupby("account_id")["sd"].sum().to_numpy()
     total_f, total_a = float(f.sum()), float(actual_m.sum())
-    for name, r in (("before", 0.0), ("after", rho)):
-        sd_t = np.sqrt((1 - r) * np.sum(s_i**2) + r * np.sum(s_i) ** 2)
+    for name, r, c in (("before", 0.0, 0.0), ("after", rho, 0.0), ("shock", 0.0, shock)):
+        sd_t = np.sqrt((1 - r) * np.sum(s_i**2) + r * np.sum(s_i) ** 2 + (c * total_f) ** 2)
         inside, miss = _within(total_a, total_f, max(total_f - Z80 * sd_t, 0.0), total_f + Z80 * sd_t)
         out[f"in_total_{name}"], out[f"miss_total_{name}"] = int(inside), float(miss)
         out[f"width_total_{name}"] = float(2 * Z80 * sd_t / total_f) if total_f > 0 else np.nan
@@ -115,7 +131,11 @@ def run(label: str, full, ids, as_of: str, horizon: int, rows: list) -> None:
         f"{res['in_month_after']}/{horizon} (worst x{res['miss_month_before']:.1f} -> x{res['miss_month_after']:.1f})"
         f"  total in {res['in_total_before']} -> {res['in_total_after']} (x{res['miss_total_before']:.1f} -> "
         f"x{res['miss_total_after']:.1f}; width {res['width_total_before']:.1%} -> {res['width_total_after']:.1%})"
-        f"  bias {res['bias']:+.1f}%  [{time.perf_counter() - t0:.0f} s]",
+        f"  bias {res['bias']:+.1f}%  [{time.perf_counter() - t0:.0f} s]\n"
+        f"    variant shock {res['shock']:.3f}: months in {res['in_month_shock']}/{horizon} "
+        f"(worst x{res['miss_month_shock']:.1f}), total in {res['in_total_shock']} (x{res['miss_total_shock']:.1f}; "
+        f"width {res['width_total_shock']:.1%}); monthly width {res['width_month_before']:.1%} -> "
+        f"{res['width_month_after']:.1%} / {res['width_month_shock']:.1%}",
         flush=True,
     )
     if notes.get("forecast_portfolio"):

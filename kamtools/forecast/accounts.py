@@ -16,9 +16,12 @@ Reconciliation (how the numbers add up)
   forecasts sum to zero but the account's does not, the account forecast is split by the
   categories' shares of the last 12 months' revenue. Category intervals remain marginal
   intervals of each category (they are not meant to add up).
-* **The portfolio is the sum of the accounts.** Its interval assumes the accounts' errors
-  are independent of each other (variances add); correlated shocks across accounts would
-  make the true interval wider, so read it as a lower bound on portfolio uncertainty.
+* **The portfolio is the sum of the accounts.** Its interval lets the accounts' errors share
+  a common part (a season, the economy or a calibration factor that is off moves many accounts
+  at once): ``Var = (1 - rho) sum s_i^2 + rho (sum s_i)^2``, ``rho`` measured on the backtest's
+  out-of-time portfolio totals (:mod:`kamtools.forecast.portfolio_range`). Without a backtest
+  ``rho = 0`` (variances add) and the note ``forecast_portfolio`` says to read it as the narrowest
+  the total could spread; a swing the backtest's months did not see is in no range.
 
 Target probability
 ------------------
@@ -67,9 +70,13 @@ Tables (money in the revenue currency, ``ds`` = month start):
   (NotAvailable without a targets table; years that began before the order history are
   left out, with a note).
 * ``forecast_portfolio`` - ds, kind (actual/forecast), y, forecast, lo/hi: the portfolio
-  total (sum of accounts).
+  total (sum of accounts), its range from the accounts' spreads with their common part
+  (:func:`kamtools.forecast.portfolio_range.common_part`); the note ``forecast_portfolio``
+  says what that rests on (origins, origin-months, how far the totals missed), and the
+  overview prints it beside the chart.
 * ``forecast_portfolio_target`` - period, revenue_target, booked_ytd, expected_total,
-  expected_attainment, p_reach_target, total_lo_80, total_hi_80, n_accounts.
+  expected_attainment, p_reach_target, total_lo_80, total_hi_80, n_accounts: the same
+  common part spreads the year total, so the chance is as sure as the backtest allows.
 * ``forecast_summary`` - one row per account: revenue_last_12m, forecast_next_12m (+80%
   range, :func:`kamtools.forecast.selection.total_range`: nothing with the account's own BTYD
   chance of no order in the 12 months, else the forecast times what buying accounts of its

@@ -41,6 +41,7 @@ class CommonPart:
     n_origins: int
     n_months: int
     sentence: str
+    shock: float = 0.0  # the variant: the spread of one shock common to all accounts, as a share of the total
 
 
 def common_part(rows: pd.DataFrame | None, level: float = 80) -> CommonPart:
@@ -73,10 +74,13 @@ def common_part(rows: pd.DataFrame | None, level: float = 80) -> CommonPart:
         }
     )
     frame["v"] = frame["s"] ** 2
-    g = frame.groupby(["cutoff", "ds"], sort=True)[["e", "s", "v"]].sum()
+    frame["f"] = rows["chosen"].to_numpy(dtype=float)
+    g = frame.groupby(["cutoff", "ds"], sort=True)[["e", "s", "v", "f"]].sum()
     num = float(np.sum(g["e"] ** 2 - g["v"]))
     den = float(np.sum(g["s"] ** 2 - g["v"]))
     rho = float(np.clip(num / den, 0.0, 1.0)) if den > 0 else 0.0
+    f2 = float(np.sum(g["f"] ** 2))
+    shock = float(np.sqrt(max(num, 0.0) / f2)) if f2 > 0 else 0.0
     n_origins = int(frame["cutoff"].nunique())
     n_months = len(g)
     ratio = float(np.sqrt(np.sum(g["e"] ** 2) / np.sum(g["v"]))) if float(np.sum(g["v"])) > 0 else np.nan
@@ -94,11 +98,11 @@ def common_part(rows: pd.DataFrame | None, level: float = 80) -> CommonPart:
         )
     tail = (
         " One origin's months share one season and one state of the market, so a swing it did not see is not in the "
-        "range."
+        "range: read it as the narrowest the total could spread."
         if n_origins == 1
         else " A swing the backtest's months did not see (a season first met later) is not in the range."
     )
-    return CommonPart(rho, n_origins, n_months, head + tail)
+    return CommonPart(rho, n_origins, n_months, head + tail, shock)
 
 
 def total_sd(sd: np.ndarray, rho: float) -> float:
