@@ -41,7 +41,9 @@ class CommonPart:
     n_origins: int
     n_months: int
     sentence: str
-    shock: float = 0.0  # the variant: the spread of one shock common to all accounts, as a share of the total
+    # measured beside rho for bench_portfolio_range's variant (one relative shock common to all accounts, the
+    # spread of the total's share it moves); the range does not use it (the variant was dropped, see the bench)
+    shock: float = 0.0
 
 
 def common_part(rows: pd.DataFrame | None, level: float = 80) -> CommonPart:
@@ -96,12 +98,18 @@ def common_part(rows: pd.DataFrame | None, level: float = 80) -> CommonPart:
             f"The portfolio range treats the accounts' surprises as independent: out of time ({origins}, "
             f"{n_months} origin-months) the portfolio totals stayed within what independent accounts allow."
         )
-    tail = (
-        " One origin's months share one season and one state of the market, so a swing it did not see is not in the "
-        "range: read it as the narrowest the total could spread."
-        if n_origins == 1
-        else " A swing the backtest's months did not see (a season first met later) is not in the range."
-    )
+    if n_origins > 1:
+        tail = " A swing the backtest's months did not see (a season first met later) is not in the range."
+    elif rho > 0:
+        tail = (
+            " One origin's months share one season and one state of the market, so the months ahead may miss by "
+            "more or by far less than those did."
+        )
+    else:
+        tail = (
+            " One origin's months share one season and one state of the market, so a swing it did not see is not in "
+            "the range: read it as the narrowest the total could spread."
+        )
     return CommonPart(rho, n_origins, n_months, head + tail, shock)
 
 
