@@ -42,9 +42,9 @@ accounts allow): 2025 p_reach 0.1% with 2 months left, range 66.1M-69.7M, actual
 backtest cannot tell what the next months' common swing will be: where it had none the range stays the
 independent one and the overview says to read it as the narrowest; at CDNOW 1997-09 the one origin (3 months)
 saw no common miss and the range still missed the holiday quarter by 14 half-widths; at CDNOW 1997-12 the one
-origin (its 6 months, July-December 1997) missed by 8.1 times the independent
-spread, so ``rho`` reached 1 and the range now holds the next half-year (+10%) but spans 0 to 2.5 times
-each month's forecast. Coverage fell nowhere; sharpness fell where ``rho`` rose. The variant printed beside it (set
+origin (July-December 1997, the 687 accounts it could check) missed by 8.1 times the independent spread
+(actual totals 1.25 to 2.74 times the forecast), so ``rho`` reached 1 and the range now holds the next half-year
+(+10%) but spans 0 to 2.5 times each month's forecast. Coverage fell nowhere; sharpness fell where ``rho`` rose. The variant printed beside it (set
 after seeing the rho figures: one relative shock common to all accounts, ``Var = sum s_i^2 + c^2 F^2``) covered
 the same months and totals everywhere, narrower at CDNOW 1997-12 (206% against 250% monthly) but wider at OR 2011-08 and
 CJ 2017-09 (30.8% against 30.3%, 8.7% against 8.6%): it wins in one place and loses in others, so it was dropped.
