@@ -44,10 +44,11 @@ independent one and the overview says to read it as the narrowest; at CDNOW 1997
 saw no common miss and the range still missed the holiday quarter by 14 half-widths; at CDNOW 1997-12 the one
 origin (July-December 1997, the 687 accounts it could check) missed by 8.1 times the independent spread
 (actual totals 1.25 to 2.74 times the forecast), so ``rho`` reached 1 and the range now holds the next half-year
-(+10%) but spans 0 to 2.5 times each month's forecast. Coverage fell nowhere; sharpness fell where ``rho`` rose. The variant printed beside it (set
-after seeing the rho figures: one relative shock common to all accounts, ``Var = sum s_i^2 + c^2 F^2``) covered
-the same months and totals everywhere, narrower at CDNOW 1997-12 (206% against 250% monthly) but wider at OR 2011-08 and
-CJ 2017-09 (30.8% against 30.3%, 8.7% against 8.6%): it wins in one place and loses in others, so it was dropped.
+(+10%) but spans 0 to 2.5 times each month's forecast. Coverage fell nowhere; sharpness fell where ``rho`` rose.
+The variant printed beside it (set after seeing the rho figures: one relative shock common to all accounts,
+``Var = sum s_i^2 + c^2 F^2``) covered the same months and totals everywhere, narrower at CDNOW 1997-12 (206%
+against 250% monthly) but wider at OR 2011-08 and CJ 2017-09 (30.8% against 30.3%, 8.7% against 8.6%): it wins
+in one place and loses in others, so it was dropped.
 
 Usage::
 
