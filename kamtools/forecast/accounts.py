@@ -16,9 +16,12 @@ Reconciliation (how the numbers add up)
   forecasts sum to zero but the account's does not, the account forecast is split by the
   categories' shares of the last 12 months' revenue. Category intervals remain marginal
   intervals of each category (they are not meant to add up).
-* **The portfolio is the sum of the accounts.** Its interval assumes the accounts' errors
-  are independent of each other (variances add); correlated shocks across accounts would
-  make the true interval wider, so read it as a lower bound on portfolio uncertainty.
+* **The portfolio is the sum of the accounts.** Its interval lets the accounts' errors share
+  a common part (a season, the economy or a calibration factor that is off moves many accounts
+  at once): ``Var = (1 - rho) sum s_i^2 + rho (sum s_i)^2``, ``rho`` measured on the backtest's
+  out-of-time portfolio totals (:mod:`kamtools.forecast.portfolio_range`). Without a backtest
+  ``rho = 0`` (variances add) and the note ``forecast_portfolio`` says to read it as the narrowest
+  the total could spread; a swing the backtest's months did not see is in no range.
 
 Target probability
 ------------------
@@ -67,9 +70,13 @@ Tables (money in the revenue currency, ``ds`` = month start):
   (NotAvailable without a targets table; years that began before the order history are
   left out, with a note).
 * ``forecast_portfolio`` - ds, kind (actual/forecast), y, forecast, lo/hi: the portfolio
-  total (sum of accounts).
+  total (sum of accounts), its range from the accounts' spreads with their common part
+  (:func:`kamtools.forecast.portfolio_range.common_part`); the note ``forecast_portfolio``
+  says what that rests on (origins, origin-months, how far the totals missed), and the
+  overview prints it beside the chart.
 * ``forecast_portfolio_target`` - period, revenue_target, booked_ytd, expected_total,
-  expected_attainment, p_reach_target, total_lo_80, total_hi_80, n_accounts.
+  expected_attainment, p_reach_target, total_lo_80, total_hi_80, n_accounts: the same
+  common part spreads the year total, so the chance is as sure as the backtest allows.
 * ``forecast_summary`` - one row per account: revenue_last_12m, forecast_next_12m (+80%
   range, :func:`kamtools.forecast.selection.total_range`: nothing with the account's own BTYD
   chance of no order in the 12 months, else the forecast times what buying accounts of its
@@ -109,7 +116,7 @@ import pandas as pd
 from scipy import stats
 
 from kamtools.data.portfolio import NotAvailable, Portfolio, credit_lines, month_start, monthly_from_totals
-from kamtools.forecast.backtest import backtest, chosen_accuracy, plan_backtest
+from kamtools.forecast.backtest import backtest, chosen_accuracy, chosen_rows, plan_backtest
 from kamtools.forecast.core import Forecaster
 from kamtools.forecast.notes import (  # noqa: F401 (tests read the notes from here too)
     HORIZON,
@@ -124,6 +131,7 @@ from kamtools.forecast.notes import (  # noqa: F401 (tests read the notes from h
     _top_of_range_note,
     unseen_months_note,
 )
+from kamtools.forecast.portfolio_range import common_part, total_sd
 from kamtools.forecast.selection import (
     MIN_CLASS_ROWS,
     SPIKE_FACTOR,
@@ -237,13 +245,15 @@ def _fit_horizon(portfolio: Portfolio, horizon: int) -> int:
     return int(max(horizon, months)) if portfolio.has("targets") else horizon
 
 
-def _portfolio_series(acc_fc: pd.DataFrame, hist: pd.DataFrame, level) -> pd.DataFrame:
+def _portfolio_series(acc_fc: pd.DataFrame, hist: pd.DataFrame, level, rho: float = 0.0) -> pd.DataFrame:
     """Portfolio total per month: actuals, then the sum of the account forecasts with an
-    interval from independent account errors (variances add)."""
-    fc = acc_fc.copy()
-    fc["_var"] = fc["sd"] ** 2
-    g = fc.groupby("ds")
-    tot = pd.DataFrame({"forecast": g["forecast"].sum(), "_sd": np.sqrt(g["_var"].sum())}).reset_index()
+    interval from the accounts' monthly spreads ``sd`` sharing the common error share ``rho``
+    (:func:`kamtools.forecast.portfolio_range.common_part`, measured on the backtest; 0 = independent
+    accounts, variances add): ``Var = (1 - rho) sum sd_i^2 + rho (sum sd_i)^2``, a normal total cut at zero."""
+    g = acc_fc.groupby("ds")
+    tot = pd.DataFrame(
+        {"forecast": g["forecast"].sum(), "_sd": g["sd"].apply(lambda s: total_sd(s.to_numpy(), rho))}
+    ).reset_index()
     for lev in level:
         z = stats.norm.ppf(0.5 + lev / 200.0)
         tot[f"lo_{lev:g}"] = np.maximum(tot["forecast"] - z * tot["_sd"], 0.0)
@@ -736,7 +746,7 @@ def _account_summary(
     return summary
 
 
-def _target_tables(portfolio, chosen, hist, history, summary, tables, notes) -> None:
+def _target_tables(portfolio, chosen, hist, history, summary, tables, notes, rho: float = 0.0) -> None:
     """``forecast_targets`` and ``forecast_portfolio_target`` into ``tables`` (and this year's target
     columns into its ``forecast_summary``), or NotAvailable without a targets table."""
     if portfolio.has("targets"):
@@ -767,7 +777,7 @@ def _target_tables(portfolio, chosen, hist, history, summary, tables, notes) -> 
             )
         tt = target_attainment(chosen, hist, targets, as_of=as_of, booked_partial=partial)
         tables["forecast_targets"] = tt
-        tables["forecast_portfolio_target"] = portfolio_target(tt)
+        tables["forecast_portfolio_target"] = portfolio_target(tt, rho=rho)
         this_year = tt[tt["period"] == as_of.year][
             ["account_id", "period", "revenue_target", "p_reach_target", "expected_attainment"]
         ]
@@ -866,8 +876,11 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
     cat_fc = _category_forecast(portfolio, acc_fc)
     lead = "out of time" if plan.possible else "in the one comparison of the simple methods"
     summary = _account_summary(portfolio, hist, model, chosen, sel, per, history, fit_h, notes, lead)
+    common = common_part(None)  # how far the accounts' errors move together (kamtools.forecast.portfolio_range)
     if bt is not None:  # the forecast as shipped (each account's chosen method) at the backtest's origins
         per, accuracy = chosen_accuracy(bt, per, accuracy, sel, summary, LEVEL)
+        common = common_part(chosen_rows(bt, sel, summary, LEVEL))
+    notes["forecast_portfolio"] = common.sentence
 
     tables: dict[str, pd.DataFrame | NotAvailable] = {
         "forecast": acc_fc[_declared("forecast")],
@@ -878,11 +891,11 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
         "forecast_category": cat_fc,
         "forecast_backtest": per,
         "forecast_accuracy": accuracy,
-        "forecast_portfolio": _portfolio_series(acc_fc, hist, LEVEL),
+        "forecast_portfolio": _portfolio_series(acc_fc, hist, LEVEL, common.rho),
         "forecast_summary": summary,
     }
 
-    _target_tables(portfolio, chosen, hist, history, summary, tables, notes)
+    _target_tables(portfolio, chosen, hist, history, summary, tables, notes, common.rho)
     tables["_notes"] = notes
     return tables
 

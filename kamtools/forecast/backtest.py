@@ -459,6 +459,13 @@ def _chosen_rows(bt: BacktestResult, sel, summary: pd.DataFrame, level) -> pd.Da
     return f[np.isfinite(f["chosen"].to_numpy())].reset_index(drop=True)
 
 
+def chosen_rows(bt: BacktestResult, sel, summary: pd.DataFrame, level=(80, 95)) -> pd.DataFrame:
+    """The backtest of the forecast as shipped, one row per account, origin and month (``unique_id, cutoff, ds,
+    y, chosen, chosen_lo_<level>, chosen_hi_<level>``, ...): what :func:`chosen_accuracy` scores, and what
+    :func:`kamtools.forecast.portfolio_range.common_part` measures the accounts' common error on."""
+    return _chosen_rows(bt, sel, summary, level)
+
+
 def _total_inside(rows: pd.DataFrame) -> pd.Series:
     """Per (unique_id, window): 1.0 when the actual horizon total fell inside the 80% range of the chosen total."""
     g = rows.assign(_lo=rows["chosen"] * rows["total_lo"], _hi=rows["chosen"] * rows["total_hi"]).groupby(
@@ -562,6 +569,7 @@ __all__ = [
     "baseline_forecast",
     "baseline_words",
     "chosen_accuracy",
+    "chosen_rows",
     "plan_backtest",
     "recent_mean",
     "seasonal_naive",

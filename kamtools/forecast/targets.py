@@ -103,6 +103,7 @@ import pandas as pd
 from scipy import special, stats
 
 from kamtools.forecast.core import Forecaster
+from kamtools.forecast.portfolio_range import total_sd
 from kamtools.forecast.selection import (
     MIN_CLASS_ROWS,
     MIN_TOTAL_ROWS,
@@ -577,12 +578,16 @@ def year_low_end_note(
     )
 
 
-def portfolio_target(account_targets: pd.DataFrame, level: float = 80) -> pd.DataFrame:
+def portfolio_target(account_targets: pd.DataFrame, level: float = 80, rho: float = 0.0) -> pd.DataFrame:
     """Portfolio totals per period from :func:`target_attainment` rows.
 
-    Targets, booked revenue and expected totals of the accounts with a target add up; the
-    spread assumes independent accounts (variances add, each account's variance recovered
-    from its ``total_hi_<level>`` bound as a normal's would be) and the total is taken as normal. Columns: ``period, revenue_target, booked_ytd,
+    Targets, booked revenue and expected totals of the accounts with a target add up; each
+    account's spread is recovered from its ``total_hi_<level>`` bound as a normal's would be, and
+    the accounts' errors share the common part ``rho`` measured on the backtest
+    (:func:`kamtools.forecast.portfolio_range.common_part`; 0 = independent accounts, variances add):
+    ``Var = (1 - rho) sum s_i^2 + rho (sum s_i)^2``. The total is taken as normal, so the chance to
+    reach the target is as sure as the backtest's portfolio totals allow, not as independent accounts
+    would make it. Columns: ``period, revenue_target, booked_ytd,
     expected_total, expected_attainment, p_reach_target, total_lo_<level>,
     total_hi_<level>, months_remaining, n_accounts``.
     """
@@ -592,14 +597,14 @@ def portfolio_target(account_targets: pd.DataFrame, level: float = 80) -> pd.Dat
         return pd.DataFrame(columns=cols)
     z = stats.norm.ppf(0.5 + level / 200.0)
     t = account_targets.copy()
-    t["_var"] = ((t[f"total_hi_{level:g}"] - t["expected_total"]).clip(lower=0) / z) ** 2
+    t["_sd"] = (t[f"total_hi_{level:g}"] - t["expected_total"]).clip(lower=0) / z
     g = t.groupby("period")
     out = pd.DataFrame(
         {
             "revenue_target": g["revenue_target"].sum(),
             "booked_ytd": g["booked_ytd"].sum(),
             "expected_total": g["expected_total"].sum(),
-            "sd_total": np.sqrt(g["_var"].sum()),
+            "sd_total": g["_sd"].apply(lambda s: total_sd(s.to_numpy(), rho)),
             "months_remaining": g["months_remaining"].max(),
             "n_accounts": g.size(),
         }

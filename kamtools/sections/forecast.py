@@ -808,9 +808,14 @@ def portfolio_section(bundle) -> None:
         currency=formatting.currency_of(bundle),
     )
     display.figure(fig, alt="portfolio revenue history and forecast")
+    # what the range rests on (kamtools.forecast.portfolio_range: the accounts' common error share, from the backtest)
+    rests_on = bundle.note("forecast_portfolio") or (
+        "Its interval treats the accounts' surprises as independent of each other; shocks that hit many accounts at "
+        "once would widen it."
+    )
     display.paragraph(
-        "The portfolio forecast is the sum of the account forecasts. Its interval treats the accounts' surprises as "
-        "independent of each other; shocks that hit many accounts at once would widen it."
+        "The portfolio forecast is the sum of the account forecasts. "
+        + rests_on
         + (f" {growth_note}" if growth_note else "")
         + (f" {bundle.note('forecast_unseen_months')}" if bundle.note("forecast_unseen_months") else "")
     )
