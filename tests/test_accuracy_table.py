@@ -221,7 +221,7 @@ def test_a_class_choice_tied_on_the_shown_figures_is_as_good_as_not_the_lowest()
     tie = selection.ClassChoice("btyd", {}, {"btyd": 35.8, "recent_mean": 36.1, "model": 50.0}, 40, False, 0.9)
     text = selection._class_reason("btyd", 4, tie, 1.0)
     assert (
-        "missed their totals by 36 on average, as little as the average of the last 6 months (50 for the kamtools model)."
+        "missed their totals by 36 on average, as little as the average of the last 6 months (the kamtools model missed by 50)."
         in text
     )
     # a clear winner keeps "the least"

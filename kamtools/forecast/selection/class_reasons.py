@@ -56,7 +56,7 @@ def _class_reason(m: str, k: int, c: ClassChoice, factor: float, horizon: int | 
             f"average, as little as {short(tied[0])}"
         )
         if rival is not None and rival not in tied:
-            text += f" ({money(c.mae[rival])} for {short(rival)})"
+            text += f" ({short(rival)} missed by {money(c.mae[rival])})"
     lower = [o for o in others if m in c.mae and o not in tied and c.mae[o] < c.mae[m]]
     if lower and not tied:
         # not the lowest error: the steadiness rule (see _choose_on) preferred a method that needed less correction
@@ -82,7 +82,7 @@ def _class_reason(m: str, k: int, c: ClassChoice, factor: float, horizon: int | 
                 f"{money(c.mae[m])} on average, the least of the forecasts compared"
             )
             if rival is not None:
-                text += f" ({money(c.mae[rival])} for {short(rival)})"
+                text += f" ({short(rival)} missed by {money(c.mae[rival])})"
         else:
             text = f"{head}, the forecast that missed least {among}"
     if scaled:

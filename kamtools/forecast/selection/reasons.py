@@ -158,7 +158,7 @@ def _own_override(
     if best_alt is None or not np.isfinite(base) or not best_val < OWN_MARGIN * base:
         return None
     text = (
-        f"Based on {basis(best_alt)}, which did best for this account itself: {TEST} at "
+        f"Based on {basis(best_alt)}, which did best on this account's own past: tested at "
         f"{_past_dates(own.rows[uid])}, this forecast missed its {horizon}-month totals by {money(best_val)} on "
         f"average, against {money(base)} for {short(m)}."
     )
