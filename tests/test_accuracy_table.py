@@ -214,7 +214,7 @@ def test_a_class_choice_tied_on_the_shown_figures_is_as_good_as_not_the_lowest()
     assert "lowest" not in text
     assert text.startswith(
         "Based on how often and how much it has bought, with the chance that it has stopped (the buying-rhythm "
-        "model), raised to 106%. In a test on past data among accounts"
+        "model), raised by 6%. In a test on past data among accounts"
     )
     assert "this forecast missed their totals by 36 on average, as little as the average of the last 6 months;" in text
     # with the kamtools model compared too, its figure stays beside the tie

@@ -68,4 +68,4 @@ def test_one_origin_still_scales_down_for_accounts_that_stopped_buying():
     assert abs(pooled.factor["recent_mean"] - 0.1) < 1e-9
     assert not pooled.uncorrected
     reason = S._class_reason("recent_mean", 1, choices[1], choices[1].factor["recent_mean"])
-    assert "lowered to 10%" in reason and "not raised" not in reason
+    assert "lowered by 90%" in reason and "bought 10% of what it forecast" in reason and "not raised" not in reason

@@ -62,13 +62,16 @@ CASES = {
     "new account": (
         "mean of last 6 months",
         _young_reason(2, "recent_mean", 0.63),
-        ("A new account (first order 2 months ago): based on its average month over the last 6 months", "63%"),
+        (
+            "A new account (first order 2 months ago): based on its average month over the last 6 months, lowered by 37%",
+            "63%",
+        ),
     ),
     "class choice with a factor": (
         "mean of last 6 months",
         _class_reason("recent_mean", 1, _class(0.63), 0.63, 6),
         (
-            "Based on its average month over the last 6 months, lowered to 63%.",
+            "Based on its average month over the last 6 months, lowered by 37%.",
             "one ordering month in the last 12",
             "missed their 6-month totals by 456 on average, as little as the average of the last 12 months",
             "the kamtools model missed by 610",

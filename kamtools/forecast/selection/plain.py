@@ -75,8 +75,9 @@ def short(method: str) -> str:
 
 
 def adjusted(factor: float) -> str:
-    """ ", lowered to 63%" / ", raised to 106%": a correction of the forecast to what such accounts bought."""
-    return f", {'lowered' if factor < 1 else 'raised'} to {factor:.0%}"
+    """The words of a correction of the forecast to what such accounts bought: a factor 0.63 reads ", lowered by
+    37%", 1.06 ", raised by 6%" (the reason gives the share they bought, 63% or 106%, beside it)."""
+    return f", {'lowered' if factor < 1 else 'raised'} by {abs(factor - 1):.0%}"
 
 
 def months(n: int) -> str:
