@@ -89,13 +89,15 @@ def _class_reason(m: str, k: int, c: ClassChoice, factor: float, horizon: int | 
         text += f"; such accounts bought {factor:.0%} of what it forecast"
     elif c.uncorrected and c.list_capped:
         text += (
-            "; it is not raised to what they bought then: in a list chosen by revenue the accounts tested at a single "
+            "; they bought more than forecast then, but it is not raised to match: in a list chosen by revenue the "
+            "accounts tested at a single "
             "past date are few and among its heaviest, and what they bought above the forecast does not carry "
             "to the list, which falls back as such a list does"
         )
     elif c.pooled and c.uncorrected:
         text += (
-            "; it is not raised to what they bought then: a rise at a single past date is mostly the whole "
+            "; they bought more than forecast then, but it is not raised to match: a rise at a single past date is "
+            "mostly the whole "
             "portfolio's growth in that period, which need not repeat"
         )
     if c.pooled:
