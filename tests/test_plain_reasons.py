@@ -116,3 +116,13 @@ def test_a_zero_forecast_says_so_once():
     text = _page(method, reason)
     assert text.startswith("The forecast is zero: this account is treated as lapsed; no order for 14 months")
     assert text.count("zero") == 1
+
+
+def test_the_methods_appendix_keys_the_plain_words_to_the_method_names():
+    from kamtools.forecast.selection.plain import glossary
+
+    text = glossary()
+    assert '"a test on past data" is this out-of-time comparison' in text
+    assert "mean of last 6 months: its average month over the last 6 months" in text
+    assert "BTYD expected value: how often and how much it has bought" in text
+    assert '"lowered by 37%" a correction factor of 0.63' in text

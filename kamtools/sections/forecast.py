@@ -18,7 +18,7 @@ from kamtools import display, formatting
 from kamtools.data.portfolio import NotAvailable
 from kamtools.forecast.accounts import STOPPED_MONTHS
 from kamtools.forecast.backtest import BASELINE_SHORT, baseline_words
-from kamtools.forecast.selection.plain import ZERO_LEADS
+from kamtools.forecast.selection.plain import ZERO_LEADS, glossary
 from kamtools.plotting.forecast import backtest_chart, forecast_chart, target_gap_chart
 from kamtools.plotting.style import money
 from kamtools.sections import show_notes
@@ -775,7 +775,7 @@ def portfolio_appendix(bundle) -> None:
             "chance of an order), and zero where nothing shows such accounts coming back. MAE is the mean absolute error of each account's horizon total. "
             "The table counts every case a method could be checked on; the sentence below compares the methods on "
             "the cases they share, each corrected by its factor, as the choice did (the figures the accounts' "
-            "reasons quote)." + _mix_sentence(methods)
+            "reasons quote)." + glossary() + _mix_sentence(methods)
         )
         display.table(
             methods,

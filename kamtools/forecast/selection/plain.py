@@ -87,3 +87,15 @@ def months(n: int) -> str:
 def totals(horizon: int | None) -> str:
     """What the test compared: each account's total over the months after a past date."""
     return "their totals" if horizon is None else f"their {int(horizon)}-month totals"
+
+
+def glossary() -> str:
+    """The methods appendix's key from the reasons' plain words to the methods' names (``forecast_methods``)."""
+    from kamtools.forecast.selection.paths import CANDIDATES, METHOD_WORDS  # the analyst's names of the table
+
+    named = "; ".join(f"{METHOD_WORDS[m]}: {BASIS[m]}" for m in (*CANDIDATES, "window_mean"))
+    return (
+        ' The account pages\' reasons say this in plain words: "a test on past data" is this out-of-time '
+        'comparison, "missed their 12-month totals by X on average" the MAE after correction, "lowered by 37%" a '
+        f"correction factor of 0.63, and each method is named by what it rests on ({named})."
+    )
