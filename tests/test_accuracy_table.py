@@ -212,15 +212,21 @@ def test_a_class_choice_tied_on_the_shown_figures_is_as_good_as_not_the_lowest()
     tie = selection.ClassChoice("btyd", {"btyd": 1.06}, {"btyd": 35.8, "recent_mean": 36.1}, 40, False, 0.9)
     text = selection._class_reason("btyd", 4, tie, 1.06)
     assert "lowest" not in text
-    assert text.startswith("BTYD expected value was as good as the mean of last 6 months out of time among accounts")
-    assert "(horizon totals off by 36 on average for both)" in text
+    assert text.startswith(
+        "Based on how often and how much it has bought, with the chance that it has stopped (the buying-rhythm "
+        "model), raised by 6%. In a test on past data among accounts"
+    )
+    assert "this forecast missed their totals by 36 on average, as little as the average of the last 6 months;" in text
     # with the kamtools model compared too, its figure stays beside the tie
     tie = selection.ClassChoice("btyd", {}, {"btyd": 35.8, "recent_mean": 36.1, "model": 50.0}, 40, False, 0.9)
     text = selection._class_reason("btyd", 4, tie, 1.0)
-    assert "(horizon totals off by 36 on average for both, against 50 for the kamtools model)." in text
-    # a clear winner keeps "the lowest"
+    assert (
+        "missed their totals by 36 on average, as little as the average of the last 6 months (the kamtools model missed by 50)."
+        in text
+    )
+    # a clear winner keeps "the least"
     win = selection.ClassChoice("btyd", {}, {"btyd": 30.0, "recent_mean": 36.1}, 40, False, 0.9)
-    assert "had the lowest out-of-time error" in selection._class_reason("btyd", 4, win, 1.0)
+    assert "the least of the forecasts compared" in selection._class_reason("btyd", 4, win, 1.0)
 
 
 def test_a_class_choice_that_is_not_the_lowest_error_says_why_it_was_taken():
@@ -230,13 +236,18 @@ def test_a_class_choice_that_is_not_the_lowest_error_says_why_it_was_taken():
     )
     text = selection._class_reason("btyd", 4, steady, 1.02)
     assert "lowest" not in text
-    assert "although the kamtools model erred slightly less out of time (horizon totals off by 17 on average, " in text
-    assert "against 16): the kamtools model's forecasts had to be scaled by 0.40" in text
+    assert "although the kamtools model missed slightly less in a test on past data among accounts" in text
+    assert (
+        "(this forecast missed their totals by 17 on average, against 16): the kamtools model had to be lowered to 40%"
+        in text
+    )
     # the class's choice gives this account no forecast: the next best method is used, and said so
     text = selection._class_reason("recent_mean", 4, steady, 1.0)
     assert "lowest" not in text
-    assert text.startswith("Mean of last 6 months is used because the BTYD expected value, which erred less")
-    assert "(horizon totals off by 17 on average, against 30 for the mean of last 6 months), gives no forecast" in text
+    assert text.startswith(
+        "Based on its average month over the last 6 months, because the buying-rhythm model, which missed less"
+    )
+    assert "(their totals off by 17 on average, against 30 for this forecast), gives no forecast" in text
 
 
 def test_the_methods_note_calls_a_tie_with_the_model_no_better_not_lost(monkeypatch):

@@ -69,7 +69,11 @@ def test_lapsed_account_is_forecast_zero_with_the_reason():
     assert len(lapsed) == 12
     assert lapsed["forecast"].sum() == 0.0 and (lapsed["hi_80"] == 0).all()
     assert (lapsed["method"] == "lapsed: zero").all()
-    assert lapsed["method_reason"].iloc[0].startswith("No order for 15 months, over four times its usual gap")
+    assert (
+        lapsed["method_reason"]
+        .iloc[0]
+        .startswith("Forecast zero: no order for 15 months, over four times its usual gap")
+    )
     summary = _tables()["forecast_summary"].set_index("account_id")
     assert summary.loc["LAPSED", "forecast_next_12m"] == 0.0
     assert summary.loc["LAPSED", "forecast_method"] == "lapsed: zero"
@@ -154,8 +158,10 @@ def test_an_account_whose_model_loses_its_own_backtest_gets_the_baseline_with_th
     sel = _select(y, ids, ev)
     assert (np.delete(sel.method, 3) == "model").all()
     assert sel.method[3] in ("recent_mean", "level_12m")
-    assert "beat the kamtools model in this account's own backtest" in sel.reason[3]
-    assert re.search(r"totals were off by \d+ on average against 2\d\d, over 3 backtests\.$", sel.reason[3])
+    assert "which did best on this account's own past: tested at 3 past dates" in sel.reason[3]
+    assert re.search(
+        r"missed its 6-month totals by \d+ on average, against 2\d\d for the kamtools model\.$", sel.reason[3]
+    )
     assert np.allclose(sel.mean[3], sel.factor[3] * 100.0)
 
 
@@ -166,9 +172,9 @@ def test_when_the_model_loses_overall_every_account_gets_the_baseline_and_the_no
     assert set(sel.method) == {"recent_mean"}
     # flat accounts: the means of the last 6 and 12 months tie, and a tie is not called "the lowest"
     assert sel.reason[0] == (
-        "Mean of last 6 months was as good as the mean of last 12 months out of time among accounts with 7 or more "
-        "ordering months in the last 12, last order 0 to 2 months ago (horizon totals off by 0 on average for both, "
-        "against 180 for the kamtools model)."
+        "Based on its average month over the last 6 months. In a test on past data among accounts with 7 or more "
+        "ordering months in the last 12, last order 0 to 2 months ago, this forecast missed their 6-month totals by 0 "
+        "on average, as little as the average of the last 12 months (the kamtools model missed by 180)."
     )
     assert np.allclose(sel.mean, 100.0)
     from kamtools.forecast.accounts import _methods_note
@@ -199,9 +205,9 @@ def test_without_evidence_or_btyd_the_mean_of_all_months_is_used_and_the_reason_
     sel = _select(y, ids, None, horizon=4)
     assert set(sel.method) == {"window_mean"}
     assert sel.reason[2] == (
-        "The history is too short for an out-of-time check and for a buying-rhythm model, so the forecast is this "
-        "account's mean over the 3 months of the data (months before its first order count as nothing), not a "
-        "projection of its own first months."
+        "Based on this account's average month over the 3 months of the data (months before its first order count "
+        "as nothing), not on a projection of its own first months: the history is too short to test any forecast on "
+        "past data or to fit a buying-rhythm model."
     )
     assert np.allclose(sel.mean[:2], 50.0) and np.allclose(sel.mean[2], 30.0)
     assert not sel.model_intervals.any() and (sel.lo[80] <= sel.mean).all() and (sel.hi[80] >= sel.mean).all()
@@ -228,12 +234,16 @@ def test_report_states_the_method_and_the_reason(honest_bundle, captured):
 
     section.account_section(honest_bundle.account("LAPSED"))
     html = "".join(captured)
-    assert "The forecast is zero: this account is treated as lapsed. No order for 15 months" in html
+    assert (
+        "The forecast is zero: this account is treated as lapsed; no order for 15 months" in html
+        or "The forecast is zero: this account is treated as lapsed. No order for 15 months" in html
+    )
     captured.clear()
     section.account_section(honest_bundle.account("S00"))
     html = "".join(captured)
     method = honest_bundle.table("forecast").set_index("account_id").loc["S00", "method"].iloc[0]
-    assert f"The forecast uses the {method}" in html or "The forecast uses the kamtools model (" in html
+    # the reason names what the forecast rests on (the kamtools model's head names its model too)
+    assert "The forecast uses the kamtools model (" in html if method == "kamtools model" else "Based on " in html
     captured.clear()
     section.portfolio_section(honest_bundle)
     section.portfolio_appendix(honest_bundle)  # the methods are in the overview's appendix

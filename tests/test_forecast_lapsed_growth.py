@@ -68,7 +68,8 @@ def test_a_long_silent_account_is_not_forecast_growth(summary):
     assert row["forecast_next_12m"] < row["revenue_last_12m"]
     assert row["forecast_growth_pct"] < 0
     assert row["forecast_method"] == "mean of last 12 months"
-    assert row["forecast_method_reason"].startswith(HEAD + ": the mean of its last 12 months times ")
+    assert row["forecast_method_reason"].startswith("Based on its average month over the last 12 months")
+    assert ". " + HEAD + ": " in row["forecast_method_reason"]
     # the steady accounts keep their level
     steady = summary.loc[[f"S{i:02d}" for i in range(30)]]
     assert (steady["forecast_next_12m"] > 0.8 * steady["revenue_last_12m"]).all()
@@ -78,7 +79,9 @@ def test_without_a_measure_of_survival_a_long_silent_account_is_forecast_zero(su
     row = summary_no_btyd.loc["STOPPED"]
     assert row["forecast_next_12m"] == 0
     assert row["forecast_method_reason"] == (
-        HEAD + ": the backtest had too few accounts silent this long to measure how many come back and no checked "
+        "Forecast zero. "
+        + HEAD
+        + ": the test on past data had too few accounts silent this long to measure how many come back and no checked "
         "buying-rhythm model gives its chance of ordering again, so the forecast counts on no return."
     )
 

@@ -36,7 +36,7 @@ def test_a_chosen_list_at_one_origin_is_not_scaled_up():
     assert max(pooled.factor[m] for m in ("recent_mean", "btyd")) <= 1.0
     assert own.uncorrected and own.list_capped
     reason = S._class_reason(own.method, 1, own, own.factor[own.method])
-    assert "not scaled up" in reason and "list chosen by revenue" in reason and "scaled by" not in reason
+    assert "not raised" in reason and "list chosen by revenue" in reason and "lowered by" not in reason
 
 
 def test_a_chosen_list_at_one_origin_still_scales_down():
@@ -46,7 +46,7 @@ def test_a_chosen_list_at_one_origin_still_scales_down():
     assert abs(own.factor["recent_mean"] - ev.actual.sum() / ev.paths["recent_mean"].sum()) < 1e-9  # about 0.70
     assert not own.uncorrected
     reason = S._class_reason("recent_mean", 1, own, own.factor["recent_mean"])
-    assert "scaled by 0.70" in reason and "not scaled up" not in reason
+    assert "lowered by 30%" in reason and "bought 70% of what it forecast" in reason and "not raised" not in reason
 
 
 def test_two_origins_or_a_list_not_chosen_scale_up_as_before():

@@ -34,7 +34,7 @@ def test_one_origin_leaves_the_whole_portfolio_unscaled():
     small = choices[1]  # 20 rows: too few for a factor of its own, it takes the portfolio's
     assert small.pooled and small.factor["recent_mean"] == 1.0
     reason = S._class_reason("recent_mean", 1, small, small.factor["recent_mean"])
-    assert "not scaled up" in reason and "single backtest date" in reason
+    assert "not raised" in reason and "single past date" in reason
 
 
 def test_two_origins_scale_as_before():
@@ -49,7 +49,7 @@ def test_a_portfolio_chosen_by_revenue_is_not_scaled_up_at_one_origin():
     choices, pooled = S.choose_by_class(_evidence(1, chosen=True), ("recent_mean",))
     assert pooled.factor["recent_mean"] == 1.0 and pooled.uncorrected
     reason = S._class_reason("recent_mean", 1, choices[1], choices[1].factor["recent_mean"])
-    assert "not scaled up" in reason and "list chosen by revenue" in reason
+    assert "not raised" in reason and "list chosen by revenue" in reason
     _, pooled = S.choose_by_class(_evidence(2, chosen=True), ("recent_mean",))
     assert abs(pooled.factor["recent_mean"] - 1.3) < 1e-9
 
@@ -68,4 +68,4 @@ def test_one_origin_still_scales_down_for_accounts_that_stopped_buying():
     assert abs(pooled.factor["recent_mean"] - 0.1) < 1e-9
     assert not pooled.uncorrected
     reason = S._class_reason("recent_mean", 1, choices[1], choices[1].factor["recent_mean"])
-    assert "scaled by 0.10" in reason and "not scaled up" not in reason
+    assert "lowered by 90%" in reason and "bought 10% of what it forecast" in reason and "not raised" not in reason

@@ -41,8 +41,10 @@ def test_one_origin_mixes_the_methods_the_evidence_cannot_tell_apart():
     assert np.allclose(sel.mean, sel.factor[:, None] * mix[:, None])
     assert (sel.factor <= 1.0).all()  # never scaled up from one origin
     reason = sel.reason[0]
-    assert reason.startswith("An equal mix of the kamtools model, the BTYD expected value and the mean of the last")
-    assert "single backtest date" in reason and "best single method" in reason
+    assert reason.startswith(
+        "Based on an equal mix of three forecasts: a model of its own monthly history (the kamtools"
+    )
+    assert "single date" in reason and "the best single forecast" in reason
     assert (sel.lo[80] <= sel.mean + 1e-9).all() and (sel.hi[80] >= sel.mean - 1e-9).all()
 
 

@@ -45,8 +45,9 @@ def test_silent_one_time_buyers_of_an_unseen_class_get_the_modified_bg_nbd_as_fi
     assert np.allclose(sel.mean[once], 1.5)  # the modified BG/NBD's path, not a correction learnt elsewhere
     assert sel.one_time[once].all() and not sel.one_time[~once].any()
     assert sel.reason[once][0] == (
-        "Ordered in one month only, none in the last 9 months: the modified BG/NBD expected value as fitted, which "
-        "allows a customer to stop after the first order (the backtest had no similar accounts to correct it with)."
+        "Ordered in one month only, none in the last 9 months: based on how often and how much accounts buy, by a "
+        "buying-rhythm model that allows a customer to stop after the first order, uncorrected (the test on past data "
+        "had no similar accounts to correct it with)."
     )
     assert sel.method_words[once][0] == "BTYD expected value"
     # the steady buyers keep their class's choice
@@ -58,7 +59,7 @@ def test_without_the_modified_bg_nbd_the_class_choice_stays():
     sel = _select(y, ids, ev, None)
     once = np.char.startswith(ids.astype(str), "X")
     assert not sel.one_time.any()
-    assert not any("modified BG/NBD" in r for r in sel.reason)
+    assert not any("stop after the first order" in r for r in sel.reason)
     assert not np.allclose(sel.mean[once], 1.5)
 
 
@@ -76,7 +77,7 @@ def test_a_class_the_backtest_saw_keeps_its_evidence():
     assert np.sum(ev.klass == selection.account_state(y, H).klass[-1]) == 30  # seen: 30 rows of that class
     sel = _select(y, ids, ev, np.full((n, H), 1.5))
     assert not sel.one_time[70:].any()
-    assert not any("modified BG/NBD" in r for r in sel.reason[70:])
+    assert not any("stop after the first order" in r for r in sel.reason[70:])
 
 
 def test_a_one_time_buyer_silent_long_enough_to_be_lapsed_is_still_forecast_zero():
@@ -95,7 +96,7 @@ def test_a_one_time_buyer_silent_long_enough_to_be_lapsed_is_still_forecast_zero
     once = np.char.startswith(ids.astype(str), "X")
     assert (sel.method[once] == "zero").all() and not sel.one_time.any()
     # a one-month buyer has no gap between orders to compare its silence with
-    assert sel.reason[once][0].startswith("No order for 14 months after ordering in one month only")
+    assert sel.reason[once][0].startswith("Forecast zero. No order for 14 months after ordering in one month only")
 
 
 def test_without_a_backtest_the_reason_says_there_was_none():
@@ -103,7 +104,7 @@ def test_without_a_backtest_the_reason_says_there_was_none():
     sel = _select(y, ids, None, np.full((len(ids), H), 1.5))
     once = np.char.startswith(ids.astype(str), "X")
     assert (sel.method[once] == "btyd").all() and np.allclose(sel.mean[once], 1.5)
-    assert sel.reason[once][0].endswith("(there is no backtest to check it).")
+    assert sel.reason[once][0].endswith("(there is no test on past data to check it).")
 
 
 def test_the_methods_note_says_which_silent_buyers_carry_the_modified_bg_nbd():
@@ -181,7 +182,7 @@ def test_the_bundle_names_the_modified_bg_nbd_for_silent_one_time_buyers(monkeyp
     assert (once["forecast_method"] == "BTYD expected value").all()
     assert (
         once["forecast_method_reason"]
-        .str.startswith("Ordered in one month only, none in the last 10 months: the modified BG/NBD expected value")
+        .str.startswith("Ordered in one month only, none in the last 10 months: based on how often and how much")
         .all()
     )
     assert (once["forecast_next_12m"] > 0).all()  # not forecast zero: some such customers come back

@@ -71,8 +71,11 @@ def test_a_new_account_s_first_order_is_not_its_monthly_level(tables):
     assert new["revenue_last_12m"] == 6000.0
     assert new["forecast_method"] == "mean of last 6 months"
     assert new["forecast_method_reason"].startswith(
-        "A new account (first order 1 month ago): the mean of last 6 months, its orders spread over at least 3 "
-        "months, not the kamtools model fitted to its own 1 month, which takes a first order for a level"
+        "A new account (first order 1 month ago): based on its average month over the last 6 months"
+    )
+    assert (
+        "its orders spread over at least 3 months, not on a model fitted to its own 1 month, which would take a first "
+        "order for its monthly level" in new["forecast_method_reason"]
     )
 
 

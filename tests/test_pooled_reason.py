@@ -16,14 +16,17 @@ def _pooled(factor: float) -> ClassChoice:
 
 def test_pooled_reason_reads_as_one_sentence_with_its_figures_in_one_bracket():
     text = _class_reason("btyd", 3, _pooled(1.0), 1.0)
-    assert text.startswith("BTYD expected value had the lowest out-of-time error among all accounts (horizon totals")
+    assert text.startswith(
+        "Based on how often and how much it has bought, with the chance that it has stopped (the buying-rhythm "
+        "model). In a test on past data among all accounts, this forecast missed their totals by 1.2k on average"
+    )
     assert ") (" not in text
     assert text.endswith(
-        "All accounts were compared because too few accounts like this one had been seen for a comparison of their own."
+        "All accounts were compared because too few accounts like this one had been seen for a test of their own."
     )
 
 
 def test_pooled_reason_keeps_its_scaling_before_the_note_on_pooling():
     text = _class_reason("btyd", 3, _pooled(0.6), 0.6)
-    assert ", scaled by 0.60 to what such accounts really bought. All accounts were compared" in text
-    assert text.count("(") == text.count(")") == 1
+    assert "; such accounts bought 60% of what it forecast. All accounts were compared" in text
+    assert text.count("(") == text.count(")") == 2  # the forecast's basis named, and its figures in one bracket

@@ -98,4 +98,8 @@ def test_an_unusable_mbg_nbd_fit_gives_no_mbg_nbd_forecast_reason(monkeypatch):
     assert not once["forecast_method_reason"].str.contains("BG/NBD").any()
     assert not once["forecast_method_reason"].str.contains("one month only").any()
     # the class choice stands: here the (standard) BTYD expected value, as the backtest chose for all accounts
-    assert once["forecast_method_reason"].str.startswith("BTYD expected value had the lowest out-of-time error").all()
+    assert (
+        once["forecast_method_reason"]
+        .str.startswith("Based on how often and how much it has bought, with the chance that it has stopped")
+        .all()
+    )

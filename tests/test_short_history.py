@@ -381,7 +381,8 @@ def test_eight_months_reports_tell_one_story_about_the_one_comparison(tmp_path_f
     section, appendix, value = _account_report(acct, captured)
     method = bundle.table("forecast").set_index("account_id").loc[acct.account_id, "method"].iloc[0]
     # the forecast section names the method and, in the same paragraph, what its error was measured on
-    assert f"The forecast uses the {method}" in section or "The forecast uses the kamtools model (" in section
+    # the reason names what the forecast rests on (the kamtools model's head names its model too)
+    assert "The forecast uses the kamtools model (" in section if method == "kamtools model" else "Based on " in section
     assert reason in section and reason in appendix
     assert "so its accuracy is not shown" not in section + appendix
     assert "Forecast: what was checked out of time" in appendix and "backtest accuracy" not in appendix
@@ -397,29 +398,36 @@ def test_eight_months_reports_tell_one_story_about_the_one_comparison(tmp_path_f
 
 
 def _note_matches_the_reasons(bundle) -> None:
-    """Every "off by X on average, against Y for the Z" of a reason drawn from the whole portfolio appears in
-    the methods note as "<method> X" and "Z Y" (same cases, same correction)."""
+    """Every "missed ... by X on average (Z missed by Y)" of a reason drawn from the whole portfolio appears in
+    the methods note as "<method> X" and "Z Y" (same cases, same correction); the reasons name a rival in the plain
+    words of :data:`kamtools.forecast.selection.plain.SHORT`, the note by its method's name."""
     import re
 
+    from kamtools.forecast.selection.paths import METHOD_WORDS
+    from kamtools.forecast.selection.plain import SHORT
+
+    named = {words: METHOD_WORDS[m] for m, words in SHORT.items()}
     note = bundle.note("forecast_methods")
     fc = bundle.table("forecast").drop_duplicates("account_id")
     pooled = fc[fc["method_reason"].str.contains("among all accounts", regex=False)]
     for _, row in pooled.iterrows():
         m = re.search(
-            r"off by ([\d.,]+k?M?) on average, against ([\d.,]+k?M?) for the ([a-z0-9 ]+)\)", row["method_reason"]
+            r"totals by ([\d.,]+k?M?) on average, [^(]*\((the [a-z0-9 -]+) missed by ([\d.,]+k?M?)\)",
+            row["method_reason"],
         )
         if m:
             assert f"{row['method']} {m.group(1)}" in note, (row["method_reason"], note)
-            assert f"{m.group(3)} {m.group(2)}" in note, (row["method_reason"], note)
-    mixed = fc[fc["method_reason"].str.contains("on average for the mix, against", regex=False)]
+            assert f"{named[m.group(2)]} {m.group(3)}" in note, (row["method_reason"], note)
+    mixed = fc[fc["method_reason"].str.contains("the mix missed", regex=False)]
     for _, row in mixed.iterrows():  # the one-origin mix: its figure and the best single method's
         m = re.search(
-            r"off by ([\d.,]+k?M?) on average for the mix, against ([\d.,]+k?M?) for the ([a-z0-9 ]+), the best",
+            r"the mix missed [a-z0-9 -]+ by ([\d.,]+k?M?) on average, against ([\d.,]+k?M?) for (the [a-z0-9 -]+), "
+            "the best",
             row["method_reason"],
         )
         assert m, row["method_reason"]
         assert f"{row['method']} {m.group(1)}" in note, (row["method_reason"], note)
-        assert f"{m.group(3)} {m.group(2)}" in note, (row["method_reason"], note)
+        assert f"{named[m.group(3)]} {m.group(2)}" in note, (row["method_reason"], note)
     assert len(pooled) + len(mixed), "no account's reason drew on the whole portfolio: nothing was compared"
 
 

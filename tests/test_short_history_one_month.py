@@ -31,7 +31,9 @@ def test_one_month_carried_forward_says_so_and_what_it_risks():
     assert set(sel.method) == {"window_mean"}
     assert (sel.reason == selection.NO_CHECK_ONE_MONTH).all()
     reason = sel.reason[0]
-    assert "carries this account's one month forward to every coming month, unchecked" in reason
+    assert reason.startswith(
+        "Based on this account's one month of data, carried forward to every coming month, unchecked"
+    )
     assert "several times too high" in reason and "nor how many stop" in reason
     assert "not a projection of its own first months" not in reason  # what the one month is, said plainly
     assert np.allclose(sel.mean[0], 120.0) and np.allclose(sel.mean[1], 40.0)  # the forecast itself is unchanged

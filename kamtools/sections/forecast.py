@@ -18,6 +18,7 @@ from kamtools import display, formatting
 from kamtools.data.portfolio import NotAvailable
 from kamtools.forecast.accounts import STOPPED_MONTHS
 from kamtools.forecast.backtest import BASELINE_SHORT, baseline_words
+from kamtools.forecast.selection.plain import ZERO_LEADS, glossary
 from kamtools.plotting.forecast import backtest_chart, forecast_chart, target_gap_chart
 from kamtools.plotting.style import money
 from kamtools.sections import show_notes
@@ -167,8 +168,13 @@ def method_sentence(row: pd.Series, model_words: str) -> str:
         head = "The forecast is zero: this account is treated as lapsed"
     elif method == "lapsed: what such accounts bought back":
         head = "This account is treated as lapsed, and its forecast reads what accounts as silent bought back"
+    elif reason:  # the reason says what the forecast rests on, in plain words (kamtools.forecast.selection.plain)
+        return reason
     else:
         head = f"The forecast uses the {method} instead of the kamtools model"
+    for lead, join in zip(ZERO_LEADS, ("; ", ". ")):  # "Forecast zero: ..." after a head that says so already
+        if reason.startswith(lead):
+            return f"{head}{join}{reason[len(lead) :]}"
     return f"{head}. {reason}" if reason else f"{head}."
 
 
@@ -769,7 +775,7 @@ def portfolio_appendix(bundle) -> None:
             "chance of an order), and zero where nothing shows such accounts coming back. MAE is the mean absolute error of each account's horizon total. "
             "The table counts every case a method could be checked on; the sentence below compares the methods on "
             "the cases they share, each corrected by its factor, as the choice did (the figures the accounts' "
-            "reasons quote)." + _mix_sentence(methods)
+            "reasons quote)." + glossary() + _mix_sentence(methods)
         )
         display.table(
             methods,

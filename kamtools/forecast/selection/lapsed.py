@@ -61,6 +61,7 @@ import numpy as np
 from kamtools.display import money
 from kamtools.forecast.selection.choice import ClassChoice
 from kamtools.forecast.selection.context import _Context
+from kamtools.forecast.selection.plain import TEST
 from kamtools.forecast.selection.state import MIN_CLASS_ROWS, State, return_median
 
 LAPSED_MONTHS = 12  # silent at least this long (and 4x the account's rhythm) ...
@@ -78,39 +79,45 @@ def _months(n: float) -> str:
     return "1 month" if int(n) == 1 else f"{int(n)} months"
 
 
-def _silence(gap: float, once: bool) -> str:
+def _silence(gap: float, once: bool, lower: bool = False) -> str:
     """The silence in whole months with no order (the months after the last order's month, so it agrees with
-    the days since the last order), and against what: a one-month buyer has no gap between orders to compare."""
-    head = f"No order for {_months(gap)}"
+    the days since the last order), and against what: a one-month buyer has no gap between orders to compare
+    (``lower``: after a colon, "no order ...")."""
+    head = f"{'n' if lower else 'N'}o order for {_months(gap)}"
     return head + (" after ordering in one month only" if once else ", over four times its usual gap between orders")
 
 
-NO_SIMILAR = "the backtest had no similar accounts to correct it with"
+NO_SIMILAR = "the test on past data had no similar accounts to correct it with"
 # the words of a reason whose method the backtest could not judge for this account (a rule, not a choice by backtest):
 # other faces read them so they do not call the forecast "chosen by backtest"
 NOT_JUDGED = (NO_SIMILAR, "had too few accounts silent this long")
 
 
 def _one_time_reason(gap: float, backtested: bool) -> str:
-    why = NO_SIMILAR if backtested else "there is no backtest to check it"
+    why = NO_SIMILAR if backtested else "there is no test on past data to check it"
     return (
-        f"Ordered in one month only, none in the last {_months(gap)}: the modified BG/NBD expected value as fitted, "
-        f"which allows a customer to stop after the first order ({why})."
+        f"Ordered in one month only, none in the last {_months(gap)}: based on how often and how much accounts buy, "
+        f"by a buying-rhythm model that allows a customer to stop after the first order, uncorrected ({why})."
     )
 
 
 def _lapsed_reason(gap: float, c: ClassChoice, once: bool = False) -> str:
-    text = _silence(gap, once)
+    text = "Forecast zero: " + _silence(gap, once, lower=True)
     if c.n_rows >= MIN_CLASS_ROWS and np.isfinite(c.bought_back):
-        return text + f", and similar accounts bought back only {c.bought_back:.0%} of their former level out of time."
+        return text + f", and {TEST} similar accounts bought back only {c.bought_back:.0%} of their former level."
     return text + (
-        ": the backtest and the rest of the history had too few accounts silent this long to measure how many come "
-        "back, so the forecast counts on no return."
+        ", and the tests on past data and the rest of the history had too few accounts silent this long to measure "
+        "how many come back, so the forecast counts on no return."
     )
 
 
 def _every(months: float) -> str:
     return "every month" if months < 1.5 else f"every {months:.0f} months"
+
+
+def _lowered(f: float) -> str:
+    """ ", lowered to 35%", or " in full (times 100%)" where the share rounds to all of it."""
+    return f", lowered to {f:.0%}" if f < 0.995 else f" in full (times {f:.0%})"
 
 
 def _silent_scale(i: int, gap: float, cx: _Context) -> tuple[str, float, str]:
@@ -127,14 +134,14 @@ def _silent_scale(i: int, gap: float, cx: _Context) -> tuple[str, float, str]:
             return (
                 "zero",
                 0.0,
-                f"{head}: {rows} accounts as silent in the backtest bought back under 1% of their level.",
+                f"Forecast zero. {head}: {TEST}, {rows} accounts as silent bought back under 1% of their level.",
             )
         return (
             "level_12m",
             f,
             (
-                f"{head}: the mean of its last 12 months times {f:.0%}, what {rows} accounts as silent in the backtest "
-                "bought of their former level."
+                f"Based on its average month over the last 12 months{_lowered(f)}. {head}: {TEST}, {rows} "
+                f"accounts as silent bought {f:.0%} of their former level."
             ),
         )
     p = np.nan if cx.buys_again is None else float(cx.buys_again[i])
@@ -144,15 +151,15 @@ def _silent_scale(i: int, gap: float, cx: _Context) -> tuple[str, float, str]:
             return (
                 "zero",
                 0.0,
-                f"{head}: the buying-rhythm model puts its chance of ordering again in the next {cx.horizon} months "
-                "under 1%.",
+                f"Forecast zero. {head}: the buying-rhythm model puts its chance of ordering again in the next "
+                f"{cx.horizon} months under 1%.",
             )
         return (
             "level_12m",
             f,
             (
-                f"{head}: the mean of its last 12 months times {f:.0%}, the buying-rhythm model's chance that it "
-                f"orders again in the next {cx.horizon} months."
+                f"Based on its average month over the last 12 months{_lowered(f)}. {head}: {f:.0%} is the "
+                f"buying-rhythm model's chance that it orders again in the next {cx.horizon} months."
             ),
         )
     back = None if cx.returns is None else _returning(i, head, gap, cx)
@@ -161,8 +168,9 @@ def _silent_scale(i: int, gap: float, cx: _Context) -> tuple[str, float, str]:
     return (
         "zero",
         0.0,
-        f"{head}: the backtest had too few accounts silent this long to measure how many come back and no checked "
-        "buying-rhythm model gives its chance of ordering again, so the forecast counts on no return.",
+        f"Forecast zero. {head}: the test on past data had too few accounts silent this long to measure how many come "
+        "back and no checked buying-rhythm model gives its chance of ordering again, so the forecast counts on no "
+        "return.",
     )
 
 
@@ -203,8 +211,12 @@ def _returning(i: int, head: str, gap: float, cx: _Context) -> tuple[str, float,
     )
     former = 0.0 if cx.paths.get("returning") is None else float(cx.paths["returning"][i, 0])
     if r.share < MIN_SURVIVAL or not former > 0:
-        return "zero", 0.0, f"{head}: the backtest had too few accounts silent this long to judge, and {seen}."
-    judge = f"{head}: the backtest had too few accounts silent this long to judge, and {seen}"
+        return (
+            "zero",
+            0.0,
+            f"Forecast zero. {head}: the test on past data had too few accounts silent this long to judge, and {seen}.",
+        )
+    judge = f"{head}: the test on past data had too few accounts silent this long to judge, and {seen}"
     span = "its range starts at zero and reaches what such accounts that came back bought."
     f = return_median(r)
     if f <= 0.0:  # at most half of such silences ended in an order: nothing is the likeliest outcome
@@ -212,7 +224,7 @@ def _returning(i: int, head: str, gap: float, cx: _Context) -> tuple[str, float,
             "returning",
             0.0,
             (
-                f"{judge}. {'Most such silences' if r.per_silence else 'Most of those months'} did not end in an "
+                f"Forecast zero. {judge}. {'Most such silences' if r.per_silence else 'Most of those months'} did not end in an "
                 f"order, so the forecast counts on nothing from it (the likeliest outcome); {span}"
             ),
         )
@@ -222,7 +234,7 @@ def _returning(i: int, head: str, gap: float, cx: _Context) -> tuple[str, float,
             "returning",
             0.0,
             (
-                f"{judge}. Fewer than {MIN_CLASS_ROWS} of them {kind}, too few to tell how often an account like this "
+                f"Forecast zero. {judge}. Fewer than {MIN_CLASS_ROWS} of them {kind}, too few to tell how often an account like this "
                 "one comes back (one-month buyers and repeat buyers come back at different rates), so the forecast "
                 f"counts on nothing from it; {span}"
             ),
@@ -232,7 +244,7 @@ def _returning(i: int, head: str, gap: float, cx: _Context) -> tuple[str, float,
         "returning",
         float(f),
         (
-            f"{judge}, so the forecast is its former monthly level ({money(former)}) times {f:.1%}, the middle "
-            f"outcome of such silences (as many ended lower, or in no order, as higher); {span}"
+            f"Based on its former monthly level ({money(former)}), lowered to {f:.1%}. {judge}; {f:.1%} is the "
+            f"middle outcome of such silences (as many ended lower, or in no order, as higher); {span}"
         ),
     )

@@ -133,12 +133,13 @@ from kamtools.forecast.selection.lapsed import (
     _silent_scale,
 )
 from kamtools.forecast.selection.paths import CANDIDATES, METHOD_WORDS
+from kamtools.forecast.selection.plain import TEST, adjusted, basis, short
 from kamtools.forecast.selection.state import MIN_CLASS_ROWS, YOUNG_MIN_MONTHS, ReturnHistory, State
 from kamtools.forecast.selection.steady import steady_scores
 
 
-def _backtests(n: int) -> str:
-    return "1 backtest" if int(n) == 1 else f"{int(n)} backtests"
+def _past_dates(n: int) -> str:
+    return "1 past date" if int(n) == 1 else f"{int(n)} past dates"
 
 
 def _own_override(
@@ -157,17 +158,17 @@ def _own_override(
     if best_alt is None or not np.isfinite(base) or not best_val < OWN_MARGIN * base:
         return None
     text = (
-        f"{METHOD_WORDS[best_alt][0].upper()}{METHOD_WORDS[best_alt][1:]} beat the "
-        f"{METHOD_WORDS[m]} in this account's own backtest: its {horizon}-month totals were off by "
-        f"{money(best_val)} on average against {money(base)}, over {_backtests(own.rows[uid])}."
+        f"Based on {basis(best_alt)}, which did best on this account's own past: tested at "
+        f"{_past_dates(own.rows[uid])}, this forecast missed its {horizon}-month totals by {money(best_val)} on "
+        f"average, against {money(base)} for {short(m)}."
     )
     return best_alt, text
 
 
 NO_CHECK_BTYD = (
-    "The history is too short for an out-of-time check, so the forecast is the BTYD expected value as fitted (the "
-    "buying rhythm and spend of all accounts, with the chance that this one has stopped), not a projection of this "
-    "account's own few months."
+    "Based on how often and how much all accounts buy, with the chance that this one has stopped (the buying-rhythm "
+    "model, uncorrected), not on a projection of this account's own few months: the history is too short to test "
+    "any forecast on past data."
 )
 
 
@@ -182,24 +183,24 @@ NO_CHECK_ONCE = (
     "order every month."
 )
 NO_CHECK_NO_DROPOUT = (
-    "The history is too short for an out-of-time check, and the buying-rhythm model fitted to its {months} months "
-    "found no account that has stopped buying: it cannot tell who has stopped and pulls every account towards the "
-    "portfolio's average. So the forecast is this account's own mean over the {months} months of the data (months "
-    "before its first order count as nothing)."
+    "Based on this account's own average month over the {months} months of the data (months before its first order "
+    "count as nothing): the history is too short to test any forecast on past data, and the buying-rhythm model "
+    "fitted to its {months} months found no account that has stopped buying, so it cannot tell who has stopped and "
+    "pulls every account towards the portfolio's average."
 )
 # a fit without drop-out sets the BTYD aside only from this many months of data on: at 1 or 2 months no account has
 # had time to stop, so "no drop-out" says nothing (CDNOW's sample at 1 month and top 500 at 2 months fit so, and a
 # 1-month mean carries an acquisition order on every month)
 NO_DROPOUT_MONTHS = 3
 NO_CHECK_WINDOW = (
-    "The history is too short for an out-of-time check and for a buying-rhythm model, so the forecast is this "
-    "account's mean over the {months} month{s} of the data (months before its first order count as nothing), not a "
-    "projection of its own first months."
+    "Based on this account's average month over the {months} month{s} of the data (months before its first order "
+    "count as nothing), not on a projection of its own first months: the history is too short to test any forecast "
+    "on past data or to fit a buying-rhythm model."
 )
 # the same with one month of data, where that mean is the month itself: said plainly, with what it risks
 NO_CHECK_ONE_MONTH = (
-    "The history holds one month, too short for an out-of-time check and for a buying-rhythm model, so the forecast "
-    "carries this account's one month forward to every coming month, unchecked. Where that month holds a first "
+    "Based on this account's one month of data, carried forward to every coming month, unchecked: the history holds "
+    "one month, too short to test any forecast on past data or to fit a buying-rhythm model. Where that month holds a first "
     "purchase that is not repeated every month (a new customer's first order), this is several times too high: one "
     "month shows neither how often accounts reorder nor how many stop."
 )
@@ -207,12 +208,13 @@ NO_CHECK_ONE_MONTH = (
 
 def _young_reason(age: int, m: str, f: float) -> str:
     months = "1 month" if age == 1 else f"{age} months"
+    scaled = abs(f - 1) > 0.005
     text = (
-        f"A new account (first order {months} ago): the {METHOD_WORDS[m]}, its orders spread over at least "
-        f"{YOUNG_MIN_MONTHS} months, not the kamtools model fitted to its own {months}, which takes a first order "
-        "for a level"
+        f"A new account (first order {months} ago): based on {basis(m)}{adjusted(f) if scaled else ''}, its orders "
+        f"spread over at least {YOUNG_MIN_MONTHS} months, not on a model fitted to its own {months}, which would take "
+        "a first order for its monthly level"
     )
-    return text + (f", scaled by {f:.2f} to what similar accounts really bought." if abs(f - 1) > 0.005 else ".")
+    return text + (f"; {TEST}, similar accounts bought {f:.0%} of that forecast." if scaled else ".")
 
 
 COLLAPSE = 0.4  # a model path under this share of an active account's mean of the last 6 months has collapsed
@@ -243,12 +245,13 @@ def collapsed_model(
 
 
 def _collapsed_reason(m: str, f: float, recent: float, model_month: float) -> str:
+    scaled = abs(f - 1) > 0.005
     text = (
-        f"The {METHOD_WORDS[m]}: the kamtools model followed one low month down to {money(model_month)} a month, under "
-        f"{COLLAPSE:.0%} of the {money(recent)} a month this account bought in its last 6 months, although it orders "
-        "in most months and ordered last month"
+        f"Based on {basis(m)}{adjusted(f) if scaled else ''}: a model of its own monthly history (the kamtools model) "
+        f"followed one low month down to {money(model_month)} a month, under {COLLAPSE:.0%} of the {money(recent)} a "
+        "month this account bought in its last 6 months, although it orders in most months and ordered last month"
     )
-    return text + (f"; scaled by {f:.2f} to what similar accounts really bought." if abs(f - 1) > 0.005 else ".")
+    return text + (f"; {TEST}, similar accounts bought {f:.0%} of that forecast." if scaled else ".")
 
 
 TILTED = 0.005  # a tilt (share_tilt) this far off 1 or more moves an account's factor, and its reason says so
@@ -258,8 +261,8 @@ def _tilt_words(tilt: float, share: float) -> str:
     return (
         " In a list chosen by revenue part of a place is luck that does not repeat, more so for an account that "
         "made it with a few large orders than for one that orders steadily: the class's correction is shared out by "
-        f"the share of months with an order ({share:.0%} for this account), so its forecast is {tilt:.2f} times the "
-        "class's (what such accounts bought after earlier dates)."
+        f"the share of months with an order ({share:.0%} for this account), so its forecast is {tilt:.2f} times that "
+        "of accounts like it (what such accounts bought after earlier dates)."
     )
 
 
@@ -272,7 +275,7 @@ def _choose_account(i: int, uid: str, k: int, gap: float, lapsed: bool, cx: _Con
     ranked += [m for m in ("recent_mean", "level_12m") if m not in ranked]
     m = next(x for x in ranked if np.all(np.isfinite(cx.paths[x][i])))
     f = c.factor.get(m, 1.0)
-    text = _class_reason(m, k, c, f)
+    text = _class_reason(m, k, c, f, cx.horizon)
     if uid in cx.own.regular:
         switch = _own_override(uid, i, m, cx.own, cx.available, cx.paths, cx.horizon)
         if switch is not None:
@@ -294,7 +297,7 @@ def _choose_account(i: int, uid: str, k: int, gap: float, lapsed: bool, cx: _Con
     if cx.one_time[i]:
         m, f, text = "btyd", 1.0, _one_time_reason(gap, True)
     if c.method == "zero" and not (uid in cx.own.regular and m != "zero"):
-        m, f, text = "zero", 0.0, _zero_class_reason(k, c)
+        m, f, text = "zero", 0.0, _zero_class_reason(k, c, cx.horizon)
     comes_back = c.n_rows >= MIN_CLASS_ROWS and np.isfinite(c.bought_back) and c.bought_back >= LAPSED_SHARE
     if lapsed and not comes_back:
         m, f, text = _lapsed_choice(i, gap, c, cx)
@@ -418,7 +421,7 @@ def _choose_all(
         method[lapsed] = "zero"
         for i in np.flatnonzero(lapsed):
             once = state.ordering is not None and int(state.ordering[i]) == 1
-            reason[i] = _silence(state.gap[i], once) + "."
+            reason[i] = "Forecast zero: " + _silence(state.gap[i], once, lower=True) + "."
         return method, factor, reason, qs, 0.0, [], one_time & (method == "btyd"), None, None, [None] * n
     available = tuple(m for m in CANDIDATES if np.isfinite(ev.paths[m]).all(axis=1).any())
     if btyd_now is None:
