@@ -45,3 +45,19 @@ def test_its_buy_till_you_die_forecast_is_zero_not_the_mean_purchase():
     assert fit.paths[0].sum() == 0.0  # before: what a one-time buyer of the population's mean value would buy
     assert fit.paths[1].sum() > 0
     assert fit.p_none[0, -1] == fit.p_none[1, -1]  # the chance it orders again is not what changed
+
+
+def test_the_value_section_says_why_it_expects_nothing():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from kamtools.sections.value import _outlook
+
+    acct = SimpleNamespace(info={}, table=lambda name: pd.DataFrame())
+    row = pd.Series({"expected_purchases_12m": 1.6, "expected_avg_value": 0.0, "expected_value_12m": 0.0})
+    text = _outlook(acct, row, float("nan"))
+    assert "about 1.6 purchase weeks of about 0 each: 0 revenue" in text
+    assert "Every order it placed was worth 0: that shows no spend" in text
+    paid = _outlook(acct, pd.Series({**row, "expected_avg_value": 37.3, "expected_value_12m": 55.0}), float("nan"))
+    assert "worth 0" not in paid

@@ -332,7 +332,13 @@ def _outlook(acct, row: pd.Series, margin: float) -> str:
             else "."
         )
     )
-    outlook += _returns_clause(acct, row)
+    returns = _returns_clause(acct, row)
+    outlook += returns
+    if not returns and float(row["expected_avg_value"]) == 0:  # kamtools.value.spent: no line of positive value
+        outlook += (
+            " Every order it placed was worth 0: that shows no spend, so the value model expects no revenue from "
+            "its purchases (not the portfolio's mean purchase)."
+        )
     forecast = acct.info.get("forecast_next_12m")
     if forecast is not None and pd.notna(forecast):
         outlook += (
