@@ -1757,8 +1757,8 @@ def online_retail_portfolio(lines: pd.DataFrame, folder: Path) -> Portfolio:
     ``accounts`` (one per customer number: its most frequent country, region UK or Export, ``customer_since``
     left empty so the first order date is used), ``products`` (one per stock code: its most frequent
     description, category Giftware, or Charges for the codes not starting with a digit - postage, carriage,
-    manual adjustments, discounts, bank charges; ``list_price`` the median unit price of its sales, no cost
-    known) and ``orders`` (every line: the invoice, its line number, quantity, quantity x unit price as
+    manual adjustments, discounts, bank charges, with ``line_type`` charge; ``list_price`` the median unit price of
+    its sales, no cost known) and ``orders`` (every line: the invoice, its line number, quantity, quantity x unit price as
     ``net_revenue``; cancellations negative)."""
     folder.mkdir(parents=True, exist_ok=True)
     country = lines.groupby("customer")["country"].agg(lambda s: s.value_counts().index[0])
@@ -1784,6 +1784,8 @@ def online_retail_portfolio(lines: pd.DataFrame, folder: Path) -> Portfolio:
             "product_id": codes,
             "name": names.reindex(codes).fillna(pd.Series(codes, index=codes)).to_numpy(),
             "category": np.where(codes.str.match(r"^[0-9]"), "Giftware", "Charges"),
+            # postage, carriage, fees and adjustments are no product a KAM can offer: marked so (no whitespace)
+            "line_type": np.where(codes.str.match(r"^[0-9]"), "product", "charge"),
             "list_price": sold.groupby("product")["price"].median().reindex(codes).fillna(0.0).to_numpy(),
             "unit_cost": 0.0,
         }

@@ -58,10 +58,12 @@ def _base_summary(portfolio: Portfolio) -> pd.DataFrame:
     agg = ltm.groupby("account_id", observed=True).agg(revenue_ltm=("net_revenue", "sum"), margin_ltm=("margin", "sum"))
     sales = lines[~credit_lines(lines)]  # a return or credit note is not an order (as in the churn stage)
     dates = sales.groupby("account_id", observed=True)["order_date"].agg(first_order_date="min", last_order_date="max")
+    # the first return or credit note: an account with credit lines and no order bought before the data
+    credits = lines[credit_lines(lines)].groupby("account_id", observed=True)["order_date"].agg(first_credit_date="min")
     out = portfolio.accounts.merge(agg, on="account_id", how="left").merge(dates, on="account_id", how="left")
     out[["revenue_ltm", "margin_ltm"]] = out[["revenue_ltm", "margin_ltm"]].fillna(0.0)
     out["margin_pct_ltm"] = (out["margin_ltm"] / out["revenue_ltm"]).where(out["revenue_ltm"] > 0)
-    return out
+    return out.merge(credits, on="account_id", how="left")
 
 
 def _history_record(portfolio: Portfolio) -> dict:

@@ -69,6 +69,7 @@ MAX_MAGNITUDE = 1e15
 """No number may exceed this in absolute value (a quadrillion): amounts, quantities and
 prices this large are overflows, wrong units or values pasted into the wrong column."""
 
+LINE_TYPES = ("product", "charge")  # products.line_type: a charge (postage, fees) is not recommended as whitespace
 OPPORTUNITY_STATUS = ("open", "won", "lost")
 SEVERITIES = ("low", "medium", "high", "critical")
 CONTACT_ROLES = ("decision_maker", "influencer", "user", "gatekeeper")
@@ -132,6 +133,17 @@ TABLES: dict[str, Table] = {
                 C("category", "text", True, "Product category (range, product line).", "Premixes"),
                 C("list_price", "float", True, "List price per unit.", "42.5", min_value=0),
                 C("unit_cost", "float", True, "Standard cost per unit.", "27.0", min_value=0),
+                C(
+                    "line_type",
+                    "category",
+                    False,
+                    "product, or charge for a line no customer chooses to buy: postage, carriage, fees, discounts, "
+                    "manual adjustments. Whitespace recommends no category whose products are all charges.",
+                    "charge",
+                    nullable=True,
+                    allowed=LINE_TYPES,
+                    derived="product",
+                ),
             ),
             primary_key=("product_id",),
         ),

@@ -36,6 +36,7 @@ def make_products(s: GenState) -> None:
             "category": _str([CATEGORY_NAMES[r[0]] for r in rows]),
             "list_price": s.list_price.astype(float),
             "unit_cost": s.unit_cost.astype(float),
+            "line_type": _str(["product"] * len(rows)),
         }
     )
     # product popularity within category (global) as a cumulative table

@@ -12,6 +12,7 @@ import pandas as pd
 
 from kamtools.churn.bands import HIGH_RISK_P, MEDIUM_RISK_P, churn_is_score, score_text
 from kamtools.churn.sentences import silence_sentence
+from kamtools.credit_only import credit_only, no_orders_phrase, since_is_a_credit_note
 from kamtools.deck.audience import check_audience
 from kamtools.deck.charts import add_chart, add_table
 from kamtools.deck.slides import Deck
@@ -190,8 +191,11 @@ def _customer_partnership(deck: Deck, account: AccountRows) -> None:
     cats = _categories(account)
     since = _value(info, key="customer_since") or _value(info, key="first_order_date")
     rows = []
-    if since is not None:
+    if since is not None and not since_is_a_credit_note(info):
         rows.append(("Customer since", _customer_since(pd.Timestamp(since), account.as_of)))
+    if credit_only(info):
+        phrase = no_orders_phrase(info)
+        rows.append(("Your orders", phrase[:1].upper() + phrase[1:]))
     where = ", ".join(x for x in (literal(info.get("industry"), 60), literal(info.get("country"), 40)) if x)
     if where:
         rows.append(("Industry, country", where))

@@ -23,7 +23,7 @@ __all__ = [
     "account_tradelane_chart",
 ]
 
-STATUS_COLOURS = {"bought": PALETTE["actual"], "lapsed": PALETTE["warn"], "never": "#E8E8E8"}
+STATUS_COLOURS = {"bought": PALETTE["actual"], "lapsed": PALETTE["warn"], "never": "#E8E8E8", "charge": "#F7F7F7"}
 
 
 def _require(df: pd.DataFrame, columns: list[str], what: str) -> None:

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from kamtools import display, formatting
+from kamtools.credit_only import credit_only, no_orders_phrase, since_is_a_credit_note
 
 __all__ = [
     "Section",
@@ -294,8 +295,10 @@ def account_header(acct, since: str = "") -> None:
     if not _known(info.get("country")) and _known(info.get("region")):
         bits.append(f"{info['region']} region")
     first = info.get("customer_since") if _known(info.get("customer_since")) else info.get("first_order_date")
-    if _known(first):
+    if _known(first) and not since_is_a_credit_note(info):
         bits.append(f"customer since {pd.Timestamp(first).year}")
+    if credit_only(info):
+        bits.append(no_orders_phrase(info))
     bits.append(f"data as of {acct.as_of.date()}")
     display.title(str(info.get("name") or acct.account_id), " · ".join(bits))
     display.contents((s.key, s.title) for s in shown_account_sections(since))

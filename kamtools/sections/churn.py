@@ -24,6 +24,7 @@ from kamtools.churn.bands import (  # noqa: F401
 from kamtools.churn.baseline import WARNING_PREFIX
 from kamtools.churn.scoring import HIGH_RISK_P, MEDIUM_RISK_P
 from kamtools.churn.sentences import silence_sentence
+from kamtools.credit_only import credit_only, no_orders_phrase
 from kamtools.data.portfolio import NotAvailable
 from kamtools.plotting.churn import calibration_plot, drivers_plot, importance_plot
 from kamtools.plotting.style import money
@@ -101,6 +102,11 @@ def account_section(acct) -> None:
     prob = row["churn_probability"]
     evaluation = acct.portfolio_table("churn_evaluation")
     if band == "no orders yet":
+        if credit_only(acct.info):  # it bought before the data began: only its credit notes are in it
+            display.paragraph(
+                f"This account has {no_orders_phrase(acct.info)}, so there is no buying pattern to judge churn from."
+            )
+            return
         display.paragraph("This account has not ordered yet, so there is no buying pattern to judge churn from.")
         return
     score = churn_is_score(churn)

@@ -14,6 +14,7 @@ import pandas as pd
 
 from kamtools import display, formatting
 from kamtools.churn.bands import HIGH_RISK_P, MEDIUM_RISK_P, churn_is_score, score_text
+from kamtools.credit_only import credit_only, no_orders_phrase, since_is_a_credit_note
 from kamtools.sections import history_sentence
 from kamtools.sections.forecast import UNCHECKED_CHANCE  # one mark for every face
 
@@ -121,6 +122,8 @@ def summary_cards(
         cards.append(("Health", text, band_status(band)))
     prob = _first(info, CHURN_COLUMNS)
     risk_band = _first(info, RISK_BAND_COLUMNS)
+    if risk_band == "no orders yet" and credit_only(info):  # it bought, before the data began
+        risk_band = "no orders in the data"
     if prob is not None or risk_band is not None:
         text = formatting.pct_banded(float(prob), CHURN_EDGES) if prob is not None else ""
         if churn_score and prob is not None:  # the churn stage's unchecked fallback: a score, never a percent
@@ -315,7 +318,10 @@ def profile_table(info: dict, currency: str | None = None) -> pd.DataFrame:
     rows = []
     for key, label in PROFILE_FIELDS:
         value = info.get(key)
-        if not _present(value):
+        if key == "first_order_date" and credit_only(info):
+            rows.append(("First order", no_orders_phrase(info)))
+            continue
+        if not _present(value) or (key == "customer_since" and since_is_a_credit_note(info)):
             continue
         if key == "margin_ltm" and formatting.no_cost(info.get("margin_pct_ltm")):
             text = formatting.NO_COST  # margin = revenue: every cost on the orders is 0, no margin to show

@@ -15,6 +15,7 @@ import pandas as pd
 
 from kamtools import display, formatting
 from kamtools.churn.bands import HIGH_RISK_P, MEDIUM_RISK_P, MIN_TO_COMPARE, score_text
+from kamtools.credit_only import credit_only, no_orders_phrase
 from kamtools.data.portfolio import NotAvailable
 from kamtools.plotting.style import money
 from kamtools.plotting.value import value_distribution_chart, value_position_chart
@@ -106,6 +107,12 @@ def account_section(acct) -> None:
         display.not_available(value)
         return
     if value.empty:
+        if credit_only(acct.info):  # it bought before the data began: only its credit notes are in it
+            display.paragraph(
+                f"This account has {no_orders_phrase(acct.info)}, so its future value cannot be estimated from its "
+                "buying history."
+            )
+            return
         display.paragraph(
             "This account has no orders yet, so its future value cannot be estimated from its buying history."
         )
@@ -361,7 +368,13 @@ def _outlook(acct, row: pd.Series, margin: float) -> str:
             else "."
         )
     )
-    outlook += _returns_clause(acct, row)
+    returns = _returns_clause(acct, row)
+    outlook += returns
+    if not returns and float(row["expected_avg_value"]) == 0:  # kamtools.value.spent: no line of positive value
+        outlook += (
+            " Every order it placed was worth 0: that shows no spend, so the value model expects no revenue from "
+            "its purchases (not the portfolio's mean purchase)."
+        )
     forecast = acct.info.get("forecast_next_12m")
     if forecast is not None and pd.notna(forecast):
         outlook += (

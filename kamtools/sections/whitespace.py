@@ -127,6 +127,15 @@ def no_recommendations(grid, who: str) -> str:
                 f"No recommendations: the data holds one product category ({grid['category'].iloc[0]}), so there "
                 "is no other category to recommend."
             )
+        charges = sorted(grid.loc[grid["status"].eq("charge"), "category"].astype(str).unique())
+        if charges and grid["status"].isin(["bought", "charge"]).all():
+            products = n - len(charges)
+            what = formatting.counted(products, "product category", "product categories")
+            return (
+                f"No recommendations: {who} already buys every product category in the data ({what}); "
+                f"{', '.join(charges)} {'is a category' if len(charges) == 1 else 'are categories'} of charges "
+                "(postage, fees), not recommended."
+            )
         if grid["status"].eq("bought").all():
             what = formatting.counted(n, "category", "categories") if n else "every category"
             return f"No recommendations: {who} already buys every category in the data ({what})."

@@ -12,7 +12,7 @@ SUMMARY_TABLE = table(
     "accounts",
     "account_id:str name:str industry:str region:str country:str channel:str owner:str customer_since:datetime "
     "potential_revenue:float parent_account_id:str revenue_ltm:float margin_ltm:float first_order_date:datetime "
-    "last_order_date:datetime margin_pct_ltm:float",
+    "last_order_date:datetime margin_pct_ltm:float first_credit_date:datetime",
 )
 
 STAGES: tuple[Stage, ...] = (

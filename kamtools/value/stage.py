@@ -16,6 +16,7 @@ from kamtools.value.choice import FIT_STATUSES, MIN_ACCOUNTS, MIN_REPEAT_BUYERS,
 from kamtools.value.expected import expected_value, margin_rates
 from kamtools.value.gamma_gamma import GammaGamma
 from kamtools.value.one_time import one_time_rows, score_one_time_buyers
+from kamtools.value.spent import spent
 from kamtools.value.summary import rfm_summary
 
 SUMMARY_COLUMNS = {"value": ["p_alive", "expected_purchases_12m", "expected_value_12m", "expected_margin_12m"]}
@@ -120,6 +121,8 @@ def fit_value(portfolio: Portfolio, activity_score: bool = True) -> dict[str, pd
     orders = portfolio.orders[portfolio.orders["order_date"] <= portfolio.as_of]
     one_time = score_one_time_buyers(choice, orders, portfolio.as_of, check_weeks(choice, orders, portfolio.as_of))
     gross, kept = _sales_summary(portfolio, summary)
+    # an account whose every line is worth 0 showed no spend: valued at 0, not at the population's mean purchase
+    kept = np.where(spent(portfolio.orders, portfolio.as_of, summary["account_id"]), kept, 0.0)
     gg, gg_note, gg_fit = _fit_gamma_gamma(gross)
     margins = margin_rates(portfolio)
     ev = expected_value(

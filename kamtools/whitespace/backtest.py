@@ -251,6 +251,12 @@ def _run_backtest(
     if first <= c1 - pd.DateOffset(months=months) + pd.DateOffset(months=1):
         w1 = _window(portfolio, c1, horizon_months, months, scorers)
     mode = "previous window" if w1 is not None else "in-sample"
+    if not w2.snap.candidates.any() or not (w1 if w1 is not None else w2).snap.candidates.any():
+        return NotAvailable(
+            f"No account had a category left to start buying at {c2.date()}: every account that bought then "
+            "already bought every product category (categories of charges are no whitespace), so there is nothing "
+            "to backtest recommendations on."
+        )
     # the recent lapsed level (used when the calibration window has no lapsed cell) and each account's activity
     adj2 = LapsedAdjustment.fit(portfolio, c2, months)
     ratio2 = revenue_ratio(portfolio, c2, w2.snap.account_ids)

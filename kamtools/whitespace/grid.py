@@ -27,7 +27,8 @@ class Snapshot:
     Attributes: ``account_ids`` (n,), ``categories`` (C,), ``spend_ltm`` (n, C) revenue in
     the last ``months`` months, ``spend_before`` (n, C) revenue before that window,
     ``last_order`` (n, C) datetime64 (NaT when never), ``industry`` (n,), ``peer_group``
-    (n,) labels such as ``"Feed milling, large"``.
+    (n,) labels such as ``"Feed milling, large"``, ``charges`` (C,) True for a category whose
+    products are all marked ``line_type`` charge (postage, fees: never recommended; None: none is).
     """
 
     as_of: pd.Timestamp
@@ -39,6 +40,7 @@ class Snapshot:
     last_order: np.ndarray
     industry: np.ndarray
     peer_group: np.ndarray
+    charges: np.ndarray | None = None
 
     @property
     def revenue_ltm(self) -> np.ndarray:
@@ -59,13 +61,16 @@ class Snapshot:
 
     @property
     def candidates(self) -> np.ndarray:
-        """Cells a recommendation can be made for: active account, category not bought in the window."""
-        return ~self.bought & self.active[:, None]
+        """Cells a recommendation can be made for: active account, category not bought in the window and not
+        a category of charges (postage, fees: nothing a KAM can sell)."""
+        cells = ~self.bought & self.active[:, None]
+        return cells if self.charges is None else cells & ~self.charges[None, :]
 
     @cached_property
     def status(self) -> np.ndarray:
-        """(n, C) 'bought' / 'lapsed' / 'never'."""
-        return np.where(self.bought, "bought", np.where(self.lapsed, "lapsed", "never"))
+        """(n, C) 'bought' / 'lapsed' / 'never', or 'charge' for a category of charges not bought in the window."""
+        status = np.where(self.bought, "bought", np.where(self.lapsed, "lapsed", "never"))
+        return status if self.charges is None else np.where(~self.bought & self.charges[None, :], "charge", status)
 
 
 def _codes(values: pd.Series, categories: np.ndarray) -> np.ndarray:
@@ -149,14 +154,34 @@ def snapshot(
     second = _size_bands(spend_ltm.sum(axis=1), active) if seg is None else np.where(pd.isna(seg), "other", seg)
     peer = (pd.Series(industry) + ", " + pd.Series(second).astype(str)).to_numpy(dtype=object)
     return Snapshot(
-        as_of_ts, months, account_ids, categories, spend_ltm, spend_before, last.reshape(n, C), industry, peer
+        as_of_ts,
+        months,
+        account_ids,
+        categories,
+        spend_ltm,
+        spend_before,
+        last.reshape(n, C),
+        industry,
+        peer,
+        charge_categories(portfolio.products, categories),
     )
+
+
+def charge_categories(products: pd.DataFrame, categories: np.ndarray) -> np.ndarray:
+    """(C,) True for each category whose every product is marked ``line_type`` charge (False without the
+    column: a portfolio built without the loader, whose products are all products)."""
+    if "line_type" not in products.columns:
+        return np.zeros(len(categories), dtype=bool)
+    charge = products["line_type"].astype("str").eq("charge")
+    every = charge.groupby(products["category"].astype("str")).all()
+    return every.reindex(pd.Index(categories, dtype="str")).fillna(False).to_numpy(dtype=bool)
 
 
 def whitespace_grid(portfolio: Portfolio, as_of: str | pd.Timestamp | None = None, months: int = 12) -> pd.DataFrame:
     """The whitespace grid: one row per account x product category.
 
-    Returns ``account_id, category, status`` (bought / lapsed / never), ``revenue_ltm``
+    Returns ``account_id, category, status`` (bought / lapsed / never; charge: a category of charges, see
+    ``products.line_type``, not bought in the window, which is no whitespace), ``revenue_ltm``
     (last ``months`` months), ``revenue_before`` (earlier), ``last_order_date``.
     """
     return _grid_frame(snapshot(portfolio, as_of, months))

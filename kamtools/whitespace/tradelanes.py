@@ -24,7 +24,7 @@ def tradelanes(
     (nothing before), ``lost`` (nothing now), ``up-trading`` (revenue up more than
     ``up``), ``down-trading`` (down more than ``down``), else ``stable``.
 
-    Returns one row per account x category with revenue in either period:
+    Returns one row per account x category with net revenue above zero in either period:
     ``account_id, category, status, revenue_ltm, revenue_prior, revenue_change,
     revenue_change_pct, margin_ltm, margin_prior, margin_change, margin_pct_ltm,
     margin_pct_prior, loss_making`` (margin in the last period below zero).
@@ -50,6 +50,9 @@ def tradelanes(
         .sum()
         .reset_index()
     )
+    # a line with no net sales in either period (only credit notes, or orders worth 0) was not traded: neither new
+    # nor lost (an account whose only lines are credit notes read "new" on them)
+    out = out[(out["revenue_prior"] > 0) | (out["revenue_ltm"] > 0)].reset_index(drop=True)
     out["revenue_change"] = out["revenue_ltm"] - out["revenue_prior"]
     prior = out["revenue_prior"]
     out["revenue_change_pct"] = (out["revenue_change"] / prior).where(prior > 0)

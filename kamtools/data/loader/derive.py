@@ -1,4 +1,4 @@
-"""What the export may leave out and the loader fills in: cost and customer_since."""
+"""What the export may leave out and the loader fills in: cost, customer_since and line_type."""
 
 from __future__ import annotations
 
@@ -9,9 +9,13 @@ from kamtools.data.validation import Problem, count
 
 
 def derive_columns(tables: dict[str, pd.DataFrame], loaded: Loaded, as_of: pd.Timestamp, findings: Findings) -> None:
-    """Fill empty costs from products.unit_cost and empty customer_since from the first order."""
+    """Fill empty costs from products.unit_cost, empty customer_since from the first order and empty line types
+    with product (no warning: a product is what a line is unless the export marks it a charge)."""
     _derive_cost(tables, loaded, findings)
     _derive_customer_since(tables, loaded, as_of, findings)
+    products = tables["products"]
+    if "line_type" in products.columns:
+        products["line_type"] = products["line_type"].fillna("product")
 
 
 def _derive_cost(tables: dict[str, pd.DataFrame], loaded: Loaded, findings: Findings) -> None:

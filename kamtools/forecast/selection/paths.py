@@ -89,6 +89,7 @@ def btyd_fit(
     models cannot be fitted (too few accounts or repeat buyers)."""
     try:
         from kamtools.value import MIN_ACCOUNTS, MIN_REPEAT_BUYERS, BetaGeo, GammaGamma, ModifiedBetaGeo, rfm_summary
+        from kamtools.value.spent import spent
     except ImportError:  # pragma: no cover - a value module without the BTYD estimators
         return None
     estimator = ModifiedBetaGeo if family == "mbg_nbd" else BetaGeo
@@ -114,6 +115,8 @@ def btyd_fit(
             except ValueError:
                 avg = np.where(x > 0, m, fallback)
             avg = np.where(np.isfinite(avg) & (avg >= 0), avg, fallback)
+            # an account whose every line is worth 0 showed no spend: not the population's mean purchase
+            avg = np.where(spent(past, as_of, s["account_id"]), avg, 0.0)
             cum = np.column_stack(
                 [np.zeros(len(x))] + [bg.expected_purchases((k + 1) * weeks, x, t_x, T) for k in range(horizon)]
             )
