@@ -115,16 +115,20 @@ def test_the_sentence_reads_the_figures_the_stage_wrote():
 
     text = low_end_sentence(_row(996_435.0), "EUR")
     assert text == (
-        "The low end of the 80% range, €996.4k, is 25% of the forecast: in the backtest, accounts like this one bought "
-        "less than 25% of their forecast over the 12 months after a backtest date in 14 of 130 cases (11%), and in "
+        "The low end of the 80% range, €996.4k, is 25% of the forecast: in a test on past data, accounts like this one bought "
+        "less than 25% of their forecast over the 12 months after a past date in 14 of 130 cases (11%), and in "
         "10 of those 14 they had stopped ordering (no order in the last 3 of those months)."
     )
     # other figures, other words: no stopped accounts, a range from zero, a low end the backtest never reached
     assert "none of them an account that had stopped ordering" in low_end_sentence(_row(996_435.0, stopped=0))
     zero = low_end_sentence(_row(0.0, months=6, below=3, stopped=3))
-    assert zero.startswith("The 80% range starts at zero: in the backtest, accounts like this one bought nothing over")
-    assert "the 6 months after a backtest date in 3 of 130 cases (2%), all of them accounts that had stopped" in zero
-    assert "lower than the backtest went: in none of its 130 cases" in low_end_sentence(_row(996_435.0, below=0))
+    assert zero.startswith(
+        "The 80% range starts at zero: in a test on past data, accounts like this one bought nothing over"
+    )
+    assert "the 6 months after a past date in 3 of 130 cases (2%), all of them accounts that had stopped" in zero
+    assert "lower than the test on past data went: in none of its 130 cases" in low_end_sentence(
+        _row(996_435.0, below=0)
+    )
     # the stage wrote nothing (a low end near the forecast, a bundle written before): no sentence
     assert low_end_sentence(_row(996_435.0, cases=np.nan)) is None
     assert low_end_sentence(_row(996_435.0).drop(["range_low_cases"])) is None

@@ -80,7 +80,7 @@ def test_a_range_from_the_whole_portfolio_does_not_call_its_cases_accounts_like_
         "Based on how often and how much it has bought, with the chance that it has stopped (the buying-rhythm "
         "model), the forecast that missed least in a test on past data among accounts that ordered in 9 of the last 12."
     )
-    assert "in the backtest, accounts like this one bought less than 3%" in low_end_sentence(_low_end_row(own))
+    assert "in a test on past data, accounts like this one bought less than 3%" in low_end_sentence(_low_end_row(own))
 
 
 def test_a_forecast_set_by_a_rule_is_not_said_to_be_what_similar_accounts_bought():
@@ -238,7 +238,8 @@ def test_cdnow_random300_steady_buyer_range_names_the_portfolios_cases(cdnow_bun
     page = _section(forecast, cdnow_bundles["random300"], "C05303", captured)
     assert "All accounts were compared because too few accounts like this one had been seen" in page
     assert (
-        "in the backtest, accounts of this portfolio (too few like this one had been seen to take them alone)" in page
+        "in a test on past data, accounts of this portfolio (too few like this one had been seen to take them alone)"
+        in page
     )
     assert "accounts like this one bought less than" not in page
 

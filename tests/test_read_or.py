@@ -136,7 +136,7 @@ def test_the_low_end_sentence_says_did_accounts_buy_not_did_accounts_bought():
     assert "did accounts like this one buy nothing over" in low_end_sentence(_summary(0.0, 27, 0))
     # the sentence with cases below the low end is unchanged
     assert (
-        "accounts like this one bought less than 40% of their forecast over the 6 months after a backtest date in "
+        "accounts like this one bought less than 40% of their forecast over the 6 months after a past date in "
         "1 of 27 cases"
     ) in low_end_sentence(_summary(11_000.0, 27, 1))
 

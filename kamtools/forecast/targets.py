@@ -570,7 +570,8 @@ def year_low_end_note(
     return (
         f"The 80% range of {year} reaches down to {money(float(row['total_lo_80']))}, far below the next 12 months' "
         f"range ({money(lo12)}-{money(hi12)}) although both cover nearly the same months. That low end is not a sign "
-        "that this account may stop buying: the 12-month range is where accounts like this one ended out of time, and "
+        "that this account may stop buying: the 12-month range is where accounts like this one ended in a test on past "
+        "data, and "
         f"the year's range adds to it the spread of this account's monthly band{monthly}, months moving partly "
         "together, because those totals alone held too few of the actual year totals in the past. Plan on the "
         f"expected {money(float(row['expected_total']))}; the year's range is what the chance of reaching the {year} "

@@ -273,7 +273,7 @@ def low_end_sentence(row: pd.Series | None, currency: str | None = None) -> str 
     else:
         head, buy = "The 80% range starts at zero", "nothing"
     what = f"bought {buy}"
-    after = f"over the {formatting.counted(months, 'month')} after a backtest date"
+    after = f"over the {formatting.counted(months, 'month')} after a past date"
     # the cases are the whole portfolio's where too few like this account had been seen (its reason says so)
     who = (
         "accounts of this portfolio (too few like this one had been seen to take them alone)"
@@ -282,7 +282,7 @@ def low_end_sentence(row: pd.Series | None, currency: str | None = None) -> str 
     )
     if below == 0:  # 'did accounts ... buy', not 'did accounts ... bought'
         return (
-            f"{head}, lower than the backtest went: in none of its {cases:,} cases did {who} buy {buy} "
+            f"{head}, lower than the test on past data went: in none of its {cases:,} cases did {who} buy {buy} "
             f"{after}; the range reaches further because of how it is carried to 12 months (the methods note in the "
             "appendix says how)."
         )
@@ -294,7 +294,7 @@ def low_end_sentence(row: pd.Series | None, currency: str | None = None) -> str 
         why = f", and in {stopped:,} of those {below:,} they had stopped ordering (no order in {last})"
     else:
         why = ", none of them an account that had stopped ordering"
-    return f"{head}: in the backtest, {who} {what} {after} in {below:,} of {cases:,} cases ({below / cases:.0%}){why}."
+    return f"{head}: in a test on past data, {who} {what} {after} in {below:,} of {cases:,} cases ({below / cases:.0%}){why}."
 
 
 def target_sentence(row: pd.Series, currency: str | None = None, as_of: object = None, unchecked_: bool = False) -> str:
