@@ -100,9 +100,11 @@ def _newton_polish(objective, phi: np.ndarray, bounds: tuple[float, float], max_
     machine's maths kernels; Newton steps with a numeric Hessian from the analytic gradient land on
     the minimum itself (to about 1e-12 relative), so the same data give the same parameters on
     every machine. Returns ``phi`` unchanged where the Hessian is not positive definite or a
-    step leaves the bounds or does not improve the objective.
+    step leaves the bounds or improves neither the objective nor (where the objective is flat to its
+    rounding) the gradient.
     """
     phi = np.asarray(phi, dtype=np.float64).copy()
+    norm = np.linalg.norm
     with np.errstate(all="ignore"):
         value, grad = objective(phi)
         for _ in range(max_steps):
@@ -121,7 +123,10 @@ def _newton_polish(objective, phi: np.ndarray, bounds: tuple[float, float], max_
             if np.any(new < bounds[0]) or np.any(new > bounds[1]):
                 break
             new_value, new_grad = objective(new)
-            if not np.isfinite(new_value) or new_value > value + 1e-15 * abs(value):
+            # near the minimum the value is flat to its rounding, so a step that does not raise it beyond that
+            # counts as progress when it shrinks the gradient
+            flat = new_value <= value + 1e-12 * max(1.0, abs(value))
+            if not np.isfinite(new_value) or not (new_value < value or (flat and norm(new_grad) < norm(grad))):
                 break
             phi, value, grad = new, new_value, new_grad
             if np.max(np.abs(step)) < 1e-13 * max(1.0, float(np.max(np.abs(phi)))):

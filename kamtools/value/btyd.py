@@ -185,6 +185,7 @@ class BetaGeo(BaseEstimator):
         rate = max(float(np.mean((x + 1) / np.maximum(t_cal, 1e-9))), 1e-6)
         starts = [np.log([1.0, 1.0 / rate, 1.0, 1.0]), np.log([0.3, 0.3 / rate, 0.8, 2.5])]
         res = _minimise(objective, starts, (-18.0, 18.0), int(self.max_iter))
+        res.x = _newton_polish(objective, res.x, (-18.0, 18.0))  # to the maximum itself, on every machine
         theta = np.exp(res.x)
         at_bound = [name for name, phi in zip(self.param_names, res.x) if abs(phi) > 17.5]
         self.ridge_limit_ = ""

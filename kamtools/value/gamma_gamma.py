@@ -145,6 +145,7 @@ class GammaGamma(BaseEstimator):
         mean = float(np.mean(ms))
         starts = [np.log([1.0, 2.0, mean]), np.log([5.0, 4.0, 3.0 * mean / 5.0]), np.log([20.0, 3.0, mean / 10.0])]
         res = _minimise(objective, starts, (-18.0, 18.0), int(self.max_iter))
+        res.x = _newton_polish(objective, res.x, (-18.0, 18.0))  # to the maximum itself, on every machine
         theta_s = np.exp(res.x)
         self.at_bound_ = [name for name, phi in zip(self.param_names, res.x) if abs(phi) > 17.5]
         self.ridge_limit_ = ""
