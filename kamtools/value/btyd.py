@@ -53,7 +53,8 @@ class BetaGeo(BaseEstimator):
         between accounts (the likelihood rises along a ridge as ``a`` and ``b`` grow with ``a / (a + b)``
         fixed): the fit is then the limit model, every account dropping out after a purchase with the same
         probability ``pi``, fitted exactly, and stands at ``a = pi * RIDGE_SUM``, ``b = (1 - pi) * RIDGE_SUM``
-        with NaN standard errors for both; ``""`` otherwise. Without it the fit stopped at a point of the
+        with NaN standard errors for both (only where ``pi * RIDGE_SUM`` and ``(1 - pi) * RIDGE_SUM`` are at
+        least 1: a ``pi`` that runs to 0 is the no-drop-out limit, left as fitted); ``""`` otherwise. Without it the fit stopped at a point of the
         ridge that depended on the machine's maths kernels (``a = 29,547`` or ``28,092`` on the same data).
     at_bound_ : parameters that ended at the search bound (e^+-17.5). ``a`` at the lower
         bound (nobody drops out) or ``b`` (with ``a``) at the upper bound (every account has
@@ -193,9 +194,11 @@ class BetaGeo(BaseEstimator):
         if pen == 0:
             ll_fit = float(weight @ self._loglik_terms(theta, ux, utx, uT)[0])
             psi, ll_limit, limit_hess, phi = self._fit_limit(ux, utx, uT, weight, theta, starts)
-            if np.isfinite(ll_limit) and ll_limit >= ll_fit - RIDGE_LL_TOLERANCE * abs(ll_fit):
+            pi = float(np.exp(-np.logaddexp(0.0, -psi[2])))
+            # a drop-out probability that ran to 0 (or 1) is another limit (no drop-out): not this one
+            shared = min(pi, 1.0 - pi) * RIDGE_SUM >= 1.0
+            if shared and np.isfinite(ll_limit) and ll_limit >= ll_fit - RIDGE_LL_TOLERANCE * abs(ll_fit):
                 # the fit runs along the ridge towards the limit: stand at its canonical point
-                pi = float(np.exp(-np.logaddexp(0.0, -psi[2])))
                 theta = np.array([psi[0], psi[1], pi * RIDGE_SUM, (1.0 - pi) * RIDGE_SUM])
                 at_bound = [name for name, p in zip(("r", "alpha"), phi[:2]) if abs(p) > 17.5]
                 self.ridge_limit_ = "constant_dropout"
