@@ -54,7 +54,10 @@ class BetaGeo(BaseEstimator):
         fixed): the fit is then the limit model, every account dropping out after a purchase with the same
         probability ``pi``, fitted exactly, and stands at ``a = pi * RIDGE_SUM``, ``b = (1 - pi) * RIDGE_SUM``
         with NaN standard errors for both (only where ``pi * RIDGE_SUM`` and ``(1 - pi) * RIDGE_SUM`` are at
-        least 1: a ``pi`` that runs to 0 is the no-drop-out limit, left as fitted); ``""`` otherwise. Without it the fit stopped at a point of the
+        least 1); ``"no_dropout"`` when ``a`` ran to 0 (nobody drops out, and ``b`` is not determined at all):
+        the fit is then the NBD limit (``r``, ``alpha`` fitted exactly) standing at ``a = e^-18`` (the search's
+        bound), ``b = RIDGE_SUM`` (the demo's holdout fit had ``b = 46,947`` or ``18,275`` by the kernels);
+        ``""`` otherwise. Without it the fit stopped at a point of the
         ridge that depended on the machine's maths kernels (``a = 29,547`` or ``28,092`` on the same data).
     at_bound_ : parameters that ended at the search bound (e^+-17.5). ``a`` at the lower
         bound (nobody drops out) or ``b`` (with ``a``) at the upper bound (every account has
@@ -130,28 +133,39 @@ class BetaGeo(BaseEstimator):
         deta = -k * pi + w4
         return ll, np.column_stack([dr, dalpha, deta])
 
-    def _fit_limit(self, x, t_x, T, weight, theta: np.ndarray, starts: list[np.ndarray]):
-        """The constant drop-out limit fitted to its maximum: (r, alpha, eta), its total log-likelihood, its Hessian."""
+    def _fit_limit(self, x, t_x, T, weight, theta: np.ndarray, starts: list[np.ndarray], eta: float | None = None):
+        """The constant drop-out limit fitted to its maximum: (r, alpha, eta), its total log-likelihood, its Hessian.
+
+        With ``eta = -inf`` the no-drop-out limit (the NBD model): only r and alpha are fitted.
+        """
         n = weight.sum()
+        k = 3 if eta is None else 2
 
         def objective(phi):
-            psi = np.array([np.exp(phi[0]), np.exp(phi[1]), phi[2]])
+            psi = np.array([np.exp(phi[0]), np.exp(phi[1]), phi[2] if eta is None else eta])
             ll, g = self._limit_terms(psi, x, t_x, T)
             value = -(weight @ ll) / n
             if not np.isfinite(value):
                 return np.inf, np.zeros_like(phi)
-            return value, -(weight @ g) / n * np.array([psi[0], psi[1], 1.0])
+            return value, -(weight @ g[:, :k]) / n * np.array([psi[0], psi[1], 1.0])[:k]
 
         def to_phi(th):
-            return np.array([np.log(th[0]), np.log(th[1]), np.log(th[2]) - np.log(th[3])])
+            return np.array([np.log(th[0]), np.log(th[1]), np.log(th[2]) - np.log(th[3])])[:k]
 
         phis = [to_phi(theta)] + [to_phi(np.exp(s)) for s in starts]
         phis = [np.clip(p, -18.0, 18.0) for p in phis if np.all(np.isfinite(p))]
         res = _minimise(objective, phis, (-18.0, 18.0), int(self.max_iter))
         phi = _newton_polish(objective, res.x, (-18.0, 18.0))
-        psi = np.array([np.exp(phi[0]), np.exp(phi[1]), phi[2]])
+        psi = np.array([np.exp(phi[0]), np.exp(phi[1]), phi[2] if eta is None else eta])
         ll, _ = self._limit_terms(psi, x, t_x, T)
-        hess = _numeric_hessian(lambda p: weight @ self._limit_terms(p, x, t_x, T)[1], psi, np.array([1e-8, 1e-8, 1.0]))
+        if eta is None:
+            hess = _numeric_hessian(
+                lambda p: weight @ self._limit_terms(p, x, t_x, T)[1], psi, np.array([1e-8, 1e-8, 1.0])
+            )
+        else:
+            hess = _numeric_hessian(
+                lambda p: weight @ self._limit_terms(np.array([p[0], p[1], eta]), x, t_x, T)[1][:, :2], psi[:2]
+            )
         return psi, float(weight @ ll), hess, phi
 
     def _total_grad(self, theta, x, t_x, T, weight):
@@ -203,6 +217,14 @@ class BetaGeo(BaseEstimator):
                 at_bound = [name for name, p in zip(("r", "alpha"), phi[:2]) if abs(p) > 17.5]
                 self.ridge_limit_ = "constant_dropout"
                 se = np.concatenate([_standard_errors(limit_hess)[:2], [np.nan, np.nan]])
+            elif res.x[2] < -17.5:
+                # a ran to 0 (nobody drops out): b is then not determined at all; the limit is the NBD model
+                psi, ll_nbd, nbd_hess, phi = self._fit_limit(ux, utx, uT, weight, theta, starts, eta=-np.inf)
+                if np.isfinite(ll_nbd) and ll_nbd >= ll_fit - RIDGE_LL_TOLERANCE * abs(ll_fit):
+                    theta = np.array([psi[0], psi[1], np.exp(-18.0), RIDGE_SUM])
+                    at_bound = ["a"] + [name for name, p in zip(("r", "alpha"), phi[:2]) if abs(p) > 17.5]
+                    self.ridge_limit_ = "no_dropout"
+                    se = np.concatenate([_standard_errors(nbd_hess), [np.nan, np.nan]])
         self.at_bound_ = at_bound
         # a -> 0, or b (and a) -> infinity, are legitimate limits of the Beta drop-out distribution:
         # (almost) nobody drops out, or everyone has the same drop-out probability a / (a + b). The
