@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from test_bundle_unchanged import DEMO, PINNED
 
@@ -58,19 +59,29 @@ def _fit_in_child(summary_csv: Path, pinned: bool) -> dict:
 @pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"), reason="PINNED names x86-64 kernels")
 def test_the_demo_fits_are_the_same_with_the_kernels_pinned_or_not(tmp_path):
     from kamtools.datasets import make_portfolio
+    from kamtools.value.choice import _week_end_before
     from kamtools.value.stage import _sales_summary
     from kamtools.value.summary import rfm_summary
 
     portfolio = make_portfolio(**DEMO, groups=0)[0]
     gross, _ = _sales_summary(portfolio, rfm_summary(portfolio, freq="W"))
-    path = tmp_path / "summary.csv"
-    gross[["frequency", "recency", "T", "monetary"]].to_csv(path, index=False, float_format="%.17g")
-    free, pinned = _fit_in_child(path, pinned=False), _fit_in_child(path, pinned=True)
-    for model, params in free.items():
-        # the demo's fits are all on ridges: the canonical point is where they stand on any machine
-        assert params.pop("ridge") == pinned[model].pop("ridge") != "", model
-        for name, value in params.items():
-            assert value == pytest.approx(pinned[model][name], rel=1e-9), f"{model} {name}"
+    # and the history before choose_btyd's 53-week holdout, whose BG/NBD fit finds no drop-out
+    cut = _week_end_before(pd.Timestamp(portfolio.as_of) - pd.Timedelta(weeks=53))
+    calibration = rfm_summary(portfolio.orders, as_of=cut, freq="W")
+    for name, summary in {"as_of": gross, "holdout_calibration": calibration}.items():
+        path = tmp_path / f"{name}.csv"
+        summary[["frequency", "recency", "T", "monetary"]].to_csv(path, index=False, float_format="%.17g")
+        free, pinned = _fit_in_child(path, pinned=False), _fit_in_child(path, pinned=True)
+        for model, params in free.items():
+            assert params.pop("ridge") == pinned[model].pop("ridge"), (name, model)
+            for key, value in params.items():
+                assert value == pytest.approx(pinned[model][key], rel=1e-9), f"{name} {model} {key}"
+        if name == "as_of":  # the demo's fits are all on ridges: the canonical point is where they stand
+            assert {m: p["ridge"] for m, p in _fit_in_child(path, pinned=False).items()} == {
+                "BetaGeo": "constant_dropout",
+                "ModifiedBetaGeo": "constant_dropout",
+                "GammaGamma": "no_spread_within",
+            }
 
 
 def _constant_dropout_history(n=300, r=1.5, alpha=5.0, p=0.08, weeks=52.0, seed=1):
@@ -141,3 +152,26 @@ def test_a_gamma_gamma_fit_without_spread_within_accounts_stands_at_its_limit():
     assert gg.standard_errors_["q"] > 0
     # an account's expected purchase value is its own mean (no spread within, so nothing to shrink)
     np.testing.assert_allclose(gg.expected_average_value(frequency, monetary), monetary, rtol=1e-5)
+
+
+@pytest.mark.parametrize("cls", [BetaGeo, ModifiedBetaGeo])
+def test_a_fit_without_drop_out_stands_at_the_canonical_point_of_the_nbd_limit(cls):
+    from test_btyd_b2b import _simulate
+
+    from kamtools.value.summary import rfm_summary
+
+    # frequent buyers that practically never stop: a runs to 0 and b is not determined at all
+    summary = rfm_summary(_simulate(300, r=8.0, alpha=8.0, a=1e-3, b=1e4, weeks=78, seed=2, mbg=False), freq="W")
+    x, t_x, T = summary["frequency"], summary["recency"], summary["T"]
+    est = cls().fit(x, t_x, T)
+    assert est.ridge_limit_ == "no_dropout"
+    assert est.params_["a"] == np.exp(-18.0) and est.params_["b"] == RIDGE_SUM
+    assert fit_status(est)[0] == "no_dropout"
+    assert np.isnan(est.standard_errors_["a"]) and np.isnan(est.standard_errors_["b"])
+    assert est.p_alive(x, t_x, T).min() > 0.999
+    # r and alpha at the NBD maximum: nothing nearby on a = e^-18, b = RIDGE_SUM fits better
+    best, ll = dict(est.params_), est.log_likelihood_
+    for name in ("r", "alpha"):
+        for step in (1e-3, -1e-3):
+            est.params_ = {**best, name: best[name] * (1 + step)}
+            assert est.log_likelihood(x, t_x, T).sum() < ll
