@@ -13,10 +13,19 @@ from kamtools.value._estimation import (
     _check_btyd_inputs,
     _log_hyp2f1_series,
     _minimise,
+    _newton_polish,
     _numeric_hessian,
     _standard_errors,
     _unpack,
 )
+
+# a + b of a fit that stands for its constant drop-out limit (a, b -> infinity with a / (a + b) fixed): the fits of
+# such data stopped anywhere from a + b = 2e7 to 4e7 depending on the machine's maths kernels; predictions at 1e7
+# differ from the limit's by about x / 1e7 (relative), and the log-likelihood by under 1e-8 of itself on the demo
+RIDGE_SUM = 1e7
+# the constant drop-out limit replaces the fit when the fit's log-likelihood is no better than the limit's by more
+# than this share of it (a ridge running off to infinity leaves the fit a hair below its limit)
+RIDGE_LL_TOLERANCE = 1e-6
 
 
 class BetaGeo(BaseEstimator):
@@ -40,6 +49,16 @@ class BetaGeo(BaseEstimator):
     log_likelihood_ : total log-likelihood at the estimate.
     n_obs_ : accounts used.
     converged_ : whether the optimiser reported success.
+    ridge_limit_ : ``"constant_dropout"`` when the data cannot tell how the drop-out probability varies
+        between accounts (the likelihood rises along a ridge as ``a`` and ``b`` grow with ``a / (a + b)``
+        fixed): the fit is then the limit model, every account dropping out after a purchase with the same
+        probability ``pi``, fitted exactly, and stands at ``a = pi * RIDGE_SUM``, ``b = (1 - pi) * RIDGE_SUM``
+        with NaN standard errors for both (only where ``pi * RIDGE_SUM`` and ``(1 - pi) * RIDGE_SUM`` are at
+        least 1); ``"no_dropout"`` when ``a`` ran to 0 (nobody drops out, and ``b`` is not determined at all):
+        the fit is then the NBD limit (``r``, ``alpha`` fitted exactly) standing at ``a = e^-18`` (the search's
+        bound), ``b = RIDGE_SUM`` (the demo's holdout fit had ``b = 46,947`` or ``18,275`` by the kernels);
+        ``""`` otherwise. Without it the fit stopped at a point of the
+        ridge that depended on the machine's maths kernels (``a = 29,547`` or ``28,092`` on the same data).
     at_bound_ : parameters that ended at the search bound (e^+-17.5). ``a`` at the lower
         bound (nobody drops out) or ``b`` (with ``a``) at the upper bound (every account has
         the same drop-out probability ``a / (a + b)``) are legitimate limits, common in B2B
@@ -86,6 +105,69 @@ class BetaGeo(BaseEstimator):
         db = psi_ab + special.digamma(b + x) - special.digamma(b) - psi_abx - w4 / bx1
         return ll, np.column_stack([dr, dalpha, da, db])
 
+    @classmethod
+    def _limit_terms(cls, psi: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray):
+        """Per-row log-likelihood of the constant drop-out limit and its gradient wrt (r, alpha, eta).
+
+        ``psi = (r, alpha, eta)`` with ``eta = logit(pi)``, ``pi = a / (a + b)`` as ``a, b -> infinity``:
+        B(a, b + k) / B(a, b) -> (1 - pi)^k and a / (b + k) -> pi / (1 - pi), with k = x (BG/NBD) or
+        x + 1 (MBG/NBD, drop-out also possible right after the first purchase).
+        """
+        r, alpha, eta = psi
+        rx = r + x
+        k = x + cls._b_shift
+        log_a_T = np.log(alpha + T)
+        log_a_tx = np.log(alpha + t_x)
+        log_1m_pi = -np.logaddexp(0.0, eta)
+        pi = np.exp(-np.logaddexp(0.0, -eta))
+        a1 = special.gammaln(rx) - special.gammaln(r) + r * np.log(alpha)
+        a3 = -rx * log_a_T
+        can_drop = (x > 0) | (cls._b_shift > 0)
+        a4 = np.where(can_drop, eta - rx * log_a_tx, -np.inf)
+        lse = np.logaddexp(a3, a4)
+        ll = a1 + k * log_1m_pi + lse
+        w3 = np.exp(a3 - lse)
+        w4 = np.where(can_drop, np.exp(a4 - lse), 0.0)
+        dr = special.digamma(rx) - special.digamma(r) + np.log(alpha) - w3 * log_a_T - w4 * log_a_tx
+        dalpha = r / alpha - w3 * rx / (alpha + T) - w4 * rx / (alpha + t_x)
+        deta = -k * pi + w4
+        return ll, np.column_stack([dr, dalpha, deta])
+
+    def _fit_limit(self, x, t_x, T, weight, theta: np.ndarray, starts: list[np.ndarray], eta: float | None = None):
+        """The constant drop-out limit fitted to its maximum: (r, alpha, eta), its total log-likelihood, its Hessian.
+
+        With ``eta = -inf`` the no-drop-out limit (the NBD model): only r and alpha are fitted.
+        """
+        n = weight.sum()
+        k = 3 if eta is None else 2
+
+        def objective(phi):
+            psi = np.array([np.exp(phi[0]), np.exp(phi[1]), phi[2] if eta is None else eta])
+            ll, g = self._limit_terms(psi, x, t_x, T)
+            value = -(weight @ ll) / n
+            if not np.isfinite(value):
+                return np.inf, np.zeros_like(phi)
+            return value, -(weight @ g[:, :k]) / n * np.array([psi[0], psi[1], 1.0])[:k]
+
+        def to_phi(th):
+            return np.array([np.log(th[0]), np.log(th[1]), np.log(th[2]) - np.log(th[3])])[:k]
+
+        phis = [to_phi(theta)] + [to_phi(np.exp(s)) for s in starts]
+        phis = [np.clip(p, -18.0, 18.0) for p in phis if np.all(np.isfinite(p))]
+        res = _minimise(objective, phis, (-18.0, 18.0), int(self.max_iter))
+        phi = _newton_polish(objective, res.x, (-18.0, 18.0))
+        psi = np.array([np.exp(phi[0]), np.exp(phi[1]), phi[2] if eta is None else eta])
+        ll, _ = self._limit_terms(psi, x, t_x, T)
+        if eta is None:
+            hess = _numeric_hessian(
+                lambda p: weight @ self._limit_terms(p, x, t_x, T)[1], psi, np.array([1e-8, 1e-8, 1.0])
+            )
+        else:
+            hess = _numeric_hessian(
+                lambda p: weight @ self._limit_terms(np.array([p[0], p[1], eta]), x, t_x, T)[1][:, :2], psi[:2]
+            )
+        return psi, float(weight @ ll), hess, phi
+
     def _total_grad(self, theta, x, t_x, T, weight):
         _, g = self._loglik_terms(theta, x, t_x, T)
         return weight @ g
@@ -118,8 +200,31 @@ class BetaGeo(BaseEstimator):
         rate = max(float(np.mean((x + 1) / np.maximum(t_cal, 1e-9))), 1e-6)
         starts = [np.log([1.0, 1.0 / rate, 1.0, 1.0]), np.log([0.3, 0.3 / rate, 0.8, 2.5])]
         res = _minimise(objective, starts, (-18.0, 18.0), int(self.max_iter))
+        res.x = _newton_polish(objective, res.x, (-18.0, 18.0))  # to the maximum itself, on every machine
         theta = np.exp(res.x)
         at_bound = [name for name, phi in zip(self.param_names, res.x) if abs(phi) > 17.5]
+        self.ridge_limit_ = ""
+        se = None
+        if pen == 0:
+            ll_fit = float(weight @ self._loglik_terms(theta, ux, utx, uT)[0])
+            psi, ll_limit, limit_hess, phi = self._fit_limit(ux, utx, uT, weight, theta, starts)
+            pi = float(np.exp(-np.logaddexp(0.0, -psi[2])))
+            # a drop-out probability that ran to 0 (or 1) is another limit (no drop-out): not this one
+            shared = min(pi, 1.0 - pi) * RIDGE_SUM >= 1.0
+            if shared and np.isfinite(ll_limit) and ll_limit >= ll_fit - RIDGE_LL_TOLERANCE * abs(ll_fit):
+                # the fit runs along the ridge towards the limit: stand at its canonical point
+                theta = np.array([psi[0], psi[1], pi * RIDGE_SUM, (1.0 - pi) * RIDGE_SUM])
+                at_bound = [name for name, p in zip(("r", "alpha"), phi[:2]) if abs(p) > 17.5]
+                self.ridge_limit_ = "constant_dropout"
+                se = np.concatenate([_standard_errors(limit_hess)[:2], [np.nan, np.nan]])
+            elif res.x[2] < -17.5:
+                # a ran to 0 (nobody drops out): b is then not determined at all; the limit is the NBD model
+                psi, ll_nbd, nbd_hess, phi = self._fit_limit(ux, utx, uT, weight, theta, starts, eta=-np.inf)
+                if np.isfinite(ll_nbd) and ll_nbd >= ll_fit - RIDGE_LL_TOLERANCE * abs(ll_fit):
+                    theta = np.array([psi[0], psi[1], np.exp(-18.0), RIDGE_SUM])
+                    at_bound = ["a"] + [name for name, p in zip(("r", "alpha"), phi[:2]) if abs(p) > 17.5]
+                    self.ridge_limit_ = "no_dropout"
+                    se = np.concatenate([_standard_errors(nbd_hess), [np.nan, np.nan]])
         self.at_bound_ = at_bound
         # a -> 0, or b (and a) -> infinity, are legitimate limits of the Beta drop-out distribution:
         # (almost) nobody drops out, or everyone has the same drop-out probability a / (a + b). The
@@ -134,8 +239,10 @@ class BetaGeo(BaseEstimator):
         self.params_ = dict(zip(self.param_names, map(float, theta)))
         ll, _ = self._loglik_terms(theta, ux, utx, uT)
         self.log_likelihood_ = float(weight @ ll)
-        hess = _numeric_hessian(lambda th: self._total_grad(th, ux, utx, uT, weight), theta)
-        self.standard_errors_ = dict(zip(self.param_names, map(float, _standard_errors(hess))))
+        if se is None:
+            hess = _numeric_hessian(lambda th: self._total_grad(th, ux, utx, uT, weight), theta)
+            se = _standard_errors(hess)
+        self.standard_errors_ = dict(zip(self.param_names, map(float, se)))
         self.n_obs_ = int(n)
         self.converged_ = bool(res.success)
         return self

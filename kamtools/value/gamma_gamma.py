@@ -9,7 +9,18 @@ from scipy import special
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from kamtools.value._estimation import _as_float_array, _minimise, _numeric_hessian, _standard_errors
+from kamtools.value._estimation import (
+    _as_float_array,
+    _minimise,
+    _newton_polish,
+    _numeric_hessian,
+    _standard_errors,
+)
+from kamtools.value.btyd import RIDGE_LL_TOLERANCE
+
+# p of a fit that stands for its limit p -> infinity with p v fixed (an account's purchases all worth its own mean):
+# such fits stopped anywhere from p = 5.5e5 to 1.3e6 on the demo depending on the machine's maths kernels
+RIDGE_P = 1e7
 
 
 class GammaGamma(BaseEstimator):
@@ -26,6 +37,12 @@ class GammaGamma(BaseEstimator):
     standard_errors_, log_likelihood_, n_obs_, converged_ : as in :class:`BetaGeo`.
     frequency_monetary_corr_ : Pearson correlation of frequency and monetary in the fit data.
     at_bound_ : parameters that ended at the search bound (e^+-17.5, in units of the median value).
+    ridge_limit_ : ``"no_spread_within"`` when the likelihood rises along a ridge as ``p`` grows with ``p v``
+        fixed (the data show no spread of an account's purchase values around its own mean): the fit is then
+        the limit model, an account's mean purchase value ``m ~ InverseGamma(q, s)`` whatever its frequency,
+        fitted exactly, and stands at ``p = RIDGE_P``, ``v = s / RIDGE_P`` with NaN standard errors for both;
+        ``""`` otherwise. Without it the fit stopped at a point of the ridge that depended on the machine's
+        maths kernels (``p = 555,215`` or ``1,306,875`` on the same data).
     """
 
     param_names = ("p", "q", "v")
@@ -54,6 +71,40 @@ class GammaGamma(BaseEstimator):
         dq = psi - special.digamma(q) + np.log(v) - log_v_xm
         dv = q / v - (px + q) / (v + x * m)
         return ll, np.column_stack([dp, dq, dv])
+
+    @staticmethod
+    def _limit_terms(psi: np.ndarray, m: np.ndarray):
+        """Per-row log-likelihood of the limit p -> infinity (``m ~ InverseGamma(q, s)``, s = p v) and its
+        gradient wrt (q, s)."""
+        q, s = psi
+        log_m = np.log(m)
+        ll = q * np.log(s) - special.gammaln(q) - (q + 1) * log_m - s / m
+        dq = np.log(s) - special.digamma(q) - log_m
+        ds = q / s - 1.0 / m
+        return ll, np.column_stack([dq, ds])
+
+    def _fit_limit(self, ms: np.ndarray, theta_s: np.ndarray):
+        """The limit p -> infinity fitted to its maximum (on values in units of their median): (q, s), its
+        log-likelihood and its Hessian."""
+        n = len(ms)
+
+        def objective(phi):
+            psi = np.exp(phi)
+            ll, g = self._limit_terms(psi, ms)
+            value = -ll.sum() / n
+            if not np.isfinite(value):
+                return np.inf, np.zeros_like(phi)
+            return value, -g.sum(axis=0) / n * psi
+
+        inv_mean = float(np.mean(1.0 / ms))
+        starts = [np.log([theta_s[1], theta_s[0] * theta_s[2]]), np.log([2.0, 2.0 / inv_mean])]
+        starts = [np.clip(s, -18.0, 18.0) for s in starts if np.all(np.isfinite(s))]
+        res = _minimise(objective, starts, (-18.0, 18.0), int(self.max_iter))
+        phi = _newton_polish(objective, res.x, (-18.0, 18.0))
+        psi = np.exp(phi)
+        ll, _ = self._limit_terms(psi, ms)
+        hess = _numeric_hessian(lambda p: self._limit_terms(p, ms)[1].sum(axis=0), psi)
+        return psi, float(ll.sum()), hess, phi
 
     def fit(self, frequency, monetary) -> GammaGamma:
         """Fit on per-account ``frequency`` and ``monetary`` (mean repeat purchase value). Returns self."""
@@ -94,11 +145,24 @@ class GammaGamma(BaseEstimator):
         mean = float(np.mean(ms))
         starts = [np.log([1.0, 2.0, mean]), np.log([5.0, 4.0, 3.0 * mean / 5.0]), np.log([20.0, 3.0, mean / 10.0])]
         res = _minimise(objective, starts, (-18.0, 18.0), int(self.max_iter))
+        res.x = _newton_polish(objective, res.x, (-18.0, 18.0))  # to the maximum itself, on every machine
         theta_s = np.exp(res.x)
         self.at_bound_ = [name for name, phi in zip(self.param_names, res.x) if abs(phi) > 17.5]
+        self.ridge_limit_ = ""
+        se = None
+        if pen == 0:
+            ll_fit = float(self._loglik_terms(theta_s, x, ms)[0].sum())
+            psi, ll_limit, limit_hess, phi = self._fit_limit(ms, theta_s)
+            if np.isfinite(ll_limit) and ll_limit >= ll_fit - RIDGE_LL_TOLERANCE * abs(ll_fit):
+                # the fit runs along the ridge towards the limit: stand at its canonical point
+                theta_s = np.array([RIDGE_P, psi[0], psi[1] / RIDGE_P])
+                self.at_bound_ = ["q"] if abs(phi[0]) > 17.5 else []
+                self.ridge_limit_ = "no_spread_within"
+                se = np.array([np.nan, _standard_errors(limit_hess)[0], np.nan])
         ll_s, _ = self._loglik_terms(theta_s, x, ms)
-        hess = _numeric_hessian(lambda th: self._loglik_terms(th, x, ms)[1].sum(axis=0), theta_s)
-        se = _standard_errors(hess)
+        if se is None:
+            hess = _numeric_hessian(lambda th: self._loglik_terms(th, x, ms)[1].sum(axis=0), theta_s)
+            se = _standard_errors(hess)
         theta = theta_s * np.array([1.0, 1.0, scale])
         self.params_ = dict(zip(self.param_names, map(float, theta)))
         self.standard_errors_ = dict(zip(self.param_names, map(float, se * np.array([1.0, 1.0, scale]))))
