@@ -223,6 +223,19 @@ INTENDED: dict[str, str] = {}
 # digest is now computed with those three held to one instruction set (PINNED) and was written again that way. The
 # same commit adds the usual order gap to the plan's order-gap and unexplained-churn risks (plan_risks risk and
 # evidence, plan_actions evidence, plan_talking_points).
+#
+# Fourteenth session of issue 17 (written in /work/main after the merges of READABLE, MINOR, PORTRANGE and RIDGE):
+# - RIDGE (kamtools.value): BTYD fits on a flat ridge stand at their limit model's canonical point and every fit ends
+#   with Newton steps, so the value model's figures no longer depend on the CPU's kernels; the demo's holdout-period
+#   BG/NBD, whose holdout log-likelihood had come from an arbitrary b, is the no-drop-out limit, so the demo now
+#   chooses MBG/NBD (value tables: median change 2e-4, largest 1.2%): value, value_model and what reads them
+#   (forecast_*, churn*, plan_*, segment_profiles, accounts).
+# - READABLE: the forecast reasons in plain words (accounts.forecast_method_reason, forecast.method_reason,
+#   forecast_summary.forecast_method_reason).
+# - The plan: a falling category is high priority only where it lost 5% or more of the account's revenue (rule
+#   category_decline_minor, plan_* and accounts n_high_priority/top_action).
+# - MINOR: accounts gains first_credit_date; PORTRANGE moved nothing here (the demo's backtest gives rho 0).
+# PINNED stays: the churn model's fits and the targets' chances still differ in the sixth digit between kernels.
 
 
 def _cell_text(series: pd.Series) -> pd.Series:
