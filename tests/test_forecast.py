@@ -462,7 +462,7 @@ def test_sections_render(tiny_bundle, captured):
     assert "MASE" not in html and "see the appendix" in html  # the backtest is in the overview's appendix
     # beside the portfolio range, what it rests on: the accounts' common error share measured on the backtest
     rests_on = bundle.note("forecast_portfolio")
-    assert rests_on.startswith("The portfolio range ") and "3 backtest origins" in rests_on
+    assert rests_on.startswith("The portfolio range ") and "3 past dates" in rests_on
     assert rests_on in unescape(html)
     captured.clear()
     section.portfolio_appendix(bundle)

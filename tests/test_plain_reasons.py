@@ -48,6 +48,18 @@ def _class(factor: float) -> ClassChoice:
     )
 
 
+def test_a_zero_class_where_most_bought_nothing_says_so_before_what_they_bought_together():
+    """Online Retail at 2011-05: 268 accounts forecast zero read "similar accounts ... bought back only 79% of their
+    former level", a reason to expect most of it; most of them bought nothing and a few much."""
+    c = ClassChoice("zero", {}, {"zero": 613.0}, 120, False, 0.79, bought_none=0.72)
+    text = _zero_class_reason(1, c, 6)
+    assert "72% of similar accounts (" in text and ") bought nothing and all of them together bought 79% of" in text
+    assert "so for a typical account a forecast of zero missed least" in text
+    assert "only 79%" not in text
+    few = _zero_class_reason(1, ClassChoice("zero", {}, {"zero": 80.0}, 40, False, 0.03, bought_none=0.3), 6)
+    assert "bought back only 3% of their former level" in few
+
+
 CASES = {
     "lapsed": (
         "lapsed: zero",

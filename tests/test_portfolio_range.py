@@ -52,11 +52,14 @@ def _rows(n_acc: int, common: float, own: float, seed: int = 0) -> pd.DataFrame:
 def test_a_shock_common_to_the_accounts_is_measured_and_independent_errors_are_not():
     shared = common_part(_rows(200, common=6.0, own=8.0))  # true rho = 36 / 100
     assert 0.15 < shared.rho < 0.7
-    assert "move together as far as they did out of time (3 backtest origins, 18 origin-months" in shared.sentence
+    assert (
+        "move together as far as they did in a test on past data (3 past dates, 18 months forecast from them"
+        in shared.sentence
+    )
     alone = common_part(_rows(200, common=0.0, own=10.0))
     assert alone.rho < 0.02
     none = common_part(None)
-    assert none.rho == 0.0 and "too short for a backtest" in none.sentence
+    assert none.rho == 0.0 and "too short for a test on past data" in none.sentence
     with pytest.raises(ValueError, match="chosen_hi_80"):
         common_part(_rows(5, 1.0, 1.0).drop(columns="chosen_hi_80"))
 
@@ -144,4 +147,4 @@ def test_accounts_sharing_a_common_shock_get_a_portfolio_range_as_wide_as_the_ba
     assert (half.reindex(independent.index) > 2.0 * independent).all()
     note = t["_notes"]["forecast_portfolio"]
     assert note.startswith("The portfolio range lets the accounts' surprises move together as far as they did")
-    assert "3 backtest origins" in note
+    assert "3 past dates" in note

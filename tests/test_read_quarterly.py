@@ -344,7 +344,7 @@ def test_the_value_cards_say_the_forecast_is_the_revenue_to_plan_with_and_how_fa
     html = "".join(captured)
     assert "16.9k" in html and "21.1k" in html  # value total 16,880 beside the forecast's 21,100
     assert "it is not the revenue forecast. The revenue to plan with is the forecast, 21.1k" in html
-    assert "In the backtest (179 backtest cases) the value model&#x27;s totals for accounts came to 15% less" in html
+    assert "In a test on past data (179 cases) the value model&#x27;s totals for accounts came to 15% less" in html
 
 
 def test_without_a_forecast_the_value_cards_stand_alone(captured):

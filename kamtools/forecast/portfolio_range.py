@@ -56,8 +56,8 @@ def common_part(rows: pd.DataFrame | None, level: float = 80) -> CommonPart:
             0,
             0,
             "The portfolio range treats the accounts' surprises as independent of each other: the history is too "
-            "short for a backtest to measure how far they move together, so read it as the narrowest the total "
-            "could spread.",
+            "short for a test on past data to measure how far they move together, so read it as the narrowest the "
+            "total could spread.",
         )
     need = ["cutoff", "ds", "y", "chosen", f"chosen_hi_{level:g}"]
     missing = [c for c in need if c not in rows.columns]
@@ -86,28 +86,29 @@ def common_part(rows: pd.DataFrame | None, level: float = 80) -> CommonPart:
     n_origins = int(frame["cutoff"].nunique())
     n_months = len(g)
     ratio = float(np.sqrt(np.sum(g["e"] ** 2) / np.sum(g["v"]))) if float(np.sum(g["v"])) > 0 else np.nan
-    origins = "one backtest origin" if n_origins == 1 else f"{n_origins} backtest origins"
+    origins = "one past date" if n_origins == 1 else f"{n_origins} past dates"
     if rho > 0:
         head = (
-            f"The portfolio range lets the accounts' surprises move together as far as they did out of time "
-            f"({origins}, {n_months} origin-months: the portfolio totals missed by {ratio:.1f} times what independent "
-            f"accounts would allow; a common share of {rho:.2f} of each account's spread)."
+            f"The portfolio range lets the accounts' surprises move together as far as they did in a test on past data "
+            f"({origins}, {n_months} months forecast from them: the portfolio totals missed by {ratio:.1f} times what "
+            f"independent accounts would allow; how far the accounts moved as one, from 0 for not at all to 1 for "
+            f"wholly: {rho:.2f})."
         )
     else:
         head = (
-            f"The portfolio range treats the accounts' surprises as independent: out of time ({origins}, "
-            f"{n_months} origin-months) the portfolio totals stayed within what independent accounts allow."
+            f"The portfolio range treats the accounts' surprises as independent: in a test on past data ({origins}, "
+            f"{n_months} months forecast from them) the portfolio totals stayed within what independent accounts allow."
         )
     if n_origins > 1:
-        tail = " A swing the backtest's months did not see (a season first met later) is not in the range."
+        tail = " A swing those months did not hold (a season first met later) is not in the range."
     elif rho > 0:
         tail = (
-            " One origin's months share one season and one state of the market, so the months ahead may miss by "
+            " One past date's months share one season and one state of the market, so the months ahead may miss by "
             "more or by far less than those did."
         )
     else:
         tail = (
-            " One origin's months share one season and one state of the market, so a swing it did not see is not in "
+            " One past date's months share one season and one state of the market, so a swing it did not see is not in "
             "the range: read it as the narrowest the total could spread."
         )
     return CommonPart(rho, n_origins, n_months, head + tail, shock)

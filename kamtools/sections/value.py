@@ -597,10 +597,10 @@ def _plan_with_the_forecast(bundle, value_total: float, cur: str | None) -> str:
         row = methods[methods["method"] == "btyd"]
         bias = float(row["bias_pct"].iloc[0]) if len(row) else math.nan
         if math.isfinite(bias) and abs(bias) >= 0.5:
-            cases = formatting.counted(int(row["cases"].iloc[0]), "backtest case")
+            cases = formatting.counted(int(row["cases"].iloc[0]), "case")
             side = "less" if bias < 0 else "more"
             text += (
-                f" In the backtest ({cases}) the value model's totals for accounts came to {abs(bias):.0f}% {side} "
+                f" In a test on past data ({cases}) the value model's totals for accounts came to {abs(bias):.0f}% {side} "
                 "than they went on to buy."
             )
     return text

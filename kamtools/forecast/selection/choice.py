@@ -108,6 +108,7 @@ class ClassChoice:
     uncorrected: bool = False  # the whole portfolio's rise at its one backtest origin, not carried (choose_by_class)
     single: ClassChoice | None = None  # the mix (_mixed_choice): the whole portfolio's single-method choice it replaced
     list_capped: bool = False  # a list chosen by revenue at one origin: a rise of its chosen method not carried
+    bought_none: float = float("nan")  # share of the class's rows that bought nothing (set where it is zeroed)
 
 
 QUANTILES = (0.025, 0.1, 0.9, 0.975)
@@ -332,6 +333,7 @@ def choose_by_class(ev: Evidence, available: tuple[str, ...]) -> tuple[dict[int,
         if c.method in c.mae and zero_mae < c.mae[c.method] and spent + share <= ZERO_BIAS_BUDGET:
             c.mae["zero"] = zero_mae
             c.method = "zero"
+            c.bought_none = float(np.mean(act_tot[rows] <= 0))
             spent += share
     return out, pooled
 
