@@ -42,6 +42,13 @@ SHORT = {
 
 # how every reason says "out of time": a test of the forecasts on past dates, against what was then bought
 TEST = "in a test on past data"
+# after an account's own test (reasons._own_override): why its range is wider than its own misses. Out of time the
+# accounts chosen by their own few tests missed their next 12 months by more than their largest own miss about half
+# the time (demo 300 and quick demo, 5 cuts: benchmarks/bench_range_width.py, OWNRANGE)
+OWN_TESTS_RANGE = (
+    " Those few tests also chose this forecast, so they tend to understate how far the next year may stray; its 80% "
+    "range is where accounts like this one ended."
+)
 
 # how a reason of a zero forecast begins (a page whose head says the forecast is zero reads on after it)
 ZERO_LEADS = ("Forecast zero: ", "Forecast zero. ")

@@ -8,6 +8,13 @@ account, a silent one-time buyer, or a history too short for any out-of-time che
 :data:`NO_CHECK_WINDOW`, :data:`NO_CHECK_ONCE`). :func:`_choose_account` writes the account's reason,
 :func:`_methods_rows` the evidence per method for the bundle.
 
+**An account chosen by its own few tests keeps the range of accounts like it, and its reason says why**
+(:data:`~kamtools.forecast.selection.plain.OWN_TESTS_RANGE`; OWNRANGE, 2026-12-06). The quick demo's A0007 read
+"missed its 12-month totals by 11.9k on average" (2% of 609.5k) beside an 80% range of 0.15x-1.49x. Out of time
+(demo 300 and its first 60 accounts, 5 cuts each, ``benchmarks/bench_range_width.py``) those ranges held 82.9% and
+78.0% of such accounts' next 12 months, while about half of the accounts missed by more than their largest own miss;
+a range built on their own misses (t-widened for 3 origins) held 59.0% and 51.0%, and was dropped.
+
 **A model that followed one low month down** (:func:`collapsed_model`) is not the forecast of an active account
 (an order last month and in at least half of its last 12 months): where its path totals under :data:`COLLAPSE`
 times the account's mean of the last 6 months (spikes capped), the account takes its class's next method, and
@@ -133,7 +140,7 @@ from kamtools.forecast.selection.lapsed import (
     _silent_scale,
 )
 from kamtools.forecast.selection.paths import CANDIDATES, METHOD_WORDS
-from kamtools.forecast.selection.plain import TEST, adjusted, basis, short
+from kamtools.forecast.selection.plain import OWN_TESTS_RANGE, TEST, adjusted, basis, short
 from kamtools.forecast.selection.state import MIN_CLASS_ROWS, YOUNG_MIN_MONTHS, ReturnHistory, State
 from kamtools.forecast.selection.steady import steady_scores
 
@@ -161,7 +168,7 @@ def _own_override(
         f"Based on {basis(best_alt)}, which did best on this account's own past: tested at "
         f"{_past_dates(own.rows[uid])}, this forecast missed its {horizon}-month totals by {money(best_val)} on "
         f"average, against {money(base)} for {short(m)}."
-    )
+    ) + OWN_TESTS_RANGE
     return best_alt, text
 
 
