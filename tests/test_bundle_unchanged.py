@@ -236,6 +236,8 @@ INTENDED: dict[str, str] = {}
 #   category_decline_minor, plan_* and accounts n_high_priority/top_action).
 # - MINOR: accounts gains first_credit_date; PORTRANGE moved nothing here (the demo's backtest gives rho 0).
 # PINNED stays: the churn model's fits and the targets' chances still differ in the sixth digit between kernels.
+# Then OWNRANGE (a32cb0f): an account chosen by its own few tests is told why its range is wider than its own
+# misses (accounts.forecast_method_reason, forecast.method_reason, forecast_summary.forecast_method_reason).
 
 
 def _cell_text(series: pd.Series) -> pd.Series:
