@@ -220,7 +220,10 @@ def test_the_recency_rule_says_what_churn_means_as_the_model_does(captured):
 
     section.account_section(_RuleAccount())
     html = "".join(captured)
-    assert esc(
-        "churns when it has no orders in the next 6 months, or revenue in the next 12 months down more than 50% on "
-        "the 12 months before. The estimated probability for this account is 62%."
-    ) in html
+    assert (
+        esc(
+            "churns when it has no orders in the next 6 months, or revenue in the next 12 months down more than 50% on "
+            "the 12 months before. The estimated probability for this account is 62%."
+        )
+        in html
+    )
