@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from _display import value_section_text
 
 from kamtools import plan as P
 
@@ -125,16 +126,7 @@ def _value_verdict(tables: dict, account: str) -> str:
     from types import SimpleNamespace
 
     from kamtools.data.portfolio import NotAvailable
-    from kamtools.sections import value as section
 
-    shown: list[str] = []
-    recorder = SimpleNamespace(
-        heading=lambda *a, **k: None,
-        kpi_cards=lambda *a, **k: None,
-        figure=lambda *a, **k: None,
-        paragraph=shown.append,
-        not_available=lambda r: shown.append(str(r)),
-    )
     row = tables["value"][tables["value"]["account_id"] == account].assign(
         T=100.0,
         recency=80.0,
@@ -153,10 +145,7 @@ def _value_verdict(tables: dict, account: str) -> str:
         portfolio_table=lambda n: tables[n] if n == "value_model" else NotAvailable(n),
     )
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(section, "display", recorder)
-        mp.setattr(section, "show_notes", lambda *a, **k: None)
-        section.account_section(acct)
-    return " ".join(shown)
+        return value_section_text(acct, mp).text
 
 
 def test_a_trusted_low_p_alive_turns_keep_into_win_back_as_the_value_section_says():

@@ -18,10 +18,10 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from _display import value_section_text
 from sklearn.metrics import roc_auc_score
 
 from kamtools.data.portfolio import NotAvailable, Portfolio
-from kamtools.sections import value as section
 from kamtools.value import fit_value
 from kamtools.value.activity import ActivityScore, activity_rows, choose_activity_score
 from kamtools.value.calibration import PAliveCheck
@@ -102,19 +102,7 @@ def test_the_account_page_says_what_the_score_is(cdnow_600, monkeypatch):
     value, model = out["value"], out["value_model"]
     row = value.sort_values("p_alive").iloc[len(value) // 2]
     tables = {"value": value, "value_model": model}
-    monkeypatch.setattr(section, "value_position_chart", lambda *a, **k: None)
     bundle = SimpleNamespace(table=lambda n: tables.get(n, NotAvailable(f"no {n}")), has=lambda n: n in tables)
-    shown = SimpleNamespace(cards=[], paragraphs=[])
-    display = SimpleNamespace(
-        kpi_cards=lambda cards: shown.cards.extend((c[0], c[1]) for c in cards),
-        paragraph=shown.paragraphs.append,
-        bullets=shown.paragraphs.extend,
-        heading=lambda *a, **k: None,
-        table=lambda *a, **k: None,
-        figure=lambda *a, **k: None,
-        not_available=lambda r: shown.paragraphs.append(str(r)),
-    )
-    monkeypatch.setattr(section, "display", display)
     acct = SimpleNamespace(
         bundle=bundle,
         account_id=row["account_id"],
@@ -122,8 +110,8 @@ def test_the_account_page_says_what_the_score_is(cdnow_600, monkeypatch):
         table=lambda n: value[value["account_id"] == row["account_id"]] if n == "value" else bundle.table(n),
         portfolio_table=bundle.table,
     )
-    section.account_section(acct)
-    text = " ".join(shown.paragraphs)
+    shown = value_section_text(acct, monkeypatch)
+    text = shown.text
     assert (SCORE_LABEL, f"{row['p_alive'] * 100:.0f}") in shown.cards
     assert f"activity score of {row['p_alive'] * 100:.0f} out of 100" in text
     assert "The activity score is the value model's chance that the account buys within the next" in text

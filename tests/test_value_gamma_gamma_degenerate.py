@@ -12,9 +12,9 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
+from _display import value_section_text
 
 from kamtools.data.portfolio import NotAvailable, Portfolio
-from kamtools.sections import value as section
 from kamtools.value import fit_value
 from kamtools.value.gamma_gamma import GammaGamma
 from kamtools.value.stage import _gamma_gamma_problems
@@ -86,16 +86,6 @@ def test_a_degenerate_gamma_gamma_fit_is_set_aside_and_said(monkeypatch):
         has=lambda n: n in tables,
         note=lambda n: out["_notes"].get(n),
     )
-    shown: list[str] = []
-    display = SimpleNamespace(
-        kpi_cards=lambda cards: None,
-        paragraph=shown.append,
-        bullets=shown.extend,
-        heading=lambda *a, **k: None,
-        table=lambda *a, **k: None,
-        figure=lambda *a, **k: None,
-        not_available=lambda r: shown.append(str(r)),
-    )
     account = value["account_id"].iloc[0]
     acct = SimpleNamespace(
         bundle=bundle,
@@ -104,13 +94,7 @@ def test_a_degenerate_gamma_gamma_fit_is_set_aside_and_said(monkeypatch):
         table=lambda n: value[value["account_id"] == account] if n == "value" else bundle.table(n),
         portfolio_table=bundle.table,
     )
-    import kamtools.sections as sections
-
-    monkeypatch.setattr(section, "display", display)
-    monkeypatch.setattr(sections, "display", display)  # show_notes
-    monkeypatch.setattr(section, "value_position_chart", lambda *a, **k: None)
-    section.account_section(acct)
-    section.account_appendix(acct)
+    shown = value_section_text(acct, monkeypatch, appendix=True).paragraphs
     assert out["_notes"]["value"] in shown
     assert note in shown
 

@@ -8,9 +8,9 @@ from types import SimpleNamespace
 
 import pandas as pd
 import pytest
+from _display import value_section_text
 
 from kamtools.data.portfolio import NotAvailable
-from kamtools.sections import value as section
 
 MODEL = pd.DataFrame(
     [
@@ -21,14 +21,6 @@ MODEL = pd.DataFrame(
 
 
 def _page(band: str, forecast_method: str, forecast: float) -> str:
-    shown: list[str] = []
-    recorder = SimpleNamespace(
-        heading=lambda *a, **k: None,
-        kpi_cards=lambda *a, **k: None,
-        figure=lambda *a, **k: None,
-        paragraph=shown.append,
-        not_available=lambda r: shown.append(str(r)),
-    )
     value = pd.DataFrame(
         {
             "account_id": ["A0164"],
@@ -55,10 +47,7 @@ def _page(band: str, forecast_method: str, forecast: float) -> str:
         portfolio_table=lambda n: MODEL if n == "value_model" else NotAvailable(n),
     )
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(section, "display", recorder)
-        mp.setattr(section, "show_notes", lambda *a, **k: None)
-        section.account_section(acct)
-    return " ".join(shown)
+        return value_section_text(acct, mp).text
 
 
 def test_a_lapsed_account_with_a_high_p_alive_is_not_called_intact():
