@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 from test_bundle_unchanged import DEMO, PINNED
 
-from kamtools.value.btyd import RIDGE_SUM, BetaGeo, ModifiedBetaGeo
+from kamtools.value.btyd import RIDGE_SUM, BetaGeo, ModifiedBetaGeo, limit_stands
 from kamtools.value.choice import fit_status
 from kamtools.value.gamma_gamma import RIDGE_P, GammaGamma
 
@@ -175,3 +175,14 @@ def test_a_fit_without_drop_out_stands_at_the_canonical_point_of_the_nbd_limit(c
         for step in (1e-3, -1e-3):
             est.params_ = {**best, name: best[name] * (1 + step)}
             assert est.log_likelihood(x, t_x, T).sum() < ll
+
+
+def test_every_limit_stands_where_the_fit_beats_it_by_under_a_thousandth():
+    """One rule for the BTYD and Gamma-Gamma limits: on a small portfolio (log-likelihood -100) a fit that beats
+    its limit by 5e-4 is no evidence for the finite point (it stands at the limit, as on any other kernels), one
+    that beats it by 0.01 is; on a large one the relative share (1e-6) governs."""
+    assert limit_stands(-100.0005, -100.0)
+    assert not limit_stands(-100.01, -100.0)
+    assert limit_stands(-1e5 - 0.05, -1e5)
+    assert not limit_stands(-1e5 - 0.5, -1e5)
+    assert not limit_stands(float("-inf"), -100.0)

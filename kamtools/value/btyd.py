@@ -26,6 +26,15 @@ RIDGE_SUM = 1e7
 # the constant drop-out limit replaces the fit when the fit's log-likelihood is no better than the limit's by more
 # than this share of it (a ridge running off to infinity leaves the fit a hair below its limit)
 RIDGE_LL_TOLERANCE = 1e-6
+# ... or by no more than this in absolute terms (no evidence for the finite point: a likelihood-ratio statistic of
+# 0.002); on a small portfolio the relative share is tiny and the kernels' stopping points straddle it
+RIDGE_LL_ABSOLUTE = 1e-3
+
+
+def limit_stands(ll_limit: float, ll_fit: float) -> bool:
+    """Whether a fit on a ridge stands at its limit model: the limit's log-likelihood is finite and the fit beats it
+    by no more than :data:`RIDGE_LL_TOLERANCE` of itself or :data:`RIDGE_LL_ABSOLUTE`, whichever is larger."""
+    return bool(np.isfinite(ll_limit) and ll_limit >= ll_fit - max(RIDGE_LL_TOLERANCE * abs(ll_fit), RIDGE_LL_ABSOLUTE))
 
 
 class BetaGeo(BaseEstimator):
@@ -211,7 +220,7 @@ class BetaGeo(BaseEstimator):
             pi = float(np.exp(-np.logaddexp(0.0, -psi[2])))
             # a drop-out probability that ran to 0 (or 1) is another limit (no drop-out): not this one
             shared = min(pi, 1.0 - pi) * RIDGE_SUM >= 1.0
-            if shared and np.isfinite(ll_limit) and ll_limit >= ll_fit - RIDGE_LL_TOLERANCE * abs(ll_fit):
+            if shared and limit_stands(ll_limit, ll_fit):
                 # the fit runs along the ridge towards the limit: stand at its canonical point
                 theta = np.array([psi[0], psi[1], pi * RIDGE_SUM, (1.0 - pi) * RIDGE_SUM])
                 at_bound = [name for name, p in zip(("r", "alpha"), phi[:2]) if abs(p) > 17.5]
@@ -220,7 +229,7 @@ class BetaGeo(BaseEstimator):
             elif res.x[2] < -17.5:
                 # a ran to 0 (nobody drops out): b is then not determined at all; the limit is the NBD model
                 psi, ll_nbd, nbd_hess, phi = self._fit_limit(ux, utx, uT, weight, theta, starts, eta=-np.inf)
-                if np.isfinite(ll_nbd) and ll_nbd >= ll_fit - RIDGE_LL_TOLERANCE * abs(ll_fit):
+                if limit_stands(ll_nbd, ll_fit):
                     theta = np.array([psi[0], psi[1], np.exp(-18.0), RIDGE_SUM])
                     at_bound = ["a"] + [name for name, p in zip(("r", "alpha"), phi[:2]) if abs(p) > 17.5]
                     self.ridge_limit_ = "no_dropout"

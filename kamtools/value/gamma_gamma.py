@@ -16,16 +16,15 @@ from kamtools.value._estimation import (
     _numeric_hessian,
     _standard_errors,
 )
-from kamtools.value.btyd import RIDGE_LL_TOLERANCE
+from kamtools.value.btyd import limit_stands
 
 # p of a fit that stands for its limit p -> infinity with p v fixed (an account's purchases all worth its own mean):
 # such fits stopped anywhere from p = 5.5e5 to 1.3e6 on the demo depending on the machine's maths kernels
 RIDGE_P = 1e7
-# ... and the limit also stands where the fit beats it by less than this in log-likelihood (units of the median
-# value): no evidence for a finite p. On numpy 2.0 / scipy 1.13 with pinned kernels the demo's pre-holdout fit ran
-# past RIDGE_P to p = 6.5e7 and beat its limit by 9e-5, above the relative tolerance, where other kernels stood at
-# the limit (tests/test_value_ridge.py, CI's lowest versions)
-RIDGE_LL_ABSOLUTE = 1e-3
+# The limit also stands where the fit beats it by under 0.001 in log-likelihood (kamtools.value.btyd.limit_stands):
+# on numpy 2.0 / scipy 1.13 with pinned kernels the demo's pre-holdout fit ran past RIDGE_P to p = 6.5e7 and beat
+# its limit by 9e-5, above the relative tolerance, where other kernels stood at the limit (tests/test_value_ridge.py,
+# CI's lowest versions)
 
 
 class GammaGamma(BaseEstimator):
@@ -158,7 +157,7 @@ class GammaGamma(BaseEstimator):
         if pen == 0:
             ll_fit = float(self._loglik_terms(theta_s, x, ms)[0].sum())
             psi, ll_limit, limit_hess, phi = self._fit_limit(ms, theta_s)
-            if np.isfinite(ll_limit) and ll_limit >= ll_fit - max(RIDGE_LL_TOLERANCE * abs(ll_fit), RIDGE_LL_ABSOLUTE):
+            if limit_stands(ll_limit, ll_fit):
                 # the fit runs along the ridge towards the limit: stand at its canonical point
                 theta_s = np.array([RIDGE_P, psi[0], psi[1] / RIDGE_P])
                 self.at_bound_ = ["q"] if abs(phi[0]) > 17.5 else []
