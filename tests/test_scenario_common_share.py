@@ -124,7 +124,8 @@ def test_a_tier_with_a_common_share_has_a_wider_range_and_the_portfolios_rule(ti
     assert _p(independent, scope)[0] == pytest.approx(truth_indep, abs=0.012)
     assert truth_tied - truth_indep > 0.03
     assert any(
-        "moving together as far as in the forecast's test on past data" in n for n in sc.baseline(tied, scope).notes
+        "move together as far as they did in the forecast's test on past data" in n and "0.60" in n
+        for n in sc.baseline(tied, scope).notes
     )
 
 

@@ -599,15 +599,18 @@ def baseline(bundle: Bundle, scope: str, horizon: int | None = None) -> Baseline
         if first.tied:
             how = f"tied as in the group roll-up, {n_draws}"
         elif rho > 0:
-            how = (
-                f"{n_draws}, the accounts' surprises moving together as far as in the forecast's test on past data "
-                f"(from 0 for not at all to 1 for wholly: {rho:.2f}), as the portfolio's range does"
-            )
+            how = f"{n_draws}, the accounts' surprises moving together as in the portfolio's range"
         else:
             how = f"{n_draws}, accounts independent"
+        together = (
+            f" They move together as far as they did in the forecast's test on past data (how far they moved as one, "
+            f"from 0 for not at all to 1 for wholly: {rho:.2f})."
+            if rho > 0 and not first.tied
+            else ""
+        )
         notes.append(
             f"The chance of reaching target adds the {n} accounts with a target, each drawn along its own "
-            f"forecast of the year ({how}), not a normal around the sum."
+            f"forecast of the year ({how}), not a normal around the sum.{together}"
         )
     if not any(np.isfinite(v) and v > 0 for v in sd.values()) and targets:
         notes.append("The forecast has no intervals here, so the probability of reaching target is not shown.")
