@@ -7,7 +7,8 @@ normals refitted to it misjudges the chance of a few accounts together (measured
 ``benchmarks/bench_target_probability.py``: on sets of 10 accounts, Brier 0.1066 drawn along each
 account's own distribution against 0.1088 for the sum of normals). The group roll-up
 (:mod:`kamtools.groups.rollup`, units tied by a copula) and the scenario planner
-(:mod:`kamtools.scenario`, accounts taken as independent) both draw with :func:`year_total_draws`.
+(:mod:`kamtools.scenario`, accounts sharing the forecast stage's common error share ``rho``, from the
+bundle's ``forecast_portfolio_range``) both draw with :func:`year_total_draws`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["N_DRAWS", "chance_to_reach", "independent_scores", "year_total_draws", "year_totals_of"]
+__all__ = [
+    "N_DRAWS",
+    "chance_to_reach",
+    "independent_scores",
+    "shared_scores",
+    "year_total_draws",
+    "year_totals_of",
+]
 
 N_DRAWS = 10_000  # the planner's draws of a scope: the chance within about half a point (one standard error)
 _Z80 = float(stats.norm.ppf(0.9))
@@ -71,11 +79,27 @@ def independent_scores(key: str, n: int, k: int) -> np.ndarray:
     return np.random.default_rng(zlib.crc32(key.encode("utf-8"))).standard_normal((n, k))
 
 
-def year_totals_of(t_rows: pd.DataFrame, key: str, n: int = N_DRAWS) -> np.ndarray:
+def shared_scores(key: str, n: int, k: int, rho: float = 0.0) -> np.ndarray:
+    """``n`` x ``k`` standard-normal scores whose columns correlate by ``rho`` (one common part:
+    ``sqrt(rho) * common + sqrt(1 - rho) * own``), the same for the same ``key``. For accounts drawn
+    linearly in the score this is the forecast stage's rule for a sum of accounts
+    (:mod:`kamtools.forecast.portfolio_range`: ``Var = (1 - rho) sum s_i^2 + rho (sum s_i)^2``);
+    ``rho = 0`` gives exactly :func:`independent_scores`."""
+    if not (np.isfinite(rho) and 0.0 <= rho <= 1.0):
+        raise ValueError(f"shared_scores: the common error share must lie in [0, 1], got {rho!r}")
+    z = independent_scores(key, n, k)
+    if rho > 0:
+        common = independent_scores(f"{key}:common", n, 1)
+        z = np.sqrt(1.0 - rho) * z + np.sqrt(rho) * common
+    return z
+
+
+def year_totals_of(t_rows: pd.DataFrame, key: str, n: int = N_DRAWS, rho: float = 0.0) -> np.ndarray:
     """``n`` draws of the summed year total of the accounts ``t_rows`` (rows of ``forecast_targets``),
-    each account drawn independently along its own distribution (:func:`year_total_draws`); seeded by
-    ``key``. Only the sum is kept, so a whole portfolio needs no more memory than ``n`` x 64 values."""
-    z = independent_scores(key, n, len(t_rows))
+    each account drawn along its own distribution (:func:`year_total_draws`), their scores sharing the
+    common error share ``rho`` (:func:`shared_scores`; 0: independent accounts); seeded by ``key``.
+    Only the sum is kept, so a whole portfolio needs no more memory than ``n`` x 64 values."""
+    z = shared_scores(key, n, len(t_rows), rho)
     total = np.zeros(n)
     for start in range(0, len(t_rows), _CHUNK):
         part = slice(start, start + _CHUNK)

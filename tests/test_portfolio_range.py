@@ -148,3 +148,19 @@ def test_accounts_sharing_a_common_shock_get_a_portfolio_range_as_wide_as_the_ba
     note = t["_notes"]["forecast_portfolio"]
     assert note.startswith("The portfolio range lets the accounts' surprises move together as far as they did")
     assert "3 past dates" in note
+
+
+def test_the_stage_stores_the_common_share_its_range_rests_on():
+    """``forecast_portfolio_range`` holds the rho of the portfolio range, so that a face adding accounts (the
+    scenario planner's scopes) spreads them by the same rule without refitting."""
+    from kamtools.forecast.portfolio_range import total_sd
+
+    t = _tables()
+    share = t["forecast_portfolio_range"]
+    assert list(share.columns) == ["rho", "n_origins", "n_months"] and len(share) == 1
+    rho = float(share["rho"].iloc[0])
+    assert 0 < rho <= 1 and int(share["n_origins"].iloc[0]) == 3
+    port = t["forecast_portfolio"]
+    port = port[port["kind"] == "forecast"].set_index("ds")
+    rebuilt = Z80 * t["forecast"].groupby("ds")["sd"].apply(lambda s: total_sd(s.to_numpy(), rho))
+    assert (port["hi_80"] - port["forecast"]).reindex(rebuilt.index).to_numpy() == pytest.approx(rebuilt.to_numpy())

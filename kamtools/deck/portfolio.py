@@ -16,7 +16,7 @@ from kamtools.deck.charts import MONEY_FORMAT, PCT_FORMAT, add_chart, add_table
 from kamtools.deck.slides import Deck
 from kamtools.deck.text import literal, missing, with_detail, wording
 from kamtools.formatting import attainment, count, currency_of, date, margin_pct, money, pct, pct_banded
-from kamtools.sections.forecast import chance_text, unchecked
+from kamtools.sections.forecast import chance_text, range_rests_on, unchecked
 
 TOP = 10
 
@@ -223,7 +223,11 @@ def _forecast(deck: Deck, bundle: Bundle) -> None:
     fp = _table(bundle, "forecast_portfolio")
     target = _table(bundle, "forecast_portfolio_target")
     slide = deck.slide("Forecast against target")
-    top, bottom = deck.rows(0.62)
+    top, rest = deck.rows(0.55)
+    # what the range rests on, as the overview says it under its chart (the forecast stage's note), whole
+    left, y, width, height = rest
+    note_h = int(height * 0.45)
+    note, bottom = (left, y, width, note_h), (left, y + note_h, width, height - note_h)
     if fp.empty:
         deck.text(slide, deck.area, ["The portfolio forecast is not in this bundle."], 16)
         return
@@ -246,6 +250,7 @@ def _forecast(deck: Deck, bundle: Bundle) -> None:
         },
         dashed=("80% range, low", "80% range, high"),
     )
+    deck.text(slide, note, [literal(range_rests_on(bundle), 2000)], 11)
     if target.empty:
         deck.text(slide, bottom, ["No revenue targets are recorded."], 14)
         return

@@ -74,6 +74,10 @@ Tables (money in the revenue currency, ``ds`` = month start):
   (:func:`kamtools.forecast.portfolio_range.common_part`); the note ``forecast_portfolio``
   says what that rests on (origins, origin-months, how far the totals missed), and the
   overview prints it beside the chart.
+* ``forecast_portfolio_range`` - one row: rho (the accounts' common error share the portfolio
+  range rests on, 0 = independent accounts), n_origins and n_months (the backtest origins and
+  origin-months that measured it; 0 without a backtest). The faces that add accounts (the
+  scenario planner's scopes) read it, so that any set of accounts spreads as the portfolio does.
 * ``forecast_portfolio_target`` - period, revenue_target, booked_ytd, expected_total,
   expected_attainment, p_reach_target, total_lo_80, total_hi_80, n_accounts: the same
   common part spreads the year total, so the chance is as sure as the backtest allows.
@@ -806,6 +810,7 @@ _FORECAST_TABLES = (
     "forecast_accuracy",
     "forecast_targets",
     "forecast_portfolio",
+    "forecast_portfolio_range",
     "forecast_portfolio_target",
     "forecast_summary",
 )
@@ -892,6 +897,9 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
         "forecast_backtest": per,
         "forecast_accuracy": accuracy,
         "forecast_portfolio": _portfolio_series(acc_fc, hist, LEVEL, common.rho),
+        "forecast_portfolio_range": pd.DataFrame(
+            {"rho": [float(common.rho)], "n_origins": [int(common.n_origins)], "n_months": [int(common.n_months)]}
+        ).astype({"n_origins": "int64", "n_months": "int64"}),
         "forecast_summary": summary,
     }
 

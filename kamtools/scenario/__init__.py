@@ -22,7 +22,9 @@ The arithmetic, per category ``c`` and forecast month ``t`` (all levers in perce
 The chance of reaching a year's target at zero levers is the one the reports show: one account's
 own (``forecast_targets``), the whole portfolio's (``forecast_portfolio_target``), an account group's
 (``group_rollup``); any other set of accounts draws each account's year total along its own
-distribution (:mod:`kamtools.target_draws`). The levers scale the rest of the year.
+distribution, the accounts tied by the forecast stage's common error share (``forecast_portfolio_range``,
+the rule of the portfolio's range: :mod:`kamtools.forecast.portfolio_range`, :mod:`kamtools.target_draws`),
+so that a tier or a region spreads as the whole portfolio does. The levers scale the rest of the year.
 
 With every lever at zero the scenario reproduces the baseline exactly. The baseline is
 taken as the account's current trajectory, so keeping part of the churn model's revenue

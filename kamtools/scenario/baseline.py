@@ -13,6 +13,7 @@ from kamtools.data.portfolio import NotAvailable
 
 if TYPE_CHECKING:
     from kamtools.bundle import Bundle
+from kamtools.forecast.portfolio_range import total_sd
 from kamtools.scenario.constants import _Z80, DEFAULT_ELASTICITY, DEFAULT_PAYMENT_DAYS, ScenarioError
 from kamtools.scenario.elasticity import ELASTICITY_COLUMNS, estimate_elasticity
 from kamtools.scenario.scopes import parse_scope, scope_accounts, scope_label
@@ -27,9 +28,9 @@ class TargetChance:
     """The year total of a scope's accounts with a target, to judge the chance of reaching their summed target.
 
     ``booked``: revenue those accounts booked this year; ``totals``: draws of their year total (booked
-    included), each account along its own distribution, independently
-    (:func:`kamtools.target_draws.year_totals_of`), or None; without draws a normal of ``mean`` and
-    ``sd``. ``p``: the chance the bundle already shows for exactly this set at zero levers (the whole
+    included), each account along its own distribution, the accounts sharing the forecast stage's
+    common error share ``rho`` (:func:`kamtools.target_draws.year_totals_of`), or None; without draws
+    a normal of ``mean`` and ``sd``. ``p``: the chance the bundle already shows for exactly this set at zero levers (the whole
     portfolio's row, or the one account with a target), NaN when none. A scenario scales the rest of
     the year (total minus booked) by its revenue over the baseline's.
     """
@@ -41,7 +42,8 @@ class TargetChance:
     sd: float = np.nan
     p: float = np.nan
     n_accounts: int = 0
-    tied: bool = False  # drawn with the group roll-up's correlation between units (else independent)
+    tied: bool = False  # drawn with the group roll-up's correlation between units (else the common share rho)
+    rho: float = 0.0  # the accounts' common error share the draws used (forecast_portfolio_range)
 
     def at(self, ratio: float = 1.0) -> float:
         """The chance of reaching ``target`` when the rest of the year is ``ratio`` times the baseline's."""
@@ -58,6 +60,14 @@ class TargetChance:
         if sd <= 1e-9 * max(1.0, abs(mean), abs(self.target)):
             return float(mean >= self.target)
         return float(stats.norm.sf(self.target, loc=mean, scale=sd))
+
+    def range80(self) -> tuple[float, float]:
+        """The 80% range of the year total at zero levers: the draws' 10th and 90th percentiles, else
+        the normal's (its lower end never below ``booked``)."""
+        if self.totals is not None:
+            lo, hi = np.quantile(self.totals, [0.1, 0.9])
+            return float(lo), float(hi)
+        return float(max(self.booked, self.mean - _Z80 * self.sd)), float(self.mean + _Z80 * self.sd)
 
 
 @dataclass
@@ -81,10 +91,12 @@ class Baseline:
     dso_measured : whether ``dso_days`` comes from the receivables data (False: assumed, as the notes say).
     booked : {year: revenue already booked in that year up to the forecast start}.
     targets : {year: revenue target}; years without a target are absent.
-    sd : {year: standard deviation of the baseline forecast of that year's remaining months}.
+    sd : {year: standard deviation of the baseline forecast of that year's remaining months; several
+        accounts share the common error share ``rho``}.
     chance : {year: :class:`TargetChance`} for a scope of several accounts: the year total of its
-        accounts with a target, drawn along each account's own distribution (the whole portfolio: the
-        forecast stage's portfolio row); years absent here use the normal of ``sd``.
+        accounts with a target, drawn along each account's own distribution, tied by ``rho`` (the whole
+        portfolio: the forecast stage's portfolio row); years absent here use the normal of ``sd``.
+    rho : the accounts' common error share (the forecast stage's ``forecast_portfolio_range``; 0 = independent).
     history : DataFrame ``ds, revenue`` of actual monthly revenue (for charts).
     baseline_method, notes : how the baseline was obtained, and caveats in plain words.
     """
@@ -109,6 +121,7 @@ class Baseline:
     history: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"ds": pd.to_datetime([]), "revenue": []}))
     elasticity_info: pd.DataFrame | None = None
     n_accounts: int = 1
+    rho: float = 0.0
     baseline_method: str = "forecast"
     notes: list[str] = field(default_factory=list)
 
@@ -379,20 +392,50 @@ def _cost_ratios(bundle, cats, cat_idx, by_cat, all_cat) -> np.ndarray:
     return cost_ratio
 
 
-def _year_sd(bundle, ids, months, sd_by_month, booked, tot) -> dict[int, float]:
+def _common_share(bundle: Bundle) -> tuple[float, str | None]:
+    """The accounts' common error share ``rho`` the forecast stage measured (``forecast_portfolio_range``,
+    :mod:`kamtools.forecast.portfolio_range`), and a note where the bundle has none (0: independent)."""
+    t = bundle.table("forecast_portfolio_range")
+    if not isinstance(t, pd.DataFrame):
+        why = (
+            "This bundle was written before kamtools stored it; run `kamtools analyze` again to add it."
+            if bundle.has("forecast")
+            else str(t.reason)
+        )
+        return 0.0, (
+            "The accounts' forecast surprises are taken as independent of each other here: the forecast's measure of "
+            f"how far they move together is not in this bundle. {why} So the chance of several accounts together "
+            "reaching a target may be surer than it should be (too close to 0% or 100%)."
+        )
+    if "rho" not in t.columns or len(t) != 1:
+        raise ScenarioError(
+            f"the bundle at {bundle.path}: table forecast_portfolio_range must have one row with the column rho "
+            f"(it has {len(t)} row(s) and the columns {', '.join(map(str, t.columns)) or 'none'})"
+        )
+    rho = float(pd.to_numeric(t["rho"], errors="coerce").iloc[0])
+    if not (np.isfinite(rho) and 0.0 <= rho <= 1.0):
+        raise ScenarioError(
+            f"the bundle at {bundle.path}: forecast_portfolio_range.rho must lie between 0 and 1 (row 0: "
+            f"{t['rho'].iloc[0]!r})"
+        )
+    return rho, None
+
+
+def _year_sd(bundle, ids, months, sd_by_month, booked, tot, rho: float = 0.0) -> dict[int, float]:
     """The sd of each calendar year's total of the scope (empty without forecast intervals)."""
     sd: dict[int, float] = {}
     if sd_by_month is not None:
         dist = _forecast_year_dist(bundle, ids)
         for y in sorted(set(months.year)):
             cols = [m for m in months if m.year == y]
-            variance = 0.0
-            # accounts independent of each other (as the forecast's portfolio total assumes);
-            # within an account the forecast's own year-total interval, else correlated months
-            for aid, row in zip(sd_by_month.index, sd_by_month[cols].to_numpy(dtype=float), strict=True):
-                known = dist.get((aid, int(y)))
-                variance += (known["sd"] if known is not None else _sum_sd(row)) ** 2
-            sd[int(y)] = float(np.sqrt(variance))
+            # the accounts share the common error share rho, as the forecast's portfolio total does
+            # (kamtools.forecast.portfolio_range.total_sd; 0 = independent); within an account the
+            # forecast's own year-total interval, else correlated months
+            own = [
+                known["sd"] if (known := dist.get((aid, int(y)))) is not None else _sum_sd(row)
+                for aid, row in zip(sd_by_month.index, sd_by_month[cols].to_numpy(dtype=float), strict=True)
+            ]
+            sd[int(y)] = total_sd(np.asarray(own, dtype=float), rho)
             if len(ids) == 1 and (str(ids[0]), int(y)) in dist:
                 # one account: match the forecast's own P(reach target) exactly at zero levers
                 d = dist[(str(ids[0]), int(y))]
@@ -422,12 +465,14 @@ def _group_scores(bundle: Bundle, ids: np.ndarray, group: str) -> tuple[list[str
     return units, reconcile.copula_draws(corr, f"group:{group}", reconcile.N_DRAWS)
 
 
-def _scope_chances(bundle: Bundle, scope: str, ids: np.ndarray, years) -> dict[int, TargetChance]:
+def _scope_chances(bundle: Bundle, scope: str, ids: np.ndarray, years, rho: float = 0.0) -> dict[int, TargetChance]:
     """{year: :class:`TargetChance`} of a scope of several accounts (empty for one account, which keeps
     the normal matched to its own chance, and without ``forecast_targets`` rows to draw from).
 
-    The accounts with a target that year are drawn independently, each along its own year-total
-    distribution (:func:`kamtools.target_draws.year_totals_of`, seeded by scope and year). The whole
+    The accounts with a target that year are drawn each along its own year-total distribution, their
+    scores sharing the forecast stage's common error share ``rho`` (:func:`kamtools.target_draws.year_totals_of`,
+    seeded by scope and year; the rule of the portfolio's range and chance, so that a tier or a region
+    spreads as the whole portfolio does; 0 = independent). The whole
     portfolio takes the forecast stage's ``forecast_portfolio_target`` row instead, so that the planner
     shows the chance page one shows; a ``group_id`` scope (an account group and its units) draws as
     the group roll-up does (:func:`_group_scores`: the units tied by the roll-up's copula, with its
@@ -478,11 +523,12 @@ def _scope_chances(bundle: Bundle, scope: str, ids: np.ndarray, years) -> dict[i
                 sd=max(hi - mean, 0.0) / _Z80,
                 p=float(r["p_reach_target"]),
                 n_accounts=int(r["n_accounts"]) if "n_accounts" in r.index else len(t),
+                rho=rho,
             )
             continue
         own = float(t["p_reach_target"].iloc[0]) if len(t) == 1 and "p_reach_target" in t.columns else np.nan
-        totals = year_totals_of(t, f"planner:{scope}:{int(y)}")
-        out[int(y)] = TargetChance(target=target, booked=booked, totals=totals, p=own, n_accounts=len(t))
+        totals = year_totals_of(t, f"planner:{scope}:{int(y)}", rho=rho)
+        out[int(y)] = TargetChance(target=target, booked=booked, totals=totals, p=own, n_accounts=len(t), rho=rho)
     return out
 
 
@@ -497,9 +543,11 @@ def baseline(bundle: Bundle, scope: str, horizon: int | None = None) -> Baseline
     baseline is the same month of last year (seasonal naive), and the notes say so.
     The year's uncertainty is the forecast's own (``forecast_targets``: for one account,
     matched so that zero levers give the forecast's P(reach target) exactly), else the
-    monthly intervals combined with correlated months; accounts are independent. For several
-    accounts the chance of reaching their summed target comes from draws of each account's own
-    year total (:func:`_scope_chances`; the whole portfolio: the forecast stage's portfolio row).
+    monthly intervals combined with correlated months; accounts share the forecast stage's
+    common error share ``rho`` (``forecast_portfolio_range``; the bundle's, never refitted). For
+    several accounts the chance of reaching their summed target comes from draws of each account's
+    own year total tied by ``rho`` (:func:`_scope_chances`; the whole portfolio: the forecast stage's
+    portfolio row).
     ``horizon`` cuts the baseline to that many months (no extension).
     """
     accounts = bundle.accounts
@@ -537,18 +585,32 @@ def baseline(bundle: Bundle, scope: str, horizon: int | None = None) -> Baseline
     }
     targets, tnotes = _targets(bundle, ids, as_of)
     notes += tnotes
-    sd = _year_sd(bundle, ids, months, sd_by_month, booked, tot)
-    chance = _scope_chances(bundle, scope, ids, sorted(set(months.year)))
+    rho, rho_note = _common_share(bundle) if len(ids) > 1 else (0.0, None)
+    sd = _year_sd(bundle, ids, months, sd_by_month, booked, tot, rho)
+    chance = _scope_chances(bundle, scope, ids, sorted(set(months.year)), rho)
+    if rho_note and (any(c.totals is not None and not c.tied for c in chance.values()) or (targets and not chance)):
+        notes.append(rho_note)  # only where accounts are added here (not the published or the group's figures)
     drawn = {y: c.n_accounts for y, c in chance.items() if c.totals is not None}
     if drawn:
         counts = sorted(set(drawn.values()))
         n = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
         first = next(c for c in chance.values() if c.totals is not None)
         n_draws = f"{len(first.totals):,} draws"
-        how = f"tied as in the group roll-up, {n_draws}" if first.tied else f"{n_draws}, accounts independent"
+        if first.tied:
+            how = f"tied as in the group roll-up, {n_draws}"
+        elif rho > 0:
+            how = f"{n_draws}, the accounts' surprises moving together as in the portfolio's range"
+        else:
+            how = f"{n_draws}, accounts independent"
+        together = (
+            f" They move together as far as they did in the forecast's test on past data (how far they moved as one, "
+            f"from 0 for not at all to 1 for wholly: {rho:.2f})."
+            if rho > 0 and not first.tied
+            else ""
+        )
         notes.append(
             f"The chance of reaching target adds the {n} accounts with a target, each drawn along its own "
-            f"forecast of the year ({how}), not a normal around the sum."
+            f"forecast of the year ({how}), not a normal around the sum.{together}"
         )
     if not any(np.isfinite(v) and v > 0 for v in sd.values()) and targets:
         notes.append("The forecast has no intervals here, so the probability of reaching target is not shown.")
@@ -573,6 +635,7 @@ def baseline(bundle: Bundle, scope: str, horizon: int | None = None) -> Baseline
         history=pd.DataFrame({"ds": hist.index, "revenue": hist.to_numpy(dtype=float)}),
         elasticity_info=info,
         n_accounts=len(ids),
+        rho=rho,
         baseline_method=baseline_method,
         notes=notes,
     )

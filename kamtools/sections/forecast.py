@@ -217,6 +217,18 @@ def unchecked(bundle) -> bool:
     return how_chosen(bundle).startswith("without")
 
 
+def range_rests_on(bundle) -> str:
+    """What the portfolio range rests on, in plain words, as the overview and the deck say it: the sum of the
+    account forecasts, then the forecast stage's note ``forecast_portfolio`` (the accounts' common error share,
+    :mod:`kamtools.forecast.portfolio_range`), else, for a bundle without that note, that the accounts are
+    taken as independent."""
+    rests_on = bundle.note("forecast_portfolio") or (
+        "Its interval treats the accounts' surprises as independent of each other; shocks that hit many accounts at "
+        "once would widen it."
+    )
+    return "The portfolio forecast is the sum of the account forecasts. " + rests_on
+
+
 def chance_text(p, unchecked_: bool) -> str:
     """A chance of reaching a target as the pages and decks write it: '100%', or '100% (unchecked: too little
     history)' where :func:`unchecked`."""
@@ -814,14 +826,10 @@ def portfolio_section(bundle) -> None:
         currency=formatting.currency_of(bundle),
     )
     display.figure(fig, alt="portfolio revenue history and forecast")
-    # what the range rests on (kamtools.forecast.portfolio_range: the accounts' common error share, from the backtest)
-    rests_on = bundle.note("forecast_portfolio") or (
-        "Its interval treats the accounts' surprises as independent of each other; shocks that hit many accounts at "
-        "once would widen it."
-    )
+    # what the range rests on (kamtools.forecast.portfolio_range: the accounts' common error share, from the backtest;
+    # the deck's forecast slide says the same sentence)
     display.paragraph(
-        "The portfolio forecast is the sum of the account forecasts. "
-        + rests_on
+        range_rests_on(bundle)
         + (f" {growth_note}" if growth_note else "")
         + (f" {bundle.note('forecast_unseen_months')}" if bundle.note("forecast_unseen_months") else "")
     )

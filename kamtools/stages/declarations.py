@@ -110,6 +110,7 @@ STAGES: tuple[Stage, ...] = (
                 "forecast_portfolio",
                 "ds:datetime kind:str y:float forecast:float lo_80:float hi_80:float lo_95:float hi_95:float",
             ),
+            table("forecast_portfolio_range", "rho:float n_origins:int n_months:int"),
             table(
                 "forecast_portfolio_target",
                 "period:int revenue_target:float booked_ytd:float expected_total:float expected_attainment:float "
