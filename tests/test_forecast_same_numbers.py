@@ -50,3 +50,27 @@ def test_a_method_with_the_same_numbers_is_not_a_rival_nor_a_tie():
 def test_a_method_with_other_numbers_is_still_compared():
     reason, pooled = _reason(_evidence(lambda m: m * 1.1))
     assert "level_12m" in pooled.mae
+
+
+def test_the_methods_note_says_why_the_12_month_mean_is_not_counted():
+    """The note read "Too few cases to compare: mean of last 12 months" once the duplicate left the comparison:
+    there were as many cases as for the mean of 6 months; it forecast the same numbers."""
+    import pandas as pd
+
+    from kamtools.forecast import notes, selection
+
+    rng = np.random.default_rng(3)
+    y = rng.gamma(2.0, 50.0, (60, 6)) * (rng.random((60, 6)) < 0.8)
+    ids = np.array([f"A{i:02d}" for i in range(len(y))])
+    ev = selection.build_evidence(y, ids, [2], H)  # 3 months behind the one past date: both means the same
+    mean = np.repeat(np.nanmean(y, axis=1, keepdims=True), H, axis=1)
+    sel = selection.select(
+        y, ids, mean, {80: mean * 0.5, 95: mean * 0.3}, {80: mean * 1.5, 95: mean * 1.8}, mean * 0.3, ev, None
+    )
+    months = pd.date_range("2023-01-01", periods=y.shape[1], freq="MS")
+    hist = pd.DataFrame({"unique_id": np.repeat(ids, y.shape[1]), "ds": np.tile(months, len(y)), "y": y.ravel()})
+    out: dict[str, str] = {}
+    notes._note_methods(hist, sel, out)
+    note = out["forecast_methods"]
+    assert "mean of last 12 months forecast the same as the mean of last 6 months there" in note
+    assert "Too few cases to compare: mean of last 12 months" not in note
