@@ -122,10 +122,13 @@ def _factor(actual_tot: np.ndarray, fc_tot: np.ndarray) -> float:
 
 
 def _distinct(ev: Evidence, rows: np.ndarray, methods: list[str]) -> list[str]:
-    """The methods less any that forecast the very same numbers as one before it on the compared rows: with under
-    6 months behind every past date, the mean of the last 12 months is the mean of the last 6, and a reason must not
-    compare a forecast with itself under another name (nor name a 12-month window the data did not hold). The first
-    of equal forecasts is kept, the one the choice's tie-break took already."""
+    """The methods less any that forecast the very same numbers as one before it on the compared rows, where under
+    12 months lie behind every past date: with 6 or fewer the mean of the last 12 months is the mean of the last 6
+    (the same method under another name), and a reason must not compare a forecast with itself (nor name a 12-month
+    window the data did not hold). The first of equal forecasts is kept, the one the choice's tie-break took
+    already."""
+    if ev.origin is None or not len(rows) or int(np.max(ev.origin[rows])) + 1 >= 12:
+        return methods  # a year behind a past date: equal numbers are the data's (flat accounts), not one method twice
     kept: list[str] = []
     for m in methods:
         if not any(np.array_equal(ev.paths[m][rows], ev.paths[k][rows]) for k in kept):
