@@ -314,8 +314,9 @@ def _top_of_range_note(
     pooled = (sizes.reindex(sel.klass[top]).fillna(0).to_numpy() < MIN_CLASS_ROWS).all()
     who = "accounts of this portfolio" if pooled else "accounts like them"
     nothing = f" ({_share(none)} nothing)" if none.max() > 0 else ""
+    said = "in a test on past data" if lead == "out of time" else lead  # an account page's words, not the method's
     head = (
-        f"The forecast is the top of the 80% range for {int(top.sum()):,} of {len(m):,} accounts: {lead}, "
+        f"The forecast is the top of the 80% range for {int(top.sum()):,} of {len(m):,} accounts: {said}, "
         f"{_share(less)} of {who} bought less than their forecast{nothing}, while a few bought far more. The "
         "forecast is what such accounts bought on average, "
     )
