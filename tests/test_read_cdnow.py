@@ -321,5 +321,5 @@ def test_cdnow_random300_deck_on_nine_months_shows_no_empty_change(cdnow_bundles
     write_decks(cdnow_bundles["random300"], tmp_path / "decks", accounts=["C00162"], progress=False, portfolio=False)
     [deck] = list((tmp_path / "decks").rglob("*.pptx"))
     shown = _slides(deck)["Revenue and forecast"]
-    assert "Forecast for the next 12 months: 5, method: BTYD expected value." in shown
+    assert "Forecast for the next 12 months: 5, based on the buying-rhythm model." in shown
     assert "( on" not in shown and "()" not in shown

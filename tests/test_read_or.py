@@ -345,11 +345,12 @@ def test_the_deck_forecast_line_has_no_empty_change_in_brackets():
     deck = Deck(default_template().read_bytes())
     _internal_forecast(deck, _DeckAccount(_C15098, tables))
     text = _deck_text(deck)
-    assert "Forecast for the next 12 months: 2.8k, method: mean of last 6 months." in text
+    assert "Forecast for the next 12 months: 2.8k, based on the average of the last 6 months." in text
+    assert "method: mean of last" not in text  # the analyst's name of the method (SWEEPREAL)
     assert "( on the last 12 months)" not in text
     deck = Deck(default_template().read_bytes())
     _internal_forecast(deck, _DeckAccount({**_C15098, "forecast_growth_pct": 27.0}, tables))
-    assert "Forecast for the next 12 months: 2.8k (+27% on the last 12 months), method:" in _deck_text(deck)
+    assert "Forecast for the next 12 months: 2.8k (+27% on the last 12 months), based on" in _deck_text(deck)
 
 
 def test_the_deck_glance_has_no_empty_top_risk_or_action_headings():

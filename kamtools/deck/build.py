@@ -18,6 +18,7 @@ from kamtools.deck.charts import add_chart, add_table
 from kamtools.deck.slides import Deck
 from kamtools.deck.source import AccountRows
 from kamtools.deck.text import literal, missing, with_detail, wording
+from kamtools.forecast.selection.plain import slide_words
 from kamtools.formatting import (
     NO_COST,
     attainment,
@@ -532,14 +533,23 @@ def _internal_forecast(deck: Deck, account: AccountRows) -> None:
     growth = info.get("forecast_growth_pct")  # none on under 12 months of history: no empty '( on the last ...)'
     change = "" if missing(growth) else f" ({pct(float(growth) / 100, True)} on the last 12 months)"
     lines = [
-        f"Forecast for the next 12 months: {money(info.get('forecast_next_12m'), deck.currency)}{change}, "
-        f"method: {literal(info.get('forecast_method'), 60)}"
+        f"Forecast for the next 12 months: {money(info.get('forecast_next_12m'), deck.currency)}{change}"
+        + _based_on(info.get("forecast_method"))
         + (UNCHECKED_CHANCE.rstrip() if unchecked(account.bundle) else "")
         + "."
     ]
     deck.text(slide, bottom, lines, 13)
     if not missing(info.get("forecast_method_reason")):
         deck.notes(slide, [literal(info["forecast_method_reason"], 600)])
+
+
+def _based_on(method: object) -> str:
+    """', based on the buying-rhythm model': the method in a KAM's words (the speaker notes give the reason), not
+    its analyst's name ('method: BTYD expected value', CDNOW top 100 at 1997-12-31)."""
+    words = slide_words(method)
+    if words is not None:
+        return f", based on {words}"
+    return "" if missing(method) else f", method: {literal(method, 60)}"
 
 
 def open_year(t) -> bool:

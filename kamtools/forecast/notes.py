@@ -113,7 +113,18 @@ def _methods_note(sel: Selection, lead: str = "Out of time", cases_of: str = "ac
             f". The {METHOD_WORDS[lowest]} erred least only after a large correction (factor {factor[lowest]:.2f}), "
             f"which may not hold today, so the {METHOD_WORDS[best]} is preferred where accounts are compared as a whole"
         )
-    left = [METHOD_WORDS[m] for m in available if m not in mae]
+    ev = sel.evidence
+    common = np.logical_and.reduce([np.all(np.isfinite(ev.paths[m]), axis=1) for m in mae if m in ev.paths])
+    same = {  # left out of the comparison as the same forecasts as a compared method (selection.choice._distinct)
+        m: k
+        for m in available
+        if m not in mae and m in ev.paths
+        for k in order
+        if k in ev.paths and np.array_equal(ev.paths[m][common], ev.paths[k][common])
+    }
+    for m, k in same.items():
+        text += f". The {METHOD_WORDS[m]} forecast the same as the {METHOD_WORDS[k]} there, so it is not counted twice"
+    left = [METHOD_WORDS[m] for m in available if m not in mae and m not in same]
     if left:
         text += f". Too few cases to compare: {', '.join(left)}"
     if np.any(np.asarray(sel.method) == "combined"):
@@ -303,8 +314,9 @@ def _top_of_range_note(
     pooled = (sizes.reindex(sel.klass[top]).fillna(0).to_numpy() < MIN_CLASS_ROWS).all()
     who = "accounts of this portfolio" if pooled else "accounts like them"
     nothing = f" ({_share(none)} nothing)" if none.max() > 0 else ""
+    said = "in a test on past data" if lead == "out of time" else lead  # an account page's words, not the method's
     head = (
-        f"The forecast is the top of the 80% range for {int(top.sum()):,} of {len(m):,} accounts: {lead}, "
+        f"The forecast is the top of the 80% range for {int(top.sum()):,} of {len(m):,} accounts: {said}, "
         f"{_share(less)} of {who} bought less than their forecast{nothing}, while a few bought far more. The "
         "forecast is what such accounts bought on average, "
     )

@@ -282,10 +282,14 @@ def _learn_health(
         parts.append(_health_frame(past, past_kpis).merge(labels, on="account_id", how="inner"))
     if not parts:
         history = order_history(portfolio)
+        # the churn model's drivers weight it too (health_scores' first source), on a shorter history than this
+        # path needs: saying only "needs more than 24 months" read false where 18 months gave a health score
         return NotAvailable(
-            f"Health is not available: its weights are learnt from the churn in the {window} months after past "
-            f"dates that have at least 12 months of orders before them, so it needs more than {12 + window} months "
-            f"of order history, and this portfolio has {history.describe()}."
+            f"Health is not available: its weights come from what predicted churn on this portfolio's history: "
+            f"the churn model's drivers, which this history did not give (the churn section says why), or the "
+            f"churn in the {window} months after past dates that have at least 12 months of orders before them, "
+            f"which needs more than {12 + window} months of order history; this portfolio has "
+            f"{history.describe()}."
         )
     Xp = pd.concat(parts, ignore_index=True)
     n_churn = int(Xp["churned"].sum())

@@ -65,6 +65,7 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
     notes = (
         history_notes(portfolio)
         + returns_notes(out["kpis_portfolio"])
+        + dropped_returns_notes(portfolio.warnings)
         + heavy_returns_notes(portfolio.orders)
         + cost_notes(kpis)
     )
@@ -86,6 +87,25 @@ def returns_notes(totals: pd.DataFrame) -> list[str]:
         f"Revenue, margin and growth are net of returns, credit notes and rebates (across the portfolio {share} "
         "in the last 12 months; each account's own share is on its returns card); those lines are not counted "
         "as orders."
+    ]
+
+
+def dropped_returns_notes(warnings: list[str]) -> list[str]:
+    """The sentence on returns, credit notes and rebates left out at load (negative_lines: drop), on the pages too:
+    the load warned once on the command line, while every page's revenue read as if netted (Online Retail's top 200
+    at 2011-05-31: 1,219 lines, 80,277 of credits, not a word on the pages). None when nothing was dropped."""
+    from kamtools.data.loader.signs import dropped_negative
+    from kamtools.formatting import counted
+
+    dropped = dropped_negative(warnings)
+    if dropped is None:
+        return []
+    lines, credited = dropped
+    return [
+        f"Returns, credit notes and rebates were left out when the data was loaded ({counted(lines, 'order line')} "
+        f"with a negative quantity, revenue or cost, {credited:,.0f} of credited revenue): revenue, margin, growth "
+        "and forecasts are gross of returns, higher than what the customers kept; load the data with "
+        "--negative-lines keep (the default) to net them."
     ]
 
 

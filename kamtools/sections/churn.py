@@ -402,6 +402,26 @@ def account_appendix(acct) -> None:
         return
     method = str(churn["method"].iloc[0]) if len(churn) and "method" in churn.columns else ""
     evaluation = acct.portfolio_table("churn_evaluation")
+    model = _portfolio_model(acct) if not method.startswith("churn model") else None
+    if model is not None:
+        # a lapsed account takes the lapsed rule while the portfolio's active accounts take the trained model:
+        # "no churn model was trained" (or "it lost to the recency rule") would contradict the overview
+        text = (
+            f"How the churn risk was estimated for this account: {method}. The accounts still ordering take the "
+            f"{model}."
+        )
+        if isinstance(evaluation, pd.DataFrame) and len(evaluation):
+            ev = evaluation.iloc[0]
+            display.paragraph(
+                f"{text} The model ({ev['chosen_model']}) was trained on {int(ev['train_snapshots'])} earlier "
+                f"snapshots and tested on the accounts as they were on {formatting.date(ev['test_as_of'])}, judged "
+                f"by what happened afterwards. {backtest_sentence(evaluation)}"
+            )
+            _backtest_table(evaluation)
+        else:
+            why = evaluation.reason if isinstance(evaluation, NotAvailable) else "No backtest of it was run."
+            display.paragraph(f"{text} {why}")
+        return
     if not method.startswith("churn model"):
         if isinstance(evaluation, pd.DataFrame) and len(evaluation):
             # a model was trained and tested, but lost to the recency rule: say so, with its figures
@@ -424,6 +444,17 @@ def account_appendix(acct) -> None:
         f"Risk bands: high from {formatting.pct(ev['high_band_from'])}, medium from "
         f"{formatting.pct(ev['medium_band_from'])}. {backtest_sentence(evaluation)}"
     )
+
+
+def _portfolio_model(acct) -> str | None:
+    """The trained churn model's method as the portfolio's other accounts carry it (``"churn model (logistic,
+    ...)"``), or None where no account takes a model."""
+    churn = acct.portfolio_table("churn")
+    if not isinstance(churn, pd.DataFrame) or "method" not in churn.columns:
+        return None
+    methods = churn["method"].astype(str)
+    models = methods[methods.str.startswith("churn model")]
+    return str(models.iloc[0]) if len(models) else None
 
 
 def _lost_sentence(evaluation: pd.DataFrame, method: str = "") -> str:

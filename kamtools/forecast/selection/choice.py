@@ -121,6 +121,21 @@ def _factor(actual_tot: np.ndarray, fc_tot: np.ndarray) -> float:
     return float(np.clip(np.sum(actual_tot) / s, *FACTOR_BOUNDS))
 
 
+def _distinct(ev: Evidence, rows: np.ndarray, methods: list[str]) -> list[str]:
+    """The methods less any that forecast the very same numbers as one before it on the compared rows, where under
+    12 months lie behind every past date: with 6 or fewer the mean of the last 12 months is the mean of the last 6
+    (the same method under another name), and a reason must not compare a forecast with itself (nor name a 12-month
+    window the data did not hold). The first of equal forecasts is kept, the one the choice's tie-break took
+    already."""
+    if ev.origin is None or not len(rows) or int(np.max(ev.origin[rows])) + 1 >= 12:
+        return methods  # a year behind a past date: equal numbers are the data's (flat accounts), not one method twice
+    kept: list[str] = []
+    for m in methods:
+        if not any(np.array_equal(ev.paths[m][rows], ev.paths[k][rows]) for k in kept):
+            kept.append(m)
+    return kept
+
+
 def _choose_on(
     ev: Evidence, rows: np.ndarray, available: tuple[str, ...], scale_up: bool = True
 ) -> tuple[str, dict, dict]:
@@ -146,6 +161,7 @@ def _choose_on(
     # (its small MAE would buy a bias): zero is only for the lapsed, by the rule above
     silent = [m for m in methods if np.sum(ev.paths[m][rows][ok[m]]) <= 0 < np.sum(act[ok[m]])]
     methods = [m for m in methods if m not in silent] or methods
+    methods = _distinct(ev, rows[common], methods)
     for m in methods:
         tot = ev.paths[m][rows][common].sum(axis=1) * factor[m]
         mae[m] = float(np.mean(np.abs(tot - act[common]))) if common.any() else np.inf

@@ -106,3 +106,24 @@ def glossary() -> str:
         'comparison, "missed their 12-month totals by X on average" the MAE after correction, "lowered by 37%" a '
         f"correction factor of 0.63, and each method is named by what it rests on ({named})."
     )
+
+
+# what a slide says the forecast is based on, where a page gives the whole reason (kamtools.deck.build): the
+# method's key as in kamtools.forecast.selection.paths.METHOD_WORDS, whose names ("BTYD expected value", "mean of last
+# 6 months") are the analyst's
+SLIDE = {
+    **SHORT,
+    "zero": "nothing: the account is treated as lapsed",
+    "returning": "what accounts as silent bought back",
+    "combined": "an equal mix of three forecasts",
+}
+
+
+def slide_words(description: object) -> str | None:
+    """The plain words of a forecast method named by its description (``forecast_summary.forecast_method``, e.g.
+    ``"BTYD expected value"`` -> ``"the buying-rhythm model"``); None for a description no method has."""
+    from kamtools.forecast.selection.paths import METHOD_WORDS
+
+    keys = {words: key for key, words in METHOD_WORDS.items()}
+    key = keys.get(str(description))
+    return SLIDE.get(key) if key else None
