@@ -196,7 +196,7 @@ def _out_of_time_split(
     if len(train) < MIN_TRAIN_ROWS or n_events < MIN_CHURN_EVENTS:
         return NotAvailable(
             f"Too few accounts before {t_test.date()} to backtest the churn model ({len(train):,} account-snapshots, "
-            f"{n_events} churn events; it needs {MIN_TRAIN_ROWS} and {MIN_CHURN_EVENTS})."
+            f"{n_events:,} churn events; it needs {MIN_TRAIN_ROWS} and {MIN_CHURN_EVENTS})."
         )
     return train, test, t_test
 

@@ -272,7 +272,9 @@ def _model_probabilities(
         out.method += "; a model fitted beforehand)"
     else:
         n_snap, n_events = training["as_of"].nunique(), int(training["churned"].sum())
-        out.method += f"; trained on {n_snap} snapshots, {len(training):,} account-snapshots, {n_events} churn events)"
+        out.method += (
+            f"; trained on {n_snap} snapshots, {len(training):,} account-snapshots, {n_events:,} churn events)"
+        )
     return out
 
 
@@ -280,14 +282,14 @@ def _why_no_model(training: pd.DataFrame, n_snap: int, n_events: int, short_hist
     """Why no churn model can be trained: too short a history, or too few accounts."""
     why = (
         f"the history is too short to train a churn model ({n_snap} labelled snapshots, {len(training):,} "
-        f"account-snapshots, {n_events} churn events; need {MIN_TRAIN_ROWS} rows and {MIN_CHURN_EVENTS} events)"
+        f"account-snapshots, {n_events:,} churn events; need {MIN_TRAIN_ROWS} rows and {MIN_CHURN_EVENTS} events)"
     )
     if short_history and n_snap < 2:
         why = short_history[0].lower() + short_history[1:].rstrip(".")
     elif n_snap >= 2:
         why = (
             f"there are too few accounts to train a churn model ({n_snap} labelled snapshots give {len(training):,} "
-            f"account-snapshots and {n_events} churn events; it needs {MIN_TRAIN_ROWS} and {MIN_CHURN_EVENTS})"
+            f"account-snapshots and {n_events:,} churn events; it needs {MIN_TRAIN_ROWS} and {MIN_CHURN_EVENTS})"
         )
     return why
 
