@@ -256,7 +256,7 @@ def test_an_unchecked_year_range_far_narrower_than_the_12_months_says_it_claims_
             f"The 80% range of {int(year['period'])} ({money(year['total_lo_80'])}-{money(year['total_hi_80'])}) is "
             f"far narrower than the next 12 months' ({money(s['forecast_next_12m_lo_80'])}-"
             f"{money(s['forecast_next_12m_hi_80'])}) although both cover nearly the same months: the history is too "
-            "short for any out-of-time check"
+            "short to test any forecast on past data"
         ) in text
         assert f"and its {formatting.pct(year['p_reach_target'])} chance of reaching the target claim more" in text
     assert said

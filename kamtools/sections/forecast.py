@@ -188,7 +188,8 @@ def evidence_sentence(bundle) -> str | None:
 
 
 UNCHECKED_YEARS = (
-    "The history is too short for any out-of-time check, so these year ranges and chances of reaching the targets "
+    "The history is too short to test any forecast on past data, so these year ranges and chances of reaching the "
+    "targets "
     "rest only on the month-to-month spread of the account forecasts, taken as independent of each other, not on "
     "how far such forecasts can miss: they claim more certainty than the history holds."
 )
