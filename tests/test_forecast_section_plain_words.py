@@ -40,3 +40,32 @@ def test_the_account_pages_year_range_note_has_no_method_jargon():
 def test_the_overviews_sentence_has_no_method_jargon():
     assert UNCHECKED_YEARS.startswith("The history is too short to test any forecast on past data, so these year")
     _clean(UNCHECKED_YEARS)
+
+
+def test_the_value_sections_word_on_how_the_forecast_was_chosen_is_plain():
+    """The demo at 3 and 8 months: "which the forecast stage chose for this account after one out-of-time comparison
+    of the simple methods (the history is too short to backtest the kamtools model)", "... without an out-of-time
+    check ...; neither has been checked out of time", on 24 months "by backtest"."""
+    from types import SimpleNamespace
+
+    from kamtools.sections.value import _outlook
+
+    row = pd.Series({"expected_purchases_12m": 12.3, "expected_avg_value": 17.4e3, "expected_value_12m": 202.4e3})
+    for tables, said in (
+        (set(), "chose for this account without a test on past data (the history is too short for one)."),
+        (
+            {"forecast_methods"},
+            "chose for this account after one test of the simple methods on past data (the history is too short to "
+            "test the kamtools model on it).",
+        ),
+        ({"forecast_backtest", "forecast_methods"}, "chose for this account by a test on past data."),
+    ):
+        bundle = SimpleNamespace(has=lambda name, t=tables: name in t)
+        acct = SimpleNamespace(
+            bundle=bundle,
+            info={"forecast_next_12m": 657.3e3, "forecast_method": "mean of last 6 months"},
+            table=lambda name: pd.DataFrame(),
+        )
+        text = _outlook(acct, row, float("nan"))
+        assert said in text
+        _clean(text)

@@ -20,7 +20,7 @@ from kamtools.data.portfolio import NotAvailable
 from kamtools.plotting.style import money
 from kamtools.plotting.value import value_distribution_chart, value_position_chart
 from kamtools.sections import account_names, show_notes
-from kamtools.sections.forecast import how_chosen, pooled_reason, unchecked
+from kamtools.sections.forecast import BY_BACKTEST, how_chosen, pooled_reason, unchecked
 from kamtools.value.reading import (
     LAPSED,
     SCORE_LABEL,
@@ -411,9 +411,14 @@ def _chosen_how(acct) -> str:
     backtest of the methods, which its forecast section may say could not judge it."""
     method = str(acct.info.get("forecast_method") or "")
     if method.startswith("lapsed"):
-        return "set for this account by its rule for lapsed accounts, not by the backtest (the forecast section gives the rule and its evidence)"
+        return (
+            "set for this account by its rule for lapsed accounts, not by the test on past data (the forecast "
+            "section gives the rule and its evidence)"
+        )
     if _set_by_rule(acct):
-        return "set for this account by a rule the backtest could not judge (the forecast section gives the rule)"
+        return (
+            "set for this account by a rule the test on past data could not judge (the forecast section gives the rule)"
+        )
     return f"chose for this account {how_chosen(acct.bundle)}"
 
 
@@ -425,7 +430,7 @@ def _set_by_rule(acct) -> bool:
     if str(acct.info.get("forecast_method") or "").startswith("lapsed"):
         return True
     reason = str(acct.info.get("forecast_method_reason") or "")
-    return how_chosen(acct.bundle) == "by backtest" and any(words in reason for words in NOT_JUDGED)
+    return how_chosen(acct.bundle) == BY_BACKTEST and any(words in reason for words in NOT_JUDGED)
 
 
 def _why_they_differ(
@@ -457,7 +462,7 @@ def _why_they_differ(
         return (
             f"The forecast is {by}: it is the method the forecast section names for this "
             "account, not checked against what similar accounts bought (the history is too short), while this "
-            "figure follows the portfolio-wide buying model and is discounted; neither has been checked out of time."
+            "figure follows the portfolio-wide buying model and is discounted; neither has been tested on past data."
         )
     who = "the accounts of this portfolio (too few like this one had been seen)" if pooled else "accounts like this one"
     return (
