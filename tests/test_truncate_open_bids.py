@@ -26,7 +26,7 @@ def as_of_january(tmp_path):
 def test_a_bid_won_after_as_of_is_open_with_its_stage_and_probability_unknown(as_of_january):
     bids = open_bids(as_of_january).set_index("opportunity_id")
     assert bids.loc["OP-3", "stage"] == OPEN_STAGE_UNKNOWN == "open (stage then unknown)"
-    assert np.isnan(bids.loc["OP-3", "probability"])
+    assert np.isnan(as_of_january.tables["opportunities"].set_index("opportunity_id").loc["OP-3", "probability"])
 
 
 def test_its_weighted_value_is_the_decided_bids_win_rate_not_its_outcome(as_of_january):
@@ -46,3 +46,15 @@ def test_the_portfolio_itself_is_left_as_it_was(tmp_path):
     still_open = full.truncate("2024-05-31").tables["opportunities"].set_index("opportunity_id").loc["OP-4"]
     assert still_open["stage"] == "Proposal"  # a bid open all along keeps its stage and probability
     assert still_open["probability"] == pytest.approx(0.4)
+
+
+def test_the_open_bids_table_weighs_them_as_the_pipeline_figure_does(as_of_january):
+    """The one-month demo's A0007 read 'weighted by win probability 100.0k' above a table whose two bids had no
+    probability and no weighted value: the table now shows the win rate the figure used."""
+    bids = open_bids(as_of_january)
+    row = bids.set_index("opportunity_id").loc["OP-3"]
+    assert row["probability"] == pytest.approx(0.5) and row["weighted_value"] == pytest.approx(6000)
+    kpis = pipeline_kpis(as_of_january).set_index("account_id")
+    by_account = bids.groupby("account_id")["weighted_value"].sum()
+    for account, weighted in by_account.items():
+        assert kpis.loc[account, "weighted_value"] == pytest.approx(weighted)
