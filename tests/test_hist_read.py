@@ -191,9 +191,14 @@ def test_a_lapsed_accounts_zero_is_not_said_to_be_chosen_by_backtest():
     lapsed = _Account(bundle, {}, {}, {"forecast_next_12m": 0.0, "forecast_method": "lapsed: zero"})
     text = _outlook(lapsed, _value_row(5.0), float("nan"))
     assert "by backtest" not in text
-    assert "which the forecast stage set for this account by its rule for lapsed accounts, not by the backtest" in text
+    assert (
+        "which the forecast stage set for this account by its rule for lapsed accounts, not by the test on past data"
+        in text
+    )
     steady = _Account(bundle, {}, {}, {"forecast_next_12m": 345.0, "forecast_method": "BTYD expected value"})
-    assert "which the forecast stage chose for this account by backtest." in _outlook(steady, _value_row(329.0), 0.0)
+    assert "which the forecast stage chose for this account by a test on past data." in _outlook(
+        steady, _value_row(329.0), 0.0
+    )
 
 
 def test_an_unchecked_forecast_is_not_said_to_be_what_similar_accounts_bought(one_month, captured):
@@ -205,7 +210,7 @@ def test_an_unchecked_forecast_is_not_said_to_be_what_similar_accounts_bought(on
     for aid in one_month.accounts["account_id"]:
         text = _shown(captured, section.account_section, one_month.account(aid))
         assert "really bought after past dates" not in text
-        if "without an out-of-time check" in text and ("% higher: " in text or "% lower: " in text):
+        if "without a test on past data" in text and ("% higher: " in text or "% lower: " in text):
             differ += 1
             assert "not checked against what similar accounts bought (the history is too short)" in text
     assert differ  # the case read: a forecast and a value more than 15% apart
@@ -256,7 +261,7 @@ def test_an_unchecked_year_range_far_narrower_than_the_12_months_says_it_claims_
             f"The 80% range of {int(year['period'])} ({money(year['total_lo_80'])}-{money(year['total_hi_80'])}) is "
             f"far narrower than the next 12 months' ({money(s['forecast_next_12m_lo_80'])}-"
             f"{money(s['forecast_next_12m_hi_80'])}) although both cover nearly the same months: the history is too "
-            "short for any out-of-time check"
+            "short to test any forecast on past data"
         ) in text
         assert f"and its {formatting.pct(year['p_reach_target'])} chance of reaching the target claim more" in text
     assert said
@@ -320,6 +325,8 @@ def test_a_one_month_buyers_btyd_value_the_backtest_could_not_judge_is_not_said_
     once = _Account(bundle, {}, {}, {**info, "forecast_method_reason": _one_time_reason(10, True)})
     text = _outlook(once, _value_row(13.0), 0.0)
     assert "by backtest" not in text
-    assert "which the forecast stage set for this account by a rule the backtest could not judge" in text
+    assert "which the forecast stage set for this account by a rule the test on past data could not judge" in text
     chosen = _Account(bundle, {}, {}, {**info, "forecast_method_reason": "BTYD expected value had the lowest error."})
-    assert "which the forecast stage chose for this account by backtest." in _outlook(chosen, _value_row(13.0), 0.0)
+    assert "which the forecast stage chose for this account by a test on past data." in _outlook(
+        chosen, _value_row(13.0), 0.0
+    )

@@ -355,7 +355,7 @@ def test_reports_without_any_out_of_time_check_say_the_model_is_unchecked(key, t
     assert reason in appendix  # the appendix says the same, in the stage's own sentence
     _no_backtest_claims(section, appendix, value)
     if "the revenue to plan with" in value:  # the value model ran: it does not claim a backtest either
-        assert "without an out-of-time check (the history is too short for one)" in value
+        assert "without a test on past data (the history is too short for one)" in value
     overview = _overview_appendix(bundle, captured)
     assert reason in overview and "Which method each account" not in overview
     assert "not checked against what similar accounts really bought" in overview
@@ -387,7 +387,7 @@ def test_eight_months_reports_tell_one_story_about_the_one_comparison(tmp_path_f
     assert "so its accuracy is not shown" not in section + appendix
     assert "Forecast: what was checked out of time" in appendix and "backtest accuracy" not in appendix
     # the value section no longer says "by backtest": it says what the forecast stage did
-    assert "after one out-of-time comparison of the simple methods (the history is too short to backtest" in value
+    assert "after one test of the simple methods on past data (the history is too short to test the" in value
     _no_backtest_claims(section, appendix, value)
 
     overview = _overview_appendix(bundle, captured)
@@ -443,7 +443,7 @@ def test_twelve_months_reports_the_backtest_and_a_methods_note_that_matches_the_
     )
     assert "too short to backtest" not in section + appendix
     if "the revenue to plan with" in value:
-        assert "which the forecast stage chose for this account by backtest." in value
+        assert "which the forecast stage chose for this account by a test on past data." in value
     overview = _overview_appendix(bundle, captured)
     note = bundle.note("forecast_methods")
     assert note.startswith("Out of time (") and "6-month totals, each method corrected by its factor" in note

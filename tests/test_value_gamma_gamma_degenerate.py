@@ -76,7 +76,8 @@ def test_a_degenerate_gamma_gamma_fit_is_set_aside_and_said(monkeypatch):
     assert np.allclose(value["expected_avg_value"], value["monetary"])
     assert out["_notes"]["value"] == (
         "The value per purchase week could not be learnt across accounts (the Gamma-Gamma fit is not determined "
-        "by this data), so each account's expected value uses its own mean purchase week."
+        "by this data), so each account's expected value uses its own mean purchase week (for accounts that bought "
+        "in one week only, the mean of those that bought again)."
     )
 
     # what the account page shows: the note in the value section, the reason in its appendix

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kamtools.bids.evidence import RULE_BASELINE
+from kamtools.bids.evidence import MIN_SCORED, RULE_BASELINE
 from kamtools.bids.recommend import KEEP_IN_RANGE
 from kamtools.bids.references import HISTORY, INDEX, QUOTED
 from kamtools.competitors import UNKNOWN_COMPETITOR
@@ -100,6 +100,13 @@ def _held(row: dict) -> str:
         )
         margin += f" now, {_sign_money(row['expected_margin_gain'])} at the floor if P(win) holds"
     if row["price_rule"] == RULE_BASELINE:
+        if row["model_brier"] < row["baseline_brier"]:  # held as too few bids were scored to tell them apart
+            return (
+                f"{head}: out of time the win model's Brier score ({row['model_brier']:.3f}) was lower than the "
+                f"{row['baseline_method']}'s ({row['baseline_brier']:.3f}) on fewer than {MIN_SCORED} decided bids, "
+                f"too few to tell them apart, so kamtools shows that rate's P(win) and recommends no price change "
+                f"({margin})."
+            )
         return (
             f"{head}: out of time the win model's Brier score ({row['model_brier']:.3f}) is not better "
             f"than the {row['baseline_method']}'s ({row['baseline_brier']:.3f}), so kamtools shows that rate's "

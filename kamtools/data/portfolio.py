@@ -18,6 +18,9 @@ import pandas as pd
 
 from kamtools.data.model import OPTIONAL_TABLES, REQUIRED_TABLES, TABLES
 
+OPEN_STAGE_UNKNOWN = "open (stage then unknown)"
+"""The stage of a bid that :meth:`Portfolio.truncate` sets back to open: the CRM's stage is its later outcome."""
+
 
 @dataclass(frozen=True)
 class NotAvailable:
@@ -240,7 +243,8 @@ class Portfolio:
         """The portfolio as it was known on ``as_of`` (an earlier date).
 
         Rows dated after ``as_of`` are dropped; facts that became known only later are
-        reset: opportunities decided after ``as_of`` are open again, complaints resolved
+        reset: opportunities decided after ``as_of`` are open again (their stage
+        :data:`OPEN_STAGE_UNKNOWN` and no win probability), complaints resolved
         later are open, invoices paid later are unpaid, accounts that became customers
         later are dropped (with their rows in every table), except a group parent whose units
         are kept (a parent without orders of its own has the analysis date as customer_since);
@@ -271,7 +275,13 @@ class Portfolio:
                 df = df.copy()  # edited below; the other tables are only filtered (copy-on-write)
             if name == "opportunities":
                 later = df["close_date"] > as_of
-                df.loc[later & (df["status"] != "open"), "loss_reason"] = None
+                decided = later & (df["status"] != "open")
+                df.loc[decided, "loss_reason"] = None
+                # the CRM's stage and win probability of a bid decided later are its outcome ('Closed Won', 1.0):
+                # as of then both are unknown, so the pipeline weighs it as a bid without a probability
+                df.loc[decided, "stage"] = OPEN_STAGE_UNKNOWN
+                if "probability" in df.columns:
+                    df.loc[decided, "probability"] = np.nan
                 df.loc[later, "status"] = "open"
                 if "contract_end" in df.columns:  # not won yet, so no contract yet
                     df.loc[later, "contract_end"] = pd.NaT

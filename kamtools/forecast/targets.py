@@ -525,7 +525,8 @@ def unchecked_year_note(year_rows: pd.DataFrame, summary_row, money=None) -> str
     return (
         f"The 80% range of {year} ({money(float(row['total_lo_80']))}-{money(float(row['total_hi_80']))}) is far "
         f"narrower than the next 12 months' ({money(lo12)}-{money(hi12)}) although both cover nearly the same months: "
-        "the history is too short for any out-of-time check, and the year's range carries only the month-to-month "
+        "the history is too short to test any forecast on past data, and the year's range carries only the "
+        "month-to-month "
         f"spread of this forecast, not how far such forecasts can miss. So that range{chance} claim more certainty "
         "than the history holds: read the 12-month range."
     )

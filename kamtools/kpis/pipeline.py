@@ -58,9 +58,7 @@ def pipeline_kpis(
     decided = known & np.isin(status, ["won", "lost"]) & (close <= t) & (close > t - lookback_days * DAY)
     won = decided & (status == "won")
     lost = decided & (status == "lost")
-    base_rate = won.sum() / decided.sum() if decided.sum() else 0.5
-    prob = opp["probability"].to_numpy(dtype=float) if "probability" in opp.columns else np.full(len(opp), np.nan)
-    prob = np.where(np.isnan(prob), base_rate, prob)
+    prob = _win_probability(opp, t, lookback_days)
     out = _base(p)
     out["open_bids"] = _count(idx, is_open, n)
     out["open_value"] = _total(idx, is_open, amount, n)
@@ -104,13 +102,26 @@ def pipeline_kpis(
     return out
 
 
+def _win_probability(opp: pd.DataFrame, t: np.datetime64, lookback_days: int) -> np.ndarray:
+    """Each bid's win probability, a missing one (none recorded, or a bid decided after the analysis date whose
+    outcome :meth:`~kamtools.data.portfolio.Portfolio.truncate` hid) replaced by the portfolio's win rate over the
+    lookback (0.5 where no bid was decided): the weighting of the KPIs and of the open-bids table alike."""
+    status = opp["status"].astype(str).to_numpy()
+    created, close = opp["created_date"].to_numpy(), opp["close_date"].to_numpy()
+    decided = (created <= t) & np.isin(status, ["won", "lost"]) & (close <= t) & (close > t - lookback_days * DAY)
+    base_rate = (decided & (status == "won")).sum() / decided.sum() if decided.sum() else 0.5
+    prob = opp["probability"].to_numpy(dtype=float) if "probability" in opp.columns else np.full(len(opp), np.nan)
+    return np.where(np.isnan(prob), base_rate, prob)
+
+
 def open_bids(
-    portfolio: Portfolio, as_of: str | pd.Timestamp | None = None, horizon_days: int = 90
+    portfolio: Portfolio, as_of: str | pd.Timestamp | None = None, horizon_days: int = 90, lookback_days: int = 365
 ) -> pd.DataFrame | NotAvailable:
     """The open bids of every account, soonest expected close first within an account.
 
     Returns columns: account_id, opportunity_id, stage, category, competitor, amount,
-    probability, weighted_value, created_date, close_date, days_open, days_to_close
+    probability (a missing one: the portfolio's win rate over ``lookback_days``, as :func:`pipeline_kpis`
+    weighs it), weighted_value, created_date, close_date, days_open, days_to_close
     (negative = expected close passed), closes_within_horizon (bool).
     """
     p, as_of = _at(portfolio, as_of)
@@ -118,9 +129,11 @@ def open_bids(
     if isinstance(got, NotAvailable):
         return got
     opp, _ = got
+    prob = pd.Series(_win_probability(opp, np.datetime64(as_of, "ns"), lookback_days), index=opp.index)
     o = opp[(opp["status"].astype(str) == "open") & (opp["created_date"] <= as_of)]
     cols = ["account_id", "opportunity_id", "stage", "category", "competitor", "amount", "probability"]
     out = o.reindex(columns=cols).copy()
+    out["probability"] = prob.loc[o.index]  # as the KPIs weigh it (a missing one: the win rate)
     out["weighted_value"] = out["amount"] * out["probability"]
     out["created_date"] = o["created_date"]
     out["close_date"] = o["close_date"]

@@ -114,7 +114,7 @@ def portfolio_kpis(kpis: pd.DataFrame, health: pd.DataFrame | None = None) -> pd
         row["accounts_overdue_60_plus"] = int((k["overdue_60_plus"] > 0).sum())
     if "complaints_open" in k.columns:
         for c in ("complaints_open", "open_severe", "complaints_12m", "complaints_prior_12m"):
-            row[c] = s(c)
+            row[c] = s(c) if k[c].notna().any() else np.nan  # the year before: NaN where it lies before the data
         res = s("resolved_12m")
         row["mean_days_to_resolve"] = (
             float((k["mean_days_to_resolve"].fillna(0) * k["resolved_12m"]).sum() / res) if res else np.nan

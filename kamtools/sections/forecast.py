@@ -188,7 +188,8 @@ def evidence_sentence(bundle) -> str | None:
 
 
 UNCHECKED_YEARS = (
-    "The history is too short for any out-of-time check, so these year ranges and chances of reaching the targets "
+    "The history is too short to test any forecast on past data, so these year ranges and chances of reaching the "
+    "targets "
     "rest only on the month-to-month spread of the account forecasts, taken as independent of each other, not on "
     "how far such forecasts can miss: they claim more certainty than the history holds."
 )
@@ -198,13 +199,16 @@ def how_chosen(bundle) -> str:
     """How the forecast stage chose each account's forecast, in a few words for the other sections:
     by backtest, by one comparison of the simple methods, or without any out-of-time check."""
     if not hasattr(bundle, "has") or bundle.has("forecast_backtest"):
-        return "by backtest"
+        return BY_BACKTEST
     if bundle.has("forecast_methods"):
         return (
-            "after one out-of-time comparison of the simple methods (the history is too short to backtest the "
-            "kamtools model)"
+            "after one test of the simple methods on past data (the history is too short to test the kamtools "
+            "model on it)"
         )
-    return "without an out-of-time check (the history is too short for one)"
+    return "without a test on past data (the history is too short for one)"
+
+
+BY_BACKTEST = "by a test on past data"  # how_chosen where the forecast was backtested (plain words: PLAIN_BANNED)
 
 
 UNCHECKED_CHANCE = " (unchecked: too little history)"  # after a chance of reaching a target no check stands behind

@@ -308,9 +308,13 @@ def _complaints(acct) -> None:
             f"Open complaints: {_num(c, 'complaints_open'):.0f} (low {_num(c, 'open_low'):.0f}, medium "
             f"{_num(c, 'open_medium'):.0f}, high {_num(c, 'open_high'):.0f}, critical {_num(c, 'open_critical'):.0f})"
             + (f"; the oldest severe one has been open {_days(oldest)}" if sev > 0 else "")
-            + f". {formatting.counted(_num(c, 'complaints_12m'), 'complaint')} in the last 12 months vs "
-            f"{_num(c, 'complaints_prior_12m'):.0f} the year before; mean time to resolve "
-            f"{_days(_num(c, 'mean_days_to_resolve'))}."
+            + f". {formatting.counted(_num(c, 'complaints_12m'), 'complaint')} in the last 12 months "
+            + (
+                f"vs {_num(c, 'complaints_prior_12m'):.0f} the year before"
+                if pd.notna(_num(c, "complaints_prior_12m"))
+                else "(no comparison with the year before: it lies before the order history)"
+            )
+            + f"; mean time to resolve {_days(_num(c, 'mean_days_to_resolve'))}."
         )
 
 

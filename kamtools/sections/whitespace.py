@@ -247,11 +247,45 @@ def _account_lanes(acct) -> None:
             currency=formatting.currency_of(acct.bundle),
         )
         _no_cost_line(lanes)
+        one_off = one_off_lanes_note(acct.info, lanes, formatting.currency_of(acct.bundle))
+        if one_off:
+            display.paragraph(one_off)
         display.figure(
             account_tradelane_chart(lanes, currency=formatting.currency_of(acct.bundle)),
             alt="revenue by product line, prior vs last 12 months",
         )
         _loss_bullets(lanes)
+
+
+ONE_OFF_SHARE = 0.1  # one-off orders this large a share of the last 12 months are named (as the talking points do)
+
+
+def one_off_lanes_note(info: dict, lanes: pd.DataFrame, currency: str | None = None) -> str:
+    """Where one-off orders (months far above the account's usual ordering month, the segment stage's
+    ``one_off_ltm``) make a large share of the last 12 months, the sentence saying the lines' rises may be those
+    orders alone, with the account's change without them (``usual_growth``); empty otherwise. The demo with a spike
+    month (A0018: one month of 8 accounts x10) read "up-trading +429%" on its product lines beside a segment line
+    saying "+94% on the year before comes from one-off orders; -6% without them"."""
+    one_off = pd.to_numeric(pd.Series([info.get("one_off_ltm")]), errors="coerce").iloc[0]
+    revenue = pd.to_numeric(pd.Series([info.get("revenue_ltm")]), errors="coerce").iloc[0]
+    if not (pd.notna(one_off) and pd.notna(revenue) and revenue > 0 and one_off >= ONE_OFF_SHARE * revenue):
+        return ""
+    if (
+        "revenue_change_pct" not in lanes.columns
+        or not (pd.to_numeric(lanes["revenue_change_pct"], errors="coerce") > 0).any()
+    ):
+        return ""
+    usual = pd.to_numeric(pd.Series([info.get("usual_growth")]), errors="coerce").iloc[0]
+    return (
+        f"One-off orders add {formatting.money(float(one_off), currency)} to the last 12 months (months far above "
+        "the account's usual ordering month, which the forecast does not carry on): a line's rise, and its "
+        "'up-trading' or 'new', may be those orders alone"
+        + (
+            f"; without them the account's revenue changed {float(usual):+.0%} on the year before."
+            if pd.notna(usual)
+            else "."
+        )
+    )
 
 
 def split_recommended(recs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

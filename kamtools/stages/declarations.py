@@ -385,7 +385,7 @@ STAGES: tuple[Stage, ...] = (
                 "complaints_summary",
                 "account_id:str complaints_open:int open_low:int open_medium:int open_high:int open_critical:int "
                 "open_severe:int oldest_open_severe_days:float complaints_12m:int severe_12m:int "
-                "complaints_prior_12m:int complaints_trend:int resolved_12m:int mean_days_to_resolve:float",
+                "complaints_prior_12m:number complaints_trend:number resolved_12m:int mean_days_to_resolve:float",
             ),
             table(
                 "health",
@@ -413,7 +413,7 @@ STAGES: tuple[Stage, ...] = (
                 "invoices_due_12m:int? late_invoices_12m:int? late_share_12m:float? late_share_prior_12m:float? "
                 "late_share_trend:float? avg_days_late_12m:float? complaints_open:int? open_low:int? open_medium:int? "
                 "open_high:int? open_critical:int? open_severe:int? oldest_open_severe_days:float? complaints_12m:int? "
-                "severe_12m:int? complaints_prior_12m:int? complaints_trend:int? resolved_12m:int? "
+                "severe_12m:int? complaints_prior_12m:number? complaints_trend:number? resolved_12m:int? "
                 "mean_days_to_resolve:float? contacts:int? decision_makers:int? influencers:int? users:int? "
                 "gatekeepers:int? senior_contacts:int? interactions_90d:int? interactions_prior_90d:int? "
                 "engaged_contacts_90d:int? dm_engaged_90d:int? senior_engaged_90d:int? days_since_last_contact:float? "

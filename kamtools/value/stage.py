@@ -165,7 +165,8 @@ def fit_value(portfolio: Portfolio, activity_score: bool = True) -> dict[str, pd
     if gg is None and gg_fit is not None:  # a degenerate Gamma-Gamma fit, set aside
         value_notes.append(
             "The value per purchase week could not be learnt across accounts (the Gamma-Gamma fit is not "
-            "determined by this data), so each account's expected value uses its own mean purchase week."
+            "determined by this data), so each account's expected value uses its own mean purchase week (for "
+            "accounts that bought in one week only, the mean of those that bought again)."
         )
     if value_notes:
         out["_notes"] |= {"value": " ".join(value_notes)}

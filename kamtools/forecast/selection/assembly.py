@@ -155,6 +155,8 @@ def _forecasts(
         if m == "zero":
             continue
         mean[i] = factor[i] * paths[m][i]
+        if factor[i] <= 0:  # the accounts like it bought nothing after past dates: no band around the zero either
+            continue
         if m == "model" and (no_evidence or qs[i] is None):  # the model's own intervals, scaled
             model_iv[i] = True
             for lev in level:

@@ -83,7 +83,12 @@ def short(method: str) -> str:
 
 def adjusted(factor: float) -> str:
     """The words of a correction of the forecast to what such accounts bought: a factor 0.63 reads ", lowered by
-    37%", 1.06 ", raised by 6%" (the reason gives the share they bought, 63% or 106%, beside it)."""
+    37%", 1.06 ", raised by 6%" (the reason gives the share they bought, 63% or 106%, beside it); a factor of 0
+    ", lowered to zero" (one-time buyers who never came back: "lowered by 100%" read as a figure, not a zero)."""
+    if factor <= 0:
+        return ", lowered to zero"
+    if factor < 0.005:  # not zero, yet it would round to "lowered by 100%"
+        return ", lowered by over 99%"
     return f", {'lowered' if factor < 1 else 'raised'} by {abs(factor - 1):.0%}"
 
 

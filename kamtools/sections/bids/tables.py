@@ -471,6 +471,8 @@ CALIBRATION_COLUMNS = {
 
 def calibration_sentence(cal: pd.DataFrame) -> str:
     """What the calibration numbers mean, and how the first method (the model) compares with the rest."""
+    from kamtools.bids.evidence import MIN_SCORED
+
     period = ""
     if {"scored_from", "scored_to"} <= set(cal.columns) and len(cal):
         first, last = pd.to_datetime(cal["scored_from"].iloc[0]), pd.to_datetime(cal["scored_to"].iloc[0])
@@ -488,6 +490,8 @@ def calibration_sentence(cal: pd.DataFrame) -> str:
         model, others = rows.iloc[0], rows.iloc[1:]
         best_other = others.loc[others["brier"].idxmin()]
         better = model["brier"] < best_other["brier"]
+        n = pd.to_numeric(pd.Series([model.get("n")]), errors="coerce").iloc[0]
+        too_few = bool(better and pd.notna(n) and n < MIN_SCORED)
         auc = (
             f" and AUC {model['auc']:.2f} against {best_other['auc']:.2f}"
             if pd.notna(model.get("auc")) and pd.notna(best_other.get("auc"))
@@ -497,7 +501,11 @@ def calibration_sentence(cal: pd.DataFrame) -> str:
             f" Here the {model['method']} scores a Brier score of {model['brier']:.3f} against "
             f"{best_other['brier']:.3f} for the {best_other['method']}{auc}: "
             + (
-                "its probabilities are the better guide to a bid's chances."
+                f"on {formatting.counted(int(n), 'decided bid')} that difference cannot tell them apart (it takes "
+                f"{MIN_SCORED}), so the bid desk shows that baseline's win probabilities and recommends no price "
+                "change."
+                if too_few
+                else "its probabilities are the better guide to a bid's chances."
                 if better
                 else "it does not beat that baseline, so the bid desk shows that baseline's win probabilities and "
                 "recommends no price change."
@@ -510,11 +518,19 @@ def held_sentences(recs: pd.DataFrame, cal=None) -> list[str]:
     """What the portfolio page says once about the bids the evidence rules keep at their current price
     (:mod:`kamtools.bids.evidence`): every bid when the win model does not beat the better baseline out of
     time (read from ``bid_calibration``), and the bids without a competitor price that show no response."""
-    from kamtools.bids.evidence import model_verdict
+    from kamtools.bids.evidence import MIN_SCORED, model_verdict
     from kamtools.bids.reasons import NO_RESPONSE_TEXT
 
     out = []
     verdict = model_verdict(cal)
+    if verdict is not None and verdict.too_few and verdict.model_brier < verdict.baseline_brier:
+        out.append(
+            f"Out of time the win model's Brier score ({verdict.model_brier:.3f}) was lower than the "
+            f"{verdict.baseline}'s ({verdict.baseline_brier:.3f}), but on {formatting.counted(int(verdict.n), 'decided bid')}, "
+            f"too few to tell them apart (it takes {MIN_SCORED}), so every P(win) below is that rate's and no price "
+            "change is recommended. The scenario planner's bid lever shows no curve for the same reason."
+        )
+        return out
     if verdict is not None and not verdict.beats:
         out.append(
             f"Out of time the win model's Brier score ({verdict.model_brier:.3f}) is not better than the "
