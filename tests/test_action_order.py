@@ -236,3 +236,29 @@ def test_the_internal_deck_names_and_lists_the_high_action_first(bundle, account
     assert glance.split("\n")[1].startswith(HIGH[:40])  # the top action on the glance slide
     plan = text[text.rindex("Priority") :]
     assert plan.index(HIGH[:40]) < plan.index(MEDIUM[:30])
+
+
+def test_a_lapsed_accounts_win_back_is_kept_whatever_the_cap():
+    """The demo cut to 12 months: A0028, lapsed after one order, kept "Build a gap-closing plan" and "Prepare the
+    closing bids" (medium) under its tier's cap of 2 and dropped its low-cost win-back (low), while its forecast
+    section said the plan treats it as a win-back case."""
+    rules = [
+        _rule("gap", "targets", "medium", "revenue_ltm"),
+        _rule("bids", "pipeline", "medium", "overdue_ar"),
+        _rule("win_back", "retention", "low", "open_ar", when='churn_risk_band == "lapsed"'),
+    ]
+    tables = {
+        "kpis": pd.DataFrame([{"name": "Acme", "owner": "Kim"} | ACCOUNT]),
+        "churn": pd.DataFrame({"account_id": ["A1"], "churn_probability": [0.9], "risk_band": ["lapsed"]}),
+    }
+    facts, _ = P.account_facts(tables, AS_OF)
+    playbook = P.load_playbook(
+        {"version": 1, "min_value_at_stake": 1000, "rules": rules, "max_actions_per_account": {"default": 2}}
+    )
+    a = P.apply_playbook(facts, playbook, AS_OF)[1]
+    assert a["rule_id"].tolist() == ["gap", "win_back"]  # still shown by priority: the win-back last
+    assert a["order"].tolist() == [1, 2]
+    # an account that still orders keeps the two medium actions
+    tables["churn"]["risk_band"] = ["medium"]
+    facts, _ = P.account_facts(tables, AS_OF)
+    assert P.apply_playbook(facts, playbook, AS_OF)[1]["rule_id"].tolist() == ["gap", "bids"]

@@ -322,15 +322,24 @@ def _capped(actions: pd.DataFrame, facts: pd.DataFrame, playbook: Playbook) -> p
     The actions arrive in rank order (priority, value at stake, playbook order). Which are kept:
     every high-priority action before any medium one, and any medium before any low; within one
     priority, a second action of the same type (two target actions, say) yields to the first
-    action of every other type, so the few actions kept cover different topics. The kept actions
-    stay in rank order and are numbered 1, 2, ... again.
+    action of every other type, so the few actions kept cover different topics. One exception: on an
+    account the churn section calls lapsed, its first retention action (the win-back) is always kept,
+    whatever its priority, because the churn section and the forecast send the reader to the plan for
+    it (the demo cut to 12 months: a lapsed tier-3 account kept a gap-closing plan and its closing bids
+    and dropped its low-cost win-back). The kept actions stay in rank order and are numbered 1, 2, ... again.
     """
     if actions.empty:
         return actions
     rank = actions["priority"].map(PRIORITIES).to_numpy()
     repeat = actions.groupby(["account_id", "priority", "type"], sort=False).cumcount().to_numpy() > 0
-    pick = actions.assign(_rank=rank, _repeat=repeat)
-    pick = pick.sort_values(["account_id", "_rank", "_repeat", "order"], kind="stable")
+    lapsed = set()
+    if "churn_risk_band" in facts:
+        band = facts["churn_risk_band"].astype(str).str.strip().str.lower()
+        lapsed = set(facts.loc[band.eq("lapsed").to_numpy(), "account_id"])
+    retention = actions["type"].eq("retention") & actions["account_id"].isin(lapsed)
+    first_win_back = retention & ~actions[retention].duplicated("account_id").reindex(actions.index, fill_value=True)
+    pick = actions.assign(_rank=rank, _repeat=repeat, _win_back=~first_win_back.to_numpy())
+    pick = pick.sort_values(["account_id", "_win_back", "_rank", "_repeat", "order"], kind="stable")
     taken = pick.groupby("account_id").cumcount().to_numpy() + 1
     tier = facts.drop_duplicates("account_id")
     tier = tier.set_index("account_id")["tier"].astype(str).str.strip().str.removeprefix("Tier ").str.strip()
