@@ -99,34 +99,42 @@ def _newton_polish(objective, phi: np.ndarray, bounds: tuple[float, float], max_
     L-BFGS-B stops where its tolerances say, and where that is depends on the last bits of the
     machine's maths kernels; Newton steps with a numeric Hessian from the analytic gradient land on
     the minimum itself (to about 1e-12 relative), so the same data give the same parameters on
-    every machine. Returns ``phi`` unchanged where the Hessian is not positive definite or a
-    step leaves the bounds or improves neither the objective nor (where the objective is flat to its
-    rounding) the gradient.
+    every machine. A coordinate that stands on a bound with the gradient pushing it outwards (the
+    minimum on that face of the box, e.g. an MBG/NBD ``a`` at e^-18) is held there and the others are
+    polished. Returns ``phi`` unchanged where the Hessian of the free coordinates is not positive
+    definite or a step leaves the bounds or improves neither the objective nor (where the objective is
+    flat to its rounding) the gradient.
     """
     phi = np.asarray(phi, dtype=np.float64).copy()
     norm = np.linalg.norm
     with np.errstate(all="ignore"):
         value, grad = objective(phi)
+        held = ((phi <= bounds[0]) & (grad > 0)) | ((phi >= bounds[1]) & (grad < 0))
+        free = np.flatnonzero(~held)
+        if len(free) == 0:
+            return phi
         for _ in range(max_steps):
-            hess = np.empty((len(phi), len(phi)))
-            for i in range(len(phi)):
+            hess = np.empty((len(free), len(free)))
+            for col, i in enumerate(free):
                 h = 1e-5 * max(1.0, abs(phi[i]))
                 up, down = phi.copy(), phi.copy()
                 up[i] += h
                 down[i] -= h
-                hess[:, i] = (objective(up)[1] - objective(down)[1]) / (2 * h)
+                hess[:, col] = (objective(up)[1][free] - objective(down)[1][free]) / (2 * h)
             hess = (hess + hess.T) / 2
             if not np.all(np.isfinite(hess)) or np.any(np.linalg.eigvalsh(hess) <= 0):
                 break
-            step = np.linalg.solve(hess, grad)
-            new = phi - step
+            step = np.linalg.solve(hess, grad[free])
+            new = phi.copy()
+            new[free] -= step
             if np.any(new < bounds[0]) or np.any(new > bounds[1]):
                 break
             new_value, new_grad = objective(new)
             # near the minimum the value is flat to its rounding, so a step that does not raise it beyond that
-            # counts as progress when it shrinks the gradient
+            # counts as progress when it shrinks the gradient (of the free coordinates)
             flat = new_value <= value + 1e-12 * max(1.0, abs(value))
-            if not np.isfinite(new_value) or not (new_value < value or (flat and norm(new_grad) < norm(grad))):
+            shrinks = norm(new_grad[free]) < norm(grad[free])
+            if not np.isfinite(new_value) or not (new_value < value or (flat and shrinks)):
                 break
             phi, value, grad = new, new_value, new_grad
             if np.max(np.abs(step)) < 1e-13 * max(1.0, float(np.max(np.abs(phi)))):
