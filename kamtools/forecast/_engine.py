@@ -157,13 +157,15 @@ def _fit_ets(x: np.ndarray, h: int) -> _Member | None:
     """Best of ETS(A,N,N) and ETS(A,Ad,N) by AICc."""
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
+    from kamtools.forecast._ets import polished  # statsmodels' stopping point, to the exact least squares
+
     specs = [("A,N,N", None, False)]
     if len(x) >= 10:  # undamped Holt is left out: on M3 it extrapolated trends too far
         specs.append(("A,Ad,N", "add", True))
     best = None
     for name, trend, damped in specs:
         try:
-            res = ETSModel(x, error="add", trend=trend, damped_trend=damped).fit(disp=False)
+            res = polished(ETSModel(x, error="add", trend=trend, damped_trend=damped).fit(disp=False), x)
         except Exception:  # noqa: BLE001 - a failed candidate is simply skipped
             continue
         if not np.isfinite(res.aicc):

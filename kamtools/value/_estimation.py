@@ -7,6 +7,8 @@ import pandas as pd
 from scipy import optimize
 from threadpoolctl import threadpool_limits
 
+from kamtools._newton import newton_polish as _newton_polish  # noqa: F401 - btyd and gamma_gamma import it here
+
 
 def _as_float_array(name: str, values, allow_negative: bool = False) -> np.ndarray:
     arr = np.asarray(values, dtype=np.float64).ravel()
@@ -91,47 +93,6 @@ def _minimise(objective, starts: list[np.ndarray], bounds: tuple[float, float], 
     if best is None:
         raise RuntimeError("the likelihood could not be evaluated at any starting point")
     return best
-
-
-def _newton_polish(objective, phi: np.ndarray, bounds: tuple[float, float], max_steps: int = 25) -> np.ndarray:
-    """Newton steps from ``phi`` on a well-conditioned smooth objective (value, gradient) to its minimum.
-
-    L-BFGS-B stops where its tolerances say, and where that is depends on the last bits of the
-    machine's maths kernels; Newton steps with a numeric Hessian from the analytic gradient land on
-    the minimum itself (to about 1e-12 relative), so the same data give the same parameters on
-    every machine. Returns ``phi`` unchanged where the Hessian is not positive definite or a
-    step leaves the bounds or improves neither the objective nor (where the objective is flat to its
-    rounding) the gradient.
-    """
-    phi = np.asarray(phi, dtype=np.float64).copy()
-    norm = np.linalg.norm
-    with np.errstate(all="ignore"):
-        value, grad = objective(phi)
-        for _ in range(max_steps):
-            hess = np.empty((len(phi), len(phi)))
-            for i in range(len(phi)):
-                h = 1e-5 * max(1.0, abs(phi[i]))
-                up, down = phi.copy(), phi.copy()
-                up[i] += h
-                down[i] -= h
-                hess[:, i] = (objective(up)[1] - objective(down)[1]) / (2 * h)
-            hess = (hess + hess.T) / 2
-            if not np.all(np.isfinite(hess)) or np.any(np.linalg.eigvalsh(hess) <= 0):
-                break
-            step = np.linalg.solve(hess, grad)
-            new = phi - step
-            if np.any(new < bounds[0]) or np.any(new > bounds[1]):
-                break
-            new_value, new_grad = objective(new)
-            # near the minimum the value is flat to its rounding, so a step that does not raise it beyond that
-            # counts as progress when it shrinks the gradient
-            flat = new_value <= value + 1e-12 * max(1.0, abs(value))
-            if not np.isfinite(new_value) or not (new_value < value or (flat and norm(new_grad) < norm(grad))):
-                break
-            phi, value, grad = new, new_value, new_grad
-            if np.max(np.abs(step)) < 1e-13 * max(1.0, float(np.max(np.abs(phi)))):
-                break
-    return phi
 
 
 def _log_hyp2f1_series(

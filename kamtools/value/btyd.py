@@ -63,7 +63,8 @@ class BetaGeo(BaseEstimator):
         fixed): the fit is then the limit model, every account dropping out after a purchase with the same
         probability ``pi``, fitted exactly, and stands at ``a = pi * RIDGE_SUM``, ``b = (1 - pi) * RIDGE_SUM``
         with NaN standard errors for both (only where ``pi * RIDGE_SUM`` and ``(1 - pi) * RIDGE_SUM`` are at
-        least 1); ``"no_dropout"`` when ``a`` ran to 0 (nobody drops out, and ``b`` is not determined at all):
+        least 1); ``"no_dropout"`` when ``a`` ran to 0 or the mean drop-out probability ``a / (a + b)`` to under
+        ``1 / RIDGE_SUM`` (nobody drops out, and ``b`` is not determined at all):
         the fit is then the NBD limit (``r``, ``alpha`` fitted exactly) standing at ``a = e^-18`` (the search's
         bound), ``b = RIDGE_SUM`` (the demo's holdout fit had ``b = 46,947`` or ``18,275`` by the kernels);
         ``""`` otherwise. Without it the fit stopped at a point of the
@@ -226,8 +227,9 @@ class BetaGeo(BaseEstimator):
                 at_bound = [name for name, p in zip(("r", "alpha"), phi[:2]) if abs(p) > 17.5]
                 self.ridge_limit_ = "constant_dropout"
                 se = np.concatenate([_standard_errors(limit_hess)[:2], [np.nan, np.nan]])
-            elif res.x[2] < -17.5:
-                # a ran to 0 (nobody drops out): b is then not determined at all; the limit is the NBD model
+            elif res.x[2] < -17.5 or theta[2] / (theta[2] + theta[3]) * RIDGE_SUM < 1.0:
+                # a ran to 0, or a / (a + b) below 1 / RIDGE_SUM (a = 2e-6 with b = 25,413 or 1e-6 with 48,338 by the
+                # kernels on a demo snapshot): nobody drops out and b is not determined; the limit is the NBD model
                 psi, ll_nbd, nbd_hess, phi = self._fit_limit(ux, utx, uT, weight, theta, starts, eta=-np.inf)
                 if limit_stands(ll_nbd, ll_fit):
                     theta = np.array([psi[0], psi[1], np.exp(-18.0), RIDGE_SUM])
