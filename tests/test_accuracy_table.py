@@ -261,7 +261,7 @@ def test_the_methods_note_calls_a_tie_with_the_model_no_better_not_lost(monkeypa
     sel = SimpleNamespace(
         method=np.array(["btyd"] * 3),
         method_words=np.array(["BTYD expected value"] * 3),
-        evidence=SimpleNamespace(horizon=6, origin=np.array([0, 1]), chosen=False),
+        evidence=SimpleNamespace(horizon=6, origin=np.array([0, 1]), chosen=False, paths={}),
     )
     # the best simple method is the BTYD (27 against the model's 30): lost
     assert "The kamtools model lost to the BTYD expected value overall (30 against 27)" in accounts._methods_note(sel)
