@@ -289,7 +289,7 @@ def _rule_why(acct) -> None:
     if not signs.empty:
         display.heading("Warning signs", level=3)
         display.paragraph(
-            "The trained churn model saw these; its figure lost to the rule out of time, so they are not in the "
+            "The trained churn model saw these; its figure lost to the rule in a test on past data, so they are not in the "
             "figure above, but each is something to check with the account (a fact on which it does no worse than "
             "the typical active account is left out)."
         )
@@ -603,7 +603,7 @@ def portfolio_section(bundle) -> None:
             f"{ev['medium_band_from']:.0%}, low below. The money is ranked separately: accounts are listed by "
             f"revenue at risk (probability x {risk_base_phrase(churn)})."
         )
-        display.paragraph("How well the model predicted churn out of time: see the appendix.")
+        display.paragraph("How well the model predicted churn in a test on past data: see the appendix.")
     elif methods and not model:
         display.paragraph("No churn model was trained, so there is no out-of-time backtest.")
     importance = bundle.table("churn_importance")

@@ -846,7 +846,7 @@ def portfolio_section(bundle) -> None:
     _portfolio_targets(bundle, ptarget)
     if bundle.has("forecast_accuracy"):
         display.paragraph(
-            "How accurate the forecast was in backtests, and which method each account uses: see the appendix."
+            "How accurate the forecast was in tests on past data, and which method each account uses: see the appendix."
         )
     elif bundle.has("forecast_methods"):  # a short history: one comparison of the simple methods, no backtest
         display.paragraph(
