@@ -605,7 +605,7 @@ def portfolio_section(bundle) -> None:
         )
         display.paragraph("How well the model predicted churn in a test on past data: see the appendix.")
     elif methods and not model:
-        display.paragraph("No churn model was trained, so there is no out-of-time backtest.")
+        display.paragraph("No churn model was trained, so none was tested on past data.")
     importance = bundle.table("churn_importance")
     if isinstance(importance, pd.DataFrame) and len(importance):
         display.figure(importance_plot(importance), alt="Bar chart of the factors that predict churn in this portfolio")
