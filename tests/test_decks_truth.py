@@ -107,12 +107,12 @@ def test_uncalibrated_scores_are_named_so_and_nothing_is_offered(tmp_path):
     text = _slide_text(internal, "Whitespace: what they could buy")
     assert "Probability" not in text and "Chance to start" not in text
     if mine["recommended"].any():
-        assert "Score (uncalibrated, not a probability)" in text and "not estimated" in text
+        assert "Score (not a probability)" in text and "not estimated" in text
     else:
         assert text.startswith("No category is listed: every opportunity scores below 10%.")
-    assert "calibrate" in text  # the bundle's reason (or the report's general sentence)
+    assert "adoption probabilities" in text  # the bundle's reason (or the report's general sentence)
     glance = _slide_text(internal, "At a glance")
-    assert "Whitespace (expected value)\nnot estimated (uncalibrated scores)" in glance
+    assert "Whitespace (expected value)\nnot estimated (scores, not probabilities)" in glance
     customer = _decks(copy, tmp_path / "c", [RECOMMENDED_ID], "customer")[RECOMMENDED_ID]
     assert ("Opportunities for you" in slide_titles(customer)) == bool(mine["recommended"].any())
 

@@ -262,3 +262,27 @@ def test_every_next_12_months_revenue_card_is_the_forecast_or_named_as_another_e
         for label, value in cards(report_html(out, account_id)):
             if re.search(r"revenue, next 12 months", label, flags=re.I) and "value model" not in label.lower():
                 assert head_value(value) == rows[account_id][INDEX_HEADS["forecast"]], (account_id, label, value)
+
+
+# the words of the analyst's log a KAM's page must not use before the methods appendix (issue 17, WORDS):
+# PLAIN_BANNED but "expected value", the whitespace's and the tender calendar's own defined term ("Expected value =
+# probability x expected first-year spend"), which the forecast reasons ban only as "BTYD expected value"
+def _main_text(page: str) -> str:
+    body = page[: page.index('id="sec-appendix"')]
+    body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", body, flags=re.S)
+    return _text(body)
+
+
+def test_the_pages_main_sections_use_no_method_jargon(rendered):
+    from kamtools.forecast.selection.plain import PLAIN_BANNED
+
+    out, _, chosen = rendered
+    pages = {a: report_html(out, a) for a in chosen}
+    pages["overview"] = (out / "portfolio_overview.html").read_text(encoding="utf-8")
+    for name, page in pages.items():
+        text = _main_text(page)
+        for word in PLAIN_BANNED:
+            if word == "expected value":
+                continue
+            hit = text.lower().find(word.lower())
+            assert hit < 0, f"{name}: {word!r} in ...{text[max(0, hit - 150) : hit + 100]}..."

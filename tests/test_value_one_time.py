@@ -191,7 +191,10 @@ def test_the_account_page_shows_a_score_and_never_p_alive_100(cdnow_500, monkeyp
         assert f"activity score of {silent['p_alive'] * 100:.0f} out of 100" in page.text
     else:
         assert shown["P(alive): still buying"] == f"{silent['p_alive']:.0%}"
-        assert "For accounts that bought in one week only the value model uses MBG/NBD" in page.text
+        assert (
+            "For accounts that bought in one week only the value model uses its variant that allows an account to stop"
+            in page.text
+        )
     assert "Fit: " not in page.text  # the appendix says in words what the fit status means
     assert "cannot tell how the drop-out probability varies between accounts" in page.text
     assert "Their P(alive) and expected purchases come from MBG/NBD instead" in page.text

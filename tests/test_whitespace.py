@@ -363,7 +363,7 @@ def test_sections_render_from_a_bundle(tmp_path, captured):
     section.portfolio_section(bundle)
     html = "".join(captured)
     assert "Top whitespace" in html and "Trade-lane review" in html
-    assert "too short for a whitespace backtest" in html
+    assert "too short to test the cross-sell recommendations on past data" in html
 
 
 # ---------------------------------------------------------------------------------------

@@ -48,6 +48,20 @@ def full_bundle(tmp_path_factory):
     return analyze(_demo(), tmp_path_factory.mktemp("ws24") / "b", stages=STAGES, progress=False)
 
 
+def _plain(html: str) -> None:
+    """No word of the analyst's log (PLAIN_BANNED but "expected value", the whitespace's own defined term:
+    "Expected value = probability x expected first-year spend") in what a KAM reads."""
+    import html as markup
+    import re
+
+    from kamtools.forecast.selection.plain import PLAIN_BANNED
+
+    text = markup.unescape(re.sub(r"<[^>]+>", " ", html))  # the words shown, not an image's bytes
+    for word in PLAIN_BANNED:
+        if word != "expected value":
+            assert word.lower() not in text.lower(), f"{word!r} in {text!r}"
+
+
 def _first_with_recommendations(bundle) -> str:
     recs = bundle.table("whitespace_recommendations")
     return str(recs.loc[recs["recommended"], "account_id"].iloc[0])
@@ -67,7 +81,7 @@ def test_short_history_tables_carry_no_probability(short_bundle):
     assert summary.loc[with_recs, "whitespace_value"].isna().all()
     assert (summary.loc[~with_recs, "whitespace_value"] == 0).all()
     note = short_bundle.note("whitespace_recommendations")
-    assert "12 months of order history" in note and "cannot be calibrated into adoption probabilities" in note
+    assert "12 months of order history" in note and "cannot be turned into adoption probabilities" in note
 
 
 def test_short_history_section_names_an_uncalibrated_score(short_bundle, captured):
@@ -75,8 +89,9 @@ def test_short_history_section_names_an_uncalibrated_score(short_bundle, capture
 
     section.account_section(short_bundle.account(_first_with_recommendations(short_bundle)))
     html = "".join(captured)
-    assert "Score (uncalibrated, not a probability)" in html
-    assert "cannot be calibrated into adoption probabilities" in html
+    assert "Score (not a probability)" in html
+    assert "cannot be turned into adoption probabilities" in html
+    _plain(html)
     assert "is not the chance that this account starts buying them" in html
     assert "not estimated" in html  # the whitespace value card
     assert "Adoption probability" not in html and "calibrated on what similar" not in html
@@ -84,19 +99,22 @@ def test_short_history_section_names_an_uncalibrated_score(short_bundle, capture
     captured.clear()
     section.portfolio_section(short_bundle)
     html = "".join(captured)
-    assert "Score (uncalibrated, not a probability)" in html and "not weighted by any probability" in html
+    assert "Score (not a probability)" in html and "not weighted by any probability" in html
     assert "Adoption probability" not in html and "total expected first-year value" not in html
+    _plain(html)
 
 
 def test_short_history_plan_objective_leaves_whitespace_out(short_bundle):
     obj = short_bundle.table("plan_objectives")
     rev = obj[obj["objective"] == "revenue"]
     assert len(rev)
-    assert rev["basis"].str.contains("whitespace not counted: its cross-sell scores are not calibrated").all()
+    assert rev["basis"].str.contains("whitespace not counted: its cross-sell scores are not probabilities").all()
     assert not rev["basis"].str.contains(r"\+ whitespace").any()
     np.testing.assert_allclose(rev["target_value"], rev["baseline"])  # nothing added to the forecast or run rate
     un = short_bundle.table("plan_unavailable").set_index("part")["reason"]
-    assert "uncalibrated score" in un["whitespace"]
+    assert "ranked by a score that is not a probability" in un["whitespace"]
+    for text in [*rev["basis"], un["whitespace"]]:
+        _plain(text)
 
 
 def test_full_history_section_shows_calibrated_probabilities(full_bundle, captured):
@@ -106,7 +124,8 @@ def test_full_history_section_shows_calibrated_probabilities(full_bundle, captur
     assert recs["p_adopt"].notna().all() and full_bundle.note("whitespace_recommendations") is None
     section.account_section(full_bundle.account(str(recs["account_id"].iloc[0])))
     html = "".join(captured)
-    assert "calibrated on what similar recommendations achieved in the past" in html
+    assert "measured on what similar recommendations achieved in a test on past data" in html
+    _plain(html)
     assert "lowered when the account&#x27;s own revenue fell by more than half in the last 12 months" in html
     assert "a fifth of the revenue, a fifth of the chances to buy it again" in html
     assert "uncalibrated" not in html
@@ -153,8 +172,10 @@ def test_plan_objective_without_calibration_says_whitespace_is_not_counted():
     assert rev["text"] == "Reach 550.0k revenue in the next 12 months"
     assert rev["basis"] == (
         "forecast for the next 12 months 550.0k; whitespace not counted: its cross-sell scores are not "
-        "calibrated probabilities on this history"
+        "probabilities on this history (too short to test them)"
     )
+    _plain(rev["basis"])
+    _plain(unavailable["whitespace"])
 
 
 def _deck_text(bundle, account_id: str) -> str:
@@ -179,7 +200,7 @@ def _deck_text(bundle, account_id: str) -> str:
 
 def test_internal_deck_names_the_score_as_uncalibrated(short_bundle, full_bundle):
     text = _deck_text(short_bundle, _first_with_recommendations(short_bundle))
-    assert "Score (uncalibrated, not a probability)" in text and "not estimated" in text
+    assert "Score (not a probability)" in text and "not estimated" in text
     assert "Chance to start" not in text and "Whitespace (expected value)" not in text
     # with a calibration the deck speaks of adoption probabilities (this demo recommends no category: the
     # recommended case's "Chance to start" column is tested in test_decks_truth)

@@ -12,7 +12,7 @@ from kamtools import formatting
 
 RULE = (
     "the recency rule (days since the last order against the account's usual gap), because the churn model "
-    "lost to it in the out-of-time test on 2025-10-31 (log loss 0.703 against 0.563, ROC AUC 0.67 against 0.71)"
+    "lost to it in a test on past data (the accounts as they were on 2025-10-31; log loss 0.703 against 0.563, ROC AUC 0.67 against 0.71)"
 )
 
 
@@ -81,7 +81,7 @@ def test_the_account_appendix_says_a_model_was_trained_and_lost_to_the_recency_r
     html = "".join(captured)
     assert "No churn model was trained" not in html
     assert (
-        "lost to it in the out-of-time test on 2025-10-31 (log loss 0.703 against 0.563, ROC AUC 0.67 against 0.71). "
+        "lost to it in a test on past data (the accounts as they were on 2025-10-31; log loss 0.703 against 0.563, ROC AUC 0.67 against 0.71). "
         "The churn model (boosting) was trained on 5 earlier snapshots and tested on the accounts as they were on "
         "2025-10-31, judged by what happened afterwards; its backtest beside the recency rule:"
     ) in html

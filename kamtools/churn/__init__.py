@@ -238,7 +238,7 @@ def _evaluation_table(
     m = ev.metrics.set_index("metric")
     reason = (
         f"the recency rule (days since the last order against the account's usual gap), because the churn model "
-        f"lost to it in the out-of-time test on {pd.Timestamp(ev.test_as_of).date()} (log loss "
+        f"lost to it in a test on past data (the accounts as they were on {pd.Timestamp(ev.test_as_of).date()}; log loss "
         f"{m.loc['log_loss', 'model']:.3f} against {m.loc['log_loss', 'baseline']:.3f}, ROC AUC "
         f"{m.loc['roc_auc', 'model']:.2f} against {m.loc['roc_auc', 'baseline']:.2f})"
     )

@@ -37,6 +37,7 @@ from kamtools.formatting import (
 from kamtools.plan.actions import stake_once, stake_text
 from kamtools.sections.forecast import UNCHECKED_CHANCE, chance_text, unchecked
 from kamtools.sections.whitespace import (
+    SCORE_LABEL,
     calibrated,
     min_useful_p,
     no_recommendations,
@@ -398,7 +399,7 @@ def _whitespace_value(deck: Deck, account: AccountRows) -> str:
     recs = _rows(account.table("whitespace_recommendations"))
     if not recs.empty:
         if not calibrated(recs):
-            return "not estimated (uncalibrated scores)"
+            return "not estimated (scores, not probabilities)"
         if _recommended(recs)[0].empty:
             return "none recommended"
     return money(account.info.get("whitespace_value"), deck.currency)
@@ -844,7 +845,7 @@ def _internal_whitespace(deck: Deck, account: AccountRows) -> None:
         )
         for r in shown.itertuples()
     ]
-    chance = "Chance to start" if probabilities else "Score (uncalibrated, not a probability)"
+    chance = "Chance to start" if probabilities else SCORE_LABEL
     top, bottom = deck.rows(0.8) if notes else (deck.area, None)
     add_table(
         slide,

@@ -486,8 +486,8 @@ def year_range_note(year_rows: pd.DataFrame, summary_row) -> str | None:
     named = " and ".join(str(y) for y in years)
     return (
         f"The 80% range of the year total for {named} is wider than that of the next 12 months although both "
-        "cover nearly the same months: the 12-month range is only where similar accounts' totals ended out of "
-        "time, while a year's range adds this account's own month-to-month spread, because on past years those "
+        "cover nearly the same months: the 12-month range is only where similar accounts' totals ended in a test "
+        "on past data, while a year's range adds this account's own month-to-month spread, because on past years those "
         "totals alone held too few of the actual year totals (the wider range is the better guide)."
     )
 

@@ -678,8 +678,8 @@ def _whitespace_facts(tables: Mapping[str, object], f: pd.DataFrame, unavailable
     x = x[x["recommended"].astype(bool)]
     if uncalibrated:  # no adoption probability, so no probability-weighted value
         unavailable["whitespace"] = (
-            "Cross-sell opportunities are ranked by an uncalibrated score (the history is too short to calibrate "
-            "it into adoption probabilities), so no whitespace value is counted in the revenue objective."
+            "Cross-sell opportunities are ranked by a score that is not a probability (the history is too short to "
+            "test it on past data and turn it into adoption probabilities), so no whitespace value is counted in the revenue objective."
         )
     x["_ev"] = x["_p"] * x["_v"]
     x = x.sort_values(["account_id", "rank"], kind="stable")

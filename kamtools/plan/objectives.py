@@ -97,7 +97,7 @@ def _revenue_objectives(
             else (f" + whitespace {money(cap[i])}" if cap[i] > 0 else "")
         )
         if ws_uncounted[i]:
-            ws_txt = "; whitespace not counted: its cross-sell scores are not calibrated probabilities on this history"
+            ws_txt = "; whitespace not counted: its cross-sell scores are not probabilities on this history (too short to test them)"
         tgt_txt = (
             f"; next year's target {money(next_t[i])} ({objective[i] / next_t[i]:.0%} covered)" if next_t[i] > 0 else ""
         )

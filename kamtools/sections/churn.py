@@ -22,7 +22,7 @@ from kamtools.churn.bands import (  # noqa: F401
     score_text,
 )
 from kamtools.churn.baseline import WARNING_PREFIX
-from kamtools.churn.scoring import HIGH_RISK_P, MEDIUM_RISK_P
+from kamtools.churn.scoring import HIGH_RISK_P, MEDIUM_RISK_P, MIN_CHURN_EVENTS
 from kamtools.churn.sentences import silence_sentence
 from kamtools.credit_only import credit_only, no_orders_phrase
 from kamtools.data.portfolio import NotAvailable
@@ -289,7 +289,7 @@ def _rule_why(acct) -> None:
     if not signs.empty:
         display.heading("Warning signs", level=3)
         display.paragraph(
-            "The trained churn model saw these; its figure lost to the rule out of time, so they are not in the "
+            "The trained churn model saw these; its figure lost to the rule in a test on past data, so they are not in the "
             "figure above, but each is something to check with the account (a fact on which it does no worse than "
             "the typical active account is left out)."
         )
@@ -370,6 +370,25 @@ def _calibration_chart(calibration) -> None:
         )
 
 
+def _too_few_cases(by: pd.DataFrame) -> str | None:
+    """The smaller side of the churn test's snapshot in words ("12 churn events", "9 accounts that kept buying")
+    when it is under :data:`~kamtools.churn.scoring.MIN_CHURN_EVENTS`, the fewest churn events the model is trained
+    on (set before measuring, as the bid desk's MIN_SCORED): then a model that scored better on it is not called
+    the better guide. None when both sides reach it or the test's counts are missing (older bundles)."""
+    try:
+        n, churned = float(by.loc["n_accounts", "model"]), float(by.loc["n_churned", "model"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not (np.isfinite(n) and np.isfinite(churned)):
+        return None
+    stayed = n - churned
+    if min(churned, stayed) >= MIN_CHURN_EVENTS:
+        return None
+    if churned <= stayed:
+        return formatting.counted(int(churned), "churn event")
+    return formatting.counted(int(stayed), "account that kept buying", "accounts that kept buying")
+
+
 def backtest_sentence(evaluation: pd.DataFrame) -> str:
     """The backtest in one sentence: how well the model ranked and scored churn beside the recency
     baseline, and what that means for reading a probability ('' without the measures)."""
@@ -385,6 +404,12 @@ def backtest_sentence(evaluation: pd.DataFrame) -> str:
     )
     better = auc["model"] >= auc["baseline"] and brier["model"] <= brier["baseline"]
     worse = auc["model"] < auc["baseline"] and brier["model"] > brier["baseline"]
+    few = _too_few_cases(by)
+    if better and few is not None:
+        return text + (
+            f"but the test held only {few}, and the model is trained only on {MIN_CHURN_EVENTS} or more, too few to "
+            "tell the two apart, so read the churn probability beside the gap since the last order."
+        )
     if better:
         return text + "its probabilities are the better guide."
     if worse:
@@ -578,9 +603,9 @@ def portfolio_section(bundle) -> None:
             f"{ev['medium_band_from']:.0%}, low below. The money is ranked separately: accounts are listed by "
             f"revenue at risk (probability x {risk_base_phrase(churn)})."
         )
-        display.paragraph("How well the model predicted churn out of time: see the appendix.")
+        display.paragraph("How well the model predicted churn in a test on past data: see the appendix.")
     elif methods and not model:
-        display.paragraph("No churn model was trained, so there is no out-of-time backtest.")
+        display.paragraph("No churn model was trained, so none was tested on past data.")
     importance = bundle.table("churn_importance")
     if isinstance(importance, pd.DataFrame) and len(importance):
         display.figure(importance_plot(importance), alt="Bar chart of the factors that predict churn in this portfolio")

@@ -18,7 +18,7 @@ from kamtools import display, formatting
 from kamtools.data.portfolio import NotAvailable
 from kamtools.forecast.accounts import STOPPED_MONTHS
 from kamtools.forecast.backtest import BASELINE_SHORT, baseline_words
-from kamtools.forecast.selection.plain import ZERO_LEADS, glossary
+from kamtools.forecast.selection.plain import ZERO_LEADS, basis, glossary
 from kamtools.plotting.forecast import backtest_chart, forecast_chart, target_gap_chart
 from kamtools.plotting.style import money
 from kamtools.sections import show_notes
@@ -164,6 +164,11 @@ def method_sentence(row: pd.Series, model_words: str) -> str:
     reason = str(row.get("method_reason") or "").strip()
     if method == "kamtools model":
         head = f"The forecast uses the kamtools model ({model_words})"
+        said = f"Based on {basis('model')}"
+        if reason.startswith(said):  # the reason names the model again: its plain words become the head's
+            head = f"The forecast is based on {basis('model').removesuffix(')')}: {model_words})"
+            rest = reason[len(said) :]
+            return head + (rest if rest[:1] in (".", ",", ":", ";") else f". {rest.lstrip()}" if rest.strip() else ".")
     elif method == "lapsed: zero":
         head = "The forecast is zero: this account is treated as lapsed"
     elif method == "lapsed: what such accounts bought back":
@@ -841,7 +846,7 @@ def portfolio_section(bundle) -> None:
     _portfolio_targets(bundle, ptarget)
     if bundle.has("forecast_accuracy"):
         display.paragraph(
-            "How accurate the forecast was in backtests, and which method each account uses: see the appendix."
+            "How accurate the forecast was in tests on past data, and which method each account uses: see the appendix."
         )
     elif bundle.has("forecast_methods"):  # a short history: one comparison of the simple methods, no backtest
         display.paragraph(

@@ -207,9 +207,9 @@ def _verdict(
         )
     elif one_time and name == "mbg_nbd":
         which = (
-            "For accounts that bought in one week only the value model uses MBG/NBD, which allows"
+            "For accounts that bought in one week only the value model uses its variant that allows"
             if mixed
-            else "The value model (MBG/NBD) allows"
+            else "The value model allows"
         )
         verdict = (
             f"It has bought in one week only. {which} an account to stop right after its first purchase, and from "

@@ -24,17 +24,20 @@ REC_COLUMNS = {
     "expected_value": "Expected value (12 months)",
     "rationale": "Why",
 }
+# the score's label where the history was too short to test the scores on past data (no adoption probability)
+SCORE_LABEL = "Score (not a probability)"
 UNCALIBRATED_COLUMNS = {  # the recommendations when the history was too short to calibrate the scores
     "rank": "#",
     "category": "Category",
     "status": "Status",
-    "score": "Score (uncalibrated, not a probability)",
+    "score": SCORE_LABEL,
     "spend_if_adopted": "Spend if adopted (first year)",
     "rationale": "Why",
 }
 UNCALIBRATED = (
-    "The order history is too short to calibrate the cross-sell scores, so no adoption probability or "
-    "probability-weighted value is given and none is counted in the plan's revenue objective."
+    "The order history is too short to test the cross-sell scores on past data and turn them into adoption "
+    "probabilities, so no adoption probability or probability-weighted value is given and none is counted in the "
+    "plan's revenue objective."
 )
 LANE_COLUMNS = {
     "category": "Product line",
@@ -88,7 +91,7 @@ def _account_cards(acct) -> None:
                 formatting.money(float(value), formatting.currency_of(acct.bundle)),
             )
             if pd.notna(value)
-            else ("Whitespace value (scores not calibrated: no probability-weighted value)", "not estimated"),
+            else ("Whitespace value (scores, not probabilities: no probability-weighted value)", "not estimated"),
             ("Categories bought", int(row["n_categories_bought"])),
             ("Lapsed categories", int(row["n_lapsed"]), "warn" if row["n_lapsed"] else ""),
             ("Never bought", int(row["n_never"])),
@@ -174,7 +177,7 @@ def _account_recommendations(acct) -> None:
             )
         display.paragraph(
             "Adoption probability: chance that the account starts buying the category within 12 months, "
-            "calibrated on what similar recommendations achieved in the past. For a category the account used to "
+            "measured on what similar recommendations achieved in a test on past data. For a category the account used to "
             "buy, it is lowered when the account's own revenue fell by more than half in the last 12 months, in "
             "step with how much less the account now buys (a fifth of the revenue, a fifth of the chances to buy it "
             "again). Expected value = probability "
@@ -409,7 +412,7 @@ def _top_uncalibrated(bundle, recs: pd.DataFrame) -> None:
             "name": "Name",
             "category": "Category",
             "status": "Status",
-            "score": "Score (uncalibrated, not a probability)",
+            "score": SCORE_LABEL,
             "spend_if_adopted": "Spend if adopted (first year)",
             "rationale": "Why",
         },

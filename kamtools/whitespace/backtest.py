@@ -241,7 +241,7 @@ def _run_backtest(
         raise ValueError(f"backtest: the cutoff {c2.date()} leaves less than {horizon_months} months before as_of")
     if first is None or first > c2 - pd.DateOffset(months=months) + pd.DateOffset(months=1):
         return NotAvailable(
-            f"The order history is too short for a whitespace backtest: it needs {months + horizon_months} months "
+            f"The order history is too short to test the cross-sell recommendations on past data: it needs {months + horizon_months} months "
             f"and this portfolio has {order_history(portfolio).describe()}."
         )
     all_scorers = {**scorers, "popularity": PopularityScorer()}

@@ -58,8 +58,8 @@ def _uncalibrated_reason(backtest_reason: str) -> str:
     """The one sentence a user reads where the cross-sell scores are not calibrated."""
     return (
         backtest_reason.rstrip(".")
-        + ". Without it the cross-sell scores cannot be calibrated into adoption probabilities: categories are "
-        "ranked by an uncalibrated score (the share of similar accounts and of buyers of related categories that "
+        + ". Without that test the cross-sell scores cannot be turned into adoption probabilities: categories are "
+        "ranked by a score that is not a probability (the share of similar accounts and of buyers of related categories that "
         "buy them), no adoption probability or probability-weighted value is given, and none is counted in the "
         "plan's revenue objective."
     )

@@ -238,7 +238,9 @@ def portfolio_section(bundle) -> None:
     _losses(bundle)
     show_notes(bundle, "bid_postmortem")
     if bundle.has("bid_calibration"):
-        display.paragraph("How well the win model predicts (its out-of-time calibration): see the appendix.")
+        display.paragraph(
+            "How well the win model's chances matched what happened in a test on past data: see the appendix."
+        )
     _calendar(bundle, names)
 
 
