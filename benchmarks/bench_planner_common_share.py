@@ -47,8 +47,6 @@ Left as it was (not this change): a scope's draws follow each account's lopsided
 target's point), whose middle lies above the forecast's expected total where the low end is cut at what was booked;
 at CDNOW the tiers' draws centre on 1.3-2 times their expected totals, and the demo's tier 1 range for 2027
 (12.7M-22.2M) reaches lower than the whole portfolio's (16.8M-25.3M).
-(Since SCOPEDRAWS, issue 17: the draws keep each account's expected total as their mean, benchmarks/bench_scope_centre.py;
-the tiers' centres 0.99-1.05x, the demo's tier 1 2027 range 14.5M-24.4M.)
 
 Usage::
 
