@@ -43,102 +43,35 @@ def year_total_draws(z: np.ndarray, t_rows: pd.DataFrame) -> np.ndarray:
     distribution as the forecast stage describes it (``forecast_targets``), not a normal refitted to it.
 
     The forecast stage's year total is not a normal (similar accounts' out-of-time ratios plus part of
-    the account's own spread); it states four things of it, and the draws keep all four: ``total_lo_80``
-    at the score of 10%, ``total_hi_80`` at 90%, ``revenue_target`` at the score where ``1 - p_reach_target``
-    of the draws lie below (a unit drawn alone reaches its target as often as its own probability says and
-    falls in its own range 8 times in 10), and ``expected_total`` as the draws' mean. Through those points the
-    total is linear in the score, beyond them it goes on with the outermost slopes, never below ``booked_ytd``
-    (:func:`_linear`); that shape alone put the mean elsewhere (above the expected total where the low end is
-    cut at what was booked: at CDNOW 1998 up to 2.5 times it; below it where the upper tail is long), so each
-    segment between the points is then bent until the mean is the expected total (:func:`_bent`,
-    :func:`_bend_for`). A unit without those points is drawn at its expected total."""
+    the account's own spread), so three of its points are kept exactly: ``total_lo_80`` at the score of
+    10%, ``total_hi_80`` at 90% and ``revenue_target`` at the score where ``1 - p_reach_target`` of the
+    draws lie below (a unit drawn alone reaches its target as often as its own probability says and
+    falls in its own range 8 times in 10). Between them the total is linear in the score, beyond them
+    it goes on with the outermost slope; never below ``booked_ytd``. A unit without those points is
+    drawn at its expected total."""
     n, k = z.shape
     lo, hi = _column(t_rows, "total_lo_80"), _column(t_rows, "total_hi_80")
     target = t_rows["revenue_target"].to_numpy(dtype=float)
     p = _column(t_rows, "p_reach_target")
     booked = np.nan_to_num(_column(t_rows, "booked_ytd"))
-    expected = np.maximum(np.nan_to_num(_column(t_rows, "expected_total")), booked)
-    out = np.tile(expected, (n, 1))
-    drawn = np.isfinite(lo) & np.isfinite(hi) & (hi > lo)
-    if not drawn.any():
-        return out
-    cols = np.flatnonzero(drawn)
-    grid = np.empty((len(_GRID), len(cols)))
-    fixed = np.full((_N_FIXED, len(cols)), np.nan)  # per unit: the floor and its points, rising (NaN: none)
-    for c, j in enumerate(cols):
+    expected = np.nan_to_num(_column(t_rows, "expected_total"))
+    out = np.tile(np.maximum(expected, booked), (n, 1))
+    for j in range(k):
+        if not (np.isfinite(lo[j]) and np.isfinite(hi[j])) or hi[j] <= lo[j]:
+            continue
         knots = [(-_Z80, lo[j]), (_Z80, hi[j])]
         if np.isfinite(p[j]) and np.isfinite(target[j]) and 0 < p[j] < 1 and target[j] > booked[j]:
             knots.append((float(stats.norm.ppf(1 - np.clip(p[j], 1e-6, 1 - 1e-6))), target[j]))
         zs, vals = (np.array(v, dtype=float) for v in zip(*sorted(knots)))
         vals = np.maximum.accumulate(vals)  # never decreasing, whatever rounding did to the points
-        both = _linear(np.r_[z[:, j], _GRID], zs, vals, booked[j])  # the draws, then the grid
-        out[:, j], grid[:, c] = both[:n], both[n:]
-        kept = np.unique(np.r_[min(booked[j], vals[0]), vals])
-        fixed[: len(kept), c] = kept
-    power = _bend_for(grid, fixed, expected[cols])
-    out[:, cols] = _bent(out[:, cols], fixed, power)
+        slope_lo = max((vals[1] - vals[0]) / max(zs[1] - zs[0], 1e-9), 0.0)
+        slope_hi = max((vals[-1] - vals[-2]) / max(zs[-1] - zs[-2], 1e-9), 0.0)
+        zj = z[:, j]
+        draw = np.interp(zj, zs, vals)
+        draw = np.where(zj < zs[0], vals[0] + slope_lo * (zj - zs[0]), draw)
+        draw = np.where(zj > zs[-1], vals[-1] + slope_hi * (zj - zs[-1]), draw)
+        out[:, j] = np.maximum(draw, booked[j])
     return out
-
-
-_N_FIXED = 4  # the floor and up to three points
-_GRID = stats.norm.ppf((np.arange(512) + 0.5) / 512)  # scores at evenly spaced probabilities: a shape's mean
-_LOG_BEND = (-6.0, 6.0)  # the bend's power lies in exp(-6) .. exp(6)
-_BEND_STEPS = 22  # halvings of that bracket (the power to a part in 10^5: the mean far inside the draws' error)
-
-
-def _linear(z: np.ndarray, zs: np.ndarray, vals: np.ndarray, booked: float) -> np.ndarray:
-    """A unit's year total at the scores ``z``: through ``vals`` at the scores ``zs``, linear in the score
-    between them and beyond them with the outermost slopes, never below ``booked``."""
-    slope_lo = max((vals[1] - vals[0]) / max(zs[1] - zs[0], 1e-9), 0.0)
-    slope_hi = max((vals[-1] - vals[-2]) / max(zs[-1] - zs[-2], 1e-9), 0.0)
-    draw = np.interp(z, zs, vals)
-    draw = np.where(z < zs[0], vals[0] + slope_lo * (z - zs[0]), draw)
-    draw = np.where(z > zs[-1], vals[-1] + slope_hi * (z - zs[-1]), draw)
-    return np.maximum(draw, booked)
-
-
-def _pieces(x: np.ndarray, fixed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Where each value of ``x`` (rows x units) lies among its unit's kept values ``fixed`` (a column per unit,
-    rising, NaN-padded): the bottom ``a`` and width ``b - a`` of its segment and its position ``t`` in it (width 0
-    and ``t`` 1 where it sits on a kept value or below the lowest), and whether it lies above the top one."""
-    base = np.array(x, dtype=float, copy=True)
-    width = np.zeros_like(base)
-    t = np.ones_like(base)
-    for s in range(fixed.shape[0] - 1):
-        a, b = fixed[s], fixed[s + 1]
-        with np.errstate(invalid="ignore"):
-            inside = (x > a) & (x < b)
-        span = np.broadcast_to(b - a, x.shape)
-        base = np.where(inside, a, base)
-        width = np.where(inside, span, width)
-        t = np.where(inside, (x - a) / np.where(inside, span, 1.0), t)
-    top = np.broadcast_to(np.nanmax(fixed, axis=0), x.shape)
-    return base, width, t, np.where(x > top, top, np.nan)
-
-
-def _bent(x: np.ndarray, fixed: np.ndarray, power: np.ndarray, pieces=None) -> np.ndarray:
-    """Values ``x`` (rows x units, of :func:`_linear`) with every segment between two of a unit's kept values
-    ``a < b`` (``fixed``, a column per unit) bent to ``a + (b - a) t ** power`` (``t`` the position in the
-    segment) and the part above the top one ``c`` to ``c + (x - c) / power``: the kept values, and so the
-    range, the target's point and the floor, stay where they are, the draws keep their order, and the mean
-    falls as ``power`` grows (1: ``x`` itself). ``pieces``: :func:`_pieces` of ``x``, where already known."""
-    base, width, t, top = _pieces(x, fixed) if pieces is None else pieces
-    inner = np.where(width > 0, base + width * t**power, base)
-    return np.where(np.isnan(top), inner, top + (x - np.nan_to_num(top)) / power)
-
-
-def _bend_for(grid: np.ndarray, fixed: np.ndarray, mean: np.ndarray) -> np.ndarray:
-    """Per unit, the power of :func:`_bent` whose shape (its values ``grid`` at evenly spaced probabilities)
-    has the mean ``mean``; where the unit's points allow no such mean (an expected total below the least mean
-    a shape through them can have), the end of the bracket nearest to it."""
-    pieces = _pieces(grid, fixed)
-    lo = np.full(grid.shape[1], _LOG_BEND[0])
-    hi = np.full(grid.shape[1], _LOG_BEND[1])
-    for _ in range(_BEND_STEPS):
-        mid = (lo + hi) / 2
-        above = _bent(grid, fixed, np.exp(mid), pieces).mean(axis=0) > mean  # too high: bend further
-        lo, hi = np.where(above, mid, lo), np.where(above, hi, mid)
-    return np.exp((lo + hi) / 2)
 
 
 def independent_scores(key: str, n: int, k: int) -> np.ndarray:
