@@ -258,6 +258,11 @@ INTENDED: dict[str, str] = {}
 # digest keeps PINNED. The pinned digest moved: forecast* by 3e-6 relative (the polished ETS fits), churn
 # probabilities by up to 0.006 (the snapshots' value features at their limit; one talking point 35% -> 34%, one
 # evidence 21% -> 22%), churn_importance, churn_drivers, churn_model_selection, health*, kpis.health_score, plan_*.
+# Written again by the lead after the merges of PINNED, FACES, SWEEPDEMO, SWEEPREAL and WORDS; besides PINNED's moves:
+# FACES adds the table forecast_portfolio_range (the accounts' common error share, rho); the churn method text counts
+# churn events with a thousands separator and says "a test on past data" (churn_model_selection and what quotes it);
+# a lapsed account's win-back is kept whatever its tier's cap (plan_actions where a lapsed account had more actions
+# than its cap).
 
 
 def _cell_text(series: pd.Series) -> pd.Series:
