@@ -617,8 +617,8 @@ def test_lever_point_shows_the_table_figures_at_the_current_and_recommended_pric
 
 # ---- the evidence rules: bids kept at their current price -----------------------------------------
 HELD_REASON = (
-    "Keep {p:.1f}: out of time the win model's Brier score (0.251) is not better than the per-competitor win "
-    "rate's (0.244), so kamtools shows that rate's P(win) and recommends no price change (P(win) 40%, expected "
+    "Keep {p:.1f}: in a test on past bids the win model's probabilities came no closer to the outcomes than the "
+    "per-competitor win rate's (Brier score 0.251 against 0.244; lower is closer), so kamtools shows that rate's P(win) and recommends no price change (P(win) 40%, expected "
     "margin 5k)."
 )
 NO_RESPONSE_REASON = (
@@ -665,8 +665,8 @@ def test_overview_says_once_that_a_losing_win_model_changes_no_price(tmp_path, c
     portfolio_appendix(b)
     text = _text(_page(captured))
     said = (
-        "Out of time the win model's Brier score (0.251) is not better than the per-competitor win rate's (0.244), "
-        "so every P(win) below is that rate's and no price change is recommended"
+        "In a test on past bids the win model's probabilities came no closer to the outcomes than the per-competitor "
+        "win rate's (Brier score 0.251 against 0.244; lower is closer), so every P(win) below is that rate's and no price change is recommended"
     )
     assert text.count(said) == 1
     assert "The scenario planner's bid lever shows no curve for the same reason." in text
@@ -711,7 +711,7 @@ def test_account_section_and_lever_say_why_a_held_bid_has_no_curve(tmp_path, cap
     assert lever.point is not None and "data-value" in lever.output.value
     lose = BidLever(write_bundle(tmp_path / "lose", held_tables("baseline")))
     lose.set_account("A1")
-    assert lose.point is None and "Brier score (0.251) is not better" in html.unescape(lose.output.value)
+    assert lose.point is None and "no closer to the outcomes" in html.unescape(lose.output.value)
 
 
 # ---- kept bids, index prices, the pooling sentence ---------------------------------------------------

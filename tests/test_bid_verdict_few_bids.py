@@ -55,8 +55,8 @@ def test_the_appendix_says_two_bids_cannot_tell_them_apart():
 def test_the_overview_and_each_bid_say_why_the_price_is_kept():
     (said,) = held_sentences(pd.DataFrame({"reason": ["x"]}), _calibration(2))
     assert said.startswith(
-        "Out of time the win model's Brier score (0.273) was lower than the historical win rate's (0.289), but on "
-        "2 decided bids, too few to tell them apart (it takes 20), so every P(win) below is that rate's and no price "
+        "In a test on past bids the win model's probabilities came closer to the outcomes than the historical win "
+        "rate's (Brier score 0.273 against 0.289; lower is closer), but on 2 decided bids, too few to tell them apart (it takes 20), so every P(win) below is that rate's and no price "
         "change is recommended."
     )
     row = pd.Series(
@@ -77,8 +77,8 @@ def test_the_overview_and_each_bid_say_why_the_price_is_kept():
     )
     text = reason(row)
     assert text.startswith(
-        "Keep 100.0: out of time the win model's Brier score (0.273) was lower than the historical win rate's (0.289) "
-        "on fewer than 20 decided bids, too few to tell them apart, so kamtools shows that rate's P(win) and "
+        "Keep 100.0: in a test on past bids the win model's probabilities came closer to the outcomes than the "
+        "historical win rate's (Brier score 0.273 against 0.289; lower is closer) on fewer than 20 decided bids, too few to tell them apart, so kamtools shows that rate's P(win) and "
         "recommends no price change"
     )
-    assert "is not better" not in text
+    assert "no closer" not in text

@@ -817,8 +817,8 @@ def test_a_win_model_no_better_than_the_baseline_changes_no_price(demo, monkeypa
     assert np.allclose(recs["p_win_current"], expected) and np.allclose(recs["p_win_recommended"], expected)
     row = at.iloc[0]
     assert row["reason"].startswith(
-        f"Keep {row['our_price']:.1f}: out of time the win model's Brier score (0.236) is not better than the "
-        "per-competitor win rate's (0.231), so kamtools shows that rate's P(win) and recommends no price change "
+        f"Keep {row['our_price']:.1f}: in a test on past bids the win model's probabilities came no closer to the "
+        "outcomes than the per-competitor win rate's (Brier score 0.236 against 0.231; lower is closer), so kamtools shows that rate's P(win) and recommends no price change "
         f"(P(win) {row['p_win_current']:.0%}"
     )
     # a model that beats the baseline prices as before

@@ -102,15 +102,15 @@ def _held(row: dict) -> str:
     if row["price_rule"] == RULE_BASELINE:
         if row["model_brier"] < row["baseline_brier"]:  # held as too few bids were scored to tell them apart
             return (
-                f"{head}: out of time the win model's Brier score ({row['model_brier']:.3f}) was lower than the "
-                f"{row['baseline_method']}'s ({row['baseline_brier']:.3f}) on fewer than {MIN_SCORED} decided bids, "
-                f"too few to tell them apart, so kamtools shows that rate's P(win) and recommends no price change "
-                f"({margin})."
+                f"{head}: in a test on past bids the win model's probabilities came closer to the outcomes than the "
+                f"{row['baseline_method']}'s (Brier score {row['model_brier']:.3f} against {row['baseline_brier']:.3f}; "
+                f"lower is closer) on fewer than {MIN_SCORED} decided bids, too few to tell them apart, so kamtools "
+                f"shows that rate's P(win) and recommends no price change ({margin})."
             )
         return (
-            f"{head}: out of time the win model's Brier score ({row['model_brier']:.3f}) is not better "
-            f"than the {row['baseline_method']}'s ({row['baseline_brier']:.3f}), so kamtools shows that rate's "
-            f"P(win) and recommends no price change ({margin})."
+            f"{head}: in a test on past bids the win model's probabilities came no closer to the outcomes than the "
+            f"{row['baseline_method']}'s (Brier score {row['model_brier']:.3f} against {row['baseline_brier']:.3f}; "
+            f"lower is closer), so kamtools shows that rate's P(win) and recommends no price change ({margin})."
         )
     n, slope, se = int(row.get("response_n", 0) or 0), row.get("response_slope"), row.get("response_se")
     if se is not None and se == se:

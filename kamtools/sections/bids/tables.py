@@ -525,16 +525,18 @@ def held_sentences(recs: pd.DataFrame, cal=None) -> list[str]:
     verdict = model_verdict(cal)
     if verdict is not None and verdict.too_few and verdict.model_brier < verdict.baseline_brier:
         out.append(
-            f"Out of time the win model's Brier score ({verdict.model_brier:.3f}) was lower than the "
-            f"{verdict.baseline}'s ({verdict.baseline_brier:.3f}), but on {formatting.counted(int(verdict.n), 'decided bid')}, "
+            f"In a test on past bids the win model's probabilities came closer to the outcomes than the "
+            f"{verdict.baseline}'s (Brier score {verdict.model_brier:.3f} against {verdict.baseline_brier:.3f}; lower is "
+            f"closer), but on {formatting.counted(int(verdict.n), 'decided bid')}, "
             f"too few to tell them apart (it takes {MIN_SCORED}), so every P(win) below is that rate's and no price "
             "change is recommended. The scenario planner's bid lever shows no curve for the same reason."
         )
         return out
     if verdict is not None and not verdict.beats:
         out.append(
-            f"Out of time the win model's Brier score ({verdict.model_brier:.3f}) is not better than the "
-            f"{verdict.baseline}'s ({verdict.baseline_brier:.3f}), so every P(win) below is that rate's and no "
+            f"In a test on past bids the win model's probabilities came no closer to the outcomes than the "
+            f"{verdict.baseline}'s (Brier score {verdict.model_brier:.3f} against {verdict.baseline_brier:.3f}; lower is "
+            "closer), so every P(win) below is that rate's and no "
             "price change is recommended: a price the model finds best would rest on probabilities that a "
             "plain rate predicts as well. The scenario planner's bid lever shows no curve for the same reason."
         )
