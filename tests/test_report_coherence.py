@@ -270,7 +270,9 @@ def test_every_next_12_months_revenue_card_is_the_forecast_or_named_as_another_e
 def _main_text(page: str) -> str:
     body = page[: page.index('id="sec-appendix"')]
     body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", body, flags=re.S)
-    return _text(body)
+    # a chart's alt text is what a screen reader speaks in its place: held to the same words
+    alts = " ".join(html.unescape(a) for a in re.findall(r'\balt="([^"]*)"', body))
+    return _text(body) + " " + alts
 
 
 def test_the_pages_main_sections_use_no_method_jargon(rendered):

@@ -444,7 +444,10 @@ def _portfolio_backtest(bundle) -> None:
                 f"accounts that started a new category had it among their recommendations (baseline "
                 f"{p['hit_rate']:.0%}). Selected scorer: {s['scorer']}."
             )
-        display.figure(backtest_chart(bt), alt="backtest precision and hit rate by scorer")
+        display.figure(
+            backtest_chart(bt),
+            alt="share of the top recommendations bought, and of new categories recommended beforehand, by scorer, in a test on past data",
+        )
 
     grid = bundle.table("whitespace_grid")
     if isinstance(grid, pd.DataFrame) and len(grid) and "peer_group" in grid.columns:
