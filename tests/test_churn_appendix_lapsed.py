@@ -10,6 +10,7 @@ the same page would have said it "lost to the recency rule ... so every account'
 from __future__ import annotations
 
 import pandas as pd
+from test_words_reader17 import AUC, BRIER, churn_evaluation
 
 from kamtools.data.portfolio import NotAvailable
 
@@ -20,29 +21,8 @@ LAPSED = (
 MODEL = "churn model (logistic, calibrated sigmoid; trained on 3 snapshots)"
 
 
-def _evaluation() -> pd.DataFrame:
-    """A churn model backtested and better than the recency rule on both counts."""
-    rows = [
-        ("roc_auc", "ROC AUC (ranking; 0.5 = random, 1 = perfect)", 0.78, 0.70),
-        ("brier", "Brier score (mean squared error of the probability; lower is better)", 0.16, 0.19),
-    ]
-    return pd.DataFrame(
-        [
-            {
-                "metric": m,
-                "label": label,
-                "model": a,
-                "baseline": b,
-                "test_as_of": pd.Timestamp("2025-10-31"),
-                "chosen_model": "boosting",
-                "train_snapshots": 5,
-                "definition": "An active account churns when it places no order in the next 6 months.",
-                "high_band_from": 0.3,
-                "medium_band_from": 0.1,
-            }
-            for m, label, a, b in rows
-        ]
-    )
+# a churn model backtested and better than the recency rule on both counts
+WON = (("roc_auc", AUC, 0.78, 0.70), ("brier", BRIER, 0.16, 0.19))
 
 
 class _Account:
@@ -81,7 +61,7 @@ def test_a_lapsed_account_names_the_model_the_others_take_and_why_it_was_not_bac
 def test_a_lapsed_account_beside_a_model_that_won_does_not_say_it_lost(captured):
     from kamtools.sections import churn as section
 
-    section.account_appendix(_Account(_evaluation()))
+    section.account_appendix(_Account(churn_evaluation(WON)))
     html = "".join(captured)
     assert "lost to the recency rule" not in html and "No churn model was trained" not in html
     assert "The model (boosting) was trained on 5 earlier snapshots" in html

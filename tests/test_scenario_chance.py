@@ -30,6 +30,24 @@ def base_bundle(tmp_path_factory):
     return build_bundle(portfolio, tmp_path_factory.mktemp("chance") / "bundle")
 
 
+def flat_forecast(accounts: list[str], year_totals: dict[str, float]) -> pd.DataFrame:
+    """The forecast table of a 14-month forecast from November of the year before ``YEAR``: flat at a twelfth of
+    ``year_totals`` for the accounts it names and at 1,000 a month for the others, one 80% band of 1,000 +/- 100 z."""
+    months = pd.date_range(f"{YEAR - 1}-11-01", periods=14, freq="MS")
+    monthly = [year_totals[a] / 12 if a in year_totals else 1000.0 for a in accounts]
+    return pd.DataFrame(
+        {
+            "unique_id": np.repeat(accounts, len(months)),
+            "account_id": np.repeat(accounts, len(months)),
+            "ds": np.tile(months, len(accounts)),
+            "forecast": np.repeat(monthly, len(months)),
+            "lo_80": 1000.0 - 100 * Z80,
+            "hi_80": 1000.0 + 100 * Z80,
+            "sd": 100.0,
+        }
+    )
+
+
 def _pair(bundle) -> tuple[str, list[str], list[str]]:
     """A tier with at least two accounts: (scope, its accounts, two of them)."""
     acc = bundle.accounts.dropna(subset=["tier"])
@@ -54,20 +72,8 @@ def bundle(base_bundle, tmp_path_factory):
     shutil.copytree(base_bundle.path, path)
     accounts = base_bundle.accounts["account_id"].tolist()
     _, _, two = _pair(base_bundle)
-    months = pd.date_range(f"{YEAR - 1}-11-01", periods=14, freq="MS")
-    monthly = {a: ROWS[two.index(a)]["expected_total"] / 12 if a in two else 1000.0 for a in accounts}
-    fc = pd.DataFrame(
-        {
-            "unique_id": np.repeat(accounts, len(months)),
-            "account_id": np.repeat(accounts, len(months)),
-            "ds": np.tile(months, len(accounts)),
-            "forecast": np.repeat([monthly[a] for a in accounts], len(months)),
-            "lo_80": 1000.0 - 100 * Z80,
-            "hi_80": 1000.0 + 100 * Z80,
-            "sd": 100.0,
-        }
-    )
-    add_table(path, "forecast", fc)
+    totals = {a: ROWS[two.index(a)]["expected_total"] for a in two}
+    add_table(path, "forecast", flat_forecast(accounts, totals))
     targets = pd.DataFrame(
         {
             "account_id": two,

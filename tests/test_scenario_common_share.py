@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 from test_scenario import add_table, build_bundle
+from test_scenario_chance import YEAR, Z80, _pair, flat_forecast
 
 from kamtools import formatting
 from kamtools import scenario as sc
@@ -20,8 +21,6 @@ from kamtools.forecast.targets import portfolio_target
 from kamtools.scenario import Scenario, ScenarioError, evaluate
 from kamtools.target_draws import independent_scores, shared_scores
 
-Z80 = float(stats.norm.ppf(0.9))
-YEAR = 2027
 RHO = 0.6
 # two accounts of one tier; symmetric year totals (so that draws and the forecast stage's normal agree), the
 # chance of each its own normal's: the targets lie above the expected totals
@@ -37,11 +36,8 @@ def base_bundle(tmp_path_factory):
 
 
 def _tier_of_two(bundle) -> tuple[str, list[str]]:
-    acc = bundle.accounts.dropna(subset=["tier"])
-    for tier, g in acc.groupby(acc["tier"].astype(str)):
-        if len(g) >= 2:
-            return f"tier:{tier}", sorted(g["account_id"])[:2]
-    pytest.skip("no tier with two accounts")
+    scope, _, two = _pair(bundle)
+    return scope, two
 
 
 def _bundle(base_bundle, path, rho: float | None):
@@ -51,23 +47,7 @@ def _bundle(base_bundle, path, rho: float | None):
     shutil.copytree(base_bundle.path, path)
     accounts = base_bundle.accounts["account_id"].tolist()
     _, two = _tier_of_two(base_bundle)
-    months = pd.date_range(f"{YEAR - 1}-11-01", periods=14, freq="MS")
-    monthly = {a: EXPECTED[two.index(a)] / 12 if a in two else 1000.0 for a in accounts}
-    add_table(
-        path,
-        "forecast",
-        pd.DataFrame(
-            {
-                "unique_id": np.repeat(accounts, len(months)),
-                "account_id": np.repeat(accounts, len(months)),
-                "ds": np.tile(months, len(accounts)),
-                "forecast": np.repeat([monthly[a] for a in accounts], len(months)),
-                "lo_80": 1000.0 - 100 * Z80,
-                "hi_80": 1000.0 + 100 * Z80,
-                "sd": 100.0,
-            }
-        ),
-    )
+    add_table(path, "forecast", flat_forecast(accounts, dict(zip(two, EXPECTED, strict=True))))
     targets = pd.DataFrame(
         {
             "account_id": two,
