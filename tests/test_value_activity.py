@@ -127,3 +127,62 @@ def test_a_probability_or_an_unchecked_p_alive_keeps_p_alive():
         assert activity_rows(decision) == []
         p = np.array([0.2, 0.9])
         assert decision.score(None, pd.DataFrame(), p) is p
+
+
+class _Ranks:
+    """A value model stand-in whose P(alive) and chance of buying rank the accounts as given (by account order)."""
+
+    def __init__(self, alive, buy):
+        self.alive, self.buy = np.asarray(alive, float), np.asarray(buy, float)
+
+    def p_alive(self, x, tx, T):
+        return self.alive
+
+    def p_purchase(self, t, x, tx, T):
+        return self.buy
+
+
+def _held_out(n_bought: int, n_not: int) -> tuple[pd.DataFrame, PAliveCheck]:
+    """Orders of ``n_bought + n_not`` accounts (two weeks each before the cut; the first ``n_bought`` buy again in
+    the 18 weeks after it) and a P(alive) check that found P(alive) no probability on those weeks."""
+    cut = pd.Timestamp("2025-06-29")
+    ids = [f"A{i:03d}" for i in range(n_bought + n_not)]
+    rows = [(a, pd.Timestamp("2025-01-08") + pd.Timedelta(weeks=i % 7), 100.0) for i, a in enumerate(ids)]
+    rows += [(a, pd.Timestamp("2025-03-05"), 50.0) for a in ids]
+    rows += [(a, pd.Timestamp("2025-08-13"), 80.0) for a in ids[:n_bought]]
+    orders = pd.DataFrame(rows, columns=["account_id", "order_date", "net_revenue"])
+    check = PAliveCheck(cut, 18.0, len(ids), n_bought / len(ids), 1.0, 0.9, True, status="score")
+    return orders, check
+
+
+def test_one_account_that_did_not_buy_again_decides_nothing():
+    """The demo at 12 months: 35 accounts bought again in the 18 weeks held out and 1 did not, and the overview read
+    'it ranked who bought again better (area under the ROC curve 0.97 against 0.04)', a ranking of one account."""
+    orders, check = _held_out(35, 1)
+    # P(alive) puts the one that did not buy on top, the chance of buying at the bottom: 0.00 against 1.00
+    model = _Ranks(alive=np.r_[np.linspace(0.5, 0.9, 35), 0.99], buy=np.r_[np.linspace(0.5, 0.9, 35), 0.01])
+    decision = choose_activity_score(model, check, orders, pd.Timestamp("2025-10-31"))
+    assert (decision.n_bought, decision.n_not) == (35, 1)
+    assert decision.uses_p_buy
+    assert "area under the ROC curve" not in decision.sentence
+    assert decision.sentence == (
+        "The activity score is the value model's chance that the account buys within the next 18 weeks, not "
+        "P(alive), because an account that bought rarely can be as likely to be still a customer as a frequent buyer "
+        "yet much less likely to buy soon. The last 18 weeks held out cannot test which of the two ranks accounts "
+        "better: 35 accounts bought again and 1 account did not, and a test needs at least 10 of each."
+    )
+    rows = {r["parameter"]: r["estimate"] for r in activity_rows(decision)}
+    assert (rows["n_bought"], rows["n_not_bought"]) == (35.0, 1.0)
+
+    # the other way round, one account is no evidence for P(alive) either: the chance of buying stays the score
+    flipped = choose_activity_score(_Ranks(model.buy, model.alive), check, orders, pd.Timestamp("2025-10-31"))
+    assert flipped.uses_p_buy and flipped.sentence == decision.sentence
+
+
+def test_ten_of_each_let_the_held_out_weeks_decide():
+    orders, check = _held_out(10, 10)
+    better_alive = _Ranks(alive=np.r_[np.ones(10), np.zeros(10)], buy=np.r_[np.zeros(10), np.ones(10)])
+    assert not choose_activity_score(better_alive, check, orders, pd.Timestamp("2025-10-31")).uses_p_buy
+    better_buy = _Ranks(better_alive.buy, better_alive.alive)
+    decision = choose_activity_score(better_buy, check, orders, pd.Timestamp("2025-10-31"))
+    assert decision.uses_p_buy and "(area under the ROC curve 1.00 against 0.00)" in decision.sentence

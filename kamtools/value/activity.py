@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from kamtools.formatting import counted
 from kamtools.value.calibration import PAliveCheck, _credit
 from kamtools.value.one_time import decision_rows
 from kamtools.value.summary import rfm_summary
@@ -33,6 +34,11 @@ from kamtools.value.summary import rfm_summary
 # the chance of buying replaces P(alive) only when it ranks the held-out weeks at least this much better (area under
 # the ROC curve): 300 CDNOW customers at 6 months, 9 weeks held out, 0.812 against 0.810, is no evidence either way
 MIN_AUC_GAIN = 0.01
+# the two areas decide only when the held-out weeks hold at least this many accounts that bought again and as many
+# that did not (set before measuring). The demo's 40 accounts at 12 months had one that did not, and the page read
+# "0.97 against 0.04": a ranking of one account. Below it the chance of buying is the score, as it ranked better in
+# every real case above, and the page says the weeks held out could not test it.
+MIN_EACH = 10
 
 
 @dataclass
@@ -42,8 +48,9 @@ class ActivityScore:
     applies : P(alive) is shown as a score and the check held weeks out (the question arose);
     uses_p_buy : the score is the chance of buying within ``weeks`` weeks; weeks : the
     horizon (the held-out weeks, rounded); auc_p_alive, auc_p_buy : area under the ROC curve
-    of each for who bought again in the held-out weeks (NaN: not compared); sentence : what
-    the reader is told (empty unless ``uses_p_buy``).
+    of each for who bought again in the held-out weeks (NaN: not compared); n_bought, n_not :
+    the accounts that bought in the held-out weeks and that did not; sentence : what the reader
+    is told (empty unless ``uses_p_buy``).
     """
 
     applies: bool = False
@@ -51,6 +58,8 @@ class ActivityScore:
     weeks: int = 0
     auc_p_alive: float = np.nan
     auc_p_buy: float = np.nan
+    n_bought: int = 0
+    n_not: int = 0
     sentence: str = ""
 
     def score(self, model, summary: pd.DataFrame, p_alive: np.ndarray) -> np.ndarray:
@@ -76,7 +85,9 @@ def choose_activity_score(model, check: PAliveCheck, orders: pd.DataFrame, as_of
     (``cut`` set): a probability stays P(alive), and without held-out weeks there is no
     evidence to choose by. ``model`` scores every account on its history up to the check's cut;
     the chance of buying is taken when its area under the ROC curve for who bought in the
-    held-out weeks exceeds P(alive)'s by at least :data:`MIN_AUC_GAIN`.
+    held-out weeks exceeds P(alive)'s by at least :data:`MIN_AUC_GAIN`, and when fewer than
+    :data:`MIN_EACH` accounts bought again or did not (too few to compare the two), the sentence
+    saying so.
     """
     if check.status != "score" or check.cut is None or not np.isfinite(check.weeks):
         return ActivityScore()
@@ -90,20 +101,31 @@ def choose_activity_score(model, check: PAliveCheck, orders: pd.DataFrame, as_of
     horizon = whole.reindex(cal["account_id"]).to_numpy(dtype=float) - T
     out.auc_p_alive = _auc(bought, model.p_alive(x, tx, T))
     out.auc_p_buy = _auc(bought, model.p_purchase(horizon, x, tx, T))
-    if np.isfinite(out.auc_p_alive) and np.isfinite(out.auc_p_buy) and out.auc_p_buy >= out.auc_p_alive + MIN_AUC_GAIN:
+    out.n_bought, out.n_not = int(bought.sum()), int((~bought).sum())
+    what = f"The activity score is the value model's chance that the account buys within the next {out.weeks} weeks"
+    why = "an account that bought rarely can be as likely to be still a customer as a frequent buyer yet much less likely to buy soon"
+    if min(out.n_bought, out.n_not) < MIN_EACH:
         out.uses_p_buy = True
         out.sentence = (
-            f"The activity score is the value model's chance that the account buys within the next {out.weeks} "
-            f"weeks, not P(alive): on the last {out.weeks} weeks held out it ranked who bought again better "
-            f"(area under the ROC curve {out.auc_p_buy:.2f} against {out.auc_p_alive:.2f}), because an account that "
-            "bought rarely can be as likely to be still a customer as a frequent buyer yet much less likely to buy soon."
+            f"{what}, not P(alive), because {why}. The last {out.weeks} weeks held out cannot test which of the two "
+            f"ranks accounts better: {counted(out.n_bought, 'account')} bought again and {counted(out.n_not, 'account')} did not, and "
+            f"a test needs at least {MIN_EACH} of each."
+        )
+    elif (
+        np.isfinite(out.auc_p_alive) and np.isfinite(out.auc_p_buy) and out.auc_p_buy >= out.auc_p_alive + MIN_AUC_GAIN
+    ):
+        out.uses_p_buy = True
+        out.sentence = (
+            f"{what}, not P(alive): on the last {out.weeks} weeks held out it ranked who bought again better "
+            f"(area under the ROC curve {out.auc_p_buy:.2f} against {out.auc_p_alive:.2f}), because {why}."
         )
     return out
 
 
 def activity_rows(activity: ActivityScore) -> list[dict]:
     """The ``value_model`` rows of the decision (model ``activity_score``; none when the question did not
-    arise): ``uses_p_buy`` (1/0, the sentence in ``note``), ``weeks``, ``auc_p_alive``, ``auc_p_buy``."""
+    arise): ``uses_p_buy`` (1/0, the sentence in ``note``), ``weeks``, ``auc_p_alive``, ``auc_p_buy``,
+    ``n_bought`` and ``n_not_bought`` (the held-out weeks' accounts that bought again and that did not)."""
     if not activity.applies:
         return []
     figures = {
@@ -111,5 +133,7 @@ def activity_rows(activity: ActivityScore) -> list[dict]:
         "weeks": float(activity.weeks),
         "auc_p_alive": activity.auc_p_alive,
         "auc_p_buy": activity.auc_p_buy,
+        "n_bought": float(activity.n_bought),
+        "n_not_bought": float(activity.n_not),
     }
     return decision_rows("activity_score", figures, activity.sentence)
