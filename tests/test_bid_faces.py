@@ -670,7 +670,11 @@ def test_overview_says_once_that_a_losing_win_model_changes_no_price(tmp_path, c
     )
     assert text.count(said) == 1
     assert "The scenario planner's bid lever shows no curve for the same reason." in text
-    assert "would add ±0 of expected margin" in text
+    # every bid keeps its price: no "would add ±0 of expected margin (90% band ±0 to ±0)", no chart of zero gains
+    assert "Every one keeps its current price, at which the expected margin is" in text
+    assert "±0" not in text and "would add" not in text and "Gain = expected margin" not in text
+    assert "none Price changes recommended" in " ".join(text.split())  # the card: its value, then its label
+    assert "Expected margin gained at recommended prices" not in text
     assert (
         "it does not beat that baseline, so the bid desk shows that baseline's win probabilities and recommends "
         "no price change." in text

@@ -11,7 +11,6 @@ from kamtools.sections.bids.common import (
     CHARTS_PER_ACCOUNT,
     TITLE,
     _competitor,
-    _m,
     _month,
     _months,
     _num,
@@ -25,6 +24,7 @@ from kamtools.sections.bids.tables import (
     TENDER_COLUMNS,
     _loss_counts,
     bid_sentence,
+    gain_card,
     open_bids_table,
     pooling_note,
     postmortem_sentence,
@@ -210,14 +210,7 @@ def _cards(acct, recs, post, cal) -> None:
     if isinstance(recs, pd.DataFrame):
         cards.append(("Open bids", f"{len(recs):,}"))
         if len(recs):
-            gain = pd.to_numeric(recs["expected_margin_gain"], errors="coerce").sum()
-            cards.append(
-                (
-                    "Expected margin gained at recommended prices",
-                    _m(gain, True, currency=currency),
-                    "good" if gain > 0 else "",
-                )
-            )
+            cards.append(gain_card(recs, currency=currency))
     elif _num(info.get("n_open_bids")) >= 0:
         cards.append(("Open bids", f"{_num(info.get('n_open_bids')):,.0f}"))
     if isinstance(post, pd.DataFrame) and len(post):

@@ -10,7 +10,6 @@ from kamtools import display, formatting
 from kamtools.data.portfolio import NotAvailable
 from kamtools.plotting.style import money
 from kamtools.sections import show_notes
-from kamtools.sections.bids.common import _m
 from kamtools.sections.bids.tables import (
     CALIBRATION_COLUMNS,
     LOSS_COLUMNS,
@@ -19,11 +18,13 @@ from kamtools.sections.bids.tables import (
     _gap_text,
     _total_band,
     calibration_sentence,
+    gain_card,
     held_sentences,
     loss_by_competitor,
     loss_sentence,
     open_bids_table,
     pipeline_sentence,
+    price_moves,
     rules_text,
     tender_rows,
     upcoming_tenders,
@@ -44,7 +45,8 @@ def _account_text(names: dict, account_id: object) -> str:
 
 
 def _pipeline(bundle, recs, names) -> None:
-    display.heading("Open pipeline by expected margin gained", 3)
+    moves = isinstance(recs, pd.DataFrame) and sum(price_moves(recs)) > 0
+    display.heading("Open pipeline by expected margin gained" if moves else "Open pipeline", 3)
     if isinstance(recs, NotAvailable):
         display.not_available(recs)
         return
@@ -67,6 +69,9 @@ def _pipeline(bundle, recs, names) -> None:
         ],
         index=shown.index,
     )
+    if not moves:  # every bid keeps its price: a chart of zero gains, and what a gain is, would say nothing
+        display.table(shown, columns=PIPELINE_COLUMNS, max_rows=25)
+        return
     display.figure(
         pipeline_gain_chart(shown, labels=labels, currency=currency), alt="open bids ranked by expected margin gained"
     )
@@ -202,22 +207,14 @@ def _portfolio_cards(recs, bundle) -> None:
     currency = formatting.currency_of(bundle)
     if not isinstance(recs, pd.DataFrame):
         return
-    gain = pd.to_numeric(recs["expected_margin_gain"], errors="coerce").sum() if len(recs) else 0.0
     cards: list[tuple] = [
         ("Open bids", f"{len(recs):,}"),
         (
             "Open pipeline value",
             money(float(pd.to_numeric(recs["amount"], errors="coerce").sum()), currency) if len(recs) else "0",
         ),
-        ("Expected margin gained at recommended prices", _m(gain, True, currency=currency), "good" if gain > 0 else ""),
+        gain_card(recs, _total_band(bundle.table("bid_pipeline"), currency), currency),
     ]
-    band = _total_band(bundle.table("bid_pipeline"), currency)
-    if band:
-        cards[-1] = (
-            f"Expected margin gained at recommended prices{band}",
-            _m(gain, True, currency=currency),
-            cards[-1][2],
-        )
     cal = bundle.table("tender_calendar")
     if isinstance(cal, pd.DataFrame):
         upcoming = upcoming_tenders(cal, bundle.as_of)

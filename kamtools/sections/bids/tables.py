@@ -356,6 +356,25 @@ def _total_band(pipeline, currency: str | None = None) -> str:
     return f" (90% band {band})" if band else ""
 
 
+def price_moves(recs: pd.DataFrame) -> tuple[int, int]:
+    """How many open bids the recommended prices move up and down (the rest keep their price)."""
+    recommended = pd.to_numeric(recs["recommended_price"], errors="coerce")
+    return int((recommended > recs["our_price"]).sum()), int((recommended < recs["our_price"]).sum())
+
+
+def gain_card(recs: pd.DataFrame, band: str = "", currency: str | None = None) -> tuple:
+    """The KPI card of the margin the recommended prices would gain (``band``: its 90% band, as
+    :func:`_total_band` writes it), or, where every bid keeps its price, the card saying no price changes."""
+    if sum(price_moves(recs)) == 0:
+        return ("Price changes recommended", "none")
+    gain = pd.to_numeric(recs["expected_margin_gain"], errors="coerce").sum()
+    return (
+        f"Expected margin gained at recommended prices{band}",
+        _m(gain, True, currency=currency),
+        "good" if gain > 0 else "",
+    )
+
+
 def pipeline_sentence(recs: pd.DataFrame, pipeline=None, currency: str | None = None) -> str:
     """The open pipeline in one or two sentences: how many bids, how much margin the prices would gain.
 
@@ -364,10 +383,16 @@ def pipeline_sentence(recs: pd.DataFrame, pipeline=None, currency: str | None = 
     """
     gain = pd.to_numeric(recs["expected_margin_gain"], errors="coerce")
     now = pd.to_numeric(recs.get("expected_margin_current", pd.Series(dtype=float)), errors="coerce").sum()
-    n_up = int((pd.to_numeric(recs["recommended_price"], errors="coerce") > recs["our_price"]).sum())
-    n_down = int((pd.to_numeric(recs["recommended_price"], errors="coerce") < recs["our_price"]).sum())
-    text = (
-        f"{len(recs):,} open bids from {recs['account_id'].nunique():,} accounts, worth {money(recs['amount'].sum(), currency)}. "
+    n_up, n_down = price_moves(recs)
+    text = f"{len(recs):,} open bids from {recs['account_id'].nunique():,} accounts, worth {money(recs['amount'].sum(), currency)}. "
+    if n_up + n_down == 0:  # no gain to speak of, nor a band around it: "would add ±0 (90% band ±0 to ±0)"
+        every = "It keeps" if len(recs) == 1 else "Every one keeps"
+        return (
+            text
+            + f"{every} its current price"
+            + (f", at which the expected margin is {money(now, currency)}." if now > 0 else ".")
+        )
+    text += (
         f"Bidding the recommended prices instead of the current ones would add {_m(gain.sum(), True, currency=currency)} of expected "
         f"margin{_total_band(pipeline, currency)}"
     )
