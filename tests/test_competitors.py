@@ -221,6 +221,23 @@ def test_price_response_finds_the_planted_effect_on_the_demo(demo):
     assert set(table["kind"]) == {"coefficient", "curve", "summary"}
     sentence = comp.price_response_sentence(table)
     assert sentence.startswith("At a 5% price premium") and "falls" in sentence
+    assert "includes no effect" not in sentence  # its interval lies below zero
+
+
+def test_a_price_effect_whose_interval_holds_zero_is_not_read_as_measured(demo):
+    """The demo at 12 months: 'our win probability falls from 51% (at price parity) to 37% (price coefficient -11.7
+    on log price ratio, 95% CI -25.9 to 2.5; 73 bids).' read as a measured fall, though the interval holds zero."""
+    portfolio, _ = demo
+    table = comp.price_response_table(comp.PriceResponseModel().fit(comp.decided_bids(portfolio)))
+    coef = (table["kind"] == "coefficient") & (table["term"] == "log_price_ratio")
+    table.loc[coef, ["value", "ci_low", "ci_high"]] = [-11.7, -25.9, 2.5]
+    sentence = comp.price_response_sentence(table)
+    assert sentence.endswith(
+        "(price coefficient -11.7 on log price ratio, 95% CI -25.9 to 2.5; "
+        f"{int(table.loc[table['term'] == 'n_bids', 'value'].iloc[0]):,} bids). That interval includes no effect of "
+        "price at all: these bids do not show that our price moves our win rate, so read the fall as the likelier "
+        "direction, not as a measured size."
+    )
 
 
 # ---------------------------------------------------------------------------------------

@@ -214,10 +214,23 @@ class PriceResponseModel(BaseEstimator):
         """'At a 5% premium our win probability falls from X (at price parity) to Y.'"""
         at0, at_p = self.win_probability_at(0.0), self.win_probability_at(premium)
         verb = "falls" if at_p < at0 else "rises"
-        return (
+        text = (
             f"At a {premium:.0%} price premium over the competitor our win probability {verb} from "
             f"{at0:.0%} (at price parity) to {at_p:.0%}."
         )
+        lo, hi = self.price_ci_
+        if lo <= 0 <= hi:
+            text += f" The price effect's {self.confidence:.0%} interval" + _NO_EFFECT.format(
+                "fall" if verb == "falls" else "rise"
+            )
+        return text
+
+
+# said after a price effect whose confidence interval holds zero ("That interval" / "The price effect's 95% interval")
+_NO_EFFECT = (
+    " includes no effect of price at all: these bids do not show that our price moves our win rate, so read the {} as "
+    "the likelier direction, not as a measured size."
+)
 
 
 def price_response_table(model: PriceResponseModel, premium: float = 0.05) -> pd.DataFrame:
@@ -287,6 +300,8 @@ def price_response_sentence(table: pd.DataFrame) -> str:
             f" (price coefficient {row['value']:.1f} on log price ratio, "
             f"95% CI {row['ci_low']:.1f} to {row['ci_high']:.1f}; {int(s.loc['n_bids', 'value']):,} bids)."
         )
+        if float(row["ci_low"]) <= 0 <= float(row["ci_high"]):  # the demo at 12 months: -25.9 to 2.5 on 73 bids
+            text += " That interval" + _NO_EFFECT.format("fall" if verb == "falls" else "rise")
     else:
         text += "."
     return text
