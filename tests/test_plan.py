@@ -108,9 +108,33 @@ def test_template_fills_and_formats():
     assert P.Template("{revenue_ltm:money} ({growth_pct:pct})").render_many(df) == ["1.25M (12%)", "900 (-50%)"]
 
 
+def test_a_count_reads_with_its_words_in_the_right_number():
+    """The quick demo's A0009 read '1 open bids worth 254.2k are expected to close in the next 90 days'."""
+    t = P.Template("{bids_closing_90d:count open bid|open bids} worth {value_closing_90d:money}")
+    df = pd.DataFrame({"bids_closing_90d": [1.0, 3.0, 0.0, np.nan], "value_closing_90d": [254_200.0, 5e4, 0.0, 0.0]})
+    assert t.render_many(df) == [
+        "1 open bid worth 254.2k",
+        "3 open bids worth 50.0k",
+        "0 open bids worth 0",
+        "n/a open bids worth 0",
+    ]
+    pb = P.load_playbook()
+    closing = next(r for r in pb.rules if r.id == "closing_bids").evidence
+    assert closing.render({"bids_closing_90d": 1.0, "value_closing_90d": 254_200.0}) == (
+        "1 open bid worth 254.2k expected to close in the next 90 days"
+    )
+    severe = next(r for r in pb.rules if r.id == "severe_complaints").risk
+    assert severe.render({"open_severe": 1.0, "oldest_open_severe_days": 12.0}).startswith(
+        "1 unresolved high/critical complaint, the oldest"
+    )
+
+
 @pytest.mark.parametrize(
     "text",
     [
+        "{bids_closing_90d:count bid}",
+        "{bids_closing_90d:count {x}|bids}",
+        "{bids_closing_90d:count bid|bids!}",
         "{revenue_ltm.__class__}",
         "{revenue_ltm[0]}",
         "{revenue_ltm!r}",

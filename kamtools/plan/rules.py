@@ -227,16 +227,23 @@ def _is_text(value) -> bool:
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 _SPEC_OK = re.compile(r"^[<>=^]?[+\- ]?#?0?\d{0,3}[,_]?(?:\.\d{1,2})?[deEfFgGn%s]?$")
 _NAMED = ("money", "pct", "pp", "days", "int", "text", "date", "score", "above")
+# "count open bid|open bids": the count and the words of its number ('1 open bid', '3 open bids'); plain words only
+_COUNTED = re.compile(r"^count ([A-Za-z][A-Za-z /'-]*)\|([A-Za-z][A-Za-z /'-]*)$")
 
 
 def _format(value, spec: str, unit: str) -> str:
-    """One value as text: a named format, a Python format spec, or by the fact's unit."""
+    """One value as text: a named format, a count with its words (``count one|many``), a Python format spec, or by
+    the fact's unit."""
     if _missing(value):
-        return "n/a"
+        counted = _COUNTED.match(spec)
+        return f"n/a {counted.group(2)}" if counted else "n/a"
     if isinstance(value, str):
         return value
     if isinstance(value, pd.Timestamp | np.datetime64):
         return str(pd.Timestamp(value).date())
+    counted = _COUNTED.match(spec)
+    if counted:
+        return f"{float(value):,.0f} {counted.group(1) if round(float(value)) == 1 else counted.group(2)}"
     kind = spec or {
         "money": "money",
         "share": "pct",
@@ -281,7 +288,8 @@ class Template:
 
     ``format`` is one of money (1.2M), pct (7%), pp (+12 pp), days (140 days), above (a signed share
     in words: '8% above', '2% below', 'level with', so "our price {gap:above} theirs" never reads "-2% above"), int, score,
-    text, or a plain numeric format spec such as ``.1f`` or ``,.0f``. Without a format the
+    text, ``count one|many`` (the count and the words of its number: "{n:count open bid|open bids}" reads '1 open
+    bid' or '3 open bids'), or a plain numeric format spec such as ``.1f`` or ``,.0f``. Without a format the
     fact's unit decides. ``{{`` and ``}}`` are literal braces. Attribute access, indexing
     and unknown names are rejected when the template is created; missing values show as
     ``n/a``.
@@ -317,7 +325,7 @@ class Template:
                 hint = f"; did you mean {', '.join(close)}?" if close else ""
                 raise PlaybookError(f"template {text!r}: unknown fact {name!r}{hint}")
             spec = spec.strip()
-            if spec and spec not in _NAMED and not _SPEC_OK.match(spec):
+            if spec and spec not in _NAMED and not _SPEC_OK.match(spec) and not _COUNTED.match(spec):
                 raise PlaybookError(f"template {text!r}: format {spec!r} of {name!r} is not allowed")
             self.parts.append((lit, name, spec))
             self.names.add(name)
