@@ -242,6 +242,19 @@ def counted(value: object, noun: str, plural: str | None = None, missing: str = 
     return f"{count(x)} {noun if count(x) in ('1', '-1') else (plural or noun + 's')}"  # as it reads: 0.6 is '1 day'
 
 
+def of_them(value: object, noun: str, plural: str | None = None, missing: str = MISSING) -> str:
+    """How many of a group just counted are a ``noun``, in the right number: '1 of them a decision maker',
+    '3 of them decision makers', '0 of them decision makers'.
+
+    >>> of_them(1, "decision maker"), of_them(2, "decision maker")
+    ('1 of them a decision maker', '2 of them decision makers')
+    """
+    if is_missing(value):
+        return missing
+    n = count(value)
+    return f"{n} of them a {noun}" if n == "1" else f"{n} of them {plural or noun + 's'}"
+
+
 def number(value: object, digits: int = 1, missing: str = MISSING) -> str:
     """A plain number with ``digits`` decimals and thousands separators."""
     return missing if is_missing(value) else f"{float(value):,.{digits}f}"

@@ -123,6 +123,12 @@ def test_a_count_reads_with_its_words_in_the_right_number():
     assert closing.render({"bids_closing_90d": 1.0, "value_closing_90d": 254_200.0}) == (
         "1 open bid worth 254.2k expected to close in the next 90 days"
     )
+    dm = next(
+        r for r in pb.rules if "{dm_engaged_90d:int} of" in r.risk.text
+    ).risk  # the quick demo: '0 of 1 ... makers'
+    assert "(0 of 1 decision maker engaged in the last 90 days)" in dm.render(
+        {"days_since_dm_contact": 122.0, "dm_engaged_90d": 0.0, "decision_makers": 1.0}
+    )
     severe = next(r for r in pb.rules if r.id == "severe_complaints").risk
     assert severe.render({"open_severe": 1.0, "oldest_open_severe_days": 12.0}).startswith(
         "1 unresolved high/critical complaint, the oldest"

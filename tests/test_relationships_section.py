@@ -31,7 +31,7 @@ def _render(acct, monkeypatch) -> str:
 def test_section_shows_chart_findings_and_owners(bundle, monkeypatch):
     html = _render(bundle.account("A1"), monkeypatch)
     assert "Relationship map and coverage" in html
-    assert "3 people on file at Feed France SA (1 of them decision makers), and 1 who left." in html
+    assert "3 people on file at Feed France SA (1 of them a decision maker), and 1 who left." in html
     assert "<img" in html and 'alt="Relationship map of Feed France SA"' in html
     assert (
         "High: Anna Lind (Purchasing Director), our champion and decision maker, left Feed France SA on 15 Feb 2026"

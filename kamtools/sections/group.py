@@ -672,7 +672,7 @@ def relationships_section(gv: GroupView) -> None:
         known = set(rel["account_id"])
         at_parents = len(known - units)
         display.paragraph(
-            f"{formatting.count(len(rel))} contacts, {formatting.count(n_dm)} of them decision makers; we know "
+            f"{formatting.counted(len(rel), 'contact')}, {formatting.of_them(n_dm, 'decision maker')}; we know "
             f"people at {formatting.count(len(known & units))} of the group's {formatting.count(len(units))} units"
             + (f" and at {formatting.count(at_parents)} of the levels above them." if at_parents else ".")
         )

@@ -348,7 +348,7 @@ def _relationships(acct) -> None:
         single = bool(r.get("single_threaded"))
         display.paragraph(
             f"{_num(r, 'engaged_contacts_90d'):.0f} of {formatting.counted(_num(r, 'contacts'), 'contact')} engaged in the last 90 days, "
-            f"{_num(r, 'dm_engaged_90d'):.0f} of them decision makers; {dm_txt}; last executive/senior contact "
+            f"{formatting.of_them(_num(r, 'dm_engaged_90d'), 'decision maker')}; {dm_txt}; last executive/senior contact "
             f"{_days(_num(r, 'days_since_senior_contact'))} ago."
             + (" Single-threaded: only one contact engaged in the last 180 days." if single else "")
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kamtools import display
+from kamtools import display, formatting
 from kamtools.data.portfolio import NotAvailable
 from kamtools.sections import show_notes
 
@@ -76,7 +76,7 @@ def account_section(acct) -> None:
         active = int((~rmap["has_left"].astype(bool)).sum())
         dms = int((rmap["is_decision_maker"].astype(bool) & ~rmap["has_left"].astype(bool)).sum())
         display.paragraph(
-            f"{active} people on file at {name} ({dms} of them decision makers)"
+            f"{formatting.counted(active, 'person', 'people')} on file at {name} ({formatting.of_them(dms, 'decision maker')})"
             + (f", and {len(rmap) - active} who left" if len(rmap) > active else "")
             + ". Each box shows the person's title, role and seniority, where they stand towards us, when we last "
             "met them and who on our side owns the relationship."
