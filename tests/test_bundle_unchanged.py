@@ -417,4 +417,5 @@ def test_every_table_of_the_demo_matches_its_declared_schema(demo_bundle):
             problems.append(str(exc))
     assert not problems, "\n".join(problems)
 # 2026-12-07 (sixteenth session): plan_actions.evidence, plan_risks.risk and plan_talking_points.text where an account
-# has one open bid closing in 90 days or one severe complaint ('1 open bid worth ...', the playbook's count format).
+# has one open bid closing in 90 days or one severe complaint ('1 open bid worth ...', the playbook's count format);
+# with plan_summary.top_risk, where one decision maker is on file ('0 of 1 decision maker engaged ...').
