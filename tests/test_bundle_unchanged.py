@@ -263,6 +263,9 @@ INTENDED: dict[str, str] = {}
 # churn events with a thousands separator and says "a test on past data" (churn_model_selection and what quotes it);
 # a lapsed account's win-back is kept whatever its tier's cap (plan_actions where a lapsed account had more actions
 # than its cap).
+# 2026-12-07 (sixteenth session): plan_actions.evidence, plan_risks.risk and plan_talking_points.text where an account
+# has one open bid closing in 90 days or one severe complaint ('1 open bid worth ...', the playbook's count format);
+# with plan_summary.top_risk, where one decision maker is on file ('0 of 1 decision maker engaged ...').
 
 
 def _cell_text(series: pd.Series) -> pd.Series:
@@ -416,6 +419,3 @@ def test_every_table_of_the_demo_matches_its_declared_schema(demo_bundle):
         except S.StageContractError as exc:
             problems.append(str(exc))
     assert not problems, "\n".join(problems)
-# 2026-12-07 (sixteenth session): plan_actions.evidence, plan_risks.risk and plan_talking_points.text where an account
-# has one open bid closing in 90 days or one severe complaint ('1 open bid worth ...', the playbook's count format);
-# with plan_summary.top_risk, where one decision maker is on file ('0 of 1 decision maker engaged ...').
