@@ -787,6 +787,17 @@ def test_loss_counts_agree_in_number():
     assert "lost 2: 1 of the losses was on price and 1 on other reasons." in postmortem_sentence(post)
     post.loc[2, ["loss_reason", "loss_type"]] = ["price too high", "price"]
     assert "lost 2: 2 of the losses were on price and 0 on other reasons." in postmortem_sentence(post)
+    # one decided bid, one loss: the quick demo read "Of the account's 1 decided bids we won 0 and lost 1: 1 of the
+    # losses was on price and 0 on other reasons."
+    one = post[post["status"].astype(str) == "lost"].head(1)
+    assert postmortem_sentence(one).startswith("Of the account's 1 decided bid we won 0 and lost 1: the loss was on ")
+
+
+def test_a_pipeline_of_one_bid_reads_in_the_singular():
+    from kamtools.sections.bids.tables import pipeline_sentence
+
+    recs = bid_tables()["bid_recommendations"].head(1)
+    assert pipeline_sentence(recs).startswith("1 open bid from 1 account, worth ")
 
 
 def test_the_curve_chart_marks_the_competitors_price():

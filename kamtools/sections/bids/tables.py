@@ -266,8 +266,11 @@ def _loss_counts(post: pd.DataFrame) -> tuple[int, int, int, int, int]:
 
 def postmortem_sentence(post: pd.DataFrame) -> str:
     n, won, lost, on_price, other = _loss_counts(post)
-    text = f"Of the account's {n:,} decided bids we won {won:,} and lost {lost:,}"
-    if lost:
+    text = f"Of the account's {formatting.counted(n, 'decided bid')} we won {won:,} and lost {lost:,}"
+    if lost == 1:  # not "1 of the losses was on price and 0 on other reasons"
+        why = "on price" if on_price else "on other reasons" if other else "without a recorded reason"
+        text += f": the loss was {why}"
+    elif lost:
         unknown = lost - on_price - other
         verb = "was" if on_price == 1 else "were"
         text += f": {on_price:,} of the losses {verb} on price and {other:,} on other reasons"
@@ -384,7 +387,10 @@ def pipeline_sentence(recs: pd.DataFrame, pipeline=None, currency: str | None = 
     gain = pd.to_numeric(recs["expected_margin_gain"], errors="coerce")
     now = pd.to_numeric(recs.get("expected_margin_current", pd.Series(dtype=float)), errors="coerce").sum()
     n_up, n_down = price_moves(recs)
-    text = f"{len(recs):,} open bids from {recs['account_id'].nunique():,} accounts, worth {money(recs['amount'].sum(), currency)}. "
+    text = (
+        f"{formatting.counted(len(recs), 'open bid')} from {formatting.counted(recs['account_id'].nunique(), 'account')}, "
+        f"worth {money(recs['amount'].sum(), currency)}. "
+    )
     if n_up + n_down == 0:  # no gain to speak of, nor a band around it: "would add ±0 (90% band ±0 to ±0)"
         every = "It keeps" if len(recs) == 1 else "Every one keeps"
         return (
