@@ -352,9 +352,19 @@ def hand_bundle(**drop) -> HandBundle:
             "due_date": pd.to_datetime(["2026-11-20", "2026-12-01", "2026-11-01"]),
         }
     )
+    # the forecast stage's year totals: the units' 2026 targets add up to the roll-up's (S1 is not in the group)
+    year_totals = pd.DataFrame(
+        {
+            "account_id": ["U1", "U2", "U1", "S1"],
+            "period": [2026, 2026, 2027, 2026],
+            "revenue_target": [880_000.0, 220_000.0, 950_000.0, 40_000.0],
+            "expected_total": [800_000.0, 150_000.0, 820_000.0, 45_000.0],
+        }
+    )
     tables = {
         "accounts": accounts,
         "group_rollup": rollup,
+        "forecast_targets": year_totals,
         "opportunity_map": opp,
         "coverage_findings": findings,
         "plan_actions": actions,
@@ -386,7 +396,13 @@ def test_group_sections_from_hand_made_tables(monkeypatch):
     assert "€1.00M (-4% on the year before)" in text and "€970.0k (80% range €800.0k to €1.15M)" in text
     assert "How the group forecast is made: bottom-up: the group is the sum of its units." in text
     assert "Globex France brings 80% of the group's revenue" in text
-    assert "The forecast falls €130.0k short of the group's target of €1.10M." in text
+    # the year the target is of, not the next 12 months (the demo's Vista Water Group read "The forecast reaches the
+    # group's target" beside a 7% chance to reach it: the next 12 months' forecast against the 2025 target)
+    assert (
+        "Its units with a 2026 target are expected to book €950.0k in 2026 against that target of €1.10M (86%), "
+        "€150.0k short; the chance to reach it is 20%." in text
+    )
+    assert "Chance to reach the 2026 target of €1.10M" in text and "The forecast falls" not in text
     assert "88% of the revenue at risk is at " + HOSTILE_UNIT in text
     # units: each unit linked to its report, the stand-alone account not in the group
     assert f'href="../accounts/{report_stem("U1")}.html"' in page and f"../accounts/{report_stem('U2')}" in page
