@@ -403,6 +403,7 @@ def test_group_sections_from_hand_made_tables(monkeypatch):
         "€150.0k short; the chance to reach it is 20%." in text
     )
     assert "Chance to reach the 2026 target of €1.10M" in text and "The forecast falls" not in text
+    assert "1 relationship coverage finding (1 high); most severe at " in text  # was "1 ... findings"
     assert "88% of the revenue at risk is at " + HOSTILE_UNIT in text
     # units: each unit linked to its report, the stand-alone account not in the group
     assert f'href="../accounts/{report_stem("U1")}.html"' in page and f"../accounts/{report_stem('U2')}" in page
@@ -506,3 +507,16 @@ def test_group_filter_and_expandable_groups_in_the_browser(chromium, tmp_path):
         assert [e for e in drv.get_log("browser") if e["level"] == "SEVERE"] == []
     finally:
         drv.quit()
+
+
+def test_the_group_forecast_is_explained_in_a_kams_words(monkeypatch):
+    """The demo's group pages read 'tied by a Gaussian copula ... Ledoit-Wolf shrinkage' in their summary."""
+    from kamtools.groups.reconcile import METHOD
+
+    bundle = hand_bundle()
+    bundle.tables["group_rollup"] = bundle.tables["group_rollup"].assign(reconciliation=METHOD)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", shown(monkeypatch, bundle, keys=("summary",))))
+    said = text.split("How the group forecast is made:")[1].split(".")[0]
+    assert "the sum of the units' forecasts at every level; its 80% range comes from 2,000 draws" in said
+    for word in ("copula", "Ledoit", "Gaussian", "bottom-up"):
+        assert word not in said

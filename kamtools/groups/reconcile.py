@@ -45,11 +45,12 @@ LEVEL = 80
 N_DRAWS = 2000
 SURPRISE_MONTHS = 36
 SURPRISE_BASE = 6  # months whose mean is the naive expectation of the next
+# what the global account plan tells its reader (in a KAM's words; the module docstring has the method: a Gaussian
+# copula of the units' forecast distributions, its correlation shrunk by Ledoit-Wolf)
 METHOD = (
-    "bottom-up: the sum of the units' forecasts at every level; 80% interval from 2,000 joint draws of "
-    "the units (their forecast distributions tied by a Gaussian copula with the correlation of their "
-    "monthly revenue surprises over 36 months, Ledoit-Wolf shrinkage), summed per group, not the sum "
-    "of the units' bounds"
+    "the sum of the units' forecasts at every level; its 80% range comes from "
+    f"{N_DRAWS:,} draws of the units together, whose surprises move together as far as their monthly revenue did "
+    f"over the last {SURPRISE_MONTHS} months, so it is not the sum of the units' ranges"
 )
 _Z80 = float(stats.norm.ppf(0.9))
 _Z95 = float(stats.norm.ppf(0.975))

@@ -350,7 +350,7 @@ def key_points(gv: GroupView, row: pd.Series) -> list[str]:
         worst = (high if len(high) else findings).iloc[0]
         where = names.get(worst["account_id"], worst["account_id"])
         points.append(
-            f"{formatting.count(len(findings))} relationship coverage findings ({formatting.count(len(high))} high); "
+            f"{formatting.counted(len(findings), 'relationship coverage finding')} ({formatting.count(len(high))} high); "
             f"most severe at {where}: {_text(worst.get('evidence'))}"
         )
     return points
@@ -735,9 +735,9 @@ def actions_section(gv: GroupView) -> None:
         high = risks[risks["severity"].astype(str) == "high"]
         units_high = high["account_id"].nunique()
         display.paragraph(
-            f"The playbook flags {formatting.count(len(risks))} risks across "
-            f"{formatting.count(risks['account_id'].nunique())} units; {formatting.count(len(high))} "
-            f"are high, at {formatting.count(units_high)} units."
+            f"The playbook flags {formatting.counted(len(risks), 'risk')} across "
+            f"{formatting.counted(risks['account_id'].nunique(), 'unit')}; {formatting.count(len(high))} "
+            f"{'is' if len(high) == 1 else 'are'} high, at {formatting.counted(units_high, 'unit')}."
         )
     if actions.empty:
         display.paragraph("The playbook calls for no action at any unit of this group now.")
