@@ -209,7 +209,8 @@ def test_every_group_figure_is_the_sum_of_its_units_at_three_levels(hierarchy_ru
         assert row["margin_pct"] == pytest.approx(row["margin_12m"] / row["revenue_12m"])
         assert 0 <= row["p_reach_target"] <= 1
         assert row["forecast_low"] < row["forecast_12m"] < row["forecast_high"]
-        assert "bottom-up" in row["reconciliation"] and "not the sum of the units' bounds" in row["reconciliation"]
+        assert row["reconciliation"].startswith("the sum of the units' forecasts")
+        assert "not the sum of the units' ranges" in row["reconciliation"]
     # the top equals its children's roll-ups plus the unit directly below it
     for col, unit in (
         ("revenue_12m", kp.loc["U5", "revenue_ltm"]),

@@ -65,7 +65,7 @@ def test_bundle_group_tables_add_up_to_the_unit_tables(grouped_bundle):
     got = gf.set_index(["unique_id", "ds"])["y_hat"]
     np.testing.assert_allclose(got.sort_index().to_numpy(), expected.sort_index().to_numpy(), rtol=1e-9)
     assert (gf["y_low"] <= gf["y_hat"]).all() and (gf["y_hat"] <= gf["y_high"]).all()
-    assert roll["reconciliation"].str.startswith("bottom-up").all()
+    assert roll["reconciliation"].str.startswith("the sum of the units' forecasts at every level").all()
 
 
 def test_opportunity_map_and_backtest_in_the_bundle(grouped_bundle):
