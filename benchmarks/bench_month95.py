@@ -95,10 +95,6 @@ POOLED = "demo top 10 9 cuts"  # cases of this label are also reported pooled
 OWN_MONTHS = 24  # months of the account's own history in the baseline's quantiles
 
 
-def months_between(a: pd.Timestamp, b: pd.Timestamp) -> int:
-    return (b.year - a.year) * 12 + b.month - a.month
-
-
 def case_list(args, tmp: Path):
     """(label, portfolio, ids, as_of, horizon) of every case; the portfolios are built lazily."""
     if "demo" in args.only:
@@ -108,7 +104,7 @@ def case_list(args, tmp: Path):
         ids = sorted(demo.accounts["account_id"].astype(str))
         for as_of in ("2025-10-31", "2026-04-30"):
             ts = pd.Timestamp(as_of)
-            h = min(12, months_between(ts, demo.as_of))
+            h = min(12, B.months_between(ts, demo.as_of))
             yield "demo 300", demo, ids, as_of, h
             yield "demo top 10", demo, B.top_by_revenue(demo, ts, 10), as_of, h
     if "demo10" in args.only:  # the heavy buyers alone, 9 cuts 6 to 30 months before the end, 6 months ahead each
@@ -122,7 +118,7 @@ def case_list(args, tmp: Path):
         full, all_ids, end = B.cdnow(tmp)
         rng = np.random.default_rng(args.seed)
         ts = pd.Timestamp("1997-12-31")
-        h = min(6, months_between(ts, end))
+        h = min(6, B.months_between(ts, end))
         yield "CDNOW random 2000", full, sorted(rng.choice(all_ids, 2000, replace=False)), str(ts.date()), h
         yield "CDNOW top 500", full, B.top_by_revenue(full, ts, 500), str(ts.date()), h
     if "cj" in args.only and args.data2:
@@ -132,14 +128,9 @@ def case_list(args, tmp: Path):
             B.top_by_revenue(full, ts, args.cj_top) if args.cj_top else sorted(full.accounts["account_id"].astype(str))
         )
         label = f"CJ top {args.cj_top}" if args.cj_top else "CJ all"
-        yield label, full, ids, str(ts.date()), min(6, months_between(ts, B.CJ_END))
+        yield label, full, ids, str(ts.date()), min(6, B.months_between(ts, B.CJ_END))
     if "or" in args.only and args.data3:
-        lines, _ = B.read_online_retail(B.online_retail_path(args.data3))
-        full = B.online_retail_portfolio(lines, tmp / "or")
-        end = B.online_retail_end(lines)
-        ts = pd.Timestamp("2011-08-31")
-        ids = sorted(full.accounts["account_id"].astype(str))
-        yield "OR all", full, ids, str(ts.date()), min(6, months_between(ts, end))
+        yield "OR all", *B.online_retail_all(args.data3, tmp / "or", "2011-08-31", 6)
 
 
 def own_bands(y: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:

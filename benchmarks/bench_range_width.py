@@ -118,10 +118,6 @@ from kamtools.forecast.selection import (  # noqa: E402
 from kamtools.forecast.selection.multiples import ratio_bounds, total_ratios  # noqa: E402
 
 
-def months_between(a: pd.Timestamp, b: pd.Timestamp) -> int:
-    return (b.year - a.year) * 12 + b.month - a.month
-
-
 def case_list(args, tmp: Path):
     """(label, portfolio loader, ids, as_of, horizon) of every case; the portfolios are built lazily."""
     from kamtools.datasets import make_portfolio
@@ -142,20 +138,21 @@ def case_list(args, tmp: Path):
         rng = np.random.default_rng(args.seed)
         for as_of in ("1997-09-30", "1997-12-31"):
             ts = pd.Timestamp(as_of)
-            h = min(12, months_between(ts, end))
+            h = min(12, B.months_between(ts, end))
             yield "CDNOW top 300", full, B.top_by_revenue(full, ts, 300), as_of, h
             yield "CDNOW random 2000", full, sorted(rng.choice(all_ids, 2000, replace=False)), as_of, h
     if "cj" in args.only and args.data2:
         full = B.complete_journey_portfolio(B.read_complete_journey(B.complete_journey_path(args.data2)), tmp / "cj")
         ts = pd.Timestamp("2017-09-30")
-        yield "CJ top 250", full, B.top_by_revenue(full, ts, 250), str(ts.date()), min(12, months_between(ts, B.CJ_END))
+        yield (
+            "CJ top 250",
+            full,
+            B.top_by_revenue(full, ts, 250),
+            str(ts.date()),
+            min(12, B.months_between(ts, B.CJ_END)),
+        )
     if "or" in args.only and args.data3:
-        lines, _ = B.read_online_retail(B.online_retail_path(args.data3))
-        full = B.online_retail_portfolio(lines, tmp / "or")
-        end = B.online_retail_end(lines)
-        ts = pd.Timestamp("2011-05-31")
-        ids = sorted(full.accounts["account_id"].astype(str))
-        yield "OR all", full, ids, str(ts.date()), min(12, months_between(ts, end))
+        yield "OR all", *B.online_retail_all(args.data3, tmp / "or", "2011-05-31", 12)
 
 
 def captured_case(label, full, ids, as_of, h, cache: Path) -> dict:

@@ -1752,6 +1752,21 @@ def online_retail_end(lines: pd.DataFrame) -> pd.Timestamp:
     return month_end if last == month_end else last - pd.offsets.MonthEnd(1)
 
 
+def months_between(a: pd.Timestamp, b: pd.Timestamp) -> int:
+    """Whole calendar months from ``a``'s month to ``b``'s (1997-09-30 to 1998-06-30: 9)."""
+    return (b.year - a.year) * 12 + b.month - a.month
+
+
+def online_retail_all(given: str, folder: Path, as_of: str, most: int) -> tuple[Portfolio, list[str], str, int]:
+    """The "Online Retail, all customers" case of the benches that cut the log once: (portfolio, every customer's
+    id, the as-of date, a horizon of at most ``most`` months that the log still covers)."""
+    lines, _ = read_online_retail(online_retail_path(given))
+    full = online_retail_portfolio(lines, folder)
+    ts = pd.Timestamp(as_of)
+    ids = sorted(full.accounts["account_id"].astype(str))
+    return full, ids, str(ts.date()), min(most, months_between(ts, online_retail_end(lines)))
+
+
 def online_retail_portfolio(lines: pd.DataFrame, folder: Path) -> Portfolio:
     """The three required tables written from the invoice lines the way the README tells a user, loaded back:
     ``accounts`` (one per customer number: its most frequent country, region UK or Export, ``customer_since``

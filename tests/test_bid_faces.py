@@ -683,6 +683,28 @@ def test_overview_says_once_that_a_losing_win_model_changes_no_price(tmp_path, c
     assert HELD_REASON.format(p=101.5) in text
 
 
+def test_the_post_bid_table_shows_no_recommended_price_where_the_win_model_lost(tmp_path, captured):
+    # the open bids keep their price because the win model came no closer than a plain rate; the decided bids'
+    # table must not go on quoting the price that same model "would have recommended"
+    b = write_bundle(tmp_path / "lose", held_tables("baseline"))
+    sections.account("bids", b.account("A1"))
+    text = " ".join(_text(_page(captured)).split())
+    assert "Post-bid analysis" in text and "OP-8" in text
+    assert "Price it would have recommended" not in text
+    assert "P(win) the model gave then" in text
+    assert (
+        "No price it would have recommended is shown: in a test on past bids the win model came no closer to the "
+        "outcomes than the per-competitor win rate, so kamtools recommends no price change, for these bids as for "
+        "the open ones." in text
+    )
+
+
+def test_the_post_bid_table_shows_the_recommended_price_where_the_win_model_won(bundle, captured):
+    sections.account("bids", bundle.account("A1"))
+    text = " ".join(_text(_page(captured)).split())
+    assert "Price it would have recommended" in text and "No price it would have recommended" not in text
+
+
 def test_overview_counts_the_bids_without_a_measurable_response(tmp_path, captured):
     b = write_bundle(tmp_path / "flat", held_tables("no response"))
     sections.portfolio("bids", b)

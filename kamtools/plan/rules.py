@@ -234,14 +234,13 @@ _COUNTED = re.compile(r"^count ([A-Za-z][A-Za-z /'-]*)\|([A-Za-z][A-Za-z /'-]*)$
 def _format(value, spec: str, unit: str) -> str:
     """One value as text: a named format, a count with its words (``count one|many``), a Python format spec, or by
     the fact's unit."""
+    counted = _COUNTED.match(spec)
     if _missing(value):
-        counted = _COUNTED.match(spec)
         return f"n/a {counted.group(2)}" if counted else "n/a"
     if isinstance(value, str):
         return value
     if isinstance(value, pd.Timestamp | np.datetime64):
         return str(pd.Timestamp(value).date())
-    counted = _COUNTED.match(spec)
     if counted:
         return f"{float(value):,.0f} {counted.group(1) if round(float(value)) == 1 else counted.group(2)}"
     kind = spec or {

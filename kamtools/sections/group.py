@@ -327,7 +327,7 @@ def key_points(gv: GroupView, row: pd.Series) -> list[str]:
             f"{names.get(first['account_id'], first['account_id'])} brings {formatting.pct(share)} of the group's "
             f"revenue; the other {formatting.count(len(units) - 1)} units bring the rest."
         )
-    outlook = _year_outlook(gv, row)
+    outlook = _year_outlook(gv, row, set(units["account_id"]))
     if outlook:
         points.append(outlook)
     at_risk = _num(row.get("revenue_at_risk")) or 0.0
@@ -361,16 +361,15 @@ def _target_year(gv: GroupView) -> int:
     return pd.Timestamp(gv.bundle.as_of).year
 
 
-def _year_outlook(gv: GroupView, row: pd.Series) -> str | None:
-    """The units' expected total of the target's year against the target, with the chance the summary card shows;
-    None without a target or the forecast stage's year totals. Not the next 12 months' forecast: in October that
-    is mostly next year, and the demo's Vista Water Group read 'The forecast reaches the group's target' beside a
-    7% chance to reach it."""
+def _year_outlook(gv: GroupView, row: pd.Series, units: set[str]) -> str | None:
+    """The expected total of the target's year of ``units`` (the group's account ids) against the target, with
+    the chance the summary card shows; None without a target or the forecast stage's year totals. Not the next 12
+    months' forecast: in October that is mostly next year, and the demo's Vista Water Group read 'The forecast
+    reaches the group's target' beside a 7% chance to reach it."""
     target, year = _num(row.get("target")), _target_year(gv)
     totals = gv.table("forecast_targets")
     if not target or isinstance(totals, NotAvailable) or totals.empty:
         return None
-    units = set(units_frame(gv)["account_id"])
     rows = totals[
         totals["account_id"].isin(units)
         & (pd.to_numeric(totals["period"], errors="coerce") == year)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from kamtools import display, formatting
+from kamtools.bids.evidence import model_verdict
 from kamtools.data.portfolio import NotAvailable
 from kamtools.plotting.style import money
 from kamtools.sections.bids.common import (
@@ -101,7 +102,10 @@ def _competitor_mark(row: dict) -> tuple[str, float] | None:
     return None
 
 
-def _postmortem(post) -> None:
+def _postmortem(post, verdict=None) -> None:
+    """The decided bids. ``verdict`` (:func:`kamtools.bids.evidence.model_verdict`): where the win model did not
+    beat the better baseline out of time, the price it would have recommended is left out, as the open bids keep
+    their price for the same reason."""
     display.heading("Post-bid analysis: decided bids", 3)
     if isinstance(post, NotAvailable):
         display.not_available(post)
@@ -110,11 +114,21 @@ def _postmortem(post) -> None:
         display.paragraph("No bid of this account has been decided yet.")
         return
     display.paragraph(postmortem_sentence(post))
-    display.table(postmortem_table(post), columns=POST_COLUMNS, max_rows=POST_ROWS)
+    held = verdict is not None and not verdict.beats
+    columns = {k: v for k, v in POST_COLUMNS.items() if not (held and k == "rec_text")}
+    display.table(postmortem_table(post), columns=columns, max_rows=POST_ROWS)
+    gap = "Price gap = our price over the competitor's (+5% means we were 5% dearer). "
+    if held:
+        display.paragraph(
+            f"{gap}The probability is the one the model would have given on the day the bid was opened, from the "
+            "bids decided before it only. No price it would have recommended is shown: in a test on past bids the "
+            f"win model came no closer to the outcomes than the {verdict.baseline}, so kamtools recommends no price "
+            "change, for these bids as for the open ones."
+        )
+        return
     display.paragraph(
-        "Price gap = our price over the competitor's (+5% means we were 5% dearer). The probability and the "
-        "recommended price are those the model would have given on the day the bid was opened, from the bids "
-        "decided before it only."
+        f"{gap}The probability and the recommended price are those the model would have given on the day the bid "
+        "was opened, from the bids decided before it only."
     )
 
 
@@ -238,5 +252,5 @@ def account_section(acct) -> None:
     cal = _table(acct, "tender_calendar")
     _cards(acct, recs, post, cal)
     _open_bids(acct, recs)
-    _postmortem(post)
+    _postmortem(post, model_verdict(acct.portfolio_table("bid_calibration")))
     _tenders(acct, cal)
