@@ -266,6 +266,9 @@ INTENDED: dict[str, str] = {}
 # 2026-12-07 (sixteenth session): plan_actions.evidence, plan_risks.risk and plan_talking_points.text where an account
 # has one open bid closing in 90 days or one severe complaint ('1 open bid worth ...', the playbook's count format);
 # with plan_summary.top_risk, where one decision maker is on file ('0 of 1 decision maker engaged ...').
+# 2026-12-07 (seventeenth session): plan_objectives.basis and plan_talking_points.text of A0040, a win-back account
+# forecast by the mean of its last 6 months: its basis no longer says 'what accounts like it bought on average: most of
+# them nothing' but that the forecast follows its own months (the fact forecast_own_history).
 
 
 def _cell_text(series: pd.Series) -> pd.Series:

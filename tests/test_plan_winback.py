@@ -242,3 +242,33 @@ def test_a_likely_lost_accounts_revenue_objective_is_reached_by_winning_it_back(
     )
     # an account still buying keeps its objective as it was
     assert rev.loc["RISK", "text"] == "Reach 72.0k revenue in the next 12 months"
+
+
+@pytest.mark.parametrize(
+    ("method", "basis"),
+    [
+        (
+            "kamtools model",
+            "forecast for the next 12 months 12.0k, from its own months as if it goes on buying as it has; it has "
+            "probably stopped, so that comes only if the account is won back",
+        ),
+        (
+            "lapsed: what such accounts bought back",
+            "forecast for the next 12 months 12.0k, what accounts like it bought on average: most of them nothing, a "
+            "few far more",
+        ),
+    ],
+)
+def test_a_win_back_objective_says_what_its_forecast_rests_on(method, basis):
+    """Online Retail's top 100 at 2011-11-30: C15749, silent 226 days, read "Reach 27.3k revenue ... by winning the
+    account back (forecast ... 27.3k, what accounts like it bought on average: most of them nothing, a few far
+    more)", but its forecast came from its own two ordering months (TSB), not from accounts like it."""
+    kpis = _kpis([{"account_id": "LOST", "revenue_ltm": 60_000.0, "days_since_last_order": 200.0}])
+    churn = _churn([{"account_id": "LOST", "churn_probability": 0.92, "revenue_at_risk": 12_000.0}])
+    months = pd.date_range("2026-07-01", periods=12, freq="MS")
+    fc = pd.DataFrame([{"unique_id": "LOST", "account_id": "LOST", "ds": d, "forecast": 1_000.0} for d in months])
+    summary = pd.DataFrame({"account_id": ["LOST"], "forecast_method": [method]})
+    built = P.plans({"kpis": kpis, "churn": churn, "forecast": fc, "forecast_summary": summary}, AS_OF)
+    rev = built.objectives[built.objectives["objective"] == "revenue"].set_index("account_id")
+    assert rev.loc["LOST", "text"] == "Reach 12.0k revenue in the next 12 months by winning the account back"
+    assert rev.loc["LOST", "basis"] == basis

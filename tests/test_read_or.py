@@ -145,7 +145,7 @@ def test_a_forecast_many_times_the_expected_value_reads_as_times_not_a_huge_perc
     from kamtools.sections.value import _why_they_differ
 
     text = _why_they_differ(2_813.0, 21.0)  # C15098 at 2011-06-30: 98% of its sales credited
-    assert text.startswith("The forecast is 134 times as high: it is set by what accounts like this one")
+    assert text.startswith("The forecast is 134 times as high: it follows the method and correction that came closest")
     assert "%" not in text.split(":")[0]
     assert _why_they_differ(367_100.0, 247_100.0).startswith("The forecast is 49% higher:")
     assert _why_they_differ(27_300.0, 39_700.0).startswith("The forecast is 31% lower:")
@@ -441,7 +441,14 @@ def test_a_lapsed_account_s_forecast_rise_is_not_shown_as_good_news(captured):
     assert re.search(r'<div class="kam-card"><div class="v">\+27%</div>', cards), cards
     assert lapsed_sentence(acct, srow) == (
         "The account has lapsed (no order for 226 days; the churn section and the plan treat it as a win-back case): "
-        "this forecast comes only if it is won back."
+        "this forecast follows its own months as if it goes on buying as it has, so it comes only if it is won back."
+    )
+    # a forecast from what silent accounts bought back already counts those that never came back: no "only if"
+    weighed = srow.copy()
+    weighed["forecast_method"] = "lapsed: what such accounts bought back"
+    assert lapsed_sentence(acct, weighed) == (
+        "The account has lapsed (no order for 226 days; the churn section and the plan treat it as a win-back case): "
+        "this forecast already weighs the chance that it has stopped buying; a win-back is what would lift it."
     )
     captured.clear()
     active = _ForecastAccount("low")

@@ -136,3 +136,23 @@ def test_where_both_families_give_one_rate_the_account_page_says_so(captured):
     captured.clear()
     section.account_appendix(acct)
     assert esc("It gives every account the same purchase rate, so it cannot tell accounts apart") in "".join(captured)
+
+
+def test_a_tie_in_the_holdout_is_said_as_a_tie_not_as_a_choice():
+    """Online Retail's top 100 at 2011-11-30 read "The value model is BG/NBD, chosen over MBG/NBD by the
+    log-likelihood of the last 18 weeks' purchases ... (BG/NBD -1,259.6, MBG/NBD -1,259.6)": neither fit found an
+    account that stopped, so both sat at the same limit and nothing chose between them."""
+    import pandas as pd
+
+    from kamtools.value.choice import _choice_reason
+
+    tied = pd.Series({"bg_nbd": -1259.61, "mbg_nbd": -1259.64})
+    text = _choice_reason("bg_nbd", "bg_nbd", "mbg_nbd", tied, {"weeks": 18}, [])
+    assert text == (
+        "The value model is BG/NBD; MBG/NBD predicted the last 18 weeks' purchases from the weeks before as well "
+        "(log-likelihood -1,259.6 each), so the choice between them makes no difference here."
+    )
+    apart = pd.Series({"bg_nbd": -1259.6, "mbg_nbd": -1262.0})
+    assert _choice_reason("bg_nbd", "bg_nbd", "mbg_nbd", apart, {"weeks": 18}, []).startswith(
+        "The value model is BG/NBD, chosen over MBG/NBD by the log-likelihood of the last 18 weeks'"
+    )

@@ -9,7 +9,10 @@ from kamtools.sections.value import _why_they_differ
 
 def test_a_large_gap_is_put_down_to_the_forecast_calibration_not_to_discounting():
     text = _why_they_differ(3_830.0, 6_800.0)
-    assert text.startswith("The forecast is 44% lower: it is set by what accounts like this one really bought")
+    assert text.startswith(
+        "The forecast is 44% lower: it follows the method and correction that came closest to what accounts like "
+        "this one really bought"
+    )
     assert "higher" in _why_they_differ(9_000.0, 6_000.0)
 
 

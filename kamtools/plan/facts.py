@@ -13,6 +13,7 @@ import pandas as pd
 from kamtools.churn.bands import churn_figure, churn_measure, is_score, same_for_all
 from kamtools.churn.sentences import gap_days
 from kamtools.data.portfolio import NotAvailable
+from kamtools.forecast.selection.paths import WEIGHS_STOPPING
 from kamtools.plan.constants import CATEGORY_DECLINE, WHITESPACE_TOP_N
 from kamtools.plan.objectives import objectives
 
@@ -183,6 +184,11 @@ _FACT_SPEC: dict[str, tuple[str, str]] = {
     ),
     # forecast
     "forecast_12m": ("money", "Forecast revenue for the next 12 months"),
+    "forecast_own_history": (
+        "flag",
+        "The 12-month forecast follows the account's own months as if it goes on buying as it has (not what "
+        "accounts as silent bought back, nor a buying model that weighs the chance it has stopped)",
+    ),
     "forecast_vs_next_target": ("share", "Forecast for the next 12 months against the next target"),
     "next_target_shortfall": ("money", "Next target minus the forecast (0 when the forecast reaches it)"),
     "forecast_vs_ltm": ("share", "Forecast for the next 12 months against the last 12 months' revenue, minus 1"),
@@ -349,6 +355,7 @@ def account_facts(
         "churn_is_score",
         "churn_same_for_all",
         "one_time_buyer",
+        "forecast_own_history",
     ):
         f[flag] = pd.to_numeric(f[flag].astype(float), errors="coerce")
     obj = objectives(f)
@@ -648,6 +655,9 @@ def _forecast_facts(
         left_out = s["forecast_growth_pct"].isna() & (pd.to_numeric(s["revenue_last_12m"], errors="coerce") > 0)
         partial = f["account_id"].map(left_out).fillna(False).astype(bool)
     f["_ltm_partial"] = partial
+    if _present(summary) and "forecast_method" in summary.columns:
+        method = summary.drop_duplicates("account_id").set_index("account_id")["forecast_method"].astype("str")
+        f["forecast_own_history"] = f["account_id"].map(~method.isin(WEIGHS_STOPPING)).astype(float)
     ft = tables.get("forecast_targets")
     if _present(ft) and not ft.empty:
         # this calendar year's target (the forecast's probability of reaching it)

@@ -65,7 +65,10 @@ def _revenue_objectives(
 ) -> tuple[list[tuple], np.ndarray]:
     """The revenue objective rows and the objective per account (forecast or run rate + whitespace). An account of
     ``win_back`` (it has probably stopped buying) reaches its forecast, what accounts like it bought on average
-    (most of them nothing, a few far more), by being won back, and its objective says so."""
+    (most of them nothing, a few far more), by being won back, and its objective says so; where the forecast
+    follows the account's own months instead (fact ``forecast_own_history``: Online Retail's C15749, silent 226
+    days, forecast 27.3k from its two ordering months), the basis says that it comes only if the account is won
+    back, not that accounts like it bought it."""
     n = len(facts)
     rev_ltm, fc = _column(facts, "revenue_ltm"), _column(facts, "forecast_12m")
     cap_raw = _column(facts, "whitespace_capture")
@@ -79,14 +82,19 @@ def _revenue_objectives(
     objective = baseline + cap
     next_t = _column(facts, "next_target")
     cats = facts["top_whitespace_category"] if "top_whitespace_category" in facts else pd.Series([None] * n)
+    own = _column(facts, "forecast_own_history") == 1
     rows = []
     for i in range(n):
         if objective[i] <= 0:
             continue
         back = has_fc[i] and ids[i] in win_back
+        how = (
+            ", from its own months as if it goes on buying as it has; it has probably stopped, so that comes only if the account is won back"
+            if own[i]
+            else ", what accounts like it bought on average: most of them nothing, a few far more"
+        )
         base_txt = (
-            f"forecast for the next 12 months {money(baseline[i])}"
-            + (", what accounts like it bought on average: most of them nothing, a few far more" if back else "")
+            f"forecast for the next 12 months {money(baseline[i])}" + (how if back else "")
             if has_fc[i]
             else f"no forecast available: last 12 months' revenue {money(baseline[i])} as run rate"
             + (" (the order history may hold less than 12 months of it)" if short[i] else "")

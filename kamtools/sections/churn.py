@@ -665,10 +665,9 @@ def _win_back_candidates(bundle, lapsed: pd.DataFrame, n: int = 10) -> tuple[pd.
 
     Ranked as the plan ranks its win-back actions: by the revenue of the last 12 months (the value
     at stake those actions name), from the ``kpis`` table, so the largest account the plan calls
-    back heads this list too. Beside it, what the account is expected to buy without a win-back: the
-    forecast of the next 12 months (``forecast_summary``), the figure its own page, the plan and the
-    portfolio's totals use; only without a forecast, the value model's expected revenue. (The value
-    model keeps many lapsed accounts alive that the forecast, which follows what silent accounts
+    back heads this list too. Beside it the forecast of the next 12 months (``forecast_summary``), the figure its
+    own page, the plan and the portfolio's totals use; only without a forecast, the value model's expected revenue.
+    (The value model keeps many lapsed accounts alive that the forecast, which follows what silent accounts
     really bought, sets to zero: demo of 2026-10-31, A0164 silent 14 months, churn 88%, value model
     21.1k, forecast 0.) Without the ``kpis`` table, by that expected revenue (as before)."""
     columns = {"account_id": "Account", "name": "Name", "churn_probability": "Churn probability"}
@@ -677,7 +676,11 @@ def _win_back_candidates(bundle, lapsed: pd.DataFrame, n: int = 10) -> tuple[pd.
         ahead = forecast.drop_duplicates("account_id").set_index("account_id")["forecast_next_12m"]
         lapsed = lapsed.assign(forecast_next_12m=lapsed["account_id"].map(ahead))
         expected, label = "forecast_next_12m", "Forecast, next 12 months"
-        says = "the forecast is what they are expected to buy without a win-back (each account's page says why)"
+        says = (
+            "the forecast is the one the account's page and the portfolio's totals use, and the page says what it "
+            "rests on (for some, what accounts as silent bought back; for others, their own months as if they went "
+            "on buying as they have, which comes only with a win-back)"
+        )
     else:
         expected, label = "expected_value_12m", "Value model's expected revenue, 12 months"
         says = "the value model's expected revenue is what it expects them to buy without a win-back"

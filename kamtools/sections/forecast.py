@@ -18,6 +18,7 @@ from kamtools import display, formatting
 from kamtools.data.portfolio import NotAvailable
 from kamtools.forecast.accounts import STOPPED_MONTHS
 from kamtools.forecast.backtest import BASELINE_SHORT, baseline_words
+from kamtools.forecast.selection.paths import WEIGHS_STOPPING
 from kamtools.forecast.selection.plain import ZERO_LEADS, basis, glossary
 from kamtools.plotting.forecast import backtest_chart, forecast_chart, target_gap_chart
 from kamtools.plotting.style import money
@@ -474,14 +475,22 @@ def _lapsed_days(acct) -> float | None:
 
 def lapsed_sentence(acct, srow: pd.Series | None) -> str | None:
     """For a lapsed account forecast to buy (Online Retail's C15749: no order for 226 days, a forecast 27% above
-    its last 12 months, the card coloured as good news): the forecast comes only if it is won back."""
+    its last 12 months, the card coloured as good news): a forecast from its own months comes only if it is won
+    back; one that follows what silent accounts bought back, or a buying model, already weighs that it may have
+    stopped."""
     days = _lapsed_days(acct)
     if days is None or srow is None or not float(srow["forecast_next_12m"]) > 0:
         return None
     silent = f"no order for {days:,.0f} days" if pd.notna(days) else "no recent order"
+    head = f"The account has lapsed ({silent}; the churn section and the plan treat it as a win-back case): "
+    if str(srow.get("forecast_method", "")) in WEIGHS_STOPPING:
+        return (
+            head
+            + "this forecast already weighs the chance that it has stopped buying; a win-back is what would lift it."
+        )
     return (
-        f"The account has lapsed ({silent}; the churn section and the plan treat it as a win-back case): this "
-        "forecast comes only if it is won back."
+        head
+        + "this forecast follows its own months as if it goes on buying as it has, so it comes only if it is won back."
     )
 
 

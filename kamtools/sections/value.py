@@ -444,7 +444,10 @@ def _why_they_differ(
     the backtest could not judge) it is not that calibration either, and the sentence names the rule instead (CDNOW's
     top 300 at 1997-12-31: C19339's zero, set by the lapsed rule "counting on no return", read "set by what accounts
     like this one really bought after past dates"). ``pooled``: the forecast's reason says too few accounts like
-    this one had been seen, so the calibration is to what the portfolio's accounts bought, and the sentence says so."""
+    this one had been seen, so the calibration is to what the portfolio's accounts bought, and the sentence says so.
+    The test chose the method and its correction; it did not set the figure (Online Retail's top 100: C14646's
+    forecast, 49% above this figure, read "set by what the accounts of this portfolio really bought" beside a
+    forecast section saying it was not raised to match what they bought)."""
     if not value > 0 or math.isnan(forecast):
         return "The two differ because this one is discounted and follows the portfolio-wide buying model."
     ratio = forecast / value
@@ -466,9 +469,9 @@ def _why_they_differ(
         )
     who = "the accounts of this portfolio (too few like this one had been seen)" if pooled else "accounts like this one"
     return (
-        f"The forecast is {by}: it is set by what {who} really bought "
-        "after past dates (the forecast section gives its reason), while this figure follows the portfolio-wide "
-        "buying model and is discounted."
+        f"The forecast is {by}: it follows the method and correction that came closest to what {who} really "
+        "bought after past dates (the forecast section gives its reason), while this figure follows the "
+        "portfolio-wide buying model and is discounted."
     )
 
 

@@ -279,7 +279,16 @@ def choose_btyd(
 def _choice_reason(
     chosen: str, best: str, other: str, scores: pd.Series, holdout: dict | None, best_problems: list[str]
 ) -> str:
-    """The sentence saying which BTYD model was chosen over the other, and by what."""
+    """The sentence saying which BTYD model was chosen over the other, and by what; a tie in the holdout (both
+    fits at the no-drop-out limit: Online Retail's top 100 read "chosen over MBG/NBD by the log-likelihood ...
+    (BG/NBD -1,259.6, MBG/NBD -1,259.6)") is said as a tie."""
+    tie = f"{scores[chosen]:,.1f}" == f"{scores[other]:,.1f}"
+    if holdout is not None and chosen == best and tie:
+        return (
+            f"The value model is {MODEL_LABELS[chosen]}; {MODEL_LABELS[other]} predicted the last "
+            f"{holdout['weeks']:.0f} weeks' purchases from the weeks before as well (log-likelihood "
+            f"{scores[chosen]:,.1f} each), so the choice between them makes no difference here."
+        )
     how = (
         f"the log-likelihood of the last {holdout['weeks']:.0f} weeks' purchases predicted from the weeks before "
         f"({MODEL_LABELS['bg_nbd']} {scores['bg_nbd']:,.1f}, {MODEL_LABELS['mbg_nbd']} {scores['mbg_nbd']:,.1f})"

@@ -30,6 +30,10 @@ METHOD_WORDS = {
     "returning": "lapsed: what such accounts bought back",
     "combined": "equal mix of the kamtools model, BTYD expected value and mean of last 6 months",
 }
+# the method words (``forecast_method``) of a forecast that weighs the chance an account has stopped buying (the
+# equal mix through its BTYD part and a silent account's mean of recent months); the others follow an account's own
+# months as if it goes on buying as it has (the plan and the forecast section say which)
+WEIGHS_STOPPING = frozenset(METHOD_WORDS[m] for m in ("btyd", "zero", "returning", "combined"))
 COMBINED = ("model", "btyd", "recent_mean")  # the mix's members, equal weights over those that apply to an account
 CANDIDATES = ("model", "recent_mean", "level_12m", "seasonal_naive", "btyd")
 
