@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from kamtools import display, formatting
+from kamtools.churn.sentences import gap_days
 from kamtools.data.portfolio import NotAvailable
 from kamtools.plotting.segment import cluster_profile_chart, concentration_chart, portfolio_matrix_chart, tier_chart
 from kamtools.plotting.style import money
@@ -109,7 +110,7 @@ def _in_rhythm_note(row, feats) -> str:
     return (
         f" '{row['rfm_segment']}' only ranks this account's last order, order count and revenue among the other "
         f"accounts': its last order, {formatting.counted(round(float(days)), 'day')} ago, came within its usual gap "
-        f"between orders ({formatting.counted(round(float(gap)), 'day')}), so it does not say the account has stopped "
+        f"between orders ({gap_days(float(gap))}), so it does not say the account has stopped "
         "buying."
     )
 
