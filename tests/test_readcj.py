@@ -6,6 +6,17 @@ quarterly review (overview and seven household pages), and what misled.
 - Every page's "Parts of the plan left out" read 'Competitors: No competitor results are available (that analysis
   was skipped or not run), so its part of the plan is missing.', where the data simply held neither an
   opportunities nor a competitor_prices table (the other parts named their missing table).
+- H1899's value section put a forecast 40% below the value model's figure down to "what the accounts of this
+  portfolio ... really bought after past dates", where the value model gave every household the same 49.9 purchase
+  weeks in 12 months and H1899 had bought in 14 of its 26 weeks.
+- The overview's RFM table read 'lost: 7 accounts', 'hibernating: 5', 'at risk: 13', 'cannot lose: 5' with nothing
+  saying that 12 of those 30 households had placed their last order within their usual gap between orders (the
+  account pages say it, one by one).
+- The overview's clusters read 'small, occasional orders, single category' and 'small, occasional orders, single
+  category (2)' (1.92 and 4.25 orders a month): the number told the KAM nothing.
+- H1852's churn section read 'No order for 12 days, where it usually orders every 2 days' under a churn score of
+  0/100 (low) from a value model that saw no household stop (a = 1.5e-08, b = 10,000,000), and nothing said why the
+  score ignored the silence.
 """
 
 from __future__ import annotations
@@ -146,3 +157,111 @@ def test_a_forecast_far_below_a_common_rate_value_names_the_common_rate_as_the_r
     # a value model that tells the accounts' rates apart, or a forecast from that same model: as before
     assert "the same purchase rate" not in _value_outlook(same_rate=False)
     assert "the same purchase rate" not in _value_outlook(same_rate=True, method="BTYD expected value")
+
+
+def test_the_overview_rfm_table_says_how_many_quiet_named_accounts_ordered_within_their_usual_gap(captured):
+    from types import SimpleNamespace
+
+    from kamtools.sections.segment import _rfm
+
+    seg = pd.DataFrame(
+        {
+            "account_id": ["H1", "H2", "H3", "H4"],
+            "rfm_segment": ["lost", "lost", "at risk", "champions"],
+            "revenue_ltm": [3_218.0, 3_000.0, 3_700.0, 11_300.0],
+            "lapsed_months": np.nan,
+        }
+    )
+    feats = pd.DataFrame(
+        {
+            "account_id": ["H1", "H2", "H3", "H4"],
+            "recency_ratio": [0.86, 0.5, 6.0, 0.0],
+            "days_since_last_order": [3.0, 4.0, 12.0, 0.0],
+        }
+    )
+    bundle = SimpleNamespace(manifest={}, table=lambda name: feats)
+    _rfm(bundle, seg)
+    assert _page_text(captured).endswith(
+        "2 of the 3 accounts named 'lost' or 'at risk' placed their last order within their usual gap between orders "
+        "(the longest silence among them 4 days): for them the name only ranks the last order, order count and "
+        "revenue among the other accounts' and does not say that they have stopped buying. "
+    )
+    captured.clear()  # every quiet-named account silent beyond its usual gap: nothing to add
+    _rfm(SimpleNamespace(manifest={}, table=lambda name: feats.assign(recency_ratio=2.0)), seg)
+    assert "usual gap" not in _page_text(captured)
+
+
+def test_two_clusters_alike_in_every_trait_are_named_against_each_other():
+    from kamtools.segment.clusters import _name_clusters
+
+    # the grocery panel's four clusters at 2017-06-30 (z-scores and medians of their features, rounded)
+    z = pd.DataFrame(
+        {
+            "revenue_level": [1.2, -0.45, -0.55, -0.6],
+            "order_frequency": [0.3, 0.2, -2.6, -1.2],
+            "category_breadth": [0.0] * 4,
+            "margin_pct": [0.0] * 4,
+        }
+    )
+    raw = pd.DataFrame(
+        {
+            "revenue_level": [8.6, 8.2, 8.2, 8.2],
+            "order_frequency": [2.4, 2.4, 1.1, 1.7],
+            "category_breadth": [1.0] * 4,
+            "margin_pct": [1.0] * 4,
+        }
+    )
+    assert _name_clusters(z, raw) == [
+        "large, single category",
+        "mid-size, single category",
+        "small, occasional orders, single category, fewer orders",
+        "small, occasional orders, single category, more orders",
+    ]
+    # three alike keep their numbers: no pair to compare
+    three = _name_clusters(z.iloc[[2, 2, 2]].reset_index(drop=True), raw.iloc[[2, 2, 2]].reset_index(drop=True))
+    assert three == [
+        "small, occasional orders, single category",
+        "small, occasional orders, single category (2)",
+        "small, occasional orders, single category (3)",
+    ]
+
+
+def _churn_why(captured, days: float, band: str, a: float) -> str:
+    from kamtools.sections.churn import _gap_why
+
+    tables = {
+        "churn_features": pd.DataFrame(
+            {"account_id": ["H1852"], "days_since_last_order": [days], "usual_order_gap_days": [1.6]}
+        ),
+        "churn": pd.DataFrame({"account_id": ["H1852"], "churn_probability": [1.5e-11], "risk_band": [band]}),
+    }
+    model = pd.DataFrame(
+        {
+            "model": ["bg_nbd"] * 4 + ["bg_nbd"],
+            "parameter": ["r", "alpha", "a", "b", "chosen"],
+            "estimate": [6.3e7, 6.6e7, a, 1.0e7, 1.0],
+        }
+    )
+
+    class Acct:
+        def table(self, name):
+            return tables[name]
+
+        def portfolio_table(self, name):
+            return model
+
+    _gap_why(Acct())
+    return _page_text(captured)
+
+
+def test_a_low_churn_score_after_a_long_silence_says_the_value_model_saw_no_one_stop(captured):
+    text = _churn_why(captured, 12.0, "low", 1.52e-08)
+    assert "No order for 12 days, where it usually orders every 1.6 days." in text
+    assert text.rstrip().endswith(
+        "The figure stays low after that silence because the value model behind it saw practically no account stop "
+        "buying in this history (its chance that an account stops after a purchase week is about 0): it reads any "
+        "silence as a pause, so check the silence above with the account rather than rely on the figure."
+    )
+    for days, band, a in ((1.0, "low", 1.52e-08), (12.0, "low", 1.0e5), (12.0, "medium", 1.52e-08)):
+        captured.clear()  # within its gap, a model that sees stops, or a figure that is not low: no such sentence
+        assert "stays low" not in _churn_why(captured, days, band, a)
