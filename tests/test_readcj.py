@@ -17,6 +17,12 @@ quarterly review (overview and seven household pages), and what misled.
 - H1852's churn section read 'No order for 12 days, where it usually orders every 2 days' under a churn score of
   0/100 (low) from a value model that saw no household stop (a = 1.5e-08, b = 10,000,000), and nothing said why the
   score ignored the silence.
+- The overview's forecast section pointed to the appendix with '(the history is too short to backtest the kamtools
+  model)', a word of the analyst's log (PLAIN_BANNED) where the value sections say 'too short to test the kamtools
+  model on it'.
+- The overview's value section said the value model 'ranks accounts by what they may be worth' and listed H0973 (15
+  buying weeks of 25) third by value, above households that bought every week, where the model gave every household
+  the same purchase rate (said only in the appendix).
 """
 
 from __future__ import annotations
@@ -265,3 +271,53 @@ def test_a_low_churn_score_after_a_long_silence_says_the_value_model_saw_no_one_
     for days, band, a in ((1.0, "low", 1.52e-08), (12.0, "low", 1.0e5), (12.0, "medium", 1.52e-08)):
         captured.clear()  # within its gap, a model that sees stops, or a figure that is not low: no such sentence
         assert "stays low" not in _churn_why(captured, days, band, a)
+
+
+def test_the_overviews_pointer_to_the_forecast_appendix_is_in_plain_words():
+    from types import SimpleNamespace
+
+    from kamtools.forecast.selection.plain import PLAIN_BANNED
+    from kamtools.sections.forecast import appendix_pointer
+
+    short = SimpleNamespace(has=lambda name: name == "forecast_methods")
+    text = appendix_pointer(short)
+    assert text == (
+        "What the forecast could be checked on (the history is too short to test the kamtools model on past data) "
+        "and which method each account uses: see the appendix."
+    )
+    assert not [w for w in PLAIN_BANNED if w.lower() in text.lower()]
+    assert appendix_pointer(SimpleNamespace(has=lambda name: False)) == ""
+
+
+def _value_model(status: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "model": ["bg_nbd", "bg_nbd"],
+            "parameter": ["chosen", "fit_status"],
+            "estimate": [1.0, 4.0],
+            "note": ["", status],
+        }
+    )
+
+
+def test_the_overview_says_what_a_common_rate_value_model_ranks_accounts_by():
+    from types import SimpleNamespace
+
+    from kamtools.sections.value import _plan_with_the_forecast
+
+    def bundle(status):
+        tables = {
+            "forecast_summary": pd.DataFrame({"account_id": ["H1023"], "forecast_next_12m": [846_700.0]}),
+            "forecast_methods": pd.DataFrame(),
+            "value_model": _value_model(status),
+        }
+        return SimpleNamespace(table=lambda name: tables[name])
+
+    text = _plan_with_the_forecast(bundle("common_rate"), 818_800.0, None)
+    assert text.startswith(
+        "The value model's 818.8k ranks accounts by what they may be worth (discounted at 10% a year); on this history "
+        "it gives every account the same purchase rate, so it ranks them only by what a purchase week of each is "
+        "worth, not by how often they buy. It is not the revenue forecast. The revenue to plan with is the forecast, "
+        "846.7k"
+    )
+    assert "same purchase rate" not in _plan_with_the_forecast(bundle("identified"), 818_800.0, None)

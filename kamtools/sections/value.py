@@ -619,7 +619,9 @@ def _plan_with_the_forecast(bundle, value_total: float, cur: str | None) -> str:
     target" card), and, where the forecast stage measured it, how far the value model's account totals were
     off out of time (``forecast_methods``' ``btyd`` row). Demo of 2026-10-31: 16.88M beside a forecast of
     21.08M on the same page, with nothing to say which to use; the value model's totals had come to 15% less
-    than the accounts bought. "" without a forecast."""
+    than the accounts bought. Where the value model gives every account the same purchase rate, the sentence says
+    what its ranking then follows (the grocery panel's top 100 at 2017-06-30 ranked H0973, which bought in 15 of its 25
+    weeks, third by value, above households that bought every week). "" without a forecast."""
     summary = bundle.table("forecast_summary")
     if not isinstance(summary, pd.DataFrame) or "forecast_next_12m" not in summary.columns:
         return ""
@@ -631,6 +633,13 @@ def _plan_with_the_forecast(bundle, value_total: float, cur: str | None) -> str:
         f"year); it is not the revenue forecast. The revenue to plan with is the forecast, {money(forecast, cur)} "
         "for the next 12 months, the sum of the account forecasts that every account page, plan and target uses."
     )
+    if model_choice(bundle.table("value_model"))[1] == "common_rate":  # its ranking is not by buying frequency
+        text = text.replace(
+            "year); it is not the revenue forecast.",
+            "year); on this history it gives every account the same purchase rate, so it ranks them only by what a "
+            "purchase week of each is worth, not by how often they buy. It is not the revenue forecast.",
+            1,
+        )
     methods = bundle.table("forecast_methods")
     if isinstance(methods, pd.DataFrame) and {"method", "bias_pct", "cases"} <= set(methods.columns):
         row = methods[methods["method"] == "btyd"]
