@@ -23,6 +23,8 @@ quarterly review (overview and seven household pages), and what misled.
 - The overview's value section said the value model 'ranks accounts by what they may be worth' and listed H0973 (15
   buying weeks of 25) third by value, above households that bought every week, where the model gave every household
   the same purchase rate (said only in the appendix).
+- The index read "Churn figures marked 'score' (such as 57/100) are scores" above 100 rows of 'score 0/100 (low)':
+  the 57 was fixed text.
 """
 
 from __future__ import annotations
@@ -321,3 +323,16 @@ def test_the_overview_says_what_a_common_rate_value_model_ranks_accounts_by():
         "846.7k"
     )
     assert "same purchase rate" not in _plan_with_the_forecast(bundle("identified"), 818_800.0, None)
+
+
+def test_the_index_gives_a_churn_score_of_its_own_table_as_the_example(tmp_path):
+    from test_churn_score_faces import SCORE, _churn, _IndexBundle
+
+    from kamtools.reports.index import write_index
+
+    bundle = _IndexBundle(_churn(SCORE).assign(churn_probability=1.45e-11, risk_band="low"))
+    bundle.accounts = bundle.accounts.iloc[:1].assign(churn_probability=1.45e-11, risk_band="low", revenue_at_risk=0.0)
+    page = write_index(bundle, tmp_path).read_text(encoding="utf-8")
+    assert ">score 0/100 (low)<" in page
+    assert "Churn figures marked &#x27;score&#x27; (such as 0/100) are scores, not probabilities" in page
+    assert "57/100" not in page
