@@ -72,7 +72,7 @@ def _recency_sentence(row: object) -> str | None:
     if np.isnan(days):
         return None
     gap = _num(row, "usual_order_gap_days")
-    usual = f", this account usually orders every {_days(gap)}" if not np.isnan(gap) else ""
+    usual = f", this account usually orders every {gap_days(gap)}" if not np.isnan(gap) else ""
     ratio = _num(row, "recency_ratio")
     if not np.isnan(ratio) and ratio <= 1.0:
         return f"Last order {_days(days)} ago{usual}"
@@ -113,7 +113,7 @@ def recency_rule_reason(row: object) -> str | None:
     if np.isnan(ratio):
         return None
     days, gap = _num(row, "days_since_last_order"), _num(row, "usual_order_gap_days")
-    usual = f"its usual gap of {_days(gap)}" if not np.isnan(gap) else "its usual gap"
+    usual = f"its usual gap of {gap_days(gap)}" if not np.isnan(gap) else "its usual gap"
     if ratio > 1.0:
         silent = f"No order for {_days(days)}, " if not np.isnan(days) else "No order for "
         return f"{silent}{ratio:,.1f} times {usual}"

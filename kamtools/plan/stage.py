@@ -59,9 +59,8 @@ def bundle_tables(
     first_r = r[r["order"] == 1].set_index("account_id")["risk"]
     summary["top_action"] = summary["account_id"].map(first_a).astype("str")
     summary["top_risk"] = summary["account_id"].map(first_r).astype("str")
-    unavailable = pd.DataFrame(
-        {"part": list(built.unavailable), "reason": list(built.unavailable.values())}, dtype="str"
-    )
+    missing = _competitor_reason(portfolio, ctx, dict(built.unavailable))
+    unavailable = pd.DataFrame({"part": list(missing), "reason": list(missing.values())}, dtype="str")
     return {
         "plan_objectives": built.objectives,
         "plan_risks": r,
@@ -70,3 +69,19 @@ def bundle_tables(
         "plan_summary": summary,
         "plan_unavailable": unavailable,
     }
+
+
+COMPETITOR_TABLES_MISSING = (
+    "Neither an opportunities nor a competitor_prices table was supplied, so there are no competitor facts."
+)
+
+
+def _competitor_reason(portfolio: Portfolio, ctx: Mapping[str, object], missing: dict[str, str]) -> dict[str, str]:
+    """``missing`` (plan part -> why it is left out) with the competitors part's reason naming the tables the data
+    lacks, as the other parts' reasons do, where the competitor analysis had neither of its inputs. The grocery
+    panel's pages read 'No competitor results are available (that analysis was skipped or not run)' (READCJ)."""
+    if "competitors" not in missing or _present(ctx.get("competitor_threat")):
+        return missing
+    if portfolio.has("opportunities") or portfolio.has("competitor_prices"):
+        return missing
+    return {**missing, "competitors": COMPETITOR_TABLES_MISSING}

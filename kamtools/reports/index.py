@@ -290,11 +290,19 @@ def _add_group_filter(lay: _Layout, rows: pd.DataFrame) -> None:
     _add_filter(lay, "group", labels, rows["group_id"].map(lambda g: label_of.get(g, STAND_ALONE)))
 
 
-SCORE_NOTE = (
-    "Churn figures marked 'score' (such as 57/100) are scores, not probabilities: no churn model could be trained on "
+SCORE_NOTE = (  # {example}: one score of the table, e.g. '(such as 57/100)', or '' (READCJ: '57/100' was fixed
+    # text, read on the grocery panel's index where every household showed 'score 0/100 (low)')
+    "Churn figures marked 'score'{example} are scores, not probabilities: no churn model could be trained on "
     "this history and the fallback could not be confirmed against it (each account's churn section says why), so "
     "they rank accounts, and the revenue at risk weighted by them is not an expected loss."
 )
+
+
+def _score_example(rows: pd.DataFrame, scored: set[str]) -> str:
+    """' (such as 57/100)': the highest churn score the table shows, as its cells read it; '' without one."""
+    ids = rows["account_id"].astype(str)
+    p = pd.to_numeric(rows.loc[ids.isin(scored), "churn"], errors="coerce").dropna()
+    return f" (such as {score_text(float(p.max()))})" if len(p) else ""
 
 
 def _notes(bundle, rows: pd.DataFrame, lay: _Layout) -> list[str]:
@@ -311,7 +319,7 @@ def _notes(bundle, rows: pd.DataFrame, lay: _Layout) -> list[str]:
     if not lay.forecast:
         notes.append(_absent(bundle, "Forecast", ("forecast_summary", "forecast")))
     if lay.scored:  # the one sentence that says why the churn figures read "score"
-        notes.append(SCORE_NOTE)
+        notes.append(SCORE_NOTE.format(example=_score_example(rows, lay.scored)))
     idle = ~rows["customer"].astype(bool)
     churn_label = "churn score" if lay.scored else "churn probability"
     for shown, score, label in ((lay.health, "health", "health score"), (lay.churn, "churn", churn_label)):

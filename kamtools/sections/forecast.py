@@ -823,6 +823,23 @@ def portfolio_appendix(bundle) -> None:
     show_notes(bundle, "forecast_methods", "forecast_unseen_months", "forecast_summary", "forecast")
 
 
+def appendix_pointer(bundle) -> str:
+    """The overview's pointer to the appendix on how the forecast was checked, in the plain words of the reasons
+    (:data:`~kamtools.forecast.selection.plain.PLAIN_BANNED`): the grocery panel's top 100 at 2017-06-30 read
+    '(the history is too short to backtest the kamtools model)' beside the value sections' 'too short to test the
+    kamtools model on it'. Empty where there is nothing to point to."""
+    if bundle.has("forecast_accuracy"):
+        return (
+            "How accurate the forecast was in tests on past data, and which method each account uses: see the appendix."
+        )
+    if bundle.has("forecast_methods"):  # a short history: one comparison of the simple methods, no backtest
+        return (
+            "What the forecast could be checked on (the history is too short to test the kamtools model on past "
+            "data) and which method each account uses: see the appendix."
+        )
+    return ""
+
+
 def portfolio_section(bundle) -> None:
     """Portfolio forecast against target, backtest accuracy, accounts least likely to make target."""
     display.heading("Forecast against target")
@@ -853,15 +870,9 @@ def portfolio_section(bundle) -> None:
     )
 
     _portfolio_targets(bundle, ptarget)
-    if bundle.has("forecast_accuracy"):
-        display.paragraph(
-            "How accurate the forecast was in tests on past data, and which method each account uses: see the appendix."
-        )
-    elif bundle.has("forecast_methods"):  # a short history: one comparison of the simple methods, no backtest
-        display.paragraph(
-            "What the forecast could be checked on (the history is too short to backtest the kamtools model) and "
-            "which method each account uses: see the appendix."
-        )
+    pointer = appendix_pointer(bundle)
+    if pointer:
+        display.paragraph(pointer)
 
     _shortfalls(bundle, targets)
 

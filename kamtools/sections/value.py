@@ -163,7 +163,7 @@ def account_section(acct) -> None:
         weeks = _buy_soon_weeks(acct.portfolio_table("value_model"))
         others = _same_score_for_all(acct.portfolio_table("value"))
         verdict = _score_verdict(p_alive, one_time, why, weeks, others) + _churn_link(acct, tied=others > 0)
-    outlook = _outlook(acct, row, margin)
+    outlook = _outlook(acct, row, margin, same_rate=status == "common_rate")
     display.paragraph(f"{history} {verdict} {outlook}")
     show_notes(acct.bundle, "value")
     everyone = acct.portfolio_table("value")
@@ -354,8 +354,9 @@ def _churn_link(acct, tied: bool = False) -> str:
     )
 
 
-def _outlook(acct, row: pd.Series, margin: float) -> str:
-    """What the value model expects over the next 12 months, and why the forecast is the figure to plan with."""
+def _outlook(acct, row: pd.Series, margin: float, same_rate: bool = False) -> str:
+    """What the value model expects over the next 12 months, and why the forecast is the figure to plan with
+    (``same_rate``: the value model gives every account the same purchase rate)."""
     outlook = (
         f"Over the next 12 months the value model expects about {row['expected_purchases_12m']:.1f} purchase weeks "
         f"of about {money(float(row['expected_avg_value']))} each{_pooled_week(row)}: "
@@ -386,6 +387,9 @@ def _outlook(acct, row: pd.Series, margin: float) -> str:
                 checked=not unchecked(acct.bundle),
                 ruled=_set_by_rule(acct),
                 pooled=pooled_reason(acct.info.get("forecast_method_reason")),
+                same_rate=_weeks_bought(int(row["frequency"]) + 1, float(row["T"]))
+                if same_rate and "BTYD" not in str(acct.info.get("forecast_method") or "")  # not the same model
+                else "",
             )
         )
     return outlook
@@ -434,7 +438,12 @@ def _set_by_rule(acct) -> bool:
 
 
 def _why_they_differ(
-    forecast: float, value: float, checked: bool = True, ruled: bool = False, pooled: bool = False
+    forecast: float,
+    value: float,
+    checked: bool = True,
+    ruled: bool = False,
+    pooled: bool = False,
+    same_rate: str = "",
 ) -> str:
     """Why the forecast and the value model's expected revenue differ, in proportion to how much they do: beyond
     15% the difference is the forecast's calibration to what similar accounts bought out of time (a year's
@@ -447,7 +456,12 @@ def _why_they_differ(
     this one had been seen, so the calibration is to what the portfolio's accounts bought, and the sentence says so.
     The test chose the method and its correction; it did not set the figure (Online Retail's top 100: C14646's
     forecast, 49% above this figure, read "set by what the accounts of this portfolio really bought" beside a
-    forecast section saying it was not raised to match what they bought)."""
+    forecast section saying it was not raised to match what they bought).
+    ``same_rate``: where the value model gives every account the same purchase rate, how often this account bought
+    ('in 14 different weeks over the 26 weeks since its first order'): the difference is that rate, which the
+    sentence names in place of the calibration (the grocery panel's top 100 at 2017-06-30: H1899, 14 buying weeks
+    of 26, was expected 49.9 purchase weeks in 12 months like every household, and the page put its forecast 40%
+    lower down to "what the accounts of this portfolio really bought after past dates")."""
     if not value > 0 or math.isnan(forecast):
         return "The two differ because this one is discounted and follows the portfolio-wide buying model."
     ratio = forecast / value
@@ -466,6 +480,12 @@ def _why_they_differ(
             f"The forecast is {by}: it is the method the forecast section names for this "
             "account, not checked against what similar accounts bought (the history is too short), while this "
             "figure follows the portfolio-wide buying model and is discounted; neither has been tested on past data."
+        )
+    if same_rate:  # the value model's one purchase rate for all, not the forecast's calibration, sets the gap
+        return (
+            f"The forecast is {by}: the value model gives every account of this portfolio the same purchase rate, "
+            f"so this figure does not follow how often this account buys (it bought {same_rate}), while the "
+            "forecast does (the forecast section gives its reason); this figure is also discounted."
         )
     who = "the accounts of this portfolio (too few like this one had been seen)" if pooled else "accounts like this one"
     return (
@@ -602,7 +622,9 @@ def _plan_with_the_forecast(bundle, value_total: float, cur: str | None) -> str:
     target" card), and, where the forecast stage measured it, how far the value model's account totals were
     off out of time (``forecast_methods``' ``btyd`` row). Demo of 2026-10-31: 16.88M beside a forecast of
     21.08M on the same page, with nothing to say which to use; the value model's totals had come to 15% less
-    than the accounts bought. "" without a forecast."""
+    than the accounts bought. Where the value model gives every account the same purchase rate, the sentence says
+    what its ranking then follows (the grocery panel's top 100 at 2017-06-30 ranked H0973, which bought in 15 of its 25
+    weeks, third by value, above households that bought every week). "" without a forecast."""
     summary = bundle.table("forecast_summary")
     if not isinstance(summary, pd.DataFrame) or "forecast_next_12m" not in summary.columns:
         return ""
@@ -614,6 +636,13 @@ def _plan_with_the_forecast(bundle, value_total: float, cur: str | None) -> str:
         f"year); it is not the revenue forecast. The revenue to plan with is the forecast, {money(forecast, cur)} "
         "for the next 12 months, the sum of the account forecasts that every account page, plan and target uses."
     )
+    if model_choice(bundle.table("value_model"))[1] == "common_rate":  # its ranking is not by buying frequency
+        text = text.replace(
+            "year); it is not the revenue forecast.",
+            "year); on this history it gives every account the same purchase rate, so it ranks them only by what a "
+            "purchase week of each is worth, not by how often they buy. It is not the revenue forecast.",
+            1,
+        )
     methods = bundle.table("forecast_methods")
     if isinstance(methods, pd.DataFrame) and {"method", "bias_pct", "cases"} <= set(methods.columns):
         row = methods[methods["method"] == "btyd"]
