@@ -466,8 +466,13 @@ def _group_scores(bundle: Bundle, ids: np.ndarray, group: str) -> tuple[list[str
 
 
 def _scope_chances(bundle: Bundle, scope: str, ids: np.ndarray, years, rho: float = 0.0) -> dict[int, TargetChance]:
-    """{year: :class:`TargetChance`} of a scope of several accounts (empty for one account, which keeps
-    the normal matched to its own chance, and without ``forecast_targets`` rows to draw from).
+    """{year: :class:`TargetChance`} of a scope (empty without ``forecast_targets`` rows to draw from).
+
+    One account is drawn along its own distribution too, showing its own chance at zero levers: a
+    normal matched to that chance fails where the page says 100% (the target passed by booked revenue)
+    or where the lopsided year total's expected value lies on the other side of the target than its
+    chance says (expected below the target, chance above one half); the 12-month demo had 7 of 79
+    account-years so (93% beside the page's 100%, 49% beside 51%).
 
     The accounts with a target that year are drawn each along its own year-total distribution, their
     scores sharing the forecast stage's common error share ``rho`` (:func:`kamtools.target_draws.year_totals_of`,
@@ -481,7 +486,7 @@ def _scope_chances(bundle: Bundle, scope: str, ids: np.ndarray, years, rho: floa
     """
     ft = bundle.table("forecast_targets")
     need = {"account_id", "period", "revenue_target", "booked_ytd", "expected_total", "total_lo_80", "total_hi_80"}
-    if len(ids) < 2 or not isinstance(ft, pd.DataFrame) or not need <= set(ft.columns):
+    if not len(ids) or not isinstance(ft, pd.DataFrame) or not need <= set(ft.columns):
         return {}
     kind, value = parse_scope(scope)
     rows = ft[ft["account_id"].isin(ids) & ft["revenue_target"].notna()].drop_duplicates(["account_id", "period"])
@@ -591,7 +596,7 @@ def baseline(bundle: Bundle, scope: str, horizon: int | None = None) -> Baseline
     if rho_note and (any(c.totals is not None and not c.tied for c in chance.values()) or (targets and not chance)):
         notes.append(rho_note)  # only where accounts are added here (not the published or the group's figures)
     drawn = {y: c.n_accounts for y, c in chance.items() if c.totals is not None}
-    if drawn:
+    if drawn and len(ids) > 1:
         counts = sorted(set(drawn.values()))
         n = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
         first = next(c for c in chance.values() if c.totals is not None)
