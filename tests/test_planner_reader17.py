@@ -75,3 +75,24 @@ def test_one_account_shows_the_pages_chance_to_reach_its_target(one_account):
     assert float(_cells(planner.kpi_table.value, f"Probability of reaching the {YEAR} target")[2][:-1]) < 55.0
     # one account's notes do not speak of adding accounts up
     assert not any("accounts with a target" in n for n in planner.baseline.notes)
+
+
+def test_a_bid_without_a_curve_holds_the_slider_at_its_price(tmp_path):
+    """Every bid of the 12-month demo keeps its price (no curve): the slider read 'Our price 100.0' beside a bid
+    quoted at 99.4 and moved nothing. It is held at the quoted price and greyed out; a bid with a curve frees it."""
+    pytest.importorskip("ipywidgets")
+    from test_bid_faces import held_tables, write_bundle
+
+    from kamtools.scenario_bids import BidLever
+
+    lever = BidLever(write_bundle(tmp_path / "held", held_tables("no response")))
+    lever.set_account("A1")
+    lever.select("OP-2")  # kept at 99.0: no curve
+    assert lever.point is None
+    assert lever.price.value == pytest.approx(99.0)
+    assert lever.price.disabled and lever.current_button.disabled and lever.recommended_button.disabled
+    lever.select("OP-1")  # the quoted bid keeps its curve: the slider moves again
+    assert not lever.price.disabled and not lever.recommended_button.disabled
+    assert lever.price.value == pytest.approx(101.5)
+    lever.price.value = 99.0
+    assert lever.point is not None and lever.point.price == pytest.approx(99.0)
