@@ -10,6 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from kamtools.data.portfolio import NotAvailable
+from kamtools.groups.customers import customers
 
 if TYPE_CHECKING:
     from kamtools.bundle import Bundle
@@ -43,6 +44,7 @@ class TargetChance:
     p: float = np.nan
     n_accounts: int = 0
     tied: bool = False  # drawn with the group roll-up's correlation between units (else the common share rho)
+    expected: float = np.nan  # the expected year total of these accounts (the pages' figure, booked included)
     rho: float = 0.0  # the accounts' common error share the draws used (forecast_portfolio_range)
 
     def at(self, ratio: float = 1.0) -> float:
@@ -515,6 +517,7 @@ def _scope_chances(bundle: Bundle, scope: str, ids: np.ndarray, years, rho: floa
                 p=own,
                 n_accounts=len(t),
                 tied=True,
+                expected=float(t["expected_total"].sum()),
             )
             continue
         target, booked = float(t["revenue_target"].sum()), float(t["booked_ytd"].sum())
@@ -529,11 +532,20 @@ def _scope_chances(bundle: Bundle, scope: str, ids: np.ndarray, years, rho: floa
                 p=float(r["p_reach_target"]),
                 n_accounts=int(r["n_accounts"]) if "n_accounts" in r.index else len(t),
                 rho=rho,
+                expected=mean,
             )
             continue
         own = float(t["p_reach_target"].iloc[0]) if len(t) == 1 and "p_reach_target" in t.columns else np.nan
         totals = year_totals_of(t, f"planner:{scope}:{int(y)}", rho=rho)
-        out[int(y)] = TargetChance(target=target, booked=booked, totals=totals, p=own, n_accounts=len(t), rho=rho)
+        out[int(y)] = TargetChance(
+            target=target,
+            booked=booked,
+            totals=totals,
+            p=own,
+            n_accounts=len(t),
+            rho=rho,
+            expected=float(t["expected_total"].sum()),
+        )
     return out
 
 
@@ -598,7 +610,12 @@ def baseline(bundle: Bundle, scope: str, horizon: int | None = None) -> Baseline
     drawn = {y: c.n_accounts for y, c in chance.items() if c.totals is not None}
     if drawn and len(ids) > 1:
         counts = sorted(set(drawn.values()))
-        n = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+        # one count, or each year's ('the accounts with a target (12 in 2025, 11 in 2026)', not '11-12 accounts')
+        n = (
+            f"{counts[0]} accounts with a target"
+            if len(counts) == 1
+            else "accounts with a target (" + ", ".join(f"{k} in {y}" for y, k in sorted(drawn.items())) + ")"
+        )
         first = next(c for c in chance.values() if c.totals is not None)
         n_draws = f"{len(first.totals):,} draws"
         if first.tied:
@@ -614,9 +631,17 @@ def baseline(bundle: Bundle, scope: str, horizon: int | None = None) -> Baseline
             else ""
         )
         notes.append(
-            f"The chance of reaching target adds the {n} accounts with a target, each drawn along its own "
+            f"The chance of reaching target adds the {n}, each drawn along its own "
             f"forecast of the year ({how}), not a normal around the sum.{together}"
         )
+    n_customers = len(customers(accounts[accounts["account_id"].isin(ids)]))
+    for y, c in sorted(chance.items()):
+        if 0 < c.n_accounts < n_customers and np.isfinite(c.expected):
+            notes.append(
+                f"Target attainment and the chance to reach the {y} target count the {c.n_accounts} of the "
+                f"{n_customers} accounts that have a {y} target; the year table's Baseline and Scenario columns "
+                f"add all {n_customers}."
+            )
     if not any(np.isfinite(v) and v > 0 for v in sd.values()) and targets:
         notes.append("The forecast has no intervals here, so the probability of reaching target is not shown.")
     return Baseline(
