@@ -310,11 +310,14 @@ class ScenarioPlanner:
             "Bid price (one open bid)": [self.bid_lever.widget],
         }
         children = [w for heading, items in parts.items() for w in (W.HTML(_html("label", heading)), *items)]
-        return _classed(W.VBox(children, layout=W.Layout(width="380px")), "kam-controls")
+        # never narrower than its levers: in the row beside the outputs a long note squeezed it to about 220 px
+        # (a tier's notes), cutting the sliders' values and the headings off behind a scroll bar
+        layout = W.Layout(width="380px", min_width="380px", flex="0 0 auto")
+        return _classed(W.VBox(children, layout=layout), "kam-controls")
 
     def _outputs(self) -> W.VBox:
         outputs = [self.headline, self.chart, self.kpi_table, self.year_table, self.notes, self.status]
-        return _classed(W.VBox(outputs), "kam-outputs")
+        return _classed(W.VBox(outputs, layout=W.Layout(flex="1 1 auto", min_width="0")), "kam-outputs")
 
     def _manage(self) -> W.VBox:
         return W.VBox(

@@ -11,6 +11,7 @@ import shutil
 
 import pandas as pd
 import pytest
+from test_planner_browser import browser, planner_app, planner_bundle  # noqa: F401  (fixtures)
 from test_scenario import add_table
 from test_scenario_chance import YEAR, base_bundle, bundle, flat_forecast  # noqa: F401  (fixtures)
 
@@ -165,3 +166,29 @@ def test_an_attainment_just_under_the_target_reads_as_on_the_pages():
     assert shown == "99.6%"
     assert ScenarioPlanner._figure(ScenarioPlanner.__new__(ScenarioPlanner), 0.8423, "attainment") == "84.2%"
     assert ScenarioPlanner._figure(ScenarioPlanner.__new__(ScenarioPlanner), 1.0, "attainment") == "100.0%"
+
+
+@pytest.mark.browser
+def test_the_levers_keep_their_width_beside_a_tiers_long_notes(planner_app, browser):  # noqa: F811
+    """On a tier of the 12-month demo the lever column shrank to about 220 px beside the notes: the sliders' values
+    and the headings' first letters were cut off behind a scroll bar. It keeps its 380 px."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    url, _ = planner_app
+    browser.get(url)
+    WebDriverWait(browser, 180).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".kam-projected-revenue"))
+    picker = Select(browser.find_element(By.CSS_SELECTOR, ".kam-scope select"))
+    tier = next(o.text for o in picker.options if o.text.startswith("Tier "))
+    picker.select_by_visible_text(tier)
+    WebDriverWait(browser, 60).until(
+        lambda d: tier in d.execute_script("return document.querySelector('.kam-headline').innerText")
+    )
+    WebDriverWait(browser, 30).until(
+        lambda d: "accounts; as of" in d.execute_script("return document.querySelector('.kam-notes').innerText")
+    )
+    width, scroll, client = browser.execute_script(
+        "const c = document.querySelector('.kam-controls');"
+        "return [c.getBoundingClientRect().width, c.scrollWidth, c.clientWidth];"
+    )
+    assert width >= 379.5 and scroll <= client
