@@ -143,6 +143,8 @@ def test_a_tier_counts_its_accounts_and_judges_the_target_by_the_accounts_that_h
         f"have a {YEAR} target; the year table's Baseline and Scenario columns add all {len(ids)}."
     ) in notes
     assert "<th>Chance to reach target</th>" in planner.year_table.value
+    assert "adds the 2 accounts with a target, each drawn along its own forecast of the year (10,000 draws" in notes
+    assert "normal" not in notes  # the statistician's word for the curve it does not use
     # more volume: the accounts with a target move with the scope
     planner.levers["volume_change"].value = 10.0
     assert _cells(planner.kpi_table.value, f"Target attainment {YEAR}")[2] == "110.0%"

@@ -632,7 +632,7 @@ def baseline(bundle: Bundle, scope: str, horizon: int | None = None) -> Baseline
         )
         notes.append(
             f"The chance of reaching target adds the {n}, each drawn along its own "
-            f"forecast of the year ({how}), not a normal around the sum.{together}"
+            f"forecast of the year ({how}).{together}"
         )
     n_customers = len(customers(accounts[accounts["account_id"].isin(ids)]))
     for y, c in sorted(chance.items()):
