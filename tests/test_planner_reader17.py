@@ -105,18 +105,24 @@ def test_a_group_parent_without_orders_is_planned_as_its_group():
     the orders had no cost and the history started a year late. It is offered as its group of units."""
     accounts = pd.DataFrame(
         {
-            "account_id": ["A1", "U1", "U2", "G1"],
-            "name": ["One", "Unit one", "Unit two", "Big Group"],
-            "parent_account_id": [None, "G1", "G1", None],
-            "group_id": ["A1", "G1", "G1", "G1"],
-            "first_order_date": pd.to_datetime(["2024-01-05", "2024-02-01", "2024-03-01", None]),
-            "revenue_ltm": [300.0, 200.0, 100.0, 0.0],
+            "account_id": ["A1", "U1", "U2", "G1", "G1-R1", "G1-R2", "U3"],
+            "name": ["One", "Unit one", "Unit two", "Big Group", "Big Group North", "Big Group South", "Unit three"],
+            "parent_account_id": [None, "G1", "G1-R1", None, "G1", "G1", "G1-R2"],
+            "group_id": ["A1", "G1", "G1", "G1", "G1", "G1", "G1"],
+            "first_order_date": pd.to_datetime(
+                ["2024-01-05", "2024-02-01", "2024-03-01", None, None, None, "2024-04-01"]
+            ),
+            "revenue_ltm": [300.0, 200.0, 100.0, 0.0, 0.0, 0.0, 50.0],
         }
     )
     options = sc.scopes(accounts)
-    assert ("G1 Big Group (global account, 2 units)", "group_id:G1") in options
-    assert "account:G1" not in [v for _, v in options]
-    assert [v for _, v in options if v.startswith("account:")] == ["account:A1", "account:U1", "account:U2"]
+    values = [v for _, v in options]
+    # the group once, though three parents without orders hold it (the quick demo listed 'G0016 Harbour Water
+    # Group' three times)
+    assert ("G1 Big Group (global account, 3 units)", "group_id:G1") in options
+    assert values.count("group_id:G1") == 1 and len(values) == len(set(values))
+    assert not {"account:G1", "account:G1-R1", "account:G1-R2"} & set(values)
+    assert [v for v in values if v.startswith("account:")] == ["account:A1", "account:U1", "account:U2", "account:U3"]
 
 
 def test_a_tier_counts_its_accounts_and_judges_the_target_by_the_accounts_that_hold_it(bundle):  # noqa: F811

@@ -95,9 +95,10 @@ def scopes(accounts: pd.DataFrame, columns: tuple[str, ...] = ("tier",)) -> list
     for aid, name, is_parent in zip(
         acc["account_id"], acc.get("name", acc["account_id"]).astype(str), parent, strict=True
     ):
-        if is_parent:
+        if is_parent:  # a regional parent plans as its whole group, offered once (the quick demo has two per group)
             group = code(acc.loc[acc["account_id"] == aid, "group_id"].iloc[0])
-            out.append((scope_label(f"group_id:{group}", accounts), f"group_id:{group}"))
+            if f"group_id:{group}" not in {v for _, v in out}:
+                out.append((scope_label(f"group_id:{group}", accounts), f"group_id:{group}"))
         else:
             out.append((f"{aid} {name}", f"account:{aid}"))
     return out
