@@ -117,12 +117,24 @@ def test_a_group_parent_without_orders_is_planned_as_its_group():
     )
     options = sc.scopes(accounts)
     values = [v for _, v in options]
-    # the group once, though three parents without orders hold it (the quick demo listed 'G0016 Harbour Water
+    # the group once, though three parents without orders hold it; its units are its lowest-level accounts, as the
+    # overview counts them (the quick demo's 'Western Foods Group (head office)': 9, not 10 with the head office) (the quick demo listed 'G0016 Harbour Water
     # Group' three times)
     assert ("G1 Big Group (global account, 3 units)", "group_id:G1") in options
     assert values.count("group_id:G1") == 1 and len(values) == len(set(values))
     assert not {"account:G1", "account:G1-R1", "account:G1-R2"} & set(values)
     assert [v for v in values if v.startswith("account:")] == ["account:A1", "account:U1", "account:U2", "account:U3"]
+    head = pd.DataFrame(  # a head office with orders of its own over two units: 2 units, as the overview says
+        {
+            "account_id": ["H1", "H-U1", "H-U2"],
+            "name": ["Head", "Head unit one", "Head unit two"],
+            "parent_account_id": [None, "H1", "H1"],
+            "group_id": ["H1", "H1", "H1"],
+            "first_order_date": pd.to_datetime(["2024-01-05", "2024-02-01", "2024-03-01"]),
+            "revenue_ltm": [30.0, 20.0, 10.0],
+        }
+    )
+    assert sc.scope_label("group_id:H1", head) == "H1 Head (global account, 2 units)"
 
 
 def test_a_tier_counts_its_accounts_and_judges_the_target_by_the_accounts_that_hold_it(bundle):  # noqa: F811

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from kamtools.formatting import code, counted
-from kamtools.groups.customers import customers, parents_without_orders
+from kamtools.groups.customers import parents_without_orders
 from kamtools.scenario.constants import SCOPE_COLUMNS, ScenarioError
 
 
@@ -70,7 +70,9 @@ def scope_label(scope: str, accounts: pd.DataFrame | None = None) -> str:
         if accounts is not None and "name" in accounts.columns:
             hit = accounts.loc[accounts["account_id"] == value, "name"]
             if len(hit):
-                units = int(len(customers(accounts[_as_text(accounts["group_id"]) == value])))
+                # units as the overview counts them: the lowest-level accounts (a head office with orders is none)
+                group = accounts[_as_text(accounts["group_id"]) == value]
+                units = int((~group["account_id"].isin(set(accounts["parent_account_id"].dropna()))).sum())
                 return f"{value} {hit.iloc[0]} (global account, {counted(units, 'unit')})"
         return f"Global account {value}"
     return f"{kind.replace('_', ' ').capitalize()} {value}"
