@@ -339,8 +339,19 @@ class BidLever:
 
     def _enter_bid(self) -> None:
         row, curve = self._row(), self.curve()
-        if not row or curve.empty:
+        # without a curve the slider would move nothing: it is held at the bid's price and greyed out
+        held = not row or curve.empty
+        self.price.disabled = self.recommended_button.disabled = self.current_button.disabled = held
+        if held:
             self.point = None
+            our = _finite(row.get("our_price"))
+            if our is not None:
+                self._busy = True
+                try:
+                    self.price.min, self.price.max = min(our, self.price.min), max(our, self.price.max)
+                    self.price.value = our
+                finally:
+                    self._busy = False
             if isinstance(self.recs, NotAvailable):
                 message = str(self.recs)
             elif isinstance(self.curves, NotAvailable):

@@ -115,6 +115,9 @@ def _finite(value: object) -> float | None:
 
 LEVER_STYLE = {"description_width": "150px"}
 
+BASELINE_WORDS = {"forecast": "the account forecasts of the reports"}
+"""How the notes name the baseline (``Baseline.baseline_method``; the fallbacks are already words)."""
+
 
 def _lever_layout():
     return W.Layout(width="340px")
@@ -307,11 +310,14 @@ class ScenarioPlanner:
             "Bid price (one open bid)": [self.bid_lever.widget],
         }
         children = [w for heading, items in parts.items() for w in (W.HTML(_html("label", heading)), *items)]
-        return _classed(W.VBox(children, layout=W.Layout(width="380px")), "kam-controls")
+        # never narrower than its levers: in the row beside the outputs a long note squeezed it to about 220 px
+        # (a tier's notes), cutting the sliders' values and the headings off behind a scroll bar
+        layout = W.Layout(width="380px", min_width="380px", flex="0 0 auto")
+        return _classed(W.VBox(children, layout=layout), "kam-controls")
 
     def _outputs(self) -> W.VBox:
         outputs = [self.headline, self.chart, self.kpi_table, self.year_table, self.notes, self.status]
-        return _classed(W.VBox(outputs), "kam-outputs")
+        return _classed(W.VBox(outputs, layout=W.Layout(flex="1 1 auto", min_width="0")), "kam-outputs")
 
     def _manage(self) -> W.VBox:
         return W.VBox(
@@ -543,8 +549,14 @@ class ScenarioPlanner:
         return formatting.money(_finite(value), self.currency, missing="n/a")
 
     def _figure(self, value: object, unit: str) -> str:
-        """A KPI in its unit, by the shared formatter: money with the bundle's currency, shares to 0.1%."""
+        """A KPI in its unit, by the shared formatter: money with the bundle's currency, shares to 0.1%,
+        a target's attainment to 0.1% as well, but floored where the pages' whole percent would read 100% for a
+        target missed (0.99677: '99.6%' as on the pages, not '99.7%')."""
         x = _finite(value)
+        if unit == "attainment":
+            if x is not None and 0.995 <= x < 1.0:
+                return formatting.attainment(x)  # the pages' floor: '99.6%', never '100%' for a target missed
+            return formatting.pct(x, digits=1, missing="n/a")
         if unit == "money":
             return formatting.money(x, self.currency, missing="n/a")
         if unit in ("pct", "share"):
@@ -581,13 +593,14 @@ class ScenarioPlanner:
             if not (np.isfinite(r.baseline_value) or np.isfinite(r.scenario_value)):
                 continue  # e.g. no forecast uncertainty to compute P(target) from; the notes say why
             unit = "share" if r.unit in ("pct", "share") else r.unit
+            shown = "attainment" if str(r.metric).startswith("attainment_") else unit
             rows.append(
                 {
                     "metric": r.metric,
                     "label": r.label,
-                    "baseline": self._figure(r.baseline_value, unit),
+                    "baseline": self._figure(r.baseline_value, shown),
                     "value": f"{r.scenario_value:.6g}",
-                    "scenario": self._figure(r.scenario_value, unit),
+                    "scenario": self._figure(r.scenario_value, shown),
                     "change": self._change(r.delta, unit),
                 }
             )
@@ -602,7 +615,7 @@ class ScenarioPlanner:
                 self._money(r.revenue_year_baseline),
                 self._money(r.revenue_year_scenario),
                 self._figure(r.target, "money"),
-                self._figure(r.attainment_scenario, "share"),
+                self._figure(r.attainment_scenario, "attainment"),
                 chances,
             ]
             rows.append({"year": f"{int(r.year)}{'' if r.complete else ' (part of the year)'}", "cells": cells})
@@ -611,7 +624,7 @@ class ScenarioPlanner:
     def _notes_html(self, res: sc.ScenarioResult) -> str:
         b = res.baseline
         items = [
-            f"Baseline: {b.baseline_method}; {b.n_accounts} account(s); as of {b.as_of.date()}.",
+            f"Baseline: {BASELINE_WORDS.get(b.baseline_method, b.baseline_method)}; {self._scope_count(b)}",
             # the churn section's figure: a churn model's, or its fallback's where no model could be trained
             f"Revenue at risk (as in the reports' churn section): {self._money(b.revenue_at_risk)} a year; "
             f"recommended whitespace: {self._money(float(b.whitespace.sum()))} a year if every category is won "
@@ -624,6 +637,21 @@ class ScenarioPlanner:
             *b.notes,
         ]
         return _html("notes", items)
+
+    def _scope_count(self, b: sc.Baseline) -> str:
+        """'40 accounts; as of <date>.' of a scope, counted as the overview counts customers: a group parent
+        without orders of its own is left out, and a sentence says so ('1 account' for one)."""
+        from kamtools.groups.customers import not_counted_sentence, parents_without_orders
+
+        accounts = self.bundle.accounts
+        ids = set(map(str, sc.scope_accounts(accounts, b.scope)))
+        parents = int(parents_without_orders(accounts)[accounts["account_id"].astype(str).isin(ids)].sum())
+        n = formatting.counted(len(ids) - parents, "account")
+        return (
+            f"{n}; as of {b.as_of.date()}. {not_counted_sentence(parents)}"
+            if parents
+            else f"{n}; as of {b.as_of.date()}."
+        )
 
     # ---- actions -----------------------------------------------------------------------
     def use_estimated_elasticity(self) -> None:
@@ -733,9 +761,18 @@ class ScenarioPlanner:
         metrics = [c for c in table.columns if c not in ("scope", "scenario")]
         units = {m: sc.KPI_LABELS.get(m, (m, "money"))[1] for m in metrics}
         for m in metrics:
-            if m.startswith(("attainment_", "p_target_")):
+            if m.startswith("p_target_"):
                 units[m] = "share"
+            elif m.startswith("attainment_"):
+                units[m] = "attainment"
         labels = {m: sc.KPI_LABELS.get(m, (m.replace("_", " "), ""))[0] for m in metrics}
+        for m in metrics:  # the KPI table's words, not the column keys ('p target 2025')
+            key, _, year = m.rpartition("_")
+            if key == "attainment":
+                labels[m] = f"Target attainment {year}"
+            elif key == "p_target":
+                labels[m] = f"Probability of reaching the {year} target"
+        labels["revenue_vs_baseline"] = "Revenue change vs baseline"
         rows = []
         for r in table.itertuples(index=False):
             d = r._asdict()

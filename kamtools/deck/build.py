@@ -18,6 +18,7 @@ from kamtools.deck.charts import add_chart, add_table
 from kamtools.deck.slides import Deck
 from kamtools.deck.source import AccountRows
 from kamtools.deck.text import literal, missing, with_detail, wording
+from kamtools.forecast.selection import YOUNG_MONTHS
 from kamtools.forecast.selection.plain import slide_words
 from kamtools.formatting import (
     NO_COST,
@@ -532,7 +533,11 @@ def _internal_forecast(deck: Deck, account: AccountRows) -> None:
     )
     info = account.info
     growth = info.get("forecast_growth_pct")  # none on under 12 months of history: no empty '( on the last ...)'
-    change = "" if missing(growth) else f" ({pct(float(growth) / 100, True)} on the last 12 months)"
+    change = "" if missing(growth) else f" ({pct(float(growth) / 100, True)} on the last 12 months"
+    age = _months_of_orders(info.get("first_order_date"), account.bundle.as_of)
+    if change and age is not None and age < YOUNG_MONTHS:  # the forecast's new account: its first months only
+        change += f", a new account whose last 12 months hold only its first {age} months of orders"
+    change += ")" if change else ""
     lines = [
         f"Forecast for the next 12 months: {money(info.get('forecast_next_12m'), deck.currency)}{change}"
         + _based_on(info.get("forecast_method"))
@@ -542,6 +547,15 @@ def _internal_forecast(deck: Deck, account: AccountRows) -> None:
     deck.text(slide, bottom, lines, 13)
     if not missing(info.get("forecast_method_reason")):
         deck.notes(slide, [literal(info["forecast_method_reason"], 600)])
+
+
+def _months_of_orders(first_order: object, as_of: object) -> int | None:
+    """Calendar months from the month of the first order to the analysis month, both counted (the forecast's
+    'first order 2 months ago' for a first order in September and data as of 31 October); None when unknown."""
+    if missing(first_order) or missing(as_of):
+        return None
+    first, now = pd.Timestamp(first_order), pd.Timestamp(as_of)
+    return (now.year - first.year) * 12 + now.month - first.month + 1
 
 
 def _based_on(method: object) -> str:
@@ -867,9 +881,10 @@ def _internal_service(deck: Deck, account: AccountRows) -> None:
     left, right = deck.split(0.5)
     service = [
         ("Complaints open (severe)", with_detail(count(kpis.get("complaints_open")), count(kpis.get("open_severe")))),
-        (
+        _pair_row(
             "Complaints, last 12 months / before",
-            _pair(count(kpis.get("complaints_12m")), count(kpis.get("complaints_prior_12m"))),
+            count(kpis.get("complaints_12m")),
+            count(kpis.get("complaints_prior_12m")),
         ),
         ("Average days to resolve", number(kpis.get("mean_days_to_resolve"), 0)),
         (
@@ -883,9 +898,10 @@ def _internal_service(deck: Deck, account: AccountRows) -> None:
     contacts = not missing(kpis.get("contacts"))
     people = [
         ("Contacts (decision makers)", with_detail(count(kpis.get("contacts")), count(kpis.get("decision_makers")))),
-        (
+        _pair_row(
             "Interactions, last 90 days / before",
-            _pair(count(kpis.get("interactions_90d")), count(kpis.get("interactions_prior_90d"))),
+            count(kpis.get("interactions_90d")),
+            count(kpis.get("interactions_prior_90d")),
         ),
         (
             "Days since decision-maker contact",
@@ -909,6 +925,13 @@ def _pair(now: str, before: str) -> str:
     if now.strip() and before.strip():
         return f"{now} / {before}"
     return now if now.strip() else ""
+
+
+def _pair_row(label: str, now: str, before: str) -> tuple[str, str]:
+    """A row of a now / before pair: the label loses its ' / before' where only one side is known
+    ('Complaints, last 12 months | 1', not 'Complaints, last 12 months / before | 1')."""
+    value = _pair(now, before)
+    return (label if " / " in value else label.removesuffix(" / before")), value
 
 
 def _figures_table(slide, box, title: str, rows: list[tuple[str, str]], none: str, deck: Deck) -> None:

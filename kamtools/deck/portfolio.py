@@ -16,6 +16,7 @@ from kamtools.deck.charts import MONEY_FORMAT, PCT_FORMAT, add_chart, add_table
 from kamtools.deck.slides import Deck
 from kamtools.deck.text import literal, missing, with_detail, wording
 from kamtools.formatting import attainment, count, currency_of, date, margin_pct, money, pct, pct_banded
+from kamtools.groups.customers import customers
 from kamtools.sections.forecast import chance_text, range_rests_on, unchecked
 
 TOP = 10
@@ -42,7 +43,8 @@ def _headline(deck: Deck, bundle: Bundle, acc: pd.DataFrame) -> None:
     k = _table(bundle, "kpis_portfolio")
     k = k.iloc[0].to_dict() if not k.empty else {}
     rows = [
-        ("Accounts (active)", with_detail(count(len(acc)), count(k.get("active_accounts")))),
+        # customers, as the overview counts them: a group parent without orders of its own is no account here
+        ("Accounts (active)", with_detail(count(len(customers(acc))), count(k.get("active_accounts")))),
         (
             "Revenue, last 12 months",
             with_detail(money(acc["revenue_ltm"].sum(), deck.currency), pct(k.get("growth_pct"), True)),
@@ -314,7 +316,7 @@ def portfolio_deck(bundle: Bundle, template: bytes, extra=None) -> bytes:
     as_of = pd.Timestamp(bundle.as_of)
     deck.title_slide(
         "Portfolio review",
-        [f"Monthly management review, data as of {date(as_of)}", f"{count(len(acc))} accounts (internal)"],
+        [f"Monthly management review, data as of {date(as_of)}", f"{count(len(customers(acc)))} accounts (internal)"],
     )
     if extra is not None:
         extra(deck, bundle)

@@ -10,6 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from kamtools.data.portfolio import NotAvailable
+from kamtools.groups.customers import customers
 
 if TYPE_CHECKING:
     from kamtools.bundle import Bundle
@@ -43,6 +44,7 @@ class TargetChance:
     p: float = np.nan
     n_accounts: int = 0
     tied: bool = False  # drawn with the group roll-up's correlation between units (else the common share rho)
+    expected: float = np.nan  # the expected year total of these accounts (the pages' figure, booked included)
     rho: float = 0.0  # the accounts' common error share the draws used (forecast_portfolio_range)
 
     def at(self, ratio: float = 1.0) -> float:
@@ -466,8 +468,13 @@ def _group_scores(bundle: Bundle, ids: np.ndarray, group: str) -> tuple[list[str
 
 
 def _scope_chances(bundle: Bundle, scope: str, ids: np.ndarray, years, rho: float = 0.0) -> dict[int, TargetChance]:
-    """{year: :class:`TargetChance`} of a scope of several accounts (empty for one account, which keeps
-    the normal matched to its own chance, and without ``forecast_targets`` rows to draw from).
+    """{year: :class:`TargetChance`} of a scope (empty without ``forecast_targets`` rows to draw from).
+
+    One account is drawn along its own distribution too, showing its own chance at zero levers: a
+    normal matched to that chance fails where the page says 100% (the target passed by booked revenue)
+    or where the lopsided year total's expected value lies on the other side of the target than its
+    chance says (expected below the target, chance above one half); the 12-month demo had 7 of 79
+    account-years so (93% beside the page's 100%, 49% beside 51%).
 
     The accounts with a target that year are drawn each along its own year-total distribution, their
     scores sharing the forecast stage's common error share ``rho`` (:func:`kamtools.target_draws.year_totals_of`,
@@ -481,7 +488,7 @@ def _scope_chances(bundle: Bundle, scope: str, ids: np.ndarray, years, rho: floa
     """
     ft = bundle.table("forecast_targets")
     need = {"account_id", "period", "revenue_target", "booked_ytd", "expected_total", "total_lo_80", "total_hi_80"}
-    if len(ids) < 2 or not isinstance(ft, pd.DataFrame) or not need <= set(ft.columns):
+    if not len(ids) or not isinstance(ft, pd.DataFrame) or not need <= set(ft.columns):
         return {}
     kind, value = parse_scope(scope)
     rows = ft[ft["account_id"].isin(ids) & ft["revenue_target"].notna()].drop_duplicates(["account_id", "period"])
@@ -510,6 +517,7 @@ def _scope_chances(bundle: Bundle, scope: str, ids: np.ndarray, years, rho: floa
                 p=own,
                 n_accounts=len(t),
                 tied=True,
+                expected=float(t["expected_total"].sum()),
             )
             continue
         target, booked = float(t["revenue_target"].sum()), float(t["booked_ytd"].sum())
@@ -524,11 +532,20 @@ def _scope_chances(bundle: Bundle, scope: str, ids: np.ndarray, years, rho: floa
                 p=float(r["p_reach_target"]),
                 n_accounts=int(r["n_accounts"]) if "n_accounts" in r.index else len(t),
                 rho=rho,
+                expected=mean,
             )
             continue
         own = float(t["p_reach_target"].iloc[0]) if len(t) == 1 and "p_reach_target" in t.columns else np.nan
         totals = year_totals_of(t, f"planner:{scope}:{int(y)}", rho=rho)
-        out[int(y)] = TargetChance(target=target, booked=booked, totals=totals, p=own, n_accounts=len(t), rho=rho)
+        out[int(y)] = TargetChance(
+            target=target,
+            booked=booked,
+            totals=totals,
+            p=own,
+            n_accounts=len(t),
+            rho=rho,
+            expected=float(t["expected_total"].sum()),
+        )
     return out
 
 
@@ -591,9 +608,14 @@ def baseline(bundle: Bundle, scope: str, horizon: int | None = None) -> Baseline
     if rho_note and (any(c.totals is not None and not c.tied for c in chance.values()) or (targets and not chance)):
         notes.append(rho_note)  # only where accounts are added here (not the published or the group's figures)
     drawn = {y: c.n_accounts for y, c in chance.items() if c.totals is not None}
-    if drawn:
+    if drawn and len(ids) > 1:
         counts = sorted(set(drawn.values()))
-        n = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+        # one count, or each year's ('the accounts with a target (12 in 2025, 11 in 2026)', not '11-12 accounts')
+        n = (
+            f"{counts[0]} accounts with a target"
+            if len(counts) == 1
+            else "accounts with a target (" + ", ".join(f"{k} in {y}" for y, k in sorted(drawn.items())) + ")"
+        )
         first = next(c for c in chance.values() if c.totals is not None)
         n_draws = f"{len(first.totals):,} draws"
         if first.tied:
@@ -609,9 +631,17 @@ def baseline(bundle: Bundle, scope: str, horizon: int | None = None) -> Baseline
             else ""
         )
         notes.append(
-            f"The chance of reaching target adds the {n} accounts with a target, each drawn along its own "
-            f"forecast of the year ({how}), not a normal around the sum.{together}"
+            f"The chance of reaching target adds the {n}, each drawn along its own "
+            f"forecast of the year ({how}).{together}"
         )
+    n_customers = len(customers(accounts[accounts["account_id"].isin(ids)]))
+    for y, c in sorted(chance.items()):
+        if 0 < c.n_accounts < n_customers and np.isfinite(c.expected):
+            notes.append(
+                f"Target attainment and the chance to reach the {y} target count the {c.n_accounts} of the "
+                f"{n_customers} accounts that have a {y} target; the year table's Baseline and Scenario columns "
+                f"add all {n_customers}."
+            )
     if not any(np.isfinite(v) and v > 0 for v in sd.values()) and targets:
         notes.append("The forecast has no intervals here, so the probability of reaching target is not shown.")
     return Baseline(

@@ -233,6 +233,16 @@ def _yearly(b: Baseline, cols: dict[str, np.ndarray], s: Scenario) -> pd.DataFra
         ps[i] = _p_reach(target[i], booked[i], rs, sd * ratio)
     out["p_target_baseline"] = pb
     out["p_target_scenario"] = ps
+    # attainment counts the accounts that hold the target, as the pages do ("by the 39 accounts with a 2026
+    # target"): their expected year total, its rest scaled with the scenario's revenue, not the whole scope's
+    for i, y in enumerate(years):
+        c = b.chance.get(int(y))
+        if c is None or not (complete[i] and target[i] > 0 and np.isfinite(c.expected)):
+            continue
+        rb = out["revenue_baseline"][i]
+        for w in ("baseline", "scenario"):
+            ratio = out[f"revenue_{w}"][i] / rb if rb > 0 else 1.0
+            out[f"attainment_{w}"][i] = (c.booked + ratio * (c.expected - c.booked)) / target[i]
     return pd.DataFrame(out)
 
 

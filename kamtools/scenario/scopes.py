@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kamtools.formatting import code
+from kamtools.formatting import code, counted
+from kamtools.groups.customers import parents_without_orders
 from kamtools.scenario.constants import SCOPE_COLUMNS, ScenarioError
 
 
@@ -65,6 +66,15 @@ def scope_label(scope: str, accounts: pd.DataFrame | None = None) -> str:
             if len(hit):
                 return f"{value} {hit.iloc[0]}"
         return str(value)
+    if kind == "group_id":  # a global account: its parent's name and its units (the overview's words)
+        if accounts is not None and "name" in accounts.columns:
+            hit = accounts.loc[accounts["account_id"] == value, "name"]
+            if len(hit):
+                # units as the overview counts them: the lowest-level accounts (a head office with orders is none)
+                group = accounts[_as_text(accounts["group_id"]) == value]
+                units = int((~group["account_id"].isin(set(accounts["parent_account_id"].dropna()))).sum())
+                return f"{value} {hit.iloc[0]} (global account, {counted(units, 'unit')})"
+        return f"Global account {value}"
     return f"{kind.replace('_', ' ').capitalize()} {value}"
 
 
@@ -81,6 +91,16 @@ def scopes(accounts: pd.DataFrame, columns: tuple[str, ...] = ("tier",)) -> list
     acc = accounts
     if "revenue_ltm" in acc.columns:
         acc = acc.sort_values(["revenue_ltm", "account_id"], ascending=[False, True], kind="stable")
-    for aid, name in zip(acc["account_id"], acc.get("name", acc["account_id"]).astype(str), strict=True):
-        out.append((f"{aid} {name}", f"account:{aid}"))
+    # a group parent without orders of its own is no customer (kamtools.groups.customers): planned as its
+    # group of units, not as an account of zeros
+    parent = parents_without_orders(acc) & (acc["group_id"].notna() if "group_id" in acc.columns else False)
+    for aid, name, is_parent in zip(
+        acc["account_id"], acc.get("name", acc["account_id"]).astype(str), parent, strict=True
+    ):
+        if is_parent:  # a regional parent plans as its whole group, offered once (the quick demo has two per group)
+            group = code(acc.loc[acc["account_id"] == aid, "group_id"].iloc[0])
+            if f"group_id:{group}" not in {v for _, v in out}:
+                out.append((scope_label(f"group_id:{group}", accounts), f"group_id:{group}"))
+        else:
+            out.append((f"{aid} {name}", f"account:{aid}"))
     return out

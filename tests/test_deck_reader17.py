@@ -1,0 +1,69 @@
+"""The decks read as a KAM beside the HTML pages of the same bundle (issue 17): the portfolio deck counts
+the accounts the overview counts, a row of two figures loses its ' / before' where one is unknown, and a
+new account's forecast change says that its last 12 months are its first months."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_decks import hostile_bundle
+
+pptx = pytest.importorskip("pptx")
+from pptx import Presentation  # noqa: E402
+from test_decks_truth import _decks, _slide_text  # noqa: E402
+
+from kamtools.bundle import Bundle  # noqa: E402
+from kamtools.deck.portfolio import portfolio_deck  # noqa: E402
+from kamtools.deck.template import read_template  # noqa: E402
+
+NEW, PARENTED = "A0003", "A0005"
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    """The hostile bundle with A0003 first ordering in September of the analysis year (two months of orders),
+    no earlier period of its complaints and interactions, and a group parent G9 without orders over A0005."""
+    path = tmp_path_factory.mktemp("deck17") / "bundle"
+    shutil.copytree(hostile_bundle(), path)
+    acc = pd.read_parquet(path / "accounts.parquet")
+    assert acc.loc[acc["account_id"] == NEW, "forecast_growth_pct"].notna().all()
+    acc.loc[acc["account_id"] == NEW, "first_order_date"] = pd.Timestamp("2026-09-10")
+    acc.loc[acc["account_id"] == PARENTED, "parent_account_id"] = "G9"
+    parent = {c: None for c in acc.columns} | {"account_id": "G9", "name": "Nine Group", "revenue_ltm": 0.0}
+    acc = pd.concat([acc, pd.DataFrame([parent]).astype({"first_order_date": acc["first_order_date"].dtype})])
+    acc.to_parquet(path / "accounts.parquet", index=False)
+    kpis = pd.read_parquet(path / "kpis.parquet")
+    kpis.loc[kpis["account_id"] == NEW, ["complaints_prior_12m", "interactions_prior_90d"]] = np.nan
+    kpis.to_parquet(path / "kpis.parquet", index=False)
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest["tables"]["accounts"]["rows"] = len(acc)
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    return Bundle.open(path)
+
+
+def test_the_portfolio_deck_counts_the_accounts_the_overview_counts(bundle):
+    """The 12-month demo's deck read '42 accounts (internal)' and 'Accounts (active) 42 (40)' beside the overview's
+    40 accounts: its 2 group parents without orders of their own are no customers."""
+    n = len(bundle.accounts) - 1
+    prs = Presentation(io.BytesIO(portfolio_deck(bundle, read_template(None))))
+    title = "\n".join(s.text_frame.text for s in prs.slides[0].shapes if s.has_text_frame)
+    assert f"{n} accounts (internal)" in title
+    glance = _slide_text(prs, "The portfolio at a glance").split("\n")
+    got = glance[glance.index("Accounts (active)") + 1]
+    assert got.split(" ")[0] == str(n)
+
+
+def test_service_rows_with_one_period_drop_before_and_a_new_account_says_so(bundle, tmp_path):
+    prs = _decks(bundle.path, tmp_path / "d", [NEW])[NEW]
+    service = _slide_text(prs, "Service, receivables and relationships").split("\n")
+    assert "Complaints, last 12 months" in service and "Complaints, last 12 months / before" not in service
+    assert "Interactions, last 90 days" in service and "Interactions, last 90 days / before" not in service
+    forecast = _slide_text(prs, "Revenue and forecast")
+    assert "on the last 12 months, a new account whose last 12 months hold only its first 2 months of orders)" in (
+        forecast
+    )
