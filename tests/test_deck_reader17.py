@@ -67,3 +67,24 @@ def test_service_rows_with_one_period_drop_before_and_a_new_account_says_so(bund
     assert "on the last 12 months, a new account whose last 12 months hold only its first 2 months of orders)" in (
         forecast
     )
+
+
+def test_a_new_accounts_monthly_slide_is_not_titled_year_on_year(tmp_path):
+    """The 12-month demo's new A0006 (2 months of orders) had a slide 'Revenue by month, year on year' over one
+    series: no earlier year to compare with."""
+    from test_decks import slide_titles
+
+    path = tmp_path / "bundle"
+    shutil.copytree(hostile_bundle(), path)
+    hist = pd.read_parquet(path / "forecast_history.parquet")
+    mine = hist["account_id"] == NEW
+    last = hist.loc[mine, "ds"].max()
+    hist = hist[~mine | (hist["ds"] > last - pd.DateOffset(months=2))]
+    hist.to_parquet(path / "forecast_history.parquet", index=False)
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest["tables"]["forecast_history"]["rows"] = len(hist)
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    decks = _decks(Bundle.open(path), tmp_path / "out", [NEW, PARENTED])
+    assert "Revenue by month" in slide_titles(decks[NEW])
+    assert "Revenue by month, year on year" not in slide_titles(decks[NEW])
+    assert "Revenue by month, year on year" in slide_titles(decks[PARENTED])  # a long history keeps its title

@@ -132,6 +132,21 @@ def test_overview_card_counts_the_customers_the_index_counts(monkeypatch, tmp_pa
     assert not_counted_sentence(2) in text and not_counted_sentence(2) in html.unescape(index)
 
 
+def test_overview_header_counts_the_customers_its_card_counts(monkeypatch):
+    """The 12-month demo's overview read '42 accounts · data as of ...' in its header beside its card of 40 (and the
+    planner's and the deck's 40): the header counted the 2 group parents without orders of their own."""
+    from kamtools import display, sections
+
+    shown: list[str] = []
+    monkeypatch.setattr(display, "_show", lambda markup: shown.append(str(markup)) or markup)
+    monkeypatch.setattr(sections, "_setup_page", lambda: None)
+    acc = grouped()
+    sections.portfolio_header(FakeBundle(acc, manifest(n_accounts=len(acc))))
+    text = html.unescape(" ".join(shown))
+    assert f"{len(customers(acc))} accounts · data as of 2026-10-31" in text
+    assert f"{len(acc)} accounts" not in text
+
+
 @pytest.mark.browser
 def test_filters_count_customers_in_the_browser(chromium, tmp_path):
     from selenium.webdriver.common.by import By

@@ -124,15 +124,16 @@ def _change(now: object, before: object) -> object:
 
 
 def _purchases_by_month(deck: Deck, account: AccountRows, title: str, names: tuple[str, str]) -> None:
-    """This 12 months against the 12 before, month by month (a clustered column chart)."""
+    """This 12 months against the 12 before, month by month (a clustered column chart); with no month before the
+    last 12 the title drops its ', year on year' (the 12-month demo's new A0006 had it over one series)."""
     monthly = _monthly(account)
-    slide = deck.slide(title)
+    recent = monthly.tail(12).reset_index(drop=True)
+    before = monthly.iloc[max(0, len(monthly) - 24) : max(0, len(monthly) - 12)].reset_index(drop=True)
+    slide = deck.slide(title if len(before) else title.removesuffix(", year on year"))
     top, bottom = deck.rows(0.78)
     if len(monthly) < 2:
         deck.text(slide, deck.area, ["Not enough order history for a monthly comparison yet."], 16)
         return
-    recent = monthly.tail(12).reset_index(drop=True)
-    before = monthly.iloc[max(0, len(monthly) - 24) : max(0, len(monthly) - 12)].reset_index(drop=True)
     labels = [pd.Timestamp(d).strftime("%b") for d in recent["ds"]]
     span_now = f"{month(recent['ds'].iloc[0])} to {month(recent['ds'].iloc[-1])}"
     series = {f"{names[0]} ({span_now})": recent["y"].tolist()}

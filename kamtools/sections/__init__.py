@@ -305,12 +305,18 @@ def account_header(acct, since: str = "") -> None:
 
 
 def portfolio_header(bundle) -> None:
-    """Stylesheet, the overview title and its context line."""
+    """Stylesheet, the overview title and its context line. Its count of accounts is the customers', as on the
+    overview's cards and the index page (:func:`kamtools.groups.customers.customers`): the 12-month demo's header read
+    '42 accounts' beside a card of 40, counting the 2 group parents without orders of their own."""
+    from kamtools.groups.customers import customers
+
     _setup_page()
     m = bundle.manifest
+    accounts = bundle.accounts
+    n = len(customers(accounts)) if isinstance(accounts, pd.DataFrame) else m.get("n_accounts", 0)
     display.title(
         "Portfolio overview",
-        f"{formatting.counted(m.get('n_accounts', len(bundle.accounts)), 'account')} · data as of {m['as_of']} · kamtools {m.get('kamtools_version', '')}",
+        f"{formatting.counted(n, 'account')} · data as of {m['as_of']} · kamtools {m.get('kamtools_version', '')}",
     )
     display.contents((s.key, s.title) for s in PORTFOLIO_SECTIONS)
 
