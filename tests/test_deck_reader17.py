@@ -88,3 +88,22 @@ def test_a_new_accounts_monthly_slide_is_not_titled_year_on_year(tmp_path):
     assert "Revenue by month" in slide_titles(decks[NEW])
     assert "Revenue by month, year on year" not in slide_titles(decks[NEW])
     assert "Revenue by month, year on year" in slide_titles(decks[PARENTED])  # a long history keeps its title
+
+
+def test_the_whitespace_slide_keeps_what_the_uncalibrated_scores_mean_for_the_plan():
+    """Cut at 400 characters, Online Retail's note on its uncalibrated scores lost its end on the deck ('... and none
+    is counted in the plan's revenue objective'), the part a KAM needs before quoting a whitespace figure."""
+    from types import SimpleNamespace
+
+    from kamtools.deck.build import SCORES_NOT_COUNTED, _uncalibrated_note
+
+    long = (
+        "The order history is too short to test the cross-sell recommendations on past data: it needs 24 months and "
+        "this portfolio has 12 months of order history (since 2010-12-01). Without that test the cross-sell scores "
+        "cannot be turned into adoption probabilities: categories are ranked by a score that is not a probability "
+        "(the share of similar accounts and of buyers of related categories that buy them), no adoption probability "
+        "or probability-weighted value is given, and none is counted in the plan's revenue objective."
+    )
+    note = _uncalibrated_note(SimpleNamespace(note=lambda name: long))
+    assert note.startswith("The order history is too short to test the cross-sell recommendations on past data")
+    assert note.endswith(SCORES_NOT_COUNTED) and "…" not in note and len(note) < 400

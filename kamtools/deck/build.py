@@ -8,6 +8,8 @@ competitors, whitespace figures and the plan.
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from kamtools.churn.bands import HIGH_RISK_P, MEDIUM_RISK_P, churn_is_score, score_text
@@ -806,6 +808,23 @@ def _internal_competitors(deck: Deck, account: AccountRows) -> None:
 _STATUS = {"never": "never bought", "lapsed": "lapsed"}
 
 
+SCORES_NOT_COUNTED = (
+    "The figures below are scores, not adoption probabilities: no probability-weighted value is given, and none is "
+    "counted in the plan's revenue objective."
+)
+
+
+def _uncalibrated_note(bundle) -> str:
+    """Why the scores are no probabilities, in two sentences that fit the slide: the bundle's first (why) and what
+    follows for the plan. Cut at 400 characters, Online Retail's note lost its end, 'and none is counted in the
+    plan's revenue objective', the part the KAM needs."""
+    reason = str(uncalibrated_reason(bundle))
+    first = re.split(r"(?<=\.)\s+(?=[A-Z])", reason, maxsplit=1)[0]
+    if "revenue objective" in first:
+        return literal(first, 400)
+    return f"{literal(first, 250)} {SCORES_NOT_COUNTED}"
+
+
 def _internal_whitespace(deck: Deck, account: AccountRows) -> None:
     recs = _rows(account.table("whitespace_recommendations"))
     slide = deck.slide("Whitespace: what they could buy")
@@ -827,7 +846,7 @@ def _internal_whitespace(deck: Deck, account: AccountRows) -> None:
     probabilities = calibrated(recs)
     useful, weak = _recommended(recs)
     floor = f"{min_useful_p():.0%}"
-    notes = [] if probabilities else [literal(uncalibrated_reason(account.bundle), 400)]
+    notes = [] if probabilities else [_uncalibrated_note(account.bundle)]
     if weak.empty:
         pass
     elif probabilities:
