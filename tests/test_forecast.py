@@ -407,7 +407,7 @@ def test_bundle_tables_contract(tiny_bundle):
     assert acc_tab["description"].iloc[1].startswith("kamtools model (one candidate, used by ")
     assert acc_tab.set_index("method").loc["recent_mean", "description"] == "the mean of the last 6 months"
     assert (bundle.table("forecast_backtest")["baseline"] == "recent_mean").all()
-    assert "backtested 12 months ahead from 3 origins" in bundle.note("forecast_backtest")
+    assert "tested on past data 12 months ahead from 3 past dates" in bundle.note("forecast_backtest")
     targets = bundle.table("forecast_targets")
     for col in (
         "account_id",

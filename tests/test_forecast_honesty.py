@@ -326,7 +326,7 @@ def test_a_forecast_at_the_top_of_its_range_says_why_and_the_short_history_says_
         "to 12 months" in bundle.note("forecast_methods")
     )
     reason = bundle.reason("forecast_backtest").reason
-    assert reason.startswith("6 months of history: too short to backtest the kamtools model")
+    assert reason.startswith("6 months of history: too short to test the kamtools model on past data")
     assert "the simple methods were compared once, on the 3 months after March 2026 (April to June 2026" in reason
 
     acct = bundle.account(str(top["account_id"].iloc[0]))

@@ -94,7 +94,13 @@ def test_one_and_eight_months_finish_and_say_what_is_missing(months, tmp_path_fa
     fc = bundle.table("forecast")
     assert isinstance(fc, pd.DataFrame) and fc.groupby("account_id").size().eq(12).all()
     reason = m["skipped"]["forecast_backtest"]
-    assert reason.startswith(f"{months} month") and "too short to backtest" in reason and "at least 9" in reason
+    assert (
+        reason.startswith(f"{months} month")
+        and "too short to test the" in reason
+        and "on past data" in reason
+        and "backtest" not in reason
+        and "at least 9" in reason
+    )
     assert isinstance(bundle.table("forecast_accuracy"), NotAvailable)
     assert bundle.table("forecast_summary")["forecast_growth_pct"].isna().all()
     assert _history(bundle) in bundle.note("forecast_growth_pct")
@@ -115,7 +121,7 @@ def test_three_months_and_the_account_report_says_so(tmp_path_factory, captured)
 
     bundle = bundle_for("3m", lambda: months_of_history(3), tmp_path_factory)
     assert _history(bundle) == "3 months of order history (since 2026-08-01)"
-    assert "3 months of history: too short to backtest" in bundle.manifest["skipped"]["forecast_backtest"]
+    assert "3 months of history: too short to test the forecast" in bundle.manifest["skipped"]["forecast_backtest"]
     _no_growth_where_the_prior_year_is_missing(bundle)
     # this year's target: January to July are not in the data, so no attainment or gap is claimed
     assert set(bundle.table("forecast_targets")["period"]) == {2027}
@@ -129,7 +135,7 @@ def test_three_months_and_the_account_report_says_so(tmp_path_factory, captured)
     forecast_section.account_section(acct)
     forecast_section.account_appendix(acct)  # the backtest is in the report's appendix
     html = "".join(captured)
-    assert "3 months of history: too short to backtest the forecast" in html
+    assert "3 months of history: too short to test the forecast on past data" in html
     assert "Change vs last 12 months" in html and "not available" in html
     assert "repeating last year" not in html and "seasonal naive" not in html
     captured.clear()
@@ -159,8 +165,8 @@ def test_twelve_months_backtest_six_months_ahead_from_one_origin(tmp_path_factor
     per = bundle.table("forecast_backtest")
     assert (per["n_windows"] == 1).all() and (per["horizon"] == 6).all() and (per["baseline"] == "recent_mean").all()
     note = bundle.note("forecast_backtest")
-    assert note.startswith("12 months of history: no backtest of a 12-month horizon is possible")
-    assert "6 months ahead from 1 origin" in note
+    assert note.startswith("12 months of history: the forecast cannot be tested on past data 12 months ahead")
+    assert "6 months ahead from 1 past date" in note
     # twelve complete months: the forecast may be compared with them; the KPIs' prior year is missing
     assert bundle.table("forecast_summary")["forecast_growth_pct"].notna().any()
     assert bundle.note("forecast_growth_pct") is None
@@ -184,7 +190,7 @@ def test_thirteen_months_count_only_the_windows_an_account_had(tmp_path_factory)
     assert per["n_windows"].max() == 2
     # 12 months of its orders: 6 to fit on before the later origin, 5 before the earlier one
     assert per.loc[late, "n_windows"] == 1
-    assert "6 months ahead from 2 origins 1 month apart" in bundle.note("forecast_accuracy")
+    assert "6 months ahead from 2 past dates 1 month apart" in bundle.note("forecast_accuracy")
     assert "13 months of order history" in bundle.manifest["notes"]["churn"]
     _no_growth_where_the_prior_year_is_missing(bundle)
 
@@ -199,7 +205,7 @@ def test_a_single_order_day_finishes_and_skips_with_reasons(tmp_path_factory):
     # nobody bought twice: no buying rhythm to learn, so no P(alive) and no value
     assert "no account bought again" in m["skipped"]["value"]
     assert "Churn risk cannot be estimated" in m["skipped"]["churn"]
-    assert "too short to backtest" in m["skipped"]["forecast_backtest"]
+    assert "too short to test the forecast on past data" in m["skipped"]["forecast_backtest"]
     assert isinstance(bundle.table("forecast"), pd.DataFrame)  # one complete month (October) to forecast from
     _no_growth_where_the_prior_year_is_missing(bundle)
 
@@ -222,12 +228,12 @@ def test_backtest_plan_shrinks_to_the_history():
 
     full = plan_backtest(24, 12, 3)
     assert (full.horizon, full.n_windows, full.step) == (12, 3, 3)
-    assert "backtested 12 months ahead from 3 origins 3 months apart" in full.note
+    assert "tested on past data 12 months ahead from 3 past dates 3 months apart" in full.note
     assert (plan_backtest(18, 12, 3).horizon, plan_backtest(18, 12, 3).n_windows) == (12, 1)
     assert (plan_backtest(13, 12, 3).horizon, plan_backtest(13, 12, 3).n_windows) == (6, 2)
     assert (plan_backtest(9, 12, 3).horizon, plan_backtest(9, 12, 3).n_windows) == (3, 1)
     none = plan_backtest(8, 12, 3)
-    assert not none.possible and none.note.startswith("8 months of history: too short to backtest")
+    assert not none.possible and none.note.startswith("8 months of history: too short to test the forecast")
 
 
 def test_baseline_is_seasonal_only_with_two_seasons():
@@ -330,7 +336,7 @@ def test_reports_without_any_out_of_time_check_say_the_model_is_unchecked(key, t
     make = (lambda: months_of_history(1)) if key == "1m" else one_order_day
     bundle = bundle_for(key, make, tmp_path_factory)
     reason = bundle.reason("forecast_backtest").reason
-    head = "1 month of history: too short to backtest the forecast (a backtest needs at least 9"
+    head = "1 month of history: too short to test the forecast on past data (that needs at least 9"
     assert reason.startswith(head)
     assert "too short to compare even the simple methods out of time (that needs 4 months)" in reason
     # what every account's own line says: the BTYD expected value (or its mean), not the model as fitted
@@ -367,7 +373,7 @@ def test_eight_months_reports_tell_one_story_about_the_one_comparison(tmp_path_f
     reason = bundle.reason("forecast_backtest").reason
     assert reason == bundle.reason("forecast_accuracy").reason
     assert reason.startswith(
-        "8 months of history: too short to backtest the kamtools model (a backtest needs at least 9"
+        "8 months of history: too short to test the kamtools model on past data (that needs at least 9"
     )
     assert (
         "instead the simple methods were compared once, on the 3 months after July 2026 (August to October 2026, "
@@ -438,10 +444,13 @@ def test_twelve_months_reports_the_backtest_and_a_methods_note_that_matches_the_
     assert "Forecast: backtest accuracy" in appendix
     assert "In 1 backtest (forecasting 6 months ahead from earlier dates" in appendix
     assert (
-        "Portfolio-wide, 12 months of history; no backtest of a 12-month horizon is possible (it needs 18), so the "
-        "forecast was backtested 6 months ahead from 1 origin" in appendix
+        "Portfolio-wide, 12 months of history; the forecast cannot be tested on past data 12 months ahead (that needs "
+        "18), so it was tested 6 months ahead from 1 past date" in appendix
     )
-    assert "too short to backtest" not in section + appendix
+    assert (
+        "too short to test the forecast" not in section + appendix
+        and "too short to test the kamtools" not in section + appendix
+    )
     if "the revenue to plan with" in value:
         assert "which the forecast stage chose for this account by a test on past data." in value
     overview = _overview_appendix(bundle, captured)
@@ -458,9 +467,14 @@ def test_thirteen_months_reports_two_origins(tmp_path_factory, captured):
     bundle, _ = _thirteen_months(tmp_path_factory)
     section, appendix, value = _account_report(_biggest(bundle), captured)
     assert "(forecasting 6 months ahead from earlier dates and comparing with what happened)" in appendix
-    assert "Portfolio-wide, 13 months of history; no backtest of a 12-month horizon is possible" in appendix
-    assert "6 months ahead from 2 origins 1 month apart" in appendix
-    assert "too short to backtest" not in section + appendix
+    assert (
+        "Portfolio-wide, 13 months of history; the forecast cannot be tested on past data 12 months ahead" in appendix
+    )
+    assert "6 months ahead from 2 past dates 1 month apart" in appendix
+    assert (
+        "too short to test the forecast" not in section + appendix
+        and "too short to test the kamtools" not in section + appendix
+    )
     overview = _overview_appendix(bundle, captured)
     assert bundle.note("forecast_methods") in overview and "back-tests" not in overview
     _note_matches_the_reasons(bundle)

@@ -82,13 +82,13 @@ def plan_backtest(
             head = f"{_n(n_periods, unit)} of history"
             if h < horizon:
                 what = (
-                    f"{head}: no backtest of a {horizon}-{unit} horizon is possible (it needs {min_train + horizon}), "
-                    f"so the forecast was backtested {_n(h, unit)} ahead"
+                    f"{head}: the forecast cannot be tested on past data {_n(horizon, unit)} ahead (that needs "
+                    f"{min_train + horizon}), so it was tested {_n(h, unit)} ahead"
                 )
             else:
-                what = f"{head}: the forecast was backtested {_n(h, unit)} ahead"
-            what += f" from {_n(windows, 'origin')}" + (f" {_n(step, unit)} apart" if windows > 1 else "")
-            what += f", each fitted on at least {_n(min_train, unit)}."
+                what = f"{head}: the forecast was tested on past data {_n(h, unit)} ahead"
+            what += f" from {_n(windows, 'past date')}" + (f" {_n(step, unit)} apart" if windows > 1 else "")
+            what += f", each forecast from at least {_n(min_train, unit)} before it."
             return BacktestPlan(h, windows, step, int(min_train), what)
     shortest = min(tried)
     return BacktestPlan(
@@ -96,7 +96,7 @@ def plan_backtest(
         0,
         0,
         int(min_train),
-        f"{_n(n_periods, unit)} of history: too short to backtest the forecast (a backtest needs at least "
+        f"{_n(n_periods, unit)} of history: too short to test the forecast on past data (that needs at least "
         f"{min_train + shortest}: {min_train} to fit on and {shortest} to compare with), so its accuracy is not shown.",
     )
 

@@ -364,7 +364,7 @@ def _evidence_note(plan, sel: Selection, n_months: int, last_month: pd.Timestamp
     span = (
         f"{first:%B %Y}" if h == 1 else f"{first:%B}{'' if first.year == last.year else f' {first:%Y}'} to {last:%B %Y}"
     )
-    head = head.replace("too short to backtest the forecast", "too short to backtest the kamtools model", 1)
+    head = head.replace("too short to test the forecast", "too short to test the kamtools model", 1)
     return (
         f"{head}; instead the simple methods were compared once, on the {h} month{'s' if h != 1 else ''} after "
         f"{origin:%B %Y} ({span}, forecast from the months up to then), and each account uses the one that erred "

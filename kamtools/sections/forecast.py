@@ -642,8 +642,8 @@ def account_appendix(acct) -> None:
         words.append(bt_table.reason)
     else:
         words.append(
-            "This account's own history is too short to backtest its forecast (a backtest needs at least 6 months "
-            "of its orders before each starting point)."
+            "This account's own history is too short to test its forecast on past data (that needs at least 6 "
+            "months of its orders before each past date)."
         )
     note = acct.bundle.note("forecast_backtest")
     if bt is not None and len(bt) and note:
