@@ -179,6 +179,7 @@ class _Bundle:
     """The few tables a face reads, and why the others are missing (as ``Bundle.reason`` gives it)."""
 
     manifest: dict = {"settings": {}}
+    as_of = pd.Timestamp("2011-06-30")  # every bundle has its analysis date (the deck reads a new account's age)
 
     def __init__(self, tables: dict[str, pd.DataFrame], skipped: dict[str, str] | None = None):
         self._tables, self._skipped = tables, skipped or {}

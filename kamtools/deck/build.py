@@ -537,8 +537,8 @@ def _internal_forecast(deck: Deck, account: AccountRows) -> None:
     info = account.info
     growth = info.get("forecast_growth_pct")  # none on under 12 months of history: no empty '( on the last ...)'
     change = "" if missing(growth) else f" ({pct(float(growth) / 100, True)} on the last 12 months"
-    age = _months_of_orders(info.get("first_order_date"), account.bundle.as_of)
-    if change and age is not None and age < YOUNG_MONTHS:  # the forecast's new account: its first months only
+    age = _months_of_orders(info.get("first_order_date"), account.bundle.as_of) if change else None
+    if age is not None and age < YOUNG_MONTHS:  # the forecast's new account: its first months only
         change += f", a new account whose last 12 months hold only its first {age} months of orders"
     change += ")" if change else ""
     lines = [
