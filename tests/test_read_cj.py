@@ -13,11 +13,11 @@
 
 from __future__ import annotations
 
-import html
 import re
 
 import numpy as np
 import pandas as pd
+from _segment_page import segment_row, segment_section_text
 
 from kamtools.churn.baseline import WARNING_PREFIX, recency_drivers, warning_columns
 from kamtools.sections.churn import _rule_why
@@ -135,45 +135,23 @@ def test_a_score_near_100_among_the_lowest_fifth_is_not_called_low():
 
 
 def _rfm_bullet(captured, segment: str, feats: pd.DataFrame | None) -> str:
-    from kamtools.sections import segment as section
-
-    seg = pd.DataFrame(
-        [
-            {
-                "account_id": "H1111",
-                "recency_days": 2.0,
-                "frequency": 132,
-                "monetary": 10_083.38,
-                "rfm_score": "225",
-                "rfm_segment": segment,
-                "revenue_ltm": 10_083.38,
-                "abc_revenue": "A",
-                "abc_margin": "A",
-                "cluster_name": "mid-size, new, single category",
-                "attractiveness": 80.0,
-                "strength": np.nan,
-                "quadrant": "attractive",
-                "tier": 2,
-                "tier_reason": "Attractive account.",
-                "lapsed_months": np.nan,
-            }
-        ]
+    row = segment_row(
+        "H1111",
+        recency_days=2.0,
+        frequency=132,
+        monetary=10_083.38,
+        rfm_score="225",
+        rfm_segment=segment,
+        revenue_ltm=10_083.38,
+        abc_revenue="A",
+        abc_margin="A",
+        cluster_name="mid-size, new, single category",
+        attractiveness=80.0,
+        quadrant="attractive",
+        tier=2,
+        tier_reason="Attractive account.",
     )
-
-    class Acct:
-        bundle = None
-        account_id = "H1111"
-        info: dict = {}
-
-        def table(self, name):
-            return feats if name == "churn_features" else seg
-
-        def portfolio_table(self, name):
-            return seg
-
-    section.account_section(Acct())
-    text = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", "".join(captured))))
-    return re.search(r"RFM 225 \(.*?(?= ABC class)", text).group(0)
+    return re.search(r"RFM 225 \(.*?(?= ABC class)", segment_section_text(captured, row, feats)).group(0)
 
 
 def test_an_rfm_at_risk_whose_last_order_came_within_its_usual_gap_says_it_only_ranks_the_account(captured):

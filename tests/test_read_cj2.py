@@ -13,6 +13,7 @@ import re
 
 import numpy as np
 import pandas as pd
+from _segment_page import segment_row, segment_section_text
 
 from kamtools.plan.objectives import objectives
 
@@ -115,47 +116,18 @@ def test_a_churn_score_without_drivers_gives_the_order_gap_as_its_reason(capture
 
 
 def _segment_line(captured, scores: str, segment: str) -> str:
-    from kamtools.sections import segment as section
-
-    seg = pd.DataFrame(
-        [
-            {
-                "account_id": "H2317",
-                "recency_days": 48.0,
-                "frequency": 20,
-                "monetary": 612.0,
-                "r_score": int(scores[0]),
-                "f_score": int(scores[1]),
-                "m_score": int(scores[2]),
-                "rfm_score": scores,
-                "rfm_segment": segment,
-                "revenue_ltm": 612.0,
-                "abc_revenue": "C",
-                "abc_margin": "C",
-                "cluster_name": "small",
-                "attractiveness": 20.0,
-                "strength": np.nan,
-                "quadrant": "less attractive",
-                "tier": 3,
-                "tier_reason": "Less attractive account.",
-                "lapsed_months": np.nan,
-            }
-        ]
+    row = segment_row(
+        "H2317",
+        recency_days=48.0,
+        monetary=612.0,
+        revenue_ltm=612.0,
+        r_score=int(scores[0]),
+        f_score=int(scores[1]),
+        m_score=int(scores[2]),
+        rfm_score=scores,
+        rfm_segment=segment,
     )
-
-    class Acct:
-        bundle = None
-        account_id = "H2317"
-        info: dict = {}
-
-        def table(self, name):
-            return None if name == "churn_features" else seg
-
-        def portfolio_table(self, name):
-            return seg
-
-    section.account_section(Acct())
-    return re.search(rf"RFM {scores} \(.*?(?= ABC class)", _text(captured)).group(0)
+    return re.search(rf"RFM {scores} \(.*?(?= ABC class)", segment_section_text(captured, row)).group(0)
 
 
 def test_an_rfm_line_describes_the_account_s_own_scores_not_its_segment_s_one_description(captured):

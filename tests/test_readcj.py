@@ -35,6 +35,7 @@ import re
 import numpy as np
 import pandas as pd
 from _portfolio import one_product_portfolio
+from _segment_page import segment_row, segment_section_text
 
 
 def _page_text(captured) -> str:
@@ -42,44 +43,14 @@ def _page_text(captured) -> str:
 
 
 def _segment_page(captured, feats: pd.DataFrame) -> str:
-    from kamtools.sections import segment as section
-
-    seg = pd.DataFrame(
-        [
-            {
-                "account_id": "H0889",
-                "recency_days": 3.0,
-                "frequency": 52,
-                "monetary": 3_218.05,
-                "rfm_score": "111",
-                "rfm_segment": "lost",
-                "revenue_ltm": 3_218.05,
-                "abc_revenue": "C",
-                "abc_margin": "C",
-                "cluster_name": "small, occasional orders, single category",
-                "attractiveness": 20.0,
-                "strength": np.nan,
-                "quadrant": "less attractive",
-                "tier": 3,
-                "tier_reason": "Less attractive account.",
-                "lapsed_months": np.nan,
-            }
-        ]
+    row = segment_row(
+        "H0889",
+        frequency=52,
+        monetary=3_218.05,
+        revenue_ltm=3_218.05,
+        cluster_name="small, occasional orders, single category",
     )
-
-    class Acct:
-        bundle = None
-        account_id = "H0889"
-        info: dict = {}
-
-        def table(self, name):
-            return feats if name == "churn_features" else seg
-
-        def portfolio_table(self, name):
-            return seg
-
-    section.account_section(Acct())
-    return _page_text(captured)
+    return segment_section_text(captured, row, feats)
 
 
 def test_the_usual_gap_between_orders_reads_the_same_in_the_rfm_bullet_and_the_churn_section(captured):
