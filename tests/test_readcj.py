@@ -74,7 +74,7 @@ def test_the_usual_gap_between_orders_reads_the_same_in_the_rfm_bullet_and_the_c
     assert recency_rule_reason(late) == "No order for 14 days, 4.0 times its usual gap of 3.5 days"
 
 
-def _plan_unavailable(**extra) -> pd.Series:
+def _plan_unavailable(stages=("kpis", "competitors", "plan"), **extra) -> pd.Series:
     from kamtools.stages.runner import execute
 
     weeks = pd.date_range("2017-01-02", "2017-06-30", freq="7D")
@@ -82,13 +82,14 @@ def _plan_unavailable(**extra) -> pd.Series:
     p = one_product_portfolio(lines, "2017-06-30")
     for name, table in extra.items():
         p.tables[name] = table
-    return execute(p, names=["kpis", "plan"]).tables()["plan_unavailable"].set_index("part")["reason"]
+    return execute(p, names=list(stages)).tables()["plan_unavailable"].set_index("part")["reason"]
 
 
 def test_the_plan_names_the_tables_missing_for_its_competitor_part():
     why = _plan_unavailable()
+    # the competitor stage's own reason reaches the plan (the stage runner hands on what a stage left out, and why)
     assert why["competitors"] == (
-        "Neither an opportunities nor a competitor_prices table was supplied, so there are no competitor facts."
+        "Neither opportunities nor competitor_prices were supplied, so competitor threats cannot be assessed."
     )
     assert why["pipeline"] == "No opportunities table was supplied, so there are no pipeline and bid facts."
     # with competitor prices supplied but the competitor analysis not run, the reason does not blame the data
@@ -101,7 +102,7 @@ def test_the_plan_names_the_tables_missing_for_its_competitor_part():
             "price_index": [95.0],
         }
     )
-    assert "was supplied" not in _plan_unavailable(competitor_prices=prices)["competitors"]
+    assert "supplied" not in _plan_unavailable(("kpis", "plan"), competitor_prices=prices)["competitors"]
 
 
 def _value_outlook(same_rate: bool, method: str = "mean of last 6 months") -> str:

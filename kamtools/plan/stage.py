@@ -13,6 +13,7 @@ from kamtools.plan.actions import stake_once
 from kamtools.plan.assembly import plans
 from kamtools.plan.facts import _present
 from kamtools.plan.playbook import PLAYBOOK_CONTEXT_KEY, Playbook
+from kamtools.stages.runner import StageInputs
 
 
 # ------------------------------------------------------------------------------------------
@@ -33,7 +34,9 @@ def bundle_tables(
     The playbook is ``playbook``, else the one :func:`kamtools.bundle.analyze` checked and
     put in its ``inputs`` (under :data:`PLAYBOOK_CONTEXT_KEY`), else the built-in one.
     """
-    ctx: dict[str, pd.DataFrame | NotAvailable] = dict(inputs)
+    # a table an earlier stage left out comes with its reason, which the plan's missing part then gives
+    left_out = inputs.left_out() if isinstance(inputs, StageInputs) else {}
+    ctx: dict[str, pd.DataFrame | NotAvailable] = {**left_out, **inputs}
     if not _present(ctx.get("kpis")):
         reason = ctx.get("kpis")
         na = NotAvailable(
@@ -59,7 +62,7 @@ def bundle_tables(
     first_r = r[r["order"] == 1].set_index("account_id")["risk"]
     summary["top_action"] = summary["account_id"].map(first_a).astype("str")
     summary["top_risk"] = summary["account_id"].map(first_r).astype("str")
-    missing = _competitor_reason(portfolio, ctx, dict(built.unavailable))
+    missing = dict(built.unavailable)
     unavailable = pd.DataFrame({"part": list(missing), "reason": list(missing.values())}, dtype="str")
     return {
         "plan_objectives": built.objectives,
@@ -69,19 +72,3 @@ def bundle_tables(
         "plan_summary": summary,
         "plan_unavailable": unavailable,
     }
-
-
-COMPETITOR_TABLES_MISSING = (
-    "Neither an opportunities nor a competitor_prices table was supplied, so there are no competitor facts."
-)
-
-
-def _competitor_reason(portfolio: Portfolio, ctx: Mapping[str, object], missing: dict[str, str]) -> dict[str, str]:
-    """``missing`` (plan part -> why it is left out) with the competitors part's reason naming the tables the data
-    lacks, as the other parts' reasons do, where the competitor analysis had neither of its inputs. The grocery
-    panel's pages read 'No competitor results are available (that analysis was skipped or not run)' (READCJ)."""
-    if "competitors" not in missing or _present(ctx.get("competitor_threat")):
-        return missing
-    if portfolio.has("opportunities") or portfolio.has("competitor_prices"):
-        return missing
-    return {**missing, "competitors": COMPETITOR_TABLES_MISSING}

@@ -552,7 +552,7 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         "plan",
         "kamtools.plan",
-        portfolio=("opportunities", "competitor_prices"),  # only whether they were supplied: why no competitor facts
+        portfolio=(),
         reads={
             "kpis": ALL,
             "kpis_portfolio": ("median_margin_pct", "revenue_ltm", "active_accounts"),  # + the materiality floor

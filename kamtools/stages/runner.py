@@ -104,13 +104,23 @@ class StageInputs(Mapping):
     Read-only. Asking for a name the stage does not declare (``inputs["x"]``,
     ``inputs.get("x")``, ``"x" in inputs``) raises :class:`UndeclaredInputError` naming the
     stage and the table; a declared table that was not produced (its stage skipped it or did
-    not run) is absent (``get`` returns the default).
+    not run) is absent (``get`` returns the default). Where its stage left it out with a reason,
+    :meth:`left_out` gives that reason, so a stage can say why a part is missing instead of
+    guessing (the plan's competitor part read "that analysis was skipped or not run" where the
+    data had neither an opportunities nor a competitor_prices table).
     """
 
-    def __init__(self, stage: Stage, available: Mapping[str, object]) -> None:
+    def __init__(
+        self, stage: Stage, available: Mapping[str, object], left_out: Mapping[str, NotAvailable] | None = None
+    ) -> None:
         self._stage = stage
         self._declared = set(stage.reads) | set(stage.settings)
         self._data = {k: v for k, v in available.items() if k in self._declared}
+        self._left_out = {k: v for k, v in (left_out or {}).items() if k in self._declared and k not in self._data}
+
+    def left_out(self) -> dict[str, NotAvailable]:
+        """The declared tables an upstream stage left out, each with its reason."""
+        return dict(self._left_out)
 
     def _check(self, name: object) -> None:
         if name not in self._declared:
@@ -211,8 +221,10 @@ def run_stage(
     say: Callable[[str], None] = lambda msg: None,
     sink: Sink | None = None,
     cpu_seconds: Callable[[], float] = time.process_time,
+    left_out: Mapping[str, NotAvailable] | None = None,
 ) -> StageResult:
-    """Run one stage on its declared inputs, check its result and hand each table to ``sink``."""
+    """Run one stage on its declared inputs, check its result and hand each table to ``sink``.
+    ``left_out``: the tables earlier stages left out, with their reasons (:meth:`StageInputs.left_out`)."""
     res = StageResult()
     t, c = time.perf_counter(), cpu_seconds()
     fn = s.entry()
@@ -220,7 +232,7 @@ def run_stage(
         res.unavailable[s.name] = NotAvailable(f"The {s.name} analysis is not part of this kamtools version.")
         return res
     say(f"{s.name}: fitting")
-    produced = fn(portfolio, StageInputs(s, available))
+    produced = fn(portfolio, StageInputs(s, available, left_out))
     check_result(s, produced)
     res.ran = True
     for name, result in produced.items():
@@ -305,6 +317,7 @@ def execute(
     join_before = overlap_until(order) if overlap else {}
     trading = without_group_parents(portfolio)  # the same object when no account only groups others
     available: dict[str, object] = dict(settings or {})
+    left_out: dict[str, NotAvailable] = {}  # tables a stage left out, with the reason
     results: dict[str, StageResult] = {}
     overlapped: dict[str, list[str]] = {}
     background: _Background | None = None
@@ -312,6 +325,7 @@ def execute(
     def apply(s: Stage, res: StageResult) -> None:
         results[s.name] = res
         available.update(res.tables)
+        left_out.update(res.unavailable)
 
     for s in progress(order):
         if background is not None and s.name == join_before[background.stage.name]:
@@ -319,12 +333,13 @@ def execute(
             background = None
         if background is None and s.name in join_before:
             seen = portfolio if s.group_parents else trading
-            background = _Background(s, seen, dict(available), say, sink, cpu_seconds)
+            background = _Background(s, seen, dict(available), say, sink, cpu_seconds, dict(left_out))
             overlapped[s.name] = []
             continue
         if background is not None:
             overlapped[background.stage.name].append(s.name)
-        apply(s, run_stage(s, portfolio if s.group_parents else trading, available, say, sink, cpu_seconds))
+        seen = portfolio if s.group_parents else trading
+        apply(s, run_stage(s, seen, available, say, sink, cpu_seconds, left_out))
     if background is not None:
         apply(background.stage, background.join())
     return Run(order, {s.name: results[s.name] for s in order}, available, overlapped)
