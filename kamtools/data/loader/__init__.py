@@ -28,6 +28,7 @@ import pandas as pd
 from kamtools.data import schemas
 from kamtools.data.loader.building import build_portfolio
 from kamtools.data.loader.converting import convert_tables
+from kamtools.data.loader.corrections import net_same_day_corrections
 from kamtools.data.loader.dates import settle_as_of
 from kamtools.data.loader.links import check_references, check_trees
 from kamtools.data.loader.reading import read_tables
@@ -154,6 +155,8 @@ def validate_source(
     portfolio = None
     if not findings.problems:
         assert run_as_of is not None  # no problems: the orders have a readable date
+        if negative == "keep":
+            net_same_day_corrections(loaded, findings)  # a credit and a sale of one product on one day: one line
         portfolio = build_portfolio(loaded, run_as_of, as_of_given, findings)  # takes the tables out of loaded
     return ValidationReport(
         source=src.description,
