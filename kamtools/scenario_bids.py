@@ -306,7 +306,13 @@ class BidLever:
         self.picker.disabled = not options
         self.price.disabled = not options
         self.recommended_button.disabled = self.current_button.disabled = not options
+        self._show(self.picker, bool(options))
         self._enter_bid()
+
+    @staticmethod
+    def _show(widget, shown: bool) -> None:
+        """Show or hide ``widget`` (hidden, not greyed: a scope without a bid has no price to show)."""
+        widget.layout.display = None if shown else "none"
 
     def select(self, opportunity_id: str) -> None:
         """Choose the open bid ``opportunity_id`` of the current account."""
@@ -342,9 +348,13 @@ class BidLever:
         # without a curve the slider would move nothing: it is held at the bid's price and greyed out
         held = not row or curve.empty
         self.price.disabled = self.recommended_button.disabled = self.current_button.disabled = held
+        our = _finite(row.get("our_price"))
+        # a slider is shown only with a price of this bid on it: a tier, the portfolio or an account without open
+        # bids hid nothing before and kept the previous account's price on the greyed slider (the 12-month demo)
+        for w in (self.price, self.current_button, self.recommended_button):
+            self._show(w, bool(row) and (not curve.empty or our is not None))
         if held:
             self.point = None
-            our = _finite(row.get("our_price"))
             if our is not None:
                 self._busy = True
                 try:

@@ -40,6 +40,8 @@ from kamtools import formatting, templating
 from kamtools import scenario as sc
 from kamtools.extras import import_optional
 from kamtools.plotting.scenario import LiveScenarioChart, scenario_chart_data
+from kamtools.scenario.chance_words import attainment_and_chance
+from kamtools.scenario.engine import ATTAINMENT_LABEL
 from kamtools.scenario_bids import BidLever
 
 W = import_optional("ipywidgets", "planner", "the scenario planner widget")
@@ -635,6 +637,7 @@ class ScenarioPlanner:
                 else []  # assumed, not measured: the note below says so (no 'today: 30' as if it were a fact)
             ),
             *b.notes,
+            *attainment_and_chance(res, self.currency),  # where attainment and chance point different ways
         ]
         return _html("notes", items)
 
@@ -769,7 +772,7 @@ class ScenarioPlanner:
         for m in metrics:  # the KPI table's words, not the column keys ('p target 2025')
             key, _, year = m.rpartition("_")
             if key == "attainment":
-                labels[m] = f"Target attainment {year}"
+                labels[m] = ATTAINMENT_LABEL.format(y=year)
             elif key == "p_target":
                 labels[m] = f"Probability of reaching the {year} target"
         labels["revenue_vs_baseline"] = "Revenue change vs baseline"

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 from kamtools.forecast.portfolio_range import total_sd
 from kamtools.scenario.constants import _Z80, DEFAULT_ELASTICITY, DEFAULT_PAYMENT_DAYS, ScenarioError
 from kamtools.scenario.elasticity import ELASTICITY_COLUMNS, estimate_elasticity
+from kamtools.scenario.plan_margin import plan_margin_note
 from kamtools.scenario.scopes import parse_scope, scope_accounts, scope_label
 from kamtools.target_draws import chance_to_reach, year_total_draws, year_totals_of
 
@@ -587,6 +588,9 @@ def baseline(bundle: Bundle, scope: str, horizon: int | None = None) -> Baseline
             "No cost is booked on these orders, so the gross margin equals revenue (100%): it is not a real margin "
             "(add the cost of each order line, or products.unit_cost)."
         )
+    if len(ids) == 1:  # the account plan's margin objective reads differently: say what the planner's figure is
+        said = plan_margin_note(bundle, str(ids[0]), np.array(cats, dtype=object), revenue, cost_ratio, by_cat)
+        notes += [said] if said else []
     whitespace = np.zeros(len(cats))
     for cat, v in ws_cat.items():
         whitespace[cat_idx[str(cat)]] = max(float(v), 0.0)

@@ -270,6 +270,11 @@ def _by_category(b: Baseline, base: dict, scen: dict, s: Scenario) -> pd.DataFra
     )
 
 
+ATTAINMENT_LABEL = "Target attainment {y} (expected year total / target)"
+"""The KPI row of a year's attainment: the expected year total over the target, not booked so far over it
+(the pages' 'Target attainment so far'); the compare table's column reads the same."""
+
+
 def _kpis(b: Baseline, cols, yearly, base, scen, s: Scenario, T: int) -> pd.DataFrame:
     n = min(12, T)
     metrics, vb, vs = [], [], []
@@ -300,7 +305,7 @@ def _kpis(b: Baseline, cols, yearly, base, scen, s: Scenario, T: int) -> pd.Data
     for i, y in enumerate(yearly["year"].to_numpy()):
         if np.isfinite(yearly["target"].iat[i]) and yearly["complete"].iat[i]:
             for key, label in (
-                ("attainment", "Target attainment {y}"),
+                ("attainment", ATTAINMENT_LABEL),
                 ("p_target", "Probability of reaching the {y} target"),
             ):
                 metrics.append(f"{key}_{y}")
