@@ -30,7 +30,14 @@ accounts yet), gets the modified BG/NBD expected value as fitted (``one_time_bty
 :func:`select`: a customer may stop after the first order, where BG/NBD keeps every one-time
 buyer alive), not a correction learnt from other classes; the zero rules still apply. On the
 CDNOW log this lowered the per-account MAE at 8 of the 9 cases it changed (by up to 4.5%),
-see ``benchmarks/bench_real_data.py``.
+see ``benchmarks/bench_real_data.py``. Where that fit is not usable they keep their class's own-history choice
+(Online Retail's top 100 at 2011-11-30: C12590, 9.9k in one month and silent 6, forecast 16.4k for 12 months).
+Measured on 2026-12-07 (``benchmarks/bench_one_time_fallback.py``, rules set before measuring): only Online
+Retail's whole customer list took that path out of time (235, 339 and 449 accounts at 2011-06, -07 and -08; one of
+its top 100, none in CDNOW or the demo), and a third of them ordered again within 3 to 5 months (84.3k, 86.0k,
+77.9k, forecast 0, 0 and 20.2k). The history held no evidence of such silences, so the lapsed rule's point
+(:func:`~kamtools.forecast.selection.lapsed._returning`) and zero are the same: MAE 523.90 -> 522.07 at 2011-08
+but bias -37.9% -> -38.7%; the BTYD expected value raised every MAE. No rule won everywhere; none was kept.
 
 **New accounts.** The means spread an account's orders over at least :data:`YOUNG_MIN_MONTHS`
 months of the data (its months before its first order counting as nothing), and an account with
