@@ -96,3 +96,14 @@ def test_a_same_day_sum_whose_signs_disagree_is_left_as_exported(tmp_path):
     orders = report.portfolio.orders
     day = orders[(orders["account_id"] == "A002") & (orders["order_date"] == "2024-06-10")]
     assert sorted(day["order_id"]) == ["CN-5001", "SO-5001"]
+
+
+def test_the_pages_say_which_credit_lines_the_returns_share_leaves_out(tmp_path):
+    from kamtools.stages.runner import execute
+
+    portfolio = load_portfolio(_export(tmp_path, CREDIT_SO_1009, REBILLED, CANCELLED_SALE, CANCELLED_CREDIT))
+    note = execute(portfolio, names=["kpis"]).results["kpis"].notes["kpis"]
+    assert (
+        "2 credit lines (5,980 of credited revenue) booked on the same day as a sale of the same product to the same "
+        "account are read as cancelled or repriced orders, not as returns"
+    ) in note

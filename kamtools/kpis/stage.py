@@ -66,6 +66,7 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
         history_notes(portfolio)
         + returns_notes(out["kpis_portfolio"])
         + dropped_returns_notes(portfolio.warnings)
+        + corrections_notes(portfolio.warnings)
         + heavy_returns_notes(portfolio.orders)
         + cost_notes(kpis)
     )
@@ -106,6 +107,24 @@ def dropped_returns_notes(warnings: list[str]) -> list[str]:
         f"with a negative quantity, revenue or cost, {credited:,.0f} of credited revenue): revenue, margin, growth "
         "and forecasts are gross of returns, higher than what the customers kept; load the data with "
         "--negative-lines keep (the default) to net them."
+    ]
+
+
+def corrections_notes(warnings: list[str]) -> list[str]:
+    """The sentence on credit lines the load read as same-day corrections (cancelled or repriced orders,
+    :mod:`kamtools.data.loader.corrections`), on the pages too, beside the returns share they no longer count in.
+    None when there were none."""
+    from kamtools.data.loader.corrections import same_day_corrected
+    from kamtools.formatting import counted
+
+    found = same_day_corrected(warnings)
+    if found is None:
+        return []
+    lines, credited = found
+    return [
+        f"{counted(lines, 'credit line')} ({credited:,.0f} of credited revenue) booked on the same day as a sale of "
+        "the same product to the same account are read as cancelled or repriced orders, not as returns: each is "
+        "netted with its sale, so the returns shares count only what the customers were given back."
     ]
 
 

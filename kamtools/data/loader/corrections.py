@@ -21,6 +21,8 @@ date follow what the account kept. A warning says how many lines were netted and
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from kamtools.data.loader.state import Findings, Loaded
@@ -28,6 +30,21 @@ from kamtools.data.portfolio import credit_lines
 from kamtools.data.validation import count, verb
 
 _SUMMED = ("quantity", "net_revenue", "cost")
+
+CORRECTED = re.compile(
+    r"([\d,]+) credit lines? \((-?[\d,]+) of credited revenue\) (?:was|were) booked on the same day as a sale of the "
+    r"same product to the same account"
+)
+
+
+def same_day_corrected(warnings: list[str]) -> tuple[int, float] | None:
+    """(credit lines, credited revenue) that the load read as same-day corrections, read back from its warning (a
+    Portfolio keeps its warnings as lines of text), or None."""
+    for w in warnings or []:
+        m = CORRECTED.search(str(w))
+        if m:
+            return int(m.group(1).replace(",", "")), float(m.group(2).replace(",", ""))
+    return None
 
 
 def net_same_day_corrections(loaded: Loaded, findings: Findings) -> None:
