@@ -39,14 +39,14 @@ def segment_row(account_id: str, **values) -> dict:
 
 
 class _Account:
-    """What the segment section reads of an account: its segments row and, when given, its churn features."""
+    """What the segment section reads of an account: its segments row, when given its churn features, and the
+    bundle (None, or a stand-in whose ``table(name)`` gives the portfolio tables the section asks for)."""
 
-    bundle = None
     info: dict = {}
 
-    def __init__(self, seg: pd.DataFrame, feats: pd.DataFrame | None):
+    def __init__(self, seg: pd.DataFrame, feats: pd.DataFrame | None, bundle=None):
         self.account_id = seg["account_id"].iloc[0]
-        self._seg, self._feats = seg, feats
+        self._seg, self._feats, self.bundle = seg, feats, bundle
 
     def table(self, name):
         return self._feats if name == "churn_features" else self._seg
@@ -55,9 +55,9 @@ class _Account:
         return self._seg
 
 
-def segment_section_text(captured: list[str], row: dict, feats: pd.DataFrame | None = None) -> str:
+def segment_section_text(captured: list[str], row: dict, feats: pd.DataFrame | None = None, bundle=None) -> str:
     """The text (tags stripped, entities decoded, spaces folded) the segment section shows for one account."""
     from kamtools.sections import segment as section
 
-    section.account_section(_Account(pd.DataFrame([row]), feats))
+    section.account_section(_Account(pd.DataFrame([row]), feats, bundle))
     return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", "".join(captured))))

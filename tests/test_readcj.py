@@ -308,3 +308,46 @@ def test_the_index_gives_a_churn_score_of_its_own_table_as_the_example(tmp_path)
     assert ">score 0/100 (low)<" in page
     assert "Churn figures marked &#x27;score&#x27; (such as 0/100) are scores, not probabilities" in page
     assert "57/100" not in page
+
+
+def _value_model(status: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "model": ["mbg_nbd", "mbg_nbd"],
+            "parameter": ["chosen", "fit_status"],
+            "estimate": [1.0, np.nan],
+            "note": ["", status],
+        }
+    )
+
+
+def test_one_purchase_rate_for_all_leaves_expected_value_out_of_attractiveness():
+    # READCJ: the grocery panel's value model gave every household the same 49.9 purchase weeks, so its expected
+    # value ranked households by basket size alone and lifted H0973 (15 buying weeks of 25) in attractiveness
+    from kamtools.segment.stage import segment_accounts
+
+    weeks = pd.date_range("2017-01-02", "2017-06-30", freq="7D")
+    lines = [("H1", d.strftime("%Y-%m-%d"), 100.0, 1.0) for d in weeks]  # every week, small baskets
+    lines += [("H2", d.strftime("%Y-%m-%d"), 300.0, 1.0) for d in weeks[::4]]  # a week in four, large baskets
+    lines += [("H3", d.strftime("%Y-%m-%d"), 150.0, 1.0) for d in weeks[::2]]
+    p = one_product_portfolio(lines, "2017-06-30")
+    value = pd.DataFrame(
+        {"account_id": ["H1", "H2", "H3"], "expected_value_12m": [5_000.0, 20_000.0, 7_500.0], "p_alive": [0.9] * 3}
+    )
+    common = segment_accounts(p, value, value_model=_value_model("common_rate"))["segments"]
+    told_apart = segment_accounts(p, value, value_model=_value_model("identified"))["segments"]
+    assert "score_expected_value_12m" not in common.columns  # a criterion known for no account drops out
+    assert told_apart["score_expected_value_12m"].notna().all()
+    # H2 (largest baskets, fewest weeks, less revenue) is no longer raised above the weekly buyer by basket size
+    common, told_apart = common.set_index("account_id"), told_apart.set_index("account_id")
+    assert told_apart.loc["H2", "attractiveness"] > told_apart.loc["H1", "attractiveness"]
+    assert common.loc["H1", "attractiveness"] > common.loc["H2", "attractiveness"]
+
+
+def test_the_segment_section_says_why_expected_value_is_left_out(captured):
+    from types import SimpleNamespace
+
+    row = segment_row("H0973", score_revenue_ltm=40.0)
+    bundle = SimpleNamespace(table=lambda name: _value_model("common_rate") if name == "value_model" else None)
+    text = segment_section_text(captured, row, bundle=bundle)
+    assert "Expected 12-month value is left out: the value model gives every account the same purchase rate" in text

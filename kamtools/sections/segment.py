@@ -16,6 +16,7 @@ from kamtools.plotting.segment import cluster_profile_chart, concentration_chart
 from kamtools.plotting.style import money
 from kamtools.sections import no_cost_booked, show_notes
 from kamtools.segment import CRITERIA_LABELS, QUADRANTS, RFM_SEGMENT_MEANING, rfm_description
+from kamtools.value.reading import EV_LEFT_OUT, expected_value_ranks
 
 _TIER_STATUS = {1: "good", 2: "", 3: "warn"}
 RFM_SHORT_MONTHS = 6  # under this many months of order history an RFM label says where it rests
@@ -222,6 +223,8 @@ def account_section(acct) -> None:
                 "Margin is left out: no cost is booked on the orders, so every account's margin reads 100% and the "
                 "margin criterion places all of them alike."
             )
+        if not expected_value_ranks(_value_model(acct.bundle)):
+            display.paragraph(EV_LEFT_OUT)
     everyone = acct.portfolio_table("segments")
     if strength_known and isinstance(everyone, pd.DataFrame) and everyone["strength"].notna().sum() > 1:
         label = str(acct.info.get("name") or acct.account_id)
@@ -288,16 +291,25 @@ def _tiers(bundle, seg: pd.DataFrame) -> None:
     display.figure(tier_chart(seg, currency=currency), alt="Accounts and revenue per tier")
 
 
+def _value_model(bundle) -> pd.DataFrame | None:
+    """The bundle's value_model table, or None (a bundle without one, or a stand-in without tables)."""
+    table = getattr(bundle, "table", None)
+    model = table("value_model") if callable(table) else None
+    return model if isinstance(model, pd.DataFrame) else None
+
+
 def _matrix(bundle, seg: pd.DataFrame) -> None:
     """The portfolio matrix chart and the accounts and revenue per quadrant."""
     display.heading("Portfolio matrix", 3)
     placed = int(seg["strength"].notna().sum())
     # without any cost booked every margin reads 100%: the margin criterion places all accounts alike
+    ev = expected_value_ranks(_value_model(bundle))
     criteria = (
-        "size, growth, expected value, wallet; margin places every account alike, as no cost is booked"
+        f"size, growth, {'expected value, ' if ev else ''}wallet; margin places every account alike, as no cost "
+        "is booked"
         if no_cost_booked(bundle)
-        else "size, growth, margin, expected value, wallet"
-    )
+        else f"size, growth, margin, {'expected value, ' if ev else ''}wallet"
+    ) + ("" if ev else "; expected value is left out, as the value model gives every account the same purchase rate")
     if placed == 0:
         display.paragraph(
             "Our strength with the customer is not available for any account (see the note above), so there is no "

@@ -17,7 +17,7 @@ from kamtools.segment.matrix import NO_STRENGTH, portfolio_matrix, tenure_from_f
 from kamtools.segment.rfm import relabel_lapsed, rfm_scores
 from kamtools.segment.tiers import assign_tiers
 from kamtools.stages.contract import CHURN_DEFINITION
-from kamtools.value.reading import p_alive_shown_as
+from kamtools.value.reading import expected_value_ranks, p_alive_shown_as
 
 SUMMARY_COLUMNS = {
     "segments": ["tier", "quadrant", "cluster_name", "rfm_segment", "abc_revenue", "usual_growth", "one_off_ltm"]
@@ -102,7 +102,8 @@ def segment_accounts(
             }
         )
         warnings.warn(f"segment: accounts not clustered: {exc}", RuntimeWarning, stacklevel=2)
-    matrix = portfolio_matrix(portfolio, value, attractiveness_weights, strength_weights, activity=act)
+    ranks = value if expected_value_ranks(value_model) else None  # one purchase rate for all: basket size only
+    matrix = portfolio_matrix(portfolio, ranks, attractiveness_weights, strength_weights, activity=act)
     months = default_lapsed_months() if lapsed_months is None else int(lapsed_months)
     lapsed = lapsed_accounts(act, portfolio.as_of, months)
     tiers = assign_tiers(matrix, value, top_value_share, value_model, lapsed=lapsed, lapsed_months=months)

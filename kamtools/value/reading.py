@@ -37,6 +37,20 @@ def model_choice(model) -> tuple[str, str, str]:
     return name, str(status.iloc[0]) if len(status) else "identified", note
 
 
+EV_LEFT_OUT = (
+    "Expected 12-month value is left out: the value model gives every account the same purchase rate, so that "
+    "figure would rank accounts only by what a purchase week is worth, not by how often they buy."
+)
+
+
+def expected_value_ranks(model) -> bool:
+    """Whether the expected 12-month value may rank accounts by attractiveness: not where the chosen value model
+    gives every account the same purchase rate (fit status ``common_rate``). The grocery panel's top 100 at
+    2017-06-30: every household 49.9 purchase weeks, so the criterion ranked by basket size alone and lifted
+    H0973 (15 buying weeks of 25) above households that bought every week (READCJ)."""
+    return model_choice(model)[1] != "common_rate"
+
+
 def one_time_buyers_model(model) -> str:
     """The model behind a one-time buyer's P(alive), from the ``value_model`` table: ``"mbg_nbd"`` when
     the value stage scored one-time buyers by MBG/NBD under a chosen BG/NBD (:mod:`kamtools.value.one_time`),
