@@ -342,6 +342,16 @@ def test_one_purchase_rate_for_all_leaves_expected_value_out_of_attractiveness()
     common, told_apart = common.set_index("account_id"), told_apart.set_index("account_id")
     assert told_apart.loc["H2", "attractiveness"] > told_apart.loc["H1", "attractiveness"]
     assert common.loc["H1", "attractiveness"] > common.loc["H2", "attractiveness"]
+    # tier 1 (the top 10% of accounts) by revenue, not by an expected value that only says how large a basket is
+    assert (
+        told_apart.loc["H2", "tier"] == 1 and "by expected 12-month value (20.0k" in told_apart.loc["H2", "tier_reason"]
+    )
+    assert common.loc["H1", "tier"] == 1 and common.loc["H2", "tier"] != 1
+    assert common.loc["H1", "tier_reason"].startswith("Among the top 10% of accounts by revenue, last 12 months (2.6k")
+    assert (
+        "Not by expected 12-month value: the value model gives every account the same purchase rate"
+        in (common.loc["H1", "tier_reason"])
+    )
 
 
 def test_the_segment_section_says_why_expected_value_is_left_out(captured):

@@ -7,7 +7,7 @@ import pandas as pd
 
 from kamtools.data.portfolio import NotAvailable
 from kamtools.display import money
-from kamtools.value.reading import p_alive_shown_as
+from kamtools.value.reading import expected_value_ranks, p_alive_shown_as
 
 STOPPED_P = 0.3  # a P(alive) (checked as a probability) below this earns the tier reason a note
 LOW_SCORE_SHARE = 0.2  # an activity score (a ranking) among the lowest fifth of the portfolio earns the note
@@ -26,7 +26,9 @@ def assign_tiers(
     Rules, first match wins: (0) lapsed (no order in the last ``lapsed_months`` months, as the
     churn section calls it): never tier 1 and never "strong" -> tier 2 as a win-back case when
     the account is attractive, else tier 3; (1) strategic quadrant -> tier 1; (2) expected
-    12-month value in the top ``top_value_share`` of accounts (needs ``value``) -> tier 1; (3)
+    12-month value in the top ``top_value_share`` of accounts (needs ``value``; by revenue of the last 12 months
+    instead where ``value_model`` gives every account the same purchase rate, see
+    :func:`kamtools.value.reading.expected_value_ranks`, and ``matrix`` has ``revenue_ltm``) -> tier 1; (3)
     develop quadrant -> tier 2; (4) maintain quadrant -> tier 2; (5) no strength known
     (quadrant ``attractive``): tier 2 when attractive; (6) otherwise tier 3.
 
@@ -50,7 +52,14 @@ def assign_tiers(
         m["expected_value_12m"] = np.nan
     if "p_alive" not in m.columns:
         m["p_alive"] = np.nan
-    ev = m["expected_value_12m"].to_numpy(dtype=np.float64)
+    # one purchase rate for all: the expected value ranks by basket size alone, so the top share is by revenue
+    by_revenue = not expected_value_ranks(value_model)
+    if not by_revenue:
+        ev = m["expected_value_12m"].to_numpy(dtype=np.float64)
+    elif "revenue_ltm" in matrix.columns:
+        ev = matrix["revenue_ltm"].to_numpy(dtype=np.float64)
+    else:
+        ev = np.full(len(m), np.nan)
     n_top = int(np.ceil(top_value_share * np.isfinite(ev).sum())) if np.isfinite(ev).any() else 0
     top = np.zeros(len(m), dtype=bool)
     if n_top > 0:
@@ -88,11 +97,18 @@ def assign_tiers(
         elif top[i]:
             tiers.append(1)
             reasons.append(
-                f"Among the top {top_value_share:.0%} of accounts by expected 12-month value "
+                f"Among the top {top_value_share:.0%} of accounts by "
+                + ("revenue, last 12 months " if by_revenue else "expected 12-month value ")
                 + (
-                    f"({money(row.expected_value_12m)}), although in the {row.quadrant} quadrant ({pos})."
+                    f"({money(ev[i])}), although in the {row.quadrant} quadrant ({pos})."
                     if np.isfinite(s)
-                    else f"({money(row.expected_value_12m)}; {pos})."
+                    else f"({money(ev[i])}; {pos})."
+                )
+                + (
+                    " Not by expected 12-month value: the value model gives every account the same purchase rate, "
+                    "so that figure would rank accounts only by what a purchase week is worth."
+                    if by_revenue
+                    else ""
                 )
             )
         elif row.quadrant == "develop":
