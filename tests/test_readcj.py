@@ -361,3 +361,17 @@ def test_the_segment_section_says_why_expected_value_is_left_out(captured):
     bundle = SimpleNamespace(table=lambda name: _value_model("common_rate") if name == "value_model" else None)
     text = segment_section_text(captured, row, bundle=bundle)
     assert "Expected 12-month value is left out: the value model gives every account the same purchase rate" in text
+
+
+def test_without_any_cost_booked_attractiveness_is_not_pulled_towards_50_by_margin():
+    # the grocery panel's H0973: attractiveness 62/100 beside its one criterion shown, size 69.5 (margin, 100% for
+    # every household as no cost is booked, counted at 50 for all)
+    from kamtools.segment.stage import segment_accounts
+
+    weeks = pd.date_range("2017-01-02", "2017-06-30", freq="7D")
+    lines = [(f"H{k}", d.strftime("%Y-%m-%d"), 100.0 * k, 1.0) for k in range(1, 6) for d in weeks[::k]]
+    p = one_product_portfolio(lines, "2017-06-30")
+    p.tables["orders"] = p.orders.assign(cost=0.0)
+    seg = segment_accounts(p)["segments"].set_index("account_id")
+    assert "score_margin_pct" not in seg.columns
+    assert (seg["attractiveness"] - seg["score_revenue_ltm"]).abs().max() < 1e-9
