@@ -223,7 +223,7 @@ def account_section(acct) -> None:
                 "Margin is left out: no cost is booked on the orders, so every account's margin reads 100% and the "
                 "margin criterion places all of them alike."
             )
-        if not expected_value_ranks(_value_model(acct.bundle)):
+        if not expected_value_ranks(_bundle_table(acct.bundle, "value_model")):
             display.paragraph(EV_LEFT_OUT)
     everyone = acct.portfolio_table("segments")
     if strength_known and isinstance(everyone, pd.DataFrame) and everyone["strength"].notna().sum() > 1:
@@ -291,11 +291,11 @@ def _tiers(bundle, seg: pd.DataFrame) -> None:
     display.figure(tier_chart(seg, currency=currency), alt="Accounts and revenue per tier")
 
 
-def _value_model(bundle) -> pd.DataFrame | None:
-    """The bundle's value_model table, or None (a bundle without one, or a stand-in without tables)."""
-    table = getattr(bundle, "table", None)
-    model = table("value_model") if callable(table) else None
-    return model if isinstance(model, pd.DataFrame) else None
+def _bundle_table(bundle, name: str) -> pd.DataFrame | None:
+    """The bundle's table ``name``, or None (left out, or a stand-in holding only the manifest)."""
+    read = getattr(bundle, "table", None)
+    table = read(name) if callable(read) else None
+    return table if isinstance(table, pd.DataFrame) else None
 
 
 def _matrix(bundle, seg: pd.DataFrame) -> None:
@@ -303,7 +303,7 @@ def _matrix(bundle, seg: pd.DataFrame) -> None:
     display.heading("Portfolio matrix", 3)
     placed = int(seg["strength"].notna().sum())
     # without any cost booked every margin reads 100%: the margin criterion places all accounts alike
-    ev = expected_value_ranks(_value_model(bundle))
+    ev = expected_value_ranks(_bundle_table(bundle, "value_model"))
     criteria = (
         f"size, growth, {'expected value, ' if ev else ''}wallet; margin places every account alike, as no cost "
         "is booked"
@@ -428,8 +428,7 @@ def _rfm(bundle, seg: pd.DataFrame) -> None:
         money=["revenue_ltm"],
         currency=formatting.currency_of(bundle),
     )
-    read = getattr(bundle, "table", None)  # a bundle, or a stand-in holding only the manifest
-    note = rfm_in_rhythm_note(seg, read("churn_features") if callable(read) else None)
+    note = rfm_in_rhythm_note(seg, _bundle_table(bundle, "churn_features"))
     if note:
         display.paragraph(note)
 

@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from kamtools.data.portfolio import NotAvailable, Portfolio
-from kamtools.formatting import no_cost
+from kamtools.formatting import all_no_cost
 from kamtools.segment.activity import account_activity
 
 ATTRACTIVENESS_WEIGHTS = {
@@ -63,8 +63,9 @@ def matrix_criteria(
 ) -> pd.DataFrame:
     """The criteria of the portfolio matrix, one row per account (NaN where unknown).
 
-    Attractiveness: ``revenue_ltm, growth, margin_pct`` (NaN for every account when no cost is booked,
-    :func:`no_cost_booked`), ``expected_value_12m`` (needs ``value``), ``potential_revenue``. Strength: ``share_of_wallet``,
+    Attractiveness: ``revenue_ltm, growth, margin_pct`` (NaN for every account when every known margin is
+    100%, no cost booked: it would place all of them alike at 50 and pull each attractiveness towards 50; the
+    grocery panel's H0973 read 62 beside its one criterion shown, size 69.5), ``expected_value_12m`` (needs ``value``), ``potential_revenue``. Strength: ``share_of_wallet``,
     ``relationship_coverage`` (half: share of the account's decision makers and
     executive/senior contacts met in the last 12 months; half: interactions in the last
     12 months, one a month = full; needs contacts and interactions), ``win_rate`` (won /
@@ -80,7 +81,7 @@ def matrix_criteria(
     ].copy()
     if tenure_from_first_order(portfolio, act):
         out["tenure_years"] = np.nan
-    if no_cost_booked(act):
+    if all_no_cost(out["margin_pct"]):  # no cost booked: every margin 100%, placing all accounts alike at 50
         out["margin_pct"] = np.nan
     if value is not None and not isinstance(value, NotAvailable) and "expected_value_12m" in value.columns:
         out = out.merge(value[["account_id", "expected_value_12m"]], on="account_id", how="left")
@@ -115,15 +116,6 @@ def matrix_criteria(
         out["win_rate"] = out["account_id"].map(rate).astype(np.float64).to_numpy()
     cols = ["account_id", *ATTRACTIVENESS_WEIGHTS, *STRENGTH_WEIGHTS]
     return out[cols]
-
-
-def no_cost_booked(activity: pd.DataFrame) -> bool:
-    """True when the orders of the last 12 months carry no cost (the portfolio's margin is 100%): every account's
-    margin then reads 100%, and as a criterion it would place all of them alike at 50, pulling each attractiveness
-    towards 50 (the grocery panel's H0973 read attractiveness 62 beside its one criterion shown, size 69.5)."""
-    revenue = float(np.nansum(activity["revenue_ltm"].to_numpy(dtype=np.float64)))
-    margin = float(np.nansum(activity["margin_ltm"].to_numpy(dtype=np.float64)))
-    return revenue > 0 and no_cost(margin / revenue)
 
 
 def tenure_from_first_order(portfolio: Portfolio, activity: pd.DataFrame | None = None) -> bool:

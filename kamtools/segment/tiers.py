@@ -55,15 +55,15 @@ def assign_tiers(
     # one purchase rate for all: the expected value ranks by basket size alone, so the top share is by revenue
     by_revenue = not expected_value_ranks(value_model)
     if not by_revenue:
-        ev = m["expected_value_12m"].to_numpy(dtype=np.float64)
+        rank_by = m["expected_value_12m"].to_numpy(dtype=np.float64)
     elif "revenue_ltm" in matrix.columns:
-        ev = matrix["revenue_ltm"].to_numpy(dtype=np.float64)
+        rank_by = matrix["revenue_ltm"].to_numpy(dtype=np.float64)
     else:
-        ev = np.full(len(m), np.nan)
-    n_top = int(np.ceil(top_value_share * np.isfinite(ev).sum())) if np.isfinite(ev).any() else 0
+        rank_by = np.full(len(m), np.nan)
+    n_top = int(np.ceil(top_value_share * np.isfinite(rank_by).sum())) if np.isfinite(rank_by).any() else 0
     top = np.zeros(len(m), dtype=bool)
     if n_top > 0:
-        order = np.argsort(-np.nan_to_num(ev, nan=-np.inf), kind="stable")[:n_top]
+        order = np.argsort(-np.nan_to_num(rank_by, nan=-np.inf), kind="stable")[:n_top]
         top[order] = True
     probability = p_alive_shown_as(value_model)[0] == "probability"
     gone = (
@@ -100,9 +100,9 @@ def assign_tiers(
                 f"Among the top {top_value_share:.0%} of accounts by "
                 + ("revenue, last 12 months " if by_revenue else "expected 12-month value ")
                 + (
-                    f"({money(ev[i])}), although in the {row.quadrant} quadrant ({pos})."
+                    f"({money(rank_by[i])}), although in the {row.quadrant} quadrant ({pos})."
                     if np.isfinite(s)
-                    else f"({money(ev[i])}; {pos})."
+                    else f"({money(rank_by[i])}; {pos})."
                 )
                 + (
                     " Not by expected 12-month value: the value model gives every account the same purchase rate, "

@@ -82,7 +82,7 @@ def net_same_day_corrections(loaded: Loaded, findings: Findings) -> None:
     unmatched = ~(kept_sale | credited_back | cancelled)
     if unmatched.any():
         mixed &= ~groups.isin(totals.index[unmatched])
-        sub, g = df.loc[mixed], groups[mixed]
+        sub = df.loc[mixed]
         totals, kept_sale, cancelled = totals[~unmatched], kept_sale[~unmatched], cancelled[~unmatched]
         if totals.empty:
             return
