@@ -89,5 +89,6 @@ def test_its_credit_notes_are_no_new_product_line():
     lines = [("BUYER", "2011-02-10", 120.0, 10.0), ("BUYER", "2011-05-10", 80.0, 8.0)]
     lines += [("CREDITS", "2011-03-04", -45.0, -3.0), ("ZERO", "2011-04-01", 0.0, 1.0)]
     lanes = tradelanes(one_product_portfolio(lines, "2011-11-30"))
-    # before: CREDITS' Premixes line read "new" at -45, and ZERO's order worth 0 a "new" line at 0
-    assert lanes[["account_id", "status"]].values.tolist() == [["BUYER", "new"]]
+    # before: CREDITS' Premixes line read "new" at -45, and ZERO's order worth 0 a "new" line at 0; the credit
+    # notes stay on the page (they are part of its net revenue), as what they are
+    assert lanes[["account_id", "status"]].values.tolist() == [["BUYER", "new"], ["CREDITS", "credit notes only"]]

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import html
 import re
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -245,6 +246,31 @@ def test_a_low_churn_score_after_a_long_silence_says_the_value_model_saw_no_one_
     for days, band, a in ((1.0, "low", 1.52e-08), (12.0, "low", 1.0e5), (12.0, "medium", 1.52e-08)):
         captured.clear()  # within its gap, a model that sees stops, or a figure that is not low: no such sentence
         assert "stays low" not in _churn_why(captured, days, band, a)
+
+
+def test_the_decks_churn_reason_after_a_long_silence_also_says_why_the_figure_stays_low():
+    from kamtools.deck.build import _order_gap
+
+    def account(days: float, band: str, a: float):
+        tables = {
+            "churn_features": pd.DataFrame(
+                {"account_id": ["C16029"], "days_since_last_order": [days], "usual_order_gap_days": [8.0]}
+            ),
+            "churn": pd.DataFrame({"account_id": ["C16029"], "churn_probability": [1e-9], "risk_band": [band]}),
+        }
+        model = pd.DataFrame(
+            {"model": ["mbg_nbd"] * 5, "parameter": ["r", "alpha", "a", "b", "chosen"], "estimate": [2, 3, a, 1e7, 1]}
+        )
+        return SimpleNamespace(table=tables.get, portfolio_table=lambda name: model)
+
+    # Online Retail's C16029 at 2011-11-30: 'Churn probability <0.1% (low band)' beside this silence, and nothing more
+    assert _order_gap(account(29.0, "low", 1.52e-08)) == (
+        "No order for 29 days, where it usually orders every 8 days. The figure stays low all the same: the value "
+        "model saw practically no account stop buying in this history and reads any silence as a pause; check this "
+        "one with the account."
+    )
+    for days, band, a in ((5.0, "low", 1.52e-08), (29.0, "low", 1.0e5), (29.0, "medium", 1.52e-08)):
+        assert "stays low" not in _order_gap(account(days, band, a))
 
 
 def test_the_overviews_pointer_to_the_forecast_appendix_is_in_plain_words():

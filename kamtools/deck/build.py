@@ -38,6 +38,7 @@ from kamtools.formatting import (
     pct_banded,
 )
 from kamtools.plan.actions import stake_once, stake_text
+from kamtools.sections.churn import NO_STOP_SEEN_SHORT, no_stop_seen
 from kamtools.sections.forecast import UNCHECKED_CHANCE, chance_text, unchecked
 from kamtools.sections.whitespace import (
     SCORE_LABEL,
@@ -662,7 +663,8 @@ def _credited_categories(deck: Deck, slide, box, account: AccountRows) -> None:
     lanes = _rows(account.table("tradelanes"))
     if lanes.empty or "revenue_ltm" not in lanes.columns:
         return
-    credited = lanes[(lanes["revenue_ltm"] < 0)].sort_values("revenue_ltm")
+    # the lines the table leaves out (_categories): credits in the last 12 months, no net sales in the 12 before
+    credited = lanes[(lanes["revenue_ltm"] < 0) & ~(lanes["revenue_prior"] > 0)].sort_values("revenue_ltm")
     if credited.empty:
         return
     names = "; ".join(f"{literal(c.category, 40)} {money(c.revenue_ltm, deck.currency)}" for c in credited.itertuples())
@@ -733,9 +735,13 @@ def _order_gap(account: AccountRows) -> str:
     feats = _first(account.table("churn_features"))
     if missing(feats.get("days_since_last_order")):
         return ""
-    usual = feats.get("usual_order_gap_days")
-    sentence = silence_sentence(float(feats["days_since_last_order"]), float("nan") if missing(usual) else float(usual))
-    return f"{sentence}." if sentence else ""
+    usual = float("nan") if missing(feats.get("usual_order_gap_days")) else float(feats["usual_order_gap_days"])
+    days = float(feats["days_since_last_order"])
+    sentence = silence_sentence(days, usual)
+    if not sentence:
+        return ""
+    # a low figure beside a silence longer than usual says why it stays low, as the page does
+    return f"{sentence}. {NO_STOP_SEEN_SHORT}" if days > usual and no_stop_seen(account) else f"{sentence}."
 
 
 def _price_gaps(account: AccountRows, threat: dict) -> str:

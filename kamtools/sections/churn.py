@@ -316,7 +316,7 @@ def _gap_why(acct) -> None:
         "fact enters it. Where the account stands against its own rhythm:"
     )
     display.bullets([f"{sentence}."])
-    if days > usual and _no_stop_seen(acct):
+    if days > usual and no_stop_seen(acct):
         display.paragraph(
             "The figure stays low after that silence because the value model behind it saw practically no account "
             "stop buying in this history (its chance that an account stops after a purchase week is about 0): it "
@@ -324,10 +324,17 @@ def _gap_why(acct) -> None:
         )
 
 
+# the deck's shorter form of the paragraph above, under the same silence
+NO_STOP_SEEN_SHORT = (
+    "The figure stays low all the same: the value model saw practically no account stop buying in this history and "
+    "reads any silence as a pause; check this one with the account."
+)
+
+
 NO_STOP_SEEN = 1e-3  # the value model's chance of stopping after a purchase week, a / (a + b), below which it saw none
 
 
-def _no_stop_seen(acct) -> bool:
+def no_stop_seen(acct) -> bool:
     """True where the churn figure is low (its band) and the chosen value model's chance that an account stops
     after a purchase week, a / (a + b), is under :data:`NO_STOP_SEEN`: such a model keeps the figure low however
     long the silence. The grocery panel's top 100 at 2017-06-30 (a = 1.5e-08, b = 10,000,000): H1852, 'No order for

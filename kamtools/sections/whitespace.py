@@ -15,6 +15,7 @@ from kamtools.data.portfolio import NotAvailable
 from kamtools.sections import account_names, no_cost_booked
 
 NO_PRIOR_YEAR = "no prior year"  # kamtools.whitespace.NO_PRIOR_YEAR (not imported: sections stay light)
+CREDITS_ONLY = "credit notes only"  # kamtools.whitespace.CREDITS_ONLY
 
 REC_COLUMNS = {
     "rank": "#",
@@ -220,7 +221,7 @@ def _account_lanes(acct) -> None:
         display.not_available(lanes)
     elif lanes.empty:
         display.paragraph("No revenue in the last 24 months, so there is no product-line review.")
-    elif (lanes["status"] == NO_PRIOR_YEAR).all():  # the prior 12 months are not in the data
+    elif lanes["status"].isin((NO_PRIOR_YEAR, CREDITS_ONLY)).all():  # the prior 12 months are not in the data
         display.paragraph(
             acct.bundle.note("tradelanes")
             or "The 12 months before the last 12 are not in the order history, so no product line is compared."
@@ -234,6 +235,7 @@ def _account_lanes(acct) -> None:
             money=["revenue_ltm", "margin_ltm"],
             currency=formatting.currency_of(acct.bundle),
         )
+        _credit_lines(acct, lanes)
         _no_cost_line(lanes)
         _loss_bullets(lanes)
     else:
@@ -249,6 +251,7 @@ def _account_lanes(acct) -> None:
             money=["revenue_prior", "revenue_ltm", "margin_ltm"],
             currency=formatting.currency_of(acct.bundle),
         )
+        _credit_lines(acct, lanes)
         _no_cost_line(lanes)
         one_off = one_off_lanes_note(acct.info, lanes, formatting.currency_of(acct.bundle))
         if one_off:
@@ -258,6 +261,36 @@ def _account_lanes(acct) -> None:
             alt="revenue by product line, prior vs last 12 months",
         )
         _loss_bullets(lanes)
+
+
+def credit_lines_note(info: dict, lanes: pd.DataFrame, currency: str | None = None) -> str:
+    """The sentence under an account's product lines naming those with credit notes and no net sales
+    (:data:`CREDITS_ONLY`), so the lines' revenue is read against the account's net revenue (Online Retail's
+    C16029: Giftware 58.2k beside a net 51.0k, the other -7.2k manual adjustments on Charges); empty without
+    such lines."""
+    credits = lanes[lanes["status"] == CREDITS_ONLY] if "status" in lanes.columns else lanes.iloc[:0]
+    if credits.empty:
+        return ""
+    names = "; ".join(
+        f"{c.category} {formatting.money(float(c.revenue_ltm), currency)}"
+        for c in credits.sort_values("revenue_ltm").itertuples()
+    )
+    revenue = pd.to_numeric(pd.Series([info.get("revenue_ltm")]), errors="coerce").iloc[0]
+    net = (
+        f"; with them the lines add up to the account's net revenue, {formatting.money(float(revenue), currency)}"
+        if pd.notna(revenue)
+        else ""
+    )
+    return (
+        f"Credit notes only ({names}): returns, credit notes or adjustments on lines with no net sales in the "
+        f"last 12 months{net}."
+    )
+
+
+def _credit_lines(acct, lanes: pd.DataFrame) -> None:
+    note = credit_lines_note(acct.info, lanes, formatting.currency_of(acct.bundle))
+    if note:
+        display.paragraph(note)
 
 
 ONE_OFF_SHARE = 0.1  # one-off orders this large a share of the last 12 months are named (as the talking points do)

@@ -59,6 +59,7 @@ from kamtools.whitespace.scorers import (
 from kamtools.whitespace.spend import SPEND_METHODS
 from kamtools.whitespace.stage import SUMMARY_COLUMNS, bundle_tables
 from kamtools.whitespace.tradelanes import (
+    CREDITS_ONLY,
     LANE_STATUSES,
     NO_PRIOR_YEAR,
     tradelane_summary,
@@ -86,6 +87,7 @@ __all__ = [
     "SIZE_BANDS",
     "LANE_STATUSES",
     "MIN_USEFUL_P",
+    "CREDITS_ONLY",
     "NO_PRIOR_YEAR",
     "SPEND_METHODS",
     "default_scorers",

@@ -9,6 +9,10 @@ from kamtools.data.portfolio import Portfolio
 from kamtools.whitespace.grid import _at
 
 LANE_STATUSES = ("new", "up-trading", "stable", "down-trading", "lost")
+# a line with credit notes (returns, adjustments) but no net sales in either period: not traded, so neither new nor
+# lost, but kept so an account's lines add up to its net revenue (Online Retail's C16029: Giftware 58.2k beside a net
+# 51.0k, its manual adjustments of -7.0k on Charges left out)
+CREDITS_ONLY = "credit notes only"
 
 
 def tradelanes(
@@ -50,9 +54,9 @@ def tradelanes(
         .sum()
         .reset_index()
     )
-    # a line with no net sales in either period (only credit notes, or orders worth 0) was not traded: neither new
-    # nor lost (an account whose only lines are credit notes read "new" on them)
-    out = out[(out["revenue_prior"] > 0) | (out["revenue_ltm"] > 0)].reset_index(drop=True)
+    # a line with no net sales in either period was not traded: orders worth 0 are left out, credit notes kept as
+    # CREDITS_ONLY, neither new nor lost (an account whose only lines were credit notes read "new" on them)
+    out = out[(out["revenue_prior"] != 0) | (out["revenue_ltm"] != 0)].reset_index(drop=True)
     out["revenue_change"] = out["revenue_ltm"] - out["revenue_prior"]
     prior = out["revenue_prior"]
     out["revenue_change_pct"] = (out["revenue_change"] / prior).where(prior > 0)
@@ -61,8 +65,8 @@ def tradelanes(
     out["margin_pct_prior"] = (out["margin_prior"] / prior).where(prior > 0)
     chg = out["revenue_change_pct"]
     status = np.select(
-        [prior <= 0, out["revenue_ltm"] <= 0, chg > up, chg < -down],
-        ["new", "lost", "up-trading", "down-trading"],
+        [(prior <= 0) & (out["revenue_ltm"] <= 0), prior <= 0, out["revenue_ltm"] <= 0, chg > up, chg < -down],
+        [CREDITS_ONLY, "new", "lost", "up-trading", "down-trading"],
         "stable",
     )
     out.insert(2, "status", pd.Series(status, dtype="str"))
@@ -77,21 +81,25 @@ NO_PRIOR_YEAR = "no prior year"  # trade-lane status when the prior 12 months ar
 def without_prior_year(lanes: pd.DataFrame) -> pd.DataFrame:
     """:func:`tradelanes` rows when the 12 months before the last 12 are not in the order
     history: the prior-year figures are unknown (NaN), not zero, and the status is
-    :data:`NO_PRIOR_YEAR` instead of a comparison; the last 12 months and ``loss_making`` stay."""
+    :data:`NO_PRIOR_YEAR` instead of a comparison (:data:`CREDITS_ONLY` stays: it compares
+    nothing); the last 12 months and ``loss_making`` stay."""
     out = lanes[lanes["revenue_ltm"] != 0].copy()
     for col in ("revenue_prior", "revenue_change", "revenue_change_pct", "margin_prior", "margin_change"):
         out[col] = np.nan
     out["margin_pct_prior"] = np.nan
-    out["status"] = pd.Series([NO_PRIOR_YEAR] * len(out), index=out.index, dtype="str")
+    credits = (out["status"] == CREDITS_ONLY) | (out["revenue_ltm"] < 0)
+    out["status"] = pd.Series(np.where(credits, CREDITS_ONLY, NO_PRIOR_YEAR), index=out.index, dtype="str")
     return out.reset_index(drop=True)
 
 
 def tradelane_summary(lanes: pd.DataFrame) -> pd.DataFrame:
-    """Portfolio summary of :func:`tradelanes`: one row per status plus ``all lines``.
+    """Portfolio summary of :func:`tradelanes`: one row per status plus ``all lines`` (the traded
+    lines: :data:`CREDITS_ONLY` rows are left out).
 
     Columns ``status, n_lanes, n_accounts, revenue_ltm, revenue_prior, revenue_change,
     margin_ltm, margin_prior, margin_change, n_loss_making, margin_loss_making``.
     """
+    lanes = lanes[lanes["status"] != CREDITS_ONLY]
     frame = lanes.assign(
         _lm_margin=lanes["margin_ltm"].where(lanes["loss_making"], 0.0), _lm=lanes["loss_making"].astype(int)
     )
