@@ -32,10 +32,18 @@ NOTE = (
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory):
+    return _bundle(tmp_path_factory.mktemp("deckrange") / "bundle", with_targets=True)
+
+
+@pytest.fixture(scope="module")
+def bundle_without_targets(tmp_path_factory):
+    return _bundle(tmp_path_factory.mktemp("deckrange") / "bundle", with_targets=False)
+
+
+def _bundle(path, with_targets: bool):
     from kamtools.datasets import make_portfolio
 
     portfolio, _ = make_portfolio(n_accounts=10, years=3, seed=5)
-    path = tmp_path_factory.mktemp("deckrange") / "bundle"
     build_bundle(portfolio, path, stages=("value", "segment"))
     months = pd.date_range("2025-11-01", periods=24, freq="MS")
     actual = months < pd.Timestamp("2026-11-01")
@@ -55,7 +63,8 @@ def bundle(tmp_path_factory):
     )
     rows = {"period": [2026, 2027], "revenue_target": [1300.0, 1400.0], "booked_ytd": [1000.0, 0.0]}
     rows |= {"expected_total": [1200.0, 1200.0], "expected_attainment": [0.92, 0.86], "p_reach_target": [0.2, 0.3]}
-    add_table(path, "forecast_portfolio_target", pd.DataFrame(rows))
+    if with_targets:
+        add_table(path, "forecast_portfolio_target", pd.DataFrame(rows))
     manifest = json.loads((path / MANIFEST).read_text())
     manifest.setdefault("notes", {})["forecast_portfolio"] = NOTE
     (path / MANIFEST).write_text(json.dumps(manifest))
@@ -89,3 +98,16 @@ def test_the_sentence_fits_between_the_chart_and_the_table(bundle):
     inner_h = Emu(box.height - box.text_frame.margin_top - box.text_frame.margin_bottom).pt
     lines = math.ceil(len(box.text_frame.text) / (inner_w / (0.55 * size)))
     assert lines * size * 1.2 <= inner_h
+
+
+def test_without_targets_the_slide_gives_the_forecast_total_the_overview_cards_give(bundle_without_targets):
+    from kamtools.sections.forecast import portfolio_change
+
+    slide = _forecast_slide(bundle_without_targets)
+    texts = "\n".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame)
+    # Online Retail's top 100: the chart and 'No revenue targets are recorded.', but not the 3.94M the overview shows
+    port = bundle_without_targets.table("forecast_portfolio")
+    change = portfolio_change(bundle_without_targets, port[port["kind"] == "actual"], port[port["kind"] == "forecast"])
+    assert change is not None
+    assert f"Portfolio forecast, next 12 months: 1.2k ({change:+.0%} on the last 12 months)" in texts
+    assert texts.endswith("\nNo revenue targets are recorded.")

@@ -459,3 +459,27 @@ def test_a_lapsed_account_s_forecast_rise_is_not_shown_as_good_news(captured):
     zero = srow.copy()
     zero["forecast_next_12m"] = 0.0  # a lapsed account forecast at zero says nothing to win back here
     assert lapsed_sentence(acct, zero) is None
+
+
+def test_the_decks_forecast_slide_of_a_lapsed_account_says_it_comes_only_with_a_win_back():
+    from kamtools.deck.build import _internal_forecast
+    from kamtools.deck.slides import Deck
+    from kamtools.deck.template import default_template
+
+    def slide_text(band: str) -> str:
+        acct = _ForecastAccount(band)
+        acct.bundle.as_of = acct.as_of
+        acct.info = {**acct.info, **acct.table("forecast_summary").iloc[0].to_dict(), "forecast_method": "kamtools"}
+        history = pd.DataFrame({"ds": pd.date_range("2010-12-01", periods=12, freq="MS"), "y": [21_535.9] + [0.0] * 11})
+        acct._tables["forecast_history"] = history
+        deck = Deck(default_template().read_bytes())
+        _internal_forecast(deck, acct)
+        return _deck_text(deck)
+
+    # C15749's slide read only 'Forecast for the next 12 months: 21.4k (-0.5% on the last 12 months), based on the
+    # kamtools model.' beside a chart of one month's order and ten silent months
+    assert (
+        "The account has lapsed (no order for 226 days; the risks slide and the plan treat it as a win-back case): "
+        "this forecast follows its own months as if it goes on buying as it has, so it comes only if it is won back."
+    ) in slide_text("lapsed")
+    assert "lapsed" not in slide_text("low")

@@ -38,8 +38,8 @@ from kamtools.formatting import (
     pct_banded,
 )
 from kamtools.plan.actions import stake_once, stake_text
-from kamtools.sections.churn import NO_STOP_SEEN_SHORT, no_stop_seen
-from kamtools.sections.forecast import UNCHECKED_CHANCE, chance_text, unchecked
+from kamtools.sections.churn import NO_STOP_SEEN_SHORT, long_silence, no_stop_seen
+from kamtools.sections.forecast import UNCHECKED_CHANCE, chance_text, lapsed_sentence, unchecked
 from kamtools.sections.whitespace import (
     SCORE_LABEL,
     calibrated,
@@ -548,6 +548,9 @@ def _internal_forecast(deck: Deck, account: AccountRows) -> None:
         + (UNCHECKED_CHANCE.rstrip() if unchecked(account.bundle) else "")
         + "."
     ]
+    # a lapsed account's forecast from its own months comes only with a win-back, as its page says (C15749)
+    lapsed = lapsed_sentence(account, pd.Series(info), treated_by="the risks slide and the plan treat")
+    lines += [lapsed] if lapsed else []
     deck.text(slide, bottom, lines, 13)
     if not missing(info.get("forecast_method_reason")):
         deck.notes(slide, [literal(info["forecast_method_reason"], 600)])
@@ -741,7 +744,9 @@ def _order_gap(account: AccountRows) -> str:
     if not sentence:
         return ""
     # a low figure beside a silence longer than usual says why it stays low, as the page does
-    return f"{sentence}. {NO_STOP_SEEN_SHORT}" if days > usual and no_stop_seen(account) else f"{sentence}."
+    return (
+        f"{sentence}. {NO_STOP_SEEN_SHORT}" if long_silence(days, usual) and no_stop_seen(account) else f"{sentence}."
+    )
 
 
 def _price_gaps(account: AccountRows, threat: dict) -> str:

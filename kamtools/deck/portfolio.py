@@ -17,7 +17,7 @@ from kamtools.deck.slides import Deck
 from kamtools.deck.text import literal, missing, with_detail, wording
 from kamtools.formatting import attainment, count, currency_of, date, margin_pct, money, pct, pct_banded
 from kamtools.groups.customers import customers
-from kamtools.sections.forecast import chance_text, range_rests_on, unchecked
+from kamtools.sections.forecast import chance_text, portfolio_forecast_line, range_rests_on, unchecked
 
 TOP = 10
 
@@ -253,8 +253,9 @@ def _forecast(deck: Deck, bundle: Bundle) -> None:
         dashed=("80% range, low", "80% range, high"),
     )
     deck.text(slide, note, [literal(range_rests_on(bundle), 2000)], 11)
-    if target.empty:
-        deck.text(slide, bottom, ["No revenue targets are recorded."], 14)
+    if target.empty:  # the total the chart draws, in figures, as the overview's cards give it
+        whole = _table(bundle, "forecast_portfolio")  # every month ahead, not only those the chart shows
+        deck.text(slide, bottom, [portfolio_forecast_line(bundle, whole), "No revenue targets are recorded."], 14)
         return
     bare = unchecked(bundle)
     rows = [

@@ -316,7 +316,7 @@ def _gap_why(acct) -> None:
         "fact enters it. Where the account stands against its own rhythm:"
     )
     display.bullets([f"{sentence}."])
-    if days > usual and no_stop_seen(acct):
+    if long_silence(days, usual) and no_stop_seen(acct):
         display.paragraph(
             "The figure stays low after that silence because the value model behind it saw practically no account "
             "stop buying in this history (its chance that an account stops after a purchase week is about 0): it "
@@ -329,6 +329,14 @@ NO_STOP_SEEN_SHORT = (
     "The figure stays low all the same: the value model saw practically no account stop buying in this history and "
     "reads any silence as a pause; check this one with the account."
 )
+
+
+LONG_SILENCE = 2.0  # a silence this many times the usual gap between orders is worth checking (6 days after 5.5 is not)
+
+
+def long_silence(days: float, usual: float) -> bool:
+    """True where the account has been silent for more than :data:`LONG_SILENCE` times its usual gap."""
+    return bool(np.isfinite(days) and np.isfinite(usual) and days > LONG_SILENCE * usual)
 
 
 NO_STOP_SEEN = 1e-3  # the value model's chance of stopping after a purchase week, a / (a + b), below which it saw none

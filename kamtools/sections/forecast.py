@@ -473,16 +473,18 @@ def _lapsed_days(acct) -> float | None:
     return float("nan")
 
 
-def lapsed_sentence(acct, srow: pd.Series | None) -> str | None:
+def lapsed_sentence(
+    acct, srow: pd.Series | None, treated_by: str = "the churn section and the plan treat"
+) -> str | None:
     """For a lapsed account forecast to buy (Online Retail's C15749: no order for 226 days, a forecast 27% above
     its last 12 months, the card coloured as good news): a forecast from its own months comes only if it is won
     back; one that follows what silent accounts bought back, or a buying model, already weighs that it may have
-    stopped."""
+    stopped. ``treated_by`` names the parts of the face that call it a win-back case (the deck: its risks slide)."""
     days = _lapsed_days(acct)
     if days is None or srow is None or not float(srow["forecast_next_12m"]) > 0:
         return None
     silent = f"no order for {days:,.0f} days" if pd.notna(days) else "no recent order"
-    head = f"The account has lapsed ({silent}; the churn section and the plan treat it as a win-back case): "
+    head = f"The account has lapsed ({silent}; {treated_by} it as a win-back case): "
     if str(srow.get("forecast_method", "")) in WEIGHS_STOPPING:
         return (
             head
@@ -877,6 +879,29 @@ def portfolio_section(bundle) -> None:
     _shortfalls(bundle, targets)
 
 
+def portfolio_change(bundle, actual: pd.DataFrame, fc: pd.DataFrame) -> float | None:
+    """The portfolio forecast's change on the overview's "Revenue, last 12 months" (the 12 months to the as-of date,
+    summed over accounts); None where those 12 months are not all in the data or there was no revenue."""
+    last12 = float(bundle.accounts["revenue_ltm"].sum()) if "revenue_ltm" in bundle.accounts else 0.0
+    if bundle.note("forecast_growth_pct") or actual["ds"].nunique() < 12 or not last12 > 0:
+        return None
+    return float(fc["forecast"].sum()) / last12 - 1
+
+
+def portfolio_forecast_line(bundle, port: pd.DataFrame) -> str:
+    """The overview's first two cards in one sentence, for the deck's forecast slide (which showed only the chart
+    and, without targets, 'No revenue targets are recorded.'): 'Portfolio forecast, next 12 months: 3.94M (+29% on
+    the last 12 months).' ``port`` is the bundle's ``forecast_portfolio``."""
+    actual = port[port["kind"] == "actual"][["ds", "y"]]
+    fc = port[port["kind"] == "forecast"]
+    total = money(float(fc["forecast"].sum()), formatting.currency_of(bundle))
+    change = portfolio_change(bundle, actual, fc)
+    growth = f" ({change:+.0%} on the last 12 months)" if change is not None else ""
+    return (
+        f"Portfolio forecast, next 12 months: {total}{growth}{UNCHECKED_CHANCE.rstrip() if unchecked(bundle) else ''}."
+    )
+
+
 def _portfolio_cards(
     bundle, actual: pd.DataFrame, fc: pd.DataFrame, ptarget: pd.DataFrame | None, targets: pd.DataFrame | None
 ) -> None:
@@ -886,11 +911,10 @@ def _portfolio_cards(
     total = money(float(fc["forecast"].sum()), formatting.currency_of(bundle))
     cards = [("Portfolio forecast, next 12 months", total + (UNCHECKED_CHANCE if unchecked(bundle) else ""))]
     # the overview's "Revenue, last 12 months" (the 12 months up to the as-of date, summed over accounts)
-    last12 = float(bundle.accounts["revenue_ltm"].sum()) if "revenue_ltm" in bundle.accounts else 0.0
+    change = portfolio_change(bundle, actual, fc)
     if growth_note or actual["ds"].nunique() < 12:  # the last 12 months are not all in the data
         cards.append(("Change vs last 12 months", "not available"))
-    elif last12 > 0:
-        change = fc["forecast"].sum() / last12 - 1
+    elif change is not None:
         cards.append(("Change vs last 12 months", f"{change:+.0%}", "good" if change >= 0 else "warn"))
     cur = None
     if ptarget is not None and len(ptarget):
