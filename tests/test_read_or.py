@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import re
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -483,3 +484,25 @@ def test_the_decks_forecast_slide_of_a_lapsed_account_says_it_comes_only_with_a_
         "this forecast follows its own months as if it goes on buying as it has, so it comes only if it is won back."
     ) in slide_text("lapsed")
     assert "lapsed" not in slide_text("low")
+
+
+def test_the_deck_glance_says_when_the_last_12_months_are_a_shorter_history():
+    from kamtools.deck.build import _internal_glance
+    from kamtools.deck.slides import Deck
+    from kamtools.deck.template import default_template
+    from kamtools.sections import last_12_months_label
+
+    def glance(months: int | None) -> str:
+        account = _DeckAccount(_C15098, {})
+        account.bundle.manifest = {"settings": {}, "history": {} if months is None else {"months": months}}
+        deck = Deck(default_template().read_bytes())
+        _internal_glance(deck, account)
+        return _deck_text(deck)
+
+    # C15098 at 2011-06-30 has 7 months of orders; the grocery panel's H0973 read 'Revenue, last 12 months 4.6k'
+    # beside a 9.0k forecast, its 4.6k being 6 months
+    assert "Revenue, last 12 months (all 7 months of order history)" in glance(7)
+    for months in (12, 30, None):
+        assert "order history" not in glance(months) and "Revenue, last 12 months" in glance(months)
+    one = SimpleNamespace(manifest={"history": {"months": 1}})
+    assert last_12_months_label(one) == "Revenue, last 12 months (the only month of order history)"

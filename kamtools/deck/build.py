@@ -38,6 +38,7 @@ from kamtools.formatting import (
     pct_banded,
 )
 from kamtools.plan.actions import stake_once, stake_text
+from kamtools.sections import last_12_months_label
 from kamtools.sections.churn import NO_STOP_SEEN_SHORT, long_silence, no_stop_seen
 from kamtools.sections.forecast import UNCHECKED_CHANCE, chance_text, lapsed_sentence, unchecked
 from kamtools.sections.whitespace import (
@@ -445,7 +446,7 @@ def _internal_glance(deck: Deck, account: AccountRows) -> None:
     plan = _first(account.table("plan_summary"))
     rows = [
         (
-            "Revenue, last 12 months",
+            last_12_months_label(account.bundle),
             with_detail(money(info.get("revenue_ltm"), deck.currency), pct(info.get("growth_pct"), True)),
         ),
         ("Revenue so far this year", money(info.get("revenue_ytd"), deck.currency)),

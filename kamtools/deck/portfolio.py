@@ -17,6 +17,7 @@ from kamtools.deck.slides import Deck
 from kamtools.deck.text import literal, missing, with_detail, wording
 from kamtools.formatting import attainment, count, currency_of, date, margin_pct, money, pct, pct_banded
 from kamtools.groups.customers import customers
+from kamtools.sections import last_12_months_label
 from kamtools.sections.forecast import chance_text, portfolio_forecast_line, range_rests_on, unchecked
 
 TOP = 10
@@ -46,7 +47,7 @@ def _headline(deck: Deck, bundle: Bundle, acc: pd.DataFrame) -> None:
         # customers, as the overview counts them: a group parent without orders of its own is no account here
         ("Accounts (active)", with_detail(count(len(customers(acc))), count(k.get("active_accounts")))),
         (
-            "Revenue, last 12 months",
+            last_12_months_label(bundle),
             with_detail(money(acc["revenue_ltm"].sum(), deck.currency), pct(k.get("growth_pct"), True)),
         ),
         (

@@ -160,6 +160,17 @@ def history_sentence(bundle) -> str | None:
     ).replace(":  ", ": ")
 
 
+def last_12_months_label(bundle, label: str = "Revenue, last 12 months") -> str:
+    """``label`` with the span it really covers where the order history is shorter than 12 months, for the decks'
+    glance tables, which carry no history sentence: the grocery panel's H0973 read 'Revenue, last 12 months 4.6k'
+    beside a 9.0k forecast, its 4.6k being 6 months of orders."""
+    history = getattr(bundle, "manifest", {}).get("history") or {}
+    months = history.get("months")
+    if months is None or months >= 12:
+        return label
+    return f"{label} ({'the only month' if months == 1 else f'all {months} months'} of order history)"
+
+
 def show_notes(bundle, *names: str) -> None:
     """Show the bundle's notes (what an analysis could do only in part, and why) for ``names``."""
     seen = set()
