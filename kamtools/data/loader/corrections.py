@@ -56,62 +56,84 @@ def net_same_day_corrections(loaded: Loaded, findings: Findings) -> None:
     if df is None or len(df) == 0 or any(c not in df.columns for c in needed):
         return
     credit = credit_lines(df).fillna(False).astype(bool)
-    if not credit.any():
+    mixed, groups = _cases(df, credit)
+    if not mixed.any():
         return
+    cols = [c for c in _SUMMED if c in df.columns]
+    totals = df.loc[mixed, cols].groupby(groups[mixed]).sum(min_count=1)
+    outcome = _outcomes(totals)
+    # a sum whose signs disagree (e.g. more units credited than sold, for less money) is left as it was exported
+    mixed &= ~groups.isin(outcome.index[outcome == UNMATCHED])
+    outcome = outcome[outcome != UNMATCHED]
+    if outcome.empty:
+        return
+    netted, keep = _netted(df, credit, mixed, groups, totals.loc[outcome.index, cols], outcome)
+    loaded.tables["orders"] = netted[keep].copy()
+    loaded.bad["orders"] = {k: v[keep] for k, v in loaded.bad.get("orders", {}).items()}
+    findings.warnings.append(_warning(loaded, df, credit, mixed, outcome))
+
+
+KEPT, CREDITED, CANCELLED, UNMATCHED = "kept", "credited", "cancelled", "unmatched"  # what a case's lines sum to
+
+
+def _cases(df: pd.DataFrame, credit: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(mixed, groups): whether each line's (account, product, day) holds both a credit line and a sale, and that
+    group's number (-1 where a key is missing)."""
     day = pd.to_datetime(df["order_date"], errors="coerce").dt.normalize()
     key = pd.DataFrame({"a": df["account_id"], "p": df["product_id"], "d": day}, index=df.index)
     groups = key.groupby(["a", "p", "d"], sort=False, dropna=True).ngroup()
     has_credit = credit.groupby(groups).transform("any")
     has_sale = (~credit).groupby(groups).transform("any")
-    mixed = has_credit & has_sale & (groups >= 0)
-    if not mixed.any():
-        return
-    sub = df.loc[mixed]
-    g = groups[mixed]
-    cols = [c for c in _SUMMED if c in df.columns]
-    totals = sub[cols].groupby(g).sum(min_count=1)
-    # the line that carries each group's total: its first sale when something was kept, else its first credit line
-    first_sale = sub.index.to_series()[~credit[mixed]].groupby(g[~credit[mixed]]).first()
-    first_credit = sub.index.to_series()[credit[mixed]].groupby(g[credit[mixed]]).first()
+    return has_credit & has_sale & (groups >= 0), groups
+
+
+def _outcomes(totals: pd.DataFrame) -> pd.Series:
+    """What each case's summed lines are: a sale where something was kept (revenue, units and cost all positive or
+    cost zero), a credit where more was credited than sold, cancelled where everything nets to zero, else
+    unmatched (signs that disagree)."""
     r, q = totals["net_revenue"], totals["quantity"].fillna(0)
     cost = totals["cost"].fillna(0) if "cost" in totals.columns else pd.Series(0.0, index=totals.index)
-    kept_sale = (r > 0) & (q > 0) & (cost >= 0)
-    credited_back = (r < 0) & (q <= 0) & (cost <= 0)
-    cancelled = (r == 0) & (q == 0) & (cost == 0)
-    # a sum whose signs disagree (e.g. more units credited than sold, for less money) is left as it was exported
-    unmatched = ~(kept_sale | credited_back | cancelled)
-    if unmatched.any():
-        mixed &= ~groups.isin(totals.index[unmatched])
-        sub = df.loc[mixed]
-        totals, kept_sale, cancelled = totals[~unmatched], kept_sale[~unmatched], cancelled[~unmatched]
-        if totals.empty:
-            return
-    carrier = first_sale.reindex(totals.index).where(kept_sale, first_credit.reindex(totals.index))
-    carrier = carrier[~cancelled].astype("int64")
-    df = df.copy()
-    for c in cols:
-        df.loc[carrier.to_numpy(), c] = totals.loc[carrier.index, c].to_numpy()
+    outcome = pd.Series(UNMATCHED, index=totals.index, dtype="object")
+    outcome[(r > 0) & (q > 0) & (cost >= 0)] = KEPT
+    outcome[(r < 0) & (q <= 0) & (cost <= 0)] = CREDITED
+    outcome[(r == 0) & (q == 0) & (cost == 0)] = CANCELLED
+    return outcome
+
+
+def _netted(
+    df: pd.DataFrame, credit: pd.Series, mixed: pd.Series, groups: pd.Series, totals: pd.DataFrame, outcome: pd.Series
+) -> tuple[pd.DataFrame, pd.Series]:
+    """(orders, keep): each case's total written on one of its lines (its first sale where something was kept,
+    else its first credit line; none for a cancelled case), and which lines remain."""
+    lines = df.index.to_series()[mixed]
+    g = groups[mixed]
+    first_sale = lines[~credit[mixed]].groupby(g[~credit[mixed]]).first().reindex(outcome.index)
+    first_credit = lines[credit[mixed]].groupby(g[credit[mixed]]).first().reindex(outcome.index)
+    carrier = first_sale.where(outcome == KEPT, first_credit)[outcome != CANCELLED].astype("int64")
+    out = df.copy()
+    for c in totals.columns:
+        out.loc[carrier.to_numpy(), c] = totals.loc[carrier.index, c].to_numpy()
     keep = ~mixed
     keep.loc[carrier.to_numpy()] = True
+    return out, keep
+
+
+def _warning(loaded: Loaded, df: pd.DataFrame, credit: pd.Series, mixed: pd.Series, outcome: pd.Series):
+    """The load's warning: how many credit lines were read as corrections, worth how much credited revenue."""
     n_credit = int((credit & mixed).sum())
-    credited = float(-sub.loc[credit[mixed], "net_revenue"].clip(upper=0).sum())
-    loaded.tables["orders"] = df[keep].copy()
-    loaded.bad["orders"] = {k: v[keep] for k, v in loaded.bad.get("orders", {}).items()}
-    n_groups = int(len(totals))
-    findings.warnings.append(
-        loaded.problem(
-            "orders",
-            None,
-            "same_day_corrections",
-            f"{count(n_credit, 'credit line')} ({credited:,.0f} of credited revenue) {verb(n_credit, 'was', 'were')} "
-            f"booked on the same day as a sale of the same product to the same account ({count(n_groups, 'case')}, "
-            f"{int(cancelled.sum())} of them cancelled in full): each is read as one correction, a cancelled or "
-            "repriced order, not as a return and a new order. Each case is netted into one line: revenue, margin "
-            "and totals are unchanged; the returns share, the order counts and the last order date count only what "
-            "the account kept.",
-            "Nothing to do if the export books cancellations and repriced invoices this way. Use --negative-lines "
-            "drop to leave all credit lines out instead.",
-            sub["net_revenue"],
-            credit[mixed],
-        )
+    credited = float(-df.loc[credit & mixed, "net_revenue"].clip(upper=0).sum())
+    return loaded.problem(
+        "orders",
+        None,
+        "same_day_corrections",
+        f"{count(n_credit, 'credit line')} ({credited:,.0f} of credited revenue) {verb(n_credit, 'was', 'were')} "
+        f"booked on the same day as a sale of the same product to the same account ({count(len(outcome), 'case')}, "
+        f"{int((outcome == CANCELLED).sum())} of them cancelled in full): each is read as one correction, a cancelled "
+        "or repriced order, not as a return and a new order. Each case is netted into one line: revenue, margin "
+        "and totals are unchanged; the returns share, the order counts and the last order date count only what "
+        "the account kept.",
+        "Nothing to do if the export books cancellations and repriced invoices this way. Use --negative-lines "
+        "drop to leave all credit lines out instead.",
+        df.loc[mixed, "net_revenue"],
+        credit[mixed],
     )
