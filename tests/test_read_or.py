@@ -506,3 +506,23 @@ def test_the_deck_glance_says_when_the_last_12_months_are_a_shorter_history():
         assert "order history" not in glance(months) and "Revenue, last 12 months" in glance(months)
     one = SimpleNamespace(manifest={"history": {"months": 1}})
     assert last_12_months_label(one) == "Revenue, last 12 months (the only month of order history)"
+
+
+def test_the_deck_glance_writes_no_zero_for_a_plan_without_actions_or_nothing_to_recommend():
+    from kamtools.deck.build import _internal_glance
+    from kamtools.deck.slides import Deck
+    from kamtools.deck.template import default_template
+
+    # the grocery panel's H0973: 'Whitespace (expected value) 0' (one product category in the data) and 'Value at
+    # stake in the plan 0' beside a plan slide saying no action applies
+    plan = pd.DataFrame([{"account_id": "C15098", "top_risk": np.nan, "top_action": np.nan, "value_at_stake": 0.0}])
+    tables = {
+        "plan_summary": plan,
+        "plan_actions": pd.DataFrame(columns=["account_id", "action", "value_at_stake", "value_basis"]),
+        "whitespace_recommendations": pd.DataFrame(columns=["account_id", "category", "rank", "p_adopt"]),
+    }
+    deck = Deck(default_template().read_bytes())
+    _internal_glance(deck, _DeckAccount({**_C15098, "whitespace_value": 0.0}, tables))
+    text = _deck_text(deck)
+    assert "Whitespace (expected value)\nnone: no category to recommend (see the whitespace slide)" in text
+    assert "Value at stake" not in text and "No plan actions for this account." in text

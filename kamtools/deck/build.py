@@ -403,6 +403,9 @@ def _internal_title(deck: Deck, account: AccountRows) -> None:
 def _whitespace_value(deck: Deck, account: AccountRows) -> str:
     """The account's whitespace expected value, or why there is none (nothing recommended, or scores only)."""
     recs = _rows(account.table("whitespace_recommendations"))
+    if recs.empty and account.table("whitespace_recommendations") is not None:
+        # the grocery panel (one category) and Online Retail read 'Whitespace (expected value) 0'
+        return "none: no category to recommend (see the whitespace slide)"
     if not recs.empty:
         if not calibrated(recs):
             return "not estimated (scores, not probabilities)"
@@ -436,6 +439,8 @@ def _plan_stake(account: AccountRows, plan: dict, currency: str | None) -> list[
             return [money(total, currency)]
         head = f"{money(total, currency)} over {n} actions, " + ("each sum of money once" if notes else "added")
         return [head, *(f"{t[:1].upper()}{t[1:]}." for t in notes)]
+    if actions.empty and account.table("plan_actions") is not None:  # no action: no '0' at stake ('The plan' says so)
+        return []
     if not missing(plan.get("value_at_stake")):
         return [money(plan["value_at_stake"], currency)]
     return []
