@@ -18,6 +18,7 @@ from kamtools.deck.text import literal, missing, with_detail, wording
 from kamtools.formatting import attainment, count, currency_of, date, margin_pct, money, pct, pct_banded
 from kamtools.groups.customers import customers
 from kamtools.sections import last_12_months_label
+from kamtools.sections.churn import driver_heading
 from kamtools.sections.forecast import chance_text, portfolio_forecast_line, range_rests_on, unchecked
 
 TOP = 10
@@ -190,6 +191,8 @@ def _at_risk(deck: Deck, acc: pd.DataFrame, bundle: Bundle) -> None:
     driver = dict(zip(churn["account_id"], churn["driver_1"], strict=False)) if "driver_1" in churn else {}
     # a figure from the buying rhythm (no churn model) names no driver: no empty "Main driver" column
     drivers = any(literal(driver.get(a), 80) for a in top["account_id"])
+    listed = churn[churn["account_id"].isin(top["account_id"])] if "account_id" in churn else churn
+    methods = listed["method"].tolist() if "method" in listed else []
     left, right = deck.split(0.42)
     add_chart(slide, "bar", left, top["name_"].tolist(), {"Revenue at risk": top["revenue_at_risk"].tolist()})
     scored = _scored(bundle)  # a score reads '57/100' as on the index, never a percent
@@ -214,12 +217,14 @@ def _at_risk(deck: Deck, acc: pd.DataFrame, bundle: Bundle) -> None:
             "Band",
             "At risk",
         ]
-        + (["Main driver"] if drivers else []),
+        + ([driver_heading(methods)] if drivers else []),
         rows,
         [2.4, 0.9, 1, 1.1, 3] if drivers else [3.4, 1.3, 1.4, 1.5],
         10,
         [False, True, False, True, False] if drivers else [False, True, False, True],
     )
+    if methods:  # how the figures were made, as the overview says above its list
+        deck.notes(slide, [f"How the churn risk was estimated: {literal(methods[0], 1200)}."])
 
 
 def _forecast(deck: Deck, bundle: Bundle) -> None:

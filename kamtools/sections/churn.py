@@ -57,6 +57,24 @@ def _definition(table, bundle=None) -> str:
 RECENCY_RULE = "the recency rule"  # how kamtools.churn's method starts where the rule beat the model out of time
 
 
+def driver_heading(methods) -> str:
+    """The heading of the at-risk lists' reason column: where every figure listed is the recency rule's, its reason
+    is the order gap it rests on, not a driver ('Main driver: Last order today, within its usual gap of 1 day'
+    beside 11% and 450.1k at risk, the demo's Oakwood Hospital SA)."""
+    shown = [str(m) for m in methods]
+    return "Rests on (order gap)" if shown and all(m.startswith(RECENCY_RULE) for m in shown) else "Main driver"
+
+
+def first_warning_sign(row) -> str:
+    """The first warning sign the churn model saw that the figure does not use (``driver_2``/``driver_3`` of a
+    figure from the recency rule), without its prefix; empty where there is none."""
+    for col in ("driver_2", "driver_3"):
+        text = row.get(col) if hasattr(row, "get") else None
+        if isinstance(text, str) and text.startswith(WARNING_PREFIX):
+            return text.removeprefix(WARNING_PREFIX)
+    return ""
+
+
 def _defined(method: object) -> bool:
     """True where the churn figure is the chance of churn as the churn definition has it: the churn model's, or the
     recency rule's that beat it out of time (fitted to the same labels), not the value model's chance of no order."""
@@ -676,7 +694,10 @@ def portfolio_section(bundle) -> None:
             "revenue_at_risk": "Revenue at risk",
         }
         if "driver_1" in top.columns:
-            cols["driver_1"] = "Main driver"
+            cols["driver_1"] = driver_heading(top["method"]) if "method" in top.columns else "Main driver"
+            top["warning_sign"] = [first_warning_sign(r) for r in top.to_dict("records")]
+            if top["warning_sign"].astype(bool).any():  # what to check with the account beside the figure
+                cols["warning_sign"] = "Warning sign to check (not in the figure)"
         display.table(
             top,
             columns=cols,
