@@ -720,12 +720,7 @@ def _internal_risks(deck: Deck, account: AccountRows) -> None:
     else:  # a figure no driver explains (the value model's chance of no order): the order gap it reads, as the page
         gap = _order_gap(account)
         lines += [gap] if gap else []
-    if not health.empty and {"max_points", "contribution"} <= set(health.columns):
-        health = health.assign(lost=health["max_points"] - health["contribution"])
-        weak = health[health["lost"] > 0].sort_values("lost", ascending=False).head(2)
-    else:
-        weak = health.iloc[0:0]
-    health_text = [wording(s, 160) for s in weak["sentence"] if literal(s)] if not weak.empty else []
+    health_text = [wording(s, 160) for s in _weak_points(account, health)]
     half = bottom[2] // 2
     if not missing(info.get("churn_probability")):
         deck.headed(slide, (bottom[0], bottom[1], half, bottom[3]), [(churn, lines or ["no drivers listed"])], 12)
@@ -733,9 +728,31 @@ def _internal_risks(deck: Deck, account: AccountRows) -> None:
         deck.headed(
             slide,
             (bottom[0] + half, bottom[1], bottom[2] - half, bottom[3]),
-            [(f"Health {number(info.get('health_score'), 0)}/100, weakest points", health_text or ["none listed"])],
+            [
+                (
+                    f"Health {number(info.get('health_score'), 0)}/100, weakest points",
+                    health_text or ["No component is on its unhealthy side."],
+                )
+            ],
             12,
         )
+
+
+WEAK_PERCENTILE = 0.5  # a health component is a weak point only where the account is worse than the typical one
+
+
+def _weak_points(account: AccountRows, comps: pd.DataFrame, most: int = 2) -> list[str]:
+    """Up to ``most`` weak points of the health score: the health stage's own weakest point (a component on its
+    unhealthy side), then the components losing most points where the account is worse than the typical one. The
+    demo's Oakwood Hospital SA listed 'Revenue in the last 3 months up 11% on the 3 months before' as a weakest
+    point: it lost points only for rising less than most (percentile 0.57)."""
+    top = literal(_first(account.table("health")).get("top_weakness"))
+    out = [top] if top and top != "nan" else []
+    if not comps.empty and {"max_points", "contribution", "percentile", "sentence"} <= set(comps.columns):
+        worse = comps[comps["percentile"] < WEAK_PERCENTILE]
+        worse = worse.assign(lost=worse["max_points"] - worse["contribution"]).sort_values("lost", ascending=False)
+        out += [s for s in worse["sentence"] if literal(s) and s not in out]
+    return out[:most]
 
 
 def _order_gap(account: AccountRows) -> str:
