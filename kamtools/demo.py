@@ -22,7 +22,7 @@ def subset(portfolio, n: int):
         if "account_id" in df.columns:
             df = df[df["account_id"].isin(keep) | df["account_id"].isna()].reset_index(drop=True)
         tables[name] = df
-    return Portfolio(tables, portfolio.as_of, warnings=list(portfolio.warnings))
+    return Portfolio(tables, portfolio.as_of, warnings=list(portfolio.warnings), facts=dict(portfolio.facts))
 
 
 def _whole_groups(accounts, n: int) -> set[str]:

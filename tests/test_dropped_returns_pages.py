@@ -57,6 +57,7 @@ def _folder(tmp_path):
 
 def test_the_kpi_note_names_the_returns_left_out_at_load(tmp_path):
     portfolio = load_portfolio(_folder(tmp_path), negative_lines="drop", as_of="2025-12-31")
+    assert portfolio.facts == {"negative_lines_dropped": {"lines": 1, "credited": 1_234.0}}
     note = bundle_tables(portfolio, {})["_notes"]["kpis"]
     assert (
         "Returns, credit notes and rebates were left out when the data was loaded (1 order line with a negative "

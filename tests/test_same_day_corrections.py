@@ -102,6 +102,8 @@ def test_the_pages_say_which_credit_lines_the_returns_share_leaves_out(tmp_path)
     from kamtools.stages.runner import execute
 
     portfolio = load_portfolio(_export(tmp_path, CREDIT_SO_1009, REBILLED, CANCELLED_SALE, CANCELLED_CREDIT))
+    # the figures travel as the load's facts, not read back from the warning's words
+    assert portfolio.facts["same_day_corrections"] == {"lines": 2, "credited": 5_980.0}
     note = execute(portfolio, names=["kpis"]).results["kpis"].notes["kpis"]
     assert (
         "2 credit lines (5,980 of credited revenue) booked on the same day as a sale of the same product to the same "

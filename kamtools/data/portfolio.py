@@ -141,11 +141,15 @@ class Portfolio:
         The analysis date. No table holds anything dated after it.
     warnings : list[str]
         Non-fatal data-quality findings from loading (shown by ``kamtools validate``).
+    facts : dict[str, dict[str, float]]
+        What loading did to the data, as numbers, for the pages' notes: ``same_day_corrections`` and
+        ``negative_lines_dropped``, each ``{"lines": ..., "credited": ...}`` (credit lines, credited revenue).
     """
 
     tables: dict[str, pd.DataFrame]
     as_of: pd.Timestamp
     warnings: list[str] = field(default_factory=list)
+    facts: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         missing = [t for t in REQUIRED_TABLES if t not in self.tables]

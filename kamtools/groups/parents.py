@@ -43,4 +43,4 @@ def without_group_parents(portfolio: Portfolio) -> Portfolio:
         if "account_id" in df.columns:
             df = df[~df["account_id"].isin(drop)].reset_index(drop=True)
         tables[name] = df
-    return Portfolio(tables, portfolio.as_of, warnings=list(portfolio.warnings))
+    return Portfolio(tables, portfolio.as_of, warnings=list(portfolio.warnings), facts=dict(portfolio.facts))

@@ -65,8 +65,8 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
     notes = (
         history_notes(portfolio)
         + returns_notes(out["kpis_portfolio"])
-        + dropped_returns_notes(portfolio.warnings)
-        + corrections_notes(portfolio.warnings)
+        + dropped_returns_notes(portfolio.facts)
+        + corrections_notes(portfolio.facts)
         + heavy_returns_notes(portfolio.orders)
         + cost_notes(kpis)
     )
@@ -91,17 +91,17 @@ def returns_notes(totals: pd.DataFrame) -> list[str]:
     ]
 
 
-def dropped_returns_notes(warnings: list[str]) -> list[str]:
+def dropped_returns_notes(facts: dict[str, dict[str, float]]) -> list[str]:
     """The sentence on returns, credit notes and rebates left out at load (negative_lines: drop), on the pages too:
     the load warned once on the command line, while every page's revenue read as if netted (Online Retail's top 200
-    at 2011-05-31: 1,219 lines, 80,277 of credits, not a word on the pages). None when nothing was dropped."""
-    from kamtools.data.loader.signs import dropped_negative
+    at 2011-05-31: 1,219 lines, 80,277 of credits, not a word on the pages). ``facts``: the portfolio's load facts
+    (:attr:`kamtools.data.portfolio.Portfolio.facts`). None when nothing was dropped."""
     from kamtools.formatting import counted
 
-    dropped = dropped_negative(warnings)
-    if dropped is None:
+    dropped = (facts or {}).get("negative_lines_dropped")
+    if not dropped:
         return []
-    lines, credited = dropped
+    lines, credited = int(dropped["lines"]), float(dropped["credited"])
     return [
         f"Returns, credit notes and rebates were left out when the data was loaded ({counted(lines, 'order line')} "
         f"with a negative quantity, revenue or cost, {credited:,.0f} of credited revenue): revenue, margin, growth "
@@ -110,17 +110,16 @@ def dropped_returns_notes(warnings: list[str]) -> list[str]:
     ]
 
 
-def corrections_notes(warnings: list[str]) -> list[str]:
+def corrections_notes(facts: dict[str, dict[str, float]]) -> list[str]:
     """The sentence on credit lines the load read as same-day corrections (cancelled or repriced orders,
     :mod:`kamtools.data.loader.corrections`), on the pages too, beside the returns share they no longer count in.
-    None when there were none."""
-    from kamtools.data.loader.corrections import same_day_corrected
+    ``facts``: the portfolio's load facts. None when there were none."""
     from kamtools.formatting import counted
 
-    found = same_day_corrected(warnings)
-    if found is None:
+    found = (facts or {}).get("same_day_corrections")
+    if not found:
         return []
-    lines, credited = found
+    lines, credited = int(found["lines"]), float(found["credited"])
     return [
         f"{counted(lines, 'credit line')} ({credited:,.0f} of credited revenue) booked on the same day as a sale of "
         "the same product to the same account are read as cancelled or repriced orders, not as returns: each is "

@@ -43,7 +43,8 @@ def build_portfolio(
     _schema_contract(tables, as_of, loaded, findings)
     if findings.problems:
         return None
-    return Portfolio(tables, as_of, warnings=[w.one_line() for w in sort_problems(findings.warnings)])
+    warnings = [w.one_line() for w in sort_problems(findings.warnings)]
+    return Portfolio(tables, as_of, warnings=warnings, facts=dict(findings.facts))
 
 
 def _customers_after_as_of(accounts: pd.DataFrame, as_of: pd.Timestamp, findings: Findings) -> None:

@@ -16,12 +16,11 @@ the new invoice and the January order spell 47556B, so that line is not matched.
 revenue is positive (a same-day partial return leaves what was kept), a credit line when it is negative (C15749's
 five lines become rebates of 1.46k in all, 6% of gross), nothing when all of it was cancelled. Revenue, quantity
 and cost totals are unchanged; the share of returns, the counts of orders and purchase days and the last order
-date follow what the account kept. A warning says how many lines were netted and how much credited revenue that was.
+date follow what the account kept. A warning says how many lines were netted and how much credited revenue that was; the same two figures are kept
+as the load's fact ``same_day_corrections`` (:attr:`kamtools.data.portfolio.Portfolio.facts`) for the pages' note.
 """
 
 from __future__ import annotations
-
-import re
 
 import pandas as pd
 
@@ -30,21 +29,6 @@ from kamtools.data.portfolio import credit_lines
 from kamtools.data.validation import count, verb
 
 _SUMMED = ("quantity", "net_revenue", "cost")
-
-CORRECTED = re.compile(
-    r"([\d,]+) credit lines? \((-?[\d,]+) of credited revenue\) (?:was|were) booked on the same day as a sale of the "
-    r"same product to the same account"
-)
-
-
-def same_day_corrected(warnings: list[str]) -> tuple[int, float] | None:
-    """(credit lines, credited revenue) that the load read as same-day corrections, read back from its warning (a
-    Portfolio keeps its warnings as lines of text), or None."""
-    for w in warnings or []:
-        m = CORRECTED.search(str(w))
-        if m:
-            return int(m.group(1).replace(",", "")), float(m.group(2).replace(",", ""))
-    return None
 
 
 def net_same_day_corrections(loaded: Loaded, findings: Findings) -> None:
@@ -70,7 +54,10 @@ def net_same_day_corrections(loaded: Loaded, findings: Findings) -> None:
     netted, keep = _netted(df, credit, mixed, groups, totals.loc[outcome.index, cols], outcome)
     loaded.tables["orders"] = netted[keep].copy()
     loaded.bad["orders"] = {k: v[keep] for k, v in loaded.bad.get("orders", {}).items()}
-    findings.warnings.append(_warning(loaded, df, credit, mixed, outcome))
+    n_credit = int((credit & mixed).sum())
+    credited = float(-df.loc[credit & mixed, "net_revenue"].clip(upper=0).sum())
+    findings.facts["same_day_corrections"] = {"lines": n_credit, "credited": credited}
+    findings.warnings.append(_warning(loaded, df, credit, mixed, outcome, n_credit, credited))
 
 
 KEPT, CREDITED, CANCELLED, UNMATCHED = "kept", "credited", "cancelled", "unmatched"  # what a case's lines sum to
@@ -118,10 +105,16 @@ def _netted(
     return out, keep
 
 
-def _warning(loaded: Loaded, df: pd.DataFrame, credit: pd.Series, mixed: pd.Series, outcome: pd.Series):
+def _warning(
+    loaded: Loaded,
+    df: pd.DataFrame,
+    credit: pd.Series,
+    mixed: pd.Series,
+    outcome: pd.Series,
+    n_credit: int,
+    credited: float,
+):
     """The load's warning: how many credit lines were read as corrections, worth how much credited revenue."""
-    n_credit = int((credit & mixed).sum())
-    credited = float(-df.loc[credit & mixed, "net_revenue"].clip(upper=0).sum())
     return loaded.problem(
         "orders",
         None,

@@ -9,7 +9,6 @@ lines with a negative quantity, net_revenue or cost: ``keep`` checks that their 
 from __future__ import annotations
 
 import dataclasses
-import re
 
 import numpy as np
 import pandas as pd
@@ -97,22 +96,6 @@ def _reject_negative(loaded: Loaded, df: pd.DataFrame, findings: Findings) -> No
             check_bounds(loaded, "orders", dataclasses.replace(spec.column(name), **rule), df[name], findings)
 
 
-DROPPED = re.compile(
-    r"([\d,]+) order lines? with a negative quantity, net_revenue or cost \(returns, credit notes, rebates\) "
-    r"(?:was|were) left out \(negative_lines: drop\): (-?[\d,]+) of credited revenue"
-)
-
-
-def dropped_negative(warnings: list[str]) -> tuple[int, float] | None:
-    """(order lines, credited revenue) that negative_lines: drop left out, read back from the load's warning
-    (:func:`_drop_negative` writes it; a Portfolio keeps its warnings as lines of text), or None."""
-    for w in warnings or []:
-        m = DROPPED.search(str(w))
-        if m:
-            return int(m.group(1).replace(",", "")), float(m.group(2).replace(",", ""))
-    return None
-
-
 def _drop_negative(loaded: Loaded, lines: _Lines, findings: Findings) -> _Lines:
     """negative_lines: drop: leave the lines out, warning how much credited revenue that hides."""
     q, r, c = lines.q, lines.r, lines.c
@@ -121,6 +104,7 @@ def _drop_negative(loaded: Loaded, lines: _Lines, findings: Findings) -> _Lines:
         return lines
     n = int(drop.sum())
     credited = float(-r[drop & (r < 0)].sum())
+    findings.facts["negative_lines_dropped"] = {"lines": n, "credited": credited}
     findings.warnings.append(
         loaded.problem(
             "orders",

@@ -19,10 +19,12 @@ from kamtools.data.validation import Problem, examples
 
 @dataclass
 class Findings:
-    """Errors (``problems``) and warnings found so far; phases only append to them."""
+    """Errors (``problems``) and warnings found so far; phases only append to them. ``facts`` holds what a phase did
+    to the data as numbers, for the pages' notes (:attr:`kamtools.data.portfolio.Portfolio.facts`)."""
 
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    facts: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def add(self, found: Iterable[Problem]) -> None:
         """Errors to ``problems``; warnings and information to ``warnings``."""
