@@ -93,3 +93,21 @@ def test_the_deck_names_the_credit_only_line_it_leaves_out_of_its_category_table
     _internal_categories(deck, _DeckAccount({"revenue_ltm": 150.0}, {"tradelanes": lost}))
     text = _deck_text(deck)
     assert "Charges" in text and "Not shown" not in text
+
+
+def test_the_decks_category_chart_has_no_legend_for_a_year_before_the_data():
+    from kamtools.deck.build import _internal_categories
+    from kamtools.deck.slides import Deck
+    from kamtools.deck.template import default_template
+
+    def series_names(lanes: pd.DataFrame) -> list[str]:
+        deck = Deck(default_template().read_bytes())
+        _internal_categories(deck, _DeckAccount({"revenue_ltm": 150.0}, {"tradelanes": lanes}))
+        chart = next(s.chart for s in deck.prs.slides[-1].shapes if s.has_chart)
+        return [s.name for s in chart.plots[0].series]
+
+    # Online Retail's C16029 (12 months of data): a '12 months before' legend over no bars
+    short = without_prior_year(tradelanes(_portfolio()))
+    assert series_names(short[short["account_id"] == "BUYER"]) == ["Last 12 months"]
+    full = tradelanes(_portfolio())
+    assert series_names(full[full["account_id"] == "BUYER"]) == ["Last 12 months", "12 months before"]

@@ -157,13 +157,10 @@ def _purchases_by_month(deck: Deck, account: AccountRows, title: str, names: tup
 
 def _category_chart(deck: Deck, slide, box, cats: pd.DataFrame, names: tuple[str, str]) -> None:
     shown = cats.head(MAX_ROWS)
-    add_chart(
-        slide,
-        "bar",
-        box,
-        shown["category"].tolist(),
-        {names[0]: shown["revenue_ltm"].tolist(), names[1]: shown["revenue_prior"].tolist()},
-    )
+    series = {names[0]: shown["revenue_ltm"].tolist()}
+    if pd.to_numeric(shown["revenue_prior"], errors="coerce").notna().any():  # no legend for a year not in the data
+        series[names[1]] = shown["revenue_prior"].tolist()
+    add_chart(slide, "bar", box, shown["category"].tolist(), series)
 
 
 # ---- the customer deck -------------------------------------------------------------------------
