@@ -87,3 +87,17 @@ def test_the_overview_list_adds_the_warning_sign_to_check(captured):
         "12 months"
     ) in page
     assert "Main driver" not in page and PREFIX not in page
+
+
+def test_the_notes_keep_a_long_method_sentence_whole():
+    from kamtools.deck.portfolio import _at_risk
+    from kamtools.deck.slides import Deck
+    from kamtools.deck.template import default_template
+
+    # Online Retail's top 100: the method's sentence (628 characters) was cut at 600, '... 12 months of or…'
+    long = RULE + "; " + "a revenue drop (partial churn) is not covered " * 12 + "(since 2010-12-01)"
+    churn = _churn(long)
+    deck = Deck(default_template().read_bytes())
+    _at_risk(deck, _accounts(churn), _Bundle({"churn": churn}))
+    notes = deck.prs.slides[-1].notes_slide.notes_text_frame.text
+    assert len(long) > 600 and notes == f"How the churn risk was estimated: {long}."

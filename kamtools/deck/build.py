@@ -17,7 +17,7 @@ from kamtools.churn.sentences import silence_sentence
 from kamtools.credit_only import credit_only, no_orders_phrase, since_is_a_credit_note
 from kamtools.deck.audience import check_audience
 from kamtools.deck.charts import add_chart, add_table
-from kamtools.deck.slides import Deck
+from kamtools.deck.slides import NOTES_LIMIT, Deck
 from kamtools.deck.source import AccountRows
 from kamtools.deck.text import literal, missing, with_detail, wording
 from kamtools.forecast.selection import YOUNG_MONTHS
@@ -556,7 +556,7 @@ def _internal_forecast(deck: Deck, account: AccountRows) -> None:
     lines += [lapsed] if lapsed else []
     deck.text(slide, bottom, lines, 13)
     if not missing(info.get("forecast_method_reason")):
-        deck.notes(slide, [literal(info["forecast_method_reason"], 600)])
+        deck.notes(slide, [literal(info["forecast_method_reason"], NOTES_LIMIT)])
 
 
 def _months_of_orders(first_order: object, as_of: object) -> int | None:

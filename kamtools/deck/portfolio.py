@@ -13,7 +13,7 @@ from kamtools.bundle import Bundle
 from kamtools.churn.bands import HIGH_RISK_P, MEDIUM_RISK_P, is_score, score_text
 from kamtools.deck.build import open_year
 from kamtools.deck.charts import MONEY_FORMAT, PCT_FORMAT, add_chart, add_table
-from kamtools.deck.slides import Deck
+from kamtools.deck.slides import NOTES_LIMIT, Deck
 from kamtools.deck.text import literal, missing, with_detail, wording
 from kamtools.formatting import attainment, count, currency_of, date, margin_pct, money, pct, pct_banded
 from kamtools.groups.customers import customers
@@ -224,7 +224,7 @@ def _at_risk(deck: Deck, acc: pd.DataFrame, bundle: Bundle) -> None:
         [False, True, False, True, False] if drivers else [False, True, False, True],
     )
     if methods:  # how the figures were made, as the overview says above its list
-        deck.notes(slide, [f"How the churn risk was estimated: {literal(methods[0], 1200)}."])
+        deck.notes(slide, [f"How the churn risk was estimated: {literal(methods[0], NOTES_LIMIT)}."])
 
 
 def _forecast(deck: Deck, bundle: Bundle) -> None:

@@ -25,11 +25,14 @@ def _drop_unused(slide, keep: Sequence) -> None:
             ph._element.getparent().remove(ph._element)
 
 
-def _set_text(frame, lines: Sequence[str], size: int | None = None, spacing: float = 0) -> None:
+NOTES_LIMIT = 3000  # characters of a speaker-notes paragraph: the whole reason, not the slide's 600
+
+
+def _set_text(frame, lines: Sequence[str], size: int | None = None, spacing: float = 0, limit: int = 600) -> None:
     frame.clear()
     for i, line in enumerate(lines):
         paragraph = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
-        paragraph.text = literal(line, 600)
+        paragraph.text = literal(line, limit)
         if size:
             paragraph.font.size = Pt(size)
         if spacing:
@@ -156,8 +159,9 @@ class Deck:
         return shape
 
     def notes(self, slide, lines: Sequence[str]) -> None:
-        """Speaker notes under ``slide``."""
-        _set_text(slide.notes_slide.notes_text_frame, lines)
+        """Speaker notes under ``slide`` (each paragraph up to :data:`NOTES_LIMIT` characters: a method's reason was
+        cut at 600, 'All accounts were compared because too few accounts like this o…')."""
+        _set_text(slide.notes_slide.notes_text_frame, lines, limit=NOTES_LIMIT)
 
     def move_slides(self, first: int, position: int) -> None:
         """Move the slides from index ``first`` to the end so that they start at ``position``."""
