@@ -111,3 +111,34 @@ def test_the_decks_category_chart_has_no_legend_for_a_year_before_the_data():
     assert series_names(short[short["account_id"] == "BUYER"]) == ["Last 12 months"]
     full = tradelanes(_portfolio())
     assert series_names(full[full["account_id"] == "BUYER"]) == ["Last 12 months", "12 months before"]
+
+
+def test_the_customer_deck_says_the_credits_in_its_own_words_and_drops_empty_columns():
+    from kamtools.deck.audience import customer_amounts
+    from kamtools.deck.build import _customer_categories
+    from kamtools.deck.slides import Deck
+    from kamtools.deck.template import default_template
+
+    def slide(lanes: pd.DataFrame) -> tuple[str, list[list[str]]]:
+        deck = Deck(default_template().read_bytes())
+        account = _DeckAccount({"revenue_ltm": 150.0}, {"tradelanes": lanes})
+        _customer_categories(deck, account)
+        shapes = deck.prs.slides[-1].shapes
+        table = next(s.table for s in shapes if s.has_table)
+        text = "\n".join(s.text_frame.text for s in shapes if s.has_text_frame)
+        return text, [[c.text for c in r.cells] for r in table.rows]
+
+    # Online Retail's C16029: 'Your purchases, last 12 months 51.0k' on one slide and 'Giftware 58.2k' on the next
+    short = without_prior_year(tradelanes(_portfolio()))
+    buyer = short[short["account_id"] == "BUYER"]
+    text, rows = slide(buyer)
+    assert (
+        "Not shown: credit notes and adjustments in the last 12 months on categories without purchases then "
+        "(Charges -50); your net purchases are 150."
+    ) in text
+    assert rows == [["Category", "Last 12 months"], ["Premixes", "200"]]  # no empty 'Before' and 'Change'
+    # the figures it shows are the customer's own purchases (the audience check's allowed amounts)
+    account = _DeckAccount({"revenue_ltm": 150.0}, {"tradelanes": buyer})
+    assert {"-50", "150", "200"} <= customer_amounts(account)
+    full = tradelanes(_portfolio())
+    assert slide(full[full["account_id"] == "BUYER"])[1][0] == ["Category", "Last 12 months", "Before", "Change"]

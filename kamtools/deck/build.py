@@ -246,16 +246,12 @@ def _customer_categories(deck: Deck, account: AccountRows) -> None:
         )
         for c in shown.itertuples()
     ]
-    add_table(
-        slide,
-        right,
-        ["Category", "Last 12 months", "Before", "Change"],
-        rows,
-        [3, 2, 2, 1.5],
-        12,
-        [False, True, True, True],
-    )
+    heads, widths = ["Category", "Last 12 months", "Before", "Change"], [3, 2, 2, 1.5]
+    if pd.to_numeric(shown["revenue_prior"], errors="coerce").isna().all():  # the year before is not in the data
+        rows, heads, widths = [r[:2] for r in rows], heads[:2], widths[:2]
+    add_table(slide, right, heads, rows, widths, 12, [False, True, True, True][: len(heads)])
     _more(deck, slide, right, len(shown), len(cats), "categories")
+    _credited_categories(deck, slide, right, account, customer=True)
 
 
 def _opportunity_sentence(rec, industry: str) -> str:
@@ -662,10 +658,11 @@ def _internal_categories(deck: Deck, account: AccountRows) -> None:
     _credited_categories(deck, slide, right, account)
 
 
-def _credited_categories(deck: Deck, slide, box, account: AccountRows) -> None:
+def _credited_categories(deck: Deck, slide, box, account: AccountRows, customer: bool = False) -> None:
     """Under the table, the categories left out because credit notes net them to zero or below in the last 12
     months (Online Retail's C15098: Giftware 39.6k shown alone, Charges -39.0k, revenue 650), so the table is
-    not read as what the account bought net."""
+    not read as what the account bought net; ``customer``: in the customer deck's words (its C16029 read 'Your
+    purchases, last 12 months 51.0k' and 'Giftware 58.2k')."""
     lanes = _rows(account.table("tradelanes"))
     if lanes.empty or "revenue_ltm" not in lanes.columns:
         return
@@ -680,7 +677,10 @@ def _credited_categories(deck: Deck, slide, box, account: AccountRows) -> None:
         slide,
         (left, top + height - int(height * 0.22), width, int(height * 0.13)),
         [
-            f"Not shown: categories whose credit notes exceed their sales in the last 12 months ({names}); "
+            f"Not shown: credit notes and adjustments in the last 12 months on categories without purchases then "
+            f"({names}); your net purchases are {net}."
+            if customer
+            else f"Not shown: categories whose credit notes exceed their sales in the last 12 months ({names}); "
             f"the account's net revenue is {net}."
         ],
         11,
