@@ -37,6 +37,7 @@ from kamtools.formatting import (
     pct,
     pct_banded,
 )
+from kamtools.kpis.components import WEAK_PERCENTILE
 from kamtools.plan.actions import stake_once, stake_text
 from kamtools.sections import last_12_months_label
 from kamtools.sections.churn import NO_STOP_SEEN_SHORT, long_silence, no_stop_seen
@@ -155,10 +156,16 @@ def _purchases_by_month(deck: Deck, account: AccountRows, title: str, names: tup
     deck.text(slide, bottom, [line + "."], 16)
 
 
+def _prior_year_known(cats: pd.DataFrame) -> bool:
+    """Some category has a figure for the 12 months before the last 12 (NaN throughout where they are not in the
+    data): else the slides show no column, series or legend for that year."""
+    return bool(pd.to_numeric(cats["revenue_prior"], errors="coerce").notna().any())
+
+
 def _category_chart(deck: Deck, slide, box, cats: pd.DataFrame, names: tuple[str, str]) -> None:
     shown = cats.head(MAX_ROWS)
     series = {names[0]: shown["revenue_ltm"].tolist()}
-    if pd.to_numeric(shown["revenue_prior"], errors="coerce").notna().any():  # no legend for a year not in the data
+    if _prior_year_known(shown):
         series[names[1]] = shown["revenue_prior"].tolist()
     add_chart(slide, "bar", box, shown["category"].tolist(), series)
 
@@ -247,7 +254,7 @@ def _customer_categories(deck: Deck, account: AccountRows) -> None:
         for c in shown.itertuples()
     ]
     heads, widths = ["Category", "Last 12 months", "Before", "Change"], [3, 2, 2, 1.5]
-    if pd.to_numeric(shown["revenue_prior"], errors="coerce").isna().all():  # the year before is not in the data
+    if not _prior_year_known(shown):
         rows, heads, widths = [r[:2] for r in rows], heads[:2], widths[:2]
     add_table(slide, right, heads, rows, widths, 12, [False, True, True, True][: len(heads)])
     _more(deck, slide, right, len(shown), len(cats), "categories")
@@ -733,9 +740,6 @@ def _internal_risks(deck: Deck, account: AccountRows) -> None:
             ],
             12,
         )
-
-
-WEAK_PERCENTILE = 0.5  # a health component is a weak point only where the account is worse than the typical one
 
 
 def _weak_points(account: AccountRows, comps: pd.DataFrame, most: int = 2) -> list[str]:

@@ -10,6 +10,9 @@ import numpy as np
 from kamtools.formatting import counted
 
 # candidate components computed from the KPI table: column -> label
+# a component is a weak point only where the account sits below this percentile (worse than the typical one)
+WEAK_PERCENTILE = 0.5
+
 HEALTH_COMPONENTS: dict[str, str] = {
     "growth_pct": "Revenue growth (last 12 months vs prior)",
     "days_since_last_order": "Days since last order",

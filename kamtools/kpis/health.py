@@ -11,7 +11,13 @@ from sklearn.base import BaseEstimator
 from kamtools.data.portfolio import NotAvailable, Portfolio, credit_lines
 from kamtools.history import order_history
 from kamtools.kpis.base import _codes, _count
-from kamtools.kpis.components import HEALTH_COMPONENTS, HEALTH_RISK_DIRECTION, _is_weak, health_sentence
+from kamtools.kpis.components import (
+    HEALTH_COMPONENTS,
+    HEALTH_RISK_DIRECTION,
+    WEAK_PERCENTILE,
+    _is_weak,
+    health_sentence,
+)
 from kamtools.kpis.table import account_kpis
 
 
@@ -324,7 +330,7 @@ def _weaknesses(X: pd.DataFrame, comps: list[str], good: np.ndarray, lost: np.nd
     unhealthy side (worse than the typical account and past its natural line, e.g. revenue
     falling, a complaint opened); '' when none is. ``X`` holds the components (and, for churn
     features, the other features that give a sentence its context)."""
-    lost = np.where(good < 0.5, lost, -np.inf)
+    lost = np.where(good < WEAK_PERCENTILE, lost, -np.inf)
     numeric = [c for c in X.columns if c != "account_id" and pd.api.types.is_numeric_dtype(X[c])]
     reference = X[numeric].median().to_dict() if numeric else {}
     records = X.to_dict("records")

@@ -91,6 +91,13 @@ def returns_notes(totals: pd.DataFrame) -> list[str]:
     ]
 
 
+def _load_fact(facts: dict[str, dict[str, float]] | None, name: str) -> tuple[int, float] | None:
+    """(credit lines, credited revenue) of the load fact ``name`` (:attr:`kamtools.data.portfolio.Portfolio.facts`),
+    or None where the load recorded none."""
+    fact = (facts or {}).get(name)
+    return (int(fact["lines"]), float(fact["credited"])) if fact else None
+
+
 def dropped_returns_notes(facts: dict[str, dict[str, float]]) -> list[str]:
     """The sentence on returns, credit notes and rebates left out at load (negative_lines: drop), on the pages too:
     the load warned once on the command line, while every page's revenue read as if netted (Online Retail's top 200
@@ -98,10 +105,10 @@ def dropped_returns_notes(facts: dict[str, dict[str, float]]) -> list[str]:
     (:attr:`kamtools.data.portfolio.Portfolio.facts`). None when nothing was dropped."""
     from kamtools.formatting import counted
 
-    dropped = (facts or {}).get("negative_lines_dropped")
-    if not dropped:
+    dropped = _load_fact(facts, "negative_lines_dropped")
+    if dropped is None:
         return []
-    lines, credited = int(dropped["lines"]), float(dropped["credited"])
+    lines, credited = dropped
     return [
         f"Returns, credit notes and rebates were left out when the data was loaded ({counted(lines, 'order line')} "
         f"with a negative quantity, revenue or cost, {credited:,.0f} of credited revenue): revenue, margin, growth "
@@ -116,10 +123,10 @@ def corrections_notes(facts: dict[str, dict[str, float]]) -> list[str]:
     ``facts``: the portfolio's load facts. None when there were none."""
     from kamtools.formatting import counted
 
-    found = (facts or {}).get("same_day_corrections")
-    if not found:
+    found = _load_fact(facts, "same_day_corrections")
+    if found is None:
         return []
-    lines, credited = int(found["lines"]), float(found["credited"])
+    lines, credited = found
     return [
         f"{counted(lines, 'credit line')} ({credited:,.0f} of credited revenue) booked on the same day as a sale of "
         "the same product to the same account are read as cancelled or repriced orders, not as returns: each is "

@@ -65,11 +65,11 @@ def driver_heading(methods) -> str:
     return "Rests on (order gap)" if shown and all(m.startswith(RECENCY_RULE) for m in shown) else "Main driver"
 
 
-def first_warning_sign(row) -> str:
+def first_warning_sign(row: dict) -> str:
     """The first warning sign the churn model saw that the figure does not use (``driver_2``/``driver_3`` of a
-    figure from the recency rule), without its prefix; empty where there is none."""
+    figure from the recency rule; ``row`` a ``churn`` row as a dict), without its prefix; empty where there is none."""
     for col in ("driver_2", "driver_3"):
-        text = row.get(col) if hasattr(row, "get") else None
+        text = row.get(col)
         if isinstance(text, str) and text.startswith(WARNING_PREFIX):
             return text.removeprefix(WARNING_PREFIX)
     return ""

@@ -26,7 +26,7 @@ import pandas as pd
 
 from kamtools.data.loader.state import Findings, Loaded
 from kamtools.data.portfolio import credit_lines
-from kamtools.data.validation import count, verb
+from kamtools.data.validation import Problem, count, verb
 
 _SUMMED = ("quantity", "net_revenue", "cost")
 
@@ -54,10 +54,12 @@ def net_same_day_corrections(loaded: Loaded, findings: Findings) -> None:
     netted, keep = _netted(df, credit, mixed, groups, totals.loc[outcome.index, cols], outcome)
     loaded.tables["orders"] = netted[keep].copy()
     loaded.bad["orders"] = {k: v[keep] for k, v in loaded.bad.get("orders", {}).items()}
-    n_credit = int((credit & mixed).sum())
-    credited = float(-df.loc[credit & mixed, "net_revenue"].clip(upper=0).sum())
-    findings.facts["same_day_corrections"] = {"lines": n_credit, "credited": credited}
-    findings.warnings.append(_warning(loaded, df, credit, mixed, outcome, n_credit, credited))
+    fact = {
+        "lines": int((credit & mixed).sum()),
+        "credited": float(-df.loc[credit & mixed, "net_revenue"].clip(upper=0).sum()),
+    }
+    findings.facts["same_day_corrections"] = fact
+    findings.warnings.append(_warning(loaded, df.loc[mixed, "net_revenue"], credit[mixed], outcome, fact))
 
 
 KEPT, CREDITED, CANCELLED, UNMATCHED = "kept", "credited", "cancelled", "unmatched"  # what a case's lines sum to
@@ -106,15 +108,11 @@ def _netted(
 
 
 def _warning(
-    loaded: Loaded,
-    df: pd.DataFrame,
-    credit: pd.Series,
-    mixed: pd.Series,
-    outcome: pd.Series,
-    n_credit: int,
-    credited: float,
-):
-    """The load's warning: how many credit lines were read as corrections, worth how much credited revenue."""
+    loaded: Loaded, revenue: pd.Series, credit: pd.Series, outcome: pd.Series, fact: dict[str, float]
+) -> Problem:
+    """The load's warning: how many credit lines were read as corrections (``fact``), worth how much credited revenue,
+    pointing at the netted lines (``revenue`` and ``credit`` of those lines)."""
+    n_credit, credited = int(fact["lines"]), float(fact["credited"])
     return loaded.problem(
         "orders",
         None,
@@ -127,6 +125,6 @@ def _warning(
         "the account kept.",
         "Nothing to do if the export books cancellations and repriced invoices this way. Use --negative-lines "
         "drop to leave all credit lines out instead.",
-        df.loc[mixed, "net_revenue"],
-        credit[mixed],
+        revenue,
+        credit,
     )
