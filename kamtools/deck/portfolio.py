@@ -19,7 +19,7 @@ from kamtools.formatting import attainment, count, currency_of, date, margin_pct
 from kamtools.groups.customers import customers
 from kamtools.sections import last_12_months_label
 from kamtools.sections.churn import driver_heading
-from kamtools.sections.forecast import chance_text, portfolio_forecast_line, range_rests_on, unchecked
+from kamtools.sections.forecast import chance_text, change_sentence, portfolio_forecast_line, range_rests_on, unchecked
 
 TOP = 10
 
@@ -259,9 +259,18 @@ def _forecast(deck: Deck, bundle: Bundle) -> None:
         dashed=("80% range, low", "80% range, high"),
     )
     deck.text(slide, note, [literal(range_rests_on(bundle), 2000)], 11)
+    whole = _table(bundle, "forecast_portfolio")  # every month ahead, not only those the chart shows
+    change = change_sentence(bundle, whole)  # where the change on the last 12 months comes from, as the overview says
+    if change:
+        deck.notes(slide, [literal(change, NOTES_LIMIT)])
     if target.empty:  # the total the chart draws, in figures, as the overview's cards give it
-        whole = _table(bundle, "forecast_portfolio")  # every month ahead, not only those the chart shows
-        deck.text(slide, bottom, [portfolio_forecast_line(bundle, whole), "No revenue targets are recorded."], 14)
+        lines = [portfolio_forecast_line(bundle, whole)]
+        deck.text(
+            slide,
+            bottom,
+            [*lines, *([literal(change, 600)] if change else []), "No revenue targets are recorded."],
+            12 if change else 14,
+        )
         return
     bare = unchecked(bundle)
     rows = [
