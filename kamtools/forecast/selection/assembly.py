@@ -52,6 +52,7 @@ from kamtools.forecast.selection.state import (
     spike_notes,
 )
 from kamtools.forecast.selection.steady import steady_band
+from kamtools.forecast.selection.year_mix import mix_ratio, mix_reason, year_level, year_mixed
 
 
 @dataclass
@@ -96,6 +97,7 @@ class Selection:
     chosen_note: str = ""  # a portfolio chosen by revenue: which accounts the evidence counted (forecast.accounts)
     pooled: ClassChoice | None = None  # the whole portfolio's choice (choose_by_class; None: no evidence)
     tilt: np.ndarray | None = None  # (n,) a list chosen by revenue: the class factor's multiplier by ordering share
+    year_mixed: np.ndarray | None = None  # (n,) bool: a level forecast mixed with the last 12 months (year_mix)
 
     def total_ratios(self, months: int) -> list:
         """Per account, sorted out-of-time actual / forecast totals over ``months`` months (:func:`total_ratios`);
@@ -250,9 +252,15 @@ def select(
     mean, lo, hi, model_iv = _forecasts(
         y, paths, method, factor, qs, model_lo, model_hi, ev is None, level, p_none, young, (steady, ordering, spread)
     )
+    # a level forecast on a year of history the backtest could not test: half of it becomes the last 12 months
+    mixed = year_mixed(y, method, mean, None if ev is None else ev.origin)
+    ratio = mix_ratio(y, mean, mixed)
+    mean, lo, hi = mean * ratio, {k: v * ratio for k, v in lo.items()}, {k: v * ratio for k, v in hi.items()}
+    for i in np.flatnonzero(mixed):
+        reason[i] += mix_reason(float(year_level(y[i : i + 1])[0]), y.shape[1])
     lev0 = 80 if 80 in lo else level[0]
     zl = stats.norm.ppf(0.5 + lev0 / 200)
-    sd = np.where(model_iv[:, None], factor[:, None] * model_sd, (hi[lev0] - lo[lev0]) / (2 * zl))
+    sd = np.where(model_iv[:, None], factor[:, None] * model_sd * ratio, (hi[lev0] - lo[lev0]) / (2 * zl))
     var = variations(y, ids, ev)  # each account's monthly variation now and at the origins (for the ranges)
     methods = pd.DataFrame(rows_out)
     if len(methods):
@@ -293,6 +301,7 @@ def select(
         window_once=_ordered_once(order_weeks, method != "window_mean") if ev is None else None,
         pooled=pooled,
         tilt=tilt,
+        year_mixed=mixed,
     )
 
 

