@@ -460,8 +460,8 @@ def _year_mix_note(sel: Selection) -> str:
         f"{who} forecast by the kamtools model or the mean of the last 6 months above the mean month of "
         f"{'their' if n != 1 else 'its'} last 12 months, which would carry a season's peak into every month ahead, "
         f"{'are' if n != 1 else 'is'} forecast half by that and half by that mean (on forecasting-competition "
-        "series cut to 12-17 months, this missed 12-month totals by 1-15% less than the model alone, and never by "
-        "more)."
+        "series cut to 12-17 months, this missed 12-month totals by 1-15% less than the model alone on average, most "
+        "on seasonal series)."
     )
 
 
