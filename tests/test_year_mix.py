@@ -7,6 +7,8 @@ Such accounts are now forecast half by their method and half by the mean of thei
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -124,3 +126,24 @@ def test_a_year_ending_at_a_peak_is_forecast_half_by_its_last_12_months_and_the_
     note = b.note("forecast_methods")
     assert f"{int(mixed.sum()):,} accounts forecast by the kamtools model or the mean of the last 6 months" in note
     assert "are forecast half by that and half by that mean" in note
+
+
+def test_the_account_deck_says_the_forecast_is_mixed_on_its_forecast_slide(year_end_bundles):
+    from pptx import Presentation
+
+    from kamtools.deck.build import account_deck
+    from kamtools.deck.source import BundleRows
+    from kamtools.deck.template import default_template, read_template
+
+    b, _ = year_end_bundles
+    rows, template = BundleRows(b), read_template(default_template())
+    s = b.table("forecast_summary").set_index("account_id")
+    mixed = s.index[s["forecast_method_reason"].str.contains("Mixed half and half", regex=False)]
+    plain = s.index[~s["forecast_method_reason"].str.contains("Mixed half and half", regex=False)]
+    for account, said in ((mixed[0], True), (plain[0], False)):
+        prs = Presentation(io.BytesIO(account_deck(rows.account(account), template, "internal")))
+        slide = next(
+            x for x in prs.slides if x.shapes.title is not None and x.shapes.title.text == "Revenue and forecast"
+        )
+        text = "\n".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame)
+        assert ("mixed half and half with the mean of its last 12 months" in text) is said, (account, text)

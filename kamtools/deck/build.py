@@ -22,6 +22,7 @@ from kamtools.deck.source import AccountRows
 from kamtools.deck.text import literal, missing, with_detail, wording
 from kamtools.forecast.selection import YOUNG_MONTHS
 from kamtools.forecast.selection.plain import slide_words
+from kamtools.forecast.selection.year_mix import MIX_WORDS
 from kamtools.formatting import (
     NO_COST,
     attainment,
@@ -551,6 +552,7 @@ def _internal_forecast(deck: Deck, account: AccountRows) -> None:
     lines = [
         f"Forecast for the next 12 months: {money(info.get('forecast_next_12m'), deck.currency)}{change}"
         + _based_on(info.get("forecast_method"))
+        + (f", {MIX_WORDS}" if MIX_WORDS in str(info.get("forecast_method_reason") or "").lower() else "")
         + (UNCHECKED_CHANCE.rstrip() if unchecked(account.bundle) else "")
         + "."
     ]

@@ -35,6 +35,7 @@ from kamtools.forecast.selection.state import cap_spikes
 YEAR_MONTHS = 12  # an account with this many months of its own, and no origin of the backtest with as many
 LEVEL_METHODS = ("model", "recent_mean")  # the methods that carry the latest months' level through the year
 MIX_WEIGHT = 0.5  # the last 12 months' share of the mixed forecast
+MIX_WORDS = "mixed half and half with the mean of its last 12 months"  # the reason's words; the deck's slide reads them
 
 
 def untested_year(origins: np.ndarray | None) -> bool:
@@ -87,7 +88,7 @@ def mix_reason(level: float, months: int) -> str:
     """The sentence added to a mixed account's reason (``level``: the mean of its last 12 months per month;
     ``months``: the months of data)."""
     return (
-        f" Mixed half and half with the mean of its last 12 months ({money(level)} a month), which it ran above: "
+        f" {MIX_WORDS.capitalize()} ({money(level)} a month), which it ran above: "
         f"with {months} months of history the test on past data could not check a forecast over a whole year, and "
         "the latest months' level alone would carry a season's peak into every month ahead."
     )
