@@ -103,7 +103,7 @@ from kamtools.forecast.selection.year_mix import year_level  # noqa: E402
 SHIPPED = assembly.year_mixed
 
 
-def _off(y, method, mean, origins):
+def _off(y, method, mean, origins, level):
     return np.zeros(len(method), dtype=bool)
 
 

@@ -36,15 +36,17 @@ def test_which_accounts_are_mixed():
     y = _history(13, young_from=6)  # the third has 7 months of its own
     method = np.array(["model", "btyd", "model"])
     mean = np.full((3, 12), 180.0)  # above the year's 125 a month
-    assert year_mixed(y, method, mean, np.array([6])).tolist() == [True, False, False]
-    assert year_mixed(y, np.array(["recent_mean"] * 3), mean, None).tolist() == [True, True, False]
-    assert not year_mixed(y, method, mean, np.array([12])).any()  # the backtest could test a year
-    assert not year_mixed(_history(11), method, mean, None).any()  # no account has a year of its own
+    assert year_mixed(y, method, mean, np.array([6]), year_level(y)).tolist() == [True, False, False]
+    assert year_mixed(y, np.array(["recent_mean"] * 3), mean, None, year_level(y)).tolist() == [True, True, False]
+    assert not year_mixed(y, method, mean, np.array([12]), year_level(y)).any()  # the backtest could test a year
+    assert not year_mixed(
+        _history(11), method, mean, None, year_level(_history(11))
+    ).any()  # no account has a year of its own
     zero_month = mean.copy()
     zero_month[0, 4] = 0.0  # a month forecast nothing: no multiple can scale its range
-    assert not year_mixed(y, method, zero_month, None)[0]
+    assert not year_mixed(y, method, zero_month, None, year_level(y))[0]
     # a forecast below its year is left alone: the latest months may be an account fading
-    assert not year_mixed(y, method, np.full((3, 12), 110.0), None).any()
+    assert not year_mixed(y, method, np.full((3, 12), 110.0), None, year_level(y)).any()
 
 
 def test_the_year_level_leaves_out_an_account_s_first_month_inside_the_year():
@@ -62,7 +64,7 @@ def test_the_mix_is_half_the_forecast_and_half_the_year_and_scales_the_range_wit
     assert year_level(y)[0] == pytest.approx(level)
     mean = np.full((3, 12), 200.0)  # the autumn's level carried through the year
     mixed = np.array([True, False, True])
-    ratio = mix_ratio(y, mean, mixed)
+    ratio = mix_ratio(mean, mixed, year_level(y))
     assert (mean * ratio)[0] == pytest.approx(np.full(12, (1 - MIX_WEIGHT) * 200 + MIX_WEIGHT * level))
     assert (mean * ratio)[1] == pytest.approx(mean[1])  # not mixed: unchanged
     hi = mean * 2.0
@@ -94,7 +96,7 @@ def year_end_bundles(tmp_path_factory):
     p = _year_end_portfolio()
     shipped = analyze(p, tmp_path_factory.mktemp("yearmix") / "bundle", stages=["value", "forecast"], progress=False)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(assembly, "year_mixed", lambda y, method, mean, origins: np.zeros(len(method), dtype=bool))
+        mp.setattr(assembly, "year_mixed", lambda y, method, mean, origins, level: np.zeros(len(method), dtype=bool))
         off = analyze(
             p, tmp_path_factory.mktemp("yearmix-off") / "bundle", stages=["value", "forecast"], progress=False
         )

@@ -264,13 +264,8 @@ def _forecast(deck: Deck, bundle: Bundle) -> None:
     if change:
         deck.notes(slide, [literal(change, NOTES_LIMIT)])
     if target.empty:  # the total the chart draws, in figures, as the overview's cards give it
-        lines = [portfolio_forecast_line(bundle, whole)]
-        deck.text(
-            slide,
-            bottom,
-            [*lines, *([literal(change, 600)] if change else []), "No revenue targets are recorded."],
-            12 if change else 14,
-        )
+        lines = [portfolio_forecast_line(bundle, whole), *([literal(change, 600)] if change else [])]
+        deck.text(slide, bottom, [*lines, "No revenue targets are recorded."], 12 if change else 14)
         return
     bare = unchecked(bundle)
     rows = [

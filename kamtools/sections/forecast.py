@@ -944,9 +944,8 @@ def change_sentence(bundle, port: pd.DataFrame, largest: int = 3) -> str | None:
         f"Where the change on the last 12 months comes from "
         f"({money(float(acc['revenue_ltm'].sum()), cur)} to {money(total, cur)}): {'; '.join(parts)}."
     )
-    step = acc["forecast_next_12m"] - acc["revenue_ltm"]
-    behind = acc.loc[(step if change > 0 else -step).sort_values(ascending=False).index].head(largest)
-    behind = behind[(behind["forecast_next_12m"] - behind["revenue_ltm"]) * change > 0]
+    moved = (acc["forecast_next_12m"] - acc["revenue_ltm"]) * (1 if change > 0 else -1)  # in the change's direction
+    behind = acc.loc[moved[moved > 0].nlargest(largest).index]
     if len(behind):
         names = account_names(bundle.accounts)
         listed = ", ".join(

@@ -253,11 +253,12 @@ def select(
         y, paths, method, factor, qs, model_lo, model_hi, ev is None, level, p_none, young, (steady, ordering, spread)
     )
     # a level forecast on a year of history the backtest could not test: half of it becomes the last 12 months
-    mixed = year_mixed(y, method, mean, None if ev is None else ev.origin)
-    ratio = mix_ratio(y, mean, mixed)
+    year = year_level(y)  # each account's mean month of its last 12 (first month left out)
+    mixed = year_mixed(y, method, mean, None if ev is None else ev.origin, year)
+    ratio = mix_ratio(mean, mixed, year)
     mean, lo, hi = mean * ratio, {k: v * ratio for k, v in lo.items()}, {k: v * ratio for k, v in hi.items()}
     for i in np.flatnonzero(mixed):
-        reason[i] += mix_reason(float(year_level(y[i : i + 1])[0]), y.shape[1])
+        reason[i] += mix_reason(float(year[i]), y.shape[1])
     lev0 = 80 if 80 in lo else level[0]
     zl = stats.norm.ppf(0.5 + lev0 / 200)
     sd = np.where(model_iv[:, None], factor[:, None] * model_sd * ratio, (hi[lev0] - lo[lev0]) / (2 * zl))

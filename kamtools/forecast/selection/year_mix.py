@@ -44,16 +44,17 @@ def untested_year(origins: np.ndarray | None) -> bool:
     return origins is None or len(origins) == 0 or int(np.max(origins)) + 1 < YEAR_MONTHS
 
 
-def year_mixed(y: np.ndarray, method: np.ndarray, mean: np.ndarray, origins: np.ndarray | None) -> np.ndarray:
+def year_mixed(
+    y: np.ndarray, method: np.ndarray, mean: np.ndarray, origins: np.ndarray | None, level: np.ndarray
+) -> np.ndarray:
     """Accounts (bool, rows of ``y``) whose level forecast is mixed with their last 12 months: forecast by a
-    :data:`LEVEL_METHODS` method above their :func:`year_level`, with :data:`YEAR_MONTHS` months of their own, a
-    forecast above zero in every month (a range can be scaled with it) and a history whose year the backtest could
-    not test."""
-    n = len(method)
+    :data:`LEVEL_METHODS` method above their ``level`` (:func:`year_level`), with :data:`YEAR_MONTHS` months of their
+    own, a forecast above zero in every month (a range can be scaled with it) and a history whose year the backtest
+    could not test."""
     if y.shape[1] < YEAR_MONTHS or not untested_year(origins):
-        return np.zeros(n, dtype=bool)
+        return np.zeros(len(method), dtype=bool)
     own = np.sum(np.isfinite(y), axis=1) >= YEAR_MONTHS
-    above = mean.mean(axis=1) > year_level(y)  # the latest level above the year's
+    above = mean.mean(axis=1) > level  # the latest level above the year's
     return np.isin(np.asarray(method), LEVEL_METHODS) & own & np.all(mean > 0, axis=1) & above
 
 
@@ -62,25 +63,23 @@ def year_level(y: np.ndarray) -> np.ndarray:
     month left out where it lies among them: a first order is an account's start, not its level (CDNOW's customers,
     all first buying in 1997's first quarter, bought most in their first month)."""
     capped, _ = cap_spikes(y)
-    start = y.shape[1] - YEAR_MONTHS
+    start = max(y.shape[1] - YEAR_MONTHS, 0)
     block = capped[:, start:].copy()
     first = np.argmax(np.isfinite(y), axis=1)
     rows = np.flatnonzero(first >= start)
     block[rows, first[rows] - start] = np.nan
-    with np.errstate(invalid="ignore"):
-        return np.where(
-            np.isfinite(block).any(axis=1), np.nanmean(np.where(np.isfinite(block), block, np.nan), axis=1), 0.0
-        )
+    seen = np.isfinite(block).any(axis=1)
+    out = np.zeros(len(block))
+    out[seen] = np.nanmean(block[seen], axis=1)
+    return out
 
 
-def mix_ratio(y: np.ndarray, mean: np.ndarray, mixed: np.ndarray) -> np.ndarray:
-    """(n, h) multiples that turn each month's forecast into the mix (1 outside ``mixed``): its bounds and spread
-    scale by the same multiple, so a range keeps its width relative to the forecast."""
+def mix_ratio(mean: np.ndarray, mixed: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """(n, h) multiples that turn each month's forecast into the mix with the year's ``level`` (1 outside ``mixed``):
+    its bounds and spread scale by the same multiple, so a range keeps its width relative to the forecast."""
     ratio = np.ones_like(mean, dtype=float)
-    if mixed.any():
-        level = year_level(y[mixed])
-        target = (1 - MIX_WEIGHT) * mean[mixed] + MIX_WEIGHT * level[:, None]
-        ratio[mixed] = target / mean[mixed]
+    target = (1 - MIX_WEIGHT) * mean[mixed] + MIX_WEIGHT * level[mixed, None]
+    ratio[mixed] = target / mean[mixed]
     return ratio
 
 
