@@ -2356,13 +2356,18 @@ def main(argv=None) -> int:
     best = best.loc[lambda d: d.groupby(["case", "as_of"])["mae"].idxmin()]
     print("\nlowest MAE (excluding zero for all and the diagnostic):")
     print(best[["case", "as_of", "method", "mae", "bias_pct"]].to_string(index=False))
-    print(f"\nthe aim (lowest MAE, |bias| under {AIM_BIAS_PCT:.0f}%), with 90% intervals over the accounts:")
-    for (case, as_of), g in res.groupby(["case", "as_of"], sort=False):
-        print(f"  {case}, {as_of}: {aim_verdict(g)}")
+    print_aims(res)
     if args.out:
         res.to_csv(args.out, index=False)
     print(f"\ntotal {time.perf_counter() - t0:.0f} s")
     return 0
+
+
+def print_aims(res: pd.DataFrame) -> None:
+    """Print, per case and date of ``res``, whether kamtools met the aim (:func:`aim_verdict`)."""
+    print(f"\nthe aim (lowest MAE, |bias| under {AIM_BIAS_PCT:.0f}%), with 90% intervals over the accounts:")
+    for (case, as_of), g in res.groupby(["case", "as_of"], sort=False):
+        print(f"  {case}, {as_of}: {aim_verdict(g)}")
 
 
 def cdnow(tmp: Path) -> tuple[Portfolio, list[str], pd.Timestamp]:

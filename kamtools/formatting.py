@@ -89,15 +89,32 @@ def currency_of(bundle: object) -> str | None:
 
 
 def money(value: object, currency: str | None = None, missing: str = MISSING) -> str:
-    """Compact money: 1234567 -> '1.23M', 45300 -> '45.3k', 812 -> '812' (with the currency's symbol or code)."""
+    """Compact money with three significant digits: 1234567 -> '1.23M', 45300 -> '45.3k', 812 -> '812',
+    45.34 -> '45.3', 1.437 -> '1.44', 45.0 -> '45' (with the currency's symbol or code). Amounts under 100 keep
+    their decimals, so a portfolio booked in thousands or in small units does not read '1 against 1'.
+
+    >>> money(1234567), money(45300), money(812.4), money(45.34), money(1.437), money(45.0), money(0.004)
+    ('1.23M', '45.3k', '812', '45.3', '1.44', '45', '0')
+    """
     if is_missing(value):
         return missing
     x = float(value)
-    sign = "-" if x < 0 else ""
     a = abs(x)
     # the smallest unit whose rounded figure stays under a thousand: 999.6 -> '1.0k', not '1000'
     size, suffix, digits = next((u for u in _UNITS if round(a / u[0], u[2]) < 1000), _UNITS[-1])
-    return f"{sign}{_prefix(currency)}{a / size:.{digits}f}{suffix}"
+    if size == 1.0:
+        text = _small_amount(a)
+    else:
+        text = f"{a / size:.{digits}f}"
+    sign = "-" if x < 0 and text != "0" else ""
+    return f"{sign}{_prefix(currency)}{text}{suffix}"
+
+
+def _small_amount(a: float) -> str:
+    """An amount under a thousand with three significant digits, a whole number without decimals: 9.996 -> '10'."""
+    digits = 2 if round(a, 2) < 10 else 1 if round(a, 1) < 100 else 0
+    text = f"{a:.{digits}f}"
+    return f"{a:.0f}" if digits and float(text).is_integer() else text
 
 
 def signed_money(value: object, currency: str | None = None, missing: str = MISSING) -> str:
@@ -105,7 +122,7 @@ def signed_money(value: object, currency: str | None = None, missing: str = MISS
     if is_missing(value):
         return missing
     x = float(value)
-    if round(x) == 0:
+    if money(abs(x)) == "0":
         return "±0"
     return ("+" if x > 0 else "") + money(x, currency)
 
@@ -123,7 +140,7 @@ def pct(value: object, signed: bool = False, digits: int | None = None, missing:
     if digits is None:
         if 0 < x < 0.0005 and not signed:  # a share above zero never reads '0.0%' beside an exact '0%'
             return "<0.1%"
-        digits = 1 if 0 < abs(x) < 0.01 else 0
+        digits = 1 if 0 < round(abs(x) * 100, 1) < 1 else 0  # 0.0099 -> "1%", not "1.0%" beside "1%"
     return f"{x:{'+' if signed else ''}.{digits}%}"
 
 

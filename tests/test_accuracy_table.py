@@ -209,19 +209,22 @@ def test_a_tie_in_mase_reads_as_good_as():
 
 
 def test_a_class_choice_tied_on_the_shown_figures_is_as_good_as_not_the_lowest():
-    tie = selection.ClassChoice("btyd", {"btyd": 1.06}, {"btyd": 35.8, "recent_mean": 36.1}, 40, False, 0.9)
+    # 35.81 and 35.84 both read 35.8: a tie on the figures the reader sees
+    tie = selection.ClassChoice("btyd", {"btyd": 1.06}, {"btyd": 35.81, "recent_mean": 35.84}, 40, False, 0.9)
     text = selection._class_reason("btyd", 4, tie, 1.06)
     assert "lowest" not in text
     assert text.startswith(
         "Based on how often and how much it has bought, with the chance that it has stopped (the buying-rhythm "
         "model), raised by 6%. In a test on past data among accounts"
     )
-    assert "this forecast missed their totals by 36 on average, as little as the average of the last 6 months;" in text
+    assert (
+        "this forecast missed their totals by 35.8 on average, as little as the average of the last 6 months;" in text
+    )
     # with the kamtools model compared too, its figure stays beside the tie
-    tie = selection.ClassChoice("btyd", {}, {"btyd": 35.8, "recent_mean": 36.1, "model": 50.0}, 40, False, 0.9)
+    tie = selection.ClassChoice("btyd", {}, {"btyd": 35.81, "recent_mean": 35.84, "model": 50.0}, 40, False, 0.9)
     text = selection._class_reason("btyd", 4, tie, 1.0)
     assert (
-        "missed their totals by 36 on average, as little as the average of the last 6 months (the kamtools model missed by 50)."
+        "missed their totals by 35.8 on average, as little as the average of the last 6 months (the kamtools model missed by 50)."
         in text
     )
     # a clear winner keeps "the least"
@@ -253,7 +256,7 @@ def test_a_class_choice_that_is_not_the_lowest_error_says_why_it_was_taken():
 def test_the_methods_note_calls_a_tie_with_the_model_no_better_not_lost(monkeypatch):
     from kamtools.forecast import accounts, notes
 
-    mae = {"model": 30.2, "recent_mean": 29.9, "btyd": 27.0}
+    mae = {"model": 30.02, "recent_mean": 29.98, "btyd": 27.0}  # the first two both read 30
     factor = {"model": 0.43, "recent_mean": 0.32, "btyd": 0.98}
     monkeypatch.setattr(
         notes, "_pooled_comparison", lambda sel: ("btyd", factor, mae, 340, ("model", "recent_mean", "btyd"))

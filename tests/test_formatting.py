@@ -29,6 +29,16 @@ def test_the_module_examples_hold():
         (1_234_567, "1.23M"),
         (2_500_000_000, "2.50B"),
         (-2_500, "-2.5k"),
+        # under 100 the decimals stay (three significant digits): a portfolio booked in thousands or in small
+        # units read "off by 1 against 1" where the figures were 1.27 and 1.50
+        (45.34, "45.3"),
+        (1.437, "1.44"),
+        (45.0, "45"),
+        (9.996, "10"),
+        (99.96, "100"),
+        (0.004, "0"),
+        (-0.004, "0"),
+        (-3.456, "-3.46"),
     ],
 )
 def test_money_is_compact_and_never_shows_a_thousand_of_a_unit(value, text):
@@ -40,7 +50,7 @@ def test_money_with_a_currency():
     assert money(-45_300, "usd") == "-$45.3k"
     assert money(812, "CHF") == "CHF 812"
     assert signed_money(45_300, "GBP") == "+£45.3k" and signed_money(-1_200_000) == "-1.20M"
-    assert signed_money(0.2) == "±0"
+    assert signed_money(0.002) == "±0" and signed_money(0.2) == "+0.20" and signed_money(-1.5) == "-1.50"
 
 
 @pytest.mark.parametrize("missing", [None, float("nan"), np.nan, pd.NA, pd.NaT, ""])
@@ -52,6 +62,7 @@ def test_missing_values_are_empty_everywhere(missing):
 
 def test_percentages_and_points():
     assert pct(0.053) == "5%" and pct(0.004) == "0.4%" and pct(0) == "0%" and pct(1.5) == "150%"
+    assert pct(0.0099) == "1%" and pct(0.0094) == "0.9%"  # never "1.0%" beside "1%" in one column
     assert pct(0.053, signed=True) == "+5%" and pct(0.0534, digits=1) == "5.3%"
     assert points(0.031) == "+3 pts" and points(-0.12) == "-12 pts" and points(0.004) == "±0 pts"
 

@@ -71,7 +71,7 @@ def _methods_note(sel: Selection, lead: str = "Out of time", cases_of: str = "ac
     compared method shares, so they match the "off by ... against ..." of the accounts' reasons. ``lead``
     names the evidence ("Out of time" for a backtest, the one comparison on a short history)."""
     counts = pd.Series(sel.method_words).value_counts()
-    by_method = ". Accounts by method: " + ", ".join(f"{w} {n}" for w, n in counts.items()) + "."
+    by_method = ". Accounts by method: " + ", ".join(f"{w} {n:,}" for w, n in counts.items()) + "."
     pooled = _pooled_comparison(sel)
     if pooled is None:
         t = sel.methods.set_index("method")

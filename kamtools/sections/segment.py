@@ -356,7 +356,7 @@ def _concentration(bundle) -> None:
         if len(rev):
             n_a = int((rev["abc_class"] == "A").sum())
             display.paragraph(
-                f"{n_a} of {len(rev)} accounts ({n_a / len(rev):.0%}) make about 80% of the revenue of the last "
+                f"{n_a:,} of {len(rev):,} accounts ({n_a / len(rev):.0%}) make about 80% of the revenue of the last "
                 "12 months (class A)."
             )
         if no_cost_booked(bundle) and "measure" in curve.columns:  # the margin curve would lie on the revenue one
