@@ -274,6 +274,26 @@ def test_the_methods_note_calls_a_tie_with_the_model_no_better_not_lost(monkeypa
     assert "lost to" not in note
 
 
+def test_the_methods_note_keeps_small_errors_apart_and_counts_with_separators(monkeypatch):
+    # an order log without amounts (each order worth 1): the errors are around 1 and read "1 against 1" before
+    from kamtools.forecast import accounts, notes
+
+    mae = {"model": 1.27, "recent_mean": 1.50, "btyd": 1.21}
+    factor = {"model": 0.39, "recent_mean": 0.43, "btyd": 0.74}
+    monkeypatch.setattr(
+        notes, "_pooled_comparison", lambda sel: ("btyd", factor, mae, 539, ("model", "recent_mean", "btyd"))
+    )
+    sel = SimpleNamespace(
+        method=np.array(["btyd"] * 1220 + ["zero"] * 52),
+        method_words=np.array(["BTYD expected value"] * 1220 + ["lapsed: zero"] * 52),
+        evidence=SimpleNamespace(horizon=6, origin=np.array([0]), chosen=False, paths={}),
+    )
+    note = accounts._methods_note(sel)
+    assert "kamtools model 1.27; mean of last 6 months 1.50; BTYD expected value 1.21" in note
+    assert "The kamtools model lost to the BTYD expected value overall (1.27 against 1.21)" in note
+    assert "Accounts by method: BTYD expected value 1,220, lapsed: zero 52." in note
+
+
 def test_a_method_that_had_no_forecast_at_the_origin_is_left_out_and_said_so():
     from kamtools.sections.forecast import chosen_sentence
 

@@ -438,7 +438,7 @@ def _plan_stake(account: AccountRows, plan: dict, currency: str | None) -> list[
         n = int(actions["value_at_stake"].notna().sum())
         if n == 1:
             return [money(total, currency)]
-        head = f"{money(total, currency)} over {n} actions, " + ("each sum of money once" if notes else "added")
+        head = f"{money(total, currency)} over {n:,} actions, " + ("each sum of money once" if notes else "added")
         return [head, *(f"{t[:1].upper()}{t[1:]}." for t in notes)]
     if actions.empty and account.table("plan_actions") is not None:  # no action: no '0' at stake ('The plan' says so)
         return []

@@ -188,7 +188,7 @@ def portfolio_slides(changes):
             ]
             head = (
                 [
-                    f"{len(digest)} changes, {n_adverse} of them adverse (shown first: churn band worsened, new high "
+                    f"{len(digest):,} changes, {n_adverse:,} of them adverse (shown first: churn band worsened, new high "
                     "risks, targets slipping, forecast cuts, accounts gone), then the rest by value at stake."
                 ]
                 if i == 0

@@ -101,12 +101,12 @@ def _concentration(deck: Deck, bundle: Bundle, acc: pd.DataFrame) -> None:
         top = rev[rev["cum_share_accounts"] <= share + 1e-9]
         if len(top):
             lines.append(
-                f"The largest {pct(share)} of accounts ({len(top)}) bring {pct(top['cum_share_value'].iloc[-1])} of revenue."
+                f"The largest {pct(share)} of accounts ({count(len(top))}) bring {pct(top['cum_share_value'].iloc[-1])} of revenue."
             )
     if "abc_class" in rev:
         classes = rev["abc_class"].value_counts()
         lines.append(
-            "ABC classes: " + ", ".join(f"{c} {count(classes.get(c, 0))}" for c in ("A", "B", "C")) + f" of {n}."
+            "ABC classes: " + ", ".join(f"{c} {count(classes.get(c, 0))}" for c in ("A", "B", "C")) + f" of {count(n)}."
         )
     deck.text(slide, right, lines, 15)
 

@@ -101,7 +101,7 @@ def _used_words(method: str) -> str:
 
 
 def _times(k: int, n: int, what: str) -> str:
-    return f"{k} of {n} {what}" if n != 1 else f"{k} of 1 {what.removesuffix('s')}"
+    return f"{k:,} of {n:,} {what}" if n != 1 else f"{k} of 1 {what.removesuffix('s')}"
 
 
 def chosen_sentence(row: pd.Series) -> str:
