@@ -314,12 +314,12 @@ def test_cdnow_top300_a_probability_just_under_the_high_band_reads_the_same_on_e
 @pytest.mark.slow
 def test_cdnow_random300_deck_on_nine_months_shows_no_empty_change(cdnow_bundles, tmp_path):
     """9 months of orders: no change against the last 12 months is known, and the deck read '5 ( on the last 12
-    months)'."""
+    months)'; 4.90 keeps its decimals (it read 5)."""
     pytest.importorskip("pptx")
     from kamtools.deck.files import write_decks
 
     write_decks(cdnow_bundles["random300"], tmp_path / "decks", accounts=["C00162"], progress=False, portfolio=False)
     [deck] = list((tmp_path / "decks").rglob("*.pptx"))
     shown = _slides(deck)["Revenue and forecast"]
-    assert "Forecast for the next 12 months: 5, based on the buying-rhythm model." in shown
+    assert "Forecast for the next 12 months: 4.90, based on the buying-rhythm model." in shown
     assert "( on" not in shown and "()" not in shown
