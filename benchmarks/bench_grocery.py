@@ -1,7 +1,7 @@
 """Out-of-time accuracy on a real log with a year of history and a year after it: an online grocer's orders.
 
-The third real log (after CDNOW and Online Retail; the Complete Journey is the fourth) and the first with 12
-whole months of truth after a 12-month history. ``groceryElog`` of the R package BTYDplus (Platzer and
+A fourth real log (after CDNOW, the Complete Journey and Online Retail) and the first with 12 whole months of
+truth after a 12-month history. ``groceryElog`` of the R package BTYDplus (Platzer and
 Reutterer, 2016, Marketing Science 35(5)): every order day of the 1,525 customers of an online grocer whose
 first order fell in January-March 2006 (none before 2006), to the end of 2007; 10,483 order days, no amounts.
 Get it from CRAN (``BTYDplus_*.tar.gz``; ``data/groceryElog.rda`` inside, read with ``pyreadr``, not a kamtools
@@ -15,7 +15,7 @@ as-of date and the next months are compared, per account, with the mean of the l
 1,525 customers and the top 300 by orders to the as-of date, at 2006-06-30 (6 months of history, 12 ahead),
 2006-12-31 (12 and 12) and 2007-06-30 (18 and 6). Dates and cases set before the first run.
 
-Run: ``python benchmarks/bench_grocery.py PATH`` (about 3 minutes on 2 cores).
+Run: ``python benchmarks/bench_grocery.py PATH`` (under a minute on 2 cores).
 
 Results (2026-12-07, first run, 27 s; bias of the total / MAE per account (orders) / share of account-months
 inside the 80% interval; the best other method by MAE; "tie": the difference's 90% interval over the accounts

@@ -19,7 +19,14 @@ from kamtools.formatting import attainment, count, currency_of, date, margin_pct
 from kamtools.groups.customers import customers
 from kamtools.sections import last_12_months_label
 from kamtools.sections.churn import driver_heading
-from kamtools.sections.forecast import chance_text, change_sentence, portfolio_forecast_line, range_rests_on, unchecked
+from kamtools.sections.forecast import (
+    chance_text,
+    change_sentence,
+    portfolio_forecast_line,
+    range_rests_on,
+    shipped_test_sentence,
+    unchecked,
+)
 
 TOP = 10
 
@@ -261,8 +268,9 @@ def _forecast(deck: Deck, bundle: Bundle) -> None:
     deck.text(slide, note, [literal(range_rests_on(bundle), 2000)], 11)
     whole = _table(bundle, "forecast_portfolio")  # every month ahead, not only those the chart shows
     change = change_sentence(bundle, whole)  # where the change on the last 12 months comes from, as the overview says
-    if change:
-        deck.notes(slide, [literal(change, NOTES_LIMIT)])
+    tested = shipped_test_sentence(bundle)  # how far the forecast as shipped missed in its own test
+    if change or tested:
+        deck.notes(slide, [literal(t, NOTES_LIMIT) for t in (change, tested) if t])
     if target.empty:  # the total the chart draws, in figures, as the overview's cards give it
         lines = [portfolio_forecast_line(bundle, whole), *([literal(change, 600)] if change else [])]
         deck.text(slide, bottom, [*lines, "No revenue targets are recorded."], 12 if change else 14)
