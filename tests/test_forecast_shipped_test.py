@@ -87,3 +87,25 @@ def test_the_review_deck_gives_it_in_the_forecast_slides_notes(shipped_bundle):
     notes = slide.notes_slide.notes_text_frame.text
     assert "added up to 31% less than the accounts bought" in notes
     assert "(1 past date, 6 months ahead)" in notes
+
+
+def test_the_appendix_tables_write_bias_and_smape_as_the_sentences_do(shipped_bundle, captured):
+    # the backtest table read "-10.46" beside "155" (percent points with two decimals below 100)
+    from kamtools.sections import forecast
+
+    acc = (
+        _bundle(-10.46, horizon=6)
+        .table("forecast_accuracy")
+        .assign(
+            description=["forecast as shipped", "kamtools model", "the mean of the last 6 months"],
+            mase=[0.43, 1.01, 1.02],
+            smape=[59.89, 177.1, 177.0],
+            coverage_80=0.9,
+            coverage_95=0.97,
+            n_series=533,
+        )
+    )
+    forecast._shipped_accuracy(shipped_bundle, acc)
+    table = captured[0]
+    assert ">-10%<" in table and ">155%<" in table and ">60%<" in table and ">177%<" in table
+    assert "10.46" not in table and "59.89" not in table
