@@ -663,7 +663,7 @@ def _mase_scale(key: str) -> str:
     return "the typical month-to-month change of each account"
 
 
-def _bias_as_share(df: pd.DataFrame) -> pd.DataFrame:
+def _points_as_shares(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` with its ``bias_pct`` and ``smape`` (percent points: -10.46, 59.89) as shares, for the tables' percent
     format (-10%, 60%, as the sentences write them; the tables read -10.46 beside 155)."""
     return df.assign(**{c: df[c] / 100.0 for c in ("bias_pct", "smape") if c in df.columns})
@@ -673,7 +673,7 @@ def _shipped_accuracy(bundle, acc: pd.DataFrame) -> None:
     """The backtest table whose first row is the forecast as shipped (each account's chosen method), then the
     kamtools model as one candidate and the baseline, all on the same account-months; what coverage counts."""
     display.table(
-        _bias_as_share(acc.assign(method=acc["description"])),
+        _points_as_shares(acc.assign(method=acc["description"])),
         {
             "method": "Method",
             "mase": "MASE",
@@ -761,7 +761,7 @@ def portfolio_appendix(bundle) -> None:
                 method=acc["method"].map({"forecast": "kamtools forecast", "seasonal_naive": "seasonal naive"})
             )
         display.table(
-            _bias_as_share(tab),
+            _points_as_shares(tab),
             {
                 "method": "Method",
                 "mase": "MASE",
@@ -817,7 +817,7 @@ def portfolio_appendix(bundle) -> None:
             "reasons quote)." + glossary() + _mix_sentence(methods)
         )
         display.table(
-            _bias_as_share(methods),
+            _points_as_shares(methods),
             {
                 "description": "Method",
                 "cases": "Cases checked",
@@ -848,17 +848,17 @@ def shipped_test_sentence(bundle) -> str:
     acc = bundle.table("forecast_accuracy")
     if isinstance(acc, NotAvailable) or "bias_pct" not in acc.columns:
         return ""
-    row = acc[acc["method"] == "chosen"]
-    if not len(row) or not pd.notna(row["bias_pct"].iloc[0]):
+    rows = acc[acc["method"] == "chosen"]
+    if not len(rows) or not pd.notna(rows["bias_pct"].iloc[0]):
         return ""
-    bias = float(row["bias_pct"].iloc[0])
+    r = rows.iloc[0]
+    bias = float(r["bias_pct"])
     if abs(bias) < SHIPPED_TEST_SAID:
         return ""
-    r = row.iloc[0]
-    windows = int(r["n_windows"]) if "n_windows" in r.index and pd.notna(r["n_windows"]) else 0
-    horizon = int(r["horizon"]) if "horizon" in r.index and pd.notna(r["horizon"]) else 0
-    when = f"{windows} past date{'s' if windows != 1 else ''}" if windows else "past dates"
-    ahead = f", {horizon} month{'s' if horizon != 1 else ''} ahead" if horizon else ""
+    windows = int(r["n_windows"]) if pd.notna(r.get("n_windows")) else 0
+    horizon = int(r["horizon"]) if pd.notna(r.get("horizon")) else 0
+    when = formatting.counted(windows, "past date") if windows else "past dates"
+    ahead = f", {formatting.counted(horizon, 'month')} ahead" if horizon else ""
     way = "less" if bias < 0 else "more"
     return (
         f"In the test on past data ({when}{ahead}) the account forecasts as shipped added up to "
