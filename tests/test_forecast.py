@@ -307,9 +307,9 @@ def test_target_probability_sanity():
     expected = booked_2025 + 2 * 100  # Nov + Dec at about 100 a month
     targets = pd.DataFrame(
         {
-            "account_id": ["A1", "A1", "A1", "A1", "A2", "NEW"],
-            "period": [2025, 2025, 2025, 2026, 2024, 2025],
-            "revenue_target": [expected * 0.8, expected * 1.3, expected, 1200.0, 1000.0, 500.0],
+            "account_id": ["A1", "A1", "A1", "A1", "A2", "NEW", "NEW", "NEW"],
+            "period": [2025, 2025, 2025, 2026, 2024, 2025, 2026, 2027],
+            "revenue_target": [expected * 0.8, expected * 1.3, expected, 1200.0, 1000.0, 500.0, 600.0, 700.0],
         }
     )
     out = target_attainment(model, hist, targets, as_of=as_of)
@@ -324,8 +324,13 @@ def test_target_probability_sanity():
     assert nxt["total_lo_80"] < nxt["expected_total"] < nxt["total_hi_80"]
     past = out[out.account_id == "A2"].iloc[0]  # 2024 is fully booked: certain
     assert past["months_remaining"] == 0 and past["p_reach_target"] in (0.0, 1.0)
-    new = out[out.account_id == "NEW"].iloc[0]  # no history at all
-    assert new["expected_total"] == 0 and new["p_reach_target"] == 0
+    new = out[out.account_id == "NEW"].set_index("period")  # no history at all: nothing expected
+    assert (new["expected_total"] == 0).all() and (new["p_reach_target"] == 0).all()
+    # ... but its years are as open as everyone's: 2025 still has Nov and Dec to come and 2026 all of it (not a
+    # year that ended with nothing booked, which the pages would call missed), and 2027 lies beyond the forecast
+    # (December 2026) as it does for A1
+    assert new.loc[2025, "months_remaining"] == 2 and new.loc[2026, "months_remaining"] == 12
+    assert 2027 not in new.index
 
 
 def test_partial_month_counts_booked_revenue_and_only_the_rest_of_the_month():

@@ -173,37 +173,43 @@ def _year_weights(
     """(weights of each forecast month in the row's year, rows whose year lies beyond the forecast, fitted rows).
 
     The current, partly booked month weighs the share of its days after ``as_of``; what it
-    booked so far is added to ``booked`` (in place)."""
+    booked so far is added to ``booked`` (in place). An account without a series (no complete month with an
+    order) takes the months of the series that runs furthest: it is forecast nothing, but the months of its year
+    still to come are counted (``months_remaining``) and a year beyond the forecast is skipped for it too."""
     fitted_ids = forecaster.unique_ids_.astype(str)
     fitted = np.isin(uid, fitted_ids)
     # row -> its series; rows without one point at an extra all-zero row added below
     pos = np.where(fitted, np.searchsorted(fitted_ids, uid), len(fitted_ids))
 
-    # future months of every fitted series, (k + 1, h) as year and month numbers
+    # future months of every fitted series, (k + 1, h) as year and month numbers; the extra row, for accounts
+    # without a series (no order before the as-of date), follows the calendar of the series that runs furthest:
+    # such an account expects nothing, but its year is as open (or as far beyond the forecast) as everyone's, so a
+    # year still to come is not read as one that ended with nothing booked ("missed")
     h = int(forecaster.horizon)
     future = pd.DatetimeIndex(forecaster._future_dates())
-    fut_year = np.vstack([np.asarray(future.year).reshape(-1, h), np.ones((1, h), dtype=int)])
-    fut_month = np.vstack([np.asarray(future.month).reshape(-1, h), np.ones((1, h), dtype=int)])
-    last_fc = np.r_[future.to_numpy(dtype="datetime64[ns]").reshape(-1, h)[:, -1], np.datetime64("NaT", "ns")]
-    last_hist = np.r_[
-        hist.groupby(hist["unique_id"].astype(str))["ds"].max().reindex(fitted_ids).to_numpy(dtype="datetime64[ns]"),
-        np.datetime64("NaT", "ns"),
-    ]
+    dates = future.to_numpy(dtype="datetime64[ns]").reshape(-1, h)
+    latest = int(np.argmax(dates[:, -1])) if len(dates) else -1
+    fut_year = np.asarray(future.year).reshape(-1, h)
+    fut_month = np.asarray(future.month).reshape(-1, h)
+    fut_year = np.vstack([fut_year, fut_year[latest] if latest >= 0 else np.ones((1, h), dtype=int)])
+    fut_month = np.vstack([fut_month, fut_month[latest] if latest >= 0 else np.ones((1, h), dtype=int)])
+    last_fc = np.r_[dates[:, -1], dates[latest, -1] if latest >= 0 else np.datetime64("NaT", "ns")]
+    ends = hist.groupby(hist["unique_id"].astype(str))["ds"].max().reindex(fitted_ids).to_numpy(dtype="datetime64[ns]")
+    last_hist = np.r_[ends, ends.max() if len(ends) else np.datetime64("NaT", "ns")]
 
     # the year must end within the forecast or the history (else the row is skipped)
     dec = pd.to_datetime({"year": year, "month": 12, "day": 1}).to_numpy(dtype="datetime64[ns]")
-    beyond = fitted & (dec > last_fc[pos]) & (dec > last_hist[pos])
+    beyond = (dec > last_fc[pos]) & (dec > last_hist[pos])
 
     w = (fut_year[pos] == year[:, None]).astype(float)
     if as_of is not None:
         as_of_ts = pd.Timestamp(as_of).normalize()
         first_is_current = (fut_year[pos, 0] == as_of_ts.year) & (fut_month[pos, 0] == as_of_ts.month)
-        partly = fitted & first_is_current & (w[:, 0] > 0)
+        partly = first_is_current & (w[:, 0] > 0)
         w[partly, 0] = (as_of_ts.days_in_month - as_of_ts.day) / as_of_ts.days_in_month
         if booked_partial is not None and partly.any():
             extra = dict(zip(booked_partial["unique_id"].astype(str), booked_partial["booked"].astype(float)))
             booked[partly] += np.array([extra.get(u, 0.0) for u in uid[partly]])
-    w[~fitted] = 0.0
     return w, beyond, fitted
 
 

@@ -1,0 +1,60 @@
+"""A target of an account that has not ordered yet is read as a year still open, not one that ended (issue 17).
+
+Seen on the demo portfolio cut at 19 months (300 accounts, 2024-05-31): four accounts without an order before the
+analysis date had targets for 2026 and 2027, years the forecast does not reach, and the overview read
+"2026: 0 booked against a target of 488.9k (0% attained; missed)." about a year that had not begun.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pandas as pd
+
+from kamtools.data.portfolio import Portfolio
+from kamtools.sections.forecast import target_sentence
+
+AS_OF = pd.Timestamp("2025-06-30")
+
+
+@lru_cache(maxsize=1)
+def _tables() -> dict:
+    from kamtools.datasets import make_portfolio
+    from kamtools.forecast import accounts as fc_accounts
+
+    p, _ = make_portfolio(n_accounts=30, years=2, seed=1, groups=0)
+    p = p.truncate(AS_OF)
+    new = p.accounts.iloc[[0]].assign(account_id="NEWCO", name="New Co", customer_since=pd.Timestamp("2025-01-01"))
+    targets = pd.concat(
+        [
+            p.tables["targets"],
+            pd.DataFrame({"account_id": "NEWCO", "period": [2025, 2026, 2027], "revenue_target": [1e5, 2e5, 3e5]}),
+        ],
+        ignore_index=True,
+    )
+    accounts = pd.concat([p.accounts, new], ignore_index=True)
+    portfolio = Portfolio({**p.tables, "accounts": accounts, "targets": targets}, AS_OF)
+    return fc_accounts.bundle_tables(portfolio, {})
+
+
+def test_an_account_without_orders_has_open_years_and_none_beyond_the_forecast():
+    tables = _tables()
+    fc = tables["forecast"]
+    assert "NEWCO" not in set(fc["account_id"].astype(str))  # nothing to forecast from
+    targets = tables["forecast_targets"]
+    last_forecast_year = int(pd.Timestamp(fc["ds"].max()).year)
+    new = targets[targets["account_id"].astype(str) == "NEWCO"].set_index("period")
+    # 2025: July to December still to come, nothing expected; 2026 all ahead
+    assert new.loc[2025, "months_remaining"] == 6 and new.loc[2025, "expected_total"] == 0
+    assert new.loc[2026, "months_remaining"] == 12
+    # a year beyond the forecast is left out for it as for every account that has a forecast
+    assert not (targets["period"] > last_forecast_year).any()
+
+
+def test_the_portfolio_never_calls_a_year_still_to_come_missed():
+    portfolio = _tables()["forecast_portfolio_target"]
+    for _, row in portfolio.iterrows():
+        text = target_sentence(row, as_of=AS_OF)
+        if int(row["period"]) >= AS_OF.year:
+            assert "missed" not in text and "reached" not in text, text
+            assert row["months_remaining"] > 0
