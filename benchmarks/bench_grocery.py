@@ -157,11 +157,7 @@ def main(argv=None) -> int:
     pd.set_option("display.width", 200)
     cols = ["case", "as_of", "months_ahead", "method", "bias_pct", "mae", "cov80"]
     print(res[cols].to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
-    B.print_aims(res)
-    if args.out:
-        res.to_csv(args.out, index=False)
-    print(f"\ntotal {time.perf_counter() - t0:.0f} s")
-    return 0
+    return B.close_run(res, args.out, t0)
 
 
 if __name__ == "__main__":

@@ -2363,6 +2363,16 @@ def main(argv=None) -> int:
     return 0
 
 
+def close_run(res: pd.DataFrame, out: str | None, t0: float) -> int:
+    """The end of a real-data bench's run: the aims (:func:`print_aims`), the figures as CSV at ``out`` (if given)
+    and the time since ``t0`` (``time.perf_counter()``); returns the exit status."""
+    print_aims(res)
+    if out:
+        res.to_csv(out, index=False)
+    print(f"\ntotal {time.perf_counter() - t0:.0f} s")
+    return 0
+
+
 def print_aims(res: pd.DataFrame) -> None:
     """Print, per case and date of ``res``, whether kamtools met the aim (:func:`aim_verdict`)."""
     print(f"\nthe aim (lowest MAE, |bias| under {AIM_BIAS_PCT:.0f}%), with 90% intervals over the accounts:")
