@@ -84,3 +84,31 @@ def test_group_without_a_likely_gap_says_so_with_the_threshold(monkeypatch):
     assert "Sealants" not in part and "Coatings" not in part
     assert "None of the 2 cross-sell gaps has at least a 10% chance of adoption in the next 12 months." in text
     assert "Largest cross-sell gap" not in text
+
+
+def test_an_uncalibrated_map_reads_its_figure_as_a_score_not_a_chance(monkeypatch):
+    """With under two years of history the stage cannot calibrate the adoption chance and says so in its note; the
+    global account plan then words each figure as a score and says once what it is (seen on the demo cut at 19
+    months: "expected 3.51M a year (80% chance in the next 12 months)" beside an overview calling it not calibrated)."""
+    from kamtools.groups.opportunity import UNCALIBRATED_NOTE
+
+    bundle = hand_bundle()
+    bundle.note = lambda name: UNCALIBRATED_NOTE if name == "opportunity_map" else None
+    bundle.tables["opportunity_map"] = gap_map(
+        [("U2", "Coatings", 0.35, 42_000.0), ("U1", "Sealants", 0.05, 60_000.0), ("U1", "Pumps", 0.12, 6_000.0)]
+    )
+    text = html.unescape(re.sub(r"<[^>]+>", " ", shown(monkeypatch, bundle, keys=("summary", "opportunities"))))
+    assert "chance in the next 12 months" not in text and "chance of adoption" not in text
+    part = largest_gaps_part(text)
+    assert "expected €42.0k a year (score 35%: the share of sister units buying it, not a tested chance)." in part
+    assert (
+        "Left out: 1 gap with a score under 10%; all 3 gaps are worth €108.0k a year together, weighted by their "
+        in part
+    )
+    assert "probability-weighted" not in text
+    assert "each gap is weighted by a score, the share of its sister units that buy the category" in text
+    assert "read the amounts as a ranking of where to look first, not as revenue to plan with." in text
+    assert (
+        f"Largest cross-sell gap: Coatings at {HOSTILE_UNIT}, expected €42.0k a year (score 35%, not a tested chance; "
+        "2 of the 3 gaps have a score of at least 10%)." in text
+    )

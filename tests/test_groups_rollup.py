@@ -259,6 +259,30 @@ def test_correlated_units_give_a_wider_group_interval_than_independent_ones():
     assert width["correlated"] > 1.3 * width["independent"]
 
 
+def test_the_group_plan_says_how_many_months_its_range_rests_on():
+    """The words name the months the units' co-movement was measured on, and a short history says the units were
+    drawn as independent (seen at 19 months of history: 'over the last 36 months' with 13 such months)."""
+    rng = np.random.default_rng(5)
+    inputs = _inputs(rng, history_corr=0.95)
+    full = _run(_hierarchy_portfolio(), inputs)["group_rollup"].set_index("account_id").loc["G", "reconciliation"]
+    # 36 months of history: a surprise needs the 6 months before it, so 30 months carry one
+    assert "over the last 30 months" in full and "36" not in full
+    hist = inputs["forecast_history"]
+    short = {**inputs, "forecast_history": hist[hist["ds"] >= hist["ds"].max() - pd.DateOffset(months=14)]}
+    out = _run(_hierarchy_portfolio(), short)
+    words = out["group_rollup"].set_index("account_id").loc["G", "reconciliation"]
+    assert "drawn as independent" in words and "this history has 9 such months" in words, words
+    assert "move together as far as" not in words
+
+    # and the range is what independent units give: narrower than with the correlated 30 months
+    def width(tables):
+        g = tables["group_forecast"]
+        g = g[g["unique_id"] == "G"]
+        return float((g["y_high"] - g["y_low"]).mean())
+
+    assert width(out) < width(_run(_hierarchy_portfolio(), inputs)) / 1.3
+
+
 def test_one_unit_groups_chance_to_reach_target_is_the_units_own():
     rng = np.random.default_rng(3)
     inputs = _inputs(rng)
@@ -364,7 +388,8 @@ def test_opportunity_map_says_what_sisters_buy_in_a_kams_words():
     for i in range(6):
         buys[f"S{i}"] = [("Base", "2023-11-01", None)]
     p = _portfolio(buys, {f"G1U{u}": "G1" for u in range(1, 6)}, extra_accounts=["G1"])
-    opp, _ = opportunity.opportunity_map(p)
+    opp, note = opportunity.opportunity_map(p)
+    assert note == opportunity.UNCALIBRATED_NOTE  # a year of history: no past year to calibrate the score on
     assert set(opp["account_id"]) == {f"G1U{u}" for u in range(1, 6)} and (opp["group_id"] == "G1").all()
     gap = opp[(opp["account_id"] == "G1U1") & (opp["category"] == "X1")].iloc[0]
     assert not gap["buys"] and gap["n_sisters"] == 4 and gap["n_sisters_buying"] == 4 and gap["sister_share"] == 1.0
@@ -373,14 +398,14 @@ def test_opportunity_map_says_what_sisters_buy_in_a_kams_words():
     assert gap["expected_value"] == pytest.approx(gap["p_adopt"] * 6_000.0)
     assert gap["reason"] == (
         f"Bought by 4 of 4 sister companies, not by this unit: expected {formatting.money(gap['expected_value'])} "
-        f"a year ({formatting.pct(gap['p_adopt'])} chance in the next 12 months)."
+        f"a year (score {formatting.pct(gap['p_adopt'])}: the share of sister units buying it, not a tested chance)."
     )
     bought = opp[(opp["account_id"] == "G1U2") & (opp["category"] == "X1")].iloc[0]
     assert bought["buys"] and np.isnan(bought["p_adopt"])
     assert bought["reason"] == "Buys it (12.0k in the last 12 months); 3 of 4 sister companies buy it too."
     assert opportunity.reason(False, 1e4, 0.0, 8, 6, 0.4, 120_000.0, currency="EUR") == (
         "Bought by 6 of 8 sister companies, not by this unit: expected €120.0k a year (40% chance in the next 12 months)."
-    )
+    )  # a calibrated chance (the default)
 
 
 def test_a_units_lopsided_range_still_gives_the_group_spread():

@@ -38,7 +38,9 @@ from kamtools.groups import tree
 __all__ = [
     "PRIOR_STRENGTH",
     "TOP_N",
+    "UNCALIBRATED_NOTE",
     "UnitScores",
+    "chance_words",
     "cross_unit_backtest",
     "empty_backtest",
     "empty_map",
@@ -50,6 +52,21 @@ __all__ = [
 PRIOR_STRENGTH = 2.0
 TOP_N = 5
 WINDOW_MONTHS = 12
+# the stage's note where no year of adoptions and misses could calibrate the score (the faces read it to word the
+# figure as a score, not a chance)
+UNCALIBRATED_NOTE = (
+    "The opportunity map's adoption chance is the sister share itself (shrunk towards the category's "
+    "popularity), not calibrated: calibration needs two years of history with adoptions and misses."
+)
+
+
+def chance_words(p: float, calibrated: bool = True) -> str:
+    """A gap's adoption figure in a KAM's words: "13% chance in the next 12 months" where the score was calibrated on
+    a past year's adoptions, else "score 13%: the share of sister units buying it, not a tested chance"."""
+    if calibrated:
+        return f"{formatting.pct(p)} chance in the next 12 months"
+    return f"score {formatting.pct(p)}: the share of sister units buying it, not a tested chance"
+
 
 MAP_COLUMNS = [
     "group_id",
@@ -201,8 +218,10 @@ def reason(
     expected_value: float,
     lapsed: bool = False,
     currency: str | None = None,
+    calibrated: bool = True,
 ) -> str:
-    """One sentence on a unit x category cell, in a KAM's words (money with ``currency``)."""
+    """One sentence on a unit x category cell, in a KAM's words (money with ``currency``; ``calibrated``: whether
+    ``p_adopt`` is a chance calibrated on a past year or the score itself, :func:`chance_words`)."""
     sisters = f"{n_buying} of {n_sisters} sister {'company' if n_sisters == 1 else 'companies'}"
     if n_sisters == 0:
         return "No sister company of this unit ordered in the last 12 months, so there is nothing to compare with."
@@ -213,7 +232,7 @@ def reason(
     if n_buying == 0:
         return f"None of its {n_sisters} sister companies buys it either."
     before = " (it bought it before, not in the last 12 months)" if lapsed else ""
-    chance = "" if formatting.is_missing(p_adopt) else f" ({formatting.pct(p_adopt)} chance in the next 12 months)"
+    chance = "" if formatting.is_missing(p_adopt) else f" ({chance_words(p_adopt, calibrated)})"
     return (
         f"Bought by {sisters}, not by this unit{before}: expected "
         f"{formatting.money(expected_value, currency)} a year{chance}."
@@ -244,10 +263,7 @@ def opportunity_map(portfolio: Portfolio, currency: str | None = None) -> tuple[
         p = cal.predict_proba(_features(us))[:, 1].reshape(u, C)
     else:
         p = us.score
-        note = (
-            "The opportunity map's adoption chance is the sister share itself (shrunk towards the category's "
-            "popularity), not calibrated: calibration needs two years of history with adoptions and misses."
-        )
+        note = UNCALIBRATED_NOTE
     cand = us.candidates
     p = np.where(cand, p, np.nan)
     ev = np.where(cand, p * np.nan_to_num(us.spend_if_adopted), np.nan)
@@ -267,6 +283,7 @@ def opportunity_map(portfolio: Portfolio, currency: str | None = None) -> tuple[
             float(ev[i, j]),
             bool(lapsed[i, j]),
             currency,
+            cal is not None,
         )
         for i in range(u)
         for j in range(C)

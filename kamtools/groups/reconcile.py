@@ -36,24 +36,61 @@ __all__ = [
     "METHOD",
     "N_DRAWS",
     "copula_draws",
+    "method_words",
     "normal_draws",
     "sd_from_upper",
     "surprise_correlation",
+    "surprise_months",
 ]
 
 LEVEL = 80
 N_DRAWS = 2000
 SURPRISE_MONTHS = 36
 SURPRISE_BASE = 6  # months whose mean is the naive expectation of the next
-# what the global account plan tells its reader (in a KAM's words; the module docstring has the method: a Gaussian
-# copula of the units' forecast distributions, its correlation shrunk by Ledoit-Wolf)
-METHOD = (
-    "the sum of the units' forecasts at every level; its 80% range comes from "
-    f"{N_DRAWS:,} draws of the units together, whose surprises move together as far as their monthly revenue did "
-    f"over the last {SURPRISE_MONTHS} months, so it is not the sum of the units' ranges"
-)
+MIN_SURPRISE_MONTHS = 12  # months with a surprise needed to measure how units move together (else independent)
+
+
+def method_words(months: int = SURPRISE_MONTHS) -> str:
+    """What the global account plan tells its reader about the group forecast (in a KAM's words; the module
+    docstring has the method: a Gaussian copula of the units' forecast distributions, its correlation shrunk by
+    Ledoit-Wolf), ``months``: the months with a revenue surprise the correlation was measured on
+    (:func:`surprise_months`). Under :data:`MIN_SURPRISE_MONTHS` the units are drawn as independent, and the words
+    say so rather than claim a window the history does not hold."""
+    head = f"the sum of the units' forecasts at every level; its 80% range comes from {N_DRAWS:,} draws of the units"
+    if months >= MIN_SURPRISE_MONTHS:
+        return (
+            f"{head} together, whose surprises move together as far as their monthly revenue did over the last "
+            f"{months} months, so it is not the sum of the units' ranges"
+        )
+    return (
+        f"{head} drawn as independent of each other: how units move together is measured on at least "
+        f"{MIN_SURPRISE_MONTHS} months that each follow {SURPRISE_BASE} months of history, and this history has "
+        f"{months} such months, so a shock that hits the whole group is not in the range (read it as the narrowest "
+        "the total could spread)"
+    )
+
+
+METHOD = method_words()  # the words with a history of SURPRISE_MONTHS months or more
 _Z80 = float(stats.norm.ppf(0.9))
 _Z95 = float(stats.norm.ppf(0.975))
+
+
+def _surprises(history: pd.DataFrame | None, ids: list[str], months: int) -> pd.DataFrame:
+    """The units' monthly revenue surprises (months x ``ids``): a month's revenue minus the mean of the
+    :data:`SURPRISE_BASE` months before it, over the last ``months`` months; NaN where a unit has no such month."""
+    if history is None or history.empty:
+        return pd.DataFrame(columns=ids, dtype=float)
+    h = history[history["account_id"].isin(ids)]
+    wide = h.pivot_table(index="ds", columns="account_id", values="y", aggfunc="sum").reindex(columns=ids)
+    wide = wide.sort_index()
+    base = wide.rolling(SURPRISE_BASE, min_periods=SURPRISE_BASE).mean().shift(1)
+    return (wide - base).iloc[-months:]
+
+
+def surprise_months(history: pd.DataFrame | None, ids: list[str], months: int = SURPRISE_MONTHS) -> int:
+    """The months (up to ``months``) in which at least one of the units ``ids`` has a revenue surprise: what
+    :func:`surprise_correlation` measures on."""
+    return int(len(_surprises(history, ids, months).dropna(how="all")))
 
 
 def surprise_correlation(history: pd.DataFrame, ids: list[str], months: int = SURPRISE_MONTHS) -> np.ndarray:
@@ -63,17 +100,13 @@ def surprise_correlation(history: pd.DataFrame, ids: list[str], months: int = SU
     the mean of the :data:`SURPRISE_BASE` months before it, standardised per unit over the last
     ``months`` months; a unit with no variation, or months before a unit's first order, count
     as no surprise. Shrunk with :class:`sklearn.covariance.LedoitWolf`; the identity when fewer
-    than 12 months or a single unit are there.
+    than :data:`MIN_SURPRISE_MONTHS` months or a single unit are there.
     """
     k = len(ids)
     if k < 2 or history is None or history.empty:
         return np.eye(k)
-    h = history[history["account_id"].isin(ids)]
-    wide = h.pivot_table(index="ds", columns="account_id", values="y", aggfunc="sum").reindex(columns=ids)
-    wide = wide.sort_index()
-    base = wide.rolling(SURPRISE_BASE, min_periods=SURPRISE_BASE).mean().shift(1)
-    surprise = (wide - base).iloc[-months:]
-    if len(surprise.dropna(how="all")) < 12:
+    surprise = _surprises(history, ids, months)
+    if len(surprise.dropna(how="all")) < MIN_SURPRISE_MONTHS:
         return np.eye(k)
     sd = surprise.std(ddof=0)
     z = ((surprise - surprise.mean()) / sd.where(sd > 0)).fillna(0.0).to_numpy()

@@ -151,7 +151,9 @@ def rollup(
             units = units[units["account_id"].map(trades).fillna(True).astype(bool).to_numpy()]
         flag = units["account_id"].map(no_contact).fillna(True).astype(bool)
         out["n_units_no_contact"] = flag.groupby(units["parent"]).sum().reindex(out.index).fillna(0).astype(np.int64)
-    out["reconciliation"] = reconcile.METHOD
+    # the words of each group's own draws (how many months its units' co-movement was measured on)
+    words = totals["reconciliation"] if totals is not None and "reconciliation" in totals else None
+    out["reconciliation"] = reconcile.METHOD if words is None else words.reindex(out.index).fillna(reconcile.METHOD)
     return _typed(out.reset_index())
 
 
@@ -191,7 +193,8 @@ def reconciled_forecast(
     ``monthly``: the forecast stage's ``forecast`` (account_id, ds, forecast, sd, or hi_80 without sd);
     ``summary``: its ``forecast_summary`` (forecast_next_12m and its 80% bounds); ``targets``: its
     ``forecast_targets`` (the rows of ``year`` are used); ``history``: its ``forecast_history``.
-    ``totals`` is indexed by parent: forecast_12m, forecast_low, forecast_high (80%), target,
+    ``totals`` is indexed by parent: reconciliation (:func:`reconcile.method_words` of its top group's draws),
+    forecast_12m, forecast_low, forecast_high (80%), target,
     p_reach_target (the share of joint draws in which the units with a target of ``year`` together
     reach the sum of their targets, each unit drawn by :func:`year_total_draws`; a single unit's own
     chance; NaN when none has one). A one-unit group's 80% range is its unit's own.
@@ -265,6 +268,7 @@ class _GroupDraws:
     has_target: np.ndarray | None = None
     target_value: np.ndarray | None = None
     target_p: np.ndarray | None = None  # each unit's own chance (forecast_targets)
+    surprise_months: int = reconcile.SURPRISE_MONTHS  # months the units' co-movement was measured on
 
     @classmethod
     def of(cls, top, units, history, wide, summ, tgt, n_draws: int) -> _GroupDraws:
@@ -275,6 +279,7 @@ class _GroupDraws:
         mean = np.nan_to_num(q_unit["forecast"])
         # the forecast stage's normal; bounds cut at 0 below
         out = cls(mean, reconcile.normal_draws(z, mean, q_unit["sd"]))
+        out.surprise_months = reconcile.surprise_months(history, units)
         if summ is not None:
             s = summ.reindex(units)
             out.year_mean = s["forecast_next_12m"].fillna(0.0).to_numpy(dtype=float)
@@ -302,7 +307,7 @@ class _GroupDraws:
 
     def total_row(self, parent: str, cols: list[int]) -> dict:
         """The next 12 months' forecast with its interval and the chance to reach the year's target."""
-        row: dict = {"account_id": parent}
+        row: dict = {"account_id": parent, "reconciliation": reconcile.method_words(self.surprise_months)}
         if self.year_draws is not None:
             tot = self.year_draws[:, cols].sum(axis=1)
             row["forecast_12m"] = float(self.year_mean[cols].sum())

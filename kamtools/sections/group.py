@@ -21,6 +21,7 @@ import pandas as pd
 
 from kamtools import display, formatting, sections
 from kamtools.data.portfolio import NotAvailable
+from kamtools.groups.opportunity import UNCALIBRATED_NOTE, chance_words
 from kamtools.sections import Section, _section_failed, _setup_page
 from kamtools.sections.whitespace import min_useful_p
 
@@ -54,6 +55,13 @@ TOP_GAPS = 5
 TOP_ACTIONS = 10
 TOP_FINDINGS = 12
 SMALL_GAP = 0.05  # gaps under this share of the group's largest gap are left blank in the map
+# under the map where no past year could calibrate the adoption chance (the stage's UNCALIBRATED_NOTE)
+UNCALIBRATED_SENTENCE = (
+    "The history is too short to test on past data how often such gaps are closed (that needs two years with "
+    "adoptions and misses), so each gap is weighted by a score, the share of its sister units that buy the category "
+    "(pulled towards how many accounts buy it anywhere), not by a tested chance: read the amounts as a ranking of "
+    "where to look first, not as revenue to plan with."
+)
 
 
 def _text(value: object, missing: str = "") -> str:
@@ -388,6 +396,18 @@ def _year_outlook(gv: GroupView, row: pd.Series, units: set[str]) -> str | None:
     return text + (f"; the chance to reach it is {formatting.pct(p)}." if p is not None else ".")
 
 
+def calibrated_map(gv: GroupView) -> bool:
+    """Whether the opportunity map's ``p_adopt`` is a chance calibrated on a past year's adoptions (else the score
+    itself: the stage's note says so, :data:`kamtools.groups.opportunity.UNCALIBRATED_NOTE`)."""
+    note = gv.bundle.note("opportunity_map") if hasattr(gv.bundle, "note") else None
+    return not (isinstance(note, str) and UNCALIBRATED_NOTE in note)
+
+
+def _at_least(threshold: str, calibrated: bool) -> str:
+    """ "at least a 10% chance of adoption", or "a score of at least 10%" where the map is not calibrated."""
+    return f"at least a {threshold} chance of adoption" if calibrated else f"a score of at least {threshold}"
+
+
 def _gap_point(gv: GroupView) -> str | None:
     """The largest cross-sell gap with a useful adoption probability (or that none has one); None without gaps."""
     opp = gv.table("opportunity_map")
@@ -396,24 +416,28 @@ def _gap_point(gv: GroupView) -> str | None:
     gaps = _open_gaps(opp)
     if gaps.empty:
         return None
+    calibrated = calibrated_map(gv)
     threshold = formatting.pct(min_useful_p())
     likely = gaps[gaps["likely"]]
     n = len(gaps)
     if likely.empty:
         which = "The only cross-sell gap has" if n == 1 else f"None of the {formatting.count(n)} cross-sell gaps has"
-        return f"{which} at least a {threshold} chance of adoption in the next 12 months."
+        return f"{which} {_at_least(threshold, calibrated)}" + (" in the next 12 months." if calibrated else ".")
     g = likely.iloc[0]
     share = (
         "it is the only gap"
         if n == 1
         else (
             f"{formatting.count(len(likely))} of the {formatting.count(n)} gaps {'has' if len(likely) == 1 else 'have'} "
-            f"at least a {threshold} chance of adoption"
+            f"{_at_least(threshold, calibrated)}"
         )
+    )
+    figure = (
+        f"{formatting.pct(g['p'])} chance" if calibrated else f"score {formatting.pct(g['p'])}, not a tested chance"
     )
     return (
         f"Largest cross-sell gap: {g['category']} at {gv.names().get(g['account_id'], g['account_id'])}, "
-        f"expected {gv.money(g['ev'])} a year ({formatting.pct(g['p'])} chance; {share})."
+        f"expected {gv.money(g['ev'])} a year ({figure}; {share})."
     )
 
 
@@ -548,6 +572,8 @@ def opportunities_section(gv: GroupView) -> None:
     )
     country = dict(zip(gv.accounts["account_id"], gv.accounts.get("country", pd.Series(dtype=object))))
     _opportunity_map(gv, opp, country)
+    if not calibrated_map(gv):
+        display.paragraph(UNCALIBRATED_SENTENCE)
     gaps = _open_gaps(opp)
     if gaps.empty:
         display.paragraph("No gap with a positive expected value: every unit buys what its sisters buy.")
@@ -618,12 +644,14 @@ def _largest_gaps(gv: GroupView, gaps: pd.DataFrame, country: dict) -> None:
     """The largest gaps with a useful adoption probability, and one sentence on the gaps left out."""
     names = gv.names()
     threshold = formatting.pct(min_useful_p())
+    calibrated = calibrated_map(gv)
     shown = gaps[gaps["likely"]].head(TOP_GAPS)
     display.heading("Largest gaps", level=3)
     if shown.empty:
+        when = " in the next 12 months (the probability from which" if calibrated else " (the figure from which"
         display.paragraph(
-            f"No gap has at least a {threshold} chance of adoption in the next 12 months (the probability from which "
-            f"the account reports recommend a category); the {_gaps_worth(gv, gaps)}."
+            f"No gap has {_at_least(threshold, calibrated)}{when} the account reports recommend a category); the "
+            f"{_gaps_worth(gv, gaps, calibrated)}."
         )
         return
     lines = []
@@ -631,40 +659,48 @@ def _largest_gaps(gv: GroupView, gaps: pd.DataFrame, country: dict) -> None:
         where = names.get(g["account_id"], g["account_id"])
         if _text(country.get(g["account_id"])):
             where += f" ({country[g['account_id']]})"
-        lines.append(f"{where}, {g['category']}: {gap_sentence(g, gv.currency).rstrip('.')}.")
+        lines.append(f"{where}, {g['category']}: {gap_sentence(g, gv.currency, calibrated).rstrip('.')}.")
     display.bullets(lines)
-    display.paragraph(_left_out_sentence(gv, gaps, len(shown), threshold))
+    display.paragraph(_left_out_sentence(gv, gaps, len(shown), threshold, calibrated))
 
 
-def _gaps_worth(gv: GroupView, gaps: pd.DataFrame) -> str:
-    """ "16 gaps are worth €10.3k a year together, probability-weighted"."""
+def _gaps_worth(gv: GroupView, gaps: pd.DataFrame, calibrated: bool = True) -> str:
+    """ "16 gaps are worth €10.3k a year together, probability-weighted" ("weighted by their scores" where the map
+    is not calibrated)."""
     n = len(gaps)
+    weighted = (
+        "probability-weighted" if calibrated else ("weighted by their scores" if n > 1 else "weighted by its score")
+    )
     return f"{formatting.count(n)} {'gap is' if n == 1 else 'gaps are'} worth {gv.money(gaps['ev'].sum())} a year " + (
-        "together, probability-weighted" if n > 1 else "(probability-weighted)"
+        f"together, {weighted}" if n > 1 else f"({weighted})"
     )
 
 
-def _left_out_sentence(gv: GroupView, gaps: pd.DataFrame, n_shown: int, threshold: str) -> str:
+def _left_out_sentence(gv: GroupView, gaps: pd.DataFrame, n_shown: int, threshold: str, calibrated: bool = True) -> str:
     """One sentence: how many gaps the list leaves out (unlikely ones, smaller likely ones) and what all are worth."""
     unlikely = int((~gaps["likely"]).sum())
     smaller = len(gaps) - unlikely - n_shown
     parts = []
     if unlikely:
         gap = "gap" if unlikely == 1 else "gaps"
-        parts.append(
-            f"{formatting.count(unlikely)} {gap} with less than a {threshold} chance of adoption in the next 12 months"
+        below = (
+            f"less than a {threshold} chance of adoption in the next 12 months"
+            if calibrated
+            else f"a score under {threshold}"
         )
+        parts.append(f"{formatting.count(unlikely)} {gap} with {below}")
     if smaller:
         parts.append(f"{formatting.count(smaller)} smaller {'one' if smaller == 1 else 'ones'}")
     if not parts:
-        return f"No gap is left out: all {_gaps_worth(gv, gaps)}."
-    return f"Left out: {' and '.join(parts)}; all {_gaps_worth(gv, gaps)}."
+        return f"No gap is left out: all {_gaps_worth(gv, gaps, calibrated)}."
+    return f"Left out: {' and '.join(parts)}; all {_gaps_worth(gv, gaps, calibrated)}."
 
 
-def gap_sentence(gap: pd.Series, currency: str | None) -> str:
+def gap_sentence(gap: pd.Series, currency: str | None, calibrated: bool = True) -> str:
     """Why a gap is one and what it is worth, in the bundle's currency: "bought by 5 of 9 sister companies,
-    not by this unit: expected €9.5k a year (13% chance in the next 12 months)". The map's own sentence
-    (``reason``) when its counts are missing."""
+    not by this unit: expected €9.5k a year (13% chance in the next 12 months)"; where the map is not calibrated
+    (``calibrated`` False) the figure reads as a score (:func:`kamtools.groups.opportunity.chance_words`). The map's
+    own sentence (``reason``) when its counts are missing."""
     n, buying = _num(gap.get("n_sisters")), _num(gap.get("n_sisters_buying"))
     value, p = _num(gap.get("expected_value")), _num(gap.get("p_adopt"))
     if n is None or buying is None or value is None:
@@ -673,7 +709,7 @@ def gap_sentence(gap: pd.Series, currency: str | None) -> str:
     text = f"bought by {formatting.count(buying)} of {formatting.count(n)} {sisters}, not by this unit: "
     text += f"expected {formatting.money(value, currency)} a year"
     if p is not None:
-        text += f" ({formatting.pct(p)} chance in the next 12 months)"
+        text += f" ({chance_words(p, calibrated)})"
     return text
 
 
