@@ -420,6 +420,19 @@ def test_group_sections_from_hand_made_tables(monkeypatch):
         assert raw not in page
 
 
+def test_units_without_a_prior_year_leave_the_growth_column_out_and_say_why(monkeypatch):
+    """On a history under two years no unit has a growth figure: the column would be empty (the demo cut at 19
+    months showed it so), so it is left out and one sentence says why; with a prior year it is there."""
+    with_growth = html.unescape(re.sub(r"<[^>]+>", " ", shown(monkeypatch, hand_bundle(), keys=("units",))))
+    assert "Growth on the 12 months before" in with_growth and "-30%" in with_growth
+    assert "No unit's growth is shown" not in with_growth
+    bundle = hand_bundle()
+    bundle.tables["accounts"] = bundle.tables["accounts"].assign(growth_pct=None)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", shown(monkeypatch, bundle, keys=("units",))))
+    assert "Growth on the 12 months before" not in text
+    assert "No unit's growth is shown: the order history does not reach back to the 12 months before." in text
+
+
 def test_group_sections_say_why_when_an_analysis_is_missing(monkeypatch):
     page = shown(monkeypatch, hand_bundle(tables=["group_rollup", "opportunity_map", "coverage_findings"]))
     text = html.unescape(re.sub(r"<[^>]+>", " ", page))

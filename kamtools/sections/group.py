@@ -514,7 +514,10 @@ def units_section(gv: GroupView) -> None:
     has = set(units.columns)
     show_via = units["via"].astype(bool).any()
     heads = ["Unit", "Country"] + (["Via"] if show_via else [])
-    heads += ["Revenue, last 12 months", "Growth on the 12 months before"]
+    # growth needs the 12 months before the last 12: on a shorter history no unit has one, and an empty column
+    # would read as a fault; the sentence under the table says why it is left out
+    growth = pd.to_numeric(units.get("growth_pct", pd.Series(dtype=float)), errors="coerce").notna().any()
+    heads += ["Revenue, last 12 months"] + (["Growth on the 12 months before"] if growth else [])
     heads += ["Forecast, next 12 months"] if "forecast_next_12m" in has else []
     heads += ["Churn risk", "Revenue at risk"] if "revenue_at_risk" in has else []
     rows = []
@@ -526,7 +529,8 @@ def units_section(gv: GroupView) -> None:
         if show_via:
             cells += _cell(_text(r["via"]))
         cells += _cell(gv.money(r.get("revenue_ltm")), "num")
-        cells += _cell(formatting.pct(r.get("growth_pct"), signed=True), "num")
+        if growth:
+            cells += _cell(formatting.pct(r.get("growth_pct"), signed=True), "num")
         if "forecast_next_12m" in has:
             cells += _cell(gv.money(r.get("forecast_next_12m")), "num")
         if "revenue_at_risk" in has:
@@ -546,6 +550,11 @@ def units_section(gv: GroupView) -> None:
     display.paragraph(
         f"{formatting.count(len(units))} trading units, {gv.money(total)} in the last 12 months together "
         "(each counted once; the levels in between only add their units up)."
+        + (
+            ""
+            if growth
+            else " No unit's growth is shown: the order history does not reach back to the 12 months before."
+        )
     )
 
 
