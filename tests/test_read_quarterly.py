@@ -354,3 +354,29 @@ def test_without_a_forecast_the_value_cards_stand_alone(captured):
 
     section.portfolio_section(_Bundle(value=_value_rows()))
     assert "revenue to plan with" not in "".join(captured)
+
+
+def test_a_value_model_without_drop_out_does_not_count_accounts_that_stopped(captured):
+    """Demo cut at 19 months: the MBG/NBD fit found no drop-out, and the overview's card read "Accounts probably no
+    longer buying 0" a few lines above "13 lapsed accounts" under the churn risk. The card now reads "not known"
+    and one sentence says why."""
+    from kamtools.sections import value as section
+
+    model = pd.DataFrame(
+        {
+            "model": ["mbg_nbd", "mbg_nbd"],
+            "parameter": ["chosen", "fit_status"],
+            "estimate": [1.0, np.nan],
+            "note": ["", "no_dropout"],
+        }
+    )
+    section.portfolio_section(_Bundle(value=_value_rows(), value_model=model))
+    html = "".join(captured)
+    assert '>not known</div><div class="l">Accounts probably no longer buying' in html
+    assert "found no account in this portfolio&#x27;s history that stopped buying" in html
+    # with a drop-out found, the count stands
+    captured.clear()
+    model.loc[1, "note"] = "identified"
+    section.portfolio_section(_Bundle(value=_value_rows(), value_model=model))
+    html = "".join(captured)
+    assert "not known" not in html and "stopped buying, so its P(alive)" not in html

@@ -50,6 +50,14 @@ MODEL_LABELS = {"bg_nbd": "BG/NBD", "mbg_nbd": "MBG/NBD"}
 _SCORE_PREFIX = "P(alive) is shown as an activity score, not a probability: "
 
 
+# under the value cards where the value model found no drop-out in the history (fit status "no_dropout")
+NO_DROPOUT_SENTENCE = (
+    "The value model found no account in this portfolio's history that stopped buying, so its P(alive) is close to "
+    "100% for every account and does not tell who has stopped: the lapsed accounts under the churn risk and each "
+    "account's time since its last order do."
+)
+
+
 def _buy_soon_weeks(model) -> int:
     """The held-out weeks when the activity score is the value model's chance of buying within them rather
     than P(alive) (the ``activity_score`` rows of ``value_model``), else 0."""
@@ -668,8 +676,10 @@ def portfolio_section(bundle) -> None:
     lapsed = value[value["p_alive"] < LAPSED]
     _, status, _ = model_choice(bundle.table("value_model"))
     shown_as, why = p_alive_shown_as(bundle.table("value_model"))
-    # with no drop-out in the history, "none stopped" is not good news, only no evidence
-    lapsed_status = ("bad" if len(lapsed) else "good",) if status != "no_dropout" else ()
+    # with no drop-out in the history, "none stopped" is not good news, only no evidence: the card reads "not known"
+    # (a "0" stood beside the risk section's count of lapsed accounts on the demo cut at 19 months)
+    no_dropout = status == "no_dropout"
+    lapsed_status = ("bad" if len(lapsed) else "good",) if not no_dropout else ()
     # an order log without costs: every margin equals revenue, no margin to show
     no_cost = "margin_pct" in value.columns and bool(value["margin_pct"].map(_no_cost).all())
     cards = [
@@ -678,7 +688,11 @@ def portfolio_section(bundle) -> None:
             "Value model's expected margin, next 12 months",
             formatting.NO_COST if no_cost else money(float(value["expected_margin_12m"].sum(skipna=True)), cur),
         ),
-        ("Accounts probably no longer buying", formatting.count(len(lapsed)), *lapsed_status),
+        (
+            "Accounts probably no longer buying",
+            "not known" if no_dropout else formatting.count(len(lapsed)),
+            *lapsed_status,
+        ),
         ("Accounts scored", formatting.count(len(value))),
     ]
     if shown_as == "score":  # an unchecked P(alive) cannot count who has stopped buying
@@ -693,6 +707,8 @@ def portfolio_section(bundle) -> None:
             _plain(why, bundle.table("value_model"))
             + " So no count of accounts that have stopped buying is given; the activity score ranks accounts."
         )
+    elif no_dropout:
+        display.paragraph(NO_DROPOUT_SENTENCE)
     show_notes(bundle, "value")
     display.figure(
         value_distribution_chart(value, currency=cur, shown_as=shown_as),
