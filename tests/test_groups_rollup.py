@@ -271,7 +271,7 @@ def test_the_group_plan_says_how_many_months_its_range_rests_on():
     short = {**inputs, "forecast_history": hist[hist["ds"] >= hist["ds"].max() - pd.DateOffset(months=14)]}
     out = _run(_hierarchy_portfolio(), short)
     words = out["group_rollup"].set_index("account_id").loc["G", "reconciliation"]
-    assert "drawn as independent" in words and "this history has 9 such months" in words, words
+    assert "each unit drawn independently of the others" in words and "this history has 9 such months" in words
     assert "move together as far as" not in words
 
     # and the range is what independent units give: narrower than with the correlated 30 months

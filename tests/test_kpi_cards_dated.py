@@ -34,3 +34,13 @@ def test_the_account_pages_ytd_cards_name_their_dates_and_the_target_year():
 def test_without_a_date_the_cards_keep_their_short_labels():
     labels = [label for label, _, _ in kpi_cards(ROW, "EUR")]
     assert "Revenue YTD (+5% vs last year)" in labels and "Target attainment (pace)" in labels
+
+
+def test_a_year_without_a_target_says_so_instead_of_n_a():
+    """The demo cut at 13 months (as of 2023-11-30, targets from 2025) read "n/a (n/a)" on the account page."""
+    row = {**ROW, "target_attainment": float("nan"), "target_pace": float("nan")}
+    cards = {label: text for label, text, _ in kpi_cards(row, "EUR", pd.Timestamp("2023-11-30"))}
+    assert cards["Target attainment so far (pace): booked 1 Jan-30 Nov 2023 / the 2023 target"] == "no 2023 target"
+    assert dict((label, text) for label, text, _ in kpi_cards(row, "EUR"))["Target attainment (pace)"] == (
+        "no target this year"
+    )

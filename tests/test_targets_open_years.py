@@ -17,8 +17,10 @@ from kamtools.sections.forecast import target_sentence
 AS_OF = pd.Timestamp("2025-06-30")
 
 
-@lru_cache(maxsize=1)
-def _tables() -> dict:
+@lru_cache(maxsize=2)
+def _tables(only_year: int | None = None) -> dict:
+    """The forecast stage's tables of the demo cut at AS_OF with an account that has not ordered (NEWCO); with
+    ``only_year``, the targets of that year alone."""
     from kamtools.datasets import make_portfolio
     from kamtools.forecast import accounts as fc_accounts
 
@@ -32,6 +34,8 @@ def _tables() -> dict:
         ],
         ignore_index=True,
     )
+    if only_year is not None:
+        targets = targets[targets["period"] == only_year]
     accounts = pd.concat([p.accounts, new], ignore_index=True)
     portfolio = Portfolio({**p.tables, "accounts": accounts, "targets": targets}, AS_OF)
     return fc_accounts.bundle_tables(portfolio, {})
@@ -58,3 +62,44 @@ def test_the_portfolio_never_calls_a_year_still_to_come_missed():
         if int(row["period"]) >= AS_OF.year:
             assert "missed" not in text and "reached" not in text, text
             assert row["months_remaining"] > 0
+
+
+def test_target_years_beyond_the_forecast_are_named_not_taken_for_no_targets(captured):
+    """The demo cut at 13 months (targets for 2025 to 2027, the forecast to December 2024) read "No targets were
+    supplied." and its account pages "the analysis gave this account no value"."""
+    from kamtools.sections.forecast import _portfolio_targets
+
+    said = "Targets for 2027 are not set against the forecast: it runs to December 2026, and that year ends later."
+    assert said in _tables()["_notes"]["forecast_targets"]  # beside the years it could set against it
+    tables = _tables(2027)
+    assert tables["forecast_portfolio_target"].empty and tables["forecast_targets"].empty
+    assert tables["_notes"]["forecast_targets"] == said
+
+    class _Bundle:
+        as_of = AS_OF
+        manifest: dict = {"settings": {}}
+
+        def table(self, name):
+            return tables[name]
+
+        def note(self, name):
+            return tables["_notes"].get(name)
+
+    _portfolio_targets(_Bundle(), None)
+    text = "".join(captured)
+    assert "not set against the forecast: it runs to December 2026" in text and "No targets were supplied" not in text
+
+
+def test_an_account_page_says_why_its_target_status_is_missing():
+    from kamtools.sections.summary import missing_headlines
+
+    said = "Targets for 2025 are not set against the forecast: it runs to December 2024, and that year ends later."
+
+    class _Bundle:
+        manifest: dict = {"skipped": {}}
+
+        def note(self, name):
+            return said if name == "forecast_targets" else None
+
+    lines = missing_headlines({"target_probability": None}, _Bundle())
+    assert said in lines and not [line for line in lines if "gave this account no value" in line]

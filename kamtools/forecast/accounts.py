@@ -750,6 +750,23 @@ def _account_summary(
     return summary
 
 
+def _years_beyond(targets: pd.DataFrame, attained: pd.DataFrame, as_of: pd.Timestamp, chosen) -> str:
+    """One sentence on the target years still to come that :func:`target_attainment` left out because they end after
+    the forecast (which runs to next year's December, :func:`_fit_horizon`), or "" where none was. Without it, a
+    portfolio whose targets all lie further ahead read "No targets were supplied." (the demo cut at 13 months, its
+    targets for 2025 to 2027)."""
+    years = pd.to_numeric(targets["period"], errors="coerce").dropna().astype(int)
+    left = sorted(set(years[years > as_of.year]) - set(attained["period"].astype(int)))
+    if not left:
+        return ""
+    end = pd.DatetimeIndex(chosen._future_dates()).max()
+    listed = ", ".join(str(y) for y in left[:-1]) + f" and {left[-1]}" if len(left) > 1 else str(left[0])
+    return (
+        f"Targets for {listed} are not set against the forecast: it runs to {end:%B %Y}, and "
+        f"{'that year ends' if len(left) == 1 else 'those years end'} later."
+    )
+
+
 def _target_tables(portfolio, chosen, hist, history, summary, tables, notes, rho: float = 0.0) -> None:
     """``forecast_targets`` and ``forecast_portfolio_target`` into ``tables`` (and this year's target
     columns into its ``forecast_summary``), or NotAvailable without a targets table."""
@@ -780,6 +797,9 @@ def _target_tables(portfolio, chosen, hist, history, summary, tables, notes, rho
                 f"revenue booked earlier in {'that year' if len(unknown) == 1 else 'those years'} is not in the data."
             )
         tt = target_attainment(chosen, hist, targets, as_of=as_of, booked_partial=partial)
+        beyond = _years_beyond(targets, tt, as_of, chosen)
+        if beyond:
+            notes["forecast_targets"] = (notes.get("forecast_targets", "") + " " + beyond).strip()
         tables["forecast_targets"] = tt
         tables["forecast_portfolio_target"] = portfolio_target(tt, rho=rho)
         this_year = tt[tt["period"] == as_of.year][

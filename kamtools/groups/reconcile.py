@@ -63,8 +63,8 @@ def method_words(months: int = SURPRISE_MONTHS) -> str:
             f"{months} months, so it is not the sum of the units' ranges"
         )
     return (
-        f"{head} drawn as independent of each other: how units move together is measured on at least "
-        f"{MIN_SURPRISE_MONTHS} months that each follow {SURPRISE_BASE} months of history, and this history has "
+        f"{head} together, each unit drawn independently of the others: how units move together is measured on at "
+        f"least {MIN_SURPRISE_MONTHS} months that each follow {SURPRISE_BASE} months of history, and this history has "
         f"{months} such months, so a shock that hits the whole group is not in the range (read it as the narrowest "
         "the total could spread)"
     )

@@ -1091,7 +1091,9 @@ def _portfolio_targets(bundle, ptarget: pd.DataFrame | None) -> None:
         )
     else:
         reason = bundle.table("forecast_portfolio_target")
-        display.not_available(reason if isinstance(reason, NotAvailable) else "No targets were supplied.")
+        if not isinstance(reason, NotAvailable):  # a targets table whose years the forecast could not reach
+            reason = bundle.note("forecast_targets") or "No target falls within the forecast."
+        display.not_available(reason)
 
 
 def _shortfalls(bundle, targets: pd.DataFrame | None) -> None:

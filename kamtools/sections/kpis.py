@@ -92,13 +92,14 @@ def kpi_cards(row: dict, currency: str | None = None, as_of: object = None) -> l
     if "target_attainment" in row:
         pace = _num(row, "target_pace")
         status = "" if math.isnan(pace) else ("good" if pace >= 1 else "warn" if pace >= 0.8 else "bad")
-        cards.append(
-            (
-                att_label,
-                f"{formatting.attainment(_num(row, 'target_attainment'), 'n/a')} ({formatting.attainment(pace, 'n/a')})",
-                status,
-            )
+        attained = _num(row, "target_attainment")
+        # no target for the year: say so rather than "n/a (n/a)" (the demo cut at 13 months, its targets from 2025)
+        text = (
+            (f"no {pd.Timestamp(as_of).year} target" if as_of is not None else "no target this year")
+            if math.isnan(attained) and math.isnan(pace)
+            else f"{formatting.attainment(attained, 'n/a')} ({formatting.attainment(pace, 'n/a')})"
         )
+        cards.append((att_label, text, status))
     cards.append(
         (
             "Orders / avg order, 12 months",

@@ -269,6 +269,8 @@ def missing_headlines(info: dict, bundle) -> list[str]:
         if _first(info, cols) is not None:
             continue
         reason = next((skipped[t] for t in sources if t in skipped), None)
+        if reason is None and label == "target status" and hasattr(bundle, "note"):
+            reason = bundle.note("forecast_targets")  # e.g. the target years lie beyond the forecast
         if reason is None:
             if any(c in info for c in cols):
                 reason = "the analysis gave this account no value."
