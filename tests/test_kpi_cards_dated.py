@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kamtools.sections.kpis import kpi_cards
+from kamtools.sections.kpis import kpi_cards, portfolio_cards
 
 ROW = {
     "revenue_ytd": 493_154.0,
@@ -44,3 +44,6 @@ def test_a_year_without_a_target_says_so_instead_of_n_a():
     assert dict((label, text) for label, text, _ in kpi_cards(row, "EUR"))["Target attainment (pace)"] == (
         "no target this year"
     )
+
+    overview = {label: text for label, text, _ in portfolio_cards(row, "EUR", pd.Timestamp("2023-11-30"))}
+    assert overview["Target attainment so far: booked 1 Jan-30 Nov 2023 / the 2023 target"] == "no 2023 target"

@@ -382,7 +382,8 @@ def portfolio_cards(tot: dict, currency: str | None = None, as_of: object = None
     if card:
         cards.append(card)
     if "target_attainment" in tot:
-        cards.append((att_label, formatting.attainment(_num(tot, "target_attainment"), "n/a"), ""))
+        missing = f"no {pd.Timestamp(as_of).year} target" if as_of is not None else "no target this year"
+        cards.append((att_label, formatting.attainment(_num(tot, "target_attainment"), missing), ""))
     if "weighted_value" in tot:
         cards.append(
             (
