@@ -103,3 +103,27 @@ def test_an_account_page_says_why_its_target_status_is_missing():
 
     lines = missing_headlines({"target_probability": None}, _Bundle())
     assert said in lines and not [line for line in lines if "gave this account no value" in line]
+
+
+def test_the_account_forecast_section_names_the_years_it_left_out(captured):
+    """The demo cut at 13 months read "No revenue target is recorded for this account." under the forecast of an
+    account with targets for 2025 to 2027."""
+    from kamtools.sections.forecast import _account_targets
+
+    tables = _tables(2027)
+
+    class _Bundle:
+        def note(self, name):
+            return tables["_notes"].get(name)
+
+    class _Account:
+        bundle = _Bundle()
+        as_of = AS_OF
+
+        def table(self, name):
+            return tables[name]
+
+    _account_targets(_Account(), None)
+    text = "".join(captured)
+    assert "No revenue target the forecast can be set against is recorded for this account." in text
+    assert "Targets for 2027 are not set against the forecast: it runs to December 2026" in text

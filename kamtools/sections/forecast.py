@@ -574,8 +574,13 @@ def _account_targets(acct, targets: pd.DataFrame | None) -> None:
         reason = acct.table("forecast_targets")
         if isinstance(reason, NotAvailable):
             display.not_available(reason)
-        else:
-            display.paragraph("No revenue target is recorded for this account.")
+        else:  # the stage's note names target years it left out (beyond the forecast, or begun before the data)
+            note = acct.bundle.note("forecast_targets") if hasattr(acct.bundle, "note") else None
+            display.paragraph(
+                f"No revenue target the forecast can be set against is recorded for this account. {note}"
+                if note
+                else "No revenue target is recorded for this account."
+            )
 
 
 def _monthly_band(acct) -> tuple[float, float] | None:
