@@ -127,3 +127,29 @@ def test_the_account_forecast_section_names_the_years_it_left_out(captured):
     text = "".join(captured)
     assert "No revenue target the forecast can be set against is recorded for this account." in text
     assert "Targets for 2027 are not set against the forecast: it runs to December 2026" in text
+
+
+def test_the_review_deck_names_the_target_years_beyond_the_forecast(tmp_path):
+    """The review deck's forecast slide read "No revenue targets are recorded." on the demo cut at 13 months."""
+    import io
+    import json
+
+    from pptx import Presentation
+    from test_deck_portfolio_range import _bundle
+
+    from kamtools.bundle import MANIFEST, Bundle
+    from kamtools.deck.portfolio import portfolio_deck
+    from kamtools.deck.template import default_template
+
+    said = "Targets for 2028 are not set against the forecast: it runs to December 2027, and that year ends later."
+    path = tmp_path / "bundle"
+    _bundle(path, with_targets=False)
+    manifest = json.loads((path / MANIFEST).read_text())
+    manifest["notes"]["forecast_targets"] = said
+    (path / MANIFEST).write_text(json.dumps(manifest))
+    prs = Presentation(io.BytesIO(portfolio_deck(Bundle.open(path), default_template().read_bytes())))
+    slide = next(
+        s for s in prs.slides if s.shapes.title is not None and s.shapes.title.text == "Forecast against target"
+    )
+    texts = "\n".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame)
+    assert texts.endswith("\n" + said) and "No revenue targets are recorded" not in texts

@@ -42,7 +42,7 @@ from kamtools.kpis.components import WEAK_PERCENTILE
 from kamtools.plan.actions import stake_once, stake_text
 from kamtools.sections import last_12_months_label
 from kamtools.sections.churn import NO_STOP_SEEN_SHORT, long_silence, no_stop_seen
-from kamtools.sections.forecast import UNCHECKED_CHANCE, chance_text, lapsed_sentence, unchecked
+from kamtools.sections.forecast import UNCHECKED_CHANCE, chance_text, lapsed_sentence, no_target_sentence, unchecked
 from kamtools.sections.whitespace import (
     SCORE_LABEL,
     calibrated,
@@ -595,7 +595,7 @@ def _internal_targets(deck: Deck, account: AccountRows) -> None:
         deck.text(
             slide,
             deck.area,
-            [_why(account, "forecast_targets", "No revenue targets are recorded for this account.")],
+            [_why(account, "forecast_targets", literal(no_target_sentence(account.bundle), 600))],
             16,
         )
         return

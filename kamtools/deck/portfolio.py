@@ -22,6 +22,7 @@ from kamtools.sections.churn import driver_heading
 from kamtools.sections.forecast import (
     chance_text,
     change_sentence,
+    no_target_sentence,
     portfolio_forecast_line,
     range_rests_on,
     shipped_test_sentence,
@@ -273,7 +274,9 @@ def _forecast(deck: Deck, bundle: Bundle) -> None:
         deck.notes(slide, [literal(t, NOTES_LIMIT) for t in (change, tested) if t])
     if target.empty:  # the total the chart draws, in figures, as the overview's cards give it
         lines = [portfolio_forecast_line(bundle, whole), *([literal(change, 600)] if change else [])]
-        deck.text(slide, bottom, [*lines, "No revenue targets are recorded."], 12 if change else 14)
+        deck.text(
+            slide, bottom, [*lines, literal(no_target_sentence(bundle, account=False), 600)], 12 if change else 14
+        )
         return
     bare = unchecked(bundle)
     rows = [

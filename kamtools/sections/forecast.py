@@ -537,6 +537,18 @@ def _account_cards(acct, srow: pd.Series | None, targets: pd.DataFrame | None) -
         display.kpi_cards(cards)
 
 
+def no_target_sentence(bundle, account: bool = True) -> str:
+    """What a page or slide says where no target row can be shown although the targets table was read: the
+    stage's note names the years it left out (beyond the forecast, or begun before the data); without one, no
+    target is recorded. The demo cut at 13 months (targets for 2025 to 2027, the forecast to December 2024) read
+    "No revenue target is recorded for this account." on every face."""
+    note = bundle.note("forecast_targets") if hasattr(bundle, "note") else None
+    if account:
+        head = "No revenue target the forecast can be set against is recorded for this account."
+        return f"{head} {note}" if note else "No revenue target is recorded for this account."
+    return note or "No revenue targets are recorded."
+
+
 def _account_targets(acct, targets: pd.DataFrame | None) -> None:
     """The target outlook: one sentence per year and the chart of booked, expected and target (or why none)."""
     if targets is not None and len(targets):
@@ -574,13 +586,8 @@ def _account_targets(acct, targets: pd.DataFrame | None) -> None:
         reason = acct.table("forecast_targets")
         if isinstance(reason, NotAvailable):
             display.not_available(reason)
-        else:  # the stage's note names target years it left out (beyond the forecast, or begun before the data)
-            note = acct.bundle.note("forecast_targets") if hasattr(acct.bundle, "note") else None
-            display.paragraph(
-                f"No revenue target the forecast can be set against is recorded for this account. {note}"
-                if note
-                else "No revenue target is recorded for this account."
-            )
+        else:
+            display.paragraph(no_target_sentence(acct.bundle))
 
 
 def _monthly_band(acct) -> tuple[float, float] | None:
@@ -1097,7 +1104,7 @@ def _portfolio_targets(bundle, ptarget: pd.DataFrame | None) -> None:
     else:
         reason = bundle.table("forecast_portfolio_target")
         if not isinstance(reason, NotAvailable):  # a targets table whose years the forecast could not reach
-            reason = bundle.note("forecast_targets") or "No target falls within the forecast."
+            reason = no_target_sentence(bundle, account=False)
         display.not_available(reason)
 
 
