@@ -23,7 +23,7 @@ from kamtools.sections.forecast import range_rests_on  # noqa: E402
 # the longest form of the note (kamtools.forecast.portfolio_range.common_part: a common part measured at one date)
 NOTE = (
     "The portfolio range lets the accounts' surprises move together as far as they did in a test on past data (one "
-    "past date, 6 months forecast from them: the portfolio totals missed by 18.1 times what independent accounts "
+    "past date, 6 months forecast from it: the portfolio totals missed by 18.1 times what independent accounts "
     "would allow; how far the accounts moved as one, from 0 for not at all to 1 for wholly: 1.00). One past date's "
     "months share one season and one state of the market, so the months ahead may miss by more or by far less than "
     "those did."

@@ -53,9 +53,9 @@ def test_a_shock_common_to_the_accounts_is_measured_and_independent_errors_are_n
     shared = common_part(_rows(200, common=6.0, own=8.0))  # true rho = 36 / 100
     assert 0.15 < shared.rho < 0.7
     assert (
-        "move together as far as they did in a test on past data (3 past dates, 18 months forecast from them"
+        "move together as far as they did in a test on past data (3 past dates, 6 months forecast from each:"
         in shared.sentence
-    )
+    )  # each date's months ahead, not their sum ("18 months forecast from them" read as a test 18 months ahead)
     alone = common_part(_rows(200, common=0.0, own=10.0))
     assert alone.rho < 0.02
     none = common_part(None)

@@ -87,17 +87,23 @@ def common_part(rows: pd.DataFrame | None, level: float = 80) -> CommonPart:
     n_months = len(g)
     ratio = float(np.sqrt(np.sum(g["e"] ** 2) / np.sum(g["v"]))) if float(np.sum(g["v"])) > 0 else np.nan
     origins = "one past date" if n_origins == 1 else f"{n_origins} past dates"
+    # the months ahead of each past date ("2 past dates, 12 months forecast from them" counted 6 ahead of each)
+    per = g.groupby(level="cutoff").size()
+    if per.nunique() == 1:
+        origins += f", {int(per.iloc[0])} months forecast from {'it' if n_origins == 1 else 'each'}"
+    else:
+        origins += f", {per.min()} to {per.max()} months forecast from each"
     if rho > 0:
         head = (
             f"The portfolio range lets the accounts' surprises move together as far as they did in a test on past data "
-            f"({origins}, {n_months} months forecast from them: the portfolio totals missed by {ratio:.1f} times what "
+            f"({origins}: the portfolio totals missed by {ratio:.1f} times what "
             f"independent accounts would allow; how far the accounts moved as one, from 0 for not at all to 1 for "
             f"wholly: {rho:.2f})."
         )
     else:
         head = (
-            f"The portfolio range treats the accounts' surprises as independent: in a test on past data ({origins}, "
-            f"{n_months} months forecast from them) the portfolio totals stayed within what independent accounts allow."
+            f"The portfolio range treats the accounts' surprises as independent: in a test on past data ({origins}) "
+            "the portfolio totals stayed within what independent accounts allow."
         )
     if n_origins > 1:
         tail = " A swing those months did not hold (a season first met later) is not in the range."
