@@ -370,3 +370,31 @@ def test_tasks_mapping_needs_tasks_and_a_bad_task_file_is_named(bundles, tmp_pat
 def _rows_from(bundle) -> list[dict]:
     frame = actions_frame(bundle)
     return frame.astype(str).to_dict("records")
+
+
+def test_an_empty_score_column_names_the_reason_of_its_own_analysis(bundles, tmp_path):
+    """A 13-month bundle's empty health columns were explained by the first three skipped tables of the bundle (the
+    churn backtest's reason three times), not by why health was skipped."""
+    import shutil
+
+    from kamtools.bundle import MANIFEST, Bundle, _write_table
+    from kamtools.review.export import scores_frame
+
+    path = tmp_path / "bundle"
+    shutil.copytree(bundles[1].path, path)
+    acc = Bundle.open(path).accounts.drop(columns=["health_score", "health_band"])
+    _write_table(acc, path / "accounts.parquet")
+    manifest = json.loads((path / MANIFEST).read_text())
+    manifest["skipped"] = {
+        "churn_calibration": "The churn backtest needs more history.",
+        "churn_drivers": "No churn model was trained.",
+        "whitespace_backtest": "The order history is too short to test the cross-sell recommendations.",
+        "health": "Health is not available: its weights need more history.",
+    }
+    (path / MANIFEST).write_text(json.dumps(manifest))
+    frame, notes = scores_frame(path)
+    assert frame["health_score"].isna().all()
+    (note,) = notes
+    assert "health_score (no column 'health_score'), health_band (no column 'health_band')" in note
+    assert "skipped in this bundle: health: Health is not available: its weights need more history.)" in note
+    assert "churn" not in note and "cross-sell" not in note

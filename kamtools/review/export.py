@@ -36,6 +36,7 @@ from kamtools.review.actions import (
 __all__ = [
     "FORMATS",
     "SCORE_COLUMNS",
+    "SCORE_SOURCES",
     "ExportResult",
     "check_export_file",
     "export_actions",
@@ -62,6 +63,16 @@ SCORE_COLUMNS: dict[str, str] = {
 }
 """Export column -> column of the bundle's ``accounts`` summary table (``as_of`` comes last,
 from the manifest)."""
+SCORE_SOURCES: dict[str, str] = {
+    "tier": "segments",
+    "health_score": "health",
+    "health_band": "health",
+    "churn_probability": "churn",
+    "churn_band": "churn",
+    "revenue_at_risk": "churn",
+    "revenue_next_12m": "forecast_summary",
+}
+"""Export column -> the bundle table whose analysis fills it (its skip reason says why the column is empty)."""
 
 
 class ExportError(ValueError):
@@ -289,7 +300,11 @@ def scores_frame(bundle) -> tuple[pd.DataFrame, list[str]]:
             out[ours] = pd.Series([None] * len(acc), dtype=object)
             empty.append(f"{ours} (no column {theirs!r})")
     if empty:
-        why = "; ".join(f"{k}: {v}" for k, v in list(skipped.items())[:3])
+        # the reason of the analysis behind each empty column, once each (the first three skipped tables of the
+        # bundle, whatever they were, stood here: a 13-month bundle's empty health columns were explained by the
+        # churn backtest's reason three times over)
+        sources = dict.fromkeys(SCORE_SOURCES.get(e.split(" ", 1)[0], "") for e in empty)
+        why = "; ".join(f"{t}: {skipped[t]}" for t in sources if t in skipped)
         notes.append(
             f"{', '.join(empty)} {'is' if len(empty) == 1 else 'are'} empty: the bundle's accounts table lacks "
             f"{'that column' if len(empty) == 1 else 'those columns'} (its analysis was not run or was skipped"
