@@ -136,6 +136,12 @@ def test_the_note_says_why_a_year_range_is_wider_than_the_next_12_months_only_wh
     # about as wide: no note; no 12-month range: no note
     assert targets.year_range_note(_year_rows(12, 200_000.0, 840_000.0), _summary(215_000.0, 829_000.0)) is None
     assert targets.year_range_note(_year_rows(12, 0.0, 1e6), None) is None
+    # the months it shares with the next 12, not its months ahead: 2027 seen from 2026-10-31 shares 10 (Jan-Oct);
+    # seen from 2026-04-30 it is wholly ahead too but shares 4 (the demo cut at 30 months read "both cover nearly
+    # the same months" of 2026 as of 2025-04-30)
+    wide = _year_rows(12, 73_000.0, 1_024_000.0), _summary(215_000.0, 829_000.0)
+    assert targets.year_range_note(*wide, as_of=pd.Timestamp("2026-10-31")) == note
+    assert targets.year_range_note(*wide, as_of=pd.Timestamp("2026-04-30")) is None
 
 
 class _Bundle:

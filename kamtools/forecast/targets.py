@@ -473,7 +473,19 @@ def _twelve_month_range(year_rows: pd.DataFrame, summary_row, need: set[str]) ->
     return (lo12, hi12) if np.isfinite(lo12) and np.isfinite(hi12) else None
 
 
-def year_range_note(year_rows: pd.DataFrame, summary_row) -> str | None:
+def _near_twelve(year_rows: pd.DataFrame, as_of=None) -> pd.Series:
+    """Rows whose year shares at least :data:`OVERLAP_MONTHS` months with the next 12 months: counted from ``as_of``
+    (the next 12 months start with the month after the last complete one), else from the year's months ahead
+    (``months_remaining``), which overstates next year's share: 2026 seen from 2025-04-30 has 12 months ahead and
+    shares 4 with the next 12 months (its page read "both cover nearly the same months")."""
+    if as_of is None:
+        return pd.to_numeric(year_rows["months_remaining"], errors="coerce") >= OVERLAP_MONTHS
+    first = (pd.Timestamp(as_of) + pd.Timedelta(days=1)).to_period("M")
+    shared = pd.Series(pd.period_range(first, periods=12, freq="M").year).value_counts()
+    return pd.to_numeric(year_rows["period"], errors="coerce").map(shared).fillna(0) >= OVERLAP_MONTHS
+
+
+def year_range_note(year_rows: pd.DataFrame, summary_row, as_of=None) -> str | None:
     """One sentence on why a year's 80% range is wider than the next 12 months' 80% range where the two cover
     nearly the same months (the year has at least :data:`OVERLAP_MONTHS` months ahead), for one account's
     ``forecast_targets`` rows and its ``forecast_summary`` row; None where they do not differ so (or a range is
@@ -483,7 +495,7 @@ def year_range_note(year_rows: pd.DataFrame, summary_row) -> str | None:
     if twelve is None:
         return None
     lo12, hi12 = twelve
-    rows = year_rows[pd.to_numeric(year_rows["months_remaining"], errors="coerce") >= OVERLAP_MONTHS]
+    rows = year_rows[_near_twelve(year_rows, as_of)]
     width = pd.to_numeric(rows["total_hi_80"], errors="coerce") - pd.to_numeric(rows["total_lo_80"], errors="coerce")
     wider = rows[width > WIDER_BY * max(hi12 - lo12, 0.0)]
     if not len(wider):
@@ -501,7 +513,7 @@ def year_range_note(year_rows: pd.DataFrame, summary_row) -> str | None:
 NARROWER_BY = 0.5  # an unchecked year range under half the width of the 12-month one is named on the page
 
 
-def unchecked_year_note(year_rows: pd.DataFrame, summary_row, money=None) -> str | None:
+def unchecked_year_note(year_rows: pd.DataFrame, summary_row, money=None, as_of=None) -> str | None:
     """One sentence where no out-of-time check of any kind was possible (the history is too short) and a year's
     80% range is far narrower (under :data:`NARROWER_BY` of the width) than the next 12 months' although both
     cover nearly the same months: the 12-month range comes from the account's own weeks with an order (or the
@@ -519,7 +531,7 @@ def unchecked_year_note(year_rows: pd.DataFrame, summary_row, money=None) -> str
     lo12, hi12 = twelve
     if money is None:
         from kamtools.formatting import money
-    rows = year_rows[pd.to_numeric(year_rows["months_remaining"], errors="coerce") >= OVERLAP_MONTHS]
+    rows = year_rows[_near_twelve(year_rows, as_of)]
     width = pd.to_numeric(rows["total_hi_80"], errors="coerce") - pd.to_numeric(rows["total_lo_80"], errors="coerce")
     narrow = rows[width < NARROWER_BY * (hi12 - lo12)]
     if not len(narrow):
@@ -539,7 +551,7 @@ def unchecked_year_note(year_rows: pd.DataFrame, summary_row, money=None) -> str
 
 
 def year_low_end_note(
-    year_rows: pd.DataFrame, summary_row, band: tuple[float, float] | None = None, money=None
+    year_rows: pd.DataFrame, summary_row, band: tuple[float, float] | None = None, money=None, as_of=None
 ) -> str | None:
     """One sentence for a KAM on a year's 80% range whose low end lies far below both its expected total (under
     :data:`LOW_YEAR_SHARE` of it) and the next 12 months' low end, where the year covers nearly the same months
@@ -560,7 +572,7 @@ def year_low_end_note(
         c: pd.to_numeric(year_rows[c], errors="coerce") for c in ("months_remaining", "expected_total", "total_lo_80")
     }
     far = (
-        (num["months_remaining"] >= OVERLAP_MONTHS)
+        _near_twelve(year_rows, as_of)
         & (num["expected_total"] > 0)
         & (num["total_lo_80"] < LOW_YEAR_SHARE * num["expected_total"])
         & (num["total_lo_80"] < LOW_YEAR_SHARE * lo12)

@@ -566,10 +566,11 @@ def _account_targets(acct, targets: pd.DataFrame | None) -> None:
         # a year's low end far below its expected total: what it is and what to plan on; else, where a year's range
         # is wider than the 12 months', why; where nothing was checked out of time and a year's range is far
         # narrower, that it claims more than the history holds
+        cash = lambda x: formatting.money(x, currency)  # noqa: E731
         why = (
-            year_low_end_note(targets, srow, _monthly_band(acct), lambda x: formatting.money(x, currency))
-            or year_range_note(targets, srow)
-            or (unchecked_year_note(targets, srow, lambda x: formatting.money(x, currency)) if bare else None)
+            year_low_end_note(targets, srow, _monthly_band(acct), cash, as_of=acct.as_of)
+            or year_range_note(targets, srow, as_of=acct.as_of)
+            or (unchecked_year_note(targets, srow, cash, as_of=acct.as_of) if bare else None)
         )
         if why:
             display.paragraph(why)
