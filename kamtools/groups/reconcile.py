@@ -36,11 +36,13 @@ __all__ = [
     "METHOD",
     "N_DRAWS",
     "copula_draws",
+    "correlation_of",
     "method_words",
     "normal_draws",
     "sd_from_upper",
     "surprise_correlation",
     "surprise_months",
+    "surprises",
 ]
 
 LEVEL = 80
@@ -75,7 +77,7 @@ _Z80 = float(stats.norm.ppf(0.9))
 _Z95 = float(stats.norm.ppf(0.975))
 
 
-def _surprises(history: pd.DataFrame | None, ids: list[str], months: int) -> pd.DataFrame:
+def surprises(history: pd.DataFrame | None, ids: list[str], months: int) -> pd.DataFrame:
     """The units' monthly revenue surprises (months x ``ids``): a month's revenue minus the mean of the
     :data:`SURPRISE_BASE` months before it, over the last ``months`` months; NaN where a unit has no such month."""
     if history is None or history.empty:
@@ -87,26 +89,19 @@ def _surprises(history: pd.DataFrame | None, ids: list[str], months: int) -> pd.
     return (wide - base).iloc[-months:]
 
 
-def surprise_months(history: pd.DataFrame | None, ids: list[str], months: int = SURPRISE_MONTHS) -> int:
-    """The months (up to ``months``) in which at least one of the units ``ids`` has a revenue surprise: what
-    :func:`surprise_correlation` measures on."""
-    return int(len(_surprises(history, ids, months).dropna(how="all")))
+def surprise_months(surprise: pd.DataFrame) -> int:
+    """The months of a :func:`surprises` frame in which at least one unit has a revenue surprise: what
+    :func:`correlation_of` measures on."""
+    return int(len(surprise.dropna(how="all")))
 
 
-def surprise_correlation(history: pd.DataFrame, ids: list[str], months: int = SURPRISE_MONTHS) -> np.ndarray:
-    """Correlation (k x k, in the order of ``ids``) of the units' monthly revenue surprises.
-
-    ``history``: ``account_id, ds, y`` (monthly actuals). A surprise is a month's revenue minus
-    the mean of the :data:`SURPRISE_BASE` months before it, standardised per unit over the last
-    ``months`` months; a unit with no variation, or months before a unit's first order, count
-    as no surprise. Shrunk with :class:`sklearn.covariance.LedoitWolf`; the identity when fewer
-    than :data:`MIN_SURPRISE_MONTHS` months or a single unit are there.
-    """
-    k = len(ids)
-    if k < 2 or history is None or history.empty:
-        return np.eye(k)
-    surprise = _surprises(history, ids, months)
-    if len(surprise.dropna(how="all")) < MIN_SURPRISE_MONTHS:
+def correlation_of(surprise: pd.DataFrame) -> np.ndarray:
+    """Correlation (k x k, in the order of the frame's columns) of the units' monthly revenue surprises
+    (:func:`surprises`), each standardised per unit; a unit with no variation, or months before a unit's first
+    order, count as no surprise. Shrunk with :class:`sklearn.covariance.LedoitWolf`; the identity when fewer than
+    :data:`MIN_SURPRISE_MONTHS` months or a single unit are there."""
+    k = surprise.shape[1]
+    if k < 2 or surprise_months(surprise) < MIN_SURPRISE_MONTHS:
         return np.eye(k)
     sd = surprise.std(ddof=0)
     z = ((surprise - surprise.mean()) / sd.where(sd > 0)).fillna(0.0).to_numpy()
@@ -119,6 +114,12 @@ def surprise_correlation(history: pd.DataFrame, ids: list[str], months: int = SU
     corr[:, np.diag(cov) <= 1e-12] = 0.0
     np.fill_diagonal(corr, 1.0)
     return corr
+
+
+def surprise_correlation(history: pd.DataFrame, ids: list[str], months: int = SURPRISE_MONTHS) -> np.ndarray:
+    """Correlation (k x k, in the order of ``ids``) of the units' monthly revenue surprises over the last ``months``
+    months of ``history`` (``account_id, ds, y``, monthly actuals): :func:`correlation_of` of :func:`surprises`."""
+    return correlation_of(surprises(history, ids, months))
 
 
 def copula_draws(corr: np.ndarray, key: str, n: int = N_DRAWS) -> np.ndarray:

@@ -272,14 +272,15 @@ class _GroupDraws:
 
     @classmethod
     def of(cls, top, units, history, wide, summ, tgt, n_draws: int) -> _GroupDraws:
-        corr = reconcile.surprise_correlation(history, units)
+        surprise = reconcile.surprises(history, units, reconcile.SURPRISE_MONTHS)  # once: correlation and its months
+        corr = reconcile.correlation_of(surprise)
         z = reconcile.copula_draws(corr, f"group:{top}", n_draws)
         # monthly draws: (n, k, months), every month from the same scores
         q_unit = {col: w.reindex(units).to_numpy(dtype=float) for col, w in wide.items()}
         mean = np.nan_to_num(q_unit["forecast"])
         # the forecast stage's normal; bounds cut at 0 below
         out = cls(mean, reconcile.normal_draws(z, mean, q_unit["sd"]))
-        out.surprise_months = reconcile.surprise_months(history, units)
+        out.surprise_months = reconcile.surprise_months(surprise)
         if summ is not None:
             s = summ.reindex(units)
             out.year_mean = s["forecast_next_12m"].fillna(0.0).to_numpy(dtype=float)

@@ -66,6 +66,11 @@ def returns_card(row: dict, currency: str | None = None) -> tuple[str, str, str]
     return ("Returns and credit notes, last 12 months", text, status)
 
 
+def _no_target(as_of: object) -> str:
+    """A target card's figure where the year has no target (the demo cut at 13 months read "n/a (n/a)")."""
+    return f"no {pd.Timestamp(as_of).year} target" if as_of is not None else "no target this year"
+
+
 def kpi_cards(row: dict, currency: str | None = None, as_of: object = None) -> list[tuple[str, str, str]]:
     """The headline KPI cards of one account's ``kpis`` row as (label, text, status); the revenue
     amounts in ``currency`` (the bundle's), so they read as on page one and the index. With ``as_of`` the
@@ -95,7 +100,7 @@ def kpi_cards(row: dict, currency: str | None = None, as_of: object = None) -> l
         attained = _num(row, "target_attainment")
         # no target for the year: say so rather than "n/a (n/a)" (the demo cut at 13 months, its targets from 2025)
         text = (
-            (f"no {pd.Timestamp(as_of).year} target" if as_of is not None else "no target this year")
+            _no_target(as_of)
             if math.isnan(attained) and math.isnan(pace)
             else f"{formatting.attainment(attained, 'n/a')} ({formatting.attainment(pace, 'n/a')})"
         )
@@ -382,7 +387,7 @@ def portfolio_cards(tot: dict, currency: str | None = None, as_of: object = None
     if card:
         cards.append(card)
     if "target_attainment" in tot:
-        missing = f"no {pd.Timestamp(as_of).year} target" if as_of is not None else "no target this year"
+        missing = _no_target(as_of)
         cards.append((att_label, formatting.attainment(_num(tot, "target_attainment"), missing), ""))
     if "weighted_value" in tot:
         cards.append(
