@@ -96,7 +96,11 @@ def year_end_bundles(tmp_path_factory):
     p = _year_end_portfolio()
     shipped = analyze(p, tmp_path_factory.mktemp("yearmix") / "bundle", stages=["value", "forecast"], progress=False)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(assembly, "year_mixed", lambda y, method, mean, origins, level: np.zeros(len(method), dtype=bool))
+        mp.setattr(
+            assembly,
+            "year_mixed",
+            lambda y, method, mean, origins, level, below=False: np.zeros(len(method), dtype=bool),
+        )
         off = analyze(
             p, tmp_path_factory.mktemp("yearmix-off") / "bundle", stages=["value", "forecast"], progress=False
         )

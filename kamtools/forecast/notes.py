@@ -29,6 +29,7 @@ from kamtools.forecast.selection import (
     whole_portfolio_scales,
     wide_history,
 )
+from kamtools.forecast.selection.year_mix import CHECK_ACCOUNTS
 
 HORIZON = 12
 
@@ -448,21 +449,51 @@ def _tilt_note(sel: Selection) -> str:
 
 
 def _year_mix_note(sel: Selection) -> str:
-    """One sentence on the accounts whose level forecast was mixed with their last 12 months
-    (:mod:`kamtools.forecast.selection.year_mix`); else nothing."""
+    """The sentences on the accounts whose level forecast was mixed with their last 12 months, and on the test of
+    that mix below the year where the history held one (:mod:`kamtools.forecast.selection.year_mix`); else
+    nothing."""
     mixed = getattr(sel, "year_mixed", None)
-    n = 0 if mixed is None else int(np.sum(mixed))
-    if not n:
-        return ""
-    who = f"{n:,} account{'s' if n != 1 else ''}"
-    return (
-        f" The test's past dates held under 12 months of history, so it could not check a forecast over a whole year; "
-        f"{who} forecast by the kamtools model or the mean of the last 6 months above the mean month of "
-        f"{'their' if n != 1 else 'its'} last 12 months, which would carry a season's peak into every month ahead, "
-        f"{'are' if n != 1 else 'is'} forecast half by that and half by that mean (on forecasting-competition "
-        "series cut to 12-17 months, this missed 12-month totals by 1-15% less than the model alone on average, most "
-        "on seasonal series)."
+    mixed = np.zeros(0, dtype=bool) if mixed is None else np.asarray(mixed, dtype=bool)
+    above = getattr(sel, "year_above", None)
+    above = np.ones(len(mixed), dtype=bool) if above is None else np.asarray(above, dtype=bool)
+    check = getattr(sel, "year_check", None)
+    n, m = int(np.sum(mixed & above)), int(np.sum(mixed & ~above))
+    out = ""
+    if n or m:
+        out = (
+            " The test's past dates held under 12 months of history, so it could not check a forecast over a whole year"
+        )
+    if n:
+        who = f"{n:,} account{'s' if n != 1 else ''}"
+        out += (
+            f"; {who} forecast by the kamtools model or the mean of the last 6 months above the mean month of "
+            f"{'their' if n != 1 else 'its'} last 12 months, which would carry a season's peak into every month ahead, "
+            f"{'are' if n != 1 else 'is'} forecast half by that and half by that mean (on forecasting-competition "
+            "series cut to 12-17 months, this missed 12-month totals by 1-15% less than the model alone on average, "
+            "most on seasonal series)."
+        )
+    elif m:
+        out += "."
+    if check is None or (not check.accounts):
+        return out
+    tested = (
+        f" From the date a year into the data, {check.accounts:,} account{'s' if check.accounts != 1 else ''} with "
+        f"a year of {'their' if check.accounts != 1 else 'its'} own then ran below {'their' if check.accounts != 1 else 'its'} "
+        f"year; over the {check.months} months after it the mix with the year's mean month missed "
+        f"{'their' if check.accounts != 1 else 'its'} totals by {abs(check.change):.0%} "
+        f"{'less' if check.change < 0 else 'more'} than the latest 6 months' level"
     )
+    if m:
+        who = f"{m:,} account{'s' if m != 1 else ''}"
+        return (
+            out
+            + tested
+            + f", so {who} forecast below {'their' if m != 1 else 'its'} year {'are' if m != 1 else 'is'} mixed the same way."
+        )
+    if check.favours_mix:
+        return out + tested + "."
+    few = ", too few accounts to decide on" if check.accounts < CHECK_ACCOUNTS else ""
+    return out + tested + few + ", so a forecast below its year is left as it is."
 
 
 def _note_methods(hist: pd.DataFrame, sel: Selection, notes: dict[str, str], backtested: bool = True) -> None:

@@ -52,7 +52,15 @@ from kamtools.forecast.selection.state import (
     spike_notes,
 )
 from kamtools.forecast.selection.steady import steady_band
-from kamtools.forecast.selection.year_mix import mix_ratio, mix_reason, year_level, year_mixed
+from kamtools.forecast.selection.year_mix import (
+    BelowCheck,
+    below_check,
+    mix_ratio,
+    mix_reason,
+    untested_year,
+    year_level,
+    year_mixed,
+)
 
 
 @dataclass
@@ -98,6 +106,8 @@ class Selection:
     pooled: ClassChoice | None = None  # the whole portfolio's choice (choose_by_class; None: no evidence)
     tilt: np.ndarray | None = None  # (n,) a list chosen by revenue: the class factor's multiplier by ordering share
     year_mixed: np.ndarray | None = None  # (n,) bool: a level forecast mixed with the last 12 months (year_mix)
+    year_above: np.ndarray | None = None  # (n,) bool: the forecast before the mix ran above the year's mean month
+    year_check: BelowCheck | None = None  # the test of that mix below the year (None: the history holds no such test)
 
     def total_ratios(self, months: int) -> list:
         """Per account, sorted out-of-time actual / forecast totals over ``months`` months (:func:`total_ratios`);
@@ -254,11 +264,14 @@ def select(
     )
     # a level forecast on a year of history the backtest could not test: half of it becomes the last 12 months
     year = year_level(y)  # each account's mean month of its last 12 (first month left out)
-    mixed = year_mixed(y, method, mean, None if ev is None else ev.origin, year)
+    origins = None if ev is None else ev.origin
+    check = below_check(y) if untested_year(origins) else None  # below the year too, where a test favours it
+    mixed = year_mixed(y, method, mean, origins, year, below=check is not None and check.favours_mix)
+    above = mean.mean(axis=1) > year
     ratio = mix_ratio(mean, mixed, year)
     mean, lo, hi = mean * ratio, {k: v * ratio for k, v in lo.items()}, {k: v * ratio for k, v in hi.items()}
     for i in np.flatnonzero(mixed):
-        reason[i] += mix_reason(float(year[i]), y.shape[1])
+        reason[i] += mix_reason(float(year[i]), y.shape[1], bool(above[i]), check)
     lev0 = 80 if 80 in lo else level[0]
     zl = stats.norm.ppf(0.5 + lev0 / 200)
     sd = np.where(model_iv[:, None], factor[:, None] * model_sd * ratio, (hi[lev0] - lo[lev0]) / (2 * zl))
@@ -303,6 +316,8 @@ def select(
         pooled=pooled,
         tilt=tilt,
         year_mixed=mixed,
+        year_above=above,
+        year_check=check,
     )
 
 
