@@ -76,7 +76,7 @@ def test_wallet_card_on_twelve_months_says_not_enough_history(bundles, captured)
     captured.clear()
     section.portfolio_section(bundle)
     html = "".join(captured)
-    assert "accounts lost more than 5 points" not in html
+    assert "lost more than 5 points" not in html
     assert "The change in share of wallet compares the last 12 months with the 12 before" in html
     assert "the threat scores leave it out and count only lost bids and price gaps" in html
 

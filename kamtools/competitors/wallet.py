@@ -9,6 +9,20 @@ from kamtools.data.portfolio import NotAvailable, Portfolio
 from kamtools.history import order_history
 
 PRIOR_YEAR_MONTHS = 24  # the last 12 months and the 12 before: what a "vs the prior 12 months" figure needs
+ABOVE_ESTIMATE = "above its wallet estimate"  # shown for a share over 100%: the estimate is below what was bought
+
+
+def above_estimate(share: object) -> bool:
+    """A share of wallet over 100%: the wallet estimate (``potential_revenue``) is below what the account bought, so
+    the estimate, not the share, is wrong, and no share is quoted."""
+    return bool(pd.notna(share) and float(share) > 1.0)
+
+
+def share_text(share: object) -> str:
+    """A share of wallet as every page and deck shows it: a percent up to 100%, else :data:`ABOVE_ESTIMATE`."""
+    from kamtools.formatting import pct
+
+    return ABOVE_ESTIMATE if above_estimate(share) else pct(share)
 
 
 def prior_year_note(portfolio: Portfolio, what: str, so: str = "it is not shown") -> str | None:

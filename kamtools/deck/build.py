@@ -14,6 +14,7 @@ import pandas as pd
 
 from kamtools.churn.bands import HIGH_RISK_P, MEDIUM_RISK_P, churn_is_score, score_text
 from kamtools.churn.sentences import silence_sentence
+from kamtools.competitors.wallet import share_text
 from kamtools.credit_only import credit_only, no_orders_phrase, since_is_a_credit_note
 from kamtools.deck.audience import check_audience
 from kamtools.deck.charts import add_chart, add_table
@@ -481,7 +482,7 @@ def _internal_glance(deck: Deck, account: AccountRows) -> None:
             f"{money(info.get('revenue_at_risk'), deck.currency)} revenue at risk"
             + (" (score-weighted)" if _churn_score(account) else ""),
         ),
-        ("Share of wallet", pct(info.get("share_of_wallet"))),
+        ("Share of wallet", share_text(info.get("share_of_wallet"))),
         ("Tier, portfolio quadrant", f"{count(info.get('tier'))}, {literal(info.get('quadrant'))}"),
         ("Whitespace (expected value)", _whitespace_value(deck, account)),
     ]

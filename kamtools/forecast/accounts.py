@@ -601,6 +601,17 @@ def _sales_history(portfolio: Portfolio, monthly: pd.DataFrame) -> tuple[pd.Data
     return sales.assign(y=sales["y"].to_numpy(dtype=float) * factor), note
 
 
+def _unscored_note(plan, hist_fit: pd.DataFrame) -> str:
+    """Why a backtest that ran scored no account (the portfolio of order lines mostly negated, net of its returns
+    rate, forecast nothing: its test read 'MASE nan' over 0 accounts and 100% of months inside every interval)."""
+    why = (
+        " every account's monthly revenue the forecast learns from, net of its returns and credit notes, was zero"
+        if not (hist_fit["y"] > 0).any()
+        else " no account had revenue that moved in its months before a past date, which the errors are scaled by"
+    )
+    return f"{plan.note} No account's forecast error could be scored in that test:{why}, so its accuracy is not shown."
+
+
 def _account_backtest(hist: pd.DataFrame, hist_fit: pd.DataFrame, n_series: int, notes: dict[str, str]):
     """(plan, backtest or None, per-account table, accuracy table): as long and as often as the history allows."""
     windows = BACKTEST_WINDOWS if n_series <= LARGE_PORTFOLIO else 1
@@ -905,6 +916,8 @@ def bundle_tables(portfolio: Portfolio, inputs: Mapping[str, object]) -> dict[st
     if bt is not None:  # the forecast as shipped (each account's chosen method) at the backtest's origins
         per, accuracy = chosen_accuracy(bt, per, accuracy, sel, summary, LEVEL)
         common = common_part(chosen_rows(bt, sel, summary, LEVEL))
+        if not int(accuracy["n_series"].max()):  # nothing scored: a table of 'nan' MASE over 0 accounts says nothing
+            per = accuracy = NotAvailable(_unscored_note(plan, hist_fit))
     notes["forecast_portfolio"] = common.sentence
 
     tables: dict[str, pd.DataFrame | NotAvailable] = {

@@ -41,7 +41,8 @@ def winloss_chart(winloss: pd.DataFrame, title: str = "Our win rate against each
         if is_small:
             bar.set_hatch("//")
             bar.set_alpha(0.45)
-    err = np.vstack([rows["win_rate"] - rows["ci_low"], rows["ci_high"] - rows["win_rate"]])
+    # the Wilson bounds sit a rounding error beyond 0 or 1 wins of n (5.6e-17 for 0 of 3): no error bar is negative
+    err = np.clip(np.vstack([rows["win_rate"] - rows["ci_low"], rows["ci_high"] - rows["win_rate"]]), 0, None)
     ax.errorbar(rows["win_rate"], y, xerr=err, fmt="none", ecolor="#333333", capsize=3, lw=1)
     labels = [
         f"{short_label(c)} (n={n}{', small sample' if s else ''})"

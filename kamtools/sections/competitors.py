@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from kamtools import display, formatting
+from kamtools.competitors.wallet import above_estimate, share_text
 from kamtools.data.portfolio import NotAvailable
 
 BID_COLUMNS = {
@@ -122,9 +123,12 @@ def account_section(acct) -> None:
         cards.append(("Main competitor", t_row["main_competitor"] or "none known"))
     if s_row is not None and bool(s_row["wallet_known"]):
         change = s_row["share_of_wallet_change"]
+        over = above_estimate(s_row["share_of_wallet"]) or above_estimate(s_row["share_of_wallet_prior"])
         status = "bad" if pd.notna(change) and change < -0.05 else "good" if pd.notna(change) and change > 0.02 else ""
-        cards.append(("Share of wallet", formatting.pct(s_row["share_of_wallet"]), status))
-        if pd.notna(change):
+        cards.append(("Share of wallet", share_text(s_row["share_of_wallet"]), "" if over else status))
+        if over:  # a share over 100% in either year: the estimate is too low to measure a change against
+            cards.append(("Share-of-wallet change", "not shown: potential_revenue is below what it bought"))
+        elif pd.notna(change):
             cards.append(("Share-of-wallet change (points)", points_change(change)))
         else:  # the 12 months before the last 12 are not (all) in the order history
             cards.append(("Share-of-wallet change", "not enough history"))
@@ -337,14 +341,24 @@ def _share_of_wallet(bundle) -> None:
         display.not_available(sow)
     else:
         known = sow[sow["wallet_known"]]
-        falling = int((known["share_of_wallet_change"] < -0.05).sum())
         if known.empty:
             display.paragraph("No account has a wallet estimate, so share of wallet is unknown.")
             return
-        head = (
-            f"Share of wallet is known for {len(known):,} of {len(sow):,} accounts; median "
-            f"{known['share_of_wallet'].median():.0%}. "
-        )
+        head = f"Share of wallet is known for {len(known):,} of {len(sow):,} accounts"
+        over = known["share_of_wallet"].map(above_estimate) | known["share_of_wallet_prior"].map(above_estimate)
+        if over.any():  # a share over 100%: the wallet estimate is below what the account bought
+            head += (
+                f"; {int(over.sum()):,} of them bought more than their wallet estimate (potential_revenue) in a "
+                "year, so the estimate is too low and their share is left out"
+            )
+            known = known[~over]
+            if known.empty:
+                display.paragraph(head + ".")
+                return
+            head += f"; median {known['share_of_wallet'].median():.0%} of the {len(known):,} others. "
+        else:
+            head += f"; median {known['share_of_wallet'].median():.0%}. "
+        falling = int((known["share_of_wallet_change"] < -0.05).sum())
         if known["share_of_wallet_change"].isna().all():  # the prior 12 months are not in the order history
             display.paragraph(
                 head
@@ -355,5 +369,6 @@ def _share_of_wallet(bundle) -> None:
             )
             return
         display.paragraph(
-            head + f"{falling:,} accounts lost more than 5 points of share of wallet on the prior 12 months."
+            head
+            + f"{formatting.counted(falling, 'account')} lost more than 5 points of share of wallet on the prior 12 months."
         )

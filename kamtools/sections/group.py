@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from kamtools import display, formatting, sections
+from kamtools.competitors.wallet import share_text
 from kamtools.data.portfolio import NotAvailable
 from kamtools.groups.opportunity import UNCALIBRATED_NOTE, chance_words
 from kamtools.sections import Section, _section_failed, _setup_page
@@ -285,7 +286,7 @@ def _group_facts(row: pd.Series, gv: GroupView) -> list[str]:
         facts.append(f"Open complaints: {formatting.count(complaints)}")
     sow = _num(row.get("share_of_wallet"))
     if sow is not None:
-        facts.append(f"Share of wallet: {formatting.pct(sow)}")
+        facts.append(f"Share of wallet: {share_text(sow)}")
     no_contact = _num(row.get("n_units_no_contact"))
     if no_contact:
         facts.append(f"Units with no contact at all: {formatting.count(no_contact)}")

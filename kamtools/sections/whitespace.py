@@ -469,13 +469,19 @@ def _portfolio_backtest(bundle) -> None:
         pop = bt[bt["scorer"] == "popularity"]
         if len(sel) and len(pop):
             s, p = sel.iloc[0], pop.iloc[0]
+            adopting = int(s["n_adopting_accounts"])
+            hits = (
+                f"{s['hit_rate']:.0%} of the {formatting.counted(adopting, 'account')} that started a new category "
+                f"had it among their recommendations (baseline {p['hit_rate']:.0%})"
+                if adopting and pd.notna(s["hit_rate"])
+                else "no account started a new category in those months, so whether a new category had been "
+                "recommended beforehand cannot be measured"
+            )
             display.paragraph(
                 f"Recommendations made on {pd.Timestamp(s['cutoff']).date()} with the data of that day: "
                 f"{s['precision_at_n']:.1%} of the top-{int(s['n'])} recommendations were bought within "
                 f"{int(s['horizon_months'])} months (popularity baseline {p['precision_at_n']:.1%}; base rate of any "
-                f"open category {s['base_rate']:.1%}), and {s['hit_rate']:.0%} of the {int(s['n_adopting_accounts']):,} "
-                f"accounts that started a new category had it among their recommendations (baseline "
-                f"{p['hit_rate']:.0%}). Selected scorer: {s['scorer']}."
+                f"open category {s['base_rate']:.1%}), and {hits}. Selected scorer: {s['scorer']}."
             )
         display.figure(
             backtest_chart(bt),

@@ -25,9 +25,41 @@ def settle_as_of(loaded: Loaded, as_of_given: pd.Timestamp | None, findings: Fin
         return as_of_given
     if last is None:
         return None
+    _orders_after_today(loaded, last, schemas.today(), findings)
     _check_after_as_of(loaded, last, findings)
     _end_dates_after_as_of(loaded, last, findings)
     return last
+
+
+TODAY_SLACK = pd.Timedelta(days=2)  # an order dated this little after today is a time zone or a late clock
+
+
+def _orders_after_today(loaded: Loaded, last: pd.Timestamp, now: pd.Timestamp, findings: Findings) -> None:
+    """Order dates after today, not far enough to be reported as typos (schemas.far_future), that would become the
+    default analysis date: warned about with their rows (one line dated 2027-02-01 on 2026-12-08 moved the analysis
+    two months ahead, doubling the lapsed accounts and halving the next 12 months' forecast, with no word)."""
+    if last <= now + TODAY_SLACK:
+        return
+    orders = loaded.tables["orders"]
+    dates = orders["order_date"]
+    reported = loaded.bad.get("orders", {}).get("order_date")
+    late = (dates > now + TODAY_SLACK) & (True if reported is None else ~reported)
+    n = int(late.sum())
+    findings.warnings.append(
+        Problem(
+            "orders",
+            "order_date",
+            f"{count(n, 'order line')} {verb(n, 'is', 'are')} dated after today ({now.date()}), the last on "
+            f"{last.date()}; the analysis date (as_of) is the last order date, so every account is judged as of a "
+            "day that has not come yet (its silence and the forecast's months count from it).",
+            "Correct the dates if they are typos, or pass the export date as --as-of to analyse as of that day "
+            "(later lines are then left out and counted).",
+            *examples(dates, late),
+            *loaded.meta["orders"],
+            kind="orders_after_today",
+            level="warning",
+        )
+    )
 
 
 def _as_of_after_data(as_of: pd.Timestamp, last: pd.Timestamp) -> Problem:
