@@ -165,3 +165,21 @@ def test_a_missing_share_reads_as_missing(share):
     from kamtools.formatting import MISSING
 
     assert share_text(share) == MISSING
+
+
+def test_the_average_order_is_what_was_ordered_not_net_of_credit_notes(tmp_path):
+    """Credit notes exceeding the orders read 'Orders / avg order 38 / -668': the count was of orders, the amount net
+    of the credit notes. The average is now over the same lines as the count; the credit notes are the returns."""
+    from kamtools.data.loader import load_portfolio
+    from kamtools.kpis.table import account_kpis, portfolio_kpis
+
+    tables = valid_tables()
+    tables["orders"].loc[len(tables["orders"])] = ["CN-9001", "1", "A001", "P01", "2024-06-01", "-500", "-20000", ""]
+    p = load_portfolio(write_folder(tmp_path / "export", tables))
+    kpis, _ = account_kpis(p)
+    a = kpis.set_index("account_id").loc["A001"]
+    assert a["revenue_ltm"] < 0 < a["avg_order_value"]
+    assert a["avg_order_value"] == pytest.approx(a["revenue_gross_ltm"] / a["orders_ltm"])
+    assert a["returns_ltm"] >= 20_000
+    row = portfolio_kpis(kpis).iloc[0]
+    assert row["avg_order_value"] == pytest.approx(row["revenue_gross_ltm"] / row["orders_ltm"])

@@ -23,7 +23,7 @@ def revenue_kpis(portfolio: Portfolio, as_of: str | pd.Timestamp | None = None) 
 
     Returns columns: account_id, revenue_ytd, revenue_ytd_prior, growth_ytd_pct, revenue_ltm,
     revenue_prior_ltm, growth_pct, margin_ytd, margin_ltm, margin_pct (LTM margin / LTM revenue),
-    orders_ltm (distinct orders), avg_order_value (LTM revenue / orders), revenue_gross_ltm
+    orders_ltm (distinct orders), avg_order_value (LTM revenue of the sales lines / orders), revenue_gross_ltm
     (LTM revenue of the sales lines), returns_ltm (LTM revenue credited by returns, credit notes
     and rebates, as a positive amount), returns_rate (returns_ltm / revenue_gross_ltm, NaN
     without sales), revenue_90d, last_order_date, days_since_last_order, tenure_years (since
@@ -69,8 +69,11 @@ def revenue_kpis(portfolio: Portfolio, as_of: str | pd.Timestamp | None = None) 
     ocodes = pd.factorize(o["order_id"].take(sel))[0]
     _, first = np.unique(ocodes, return_index=True)
     out["orders_ltm"] = np.bincount(idx[sel[first]], minlength=n).astype(np.int64)
-    out["avg_order_value"] = _ratio(out["revenue_ltm"], out["orders_ltm"])
-    out["revenue_gross_ltm"] = _total(idx, ltm, np.clip(rev, 0, None), n)
+    gross = _total(idx, ltm, np.clip(rev, 0, None), n)
+    # an order's value is what was ordered, over the same lines as the count: credit notes are not orders (they
+    # are the returns rate); net revenue over orders read 'avg order -668' where credit notes exceeded the orders
+    out["avg_order_value"] = _ratio(gross, out["orders_ltm"])
+    out["revenue_gross_ltm"] = gross
     out["returns_ltm"] = _total(idx, ltm, np.clip(-rev, 0, None), n)
     out["returns_rate"] = _ratio(out["returns_ltm"], out["revenue_gross_ltm"])
     out["revenue_90d"] = _total(idx, upto & (d > d90), rev, n)

@@ -88,7 +88,8 @@ def portfolio_kpis(kpis: pd.DataFrame, health: pd.DataFrame | None = None) -> pd
     row["growth_pct"] = row["revenue_ltm"] / row["revenue_prior_ltm"] - 1 if row["revenue_prior_ltm"] > 0 else np.nan
     row["margin_pct"] = row["margin_ltm"] / row["revenue_ltm"] if row["revenue_ltm"] else np.nan
     row["median_margin_pct"] = float(k.loc[active, "margin_pct"].median()) if active.any() else np.nan
-    row["avg_order_value"] = row["revenue_ltm"] / row["orders_ltm"] if row["orders_ltm"] else np.nan
+    ordered = row.get("revenue_gross_ltm", row["revenue_ltm"])  # the sales lines, as each account's (revenue.py)
+    row["avg_order_value"] = ordered / row["orders_ltm"] if row["orders_ltm"] else np.nan
     if "target" in k.columns:
         has_t = k["target"].notna()
         row["target_total"] = float(k.loc[has_t, "target"].sum())
