@@ -183,3 +183,44 @@ def test_the_average_order_is_what_was_ordered_not_net_of_credit_notes(tmp_path)
     assert a["returns_ltm"] >= 20_000
     row = portfolio_kpis(kpis).iloc[0]
     assert row["avg_order_value"] == pytest.approx(row["revenue_gross_ltm"] / row["orders_ltm"])
+
+
+def _with_unordered_accounts():
+    """The 3-year demo of 40 accounts with a new account that never ordered (NEW01) and A0002's lines all turned into
+    credit notes (an account seen only through its returns)."""
+    from kamtools.data.portfolio import Portfolio
+    from kamtools.datasets import make_portfolio
+
+    p, _ = make_portfolio(n_accounts=40, years=3, seed=1, groups=0)
+    accounts = pd.concat([p.accounts, p.accounts.iloc[[0]].assign(account_id="NEW01", name="Brand New Ltd")])
+    o = p.orders.copy()
+    mine = o["account_id"] == "A0002"
+    for col in ("quantity", "net_revenue", "cost"):
+        if col in o.columns:
+            o.loc[mine, col] = -o.loc[mine, col].abs()
+    return Portfolio({**p.tables, "accounts": accounts.reset_index(drop=True), "orders": o}, p.as_of)
+
+
+def test_an_account_without_an_order_gets_no_health_score(captured):
+    """A brand-new account and one seen only through credit notes scored 62 and 66 (green): every component was
+    missing and counted as the median."""
+    from kamtools.kpis import health_scores
+    from kamtools.kpis.health import NO_ORDERS_HEALTH, NOT_SCORED
+    from kamtools.sections.kpis import _health, kpi_cards
+
+    result = health_scores(_with_unordered_accounts())
+    assert not isinstance(result, NotAvailable), result
+    health, components = result
+    h = health.set_index("account_id")
+    for account in ("NEW01", "A0002"):
+        assert np.isnan(h.loc[account, "health_score"]) and h.loc[account, "health_band"] == NOT_SCORED
+        assert account not in set(components["account_id"])
+    scored = h.drop(index=["NEW01", "A0002"])
+    assert scored["health_score"].notna().all() and set(scored["health_band"]) <= {"red", "amber", "green"}
+
+    row = {"health_score": np.nan, "health_band": NOT_SCORED}
+    assert ("Health", "not scored: no orders", "") in kpi_cards(row, None, pd.Timestamp("2026-10-31"))
+    one = health[health["account_id"] == "NEW01"]
+    _health(SimpleNamespace(table=lambda name: {"health": one}.get(name, NotAvailable(f"no {name}"))))
+    page = _text(captured)
+    assert NO_ORDERS_HEALTH in page and "nan" not in page.lower()

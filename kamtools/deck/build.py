@@ -40,6 +40,7 @@ from kamtools.formatting import (
     pct_banded,
 )
 from kamtools.kpis.components import WEAK_PERCENTILE
+from kamtools.kpis.health import NOT_SCORED
 from kamtools.plan.actions import stake_once, stake_text
 from kamtools.sections import last_12_months_label
 from kamtools.sections.churn import NO_STOP_SEEN_SHORT, long_silence, no_stop_seen
@@ -475,7 +476,12 @@ def _internal_glance(deck: Deck, account: AccountRows) -> None:
                 money(info.get("margin_ltm"), deck.currency), margin_pct(info.get("margin_pct_ltm"), digits=1)
             ),
         ),
-        ("Health", f"{number(info.get('health_score'), 0)}/100 ({literal(info.get('health_band'))})"),
+        (
+            "Health",
+            f"{number(info.get('health_score'), 0)}/100 ({literal(info.get('health_band'))})"
+            if not missing(info.get("health_score"))
+            else f"{NOT_SCORED} (no orders)",
+        ),
         (
             "Churn score (not a probability)" if _churn_score(account) else "Churn probability",
             f"{_churn_figure(account)} ({literal(info.get('risk_band'))}), "

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from kamtools import display, formatting
 from kamtools.data.portfolio import NotAvailable
+from kamtools.kpis.health import NO_ORDERS_HEALTH, NOT_SCORED
 from kamtools.plotting.style import money
 from kamtools.sections import show_notes
 
@@ -147,7 +149,10 @@ def kpi_cards(row: dict, currency: str | None = None, as_of: object = None) -> l
     if "health_score" in row:
         band = str(row.get("health_band"))
         status = {"red": "bad", "amber": "warn", "green": "good"}.get(band, "")
-        cards.append(("Health", f"{_num(row, 'health_score'):.0f}/100 ({band})", status))
+        score = _num(row, "health_score")
+        cards.append(
+            ("Health", f"{score:.0f}/100 ({band})" if np.isfinite(score) else f"{NOT_SCORED}: no orders", status)
+        )
     return cards
 
 
@@ -182,6 +187,8 @@ def _health(acct) -> None:
     comps = acct.table("health_components")
     if isinstance(health, NotAvailable) or health.empty:
         display.not_available(health if isinstance(health, NotAvailable) else "No health score for this account.")
+    elif not np.isfinite(float(health.iloc[0]["health_score"])):  # an account without an order
+        display.paragraph(NO_ORDERS_HEALTH)
     else:
         h = health.iloc[0]
         weak = str(h.get("top_weakness", "") or "")
@@ -442,9 +449,11 @@ def portfolio_section(bundle) -> None:
         display.not_available(health)
     else:
         counts = health["health_band"].value_counts()
+        unscored = int(counts.get(NOT_SCORED, 0))
         display.paragraph(
-            f"{formatting.counted(counts.get('red', 0), 'account')} red, {counts.get('amber', 0):,} amber, {counts.get('green', 0):,} green. "
-            f"Health weights: {health['health_basis'].iloc[0]}."
+            f"{formatting.counted(counts.get('red', 0), 'account')} red, {counts.get('amber', 0):,} amber, {counts.get('green', 0):,} green"
+            + (f", {unscored:,} not scored (no order in the data)" if unscored else "")
+            + f". Health weights: {health['health_basis'].iloc[0]}."
         )
         display.figure(health_distribution_chart(health), alt="Histogram of account health scores by band")
     if isinstance(kpis, NotAvailable):
