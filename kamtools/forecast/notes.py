@@ -476,23 +476,20 @@ def _year_mix_note(sel: Selection) -> str:
         out += "."
     if check is None or (not check.accounts):
         return out
+    k = check.accounts
+    their = "their" if k != 1 else "its"
     tested = (
-        f" From the date a year into the data, {check.accounts:,} account{'s' if check.accounts != 1 else ''} with "
-        f"a year of {'their' if check.accounts != 1 else 'its'} own then ran below {'their' if check.accounts != 1 else 'its'} "
-        f"year; over the {check.months} months after it the mix with the year's mean month missed "
-        f"{'their' if check.accounts != 1 else 'its'} totals by {abs(check.change):.0%} "
-        f"{'less' if check.change < 0 else 'more'} than the latest 6 months' level"
+        f" From the date a year into the data, {k:,} account{'s' if k != 1 else ''} with a year of {their} own then "
+        f"ran below {their} year; over the {check.months} months after it the mix with the year's mean month missed "
+        f"{their} totals by {abs(check.change):.0%} {'less' if check.change < 0 else 'more'} than the latest 6 "
+        "months' level"
     )
     if m:
-        who = f"{m:,} account{'s' if m != 1 else ''}"
-        return (
-            out
-            + tested
-            + f", so {who} forecast below {'their' if m != 1 else 'its'} year {'are' if m != 1 else 'is'} mixed the same way."
-        )
+        who = f"{m:,} account{'s' if m != 1 else ''} forecast below {'their' if m != 1 else 'its'} year"
+        return out + tested + f", so {who} {'are' if m != 1 else 'is'} mixed the same way."
     if check.favours_mix:
         return out + tested + "."
-    few = ", too few accounts to decide on" if check.accounts < CHECK_ACCOUNTS else ""
+    few = ", too few accounts to decide on" if k < CHECK_ACCOUNTS else ""
     return out + tested + few + ", so a forecast below its year is left as it is."
 
 
