@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kamtools.competitors.wallet import PRIOR_YEAR_MONTHS, _revenue_windows
+from kamtools.competitors.wallet import PRIOR_YEAR_MONTHS, _revenue_windows, over_estimate
 from kamtools.competitors.winloss import MIN_N, UNKNOWN_COMPETITOR, _at, _win_loss_table, decided_bids
 from kamtools.data.portfolio import NotAvailable, Portfolio
 from kamtools.display import money
@@ -220,7 +220,7 @@ def _threat_reasons(out: pd.DataFrame, months: int, prior_known: bool = True) ->
     )
     sow_known = out["share_of_wallet"].notna() & out["share_of_wallet_prior"].notna()
     # a share over 100% means the wallet estimate is below what the account bought: no share to quote
-    over = (out["share_of_wallet"] > 1.0) | (out["share_of_wallet_prior"] > 1.0)
+    over = over_estimate(out)
     fell = out["revenue_change_pct"] < -0.05
     ltm = out["revenue_ltm"] if "revenue_ltm" in out.columns else pd.Series(np.nan, index=out.index)
     r_wallet = np.where(

@@ -18,6 +18,12 @@ def above_estimate(share: object) -> bool:
     return bool(pd.notna(share) and float(share) > 1.0)
 
 
+def over_estimate(sow: pd.DataFrame) -> pd.Series:
+    """Rows of a :func:`share_of_wallet` frame whose share is over 100% in the last 12 months or the 12 before
+    (:func:`above_estimate`): no share, and no change of share, is quoted for them."""
+    return sow["share_of_wallet"].gt(1.0) | sow["share_of_wallet_prior"].gt(1.0)
+
+
 def share_text(share: object) -> str:
     """A share of wallet as every page and deck shows it: a percent up to 100%, else :data:`ABOVE_ESTIMATE`."""
     from kamtools.formatting import pct

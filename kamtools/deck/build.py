@@ -498,7 +498,7 @@ def _internal_glance(deck: Deck, account: AccountRows) -> None:
         "target_attainment",
         "forecast_next_12m",
         "margin_ltm",
-        "health_score",
+        "health_band",  # an account without an order has a band ('not scored') and no score: the row says so
         "churn_probability",
         "share_of_wallet",
         "tier",

@@ -461,7 +461,10 @@ def health_scores(
         }
     )
     components = _component_rows(health["account_id"], X, context_X, scorer, good, contrib, label_of)
-    none = _without_orders(portfolio, health["account_id"])
+    # no sales order up to the analysis date (none, or only returns and credit notes): its components were all
+    # missing and counted as the median, so a brand-new account and one seen only through a credit note scored 62
+    # and 66 (green)
+    none = kpis["last_order_date"].isna().to_numpy()
     if none.any():  # no order to measure: the components' medians would read as a healthy account
         health.loc[none, "health_score"] = np.nan
         health.loc[none, "health_band"] = NOT_SCORED
@@ -475,12 +478,3 @@ NO_ORDERS_HEALTH = (
     "Health is not scored for this account: it has no order in the data, and the score's components measure how an "
     "account buys and is served beside the accounts that went on to churn."
 )
-
-
-def _without_orders(portfolio: Portfolio, account_ids: pd.Series) -> np.ndarray:
-    """Accounts (bool, in ``account_ids`` order) without a sales line up to the analysis date (none at all, or only
-    returns and credit notes). Their components were all missing and counted as the median, so a brand-new account
-    and one seen only through a credit note scored 62 and 66 (green)."""
-    o = portfolio.orders
-    sales = o.loc[~credit_lines(o).to_numpy() & (o["order_date"] <= portfolio.as_of).to_numpy(), "account_id"]
-    return ~account_ids.astype(str).isin(set(sales.astype(str))).to_numpy()

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from kamtools import display, formatting
-from kamtools.competitors.wallet import above_estimate, share_text
+from kamtools.competitors.wallet import over_estimate, share_text
 from kamtools.data.portfolio import NotAvailable
 
 BID_COLUMNS = {
@@ -123,7 +123,7 @@ def account_section(acct) -> None:
         cards.append(("Main competitor", t_row["main_competitor"] or "none known"))
     if s_row is not None and bool(s_row["wallet_known"]):
         change = s_row["share_of_wallet_change"]
-        over = above_estimate(s_row["share_of_wallet"]) or above_estimate(s_row["share_of_wallet_prior"])
+        over = bool(over_estimate(sow).iloc[0])
         status = "bad" if pd.notna(change) and change < -0.05 else "good" if pd.notna(change) and change > 0.02 else ""
         cards.append(("Share of wallet", share_text(s_row["share_of_wallet"]), "" if over else status))
         if over:  # a share over 100% in either year: the estimate is too low to measure a change against
@@ -345,7 +345,7 @@ def _share_of_wallet(bundle) -> None:
             display.paragraph("No account has a wallet estimate, so share of wallet is unknown.")
             return
         head = f"Share of wallet is known for {len(known):,} of {len(sow):,} accounts"
-        over = known["share_of_wallet"].map(above_estimate) | known["share_of_wallet_prior"].map(above_estimate)
+        over = over_estimate(known)
         if over.any():  # a share over 100%: the wallet estimate is below what the account bought
             head += (
                 f"; {int(over.sum()):,} of them bought more than their wallet estimate (potential_revenue) in a "

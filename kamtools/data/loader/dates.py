@@ -40,10 +40,8 @@ def _orders_after_today(loaded: Loaded, last: pd.Timestamp, now: pd.Timestamp, f
     two months ahead, doubling the lapsed accounts and halving the next 12 months' forecast, with no word)."""
     if last <= now + TODAY_SLACK:
         return
-    orders = loaded.tables["orders"]
-    dates = orders["order_date"]
-    reported = loaded.bad.get("orders", {}).get("order_date")
-    late = (dates > now + TODAY_SLACK) & (True if reported is None else ~reported)
+    dates = loaded.tables["orders"]["order_date"]
+    late = _unreported_order_dates(loaded).gt(now + TODAY_SLACK).reindex(dates.index, fill_value=False)
     n = int(late.sum())
     findings.warnings.append(
         Problem(
@@ -92,12 +90,15 @@ def _last_order_date(loaded: Loaded) -> pd.Timestamp | None:
     orders = loaded.tables.get("orders")
     if orders is None or "order_date" not in orders.columns:
         return None
-    dates = orders["order_date"]
-    reported = loaded.bad.get("orders", {}).get("order_date")
-    if reported is not None:
-        dates = dates[~reported]
-    dates = dates.dropna()
+    dates = _unreported_order_dates(loaded).dropna()
     return None if dates.empty else pd.Timestamp(dates.max()).normalize()
+
+
+def _unreported_order_dates(loaded: Loaded) -> pd.Series:
+    """The order dates not reported as a problem (a typo such as 2206 is left out), on the orders' index."""
+    dates = loaded.tables["orders"]["order_date"]
+    reported = loaded.bad.get("orders", {}).get("order_date")
+    return dates if reported is None else dates[~reported]
 
 
 def _check_future_dates(loaded: Loaded, now: pd.Timestamp, default_as_of: bool, findings: Findings) -> None:
